@@ -1,0 +1,52 @@
+# normkit's task runner. `make run` and `make test` set everything up from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    := out
+
+.PHONY: run test lint bench sample clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the project's metadata changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+run: $(VENV)/.installed
+	@mkdir -p $(OUT)
+	$(BIN)/normkit fit sample_data/sample.csv --exclude id -o $(OUT)/stats.json
+	$(BIN)/normkit transform sample_data/sample.csv -s $(OUT)/stats.json -o $(OUT)/sample_normalized.csv
+	$(BIN)/normkit transform sample_data/sample.parquet -s $(OUT)/stats.json -o $(OUT)/sample_normalized.parquet
+	$(BIN)/normkit inspect $(OUT)/stats.json
+	@echo
+	@echo "stat file:         $(OUT)/stats.json"
+	@echo "normalized data:   $(OUT)/sample_normalized.csv, $(OUT)/sample_normalized.parquet"
+	@echo "first rows of the normalized CSV:"
+	@head -4 $(OUT)/sample_normalized.csv
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check normkit cli tests bench sample_data
+	$(BIN)/ruff format --check normkit cli tests bench sample_data
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/run.py
+
+sample: $(VENV)/.installed
+	$(BIN)/python sample_data/make_sample.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis *.egg-info

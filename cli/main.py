@@ -1,0 +1,285 @@
+"""The ``normkit`` command: parse options, call the library, report.
+
+Exit codes: 0 success; 1 a data, schema or stat-file problem (one line on stderr); 2 a usage
+error; 130 interrupted. A closed downstream pipe (``| head``) ends the program quietly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import click
+
+import normkit
+from normkit import NormkitError, OptionError, ReadOptions, Standardizer
+from normkit.statfile import to_dict
+
+from .options import NameList, flatten, output_options, quiet_option, read_options, stats_option
+from .progress import ProgressBar
+
+EXAMPLES_FIT = """
+\b
+Examples:
+  normkit fit data.csv -o stats.json --exclude id
+  normkit fit part-*.parquet -o stats.json --columns age,income --ddof 1
+  cat data.csv | normkit fit - > stats.json
+"""
+
+EXAMPLES_TRANSFORM = """
+\b
+Examples:
+  normkit transform data.csv -s stats.json -o normalized.parquet
+  cat data.csv | normkit transform -s stats.json - | head
+  normkit transform data.parquet -s stats.json --output-format arrow | other-tool
+"""
+
+
+class NormkitCliError(click.ClickException):
+    """A library error shown as ``normkit: error: ...``."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"normkit: error: {self.format_message()}", err=True)
+
+
+def _show_traceback(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("traceback")) or os.environ.get("NORMKIT_TRACEBACK") == "1"
+
+
+class NormkitGroup(click.Group):
+    """Turns the library's errors, Ctrl-C and closed pipes into messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NormkitError as exc:
+            if _show_traceback(ctx):
+                raise
+            raise NormkitCliError(str(exc), 2 if isinstance(exc, OptionError) else 1) from None
+        except KeyboardInterrupt:
+            click.echo("normkit: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`| head`): that is not an error. Point stdout at /dev/null so
+            # the interpreter's final flush does not complain either.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
+
+
+@click.group(cls=NormkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(normkit.__version__, prog_name="normkit")
+@click.option(
+    "--traceback",
+    is_flag=True,
+    help="Show the full Python traceback of an error (also NORMKIT_TRACEBACK=1).",
+)
+def cli(traceback: bool) -> None:
+    """Fit, save and apply centering and standardization statistics.
+
+    Statistics equal scikit-learn's StandardScaler; files of any size are streamed in
+    bounded memory; outputs are written atomically.
+    """
+
+
+def _parse_columns(columns, exclude):
+    return (flatten(columns) or None), flatten(exclude)
+
+
+@cli.command(epilog=EXAMPLES_FIT)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    metavar="STATS",
+    help="Stat file to write ('-': standard output); written atomically.",
+)
+@click.option(
+    "--columns",
+    type=NameList(),
+    multiple=True,
+    help="Columns to normalize, comma-separated (default: every numeric column).",
+)
+@click.option(
+    "--exclude",
+    type=NameList(),
+    multiple=True,
+    help="Columns never normalized (ids, labels); they pass through transforms unchanged.",
+)
+@click.option(
+    "--ddof",
+    type=click.IntRange(0, 1),
+    default=0,
+    show_default=True,
+    help="Variance divides by N - ddof: 0 as scikit-learn, 1 for the N-1 estimator.",
+)
+@click.option(
+    "--eps",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Added to the variance before the square root. With 0, a constant column gets "
+    "scale 1 as in scikit-learn.",
+)
+@click.option("--no-mean", is_flag=True, help="Do not center (StandardScaler's with_mean=False).")
+@click.option("--no-std", is_flag=True, help="Do not scale (StandardScaler's with_std=False).")
+@read_options
+@quiet_option
+def fit(inputs, output, columns, exclude, ddof, eps, no_mean, no_std, read: ReadOptions, quiet):
+    """Fit statistics on one or more files (one pass, bounded memory).
+
+    Each INPUT is a CSV (optionally .gz/.bz2/.zst), Parquet or Arrow IPC file, or '-' for
+    standard input. Several inputs are fitted as one data set and must have the same columns.
+    """
+    columns, exclude = _parse_columns(columns, exclude)
+    scaler = Standardizer(
+        columns=columns,
+        exclude=exclude,
+        ddof=ddof,
+        eps=eps,
+        with_mean=not no_mean,
+        with_std=not no_std,
+    )
+    started = time.perf_counter()
+    with ProgressBar(not quiet, "fitting") as progress:
+        scaler = normkit.fit_files(inputs, scaler, read, progress)
+    normkit.save(scaler, output)
+    if not quiet:
+        seconds = time.perf_counter() - started
+        where = "standard output" if output == "-" else output
+        click.echo(
+            f"normkit: fitted {scaler.n_features_in_} columns on {scaler.n_rows_seen_:,} rows "
+            f"in {seconds:.2f} s; stat file: {where}",
+            err=True,
+        )
+
+
+def _transform(input, stats_path, output, output_format, read, quiet, inverse):
+    scaler = normkit.load(stats_path)
+    started = time.perf_counter()
+    with ProgressBar(not quiet, "inverting" if inverse else "transforming") as progress:
+        result = normkit.transform_file(
+            input,
+            scaler,
+            output,
+            inverse=inverse,
+            output_format=output_format,
+            read=read,
+            progress=progress,
+        )
+    if not quiet and output != "-":
+        seconds = time.perf_counter() - started
+        click.echo(
+            f"normkit: wrote {result.rows:,} rows ({scaler.n_features_in_} columns "
+            f"{'restored' if inverse else 'normalized'}) to {output} ({result.format}) "
+            f"in {seconds:.2f} s",
+            err=True,
+        )
+
+
+@cli.command(epilog=EXAMPLES_TRANSFORM)
+@click.argument("input", metavar="INPUT")
+@stats_option
+@output_options
+@read_options
+@quiet_option
+def transform(input, stats_path, output, output_format, read: ReadOptions, quiet):
+    """Normalize INPUT with saved statistics: z = (x - mean) / scale.
+
+    Columns of the stat file become float64; every other column passes through unchanged, in
+    its place. Missing values stay missing. CSV output keeps every float64 exactly (shortest
+    round-trip form).
+    """
+    _transform(input, stats_path, output, output_format, read, quiet, inverse=False)
+
+
+@cli.command(
+    epilog="\b\nExample:\n  normkit inverse normalized.csv -s stats.json -o restored.csv\n"
+)
+@click.argument("input", metavar="INPUT")
+@stats_option
+@output_options
+@read_options
+@quiet_option
+def inverse(input, stats_path, output, output_format, read: ReadOptions, quiet):
+    """Undo 'normkit transform': x = z * scale + mean."""
+    _transform(input, stats_path, output, output_format, read, quiet, inverse=True)
+
+
+@cli.command(
+    epilog="\b\nExamples:\n  normkit inspect stats.json\n  normkit inspect stats.json --json | jq .columns\n"
+)
+@click.argument("stats_path", metavar="STATS", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the stat file as JSON.")
+def inspect(stats_path, as_json):
+    """Show a stat file: options, provenance and per-column statistics."""
+    scaler = normkit.load(stats_path)
+    if as_json:
+        click.echo(json.dumps(to_dict(scaler), indent=2, allow_nan=False))
+        return
+    click.echo(render_stats(stats_path, scaler))
+
+
+def _g(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def render_stats(path: str, scaler: Standardizer) -> str:
+    """A human-readable table of a stat file."""
+    prov = scaler.provenance_
+    lines = [f"stat file  {path}  (normkit.stats, version 1)"]
+    written = prov.get("normkit_version")
+    if prov.get("created") or written:
+        lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")
+    for source in prov.get("sources", []):
+        size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
+        lines.append(
+            f"source     {source.get('path')} ({source.get('format')}, "
+            f"{source.get('rows', 0):,} rows{size})"
+        )
+    lines.append(
+        f"options    ddof={scaler.ddof} eps={scaler.eps:g} "
+        f"with_mean={str(scaler.with_mean).lower()} with_std={str(scaler.with_std).lower()}"
+    )
+    lines.append(f"rows       {scaler.n_rows_seen_:,}")
+    lines.append("")
+    header = ["column", "dtype", "count", "missing", "mean", "std", "scale", "min", "max"]
+    rows = [header]
+    for i, name in enumerate(scaler.feature_names_in_):
+        rows.append(
+            [
+                str(name),
+                scaler.dtypes_[i],
+                f"{scaler.n_samples_seen_[i]:,}",
+                f"{scaler.n_missing_[i]:,}",
+                _g(scaler.mean_[i]),
+                _g(scaler.var_[i] ** 0.5),
+                _g(scaler.scale_[i]),
+                _g(scaler.min_[i]),
+                _g(scaler.max_[i]),
+            ]
+        )
+    widths = [max(len(r[j]) for r in rows) for j in range(len(header))]
+    for r in rows:
+        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])]
+        cells += [c.rjust(w) for c, w in zip(r[2:], widths[2:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="normkit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Option groups shared by several commands, each written once as a decorator."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import click
+
+from normkit import CsvOptions, ReadOptions
+from normkit.io import DEFAULT_NULL_VALUES, Format
+
+FORMAT_NAMES = [f.value for f in Format]
+
+
+class NameList(click.ParamType):
+    """A comma-separated list of column names; the option may also be repeated."""
+
+    name = "NAMES"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple | list):
+            return tuple(value)
+        names = tuple(part.strip() for part in value.split(",") if part.strip())
+        if not names:
+            self.fail(f"{value!r} names no column", param, ctx)
+        return names
+
+
+def flatten(groups: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    return tuple(name for group in groups for name in group)
+
+
+def read_options(func: Callable) -> Callable:
+    """Add the input options (format, delimiter, missing values, chunk size) and pass them to the
+    command as one ``read: ReadOptions`` argument."""
+
+    @click.option(
+        "--input-format",
+        type=click.Choice(FORMAT_NAMES, case_sensitive=False),
+        help="Input format; by default from the extension (.csv, .tsv, .csv.gz/.bz2/.zst, "
+        ".parquet, .arrow). Standard input is CSV unless this says otherwise; Parquet from "
+        "standard input is buffered in memory (Parquet needs random access), CSV and Arrow IPC "
+        "streams are not.",
+    )
+    @click.option(
+        "--delimiter",
+        metavar="CHAR",
+        help="CSV field separator (default: tab for .tsv files, comma otherwise).",
+    )
+    @click.option(
+        "--null-values",
+        type=NameList(),
+        metavar="STRINGS",
+        help="Comma-separated strings read as missing in normalized columns "
+        f"(default: empty, {', '.join(v for v in DEFAULT_NULL_VALUES if v)}). "
+        "Use --null-values '' for empty fields only.",
+    )
+    @click.option(
+        "--chunk-rows",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Rows per I/O batch (default: the reader's natural blocks). Results do not "
+        "depend on it.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, input_format, delimiter, null_values, chunk_rows, **kwargs):
+        if delimiter is not None:
+            delimiter = delimiter.encode().decode("unicode_escape")  # lets users type '\t'
+            if len(delimiter) != 1:
+                raise click.BadParameter("must be a single character", param_hint="--delimiter")
+        csv = CsvOptions(
+            delimiter=delimiter,
+            null_values=DEFAULT_NULL_VALUES if null_values is None else _with_empty(null_values),
+        )
+        read = ReadOptions(format=input_format, csv=csv, chunk_rows=chunk_rows)
+        return func(*args, read=read, **kwargs)
+
+    return wrapper
+
+
+def _with_empty(values: tuple[str, ...]) -> tuple[str, ...]:
+    # An empty field is always missing: a number cannot be empty.
+    return ("", *values) if "" not in values else values
+
+
+def quiet_option(func: Callable) -> Callable:
+    return click.option(
+        "-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr."
+    )(func)
+
+
+def output_options(func: Callable) -> Callable:
+    """Add ``-o/--output`` and ``--output-format``."""
+    func = click.option(
+        "--output-format",
+        type=click.Choice(FORMAT_NAMES, case_sensitive=False),
+        help="Output format; by default from the extension, CSV for standard output.",
+    )(func)
+    return click.option(
+        "-o",
+        "--output",
+        default="-",
+        show_default=True,
+        metavar="PATH",
+        help="Output file ('-': standard output). Written to a temporary file beside it and "
+        "renamed into place only when complete.",
+    )(func)
+
+
+def stats_option(func: Callable) -> Callable:
+    return click.option(
+        "-s",
+        "--stats",
+        "stats_path",
+        required=True,
+        metavar="STATS",
+        type=click.Path(dir_okay=False),
+        help="Stat file written by 'normkit fit'.",
+    )(func)

@@ -1,0 +1,86 @@
+"""Kernels that apply fitted statistics to columns: pure numpy, float64, one column at a time.
+
+The operations are those of scikit-learn's ``StandardScaler`` in the same order (subtract, then
+true division; multiply, then add for the inverse), so with equal statistics the results are
+bit-for-bit equal to scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = [
+    "arrow_to_float64",
+    "float64_to_arrow",
+    "inverse_standardize",
+    "scale_from_var",
+    "standardize",
+]
+
+
+def standardize(
+    x: np.ndarray, mean: float, scale: float, with_mean: bool = True, with_std: bool = True
+) -> np.ndarray:
+    """``(x - mean) / scale`` as a new float64 array; NaN stays NaN."""
+    y = np.array(x, dtype=np.float64, copy=True)
+    if with_mean:
+        y -= mean
+    if with_std:
+        y /= scale
+    return y
+
+
+def inverse_standardize(
+    y: np.ndarray, mean: float, scale: float, with_mean: bool = True, with_std: bool = True
+) -> np.ndarray:
+    """``y * scale + mean`` as a new float64 array: the inverse of :func:`standardize`."""
+    x = np.array(y, dtype=np.float64, copy=True)
+    if with_std:
+        x *= scale
+    if with_mean:
+        x += mean
+    return x
+
+
+def is_constant(var: np.ndarray, mean: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """scikit-learn's test for a column indistinguishable from a constant.
+
+    A variance below the rounding error bound of the two-pass algorithm (Chan, Golub and
+    LeVeque) cannot be told from zero: ``var <= n * eps * var + (n * mean * eps) ** 2``.
+    ``var`` is the biased variance, as in ``sklearn.preprocessing._data._is_constant_feature``.
+    """
+    eps = np.finfo(np.float64).eps
+    n = count.astype(np.float64)
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
+def scale_from_var(
+    var: np.ndarray, biased_var: np.ndarray, mean: np.ndarray, count: np.ndarray, eps: float
+) -> np.ndarray:
+    """The divisor of each column: ``sqrt(var + eps)``.
+
+    With ``eps == 0`` a constant column (by :func:`is_constant`) gets scale 1, exactly as
+    ``StandardScaler`` decides, so it maps to 0 rather than to NaN or to amplified rounding noise.
+    With ``eps > 0`` (BatchNorm's convention) ``eps`` itself keeps the divisor away from zero.
+    """
+    if eps > 0:
+        return np.sqrt(var + eps)
+    scale = np.sqrt(var)
+    return np.where(is_constant(biased_var, mean, count), 1.0, scale)
+
+
+def arrow_to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A float64 numpy copy or view of an Arrow column, with nulls as NaN."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_float64(array.type):
+        array = array.cast(pa.float64())
+    return array.to_numpy(zero_copy_only=False)
+
+
+def float64_to_arrow(values: np.ndarray, like: pa.Array) -> pa.Array:
+    """A float64 Arrow array of ``values`` carrying ``like``'s nulls, so missing stays missing."""
+    if like.null_count:
+        return pa.array(values, type=pa.float64(), mask=like.is_null().to_numpy(zero_copy_only=False))
+    return pa.array(values, type=pa.float64())

@@ -1,0 +1,863 @@
+"""Sources and sinks: files, stdin and stdout as streams of ``pyarrow.RecordBatch``.
+
+A :class:`Source` reads CSV (optionally compressed), Parquet or Arrow IPC in bounded memory and
+yields record batches in which the columns to be normalized are float64 and, for CSV, every other
+column is text exactly as written. An :func:`open_sink` writes batches to a temporary file beside
+its target and renames it into place only when the whole output was written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import io
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from .errors import InputError, OptionError, OutputError, SchemaError
+
+__all__ = [
+    "DEFAULT_NULL_VALUES",
+    "STDIO",
+    "CsvOptions",
+    "Format",
+    "Sink",
+    "Source",
+    "is_numeric_type",
+    "open_sink",
+    "rechunk",
+    "resolve_format",
+]
+
+STDIO = "-"
+
+#: Strings read as a missing value in a column that is normalized.
+DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
+
+# Bytes of decompressed CSV parsed per block. Large blocks amortize per-block overhead; memory
+# stays a small multiple of this whatever the file size.
+CSV_BLOCK_SIZE = 4 << 20
+PARQUET_BATCH_ROWS = 65_536
+
+_COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+
+
+class Format(enum.Enum):
+    """A data format normkit reads and writes."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    ARROW = "arrow"  # Arrow IPC stream (the IPC file format is also read)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SUFFIX_FORMATS = {
+    ".csv": Format.CSV,
+    ".tsv": Format.CSV,
+    ".txt": Format.CSV,
+    ".parquet": Format.PARQUET,
+    ".pq": Format.PARQUET,
+    ".arrow": Format.ARROW,
+    ".arrows": Format.ARROW,
+    ".ipc": Format.ARROW,
+    ".feather": Format.ARROW,
+}
+
+
+def _split_compression(path: str) -> tuple[str, str | None]:
+    """``data.csv.gz`` -> (``data.csv``, ``"gzip"``)."""
+    stem, suffix = os.path.splitext(path)
+    codec = _COMPRESSION_SUFFIXES.get(suffix.lower())
+    return (stem, codec) if codec else (path, None)
+
+
+def resolve_format(path: str, explicit: str | Format | None = None) -> Format:
+    """The format of ``path``: ``explicit`` if given, else from the file name's extension.
+
+    ``-`` (stdin or stdout) is CSV unless ``explicit`` says otherwise.
+
+    Raises
+    ------
+    OptionError
+        If ``explicit`` names no known format, or the extension is not one normkit knows.
+    """
+    if explicit is not None:
+        if isinstance(explicit, Format):
+            return explicit
+        try:
+            return Format(explicit.lower())
+        except ValueError:
+            known = ", ".join(f.value for f in Format)
+            raise OptionError(f"unknown format {explicit!r}; use one of {known}") from None
+    if path == STDIO:
+        return Format.CSV
+    stem, _ = _split_compression(path)
+    suffix = os.path.splitext(stem)[1].lower()
+    try:
+        return _SUFFIX_FORMATS[suffix]
+    except KeyError:
+        raise OptionError(
+            f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}; "
+            "name it with --input-format/--output-format (csv, parquet, arrow)"
+        ) from None
+
+
+def is_numeric_type(dtype: pa.DataType) -> bool:
+    """True for integer, floating-point and decimal types; booleans are not numeric."""
+    return (
+        pa.types.is_integer(dtype)
+        or pa.types.is_floating(dtype)
+        or pa.types.is_decimal(dtype)
+    )
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to read and write CSV.
+
+    Parameters
+    ----------
+    delimiter : str or None, default None
+        Field separator; None means a tab for ``.tsv`` files and a comma otherwise.
+    null_values : tuple of str, default :data:`DEFAULT_NULL_VALUES`
+        Strings that mean a missing value in a normalized column. Other columns keep their text.
+    """
+
+    delimiter: str | None = None
+    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+
+    def __post_init__(self) -> None:
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise OptionError(f"the delimiter must be one character, not {self.delimiter!r}")
+
+    def delimiter_for(self, path: str) -> str:
+        if self.delimiter is not None:
+            return self.delimiter
+        stem, _ = _split_compression(path)
+        return "\t" if stem.lower().endswith(".tsv") else ","
+
+
+def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Regroup a stream of record batches into batches of exactly ``rows`` rows (the last may be
+    shorter). Slices are zero-copy; rows that straddle two input batches are copied once."""
+    if rows < 1:
+        raise OptionError(f"the chunk size must be at least 1 row, not {rows}")
+    pending: list[pa.RecordBatch] = []
+    n_pending = 0
+    for batch in batches:
+        pending.append(batch)
+        n_pending += batch.num_rows
+        if n_pending < rows:
+            continue
+        table = pa.Table.from_batches(pending)
+        start = 0
+        while n_pending - start >= rows:
+            yield table.slice(start, rows).combine_chunks().to_batches()[0]
+            start += rows
+        rest = table.slice(start)
+        pending = rest.combine_chunks().to_batches() if rest.num_rows else []
+        n_pending = rest.num_rows
+    if n_pending:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+class _PrefixedStream(io.RawIOBase):
+    """A readable stream that first returns ``prefix``, then the rest of ``stream``.
+
+    Lets normkit look at the start of a pipe (to learn the CSV header and column types) without
+    losing those bytes for the reader that follows.
+    """
+
+    def __init__(self, prefix: bytes, stream: BinaryIO):
+        self._prefix = memoryview(prefix)
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._prefix.nbytes:
+            n = min(len(buffer), self._prefix.nbytes)
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._stream.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+_CSV_COLUMN_ERROR = re.compile(r"In CSV column #(\d+): (.*)")
+_INVALID_VALUE = re.compile(r"invalid value '(.*)'")
+_ROW_TEXT = re.compile(r"CSV parse error: (.*)")
+
+
+class Source:
+    """One input: a file path or ``-`` for stdin, in CSV, Parquet or Arrow IPC.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, or ``"-"`` for standard input.
+    format : str, Format or None
+        The format; None infers it from the extension (stdin: CSV).
+    csv : CsvOptions
+        Delimiter and missing-value strings for CSV.
+    chunk_rows : int or None
+        Rows per record batch; None keeps the reader's natural batches (CSV blocks, Parquet
+        batches of 65,536 rows). Results never depend on it beyond rounding.
+
+    Notes
+    -----
+    Parquet needs random access: from stdin it is read into memory whole. CSV and Arrow IPC
+    streams from stdin are read in constant memory.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        format: str | Format | None = None,
+        csv: CsvOptions | None = None,
+        chunk_rows: int | None = None,
+    ):
+        self.path = os.fspath(path)
+        if not self.is_stdin:
+            self._check_readable()
+        self.format = self._resolve_input_format(format)
+        self.csv = csv or CsvOptions()
+        if chunk_rows is not None and chunk_rows < 1:
+            raise OptionError(f"--chunk-rows must be at least 1, not {chunk_rows}")
+        self.chunk_rows = chunk_rows
+        self.name = "<stdin>" if self.is_stdin else self.path
+        self._schema: pa.Schema | None = None
+        self._stdin_prefix: bytes | None = None
+        self._stdin_consumed = False
+        self._raw: pa.NativeFile | None = None
+        self.has_rows: bool | None = None  # known once the schema is read (CSV)
+
+    # -- basic facts -------------------------------------------------------------------------
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path == STDIO
+
+    @property
+    def size_bytes(self) -> int | None:
+        """Size of the file on disk, or None for stdin."""
+        return None if self.is_stdin else os.path.getsize(self.path)
+
+    def bytes_read(self) -> int | None:
+        """How many bytes of the file the reader has consumed so far (for progress bars)."""
+        if self._raw is None or self._raw.closed:
+            return None
+        try:
+            return self._raw.tell()
+        except (OSError, pa.ArrowException):
+            return None
+
+    def _resolve_input_format(self, explicit: str | Format | None) -> Format:
+        """The format named, or the one the extension tells, or else the one the first bytes tell
+        (Parquet and Arrow files start with magic numbers; anything else is tried as CSV)."""
+        try:
+            return resolve_format(self.path, explicit)
+        except OptionError:
+            if explicit is not None or self.is_stdin:
+                raise
+        try:
+            with open(self.path, "rb") as f:
+                head = f.read(4096)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
+        if head.startswith(b"PAR1"):
+            return Format.PARQUET
+        if head.startswith((b"ARROW1", b"\xff\xff\xff\xff")):
+            return Format.ARROW
+        if head.lstrip().startswith(b"{") and b'"normkit.stats"' in head:
+            raise InputError(f"{self.path}: this is a normkit stat file, not a data file")
+        return Format.CSV
+
+    def _check_readable(self) -> None:
+        path = self.path
+        if not os.path.exists(path):
+            raise InputError(f"{path}: no such file")
+        if os.path.isdir(path):
+            raise InputError(f"{path}: is a directory, not a file")
+        if not os.access(path, os.R_OK):
+            raise InputError(f"{path}: permission denied")
+
+    # -- schema ------------------------------------------------------------------------------
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The columns of the input and their types.
+
+        For CSV the types are inferred from the first block, as pyarrow does; they only decide
+        which columns are numeric by default, since normalized columns are always read as float64.
+        """
+        if self._schema is None:
+            self._schema = self._read_schema()
+            names = self._schema.names
+            seen: set[str] = set()
+            for name in names:
+                if name in seen:
+                    raise SchemaError(f"{self.name}: duplicate column name {name!r}")
+                seen.add(name)
+        return self._schema
+
+    def _read_schema(self) -> pa.Schema:
+        if self.format is Format.CSV:
+            return self._csv_schema()
+        if self.format is Format.PARQUET:
+            with self._translate_errors():
+                return self._parquet_file().schema_arrow
+        with self._translate_errors():
+            reader = self._open_ipc()
+            schema = reader.schema
+            if self.is_stdin:
+                self._ipc_reader = reader
+            else:
+                reader.close() if hasattr(reader, "close") else None
+            return schema
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def batches(
+        self, float_columns: Sequence[str], *, all_columns: bool = True
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the input as record batches.
+
+        Parameters
+        ----------
+        float_columns : sequence of str
+            Columns returned as float64 (integers and decimals are converted; text is parsed).
+        all_columns : bool, default True
+            Return every column (the others unchanged; CSV text as written). If False, only
+            ``float_columns``, in that order.
+
+        Yields
+        ------
+        pyarrow.RecordBatch
+        """
+        schema = self.schema
+        missing = [c for c in float_columns if c not in schema.names]
+        if missing:
+            raise SchemaError(
+                f"{self.name}: no column {missing[0]!r}; the input has {_names(schema.names)}"
+            )
+        if self.format is Format.CSV:
+            batches = self._csv_batches(float_columns, all_columns)
+        elif self.format is Format.PARQUET:
+            batches = self._parquet_batches(float_columns, all_columns)
+        else:
+            batches = self._ipc_batches(float_columns, all_columns)
+        if self.chunk_rows is not None:
+            batches = rechunk(batches, self.chunk_rows)
+        return batches
+
+    # CSV
+
+    def _csv_stream(self) -> BinaryIO | pa.NativeFile:
+        """The decompressed byte stream of a CSV input."""
+        if self.is_stdin:
+            if self._stdin_consumed:
+                raise InputError("<stdin>: standard input can only be read once")
+            self._stdin_consumed = True
+            stdin = sys.stdin.buffer
+            prefix = self._stdin_prefix or b""
+            return io.BufferedReader(_PrefixedStream(prefix, stdin), buffer_size=1 << 20)
+        _, codec = _split_compression(self.path)
+        with self._translate_errors():
+            raw = pa.OSFile(self.path, "rb")
+            self._raw = raw
+            return pa.CompressedInputStream(raw, codec) if codec else raw
+
+    def _peek_csv(self) -> bytes:
+        """The first bytes of a CSV input (enough for the header and the first block of rows)."""
+        if self.is_stdin:
+            if self._stdin_prefix is None:
+                self._stdin_prefix = _read_head(sys.stdin.buffer, CSV_BLOCK_SIZE)
+            return self._stdin_prefix
+        _, codec = _split_compression(self.path)
+        with self._translate_errors(), pa.input_stream(self.path, compression=codec) as stream:
+            return _read_head(stream, CSV_BLOCK_SIZE)
+
+    def _read_options(self, use_threads: bool = True) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, use_threads=use_threads)
+
+    def _parse_options(self, handler: Callable | None = None) -> pacsv.ParseOptions:
+        return pacsv.ParseOptions(
+            delimiter=self.csv.delimiter_for(self.path),
+            newlines_in_values=True,  # RFC 4180: a quoted field may hold line breaks
+            invalid_row_handler=handler,
+        )
+
+    def _csv_schema(self) -> pa.Schema:
+        head = self._peek_csv()
+        if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+            raise InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
+        if b"\x00" in head:
+            raise InputError(f"{self.name}: not a CSV file (it holds binary data)")
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # The head may end in the middle of a multi-byte character; only earlier bytes count.
+            if exc.start < len(head) - 4:
+                raise InputError(
+                    f"{self.name}: not UTF-8 text (invalid byte at offset {exc.start})"
+                ) from None
+        with self._translate_errors():
+            reader = pacsv.open_csv(
+                io.BytesIO(head),
+                read_options=pacsv.ReadOptions(block_size=len(head) + 1, use_threads=False),
+                parse_options=self._parse_options(),
+                convert_options=pacsv.ConvertOptions(null_values=list(self.csv.null_values)),
+            )
+            try:
+                self.has_rows = reader.read_next_batch().num_rows > 0
+            except StopIteration:
+                self.has_rows = False
+            return reader.schema
+
+    def _csv_batches(
+        self, float_columns: Sequence[str], all_columns: bool
+    ) -> Iterator[pa.RecordBatch]:
+        names = self.schema.names
+        wanted = set(float_columns)
+        column_types: dict[str, pa.DataType] = {c: pa.float64() for c in float_columns}
+        if all_columns:
+            column_types.update({c: pa.string() for c in names if c not in wanted})
+        convert = pacsv.ConvertOptions(
+            column_types=column_types,
+            include_columns=list(names) if all_columns else list(float_columns),
+            null_values=list(self.csv.null_values),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        stream = self._csv_stream()
+        rows_done = 0
+        try:
+            with self._translate_errors(lambda: rows_done):
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=self._read_options(),
+                    parse_options=self._parse_options(),
+                    convert_options=convert,
+                )
+                for batch in reader:
+                    rows_done += batch.num_rows
+                    yield batch
+        finally:
+            with contextlib.suppress(Exception):
+                stream.close()
+
+    # Parquet
+
+    def _parquet_file(self) -> pq.ParquetFile:
+        if self.is_stdin:
+            return pq.ParquetFile(pa.BufferReader(sys.stdin.buffer.read()))
+        return pq.ParquetFile(self.path)
+
+    def _parquet_batches(
+        self, float_columns: Sequence[str], all_columns: bool
+    ) -> Iterator[pa.RecordBatch]:
+        with self._translate_errors():
+            file = self._parquet_file()
+            columns = self.schema.names if all_columns else list(float_columns)
+            batches = file.iter_batches(
+                batch_size=self.chunk_rows or PARQUET_BATCH_ROWS, columns=columns
+            )
+            for batch in batches:
+                yield self._as_float(batch, float_columns)
+
+    # Arrow IPC
+
+    def _open_ipc(self):
+        if self.is_stdin:
+            if getattr(self, "_ipc_reader", None) is not None:
+                reader, self._ipc_reader = self._ipc_reader, None
+                return reader
+            return ipc.open_stream(sys.stdin.buffer)
+        raw = pa.memory_map(self.path, "r")
+        self._raw = raw
+        magic = raw.read(6)
+        raw.seek(0)
+        if magic == b"ARROW1":
+            return ipc.open_file(raw)
+        return ipc.open_stream(raw)
+
+    def _ipc_batches(
+        self, float_columns: Sequence[str], all_columns: bool
+    ) -> Iterator[pa.RecordBatch]:
+        with self._translate_errors():
+            reader = self._open_ipc()
+            if isinstance(reader, ipc.RecordBatchFileReader):
+                batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+            else:
+                batches = iter(reader)
+            for batch in batches:
+                if not all_columns:
+                    batch = batch.select(list(float_columns))
+                yield self._as_float(batch, float_columns)
+
+    def _as_float(self, batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
+        """Cast ``float_columns`` of a typed (Parquet, Arrow) batch to float64."""
+        if not float_columns:
+            return batch
+        arrays = list(batch.columns)
+        schema = batch.schema
+        for name in float_columns:
+            i = schema.get_field_index(name)
+            dtype = schema.field(i).type
+            if pa.types.is_float64(dtype):
+                continue
+            if not is_numeric_type(dtype) and not pa.types.is_null(dtype):
+                raise SchemaError(
+                    f"{self.name}: column {name!r} has type {dtype}, which is not numeric"
+                )
+            arrays[i] = pc.cast(arrays[i], pa.float64())
+            schema = schema.set(i, pa.field(name, pa.float64()))
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    # errors
+
+    @contextlib.contextmanager
+    def _translate_errors(self, rows_done: Callable[[], int] | None = None) -> Iterator[None]:
+        """Turn pyarrow's and the OS's exceptions into one-line :class:`InputError`s."""
+        try:
+            yield
+        except (SchemaError, InputError):
+            raise
+        except pa.ArrowInvalid as exc:
+            raise InputError(self._describe_arrow_error(str(exc), rows_done)) from None
+        except (pa.ArrowException, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"{self.name}: cannot read as {self.format}: {message}") from None
+
+    def _describe_arrow_error(self, message: str, rows_done: Callable[[], int] | None) -> str:
+        first = message.strip().splitlines()[0] if message.strip() else "invalid data"
+        after = ""
+        if rows_done is not None:
+            after = f" after data row {rows_done():,}"
+        if self.format is not Format.CSV:
+            return f"{self.name}: cannot read as {self.format}: {first}"
+        match = _CSV_COLUMN_ERROR.search(first)
+        if match:
+            index = int(match.group(1))
+            names = self.schema.names
+            column = names[index] if index < len(names) else f"#{index}"
+            detail = match.group(2)
+            value = _INVALID_VALUE.search(detail)
+            if value:
+                row = self._locate_bad_value(column)
+                where = f" at data row {row:,}" if row is not None else after
+                return (
+                    f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not a number; "
+                    f"exclude the column (--exclude {column}) or add the string to --null-values"
+                )
+            if "UTF8" in detail or "UTF-8" in detail:
+                return f"{self.name}: column {column!r}{after}: invalid UTF-8 text"
+            return f"{self.name}: column {column!r}{after}: {detail}"
+        match = _ROW_TEXT.search(first)
+        if match:
+            detail = match.group(1)
+            row = self._locate_bad_row()
+            where = f" at line {row:,}" if row is not None else after
+            detail = re.sub(r"Expected (\d+) columns, got (\d+)", r"expected \1 fields, got \2", detail)
+            return f"{self.name}{where}: malformed CSV: {detail}"
+        if "Empty CSV file" in first:
+            return f"{self.name}: the file is empty (a CSV needs a header row)"
+        return f"{self.name}: cannot read as CSV: {first}"
+
+    def _locate_bad_row(self) -> int | None:
+        """Line number of the first malformed CSV row, found by a single-threaded re-read."""
+        if self.is_stdin:
+            return None
+        found: list[int | None] = []
+
+        def handler(row) -> str:
+            found.append(row.number)
+            return "error"
+
+        try:
+            reader = pacsv.open_csv(
+                self._csv_stream(),
+                read_options=self._read_options(use_threads=False),
+                parse_options=self._parse_options(handler),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in self.schema.names},
+                    strings_can_be_null=False,
+                ),
+            )
+            for _ in reader:
+                pass
+        except (pa.ArrowException, OSError):
+            pass
+        return found[0] if found else None
+
+    def _locate_bad_value(self, column: str) -> int | None:
+        """Data row (1-based) of the first value in ``column`` that is not a number."""
+        if self.is_stdin:
+            return None
+        try:
+            reader = pacsv.open_csv(
+                self._csv_stream(),
+                read_options=self._read_options(),
+                parse_options=self._parse_options(),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={column: pa.string()},
+                    include_columns=[column],
+                    null_values=list(self.csv.null_values),
+                    strings_can_be_null=True,
+                ),
+            )
+            offset = 0
+            for batch in reader:
+                values = batch.column(0)
+                try:
+                    pc.cast(values, pa.float64())
+                except pa.ArrowInvalid:
+                    for i, text in enumerate(values.to_pylist()):
+                        if text is None:
+                            continue
+                        try:
+                            pc.cast(pa.array([text]), pa.float64())
+                        except pa.ArrowInvalid:
+                            return offset + i + 1
+                offset += batch.num_rows
+        except (pa.ArrowException, OSError):
+            return None
+        return None
+
+
+def _read_head(stream, size: int) -> bytes:
+    """Read ``size`` bytes, then on to the end of the line, so the head holds whole rows."""
+    head = stream.read(size)
+    if len(head) < size:
+        return bytes(head)
+    parts = [bytes(head)]
+    # A header or row longer than the head: keep reading until a line ends (bounded).
+    for _ in range(64):
+        if b"\n" in parts[-1]:
+            break
+        more = stream.read(size)
+        if not more:
+            break
+        parts.append(bytes(more))
+    return b"".join(parts)
+
+
+def _names(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"columns {shown}{more}" if names else "no columns"
+
+
+# -- sinks -------------------------------------------------------------------------------------
+
+
+class Sink:
+    """A writer of record batches to one output, committed atomically.
+
+    Use :func:`open_sink`. Every batch must have the schema given at opening. For a path, the
+    output goes to a temporary file in the target's directory, renamed into place by
+    :meth:`commit`; if the sink is closed without a commit (an exception, Ctrl-C), the temporary
+    file is removed and any earlier file at the path is left as it was.
+    """
+
+    def __init__(self, path: str, format: Format, schema: pa.Schema, csv: CsvOptions):
+        self.path = path
+        self.format = format
+        self.schema = schema
+        self.name = "<stdout>" if path == STDIO else path
+        self._tmp: str | None = None
+        self._stream: pa.NativeFile | None = None
+        self.rows_written = 0
+        if path == STDIO:
+            self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")
+            codec = None
+        else:
+            parent = os.path.dirname(os.path.abspath(path)) or "."
+            if not os.path.isdir(parent):
+                raise OutputError(f"{path}: the directory {parent} does not exist")
+            if os.path.isdir(path):
+                raise OutputError(f"{path}: is a directory; give a file path")
+            stem, codec = _split_compression(path)
+            try:
+                fd, self._tmp = tempfile.mkstemp(
+                    prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
+                )
+                os.close(fd)
+                self._stream = pa.OSFile(self._tmp, "wb")
+            except OSError as exc:
+                self._discard()
+                raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+            if codec and format is Format.CSV:
+                self._stream = pa.CompressedOutputStream(self._stream, codec)
+        try:
+            self._writer = self._open_writer(csv)
+        except BaseException:
+            self._discard()
+            raise
+
+    def _open_writer(self, csv: CsvOptions):
+        if self.format is Format.CSV:
+            return _CsvWriter(self._stream, self.schema, csv.delimiter_for(self.path))
+        if self.format is Format.PARQUET:
+            return pq.ParquetWriter(self._stream, self.schema, compression="snappy")
+        return ipc.new_stream(self._stream, self.schema)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Append one batch (its schema must equal the sink's)."""
+        if not batch.schema.equals(self.schema):
+            raise AssertionError(f"batch schema {batch.schema} differs from sink's {self.schema}")
+        try:
+            self._writer.write_batch(batch)
+        except (pa.ArrowException, OSError) as exc:
+            self._raise_write_error(exc)
+        self.rows_written += batch.num_rows
+
+    def _raise_write_error(self, exc: BaseException) -> None:
+        if isinstance(exc, BrokenPipeError) or "Broken pipe" in str(exc):
+            raise BrokenPipeError(str(exc)) from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputError(f"{self.name}: cannot write: {reason}") from None
+
+    def commit(self) -> None:
+        """Finish the output and move it into place."""
+        try:
+            self._writer.close()
+            if self.path == STDIO:
+                sys.stdout.buffer.flush()
+            else:
+                self._stream.close()
+                _fsync(self._tmp)
+                os.replace(self._tmp, self.path)
+                self._tmp = None
+        except (pa.ArrowException, OSError) as exc:
+            self._discard()
+            self._raise_write_error(exc)
+
+    def _discard(self) -> None:
+        for closer in (getattr(self, "_writer", None), self._stream):
+            if closer is not None and self.path != STDIO:
+                with contextlib.suppress(Exception):
+                    closer.close()
+        if self._tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._tmp)
+            self._tmp = None
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self._discard()
+
+
+class _CsvWriter:
+    """CSV with RFC 4180 quoting only where a field needs it.
+
+    pyarrow's writer quotes every text field; text that passes through normkit would then change
+    from ``Oslo`` to ``"Oslo"``. Batches whose text holds no delimiter, quote or line break are
+    written unquoted, the others with pyarrow's quoting. Floats are written in shortest
+    round-trip form, so they read back as the same float64.
+    """
+
+    def __init__(self, stream: pa.NativeFile, schema: pa.Schema, delimiter: str):
+        self._stream = stream
+        self._delimiter = delimiter
+        self._text_columns = [
+            i
+            for i, f in enumerate(schema)
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
+        self._needs_quotes = "[" + re.escape(delimiter + '"') + "\\r\\n]"
+        header = delimiter.join(_quote_field(name, delimiter) for name in schema.names)
+        stream.write((header + "\n").encode("utf-8"))
+        options = dict(include_header=False, delimiter=delimiter)
+        self._plain = pacsv.WriteOptions(quoting_style="none", **options)
+        self._quoted = pacsv.WriteOptions(quoting_style="needed", **options)
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        quote = any(
+            pc.any(pc.match_substring_regex(batch.column(i), self._needs_quotes)).as_py()
+            for i in self._text_columns
+        )
+        pacsv.write_csv(batch, self._stream, write_options=self._quoted if quote else self._plain)
+
+    def close(self) -> None:
+        pass
+
+
+def _quote_field(text: str, delimiter: str) -> str:
+    if any(c in text for c in (delimiter, '"', "\r", "\n")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_sink(
+    path: str | os.PathLike[str],
+    schema: pa.Schema,
+    format: str | Format | None = None,
+    csv: CsvOptions | None = None,
+) -> Sink:
+    """Open an output for record batches of ``schema``; use as a context manager.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file, or ``"-"`` for stdout. ``.gz``, ``.bz2`` and ``.zst`` compress CSV.
+    schema : pyarrow.Schema
+    format : str, Format or None
+        None infers it from the extension (stdout: CSV).
+    csv : CsvOptions or None
+
+    Examples
+    --------
+    >>> import pyarrow as pa, tempfile, os
+    >>> batch = pa.record_batch({"x": [1.0, 2.0]})
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
+    >>> with open_sink(path, batch.schema) as sink:
+    ...     sink.write(batch)
+    >>> open(path).read().splitlines()
+    ['"x"', '1', '2']
+    """
+    path = os.fspath(path)
+    return Sink(path, resolve_format(path, format), schema, csv or CsvOptions())
+
+
+def same_file(a: str, b: str) -> bool:
+    """True if two paths name the same existing file (also through links)."""
+    if STDIO in (a, b):
+        return False
+    try:
+        return Path(a).samefile(b)
+    except OSError:
+        return False

@@ -1,0 +1,309 @@
+"""The stat file: fitted statistics as versioned, human-readable, exact JSON.
+
+Layout (version 1)::
+
+    {
+      "format": "normkit.stats",
+      "version": 1,
+      "options": {"ddof": 0, "eps": 0.0, "with_mean": true, "with_std": true},
+      "columns": [
+        {"name": "x", "dtype": "double", "count": 10, "missing": 0, "mean": 1.5, "m2": 20.25,
+         "var": 2.025, "scale": 1.4230249470757708, "min": 0.0, "max": 4.5}
+      ],
+      "rows": 10,
+      "provenance": {"sources": [{"path": "x.csv", "format": "csv", "rows": 10, "bytes": 61}],
+                     "normkit_version": "0.1.0", "created": "2026-01-01T00:00:00Z"}
+    }
+
+Floats are written with Python's shortest round-trip representation, so they read back bit for
+bit. NaN and infinities, which JSON cannot hold, are written as the strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"``. Loading never executes anything (no pickle) and validates
+every field, raising :class:`~normkit.errors.StatsFileError` with the key at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from ._version import __version__
+from .errors import OutputError, StatsFileError
+from .io import STDIO
+from .moments import Moments
+from .standardizer import Standardizer
+
+__all__ = ["FORMAT", "VERSION", "dumps", "load", "loads", "save"]
+
+FORMAT = "normkit.stats"
+VERSION = 1
+
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _float_out(value: float) -> float | str:
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def to_dict(scaler: Standardizer) -> dict[str, Any]:
+    """The stat file's content for a fitted :class:`Standardizer`."""
+    scaler._check_is_fitted()
+    columns = []
+    for i, name in enumerate(scaler.feature_names_in_):
+        columns.append(
+            {
+                "name": str(name),
+                "dtype": scaler.dtypes_[i],
+                "count": int(scaler.n_samples_seen_[i]),
+                "missing": int(scaler.n_missing_[i]),
+                "mean": _float_out(scaler.mean_[i]),
+                "m2": _float_out(scaler.m2_[i]),
+                "var": _float_out(scaler.var_[i]),
+                "scale": _float_out(scaler.scale_[i]),
+                "min": _float_out(scaler.min_[i]),
+                "max": _float_out(scaler.max_[i]),
+            }
+        )
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "options": {
+            "ddof": int(scaler.ddof),
+            "eps": _float_out(scaler.eps),
+            "with_mean": bool(scaler.with_mean),
+            "with_std": bool(scaler.with_std),
+        },
+        "columns": columns,
+        "rows": int(scaler.n_rows_seen_),
+        "provenance": {**scaler.provenance_, "normkit_version": __version__},
+    }
+
+
+def dumps(scaler: Standardizer) -> str:
+    """The stat file as a JSON string (ends with a newline)."""
+    return json.dumps(to_dict(scaler), indent=2, allow_nan=False) + "\n"
+
+
+def save(scaler: Standardizer, path: str | os.PathLike[str]) -> None:
+    """Write the stat file to ``path`` (``"-"``: stdout), atomically: a temporary file beside the
+    target is renamed into place once it is whole, so a reader never sees half a stat file."""
+    text = dumps(scaler)
+    path = os.fspath(path)
+    if path == STDIO:
+        import sys
+
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise OutputError(f"{path}: the directory {parent} does not exist")
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a directory; give a file path")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the stat file: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+
+
+def load(path: str | os.PathLike[str]) -> Standardizer:
+    """Read and validate a stat file.
+
+    Raises
+    ------
+    StatsFileError
+        If the file cannot be read, is not JSON, is not a normkit stat file, has another version,
+        or has a missing, mistyped or inconsistent field.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise StatsFileError(f"{path}: no such stat file") from None
+    except IsADirectoryError:
+        raise StatsFileError(f"{path}: is a directory, not a stat file") from None
+    except UnicodeDecodeError:
+        raise StatsFileError(f"{path}: not a normkit stat file (not UTF-8 text)") from None
+    except OSError as exc:
+        raise StatsFileError(f"{path}: cannot read the stat file: {exc.strerror or exc}") from None
+    return loads(text, source=path)
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"bare {token} is not valid JSON")
+
+
+def loads(text: str, source: str = "<string>") -> Standardizer:
+    """Parse and validate the text of a stat file; see :func:`load`."""
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        detail = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise StatsFileError(f"{source}: not a normkit stat file (invalid JSON, {detail})") from None
+    return _Validator(source).scaler(doc)
+
+
+class _Validator:
+    """Checks a parsed stat file field by field, naming the key at fault."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, message: str) -> StatsFileError:
+        return StatsFileError(f"{self.source}: {message}")
+
+    def get(self, obj: dict, key: str, where: str) -> Any:
+        if key not in obj:
+            raise self.fail(f"invalid stat file: missing key {where}{key!r}")
+        return obj[key]
+
+    def integer(self, obj: dict, key: str, where: str, minimum: int = 0) -> int:
+        value = self.get(obj, key, where)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"invalid stat file: {where}{key!r} must be an integer, not {_kind(value)}")
+        if value < minimum:
+            raise self.fail(f"invalid stat file: {where}{key!r} must be >= {minimum}, not {value}")
+        return value
+
+    def number(self, obj: dict, key: str, where: str, finite: bool = True) -> float:
+        value = self.get(obj, key, where)
+        if isinstance(value, str) and value in _NONFINITE:
+            value = _NONFINITE[value]
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"invalid stat file: {where}{key!r} must be a number, not {_kind(value)}")
+        value = float(value)
+        if finite and not math.isfinite(value):
+            raise self.fail(f"invalid stat file: {where}{key!r} must be a finite number, not {value}")
+        return value
+
+    def boolean(self, obj: dict, key: str, where: str) -> bool:
+        value = self.get(obj, key, where)
+        if not isinstance(value, bool):
+            raise self.fail(f"invalid stat file: {where}{key!r} must be true or false, not {_kind(value)}")
+        return value
+
+    def scaler(self, doc: Any) -> Standardizer:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise self.fail('not a normkit stat file (no "format": "normkit.stats")')
+        version = doc.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise self.fail(f"invalid stat file: 'version' must be an integer, not {_kind(version)}")
+        if version > VERSION:
+            raise self.fail(
+                f"stat file version {version} was written by a newer normkit; "
+                f"this normkit ({__version__}) reads version {VERSION}: upgrade normkit"
+            )
+        if version < 1:
+            raise self.fail(f"invalid stat file: unknown version {version}")
+        options = self.get(doc, "options", "")
+        if not isinstance(options, dict):
+            raise self.fail(f"invalid stat file: 'options' must be an object, not {_kind(options)}")
+        ddof = self.integer(options, "ddof", "options.")
+        if ddof not in (0, 1):
+            raise self.fail(f"invalid stat file: options.'ddof' must be 0 or 1, not {ddof}")
+        eps = self.number(options, "eps", "options.")
+        if eps < 0:
+            raise self.fail(f"invalid stat file: options.'eps' must be >= 0, not {eps}")
+        scaler = Standardizer(
+            ddof=ddof,
+            eps=eps,
+            with_mean=self.boolean(options, "with_mean", "options."),
+            with_std=self.boolean(options, "with_std", "options."),
+        )
+        columns = self.get(doc, "columns", "")
+        if not isinstance(columns, list) or not columns:
+            raise self.fail("invalid stat file: 'columns' must be a non-empty list")
+        fields: dict[str, list] = {k: [] for k in ("count", "missing", "mean", "m2", "var", "scale", "min", "max")}
+        names: list[str] = []
+        dtypes: list[str] = []
+        for i, column in enumerate(columns):
+            where = f"columns[{i}]."
+            if not isinstance(column, dict):
+                raise self.fail(f"invalid stat file: columns[{i}] must be an object, not {_kind(column)}")
+            name = self.get(column, "name", where)
+            if not isinstance(name, str):
+                raise self.fail(f"invalid stat file: {where}'name' must be a string, not {_kind(name)}")
+            if name in names:
+                raise self.fail(f"invalid stat file: column {name!r} appears twice")
+            names.append(name)
+            dtype = column.get("dtype", "double")
+            dtypes.append(dtype if isinstance(dtype, str) else "double")
+            count = self.integer(column, "count", where, minimum=1)
+            fields["count"].append(count)
+            fields["missing"].append(self.integer(column, "missing", where))
+            fields["mean"].append(self.number(column, "mean", where))
+            fields["m2"].append(self.number(column, "m2", where))
+            fields["var"].append(self.number(column, "var", where))
+            scale = self.number(column, "scale", where)
+            if scale <= 0:
+                raise self.fail(f"invalid stat file: {where}'scale' must be > 0, not {scale}")
+            fields["scale"].append(scale)
+            fields["min"].append(self.number(column, "min", where, finite=False))
+            fields["max"].append(self.number(column, "max", where, finite=False))
+            for key in ("m2", "var"):
+                if fields[key][-1] < 0:
+                    raise self.fail(f"invalid stat file: {where}{key!r} must be >= 0")
+        rows = self.integer(doc, "rows", "")
+        provenance = doc.get("provenance", {})
+        if not isinstance(provenance, dict):
+            raise self.fail(f"invalid stat file: 'provenance' must be an object, not {_kind(provenance)}")
+
+        n = len(names)
+        scaler.feature_names_in_ = np.array(names, dtype=object)
+        scaler.n_features_in_ = n
+        scaler.dtypes_ = dtypes
+        scaler.moments_ = Moments(
+            np.array(fields["count"], dtype=np.int64),
+            np.array(fields["missing"], dtype=np.int64),
+            np.array(fields["mean"], dtype=np.float64),
+            np.array(fields["m2"], dtype=np.float64),
+            np.array(fields["min"], dtype=np.float64),
+            np.array(fields["max"], dtype=np.float64),
+        )
+        scaler.n_rows_seen_ = rows
+        scaler.provenance_ = dict(provenance)
+        scaler._set_derived()
+        # The file's var and scale are what transforms use, exactly as written.
+        scaler.var_ = np.array(fields["var"], dtype=np.float64)
+        scaler.scale_ = np.array(fields["scale"], dtype=np.float64)
+        return scaler
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) < 40 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
