@@ -10,7 +10,7 @@ Examples
 >>> df = pd.DataFrame({"x": [1.0, 2.0, 6.0]})
 >>> stats = normkit.Standardizer().fit(df)
 >>> stats.transform(df)["x"].round(6).tolist()
-[-0.9258, -0.46291, 1.38873]
+[-0.92582, -0.46291, 1.38873]
 """
 
 from ._version import __version__

@@ -52,7 +52,8 @@ def is_constant(var: np.ndarray, mean: np.ndarray, count: np.ndarray) -> np.ndar
     """
     eps = np.finfo(np.float64).eps
     n = count.astype(np.float64)
-    return var <= n * eps * var + (n * mean * eps) ** 2
+    with np.errstate(over="ignore"):  # a bound that overflows is +inf: then it is constant
+        return var <= n * eps * var + (n * mean * eps) ** 2
 
 
 def scale_from_var(

@@ -847,7 +847,7 @@ def open_sink(
     >>> with open_sink(path, batch.schema) as sink:
     ...     sink.write(batch)
     >>> open(path).read().splitlines()
-    ['"x"', '1', '2']
+    ['x', '1', '2']
     """
     path = os.fspath(path)
     return Sink(path, resolve_format(path, format), schema, csv or CsvOptions())

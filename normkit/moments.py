@@ -7,18 +7,25 @@ Within one batch, each column uses the corrected two-pass algorithm (the one sci
 sum(x - mean)**2 / n``, whose correction term removes most of the rounding left in ``mean``.
 Batches are combined with the pairwise update of Chan, Golub and LeVeque (1979), which is exact in
 exact arithmetic and numerically stable, so the result does not depend on how rows are split into
-batches, shards or workers beyond rounding, and stays accurate for data with a large offset
-(mean 1e9, std 1) where the textbook ``sum(x**2) - n * mean**2`` loses every digit.
+batches, shards or workers beyond rounding.
+
+Data with a large offset (mean 1e9, std 1) needs one more step: a batch mean stored as a float64
+near 1e9 carries an absolute error of up to 6e-8, and Chan's update squares differences of such
+means, so with many small batches the variance would lose about 1e-8 of its value. The moments are
+therefore kept relative to a per-column *shift* (the first value seen, a sample of the data):
+``x - shift`` is exact for values within a factor of two of the shift (Sterbenz's lemma), so the
+deviations keep every digit and the mean is only rounded once, when ``shift + mean_offset`` is
+formed at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Moments", "batch_moments", "merge_moments"]
+__all__ = ["Moments", "batch_moments", "first_values", "merge_moments"]
 
 
 @dataclass(frozen=True)
@@ -31,17 +38,20 @@ class Moments:
         Number of non-missing values.
     n_missing : ndarray of int64
         Number of missing values (null or NaN).
-    mean : ndarray of float64
-        Mean of the non-missing values (NaN where ``count == 0``).
+    shift : ndarray of float64
+        The reference point of ``mean_offset`` (see the module's notes); 0 where unknown.
+    mean_offset : ndarray of float64
+        ``mean - shift`` (NaN where ``count == 0``).
     m2 : ndarray of float64
-        Sum of squared deviations from ``mean`` (0 where ``count == 0``).
+        Sum of squared deviations from the mean (0 where ``count == 0``).
     min, max : ndarray of float64
         Extremes of the non-missing values (NaN where ``count == 0``).
     """
 
     count: np.ndarray
     n_missing: np.ndarray
-    mean: np.ndarray
+    shift: np.ndarray
+    mean_offset: np.ndarray
     m2: np.ndarray
     min: np.ndarray
     max: np.ndarray
@@ -51,11 +61,42 @@ class Moments:
         """The moments of zero rows: the identity of :func:`merge_moments`."""
         nan = np.full(n_columns, np.nan)
         zero = np.zeros(n_columns, dtype=np.int64)
-        return cls(zero, zero.copy(), nan, np.zeros(n_columns), nan.copy(), nan.copy())
+        return cls(
+            zero, zero.copy(), np.zeros(n_columns), nan, np.zeros(n_columns), nan.copy(), nan.copy()
+        )
+
+    @classmethod
+    def from_mean(
+        cls,
+        count: np.ndarray,
+        n_missing: np.ndarray,
+        mean: np.ndarray,
+        m2: np.ndarray,
+        min: np.ndarray,
+        max: np.ndarray,
+    ) -> Moments:
+        """Moments from a mean (as a stat file holds them), shifted to that mean."""
+        mean = np.asarray(mean, dtype=np.float64)
+        shift = np.where(np.isfinite(mean), mean, 0.0)
+        offset = np.where(np.isfinite(mean), 0.0, np.nan)
+        return cls(
+            np.asarray(count, dtype=np.int64),
+            np.asarray(n_missing, dtype=np.int64),
+            shift,
+            offset,
+            np.asarray(m2, dtype=np.float64),
+            np.asarray(min, dtype=np.float64),
+            np.asarray(max, dtype=np.float64),
+        )
 
     @property
     def n_columns(self) -> int:
         return len(self.count)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean of the non-missing values (NaN where ``count == 0``)."""
+        return self.shift + self.mean_offset
 
     def var(self, ddof: int = 0) -> np.ndarray:
         """Variance ``M2 / (count - ddof)``; NaN where ``count <= ddof``."""
@@ -63,9 +104,27 @@ class Moments:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(denom > 0, self.m2 / np.maximum(denom, 1), np.nan)
 
+    def rebased(self, shift: np.ndarray) -> Moments:
+        """The same moments relative to another shift (where this one has values)."""
+        shift = np.where(self.count > 0, shift, self.shift)
+        return replace(self, shift=shift, mean_offset=(self.shift - shift) + self.mean_offset)
 
-def _column_moments(x: np.ndarray) -> tuple[int, int, float, float, float, float]:
-    """Moments of one column; NaN marks a missing value."""
+
+def first_values(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """The first non-missing value of each column (0 for a column with none): a good shift."""
+    shift = np.zeros(len(columns))
+    for j, x in enumerate(columns):
+        x = np.asarray(x, dtype=np.float64)
+        valid = np.flatnonzero(~np.isnan(x[: min(len(x), 64)]))
+        if valid.size == 0:
+            valid = np.flatnonzero(~np.isnan(x))
+        if valid.size and np.isfinite(x[valid[0]]):
+            shift[j] = x[valid[0]]
+    return shift
+
+
+def _column_moments(x: np.ndarray, shift: float) -> tuple[int, int, float, float, float, float]:
+    """Moments of one column relative to ``shift``; NaN marks a missing value."""
     x = np.asarray(x, dtype=np.float64)
     missing = np.isnan(x)
     n_missing = int(np.count_nonzero(missing))
@@ -74,20 +133,28 @@ def _column_moments(x: np.ndarray) -> tuple[int, int, float, float, float, float
     n = x.shape[0]
     if n == 0:
         return 0, n_missing, np.nan, 0.0, np.nan, np.nan
+    lo, hi = float(np.min(x)), float(np.max(x))
+    if shift != 0.0:
+        x = x - shift
     # np.sum on a contiguous 1-d array is pairwise: O(log n) rounding growth rather than O(n).
-    mean = float(np.sum(x)) / n
-    dev = x - mean
-    m2 = float(np.dot(dev, dev)) - float(np.sum(dev)) ** 2 / n
-    return n, n_missing, mean, max(m2, 0.0), float(np.min(x)), float(np.max(x))
+    # An infinite value makes the moments NaN; the caller reports it (see Standardizer).
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = float(np.sum(x)) / n
+        dev = x - mean
+        m2 = float(np.dot(dev, dev)) - float(np.sum(dev)) ** 2 / n
+    return n, n_missing, mean, max(m2, 0.0), lo, hi
 
 
-def batch_moments(columns: Sequence[np.ndarray]) -> Moments:
+def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None) -> Moments:
     """Moments of one batch, column by column.
 
     Parameters
     ----------
     columns : sequence of 1-d arrays, each of length n_rows
         One array per column; NaN marks a missing value. Any real dtype; computed in float64.
+    shift : ndarray of float64, shape (n_columns,), optional
+        Reference point per column (see the module's notes); default: each column's first value.
+        Pass the same shift for every batch of a stream so that merges need no rebasing.
 
     Returns
     -------
@@ -100,14 +167,17 @@ def batch_moments(columns: Sequence[np.ndarray]) -> Moments:
     >>> int(m.count[0]), int(m.n_missing[0]), float(m.mean[0]), float(m.m2[0])
     (3, 1, 2.0, 2.0)
     """
-    rows = [_column_moments(x) for x in columns]
+    if shift is None:
+        shift = first_values(columns)
+    rows = [_column_moments(x, float(k)) for x, k in zip(columns, shift, strict=True)]
     if not rows:
         return Moments.empty(0)
-    count, n_missing, mean, m2, lo, hi = zip(*rows, strict=True)
+    count, n_missing, mean_offset, m2, lo, hi = zip(*rows, strict=True)
     return Moments(
         np.array(count, dtype=np.int64),
         np.array(n_missing, dtype=np.int64),
-        np.array(mean, dtype=np.float64),
+        np.array(shift, dtype=np.float64),
+        np.array(mean_offset, dtype=np.float64),
         np.array(m2, dtype=np.float64),
         np.array(lo, dtype=np.float64),
         np.array(hi, dtype=np.float64),
@@ -118,7 +188,9 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
     """Combine the moments of two disjoint sets of rows (Chan, Golub and LeVeque's update).
 
     ``n = n_a + n_b``, ``delta = mean_b - mean_a``, ``mean = mean_a + delta * n_b / n`` and
-    ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``. Commutative and, up to rounding, associative.
+    ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``, with both means taken relative to ``a``'s
+    shift (``b`` is rebased first if its shift differs). Commutative and, up to rounding,
+    associative.
 
     Parameters
     ----------
@@ -139,20 +211,24 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
     """
     if a.n_columns != b.n_columns:
         raise ValueError(f"cannot merge moments of {a.n_columns} and {b.n_columns} columns")
+    # An empty side has no meaningful shift; keep the other side's.
+    shift = np.where(a.count > 0, a.shift, b.shift)
+    a, b = a.rebased(shift), b.rebased(shift)
     n_a = a.count.astype(np.float64)
     n_b = b.count.astype(np.float64)
     n = n_a + n_b
     with np.errstate(invalid="ignore", divide="ignore"):
-        delta = b.mean - a.mean
-        mean = a.mean + delta * (n_b / n)
+        delta = b.mean_offset - a.mean_offset
+        mean_offset = a.mean_offset + delta * (n_b / n)
         m2 = a.m2 + b.m2 + delta * delta * (n_a * n_b / n)
     # Where one side is empty the formulas divide 0 by 0 or see a NaN mean; take the other side.
-    mean = np.where(n_b == 0, a.mean, np.where(n_a == 0, b.mean, mean))
+    mean_offset = np.where(n_b == 0, a.mean_offset, np.where(n_a == 0, b.mean_offset, mean_offset))
     m2 = np.where(n_b == 0, a.m2, np.where(n_a == 0, b.m2, m2))
     return Moments(
         a.count + b.count,
         a.n_missing + b.n_missing,
-        mean,
+        shift,
+        mean_offset,
         m2,
         np.fmin(a.min, b.min),
         np.fmax(a.max, b.max),

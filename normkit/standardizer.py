@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import pyarrow as pa
 from . import apply
 from .errors import DataError, OptionError, SchemaError
 from .io import is_numeric_type
-from .moments import Moments, batch_moments, merge_moments
+from .moments import Moments, batch_moments, first_values, merge_moments
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,7 +170,12 @@ class Standardizer:
             if name not in table.schema.names:
                 raise SchemaError(f"no column {name!r} in this batch")
             columns.append(apply.arrow_to_float64(table.column(name)))
-        batch = batch_moments(columns)
+        unseen = self.moments_.count == 0
+        if unseen.any():
+            # Shift each column by its first value; see normkit.moments on large offsets.
+            shift = np.where(unseen, first_values(columns), self.moments_.shift)
+            self.moments_ = replace(self.moments_, shift=shift)
+        batch = batch_moments(columns, self.moments_.shift)
         self._check_finite(batch, columns)
         self.moments_ = merge_moments(self.moments_, batch)
         self.n_rows_seen_ += table.num_rows
@@ -394,7 +400,7 @@ class Standardizer:
         self.feature_names_in_ = np.array(list(names), dtype=object)
         self.n_features_in_ = n_features
         self.dtypes_ = ["double"] * n_features
-        self.moments_ = Moments(count, np.zeros(n_features, dtype=np.int64), mean, m2, nan, nan.copy())
+        self.moments_ = Moments.from_mean(count, np.zeros(n_features, dtype=np.int64), mean, m2, nan, nan)
         self.n_rows_seen_ = int(count.max()) if n_features else 0
         self.provenance_ = {"source": "sklearn.preprocessing.StandardScaler"}
         self._set_derived()

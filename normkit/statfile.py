@@ -276,7 +276,7 @@ class _Validator:
         scaler.feature_names_in_ = np.array(names, dtype=object)
         scaler.n_features_in_ = n
         scaler.dtypes_ = dtypes
-        scaler.moments_ = Moments(
+        scaler.moments_ = Moments.from_mean(
             np.array(fields["count"], dtype=np.int64),
             np.array(fields["missing"], dtype=np.int64),
             np.array(fields["mean"], dtype=np.float64),
