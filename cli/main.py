@@ -151,7 +151,7 @@ def fit(inputs, output, columns, exclude, ddof, eps, no_mean, no_std, read: Read
     )
     started = time.perf_counter()
     with ProgressBar(not quiet, "fitting") as progress:
-        scaler = normkit.fit_files(inputs, scaler, read, progress)
+        scaler = normkit.fit_files(inputs, scaler, read, progress, output=output)
     normkit.save(scaler, output)
     if not quiet:
         seconds = time.perf_counter() - started

@@ -27,6 +27,17 @@ class NameList(click.ParamType):
         return names
 
 
+class StringList(click.ParamType):
+    """A comma-separated list of strings, where the empty string is a valid member."""
+
+    name = "STRINGS"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple | list):
+            return tuple(value)
+        return tuple(part.strip() for part in value.split(","))
+
+
 def flatten(groups: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
     return tuple(name for group in groups for name in group)
 
@@ -50,11 +61,11 @@ def read_options(func: Callable) -> Callable:
     )
     @click.option(
         "--null-values",
-        type=NameList(),
+        type=StringList(),
         metavar="STRINGS",
         help="Comma-separated strings read as missing in normalized columns "
-        f"(default: empty, {', '.join(v for v in DEFAULT_NULL_VALUES if v)}). "
-        "Use --null-values '' for empty fields only.",
+        f"(default: {', '.join(v for v in DEFAULT_NULL_VALUES if v)}). An empty field is "
+        "always missing: --null-values '' means empty fields only.",
     )
     @click.option(
         "--chunk-rows",
@@ -71,17 +82,12 @@ def read_options(func: Callable) -> Callable:
                 raise click.BadParameter("must be a single character", param_hint="--delimiter")
         csv = CsvOptions(
             delimiter=delimiter,
-            null_values=DEFAULT_NULL_VALUES if null_values is None else _with_empty(null_values),
+            null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
         )
         read = ReadOptions(format=input_format, csv=csv, chunk_rows=chunk_rows)
         return func(*args, read=read, **kwargs)
 
     return wrapper
-
-
-def _with_empty(values: tuple[str, ...]) -> tuple[str, ...]:
-    # An empty field is always missing: a number cannot be empty.
-    return ("", *values) if "" not in values else values
 
 
 def quiet_option(func: Callable) -> Callable:

@@ -50,6 +50,7 @@ def fit_files(
     scaler: Standardizer | None = None,
     read: ReadOptions | None = None,
     progress: Progress | None = None,
+    output: str | os.PathLike[str] | None = None,
 ) -> Standardizer:
     """Fit one set of statistics over one or more files in a single streaming pass.
 
@@ -62,6 +63,8 @@ def fit_files(
         ``Standardizer()``.
     read : ReadOptions or None
     progress : callable(source, rows) or None
+    output : path or None
+        Where the caller will save the statistics; refused if it is one of the inputs.
 
     Returns
     -------
@@ -86,6 +89,9 @@ def fit_files(
     if sum(s.is_stdin for s in sources) > 1:
         raise SchemaError("standard input ('-') can be read only once")
     first = sources[0]
+    for path in inputs:
+        if output is not None and same_file(path, output):
+            raise OutputError(f"{output}: the stat file would overwrite the input {path}")
     for source in sources:
         if source.schema is not None and source.has_rows is False:
             raise DataError(f"{source.name}: no data rows (the file has only a header)")
@@ -190,7 +196,9 @@ def transform_file(
     read = read or ReadOptions()
     input, output = os.fspath(input), os.fspath(output)
     source = read.open(input)
-    if same_file(input, output) or (output != STDIO and os.path.abspath(input) == os.path.abspath(output)):
+    if same_file(input, output) or (
+        output != STDIO and os.path.abspath(input) == os.path.abspath(output)
+    ):
         raise OutputError(f"{output}: the output is also the input; write to another file")
     out_format = resolve_format(output, output_format)
     names = list(scaler.feature_names_in_)

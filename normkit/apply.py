@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "arrow_to_float64",
@@ -72,16 +73,38 @@ def scale_from_var(
 
 
 def arrow_to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A float64 numpy copy or view of an Arrow column, with nulls as NaN."""
+    """A float64 numpy view (or copy, where nulls or a cast need one) of an Arrow column, with
+    nulls as NaN."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if not pa.types.is_float64(array.type):
-        array = array.cast(pa.float64())
-    return array.to_numpy(zero_copy_only=False)
+        # Unsafe: int64 beyond 2**53 rounds to the nearest float64, as numpy does.
+        array = pc.cast(array, pa.float64(), safe=False)
+    # Read the buffers directly: to_numpy and pa.scalar import pandas on first use, half a
+    # second in which a Ctrl-C can be lost inside pyarrow.
+    n, start = len(array), array.offset
+    values = np.frombuffer(array.buffers()[1], dtype=np.float64, count=n, offset=start * 8)
+    if array.null_count:
+        bitmap = np.frombuffer(array.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bitmap, count=start + n, bitorder="little")[start:].view(bool)
+        values = np.where(valid, values, np.nan)
+    return values
 
 
 def float64_to_arrow(values: np.ndarray, like: pa.Array) -> pa.Array:
-    """A float64 Arrow array of ``values`` carrying ``like``'s nulls, so missing stays missing."""
+    """A float64 Arrow array of ``values`` carrying ``like``'s nulls, so missing stays missing.
+
+    Built from buffers (zero-copy for ``values``), for the reason given in
+    :func:`arrow_to_float64`.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    validity = None
     if like.null_count:
-        return pa.array(values, type=pa.float64(), mask=like.is_null().to_numpy(zero_copy_only=False))
-    return pa.array(values, type=pa.float64())
+        valid = pc.is_valid(like)
+        if valid.offset == 0:
+            validity = valid.buffers()[1]
+        else:
+            validity = pc.is_valid(valid.take(pa.array(range(len(valid))))).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.float64(), len(values), [validity, pa.py_buffer(values)], like.null_count
+    )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -49,6 +50,8 @@ DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "
 # Bytes of decompressed CSV parsed per block. Large blocks amortize per-block overhead; memory
 # stays a small multiple of this whatever the file size.
 CSV_BLOCK_SIZE = 4 << 20
+# Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
+HEAD_BYTES = 64 << 10
 PARQUET_BATCH_ROWS = 65_536
 
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
@@ -118,11 +121,7 @@ def resolve_format(path: str, explicit: str | Format | None = None) -> Format:
 
 def is_numeric_type(dtype: pa.DataType) -> bool:
     """True for integer, floating-point and decimal types; booleans are not numeric."""
-    return (
-        pa.types.is_integer(dtype)
-        or pa.types.is_floating(dtype)
-        or pa.types.is_decimal(dtype)
-    )
+    return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,8 @@ class CsvOptions:
     delimiter : str or None, default None
         Field separator; None means a tab for ``.tsv`` files and a comma otherwise.
     null_values : tuple of str, default :data:`DEFAULT_NULL_VALUES`
-        Strings that mean a missing value in a normalized column. Other columns keep their text.
+        Strings that mean a missing value in a normalized column (an empty field always does).
+        Other columns keep their text.
     """
 
     delimiter: str | None = None
@@ -143,6 +143,11 @@ class CsvOptions:
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise OptionError(f"the delimiter must be one character, not {self.delimiter!r}")
+        if self.delimiter in ('"', "\n", "\r"):
+            raise OptionError(f"the delimiter cannot be {self.delimiter!r}")
+        # An empty field is always missing in a normalized column: it cannot be a number.
+        values = tuple(dict.fromkeys(("", *self.null_values)))
+        object.__setattr__(self, "null_values", values)
 
     def delimiter_for(self, path: str) -> str:
         if self.delimiter is not None:
@@ -245,6 +250,7 @@ class Source:
         self.name = "<stdin>" if self.is_stdin else self.path
         self._schema: pa.Schema | None = None
         self._stdin_prefix: bytes | None = None
+        self._stdin_buffer: bytes | None = None
         self._stdin_consumed = False
         self._raw: pa.NativeFile | None = None
         self.has_rows: bool | None = None  # known once the schema is read (CSV)
@@ -385,15 +391,17 @@ class Source:
             self._raw = raw
             return pa.CompressedInputStream(raw, codec) if codec else raw
 
-    def _peek_csv(self) -> bytes:
-        """The first bytes of a CSV input (enough for the header and the first block of rows)."""
+    def _csv_head(self) -> tuple[bytes, BinaryIO | pa.NativeFile]:
+        """The first bytes of a CSV input, and a stream of its start to infer the schema from."""
         if self.is_stdin:
-            if self._stdin_prefix is None:
-                self._stdin_prefix = _read_head(sys.stdin.buffer, CSV_BLOCK_SIZE)
-            return self._stdin_prefix
+            # Two blocks of the pipe, kept to be read again by the real pass. pyarrow cuts the
+            # first block at a row boundary because more bytes follow it (or it is all there is).
+            self._stdin_prefix = _read_up_to(sys.stdin.buffer, 2 * CSV_BLOCK_SIZE)
+            return self._stdin_prefix[:HEAD_BYTES], io.BytesIO(self._stdin_prefix)
         _, codec = _split_compression(self.path)
         with self._translate_errors(), pa.input_stream(self.path, compression=codec) as stream:
-            return _read_head(stream, CSV_BLOCK_SIZE)
+            head = _read_up_to(stream, HEAD_BYTES)
+        return head, pa.input_stream(self.path, compression=codec)
 
     def _read_options(self, use_threads: bool = True) -> pacsv.ReadOptions:
         return pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, use_threads=use_threads)
@@ -406,7 +414,27 @@ class Source:
         )
 
     def _csv_schema(self) -> pa.Schema:
-        head = self._peek_csv()
+        head, stream = self._csv_head()
+        try:
+            self._check_text(head)
+            with self._translate_errors():
+                # The types pyarrow infers from the first block, from whole rows of the real
+                # input (a block is cut at a row boundary, quoted line breaks included).
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=self._read_options(use_threads=False),
+                    parse_options=self._parse_options(),
+                    convert_options=pacsv.ConvertOptions(null_values=list(self.csv.null_values)),
+                )
+                try:
+                    self.has_rows = reader.read_next_batch().num_rows > 0
+                except StopIteration:
+                    self.has_rows = False
+                return reader.schema
+        finally:
+            stream.close()
+
+    def _check_text(self, head: bytes) -> None:
         if not head.strip(b"\xef\xbb\xbf \t\r\n"):
             raise InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
         if b"\x00" in head:
@@ -419,18 +447,6 @@ class Source:
                 raise InputError(
                     f"{self.name}: not UTF-8 text (invalid byte at offset {exc.start})"
                 ) from None
-        with self._translate_errors():
-            reader = pacsv.open_csv(
-                io.BytesIO(head),
-                read_options=pacsv.ReadOptions(block_size=len(head) + 1, use_threads=False),
-                parse_options=self._parse_options(),
-                convert_options=pacsv.ConvertOptions(null_values=list(self.csv.null_values)),
-            )
-            try:
-                self.has_rows = reader.read_next_batch().num_rows > 0
-            except StopIteration:
-                self.has_rows = False
-            return reader.schema
 
     def _csv_batches(
         self, float_columns: Sequence[str], all_columns: bool
@@ -468,7 +484,10 @@ class Source:
 
     def _parquet_file(self) -> pq.ParquetFile:
         if self.is_stdin:
-            return pq.ParquetFile(pa.BufferReader(sys.stdin.buffer.read()))
+            # Parquet needs random access: standard input is read into memory, once.
+            if self._stdin_buffer is None:
+                self._stdin_buffer = sys.stdin.buffer.read()
+            return pq.ParquetFile(pa.BufferReader(self._stdin_buffer))
         return pq.ParquetFile(self.path)
 
     def _parquet_batches(
@@ -490,7 +509,12 @@ class Source:
             if getattr(self, "_ipc_reader", None) is not None:
                 reader, self._ipc_reader = self._ipc_reader, None
                 return reader
-            return ipc.open_stream(sys.stdin.buffer)
+            head = _read_up_to(sys.stdin.buffer, 6)
+            if head == b"ARROW1":
+                # The IPC file format needs random access: read standard input into memory.
+                self._stdin_buffer = head + sys.stdin.buffer.read()
+                return ipc.open_file(pa.BufferReader(self._stdin_buffer))
+            return ipc.open_stream(io.BufferedReader(_PrefixedStream(head, sys.stdin.buffer)))
         raw = pa.memory_map(self.path, "r")
         self._raw = raw
         magic = raw.read(6)
@@ -528,7 +552,8 @@ class Source:
                 raise SchemaError(
                     f"{self.name}: column {name!r} has type {dtype}, which is not numeric"
                 )
-            arrays[i] = pc.cast(arrays[i], pa.float64())
+            # Unsafe: int64 beyond 2**53 rounds to the nearest float64, as numpy does.
+            arrays[i] = pc.cast(arrays[i], pa.float64(), safe=False)
             schema = schema.set(i, pa.field(name, pa.float64()))
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
@@ -559,7 +584,7 @@ class Source:
         match = _CSV_COLUMN_ERROR.search(first)
         if match:
             index = int(match.group(1))
-            names = self.schema.names
+            names = self._schema.names if self._schema is not None else []
             column = names[index] if index < len(names) else f"#{index}"
             detail = match.group(2)
             value = _INVALID_VALUE.search(detail)
@@ -578,7 +603,9 @@ class Source:
             detail = match.group(1)
             row = self._locate_bad_row()
             where = f" at line {row:,}" if row is not None else after
-            detail = re.sub(r"Expected (\d+) columns, got (\d+)", r"expected \1 fields, got \2", detail)
+            detail = re.sub(
+                r"Expected (\d+) columns, got (\d+)", r"expected \1 fields, got \2", detail
+            )
             return f"{self.name}{where}: malformed CSV: {detail}"
         if "Empty CSV file" in first:
             return f"{self.name}: the file is empty (a CSV needs a header row)"
@@ -599,8 +626,11 @@ class Source:
                 self._csv_stream(),
                 read_options=self._read_options(use_threads=False),
                 parse_options=self._parse_options(handler),
+                # Text only, so that no conversion error comes before the malformed row.
                 convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in self.schema.names},
+                    column_types={c: pa.string() for c in self._schema.names}
+                    if self._schema is not None
+                    else None,
                     strings_can_be_null=False,
                 ),
             )
@@ -645,20 +675,16 @@ class Source:
         return None
 
 
-def _read_head(stream, size: int) -> bytes:
-    """Read ``size`` bytes, then on to the end of the line, so the head holds whole rows."""
-    head = stream.read(size)
-    if len(head) < size:
-        return bytes(head)
-    parts = [bytes(head)]
-    # A header or row longer than the head: keep reading until a line ends (bounded).
-    for _ in range(64):
-        if b"\n" in parts[-1]:
+def _read_up_to(stream, size: int) -> bytes:
+    """Read ``size`` bytes, or fewer at the end of the stream (a pipe may return short reads)."""
+    parts = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
             break
-        more = stream.read(size)
-        if not more:
-            break
-        parts.append(bytes(more))
+        parts.append(bytes(chunk))
+        remaining -= len(chunk)
     return b"".join(parts)
 
 
@@ -697,7 +723,7 @@ class Sink:
                 raise OutputError(f"{path}: the directory {parent} does not exist")
             if os.path.isdir(path):
                 raise OutputError(f"{path}: is a directory; give a file path")
-            stem, codec = _split_compression(path)
+            _stem, codec = _split_compression(path)
             try:
                 fd, self._tmp = tempfile.mkstemp(
                     prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
@@ -720,6 +746,8 @@ class Sink:
             return _CsvWriter(self._stream, self.schema, csv.delimiter_for(self.path))
         if self.format is Format.PARQUET:
             return pq.ParquetWriter(self._stream, self.schema, compression="snappy")
+        if self.path.lower().endswith(".feather"):
+            return ipc.new_file(self._stream, self.schema)  # Feather V2 is the IPC file format
         return ipc.new_stream(self._stream, self.schema)
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -774,38 +802,63 @@ class Sink:
 
 
 class _CsvWriter:
-    """CSV with RFC 4180 quoting only where a field needs it.
+    """CSV with RFC 4180 quoting only on the fields that need it.
 
-    pyarrow's writer quotes every text field; text that passes through normkit would then change
-    from ``Oslo`` to ``"Oslo"``. Batches whose text holds no delimiter, quote or line break are
-    written unquoted, the others with pyarrow's quoting. Floats are written in shortest
-    round-trip form, so they read back as the same float64.
+    pyarrow's writer quotes every text field of a batch (``Oslo`` would become ``"Oslo"``), so
+    rows are formatted here with Arrow compute kernels instead: each column is cast to text
+    (floats in shortest round-trip form, so they read back as the same float64), text holding the
+    delimiter, a quote or a line break is quoted with its quotes doubled, missing values are empty,
+    and the fields are joined. Every step is vectorized; nothing runs per row in Python.
     """
 
     def __init__(self, stream: pa.NativeFile, schema: pa.Schema, delimiter: str):
         self._stream = stream
         self._delimiter = delimiter
-        self._text_columns = [
-            i
-            for i, f in enumerate(schema)
-            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-        ]
-        self._needs_quotes = "[" + re.escape(delimiter + '"') + "\\r\\n]"
+        self._needs_quotes = "[" + re.escape(delimiter) + '"\\r\\n]'
         header = delimiter.join(_quote_field(name, delimiter) for name in schema.names)
         stream.write((header + "\n").encode("utf-8"))
-        options = dict(include_header=False, delimiter=delimiter)
-        self._plain = pacsv.WriteOptions(quoting_style="none", **options)
-        self._quoted = pacsv.WriteOptions(quoting_style="needed", **options)
+        self._quote, self._empty = _string_scalar('"'), _string_scalar("")
+        self._newline, self._separator = _string_scalar("\n"), _string_scalar(delimiter)
+
+    def _field_text(self, column: pa.Array) -> pa.Array:
+        dtype = column.type
+        if pa.types.is_dictionary(dtype):
+            column = column.dictionary_decode()
+            dtype = column.type
+        if pa.types.is_string_view(dtype) or pa.types.is_large_string(dtype):
+            column = column.cast(pa.string())
+        elif not pa.types.is_string(dtype):
+            if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
+                raise OutputError(f"column of type {dtype} cannot be written as CSV text")
+            return pc.cast(column, pa.string())
+        quoted = pc.binary_join_element_wise(
+            self._quote, pc.replace_substring(column, '"', '""'), self._quote, self._empty
+        )
+        return pc.if_else(pc.match_substring_regex(column, self._needs_quotes), quoted, column)
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
-        quote = any(
-            pc.any(pc.match_substring_regex(batch.column(i), self._needs_quotes)).as_py()
-            for i in self._text_columns
+        if batch.num_rows == 0:
+            return
+        fields = [self._field_text(column) for column in batch.columns]
+        rows = pc.binary_join_element_wise(
+            *fields, self._separator, null_handling="replace", null_replacement=""
         )
-        pacsv.write_csv(batch, self._stream, write_options=self._quoted if quote else self._plain)
+        # Append the line ends, then write the text buffer of all rows in one go.
+        lines = pc.binary_join_element_wise(rows, self._empty, self._newline)
+        _, offsets, data = lines.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[[lines.offset, lines.offset + len(lines)]]
+        self._stream.write(data[int(bounds[0]) : int(bounds[1])])
 
     def close(self) -> None:
         pass
+
+
+def _string_scalar(text: str) -> pa.StringScalar:
+    """A string scalar built from buffers: ``pa.scalar`` would import pandas on first use, half
+    a second in which a Ctrl-C can be lost inside pyarrow."""
+    data = text.encode("utf-8")
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32))
+    return pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)])[0]
 
 
 def _quote_field(text: str, delimiter: str) -> str:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Standardizer"]
 
+
 class Standardizer:
     """Centering and standardization statistics, fitted exactly in streaming batches.
 
@@ -106,7 +107,9 @@ class Standardizer:
             "with_std": self.with_std,
         }
 
-    def select_columns(self, schema: pa.Schema, *, typed: bool = True, source: str = "") -> list[str]:
+    def select_columns(
+        self, schema: pa.Schema, *, typed: bool = True, source: str = ""
+    ) -> list[str]:
         """The columns of ``schema`` this estimator normalizes, in schema order.
 
         Parameters
@@ -200,7 +203,12 @@ class Standardizer:
         bad = np.flatnonzero(np.isinf(batch.min) | np.isinf(batch.max))
         if bad.size:
             i = int(bad[0])
-            row = int(np.flatnonzero(np.isinf(columns[i]))[0]) + self.n_rows_seen_ - self._row_base + 1
+            row = (
+                int(np.flatnonzero(np.isinf(columns[i]))[0])
+                + self.n_rows_seen_
+                - self._row_base
+                + 1
+            )
             raise DataError(
                 f"column {self.feature_names_in_[i]!r} at data row {row:,}: infinite value "
                 "(out of float64 range or 'inf'); fix the data or treat it as missing"
@@ -365,7 +373,9 @@ class Standardizer:
         return scaler
 
     @classmethod
-    def from_sklearn(cls, scaler: StandardScaler, feature_names: Sequence[str] | None = None) -> Standardizer:
+    def from_sklearn(
+        cls, scaler: StandardScaler, feature_names: Sequence[str] | None = None
+    ) -> Standardizer:
         """Statistics equal to a fitted ``StandardScaler``'s.
 
         Parameters
@@ -386,9 +396,13 @@ class Standardizer:
         if len(names) != n_features:
             raise OptionError(f"{len(names)} feature names for {n_features} features")
         if scaler.mean_ is None:
-            raise OptionError("a StandardScaler with with_mean=False and with_std=False holds no statistics")
+            raise OptionError(
+                "a StandardScaler with with_mean=False and with_std=False holds no statistics"
+            )
         self = cls(with_mean=scaler.with_mean, with_std=scaler.with_std)
-        count = np.broadcast_to(np.asarray(scaler.n_samples_seen_, dtype=np.int64), (n_features,)).copy()
+        count = np.broadcast_to(
+            np.asarray(scaler.n_samples_seen_, dtype=np.int64), (n_features,)
+        ).copy()
         mean = np.asarray(scaler.mean_, dtype=np.float64).copy()
         var = (
             np.asarray(scaler.var_, dtype=np.float64)
@@ -400,7 +414,9 @@ class Standardizer:
         self.feature_names_in_ = np.array(list(names), dtype=object)
         self.n_features_in_ = n_features
         self.dtypes_ = ["double"] * n_features
-        self.moments_ = Moments.from_mean(count, np.zeros(n_features, dtype=np.int64), mean, m2, nan, nan)
+        self.moments_ = Moments.from_mean(
+            count, np.zeros(n_features, dtype=np.int64), mean, m2, nan, nan
+        )
         self.n_rows_seen_ = int(count.max()) if n_features else 0
         self.provenance_ = {"source": "sklearn.preprocessing.StandardScaler"}
         self._set_derived()
@@ -426,7 +442,9 @@ class Standardizer:
         return load(path)
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if v not in (None, ()))
+        params = ", ".join(
+            f"{k}={v!r}" for k, v in self.get_params().items() if v not in (None, ())
+        )
         fitted = f", fitted on {self.n_features_in_} columns" if hasattr(self, "mean_") else ""
         return f"Standardizer({params}){fitted}"
 
@@ -455,6 +473,5 @@ def _as_batches(X: Any) -> Iterator[Any]:
         yield from X
     else:
         raise TypeError(
-            f"cannot fit an object of type {type(X).__name__}; "
-            "to fit a file use normkit.fit_files"
+            f"cannot fit an object of type {type(X).__name__}; to fit a file use normkit.fit_files"
         )

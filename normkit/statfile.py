@@ -23,6 +23,7 @@ every field, raising :class:`~normkit.errors.StatsFileError` with the key at fau
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -111,7 +112,9 @@ def save(scaler: Standardizer, path: str | os.PathLike[str]) -> None:
         raise OutputError(f"{path}: is a directory; give a file path")
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
+        )
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -123,10 +126,8 @@ def save(scaler: Standardizer, path: str | os.PathLike[str]) -> None:
         raise OutputError(f"{path}: cannot write the stat file: {exc.strerror or exc}") from None
     finally:
         if tmp is not None:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
 
 
 def load(path: str | os.PathLike[str]) -> Standardizer:
@@ -162,8 +163,12 @@ def loads(text: str, source: str = "<string>") -> Standardizer:
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, ValueError) as exc:
-        detail = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise StatsFileError(f"{source}: not a normkit stat file (invalid JSON, {detail})") from None
+        detail = (
+            f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        )
+        raise StatsFileError(
+            f"{source}: not a normkit stat file (invalid JSON, {detail})"
+        ) from None
     return _Validator(source).scaler(doc)
 
 
@@ -184,7 +189,9 @@ class _Validator:
     def integer(self, obj: dict, key: str, where: str, minimum: int = 0) -> int:
         value = self.get(obj, key, where)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(f"invalid stat file: {where}{key!r} must be an integer, not {_kind(value)}")
+            raise self.fail(
+                f"invalid stat file: {where}{key!r} must be an integer, not {_kind(value)}"
+            )
         if value < minimum:
             raise self.fail(f"invalid stat file: {where}{key!r} must be >= {minimum}, not {value}")
         return value
@@ -194,16 +201,22 @@ class _Validator:
         if isinstance(value, str) and value in _NONFINITE:
             value = _NONFINITE[value]
         elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"invalid stat file: {where}{key!r} must be a number, not {_kind(value)}")
+            raise self.fail(
+                f"invalid stat file: {where}{key!r} must be a number, not {_kind(value)}"
+            )
         value = float(value)
         if finite and not math.isfinite(value):
-            raise self.fail(f"invalid stat file: {where}{key!r} must be a finite number, not {value}")
+            raise self.fail(
+                f"invalid stat file: {where}{key!r} must be a finite number, not {value}"
+            )
         return value
 
     def boolean(self, obj: dict, key: str, where: str) -> bool:
         value = self.get(obj, key, where)
         if not isinstance(value, bool):
-            raise self.fail(f"invalid stat file: {where}{key!r} must be true or false, not {_kind(value)}")
+            raise self.fail(
+                f"invalid stat file: {where}{key!r} must be true or false, not {_kind(value)}"
+            )
         return value
 
     def scaler(self, doc: Any) -> Standardizer:
@@ -211,7 +224,9 @@ class _Validator:
             raise self.fail('not a normkit stat file (no "format": "normkit.stats")')
         version = doc.get("version")
         if isinstance(version, bool) or not isinstance(version, int):
-            raise self.fail(f"invalid stat file: 'version' must be an integer, not {_kind(version)}")
+            raise self.fail(
+                f"invalid stat file: 'version' must be an integer, not {_kind(version)}"
+            )
         if version > VERSION:
             raise self.fail(
                 f"stat file version {version} was written by a newer normkit; "
@@ -237,16 +252,22 @@ class _Validator:
         columns = self.get(doc, "columns", "")
         if not isinstance(columns, list) or not columns:
             raise self.fail("invalid stat file: 'columns' must be a non-empty list")
-        fields: dict[str, list] = {k: [] for k in ("count", "missing", "mean", "m2", "var", "scale", "min", "max")}
+        fields: dict[str, list] = {
+            k: [] for k in ("count", "missing", "mean", "m2", "var", "scale", "min", "max")
+        }
         names: list[str] = []
         dtypes: list[str] = []
         for i, column in enumerate(columns):
             where = f"columns[{i}]."
             if not isinstance(column, dict):
-                raise self.fail(f"invalid stat file: columns[{i}] must be an object, not {_kind(column)}")
+                raise self.fail(
+                    f"invalid stat file: columns[{i}] must be an object, not {_kind(column)}"
+                )
             name = self.get(column, "name", where)
             if not isinstance(name, str):
-                raise self.fail(f"invalid stat file: {where}'name' must be a string, not {_kind(name)}")
+                raise self.fail(
+                    f"invalid stat file: {where}'name' must be a string, not {_kind(name)}"
+                )
             if name in names:
                 raise self.fail(f"invalid stat file: column {name!r} appears twice")
             names.append(name)
@@ -270,7 +291,9 @@ class _Validator:
         rows = self.integer(doc, "rows", "")
         provenance = doc.get("provenance", {})
         if not isinstance(provenance, dict):
-            raise self.fail(f"invalid stat file: 'provenance' must be an object, not {_kind(provenance)}")
+            raise self.fail(
+                f"invalid stat file: 'provenance' must be an object, not {_kind(provenance)}"
+            )
 
         n = len(names)
         scaler.feature_names_in_ = np.array(names, dtype=object)

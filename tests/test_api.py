@@ -34,11 +34,16 @@ def test_bool_and_text_columns_are_not_numeric():
 
 
 def test_columns_and_exclude_select(mixed_frame):
-    assert list(Standardizer(columns=["x", "count"]).fit(mixed_frame).feature_names_in_) == ["count", "x"]
+    assert list(Standardizer(columns=["x", "count"]).fit(mixed_frame).feature_names_in_) == [
+        "count",
+        "x",
+    ]
     assert "count" not in Standardizer(exclude=["id", "count"]).fit(mixed_frame).feature_names_in_
     with pytest.raises(SchemaError, match="--columns: no column 'nope'"):
         Standardizer(columns=["nope"]).fit(mixed_frame)
-    with pytest.raises(SchemaError, match="column 'label' has type (large_)?string, which is not numeric"):
+    with pytest.raises(
+        SchemaError, match="column 'label' has type (large_)?string, which is not numeric"
+    ):
         Standardizer(columns=["label"]).fit(mixed_frame)
 
 
@@ -46,7 +51,9 @@ def test_arrow_table_batch_and_stream_give_the_same_result(mixed_frame):
     table = pa.Table.from_pandas(mixed_frame, preserve_index=False)
     stats = Standardizer(exclude=["id"]).fit(table.to_batches(max_chunksize=33))
     by_table = stats.transform(table)
-    by_stream = pa.Table.from_batches(list(stats.transform(iter(table.to_batches(max_chunksize=50)))))
+    by_stream = pa.Table.from_batches(
+        list(stats.transform(iter(table.to_batches(max_chunksize=50))))
+    )
     assert by_table.equals(by_stream)
     assert by_table.schema.field("count").type == pa.float64()
     assert by_table.column("label").equals(table.column("label"))
@@ -100,7 +107,8 @@ def test_merge_of_shards_equals_fit_on_all(mixed_frame):
     for merged in (a.merge(b), b.merge(a)):
         np.testing.assert_allclose(merged.var_, whole.var_, rtol=1e-12)
         np.testing.assert_array_less(
-            np.abs(merged.mean_ - whole.mean_), 1e-12 * (np.abs(whole.mean_) + whole.scale_) + 1e-300
+            np.abs(merged.mean_ - whole.mean_),
+            1e-12 * (np.abs(whole.mean_) + whole.scale_) + 1e-300,
         )
         np.testing.assert_array_equal(merged.n_samples_seen_, whole.n_samples_seen_)
 

@@ -44,7 +44,9 @@ def assert_transform_match(ours: np.ndarray, ref: np.ndarray, x: np.ndarray, sca
 
 @pytest.mark.parametrize("chunk_rows", [None, 1, 3, 64, 499, 1_000_000])
 def test_fit_csv_equals_standard_scaler(mixed_csv, mixed_frame, chunk_rows):
-    ours = normkit.fit_files(mixed_csv, Standardizer(exclude=["id"]), ReadOptions(chunk_rows=chunk_rows))
+    ours = normkit.fit_files(
+        mixed_csv, Standardizer(exclude=["id"]), ReadOptions(chunk_rows=chunk_rows)
+    )
     assert list(ours.feature_names_in_) == NUMERIC
     assert_stats_match(ours, StandardScaler().fit(mixed_frame[NUMERIC]))
 
@@ -53,7 +55,8 @@ def test_constant_column_gets_scale_one_as_in_sklearn(mixed_frame):
     ours = Standardizer(exclude=["id"]).fit(mixed_frame)
     ref = StandardScaler().fit(mixed_frame[NUMERIC])
     j = NUMERIC.index("constant")
-    assert ref.scale_[j] == 1.0 and ours.scale_[j] == 1.0
+    assert ref.scale_[j] == 1.0
+    assert ours.scale_[j] == 1.0
     np.testing.assert_array_equal(ours.transform(mixed_frame)["constant"], 0.0)
 
 

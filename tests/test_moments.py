@@ -27,8 +27,12 @@ def assert_moments_close(a: Moments, b: Moments) -> None:
     np.testing.assert_array_equal(a.n_missing, b.n_missing)
     spread = np.sqrt(np.maximum(a.m2, b.m2) / np.maximum(a.count, 1))
     tol = 1e-12 * (np.abs(np.nan_to_num(b.mean)) + spread) + 1e-300
-    np.testing.assert_array_less(np.abs(np.nan_to_num(a.mean - b.mean)), tol * 4 + 1e-9 * (spread == 0))
-    np.testing.assert_allclose(a.m2, b.m2, rtol=1e-9, atol=1e-9 * np.max(np.abs(np.nan_to_num(b.mean)), initial=1.0) ** 2)
+    np.testing.assert_array_less(
+        np.abs(np.nan_to_num(a.mean - b.mean)), tol * 4 + 1e-9 * (spread == 0)
+    )
+    np.testing.assert_allclose(
+        a.m2, b.m2, rtol=1e-9, atol=1e-9 * np.max(np.abs(np.nan_to_num(b.mean)), initial=1.0) ** 2
+    )
     np.testing.assert_array_equal(np.isnan(a.min), np.isnan(b.min))
     np.testing.assert_array_equal(a.min[~np.isnan(a.min)], b.min[~np.isnan(b.min)])
     np.testing.assert_array_equal(a.max[~np.isnan(a.max)], b.max[~np.isnan(b.max)])
@@ -36,7 +40,12 @@ def assert_moments_close(a: Moments, b: Moments) -> None:
 
 def test_docstring_example():
     m = batch_moments([np.array([1.0, 2.0, np.nan, 3.0])])
-    assert (int(m.count[0]), int(m.n_missing[0]), float(m.mean[0]), float(m.m2[0])) == (3, 1, 2.0, 2.0)
+    assert (int(m.count[0]), int(m.n_missing[0]), float(m.mean[0]), float(m.m2[0])) == (
+        3,
+        1,
+        2.0,
+        2.0,
+    )
 
 
 @given(column)
@@ -49,9 +58,11 @@ def test_batch_moments_match_numpy(x):
         scale = np.sqrt(m2 / n)
         assert abs(m.mean[0] - mean) <= 1e-12 * (abs(mean) + scale) + 1e-300
         np.testing.assert_allclose(m.m2[0], m2, rtol=1e-9, atol=1e-18 * max(1.0, mean * mean))
-        assert m.min[0] == np.nanmin(x) and m.max[0] == np.nanmax(x)
+        assert m.min[0] == np.nanmin(x)
+        assert m.max[0] == np.nanmax(x)
     else:
-        assert np.isnan(m.mean[0]) and m.m2[0] == 0.0
+        assert np.isnan(m.mean[0])
+        assert m.m2[0] == 0.0
 
 
 @given(column, column)

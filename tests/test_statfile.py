@@ -30,17 +30,20 @@ def test_round_trip_is_bit_exact(tmp_path, fitted):
         np.testing.assert_array_equal(getattr(loaded, attr), getattr(fitted, attr), err_msg=attr)
     assert list(loaded.feature_names_in_) == list(fitted.feature_names_in_)
     assert loaded.get_params() | {"exclude": ()} == fitted.get_params() | {"exclude": ()}
-    assert dumps(loaded) .replace(loaded.provenance_.get("created", ""), "") == dumps(fitted).replace(
-        fitted.provenance_.get("created", ""), ""
-    )
+    assert dumps(loaded).replace(loaded.provenance_.get("created", ""), "") == dumps(
+        fitted
+    ).replace(fitted.provenance_.get("created", ""), "")
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False, width=64))
 def test_any_float_reads_back_bit_for_bit(value):
     scaler = Standardizer().fit(pd.DataFrame({"x": [value, value]}))
     loaded = loads(dumps(scaler))
-    assert loaded.mean_[0] == scaler.mean_[0] or (math.isnan(loaded.mean_[0]) and math.isnan(scaler.mean_[0]))
-    assert loaded.min_[0] == value and loaded.max_[0] == value
+    assert loaded.mean_[0] == scaler.mean_[0] or (
+        math.isnan(loaded.mean_[0]) and math.isnan(scaler.mean_[0])
+    )
+    assert loaded.min_[0] == value
+    assert loaded.max_[0] == value
 
 
 def test_nan_and_infinity_are_never_bare_tokens():
@@ -54,10 +57,22 @@ def test_nan_and_infinity_are_never_bare_tokens():
 
 def test_file_has_the_documented_layout(fitted):
     doc = to_dict(fitted)
-    assert doc["format"] == FORMAT and doc["version"] == VERSION == 1
+    assert doc["format"] == FORMAT
+    assert doc["version"] == VERSION == 1
     assert set(doc["options"]) == {"ddof", "eps", "with_mean", "with_std"}
     column = doc["columns"][0]
-    assert set(column) >= {"name", "dtype", "count", "missing", "mean", "m2", "var", "scale", "min", "max"}
+    assert set(column) >= {
+        "name",
+        "dtype",
+        "count",
+        "missing",
+        "mean",
+        "m2",
+        "var",
+        "scale",
+        "min",
+        "max",
+    }
     assert doc["provenance"]["normkit_version"] == normkit.__version__
 
 
@@ -86,14 +101,22 @@ def _corrupt(doc: dict, path: list, value) -> str:
         (["columns"], [], "invalid stat file: 'columns' must be a non-empty list"),
         (["columns", 0, "mean"], KeyError, "invalid stat file: missing key columns[0].'mean'"),
         (["columns", 0, "mean"], "abc", "invalid stat file: columns[0].'mean' must be a number"),
-        (["columns", 0, "mean"], "NaN", "invalid stat file: columns[0].'mean' must be a finite number"),
+        (
+            ["columns", 0, "mean"],
+            "NaN",
+            "invalid stat file: columns[0].'mean' must be a finite number",
+        ),
         (["columns", 0, "count"], 1.5, "invalid stat file: columns[0].'count' must be an integer"),
         (["columns", 0, "count"], 0, "invalid stat file: columns[0].'count' must be >= 1"),
         (["columns", 0, "scale"], 0.0, "invalid stat file: columns[0].'scale' must be > 0"),
         (["columns", 0, "var"], -1.0, "invalid stat file: columns[0].'var' must be >= 0"),
         (["columns", 1, "name"], "count", "invalid stat file: column 'count' appears twice"),
         (["options", "ddof"], 2, "invalid stat file: options.'ddof' must be 0 or 1"),
-        (["options", "with_mean"], "yes", "invalid stat file: options.'with_mean' must be true or false"),
+        (
+            ["options", "with_mean"],
+            "yes",
+            "invalid stat file: options.'with_mean' must be true or false",
+        ),
         (["options"], KeyError, "invalid stat file: missing key 'options'"),
     ],
 )
@@ -109,7 +132,7 @@ def test_invalid_files_are_refused_with_the_key_named(fitted, path, value, messa
     ("text", "message"),
     [
         ("", "not a normkit stat file (invalid JSON"),
-        ("{\"format\": \"normkit.stats\", \"vers", "not a normkit stat file (invalid JSON"),
+        ('{"format": "normkit.stats", "vers', "not a normkit stat file (invalid JSON"),
         ("[1, 2, 3]", "not a normkit stat file"),
         ("a,b\n1,2\n", "not a normkit stat file (invalid JSON"),
     ],
