@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +26,13 @@ class Run:
 
 def run(cmd: list[str] | str, *, shell: bool = False, stdout=subprocess.DEVNULL) -> Run:
     """Run a command; wall time and the peak resident memory of its largest process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, shell=shell, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, shell=shell, stdout=stdout, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")[-2000:]
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"command failed ({code}): {cmd}\n{stderr}")

@@ -49,10 +49,12 @@ DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "
 
 # Bytes of decompressed CSV parsed per block. Large blocks amortize per-block overhead; memory
 # stays a small multiple of this whatever the file size.
-CSV_BLOCK_SIZE = 4 << 20
+CSV_BLOCK_SIZE = 1 << 20
 # Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
 PARQUET_BATCH_ROWS = 65_536
+PARQUET_ROW_GROUP_ROWS = 128 * 1024
+PARQUET_ROW_GROUP_BYTES = 64 << 20
 
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 
@@ -745,7 +747,7 @@ class Sink:
         if self.format is Format.CSV:
             return _CsvWriter(self._stream, self.schema, csv.delimiter_for(self.path))
         if self.format is Format.PARQUET:
-            return pq.ParquetWriter(self._stream, self.schema, compression="snappy")
+            return _ParquetWriter(self._stream, self.schema)
         if self.path.lower().endswith(".feather"):
             return ipc.new_file(self._stream, self.schema)  # Feather V2 is the IPC file format
         return ipc.new_stream(self._stream, self.schema)
@@ -851,6 +853,38 @@ class _CsvWriter:
 
     def close(self) -> None:
         pass
+
+
+class _ParquetWriter:
+    """Parquet with row groups of a useful size, whatever the size of the batches written.
+
+    ``ParquetWriter.write_batch`` makes at least one row group per call; small input batches
+    would make a file of tiny row groups, slow to read. Batches are gathered up to
+    :data:`PARQUET_ROW_GROUP_ROWS` rows or :data:`PARQUET_ROW_GROUP_BYTES` bytes first.
+    """
+
+    def __init__(self, stream: pa.NativeFile, schema: pa.Schema):
+        self._writer = pq.ParquetWriter(stream, schema, compression="snappy")
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
+        self._bytes = 0
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        self._pending.append(batch)
+        self._rows += batch.num_rows
+        self._bytes += batch.nbytes
+        if self._rows >= PARQUET_ROW_GROUP_ROWS or self._bytes >= PARQUET_ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            table = pa.Table.from_batches(self._pending)
+            self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._pending, self._rows, self._bytes = [], 0, 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
 
 
 def _string_scalar(text: str) -> pa.StringScalar:

@@ -42,7 +42,7 @@ def test_columns_and_exclude_select(mixed_frame):
     with pytest.raises(SchemaError, match="--columns: no column 'nope'"):
         Standardizer(columns=["nope"]).fit(mixed_frame)
     with pytest.raises(
-        SchemaError, match="column 'label' has type (large_)?string, which is not numeric"
+        SchemaError, match=r"column 'label' has type (large_)?string, which is not numeric"
     ):
         Standardizer(columns=["label"]).fit(mixed_frame)
 
