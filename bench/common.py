@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -17,26 +18,43 @@ import pyarrow.csv as pacsv
 NORMKIT = [str(Path(sys.executable).with_name("normkit"))]
 
 
+# Runs a command and writes its peak RSS (KiB) to a file. Linux carries a process's high-water
+# mark across fork and exec, so the measured command must be started by a small process (this
+# one), not by the benchmark, whose own size would otherwise be reported.
+PEAK_RSS = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[2:]); "
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+    "sys.exit(code)"
+)
+
+
 @dataclass
 class Run:
     seconds: float
     peak_rss_mib: float
-    returncode: int
 
 
-def run(cmd: list[str] | str, *, shell: bool = False, stdout=subprocess.DEVNULL) -> Run:
-    """Run a command; wall time and the peak resident memory of its largest process."""
-    with tempfile.TemporaryFile() as errors:
+def run(cmd: list[str], *, stdin: str | None = None, stdout: str | None = None) -> Run:
+    """Run ``cmd`` (stdin and stdout optionally from and to files, or through ``cat`` into a
+    pipe with stdin="|path"); wall time and peak resident memory of the command's process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = os.path.join(tmp, "peak")
+        measured = [sys.executable, "-c", PEAK_RSS, peak_file, *cmd]
+        line = " ".join(shlex.quote(part) for part in measured)
+        if stdin and stdin.startswith("|"):
+            line = f"cat {shlex.quote(stdin[1:])} | {line}"
+        elif stdin:
+            line += f" < {shlex.quote(stdin)}"
+        line += f" > {shlex.quote(stdout or os.devnull)}"
+        errors = os.path.join(tmp, "stderr")
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, shell=shell, stdout=stdout, stderr=errors)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code = subprocess.call(["bash", "-c", f"set -o pipefail; {line} 2> {errors}"])
         seconds = time.perf_counter() - started
-        errors.seek(0)
-        stderr = errors.read().decode(errors="replace")[-2000:]
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"command failed ({code}): {cmd}\n{stderr}")
-    return Run(seconds, usage.ru_maxrss / 1024, code)
+        if code != 0:
+            detail = Path(errors).read_text()[-2000:]
+            raise SystemExit(f"command failed ({code}): {line}\n{detail}")
+        peak = int(Path(peak_file).read_text()) / 1024
+    return Run(seconds, peak)
 
 
 def make_csv(path: Path, rows: int, float_columns: int = 16, seed: int = 0) -> Path:

@@ -26,36 +26,48 @@ def main() -> None:
     size_mb = data.stat().st_size / 1e6
     print(f"input: {data} ({args.rows:,} rows, {size_mb:,.0f} MB)")
     jobs = {
-        "fit (file)": [*NORMKIT, "fit", str(data), "--exclude", "id", "-q", "-o", str(stats)],
-        "transform csv -> csv": [
-            *NORMKIT,
-            "transform",
-            str(data),
-            "-s",
-            str(stats),
-            "-q",
-            "-o",
-            str(args.dir / "out.csv"),
-        ],
-        "transform csv -> parquet": [
-            *NORMKIT,
-            "transform",
-            str(data),
-            "-s",
-            str(stats),
-            "-q",
-            "-o",
-            str(args.dir / "out.parquet"),
-        ],
+        "fit (file)": (
+            [*NORMKIT, "fit", str(data), "--exclude", "id", "-q", "-o", str(stats)],
+            None,
+        ),
+        "transform csv -> csv": (
+            [
+                *NORMKIT,
+                "transform",
+                str(data),
+                "-s",
+                str(stats),
+                "-q",
+                "-o",
+                str(args.dir / "out.csv"),
+            ],
+            None,
+        ),
+        "transform csv -> parquet": (
+            [
+                *NORMKIT,
+                "transform",
+                str(data),
+                "-s",
+                str(stats),
+                "-q",
+                "-o",
+                str(args.dir / "out.parquet"),
+            ],
+            None,
+        ),
+        "fit stdin (cat |)": (
+            [*NORMKIT, "fit", "-", "--exclude", "id", "-q", "-o", str(stats)],
+            f"|{data}",
+        ),
+        "transform stdin -> stdout": (
+            [*NORMKIT, "transform", "-s", str(stats), "-q", "-"],
+            f"|{data}",
+        ),
     }
-    for name, cmd in jobs.items():
-        result = run(cmd)
+    for name, (cmd, stdin) in jobs.items():
+        result = run(cmd, stdin=stdin)
         print(f"{name:28s} {result.seconds:7.2f} s   peak RSS {result.peak_rss_mib:6.0f} MiB")
-    piped = f"cat {data} | {NORMKIT[0]} transform -s {stats} -q - > /dev/null"
-    result = run(piped, shell=True)
-    print(
-        f"{'transform stdin -> stdout':28s} {result.seconds:7.2f} s   peak RSS {result.peak_rss_mib:6.0f} MiB"
-    )
 
 
 if __name__ == "__main__":

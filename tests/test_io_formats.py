@@ -391,11 +391,15 @@ def test_integer_first_block_then_decimals_is_read_as_float64(tmp_path):
     rng = np.random.default_rng(11)
     ints = rng.integers(-10_000, 10_000, 400_000)
 
+    boundary: list[int] = []  # the row that ends at the block boundary
+
     def row(i: int) -> str:
-        x = str(ints[i]) if i < 300_000 else repr(float(ints[i]) + 0.123456789)
+        after = bool(boundary) and i > boundary[0]
+        x = repr(float(ints[i]) + 0.123456789) if after else str(ints[i])
         return f"{i},{x},p\n"
 
     def filler(i: int, width: int) -> str:  # ends exactly at the block boundary
+        boundary.append(i)
         return f"{i},{ints[i]},".ljust(width - 1, "p") + "\n"
 
     path = tmp_path / "int_then_float.csv"
