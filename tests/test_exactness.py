@@ -180,3 +180,26 @@ def test_any_data_any_chunking_matches_sklearn(data, chunk):
     back = ours.inverse_transform(got)
     tol = 1e-12 * (np.abs(data) + np.abs(ours.mean_) + ours.scale_)
     assert np.all(np.nan_to_num(np.abs(back - data)) <= np.nan_to_num(tol) * 4)
+
+
+@pytest.mark.parametrize(
+    "name", ["load_diabetes", "load_wine", "load_breast_cancer", "load_digits"]
+)
+@pytest.mark.parametrize("chunk_rows", [None, 1, 17])
+def test_real_data_sets_shipped_with_sklearn(tmp_path, name, chunk_rows):
+    """Real public data sets (bundled with scikit-learn) written to CSV and fitted from the file."""
+    import sklearn.datasets
+
+    frame = getattr(sklearn.datasets, name)(as_frame=True).data
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    ours = normkit.fit_files(path, read=ReadOptions(chunk_rows=chunk_rows))
+    reread = pd.read_csv(path)  # the values as written to the file
+    ref = StandardScaler().fit(reread)
+    numeric = list(reread.columns)
+    assert list(ours.feature_names_in_) == numeric
+    assert_stats_match(ours, ref)
+    out = tmp_path / "z.parquet"
+    normkit.transform_file(path, ours, out, read=ReadOptions(chunk_rows=chunk_rows))
+    got = pd.read_parquet(out).to_numpy(np.float64)
+    assert_transform_match(got, ref.transform(reread), reread.to_numpy(np.float64), ref)
