@@ -7,15 +7,17 @@ inputs once, in bounded memory, and writes its output atomically.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
-from .errors import DataError, OutputError, SchemaError
+from .errors import DataError, OptionError, OutputError, SchemaError
 from .io import STDIO, CsvOptions, Format, Source, open_sink, resolve_format, same_file
 from .standardizer import Standardizer
+from .statfile import save
 
 __all__ = ["ReadOptions", "TransformResult", "fit_files", "transform_file"]
 
@@ -123,13 +125,14 @@ def fit_files(
                 "bytes": source.size_bytes,
             }
         )
+    scaler.finish()
     try:
         scaler.check_fitted_values()
     except DataError as exc:
         raise DataError(f"{', '.join(s.name for s in sources)}: {exc}") from None
     scaler.provenance_ = {
         "sources": described,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(),
     }
     return scaler
 
@@ -158,21 +161,31 @@ class TransformResult:
     format: Format
 
 
+#: Schema metadata key under which Parquet and Arrow outputs record how they were made.
+METADATA_KEY = b"normkit.transform"
+MODES = ("frozen", "batch", "adaptive")
+
+
 def transform_file(
     input: str | os.PathLike[str],
     scaler: Standardizer,
     output: str | os.PathLike[str] = STDIO,
     *,
+    mode: str = "frozen",
+    use: str | None = None,
+    gamma: float | Mapping[str, float] | None = None,
+    beta: float | Mapping[str, float] | None = None,
+    batch_size: int | None = None,
     inverse: bool = False,
+    save_stats: str | os.PathLike[str] | None = None,
     output_format: str | Format | None = None,
     read: ReadOptions | None = None,
     progress: Progress | None = None,
 ) -> TransformResult:
-    """Stream ``input`` through the fitted statistics into ``output``.
+    """Stream ``input`` through the statistics into ``output``.
 
-    Columns in the statistics become float64 ``(x - mean) / scale`` (or the inverse); all other
-    columns pass through unchanged and in their original order (CSV text exactly as written).
-    Missing values stay missing.
+    Columns in the statistics become float64; all other columns pass through unchanged and in
+    their original order (CSV text exactly as written). Missing values stay missing.
 
     Parameters
     ----------
@@ -182,8 +195,22 @@ def transform_file(
         Fitted statistics, for instance from :func:`normkit.load`.
     output : path, default ``"-"``
         Written to a temporary file and renamed into place on success (``"-"``: stdout).
+    mode : {"frozen", "batch", "adaptive"}, default "frozen"
+        ``frozen`` (BatchNorm's eval mode): ``gamma * (x - mean) / scale + beta`` with the saved
+        statistics. ``batch`` (train mode): each logical batch with its own mean and biased
+        variance plus eps. ``adaptive``: each batch with the running statistics as they stood
+        before it. The last two update the running statistics.
+    use : {"exact", "ema"} or None
+        The statistics of a frozen transform; default exact.
+    gamma, beta : float, mapping of column to float, or None
+        Affine parameters; None keeps those in the statistics (default 1 and 0).
+    batch_size : int or None
+        Logical batch size of ``batch`` and ``adaptive`` modes; default the stat file's.
     inverse : bool, default False
-        Apply the inverse transform ``x = z * scale + mean``.
+        Apply the inverse of a frozen transform.
+    save_stats : path or None
+        After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
+        running statistics here (atomically).
     output_format : str, Format or None
         None infers it from ``output``'s extension (stdout: CSV).
     read : ReadOptions or None
@@ -195,11 +222,30 @@ def transform_file(
     """
     read = read or ReadOptions()
     input, output = os.fspath(input), os.fspath(output)
+    if mode not in MODES:
+        raise OptionError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if inverse and mode != "frozen":
+        raise OptionError(
+            f"{mode} output cannot be inverted: each batch was normalized with statistics "
+            "of its own, which the stat file does not hold"
+        )
+    if mode != "frozen" and use is not None:
+        raise OptionError(f"--use applies to frozen transforms only, not to mode {mode}")
+    if save_stats is not None and mode == "frozen":
+        raise OptionError(
+            "--save-stats needs --mode batch or adaptive (a frozen transform learns nothing)"
+        )
     source = read.open(input)
-    if same_file(input, output) or (
-        output != STDIO and os.path.abspath(input) == os.path.abspath(output)
-    ):
-        raise OutputError(f"{output}: the output is also the input; write to another file")
+    for other in (output, save_stats):
+        if other is not None and (
+            same_file(input, other)
+            or (
+                other != STDIO
+                and input != STDIO
+                and os.path.abspath(input) == os.path.abspath(other)
+            )
+        ):
+            raise OutputError(f"{other}: the output is also the input; write to another file")
     out_format = resolve_format(output, output_format)
     names = list(scaler.feature_names_in_)
     schema = source.schema
@@ -208,17 +254,57 @@ def transform_file(
         raise SchemaError(
             f"{source.name}: the stat file has column {absent[0]!r} but the input has no such column"
         )
+    if inverse:
+        _refuse_learned_output(source)
+    if mode != "frozen":
+        ema = scaler._check_ema()
+        if batch_size is not None:
+            ema.options = replace(ema.options, batch_size=batch_size)
+    elif batch_size is not None:
+        raise OptionError("--batch-size applies to --mode batch or adaptive")
     if source.format is Format.CSV:
         # CSV columns are read as float64 (normalized) or as their text (all others).
         schema = pa.schema(
             [pa.field(n, pa.float64() if n in names else pa.string()) for n in schema.names]
         )
-    schema = scaler.output_schema(schema.remove_metadata())
+    recipe = {"mode": mode, "use": use or "exact", "inverse": inverse}
+    schema = scaler.output_schema(schema.remove_metadata()).with_metadata(
+        {METADATA_KEY: json.dumps(recipe)}
+    )
+    batches = (b.replace_schema_metadata(None) for b in source.batches(names, all_columns=True))
+    if mode == "frozen":
+        out = scaler.transform(batches, use=use, gamma=gamma, beta=beta, inverse=inverse)
+    else:
+        out = scaler.transform_stream(batches, mode, gamma=gamma, beta=beta)
     rows = 0
     with open_sink(output, schema, out_format, read.csv) as sink:
-        for batch in source.batches(names, all_columns=True):
-            sink.write(scaler.transform_batch(batch.replace_schema_metadata(None), inverse=inverse))
+        for batch in out:
+            sink.write(batch)
             rows += batch.num_rows
             if progress is not None:
                 progress(source, rows)
+    if save_stats is not None:
+        scaler.provenance_ = {**scaler.provenance_, "updated": _now()}
+        save(scaler, save_stats)
     return TransformResult(rows, output, out_format)
+
+
+def _refuse_learned_output(source: Source) -> None:
+    """Refuse to invert a file that a batch or adaptive transform wrote (Parquet and Arrow keep
+    how they were made in their schema metadata)."""
+    metadata = source.schema.metadata or {}
+    if METADATA_KEY not in metadata:
+        return
+    try:
+        recipe = json.loads(metadata[METADATA_KEY])
+    except ValueError:
+        return
+    if recipe.get("mode") in ("batch", "adaptive"):
+        raise OptionError(
+            f"{source.name} was written by a {recipe['mode']} transform, which cannot be "
+            "inverted: each batch was normalized with statistics of its own"
+        )
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

@@ -21,26 +21,42 @@ __all__ = [
 
 
 def standardize(
-    x: np.ndarray, mean: float, scale: float, with_mean: bool = True, with_std: bool = True
+    x: np.ndarray,
+    center: float | np.ndarray,
+    scale: float | np.ndarray,
+    gamma: float = 1.0,
+    beta: float = 0.0,
 ) -> np.ndarray:
-    """``(x - mean) / scale`` as a new float64 array; NaN stays NaN."""
-    y = np.array(x, dtype=np.float64, copy=True)
-    if with_mean:
-        y -= mean
-    if with_std:
-        y /= scale
+    """``gamma * (x - center) / scale + beta`` as a new float64 array; NaN stays NaN.
+
+    Subtract, then true division, as ``StandardScaler.transform``; the affine step is skipped when
+    it is the identity, so the default output is bit for bit scikit-learn's. ``center`` and
+    ``scale`` may be arrays of the rows' length (per-batch statistics).
+    """
+    y = np.subtract(x, center, dtype=np.float64)
+    y /= scale
+    if gamma != 1.0:
+        y *= gamma
+    if beta != 0.0:
+        y += beta
     return y
 
 
 def inverse_standardize(
-    y: np.ndarray, mean: float, scale: float, with_mean: bool = True, with_std: bool = True
+    y: np.ndarray,
+    center: float | np.ndarray,
+    scale: float | np.ndarray,
+    gamma: float = 1.0,
+    beta: float = 0.0,
 ) -> np.ndarray:
-    """``y * scale + mean`` as a new float64 array: the inverse of :func:`standardize`."""
+    """``(y - beta) / gamma * scale + center``: the inverse of :func:`standardize`."""
     x = np.array(y, dtype=np.float64, copy=True)
-    if with_std:
-        x *= scale
-    if with_mean:
-        x += mean
+    if beta != 0.0:
+        x -= beta
+    if gamma != 1.0:
+        x /= gamma
+    x *= scale
+    x += center
     return x
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -10,15 +10,18 @@ import numpy as np
 import pyarrow as pa
 
 from . import apply
+from .ema import EmaOptions, RunningStats, batch_statistics
 from .errors import DataError, OptionError, SchemaError
-from .io import is_numeric_type
+from .io import is_numeric_type, rechunk
 from .moments import Moments, batch_moments, first_values, merge_moments
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sklearn.preprocessing import StandardScaler
 
 __all__ = ["Standardizer"]
+
+# Rows per chunk of a batch/adaptive stream (rounded to whole logical batches).
+STREAM_CHUNK_ROWS = 65_536
 
 
 class Standardizer:
@@ -42,6 +45,11 @@ class Standardizer:
         scale 1 as in scikit-learn; with ``eps > 0`` the scale is always ``sqrt(var + eps)``.
     with_mean, with_std : bool, default True
         Center, and scale to unit variance, as in ``StandardScaler``.
+    ema : EmaOptions or None, default EmaOptions()
+        Also compute BatchNorm running (EMA) statistics in the same pass; None skips them.
+    gamma, beta : float or mapping of column name to float, default 1.0 and 0.0
+        BatchNorm's affine parameters, stored with the statistics and applied by transforms:
+        ``y = gamma * (x - mean) / scale + beta``.
 
     Attributes
     ----------
@@ -60,6 +68,9 @@ class Standardizer:
         Arrow type of each normalized column in the input that was fitted.
     provenance_ : dict
         Where the statistics came from (sources, rows, bytes, normkit version, time).
+    ema_ : RunningStats or None
+        The running statistics (``ema_.running_mean``, ``ema_.running_var``, counts), or None.
+    gamma_, beta_ : ndarray of float64, shape (n_features,)
 
     Examples
     --------
@@ -80,6 +91,9 @@ class Standardizer:
         eps: float = 0.0,
         with_mean: bool = True,
         with_std: bool = True,
+        ema: EmaOptions | None = EmaOptions(),  # noqa: B008 (frozen, so safe to share)
+        gamma: float | Mapping[str, float] = 1.0,
+        beta: float | Mapping[str, float] = 0.0,
     ):
         self.columns = columns
         self.exclude = exclude
@@ -87,6 +101,9 @@ class Standardizer:
         self.eps = eps
         self.with_mean = with_mean
         self.with_std = with_std
+        self.ema = ema
+        self.gamma = gamma
+        self.beta = beta
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -105,6 +122,9 @@ class Standardizer:
             "eps": self.eps,
             "with_mean": self.with_mean,
             "with_std": self.with_std,
+            "ema": self.ema,
+            "gamma": self.gamma,
+            "beta": self.beta,
         }
 
     def select_columns(
@@ -158,11 +178,22 @@ class Standardizer:
         self._reset()
         for batch in _as_batches(X):
             self.partial_fit(batch)
+        self.finish()
         self.check_fitted_values()
         return self
 
+    def finish(self) -> Standardizer:
+        """End of the data: a final partial logical batch updates the running statistics (if it
+        has at least 2 rows and ``drop_last`` is off). :meth:`fit` calls it; call it after the
+        last :meth:`partial_fit`."""
+        self._check_is_fitted()
+        if self.ema_ is not None:
+            self.ema_.finish()
+        return self
+
     def partial_fit(self, X: Any) -> Standardizer:
-        """Update the statistics with one more batch of rows (Chan et al.'s exact merge)."""
+        """Update the statistics with one more batch of rows (Chan et al.'s exact merge; the
+        running statistics over logical batches, a partial one carried to the next call)."""
         self._check_params()
         table = _as_arrow(X)
         if not hasattr(self, "feature_names_in_"):
@@ -181,6 +212,8 @@ class Standardizer:
         batch = batch_moments(columns, self.moments_.shift)
         self._check_finite(batch, columns)
         self.moments_ = merge_moments(self.moments_, batch)
+        if self.ema_ is not None and table.num_rows:
+            self.ema_.update(np.column_stack(columns))
         self.n_rows_seen_ += table.num_rows
         self._set_derived()
         return self
@@ -195,6 +228,9 @@ class Standardizer:
         self.moments_ = Moments.empty(len(names))
         self.n_rows_seen_ = 0
         self.provenance_ = {}
+        self.ema_ = RunningStats(self.ema, len(names)) if self.ema is not None else None
+        self.gamma_ = self._per_column(self.gamma, "gamma", 1.0)
+        self.beta_ = self._per_column(self.beta, "beta", 0.0)
         self._row_base = 0  # first row of the current input, so messages count rows per file
         self._set_derived()
 
@@ -254,52 +290,181 @@ class Standardizer:
         merged.moments_ = merge_moments(self.moments_, other.moments_)
         merged.n_rows_seen_ = self.n_rows_seen_ + other.n_rows_seen_
         merged.provenance_ = {}
+        # Running statistics depend on the order of the rows; a merge keeps none.
+        merged.ema_ = None
+        merged.gamma_, merged.beta_ = self.gamma_.copy(), self.beta_.copy()
         merged._set_derived()
         return merged
 
     def _check_is_fitted(self) -> None:
-        if not hasattr(self, "mean_"):
+        if not hasattr(self, "feature_names_in_"):
             raise OptionError("this Standardizer is not fitted yet; call fit() first")
 
     # -- transforming ----------------------------------------------------------------------
 
-    def transform(self, X: Any, *, inverse: bool = False) -> Any:
-        """Standardize the fitted columns of ``X``; other columns pass through unchanged.
+    def transform(
+        self,
+        X: Any,
+        *,
+        use: str | None = None,
+        gamma: float | Mapping[str, float] | None = None,
+        beta: float | Mapping[str, float] | None = None,
+        inverse: bool = False,
+    ) -> Any:
+        """Normalize the fitted columns of ``X`` with the saved statistics (BatchNorm's eval mode);
+        other columns pass through unchanged.
+
+        ``y = gamma * (x - mean) / scale + beta`` with ``use="exact"``: ``mean_`` and ``scale_``
+        (scikit-learn's transform when gamma is 1 and beta 0), or ``use="ema"``: the running
+        statistics, ``scale = sqrt(running_var_ + eps)``.
 
         Parameters
         ----------
         X : pyarrow.RecordBatch, pyarrow.Table, pandas.DataFrame, 2-d ndarray, or an iterable of
             record batches (a stream, returned as a generator).
+        use : {"exact", "ema"} or None, default None
+            Which statistics; None means exact.
+        gamma, beta : float, mapping of column name to float, or None
+            BatchNorm's affine parameters; None keeps those fitted (default 1 and 0).
         inverse : bool, default False
-            Apply the inverse transform instead.
+            Apply the inverse transform ``x = (y - beta) / gamma * scale + mean`` instead.
 
         Returns
         -------
         The same kind of object as ``X``; fitted columns become float64.
         """
+        center, scale, g, b = self._frozen_params(use, gamma, beta)
+        kernel = apply.inverse_standardize if inverse else apply.standardize
+        return self._map_columns(X, lambda j, x: kernel(x, center[j], scale[j], g[j], b[j]))
+
+    def inverse_transform(self, X: Any, **kwargs: Any) -> Any:
+        """Undo :meth:`transform` (same keyword arguments)."""
+        return self.transform(X, inverse=True, **kwargs)
+
+    def _frozen_params(self, use, gamma, beta):
+        """Per-column center, scale, gamma and beta of a frozen transform."""
         self._check_is_fitted()
-        if isinstance(X, pa.RecordBatch):
-            return self.transform_batch(X, inverse=inverse)
-        if isinstance(X, pa.Table):
-            batches = [self.transform_batch(b, inverse=inverse) for b in X.to_batches()]
-            return pa.Table.from_batches(batches, schema=self.output_schema(X.schema))
-        if isinstance(X, np.ndarray):
-            return self._transform_ndarray(X, inverse)
-        if _is_dataframe(X):
-            return self._transform_dataframe(X, inverse)
-        if isinstance(X, Iterable):
-            return (self.transform_batch(b, inverse=inverse) for b in X)
-        raise TypeError(f"cannot transform an object of type {type(X).__name__}")
+        use = use or "exact"
+        if use == "exact":
+            center, scale = self.mean_, self.scale_
+        elif use == "ema":
+            ema = self._check_ema()
+            center = ema.running_mean
+            scale = np.sqrt(ema.running_var + ema.options.eps_value)
+        else:
+            raise OptionError(f"unknown statistics {use!r}; use exact or ema")
+        # with_mean / with_std off: subtracting 0.0 and dividing by 1.0 are exact no-ops.
+        center = center if self.with_mean else np.zeros_like(center)
+        scale = scale if self.with_std else np.ones_like(scale)
+        g, b = self.affine(gamma, beta)
+        if not np.all(g != 0):
+            raise OptionError("gamma must not be 0 (the transform would not be invertible)")
+        return center, scale, g, b
 
-    def inverse_transform(self, X: Any) -> Any:
-        """Undo :meth:`transform`: ``x = z * scale_ + mean_``."""
-        return self.transform(X, inverse=True)
+    def affine(
+        self,
+        gamma: float | Mapping[str, float] | None = None,
+        beta: float | Mapping[str, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-column gamma and beta: the given ones, else those fitted, else 1 and 0."""
+        self._check_is_fitted()
+        g = self.gamma_ if gamma is None else self._per_column(gamma, "gamma", 1.0)
+        b = self.beta_ if beta is None else self._per_column(beta, "beta", 0.0)
+        return g, b
 
-    def _kernel(self, inverse: bool):
-        return apply.inverse_standardize if inverse else apply.standardize
+    def _per_column(
+        self, value: float | Mapping[str, float], what: str, default: float
+    ) -> np.ndarray:
+        names = list(self.feature_names_in_)
+        if isinstance(value, Mapping):
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise SchemaError(f"{what}: no fitted column {unknown[0]!r}")
+            out = np.array([float(value.get(n, default)) for n in names])
+        else:
+            out = np.full(len(names), float(value))
+        if not np.all(np.isfinite(out)):
+            raise OptionError(f"{what} must be finite")
+        return out
 
-    def _column_params(self) -> Iterator[tuple[str, float, float]]:
-        return zip(self.feature_names_in_, self.mean_, self.scale_, strict=True)
+    def _check_ema(self) -> RunningStats:
+        self._check_is_fitted()
+        if getattr(self, "ema_", None) is None:
+            raise OptionError("these statistics have no running (EMA) statistics; fit with EMA")
+        return self.ema_
+
+    def transform_stream(
+        self,
+        batches: Iterable[pa.RecordBatch],
+        mode: str,
+        *,
+        gamma: float | Mapping[str, float] | None = None,
+        beta: float | Mapping[str, float] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        """Normalize a stream batch by batch as BatchNorm does while it learns.
+
+        The stream is cut into logical batches of the running statistics' ``batch_size`` rows.
+        ``mode="batch"`` (BatchNorm's train mode): each batch is normalized with its own mean and
+        biased variance plus eps, and the running statistics are updated. ``mode="adaptive"``
+        (online normalization): each batch is normalized with the running statistics as they
+        stood before it, then they are updated with it. Either way ``ema_`` is updated in place,
+        so :meth:`save` afterwards keeps the state for the next run.
+
+        Yields
+        ------
+        pyarrow.RecordBatch
+            The same rows in the same order (a batch may be cut differently).
+        """
+        ema = self._check_ema()
+        if mode not in ("batch", "adaptive"):
+            raise OptionError(f"unknown mode {mode!r} for a stream; use batch or adaptive")
+        g, b = self.affine(gamma, beta)
+        size = ema.options.batch_size
+        eps = ema.options.eps_value
+        aligned = rechunk(iter(batches), size * max(1, STREAM_CHUNK_ROWS // size))
+        for batch, last in _flag_last(aligned):
+            x = np.column_stack(
+                [apply.arrow_to_float64(batch.column(n)) for n in self.feature_names_in_]
+            )
+            center, var = self._batch_normalizers(ema, x, mode, last)
+            scale = np.sqrt(var + eps)
+            yield self._map_columns(
+                batch,
+                lambda j, _, x=x, c=center, s=scale: apply.standardize(
+                    x[:, j], c[:, j], s[:, j], g[j], b[j]
+                ),
+            )
+
+    def _batch_normalizers(
+        self, ema: RunningStats, x: np.ndarray, mode: str, last: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row-wise mean and variance to normalize ``x`` with, updating ``ema``."""
+        size = ema.options.batch_size
+        n_full = len(x) // size
+        parts_center, parts_var = [], []
+        if n_full:
+            before_mean, before_var, mean, var = ema.step(
+                x[: n_full * size].reshape(n_full, size, -1)
+            )
+            center, spread = (mean, var) if mode == "batch" else (before_mean, before_var)
+            parts_center.append(np.repeat(center, size, axis=0))
+            parts_var.append(np.repeat(spread, size, axis=0))
+        tail = x[n_full * size :]
+        if len(tail):
+            if not last:
+                raise AssertionError("only the last chunk of an aligned stream has a partial batch")
+            tail3 = tail[None, :, :]
+            if len(tail) >= 2 and not ema.options.drop_last:
+                before_mean, before_var, mean, var = ema.step(tail3)
+            else:  # too short to update the running statistics: normalize without learning
+                count, mean, m2 = batch_statistics(tail3)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    var = np.where(count > 0, m2 / count, np.nan)
+                before_mean, before_var = ema.running_mean[None, :], ema.running_var[None, :]
+            center, spread = (mean, var) if mode == "batch" else (before_mean, before_var)
+            parts_center.append(np.repeat(center, len(tail), axis=0))
+            parts_var.append(np.repeat(spread, len(tail), axis=0))
+        return np.vstack(parts_center), np.vstack(parts_var)
 
     def output_schema(self, schema: pa.Schema) -> pa.Schema:
         """The schema of transformed data: fitted columns become float64, others unchanged."""
@@ -312,40 +477,42 @@ class Standardizer:
             schema = schema.set(i, schema.field(i).with_type(pa.float64()))
         return schema
 
-    def transform_batch(self, batch: pa.RecordBatch, *, inverse: bool = False) -> pa.RecordBatch:
-        """Transform one record batch (the streaming building block)."""
-        schema = self.output_schema(batch.schema)
-        kernel = self._kernel(inverse)
-        arrays = list(batch.columns)
-        for name, mean, scale in self._column_params():
-            i = batch.schema.get_field_index(name)
-            column = arrays[i]
-            values = kernel(
-                apply.arrow_to_float64(column), mean, scale, self.with_mean, self.with_std
+    def _map_columns(self, X: Any, fn: Callable[[int, np.ndarray], np.ndarray]) -> Any:
+        """Replace each fitted column ``j`` of ``X`` by ``fn(j, values)``; keep the rest."""
+        self._check_is_fitted()
+        names = list(self.feature_names_in_)
+        if isinstance(X, pa.RecordBatch):
+            schema = self.output_schema(X.schema)
+            arrays = list(X.columns)
+            for j, name in enumerate(names):
+                i = X.schema.get_field_index(name)
+                values = fn(j, apply.arrow_to_float64(arrays[i]))
+                arrays[i] = apply.float64_to_arrow(values, arrays[i])
+            return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        if isinstance(X, pa.Table):
+            schema = self.output_schema(X.schema)
+            return pa.Table.from_batches(
+                [self._map_columns(b, fn) for b in X.to_batches()], schema=schema
             )
-            arrays[i] = apply.float64_to_arrow(values, column)
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-    def _transform_dataframe(self, df: pd.DataFrame, inverse: bool) -> pd.DataFrame:
-        kernel = self._kernel(inverse)
-        out = df.copy()
-        for name, mean, scale in self._column_params():
-            if name not in df.columns:
-                raise SchemaError(f"the DataFrame has no column {name!r}")
-            values = df[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            out[name] = kernel(values, mean, scale, self.with_mean, self.with_std)
-        return out
-
-    def _transform_ndarray(self, X: np.ndarray, inverse: bool) -> np.ndarray:
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise SchemaError(
-                f"expected a 2-d array with {self.n_features_in_} columns, got shape {X.shape}"
-            )
-        kernel = self._kernel(inverse)
-        out = np.empty(X.shape, dtype=np.float64)
-        for j, (_, mean, scale) in enumerate(self._column_params()):
-            out[:, j] = kernel(X[:, j], mean, scale, self.with_mean, self.with_std)
-        return out
+        if isinstance(X, np.ndarray):
+            if X.ndim != 2 or X.shape[1] != len(names):
+                raise SchemaError(
+                    f"expected a 2-d array with {len(names)} columns, got shape {X.shape}"
+                )
+            out = np.empty(X.shape, dtype=np.float64)
+            for j in range(len(names)):
+                out[:, j] = fn(j, np.asarray(X[:, j], dtype=np.float64))
+            return out
+        if _is_dataframe(X):
+            out = X.copy()
+            for j, name in enumerate(names):
+                if name not in X.columns:
+                    raise SchemaError(f"the DataFrame has no column {name!r}")
+                out[name] = fn(j, X[name].to_numpy(dtype=np.float64, na_value=np.nan))
+            return out
+        if isinstance(X, Iterable) and not isinstance(X, str | bytes):
+            return (self._map_columns(b, fn) for b in X)
+        raise TypeError(f"cannot transform an object of type {type(X).__name__}")
 
     # -- scikit-learn ----------------------------------------------------------------------
 
@@ -399,7 +566,7 @@ class Standardizer:
             raise OptionError(
                 "a StandardScaler with with_mean=False and with_std=False holds no statistics"
             )
-        self = cls(with_mean=scaler.with_mean, with_std=scaler.with_std)
+        self = cls(with_mean=scaler.with_mean, with_std=scaler.with_std, ema=None)
         count = np.broadcast_to(
             np.asarray(scaler.n_samples_seen_, dtype=np.int64), (n_features,)
         ).copy()
@@ -419,6 +586,8 @@ class Standardizer:
         )
         self.n_rows_seen_ = int(count.max()) if n_features else 0
         self.provenance_ = {"source": "sklearn.preprocessing.StandardScaler"}
+        self.ema_ = None
+        self.gamma_, self.beta_ = np.ones(n_features), np.zeros(n_features)
         self._set_derived()
         # Keep scikit-learn's own var_ and scale_ bit for bit (M2 / n may round differently).
         if scaler.var_ is not None:
@@ -447,6 +616,17 @@ class Standardizer:
         )
         fitted = f", fitted on {self.n_features_in_} columns" if hasattr(self, "mean_") else ""
         return f"Standardizer({params}){fitted}"
+
+
+def _flag_last(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
+    """``(item, is_last)`` pairs, looking one item ahead."""
+    previous = sentinel = object()
+    for item in items:
+        if previous is not sentinel:
+            yield previous, False
+        previous = item
+    if previous is not sentinel:
+        yield previous, True
 
 
 def _is_dataframe(X: Any) -> bool:

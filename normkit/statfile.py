@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .errors import OutputError, StatsFileError
+from .ema import EmaOptions, RunningStats
+from .errors import OptionError, OutputError, StatsFileError
 from .io import STDIO
 from .moments import Moments
 from .standardizer import Standardizer
@@ -74,7 +75,7 @@ def to_dict(scaler: Standardizer) -> dict[str, Any]:
                 "max": _float_out(scaler.max_[i]),
             }
         )
-    return {
+    doc = {
         "format": FORMAT,
         "version": VERSION,
         "options": {
@@ -85,8 +86,32 @@ def to_dict(scaler: Standardizer) -> dict[str, Any]:
         },
         "columns": columns,
         "rows": int(scaler.n_rows_seen_),
-        "provenance": {**scaler.provenance_, "normkit_version": __version__},
     }
+    for i, column in enumerate(columns):
+        if scaler.gamma_[i] != 1.0 or scaler.beta_[i] != 0.0:
+            column["gamma"] = _float_out(scaler.gamma_[i])
+            column["beta"] = _float_out(scaler.beta_[i])
+    ema = scaler.ema_
+    if ema is not None:
+        options = ema.options
+        doc["ema"] = {
+            "convention": options.convention,
+            "momentum": "cumulative" if options.cumulative else _float_out(options.momentum_value),
+            "init": options.init,
+            "batch_size": int(options.batch_size),
+            "drop_last": bool(options.drop_last),
+            "eps": _float_out(options.eps_value),
+            "batches": int(ema.n_batches),
+        }
+        for i, column in enumerate(columns):
+            column["ema"] = {
+                "running_mean": _float_out(ema.running_mean[i]),
+                "running_var": _float_out(ema.running_var[i]),
+                "updates": int(ema.n_updates[i]),
+                "skipped": int(ema.n_skipped[i]),
+            }
+    doc["provenance"] = {**scaler.provenance_, "normkit_version": __version__}
+    return doc
 
 
 def dumps(scaler: Standardizer) -> str:
@@ -309,11 +334,61 @@ class _Validator:
         )
         scaler.n_rows_seen_ = rows
         scaler.provenance_ = dict(provenance)
+        scaler.ema = None
+        scaler.ema_ = self.ema(doc["ema"], columns) if doc.get("ema") is not None else None
+        if scaler.ema_ is not None:
+            scaler.ema = scaler.ema_.options
+        scaler.gamma_, scaler.beta_ = self.affine(columns)
         scaler._set_derived()
         # The file's var and scale are what transforms use, exactly as written.
         scaler.var_ = np.array(fields["var"], dtype=np.float64)
         scaler.scale_ = np.array(fields["scale"], dtype=np.float64)
         return scaler
+
+    def ema(self, section: Any, columns: list[dict]) -> RunningStats:
+        where = "ema."
+        if not isinstance(section, dict):
+            raise self.fail(f"invalid stat file: 'ema' must be an object, not {_kind(section)}")
+        momentum = self.get(section, "momentum", where)
+        if momentum != "cumulative":
+            momentum = self.number(section, "momentum", where)
+        try:
+            options = EmaOptions(
+                convention=self.get(section, "convention", where),
+                momentum=momentum,
+                init=self.get(section, "init", where),
+                batch_size=self.integer(section, "batch_size", where),
+                drop_last=self.boolean(section, "drop_last", where),
+                eps=self.number(section, "eps", where),
+            )
+        except OptionError as exc:
+            raise self.fail(f"invalid stat file: ema: {exc}") from None
+        ema = RunningStats(options, len(columns))
+        ema.n_batches = self.integer(section, "batches", where)
+        for i, column in enumerate(columns):
+            state = self.get(column, "ema", f"columns[{i}].")
+            at = f"columns[{i}].ema."
+            if not isinstance(state, dict):
+                raise self.fail(f"invalid stat file: columns[{i}].'ema' must be an object")
+            ema.running_mean[i] = self.number(state, "running_mean", at)
+            ema.running_var[i] = self.number(state, "running_var", at)
+            if ema.running_var[i] < 0:
+                raise self.fail(f"invalid stat file: {at}'running_var' must be >= 0")
+            ema.n_updates[i] = self.integer(state, "updates", at)
+            ema.n_skipped[i] = self.integer(state, "skipped", at)
+        return ema
+
+    def affine(self, columns: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        gamma, beta = np.ones(len(columns)), np.zeros(len(columns))
+        for i, column in enumerate(columns):
+            where = f"columns[{i}]."
+            if "gamma" in column:
+                gamma[i] = self.number(column, "gamma", where)
+                if gamma[i] == 0:
+                    raise self.fail(f"invalid stat file: {where}'gamma' must not be 0")
+            if "beta" in column:
+                beta[i] = self.number(column, "beta", where)
+        return gamma, beta
 
 
 def _kind(value: Any) -> str:

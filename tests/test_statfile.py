@@ -29,7 +29,12 @@ def test_round_trip_is_bit_exact(tmp_path, fitted):
     for attr in ("mean_", "var_", "scale_", "min_", "max_", "m2_", "n_samples_seen_", "n_missing_"):
         np.testing.assert_array_equal(getattr(loaded, attr), getattr(fitted, attr), err_msg=attr)
     assert list(loaded.feature_names_in_) == list(fitted.feature_names_in_)
-    assert loaded.get_params() | {"exclude": ()} == fitted.get_params() | {"exclude": ()}
+    same = {"exclude": (), "ema": None}
+    assert loaded.get_params() | same == fitted.get_params() | same
+    assert loaded.ema_.options.weight == fitted.ema_.options.weight
+    assert loaded.ema_.options.eps_value == fitted.ema_.options.eps_value
+    np.testing.assert_array_equal(loaded.ema_.running_mean, fitted.ema_.running_mean)
+    np.testing.assert_array_equal(loaded.ema_.running_var, fitted.ema_.running_var)
     assert dumps(loaded).replace(loaded.provenance_.get("created", ""), "") == dumps(
         fitted
     ).replace(fitted.provenance_.get("created", ""), "")

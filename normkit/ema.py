@@ -1,0 +1,294 @@
+"""BatchNorm running statistics: exponential moving averages of per-batch mean and variance.
+
+Over consecutive logical batches of ``batch_size`` rows, BatchNorm keeps, per column,
+
+    running_mean <- (1 - w) * running_mean + w * batch_mean
+    running_var  <- (1 - w) * running_var  + w * batch_var
+
+PyTorch calls ``w`` the momentum (default 0.1) and uses the unbiased batch variance; Keras calls
+``1 - w`` the momentum (default 0.99) and uses the biased one; PyTorch's ``momentum=None`` is the
+cumulative average, ``w = 1 / k`` for the k-th batch. Both start from mean 0 and variance 1.
+
+Computation is vectorized: the statistics of every logical batch in an I/O chunk come from one
+set of numpy reductions over a ``(n_batches, batch_size, n_columns)`` view, and the recurrence,
+a first-order linear one (``r_k = a_k * r_{k-1} + b_k``), is solved for all batches at once by a
+parallel prefix scan: pairs ``(a, b)`` compose associatively, ``(a2, b2) o (a1, b1) = (a2 * a1,
+a2 * b1 + b2)``, so ``log2(n_batches)`` vector steps give every intermediate state. The same
+associativity lets segments of a stream (shards, workers) be combined. Rows of a partial batch
+are carried into the next chunk, so the result never depends on the I/O chunking.
+
+Missing values (NaN) are left out of a batch's statistics column by column; a batch with fewer
+than two values in a column leaves that column's running statistics unchanged (PyTorch refuses
+a batch of one) and is counted as skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import OptionError
+
+__all__ = [
+    "CONVENTIONS",
+    "EmaOptions",
+    "RunningStats",
+    "batch_statistics",
+    "linear_scan",
+]
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A framework's BatchNorm defaults."""
+
+    momentum: float
+    unbiased: bool  # batch variance with N - 1 (PyTorch) or N (Keras)
+    eps: float
+    weight_is_momentum: bool  # PyTorch: w = momentum; Keras: w = 1 - momentum
+
+
+CONVENTIONS = {
+    "torch": Convention(momentum=0.1, unbiased=True, eps=1e-5, weight_is_momentum=True),
+    "keras": Convention(momentum=0.99, unbiased=False, eps=1e-3, weight_is_momentum=False),
+}
+CUMULATIVE = "cumulative"
+
+
+@dataclass(frozen=True)
+class EmaOptions:
+    """How running statistics are computed.
+
+    Parameters
+    ----------
+    convention : {"torch", "keras"}, default "torch"
+        PyTorch (momentum 0.1 weighs the new batch, unbiased batch variance, eps 1e-5) or Keras
+        (momentum 0.99 weighs the old state, biased batch variance, eps 1e-3).
+    momentum : float, "cumulative" or None, default None
+        In the convention's own sense; None takes the convention's default. "cumulative" is
+        PyTorch's ``momentum=None``: the k-th batch has weight 1/k.
+    init : {"standard", "first"}, default "standard"
+        Start from mean 0 and variance 1 (both frameworks) or from the first batch's statistics.
+    batch_size : int, default 256
+        Rows per logical batch (at least 2).
+    drop_last : bool, default False
+        Drop a final partial batch; otherwise it is used if it has at least 2 rows.
+    eps : float or None, default None
+        Added to the running variance when normalizing; None takes the convention's.
+    """
+
+    convention: str = "torch"
+    momentum: float | str | None = None
+    init: str = "standard"
+    batch_size: int = 256
+    drop_last: bool = False
+    eps: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.convention not in CONVENTIONS:
+            raise OptionError(f"unknown convention {self.convention!r}; use torch or keras")
+        if self.init not in ("standard", "first"):
+            raise OptionError(f"unknown EMA init {self.init!r}; use standard or first")
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int | np.integer):
+            raise OptionError(f"the batch size must be an integer, not {self.batch_size!r}")
+        if self.batch_size < 2:
+            raise OptionError(f"the batch size must be at least 2, not {self.batch_size}")
+        if self.momentum is not None and self.momentum != CUMULATIVE:
+            m = self.momentum
+            if isinstance(m, bool) or not isinstance(m, int | float) or not 0 < m <= 1:
+                raise OptionError(f"momentum must be in (0, 1] or 'cumulative', not {m!r}")
+        if self.eps is not None and not (np.isfinite(self.eps) and self.eps >= 0):
+            raise OptionError(f"eps must be a finite number >= 0, not {self.eps!r}")
+
+    @property
+    def cumulative(self) -> bool:
+        return self.momentum == CUMULATIVE
+
+    @property
+    def momentum_value(self) -> float | None:
+        """The momentum in the convention's sense (None when cumulative)."""
+        if self.cumulative:
+            return None
+        if self.momentum is None:
+            return CONVENTIONS[self.convention].momentum
+        return float(self.momentum)
+
+    @property
+    def weight(self) -> float | None:
+        """``w``, the weight of a new batch (None when cumulative).
+
+        Keras' ``1 - momentum`` is computed in float64 as Keras does (``1 - 0.99`` is
+        0.010000000000000009), so that its running statistics are reproduced exactly.
+        """
+        m = self.momentum_value
+        if m is None:
+            return None
+        return m if CONVENTIONS[self.convention].weight_is_momentum else 1.0 - m
+
+    @property
+    def unbiased(self) -> bool:
+        return CONVENTIONS[self.convention].unbiased
+
+    @property
+    def eps_value(self) -> float:
+        return CONVENTIONS[self.convention].eps if self.eps is None else float(self.eps)
+
+
+def batch_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and M2 of each batch and column of ``x``, NaN marking a missing value.
+
+    Parameters
+    ----------
+    x : ndarray of float64, shape (n_batches, batch_size, n_columns)
+
+    Returns
+    -------
+    count : ndarray of int64, shape (n_batches, n_columns)
+    mean : ndarray of float64, shape (n_batches, n_columns); NaN where count is 0
+    m2 : ndarray of float64, shape (n_batches, n_columns); sum of squared deviations
+        (corrected two-pass, as :mod:`normkit.moments`)
+    """
+    missing = np.isnan(x)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if not missing.any():
+            count = np.full(x.shape[::2], x.shape[1], dtype=np.int64)
+            mean = x.sum(axis=1) / x.shape[1]
+            dev = x - mean[:, None, :]
+        else:
+            valid = ~missing
+            count = valid.sum(axis=1)
+            mean = np.where(valid, x, 0.0).sum(axis=1) / count
+            dev = np.where(valid, x - mean[:, None, :], 0.0)
+        overflow = np.isinf(mean) & np.isfinite(x).all(axis=1)
+        if overflow.any():
+            # The sum of values near the float64 limit overflows where their mean does not:
+            # average the values divided by the count instead (this rare path only).
+            scaled = np.where(np.isnan(x), 0.0, x) / count[:, None, :]
+            mean = np.where(overflow, scaled.sum(axis=1), mean)
+            dev = np.where(np.isnan(x), 0.0, x - mean[:, None, :])
+        m2 = np.einsum("bij,bij->bj", dev, dev) - dev.sum(axis=1) ** 2 / count
+    return count, mean, np.maximum(m2, 0.0)
+
+
+def linear_scan(a: np.ndarray, b: np.ndarray, r0: np.ndarray) -> np.ndarray:
+    """Every state of ``r_k = a_k * r_{k-1} + b_k`` (k = 1..n), by a parallel prefix scan.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (n, n_columns)
+    r0 : ndarray, shape (n_columns,)
+        The state before the first step.
+
+    Returns
+    -------
+    ndarray, shape (n, n_columns)
+        ``r_1 .. r_n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.full((3, 1), 0.5); b = np.array([[1.0], [2.0], [3.0]])
+    >>> linear_scan(a, b, np.array([0.0])).ravel().tolist()
+    [1.0, 2.5, 4.25]
+    """
+    a = np.array(a, dtype=np.float64, copy=True)
+    b = np.array(b, dtype=np.float64, copy=True)
+    shift = 1
+    # Hillis-Steele: after the step with shift s, (a_k, b_k) composes steps k-2s+1 .. k.
+    while shift < len(a):
+        b[shift:] = a[shift:] * b[:-shift] + b[shift:]
+        a[shift:] = a[shift:] * a[:-shift]
+        shift *= 2
+    return a * r0 + b
+
+
+class RunningStats:
+    """The running (EMA) statistics of a stream, fed with chunks of rows of any size.
+
+    Parameters
+    ----------
+    options : EmaOptions
+    n_columns : int
+
+    Attributes
+    ----------
+    running_mean, running_var : ndarray of float64, shape (n_columns,)
+    n_batches : int
+        Logical batches completed (a final partial batch included when used).
+    n_updates : ndarray of int64, shape (n_columns,)
+        Batches that updated each column.
+    n_skipped : ndarray of int64, shape (n_columns,)
+        Batches with fewer than 2 values in a column, which left it unchanged.
+    """
+
+    def __init__(self, options: EmaOptions, n_columns: int):
+        self.options = options
+        self.running_mean = np.zeros(n_columns)
+        self.running_var = np.ones(n_columns)
+        self.n_batches = 0
+        self.n_updates = np.zeros(n_columns, dtype=np.int64)
+        self.n_skipped = np.zeros(n_columns, dtype=np.int64)
+        self._pending = np.empty((0, n_columns))
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.running_mean)
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows waiting for their batch to fill."""
+        return len(self._pending)
+
+    def update(self, x: np.ndarray) -> None:
+        """Feed rows (shape ``(n_rows, n_columns)``); complete batches update the state."""
+        if len(self._pending):
+            x = np.concatenate([self._pending, x])
+        size = self.options.batch_size
+        n_full = len(x) // size
+        if n_full:
+            self.step(x[: n_full * size].reshape(n_full, size, self.n_columns))
+        self._pending = np.array(x[n_full * size :], copy=True)
+
+    def finish(self) -> None:
+        """End of the stream: use a final partial batch of at least 2 rows unless drop_last."""
+        rows = self.pending_rows
+        if rows >= 2 and not self.options.drop_last:
+            self.step(self._pending[None, :, :])
+        self._pending = np.empty((0, self.n_columns))
+
+    def step(self, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Update the state with whole batches, shape ``(n_batches, rows, n_columns)``.
+
+        Returns
+        -------
+        mean_before, var_before : ndarray, shape (n_batches, n_columns)
+            The running statistics as they stood before each batch (adaptive normalization).
+        batch_mean, batch_var : ndarray, shape (n_batches, n_columns)
+            Each batch's own mean and biased variance (BatchNorm's training-mode normalization).
+        """
+        count, mean, m2 = batch_statistics(batches)
+        used = count >= 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = m2 / (count - 1 if self.options.unbiased else count)
+            biased_var = np.where(count > 0, m2 / count, np.nan)
+        # Batches counted per column, this one included, for 1/k weights and "first" init.
+        k = self.n_updates + np.cumsum(used, axis=0)
+        if self.options.cumulative:
+            with np.errstate(divide="ignore"):
+                weight = np.where(used, 1.0 / np.maximum(k, 1), 0.0)
+        else:
+            weight = np.where(used, self.options.weight, 0.0)
+            if self.options.init == "first":
+                weight = np.where(used & (k == 1), 1.0, weight)
+        a = 1.0 - weight
+        new_mean = linear_scan(a, np.where(used, weight * mean, 0.0), self.running_mean)
+        new_var = linear_scan(a, np.where(used, weight * var, 0.0), self.running_var)
+        mean_before = np.vstack([self.running_mean[None, :], new_mean[:-1]])
+        var_before = np.vstack([self.running_var[None, :], new_var[:-1]])
+        self.running_mean = new_mean[-1].copy()
+        self.running_var = new_var[-1].copy()
+        self.n_batches += len(batches)
+        self.n_updates = self.n_updates + used.sum(axis=0)
+        self.n_skipped = self.n_skipped + (~used).sum(axis=0)
+        return mean_before, var_before, mean, biased_var
