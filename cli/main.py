@@ -12,12 +12,23 @@ import sys
 import time
 
 import click
+import numpy as np
 
 import normkit
-from normkit import NormkitError, OptionError, ReadOptions, Standardizer
+from normkit import EmaOptions, NormkitError, OptionError, ReadOptions, Standardizer
 from normkit.statfile import to_dict
 
-from .options import NameList, flatten, output_options, quiet_option, read_options, stats_option
+from .options import (
+    Momentum,
+    NameList,
+    affine_options,
+    flatten,
+    output_options,
+    quiet_option,
+    read_options,
+    stats_option,
+    use_option,
+)
 from .progress import ProgressBar
 
 EXAMPLES_FIT = """
@@ -132,9 +143,69 @@ def _parse_columns(columns, exclude):
 )
 @click.option("--no-mean", is_flag=True, help="Do not center (StandardScaler's with_mean=False).")
 @click.option("--no-std", is_flag=True, help="Do not scale (StandardScaler's with_std=False).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=2),
+    default=256,
+    show_default=True,
+    help="Rows per logical batch of the running (EMA) statistics, in file order.",
+)
+@click.option(
+    "--convention",
+    type=click.Choice(["torch", "keras"]),
+    default="torch",
+    show_default=True,
+    help="torch: momentum 0.1 weighs the new batch, unbiased batch variance, eps 1e-5. "
+    "keras: momentum 0.99 weighs the old state, biased batch variance, eps 1e-3.",
+)
+@click.option(
+    "--momentum",
+    type=Momentum(),
+    help="Override the convention's momentum (in its own sense); 'cumulative' is PyTorch's "
+    "momentum=None (the k-th batch weighs 1/k).",
+)
+@click.option(
+    "--ema-init",
+    type=click.Choice(["standard", "first"]),
+    default="standard",
+    show_default=True,
+    help="Start the running statistics at mean 0, var 1 (standard) or at the first batch's.",
+)
+@click.option(
+    "--drop-last",
+    is_flag=True,
+    help="Drop a final partial batch (by default it counts if it has at least 2 rows).",
+)
+@click.option(
+    "--ema-eps",
+    type=click.FloatRange(min=0),
+    help="eps of normalizing with the running statistics (default: the convention's).",
+)
+@click.option("--no-ema", is_flag=True, help="Skip the running (EMA) statistics.")
+@affine_options
 @read_options
 @quiet_option
-def fit(inputs, output, columns, exclude, ddof, eps, no_mean, no_std, read: ReadOptions, quiet):
+def fit(
+    inputs,
+    output,
+    columns,
+    exclude,
+    ddof,
+    eps,
+    no_mean,
+    no_std,
+    batch_size,
+    convention,
+    momentum,
+    ema_init,
+    drop_last,
+    ema_eps,
+    no_ema,
+    gamma,
+    beta,
+    read: ReadOptions,
+    quiet,
+):
     """Fit statistics on one or more files (one pass, bounded memory).
 
     Each INPUT is a CSV (optionally .gz/.bz2/.zst), Parquet or Arrow IPC file, or '-' for
@@ -148,6 +219,18 @@ def fit(inputs, output, columns, exclude, ddof, eps, no_mean, no_std, read: Read
         eps=eps,
         with_mean=not no_mean,
         with_std=not no_std,
+        ema=None
+        if no_ema
+        else EmaOptions(
+            convention=convention,
+            momentum=momentum,
+            init=ema_init,
+            batch_size=batch_size,
+            drop_last=drop_last,
+            eps=ema_eps,
+        ),
+        gamma=1.0 if gamma is None else gamma,
+        beta=0.0 if beta is None else beta,
     )
     started = time.perf_counter()
     with ProgressBar(not quiet, "fitting") as progress:
@@ -163,18 +246,13 @@ def fit(inputs, output, columns, exclude, ddof, eps, no_mean, no_std, read: Read
         )
 
 
-def _transform(input, stats_path, output, output_format, read, quiet, inverse):
+def _transform(input, stats_path, output, read, quiet, **options):
     scaler = normkit.load(stats_path)
+    inverse = options.get("inverse", False)
     started = time.perf_counter()
     with ProgressBar(not quiet, "inverting" if inverse else "transforming") as progress:
         result = normkit.transform_file(
-            input,
-            scaler,
-            output,
-            inverse=inverse,
-            output_format=output_format,
-            read=read,
-            progress=progress,
+            input, scaler, output, read=read, progress=progress, **options
         )
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
@@ -190,16 +268,64 @@ def _transform(input, stats_path, output, output_format, read, quiet, inverse):
 @click.argument("input", metavar="INPUT")
 @stats_option
 @output_options
+@click.option(
+    "--mode",
+    type=click.Choice(["frozen", "batch", "adaptive"]),
+    default="frozen",
+    show_default=True,
+    help="frozen: the saved statistics (BatchNorm eval). batch: each logical batch with its "
+    "own mean and biased variance plus eps (BatchNorm train). adaptive: each batch with the "
+    "running statistics as they stood before it, then updated with it.",
+)
+@use_option
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=2),
+    help="Logical batch size of batch and adaptive modes (default: the stat file's).",
+)
+@affine_options
+@click.option(
+    "--save-stats",
+    metavar="PATH",
+    help="After a batch or adaptive transform, write the statistics with the updated running "
+    "statistics here (atomically), to continue the stream in a later run.",
+)
 @read_options
 @quiet_option
-def transform(input, stats_path, output, output_format, read: ReadOptions, quiet):
-    """Normalize INPUT with saved statistics: z = (x - mean) / scale.
+def transform(
+    input,
+    stats_path,
+    output,
+    output_format,
+    mode,
+    use,
+    batch_size,
+    gamma,
+    beta,
+    save_stats,
+    read,
+    quiet,
+):
+    """Normalize INPUT with saved statistics: z = gamma * (x - mean) / scale + beta.
 
     Columns of the stat file become float64; every other column passes through unchanged, in
     its place. Missing values stay missing. CSV output keeps every float64 exactly (shortest
     round-trip form).
     """
-    _transform(input, stats_path, output, output_format, read, quiet, inverse=False)
+    _transform(
+        input,
+        stats_path,
+        output,
+        read,
+        quiet,
+        output_format=output_format,
+        mode=mode,
+        use=use,
+        batch_size=batch_size,
+        gamma=gamma,
+        beta=beta,
+        save_stats=save_stats,
+    )
 
 
 @cli.command(
@@ -208,11 +334,32 @@ def transform(input, stats_path, output, output_format, read: ReadOptions, quiet
 @click.argument("input", metavar="INPUT")
 @stats_option
 @output_options
+@click.option(
+    "--mode",
+    type=click.Choice(["frozen", "batch", "adaptive"]),
+    default="frozen",
+    show_default=True,
+    help="The mode of the transform to undo; only frozen output can be inverted.",
+)
+@use_option
+@affine_options
 @read_options
 @quiet_option
-def inverse(input, stats_path, output, output_format, read: ReadOptions, quiet):
-    """Undo 'normkit transform': x = z * scale + mean."""
-    _transform(input, stats_path, output, output_format, read, quiet, inverse=True)
+def inverse(input, stats_path, output, output_format, mode, use, gamma, beta, read, quiet):
+    """Undo a frozen 'normkit transform': x = (z - beta) / gamma * scale + mean."""
+    _transform(
+        input,
+        stats_path,
+        output,
+        read,
+        quiet,
+        output_format=output_format,
+        mode=mode,
+        use=use,
+        gamma=gamma,
+        beta=beta,
+        inverse=True,
+    )
 
 
 @cli.command(
@@ -268,12 +415,74 @@ def render_stats(path: str, scaler: Standardizer) -> str:
                 _g(scaler.max_[i]),
             ]
         )
-    widths = [max(len(r[j]) for r in rows) for j in range(len(header))]
-    for r in rows:
-        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])]
-        cells += [c.rjust(w) for c, w in zip(r[2:], widths[2:], strict=True)]
-        lines.append("  ".join(cells).rstrip())
+    lines += _table(rows, left=2)
+    if np.any(scaler.gamma_ != 1.0) or np.any(scaler.beta_ != 0.0):
+        lines += ["", "affine     y = gamma * z + beta"]
+        rows = [["column", "gamma", "beta"]]
+        rows += [
+            [str(n), _g(g), _g(b)]
+            for n, g, b in zip(scaler.feature_names_in_, scaler.gamma_, scaler.beta_, strict=True)
+        ]
+        lines += _table(rows, left=1)
+    ema = scaler.ema_
+    if ema is not None:
+        o = ema.options
+        momentum = "cumulative (1/k)" if o.cumulative else f"{o.momentum_value:g}"
+        lines += [
+            "",
+            f"running (EMA) statistics: convention={o.convention} momentum={momentum} "
+            f"init={o.init} batch_size={o.batch_size} drop_last={str(o.drop_last).lower()} "
+            f"eps={o.eps_value:g} batches={ema.n_batches:,}",
+            "how far they are from the exact ones: (ema mean - mean) / scale, ema std / scale",
+            "",
+        ]
+        std = np.sqrt(scaler.var_)
+        ema_std = np.sqrt(ema.running_var)
+        # In units of the exact scale (1 for a constant column, as the transform uses).
+        shift = (ema.running_mean - scaler.mean_) / scaler.scale_
+        ratio = ema_std / scaler.scale_
+        rows = [
+            [
+                "column",
+                "mean",
+                "ema mean",
+                "shift/std",
+                "std",
+                "ema std",
+                "ratio",
+                "updates",
+                "skipped",
+            ]
+        ]
+        for i, name in enumerate(scaler.feature_names_in_):
+            rows.append(
+                [
+                    str(name),
+                    _g(scaler.mean_[i]),
+                    _g(ema.running_mean[i]),
+                    f"{shift[i]:+.3g}",
+                    _g(std[i]),
+                    _g(ema_std[i]),
+                    f"{ratio[i]:.4g}",
+                    f"{ema.n_updates[i]:,}",
+                    f"{ema.n_skipped[i]:,}",
+                ]
+            )
+        lines += _table(rows, left=1)
     return "\n".join(lines)
+
+
+def _table(rows: list[list[str]], left: int) -> list[str]:
+    """Rows of cells as aligned text: the first ``left`` columns left-aligned, others right."""
+    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [
+            c.ljust(w) if j < left else c.rjust(w)
+            for j, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:

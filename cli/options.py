@@ -38,6 +38,40 @@ class StringList(click.ParamType):
         return tuple(part.strip() for part in value.split(","))
 
 
+class Momentum(click.ParamType):
+    """A momentum in (0, 1], or 'cumulative'."""
+
+    name = "M"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) or value == "cumulative":
+            return value
+        try:
+            m = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'cumulative'", param, ctx)
+        if not 0 < m <= 1:
+            self.fail(f"{value} is not in (0, 1]", param, ctx)
+        return m
+
+
+class Affine(click.ParamType):
+    """One number for every column, or ``col=value,...`` per column."""
+
+    name = "VALUE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float | dict):
+            return value
+        try:
+            if "=" not in value:
+                return float(value)
+            pairs = (part.rsplit("=", 1) for part in value.split(",") if part.strip())
+            return {name.strip(): float(number) for name, number in pairs}
+        except ValueError:
+            self.fail(f"{value!r} is not a number or a list of col=number", param, ctx)
+
+
 def flatten(groups: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
     return tuple(name for group in groups for name in group)
 
@@ -123,4 +157,27 @@ def stats_option(func: Callable) -> Callable:
         metavar="STATS",
         type=click.Path(dir_okay=False),
         help="Stat file written by 'normkit fit'.",
+    )(func)
+
+
+def affine_options(func: Callable) -> Callable:
+    """Add ``--gamma`` and ``--beta`` (BatchNorm's affine parameters)."""
+    func = click.option(
+        "--beta",
+        type=Affine(),
+        help="BatchNorm's shift beta: one number, or col=value,... (default: as stored, else 0).",
+    )(func)
+    return click.option(
+        "--gamma",
+        type=Affine(),
+        help="BatchNorm's scale gamma: one number, or col=value,... (default: as stored, else 1).",
+    )(func)
+
+
+def use_option(func: Callable) -> Callable:
+    return click.option(
+        "--use",
+        type=click.Choice(["exact", "ema"]),
+        help="Statistics of a frozen transform: exact (default) or the running (EMA) ones, "
+        "normalized as BatchNorm's eval mode: (x - running_mean) / sqrt(running_var + eps).",
     )(func)

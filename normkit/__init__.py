@@ -15,6 +15,7 @@ Examples
 
 from ._version import __version__
 from .api import ReadOptions, TransformResult, fit_files, transform_file
+from .ema import EmaOptions, RunningStats
 from .errors import (
     DataError,
     InputError,
@@ -31,12 +32,14 @@ from .statfile import load, loads, save
 __all__ = [
     "CsvOptions",
     "DataError",
+    "EmaOptions",
     "Format",
     "InputError",
     "NormkitError",
     "OptionError",
     "OutputError",
     "ReadOptions",
+    "RunningStats",
     "SchemaError",
     "Source",
     "Standardizer",

@@ -1,0 +1,452 @@
+"""Running (EMA) statistics and BatchNorm's train, eval and adaptive forward passes.
+
+The reference is ``tests/data/torch_batchnorm_reference.json``, written by
+``tests/data/make_torch_reference.py`` from ``torch.nn.BatchNorm1d`` in float64; the tests use it
+without torch. Where torch is importable, ``test_live_torch_*`` also compares on fresh data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from normkit_cli.main import cli
+
+import normkit
+from normkit import EmaOptions, ReadOptions, Standardizer
+from normkit.ema import RunningStats, linear_scan
+
+REFERENCE = json.loads(
+    (Path(__file__).parent / "data" / "torch_batchnorm_reference.json").read_text()
+)
+X = np.array(REFERENCE["data"])
+COLUMNS = REFERENCE["columns"]
+GAMMA = dict(zip(COLUMNS, REFERENCE["weight"], strict=True))
+BETA = dict(zip(COLUMNS, REFERENCE["bias"], strict=True))
+CASES = REFERENCE["cases"]
+
+
+def case_id(case: dict) -> str:
+    return f"m={case['momentum']}-B={case['batch_size']}"
+
+
+@pytest.fixture(scope="module")
+def reference_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ref") / "data.csv"
+    frame = pd.DataFrame(X, columns=COLUMNS)
+    frame.insert(0, "id", np.arange(len(frame)))
+    frame.to_csv(path, index=False)
+    return path
+
+
+def options_for(case: dict, **kwargs) -> EmaOptions:
+    momentum = "cumulative" if case["momentum"] is None else case["momentum"]
+    return EmaOptions(momentum=momentum, batch_size=case["batch_size"], **kwargs)
+
+
+def assert_running_close(ema: RunningStats, mean, var) -> None:
+    mean, var = np.asarray(mean), np.asarray(var)
+    np.testing.assert_array_less(
+        np.abs(ema.running_mean - mean), 1e-12 * (np.abs(mean) + np.sqrt(var))
+    )
+    np.testing.assert_allclose(ema.running_var, var, rtol=1e-12)
+
+
+def assert_outputs_close(got: np.ndarray, expected: np.ndarray, x: np.ndarray, scale) -> None:
+    """1e-12 relative to the conditioning gamma * (|x| + |mean|) / scale + |beta|."""
+    gamma = np.array(REFERENCE["weight"])
+    bound = 1e-12 * (np.abs(gamma) * (np.abs(x) + np.abs(x).max(axis=0)) / scale + 10.0)
+    np.testing.assert_array_less(np.abs(got - expected), bound)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@pytest.mark.parametrize("chunk_rows", [None, 1, 5, 64])
+def test_fit_running_statistics_equal_torch(reference_csv, case, chunk_rows):
+    stats = normkit.fit_files(
+        reference_csv,
+        Standardizer(exclude=["id"], ema=options_for(case)),
+        ReadOptions(chunk_rows=chunk_rows),
+    )
+    assert stats.ema_.n_batches == case["num_batches_tracked"]
+    assert_running_close(stats.ema_, case["running_mean"], case["running_var"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_eval_transform_with_ema_equals_torch_eval(tmp_path, reference_csv, case):
+    stats = normkit.fit_files(
+        reference_csv, Standardizer(exclude=["id"], ema=options_for(case), gamma=GAMMA, beta=BETA)
+    )
+    out = tmp_path / "eval.parquet"
+    normkit.transform_file(reference_csv, stats, out, use="ema")
+    got = pd.read_parquet(out)[COLUMNS].to_numpy()
+    scale = np.sqrt(np.array(case["running_var"]) + REFERENCE["eps"])
+    assert_outputs_close(got, np.array(case["eval_output"]), X, scale)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_batch_mode_equals_torch_train(tmp_path, reference_csv, case):
+    stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], ema=options_for(case)))
+    out = tmp_path / "train.parquet"
+    normkit.transform_file(reference_csv, stats, out, mode="batch", gamma=GAMMA, beta=BETA)
+    got = pd.read_parquet(out)[COLUMNS].to_numpy()
+    expected = np.array(case["train_output"])  # torch cannot train on a final batch of 1 row
+    assert len(got) == len(X)
+    assert_outputs_close(got[: len(expected)], expected, X[: len(expected)], np.std(X, axis=0))
+
+
+def test_cli_fit_and_eval_transform_match_torch(tmp_path, reference_csv):
+    case = next(c for c in CASES if c["momentum"] == 0.01 and c["batch_size"] == 7)
+    runner = CliRunner()
+    stats = tmp_path / "s.json"
+    gamma = ",".join(f"{k}={v}" for k, v in GAMMA.items())
+    beta = ",".join(f"{k}={v}" for k, v in BETA.items())
+    result = runner.invoke(
+        cli,
+        [
+            "fit",
+            str(reference_csv),
+            "--exclude",
+            "id",
+            "--momentum",
+            "0.01",
+            "--batch-size",
+            "7",
+            "--gamma",
+            gamma,
+            "--beta",
+            beta,
+            "-o",
+            str(stats),
+            "--chunk-rows",
+            "10",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(stats.read_text())
+    assert doc["ema"]["momentum"] == 0.01
+    assert doc["ema"]["batch_size"] == 7
+    assert [c["gamma"] for c in doc["columns"]] == REFERENCE["weight"]
+    out = tmp_path / "eval.csv"
+    result = runner.invoke(
+        cli, ["transform", str(reference_csv), "-s", str(stats), "--use", "ema", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out)[COLUMNS].to_numpy()
+    scale = np.sqrt(np.array(case["running_var"]) + REFERENCE["eps"])
+    assert_outputs_close(got, np.array(case["eval_output"]), X, scale)
+    inspect = runner.invoke(cli, ["inspect", str(stats)])
+    assert "running (EMA) statistics: convention=torch momentum=0.01" in inspect.output
+    assert "ema mean" in inspect.output
+
+
+def keras_reference(x: np.ndarray, momentum: float, batch_size: int):
+    """Keras' BatchNormalization update, written out independently, one batch at a time."""
+    moving_mean, moving_var = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        if len(batch) < 2:
+            break
+        moving_mean = moving_mean * momentum + batch.mean(axis=0) * (1 - momentum)
+        moving_var = moving_var * momentum + batch.var(axis=0) * (1 - momentum)
+    return moving_mean, moving_var
+
+
+@pytest.mark.parametrize(("momentum", "batch_size"), [(None, 32), (0.9, 7), (0.5, 2)])
+def test_keras_convention(tmp_path, reference_csv, momentum, batch_size):
+    options = EmaOptions(convention="keras", momentum=momentum, batch_size=batch_size)
+    stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], ema=options))
+    mean, var = keras_reference(X, 0.99 if momentum is None else momentum, batch_size)
+    assert_running_close(stats.ema_, mean, var)
+    assert stats.ema_.options.eps_value == 1e-3
+    got = stats.transform(pd.DataFrame(X, columns=COLUMNS), use="ema")[COLUMNS].to_numpy()
+    expected = (X - mean) / np.sqrt(var + 1e-3)
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-12, atol=1e-12 * np.abs(X).max() / np.sqrt(var + 1e-3).min()
+    )
+
+
+@given(
+    st.integers(2, 40),
+    st.lists(st.integers(1, 50), min_size=1, max_size=12),
+    st.sampled_from([0.1, 0.01, 1.0, "cumulative"]),
+    st.sampled_from(["standard", "first"]),
+    st.booleans(),
+)
+def test_result_does_not_depend_on_chunking(batch_size, chunks, momentum, init, drop_last):
+    rng = np.random.default_rng(batch_size)
+    x = rng.normal(3.0, 2.0, (sum(chunks), 2))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    options = EmaOptions(momentum=momentum, batch_size=batch_size, init=init, drop_last=drop_last)
+    whole, pieces = RunningStats(options, 2), RunningStats(options, 2)
+    whole.update(x)
+    whole.finish()
+    for piece in np.split(x, np.cumsum(chunks)[:-1]):
+        pieces.update(piece)
+    pieces.finish()
+    np.testing.assert_allclose(pieces.running_mean, whole.running_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pieces.running_var, whole.running_var, rtol=1e-12, atol=1e-12)
+    assert pieces.n_batches == whole.n_batches
+    np.testing.assert_array_equal(pieces.n_skipped, whole.n_skipped)
+
+
+def sequential_reference(x: np.ndarray, options: EmaOptions):
+    """The recurrence one batch at a time, skipping columns with fewer than 2 values."""
+    mean, var = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    updates = np.zeros(x.shape[1], dtype=int)
+    size = options.batch_size
+    for start in range(0, len(x), size):
+        batch = x[start : start + size]
+        if len(batch) < size and (options.drop_last or len(batch) < 2):
+            break
+        for j in range(x.shape[1]):
+            v = batch[:, j][~np.isnan(batch[:, j])]
+            if len(v) < 2:
+                continue
+            updates[j] += 1
+            if options.cumulative:
+                w = 1.0 / updates[j]
+            elif options.init == "first" and updates[j] == 1:
+                w = 1.0
+            else:
+                w = options.weight
+            batch_var = v.var(ddof=1 if options.unbiased else 0)
+            mean[j] = (1 - w) * mean[j] + w * v.mean()
+            var[j] = (1 - w) * var[j] + w * batch_var
+    return mean, var, updates
+
+
+@pytest.mark.parametrize("init", ["standard", "first"])
+@pytest.mark.parametrize("momentum", [0.3, "cumulative"])
+def test_missing_values_are_left_out_per_column(init, momentum):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(41, 3))
+    x[4:7, 0] = np.nan  # batch 1 (rows 4-7) keeps one value in column 0: skipped there
+    x[rng.random(41) < 0.2, 2] = np.nan
+    options = EmaOptions(momentum=momentum, init=init, batch_size=4)
+    ema = RunningStats(options, 3)
+    ema.update(x)
+    ema.finish()
+    mean, var, updates = sequential_reference(x, options)
+    np.testing.assert_allclose(ema.running_mean, mean, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ema.running_var, var, rtol=1e-12)
+    np.testing.assert_array_equal(ema.n_updates, updates)
+    assert ema.n_skipped[0] >= 1
+    np.testing.assert_array_equal(ema.n_updates + ema.n_skipped, ema.n_batches)
+
+
+def test_init_first_starts_from_the_first_batch():
+    x = np.arange(12.0).reshape(6, 2)
+    ema = RunningStats(EmaOptions(init="first", batch_size=3), 2)
+    ema.update(x[:3])
+    np.testing.assert_array_equal(ema.running_mean, x[:3].mean(axis=0))
+    np.testing.assert_array_equal(ema.running_var, x[:3].var(axis=0, ddof=1))
+
+
+def test_drop_last_and_short_final_batch(reference_csv):
+    for drop_last, expected in ((False, 15), (True, 14)):  # 103 rows = 14 * 7 + 5
+        options = EmaOptions(batch_size=7, drop_last=drop_last)
+        stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], ema=options))
+        assert stats.ema_.n_batches == expected
+    # 103 = 51 * 2 + 1: a final batch of one row never counts
+    stats = normkit.fit_files(
+        reference_csv, Standardizer(exclude=["id"], ema=EmaOptions(batch_size=2))
+    )
+    assert stats.ema_.n_batches == 51
+
+
+def test_linear_scan_equals_the_loop():
+    rng = np.random.default_rng(0)
+    a, b = rng.random((37, 3)), rng.normal(size=(37, 3))
+    r0 = np.array([0.5, -1.0, 2.0])
+    r, loop = r0.copy(), []
+    for k in range(37):
+        r = a[k] * r + b[k]
+        loop.append(r)
+    np.testing.assert_allclose(linear_scan(a, b, r0), np.array(loop), rtol=1e-13, atol=1e-15)
+
+
+def drifting_stream(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    rng = np.random.default_rng(9)
+    x = np.concatenate([rng.normal(0.0, 1.0, 10_000), rng.normal(5.0, 1.0, 10_000)])
+    path = tmp_path / "drift.parquet"
+    pq.write_table(pa.table({"x": x}), path)
+    return path, x
+
+
+def test_adaptive_mode_follows_a_shifted_mean(tmp_path):
+    path, x = drifting_stream(tmp_path)
+    head = tmp_path / "head.parquet"
+    pq.write_table(pa.table({"x": x[:10_000]}), head)
+    stats = normkit.fit_files(head, Standardizer(ema=EmaOptions(batch_size=100)))
+    out = tmp_path / "adaptive.parquet"
+    normkit.transform_file(path, stats, out, mode="adaptive")
+    y = pd.read_parquet(out)["x"].to_numpy()
+    after = y[14_000:]  # 40 batches after the shift, the running mean has caught up
+    assert abs(after.mean()) < 0.1
+    assert abs(after.std() - 1.0) < 0.1
+    frozen = stats.transform(pd.DataFrame({"x": x}))["x"].to_numpy()[14_000:]
+    assert frozen.mean() > 4.0  # a frozen transform keeps the old statistics
+
+
+def test_save_stats_continues_a_stream_across_runs(tmp_path):
+    path, x = drifting_stream(tmp_path)
+    first, second = tmp_path / "first.parquet", tmp_path / "second.parquet"
+    pq.write_table(pa.table({"x": x[:7_000]}), first)
+    pq.write_table(pa.table({"x": x[7_000:]}), second)
+    stats_path = tmp_path / "s.json"
+    normkit.save(normkit.fit_files(first, Standardizer(ema=EmaOptions(batch_size=100))), stats_path)
+    runner = CliRunner()
+    whole_out, s_whole = tmp_path / "whole.parquet", tmp_path / "s_whole.json"
+    args = ["--mode", "adaptive", "-q"]
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(path),
+                "-s",
+                str(stats_path),
+                "-o",
+                str(whole_out),
+                *args,
+                "--save-stats",
+                str(s_whole),
+            ],
+        ).exit_code
+        == 0
+    )
+    s1, s2 = tmp_path / "s1.json", tmp_path / "s2.json"
+    out1, out2 = tmp_path / "o1.parquet", tmp_path / "o2.parquet"
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(first),
+                "-s",
+                str(stats_path),
+                "-o",
+                str(out1),
+                *args,
+                "--save-stats",
+                str(s1),
+            ],
+        ).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(second),
+                "-s",
+                str(s1),
+                "-o",
+                str(out2),
+                *args,
+                "--save-stats",
+                str(s2),
+            ],
+        ).exit_code
+        == 0
+    )
+    pieces = np.concatenate([pd.read_parquet(out1)["x"], pd.read_parquet(out2)["x"]])
+    np.testing.assert_allclose(pieces, pd.read_parquet(whole_out)["x"], rtol=1e-12, atol=1e-12)
+    a, b = normkit.load(s2).ema_, normkit.load(s_whole).ema_
+    np.testing.assert_allclose(a.running_mean, b.running_mean, rtol=1e-12)
+    np.testing.assert_allclose(a.running_var, b.running_var, rtol=1e-12)
+    assert a.n_batches == b.n_batches == 70 + 200  # 7,000 rows fitted, then 20,000 streamed
+
+
+def test_batch_and_adaptive_output_cannot_be_inverted(tmp_path, reference_csv):
+    runner = CliRunner()
+    stats = tmp_path / "s.json"
+    assert (
+        runner.invoke(
+            cli, ["fit", str(reference_csv), "--exclude", "id", "-o", str(stats)]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli, ["inverse", str(reference_csv), "-s", str(stats), "--mode", "batch"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("normkit: error: batch output cannot be inverted")
+    out = tmp_path / "train.parquet"
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(reference_csv),
+                "-s",
+                str(stats),
+                "--mode",
+                "adaptive",
+                "-o",
+                str(out),
+            ],
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli, ["inverse", str(out), "-s", str(stats), "-o", str(tmp_path / "back.csv")]
+    )
+    assert result.exit_code == 2
+    assert "was written by a adaptive transform, which cannot be inverted" in result.stderr
+    assert not (tmp_path / "back.csv").exists()
+
+
+def test_inverse_of_an_ema_transform_with_affine_restores_the_data(tmp_path, reference_csv):
+    stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], gamma=GAMMA, beta=BETA))
+    frame = pd.DataFrame(X, columns=COLUMNS)
+    for use in ("exact", "ema"):
+        back = stats.inverse_transform(stats.transform(frame, use=use), use=use)[COLUMNS].to_numpy()
+        np.testing.assert_allclose(back, X, rtol=1e-12, atol=1e-12 * np.abs(X).max())
+
+
+def test_usage_errors_of_the_ema_options(reference_csv):
+    runner = CliRunner()
+    for args in (
+        ["--batch-size", "1"],
+        ["--momentum", "0"],
+        ["--momentum", "1.5"],
+        ["--momentum", "fast"],
+        ["--convention", "jax"],
+        ["--ema-init", "zero"],
+    ):
+        result = runner.invoke(cli, ["fit", str(reference_csv), *args])
+        assert result.exit_code == 2, (args, result.output)
+
+
+def test_live_torch_comparison_on_fresh_data():
+    """Only where torch is installed (not a dependency): the committed reference covers CI."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(42)
+    x = rng.normal(size=(257, 4)) * rng.uniform(0.1, 100, 4) + rng.uniform(-1e3, 1e3, 4)
+    for momentum in (0.1, 0.01, None):
+        for batch_size in (2, 16, 100):
+            layer = torch.nn.BatchNorm1d(4, momentum=momentum, dtype=torch.float64)
+            with torch.no_grad():
+                for start in range(0, len(x), batch_size):
+                    batch = x[start : start + batch_size]
+                    if len(batch) >= 2:
+                        layer(torch.from_numpy(batch))
+            ema = RunningStats(
+                EmaOptions(
+                    momentum="cumulative" if momentum is None else momentum, batch_size=batch_size
+                ),
+                4,
+            )
+            ema.update(x)
+            ema.finish()
+            assert_running_close(ema, layer.running_mean.numpy(), layer.running_var.numpy())
