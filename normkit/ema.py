@@ -10,7 +10,7 @@ PyTorch calls ``w`` the momentum (default 0.1) and uses the unbiased batch varia
 cumulative average, ``w = 1 / k`` for the k-th batch. Both start from mean 0 and variance 1.
 
 Computation is vectorized: the statistics of every logical batch in an I/O chunk come from one
-set of numpy reductions over a ``(n_batches, batch_size, n_columns)`` view, and the recurrence,
+set of numpy reductions per column over a ``(n_batches, batch_size)`` view, and the recurrence,
 a first-order linear one (``r_k = a_k * r_{k-1} + b_k``), is solved for all batches at once by a
 parallel prefix scan: pairs ``(a, b)`` compose associatively, ``(a2, b2) o (a1, b1) = (a2 * a1,
 a2 * b1 + b2)``, so ``log2(n_batches)`` vector steps give every intermediate state. The same
@@ -24,6 +24,7 @@ a batch of one) and is counted as skipped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,40 +136,55 @@ class EmaOptions:
         return CONVENTIONS[self.convention].eps if self.eps is None else float(self.eps)
 
 
-def batch_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Count, mean and M2 of each batch and column of ``x``, NaN marking a missing value.
+def batch_statistics(
+    x: np.ndarray, has_missing: bool | None = None, *, overwrite: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and M2 of each batch, NaN marking a missing value.
+
+    Two passes, as PyTorch computes them: the mean, then the sum of squared deviations from it.
+    A batch's rows are contiguous (the last axis), so the reductions run at memory speed.
 
     Parameters
     ----------
-    x : ndarray of float64, shape (n_batches, batch_size, n_columns)
+    x : ndarray of float64, shape (..., batch_rows)
+        For instance (n_columns, n_batches, batch_rows).
+    has_missing : bool or None
+        Whether ``x`` may hold NaN; None checks.
+    overwrite : bool, default False
+        Whether ``x`` may be used as scratch space (saves allocating a temporary as large).
 
     Returns
     -------
-    count : ndarray of int64, shape (n_batches, n_columns)
-    mean : ndarray of float64, shape (n_batches, n_columns); NaN where count is 0
-    m2 : ndarray of float64, shape (n_batches, n_columns); sum of squared deviations
-        (corrected two-pass, as :mod:`normkit.moments`)
+    count : ndarray of int64, shape (...)
+    mean : ndarray of float64, shape (...); NaN where count is 0
+    m2 : ndarray of float64, shape (...)
     """
-    missing = np.isnan(x)
+    if has_missing is None:
+        has_missing = bool(np.isnan(x).any())
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if not missing.any():
-            count = np.full(x.shape[::2], x.shape[1], dtype=np.int64)
-            mean = x.sum(axis=1) / x.shape[1]
-            dev = x - mean[:, None, :]
+        if not has_missing:
+            count = np.full(x.shape[:-1], x.shape[-1], dtype=np.int64)
+            mean = x.sum(axis=-1) / x.shape[-1]
+            if np.isfinite(mean).all():
+                dev = np.subtract(x, mean[..., None], out=x if overwrite else None)
+                dev *= dev
+                return count, mean, dev.sum(axis=-1)
+            dev = x - mean[..., None]
         else:
-            valid = ~missing
-            count = valid.sum(axis=1)
-            mean = np.where(valid, x, 0.0).sum(axis=1) / count
-            dev = np.where(valid, x - mean[:, None, :], 0.0)
-        overflow = np.isinf(mean) & np.isfinite(x).all(axis=1)
-        if overflow.any():
+            valid = ~np.isnan(x)
+            count = valid.sum(axis=-1)
+            mean = np.where(valid, x, 0.0).sum(axis=-1) / count
+            dev = np.where(valid, x - mean[..., None], 0.0)
+        overflow = ~np.isfinite(mean)
+        if overflow.any() and (overflow := overflow & np.isfinite(x).all(axis=-1)).any():
             # The sum of values near the float64 limit overflows where their mean does not:
             # average the values divided by the count instead (this rare path only).
-            scaled = np.where(np.isnan(x), 0.0, x) / count[:, None, :]
-            mean = np.where(overflow, scaled.sum(axis=1), mean)
-            dev = np.where(np.isnan(x), 0.0, x - mean[:, None, :])
-        m2 = np.einsum("bij,bij->bj", dev, dev) - dev.sum(axis=1) ** 2 / count
-    return count, mean, np.maximum(m2, 0.0)
+            scaled = np.where(np.isnan(x), 0.0, x) / count[..., None]
+            mean = np.where(overflow, scaled.sum(axis=-1), mean)
+            dev = np.where(np.isnan(x), 0.0, x - mean[..., None])
+        dev *= dev
+        m2 = dev.sum(axis=-1)
+    return count, mean, m2
 
 
 def linear_scan(a: np.ndarray, b: np.ndarray, r0: np.ndarray) -> np.ndarray:
@@ -203,6 +219,25 @@ def linear_scan(a: np.ndarray, b: np.ndarray, r0: np.ndarray) -> np.ndarray:
     return a * r0 + b
 
 
+def _no_moments(n_columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(n_columns, dtype=np.int64), np.full(n_columns, np.nan), np.zeros(n_columns)
+
+
+def _merge_batches(
+    count: np.ndarray, mean: np.ndarray, m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and M2 of the union of batches (arrays of shape (n_batches, n_columns)):
+    Chan et al.'s pairwise formula applied to all batches at once,
+    ``M2 = sum(M2_b) + sum(n_b * (mean_b - mean)**2)``."""
+    n = count.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weighted = np.where(count > 0, count * mean, 0.0)
+        total_mean = weighted.sum(axis=0) / n
+        spread = np.where(count > 0, count * (mean - total_mean) ** 2, 0.0)
+    total_m2 = np.where(count > 0, m2, 0.0).sum(axis=0) + spread.sum(axis=0)
+    return n, np.where(n > 0, total_mean, np.nan), total_m2
+
+
 class RunningStats:
     """The running (EMA) statistics of a stream, fed with chunks of rows of any size.
 
@@ -229,7 +264,8 @@ class RunningStats:
         self.n_batches = 0
         self.n_updates = np.zeros(n_columns, dtype=np.int64)
         self.n_skipped = np.zeros(n_columns, dtype=np.int64)
-        self._pending = np.empty((0, n_columns))
+        self._pending = np.empty((n_columns, 0))
+        self._buffer = np.empty(0)
 
     @property
     def n_columns(self) -> int:
@@ -238,36 +274,125 @@ class RunningStats:
     @property
     def pending_rows(self) -> int:
         """Rows waiting for their batch to fill."""
-        return len(self._pending)
+        return self._pending.shape[1]
 
-    def update(self, x: np.ndarray) -> None:
-        """Feed rows (shape ``(n_rows, n_columns)``); complete batches update the state."""
-        if len(self._pending):
-            x = np.concatenate([self._pending, x])
-        size = self.options.batch_size
-        n_full = len(x) // size
-        if n_full:
-            self.step(x[: n_full * size].reshape(n_full, size, self.n_columns))
-        self._pending = np.array(x[n_full * size :], copy=True)
+    def update(
+        self,
+        columns: Sequence[np.ndarray] | np.ndarray,
+        has_missing: bool | None = None,
+        shift: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Feed rows: one float64 array per column (or a 2-d array, rows by columns). Complete
+        batches update the state; the rest waits for the next call.
 
-    def finish(self) -> None:
-        """End of the stream: use a final partial batch of at least 2 rows unless drop_last."""
-        rows = self.pending_rows
-        if rows >= 2 and not self.options.drop_last:
-            self.step(self._pending[None, :, :])
-        self._pending = np.empty((0, self.n_columns))
-
-    def step(self, batches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Update the state with whole batches, shape ``(n_batches, rows, n_columns)``.
+        Parameters
+        ----------
+        columns : sequence of ndarray, or ndarray of shape (n_rows, n_columns)
+        has_missing : bool or None
+            ``False`` promises there is no NaN (the caller knows it), saving a pass.
+        shift : ndarray of shape (n_columns,), optional
+            Batch statistics are computed on ``x - shift`` (see :mod:`normkit.moments`): exact
+            for data far from zero, and the same pass then also yields exact moments.
 
         Returns
         -------
-        mean_before, var_before : ndarray, shape (n_batches, n_columns)
-            The running statistics as they stood before each batch (adaptive normalization).
+        count, mean_offset, m2 : ndarray, shape (n_columns,)
+            Moments, relative to ``shift``, of the rows of the batches completed by this call
+            (Chan et al.'s merge of their batch statistics), for :mod:`normkit.moments`.
+        """
+        if isinstance(columns, np.ndarray) and columns.ndim == 2:
+            columns = list(columns.T)
+        shift = np.zeros(self.n_columns) if shift is None else shift
+        size = self.options.batch_size
+        n_new = len(columns[0]) if len(columns) else 0
+        waiting = self.pending_rows
+        if waiting + n_new < size:
+            self._pending = np.hstack([self._pending, np.vstack(columns)])
+            return _no_moments(self.n_columns)
+        # The batch that completes the waiting rows is assembled apart (one batch); the whole
+        # batches after it are copied, shifted, into a buffer kept between calls, so that one
+        # set of in-place reductions covers every column with no fresh allocation (a large new
+        # array costs page faults on every chunk).
+        start = (size - waiting) % size
+        n_full = (n_new - start) // size
+        stop = start + n_full * size
+        stats = []
+        if waiting:
+            head = np.hstack([self._pending, np.vstack([c[:start] for c in columns])])
+            stats.append(self._statistics((head - shift[:, None])[:, None, :], None))
+        if n_full:
+            n_values = len(columns) * (stop - start)
+            if self._buffer.size < n_values:
+                self._buffer = np.empty(n_values)
+            body = self._buffer[:n_values].reshape(len(columns), -1)
+            for j, column in enumerate(columns):
+                np.subtract(column[start:stop], shift[j], out=body[j])
+            body = body.reshape(len(columns), n_full, size)
+            stats.append(self._statistics(body, has_missing, overwrite=True))
+        count, mean, m2 = (np.concatenate(parts) for parts in zip(*stats, strict=True))
+        self._advance(count, mean, m2, shift)
+        self._pending = np.vstack([c[stop:] for c in columns])
+        return _merge_batches(count, mean, m2)
+
+    def pending_moments(self, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Moments, relative to ``shift``, of the rows waiting for their batch."""
+        if not self.pending_rows:
+            return _no_moments(self.n_columns)
+        count, mean, m2 = self._statistics((self._pending - shift[:, None])[:, None, :], None)
+        return _merge_batches(count, mean, m2)
+
+    def finish(self, shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """End of the stream: a final partial batch updates the state if it has at least 2 rows
+        and ``drop_last`` is off. Returns the moments of the rows that were waiting (all of
+        them count in exact statistics, whatever happens to the batch)."""
+        shift = np.zeros(self.n_columns) if shift is None else shift
+        moments = self.pending_moments(shift)
+        if self.pending_rows >= 2 and not self.options.drop_last:
+            self.step([p[None, :] for p in self._pending])
+        self._pending = np.empty((self.n_columns, 0))
+        return moments
+
+    @staticmethod
+    def _statistics(
+        batches: np.ndarray | Sequence[np.ndarray],
+        has_missing: bool | None,
+        *,
+        overwrite: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count, mean and M2, shape ``(n_batches, n_columns)``, of batches given per column:
+        an array of shape ``(n_columns, n_batches, batch_rows)`` or a list of 2-d arrays."""
+        if not isinstance(batches, np.ndarray):
+            batches = np.stack(batches)
+        return tuple(part.T for part in batch_statistics(batches, has_missing, overwrite=overwrite))
+
+    def step(
+        self, batches: Sequence[np.ndarray], has_missing: bool | None = None, *, path: bool = False
+    ) -> tuple[np.ndarray, ...]:
+        """Update the state with whole batches: per column, an array of shape
+        ``(n_batches, batch_rows)``.
+
+        Returns
+        -------
         batch_mean, batch_var : ndarray, shape (n_batches, n_columns)
             Each batch's own mean and biased variance (BatchNorm's training-mode normalization).
+        mean_before, var_before : ndarray, shape (n_batches, n_columns), only if ``path``
+            The running statistics as they stood before each batch (adaptive normalization).
         """
-        count, mean, m2 = batch_statistics(batches)
+        return self._advance(*self._statistics(batches, has_missing), path=path)
+
+    def _advance(
+        self,
+        count: np.ndarray,
+        mean: np.ndarray,
+        m2: np.ndarray,
+        shift: np.ndarray | None = None,
+        *,
+        path: bool = False,
+    ) -> tuple[np.ndarray, ...]:
+        """Run the recurrence over batches with these statistics, shape (n_batches, n_columns);
+        ``mean`` relative to ``shift``."""
+        if shift is not None:
+            mean = mean + shift
         used = count >= 2
         with np.errstate(invalid="ignore", divide="ignore"):
             var = m2 / (count - 1 if self.options.unbiased else count)
@@ -281,14 +406,19 @@ class RunningStats:
             weight = np.where(used, self.options.weight, 0.0)
             if self.options.init == "first":
                 weight = np.where(used & (k == 1), 1.0, weight)
+        # One scan for both statistics: columns [mean..., var...] share the weights.
         a = 1.0 - weight
-        new_mean = linear_scan(a, np.where(used, weight * mean, 0.0), self.running_mean)
-        new_var = linear_scan(a, np.where(used, weight * var, 0.0), self.running_var)
-        mean_before = np.vstack([self.running_mean[None, :], new_mean[:-1]])
-        var_before = np.vstack([self.running_var[None, :], new_var[:-1]])
+        b = np.where(np.hstack([used, used]), np.hstack([weight * mean, weight * var]), 0.0)
+        state = np.hstack([self.running_mean, self.running_var])
+        new_mean, new_var = np.hsplit(linear_scan(np.hstack([a, a]), b, state), 2)
+        result: tuple[np.ndarray, ...] = (mean, biased_var)
+        if path:
+            mean_before = np.vstack([self.running_mean[None, :], new_mean[:-1]])
+            var_before = np.vstack([self.running_var[None, :], new_var[:-1]])
+            result += (mean_before, var_before)
         self.running_mean = new_mean[-1].copy()
         self.running_var = new_var[-1].copy()
-        self.n_batches += len(batches)
+        self.n_batches += len(count)
         self.n_updates = self.n_updates + used.sum(axis=0)
         self.n_skipped = self.n_skipped + (~used).sum(axis=0)
-        return mean_before, var_before, mean, biased_var
+        return result

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Moments", "batch_moments", "first_values", "merge_moments"]
+__all__ = ["Moments", "batch_moments", "column_extremes", "first_values", "merge_moments"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,19 @@ def first_values(columns: Sequence[np.ndarray]) -> np.ndarray:
         if valid.size and np.isfinite(x[valid[0]]):
             shift[j] = x[valid[0]]
     return shift
+
+
+def column_extremes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Missing count, min and max of each column (NaN ignored; min/max NaN if no value).
+
+    For when count, mean and M2 come from elsewhere (the EMA's batch statistics share their
+    pass); ``fmin``/``fmax`` skip NaN without building a mask.
+    """
+    n_missing = np.array([np.count_nonzero(np.isnan(x)) for x in columns], dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        lo = np.array([np.fmin.reduce(x) if len(x) else np.nan for x in columns], dtype=np.float64)
+        hi = np.array([np.fmax.reduce(x) if len(x) else np.nan for x in columns], dtype=np.float64)
+    return n_missing, lo, hi
 
 
 def _column_moments(x: np.ndarray, shift: float) -> tuple[int, int, float, float, float, float]:

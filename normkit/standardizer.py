@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow as pa
 
 from . import apply
-from .ema import EmaOptions, RunningStats, batch_statistics
+from .ema import EmaOptions, RunningStats
 from .errors import DataError, OptionError, SchemaError
 from .io import is_numeric_type, rechunk
-from .moments import Moments, batch_moments, first_values, merge_moments
+from .moments import Moments, batch_moments, column_extremes, first_values, merge_moments
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -188,8 +188,16 @@ class Standardizer:
         last :meth:`partial_fit`."""
         self._check_is_fitted()
         if self.ema_ is not None:
-            self.ema_.finish()
+            count, mean_offset, m2 = self.ema_.finish(self.moments_.shift)
+            self.moments_ = merge_moments(self.moments_, self._unplaced(count, mean_offset, m2))
+            self._set_derived()
         return self
+
+    def _unplaced(self, count: np.ndarray, mean_offset: np.ndarray, m2: np.ndarray) -> Moments:
+        """Moments of rows whose missing count and extremes were already counted."""
+        nan = np.full(len(count), np.nan)
+        zero = np.zeros(len(count), dtype=np.int64)
+        return Moments(count, zero, self.moments_.shift, mean_offset, m2, nan, nan)
 
     def partial_fit(self, X: Any) -> Standardizer:
         """Update the statistics with one more batch of rows (Chan et al.'s exact merge; the
@@ -209,11 +217,20 @@ class Standardizer:
             # Shift each column by its first value; see normkit.moments on large offsets.
             shift = np.where(unseen, first_values(columns), self.moments_.shift)
             self.moments_ = replace(self.moments_, shift=shift)
-        batch = batch_moments(columns, self.moments_.shift)
+        shift = self.moments_.shift
+        if self.ema_ is None:
+            batch = batch_moments(columns, shift)
+        else:
+            # One pass for both: the EMA's per-batch statistics, taken relative to the shift,
+            # merge into the exact moments of the rows of the batches completed so far (the
+            # rows still waiting for their batch are added by _set_derived and finish).
+            n_missing, lo, hi = column_extremes(columns)
+            count, mean_offset, m2 = self.ema_.update(
+                columns, has_missing=bool(n_missing.any()), shift=shift
+            )
+            batch = Moments(count, n_missing, shift, mean_offset, m2, lo, hi)
         self._check_finite(batch, columns)
         self.moments_ = merge_moments(self.moments_, batch)
-        if self.ema_ is not None and table.num_rows:
-            self.ema_.update(np.column_stack(columns))
         self.n_rows_seen_ += table.num_rows
         self._set_derived()
         return self
@@ -252,6 +269,8 @@ class Standardizer:
 
     def _set_derived(self) -> None:
         m = self.moments_
+        if getattr(self, "ema_", None) is not None and self.ema_.pending_rows:
+            m = merge_moments(m, self._unplaced(*self.ema_.pending_moments(m.shift)))
         self.n_samples_seen_ = m.count
         self.n_missing_ = m.n_missing
         self.mean_ = m.mean
@@ -423,48 +442,53 @@ class Standardizer:
         eps = ema.options.eps_value
         aligned = rechunk(iter(batches), size * max(1, STREAM_CHUNK_ROWS // size))
         for batch, last in _flag_last(aligned):
-            x = np.column_stack(
-                [apply.arrow_to_float64(batch.column(n)) for n in self.feature_names_in_]
-            )
-            center, var = self._batch_normalizers(ema, x, mode, last)
+            columns = [apply.arrow_to_float64(batch.column(n)) for n in self.feature_names_in_]
+            center, var = self._batch_normalizers(ema, columns, mode, last)
             scale = np.sqrt(var + eps)
             yield self._map_columns(
                 batch,
-                lambda j, _, x=x, c=center, s=scale: apply.standardize(
-                    x[:, j], c[:, j], s[:, j], g[j], b[j]
-                ),
+                lambda j, x, c=center, s=scale: apply.standardize(x, c[:, j], s[:, j], g[j], b[j]),
             )
 
     def _batch_normalizers(
-        self, ema: RunningStats, x: np.ndarray, mode: str, last: bool
+        self, ema: RunningStats, columns: list[np.ndarray], mode: str, last: bool
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Row-wise mean and variance to normalize ``x`` with, updating ``ema``."""
+        """Row-wise mean and variance (shape ``(n_rows, n_columns)``) to normalize the rows of
+        ``columns`` with, updating ``ema``."""
         size = ema.options.batch_size
-        n_full = len(x) // size
-        parts_center, parts_var = [], []
+        n_rows = len(columns[0])
+        n_full = n_rows // size
+        rows_per_batch, centers, spreads = [], [], []
         if n_full:
-            before_mean, before_var, mean, var = ema.step(
-                x[: n_full * size].reshape(n_full, size, -1)
+            cut = n_full * size
+            mean, var, before_mean, before_var = ema.step(
+                [c[:cut].reshape(n_full, size) for c in columns], path=True
             )
-            center, spread = (mean, var) if mode == "batch" else (before_mean, before_var)
-            parts_center.append(np.repeat(center, size, axis=0))
-            parts_var.append(np.repeat(spread, size, axis=0))
-        tail = x[n_full * size :]
-        if len(tail):
+            rows_per_batch.append(size)
+            centers.append(mean if mode == "batch" else before_mean)
+            spreads.append(var if mode == "batch" else before_var)
+        tail = n_rows - n_full * size
+        if tail:
             if not last:
                 raise AssertionError("only the last chunk of an aligned stream has a partial batch")
-            tail3 = tail[None, :, :]
-            if len(tail) >= 2 and not ema.options.drop_last:
-                before_mean, before_var, mean, var = ema.step(tail3)
+            tails = [c[n_rows - tail :][None, :] for c in columns]
+            if tail >= 2 and not ema.options.drop_last:
+                mean, var, before_mean, before_var = ema.step(tails, path=True)
             else:  # too short to update the running statistics: normalize without learning
-                count, mean, m2 = batch_statistics(tail3)
+                count, mean, m2 = RunningStats._statistics(tails, None)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     var = np.where(count > 0, m2 / count, np.nan)
                 before_mean, before_var = ema.running_mean[None, :], ema.running_var[None, :]
-            center, spread = (mean, var) if mode == "batch" else (before_mean, before_var)
-            parts_center.append(np.repeat(center, len(tail), axis=0))
-            parts_var.append(np.repeat(spread, len(tail), axis=0))
-        return np.vstack(parts_center), np.vstack(parts_var)
+            rows_per_batch.append(tail)
+            centers.append(mean if mode == "batch" else before_mean)
+            spreads.append(var if mode == "batch" else before_var)
+        center = np.vstack(
+            [np.repeat(c, k, axis=0) for c, k in zip(centers, rows_per_batch, strict=True)]
+        )
+        spread = np.vstack(
+            [np.repeat(v, k, axis=0) for v, k in zip(spreads, rows_per_batch, strict=True)]
+        )
+        return center, spread
 
     def output_schema(self, schema: pa.Schema) -> pa.Schema:
         """The schema of transformed data: fitted columns become float64, others unchanged."""

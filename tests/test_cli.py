@@ -427,8 +427,10 @@ def test_inspect_table_and_json(stats_file):
     lines = result.stdout.splitlines()
     assert str(stats_file) in lines[0]
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["column", "dtype"])
-    table = lines[header + 1 :]
+    end = next((i for i in range(header, len(lines)) if not lines[i].strip()), len(lines))
+    table = lines[header + 1 : end]
     assert [line.split()[0] for line in table] == names_of(doc)
+    assert any(line.startswith("running (EMA) statistics:") for line in lines[end:])
     for name in names_of(doc):
         assert name in result.stdout
 
