@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import pyarrow as pa
 
 from .errors import DataError, OptionError, OutputError, SchemaError
-from .io import STDIO, CsvOptions, Format, Source, open_sink, resolve_format, same_file
+from .io import STDIO, CsvOptions, Format, Source, open_sink, prefetch, resolve_format, same_file
 from .standardizer import Standardizer
 from .statfile import save
 
@@ -108,7 +108,7 @@ def fit_files(
         rows_before = scaler.n_rows_seen_
         scaler._row_base = rows_before
         try:
-            for batch in source.batches(names, all_columns=False):
+            for batch in prefetch(source.batches(names, all_columns=False)):
                 scaler.partial_fit(batch)
                 if progress is not None:
                     progress(source, scaler.n_rows_seen_ - rows_before)
@@ -271,7 +271,9 @@ def transform_file(
     schema = scaler.output_schema(schema.remove_metadata()).with_metadata(
         {METADATA_KEY: json.dumps(recipe)}
     )
-    batches = (b.replace_schema_metadata(None) for b in source.batches(names, all_columns=True))
+    batches = (
+        b.replace_schema_metadata(None) for b in prefetch(source.batches(names, all_columns=True))
+    )
     if mode == "frozen":
         out = scaler.transform(batches, use=use, gamma=gamma, beta=beta, inverse=inverse)
     else:

@@ -15,10 +15,12 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from queue import Empty, Full, Queue
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -38,11 +40,13 @@ __all__ = [
     "Source",
     "is_numeric_type",
     "open_sink",
+    "prefetch",
     "rechunk",
     "resolve_format",
 ]
 
 STDIO = "-"
+T = TypeVar("T")
 
 #: Strings read as a missing value in a column that is normalized.
 DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
@@ -180,6 +184,52 @@ def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
         n_pending = rest.num_rows
     if n_pending:
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Iterate ``items`` in a background thread, up to ``depth`` items ahead.
+
+    Parsing (pyarrow, which releases the GIL) then overlaps with the caller's numerics on the
+    other core; memory grows by at most ``depth`` batches. An exception in the producer is
+    raised in the consumer; closing the consumer stops the producer.
+    """
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        queue.put((item, None), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            queue.put((done, exc))
+            return
+        queue.put((done, None))
+
+    thread = threading.Thread(target=produce, name="normkit-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:  # unblock a producer waiting on a full queue
+                queue.get_nowait()
+            except Empty:
+                thread.join(timeout=0.1)
 
 
 class _PrefixedStream(io.RawIOBase):

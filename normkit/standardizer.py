@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Standardizer"]
 
+# Attributes computed from moments_ (and rows waiting in ema_) by _set_derived.
+_DERIVED = ("n_samples_seen_", "n_missing_", "mean_", "m2_", "var_", "min_", "max_", "scale_")
+
 # Rows per chunk of a batch/adaptive stream (rounded to whole logical batches).
 STREAM_CHUNK_ROWS = 65_536
 
@@ -232,8 +235,17 @@ class Standardizer:
         self._check_finite(batch, columns)
         self.moments_ = merge_moments(self.moments_, batch)
         self.n_rows_seen_ += table.num_rows
-        self._set_derived()
+        # Derived statistics are computed when next read (see __getattr__), not per batch.
+        for name in _DERIVED:
+            self.__dict__.pop(name, None)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for missing attributes: the derived statistics after a partial_fit.
+        if name in _DERIVED and "moments_" in self.__dict__:
+            self._set_derived()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _start(self, names: Sequence[str], dtypes: Sequence[str]) -> None:
         """Reset and begin fitting the given columns."""
