@@ -43,7 +43,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check normkit cli tests bench sample_data
 
 bench: $(VENV)/.installed-bench
-	$(BIN)/python bench/run.py
+	cd bench && ../$(BIN)/python ema_overhead.py
+	cd bench && ../$(BIN)/python memory.py
+
 
 sample: $(VENV)/.installed
 	$(BIN)/python sample_data/make_sample.py

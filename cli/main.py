@@ -6,8 +6,8 @@ error; 130 interrupted. A closed downstream pipe (``| head``) ends the program q
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import sys
 import time
 
@@ -16,7 +16,6 @@ import numpy as np
 
 import normkit
 from normkit import EmaOptions, NormkitError, OptionError, ReadOptions, Standardizer
-from normkit.statfile import to_dict
 
 from .options import (
     Momentum,
@@ -77,6 +76,9 @@ class NormkitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("normkit: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
+        except Terminated:
+            click.echo("normkit: terminated", err=True)
+            raise click.exceptions.Exit(143) from None
         except BrokenPipeError:
             # The reader went away (`| head`): that is not an error. Point stdout at /dev/null so
             # the interpreter's final flush does not complain either.
@@ -240,7 +242,8 @@ def fit(
         seconds = time.perf_counter() - started
         where = "standard output" if output == "-" else output
         click.echo(
-            f"normkit: fitted {scaler.n_features_in_} columns on {scaler.n_rows_seen_:,} rows "
+            f"normkit: fitted {_count(scaler.n_features_in_, 'column')} on "
+            f"{_count(scaler.n_rows_seen_, 'row')} "
             f"in {seconds:.2f} s; stat file: {where}",
             err=True,
         )
@@ -252,12 +255,19 @@ def _transform(input, stats_path, output, read, quiet, **options):
     started = time.perf_counter()
     with ProgressBar(not quiet, "inverting" if inverse else "transforming") as progress:
         result = normkit.transform_file(
-            input, scaler, output, read=read, progress=progress, **options
+            input,
+            scaler,
+            output,
+            read=read,
+            progress=progress,
+            protected=(stats_path,),
+            **options,
         )
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
         click.echo(
-            f"normkit: wrote {result.rows:,} rows ({scaler.n_features_in_} columns "
+            f"normkit: wrote {_count(result.rows, 'row')} "
+            f"({_count(scaler.n_features_in_, 'column')} "
             f"{'restored' if inverse else 'normalized'}) to {output} ({result.format}) "
             f"in {seconds:.2f} s",
             err=True,
@@ -371,9 +381,15 @@ def inspect(stats_path, as_json):
     """Show a stat file: options, provenance and per-column statistics."""
     scaler = normkit.load(stats_path)
     if as_json:
-        click.echo(json.dumps(to_dict(scaler), indent=2, allow_nan=False))
+        # The file as written (validated above), not as this normkit would write it now.
+        with open(stats_path, encoding="utf-8") as f:
+            click.echo(f.read(), nl=False)
         return
     click.echo(render_stats(stats_path, scaler))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _g(value: float) -> str:
@@ -485,8 +501,18 @@ def _table(rows: list[list[str]], left: int) -> list[str]:
     return lines
 
 
+class Terminated(BaseException):
+    """SIGTERM (from timeout, a scheduler, a container runtime), raised where the program is so
+    that outputs are discarded and temporary files removed as on Ctrl-C."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     cli.main(args=argv, prog_name="normkit")
 
 

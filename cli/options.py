@@ -111,8 +111,9 @@ def read_options(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, input_format, delimiter, null_values, chunk_rows, **kwargs):
         if delimiter is not None:
-            delimiter = delimiter.encode().decode("unicode_escape")  # lets users type '\t'
-            if len(delimiter) != 1:
+            # '\t' and 'tab' spell a tab, which is awkward to type in a shell.
+            delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
+            if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
                 raise click.BadParameter("must be a single character", param_hint="--delimiter")
         csv = CsvOptions(
             delimiter=delimiter,

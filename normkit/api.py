@@ -13,9 +13,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import DataError, OptionError, OutputError, SchemaError
-from .io import STDIO, CsvOptions, Format, Source, open_sink, prefetch, resolve_format, same_file
+from .io import (
+    STDIO,
+    CsvOptions,
+    Format,
+    Source,
+    check_output_path,
+    open_sink,
+    prefetch,
+    resolve_format,
+    same_file,
+)
 from .standardizer import Standardizer
 from .statfile import save
 
@@ -84,16 +95,21 @@ def fit_files(
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     if not inputs:
-        raise SchemaError("no input to fit")
+        raise OptionError("no input to fit")
     scaler = scaler if scaler is not None else Standardizer()
     read = read or ReadOptions()
+    if output is not None:
+        check_output_path(os.fspath(output))  # now, not after the pass
     sources = [read.open(path) for path in inputs]
     if sum(s.is_stdin for s in sources) > 1:
-        raise SchemaError("standard input ('-') can be read only once")
-    first = sources[0]
-    for path in inputs:
+        raise OptionError("standard input ('-') can be read only once")
+    for i, path in enumerate(inputs):
         if output is not None and same_file(path, output):
             raise OutputError(f"{output}: the stat file would overwrite the input {path}")
+        for other in inputs[:i]:
+            if same_file(path, other):
+                raise OptionError(f"{path}: given twice (as {other}); its rows would count twice")
+    first = sources[0]
     for source in sources:
         if source.schema is not None and source.has_rows is False:
             raise DataError(f"{source.name}: no data rows (the file has only a header)")
@@ -178,6 +194,7 @@ def transform_file(
     batch_size: int | None = None,
     inverse: bool = False,
     save_stats: str | os.PathLike[str] | None = None,
+    protected: Sequence[str | os.PathLike[str]] = (),
     output_format: str | Format | None = None,
     read: ReadOptions | None = None,
     progress: Progress | None = None,
@@ -211,6 +228,8 @@ def transform_file(
     save_stats : path or None
         After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
         running statistics here (atomically).
+    protected : sequence of paths
+        Other files the outputs must not overwrite (such as the stat file that was read).
     output_format : str, Format or None
         None infers it from ``output``'s extension (stdout: CSV).
     read : ReadOptions or None
@@ -236,16 +255,13 @@ def transform_file(
             "--save-stats needs --mode batch or adaptive (a frozen transform learns nothing)"
         )
     source = read.open(input)
-    for other in (output, save_stats):
-        if other is not None and (
-            same_file(input, other)
-            or (
-                other != STDIO
-                and input != STDIO
-                and os.path.abspath(input) == os.path.abspath(other)
-            )
-        ):
-            raise OutputError(f"{other}: the output is also the input; write to another file")
+    for written in (output, save_stats):
+        if written is None or written == STDIO:
+            continue
+        check_output_path(os.fspath(written))
+        for kept in (input, *protected):
+            if same_file(kept, written) or os.path.abspath(kept) == os.path.abspath(written):
+                raise OutputError(f"{written}: the output would overwrite the input {kept}")
     out_format = resolve_format(output, output_format)
     names = list(scaler.feature_names_in_)
     schema = source.schema
@@ -281,6 +297,7 @@ def transform_file(
     rows = 0
     with open_sink(output, schema, out_format, read.csv) as sink:
         for batch in out:
+            _check_finite_output(batch, names, source.name, rows)
             sink.write(batch)
             rows += batch.num_rows
             if progress is not None:
@@ -289,6 +306,19 @@ def transform_file(
         scaler.provenance_ = {**scaler.provenance_, "updated": _now()}
         save(scaler, save_stats)
     return TransformResult(rows, output, out_format)
+
+
+def _check_finite_output(batch: pa.RecordBatch, names: list[str], source: str, rows: int) -> None:
+    """Refuse infinite values, as scikit-learn's transform does: an infinite output can only come
+    from an infinite input, since scales are finite and positive."""
+    for name in names:
+        column = batch.column(name)
+        if pc.any(pc.is_inf(column)).as_py():
+            index = pc.index(pc.is_inf(column), True).as_py()
+            raise DataError(
+                f"{source}: column {name!r} at data row {rows + index + 1:,}: infinite value "
+                "(out of float64 range or 'inf'); fix the data or treat it as missing"
+            )
 
 
 def _refuse_learned_output(source: Source) -> None:

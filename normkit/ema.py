@@ -317,18 +317,20 @@ class RunningStats:
         n_full = (n_new - start) // size
         stop = start + n_full * size
         stats = []
-        if waiting:
-            head = np.hstack([self._pending, np.vstack([c[:start] for c in columns])])
-            stats.append(self._statistics((head - shift[:, None])[:, None, :], None))
-        if n_full:
-            n_values = len(columns) * (stop - start)
-            if self._buffer.size < n_values:
-                self._buffer = np.empty(n_values)
-            body = self._buffer[:n_values].reshape(len(columns), -1)
-            for j, column in enumerate(columns):
-                np.subtract(column[start:stop], shift[j], out=body[j])
-            body = body.reshape(len(columns), n_full, size)
-            stats.append(self._statistics(body, has_missing, overwrite=True))
+        # Overflow (values near the float64 limit) shows as non-finite moments, reported later.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if waiting:
+                head = np.hstack([self._pending, np.vstack([c[:start] for c in columns])])
+                stats.append(self._statistics((head - shift[:, None])[:, None, :], None))
+            if n_full:
+                n_values = len(columns) * (stop - start)
+                if self._buffer.size < n_values:
+                    self._buffer = np.empty(n_values)
+                body = self._buffer[:n_values].reshape(len(columns), -1)
+                for j, column in enumerate(columns):
+                    np.subtract(column[start:stop], shift[j], out=body[j])
+                body = body.reshape(len(columns), n_full, size)
+                stats.append(self._statistics(body, has_missing, overwrite=True))
         count, mean, m2 = (np.concatenate(parts) for parts in zip(*stats, strict=True))
         self._advance(count, mean, m2, shift)
         self._pending = np.vstack([c[stop:] for c in columns])
@@ -338,7 +340,9 @@ class RunningStats:
         """Moments, relative to ``shift``, of the rows waiting for their batch."""
         if not self.pending_rows:
             return _no_moments(self.n_columns)
-        count, mean, m2 = self._statistics((self._pending - shift[:, None])[:, None, :], None)
+        with np.errstate(over="ignore", invalid="ignore"):
+            pending = self._pending - shift[:, None]
+        count, mean, m2 = self._statistics(pending[:, None, :], None)
         return _merge_batches(count, mean, m2)
 
     def finish(self, shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ import enum
 import io
 import os
 import re
+import stat
 import sys
 import tempfile
 import threading
@@ -34,10 +35,12 @@ from .errors import InputError, OptionError, OutputError, SchemaError
 __all__ = [
     "DEFAULT_NULL_VALUES",
     "STDIO",
+    "AtomicFile",
     "CsvOptions",
     "Format",
     "Sink",
     "Source",
+    "check_output_path",
     "is_numeric_type",
     "open_sink",
     "prefetch",
@@ -114,8 +117,12 @@ def resolve_format(path: str, explicit: str | Format | None = None) -> Format:
             raise OptionError(f"unknown format {explicit!r}; use one of {known}") from None
     if path == STDIO:
         return Format.CSV
-    stem, _ = _split_compression(path)
+    stem, codec = _split_compression(path)
     suffix = os.path.splitext(stem)[1].lower()
+    if codec and _SUFFIX_FORMATS.get(suffix, Format.CSV) is not Format.CSV:
+        raise OptionError(
+            f"{path}: compression by extension is for CSV; Parquet and Arrow compress inside"
+        )
     try:
         return _SUFFIX_FORMATS[suffix]
     except KeyError:
@@ -512,9 +519,12 @@ class Source:
             column_types=column_types,
             include_columns=list(names) if all_columns else list(float_columns),
             null_values=list(self.csv.null_values),
+            # Text columns keep every string (strings_can_be_null=False); in float columns a
+            # quoted empty field ("") is missing like an unquoted one.
             strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
+            quoted_strings_can_be_null=True,
         )
+
         stream = self._csv_stream()
         rows_done = 0
         try:
@@ -749,13 +759,93 @@ def _names(names: Sequence[str], limit: int = 8) -> str:
 # -- sinks -------------------------------------------------------------------------------------
 
 
+def check_output_path(path: str) -> None:
+    """Raise :class:`OutputError` now if ``path`` cannot be written (before hours of work)."""
+    if path == STDIO:
+        return
+    parent = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(parent):
+        raise OutputError(f"{path}: the directory {parent} does not exist")
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a directory; give a file path")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{path}: permission denied (cannot create files in {parent})")
+
+
+class AtomicFile:
+    """A file written beside its target and renamed over it by :meth:`commit`.
+
+    Until the commit the target is untouched; :meth:`discard` (or an exception inside a ``with``
+    block) removes the temporary file. The result gets the target's permissions if it existed,
+    else the umask's, as a plain ``open`` would. A target that exists but is not a regular file
+    (a named pipe, a device such as ``/dev/stdout``) is written in place: it cannot be replaced
+    and there is nothing on it to protect.
+    """
+
+    def __init__(self, path: str):
+        check_output_path(path)
+        self.path = path
+        self._tmp: str | None = None
+        self._mode: int | None = None
+        try:
+            existing = os.stat(path)
+        except FileNotFoundError:
+            existing = None
+        try:
+            if existing is not None and not stat.S_ISREG(existing.st_mode):
+                self.stream = pa.OSFile(path, "wb")
+                return
+            self._mode = stat.S_IMODE(existing.st_mode) if existing is not None else None
+            parent = os.path.dirname(os.path.abspath(path))
+            fd, self._tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
+            )
+            os.close(fd)
+            self.stream = pa.OSFile(self._tmp, "wb")
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+    def commit(self) -> None:
+        """Close, flush to disk and move into place."""
+        self.stream.close()
+        if self._tmp is None:
+            return
+        _fsync(self._tmp)
+        if self._mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            self._mode = 0o666 & ~umask
+        os.chmod(self._tmp, self._mode)
+        os.replace(self._tmp, self.path)
+        self._tmp = None
+
+    def discard(self) -> None:
+        """Forget the output: the target keeps what it had."""
+        stream = getattr(self, "stream", None)
+        if stream is not None and not stream.closed:
+            stream.close()
+        if self._tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._tmp)
+            self._tmp = None
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
 class Sink:
     """A writer of record batches to one output, committed atomically.
 
     Use :func:`open_sink`. Every batch must have the schema given at opening. For a path, the
-    output goes to a temporary file in the target's directory, renamed into place by
-    :meth:`commit`; if the sink is closed without a commit (an exception, Ctrl-C), the temporary
-    file is removed and any earlier file at the path is left as it was.
+    output goes to an :class:`AtomicFile`, moved into place by :meth:`commit`; if the sink is
+    closed without a commit (an exception, Ctrl-C), the target is left as it was.
     """
 
     def __init__(self, path: str, format: Format, schema: pa.Schema, csv: CsvOptions):
@@ -763,29 +853,17 @@ class Sink:
         self.format = format
         self.schema = schema
         self.name = "<stdout>" if path == STDIO else path
-        self._tmp: str | None = None
-        self._stream: pa.NativeFile | None = None
         self.rows_written = 0
+        self._file: AtomicFile | None = None
+        if format is Format.CSV:
+            _check_csv_types(schema, self.name)
         if path == STDIO:
             self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")
-            codec = None
         else:
-            parent = os.path.dirname(os.path.abspath(path)) or "."
-            if not os.path.isdir(parent):
-                raise OutputError(f"{path}: the directory {parent} does not exist")
-            if os.path.isdir(path):
-                raise OutputError(f"{path}: is a directory; give a file path")
-            _stem, codec = _split_compression(path)
-            try:
-                fd, self._tmp = tempfile.mkstemp(
-                    prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
-                )
-                os.close(fd)
-                self._stream = pa.OSFile(self._tmp, "wb")
-            except OSError as exc:
-                self._discard()
-                raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-            if codec and format is Format.CSV:
+            self._file = AtomicFile(path)
+            self._stream = self._file.stream
+            _, codec = _split_compression(path)
+            if codec:
                 self._stream = pa.CompressedOutputStream(self._stream, codec)
         try:
             self._writer = self._open_writer(csv)
@@ -805,7 +883,10 @@ class Sink:
     def write(self, batch: pa.RecordBatch) -> None:
         """Append one batch (its schema must equal the sink's)."""
         if not batch.schema.equals(self.schema):
-            raise AssertionError(f"batch schema {batch.schema} differs from sink's {self.schema}")
+            raise SchemaError(
+                f"{self.name}: a batch with columns {batch.schema.names} does not fit an output "
+                f"of {self.schema.names} (or their types differ)"
+            )
         try:
             self._writer.write_batch(batch)
         except (pa.ArrowException, OSError) as exc:
@@ -822,26 +903,27 @@ class Sink:
         """Finish the output and move it into place."""
         try:
             self._writer.close()
-            if self.path == STDIO:
+            if self._file is None:
                 sys.stdout.buffer.flush()
             else:
-                self._stream.close()
-                _fsync(self._tmp)
-                os.replace(self._tmp, self.path)
-                self._tmp = None
+                self._stream.close()  # a compressing stream closes the file under it too
+                self._file.commit()
         except (pa.ArrowException, OSError) as exc:
             self._discard()
             self._raise_write_error(exc)
 
     def _discard(self) -> None:
-        for closer in (getattr(self, "_writer", None), self._stream):
-            if closer is not None and self.path != STDIO:
-                with contextlib.suppress(Exception):
-                    closer.close()
-        if self._tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._tmp)
-            self._tmp = None
+        if self._file is None:
+            return
+        writer = getattr(self, "_writer", None)
+        if isinstance(writer, _ParquetWriter):
+            writer.abandon()
+        elif writer is not None:
+            with contextlib.suppress(pa.ArrowException, OSError):
+                writer.close()
+        with contextlib.suppress(pa.ArrowException, OSError):
+            self._stream.close()
+        self._file.discard()
 
     def __enter__(self) -> Sink:
         return self
@@ -851,6 +933,23 @@ class Sink:
             self.commit()
         else:
             self._discard()
+
+
+def _check_csv_types(schema: pa.Schema, name: str) -> None:
+    """Refuse, before writing anything, columns that have no CSV text form."""
+    for field in schema:
+        dtype = field.type
+        if pa.types.is_dictionary(dtype):
+            dtype = dtype.value_type
+        if (
+            pa.types.is_nested(dtype)
+            or pa.types.is_binary(dtype)
+            or pa.types.is_large_binary(dtype)
+        ):
+            raise SchemaError(
+                f"{name}: column {field.name!r} of type {field.type} cannot be written as CSV; "
+                "write Parquet or Arrow instead (-o out.parquet)"
+            )
 
 
 class _CsvWriter:
@@ -880,8 +979,6 @@ class _CsvWriter:
         if pa.types.is_string_view(dtype) or pa.types.is_large_string(dtype):
             column = column.cast(pa.string())
         elif not pa.types.is_string(dtype):
-            if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
-                raise OutputError(f"column of type {dtype} cannot be written as CSV text")
             return pc.cast(column, pa.string())
         quoted = pc.binary_join_element_wise(
             self._quote, pc.replace_substring(column, '"', '""'), self._quote, self._empty
@@ -935,6 +1032,12 @@ class _ParquetWriter:
     def close(self) -> None:
         self._flush()
         self._writer.close()
+
+    def abandon(self) -> None:
+        """Close without writing what is pending (the output is being discarded)."""
+        self._pending = []
+        with contextlib.suppress(pa.ArrowException, OSError):
+            self._writer.close()
 
 
 def _string_scalar(text: str) -> pa.StringScalar:

@@ -148,7 +148,9 @@ def _column_moments(x: np.ndarray, shift: float) -> tuple[int, int, float, float
         return 0, n_missing, np.nan, 0.0, np.nan, np.nan
     lo, hi = float(np.min(x)), float(np.max(x))
     if shift != 0.0:
-        x = x - shift
+        with np.errstate(over="ignore"):  # overflow shows as a non-finite moment, reported
+            x = x - shift
+
     # np.sum on a contiguous 1-d array is pairwise: O(log n) rounding growth rather than O(n).
     # An infinite value makes the moments NaN; the caller reports it (see Standardizer).
     with np.errstate(invalid="ignore", over="ignore"):

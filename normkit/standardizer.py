@@ -116,7 +116,7 @@ class Standardizer:
         if not (np.isfinite(self.eps) and self.eps >= 0):
             raise OptionError(f"eps must be a finite number >= 0, not {self.eps!r}")
 
-    def get_params(self) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor arguments, as scikit-learn's estimators report them."""
         return {
             "columns": self.columns,
@@ -146,13 +146,14 @@ class Standardizer:
         """
         where = f"{source}: " if source else ""
         names = schema.names
-        for option, chosen in (("--exclude", self.exclude), ("--columns", self.columns or ())):
+        columns, exclude = _names_param(self.columns), _names_param(self.exclude) or []
+        for param, chosen in (("exclude", exclude), ("columns", columns or ())):
             for name in chosen:
                 if name not in names:
-                    raise SchemaError(f"{where}{option}: no column {name!r} in the input")
-        excluded = set(self.exclude)
-        if self.columns is not None:
-            selected = [n for n in names if n in set(self.columns) and n not in excluded]
+                    raise SchemaError(f"{where}no column {name!r} in the input (given in {param})")
+        excluded = set(exclude)
+        if columns is not None:
+            selected = [n for n in names if n in set(columns) and n not in excluded]
             if typed:
                 for name in selected:
                     dtype = schema.field(name).type
@@ -161,8 +162,17 @@ class Standardizer:
                             f"{where}column {name!r} has type {dtype}, which is not numeric"
                         )
         else:
+            # In a CSV, a column with no value in its first block has the type null: it may hold
+            # numbers later, so it is normalized rather than silently left out (a column of
+            # text then stops the fit with the row and a hint to exclude it).
             selected = [
-                n for n in names if n not in excluded and is_numeric_type(schema.field(n).type)
+                n
+                for n in names
+                if n not in excluded
+                and (
+                    is_numeric_type(schema.field(n).type)
+                    or (not typed and pa.types.is_null(schema.field(n).type))
+                )
             ]
         if not selected:
             raise SchemaError(f"{where}no numeric column to normalize; choose some with --columns")
@@ -181,7 +191,10 @@ class Standardizer:
         self._reset()
         for batch in _as_batches(X):
             self.partial_fit(batch)
+        if "moments_" not in self.__dict__:
+            raise DataError("no data to fit")
         self.finish()
+
         self.check_fitted_values()
         return self
 
@@ -271,7 +284,7 @@ class Standardizer:
             row = (
                 int(np.flatnonzero(np.isinf(columns[i]))[0])
                 + self.n_rows_seen_
-                - self._row_base
+                - getattr(self, "_row_base", 0)
                 + 1
             )
             raise DataError(
@@ -307,6 +320,13 @@ class Standardizer:
                 raise DataError(
                     f"column {name!r} has {n} value; ddof={self.ddof} needs at least {self.ddof + 1}"
                 )
+        overflow = ~(np.isfinite(self.mean_) & np.isfinite(self.var_) & np.isfinite(self.scale_))
+        if overflow.any():
+            i = int(np.flatnonzero(overflow)[0])
+            raise DataError(
+                f"column {self.feature_names_in_[i]!r}: its variance overflows float64 (values "
+                f"from {self.min_[i]:.3g} to {self.max_[i]:.3g}); rescale the column or exclude it"
+            )
 
     def merge(self, other: Standardizer) -> Standardizer:
         """Statistics of the union of the rows both were fitted on (exact; commutative)."""
@@ -314,6 +334,9 @@ class Standardizer:
         other._check_is_fitted()
         if list(self.feature_names_in_) != list(other.feature_names_in_):
             raise SchemaError("cannot merge statistics of different columns")
+        for param in ("ddof", "eps", "with_mean", "with_std"):
+            if getattr(self, param) != getattr(other, param):
+                raise OptionError(f"cannot merge statistics fitted with different {param}")
         merged = Standardizer(**self.get_params())
         merged.feature_names_in_ = self.feature_names_in_.copy()
         merged.n_features_in_ = self.n_features_in_
@@ -541,10 +564,12 @@ class Standardizer:
             return out
         if _is_dataframe(X):
             out = X.copy()
+            labels = {str(label): label for label in X.columns}  # 0 was fitted as "0"
             for j, name in enumerate(names):
-                if name not in X.columns:
+                if name not in labels:
                     raise SchemaError(f"the DataFrame has no column {name!r}")
-                out[name] = fn(j, X[name].to_numpy(dtype=np.float64, na_value=np.nan))
+                label = labels[name]
+                out[label] = fn(j, X[label].to_numpy(dtype=np.float64, na_value=np.nan))
             return out
         if isinstance(X, Iterable) and not isinstance(X, str | bytes):
             return (self._map_columns(b, fn) for b in X)
@@ -607,11 +632,13 @@ class Standardizer:
             np.asarray(scaler.n_samples_seen_, dtype=np.int64), (n_features,)
         ).copy()
         mean = np.asarray(scaler.mean_, dtype=np.float64).copy()
+        # Without with_std scikit-learn keeps no variance: record 0 (scale 1 is never used).
         var = (
             np.asarray(scaler.var_, dtype=np.float64)
             if scaler.var_ is not None
-            else np.full(n_features, np.nan)
+            else np.zeros(n_features)
         )
+
         m2 = var * count
         nan = np.full(n_features, np.nan)
         self.feature_names_in_ = np.array(list(names), dtype=object)
@@ -682,7 +709,15 @@ def _as_arrow(X: Any) -> pa.Table | pa.RecordBatch:
     raise TypeError(f"cannot fit an object of type {type(X).__name__}")
 
 
+def _names_param(names: str | Sequence[str] | None) -> list[str] | None:
+    """A column list parameter; a single name may be given as a string."""
+    if names is None:
+        return None
+    return [names] if isinstance(names, str) else list(names)
+
+
 def _as_batches(X: Any) -> Iterator[Any]:
+
     if isinstance(X, pa.RecordBatch | pa.Table | np.ndarray) or _is_dataframe(X):
         yield X
     elif isinstance(X, Iterable) and not isinstance(X, str | bytes):

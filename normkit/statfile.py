@@ -23,11 +23,9 @@ every field, raising :class:`~normkit.errors.StatsFileError` with the key at fau
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
@@ -35,7 +33,7 @@ import numpy as np
 from ._version import __version__
 from .ema import EmaOptions, RunningStats
 from .errors import OptionError, OutputError, StatsFileError
-from .io import STDIO
+from .io import STDIO, AtomicFile
 from .moments import Moments
 from .standardizer import Standardizer
 
@@ -45,6 +43,7 @@ FORMAT = "normkit.stats"
 VERSION = 1
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_INT64_MAX = 2**63 - 1
 
 
 def _float_out(value: float) -> float | str:
@@ -123,36 +122,20 @@ def save(scaler: Standardizer, path: str | os.PathLike[str]) -> None:
     """Write the stat file to ``path`` (``"-"``: stdout), atomically: a temporary file beside the
     target is renamed into place once it is whole, so a reader never sees half a stat file."""
     text = dumps(scaler)
+    loads(text, source=os.fspath(path))  # write nothing that load would refuse
     path = os.fspath(path)
+
     if path == STDIO:
         import sys
 
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise OutputError(f"{path}: the directory {parent} does not exist")
-    if os.path.isdir(path):
-        raise OutputError(f"{path}: is a directory; give a file path")
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
-        )
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        tmp = None
+        with AtomicFile(path) as out:
+            out.stream.write(text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the stat file: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
 
 
 def load(path: str | os.PathLike[str]) -> Standardizer:
@@ -219,6 +202,8 @@ class _Validator:
             )
         if value < minimum:
             raise self.fail(f"invalid stat file: {where}{key!r} must be >= {minimum}, not {value}")
+        if value > _INT64_MAX:
+            raise self.fail(f"invalid stat file: {where}{key!r} is too large ({value})")
         return value
 
     def number(self, obj: dict, key: str, where: str, finite: bool = True) -> float:
@@ -235,6 +220,30 @@ class _Validator:
                 f"invalid stat file: {where}{key!r} must be a finite number, not {value}"
             )
         return value
+
+    def provenance(self, provenance: Any) -> dict:
+        """Provenance is informative, but what is there must have the documented types."""
+        if not isinstance(provenance, dict):
+            raise self.fail(
+                f"invalid stat file: 'provenance' must be an object, not {_kind(provenance)}"
+            )
+        for key in ("created", "normkit_version"):
+            if key in provenance and not isinstance(provenance[key], str):
+                raise self.fail(f"invalid stat file: provenance.{key!r} must be a string")
+        sources = provenance.get("sources", [])
+        if not isinstance(sources, list):
+            raise self.fail("invalid stat file: provenance.'sources' must be a list")
+        for i, source in enumerate(sources):
+            where = f"provenance.sources[{i}]."
+            if not isinstance(source, dict):
+                raise self.fail(f"invalid stat file: provenance.sources[{i}] must be an object")
+            for key in ("path", "format"):
+                if key in source and not isinstance(source[key], str):
+                    raise self.fail(f"invalid stat file: {where}{key!r} must be a string")
+            for key in ("rows", "bytes"):
+                if source.get(key) is not None:
+                    self.integer(source, key, where)
+        return provenance
 
     def boolean(self, obj: dict, key: str, where: str) -> bool:
         value = self.get(obj, key, where)
@@ -314,11 +323,7 @@ class _Validator:
                 if fields[key][-1] < 0:
                     raise self.fail(f"invalid stat file: {where}{key!r} must be >= 0")
         rows = self.integer(doc, "rows", "")
-        provenance = doc.get("provenance", {})
-        if not isinstance(provenance, dict):
-            raise self.fail(
-                f"invalid stat file: 'provenance' must be an object, not {_kind(provenance)}"
-            )
+        provenance = self.provenance(doc.get("provenance", {}))
 
         n = len(names)
         scaler.feature_names_in_ = np.array(names, dtype=object)

@@ -39,7 +39,7 @@ def test_columns_and_exclude_select(mixed_frame):
         "x",
     ]
     assert "count" not in Standardizer(exclude=["id", "count"]).fit(mixed_frame).feature_names_in_
-    with pytest.raises(SchemaError, match="--columns: no column 'nope'"):
+    with pytest.raises(SchemaError, match=r"no column 'nope' in the input \(given in columns\)"):
         Standardizer(columns=["nope"]).fit(mixed_frame)
     with pytest.raises(
         SchemaError, match=r"column 'label' has type (large_)?string, which is not numeric"

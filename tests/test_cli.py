@@ -518,7 +518,7 @@ def test_fit_infinite_value(tmp_path):
 @pytest.mark.parametrize("option", ["--columns", "--exclude"])
 def test_fit_selected_column_that_does_not_exist(tmp_path, option):
     result = fit_fails(tmp_path, SAMPLE_CSV, option, "age,salary")
-    assert_error(result, 1, f"{ERROR}{SAMPLE_CSV}: ", option, "'salary'")
+    assert_error(result, 1, f"{ERROR}{SAMPLE_CSV}: ", f"(given in {option[2:]})", "'salary'")
 
 
 def test_fit_column_entirely_missing(tmp_path):
