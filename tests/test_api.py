@@ -134,3 +134,49 @@ def test_infinite_value_is_refused_with_its_row():
     df = pd.DataFrame({"a": [1.0, 2.0, np.inf, 4.0]})
     with pytest.raises(normkit.DataError, match="column 'a' at data row 3: infinite value"):
         Standardizer().fit(df)
+
+
+def test_integer_column_labels_fit_and_transform():
+    df = pd.DataFrame(np.arange(12.0).reshape(6, 2))
+    stats = Standardizer().fit(df)
+    assert list(stats.feature_names_in_) == ["0", "1"]
+    out = stats.transform(df)
+    np.testing.assert_allclose(out.to_numpy(), StandardScaler().fit_transform(df.to_numpy()))
+
+
+def test_partial_fit_after_load_reports_infinite_rows(tmp_path, mixed_frame):
+    path = tmp_path / "s.json"
+    normkit.save(Standardizer(exclude=["id"]).fit(mixed_frame), path)
+    loaded = normkit.load(path)
+    bad = mixed_frame.head(3).copy()
+    bad.loc[1, "x"] = np.inf
+    # Rows count from the first row this estimator saw (500 were fitted before).
+    with pytest.raises(normkit.DataError, match="column 'x' at data row 502: infinite value"):
+        loaded.partial_fit(bad)
+
+
+def test_sklearn_clone_and_params():
+    from sklearn.base import clone
+
+    est = Standardizer(columns="x", ddof=1)
+    copy = clone(est)
+    assert copy.get_params(deep=True) == est.get_params()
+    fitted = copy.fit(pd.DataFrame({"x": [1.0, 2.0, 4.0], "y": [1.0, 1.0, 1.0]}))
+    assert list(fitted.feature_names_in_) == ["x"]  # a single name may be a string
+
+
+def test_fit_of_nothing_and_mismatched_merge():
+    with pytest.raises(normkit.DataError, match="no data to fit"):
+        Standardizer().fit([])
+    a = Standardizer(ddof=0).fit(pd.DataFrame({"x": [1.0, 2.0]}))
+    b = Standardizer(ddof=1).fit(pd.DataFrame({"x": [3.0, 5.0]}))
+    with pytest.raises(normkit.OptionError, match="different ddof"):
+        a.merge(b)
+
+
+def test_from_sklearn_without_std_can_be_saved(tmp_path):
+    scaler = StandardScaler(with_std=False).fit(np.array([[1.0], [3.0]]))
+    stats = Standardizer.from_sklearn(scaler)
+    path = tmp_path / "s.json"
+    normkit.save(stats, path)
+    np.testing.assert_array_equal(normkit.load(path).transform(np.array([[2.0]])), [[0.0]])

@@ -1,0 +1,208 @@
+"""Outputs: atomic files, permissions, special files, protected inputs, signals, bad values."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+from sklearn.preprocessing import StandardScaler
+
+import normkit
+
+NORMKIT = str(Path(sys.executable).with_name("normkit"))
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"id": range(50), "x": np.linspace(0, 1, 50)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def stats(tmp_path, data) -> Path:
+    path = tmp_path / "stats.json"
+    assert run("fit", data, "--exclude", "id", "-o", path).exit_code == 0
+    return path
+
+
+def test_outputs_follow_the_umask_or_keep_the_existing_mode(tmp_path, data, stats):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "out.csv"
+        assert run("transform", data, "-s", stats, "-o", out).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        out.chmod(0o640)
+        assert run("transform", data, "-s", stats, "-o", out).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o640
+        assert stat.S_IMODE(stats.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+
+
+def test_a_named_pipe_is_written_in_place(tmp_path, data, stats):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    result = run("transform", data, "-s", stats, "-o", fifo)
+    reader.join(timeout=20)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a pipe, not replaced by a file
+    assert received[0].splitlines()[0] == "id,x"
+    assert len(received[0].splitlines()) == 51
+
+
+def test_the_stat_file_read_is_never_overwritten(tmp_path, data, stats):
+    before = stats.read_bytes()
+    result = run("transform", data, "-s", stats, "-o", stats, "--output-format", "csv")
+    assert result.exit_code == 1
+    assert "would overwrite the input" in result.stderr
+    assert stats.read_bytes() == before
+
+
+def test_the_same_input_twice_is_refused(tmp_path, data):
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    result = run("fit", data, link)
+    assert result.exit_code == 2
+    assert "given twice" in result.stderr
+
+
+def test_fit_checks_the_output_before_reading(tmp_path, data):
+    result = run("fit", data, "-o", tmp_path / "missing" / "s.json")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("normkit: error: ")
+    assert "does not exist" in result.stderr
+
+
+def test_compression_suffix_is_for_csv_only(tmp_path, data, stats):
+    result = run("transform", data, "-s", stats, "-o", tmp_path / "out.parquet.gz")
+    assert result.exit_code == 2
+    assert "compression by extension is for CSV" in result.stderr
+
+
+def test_quoted_empty_fields_are_missing(tmp_path):
+    path = tmp_path / "quoted.csv"
+    frame = pd.DataFrame({"id": range(6), "x": [1.0, np.nan, 3.0, 4.0, 5.0, 6.0]})
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_ALL)
+    fitted = normkit.fit_files(path, normkit.Standardizer(exclude=["id"]))
+    ref = StandardScaler().fit(frame[["x"]])
+    np.testing.assert_allclose(fitted.mean_, ref.mean_, rtol=1e-12)
+    assert fitted.n_missing_.tolist() == [1]
+
+
+def test_a_variance_beyond_float64_is_refused(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("x\n1e308\n-1e308\n1e307\n")
+    out = tmp_path / "s.json"
+    result = run("fit", path, "-o", out)
+    assert result.exit_code == 1
+    assert "its variance overflows float64" in result.stderr
+    assert "Warning" not in result.stderr
+    assert not out.exists()
+
+
+def test_infinite_values_are_refused_by_transform(tmp_path, data, stats):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,x\n1,0.5\n2,inf\n")
+    out = tmp_path / "out.csv"
+    result = run("transform", bad, "-s", stats, "-o", out)
+    assert result.exit_code == 1
+    assert "column 'x' at data row 2: infinite value" in result.stderr
+    assert not out.exists()
+
+
+def test_a_column_empty_in_the_first_block_is_still_normalized(tmp_path):
+    path = tmp_path / "late.csv"
+    rows = ["id,late"] + [f"{i}," for i in range(200_000)] + [f"{i},{i * 0.5}" for i in range(10)]
+    path.write_text("\n".join(rows) + "\n")
+    fitted = normkit.fit_files(path, normkit.Standardizer(exclude=["id"]))
+    assert list(fitted.feature_names_in_) == ["late"]
+    assert fitted.n_samples_seen_.tolist() == [10]
+
+
+@pytest.mark.parametrize(
+    ("provenance", "message"),
+    [
+        ({"sources": "abc"}, "provenance.'sources' must be a list"),
+        ({"sources": [1]}, "provenance.sources[0] must be an object"),
+        ({"sources": [{"rows": "many"}]}, "provenance.sources[0].'rows' must be an integer"),
+    ],
+)
+def test_provenance_is_validated(stats, provenance, message):
+    doc = json.loads(stats.read_text())
+    doc["provenance"] = provenance
+    stats.write_text(json.dumps(doc))
+    result = run("inspect", stats)
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_an_integer_beyond_int64_is_refused(stats):
+    doc = json.loads(stats.read_text())
+    doc["columns"][0]["count"] = 10**30
+    stats.write_text(json.dumps(doc))
+    result = run("inspect", stats)
+    assert result.exit_code == 1
+    assert "'count' is too large" in result.stderr
+
+
+def test_inspect_json_prints_the_file_as_written(stats):
+    result = run("inspect", stats, "--json")
+    assert result.exit_code == 0
+    assert result.stdout == stats.read_text()
+
+
+@pytest.mark.parametrize("delimiter", ["ab", '"', "\n"])
+def test_bad_delimiters_are_usage_errors(data, delimiter):
+    result = run("fit", data, "--delimiter", delimiter)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_a_backslash_delimiter_is_just_a_character(data):
+    result = run("fit", data, "--delimiter", "\\")
+    assert result.exit_code == 1  # the file then has one text column, "id,x"
+    assert result.stderr.startswith("normkit: error: ")
+    assert "no numeric column" in result.stderr
+
+
+def test_sigterm_removes_the_temporary_output(tmp_path, stats):
+    big = tmp_path / "big.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"id": np.arange(1_500_000), "x": rng.normal(size=1_500_000)}).to_csv(
+        big, index=False
+    )
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen(
+        [NORMKIT, "transform", str(big), "-s", str(stats), "-o", str(out), "-q"],
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while not list(tmp_path.glob("*.normkit-tmp")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert b"normkit: terminated" in err
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.normkit-tmp"))
