@@ -93,9 +93,7 @@ def arrow_to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     nulls as NaN."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    if not pa.types.is_float64(array.type):
-        # Unsafe: int64 beyond 2**53 rounds to the nearest float64, as numpy does.
-        array = pc.cast(array, pa.float64(), safe=False)
+    array = cast_float64(array)
     # Read the buffers directly: to_numpy and pa.scalar import pandas on first use, half a
     # second in which a Ctrl-C can be lost inside pyarrow.
     n, start = len(array), array.offset
@@ -107,6 +105,14 @@ def arrow_to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return values
 
 
+def cast_float64(array: pa.Array) -> pa.Array:
+    """``array`` as float64. Unsafe on purpose: an int64 beyond 2**53 rounds to the nearest
+    float64, as numpy and scikit-learn round it, rather than failing."""
+    if pa.types.is_float64(array.type):
+        return array
+    return pc.cast(array, pa.float64(), safe=False)
+
+
 def float64_to_arrow(values: np.ndarray, like: pa.Array) -> pa.Array:
     """A float64 Arrow array of ``values`` carrying ``like``'s nulls, so missing stays missing.
 
@@ -116,11 +122,9 @@ def float64_to_arrow(values: np.ndarray, like: pa.Array) -> pa.Array:
     values = np.ascontiguousarray(values, dtype=np.float64)
     validity = None
     if like.null_count:
-        valid = pc.is_valid(like)
-        if valid.offset == 0:
-            validity = valid.buffers()[1]
-        else:
-            validity = pc.is_valid(valid.take(pa.array(range(len(valid))))).buffers()[1]
+        valid = pc.is_valid(like)  # a new array: its bitmap starts at bit 0
+        assert valid.offset == 0
+        validity = valid.buffers()[1]
     return pa.Array.from_buffers(
         pa.float64(), len(values), [validity, pa.py_buffer(values)], like.null_count
     )

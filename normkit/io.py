@@ -30,6 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from .apply import cast_float64
 from .errors import InputError, OptionError, OutputError, SchemaError
 
 __all__ = [
@@ -310,6 +311,8 @@ class Source:
         self._schema: pa.Schema | None = None
         self._stdin_prefix: bytes | None = None
         self._stdin_buffer: bytes | None = None
+        self._ipc_reader: ipc.RecordBatchStreamReader | None = None
+
         self._stdin_consumed = False
         self._raw: pa.NativeFile | None = None
         self.has_rows: bool | None = None  # known once the schema is read (CSV)
@@ -393,9 +396,9 @@ class Source:
             reader = self._open_ipc()
             schema = reader.schema
             if self.is_stdin:
-                self._ipc_reader = reader
-            else:
-                reader.close() if hasattr(reader, "close") else None
+                self._ipc_reader = reader  # a pipe cannot be opened twice: keep it for batches()
+            elif self._raw is not None:
+                self._raw.close()
             return schema
 
     # -- reading -----------------------------------------------------------------------------
@@ -568,7 +571,7 @@ class Source:
 
     def _open_ipc(self):
         if self.is_stdin:
-            if getattr(self, "_ipc_reader", None) is not None:
+            if self._ipc_reader is not None:
                 reader, self._ipc_reader = self._ipc_reader, None
                 return reader
             head = _read_up_to(sys.stdin.buffer, 6)
@@ -594,10 +597,14 @@ class Source:
                 batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
             else:
                 batches = iter(reader)
-            for batch in batches:
-                if not all_columns:
-                    batch = batch.select(list(float_columns))
-                yield self._as_float(batch, float_columns)
+            try:
+                for batch in batches:
+                    if not all_columns:
+                        batch = batch.select(list(float_columns))
+                    yield self._as_float(batch, float_columns)
+            finally:
+                if self._raw is not None:
+                    self._raw.close()
 
     def _as_float(self, batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
         """Cast ``float_columns`` of a typed (Parquet, Arrow) batch to float64."""
@@ -614,8 +621,7 @@ class Source:
                 raise SchemaError(
                     f"{self.name}: column {name!r} has type {dtype}, which is not numeric"
                 )
-            # Unsafe: int64 beyond 2**53 rounds to the nearest float64, as numpy does.
-            arrays[i] = pc.cast(arrays[i], pa.float64(), safe=False)
+            arrays[i] = cast_float64(arrays[i])
             schema = schema.set(i, pa.field(name, pa.float64()))
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
