@@ -8,9 +8,13 @@ Layout (version 1)::
       "options": {"ddof": 0, "eps": 0.0, "with_mean": true, "with_std": true},
       "columns": [
         {"name": "x", "dtype": "double", "count": 10, "missing": 0, "mean": 1.5, "m2": 20.25,
-         "var": 2.025, "scale": 1.4230249470757708, "min": 0.0, "max": 4.5}
+         "var": 2.025, "scale": 1.4230249470757708, "min": 0.0, "max": 4.5,
+         "gamma": 1.0, "beta": 0.0,                                   (optional)
+         "ema": {"running_mean": 0.3, "running_var": 1.2, "updates": 2, "skipped": 0}}
       ],
       "rows": 10,
+      "ema": {"convention": "torch", "momentum": 0.1, "init": "standard", "batch_size": 4,
+              "drop_last": false, "eps": 1e-05, "batches": 2},       (optional, with column "ema")
       "provenance": {"sources": [{"path": "x.csv", "format": "csv", "rows": 10, "bytes": 61}],
                      "normkit_version": "0.1.0", "created": "2026-01-01T00:00:00Z"}
     }
