@@ -61,8 +61,8 @@ CSV_BLOCK_SIZE = 1 << 20
 # Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
 PARQUET_BATCH_ROWS = 65_536
-PARQUET_ROW_GROUP_ROWS = 128 * 1024
-PARQUET_ROW_GROUP_BYTES = 64 << 20
+PARQUET_ROW_GROUP_ROWS = 64 * 1024
+PARQUET_ROW_GROUP_BYTES = 16 << 20
 
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 
