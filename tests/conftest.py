@@ -11,6 +11,10 @@ import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# tests/data holds data and the scripts that made it (which may need torch): not tests.
+collect_ignore_glob = ["data/*"]
+
 SAMPLE_CSV = ROOT / "sample_data" / "sample.csv"
 SAMPLE_PARQUET = ROOT / "sample_data" / "sample.parquet"
 
