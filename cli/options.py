@@ -108,8 +108,14 @@ def read_options(func: Callable) -> Callable:
         help="Rows per I/O batch (default: the reader's natural blocks). Results do not "
         "depend on it.",
     )
+    @click.option(
+        "--inf-as-missing",
+        is_flag=True,
+        help="Read inf and -inf in normalized columns as missing values (by default they are "
+        "refused, as scikit-learn refuses them).",
+    )
     @functools.wraps(func)
-    def wrapper(*args, input_format, delimiter, null_values, chunk_rows, **kwargs):
+    def wrapper(*args, input_format, delimiter, null_values, chunk_rows, inf_as_missing, **kwargs):
         if delimiter is not None:
             # '\t' and 'tab' spell a tab, which is awkward to type in a shell.
             delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
@@ -119,7 +125,10 @@ def read_options(func: Callable) -> Callable:
             delimiter=delimiter,
             null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
         )
-        read = ReadOptions(format=input_format, csv=csv, chunk_rows=chunk_rows)
+        read = ReadOptions(
+            format=input_format, csv=csv, chunk_rows=chunk_rows, inf_as_missing=inf_as_missing
+        )
+
         return func(*args, read=read, **kwargs)
 
     return wrapper

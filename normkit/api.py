@@ -48,14 +48,18 @@ class ReadOptions:
         Delimiter and missing-value strings.
     chunk_rows : int or None
         Rows per I/O batch; None keeps the reader's natural batches.
+    inf_as_missing : bool, default False
+        Read infinite values in normalized columns as missing; by default they are refused,
+        as scikit-learn refuses them.
     """
 
     format: str | Format | None = None
     csv: CsvOptions = field(default_factory=CsvOptions)
     chunk_rows: int | None = None
+    inf_as_missing: bool = False
 
     def open(self, path: str | os.PathLike[str]) -> Source:
-        return Source(path, self.format, self.csv, self.chunk_rows)
+        return Source(path, self.format, self.csv, self.chunk_rows, self.inf_as_missing)
 
 
 def fit_files(

@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from .apply import cast_float64
+from .apply import arrow_to_float64, cast_float64
 from .errors import InputError, OptionError, OutputError, SchemaError
 
 __all__ = [
@@ -298,8 +298,10 @@ class Source:
         format: str | Format | None = None,
         csv: CsvOptions | None = None,
         chunk_rows: int | None = None,
+        inf_as_missing: bool = False,
     ):
         self.path = os.fspath(path)
+        self.inf_as_missing = inf_as_missing
         if not self.is_stdin:
             self._check_readable()
         self.format = self._resolve_input_format(format)
@@ -432,6 +434,8 @@ class Source:
             batches = self._parquet_batches(float_columns, all_columns)
         else:
             batches = self._ipc_batches(float_columns, all_columns)
+        if self.inf_as_missing:
+            batches = (_infinite_to_null(b, float_columns) for b in batches)
         if self.chunk_rows is not None:
             batches = rechunk(batches, self.chunk_rows)
         return batches
@@ -515,12 +519,16 @@ class Source:
     ) -> Iterator[pa.RecordBatch]:
         names = self.schema.names
         wanted = set(float_columns)
-        column_types: dict[str, pa.DataType] = {c: pa.float64() for c in float_columns}
-        if all_columns:
-            column_types.update({c: pa.string() for c in names if c not in wanted})
+        # Every column is read, other columns as text, even when only float_columns are wanted:
+        # a quote left open near the end swallows the rows after it into one text field, which
+        # only the text shows (see _check_last_row). Reading text costs little next to parsing.
+        column_types: dict[str, pa.DataType] = {
+            c: pa.float64() if c in wanted else pa.string() for c in names
+        }
+        text_columns = [c for c in names if c not in wanted]
         convert = pacsv.ConvertOptions(
             column_types=column_types,
-            include_columns=list(names) if all_columns else list(float_columns),
+            include_columns=list(names),
             null_values=list(self.csv.null_values),
             # Text columns keep every string (strings_can_be_null=False); in float columns a
             # quoted empty field ("") is missing like an unquoted one.
@@ -538,12 +546,49 @@ class Source:
                     parse_options=self._parse_options(),
                     convert_options=convert,
                 )
+                previous = None
                 for batch in reader:
+                    if previous is not None:
+                        yield previous if all_columns else previous.select(list(float_columns))
                     rows_done += batch.num_rows
-                    yield batch
+                    previous = batch
+                if previous is not None:
+                    self._check_last_row(previous, text_columns)
+                    yield previous if all_columns else previous.select(list(float_columns))
         finally:
             with contextlib.suppress(Exception):
                 stream.close()
+
+    def _check_last_row(self, batch: pa.RecordBatch, text_columns: Sequence[str]) -> None:
+        """Refuse a file whose last row has a quoted field that never closes.
+
+        pyarrow reads a quote opened in the last field of a row and never closed as one field
+        running to the end of the file, swallowing every row after it. Its text then holds line
+        breaks, and the file does not end with a closing quote (checked on the raw bytes of a
+        plain file; for a pipe or a compressed file, a field ending in a line break tells).
+        """
+        if not batch.num_rows:
+            return
+        last = batch.slice(batch.num_rows - 1)
+        for name in text_columns:
+            value = last.column(name)[0].as_py()
+            if not value or ("\n" not in value and "\r" not in value):
+                continue
+            if self._raw_ends_with_quote(value):
+                continue
+            raise InputError(
+                f"{self.name}: column {name!r}: a quoted field opened near the end of the file "
+                "is never closed (unterminated quote); the rows after it would be lost"
+            )
+
+    def _raw_ends_with_quote(self, value: str) -> bool:
+        _, codec = _split_compression(self.path)
+        if self.is_stdin or codec:
+            return not value.endswith(("\n", "\r"))
+        with open(self.path, "rb") as f:
+            f.seek(max(0, os.path.getsize(self.path) - 16))
+            tail = f.read().rstrip(b"\r\n")
+        return tail.endswith(b'"')
 
     # Parquet
 
@@ -743,6 +788,22 @@ class Source:
         return None
 
 
+def _infinite_to_null(batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
+    """The batch with infinite values of ``float_columns`` made missing (null)."""
+    arrays = list(batch.columns)
+    for name in float_columns:
+        i = batch.schema.get_field_index(name)
+        values = arrow_to_float64(arrays[i])
+        infinite = np.isinf(values)
+        if infinite.any():
+            valid = ~(infinite | np.isnan(values))
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+            data = pa.py_buffer(np.where(valid, values, 0.0))
+            nulls = len(values) - int(valid.sum())
+            arrays[i] = pa.Array.from_buffers(pa.float64(), len(values), [bitmap, data], nulls)
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
 def _read_up_to(stream, size: int) -> bytes:
     """Read ``size`` bytes, or fewer at the end of the stream (a pipe may return short reads)."""
     parts = []
@@ -810,7 +871,7 @@ class AtomicFile:
             self.stream = pa.OSFile(self._tmp, "wb")
         except OSError as exc:
             self.discard()
-            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+            raise OutputError(f"{path}: cannot write: {_os_reason(exc)}") from None
 
     def commit(self) -> None:
         """Close, flush to disk and move into place."""
@@ -902,8 +963,7 @@ class Sink:
     def _raise_write_error(self, exc: BaseException) -> None:
         if isinstance(exc, BrokenPipeError) or "Broken pipe" in str(exc):
             raise BrokenPipeError(str(exc)) from None
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise OutputError(f"{self.name}: cannot write: {reason}") from None
+        raise OutputError(f"{self.name}: cannot write: {_os_reason(exc)}") from None
 
     def commit(self) -> None:
         """Finish the output and move it into place."""
@@ -939,6 +999,16 @@ class Sink:
             self.commit()
         else:
             self._discard()
+
+
+def _os_reason(exc: BaseException) -> str:
+    """The operating system's words for an I/O error ("No space left on device"), without
+    pyarrow's wrapping ("Error writing bytes to file. Detail: [errno 28] ...")."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    match = re.search(r"\[errno \d+\] (.*)", text)
+    return match.group(1) if match else text.splitlines()[0] if text else type(exc).__name__
 
 
 def _check_csv_types(schema: pa.Schema, name: str) -> None:

@@ -289,7 +289,8 @@ class Standardizer:
             )
             raise DataError(
                 f"column {self.feature_names_in_[i]!r} at data row {row:,}: infinite value "
-                "(out of float64 range or 'inf'); fix the data or treat it as missing"
+                "(out of float64 range or 'inf'); fix the data or read infinities as missing "
+                "(--inf-as-missing)"
             )
 
     def _set_derived(self) -> None:

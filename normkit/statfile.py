@@ -37,7 +37,7 @@ import numpy as np
 from ._version import __version__
 from .ema import EmaOptions, RunningStats
 from .errors import OptionError, OutputError, StatsFileError
-from .io import STDIO, AtomicFile
+from .io import STDIO, AtomicFile, _os_reason
 from .moments import Moments
 from .standardizer import Standardizer
 
@@ -139,7 +139,7 @@ def save(scaler: Standardizer, path: str | os.PathLike[str]) -> None:
         with AtomicFile(path) as out:
             out.stream.write(text.encode("utf-8"))
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write the stat file: {exc.strerror or exc}") from None
+        raise OutputError(f"{path}: cannot write the stat file: {_os_reason(exc)}") from None
 
 
 def load(path: str | os.PathLike[str]) -> Standardizer:

@@ -777,7 +777,7 @@ def test_failing_transform_keeps_the_previous_output(tmp_path, monkeypatch, out_
     assert_error(result, 1, f"{ERROR}{data}: ", "'#REF!'", f"{rows - 3:,}")
     # several batches were written before the error
     assert len(written) > 1
-    assert sum(written) >= 40_000
+    assert sum(written) >= 20_000  # (readers look a block or two ahead)
     assert out.read_bytes() == previous
     assert leftovers(tmp_path) == []
 
