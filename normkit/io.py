@@ -1004,11 +1004,14 @@ class Sink:
 def _os_reason(exc: BaseException) -> str:
     """The operating system's words for an I/O error ("No space left on device"), without
     pyarrow's wrapping ("Error writing bytes to file. Detail: [errno 28] ...")."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
     text = str(exc)
     match = re.search(r"\[errno \d+\] (.*)", text)
-    return match.group(1) if match else text.splitlines()[0] if text else type(exc).__name__
+    if match:
+        return match.group(1)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return text.splitlines()[0] if text else type(exc).__name__
+
 
 
 def _check_csv_types(schema: pa.Schema, name: str) -> None:

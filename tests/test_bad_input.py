@@ -1,0 +1,633 @@
+"""Every bad input gets one clear line, the right exit code, and leaves no output behind.
+
+Each case builds its files in a fresh directory, runs one command, and checks: the exit code,
+the first words of the single line on stderr, that no traceback or uncaught exception came out,
+that an output which existed before is byte for byte unchanged (or that none was created), and
+that no temporary file is left.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+
+NORMKIT = str(Path(sys.executable).with_name("normkit"))
+PREVIOUS = b"the previous output, which a failed run must leave alone\n"
+
+
+@dataclass
+class Case:
+    """``args`` builds the command line in a directory; the file after ``-o`` must be left as it
+    was (an earlier output is put there first when there is none)."""
+
+    args: Callable[[Path], list[str]]
+    code: int
+    message: str  # the first words of stderr; {dir} is the case's directory, {out} the output
+    via: str = "runner"  # or "subprocess", "unprivileged" (no permission bypass)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def good_csv(d: Path, name: str = "good.csv") -> Path:
+    return write(d / name, "id,x,y\n1,1.5,10\n2,2.5,20\n3,4.0,15\n4,8.0,30\n")
+
+
+def stats(d: Path) -> Path:
+    """A valid stat file for good.csv."""
+    path = d / "s.json"
+    result = CliRunner().invoke(cli, ["fit", str(good_csv(d)), "--exclude", "id", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def edited_stats(edit: Callable[[dict], None]) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        path = stats(d)
+        doc = json.loads(path.read_text())
+        edit(doc)
+        path.write_text(json.dumps(doc))
+        return path
+
+    return make
+
+
+def transform_with(make_stats: Callable[[Path], Path]) -> Callable[[Path], list[str]]:
+    return lambda d: [
+        "transform",
+        str(good_csv(d)),
+        "-s",
+        str(make_stats(d)),
+        "-o",
+        str(d / "out.csv"),
+    ]
+
+
+def fit_of(make_input: Callable[[Path], Path], *extra: str) -> Callable[[Path], list[str]]:
+    return lambda d: ["fit", str(make_input(d)), *extra, "-o", str(d / "out.json")]
+
+
+def big_csv_with(bad_row: int, value: str) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=200_000).astype(object)
+        x[bad_row - 1] = value
+        path = d / "big.csv"
+        pd.DataFrame({"id": np.arange(200_000), "x": x}).to_csv(path, index=False)
+        return path
+
+    return make
+
+
+def parquet(table: pa.Table) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        path = d / "data.parquet"
+        pq.write_table(table, path)
+        return path
+
+    return make
+
+
+def truncated_parquet(d: Path) -> Path:
+    full = parquet(pa.table({"x": np.arange(10_000.0)}))(d)
+    data = full.read_bytes()
+    return write(d / "cut.parquet", data[: len(data) // 2])
+
+
+def truncated_gzip(d: Path) -> Path:
+    values = np.random.default_rng(2).normal(size=50_000)
+    data = gzip.compress(("x\n" + "\n".join(map(repr, values)) + "\n").encode())
+    return write(d / "g.csv.gz", data[: len(data) // 2])
+
+
+def truncated_arrow(d: Path) -> Path:
+    path = d / "data.arrow"
+    table = pa.table({"x": np.arange(10_000.0)})
+    with pa.OSFile(str(path), "wb") as f, pa.ipc.new_stream(f, table.schema) as writer:
+        writer.write_table(table)
+    return write(path, path.read_bytes()[:5_000])
+
+
+def directory(d: Path) -> Path:
+    (d / "dir.csv").mkdir()
+    return d / "dir.csv"
+
+
+def unreadable(d: Path) -> Path:
+    path = good_csv(d, "secret.csv")
+    path.chmod(0o000)
+    return path
+
+
+def linked(d: Path) -> Path:
+    (d / "link.csv").symlink_to(good_csv(d))
+    return d / "link.csv"
+
+
+def full_disk(d: Path) -> Path:
+    """A 64 KiB tmpfs (where mounting is allowed), else /dev/full: no space left either way."""
+    mount = d / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        return Path("/dev/full")
+    return mount / "out.csv"
+
+
+def read_only_dir(d: Path) -> Path:
+    ro = d / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    return ro / "out.csv"
+
+
+def sample_big(d: Path) -> Path:
+    rng = np.random.default_rng(1)
+    path = d / "big.csv"
+    pd.DataFrame({"id": np.arange(300_000), "x": rng.normal(size=300_000)}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+CASES: dict[str, Case] = {
+    # -- inputs that cannot be read ---------------------------------------------------------
+    "missing file": Case(
+        fit_of(lambda d: d / "absent.csv"), 1, "normkit: error: {dir}/absent.csv: no such file"
+    ),
+    "directory as input": Case(
+        fit_of(directory), 1, "normkit: error: {dir}/dir.csv: is a directory"
+    ),
+    "unreadable file": Case(
+        fit_of(unreadable),
+        1,
+        "normkit: error: {dir}/secret.csv: permission denied",
+        via="unprivileged",
+    ),
+    "empty file": Case(
+        fit_of(lambda d: write(d / "e.csv", "")),
+        1,
+        "normkit: error: {dir}/e.csv: the file is empty",
+    ),
+    "blank lines only": Case(
+        fit_of(lambda d: write(d / "e.csv", "\n\r\n\n")),
+        1,
+        "normkit: error: {dir}/e.csv: the file is empty",
+    ),
+    "header only": Case(
+        fit_of(lambda d: write(d / "h.csv", "a,b\n")),
+        1,
+        "normkit: error: {dir}/h.csv: no data rows",
+    ),
+    "duplicate column names": Case(
+        fit_of(lambda d: write(d / "d.csv", "a,b,a\n1,2,3\n")),
+        1,
+        "normkit: error: {dir}/d.csv: duplicate column name 'a'",
+    ),
+    "too few fields": Case(
+        fit_of(lambda d: write(d / "r.csv", "a,b\n1,2\n3\n4,5\n")),
+        1,
+        "normkit: error: {dir}/r.csv at line 3: malformed CSV",
+    ),
+    "too many fields": Case(
+        fit_of(lambda d: write(d / "r.csv", "a,b\n1,2\n3,4,5\n")),
+        1,
+        "normkit: error: {dir}/r.csv at line 3: malformed CSV",
+    ),
+    "unterminated quote mid-file": Case(
+        fit_of(lambda d: write(d / "q.csv", 'a,b\n1,2\n"3,4\n5,6\n')),
+        1,
+        "normkit: error: {dir}/q.csv at line 3: malformed CSV",
+    ),
+    "unterminated quote at the end": Case(
+        fit_of(lambda d: write(d / "q.csv", 'a,b\n1,"2\n3,4\n5,6\n')),
+        1,
+        "normkit: error: {dir}/q.csv: column 'b': a quoted field opened near the end",
+    ),
+    "text deep in a numeric column": Case(
+        fit_of(big_csv_with(150_000, "n/a!"), "--exclude", "id"),
+        1,
+        "normkit: error: {dir}/big.csv: column 'x' at data row 150,000: 'n/a!' is not a number",
+    ),
+    "inf": Case(
+        fit_of(lambda d: write(d / "i.csv", "x\n1\ninf\n3\n")),
+        1,
+        "normkit: error: {dir}/i.csv: column 'x' at data row 2: infinite value",
+    ),
+    "-inf": Case(
+        fit_of(lambda d: write(d / "i.csv", "x\n1\n2\n-inf\n")),
+        1,
+        "normkit: error: {dir}/i.csv: column 'x' at data row 3: infinite value",
+    ),
+    "number beyond float64": Case(
+        fit_of(lambda d: write(d / "i.csv", "x\n1\n1e400\n")),
+        1,
+        "normkit: error: {dir}/i.csv: column 'x' at data row 2: infinite value",
+    ),
+    "variance beyond float64": Case(
+        fit_of(lambda d: write(d / "v.csv", "x\n1e300\n-1e300\n1e-300\n")),
+        1,
+        "normkit: error: {dir}/v.csv: column 'x': its variance overflows float64",
+    ),
+    "column entirely missing": Case(
+        fit_of(lambda d: write(d / "m.csv", "a,b\n1,\n2,NA\n3,\n"), "--columns", "a,b"),
+        1,
+        "normkit: error: {dir}/m.csv: column 'b' has no values",
+    ),
+    "chosen column absent": Case(
+        fit_of(good_csv, "--columns", "x,zz"),
+        1,
+        "normkit: error: {dir}/good.csv: no column 'zz' in the input",
+    ),
+    "excluded column absent": Case(
+        fit_of(good_csv, "--exclude", "idd"),
+        1,
+        "normkit: error: {dir}/good.csv: no column 'idd' in the input",
+    ),
+    "no numeric column": Case(
+        fit_of(lambda d: write(d / "t.csv", "a,b\nx,y\nz,w\n")),
+        1,
+        "normkit: error: {dir}/t.csv: no numeric column to normalize",
+    ),
+    "one row with ddof 1": Case(
+        fit_of(lambda d: write(d / "o.csv", "x\n5\n"), "--ddof", "1"),
+        1,
+        "normkit: error: {dir}/o.csv: column 'x' has 1 value; ddof=1",
+    ),
+    "invalid UTF-8": Case(
+        fit_of(lambda d: write(d / "u.csv", b"name,x\n\xff\xfe\xfa,1\n" * 3)),
+        1,
+        "normkit: error: {dir}/u.csv: not UTF-8 text",
+    ),
+    "binary file as CSV": Case(
+        fit_of(
+            lambda d: write(d / "b.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+        ),
+        1,
+        "normkit: error: {dir}/b.csv: not a CSV file (it holds binary data)",
+    ),
+    "gzip that is not gzip": Case(
+        fit_of(lambda d: write(d / "g.csv.gz", "x\n1\n2\n")),
+        1,
+        "normkit: error: {dir}/g.csv.gz: cannot read as csv",
+    ),
+    "truncated gzip": Case(
+        fit_of(truncated_gzip),
+        1,
+        "normkit: error: {dir}/g.csv.gz: cannot read as csv: Truncated compressed stream",
+    ),
+    "truncated Parquet": Case(
+        fit_of(truncated_parquet), 1, "normkit: error: {dir}/cut.parquet: cannot read as parquet"
+    ),
+    "corrupt Parquet": Case(
+        fit_of(lambda d: write(d / "c.parquet", b"PAR1" + bytes(1000) + b"PAR1")),
+        1,
+        "normkit: error: {dir}/c.parquet: cannot read as parquet",
+    ),
+    "Parquet string column chosen": Case(
+        fit_of(parquet(pa.table({"s": ["a", "b"], "x": [1.0, 2.0]})), "--columns", "s,x"),
+        1,
+        "normkit: error: {dir}/data.parquet: column 's' has type string, which is not numeric",
+    ),
+    "Parquet nested column chosen": Case(
+        fit_of(parquet(pa.table({"l": [[1.0], [2.0]], "x": [1.0, 2.0]})), "--columns", "l"),
+        1,
+        "normkit: error: {dir}/data.parquet: column 'l' has type list<element: double>, which is not numeric",
+    ),
+    "truncated Arrow stream": Case(
+        fit_of(truncated_arrow), 1, "normkit: error: {dir}/data.arrow: cannot read as arrow"
+    ),
+    "stat file as data": Case(
+        fit_of(stats),
+        1,
+        "normkit: error: {dir}/s.json: this is a normkit stat file, not a data file",
+    ),
+    "inputs with other columns": Case(
+        lambda d: [
+            "fit",
+            str(good_csv(d)),
+            str(write(d / "o.csv", "id,x\n1,2\n")),
+            "-o",
+            str(d / "out.json"),
+        ],
+        1,
+        "normkit: error: {dir}/o.csv: columns differ from {dir}/good.csv",
+    ),
+    "output into a missing directory": Case(
+        lambda d: ["fit", str(good_csv(d)), "-o", str(d / "nope" / "s.json")],
+        1,
+        "normkit: error: {dir}/nope/s.json: the directory {dir}/nope does not exist",
+    ),
+    # -- stat files ------------------------------------------------------------------------------
+    "stat file missing": Case(
+        transform_with(lambda d: d / "none.json"),
+        1,
+        "normkit: error: {dir}/none.json: no such stat file",
+    ),
+    "stat file truncated": Case(
+        transform_with(lambda d: write(d / "t.json", stats(d).read_text()[:200])),
+        1,
+        "normkit: error: {dir}/t.json: not a normkit stat file (invalid JSON",
+    ),
+    "stat file not JSON": Case(
+        transform_with(lambda d: write(d / "t.json", "a,b\n1,2\n")),
+        1,
+        "normkit: error: {dir}/t.json: not a normkit stat file (invalid JSON",
+    ),
+    "stat file of another kind": Case(
+        transform_with(lambda d: write(d / "t.json", '{"hello": 1}')),
+        1,
+        "normkit: error: {dir}/t.json: not a normkit stat file",
+    ),
+    "stat file from the future": Case(
+        transform_with(edited_stats(lambda doc: doc.update(version=2))),
+        1,
+        "normkit: error: {dir}/s.json: stat file version 2 was written by a newer normkit",
+    ),
+    "stat file wrong type": Case(
+        transform_with(edited_stats(lambda doc: doc["columns"][0].update(mean="1.5"))),
+        1,
+        "normkit: error: {dir}/s.json: invalid stat file: columns[0].'mean' must be a number",
+    ),
+    "stat file NaN mean": Case(
+        transform_with(edited_stats(lambda doc: doc["columns"][0].update(mean="NaN"))),
+        1,
+        "normkit: error: {dir}/s.json: invalid stat file: columns[0].'mean' must be a finite number",
+    ),
+    "stat file bare NaN": Case(
+        transform_with(
+            lambda d: write(
+                d / "n.json", stats(d).read_text().replace('"mean": ', '"mean": NaN, "x": ', 1)
+            )
+        ),
+        1,
+        "normkit: error: {dir}/n.json: not a normkit stat file (invalid JSON, bare NaN",
+    ),
+    "stat file missing key": Case(
+        transform_with(edited_stats(lambda doc: doc["columns"][1].pop("scale"))),
+        1,
+        "normkit: error: {dir}/s.json: invalid stat file: missing key columns[1].'scale'",
+    ),
+    "stat file zero scale": Case(
+        transform_with(edited_stats(lambda doc: doc["columns"][0].update(scale=0.0))),
+        1,
+        "normkit: error: {dir}/s.json: invalid stat file: columns[0].'scale' must be > 0",
+    ),
+    "stat columns absent from input": Case(
+        lambda d: [
+            "transform",
+            str(write(d / "other.csv", "id,z\n1,2\n")),
+            "-s",
+            str(stats(d)),
+            "-o",
+            str(d / "out.csv"),
+        ],
+        1,
+        "normkit: error: {dir}/other.csv: the stat file has column 'x' but the input has no such column",
+    ),
+    "inspect of a data file": Case(
+        lambda d: ["inspect", str(good_csv(d))],
+        1,
+        "normkit: error: {dir}/good.csv: not a normkit stat file",
+    ),
+    # -- outputs -----------------------------------------------------------------------------
+    "output is the input": Case(
+        lambda d: ["transform", str(good_csv(d)), "-s", str(stats(d)), "-o", str(d / "good.csv")],
+        1,
+        "normkit: error: {dir}/good.csv: the output would overwrite the input",
+    ),
+    "output is the input via a link": Case(
+        lambda d: ["transform", str(linked(d)), "-s", str(stats(d)), "-o", str(d / "good.csv")],
+        1,
+        "normkit: error: {dir}/good.csv: the output would overwrite the input",
+    ),
+    "output is the stat file": Case(
+        lambda d: [
+            "transform",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "-o",
+            str(d / "s.json"),
+            "--output-format",
+            "csv",
+        ],
+        1,
+        "normkit: error: {dir}/s.json: the output would overwrite the input",
+    ),
+    "fit output is its input": Case(
+        lambda d: ["fit", str(good_csv(d)), "-o", str(d / "good.csv")],
+        1,
+        "normkit: error: {dir}/good.csv: the stat file would overwrite the input",
+    ),
+    "full disk": Case(
+        lambda d: [
+            "transform",
+            str(sample_big(d)),
+            "-s",
+            str(stats_for_big(d)),
+            "-o",
+            str(full_disk(d)),
+        ],
+        1,
+        "normkit: error: {out}: cannot write: No space left on device",
+    ),
+    "read-only directory": Case(
+        lambda d: ["transform", str(good_csv(d)), "-s", str(stats(d)), "-o", str(read_only_dir(d))],
+        1,
+        "normkit: error: {dir}/ro/out.csv: permission denied",
+        via="unprivileged",
+    ),
+    "text in the data to transform": Case(
+        lambda d: [
+            "transform",
+            str(write(d / "t.csv", "id,x,y\n1,2,3\n2,abc,4\n")),
+            "-s",
+            str(stats(d)),
+            "-o",
+            str(d / "out.csv"),
+        ],
+        1,
+        "normkit: error: {dir}/t.csv: column 'x' at data row 2: 'abc' is not a number",
+    ),
+    "inf in the data to transform": Case(
+        lambda d: [
+            "transform",
+            str(write(d / "t.csv", "id,x,y\n1,2,3\n2,-inf,4\n")),
+            "-s",
+            str(stats(d)),
+            "-o",
+            str(d / "out.csv"),
+        ],
+        1,
+        "normkit: error: {dir}/t.csv: column 'x' at data row 2: infinite value",
+    ),
+    # -- usage errors --------------------------------------------------------------------------
+    "negative batch size": Case(fit_of(good_csv, "--batch-size", "-1"), 2, "Usage: normkit fit"),
+    "batch size of one": Case(fit_of(good_csv, "--batch-size", "1"), 2, "Usage: normkit fit"),
+    "momentum above 1": Case(fit_of(good_csv, "--momentum", "1.5"), 2, "Usage: normkit fit"),
+    "momentum 0": Case(fit_of(good_csv, "--momentum", "0"), 2, "Usage: normkit fit"),
+    "unknown input format": Case(
+        fit_of(good_csv, "--input-format", "xml"), 2, "Usage: normkit fit"
+    ),
+    "unknown output extension": Case(
+        lambda d: ["transform", str(good_csv(d)), "-s", str(stats(d)), "-o", str(d / "out.xyz")],
+        2,
+        "normkit: error: {dir}/out.xyz: cannot tell the format from the extension '.xyz'",
+    ),
+    "compressed Parquet name": Case(
+        lambda d: [
+            "transform",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "-o",
+            str(d / "out.parquet.gz"),
+        ],
+        2,
+        "normkit: error: {dir}/out.parquet.gz: compression by extension is for CSV",
+    ),
+    "negative chunk size": Case(fit_of(good_csv, "--chunk-rows", "-5"), 2, "Usage: normkit fit"),
+    "stdin twice": Case(
+        lambda d: ["fit", "-", "-", "-o", str(d / "out.json")],
+        2,
+        "normkit: error: standard input ('-') can be read only once",
+    ),
+    "same file twice": Case(
+        lambda d: ["fit", str(good_csv(d)), str(linked(d)), "-o", str(d / "out.json")],
+        2,
+        "normkit: error: {dir}/link.csv: given twice",
+    ),
+    "inverse of batch output": Case(
+        lambda d: [
+            "inverse",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "--mode",
+            "batch",
+            "-o",
+            str(d / "out.csv"),
+        ],
+        2,
+        "normkit: error: batch output cannot be inverted",
+    ),
+    "save-stats of a frozen transform": Case(
+        lambda d: [
+            "transform",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "--save-stats",
+            str(d / "n.json"),
+            "-o",
+            str(d / "out.csv"),
+        ],
+        2,
+        "normkit: error: --save-stats needs --mode batch or adaptive",
+    ),
+}
+
+
+def stats_for_big(d: Path) -> Path:
+    path = d / "big.json"
+    result = CliRunner().invoke(
+        cli, ["fit", str(d / "big.csv"), "--exclude", "id", "-o", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def leftovers(d: Path) -> list[Path]:
+    return [p for p in d.rglob("*") if ".normkit-tmp" in p.name]
+
+
+def invoke(case: Case, args: list[str]) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of the command, run the way the case says."""
+    if case.via == "runner":
+        result = CliRunner().invoke(cli, args, prog_name="normkit")
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(f"uncaught {result.exception!r}") from result.exception
+        return result.exit_code, result.stdout, result.stderr
+    command = [NORMKIT, *args]
+    if case.via == "unprivileged" and os.geteuid() == 0:
+        # root reads and writes anything: drop the capabilities that let it.
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return done.returncode, done.stdout, done.stderr
+
+
+def output_of(args: list[str]) -> Path | None:
+    return Path(args[args.index("-o") + 1]) if "-o" in args else None
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(tmp_path, name):
+    case = CASES[name]
+    args = case.args(tmp_path)
+    target = output_of(args)
+    before = None
+    if target is not None and target.is_file():
+        before = target.read_bytes()  # an input, or the stat file, named as the output
+    elif target is not None and not target.exists() and target.parent.is_dir():
+        target.write_bytes(PREVIOUS)  # an earlier output the failed run must not touch
+        before = PREVIOUS
+    try:
+        code, _, stderr = invoke(case, args)
+        assert code == case.code, stderr
+        lines = stderr.rstrip("\n").split("\n")
+        assert "Traceback" not in stderr
+        assert "Exception" not in stderr
+        if case.message.startswith("normkit: error: "):
+            assert len(lines) == 1, stderr
+        assert stderr.startswith(case.message.format(dir=tmp_path, out=target)), stderr
+        if before is not None:
+            assert target.read_bytes() == before
+        assert leftovers(tmp_path) == []
+    finally:
+        small = tmp_path / "small"
+        if small.is_dir() and os.path.ismount(small):
+            subprocess.run(["umount", str(small)], check=False)
+        for path in (tmp_path / "secret.csv", tmp_path / "ro"):
+            if path.exists():
+                path.chmod(0o755)
+
+
+def test_there_are_at_least_forty_cases():
+    assert len(CASES) >= 40
+
+
+def test_a_failing_fit_leaves_the_stat_file_untouched(tmp_path):
+    """A failing fit over an existing stat file keeps it byte for byte."""
+    good = good_csv(tmp_path)
+    out = tmp_path / "s.json"
+    assert (
+        CliRunner().invoke(cli, ["fit", str(good), "--exclude", "id", "-o", str(out)]).exit_code
+        == 0
+    )
+    before = out.read_bytes()
+    bad = write(tmp_path / "bad.csv", "id,x,y\n1,2,3\n2,zz,4\n")
+    result = CliRunner().invoke(cli, ["fit", str(bad), "--columns", "x,y", "-o", str(out)])
+
+    assert result.exit_code == 1
+    assert out.read_bytes() == before
+    assert shutil.which("setpriv")  # the unprivileged cases need it where tests run as root
