@@ -230,11 +230,11 @@ def _merge_batches(
     Chan et al.'s pairwise formula applied to all batches at once,
     ``M2 = sum(M2_b) + sum(n_b * (mean_b - mean)**2)``."""
     n = count.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         weighted = np.where(count > 0, count * mean, 0.0)
         total_mean = weighted.sum(axis=0) / n
         spread = np.where(count > 0, count * (mean - total_mean) ** 2, 0.0)
-    total_m2 = np.where(count > 0, m2, 0.0).sum(axis=0) + spread.sum(axis=0)
+        total_m2 = np.where(count > 0, m2, 0.0).sum(axis=0) + spread.sum(axis=0)
     return n, np.where(n > 0, total_mean, np.nan), total_m2
 
 

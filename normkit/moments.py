@@ -232,7 +232,8 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
     n_a = a.count.astype(np.float64)
     n_b = b.count.astype(np.float64)
     n = n_a + n_b
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # Overflow (a variance beyond float64) shows as an infinite M2, which fitting reports.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         delta = b.mean_offset - a.mean_offset
         mean_offset = a.mean_offset + delta * (n_b / n)
         m2 = a.m2 + b.m2 + delta * delta * (n_a * n_b / n)
