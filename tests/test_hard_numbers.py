@@ -51,7 +51,7 @@ def test_moments_equal_exact_arithmetic(x, chunk):
     spread = float(var) ** 0.5
     assert abs(stats.mean_[0] - float(mean)) <= 1e-15 * (abs(float(mean)) + spread) * 4
     assert abs(stats.var_[0] - float(var)) <= 1e-12 * float(var) + 1e-300
-    if float(var) > 0 and not stats.scale_[0] == 1.0:
+    if float(var) > 0 and stats.scale_[0] != 1.0:
         assert abs(stats.scale_[0] / spread - 1) <= 1e-12
 
 
