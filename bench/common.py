@@ -35,14 +35,18 @@ class Run:
 
 
 def run(cmd: list[str], *, stdin: str | None = None, stdout: str | None = None) -> Run:
-    """Run ``cmd`` (stdin and stdout optionally from and to files, or through ``cat`` into a
-    pipe with stdin="|path"); wall time and peak resident memory of the command's process."""
+    """Run ``cmd`` with stdin from a file, from ``cat path`` (stdin="|path") or from a shell
+    command's output (stdin="<command"); wall time and peak memory of the command's process."""
+
     with tempfile.TemporaryDirectory() as tmp:
         peak_file = os.path.join(tmp, "peak")
         measured = [sys.executable, "-c", PEAK_RSS, peak_file, *cmd]
         line = " ".join(shlex.quote(part) for part in measured)
         if stdin and stdin.startswith("|"):
             line = f"cat {shlex.quote(stdin[1:])} | {line}"
+        elif stdin and stdin.startswith("<"):  # the output of a shell command
+            line = f"{stdin[1:]} | {line}"
+
         elif stdin:
             line += f" < {shlex.quote(stdin)}"
         line += f" > {shlex.quote(stdout or os.devnull)}"
