@@ -302,40 +302,14 @@ def _transform(input, stats_path, output, read, quiet, **options):
 )
 @read_options
 @quiet_option
-def transform(
-    input,
-    stats_path,
-    output,
-    output_format,
-    mode,
-    use,
-    batch_size,
-    gamma,
-    beta,
-    save_stats,
-    read,
-    quiet,
-):
+def transform(input, stats_path, output, read: ReadOptions, quiet, **options):
     """Normalize INPUT with saved statistics: z = gamma * (x - mean) / scale + beta.
 
     Columns of the stat file become float64; every other column passes through unchanged, in
     its place. Missing values stay missing. CSV output keeps every float64 exactly (shortest
     round-trip form).
     """
-    _transform(
-        input,
-        stats_path,
-        output,
-        read,
-        quiet,
-        output_format=output_format,
-        mode=mode,
-        use=use,
-        batch_size=batch_size,
-        gamma=gamma,
-        beta=beta,
-        save_stats=save_stats,
-    )
+    _transform(input, stats_path, output, read, quiet, **options)
 
 
 @cli.command(
@@ -355,21 +329,9 @@ def transform(
 @affine_options
 @read_options
 @quiet_option
-def inverse(input, stats_path, output, output_format, mode, use, gamma, beta, read, quiet):
+def inverse(input, stats_path, output, read: ReadOptions, quiet, **options):
     """Undo a frozen 'normkit transform': x = (z - beta) / gamma * scale + mean."""
-    _transform(
-        input,
-        stats_path,
-        output,
-        read,
-        quiet,
-        output_format=output_format,
-        mode=mode,
-        use=use,
-        gamma=gamma,
-        beta=beta,
-        inverse=True,
-    )
+    _transform(input, stats_path, output, read, quiet, inverse=True, **options)
 
 
 @cli.command(
