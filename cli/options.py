@@ -14,28 +14,27 @@ FORMAT_NAMES = [f.value for f in Format]
 
 
 class NameList(click.ParamType):
-    """A comma-separated list of column names; the option may also be repeated."""
+    """A comma-separated list (the option may also be repeated). Column names must not be empty;
+    ``StringList`` (missing-value strings) keeps empty members: '' means the empty field."""
 
     name = "NAMES"
+    keep_empty = False
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple | list):
             return tuple(value)
-        names = tuple(part.strip() for part in value.split(",") if part.strip())
+        parts = tuple(part.strip() for part in value.split(","))
+        if self.keep_empty:
+            return parts
+        names = tuple(part for part in parts if part)
         if not names:
             self.fail(f"{value!r} names no column", param, ctx)
         return names
 
 
-class StringList(click.ParamType):
-    """A comma-separated list of strings, where the empty string is a valid member."""
-
+class StringList(NameList):
     name = "STRINGS"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple | list):
-            return tuple(value)
-        return tuple(part.strip() for part in value.split(","))
+    keep_empty = True
 
 
 class Momentum(click.ParamType):
