@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import ClassVar
 
 import click
 
 from normkit import CsvOptions, ReadOptions
-from normkit.io import DEFAULT_NULL_VALUES, Format
+from normkit.io import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format
 
 FORMAT_NAMES = [f.value for f in Format]
 
@@ -35,6 +36,26 @@ class NameList(click.ParamType):
 class StringList(NameList):
     name = "STRINGS"
     keep_empty = True
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: 1048576, 512K, 4M, 1G."""
+
+    name = "SIZE"
+    units: ClassVar[dict[str, int]] = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = value.strip().upper().removesuffix("IB").removesuffix("B")
+        unit = text[-1:] if text[-1:] in self.units else ""
+        try:
+            size = int(float(text[: len(text) - len(unit)]) * self.units[unit])
+        except ValueError:
+            self.fail(f"{value!r} is not a size such as 4M", param, ctx)
+        if size < 4096:
+            self.fail(f"{value!r} is below 4K", param, ctx)
+        return size
 
 
 class Momentum(click.ParamType):
@@ -108,13 +129,29 @@ def read_options(func: Callable) -> Callable:
         "depend on it.",
     )
     @click.option(
+        "--csv-block-size",
+        type=ByteSize(),
+        metavar="SIZE",
+        help="Bytes of CSV parsed per block, such as 4M (default 1M). A row must fit in one "
+        "block; memory grows with it.",
+    )
+    @click.option(
         "--inf-as-missing",
         is_flag=True,
         help="Read inf and -inf in normalized columns as missing values (by default they are "
         "refused, as scikit-learn refuses them).",
     )
     @functools.wraps(func)
-    def wrapper(*args, input_format, delimiter, null_values, chunk_rows, inf_as_missing, **kwargs):
+    def wrapper(
+        *args,
+        input_format,
+        delimiter,
+        null_values,
+        chunk_rows,
+        csv_block_size,
+        inf_as_missing,
+        **kwargs,
+    ):
         if delimiter is not None:
             # '\t' and 'tab' spell a tab, which is awkward to type in a shell.
             delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
@@ -123,6 +160,7 @@ def read_options(func: Callable) -> Callable:
         csv = CsvOptions(
             delimiter=delimiter,
             null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
+            block_size=csv_block_size or CSV_BLOCK_SIZE,
         )
         read = ReadOptions(
             format=input_format, csv=csv, chunk_rows=chunk_rows, inf_as_missing=inf_as_missing

@@ -149,16 +149,24 @@ class CsvOptions:
     null_values : tuple of str, default :data:`DEFAULT_NULL_VALUES`
         Strings that mean a missing value in a normalized column (an empty field always does).
         Other columns keep their text.
+    block_size : int, default 1 MiB
+        Bytes parsed per block; a row must fit in one. Memory is a small multiple of it.
+
     """
 
     delimiter: str | None = None
     null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    block_size: int = CSV_BLOCK_SIZE
 
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise OptionError(f"the delimiter must be one character, not {self.delimiter!r}")
         if self.delimiter in ('"', "\n", "\r"):
             raise OptionError(f"the delimiter cannot be {self.delimiter!r}")
+        if self.block_size < 4096:
+            raise OptionError(
+                f"the CSV block size must be at least 4096 bytes, not {self.block_size}"
+            )
         # An empty field is always missing in a normalized column: it cannot be a number.
         values = tuple(dict.fromkeys(("", *self.null_values)))
         object.__setattr__(self, "null_values", values)
@@ -462,7 +470,7 @@ class Source:
         if self.is_stdin:
             # Two blocks of the pipe, kept to be read again by the real pass. pyarrow cuts the
             # first block at a row boundary because more bytes follow it (or it is all there is).
-            self._stdin_prefix = _read_up_to(sys.stdin.buffer, 2 * CSV_BLOCK_SIZE)
+            self._stdin_prefix = _read_up_to(sys.stdin.buffer, 2 * self.csv.block_size)
             return self._stdin_prefix[:HEAD_BYTES], io.BytesIO(self._stdin_prefix)
         _, codec = _split_compression(self.path)
         with self._translate_errors(), pa.input_stream(self.path, compression=codec) as stream:
@@ -470,7 +478,7 @@ class Source:
         return head, pa.input_stream(self.path, compression=codec)
 
     def _read_options(self, use_threads: bool = True) -> pacsv.ReadOptions:
-        return pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, use_threads=use_threads)
+        return pacsv.ReadOptions(block_size=self.csv.block_size, use_threads=use_threads)
 
     def _parse_options(self, handler: Callable | None = None) -> pacsv.ParseOptions:
         return pacsv.ParseOptions(
@@ -720,6 +728,13 @@ class Source:
                 r"Expected (\d+) columns, got (\d+)", r"expected \1 fields, got \2", detail
             )
             return f"{self.name}{where}: malformed CSV: {detail}"
+        if "straddl" in first:
+            size = self.csv.block_size
+            return (
+                f"{self.name}{after}: a CSV row is longer than the block size "
+                f"({size / 2**20:g} MiB); read it with a larger --csv-block-size "
+                f"(for instance {4 * size // 2**20 or 4}M)"
+            )
         if "Empty CSV file" in first:
             return f"{self.name}: the file is empty (a CSV needs a header row)"
         return f"{self.name}: cannot read as CSV: {first}"
@@ -1011,7 +1026,6 @@ def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return text.splitlines()[0] if text else type(exc).__name__
-
 
 
 def _check_csv_types(schema: pa.Schema, name: str) -> None:

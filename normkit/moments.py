@@ -111,8 +111,9 @@ class Moments:
 
 
 def first_values(columns: Sequence[np.ndarray]) -> np.ndarray:
-    """The first non-missing value of each column (0 for a column with none): a good shift."""
-    shift = np.zeros(len(columns))
+    """The first finite value of each column (NaN for a column with none): a good shift."""
+    shift = np.full(len(columns), np.nan)
+
     for j, x in enumerate(columns):
         x = np.asarray(x, dtype=np.float64)
         valid = np.flatnonzero(~np.isnan(x[: min(len(x), 64)]))
@@ -183,7 +184,8 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
     (3, 1, 2.0, 2.0)
     """
     if shift is None:
-        shift = first_values(columns)
+        shift = np.nan_to_num(first_values(columns), nan=0.0)
+
     rows = [_column_moments(x, float(k)) for x, k in zip(columns, shift, strict=True)]
     if not rows:
         return Moments.empty(0)

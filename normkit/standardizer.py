@@ -228,11 +228,17 @@ class Standardizer:
             if name not in table.schema.names:
                 raise SchemaError(f"no column {name!r} in this batch")
             columns.append(apply.arrow_to_float64(table.column(name)))
-        unseen = self.moments_.count == 0
-        if unseen.any():
-            # Shift each column by its first value; see normkit.moments on large offsets.
-            shift = np.where(unseen, first_values(columns), self.moments_.shift)
+        if "_shift_known" not in self.__dict__:  # loaded, merged or from scikit-learn
+            self._shift_known = self.moments_.count > 0
+        if not self._shift_known.all():
+
+            # Shift each column by its first value, once and for all (rows waiting in the EMA's
+            # partial batch are taken relative to it later); see normkit.moments.
+            values = first_values(columns)
+            found = ~np.isnan(values) & ~self._shift_known
+            shift = np.where(found, values, self.moments_.shift)
             self.moments_ = replace(self.moments_, shift=shift)
+            self._shift_known |= found
         shift = self.moments_.shift
         if self.ema_ is None:
             batch = batch_moments(columns, shift)
@@ -271,6 +277,8 @@ class Standardizer:
         self.n_rows_seen_ = 0
         self.provenance_ = {}
         self.ema_ = RunningStats(self.ema, len(names)) if self.ema is not None else None
+        self._shift_known = np.zeros(len(names), dtype=bool)
+
         self.gamma_ = self._per_column(self.gamma, "gamma", 1.0)
         self.beta_ = self._per_column(self.beta, "beta", 0.0)
         self._row_base = 0  # first row of the current input, so messages count rows per file

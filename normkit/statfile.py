@@ -153,7 +153,7 @@ def load(path: str | os.PathLike[str]) -> Standardizer:
     """
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # a BOM from a Windows editor is harmless
             text = f.read()
     except FileNotFoundError:
         raise StatsFileError(f"{path}: no such stat file") from None
