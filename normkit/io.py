@@ -60,6 +60,8 @@ DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "
 CSV_BLOCK_SIZE = 1 << 20
 # Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
+# Bytes kept from the end of a CSV stream, to check that its last quoted field closes.
+TAIL_BYTES = 64 << 10
 PARQUET_BATCH_ROWS = 65_536
 PARQUET_ROW_GROUP_ROWS = 64 * 1024
 PARQUET_ROW_GROUP_BYTES = 16 << 20
@@ -255,9 +257,10 @@ class _PrefixedStream(io.RawIOBase):
     losing those bytes for the reader that follows.
     """
 
-    def __init__(self, prefix: bytes, stream: BinaryIO):
+    def __init__(self, prefix: bytes, stream: BinaryIO | pa.NativeFile):
         self._prefix = memoryview(prefix)
         self._stream = stream
+        self.tail = b""  # the last bytes returned, to check how the input ends
 
     def readable(self) -> bool:
         return True
@@ -265,12 +268,14 @@ class _PrefixedStream(io.RawIOBase):
     def readinto(self, buffer) -> int:  # type: ignore[override]
         if self._prefix.nbytes:
             n = min(len(buffer), self._prefix.nbytes)
-            buffer[:n] = self._prefix[:n]
+            data = self._prefix[:n].tobytes()
             self._prefix = self._prefix[n:]
-            return n
-        data = self._stream.read(len(buffer))
-        n = len(data)
+        else:
+            data = self._stream.read(len(buffer))
+            n = len(data)
         buffer[:n] = data
+        if n:
+            self.tail = (self.tail + bytes(data))[-TAIL_BYTES:]
         return n
 
 
@@ -322,6 +327,7 @@ class Source:
         self._stdin_prefix: bytes | None = None
         self._stdin_buffer: bytes | None = None
         self._ipc_reader: ipc.RecordBatchStreamReader | None = None
+        self._tracked: _PrefixedStream | None = None
 
         self._stdin_consumed = False
         self._raw: pa.NativeFile | None = None
@@ -458,12 +464,17 @@ class Source:
             self._stdin_consumed = True
             stdin = sys.stdin.buffer
             prefix = self._stdin_prefix or b""
-            return io.BufferedReader(_PrefixedStream(prefix, stdin), buffer_size=1 << 20)
+            self._tracked = _PrefixedStream(prefix, stdin)
+            return io.BufferedReader(self._tracked, buffer_size=1 << 20)
         _, codec = _split_compression(self.path)
         with self._translate_errors():
             raw = pa.OSFile(self.path, "rb")
             self._raw = raw
-            return pa.CompressedInputStream(raw, codec) if codec else raw
+            if not codec:
+                return raw  # its end is read from the file itself
+            # Decompressed through a tracking wrapper, to see how the text ends.
+            self._tracked = _PrefixedStream(b"", pa.CompressedInputStream(raw, codec))
+            return io.BufferedReader(self._tracked, buffer_size=1 << 20)
 
     def _csv_head(self) -> tuple[bytes, BinaryIO | pa.NativeFile]:
         """The first bytes of a CSV input, and a stream of its start to infer the schema from."""
@@ -568,35 +579,42 @@ class Source:
                 stream.close()
 
     def _check_last_row(self, batch: pa.RecordBatch, text_columns: Sequence[str]) -> None:
-        """Refuse a file whose last row has a quoted field that never closes.
+        """Refuse a file whose last quoted field never closes.
 
         pyarrow reads a quote opened in the last field of a row and never closed as one field
-        running to the end of the file, swallowing every row after it. Its text then holds line
-        breaks, and the file does not end with a closing quote (checked on the raw bytes of a
-        plain file; for a pipe or a compressed file, a field ending in a line break tells).
+        running to the end of the file, swallowing every row after it (a quote opened in another
+        field shows as a row with too few fields). So the last field of the last row is checked
+        against the raw end of the input: a field that was quoted and closed ends the input with
+        its text (quotes doubled) and a quote; an unclosed one ends it with a quote and its text.
         """
-        if not batch.num_rows:
+        names = batch.schema.names
+        if not batch.num_rows or not names or names[-1] not in text_columns:
             return
-        last = batch.slice(batch.num_rows - 1)
-        for name in text_columns:
-            value = last.column(name)[0].as_py()
-            if not value or ("\n" not in value and "\r" not in value):
-                continue
-            if self._raw_ends_with_quote(value):
-                continue
+        value = batch.column(len(names) - 1)[batch.num_rows - 1].as_py()
+        raw = self._raw_tail()
+        if value is None or raw is None:
+            return
+        text = value.replace('"', '""').encode("utf-8")
+        end = raw.rstrip(b"\r\n")
+        stripped = text.rstrip(b"\r\n")
+        if end.endswith(text + b'"') or not end.endswith(b'"' + stripped):
+            return
+        before = end[: len(end) - len(stripped) - 1][-1:]
+        if before in (b"", b"\n", b"\r", self.csv.delimiter_for(self.path).encode()):
             raise InputError(
-                f"{self.name}: column {name!r}: a quoted field opened near the end of the file "
-                "is never closed (unterminated quote); the rows after it would be lost"
+                f"{self.name}: column {names[-1]!r}: a quoted field opened near the end of the "
+                "file is never closed (unterminated quote); the rows after it would be lost"
             )
 
-    def _raw_ends_with_quote(self, value: str) -> bool:
-        _, codec = _split_compression(self.path)
-        if self.is_stdin or codec:
-            return not value.endswith(("\n", "\r"))
+    def _raw_tail(self) -> bytes | None:
+        """The last bytes of the (decompressed) CSV input."""
+        if self._tracked is not None:
+            return self._tracked.tail
+        if self.is_stdin:
+            return None
         with open(self.path, "rb") as f:
-            f.seek(max(0, os.path.getsize(self.path) - 16))
-            tail = f.read().rstrip(b"\r\n")
-        return tail.endswith(b'"')
+            f.seek(max(0, os.path.getsize(self.path) - TAIL_BYTES))
+            return f.read()
 
     # Parquet
 

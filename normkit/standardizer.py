@@ -231,7 +231,6 @@ class Standardizer:
         if "_shift_known" not in self.__dict__:  # loaded, merged or from scikit-learn
             self._shift_known = self.moments_.count > 0
         if not self._shift_known.all():
-
             # Shift each column by its first value, once and for all (rows waiting in the EMA's
             # partial batch are taken relative to it later); see normkit.moments.
             values = first_values(columns)
