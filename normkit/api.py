@@ -259,12 +259,14 @@ def transform_file(
             "--save-stats needs --mode batch or adaptive (a frozen transform learns nothing)"
         )
     source = read.open(input)
+    if save_stats is not None and output != STDIO and same_path(output, save_stats):
+        raise OptionError(f"{save_stats}: --save-stats and the output are the same file")
     for written in (output, save_stats):
         if written is None or written == STDIO:
             continue
         check_output_path(os.fspath(written))
         for kept in (input, *protected):
-            if same_file(kept, written) or os.path.abspath(kept) == os.path.abspath(written):
+            if same_path(kept, written):
                 raise OutputError(f"{written}: the output would overwrite the input {kept}")
     out_format = resolve_format(output, output_format)
     names = list(scaler.feature_names_in_)
@@ -310,6 +312,11 @@ def transform_file(
         scaler.provenance_ = {**scaler.provenance_, "updated": _now()}
         save(scaler, save_stats)
     return TransformResult(rows, output, out_format)
+
+
+def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """The same file, through links, or the same path (a file that does not exist yet)."""
+    return same_file(os.fspath(a), os.fspath(b)) or os.path.abspath(a) == os.path.abspath(b)
 
 
 def _check_finite_output(batch: pa.RecordBatch, names: list[str], source: str, rows: int) -> None:

@@ -328,6 +328,7 @@ class Source:
         self._stdin_buffer: bytes | None = None
         self._ipc_reader: ipc.RecordBatchStreamReader | None = None
         self._tracked: _PrefixedStream | None = None
+        self._ipc_stdin: io.BufferedReader | None = None
 
         self._stdin_consumed = False
         self._raw: pa.NativeFile | None = None
@@ -524,6 +525,10 @@ class Source:
             raise InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
         if b"\x00" in head:
             raise InputError(f"{self.name}: not a CSV file (it holds binary data)")
+        if head.removeprefix(b"\xef\xbb\xbf").startswith((b"\n", b"\r")):
+            raise InputError(
+                f"{self.name}: the first line is empty; a CSV starts with its header row"
+            )
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -650,7 +655,8 @@ class Source:
                 # The IPC file format needs random access: read standard input into memory.
                 self._stdin_buffer = head + sys.stdin.buffer.read()
                 return ipc.open_file(pa.BufferReader(self._stdin_buffer))
-            return ipc.open_stream(io.BufferedReader(_PrefixedStream(head, sys.stdin.buffer)))
+            self._ipc_stdin = io.BufferedReader(_PrefixedStream(head, sys.stdin.buffer))
+            return ipc.open_stream(self._ipc_stdin)
         raw = pa.memory_map(self.path, "r")
         self._raw = raw
         magic = raw.read(6)
@@ -673,9 +679,24 @@ class Source:
                     if not all_columns:
                         batch = batch.select(list(float_columns))
                     yield self._as_float(batch, float_columns)
+                if not isinstance(reader, ipc.RecordBatchFileReader):
+                    self._check_stream_ended()
             finally:
                 if self._raw is not None:
                     self._raw.close()
+
+    def _check_stream_ended(self) -> None:
+        """Refuse bytes after the end of an Arrow stream (a second stream, garbage): a reader
+        stops at the first end-of-stream marker and would silently ignore them."""
+        if self.is_stdin:
+            extra = self._ipc_stdin.read(1) if self._ipc_stdin is not None else b""
+        else:
+            extra = b"x" if self._raw.tell() < os.path.getsize(self.path) else b""
+        if extra:
+            raise InputError(
+                f"{self.name}: data after the end of the Arrow stream (two streams joined, or a "
+                "damaged file); only one stream per input is read"
+            )
 
     def _as_float(self, batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
         """Cast ``float_columns`` of a typed (Parquet, Arrow) batch to float64."""
@@ -1100,9 +1121,13 @@ class _CsvWriter:
         if batch.num_rows == 0:
             return
         fields = [self._field_text(column) for column in batch.columns]
+        # With one column a missing value would be an empty line, which readers skip: write
+        # it as "" (an empty quoted field), which reads back as missing.
+        missing = '""' if batch.num_columns == 1 else ""
         rows = pc.binary_join_element_wise(
-            *fields, self._separator, null_handling="replace", null_replacement=""
+            *fields, self._separator, null_handling="replace", null_replacement=missing
         )
+
         # Append the line ends, then write the text buffer of all rows in one go.
         lines = pc.binary_join_element_wise(rows, self._empty, self._newline)
         _, offsets, data = lines.buffers()
