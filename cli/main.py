@@ -85,6 +85,12 @@ class NormkitGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise click.exceptions.Exit(0) from None
+        except OSError as exc:
+            # Writing the report itself failed (a full disk behind stdout): say so in one line.
+            if _show_traceback(ctx):
+                raise
+            reason = exc.strerror or str(exc)
+            raise NormkitCliError(f"cannot write: {reason}") from None
 
 
 @click.group(cls=NormkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -367,10 +373,8 @@ def render_stats(path: str, scaler: Standardizer) -> str:
         lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")
     for source in prov.get("sources", []):
         size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
-        lines.append(
-            f"source     {source.get('path')} ({source.get('format')}, "
-            f"{source.get('rows', 0):,} rows{size})"
-        )
+        rows = f"{source['rows']:,} rows" if source.get("rows") is not None else "? rows"
+        lines.append(f"source     {source.get('path')} ({source.get('format')}, {rows}{size})")
     lines.append(
         f"options    ddof={scaler.ddof} eps={scaler.eps:g} "
         f"with_mean={str(scaler.with_mean).lower()} with_std={str(scaler.with_std).lower()}"
@@ -417,8 +421,10 @@ def render_stats(path: str, scaler: Standardizer) -> str:
         std = np.sqrt(scaler.var_)
         ema_std = np.sqrt(ema.running_var)
         # In units of the exact scale (1 for a constant column, as the transform uses).
-        shift = (ema.running_mean - scaler.mean_) / scaler.scale_
-        ratio = ema_std / scaler.scale_
+        with np.errstate(over="ignore", invalid="ignore"):
+            shift = (ema.running_mean - scaler.mean_) / scaler.scale_
+            ratio = ema_std / scaler.scale_
+
         rows = [
             [
                 "column",

@@ -6,6 +6,7 @@ inputs once, in bounded memory, and writes its output atomically.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -28,7 +29,7 @@ from .io import (
     same_file,
 )
 from .standardizer import Standardizer
-from .statfile import save
+from .statfile import dumps, loads, save
 
 __all__ = ["ReadOptions", "TransformResult", "fit_files", "transform_file"]
 
@@ -128,10 +129,13 @@ def fit_files(
         rows_before = scaler.n_rows_seen_
         scaler._row_base = rows_before
         try:
-            for batch in prefetch(source.batches(names, all_columns=False)):
-                scaler.partial_fit(batch)
-                if progress is not None:
-                    progress(source, scaler.n_rows_seen_ - rows_before)
+            # Closed on any exit, so that the reading thread has stopped (see transform_file).
+            with contextlib.closing(prefetch(source.batches(names, all_columns=False))) as batches:
+                for batch in batches:
+                    scaler.partial_fit(batch)
+                    if progress is not None:
+                        progress(source, scaler.n_rows_seen_ - rows_before)
+
         except DataError as exc:
             raise DataError(f"{source.name}: {exc}") from None
         rows = scaler.n_rows_seen_ - rows_before
@@ -293,21 +297,25 @@ def transform_file(
     schema = scaler.output_schema(schema.remove_metadata()).with_metadata(
         {METADATA_KEY: json.dumps(recipe)}
     )
-    batches = (
-        b.replace_schema_metadata(None) for b in prefetch(source.batches(names, all_columns=True))
-    )
+    # Closed explicitly (below) so that its reading thread has stopped before we return, even
+    # on an error: a thread left inside pyarrow at interpreter exit can hang or abort it.
+    fetched = prefetch(source.batches(names, all_columns=True))
+    batches = (b.replace_schema_metadata(None) for b in fetched)
     if mode == "frozen":
         out = scaler.transform(batches, use=use, gamma=gamma, beta=beta, inverse=inverse)
     else:
         out = scaler.transform_stream(batches, mode, gamma=gamma, beta=beta)
     rows = 0
-    with open_sink(output, schema, out_format, read.csv) as sink:
+    with contextlib.closing(fetched), open_sink(output, schema, out_format, read.csv) as sink:
         for batch in out:
             _check_finite_output(batch, names, source.name, rows)
             sink.write(batch)
             rows += batch.num_rows
             if progress is not None:
                 progress(source, rows)
+        if save_stats is not None:
+            loads(dumps(scaler))  # the updated statistics must be savable before the output lands
+
     if save_stats is not None:
         scaler.provenance_ = {**scaler.provenance_, "updated": _now()}
         save(scaler, save_stats)
@@ -327,8 +335,9 @@ def _check_finite_output(batch: pa.RecordBatch, names: list[str], source: str, r
         if pc.any(pc.is_inf(column)).as_py():
             index = pc.index(pc.is_inf(column), True).as_py()
             raise DataError(
-                f"{source}: column {name!r} at data row {rows + index + 1:,}: infinite value "
-                "(out of float64 range or 'inf'); fix the data or treat it as missing"
+                f"{source}: column {name!r} at data row {rows + index + 1:,}: the normalized "
+                "value is infinite (an infinite input, or one too large for this scale); "
+                "fix the data or read infinities as missing (--inf-as-missing)"
             )
 
 
@@ -342,7 +351,7 @@ def _refuse_learned_output(source: Source) -> None:
         recipe = json.loads(metadata[METADATA_KEY])
     except ValueError:
         return
-    if recipe.get("mode") in ("batch", "adaptive"):
+    if isinstance(recipe, dict) and recipe.get("mode") in ("batch", "adaptive"):
         raise OptionError(
             f"{source.name} was written by a {recipe['mode']} transform, which cannot be "
             "inverted: each batch was normalized with statistics of its own"

@@ -33,12 +33,14 @@ def standardize(
     it is the identity, so the default output is bit for bit scikit-learn's. ``center`` and
     ``scale`` may be arrays of the rows' length (per-batch statistics).
     """
-    y = np.subtract(x, center, dtype=np.float64)
-    y /= scale
-    if gamma != 1.0:
-        y *= gamma
-    if beta != 0.0:
-        y += beta
+    # An overflow shows as an infinite output, which the caller reports with its row.
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = np.subtract(x, center, dtype=np.float64)
+        y /= scale
+        if gamma != 1.0:
+            y *= gamma
+        if beta != 0.0:
+            y += beta
     return y
 
 
@@ -51,12 +53,13 @@ def inverse_standardize(
 ) -> np.ndarray:
     """``(y - beta) / gamma * scale + center``: the inverse of :func:`standardize`."""
     x = np.array(y, dtype=np.float64, copy=True)
-    if beta != 0.0:
-        x -= beta
-    if gamma != 1.0:
-        x /= gamma
-    x *= scale
-    x += center
+    with np.errstate(over="ignore", invalid="ignore"):
+        if beta != 0.0:
+            x -= beta
+        if gamma != 1.0:
+            x /= gamma
+        x *= scale
+        x += center
     return x
 
 

@@ -163,8 +163,10 @@ class CsvOptions:
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise OptionError(f"the delimiter must be one character, not {self.delimiter!r}")
-        if self.delimiter in ('"', "\n", "\r"):
-            raise OptionError(f"the delimiter cannot be {self.delimiter!r}")
+        if self.delimiter in ('"', "\n", "\r") or (
+            self.delimiter is not None and not self.delimiter.isascii()
+        ):
+            raise OptionError(f"the delimiter must be one ASCII character, not {self.delimiter!r}")
         if self.block_size < 4096:
             raise OptionError(
                 f"the CSV block size must be at least 4096 bytes, not {self.block_size}"
@@ -315,8 +317,11 @@ class Source:
     ):
         self.path = os.fspath(path)
         self.inf_as_missing = inf_as_missing
+        if self.is_stdin and sys.stdin is None:
+            raise InputError("<stdin>: standard input is closed")
         if not self.is_stdin:
             self._check_readable()
+
         self.format = self._resolve_input_format(format)
         self.csv = csv or CsvOptions()
         if chunk_rows is not None and chunk_rows < 1:
@@ -884,6 +889,8 @@ def check_output_path(path: str) -> None:
     """Raise :class:`OutputError` now if ``path`` cannot be written (before hours of work)."""
     if path == STDIO:
         return
+    if not path:
+        raise OptionError("the output path is empty; give a file, or '-' for standard output")
     parent = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(parent):
         raise OutputError(f"{path}: the directory {parent} does not exist")
@@ -912,6 +919,8 @@ class AtomicFile:
             existing = os.stat(path)
         except FileNotFoundError:
             existing = None
+        except OSError as exc:  # a loop of links, a name too long
+            raise OutputError(f"{path}: cannot write: {_os_reason(exc)}") from None
         try:
             if existing is not None and not stat.S_ISREG(existing.st_mode):
                 self.stream = pa.OSFile(path, "wb")
@@ -979,7 +988,10 @@ class Sink:
         if format is Format.CSV:
             _check_csv_types(schema, self.name)
         if path == STDIO:
+            if sys.stdout is None:
+                raise OutputError("<stdout>: standard output is closed")
             self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")
+
         else:
             self._file = AtomicFile(path)
             self._stream = self._file.stream
@@ -988,6 +1000,9 @@ class Sink:
                 self._stream = pa.CompressedOutputStream(self._stream, codec)
         try:
             self._writer = self._open_writer(csv)
+        except (pa.ArrowException, OSError) as exc:
+            self._discard()
+            self._raise_write_error(exc)
         except BaseException:
             self._discard()
             raise

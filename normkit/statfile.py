@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -130,11 +131,17 @@ def save(scaler: Standardizer, path: str | os.PathLike[str]) -> None:
     path = os.fspath(path)
 
     if path == STDIO:
-        import sys
-
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if sys.stdout is None:
+            raise OutputError("<stdout>: standard output is closed")
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"<stdout>: cannot write: {_os_reason(exc)}") from None
         return
+
     try:
         with AtomicFile(path) as out:
             out.stream.write(text.encode("utf-8"))
@@ -166,6 +173,15 @@ def load(path: str | os.PathLike[str]) -> Standardizer:
     return loads(text, source=path)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (json would keep the last one silently)."""
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+    return dict(pairs)
+
+
 def _reject_constant(token: str) -> float:
     raise ValueError(f"bare {token} is not valid JSON")
 
@@ -173,7 +189,11 @@ def _reject_constant(token: str) -> float:
 def loads(text: str, source: str = "<string>") -> Standardizer:
     """Parse and validate the text of a stat file; see :func:`load`."""
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise StatsFileError(
+            f"{source}: not a normkit stat file (JSON nested too deeply)"
+        ) from None
     except (json.JSONDecodeError, ValueError) as exc:
         detail = (
             f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
@@ -218,12 +238,43 @@ class _Validator:
             raise self.fail(
                 f"invalid stat file: {where}{key!r} must be a number, not {_kind(value)}"
             )
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf if value > 0 else -math.inf
         if finite and not math.isfinite(value):
             raise self.fail(
                 f"invalid stat file: {where}{key!r} must be a finite number, not {value}"
             )
         return value
+
+    def consistent(self, names: list[str], fields: dict[str, list], rows: int, scaler) -> None:
+        """The numbers of each column must agree with one another, so that a damaged or
+        hand-edited file is refused rather than used (a scale that is not sqrt(var + eps))."""
+        for i, name in enumerate(names):
+            count, missing = fields["count"][i], fields["missing"][i]
+            mean, m2, var, scale = (fields[k][i] for k in ("mean", "m2", "var", "scale"))
+            lo, hi = fields["min"][i], fields["max"][i]
+            problem = None
+            if count + missing > rows:
+                problem = f"count + missing ({count + missing}) exceeds rows ({rows})"
+            elif math.isfinite(lo) and math.isfinite(hi):
+                slack = 1e-9 * (abs(lo) + abs(hi))
+                if lo > hi:
+                    problem = f"min ({lo}) exceeds max ({hi})"
+                elif not lo - slack <= mean <= hi + slack:
+                    problem = f"mean ({mean}) lies outside [min, max] = [{lo}, {hi}]"
+            if problem is None and count > scaler.ddof:
+                expected = m2 / (count - scaler.ddof)
+                if abs(var - expected) > 1e-9 * max(var, expected) + 1e-300:
+                    problem = f"var ({var}) is not m2 / (count - ddof) ({expected})"
+            if problem is None and scaler.with_std:
+                expected = math.sqrt(var + scaler.eps)
+                constant = scaler.eps == 0 and scale == 1.0
+                if not constant and abs(scale - expected) > 1e-9 * expected:
+                    problem = f"scale ({scale}) is not sqrt(var + eps) ({expected})"
+            if problem:
+                raise self.fail(f"inconsistent stat file: column {name!r}: {problem}")
 
     def provenance(self, provenance: Any) -> dict:
         """Provenance is informative, but what is there must have the documented types."""
@@ -308,6 +359,11 @@ class _Validator:
                 )
             if name in names:
                 raise self.fail(f"invalid stat file: column {name!r} appears twice")
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise self.fail(f"invalid stat file: {where}'name' is not valid Unicode") from None
+
             names.append(name)
             dtype = column.get("dtype", "double")
             dtypes.append(dtype if isinstance(dtype, str) else "double")
@@ -328,6 +384,7 @@ class _Validator:
                     raise self.fail(f"invalid stat file: {where}{key!r} must be >= 0")
         rows = self.integer(doc, "rows", "")
         provenance = self.provenance(doc.get("provenance", {}))
+        self.consistent(names, fields, rows, scaler)
 
         n = len(names)
         scaler.feature_names_in_ = np.array(names, dtype=object)
@@ -362,6 +419,9 @@ class _Validator:
         if momentum != "cumulative":
             momentum = self.number(section, "momentum", where)
         try:
+            for key in ("convention", "init"):
+                if not isinstance(self.get(section, key, where), str):
+                    raise self.fail(f"invalid stat file: {where}{key!r} must be a string")
             options = EmaOptions(
                 convention=self.get(section, "convention", where),
                 momentum=momentum,

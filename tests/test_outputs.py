@@ -127,7 +127,7 @@ def test_infinite_values_are_refused_by_transform(tmp_path, data, stats):
     out = tmp_path / "out.csv"
     result = run("transform", bad, "-s", stats, "-o", out)
     assert result.exit_code == 1
-    assert "column 'x' at data row 2: infinite value" in result.stderr
+    assert "column 'x' at data row 2: the normalized value is infinite" in result.stderr
     assert not out.exists()
 
 
