@@ -275,7 +275,8 @@ def transform_file(
     out_format = resolve_format(output, output_format)
     names = list(scaler.feature_names_in_)
     schema = source.schema
-    absent = [n for n in names if n not in schema.names]
+    present, fitted = set(schema.names), set(names)
+    absent = [n for n in names if n not in present]
     if absent:
         raise SchemaError(
             f"{source.name}: the stat file has column {absent[0]!r} but the input has no such column"
@@ -291,8 +292,9 @@ def transform_file(
     if source.format is Format.CSV:
         # CSV columns are read as float64 (normalized) or as their text (all others).
         schema = pa.schema(
-            [pa.field(n, pa.float64() if n in names else pa.string()) for n in schema.names]
+            [pa.field(n, pa.float64() if n in fitted else pa.string()) for n in schema.names]
         )
+
     recipe = {"mode": mode, "use": use or "exact", "inverse": inverse}
     schema = scaler.output_schema(schema.remove_metadata()).with_metadata(
         {METADATA_KEY: json.dumps(recipe)}

@@ -443,7 +443,9 @@ class Source:
         pyarrow.RecordBatch
         """
         schema = self.schema
-        missing = [c for c in float_columns if c not in schema.names]
+        present = set(schema.names)
+        missing = [c for c in float_columns if c not in present]
+
         if missing:
             raise SchemaError(
                 f"{self.name}: no column {missing[0]!r}; the input has {_names(schema.names)}"

@@ -153,7 +153,8 @@ class Standardizer:
                     raise SchemaError(f"{where}no column {name!r} in the input (given in {param})")
         excluded = set(exclude)
         if columns is not None:
-            selected = [n for n in names if n in set(columns) and n not in excluded]
+            wanted = set(columns)
+            selected = [n for n in names if n in wanted and n not in excluded]
             if typed:
                 for name in selected:
                     dtype = schema.field(name).type
@@ -223,11 +224,13 @@ class Standardizer:
         if not hasattr(self, "feature_names_in_"):
             names = self.select_columns(table.schema)
             self._start(names, [str(table.schema.field(n).type) for n in names])
+        index = {name: i for i, name in enumerate(table.schema.names)}
         columns = []
         for name in self.feature_names_in_:
-            if name not in table.schema.names:
+            if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
-            columns.append(apply.arrow_to_float64(table.column(name)))
+            columns.append(apply.arrow_to_float64(table.column(index[name])))
+
         if "_shift_known" not in self.__dict__:  # loaded, merged or from scikit-learn
             self._shift_known = self.moments_.count > 0
         if not self._shift_known.all():
@@ -535,14 +538,15 @@ class Standardizer:
 
     def output_schema(self, schema: pa.Schema) -> pa.Schema:
         """The schema of transformed data: fitted columns become float64, others unchanged."""
+        present = set(schema.names)
         for name in self.feature_names_in_:
-            i = schema.get_field_index(name)
-            if i < 0:
+            if name not in present:
                 raise SchemaError(
                     f"the stat file has column {name!r} but the input has no such column"
                 )
-            schema = schema.set(i, schema.field(i).with_type(pa.float64()))
-        return schema
+        fitted = set(self.feature_names_in_)
+        fields = [f.with_type(pa.float64()) if f.name in fitted else f for f in schema]
+        return pa.schema(fields, metadata=schema.metadata)
 
     def _map_columns(self, X: Any, fn: Callable[[int, np.ndarray], np.ndarray]) -> Any:
         """Replace each fitted column ``j`` of ``X`` by ``fn(j, values)``; keep the rest."""
@@ -551,8 +555,10 @@ class Standardizer:
         if isinstance(X, pa.RecordBatch):
             schema = self.output_schema(X.schema)
             arrays = list(X.columns)
+            index = {name: i for i, name in enumerate(X.schema.names)}
             for j, name in enumerate(names):
-                i = X.schema.get_field_index(name)
+                i = index[name]
+
                 values = fn(j, apply.arrow_to_float64(arrays[i]))
                 arrays[i] = apply.float64_to_arrow(values, arrays[i])
             return pa.RecordBatch.from_arrays(arrays, schema=schema)
