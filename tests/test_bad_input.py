@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -548,6 +549,107 @@ CASES: dict[str, Case] = {
 }
 
 
+def arrow_streams(*tables: pa.Table, garbage: bytes = b"") -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        data = b""
+        for table in tables:
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            data += sink.getvalue().to_pybytes()
+        return write(d / "joined.arrow", data + garbage)
+
+    return make
+
+
+LATE_CASES: dict[str, Case] = {
+    "two Arrow streams joined": Case(
+        fit_of(arrow_streams(pa.table({"x": [1.0, 2.0]}), pa.table({"x": [4.0, 8.0]}))),
+        1,
+        "normkit: error: {dir}/joined.arrow: data after the end of the Arrow stream",
+    ),
+    "garbage after an Arrow stream": Case(
+        fit_of(arrow_streams(pa.table({"x": [1.0, 2.0]}), garbage=b"garbage")),
+        1,
+        "normkit: error: {dir}/joined.arrow: data after the end of the Arrow stream",
+    ),
+    "first line empty": Case(
+        fit_of(lambda d: write(d / "b.csv", "\n1\n2\n4\n")),
+        1,
+        "normkit: error: {dir}/b.csv: the first line is empty",
+    ),
+    "unterminated quote ending in a quote": Case(
+        fit_of(lambda d: write(d / "q.csv", 'x,n\n1,"a\n2,b\n4,""\n')),
+        1,
+        "normkit: error: {dir}/q.csv: column 'n': a quoted field opened near the end",
+    ),
+    "unterminated quote, compressed": Case(
+        fit_of(lambda d: write(d / "q.csv.gz", gzip.compress(b'x,n\n1,"a\n2,b\n4,c'))),
+        1,
+        "normkit: error: {dir}/q.csv.gz: column 'n': a quoted field opened near the end",
+    ),
+    "save-stats is the output": Case(
+        lambda d: [
+            "transform",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "--mode",
+            "batch",
+            "--save-stats",
+            str(d / "out.csv"),
+            "-o",
+            str(d / "out.csv"),
+        ],
+        2,
+        "normkit: error: {dir}/out.csv: --save-stats and the output are the same file",
+    ),
+    "empty output path": Case(
+        lambda d: ["fit", str(good_csv(d)), "-o", ""], 2, "normkit: error: the output path is empty"
+    ),
+    "stat file scale edited": Case(
+        transform_with(edited_stats(lambda doc: doc["columns"][0].update(scale=1000.0))),
+        1,
+        "normkit: error: {dir}/s.json: inconsistent stat file: column 'x': scale (1000.0) is not",
+    ),
+    "stat file min above max": Case(
+        transform_with(edited_stats(lambda doc: doc["columns"][0].update(min=9.0, max=1.0))),
+        1,
+        "normkit: error: {dir}/s.json: inconsistent stat file: column 'x': min (9.0) exceeds max",
+    ),
+    "stat file duplicate key": Case(
+        transform_with(
+            lambda d: write(
+                d / "k.json", stats(d).read_text().replace('"mean": ', '"mean": 4.0, "mean": ', 1)
+            )
+        ),
+        1,
+        "normkit: error: {dir}/k.json: not a normkit stat file (invalid JSON, the key 'mean' appears twice",
+    ),
+    "stat file huge integer": Case(
+        transform_with(
+            lambda d: write(
+                d / "h.json", stats(d).read_text().replace('"eps": 0.0', '"eps": 1' + "0" * 400, 1)
+            )
+        ),
+        1,
+        "normkit: error: {dir}/h.json: invalid stat file: options.'eps' must be a finite number",
+    ),
+    "stat file nested deeply": Case(
+        transform_with(lambda d: write(d / "n.json", "[" * 100_000)),
+        1,
+        "normkit: error: {dir}/n.json: not a normkit stat file",
+    ),
+    "closed standard input": Case(
+        lambda d: ["fit", "-", "-o", str(d / "out.json")],
+        1,
+        "normkit: error: <stdin>: standard input is closed",
+        via="closed-stdin",
+    ),
+}
+CASES.update(LATE_CASES)
+
+
 def stats_for_big(d: Path) -> Path:
     path = d / "big.json"
     result = CliRunner().invoke(
@@ -572,7 +674,11 @@ def invoke(case: Case, args: list[str]) -> tuple[int, str, str]:
     if case.via == "unprivileged" and os.geteuid() == 0:
         # root reads and writes anything: drop the capabilities that let it.
         command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
-    done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if case.via == "closed-stdin":
+        shell = " ".join(shlex.quote(part) for part in command) + " <&-"
+        done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True)
+    else:
+        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     return done.returncode, done.stdout, done.stderr
 
 

@@ -206,3 +206,29 @@ def test_sigterm_removes_the_temporary_output(tmp_path, stats):
     assert b"normkit: terminated" in err
     assert not out.exists()
     assert not list(tmp_path.glob("*.normkit-tmp"))
+
+
+def test_one_column_with_missing_values_round_trips(tmp_path):
+    data = write_text(tmp_path / "one.csv", "x\n1\nNA\n2\n4\n")
+    stats, out, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.csv"
+    assert run("fit", data, "-o", stats).exit_code == 0
+    assert run("transform", data, "-s", stats, "-o", out).exit_code == 0
+    assert run("inverse", out, "-s", stats, "-o", back).exit_code == 0
+    restored = pd.read_csv(back)["x"]
+    assert len(restored) == 4  # the missing value did not become a skipped empty line
+    np.testing.assert_allclose(restored.to_numpy(), [1.0, np.nan, 2.0, 4.0], rtol=1e-12)
+
+
+def test_a_file_of_3000_columns_is_fitted(tmp_path):
+    frame = pd.DataFrame(np.ones((3, 3000)), columns=[f"c{i}" for i in range(3000)])
+    frame.iloc[0] = 2.0
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    stats = normkit.fit_files(path)
+    assert stats.n_features_in_ == 3000
+    np.testing.assert_allclose(stats.mean_, 4 / 3)
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
