@@ -479,9 +479,26 @@ def _terminate(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Ends the process with ``os._exit`` once the command is done and its outputs are committed or
+    discarded: pyarrow's reader threads may still be blocked on a pipe (the reader of our
+    output went away, or our input's writer has not), and a normal interpreter shutdown would
+    wait on them forever, or abort.
+    """
     signal.signal(signal.SIGTERM, _terminate)
-    cli.main(args=argv, prog_name="normkit")
+    try:
+        cli.main(args=argv, prog_name="normkit")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe: nothing more to say
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -321,7 +321,10 @@ class Source:
             raise InputError("<stdin>: standard input is closed")
         if not self.is_stdin:
             self._check_readable()
-
+        # A pipe or a device given by path (such as bash's <(command)) is read like stdin: once,
+        # front to back, and opened by Python so that a signal can interrupt the wait for data.
+        self.is_stream = self.is_stdin or not stat.S_ISREG(os.stat(self.path).st_mode)
+        self._pipe_file: BinaryIO | None = None
         self.format = self._resolve_input_format(format)
         self.csv = csv or CsvOptions()
         if chunk_rows is not None and chunk_rows < 1:
@@ -346,9 +349,18 @@ class Source:
         return self.path == STDIO
 
     @property
+    def _pipe(self) -> BinaryIO:
+        """The byte stream of a stream input (stdin, or a pipe opened once)."""
+        if self.is_stdin:
+            return sys.stdin.buffer
+        if self._pipe_file is None:
+            self._pipe_file = open(self.path, "rb")  # noqa: SIM115 (kept open for the reads)
+        return self._pipe_file
+
+    @property
     def size_bytes(self) -> int | None:
         """Size of the file on disk, or None for stdin."""
-        return None if self.is_stdin else os.path.getsize(self.path)
+        return None if self.is_stream else os.path.getsize(self.path)
 
     def bytes_read(self) -> int | None:
         """How many bytes of the file the reader has consumed so far (for progress bars)."""
@@ -367,6 +379,8 @@ class Source:
         except OptionError:
             if explicit is not None or self.is_stdin:
                 raise
+            if self.is_stream:
+                return Format.CSV  # a pipe cannot be sniffed without losing what is read
         try:
             with open(self.path, "rb") as f:
                 head = f.read(4096)
@@ -417,7 +431,7 @@ class Source:
         with self._translate_errors():
             reader = self._open_ipc()
             schema = reader.schema
-            if self.is_stdin:
+            if self.is_stream:
                 self._ipc_reader = reader  # a pipe cannot be opened twice: keep it for batches()
             elif self._raw is not None:
                 self._raw.close()
@@ -466,11 +480,11 @@ class Source:
 
     def _csv_stream(self) -> BinaryIO | pa.NativeFile:
         """The decompressed byte stream of a CSV input."""
-        if self.is_stdin:
+        if self.is_stream:
             if self._stdin_consumed:
                 raise InputError("<stdin>: standard input can only be read once")
             self._stdin_consumed = True
-            stdin = sys.stdin.buffer
+            stdin = self._pipe
             prefix = self._stdin_prefix or b""
             self._tracked = _PrefixedStream(prefix, stdin)
             return io.BufferedReader(self._tracked, buffer_size=1 << 20)
@@ -486,10 +500,10 @@ class Source:
 
     def _csv_head(self) -> tuple[bytes, BinaryIO | pa.NativeFile]:
         """The first bytes of a CSV input, and a stream of its start to infer the schema from."""
-        if self.is_stdin:
+        if self.is_stream:
             # Two blocks of the pipe, kept to be read again by the real pass. pyarrow cuts the
             # first block at a row boundary because more bytes follow it (or it is all there is).
-            self._stdin_prefix = _read_up_to(sys.stdin.buffer, 2 * self.csv.block_size)
+            self._stdin_prefix = _read_up_to(self._pipe, 2 * self.csv.block_size)
             return self._stdin_prefix[:HEAD_BYTES], io.BytesIO(self._stdin_prefix)
         _, codec = _split_compression(self.path)
         with self._translate_errors(), pa.input_stream(self.path, compression=codec) as stream:
@@ -622,7 +636,7 @@ class Source:
         """The last bytes of the (decompressed) CSV input."""
         if self._tracked is not None:
             return self._tracked.tail
-        if self.is_stdin:
+        if self.is_stream:
             return None
         with open(self.path, "rb") as f:
             f.seek(max(0, os.path.getsize(self.path) - TAIL_BYTES))
@@ -631,10 +645,10 @@ class Source:
     # Parquet
 
     def _parquet_file(self) -> pq.ParquetFile:
-        if self.is_stdin:
+        if self.is_stream:
             # Parquet needs random access: standard input is read into memory, once.
             if self._stdin_buffer is None:
-                self._stdin_buffer = sys.stdin.buffer.read()
+                self._stdin_buffer = self._pipe.read()
             return pq.ParquetFile(pa.BufferReader(self._stdin_buffer))
         return pq.ParquetFile(self.path)
 
@@ -653,16 +667,16 @@ class Source:
     # Arrow IPC
 
     def _open_ipc(self):
-        if self.is_stdin:
+        if self.is_stream:
             if self._ipc_reader is not None:
                 reader, self._ipc_reader = self._ipc_reader, None
                 return reader
-            head = _read_up_to(sys.stdin.buffer, 6)
+            head = _read_up_to(self._pipe, 6)
             if head == b"ARROW1":
                 # The IPC file format needs random access: read standard input into memory.
-                self._stdin_buffer = head + sys.stdin.buffer.read()
+                self._stdin_buffer = head + self._pipe.read()
                 return ipc.open_file(pa.BufferReader(self._stdin_buffer))
-            self._ipc_stdin = io.BufferedReader(_PrefixedStream(head, sys.stdin.buffer))
+            self._ipc_stdin = io.BufferedReader(_PrefixedStream(head, self._pipe))
             return ipc.open_stream(self._ipc_stdin)
         raw = pa.memory_map(self.path, "r")
         self._raw = raw
@@ -695,7 +709,7 @@ class Source:
     def _check_stream_ended(self) -> None:
         """Refuse bytes after the end of an Arrow stream (a second stream, garbage): a reader
         stops at the first end-of-stream marker and would silently ignore them."""
-        if self.is_stdin:
+        if self.is_stream:
             extra = self._ipc_stdin.read(1) if self._ipc_stdin is not None else b""
         else:
             extra = b"x" if self._raw.tell() < os.path.getsize(self.path) else b""
@@ -787,7 +801,7 @@ class Source:
 
     def _locate_bad_row(self) -> int | None:
         """Line number of the first malformed CSV row, found by a single-threaded re-read."""
-        if self.is_stdin:
+        if self.is_stream:
             return None
         found: list[int | None] = []
 
@@ -816,7 +830,7 @@ class Source:
 
     def _locate_bad_value(self, column: str) -> int | None:
         """Data row (1-based) of the first value in ``column`` that is not a number."""
-        if self.is_stdin:
+        if self.is_stream:
             return None
         try:
             reader = pacsv.open_csv(

@@ -232,3 +232,27 @@ def test_a_file_of_3000_columns_is_fitted(tmp_path):
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_a_pipe_given_by_path_is_read_like_stdin(tmp_path, data, stats):
+    """bash's <(command) is a pipe: read once, front to back."""
+    done = subprocess.run(
+        ["bash", "-c", f"{NORMKIT} transform <(cat {data}) -s {stats} -q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "id,x"
+    assert len(done.stdout.splitlines()) == 51
+
+
+def test_sigterm_while_waiting_for_a_pipe(tmp_path):
+    fifo = tmp_path / "wait.csv"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([NORMKIT, "fit", str(fifo), "-q"], stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143
+    assert err.decode().strip() == "normkit: terminated"
