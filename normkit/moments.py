@@ -128,12 +128,20 @@ def column_extremes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarr
     """Missing count, min and max of each column (NaN ignored; min/max NaN if no value).
 
     For when count, mean and M2 come from elsewhere (the EMA's batch statistics share their
-    pass); ``fmin``/``fmax`` skip NaN without building a mask.
+    pass). ``min`` propagates NaN, so a column without any costs no NaN count (two passes);
+    only a column with missing values is counted and reduced with the NaN-skipping ``fmin``.
     """
-    n_missing = np.array([np.count_nonzero(np.isnan(x)) for x in columns], dtype=np.int64)
+    n = len(columns)
+    n_missing = np.zeros(n, dtype=np.int64)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
     with np.errstate(invalid="ignore"):
-        lo = np.array([np.fmin.reduce(x) if len(x) else np.nan for x in columns], dtype=np.float64)
-        hi = np.array([np.fmax.reduce(x) if len(x) else np.nan for x in columns], dtype=np.float64)
+        for j, x in enumerate(columns):
+            if not len(x):
+                continue
+            lo[j], hi[j] = x.min(), x.max()
+            if np.isnan(lo[j]) or np.isnan(hi[j]):
+                n_missing[j] = np.count_nonzero(np.isnan(x))
+                lo[j], hi[j] = np.fmin.reduce(x), np.fmax.reduce(x)
     return n_missing, lo, hi
 
 
