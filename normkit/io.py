@@ -620,13 +620,20 @@ class Source:
         raw = self._raw_tail()
         if value is None or raw is None:
             return
-        text = value.replace('"', '""').encode("utf-8")
+        # Compare the ends only: the kept tail of the input is TAIL_BYTES long.
+        text = value.replace('"', '""').encode("utf-8")[-(TAIL_BYTES // 2) :]
+
         end = raw.rstrip(b"\r\n")
         stripped = text.rstrip(b"\r\n")
-        if end.endswith(text + b'"') or not end.endswith(b'"' + stripped):
-            return
+        if end.endswith(text + b'"'):
+            return  # quoted and closed
+        multiline = "\n" in value or "\r" in value
+        if not multiline and not end.endswith(b'"' + stripped):
+            return  # not quoted
         before = end[: len(end) - len(stripped) - 1][-1:]
-        if before in (b"", b"\n", b"\r", self.csv.delimiter_for(self.path).encode()):
+        # A field with line breaks that the input does not end with (closed) was cut short by a
+        # stray quote inside it; one that it ends with after a lone quote was never closed.
+        if multiline or before in (b"", b"\n", b"\r", self.csv.delimiter_for(self.path).encode()):
             raise InputError(
                 f"{self.name}: column {names[-1]!r}: a quoted field opened near the end of the "
                 "file is never closed (unterminated quote); the rows after it would be lost"

@@ -583,6 +583,11 @@ LATE_CASES: dict[str, Case] = {
         1,
         "normkit: error: {dir}/q.csv: column 'n': a quoted field opened near the end",
     ),
+    "stray quote inside an unclosed field": Case(
+        fit_of(lambda d: write(d / "q.csv", 'x,n\n1,"a\n2,b\n4,"d"\n')),
+        1,
+        "normkit: error: {dir}/q.csv: column 'n': a quoted field opened near the end",
+    ),
     "unterminated quote, compressed": Case(
         fit_of(lambda d: write(d / "q.csv.gz", gzip.compress(b'x,n\n1,"a\n2,b\n4,c'))),
         1,
@@ -737,3 +742,14 @@ def test_a_failing_fit_leaves_the_stat_file_untouched(tmp_path):
     assert result.exit_code == 1
     assert out.read_bytes() == before
     assert shutil.which("setpriv")  # the unprivileged cases need it where tests run as root
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['x,n\n1,"a\nb"\n2,"c"\n', 'x,n\n1,"a\r\nb ""q"" z"\r\n', 'x,n\n1,"a\nb"', 'x,n\n1,a\n2,c"\n'],
+)
+def test_closed_multiline_and_stray_quotes_are_accepted(tmp_path, text):
+    """The unterminated-quote check does not refuse well-formed (or harmlessly lax) CSV."""
+    path = write(tmp_path / "ok.csv", text)
+    result = CliRunner().invoke(cli, ["fit", str(path), "-q"])
+    assert result.exit_code == 0, result.stderr
