@@ -116,7 +116,8 @@ def fit_files(
                 raise OptionError(f"{path}: given twice (as {other}); its rows would count twice")
     first = sources[0]
     for source in sources:
-        if source.schema is not None and source.has_rows is False:
+        source.schema  # noqa: B018 (reading the schema learns whether a CSV has data rows)
+        if source.has_rows is False:
             raise DataError(f"{source.name}: no data rows (the file has only a header)")
     names = scaler.select_columns(
         first.schema, typed=first.format is not Format.CSV, source=first.name
@@ -307,21 +308,19 @@ def transform_file(
         out = scaler.transform(batches, use=use, gamma=gamma, beta=beta, inverse=inverse)
     else:
         out = scaler.transform_stream(batches, mode, gamma=gamma, beta=beta)
-    rows = 0
     with contextlib.closing(fetched), open_sink(output, schema, out_format, read.csv) as sink:
         for batch in out:
-            _check_finite_output(batch, names, source.name, rows)
+            _check_finite_output(batch, names, source.name, sink.rows_written)
             sink.write(batch)
-            rows += batch.num_rows
             if progress is not None:
-                progress(source, rows)
+                progress(source, sink.rows_written)
         if save_stats is not None:
             loads(dumps(scaler))  # the updated statistics must be savable before the output lands
 
     if save_stats is not None:
         scaler.provenance_ = {**scaler.provenance_, "updated": _now()}
         save(scaler, save_stats)
-    return TransformResult(rows, output, out_format)
+    return TransformResult(sink.rows_written, output, out_format)
 
 
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
