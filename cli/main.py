@@ -10,12 +10,15 @@ import os
 import signal
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
 
 import normkit
-from normkit import EmaOptions, NormkitError, OptionError, ReadOptions, Standardizer
+from normkit import NormkitError, OptionError
+
+if TYPE_CHECKING:
+    from normkit import ReadOptions, Standardizer
 
 from .options import (
     Momentum,
@@ -220,6 +223,8 @@ def fit(
     standard input. Several inputs are fitted as one data set and must have the same columns.
     """
     columns, exclude = _parse_columns(columns, exclude)
+    from normkit import EmaOptions, Standardizer
+
     scaler = Standardizer(
         columns=columns,
         exclude=exclude,
@@ -366,6 +371,8 @@ def _g(value: float) -> str:
 
 def render_stats(path: str, scaler: Standardizer) -> str:
     """A human-readable table of a stat file."""
+    import numpy as np
+
     prov = scaler.provenance_
     lines = [f"stat file  {path}  (normkit.stats, version 1)"]
     written = prov.get("normkit_version")

@@ -8,8 +8,7 @@ from typing import ClassVar
 
 import click
 
-from normkit import CsvOptions, ReadOptions
-from normkit.io import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format
+from normkit.formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, CsvOptions, Format
 
 FORMAT_NAMES = [f.value for f in Format]
 
@@ -162,6 +161,8 @@ def read_options(func: Callable) -> Callable:
             null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
             block_size=csv_block_size or CSV_BLOCK_SIZE,
         )
+        from normkit import ReadOptions
+
         read = ReadOptions(
             format=input_format, csv=csv, chunk_rows=chunk_rows, inf_as_missing=inf_as_missing
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from normkit import Source
+if TYPE_CHECKING:
+    from normkit import Source
 
 
 class ProgressBar:

@@ -14,8 +14,6 @@ Examples
 """
 
 from ._version import __version__
-from .api import ReadOptions, TransformResult, fit_files, transform_file
-from .ema import EmaOptions, RunningStats
 from .errors import (
     DataError,
     InputError,
@@ -25,9 +23,40 @@ from .errors import (
     SchemaError,
     StatsFileError,
 )
-from .io import CsvOptions, Format, Source, open_sink
-from .standardizer import Standardizer
-from .statfile import load, loads, save
+from .formats import CsvOptions, Format
+
+# The rest is imported on first use: pyarrow and numpy take most of a command's start-up time,
+# which ``normkit --help`` and option errors need not pay.
+_LAZY = {
+    "ReadOptions": "api",
+    "TransformResult": "api",
+    "fit_files": "api",
+    "transform_file": "api",
+    "EmaOptions": "ema",
+    "RunningStats": "ema",
+    "Source": "io",
+    "open_sink": "io",
+    "Standardizer": "standardizer",
+    "load": "statfile",
+    "loads": "statfile",
+    "save": "statfile",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'normkit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "CsvOptions",
