@@ -1,0 +1,77 @@
+"""Start-up: each command imports only what it needs.
+
+In shell pipelines normkit runs many times on small files, so the heavy libraries are imported
+where they are used: nothing of pyarrow or numpy for ``--help``, no pandas, scikit-learn or
+Polars for ``fit`` and ``inspect``, Polars only to write CSV. The imports are read from
+``python -X importtime`` of real runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def imported_modules(args: list[str], cwd: Path) -> set[str]:
+    """Top-level packages a real ``normkit`` run imported."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "normkit", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            modules.add(name.split(".")[0])
+    assert "normkit" in modules or "normkit_cli" in modules
+    return modules
+
+
+@pytest.fixture
+def small_csv(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(1000)], "x": rng.normal(size=1000)})
+    frame.to_csv(tmp_path / "small.csv", index=False)
+    return tmp_path / "small.csv"
+
+
+def test_help_imports_neither_pyarrow_nor_numpy(tmp_path):
+    modules = imported_modules(["--help"], tmp_path)
+    assert "click" in modules
+    assert not modules & {"pyarrow", "numpy", "pandas", "sklearn", "polars"}
+
+
+def test_fit_and_inspect_import_no_pandas_sklearn_or_polars(tmp_path, small_csv):
+    fit = imported_modules(
+        ["fit", str(small_csv), "--exclude", "id", "-q", "-o", "s.json"], tmp_path
+    )
+    assert {"pyarrow", "numpy"} <= fit
+    assert not fit & {"pandas", "sklearn", "polars"}
+    inspect = imported_modules(["inspect", "s.json"], tmp_path)
+    assert not inspect & {"pandas", "sklearn", "polars"}
+
+
+def test_polars_is_imported_only_to_write_csv(tmp_path, small_csv):
+    subprocess.run(
+        [sys.executable, "-m", "normkit", "fit", str(small_csv), "-q", "-o", "s.json"],
+        cwd=tmp_path,
+        check=True,
+    )
+    to_parquet = imported_modules(
+        ["transform", str(small_csv), "-s", "s.json", "-q", "-o", "out.parquet"], tmp_path
+    )
+    assert not to_parquet & {"polars", "pandas", "sklearn"}
+    to_csv = imported_modules(
+        ["transform", str(small_csv), "-s", "s.json", "-q", "-o", "out.csv"], tmp_path
+    )
+    assert "polars" in to_csv  # (which imports pandas from its Arrow conversion)
+    assert "sklearn" not in to_csv
