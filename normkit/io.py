@@ -192,12 +192,13 @@ class _RowBlocks:
         self._fill()
         data = self._pending.removeprefix(b"\xef\xbb\xbf")
         end = data.find(b"\n") + 1
-        if not end:
+        if not end and not self._eof:
             return False
+        end = end or len(data)  # a header without a line break, and nothing else
         try:
             columns = [f"c{i}" for i in range(len(self._names))]
             header = pacsv.read_csv(
-                pa.py_buffer(data[:end]),
+                pa.py_buffer(data[:end].rstrip(b"\r\n") + b"\n"),
                 read_options=pacsv.ReadOptions(column_names=columns, use_threads=False),
                 parse_options=self._parse_options,
                 convert_options=pacsv.ConvertOptions(
@@ -290,7 +291,8 @@ class _PrefixedStream(io.RawIOBase):
 
 _CSV_COLUMN_ERROR = re.compile(r"In CSV column #(\d+): (.*)")
 _INVALID_VALUE = re.compile(r"invalid value '(.*)'")
-_ROW_TEXT = re.compile(r"CSV parse error: (.*)")
+# pyarrow may name the row within a block ("Row #7013: "), which is not the row in the file.
+_ROW_TEXT = re.compile(r"CSV parse error: (?:Row #\d+: )?(.*)")
 
 
 class Source:
@@ -529,6 +531,11 @@ class Source:
 
     def _csv_schema(self) -> pa.Schema:
         head, stream = self._csv_head()
+        if len(head) < HEAD_BYTES and not head.rstrip(b"\r\n").count(b"\n") and b"\r" not in head:
+            # One line and nothing after it: a header without a line break, which pyarrow
+            # cannot read (it takes the line for an empty block).
+            stream.close()
+            stream = io.BytesIO(head.rstrip(b"\r\n") + b"\n")
         try:
             self._check_text(head)
             with self._translate_errors():
