@@ -68,9 +68,14 @@ TAIL_BYTES = 64 << 10
 PARQUET_BATCH_ROWS = 65_536
 # Parquet column chunks are read in pieces of this size, not whole: a row group of a million
 # rows would otherwise be held in memory compressed and decoded (700 MiB for 16 columns).
-PARQUET_READ_BUFFER = 1 << 20
+PARQUET_READ_BUFFER = 64 << 10
 PARQUET_ROW_GROUP_ROWS = 64 * 1024
 PARQUET_ROW_GROUP_BYTES = 16 << 20
+# Work per batch grows with the columns, so a block of CSV parsed in parallel that holds fewer
+# than CSV_MIN_ROWS rows (wide rows) grows to hold CSV_BLOCK_ROWS, up to CSV_MAX_BLOCK bytes.
+CSV_MIN_ROWS = 64
+CSV_BLOCK_ROWS = 1024
+CSV_MAX_BLOCK = 8 << 20
 # Bytes of record batches formatted as one piece of CSV output by one thread.
 CSV_WRITE_BYTES = 2 << 20
 
@@ -171,19 +176,20 @@ class _RowBlocks:
     ):
         self._stream = stream
         self._names = list(names)
-        self._block_size = block_size
+        self.block_size = block_size
         self._parse_options = parse_options
         # Blocks hold whole rows and no quote: the fastest settings parse them alike.
         self._block_parse_options = pacsv.ParseOptions(
             delimiter=parse_options.delimiter, quote_char=False, newlines_in_values=False
         )
         self._pending = b""  # read, not yet parsed
+        self._sized = False
         self._eof = False
         self.header_read = False
 
     def _fill(self) -> None:
-        while not self._eof and len(self._pending) < self._block_size:
-            data = self._stream.read(self._block_size)
+        while not self._eof and len(self._pending) < self.block_size:
+            data = self._stream.read(self.block_size)
             if not data:
                 self._eof = True
             self._pending += data
@@ -223,7 +229,15 @@ class _RowBlocks:
         if not end:
             return None
         self._pending = data[end:]
-        return data[:end]
+        block = data[:end]
+        if not self._sized:
+            # Wide rows make short batches, and work per batch grows with the columns.
+            self._sized = True
+            rows = max(block.count(b"\n"), 1)
+            if rows < CSV_MIN_ROWS:
+                wanted = len(block) * CSV_BLOCK_ROWS // rows
+                self.block_size = max(self.block_size, min(wanted, CSV_MAX_BLOCK))
+        return block
 
     def _parse(self, block: bytes, convert: pacsv.ConvertOptions) -> pa.Table:
         return pacsv.read_csv(
@@ -614,6 +628,7 @@ class Source:
                 if rest is None:
                     return
                 options = self._read_options()
+                options.block_size = blocks.block_size
                 if blocks.header_read:
                     options.column_names = list(names)
                 reader = pacsv.open_csv(
@@ -1104,6 +1119,9 @@ class Sink:
         except (pa.ArrowException, OSError) as exc:
             self._discard()
             self._raise_write_error(exc)
+        except BaseException:  # Ctrl-C while the last pieces are formatted and written
+            self._discard()
+            raise
 
     def _discard(self) -> None:
         writer = getattr(self, "_writer", None)

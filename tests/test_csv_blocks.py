@@ -350,6 +350,24 @@ def test_small_block_size_bounds_the_batches(tmp_path):
     assert max(sizes) <= 2 * BLOCK // shortest, f"{len(sizes)} batches, the largest {max(sizes)}"
 
 
+def test_wide_rows_are_read_in_blocks_of_many_rows(tmp_path):
+    """Blocks of wide rows (a few per block) grow to hold many rows, since work per batch grows
+    with the columns; the values and the statistics stay those of the whole file."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(3.0, 2.0, (400, 600))
+    frame = pd.DataFrame(values, columns=[f"c{j}" for j in range(600)])
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    block = 64 << 10  # about six rows of 11 KB
+    _, sizes = read_blocks(path, list(frame.columns), block_size=block, all_columns=False)
+    assert sum(sizes) == 400
+    assert max(sizes) > 4 * block // len(path.read_bytes().splitlines()[1])
+    scaler = normkit.fit_files(path, Standardizer(), ReadOptions(csv=CsvOptions(block_size=block)))
+    reference = StandardScaler().fit(pd.read_csv(path).to_numpy())
+    assert_allclose(scaler.mean_, reference.mean_, rtol=1e-12)
+    assert_allclose(scaler.scale_, reference.scale_, rtol=1e-12)
+
+
 # -- the first quote late in the file ----------------------------------------------------------
 
 
