@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -303,7 +304,7 @@ def transform_file(
     # Closed explicitly (below) so that its reading thread has stopped before we return, even
     # on an error: a thread left inside pyarrow at interpreter exit can hang or abort it.
     fetched = prefetch(source.batches(names, all_columns=True))
-    batches = (b.replace_schema_metadata(None) for b in fetched)
+    batches = (b.replace_schema_metadata(None) if b.schema.metadata else b for b in fetched)
     if mode == "frozen":
         out = scaler.transform(batches, use=use, gamma=gamma, beta=beta, inverse=inverse)
     else:
@@ -333,7 +334,9 @@ def _check_finite_output(batch: pa.RecordBatch, names: list[str], source: str, r
     from an infinite input, since scales are finite and positive."""
     for name in names:
         column = batch.column(name)
-        if pc.any(pc.is_inf(column)).as_py():
+        values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
+        # Nulls hold arbitrary values: a hit is confirmed on the Arrow array itself.
+        if np.isinf(values).any() and pc.any(pc.is_inf(column)).as_py():
             index = pc.index(pc.is_inf(column), True).as_py()
             raise DataError(
                 f"{source}: column {name!r} at data row {rows + index + 1:,}: the normalized "
