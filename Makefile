@@ -42,8 +42,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check normkit cli tests bench sample_data
 	$(BIN)/ruff format --check normkit cli tests bench sample_data
 
+# normkit against pandas + scikit-learn, Polars and DuckDB (docs/benchmarks.md and .png), then
+# the peak memory of stdin/stdout pipes. Data files are cached in bench/data/ (about 13 GB).
 bench: $(VENV)/.installed-bench
-	cd bench && ../$(BIN)/python ema_overhead.py
+	$(BIN)/python bench/compare.py --rows 4000000 --repeat 5 \
+		--markdown docs/benchmarks.md --plot docs/benchmarks.png \
+		--scaling-rows 1000000,4000000,16000000 --scaling-columns 16,256,4096 --startup
 	cd bench && ../$(BIN)/python memory.py
 
 
