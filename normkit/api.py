@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ._lazy import pc
 from .errors import DataError, OptionError, OutputError, SchemaError
 from .io import (
     STDIO,

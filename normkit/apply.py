@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from ._lazy import pc
 
 __all__ = [
     "arrow_to_float64",

@@ -25,11 +25,9 @@ from typing import BinaryIO, TypeVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 
+from ._lazy import ipc, pc, pq
 from .apply import arrow_to_float64, cast_float64
 from .errors import InputError, OptionError, OutputError, SchemaError
 from .formats import (
@@ -60,6 +58,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
 
 # Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
@@ -1288,7 +1287,9 @@ class _ParquetWriter:
 
     ``ParquetWriter.write_batch`` makes at least one row group per call; small input batches
     would make a file of tiny row groups, slow to read. Batches are gathered up to
-    :data:`PARQUET_ROW_GROUP_ROWS` rows or :data:`PARQUET_ROW_GROUP_BYTES` bytes first.
+    :data:`PARQUET_ROW_GROUP_ROWS` rows or :data:`PARQUET_ROW_GROUP_BYTES` bytes first. Each
+    row group is encoded and compressed on a thread of its own while the next is computed
+    (pyarrow releases the GIL), one at a time.
     """
 
     def __init__(self, stream: pa.NativeFile, schema: pa.Schema):
@@ -1302,6 +1303,8 @@ class _ParquetWriter:
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
         self._bytes = 0
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="normkit-parquet")
+        self._written: Future | None = None
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         self._pending.append(batch)
@@ -1313,16 +1316,31 @@ class _ParquetWriter:
     def _flush(self) -> None:
         if self._pending:
             table = pa.Table.from_batches(self._pending)
-            self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+            self._wait()
+            self._written = self._thread.submit(
+                self._writer.write_table, table, row_group_size=max(table.num_rows, 1)
+            )
         self._pending, self._rows, self._bytes = [], 0, 0
 
+    def _wait(self) -> None:
+        """Let the row group being written finish; raise its error, if any."""
+        if self._written is not None:
+            written, self._written = self._written, None
+            written.result()
+
     def close(self) -> None:
-        self._flush()
-        self._writer.close()
+        try:
+            self._flush()
+            self._wait()
+            self._writer.close()
+        finally:
+            self._thread.shutdown(wait=True)
 
     def abandon(self) -> None:
         """Close without writing what is pending (the output is being discarded)."""
         self._pending = []
+        self._thread.shutdown(wait=True)  # a row group being written is let finish
+        self._written = None
         with contextlib.suppress(pa.ArrowException, OSError):
             self._writer.close()
 

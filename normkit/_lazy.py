@@ -1,0 +1,29 @@
+"""Modules imported on first use, to keep start-up short.
+
+``import pyarrow.csv`` alone takes most of a small command's time; pyarrow's compute, Parquet and
+IPC modules add a third to it, and a CSV fit needs none of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+class LazyModule:
+    """Stands for the module ``name``, imported when an attribute is first read."""
+
+    def __init__(self, name: str):
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+#: pyarrow.compute, pyarrow.parquet and pyarrow.ipc, imported where first used.
+pc = LazyModule("pyarrow.compute")
+pq = LazyModule("pyarrow.parquet")
+ipc = LazyModule("pyarrow.ipc")
