@@ -43,12 +43,17 @@ _LAZY = {
 }
 
 
+_SUBMODULES = {"api", "apply", "ema", "io", "moments", "standardizer", "statfile"}
+
+
 def __getattr__(name: str):
+    import importlib
+
+    if name in _SUBMODULES:  # normkit.io and the like, as after an eager import
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'normkit' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

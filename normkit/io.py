@@ -252,7 +252,7 @@ class _RowBlocks:
         """Record batches of the blocks that can be cut, in order; :meth:`rest` has the others."""
         if not self._skip_header():
             return
-        workers = max(1, pa.cpu_count())
+        workers = _workers()
         with ThreadPoolExecutor(workers, thread_name_prefix="normkit-csv") as pool:
             futures: deque[Future] = deque()
             try:
@@ -1125,7 +1125,7 @@ class Sink:
     def _discard(self) -> None:
         writer = getattr(self, "_writer", None)
         if self._file is None:
-            if isinstance(writer, _CsvWriter):
+            if isinstance(writer, _ParquetWriter | _CsvWriter):
                 writer.abandon()
             return
         if isinstance(writer, _ParquetWriter | _CsvWriter):
@@ -1161,28 +1161,19 @@ def _os_reason(exc: BaseException) -> str:
 
 def _check_csv_types(schema: pa.Schema, name: str) -> None:
     """Refuse, before writing anything, columns that have no CSV text form."""
-    import polars  # the CSV formatter
-
     for field in schema:
         dtype = field.type
         if pa.types.is_dictionary(dtype):
             dtype = dtype.value_type
-        problem = None
         if (
             pa.types.is_nested(dtype)
             or pa.types.is_binary(dtype)
             or pa.types.is_large_binary(dtype)
+            or pa.types.is_binary_view(dtype)
         ):
-            problem = ""
-        else:
-            try:
-                polars.from_arrow(pa.array([], field.type))
-            except Exception as exc:  # Polars raises several kinds for types it lacks
-                problem = f" ({type(exc).__name__})"
-        if problem is not None:
             raise SchemaError(
-                f"{name}: column {field.name!r} of type {field.type} cannot be written as "
-                f"CSV{problem}; write Parquet or Arrow instead (-o out.parquet)"
+                f"{name}: column {field.name!r} of type {field.type} cannot be written as CSV; "
+                "write Parquet or Arrow instead (-o out.parquet)"
             )
 
 
@@ -1205,11 +1196,11 @@ class _CsvWriter:
         self._delimiter = delimiter
         header = delimiter.join(_quote_field(name, delimiter) for name in schema.names)
         stream.write((header + "\n").encode("utf-8"))
-        self._text = [i for i, field in enumerate(schema) if _is_text(field.type)]
+        self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
         self._missing = '""' if len(schema) == 1 else ""
-        self._workers = max(1, pa.cpu_count())
+        self._workers = _workers()
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="normkit-csv-format")
         self._jobs: deque[Future] = deque()
         self._batches: list[pa.RecordBatch] = []
@@ -1232,18 +1223,29 @@ class _CsvWriter:
 
     def _format(self, batches: list[pa.RecordBatch]) -> memoryview:
         table = pa.Table.from_batches(batches)
-        for i in self._text:
-            text = _empty_as_null(table.column(i))
-            table = table.set_column(i, table.schema.field(i).with_type(text.type), text)
+        for i, kind in self._kinds:
+            column = original = table.column(i)
+            if pa.types.is_dictionary(column.type):
+                column = column.cast(column.type.value_type)
+            if kind == "text":
+                column = _empty_as_null(column)
+            elif kind == "arrow":
+                # Dates, times, decimals and the like keep Arrow's text form (2024-01-02).
+                column = pc.cast(column, pa.string())
+            if column is not original:
+                table = table.set_column(i, table.schema.field(i).with_type(column.type), column)
         buffer = io.BytesIO()
-        self._polars.from_arrow(table, rechunk=False).write_csv(
-            buffer,
-            include_header=False,
-            separator=self._delimiter,
-            line_terminator="\n",
-            quote_style="necessary",
-            null_value=self._missing,
-        )
+        try:
+            self._polars.from_arrow(table, rechunk=False).write_csv(
+                buffer,
+                include_header=False,
+                separator=self._delimiter,
+                line_terminator="\n",
+                quote_style="necessary",
+                null_value=self._missing,
+            )
+        except Exception as exc:  # Polars' own exceptions; its types are checked above
+            raise OutputError(f"cannot format CSV output: {str(exc).splitlines()[0]}") from None
         return buffer.getbuffer()
 
     def close(self) -> None:
@@ -1262,20 +1264,38 @@ class _CsvWriter:
         self._pool.shutdown(wait=True)
 
 
-def _is_text(dtype: pa.DataType) -> bool:
+def _csv_kind(dtype: pa.DataType) -> str:
+    """How a column is handed to the formatter: ``text`` (empty made missing), ``polars``
+    (numbers and booleans, formatted by Polars), or ``arrow`` (cast to Arrow's text first)."""
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
-    return (
+    if (
         pa.types.is_string(dtype)
         or pa.types.is_large_string(dtype)
         or pa.types.is_string_view(dtype)
-    )
+    ):
+        return "text"
+    if (
+        pa.types.is_integer(dtype)
+        or pa.types.is_float32(dtype)
+        or pa.types.is_float64(dtype)
+        or pa.types.is_boolean(dtype)
+        or pa.types.is_null(dtype)
+    ):
+        return "polars"
+    return "arrow"
+
+
+def _workers() -> int:
+    """Threads for parsing or formatting CSV: the cores, at most 4 (each holds a piece in
+    memory, and past 4 the writing of the output is the limit)."""
+    return max(1, min(pa.cpu_count(), 4))
 
 
 def _empty_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """``column`` with empty texts made missing (both are written as an empty field)."""
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
+    if pa.types.is_string_view(column.type):
+        column = column.cast(pa.large_string())  # which has no length kernel
     lengths = pc.binary_length(column)
     if pc.min(lengths).as_py() != 0:
         return column
@@ -1295,7 +1315,9 @@ class _ParquetWriter:
     def __init__(self, stream: pa.NativeFile, schema: pa.Schema):
         # Dictionary encoding pays for text and repeated values, not for normalized floats,
         # which are nearly all distinct: trying it cost 60% of the writing time.
-        dictionary = [f.name for f in schema if not pa.types.is_floating(f.type)]
+        dictionary: bool | list[str] = [f.name for f in schema if not pa.types.is_floating(f.type)]
+        if any(pa.types.is_nested(f.type) for f in schema):
+            dictionary = True  # nested columns are named by leaf paths; keep the default
         self._writer = pq.ParquetWriter(
             stream, schema, compression="snappy", use_dictionary=dictionary
         )

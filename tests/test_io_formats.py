@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 import pyarrow.ipc as ipc
@@ -906,3 +907,48 @@ def test_chunk_rows_option_on_the_command_line(tmp_path):
         stats = tmp_path / f"stats_{rows}.json"
         invoke("fit", str(path), "--chunk-rows", rows, "--exclude", "id", "-o", str(stats))
         assert_same_stats(normkit.load(str(stats)), fit(path))
+
+
+def test_every_pass_through_type_reaches_csv_as_text(tmp_path):
+    """Columns that are not normalized keep their value in CSV output whatever their Arrow type:
+    numbers and booleans as numbers, dates, times, durations and decimals in Arrow's text form,
+    text (also as string_view or dictionary) as written, missing as an empty field."""
+    import datetime
+    import decimal
+
+    table = pa.table(
+        {
+            "x": pa.array([1.0, 2.5, None]),
+            "i": pa.array([7, None, -3], pa.int16()),
+            "f32": pa.array([1.5, None, 0.25], pa.float32()),
+            "flag": pa.array([True, None, False]),
+            "sv": pa.array(["a,b", "", None], pa.string_view()),
+            "cat": pa.array(["p", "q", None]).dictionary_encode(),
+            "ts": pa.array([datetime.datetime(2024, 1, 2, 3, 4, 5, 678000), None, None]),
+            "day": pa.array([datetime.date(2024, 1, 2), None, datetime.date(1999, 12, 31)]),
+            "t32": pa.array([3723, None, 0], pa.time32("s")),
+            "dur": pa.array([1, 2, None], pa.duration("s")),
+            "d256": pa.array(
+                [decimal.Decimal("1.50"), None, decimal.Decimal("-2.25")], pa.decimal256(40, 2)
+            ),
+        }
+    )
+    src = tmp_path / "types.arrow"
+    with ipc.new_stream(src, table.schema) as writer:
+        writer.write_table(table)
+    scaler = normkit.fit_files(src, Standardizer(columns=["x"]))
+    out = tmp_path / "out.csv"
+    normkit.transform_file(src, scaler, out)
+    text = {n: pa.array([None] * 3, pa.string()) for n in table.column_names}
+    got = pacsv.read_csv(
+        out, convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(text, pa.string()))
+    )
+    assert got.column_names == table.column_names
+    for name in ["ts", "day", "t32", "dur", "d256"]:
+        expected = pc.cast(table.column(name), pa.string()).to_pylist()
+        assert got.column(name).to_pylist() == [v if v is not None else "" for v in expected]
+    assert got.column("i").to_pylist() == ["7", "", "-3"]
+    assert [float(v) if v else None for v in got.column("f32").to_pylist()] == [1.5, None, 0.25]
+    assert got.column("flag").to_pylist() == ["true", "", "false"]
+    assert got.column("sv").to_pylist() == ["a,b", "", ""]
+    assert got.column("cat").to_pylist() == ["p", "q", ""]
