@@ -1124,13 +1124,11 @@ class Sink:
 
     def _discard(self) -> None:
         writer = getattr(self, "_writer", None)
-        if self._file is None:
-            if isinstance(writer, _ParquetWriter | _CsvWriter):
-                writer.abandon()
-            return
         if isinstance(writer, _ParquetWriter | _CsvWriter):
-            writer.abandon()
-        elif writer is not None:
+            writer.abandon()  # stops their threads, for stdout too
+        if self._file is None:
+            return
+        if writer is not None and not isinstance(writer, _ParquetWriter | _CsvWriter):
             with contextlib.suppress(pa.ArrowException, OSError):
                 writer.close()
         with contextlib.suppress(pa.ArrowException, OSError):
@@ -1365,14 +1363,6 @@ class _ParquetWriter:
         self._written = None
         with contextlib.suppress(pa.ArrowException, OSError):
             self._writer.close()
-
-
-def _string_scalar(text: str) -> pa.StringScalar:
-    """A string scalar built from buffers: ``pa.scalar`` would import pandas on first use, half
-    a second in which a Ctrl-C can be lost inside pyarrow."""
-    data = text.encode("utf-8")
-    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32))
-    return pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)])[0]
 
 
 def _quote_field(text: str, delimiter: str) -> str:

@@ -127,8 +127,8 @@ def first_values(columns: Sequence[np.ndarray]) -> np.ndarray:
 def column_extremes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Missing count, min and max of each column (NaN ignored; min/max NaN if no value).
 
-    For when count, mean and M2 come from elsewhere (the EMA's batch statistics share their
-    pass). ``min`` propagates NaN, so a column without any costs no NaN count (two passes);
+    Shared by :func:`batch_moments` and the EMA's pass (whose batch statistics give count, mean
+    and M2). ``min`` propagates NaN, so a column without any costs no NaN count (two passes);
     only a column with missing values is counted and reduced with the NaN-skipping ``fmin``.
     """
     n = len(columns)
@@ -149,22 +149,13 @@ def column_extremes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 SLICE_ROWS = 16_384
 
 
-def _column_moments(x: np.ndarray, shift: float) -> tuple[int, int, float, float, float, float]:
-    """Moments of one column relative to ``shift``; NaN marks a missing value."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape[0] == 0:
-        return 0, 0, np.nan, 0.0, np.nan, np.nan
-    # min and max propagate NaN: a column without missing values costs no NaN count.
-    lo, hi = float(np.min(x)), float(np.max(x))
-    n_missing = 0
-    if np.isnan(lo) or np.isnan(hi):
-        missing = np.isnan(x)
-        n_missing = int(np.count_nonzero(missing))
-        x = x[~missing]
-        if x.shape[0] == 0:
-            return 0, n_missing, np.nan, 0.0, np.nan, np.nan
-        lo, hi = float(np.min(x)), float(np.max(x))
+def _column_moments(x: np.ndarray, shift: float, has_missing: bool) -> tuple[int, float, float]:
+    """Count, mean and M2 of one column relative to ``shift``; NaN marks a missing value."""
+    if has_missing:
+        x = x[~np.isnan(x)]
     n = x.shape[0]
+    if n == 0:
+        return 0, np.nan, 0.0
     if shift != 0.0:
         with np.errstate(over="ignore"):  # overflow shows as a non-finite moment, reported
             x = x - shift
@@ -175,7 +166,7 @@ def _column_moments(x: np.ndarray, shift: float) -> tuple[int, int, float, float
         mean = float(np.sum(x)) / n
         dev = x - mean
         m2 = float(np.dot(dev, dev)) - float(np.sum(dev)) ** 2 / n
-    return n, n_missing, mean, max(m2, 0.0), lo, hi
+    return n, mean, max(m2, 0.0)
 
 
 def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None) -> Moments:
@@ -212,18 +203,23 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
             merged = part if merged is None else merge_moments(merged, part)
         return merged
 
-    rows = [_column_moments(x, float(k)) for x, k in zip(columns, shift, strict=True)]
-    if not rows:
+    if not columns:
         return Moments.empty(0)
-    count, n_missing, mean_offset, m2, lo, hi = zip(*rows, strict=True)
+    columns = [np.asarray(x, dtype=np.float64) for x in columns]
+    n_missing, lo, hi = column_extremes(columns)
+    rows = [
+        _column_moments(x, float(k), bool(missing))
+        for x, k, missing in zip(columns, shift, n_missing, strict=True)
+    ]
+    count, mean_offset, m2 = zip(*rows, strict=True)
     return Moments(
         np.array(count, dtype=np.int64),
-        np.array(n_missing, dtype=np.int64),
+        n_missing,
         np.array(shift, dtype=np.float64),
         np.array(mean_offset, dtype=np.float64),
         np.array(m2, dtype=np.float64),
-        np.array(lo, dtype=np.float64),
-        np.array(hi, dtype=np.float64),
+        lo,
+        hi,
     )
 
 
