@@ -266,10 +266,14 @@ class _RowBlocks:
                 for future in futures:
                     future.cancel()
 
-    def rest(self) -> BinaryIO | None:
+    def rest(self) -> BinaryIO | pa.NativeFile | None:
         """The input from the first block that was not parsed on, or None if all was."""
         if self._eof and not self._pending:
             return None
+        if self._stream.seekable():
+            # A file: back to the first byte not parsed, and pyarrow reads it without Python.
+            self._stream.seek(self._stream.tell() - len(self._pending))
+            return self._stream
         return io.BufferedReader(_PrefixedStream(self._pending, self._stream), 1 << 20)
 
 
