@@ -253,6 +253,13 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stderr
 
 
+def fit_small_blocks(path: Path, stats: Path) -> tuple[int, str]:
+    """``normkit fit PATH --exclude id`` with 4096-byte blocks, in-process."""
+    return invoke(
+        "fit", str(path), "--exclude", "id", "--csv-block-size", str(BLOCK), "-q", "-o", str(stats)
+    )
+
+
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*NORMKIT, *args], input=stdin, capture_output=True, timeout=120, check=False
@@ -435,17 +442,7 @@ def test_unclosed_quote_in_the_last_row_is_still_refused(tmp_path):
     ]
     rows.append('016000,1.5,"never closed')
     path = write(tmp_path / "open.csv", csv_bytes(rows, header=["id", "x", "note"]))
-    code, err = invoke(
-        "fit",
-        str(path),
-        "--exclude",
-        "id",
-        "--csv-block-size",
-        "4096",
-        "-q",
-        "-o",
-        str(tmp_path / "s.json"),
-    )
+    code, err = fit_small_blocks(path, tmp_path / "s.json")
     assert_one_line_error(code, err, f"normkit: error: {path}: column 'note': a quoted field")
     assert not (tmp_path / "s.json").exists()
 
@@ -609,17 +606,7 @@ def test_infinite_value_deep_in_the_file_names_its_data_row(tmp_path):
     path = write(tmp_path / "inf.csv", csv_bytes(rows))
     data_row = int(np.flatnonzero(pandas_text(path)["x"].to_numpy() == "-inf")[0]) + 1
     assert data_row > 10_000
-    code, err = invoke(
-        "fit",
-        str(path),
-        "--exclude",
-        "id",
-        "--csv-block-size",
-        "4096",
-        "-q",
-        "-o",
-        str(tmp_path / "s.json"),
-    )
+    code, err = fit_small_blocks(path, tmp_path / "s.json")
     assert_one_line_error(
         code, err, f"normkit: error: {path}: column 'x' at data row {data_row:,}: infinite value"
     )
@@ -641,17 +628,7 @@ def test_malformed_row_deep_in_the_file_names_its_line(tmp_path, fields):
     line = path.read_text().split("\n").index(bad) + 1
     assert line > 10_000
 
-    code, err = invoke(
-        "fit",
-        str(path),
-        "--exclude",
-        "id",
-        "--csv-block-size",
-        "4096",
-        "-q",
-        "-o",
-        str(tmp_path / "s.json"),
-    )
+    code, err = fit_small_blocks(path, tmp_path / "s.json")
     message = assert_one_line_error(
         code, err, f"normkit: error: {path} at line {line:,}: malformed CSV"
     )
