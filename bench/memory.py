@@ -25,37 +25,14 @@ def main() -> None:
     stats = args.dir / "memory-stats.json"
     size_mb = data.stat().st_size / 1e6
     print(f"input: {data} ({args.rows:,} rows, {size_mb:,.0f} MB)")
+    transform = [*NORMKIT, "transform", str(data), "-s", str(stats), "-q"]
     jobs = {
         "fit (file)": (
             [*NORMKIT, "fit", str(data), "--exclude", "id", "-q", "-o", str(stats)],
             None,
         ),
-        "transform csv -> csv": (
-            [
-                *NORMKIT,
-                "transform",
-                str(data),
-                "-s",
-                str(stats),
-                "-q",
-                "-o",
-                str(args.dir / "out.csv"),
-            ],
-            None,
-        ),
-        "transform csv -> parquet": (
-            [
-                *NORMKIT,
-                "transform",
-                str(data),
-                "-s",
-                str(stats),
-                "-q",
-                "-o",
-                str(args.dir / "out.parquet"),
-            ],
-            None,
-        ),
+        "transform csv -> csv": ([*transform, "-o", str(args.dir / "out.csv")], None),
+        "transform csv -> parquet": ([*transform, "-o", str(args.dir / "out.parquet")], None),
         "fit stdin (cat |)": (
             [*NORMKIT, "fit", "-", "--exclude", "id", "-q", "-o", str(stats)],
             f"|{data}",
