@@ -18,12 +18,14 @@ import pyarrow.csv as pacsv
 NORMKIT = [str(Path(sys.executable).with_name("normkit"))]
 
 
-# Runs a command and writes its peak RSS (KiB) to a file. Linux carries a process's high-water
-# mark across fork and exec, so the measured command must be started by a small process (this
-# one), not by the benchmark, whose own size would otherwise be reported.
+# Runs a command and writes its peak RSS (KiB) and its CPU time (user + system seconds) to a
+# file. Linux carries a process's high-water mark across fork and exec, so the measured command
+# must be started by a small process (this one), not by the benchmark, whose own size would
+# otherwise be reported.
 PEAK_RSS = (
     "import resource, subprocess, sys; code = subprocess.call(sys.argv[2:]); "
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+    "use = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "open(sys.argv[1], 'w').write(f'{use.ru_maxrss} {use.ru_utime + use.ru_stime}'); "
     "sys.exit(code)"
 )
 
@@ -32,11 +34,13 @@ PEAK_RSS = (
 class Run:
     seconds: float
     peak_rss_mib: float
+    cpu_seconds: float
 
 
 def run(cmd: list[str], *, stdin: str | None = None, stdout: str | None = None) -> Run:
     """Run ``cmd`` with stdin from a file, from ``cat path`` (stdin="|path") or from a shell
-    command's output (stdin="<command"); wall time and peak memory of the command's process."""
+    command's output (stdin="<command"); wall time, peak memory and CPU time of the command's
+    process (with its children, not the ``cat`` or shell command feeding it)."""
 
     with tempfile.TemporaryDirectory() as tmp:
         peak_file = os.path.join(tmp, "peak")
@@ -57,8 +61,8 @@ def run(cmd: list[str], *, stdin: str | None = None, stdout: str | None = None) 
         if code != 0:
             detail = Path(errors).read_text()[-2000:]
             raise SystemExit(f"command failed ({code}): {line}\n{detail}")
-        peak = int(Path(peak_file).read_text()) / 1024
-    return Run(seconds, peak)
+        peak_kib, cpu = Path(peak_file).read_text().split()
+    return Run(seconds, int(peak_kib) / 1024, float(cpu))
 
 
 def make_csv(path: Path, rows: int, float_columns: int = 16, seed: int = 0) -> Path:

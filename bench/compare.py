@@ -159,6 +159,11 @@ class Samples:
         return max(r.peak_rss_mib for r in self.runs)
 
     @property
+    def cpu_seconds(self) -> float:
+        """Median CPU time (user + system, all threads) of the runs."""
+        return statistics.median(r.cpu_seconds for r in self.runs)
+
+    @property
     def spread(self) -> str:
         """The range of the times, marked when the slowest run is 30% slower than the fastest
         (then the machine was busy and the median deserves less trust)."""
@@ -545,6 +550,7 @@ def results_table(comparison: Comparison) -> str:
                 job.name,
                 f"**{name}**" if tool.role == "normkit" else name,
                 f"{seconds:.2f}",
+                f"{samples.cpu_seconds:.2f}",
                 f"{throughput:,.0f}",
                 f"{samples.peak_rss_mib:,.0f}",
                 ratio,
@@ -555,12 +561,48 @@ def results_table(comparison: Comparison) -> str:
         "job",
         "tool",
         "median s",
+        "CPU s",
         "MB/s",
         "peak RSS MiB",
         "normkit / fastest peer",
         "range s",
     ]
-    return markdown_table(headers, rows, right="234")
+    return markdown_table(headers, rows, right="2345")
+
+
+def cpu_profile(comparison: Comparison) -> str:
+    """Per job: the CPU time of normkit, of the pyarrow floor and of the fastest peer, and the
+    least wall time that CPU time allows on this machine's cores."""
+    cores = os.cpu_count() or 1
+    lines = [
+        f"CPU time is user + system time of all threads (median). On {plural(cores, 'core')}, "
+        f"a job that needs C CPU seconds cannot finish in less than C / {cores} s, so where "
+        "normkit needs more CPU than the fastest peer, no scheduling of its threads can make it "
+        "as fast.",
+        "",
+    ]
+    for job in JOBS:
+        normkit = comparison.samples[(job, NORMKIT_TOOL)]
+        floor = comparison.samples.get((job, FLOOR))
+        best = fastest_peer(comparison, job)
+        if not normkit.runs or best is None:
+            continue
+        peer, peer_samples = best
+        parts = [
+            f"normkit {normkit.cpu_seconds:.2f} CPU s in {normkit.seconds:.2f} s "
+            f"({normkit.cpu_seconds / normkit.seconds:.2f} cores busy; at least "
+            f"{normkit.cpu_seconds / cores:.2f} s on {cores})"
+        ]
+        if floor is not None and floor.runs:
+            parts.append(
+                f"pyarrow alone, reading{' and writing' if job.kind == 'transform' else ''} only, "
+                f"{floor.cpu_seconds:.2f} CPU s"
+            )
+        parts.append(
+            f"{peer.name} {peer_samples.cpu_seconds:.2f} CPU s in {peer_samples.seconds:.2f} s"
+        )
+        lines.append(f"- {job.name}: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
 
 
 def ema_overhead(comparison: Comparison) -> str:
@@ -735,6 +777,8 @@ def report(
             )
             parts.append(f"![throughput per tool and job]({plot_path})")
         parts += [
+            "### Where the time goes",
+            cpu_profile(comparison),
             "### What the running (EMA) statistics cost",
             ema_overhead(comparison),
             "### Checks",
