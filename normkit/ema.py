@@ -30,11 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import OptionError
+from .moments import Moments, batch_moments, merge_moments
 
 __all__ = [
     "CONVENTIONS",
     "EmaOptions",
+    "EmaSegment",
+    "EmaSteps",
     "RunningStats",
+    "SegmentBuilder",
     "batch_statistics",
     "linear_scan",
 ]
@@ -426,3 +430,258 @@ class RunningStats:
         self.n_updates = self.n_updates + used.sum(axis=0)
         self.n_skipped = self.n_skipped + (~used).sum(axis=0)
         return result
+
+
+# -- segments: running statistics computed in parts and combined ----------------------------
+
+
+@dataclass(frozen=True)
+class EmaSteps:
+    """The effect of consecutive whole batches on the running statistics, as a function of the
+    state before them; composes associatively, so batches can be summarized in parts (shards,
+    workers) and the parts combined in order.
+
+    With a fixed weight ``w`` each batch is the affine map ``r -> (1 - w) * r + w * s`` (``s``
+    the batch statistic; a batch with fewer than 2 values in a column is the identity there),
+    and a run of batches is their composition ``r -> a * r + b``. Two cases need more than that:
+    with ``init="first"`` the first batch a column ever sees replaces the state (weight 1), so
+    the map taken when no batch came before (``a_first``, ``b_first``) is kept as well; with the
+    cumulative average (weights ``1/k``, ``k`` counting batches from the start of the stream)
+    the run is summarized by its count and the sum of its statistics, and applied as
+    ``r -> (k0 * r + total) / (k0 + n_updates)``.
+
+    Attributes
+    ----------
+    n_batches : int
+    n_updates, n_skipped : ndarray of int64, shape (n_columns,)
+    a, b, a_first, b_first, total : ndarray of float64, shape (2 * n_columns,)
+        Means first, then variances.
+    """
+
+    n_batches: int
+    n_updates: np.ndarray
+    n_skipped: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    a_first: np.ndarray
+    b_first: np.ndarray
+    total: np.ndarray
+
+    @classmethod
+    def identity(cls, n_columns: int) -> EmaSteps:
+        """No batch: the identity of :meth:`then`."""
+        ones, zeros = np.ones(2 * n_columns), np.zeros(2 * n_columns)
+        counts = np.zeros(n_columns, dtype=np.int64)
+        return cls(0, counts, counts.copy(), ones, zeros, ones.copy(), zeros.copy(), zeros.copy())
+
+    @classmethod
+    def of_batches(
+        cls, options: EmaOptions, count: np.ndarray, mean: np.ndarray, m2: np.ndarray
+    ) -> EmaSteps:
+        """The steps of batches with these statistics (shape ``(n_batches, n_columns)``)."""
+        n_columns = count.shape[1]
+        if not len(count):
+            return cls.identity(n_columns)
+        used = count >= 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = m2 / (count - 1 if options.unbiased else count)
+        stats = np.where(np.hstack([used, used]), np.hstack([mean, var]), 0.0)
+        used2 = np.hstack([used, used])
+        n_updates = used.sum(axis=0)
+        total = stats.sum(axis=0)
+        if options.cumulative:
+            a = np.ones(2 * n_columns)
+            b = np.zeros(2 * n_columns)
+            return cls(len(count), n_updates, (~used).sum(axis=0), a, b, a, b, total)
+        w = options.weight
+        a, b = _compose(np.where(used2, 1.0 - w, 1.0), np.where(used2, w * stats, 0.0))
+        if options.init == "first":
+            first = used2 & (np.cumsum(used2, axis=0) == 1)
+            a_first, b_first = _compose(
+                np.where(first, 0.0, np.where(used2, 1.0 - w, 1.0)),
+                np.where(first, stats, np.where(used2, w * stats, 0.0)),
+            )
+        else:
+            a_first, b_first = a, b
+        return cls(len(count), n_updates, (~used).sum(axis=0), a, b, a_first, b_first, total)
+
+    def then(self, later: EmaSteps) -> EmaSteps:
+        """These steps followed by ``later``'s."""
+        seen = np.tile(self.n_updates > 0, 2)
+        return EmaSteps(
+            self.n_batches + later.n_batches,
+            self.n_updates + later.n_updates,
+            self.n_skipped + later.n_skipped,
+            later.a * self.a,
+            later.a * self.b + later.b,
+            np.where(seen, later.a * self.a_first, later.a_first * self.a),
+            np.where(
+                seen, later.a * self.b_first + later.b, later.a_first * self.b + later.b_first
+            ),
+            self.total + later.total,
+        )
+
+    def apply(self, stats: RunningStats) -> None:
+        """Advance ``stats`` (which must have no rows waiting) over these steps, in place."""
+        if stats.pending_rows:
+            raise ValueError("the running statistics have rows waiting for their batch")
+        state = np.hstack([stats.running_mean, stats.running_var])
+        k0 = np.tile(stats.n_updates, 2)
+        if stats.options.cumulative:
+            k = k0 + np.tile(self.n_updates, 2)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                new = np.where(k > k0, (k0 * state + self.total) / np.maximum(k, 1), state)
+        else:
+            new = np.where(k0 > 0, self.a * state + self.b, self.a_first * state + self.b_first)
+        stats.running_mean, stats.running_var = (part.copy() for part in np.hsplit(new, 2))
+        stats.n_batches += self.n_batches
+        stats.n_updates = stats.n_updates + self.n_updates
+        stats.n_skipped = stats.n_skipped + self.n_skipped
+
+
+def _compose(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The single map ``r -> A * r + B`` equal to the maps ``r -> a_k * r + b_k`` applied in
+    order (rows of ``a`` and ``b``)."""
+    # B = sum_k b_k * prod_{j > k} a_j: the products of the later factors, from the end.
+    later = np.vstack([np.cumprod(a[:0:-1], axis=0)[::-1], np.ones((1, a.shape[1]))])
+    return np.prod(a, axis=0), (b * later).sum(axis=0)
+
+
+@dataclass(frozen=True)
+class EmaSegment:
+    """What consecutive rows of a stream contribute to its running statistics, whatever came
+    before them, given where the logical batch boundaries fall among them (every
+    ``batch_size``-th row of the whole stream, so a part must know its first row's index modulo
+    the batch size).
+
+    The rows before the first boundary (``head``) and after the last (``tail``) belong to
+    batches shared with the neighbouring parts; they are kept as moments (count, mean, M2), so
+    that two parts combine into the batch that straddles them. The whole batches between are
+    kept as :class:`EmaSteps`.
+
+    Attributes
+    ----------
+    closed : bool
+        Whether a batch boundary falls within the rows (their start and end included).
+    head_rows, tail_rows : int
+    head, tail : Moments
+    steps : EmaSteps
+    """
+
+    closed: bool
+    head_rows: int
+    head: Moments
+    steps: EmaSteps
+    tail_rows: int
+    tail: Moments
+
+    @classmethod
+    def empty(cls, n_columns: int, first_row: int, batch_size: int) -> EmaSegment:
+        """No rows, starting at row ``first_row`` of the stream."""
+        none = Moments.empty(n_columns)
+        closed = first_row % batch_size == 0
+        return cls(closed, 0, none, EmaSteps.identity(n_columns), 0, none)
+
+    def then(self, later: EmaSegment, options: EmaOptions) -> EmaSegment:
+        """This segment followed by the adjacent ``later`` one."""
+        if not self.closed:
+            head = merge_moments(self.head, later.head)
+            head_rows = self.head_rows + later.head_rows
+            if not later.closed:
+                return EmaSegment(False, head_rows, head, self.steps, 0, self.tail)
+            return EmaSegment(True, head_rows, head, later.steps, later.tail_rows, later.tail)
+        if not later.closed:
+            tail = merge_moments(self.tail, later.head)
+            rows = self.tail_rows + later.head_rows
+            return EmaSegment(True, self.head_rows, self.head, self.steps, rows, tail)
+        steps = self.steps
+        if self.tail_rows + later.head_rows:
+            if self.tail_rows + later.head_rows != options.batch_size:
+                raise ValueError("segments do not meet at a batch boundary")
+            joined = merge_moments(self.tail, later.head)
+            steps = steps.then(
+                EmaSteps.of_batches(
+                    options, joined.count[None, :], joined.mean[None, :], joined.m2[None, :]
+                )
+            )
+        return EmaSegment(
+            True, self.head_rows, self.head, steps.then(later.steps), later.tail_rows, later.tail
+        )
+
+    def finish(self, stats: RunningStats) -> None:
+        """Apply a segment that covers a whole stream (from row 0) to fresh running statistics,
+        the final partial batch as :meth:`RunningStats.finish` uses it."""
+        if not self.closed or self.head_rows:
+            raise ValueError("the segment does not start the stream")
+        self.steps.apply(stats)
+        if self.tail_rows >= 2 and not stats.options.drop_last:
+            last = self.tail
+            EmaSteps.of_batches(
+                stats.options, last.count[None, :], last.mean[None, :], last.m2[None, :]
+            ).apply(stats)
+
+
+class SegmentBuilder:
+    """Builds the :class:`EmaSegment` of a part of a stream, fed chunk by chunk.
+
+    Parameters
+    ----------
+    options : EmaOptions
+    n_columns : int
+    first_row : int
+        Index, in the whole stream, of the part's first row (only its remainder modulo the batch
+        size matters).
+    """
+
+    def __init__(self, options: EmaOptions, n_columns: int, first_row: int):
+        self.options = options
+        self._head_wanted = -first_row % options.batch_size
+        self._head_rows = 0
+        self._head = Moments.empty(n_columns)
+        self._batches = _StepRecorder(options, n_columns)
+
+    def update(self, columns: Sequence[np.ndarray], shift: np.ndarray) -> None:
+        """Feed rows (one float64 array per column, NaN missing); ``shift`` as in
+        :func:`normkit.moments.batch_moments`."""
+        n_rows = len(columns[0]) if len(columns) else 0
+        take = min(self._head_wanted - self._head_rows, n_rows)
+        if take > 0:
+            piece = batch_moments([c[:take] for c in columns], shift)
+            self._head = merge_moments(self._head, piece)
+            self._head_rows += take
+            columns = [c[take:] for c in columns]
+        if n_rows > take:
+            self._batches.update(columns, shift=shift)
+
+    def finish(self, shift: np.ndarray) -> EmaSegment:
+        """The segment of every row fed."""
+        closed = self._head_rows == self._head_wanted
+        count, mean_offset, m2 = self._batches.pending_moments(shift)
+        n_columns = len(count)
+        nan = np.full(n_columns, np.nan)
+        tail = Moments(count, np.zeros(n_columns, dtype=np.int64), shift, mean_offset, m2, nan, nan)
+        return EmaSegment(
+            closed,
+            self._head_rows,
+            self._head,
+            self._batches.steps,
+            self._batches.pending_rows,
+            tail,
+        )
+
+
+class _StepRecorder(RunningStats):
+    """Running statistics that record the batches they complete as :class:`EmaSteps` instead of
+    applying them to a state (the batching of rows is :class:`RunningStats`')."""
+
+    def __init__(self, options: EmaOptions, n_columns: int):
+        super().__init__(options, n_columns)
+        self.steps = EmaSteps.identity(n_columns)
+
+    def _advance(self, count, mean, m2, shift=None, *, path=False):
+        if path:
+            raise NotImplementedError("a recorder has no state to report")
+        if shift is not None:
+            mean = mean + shift
+        self.steps = self.steps.then(EmaSteps.of_batches(self.options, count, mean, m2))
+        return ()
