@@ -24,6 +24,7 @@ from .options import (
     Momentum,
     NameList,
     affine_options,
+    engine_options,
     flatten,
     output_options,
     quiet_option,
@@ -38,6 +39,7 @@ EXAMPLES_FIT = """
 Examples:
   normkit fit data.csv -o stats.json --exclude id
   normkit fit part-*.parquet -o stats.json --columns age,income --ddof 1
+  normkit fit data/ -o stats.json --engine dask --workers 4
   cat data.csv | normkit fit - > stats.json
 """
 
@@ -47,6 +49,7 @@ Examples:
   normkit transform data.csv -s stats.json -o normalized.parquet
   cat data.csv | normkit transform -s stats.json - | head
   normkit transform data.parquet -s stats.json --output-format arrow | other-tool
+  normkit transform data/ -s stats.json -o data_z/ --engine dask --scheduler tcp://host:8786
 """
 
 
@@ -194,6 +197,7 @@ def _parse_columns(columns, exclude):
 )
 @click.option("--no-ema", is_flag=True, help="Skip the running (EMA) statistics.")
 @affine_options
+@engine_options
 @read_options
 @quiet_option
 def fit(
@@ -215,12 +219,15 @@ def fit(
     gamma,
     beta,
     read: ReadOptions,
+    cluster,
     quiet,
 ):
     """Fit statistics on one or more files (one pass, bounded memory).
 
-    Each INPUT is a CSV (optionally .gz/.bz2/.zst), Parquet or Arrow IPC file, or '-' for
-    standard input. Several inputs are fitted as one data set and must have the same columns.
+    Each INPUT is a CSV (optionally .gz/.bz2/.zst), Parquet or Arrow IPC file, '-' for
+    standard input, a directory (walked, hive-partitioned ones included) or a quoted glob
+    pattern. All files are fitted as one data set, in a stable order (a directory's files
+    sorted by name, numbers compared as numbers), and must have the same columns.
     """
     columns, exclude = _parse_columns(columns, exclude)
     from normkit import EmaOptions, Standardizer
@@ -246,8 +253,13 @@ def fit(
         beta=0.0 if beta is None else beta,
     )
     started = time.perf_counter()
-    with ProgressBar(not quiet, "fitting") as progress:
-        scaler = normkit.fit_files(inputs, scaler, read, progress, output=output)
+    if cluster is not None:
+        from normkit.cluster import fit_dask
+
+        scaler = fit_dask(inputs, scaler, read, cluster, output=output)
+    else:
+        with ProgressBar(not quiet, "fitting") as progress:
+            scaler = normkit.fit_files(inputs, scaler, read, progress, output=output)
     normkit.save(scaler, output)
     if not quiet:
         seconds = time.perf_counter() - started
@@ -260,10 +272,15 @@ def fit(
         )
 
 
-def _transform(input, stats_path, output, read, quiet, **options):
+def _transform(input, stats_path, output, read, quiet, cluster=None, **options):
+    if cluster is not None:
+        _check_dask_transform(output, options)
     scaler = normkit.load(stats_path)
     inverse = options.get("inverse", False)
     started = time.perf_counter()
+    if cluster is not None:
+        _transform_dask(input, scaler, stats_path, output, read, quiet, cluster, **options)
+        return
     with ProgressBar(not quiet, "inverting" if inverse else "transforming") as progress:
         result = normkit.transform_file(
             input,
@@ -285,8 +302,38 @@ def _transform(input, stats_path, output, read, quiet, **options):
         )
 
 
+def _check_dask_transform(output, options) -> None:
+    """Refuse what a Dask transform cannot do, before any file is read; drop the options of
+    learning modes (at their defaults)."""
+    if output == "-":
+        raise click.UsageError("--engine dask writes a directory of part files: give it with -o")
+    if options.pop("mode", "frozen") != "frozen":
+        raise click.UsageError(
+            "--engine dask runs frozen transforms only: batch and adaptive modes follow the "
+            "rows one batch after another"
+        )
+    for name in ("batch_size", "save_stats"):
+        if options.pop(name, None) is not None:
+            raise click.UsageError(f"--{name.replace('_', '-')} needs --mode batch or adaptive")
+
+
+def _transform_dask(input, scaler, stats_path, output, read, quiet, cluster, **options):
+    from normkit.cluster import transform_dask
+
+    started = time.perf_counter()
+    result = transform_dask(
+        input, scaler, output, read=read, cluster=cluster, protected=(stats_path,), **options
+    )
+    if not quiet:
+        click.echo(
+            f"normkit: wrote {_count(result.rows, 'row')} in {_count(result.parts, 'part')} "
+            f"({result.format}) to {result.output} in {time.perf_counter() - started:.2f} s",
+            err=True,
+        )
+
+
 @cli.command(epilog=EXAMPLES_TRANSFORM)
-@click.argument("input", metavar="INPUT")
+@click.argument("input", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
 @output_options
 @click.option(
@@ -311,14 +358,19 @@ def _transform(input, stats_path, output, read, quiet, **options):
     help="After a batch or adaptive transform, write the statistics with the updated running "
     "statistics here (atomically), to continue the stream in a later run.",
 )
+@engine_options
 @read_options
 @quiet_option
 def transform(input, stats_path, output, read: ReadOptions, quiet, **options):
     """Normalize INPUT with saved statistics: z = gamma * (x - mean) / scale + beta.
 
     Columns of the stat file become float64; every other column passes through unchanged, in
-    its place. Missing values stay missing. CSV output keeps every float64 exactly (shortest
-    round-trip form).
+    its place. Missing values stay missing. Several inputs (files, directories, glob patterns)
+    are written one after the other into the one output, in the order fit reads them. CSV
+    output keeps every float64 exactly (shortest round-trip form).
+
+    With --engine dask, -o names a directory: each input file becomes one part file in it
+    (written atomically), with an index of the parts, _parts.json.
     """
     _transform(input, stats_path, output, read, quiet, **options)
 
@@ -326,7 +378,7 @@ def transform(input, stats_path, output, read: ReadOptions, quiet, **options):
 @cli.command(
     epilog="\b\nExample:\n  normkit inverse normalized.csv -s stats.json -o restored.csv\n"
 )
-@click.argument("input", metavar="INPUT")
+@click.argument("input", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
 @output_options
 @click.option(
@@ -338,6 +390,7 @@ def transform(input, stats_path, output, read: ReadOptions, quiet, **options):
 )
 @use_option
 @affine_options
+@engine_options
 @read_options
 @quiet_option
 def inverse(input, stats_path, output, read: ReadOptions, quiet, **options):
@@ -359,6 +412,43 @@ def inspect(stats_path, as_json):
             click.echo(f.read(), nl=False)
         return
     click.echo(render_stats(stats_path, scaler))
+
+
+@cli.command(
+    "merge-stats",
+    epilog="\b\nExample:\n  normkit merge-stats shard-*.json -o all.json\n",
+)
+@click.argument("stats_paths", nargs=-1, required=True, metavar="STATS...")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    metavar="PATH",
+    help="The merged stat file ('-': standard output), written atomically.",
+)
+@quiet_option
+def merge_stats(stats_paths, output, quiet):
+    """Merge stat files fitted on separate shards into the statistics of all their rows.
+
+    Exact: equal to fitting the shards together. The files must have the same columns and
+    options. Running (EMA) statistics are not merged: they follow the order of the batches
+    across files, which stat files do not record; fit the shards together for them.
+    """
+    for path in stats_paths:
+        if output != "-" and os.path.exists(output) and os.path.samefile(path, output):
+            raise NormkitCliError(f"{output}: the output would overwrite the input {path}")
+    merged = normkit.merge_stat_files(stats_paths)
+    normkit.save(merged, output)
+    if not quiet:
+        dropped = any(normkit.load(p).ema_ is not None for p in stats_paths)
+        click.echo(
+            f"normkit: merged {_count(len(stats_paths), 'stat file')} "
+            f"({_count(merged.n_rows_seen_, 'row')}); "
+            + ("running (EMA) statistics not merged; " if dropped else "")
+            + f"stat file: {'standard output' if output == '-' else output}",
+            err=True,
+        )
 
 
 def _count(n: int, noun: str) -> str:

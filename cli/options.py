@@ -229,3 +229,46 @@ def use_option(func: Callable) -> Callable:
         help="Statistics of a frozen transform: exact (default) or the running (EMA) ones, "
         "normalized as BatchNorm's eval mode: (x - running_mean) / sqrt(running_var + eps).",
     )(func)
+
+
+def engine_options(func: Callable) -> Callable:
+    """Add ``--engine``, ``--scheduler`` and ``--workers``, passed to the command as one
+    ``cluster`` argument: None for the local engine, else a ``ClusterOptions``."""
+
+    @click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="local: one streaming pass in this process. dask: the files are parts processed "
+        "on a Dask cluster (needs normkit[dask]); results equal the local engine's.",
+    )
+    @click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: address of a running Dask scheduler (tcp://host:8786). "
+        "Default: start a local cluster for the job.",
+    )
+    @click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="With --engine dask and no --scheduler: worker processes of the local cluster "
+        "(default: one per core).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, engine, scheduler, workers, **kwargs):
+        if engine != "dask":
+            for name, value in (("--scheduler", scheduler), ("--workers", workers)):
+                if value is not None:
+                    raise click.UsageError(f"{name} needs --engine dask")
+            return func(*args, cluster=None, **kwargs)
+        if scheduler is not None and workers is not None:
+            raise click.UsageError(
+                "--workers sizes the local cluster; with --scheduler the cluster already runs"
+            )
+        from normkit.cluster import ClusterOptions
+
+        return func(*args, cluster=ClusterOptions(scheduler, workers), **kwargs)
+
+    return wrapper

@@ -39,11 +39,26 @@ _LAZY = {
     "Standardizer": "standardizer",
     "load": "statfile",
     "loads": "statfile",
+    "merge_stat_files": "statfile",
     "save": "statfile",
+    "ClusterOptions": "cluster",
+    "fit_dask": "cluster",
+    "transform_dask": "cluster",
 }
 
 
-_SUBMODULES = {"api", "apply", "ema", "io", "moments", "standardizer", "statfile"}
+_SUBMODULES = {
+    "api",
+    "apply",
+    "cluster",
+    "dataset",
+    "ema",
+    "io",
+    "moments",
+    "parts",
+    "standardizer",
+    "statfile",
+}
 
 
 def __getattr__(name: str):
@@ -64,6 +79,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ClusterOptions",
     "CsvOptions",
     "DataError",
     "EmaOptions",
@@ -80,10 +96,13 @@ __all__ = [
     "StatsFileError",
     "TransformResult",
     "__version__",
+    "fit_dask",
     "fit_files",
     "load",
     "loads",
+    "merge_stat_files",
     "open_sink",
     "save",
+    "transform_dask",
     "transform_file",
 ]

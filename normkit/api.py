@@ -6,17 +6,19 @@ inputs once, in bounded memory, and writes its output atomically.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as _dt
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 
 from ._lazy import pc
+from .dataset import expand_inputs
 from .errors import DataError, OptionError, OutputError, SchemaError
 from .io import (
     STDIO,
@@ -76,7 +78,9 @@ def fit_files(
     Parameters
     ----------
     inputs : path or sequence of paths
-        CSV, Parquet or Arrow IPC files (``"-"``: stdin). All must have the same columns.
+        CSV, Parquet or Arrow IPC files (``"-"``: stdin), directories or glob patterns (see
+        :mod:`normkit.dataset` for the order of their files). All files must have the same
+        columns. In a data set of several files, a file with no data rows is an empty part.
     scaler : Standardizer or None
         The estimator to fit (its parameters choose the columns, ddof, eps...); default
         ``Standardizer()``.
@@ -98,34 +102,13 @@ def fit_files(
     >>> fit_files(path, Standardizer(exclude=["id"])).mean_.tolist()
     [3.0]
     """
-    if isinstance(inputs, str | os.PathLike):
-        inputs = [inputs]
-    if not inputs:
-        raise OptionError("no input to fit")
     scaler = scaler if scaler is not None else Standardizer()
     read = read or ReadOptions()
-    if output is not None:
-        check_output_path(os.fspath(output))  # now, not after the pass
-    sources = [read.open(path) for path in inputs]
-    if sum(s.is_stdin for s in sources) > 1:
-        raise OptionError("standard input ('-') can be read only once")
-    for i, path in enumerate(inputs):
-        if output is not None and same_file(path, output):
-            raise OutputError(f"{output}: the stat file would overwrite the input {path}")
-        for other in inputs[:i]:
-            if same_file(path, other):
-                raise OptionError(f"{path}: given twice (as {other}); its rows would count twice")
-    first = sources[0]
-    for source in sources:
-        source.schema  # noqa: B018 (reading the schema learns whether a CSV has data rows)
-        if source.has_rows is False:
-            raise DataError(f"{source.name}: no data rows (the file has only a header)")
-    names = scaler.select_columns(
-        first.schema, typed=first.format is not Format.CSV, source=first.name
-    )
-    for other in sources[1:]:
-        _check_same_columns(first, other)
-    scaler._start(names, [str(first.schema.field(n).type) for n in names])
+    sources = open_dataset(inputs, read, output, "the stat file")
+    if len(sources) == 1 and sources[0].has_rows is False:
+        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
+    names = select_dataset_columns(scaler, sources)
+    scaler._start(names, [str(_reference(sources).schema.field(n).type) for n in names])
     described = []
     for source in sources:
         rows_before = scaler.n_rows_seen_
@@ -141,7 +124,7 @@ def fit_files(
         except DataError as exc:
             raise DataError(f"{source.name}: {exc}") from None
         rows = scaler.n_rows_seen_ - rows_before
-        if rows == 0:
+        if rows == 0 and len(sources) == 1:
             raise DataError(f"{source.name}: no data rows (the file has only a header)")
         described.append(
             {
@@ -151,6 +134,8 @@ def fit_files(
                 "bytes": source.size_bytes,
             }
         )
+    if scaler.n_rows_seen_ == 0:
+        raise DataError(f"{_names(sources)}: no data rows in any file")
     scaler.finish()
     try:
         scaler.check_fitted_values()
@@ -161,6 +146,74 @@ def fit_files(
         "created": _now(),
     }
     return scaler
+
+
+def open_dataset(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    read: ReadOptions,
+    output: str | os.PathLike[str] | None = None,
+    output_name: str = "the output",
+) -> list[Source]:
+    """The sources of a data set, checked before any row is read: the files exist, none is
+    given twice or is the output, and all have the same columns.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+        Files, ``"-"``, directories or glob patterns (:func:`normkit.dataset.expand_inputs`).
+    read : ReadOptions
+    output : path or None
+        A file the job will write, refused if it is one of the inputs.
+    output_name : str
+        What ``output`` is, for that message.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    if not inputs:
+        raise OptionError("no input to read")
+    if output is not None:
+        check_output_path(os.fspath(output))  # now, not after the pass
+    paths = [f.path for f in expand_inputs(inputs, read.format)]
+    sources = [read.open(path) for path in paths]
+    if sum(s.is_stdin for s in sources) > 1:
+        raise OptionError("standard input ('-') can be read only once")
+    seen: dict[tuple[int, int], str] = {}
+    for path in paths:
+        if output is not None and same_file(path, output):
+            raise OutputError(f"{output}: {output_name} would overwrite the input {path}")
+        if path == STDIO:
+            continue
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
+        seen[key] = path
+    for source in sources:
+        source.schema  # noqa: B018 (reading the schema learns whether a CSV has data rows)
+    first = sources[0]
+    for other in sources[1:]:
+        _check_same_columns(first, other)
+    return sources
+
+
+def _reference(sources: Sequence[Source]) -> Source:
+    """The source whose types choose the columns: the first with data rows (a CSV with only a
+    header has no types to tell)."""
+    return next((s for s in sources if s.has_rows is not False), sources[0])
+
+
+def select_dataset_columns(scaler: Standardizer, sources: Sequence[Source]) -> list[str]:
+    """The columns ``scaler`` normalizes in a data set (see :meth:`Standardizer.select_columns`)."""
+    reference = _reference(sources)
+    return scaler.select_columns(
+        reference.schema, typed=reference.format is not Format.CSV, source=reference.name
+    )
+
+
+def _names(sources: Sequence[Source], limit: int = 3) -> str:
+    names = [s.name for s in sources[:limit]]
+    more = len(sources) - limit
+    return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
 
 
 def _check_same_columns(first: Source, other: Source) -> None:
@@ -193,7 +246,7 @@ MODES = ("frozen", "batch", "adaptive")
 
 
 def transform_file(
-    input: str | os.PathLike[str],
+    input: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     scaler: Standardizer,
     output: str | os.PathLike[str] = STDIO,
     *,
@@ -216,8 +269,10 @@ def transform_file(
 
     Parameters
     ----------
-    input : path
-        CSV, Parquet or Arrow IPC (``"-"``: stdin).
+    input : path or sequence of paths
+        CSV, Parquet or Arrow IPC (``"-"``: stdin); or several files, directories or glob
+        patterns, whose rows are written one after the other, in the order of
+        :mod:`normkit.dataset`, into the one output (their columns must have the same types).
     scaler : Standardizer
         Fitted statistics, for instance from :func:`normkit.load`.
     output : path, default ``"-"``
@@ -250,7 +305,7 @@ def transform_file(
     TransformResult
     """
     read = read or ReadOptions()
-    input, output = os.fspath(input), os.fspath(output)
+    output = os.fspath(output)
     if mode not in MODES:
         raise OptionError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if inverse and mode != "frozen":
@@ -264,14 +319,15 @@ def transform_file(
         raise OptionError(
             "--save-stats needs --mode batch or adaptive (a frozen transform learns nothing)"
         )
-    source = read.open(input)
+    sources = open_dataset(input, read)
+    source = sources[0]
     if save_stats is not None and output != STDIO and same_path(output, save_stats):
         raise OptionError(f"{save_stats}: --save-stats and the output are the same file")
     for written in (output, save_stats):
         if written is None or written == STDIO:
             continue
         check_output_path(os.fspath(written))
-        for kept in (input, *protected):
+        for kept in (*(s.path for s in sources), *protected):
             if same_path(kept, written):
                 raise OutputError(f"{written}: the output would overwrite the input {kept}")
     out_format = resolve_format(output, output_format)
@@ -284,18 +340,17 @@ def transform_file(
             f"{source.name}: the stat file has column {absent[0]!r} but the input has no such column"
         )
     if inverse:
-        _refuse_learned_output(source)
+        for each in sources:
+            _refuse_learned_output(each)
     if mode != "frozen":
         ema = scaler._check_ema()
         if batch_size is not None:
             ema.options = replace(ema.options, batch_size=batch_size)
     elif batch_size is not None:
         raise OptionError("--batch-size applies to --mode batch or adaptive")
-    if source.format is Format.CSV:
-        # CSV columns are read as float64 (normalized) or as their text (all others).
-        schema = pa.schema(
-            [pa.field(n, pa.float64() if n in fitted else pa.string()) for n in schema.names]
-        )
+    schema = _read_schema(source, fitted)
+    for other in sources[1:]:
+        _check_same_types(source, schema, other, _read_schema(other, fitted))
 
     recipe = {"mode": mode, "use": use or "exact", "inverse": inverse}
     schema = scaler.output_schema(schema.remove_metadata()).with_metadata(
@@ -303,18 +358,17 @@ def transform_file(
     )
     # Closed explicitly (below) so that its reading thread has stopped before we return, even
     # on an error: a thread left inside pyarrow at interpreter exit can hang or abort it.
-    fetched = prefetch(source.batches(names, all_columns=True))
-    batches = (b.replace_schema_metadata(None) if b.schema.metadata else b for b in fetched)
+    batches = _Concatenated(sources, names)
     if mode == "frozen":
         out = scaler.transform(batches, use=use, gamma=gamma, beta=beta, inverse=inverse)
     else:
         out = scaler.transform_stream(batches, mode, gamma=gamma, beta=beta)
-    with contextlib.closing(fetched), open_sink(output, schema, out_format, read.csv) as sink:
+    with contextlib.closing(batches), open_sink(output, schema, out_format, read.csv) as sink:
         for batch in out:
-            _check_finite_output(batch, names, source.name, sink.rows_written)
+            _check_finite_output(batch, names, batches, sink.rows_written)
             sink.write(batch)
             if progress is not None:
-                progress(source, sink.rows_written)
+                progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
         if save_stats is not None:
             loads(dumps(scaler))  # the updated statistics must be savable before the output lands
 
@@ -329,7 +383,67 @@ def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return same_file(os.fspath(a), os.fspath(b)) or os.path.abspath(a) == os.path.abspath(b)
 
 
-def _check_finite_output(batch: pa.RecordBatch, names: list[str], source: str, rows: int) -> None:
+class _Concatenated:
+    """The batches of several sources, one source after the other, read ahead on a thread (see
+    :func:`normkit.io.prefetch`); remembers at which row each source began, for messages."""
+
+    def __init__(self, sources: Sequence[Source], names: Sequence[str]):
+        self._sources = sources
+        self._names = names
+        self._fetched = prefetch(self._tagged())
+        self._starts: list[int] = []
+        self._started: list[Source] = []
+
+    def _tagged(self) -> Iterator[tuple[Source, pa.RecordBatch]]:
+        for source in self._sources:
+            for batch in source.batches(self._names, all_columns=True):
+                yield source, batch
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        rows = 0
+        for source, batch in self._fetched:
+            if not self._started or self._started[-1] is not source:
+                self._starts.append(rows)
+                self._started.append(source)
+            rows += batch.num_rows
+            yield batch.replace_schema_metadata(None) if batch.schema.metadata else batch
+
+    def source_of(self, row: int) -> tuple[Source, int]:
+        """The source of a row of the concatenation (0-based), and the row's index in it."""
+        if not self._started:
+            return self._sources[0], row
+        i = max(bisect.bisect_right(self._starts, max(row, 0)) - 1, 0)
+        return self._started[i], row - self._starts[i]
+
+    def close(self) -> None:
+        self._fetched.close()
+
+
+def _read_schema(source: Source, fitted: set[str]) -> pa.Schema:
+    """The schema of ``source``'s batches: CSV columns are read as float64 (normalized) or as
+    their text (all others)."""
+    schema = source.schema
+    if source.format is Format.CSV:
+        schema = pa.schema(
+            [pa.field(n, pa.float64() if n in fitted else pa.string()) for n in schema.names]
+        )
+    return schema
+
+
+def _check_same_types(first: Source, schema: pa.Schema, other: Source, types: pa.Schema) -> None:
+    """One output needs one type per column."""
+    for column in schema:
+        other_type = types.field(column.name).type
+        if other_type != column.type:
+            raise SchemaError(
+                f"{other.name}: column {column.name!r} has type {other_type}, but {column.type} in "
+                f"{first.name}; one output cannot hold both (transform them separately)"
+            )
+
+
+def _check_finite_output(
+    batch: pa.RecordBatch, names: list[str], read: _Concatenated, rows: int
+) -> None:
     """Refuse infinite values, as scikit-learn's transform does: an infinite output can only come
     from an infinite input, since scales are finite and positive."""
     for name in names:
@@ -338,8 +452,9 @@ def _check_finite_output(batch: pa.RecordBatch, names: list[str], source: str, r
         # Nulls hold arbitrary values: a hit is confirmed on the Arrow array itself.
         if np.isinf(values).any() and pc.any(pc.is_inf(column)).as_py():
             index = pc.index(pc.is_inf(column), True).as_py()
+            source, row = read.source_of(rows + index)
             raise DataError(
-                f"{source}: column {name!r} at data row {rows + index + 1:,}: the normalized "
+                f"{source.name}: column {name!r} at data row {row + 1:,}: the normalized "
                 "value is infinite (an infinite input, or one too large for this scale); "
                 "fix the data or read infinities as missing (--inf-as-missing)"
             )

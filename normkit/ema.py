@@ -621,8 +621,14 @@ class EmaSegment:
             ).apply(stats)
 
 
-class SegmentBuilder:
+class SegmentBuilder(RunningStats):
     """Builds the :class:`EmaSegment` of a part of a stream, fed chunk by chunk.
+
+    A :class:`RunningStats` whose batches start at the part's first batch boundary and are
+    recorded as :class:`EmaSteps` instead of being applied to a state; the rows before that
+    boundary and those left after the last one are kept as moments. It can stand in for the
+    running statistics of a :class:`~normkit.standardizer.Standardizer` (``ema_``), which then
+    fits the part's exact moments in the same pass, as it does for a whole stream.
 
     Parameters
     ----------
@@ -631,57 +637,76 @@ class SegmentBuilder:
     first_row : int
         Index, in the whole stream, of the part's first row (only its remainder modulo the batch
         size matters).
+
+    Attributes
+    ----------
+    segment : EmaSegment or None
+        Set by :meth:`finish`.
     """
 
     def __init__(self, options: EmaOptions, n_columns: int, first_row: int):
-        self.options = options
+        super().__init__(options, n_columns)
+        self.steps = EmaSteps.identity(n_columns)
+        self.segment: EmaSegment | None = None
         self._head_wanted = -first_row % options.batch_size
         self._head_rows = 0
         self._head = Moments.empty(n_columns)
-        self._batches = _StepRecorder(options, n_columns)
 
-    def update(self, columns: Sequence[np.ndarray], shift: np.ndarray) -> None:
-        """Feed rows (one float64 array per column, NaN missing); ``shift`` as in
-        :func:`normkit.moments.batch_moments`."""
+    def update(
+        self,
+        columns: Sequence[np.ndarray] | np.ndarray,
+        has_missing: bool | None = None,
+        shift: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`RunningStats.update`; rows before the part's first batch boundary count in
+        the returned moments as soon as they are fed."""
+        if isinstance(columns, np.ndarray) and columns.ndim == 2:
+            columns = list(columns.T)
+        shift = np.zeros(self.n_columns) if shift is None else shift
         n_rows = len(columns[0]) if len(columns) else 0
         take = min(self._head_wanted - self._head_rows, n_rows)
-        if take > 0:
-            piece = batch_moments([c[:take] for c in columns], shift)
-            self._head = merge_moments(self._head, piece)
-            self._head_rows += take
-            columns = [c[take:] for c in columns]
+        if take <= 0:
+            return super().update(columns, has_missing, shift)
+        piece = batch_moments([c[:take] for c in columns], shift)
+        self._head = merge_moments(self._head, piece)
+        self._head_rows += take
+        batches = Moments.empty(self.n_columns)
         if n_rows > take:
-            self._batches.update(columns, shift=shift)
+            count, mean_offset, m2 = super().update([c[take:] for c in columns], has_missing, shift)
+            batches = _relative(count, mean_offset, m2, shift)
+        fed = merge_moments(piece, batches).rebased(shift)
+        return fed.count, fed.mean_offset, fed.m2
 
-    def finish(self, shift: np.ndarray) -> EmaSegment:
-        """The segment of every row fed."""
-        closed = self._head_rows == self._head_wanted
-        count, mean_offset, m2 = self._batches.pending_moments(shift)
-        n_columns = len(count)
-        nan = np.full(n_columns, np.nan)
-        tail = Moments(count, np.zeros(n_columns, dtype=np.int64), shift, mean_offset, m2, nan, nan)
-        return EmaSegment(
-            closed,
+    def finish(self, shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """End of the part: sets :attr:`segment`; returns the moments of the rows left after the
+        last batch boundary (they are not used as a batch: the next part completes it)."""
+        shift = np.zeros(self.n_columns) if shift is None else shift
+        count, mean_offset, m2 = self.pending_moments(shift)
+        self.segment = EmaSegment(
+            self._head_rows == self._head_wanted,
             self._head_rows,
             self._head,
-            self._batches.steps,
-            self._batches.pending_rows,
-            tail,
+            self.steps,
+            self.pending_rows,
+            _relative(count, mean_offset, m2, shift),
         )
-
-
-class _StepRecorder(RunningStats):
-    """Running statistics that record the batches they complete as :class:`EmaSteps` instead of
-    applying them to a state (the batching of rows is :class:`RunningStats`')."""
-
-    def __init__(self, options: EmaOptions, n_columns: int):
-        super().__init__(options, n_columns)
-        self.steps = EmaSteps.identity(n_columns)
+        self._pending = np.empty((self.n_columns, 0))
+        return count, mean_offset, m2
 
     def _advance(self, count, mean, m2, shift=None, *, path=False):
         if path:
-            raise NotImplementedError("a recorder has no state to report")
+            raise NotImplementedError("a part's segment has no state to report")
         if shift is not None:
             mean = mean + shift
         self.steps = self.steps.then(EmaSteps.of_batches(self.options, count, mean, m2))
+        self.n_batches += len(count)
         return ()
+
+
+def _relative(
+    count: np.ndarray, mean_offset: np.ndarray, m2: np.ndarray, shift: np.ndarray
+) -> Moments:
+    """Moments from a count, mean and M2 relative to ``shift`` (no missing count or extremes)."""
+    nan = np.full(len(count), np.nan)
+    missing = np.zeros(len(count), dtype=np.int64)
+    return Moments(count, missing, np.asarray(shift, dtype=np.float64), mean_offset, m2, nan, nan)

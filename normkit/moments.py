@@ -74,11 +74,14 @@ class Moments:
         m2: np.ndarray,
         min: np.ndarray,
         max: np.ndarray,
+        mean_error: np.ndarray | None = None,
     ) -> Moments:
-        """Moments from a mean (as a stat file holds them), shifted to that mean."""
+        """Moments from a mean (as a stat file holds them), shifted to that mean; ``mean_error``
+        (see :attr:`mean_error`) restores the digits its rounding lost."""
         mean = np.asarray(mean, dtype=np.float64)
+        error = 0.0 if mean_error is None else np.asarray(mean_error, dtype=np.float64)
         shift = np.where(np.isfinite(mean), mean, 0.0)
-        offset = np.where(np.isfinite(mean), 0.0, np.nan)
+        offset = np.where(np.isfinite(mean), error, np.nan)
         return cls(
             np.asarray(count, dtype=np.int64),
             np.asarray(n_missing, dtype=np.int64),
@@ -97,6 +100,17 @@ class Moments:
     def mean(self) -> np.ndarray:
         """Mean of the non-missing values (NaN where ``count == 0``)."""
         return self.shift + self.mean_offset
+
+    @property
+    def mean_error(self) -> np.ndarray:
+        """What rounding ``shift + mean_offset`` to :attr:`mean` lost (0 where ``count == 0``):
+        ``mean + mean_error`` equals ``shift + mean_offset`` exactly (Knuth's TwoSum). Kept in
+        stat files so that statistics merged from them lose nothing to that rounding."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = self.shift + self.mean_offset
+            part = total - self.shift
+            error = (self.shift - (total - part)) + (self.mean_offset - part)
+        return np.where(np.isfinite(error), error, 0.0)
 
     def var(self, ddof: int = 0) -> np.ndarray:
         """Variance ``M2 / (count - ddof)``; NaN where ``count <= ddof``."""

@@ -343,11 +343,28 @@ class Standardizer:
         """Statistics of the union of the rows both were fitted on (exact; commutative)."""
         self._check_is_fitted()
         other._check_is_fitted()
-        if list(self.feature_names_in_) != list(other.feature_names_in_):
-            raise SchemaError("cannot merge statistics of different columns")
+        mine, theirs = list(self.feature_names_in_), list(other.feature_names_in_)
+        if mine != theirs:
+            only_mine = [n for n in mine if n not in theirs]
+            only_theirs = [n for n in theirs if n not in mine]
+            if only_mine or only_theirs:
+                name = (only_mine or only_theirs)[0]
+                detail = f"column {name!r} is only in {'these' if only_mine else 'the other'}"
+            else:
+                detail = "the columns are in another order"
+            raise SchemaError(f"cannot merge statistics of different columns: {detail}")
         for param in ("ddof", "eps", "with_mean", "with_std"):
             if getattr(self, param) != getattr(other, param):
-                raise OptionError(f"cannot merge statistics fitted with different {param}")
+                raise OptionError(
+                    f"cannot merge statistics fitted with different {param} "
+                    f"({getattr(self, param)!r} and {getattr(other, param)!r})"
+                )
+        for param in ("gamma_", "beta_"):
+            if not np.array_equal(getattr(self, param), getattr(other, param)):
+                raise OptionError(
+                    f"cannot merge statistics with different {param.rstrip('_')} (BatchNorm's "
+                    "affine parameters)"
+                )
         merged = Standardizer(**self.get_params())
         merged.feature_names_in_ = self.feature_names_in_.copy()
         merged.n_features_in_ = self.n_features_in_

@@ -9,6 +9,7 @@ Layout (version 1)::
       "columns": [
         {"name": "x", "dtype": "double", "count": 10, "missing": 0, "mean": 1.5, "m2": 20.25,
          "var": 2.025, "scale": 1.4230249470757708, "min": 0.0, "max": 4.5,
+         "mean_error": 1.2e-17,                                       (optional)
          "gamma": 1.0, "beta": 0.0,                                   (optional)
          "ema": {"running_mean": 0.3, "running_var": 1.2, "updates": 2, "skipped": 0}}
       ],
@@ -20,29 +21,33 @@ Layout (version 1)::
     }
 
 Floats are written with Python's shortest round-trip representation, so they read back bit for
-bit. NaN and infinities, which JSON cannot hold, are written as the strings ``"NaN"``,
+bit. ``mean_error``, written where it is not zero, is what rounding the mean to a float64 lost
+(``mean + mean_error`` is the mean to twice float64's precision): merging stat files
+(``normkit merge-stats``) then loses nothing to that rounding, even for data far from zero. NaN and infinities, which JSON cannot hold, are written as the strings ``"NaN"``,
 ``"Infinity"`` and ``"-Infinity"``. Loading never executes anything (no pickle) and validates
 every field, raising :class:`~normkit.errors.StatsFileError` with the key at fault.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ._version import __version__
 from .ema import EmaOptions, RunningStats
-from .errors import OptionError, OutputError, StatsFileError
+from .errors import OptionError, OutputError, SchemaError, StatsFileError
 from .io import STDIO, AtomicFile, _os_reason
 from .moments import Moments
 from .standardizer import Standardizer
 
-__all__ = ["FORMAT", "VERSION", "dumps", "load", "loads", "save"]
+__all__ = ["FORMAT", "VERSION", "dumps", "load", "loads", "merge_stat_files", "save"]
 
 FORMAT = "normkit.stats"
 VERSION = 1
@@ -60,10 +65,16 @@ def _float_out(value: float) -> float | str:
     return value
 
 
+def _complete(scaler: Standardizer) -> bool:
+    """Whether ``moments_`` holds every row (no rows wait in a partial EMA batch)."""
+    return scaler.ema_ is None or not scaler.ema_.pending_rows
+
+
 def to_dict(scaler: Standardizer) -> dict[str, Any]:
     """The stat file's content for a fitted :class:`Standardizer`."""
     scaler._check_is_fitted()
     columns = []
+    mean_error = scaler.moments_.mean_error if _complete(scaler) else np.zeros(len(scaler.mean_))
     for i, name in enumerate(scaler.feature_names_in_):
         columns.append(
             {
@@ -72,6 +83,7 @@ def to_dict(scaler: Standardizer) -> dict[str, Any]:
                 "count": int(scaler.n_samples_seen_[i]),
                 "missing": int(scaler.n_missing_[i]),
                 "mean": _float_out(scaler.mean_[i]),
+                **({"mean_error": float(mean_error[i])} if mean_error[i] else {}),
                 "m2": _float_out(scaler.m2_[i]),
                 "var": _float_out(scaler.var_[i]),
                 "scale": _float_out(scaler.scale_[i]),
@@ -342,7 +354,8 @@ class _Validator:
         if not isinstance(columns, list) or not columns:
             raise self.fail("invalid stat file: 'columns' must be a non-empty list")
         fields: dict[str, list] = {
-            k: [] for k in ("count", "missing", "mean", "m2", "var", "scale", "min", "max")
+            k: []
+            for k in ("count", "missing", "mean", "mean_error", "m2", "var", "scale", "min", "max")
         }
         names: list[str] = []
         dtypes: list[str] = []
@@ -371,6 +384,13 @@ class _Validator:
             fields["count"].append(count)
             fields["missing"].append(self.integer(column, "missing", where))
             fields["mean"].append(self.number(column, "mean", where))
+            error = self.number(column, "mean_error", where) if "mean_error" in column else 0.0
+            if abs(error) > abs(fields["mean"][-1]) * 2.0**-52:
+                raise self.fail(
+                    f"invalid stat file: {where}'mean_error' ({error}) is larger than the "
+                    "rounding of 'mean'"
+                )
+            fields["mean_error"].append(error)
             fields["m2"].append(self.number(column, "m2", where))
             fields["var"].append(self.number(column, "var", where))
             scale = self.number(column, "scale", where)
@@ -397,6 +417,7 @@ class _Validator:
             np.array(fields["m2"], dtype=np.float64),
             np.array(fields["min"], dtype=np.float64),
             np.array(fields["max"], dtype=np.float64),
+            np.array(fields["mean_error"], dtype=np.float64),
         )
         scaler.n_rows_seen_ = rows
         scaler.provenance_ = dict(provenance)
@@ -474,3 +495,50 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def merge_stat_files(paths: Sequence[str | os.PathLike[str]]) -> Standardizer:
+    """The statistics of the union of the data that several stat files were fitted on.
+
+    Exact statistics merge exactly (Chan et al.'s update) whatever the order of the files. The
+    running (EMA) statistics are not kept: they depend on the order of the rows and on where
+    each file's logical batches began, which a stat file does not record; fit the files together
+    (``normkit fit DIR``, ``--engine dask``) to have them.
+
+    Parameters
+    ----------
+    paths : sequence of paths
+        Stat files fitted with the same columns and options (ddof, eps, centering, scaling,
+        gamma and beta).
+
+    Returns
+    -------
+    Standardizer
+        With ``provenance_["sources"]`` the sources of every file, in order.
+
+    Raises
+    ------
+    StatsFileError
+        If a file cannot be read or is invalid.
+    SchemaError, OptionError
+        If a file's columns or options differ from the first file's (naming the file).
+    """
+    if not paths:
+        raise OptionError("no stat file to merge")
+    first = os.fspath(paths[0])
+    merged = load(first)
+    sources = list(merged.provenance_.get("sources", []))
+    for path in paths[1:]:
+        path = os.fspath(path)
+        other = load(path)
+        try:
+            merged = merged.merge(other)
+        except (SchemaError, OptionError) as exc:
+            raise type(exc)(f"{path}: {exc} (merging into those of {first})") from None
+        sources += other.provenance_.get("sources", [])
+    merged.provenance_ = {
+        "sources": sources,
+        "merged_from": [os.path.abspath(os.fspath(p)) for p in paths],
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return merged

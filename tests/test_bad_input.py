@@ -175,8 +175,8 @@ CASES: dict[str, Case] = {
     "missing file": Case(
         fit_of(lambda d: d / "absent.csv"), 1, "normkit: error: {dir}/absent.csv: no such file"
     ),
-    "directory as input": Case(
-        fit_of(directory), 1, "normkit: error: {dir}/dir.csv: is a directory"
+    "directory without data files as input": Case(
+        fit_of(directory), 1, "normkit: error: {dir}/dir.csv: no data files in this directory"
     ),
     "unreadable file": Case(
         fit_of(unreadable),

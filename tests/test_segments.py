@@ -25,8 +25,26 @@ def segment_of(x: np.ndarray, options: EmaOptions, first_row: int, chunk: int) -
     shift = np.nan_to_num(first_values(columns), nan=0.0) if len(x) else np.zeros(x.shape[1])
     builder = SegmentBuilder(options, x.shape[1], first_row)
     for start in range(0, len(x), chunk):
-        builder.update([c[start : start + chunk] for c in columns], shift)
-    return builder.finish(shift)
+        builder.update([c[start : start + chunk] for c in columns], shift=shift)
+    builder.finish(shift)
+    return builder.segment
+
+
+def test_a_segment_builder_returns_the_exact_moments_of_what_it_was_fed():
+    # Head rows, whole batches and the tail: together every row, exactly once.
+    rng = np.random.default_rng(2)
+    x = rng.normal(1e9, 1.0, (103, 2))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    shift = x[0].copy()
+    builder = SegmentBuilder(EmaOptions(batch_size=10), 2, first_row=7)
+    pieces = [builder.update(list(x[i : i + 9].T), shift=shift) for i in range(0, 103, 9)]
+    pieces.append(builder.finish(shift))
+    count = sum(p[0] for p in pieces)
+    np.testing.assert_array_equal(count, (~np.isnan(x)).sum(axis=0))
+    total = sum(np.where(p[0] > 0, p[0] * p[1], 0.0) for p in pieces)
+    np.testing.assert_allclose(total / count + shift, np.nanmean(x, axis=0), rtol=1e-15)
+    assert builder.segment.head_rows == 3
+    assert builder.segment.tail_rows == (103 - 3) % 10
 
 
 def combine_as_tree(segments: list[EmaSegment], options: EmaOptions, fan_in: int) -> EmaSegment:
@@ -98,7 +116,9 @@ def test_a_part_shorter_than_the_batch_it_falls_in():
     x = np.arange(20.0)[:, None] ** 1.5
     parts = [x[:3], x[3:6], x[6:20]]
     segments = [segment_of(p, options, s, 4) for p, s in zip(parts, [0, 3, 6], strict=True)]
-    assert segments[0].closed and not segments[1].closed and segments[2].closed
+    assert segments[0].closed
+    assert not segments[1].closed
+    assert segments[2].closed
     got = RunningStats(options, 1)
     combine_as_tree(segments, options, 2).finish(got)
     assert_same_state(got, one_stream(x, options))

@@ -1,0 +1,363 @@
+"""The Dask engine: fit and transform a data set of many files on a Dask cluster.
+
+Needs the ``dask`` extra (``pip install 'normkit[dask]'``: ``dask[dataframe]`` and
+``distributed``). Every worker must have normkit installed and see the files at the same paths
+(shared storage). Without a scheduler address, a ``distributed.LocalCluster`` is started on this
+machine for the job and stopped after it.
+
+Fit
+    Each file is a part. A worker reads it with normkit's own readers and returns its
+    :class:`normkit.parts.PartFit`: exact moments, and the running statistics as an EMA segment.
+    The parts are combined on the workers by a tree reduction (groups of :data:`SPLIT_EVERY`
+    adjacent parts, level by level, in file order) and the result is the same stat file as the
+    local engine's: the exact moments merge by Chan et al.'s update, and the EMA segments compose
+    exactly because each part was computed knowing where the logical batch boundaries fall in it.
+
+    Batch boundaries across files: batches run over the concatenation of the files in the local
+    engine's order, so a batch may begin in one file and end in the next. A part must therefore
+    know the index of its first row in the data set before it is fitted. A first, cheap round
+    counts rows (Parquet and Arrow from metadata; CSV by counting lines, a prediction). After the
+    fit, the rows actually read are checked against the counts, and any part whose first row
+    fell elsewhere within its batch is fitted again with the true index, so a wrong prediction
+    (a quoted line break, say) costs time, never exactness. With ``--no-ema`` there is no
+    counting round.
+
+Transform
+    Each file is transformed (frozen statistics) by a worker into a part file, written atomically
+    into a hidden directory beside the output; an index of the parts (``_parts.json``) is written
+    last and the directory is renamed into place, so the output appears whole or not at all.
+    Hive ``key=value`` directories of the input are kept in the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .api import ReadOptions, _now, open_dataset, select_dataset_columns, transform_file
+from .dataset import expand_inputs
+from .errors import DataError, OptionError, OutputError, SchemaError
+from .formats import Format, resolve_format
+from .io import check_output_path
+from .parts import PartFit, combine_parts, count_rows, fit_part, standardizer_from_parts
+from .standardizer import Standardizer
+from .statfile import dumps, loads
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["INDEX_NAME", "ClusterOptions", "fit_dask", "transform_dask"]
+
+#: Parts (or partial results) combined per task of the tree reduction.
+SPLIT_EVERY = 8
+
+#: The index of a transform's part files, in the output directory.
+INDEX_NAME = "_parts.json"
+
+_EXTENSIONS = {Format.CSV: ".csv", Format.PARQUET: ".parquet", Format.ARROW: ".arrow"}
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where the Dask engine runs.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        Address of a running Dask scheduler (``tcp://host:8786``); None starts a local cluster.
+    workers : int or None
+        Worker processes of the local cluster (one thread each); default: one per core.
+    """
+
+    scheduler: str | None = None
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.scheduler is not None and self.workers is not None:
+            raise OptionError(
+                "--workers sizes the local cluster normkit starts; with --scheduler the cluster "
+                "is already running"
+            )
+        if self.workers is not None and self.workers < 1:
+            raise OptionError(f"--workers must be at least 1, not {self.workers}")
+
+
+@contextlib.contextmanager
+def connect(options: ClusterOptions) -> Iterator[Client]:
+    """A client of the cluster ``options`` names (a local one is started and stopped)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise OptionError("the Dask engine needs Dask: pip install 'normkit[dask]'") from None
+    if options.scheduler is not None:
+        try:
+            client = Client(options.scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise OptionError(
+                f"cannot reach the Dask scheduler at {options.scheduler}: {exc}"
+            ) from None
+        with client:
+            yield client
+        return
+    workers = options.workers or os.cpu_count() or 1
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # a free port: never clash with a running cluster
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _at_row(part: PartFit, first_row: int) -> PartFit:
+    return replace(part, first_row=first_row)
+
+
+def _rows(part: PartFit) -> int:
+    return part.rows
+
+
+def _starts(counts: Sequence[int]) -> list[int]:
+    starts, total = [], 0
+    for count in counts:
+        starts.append(total)
+        total += count
+    return starts
+
+
+def fit_dask(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    scaler: Standardizer | None = None,
+    read: ReadOptions | None = None,
+    cluster: ClusterOptions | None = None,
+    output: str | os.PathLike[str] | None = None,
+) -> Standardizer:
+    """Fit statistics over a data set on a Dask cluster; equal to :func:`normkit.fit_files`.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+        Files, directories or glob patterns (not standard input).
+    scaler : Standardizer or None
+    read : ReadOptions or None
+    cluster : ClusterOptions or None
+        Default: a local cluster with one worker process per core.
+    output : path or None
+        Where the caller will save the statistics; refused if it is one of the inputs.
+
+    Returns
+    -------
+    Standardizer
+    """
+    scaler = scaler if scaler is not None else Standardizer()
+    scaler._check_params()
+    read = read or ReadOptions()
+    sources = open_dataset(inputs, read, output, "the stat file")
+    for source in sources:
+        if source.is_stream:
+            raise OptionError(f"{source.name}: the Dask engine reads files, not streams")
+    names = select_dataset_columns(scaler, sources)
+    reference = next((s for s in sources if s.has_rows is not False), sources[0])
+    dtypes = [str(reference.schema.field(n).type) for n in names]
+    paths = [os.path.abspath(s.path) for s in sources]
+    ema = scaler.ema
+    with connect(cluster or ClusterOptions()) as client:
+        if ema is not None:
+            predicted = _starts(client.gather(client.map(count_rows, paths, read=read, pure=False)))
+        else:
+            predicted = [0] * len(paths)
+        parts = client.map(
+            fit_part, paths, predicted, read=read, names=names, dtypes=dtypes, ema=ema, pure=False
+        )
+        actual = _starts(client.gather(client.map(_rows, parts, pure=False)))
+        for i, (guess, start) in enumerate(zip(predicted, actual, strict=True)):
+            if guess == start:
+                continue
+            if ema is None or guess % ema.batch_size == start % ema.batch_size:
+                parts[i] = client.submit(_at_row, parts[i], start, pure=False)
+            else:  # the batch boundaries fall elsewhere in this file: fit it again
+                parts[i] = client.submit(
+                    fit_part, paths[i], start, read, names, dtypes, ema, pure=False
+                )
+        level = parts
+        while len(level) > 1:
+            level = [
+                client.submit(combine_parts, level[i : i + SPLIT_EVERY], ema, pure=False)
+                for i in range(0, len(level), SPLIT_EVERY)
+            ]
+        total = level[0].result()
+    if total.rows == 0:
+        raise DataError(
+            f"{', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}: no data rows in any file"
+        )
+    standardizer_from_parts(scaler, names, dtypes, total)
+    try:
+        scaler.check_fitted_values()
+    except DataError as exc:
+        raise DataError(f"{', '.join(s.name for s in sources)}: {exc}") from None
+    scaler.provenance_ = {"sources": total.sources, "created": _now()}
+    return scaler
+
+
+def transform_part(
+    path: str,
+    part_path: str,
+    stats: str,
+    output_format: Format,
+    read: ReadOptions,
+    options: Mapping[str, Any],
+) -> int:
+    """Transform one file into one part file (atomically); the number of rows written."""
+    result = transform_file(
+        path, loads(stats), part_path, output_format=output_format, read=read, **options
+    )
+    return result.rows
+
+
+@dataclass(frozen=True)
+class PartsResult:
+    """What a transform into part files did."""
+
+    rows: int
+    output: str
+    format: Format
+    parts: int
+
+
+def transform_dask(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    scaler: Standardizer,
+    output: str | os.PathLike[str],
+    *,
+    use: str | None = None,
+    gamma: float | Mapping[str, float] | None = None,
+    beta: float | Mapping[str, float] | None = None,
+    inverse: bool = False,
+    output_format: str | Format | None = None,
+    read: ReadOptions | None = None,
+    cluster: ClusterOptions | None = None,
+    protected: Sequence[str | os.PathLike[str]] = (),
+) -> PartsResult:
+    """Frozen transform of every file of a data set, on a Dask cluster, into a directory of part
+    files (one per input file, in the same order) with an index, ``_parts.json``.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+    scaler : Standardizer
+    output : path
+        A directory that does not exist yet (or is empty); it appears whole when the job ends.
+    use, gamma, beta, inverse
+        As in :func:`normkit.transform_file`.
+    output_format : str, Format or None
+        Format of the part files; default the format of the first input file.
+    read : ReadOptions or None
+    cluster : ClusterOptions or None
+    protected : sequence of paths
+        Files that must not be inside the output (the stat file).
+
+    Returns
+    -------
+    PartsResult
+    """
+    read = read or ReadOptions()
+    output = os.path.abspath(os.fspath(output))
+    files = expand_inputs(
+        [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format
+    )
+    sources = open_dataset([f.path for f in files], read)
+    for source in sources:
+        if source.is_stream:
+            raise OptionError(f"{source.name}: the Dask engine reads files, not streams")
+    absent = [n for n in scaler.feature_names_in_ if n not in sources[0].schema.names]
+    if absent:
+        raise SchemaError(
+            f"{sources[0].name}: the stat file has column {absent[0]!r} but the input has no "
+            "such column"
+        )
+    fmt = resolve_format("", output_format) if output_format else sources[0].format
+    _check_output_dir(output, [s.path for s in sources], protected)
+    parent, name = os.path.split(output)
+    staging = tempfile.mkdtemp(prefix=f".{name}.", suffix=".normkit-tmp", dir=parent)
+    try:
+        part_paths = []
+        for i, data in enumerate(files):
+            folder = os.path.join(staging, *(f"{k}={v}" for k, v in data.partition))
+            os.makedirs(folder, exist_ok=True)
+            part_paths.append(os.path.join(folder, f"part-{i:05d}{_EXTENSIONS[fmt]}"))
+        options = {"use": use, "gamma": gamma, "beta": beta, "inverse": inverse}
+        stats = dumps(scaler)
+        with connect(cluster or ClusterOptions()) as client:
+            rows = client.gather(
+                client.map(
+                    transform_part,
+                    [os.path.abspath(s.path) for s in sources],
+                    part_paths,
+                    stats=stats,
+                    output_format=fmt,
+                    read=read,
+                    options=options,
+                    pure=False,
+                )
+            )
+        index = {
+            "format": "normkit.parts",
+            "version": 1,
+            "output_format": str(fmt),
+            "rows": sum(rows),
+            "created": _now(),
+            "parts": [
+                {
+                    "path": os.path.relpath(part, staging).replace(os.sep, "/"),
+                    "source": os.path.abspath(source.path),
+                    "rows": count,
+                    "bytes": os.path.getsize(part),
+                }
+                for part, source, count in zip(part_paths, sources, rows, strict=True)
+            ],
+        }
+        with open(os.path.join(staging, INDEX_NAME), "w", encoding="utf-8") as f:
+            json.dump(index, f, indent=1)
+            f.write("\n")
+        os.chmod(staging, 0o777 & ~_umask())
+        os.replace(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return PartsResult(sum(rows), output, fmt, len(part_paths))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _check_output_dir(output: str, inputs: Sequence[str], protected: Sequence[str]) -> None:
+    if os.path.isdir(output):
+        if os.listdir(output):
+            raise OutputError(
+                f"{output}: the output directory exists and is not empty; remove it or name another"
+            )
+    elif os.path.exists(output):
+        raise OutputError(
+            f"{output}: exists and is not a directory (the Dask engine writes a "
+            "directory of part files)"
+        )
+    else:
+        check_output_path(output)
+    inside = output.rstrip(os.sep) + os.sep
+    for path in (*inputs, *protected):
+        if os.path.abspath(path).startswith(inside):
+            raise OutputError(f"{output}: the output directory holds the input {path}")
