@@ -110,9 +110,10 @@ def fit_files(
     names = select_dataset_columns(scaler, sources)
     scaler._start(names, [str(_reference(sources).schema.field(n).type) for n in names])
     described = []
-    for source in sources:
+    for index, source in enumerate(sources):
         rows_before = scaler.n_rows_seen_
         scaler._row_base = rows_before
+        scaler._file_index = index
         try:
             # Closed on any exit, so that the reading thread has stopped (see transform_file).
             with contextlib.closing(prefetch(source.batches(names, all_columns=False))) as batches:

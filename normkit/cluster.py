@@ -178,7 +178,15 @@ def fit_dask(
         else:
             predicted = [0] * len(paths)
         parts = client.map(
-            fit_part, paths, predicted, read=read, names=names, dtypes=dtypes, ema=ema, pure=False
+            fit_part,
+            paths,
+            range(len(paths)),
+            predicted,
+            read=read,
+            names=names,
+            dtypes=dtypes,
+            ema=ema,
+            pure=False,
         )
         actual = _starts(client.gather(client.map(_rows, parts, pure=False)))
         for i, (guess, start) in enumerate(zip(predicted, actual, strict=True)):
@@ -188,7 +196,7 @@ def fit_dask(
                 parts[i] = client.submit(_at_row, parts[i], start, pure=False)
             else:  # the batch boundaries fall elsewhere in this file: fit it again
                 parts[i] = client.submit(
-                    fit_part, paths[i], start, read, names, dtypes, ema, pure=False
+                    fit_part, paths[i], i, start, read, names, dtypes, ema, pure=False
                 )
         level = parts
         while len(level) > 1:

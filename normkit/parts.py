@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from .ema import EmaOptions, EmaSegment, SegmentBuilder
 from .errors import DataError
 from .moments import Moments, merge_moments
+from .sketch import RowSample
 from .standardizer import Standardizer
 
 __all__ = ["PartFit", "combine_parts", "count_rows", "fit_part", "standardizer_from_parts"]
@@ -37,6 +38,8 @@ class PartFit:
     moments : Moments
     segment : EmaSegment or None
         None when no running statistics are computed.
+    sample : RowSample
+        The rows sampled for the distribution sketch.
     sources : list of dict
         Provenance of each file: path, format, rows, bytes.
     """
@@ -45,11 +48,13 @@ class PartFit:
     rows: int
     moments: Moments
     segment: EmaSegment | None
+    sample: RowSample
     sources: list[dict]
 
 
 def fit_part(
     path: str,
+    file_index: int,
     first_row: int,
     read,
     names: Sequence[str],
@@ -61,6 +66,8 @@ def fit_part(
     Parameters
     ----------
     path : str
+    file_index : int
+        Its place in the data set (the keys of the rows it contributes to the sample).
     first_row : int
         Index of the file's first row in the data set (batch boundaries of the EMA).
     read : ReadOptions
@@ -75,6 +82,7 @@ def fit_part(
     source = read.open(path)
     scaler = Standardizer(columns=list(names), ema=ema)
     scaler._start(names, dtypes)
+    scaler._file_index = file_index
     if ema is not None:
         # The part's running statistics as a segment; the exact moments come from the same pass.
         scaler.ema_ = SegmentBuilder(ema, len(names), first_row)
@@ -92,7 +100,7 @@ def fit_part(
         "rows": rows,
         "bytes": source.size_bytes,
     }
-    return PartFit(first_row, rows, scaler.moments_, segment, [described])
+    return PartFit(first_row, rows, scaler.moments_, segment, scaler._sample, [described])
 
 
 def combine_parts(parts: Sequence[PartFit], ema: EmaOptions | None) -> PartFit:
@@ -119,6 +127,7 @@ def combine_parts(parts: Sequence[PartFit], ema: EmaOptions | None) -> PartFit:
             combined.rows + later.rows,
             merge_moments(combined.moments, later.moments),
             segment,
+            combined.sample.merge(later.sample),
             combined.sources + later.sources,
         )
     return combined
@@ -137,6 +146,8 @@ def standardizer_from_parts(
     scaler._shift_known = total.moments.count > 0
     if scaler.ema_ is not None:
         total.segment.finish(scaler.ema_)
+    scaler._sample = total.sample
+    scaler.sketch_ = total.sample.sketch()
     scaler._set_derived()
     return scaler
 

@@ -14,6 +14,7 @@ from .ema import EmaOptions, RunningStats
 from .errors import DataError, OptionError, SchemaError
 from .io import is_numeric_type, rechunk
 from .moments import Moments, batch_moments, column_extremes, first_values, merge_moments
+from .sketch import RowSample, row_keys
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -73,6 +74,9 @@ class Standardizer:
         Where the statistics came from (sources, rows, bytes, normkit version, time).
     ema_ : RunningStats or None
         The running statistics (``ema_.running_mean``, ``ema_.running_var``, counts), or None.
+    sketch_ : normkit.sketch.Sketch or None
+        Each column's 5%, ..., 95% quantiles, from a uniform sample of up to 20,000 rows taken in
+        the same pass (the reference of ``normkit drift``).
     gamma_, beta_ : ndarray of float64, shape (n_features,)
 
     Examples
@@ -208,6 +212,8 @@ class Standardizer:
             count, mean_offset, m2 = self.ema_.finish(self.moments_.shift)
             self.moments_ = merge_moments(self.moments_, self._unplaced(count, mean_offset, m2))
             self._set_derived()
+        if self.__dict__.get("_sample") is not None:
+            self.sketch_ = self._sample.sketch()
         return self
 
     def _unplaced(self, count: np.ndarray, mean_offset: np.ndarray, m2: np.ndarray) -> Moments:
@@ -255,11 +261,24 @@ class Standardizer:
             batch = Moments(count, n_missing, shift, mean_offset, m2, lo, hi)
         self._check_finite(batch, columns)
         self.moments_ = merge_moments(self.moments_, batch)
+        self._sample_rows(columns)
         self.n_rows_seen_ += table.num_rows
         # Derived statistics are computed when next read (see __getattr__), not per batch.
         for name in _DERIVED:
             self.__dict__.pop(name, None)
         return self
+
+    def _sample_rows(self, columns: list[np.ndarray]) -> None:
+        """Offer this batch's rows to the sample behind ``sketch_`` (see :mod:`normkit.sketch`);
+        a row's key depends on its file and its index in that file."""
+        sample = self.__dict__.get("_sample")
+        if sample is None or not len(columns):
+            return
+        first = self.n_rows_seen_ - getattr(self, "_row_base", 0)
+        keys = row_keys(getattr(self, "_file_index", 0), first, len(columns[0]))
+        chosen = sample.candidates(keys)
+        if chosen.size:
+            sample.add(keys[chosen], np.column_stack([c[chosen] for c in columns]))
 
     def __getattr__(self, name: str) -> Any:
         # Only called for missing attributes: the derived statistics after a partial_fit.
@@ -284,6 +303,9 @@ class Standardizer:
         self.gamma_ = self._per_column(self.gamma, "gamma", 1.0)
         self.beta_ = self._per_column(self.beta, "beta", 0.0)
         self._row_base = 0  # first row of the current input, so messages count rows per file
+        self._file_index = 0  # which input of a data set, for the sample's row keys
+        self._sample = RowSample.empty(len(names))
+        self.sketch_ = None
         self._set_derived()
 
     def _check_finite(self, batch: Moments, columns: list[np.ndarray]) -> None:
@@ -375,6 +397,11 @@ class Standardizer:
         # Running statistics depend on the order of the rows; a merge keeps none.
         merged.ema_ = None
         merged.gamma_, merged.beta_ = self.gamma_.copy(), self.beta_.copy()
+        merged.sketch_ = None
+        if self.sketch_ is not None and other.sketch_ is not None:
+            merged.sketch_ = self.sketch_.merge(
+                other.sketch_, self.moments_.count, other.moments_.count
+            )
         merged._set_derived()
         return merged
 

@@ -10,10 +10,12 @@ Layout (version 1)::
         {"name": "x", "dtype": "double", "count": 10, "missing": 0, "mean": 1.5, "m2": 20.25,
          "var": 2.025, "scale": 1.4230249470757708, "min": 0.0, "max": 4.5,
          "mean_error": 1.2e-17,                                       (optional)
+         "quantiles": [0.3, ..., 4.2], "quantile_cdf": [0.05, ..., 0.95],   (with "sketch")
          "gamma": 1.0, "beta": 0.0,                                   (optional)
          "ema": {"running_mean": 0.3, "running_var": 1.2, "updates": 2, "skipped": 0}}
       ],
       "rows": 10,
+      "sketch": {"rows": 10, "probabilities": [0.05, 0.1, ..., 0.95]},     (optional)
       "ema": {"convention": "torch", "momentum": 0.1, "init": "standard", "batch_size": 4,
               "drop_last": false, "eps": 1e-05, "batches": 2},       (optional, with column "ema")
       "provenance": {"sources": [{"path": "x.csv", "format": "csv", "rows": 10, "bytes": 61}],
@@ -45,6 +47,7 @@ from .ema import EmaOptions, RunningStats
 from .errors import OptionError, OutputError, SchemaError, StatsFileError
 from .io import STDIO, AtomicFile, _os_reason
 from .moments import Moments
+from .sketch import QUANTILE_PROBABILITIES, Sketch
 from .standardizer import Standardizer
 
 __all__ = ["FORMAT", "VERSION", "dumps", "load", "loads", "merge_stat_files", "save"]
@@ -107,6 +110,15 @@ def to_dict(scaler: Standardizer) -> dict[str, Any]:
         if scaler.gamma_[i] != 1.0 or scaler.beta_[i] != 0.0:
             column["gamma"] = _float_out(scaler.gamma_[i])
             column["beta"] = _float_out(scaler.beta_[i])
+    sketch = getattr(scaler, "sketch_", None)
+    if sketch is not None:
+        doc["sketch"] = {
+            "rows": int(sketch.rows),
+            "probabilities": [float(p) for p in QUANTILE_PROBABILITIES],
+        }
+        for i, column in enumerate(columns):
+            column["quantiles"] = [_float_out(v) for v in sketch.edges[i]]
+            column["quantile_cdf"] = [_float_out(v) for v in sketch.cdf[i]]
     ema = scaler.ema_
     if ema is not None:
         options = ema.options
@@ -288,6 +300,35 @@ class _Validator:
             if problem:
                 raise self.fail(f"inconsistent stat file: column {name!r}: {problem}")
 
+    def sketch(self, sketch: Any, columns: list) -> Sketch | None:
+        """The optional distribution sketch: ``sketch`` at the top, ``quantiles`` and
+        ``quantile_cdf`` in every column."""
+        if sketch is None:
+            return None
+        if not isinstance(sketch, dict):
+            raise self.fail(f"invalid stat file: 'sketch' must be an object, not {_kind(sketch)}")
+        rows = self.integer(sketch, "rows", "sketch.")
+        probabilities = self.get(sketch, "probabilities", "sketch.")
+        if probabilities != [float(p) for p in QUANTILE_PROBABILITIES]:
+            raise self.fail(
+                "invalid stat file: sketch.'probabilities' must be 0.05, 0.1, ..., 0.95"
+            )
+        edges, cdf = [], []
+        for i, column in enumerate(columns):
+            where = f"columns[{i}]."
+            for key, out in (("quantiles", edges), ("quantile_cdf", cdf)):
+                values = self.get(column, key, where)
+                if not isinstance(values, list) or len(values) != len(QUANTILE_PROBABILITIES):
+                    raise self.fail(
+                        f"invalid stat file: {where}{key!r} must be a list of "
+                        f"{len(QUANTILE_PROBABILITIES)} numbers"
+                    )
+                out.append([self.number({key: v}, key, where, finite=False) for v in values])
+            row = np.array(edges[-1])
+            if np.isfinite(row).all() and (np.diff(row) < 0).any():
+                raise self.fail(f"invalid stat file: {where}'quantiles' must not decrease")
+        return Sketch(np.array(edges, dtype=np.float64), np.array(cdf, dtype=np.float64), rows)
+
     def provenance(self, provenance: Any) -> dict:
         """Provenance is informative, but what is there must have the documented types."""
         if not isinstance(provenance, dict):
@@ -426,6 +467,7 @@ class _Validator:
         if scaler.ema_ is not None:
             scaler.ema = scaler.ema_.options
         scaler.gamma_, scaler.beta_ = self.affine(columns)
+        scaler.sketch_ = self.sketch(doc.get("sketch"), columns)
         scaler._set_derived()
         # The file's var and scale are what transforms use, exactly as written.
         scaler.var_ = np.array(fields["var"], dtype=np.float64)

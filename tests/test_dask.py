@@ -123,6 +123,9 @@ def assert_same_fit(local: Standardizer, dask: Standardizer, rtol: float = 1e-12
     assert [s["path"] for s in local.provenance_["sources"]] == [
         s["path"] for s in dask.provenance_["sources"]
     ]
+    # The same rows sampled (keys depend on file and row only): the same sketch, exactly.
+    np.testing.assert_array_equal(local.sketch_.edges, dask.sketch_.edges)
+    np.testing.assert_array_equal(local.sketch_.cdf, dask.sketch_.cdf)
 
 
 EMA_CASES = {

@@ -1,0 +1,216 @@
+"""Drift: does new data still look like the data a stat file was fitted on?
+
+One streaming pass over the new data computes its exact moments and, per column, its counts in
+the 20 bins cut at the stat file's quantiles (its sketch, see :mod:`normkit.sketch`). Per column:
+
+- ``mean_shift``: ``(new mean - saved mean) / saved scale``, the shift in units of the saved
+  standard deviation (scale 1 for a constant column, as in scikit-learn);
+- ``std_ratio``: new standard deviation / saved one (1 when both are 0);
+- ``missing_change``: new missing rate - saved missing rate (fractions of rows);
+- ``psi``: population stability index over the 20 bins (0 for the same distribution; 0.1 is
+  commonly read as a moderate shift, 0.25 as a large one);
+- ``ks``: largest difference of the two CDFs at the bin edges (Kolmogorov-Smirnov distance).
+
+A column drifts when ``|mean_shift|``, ``|ln(std_ratio)|``, ``|missing_change|`` or ``psi``
+exceeds the threshold (default 0.2: a mean that moved by a fifth of a standard deviation, a
+standard deviation 22% larger or 18% smaller, 20 more missing values in 100 rows, a PSI above
+0.2).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import apply
+from .api import Progress, ReadOptions, open_dataset
+from .errors import DataError, OptionError, SchemaError, StatsFileError
+from .sketch import bin_counts, drift_scores
+from .standardizer import Standardizer
+
+__all__ = ["DEFAULT_THRESHOLD", "ColumnDrift", "DriftReport", "drift_files"]
+
+DEFAULT_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """The drift scores of one column (see the module's notes); NaN where undefined."""
+
+    name: str
+    count: int
+    missing: int
+    reference_mean: float
+    mean: float
+    reference_std: float
+    std: float
+    mean_shift: float
+    std_ratio: float
+    reference_missing_rate: float
+    missing_rate: float
+    missing_change: float
+    psi: float
+    ks: float
+    reasons: tuple[str, ...]
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Drift of every column of a stat file in new data."""
+
+    columns: list[ColumnDrift]
+    rows: int
+    threshold: float
+    sources: list[str]
+
+    @property
+    def drifted(self) -> list[str]:
+        """Names of the columns that drifted."""
+        return [c.name for c in self.columns if c.drifted]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (non-finite numbers as None)."""
+
+        def clean(value):
+            if isinstance(value, float) and not math.isfinite(value):
+                return None
+            return value
+
+        columns = []
+        for column in self.columns:
+            entry = {k: clean(v) for k, v in asdict(column).items()}
+            entry["reasons"] = list(column.reasons)
+            entry["drifted"] = column.drifted
+            columns.append(entry)
+        return {
+            "threshold": self.threshold,
+            "rows": self.rows,
+            "sources": self.sources,
+            "drifted": self.drifted,
+            "columns": columns,
+        }
+
+
+def drift_files(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    reference: Standardizer,
+    read: ReadOptions | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    progress: Progress | None = None,
+) -> DriftReport:
+    """Compare new data with the statistics it should match.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+        Files, ``"-"``, directories or glob patterns.
+    reference : Standardizer
+        Fitted statistics with a distribution sketch (any stat file written by ``normkit fit``).
+    read : ReadOptions or None
+    threshold : float, default 0.2
+        See the module's notes.
+    progress : callable(source, rows) or None
+
+    Returns
+    -------
+    DriftReport
+    """
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise OptionError(f"the threshold must be a number > 0, not {threshold!r}")
+    reference._check_is_fitted()
+    sketch = reference.sketch_
+    if sketch is None:
+        raise StatsFileError(
+            "the stat file has no distribution sketch (it was written by an older normkit or "
+            "by merging files that lacked one); fit it again to check drift"
+        )
+    read = read or ReadOptions()
+    sources = open_dataset(inputs, read)
+    names = list(reference.feature_names_in_)
+    for source in sources:
+        absent = [n for n in names if n not in source.schema.names]
+        if absent:
+            raise SchemaError(
+                f"{source.name}: the stat file has column {absent[0]!r} but the input has no "
+                "such column"
+            )
+    new = Standardizer(columns=names, ema=None, ddof=reference.ddof)
+    new._start(names, list(reference.dtypes_))
+    new._sample = None  # no sketch of the new data is needed
+    counts = np.zeros((len(names), sketch.edges.shape[1] + 1), dtype=np.int64)
+    for index, source in enumerate(sources):
+        rows_before = new.n_rows_seen_
+        new._row_base, new._file_index = rows_before, index
+        try:
+            for batch in source.batches(names, all_columns=False):
+                new.partial_fit(batch)
+                for j, name in enumerate(names):
+                    if np.isfinite(sketch.edges[j]).all():
+                        values = apply.arrow_to_float64(batch.column(name))
+                        counts[j] += bin_counts(values, sketch.edges[j])
+                if progress is not None:
+                    progress(source, new.n_rows_seen_ - rows_before)
+        except DataError as exc:
+            raise DataError(f"{source.name}: {exc}") from None
+    if new.n_rows_seen_ == 0:
+        raise DataError(f"{sources[0].name}: no data rows")
+    new.finish()
+    columns = [_column_drift(reference, new, j, counts[j], threshold) for j in range(len(names))]
+    return DriftReport(columns, int(new.n_rows_seen_), threshold, [s.name for s in sources])
+
+
+def _rate(missing: int, count: int) -> float:
+    return missing / (missing + count) if missing + count else math.nan
+
+
+def _column_drift(
+    reference: Standardizer, new: Standardizer, j: int, counts: np.ndarray, threshold: float
+) -> ColumnDrift:
+    ref_mean, ref_scale = float(reference.mean_[j]), float(reference.scale_[j])
+    ref_std = math.sqrt(max(float(reference.var_[j]), 0.0))
+    count, missing = int(new.n_samples_seen_[j]), int(new.n_missing_[j])
+    mean = float(new.mean_[j]) if count else math.nan
+    std = math.sqrt(max(float(new.var_[j]), 0.0)) if count > reference.ddof else math.nan
+    shift = (mean - ref_mean) / ref_scale
+    if ref_std == 0.0:
+        ratio = 1.0 if std == 0.0 else (math.inf if std > 0 else math.nan)
+    else:
+        ratio = std / ref_std
+    ref_rate = _rate(int(reference.n_missing_[j]), int(reference.n_samples_seen_[j]))
+    rate = _rate(missing, count)
+    sketch = reference.sketch_
+    psi, ks = drift_scores(counts, sketch.edges[j], sketch.cdf[j])
+    reasons = []
+    if not math.isfinite(shift) or abs(shift) > threshold:
+        reasons.append("mean")
+    if not (math.isfinite(ratio) and ratio > 0) or abs(math.log(ratio)) > threshold:
+        reasons.append("std")
+    if abs(rate - ref_rate) > threshold:
+        reasons.append("missing")
+    if math.isfinite(psi) and psi > threshold:
+        reasons.append("psi")
+    return ColumnDrift(
+        name=str(reference.feature_names_in_[j]),
+        count=count,
+        missing=missing,
+        reference_mean=ref_mean,
+        mean=mean,
+        reference_std=ref_std,
+        std=std,
+        mean_shift=shift,
+        std_ratio=ratio,
+        reference_missing_rate=ref_rate,
+        missing_rate=rate,
+        missing_change=rate - ref_rate,
+        psi=psi,
+        ks=ks,
+        reasons=tuple(reasons),
+    )
