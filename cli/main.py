@@ -452,6 +452,50 @@ def merge_stats(stats_paths, output, quiet):
 
 
 @cli.command(
+    epilog="\b\nExamples:\n  normkit report data.csv -s stats.json -o report.html\n"
+    "  normkit report 'parts/*.parquet' -s stats.json --png plots/\n"
+)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@stats_option
+@click.option(
+    "-o", "--output", metavar="PATH", help="The HTML page (self-contained; images embedded)."
+)
+@click.option("--png", "png_dir", metavar="DIR", help="Also write one PNG per column here.")
+@click.option(
+    "--sample",
+    "sample_rows",
+    type=click.IntRange(min=100),
+    metavar="N",
+    help="Rows sampled for the histograms (default: 20,000, fewer for very wide data).",
+)
+@read_options
+@quiet_option
+def report(inputs, stats_path, output, png_dir, sample_rows, read: ReadOptions, quiet):
+    """Plot data against saved statistics: an HTML page and/or PNG files.
+
+    Per column: histograms of raw and normalized values (from a uniform sample taken in one
+    streaming pass), the exact and EMA means and standard deviations, and the running (EMA)
+    statistics over the data's batches. Needs matplotlib: pip install 'normkit[report]'.
+    """
+    if output is None and png_dir is None:
+        raise click.UsageError("give -o report.html, --png DIR, or both")
+    from normkit.report import collect, write_report
+
+    stats = normkit.load(stats_path)
+    started = time.perf_counter()
+    with ProgressBar(not quiet, "reading") as progress:
+        data = collect(inputs, stats, read, sample_rows, progress)
+    written = write_report(data, output, png_dir, stats_path)
+    if not quiet:
+        click.echo(
+            f"normkit: report of {_count(len(data.names), 'column')} on "
+            f"{_count(int(data.data.n_rows_seen_), 'row')} ({len(data.sample):,} sampled) in "
+            f"{time.perf_counter() - started:.2f} s: {', '.join(written[-1:] if output else [png_dir])}",
+            err=True,
+        )
+
+
+@cli.command(
     epilog="\b\nExamples:\n  normkit drift new.csv -s stats.json\n"
     "  normkit drift 'live/*.parquet' -s stats.json --threshold 0.1 --json | jq .drifted\n"
     "  normkit drift batch.csv -s stats.json -q || echo 'retrain?'\n"

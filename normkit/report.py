@@ -1,0 +1,363 @@
+"""A report of data against its statistics: one self-contained HTML page (and PNG files).
+
+One streaming pass over the data collects, in bounded memory:
+
+- a uniform sample of rows (the same bottom-k sample as fit's sketch, :mod:`normkit.sketch`), for
+  histograms of raw and of normalized values;
+- the exact moments of the data, to set beside the stat file's;
+- the running (EMA) statistics over the data's logical batches, with the stat file's EMA options,
+  recorded after every batch (thinned to at most :data:`TRAJECTORY_POINTS` points, evenly spaced).
+
+Per column the page shows four plots (raw histogram with the exact and EMA means, normalized
+histogram with the standard normal density, running mean and running standard deviation over
+batches beside the exact values), and a summary table for all columns. Plots are drawn with
+matplotlib (the ``report`` extra) on its headless Agg backend and embedded as base64 PNG.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .api import Progress, ReadOptions, open_dataset
+from .ema import EmaOptions, RunningStats
+from .errors import DataError, OptionError, SchemaError
+from .io import AtomicFile, check_output_path
+from .sketch import RowSample, sample_size
+from .standardizer import Standardizer
+
+__all__ = ["TRAJECTORY_POINTS", "ReportData", "collect", "write_report"]
+
+#: Points kept of each running-statistics trajectory.
+TRAJECTORY_POINTS = 1000
+
+
+class _Trajectory(RunningStats):
+    """Running statistics that also record their state after every batch, thinned: when
+    ``2 * TRAJECTORY_POINTS`` points are kept, every other one is dropped and only every
+    ``stride``-th batch is recorded from then on."""
+
+    def __init__(self, options: EmaOptions, n_columns: int):
+        super().__init__(options, n_columns)
+        self.stride = 1
+        self.batches: list[int] = []
+        self.means: list[np.ndarray] = []
+        self.vars: list[np.ndarray] = []
+
+    def _advance(self, count, mean, m2, shift=None, *, path=False):
+        first = self.n_batches
+        result = super()._advance(count, mean, m2, shift, path=True)
+        before_mean, before_var = result[2], result[3]
+        after_mean = np.vstack([before_mean[1:], self.running_mean[None, :]])
+        after_var = np.vstack([before_var[1:], self.running_var[None, :]])
+        for k in range(len(count)):
+            number = first + k + 1
+            if number % self.stride == 0:
+                self.batches.append(number)
+                self.means.append(after_mean[k])
+                self.vars.append(after_var[k])
+        if len(self.batches) >= 2 * TRAJECTORY_POINTS:
+            self.stride *= 2
+            keep = [i for i, b in enumerate(self.batches) if b % self.stride == 0]
+            self.batches = [self.batches[i] for i in keep]
+            self.means = [self.means[i] for i in keep]
+            self.vars = [self.vars[i] for i in keep]
+        return result if path else result[:2]
+
+
+@dataclass
+class ReportData:
+    """What one pass over the data collected (see the module's notes)."""
+
+    stats: Standardizer
+    data: Standardizer
+    sample: np.ndarray  # (n_sampled, n_columns), NaN missing
+    batches: np.ndarray  # (n_points,) batch numbers
+    running_mean: np.ndarray  # (n_points, n_columns)
+    running_var: np.ndarray  # (n_points, n_columns)
+    ema_options: EmaOptions
+    sources: list[str]
+
+    @property
+    def names(self) -> list[str]:
+        return [str(n) for n in self.stats.feature_names_in_]
+
+
+def collect(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    stats: Standardizer,
+    read: ReadOptions | None = None,
+    sample_rows: int | None = None,
+    progress: Progress | None = None,
+) -> ReportData:
+    """Read the data once and collect what the report shows."""
+    stats._check_is_fitted()
+    read = read or ReadOptions()
+    sources = open_dataset(inputs, read)
+    names = [str(n) for n in stats.feature_names_in_]
+    for source in sources:
+        absent = [n for n in names if n not in source.schema.names]
+        if absent:
+            raise SchemaError(
+                f"{source.name}: the stat file has column {absent[0]!r} but the input has no "
+                "such column"
+            )
+    options = stats.ema_.options if stats.ema_ is not None else EmaOptions()
+    data = Standardizer(columns=names, ema=options, ddof=stats.ddof)
+    data._start(names, list(stats.dtypes_))
+    data.ema_ = _Trajectory(options, len(names))
+    size = sample_rows if sample_rows is not None else sample_size(len(names))
+    if size < 1:
+        raise OptionError(f"the sample must hold at least 1 row, not {size}")
+    data._sample = RowSample.empty(len(names), size)
+    for index, source in enumerate(sources):
+        rows_before = data.n_rows_seen_
+        data._row_base, data._file_index = rows_before, index
+        try:
+            for batch in source.batches(names, all_columns=False):
+                data.partial_fit(batch)
+                if progress is not None:
+                    progress(source, data.n_rows_seen_ - rows_before)
+        except DataError as exc:
+            raise DataError(f"{source.name}: {exc}") from None
+    if data.n_rows_seen_ == 0:
+        raise DataError(f"{sources[0].name}: no data rows")
+    data.finish()
+    trajectory = data.ema_
+    n = len(names)
+    return ReportData(
+        stats=stats,
+        data=data,
+        sample=data._sample.values,
+        batches=np.array(trajectory.batches, dtype=np.int64),
+        running_mean=np.array(trajectory.means).reshape(-1, n),
+        running_var=np.array(trajectory.vars).reshape(-1, n),
+        ema_options=options,
+        sources=[s.name for s in sources],
+    )
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise OptionError(
+            "normkit report draws with matplotlib: pip install 'normkit[report]'"
+        ) from None
+    matplotlib.use("Agg")  # headless: no display is needed or used
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def column_figure(report: ReportData, j: int):
+    """The four plots of column ``j``, as a matplotlib figure."""
+    plt = _pyplot()
+    stats, name = report.stats, report.names[j]
+    values = report.sample[:, j]
+    values = values[~np.isnan(values)]
+    mean, scale = float(stats.mean_[j]), float(stats.scale_[j])
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.2), dpi=80)
+    raw, normal, run_mean, run_std = axes.ravel()
+    if len(values):
+        raw.hist(values, bins=60, color="#4c72b0")
+        z = (values - mean) / scale
+        normal.hist(z, bins=60, color="#55a868", density=True)
+        grid = np.linspace(min(z.min(), -4.0), max(z.max(), 4.0), 400)
+        normal.plot(
+            grid, np.exp(-(grid**2) / 2) / math.sqrt(2 * math.pi), "k--", lw=1, label="N(0, 1)"
+        )
+        normal.legend(loc="upper right", fontsize=8)
+    raw.axvline(mean, color="k", lw=1.5, label=f"exact mean {mean:.4g}")
+    if stats.ema_ is not None:
+        ema_mean = float(stats.ema_.running_mean[j])
+        raw.axvline(ema_mean, color="#c44e52", lw=1.5, ls="--", label=f"EMA mean {ema_mean:.4g}")
+    raw.legend(loc="upper right", fontsize=8)
+    raw.set_title(f"raw values ({len(values):,} sampled)", fontsize=10)
+    normal.set_title(f"normalized: (x - mean) / {scale:.4g}", fontsize=10)
+    if len(report.batches):
+        run_mean.plot(
+            report.batches, report.running_mean[:, j], color="#c44e52", lw=1.2, label="running mean"
+        )
+        run_std.plot(
+            report.batches,
+            np.sqrt(report.running_var[:, j]),
+            color="#c44e52",
+            lw=1.2,
+            label="running std",
+        )
+    run_mean.axhline(mean, color="k", lw=1, label="exact mean")
+    run_std.axhline(math.sqrt(float(stats.var_[j])), color="k", lw=1, label="exact std")
+    options = report.ema_options
+    momentum = "cumulative" if options.cumulative else f"momentum {options.momentum_value:g}"
+    for ax, what in ((run_mean, "mean"), (run_std, "std")):
+        ax.set_title(
+            f"running {what} over batches of {options.batch_size} ({momentum})", fontsize=10
+        )
+        ax.set_xlabel("batch")
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle(name, fontsize=12, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def _png(fig) -> bytes:
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _g(value: float) -> str:
+    return (
+        "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.6g}"
+    )
+
+
+def summary_rows(report: ReportData) -> list[list[str]]:
+    stats, data = report.stats, report.data
+    rows = []
+    for j, name in enumerate(report.names):
+        ema_mean = ema_std = math.nan
+        if stats.ema_ is not None:
+            ema_mean = float(stats.ema_.running_mean[j])
+            ema_std = math.sqrt(float(stats.ema_.running_var[j]))
+        rows.append(
+            [
+                name,
+                f"{int(data.n_samples_seen_[j]):,}",
+                f"{int(data.n_missing_[j]):,}",
+                _g(float(stats.mean_[j])),
+                _g(math.sqrt(float(stats.var_[j]))),
+                _g(ema_mean),
+                _g(ema_std),
+                _g(float(data.mean_[j])),
+                _g(
+                    math.sqrt(float(data.var_[j]))
+                    if data.n_samples_seen_[j] > data.ddof
+                    else math.nan
+                ),
+                _g(float(data.ema_.running_mean[j])),
+                _g(math.sqrt(float(data.ema_.running_var[j]))),
+            ]
+        )
+    return rows
+
+
+SUMMARY_HEADERS = [
+    "column",
+    "values",
+    "missing",
+    "mean (stat file)",
+    "std (stat file)",
+    "EMA mean (stat file)",
+    "EMA std (stat file)",
+    "mean (this data)",
+    "std (this data)",
+    "EMA mean (this data)",
+    "EMA std (this data)",
+]
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f2f2f2; }
+section { margin-top: 2.5em; }
+img { max-width: 100%; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "column"
+
+
+def write_report(
+    report: ReportData,
+    html_path: str | os.PathLike[str] | None = None,
+    png_dir: str | os.PathLike[str] | None = None,
+    stats_path: str | None = None,
+) -> list[str]:
+    """Write the HTML page (atomically) and/or one PNG per column; the paths written."""
+    if html_path is None and png_dir is None:
+        raise OptionError("nothing to write: give an HTML output (-o) or a PNG directory (--png)")
+    if html_path is not None:
+        check_output_path(os.fspath(html_path))
+    if png_dir is not None and not os.path.isdir(png_dir):
+        try:
+            os.makedirs(png_dir)
+        except OSError as exc:
+            raise OptionError(f"{png_dir}: cannot create the directory: {exc.strerror}") from None
+    images = [_png(column_figure(report, j)) for j in range(len(report.names))]
+    written = []
+    if png_dir is not None:
+        used: set[str] = set()
+        for name, image in zip(report.names, images, strict=True):
+            slug = _slug(name)
+            while slug in used:
+                slug += "_"
+            used.add(slug)
+            path = os.path.join(os.fspath(png_dir), f"{slug}.png")
+            with AtomicFile(path) as f:
+                f.stream.write(image)
+            written.append(path)
+    if html_path is not None:
+        page = _page(report, images, stats_path)
+        with AtomicFile(os.fspath(html_path)) as f:
+            f.stream.write(page.encode("utf-8"))
+        written.append(os.fspath(html_path))
+    return written
+
+
+def _page(report: ReportData, images: list[bytes], stats_path: str | None) -> str:
+    e = html.escape
+    data, options = report.data, report.ema_options
+    head = "".join(f"<th>{e(h)}</th>" for h in SUMMARY_HEADERS)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td><a href="#col-{e(_slug(row[0]))}">{e(row[0])}</a></td>'
+            if i == 0
+            else f"<td>{e(v)}</td>"
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in summary_rows(report)
+    )
+    sampled = len(report.sample)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>normkit report: {e(', '.join(report.sources))}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>normkit report</h1>",
+        f"<p>Data: {e(', '.join(report.sources))} ({int(data.n_rows_seen_):,} rows). "
+        f"Statistics: {e(stats_path or 'given')}.</p>",
+        f'<p class="note">Histograms show a uniform sample of <strong>{sampled:,} rows</strong> of '
+        f"the {int(data.n_rows_seen_):,} (drawn in the same single pass). Normalized values are "
+        "(x - mean) / scale with the stat file's exact statistics. The running (EMA) statistics "
+        f"are recomputed over this data in logical batches of {options.batch_size} rows with the "
+        "stat file's options, and shown after every batch "
+        f"(at most {TRAJECTORY_POINTS:,} to {2 * TRAJECTORY_POINTS:,} points, evenly spaced).</p>",
+        "<h2>Summary</h2>",
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+    ]
+    for name, image in zip(report.names, images, strict=True):
+        encoded = base64.b64encode(image).decode("ascii")
+        parts.append(
+            f'<section id="col-{e(_slug(name))}" class="column"><h2>{e(name)}</h2>'
+            f'<img alt="plots of {e(name)}" src="data:image/png;base64,{encoded}"></section>'
+        )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

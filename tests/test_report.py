@@ -1,0 +1,115 @@
+"""``normkit report``: an HTML page with one section of plots per column, and PNG files."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+
+import normkit
+from normkit.ema import EmaOptions, RunningStats
+from normkit.report import TRAJECTORY_POINTS, _Trajectory
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "sample.csv"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="normkit")
+
+
+@pytest.fixture(scope="module")
+def sample_stats(tmp_path_factory) -> Path:
+    stats = tmp_path_factory.mktemp("stats") / "stats.json"
+    result = run("fit", SAMPLE, "--exclude", "id", "-o", stats, "-q")
+    assert result.exit_code == 0, result.stderr
+    return stats
+
+
+def sections(page: str) -> dict[str, bytes]:
+    """Column name -> the PNG embedded in its section."""
+    found = re.findall(
+        r'<section id="col-[^"]*" class="column"><h2>([^<]*)</h2>'
+        r'<img alt="[^"]*" src="data:image/png;base64,([^"]*)"></section>',
+        page,
+    )
+    return {name: base64.b64decode(data) for name, data in found}
+
+
+def test_the_report_of_the_sample_data_has_a_section_per_column(tmp_path, sample_stats):
+    out, pngs = tmp_path / "report.html", tmp_path / "pngs"
+    result = run("report", SAMPLE, "-s", sample_stats, "-o", out, "--png", pngs)
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    names = list(normkit.load(sample_stats).feature_names_in_)
+    embedded = sections(page)
+    assert list(embedded) == names
+    for image in embedded.values():
+        assert image.startswith(PNG_MAGIC)
+        assert matplotlib.image.imread(__import__("io").BytesIO(image)).shape[2] in (3, 4)
+    assert "uniform sample of <strong>4,000 rows</strong>" in page
+    # The summary table: one row per column, linking to its section.
+    assert page.count('<td><a href="#col-') == len(names)
+    assert sorted(p.name for p in pngs.iterdir()) == sorted(f"{n}.png" for n in names)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_missing_values_and_constant_columns(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=3000)
+    x[rng.random(3000) < 0.3] = np.nan
+    frame = pd.DataFrame({"x": x, "constant": 7.0, "mostly_missing": np.nan})
+    frame.loc[:4, "mostly_missing"] = [1.0, 2.0, 3.0, 4.0, 5.0]
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert run("fit", tmp_path / "d.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    result = run(
+        "report",
+        tmp_path / "d.csv",
+        "-s",
+        tmp_path / "s.json",
+        "-o",
+        tmp_path / "r.html",
+        "--sample",
+        "500",
+    )
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text()
+    assert list(sections(page)) == ["x", "constant", "mostly_missing"]
+    assert "uniform sample of <strong>500 rows</strong>" in page
+
+
+def test_usage_and_data_errors(tmp_path, sample_stats):
+    result = run("report", SAMPLE, "-s", sample_stats)
+    assert result.exit_code == 2
+    assert "give -o report.html, --png DIR, or both" in result.stderr
+    pd.read_csv(SAMPLE).drop(columns=["age"]).to_csv(tmp_path / "less.csv", index=False)
+    result = run("report", tmp_path / "less.csv", "-s", sample_stats, "-o", tmp_path / "r.html")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("normkit: error: ")
+    assert "has column 'age' but the input has no such column" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_the_trajectory_is_thinned_evenly_and_ends_at_the_running_statistics():
+    options = EmaOptions(batch_size=4)
+    x = np.random.default_rng(0).normal(size=(4 * 5000 + 2, 2))
+    trajectory, plain = _Trajectory(options, 2), RunningStats(options, 2)
+    for start in range(0, len(x), 999):
+        trajectory.update(x[start : start + 999])
+        plain.update(x[start : start + 999])
+    plain.finish()
+    trajectory.finish()
+    assert len(trajectory.batches) <= 2 * TRAJECTORY_POINTS
+    steps = np.diff(trajectory.batches)
+    assert (steps == trajectory.stride).all()
+    np.testing.assert_array_equal(trajectory.running_mean, plain.running_mean)
+    last = trajectory.batches[-1]
+    assert last > trajectory.n_batches - trajectory.stride
