@@ -435,13 +435,24 @@ def merge_stats(stats_paths, output, quiet):
     options. Running (EMA) statistics are not merged: they follow the order of the batches
     across files, which stat files do not record; fit the shards together for them.
     """
+    seen: dict[tuple[int, int], str] = {}
     for path in stats_paths:
+        if not os.path.exists(path):
+            continue  # loading says so
+        info = os.stat(path)
+        if (info.st_dev, info.st_ino) in seen:
+            raise NormkitCliError(
+                f"{path}: given twice (as {seen[(info.st_dev, info.st_ino)]}); its rows would "
+                "count twice",
+                2,
+            )
+        seen[(info.st_dev, info.st_ino)] = path
         if output != "-" and os.path.exists(output) and os.path.samefile(path, output):
             raise NormkitCliError(f"{output}: the output would overwrite the input {path}")
     merged = normkit.merge_stat_files(stats_paths)
     normkit.save(merged, output)
     if not quiet:
-        dropped = any(normkit.load(p).ema_ is not None for p in stats_paths)
+        dropped = merged.ema_ is None and any(normkit.load(p).ema_ is not None for p in stats_paths)
         click.echo(
             f"normkit: merged {_count(len(stats_paths), 'stat file')} "
             f"({_count(merged.n_rows_seen_, 'row')}); "

@@ -44,6 +44,7 @@ _LAZY = {
     "ClusterOptions": "cluster",
     "fit_dask": "cluster",
     "transform_dask": "cluster",
+    "drift_files": "drift",
 }
 
 
@@ -52,10 +53,13 @@ _SUBMODULES = {
     "apply",
     "cluster",
     "dataset",
+    "drift",
     "ema",
     "io",
     "moments",
     "parts",
+    "report",
+    "sketch",
     "standardizer",
     "statfile",
 }
@@ -96,6 +100,7 @@ __all__ = [
     "StatsFileError",
     "TransformResult",
     "__version__",
+    "drift_files",
     "fit_dask",
     "fit_files",
     "load",

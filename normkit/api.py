@@ -141,7 +141,7 @@ def fit_files(
     try:
         scaler.check_fitted_values()
     except DataError as exc:
-        raise DataError(f"{', '.join(s.name for s in sources)}: {exc}") from None
+        raise DataError(f"{_names(sources)}: {exc}") from None
     scaler.provenance_ = {
         "sources": described,
         "created": _now(),
@@ -175,6 +175,9 @@ def open_dataset(
     if output is not None:
         check_output_path(os.fspath(output))  # now, not after the pass
     paths = [f.path for f in expand_inputs(inputs, read.format)]
+    if len(paths) > 1:
+        # In a data set, an empty CSV file (not even a header) is an empty part.
+        paths = [p for p in paths if not _empty_csv(p, read)] or paths[:1]
     sources = [read.open(path) for path in paths]
     if sum(s.is_stdin for s in sources) > 1:
         raise OptionError("standard input ('-') can be read only once")
@@ -195,6 +198,13 @@ def open_dataset(
     for other in sources[1:]:
         _check_same_columns(first, other)
     return sources
+
+
+def _empty_csv(path: str, read: ReadOptions) -> bool:
+    try:
+        return os.path.getsize(path) == 0 and resolve_format(path, read.format) is Format.CSV
+    except (OSError, OptionError):
+        return False
 
 
 def _reference(sources: Sequence[Source]) -> Source:

@@ -41,7 +41,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .api import ReadOptions, _now, open_dataset, select_dataset_columns, transform_file
+from .api import (
+    ReadOptions,
+    _check_same_types,
+    _names,
+    _now,
+    _read_schema,
+    open_dataset,
+    select_dataset_columns,
+    transform_file,
+)
 from .dataset import expand_inputs
 from .errors import DataError, OptionError, OutputError, SchemaError
 from .formats import Format, resolve_format
@@ -57,6 +66,9 @@ __all__ = ["INDEX_NAME", "ClusterOptions", "fit_dask", "transform_dask"]
 
 #: Parts (or partial results) combined per task of the tree reduction.
 SPLIT_EVERY = 8
+
+#: Seconds to wait for a worker to join an existing scheduler.
+WAIT_FOR_WORKERS = 60
 
 #: The index of a transform's part files, in the output directory.
 INDEX_NAME = "_parts.json"
@@ -96,28 +108,46 @@ def connect(options: ClusterOptions) -> Iterator[Client]:
         from distributed import Client, LocalCluster
     except ImportError:
         raise OptionError("the Dask engine needs Dask: pip install 'normkit[dask]'") from None
+    # A task that fails on a user's data is reported once, as normkit's one-line error; the
+    # workers' own log of it (with a traceback) would repeat it once per file.
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if options.scheduler is not None:
         try:
             client = Client(options.scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise OptionError(
                 f"cannot reach the Dask scheduler at {options.scheduler}: {exc}"
             ) from None
         with client:
+            try:
+                client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+            except TimeoutError:
+                raise OptionError(
+                    f"the Dask scheduler at {options.scheduler} has no worker (waited "
+                    f"{WAIT_FOR_WORKERS} s); start some with 'dask worker {options.scheduler}'"
+                ) from None
             yield client
         return
-    workers = options.workers or os.cpu_count() or 1
+    workers = options.workers or _cores()
     with (
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # a free port: never clash with a running cluster
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster) as client,
     ):
         yield client
+
+
+def _cores() -> int:
+    """The cores this process may run on (affinity), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _at_row(part: PartFit, first_row: int) -> PartFit:
@@ -206,14 +236,12 @@ def fit_dask(
             ]
         total = level[0].result()
     if total.rows == 0:
-        raise DataError(
-            f"{', '.join(paths[:3])}{' ...' if len(paths) > 3 else ''}: no data rows in any file"
-        )
+        raise DataError(f"{_names(sources)}: no data rows in any file")
     standardizer_from_parts(scaler, names, dtypes, total)
     try:
         scaler.check_fitted_values()
     except DataError as exc:
-        raise DataError(f"{', '.join(s.name for s in sources)}: {exc}") from None
+        raise DataError(f"{_names(sources)}: {exc}") from None
     scaler.provenance_ = {"sources": total.sources, "created": _now()}
     return scaler
 
@@ -294,7 +322,12 @@ def transform_dask(
             f"{sources[0].name}: the stat file has column {absent[0]!r} but the input has no "
             "such column"
         )
-    fmt = resolve_format("", output_format) if output_format else sources[0].format
+    fitted = set(scaler.feature_names_in_)
+    schema = _read_schema(sources[0], fitted)
+    for other in sources[1:]:
+        _check_same_types(sources[0], schema, other, _read_schema(other, fitted))
+    scaler._frozen_params(use, gamma, beta)  # bad options fail here, not on every worker
+    fmt = _parts_format(output, output_format, sources[0].format)
     _check_output_dir(output, [s.path for s in sources], protected)
     parent, name = os.path.split(output)
     staging = tempfile.mkdtemp(prefix=f".{name}.", suffix=".normkit-tmp", dir=parent)
@@ -344,6 +377,17 @@ def transform_dask(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return PartsResult(sum(rows), output, fmt, len(part_paths))
+
+
+def _parts_format(output: str, explicit: str | Format | None, input_format: Format) -> Format:
+    """The format of the part files: as given; else as the output directory's extension says
+    (``out.parquet/``, as Spark names data sets); else the input's."""
+    if explicit is not None:
+        return resolve_format("", explicit)
+    try:
+        return resolve_format(output.rstrip(os.sep))
+    except OptionError:
+        return input_format
 
 
 def _umask() -> int:

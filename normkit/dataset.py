@@ -83,7 +83,13 @@ def _partition(relative_dir: str) -> tuple[tuple[str, str], ...]:
 
 def _walk(root: str, format: str | Format | None) -> list[DataFile]:
     found = []
+    seen: set[tuple[int, int]] = set()  # directories already walked (links may loop)
     for directory, subdirs, files in os.walk(root, followlinks=True):
+        info = os.stat(directory)
+        if (info.st_dev, info.st_ino) in seen:
+            subdirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
         subdirs[:] = [d for d in subdirs if not d.startswith(IGNORED_PREFIXES)]
         relative_dir = os.path.relpath(directory, root)
         partition = _partition(relative_dir) if relative_dir != "." else ()
@@ -144,14 +150,21 @@ def expand_inputs(
             matches = [
                 m
                 for m in glob.glob(path, recursive=True)
-                if not os.path.basename(m).startswith(IGNORED_PREFIXES)
+                if not any(
+                    part.startswith(IGNORED_PREFIXES)
+                    for part in os.path.relpath(m, root).split(os.sep)
+                    if part not in (".", "..")
+                )
             ]
             if not matches:
                 raise InputError(f"{path}: the pattern matches no file")
             found = []
             for match in matches:
                 if os.path.isdir(match):
-                    found.extend((os.path.relpath(d.path, root), d) for d in _walk(match, format))
+                    for d in _walk(match, format):
+                        relative = os.path.relpath(d.path, root)
+                        partition = _partition(os.path.dirname(relative))
+                        found.append((relative, DataFile(d.path, partition)))
                 else:
                     relative = os.path.relpath(match, root)
                     found.append((relative, DataFile(match, _partition(os.path.dirname(relative)))))

@@ -372,3 +372,59 @@ def test_the_command_line_with_its_own_local_cluster(tmp_path, data):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert_same_fit(normkit.load(tmp_path / "b.json"), normkit.load(tmp_path / "a.json"))
+
+
+def test_bad_options_and_addresses_fail_before_any_work(tmp_path, cluster, data):
+    write_dataset(tmp_path / "ds", "csv", data)
+    stats = tmp_path / "s.json"
+    normkit.save(normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"], ema=None)), stats)
+    for args, code, fragment in (
+        (["--use", "ema"], 2, "have no running (EMA) statistics"),
+        (["--gamma", "nosuch=2"], 1, "no fitted column 'nosuch'"),
+    ):
+        result = CliRunner().invoke(
+            cli,
+            [
+                "transform",
+                str(tmp_path / "ds"),
+                "-s",
+                str(stats),
+                "-o",
+                str(tmp_path / "o"),
+                "--engine",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                *args,
+            ],
+        )
+        assert result.exit_code == code, result.output
+        assert len(result.stderr.strip().split("\n")) == 1, result.stderr
+        assert fragment in result.stderr
+    result = CliRunner().invoke(
+        cli, ["fit", str(tmp_path / "ds"), "--engine", "dask", "--scheduler", "http://x:1"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{ERROR}cannot reach the Dask scheduler at http://x:1")
+
+
+def test_parts_take_the_format_of_the_output_directory_name(tmp_path, on_cluster, data):
+    write_dataset(tmp_path / "ds", "csv", data)
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    transform_dask(tmp_path / "ds", scaler, tmp_path / "z.parquet", cluster=on_cluster)
+    index = json.loads((tmp_path / "z.parquet" / INDEX_NAME).read_text())
+    assert index["output_format"] == "parquet"
+    assert all(p["path"].endswith(".parquet") for p in index["parts"])
+
+
+def test_parts_of_different_types_are_refused(tmp_path, on_cluster, data):
+    (tmp_path / "ds").mkdir()
+    first = pa.Table.from_pandas(data.iloc[:10], preserve_index=False)
+    second = pa.Table.from_pandas(data.iloc[10:], preserve_index=False)
+    second = second.set_column(0, "id", second.column("id").cast(pa.int32()))
+    pq.write_table(first, tmp_path / "ds" / "a.parquet")
+    pq.write_table(second, tmp_path / "ds" / "b.parquet")
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    with pytest.raises(normkit.SchemaError, match="column 'id' has type int32"):
+        transform_dask(tmp_path / "ds", scaler, tmp_path / "out", cluster=on_cluster)
+    assert not (tmp_path / "out").exists()

@@ -327,3 +327,41 @@ def test_merge_refuses_to_overwrite_an_input(tmp_path, data):
     result = run("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "a.json")
     assert_error(result, 1, "would overwrite the input")
     assert (tmp_path / "a.json").read_bytes() == before
+
+
+def test_a_glob_of_directories_keeps_their_hive_keys_and_skips_hidden_ones(tmp_path, data):
+    for year in ("2023", "2024"):
+        (tmp_path / "hv" / f"year={year}" / "month=1").mkdir(parents=True)
+        data.iloc[:5].to_csv(tmp_path / "hv" / f"year={year}" / "month=1" / "a.csv", index=False)
+    (tmp_path / "hv" / "_temporary" / "month=1").mkdir(parents=True)
+    data.iloc[:5].to_csv(tmp_path / "hv" / "_temporary" / "month=1" / "a.csv", index=False)
+    files = expand_inputs([f"{tmp_path}/hv/*"])
+    assert [f.partition for f in files] == [
+        (("year", "2023"), ("month", "1")),
+        (("year", "2024"), ("month", "1")),
+    ]
+    assert len(expand_inputs([f"{tmp_path}/hv/**/*.csv"])) == 2  # not the one under _temporary
+
+
+def test_an_empty_csv_is_an_empty_part_and_a_link_loop_is_walked_once(tmp_path, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data)
+    (tmp_path / "ds" / "year=2024" / "part-99.csv").write_bytes(b"")
+    (tmp_path / "ds" / "year=2024" / "loop").symlink_to(tmp_path / "ds")
+    doc = fit(tmp_path, tmp_path / "ds")
+    assert [s["path"] for s in doc["provenance"]["sources"]] == [str(p) for p in paths]
+
+
+def test_merge_refuses_a_file_given_twice_and_names_a_missing_one(tmp_path, data):
+    data.to_csv(tmp_path / "d.csv", index=False)
+    fit(tmp_path, tmp_path / "d.csv", name="a.json")
+    (tmp_path / "out.json").write_text("")
+    twice = run("merge-stats", tmp_path / "a.json", tmp_path / "a.json", "-o", tmp_path / "m.json")
+    assert_error(twice, 2, "given twice")
+    missing = run(
+        "merge-stats", tmp_path / "a.json", tmp_path / "no.json", "-o", tmp_path / "out.json"
+    )
+    assert_error(missing, 1, f"{tmp_path / 'no.json'}: ")
+    one = run("merge-stats", tmp_path / "a.json", "-o", tmp_path / "one.json")
+    assert_ok(one)
+    assert "not merged" not in one.stderr
+    assert "ema" in json.loads((tmp_path / "one.json").read_text())
