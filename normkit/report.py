@@ -168,9 +168,11 @@ def column_figure(report: ReportData, j: int):
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.2), dpi=80)
     raw, normal, run_mean, run_std = axes.ravel()
     if len(values):
-        raw.hist(values, bins=60, color="#4c72b0")
+        bins = _bins(values)
+        raw.hist(values, bins=bins, color="#4c72b0")
         z = (values - mean) / scale
-        normal.hist(z, bins=60, color="#55a868", density=True)
+        z_bins = bins if isinstance(bins, int) else (bins - mean) / scale
+        normal.hist(z, bins=z_bins, color="#55a868", density=True)
         grid = np.linspace(min(z.min(), -4.0), max(z.max(), 4.0), 400)
         normal.plot(
             grid, np.exp(-(grid**2) / 2) / math.sqrt(2 * math.pi), "k--", lw=1, label="N(0, 1)"
@@ -195,7 +197,17 @@ def column_figure(report: ReportData, j: int):
             label="running std",
         )
     run_mean.axhline(mean, color="k", lw=1, label="exact mean")
-    run_std.axhline(math.sqrt(float(stats.var_[j])), color="k", lw=1, label="exact std")
+    std = math.sqrt(float(stats.var_[j]))
+    run_std.axhline(std, color="k", lw=1, label="exact std")
+    for ax, exact, path in (
+        (run_mean, mean, report.running_mean[:, j]),
+        (run_std, std, np.sqrt(report.running_var[:, j])),
+    ):
+        # Show the exact value inside the frame, not on its edge.
+        shown = np.concatenate([path[np.isfinite(path)], [exact]])
+        low, high = float(shown.min()), float(shown.max())
+        pad = 0.08 * (high - low) or 0.08 * max(abs(high), 1e-300)
+        ax.set_ylim(low - pad, high + pad)
     options = report.ema_options
     momentum = "cumulative" if options.cumulative else f"momentum {options.momentum_value:g}"
     for ax, what in ((run_mean, "mean"), (run_std, "std")):
@@ -209,6 +221,15 @@ def column_figure(report: ReportData, j: int):
     return fig
 
 
+def _bins(values: np.ndarray) -> int | np.ndarray:
+    """60 bins, or one per integer for integers over a short range (60 bins over 18..90 would
+    alias into a comb)."""
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 120 and np.all(values == np.round(values)):
+        return np.arange(low - 0.5, high + 1.5)
+    return 60
+
+
 def _png(fig) -> bytes:
     plt = _pyplot()
     buffer = io.BytesIO()
@@ -219,7 +240,7 @@ def _png(fig) -> bytes:
 
 def _g(value: float) -> str:
     return (
-        "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.6g}"
+        "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.8g}"
     )
 
 
