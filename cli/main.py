@@ -32,7 +32,7 @@ from .options import (
     stats_option,
     use_option,
 )
-from .progress import ProgressBar
+from .progress import PartsBar, ProgressBar
 
 EXAMPLES_FIT = """
 \b
@@ -256,7 +256,8 @@ def fit(
     if cluster is not None:
         from normkit.cluster import fit_dask
 
-        scaler = fit_dask(inputs, scaler, read, cluster, output=output)
+        with PartsBar(not quiet, "fitting") as progress:
+            scaler = fit_dask(inputs, scaler, read, cluster, output=output, progress=progress)
     else:
         with ProgressBar(not quiet, "fitting") as progress:
             scaler = normkit.fit_files(inputs, scaler, read, progress, output=output)
@@ -321,9 +322,17 @@ def _transform_dask(input, scaler, stats_path, output, read, quiet, cluster, **o
     from normkit.cluster import transform_dask
 
     started = time.perf_counter()
-    result = transform_dask(
-        input, scaler, output, read=read, cluster=cluster, protected=(stats_path,), **options
-    )
+    with PartsBar(not quiet, "transforming") as progress:
+        result = transform_dask(
+            input,
+            scaler,
+            output,
+            read=read,
+            cluster=cluster,
+            protected=(stats_path,),
+            progress=progress,
+            **options,
+        )
     if not quiet:
         click.echo(
             f"normkit: wrote {_count(result.rows, 'row')} in {_count(result.parts, 'part')} "

@@ -56,3 +56,31 @@ class ProgressBar:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class PartsBar:
+    """Callable as the Dask engine's ``progress(done, total)``: files done, on a tqdm bar."""
+
+    def __init__(self, enabled: bool, action: str):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.action = action
+        self._bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total, unit=" files", desc=self.action, file=sys.stderr, leave=False
+            )
+        self._bar.update(done - self._bar.n)
+
+    def __enter__(self) -> PartsBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

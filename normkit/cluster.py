@@ -37,7 +37,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -129,16 +129,22 @@ def connect(options: ClusterOptions) -> Iterator[Client]:
             yield client
         return
     workers = options.workers or _cores()
-    with (
-        LocalCluster(
+    try:
+        cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # a free port: never clash with a running cluster
             silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        )
+    except RuntimeError as exc:
+        # Worker processes start by importing the caller's main module: a script that starts
+        # a cluster at import time (no ``if __name__ == "__main__":``) cannot be imported so.
+        raise OptionError(
+            f"could not start a local Dask cluster ({exc}); from a Python script, call normkit "
+            "under 'if __name__ == \"__main__\":'"
+        ) from None
+    with cluster, Client(cluster) as client:
         yield client
 
 
@@ -148,6 +154,20 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:
         return os.cpu_count() or 1
+
+
+#: Called with (files done, files in all) as a Dask job progresses.
+PartsProgress = Callable[[int, int], None]
+
+
+def _gather(client: Client, futures: list, progress: PartsProgress | None) -> list:
+    """The results of ``futures`` (small ones), reporting progress as each finishes."""
+    if progress is not None:
+        from distributed import as_completed
+
+        for done, _ in enumerate(as_completed(futures), start=1):
+            progress(done, len(futures))
+    return client.gather(futures)
 
 
 def _at_row(part: PartFit, first_row: int) -> PartFit:
@@ -172,6 +192,7 @@ def fit_dask(
     read: ReadOptions | None = None,
     cluster: ClusterOptions | None = None,
     output: str | os.PathLike[str] | None = None,
+    progress: PartsProgress | None = None,
 ) -> Standardizer:
     """Fit statistics over a data set on a Dask cluster; equal to :func:`normkit.fit_files`.
 
@@ -185,6 +206,8 @@ def fit_dask(
         Default: a local cluster with one worker process per core.
     output : path or None
         Where the caller will save the statistics; refused if it is one of the inputs.
+    progress : callable(done, total) or None
+        Called as files are fitted.
 
     Returns
     -------
@@ -218,7 +241,7 @@ def fit_dask(
             ema=ema,
             pure=False,
         )
-        actual = _starts(client.gather(client.map(_rows, parts, pure=False)))
+        actual = _starts(_gather(client, client.map(_rows, parts, pure=False), progress))
         for i, (guess, start) in enumerate(zip(predicted, actual, strict=True)):
             if guess == start:
                 continue
@@ -284,6 +307,7 @@ def transform_dask(
     read: ReadOptions | None = None,
     cluster: ClusterOptions | None = None,
     protected: Sequence[str | os.PathLike[str]] = (),
+    progress: PartsProgress | None = None,
 ) -> PartsResult:
     """Frozen transform of every file of a data set, on a Dask cluster, into a directory of part
     files (one per input file, in the same order) with an index, ``_parts.json``.
@@ -302,6 +326,8 @@ def transform_dask(
     cluster : ClusterOptions or None
     protected : sequence of paths
         Files that must not be inside the output (the stat file).
+    progress : callable(done, total) or None
+        Called as part files are written.
 
     Returns
     -------
@@ -340,18 +366,17 @@ def transform_dask(
         options = {"use": use, "gamma": gamma, "beta": beta, "inverse": inverse}
         stats = dumps(scaler)
         with connect(cluster or ClusterOptions()) as client:
-            rows = client.gather(
-                client.map(
-                    transform_part,
-                    [os.path.abspath(s.path) for s in sources],
-                    part_paths,
-                    stats=stats,
-                    output_format=fmt,
-                    read=read,
-                    options=options,
-                    pure=False,
-                )
+            futures = client.map(
+                transform_part,
+                [os.path.abspath(s.path) for s in sources],
+                part_paths,
+                stats=stats,
+                output_format=fmt,
+                read=read,
+                options=options,
+                pure=False,
             )
+            rows = _gather(client, futures, progress)
         index = {
             "format": "normkit.parts",
             "version": 1,

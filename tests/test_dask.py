@@ -428,3 +428,24 @@ def test_parts_of_different_types_are_refused(tmp_path, on_cluster, data):
     with pytest.raises(normkit.SchemaError, match="column 'id' has type int32"):
         transform_dask(tmp_path / "ds", scaler, tmp_path / "out", cluster=on_cluster)
     assert not (tmp_path / "out").exists()
+
+
+def test_progress_is_reported_per_file(tmp_path, on_cluster, data):
+    write_dataset(tmp_path / "ds", "parquet", data)
+    seen: list[tuple[int, int]] = []
+    scaler = fit_dask(
+        tmp_path / "ds",
+        Standardizer(exclude=["id"]),
+        cluster=on_cluster,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(k, len(PART_ROWS)) for k in range(1, len(PART_ROWS) + 1)]
+    written: list[tuple[int, int]] = []
+    transform_dask(
+        tmp_path / "ds",
+        scaler,
+        tmp_path / "out",
+        cluster=on_cluster,
+        progress=lambda done, total: written.append((done, total)),
+    )
+    assert written[-1] == (len(PART_ROWS), len(PART_ROWS))
