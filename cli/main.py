@@ -486,7 +486,7 @@ def merge_stats(stats_paths, output, quiet):
     "sample_rows",
     type=click.IntRange(min=100),
     metavar="N",
-    help="Rows sampled for the histograms (default: 20,000, fewer for very wide data).",
+    help="Values sampled per column for the histograms (default: 10,000, fewer for very wide data).",
 )
 @read_options
 @quiet_option
@@ -499,17 +499,22 @@ def report(inputs, stats_path, output, png_dir, sample_rows, read: ReadOptions, 
     """
     if output is None and png_dir is None:
         raise click.UsageError("give -o report.html, --png DIR, or both")
-    from normkit.report import collect, write_report
+    from normkit.dataset import expand_inputs
+    from normkit.report import check_outputs, collect, write_report
 
+    inputs_found = [f.path for f in expand_inputs(inputs, read.format) if f.path != "-"]
+    protected = [stats_path, *inputs_found]
+    check_outputs(output, png_dir, protected)
     stats = normkit.load(stats_path)
     started = time.perf_counter()
     with ProgressBar(not quiet, "reading") as progress:
         data = collect(inputs, stats, read, sample_rows, progress)
-    written = write_report(data, output, png_dir, stats_path)
+    written = write_report(data, output, png_dir, stats_path, protected)
     if not quiet:
         click.echo(
             f"normkit: report of {_count(len(data.names), 'column')} on "
-            f"{_count(int(data.data.n_rows_seen_), 'row')} ({len(data.sample):,} sampled) in "
+            f"{_count(int(data.data.n_rows_seen_), 'row')} (up to {data.sample_size:,} values "
+            "sampled per column) in "
             f"{time.perf_counter() - started:.2f} s: {', '.join(written[-1:] if output else [png_dir])}",
             err=True,
         )
@@ -546,6 +551,11 @@ def drift(inputs, stats_path, threshold, as_json, read: ReadOptions, quiet):
     from normkit.drift import drift_files
 
     reference = normkit.load(stats_path)
+    if reference.sketch_ is None:
+        raise NormkitCliError(
+            f"{stats_path}: the stat file has no distribution sketch (written by an older "
+            "normkit, or merged from files that lacked one); fit it again to check drift"
+        )
     with ProgressBar(not quiet and not as_json, "checking") as progress:
         report = drift_files(inputs, reference, read, threshold, progress)
     if as_json:
@@ -568,7 +578,7 @@ def render_drift(report) -> str:
                 f"{c.mean_shift:+.3f} sd",
                 f"{c.std_ratio:.3f}",
                 f"{c.reference_missing_rate:.1%} -> {c.missing_rate:.1%}",
-                f"{c.psi:.3f}",
+                f"{c.psi:.3f}" + ("" if c.psi_decides else "*"),
                 f"{c.ks:.3f}",
                 f"DRIFT ({', '.join(c.reasons)})" if c.drifted else "ok",
             ]
@@ -585,7 +595,10 @@ def render_drift(report) -> str:
         if drifted
         else f"no drift in {_count(len(report.columns), 'column')} (threshold {report.threshold:g})"
     )
-    return "\n".join([*lines, "", f"{_count(report.rows, 'row')} checked; {summary}"])
+    notes = [f"{_count(report.rows, 'row')} checked; {summary}"]
+    if not all(c.psi_decides for c in report.columns):
+        notes.append("* PSI shown but not used: fewer than 1,000 values to compare")
+    return "\n".join([*lines, "", *notes])
 
 
 def _count(n: int, noun: str) -> str:

@@ -3,18 +3,25 @@
 One streaming pass over the new data computes its exact moments and, per column, its counts in
 the 20 bins cut at the stat file's quantiles (its sketch, see :mod:`normkit.sketch`). Per column:
 
-- ``mean_shift``: ``(new mean - saved mean) / saved scale``, the shift in units of the saved
-  standard deviation (scale 1 for a constant column, as in scikit-learn);
+- ``mean_shift``: ``(new mean - saved mean) / saved std``, the shift in units of the saved
+  standard deviation (for a constant column, in units of its scale: 1, as in scikit-learn);
 - ``std_ratio``: new standard deviation / saved one (1 when both are 0);
 - ``missing_change``: new missing rate - saved missing rate (fractions of rows);
 - ``psi``: population stability index over the 20 bins (0 for the same distribution; 0.1 is
-  commonly read as a moderate shift, 0.25 as a large one);
+  commonly read as a moderate shift, 0.25 as a large one). Its sampling noise is about 19 / n
+  for n values, so it decides only for columns with at least
+  :data:`~normkit.sketch.MIN_PSI_VALUES` values in the new data and in the saved sample;
 - ``ks``: largest difference of the two CDFs at the bin edges (Kolmogorov-Smirnov distance).
 
 A column drifts when ``|mean_shift|``, ``|ln(std_ratio)|``, ``|missing_change|`` or ``psi``
 exceeds the threshold (default 0.2: a mean that moved by a fifth of a standard deviation, a
 standard deviation 22% larger or 18% smaller, 20 more missing values in 100 rows, a PSI above
-0.2).
+0.2), and, for the first three, also exceeds three times its standard error under no drift
+(``3 / sqrt(n)`` for the mean shift, ``3 / sqrt(2 (n - 1))`` for the log std ratio,
+``3 sqrt(p (1 - p) / rows)`` for the missing rate), so that a small batch of data from the same
+distribution is not flagged for what chance explains. A column with no value in the new data is
+judged by its missing rate alone. The std ratio of a heavy-tailed column varies much between
+samples; its PSI is the steadier judge.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import numpy as np
 from . import apply
 from .api import Progress, ReadOptions, open_dataset
 from .errors import DataError, OptionError, SchemaError, StatsFileError
-from .sketch import bin_counts, drift_scores
+from .sketch import MIN_PSI_VALUES, bin_counts, drift_scores
 from .standardizer import Standardizer
 
 __all__ = ["DEFAULT_THRESHOLD", "ColumnDrift", "DriftReport", "drift_files"]
@@ -55,6 +62,7 @@ class ColumnDrift:
     missing_change: float
     psi: float
     ks: float
+    psi_decides: bool
     reasons: tuple[str, ...]
 
     @property
@@ -179,7 +187,7 @@ def _column_drift(
     count, missing = int(new.n_samples_seen_[j]), int(new.n_missing_[j])
     mean = float(new.mean_[j]) if count else math.nan
     std = math.sqrt(max(float(new.var_[j]), 0.0)) if count > reference.ddof else math.nan
-    shift = (mean - ref_mean) / ref_scale
+    shift = (mean - ref_mean) / (ref_std if ref_std > 0 else ref_scale)
     if ref_std == 0.0:
         ratio = 1.0 if std == 0.0 else (math.inf if std > 0 else math.nan)
     else:
@@ -188,14 +196,21 @@ def _column_drift(
     rate = _rate(missing, count)
     sketch = reference.sketch_
     psi, ks = drift_scores(counts, sketch.edges[j], sketch.cdf[j])
+    psi_decides = min(int(counts.sum()), int(sketch.counts[j])) >= MIN_PSI_VALUES
+    # A score decides only beyond its sampling noise (3 standard errors), so that a small batch
+    # of data from the same distribution is not flagged for what chance alone explains.
     reasons = []
-    if not math.isfinite(shift) or abs(shift) > threshold:
+    if count and abs(shift) > max(threshold, 3 / math.sqrt(count)):
         reasons.append("mean")
-    if not (math.isfinite(ratio) and ratio > 0) or abs(math.log(ratio)) > threshold:
-        reasons.append("std")
-    if abs(rate - ref_rate) > threshold:
+    if count >= 2:
+        log_ratio = abs(math.log(ratio)) if ratio > 0 else math.inf
+        if log_ratio > max(threshold, 3 / math.sqrt(2 * (count - 1))):
+            reasons.append("std")
+    rows = count + missing
+    noise = 3 * math.sqrt(ref_rate * (1 - ref_rate) / rows) if rows else math.inf
+    if abs(rate - ref_rate) > max(threshold, noise):
         reasons.append("missing")
-    if math.isfinite(psi) and psi > threshold:
+    if psi_decides and math.isfinite(psi) and psi > threshold:
         reasons.append("psi")
     return ColumnDrift(
         name=str(reference.feature_names_in_[j]),
@@ -212,5 +227,6 @@ def _column_drift(
         missing_change=rate - ref_rate,
         psi=psi,
         ks=ks,
+        psi_decides=psi_decides,
         reasons=tuple(reasons),
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .ema import EmaOptions, EmaSegment, SegmentBuilder
 from .errors import DataError
 from .moments import Moments, merge_moments
-from .sketch import RowSample
+from .sketch import ColumnSamples
 from .standardizer import Standardizer
 
 __all__ = ["PartFit", "combine_parts", "count_rows", "fit_part", "standardizer_from_parts"]
@@ -38,7 +38,7 @@ class PartFit:
     moments : Moments
     segment : EmaSegment or None
         None when no running statistics are computed.
-    sample : RowSample
+    sample : ColumnSamples
         The rows sampled for the distribution sketch.
     sources : list of dict
         Provenance of each file: path, format, rows, bytes.
@@ -48,7 +48,7 @@ class PartFit:
     rows: int
     moments: Moments
     segment: EmaSegment | None
-    sample: RowSample
+    sample: ColumnSamples
     sources: list[dict]
 
 

@@ -2,8 +2,8 @@
 
 One streaming pass over the data collects, in bounded memory:
 
-- a uniform sample of rows (the same bottom-k sample as fit's sketch, :mod:`normkit.sketch`), for
-  histograms of raw and of normalized values;
+- a uniform sample of each column's values (the same bottom-k samples as fit's sketch,
+  :mod:`normkit.sketch`), for histograms of raw and of normalized values;
 - the exact moments of the data, to set beside the stat file's;
 - the running (EMA) statistics over the data's logical batches, with the stat file's EMA options,
   recorded after every batch (thinned to at most :data:`TRAJECTORY_POINTS` points, evenly spaced).
@@ -22,19 +22,21 @@ import io
 import math
 import os
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .api import Progress, ReadOptions, open_dataset
+from .api import Progress, ReadOptions, open_dataset, same_path
 from .ema import EmaOptions, RunningStats
-from .errors import DataError, OptionError, SchemaError
+from .errors import DataError, OptionError, OutputError, SchemaError
+from .formats import STDIO
 from .io import AtomicFile, check_output_path
-from .sketch import RowSample, sample_size
+from .sketch import ColumnSamples, sample_size
 from .standardizer import Standardizer
 
-__all__ = ["TRAJECTORY_POINTS", "ReportData", "collect", "write_report"]
+__all__ = ["TRAJECTORY_POINTS", "ReportData", "check_outputs", "collect", "write_report"]
 
 #: Points kept of each running-statistics trajectory.
 TRAJECTORY_POINTS = 1000
@@ -64,13 +66,28 @@ class _Trajectory(RunningStats):
                 self.batches.append(number)
                 self.means.append(after_mean[k])
                 self.vars.append(after_var[k])
-        if len(self.batches) >= 2 * TRAJECTORY_POINTS:
+        while len(self.batches) >= 2 * TRAJECTORY_POINTS:
             self.stride *= 2
             keep = [i for i, b in enumerate(self.batches) if b % self.stride == 0]
             self.batches = [self.batches[i] for i in keep]
             self.means = [self.means[i] for i in keep]
             self.vars = [self.vars[i] for i in keep]
         return result if path else result[:2]
+
+    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Batch numbers, running means and running variances recorded, the last batch's state
+        always included."""
+        batches, means, variances = list(self.batches), list(self.means), list(self.vars)
+        if self.n_batches and (not batches or batches[-1] != self.n_batches):
+            batches.append(self.n_batches)
+            means.append(self.running_mean.copy())
+            variances.append(self.running_var.copy())
+        n = self.n_columns
+        return (
+            np.array(batches, dtype=np.int64),
+            np.array(means).reshape(-1, n),
+            np.array(variances).reshape(-1, n),
+        )
 
 
 @dataclass
@@ -79,12 +96,14 @@ class ReportData:
 
     stats: Standardizer
     data: Standardizer
-    sample: np.ndarray  # (n_sampled, n_columns), NaN missing
+    samples: list[np.ndarray]  # per column, its sampled values
     batches: np.ndarray  # (n_points,) batch numbers
     running_mean: np.ndarray  # (n_points, n_columns)
     running_var: np.ndarray  # (n_points, n_columns)
     ema_options: EmaOptions
+    ema_from_stats: bool  # False: the stat file has no EMA options, defaults were used
     sources: list[str]
+    sample_size: int
 
     @property
     def names(self) -> list[str]:
@@ -117,7 +136,7 @@ def collect(
     size = sample_rows if sample_rows is not None else sample_size(len(names))
     if size < 1:
         raise OptionError(f"the sample must hold at least 1 row, not {size}")
-    data._sample = RowSample.empty(len(names), size)
+    data._sample = ColumnSamples(len(names), size)
     for index, source in enumerate(sources):
         rows_before = data.n_rows_seen_
         data._row_base, data._file_index = rows_before, index
@@ -131,17 +150,18 @@ def collect(
     if data.n_rows_seen_ == 0:
         raise DataError(f"{sources[0].name}: no data rows")
     data.finish()
-    trajectory = data.ema_
-    n = len(names)
+    batches, running_mean, running_var = data.ema_.points()
     return ReportData(
         stats=stats,
         data=data,
-        sample=data._sample.values,
-        batches=np.array(trajectory.batches, dtype=np.int64),
-        running_mean=np.array(trajectory.means).reshape(-1, n),
-        running_var=np.array(trajectory.vars).reshape(-1, n),
+        samples=[data._sample.values(j) for j in range(len(names))],
+        batches=batches,
+        running_mean=running_mean,
+        running_var=running_var,
         ema_options=options,
+        ema_from_stats=stats.ema_ is not None,
         sources=[s.name for s in sources],
+        sample_size=size,
     )
 
 
@@ -162,17 +182,20 @@ def column_figure(report: ReportData, j: int):
     """The four plots of column ``j``, as a matplotlib figure."""
     plt = _pyplot()
     stats, name = report.stats, report.names[j]
-    values = report.sample[:, j]
-    values = values[~np.isnan(values)]
+    values = report.samples[j]
     mean, scale = float(stats.mean_[j]), float(stats.scale_[j])
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.2), dpi=80)
     raw, normal, run_mean, run_std = axes.ravel()
-    if len(values):
-        bins = _bins(values)
-        raw.hist(values, bins=bins, color="#4c72b0")
-        z = (values - mean) / scale
-        z_bins = bins if isinstance(bins, int) else (bins - mean) / scale
-        normal.hist(z, bins=z_bins, color="#55a868", density=True)
+    z = (values - mean) / scale
+    for ax, shown, color in ((raw, values, "#4c72b0"), (normal, z, "#55a868")):
+        if len(shown) and shown.min() == shown.max():  # one value: a histogram has no width
+            ax.axvline(
+                shown[0], color=color, lw=6, label=f"all {len(shown):,} values {shown[0]:.6g}"
+            )
+        elif len(shown):
+            with np.errstate(all="ignore"):
+                ax.hist(shown, bins=_bins(shown), color=color, density=ax is normal)
+    if len(z) and np.isfinite(z).all():
         grid = np.linspace(min(z.min(), -4.0), max(z.max(), 4.0), 400)
         normal.plot(
             grid, np.exp(-(grid**2) / 2) / math.sqrt(2 * math.pi), "k--", lw=1, label="N(0, 1)"
@@ -184,6 +207,8 @@ def column_figure(report: ReportData, j: int):
         raw.axvline(ema_mean, color="#c44e52", lw=1.5, ls="--", label=f"EMA mean {ema_mean:.4g}")
     raw.legend(loc="upper right", fontsize=8)
     raw.set_title(f"raw values ({len(values):,} sampled)", fontsize=10)
+    if len(values) and values.min() == values.max():
+        raw.legend(loc="upper right", fontsize=8)
     normal.set_title(f"normalized: (x - mean) / {scale:.4g}", fontsize=10)
     if len(report.batches):
         run_mean.plot(
@@ -195,6 +220,15 @@ def column_figure(report: ReportData, j: int):
             color="#c44e52",
             lw=1.2,
             label="running std",
+        )
+    if not report.ema_from_stats:
+        run_mean.text(
+            0.02,
+            0.95,
+            "EMA options: defaults (none in the stat file)",
+            fontsize=8,
+            transform=run_mean.transAxes,
+            va="top",
         )
     run_mean.axhline(mean, color="k", lw=1, label="exact mean")
     std = math.sqrt(float(stats.var_[j]))
@@ -225,9 +259,12 @@ def _bins(values: np.ndarray) -> int | np.ndarray:
     """60 bins, or one per integer for integers over a short range (60 bins over 18..90 would
     alias into a comb)."""
     low, high = float(values.min()), float(values.max())
-    if high - low <= 120 and np.all(values == np.round(values)):
+    exact = max(abs(low), abs(high)) < 2.0**52  # integers and their half-steps are exact
+    if exact and high - low <= 120 and np.all(values == np.round(values)):
         return np.arange(low - 0.5, high + 1.5)
-    return 60
+    # Bins narrower than a few float64 steps at this magnitude cannot be told apart.
+    step = float(np.spacing(max(abs(low), abs(high))))
+    return int(max(1, min(60, (high - low) / (4 * step))))
 
 
 def _png(fig) -> bytes:
@@ -300,8 +337,19 @@ img { max-width: 100%; }
 """
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "column"
+def _slugs(names: Sequence[str]) -> list[str]:
+    """File and anchor names for columns: safe characters, at most 80 of them, unique even on a
+    file system that ignores case."""
+    slugs, used = [], set()
+    for name in names:
+        slug = (re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "column")[:80]
+        candidate, k = slug, 1
+        while candidate.lower() in used:
+            k += 1
+            candidate = f"{slug}_{k}"
+        used.add(candidate.lower())
+        slugs.append(candidate)
+    return slugs
 
 
 def write_report(
@@ -309,54 +357,83 @@ def write_report(
     html_path: str | os.PathLike[str] | None = None,
     png_dir: str | os.PathLike[str] | None = None,
     stats_path: str | None = None,
+    protected: Sequence[str | os.PathLike[str]] = (),
 ) -> list[str]:
-    """Write the HTML page (atomically) and/or one PNG per column; the paths written."""
-    if html_path is None and png_dir is None:
-        raise OptionError("nothing to write: give an HTML output (-o) or a PNG directory (--png)")
-    if html_path is not None:
-        check_output_path(os.fspath(html_path))
-    if png_dir is not None and not os.path.isdir(png_dir):
-        try:
-            os.makedirs(png_dir)
-        except OSError as exc:
-            raise OptionError(f"{png_dir}: cannot create the directory: {exc.strerror}") from None
+    """Write the HTML page (atomically; ``"-"``: standard output) and/or one PNG per column;
+    the paths written. Outputs that would overwrite a file in ``protected`` (the inputs, the
+    stat file) are refused before anything is drawn."""
+    slugs = _slugs(report.names)
+    check_outputs(html_path, png_dir, protected, slugs)
+    html_path = None if html_path is None else os.fspath(html_path)
+    png_dir = None if png_dir is None else os.fspath(png_dir)
     images = [_png(column_figure(report, j)) for j in range(len(report.names))]
     written = []
     if png_dir is not None:
-        used: set[str] = set()
-        for name, image in zip(report.names, images, strict=True):
-            slug = _slug(name)
-            while slug in used:
-                slug += "_"
-            used.add(slug)
-            path = os.path.join(os.fspath(png_dir), f"{slug}.png")
+        try:
+            os.makedirs(png_dir, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{png_dir}: cannot create the directory: {exc.strerror}") from None
+        for slug, image in zip(slugs, images, strict=True):
+            path = os.path.join(png_dir, f"{slug}.png")
             with AtomicFile(path) as f:
                 f.stream.write(image)
             written.append(path)
     if html_path is not None:
-        page = _page(report, images, stats_path)
-        with AtomicFile(os.fspath(html_path)) as f:
-            f.stream.write(page.encode("utf-8"))
-        written.append(os.fspath(html_path))
+        page = _page(report, images, slugs, stats_path).encode("utf-8")
+        if html_path == STDIO:
+            sys.stdout.buffer.write(page)
+            sys.stdout.buffer.flush()
+        else:
+            with AtomicFile(html_path) as f:
+                f.stream.write(page)
+        written.append(html_path)
     return written
 
 
-def _page(report: ReportData, images: list[bytes], stats_path: str | None) -> str:
+def check_outputs(
+    html_path: str | os.PathLike[str] | None,
+    png_dir: str | os.PathLike[str] | None,
+    protected: Sequence[str | os.PathLike[str]] = (),
+    slugs: Sequence[str] = (),
+) -> None:
+    """Refuse, before any work, outputs that cannot be written or would overwrite a file in
+    ``protected`` (the inputs, the stat file)."""
+    if html_path is None and png_dir is None:
+        raise OptionError("nothing to write: give an HTML output (-o) or a PNG directory (--png)")
+    if html_path is not None and os.fspath(html_path) != STDIO:
+        html_path = os.fspath(html_path)
+        check_output_path(html_path)
+        for kept in protected:
+            if same_path(kept, html_path):
+                raise OutputError(f"{html_path}: the report would overwrite {kept}")
+    if png_dir is not None:
+        png_dir = os.fspath(png_dir)
+        if os.path.exists(png_dir) and not os.path.isdir(png_dir):
+            raise OutputError(f"{png_dir}: exists and is not a directory")
+        for kept in protected:
+            inside = os.path.dirname(os.path.abspath(kept)) == os.path.abspath(png_dir)
+            if inside and os.path.basename(kept)[:-4] in slugs and kept.endswith(".png"):
+                raise OutputError(f"{png_dir}: a PNG would overwrite {kept}")
+
+
+def _page(report: ReportData, images: list[bytes], slugs: list[str], stats_path: str | None) -> str:
     e = html.escape
     data, options = report.data, report.ema_options
     head = "".join(f"<th>{e(h)}</th>" for h in SUMMARY_HEADERS)
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td><a href="#col-{e(_slug(row[0]))}">{e(row[0])}</a></td>'
-            if i == 0
-            else f"<td>{e(v)}</td>"
+            f'<td><a href="#col-{e(slug)}">{e(row[0])}</a></td>' if i == 0 else f"<td>{e(v)}</td>"
             for i, v in enumerate(row)
         )
         + "</tr>"
-        for row in summary_rows(report)
+        for row, slug in zip(summary_rows(report), slugs, strict=True)
     )
-    sampled = len(report.sample)
+    whose = (
+        "the stat file's options"
+        if report.ema_from_stats
+        else ("default options (the stat file has none)")
+    )
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -365,19 +442,20 @@ def _page(report: ReportData, images: list[bytes], stats_path: str | None) -> st
         "<h1>normkit report</h1>",
         f"<p>Data: {e(', '.join(report.sources))} ({int(data.n_rows_seen_):,} rows). "
         f"Statistics: {e(stats_path or 'given')}.</p>",
-        f'<p class="note">Histograms show a uniform sample of <strong>{sampled:,} rows</strong> of '
-        f"the {int(data.n_rows_seen_):,} (drawn in the same single pass). Normalized values are "
+        '<p class="note">Histograms show a uniform sample of each column\'s values, '
+        f"<strong>up to {report.sample_size:,} values</strong> per column (the number is over "
+        "each histogram), drawn in the same single pass. Normalized values are "
         "(x - mean) / scale with the stat file's exact statistics. The running (EMA) statistics "
-        f"are recomputed over this data in logical batches of {options.batch_size} rows with the "
-        "stat file's options, and shown after every batch "
-        f"(at most {TRAJECTORY_POINTS:,} to {2 * TRAJECTORY_POINTS:,} points, evenly spaced).</p>",
+        f"are recomputed over this data in logical batches of {options.batch_size} rows with "
+        f"{whose}, and shown after every batch (thinned evenly to at most "
+        f"{2 * TRAJECTORY_POINTS:,} points, the last batch included).</p>",
         "<h2>Summary</h2>",
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
     ]
-    for name, image in zip(report.names, images, strict=True):
+    for name, slug, image in zip(report.names, slugs, images, strict=True):
         encoded = base64.b64encode(image).decode("ascii")
         parts.append(
-            f'<section id="col-{e(_slug(name))}" class="column"><h2>{e(name)}</h2>'
+            f'<section id="col-{e(slug)}" class="column"><h2>{e(name)}</h2>'
             f'<img alt="plots of {e(name)}" src="data:image/png;base64,{encoded}"></section>'
         )
     parts.append("</body></html>")

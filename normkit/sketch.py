@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = [
     "QUANTILE_PROBABILITIES",
-    "RowSample",
+    "ColumnSamples",
     "Sketch",
     "bin_counts",
     "drift_scores",
@@ -28,15 +28,15 @@ __all__ = [
 #: The quantiles a stat file keeps per column: 5%, 10%, ..., 95% (19 cut points, 20 bins of 5%).
 QUANTILE_PROBABILITIES = np.round(np.arange(1, 20) / 20, 2)
 
-#: Rows sampled at most; fewer for wide data (see :func:`sample_size`).
-MAX_SAMPLE_ROWS = 20_000
+#: Values sampled per column at most; fewer for wide data (see :func:`sample_size`).
+MAX_SAMPLE_ROWS = 10_000
 _SAMPLE_CELLS = 2_000_000
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def sample_size(n_columns: int) -> int:
-    """Rows to sample: 20,000, or fewer so that the sample holds at most 2 million values (16 MB),
-    but never fewer than 1,000."""
+    """Values to sample per column: 10,000, or fewer so that all samples hold at most 2 million
+    values (16 MB), but never fewer than 1,000."""
     return int(min(MAX_SAMPLE_ROWS, max(1_000, _SAMPLE_CELLS // max(n_columns, 1))))
 
 
@@ -52,131 +52,187 @@ def row_keys(file_index: int, first_row: int, n_rows: int) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-@dataclass
-class RowSample:
-    """The rows with the smallest keys seen so far (see the module's notes).
+_NO_LIMIT = np.uint64(0xFFFFFFFFFFFFFFFF)
 
-    Rows offered are buffered and the sample is cut back to ``size`` rows only when the buffer
-    is as large as the sample, so that the cost per batch is a comparison of its keys.
+#: Values a column needs in both the new data and the reference sample before its PSI decides
+#: drift (with fewer, PSI's sampling noise, about 19 / n, is of the order of the threshold).
+MIN_PSI_VALUES = 1000
 
-    Attributes
+
+class ColumnSamples:
+    """Per column, the non-missing values with the smallest row keys seen so far.
+
+    Values offered are buffered and a column's sample is cut back to ``size`` only when its
+    buffer is as large as the sample, so the cost per batch is mostly a comparison of keys.
+
+    Parameters
     ----------
-    size : int
-    keys : ndarray of uint64, shape (n,)
-    values : ndarray of float64, shape (n, n_columns)
-        NaN marks a missing value.
+    n_columns : int
+    size : int or None
+        Values kept per column; default :func:`sample_size`.
     """
 
-    size: int
-    _keys: list[np.ndarray]
-    _values: list[np.ndarray]
-    _threshold: np.uint64 | None = None  # keys at or above it cannot enter
-    _buffered: int = 0
-
-    @classmethod
-    def empty(cls, n_columns: int, size: int | None = None) -> RowSample:
-        size = sample_size(n_columns) if size is None else size
-        return cls(size, [np.empty(0, dtype=np.uint64)], [np.empty((0, n_columns))])
+    def __init__(self, n_columns: int, size: int | None = None):
+        self.size = sample_size(n_columns) if size is None else size
+        self._keys = [[np.empty(0, dtype=np.uint64)] for _ in range(n_columns)]
+        self._values = [[np.empty(0)] for _ in range(n_columns)]
+        self._buffered = np.zeros(n_columns, dtype=np.int64)
+        self._threshold = np.full(n_columns, _NO_LIMIT)  # keys at or above cannot enter
 
     @property
-    def keys(self) -> np.ndarray:
-        self._compact()
-        return self._keys[0]
+    def n_columns(self) -> int:
+        return len(self._keys)
 
-    @property
-    def values(self) -> np.ndarray:
-        self._compact()
-        return self._values[0]
+    def keys(self, j: int) -> np.ndarray:
+        self._compact(j)
+        return self._keys[j][0]
 
-    def candidates(self, keys: np.ndarray) -> np.ndarray:
-        """Indices of the rows with these keys that may enter the sample."""
-        if self._threshold is None:
-            return np.arange(len(keys))
-        return np.flatnonzero(keys < self._threshold)
+    def values(self, j: int) -> np.ndarray:
+        """Column ``j``'s sampled values (in no particular order)."""
+        self._compact(j)
+        return self._values[j][0]
 
-    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
-        """Offer rows (their keys, and their values as an array of shape (n, n_columns))."""
-        if not len(keys):
+    def offer(self, columns: Sequence[np.ndarray], keys: np.ndarray) -> None:
+        """Offer rows: one float64 array per column (NaN missing) and the rows' keys."""
+        # One comparison of the keys for every column (against the largest threshold), then
+        # each column looks at those rows only.
+        rows = (
+            np.flatnonzero(keys < self._threshold.max())
+            if self._threshold.max() != _NO_LIMIT
+            else None
+        )
+        for j, x in enumerate(columns):
+            if self._threshold[j] == _NO_LIMIT:
+                chosen = np.flatnonzero(~np.isnan(x))
+            else:
+                chosen = rows if rows is not None else np.arange(len(keys))
+                chosen = chosen[keys[chosen] < self._threshold[j]]
+                chosen = chosen[~np.isnan(x[chosen])]
+            if chosen.size:
+                self._add(j, keys[chosen], x[chosen])
+
+    def _add(self, j: int, keys: np.ndarray, values: np.ndarray) -> None:
+        self._keys[j].append(keys)
+        self._values[j].append(values)
+        self._buffered[j] += len(keys)
+        if self._buffered[j] >= 2 * self.size:
+            self._compact(j)
+
+    def _compact(self, j: int) -> None:
+        if len(self._keys[j]) == 1:
             return
-        self._keys.append(keys)
-        self._values.append(values)
-        self._buffered += len(keys)
-        if self._buffered >= self.size:
-            self._compact()
-
-    def _compact(self) -> None:
-        if len(self._keys) == 1:
-            return
-        keys, values = np.concatenate(self._keys), np.vstack(self._values)
+        keys, values = np.concatenate(self._keys[j]), np.concatenate(self._values[j])
         if len(keys) > self.size:
             keep = np.argpartition(keys, self.size - 1)[: self.size]
             keys, values = keys[keep], values[keep]
         if len(keys) >= self.size:
-            self._threshold = keys.max()
-        self._keys, self._values, self._buffered = [keys], [values], 0
+            self._threshold[j] = keys.max()
+        self._keys[j], self._values[j] = [keys], [values]
+        self._buffered[j] = 0
 
-    def merge(self, other: RowSample) -> RowSample:
-        """The sample of the rows of both (exact: the same as one pass over all of them)."""
-        merged = RowSample(self.size, [self.keys], [self.values])
-        merged._threshold = self._threshold
-        merged.add(other.keys, other.values)
-        merged._compact()
+    def merge(self, other: ColumnSamples) -> ColumnSamples:
+        """The samples of the rows of both (exact: the same as one pass over all of them)."""
+        merged = ColumnSamples(self.n_columns, self.size)
+        for j in range(self.n_columns):
+            merged._add(j, self.keys(j), self.values(j))
+            merged._add(j, other.keys(j), other.values(j))
+            merged._compact(j)
         return merged
 
     def sketch(self, probabilities: Sequence[float] = QUANTILE_PROBABILITIES) -> Sketch:
-        """Per column, the quantiles of the sampled non-missing values (linear interpolation,
-        numpy's default) and the fraction of them at or below each (NaN for a column with no
-        sampled value)."""
-        n_columns = self.values.shape[1]
-        edges = np.full((n_columns, len(probabilities)), np.nan)
+        """Per column, the quantiles of the sampled values (linear interpolation, numpy's
+        default) and the fraction of them at or below each; NaN for a column with none."""
+        edges = np.full((self.n_columns, len(probabilities)), np.nan)
         cdf = np.full_like(edges, np.nan)
-        for j in range(n_columns):
-            column = np.sort(self.values[:, j][~np.isnan(self.values[:, j])])
+        counts = np.zeros(self.n_columns, dtype=np.int64)
+        for j in range(self.n_columns):
+            column = np.sort(self.values(j))
+            counts[j] = len(column)
             if len(column):
                 edges[j] = np.quantile(column, probabilities)
                 cdf[j] = np.searchsorted(column, edges[j], side="right") / len(column)
-        return Sketch(edges, cdf, len(self.keys))
+        return Sketch(edges, cdf, counts)
 
 
 @dataclass(frozen=True)
 class Sketch:
     """Each column's distribution, as a stat file keeps it: the 5%, 10%, ..., 95% quantiles of a
-    sample (``edges``) and the sample's fraction at or below each (``cdf``: the quantile's
-    probability for continuous data, more where values repeat, such as 1 at every edge of a
-    constant column).
+    sample of its values (``edges``) and the sample's fraction at or below each (``cdf``: the
+    quantile's probability for continuous data, more where values repeat, such as 1 at every
+    edge of a constant column).
 
     Attributes
     ----------
     edges, cdf : ndarray of float64, shape (n_columns, 19)
-    rows : int
-        Rows sampled.
+    counts : ndarray of int64, shape (n_columns,)
+        Values behind each column's quantiles.
     """
 
     edges: np.ndarray
     cdf: np.ndarray
-    rows: int
+    counts: np.ndarray
 
-    def merge(self, other: Sketch, weight: np.ndarray, other_weight: np.ndarray) -> Sketch:
-        """An approximate sketch of the union of two data sets (their samples are gone): each
-        column's CDF is taken as piecewise linear through its points, and the mixture's CDF
-        (weights: the non-missing counts) is inverted at the same probabilities."""
+    def merge(
+        self,
+        other: Sketch,
+        weights: tuple[np.ndarray, np.ndarray],
+        lows: tuple[np.ndarray, np.ndarray],
+        highs: tuple[np.ndarray, np.ndarray],
+    ) -> Sketch:
+        """An approximate sketch of the union of two data sets (their samples are gone).
+
+        Each column's CDF is known at its edges, and is 0 below its minimum and 1 at its
+        maximum. Between those points it is taken as linear, or, where values repeat (tied
+        edges), as a step; the mixture of the two (weights: the non-missing counts) is inverted
+        at the same probabilities.
+        """
         edges = np.full_like(self.edges, np.nan)
         cdf = np.full_like(self.cdf, np.nan)
         for j in range(len(edges)):
-            sides = (
-                (self.edges[j], self.cdf[j], weight[j]),
-                (other.edges[j], other.cdf[j], other_weight[j]),
-            )
-            parts = [(e, c, w) for e, c, w in sides if w > 0 and np.isfinite(e).all()]
+            parts, step = [], False
+            for sketch, weight, low, high in zip((self, other), weights, lows, highs, strict=True):
+                e, c = sketch.edges[j], sketch.cdf[j]
+                if weight[j] > 0 and np.isfinite(e).all():
+                    parts.append((*_cdf_points(e, c, low[j], high[j]), float(weight[j])))
+                    step = step or bool(np.any(np.diff(e) == 0))
             if not parts:
                 continue
-            grid = np.unique(np.concatenate([e for e, _, _ in parts]))
+            grid = np.unique(np.concatenate([x for x, _, _ in parts]))
             total = sum(w for _, _, w in parts)
-            mixed = sum(w * np.interp(grid, e, c, left=0.0, right=1.0) for e, c, w in parts)
-            mixed = np.maximum.accumulate(mixed / total)
-            edges[j] = np.interp(QUANTILE_PROBABILITIES, mixed, grid)
-            cdf[j] = np.interp(edges[j], grid, mixed)
-        return Sketch(edges, cdf, self.rows + other.rows)
+            mixed = sum(w * _evaluate(x, c, grid, step) for x, c, w in parts) / total
+            mixed = np.maximum.accumulate(mixed)
+            if step:  # the smallest value whose CDF reaches p, as np.quantile of ties gives
+                at = np.minimum(
+                    np.searchsorted(mixed, QUANTILE_PROBABILITIES - 1e-12), len(grid) - 1
+                )
+                edges[j] = grid[at]
+            else:
+                edges[j] = np.interp(QUANTILE_PROBABILITIES, mixed, grid)
+            cdf[j] = _evaluate(grid, mixed, edges[j], step)
+        return Sketch(edges, cdf, self.counts + other.counts)
+
+
+def _cdf_points(
+    edges: np.ndarray, cdf: np.ndarray, low: float, high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points (x, F(x)) of a column's CDF: its minimum, its edges (the last of tied
+    ones, which carries their CDF), its maximum."""
+    keep = np.append(edges[1:] != edges[:-1], True)
+    x, c = edges[keep], cdf[keep]
+    if np.isfinite(low) and low < x[0]:
+        x, c = np.concatenate([[low], x]), np.concatenate([[0.0], c])
+    if np.isfinite(high) and high > x[-1]:
+        x, c = np.concatenate([x, [high]]), np.concatenate([c, [1.0]])
+    return x, c
+
+
+def _evaluate(x: np.ndarray, c: np.ndarray, at: np.ndarray, step: bool) -> np.ndarray:
+    """A CDF known at points (x, c), at ``at``: linear between points, or a right-continuous
+    step; 0 before the first point, 1 after the last."""
+    if not step:
+        return np.interp(at, x, c, left=0.0, right=1.0)
+    index = np.searchsorted(x, at, side="right") - 1
+    return np.where(index < 0, 0.0, c[np.maximum(index, 0)])
 
 
 def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -192,17 +248,19 @@ def drift_scores(counts: np.ndarray, edges: np.ndarray, cdf: np.ndarray) -> tupl
     its :func:`bin_counts` in the bins cut at ``edges``.
 
     Bins cut at equal edges (repeated values) are merged. PSI is ``sum((p - q) * ln(p / q))``
-    over the bins, ``q`` the reference's share of a bin and ``p`` the new data's, both floored
-    at 1e-4 so that an empty bin counts as a large but finite difference; KS is the largest
+    over the bins, ``q`` the reference's share of a bin and ``p`` the new data's, with half a
+    value added to every bin of the new data (so that an empty bin is a finite difference, of
+    the size sampling alone would explain) and ``q`` floored at 1e-4; KS is the largest
     ``|F_new - F_ref|`` at the edges.
     """
     n = counts.sum()
     if n == 0 or not np.isfinite(edges).all():
         return float("nan"), float("nan")
-    new_cdf = np.cumsum(counts)[:-1] / n
     keep = np.append(edges[1:] != edges[:-1], True)
-    ref_cdf, new_cdf = cdf[keep], new_cdf[keep]
+    new_cdf = (np.cumsum(counts)[:-1] / n)[keep]
+    ref_cdf = cdf[keep]
     ks = float(np.max(np.abs(new_cdf - ref_cdf)))
+    merged = np.diff(np.concatenate([[0], np.cumsum(counts)[:-1][keep], [n]]))
+    p = (merged + 0.5) / (n + 0.5 * len(merged))
     q = np.maximum(np.diff(np.concatenate([[0.0], ref_cdf, [1.0]])), 1e-4)
-    p = np.maximum(np.diff(np.concatenate([[0.0], new_cdf, [1.0]])), 1e-4)
     return float(np.sum((p - q) * np.log(p / q))), ks

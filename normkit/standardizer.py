@@ -14,7 +14,7 @@ from .ema import EmaOptions, RunningStats
 from .errors import DataError, OptionError, SchemaError
 from .io import is_numeric_type, rechunk
 from .moments import Moments, batch_moments, column_extremes, first_values, merge_moments
-from .sketch import RowSample, row_keys
+from .sketch import ColumnSamples, row_keys
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -75,8 +75,8 @@ class Standardizer:
     ema_ : RunningStats or None
         The running statistics (``ema_.running_mean``, ``ema_.running_var``, counts), or None.
     sketch_ : normkit.sketch.Sketch or None
-        Each column's 5%, ..., 95% quantiles, from a uniform sample of up to 20,000 rows taken in
-        the same pass (the reference of ``normkit drift``).
+        Each column's 5%, ..., 95% quantiles, from a uniform sample of up to 10,000 of its values
+        taken in the same pass (the reference of ``normkit drift``).
     gamma_, beta_ : ndarray of float64, shape (n_features,)
 
     Examples
@@ -275,10 +275,7 @@ class Standardizer:
         if sample is None or not len(columns):
             return
         first = self.n_rows_seen_ - getattr(self, "_row_base", 0)
-        keys = row_keys(getattr(self, "_file_index", 0), first, len(columns[0]))
-        chosen = sample.candidates(keys)
-        if chosen.size:
-            sample.add(keys[chosen], np.column_stack([c[chosen] for c in columns]))
+        sample.offer(columns, row_keys(getattr(self, "_file_index", 0), first, len(columns[0])))
 
     def __getattr__(self, name: str) -> Any:
         # Only called for missing attributes: the derived statistics after a partial_fit.
@@ -304,7 +301,7 @@ class Standardizer:
         self.beta_ = self._per_column(self.beta, "beta", 0.0)
         self._row_base = 0  # first row of the current input, so messages count rows per file
         self._file_index = 0  # which input of a data set, for the sample's row keys
-        self._sample = RowSample.empty(len(names))
+        self._sample = ColumnSamples(len(names))
         self.sketch_ = None
         self._set_derived()
 
@@ -400,7 +397,10 @@ class Standardizer:
         merged.sketch_ = None
         if self.sketch_ is not None and other.sketch_ is not None:
             merged.sketch_ = self.sketch_.merge(
-                other.sketch_, self.moments_.count, other.moments_.count
+                other.sketch_,
+                (self.moments_.count, other.moments_.count),
+                (self.moments_.min, other.moments_.min),
+                (self.moments_.max, other.moments_.max),
             )
         merged._set_derived()
         return merged

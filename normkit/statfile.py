@@ -10,12 +10,13 @@ Layout (version 1)::
         {"name": "x", "dtype": "double", "count": 10, "missing": 0, "mean": 1.5, "m2": 20.25,
          "var": 2.025, "scale": 1.4230249470757708, "min": 0.0, "max": 4.5,
          "mean_error": 1.2e-17,                                       (optional)
-         "quantiles": [0.3, ..., 4.2], "quantile_cdf": [0.05, ..., 0.95],   (with "sketch")
+         "quantile_sample": 10, "quantiles": [0.3, ..., 4.2],        (with "sketch")
+         "quantile_cdf": [0.05, ..., 0.95],
          "gamma": 1.0, "beta": 0.0,                                   (optional)
          "ema": {"running_mean": 0.3, "running_var": 1.2, "updates": 2, "skipped": 0}}
       ],
       "rows": 10,
-      "sketch": {"rows": 10, "probabilities": [0.05, 0.1, ..., 0.95]},     (optional)
+      "sketch": {"probabilities": [0.05, 0.1, ..., 0.95]},              (optional)
       "ema": {"convention": "torch", "momentum": 0.1, "init": "standard", "batch_size": 4,
               "drop_last": false, "eps": 1e-05, "batches": 2},       (optional, with column "ema")
       "provenance": {"sources": [{"path": "x.csv", "format": "csv", "rows": 10, "bytes": 61}],
@@ -112,11 +113,9 @@ def to_dict(scaler: Standardizer) -> dict[str, Any]:
             column["beta"] = _float_out(scaler.beta_[i])
     sketch = getattr(scaler, "sketch_", None)
     if sketch is not None:
-        doc["sketch"] = {
-            "rows": int(sketch.rows),
-            "probabilities": [float(p) for p in QUANTILE_PROBABILITIES],
-        }
+        doc["sketch"] = {"probabilities": [float(p) for p in QUANTILE_PROBABILITIES]}
         for i, column in enumerate(columns):
+            column["quantile_sample"] = int(sketch.counts[i])
             column["quantiles"] = [_float_out(v) for v in sketch.edges[i]]
             column["quantile_cdf"] = [_float_out(v) for v in sketch.cdf[i]]
     ema = scaler.ema_
@@ -307,15 +306,15 @@ class _Validator:
             return None
         if not isinstance(sketch, dict):
             raise self.fail(f"invalid stat file: 'sketch' must be an object, not {_kind(sketch)}")
-        rows = self.integer(sketch, "rows", "sketch.")
         probabilities = self.get(sketch, "probabilities", "sketch.")
         if probabilities != [float(p) for p in QUANTILE_PROBABILITIES]:
             raise self.fail(
                 "invalid stat file: sketch.'probabilities' must be 0.05, 0.1, ..., 0.95"
             )
-        edges, cdf = [], []
+        edges, cdf, counts = [], [], []
         for i, column in enumerate(columns):
             where = f"columns[{i}]."
+            counts.append(self.integer(column, "quantile_sample", where))
             for key, out in (("quantiles", edges), ("quantile_cdf", cdf)):
                 values = self.get(column, key, where)
                 if not isinstance(values, list) or len(values) != len(QUANTILE_PROBABILITIES):
@@ -324,10 +323,19 @@ class _Validator:
                         f"{len(QUANTILE_PROBABILITIES)} numbers"
                     )
                 out.append([self.number({key: v}, key, where, finite=False) for v in values])
-            row = np.array(edges[-1])
+            row, fractions = np.array(edges[-1]), np.array(cdf[-1])
             if np.isfinite(row).all() and (np.diff(row) < 0).any():
                 raise self.fail(f"invalid stat file: {where}'quantiles' must not decrease")
-        return Sketch(np.array(edges, dtype=np.float64), np.array(cdf, dtype=np.float64), rows)
+            finite = fractions[np.isfinite(fractions)]
+            if ((finite < 0) | (finite > 1)).any() or (np.diff(finite) < 0).any():
+                raise self.fail(
+                    f"invalid stat file: {where}'quantile_cdf' must rise from 0 to 1 at most"
+                )
+        return Sketch(
+            np.array(edges, dtype=np.float64),
+            np.array(cdf, dtype=np.float64),
+            np.array(counts, dtype=np.int64),
+        )
 
     def provenance(self, provenance: Any) -> dict:
         """Provenance is informative, but what is there must have the documented types."""

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from normkit_cli.main import cli
 
 import normkit
-from normkit.sketch import QUANTILE_PROBABILITIES, RowSample, row_keys
+from normkit.sketch import QUANTILE_PROBABILITIES, ColumnSamples, row_keys
 
 ERROR = "normkit: error: "
 
@@ -119,11 +119,13 @@ def test_errors(tmp_path, fitted):
     for column in doc["columns"]:
         column.pop("quantiles")
         column.pop("quantile_cdf")
+        column.pop("quantile_sample")
     old = tmp_path / "old.json"
     old.write_text(json.dumps(doc))
     result = run("drift", path, "-s", old)
     assert result.exit_code == 1
     assert result.stderr.startswith(ERROR)
+    assert result.stderr.startswith(f"{ERROR}{old}: ")
     assert "no distribution sketch" in result.stderr
     data.drop(columns=["score"]).to_csv(tmp_path / "less.csv", index=False)
     result = run("drift", tmp_path / "less.csv", "-s", stats)
@@ -150,18 +152,47 @@ def test_the_sketch_is_the_quantiles_of_a_uniform_sample_independent_of_chunking
     )
 
 
-def test_a_bottom_k_sample_equals_the_smallest_keys_of_all_rows():
+def test_a_bottom_k_sample_equals_the_smallest_keys_of_each_columns_values():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50_000, 2))
-    sample = RowSample.empty(2, size=1000)
+    x[rng.random(50_000) < 0.98, 1] = np.nan  # a mostly missing column keeps 1,000 values too
+    sample = ColumnSamples(2, size=1000)
     for start in range(0, 50_000, 3_333):
-        keys = row_keys(0, start, len(x[start : start + 3_333]))
-        chosen = sample.candidates(keys)
-        sample.add(keys[chosen], x[start : start + 3_333][chosen])
-    expected = np.argsort(row_keys(0, 0, 50_000))[:1000]
-    np.testing.assert_array_equal(np.sort(sample.values[:, 0]), np.sort(x[expected, 0]))
-    # Uniform: the sample's mean and spread are those of the data, within sampling error.
-    assert abs(sample.values[:, 0].mean()) < 4 / np.sqrt(1000)
+        part = x[start : start + 3_333]
+        sample.offer(list(part.T), row_keys(0, start, len(part)))
+    keys = row_keys(0, 0, 50_000)
+    for j in range(2):
+        present = np.flatnonzero(~np.isnan(x[:, j]))
+        expected = present[np.argsort(keys[present])[:1000]]
+        np.testing.assert_array_equal(np.sort(sample.values(j)), np.sort(x[expected, j]))
+    # Uniform: the sample's mean is the data's, within sampling error.
+    assert abs(sample.values(0).mean()) < 4 / np.sqrt(1000)
+
+
+def test_no_false_alarm_on_other_samples_of_the_same_distribution(tmp_path):
+    # A large fit, then new samples of the same distributions, small and large: a mostly
+    # missing column, ties, a heavy tail. PSI decides only with 1,000 values or more.
+    def frame(rows, seed):
+        rng = np.random.default_rng(seed)
+        sparse = rng.normal(size=rows)
+        sparse[rng.random(rows) < 0.995] = np.nan
+        return pd.DataFrame(
+            {
+                "normal": rng.normal(size=rows),
+                "ints": rng.integers(0, 5, rows),
+                "poisson": rng.poisson(0.3, rows),
+                "sparse": sparse,
+                "wide": rng.lognormal(0, 0.5, rows),
+            }
+        )
+
+    frame(200_000, 0).to_parquet(tmp_path / "train.parquet")
+    assert run("fit", tmp_path / "train.parquet", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    for rows, seed in ((300, 1), (5_000, 2), (100_000, 3)):
+        frame(rows, seed).to_parquet(tmp_path / f"new{seed}.parquet")
+        code, report = drift_json(tmp_path / f"new{seed}.parquet", tmp_path / "s.json")
+        psi = {c["name"]: c["psi"] for c in report["columns"]}
+        assert code == 0, (rows, report["drifted"], psi)
 
 
 def test_merged_stat_files_keep_an_approximate_sketch(tmp_path):
@@ -178,3 +209,28 @@ def test_merged_stat_files_keep_an_approximate_sketch(tmp_path):
     merged = normkit.merge_stat_files([tmp_path / "0.json", tmp_path / "1.json"])
     truth = np.nanquantile(data["score"], QUANTILE_PROBABILITIES)
     np.testing.assert_allclose(merged.sketch_.edges[2], truth, atol=0.05)
+    # The merged sketch still describes the data: neither half drifts against it.
+    normkit.save(merged, tmp_path / "m.json")
+    code, report = drift_json(tmp_path / "0.csv", tmp_path / "m.json")
+    assert code == 0, report["drifted"]
+
+
+def test_a_merged_sketch_of_discrete_columns_keeps_its_steps(tmp_path):
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({"ints": rng.integers(0, 5, 20_000), "pois": rng.poisson(0.3, 20_000)})
+    halves = [data.iloc[:10_000], data.iloc[10_000:]]
+    for i, half in enumerate(halves):
+        half.to_csv(tmp_path / f"{i}.csv", index=False)
+        assert run("fit", tmp_path / f"{i}.csv", "-q", "-o", tmp_path / f"{i}.json").exit_code == 0
+    result = run(
+        "merge-stats", tmp_path / "0.json", tmp_path / "1.json", "-o", tmp_path / "m.json", "-q"
+    )
+    assert result.exit_code == 0, result.stderr
+    merged = normkit.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(
+        merged.sketch_.edges[0],
+        np.quantile(data["ints"], QUANTILE_PROBABILITIES, method="inverted_cdf"),
+    )
+    for i in range(2):
+        code, report = drift_json(tmp_path / f"{i}.csv", tmp_path / "m.json")
+        assert code == 0, report["drifted"]

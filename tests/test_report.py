@@ -55,7 +55,8 @@ def test_the_report_of_the_sample_data_has_a_section_per_column(tmp_path, sample
     for image in embedded.values():
         assert image.startswith(PNG_MAGIC)
         assert matplotlib.image.imread(__import__("io").BytesIO(image)).shape[2] in (3, 4)
-    assert "uniform sample of <strong>4,000 rows</strong>" in page
+    assert "<strong>up to 10,000 values</strong> per column" in page
+    assert "raw values (3,883 sampled)" not in page  # the count is drawn in the image
     # The summary table: one row per column, linking to its section.
     assert page.count('<td><a href="#col-') == len(names)
     assert sorted(p.name for p in pngs.iterdir()) == sorted(f"{n}.png" for n in names)
@@ -83,7 +84,7 @@ def test_missing_values_and_constant_columns(tmp_path):
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text()
     assert list(sections(page)) == ["x", "constant", "mostly_missing"]
-    assert "uniform sample of <strong>500 rows</strong>" in page
+    assert "<strong>up to 500 values</strong> per column" in page
 
 
 def test_usage_and_data_errors(tmp_path, sample_stats):
@@ -113,3 +114,74 @@ def test_the_trajectory_is_thinned_evenly_and_ends_at_the_running_statistics():
     np.testing.assert_array_equal(trajectory.running_mean, plain.running_mean)
     last = trajectory.batches[-1]
     assert last > trajectory.n_batches - trajectory.stride
+
+
+def test_the_report_never_overwrites_its_input_or_the_stat_file(tmp_path, sample_stats):
+    data = tmp_path / "d.csv"
+    data.write_bytes(SAMPLE.read_bytes())
+    stats = tmp_path / "s.json"
+    stats.write_bytes(sample_stats.read_bytes())
+    for target in (data, stats):
+        before = target.read_bytes()
+        result = run("report", data, "-s", stats, "-o", target)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == f"normkit: error: {target}: the report would overwrite {target}\n"
+        assert target.read_bytes() == before
+
+
+def test_the_page_to_standard_output(sample_stats):
+    result = run("report", SAMPLE, "-s", sample_stats, "-o", "-", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("<!DOCTYPE html>")
+    assert len(sections(result.stdout)) == 7
+
+
+def test_awkward_names_and_values(tmp_path):
+    long_name = "x" * 300
+    frame = pd.DataFrame(
+        {
+            long_name: np.arange(50.0),
+            "a b": np.arange(50.0),
+            "a_b": np.arange(50.0),
+            "A_B": np.arange(50.0),
+            '<b>&"': np.arange(50.0),
+            "huge": np.full(50, 1e300),  # a constant near the float64 limit
+            "big_ints": 1e17 + 16 * np.arange(50.0),
+        }
+    )
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    fitted = run("fit", tmp_path / "d.csv", "-o", tmp_path / "s.json", "-q", "--no-ema")
+    assert fitted.exit_code == 0, fitted.stderr
+    result = run(
+        "report",
+        tmp_path / "d.csv",
+        "-s",
+        tmp_path / "s.json",
+        "-o",
+        tmp_path / "r.html",
+        "--png",
+        tmp_path / "png",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "Warning" not in result.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert len(sections(page)) == 7
+    anchors = re.findall(r'<section id="(col-[^"]*)"', page)
+    assert len(set(a.lower() for a in anchors)) == 7  # unique, even ignoring case
+    assert "&lt;b&gt;&amp;&quot;" in page
+    assert "<b>&" not in page
+    names = sorted(p.name for p in (tmp_path / "png").iterdir())
+    assert len(names) == 7
+    assert all(len(n) <= 90 for n in names)
+
+
+def test_the_trajectory_stays_bounded_with_huge_chunks():
+    options = EmaOptions(batch_size=2)
+    trajectory = _Trajectory(options, 1)
+    trajectory.update(np.random.default_rng(1).normal(size=(200_001, 1)))
+    trajectory.finish()
+    batches, means, _ = trajectory.points()
+    assert len(batches) <= 2 * TRAJECTORY_POINTS + 1
+    assert batches[-1] == trajectory.n_batches
+    assert means[-1][0] == trajectory.running_mean[0]
