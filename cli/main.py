@@ -482,6 +482,12 @@ def merge_stats(stats_paths, output, quiet):
 )
 @click.option("--png", "png_dir", metavar="DIR", help="Also write one PNG per column here.")
 @click.option(
+    "--columns",
+    type=NameList(),
+    multiple=True,
+    help="Only these columns of the stat file (drawing takes about 0.4 s per column).",
+)
+@click.option(
     "--sample",
     "sample_rows",
     type=click.IntRange(min=100),
@@ -490,7 +496,7 @@ def merge_stats(stats_paths, output, quiet):
 )
 @read_options
 @quiet_option
-def report(inputs, stats_path, output, png_dir, sample_rows, read: ReadOptions, quiet):
+def report(inputs, stats_path, output, png_dir, columns, sample_rows, read: ReadOptions, quiet):
     """Plot data against saved statistics: an HTML page and/or PNG files.
 
     Per column: histograms of raw and normalized values (from a uniform sample taken in one
@@ -508,7 +514,7 @@ def report(inputs, stats_path, output, png_dir, sample_rows, read: ReadOptions, 
     stats = normkit.load(stats_path)
     started = time.perf_counter()
     with ProgressBar(not quiet, "reading") as progress:
-        data = collect(inputs, stats, read, sample_rows, progress)
+        data = collect(inputs, stats, read, sample_rows, progress, flatten(columns) or None)
     written = write_report(data, output, png_dir, stats_path, protected)
     if not quiet:
         click.echo(

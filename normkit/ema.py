@@ -356,7 +356,11 @@ class RunningStats:
         shift = np.zeros(self.n_columns) if shift is None else shift
         moments = self.pending_moments(shift)
         if self.pending_rows >= 2 and not self.options.drop_last:
-            self.step([p[None, :] for p in self._pending])
+            # Relative to the shift, as whole batches are: squared deviations of values near
+            # the float64 limit would overflow where those of x - shift do not.
+            with np.errstate(over="ignore", invalid="ignore"):
+                pending = self._pending - shift[:, None]
+            self._advance(*self._statistics(pending[:, None, :], None), shift)
         self._pending = np.empty((self.n_columns, 0))
         return moments
 

@@ -116,10 +116,17 @@ def collect(
     read: ReadOptions | None = None,
     sample_rows: int | None = None,
     progress: Progress | None = None,
+    columns: Sequence[str] | None = None,
 ) -> ReportData:
-    """Read the data once and collect what the report shows."""
+    """Read the data once and collect what the report shows (for ``columns`` of the stat file,
+    default all)."""
     stats._check_is_fitted()
     read = read or ReadOptions()
+    if columns is not None:
+        unknown = [c for c in columns if c not in list(stats.feature_names_in_)]
+        if unknown:
+            raise SchemaError(f"the stat file has no column {unknown[0]!r} (given in --columns)")
+        stats = _subset(stats, [str(c) for c in columns])
     sources = open_dataset(inputs, read)
     names = [str(n) for n in stats.feature_names_in_]
     for source in sources:
@@ -163,6 +170,18 @@ def collect(
         sources=[s.name for s in sources],
         sample_size=size,
     )
+
+
+def _subset(stats: Standardizer, names: list[str]) -> Standardizer:
+    """A copy of fitted statistics restricted to ``names`` (in the stat file's order)."""
+    import json
+
+    from .statfile import loads, to_dict
+
+    doc = to_dict(stats)
+    keep = set(names)
+    doc["columns"] = [c for c in doc["columns"] if c["name"] in keep]
+    return loads(json.dumps(doc))
 
 
 def _pyplot():

@@ -272,7 +272,12 @@ class Standardizer:
         """Offer this batch's rows to the sample behind ``sketch_`` (see :mod:`normkit.sketch`);
         a row's key depends on its file and its index in that file."""
         sample = self.__dict__.get("_sample")
-        if sample is None or not len(columns):
+        if sample is None:
+            # Loaded or merged statistics keep no sample: their sketch would no longer describe
+            # the data once more rows are added, so it is dropped.
+            self.sketch_ = None
+            return
+        if not len(columns):
             return
         first = self.n_rows_seen_ - getattr(self, "_row_base", 0)
         sample.offer(columns, row_keys(getattr(self, "_file_index", 0), first, len(columns[0])))

@@ -234,3 +234,12 @@ def test_a_merged_sketch_of_discrete_columns_keeps_its_steps(tmp_path):
     for i in range(2):
         code, report = drift_json(tmp_path / f"{i}.csv", tmp_path / "m.json")
         assert code == 0, report["drifted"]
+
+
+def test_continuing_a_loaded_fit_drops_its_sketch(fitted):
+    _, stats, data = fitted
+    scaler = normkit.load(stats)
+    assert scaler.sketch_ is not None
+    scaler.partial_fit(data[["age", "income", "score", "constant"]] + 1e6)
+    scaler.finish()
+    assert scaler.sketch_ is None  # it would describe only the first rows

@@ -450,3 +450,18 @@ def test_live_torch_comparison_on_fresh_data():
             ema.update(x)
             ema.finish()
             assert_running_close(ema, layer.running_mean.numpy(), layer.running_var.numpy())
+
+
+def test_a_final_partial_batch_near_the_float64_limit(tmp_path):
+    # 50 rows of 1e300: the last (partial) batch's squared deviations, taken from the batch
+    # mean rounded at 1e300, would overflow; relative to the shift they are exactly 0.
+    pd.DataFrame({"x": np.full(50, 1e300), "y": np.arange(50.0)}).to_csv(
+        tmp_path / "h.csv", index=False
+    )
+    result = CliRunner().invoke(
+        cli, ["fit", str(tmp_path / "h.csv"), "-o", str(tmp_path / "s.json"), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    stats = normkit.load(tmp_path / "s.json")
+    assert stats.ema_.running_var[0] == pytest.approx(0.9)  # 0.9 * 1 + 0.1 * 0
+    assert stats.ema_.running_mean[0] == pytest.approx(1e299)

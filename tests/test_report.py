@@ -185,3 +185,14 @@ def test_the_trajectory_stays_bounded_with_huge_chunks():
     assert len(batches) <= 2 * TRAJECTORY_POINTS + 1
     assert batches[-1] == trajectory.n_batches
     assert means[-1][0] == trajectory.running_mean[0]
+
+
+def test_columns_chosen_for_the_report(tmp_path, sample_stats):
+    result = run(
+        "report", SAMPLE, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "income,age"
+    )
+    assert result.exit_code == 0, result.output
+    assert list(sections((tmp_path / "r.html").read_text())) == ["age", "income"]
+    result = run("report", SAMPLE, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "x")
+    assert result.exit_code == 1
+    assert "the stat file has no column 'x'" in result.stderr
