@@ -35,6 +35,8 @@ run: $(VENV)/.installed
 	$(BIN)/normkit transform sample_data/sample.parquet -s $(OUT)/stats.json -o $(OUT)/sample_normalized.parquet
 	$(BIN)/normkit inspect $(OUT)/stats.json
 	@echo
+	$(BIN)/normkit drift sample_data/sample.parquet -s $(OUT)/stats.json
+	@echo
 	@echo "stat file:         $(OUT)/stats.json"
 	@echo "normalized data:   $(OUT)/sample_normalized.csv, $(OUT)/sample_normalized.parquet"
 	@echo "first rows of the normalized CSV:"

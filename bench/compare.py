@@ -909,8 +909,22 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def compile_normkit() -> None:
+    """Byte-compile normkit as an install does, so that no run pays for compiling a module
+    changed since (interpreters told not to write bytecode would compile it every time)."""
+    import compileall
+
+    import normkit_cli
+
+    import normkit
+
+    for package in (normkit, normkit_cli):
+        compileall.compile_dir(Path(package.__file__).parent, quiet=1)
+
+
 def main() -> None:
     args = parse_args()
+    compile_normkit()
     work = args.data_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
     comparison = rows_scaling = columns_scaling = startup_times = None
