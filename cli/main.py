@@ -603,7 +603,7 @@ def render_drift(report) -> str:
     )
     notes = [f"{_count(report.rows, 'row')} checked; {summary}"]
     if not all(c.psi_decides for c in report.columns):
-        notes.append("* PSI shown but not used: fewer than 1,000 values to compare")
+        notes.append("* PSI shown but not used: fewer than 500 values to compare")
     return "\n".join([*lines, "", *notes])
 
 

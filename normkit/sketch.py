@@ -30,14 +30,14 @@ QUANTILE_PROBABILITIES = np.round(np.arange(1, 20) / 20, 2)
 
 #: Values sampled per column at most; fewer for wide data (see :func:`sample_size`).
 MAX_SAMPLE_ROWS = 10_000
-_SAMPLE_CELLS = 2_000_000
+_SAMPLE_CELLS = 1_000_000
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def sample_size(n_columns: int) -> int:
-    """Values to sample per column: 10,000, or fewer so that all samples hold at most 2 million
-    values (16 MB), but never fewer than 1,000."""
-    return int(min(MAX_SAMPLE_ROWS, max(1_000, _SAMPLE_CELLS // max(n_columns, 1))))
+    """Values to sample per column: 10,000, or fewer so that all samples hold at most a million
+    values (16 MB with their keys), but never fewer than 500."""
+    return int(min(MAX_SAMPLE_ROWS, max(500, _SAMPLE_CELLS // max(n_columns, 1))))
 
 
 def row_keys(file_index: int, first_row: int, n_rows: int) -> np.ndarray:
@@ -55,8 +55,9 @@ def row_keys(file_index: int, first_row: int, n_rows: int) -> np.ndarray:
 _NO_LIMIT = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 #: Values a column needs in both the new data and the reference sample before its PSI decides
-#: drift (with fewer, PSI's sampling noise, about 19 / n, is of the order of the threshold).
-MIN_PSI_VALUES = 1000
+#: drift (PSI's sampling noise is about 19 / n: 0.04 at 500 values, far below the default
+#: threshold; with much fewer it is of the order of the threshold).
+MIN_PSI_VALUES = 500
 
 
 class ColumnSamples:
@@ -115,7 +116,7 @@ class ColumnSamples:
         self._keys[j].append(keys)
         self._values[j].append(values)
         self._buffered[j] += len(keys)
-        if self._buffered[j] >= 2 * self.size:
+        if self._buffered[j] >= self.size:
             self._compact(j)
 
     def _compact(self, j: int) -> None:

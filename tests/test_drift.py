@@ -155,7 +155,7 @@ def test_the_sketch_is_the_quantiles_of_a_uniform_sample_independent_of_chunking
 def test_a_bottom_k_sample_equals_the_smallest_keys_of_each_columns_values():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50_000, 2))
-    x[rng.random(50_000) < 0.98, 1] = np.nan  # a mostly missing column keeps 1,000 values too
+    x[rng.random(50_000) < 0.98, 1] = np.nan  # a mostly missing column keeps its 1,000 values too
     sample = ColumnSamples(2, size=1000)
     for start in range(0, 50_000, 3_333):
         part = x[start : start + 3_333]
@@ -171,7 +171,7 @@ def test_a_bottom_k_sample_equals_the_smallest_keys_of_each_columns_values():
 
 def test_no_false_alarm_on_other_samples_of_the_same_distribution(tmp_path):
     # A large fit, then new samples of the same distributions, small and large: a mostly
-    # missing column, ties, a heavy tail. PSI decides only with 1,000 values or more.
+    # missing column, ties, a heavy tail. PSI decides only with 500 values or more.
     def frame(rows, seed):
         rng = np.random.default_rng(seed)
         sparse = rng.normal(size=rows)
