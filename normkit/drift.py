@@ -1,7 +1,8 @@
 """Drift: does new data still look like the data a stat file was fitted on?
 
-One streaming pass over the new data computes its exact moments and, per column, its counts in
-the 20 bins cut at the stat file's quantiles (its sketch, see :mod:`normkit.sketch`). Per column:
+One streaming pass over the new data computes its exact moments and, per column, a uniform
+sample of its values (as fit does), whose counts in the 20 bins cut at the stat file's quantiles
+(its sketch, see :mod:`normkit.sketch`) give PSI and KS. Per column:
 
 - ``mean_shift``: ``(new mean - saved mean) / saved std``, the shift in units of the saved
   standard deviation (for a constant column, in units of its scale: 1, as in scikit-learn);
@@ -33,7 +34,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import apply
 from .api import Progress, ReadOptions, open_dataset
 from .errors import DataError, OptionError, SchemaError, StatsFileError
 from .sketch import MIN_PSI_VALUES, bin_counts, drift_scores
@@ -152,18 +152,14 @@ def drift_files(
             )
     new = Standardizer(columns=names, ema=None, ddof=reference.ddof)
     new._start(names, list(reference.dtypes_))
-    new._sample = None  # no sketch of the new data is needed
-    counts = np.zeros((len(names), sketch.edges.shape[1] + 1), dtype=np.int64)
+    # PSI and KS are computed on a uniform sample of each column's new values, taken in the same
+    # pass as fit takes its own (10,000 values: sampling noise in PSI about 0.002).
     for index, source in enumerate(sources):
         rows_before = new.n_rows_seen_
         new._row_base, new._file_index = rows_before, index
         try:
             for batch in source.batches(names, all_columns=False):
                 new.partial_fit(batch)
-                for j, name in enumerate(names):
-                    if np.isfinite(sketch.edges[j]).all():
-                        values = apply.arrow_to_float64(batch.column(name))
-                        counts[j] += bin_counts(values, sketch.edges[j])
                 if progress is not None:
                     progress(source, new.n_rows_seen_ - rows_before)
         except DataError as exc:
@@ -171,6 +167,10 @@ def drift_files(
     if new.n_rows_seen_ == 0:
         raise DataError(f"{sources[0].name}: no data rows")
     new.finish()
+    counts = np.zeros((len(names), sketch.edges.shape[1] + 1), dtype=np.int64)
+    for j in range(len(names)):
+        if np.isfinite(sketch.edges[j]).all():
+            counts[j] = bin_counts(new._sample.values(j), sketch.edges[j])
     columns = [_column_drift(reference, new, j, counts[j], threshold) for j in range(len(names))]
     return DriftReport(columns, int(new.n_rows_seen_), threshold, [s.name for s in sources])
 
