@@ -108,44 +108,35 @@ def fit_files(
     if len(sources) == 1 and sources[0].has_rows is False:
         raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
     names = select_dataset_columns(scaler, sources)
-    scaler._start(names, [str(_reference(sources).schema.field(n).type) for n in names])
-    described = []
-    for index, source in enumerate(sources):
-        rows_before = scaler.n_rows_seen_
-        scaler._row_base = rows_before
-        scaler._file_index = index
-        try:
-            # Closed on any exit, so that the reading thread has stopped (see transform_file).
-            with contextlib.closing(prefetch(source.batches(names, all_columns=False))) as batches:
-                for batch in batches:
-                    scaler.partial_fit(batch)
-                    if progress is not None:
-                        progress(source, scaler.n_rows_seen_ - rows_before)
-
-        except DataError as exc:
-            raise DataError(f"{source.name}: {exc}") from None
-        rows = scaler.n_rows_seen_ - rows_before
-        if rows == 0 and len(sources) == 1:
-            raise DataError(f"{source.name}: no data rows (the file has only a header)")
-        described.append(
-            {
-                "path": source.path if source.is_stdin else os.path.abspath(source.path),
-                "format": str(source.format),
-                "rows": rows,
-                "bytes": source.size_bytes,
-            }
-        )
+    scaler._start(names, dataset_dtypes(sources, names))
+    rows_per_source = fit_sources(scaler, sources, names, progress)
+    if len(sources) == 1 and rows_per_source[0] == 0:
+        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
+    described = [
+        {
+            "path": source.path if source.is_stdin else os.path.abspath(source.path),
+            "format": str(source.format),
+            "rows": rows,
+            "bytes": source.size_bytes,
+        }
+        for source, rows in zip(sources, rows_per_source, strict=True)
+    ]
     if scaler.n_rows_seen_ == 0:
         raise DataError(f"{_names(sources)}: no data rows in any file")
     scaler.finish()
+    return conclude_fit(scaler, sources, described)
+
+
+def conclude_fit(
+    scaler: Standardizer, sources: Sequence[Source], described: list[dict]
+) -> Standardizer:
+    """Check a data set's fitted statistics (every column has values, nothing overflowed; the
+    message names the files) and record where they came from."""
     try:
         scaler.check_fitted_values()
     except DataError as exc:
         raise DataError(f"{_names(sources)}: {exc}") from None
-    scaler.provenance_ = {
-        "sources": described,
-        "created": _now(),
-    }
+    scaler.provenance_ = {"sources": described, "created": _now()}
     return scaler
 
 
@@ -200,11 +191,55 @@ def open_dataset(
     return sources
 
 
+def fit_sources(
+    scaler: Standardizer,
+    sources: Sequence[Source],
+    names: Sequence[str],
+    progress: Progress | None = None,
+) -> list[int]:
+    """Feed every batch of every source, in order, to ``scaler.partial_fit`` (read ahead on a
+    thread); the rows of each source. Row numbers in messages, and the sample's row keys, count
+    from each file's start; a message names the file."""
+    rows = []
+    for index, source in enumerate(sources):
+        before = scaler.n_rows_seen_
+        scaler._row_base, scaler._file_index = before, index
+        try:
+            # Closed on any exit, so that the reading thread has stopped (see transform_file).
+            with contextlib.closing(prefetch(source.batches(names, all_columns=False))) as batches:
+                for batch in batches:
+                    scaler.partial_fit(batch)
+                    if progress is not None:
+                        progress(source, scaler.n_rows_seen_ - before)
+        except DataError as exc:
+            raise DataError(f"{source.name}: {exc}") from None
+        rows.append(scaler.n_rows_seen_ - before)
+    return rows
+
+
+def check_stat_columns(sources: Sequence[Source], names: Sequence[str]) -> None:
+    """Refuse a data set that lacks a column of the statistics (its files all have the same
+    columns: :func:`open_dataset` checks it)."""
+    present = set(sources[0].schema.names)
+    absent = [n for n in names if n not in present]
+    if absent:
+        raise SchemaError(
+            f"{sources[0].name}: the stat file has column {absent[0]!r} but the input has no "
+            "such column"
+        )
+
+
 def _empty_csv(path: str, read: ReadOptions) -> bool:
     try:
         return os.path.getsize(path) == 0 and resolve_format(path, read.format) is Format.CSV
     except (OSError, OptionError):
         return False
+
+
+def dataset_dtypes(sources: Sequence[Source], names: Sequence[str]) -> list[str]:
+    """The Arrow types of ``names`` in a data set (as its reference file has them)."""
+    reference = _reference(sources)
+    return [str(reference.schema.field(n).type) for n in names]
 
 
 def _reference(sources: Sequence[Source]) -> Source:
@@ -343,13 +378,8 @@ def transform_file(
                 raise OutputError(f"{written}: the output would overwrite the input {kept}")
     out_format = resolve_format(output, output_format)
     names = list(scaler.feature_names_in_)
-    schema = source.schema
-    present, fitted = set(schema.names), set(names)
-    absent = [n for n in names if n not in present]
-    if absent:
-        raise SchemaError(
-            f"{source.name}: the stat file has column {absent[0]!r} but the input has no such column"
-        )
+    check_stat_columns(sources, names)
+    fitted = set(names)
     if inverse:
         for each in sources:
             _refuse_learned_output(each)

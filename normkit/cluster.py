@@ -47,14 +47,17 @@ from .api import (
     _names,
     _now,
     _read_schema,
+    check_stat_columns,
+    conclude_fit,
+    dataset_dtypes,
     open_dataset,
     select_dataset_columns,
     transform_file,
 )
 from .dataset import expand_inputs
-from .errors import DataError, OptionError, OutputError, SchemaError
+from .errors import DataError, OptionError, OutputError
 from .formats import Format, resolve_format
-from .io import check_output_path
+from .io import Source, check_output_path
 from .parts import PartFit, combine_parts, count_rows, fit_part, standardizer_from_parts
 from .standardizer import Standardizer
 from .statfile import dumps, loads
@@ -178,6 +181,14 @@ def _rows(part: PartFit) -> int:
     return part.rows
 
 
+def _files(sources: list[Source]) -> list[Source]:
+    """Refuse standard input and pipes: workers open the files themselves."""
+    for source in sources:
+        if source.is_stream:
+            raise OptionError(f"{source.name}: the Dask engine reads files, not streams")
+    return sources
+
+
 def _starts(counts: Sequence[int]) -> list[int]:
     starts, total = [], 0
     for count in counts:
@@ -216,13 +227,9 @@ def fit_dask(
     scaler = scaler if scaler is not None else Standardizer()
     scaler._check_params()
     read = read or ReadOptions()
-    sources = open_dataset(inputs, read, output, "the stat file")
-    for source in sources:
-        if source.is_stream:
-            raise OptionError(f"{source.name}: the Dask engine reads files, not streams")
+    sources = _files(open_dataset(inputs, read, output, "the stat file"))
     names = select_dataset_columns(scaler, sources)
-    reference = next((s for s in sources if s.has_rows is not False), sources[0])
-    dtypes = [str(reference.schema.field(n).type) for n in names]
+    dtypes = dataset_dtypes(sources, names)
     paths = [os.path.abspath(s.path) for s in sources]
     ema = scaler.ema
     with connect(cluster or ClusterOptions()) as client:
@@ -261,12 +268,7 @@ def fit_dask(
     if total.rows == 0:
         raise DataError(f"{_names(sources)}: no data rows in any file")
     standardizer_from_parts(scaler, names, dtypes, total)
-    try:
-        scaler.check_fitted_values()
-    except DataError as exc:
-        raise DataError(f"{_names(sources)}: {exc}") from None
-    scaler.provenance_ = {"sources": total.sources, "created": _now()}
-    return scaler
+    return conclude_fit(scaler, sources, total.sources)
 
 
 def transform_part(
@@ -338,16 +340,8 @@ def transform_dask(
     files = expand_inputs(
         [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format
     )
-    sources = open_dataset([f.path for f in files], read)
-    for source in sources:
-        if source.is_stream:
-            raise OptionError(f"{source.name}: the Dask engine reads files, not streams")
-    absent = [n for n in scaler.feature_names_in_ if n not in sources[0].schema.names]
-    if absent:
-        raise SchemaError(
-            f"{sources[0].name}: the stat file has column {absent[0]!r} but the input has no "
-            "such column"
-        )
+    sources = _files(open_dataset([f.path for f in files], read))
+    check_stat_columns(sources, list(scaler.feature_names_in_))
     fitted = set(scaler.feature_names_in_)
     schema = _read_schema(sources[0], fitted)
     for other in sources[1:]:

@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .api import Progress, ReadOptions, open_dataset
-from .errors import DataError, OptionError, SchemaError, StatsFileError
+from .api import Progress, ReadOptions, check_stat_columns, fit_sources, open_dataset
+from .errors import DataError, OptionError, StatsFileError
 from .sketch import MIN_PSI_VALUES, bin_counts, drift_scores
 from .standardizer import Standardizer
 
@@ -143,27 +143,12 @@ def drift_files(
     read = read or ReadOptions()
     sources = open_dataset(inputs, read)
     names = list(reference.feature_names_in_)
-    for source in sources:
-        absent = [n for n in names if n not in source.schema.names]
-        if absent:
-            raise SchemaError(
-                f"{source.name}: the stat file has column {absent[0]!r} but the input has no "
-                "such column"
-            )
+    check_stat_columns(sources, names)
     new = Standardizer(columns=names, ema=None, ddof=reference.ddof)
     new._start(names, list(reference.dtypes_))
     # PSI and KS are computed on a uniform sample of each column's new values, taken in the same
     # pass as fit takes its own (10,000 values: sampling noise in PSI about 0.002).
-    for index, source in enumerate(sources):
-        rows_before = new.n_rows_seen_
-        new._row_base, new._file_index = rows_before, index
-        try:
-            for batch in source.batches(names, all_columns=False):
-                new.partial_fit(batch)
-                if progress is not None:
-                    progress(source, new.n_rows_seen_ - rows_before)
-        except DataError as exc:
-            raise DataError(f"{source.name}: {exc}") from None
+    fit_sources(new, sources, names, progress)
     if new.n_rows_seen_ == 0:
         raise DataError(f"{sources[0].name}: no data rows")
     new.finish()

@@ -489,25 +489,22 @@ class EmaSteps:
         used = count >= 2
         with np.errstate(invalid="ignore", divide="ignore"):
             var = m2 / (count - 1 if options.unbiased else count)
-        stats = np.where(np.hstack([used, used]), np.hstack([mean, var]), 0.0)
-        used2 = np.hstack([used, used])
-        n_updates = used.sum(axis=0)
+        used2 = np.hstack([used, used])  # means first, then variances
+        stats = np.where(used2, np.hstack([mean, var]), 0.0)
+        counts = (len(count), used.sum(axis=0), (~used).sum(axis=0))
         total = stats.sum(axis=0)
         if options.cumulative:
-            a = np.ones(2 * n_columns)
-            b = np.zeros(2 * n_columns)
-            return cls(len(count), n_updates, (~used).sum(axis=0), a, b, a, b, total)
+            a, b = np.ones(2 * n_columns), np.zeros(2 * n_columns)
+            return cls(*counts, a, b, a, b, total)
         w = options.weight
-        a, b = _compose(np.where(used2, 1.0 - w, 1.0), np.where(used2, w * stats, 0.0))
+        decay, step = np.where(used2, 1.0 - w, 1.0), np.where(used2, w * stats, 0.0)
+        a, b = _compose(decay, step)
         if options.init == "first":
             first = used2 & (np.cumsum(used2, axis=0) == 1)
-            a_first, b_first = _compose(
-                np.where(first, 0.0, np.where(used2, 1.0 - w, 1.0)),
-                np.where(first, stats, np.where(used2, w * stats, 0.0)),
-            )
+            a_first, b_first = _compose(np.where(first, 0.0, decay), np.where(first, stats, step))
         else:
             a_first, b_first = a, b
-        return cls(len(count), n_updates, (~used).sum(axis=0), a, b, a_first, b_first, total)
+        return cls(*counts, a, b, a_first, b_first, total)
 
     def then(self, later: EmaSteps) -> EmaSteps:
         """These steps followed by ``later``'s."""

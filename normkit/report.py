@@ -28,7 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .api import Progress, ReadOptions, open_dataset, same_path
+from .api import (
+    Progress,
+    ReadOptions,
+    check_stat_columns,
+    fit_sources,
+    open_dataset,
+    same_path,
+)
 from .ema import EmaOptions, RunningStats
 from .errors import DataError, OptionError, OutputError, SchemaError
 from .formats import STDIO
@@ -129,13 +136,7 @@ def collect(
         stats = _subset(stats, [str(c) for c in columns])
     sources = open_dataset(inputs, read)
     names = [str(n) for n in stats.feature_names_in_]
-    for source in sources:
-        absent = [n for n in names if n not in source.schema.names]
-        if absent:
-            raise SchemaError(
-                f"{source.name}: the stat file has column {absent[0]!r} but the input has no "
-                "such column"
-            )
+    check_stat_columns(sources, names)
     options = stats.ema_.options if stats.ema_ is not None else EmaOptions()
     data = Standardizer(columns=names, ema=options, ddof=stats.ddof)
     data._start(names, list(stats.dtypes_))
@@ -144,16 +145,7 @@ def collect(
     if size < 1:
         raise OptionError(f"the sample must hold at least 1 row, not {size}")
     data._sample = ColumnSamples(len(names), size)
-    for index, source in enumerate(sources):
-        rows_before = data.n_rows_seen_
-        data._row_base, data._file_index = rows_before, index
-        try:
-            for batch in source.batches(names, all_columns=False):
-                data.partial_fit(batch)
-                if progress is not None:
-                    progress(source, data.n_rows_seen_ - rows_before)
-        except DataError as exc:
-            raise DataError(f"{source.name}: {exc}") from None
+    fit_sources(data, sources, names, progress)
     if data.n_rows_seen_ == 0:
         raise DataError(f"{sources[0].name}: no data rows")
     data.finish()
