@@ -1,38 +1,36 @@
-"""The ``normkit`` command: parse options, call the library, report.
+"""The ``normkit`` command: parse options, call one library function, report.
 
 Exit codes: 0 success; 1 a data, schema or stat-file problem (one line on stderr); 2 a usage
-error; 130 interrupted. A closed downstream pipe (``| head``) ends the program quietly.
+error; 3 drift found; 130 interrupted. A closed downstream pipe (``| head``) ends the program
+quietly. Library errors name parameters; each command spells them as its own flags.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 import time
-from typing import TYPE_CHECKING
 
 import click
 
 import normkit
-from normkit import NormkitError, OptionError
 
-if TYPE_CHECKING:
-    from normkit import ReadOptions, Standardizer
-
+from .app import NormkitGroup, run_to_exit
 from .options import (
-    Momentum,
+    Checked,
     NameList,
     affine_options,
     engine_options,
     flatten,
+    mode_option,
+    option,
     output_options,
+    parse_momentum,
     quiet_option,
     read_options,
     stats_option,
     use_option,
 )
 from .progress import PartsBar, ProgressBar
+from .render import count, render_drift, render_stats
 
 EXAMPLES_FIT = """
 \b
@@ -53,52 +51,6 @@ Examples:
 """
 
 
-class NormkitCliError(click.ClickException):
-    """A library error shown as ``normkit: error: ...``."""
-
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file=None) -> None:
-        click.echo(f"normkit: error: {self.format_message()}", err=True)
-
-
-def _show_traceback(ctx: click.Context) -> bool:
-    root = ctx.find_root()
-    return bool(root.params.get("traceback")) or os.environ.get("NORMKIT_TRACEBACK") == "1"
-
-
-class NormkitGroup(click.Group):
-    """Turns the library's errors, Ctrl-C and closed pipes into messages and exit codes."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except NormkitError as exc:
-            if _show_traceback(ctx):
-                raise
-            raise NormkitCliError(str(exc), 2 if isinstance(exc, OptionError) else 1) from None
-        except KeyboardInterrupt:
-            click.echo("normkit: interrupted", err=True)
-            raise click.exceptions.Exit(130) from None
-        except Terminated:
-            click.echo("normkit: terminated", err=True)
-            raise click.exceptions.Exit(143) from None
-        except BrokenPipeError:
-            # The reader went away (`| head`): that is not an error. Point stdout at /dev/null so
-            # the interpreter's final flush does not complain either.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            raise click.exceptions.Exit(0) from None
-        except OSError as exc:
-            # Writing the report itself failed (a full disk behind stdout): say so in one line.
-            if _show_traceback(ctx):
-                raise
-            reason = exc.strerror or str(exc)
-            raise NormkitCliError(f"cannot write: {reason}") from None
-
-
 @click.group(cls=NormkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(normkit.__version__, prog_name="normkit")
 @click.option(
@@ -114,10 +66,6 @@ def cli(traceback: bool) -> None:
     """
 
 
-def _parse_columns(columns, exclude):
-    return (flatten(columns) or None), flatten(exclude)
-
-
 @cli.command(epilog=EXAMPLES_FIT)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option(
@@ -128,74 +76,88 @@ def _parse_columns(columns, exclude):
     metavar="STATS",
     help="Stat file to write ('-': standard output); written atomically.",
 )
-@click.option(
+@option(
     "--columns",
+    param="columns",
     type=NameList(),
     multiple=True,
     help="Columns to normalize, comma-separated (default: every numeric column).",
 )
-@click.option(
+@option(
     "--exclude",
+    param="exclude",
     type=NameList(),
     multiple=True,
     help="Columns never normalized (ids, labels); they pass through transforms unchanged.",
 )
-@click.option(
+@option(
     "--ddof",
-    type=click.IntRange(0, 1),
+    param="ddof",
     default=0,
     show_default=True,
     help="Variance divides by N - ddof: 0 as scikit-learn, 1 for the N-1 estimator.",
 )
-@click.option(
+@option(
     "--eps",
-    type=click.FloatRange(min=0),
+    param="eps",
     default=0.0,
     show_default=True,
     help="Added to the variance before the square root. With 0, a constant column gets "
     "scale 1 as in scikit-learn.",
 )
-@click.option("--no-mean", is_flag=True, help="Do not center (StandardScaler's with_mean=False).")
-@click.option("--no-std", is_flag=True, help="Do not scale (StandardScaler's with_std=False).")
-@click.option(
+@option(
+    "--no-mean",
+    param="with_mean",
+    is_flag=True,
+    help="Do not center (StandardScaler's with_mean=False).",
+)
+@option(
+    "--no-std",
+    param="with_std",
+    is_flag=True,
+    help="Do not scale (StandardScaler's with_std=False).",
+)
+@option(
     "--batch-size",
-    type=click.IntRange(min=2),
+    param="ema.batch_size",
     default=256,
     show_default=True,
     help="Rows per logical batch of the running (EMA) statistics, in file order.",
 )
-@click.option(
+@option(
     "--convention",
-    type=click.Choice(["torch", "keras"]),
+    param="ema.convention",
     default="torch",
     show_default=True,
     help="torch: momentum 0.1 weighs the new batch, unbiased batch variance, eps 1e-5. "
     "keras: momentum 0.99 weighs the old state, biased batch variance, eps 1e-3.",
 )
-@click.option(
+@option(
     "--momentum",
-    type=Momentum(),
+    param="ema.momentum",
+    type=Checked("ema.momentum", parse_momentum, "M"),
     help="Override the convention's momentum (in its own sense); 'cumulative' is PyTorch's "
     "momentum=None (the k-th batch weighs 1/k).",
 )
-@click.option(
+@option(
     "--ema-init",
-    type=click.Choice(["standard", "first"]),
+    param="ema.init",
     default="standard",
     show_default=True,
     help="Start the running statistics at mean 0, var 1 (standard) or at the first batch's.",
 )
-@click.option(
+@option(
     "--drop-last",
+    param="ema.drop_last",
     is_flag=True,
     help="Drop a final partial batch (by default it counts if it has at least 2 rows).",
 )
-@click.option(
+@option(
     "--ema-eps",
-    type=click.FloatRange(min=0),
+    param="ema.eps",
     help="eps of normalizing with the running statistics (default: the convention's).",
 )
-@click.option("--no-ema", is_flag=True, help="Skip the running (EMA) statistics.")
+@option("--no-ema", param="ema", is_flag=True, help="Skip the running (EMA) statistics.")
 @affine_options
 @engine_options
 @read_options
@@ -218,7 +180,7 @@ def fit(
     no_ema,
     gamma,
     beta,
-    read: ReadOptions,
+    read,
     cluster,
     quiet,
 ):
@@ -229,140 +191,101 @@ def fit(
     pattern. All files are fitted as one data set, in a stable order (a directory's files
     sorted by name, numbers compared as numbers), and must have the same columns.
     """
-    columns, exclude = _parse_columns(columns, exclude)
     from normkit import EmaOptions, Standardizer
 
-    scaler = Standardizer(
-        columns=columns,
-        exclude=exclude,
-        ddof=ddof,
-        eps=eps,
-        with_mean=not no_mean,
-        with_std=not no_std,
-        ema=None
-        if no_ema
-        else EmaOptions(
+    ema = None
+    if not no_ema:
+        ema = EmaOptions(
             convention=convention,
             momentum=momentum,
             init=ema_init,
             batch_size=batch_size,
             drop_last=drop_last,
             eps=ema_eps,
-        ),
+        )
+    estimator = Standardizer(
+        columns=flatten(columns) or None,
+        exclude=flatten(exclude),
+        ddof=ddof,
+        eps=eps,
+        with_mean=not no_mean,
+        with_std=not no_std,
+        ema=ema,
         gamma=1.0 if gamma is None else gamma,
         beta=0.0 if beta is None else beta,
     )
     started = time.perf_counter()
     if cluster is not None:
-        from normkit.cluster import fit_dask
+        from normkit.jobs.dask import fit_dask
 
         with PartsBar(not quiet, "fitting") as progress:
-            scaler = fit_dask(inputs, scaler, read, cluster, output=output, progress=progress)
+            fitted = fit_dask(inputs, estimator, read, cluster, output=output, progress=progress)
     else:
         with ProgressBar(not quiet, "fitting") as progress:
-            scaler = normkit.fit_files(inputs, scaler, read, progress, output=output)
-    normkit.save(scaler, output)
+            fitted = normkit.fit_files(inputs, estimator, read, progress, output=output)
+    fitted.save(output)
     if not quiet:
         seconds = time.perf_counter() - started
         where = "standard output" if output == "-" else output
         click.echo(
-            f"normkit: fitted {_count(scaler.n_features_in_, 'column')} on "
-            f"{_count(scaler.n_rows_seen_, 'row')} "
-            f"in {seconds:.2f} s; stat file: {where}",
+            f"normkit: fitted {count(fitted.n_features_in_, 'column')} on "
+            f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; stat file: {where}",
             err=True,
         )
 
 
-def _transform(input, stats_path, output, read, quiet, cluster=None, **options):
-    if cluster is not None:
-        _check_dask_transform(output, options)
-    scaler = normkit.load(stats_path)
-    inverse = options.get("inverse", False)
+def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> None:
+    """Run a transform (or inverse) and say what it wrote."""
     started = time.perf_counter()
     if cluster is not None:
-        _transform_dask(input, scaler, stats_path, output, read, quiet, cluster, **options)
+        from normkit.jobs.dask import transform_dask
+
+        with PartsBar(not quiet, "transforming") as progress:
+            parts = transform_dask(
+                inputs, stats_path, output, options, read, cluster, progress=progress
+            )
+        if not quiet:
+            click.echo(
+                f"normkit: wrote {count(parts.rows, 'row')} in {count(parts.parts, 'part')} "
+                f"({parts.format}) to {parts.output} in {time.perf_counter() - started:.2f} s",
+                err=True,
+            )
         return
-    with ProgressBar(not quiet, "inverting" if inverse else "transforming") as progress:
+    action = "inverting" if options.inverse else "transforming"
+    with ProgressBar(not quiet, action) as progress:
         result = normkit.transform_file(
-            input,
-            scaler,
-            output,
-            read=read,
-            progress=progress,
-            protected=(stats_path,),
-            **options,
+            inputs, stats_path, output, options, read, progress=progress
         )
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
         click.echo(
-            f"normkit: wrote {_count(result.rows, 'row')} "
-            f"({_count(scaler.n_features_in_, 'column')} "
-            f"{'restored' if inverse else 'normalized'}) to {output} ({result.format}) "
+            f"normkit: wrote {count(result.rows, 'row')} "
+            f"({count(result.columns, 'column')} "
+            f"{'restored' if options.inverse else 'normalized'}) to {output} ({result.format}) "
             f"in {seconds:.2f} s",
             err=True,
         )
 
 
-def _check_dask_transform(output, options) -> None:
-    """Refuse what a Dask transform cannot do, before any file is read; drop the options of
-    learning modes (at their defaults)."""
-    if output == "-":
-        raise click.UsageError("--engine dask writes a directory of part files: give it with -o")
-    if options.pop("mode", "frozen") != "frozen":
-        raise click.UsageError(
-            "--engine dask runs frozen transforms only: batch and adaptive modes follow the "
-            "rows one batch after another"
-        )
-    for name in ("batch_size", "save_stats"):
-        if options.pop(name, None) is not None:
-            raise click.UsageError(f"--{name.replace('_', '-')} needs --mode batch or adaptive")
-
-
-def _transform_dask(input, scaler, stats_path, output, read, quiet, cluster, **options):
-    from normkit.cluster import transform_dask
-
-    started = time.perf_counter()
-    with PartsBar(not quiet, "transforming") as progress:
-        result = transform_dask(
-            input,
-            scaler,
-            output,
-            read=read,
-            cluster=cluster,
-            protected=(stats_path,),
-            progress=progress,
-            **options,
-        )
-    if not quiet:
-        click.echo(
-            f"normkit: wrote {_count(result.rows, 'row')} in {_count(result.parts, 'part')} "
-            f"({result.format}) to {result.output} in {time.perf_counter() - started:.2f} s",
-            err=True,
-        )
-
-
 @cli.command(epilog=EXAMPLES_TRANSFORM)
-@click.argument("input", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
 @output_options
-@click.option(
-    "--mode",
-    type=click.Choice(["frozen", "batch", "adaptive"]),
-    default="frozen",
-    show_default=True,
-    help="frozen: the saved statistics (BatchNorm eval). batch: each logical batch with its "
+@mode_option(
+    "frozen: the saved statistics (BatchNorm eval). batch: each logical batch with its "
     "own mean and biased variance plus eps (BatchNorm train). adaptive: each batch with the "
-    "running statistics as they stood before it, then updated with it.",
+    "running statistics as they stood before it, then updated with it."
 )
 @use_option
-@click.option(
+@option(
     "--batch-size",
-    type=click.IntRange(min=2),
+    param="batch_size",
     help="Logical batch size of batch and adaptive modes (default: the stat file's).",
 )
 @affine_options
-@click.option(
+@option(
     "--save-stats",
+    param="save_stats",
     metavar="PATH",
     help="After a batch or adaptive transform, write the statistics with the updated running "
     "statistics here (atomically), to continue the stream in a later run.",
@@ -370,7 +293,21 @@ def _transform_dask(input, scaler, stats_path, output, read, quiet, cluster, **o
 @engine_options
 @read_options
 @quiet_option
-def transform(input, stats_path, output, read: ReadOptions, quiet, **options):
+def transform(
+    inputs,
+    stats_path,
+    output,
+    output_format,
+    mode,
+    use,
+    batch_size,
+    gamma,
+    beta,
+    save_stats,
+    cluster,
+    read,
+    quiet,
+):
     """Normalize INPUT with saved statistics: z = gamma * (x - mean) / scale + beta.
 
     Columns of the stat file become float64; every other column passes through unchanged, in
@@ -381,30 +318,42 @@ def transform(input, stats_path, output, read: ReadOptions, quiet, **options):
     With --engine dask, -o names a directory: each input file becomes one part file in it
     (written atomically), with an index of the parts, _parts.json.
     """
-    _transform(input, stats_path, output, read, quiet, **options)
+    from normkit import TransformOptions
+
+    options = TransformOptions(
+        mode=mode,
+        use=use,
+        gamma=gamma,
+        beta=beta,
+        batch_size=batch_size,
+        save_stats=save_stats,
+        output_format=output_format,
+    )
+    _transform(inputs, stats_path, output, read, quiet, cluster, options)
 
 
 @cli.command(
     epilog="\b\nExample:\n  normkit inverse normalized.csv -s stats.json -o restored.csv\n"
 )
-@click.argument("input", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
 @output_options
-@click.option(
-    "--mode",
-    type=click.Choice(["frozen", "batch", "adaptive"]),
-    default="frozen",
-    show_default=True,
-    help="The mode of the transform to undo; only frozen output can be inverted.",
-)
+@mode_option("The mode of the transform to undo; only frozen output can be inverted.")
 @use_option
 @affine_options
 @engine_options
 @read_options
 @quiet_option
-def inverse(input, stats_path, output, read: ReadOptions, quiet, **options):
+def inverse(
+    inputs, stats_path, output, output_format, mode, use, gamma, beta, cluster, read, quiet
+):
     """Undo a frozen 'normkit transform': x = (z - beta) / gamma * scale + mean."""
-    _transform(input, stats_path, output, read, quiet, inverse=True, **options)
+    from normkit import TransformOptions
+
+    options = TransformOptions(
+        mode=mode, use=use, gamma=gamma, beta=beta, inverse=True, output_format=output_format
+    )
+    _transform(inputs, stats_path, output, read, quiet, cluster, options)
 
 
 @cli.command(
@@ -414,13 +363,15 @@ def inverse(input, stats_path, output, read: ReadOptions, quiet, **options):
 @click.option("--json", "as_json", is_flag=True, help="Print the stat file as JSON.")
 def inspect(stats_path, as_json):
     """Show a stat file: options, provenance and per-column statistics."""
-    scaler = normkit.load(stats_path)
+    from normkit.stats import statfile
+
+    stats = statfile.load(stats_path)
     if as_json:
         # The file as written (validated above), not as this normkit would write it now.
         with open(stats_path, encoding="utf-8") as f:
             click.echo(f.read(), nl=False)
         return
-    click.echo(render_stats(stats_path, scaler))
+    click.echo(render_stats(stats_path, stats))
 
 
 @cli.command(
@@ -444,27 +395,17 @@ def merge_stats(stats_paths, output, quiet):
     options. Running (EMA) statistics are not merged: they follow the order of the batches
     across files, which stat files do not record; fit the shards together for them.
     """
-    seen: dict[tuple[int, int], str] = {}
-    for path in stats_paths:
-        if not os.path.exists(path):
-            continue  # loading says so
-        info = os.stat(path)
-        if (info.st_dev, info.st_ino) in seen:
-            raise NormkitCliError(
-                f"{path}: given twice (as {seen[(info.st_dev, info.st_ino)]}); its rows would "
-                "count twice",
-                2,
-            )
-        seen[(info.st_dev, info.st_ino)] = path
-        if output != "-" and os.path.exists(output) and os.path.samefile(path, output):
-            raise NormkitCliError(f"{output}: the output would overwrite the input {path}")
-    merged = normkit.merge_stat_files(stats_paths)
-    normkit.save(merged, output)
+    from normkit.stats import statfile
+
+    merged = statfile.merge_stat_files(stats_paths, output=output)
+    statfile.save(merged, output)
     if not quiet:
-        dropped = merged.ema_ is None and any(normkit.load(p).ema_ is not None for p in stats_paths)
+        dropped = merged.running is None and any(
+            statfile.load(p).running is not None for p in stats_paths
+        )
         click.echo(
-            f"normkit: merged {_count(len(stats_paths), 'stat file')} "
-            f"({_count(merged.n_rows_seen_, 'row')}); "
+            f"normkit: merged {count(len(stats_paths), 'stat file')} "
+            f"({count(merged.n_rows, 'row')}); "
             + ("running (EMA) statistics not merged; " if dropped else "")
             + f"stat file: {'standard output' if output == '-' else output}",
             err=True,
@@ -477,49 +418,47 @@ def merge_stats(stats_paths, output, quiet):
 )
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
-@click.option(
-    "-o", "--output", metavar="PATH", help="The HTML page (self-contained; images embedded)."
-)
-@click.option("--png", "png_dir", metavar="DIR", help="Also write one PNG per column here.")
-@click.option(
+@option("-o", "--output", metavar="PATH", help="The HTML page (self-contained; images embedded).")
+@option("--png", "png_dir", metavar="DIR", help="Also write one PNG per column here.")
+@option(
     "--columns",
+    param="columns",
     type=NameList(),
     multiple=True,
     help="Only these columns of the stat file (drawing takes about 0.4 s per column).",
 )
-@click.option(
+@option(
     "--sample",
     "sample_rows",
-    type=click.IntRange(min=100),
+    param="sample_rows",
     metavar="N",
     help="Values sampled per column for the histograms (default: 10,000, fewer for very wide data).",
 )
 @read_options
 @quiet_option
-def report(inputs, stats_path, output, png_dir, columns, sample_rows, read: ReadOptions, quiet):
+def report(inputs, stats_path, output, png_dir, columns, sample_rows, read, quiet):
     """Plot data against saved statistics: an HTML page and/or PNG files.
 
     Per column: histograms of raw and normalized values (from a uniform sample taken in one
     streaming pass), the exact and EMA means and standard deviations, and the running (EMA)
     statistics over the data's batches. Needs matplotlib: pip install 'normkit[report]'.
     """
-    if output is None and png_dir is None:
-        raise click.UsageError("give -o report.html, --png DIR, or both")
-    from normkit.dataset import expand_inputs
-    from normkit.report import check_outputs, collect, write_report
+    from normkit.io.dataset import expand_inputs
+    from normkit.jobs.report import check_outputs, collect, write_report
+    from normkit.stats import statfile
 
     inputs_found = [f.path for f in expand_inputs(inputs, read.format) if f.path != "-"]
     protected = [stats_path, *inputs_found]
     check_outputs(output, png_dir, protected)
-    stats = normkit.load(stats_path)
+    stats = statfile.load(stats_path)
     started = time.perf_counter()
     with ProgressBar(not quiet, "reading") as progress:
         data = collect(inputs, stats, read, sample_rows, progress, flatten(columns) or None)
     written = write_report(data, output, png_dir, stats_path, protected)
     if not quiet:
         click.echo(
-            f"normkit: report of {_count(len(data.names), 'column')} on "
-            f"{_count(int(data.data.n_rows_seen_), 'row')} (up to {data.sample_size:,} values "
+            f"normkit: report of {count(len(data.names), 'column')} on "
+            f"{count(int(data.data.n_rows), 'row')} (up to {data.sample_size:,} values "
             "sampled per column) in "
             f"{time.perf_counter() - started:.2f} s: {', '.join(written[-1:] if output else [png_dir])}",
             err=True,
@@ -533,9 +472,9 @@ def report(inputs, stats_path, output, png_dir, columns, sample_rows, read: Read
 )
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
-@click.option(
+@option(
     "--threshold",
-    type=click.FloatRange(min=0, min_open=True),
+    param="threshold",
     default=0.2,
     show_default=True,
     metavar="K",
@@ -545,7 +484,7 @@ def report(inputs, stats_path, output, png_dir, columns, sample_rows, read: Read
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @read_options
 @quiet_option
-def drift(inputs, stats_path, threshold, as_json, read: ReadOptions, quiet):
+def drift(inputs, stats_path, threshold, as_json, read, quiet):
     """Check new data against saved statistics; exit 3 if any column drifted.
 
     Streams INPUT once and reports per column: the shift of the mean in units of the saved
@@ -554,181 +493,18 @@ def drift(inputs, stats_path, threshold, as_json, read: ReadOptions, quiet):
     file's quantiles. Exit code 0: every column within the threshold; 3: some drifted (so it
     can gate a pipeline); 1: an error.
     """
-    from normkit.drift import drift_files
+    from normkit.jobs.drift import DriftOptions, drift_files
 
-    reference = normkit.load(stats_path)
-    if reference.sketch_ is None:
-        raise NormkitCliError(
-            f"{stats_path}: the stat file has no distribution sketch (written by an older "
-            "normkit, or merged from files that lacked one); fit it again to check drift"
-        )
     with ProgressBar(not quiet and not as_json, "checking") as progress:
-        report = drift_files(inputs, reference, read, threshold, progress)
+        result = drift_files(inputs, stats_path, DriftOptions(threshold), read, progress)
     if as_json:
         import json
 
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        click.echo(render_drift(report))
-    if report.drifted:
+        click.echo(render_drift(result))
+    if result.drifted:
         raise click.exceptions.Exit(3)
-
-
-def render_drift(report) -> str:
-    headers = ["column", "mean shift", "std ratio", "missing", "PSI", "KS", ""]
-    rows = []
-    for c in report.columns:
-        rows.append(
-            [
-                c.name,
-                f"{c.mean_shift:+.3f} sd",
-                f"{c.std_ratio:.3f}",
-                f"{c.reference_missing_rate:.1%} -> {c.missing_rate:.1%}",
-                f"{c.psi:.3f}" + ("" if c.psi_decides else "*"),
-                f"{c.ks:.3f}",
-                f"DRIFT ({', '.join(c.reasons)})" if c.drifted else "ok",
-            ]
-        )
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = [
-        "  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
-        for r in [headers, *rows]
-    ]
-    drifted = report.drifted
-    summary = (
-        f"{_count(len(drifted), 'column')} of {len(report.columns)} drifted "
-        f"(threshold {report.threshold:g}): {', '.join(drifted)}"
-        if drifted
-        else f"no drift in {_count(len(report.columns), 'column')} (threshold {report.threshold:g})"
-    )
-    notes = [f"{_count(report.rows, 'row')} checked; {summary}"]
-    if not all(c.psi_decides for c in report.columns):
-        notes.append("* PSI shown but not used: fewer than 500 values to compare")
-    return "\n".join([*lines, "", *notes])
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _g(value: float) -> str:
-    return f"{value:.10g}"
-
-
-def render_stats(path: str, scaler: Standardizer) -> str:
-    """A human-readable table of a stat file."""
-    import numpy as np
-
-    prov = scaler.provenance_
-    lines = [f"stat file  {path}  (normkit.stats, version 1)"]
-    written = prov.get("normkit_version")
-    if prov.get("created") or written:
-        lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")
-    for source in prov.get("sources", []):
-        size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
-        rows = f"{source['rows']:,} rows" if source.get("rows") is not None else "? rows"
-        lines.append(f"source     {source.get('path')} ({source.get('format')}, {rows}{size})")
-    lines.append(
-        f"options    ddof={scaler.ddof} eps={scaler.eps:g} "
-        f"with_mean={str(scaler.with_mean).lower()} with_std={str(scaler.with_std).lower()}"
-    )
-    lines.append(f"rows       {scaler.n_rows_seen_:,}")
-    lines.append("")
-    header = ["column", "dtype", "count", "missing", "mean", "std", "scale", "min", "max"]
-    rows = [header]
-    for i, name in enumerate(scaler.feature_names_in_):
-        rows.append(
-            [
-                str(name),
-                scaler.dtypes_[i],
-                f"{scaler.n_samples_seen_[i]:,}",
-                f"{scaler.n_missing_[i]:,}",
-                _g(scaler.mean_[i]),
-                _g(scaler.var_[i] ** 0.5),
-                _g(scaler.scale_[i]),
-                _g(scaler.min_[i]),
-                _g(scaler.max_[i]),
-            ]
-        )
-    lines += _table(rows, left=2)
-    if np.any(scaler.gamma_ != 1.0) or np.any(scaler.beta_ != 0.0):
-        lines += ["", "affine     y = gamma * z + beta"]
-        rows = [["column", "gamma", "beta"]]
-        rows += [
-            [str(n), _g(g), _g(b)]
-            for n, g, b in zip(scaler.feature_names_in_, scaler.gamma_, scaler.beta_, strict=True)
-        ]
-        lines += _table(rows, left=1)
-    ema = scaler.ema_
-    if ema is not None:
-        o = ema.options
-        momentum = "cumulative (1/k)" if o.cumulative else f"{o.momentum_value:g}"
-        lines += [
-            "",
-            f"running (EMA) statistics: convention={o.convention} momentum={momentum} "
-            f"init={o.init} batch_size={o.batch_size} drop_last={str(o.drop_last).lower()} "
-            f"eps={o.eps_value:g} batches={ema.n_batches:,}",
-            "how far they are from the exact ones: (ema mean - mean) / scale, ema std / scale",
-            "",
-        ]
-        std = np.sqrt(scaler.var_)
-        ema_std = np.sqrt(ema.running_var)
-        # In units of the exact scale (1 for a constant column, as the transform uses).
-        with np.errstate(over="ignore", invalid="ignore"):
-            shift = (ema.running_mean - scaler.mean_) / scaler.scale_
-            ratio = ema_std / scaler.scale_
-
-        rows = [
-            [
-                "column",
-                "mean",
-                "ema mean",
-                "shift/std",
-                "std",
-                "ema std",
-                "ratio",
-                "updates",
-                "skipped",
-            ]
-        ]
-        for i, name in enumerate(scaler.feature_names_in_):
-            rows.append(
-                [
-                    str(name),
-                    _g(scaler.mean_[i]),
-                    _g(ema.running_mean[i]),
-                    f"{shift[i]:+.3g}",
-                    _g(std[i]),
-                    _g(ema_std[i]),
-                    f"{ratio[i]:.4g}",
-                    f"{ema.n_updates[i]:,}",
-                    f"{ema.n_skipped[i]:,}",
-                ]
-            )
-        lines += _table(rows, left=1)
-    return "\n".join(lines)
-
-
-def _table(rows: list[list[str]], left: int) -> list[str]:
-    """Rows of cells as aligned text: the first ``left`` columns left-aligned, others right."""
-    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
-    lines = []
-    for r in rows:
-        cells = [
-            c.ljust(w) if j < left else c.rjust(w)
-            for j, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
-class Terminated(BaseException):
-    """SIGTERM (from timeout, a scheduler, a container runtime), raised where the program is so
-    that outputs are discarded and temporary files removed as on Ctrl-C."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -739,19 +515,7 @@ def main(argv: list[str] | None = None) -> None:
     output went away, or our input's writer has not), and a normal interpreter shutdown would
     wait on them forever, or abort.
     """
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        cli.main(args=argv, prog_name="normkit")
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):
-            pass  # a closed pipe: nothing more to say
-    os._exit(code)
+    run_to_exit(cli, argv)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,87 @@
-"""Option groups shared by several commands, each written once as a decorator."""
+"""Options of the commands: each tied to the library parameter it sets, its type and range taken
+from that parameter's rule (:mod:`normkit.params`); groups that several commands share are
+written once, as decorators."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any
 
 import click
 
-from normkit.formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, CsvOptions, Format
+from normkit import params
+from normkit.errors import OptionError, plain_value
+from normkit.io.formats import Format
+from normkit.io.options import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, CsvOptions, ReadOptions
+from normkit.params import RULES, Interval, OneOf
 
 FORMAT_NAMES = [f.value for f in Format]
+
+
+class LibraryOption(click.Option):
+    """A click option that sets the library parameter ``library_param`` (its name in
+    :mod:`normkit.params`, such as ``ema.momentum``), so that a library error about that
+    parameter names this option's flag."""
+
+    def __init__(self, *args: Any, library_param: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.library_param = library_param or self.name
+
+    @property
+    def flag(self) -> str:
+        long = [o for o in self.opts if o.startswith("--")]
+        return (long or self.opts)[0]
+
+
+def option(*decls: str, param: str | None = None, **kwargs: Any) -> Callable:
+    """A :class:`LibraryOption`; with ``param`` and no ``type``, its type comes from the
+    parameter's rule."""
+    if param in RULES and "type" not in kwargs and not kwargs.get("is_flag"):
+        kwargs["type"] = click_type(param)
+    return click.option(*decls, cls=LibraryOption, library_param=param, **kwargs)
+
+
+class Checked(click.ParamType):
+    """Text parsed by ``parse``, then checked by the library parameter's rule."""
+
+    def __init__(self, param: str, parse: Callable[[str], Any], metavar: str):
+        self.param = param
+        self.parse = parse
+        self.name = metavar
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            parsed = self.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc) or f"{value!r} is not valid", param, ctx)
+        try:
+            params.check(self.param, parsed)
+        except OptionError:
+            self.fail(f"{value!r} is not {RULES[self.param].must_be(none=False)}", param, ctx)
+        return parsed
+
+
+def click_type(name: str) -> click.ParamType:
+    """The click type of a parameter: a range or a choice, from its rule."""
+    rule = RULES[name]
+    interval = rule.find(Interval)
+    choice = rule.find(OneOf)
+    if interval is not None and choice is None:
+        make = click.IntRange if interval.kind is int else click.FloatRange
+        return make(
+            min=interval.low,
+            max=interval.high,
+            min_open=interval.low_open,
+            max_open=interval.high_open,
+        )
+    if choice is not None and interval is None:
+        if all(isinstance(v, int) for v in choice.values):
+            return click.IntRange(min(choice.values), max(choice.values))
+        return click.Choice([str(v) for v in choice.values])
+    raise ValueError(f"no click type for the parameter {name!r}: give one")
 
 
 class NameList(click.ParamType):
@@ -37,58 +108,50 @@ class StringList(NameList):
     keep_empty = True
 
 
-class ByteSize(click.ParamType):
+def parse_size(text: str) -> int:
     """A size in bytes: 1048576, 512K, 4M, 1G."""
-
-    name = "SIZE"
-    units: ClassVar[dict[str, int]] = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        text = value.strip().upper().removesuffix("IB").removesuffix("B")
-        unit = text[-1:] if text[-1:] in self.units else ""
-        try:
-            size = int(float(text[: len(text) - len(unit)]) * self.units[unit])
-        except ValueError:
-            self.fail(f"{value!r} is not a size such as 4M", param, ctx)
-        if size < 4096:
-            self.fail(f"{value!r} is below 4K", param, ctx)
-        return size
+    units: dict[str, int] = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = text[-1:] if text[-1:] in units else ""
+    try:
+        size = float(text[: len(text) - len(unit)]) * units[unit]
+    except ValueError:
+        raise ValueError(f"{text!r} is not a size such as 4M") from None
+    if not size == size or size in (float("inf"), float("-inf")):
+        raise ValueError(f"{text!r} is not a size such as 4M")
+    return int(size)
 
 
-class Momentum(click.ParamType):
-    """A momentum in (0, 1], or 'cumulative'."""
-
-    name = "M"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, float) or value == "cumulative":
-            return value
-        try:
-            m = float(value)
-        except ValueError:
-            self.fail(f"{value!r} is neither a number nor 'cumulative'", param, ctx)
-        if not 0 < m <= 1:
-            self.fail(f"{value} is not in (0, 1]", param, ctx)
-        return m
+def parse_momentum(text: str) -> float | str:
+    if text == "cumulative":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a number nor 'cumulative'") from None
 
 
-class Affine(click.ParamType):
+def parse_delimiter(text: str) -> str:
+    # '\t' and 'tab' spell a tab, which is awkward to type in a shell.
+    return "\t" if text in ("\\t", "tab") else text
+
+
+def parse_affine(text: str) -> float | dict[str, float]:
+    """One number for every column, or ``col=value,...`` per column."""
+    try:
+        if "=" not in text:
+            return float(text)
+        pairs = (part.rsplit("=", 1) for part in text.split(",") if part.strip())
+        return {name.strip(): float(number) for name, number in pairs}
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number or a list of col=number") from None
+
+
+class Affine(Checked):
     """One number for every column, or ``col=value,...`` per column."""
 
-    name = "VALUE"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, float | dict):
-            return value
-        try:
-            if "=" not in value:
-                return float(value)
-            pairs = (part.rsplit("=", 1) for part in value.split(",") if part.strip())
-            return {name.strip(): float(number) for name, number in pairs}
-        except ValueError:
-            self.fail(f"{value!r} is not a number or a list of col=number", param, ctx)
+    def __init__(self, param: str):
+        super().__init__(param, parse_affine, "VALUE")
 
 
 def flatten(groups: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
@@ -99,43 +162,47 @@ def read_options(func: Callable) -> Callable:
     """Add the input options (format, delimiter, missing values, chunk size) and pass them to the
     command as one ``read: ReadOptions`` argument."""
 
-    @click.option(
+    @option(
         "--input-format",
+        param="format",
         type=click.Choice(FORMAT_NAMES, case_sensitive=False),
         help="Input format; by default from the extension (.csv, .tsv, .csv.gz/.bz2/.zst, "
         ".parquet, .arrow). Standard input is CSV unless this says otherwise; Parquet from "
         "standard input is buffered in memory (Parquet needs random access), CSV and Arrow IPC "
         "streams are not.",
     )
-    @click.option(
+    @option(
         "--delimiter",
-        metavar="CHAR",
+        param="csv.delimiter",
+        type=Checked("csv.delimiter", parse_delimiter, "CHAR"),
         help="CSV field separator (default: tab for .tsv files, comma otherwise).",
     )
-    @click.option(
+    @option(
         "--null-values",
+        param="csv.null_values",
         type=StringList(),
         metavar="STRINGS",
         help="Comma-separated strings read as missing in normalized columns "
         f"(default: {', '.join(v for v in DEFAULT_NULL_VALUES if v)}). An empty field is "
         "always missing: --null-values '' means empty fields only.",
     )
-    @click.option(
+    @option(
         "--chunk-rows",
-        type=click.IntRange(min=1),
+        param="chunk_rows",
         metavar="N",
         help="Rows per I/O batch (default: the reader's natural blocks). Results do not "
         "depend on it.",
     )
-    @click.option(
+    @option(
         "--csv-block-size",
-        type=ByteSize(),
-        metavar="SIZE",
-        help="Bytes of CSV parsed per block, such as 4M (default 1M). A row must fit in one "
-        "block; memory grows with it.",
+        param="csv.block_size",
+        type=Checked("csv.block_size", parse_size, "SIZE"),
+        help="Bytes of CSV parsed per block, such as 4M (default 1M, at most 1G). A row must fit "
+        "in one block; memory grows with it.",
     )
-    @click.option(
+    @option(
         "--inf-as-missing",
+        param="inf_as_missing",
         is_flag=True,
         help="Read inf and -inf in normalized columns as missing values (by default they are "
         "refused, as scikit-learn refuses them).",
@@ -151,22 +218,14 @@ def read_options(func: Callable) -> Callable:
         inf_as_missing,
         **kwargs,
     ):
-        if delimiter is not None:
-            # '\t' and 'tab' spell a tab, which is awkward to type in a shell.
-            delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
-            if len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
-                raise click.BadParameter("must be a single character", param_hint="--delimiter")
         csv = CsvOptions(
             delimiter=delimiter,
             null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
             block_size=csv_block_size or CSV_BLOCK_SIZE,
         )
-        from normkit import ReadOptions
-
         read = ReadOptions(
             format=input_format, csv=csv, chunk_rows=chunk_rows, inf_as_missing=inf_as_missing
         )
-
         return func(*args, read=read, **kwargs)
 
     return wrapper
@@ -180,12 +239,13 @@ def quiet_option(func: Callable) -> Callable:
 
 def output_options(func: Callable) -> Callable:
     """Add ``-o/--output`` and ``--output-format``."""
-    func = click.option(
+    func = option(
         "--output-format",
+        param="output_format",
         type=click.Choice(FORMAT_NAMES, case_sensitive=False),
         help="Output format; by default from the extension, CSV for standard output.",
     )(func)
-    return click.option(
+    return option(
         "-o",
         "--output",
         default="-",
@@ -210,25 +270,31 @@ def stats_option(func: Callable) -> Callable:
 
 def affine_options(func: Callable) -> Callable:
     """Add ``--gamma`` and ``--beta`` (BatchNorm's affine parameters)."""
-    func = click.option(
+    func = option(
         "--beta",
-        type=Affine(),
+        param="beta",
+        type=Affine("beta"),
         help="BatchNorm's shift beta: one number, or col=value,... (default: as stored, else 0).",
     )(func)
-    return click.option(
+    return option(
         "--gamma",
-        type=Affine(),
+        param="gamma",
+        type=Affine("gamma"),
         help="BatchNorm's scale gamma: one number, or col=value,... (default: as stored, else 1).",
     )(func)
 
 
 def use_option(func: Callable) -> Callable:
-    return click.option(
+    return option(
         "--use",
-        type=click.Choice(["exact", "ema"]),
+        param="use",
         help="Statistics of a frozen transform: exact (default) or the running (EMA) ones, "
         "normalized as BatchNorm's eval mode: (x - running_mean) / sqrt(running_var + eps).",
     )(func)
+
+
+def mode_option(help: str) -> Callable:
+    return option("--mode", param="mode", default="frozen", show_default=True, help=help)
 
 
 def engine_options(func: Callable) -> Callable:
@@ -243,15 +309,15 @@ def engine_options(func: Callable) -> Callable:
         help="local: one streaming pass in this process. dask: the files are parts processed "
         "on a Dask cluster (needs normkit[dask]); results equal the local engine's.",
     )
-    @click.option(
+    @option(
         "--scheduler",
         metavar="ADDRESS",
         help="With --engine dask: address of a running Dask scheduler (tcp://host:8786). "
         "Default: start a local cluster for the job.",
     )
-    @click.option(
+    @option(
         "--workers",
-        type=click.IntRange(min=1),
+        param="workers",
         metavar="N",
         help="With --engine dask and no --scheduler: worker processes of the local cluster "
         "(default: one per core).",
@@ -263,12 +329,30 @@ def engine_options(func: Callable) -> Callable:
                 if value is not None:
                     raise click.UsageError(f"{name} needs --engine dask")
             return func(*args, cluster=None, **kwargs)
-        if scheduler is not None and workers is not None:
-            raise click.UsageError(
-                "--workers sizes the local cluster; with --scheduler the cluster already runs"
-            )
-        from normkit.cluster import ClusterOptions
+        from normkit.jobs.dask import ClusterOptions
 
         return func(*args, cluster=ClusterOptions(scheduler, workers), **kwargs)
 
     return wrapper
+
+
+class Spelling:
+    """Spells the library's parameter references (:func:`normkit.errors.param`) as the flags of
+    one command: ``exclude='b'`` becomes ``--exclude b``; a parameter the command has no option
+    for is not spelled (None), so a hint naming it is left out."""
+
+    def __init__(self, command: click.Command):
+        self.options: dict[str, LibraryOption] = {}
+        for p in command.params:
+            if isinstance(p, LibraryOption):
+                self.options.setdefault(p.library_param, p)
+
+    def __call__(self, name: str, value: str | None) -> str | None:
+        option = self.options.get(name)
+        if option is None:
+            return None
+        if value is None or option.is_flag:
+            return option.flag
+        import shlex
+
+        return f"{option.flag} {shlex.quote(plain_value(value))}"

@@ -6,7 +6,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from normkit import Source
+    from normkit.io.reader import Reader as Source
 
 
 class ProgressBar:

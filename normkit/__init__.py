@@ -4,6 +4,12 @@ Exact statistics equal to scikit-learn's ``StandardScaler``, fitted in one strea
 Parquet or Arrow IPC data of any size, saved as versioned JSON stat files, and applied in
 streaming batches.
 
+The package is laid out in layers (see ``docs/architecture.md``): :mod:`normkit.core` (numerics),
+:mod:`normkit.io` (formats and files), :mod:`normkit.stats` (the fitted statistics and their
+file), :mod:`normkit.estimator` (the scikit-learn-shaped :class:`Standardizer`) and
+:mod:`normkit.jobs` (what the command line runs); :mod:`normkit.params` holds every parameter's
+rule and :mod:`normkit.errors` the exceptions.
+
 Examples
 --------
 >>> import normkit, pandas as pd
@@ -23,52 +29,42 @@ from .errors import (
     SchemaError,
     StatsFileError,
 )
-from .formats import CsvOptions, Format
+from .io.formats import Format
+from .io.options import CsvOptions, ReadOptions
 
 # The rest is imported on first use: pyarrow and numpy take most of a command's start-up time,
 # which ``normkit --help`` and option errors need not pay.
 _LAZY = {
-    "ReadOptions": "api",
-    "TransformResult": "api",
-    "fit_files": "api",
-    "transform_file": "api",
-    "EmaOptions": "ema",
-    "RunningStats": "ema",
-    "Source": "io",
-    "open_sink": "io",
-    "Standardizer": "standardizer",
-    "load": "statfile",
-    "loads": "statfile",
-    "merge_stat_files": "statfile",
-    "save": "statfile",
-    "ClusterOptions": "cluster",
-    "fit_dask": "cluster",
-    "transform_dask": "cluster",
-    "drift_files": "drift",
+    "EmaOptions": "core.running",
+    "RunningState": "core.running",
+    "FittedStats": "stats.fitted",
+    "StatsOptions": "stats.fitted",
+    "open_input": "io.inputs",
+    "open_sink": "io.sinks",
+    "Standardizer": "estimator.standardizer",
+    "dumps": "estimator.files",
+    "load": "estimator.files",
+    "loads": "estimator.files",
+    "merge_stat_files": "estimator.files",
+    "save": "estimator.files",
+    "fit_files": "jobs.fit",
+    "TransformOptions": "jobs.transform",
+    "TransformResult": "jobs.transform",
+    "transform_file": "jobs.transform",
+    "DriftOptions": "jobs.drift",
+    "drift_files": "jobs.drift",
+    "ClusterOptions": "jobs.dask",
+    "fit_dask": "jobs.dask",
+    "transform_dask": "jobs.dask",
 }
 
-
-_SUBMODULES = {
-    "api",
-    "apply",
-    "cluster",
-    "dataset",
-    "drift",
-    "ema",
-    "io",
-    "moments",
-    "parts",
-    "report",
-    "sketch",
-    "standardizer",
-    "statfile",
-}
+_SUBPACKAGES = {"core", "estimator", "io", "jobs", "params", "stats"}
 
 
 def __getattr__(name: str):
     import importlib
 
-    if name in _SUBMODULES:  # normkit.io and the like, as after an eager import
+    if name in _SUBPACKAGES:  # normkit.io and the like, as after an eager import
         return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
@@ -86,26 +82,31 @@ __all__ = [
     "ClusterOptions",
     "CsvOptions",
     "DataError",
+    "DriftOptions",
     "EmaOptions",
+    "FittedStats",
     "Format",
     "InputError",
     "NormkitError",
     "OptionError",
     "OutputError",
     "ReadOptions",
-    "RunningStats",
+    "RunningState",
     "SchemaError",
-    "Source",
     "Standardizer",
     "StatsFileError",
+    "StatsOptions",
+    "TransformOptions",
     "TransformResult",
     "__version__",
     "drift_files",
+    "dumps",
     "fit_dask",
     "fit_files",
     "load",
     "loads",
     "merge_stat_files",
+    "open_input",
     "open_sink",
     "save",
     "transform_dask",

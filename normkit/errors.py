@@ -1,14 +1,125 @@
 """The exceptions normkit raises for problems in a user's data, files or options.
 
 Every class derives from :class:`NormkitError`; the command line turns any of them into one line on
-stderr (``normkit: error: ...``) and exit code 1. Anything else that escapes is a bug in normkit.
+stderr (``normkit: error: ...``) and an exit code (:data:`EXIT_CODES`). Anything else that escapes
+is a bug in normkit.
+
+Messages may name parameters (``momentum``, ``csv.null_values``) with :func:`param`: the library
+spells them as in Python, the command line as the flag of the command that was run. A message may
+end with hints, ways out that name a parameter (``exclude the column (exclude='b')``); a front end
+leaves out a hint whose parameter it has no way to set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+__all__ = [
+    "EXIT_CODES",
+    "DataError",
+    "InputError",
+    "NormkitError",
+    "OptionError",
+    "OutputError",
+    "SchemaError",
+    "StatsFileError",
+    "param",
+    "plain_value",
+]
+
+# Marks a parameter reference inside a message: "\x1f" name ["\x1e" value] "\x1f". No column
+# name or value a message quotes is likely to hold these control characters, and
+# :func:`_quoted` keeps them out of the values it is given.
+_MARK = "\x1f"
+_VALUE = "\x1e"
+
+#: Spells a parameter reference: (name, value or None) -> text, or None to leave a hint out.
+Speller = Callable[[str, "str | None"], "str | None"]
+
+
+def param(name: str, value: object = None) -> str:
+    """A reference to the parameter ``name`` (optionally with a value to give it) inside a
+    message; :meth:`NormkitError.render` spells it.
+
+    >>> str(OptionError(f"{param('ddof')} must be 0 or 1, not 3"))
+    'ddof must be 0 or 1, not 3'
+    >>> str(OptionError(f"exclude it ({param('exclude', 'b')})"))
+    "exclude it (exclude='b')"
+    """
+    if value is None:
+        return f"{_MARK}{name}{_MARK}"
+    # A string value is quoted in Python's spelling; others (True, 4) are written as they are.
+    text = repr(value) if isinstance(value, str) else str(value)
+    clean = text.replace(_MARK, "").replace(_VALUE, "")
+    return f"{_MARK}{name}{_VALUE}{clean}{_MARK}"
+
+
+def python_spelling(name: str, value: str | None) -> str:
+    """How the library names a parameter in its messages: ``exclude='b'``, ``momentum``."""
+    return name if value is None else f"{name}={value}"
+
+
+def plain_value(value: str) -> str:
+    """A value of a parameter reference as text, without Python's quotes (for a command line)."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        import ast
+
+        return str(ast.literal_eval(value))
+    return value
+
+
+def _render(template: str, spell: Speller) -> str | None:
+    parts = template.split(_MARK)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part)
+            continue
+        name, _, value = part.partition(_VALUE)
+        spelled = spell(name, value or None)
+        if spelled is None:
+            return None
+        out.append(spelled)
+    return "".join(out)
+
 
 class NormkitError(Exception):
-    """Base class of every error normkit reports to its user."""
+    """Base class of every error normkit reports to its user.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong (naming the file, column, row and value where known); parameter references
+        made with :func:`param`.
+    param : str or None
+        The parameter whose value is at fault, if one is.
+    hints : sequence of str
+        Ways out, joined with "or" after the message (``"exclude the column (" +
+        param("exclude", "b") + ")"``); a front end drops the hints it cannot spell.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None, hints: Sequence[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.hints = tuple(hints)
+
+    def render(self, spell: Speller = python_spelling) -> str:
+        """The message and the hints ``spell`` can name, parameters spelled by it."""
+        text = _render(self.message, spell)
+        if text is None:  # the message itself names what the caller cannot spell
+            text = _render(self.message, python_spelling)
+        hints = [h for h in (_render(hint, spell) for hint in self.hints) if h]
+        return f"{text}; {' or '.join(hints)}" if hints else text
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def within(self, where: str) -> NormkitError:
+        """The same error, its message prefixed with ``where: `` (a file name, say)."""
+        error = type(self)(f"{where}: {self.message}", param=self.param, hints=self.hints)
+        error.__cause__ = self.__cause__
+        return error
 
 
 class InputError(NormkitError):
@@ -33,3 +144,14 @@ class OutputError(NormkitError):
 
 class OptionError(NormkitError):
     """An option given to the library has a value it cannot use."""
+
+
+#: The exit code of the command line for each kind of problem: the same in every command.
+EXIT_CODES: dict[type[NormkitError], int] = {
+    OptionError: 2,
+    InputError: 1,
+    SchemaError: 1,
+    DataError: 1,
+    StatsFileError: 1,
+    OutputError: 1,
+}

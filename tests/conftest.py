@@ -1,14 +1,26 @@
-"""Shared fixtures: data sets made by the tests, and the sample data."""
+"""Shared fixtures and helpers: data made by the tests, the sample data, and ways to run the
+``normkit`` command (in-process with click's CliRunner, or as a real process).
+
+The tests are laid out as the package is: ``core/``, ``io/``, ``stats/``, ``estimator/``,
+``jobs/`` and ``cli/``, with the rules between the layers checked in ``test_architecture.py``.
+Test modules import the helpers below with ``from conftest import ...``.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import settings
+from normkit_cli.main import cli
+
+from normkit.io.options import CSV_BLOCK_SIZE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,10 +30,116 @@ collect_ignore_glob = ["data/*"]
 SAMPLE_CSV = ROOT / "sample_data" / "sample.csv"
 SAMPLE_PARQUET = ROOT / "sample_data" / "sample.parquet"
 
+#: How every one-line error of the command begins.
+ERROR = "normkit: error: "
+#: What temporary output files are named with; none may be left behind.
+TMP_MARK = ".normkit-tmp"
+#: The installed command, as a shell runs it.
+NORMKIT = str(Path(sys.executable).with_name("normkit"))
+
 # CI runs every property with at least 200 examples; `HYPOTHESIS_PROFILE=dev` runs fewer.
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# -- running the command -------------------------------------------------------------------------
+
+
+def run(*args, input=None, env=None) -> Result:
+    """Invoke ``normkit ARGS`` in-process; stdout and stderr are kept apart."""
+    return CliRunner().invoke(
+        cli, [str(a) for a in args], input=input, env=env, prog_name="normkit"
+    )
+
+
+def run_normkit(
+    *args, stdin: bytes | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run ``normkit ARGS`` as a real process (bytes in, bytes out)."""
+    return subprocess.run(
+        [NORMKIT, *map(str, args)], input=stdin, capture_output=True, timeout=timeout, check=False
+    )
+
+
+def assert_ok(result: Result) -> None:
+    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
+    assert "Traceback" not in result.output
+
+
+def assert_error(result: Result, code: int, *fragments) -> str:
+    """Exit ``code``, exactly one stderr line ``normkit: error: ...`` holding every fragment,
+    no traceback, and no unexpected exception escaping the command; the line is returned."""
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith(ERROR), result.stderr
+    lines = result.stderr.rstrip("\n").split("\n")
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert str(fragment) in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def assert_usage_error(result: Result, *fragments) -> None:
+    """Exit 2 with click's usage message holding every fragment."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Usage: normkit "), result.stderr
+    assert "Error: " in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+def assert_one_line_error(code: int, stderr: str, start: str) -> str:
+    """A failure (exit ``code``) of a real process told in one line starting with ``start``;
+    that line is returned."""
+    assert code == 1, stderr
+    assert "Traceback" not in stderr
+    assert "Exception" not in stderr
+    lines = stderr.rstrip("\n").split("\n")
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(start), stderr
+    return lines[0]
+
+
+def leftovers(directory) -> list[str]:
+    """Temporary output files left in ``directory`` (there must be none)."""
+    return sorted(name for name in os.listdir(directory) if TMP_MARK in name)
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+#: The last field of every row of :func:`write_big_csv`.
+ROW_TAG = "abcdefghijklmnopqrstuvwxyz0123"
+
+
+def write_big_csv(path, rows: int, bad: dict[int, str] | None = None, seed: int = 0) -> None:
+    """A CSV ``id,x,y,tag`` larger than normkit's first CSV block if ``rows`` is large.
+
+    Rows have a fixed width and the header is padded so that the CSV_BLOCK_SIZE boundary falls in
+    the last field of a row. ``bad`` replaces the ``y`` field of the given 1-based data rows.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(5.0, 2.0, rows)
+    y = rng.uniform(-1e6, 1e6, rows)
+    lines = [
+        f"{i:07d},{a:+.15e},{b:+.15e},{ROW_TAG}\n"
+        for i, (a, b) in enumerate(zip(x, y, strict=True))
+    ]
+    width = len(lines[0])
+    header = ""
+    for pad in range(width):
+        header = "id,x,y,tag" + "_" * pad + "\n"
+        cut = (CSV_BLOCK_SIZE - len(header)) % width
+        if cut == 0 or cut > width - 1 - len(ROW_TAG):
+            break
+    for row, text in (bad or {}).items():
+        lines[row - 1] = f"{row - 1:07d},{x[row - 1]:+.15e},{text},{ROW_TAG}\n"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(header)
+        f.writelines(lines)
 
 
 @pytest.fixture

@@ -1,0 +1,159 @@
+"""Text that the commands print: the tables of ``inspect`` and ``drift``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from normkit.jobs.drift import DriftReport
+    from normkit.stats.fitted import FittedStats
+
+
+def render_drift(report: DriftReport) -> str:
+    """The drift table, one row per column, and a summary."""
+    headers = ["column", "mean shift", "std ratio", "missing", "PSI", "KS", ""]
+    rows = []
+    for c in report.columns:
+        rows.append(
+            [
+                c.name,
+                f"{c.mean_shift:+.3f} sd",
+                f"{c.std_ratio:.3f}",
+                f"{c.reference_missing_rate:.1%} -> {c.missing_rate:.1%}",
+                f"{c.psi:.3f}" + ("" if c.psi_decides else "*"),
+                f"{c.ks:.3f}",
+                f"DRIFT ({', '.join(c.reasons)})" if c.drifted else "ok",
+            ]
+        )
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
+        for r in [headers, *rows]
+    ]
+    drifted = report.drifted
+    summary = (
+        f"{count(len(drifted), 'column')} of {len(report.columns)} drifted "
+        f"(threshold {report.threshold:g}): {', '.join(drifted)}"
+        if drifted
+        else f"no drift in {count(len(report.columns), 'column')} (threshold {report.threshold:g})"
+    )
+    notes = [f"{count(report.rows, 'row')} checked; {summary}"]
+    if not all(c.psi_decides for c in report.columns):
+        notes.append("* PSI shown but not used: fewer than 500 values to compare")
+    return "\n".join([*lines, "", *notes])
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _g(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def render_stats(path: str, stats: FittedStats) -> str:
+    """A human-readable table of a stat file."""
+    import numpy as np
+
+    prov = stats.provenance
+    options = stats.options
+    lines = [f"stat file  {path}  (normkit.stats, version 1)"]
+    written = prov.get("normkit_version")
+    if prov.get("created") or written:
+        lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")
+    for source in prov.get("sources", []):
+        size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
+        rows = f"{source['rows']:,} rows" if source.get("rows") is not None else "? rows"
+        lines.append(f"source     {source.get('path')} ({source.get('format')}, {rows}{size})")
+    lines.append(
+        f"options    ddof={options.ddof} eps={options.eps:g} "
+        f"with_mean={str(options.with_mean).lower()} with_std={str(options.with_std).lower()}"
+    )
+    lines.append(f"rows       {stats.n_rows:,}")
+    lines.append("")
+    header = ["column", "dtype", "count", "missing", "mean", "std", "scale", "min", "max"]
+    rows = [header]
+    for i, name in enumerate(stats.names):
+        rows.append(
+            [
+                str(name),
+                stats.dtypes[i],
+                f"{stats.count[i]:,}",
+                f"{stats.n_missing[i]:,}",
+                _g(stats.mean[i]),
+                _g(stats.var[i] ** 0.5),
+                _g(stats.scale[i]),
+                _g(stats.min[i]),
+                _g(stats.max[i]),
+            ]
+        )
+    lines += _table(rows, left=2)
+    if np.any(stats.gamma != 1.0) or np.any(stats.beta != 0.0):
+        lines += ["", "affine     y = gamma * z + beta"]
+        rows = [["column", "gamma", "beta"]]
+        rows += [
+            [str(n), _g(g), _g(b)]
+            for n, g, b in zip(stats.names, stats.gamma, stats.beta, strict=True)
+        ]
+        lines += _table(rows, left=1)
+    ema = stats.running
+    if ema is not None:
+        o = ema.options
+        momentum = "cumulative (1/k)" if o.cumulative else f"{o.momentum_value:g}"
+        lines += [
+            "",
+            f"running (EMA) statistics: convention={o.convention} momentum={momentum} "
+            f"init={o.init} batch_size={o.batch_size} drop_last={str(o.drop_last).lower()} "
+            f"eps={o.eps_value:g} batches={ema.n_batches:,}",
+            "how far they are from the exact ones: (ema mean - mean) / scale, ema std / scale",
+            "",
+        ]
+        std = np.sqrt(stats.var)
+        ema_std = np.sqrt(ema.running_var)
+        # In units of the exact scale (1 for a constant column, as the transform uses).
+        with np.errstate(over="ignore", invalid="ignore"):
+            shift = (ema.running_mean - stats.mean) / stats.scale
+            ratio = ema_std / stats.scale
+
+        rows = [
+            [
+                "column",
+                "mean",
+                "ema mean",
+                "shift/std",
+                "std",
+                "ema std",
+                "ratio",
+                "updates",
+                "skipped",
+            ]
+        ]
+        for i, name in enumerate(stats.names):
+            rows.append(
+                [
+                    str(name),
+                    _g(stats.mean[i]),
+                    _g(ema.running_mean[i]),
+                    f"{shift[i]:+.3g}",
+                    _g(std[i]),
+                    _g(ema_std[i]),
+                    f"{ratio[i]:.4g}",
+                    f"{ema.n_updates[i]:,}",
+                    f"{ema.n_skipped[i]:,}",
+                ]
+            )
+        lines += _table(rows, left=1)
+    return "\n".join(lines)
+
+
+def _table(rows: list[list[str]], left: int) -> list[str]:
+    """Rows of cells as aligned text: the first ``left`` columns left-aligned, others right."""
+    widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [
+            c.ljust(w) if j < left else c.rjust(w)
+            for j, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines

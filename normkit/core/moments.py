@@ -1,0 +1,315 @@
+"""Exact streaming moments: count, mean, sum of squared deviations (M2), min, max, missing count.
+
+Pure numerics over numpy arrays, accumulated in float64 whatever the input dtype.
+
+Within one batch, each column uses the corrected two-pass algorithm (the one scikit-learn's
+``_incremental_mean_and_var`` uses): ``mean = sum(x) / n``, then ``M2 = sum((x - mean)**2) -
+sum(x - mean)**2 / n``, whose correction term removes most of the rounding left in ``mean``.
+Batches are combined with the pairwise update of Chan, Golub and LeVeque (1979), which is exact in
+exact arithmetic and numerically stable, so the result does not depend on how rows are split into
+batches, shards or workers beyond rounding.
+
+Data with a large offset (mean 1e9, std 1) needs one more step: a batch mean stored as a float64
+near 1e9 carries an absolute error of up to 6e-8, and Chan's update squares differences of such
+means, so with many small batches the variance would lose about 1e-8 of its value. The moments are
+therefore kept relative to a per-column *shift* (the first value seen, a sample of the data):
+``x - shift`` is exact for values within a factor of two of the shift (Sterbenz's lemma), so the
+deviations keep every digit and the mean is only rounded once, when ``shift + mean_offset`` is
+formed at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+__all__ = [
+    "SLICE_ROWS",
+    "Moments",
+    "batch_moments",
+    "column_extremes",
+    "first_values",
+    "merge_moments",
+    "moments_of",
+]
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Per-column moments of a set of rows; every array has shape ``(n_columns,)``.
+
+    Attributes
+    ----------
+    count : ndarray of int64
+        Number of non-missing values.
+    n_missing : ndarray of int64
+        Number of missing values (null or NaN).
+    shift : ndarray of float64
+        The reference point of ``mean_offset`` (see the module's notes); 0 where unknown.
+    mean_offset : ndarray of float64
+        ``mean - shift`` (NaN where ``count == 0``).
+    m2 : ndarray of float64
+        Sum of squared deviations from the mean (0 where ``count == 0``).
+    min, max : ndarray of float64
+        Extremes of the non-missing values (NaN where ``count == 0``).
+    """
+
+    count: np.ndarray
+    n_missing: np.ndarray
+    shift: np.ndarray
+    mean_offset: np.ndarray
+    m2: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+
+    @classmethod
+    def empty(cls, n_columns: int) -> Moments:
+        """The moments of zero rows: the identity of :func:`merge_moments`."""
+        nan = np.full(n_columns, np.nan)
+        zero = np.zeros(n_columns, dtype=np.int64)
+        return cls(
+            zero, zero.copy(), np.zeros(n_columns), nan, np.zeros(n_columns), nan.copy(), nan.copy()
+        )
+
+    @classmethod
+    def from_mean(
+        cls,
+        count: np.ndarray,
+        n_missing: np.ndarray,
+        mean: np.ndarray,
+        m2: np.ndarray,
+        min: np.ndarray,
+        max: np.ndarray,
+        mean_error: np.ndarray | None = None,
+    ) -> Moments:
+        """Moments from a mean (as a stat file holds them), shifted to that mean; ``mean_error``
+        (see :attr:`mean_error`) restores the digits its rounding lost."""
+        mean = np.asarray(mean, dtype=np.float64)
+        error = 0.0 if mean_error is None else np.asarray(mean_error, dtype=np.float64)
+        shift = np.where(np.isfinite(mean), mean, 0.0)
+        offset = np.where(np.isfinite(mean), error, np.nan)
+        return cls(
+            np.asarray(count, dtype=np.int64),
+            np.asarray(n_missing, dtype=np.int64),
+            shift,
+            offset,
+            np.asarray(m2, dtype=np.float64),
+            np.asarray(min, dtype=np.float64),
+            np.asarray(max, dtype=np.float64),
+        )
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.count)
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Mean of the non-missing values (NaN where ``count == 0``)."""
+        return self.shift + self.mean_offset
+
+    @property
+    def mean_error(self) -> np.ndarray:
+        """What rounding ``shift + mean_offset`` to :attr:`mean` lost (0 where ``count == 0``):
+        ``mean + mean_error`` equals ``shift + mean_offset`` exactly (Knuth's TwoSum). Kept in
+        stat files so that statistics merged from them lose nothing to that rounding."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = self.shift + self.mean_offset
+            part = total - self.shift
+            error = (self.shift - (total - part)) + (self.mean_offset - part)
+        return np.where(np.isfinite(error), error, 0.0)
+
+    def var(self, ddof: int = 0) -> np.ndarray:
+        """Variance ``M2 / (count - ddof)``; NaN where ``count <= ddof``."""
+        denom = self.count - ddof
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denom > 0, self.m2 / np.maximum(denom, 1), np.nan)
+
+    def rebased(self, shift: np.ndarray) -> Moments:
+        """The same moments relative to another shift (where this one has values)."""
+        shift = np.where(self.count > 0, shift, self.shift)
+        return replace(self, shift=shift, mean_offset=(self.shift - shift) + self.mean_offset)
+
+
+def first_values(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """The first finite value of each column (NaN for a column with none): a good shift."""
+    shift = np.full(len(columns), np.nan)
+
+    for j, x in enumerate(columns):
+        x = np.asarray(x, dtype=np.float64)
+        valid = np.flatnonzero(~np.isnan(x[: min(len(x), 64)]))
+        if valid.size == 0:
+            valid = np.flatnonzero(~np.isnan(x))
+        if valid.size and np.isfinite(x[valid[0]]):
+            shift[j] = x[valid[0]]
+    return shift
+
+
+def column_extremes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Missing count, min and max of each column (NaN ignored; min/max NaN if no value).
+
+    Shared by :func:`batch_moments` and the EMA's pass (whose batch statistics give count, mean
+    and M2). ``min`` propagates NaN, so a column without any costs no NaN count (two passes);
+    only a column with missing values is counted and reduced with the NaN-skipping ``fmin``.
+    """
+    n = len(columns)
+    n_missing = np.zeros(n, dtype=np.int64)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    with np.errstate(invalid="ignore"):
+        for j, x in enumerate(columns):
+            if not len(x):
+                continue
+            lo[j], hi[j] = x.min(), x.max()
+            if np.isnan(lo[j]) or np.isnan(hi[j]):
+                n_missing[j] = np.count_nonzero(np.isnan(x))
+                lo[j], hi[j] = np.fmin.reduce(x), np.fmax.reduce(x)
+    return n_missing, lo, hi
+
+
+#: Rows of a column summarized at once by :func:`batch_moments` (128 KiB of float64).
+SLICE_ROWS = 16_384
+
+
+def _column_moments(x: np.ndarray, shift: float, has_missing: bool) -> tuple[int, float, float]:
+    """Count, mean and M2 of one column relative to ``shift``; NaN marks a missing value."""
+    if has_missing:
+        x = x[~np.isnan(x)]
+    n = x.shape[0]
+    if n == 0:
+        return 0, np.nan, 0.0
+    if shift != 0.0:
+        with np.errstate(over="ignore"):  # overflow shows as a non-finite moment, reported
+            x = x - shift
+
+    # np.sum on a contiguous 1-d array is pairwise: O(log n) rounding growth rather than O(n).
+    # An infinite value makes the moments NaN; the caller reports it (see Standardizer).
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = float(np.sum(x)) / n
+        dev = x - mean
+        m2 = float(np.dot(dev, dev)) - float(np.sum(dev)) ** 2 / n
+    return n, mean, max(m2, 0.0)
+
+
+def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None) -> Moments:
+    """Moments of one batch, column by column.
+
+    Parameters
+    ----------
+    columns : sequence of 1-d arrays, each of length n_rows
+        One array per column; NaN marks a missing value. Any real dtype; computed in float64.
+    shift : ndarray of float64, shape (n_columns,), optional
+        Reference point per column (see the module's notes); default: each column's first value.
+        Pass the same shift for every batch of a stream so that merges need no rebasing.
+
+    Returns
+    -------
+    Moments
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = batch_moments([np.array([1.0, 2.0, np.nan, 3.0])])
+    >>> int(m.count[0]), int(m.n_missing[0]), float(m.mean[0]), float(m.m2[0])
+    (3, 1, 2.0, 2.0)
+    """
+    if shift is None:
+        shift = np.nan_to_num(first_values(columns), nan=0.0)
+    length = len(columns[0]) if columns else 0
+    if length > SLICE_ROWS:
+        # Temporaries of a long column are large enough for malloc to map and unmap them each
+        # time (page faults): slices of SLICE_ROWS rows, merged exactly, are 3x faster.
+        merged = None
+        for start in range(0, length, SLICE_ROWS):
+            part = batch_moments([x[start : start + SLICE_ROWS] for x in columns], shift)
+            merged = part if merged is None else merge_moments(merged, part)
+        return merged
+
+    if not columns:
+        return Moments.empty(0)
+    columns = [np.asarray(x, dtype=np.float64) for x in columns]
+    n_missing, lo, hi = column_extremes(columns)
+    rows = [
+        _column_moments(x, float(k), bool(missing))
+        for x, k, missing in zip(columns, shift, n_missing, strict=True)
+    ]
+    count, mean_offset, m2 = zip(*rows, strict=True)
+    return Moments(
+        np.array(count, dtype=np.int64),
+        n_missing,
+        np.array(shift, dtype=np.float64),
+        np.array(mean_offset, dtype=np.float64),
+        np.array(m2, dtype=np.float64),
+        lo,
+        hi,
+    )
+
+
+def merge_moments(a: Moments, b: Moments) -> Moments:
+    """Combine the moments of two disjoint sets of rows (Chan, Golub and LeVeque's update).
+
+    ``n = n_a + n_b``, ``delta = mean_b - mean_a``, ``mean = mean_a + delta * n_b / n`` and
+    ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``, with both means taken relative to ``a``'s
+    shift (``b`` is rebased first if its shift differs). Commutative and, up to rounding,
+    associative.
+
+    Parameters
+    ----------
+    a, b : Moments
+        Moments over the same columns.
+
+    Returns
+    -------
+    Moments
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> left = batch_moments([np.array([1.0, 2.0])])
+    >>> right = batch_moments([np.array([3.0])])
+    >>> float(merge_moments(left, right).m2[0])
+    2.0
+    """
+    if a.n_columns != b.n_columns:
+        raise ValueError(f"cannot merge moments of {a.n_columns} and {b.n_columns} columns")
+    # An empty side has no meaningful shift; keep the other side's.
+    shift = np.where(a.count > 0, a.shift, b.shift)
+    a, b = a.rebased(shift), b.rebased(shift)
+    n_a = a.count.astype(np.float64)
+    n_b = b.count.astype(np.float64)
+    n = n_a + n_b
+    # Overflow (a variance beyond float64) shows as an infinite M2, which fitting reports.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        delta = b.mean_offset - a.mean_offset
+        mean_offset = a.mean_offset + delta * (n_b / n)
+        m2 = a.m2 + b.m2 + delta * delta * (n_a * n_b / n)
+    # Where one side is empty the formulas divide 0 by 0 or see a NaN mean; take the other side.
+    mean_offset = np.where(n_b == 0, a.mean_offset, np.where(n_a == 0, b.mean_offset, mean_offset))
+    m2 = np.where(n_b == 0, a.m2, np.where(n_a == 0, b.m2, m2))
+    return Moments(
+        a.count + b.count,
+        a.n_missing + b.n_missing,
+        shift,
+        mean_offset,
+        m2,
+        np.fmin(a.min, b.min),
+        np.fmax(a.max, b.max),
+    )
+
+
+def moments_of(
+    count: np.ndarray, mean_offset: np.ndarray, m2: np.ndarray, shift: np.ndarray
+) -> Moments:
+    """Moments from a count, a mean relative to ``shift`` and an M2 alone: rows whose missing
+    values and extremes are counted elsewhere (none here; NaN extremes are ignored by merges)."""
+    nan = np.full(len(count), np.nan)
+    missing = np.zeros(len(count), dtype=np.int64)
+    return Moments(
+        np.asarray(count, dtype=np.int64),
+        missing,
+        np.asarray(shift, dtype=np.float64),
+        mean_offset,
+        m2,
+        nan,
+        nan.copy(),
+    )

@@ -1,0 +1,563 @@
+"""BatchNorm running statistics: exponential moving averages of per-batch mean and variance.
+
+Over consecutive logical batches of ``batch_size`` rows, BatchNorm keeps, per column,
+
+    running_mean <- (1 - w) * running_mean + w * batch_mean
+    running_var  <- (1 - w) * running_var  + w * batch_var
+
+PyTorch calls ``w`` the momentum (default 0.1) and uses the unbiased batch variance; Keras calls
+``1 - w`` the momentum (default 0.99) and uses the biased one; PyTorch's ``momentum=None`` is the
+cumulative average, ``w = 1 / k`` for the k-th batch. Both start from mean 0 and variance 1.
+
+The pieces, composed by :class:`~normkit.core.accumulator.Accumulator` and by the streaming
+transforms:
+
+- :class:`LogicalBatches` cuts a stream of rows, fed in chunks of any size, into logical batches
+  (rows of a partial batch wait for the next chunk, so nothing depends on the I/O chunking) and
+  summarizes each batch as a :class:`BatchSteps` record: its count, mean and M2 per column.
+- :class:`RunningState` is the state (running mean and variance, counts); ``advance`` consumes a
+  record and returns the new state with its :class:`StatePath`, the states after every batch.
+  Other consumers of the same records (a part's segment, a report's trajectory) are observers
+  of them (:class:`StepObserver`), not variants of the state.
+
+Computation is vectorized: the statistics of every logical batch in a chunk come from one set of
+numpy reductions per column over a ``(n_batches, batch_size)`` view, and the recurrence, a
+first-order linear one (``r_k = a_k * r_{k-1} + b_k``), is solved for all batches at once by a
+parallel prefix scan: pairs ``(a, b)`` compose associatively, ``(a2, b2) o (a1, b1) = (a2 * a1,
+a2 * b1 + b2)``, so ``log2(n_batches)`` vector steps give every intermediate state. The same
+associativity lets segments of a stream (shards, workers) be combined
+(:mod:`normkit.core.segments`).
+
+Missing values (NaN) are left out of a batch's statistics column by column; a batch with fewer
+than two values in a column leaves that column's running statistics unchanged (PyTorch refuses
+a batch of one) and is counted as skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .. import params
+from .moments import Moments, batch_moments, merge_moments, moments_of
+
+__all__ = [
+    "CONVENTIONS",
+    "CUMULATIVE",
+    "BatchSteps",
+    "EmaOptions",
+    "LogicalBatches",
+    "RunningState",
+    "StatePath",
+    "StepObserver",
+    "StepRecord",
+    "batch_statistics",
+    "linear_scan",
+    "merge_batches",
+]
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A framework's BatchNorm defaults."""
+
+    momentum: float
+    unbiased: bool  # batch variance with N - 1 (PyTorch) or N (Keras)
+    eps: float
+    weight_is_momentum: bool  # PyTorch: w = momentum; Keras: w = 1 - momentum
+
+
+CONVENTIONS = {
+    "torch": Convention(momentum=0.1, unbiased=True, eps=1e-5, weight_is_momentum=True),
+    "keras": Convention(momentum=0.99, unbiased=False, eps=1e-3, weight_is_momentum=False),
+}
+CUMULATIVE = "cumulative"
+
+
+@dataclass(frozen=True)
+class EmaOptions:
+    """How running statistics are computed.
+
+    Parameters
+    ----------
+    convention : {"torch", "keras"}, default "torch"
+        PyTorch (momentum 0.1 weighs the new batch, unbiased batch variance, eps 1e-5) or Keras
+        (momentum 0.99 weighs the old state, biased batch variance, eps 1e-3).
+    momentum : float, "cumulative" or None, default None
+        In the convention's own sense; None takes the convention's default. "cumulative" is
+        PyTorch's ``momentum=None``: the k-th batch has weight 1/k.
+    init : {"standard", "first"}, default "standard"
+        Start from mean 0 and variance 1 (both frameworks) or from the first batch's statistics.
+    batch_size : int, default 256
+        Rows per logical batch (at least 2).
+    drop_last : bool, default False
+        Drop a final partial batch; otherwise it is used if it has at least 2 rows.
+    eps : float or None, default None
+        Added to the running variance when normalizing; None takes the convention's.
+    """
+
+    convention: str = "torch"
+    momentum: float | str | None = None
+    init: str = "standard"
+    batch_size: int = 256
+    drop_last: bool = False
+    eps: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("convention", "momentum", "init", "batch_size", "drop_last", "eps"):
+            params.check(f"ema.{name}", getattr(self, name))
+        object.__setattr__(self, "batch_size", int(self.batch_size))
+
+    @property
+    def cumulative(self) -> bool:
+        return self.momentum == CUMULATIVE
+
+    @property
+    def momentum_value(self) -> float | None:
+        """The momentum in the convention's sense (None when cumulative)."""
+        if self.cumulative:
+            return None
+        if self.momentum is None:
+            return CONVENTIONS[self.convention].momentum
+        return float(self.momentum)
+
+    @property
+    def weight(self) -> float | None:
+        """``w``, the weight of a new batch (None when cumulative).
+
+        Keras' ``1 - momentum`` is computed in float64 as Keras does (``1 - 0.99`` is
+        0.010000000000000009), so that its running statistics are reproduced exactly.
+        """
+        m = self.momentum_value
+        if m is None:
+            return None
+        return m if CONVENTIONS[self.convention].weight_is_momentum else 1.0 - m
+
+    @property
+    def unbiased(self) -> bool:
+        return CONVENTIONS[self.convention].unbiased
+
+    @property
+    def eps_value(self) -> float:
+        return CONVENTIONS[self.convention].eps if self.eps is None else float(self.eps)
+
+
+def batch_statistics(
+    x: np.ndarray, has_missing: bool | None = None, *, overwrite: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and M2 of each batch, NaN marking a missing value.
+
+    Two passes, as PyTorch computes them: the mean, then the sum of squared deviations from it.
+    A batch's rows are contiguous (the last axis), so the reductions run at memory speed.
+
+    Parameters
+    ----------
+    x : ndarray of float64, shape (..., batch_rows)
+        For instance (n_columns, n_batches, batch_rows).
+    has_missing : bool or None
+        Whether ``x`` may hold NaN; None checks.
+    overwrite : bool, default False
+        Whether ``x`` may be used as scratch space (saves allocating a temporary as large).
+
+    Returns
+    -------
+    count : ndarray of int64, shape (...)
+    mean : ndarray of float64, shape (...); NaN where count is 0
+    m2 : ndarray of float64, shape (...)
+    """
+    if has_missing is None:
+        has_missing = bool(np.isnan(x).any())
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if not has_missing:
+            count = np.full(x.shape[:-1], x.shape[-1], dtype=np.int64)
+            mean = x.sum(axis=-1) / x.shape[-1]
+            if np.isfinite(mean).all():
+                dev = np.subtract(x, mean[..., None], out=x if overwrite else None)
+                dev *= dev
+                return count, mean, dev.sum(axis=-1)
+            dev = x - mean[..., None]
+        else:
+            valid = ~np.isnan(x)
+            count = valid.sum(axis=-1)
+            mean = np.where(valid, x, 0.0).sum(axis=-1) / count
+            dev = np.where(valid, x - mean[..., None], 0.0)
+        overflow = ~np.isfinite(mean)
+        if overflow.any() and (overflow := overflow & np.isfinite(x).all(axis=-1)).any():
+            # The sum of values near the float64 limit overflows where their mean does not:
+            # average the values divided by the count instead (this rare path only).
+            scaled = np.where(np.isnan(x), 0.0, x) / count[..., None]
+            mean = np.where(overflow, scaled.sum(axis=-1), mean)
+            dev = np.where(np.isnan(x), 0.0, x - mean[..., None])
+        dev *= dev
+        m2 = dev.sum(axis=-1)
+    return count, mean, m2
+
+
+def per_batch(
+    batches: np.ndarray | Sequence[np.ndarray], has_missing: bool | None, *, overwrite: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and M2, shape ``(n_batches, n_columns)``, of batches given per column: an
+    array of shape ``(n_columns, n_batches, batch_rows)`` or a list of 2-d arrays."""
+    if not isinstance(batches, np.ndarray):
+        batches = np.stack(batches)
+    count, mean, m2 = batch_statistics(batches, has_missing, overwrite=overwrite)
+    return count.T, mean.T, m2.T
+
+
+def linear_scan(a: np.ndarray, b: np.ndarray, r0: np.ndarray) -> np.ndarray:
+    """Every state of ``r_k = a_k * r_{k-1} + b_k`` (k = 1..n), by a parallel prefix scan.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (n, n_columns)
+    r0 : ndarray, shape (n_columns,)
+        The state before the first step.
+
+    Returns
+    -------
+    ndarray, shape (n, n_columns)
+        ``r_1 .. r_n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.full((3, 1), 0.5); b = np.array([[1.0], [2.0], [3.0]])
+    >>> linear_scan(a, b, np.array([0.0])).ravel().tolist()
+    [1.0, 2.5, 4.25]
+    """
+    a = np.array(a, dtype=np.float64, copy=True)
+    b = np.array(b, dtype=np.float64, copy=True)
+    shift = 1
+    # Hillis-Steele: after the step with shift s, (a_k, b_k) composes steps k-2s+1 .. k.
+    while shift < len(a):
+        b[shift:] = a[shift:] * b[:-shift] + b[shift:]
+        a[shift:] = a[shift:] * a[:-shift]
+        shift *= 2
+    return a * r0 + b
+
+
+def no_moments(n_columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and M2 of no rows."""
+    return np.zeros(n_columns, dtype=np.int64), np.full(n_columns, np.nan), np.zeros(n_columns)
+
+
+def merge_batches(
+    count: np.ndarray, mean: np.ndarray, m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and M2 of the union of batches (arrays of shape (n_batches, n_columns)):
+    Chan et al.'s pairwise formula applied to all batches at once,
+    ``M2 = sum(M2_b) + sum(n_b * (mean_b - mean)**2)``."""
+    n = count.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        weighted = np.where(count > 0, count * mean, 0.0)
+        total_mean = weighted.sum(axis=0) / n
+        spread = np.where(count > 0, count * (mean - total_mean) ** 2, 0.0)
+        total_m2 = np.where(count > 0, m2, 0.0).sum(axis=0) + spread.sum(axis=0)
+    return n, np.where(n > 0, total_mean, np.nan), total_m2
+
+
+# -- the step record ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchSteps:
+    """The statistics of consecutive logical batches, in stream order: what running statistics
+    (and whatever else follows them) consume.
+
+    Attributes
+    ----------
+    count : ndarray of int64, shape (n_batches, n_columns)
+        Non-missing values of each column in each batch.
+    mean : ndarray of float64, shape (n_batches, n_columns)
+        Each batch's mean (NaN where its count is 0).
+    m2 : ndarray of float64, shape (n_batches, n_columns)
+        Each batch's sum of squared deviations from its mean.
+    """
+
+    count: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+
+    @classmethod
+    def relative(
+        cls, count: np.ndarray, mean_offset: np.ndarray, m2: np.ndarray, shift: np.ndarray
+    ) -> BatchSteps:
+        """From statistics taken of ``x - shift`` (see :mod:`normkit.core.moments`)."""
+        return cls(count, mean_offset + shift, m2)
+
+    @classmethod
+    def of(cls, batches: Sequence[np.ndarray], has_missing: bool | None = None) -> BatchSteps:
+        """The steps of whole batches given per column, each an array of shape
+        ``(n_batches, batch_rows)``."""
+        return cls(*per_batch(batches, has_missing))
+
+    @property
+    def n_batches(self) -> int:
+        return len(self.count)
+
+    @property
+    def biased_var(self) -> np.ndarray:
+        """Each batch's own biased variance, as BatchNorm's training mode normalizes with."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 0, self.m2 / self.count, np.nan)
+
+
+@dataclass(frozen=True)
+class StatePath:
+    """The running statistics after each batch of a :class:`BatchSteps` record (and before the
+    first, ``initial_*``): what adaptive normalization and trajectories need."""
+
+    initial_mean: np.ndarray
+    initial_var: np.ndarray
+    mean: np.ndarray  # (n_batches, n_columns): after each batch
+    var: np.ndarray
+
+    @property
+    def mean_before(self) -> np.ndarray:
+        """The running mean as it stood before each batch."""
+        return np.vstack([self.initial_mean[None, :], self.mean[:-1]])
+
+    @property
+    def var_before(self) -> np.ndarray:
+        return np.vstack([self.initial_var[None, :], self.var[:-1]])
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One record of whole batches, as observers of a pass receive it.
+
+    Attributes
+    ----------
+    first_batch : int
+        Batches before these ones (in the stream, or in the part being fitted).
+    steps : BatchSteps
+    path : StatePath or None
+        The running state after each batch, where a state is kept (not for a part of a stream,
+        whose state depends on what comes before it).
+    """
+
+    first_batch: int
+    steps: BatchSteps
+    path: StatePath | None
+
+
+class StepObserver(Protocol):
+    """Something that follows the logical batches of a pass (a part's segment, a trajectory)."""
+
+    def observe(self, record: StepRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunningState:
+    """The running (EMA) statistics after some batches: one value, advanced by records.
+
+    Attributes
+    ----------
+    options : EmaOptions
+    running_mean, running_var : ndarray of float64, shape (n_columns,)
+    n_batches : int
+        Logical batches completed (a final partial batch included when used).
+    n_updates : ndarray of int64, shape (n_columns,)
+        Batches that updated each column.
+    n_skipped : ndarray of int64, shape (n_columns,)
+        Batches with fewer than 2 values in a column, which left it unchanged.
+    """
+
+    options: EmaOptions
+    running_mean: np.ndarray
+    running_var: np.ndarray
+    n_batches: int
+    n_updates: np.ndarray
+    n_skipped: np.ndarray
+
+    @classmethod
+    def initial(cls, options: EmaOptions, n_columns: int) -> RunningState:
+        """Before any batch: mean 0 and variance 1, as both frameworks start."""
+        counts = np.zeros(n_columns, dtype=np.int64)
+        return cls(options, np.zeros(n_columns), np.ones(n_columns), 0, counts, counts.copy())
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.running_mean)
+
+    @property
+    def scale(self) -> np.ndarray:
+        """``sqrt(running_var + eps)``: the divisor of BatchNorm's eval mode."""
+        return np.sqrt(self.running_var + self.options.eps_value)
+
+    def with_options(self, options: EmaOptions) -> RunningState:
+        return RunningState(
+            options,
+            self.running_mean,
+            self.running_var,
+            self.n_batches,
+            self.n_updates,
+            self.n_skipped,
+        )
+
+    def select(self, index: Sequence[int]) -> RunningState:
+        """The state of some columns only."""
+        index = list(index)
+        return RunningState(
+            self.options,
+            self.running_mean[index],
+            self.running_var[index],
+            self.n_batches,
+            self.n_updates[index],
+            self.n_skipped[index],
+        )
+
+    def advance(self, steps: BatchSteps) -> tuple[RunningState, StatePath]:
+        """The state after these batches, and the path to it."""
+        count, mean, m2 = steps.count, steps.mean, steps.m2
+        options = self.options
+        used = count >= 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = m2 / (count - 1 if options.unbiased else count)
+        # Batches counted per column, this one included, for 1/k weights and "first" init.
+        k = self.n_updates + np.cumsum(used, axis=0)
+        if options.cumulative:
+            with np.errstate(divide="ignore"):
+                weight = np.where(used, 1.0 / np.maximum(k, 1), 0.0)
+        else:
+            weight = np.where(used, options.weight, 0.0)
+            if options.init == "first":
+                weight = np.where(used & (k == 1), 1.0, weight)
+        # One scan for both statistics: columns [mean..., var...] share the weights.
+        a = 1.0 - weight
+        b = np.where(np.hstack([used, used]), np.hstack([weight * mean, weight * var]), 0.0)
+        state = np.hstack([self.running_mean, self.running_var])
+        new_mean, new_var = np.hsplit(linear_scan(np.hstack([a, a]), b, state), 2)
+        after = RunningState(
+            options,
+            new_mean[-1].copy(),
+            new_var[-1].copy(),
+            self.n_batches + len(count),
+            self.n_updates + used.sum(axis=0),
+            self.n_skipped + (~used).sum(axis=0),
+        )
+        return after, StatePath(self.running_mean, self.running_var, new_mean, new_var)
+
+
+# -- cutting a stream into logical batches -----------------------------------------------------
+
+
+class LogicalBatches:
+    """Cuts rows, fed in chunks of any size, into logical batches of ``batch_size`` rows.
+
+    Batch boundaries fall at every ``batch_size``-th row of the whole stream. A part of a stream
+    that does not begin at a boundary (``first_row`` not a multiple of the batch size) keeps the
+    rows before its first boundary apart, as :attr:`head` moments: the part before it completes
+    that batch. Rows after the last complete batch wait in :attr:`pending_rows` for the next
+    chunk.
+
+    Parameters
+    ----------
+    n_columns : int
+    batch_size : int
+    first_row : int, default 0
+        Index, in the whole stream, of the first row that will be fed.
+    """
+
+    def __init__(self, n_columns: int, batch_size: int, first_row: int = 0):
+        self.n_columns = n_columns
+        self.batch_size = batch_size
+        self._pending = np.empty((n_columns, 0))
+        self._buffer = np.empty(0)
+        self.head_wanted = -first_row % batch_size
+        self.head_rows = 0
+        self.head = Moments.empty(n_columns)
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows waiting for their batch to fill."""
+        return self._pending.shape[1]
+
+    def feed(
+        self, columns: Sequence[np.ndarray], has_missing: bool | None, shift: np.ndarray
+    ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Feed rows, one float64 array per column (NaN missing).
+
+        Batch statistics are computed on ``x - shift`` (see :mod:`normkit.core.moments`): exact
+        for data far from zero, and the same pass then also yields exact moments.
+
+        Returns
+        -------
+        steps : BatchSteps or None
+            The batches this chunk completed (None if none).
+        count, mean_offset, m2 : ndarray, shape (n_columns,)
+            Moments, relative to ``shift``, of the rows placed by this call: head rows and the
+            rows of the batches it completed (Chan et al.'s merge of their batch statistics).
+        """
+        n_rows = len(columns[0]) if len(columns) else 0
+        take = min(self.head_wanted - self.head_rows, n_rows)
+        if take <= 0:
+            return self._feed_batches(columns, has_missing, shift)
+        piece = batch_moments([c[:take] for c in columns], shift)
+        self.head = merge_moments(self.head, piece)
+        self.head_rows += take
+        steps, placed = None, Moments.empty(self.n_columns)
+        if n_rows > take:
+            steps, moments = self._feed_batches([c[take:] for c in columns], has_missing, shift)
+            placed = moments_of(*moments, shift)
+        fed = merge_moments(piece, placed).rebased(shift)
+        return steps, (fed.count, fed.mean_offset, fed.m2)
+
+    def _feed_batches(
+        self, columns: Sequence[np.ndarray], has_missing: bool | None, shift: np.ndarray
+    ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        size = self.batch_size
+        n_new = len(columns[0]) if len(columns) else 0
+        waiting = self.pending_rows
+        if waiting + n_new < size:
+            self._pending = np.hstack([self._pending, np.vstack(columns)])
+            return None, no_moments(self.n_columns)
+        # The batch that completes the waiting rows is assembled apart (one batch); the whole
+        # batches after it are copied, shifted, into a buffer kept between calls, so that one
+        # set of in-place reductions covers every column with no fresh allocation (a large new
+        # array costs page faults on every chunk).
+        start = (size - waiting) % size
+        n_full = (n_new - start) // size
+        stop = start + n_full * size
+        stats = []
+        # Overflow (values near the float64 limit) shows as non-finite moments, reported later.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if waiting:
+                head = np.hstack([self._pending, np.vstack([c[:start] for c in columns])])
+                stats.append(per_batch((head - shift[:, None])[:, None, :], None))
+            if n_full:
+                n_values = len(columns) * (stop - start)
+                if self._buffer.size < n_values:
+                    self._buffer = np.empty(n_values)
+                body = self._buffer[:n_values].reshape(len(columns), -1)
+                for j, column in enumerate(columns):
+                    np.subtract(column[start:stop], shift[j], out=body[j])
+                body = body.reshape(len(columns), n_full, size)
+                stats.append(per_batch(body, has_missing, overwrite=True))
+        count, mean, m2 = (np.concatenate(parts) for parts in zip(*stats, strict=True))
+        self._pending = np.vstack([c[stop:] for c in columns])
+        return BatchSteps.relative(count, mean, m2, shift), merge_batches(count, mean, m2)
+
+    def pending_moments(self, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count, mean and M2, relative to ``shift``, of the rows waiting for their batch."""
+        if not self.pending_rows:
+            return no_moments(self.n_columns)
+        with np.errstate(over="ignore", invalid="ignore"):
+            pending = self._pending - shift[:, None]
+        count, mean, m2 = per_batch(pending[:, None, :], None)
+        return merge_batches(count, mean, m2)
+
+    def pending_steps(self, shift: np.ndarray) -> BatchSteps:
+        """The rows waiting, as one (partial) batch."""
+        # Relative to the shift, as whole batches are: squared deviations of values near the
+        # float64 limit would overflow where those of x - shift do not.
+        with np.errstate(over="ignore", invalid="ignore"):
+            pending = self._pending - shift[:, None]
+        return BatchSteps.relative(*per_batch(pending[:, None, :], None), shift)
+
+    def clear(self) -> None:
+        """Forget the rows waiting (the stream has ended)."""
+        self._pending = np.empty((self.n_columns, 0))

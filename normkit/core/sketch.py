@@ -1,0 +1,230 @@
+"""A uniform sample of rows, taken in one streaming pass, and what is computed from it: quantiles
+(kept in stat files as each column's distribution sketch; :mod:`normkit.core.drift` scores new
+data against them).
+
+Sampling: every row gets a pseudo-random key from its position, ``splitmix64`` of (file index,
+row index in the file), and the sample is the rows with the smallest keys, at most ``size`` of
+them (a bottom-k sample: uniform, without replacement). Keys depend only on where a row is, so
+samples of separate files or workers merge exactly (keep the smallest keys of both) and every
+engine and chunking gives the same sample. Memory is ``size`` rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "QUANTILE_PROBABILITIES",
+    "ColumnSamples",
+    "Sketch",
+    "row_keys",
+    "sample_size",
+]
+
+#: The quantiles a stat file keeps per column: 5%, 10%, ..., 95% (19 cut points, 20 bins of 5%).
+QUANTILE_PROBABILITIES = np.round(np.arange(1, 20) / 20, 2)
+
+#: Values sampled per column at most; fewer for wide data (see :func:`sample_size`).
+MAX_SAMPLE_ROWS = 10_000
+_SAMPLE_CELLS = 1_000_000
+_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def sample_size(n_columns: int) -> int:
+    """Values to sample per column: 10,000, or fewer so that all samples hold at most a million
+    values (16 MB with their keys), but never fewer than 500."""
+    return int(min(MAX_SAMPLE_ROWS, max(500, _SAMPLE_CELLS // max(n_columns, 1))))
+
+
+def row_keys(file_index: int, first_row: int, n_rows: int) -> np.ndarray:
+    """The sampling keys of rows ``first_row .. first_row + n_rows - 1`` of file ``file_index``:
+    ``splitmix64`` of (file index << 40) + row index, as uint64."""
+    with np.errstate(over="ignore"):
+        z = np.arange(first_row, first_row + n_rows, dtype=np.uint64)
+        z += np.uint64(file_index) << np.uint64(40)
+        z += np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+_NO_LIMIT = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+class ColumnSamples:
+    """Per column, the non-missing values with the smallest row keys seen so far.
+
+    Values offered are buffered and a column's sample is cut back to ``size`` only when its
+    buffer is as large as the sample, so the cost per batch is mostly a comparison of keys.
+
+    Parameters
+    ----------
+    n_columns : int
+    size : int or None
+        Values kept per column; default :func:`sample_size`.
+    """
+
+    def __init__(self, n_columns: int, size: int | None = None):
+        self.size = sample_size(n_columns) if size is None else size
+        self._keys = [[np.empty(0, dtype=np.uint64)] for _ in range(n_columns)]
+        self._values = [[np.empty(0)] for _ in range(n_columns)]
+        self._buffered = np.zeros(n_columns, dtype=np.int64)
+        self._threshold = np.full(n_columns, _NO_LIMIT)  # keys at or above cannot enter
+
+    @property
+    def n_columns(self) -> int:
+        return len(self._keys)
+
+    def keys(self, j: int) -> np.ndarray:
+        self._compact(j)
+        return self._keys[j][0]
+
+    def values(self, j: int) -> np.ndarray:
+        """Column ``j``'s sampled values (in no particular order)."""
+        self._compact(j)
+        return self._values[j][0]
+
+    def offer(self, columns: Sequence[np.ndarray], keys: np.ndarray) -> None:
+        """Offer rows: one float64 array per column (NaN missing) and the rows' keys."""
+        # One comparison of the keys for every column (against the largest threshold), then
+        # each column looks at those rows only.
+        rows = (
+            np.flatnonzero(keys < self._threshold.max())
+            if self._threshold.max() != _NO_LIMIT
+            else None
+        )
+        for j, x in enumerate(columns):
+            if self._threshold[j] == _NO_LIMIT:
+                chosen = np.flatnonzero(~np.isnan(x))
+            else:
+                chosen = rows if rows is not None else np.arange(len(keys))
+                chosen = chosen[keys[chosen] < self._threshold[j]]
+                chosen = chosen[~np.isnan(x[chosen])]
+            if chosen.size:
+                self._add(j, keys[chosen], x[chosen])
+
+    def _add(self, j: int, keys: np.ndarray, values: np.ndarray) -> None:
+        self._keys[j].append(keys)
+        self._values[j].append(values)
+        self._buffered[j] += len(keys)
+        if self._buffered[j] >= self.size:
+            self._compact(j)
+
+    def _compact(self, j: int) -> None:
+        if len(self._keys[j]) == 1:
+            return
+        keys, values = np.concatenate(self._keys[j]), np.concatenate(self._values[j])
+        if len(keys) > self.size:
+            keep = np.argpartition(keys, self.size - 1)[: self.size]
+            keys, values = keys[keep], values[keep]
+        if len(keys) >= self.size:
+            self._threshold[j] = keys.max()
+        self._keys[j], self._values[j] = [keys], [values]
+        self._buffered[j] = 0
+
+    def merge(self, other: ColumnSamples) -> ColumnSamples:
+        """The samples of the rows of both (exact: the same as one pass over all of them)."""
+        merged = ColumnSamples(self.n_columns, self.size)
+        for j in range(self.n_columns):
+            merged._add(j, self.keys(j), self.values(j))
+            merged._add(j, other.keys(j), other.values(j))
+            merged._compact(j)
+        return merged
+
+    def sketch(self, probabilities: Sequence[float] = QUANTILE_PROBABILITIES) -> Sketch:
+        """Per column, the quantiles of the sampled values (linear interpolation, numpy's
+        default) and the fraction of them at or below each; NaN for a column with none."""
+        edges = np.full((self.n_columns, len(probabilities)), np.nan)
+        cdf = np.full_like(edges, np.nan)
+        counts = np.zeros(self.n_columns, dtype=np.int64)
+        for j in range(self.n_columns):
+            column = np.sort(self.values(j))
+            counts[j] = len(column)
+            if len(column):
+                edges[j] = np.quantile(column, probabilities)
+                cdf[j] = np.searchsorted(column, edges[j], side="right") / len(column)
+        return Sketch(edges, cdf, counts)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """Each column's distribution, as a stat file keeps it: the 5%, 10%, ..., 95% quantiles of a
+    sample of its values (``edges``) and the sample's fraction at or below each (``cdf``: the
+    quantile's probability for continuous data, more where values repeat, such as 1 at every
+    edge of a constant column).
+
+    Attributes
+    ----------
+    edges, cdf : ndarray of float64, shape (n_columns, 19)
+    counts : ndarray of int64, shape (n_columns,)
+        Values behind each column's quantiles.
+    """
+
+    edges: np.ndarray
+    cdf: np.ndarray
+    counts: np.ndarray
+
+    def merge(
+        self,
+        other: Sketch,
+        weights: tuple[np.ndarray, np.ndarray],
+        lows: tuple[np.ndarray, np.ndarray],
+        highs: tuple[np.ndarray, np.ndarray],
+    ) -> Sketch:
+        """An approximate sketch of the union of two data sets (their samples are gone).
+
+        Each column's CDF is known at its edges, and is 0 below its minimum and 1 at its
+        maximum. Between those points it is taken as linear, or, where values repeat (tied
+        edges), as a step; the mixture of the two (weights: the non-missing counts) is inverted
+        at the same probabilities.
+        """
+        edges = np.full_like(self.edges, np.nan)
+        cdf = np.full_like(self.cdf, np.nan)
+        for j in range(len(edges)):
+            parts, step = [], False
+            for sketch, weight, low, high in zip((self, other), weights, lows, highs, strict=True):
+                e, c = sketch.edges[j], sketch.cdf[j]
+                if weight[j] > 0 and np.isfinite(e).all():
+                    parts.append((*_cdf_points(e, c, low[j], high[j]), float(weight[j])))
+                    step = step or bool(np.any(np.diff(e) == 0))
+            if not parts:
+                continue
+            grid = np.unique(np.concatenate([x for x, _, _ in parts]))
+            total = sum(w for _, _, w in parts)
+            mixed = sum(w * _evaluate(x, c, grid, step) for x, c, w in parts) / total
+            mixed = np.maximum.accumulate(mixed)
+            if step:  # the smallest value whose CDF reaches p, as np.quantile of ties gives
+                at = np.minimum(
+                    np.searchsorted(mixed, QUANTILE_PROBABILITIES - 1e-12), len(grid) - 1
+                )
+                edges[j] = grid[at]
+            else:
+                edges[j] = np.interp(QUANTILE_PROBABILITIES, mixed, grid)
+            cdf[j] = _evaluate(grid, mixed, edges[j], step)
+        return Sketch(edges, cdf, self.counts + other.counts)
+
+
+def _cdf_points(
+    edges: np.ndarray, cdf: np.ndarray, low: float, high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points (x, F(x)) of a column's CDF: its minimum, its edges (the last of tied
+    ones, which carries their CDF), its maximum."""
+    keep = np.append(edges[1:] != edges[:-1], True)
+    x, c = edges[keep], cdf[keep]
+    if np.isfinite(low) and low < x[0]:
+        x, c = np.concatenate([[low], x]), np.concatenate([[0.0], c])
+    if np.isfinite(high) and high > x[-1]:
+        x, c = np.concatenate([x, [high]]), np.concatenate([c, [1.0]])
+    return x, c
+
+
+def _evaluate(x: np.ndarray, c: np.ndarray, at: np.ndarray, step: bool) -> np.ndarray:
+    """A CDF known at points (x, c), at ``at``: linear between points, or a right-continuous
+    step; 0 before the first point, 1 after the last."""
+    if not step:
+        return np.interp(at, x, c, left=0.0, right=1.0)
+    index = np.searchsorted(x, at, side="right") - 1
+    return np.where(index < 0, 0.0, c[np.maximum(index, 0)])

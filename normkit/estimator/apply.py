@@ -1,0 +1,225 @@
+"""Fitted statistics applied to tables: Arrow record batches and tables, streams of them, numpy
+arrays and pandas DataFrames, in the frozen mode and in BatchNorm's learning modes.
+
+Fitted columns become float64; every other column passes through unchanged, in its place.
+The arithmetic is :mod:`normkit.core.kernels`' (subtract, then true division), so the output
+equals numpy's ``(x - mean) / scale`` bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..core import kernels
+from ..core.running import BatchSteps, RunningState
+from ..errors import OptionError, SchemaError
+from ..io.arrow import float64_to_arrow, rechunk, to_float64
+from ..stats.fitted import Affine
+
+__all__ = [
+    "STREAM_CHUNK_ROWS",
+    "StreamNormalizer",
+    "as_arrow",
+    "is_dataframe",
+    "map_columns",
+    "output_schema",
+]
+
+#: Rows per chunk of a batch/adaptive stream (rounded to whole logical batches).
+STREAM_CHUNK_ROWS = 65_536
+
+#: Replaces fitted column ``j``'s values: (j, float64 values) -> float64 values.
+ColumnMap = Callable[[int, np.ndarray], np.ndarray]
+
+
+def is_dataframe(X: Any) -> bool:
+    """Whether ``X`` is a pandas DataFrame (without importing pandas)."""
+    module = type(X).__module__
+    return module.startswith("pandas") and type(X).__name__ == "DataFrame"
+
+
+def as_arrow(X: Any) -> pa.Table | pa.RecordBatch:
+    """An estimator's input as Arrow: tables and batches as they are, a DataFrame's columns,
+    a 2-d array's columns named ``x0, x1, ...``."""
+    if isinstance(X, pa.RecordBatch | pa.Table):
+        return X
+    if is_dataframe(X):
+        return pa.Table.from_pandas(X, preserve_index=False)
+    if isinstance(X, np.ndarray):
+        if X.ndim != 2:
+            raise SchemaError(f"expected a 2-d array, got shape {X.shape}")
+        return pa.table({f"x{i}": X[:, i] for i in range(X.shape[1])})
+    raise TypeError(f"cannot fit an object of type {type(X).__name__}")
+
+
+def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
+    """The schema of transformed data: the fitted columns ``names`` become float64, the others
+    are unchanged."""
+    present = set(schema.names)
+    for name in names:
+        if name not in present:
+            raise SchemaError(f"the stat file has column {name!r} but the input has no such column")
+    fitted = set(names)
+    fields = [f.with_type(pa.float64()) if f.name in fitted else f for f in schema]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def affine_map(affine: Affine, inverse: bool = False) -> ColumnMap:
+    """The frozen transform (or its inverse) as a per-column map."""
+    kernel = kernels.inverse_standardize if inverse else kernels.standardize
+    return lambda j, x: kernel(
+        x, affine.center[j], affine.scale[j], affine.gamma[j], affine.beta[j]
+    )
+
+
+def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
+    """Replace each fitted column ``j`` of ``X`` by ``fn(j, values)``; keep the rest.
+
+    ``X`` is a record batch, a table, a 2-d array (its columns are the fitted ones), a pandas
+    DataFrame, or an iterable of record batches (returned as a generator).
+    """
+    names = list(names)
+    if isinstance(X, pa.RecordBatch):
+        schema = output_schema(X.schema, names)
+        arrays = list(X.columns)
+        index = {name: i for i, name in enumerate(X.schema.names)}
+        for j, name in enumerate(names):
+            i = index[name]
+            arrays[i] = float64_to_arrow(fn(j, to_float64(arrays[i])), arrays[i])
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    if isinstance(X, pa.Table):
+        schema = output_schema(X.schema, names)
+        return pa.Table.from_batches(
+            [map_columns(b, names, fn) for b in X.to_batches()], schema=schema
+        )
+    if isinstance(X, np.ndarray):
+        if X.ndim != 2 or X.shape[1] != len(names):
+            raise SchemaError(
+                f"expected a 2-d array with {len(names)} columns, got shape {X.shape}"
+            )
+        out = np.empty(X.shape, dtype=np.float64)
+        for j in range(len(names)):
+            out[:, j] = fn(j, np.asarray(X[:, j], dtype=np.float64))
+        return out
+    if is_dataframe(X):
+        out = X.copy()
+        labels = {str(label): label for label in X.columns}  # 0 was fitted as "0"
+        for j, name in enumerate(names):
+            if name not in labels:
+                raise SchemaError(f"the DataFrame has no column {name!r}")
+            label = labels[name]
+            out[label] = fn(j, X[label].to_numpy(dtype=np.float64, na_value=np.nan))
+        return out
+    if isinstance(X, Iterable) and not isinstance(X, str | bytes):
+        return (map_columns(b, names, fn) for b in X)
+    raise TypeError(f"cannot transform an object of type {type(X).__name__}")
+
+
+class StreamNormalizer:
+    """Normalizes a stream of record batches as BatchNorm does while it learns.
+
+    The stream is cut into logical batches of the running statistics' ``batch_size`` rows.
+    ``mode="batch"`` (BatchNorm's train mode): each batch is normalized with its own mean and
+    biased variance plus eps, and the running statistics are updated. ``mode="adaptive"``
+    (online normalization): each batch is normalized with the running statistics as they stood
+    before it, then they are updated with it. :attr:`state` follows the stream.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The fitted columns.
+    state : RunningState
+        The running statistics before the stream.
+    mode : {"batch", "adaptive"}
+    gamma, beta : ndarray, shape (n_columns,)
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        state: RunningState,
+        mode: str,
+        gamma: np.ndarray,
+        beta: np.ndarray,
+    ):
+        if mode not in ("batch", "adaptive"):
+            raise OptionError(
+                f"unknown mode {mode!r} for a stream; use batch or adaptive", param="mode"
+            )
+        self.names = list(names)
+        self.state = state
+        self.mode = mode
+        self.gamma = gamma
+        self.beta = beta
+
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The same rows in the same order (a batch may be cut differently)."""
+        size = self.state.options.batch_size
+        eps = self.state.options.eps_value
+        g, b = self.gamma, self.beta
+        aligned = rechunk(iter(batches), size * max(1, STREAM_CHUNK_ROWS // size))
+        for batch, last in _flag_last(aligned):
+            columns = [to_float64(batch.column(n)) for n in self.names]
+            center, var = self._normalizers(columns, last)
+            scale = np.sqrt(var + eps)
+            yield map_columns(
+                batch,
+                self.names,
+                lambda j, x, c=center, s=scale: kernels.standardize(
+                    x, c[:, j], s[:, j], g[j], b[j]
+                ),
+            )
+
+    def _normalizers(self, columns: list[np.ndarray], last: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Row-wise mean and variance (shape ``(n_rows, n_columns)``) to normalize the rows of
+        ``columns`` with, advancing the state."""
+        options = self.state.options
+        size = options.batch_size
+        n_rows = len(columns[0])
+        n_full = n_rows // size
+        rows_per_batch, centers, spreads = [], [], []
+        if n_full:
+            cut = n_full * size
+            steps = BatchSteps.of([c[:cut].reshape(n_full, size) for c in columns])
+            self.state, path = self.state.advance(steps)
+            rows_per_batch.append(size)
+            centers.append(steps.mean if self.mode == "batch" else path.mean_before)
+            spreads.append(steps.biased_var if self.mode == "batch" else path.var_before)
+        tail = n_rows - n_full * size
+        if tail:
+            if not last:
+                raise AssertionError("only the last chunk of an aligned stream has a partial batch")
+            steps = BatchSteps.of([c[n_rows - tail :][None, :] for c in columns])
+            before_mean, before_var = (
+                self.state.running_mean[None, :],
+                self.state.running_var[None, :],
+            )
+            if tail >= 2 and not options.drop_last:
+                self.state, path = self.state.advance(steps)
+                before_mean, before_var = path.mean_before, path.var_before
+            # else too short to update the running statistics: normalize without learning
+            rows_per_batch.append(tail)
+            centers.append(steps.mean if self.mode == "batch" else before_mean)
+            spreads.append(steps.biased_var if self.mode == "batch" else before_var)
+        center = np.vstack(
+            [np.repeat(c, k, axis=0) for c, k in zip(centers, rows_per_batch, strict=True)]
+        )
+        spread = np.vstack(
+            [np.repeat(v, k, axis=0) for v, k in zip(spreads, rows_per_batch, strict=True)]
+        )
+        return center, spread
+
+
+def _flag_last(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
+    """``(item, is_last)`` pairs, looking one item ahead."""
+    previous = sentinel = object()
+    for item in items:
+        if previous is not sentinel:
+            yield previous, False
+        previous = item
+    if previous is not sentinel:
+        yield previous, True

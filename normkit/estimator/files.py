@@ -1,0 +1,53 @@
+"""Stat files from and to estimators, and what jobs accept as statistics."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ..stats import statfile
+from ..stats.fitted import FittedStats
+from .standardizer import Standardizer
+
+__all__ = ["as_stats", "dumps", "load", "loads", "merge_stat_files", "save", "stats_path"]
+
+
+def as_stats(stats: Standardizer | FittedStats | str | os.PathLike[str]) -> FittedStats:
+    """The fitted statistics of an estimator, the statistics themselves, or those of the stat
+    file at a path (read and validated)."""
+    if isinstance(stats, Standardizer):
+        return stats.stats_
+    if isinstance(stats, FittedStats):
+        return stats
+    return statfile.load(stats)
+
+
+def stats_path(stats: object) -> str | None:
+    """The path of a stat file given as statistics, for messages (None for values)."""
+    return os.fspath(stats) if isinstance(stats, str | os.PathLike) else None
+
+
+def load(path: str | os.PathLike[str]) -> Standardizer:
+    """Read and validate a stat file (see :mod:`normkit.stats.statfile`)."""
+    return Standardizer.load(path)
+
+
+def loads(text: str, source: str = "<string>") -> Standardizer:
+    """Parse and validate the text of a stat file."""
+    return Standardizer.from_stats(statfile.loads(text, source))
+
+
+def dumps(stats: Standardizer | FittedStats) -> str:
+    """The stat file of fitted statistics, as text."""
+    return statfile.dumps(as_stats(stats))
+
+
+def save(stats: Standardizer | FittedStats, path: str | os.PathLike[str]) -> None:
+    """Write the stat file of fitted statistics, atomically (``"-"``: standard output)."""
+    statfile.save(as_stats(stats), path)
+
+
+def merge_stat_files(paths: Sequence[str | os.PathLike[str]]) -> Standardizer:
+    """The statistics of the union of the data several stat files were fitted on (see
+    :func:`normkit.stats.statfile.merge_stat_files`)."""
+    return Standardizer.from_stats(statfile.merge_stat_files(paths))

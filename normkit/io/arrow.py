@@ -1,0 +1,109 @@
+"""Arrow columns as float64 numpy arrays and back, and regrouping streams of record batches.
+
+The bridge between Arrow data and the numpy numerics of :mod:`normkit.core`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import OptionError
+from .lazy import pc
+
+__all__ = [
+    "cast_float64",
+    "float64_to_arrow",
+    "infinite_to_null",
+    "is_numeric_type",
+    "rechunk",
+    "to_float64",
+]
+
+
+def is_numeric_type(dtype: pa.DataType) -> bool:
+    """True for integer, floating-point and decimal types; booleans are not numeric."""
+    return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+
+
+def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A float64 numpy view (or copy, where nulls or a cast need one) of an Arrow column, with
+    nulls as NaN."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = cast_float64(array)
+    # Read the buffers directly: to_numpy and pa.scalar import pandas on first use, half a
+    # second in which a Ctrl-C can be lost inside pyarrow.
+    n, start = len(array), array.offset
+    values = np.frombuffer(array.buffers()[1], dtype=np.float64, count=n, offset=start * 8)
+    if array.null_count:
+        bitmap = np.frombuffer(array.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bitmap, count=start + n, bitorder="little")[start:].view(bool)
+        values = np.where(valid, values, np.nan)
+    return values
+
+
+def cast_float64(array: pa.Array) -> pa.Array:
+    """``array`` as float64. Unsafe on purpose: an int64 beyond 2**53 rounds to the nearest
+    float64, as numpy and scikit-learn round it, rather than failing."""
+    if pa.types.is_float64(array.type):
+        return array
+    return pc.cast(array, pa.float64(), safe=False)
+
+
+def float64_to_arrow(values: np.ndarray, like: pa.Array) -> pa.Array:
+    """A float64 Arrow array of ``values`` carrying ``like``'s nulls, so missing stays missing.
+
+    Built from buffers (zero-copy for ``values``), for the reason given in :func:`to_float64`.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    validity = None
+    if like.null_count:
+        valid = pc.is_valid(like)  # a new array: its bitmap starts at bit 0
+        assert valid.offset == 0
+        validity = valid.buffers()[1]
+    return pa.Array.from_buffers(
+        pa.float64(), len(values), [validity, pa.py_buffer(values)], like.null_count
+    )
+
+
+def infinite_to_null(batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
+    """The batch with infinite values of ``float_columns`` made missing (null)."""
+    arrays = list(batch.columns)
+    for name in float_columns:
+        i = batch.schema.get_field_index(name)
+        values = to_float64(arrays[i])
+        infinite = np.isinf(values)
+        if infinite.any():
+            valid = ~(infinite | np.isnan(values))
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+            data = pa.py_buffer(np.where(valid, values, 0.0))
+            nulls = len(values) - int(valid.sum())
+            arrays[i] = pa.Array.from_buffers(pa.float64(), len(values), [bitmap, data], nulls)
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Regroup a stream of record batches into batches of exactly ``rows`` rows (the last may be
+    shorter). Slices are zero-copy; rows that straddle two input batches are copied once."""
+    if rows < 1:
+        raise OptionError(f"the chunk size must be at least 1 row, not {rows}")
+    pending: list[pa.RecordBatch] = []
+    n_pending = 0
+    for batch in batches:
+        pending.append(batch)
+        n_pending += batch.num_rows
+        if n_pending < rows:
+            continue
+        table = pa.Table.from_batches(pending)
+        start = 0
+        while n_pending - start >= rows:
+            yield table.slice(start, rows).combine_chunks().to_batches()[0]
+            start += rows
+        rest = table.slice(start)
+        pending = rest.combine_chunks().to_batches() if rest.num_rows else []
+        n_pending = rest.num_rows
+    if n_pending:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]

@@ -1,0 +1,392 @@
+"""CSV input: pyarrow's CSV parser, in parallel blocks where the text allows it.
+
+Normalized columns are parsed as float64 (missing-value strings as null); every other column is
+read as its text exactly as written, so that a transform writes it back unchanged. Blocks free of
+quote characters are cut at line ends and parsed on several cores (:mod:`.blocks`); from the
+first quote on, pyarrow's streaming reader takes the rest, since a quoted field may hold a line
+break. Errors name the file, column, row and value: the row is found by reading again, only when
+something is wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ...errors import InputError, param
+from ..formats import Format, split_compression
+from ..lazy import pc
+from ..reader import ReaderBase
+from ..streams import TAIL_BYTES, PrefixedStream, read_up_to
+from .blocks import RowBlocks
+
+__all__ = ["HEAD_BYTES", "CsvReader"]
+
+#: Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
+HEAD_BYTES = 64 << 10
+
+_CSV_COLUMN_ERROR = re.compile(r"In CSV column #(\d+): (.*)")
+_INVALID_VALUE = re.compile(r"invalid value '(.*)'")
+# pyarrow may name the row within a block ("Row #7013: "), which is not the row in the file.
+_ROW_TEXT = re.compile(r"CSV parse error: (?:Row #\d+: )?(.*)")
+
+
+class CsvReader(ReaderBase):
+    """A CSV input (optionally compressed: ``.gz``, ``.bz2``, ``.zst``); see the module's notes.
+
+    Standard input and pipes are read in constant memory: their first blocks are kept to learn
+    the header and the column types, then read again by the real pass.
+    """
+
+    format = Format.CSV
+
+    def __init__(self, path, read, is_stream):
+        super().__init__(path, read, is_stream)
+        self._stdin_prefix: bytes | None = None
+        self._stdin_consumed = False
+        self._tracked: PrefixedStream | None = None
+
+    def _csv_stream(self) -> BinaryIO | pa.NativeFile:
+        """The decompressed byte stream of a CSV input."""
+        if self.is_stream:
+            if self._stdin_consumed:
+                raise InputError("<stdin>: standard input can only be read once")
+            self._stdin_consumed = True
+            stdin = self._pipe
+            prefix = self._stdin_prefix or b""
+            self._tracked = PrefixedStream(prefix, stdin)
+            return io.BufferedReader(self._tracked, buffer_size=1 << 20)
+        _, codec = split_compression(self.path)
+        with self._translate_errors():
+            raw = pa.OSFile(self.path, "rb")
+            self._raw = raw
+            if not codec:
+                return raw  # its end is read from the file itself
+            # Decompressed through a tracking wrapper, to see how the text ends.
+            self._tracked = PrefixedStream(b"", pa.CompressedInputStream(raw, codec))
+            return io.BufferedReader(self._tracked, buffer_size=1 << 20)
+
+    def _csv_head(self) -> tuple[bytes, BinaryIO | pa.NativeFile]:
+        """The first bytes of a CSV input, and a stream of its start to infer the schema from."""
+        if self.is_stream:
+            # Two blocks of the pipe, kept to be read again by the real pass. pyarrow cuts the
+            # first block at a row boundary because more bytes follow it (or it is all there is).
+            self._stdin_prefix = read_up_to(self._pipe, 2 * self.read.csv.block_size)
+            return self._stdin_prefix[:HEAD_BYTES], io.BytesIO(self._stdin_prefix)
+        _, codec = split_compression(self.path)
+        with self._translate_errors(), pa.input_stream(self.path, compression=codec) as stream:
+            head = read_up_to(stream, HEAD_BYTES)
+        return head, pa.input_stream(self.path, compression=codec)
+
+    def _read_options(self, use_threads: bool = True) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(block_size=self.read.csv.block_size, use_threads=use_threads)
+
+    def _parse_options(self, handler: Callable | None = None) -> pacsv.ParseOptions:
+        return pacsv.ParseOptions(
+            delimiter=self.read.csv.delimiter_for(self.path),
+            newlines_in_values=True,  # RFC 4180: a quoted field may hold line breaks
+            invalid_row_handler=handler,
+        )
+
+    def _read_schema(self) -> pa.Schema:
+        """The columns; their types inferred from the first block, as pyarrow does (they only
+        decide which columns are numeric by default: normalized columns are always read as
+        float64)."""
+        head, stream = self._csv_head()
+        if len(head) < HEAD_BYTES and not head.rstrip(b"\r\n").count(b"\n") and b"\r" not in head:
+            # One line and nothing after it: a header without a line break, which pyarrow
+            # cannot read (it takes the line for an empty block).
+            stream.close()
+            stream = io.BytesIO(head.rstrip(b"\r\n") + b"\n")
+        try:
+            self._check_text(head)
+            with self._translate_errors():
+                # The types pyarrow infers from the first block, from whole rows of the real
+                # input (a block is cut at a row boundary, quoted line breaks included).
+                reader = pacsv.open_csv(
+                    stream,
+                    read_options=self._read_options(use_threads=False),
+                    parse_options=self._parse_options(),
+                    convert_options=pacsv.ConvertOptions(
+                        null_values=list(self.read.csv.null_values)
+                    ),
+                )
+                try:
+                    self.has_rows = reader.read_next_batch().num_rows > 0
+                except StopIteration:
+                    self.has_rows = False
+                return reader.schema
+        finally:
+            stream.close()
+
+    def _check_text(self, head: bytes) -> None:
+        if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+            raise InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
+        if b"\x00" in head:
+            raise InputError(f"{self.name}: not a CSV file (it holds binary data)")
+        if head.removeprefix(b"\xef\xbb\xbf").startswith((b"\n", b"\r")):
+            raise InputError(
+                f"{self.name}: the first line is empty; a CSV starts with its header row"
+            )
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # The head may end in the middle of a multi-byte character; only earlier bytes count.
+            if exc.start < len(head) - 4:
+                raise InputError(
+                    f"{self.name}: not UTF-8 text (invalid byte at offset {exc.start})"
+                ) from None
+
+    def _batches(self, float_columns: Sequence[str], all_columns: bool) -> Iterator[pa.RecordBatch]:
+        names = self.schema.names
+        wanted = set(float_columns)
+        # Every column is read, other columns as text, even when only float_columns are wanted:
+        # a quote left open near the end swallows the rows after it into one text field, which
+        # only the text shows (see _check_last_row). Reading text costs little next to parsing.
+        column_types: dict[str, pa.DataType] = {
+            c: pa.float64() if c in wanted else pa.string() for c in names
+        }
+        text_columns = [c for c in names if c not in wanted]
+
+        def convert(include: Sequence[str]) -> pacsv.ConvertOptions:
+            return pacsv.ConvertOptions(
+                column_types=column_types,
+                include_columns=list(include),
+                null_values=list(self.read.csv.null_values),
+                # Text columns keep every string (strings_can_be_null=False); in float columns a
+                # quoted empty field ("") is missing like an unquoted one.
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=True,
+            )
+
+        stream = self._csv_stream()
+        rows_done = 0
+        try:
+            with self._translate_errors(lambda: rows_done):
+                # Blocks free of quotes are parsed in parallel (without quotes, text columns
+                # need not be read); from the first quote in a data row on, the rest of the
+                # input goes to pyarrow's streaming reader, which follows quoted line breaks.
+                blocks = RowBlocks(stream, names, self.read.csv.block_size, self._parse_options())
+                parallel = convert(names if all_columns else float_columns)
+                for batch in blocks.parse_parallel(parallel):
+                    rows_done += batch.num_rows
+                    yield batch
+                rest = blocks.rest()
+
+                if rest is None:
+                    return
+                options = self._read_options()
+                options.block_size = blocks.block_size
+                if blocks.header_read:
+                    options.column_names = list(names)
+                reader = pacsv.open_csv(
+                    rest,
+                    read_options=options,
+                    parse_options=self._parse_options(),
+                    convert_options=convert(names),
+                )
+                previous = None
+                for batch in reader:
+                    if previous is not None:
+                        yield previous if all_columns else previous.select(list(float_columns))
+                    rows_done += batch.num_rows
+                    previous = batch
+                if previous is not None:
+                    self._check_last_row(previous, text_columns)
+                    yield previous if all_columns else previous.select(list(float_columns))
+        finally:
+            with contextlib.suppress(Exception):
+                stream.close()
+
+    def _check_last_row(self, batch: pa.RecordBatch, text_columns: Sequence[str]) -> None:
+        """Refuse a file whose last quoted field never closes.
+
+        pyarrow reads a quote opened in the last field of a row and never closed as one field
+        running to the end of the file, swallowing every row after it (a quote opened in another
+        field shows as a row with too few fields). So the last field of the last row is checked
+        against the raw end of the input: a field that was quoted and closed ends the input with
+        its text (quotes doubled) and a quote; an unclosed one ends it with a quote and its text.
+        """
+        names = batch.schema.names
+        if not batch.num_rows or not names or names[-1] not in text_columns:
+            return
+        value = batch.column(len(names) - 1)[batch.num_rows - 1].as_py()
+        raw = self._raw_tail()
+        if value is None or raw is None:
+            return
+        # Compare the ends only: the kept tail of the input is TAIL_BYTES long.
+        text = value.replace('"', '""').encode("utf-8")[-(TAIL_BYTES // 2) :]
+
+        end = raw.rstrip(b"\r\n")
+        stripped = text.rstrip(b"\r\n")
+        if end.endswith(text + b'"'):
+            return  # quoted and closed
+        multiline = "\n" in value or "\r" in value
+        if not multiline and not end.endswith(b'"' + stripped):
+            return  # not quoted
+        before = end[: len(end) - len(stripped) - 1][-1:]
+        # A field with line breaks that the input does not end with (closed) was cut short by a
+        # stray quote inside it; one that it ends with after a lone quote was never closed.
+        if multiline or before in (
+            b"",
+            b"\n",
+            b"\r",
+            self.read.csv.delimiter_for(self.path).encode(),
+        ):
+            raise InputError(
+                f"{self.name}: column {names[-1]!r}: a quoted field opened near the end of the "
+                "file is never closed (unterminated quote); the rows after it would be lost"
+            )
+
+    def _raw_tail(self) -> bytes | None:
+        """The last bytes of the (decompressed) CSV input."""
+        if self._tracked is not None:
+            return self._tracked.tail
+        if self.is_stream:
+            return None
+        with open(self.path, "rb") as f:
+            f.seek(max(0, os.path.getsize(self.path) - TAIL_BYTES))
+            return f.read()
+
+    # Parquet
+
+    def count_rows(self) -> int:
+        """A prediction of the number of data rows: the lines after the header, less blank lines
+        at the end; a line break inside a quoted field or a blank line within the data makes it
+        too large. Only for files."""
+        if self.is_stream:
+            raise InputError(f"{self.name}: cannot count the rows of a stream")
+        with self._translate_errors():
+            _, codec = split_compression(self.path)
+            lines = 0
+            end = b""
+            with pa.input_stream(self.path, compression=codec) as stream:
+                while chunk := stream.read(1 << 22):
+                    lines += chunk.count(b"\n")  # one byte: counted at memory speed
+                    end = (end + chunk)[-64:]
+            # Blank lines at the end of the file are common and are not rows; blank lines
+            # elsewhere are rare, and only make the prediction too large.
+            text = end.rstrip(b"\r\n")
+            lines -= end[len(text) :].count(b"\n")
+            lines += bool(text)  # the last line, whose line break was just taken away
+            return max(lines - 1, 0)
+
+    def _describe_arrow_error(
+        self, message: str, rows_done: Callable[[], int] | None
+    ) -> InputError:
+        first = message.strip().splitlines()[0] if message.strip() else "invalid data"
+        after = ""
+        if rows_done is not None:
+            after = f" after data row {rows_done():,}"
+        match = _CSV_COLUMN_ERROR.search(first)
+        if match:
+            index = int(match.group(1))
+            names = self._schema.names if self._schema is not None else []
+            column = names[index] if index < len(names) else f"#{index}"
+            detail = match.group(2)
+            value = _INVALID_VALUE.search(detail)
+            if value:
+                row = self._locate_bad_value(column)
+                where = f" at data row {row:,}" if row is not None else after
+                return InputError(
+                    f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not a number",
+                    hints=(
+                        f"exclude the column ({param('exclude', column)})",
+                        f"add the string to {param('csv.null_values')}",
+                    ),
+                )
+            if "UTF8" in detail or "UTF-8" in detail:
+                return InputError(f"{self.name}: column {column!r}{after}: invalid UTF-8 text")
+            return InputError(f"{self.name}: column {column!r}{after}: {detail}")
+        match = _ROW_TEXT.search(first)
+        if match:
+            detail = match.group(1)
+            row = self._locate_bad_row()
+            where = f" at line {row:,}" if row is not None else after
+            detail = re.sub(
+                r"Expected (\d+) columns, got (\d+)", r"expected \1 fields, got \2", detail
+            )
+            return InputError(f"{self.name}{where}: malformed CSV: {detail}")
+        if "straddl" in first:
+            size = self.read.csv.block_size
+            return InputError(
+                f"{self.name}{after}: a CSV row is longer than the block size "
+                f"({size / 2**20:g} MiB)",
+                hints=(
+                    f"read it with a larger {param('csv.block_size')} "
+                    f"(for instance {4 * size // 2**20 or 4}M)",
+                ),
+            )
+        if "Empty CSV file" in first:
+            return InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
+        return InputError(f"{self.name}: cannot read as CSV: {first}")
+
+    def _locate_bad_row(self) -> int | None:
+        """Line number of the first malformed CSV row, found by a single-threaded re-read."""
+        if self.is_stream:
+            return None
+        found: list[int | None] = []
+
+        def handler(row) -> str:
+            found.append(row.number)
+            return "error"
+
+        try:
+            reader = pacsv.open_csv(
+                self._csv_stream(),
+                read_options=self._read_options(use_threads=False),
+                parse_options=self._parse_options(handler),
+                # Text only, so that no conversion error comes before the malformed row.
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in self._schema.names}
+                    if self._schema is not None
+                    else None,
+                    strings_can_be_null=False,
+                ),
+            )
+            for _ in reader:
+                pass
+        except (pa.ArrowException, OSError):
+            pass
+        return found[0] if found else None
+
+    def _locate_bad_value(self, column: str) -> int | None:
+        """Data row (1-based) of the first value in ``column`` that is not a number."""
+        if self.is_stream:
+            return None
+        try:
+            reader = pacsv.open_csv(
+                self._csv_stream(),
+                read_options=self._read_options(),
+                parse_options=self._parse_options(),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={column: pa.string()},
+                    include_columns=[column],
+                    null_values=list(self.read.csv.null_values),
+                    strings_can_be_null=True,
+                ),
+            )
+            offset = 0
+            for batch in reader:
+                values = batch.column(0)
+                try:
+                    pc.cast(values, pa.float64())
+                except pa.ArrowInvalid:
+                    for i, text in enumerate(values.to_pylist()):
+                        if text is None:
+                            continue
+                        try:
+                            pc.cast(pa.array([text]), pa.float64())
+                        except pa.ArrowInvalid:
+                            return offset + i + 1
+                offset += batch.num_rows
+        except (pa.ArrowException, OSError):
+            return None
+        return None

@@ -1,0 +1,318 @@
+"""Inputs that are many files: directories (hive-partitioned ones included), globs and lists.
+
+A data set is the files of its inputs, in a stable order: each input in the order given, and the
+files of a directory or a glob sorted by their path relative to it, with runs of digits compared
+as numbers (``part-2`` before ``part-10``, as Dask orders the files of a data set). Rows are read
+in that order by every engine, which is what makes running (EMA) statistics, whose batches follow
+the rows, reproducible.
+
+As in ``pyarrow.dataset``, files and directories whose name starts with ``.`` or ``_`` are not
+data (``_SUCCESS``, ``_metadata``, ``.crc`` files, ``_temporary`` directories). In a directory,
+the files whose extension names a format are read (``.csv``, ``.csv.gz``, ``.parquet``...); with
+an explicit input format, every other file is too. Hive-style directories (``year=2024/``) are
+walked like any other; their ``key=value`` pairs are kept with each file (:attr:`DataFile.
+partition`), so that outputs can be laid out the same way, but they are not columns.
+"""
+
+from __future__ import annotations
+
+import bisect
+import glob
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from ..errors import InputError, OptionError, OutputError, SchemaError, param
+from .files import check_output_path, same_file
+from .formats import STDIO, Format, resolve_format
+from .inputs import open_input
+from .options import ReadOptions
+from .reader import Reader
+from .threads import prefetch
+
+__all__ = [
+    "Concatenated",
+    "DataFile",
+    "describe_sources",
+    "expand_inputs",
+    "natural_key",
+    "open_dataset",
+]
+
+IGNORED_PREFIXES = (".", "_")
+_GLOB_CHARS = re.compile(r"[*?[]")
+_DIGITS = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of a data set.
+
+    Attributes
+    ----------
+    path : str
+        As found (relative paths stay relative); ``"-"`` for standard input.
+    partition : tuple of (key, value)
+        The hive ``key=value`` directories between the input it came from and the file.
+    """
+
+    path: str
+    partition: tuple[tuple[str, str], ...] = ()
+
+
+def natural_key(path: str) -> tuple:
+    """A sort key comparing runs of digits as numbers, component by component.
+
+    >>> sorted(["p-10.csv", "p-2.csv", "p-1.csv"], key=natural_key)
+    ['p-1.csv', 'p-2.csv', 'p-10.csv']
+    """
+    return tuple(
+        tuple((0, int(part), part) if part.isdigit() else (1, 0, part) for part in _DIGITS.split(c))
+        for c in path.replace(os.sep, "/").split("/")
+    )
+
+
+def _is_data_file(name: str, format: str | Format | None) -> bool:
+    if name.startswith(IGNORED_PREFIXES):
+        return False
+    if format is not None:
+        return True
+    try:
+        resolve_format(name)
+    except OptionError:
+        return False
+    return True
+
+
+def _partition(relative_dir: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for part in relative_dir.replace(os.sep, "/").split("/"):
+        key, sep, value = part.partition("=")
+        if sep and key:
+            pairs.append((key, value))
+    return tuple(pairs)
+
+
+def _walk(root: str, format: str | Format | None) -> list[DataFile]:
+    found = []
+    seen: set[tuple[int, int]] = set()  # directories already walked (links may loop)
+    for directory, subdirs, files in os.walk(root, followlinks=True):
+        info = os.stat(directory)
+        if (info.st_dev, info.st_ino) in seen:
+            subdirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        subdirs[:] = [d for d in subdirs if not d.startswith(IGNORED_PREFIXES)]
+        relative_dir = os.path.relpath(directory, root)
+        partition = _partition(relative_dir) if relative_dir != "." else ()
+        for name in files:
+            if _is_data_file(name, format):
+                found.append(
+                    (
+                        os.path.join(relative_dir, name),
+                        DataFile(os.path.join(directory, name), partition),
+                    )
+                )
+    return [data for _, data in sorted(found, key=lambda item: natural_key(item[0]))]
+
+
+def _glob_root(pattern: str) -> str:
+    """The directory part of a pattern before its first wildcard."""
+    head = _GLOB_CHARS.split(pattern, maxsplit=1)[0]
+    return os.path.dirname(head) or "."
+
+
+def expand_inputs(
+    inputs: Sequence[str | os.PathLike[str]], format: str | Format | None = None
+) -> list[DataFile]:
+    """The files of the inputs: each a file, ``"-"``, a directory (walked) or a glob pattern.
+
+    Parameters
+    ----------
+    inputs : sequence of paths
+    format : str, Format or None
+        The input format if given explicitly; then a directory's files are taken whatever their
+        extension.
+
+    Returns
+    -------
+    list of DataFile
+        In the order that rows are read (see the module's notes).
+
+    Raises
+    ------
+    InputError
+        If a directory holds no data file or a pattern matches none.
+    """
+    files: list[DataFile] = []
+    for item in inputs:
+        path = os.fspath(item)
+        if path == STDIO:
+            files.append(DataFile(path))
+        elif os.path.isdir(path):
+            found = _walk(path, format)
+            if not found:
+                raise InputError(
+                    f"{path}: no data files in this directory (CSV, Parquet or Arrow files by "
+                    "their extension)",
+                    hints=(f"name the format with {param('format')} to read others",),
+                )
+            files.extend(found)
+        elif _GLOB_CHARS.search(path) and not os.path.exists(path):
+            root = _glob_root(path)
+            matches = [
+                m
+                for m in glob.glob(path, recursive=True)
+                if not any(
+                    part.startswith(IGNORED_PREFIXES)
+                    for part in os.path.relpath(m, root).split(os.sep)
+                    if part not in (".", "..")
+                )
+            ]
+            if not matches:
+                raise InputError(f"{path}: the pattern matches no file")
+            found = []
+            for match in matches:
+                if os.path.isdir(match):
+                    for d in _walk(match, format):
+                        relative = os.path.relpath(d.path, root)
+                        partition = _partition(os.path.dirname(relative))
+                        found.append((relative, DataFile(d.path, partition)))
+                else:
+                    relative = os.path.relpath(match, root)
+                    found.append((relative, DataFile(match, _partition(os.path.dirname(relative)))))
+            files.extend(data for _, data in sorted(found, key=lambda item: natural_key(item[0])))
+        else:
+            files.append(DataFile(path))
+    return files
+
+
+def open_dataset(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    read: ReadOptions,
+    output: str | os.PathLike[str] | None = None,
+    output_name: str = "the output",
+) -> list[Reader]:
+    """The sources of a data set, checked before any row is read: the files exist, none is
+    given twice or is the output, and all have the same columns.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+        Files, ``"-"``, directories or glob patterns (:func:`expand_inputs`).
+    read : ReadOptions
+    output : path or None
+        A file the job will write, refused if it is one of the inputs.
+    output_name : str
+        What ``output`` is, for that message.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    if not inputs:
+        raise OptionError("no input to read")
+    if output is not None:
+        check_output_path(os.fspath(output))  # now, not after the pass
+    paths = [f.path for f in expand_inputs(inputs, read.format)]
+    if len(paths) > 1:
+        # In a data set, an empty CSV file (not even a header) is an empty part.
+        paths = [p for p in paths if not _empty_csv(p, read)] or paths[:1]
+    sources = [open_input(path, read) for path in paths]
+    if sum(s.is_stdin for s in sources) > 1:
+        raise OptionError("standard input ('-') can be read only once")
+    seen: dict[tuple[int, int], str] = {}
+    for path in paths:
+        if output is not None and same_file(path, output):
+            raise OutputError(f"{output}: {output_name} would overwrite the input {path}")
+        if path == STDIO:
+            continue
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
+        seen[key] = path
+    for source in sources:
+        source.schema  # noqa: B018 (reading the schema learns whether a CSV has data rows)
+    first = sources[0]
+    for other in sources[1:]:
+        _check_same_columns(first, other)
+    return sources
+
+
+def _empty_csv(path: str, read: ReadOptions) -> bool:
+    try:
+        return os.path.getsize(path) == 0 and resolve_format(path, read.format) is Format.CSV
+    except (OSError, OptionError):
+        return False
+
+
+def dataset_dtypes(sources: Sequence[Reader], names: Sequence[str]) -> list[str]:
+    """The Arrow types of ``names`` in a data set (as its reference file has them)."""
+    reference = reference_reader(sources)
+    return [str(reference.schema.field(n).type) for n in names]
+
+
+def reference_reader(sources: Sequence[Reader]) -> Reader:
+    """The source whose types choose the columns: the first with data rows (a CSV with only a
+    header has no types to tell)."""
+    return next((s for s in sources if s.has_rows is not False), sources[0])
+
+
+def describe_sources(sources: Sequence[Reader], limit: int = 3) -> str:
+    """The names of a data set's first files, for messages."""
+    names = [s.name for s in sources[:limit]]
+    more = len(sources) - limit
+    return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _check_same_columns(first: Reader, other: Reader) -> None:
+    a, b = first.schema.names, other.schema.names
+    if a == b:
+        return
+    only_a = [n for n in a if n not in b]
+    only_b = [n for n in b if n not in a]
+    if only_a:
+        detail = f"it lacks column {only_a[0]!r}"
+    elif only_b:
+        detail = f"it has an extra column {only_b[0]!r}"
+    else:
+        detail = "its columns are in another order"
+    raise SchemaError(f"{other.name}: columns differ from {first.name}: {detail}")
+
+
+class Concatenated:
+    """The batches of several sources, one source after the other, read ahead on a thread (see
+    :func:`~normkit.io.threads.prefetch`); remembers at which row each source began, for messages."""
+
+    def __init__(self, sources: Sequence[Reader], names: Sequence[str]):
+        self._sources = sources
+        self._names = names
+        self._fetched = prefetch(self._tagged())
+        self._starts: list[int] = []
+        self._started: list[Reader] = []
+
+    def _tagged(self) -> Iterator[tuple[Reader, pa.RecordBatch]]:
+        for source in self._sources:
+            for batch in source.batches(self._names, all_columns=True):
+                yield source, batch
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        rows = 0
+        for source, batch in self._fetched:
+            if not self._started or self._started[-1] is not source:
+                self._starts.append(rows)
+                self._started.append(source)
+            rows += batch.num_rows
+            yield batch.replace_schema_metadata(None) if batch.schema.metadata else batch
+
+    def source_of(self, row: int) -> tuple[Reader, int]:
+        """The source of a row of the concatenation (0-based), and the row's index in it."""
+        if not self._started:
+            return self._sources[0], row
+        i = max(bisect.bisect_right(self._starts, max(row, 0)) - 1, 0)
+        return self._started[i], row - self._starts[i]
+
+    def close(self) -> None:
+        self._fetched.close()

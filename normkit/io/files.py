@@ -1,0 +1,149 @@
+"""Files written whole or not at all, and checks on paths before any work is done."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..errors import OptionError, OutputError
+from .formats import STDIO
+
+__all__ = [
+    "AtomicFile",
+    "check_output_path",
+    "os_reason",
+    "same_file",
+    "same_path",
+    "umask",
+]
+
+
+def check_output_path(path: str) -> None:
+    """Raise :class:`OutputError` now if ``path`` cannot be written (before hours of work)."""
+    if path == STDIO:
+        return
+    if not path:
+        raise OptionError("the output path is empty; give a file, or '-' for standard output")
+    parent = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(parent):
+        raise OutputError(f"{path}: the directory {parent} does not exist")
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a directory; give a file path")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{path}: permission denied (cannot create files in {parent})")
+
+
+class AtomicFile:
+    """A file written beside its target and renamed over it by :meth:`commit`.
+
+    Until the commit the target is untouched; :meth:`discard` (or an exception inside a ``with``
+    block) removes the temporary file. The result gets the target's permissions if it existed,
+    else the umask's, as a plain ``open`` would. A target that exists but is not a regular file
+    (a named pipe, a device such as ``/dev/stdout``) is written in place: it cannot be replaced
+    and there is nothing on it to protect.
+    """
+
+    def __init__(self, path: str):
+        check_output_path(path)
+        self.path = path
+        self._tmp: str | None = None
+        self._mode: int | None = None
+        try:
+            existing = os.stat(path)
+        except FileNotFoundError:
+            existing = None
+        except OSError as exc:  # a loop of links, a name too long
+            raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
+        try:
+            if existing is not None and not stat.S_ISREG(existing.st_mode):
+                self.stream = pa.OSFile(path, "wb")
+                return
+            self._mode = stat.S_IMODE(existing.st_mode) if existing is not None else None
+            parent = os.path.dirname(os.path.abspath(path))
+            fd, self._tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
+            )
+            os.close(fd)
+            self.stream = pa.OSFile(self._tmp, "wb")
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
+
+    def commit(self) -> None:
+        """Close, flush to disk and move into place."""
+        self.stream.close()
+        if self._tmp is None:
+            return
+        _fsync(self._tmp)
+        if self._mode is None:
+            self._mode = 0o666 & ~umask()
+        os.chmod(self._tmp, self._mode)
+        os.replace(self._tmp, self.path)
+        self._tmp = None
+
+    def discard(self) -> None:
+        """Forget the output: the target keeps what it had."""
+        stream = getattr(self, "stream", None)
+        if stream is not None and not stream.closed:
+            stream.close()
+        if self._tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._tmp)
+            self._tmp = None
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def os_reason(exc: BaseException) -> str:
+    """The operating system's words for an I/O error ("No space left on device"), without
+    pyarrow's wrapping ("Error writing bytes to file. Detail: [errno 28] ...")."""
+    text = str(exc)
+    match = re.search(r"\[errno \d+\] (.*)", text)
+    if match:
+        return match.group(1)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def same_file(a: str, b: str) -> bool:
+    """True if two paths name the same existing file (also through links)."""
+    if STDIO in (a, b):
+        return False
+    try:
+        return Path(a).samefile(b)
+    except OSError:
+        return False
+
+
+def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """The same file, through links, or the same path (a file that does not exist yet)."""
+    return same_file(os.fspath(a), os.fspath(b)) or os.path.abspath(a) == os.path.abspath(b)
+
+
+def umask() -> int:
+    """The process's file creation mask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

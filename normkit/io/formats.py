@@ -1,0 +1,101 @@
+"""Formats and file names: what the command line needs before any data is read.
+
+Nothing here imports pyarrow, so that ``normkit --help`` and option parsing start fast.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+
+from ..errors import OptionError, param
+
+__all__ = ["COMPRESSION_SUFFIXES", "STDIO", "Format", "resolve_format", "split_compression"]
+
+#: The path that means standard input or standard output.
+STDIO = "-"
+
+#: Extensions that compress a CSV file, and their codecs.
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+
+
+class Format(enum.Enum):
+    """A data format normkit reads and writes."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+    ARROW = "arrow"  # Arrow IPC stream (the IPC file format is also read)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SUFFIX_FORMATS = {
+    ".csv": Format.CSV,
+    ".tsv": Format.CSV,
+    ".txt": Format.CSV,
+    ".parquet": Format.PARQUET,
+    ".pq": Format.PARQUET,
+    ".arrow": Format.ARROW,
+    ".arrows": Format.ARROW,
+    ".ipc": Format.ARROW,
+    ".feather": Format.ARROW,
+}
+
+
+def split_compression(path: str) -> tuple[str, str | None]:
+    """``data.csv.gz`` -> (``data.csv``, ``"gzip"``).
+
+    >>> split_compression("data.csv.gz")
+    ('data.csv', 'gzip')
+    """
+    stem, suffix = os.path.splitext(path)
+    codec = COMPRESSION_SUFFIXES.get(suffix.lower())
+    return (stem, codec) if codec else (path, None)
+
+
+def resolve_format(
+    path: str, explicit: str | Format | None = None, *, param_name: str = "format"
+) -> Format:
+    """The format of ``path``: ``explicit`` if given, else from the file name's extension.
+
+    ``-`` (stdin or stdout) is CSV unless ``explicit`` says otherwise.
+
+    Parameters
+    ----------
+    path : str
+    explicit : str, Format or None
+    param_name : str
+        The parameter that names the format (``format`` of inputs, ``output_format``), for
+        messages.
+
+    Raises
+    ------
+    OptionError
+        If ``explicit`` names no known format, or the extension is not one normkit knows.
+    """
+    if explicit is not None:
+        if isinstance(explicit, Format):
+            return explicit
+        try:
+            return Format(explicit.lower())
+        except ValueError:
+            known = ", ".join(f.value for f in Format)
+            raise OptionError(
+                f"unknown format {explicit!r}; use one of {known}", param=param_name
+            ) from None
+    if path == STDIO:
+        return Format.CSV
+    stem, codec = split_compression(path)
+    suffix = os.path.splitext(stem)[1].lower()
+    if codec and _SUFFIX_FORMATS.get(suffix, Format.CSV) is not Format.CSV:
+        raise OptionError(
+            f"{path}: compression by extension is for CSV; Parquet and Arrow compress inside"
+        )
+    try:
+        return _SUFFIX_FORMATS[suffix]
+    except KeyError:
+        raise OptionError(
+            f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}",
+            hints=(f"name it with {param(param_name)} (csv, parquet, arrow)",),
+        ) from None

@@ -1,0 +1,81 @@
+"""Opening an input: the reader of its format, for a file, a pipe or standard input."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+from ..errors import InputError, OptionError
+from .csv import CsvReader
+from .formats import STDIO, Format, resolve_format
+from .ipc import IpcReader
+from .options import ReadOptions
+from .parquet import ParquetReader
+from .reader import Reader
+
+__all__ = ["open_input"]
+
+_READERS = {Format.CSV: CsvReader, Format.PARQUET: ParquetReader, Format.ARROW: IpcReader}
+
+
+def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) -> Reader:
+    """The reader of one input: a file, a pipe given by path, or ``"-"`` for standard input.
+
+    Its format is ``read.format`` if given, else the extension's, else the one its first bytes
+    tell (Parquet and Arrow files start with magic numbers; anything else is tried as CSV).
+    Pipes (such as bash's ``<(command)``) are read like standard input: once, front to back.
+
+    Parameters
+    ----------
+    path : str or path-like
+    read : ReadOptions or None
+
+    Raises
+    ------
+    InputError
+        If the file does not exist, cannot be read, or is a stat file.
+    """
+    read = read or ReadOptions()
+    path = os.fspath(path)
+    is_stdin = path == STDIO
+    if is_stdin and sys.stdin is None:
+        raise InputError("<stdin>: standard input is closed")
+    if not is_stdin:
+        _check_readable(path)
+    # Opened by Python, so that a signal can interrupt the wait for data.
+    is_stream = is_stdin or not stat.S_ISREG(os.stat(path).st_mode)
+    kind = _input_format(path, read.format, is_stdin, is_stream)
+    return _READERS[kind](path, read, is_stream)
+
+
+def _input_format(path: str, explicit: str | Format | None, is_stdin: bool, is_stream: bool):
+    """The format named, or the one the extension tells, or else the one the first bytes tell."""
+    try:
+        return resolve_format(path, explicit)
+    except OptionError:
+        if explicit is not None or is_stdin:
+            raise
+        if is_stream:
+            return Format.CSV  # a pipe cannot be sniffed without losing what is read
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head.startswith(b"PAR1"):
+        return Format.PARQUET
+    if head.startswith((b"ARROW1", b"\xff\xff\xff\xff")):
+        return Format.ARROW
+    if head.lstrip().startswith(b"{") and b'"normkit.stats"' in head:
+        raise InputError(f"{path}: this is a normkit stat file, not a data file")
+    return Format.CSV
+
+
+def _check_readable(path: str) -> None:
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")

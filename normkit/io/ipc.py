@@ -1,0 +1,114 @@
+"""Arrow IPC input (the stream format, and the file format: Feather V2) and output."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator, Sequence
+
+import pyarrow as pa
+
+from ..errors import InputError
+from .formats import Format
+from .lazy import ipc
+from .reader import ReaderBase
+from .streams import PrefixedStream, read_up_to
+
+__all__ = ["IpcReader", "open_ipc_writer"]
+
+
+class IpcReader(ReaderBase):
+    """An Arrow IPC input. From standard input, the stream format is read in constant memory;
+    the file format, which needs random access, is read into memory whole."""
+
+    format = Format.ARROW
+
+    def __init__(self, path, read, is_stream):
+        super().__init__(path, read, is_stream)
+        self._stdin_buffer: bytes | None = None
+        self._ipc_reader = None
+        self._ipc_stdin: io.BufferedReader | None = None
+
+    def _read_schema(self) -> pa.Schema:
+        with self._translate_errors():
+            reader = self._open_ipc()
+            schema = reader.schema
+            if self.is_stream:
+                self._ipc_reader = reader  # a pipe cannot be opened twice: keep it for batches()
+            elif self._raw is not None:
+                self._raw.close()
+            return schema
+
+    def count_rows(self) -> int:
+        """The number of rows, from the batches' headers (no data is decoded)."""
+        if self.is_stream:
+            raise InputError(f"{self.name}: cannot count the rows of a stream")
+        with self._translate_errors():
+            reader = self._open_ipc()
+            try:
+                if isinstance(reader, ipc.RecordBatchFileReader):
+                    return sum(
+                        reader.get_batch(i).num_rows for i in range(reader.num_record_batches)
+                    )
+                return sum(batch.num_rows for batch in reader)
+            finally:
+                self._raw.close()
+
+    def _open_ipc(self):
+        if self.is_stream:
+            if self._ipc_reader is not None:
+                reader, self._ipc_reader = self._ipc_reader, None
+                return reader
+            head = read_up_to(self._pipe, 6)
+            if head == b"ARROW1":
+                # The IPC file format needs random access: read standard input into memory.
+                self._stdin_buffer = head + self._pipe.read()
+                return ipc.open_file(pa.BufferReader(self._stdin_buffer))
+            self._ipc_stdin = io.BufferedReader(PrefixedStream(head, self._pipe))
+            return ipc.open_stream(self._ipc_stdin)
+        raw = pa.memory_map(self.path, "r")
+        self._raw = raw
+        magic = raw.read(6)
+        raw.seek(0)
+        if magic == b"ARROW1":
+            return ipc.open_file(raw)
+        return ipc.open_stream(raw)
+
+    def _batches(self, float_columns: Sequence[str], all_columns: bool) -> Iterator[pa.RecordBatch]:
+        with self._translate_errors():
+            reader = self._open_ipc()
+            if isinstance(reader, ipc.RecordBatchFileReader):
+                batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+            else:
+                batches = iter(reader)
+            try:
+                for batch in batches:
+                    if not all_columns:
+                        batch = batch.select(list(float_columns))
+                    yield self._as_float(batch, float_columns)
+                if not isinstance(reader, ipc.RecordBatchFileReader):
+                    self._check_stream_ended()
+            finally:
+                if self._raw is not None:
+                    self._raw.close()
+
+    def _check_stream_ended(self) -> None:
+        """Refuse bytes after the end of an Arrow stream (a second stream, garbage): a reader
+        stops at the first end-of-stream marker and would silently ignore them."""
+        if self.is_stream:
+            extra = self._ipc_stdin.read(1) if self._ipc_stdin is not None else b""
+        else:
+            extra = b"x" if self._raw.tell() < os.path.getsize(self.path) else b""
+        if extra:
+            raise InputError(
+                f"{self.name}: data after the end of the Arrow stream (two streams joined, or a "
+                "damaged file); only one stream per input is read"
+            )
+
+
+def open_ipc_writer(stream: pa.NativeFile, schema: pa.Schema, path: str):
+    """A writer of the IPC file format (Feather V2) for ``.feather`` paths, else of the stream
+    format."""
+    if path.lower().endswith(".feather"):
+        return ipc.new_file(stream, schema)
+    return ipc.new_stream(stream, schema)

@@ -1,0 +1,237 @@
+"""Inputs as streams of ``pyarrow.RecordBatch``: the reader protocol, and what the readers of
+every format share.
+
+Each format has its reader (:mod:`normkit.io.csv`, :mod:`normkit.io.parquet`,
+:mod:`normkit.io.ipc`); :func:`normkit.io.inputs.open_input` opens the right one. Every reader
+yields record batches in which the columns to be normalized are float64 and the other columns
+are as the input has them (for CSV, text exactly as written), in bounded memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import BinaryIO, Protocol
+
+import pyarrow as pa
+
+from ..errors import InputError, SchemaError
+from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
+from .formats import STDIO, Format
+from .options import ReadOptions
+
+__all__ = ["Reader", "ReaderBase"]
+
+
+class Reader(Protocol):
+    """What every input offers, whatever its format.
+
+    Attributes
+    ----------
+    path : str
+        As given (``"-"`` for standard input).
+    name : str
+        For messages (``<stdin>`` for standard input).
+    format : Format
+    is_stdin, is_stream : bool
+        Standard input; any input read once, front to back (standard input, pipes, devices).
+    has_rows : bool or None
+        Whether the input has data rows, where reading the schema told (CSV).
+    """
+
+    path: str
+    name: str
+    format: Format
+    is_stdin: bool
+    is_stream: bool
+    has_rows: bool | None
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The columns and their types (read once)."""
+
+    @property
+    def size_bytes(self) -> int | None:
+        """Size of the file on disk, or None for a stream."""
+
+    def bytes_read(self) -> int | None:
+        """Bytes of the file consumed so far, where known (progress bars)."""
+
+    def batches(
+        self, float_columns: Sequence[str], *, all_columns: bool = True
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows, ``float_columns`` as float64; all columns, or only those."""
+
+    def count_rows(self) -> int:
+        """The number of data rows, cheaply (a prediction for CSV; files only)."""
+
+    def close(self) -> None:
+        """Release what the reader holds open."""
+
+    def __enter__(self) -> Reader: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class ReaderBase:
+    """What readers of every format share: paths, pipes and standard input, the schema's
+    checks, the options applied to every batch, and errors turned into one-line messages."""
+
+    format: Format
+
+    def __init__(self, path: str, read: ReadOptions, is_stream: bool):
+        self.path = path
+        self.read = read
+        self.is_stream = is_stream
+        self.name = "<stdin>" if self.is_stdin else path
+        self.has_rows: bool | None = None
+        self._schema: pa.Schema | None = None
+        self._pipe_file: BinaryIO | None = None
+        self._raw: pa.NativeFile | None = None
+
+    # -- facts -----------------------------------------------------------------------------
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path == STDIO
+
+    @property
+    def _pipe(self) -> BinaryIO:
+        """The byte stream of a stream input (stdin, or a pipe opened once)."""
+        if self.is_stdin:
+            return sys.stdin.buffer
+        if self._pipe_file is None:
+            self._pipe_file = open(self.path, "rb")  # noqa: SIM115 (kept open for the reads)
+        return self._pipe_file
+
+    @property
+    def size_bytes(self) -> int | None:
+        return None if self.is_stream else os.path.getsize(self.path)
+
+    def bytes_read(self) -> int | None:
+        if self._raw is None or self._raw.closed:
+            return None
+        try:
+            return self._raw.tell()
+        except (OSError, pa.ArrowException):
+            return None
+
+    # -- schema and batches ----------------------------------------------------------------
+
+    @property
+    def schema(self) -> pa.Schema:
+        if self._schema is None:
+            schema = self._read_schema()
+            seen: set[str] = set()
+            for name in schema.names:
+                if name in seen:
+                    raise SchemaError(f"{self.name}: duplicate column name {name!r}")
+                seen.add(name)
+            self._schema = schema
+        return self._schema
+
+    def _read_schema(self) -> pa.Schema:
+        raise NotImplementedError
+
+    def batches(
+        self, float_columns: Sequence[str], *, all_columns: bool = True
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream the input as record batches.
+
+        Parameters
+        ----------
+        float_columns : sequence of str
+            Columns returned as float64 (integers and decimals are converted; text is parsed).
+        all_columns : bool, default True
+            Return every column (the others unchanged; CSV text as written). If False, only
+            ``float_columns``, in that order.
+
+        Yields
+        ------
+        pyarrow.RecordBatch
+        """
+        schema = self.schema
+        present = set(schema.names)
+        missing = [c for c in float_columns if c not in present]
+        if missing:
+            raise SchemaError(
+                f"{self.name}: no column {missing[0]!r}; the input has {_names(schema.names)}"
+            )
+        batches = self._batches(float_columns, all_columns)
+        if self.read.inf_as_missing:
+            batches = (infinite_to_null(b, float_columns) for b in batches)
+        if self.read.chunk_rows is not None:
+            batches = rechunk(batches, self.read.chunk_rows)
+        return batches
+
+    def _batches(self, float_columns: Sequence[str], all_columns: bool) -> Iterator[pa.RecordBatch]:
+        raise NotImplementedError
+
+    def count_rows(self) -> int:
+        raise NotImplementedError
+
+    def _as_float(self, batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
+        """Cast ``float_columns`` of a typed (Parquet, Arrow) batch to float64."""
+        if not float_columns:
+            return batch
+        arrays = list(batch.columns)
+        schema = batch.schema
+        for name in float_columns:
+            i = schema.get_field_index(name)
+            dtype = schema.field(i).type
+            if pa.types.is_float64(dtype):
+                continue
+            if not is_numeric_type(dtype) and not pa.types.is_null(dtype):
+                raise SchemaError(
+                    f"{self.name}: column {name!r} has type {dtype}, which is not numeric"
+                )
+            arrays[i] = cast_float64(arrays[i])
+            schema = schema.set(i, pa.field(name, pa.float64()))
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    # errors
+
+    def close(self) -> None:
+        for handle in (self._raw, self._pipe_file):
+            if handle is not None and not handle.closed:
+                with contextlib.suppress(OSError, pa.ArrowException):
+                    handle.close()
+
+    def __enter__(self) -> ReaderBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- errors ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _translate_errors(self, rows_done: Callable[[], int] | None = None) -> Iterator[None]:
+        """Turn pyarrow's and the OS's exceptions into one-line :class:`InputError`\\ s."""
+        try:
+            yield
+        except (SchemaError, InputError):
+            raise
+        except pa.ArrowInvalid as exc:
+            raise self._describe_arrow_error(str(exc), rows_done) from None
+        except (pa.ArrowException, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"{self.name}: cannot read as {self.format}: {message}") from None
+
+    def _describe_arrow_error(
+        self, message: str, rows_done: Callable[[], int] | None
+    ) -> InputError:
+        """One line for pyarrow's ``ArrowInvalid`` message (naming the column, row and value
+        where the format lets the reader find them)."""
+        first = message.strip().splitlines()[0] if message.strip() else "invalid data"
+        return InputError(f"{self.name}: cannot read as {self.format}: {first}")
+
+
+def _names(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"columns {shown}{more}" if names else "no columns"

@@ -1,0 +1,159 @@
+"""Outputs: record batches written to a file or standard output, committed atomically.
+
+:func:`open_sink` opens the writer of the output's format (:mod:`normkit.io.csv`,
+:mod:`normkit.io.parquet`, :mod:`normkit.io.ipc`) behind one :class:`Sink`: every batch must have
+the schema given at opening, and a file appears only when the whole output was written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import pyarrow as pa
+
+from ..errors import OutputError, SchemaError
+from .csv import CsvWriter
+from .csv.writer import check_csv_types
+from .files import AtomicFile, os_reason
+from .formats import STDIO, Format, resolve_format, split_compression
+from .ipc import open_ipc_writer
+from .options import CsvOptions
+from .parquet import ParquetWriter
+
+__all__ = ["Sink", "open_sink"]
+
+
+class Sink:
+    """A writer of record batches to one output, committed atomically.
+
+    Use :func:`open_sink`. Every batch must have the schema given at opening. For a path, the
+    output goes to an :class:`AtomicFile`, moved into place by :meth:`commit`; if the sink is
+    closed without a commit (an exception, Ctrl-C), the target is left as it was.
+    """
+
+    def __init__(self, path: str, format: Format, schema: pa.Schema, csv: CsvOptions):
+        self.path = path
+        self.format = format
+        self.schema = schema
+        self.name = "<stdout>" if path == STDIO else path
+        self.rows_written = 0
+        self._file: AtomicFile | None = None
+        if format is Format.CSV:
+            check_csv_types(schema, self.name)
+        if path == STDIO:
+            if sys.stdout is None:
+                raise OutputError("<stdout>: standard output is closed")
+            self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")
+
+        else:
+            self._file = AtomicFile(path)
+            self._stream = self._file.stream
+            _, codec = split_compression(path)
+            if codec:
+                self._stream = pa.CompressedOutputStream(self._stream, codec)
+        try:
+            self._writer = self._open_writer(csv)
+        except (pa.ArrowException, OSError) as exc:
+            self._discard()
+            self._raise_write_error(exc)
+        except BaseException:
+            self._discard()
+            raise
+
+    def _open_writer(self, csv: CsvOptions):
+        if self.format is Format.CSV:
+            return CsvWriter(self._stream, self.schema, csv.delimiter_for(self.path))
+        if self.format is Format.PARQUET:
+            return ParquetWriter(self._stream, self.schema)
+        return open_ipc_writer(self._stream, self.schema, self.path)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Append one batch (its schema must equal the sink's)."""
+        if not batch.schema.equals(self.schema):
+            raise SchemaError(
+                f"{self.name}: a batch with columns {batch.schema.names} does not fit an output "
+                f"of {self.schema.names} (or their types differ)"
+            )
+        try:
+            self._writer.write_batch(batch)
+        except (pa.ArrowException, OSError) as exc:
+            self._raise_write_error(exc)
+        self.rows_written += batch.num_rows
+
+    def _raise_write_error(self, exc: BaseException) -> None:
+        if isinstance(exc, BrokenPipeError) or "Broken pipe" in str(exc):
+            raise BrokenPipeError(str(exc)) from None
+        raise OutputError(f"{self.name}: cannot write: {os_reason(exc)}") from None
+
+    def commit(self) -> None:
+        """Finish the output and move it into place."""
+        try:
+            self._writer.close()
+            if self._file is None:
+                sys.stdout.buffer.flush()
+            else:
+                self._stream.close()  # a compressing stream closes the file under it too
+                self._file.commit()
+        except (pa.ArrowException, OSError) as exc:
+            self._discard()
+            self._raise_write_error(exc)
+        except BaseException:  # Ctrl-C while the last pieces are formatted and written
+            self._discard()
+            raise
+
+    def _discard(self) -> None:
+        writer = getattr(self, "_writer", None)
+        if isinstance(writer, ParquetWriter | CsvWriter):
+            writer.abandon()  # stops their threads, for stdout too
+        if self._file is None:
+            return
+        if writer is not None and not isinstance(writer, ParquetWriter | CsvWriter):
+            with contextlib.suppress(pa.ArrowException, OSError):
+                writer.close()
+        with contextlib.suppress(pa.ArrowException, OSError):
+            self._stream.close()
+        self._file.discard()
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self._discard()
+
+
+def open_sink(
+    path: str | os.PathLike[str],
+    schema: pa.Schema,
+    format: str | Format | None = None,
+    csv: CsvOptions | None = None,
+) -> Sink:
+    """Open an output for record batches of ``schema``; use as a context manager.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file, or ``"-"`` for stdout. ``.gz``, ``.bz2`` and ``.zst`` compress CSV.
+    schema : pyarrow.Schema
+    format : str, Format or None
+        None infers it from the extension (stdout: CSV).
+    csv : CsvOptions or None
+
+    Examples
+    --------
+    >>> import pyarrow as pa, tempfile, os
+    >>> batch = pa.record_batch({"x": [1.0, 2.0]})
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
+    >>> with open_sink(path, batch.schema) as sink:
+    ...     sink.write(batch)
+    >>> open(path).read().splitlines()
+    ['x', '1.0', '2.0']
+    """
+    path = os.fspath(path)
+    return Sink(
+        path, resolve_format(path, format, param_name="output_format"), schema, csv or CsvOptions()
+    )

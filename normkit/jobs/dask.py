@@ -1,0 +1,424 @@
+"""The Dask engine: fit and transform a data set of many files on a Dask cluster.
+
+Needs the ``dask`` extra (``pip install 'normkit[dask]'``: ``dask[dataframe]`` and
+``distributed``). Every worker must have normkit installed and see the files at the same paths
+(shared storage). Without a scheduler address, a ``distributed.LocalCluster`` is started on this
+machine for the job and stopped after it.
+
+Fit
+    Each file is a part. A worker reads it with normkit's own readers and returns its
+    :class:`normkit.jobs.parts.PartFit`: exact moments, and the running statistics as an EMA segment.
+    The parts are combined on the workers by a tree reduction (groups of :data:`SPLIT_EVERY`
+    adjacent parts, level by level, in file order) and the result is the same stat file as the
+    local engine's: the exact moments merge by Chan et al.'s update, and the EMA segments compose
+    exactly because each part was computed knowing where the logical batch boundaries fall in it.
+
+    Batch boundaries across files: batches run over the concatenation of the files in the local
+    engine's order, so a batch may begin in one file and end in the next. A part must therefore
+    know the index of its first row in the data set before it is fitted. A first, cheap round
+    counts rows (Parquet and Arrow from metadata; CSV by counting lines, a prediction). After the
+    fit, the rows actually read are checked against the counts, and any part whose first row
+    fell elsewhere within its batch is fitted again with the true index, so a wrong prediction
+    (a quoted line break, say) costs time, never exactness. With ``--no-ema`` there is no
+    counting round.
+
+Transform
+    Each file is transformed (frozen statistics) by a worker into a part file, written atomically
+    into a hidden directory beside the output; an index of the parts (``_parts.json``) is written
+    last and the directory is renamed into place, so the output appears whole or not at all.
+    Hive ``key=value`` directories of the input are kept in the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from .. import params
+from ..errors import DataError, OptionError, OutputError, param
+from ..estimator.files import as_stats, stats_path
+from ..estimator.standardizer import Standardizer
+from ..io.dataset import dataset_dtypes, describe_sources, expand_inputs, open_dataset
+from ..io.files import check_output_path, umask
+from ..io.formats import STDIO, Format, resolve_format
+from ..io.options import ReadOptions
+from ..io.reader import Reader
+from ..stats import statfile
+from ..stats.fitted import FittedStats, per_column
+from .fit import conclude_fit
+from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
+from .sources import check_stat_columns, select_dataset_columns
+from .transform import TransformOptions, check_dataset_types, transform_file
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["INDEX_NAME", "ClusterOptions", "fit_dask", "transform_dask"]
+
+#: Parts (or partial results) combined per task of the tree reduction.
+SPLIT_EVERY = 8
+
+#: Seconds to wait for a worker to join an existing scheduler.
+WAIT_FOR_WORKERS = 60
+
+#: The index of a transform's part files, in the output directory.
+INDEX_NAME = "_parts.json"
+
+_EXTENSIONS = {Format.CSV: ".csv", Format.PARQUET: ".parquet", Format.ARROW: ".arrow"}
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where the Dask engine runs.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        Address of a running Dask scheduler (``tcp://host:8786``); None starts a local cluster.
+    workers : int or None
+        Worker processes of the local cluster (one thread each); default: one per core.
+    """
+
+    scheduler: str | None = None
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        params.check("workers", self.workers)
+        if self.scheduler is not None and self.workers is not None:
+            raise OptionError(
+                f"{param('workers')} sizes the local cluster normkit starts; with "
+                f"{param('scheduler')} the cluster is already running",
+                param="workers",
+            )
+
+
+@contextlib.contextmanager
+def connect(options: ClusterOptions) -> Iterator[Client]:
+    """A client of the cluster ``options`` names (a local one is started and stopped)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise OptionError("the Dask engine needs Dask: pip install 'normkit[dask]'") from None
+    # A task that fails on a user's data is reported once, as normkit's one-line error; the
+    # workers' own log of it (with a traceback) would repeat it once per file.
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    if options.scheduler is not None:
+        try:
+            client = Client(options.scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise OptionError(
+                f"cannot reach the Dask scheduler at {options.scheduler}: {exc}"
+            ) from None
+        with client:
+            try:
+                client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+            except TimeoutError:
+                raise OptionError(
+                    f"the Dask scheduler at {options.scheduler} has no worker (waited "
+                    f"{WAIT_FOR_WORKERS} s); start some with 'dask worker {options.scheduler}'"
+                ) from None
+            yield client
+        return
+    workers = options.workers or _cores()
+    try:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # a free port: never clash with a running cluster
+            silence_logs=logging.CRITICAL,
+        )
+    except RuntimeError as exc:
+        # Worker processes start by importing the caller's main module: a script that starts
+        # a cluster at import time (no ``if __name__ == "__main__":``) cannot be imported so.
+        raise OptionError(
+            f"could not start a local Dask cluster ({exc}); from a Python script, call normkit "
+            "under 'if __name__ == \"__main__\":'"
+        ) from None
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def _cores() -> int:
+    """The cores this process may run on (affinity), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+#: Called with (files done, files in all) as a Dask job progresses.
+PartsProgress = Callable[[int, int], None]
+
+
+def _gather(client: Client, futures: list, progress: PartsProgress | None) -> list:
+    """The results of ``futures`` (small ones), reporting progress as each finishes."""
+    if progress is not None:
+        from distributed import as_completed
+
+        for done, _ in enumerate(as_completed(futures), start=1):
+            progress(done, len(futures))
+    return client.gather(futures)
+
+
+def _at_row(part: PartFit, first_row: int) -> PartFit:
+    return replace(part, first_row=first_row)
+
+
+def _rows(part: PartFit) -> int:
+    return part.rows
+
+
+def _files(sources: list[Reader]) -> list[Reader]:
+    """Refuse standard input and pipes: workers open the files themselves."""
+    for source in sources:
+        if source.is_stream:
+            raise OptionError(f"{source.name}: the Dask engine reads files, not streams")
+    return sources
+
+
+def _starts(counts: Sequence[int]) -> list[int]:
+    starts, total = [], 0
+    for count in counts:
+        starts.append(total)
+        total += count
+    return starts
+
+
+def fit_dask(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    estimator: Standardizer | None = None,
+    read: ReadOptions | None = None,
+    cluster: ClusterOptions | None = None,
+    output: str | os.PathLike[str] | None = None,
+    progress: PartsProgress | None = None,
+) -> Standardizer:
+    """Fit statistics over a data set on a Dask cluster; equal to :func:`normkit.fit_files`.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+        Files, directories or glob patterns (not standard input).
+    estimator : Standardizer or None
+    read : ReadOptions or None
+    cluster : ClusterOptions or None
+        Default: a local cluster with one worker process per core.
+    output : path or None
+        Where the caller will save the statistics; refused if it is one of the inputs.
+    progress : callable(done, total) or None
+        Called as files are fitted.
+
+    Returns
+    -------
+    Standardizer
+    """
+    estimator = estimator if estimator is not None else Standardizer()
+    options = estimator.stats_options()
+    read = read or ReadOptions()
+    sources = _files(open_dataset(inputs, read, output, "the stat file"))
+    names = select_dataset_columns(estimator, sources)
+    dtypes = dataset_dtypes(sources, names)
+    gamma = per_column(estimator.gamma, names, "gamma", 1.0)
+    beta = per_column(estimator.beta, names, "beta", 0.0)
+    paths = [os.path.abspath(s.path) for s in sources]
+    ema = estimator.ema
+    with connect(cluster or ClusterOptions()) as client:
+        if ema is not None:
+            predicted = _starts(client.gather(client.map(count_rows, paths, read=read, pure=False)))
+        else:
+            predicted = [0] * len(paths)
+        parts = client.map(
+            fit_part,
+            paths,
+            range(len(paths)),
+            predicted,
+            read=read,
+            names=names,
+            ema=ema,
+            pure=False,
+        )
+        actual = _starts(_gather(client, client.map(_rows, parts, pure=False), progress))
+        for i, (guess, start) in enumerate(zip(predicted, actual, strict=True)):
+            if guess == start:
+                continue
+            if ema is None or guess % ema.batch_size == start % ema.batch_size:
+                parts[i] = client.submit(_at_row, parts[i], start, pure=False)
+            else:  # the batch boundaries fall elsewhere in this file: fit it again
+                parts[i] = client.submit(fit_part, paths[i], i, start, read, names, ema, pure=False)
+        level = parts
+        while len(level) > 1:
+            level = [
+                client.submit(combine_parts, level[i : i + SPLIT_EVERY], ema, pure=False)
+                for i in range(0, len(level), SPLIT_EVERY)
+            ]
+        total = level[0].result()
+    if total.rows == 0:
+        raise DataError(f"{describe_sources(sources)}: no data rows in any file")
+    stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
+    stats = conclude_fit(stats, sources, total.sources)
+    return Standardizer.from_stats(stats, **estimator.get_params())
+
+
+def transform_part(
+    path: str, part_path: str, stats: str, options: TransformOptions, read: ReadOptions
+) -> int:
+    """Transform one file into one part file (atomically); the number of rows written."""
+    return transform_file(path, statfile.loads(stats), part_path, options, read).rows
+
+
+@dataclass(frozen=True)
+class PartsResult:
+    """What a transform into part files did."""
+
+    rows: int
+    output: str
+    format: Format
+    parts: int
+
+
+def transform_dask(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    stats: Standardizer | FittedStats | str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    options: TransformOptions | None = None,
+    read: ReadOptions | None = None,
+    cluster: ClusterOptions | None = None,
+    *,
+    protected: Sequence[str | os.PathLike[str]] = (),
+    progress: PartsProgress | None = None,
+) -> PartsResult:
+    """Frozen transform of every file of a data set, on a Dask cluster, into a directory of part
+    files (one per input file, in the same order) with an index, ``_parts.json``.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+    stats : Standardizer, FittedStats or path
+        Fitted statistics, or the stat file to read them from.
+    output : path
+        A directory that does not exist yet (or is empty); it appears whole when the job ends.
+    options : TransformOptions or None
+        As for :func:`normkit.transform_file`; frozen transforms only. The part files' format
+        is ``options.output_format``, else the output directory's extension's
+        (``out.parquet/``), else the first input file's.
+    read : ReadOptions or None
+    cluster : ClusterOptions or None
+    protected : sequence of paths
+        Files that must not be inside the output (the stat file).
+    progress : callable(done, total) or None
+        Called as part files are written.
+
+    Returns
+    -------
+    PartsResult
+    """
+    options = options or TransformOptions()
+    if options.mode != "frozen":
+        raise OptionError(
+            f"the Dask engine runs frozen transforms only, not {param('mode', options.mode)}: "
+            "batch and adaptive modes follow the rows one batch after another",
+            param="mode",
+        )
+    if os.fspath(output) == STDIO:
+        raise OptionError(
+            f"the Dask engine writes a directory of part files: name it with {param('output')}",
+            param="output",
+        )
+    read = read or ReadOptions()
+    if stats_path(stats) is not None:
+        protected = (*protected, stats_path(stats))
+    stats = as_stats(stats)
+    output = os.path.abspath(os.fspath(output))
+    files = expand_inputs(
+        [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format
+    )
+    sources = _files(open_dataset([f.path for f in files], read))
+    names = list(stats.names)
+    check_stat_columns(sources, names)
+    check_dataset_types(sources, names)
+    stats.frozen(options.use, options.gamma, options.beta)  # bad options fail here, not on workers
+    fmt = _parts_format(output, options.output_format, sources[0].format)
+    part_options = replace(options, output_format=fmt)
+    _check_output_dir(output, [s.path for s in sources], protected)
+    parent, name = os.path.split(output)
+    staging = tempfile.mkdtemp(prefix=f".{name}.", suffix=".normkit-tmp", dir=parent)
+    try:
+        part_paths = []
+        for i, data in enumerate(files):
+            folder = os.path.join(staging, *(f"{k}={v}" for k, v in data.partition))
+            os.makedirs(folder, exist_ok=True)
+            part_paths.append(os.path.join(folder, f"part-{i:05d}{_EXTENSIONS[fmt]}"))
+        text = statfile.dumps(stats)
+        with connect(cluster or ClusterOptions()) as client:
+            futures = client.map(
+                transform_part,
+                [os.path.abspath(s.path) for s in sources],
+                part_paths,
+                stats=text,
+                options=part_options,
+                read=read,
+                pure=False,
+            )
+            rows = _gather(client, futures, progress)
+        index = {
+            "format": "normkit.parts",
+            "version": 1,
+            "output_format": str(fmt),
+            "rows": sum(rows),
+            "created": statfile.now(),
+            "parts": [
+                {
+                    "path": os.path.relpath(part, staging).replace(os.sep, "/"),
+                    "source": os.path.abspath(source.path),
+                    "rows": count,
+                    "bytes": os.path.getsize(part),
+                }
+                for part, source, count in zip(part_paths, sources, rows, strict=True)
+            ],
+        }
+        with open(os.path.join(staging, INDEX_NAME), "w", encoding="utf-8") as f:
+            json.dump(index, f, indent=1)
+            f.write("\n")
+        os.chmod(staging, 0o777 & ~umask())
+        os.replace(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return PartsResult(sum(rows), output, fmt, len(part_paths))
+
+
+def _parts_format(output: str, explicit: str | Format | None, input_format: Format) -> Format:
+    """The format of the part files: as given; else as the output directory's extension says
+    (``out.parquet/``, as Spark names data sets); else the input's."""
+    if explicit is not None:
+        return resolve_format("", explicit, param_name="output_format")
+    try:
+        return resolve_format(output.rstrip(os.sep))
+    except OptionError:
+        return input_format
+
+
+def _check_output_dir(output: str, inputs: Sequence[str], protected: Sequence[str]) -> None:
+    if os.path.isdir(output):
+        if os.listdir(output):
+            raise OutputError(
+                f"{output}: the output directory exists and is not empty; remove it or name another"
+            )
+    elif os.path.exists(output):
+        raise OutputError(
+            f"{output}: exists and is not a directory (the Dask engine writes a "
+            "directory of part files)"
+        )
+    else:
+        check_output_path(output)
+    inside = output.rstrip(os.sep) + os.sep
+    for path in (*inputs, *protected):
+        if os.path.abspath(path).startswith(inside):
+            raise OutputError(f"{output}: the output directory holds the input {path}")

@@ -1,0 +1,90 @@
+"""Fit statistics on files: one streaming pass over a data set, in bounded memory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ..core.accumulator import Accumulator
+from ..errors import DataError
+from ..estimator.standardizer import Standardizer
+from ..io.dataset import dataset_dtypes, describe_sources, open_dataset
+from ..io.options import ReadOptions
+from ..io.reader import Reader
+from ..stats.fitted import FittedStats, per_column
+from ..stats.statfile import now
+from .sources import Progress, describe_source, feed, select_dataset_columns
+
+__all__ = ["conclude_fit", "fit_files"]
+
+
+def fit_files(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    estimator: Standardizer | None = None,
+    read: ReadOptions | None = None,
+    progress: Progress | None = None,
+    output: str | os.PathLike[str] | None = None,
+) -> Standardizer:
+    """Fit one set of statistics over one or more files in a single streaming pass.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+        CSV, Parquet or Arrow IPC files (``"-"``: stdin), directories or glob patterns (see
+        :mod:`normkit.io.dataset` for the order of their files). All files must have the same
+        columns. In a data set of several files, a file with no data rows is an empty part.
+    estimator : Standardizer or None
+        Its parameters choose the columns, ddof, eps, running statistics...; default
+        ``Standardizer()``. It is not modified.
+    read : ReadOptions or None
+    progress : callable(reader, rows) or None
+    output : path or None
+        Where the caller will save the statistics; refused if it is one of the inputs.
+
+    Returns
+    -------
+    Standardizer
+        Fitted, with the estimator's parameters and ``provenance_`` describing the inputs.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.csv")
+    >>> _ = open(path, "w").write("id,x\\n1,1.0\\n2,2.0\\n3,6.0\\n")
+    >>> fit_files(path, Standardizer(exclude=["id"])).mean_.tolist()
+    [3.0]
+    """
+    estimator = estimator if estimator is not None else Standardizer()
+    options = estimator.stats_options()
+    read = read or ReadOptions()
+    sources = open_dataset(inputs, read, output, "the stat file")
+    if len(sources) == 1 and sources[0].has_rows is False:
+        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
+    names = select_dataset_columns(estimator, sources)
+    gamma = per_column(estimator.gamma, names, "gamma", 1.0)
+    beta = per_column(estimator.beta, names, "beta", 0.0)
+    accumulator = Accumulator(names, running=estimator.ema)
+    rows = feed(accumulator, sources, names, progress)
+    if len(sources) == 1 and rows[0] == 0:
+        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
+    if accumulator.n_rows == 0:
+        raise DataError(f"{describe_sources(sources)}: no data rows in any file")
+    stats = FittedStats.from_pass(
+        names, dataset_dtypes(sources, names), accumulator.finish(), options, gamma, beta
+    )
+    described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
+    return Standardizer.from_stats(
+        conclude_fit(stats, sources, described), **estimator.get_params()
+    )
+
+
+def conclude_fit(
+    stats: FittedStats, sources: Sequence[Reader], described: list[dict]
+) -> FittedStats:
+    """Check a data set's fitted statistics (every column has values, nothing overflowed; the
+    message names the files) and record where they came from."""
+    try:
+        stats.check_values()
+    except DataError as exc:
+        raise exc.within(describe_sources(sources)) from None
+    return stats.with_provenance({"sources": described, "created": now()})

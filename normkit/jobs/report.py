@@ -1,0 +1,465 @@
+"""A report of data against its statistics: one self-contained HTML page (and PNG files).
+
+One streaming pass over the data collects, in bounded memory:
+
+- a uniform sample of each column's values (the same bottom-k samples as fit's sketch,
+  :mod:`normkit.sketch`), for histograms of raw and of normalized values;
+- the exact moments of the data, to set beside the stat file's;
+- the running (EMA) statistics over the data's logical batches, with the stat file's EMA options,
+  recorded after every batch (thinned to at most :data:`TRAJECTORY_POINTS` points, evenly spaced).
+
+Per column the page shows four plots (raw histogram with the exact and EMA means, normalized
+histogram with the standard normal density, running mean and running standard deviation over
+batches beside the exact values), and a summary table for all columns. Plots are drawn with
+matplotlib (the ``report`` extra) on its headless Agg backend and embedded as base64 PNG.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import params
+from ..core.accumulator import Accumulator
+from ..core.running import EmaOptions, StepRecord
+from ..core.sketch import sample_size
+from ..errors import DataError, OptionError, OutputError, SchemaError, param
+from ..estimator.files import as_stats
+from ..estimator.standardizer import Standardizer
+from ..io.dataset import open_dataset
+from ..io.files import AtomicFile, check_output_path, same_path
+from ..io.formats import STDIO
+from ..io.options import ReadOptions
+from ..stats.fitted import FittedStats, StatsOptions
+from .sources import Progress, check_stat_columns, feed
+
+__all__ = ["TRAJECTORY_POINTS", "ReportData", "check_outputs", "collect", "write_report"]
+
+#: Points kept of each running-statistics trajectory.
+TRAJECTORY_POINTS = 1000
+
+
+class Trajectory:
+    """Records the running statistics after every batch of a pass (an observer of its
+    :class:`~normkit.core.running.StepRecord` records), thinned: when ``2 * TRAJECTORY_POINTS``
+    points are kept, every other one is dropped and only every ``stride``-th batch is recorded
+    from then on."""
+
+    def __init__(self, n_columns: int):
+        self.n_columns = n_columns
+        self.stride = 1
+        self.n_batches = 0
+        self.batches: list[int] = []
+        self.means: list[np.ndarray] = []
+        self.vars: list[np.ndarray] = []
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
+
+    def observe(self, record: StepRecord) -> None:
+        path = record.path
+        for k in range(record.steps.n_batches):
+            number = record.first_batch + k + 1
+            if number % self.stride == 0:
+                self.batches.append(number)
+                self.means.append(path.mean[k])
+                self.vars.append(path.var[k])
+        self.n_batches = record.first_batch + record.steps.n_batches
+        self._last = (path.mean[-1].copy(), path.var[-1].copy())
+        while len(self.batches) >= 2 * TRAJECTORY_POINTS:
+            self.stride *= 2
+            keep = [i for i, b in enumerate(self.batches) if b % self.stride == 0]
+            self.batches = [self.batches[i] for i in keep]
+            self.means = [self.means[i] for i in keep]
+            self.vars = [self.vars[i] for i in keep]
+
+    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Batch numbers, running means and running variances recorded, the last batch's state
+        always included."""
+        batches, means, variances = list(self.batches), list(self.means), list(self.vars)
+        if self._last is not None and (not batches or batches[-1] != self.n_batches):
+            batches.append(self.n_batches)
+            means.append(self._last[0])
+            variances.append(self._last[1])
+        n = self.n_columns
+        return (
+            np.array(batches, dtype=np.int64),
+            np.array(means).reshape(-1, n),
+            np.array(variances).reshape(-1, n),
+        )
+
+
+@dataclass
+class ReportData:
+    """What one pass over the data collected (see the module's notes)."""
+
+    stats: FittedStats
+    data: FittedStats
+    samples: list[np.ndarray]  # per column, its sampled values
+    batches: np.ndarray  # (n_points,) batch numbers
+    running_mean: np.ndarray  # (n_points, n_columns)
+    running_var: np.ndarray  # (n_points, n_columns)
+    ema_options: EmaOptions
+    ema_from_stats: bool  # False: the stat file has no EMA options, defaults were used
+    sources: list[str]
+    sample_size: int
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.stats.names)
+
+
+def collect(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    stats: Standardizer | FittedStats | str | os.PathLike[str],
+    read: ReadOptions | None = None,
+    sample_rows: int | None = None,
+    progress: Progress | None = None,
+    columns: Sequence[str] | None = None,
+) -> ReportData:
+    """Read the data once and collect what the report shows (for ``columns`` of the stat file,
+    default all)."""
+    stats = as_stats(stats)
+    read = read or ReadOptions()
+    params.check("sample_rows", sample_rows)
+    if columns is not None:
+        unknown = [c for c in columns if c not in stats.names]
+        if unknown:
+            raise SchemaError(
+                f"the stat file has no column {unknown[0]!r} (given in {param('columns')})",
+                param="columns",
+            )
+        stats = stats.select([str(c) for c in columns])
+    sources = open_dataset(inputs, read)
+    names = list(stats.names)
+    check_stat_columns(sources, names)
+    options = stats.running.options if stats.running is not None else EmaOptions()
+    size = sample_rows if sample_rows is not None else sample_size(len(names))
+    trajectory = Trajectory(len(names))
+    accumulator = Accumulator(names, running=options, observers=[trajectory], sample_size=size)
+    feed(accumulator, sources, names, progress)
+    if accumulator.n_rows == 0:
+        raise DataError(f"{sources[0].name}: no data rows")
+    result = accumulator.finish()
+    n = len(names)
+    data = FittedStats.from_pass(
+        names, stats.dtypes, result, StatsOptions(ddof=stats.options.ddof), np.ones(n), np.zeros(n)
+    )
+    batches, running_mean, running_var = trajectory.points()
+    return ReportData(
+        stats=stats,
+        data=data,
+        samples=[result.sample.values(j) for j in range(n)],
+        batches=batches,
+        running_mean=running_mean,
+        running_var=running_var,
+        ema_options=options,
+        ema_from_stats=stats.running is not None,
+        sources=[s.name for s in sources],
+        sample_size=size,
+    )
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise OptionError(
+            "normkit report draws with matplotlib: pip install 'normkit[report]'"
+        ) from None
+    matplotlib.use("Agg")  # headless: no display is needed or used
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def column_figure(report: ReportData, j: int):
+    """The four plots of column ``j``, as a matplotlib figure."""
+    plt = _pyplot()
+    stats, name = report.stats, report.names[j]
+    values = report.samples[j]
+    mean, scale = float(stats.mean[j]), float(stats.scale[j])
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.2), dpi=80)
+    raw, normal, run_mean, run_std = axes.ravel()
+    z = (values - mean) / scale
+    for ax, shown, color in ((raw, values, "#4c72b0"), (normal, z, "#55a868")):
+        if len(shown) and shown.min() == shown.max():  # one value: a histogram has no width
+            ax.axvline(
+                shown[0], color=color, lw=6, label=f"all {len(shown):,} values {shown[0]:.6g}"
+            )
+        elif len(shown):
+            with np.errstate(all="ignore"):
+                ax.hist(shown, bins=_bins(shown), color=color, density=ax is normal)
+    if len(z) and np.isfinite(z).all():
+        grid = np.linspace(min(z.min(), -4.0), max(z.max(), 4.0), 400)
+        normal.plot(
+            grid, np.exp(-(grid**2) / 2) / math.sqrt(2 * math.pi), "k--", lw=1, label="N(0, 1)"
+        )
+        normal.legend(loc="upper right", fontsize=8)
+    raw.axvline(mean, color="k", lw=1.5, label=f"exact mean {mean:.4g}")
+    if stats.running is not None:
+        ema_mean = float(stats.running.running_mean[j])
+        raw.axvline(ema_mean, color="#c44e52", lw=1.5, ls="--", label=f"EMA mean {ema_mean:.4g}")
+    raw.legend(loc="upper right", fontsize=8)
+    raw.set_title(f"raw values ({len(values):,} sampled)", fontsize=10)
+    if len(values) and values.min() == values.max():
+        raw.legend(loc="upper right", fontsize=8)
+    normal.set_title(f"normalized: (x - mean) / {scale:.4g}", fontsize=10)
+    if len(report.batches):
+        run_mean.plot(
+            report.batches, report.running_mean[:, j], color="#c44e52", lw=1.2, label="running mean"
+        )
+        run_std.plot(
+            report.batches,
+            np.sqrt(report.running_var[:, j]),
+            color="#c44e52",
+            lw=1.2,
+            label="running std",
+        )
+    if not report.ema_from_stats:
+        run_mean.text(
+            0.02,
+            0.95,
+            "EMA options: defaults (none in the stat file)",
+            fontsize=8,
+            transform=run_mean.transAxes,
+            va="top",
+        )
+    run_mean.axhline(mean, color="k", lw=1, label="exact mean")
+    std = math.sqrt(float(stats.var[j]))
+    run_std.axhline(std, color="k", lw=1, label="exact std")
+    for ax, exact, path in (
+        (run_mean, mean, report.running_mean[:, j]),
+        (run_std, std, np.sqrt(report.running_var[:, j])),
+    ):
+        # Show the exact value inside the frame, not on its edge.
+        shown = np.concatenate([path[np.isfinite(path)], [exact]])
+        low, high = float(shown.min()), float(shown.max())
+        pad = 0.08 * (high - low) or 0.08 * max(abs(high), 1e-300)
+        ax.set_ylim(low - pad, high + pad)
+    options = report.ema_options
+    momentum = "cumulative" if options.cumulative else f"momentum {options.momentum_value:g}"
+    for ax, what in ((run_mean, "mean"), (run_std, "std")):
+        ax.set_title(
+            f"running {what} over batches of {options.batch_size} ({momentum})", fontsize=10
+        )
+        ax.set_xlabel("batch")
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle(name, fontsize=12, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def _bins(values: np.ndarray) -> int | np.ndarray:
+    """60 bins, or one per integer for integers over a short range (60 bins over 18..90 would
+    alias into a comb)."""
+    low, high = float(values.min()), float(values.max())
+    exact = max(abs(low), abs(high)) < 2.0**52  # integers and their half-steps are exact
+    if exact and high - low <= 120 and np.all(values == np.round(values)):
+        return np.arange(low - 0.5, high + 1.5)
+    # Bins narrower than a few float64 steps at this magnitude cannot be told apart.
+    step = float(np.spacing(max(abs(low), abs(high))))
+    return int(max(1, min(60, (high - low) / (4 * step))))
+
+
+def _png(fig) -> bytes:
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _g(value: float) -> str:
+    return (
+        "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.8g}"
+    )
+
+
+def summary_rows(report: ReportData) -> list[list[str]]:
+    stats, data = report.stats, report.data
+    rows = []
+    for j, name in enumerate(report.names):
+        ema_mean = ema_std = math.nan
+        if stats.running is not None:
+            ema_mean = float(stats.running.running_mean[j])
+            ema_std = math.sqrt(float(stats.running.running_var[j]))
+        rows.append(
+            [
+                name,
+                f"{int(data.count[j]):,}",
+                f"{int(data.n_missing[j]):,}",
+                _g(float(stats.mean[j])),
+                _g(math.sqrt(float(stats.var[j]))),
+                _g(ema_mean),
+                _g(ema_std),
+                _g(float(data.mean[j])),
+                _g(
+                    math.sqrt(float(data.var[j])) if data.count[j] > data.options.ddof else math.nan
+                ),
+                _g(float(data.running.running_mean[j])),
+                _g(math.sqrt(float(data.running.running_var[j]))),
+            ]
+        )
+    return rows
+
+
+SUMMARY_HEADERS = [
+    "column",
+    "values",
+    "missing",
+    "mean (stat file)",
+    "std (stat file)",
+    "EMA mean (stat file)",
+    "EMA std (stat file)",
+    "mean (this data)",
+    "std (this data)",
+    "EMA mean (this data)",
+    "EMA std (this data)",
+]
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f2f2f2; }
+section { margin-top: 2.5em; }
+img { max-width: 100%; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+
+def _slugs(names: Sequence[str]) -> list[str]:
+    """File and anchor names for columns: safe characters, at most 80 of them, unique even on a
+    file system that ignores case."""
+    slugs, used = [], set()
+    for name in names:
+        slug = (re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "column")[:80]
+        candidate, k = slug, 1
+        while candidate.lower() in used:
+            k += 1
+            candidate = f"{slug}_{k}"
+        used.add(candidate.lower())
+        slugs.append(candidate)
+    return slugs
+
+
+def write_report(
+    report: ReportData,
+    html_path: str | os.PathLike[str] | None = None,
+    png_dir: str | os.PathLike[str] | None = None,
+    stats_path: str | None = None,
+    protected: Sequence[str | os.PathLike[str]] = (),
+) -> list[str]:
+    """Write the HTML page (atomically; ``"-"``: standard output) and/or one PNG per column;
+    the paths written. Outputs that would overwrite a file in ``protected`` (the inputs, the
+    stat file) are refused before anything is drawn."""
+    slugs = _slugs(report.names)
+    check_outputs(html_path, png_dir, protected, slugs)
+    html_path = None if html_path is None else os.fspath(html_path)
+    png_dir = None if png_dir is None else os.fspath(png_dir)
+    images = [_png(column_figure(report, j)) for j in range(len(report.names))]
+    written = []
+    if png_dir is not None:
+        try:
+            os.makedirs(png_dir, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{png_dir}: cannot create the directory: {exc.strerror}") from None
+        for slug, image in zip(slugs, images, strict=True):
+            path = os.path.join(png_dir, f"{slug}.png")
+            with AtomicFile(path) as f:
+                f.stream.write(image)
+            written.append(path)
+    if html_path is not None:
+        page = _page(report, images, slugs, stats_path).encode("utf-8")
+        if html_path == STDIO:
+            sys.stdout.buffer.write(page)
+            sys.stdout.buffer.flush()
+        else:
+            with AtomicFile(html_path) as f:
+                f.stream.write(page)
+        written.append(html_path)
+    return written
+
+
+def check_outputs(
+    html_path: str | os.PathLike[str] | None,
+    png_dir: str | os.PathLike[str] | None,
+    protected: Sequence[str | os.PathLike[str]] = (),
+    slugs: Sequence[str] = (),
+) -> None:
+    """Refuse, before any work, outputs that cannot be written or would overwrite a file in
+    ``protected`` (the inputs, the stat file)."""
+    if html_path is None and png_dir is None:
+        raise OptionError(
+            f"nothing to write: give an HTML output ({param('output')}) or a PNG directory "
+            f"({param('png_dir')})"
+        )
+    if html_path is not None and os.fspath(html_path) != STDIO:
+        html_path = os.fspath(html_path)
+        check_output_path(html_path)
+        for kept in protected:
+            if same_path(kept, html_path):
+                raise OutputError(f"{html_path}: the report would overwrite {kept}")
+    if png_dir is not None:
+        png_dir = os.fspath(png_dir)
+        if os.path.exists(png_dir) and not os.path.isdir(png_dir):
+            raise OutputError(f"{png_dir}: exists and is not a directory")
+        for kept in protected:
+            inside = os.path.dirname(os.path.abspath(kept)) == os.path.abspath(png_dir)
+            if inside and os.path.basename(kept)[:-4] in slugs and kept.endswith(".png"):
+                raise OutputError(f"{png_dir}: a PNG would overwrite {kept}")
+
+
+def _page(report: ReportData, images: list[bytes], slugs: list[str], stats_path: str | None) -> str:
+    e = html.escape
+    data, options = report.data, report.ema_options
+    head = "".join(f"<th>{e(h)}</th>" for h in SUMMARY_HEADERS)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td><a href="#col-{e(slug)}">{e(row[0])}</a></td>' if i == 0 else f"<td>{e(v)}</td>"
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row, slug in zip(summary_rows(report), slugs, strict=True)
+    )
+    whose = (
+        "the stat file's options"
+        if report.ema_from_stats
+        else ("default options (the stat file has none)")
+    )
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>normkit report: {e(', '.join(report.sources))}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>normkit report</h1>",
+        f"<p>Data: {e(', '.join(report.sources))} ({int(data.n_rows):,} rows). "
+        f"Statistics: {e(stats_path or 'given')}.</p>",
+        '<p class="note">Histograms show a uniform sample of each column\'s values, '
+        f"<strong>up to {report.sample_size:,} values</strong> per column (the number is over "
+        "each histogram), drawn in the same single pass. Normalized values are "
+        "(x - mean) / scale with the stat file's exact statistics. The running (EMA) statistics "
+        f"are recomputed over this data in logical batches of {options.batch_size} rows with "
+        f"{whose}, and shown after every batch (thinned evenly to at most "
+        f"{2 * TRAJECTORY_POINTS:,} points, the last batch included).</p>",
+        "<h2>Summary</h2>",
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+    ]
+    for name, slug, image in zip(report.names, slugs, images, strict=True):
+        encoded = base64.b64encode(image).decode("ascii")
+        parts.append(
+            f'<section id="col-{e(slug)}" class="column"><h2>{e(name)}</h2>'
+            f'<img alt="plots of {e(name)}" src="data:image/png;base64,{encoded}"></section>'
+        )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,78 @@
+"""What every job does with the readers of a data set: choose the columns, check them against
+the statistics, and feed their rows to an accumulator."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+
+from ..core.accumulator import Accumulator
+from ..errors import DataError, SchemaError
+from ..estimator.standardizer import Standardizer
+from ..io.arrow import to_float64
+from ..io.dataset import reference_reader
+from ..io.formats import Format
+from ..io.reader import Reader
+from ..io.threads import prefetch
+
+__all__ = ["Progress", "check_stat_columns", "describe_source", "feed", "select_dataset_columns"]
+
+#: Called after each batch with the reader being read and the rows it gave so far.
+Progress = Callable[[Reader, int], None]
+
+
+def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -> list[str]:
+    """The columns ``estimator`` normalizes in a data set (see
+    :meth:`Standardizer.select_columns`): typed by its first file with data rows."""
+    reference = reference_reader(sources)
+    return estimator.select_columns(
+        reference.schema, typed=reference.format is not Format.CSV, source=reference.name
+    )
+
+
+def check_stat_columns(sources: Sequence[Reader], names: Sequence[str]) -> None:
+    """Refuse a data set that lacks a column of the statistics (its files all have the same
+    columns: :func:`~normkit.io.dataset.open_dataset` checks it)."""
+    present = set(sources[0].schema.names)
+    absent = [n for n in names if n not in present]
+    if absent:
+        raise SchemaError(
+            f"{sources[0].name}: the stat file has column {absent[0]!r} but the input has no "
+            "such column"
+        )
+
+
+def feed(
+    accumulator: Accumulator,
+    sources: Sequence[Reader],
+    names: Sequence[str],
+    progress: Progress | None = None,
+) -> list[int]:
+    """Feed the columns ``names`` of every batch of every source, in order, to ``accumulator``
+    (read ahead on a thread); the rows of each source. Row numbers in messages, and the sample's
+    row keys, count from each file's start; a message names the file."""
+    rows = []
+    for index, source in enumerate(sources):
+        accumulator.start_part(index)
+        try:
+            # Closed on any exit, so that the reading thread has stopped (see transform_file).
+            with contextlib.closing(prefetch(source.batches(names, all_columns=False))) as batches:
+                for batch in batches:
+                    accumulator.update([to_float64(batch.column(name)) for name in names])
+                    if progress is not None:
+                        progress(source, accumulator.rows_in_part)
+        except DataError as exc:
+            raise exc.within(source.name) from None
+        rows.append(accumulator.rows_in_part)
+    return rows
+
+
+def describe_source(source: Reader, rows: int) -> dict:
+    """A source as provenance records it: path, format, rows, bytes."""
+    return {
+        "path": source.path if source.is_stdin else os.path.abspath(source.path),
+        "format": str(source.format),
+        "rows": rows,
+        "bytes": source.size_bytes,
+    }

@@ -1,0 +1,289 @@
+"""Transform (and inverse) files with saved statistics: streamed, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyarrow as pa
+
+from .. import params
+from ..errors import DataError, OptionError, OutputError, SchemaError, param
+from ..estimator.apply import StreamNormalizer, affine_map, map_columns, output_schema
+from ..estimator.files import as_stats, stats_path
+from ..estimator.standardizer import Standardizer
+from ..io.dataset import Concatenated, open_dataset
+from ..io.files import check_output_path, same_path
+from ..io.formats import STDIO, Format, resolve_format
+from ..io.lazy import pc
+from ..io.options import ReadOptions
+from ..io.reader import Reader
+from ..io.sinks import open_sink
+from ..stats import statfile
+from ..stats.fitted import FittedStats
+from .sources import Progress, check_stat_columns
+
+__all__ = [
+    "METADATA_KEY",
+    "TransformOptions",
+    "TransformResult",
+    "check_dataset_types",
+    "transform_file",
+]
+
+#: Schema metadata key under which Parquet and Arrow outputs record how they were made.
+METADATA_KEY = b"normkit.transform"
+
+
+@dataclass(frozen=True)
+class TransformOptions:
+    """How a transform normalizes.
+
+    Parameters
+    ----------
+    mode : {"frozen", "batch", "adaptive"}, default "frozen"
+        ``frozen`` (BatchNorm's eval mode): ``gamma * (x - mean) / scale + beta`` with the saved
+        statistics. ``batch`` (train mode): each logical batch with its own mean and biased
+        variance plus eps. ``adaptive``: each batch with the running statistics as they stood
+        before it. The last two update the running statistics.
+    use : {"exact", "ema"} or None
+        The statistics of a frozen transform; default exact.
+    gamma, beta : float, mapping of column to float, or None
+        Affine parameters; None keeps those in the statistics (default 1 and 0).
+    batch_size : int or None
+        Logical batch size of ``batch`` and ``adaptive`` modes; default the stat file's.
+    inverse : bool, default False
+        Apply the inverse of a frozen transform.
+    save_stats : path or None
+        After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
+        running statistics here (atomically).
+    output_format : str, Format or None
+        None infers it from the output's extension (stdout: CSV).
+    """
+
+    mode: str = "frozen"
+    use: str | None = None
+    gamma: float | Mapping[str, float] | None = None
+    beta: float | Mapping[str, float] | None = None
+    batch_size: int | None = None
+    inverse: bool = False
+    save_stats: str | os.PathLike[str] | None = None
+    output_format: str | Format | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("mode", "use", "batch_size"):
+            params.check(name, getattr(self, name))
+        if self.gamma is not None:
+            params.check("gamma", self.gamma)
+        if self.beta is not None:
+            params.check("beta", self.beta)
+        if self.output_format is not None:
+            resolve_format("", self.output_format, param_name="output_format")
+        mode = self.mode
+        if self.inverse and mode != "frozen":
+            raise OptionError(
+                f"{mode} output cannot be inverted: each batch was normalized with statistics "
+                "of its own, which the stat file does not hold",
+                param="mode",
+            )
+        if mode != "frozen" and self.use is not None:
+            raise OptionError(
+                f"{param('use')} applies to frozen transforms only, not to mode {mode}",
+                param="use",
+            )
+        if self.save_stats is not None and mode == "frozen":
+            raise OptionError(
+                f"{param('save_stats')} needs {param('mode', 'batch')} or adaptive (a frozen "
+                "transform learns nothing)",
+                param="save_stats",
+            )
+        if self.batch_size is not None and mode == "frozen":
+            raise OptionError(
+                f"{param('batch_size')} applies to {param('mode', 'batch')} or adaptive",
+                param="batch_size",
+            )
+
+    @property
+    def recipe(self) -> dict:
+        """How the output was made, as its schema metadata records it."""
+        return {"mode": self.mode, "use": self.use or "exact", "inverse": self.inverse}
+
+
+@dataclass(frozen=True)
+class TransformResult:
+    """What a file transform did."""
+
+    rows: int
+    output: str
+    format: Format
+    columns: int = 0  # normalized (or restored) columns
+
+
+def transform_file(
+    input: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    stats: Standardizer | FittedStats | str | os.PathLike[str],
+    output: str | os.PathLike[str] = STDIO,
+    options: TransformOptions | None = None,
+    read: ReadOptions | None = None,
+    *,
+    protected: Sequence[str | os.PathLike[str]] = (),
+    progress: Progress | None = None,
+) -> TransformResult:
+    """Stream ``input`` through the statistics into ``output``.
+
+    Columns in the statistics become float64; all other columns pass through unchanged and in
+    their original order (CSV text exactly as written). Missing values stay missing.
+
+    Parameters
+    ----------
+    input : path or sequence of paths
+        CSV, Parquet or Arrow IPC (``"-"``: stdin); or several files, directories or glob
+        patterns, whose rows are written one after the other, in the order of
+        :mod:`normkit.io.dataset`, into the one output (their columns must have the same types).
+    stats : Standardizer, FittedStats or path
+        Fitted statistics, or the stat file to read them from (which the outputs must then not
+        overwrite).
+    output : path, default ``"-"``
+        Written to a temporary file and renamed into place on success (``"-"``: stdout).
+    options : TransformOptions or None
+        The mode, statistics, affine parameters...; default a frozen transform.
+    read : ReadOptions or None
+    protected : sequence of paths
+        Other files the outputs must not overwrite (such as the stat file that was read).
+    progress : callable(reader, rows) or None
+
+    Returns
+    -------
+    TransformResult
+    """
+    options = options or TransformOptions()
+    read = read or ReadOptions()
+    if stats_path(stats) is not None:
+        protected = (*protected, stats_path(stats))
+    stats = as_stats(stats)
+    output = os.fspath(output)
+    save_stats = options.save_stats
+    sources = open_dataset(input, read)
+    if save_stats is not None and output != STDIO and same_path(output, save_stats):
+        raise OptionError(
+            f"{save_stats}: {param('save_stats')} and the output are the same file",
+            param="save_stats",
+        )
+    for written in (output, save_stats):
+        if written is None or written == STDIO:
+            continue
+        check_output_path(os.fspath(written))
+        for kept in (*(s.path for s in sources), *protected):
+            if same_path(kept, written):
+                raise OutputError(f"{written}: the output would overwrite the input {kept}")
+    out_format = resolve_format(output, options.output_format, param_name="output_format")
+    names = list(stats.names)
+    check_stat_columns(sources, names)
+    if options.inverse:
+        for each in sources:
+            _refuse_learned_output(each)
+    check_dataset_types(sources, names)
+    schema = output_schema(
+        _batch_schema(sources[0], set(names)).remove_metadata(), names
+    ).with_metadata({METADATA_KEY: json.dumps(options.recipe)})
+    normalizer = None
+    if options.mode == "frozen":
+        affine = stats.frozen(options.use, options.gamma, options.beta)
+        fn = affine_map(affine, options.inverse)
+    else:
+        running = stats.require_running()
+        if options.batch_size is not None:
+            running = running.with_options(replace(running.options, batch_size=options.batch_size))
+        gamma, beta = stats.affine(options.gamma, options.beta)
+        normalizer = StreamNormalizer(names, running, options.mode, gamma, beta)
+    # Closed explicitly (below) so that its reading thread has stopped before we return, even
+    # on an error: a thread left inside pyarrow at interpreter exit can hang or abort it.
+    batches = Concatenated(sources, names)
+    out = map_columns(batches, names, fn) if normalizer is None else normalizer(batches)
+    with contextlib.closing(batches), open_sink(output, schema, out_format, read.csv) as sink:
+        for batch in out:
+            _check_finite_output(batch, names, batches, sink.rows_written)
+            sink.write(batch)
+            if progress is not None:
+                progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
+        if save_stats is not None:
+            learned = stats.with_running(normalizer.state)  # type: ignore[union-attr]
+            learned = learned.with_provenance({**learned.provenance, "updated": statfile.now()})
+            # The updated statistics must be savable before the output lands.
+            statfile.loads(statfile.dumps(learned))
+    if save_stats is not None:
+        statfile.save(learned, save_stats)
+    return TransformResult(sink.rows_written, output, out_format, len(names))
+
+
+def _batch_schema(source: Reader, fitted: set[str]) -> pa.Schema:
+    """The schema of a reader's batches: CSV columns are read as float64 (normalized) or as
+    their text (all others)."""
+    schema = source.schema
+    if source.format is Format.CSV:
+        schema = pa.schema(
+            [pa.field(n, pa.float64() if n in fitted else pa.string()) for n in schema.names]
+        )
+    return schema
+
+
+def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema) -> None:
+    """One output needs one type per column."""
+    for column in schema:
+        other_type = types.field(column.name).type
+        if other_type != column.type:
+            raise SchemaError(
+                f"{other.name}: column {column.name!r} has type {other_type}, but {column.type} in "
+                f"{first.name}; one output cannot hold both (transform them separately)"
+            )
+
+
+def check_dataset_types(sources: Sequence[Reader], names: Sequence[str]) -> None:
+    """Refuse a data set whose files give a column different types (one output, or one set of
+    part files, holds one type per column)."""
+    schema = _batch_schema(sources[0], set(names))
+    for other in sources[1:]:
+        _check_same_types(sources[0], schema, other, _batch_schema(other, set(names)))
+
+
+def _check_finite_output(
+    batch: pa.RecordBatch, names: list[str], read: Concatenated, rows: int
+) -> None:
+    """Refuse infinite values, as scikit-learn's transform does: an infinite output can only come
+    from an infinite input, since scales are finite and positive."""
+    for name in names:
+        column = batch.column(name)
+        values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
+        # Nulls hold arbitrary values: a hit is confirmed on the Arrow array itself.
+        if np.isinf(values).any() and pc.any(pc.is_inf(column)).as_py():
+            index = pc.index(pc.is_inf(column), True).as_py()
+            source, row = read.source_of(rows + index)
+            raise DataError(
+                f"{source.name}: column {name!r} at data row {row + 1:,}: the normalized "
+                "value is infinite (an infinite input, or one too large for this scale)",
+                hints=(
+                    "fix the data",
+                    f"read infinities as missing ({param('inf_as_missing', True)})",
+                ),
+            )
+
+
+def _refuse_learned_output(source: Reader) -> None:
+    """Refuse to invert a file that a batch or adaptive transform wrote (Parquet and Arrow keep
+    how they were made in their schema metadata)."""
+    metadata = source.schema.metadata or {}
+    if METADATA_KEY not in metadata:
+        return
+    try:
+        recipe = json.loads(metadata[METADATA_KEY])
+    except ValueError:
+        return
+    if isinstance(recipe, dict) and recipe.get("mode") in ("batch", "adaptive"):
+        raise OptionError(
+            f"{source.name} was written by a {recipe['mode']} transform, which cannot be "
+            "inverted: each batch was normalized with statistics of its own"
+        )

@@ -1,0 +1,330 @@
+"""Every parameter rule, declared once: what values each parameter of normkit accepts.
+
+In the manner of scikit-learn's ``_parameter_constraints``: a parameter's rule is a list of
+constraints, and a value is valid if any of them accepts it. The estimator, the options objects
+(:class:`~normkit.core.running.EmaOptions`, :class:`~normkit.io.options.CsvOptions`, ...), the
+stat-file validator and the command line all check values with :func:`check`, and the command line
+builds its option types from the same rules (ranges and choices), so no rule is written twice.
+
+Names are the ones a Python user writes (``ddof``, ``ema.momentum``, ``csv.block_size``); a
+failed check raises :class:`~normkit.errors.OptionError` whose ``param`` is that name, which the
+command line turns into the flag of the command that was run.
+
+Pure Python: the command line imports this module before any data is read, so it must stay free
+of numpy and pyarrow.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import OptionError, param
+
+__all__ = [
+    "MODES",
+    "RULES",
+    "Interval",
+    "OneOf",
+    "Rule",
+    "check",
+    "describe",
+]
+
+
+class Constraint:
+    """One kind of value a parameter accepts."""
+
+    def accepts(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Interval(Constraint):
+    """A number (``kind`` int or float) between ``low`` and ``high`` (None: unbounded); floats
+    must be finite unless ``finite`` is False."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    finite: bool = True
+
+    def accepts(self, value: Any) -> bool:
+        if self.kind is int:
+            if not _is_int(value):
+                return False
+        elif not _is_real(value):
+            return False
+        else:
+            value = float(value)
+            if self.finite and not math.isfinite(value):
+                return False
+            if math.isnan(value):
+                return False
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return not (
+            self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        )
+
+    def describe(self) -> str:
+        what = (
+            "an integer" if self.kind is int else ("a finite number" if self.finite else "a number")
+        )
+        low = None if self.low is None else _number(self.low)
+        high = None if self.high is None else _number(self.high)
+        if low is not None and high is not None:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            return f"{what} in {left}{low}, {high}{right}"
+        if low is not None:
+            return f"{what} {'>' if self.low_open else '>='} {low}"
+        if high is not None:
+            return f"{what} {'<' if self.high_open else '<='} {high}"
+        return what
+
+
+def _number(value: float) -> str:
+    if float(value).is_integer() and abs(value) >= 2**20 and int(value) & (int(value) - 1) == 0:
+        return f"2**{int(value).bit_length() - 1}"  # 2**30 rather than 1073741824
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class OneOf(Constraint):
+    """One of a few values (compared with ``==``; a boolean is never taken for 0 or 1)."""
+
+    values: tuple
+
+    def __init__(self, *values: Any):
+        object.__setattr__(self, "values", tuple(values))
+
+    def accepts(self, value: Any) -> bool:
+        return any(
+            isinstance(value, bool) == isinstance(v, bool) and value == v
+            for v in self.values
+            if not (isinstance(value, str) ^ isinstance(v, str))
+        )
+
+    def describe(self) -> str:
+        shown = [repr(v) if isinstance(v, str) else str(v) for v in self.values]
+        if len(shown) == 1:
+            return shown[0]
+        if len(shown) == 2:
+            return f"{shown[0]} or {shown[1]}"
+        return "one of " + ", ".join(shown)
+
+
+@dataclass(frozen=True)
+class Boolean(Constraint):
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, bool)
+
+    def describe(self) -> str:
+        return "True or False"
+
+
+@dataclass(frozen=True)
+class NoneValue(Constraint):
+    def accepts(self, value: Any) -> bool:
+        return value is None
+
+    def describe(self) -> str:
+        return "None"
+
+
+@dataclass(frozen=True)
+class Character(Constraint):
+    """One ASCII character that can separate CSV fields (not a quote or a line break)."""
+
+    def accepts(self, value: Any) -> bool:
+        return (
+            isinstance(value, str)
+            and len(value) == 1
+            and value.isascii()
+            and value not in ('"', "\n", "\r")
+        )
+
+    def describe(self) -> str:
+        return "one ASCII character other than a quote or a line break"
+
+
+@dataclass(frozen=True)
+class Strings(Constraint):
+    """A sequence of strings (a single string is one name); ``non_empty`` refuses ''."""
+
+    non_empty: bool = True
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, str):
+            return bool(value) or not self.non_empty
+        if not isinstance(value, Sequence) or isinstance(value, bytes):
+            return False
+        return all(isinstance(v, str) and (v or not self.non_empty) for v in value)
+
+    def describe(self) -> str:
+        return "a list of column names" if self.non_empty else "a list of strings"
+
+
+@dataclass(frozen=True)
+class PerColumn(Constraint):
+    """A mapping of column name to a value ``each`` accepts."""
+
+    each: Constraint
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, Mapping) and all(
+            isinstance(k, str) and self.each.accepts(v) for k, v in value.items()
+        )
+
+    def describe(self) -> str:
+        return f"a mapping of column name to {self.each.describe()}"
+
+
+@dataclass(frozen=True)
+class NonZero(Constraint):
+    """A finite number other than 0."""
+
+    def accepts(self, value: Any) -> bool:
+        return _is_real(value) and math.isfinite(float(value)) and float(value) != 0.0
+
+    def describe(self) -> str:
+        return "a finite number other than 0"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The constraints of one parameter, and a one-line description of its meaning."""
+
+    name: str
+    constraints: tuple[Constraint, ...]
+    doc: str
+    text: str | None = None  # what the values must be, where the constraints' words are clumsy
+
+    def accepts(self, value: Any) -> bool:
+        return any(c.accepts(value) for c in self.constraints)
+
+    def must_be(self, *, none: bool = True) -> str:
+        """What the values must be, in words (``none=False``: leaving out None, which a command
+        line never passes)."""
+        if self.text:
+            return self.text
+        shown = [c for c in self.constraints if none or not isinstance(c, NoneValue)]
+        return " or ".join(c.describe() for c in shown)
+
+    def find(self, kind: type[Constraint]) -> Constraint | None:
+        """The first constraint of this kind (the command line builds its types from them)."""
+        return next((c for c in self.constraints if isinstance(c, kind)), None)
+
+
+#: The modes of a transform (BatchNorm's eval mode, train mode, and online normalization).
+MODES = ("frozen", "batch", "adaptive")
+
+#: Largest CSV block: a block is parsed as one piece, whose offsets must fit in 32 bits.
+MAX_BLOCK_SIZE = 1 << 30
+
+_FINITE_NONNEGATIVE = Interval(float, 0.0)
+_NAMES = Strings()
+
+_RULES = [
+    # The estimator (scikit-learn's StandardScaler parameters, and BatchNorm's affine ones).
+    Rule("columns", (_NAMES, NoneValue()), "the columns to normalize; None: every numeric one"),
+    Rule("exclude", (_NAMES,), "columns never normalized"),
+    Rule("ddof", (OneOf(0, 1),), "delta degrees of freedom of the variance"),
+    Rule("eps", (_FINITE_NONNEGATIVE,), "added to the variance before the square root"),
+    Rule("with_mean", (Boolean(),), "whether to center"),
+    Rule("with_std", (Boolean(),), "whether to scale to unit variance"),
+    Rule(
+        "gamma",
+        (NonZero(), PerColumn(NonZero())),
+        "BatchNorm's scale",
+        "a finite number other than 0 (or a mapping of column name to one)",
+    ),
+    Rule(
+        "beta",
+        (Interval(float), PerColumn(Interval(float))),
+        "BatchNorm's shift",
+        "a finite number (or a mapping of column name to one)",
+    ),
+    # Running (EMA) statistics.
+    Rule("ema.convention", (OneOf("torch", "keras"),), "whose BatchNorm defaults"),
+    Rule(
+        "ema.momentum",
+        (Interval(float, 0.0, 1.0, low_open=True), OneOf("cumulative"), NoneValue()),
+        "weight of a new batch (torch) or of the old state (keras)",
+    ),
+    Rule("ema.init", (OneOf("standard", "first"),), "the state before the first batch"),
+    Rule("ema.batch_size", (Interval(int, 2),), "rows per logical batch"),
+    Rule("ema.drop_last", (Boolean(),), "whether to drop a final partial batch"),
+    Rule("ema.eps", (_FINITE_NONNEGATIVE, NoneValue()), "added to the running variance"),
+    # Reading.
+    Rule("format", (OneOf("csv", "parquet", "arrow"), NoneValue()), "the input format"),
+    Rule("csv.delimiter", (Character(), NoneValue()), "the CSV field separator"),
+    Rule("csv.null_values", (Strings(non_empty=False),), "strings read as missing"),
+    Rule("csv.block_size", (Interval(int, 4096, MAX_BLOCK_SIZE),), "bytes of CSV per block"),
+    Rule("chunk_rows", (Interval(int, 1), NoneValue()), "rows per I/O batch"),
+    Rule("inf_as_missing", (Boolean(),), "whether infinite values are read as missing"),
+    # Transforming.
+    Rule("mode", (OneOf(*MODES),), "how batches are normalized"),
+    Rule("use", (OneOf("exact", "ema"), NoneValue()), "the statistics of a frozen transform"),
+    Rule("batch_size", (Interval(int, 2), NoneValue()), "logical batch size of a stream"),
+    Rule("output_format", (OneOf("csv", "parquet", "arrow"), NoneValue()), "the output format"),
+    # Checking and reporting.
+    Rule("threshold", (Interval(float, 0.0, low_open=True),), "the practical size of drift"),
+    Rule("sample_rows", (Interval(int, 100), NoneValue()), "values sampled per column"),
+    # The Dask engine.
+    Rule("workers", (Interval(int, 1), NoneValue()), "worker processes of a local cluster"),
+]
+
+#: Every parameter's rule, by name.
+RULES: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+
+
+def describe(name: str) -> str:
+    """What values the parameter ``name`` accepts, in words."""
+    return RULES[name].must_be()
+
+
+def check(name: str, value: Any) -> Any:
+    """Return ``value`` if the rule of parameter ``name`` accepts it.
+
+    Raises
+    ------
+    OptionError
+        Naming the parameter (``error.param == name``), what it must be, and the value.
+
+    Examples
+    --------
+    >>> check("ddof", 1)
+    1
+    >>> check("ema.batch_size", 1)
+    Traceback (most recent call last):
+    ...
+    normkit.errors.OptionError: ema.batch_size must be an integer >= 2, not 1
+    """
+    rule = RULES[name]
+    if not rule.accepts(value):
+        raise OptionError(
+            f"{param(name)} must be {rule.must_be()}, not {_shown(value)}", param=name
+        )
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

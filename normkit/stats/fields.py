@@ -1,0 +1,411 @@
+"""The stat file's layout, declared once: every field, its type, when it is there, what it means,
+and where its value comes from.
+
+The writer (:func:`normkit.stats.statfile.to_document`) walks this table to lay out a stat file,
+the validator (:func:`check_document`) walks it to check every field's type and range, naming the
+key at fault, and :func:`describe` prints it for the documentation. Checks that relate fields to
+one another are in :mod:`normkit.stats.statfile`, after these.
+
+A field in a group (``"sketch"``, ``"ema"``) is written when the statistics have that part, and
+required exactly when the file has the group's top-level object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import params
+from .._version import __version__
+from ..core.sketch import QUANTILE_PROBABILITIES
+from .fitted import FittedStats
+from .kinds import (
+    Boolean,
+    Integer,
+    Invalid,
+    Kind,
+    Momentum,
+    Number,
+    Numbers,
+    Provenance,
+    String,
+    kind_of,
+)
+
+__all__ = [
+    "COLUMN",
+    "EMA",
+    "FORMAT",
+    "OPTIONS",
+    "STAT_FILE",
+    "VERSION",
+    "Field",
+    "Section",
+    "check_document",
+    "describe",
+]
+
+FORMAT = "normkit.stats"
+VERSION = 1
+
+# -- the table -----------------------------------------------------------------------------------
+
+#: Reads a field's value from statistics: (stats, column index or None) -> value.
+Getter = Callable[[FittedStats, "int | None"], Any]
+
+#: The default of a field that a stat file must have.
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of the stat file.
+
+    Attributes
+    ----------
+    key : str
+    kind : Kind
+    doc : str
+    get : callable (stats, column) -> value
+        The value written.
+    rule : str or None
+        A parameter rule (:mod:`normkit.params`) the value must satisfy.
+    written : callable (stats, column) -> bool, or None
+        Whether it is written (None: always).
+    default : object
+        Its value when a file lacks it; :data:`REQUIRED`: a file must have it.
+    group : str or None
+        ``"sketch"`` or ``"ema"``: there exactly when the statistics have that part.
+    """
+
+    key: str
+    kind: Kind
+    doc: str
+    get: Getter
+    rule: str | None = None
+    written: Callable[[FittedStats, int | None], bool] | None = None
+    default: Any = REQUIRED
+    group: str | None = None
+
+    @property
+    def optional(self) -> bool:
+        return self.default is not REQUIRED
+
+
+@dataclass(frozen=True)
+class Section:
+    """A JSON object of fields (one per column when ``per_column``)."""
+
+    key: str
+    doc: str
+    fields: tuple[Field | Section, ...]
+    per_column: bool = False
+    group: str | None = None
+
+
+GROUPS: dict[str, Callable[[FittedStats], bool]] = {
+    "sketch": lambda s: s.sketch is not None,
+    "ema": lambda s: s.running is not None,
+}
+
+
+def _column(attribute: str) -> Getter:
+    return lambda s, i: getattr(s, attribute)[i]
+
+
+def _running(attribute: str) -> Getter:
+    return lambda s, i: getattr(s.running, attribute)[i]
+
+
+def _affine(s: FittedStats, i: int | None) -> bool:
+    return bool(s.gamma[i] != 1.0 or s.beta[i] != 0.0)
+
+
+OPTIONS = Section(
+    "options",
+    "How the statistics were fitted (StandardScaler's options, and eps).",
+    (
+        Field(
+            "ddof",
+            Integer(),
+            "The variance divides M2 by count - ddof.",
+            lambda s, _: s.options.ddof,
+            rule="ddof",
+        ),
+        Field(
+            "eps",
+            Number(),
+            "Added to the variance before the square root.",
+            lambda s, _: s.options.eps,
+            rule="eps",
+        ),
+        Field(
+            "with_mean", Boolean(), "Whether transforms center.", lambda s, _: s.options.with_mean
+        ),
+        Field("with_std", Boolean(), "Whether transforms scale.", lambda s, _: s.options.with_std),
+    ),
+)
+
+EMA_COLUMN = Section(
+    "ema",
+    "The column's running statistics.",
+    (
+        Field("running_mean", Number(), "The running mean.", _running("running_mean")),
+        Field("running_var", Number(minimum=0.0), "The running variance.", _running("running_var")),
+        Field("updates", Integer(), "Batches that updated it.", _running("n_updates")),
+        Field(
+            "skipped",
+            Integer(),
+            "Batches with fewer than 2 of its values, which left it unchanged.",
+            _running("n_skipped"),
+        ),
+    ),
+    group="ema",
+)
+
+_N_QUANTILES = len(QUANTILE_PROBABILITIES)
+
+COLUMN = Section(
+    "columns",
+    "One object per normalized column, in input order.",
+    (
+        Field("name", String(), "The column's name.", lambda s, i: s.names[i]),
+        Field(
+            "dtype",
+            String(),
+            "Its Arrow type in the input that was fitted.",
+            lambda s, i: s.dtypes[i],
+            default="double",
+        ),
+        Field("count", Integer(minimum=1), "Non-missing values.", _column("count")),
+        Field("missing", Integer(), "Missing values (null, NaN).", _column("n_missing")),
+        Field("mean", Number(), "The mean, rounded to float64.", _column("mean")),
+        Field(
+            "mean_error",
+            Number(),
+            "What rounding the mean lost (mean + mean_error is the mean to twice float64's precision); written where not 0.",
+            lambda s, i: float(s.moments.mean_error[i]),
+            written=lambda s, i: bool(s.moments.mean_error[i]),
+            default=0.0,
+        ),
+        Field("m2", Number(minimum=0.0), "Sum of squared deviations from the mean.", _column("m2")),
+        Field("var", Number(minimum=0.0), "The variance, m2 / (count - ddof).", _column("var")),
+        Field(
+            "scale",
+            Number(positive=True),
+            "The divisor of transforms: sqrt(var + eps), or 1 for a constant column when eps is 0.",
+            _column("scale"),
+        ),
+        Field("min", Number(finite=False), "The smallest value.", _column("min")),
+        Field("max", Number(finite=False), "The largest value.", _column("max")),
+        Field(
+            "gamma",
+            Number(),
+            "BatchNorm's scale (written with beta where they are not 1 and 0).",
+            _column("gamma"),
+            rule="gamma",
+            written=_affine,
+            default=1.0,
+        ),
+        Field(
+            "beta", Number(), "BatchNorm's shift.", _column("beta"), written=_affine, default=0.0
+        ),
+        Field(
+            "quantile_sample",
+            Integer(),
+            "Values behind the quantiles (a uniform sample).",
+            lambda s, i: s.sketch.counts[i],
+            group="sketch",
+        ),
+        Field(
+            "quantiles",
+            Numbers(_N_QUANTILES),
+            "The 5%, 10%, ..., 95% quantiles of the sample.",
+            lambda s, i: s.sketch.edges[i],
+            group="sketch",
+        ),
+        Field(
+            "quantile_cdf",
+            Numbers(_N_QUANTILES),
+            "The sample's fraction at or below each quantile.",
+            lambda s, i: s.sketch.cdf[i],
+            group="sketch",
+        ),
+        EMA_COLUMN,
+    ),
+    per_column=True,
+)
+
+SKETCH = Section(
+    "sketch",
+    "The distribution sketch (the reference of drift).",
+    (
+        Field(
+            "probabilities",
+            Numbers(_N_QUANTILES),
+            "The quantiles' probabilities: 0.05, 0.1, ..., 0.95.",
+            lambda s, _: QUANTILE_PROBABILITIES,
+        ),
+    ),
+    group="sketch",
+)
+
+EMA = Section(
+    "ema",
+    "How the running (EMA) statistics were computed.",
+    (
+        Field(
+            "convention",
+            String(),
+            "torch or keras.",
+            lambda s, _: s.running.options.convention,
+            rule="ema.convention",
+        ),
+        Field(
+            "momentum",
+            Momentum(),
+            "In the convention's sense, or cumulative.",
+            lambda s, _: (
+                "cumulative" if s.running.options.cumulative else s.running.options.momentum_value
+            ),
+            rule="ema.momentum",
+        ),
+        Field(
+            "init",
+            String(),
+            "standard (mean 0, var 1) or first (the first batch's).",
+            lambda s, _: s.running.options.init,
+            rule="ema.init",
+        ),
+        Field(
+            "batch_size",
+            Integer(),
+            "Rows per logical batch.",
+            lambda s, _: s.running.options.batch_size,
+            rule="ema.batch_size",
+        ),
+        Field(
+            "drop_last",
+            Boolean(),
+            "Whether a final partial batch was dropped.",
+            lambda s, _: s.running.options.drop_last,
+        ),
+        Field(
+            "eps",
+            Number(),
+            "Added to the running variance when normalizing.",
+            lambda s, _: s.running.options.eps_value,
+            rule="ema.eps",
+        ),
+        Field("batches", Integer(), "Logical batches seen.", lambda s, _: s.running.n_batches),
+    ),
+    group="ema",
+)
+
+#: The whole stat file.
+STAT_FILE = Section(
+    "",
+    "A normkit stat file.",
+    (
+        Field("format", String(), 'Always "normkit.stats".', lambda s, _: FORMAT),
+        Field("version", Integer(), "The layout's version.", lambda s, _: VERSION),
+        OPTIONS,
+        COLUMN,
+        Field("rows", Integer(), "Rows seen, missing values included.", lambda s, _: s.n_rows),
+        SKETCH,
+        EMA,
+        Field(
+            "provenance",
+            Provenance(),
+            "Where the statistics came from.",
+            lambda s, _: {**s.provenance, "normkit_version": __version__},
+            default={},
+        ),
+    ),
+)
+
+
+# -- checking a document against the table --------------------------------------------------------
+
+
+def check_document(doc: dict, fail: Callable[[str], Exception]) -> dict:
+    """Every field of a parsed stat file, type- and range-checked by the table (defaults filled
+    in); ``fail(message)`` makes the exception raised, the message naming the key at fault."""
+    return _check_section(STAT_FILE, doc, "", {g: g in doc for g in GROUPS}, fail)
+
+
+def _check_section(
+    section: Section, obj: Any, where: str, groups: dict[str, bool], fail: Callable
+) -> dict:
+    out: dict = {}
+    for item in section.fields:
+        if item.group is not None and not groups[item.group]:
+            continue
+        if isinstance(item, Section):
+            if item.key not in obj:
+                raise fail(f"invalid stat file: missing key {where}{item.key!r}")
+            value = obj[item.key]
+            if item.per_column:
+                if not isinstance(value, list) or not value:
+                    raise fail(f"invalid stat file: {where}{item.key!r} must be a non-empty list")
+                rows = []
+                for i, entry in enumerate(value):
+                    if not isinstance(entry, dict):
+                        raise fail(
+                            f"invalid stat file: {where}{item.key}[{i}] must be an object, not "
+                            f"{kind_of(entry)}"
+                        )
+                    rows.append(
+                        _check_section(item, entry, f"{where}{item.key}[{i}].", groups, fail)
+                    )
+                out[item.key] = rows
+            else:
+                if not isinstance(value, dict):
+                    raise fail(
+                        f"invalid stat file: {where}{item.key!r} must be an object, not "
+                        f"{kind_of(value)}"
+                    )
+                out[item.key] = _check_section(item, value, f"{where}{item.key}.", groups, fail)
+            continue
+        if item.key not in obj:
+            if item.optional:
+                out[item.key] = (
+                    dict(item.default) if isinstance(item.default, dict) else item.default
+                )
+                continue
+            raise fail(f"invalid stat file: missing key {where}{item.key!r}")
+        try:
+            value = item.kind.decode(obj[item.key])
+        except Invalid as exc:
+            at = f"{item.key}.{exc.at}" if exc.at else repr(item.key)
+            raise fail(f"invalid stat file: {where}{at} {exc.problem}") from None
+        if item.rule is not None and not params.RULES[item.rule].accepts(value):
+            raise fail(
+                f"invalid stat file: {where}{item.key!r} must be "
+                f"{params.describe(item.rule)}, not {value!r}"
+            )
+        out[item.key] = value
+    return out
+
+
+def describe(section: Section = STAT_FILE, indent: str = "") -> str:
+    """The layout as text: one line per field with its type and meaning."""
+    lines = []
+    for item in section.fields:
+        note = f" (with {item.group})" if item.group else ""
+        if isinstance(item, Section):
+            shape = "list of objects" if item.per_column else "object"
+            lines.append(f"{indent}{item.key}: {shape}{note}: {item.doc}")
+            lines.append(describe(item, indent + "  "))
+        else:
+            optional = " (optional)" if item.optional else ""
+            lines.append(
+                f"{indent}{item.key}: {type(item.kind).__name__.lower()}{optional}{note}: {item.doc}"
+            )
+    return "\n".join(lines)
+
+
+def walk(section: Section = STAT_FILE) -> Sequence[Field | Section]:
+    """The items of a section, in order."""
+    return section.fields

@@ -1,0 +1,436 @@
+"""The fitted statistics: one immutable value, whatever made it (a fit, a stat file, a merge).
+
+A :class:`FittedStats` holds, per normalized column, the exact moments of the data it was fitted
+on, the derived variance and scale (computed once, when it is built), BatchNorm's affine
+parameters, the running (EMA) statistics if any, the distribution sketch if any, and provenance.
+Everything that reads statistics (the estimator, transforms, drift, report, the stat file) reads
+this value; nothing sets its parts one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .. import params
+from ..core.accumulator import Accumulated
+from ..core.kernels import scale_from_var
+from ..core.moments import Moments, merge_moments
+from ..core.running import RunningState
+from ..core.sketch import Sketch
+from ..errors import DataError, OptionError, SchemaError, param
+
+__all__ = ["Affine", "FittedStats", "StatsOptions", "per_column"]
+
+
+@dataclass(frozen=True)
+class StatsOptions:
+    """The options that shape the statistics themselves (as ``StandardScaler``'s do).
+
+    Parameters
+    ----------
+    ddof : {0, 1}, default 0
+        The variance divides M2 by ``count - ddof``.
+    eps : float, default 0.0
+        Added to the variance before the square root (then no constant-column rule).
+    with_mean, with_std : bool, default True
+        Whether transforms center, and scale.
+    """
+
+    ddof: int = 0
+    eps: float = 0.0
+    with_mean: bool = True
+    with_std: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("ddof", "eps", "with_mean", "with_std"):
+            params.check(name, getattr(self, name))
+        object.__setattr__(self, "ddof", int(self.ddof))
+        object.__setattr__(self, "eps", float(self.eps))
+
+
+@dataclass(frozen=True)
+class Affine:
+    """A frozen transform per column: ``y = gamma * (x - center) / scale + beta``.
+
+    Attributes
+    ----------
+    center, scale, gamma, beta : ndarray of float64, shape (n_columns,)
+    """
+
+    center: np.ndarray
+    scale: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+
+
+def per_column(
+    value: float | Mapping[str, float], names: Sequence[str], name: str, default: float
+) -> np.ndarray:
+    """A per-column array of BatchNorm's ``gamma`` or ``beta`` (``name``): one number for every
+    column, or a mapping of column name to number (others get ``default``).
+
+    Raises
+    ------
+    OptionError
+        If the value breaks the parameter's rule (gamma 0, a number not finite).
+    SchemaError
+        If the mapping names a column that is not fitted.
+    """
+    params.check(name, value)
+    names = list(names)
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise SchemaError(f"{param(name)}: no fitted column {unknown[0]!r}", param=name)
+        return np.array([float(value.get(n, default)) for n in names])
+    return np.full(len(names), float(value))
+
+
+def _frozen_array(values: Any, dtype: Any) -> np.ndarray:
+    array = np.array(values, dtype=dtype)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class FittedStats:
+    """Fitted statistics of some columns; build with :meth:`build`.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The normalized columns, in input order.
+    dtypes : tuple of str
+        The Arrow type of each column in the input that was fitted.
+    moments : Moments
+        Exact moments (count, missing count, mean, M2, min, max).
+    n_rows : int
+        Rows seen, missing values included.
+    options : StatsOptions
+    mean, var, scale : ndarray of float64, shape (n_columns,)
+        Derived from the moments and options when built (or, read from a stat file, as written).
+    gamma, beta : ndarray of float64, shape (n_columns,)
+        BatchNorm's affine parameters.
+    running : RunningState or None
+        The running (EMA) statistics.
+    sketch : Sketch or None
+        Each column's quantiles, from a uniform sample (the reference of drift).
+    provenance : dict
+        Where the statistics came from (sources, rows, bytes, time).
+    """
+
+    names: tuple[str, ...]
+    dtypes: tuple[str, ...]
+    moments: Moments
+    n_rows: int
+    options: StatsOptions
+    mean: np.ndarray
+    var: np.ndarray
+    scale: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+    running: RunningState | None = None
+    sketch: Sketch | None = None
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        names: Sequence[str],
+        dtypes: Sequence[str],
+        moments: Moments,
+        n_rows: int,
+        options: StatsOptions | None = None,
+        *,
+        gamma: np.ndarray | None = None,
+        beta: np.ndarray | None = None,
+        running: RunningState | None = None,
+        sketch: Sketch | None = None,
+        provenance: Mapping[str, Any] | None = None,
+        var: np.ndarray | None = None,
+        scale: np.ndarray | None = None,
+    ) -> FittedStats:
+        """Statistics from moments: the variance ``M2 / (count - ddof)`` and the scale
+        ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed
+        here, once, unless given (a stat file's or scikit-learn's own)."""
+        options = options or StatsOptions()
+        n = len(names)
+        if var is None:
+            var = moments.var(options.ddof)
+        if scale is None:
+            scale = scale_from_var(var, moments.var(0), moments.mean, moments.count, options.eps)
+        return cls(
+            tuple(str(name) for name in names),
+            tuple(str(t) for t in dtypes),
+            moments,
+            int(n_rows),
+            options,
+            _frozen_array(moments.mean, np.float64),
+            _frozen_array(var, np.float64),
+            _frozen_array(scale, np.float64),
+            _frozen_array(np.ones(n) if gamma is None else gamma, np.float64),
+            _frozen_array(np.zeros(n) if beta is None else beta, np.float64),
+            running,
+            sketch,
+            dict(provenance or {}),
+        )
+
+    @classmethod
+    def from_pass(
+        cls,
+        names: Sequence[str],
+        dtypes: Sequence[str],
+        result: Accumulated,
+        options: StatsOptions,
+        gamma: np.ndarray,
+        beta: np.ndarray,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> FittedStats:
+        """Statistics from what one pass collected (:class:`~normkit.core.accumulator.
+        Accumulated`): its sample becomes the sketch."""
+        sketch = result.sample.sketch() if result.sample is not None else None
+        return cls.build(
+            names,
+            dtypes,
+            result.moments,
+            result.n_rows,
+            options,
+            gamma=gamma,
+            beta=beta,
+            running=result.running,
+            sketch=sketch,
+            provenance=provenance,
+        )
+
+    # -- views -----------------------------------------------------------------------------
+
+    @property
+    def n_columns(self) -> int:
+        return len(self.names)
+
+    @property
+    def count(self) -> np.ndarray:
+        return self.moments.count
+
+    @property
+    def n_missing(self) -> np.ndarray:
+        return self.moments.n_missing
+
+    @property
+    def m2(self) -> np.ndarray:
+        return self.moments.m2
+
+    @property
+    def min(self) -> np.ndarray:
+        return self.moments.min
+
+    @property
+    def max(self) -> np.ndarray:
+        return self.moments.max
+
+    @property
+    def std(self) -> np.ndarray:
+        """The standard deviation ``sqrt(var)`` (without eps)."""
+        return np.sqrt(self.var)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    # -- new values from this one ----------------------------------------------------------
+
+    def with_running(self, running: RunningState | None) -> FittedStats:
+        """The same statistics with other running statistics (after a learning transform)."""
+        return replace(self, running=running)
+
+    def with_provenance(self, provenance: Mapping[str, Any]) -> FittedStats:
+        return replace(self, provenance=dict(provenance))
+
+    def select(self, names: Sequence[str]) -> FittedStats:
+        """The statistics of some columns only, in this value's order.
+
+        Raises
+        ------
+        SchemaError
+            If a name is not a fitted column.
+        """
+        wanted = set(names)
+        unknown = [n for n in names if n not in self.names]
+        if unknown:
+            raise SchemaError(f"the statistics have no column {unknown[0]!r}")
+        index = [i for i, n in enumerate(self.names) if n in wanted]
+        m = self.moments
+        moments = Moments(
+            m.count[index],
+            m.n_missing[index],
+            m.shift[index],
+            m.mean_offset[index],
+            m.m2[index],
+            m.min[index],
+            m.max[index],
+        )
+        sketch = None
+        if self.sketch is not None:
+            s = self.sketch
+            sketch = Sketch(s.edges[index], s.cdf[index], s.counts[index])
+        return FittedStats(
+            tuple(self.names[i] for i in index),
+            tuple(self.dtypes[i] for i in index),
+            moments,
+            self.n_rows,
+            self.options,
+            _frozen_array(self.mean[index], np.float64),
+            _frozen_array(self.var[index], np.float64),
+            _frozen_array(self.scale[index], np.float64),
+            _frozen_array(self.gamma[index], np.float64),
+            _frozen_array(self.beta[index], np.float64),
+            None if self.running is None else self.running.select(index),
+            sketch,
+            dict(self.provenance),
+        )
+
+    def merge(self, other: FittedStats) -> FittedStats:
+        """Statistics of the union of the rows both were fitted on (exact; commutative).
+
+        The running statistics depend on the order of the rows, so a merge keeps none; the
+        sketches (when both have one) are merged approximately (their samples are gone).
+
+        Raises
+        ------
+        SchemaError
+            If the columns differ.
+        OptionError
+            If the options, gamma or beta differ.
+        """
+        if self.names != other.names:
+            mine, theirs = list(self.names), list(other.names)
+            only_mine = [n for n in mine if n not in theirs]
+            only_theirs = [n for n in theirs if n not in mine]
+            if only_mine or only_theirs:
+                name = (only_mine or only_theirs)[0]
+                detail = f"column {name!r} is only in {'these' if only_mine else 'the other'}"
+            else:
+                detail = "the columns are in another order"
+            raise SchemaError(f"cannot merge statistics of different columns: {detail}")
+        for name in ("ddof", "eps", "with_mean", "with_std"):
+            mine, theirs = getattr(self.options, name), getattr(other.options, name)
+            if mine != theirs:
+                raise OptionError(
+                    f"cannot merge statistics fitted with different {name} "
+                    f"({mine!r} and {theirs!r})",
+                    param=name,
+                )
+        for name in ("gamma", "beta"):
+            if not np.array_equal(getattr(self, name), getattr(other, name)):
+                raise OptionError(
+                    f"cannot merge statistics with different {name} (BatchNorm's affine "
+                    "parameters)",
+                    param=name,
+                )
+        sketch = None
+        if self.sketch is not None and other.sketch is not None:
+            sketch = self.sketch.merge(
+                other.sketch,
+                (self.moments.count, other.moments.count),
+                (self.moments.min, other.moments.min),
+                (self.moments.max, other.moments.max),
+            )
+        return FittedStats.build(
+            self.names,
+            self.dtypes,
+            merge_moments(self.moments, other.moments),
+            self.n_rows + other.n_rows,
+            self.options,
+            gamma=self.gamma,
+            beta=self.beta,
+            sketch=sketch,
+        )
+
+    # -- what the statistics mean ----------------------------------------------------------
+
+    def check_values(self) -> None:
+        """Refuse statistics a transform could not use: a column without values, fewer values
+        than ``ddof`` needs, or a variance beyond float64.
+
+        Raises
+        ------
+        DataError
+        """
+        empty = [i for i in range(self.n_columns) if self.count[i] == 0]
+        if empty:
+            shown = ", ".join(repr(self.names[i]) for i in empty[:10])
+            more = f" and {len(empty) - 10:,} more" if len(empty) > 10 else ""
+            if len(empty) == 1:
+                missing = int(self.n_missing[empty[0]])
+                what = f"column {shown} has no values (all {missing:,} rows are missing)"
+            else:
+                what = f"columns {shown}{more} have no values (all their rows are missing)"
+            names = ",".join(self.names[i] for i in empty)
+            raise DataError(
+                what,
+                hints=(
+                    f"exclude {'it' if len(empty) == 1 else 'them'} with {param('exclude', names)}",
+                ),
+            )
+        ddof = self.options.ddof
+        for name, n in zip(self.names, self.count, strict=True):
+            if n <= ddof:
+                raise DataError(
+                    f"column {name!r} has {n} value; ddof={ddof} needs at least {ddof + 1}"
+                )
+        overflow = ~(np.isfinite(self.mean) & np.isfinite(self.var) & np.isfinite(self.scale))
+        if overflow.any():
+            i = int(np.flatnonzero(overflow)[0])
+            raise DataError(
+                f"column {self.names[i]!r}: its variance overflows float64 (values from "
+                f"{self.min[i]:.3g} to {self.max[i]:.3g}); rescale the column or exclude it"
+            )
+
+    def affine(
+        self,
+        gamma: float | Mapping[str, float] | None = None,
+        beta: float | Mapping[str, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-column gamma and beta: the given ones, else those fitted."""
+        g = self.gamma if gamma is None else per_column(gamma, self.names, "gamma", 1.0)
+        b = self.beta if beta is None else per_column(beta, self.names, "beta", 0.0)
+        return g, b
+
+    def require_running(self) -> RunningState:
+        """The running statistics, or an error saying that these statistics have none."""
+        if self.running is None:
+            raise OptionError(
+                "these statistics have no running (EMA) statistics; fit with EMA", param="use"
+            )
+        return self.running
+
+    def frozen(
+        self,
+        use: str | None = None,
+        gamma: float | Mapping[str, float] | None = None,
+        beta: float | Mapping[str, float] | None = None,
+    ) -> Affine:
+        """The frozen transform (BatchNorm's eval mode) with these statistics.
+
+        Parameters
+        ----------
+        use : {"exact", "ema"} or None
+            The exact statistics (``mean``, ``scale``; the default) or the running ones
+            (``running_mean``, ``sqrt(running_var + eps)``).
+        gamma, beta : float, mapping of column to float, or None
+            None keeps those fitted.
+        """
+        params.check("use", use)
+        if use in (None, "exact"):
+            center, scale = self.mean, self.scale
+        else:
+            running = self.require_running()
+            center, scale = running.running_mean, running.scale
+        # with_mean / with_std off: subtracting 0.0 and dividing by 1.0 are exact no-ops.
+        center = center if self.options.with_mean else np.zeros_like(center)
+        scale = scale if self.options.with_std else np.ones_like(scale)
+        g, b = self.affine(gamma, beta)
+        return Affine(center, scale, g, b)

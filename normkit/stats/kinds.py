@@ -1,0 +1,253 @@
+"""The kinds of JSON values a stat file holds: how each is written, checked and described."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Boolean",
+    "Integer",
+    "Invalid",
+    "Kind",
+    "Momentum",
+    "Number",
+    "Numbers",
+    "Provenance",
+    "String",
+    "float_out",
+    "kind_of",
+]
+
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_INT64_MAX = 2**63 - 1
+
+
+class Invalid(Exception):
+    """A value that breaks the layout: what is wrong with it (``problem``), and where inside it
+    (``at``, for a value that is itself an object: ``sources[0].'rows'``)."""
+
+    def __init__(self, problem: str, at: str | None = None):
+        super().__init__(problem)
+        self.problem = problem
+        self.at = at
+
+
+def kind_of(value: Any) -> str:
+    """What a JSON value is, in words, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) < 40 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def float_out(value: float) -> float | str:
+    """A float as JSON holds it: NaN and infinities as strings (never bare tokens)."""
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A JSON type: how a value is written, checked and described."""
+
+    def encode(self, value: Any) -> Any:
+        return value
+
+    def decode(self, value: Any) -> Any:
+        """The value read, checked; raises :class:`Invalid` with what is wrong."""
+        return value
+
+    def schema(self) -> dict:
+        return {}
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    minimum: int = 0
+
+    def encode(self, value: Any) -> int:
+        return int(value)
+
+    def decode(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"must be an integer, not {kind_of(value)}")
+        if value < self.minimum:
+            raise Invalid(f"must be >= {self.minimum}, not {value}")
+        if value > _INT64_MAX:
+            raise Invalid(f"is too large ({value})")
+        return value
+
+    def schema(self) -> dict:
+        return {"type": "integer", "minimum": self.minimum, "maximum": _INT64_MAX}
+
+
+@dataclass(frozen=True)
+class Number(Kind):
+    """A float; ``finite`` refuses NaN and infinities (written as ``"NaN"``, ``"Infinity"``)."""
+
+    finite: bool = True
+    minimum: float | None = None
+    positive: bool = False
+
+    def encode(self, value: Any) -> float | str:
+        return float_out(value)
+
+    def decode(self, value: Any) -> float:
+        if isinstance(value, str) and value in _NONFINITE:
+            value = _NONFINITE[value]
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise Invalid(f"must be a number, not {kind_of(value)}")
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf if value > 0 else -math.inf
+        if self.finite and not math.isfinite(value):
+            raise Invalid(f"must be a finite number, not {value}")
+        if self.positive and not value > 0:
+            raise Invalid(f"must be > 0, not {value}")
+        if self.minimum is not None and value < self.minimum:
+            raise Invalid(f"must be >= {self.minimum:g}")
+        return value
+
+    def schema(self) -> dict:
+        number: dict = {"type": "number"}
+        if self.positive:
+            number["exclusiveMinimum"] = 0
+        elif self.minimum is not None:
+            number["minimum"] = self.minimum
+        if self.finite:
+            return number
+        return {"anyOf": [number, {"enum": list(_NONFINITE)}]}
+
+
+@dataclass(frozen=True)
+class Numbers(Kind):
+    """A list of ``length`` numbers (NaN and infinities allowed, as strings)."""
+
+    length: int
+
+    def encode(self, value: Any) -> list:
+        return [float_out(v) for v in value]
+
+    def decode(self, value: Any) -> list[float]:
+        if not isinstance(value, list) or len(value) != self.length:
+            raise Invalid(f"must be a list of {self.length} numbers")
+        return [Number(finite=False).decode(v) for v in value]
+
+    def schema(self) -> dict:
+        item = Number(finite=False).schema()
+        return {"type": "array", "items": item, "minItems": self.length, "maxItems": self.length}
+
+
+@dataclass(frozen=True)
+class Boolean(Kind):
+    def encode(self, value: Any) -> bool:
+        return bool(value)
+
+    def decode(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise Invalid(f"must be true or false, not {kind_of(value)}")
+        return value
+
+    def schema(self) -> dict:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class String(Kind):
+    def encode(self, value: Any) -> str:
+        return str(value)
+
+    def decode(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(f"must be a string, not {kind_of(value)}")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid("is not valid Unicode") from None
+        return value
+
+    def schema(self) -> dict:
+        return {"type": "string"}
+
+
+@dataclass(frozen=True)
+class Momentum(Kind):
+    """The running statistics' momentum: a number, or ``"cumulative"``."""
+
+    def encode(self, value: Any) -> Any:
+        return value if value == "cumulative" else float_out(value)
+
+    def decode(self, value: Any) -> Any:
+        if value == "cumulative":
+            return value
+        return Number().decode(value)
+
+    def schema(self) -> dict:
+        return {"anyOf": [{"type": "number"}, {"const": "cumulative"}]}
+
+
+@dataclass(frozen=True)
+class Provenance(Kind):
+    """Where the statistics came from: informative, but what is there has the documented
+    types (``sources``: path, format, rows, bytes; ``created``, ``normkit_version``)."""
+
+    def decode(self, value: Any) -> dict:
+        if not isinstance(value, dict):
+            raise Invalid(f"must be an object, not {kind_of(value)}")
+        for key in ("created", "normkit_version"):
+            if key in value and not isinstance(value[key], str):
+                raise Invalid("must be a string", at=repr(key))
+        sources = value.get("sources", [])
+        if not isinstance(sources, list):
+            raise Invalid("must be a list", at="'sources'")
+        for i, source in enumerate(sources):
+            if not isinstance(source, dict):
+                raise Invalid("must be an object", at=f"sources[{i}]")
+            for key in ("path", "format"):
+                if key in source and not isinstance(source[key], str):
+                    raise Invalid("must be a string", at=f"sources[{i}].{key!r}")
+            for key in ("rows", "bytes"):
+                if source.get(key) is not None:
+                    try:
+                        Integer().decode(source[key])
+                    except Invalid as exc:
+                        raise Invalid(exc.problem, at=f"sources[{i}].{key!r}") from None
+        return value
+
+    def schema(self) -> dict:
+        count = {"type": ["integer", "null"], "minimum": 0}
+        return {
+            "type": "object",
+            "properties": {
+                "sources": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "path": {"type": "string"},
+                            "format": {"type": "string"},
+                            "rows": count,
+                            "bytes": count,
+                        },
+                    },
+                },
+                "created": {"type": "string"},
+                "normkit_version": {"type": "string"},
+            },
+        }

@@ -1,0 +1,378 @@
+"""The stat file: fitted statistics as versioned, human-readable, exact JSON.
+
+Its layout is the table of :mod:`normkit.stats.fields` (``normkit.stats.fields.describe()`` prints
+it): the writer and the validator both walk that table. Floats are written in Python's shortest
+round-trip form, so they read back bit for bit; NaN and infinities, which JSON cannot hold, are
+the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``. ``mean_error``, written where it is not
+zero, is what rounding the mean to a float64 lost (``mean + mean_error`` is the mean to twice
+float64's precision): merging stat files then loses nothing to that rounding, even for data far
+from zero. Loading never executes anything (no pickle) and checks every field, then every field
+against the others, raising :class:`~normkit.errors.StatsFileError` with the key at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._version import __version__
+from ..core.moments import Moments
+from ..core.running import EmaOptions, RunningState
+from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
+from ..errors import OptionError, OutputError, SchemaError, StatsFileError
+from ..io.files import AtomicFile, os_reason, same_file
+from ..io.formats import STDIO
+from .fields import FORMAT, GROUPS, STAT_FILE, VERSION, Section, check_document
+from .fitted import FittedStats, StatsOptions
+from .kinds import kind_of
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "dumps",
+    "load",
+    "loads",
+    "merge_stat_files",
+    "now",
+    "save",
+    "to_document",
+]
+
+
+def now() -> str:
+    """The current time as provenance records it (UTC, seconds)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def to_document(stats: FittedStats) -> dict[str, Any]:
+    """The stat file's content (a JSON-ready dict), laid out by the field table."""
+    return _write(STAT_FILE, stats, None)
+
+
+def _write(section: Section, stats: FittedStats, column: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in section.fields:
+        if item.group is not None and not GROUPS[item.group](stats):
+            continue
+        if isinstance(item, Section):
+            if item.per_column:
+                out[item.key] = [_write(item, stats, i) for i in range(stats.n_columns)]
+            else:
+                out[item.key] = _write(item, stats, column)
+        elif item.written is None or item.written(stats, column):
+            out[item.key] = item.kind.encode(item.get(stats, column))
+    return out
+
+
+def dumps(stats: FittedStats) -> str:
+    """The stat file as a JSON string (ends with a newline)."""
+    return json.dumps(to_document(stats), indent=2, allow_nan=False) + "\n"
+
+
+def save(stats: FittedStats, path: str | os.PathLike[str]) -> None:
+    """Write the stat file to ``path`` (``"-"``: stdout), atomically: a temporary file beside the
+    target is renamed into place once it is whole, so a reader never sees half a stat file."""
+    text = dumps(stats)
+    loads(text, source=os.fspath(path))  # write nothing that load would refuse
+    path = os.fspath(path)
+    if path == STDIO:
+        if sys.stdout is None:
+            raise OutputError("<stdout>: standard output is closed")
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"<stdout>: cannot write: {os_reason(exc)}") from None
+        return
+    try:
+        with AtomicFile(path) as out:
+            out.stream.write(text.encode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the stat file: {os_reason(exc)}") from None
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def load(path: str | os.PathLike[str]) -> FittedStats:
+    """Read and validate a stat file.
+
+    Raises
+    ------
+    StatsFileError
+        If the file cannot be read, is not JSON, is not a normkit stat file, has another version,
+        or has a missing, mistyped or inconsistent field.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8-sig") as f:  # a BOM from a Windows editor is harmless
+            text = f.read()
+    except FileNotFoundError:
+        raise StatsFileError(f"{path}: no such stat file") from None
+    except IsADirectoryError:
+        raise StatsFileError(f"{path}: is a directory, not a stat file") from None
+    except UnicodeDecodeError:
+        raise StatsFileError(f"{path}: not a normkit stat file (not UTF-8 text)") from None
+    except OSError as exc:
+        raise StatsFileError(f"{path}: cannot read the stat file: {exc.strerror or exc}") from None
+    return loads(text, source=path)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (json would keep the last one silently)."""
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+    return dict(pairs)
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"bare {token} is not valid JSON")
+
+
+def loads(text: str, source: str = "<string>") -> FittedStats:
+    """Parse and validate the text of a stat file; see :func:`load`."""
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise StatsFileError(
+            f"{source}: not a normkit stat file (JSON nested too deeply)"
+        ) from None
+    except (json.JSONDecodeError, ValueError) as exc:
+        detail = (
+            f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        )
+        raise StatsFileError(
+            f"{source}: not a normkit stat file (invalid JSON, {detail})"
+        ) from None
+    return _Reader(source).stats(doc)
+
+
+class _Reader:
+    """Turns a parsed stat file into statistics: the table's checks, then those relating its
+    fields to one another, each failure naming the key or column at fault."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, message: str) -> StatsFileError:
+        return StatsFileError(f"{self.source}: {message}")
+
+    def stats(self, doc: Any) -> FittedStats:
+        self.header(doc)
+        values = check_document(doc, self.fail)
+        options = StatsOptions(**values["options"])
+        columns = values["columns"]
+        names = [c["name"] for c in columns]
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise self.fail(f"invalid stat file: column {name!r} appears twice")
+            seen.add(name)
+        for i, column in enumerate(columns):
+            if abs(column["mean_error"]) > abs(column["mean"]) * 2.0**-52:
+                raise self.fail(
+                    f"invalid stat file: columns[{i}].'mean_error' ({column['mean_error']}) is "
+                    "larger than the rounding of 'mean'"
+                )
+        for column in columns:
+            problem = self.inconsistency(column, values["rows"], options)
+            if problem:
+                raise self.fail(f"inconsistent stat file: column {column['name']!r}: {problem}")
+
+        def field(key: str, dtype: Any = np.float64) -> np.ndarray:
+            return np.array([c[key] for c in columns], dtype=dtype)
+
+        moments = Moments.from_mean(
+            field("count", np.int64),
+            field("missing", np.int64),
+            field("mean"),
+            field("m2"),
+            field("min"),
+            field("max"),
+            field("mean_error"),
+        )
+        return FittedStats.build(
+            names,
+            [c["dtype"] for c in columns],
+            moments,
+            values["rows"],
+            options,
+            gamma=field("gamma"),
+            beta=field("beta"),
+            running=self.running(values.get("ema"), columns),
+            sketch=self.sketch(values.get("sketch"), columns),
+            provenance=values["provenance"],
+            # The file's var and scale are what transforms use, exactly as written.
+            var=field("var"),
+            scale=field("scale"),
+        )
+
+    def header(self, doc: Any) -> None:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise self.fail('not a normkit stat file (no "format": "normkit.stats")')
+        version = doc.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise self.fail(
+                f"invalid stat file: 'version' must be an integer, not {kind_of(version)}"
+            )
+        if version > VERSION:
+            raise self.fail(
+                f"stat file version {version} was written by a newer normkit; "
+                f"this normkit ({__version__}) reads version {VERSION}: upgrade normkit"
+            )
+        if version < 1:
+            raise self.fail(f"invalid stat file: unknown version {version}")
+
+    @staticmethod
+    def inconsistency(column: dict, rows: int, options: StatsOptions) -> str | None:
+        """What makes a column's numbers disagree with one another, if anything (a damaged or
+        hand-edited file is refused rather than used)."""
+        count, missing = column["count"], column["missing"]
+        mean, m2, var, scale = (column[k] for k in ("mean", "m2", "var", "scale"))
+        lo, hi = column["min"], column["max"]
+        if count + missing > rows:
+            return f"count + missing ({count + missing}) exceeds rows ({rows})"
+        if math.isfinite(lo) and math.isfinite(hi):
+            slack = 1e-9 * (abs(lo) + abs(hi))
+            if lo > hi:
+                return f"min ({lo}) exceeds max ({hi})"
+            if not lo - slack <= mean <= hi + slack:
+                return f"mean ({mean}) lies outside [min, max] = [{lo}, {hi}]"
+        if count > options.ddof:
+            expected = m2 / (count - options.ddof)
+            if abs(var - expected) > 1e-9 * max(var, expected) + 1e-300:
+                return f"var ({var}) is not m2 / (count - ddof) ({expected})"
+        if options.with_std:
+            expected = math.sqrt(var + options.eps)
+            constant = options.eps == 0 and scale == 1.0
+            if not constant and abs(scale - expected) > 1e-9 * expected:
+                return f"scale ({scale}) is not sqrt(var + eps) ({expected})"
+        return None
+
+    def sketch(self, sketch: dict | None, columns: list[dict]) -> Sketch | None:
+        if sketch is None:
+            return None
+        if sketch["probabilities"] != [float(p) for p in QUANTILE_PROBABILITIES]:
+            raise self.fail(
+                "invalid stat file: sketch.'probabilities' must be 0.05, 0.1, ..., 0.95"
+            )
+        for i, column in enumerate(columns):
+            row, fractions = np.array(column["quantiles"]), np.array(column["quantile_cdf"])
+            if np.isfinite(row).all() and (np.diff(row) < 0).any():
+                raise self.fail(f"invalid stat file: columns[{i}].'quantiles' must not decrease")
+            finite = fractions[np.isfinite(fractions)]
+            if ((finite < 0) | (finite > 1)).any() or (np.diff(finite) < 0).any():
+                raise self.fail(
+                    f"invalid stat file: columns[{i}].'quantile_cdf' must rise from 0 to 1 at most"
+                )
+        return Sketch(
+            np.array([c["quantiles"] for c in columns], dtype=np.float64),
+            np.array([c["quantile_cdf"] for c in columns], dtype=np.float64),
+            np.array([c["quantile_sample"] for c in columns], dtype=np.int64),
+        )
+
+    def running(self, section: dict | None, columns: list[dict]) -> RunningState | None:
+        if section is None:
+            return None
+        try:
+            options = EmaOptions(
+                convention=section["convention"],
+                momentum=section["momentum"],
+                init=section["init"],
+                batch_size=section["batch_size"],
+                drop_last=section["drop_last"],
+                eps=section["eps"],
+            )
+        except OptionError as exc:
+            raise self.fail(f"invalid stat file: ema: {exc}") from None
+        states = [c["ema"] for c in columns]
+        return RunningState(
+            options,
+            np.array([s["running_mean"] for s in states], dtype=np.float64),
+            np.array([s["running_var"] for s in states], dtype=np.float64),
+            section["batches"],
+            np.array([s["updates"] for s in states], dtype=np.int64),
+            np.array([s["skipped"] for s in states], dtype=np.int64),
+        )
+
+
+# -- merging -------------------------------------------------------------------------------------
+
+
+def merge_stat_files(
+    paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None
+) -> FittedStats:
+    """The statistics of the union of the data that several stat files were fitted on.
+
+    Exact statistics merge exactly (Chan et al.'s update) whatever the order of the files. The
+    running (EMA) statistics are not kept: they depend on the order of the rows and on where
+    each file's logical batches began, which a stat file does not record; fit the files together
+    (a data set of several files, or the Dask engine) to have them.
+
+    Parameters
+    ----------
+    paths : sequence of paths
+        Stat files fitted with the same columns and options (ddof, eps, centering, scaling,
+        gamma and beta), each given once.
+    output : path or None
+        Where the caller will save the result; refused if it is one of the files.
+
+    Returns
+    -------
+    FittedStats
+        With ``provenance["sources"]`` the sources of every file, in order.
+
+    Raises
+    ------
+    StatsFileError
+        If a file cannot be read or is invalid.
+    SchemaError, OptionError
+        If a file's columns or options differ from the first file's (naming the file).
+    """
+    if not paths:
+        raise OptionError("no stat file to merge")
+    seen: dict[tuple[int, int], str] = {}
+    for path in map(os.fspath, paths):
+        if not os.path.exists(path):
+            continue  # loading says so
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
+        seen[key] = path
+        if output is not None and same_file(path, os.fspath(output)):
+            raise OutputError(f"{output}: the output would overwrite the input {path}")
+    first = os.fspath(paths[0])
+    merged = load(first)
+    sources = list(merged.provenance.get("sources", []))
+    for path in paths[1:]:
+        path = os.fspath(path)
+        other = load(path)
+        try:
+            merged = merged.merge(other)
+        except (SchemaError, OptionError) as exc:
+            raise type(exc)(
+                f"{path}: {exc.message} (merging into those of {first})", param=exc.param
+            ) from None
+        sources += other.provenance.get("sources", [])
+    return merged.with_provenance(
+        {
+            "sources": sources,
+            "merged_from": [os.path.abspath(os.fspath(p)) for p in paths],
+            "created": now(),
+        }
+    )

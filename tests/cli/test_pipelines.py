@@ -1,0 +1,404 @@
+"""The ``normkit`` command as a real process: pipes, closed pipes, stdin, signals.
+
+Both the console script (beside the running interpreter) and ``python -m normkit`` are run.
+References are computed here with scikit-learn and numpy from the data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from normkit.io.options import CSV_BLOCK_SIZE
+
+SCRIPT = os.path.join(os.path.dirname(sys.executable), "normkit")
+MODULE = f"{shlex.quote(sys.executable)} -m normkit"
+COMMANDS = {"script": shlex.quote(SCRIPT), "module": MODULE}
+TMP_MARK = ".normkit-tmp"
+ROW_TAG = "abcdefghijklmnopqrstuvwxyz0123"
+ROWS = 300_000
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def bash(script: str, cwd, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def normkit_argv(kind: str) -> list[str]:
+    return [SCRIPT] if kind == "script" else [sys.executable, "-m", "normkit"]
+
+
+def default_sigint():
+    # The test runner may itself ignore SIGINT (a background job); give the child Python's
+    # ordinary Ctrl-C handling, as an interactive shell would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def leftovers(directory) -> list[str]:
+    return sorted(name for name in os.listdir(directory) if TMP_MARK in name)
+
+
+def clean_stderr(text: str) -> None:
+    assert "Traceback" not in text, text
+    assert "Exception ignored" not in text, text
+
+
+def load_xy(path_or_bytes) -> np.ndarray:
+    source = (
+        pa.BufferReader(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
+    )
+    table = pacsv.read_csv(source)
+    return np.column_stack([table.column(n).to_numpy() for n in ("x", "y")]).astype(np.float64)
+
+
+def sklearn_with_stats(doc: dict) -> StandardScaler:
+    names = [c["name"] for c in doc["columns"]]
+    sk = StandardScaler().fit(np.zeros((2, len(names))))
+    sk.mean_ = np.array([c["mean"] for c in doc["columns"]], dtype=np.float64)
+    sk.scale_ = np.array([c["scale"] for c in doc["columns"]], dtype=np.float64)
+    return sk
+
+
+def assert_close_by_column(actual, desired, rtol=1e-12):
+    """Relative agreement, each column's absolute floor being ``rtol`` times its largest
+    magnitude (values that cancel to about zero cannot agree relatively)."""
+    floor = rtol * np.nanmax(np.abs(desired), axis=0)
+    for j in range(desired.shape[1]):
+        np.testing.assert_allclose(actual[:, j], desired[:, j], rtol=rtol, atol=floor[j])
+
+
+def write_csv(path, rows: int, seed: int = 0, repeat: int = 1) -> None:
+    """``id,x,y,tag`` with fixed-width rows, ``repeat`` copies of ``rows`` rows.
+
+    The header is padded so that normkit's first CSV block (CSV_BLOCK_SIZE bytes) ends inside
+    the last field of a row: normkit's schema sniffing currently fails when the block boundary
+    cuts a row earlier (tests/test_cli.py::test_fit_csv_larger_than_first_block_any_boundary).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.normal(5.0, 2.0, rows)
+    y = rng.uniform(-1e6, 1e6, rows)
+    lines = [
+        f"{i:07d},{a:+.15e},{b:+.15e},{ROW_TAG}\n"
+        for i, (a, b) in enumerate(zip(x, y, strict=True))
+    ]
+    width = len(lines[0])
+    header = ""
+    for pad in range(width):
+        header = "id,x,y,tag" + "_" * pad + "\n"
+        cut = (CSV_BLOCK_SIZE - len(header)) % width
+        if cut == 0 or cut > width - 1 - len(ROW_TAG):
+            break
+    block = "".join(lines).encode()
+    with open(path, "wb") as f:
+        f.write(header.encode())
+        for _ in range(repeat):
+            f.write(block)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A 300k-row CSV (about 25 MB) and its stat file (fitted excluding ``id``)."""
+    directory = tmp_path_factory.mktemp("pipes")
+    path = directory / "data.csv"
+    write_csv(path, ROWS)
+    stats = directory / "stats.json"
+    proc = subprocess.run(
+        [SCRIPT, "fit", str(path), "--exclude", "id", "-o", str(stats), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return path, stats
+
+
+@pytest.fixture(scope="module")
+def huge(tmp_path_factory, data):
+    """A CSV of about 120 MB (the 300k rows five times over), for interrupting mid-way."""
+    path = tmp_path_factory.mktemp("huge") / "huge.csv"
+    write_csv(path, ROWS, repeat=5)
+    return path, data[1]
+
+
+def test_console_script_exists():
+    assert os.access(SCRIPT, os.X_OK), SCRIPT
+
+
+# -- closed pipes -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["script", "module"])
+def test_transform_into_head_is_quiet(tmp_path, data, kind):
+    path, stats = data
+    nk = COMMANDS[kind]
+    script = (
+        f"cat {shlex.quote(str(path))} | {nk} transform -s {shlex.quote(str(stats))} - "
+        f'2>err.txt | head -3; echo "status: ${{PIPESTATUS[*]}}"'
+    )
+    proc = bash(script, tmp_path)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 4, proc.stdout[:2000]
+    statuses = lines[3].split()[1:]
+    assert statuses[1:] == ["0", "0"], lines[3]  # normkit and head; cat may die of SIGPIPE
+    err = (tmp_path / "err.txt").read_text()
+    clean_stderr(err)
+    assert err == ""
+
+    original = path.read_text(encoding="utf-8").split("\n", 3)
+    assert lines[0] == original[0]
+    doc = json.loads(stats.read_text())
+    expected = sklearn_with_stats(doc).transform(load_xy("\n".join(original[:3]).encode()))
+    got = load_xy("\n".join(lines[:3]).encode())
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    for line, source in zip(lines[1:3], original[1:3], strict=True):
+        assert line.split(",")[0] == source.split(",")[0]  # id passes through as written
+        assert line.split(",")[3] == ROW_TAG
+
+
+@pytest.mark.parametrize("kind", ["script", "module"])
+def test_reader_closing_early_ends_normkit_with_status_0(data, kind):
+    path, stats = data
+    assert path.stat().st_size > 100 * 65536  # far more output than a pipe buffer holds
+    proc = subprocess.Popen(
+        [*normkit_argv(kind), "transform", str(path), "-s", str(stats)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        head = [proc.stdout.readline() for _ in range(3)]
+        assert head[0].startswith(b"id,x,y,tag")
+        assert all(line.endswith(b"\n") for line in head)
+        proc.stdout.close()  # the reader goes away mid-stream
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    clean_stderr(err)
+    assert err == ""
+
+
+@pytest.mark.parametrize(("first", "second"), [("script", "module"), ("module", "script")])
+def test_arrow_between_two_normkits_into_head(tmp_path, data, first, second):
+    path, stats = data
+    s = shlex.quote(str(stats))
+    script = (
+        f"{COMMANDS[first]} transform {shlex.quote(str(path))} -s {s} --output-format arrow "
+        f"2>err1.txt | {COMMANDS[second]} inverse --input-format arrow -s {s} - 2>err2.txt "
+        f'| head -3; echo "status: ${{PIPESTATUS[*]}}"'
+    )
+    proc = bash(script, tmp_path)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 4, proc.stdout[:2000]
+    assert lines[3].split()[1:] == ["0", "0", "0"], lines[3]
+    for name in ("err1.txt", "err2.txt"):
+        err = (tmp_path / name).read_text()
+        clean_stderr(err)
+        assert err == ""
+    original = path.read_text(encoding="utf-8").split("\n", 3)
+    assert lines[0] == original[0]
+    np.testing.assert_allclose(
+        load_xy("\n".join(lines[:3]).encode()),
+        load_xy("\n".join(original[:3]).encode()),
+        rtol=1e-12,
+    )
+
+
+def test_arrow_round_trip_through_a_pipe_reproduces_the_data(tmp_path, data):
+    path, stats = data
+    s = shlex.quote(str(stats))
+    out = tmp_path / "restored.csv"
+    script = (
+        f"set -o pipefail; {COMMANDS['script']} transform {shlex.quote(str(path))} -s {s} "
+        f"--output-format arrow | {COMMANDS['module']} inverse --input-format arrow -s {s} - "
+        f"-o {shlex.quote(str(out))} -q"
+    )
+    proc = bash(script, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    clean_stderr(proc.stderr)
+    assert proc.stderr == ""
+    original = load_xy(path)
+    restored = load_xy(out)
+    assert restored.shape == original.shape == (ROWS, 2)
+    assert_close_by_column(restored, original, rtol=1e-12)
+    # the text columns come back as written
+    original_lines = path.read_text().splitlines()
+    restored_lines = out.read_text().splitlines()
+    assert restored_lines[0] == original_lines[0]
+    for i in (1, 2, ROWS // 2, ROWS):
+        a, b = original_lines[i].split(","), restored_lines[i].split(",")
+        assert (b[0], b[3]) == (a[0], a[3])
+    assert leftovers(tmp_path) == []
+
+
+# -- stdin ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["script", "module"])
+def test_fit_from_stdin_equals_fit_of_the_file(tmp_path, data, kind):
+    path, stats = data
+    proc = bash(
+        f"set -o pipefail; cat {shlex.quote(str(path))} | {COMMANDS[kind]} fit - --exclude id -q",
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    from_stdin = json.loads(proc.stdout)
+    from_file = json.loads(stats.read_text())
+    assert from_stdin["columns"] == from_file["columns"]
+    assert from_stdin["options"] == from_file["options"]
+    assert from_stdin["rows"] == from_file["rows"] == ROWS
+    assert from_stdin["provenance"]["sources"][0]["path"] == "-"
+    # and both are scikit-learn's statistics
+    sk = StandardScaler().fit(load_xy(path))
+    np.testing.assert_allclose([c["mean"] for c in from_stdin["columns"]], sk.mean_, rtol=1e-12)
+    np.testing.assert_allclose([c["var"] for c in from_stdin["columns"]], sk.var_, rtol=1e-12)
+
+
+# -- errors as a process ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["script", "module"])
+def test_error_is_one_line_and_traceback_on_request(tmp_path, kind):
+    missing = tmp_path / "missing.csv"
+    argv = normkit_argv(kind)
+    proc = subprocess.run([*argv, "fit", str(missing)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == f"normkit: error: {missing}: no such file\n"
+    assert proc.stdout == ""
+
+    for extra, env in ((["--traceback"], {}), ([], {"NORMKIT_TRACEBACK": "1"})):
+        proc = subprocess.run(
+            [*argv, *extra, "fit", str(missing)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **env},
+        )
+        assert proc.returncode == 1
+        assert proc.stderr.startswith("Traceback (most recent call last):")
+        assert f"normkit.errors.InputError: {missing}: no such file" in proc.stderr
+
+
+def test_infinite_value_error_is_one_line(tmp_path):
+    data = tmp_path / "inf.csv"
+    data.write_text("a,b\n1,2.5\n3,inf\n4,5\n")
+    proc = subprocess.run([SCRIPT, "fit", str(data)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    # nothing else on stderr (no numpy RuntimeWarning from the moments of an infinite value)
+    assert proc.stderr.startswith(f"normkit: error: {data}: column 'b' at data row 2: infinite")
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stdout == ""
+
+
+# -- signals ----------------------------------------------------------------------------------
+
+
+def wait_for_temp_file(directory, proc, min_bytes: int, timeout: float = 8.0) -> Path:
+    """The output's temporary file once it holds ``min_bytes``; the process must still run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "normkit finished before the signal: use a bigger file"
+        for name in os.listdir(directory):
+            if TMP_MARK in name:
+                path = Path(directory) / name
+                try:
+                    if path.stat().st_size >= min_bytes:
+                        return path
+                except FileNotFoundError:
+                    pass
+        time.sleep(0.005)
+    raise AssertionError("no temporary output appeared")
+
+
+def test_ctrl_c_interrupts_a_transform_cleanly(tmp_path, huge):
+    path, stats = huge
+    out = tmp_path / "out.csv"
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [SCRIPT, "transform", str(path), "-s", str(stats), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
+    )
+    try:
+        # wait until the first batches are written (about 0.5-1 s in), then press Ctrl-C
+        wait_for_temp_file(tmp_path, proc, min_bytes=2 << 20)
+        assert proc.poll() is None, "normkit finished before the signal: use a bigger file"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert time.monotonic() - started < 10
+    err = stderr.decode()
+    assert proc.returncode == 130, err
+    assert err == "normkit: interrupted\n"
+    assert stdout == b""
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_ctrl_c_early_in_a_transform_is_not_lost(tmp_path, data):
+    path, stats = data
+    out = tmp_path / "out.csv"
+    for _ in range(3):
+        proc = subprocess.Popen(
+            [SCRIPT, "transform", str(path), "-s", str(stats), "-o", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=default_sigint,
+        )
+        try:
+            wait_for_temp_file(tmp_path, proc, min_bytes=1)  # the output is open: work started
+            time.sleep(0.1)
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert (proc.returncode, stderr.decode()) == (130, "normkit: interrupted\n")
+        assert not out.exists()
+        assert leftovers(tmp_path) == []
+
+
+def test_sigkill_mid_transform_leaves_the_existing_output_intact(tmp_path, huge):
+    path, stats = huge
+    out = tmp_path / "out.parquet"
+    previous = b"the previous output\n" * 1000
+    out.write_bytes(previous)
+    proc = subprocess.Popen(
+        [SCRIPT, "transform", str(path), "-s", str(stats), "-o", str(out), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        temp = wait_for_temp_file(tmp_path, proc, min_bytes=1 << 20)
+        assert proc.poll() is None, "normkit finished before the signal: use a bigger file"
+        proc.kill()
+        assert proc.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.read_bytes() == previous
+    assert temp.parent == tmp_path  # the partial output went to a temporary file beside it

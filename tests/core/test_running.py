@@ -1,0 +1,131 @@
+"""Running (EMA) statistics as the core computes them: against a batch-by-batch loop, torch's
+recurrence, and themselves fed in other chunks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from normkit.core.accumulator import Accumulator
+from normkit.core.running import EmaOptions, RunningState, linear_scan
+
+
+def running_of(x: np.ndarray, options: EmaOptions, cuts=()) -> RunningState:
+    """The running statistics of the rows of ``x``, fed in pieces cut at ``cuts``."""
+    accumulator = Accumulator([f"c{j}" for j in range(x.shape[1])], running=options)
+    for piece in np.split(x, list(cuts)):
+        accumulator.update(list(piece.T))
+    return accumulator.finish().running
+
+
+def assert_running_close(ema: RunningState, mean, var) -> None:
+    mean, var = np.asarray(mean), np.asarray(var)
+    np.testing.assert_array_less(
+        np.abs(ema.running_mean - mean), 1e-12 * (np.abs(mean) + np.sqrt(var))
+    )
+    np.testing.assert_allclose(ema.running_var, var, rtol=1e-12)
+
+
+@given(
+    st.integers(2, 40),
+    st.lists(st.integers(1, 50), min_size=1, max_size=12),
+    st.sampled_from([0.1, 0.01, 1.0, "cumulative"]),
+    st.sampled_from(["standard", "first"]),
+    st.booleans(),
+)
+def test_result_does_not_depend_on_chunking(batch_size, chunks, momentum, init, drop_last):
+    rng = np.random.default_rng(batch_size)
+    x = rng.normal(3.0, 2.0, (sum(chunks), 2))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    options = EmaOptions(momentum=momentum, batch_size=batch_size, init=init, drop_last=drop_last)
+    whole = running_of(x, options)
+    pieces = running_of(x, options, np.cumsum(chunks)[:-1])
+    np.testing.assert_allclose(pieces.running_mean, whole.running_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pieces.running_var, whole.running_var, rtol=1e-12, atol=1e-12)
+    assert pieces.n_batches == whole.n_batches
+    np.testing.assert_array_equal(pieces.n_skipped, whole.n_skipped)
+
+
+def sequential_reference(x: np.ndarray, options: EmaOptions):
+    """The recurrence one batch at a time, skipping columns with fewer than 2 values."""
+    mean, var = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    updates = np.zeros(x.shape[1], dtype=int)
+    size = options.batch_size
+    for start in range(0, len(x), size):
+        batch = x[start : start + size]
+        if len(batch) < size and (options.drop_last or len(batch) < 2):
+            break
+        for j in range(x.shape[1]):
+            v = batch[:, j][~np.isnan(batch[:, j])]
+            if len(v) < 2:
+                continue
+            updates[j] += 1
+            if options.cumulative:
+                w = 1.0 / updates[j]
+            elif options.init == "first" and updates[j] == 1:
+                w = 1.0
+            else:
+                w = options.weight
+            batch_var = v.var(ddof=1 if options.unbiased else 0)
+            mean[j] = (1 - w) * mean[j] + w * v.mean()
+            var[j] = (1 - w) * var[j] + w * batch_var
+    return mean, var, updates
+
+
+@pytest.mark.parametrize("init", ["standard", "first"])
+@pytest.mark.parametrize("momentum", [0.3, "cumulative"])
+def test_missing_values_are_left_out_per_column(init, momentum):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(41, 3))
+    x[4:7, 0] = np.nan  # batch 1 (rows 4-7) keeps one value in column 0: skipped there
+    x[rng.random(41) < 0.2, 2] = np.nan
+    options = EmaOptions(momentum=momentum, init=init, batch_size=4)
+    ema = running_of(x, options)
+    mean, var, updates = sequential_reference(x, options)
+    np.testing.assert_allclose(ema.running_mean, mean, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ema.running_var, var, rtol=1e-12)
+    np.testing.assert_array_equal(ema.n_updates, updates)
+    assert ema.n_skipped[0] >= 1
+    np.testing.assert_array_equal(ema.n_updates + ema.n_skipped, ema.n_batches)
+
+
+def test_init_first_starts_from_the_first_batch():
+    x = np.arange(12.0).reshape(6, 2)
+    accumulator = Accumulator(["a", "b"], running=EmaOptions(init="first", batch_size=3))
+    accumulator.update(list(x[:3].T))
+    ema = accumulator.state
+    np.testing.assert_array_equal(ema.running_mean, x[:3].mean(axis=0))
+    np.testing.assert_array_equal(ema.running_var, x[:3].var(axis=0, ddof=1))
+
+
+def test_linear_scan_equals_the_loop():
+    rng = np.random.default_rng(0)
+    a, b = rng.random((37, 3)), rng.normal(size=(37, 3))
+    r0 = np.array([0.5, -1.0, 2.0])
+    r, loop = r0.copy(), []
+    for k in range(37):
+        r = a[k] * r + b[k]
+        loop.append(r)
+    np.testing.assert_allclose(linear_scan(a, b, r0), np.array(loop), rtol=1e-13, atol=1e-15)
+
+
+def test_live_torch_comparison_on_fresh_data():
+    """Only where torch is installed (not a dependency): the committed reference covers CI."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(42)
+    x = rng.normal(size=(257, 4)) * rng.uniform(0.1, 100, 4) + rng.uniform(-1e3, 1e3, 4)
+    for momentum in (0.1, 0.01, None):
+        for batch_size in (2, 16, 100):
+            layer = torch.nn.BatchNorm1d(4, momentum=momentum, dtype=torch.float64)
+            with torch.no_grad():
+                for start in range(0, len(x), batch_size):
+                    batch = x[start : start + batch_size]
+                    if len(batch) >= 2:
+                        layer(torch.from_numpy(batch))
+            options = EmaOptions(
+                momentum="cumulative" if momentum is None else momentum, batch_size=batch_size
+            )
+            ema = running_of(x, options)
+            assert_running_close(ema, layer.running_mean.numpy(), layer.running_var.numpy())

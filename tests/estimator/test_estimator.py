@@ -1,0 +1,182 @@
+"""The Python API: estimator behaviour on in-memory data, scikit-learn interop, merging."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+import normkit
+from normkit import SchemaError, Standardizer
+
+NUMERIC = ["count", "x", "offset", "tiny", "constant"]
+
+
+def test_dataframe_transform_keeps_index_order_and_other_columns(mixed_frame):
+    df = mixed_frame.set_index(mixed_frame.index * 10)
+    stats = Standardizer(exclude=["id"]).fit(df)
+    out = stats.transform(df)
+    assert list(out.columns) == list(df.columns)
+    assert out.index.equals(df.index)
+    pd.testing.assert_series_equal(out["label"], df["label"])
+    pd.testing.assert_series_equal(out["id"], df["id"])
+    assert out["count"].dtype == np.float64
+    assert out["x"].isna().equals(df["x"].isna())
+    assert df["count"].dtype == np.int64  # the input is not modified
+
+
+def test_bool_and_text_columns_are_not_numeric():
+    df = pd.DataFrame({"flag": [True, False, True], "name": ["a", "b", "c"], "v": [1, 2, 4]})
+    stats = Standardizer().fit(df)
+    assert list(stats.feature_names_in_) == ["v"]
+
+
+def test_columns_and_exclude_select(mixed_frame):
+    assert list(Standardizer(columns=["x", "count"]).fit(mixed_frame).feature_names_in_) == [
+        "count",
+        "x",
+    ]
+    assert "count" not in Standardizer(exclude=["id", "count"]).fit(mixed_frame).feature_names_in_
+    with pytest.raises(SchemaError, match=r"no column 'nope' in the input \(given in columns\)"):
+        Standardizer(columns=["nope"]).fit(mixed_frame)
+    with pytest.raises(
+        SchemaError, match=r"column 'label' has type (large_)?string, which is not numeric"
+    ):
+        Standardizer(columns=["label"]).fit(mixed_frame)
+
+
+def test_arrow_table_batch_and_stream_give_the_same_result(mixed_frame):
+    table = pa.Table.from_pandas(mixed_frame, preserve_index=False)
+    stats = Standardizer(exclude=["id"]).fit(table.to_batches(max_chunksize=33))
+    by_table = stats.transform(table)
+    by_stream = pa.Table.from_batches(
+        list(stats.transform(iter(table.to_batches(max_chunksize=50))))
+    )
+    assert by_table.equals(by_stream)
+    assert by_table.schema.field("count").type == pa.float64()
+    assert by_table.column("label").equals(table.column("label"))
+    first = stats.transform(table.to_batches()[0])
+    assert isinstance(first, pa.RecordBatch)
+
+
+def test_to_sklearn_transforms_like_normkit(mixed_frame):
+    stats = Standardizer(exclude=["id"]).fit(mixed_frame)
+    scaler = stats.to_sklearn()
+    assert isinstance(scaler, StandardScaler)
+    assert list(scaler.feature_names_in_) == NUMERIC
+    np.testing.assert_array_equal(scaler.mean_, stats.mean_)
+    np.testing.assert_array_equal(scaler.scale_, stats.scale_)
+    np.testing.assert_array_equal(scaler.n_samples_seen_, stats.n_samples_seen_)
+    np.testing.assert_array_equal(
+        scaler.transform(mixed_frame[NUMERIC]), stats.transform(mixed_frame)[NUMERIC].to_numpy()
+    )
+
+
+def test_to_sklearn_uses_a_scalar_count_without_missing_values():
+    scaler = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 5.0]})).to_sklearn()
+    assert scaler.n_samples_seen_ == 2
+
+
+def test_from_sklearn_round_trip_is_bit_exact(mixed_frame):
+    data = mixed_frame[NUMERIC]
+    ref = StandardScaler().fit(data)
+    stats = Standardizer.from_sklearn(ref)
+    assert list(stats.feature_names_in_) == NUMERIC
+    np.testing.assert_array_equal(stats.mean_, ref.mean_)
+    np.testing.assert_array_equal(stats.var_, ref.var_)
+    np.testing.assert_array_equal(stats.scale_, ref.scale_)
+    np.testing.assert_array_equal(stats.transform(data)[NUMERIC].to_numpy(), ref.transform(data))
+    # and through the stat file
+    again = normkit.loads(normkit.dumps(stats))
+    np.testing.assert_array_equal(again.transform(data)[NUMERIC].to_numpy(), ref.transform(data))
+
+
+def test_from_sklearn_on_an_unnamed_array():
+    ref = StandardScaler().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
+    stats = Standardizer.from_sklearn(ref)
+    assert list(stats.feature_names_in_) == ["x0", "x1"]
+    np.testing.assert_array_equal(stats.transform(np.array([[2.0, 20.0]])), [[0.0, 0.0]])
+
+
+def test_merge_of_shards_equals_fit_on_all(mixed_frame):
+    halves = [mixed_frame.iloc[:200], mixed_frame.iloc[200:]]
+    a, b = (Standardizer(exclude=["id"]).fit(h) for h in halves)
+    whole = Standardizer(exclude=["id"]).fit(mixed_frame)
+    for merged in (a.merge(b), b.merge(a)):
+        np.testing.assert_allclose(merged.var_, whole.var_, rtol=1e-12)
+        np.testing.assert_array_less(
+            np.abs(merged.mean_ - whole.mean_),
+            1e-12 * (np.abs(whole.mean_) + whole.scale_) + 1e-300,
+        )
+        np.testing.assert_array_equal(merged.n_samples_seen_, whole.n_samples_seen_)
+
+
+def test_fit_is_a_reset_and_partial_fit_accumulates(mixed_frame):
+    stats = Standardizer(exclude=["id"])
+    stats.partial_fit(mixed_frame.iloc[:100]).partial_fit(mixed_frame.iloc[100:])
+    again = Standardizer(exclude=["id"]).fit(mixed_frame.iloc[:10]).fit(mixed_frame)
+    np.testing.assert_allclose(stats.var_, again.var_, rtol=1e-12)
+    assert stats.n_rows_seen_ == again.n_rows_seen_ == len(mixed_frame)
+
+
+def test_unfitted_and_bad_params_are_reported():
+    with pytest.raises(normkit.OptionError, match="not fitted"):
+        Standardizer().transform(pd.DataFrame({"a": [1.0]}))
+    with pytest.raises(normkit.OptionError, match="ddof must be 0 or 1"):
+        Standardizer(ddof=2).fit(pd.DataFrame({"a": [1.0, 2.0]}))
+    with pytest.raises(normkit.DataError, match="column 'a' has no values"):
+        Standardizer(columns=["a"]).fit(pd.DataFrame({"a": [np.nan, np.nan]}))
+
+
+def test_infinite_value_is_refused_with_its_row():
+    df = pd.DataFrame({"a": [1.0, 2.0, np.inf, 4.0]})
+    with pytest.raises(normkit.DataError, match="column 'a' at data row 3: infinite value"):
+        Standardizer().fit(df)
+
+
+def test_integer_column_labels_fit_and_transform():
+    df = pd.DataFrame(np.arange(12.0).reshape(6, 2))
+    stats = Standardizer().fit(df)
+    assert list(stats.feature_names_in_) == ["0", "1"]
+    out = stats.transform(df)
+    np.testing.assert_allclose(out.to_numpy(), StandardScaler().fit_transform(df.to_numpy()))
+
+
+def test_partial_fit_after_load_reports_infinite_rows(tmp_path, mixed_frame):
+    path = tmp_path / "s.json"
+    normkit.save(Standardizer(exclude=["id"]).fit(mixed_frame), path)
+    loaded = normkit.load(path)
+    bad = mixed_frame.head(3).copy()
+    bad.loc[1, "x"] = np.inf
+    # Rows count from the first row this estimator saw (500 were fitted before).
+    with pytest.raises(normkit.DataError, match="column 'x' at data row 502: infinite value"):
+        loaded.partial_fit(bad)
+
+
+def test_sklearn_clone_and_params():
+    from sklearn.base import clone
+
+    est = Standardizer(columns="x", ddof=1)
+    copy = clone(est)
+    assert copy.get_params(deep=True) == est.get_params()
+    fitted = copy.fit(pd.DataFrame({"x": [1.0, 2.0, 4.0], "y": [1.0, 1.0, 1.0]}))
+    assert list(fitted.feature_names_in_) == ["x"]  # a single name may be a string
+
+
+def test_fit_of_nothing_and_mismatched_merge():
+    with pytest.raises(normkit.DataError, match="no data to fit"):
+        Standardizer().fit([])
+    a = Standardizer(ddof=0).fit(pd.DataFrame({"x": [1.0, 2.0]}))
+    b = Standardizer(ddof=1).fit(pd.DataFrame({"x": [3.0, 5.0]}))
+    with pytest.raises(normkit.OptionError, match="different ddof"):
+        a.merge(b)
+
+
+def test_from_sklearn_without_std_can_be_saved(tmp_path):
+    scaler = StandardScaler(with_std=False).fit(np.array([[1.0], [3.0]]))
+    stats = Standardizer.from_sklearn(scaler)
+    path = tmp_path / "s.json"
+    normkit.save(stats, path)
+    np.testing.assert_array_equal(normkit.load(path).transform(np.array([[2.0]])), [[0.0]])

@@ -1,0 +1,367 @@
+"""Data sets of many files (directories, hive partitions, globs, lists) on the local engine, and
+``normkit merge-stats``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+
+import normkit
+from normkit.io.dataset import expand_inputs, natural_key
+
+ERROR = "normkit: error: "
+# Rows of each file: uneven, an empty file and a single row included.
+PART_ROWS = {
+    "year=2023/part-1": 130,
+    "year=2023/part-2": 1,
+    "year=2023/part-10": 0,
+    "year=2024/part-0": 257,
+    "year=2024/part-3": 45,
+}
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="normkit")
+
+
+def assert_ok(result):
+    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
+
+
+def assert_error(result, code, *fragments):
+    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.stderr.rstrip("\n").split("\n")
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(ERROR), result.stderr
+    for fragment in fragments:
+        assert str(fragment) in lines[0], (fragment, lines[0])
+
+
+def frame(rows: int, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(5.0, 2.0, rows)
+    x[rng.random(rows) < 0.1] = np.nan
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows),
+            "label": rng.choice(["a", "b"], rows),
+            "x": x,
+            "offset": 1e9 + rng.normal(0.0, 1.0, rows),
+            "count": rng.integers(0, 100, rows),
+        }
+    )
+
+
+def write_dataset(root: Path, fmt: str, data: pd.DataFrame) -> list[Path]:
+    """The rows of ``data`` split over PART_ROWS's files, in order; the paths in that order."""
+    paths, start = [], 0
+    for name, rows in PART_ROWS.items():
+        path = root / f"{name}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = data.iloc[start : start + rows]
+        if fmt == "csv":
+            part.to_csv(path, index=False)
+        else:
+            pq.write_table(pa.Table.from_pandas(part, preserve_index=False), path)
+        paths.append(path)
+        start += rows
+    assert start == len(data)
+    return paths
+
+
+@pytest.fixture
+def data() -> pd.DataFrame:
+    return frame(sum(PART_ROWS.values()))
+
+
+def fit(tmp_path: Path, *args, name="stats.json") -> dict:
+    out = tmp_path / name
+    assert_ok(run("fit", *args, "--exclude", "id", "-o", out, "-q"))
+    return json.loads(out.read_text())
+
+
+def assert_same_stats(a: dict, b: dict, rtol: float = 1e-12) -> None:
+    """Equal statistics (exact and EMA), to ``rtol``; a mean relative to |mean| + scale."""
+    assert [c["name"] for c in a["columns"]] == [c["name"] for c in b["columns"]]
+    assert a["rows"] == b["rows"]
+    for ca, cb in zip(a["columns"], b["columns"], strict=True):
+        assert (ca["count"], ca["missing"]) == (cb["count"], cb["missing"]), ca["name"]
+        assert abs(ca["mean"] - cb["mean"]) <= rtol * (abs(ca["mean"]) + ca["scale"]), ca["name"]
+        for key in ("m2", "var", "scale", "min", "max"):
+            np.testing.assert_allclose(cb[key], ca[key], rtol=rtol, err_msg=ca["name"])
+        assert ("ema" in ca) == ("ema" in cb)
+        if "ema" in ca:
+            ea, eb = ca["ema"], cb["ema"]
+            assert (ea["updates"], ea["skipped"]) == (eb["updates"], eb["skipped"])
+            spread = abs(ea["running_mean"]) + np.sqrt(ea["running_var"])
+            assert abs(ea["running_mean"] - eb["running_mean"]) <= rtol * spread, ca["name"]
+            np.testing.assert_allclose(eb["running_var"], ea["running_var"], rtol=rtol)
+
+
+# -- which files, in which order ---------------------------------------------------------------
+
+
+def test_natural_order_compares_numbers_as_numbers():
+    names = ["d/part-10.csv", "d/part-2.csv", "d/part-1.csv", "c/part-3.csv"]
+    assert sorted(names, key=natural_key) == [
+        "c/part-3.csv",
+        "d/part-1.csv",
+        "d/part-2.csv",
+        "d/part-10.csv",
+    ]
+
+
+def test_a_directory_is_walked_in_order_and_skips_what_is_not_data(tmp_path, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data)
+    (tmp_path / "ds" / "_SUCCESS").write_text("")
+    (tmp_path / "ds" / "year=2023" / ".part-1.csv.crc").write_text("junk")
+    (tmp_path / "ds" / "_temporary").mkdir()
+    (tmp_path / "ds" / "_temporary" / "part-9.csv").write_text("id\n1\n")
+    (tmp_path / "ds" / "README.md").write_text("not data")
+    files = expand_inputs([tmp_path / "ds"])
+    assert [f.path for f in files] == [str(p) for p in paths]
+    assert files[0].partition == (("year", "2023"),)
+    assert files[-1].partition == (("year", "2024"),)
+
+
+def test_a_glob_pattern_and_a_list_of_files(tmp_path, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data)
+    whole = fit(tmp_path, tmp_path / "ds", name="dir.json")
+    pattern = fit(tmp_path, f"{tmp_path}/ds/*/part-*.csv", name="glob.json")
+    listed = fit(tmp_path, *paths, name="list.json")
+    for other in (pattern, listed):
+        assert_same_stats(whole, other, rtol=0)
+    assert [s["path"] for s in whole["provenance"]["sources"]] == [str(p) for p in paths]
+
+
+def test_directory_fit_equals_the_fit_of_the_concatenated_file(tmp_path, data):
+    write_dataset(tmp_path / "ds", "csv", data)
+    data.to_csv(tmp_path / "all.csv", index=False)
+    # Batches of 7 rows straddle the files: the running statistics follow the rows across them.
+    options = ("--batch-size", "7", "--momentum", "0.2")
+    parts = fit(tmp_path, tmp_path / "ds", *options, name="parts.json")
+    whole = fit(tmp_path, tmp_path / "all.csv", *options, name="whole.json")
+    assert_same_stats(whole, parts)
+    assert parts["rows"] == len(data)
+    assert [s["rows"] for s in parts["provenance"]["sources"]] == list(PART_ROWS.values())
+
+
+def test_hive_parquet_dataset_equals_the_csv_one(tmp_path, data):
+    write_dataset(tmp_path / "csv", "csv", data)
+    write_dataset(tmp_path / "parquet", "parquet", data)
+    from_csv = fit(tmp_path, tmp_path / "csv", "--batch-size", "16", name="csv.json")
+    from_parquet = fit(tmp_path, tmp_path / "parquet", "--batch-size", "16", name="pq.json")
+    assert_same_stats(from_csv, from_parquet)
+
+
+def test_files_without_a_known_extension_need_the_input_format(tmp_path, data):
+    (tmp_path / "ds").mkdir()
+    data.iloc[:50].to_csv(tmp_path / "ds" / "000000_0", index=False)
+    data.iloc[50:].to_csv(tmp_path / "ds" / "000001_0", index=False)
+    assert_error(run("fit", tmp_path / "ds", "-o", tmp_path / "s.json"), 1, "no data files")
+    doc = fit(tmp_path, tmp_path / "ds", "--input-format", "csv")
+    assert doc["rows"] == len(data)
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "fragment"),
+    [
+        (lambda d: d.mkdir(), 1, "no data files in this directory"),
+        (lambda d: None, 1, "the pattern matches no file"),
+    ],
+    ids=["empty directory", "glob without match"],
+)
+def test_inputs_that_name_no_file(tmp_path, make, code, fragment):
+    target = tmp_path / "empty"
+    make(target)
+    given = target if target.exists() else f"{target}/*.csv"
+    assert_error(run("fit", given, "-o", tmp_path / "s.json"), code, str(given), fragment)
+
+
+def test_a_data_set_whose_files_all_lack_rows(tmp_path):
+    (tmp_path / "ds").mkdir()
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / "ds" / name).write_text("id,x\n")
+    assert_error(
+        run("fit", tmp_path / "ds", "-o", tmp_path / "s.json"), 1, "no data rows in any file"
+    )
+
+
+def test_a_bad_value_names_its_file_and_row_within_it(tmp_path, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data)
+    lines = paths[3].read_text().splitlines()
+    fields = lines[5].split(",")
+    fields[2] = "inf"
+    lines[5] = ",".join(fields)
+    paths[3].write_text("\n".join(lines) + "\n")
+    result = run("fit", tmp_path / "ds", "--exclude", "id", "-o", tmp_path / "s.json")
+    assert_error(result, 1, f"{paths[3]}: column 'x' at data row 5:", "infinite")
+    assert not (tmp_path / "s.json").exists()
+
+
+# -- transform of several files ----------------------------------------------------------------
+
+
+def test_transform_of_a_data_set_is_the_transform_of_the_concatenation(tmp_path, data):
+    write_dataset(tmp_path / "ds", "parquet", data)
+    pq.write_table(pa.Table.from_pandas(data, preserve_index=False), tmp_path / "all.parquet")
+    fit(tmp_path, tmp_path / "all.parquet")
+    stats = tmp_path / "stats.json"
+    for source, out in (
+        (tmp_path / "ds", "parts.parquet"),
+        (tmp_path / "all.parquet", "all.out.parquet"),
+    ):
+        assert_ok(run("transform", source, "-s", stats, "-o", tmp_path / out, "-q"))
+    parts = pq.read_table(tmp_path / "parts.parquet")
+    whole = pq.read_table(tmp_path / "all.out.parquet")
+    assert parts.equals(whole)
+    assert parts.column("id").to_pylist() == list(range(len(data)))
+
+
+def test_transform_refuses_files_whose_pass_through_types_differ(tmp_path, data):
+    (tmp_path / "ds").mkdir()
+    first = pa.Table.from_pandas(data.iloc[:10], preserve_index=False)
+    second = pa.Table.from_pandas(data.iloc[10:], preserve_index=False)
+    second = second.set_column(0, "id", second.column("id").cast(pa.int32()))
+    pq.write_table(first, tmp_path / "ds" / "a.parquet")
+    pq.write_table(second, tmp_path / "ds" / "b.parquet")
+    fit(tmp_path, tmp_path / "ds")
+    result = run(
+        "transform", tmp_path / "ds", "-s", tmp_path / "stats.json", "-o", tmp_path / "o.parquet"
+    )
+    assert_error(result, 1, "b.parquet: column 'id' has type int32, but int64 in", "a.parquet")
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_an_infinite_value_in_a_later_file_names_that_file(tmp_path, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data)
+    fit(tmp_path, tmp_path / "ds")
+    text = paths[4].read_text().splitlines()
+    fields = text[3].split(",")
+    fields[2] = "inf"
+    text[3] = ",".join(fields)
+    paths[4].write_text("\n".join(text) + "\n")
+    result = run(
+        "transform", tmp_path / "ds", "-s", tmp_path / "stats.json", "-o", tmp_path / "o.csv"
+    )
+    assert_error(result, 1, f"{paths[4]}: column 'x' at data row 3:")
+    assert not (tmp_path / "o.csv").exists()
+
+
+# -- merge-stats -------------------------------------------------------------------------------
+
+
+def test_merged_stat_files_equal_the_stat_file_of_all_files(tmp_path, data):
+    paths = [p for p in write_dataset(tmp_path / "ds", "csv", data) if p.stat().st_size > 30]
+    paths = [p for p in paths if len(p.read_text().splitlines()) > 1]
+    shards = []
+    for i, path in enumerate(paths):
+        fit(tmp_path, path, name=f"shard-{i}.json")
+        shards.append(tmp_path / f"shard-{i}.json")
+    whole = fit(tmp_path, tmp_path / "ds", name="all.json")
+    result = run("merge-stats", *shards, "-o", tmp_path / "merged.json")
+    assert_ok(result)
+    assert "running (EMA) statistics not merged" in result.stderr
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    for column in whole["columns"]:
+        column.pop("ema")
+    whole.pop("ema")
+    assert_same_stats(whole, merged)
+    assert [s["path"] for s in merged["provenance"]["sources"]] == [str(p) for p in paths]
+
+
+def test_merging_stays_exact_far_from_zero(tmp_path):
+    # Mean 1e9, std 1, in ten shards: rounding each shard's mean to float64 alone would cost the
+    # merged variance about 1e-9 of its value; the stat files keep what that rounding lost.
+    rng = np.random.default_rng(11)
+    shards = []
+    for i in range(10):
+        pd.DataFrame({"id": range(1000), "x": 1e9 + rng.normal(0.0, 1.0, 1000)}).to_csv(
+            tmp_path / f"{i}.csv", index=False
+        )
+        fit(tmp_path, tmp_path / f"{i}.csv", "--no-ema", name=f"{i}.json")
+        shards.append(tmp_path / f"{i}.json")
+    whole = fit(tmp_path, *(tmp_path / f"{i}.csv" for i in range(10)), "--no-ema", name="all.json")
+    merged = normkit.merge_stat_files(shards)
+    np.testing.assert_allclose(merged.var_[0], whole["columns"][0]["var"], rtol=1e-14)
+    assert abs(merged.mean_[0] - whole["columns"][0]["mean"]) <= 1e-15 * 1e9
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (("--ddof", "1"), "different ddof (0 and 1)"),
+        (("--columns", "x"), "column 'offset' is only in these"),
+        (("--gamma", "2"), "different gamma"),
+    ],
+)
+def test_merge_refuses_statistics_that_do_not_match(tmp_path, data, options, fragment):
+    data.to_csv(tmp_path / "d.csv", index=False)
+    fit(tmp_path, tmp_path / "d.csv", name="a.json")
+    fit(tmp_path, tmp_path / "d.csv", *options, name="b.json")
+    result = run("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json")
+    assert_error(
+        result,
+        2 if "columns" not in fragment and "column" not in fragment else 1,
+        f"{tmp_path / 'b.json'}: ",
+        fragment,
+    )
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_merge_refuses_to_overwrite_an_input(tmp_path, data):
+    data.to_csv(tmp_path / "d.csv", index=False)
+    fit(tmp_path, tmp_path / "d.csv", name="a.json")
+    shutil.copy(tmp_path / "a.json", tmp_path / "b.json")
+    before = (tmp_path / "a.json").read_bytes()
+    result = run("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "a.json")
+    assert_error(result, 1, "would overwrite the input")
+    assert (tmp_path / "a.json").read_bytes() == before
+
+
+def test_a_glob_of_directories_keeps_their_hive_keys_and_skips_hidden_ones(tmp_path, data):
+    for year in ("2023", "2024"):
+        (tmp_path / "hv" / f"year={year}" / "month=1").mkdir(parents=True)
+        data.iloc[:5].to_csv(tmp_path / "hv" / f"year={year}" / "month=1" / "a.csv", index=False)
+    (tmp_path / "hv" / "_temporary" / "month=1").mkdir(parents=True)
+    data.iloc[:5].to_csv(tmp_path / "hv" / "_temporary" / "month=1" / "a.csv", index=False)
+    files = expand_inputs([f"{tmp_path}/hv/*"])
+    assert [f.partition for f in files] == [
+        (("year", "2023"), ("month", "1")),
+        (("year", "2024"), ("month", "1")),
+    ]
+    assert len(expand_inputs([f"{tmp_path}/hv/**/*.csv"])) == 2  # not the one under _temporary
+
+
+def test_an_empty_csv_is_an_empty_part_and_a_link_loop_is_walked_once(tmp_path, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data)
+    (tmp_path / "ds" / "year=2024" / "part-99.csv").write_bytes(b"")
+    (tmp_path / "ds" / "year=2024" / "loop").symlink_to(tmp_path / "ds")
+    doc = fit(tmp_path, tmp_path / "ds")
+    assert [s["path"] for s in doc["provenance"]["sources"]] == [str(p) for p in paths]
+
+
+def test_merge_refuses_a_file_given_twice_and_names_a_missing_one(tmp_path, data):
+    data.to_csv(tmp_path / "d.csv", index=False)
+    fit(tmp_path, tmp_path / "d.csv", name="a.json")
+    (tmp_path / "out.json").write_text("")
+    twice = run("merge-stats", tmp_path / "a.json", tmp_path / "a.json", "-o", tmp_path / "m.json")
+    assert_error(twice, 2, "given twice")
+    missing = run(
+        "merge-stats", tmp_path / "a.json", tmp_path / "no.json", "-o", tmp_path / "out.json"
+    )
+    assert_error(missing, 1, f"{tmp_path / 'no.json'}: ")
+    one = run("merge-stats", tmp_path / "a.json", "-o", tmp_path / "one.json")
+    assert_ok(one)
+    assert "not merged" not in one.stderr
+    assert "ema" in json.loads((tmp_path / "one.json").read_text())

@@ -1,0 +1,451 @@
+"""The Dask engine on a real ``distributed.LocalCluster`` with 2 worker processes: statistics
+equal the local engine's (exact and EMA), also when a worker is killed mid-fit, and transformed
+part files concatenate to the local engine's output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import distributed
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+
+import normkit
+from normkit import EmaOptions, ReadOptions, Standardizer
+from normkit.jobs.dask import INDEX_NAME, ClusterOptions, fit_dask, transform_dask
+from normkit.jobs.parts import count_rows
+
+ERROR = "normkit: error: "
+# Uneven files, an empty one and a single row among them; natural order puts part-10 last.
+PART_ROWS = {
+    "k=a/part-1": 700,
+    "k=a/part-2": 1,
+    "k=a/part-3": 0,
+    "k=b/part-4": 1234,
+    "k=b/part-10": 389,
+}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # a free port: never clash with a running cluster
+        silence_logs=50,
+    ) as local:
+        yield local
+
+
+@pytest.fixture
+def on_cluster(cluster) -> ClusterOptions:
+    return ClusterOptions(scheduler=cluster.scheduler_address)
+
+
+def frame(rows: int, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(5.0, 2.0, rows)
+    x[rng.random(rows) < 0.1] = np.nan
+    sparse = np.full(rows, np.nan)
+    sparse[rng.random(rows) < 0.02] = rng.normal(size=1)[0]
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows),
+            "label": rng.choice(["a", "b, c"], rows),
+            "x": x,
+            "offset": 1e9 + rng.normal(0.0, 1.0, rows),
+            "count": rng.integers(0, 100, rows),
+            "sparse": sparse,  # most batches have fewer than 2 values: skipped
+        }
+    )
+
+
+def write_dataset(root: Path, fmt: str, data: pd.DataFrame, sizes=PART_ROWS) -> list[Path]:
+    paths, start = [], 0
+    for name, rows in sizes.items():
+        path = root / f"{name}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(data.iloc[start : start + rows], preserve_index=False)
+        if fmt == "csv":
+            pacsv.write_csv(table, path)
+        else:
+            pq.write_table(table, path)
+        paths.append(path)
+        start += rows
+    return paths
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return frame(sum(PART_ROWS.values()))
+
+
+@pytest.fixture(scope="module", params=["csv", "parquet"])
+def dataset(request, tmp_path_factory, data) -> Path:
+    root = tmp_path_factory.mktemp(request.param) / "ds"
+    write_dataset(root, request.param, data)
+    return root
+
+
+def assert_same_fit(local: Standardizer, dask: Standardizer, rtol: float = 1e-12) -> None:
+    assert list(local.feature_names_in_) == list(dask.feature_names_in_)
+    assert local.n_rows_seen_ == dask.n_rows_seen_
+    np.testing.assert_array_equal(local.n_samples_seen_, dask.n_samples_seen_)
+    np.testing.assert_array_equal(local.n_missing_, dask.n_missing_)
+    np.testing.assert_array_less(
+        np.abs(local.mean_ - dask.mean_), rtol * (np.abs(local.mean_) + local.scale_)
+    )
+    for name in ("var_", "scale_", "min_", "max_"):
+        np.testing.assert_allclose(getattr(dask, name), getattr(local, name), rtol=rtol)
+    assert (local.ema_ is None) == (dask.ema_ is None)
+    if local.ema_ is not None:
+        a, b = local.ema_, dask.ema_
+        assert a.n_batches == b.n_batches
+        np.testing.assert_array_equal(a.n_updates, b.n_updates)
+        np.testing.assert_array_equal(a.n_skipped, b.n_skipped)
+        spread = np.abs(a.running_mean) + np.sqrt(a.running_var)
+        np.testing.assert_array_less(np.abs(a.running_mean - b.running_mean), rtol * spread)
+        np.testing.assert_allclose(b.running_var, a.running_var, rtol=rtol)
+    assert [s["path"] for s in local.provenance_["sources"]] == [
+        s["path"] for s in dask.provenance_["sources"]
+    ]
+    # The same rows sampled (keys depend on file and row only): the same sketch, exactly.
+    np.testing.assert_array_equal(local.sketch_.edges, dask.sketch_.edges)
+    np.testing.assert_array_equal(local.sketch_.cdf, dask.sketch_.cdf)
+
+
+EMA_CASES = {
+    "torch": EmaOptions(batch_size=64),
+    "cumulative": EmaOptions(momentum="cumulative", batch_size=50),
+    "first": EmaOptions(init="first", momentum=0.3, batch_size=7, drop_last=True),
+    "keras": EmaOptions(convention="keras", batch_size=33),
+    "none": None,
+}
+
+
+@pytest.mark.parametrize("ema", EMA_CASES.values(), ids=EMA_CASES.keys())
+def test_dask_fit_equals_local_fit(dataset, on_cluster, ema):
+    local = normkit.fit_files(dataset, Standardizer(exclude=["id"], ema=ema))
+    dask = fit_dask(dataset, Standardizer(exclude=["id"], ema=ema), cluster=on_cluster)
+    assert_same_fit(local, dask)
+    assert dask.n_rows_seen_ == sum(PART_ROWS.values())
+    if ema is not None:
+        assert dask.ema_.n_skipped[-1] > 0  # the sparse column really skipped batches
+
+
+def test_a_wrong_row_count_prediction_is_corrected(tmp_path, on_cluster):
+    # Quoted line breaks make the line count of a CSV larger than its rows: the parts after it
+    # are fitted again at their true first row, and the result is still exact.
+    data = frame(600)
+    data["label"] = np.where(np.arange(600) % 9 == 0, "two\nlines", "one")
+    paths = write_dataset(tmp_path / "ds", "csv", data, {"a": 250, "b": 3, "c": 347})
+    predicted = count_rows(str(paths[0]), ReadOptions())
+    assert predicted > 250
+    assert predicted % 16 != 250 % 16  # so part b's batches would fall elsewhere
+    ema = EmaOptions(batch_size=16)
+    local = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"], ema=ema))
+    dask = fit_dask(tmp_path / "ds", Standardizer(exclude=["id"], ema=ema), cluster=on_cluster)
+    assert_same_fit(local, dask)
+
+
+def test_a_bad_value_on_a_worker_is_a_one_line_error(tmp_path, cluster, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"))
+    text = paths[3].read_text().splitlines()
+    fields = text[4].split(",")
+    fields[2] = "oops"
+    text[4] = ",".join(fields)
+    paths[3].write_text("\n".join(text) + "\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "fit",
+            str(tmp_path / "ds"),
+            "--exclude",
+            "id",
+            "-o",
+            str(tmp_path / "s.json"),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().split("\n")
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"{ERROR}{paths[3]}: "), result.stderr
+    assert "'oops'" in lines[0]
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_fit_survives_a_worker_killed_mid_fit(tmp_path, cluster):
+    # Small I/O batches make each part take a while; a worker is killed (SIGKILL) while it runs
+    # a fit task. Dask restarts it (nanny) and runs the lost tasks again.
+    sizes = {f"part-{i}": 30_000 + 997 * i for i in range(10)}
+    data = frame(sum(sizes.values()), seed=9)
+    write_dataset(tmp_path / "ds", "csv", data, sizes)
+    read = ReadOptions(chunk_rows=100)
+    ema = EmaOptions(batch_size=100)
+    local = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"], ema=ema), read)
+
+    killed: dict[str, object] = {}
+    finished = threading.Event()
+
+    def kill_a_busy_worker() -> None:
+        with distributed.Client(cluster.scheduler_address) as client:
+            pids = client.run(os.getpid)
+            deadline = time.monotonic() + 60
+            while not finished.is_set() and time.monotonic() < deadline:
+                for worker, keys in client.processing().items():
+                    if any("fit_part" in str(key) for key in keys):
+                        os.kill(pids[worker], signal.SIGKILL)
+                        killed["worker"] = worker
+                        killed["while_running"] = not finished.is_set()
+                        return
+                time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    try:
+        dask = fit_dask(
+            tmp_path / "ds",
+            Standardizer(exclude=["id"], ema=ema),
+            read,
+            ClusterOptions(scheduler=cluster.scheduler_address),
+        )
+    finally:
+        finished.set()
+        killer.join()
+    assert killed.get("while_running"), "no worker was killed during the fit"
+    assert_same_fit(local, dask)
+    with distributed.Client(cluster.scheduler_address) as client:
+        client.wait_for_workers(2, timeout=60)  # the nanny brought it back
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_transformed_parts_concatenate_to_the_local_output(tmp_path, on_cluster, data, fmt):
+    write_dataset(tmp_path / "ds", fmt, data)
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    normkit.save(scaler, tmp_path / "stats.json")
+    local_out = tmp_path / f"local.{fmt}"
+    normkit.transform_file(tmp_path / "ds", scaler, local_out)
+    result = transform_dask(tmp_path / "ds", scaler, tmp_path / "out", cluster=on_cluster)
+    assert result.rows == len(data)
+    assert result.parts == len(PART_ROWS)
+    index = json.loads((tmp_path / "out" / INDEX_NAME).read_text())
+    assert [p["rows"] for p in index["parts"]] == list(PART_ROWS.values())
+    assert [p["path"].split("/")[0] for p in index["parts"]] == ["k=a"] * 3 + ["k=b"] * 2
+    parts = [tmp_path / "out" / p["path"] for p in index["parts"]]
+    if fmt == "parquet":
+        got = pa.concat_tables([pq.read_table(p) for p in parts])
+        assert got.equals(pq.read_table(local_out))
+    else:
+        header, *rows = local_out.read_text().splitlines(keepends=True)
+        got_rows = []
+        for part in parts:
+            first, *rest = part.read_text().splitlines(keepends=True)
+            assert first == header
+            got_rows += rest
+        assert got_rows == rows
+    # Nothing but the parts and the index, and no staging directory left beside the output.
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.*"))
+    assert written == sorted([INDEX_NAME, *(p["path"] for p in index["parts"])])
+    assert sorted(os.listdir(tmp_path)) == sorted(["ds", "local." + fmt, "out", "stats.json"])
+
+
+def test_a_failed_transform_leaves_no_output(tmp_path, cluster, data):
+    paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"))
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    normkit.save(scaler, tmp_path / "stats.json")
+    text = paths[4].read_text().splitlines()
+    fields = text[2].split(",")
+    fields[2] = "inf"
+    text[2] = ",".join(fields)
+    paths[4].write_text("\n".join(text) + "\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "transform",
+            str(tmp_path / "ds"),
+            "-s",
+            str(tmp_path / "stats.json"),
+            "-o",
+            str(tmp_path / "out"),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"{ERROR}{paths[4]}: column 'x' at data row 2:"), result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["ds", "stats.json"]
+
+
+def test_an_existing_output_directory_is_not_overwritten(tmp_path, cluster, data):
+    write_dataset(tmp_path / "ds", "csv", data)
+    normkit.save(
+        normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"])), tmp_path / "s.json"
+    )
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "transform",
+            str(tmp_path / "ds"),
+            "-s",
+            str(tmp_path / "s.json"),
+            "-o",
+            str(tmp_path / "out"),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+        ],
+    )
+    assert result.exit_code == 1
+    assert "exists and is not empty" in result.stderr
+    assert os.listdir(tmp_path / "out") == ["keep.txt"]
+
+
+def test_usage_errors_of_the_engine_options(tmp_path):
+    def usage(*args):
+        result = CliRunner().invoke(cli, [str(a) for a in args])
+        assert result.exit_code == 2, result.output
+        return result.stderr
+
+    assert "--workers needs --engine dask" in usage("fit", tmp_path, "--workers", "2")
+    assert "with --scheduler the cluster is already running" in usage(
+        "fit", tmp_path, "--engine", "dask", "--workers", "2", "--scheduler", "tcp://x:1"
+    )
+    assert "frozen transforms only" in usage(
+        "transform",
+        tmp_path,
+        "-s",
+        "s.json",
+        "-o",
+        tmp_path / "o",
+        "--engine",
+        "dask",
+        "--mode",
+        "batch",
+    )
+
+
+def test_the_command_line_with_its_own_local_cluster(tmp_path, data):
+    """The issue's check: ``normkit fit DIR --engine dask --workers 2`` equals ``normkit fit DIR``,
+    run as real processes."""
+    write_dataset(tmp_path / "ds", "parquet", data)
+    normkit_bin = [sys.executable, "-m", "normkit"]
+    common = ["fit", str(tmp_path / "ds"), "--exclude", "id", "--batch-size", "10", "-q"]
+    subprocess.run([*normkit_bin, *common, "-o", str(tmp_path / "b.json")], check=True)
+    done = subprocess.run(
+        [
+            *normkit_bin,
+            *common,
+            "-o",
+            str(tmp_path / "a.json"),
+            "--engine",
+            "dask",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert_same_fit(normkit.load(tmp_path / "b.json"), normkit.load(tmp_path / "a.json"))
+
+
+def test_bad_options_and_addresses_fail_before_any_work(tmp_path, cluster, data):
+    write_dataset(tmp_path / "ds", "csv", data)
+    stats = tmp_path / "s.json"
+    normkit.save(normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"], ema=None)), stats)
+    for args, code, fragment in (
+        (["--use", "ema"], 2, "have no running (EMA) statistics"),
+        (["--gamma", "nosuch=2"], 1, "no fitted column 'nosuch'"),
+    ):
+        result = CliRunner().invoke(
+            cli,
+            [
+                "transform",
+                str(tmp_path / "ds"),
+                "-s",
+                str(stats),
+                "-o",
+                str(tmp_path / "o"),
+                "--engine",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                *args,
+            ],
+        )
+        assert result.exit_code == code, result.output
+        assert len(result.stderr.strip().split("\n")) == 1, result.stderr
+        assert fragment in result.stderr
+    result = CliRunner().invoke(
+        cli, ["fit", str(tmp_path / "ds"), "--engine", "dask", "--scheduler", "http://x:1"]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{ERROR}cannot reach the Dask scheduler at http://x:1")
+
+
+def test_parts_take_the_format_of_the_output_directory_name(tmp_path, on_cluster, data):
+    write_dataset(tmp_path / "ds", "csv", data)
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    transform_dask(tmp_path / "ds", scaler, tmp_path / "z.parquet", cluster=on_cluster)
+    index = json.loads((tmp_path / "z.parquet" / INDEX_NAME).read_text())
+    assert index["output_format"] == "parquet"
+    assert all(p["path"].endswith(".parquet") for p in index["parts"])
+
+
+def test_parts_of_different_types_are_refused(tmp_path, on_cluster, data):
+    (tmp_path / "ds").mkdir()
+    first = pa.Table.from_pandas(data.iloc[:10], preserve_index=False)
+    second = pa.Table.from_pandas(data.iloc[10:], preserve_index=False)
+    second = second.set_column(0, "id", second.column("id").cast(pa.int32()))
+    pq.write_table(first, tmp_path / "ds" / "a.parquet")
+    pq.write_table(second, tmp_path / "ds" / "b.parquet")
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    with pytest.raises(normkit.SchemaError, match="column 'id' has type int32"):
+        transform_dask(tmp_path / "ds", scaler, tmp_path / "out", cluster=on_cluster)
+    assert not (tmp_path / "out").exists()
+
+
+def test_progress_is_reported_per_file(tmp_path, on_cluster, data):
+    write_dataset(tmp_path / "ds", "parquet", data)
+    seen: list[tuple[int, int]] = []
+    scaler = fit_dask(
+        tmp_path / "ds",
+        Standardizer(exclude=["id"]),
+        cluster=on_cluster,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(k, len(PART_ROWS)) for k in range(1, len(PART_ROWS) + 1)]
+    written: list[tuple[int, int]] = []
+    transform_dask(
+        tmp_path / "ds",
+        scaler,
+        tmp_path / "out",
+        cluster=on_cluster,
+        progress=lambda done, total: written.append((done, total)),
+    )
+    assert written[-1] == (len(PART_ROWS), len(PART_ROWS))

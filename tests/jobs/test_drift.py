@@ -1,0 +1,245 @@
+"""``normkit drift`` and the distribution sketch (quantiles) that stat files keep for it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+
+import normkit
+from normkit.core.sketch import QUANTILE_PROBABILITIES, ColumnSamples, row_keys
+
+ERROR = "normkit: error: "
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="normkit")
+
+
+def training(rows: int = 6000, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(10, 0.5, rows)
+    income[rng.random(rows) < 0.05] = np.nan
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows),
+            "age": rng.integers(18, 90, rows),
+            "income": income,
+            "score": rng.normal(0.0, 1.0, rows),
+            "constant": np.full(rows, 3.0),
+        }
+    )
+
+
+@pytest.fixture
+def fitted(tmp_path) -> tuple[Path, Path, pd.DataFrame]:
+    data = training()
+    path = tmp_path / "train.csv"
+    data.to_csv(path, index=False)
+    stats = tmp_path / "stats.json"
+    result = run("fit", path, "--exclude", "id", "-o", stats, "-q")
+    assert result.exit_code == 0, result.stderr
+    return path, stats, data
+
+
+def drift_json(data_path, stats, *options) -> tuple[int, dict]:
+    result = run("drift", data_path, "-s", stats, "--json", *options)
+    assert result.exit_code in (0, 3), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_the_training_data_does_not_drift(fitted):
+    path, stats, _ = fitted
+    code, report = drift_json(path, stats)
+    assert code == 0
+    assert report["drifted"] == []
+    for column in report["columns"]:
+        assert column["mean_shift"] == pytest.approx(0.0, abs=1e-12)
+        assert column["psi"] < 0.01, column
+        assert column["ks"] < 0.01, column
+
+
+@pytest.mark.parametrize("column", ["age", "income", "score"])
+def test_a_column_shifted_by_half_a_std_is_flagged_alone(tmp_path, fitted, column):
+    _, stats, data = fitted
+    shifted = data.copy()
+    shifted[column] = shifted[column] + 0.5 * shifted[column].std()
+    path = tmp_path / "shifted.csv"
+    shifted.to_csv(path, index=False)
+    code, report = drift_json(path, stats)
+    assert code == 3
+    assert report["drifted"] == [column]
+    entry = next(c for c in report["columns"] if c["name"] == column)
+    assert entry["mean_shift"] == pytest.approx(0.5, rel=1e-3)  # ddof 0 scale vs pandas' ddof 1
+    assert "mean" in entry["reasons"]
+    assert entry["psi"] > 0.2
+
+
+def test_missing_values_and_constant_columns(tmp_path, fitted):
+    _, stats, data = fitted
+    changed = data.copy()
+    changed.loc[changed.index[:2000], "score"] = np.nan  # a third of the rows lose their score
+    changed["constant"] = 4.0  # a constant column that changed value
+    path = tmp_path / "changed.csv"
+    changed.to_csv(path, index=False)
+    code, report = drift_json(path, stats)
+    assert code == 3
+    assert report["drifted"] == ["score", "constant"]
+    by_name = {c["name"]: c for c in report["columns"]}
+    assert by_name["score"]["reasons"] == ["missing"]
+    assert by_name["score"]["missing_change"] == pytest.approx(2000 / 6000)
+    assert by_name["constant"]["mean_shift"] == pytest.approx(1.0)  # scale 1, as scikit-learn
+    assert by_name["constant"]["std_ratio"] == 1.0  # 0 / 0: both constant
+    assert by_name["income"]["reasons"] == []  # 5% missing before and after
+
+
+def test_human_output_and_threshold(tmp_path, fitted):
+    _, stats, data = fitted
+    shifted = data.assign(score=data["score"] + 0.15)
+    path = tmp_path / "s.csv"
+    shifted.to_csv(path, index=False)
+    loose = run("drift", path, "-s", stats)
+    assert loose.exit_code == 0, loose.output
+    assert "no drift in 4 columns (threshold 0.2)" in loose.stdout
+    strict = run("drift", path, "-s", stats, "--threshold", "0.1")
+    assert strict.exit_code == 3
+    assert "1 column of 4 drifted (threshold 0.1): score" in strict.stdout
+    assert "DRIFT (mean" in strict.stdout
+
+
+def test_errors(tmp_path, fitted):
+    path, stats, data = fitted
+    doc = json.loads(stats.read_text())
+    doc.pop("sketch")
+    for column in doc["columns"]:
+        column.pop("quantiles")
+        column.pop("quantile_cdf")
+        column.pop("quantile_sample")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc))
+    result = run("drift", path, "-s", old)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(ERROR)
+    assert result.stderr.startswith(f"{ERROR}{old}: ")
+    assert "no distribution sketch" in result.stderr
+    data.drop(columns=["score"]).to_csv(tmp_path / "less.csv", index=False)
+    result = run("drift", tmp_path / "less.csv", "-s", stats)
+    assert result.exit_code == 1
+    assert "has column 'score' but the input has no such column" in result.stderr
+
+
+# -- the sketch --------------------------------------------------------------------------------
+
+
+def test_the_sketch_is_the_quantiles_of_a_uniform_sample_independent_of_chunking(fitted, tmp_path):
+    path, stats, data = fitted
+    chunked = tmp_path / "chunked.json"
+    assert (
+        run("fit", path, "--exclude", "id", "-o", chunked, "-q", "--chunk-rows", "7").exit_code == 0
+    )
+    a, b = normkit.load(stats), normkit.load(chunked)
+    np.testing.assert_array_equal(a.sketch_.edges, b.sketch_.edges)
+    # 6,000 rows fit in the sample: the quantiles are those of the data itself.
+    expected = np.nanquantile(data["income"], QUANTILE_PROBABILITIES)
+    np.testing.assert_allclose(a.sketch_.edges[1], expected, rtol=1e-15)
+    np.testing.assert_allclose(
+        a.sketch_.cdf[0][:3], [np.mean(data["age"] <= e) for e in a.sketch_.edges[0][:3]]
+    )
+
+
+def test_a_bottom_k_sample_equals_the_smallest_keys_of_each_columns_values():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50_000, 2))
+    x[rng.random(50_000) < 0.98, 1] = np.nan  # a mostly missing column keeps its 1,000 values too
+    sample = ColumnSamples(2, size=1000)
+    for start in range(0, 50_000, 3_333):
+        part = x[start : start + 3_333]
+        sample.offer(list(part.T), row_keys(0, start, len(part)))
+    keys = row_keys(0, 0, 50_000)
+    for j in range(2):
+        present = np.flatnonzero(~np.isnan(x[:, j]))
+        expected = present[np.argsort(keys[present])[:1000]]
+        np.testing.assert_array_equal(np.sort(sample.values(j)), np.sort(x[expected, j]))
+    # Uniform: the sample's mean is the data's, within sampling error.
+    assert abs(sample.values(0).mean()) < 4 / np.sqrt(1000)
+
+
+def test_no_false_alarm_on_other_samples_of_the_same_distribution(tmp_path):
+    # A large fit, then new samples of the same distributions, small and large: a mostly
+    # missing column, ties, a heavy tail. PSI decides only with 500 values or more.
+    def frame(rows, seed):
+        rng = np.random.default_rng(seed)
+        sparse = rng.normal(size=rows)
+        sparse[rng.random(rows) < 0.995] = np.nan
+        return pd.DataFrame(
+            {
+                "normal": rng.normal(size=rows),
+                "ints": rng.integers(0, 5, rows),
+                "poisson": rng.poisson(0.3, rows),
+                "sparse": sparse,
+                "wide": rng.lognormal(0, 0.5, rows),
+            }
+        )
+
+    frame(200_000, 0).to_parquet(tmp_path / "train.parquet")
+    assert run("fit", tmp_path / "train.parquet", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    for rows, seed in ((300, 1), (5_000, 2), (100_000, 3)):
+        frame(rows, seed).to_parquet(tmp_path / f"new{seed}.parquet")
+        code, report = drift_json(tmp_path / f"new{seed}.parquet", tmp_path / "s.json")
+        psi = {c["name"]: c["psi"] for c in report["columns"]}
+        assert code == 0, (rows, report["drifted"], psi)
+
+
+def test_merged_stat_files_keep_an_approximate_sketch(tmp_path):
+    data = training(20_000, seed=4)
+    halves = [data.iloc[:10_000], data.iloc[10_000:]]
+    for i, half in enumerate(halves):
+        half.to_csv(tmp_path / f"{i}.csv", index=False)
+        assert (
+            run(
+                "fit", tmp_path / f"{i}.csv", "--exclude", "id", "-q", "-o", tmp_path / f"{i}.json"
+            ).exit_code
+            == 0
+        )
+    merged = normkit.merge_stat_files([tmp_path / "0.json", tmp_path / "1.json"])
+    truth = np.nanquantile(data["score"], QUANTILE_PROBABILITIES)
+    np.testing.assert_allclose(merged.sketch_.edges[2], truth, atol=0.05)
+    # The merged sketch still describes the data: neither half drifts against it.
+    normkit.save(merged, tmp_path / "m.json")
+    code, report = drift_json(tmp_path / "0.csv", tmp_path / "m.json")
+    assert code == 0, report["drifted"]
+
+
+def test_a_merged_sketch_of_discrete_columns_keeps_its_steps(tmp_path):
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({"ints": rng.integers(0, 5, 20_000), "pois": rng.poisson(0.3, 20_000)})
+    halves = [data.iloc[:10_000], data.iloc[10_000:]]
+    for i, half in enumerate(halves):
+        half.to_csv(tmp_path / f"{i}.csv", index=False)
+        assert run("fit", tmp_path / f"{i}.csv", "-q", "-o", tmp_path / f"{i}.json").exit_code == 0
+    result = run(
+        "merge-stats", tmp_path / "0.json", tmp_path / "1.json", "-o", tmp_path / "m.json", "-q"
+    )
+    assert result.exit_code == 0, result.stderr
+    merged = normkit.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(
+        merged.sketch_.edges[0],
+        np.quantile(data["ints"], QUANTILE_PROBABILITIES, method="inverted_cdf"),
+    )
+    for i in range(2):
+        code, report = drift_json(tmp_path / f"{i}.csv", tmp_path / "m.json")
+        assert code == 0, report["drifted"]
+
+
+def test_continuing_a_loaded_fit_drops_its_sketch(fitted):
+    _, stats, data = fitted
+    scaler = normkit.load(stats)
+    assert scaler.sketch_ is not None
+    scaler.partial_fit(data[["age", "income", "score", "constant"]] + 1e6)
+    scaler.finish()
+    assert scaler.sketch_ is None  # it would describe only the first rows

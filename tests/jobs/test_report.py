@@ -1,0 +1,207 @@
+"""``normkit report``: an HTML page with one section of plots per column, and PNG files."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+
+import normkit
+from normkit.core.accumulator import Accumulator
+from normkit.core.running import EmaOptions
+from normkit.jobs.report import TRAJECTORY_POINTS, Trajectory
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "sample_data" / "sample.csv"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="normkit")
+
+
+@pytest.fixture(scope="module")
+def sample_stats(tmp_path_factory) -> Path:
+    stats = tmp_path_factory.mktemp("stats") / "stats.json"
+    result = run("fit", SAMPLE, "--exclude", "id", "-o", stats, "-q")
+    assert result.exit_code == 0, result.stderr
+    return stats
+
+
+def sections(page: str) -> dict[str, bytes]:
+    """Column name -> the PNG embedded in its section."""
+    found = re.findall(
+        r'<section id="col-[^"]*" class="column"><h2>([^<]*)</h2>'
+        r'<img alt="[^"]*" src="data:image/png;base64,([^"]*)"></section>',
+        page,
+    )
+    return {name: base64.b64decode(data) for name, data in found}
+
+
+def test_the_report_of_the_sample_data_has_a_section_per_column(tmp_path, sample_stats):
+    out, pngs = tmp_path / "report.html", tmp_path / "pngs"
+    result = run("report", SAMPLE, "-s", sample_stats, "-o", out, "--png", pngs)
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    names = list(normkit.load(sample_stats).feature_names_in_)
+    embedded = sections(page)
+    assert list(embedded) == names
+    for image in embedded.values():
+        assert image.startswith(PNG_MAGIC)
+        assert matplotlib.image.imread(__import__("io").BytesIO(image)).shape[2] in (3, 4)
+    assert "<strong>up to 10,000 values</strong> per column" in page
+    assert "raw values (3,883 sampled)" not in page  # the count is drawn in the image
+    # The summary table: one row per column, linking to its section.
+    assert page.count('<td><a href="#col-') == len(names)
+    assert sorted(p.name for p in pngs.iterdir()) == sorted(f"{n}.png" for n in names)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_missing_values_and_constant_columns(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=3000)
+    x[rng.random(3000) < 0.3] = np.nan
+    frame = pd.DataFrame({"x": x, "constant": 7.0, "mostly_missing": np.nan})
+    frame.loc[:4, "mostly_missing"] = [1.0, 2.0, 3.0, 4.0, 5.0]
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert run("fit", tmp_path / "d.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    result = run(
+        "report",
+        tmp_path / "d.csv",
+        "-s",
+        tmp_path / "s.json",
+        "-o",
+        tmp_path / "r.html",
+        "--sample",
+        "500",
+    )
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text()
+    assert list(sections(page)) == ["x", "constant", "mostly_missing"]
+    assert "<strong>up to 500 values</strong> per column" in page
+
+
+def test_usage_and_data_errors(tmp_path, sample_stats):
+    result = run("report", SAMPLE, "-s", sample_stats)
+    assert result.exit_code == 2
+    assert "nothing to write: give an HTML output (--output) or a PNG directory (--png)" in (
+        result.stderr
+    )
+    pd.read_csv(SAMPLE).drop(columns=["age"]).to_csv(tmp_path / "less.csv", index=False)
+    result = run("report", tmp_path / "less.csv", "-s", sample_stats, "-o", tmp_path / "r.html")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("normkit: error: ")
+    assert "has column 'age' but the input has no such column" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_the_trajectory_is_thinned_evenly_and_ends_at_the_running_statistics():
+    options = EmaOptions(batch_size=4)
+    x = np.random.default_rng(0).normal(size=(4 * 5000 + 2, 2))
+    trajectory = Trajectory(2)
+    observed = Accumulator(["a", "b"], running=options, observers=[trajectory])
+    plain = Accumulator(["a", "b"], running=options)
+    for start in range(0, len(x), 999):
+        observed.update(list(x[start : start + 999].T))
+        plain.update(list(x[start : start + 999].T))
+    want = plain.finish().running
+    got = observed.finish().running
+    assert len(trajectory.batches) <= 2 * TRAJECTORY_POINTS
+    steps = np.diff(trajectory.batches)
+    assert (steps == trajectory.stride).all()
+    np.testing.assert_array_equal(got.running_mean, want.running_mean)
+    batches, means, _ = trajectory.points()
+    assert batches[-1] == want.n_batches
+    np.testing.assert_array_equal(means[-1], want.running_mean)
+    last = trajectory.batches[-1]
+    assert last > trajectory.n_batches - trajectory.stride
+
+
+def test_the_report_never_overwrites_its_input_or_the_stat_file(tmp_path, sample_stats):
+    data = tmp_path / "d.csv"
+    data.write_bytes(SAMPLE.read_bytes())
+    stats = tmp_path / "s.json"
+    stats.write_bytes(sample_stats.read_bytes())
+    for target in (data, stats):
+        before = target.read_bytes()
+        result = run("report", data, "-s", stats, "-o", target)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == f"normkit: error: {target}: the report would overwrite {target}\n"
+        assert target.read_bytes() == before
+
+
+def test_the_page_to_standard_output(sample_stats):
+    result = run("report", SAMPLE, "-s", sample_stats, "-o", "-", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("<!DOCTYPE html>")
+    assert len(sections(result.stdout)) == 7
+
+
+def test_awkward_names_and_values(tmp_path):
+    long_name = "x" * 300
+    frame = pd.DataFrame(
+        {
+            long_name: np.arange(50.0),
+            "a b": np.arange(50.0),
+            "a_b": np.arange(50.0),
+            "A_B": np.arange(50.0),
+            '<b>&"': np.arange(50.0),
+            "huge": np.full(50, 1e300),  # a constant near the float64 limit
+            "big_ints": 1e17 + 16 * np.arange(50.0),
+        }
+    )
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    fitted = run("fit", tmp_path / "d.csv", "-o", tmp_path / "s.json", "-q", "--no-ema")
+    assert fitted.exit_code == 0, fitted.stderr
+    result = run(
+        "report",
+        tmp_path / "d.csv",
+        "-s",
+        tmp_path / "s.json",
+        "-o",
+        tmp_path / "r.html",
+        "--png",
+        tmp_path / "png",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "Warning" not in result.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert len(sections(page)) == 7
+    anchors = re.findall(r'<section id="(col-[^"]*)"', page)
+    assert len(set(a.lower() for a in anchors)) == 7  # unique, even ignoring case
+    assert "&lt;b&gt;&amp;&quot;" in page
+    assert "<b>&" not in page
+    names = sorted(p.name for p in (tmp_path / "png").iterdir())
+    assert len(names) == 7
+    assert all(len(n) <= 90 for n in names)
+
+
+def test_the_trajectory_stays_bounded_with_huge_chunks():
+    options = EmaOptions(batch_size=2)
+    trajectory = Trajectory(1)
+    accumulator = Accumulator(["x"], running=options, observers=[trajectory])
+    accumulator.update([np.random.default_rng(1).normal(size=200_001)])
+    running = accumulator.finish().running
+    batches, means, _ = trajectory.points()
+    assert len(batches) <= 2 * TRAJECTORY_POINTS + 1
+    assert batches[-1] == running.n_batches
+    assert means[-1][0] == running.running_mean[0]
+
+
+def test_columns_chosen_for_the_report(tmp_path, sample_stats):
+    result = run(
+        "report", SAMPLE, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "income,age"
+    )
+    assert result.exit_code == 0, result.output
+    assert list(sections((tmp_path / "r.html").read_text())) == ["age", "income"]
+    result = run("report", SAMPLE, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "x")
+    assert result.exit_code == 1
+    assert "the stat file has no column 'x'" in result.stderr

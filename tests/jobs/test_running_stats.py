@@ -1,0 +1,354 @@
+"""Running (EMA) statistics and BatchNorm's train, eval and adaptive forward passes.
+
+The reference is ``tests/data/torch_batchnorm_reference.json``, written by
+``tests/data/make_torch_reference.py`` from ``torch.nn.BatchNorm1d`` in float64; the tests use it
+without torch. Where torch is importable, ``test_live_torch_*`` also compares on fresh data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from normkit_cli.main import cli
+
+import normkit
+from normkit import EmaOptions, ReadOptions, Standardizer
+from normkit.core.running import RunningState
+
+REFERENCE = json.loads(
+    (Path(__file__).parents[1] / "data" / "torch_batchnorm_reference.json").read_text()
+)
+X = np.array(REFERENCE["data"])
+COLUMNS = REFERENCE["columns"]
+GAMMA = dict(zip(COLUMNS, REFERENCE["weight"], strict=True))
+BETA = dict(zip(COLUMNS, REFERENCE["bias"], strict=True))
+CASES = REFERENCE["cases"]
+
+
+def case_id(case: dict) -> str:
+    return f"m={case['momentum']}-B={case['batch_size']}"
+
+
+@pytest.fixture(scope="module")
+def reference_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ref") / "data.csv"
+    frame = pd.DataFrame(X, columns=COLUMNS)
+    frame.insert(0, "id", np.arange(len(frame)))
+    frame.to_csv(path, index=False)
+    return path
+
+
+def options_for(case: dict, **kwargs) -> EmaOptions:
+    momentum = "cumulative" if case["momentum"] is None else case["momentum"]
+    return EmaOptions(momentum=momentum, batch_size=case["batch_size"], **kwargs)
+
+
+def assert_running_close(ema: RunningState, mean, var) -> None:
+    mean, var = np.asarray(mean), np.asarray(var)
+    np.testing.assert_array_less(
+        np.abs(ema.running_mean - mean), 1e-12 * (np.abs(mean) + np.sqrt(var))
+    )
+    np.testing.assert_allclose(ema.running_var, var, rtol=1e-12)
+
+
+def assert_outputs_close(got: np.ndarray, expected: np.ndarray, x: np.ndarray, scale) -> None:
+    """1e-12 relative to the conditioning gamma * (|x| + |mean|) / scale + |beta|."""
+    gamma = np.array(REFERENCE["weight"])
+    bound = 1e-12 * (np.abs(gamma) * (np.abs(x) + np.abs(x).max(axis=0)) / scale + 10.0)
+    np.testing.assert_array_less(np.abs(got - expected), bound)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+@pytest.mark.parametrize("chunk_rows", [None, 1, 5, 64])
+def test_fit_running_statistics_equal_torch(reference_csv, case, chunk_rows):
+    stats = normkit.fit_files(
+        reference_csv,
+        Standardizer(exclude=["id"], ema=options_for(case)),
+        ReadOptions(chunk_rows=chunk_rows),
+    )
+    assert stats.ema_.n_batches == case["num_batches_tracked"]
+    assert_running_close(stats.ema_, case["running_mean"], case["running_var"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_eval_transform_with_ema_equals_torch_eval(tmp_path, reference_csv, case):
+    stats = normkit.fit_files(
+        reference_csv, Standardizer(exclude=["id"], ema=options_for(case), gamma=GAMMA, beta=BETA)
+    )
+    out = tmp_path / "eval.parquet"
+    normkit.transform_file(reference_csv, stats, out, normkit.TransformOptions(use="ema"))
+    got = pd.read_parquet(out)[COLUMNS].to_numpy()
+    scale = np.sqrt(np.array(case["running_var"]) + REFERENCE["eps"])
+    assert_outputs_close(got, np.array(case["eval_output"]), X, scale)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_batch_mode_equals_torch_train(tmp_path, reference_csv, case):
+    stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], ema=options_for(case)))
+    out = tmp_path / "train.parquet"
+    options = normkit.TransformOptions(mode="batch", gamma=GAMMA, beta=BETA)
+    normkit.transform_file(reference_csv, stats, out, options)
+    got = pd.read_parquet(out)[COLUMNS].to_numpy()
+    expected = np.array(case["train_output"])  # torch cannot train on a final batch of 1 row
+    assert len(got) == len(X)
+    assert_outputs_close(got[: len(expected)], expected, X[: len(expected)], np.std(X, axis=0))
+
+
+def test_cli_fit_and_eval_transform_match_torch(tmp_path, reference_csv):
+    case = next(c for c in CASES if c["momentum"] == 0.01 and c["batch_size"] == 7)
+    runner = CliRunner()
+    stats = tmp_path / "s.json"
+    gamma = ",".join(f"{k}={v}" for k, v in GAMMA.items())
+    beta = ",".join(f"{k}={v}" for k, v in BETA.items())
+    result = runner.invoke(
+        cli,
+        [
+            "fit",
+            str(reference_csv),
+            "--exclude",
+            "id",
+            "--momentum",
+            "0.01",
+            "--batch-size",
+            "7",
+            "--gamma",
+            gamma,
+            "--beta",
+            beta,
+            "-o",
+            str(stats),
+            "--chunk-rows",
+            "10",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(stats.read_text())
+    assert doc["ema"]["momentum"] == 0.01
+    assert doc["ema"]["batch_size"] == 7
+    assert [c["gamma"] for c in doc["columns"]] == REFERENCE["weight"]
+    out = tmp_path / "eval.csv"
+    result = runner.invoke(
+        cli, ["transform", str(reference_csv), "-s", str(stats), "--use", "ema", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    got = pd.read_csv(out)[COLUMNS].to_numpy()
+    scale = np.sqrt(np.array(case["running_var"]) + REFERENCE["eps"])
+    assert_outputs_close(got, np.array(case["eval_output"]), X, scale)
+    inspect = runner.invoke(cli, ["inspect", str(stats)])
+    assert "running (EMA) statistics: convention=torch momentum=0.01" in inspect.output
+    assert "ema mean" in inspect.output
+
+
+def keras_reference(x: np.ndarray, momentum: float, batch_size: int):
+    """Keras' BatchNormalization update, written out independently, one batch at a time."""
+    moving_mean, moving_var = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        if len(batch) < 2:
+            break
+        moving_mean = moving_mean * momentum + batch.mean(axis=0) * (1 - momentum)
+        moving_var = moving_var * momentum + batch.var(axis=0) * (1 - momentum)
+    return moving_mean, moving_var
+
+
+@pytest.mark.parametrize(("momentum", "batch_size"), [(None, 32), (0.9, 7), (0.5, 2)])
+def test_keras_convention(tmp_path, reference_csv, momentum, batch_size):
+    options = EmaOptions(convention="keras", momentum=momentum, batch_size=batch_size)
+    stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], ema=options))
+    mean, var = keras_reference(X, 0.99 if momentum is None else momentum, batch_size)
+    assert_running_close(stats.ema_, mean, var)
+    assert stats.ema_.options.eps_value == 1e-3
+    got = stats.transform(pd.DataFrame(X, columns=COLUMNS), use="ema")[COLUMNS].to_numpy()
+    expected = (X - mean) / np.sqrt(var + 1e-3)
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-12, atol=1e-12 * np.abs(X).max() / np.sqrt(var + 1e-3).min()
+    )
+
+
+def test_drop_last_and_short_final_batch(reference_csv):
+    for drop_last, expected in ((False, 15), (True, 14)):  # 103 rows = 14 * 7 + 5
+        options = EmaOptions(batch_size=7, drop_last=drop_last)
+        stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], ema=options))
+        assert stats.ema_.n_batches == expected
+    # 103 = 51 * 2 + 1: a final batch of one row never counts
+    stats = normkit.fit_files(
+        reference_csv, Standardizer(exclude=["id"], ema=EmaOptions(batch_size=2))
+    )
+    assert stats.ema_.n_batches == 51
+
+
+def drifting_stream(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    rng = np.random.default_rng(9)
+    x = np.concatenate([rng.normal(0.0, 1.0, 10_000), rng.normal(5.0, 1.0, 10_000)])
+    path = tmp_path / "drift.parquet"
+    pq.write_table(pa.table({"x": x}), path)
+    return path, x
+
+
+def test_adaptive_mode_follows_a_shifted_mean(tmp_path):
+    path, x = drifting_stream(tmp_path)
+    head = tmp_path / "head.parquet"
+    pq.write_table(pa.table({"x": x[:10_000]}), head)
+    stats = normkit.fit_files(head, Standardizer(ema=EmaOptions(batch_size=100)))
+    out = tmp_path / "adaptive.parquet"
+    normkit.transform_file(path, stats, out, normkit.TransformOptions(mode="adaptive"))
+    y = pd.read_parquet(out)["x"].to_numpy()
+    after = y[14_000:]  # 40 batches after the shift, the running mean has caught up
+    assert abs(after.mean()) < 0.1
+    assert abs(after.std() - 1.0) < 0.1
+    frozen = stats.transform(pd.DataFrame({"x": x}))["x"].to_numpy()[14_000:]
+    assert frozen.mean() > 4.0  # a frozen transform keeps the old statistics
+
+
+def test_save_stats_continues_a_stream_across_runs(tmp_path):
+    path, x = drifting_stream(tmp_path)
+    first, second = tmp_path / "first.parquet", tmp_path / "second.parquet"
+    pq.write_table(pa.table({"x": x[:7_000]}), first)
+    pq.write_table(pa.table({"x": x[7_000:]}), second)
+    stats_path = tmp_path / "s.json"
+    normkit.save(normkit.fit_files(first, Standardizer(ema=EmaOptions(batch_size=100))), stats_path)
+    runner = CliRunner()
+    whole_out, s_whole = tmp_path / "whole.parquet", tmp_path / "s_whole.json"
+    args = ["--mode", "adaptive", "-q"]
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(path),
+                "-s",
+                str(stats_path),
+                "-o",
+                str(whole_out),
+                *args,
+                "--save-stats",
+                str(s_whole),
+            ],
+        ).exit_code
+        == 0
+    )
+    s1, s2 = tmp_path / "s1.json", tmp_path / "s2.json"
+    out1, out2 = tmp_path / "o1.parquet", tmp_path / "o2.parquet"
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(first),
+                "-s",
+                str(stats_path),
+                "-o",
+                str(out1),
+                *args,
+                "--save-stats",
+                str(s1),
+            ],
+        ).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(second),
+                "-s",
+                str(s1),
+                "-o",
+                str(out2),
+                *args,
+                "--save-stats",
+                str(s2),
+            ],
+        ).exit_code
+        == 0
+    )
+    pieces = np.concatenate([pd.read_parquet(out1)["x"], pd.read_parquet(out2)["x"]])
+    np.testing.assert_allclose(pieces, pd.read_parquet(whole_out)["x"], rtol=1e-12, atol=1e-12)
+    a, b = normkit.load(s2).ema_, normkit.load(s_whole).ema_
+    np.testing.assert_allclose(a.running_mean, b.running_mean, rtol=1e-12)
+    np.testing.assert_allclose(a.running_var, b.running_var, rtol=1e-12)
+    assert a.n_batches == b.n_batches == 70 + 200  # 7,000 rows fitted, then 20,000 streamed
+
+
+def test_batch_and_adaptive_output_cannot_be_inverted(tmp_path, reference_csv):
+    runner = CliRunner()
+    stats = tmp_path / "s.json"
+    assert (
+        runner.invoke(
+            cli, ["fit", str(reference_csv), "--exclude", "id", "-o", str(stats)]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli, ["inverse", str(reference_csv), "-s", str(stats), "--mode", "batch"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("normkit: error: batch output cannot be inverted")
+    out = tmp_path / "train.parquet"
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "transform",
+                str(reference_csv),
+                "-s",
+                str(stats),
+                "--mode",
+                "adaptive",
+                "-o",
+                str(out),
+            ],
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli, ["inverse", str(out), "-s", str(stats), "-o", str(tmp_path / "back.csv")]
+    )
+    assert result.exit_code == 2
+    assert "was written by a adaptive transform, which cannot be inverted" in result.stderr
+    assert not (tmp_path / "back.csv").exists()
+
+
+def test_inverse_of_an_ema_transform_with_affine_restores_the_data(tmp_path, reference_csv):
+    stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], gamma=GAMMA, beta=BETA))
+    frame = pd.DataFrame(X, columns=COLUMNS)
+    for use in ("exact", "ema"):
+        back = stats.inverse_transform(stats.transform(frame, use=use), use=use)[COLUMNS].to_numpy()
+        np.testing.assert_allclose(back, X, rtol=1e-12, atol=1e-12 * np.abs(X).max())
+
+
+def test_usage_errors_of_the_ema_options(reference_csv):
+    runner = CliRunner()
+    for args in (
+        ["--batch-size", "1"],
+        ["--momentum", "0"],
+        ["--momentum", "1.5"],
+        ["--momentum", "fast"],
+        ["--convention", "jax"],
+        ["--ema-init", "zero"],
+    ):
+        result = runner.invoke(cli, ["fit", str(reference_csv), *args])
+        assert result.exit_code == 2, (args, result.output)
+
+
+def test_a_final_partial_batch_near_the_float64_limit(tmp_path):
+    # 50 rows of 1e300: the last (partial) batch's squared deviations, taken from the batch
+    # mean rounded at 1e300, would overflow; relative to the shift they are exactly 0.
+    pd.DataFrame({"x": np.full(50, 1e300), "y": np.arange(50.0)}).to_csv(
+        tmp_path / "h.csv", index=False
+    )
+    result = CliRunner().invoke(
+        cli, ["fit", str(tmp_path / "h.csv"), "-o", str(tmp_path / "s.json"), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    stats = normkit.load(tmp_path / "s.json")
+    assert stats.ema_.running_var[0] == pytest.approx(0.9)  # 0.9 * 1 + 0.1 * 0
+    assert stats.ema_.running_mean[0] == pytest.approx(1e299)
