@@ -15,10 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
 from normkit_cli.main import cli
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.preprocessing import StandardScaler
 
 from normkit.io.options import CSV_BLOCK_SIZE
 
@@ -34,6 +39,8 @@ SAMPLE_PARQUET = ROOT / "sample_data" / "sample.parquet"
 ERROR = "normkit: error: "
 #: What temporary output files are named with; none may be left behind.
 TMP_MARK = ".normkit-tmp"
+#: Relative agreement asked of every statistic, relative to each column's conditioning.
+RTOL = 1e-12
 #: The installed command, as a shell runs it.
 NORMKIT = str(Path(sys.executable).with_name("normkit"))
 
@@ -115,11 +122,14 @@ def leftovers(directory) -> list[str]:
 ROW_TAG = "abcdefghijklmnopqrstuvwxyz0123"
 
 
-def write_big_csv(path, rows: int, bad: dict[int, str] | None = None, seed: int = 0) -> None:
+def write_big_csv(
+    path, rows: int, bad: dict[int, str] | None = None, seed: int = 0, repeat: int = 1
+) -> None:
     """A CSV ``id,x,y,tag`` larger than normkit's first CSV block if ``rows`` is large.
 
     Rows have a fixed width and the header is padded so that the CSV_BLOCK_SIZE boundary falls in
-    the last field of a row. ``bad`` replaces the ``y`` field of the given 1-based data rows.
+    the last field of a row. ``bad`` replaces the ``y`` field of the given 1-based data rows;
+    ``repeat`` writes the rows that many times.
     """
     rng = np.random.default_rng(seed)
     x = rng.normal(5.0, 2.0, rows)
@@ -137,9 +147,52 @@ def write_big_csv(path, rows: int, bad: dict[int, str] | None = None, seed: int 
             break
     for row, text in (bad or {}).items():
         lines[row - 1] = f"{row - 1:07d},{x[row - 1]:+.15e},{text},{ROW_TAG}\n"
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(header)
-        f.writelines(lines)
+    block = "".join(lines).encode()
+    with open(path, "wb") as f:
+        f.write(header.encode())
+        for _ in range(repeat):
+            f.write(block)
+
+
+def write_dataset(root: Path, fmt: str, data: pd.DataFrame, sizes: dict[str, int]) -> list[Path]:
+    """The rows of ``data`` split over files named by ``sizes`` (relative path -> rows, in
+    order, such as ``year=2024/part-0``), as CSV or Parquet; the paths in that order."""
+    paths, start = [], 0
+    for name, rows in sizes.items():
+        path = root / f"{name}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(data.iloc[start : start + rows], preserve_index=False)
+        if fmt == "csv":
+            pacsv.write_csv(table, path)
+        else:
+            pq.write_table(table, path)
+        paths.append(path)
+        start += rows
+    assert start == len(data)
+    return paths
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+
+def assert_means_close(mean: np.ndarray, ref: np.ndarray, scale: np.ndarray) -> None:
+    """Means equal to RTOL relative to their size plus the spread: a mean near zero among large
+    values is only ever known to the rounding of those values."""
+    error = np.abs(np.asarray(mean) - ref)
+    bound = RTOL * (np.abs(ref) + scale)
+    assert (error <= bound).all(), f"means {mean} differ from {ref} by {error} > {bound}"
+
+
+def assert_matches_sklearn(scaler, X: np.ndarray, names) -> None:
+    """The fitted statistics equal StandardScaler's on ``X`` (NaN = missing)."""
+    ref = StandardScaler().fit(X)
+    assert list(scaler.feature_names_in_) == list(names)
+    counts = np.broadcast_to(np.asarray(ref.n_samples_seen_), (len(names),))
+    assert_array_equal(scaler.n_samples_seen_, counts)
+    assert_array_equal(scaler.n_missing_, np.isnan(X).sum(axis=0))
+    assert_means_close(scaler.mean_, ref.mean_, ref.scale_)
+    assert_allclose(scaler.var_, ref.var_, rtol=RTOL)
+    assert_allclose(scaler.scale_, ref.scale_, rtol=RTOL)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import NORMKIT
 from normkit_cli.main import cli
 
-NORMKIT = str(Path(sys.executable).with_name("normkit"))
 PREVIOUS = b"the previous output, which a failed run must leave alone\n"
 
 

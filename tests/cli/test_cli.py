@@ -22,62 +22,25 @@ import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
-from normkit_cli.main import cli
+from conftest import (
+    ERROR,
+    ROW_TAG,
+    SAMPLE_CSV,
+    SAMPLE_PARQUET,
+    assert_error,
+    assert_ok,
+    assert_usage_error,
+    leftovers,
+    run,
+    write_big_csv,
+)
 from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit.io.options import CSV_BLOCK_SIZE
 from normkit.io.sinks import Sink
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_CSV = ROOT / "sample_data" / "sample.csv"
-SAMPLE_PARQUET = ROOT / "sample_data" / "sample.parquet"
-TMP_MARK = ".normkit-tmp"
-ERROR = "normkit: error: "
-
-
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def run(*args, input=None, env=None):
-    """Invoke ``normkit ARGS`` in-process; stdout and stderr are kept apart."""
-    return CliRunner().invoke(
-        cli, [str(a) for a in args], input=input, env=env, prog_name="normkit"
-    )
-
-
-def assert_ok(result):
-    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
-    assert "Traceback" not in result.output
-
-
-def assert_error(result, code, *fragments):
-    """Exit ``code``, exactly one stderr line ``normkit: error: ...`` holding every fragment,
-    no traceback, and no unexpected exception escaping the command."""
-    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    assert result.stderr.startswith(ERROR), result.stderr
-    lines = result.stderr.rstrip("\n").split("\n")
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert str(fragment) in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-def assert_usage_error(result, *fragments):
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    assert result.stderr.startswith("Usage: normkit "), result.stderr
-    assert "Error: " in result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, (fragment, result.stderr)
-
-
-def leftovers(directory) -> list[str]:
-    return sorted(name for name in os.listdir(directory) if TMP_MARK in name)
 
 
 def read_frame(path) -> pd.DataFrame:
@@ -137,38 +100,6 @@ def fit_json(tmp_path, *args, name="stats.json") -> dict:
     result = run("fit", *args, "-o", out, "-q")
     assert_ok(result)
     return json.loads(out.read_text())
-
-
-ROW_TAG = "abcdefghijklmnopqrstuvwxyz0123"
-
-
-def write_big_csv(path, rows: int, bad: dict[int, str] | None = None, seed: int = 0) -> None:
-    """A CSV ``id,x,y,tag`` larger than normkit's first CSV block if ``rows`` is large.
-
-    Rows have a fixed width and the header is padded so that the CSV_BLOCK_SIZE boundary falls in
-    the last field of a row: normkit's schema sniffing currently breaks when that boundary cuts
-    a row earlier (see test_fit_csv_larger_than_first_block_any_boundary). ``bad`` replaces the
-    ``y`` field of the given 1-based data rows.
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.normal(5.0, 2.0, rows)
-    y = rng.uniform(-1e6, 1e6, rows)
-    lines = [
-        f"{i:07d},{a:+.15e},{b:+.15e},{ROW_TAG}\n"
-        for i, (a, b) in enumerate(zip(x, y, strict=True))
-    ]
-    width = len(lines[0])
-    header = ""
-    for pad in range(width):
-        header = "id,x,y,tag" + "_" * pad + "\n"
-        cut = (CSV_BLOCK_SIZE - len(header)) % width
-        if cut == 0 or cut > width - 1 - len(ROW_TAG):
-            break
-    for row, text in (bad or {}).items():
-        lines[row - 1] = f"{row - 1:07d},{x[row - 1]:+.15e},{text},{ROW_TAG}\n"
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(header)
-        f.writelines(lines)
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import NORMKIT
 
-NORMKIT = str(Path(sys.executable).with_name("normkit"))
 ROWS = 2_000_000
 LIMIT_MIB = 300
 

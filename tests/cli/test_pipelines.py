@@ -19,15 +19,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
+from conftest import ROW_TAG, TMP_MARK, leftovers, write_big_csv
 from sklearn.preprocessing import StandardScaler
-
-from normkit.io.options import CSV_BLOCK_SIZE
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "normkit")
 MODULE = f"{shlex.quote(sys.executable)} -m normkit"
 COMMANDS = {"script": shlex.quote(SCRIPT), "module": MODULE}
-TMP_MARK = ".normkit-tmp"
-ROW_TAG = "abcdefghijklmnopqrstuvwxyz0123"
 ROWS = 300_000
 
 
@@ -48,10 +45,6 @@ def default_sigint():
     # The test runner may itself ignore SIGINT (a background job); give the child Python's
     # ordinary Ctrl-C handling, as an interactive shell would.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def leftovers(directory) -> list[str]:
-    return sorted(name for name in os.listdir(directory) if TMP_MARK in name)
 
 
 def clean_stderr(text: str) -> None:
@@ -83,40 +76,12 @@ def assert_close_by_column(actual, desired, rtol=1e-12):
         np.testing.assert_allclose(actual[:, j], desired[:, j], rtol=rtol, atol=floor[j])
 
 
-def write_csv(path, rows: int, seed: int = 0, repeat: int = 1) -> None:
-    """``id,x,y,tag`` with fixed-width rows, ``repeat`` copies of ``rows`` rows.
-
-    The header is padded so that normkit's first CSV block (CSV_BLOCK_SIZE bytes) ends inside
-    the last field of a row: normkit's schema sniffing currently fails when the block boundary
-    cuts a row earlier (tests/test_cli.py::test_fit_csv_larger_than_first_block_any_boundary).
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.normal(5.0, 2.0, rows)
-    y = rng.uniform(-1e6, 1e6, rows)
-    lines = [
-        f"{i:07d},{a:+.15e},{b:+.15e},{ROW_TAG}\n"
-        for i, (a, b) in enumerate(zip(x, y, strict=True))
-    ]
-    width = len(lines[0])
-    header = ""
-    for pad in range(width):
-        header = "id,x,y,tag" + "_" * pad + "\n"
-        cut = (CSV_BLOCK_SIZE - len(header)) % width
-        if cut == 0 or cut > width - 1 - len(ROW_TAG):
-            break
-    block = "".join(lines).encode()
-    with open(path, "wb") as f:
-        f.write(header.encode())
-        for _ in range(repeat):
-            f.write(block)
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     """A 300k-row CSV (about 25 MB) and its stat file (fitted excluding ``id``)."""
     directory = tmp_path_factory.mktemp("pipes")
     path = directory / "data.csv"
-    write_csv(path, ROWS)
+    write_big_csv(path, ROWS)
     stats = directory / "stats.json"
     proc = subprocess.run(
         [SCRIPT, "fit", str(path), "--exclude", "id", "-o", str(stats), "-q"],
@@ -132,7 +97,7 @@ def data(tmp_path_factory):
 def huge(tmp_path_factory, data):
     """A CSV of about 120 MB (the 300k rows five times over), for interrupting mid-way."""
     path = tmp_path_factory.mktemp("huge") / "huge.csv"
-    write_csv(path, ROWS, repeat=5)
+    write_big_csv(path, ROWS, repeat=5)
     return path, data[1]
 
 

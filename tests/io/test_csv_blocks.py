@@ -20,7 +20,6 @@ import gzip
 import io
 import re
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +30,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import (
+    NORMKIT,
+    assert_matches_sklearn,
+    assert_means_close,
+    assert_one_line_error,
+    run_normkit,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from normkit_cli.main import cli
@@ -44,7 +50,6 @@ from normkit.io.options import DEFAULT_NULL_VALUES
 BLOCK = 4096  # the smallest block size normkit accepts
 N_ROWS = 16_000  # about 175 blocks of 4096 bytes
 RTOL = 1e-12
-NORMKIT = [sys.executable, "-m", "normkit"]
 # What normkit reads as missing in a normalized column: the defaults and the empty field.
 NULLS = ["", *DEFAULT_NULL_VALUES]
 NULL_SET = frozenset(NULLS)
@@ -199,27 +204,6 @@ def assert_matches_text(got: pa.Table, text: pd.DataFrame, floats: Sequence[str]
             assert got.column(name).to_pylist() == text[name].tolist(), name
 
 
-def assert_means_close(mean: np.ndarray, ref: np.ndarray, scale: np.ndarray) -> None:
-    """Means equal to RTOL relative to their size plus the spread (as in test_exactness): a
-    mean near zero among large values is only ever known to the rounding of those values."""
-    error = np.abs(np.asarray(mean) - ref)
-    bound = RTOL * (np.abs(ref) + scale)
-    assert (error <= bound).all(), f"means {mean} differ from {ref} by {error} > {bound}"
-
-
-def assert_matches_sklearn(scaler: Standardizer, X: np.ndarray, names: Sequence[str]) -> None:
-    ref = StandardScaler().fit(X)
-    assert list(scaler.feature_names_in_) == list(names)
-    counts = np.broadcast_to(np.asarray(ref.n_samples_seen_), (len(names),))
-    assert_array_equal(scaler.n_samples_seen_, counts)
-    assert_array_equal(scaler.n_missing_, np.isnan(X).sum(axis=0))
-    assert_means_close(scaler.mean_, ref.mean_, ref.scale_)
-    assert_allclose(scaler.var_, ref.var_, rtol=RTOL)
-    assert_allclose(scaler.scale_, ref.scale_, rtol=RTOL)
-    assert_array_equal(scaler.min_, np.nanmin(X, axis=0))
-    assert_array_equal(scaler.max_, np.nanmax(X, axis=0))
-
-
 def assert_same_stats(a: Standardizer, b: Standardizer) -> None:
     """Equal statistics (to rounding), and equal running (EMA) statistics over equal batches."""
     assert list(a.feature_names_in_) == list(b.feature_names_in_)
@@ -258,23 +242,6 @@ def fit_small_blocks(path: Path, stats: Path) -> tuple[int, str]:
     return invoke(
         "fit", str(path), "--exclude", "id", "--csv-block-size", str(BLOCK), "-q", "-o", str(stats)
     )
-
-
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*NORMKIT, *args], input=stdin, capture_output=True, timeout=120, check=False
-    )
-
-
-def assert_one_line_error(code: int, stderr: str, start: str) -> str:
-    """A failure (exit 1) told in one line starting with ``start``; that line is returned."""
-    assert code == 1, stderr
-    assert "Traceback" not in stderr
-    assert "Exception" not in stderr
-    lines = stderr.rstrip("\n").split("\n")
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith(start), stderr
-    return lines[0]
 
 
 def assert_transformed_csv(out: Path | bytes, source_text: pd.DataFrame, stats: Standardizer):
@@ -541,7 +508,7 @@ def test_row_much_longer_than_a_block_is_read_or_clearly_refused(tmp_path, after
     text = pandas_text(path)
     X = np.column_stack([floats_of(text[c]) for c in FLOATS])
     out = tmp_path / "s.json"
-    proc = run(
+    proc = run_normkit(
         "fit", str(path), "--exclude", "id", "--csv-block-size", "4096", "-q", "-o", str(out)
     )
     if proc.returncode == 0:
@@ -642,7 +609,7 @@ def test_malformed_row_deep_in_stdin_gives_no_wrong_row_number(tmp_path):
     rows[12_000] = bad
     data = csv_bytes(rows)
     line = data.decode().split("\n").index(bad) + 1
-    proc = run("fit", "-", "--exclude", "id", "--csv-block-size", "4096", "-q", stdin=data)
+    proc = run_normkit("fit", "-", "--exclude", "id", "--csv-block-size", "4096", "-q", stdin=data)
     message = assert_one_line_error(
         proc.returncode, proc.stderr.decode(), "normkit: error: <stdin>"
     )
@@ -666,7 +633,7 @@ def test_stdin_with_small_blocks(tmp_path):
     path = write(tmp_path / "data.csv", data)
     text = pandas_text(path)
     stats = tmp_path / "s.json"
-    proc = run(
+    proc = run_normkit(
         "fit",
         "-",
         "--exclude",
@@ -683,7 +650,9 @@ def test_stdin_with_small_blocks(tmp_path):
     assert_matches_sklearn(scaler, np.column_stack([floats_of(text[c]) for c in FLOATS]), FLOATS)
     assert_same_stats(scaler, fit(path, block_size=None))
 
-    proc = run("transform", "-", "-s", str(stats), "--csv-block-size", "4096", "-q", stdin=data)
+    proc = run_normkit(
+        "transform", "-", "-s", str(stats), "--csv-block-size", "4096", "-q", stdin=data
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert_transformed_csv(proc.stdout, text, scaler)
 
@@ -693,7 +662,7 @@ def test_named_pipe_with_small_blocks(tmp_path):
     stats = tmp_path / "s.json"
     command = " ".join(
         [
-            *NORMKIT,
+            NORMKIT,
             "fit",
             f"<(cat '{path}')",
             "--exclude",

@@ -12,13 +12,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
-from normkit_cli.main import cli
+from conftest import assert_error, assert_ok, run, write_dataset
 
 import normkit
 from normkit.io.dataset import expand_inputs, natural_key
 
-ERROR = "normkit: error: "
 # Rows of each file: uneven, an empty file and a single row included.
 PART_ROWS = {
     "year=2023/part-1": 130,
@@ -27,24 +25,6 @@ PART_ROWS = {
     "year=2024/part-0": 257,
     "year=2024/part-3": 45,
 }
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="normkit")
-
-
-def assert_ok(result):
-    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
-
-
-def assert_error(result, code, *fragments):
-    assert result.exit_code == code, (result.exit_code, result.output, result.exception)
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    lines = result.stderr.rstrip("\n").split("\n")
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(ERROR), result.stderr
-    for fragment in fragments:
-        assert str(fragment) in lines[0], (fragment, lines[0])
 
 
 def frame(rows: int, seed: int = 3) -> pd.DataFrame:
@@ -60,23 +40,6 @@ def frame(rows: int, seed: int = 3) -> pd.DataFrame:
             "count": rng.integers(0, 100, rows),
         }
     )
-
-
-def write_dataset(root: Path, fmt: str, data: pd.DataFrame) -> list[Path]:
-    """The rows of ``data`` split over PART_ROWS's files, in order; the paths in that order."""
-    paths, start = [], 0
-    for name, rows in PART_ROWS.items():
-        path = root / f"{name}.{fmt}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = data.iloc[start : start + rows]
-        if fmt == "csv":
-            part.to_csv(path, index=False)
-        else:
-            pq.write_table(pa.Table.from_pandas(part, preserve_index=False), path)
-        paths.append(path)
-        start += rows
-    assert start == len(data)
-    return paths
 
 
 @pytest.fixture
@@ -122,7 +85,7 @@ def test_natural_order_compares_numbers_as_numbers():
 
 
 def test_a_directory_is_walked_in_order_and_skips_what_is_not_data(tmp_path, data):
-    paths = write_dataset(tmp_path / "ds", "csv", data)
+    paths = write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     (tmp_path / "ds" / "_SUCCESS").write_text("")
     (tmp_path / "ds" / "year=2023" / ".part-1.csv.crc").write_text("junk")
     (tmp_path / "ds" / "_temporary").mkdir()
@@ -135,7 +98,7 @@ def test_a_directory_is_walked_in_order_and_skips_what_is_not_data(tmp_path, dat
 
 
 def test_a_glob_pattern_and_a_list_of_files(tmp_path, data):
-    paths = write_dataset(tmp_path / "ds", "csv", data)
+    paths = write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     whole = fit(tmp_path, tmp_path / "ds", name="dir.json")
     pattern = fit(tmp_path, f"{tmp_path}/ds/*/part-*.csv", name="glob.json")
     listed = fit(tmp_path, *paths, name="list.json")
@@ -145,7 +108,7 @@ def test_a_glob_pattern_and_a_list_of_files(tmp_path, data):
 
 
 def test_directory_fit_equals_the_fit_of_the_concatenated_file(tmp_path, data):
-    write_dataset(tmp_path / "ds", "csv", data)
+    write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     data.to_csv(tmp_path / "all.csv", index=False)
     # Batches of 7 rows straddle the files: the running statistics follow the rows across them.
     options = ("--batch-size", "7", "--momentum", "0.2")
@@ -157,8 +120,8 @@ def test_directory_fit_equals_the_fit_of_the_concatenated_file(tmp_path, data):
 
 
 def test_hive_parquet_dataset_equals_the_csv_one(tmp_path, data):
-    write_dataset(tmp_path / "csv", "csv", data)
-    write_dataset(tmp_path / "parquet", "parquet", data)
+    write_dataset(tmp_path / "csv", "csv", data, PART_ROWS)
+    write_dataset(tmp_path / "parquet", "parquet", data, PART_ROWS)
     from_csv = fit(tmp_path, tmp_path / "csv", "--batch-size", "16", name="csv.json")
     from_parquet = fit(tmp_path, tmp_path / "parquet", "--batch-size", "16", name="pq.json")
     assert_same_stats(from_csv, from_parquet)
@@ -198,7 +161,7 @@ def test_a_data_set_whose_files_all_lack_rows(tmp_path):
 
 
 def test_a_bad_value_names_its_file_and_row_within_it(tmp_path, data):
-    paths = write_dataset(tmp_path / "ds", "csv", data)
+    paths = write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     lines = paths[3].read_text().splitlines()
     fields = lines[5].split(",")
     fields[2] = "inf"
@@ -213,7 +176,7 @@ def test_a_bad_value_names_its_file_and_row_within_it(tmp_path, data):
 
 
 def test_transform_of_a_data_set_is_the_transform_of_the_concatenation(tmp_path, data):
-    write_dataset(tmp_path / "ds", "parquet", data)
+    write_dataset(tmp_path / "ds", "parquet", data, PART_ROWS)
     pq.write_table(pa.Table.from_pandas(data, preserve_index=False), tmp_path / "all.parquet")
     fit(tmp_path, tmp_path / "all.parquet")
     stats = tmp_path / "stats.json"
@@ -244,7 +207,7 @@ def test_transform_refuses_files_whose_pass_through_types_differ(tmp_path, data)
 
 
 def test_an_infinite_value_in_a_later_file_names_that_file(tmp_path, data):
-    paths = write_dataset(tmp_path / "ds", "csv", data)
+    paths = write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     fit(tmp_path, tmp_path / "ds")
     text = paths[4].read_text().splitlines()
     fields = text[3].split(",")
@@ -262,7 +225,9 @@ def test_an_infinite_value_in_a_later_file_names_that_file(tmp_path, data):
 
 
 def test_merged_stat_files_equal_the_stat_file_of_all_files(tmp_path, data):
-    paths = [p for p in write_dataset(tmp_path / "ds", "csv", data) if p.stat().st_size > 30]
+    paths = [
+        p for p in write_dataset(tmp_path / "ds", "csv", data, PART_ROWS) if p.stat().st_size > 30
+    ]
     paths = [p for p in paths if len(p.read_text().splitlines()) > 1]
     shards = []
     for i, path in enumerate(paths):
@@ -344,7 +309,7 @@ def test_a_glob_of_directories_keeps_their_hive_keys_and_skips_hidden_ones(tmp_p
 
 
 def test_an_empty_csv_is_an_empty_part_and_a_link_loop_is_walked_once(tmp_path, data):
-    paths = write_dataset(tmp_path / "ds", "csv", data)
+    paths = write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     (tmp_path / "ds" / "year=2024" / "part-99.csv").write_bytes(b"")
     (tmp_path / "ds" / "year=2024" / "loop").symlink_to(tmp_path / "ds")
     doc = fit(tmp_path, tmp_path / "ds")

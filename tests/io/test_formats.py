@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -25,9 +23,9 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import assert_matches_sklearn, run_normkit
 from normkit_cli.main import cli
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit import CsvOptions, Format, InputError, ReadOptions, Standardizer
@@ -35,7 +33,6 @@ from normkit.io.inputs import open_input
 from normkit.io.options import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES
 
 RTOL = 1e-12
-NORMKIT = [sys.executable, "-m", "normkit"]
 NUMERIC = ["count", "x", "big"]
 
 
@@ -90,20 +87,6 @@ def read_text_csv(path: Path | str, sep: str = ",") -> pd.DataFrame:
 # -- checks ------------------------------------------------------------------------------------
 
 
-def assert_matches_sklearn(scaler: Standardizer, X: np.ndarray, names: Sequence[str]) -> None:
-    """The fitted statistics equal StandardScaler's on ``X`` (NaN = missing)."""
-    ref = StandardScaler().fit(X)
-    assert list(scaler.feature_names_in_) == list(names)
-    counts = np.broadcast_to(np.asarray(ref.n_samples_seen_), (len(names),))
-    assert_array_equal(scaler.n_samples_seen_, counts)
-    assert_array_equal(scaler.n_missing_, np.isnan(X).sum(axis=0))
-    assert_allclose(scaler.mean_, ref.mean_, rtol=RTOL)
-    assert_allclose(scaler.var_, ref.var_, rtol=RTOL)
-    assert_allclose(scaler.scale_, ref.scale_, rtol=RTOL)
-    assert_allclose(scaler.min_, np.nanmin(X, axis=0), rtol=RTOL)
-    assert_allclose(scaler.max_, np.nanmax(X, axis=0), rtol=RTOL)
-
-
 def assert_same_stats(a: Standardizer, b: Standardizer) -> None:
     assert list(a.feature_names_in_) == list(b.feature_names_in_)
     assert a.n_rows_seen_ == b.n_rows_seen_
@@ -129,10 +112,9 @@ def invoke(*args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def run_normkit(args: Sequence[str], stdin: bytes) -> bytes:
-    proc = subprocess.run(
-        [*NORMKIT, *args], input=stdin, capture_output=True, timeout=120, check=False
-    )
+def stdout_of(args: Sequence[str], stdin: bytes) -> bytes:
+    """What ``normkit ARGS`` writes, run as a real process on ``stdin``."""
+    proc = run_normkit(*args, stdin=stdin)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     return proc.stdout
 
@@ -628,7 +610,7 @@ def test_csv_on_stdin_fit_and_transform_subprocess(tmp_path):
     path = write_csv(frame, tmp_path / "data.csv")
     data = path.read_bytes()
 
-    stats_text = run_normkit(["fit", "-", "--exclude", "id", "-q"], data).decode()
+    stats_text = stdout_of(["fit", "-", "--exclude", "id", "-q"], data).decode()
     from_stdin = normkit.loads(stats_text)
     assert_same_stats(from_stdin, fit(path))
     assert_matches_sklearn(from_stdin, as_matrix(frame, NUMERIC), NUMERIC)
@@ -636,7 +618,7 @@ def test_csv_on_stdin_fit_and_transform_subprocess(tmp_path):
 
     stats = tmp_path / "stats.json"
     stats.write_text(stats_text)
-    out = run_normkit(["transform", "-s", str(stats), "-", "-q"], data)
+    out = stdout_of(["transform", "-s", str(stats), "-", "-q"], data)
     (tmp_path / "stdout.csv").write_bytes(out)
     reference = tmp_path / "file.csv"
     normkit.transform_file(path, from_stdin, reference)
@@ -653,7 +635,7 @@ def test_arrow_ipc_on_stdin_subprocess(tmp_path):
     frame = typed_frame(300, seed=14)
     data = write_arrow(frame, tmp_path / "d.arrows", file_format=False).read_bytes()
 
-    stats_text = run_normkit(["fit", "-", "--input-format", "arrow", "-q"], data).decode()
+    stats_text = stdout_of(["fit", "-", "--input-format", "arrow", "-q"], data).decode()
     scaler = normkit.loads(stats_text)
     assert_matches_sklearn(scaler, as_matrix(frame, TYPED_NUMERIC), TYPED_NUMERIC)
 
@@ -669,7 +651,7 @@ def test_arrow_ipc_on_stdin_subprocess(tmp_path):
         "--output-format",
         "arrow",
     ]
-    out = run_normkit([*args, "-q"], data)
+    out = stdout_of([*args, "-q"], data)
     back = ipc.open_stream(pa.py_buffer(out)).read_all()
     assert back.schema.names == list(frame.columns)
     assert back.column("s").to_pylist() == frame["s"].tolist()
@@ -680,7 +662,7 @@ def test_arrow_ipc_on_stdin_subprocess(tmp_path):
 def test_parquet_on_stdin_subprocess(tmp_path):
     frame = typed_frame(200, seed=23)
     data = write_parquet(frame, tmp_path / "d.parquet").read_bytes()
-    stats_text = run_normkit(["fit", "-", "--input-format", "parquet", "-q"], data).decode()
+    stats_text = stdout_of(["fit", "-", "--input-format", "parquet", "-q"], data).decode()
     assert_matches_sklearn(
         normkit.loads(stats_text), as_matrix(frame, TYPED_NUMERIC), TYPED_NUMERIC
     )

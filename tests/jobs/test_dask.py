@@ -17,10 +17,10 @@ import distributed
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import ERROR, write_dataset
 from normkit_cli.main import cli
 
 import normkit
@@ -28,7 +28,6 @@ from normkit import EmaOptions, ReadOptions, Standardizer
 from normkit.jobs.dask import INDEX_NAME, ClusterOptions, fit_dask, transform_dask
 from normkit.jobs.parts import count_rows
 
-ERROR = "normkit: error: "
 # Uneven files, an empty one and a single row among them; natural order puts part-10 last.
 PART_ROWS = {
     "k=a/part-1": 700,
@@ -74,21 +73,6 @@ def frame(rows: int, seed: int = 5) -> pd.DataFrame:
     )
 
 
-def write_dataset(root: Path, fmt: str, data: pd.DataFrame, sizes=PART_ROWS) -> list[Path]:
-    paths, start = [], 0
-    for name, rows in sizes.items():
-        path = root / f"{name}.{fmt}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(data.iloc[start : start + rows], preserve_index=False)
-        if fmt == "csv":
-            pacsv.write_csv(table, path)
-        else:
-            pq.write_table(table, path)
-        paths.append(path)
-        start += rows
-    return paths
-
-
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
     return frame(sum(PART_ROWS.values()))
@@ -97,7 +81,7 @@ def data() -> pd.DataFrame:
 @pytest.fixture(scope="module", params=["csv", "parquet"])
 def dataset(request, tmp_path_factory, data) -> Path:
     root = tmp_path_factory.mktemp(request.param) / "ds"
-    write_dataset(root, request.param, data)
+    write_dataset(root, request.param, data, PART_ROWS)
     return root
 
 
@@ -163,7 +147,7 @@ def test_a_wrong_row_count_prediction_is_corrected(tmp_path, on_cluster):
 
 
 def test_a_bad_value_on_a_worker_is_a_one_line_error(tmp_path, cluster, data):
-    paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"))
+    paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"), PART_ROWS)
     text = paths[3].read_text().splitlines()
     fields = text[4].split(",")
     fields[2] = "oops"
@@ -238,7 +222,7 @@ def test_fit_survives_a_worker_killed_mid_fit(tmp_path, cluster):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_transformed_parts_concatenate_to_the_local_output(tmp_path, on_cluster, data, fmt):
-    write_dataset(tmp_path / "ds", fmt, data)
+    write_dataset(tmp_path / "ds", fmt, data, PART_ROWS)
     scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
     normkit.save(scaler, tmp_path / "stats.json")
     local_out = tmp_path / f"local.{fmt}"
@@ -268,7 +252,7 @@ def test_transformed_parts_concatenate_to_the_local_output(tmp_path, on_cluster,
 
 
 def test_a_failed_transform_leaves_no_output(tmp_path, cluster, data):
-    paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"))
+    paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"), PART_ROWS)
     scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
     normkit.save(scaler, tmp_path / "stats.json")
     text = paths[4].read_text().splitlines()
@@ -297,7 +281,7 @@ def test_a_failed_transform_leaves_no_output(tmp_path, cluster, data):
 
 
 def test_an_existing_output_directory_is_not_overwritten(tmp_path, cluster, data):
-    write_dataset(tmp_path / "ds", "csv", data)
+    write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     normkit.save(
         normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"])), tmp_path / "s.json"
     )
@@ -350,7 +334,7 @@ def test_usage_errors_of_the_engine_options(tmp_path):
 def test_the_command_line_with_its_own_local_cluster(tmp_path, data):
     """The issue's check: ``normkit fit DIR --engine dask --workers 2`` equals ``normkit fit DIR``,
     run as real processes."""
-    write_dataset(tmp_path / "ds", "parquet", data)
+    write_dataset(tmp_path / "ds", "parquet", data, PART_ROWS)
     normkit_bin = [sys.executable, "-m", "normkit"]
     common = ["fit", str(tmp_path / "ds"), "--exclude", "id", "--batch-size", "10", "-q"]
     subprocess.run([*normkit_bin, *common, "-o", str(tmp_path / "b.json")], check=True)
@@ -375,7 +359,7 @@ def test_the_command_line_with_its_own_local_cluster(tmp_path, data):
 
 
 def test_bad_options_and_addresses_fail_before_any_work(tmp_path, cluster, data):
-    write_dataset(tmp_path / "ds", "csv", data)
+    write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     stats = tmp_path / "s.json"
     normkit.save(normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"], ema=None)), stats)
     for args, code, fragment in (
@@ -409,7 +393,7 @@ def test_bad_options_and_addresses_fail_before_any_work(tmp_path, cluster, data)
 
 
 def test_parts_take_the_format_of_the_output_directory_name(tmp_path, on_cluster, data):
-    write_dataset(tmp_path / "ds", "csv", data)
+    write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
     transform_dask(tmp_path / "ds", scaler, tmp_path / "z.parquet", cluster=on_cluster)
     index = json.loads((tmp_path / "z.parquet" / INDEX_NAME).read_text())
@@ -431,7 +415,7 @@ def test_parts_of_different_types_are_refused(tmp_path, on_cluster, data):
 
 
 def test_progress_is_reported_per_file(tmp_path, on_cluster, data):
-    write_dataset(tmp_path / "ds", "parquet", data)
+    write_dataset(tmp_path / "ds", "parquet", data, PART_ROWS)
     seen: list[tuple[int, int]] = []
     scaler = fit_dask(
         tmp_path / "ds",

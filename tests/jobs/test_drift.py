@@ -8,17 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from normkit_cli.main import cli
+from conftest import ERROR, run
 
 import normkit
 from normkit.core.sketch import QUANTILE_PROBABILITIES, ColumnSamples, row_keys
-
-ERROR = "normkit: error: "
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="normkit")
 
 
 def training(rows: int = 6000, seed: int = 1) -> pd.DataFrame:

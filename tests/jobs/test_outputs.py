@@ -8,7 +8,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,17 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from normkit_cli.main import cli
+from conftest import NORMKIT, run
 from sklearn.preprocessing import StandardScaler
 
 import normkit
-
-NORMKIT = str(Path(sys.executable).with_name("normkit"))
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -10,27 +10,20 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from normkit_cli.main import cli
+from conftest import SAMPLE_CSV, run
 
 import normkit
 from normkit.core.accumulator import Accumulator
 from normkit.core.running import EmaOptions
 from normkit.jobs.report import TRAJECTORY_POINTS, Trajectory
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "sample_data" / "sample.csv"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="normkit")
 
 
 @pytest.fixture(scope="module")
 def sample_stats(tmp_path_factory) -> Path:
     stats = tmp_path_factory.mktemp("stats") / "stats.json"
-    result = run("fit", SAMPLE, "--exclude", "id", "-o", stats, "-q")
+    result = run("fit", SAMPLE_CSV, "--exclude", "id", "-o", stats, "-q")
     assert result.exit_code == 0, result.stderr
     return stats
 
@@ -47,7 +40,7 @@ def sections(page: str) -> dict[str, bytes]:
 
 def test_the_report_of_the_sample_data_has_a_section_per_column(tmp_path, sample_stats):
     out, pngs = tmp_path / "report.html", tmp_path / "pngs"
-    result = run("report", SAMPLE, "-s", sample_stats, "-o", out, "--png", pngs)
+    result = run("report", SAMPLE_CSV, "-s", sample_stats, "-o", out, "--png", pngs)
     assert result.exit_code == 0, result.output
     page = out.read_text()
     names = list(normkit.load(sample_stats).feature_names_in_)
@@ -89,12 +82,12 @@ def test_missing_values_and_constant_columns(tmp_path):
 
 
 def test_usage_and_data_errors(tmp_path, sample_stats):
-    result = run("report", SAMPLE, "-s", sample_stats)
+    result = run("report", SAMPLE_CSV, "-s", sample_stats)
     assert result.exit_code == 2
     assert "nothing to write: give an HTML output (--output) or a PNG directory (--png)" in (
         result.stderr
     )
-    pd.read_csv(SAMPLE).drop(columns=["age"]).to_csv(tmp_path / "less.csv", index=False)
+    pd.read_csv(SAMPLE_CSV).drop(columns=["age"]).to_csv(tmp_path / "less.csv", index=False)
     result = run("report", tmp_path / "less.csv", "-s", sample_stats, "-o", tmp_path / "r.html")
     assert result.exit_code == 1
     assert result.stderr.startswith("normkit: error: ")
@@ -126,7 +119,7 @@ def test_the_trajectory_is_thinned_evenly_and_ends_at_the_running_statistics():
 
 def test_the_report_never_overwrites_its_input_or_the_stat_file(tmp_path, sample_stats):
     data = tmp_path / "d.csv"
-    data.write_bytes(SAMPLE.read_bytes())
+    data.write_bytes(SAMPLE_CSV.read_bytes())
     stats = tmp_path / "s.json"
     stats.write_bytes(sample_stats.read_bytes())
     for target in (data, stats):
@@ -138,7 +131,7 @@ def test_the_report_never_overwrites_its_input_or_the_stat_file(tmp_path, sample
 
 
 def test_the_page_to_standard_output(sample_stats):
-    result = run("report", SAMPLE, "-s", sample_stats, "-o", "-", "-q")
+    result = run("report", SAMPLE_CSV, "-s", sample_stats, "-o", "-", "-q")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("<!DOCTYPE html>")
     assert len(sections(result.stdout)) == 7
@@ -198,10 +191,19 @@ def test_the_trajectory_stays_bounded_with_huge_chunks():
 
 def test_columns_chosen_for_the_report(tmp_path, sample_stats):
     result = run(
-        "report", SAMPLE, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "income,age"
+        "report",
+        SAMPLE_CSV,
+        "-s",
+        sample_stats,
+        "-o",
+        tmp_path / "r.html",
+        "--columns",
+        "income,age",
     )
     assert result.exit_code == 0, result.output
     assert list(sections((tmp_path / "r.html").read_text())) == ["age", "income"]
-    result = run("report", SAMPLE, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "x")
+    result = run(
+        "report", SAMPLE_CSV, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "x"
+    )
     assert result.exit_code == 1
     assert "the stat file has no column 'x'" in result.stderr
