@@ -180,3 +180,21 @@ def test_from_sklearn_without_std_can_be_saved(tmp_path):
     path = tmp_path / "s.json"
     normkit.save(stats, path)
     np.testing.assert_array_equal(normkit.load(path).transform(np.array([[2.0]])), [[0.0]])
+
+
+def test_partial_fit_then_save_keeps_every_row_and_the_last_partial_batch(tmp_path, mixed_frame):
+    options = normkit.EmaOptions(batch_size=7)
+    whole = Standardizer(exclude=["id"], ema=options).fit(mixed_frame)
+    streamed = Standardizer(exclude=["id"], ema=options)
+    for start in range(0, len(mixed_frame), 33):  # 500 rows: 71 batches and 3 rows left
+        streamed.partial_fit(mixed_frame.iloc[start : start + 33])
+    streamed.save(tmp_path / "s.json")  # no finish(): the attributes already hold everything
+    loaded = normkit.load(tmp_path / "s.json")
+    assert loaded.ema_.n_batches == whole.ema_.n_batches == 72
+    np.testing.assert_allclose(loaded.ema_.running_mean, whole.ema_.running_mean, rtol=1e-12)
+    np.testing.assert_allclose(loaded.ema_.running_var, whole.ema_.running_var, rtol=1e-12)
+    np.testing.assert_array_equal(loaded.n_samples_seen_, whole.n_samples_seen_)
+    # ...and the stream goes on from where it was, the partial batch still waiting.
+    streamed.partial_fit(mixed_frame.head(4))
+    assert streamed.ema_.n_batches == 72
+    assert streamed.n_rows_seen_ == len(mixed_frame) + 4

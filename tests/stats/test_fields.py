@@ -1,0 +1,94 @@
+"""The stat file's field table: what the writer lays out is what the validator reads, field by
+field, and every field is documented."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pandas as pd
+import pytest
+
+from normkit import EmaOptions, Standardizer, StatsFileError
+from normkit.stats import statfile
+from normkit.stats.fields import STAT_FILE, Field, Section, describe
+
+
+def full_document() -> dict:
+    """A stat file with every part: running statistics, a sketch, gamma and beta."""
+    # Means that float64 rounds (0.1 + 0.2 + 0.6 ...): each column gets a mean_error.
+    df = pd.DataFrame({"x": [1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.6], "y": [0.1, 0.3, 0.2]})
+    fitted = Standardizer(ema=EmaOptions(batch_size=2), gamma={"x": 2.0}).fit(df)
+    return json.loads(statfile.dumps(fitted.stats_))
+
+
+def paths(section: Section = STAT_FILE, where: tuple = ()) -> list[tuple[tuple, Field]]:
+    """Every field of the table, with its path in a document (column sections at column 0)."""
+    found = []
+    for item in section.fields:
+        here = (*where, item.key) if item.key else where
+        if isinstance(item, Section):
+            found += paths(item, (*here, 0) if item.per_column else here)
+        else:
+            found.append((here, item))
+    return found
+
+
+FIELDS = paths()
+
+
+def test_the_writer_lays_out_the_table_in_order():
+    doc = full_document()
+
+    def keys(section: Section, obj: dict) -> None:
+        expected = [item.key for item in section.fields if item.key in obj]
+        assert list(obj) == expected, (section.key, list(obj))
+        for item in section.fields:
+            if isinstance(item, Section) and item.key in obj:
+                for entry in obj[item.key] if item.per_column else [obj[item.key]]:
+                    keys(item, entry)
+
+    keys(STAT_FILE, doc)
+    # Every field of the table is written when the statistics have every part.
+    for path, field in FIELDS:
+        value = doc
+        for step in path:
+            value = value[step]
+
+
+@pytest.mark.parametrize(("path", "field"), FIELDS, ids=[".".join(map(str, p)) for p, _ in FIELDS])
+def test_every_field_is_documented_and_required_ones_are_checked(path, field):
+    assert field.doc.strip()
+    assert field.key in describe()
+    doc = copy.deepcopy(full_document())
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    del parent[path[-1]]
+    text = json.dumps(doc)
+    if field.optional:
+        statfile.loads(text)  # its default stands in
+        return
+    with pytest.raises(StatsFileError) as info:
+        statfile.loads(text, source="s.json")
+    if path[0] == "format":
+        assert "not a normkit stat file" in str(info.value)
+    else:
+        assert f"{field.key!r}" in str(info.value)
+
+
+# Provenance is an object of free-form keys (its documented ones are checked in test_statfile).
+TYPED = [(p, f) for p, f in FIELDS if p != ("provenance",)]
+
+
+@pytest.mark.parametrize(("path", "field"), TYPED, ids=[".".join(map(str, p)) for p, _ in TYPED])
+def test_a_value_of_the_wrong_type_is_refused_by_name(path, field):
+    doc = copy.deepcopy(full_document())
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = {"not": "a value"}
+    with pytest.raises(StatsFileError) as info:
+        statfile.loads(json.dumps(doc), source="s.json")
+    assert str(info.value).startswith("s.json: ")
+    assert field.key in str(info.value) or path[0] == "format"
