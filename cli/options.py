@@ -12,8 +12,7 @@ import click
 
 from normkit import params
 from normkit.errors import OptionError, plain_value
-from normkit.io.formats import Format
-from normkit.io.options import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, CsvOptions, ReadOptions
+from normkit.io.formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format
 from normkit.params import RULES, Interval, OneOf
 
 FORMAT_NAMES = [f.value for f in Format]
@@ -218,6 +217,8 @@ def read_options(func: Callable) -> Callable:
         inf_as_missing,
         **kwargs,
     ):
+        from normkit.io.options import CsvOptions, ReadOptions
+
         csv = CsvOptions(
             delimiter=delimiter,
             null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,

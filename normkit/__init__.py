@@ -30,11 +30,12 @@ from .errors import (
     StatsFileError,
 )
 from .io.formats import Format
-from .io.options import CsvOptions, ReadOptions
 
 # The rest is imported on first use: pyarrow and numpy take most of a command's start-up time,
 # which ``normkit --help`` and option errors need not pay.
 _LAZY = {
+    "CsvOptions": "io.options",
+    "ReadOptions": "io.options",
     "EmaOptions": "core.running",
     "RunningState": "core.running",
     "FittedStats": "stats.fitted",

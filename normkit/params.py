@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import OptionError, param
@@ -36,7 +35,11 @@ __all__ = [
 
 
 class Constraint:
-    """One kind of value a parameter accepts."""
+    """One kind of value a parameter accepts. (Plain classes rather than dataclasses: the
+    command line imports this module at start-up, and each dataclass costs a third of a
+    millisecond to create.)"""
+
+    __slots__ = ()
 
     def accepts(self, value: Any) -> bool:
         raise NotImplementedError
@@ -53,17 +56,23 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True)
 class Interval(Constraint):
     """A number (``kind`` int or float) between ``low`` and ``high`` (None: unbounded); floats
     must be finite unless ``finite`` is False."""
 
-    kind: type
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    finite: bool = True
+    __slots__ = ("finite", "high", "high_open", "kind", "low", "low_open")
+
+    def __init__(
+        self,
+        kind: type,
+        low: float | None = None,
+        high: float | None = None,
+        low_open: bool = False,
+        high_open: bool = False,
+        finite: bool = True,
+    ):
+        self.kind, self.low, self.high = kind, low, high
+        self.low_open, self.high_open, self.finite = low_open, high_open, finite
 
     def accepts(self, value: Any) -> bool:
         if self.kind is int:
@@ -105,14 +114,13 @@ def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-@dataclass(frozen=True)
 class OneOf(Constraint):
     """One of a few values (compared with ``==``; a boolean is never taken for 0 or 1)."""
 
-    values: tuple
+    __slots__ = ("values",)
 
     def __init__(self, *values: Any):
-        object.__setattr__(self, "values", tuple(values))
+        self.values = tuple(values)
 
     def accepts(self, value: Any) -> bool:
         return any(
@@ -130,8 +138,9 @@ class OneOf(Constraint):
         return "one of " + ", ".join(shown)
 
 
-@dataclass(frozen=True)
 class Boolean(Constraint):
+    __slots__ = ()
+
     def accepts(self, value: Any) -> bool:
         return isinstance(value, bool)
 
@@ -139,8 +148,9 @@ class Boolean(Constraint):
         return "True or False"
 
 
-@dataclass(frozen=True)
 class NoneValue(Constraint):
+    __slots__ = ()
+
     def accepts(self, value: Any) -> bool:
         return value is None
 
@@ -148,9 +158,10 @@ class NoneValue(Constraint):
         return "None"
 
 
-@dataclass(frozen=True)
 class Character(Constraint):
     """One ASCII character that can separate CSV fields (not a quote or a line break)."""
+
+    __slots__ = ()
 
     def accepts(self, value: Any) -> bool:
         return (
@@ -164,11 +175,13 @@ class Character(Constraint):
         return "one ASCII character other than a quote or a line break"
 
 
-@dataclass(frozen=True)
 class Strings(Constraint):
     """A sequence of strings (a single string is one name); ``non_empty`` refuses ''."""
 
-    non_empty: bool = True
+    __slots__ = ("non_empty",)
+
+    def __init__(self, non_empty: bool = True):
+        self.non_empty = non_empty
 
     def accepts(self, value: Any) -> bool:
         if isinstance(value, str):
@@ -181,11 +194,13 @@ class Strings(Constraint):
         return "a list of column names" if self.non_empty else "a list of strings"
 
 
-@dataclass(frozen=True)
 class PerColumn(Constraint):
     """A mapping of column name to a value ``each`` accepts."""
 
-    each: Constraint
+    __slots__ = ("each",)
+
+    def __init__(self, each: Constraint):
+        self.each = each
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, Mapping) and all(
@@ -196,9 +211,10 @@ class PerColumn(Constraint):
         return f"a mapping of column name to {self.each.describe()}"
 
 
-@dataclass(frozen=True)
 class NonZero(Constraint):
     """A finite number other than 0."""
+
+    __slots__ = ()
 
     def accepts(self, value: Any) -> bool:
         return _is_real(value) and math.isfinite(float(value)) and float(value) != 0.0
@@ -207,14 +223,16 @@ class NonZero(Constraint):
         return "a finite number other than 0"
 
 
-@dataclass(frozen=True)
 class Rule:
-    """The constraints of one parameter, and a one-line description of its meaning."""
+    """The constraints of one parameter, and a one-line description of its meaning; ``text``
+    says what the values must be where the constraints' own words are clumsy."""
 
-    name: str
-    constraints: tuple[Constraint, ...]
-    doc: str
-    text: str | None = None  # what the values must be, where the constraints' words are clumsy
+    __slots__ = ("constraints", "doc", "name", "text")
+
+    def __init__(
+        self, name: str, constraints: tuple[Constraint, ...], doc: str, text: str | None = None
+    ):
+        self.name, self.constraints, self.doc, self.text = name, constraints, doc, text
 
     def accepts(self, value: Any) -> bool:
         return any(c.accepts(value) for c in self.constraints)

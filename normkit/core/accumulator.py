@@ -19,7 +19,8 @@ The estimator, the file fit, the Dask parts, drift and report all fit through it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,13 +34,14 @@ from .moments import (
     moments_of,
 )
 from .running import EmaOptions, LogicalBatches, RunningState, StepObserver, StepRecord
-from .segments import EmaSegment, SegmentRecorder
 from .sketch import ColumnSamples, row_keys
+
+if TYPE_CHECKING:
+    from .segments import EmaSegment, SegmentRecorder
 
 __all__ = ["Accumulated", "Accumulator"]
 
 
-@dataclass(frozen=True)
 class Accumulated:
     """What one pass collected.
 
@@ -57,11 +59,18 @@ class Accumulated:
         The sampled values (None when no sample was taken).
     """
 
-    moments: Moments
-    n_rows: int
-    running: RunningState | None
-    segment: EmaSegment | None
-    sample: ColumnSamples | None
+    __slots__ = ("moments", "n_rows", "running", "sample", "segment")
+
+    def __init__(
+        self,
+        moments: Moments,
+        n_rows: int,
+        running: RunningState | None,
+        segment: EmaSegment | None,
+        sample: ColumnSamples | None,
+    ):
+        self.moments, self.n_rows, self.running = moments, n_rows, running
+        self.segment, self.sample = segment, sample
 
 
 class Accumulator:
@@ -132,6 +141,8 @@ class Accumulator:
                     self.state = RunningState.initial(running, n)
                 self._n_batches = self.state.n_batches
             else:
+                from .segments import SegmentRecorder  # parts only (the Dask engine)
+
                 self._segment = SegmentRecorder(running, n)
         if start is not None or sample_size is False:
             self.sample: ColumnSamples | None = None
@@ -253,6 +264,8 @@ class Accumulator:
             batches = self._batches
             pending = batches.pending_moments(self.shift)
             if self._segment is not None:
+                from .segments import EmaSegment
+
                 segment = EmaSegment(
                     batches.head_rows == batches.head_wanted,
                     batches.head_rows,

@@ -60,14 +60,16 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
 class Convention:
-    """A framework's BatchNorm defaults."""
+    """A framework's BatchNorm defaults: its momentum, whether its batch variance is unbiased
+    (N - 1, PyTorch) or not (N, Keras), its eps, and whether the momentum is the weight of the
+    new batch (PyTorch) or of the old state (Keras: w = 1 - momentum)."""
 
-    momentum: float
-    unbiased: bool  # batch variance with N - 1 (PyTorch) or N (Keras)
-    eps: float
-    weight_is_momentum: bool  # PyTorch: w = momentum; Keras: w = 1 - momentum
+    __slots__ = ("eps", "momentum", "unbiased", "weight_is_momentum")
+
+    def __init__(self, momentum: float, unbiased: bool, eps: float, weight_is_momentum: bool):
+        self.momentum, self.unbiased = momentum, unbiased
+        self.eps, self.weight_is_momentum = eps, weight_is_momentum
 
 
 CONVENTIONS = {
@@ -262,7 +264,6 @@ def merge_batches(
 # -- the step record ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class BatchSteps:
     """The statistics of consecutive logical batches, in stream order: what running statistics
     (and whatever else follows them) consume.
@@ -277,9 +278,10 @@ class BatchSteps:
         Each batch's sum of squared deviations from its mean.
     """
 
-    count: np.ndarray
-    mean: np.ndarray
-    m2: np.ndarray
+    __slots__ = ("count", "m2", "mean")
+
+    def __init__(self, count: np.ndarray, mean: np.ndarray, m2: np.ndarray):
+        self.count, self.mean, self.m2 = count, mean, m2
 
     @classmethod
     def relative(
@@ -305,15 +307,17 @@ class BatchSteps:
             return np.where(self.count > 0, self.m2 / self.count, np.nan)
 
 
-@dataclass(frozen=True)
 class StatePath:
     """The running statistics after each batch of a :class:`BatchSteps` record (and before the
     first, ``initial_*``): what adaptive normalization and trajectories need."""
 
-    initial_mean: np.ndarray
-    initial_var: np.ndarray
-    mean: np.ndarray  # (n_batches, n_columns): after each batch
-    var: np.ndarray
+    __slots__ = ("initial_mean", "initial_var", "mean", "var")
+
+    def __init__(
+        self, initial_mean: np.ndarray, initial_var: np.ndarray, mean: np.ndarray, var: np.ndarray
+    ):
+        self.initial_mean, self.initial_var = initial_mean, initial_var
+        self.mean, self.var = mean, var  # shape (n_batches, n_columns): after each batch
 
     @property
     def mean_before(self) -> np.ndarray:
@@ -325,7 +329,6 @@ class StatePath:
         return np.vstack([self.initial_var[None, :], self.var[:-1]])
 
 
-@dataclass(frozen=True)
 class StepRecord:
     """One record of whole batches, as observers of a pass receive it.
 
@@ -339,9 +342,10 @@ class StepRecord:
         whose state depends on what comes before it).
     """
 
-    first_batch: int
-    steps: BatchSteps
-    path: StatePath | None
+    __slots__ = ("first_batch", "path", "steps")
+
+    def __init__(self, first_batch: int, steps: BatchSteps, path: StatePath | None):
+        self.first_batch, self.steps, self.path = first_batch, steps, path
 
 
 class StepObserver(Protocol):

@@ -1,4 +1,4 @@
-"""Formats and file names: what the command line needs before any data is read.
+"""Formats, file names and CSV defaults: what the command line needs before any data is read.
 
 Nothing here imports pyarrow, so that ``normkit --help`` and option parsing start fast.
 """
@@ -10,10 +10,25 @@ import os
 
 from ..errors import OptionError, param
 
-__all__ = ["COMPRESSION_SUFFIXES", "STDIO", "Format", "resolve_format", "split_compression"]
+__all__ = [
+    "COMPRESSION_SUFFIXES",
+    "CSV_BLOCK_SIZE",
+    "DEFAULT_NULL_VALUES",
+    "STDIO",
+    "Format",
+    "resolve_format",
+    "split_compression",
+]
 
 #: The path that means standard input or standard output.
 STDIO = "-"
+
+#: Strings read as a missing value in a column that is normalized.
+DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
+
+#: Bytes of decompressed CSV parsed per block. Large blocks amortize per-block overhead; memory
+#: stays a small multiple of this whatever the file size.
+CSV_BLOCK_SIZE = 1 << 20
 
 #: Extensions that compress a CSV file, and their codecs.
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 import sys
 
 from ..errors import InputError, OptionError
-from .csv import CsvReader
 from .formats import STDIO, Format, resolve_format
-from .ipc import IpcReader
 from .options import ReadOptions
-from .parquet import ParquetReader
 from .reader import Reader
 
 __all__ = ["open_input"]
 
-_READERS = {Format.CSV: CsvReader, Format.PARQUET: ParquetReader, Format.ARROW: IpcReader}
+#: Each format's reader, imported when first needed (a CSV job loads no Parquet module).
+_READERS = {
+    Format.CSV: ("csv.reader", "CsvReader"),
+    Format.PARQUET: ("parquet", "ParquetReader"),
+    Format.ARROW: ("ipc", "IpcReader"),
+}
 
 
 def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) -> Reader:
@@ -46,7 +49,9 @@ def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) ->
     # Opened by Python, so that a signal can interrupt the wait for data.
     is_stream = is_stdin or not stat.S_ISREG(os.stat(path).st_mode)
     kind = _input_format(path, read.format, is_stdin, is_stream)
-    return _READERS[kind](path, read, is_stream)
+    module, name = _READERS[kind]
+    reader = getattr(importlib.import_module(f".{module}", __package__), name)
+    return reader(path, read, is_stream)
 
 
 def _input_format(path: str, explicit: str | Format | None, is_stdin: bool, is_stream: bool):

@@ -8,16 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import params
-from .formats import Format, resolve_format, split_compression
+from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
 
 __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions"]
-
-#: Strings read as a missing value in a column that is normalized.
-DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
-
-#: Bytes of decompressed CSV parsed per block. Large blocks amortize per-block overhead; memory
-#: stays a small multiple of this whatever the file size.
-CSV_BLOCK_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)

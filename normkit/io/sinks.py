@@ -14,13 +14,10 @@ import sys
 import pyarrow as pa
 
 from ..errors import OutputError, SchemaError
-from .csv import CsvWriter
-from .csv.writer import check_csv_types
+from .csv.writer import CsvWriter, check_csv_types
 from .files import AtomicFile, os_reason
 from .formats import STDIO, Format, resolve_format, split_compression
-from .ipc import open_ipc_writer
 from .options import CsvOptions
-from .parquet import ParquetWriter
 
 __all__ = ["Sink", "open_sink"]
 
@@ -63,10 +60,15 @@ class Sink:
             raise
 
     def _open_writer(self, csv: CsvOptions):
+        # Each format's writer is imported when used: a CSV job loads no Parquet module.
         if self.format is Format.CSV:
             return CsvWriter(self._stream, self.schema, csv.delimiter_for(self.path))
         if self.format is Format.PARQUET:
+            from .parquet import ParquetWriter
+
             return ParquetWriter(self._stream, self.schema)
+        from .ipc import open_ipc_writer
+
         return open_ipc_writer(self._stream, self.schema, self.path)
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -105,11 +107,12 @@ class Sink:
 
     def _discard(self) -> None:
         writer = getattr(self, "_writer", None)
-        if isinstance(writer, ParquetWriter | CsvWriter):
+        threaded = hasattr(writer, "abandon")  # the CSV and Parquet writers run threads
+        if threaded:
             writer.abandon()  # stops their threads, for stdout too
         if self._file is None:
             return
-        if writer is not None and not isinstance(writer, ParquetWriter | CsvWriter):
+        if writer is not None and not threaded:
             with contextlib.suppress(pa.ArrowException, OSError):
                 writer.close()
         with contextlib.suppress(pa.ArrowException, OSError):

@@ -19,7 +19,7 @@ Fit
     counts rows (Parquet and Arrow from metadata; CSV by counting lines, a prediction). After the
     fit, the rows actually read are checked against the counts, and any part whose first row
     fell elsewhere within its batch is fitted again with the true index, so a wrong prediction
-    (a quoted line break, say) costs time, never exactness. With ``--no-ema`` there is no
+    (a quoted line break, say) costs time, never exactness. Without running statistics there is no
     counting round.
 
 Transform

@@ -13,7 +13,6 @@ required exactly when the file has the group's top-level object.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .. import params
@@ -58,7 +57,6 @@ Getter = Callable[[FittedStats, "int | None"], Any]
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
 class Field:
     """One key of the stat file.
 
@@ -79,29 +77,42 @@ class Field:
         ``"sketch"`` or ``"ema"``: there exactly when the statistics have that part.
     """
 
-    key: str
-    kind: Kind
-    doc: str
-    get: Getter
-    rule: str | None = None
-    written: Callable[[FittedStats, int | None], bool] | None = None
-    default: Any = REQUIRED
-    group: str | None = None
+    __slots__ = ("default", "doc", "get", "group", "key", "kind", "rule", "written")
+
+    def __init__(
+        self,
+        key: str,
+        kind: Kind,
+        doc: str,
+        get: Getter,
+        rule: str | None = None,
+        written: Callable[[FittedStats, int | None], bool] | None = None,
+        default: Any = REQUIRED,
+        group: str | None = None,
+    ):
+        self.key, self.kind, self.doc, self.get = key, kind, doc, get
+        self.rule, self.written, self.default, self.group = rule, written, default, group
 
     @property
     def optional(self) -> bool:
         return self.default is not REQUIRED
 
 
-@dataclass(frozen=True)
 class Section:
     """A JSON object of fields (one per column when ``per_column``)."""
 
-    key: str
-    doc: str
-    fields: tuple[Field | Section, ...]
-    per_column: bool = False
-    group: str | None = None
+    __slots__ = ("doc", "fields", "group", "key", "per_column")
+
+    def __init__(
+        self,
+        key: str,
+        doc: str,
+        fields: tuple[Field | Section, ...],
+        per_column: bool = False,
+        group: str | None = None,
+    ):
+        self.key, self.doc, self.fields = key, doc, fields
+        self.per_column, self.group = per_column, group
 
 
 GROUPS: dict[str, Callable[[FittedStats], bool]] = {

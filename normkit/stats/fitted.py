@@ -52,7 +52,6 @@ class StatsOptions:
         object.__setattr__(self, "eps", float(self.eps))
 
 
-@dataclass(frozen=True)
 class Affine:
     """A frozen transform per column: ``y = gamma * (x - center) / scale + beta``.
 
@@ -61,10 +60,10 @@ class Affine:
     center, scale, gamma, beta : ndarray of float64, shape (n_columns,)
     """
 
-    center: np.ndarray
-    scale: np.ndarray
-    gamma: np.ndarray
-    beta: np.ndarray
+    __slots__ = ("beta", "center", "gamma", "scale")
+
+    def __init__(self, center: np.ndarray, scale: np.ndarray, gamma: np.ndarray, beta: np.ndarray):
+        self.center, self.scale, self.gamma, self.beta = center, scale, gamma, beta
 
 
 def per_column(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -61,9 +60,11 @@ def float_out(value: float) -> float | str:
     return value
 
 
-@dataclass(frozen=True)
 class Kind:
-    """A JSON type: how a value is written, checked and described."""
+    """A JSON type: how a value is written, checked and described. (Plain classes: a command's
+    start-up pays about a third of a millisecond for each dataclass it creates.)"""
+
+    __slots__ = ()
 
     def encode(self, value: Any) -> Any:
         return value
@@ -76,9 +77,11 @@ class Kind:
         return {}
 
 
-@dataclass(frozen=True)
 class Integer(Kind):
-    minimum: int = 0
+    __slots__ = ("minimum",)
+
+    def __init__(self, minimum: int = 0):
+        self.minimum = minimum
 
     def encode(self, value: Any) -> int:
         return int(value)
@@ -96,13 +99,13 @@ class Integer(Kind):
         return {"type": "integer", "minimum": self.minimum, "maximum": _INT64_MAX}
 
 
-@dataclass(frozen=True)
 class Number(Kind):
     """A float; ``finite`` refuses NaN and infinities (written as ``"NaN"``, ``"Infinity"``)."""
 
-    finite: bool = True
-    minimum: float | None = None
-    positive: bool = False
+    __slots__ = ("finite", "minimum", "positive")
+
+    def __init__(self, finite: bool = True, minimum: float | None = None, positive: bool = False):
+        self.finite, self.minimum, self.positive = finite, minimum, positive
 
     def encode(self, value: Any) -> float | str:
         return float_out(value)
@@ -135,11 +138,13 @@ class Number(Kind):
         return {"anyOf": [number, {"enum": list(_NONFINITE)}]}
 
 
-@dataclass(frozen=True)
 class Numbers(Kind):
     """A list of ``length`` numbers (NaN and infinities allowed, as strings)."""
 
-    length: int
+    __slots__ = ("length",)
+
+    def __init__(self, length: int):
+        self.length = length
 
     def encode(self, value: Any) -> list:
         return [float_out(v) for v in value]
@@ -154,8 +159,9 @@ class Numbers(Kind):
         return {"type": "array", "items": item, "minItems": self.length, "maxItems": self.length}
 
 
-@dataclass(frozen=True)
 class Boolean(Kind):
+    __slots__ = ()
+
     def encode(self, value: Any) -> bool:
         return bool(value)
 
@@ -168,8 +174,9 @@ class Boolean(Kind):
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True)
 class String(Kind):
+    __slots__ = ()
+
     def encode(self, value: Any) -> str:
         return str(value)
 
@@ -186,8 +193,9 @@ class String(Kind):
         return {"type": "string"}
 
 
-@dataclass(frozen=True)
 class Momentum(Kind):
+    __slots__ = ()
+
     """The running statistics' momentum: a number, or ``"cumulative"``."""
 
     def encode(self, value: Any) -> Any:
@@ -202,8 +210,9 @@ class Momentum(Kind):
         return {"anyOf": [{"type": "number"}, {"const": "cumulative"}]}
 
 
-@dataclass(frozen=True)
 class Provenance(Kind):
+    __slots__ = ()
+
     """Where the statistics came from: informative, but what is there has the documented
     types (``sources``: path, format, rows, bytes; ``created``, ``normkit_version``)."""
 

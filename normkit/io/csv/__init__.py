@@ -1,6 +1,2 @@
-"""CSV: the reader (pyarrow's parser, blocks parsed in parallel) and the writer."""
-
-from .reader import CsvReader
-from .writer import CsvWriter
-
-__all__ = ["CsvReader", "CsvWriter"]
+"""CSV: the reader (:mod:`.reader`: pyarrow's parser, :mod:`.blocks` parsed in parallel) and the
+writer (:mod:`.writer`)."""

@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
-from ...errors import OutputError, SchemaError
+from ...errors import OutputError, SchemaError, param
 from ..lazy import pc
 from ..threads import csv_workers
 
@@ -31,8 +31,8 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
             or pa.types.is_binary_view(dtype)
         ):
             raise SchemaError(
-                f"{name}: column {field.name!r} of type {field.type} cannot be written as CSV; "
-                "write Parquet or Arrow instead (-o out.parquet)"
+                f"{name}: column {field.name!r} of type {field.type} cannot be written as CSV",
+                hints=(f"write Parquet or Arrow instead ({param('output_format', 'parquet')})",),
             )
 
 
