@@ -197,7 +197,7 @@ def fit(
     if not no_ema:
         ema = EmaOptions(
             convention=convention,
-            momentum=momentum,
+            momentum="default" if momentum is None else momentum,
             init=ema_init,
             batch_size=batch_size,
             drop_last=drop_last,

@@ -83,9 +83,59 @@ def click_type(name: str) -> click.ParamType:
     raise ValueError(f"no click type for the parameter {name!r}: give one")
 
 
+def split_names(text: str) -> list[str]:
+    r"""A comma-separated list in which a member may be double-quoted, as in CSV: ``a, "b,c",
+    " d "`` is ``["a", "b,c", " d "]``. Unquoted members lose their surrounding spaces; quoted
+    ones are kept exactly (a quote inside doubled).
+
+    >>> split_names('a, "b,c", " d ","say \"\"hi\"\""')
+    ['a', 'b,c', ' d ', 'say "hi"']
+    """
+    names, i, n = [], 0, len(text)
+    while True:
+        while i < n and text[i] == " ":
+            i += 1
+        if i < n and text[i] == '"':
+            i += 1
+            member = []
+            while True:
+                end = text.find('"', i)
+                if end < 0:
+                    raise ValueError(f"{text!r}: a quoted name is not closed")
+                member.append(text[i:end])
+                if text[end + 1 : end + 2] == '"':
+                    member.append('"')
+                    i = end + 2
+                    continue
+                i = end + 1
+                break
+            names.append("".join(member))
+            while i < n and text[i] == " ":
+                i += 1
+            if i < n and text[i] != ",":
+                raise ValueError(f"{text!r}: a quoted name must end its member")
+        else:
+            end = text.find(",", i)
+            end = n if end < 0 else end
+            names.append(text[i:end].strip())
+            i = end
+        if i >= n:
+            return names
+        i += 1  # the comma
+
+
+def quote_name(name: str) -> str:
+    """A name as :func:`split_names` reads it back (quoted where it must be)."""
+    if name != name.strip() or "," in name or name.startswith('"') or not name:
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
 class NameList(click.ParamType):
-    """A comma-separated list (the option may also be repeated). Column names must not be empty;
-    ``StringList`` (missing-value strings) keeps empty members: '' means the empty field."""
+    """A comma-separated list (the option may also be repeated); a name holding a comma or
+    spaces at its ends is written in double quotes (``--columns '"a,b", c'``). Column names must
+    not be empty; ``StringList`` (missing-value strings) keeps empty members: '' means the empty
+    field."""
 
     name = "NAMES"
     keep_empty = False
@@ -93,13 +143,20 @@ class NameList(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, tuple | list):
             return tuple(value)
-        parts = tuple(part.strip() for part in value.split(","))
+        try:
+            parts = split_names(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
         if self.keep_empty:
-            return parts
+            return tuple(parts)
         names = tuple(part for part in parts if part)
         if not names:
             self.fail(f"{value!r} names no column", param, ctx)
         return names
+
+    def as_text(self, value: str) -> str:
+        """A value as this option reads it back."""
+        return quote_name(value)
 
 
 class StringList(NameList):
@@ -356,4 +413,6 @@ class Spelling:
             return option.flag
         import shlex
 
-        return f"{option.flag} {shlex.quote(plain_value(value))}"
+        text = plain_value(value)
+        as_text = getattr(option.type, "as_text", None)
+        return f"{option.flag} {shlex.quote(as_text(text) if as_text else text)}"

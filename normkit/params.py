@@ -283,7 +283,7 @@ _RULES = [
     Rule("ema.convention", (OneOf("torch", "keras"),), "whose BatchNorm defaults"),
     Rule(
         "ema.momentum",
-        (Interval(float, 0.0, 1.0, low_open=True), OneOf("cumulative"), NoneValue()),
+        (Interval(float, 0.0, 1.0, low_open=True), OneOf("cumulative", "default")),
         "weight of a new batch (torch) or of the old state (keras)",
     ),
     Rule("ema.init", (OneOf("standard", "first"),), "the state before the first batch"),

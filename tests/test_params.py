@@ -24,7 +24,7 @@ from normkit.stats.fitted import StatsOptions
     [
         ("ddof", [0, 1], [2, -1, True, 0.5, "0"]),
         ("eps", [0, 0.0, 1e-5], [-1e-9, math.inf, math.nan, "1"]),
-        ("ema.momentum", [0.1, 1, "cumulative", None], [0, 1.5, -0.1, "fast", True]),
+        ("ema.momentum", [0.1, 1, "cumulative", "default"], [0, 1.5, -0.1, "fast", True, None]),
         ("ema.batch_size", [2, 10**6], [1, 0, 2.0, True]),
         ("csv.block_size", [4096, 1 << 30], [4095, (1 << 30) + 1, 3 << 30]),
         ("csv.delimiter", [",", "\t", ";", None], ["ab", '"', "\n", "é", ""]),

@@ -42,11 +42,13 @@ from typing import Protocol
 import numpy as np
 
 from .. import params
+from ..errors import OptionError
 from .moments import Moments, batch_moments, merge_moments, moments_of
 
 __all__ = [
     "CONVENTIONS",
     "CUMULATIVE",
+    "DEFAULT_MOMENTUM",
     "BatchSteps",
     "EmaOptions",
     "LogicalBatches",
@@ -77,6 +79,8 @@ CONVENTIONS = {
     "keras": Convention(momentum=0.99, unbiased=False, eps=1e-3, weight_is_momentum=False),
 }
 CUMULATIVE = "cumulative"
+#: The momentum that means "the convention's own".
+DEFAULT_MOMENTUM = "default"
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,11 @@ class EmaOptions:
     convention : {"torch", "keras"}, default "torch"
         PyTorch (momentum 0.1 weighs the new batch, unbiased batch variance, eps 1e-5) or Keras
         (momentum 0.99 weighs the old state, biased batch variance, eps 1e-3).
-    momentum : float, "cumulative" or None, default None
-        In the convention's own sense; None takes the convention's default. "cumulative" is
-        PyTorch's ``momentum=None``: the k-th batch has weight 1/k.
+    momentum : float, "cumulative" or "default", default "default"
+        In the convention's own sense; "default" takes the convention's (torch 0.1, keras 0.99).
+        "cumulative" is what PyTorch spells ``momentum=None``: the k-th batch has weight 1/k.
+        None is refused, since it would mean the cumulative average to a PyTorch user and the
+        default to others.
     init : {"standard", "first"}, default "standard"
         Start from mean 0 and variance 1 (both frameworks) or from the first batch's statistics.
     batch_size : int, default 256
@@ -102,13 +108,20 @@ class EmaOptions:
     """
 
     convention: str = "torch"
-    momentum: float | str | None = None
+    momentum: float | str = "default"
     init: str = "standard"
     batch_size: int = 256
     drop_last: bool = False
     eps: float | None = None
 
     def __post_init__(self) -> None:
+        if self.momentum is None:
+            raise OptionError(
+                "EmaOptions(momentum=None) is ambiguous: PyTorch's momentum=None is the "
+                "cumulative average, which is momentum='cumulative' here; leave momentum out "
+                "for the convention's default",
+                param="ema.momentum",
+            )
         for name in ("convention", "momentum", "init", "batch_size", "drop_last", "eps"):
             params.check(f"ema.{name}", getattr(self, name))
         object.__setattr__(self, "batch_size", int(self.batch_size))
@@ -122,7 +135,7 @@ class EmaOptions:
         """The momentum in the convention's sense (None when cumulative)."""
         if self.cumulative:
             return None
-        if self.momentum is None:
+        if self.momentum == DEFAULT_MOMENTUM:
             return CONVENTIONS[self.convention].momentum
         return float(self.momentum)
 

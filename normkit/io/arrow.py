@@ -24,7 +24,10 @@ __all__ = [
 
 
 def is_numeric_type(dtype: pa.DataType) -> bool:
-    """True for integer, floating-point and decimal types; booleans are not numeric."""
+    """True for integer, floating-point and decimal types, and dictionaries of them (as Arrow
+    files and pandas categoricals hold repeated numbers); booleans are not numeric."""
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
     return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
 
 

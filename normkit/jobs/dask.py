@@ -223,6 +223,8 @@ def fit_dask(
     options = estimator.stats_options()
     read = read or ReadOptions()
     sources = _files(open_dataset(inputs, read, output, "the stat file"))
+    if output is not None:
+        statfile.check_stat_path(output)
     names = select_dataset_columns(estimator, sources)
     dtypes = dataset_dtypes(sources, names)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)

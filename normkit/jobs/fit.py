@@ -12,7 +12,7 @@ from ..io.dataset import dataset_dtypes, describe_sources, open_dataset
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, per_column
-from ..stats.statfile import now
+from ..stats.statfile import check_stat_path, now
 from .sources import Progress, describe_source, feed, select_dataset_columns
 
 __all__ = ["conclude_fit", "fit_files"]
@@ -58,6 +58,8 @@ def fit_files(
     options = estimator.stats_options()
     read = read or ReadOptions()
     sources = open_dataset(inputs, read, output, "the stat file")
+    if output is not None:
+        check_stat_path(output)
     if len(sources) == 1 and sources[0].has_rows is False:
         raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
     names = select_dataset_columns(estimator, sources)

@@ -173,6 +173,8 @@ def transform_file(
             f"{save_stats}: {param('save_stats')} and the output are the same file",
             param="save_stats",
         )
+    if save_stats is not None:
+        statfile.check_stat_path(save_stats, "save_stats")
     for written in (output, save_stats):
         if written is None or written == STDIO:
             continue

@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..core.kernels import is_constant
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, SchemaError, StatsFileError
 from ..io.files import AtomicFile, os_reason, same_file
-from ..io.formats import STDIO
+from ..io.formats import STDIO, resolve_format
 from .fields import FORMAT, GROUPS, STAT_FILE, VERSION, Section, check_document
 from .fitted import FittedStats, StatsOptions
 from .kinds import kind_of
@@ -36,6 +37,7 @@ from .kinds import kind_of
 __all__ = [
     "FORMAT",
     "VERSION",
+    "check_stat_path",
     "dumps",
     "load",
     "loads",
@@ -79,9 +81,34 @@ def dumps(stats: FittedStats) -> str:
     return json.dumps(to_document(stats), indent=2, allow_nan=False) + "\n"
 
 
+def check_stat_path(path: str | os.PathLike[str], param_name: str = "output") -> None:
+    """Refuse a stat file path whose extension names a data format (``stats.parquet``): the
+    file would be JSON whatever its name says."""
+    path = os.fspath(path)
+    if path == STDIO or path.lower().endswith(".txt"):  # text: JSON is text
+        return
+    try:
+        kind = resolve_format(path)
+    except OptionError:
+        return  # .json, or any name that is not a data format's
+    raise OptionError(
+        f"{path}: a stat file is JSON, not {kind}; name it with .json",
+        param=param_name,
+    )
+
+
 def save(stats: FittedStats, path: str | os.PathLike[str]) -> None:
     """Write the stat file to ``path`` (``"-"``: stdout), atomically: a temporary file beside the
-    target is renamed into place once it is whole, so a reader never sees half a stat file."""
+    target is renamed into place once it is whole, so a reader never sees half a stat file.
+
+    Raises
+    ------
+    OptionError
+        If the path's extension names a data format.
+    OutputError
+        If the file cannot be written.
+    """
+    check_stat_path(path)
     text = dumps(stats)
     loads(text, source=os.fspath(path))  # write nothing that load would refuse
     path = os.fspath(path)
@@ -252,15 +279,31 @@ class _Reader:
                 return f"min ({lo}) exceeds max ({hi})"
             if not lo - slack <= mean <= hi + slack:
                 return f"mean ({mean}) lies outside [min, max] = [{lo}, {hi}]"
+        if count == 1 and m2 != 0:
+            return f"m2 ({m2}) is not 0, though there is one value"
         if count > options.ddof:
             expected = m2 / (count - options.ddof)
             if abs(var - expected) > 1e-9 * max(var, expected) + 1e-300:
                 return f"var ({var}) is not m2 / (count - ddof) ({expected})"
         if options.with_std:
-            expected = math.sqrt(var + options.eps)
-            constant = options.eps == 0 and scale == 1.0
-            if not constant and abs(scale - expected) > 1e-9 * expected:
-                return f"scale ({scale}) is not sqrt(var + eps) ({expected})"
+            # The scale a fit gives (kernels.scale_from_var): with eps 0, scikit-learn's rule
+            # makes it 1 for a column that cannot be told from a constant, and only then.
+            if options.eps > 0:
+                expected, rule = math.sqrt(var + options.eps), "sqrt(var + eps)"
+            elif is_constant(np.array([m2 / count]), np.array([mean]), np.array([count]))[0]:
+                expected, rule = 1.0, "1, as for a constant column"
+            else:
+                expected, rule = math.sqrt(var), "sqrt(var)"
+            if abs(scale - expected) > 1e-9 * expected:
+                return f"scale ({scale}) is not {rule} ({expected})"
+        quantiles = column.get("quantiles")
+        if quantiles is not None and math.isfinite(lo) and math.isfinite(hi):
+            slack = 1e-9 * (abs(lo) + abs(hi))
+            inside = [q for q in quantiles if math.isfinite(q)]
+            if inside and (min(inside) < lo - slack or max(inside) > hi + slack):
+                return f"quantiles lie outside [min, max] = [{lo}, {hi}]"
+            if column["quantile_sample"] > count:
+                return f"quantile_sample ({column['quantile_sample']}) exceeds count ({count})"
         return None
 
     def sketch(self, sketch: dict | None, columns: list[dict]) -> Sketch | None:
@@ -300,6 +343,13 @@ class _Reader:
         except OptionError as exc:
             raise self.fail(f"invalid stat file: ema: {exc}") from None
         states = [c["ema"] for c in columns]
+        for column, state in zip(columns, states, strict=True):
+            if state["updates"] + state["skipped"] != section["batches"]:
+                raise self.fail(
+                    f"inconsistent stat file: column {column['name']!r}: ema updates + skipped "
+                    f"({state['updates']} + {state['skipped']}) is not ema.batches "
+                    f"({section['batches']})"
+                )
         return RunningState(
             options,
             np.array([s["running_mean"] for s in states], dtype=np.float64),
@@ -339,12 +389,15 @@ def merge_stat_files(
     Raises
     ------
     StatsFileError
-        If a file cannot be read or is invalid.
-    SchemaError, OptionError
-        If a file's columns or options differ from the first file's (naming the file).
+        If a file cannot be read or is invalid, or its columns or options differ from the
+        first file's (naming the file).
+    OptionError
+        If a file is given twice.
     """
     if not paths:
         raise OptionError("no stat file to merge")
+    if output is not None:
+        check_stat_path(output)
     seen: dict[tuple[int, int], str] = {}
     for path in map(os.fspath, paths):
         if not os.path.exists(path):
@@ -365,9 +418,9 @@ def merge_stat_files(
         try:
             merged = merged.merge(other)
         except (SchemaError, OptionError) as exc:
-            raise type(exc)(
-                f"{path}: {exc.message} (merging into those of {first})", param=exc.param
-            ) from None
+            # Statistics that do not fit together are a problem of the files, whichever part
+            # differs: one kind of error, one exit code.
+            raise StatsFileError(f"{path}: {exc.message} (merging into those of {first})") from None
         sources += other.provenance.get("sources", [])
     return merged.with_provenance(
         {

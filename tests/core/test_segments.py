@@ -92,7 +92,7 @@ def test_parts_combined_equal_one_stream(
         momentum = 1 - momentum if momentum < 1 else 0.5
     options = EmaOptions(
         convention=convention,
-        momentum=momentum if convention == "torch" or momentum != "cumulative" else None,
+        momentum=momentum if convention == "torch" or momentum != "cumulative" else "default",
         batch_size=batch_size,
         init=init,
         drop_last=drop_last,

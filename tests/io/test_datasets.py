@@ -275,12 +275,8 @@ def test_merge_refuses_statistics_that_do_not_match(tmp_path, data, options, fra
     fit(tmp_path, tmp_path / "d.csv", name="a.json")
     fit(tmp_path, tmp_path / "d.csv", *options, name="b.json")
     result = run("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json")
-    assert_error(
-        result,
-        2 if "columns" not in fragment and "column" not in fragment else 1,
-        f"{tmp_path / 'b.json'}: ",
-        fragment,
-    )
+    # Statistics that do not fit together are one kind of problem, whichever part differs.
+    assert_error(result, 1, f"{tmp_path / 'b.json'}: ", fragment)
     assert not (tmp_path / "m.json").exists()
 
 

@@ -158,11 +158,11 @@ def keras_reference(x: np.ndarray, momentum: float, batch_size: int):
     return moving_mean, moving_var
 
 
-@pytest.mark.parametrize(("momentum", "batch_size"), [(None, 32), (0.9, 7), (0.5, 2)])
+@pytest.mark.parametrize(("momentum", "batch_size"), [("default", 32), (0.9, 7), (0.5, 2)])
 def test_keras_convention(tmp_path, reference_csv, momentum, batch_size):
     options = EmaOptions(convention="keras", momentum=momentum, batch_size=batch_size)
     stats = normkit.fit_files(reference_csv, Standardizer(exclude=["id"], ema=options))
-    mean, var = keras_reference(X, 0.99 if momentum is None else momentum, batch_size)
+    mean, var = keras_reference(X, 0.99 if momentum == "default" else momentum, batch_size)
     assert_running_close(stats.ema_, mean, var)
     assert stats.ema_.options.eps_value == 1e-3
     got = stats.transform(pd.DataFrame(X, columns=COLUMNS), use="ema")[COLUMNS].to_numpy()
