@@ -1,7 +1,7 @@
 """The ``normkit`` command: parse options, call one library function, report.
 
 Exit codes: 0 success; 1 a data, schema or stat-file problem (one line on stderr); 2 a usage
-error; 3 drift found; 130 interrupted. A closed downstream pipe (``| head``) ends the program
+error; 3 drift found; 130 interrupted (143 terminated). A closed downstream pipe (``| head``) ends the program
 quietly. Library errors name parameters; each command spells them as its own flags.
 """
 
@@ -108,12 +108,14 @@ def cli(traceback: bool) -> None:
 @option(
     "--no-mean",
     param="with_mean",
+    sets=False,
     is_flag=True,
     help="Do not center (StandardScaler's with_mean=False).",
 )
 @option(
     "--no-std",
     param="with_std",
+    sets=False,
     is_flag=True,
     help="Do not scale (StandardScaler's with_std=False).",
 )
@@ -137,7 +139,7 @@ def cli(traceback: bool) -> None:
     param="ema.momentum",
     type=Checked("ema.momentum", parse_momentum, "M"),
     help="Override the convention's momentum (in its own sense); 'cumulative' is PyTorch's "
-    "momentum=None (the k-th batch weighs 1/k).",
+    "momentum=None (the k-th batch weighs 1/k); 'default' is the convention's.",
 )
 @option(
     "--ema-init",
@@ -157,7 +159,7 @@ def cli(traceback: bool) -> None:
     param="ema.eps",
     help="eps of normalizing with the running statistics (default: the convention's).",
 )
-@option("--no-ema", param="ema", is_flag=True, help="Skip the running (EMA) statistics.")
+@option("--no-ema", param="ema", sets=None, is_flag=True, help="Skip the running (EMA) statistics.")
 @affine_options
 @engine_options
 @read_options
@@ -365,7 +367,7 @@ def inspect(stats_path, as_json):
     """Show a stat file: options, provenance and per-column statistics."""
     from normkit.stats import statfile
 
-    stats = statfile.load(stats_path)
+    stats = statfile.read(stats_path)
     if as_json:
         # The file as written (validated above), not as this normkit would write it now.
         with open(stats_path, encoding="utf-8") as f:
@@ -397,11 +399,11 @@ def merge_stats(stats_paths, output, quiet):
     """
     from normkit.stats import statfile
 
-    merged = statfile.merge_stat_files(stats_paths, output=output)
-    statfile.save(merged, output)
+    merged = statfile.merge(stats_paths, output=output)
+    statfile.write(merged, output)
     if not quiet:
         dropped = merged.running is None and any(
-            statfile.load(p).running is not None for p in stats_paths
+            statfile.read(p).running is not None for p in stats_paths
         )
         click.echo(
             f"normkit: merged {count(len(stats_paths), 'stat file')} "
@@ -418,8 +420,16 @@ def merge_stats(stats_paths, output, quiet):
 )
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
-@option("-o", "--output", metavar="PATH", help="The HTML page (self-contained; images embedded).")
-@option("--png", "png_dir", metavar="DIR", help="Also write one PNG per column here.")
+@option(
+    "-o",
+    "--output",
+    param="html",
+    metavar="PATH",
+    help="The HTML page (self-contained; images embedded).",
+)
+@option(
+    "--png", "png_dir", param="png_dir", metavar="DIR", help="Also write one PNG per column here."
+)
 @option(
     "--columns",
     param="columns",
@@ -443,24 +453,18 @@ def report(inputs, stats_path, output, png_dir, columns, sample_rows, read, quie
     streaming pass), the exact and EMA means and standard deviations, and the running (EMA)
     statistics over the data's batches. Needs matplotlib: pip install 'normkit[report]'.
     """
-    from normkit.io.dataset import expand_inputs
-    from normkit.jobs.report import check_outputs, collect, write_report
-    from normkit.stats import statfile
+    from normkit.jobs.report import ReportOptions, report_files
 
-    inputs_found = [f.path for f in expand_inputs(inputs, read.format) if f.path != "-"]
-    protected = [stats_path, *inputs_found]
-    check_outputs(output, png_dir, protected)
-    stats = statfile.load(stats_path)
+    options = ReportOptions(output, png_dir, sample_rows, flatten(columns) or None)
     started = time.perf_counter()
     with ProgressBar(not quiet, "reading") as progress:
-        data = collect(inputs, stats, read, sample_rows, progress, flatten(columns) or None)
-    written = write_report(data, output, png_dir, stats_path, protected)
+        result = report_files(inputs, stats_path, options, read, progress)
     if not quiet:
         click.echo(
-            f"normkit: report of {count(len(data.names), 'column')} on "
-            f"{count(int(data.data.n_rows), 'row')} (up to {data.sample_size:,} values "
-            "sampled per column) in "
-            f"{time.perf_counter() - started:.2f} s: {', '.join(written[-1:] if output else [png_dir])}",
+            f"normkit: report of {count(result.columns, 'column')} on "
+            f"{count(result.rows, 'row')} (up to {result.sample_size:,} values sampled per "
+            f"column) in {time.perf_counter() - started:.2f} s: "
+            f"{result.written[-1] if output else png_dir}",
             err=True,
         )
 

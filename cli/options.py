@@ -23,9 +23,16 @@ class LibraryOption(click.Option):
     :mod:`normkit.params`, such as ``ema.momentum``), so that a library error about that
     parameter names this option's flag."""
 
-    def __init__(self, *args: Any, library_param: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        library_param: str | None = None,
+        sets: object = True,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.library_param = library_param or self.name
+        self.sets = sets  # for a flag: the value it gives the library parameter
 
     @property
     def flag(self) -> str:
@@ -35,7 +42,8 @@ class LibraryOption(click.Option):
 
 def option(*decls: str, param: str | None = None, **kwargs: Any) -> Callable:
     """A :class:`LibraryOption`; with ``param`` and no ``type``, its type comes from the
-    parameter's rule."""
+    parameter's rule. A flag says with ``sets=`` the value it gives the parameter (``--no-mean``
+    sets ``with_mean`` to False)."""
     if param in RULES and "type" not in kwargs and not kwargs.get("is_flag"):
         kwargs["type"] = click_type(param)
     return click.option(*decls, cls=LibraryOption, library_param=param, **kwargs)
@@ -179,7 +187,7 @@ def parse_size(text: str) -> int:
 
 
 def parse_momentum(text: str) -> float | str:
-    if text == "cumulative":
+    if text in ("cumulative", "default"):
         return text
     try:
         return float(text)
@@ -409,7 +417,12 @@ class Spelling:
         option = self.options.get(name)
         if option is None:
             return None
-        if value is None or option.is_flag:
+        if option.is_flag:
+            # A flag can give its parameter one value only (--no-mean: with_mean=False).
+            if value is None or plain_value(value) == str(option.sets):
+                return option.flag
+            return None
+        if value is None:
             return option.flag
         import shlex
 

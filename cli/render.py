@@ -57,7 +57,9 @@ def render_stats(path: str, stats: FittedStats) -> str:
 
     prov = stats.provenance
     options = stats.options
-    lines = [f"stat file  {path}  (normkit.stats, version 1)"]
+    from normkit.stats.fields import FORMAT, VERSION
+
+    lines = [f"stat file  {path}  ({FORMAT}, version {VERSION})"]
     written = prov.get("normkit_version")
     if prov.get("created") or written:
         lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")

@@ -290,8 +290,7 @@ _RULES = [
     Rule("ema.batch_size", (Interval(int, 2),), "rows per logical batch"),
     Rule("ema.drop_last", (Boolean(),), "whether to drop a final partial batch"),
     Rule("ema.eps", (_FINITE_NONNEGATIVE, NoneValue()), "added to the running variance"),
-    # Reading.
-    Rule("format", (OneOf("csv", "parquet", "arrow"), NoneValue()), "the input format"),
+    # Reading (formats are checked by normkit.io.formats.resolve_format, against its Format).
     Rule("csv.delimiter", (Character(), NoneValue()), "the CSV field separator"),
     Rule("csv.null_values", (Strings(non_empty=False),), "strings read as missing"),
     Rule("csv.block_size", (Interval(int, 4096, MAX_BLOCK_SIZE),), "bytes of CSV per block"),
@@ -301,7 +300,6 @@ _RULES = [
     Rule("mode", (OneOf(*MODES),), "how batches are normalized"),
     Rule("use", (OneOf("exact", "ema"), NoneValue()), "the statistics of a frozen transform"),
     Rule("batch_size", (Interval(int, 2), NoneValue()), "logical batch size of a stream"),
-    Rule("output_format", (OneOf("csv", "parquet", "arrow"), NoneValue()), "the output format"),
     # Checking and reporting.
     Rule("threshold", (Interval(float, 0.0, low_open=True),), "the practical size of drift"),
     Rule("sample_rows", (Interval(int, 100), NoneValue()), "values sampled per column"),

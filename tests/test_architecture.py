@@ -189,3 +189,14 @@ def test_no_module_is_longer_than_600_lines_but_those_said_to_be_one_thing():
         if len(path.read_text().splitlines()) > 600 and name not in allowed
     }
     assert not long, long
+
+
+def test_every_package_is_installed():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "normkit").rglob("__init__.py")
+    }
+    assert set(config["packages"]) == folders | {"normkit_cli"}

@@ -24,7 +24,7 @@ def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def drift_scores(counts: np.ndarray, edges: np.ndarray, cdf: np.ndarray) -> tuple[float, float]:
     """Population stability index and Kolmogorov-Smirnov distance of new data against a
-    reference column's sketch (``edges``, ``cdf``; see :class:`Sketch`), the new data given as
+    reference column's sketch (``edges``, ``cdf``; see :class:`~normkit.core.sketch.Sketch`), the new data given as
     its :func:`bin_counts` in the bins cut at ``edges``.
 
     Bins cut at equal edges (repeated values) are merged. PSI is ``sum((p - q) * ln(p / q))``

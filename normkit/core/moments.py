@@ -183,7 +183,7 @@ def _column_moments(x: np.ndarray, shift: float, has_missing: bool) -> tuple[int
             x = x - shift
 
     # np.sum on a contiguous 1-d array is pairwise: O(log n) rounding growth rather than O(n).
-    # An infinite value makes the moments NaN; the caller reports it (see Standardizer).
+    # An infinite value makes the moments NaN; the caller reports it (see Accumulator).
     with np.errstate(invalid="ignore", over="ignore"):
         mean = float(np.sum(x)) / n
         dev = x - mean

@@ -30,7 +30,6 @@ QUANTILE_PROBABILITIES = np.round(np.arange(1, 20) / 20, 2)
 #: Values sampled per column at most; fewer for wide data (see :func:`sample_size`).
 MAX_SAMPLE_ROWS = 10_000
 _SAMPLE_CELLS = 1_000_000
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def sample_size(n_columns: int) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from .. import params
 from ..core import kernels
 from ..core.running import BatchSteps, RunningState
 from ..errors import OptionError, SchemaError
@@ -23,7 +24,9 @@ from ..stats.fitted import Affine
 __all__ = [
     "STREAM_CHUNK_ROWS",
     "StreamNormalizer",
+    "affine_map",
     "as_arrow",
+    "check_columns",
     "is_dataframe",
     "map_columns",
     "output_schema",
@@ -56,13 +59,21 @@ def as_arrow(X: Any) -> pa.Table | pa.RecordBatch:
     raise TypeError(f"cannot fit an object of type {type(X).__name__}")
 
 
+def check_columns(present: Sequence[str], names: Sequence[str], where: str = "") -> None:
+    """Refuse an input that lacks a column of the statistics (``where``: its name)."""
+    have = set(present)
+    absent = [n for n in names if n not in have]
+    if absent:
+        prefix = f"{where}: " if where else ""
+        raise SchemaError(
+            f"{prefix}the stat file has column {absent[0]!r} but the input has no such column"
+        )
+
+
 def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
     """The schema of transformed data: the fitted columns ``names`` become float64, the others
     are unchanged."""
-    present = set(schema.names)
-    for name in names:
-        if name not in present:
-            raise SchemaError(f"the stat file has column {name!r} but the input has no such column")
+    check_columns(schema.names, names)
     fitted = set(names)
     fields = [f.with_type(pa.float64()) if f.name in fitted else f for f in schema]
     return pa.schema(fields, metadata=schema.metadata)
@@ -146,9 +157,11 @@ class StreamNormalizer:
         gamma: np.ndarray,
         beta: np.ndarray,
     ):
-        if mode not in ("batch", "adaptive"):
+        params.check("mode", mode)
+        if mode == "frozen":
             raise OptionError(
-                f"unknown mode {mode!r} for a stream; use batch or adaptive", param="mode"
+                "a frozen transform learns nothing: transform the stream with transform()",
+                param="mode",
             )
         self.names = list(names)
         self.state = state

@@ -19,7 +19,7 @@ def as_stats(stats: Standardizer | FittedStats | str | os.PathLike[str]) -> Fitt
         return stats.stats_
     if isinstance(stats, FittedStats):
         return stats
-    return statfile.load(stats)
+    return statfile.read(stats)
 
 
 def stats_path(stats: object) -> str | None:
@@ -34,20 +34,20 @@ def load(path: str | os.PathLike[str]) -> Standardizer:
 
 def loads(text: str, source: str = "<string>") -> Standardizer:
     """Parse and validate the text of a stat file."""
-    return Standardizer.from_stats(statfile.loads(text, source))
+    return Standardizer.from_stats(statfile.parse(text, source))
 
 
 def dumps(stats: Standardizer | FittedStats) -> str:
     """The stat file of fitted statistics, as text."""
-    return statfile.dumps(as_stats(stats))
+    return statfile.to_text(as_stats(stats))
 
 
 def save(stats: Standardizer | FittedStats, path: str | os.PathLike[str]) -> None:
     """Write the stat file of fitted statistics, atomically (``"-"``: standard output)."""
-    statfile.save(as_stats(stats), path)
+    statfile.write(as_stats(stats), path)
 
 
 def merge_stat_files(paths: Sequence[str | os.PathLike[str]]) -> Standardizer:
     """The statistics of the union of the data several stat files were fitted on (see
-    :func:`normkit.stats.statfile.merge_stat_files`)."""
-    return Standardizer.from_stats(statfile.merge_stat_files(paths))
+    :func:`normkit.stats.statfile.merge`)."""
+    return Standardizer.from_stats(statfile.merge(paths))

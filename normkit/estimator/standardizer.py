@@ -341,10 +341,6 @@ class Standardizer:
         if "feature_names_in_" not in self.__dict__:
             raise _not_fitted()
 
-    def check_fitted_values(self) -> None:
-        """Raise :class:`DataError` if a column has too few values for its statistics."""
-        self.stats_.check_values()
-
     def merge(self, other: Standardizer) -> Standardizer:
         """Statistics of the union of the rows both were fitted on (exact; commutative)."""
         return Standardizer.from_stats(self.stats_.merge(other.stats_), **self.get_params())
@@ -479,7 +475,7 @@ class Standardizer:
         self.finish()
         stats = self.stats_
         g, b = stats.affine(gamma, beta)
-        normalizer = StreamNormalizer(stats.names, stats.require_running(), mode, g, b)
+        normalizer = StreamNormalizer(stats.names, stats.require_running("mode"), mode, g, b)
         for batch in normalizer(batches):
             self._fitted = stats.with_running(normalizer.state)
             yield batch
@@ -572,12 +568,12 @@ class Standardizer:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the stat file (JSON, version 1) atomically. See :mod:`normkit.stats.statfile`."""
-        statfile.save(self.stats_, path)
+        statfile.write(self.stats_, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Standardizer:
         """Read and validate a stat file."""
-        return cls.from_stats(statfile.load(path))
+        return cls.from_stats(statfile.read(path))
 
     def __repr__(self) -> str:
         params_shown = ", ".join(

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ..errors import InputError, OptionError, OutputError, SchemaError, param
-from .files import check_output_path, same_file
+from ..errors import InputError, OptionError, SchemaError, param
+from .files import check_output_path, refuse_duplicates, refuse_overwrite
 from .formats import STDIO, Format, resolve_format
 from .inputs import open_input
 from .options import ReadOptions
@@ -222,17 +222,9 @@ def open_dataset(
     sources = [open_input(path, read) for path in paths]
     if sum(s.is_stdin for s in sources) > 1:
         raise OptionError("standard input ('-') can be read only once")
-    seen: dict[tuple[int, int], str] = {}
-    for path in paths:
-        if output is not None and same_file(path, output):
-            raise OutputError(f"{output}: {output_name} would overwrite the input {path}")
-        if path == STDIO:
-            continue
-        info = os.stat(path)
-        key = (info.st_dev, info.st_ino)
-        if key in seen:
-            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
-        seen[key] = path
+    if output is not None:
+        refuse_overwrite(output, dict.fromkeys(paths, "the input"), output_name)
+    refuse_duplicates(paths)
     for source in sources:
         source.schema  # noqa: B018 (reading the schema learns whether a CSV has data rows)
     first = sources[0]

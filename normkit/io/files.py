@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,6 +19,8 @@ __all__ = [
     "AtomicFile",
     "check_output_path",
     "os_reason",
+    "refuse_duplicates",
+    "refuse_overwrite",
     "same_file",
     "same_path",
     "umask",
@@ -147,3 +150,43 @@ def umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def refuse_overwrite(
+    output: str | os.PathLike[str],
+    kept: Mapping[str, str],
+    what: str = "the output",
+) -> None:
+    """Refuse an output that is one of the files to keep: ``kept`` maps each path to what it is
+    (``"the input"``, ``"the stat file"``).
+
+    Raises
+    ------
+    OutputError
+        ``OUTPUT: the output would overwrite the input PATH``.
+    """
+    output = os.fspath(output)
+    if output == STDIO:
+        return
+    for path, role in kept.items():
+        if path != STDIO and same_path(path, output):
+            raise OutputError(f"{output}: {what} would overwrite {role} {path}")
+
+
+def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:
+    """Refuse a file given twice (also under another name, or through a link): its rows would
+    count twice. Paths that do not exist are left to whoever opens them.
+
+    Raises
+    ------
+    OptionError
+    """
+    seen: dict[tuple[int, int], str] = {}
+    for path in map(os.fspath, paths):
+        if path == STDIO or not os.path.exists(path):
+            continue
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
+        seen[key] = path

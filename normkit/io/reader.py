@@ -53,6 +53,14 @@ class Reader(Protocol):
         """The columns and their types (read once)."""
 
     @property
+    def typed(self) -> bool:
+        """Whether the schema's types are the data's own (Parquet, Arrow) rather than guessed
+        from its first rows (CSV): only then must chosen columns be numeric by type."""
+
+    def batch_schema(self, float_columns: Sequence[str]) -> pa.Schema:
+        """The schema of ``batches(float_columns)`` (every column), known before reading."""
+
+    @property
     def size_bytes(self) -> int | None:
         """Size of the file on disk, or None for a stream."""
 
@@ -135,6 +143,18 @@ class ReaderBase:
     def _read_schema(self) -> pa.Schema:
         raise NotImplementedError
 
+    @property
+    def typed(self) -> bool:
+        return True
+
+    def batch_schema(self, float_columns: Sequence[str]) -> pa.Schema:
+        """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""
+        wanted = set(float_columns)
+        return pa.schema(
+            [f.with_type(pa.float64()) if f.name in wanted else f for f in self.schema],
+            metadata=self.schema.metadata,
+        )
+
     def batches(
         self, float_columns: Sequence[str], *, all_columns: bool = True
     ) -> Iterator[pa.RecordBatch]:
@@ -190,8 +210,6 @@ class ReaderBase:
             arrays[i] = cast_float64(arrays[i])
             schema = schema.set(i, pa.field(name, pa.float64()))
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-    # errors
 
     def close(self) -> None:
         for handle in (self._raw, self._pipe_file):

@@ -42,10 +42,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .. import params
-from ..errors import DataError, OptionError, OutputError, param
+from ..errors import OptionError, OutputError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.dataset import dataset_dtypes, describe_sources, expand_inputs, open_dataset
+from ..io.dataset import dataset_dtypes, expand_inputs, open_dataset
 from ..io.files import check_output_path, umask
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.options import ReadOptions
@@ -54,7 +54,7 @@ from ..stats import statfile
 from ..stats.fitted import FittedStats, per_column
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
-from .sources import check_stat_columns, select_dataset_columns
+from .sources import check_stat_columns, require_rows, select_dataset_columns
 from .transform import TransformOptions, check_dataset_types, transform_file
 
 if TYPE_CHECKING:
@@ -261,8 +261,7 @@ def fit_dask(
                 for i in range(0, len(level), SPLIT_EVERY)
             ]
         total = level[0].result()
-    if total.rows == 0:
-        raise DataError(f"{describe_sources(sources)}: no data rows in any file")
+    require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
     stats = conclude_fit(stats, sources, total.sources)
     return Standardizer.from_stats(stats, **estimator.get_params())
@@ -272,7 +271,7 @@ def transform_part(
     path: str, part_path: str, stats: str, options: TransformOptions, read: ReadOptions
 ) -> int:
     """Transform one file into one part file (atomically); the number of rows written."""
-    return transform_file(path, statfile.loads(stats), part_path, options, read).rows
+    return transform_file(path, statfile.parse(stats), part_path, options, read).rows
 
 
 @dataclass(frozen=True)
@@ -357,7 +356,7 @@ def transform_dask(
             folder = os.path.join(staging, *(f"{k}={v}" for k, v in data.partition))
             os.makedirs(folder, exist_ok=True)
             part_paths.append(os.path.join(folder, f"part-{i:05d}{_EXTENSIONS[fmt]}"))
-        text = statfile.dumps(stats)
+        text = statfile.to_text(stats)
         with connect(cluster or ClusterOptions()) as client:
             futures = client.map(
                 transform_part,

@@ -2,7 +2,7 @@
 
 One streaming pass over the new data computes its exact moments and, per column, a uniform
 sample of its values (as fit does), whose counts in the 20 bins cut at the stat file's quantiles
-(its sketch, see :mod:`normkit.sketch`) give PSI and KS. Per column:
+(its sketch, see :mod:`normkit.core.sketch`) give PSI and KS. Per column:
 
 - ``mean_shift``: ``(new mean - saved mean) / saved std``, the shift in units of the saved
   standard deviation (for a constant column, in units of its scale: 1, as in scikit-learn);
@@ -11,7 +11,7 @@ sample of its values (as fit does), whose counts in the 20 bins cut at the stat 
 - ``psi``: population stability index over the 20 bins (0 for the same distribution; 0.1 is
   commonly read as a moderate shift, 0.25 as a large one). Its sampling noise is about 19 / n
   for n values, so it decides only for columns with at least
-  :data:`~normkit.sketch.MIN_PSI_VALUES` values in the new data and in the saved sample;
+  :data:`~normkit.core.drift.MIN_PSI_VALUES` values in the new data and in the saved sample;
 - ``ks``: largest difference of the two CDFs at the bin edges (Kolmogorov-Smirnov distance).
 
 A column drifts when ``|mean_shift|``, ``|ln(std_ratio)|``, ``|missing_change|`` or ``psi``
@@ -37,13 +37,13 @@ import numpy as np
 from .. import params
 from ..core.accumulator import Accumulator
 from ..core.drift import MIN_PSI_VALUES, bin_counts, drift_scores
-from ..errors import DataError, StatsFileError
+from ..errors import StatsFileError
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
 from ..stats.fitted import FittedStats, StatsOptions
-from .sources import Progress, check_stat_columns, feed
+from .sources import Progress, check_stat_columns, feed, require_rows
 
 __all__ = ["DEFAULT_THRESHOLD", "ColumnDrift", "DriftOptions", "DriftReport", "drift_files"]
 
@@ -171,8 +171,7 @@ def drift_files(
     # pass as fit takes its own (10,000 values: sampling noise in PSI about 0.002).
     accumulator = Accumulator(names)
     feed(accumulator, sources, names, progress)
-    if accumulator.n_rows == 0:
-        raise DataError(f"{sources[0].name}: no data rows")
+    require_rows(accumulator.n_rows, sources)
     result = accumulator.finish()
     n = len(names)
     new = FittedStats.from_pass(

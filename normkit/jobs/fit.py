@@ -13,7 +13,7 @@ from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, per_column
 from ..stats.statfile import check_stat_path, now
-from .sources import Progress, describe_source, feed, select_dataset_columns
+from .sources import Progress, describe_source, feed, require_rows, select_dataset_columns
 
 __all__ = ["conclude_fit", "fit_files"]
 
@@ -61,16 +61,13 @@ def fit_files(
     if output is not None:
         check_stat_path(output)
     if len(sources) == 1 and sources[0].has_rows is False:
-        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
+        require_rows(0, sources)  # before choosing columns by types that have no rows to tell
     names = select_dataset_columns(estimator, sources)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
     accumulator = Accumulator(names, running=estimator.ema)
     rows = feed(accumulator, sources, names, progress)
-    if len(sources) == 1 and rows[0] == 0:
-        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
-    if accumulator.n_rows == 0:
-        raise DataError(f"{describe_sources(sources)}: no data rows in any file")
+    require_rows(accumulator.n_rows, sources)
     stats = FittedStats.from_pass(
         names, dataset_dtypes(sources, names), accumulator.finish(), options, gamma, beta
     )

@@ -3,10 +3,10 @@
 One streaming pass over the data collects, in bounded memory:
 
 - a uniform sample of each column's values (the same bottom-k samples as fit's sketch,
-  :mod:`normkit.sketch`), for histograms of raw and of normalized values;
+  :mod:`normkit.core.sketch`), for histograms of raw and of normalized values;
 - the exact moments of the data, to set beside the stat file's;
 - the running (EMA) statistics over the data's logical batches, with the stat file's EMA options,
-  recorded after every batch (thinned to at most :data:`TRAJECTORY_POINTS` points, evenly spaced).
+  recorded after every batch (thinned evenly to fewer than ``2 * TRAJECTORY_POINTS`` points).
 
 Per column the page shows four plots (raw histogram with the exact and EMA means, normalized
 histogram with the standard normal density, running mean and running standard deviation over
@@ -23,7 +23,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,17 +32,27 @@ from .. import params
 from ..core.accumulator import Accumulator
 from ..core.running import EmaOptions, StepRecord
 from ..core.sketch import sample_size
-from ..errors import DataError, OptionError, OutputError, SchemaError, param
-from ..estimator.files import as_stats
+from ..errors import OptionError, OutputError, SchemaError, param
+from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.dataset import open_dataset
-from ..io.files import AtomicFile, check_output_path, same_path
+from ..io.dataset import expand_inputs, open_dataset
+from ..io.files import AtomicFile, check_output_path, refuse_overwrite
 from ..io.formats import STDIO
 from ..io.options import ReadOptions
 from ..stats.fitted import FittedStats, StatsOptions
-from .sources import Progress, check_stat_columns, feed
+from .sources import Progress, check_stat_columns, feed, require_rows
 
-__all__ = ["TRAJECTORY_POINTS", "ReportData", "check_outputs", "collect", "write_report"]
+__all__ = [
+    "TRAJECTORY_POINTS",
+    "ReportData",
+    "ReportOptions",
+    "ReportResult",
+    "Trajectory",
+    "check_outputs",
+    "collect",
+    "report_files",
+    "write_report",
+]
 
 #: Points kept of each running-statistics trajectory.
 TRAJECTORY_POINTS = 1000
@@ -116,37 +126,115 @@ class ReportData:
         return list(self.stats.names)
 
 
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a report shows and where it goes.
+
+    Parameters
+    ----------
+    html : path or None
+        The HTML page (self-contained, images embedded); ``"-"``: standard output.
+    png_dir : path or None
+        A directory for one PNG per column. At least one of ``html`` and ``png_dir``.
+    sample_rows : int or None
+        Values sampled per column for the histograms; default :func:`~normkit.core.sketch.
+        sample_size`'s (10,000, fewer for very wide data).
+    columns : sequence of str or None
+        Only these columns of the statistics; default all.
+    """
+
+    html: str | os.PathLike[str] | None = None
+    png_dir: str | os.PathLike[str] | None = None
+    sample_rows: int | None = None
+    columns: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.html is None and self.png_dir is None:
+            raise OptionError(
+                f"nothing to write: give an HTML output ({param('html')}) or a PNG directory "
+                f"({param('png_dir')})"
+            )
+        params.check("sample_rows", self.sample_rows)
+        if self.columns is not None:
+            params.check("columns", self.columns)
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What a report wrote: the paths, and the rows and columns it shows."""
+
+    written: list[str]
+    rows: int
+    columns: int
+    sample_size: int
+
+
+def report_files(
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    stats: Standardizer | FittedStats | str | os.PathLike[str],
+    options: ReportOptions,
+    read: ReadOptions | None = None,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """Read the data once and write the report: the HTML page and/or one PNG per column.
+
+    Outputs that would overwrite an input or the stat file are refused before anything is read.
+
+    Parameters
+    ----------
+    inputs : path or sequence of paths
+    stats : Standardizer, FittedStats or path
+        The statistics, or the stat file to read them from.
+    options : ReportOptions
+    read : ReadOptions or None
+    progress : callable(reader, rows) or None
+    """
+    read = read or ReadOptions()
+    stats_file = stats_path(stats)
+    kept = dict.fromkeys(
+        (f.path for f in expand_inputs(_as_list(inputs), read.format) if f.path != STDIO),
+        "the input",
+    )
+    if stats_file is not None:
+        kept[stats_file] = "the stat file"
+    check_outputs(options, kept)
+    data = collect(inputs, stats, options, read, progress)
+    written = write_report(data, options, stats_file, kept)
+    return ReportResult(written, data.data.n_rows, len(data.names), data.sample_size)
+
+
+def _as_list(inputs) -> list:
+    return [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+
+
 def collect(
     inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     stats: Standardizer | FittedStats | str | os.PathLike[str],
+    options: ReportOptions,
     read: ReadOptions | None = None,
-    sample_rows: int | None = None,
     progress: Progress | None = None,
-    columns: Sequence[str] | None = None,
 ) -> ReportData:
-    """Read the data once and collect what the report shows (for ``columns`` of the stat file,
-    default all)."""
+    """Read the data once and collect what the report shows."""
     stats = as_stats(stats)
     read = read or ReadOptions()
-    params.check("sample_rows", sample_rows)
-    if columns is not None:
+    if options.columns is not None:
+        columns = [str(c) for c in options.columns]
         unknown = [c for c in columns if c not in stats.names]
         if unknown:
             raise SchemaError(
                 f"the stat file has no column {unknown[0]!r} (given in {param('columns')})",
                 param="columns",
             )
-        stats = stats.select([str(c) for c in columns])
+        stats = stats.select(columns)
     sources = open_dataset(inputs, read)
     names = list(stats.names)
     check_stat_columns(sources, names)
-    options = stats.running.options if stats.running is not None else EmaOptions()
-    size = sample_rows if sample_rows is not None else sample_size(len(names))
+    running = stats.running.options if stats.running is not None else EmaOptions()
+    size = options.sample_rows if options.sample_rows is not None else sample_size(len(names))
     trajectory = Trajectory(len(names))
-    accumulator = Accumulator(names, running=options, observers=[trajectory], sample_size=size)
+    accumulator = Accumulator(names, running=running, observers=[trajectory], sample_size=size)
     feed(accumulator, sources, names, progress)
-    if accumulator.n_rows == 0:
-        raise DataError(f"{sources[0].name}: no data rows")
+    require_rows(accumulator.n_rows, sources)
     result = accumulator.finish()
     n = len(names)
     data = FittedStats.from_pass(
@@ -160,7 +248,7 @@ def collect(
         batches=batches,
         running_mean=running_mean,
         running_var=running_var,
-        ema_options=options,
+        ema_options=running,
         ema_from_stats=stats.running is not None,
         sources=[s.name for s in sources],
         sample_size=size,
@@ -209,8 +297,6 @@ def column_figure(report: ReportData, j: int):
         raw.axvline(ema_mean, color="#c44e52", lw=1.5, ls="--", label=f"EMA mean {ema_mean:.4g}")
     raw.legend(loc="upper right", fontsize=8)
     raw.set_title(f"raw values ({len(values):,} sampled)", fontsize=10)
-    if len(values) and values.min() == values.max():
-        raw.legend(loc="upper right", fontsize=8)
     normal.set_title(f"normalized: (x - mean) / {scale:.4g}", fontsize=10)
     if len(report.batches):
         run_mean.plot(
@@ -354,18 +440,17 @@ def _slugs(names: Sequence[str]) -> list[str]:
 
 def write_report(
     report: ReportData,
-    html_path: str | os.PathLike[str] | None = None,
-    png_dir: str | os.PathLike[str] | None = None,
-    stats_path: str | None = None,
-    protected: Sequence[str | os.PathLike[str]] = (),
+    options: ReportOptions,
+    stats_file: str | None = None,
+    kept: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Write the HTML page (atomically; ``"-"``: standard output) and/or one PNG per column;
-    the paths written. Outputs that would overwrite a file in ``protected`` (the inputs, the
-    stat file) are refused before anything is drawn."""
+    the paths written. Outputs that would overwrite a file in ``kept`` (path -> what it is) are
+    refused before anything is drawn."""
     slugs = _slugs(report.names)
-    check_outputs(html_path, png_dir, protected, slugs)
-    html_path = None if html_path is None else os.fspath(html_path)
-    png_dir = None if png_dir is None else os.fspath(png_dir)
+    check_outputs(options, kept or {}, slugs)
+    html_path = None if options.html is None else os.fspath(options.html)
+    png_dir = None if options.png_dir is None else os.fspath(options.png_dir)
     images = [_png(column_figure(report, j)) for j in range(len(report.names))]
     written = []
     if png_dir is not None:
@@ -379,7 +464,7 @@ def write_report(
                 f.stream.write(image)
             written.append(path)
     if html_path is not None:
-        page = _page(report, images, slugs, stats_path).encode("utf-8")
+        page = _page(report, images, slugs, stats_file).encode("utf-8")
         if html_path == STDIO:
             sys.stdout.buffer.write(page)
             sys.stdout.buffer.flush()
@@ -391,32 +476,19 @@ def write_report(
 
 
 def check_outputs(
-    html_path: str | os.PathLike[str] | None,
-    png_dir: str | os.PathLike[str] | None,
-    protected: Sequence[str | os.PathLike[str]] = (),
-    slugs: Sequence[str] = (),
+    options: ReportOptions, kept: Mapping[str, str], slugs: Sequence[str] = ()
 ) -> None:
-    """Refuse, before any work, outputs that cannot be written or would overwrite a file in
-    ``protected`` (the inputs, the stat file)."""
-    if html_path is None and png_dir is None:
-        raise OptionError(
-            f"nothing to write: give an HTML output ({param('output')}) or a PNG directory "
-            f"({param('png_dir')})"
-        )
-    if html_path is not None and os.fspath(html_path) != STDIO:
-        html_path = os.fspath(html_path)
-        check_output_path(html_path)
-        for kept in protected:
-            if same_path(kept, html_path):
-                raise OutputError(f"{html_path}: the report would overwrite {kept}")
-    if png_dir is not None:
-        png_dir = os.fspath(png_dir)
+    """Refuse outputs that cannot be written or would overwrite a file in ``kept`` (path ->
+    what it is: the inputs, the stat file); ``slugs`` name the PNG files."""
+    if options.html is not None and os.fspath(options.html) != STDIO:
+        check_output_path(os.fspath(options.html))
+        refuse_overwrite(options.html, kept, "the report")
+    if options.png_dir is not None:
+        png_dir = os.fspath(options.png_dir)
         if os.path.exists(png_dir) and not os.path.isdir(png_dir):
             raise OutputError(f"{png_dir}: exists and is not a directory")
-        for kept in protected:
-            inside = os.path.dirname(os.path.abspath(kept)) == os.path.abspath(png_dir)
-            if inside and os.path.basename(kept)[:-4] in slugs and kept.endswith(".png"):
-                raise OutputError(f"{png_dir}: a PNG would overwrite {kept}")
+        for slug in slugs:
+            refuse_overwrite(os.path.join(png_dir, f"{slug}.png"), kept, "a PNG")
 
 
 def _page(report: ReportData, images: list[bytes], slugs: list[str], stats_path: str | None) -> str:

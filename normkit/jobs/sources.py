@@ -8,15 +8,22 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..core.accumulator import Accumulator
-from ..errors import DataError, SchemaError
+from ..errors import DataError
+from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import to_float64
-from ..io.dataset import reference_reader
-from ..io.formats import Format
+from ..io.dataset import describe_sources, reference_reader
 from ..io.reader import Reader
 from ..io.threads import prefetch
 
-__all__ = ["Progress", "check_stat_columns", "describe_source", "feed", "select_dataset_columns"]
+__all__ = [
+    "Progress",
+    "check_stat_columns",
+    "describe_source",
+    "feed",
+    "require_rows",
+    "select_dataset_columns",
+]
 
 #: Called after each batch with the reader being read and the rows it gave so far.
 Progress = Callable[[Reader, int], None]
@@ -26,21 +33,13 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     """The columns ``estimator`` normalizes in a data set (see
     :meth:`Standardizer.select_columns`): typed by its first file with data rows."""
     reference = reference_reader(sources)
-    return estimator.select_columns(
-        reference.schema, typed=reference.format is not Format.CSV, source=reference.name
-    )
+    return estimator.select_columns(reference.schema, typed=reference.typed, source=reference.name)
 
 
 def check_stat_columns(sources: Sequence[Reader], names: Sequence[str]) -> None:
     """Refuse a data set that lacks a column of the statistics (its files all have the same
     columns: :func:`~normkit.io.dataset.open_dataset` checks it)."""
-    present = set(sources[0].schema.names)
-    absent = [n for n in names if n not in present]
-    if absent:
-        raise SchemaError(
-            f"{sources[0].name}: the stat file has column {absent[0]!r} but the input has no "
-            "such column"
-        )
+    check_columns(sources[0].schema.names, names, sources[0].name)
 
 
 def feed(
@@ -66,6 +65,15 @@ def feed(
             raise exc.within(source.name) from None
         rows.append(accumulator.rows_in_part)
     return rows
+
+
+def require_rows(rows: int, sources: Sequence[Reader]) -> None:
+    """Refuse a data set with no data row (a file of only a header, or empty parts)."""
+    if rows:
+        return
+    if len(sources) == 1:
+        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
+    raise DataError(f"{describe_sources(sources)}: no data rows in any file")
 
 
 def describe_source(source: Reader, rows: int) -> dict:

@@ -12,12 +12,12 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import DataError, OptionError, OutputError, SchemaError, param
+from ..errors import DataError, OptionError, SchemaError, param
 from ..estimator.apply import StreamNormalizer, affine_map, map_columns, output_schema
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import Concatenated, open_dataset
-from ..io.files import check_output_path, same_path
+from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.lazy import pc
 from ..io.options import ReadOptions
@@ -162,8 +162,7 @@ def transform_file(
     """
     options = options or TransformOptions()
     read = read or ReadOptions()
-    if stats_path(stats) is not None:
-        protected = (*protected, stats_path(stats))
+    stats_file = stats_path(stats)
     stats = as_stats(stats)
     output = os.fspath(output)
     save_stats = options.save_stats
@@ -175,13 +174,17 @@ def transform_file(
         )
     if save_stats is not None:
         statfile.check_stat_path(save_stats, "save_stats")
+    kept = {
+        **dict.fromkeys(map(os.fspath, protected), "the file"),
+        **dict.fromkeys((s.path for s in sources), "the input"),
+    }
+    if stats_file is not None:
+        kept[stats_file] = "the stat file"
     for written in (output, save_stats):
         if written is None or written == STDIO:
             continue
         check_output_path(os.fspath(written))
-        for kept in (*(s.path for s in sources), *protected):
-            if same_path(kept, written):
-                raise OutputError(f"{written}: the output would overwrite the input {kept}")
+        refuse_overwrite(written, kept)
     out_format = resolve_format(output, options.output_format, param_name="output_format")
     names = list(stats.names)
     check_stat_columns(sources, names)
@@ -189,15 +192,15 @@ def transform_file(
         for each in sources:
             _refuse_learned_output(each)
     check_dataset_types(sources, names)
-    schema = output_schema(
-        _batch_schema(sources[0], set(names)).remove_metadata(), names
-    ).with_metadata({METADATA_KEY: json.dumps(options.recipe)})
+    schema = output_schema(sources[0].batch_schema(names).remove_metadata(), names).with_metadata(
+        {METADATA_KEY: json.dumps(options.recipe)}
+    )
     normalizer = None
     if options.mode == "frozen":
         affine = stats.frozen(options.use, options.gamma, options.beta)
         fn = affine_map(affine, options.inverse)
     else:
-        running = stats.require_running()
+        running = stats.require_running("mode")
         if options.batch_size is not None:
             running = running.with_options(replace(running.options, batch_size=options.batch_size))
         gamma, beta = stats.affine(options.gamma, options.beta)
@@ -216,21 +219,10 @@ def transform_file(
             learned = stats.with_running(normalizer.state)  # type: ignore[union-attr]
             learned = learned.with_provenance({**learned.provenance, "updated": statfile.now()})
             # The updated statistics must be savable before the output lands.
-            statfile.loads(statfile.dumps(learned))
+            statfile.parse(statfile.to_text(learned))
     if save_stats is not None:
-        statfile.save(learned, save_stats)
+        statfile.write(learned, save_stats)
     return TransformResult(sink.rows_written, output, out_format, len(names))
-
-
-def _batch_schema(source: Reader, fitted: set[str]) -> pa.Schema:
-    """The schema of a reader's batches: CSV columns are read as float64 (normalized) or as
-    their text (all others)."""
-    schema = source.schema
-    if source.format is Format.CSV:
-        schema = pa.schema(
-            [pa.field(n, pa.float64() if n in fitted else pa.string()) for n in schema.names]
-        )
-    return schema
 
 
 def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema) -> None:
@@ -247,9 +239,9 @@ def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa
 def check_dataset_types(sources: Sequence[Reader], names: Sequence[str]) -> None:
     """Refuse a data set whose files give a column different types (one output, or one set of
     part files, holds one type per column)."""
-    schema = _batch_schema(sources[0], set(names))
+    schema = sources[0].batch_schema(names)
     for other in sources[1:]:
-        _check_same_types(sources[0], schema, other, _batch_schema(other, set(names)))
+        _check_same_types(sources[0], schema, other, other.batch_schema(names))
 
 
 def _check_finite_output(

@@ -12,7 +12,7 @@ required exactly when the file has the group's top-level object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from .. import params
@@ -415,8 +415,3 @@ def describe(section: Section = STAT_FILE, indent: str = "") -> str:
                 f"{indent}{item.key}: {type(item.kind).__name__.lower()}{optional}{note}: {item.doc}"
             )
     return "\n".join(lines)
-
-
-def walk(section: Section = STAT_FILE) -> Sequence[Field | Section]:
-    """The items of a section, in order."""
-    return section.fields

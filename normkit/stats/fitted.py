@@ -378,14 +378,17 @@ class FittedStats:
         for name, n in zip(self.names, self.count, strict=True):
             if n <= ddof:
                 raise DataError(
-                    f"column {name!r} has {n} value; ddof={ddof} needs at least {ddof + 1}"
+                    f"column {name!r} has {n} value; {param('ddof', ddof)} needs at least "
+                    f"{ddof + 1}",
+                    hints=(f"exclude it ({param('exclude', name)})",),
                 )
         overflow = ~(np.isfinite(self.mean) & np.isfinite(self.var) & np.isfinite(self.scale))
         if overflow.any():
             i = int(np.flatnonzero(overflow)[0])
             raise DataError(
                 f"column {self.names[i]!r}: its variance overflows float64 (values from "
-                f"{self.min[i]:.3g} to {self.max[i]:.3g}); rescale the column or exclude it"
+                f"{self.min[i]:.3g} to {self.max[i]:.3g})",
+                hints=("rescale the column", f"exclude it ({param('exclude', self.names[i])})"),
             )
 
     def affine(
@@ -398,11 +401,14 @@ class FittedStats:
         b = self.beta if beta is None else per_column(beta, self.names, "beta", 0.0)
         return g, b
 
-    def require_running(self) -> RunningState:
-        """The running statistics, or an error saying that these statistics have none."""
+    def require_running(self, asked_by: str = "use") -> RunningState:
+        """The running statistics, or an error saying that these statistics have none (naming
+        the parameter ``asked_by`` that asked for them)."""
         if self.running is None:
             raise OptionError(
-                "these statistics have no running (EMA) statistics; fit with EMA", param="use"
+                "these statistics have no running (EMA) statistics: they were fitted without",
+                param=asked_by,
+                hints=("fit them again with running statistics",),
             )
         return self.running
 

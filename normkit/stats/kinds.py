@@ -194,9 +194,9 @@ class String(Kind):
 
 
 class Momentum(Kind):
-    __slots__ = ()
-
     """The running statistics' momentum: a number, or ``"cumulative"``."""
+
+    __slots__ = ()
 
     def encode(self, value: Any) -> Any:
         return value if value == "cumulative" else float_out(value)
@@ -211,10 +211,10 @@ class Momentum(Kind):
 
 
 class Provenance(Kind):
-    __slots__ = ()
-
     """Where the statistics came from: informative, but what is there has the documented
     types (``sources``: path, format, rows, bytes; ``created``, ``normkit_version``)."""
+
+    __slots__ = ()
 
     def decode(self, value: Any) -> dict:
         if not isinstance(value, dict):

@@ -28,7 +28,7 @@ from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, SchemaError, StatsFileError
-from ..io.files import AtomicFile, os_reason, same_file
+from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite
 from ..io.formats import STDIO, resolve_format
 from .fields import FORMAT, GROUPS, STAT_FILE, VERSION, Section, check_document
 from .fitted import FittedStats, StatsOptions
@@ -38,13 +38,13 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "check_stat_path",
-    "dumps",
-    "load",
-    "loads",
-    "merge_stat_files",
+    "merge",
     "now",
-    "save",
+    "parse",
+    "read",
     "to_document",
+    "to_text",
+    "write",
 ]
 
 
@@ -76,7 +76,7 @@ def _write(section: Section, stats: FittedStats, column: int | None) -> dict[str
     return out
 
 
-def dumps(stats: FittedStats) -> str:
+def to_text(stats: FittedStats) -> str:
     """The stat file as a JSON string (ends with a newline)."""
     return json.dumps(to_document(stats), indent=2, allow_nan=False) + "\n"
 
@@ -97,7 +97,7 @@ def check_stat_path(path: str | os.PathLike[str], param_name: str = "output") ->
     )
 
 
-def save(stats: FittedStats, path: str | os.PathLike[str]) -> None:
+def write(stats: FittedStats, path: str | os.PathLike[str]) -> None:
     """Write the stat file to ``path`` (``"-"``: stdout), atomically: a temporary file beside the
     target is renamed into place once it is whole, so a reader never sees half a stat file.
 
@@ -109,8 +109,8 @@ def save(stats: FittedStats, path: str | os.PathLike[str]) -> None:
         If the file cannot be written.
     """
     check_stat_path(path)
-    text = dumps(stats)
-    loads(text, source=os.fspath(path))  # write nothing that load would refuse
+    text = to_text(stats)
+    parse(text, source=os.fspath(path))  # write nothing that reading would refuse
     path = os.fspath(path)
     if path == STDIO:
         if sys.stdout is None:
@@ -133,7 +133,7 @@ def save(stats: FittedStats, path: str | os.PathLike[str]) -> None:
 # -- reading -------------------------------------------------------------------------------------
 
 
-def load(path: str | os.PathLike[str]) -> FittedStats:
+def read(path: str | os.PathLike[str]) -> FittedStats:
     """Read and validate a stat file.
 
     Raises
@@ -154,7 +154,7 @@ def load(path: str | os.PathLike[str]) -> FittedStats:
         raise StatsFileError(f"{path}: not a normkit stat file (not UTF-8 text)") from None
     except OSError as exc:
         raise StatsFileError(f"{path}: cannot read the stat file: {exc.strerror or exc}") from None
-    return loads(text, source=path)
+    return parse(text, source=path)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -170,8 +170,8 @@ def _reject_constant(token: str) -> float:
     raise ValueError(f"bare {token} is not valid JSON")
 
 
-def loads(text: str, source: str = "<string>") -> FittedStats:
-    """Parse and validate the text of a stat file; see :func:`load`."""
+def parse(text: str, source: str = "<string>") -> FittedStats:
+    """Parse and validate the text of a stat file; see :func:`read`."""
     try:
         doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except RecursionError:
@@ -363,7 +363,7 @@ class _Reader:
 # -- merging -------------------------------------------------------------------------------------
 
 
-def merge_stat_files(
+def merge(
     paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None
 ) -> FittedStats:
     """The statistics of the union of the data that several stat files were fitted on.
@@ -398,29 +398,23 @@ def merge_stat_files(
         raise OptionError("no stat file to merge")
     if output is not None:
         check_stat_path(output)
-    seen: dict[tuple[int, int], str] = {}
-    for path in map(os.fspath, paths):
-        if not os.path.exists(path):
-            continue  # loading says so
-        info = os.stat(path)
-        key = (info.st_dev, info.st_ino)
-        if key in seen:
-            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
-        seen[key] = path
-        if output is not None and same_file(path, os.fspath(output)):
-            raise OutputError(f"{output}: the output would overwrite the input {path}")
+    refuse_duplicates(paths)
+    if output is not None:
+        refuse_overwrite(output, dict.fromkeys(map(os.fspath, paths), "the input"))
     first = os.fspath(paths[0])
-    merged = load(first)
+    merged = read(first)
     sources = list(merged.provenance.get("sources", []))
     for path in paths[1:]:
         path = os.fspath(path)
-        other = load(path)
+        other = read(path)
         try:
             merged = merged.merge(other)
         except (SchemaError, OptionError) as exc:
             # Statistics that do not fit together are a problem of the files, whichever part
             # differs: one kind of error, one exit code.
-            raise StatsFileError(f"{path}: {exc.message} (merging into those of {first})") from None
+            raise StatsFileError(
+                f"{path}: {exc.message} (merging into those of {first})", hints=exc.hints
+            ) from None
         sources += other.provenance.get("sources", [])
     return merged.with_provenance(
         {

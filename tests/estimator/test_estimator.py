@@ -198,3 +198,27 @@ def test_partial_fit_then_save_keeps_every_row_and_the_last_partial_batch(tmp_pa
     streamed.partial_fit(mixed_frame.head(4))
     assert streamed.ema_.n_batches == 72
     assert streamed.n_rows_seen_ == len(mixed_frame) + 4
+
+
+def test_transform_stream_learns_as_the_file_transform_does(tmp_path, mixed_frame):
+    import pyarrow.parquet as pq
+
+    options = normkit.EmaOptions(batch_size=16)
+    stats = Standardizer(exclude=["id"], ema=options).fit(mixed_frame)
+    table = pa.Table.from_pandas(mixed_frame, preserve_index=False)
+    before = stats.ema_.running_mean.copy()
+    streamed = pa.Table.from_batches(
+        list(stats.transform_stream(table.to_batches(max_chunksize=37), "adaptive"))
+    )
+    assert streamed.num_rows == len(mixed_frame)
+    assert stats.ema_.n_batches > 0
+    assert not np.array_equal(stats.ema_.running_mean, before)  # it learned
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path)
+    fresh = Standardizer(exclude=["id"], ema=options).fit(mixed_frame)
+    out = tmp_path / "z.parquet"
+    normkit.transform_file(path, fresh, out, normkit.TransformOptions(mode="adaptive"))
+    by_file = pq.read_table(out).replace_schema_metadata(None)
+    assert by_file.equals(streamed.replace_schema_metadata(None))
+    with pytest.raises(normkit.OptionError, match="frozen transform learns nothing"):
+        next(stats.transform_stream(table.to_batches(), "frozen"))

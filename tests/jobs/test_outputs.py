@@ -67,7 +67,7 @@ def test_the_stat_file_read_is_never_overwritten(tmp_path, data, stats):
     before = stats.read_bytes()
     result = run("transform", data, "-s", stats, "-o", stats, "--output-format", "csv")
     assert result.exit_code == 1
-    assert "would overwrite the input" in result.stderr
+    assert f"{stats}: the output would overwrite the stat file {stats}" in result.stderr
     assert stats.read_bytes() == before
 
 

@@ -122,11 +122,14 @@ def test_the_report_never_overwrites_its_input_or_the_stat_file(tmp_path, sample
     data.write_bytes(SAMPLE_CSV.read_bytes())
     stats = tmp_path / "s.json"
     stats.write_bytes(sample_stats.read_bytes())
-    for target in (data, stats):
+    for target, role in ((data, "the input"), (stats, "the stat file")):
         before = target.read_bytes()
         result = run("report", data, "-s", stats, "-o", target)
         assert result.exit_code == 1, result.output
-        assert result.stderr == f"normkit: error: {target}: the report would overwrite {target}\n"
+        assert (
+            result.stderr
+            == f"normkit: error: {target}: the report would overwrite {role} {target}\n"
+        )
         assert target.read_bytes() == before
 
 

@@ -19,7 +19,7 @@ def full_document() -> dict:
     # Means that float64 rounds (0.1 + 0.2 + 0.6 ...): each column gets a mean_error.
     df = pd.DataFrame({"x": [1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.6], "y": [0.1, 0.3, 0.2]})
     fitted = Standardizer(ema=EmaOptions(batch_size=2), gamma={"x": 2.0}).fit(df)
-    return json.loads(statfile.dumps(fitted.stats_))
+    return json.loads(statfile.to_text(fitted.stats_))
 
 
 def paths(section: Section = STAT_FILE, where: tuple = ()) -> list[tuple[tuple, Field]]:
@@ -68,10 +68,10 @@ def test_every_field_is_documented_and_required_ones_are_checked(path, field):
     del parent[path[-1]]
     text = json.dumps(doc)
     if field.optional:
-        statfile.loads(text)  # its default stands in
+        statfile.parse(text)  # its default stands in
         return
     with pytest.raises(StatsFileError) as info:
-        statfile.loads(text, source="s.json")
+        statfile.parse(text, source="s.json")
     if path[0] == "format":
         assert "not a normkit stat file" in str(info.value)
     else:
@@ -90,6 +90,6 @@ def test_a_value_of_the_wrong_type_is_refused_by_name(path, field):
         parent = parent[step]
     parent[path[-1]] = {"not": "a value"}
     with pytest.raises(StatsFileError) as info:
-        statfile.loads(json.dumps(doc), source="s.json")
+        statfile.parse(json.dumps(doc), source="s.json")
     assert str(info.value).startswith("s.json: ")
     assert field.key in str(info.value) or path[0] == "format"

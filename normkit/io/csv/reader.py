@@ -53,6 +53,17 @@ class CsvReader(ReaderBase):
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
 
+    @property
+    def typed(self) -> bool:
+        return False  # types are guessed from the first block
+
+    def batch_schema(self, float_columns: Sequence[str]) -> pa.Schema:
+        """Normalized columns as float64, every other column as its text."""
+        wanted = set(float_columns)
+        return pa.schema(
+            [pa.field(n, pa.float64() if n in wanted else pa.string()) for n in self.schema.names]
+        )
+
     def _csv_stream(self) -> BinaryIO | pa.NativeFile:
         """The decompressed byte stream of a CSV input."""
         if self.is_stream:
@@ -254,8 +265,6 @@ class CsvReader(ReaderBase):
         with open(self.path, "rb") as f:
             f.seek(max(0, os.path.getsize(self.path) - TAIL_BYTES))
             return f.read()
-
-    # Parquet
 
     def count_rows(self) -> int:
         """A prediction of the number of data rows: the lines after the header, less blank lines
