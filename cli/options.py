@@ -52,10 +52,18 @@ def option(*decls: str, param: str | None = None, **kwargs: Any) -> Callable:
 class Checked(click.ParamType):
     """Text parsed by ``parse``, then checked by the library parameter's rule."""
 
-    def __init__(self, param: str, parse: Callable[[str], Any], metavar: str):
+    def __init__(
+        self,
+        param: str,
+        parse: Callable[[str], Any],
+        metavar: str,
+        as_text: Callable[[str], str] | None = None,
+    ):
         self.param = param
         self.parse = parse
         self.name = metavar
+        if as_text is not None:
+            self.as_text = as_text  # how a value is written on the command line
 
     def convert(self, value, param, ctx):
         if not isinstance(value, str):
@@ -238,7 +246,7 @@ def read_options(func: Callable) -> Callable:
     @option(
         "--delimiter",
         param="csv.delimiter",
-        type=Checked("csv.delimiter", parse_delimiter, "CHAR"),
+        type=Checked("csv.delimiter", parse_delimiter, "CHAR", lambda v: "tab" if v == "\t" else v),
         help="CSV field separator (default: tab for .tsv files, comma otherwise).",
     )
     @option(
@@ -249,6 +257,13 @@ def read_options(func: Callable) -> Callable:
         help="Comma-separated strings read as missing in normalized columns "
         f"(default: {', '.join(v for v in DEFAULT_NULL_VALUES if v)}). An empty field is "
         "always missing: --null-values '' means empty fields only.",
+    )
+    @option(
+        "--encoding",
+        param="csv.encoding",
+        type=Checked("csv.encoding", str, "NAME"),
+        help="The CSV's text encoding, such as latin-1 or cp1252 (default: UTF-8, or UTF-16 "
+        "where a byte-order mark says so).",
     )
     @option(
         "--chunk-rows",
@@ -277,6 +292,7 @@ def read_options(func: Callable) -> Callable:
         input_format,
         delimiter,
         null_values,
+        encoding,
         chunk_rows,
         csv_block_size,
         inf_as_missing,
@@ -288,6 +304,7 @@ def read_options(func: Callable) -> Callable:
             delimiter=delimiter,
             null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
             block_size=csv_block_size or CSV_BLOCK_SIZE,
+            encoding=encoding,
         )
         read = ReadOptions(
             format=input_format, csv=csv, chunk_rows=chunk_rows, inf_as_missing=inf_as_missing

@@ -115,6 +115,12 @@ class NormkitError(Exception):
     def __str__(self) -> str:
         return self.render()
 
+    def with_hints(self, hints: Sequence[str]) -> NormkitError:
+        """The same error with more ways out (the first ones first)."""
+        error = type(self)(self.message, param=self.param, hints=(*hints, *self.hints))
+        error.__cause__ = self.__cause__
+        return error
+
     def within(self, where: str) -> NormkitError:
         """The same error, its message prefixed with ``where: `` (a file name, say)."""
         error = type(self)(f"{where}: {self.message}", param=self.param, hints=self.hints)

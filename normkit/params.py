@@ -194,6 +194,26 @@ class Strings(Constraint):
         return "a list of column names" if self.non_empty else "a list of strings"
 
 
+class Codec(Constraint):
+    """The name of a text encoding Python knows (``latin-1``, ``cp1252``, ``utf-16``)."""
+
+    __slots__ = ()
+
+    def accepts(self, value: Any) -> bool:
+        import codecs
+
+        if not isinstance(value, str):
+            return False
+        try:
+            info = codecs.lookup(value)
+        except LookupError:
+            return False
+        return getattr(info, "_is_text_encoding", True)
+
+    def describe(self) -> str:
+        return "the name of a text encoding (latin-1, cp1252, utf-16...)"
+
+
 class PerColumn(Constraint):
     """A mapping of column name to a value ``each`` accepts."""
 
@@ -294,6 +314,7 @@ _RULES = [
     Rule("csv.delimiter", (Character(), NoneValue()), "the CSV field separator"),
     Rule("csv.null_values", (Strings(non_empty=False),), "strings read as missing"),
     Rule("csv.block_size", (Interval(int, 4096, MAX_BLOCK_SIZE),), "bytes of CSV per block"),
+    Rule("csv.encoding", (Codec(), NoneValue()), "the text's encoding"),
     Rule("chunk_rows", (Interval(int, 1), NoneValue()), "rows per I/O batch"),
     Rule("inf_as_missing", (Boolean(),), "whether infinite values are read as missing"),
     # Transforming.

@@ -74,7 +74,9 @@ class IpcReader(ReaderBase):
             return ipc.open_file(raw)
         return ipc.open_stream(raw)
 
-    def _batches(self, float_columns: Sequence[str], all_columns: bool) -> Iterator[pa.RecordBatch]:
+    def _batches(
+        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool = True
+    ) -> Iterator[pa.RecordBatch]:
         with self._translate_errors():
             reader = self._open_ipc()
             if isinstance(reader, ipc.RecordBatchFileReader):

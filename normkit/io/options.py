@@ -26,14 +26,18 @@ class CsvOptions:
         Other columns keep their text.
     block_size : int, default 1 MiB
         Bytes parsed per block; a row must fit in one. Memory is a small multiple of it.
+    encoding : str or None, default None
+        The text's encoding (a Python codec name: ``latin-1``, ``cp1252``...); None: UTF-8, or
+        UTF-16 or UTF-32 where a byte-order mark says so.
     """
 
     delimiter: str | None = None
     null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
     block_size: int = CSV_BLOCK_SIZE
+    encoding: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("delimiter", "null_values", "block_size"):
+        for name in ("delimiter", "null_values", "block_size", "encoding"):
             params.check(f"csv.{name}", getattr(self, name))
         # An empty field is always missing in a normalized column: it cannot be a number.
         values = (self.null_values,) if isinstance(self.null_values, str) else self.null_values

@@ -69,7 +69,9 @@ class ParquetReader(ReaderBase):
             )
         return pq.ParquetFile(self.path, pre_buffer=False, buffer_size=PARQUET_READ_BUFFER)
 
-    def _batches(self, float_columns: Sequence[str], all_columns: bool) -> Iterator[pa.RecordBatch]:
+    def _batches(
+        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool = True
+    ) -> Iterator[pa.RecordBatch]:
         with self._translate_errors():
             file = self._parquet_file()
             columns = self.schema.names if all_columns else list(float_columns)

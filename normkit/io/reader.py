@@ -39,6 +39,9 @@ class Reader(Protocol):
         Standard input; any input read once, front to back (standard input, pipes, devices).
     has_rows : bool or None
         Whether the input has data rows, where reading the schema told (CSV).
+    hints : tuple of str
+        Ways out of a problem with its columns, where the reader sees one (a CSV that reads as
+        one column but would split with another separator).
     """
 
     path: str
@@ -47,6 +50,7 @@ class Reader(Protocol):
     is_stdin: bool
     is_stream: bool
     has_rows: bool | None
+    hints: tuple[str, ...]
 
     @property
     def schema(self) -> pa.Schema:
@@ -57,8 +61,9 @@ class Reader(Protocol):
         """Whether the schema's types are the data's own (Parquet, Arrow) rather than guessed
         from its first rows (CSV): only then must chosen columns be numeric by type."""
 
-    def batch_schema(self, float_columns: Sequence[str]) -> pa.Schema:
-        """The schema of ``batches(float_columns)`` (every column), known before reading."""
+    def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
+        """The schema of ``batches(float_columns, keep_text=...)`` (every column), known before
+        reading."""
 
     @property
     def size_bytes(self) -> int | None:
@@ -68,9 +73,11 @@ class Reader(Protocol):
         """Bytes of the file consumed so far, where known (progress bars)."""
 
     def batches(
-        self, float_columns: Sequence[str], *, all_columns: bool = True
+        self, float_columns: Sequence[str], *, all_columns: bool = True, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
-        """The rows, ``float_columns`` as float64; all columns, or only those."""
+        """The rows, ``float_columns`` as float64; all columns, or only those. ``keep_text``:
+        columns of a text format (CSV) not in ``float_columns`` stay text as written; otherwise
+        they have the types of the first block."""
 
     def count_rows(self) -> int:
         """The number of data rows, cheaply (a prediction for CSV; files only)."""
@@ -95,6 +102,7 @@ class ReaderBase:
         self.is_stream = is_stream
         self.name = "<stdin>" if self.is_stdin else path
         self.has_rows: bool | None = None
+        self.hints: tuple[str, ...] = ()
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None
         self._raw: pa.NativeFile | None = None
@@ -147,7 +155,7 @@ class ReaderBase:
     def typed(self) -> bool:
         return True
 
-    def batch_schema(self, float_columns: Sequence[str]) -> pa.Schema:
+    def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""
         wanted = set(float_columns)
         return pa.schema(
@@ -156,7 +164,7 @@ class ReaderBase:
         )
 
     def batches(
-        self, float_columns: Sequence[str], *, all_columns: bool = True
+        self, float_columns: Sequence[str], *, all_columns: bool = True, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
         """Stream the input as record batches.
 
@@ -167,6 +175,9 @@ class ReaderBase:
         all_columns : bool, default True
             Return every column (the others unchanged; CSV text as written). If False, only
             ``float_columns``, in that order.
+        keep_text : bool, default True
+            For CSV: the other columns as their text (True), or converted to the types their
+            first block has (False; a later value of another type is an error).
 
         Yields
         ------
@@ -179,14 +190,16 @@ class ReaderBase:
             raise SchemaError(
                 f"{self.name}: no column {missing[0]!r}; the input has {_names(schema.names)}"
             )
-        batches = self._batches(float_columns, all_columns)
+        batches = self._batches(float_columns, all_columns, keep_text)
         if self.read.inf_as_missing:
             batches = (infinite_to_null(b, float_columns) for b in batches)
         if self.read.chunk_rows is not None:
             batches = rechunk(batches, self.read.chunk_rows)
         return batches
 
-    def _batches(self, float_columns: Sequence[str], all_columns: bool) -> Iterator[pa.RecordBatch]:
+    def _batches(
+        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool
+    ) -> Iterator[pa.RecordBatch]:
         raise NotImplementedError
 
     def count_rows(self) -> int:
@@ -232,6 +245,8 @@ class ReaderBase:
             yield
         except (SchemaError, InputError):
             raise
+        except UnicodeDecodeError as exc:  # from a transcoded text input
+            raise self._not_text(exc.start) from None
         except pa.ArrowInvalid as exc:
             raise self._describe_arrow_error(str(exc), rows_done) from None
         except (pa.ArrowException, OSError) as exc:
@@ -239,6 +254,9 @@ class ReaderBase:
                 raise
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"{self.name}: cannot read as {self.format}: {message}") from None
+
+    def _not_text(self, offset: int, where: str = "") -> InputError:
+        return InputError(f"{self.name}: invalid byte at offset {offset:,}{where}")
 
     def _describe_arrow_error(
         self, message: str, rows_done: Callable[[], int] | None

@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-__all__ = ["TAIL_BYTES", "PrefixedStream", "read_up_to"]
+__all__ = ["TAIL_BYTES", "PrefixedStream", "TranscodedStream", "read_up_to", "sniff_encoding"]
 
 #: Bytes kept from the end of a stream, to check how it ends (a CSV's last quoted field).
 TAIL_BYTES = 64 << 10
@@ -53,3 +53,73 @@ def read_up_to(stream, size: int) -> bytes:
         parts.append(bytes(chunk))
         remaining -= len(chunk)
     return b"".join(parts)
+
+
+class TranscodedStream(io.RawIOBase):
+    """A readable stream of UTF-8 bytes decoded from ``stream`` in ``encoding``: what the CSV
+    reader's byte scanning and pyarrow's parser need, whatever the input's encoding.
+
+    A byte that is not valid in ``encoding`` raises :class:`UnicodeDecodeError` with its offset
+    in the input (``error.start``).
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO | pa.NativeFile,
+        encoding: str,
+        chunk: int = 1 << 20,
+        *,
+        complete: bool = True,
+    ):
+        import codecs
+
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self._chunk = chunk
+        # False for the first bytes of a pipe, which may end in the middle of a character.
+        self._complete = complete
+        self._pending = b""
+        self._consumed = 0  # input bytes decoded so far
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending and not self._eof:
+            data = self._stream.read(self._chunk)
+            if not data:
+                self._eof = True
+            # Bytes of an unfinished character wait in the decoder: offsets count from them.
+            base = self._consumed - len(self._decoder.getstate()[0])
+            try:
+                text = self._decoder.decode(bytes(data), final=not data and self._complete)
+            except UnicodeDecodeError as exc:
+                exc.start += base
+                exc.end += base
+                raise
+            self._consumed += len(data)
+            self._pending = text.encode("utf-8")
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+#: Byte-order marks and the encodings they begin (longest first: UTF-32's begins as UTF-16's).
+BYTE_ORDER_MARKS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def sniff_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``head`` says (UTF-16 or UTF-32, as
+    spreadsheet programs write "Unicode text"); None without one (UTF-8's mark is read as
+    UTF-8 anyway)."""
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            return encoding
+    return None

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from ..core.accumulator import Accumulator
-from ..errors import DataError
+from ..errors import DataError, SchemaError
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import to_float64
@@ -33,13 +33,21 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     """The columns ``estimator`` normalizes in a data set (see
     :meth:`Standardizer.select_columns`): typed by its first file with data rows."""
     reference = reference_reader(sources)
-    return estimator.select_columns(reference.schema, typed=reference.typed, source=reference.name)
+    try:
+        return estimator.select_columns(
+            reference.schema, typed=reference.typed, source=reference.name
+        )
+    except SchemaError as exc:
+        raise exc.with_hints(reference.hints) from None
 
 
 def check_stat_columns(sources: Sequence[Reader], names: Sequence[str]) -> None:
     """Refuse a data set that lacks a column of the statistics (its files all have the same
     columns: :func:`~normkit.io.dataset.open_dataset` checks it)."""
-    check_columns(sources[0].schema.names, names, sources[0].name)
+    try:
+        check_columns(sources[0].schema.names, names, sources[0].name)
+    except SchemaError as exc:
+        raise exc.with_hints(sources[0].hints) from None
 
 
 def feed(

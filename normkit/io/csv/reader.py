@@ -24,7 +24,7 @@ from ...errors import InputError, param
 from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
-from ..streams import TAIL_BYTES, PrefixedStream, read_up_to
+from ..streams import TAIL_BYTES, PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .blocks import RowBlocks
 
 __all__ = ["HEAD_BYTES", "CsvReader"]
@@ -34,6 +34,14 @@ HEAD_BYTES = 64 << 10
 
 _CSV_COLUMN_ERROR = re.compile(r"In CSV column #(\d+): (.*)")
 _INVALID_VALUE = re.compile(r"invalid value '(.*)'")
+_CONVERSION_TYPE = re.compile(r"conversion error to ([^:]+):")
+
+#: A number as pyarrow's float parser reads one (spaces around it allowed; inf, infinity and nan
+#: in any case): what decides whether a text value counts as a number when columns are typed.
+NUMBER = r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$"
+
+#: Other field separators a file that reads as one column is checked for.
+OTHER_DELIMITERS = (",", "\t", ";", "|")
 # pyarrow may name the row within a block ("Row #7013: "), which is not the row in the file.
 _ROW_TEXT = re.compile(r"CSV parse error: (?:Row #\d+: )?(.*)")
 
@@ -52,17 +60,48 @@ class CsvReader(ReaderBase):
         self._stdin_prefix: bytes | None = None
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
+        self._inferred: pa.Schema | None = None  # pyarrow's own types of the first block
+        self.encoding: str | None = None  # transcoded from this (None: UTF-8)
 
     @property
     def typed(self) -> bool:
         return False  # types are guessed from the first block
 
-    def batch_schema(self, float_columns: Sequence[str]) -> pa.Schema:
-        """Normalized columns as float64, every other column as its text."""
+    def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
+        """Normalized columns as float64; every other column as its text, or with ``keep_text``
+        False as the type its first block has."""
+        types = self._column_types(float_columns, keep_text)
+        return pa.schema([pa.field(n, types[n]) for n in self.schema.names])
+
+    def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
         wanted = set(float_columns)
-        return pa.schema(
-            [pa.field(n, pa.float64() if n in wanted else pa.string()) for n in self.schema.names]
-        )
+        inferred = self._inferred if self._inferred is not None else self.schema
+        types = {}
+        for field in inferred:
+            if field.name in wanted:
+                types[field.name] = pa.float64()
+            elif keep_text or pa.types.is_null(field.type):
+                types[field.name] = pa.string()  # a column with no value yet: text
+            else:
+                types[field.name] = field.type
+        return types
+
+    def _decoded(self, stream, *, complete: bool = True):
+        """``stream`` as UTF-8 bytes: transcoded when the input is in another encoding."""
+        if self.encoding is None:
+            return stream
+        return TranscodedStream(stream, self.encoding, complete=complete)
+
+    def _resolve_encoding(self, raw_head: bytes) -> None:
+        """The input's encoding: the one given, else the one its byte-order mark says (UTF-16
+        or UTF-32), else UTF-8."""
+        import codecs
+
+        given = self.read.csv.encoding
+        encoding = given or sniff_encoding(raw_head)
+        if encoding is not None and codecs.lookup(encoding).name == "utf-8":
+            encoding = None
+        self.encoding = encoding
 
     def _csv_stream(self) -> BinaryIO | pa.NativeFile:
         """The decompressed byte stream of a CSV input."""
@@ -72,16 +111,20 @@ class CsvReader(ReaderBase):
             self._stdin_consumed = True
             stdin = self._pipe
             prefix = self._stdin_prefix or b""
-            self._tracked = PrefixedStream(prefix, stdin)
+            if self.encoding is None:
+                self._tracked = PrefixedStream(prefix, stdin)
+            else:
+                self._tracked = PrefixedStream(b"", self._decoded(PrefixedStream(prefix, stdin)))
             return io.BufferedReader(self._tracked, buffer_size=1 << 20)
         _, codec = split_compression(self.path)
         with self._translate_errors():
             raw = pa.OSFile(self.path, "rb")
             self._raw = raw
-            if not codec:
+            if not codec and self.encoding is None:
                 return raw  # its end is read from the file itself
-            # Decompressed through a tracking wrapper, to see how the text ends.
-            self._tracked = PrefixedStream(b"", pa.CompressedInputStream(raw, codec))
+            # Decompressed or transcoded through a tracking wrapper, to see how the text ends.
+            stream = pa.CompressedInputStream(raw, codec) if codec else raw
+            self._tracked = PrefixedStream(b"", self._decoded(stream))
             return io.BufferedReader(self._tracked, buffer_size=1 << 20)
 
     def _csv_head(self) -> tuple[bytes, BinaryIO | pa.NativeFile]:
@@ -90,11 +133,26 @@ class CsvReader(ReaderBase):
             # Two blocks of the pipe, kept to be read again by the real pass. pyarrow cuts the
             # first block at a row boundary because more bytes follow it (or it is all there is).
             self._stdin_prefix = read_up_to(self._pipe, 2 * self.read.csv.block_size)
-            return self._stdin_prefix[:HEAD_BYTES], io.BytesIO(self._stdin_prefix)
+            self._resolve_encoding(self._stdin_prefix[:4])
+            whole = len(self._stdin_prefix) < 2 * self.read.csv.block_size
+            stream = self._decoded(io.BytesIO(self._stdin_prefix), complete=whole)
+            text = io.BufferedReader(stream) if self.encoding else stream
+            head = text.read(HEAD_BYTES)
+            text = self._decoded(io.BytesIO(self._stdin_prefix), complete=whole)
+            return head, io.BufferedReader(text) if self.encoding else text
         _, codec = split_compression(self.path)
         with self._translate_errors(), pa.input_stream(self.path, compression=codec) as stream:
+            self._resolve_encoding(read_up_to(stream, 4))
+        with self._translate_errors():
+            stream = pa.input_stream(self.path, compression=codec)
+            if self.encoding is not None:
+                stream = io.BufferedReader(self._decoded(stream))
             head = read_up_to(stream, HEAD_BYTES)
-        return head, pa.input_stream(self.path, compression=codec)
+            stream.close()
+            stream = pa.input_stream(self.path, compression=codec)
+            if self.encoding is not None:
+                stream = io.BufferedReader(self._decoded(stream))
+        return head, stream
 
     def _read_options(self, use_threads: bool = True) -> pacsv.ReadOptions:
         return pacsv.ReadOptions(block_size=self.read.csv.block_size, use_threads=use_threads)
@@ -130,12 +188,67 @@ class CsvReader(ReaderBase):
                     ),
                 )
                 try:
-                    self.has_rows = reader.read_next_batch().num_rows > 0
+                    first = reader.read_next_batch()
                 except StopIteration:
-                    self.has_rows = False
-                return reader.schema
+                    first = None
+                self.has_rows = first is not None and first.num_rows > 0
+                try:
+                    self._inferred = reader.schema
+                    self._inferred.names  # noqa: B018 (decodes the header)
+                except UnicodeDecodeError as exc:
+                    raise self._not_text(exc.start, "in the header") from None
+            if len(self._inferred) == 1:
+                self.hints = self._split_hints(head)
+            return self._typed_by_majority(self._inferred, first)
         finally:
             stream.close()
+
+    def _typed_by_majority(self, schema: pa.Schema, first: pa.RecordBatch | None) -> pa.Schema:
+        """The first block's types, but a text column whose values there are mostly numbers is
+        a column of numbers (float64): a few tokens that are not numbers (``?``, ``#N/A``,
+        ``1,000``) then stop a fit with their row and value wherever they stand, rather than
+        turning the column into text when they happen to be in the first block."""
+        if first is None or not first.num_rows:
+            return schema
+        for i, field in enumerate(schema):
+            if not pa.types.is_string(field.type):
+                continue
+            values = first.column(i)
+            present = len(values) - values.null_count
+            if not present:
+                continue
+            numbers = pc.sum(pc.match_substring_regex(values, NUMBER, ignore_case=True)).as_py()
+            if numbers and 2 * numbers > present:
+                schema = schema.set(i, field.with_type(pa.float64()))
+        return schema
+
+    def _split_hints(self, head: bytes) -> tuple[str, ...]:
+        """For a file that reads as one column: the separator that would split its first lines
+        into as many fields each, if one does."""
+        used = self.read.csv.delimiter_for(self.path)
+        lines = head.decode("utf-8", errors="replace").splitlines()[:20]
+        if len(lines) > 1 and not head.endswith((b"\n", b"\r")) and len(head) >= HEAD_BYTES:
+            lines = lines[:-1]  # the last line may be cut
+        for candidate in OTHER_DELIMITERS:
+            if candidate == used:
+                continue
+            counts = {line.count(candidate) for line in lines if line}
+            if len(counts) == 1 and counts.pop() > 0:
+                fields = lines[0].count(candidate) + 1
+                shown = "'\\t'" if candidate == "\t" else repr(candidate)
+                return (
+                    f"it reads as one column, but {shown} would split it into {fields}: give "
+                    f"the separator ({param('csv.delimiter', candidate)})",
+                )
+        return ()
+
+    def _not_text(self, offset: int, where: str = "") -> InputError:
+        encoding = self.encoding or "UTF-8"
+        where = f" {where}" if where else ""
+        return InputError(
+            f"{self.name}: not {encoding} text (invalid byte at offset {offset:,}{where})",
+            hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
+        )
 
     def _check_text(self, head: bytes) -> None:
         if not head.strip(b"\xef\xbb\xbf \t\r\n"):
@@ -149,22 +262,20 @@ class CsvReader(ReaderBase):
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
-            # The head may end in the middle of a multi-byte character; only earlier bytes count.
-            if exc.start < len(head) - 4:
-                raise InputError(
-                    f"{self.name}: not UTF-8 text (invalid byte at offset {exc.start})"
-                ) from None
+            # A head cut from a longer input may end in the middle of a multi-byte character:
+            # only earlier bytes count then. A head that is the whole input is checked whole.
+            if exc.start < len(head) - 4 or len(head) < HEAD_BYTES:
+                raise self._not_text(exc.start) from None
 
-    def _batches(self, float_columns: Sequence[str], all_columns: bool) -> Iterator[pa.RecordBatch]:
+    def _batches(
+        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool = True
+    ) -> Iterator[pa.RecordBatch]:
         names = self.schema.names
-        wanted = set(float_columns)
-        # Every column is read, other columns as text, even when only float_columns are wanted:
-        # a quote left open near the end swallows the rows after it into one text field, which
-        # only the text shows (see _check_last_row). Reading text costs little next to parsing.
-        column_types: dict[str, pa.DataType] = {
-            c: pa.float64() if c in wanted else pa.string() for c in names
-        }
-        text_columns = [c for c in names if c not in wanted]
+        # Every column is read, others as text or typed, even when only float_columns are
+        # wanted: a quote left open near the end swallows the rows after it into one text
+        # field, which only the text shows (see _check_last_row). Reading text costs little.
+        column_types = self._column_types(float_columns, keep_text)
+        text_columns = [c for c in names if pa.types.is_string(column_types[c])]
 
         def convert(include: Sequence[str]) -> pacsv.ConvertOptions:
             return pacsv.ConvertOptions(
@@ -302,8 +413,17 @@ class CsvReader(ReaderBase):
             detail = match.group(2)
             value = _INVALID_VALUE.search(detail)
             if value:
-                row = self._locate_bad_value(column)
+                kind = _CONVERSION_TYPE.search(detail)
+                target = pa.float64() if kind is None else _type_named(kind.group(1))
+                row = self._locate_bad_value(column, target)
                 where = f" at data row {row:,}" if row is not None else after
+                if target is None or not pa.types.is_float64(target):
+                    # A column passed through, typed by its first block (CSV to Parquet).
+                    return InputError(
+                        f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not "
+                        f"{kind.group(1) if kind else 'of its type'}, as the values before it are",
+                        hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+                    )
                 return InputError(
                     f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not a number",
                     hints=(
@@ -366,8 +486,11 @@ class CsvReader(ReaderBase):
             pass
         return found[0] if found else None
 
-    def _locate_bad_value(self, column: str) -> int | None:
-        """Data row (1-based) of the first value in ``column`` that is not a number."""
+    def _locate_bad_value(self, column: str, target: pa.DataType | None) -> int | None:
+        """Data row (1-based) of the first value in ``column`` that is not of ``target`` type
+        (float64: not a number)."""
+        if target is None:
+            return None
         if self.is_stream:
             return None
         try:
@@ -386,16 +509,25 @@ class CsvReader(ReaderBase):
             for batch in reader:
                 values = batch.column(0)
                 try:
-                    pc.cast(values, pa.float64())
+                    pc.cast(values, target)
                 except pa.ArrowInvalid:
                     for i, text in enumerate(values.to_pylist()):
                         if text is None:
                             continue
                         try:
-                            pc.cast(pa.array([text]), pa.float64())
+                            pc.cast(pa.array([text]), target)
                         except pa.ArrowInvalid:
                             return offset + i + 1
                 offset += batch.num_rows
         except (pa.ArrowException, OSError):
             return None
+        return None
+
+
+def _type_named(name: str) -> pa.DataType | None:
+    """The Arrow type pyarrow names in a conversion error (``int64``, ``double``), if simple."""
+    name = name.strip()
+    try:
+        return pa.type_for_alias(name)
+    except ValueError:
         return None
