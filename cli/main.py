@@ -30,7 +30,7 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, render_drift, render_stats
+from .render import count, passed_through, render_drift, render_stats
 
 EXAMPLES_FIT = """
 \b
@@ -229,9 +229,12 @@ def fit(
     if not quiet:
         seconds = time.perf_counter() - started
         where = "standard output" if output == "-" else output
+        others = passed_through(fitted.stats_)
         click.echo(
             f"normkit: fitted {count(fitted.n_features_in_, 'column')} on "
-            f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; stat file: {where}",
+            f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
+            + (f"passed through: {others}; " if others else "")
+            + f"stat file: {where}",
             err=True,
         )
 

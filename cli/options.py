@@ -254,9 +254,16 @@ def read_options(func: Callable) -> Callable:
         param="csv.null_values",
         type=StringList(),
         metavar="STRINGS",
-        help="Comma-separated strings read as missing in normalized columns "
-        f"(default: {', '.join(v for v in DEFAULT_NULL_VALUES if v)}). An empty field is "
-        "always missing: --null-values '' means empty fields only.",
+        help="Comma-separated strings also read as missing in normalized columns, besides "
+        f"the defaults ({', '.join(v for v in DEFAULT_NULL_VALUES if v)}) or those the stat "
+        "file recorded. An empty field is always missing.",
+    )
+    @option(
+        "--no-default-null-values",
+        param="csv.null_values",
+        sets=(),
+        is_flag=True,
+        help="Only empty fields and the --null-values strings are missing: not the defaults.",
     )
     @option(
         "--encoding",
@@ -292,6 +299,7 @@ def read_options(func: Callable) -> Callable:
         input_format,
         delimiter,
         null_values,
+        no_default_null_values,
         encoding,
         chunk_rows,
         csv_block_size,
@@ -302,7 +310,8 @@ def read_options(func: Callable) -> Callable:
 
         csv = CsvOptions(
             delimiter=delimiter,
-            null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
+            null_values=() if no_default_null_values else None,
+            add_null_values=null_values or (),
             block_size=csv_block_size or CSV_BLOCK_SIZE,
             encoding=encoding,
         )

@@ -43,6 +43,13 @@ def render_drift(report: DriftReport) -> str:
     return "\n".join([*lines, "", *notes])
 
 
+def passed_through(stats: FittedStats, limit: int = 8) -> str:
+    """The columns a fit passed through, and why: ``id (excluded), city (text)``."""
+    shown = [f"{p.name} ({p.why})" for p in (stats.passthrough or ())]
+    more = len(shown) - limit
+    return ", ".join(shown[:limit]) + (f" and {more:,} more" if more > 0 else "")
+
+
 def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 

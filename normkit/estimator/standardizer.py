@@ -25,7 +25,7 @@ from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, param
 from ..io.arrow import is_numeric_type, to_float64
 from ..stats import statfile
-from ..stats.fitted import FittedStats, StatsOptions, per_column
+from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
 from .apply import StreamNormalizer, affine_map, as_arrow, is_dataframe, map_columns, output_schema
 
 if TYPE_CHECKING:
@@ -218,6 +218,31 @@ class Standardizer:
             )
         return selected
 
+    def passed_through(self, schema: pa.Schema, selected: Sequence[str]) -> list[PassedThrough]:
+        """The columns of ``schema`` not in ``selected``, each with why it is not normalized."""
+        chosen = set(selected)
+        excluded = set(_names_param(self.exclude) or [])
+        columns = _names_param(self.columns)
+        out = []
+        for field in schema:
+            if field.name in chosen:
+                continue
+            dtype = field.type
+            if field.name in excluded:
+                why = "excluded"
+            elif columns is not None:
+                why = "not chosen"
+            elif pa.types.is_boolean(dtype):
+                why = "boolean"
+            elif pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+                why = "text"
+            elif pa.types.is_null(dtype):
+                why = "no values"
+            else:
+                why = f"type {dtype}"
+            out.append(PassedThrough(field.name, str(dtype), why))
+        return out
+
     # -- fitting ---------------------------------------------------------------------------
 
     def _reset(self) -> None:
@@ -269,6 +294,7 @@ class Standardizer:
             self._gamma = per_column(self.gamma, names, "gamma", 1.0)
             self._beta = per_column(self.beta, names, "beta", 0.0)
             self._provenance: dict = {}
+            self._passthrough = self.passed_through(schema, names)
             self._accumulator = Accumulator(names, running=self.ema)
             return
         # Continuing (loaded, merged or finished statistics): their moments and running state
@@ -276,6 +302,7 @@ class Standardizer:
         self._dtypes = list(previous.dtypes)
         self._gamma, self._beta = previous.gamma, previous.beta
         self._provenance = dict(previous.provenance)
+        self._passthrough = previous.passthrough
         running = previous.running.options if previous.running is not None else None
         start = Accumulated(previous.moments, previous.n_rows, previous.running, None, None)
         self._accumulator = Accumulator(previous.names, running=running, start=start)
@@ -290,6 +317,7 @@ class Standardizer:
             self._gamma,
             self._beta,
             self._provenance,
+            passthrough=self._passthrough,
         )
 
     def finish(self) -> Standardizer:

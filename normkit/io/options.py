@@ -1,16 +1,23 @@
-"""How inputs are read: CSV dialect options and the read options every job takes.
+"""How inputs are read: CSV dialect options, the read options every job takes, and the settings
+a stat file records so that later jobs read data the way it was fitted.
 
-Nothing here imports pyarrow (the command line builds these before any data is read).
+Every option left unset (None) may be filled from a stat file's recorded settings
+(:meth:`ReadOptions.completed_by`), then takes its default. Nothing here imports pyarrow (the
+command line builds these before any data is read).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import params
 from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
 
-__all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions"]
+__all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions", "ReadSettings"]
+
+
+def _strings(values: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return (values,) if isinstance(values, str) else tuple(values)
 
 
 @dataclass(frozen=True)
@@ -21,9 +28,12 @@ class CsvOptions:
     ----------
     delimiter : str or None, default None
         Field separator; None means a tab for ``.tsv`` files and a comma otherwise.
-    null_values : tuple of str, default :data:`DEFAULT_NULL_VALUES`
-        Strings that mean a missing value in a normalized column (an empty field always does).
-        Other columns keep their text.
+    null_values : tuple of str or None, default None
+        Strings that mean a missing value in a normalized column (an empty field always does),
+        replacing the base list; None: the list a stat file recorded, else
+        :data:`DEFAULT_NULL_VALUES`. Other columns keep their text.
+    add_null_values : tuple of str, default ()
+        Strings added to that list (the command line's ``--null-values``).
     block_size : int, default 1 MiB
         Bytes parsed per block; a row must fit in one. Memory is a small multiple of it.
     encoding : str or None, default None
@@ -32,17 +42,26 @@ class CsvOptions:
     """
 
     delimiter: str | None = None
-    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    null_values: tuple[str, ...] | None = None
+    add_null_values: tuple[str, ...] = ()
     block_size: int = CSV_BLOCK_SIZE
     encoding: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("delimiter", "null_values", "block_size", "encoding"):
+        if self.null_values is not None:
+            params.check("csv.null_values", self.null_values)
+            object.__setattr__(self, "null_values", _strings(self.null_values))
+        params.check("csv.null_values", self.add_null_values)
+        object.__setattr__(self, "add_null_values", _strings(self.add_null_values))
+        for name in ("delimiter", "block_size", "encoding"):
             params.check(f"csv.{name}", getattr(self, name))
-        # An empty field is always missing in a normalized column: it cannot be a number.
-        values = (self.null_values,) if isinstance(self.null_values, str) else self.null_values
-        object.__setattr__(self, "null_values", tuple(dict.fromkeys(("", *values))))
         object.__setattr__(self, "block_size", int(self.block_size))
+
+    @property
+    def nulls(self) -> tuple[str, ...]:
+        """The strings read as missing: the empty field, the base list, the added ones."""
+        base = DEFAULT_NULL_VALUES if self.null_values is None else self.null_values
+        return tuple(dict.fromkeys(("", *base, *self.add_null_values)))
 
     def delimiter_for(self, path: str) -> str:
         """The delimiter of ``path``: the one given, else a tab for ``.tsv``, else a comma."""
@@ -50,6 +69,28 @@ class CsvOptions:
             return self.delimiter
         stem, _ = split_compression(path)
         return "\t" if stem.lower().endswith(".tsv") else ","
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """How a fit read its data, as its stat file records it: later jobs read the same way
+    unless told otherwise.
+
+    Attributes
+    ----------
+    delimiter : str or None
+        The separator given (None: by each file's extension).
+    null_values : tuple of str
+        Every string read as missing.
+    encoding : str or None
+        The encoding given (None: UTF-8, or a byte-order mark's).
+    inf_as_missing : bool
+    """
+
+    delimiter: str | None = None
+    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    encoding: str | None = None
+    inf_as_missing: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,21 +102,46 @@ class ReadOptions:
     format : str, Format or None
         None infers the format from each file's extension (stdin: CSV).
     csv : CsvOptions
-        Delimiter and missing-value strings.
+        Delimiter, missing-value strings, encoding.
     chunk_rows : int or None
         Rows per I/O batch; None keeps the reader's natural batches.
-    inf_as_missing : bool, default False
-        Read infinite values in normalized columns as missing; by default they are refused,
-        as scikit-learn refuses them.
+    inf_as_missing : bool or None, default None
+        Read infinite values in normalized columns as missing; None: as a stat file recorded,
+        else False (they are refused, as scikit-learn refuses them).
     """
 
     format: str | Format | None = None
     csv: CsvOptions = field(default_factory=CsvOptions)
     chunk_rows: int | None = None
-    inf_as_missing: bool = False
+    inf_as_missing: bool | None = None
 
     def __post_init__(self) -> None:
         if self.format is not None:
             object.__setattr__(self, "format", resolve_format("", self.format))
         params.check("chunk_rows", self.chunk_rows)
-        params.check("inf_as_missing", self.inf_as_missing)
+        if self.inf_as_missing is not None:
+            params.check("inf_as_missing", self.inf_as_missing)
+
+    @property
+    def infinities_missing(self) -> bool:
+        """Whether infinite values are read as missing."""
+        return bool(self.inf_as_missing)
+
+    def settings(self) -> ReadSettings:
+        """What a stat file records of these options."""
+        csv = self.csv
+        return ReadSettings(csv.delimiter, csv.nulls, csv.encoding, self.infinities_missing)
+
+    def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:
+        """These options, the ones left unset taken from ``recorded`` (a stat file's)."""
+        if recorded is None:
+            return self
+        csv = self.csv
+        csv = replace(
+            csv,
+            delimiter=recorded.delimiter if csv.delimiter is None else csv.delimiter,
+            null_values=recorded.null_values if csv.null_values is None else csv.null_values,
+            encoding=recorded.encoding if csv.encoding is None else csv.encoding,
+        )
+        inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing
+        return replace(self, csv=csv, inf_as_missing=inf)

@@ -191,7 +191,7 @@ class ReaderBase:
                 f"{self.name}: no column {missing[0]!r}; the input has {_names(schema.names)}"
             )
         batches = self._batches(float_columns, all_columns, keep_text)
-        if self.read.inf_as_missing:
+        if self.read.infinities_missing:
             batches = (infinite_to_null(b, float_columns) for b in batches)
         if self.read.chunk_rows is not None:
             batches = rechunk(batches, self.read.chunk_rows)

@@ -45,7 +45,7 @@ from .. import params
 from ..errors import OptionError, OutputError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.dataset import dataset_dtypes, expand_inputs, open_dataset
+from ..io.dataset import dataset_dtypes, expand_inputs, open_dataset, reference_reader
 from ..io.files import check_output_path, umask
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.options import ReadOptions
@@ -263,6 +263,11 @@ def fit_dask(
         total = level[0].result()
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
+    stats = replace(
+        stats,
+        read=read.settings(),
+        passthrough=tuple(estimator.passed_through(reference_reader(sources).schema, names)),
+    )
     stats = conclude_fit(stats, sources, total.sources)
     return Standardizer.from_stats(stats, **estimator.get_params())
 
@@ -336,6 +341,7 @@ def transform_dask(
     if stats_path(stats) is not None:
         protected = (*protected, stats_path(stats))
     stats = as_stats(stats)
+    read = read.completed_by(stats.read)
     output = os.path.abspath(os.fspath(output))
     files = expand_inputs(
         [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format

@@ -163,7 +163,7 @@ def drift_files(
             "by merging files that lacked one); fit it again to check drift"
         )
         raise error.within(path) if path is not None else error
-    read = read or ReadOptions()
+    read = (read or ReadOptions()).completed_by(reference.read)
     sources = open_dataset(inputs, read)
     names = list(reference.names)
     check_stat_columns(sources, names)

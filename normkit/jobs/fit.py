@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ..core.accumulator import Accumulator
 from ..errors import DataError
 from ..estimator.standardizer import Standardizer
-from ..io.dataset import dataset_dtypes, describe_sources, open_dataset
+from ..io.dataset import dataset_dtypes, describe_sources, open_dataset, reference_reader
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, per_column
@@ -69,7 +69,14 @@ def fit_files(
     rows = feed(accumulator, sources, names, progress)
     require_rows(accumulator.n_rows, sources)
     stats = FittedStats.from_pass(
-        names, dataset_dtypes(sources, names), accumulator.finish(), options, gamma, beta
+        names,
+        dataset_dtypes(sources, names),
+        accumulator.finish(),
+        options,
+        gamma,
+        beta,
+        read=read.settings(),
+        passthrough=estimator.passed_through(reference_reader(sources).schema, names),
     )
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
     return Standardizer.from_stats(

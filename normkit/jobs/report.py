@@ -216,7 +216,7 @@ def collect(
 ) -> ReportData:
     """Read the data once and collect what the report shows."""
     stats = as_stats(stats)
-    read = read or ReadOptions()
+    read = (read or ReadOptions()).completed_by(stats.read)
     if options.columns is not None:
         columns = [str(c) for c in options.columns]
         unknown = [c for c in columns if c not in stats.names]

@@ -152,6 +152,8 @@ def transform_file(
     options : TransformOptions or None
         The mode, statistics, affine parameters...; default a frozen transform.
     read : ReadOptions or None
+        Options left unset take the values the statistics' fit recorded (delimiter, missing
+        values, encoding, infinities).
     protected : sequence of paths
         Other files the outputs must not overwrite (such as the stat file that was read).
     progress : callable(reader, rows) or None
@@ -164,6 +166,7 @@ def transform_file(
     read = read or ReadOptions()
     stats_file = stats_path(stats)
     stats = as_stats(stats)
+    read = read.completed_by(stats.read)  # read as the fit read, unless told otherwise
     output = os.fspath(output)
     save_stats = options.save_stats
     sources = open_dataset(input, read)

@@ -25,10 +25,12 @@ from .kinds import (
     Invalid,
     Kind,
     Momentum,
+    Nullable,
     Number,
     Numbers,
     Provenance,
     String,
+    Strings,
     kind_of,
 )
 
@@ -99,25 +101,39 @@ class Field:
 
 
 class Section:
-    """A JSON object of fields (one per column when ``per_column``)."""
+    """A JSON object of fields, or a list of them: one per fitted column (``each="column"``,
+    never empty) or per column passed through (``each="passthrough"``)."""
 
-    __slots__ = ("doc", "fields", "group", "key", "per_column")
+    __slots__ = ("doc", "each", "fields", "group", "key")
 
     def __init__(
         self,
         key: str,
         doc: str,
         fields: tuple[Field | Section, ...],
-        per_column: bool = False,
+        each: str | None = None,
         group: str | None = None,
     ):
         self.key, self.doc, self.fields = key, doc, fields
-        self.per_column, self.group = per_column, group
+        self.each, self.group = each, group
+
+    @property
+    def per_column(self) -> bool:
+        return self.each == "column"
+
+
+#: How many objects a list section holds.
+EACH: dict[str, Callable[[FittedStats], int]] = {
+    "column": lambda s: s.n_columns,
+    "passthrough": lambda s: len(s.passthrough),
+}
 
 
 GROUPS: dict[str, Callable[[FittedStats], bool]] = {
     "sketch": lambda s: s.sketch is not None,
     "ema": lambda s: s.running is not None,
+    "read": lambda s: s.read is not None,
+    "passthrough": lambda s: s.passthrough is not None,
 }
 
 
@@ -245,7 +261,63 @@ COLUMN = Section(
         ),
         EMA_COLUMN,
     ),
-    per_column=True,
+    each="column",
+)
+
+PASSTHROUGH = Section(
+    "passthrough",
+    "The input's other columns, which transforms pass through unchanged, and why.",
+    (
+        Field("name", String(), "The column's name.", lambda s, i: s.passthrough[i].name),
+        Field(
+            "dtype",
+            String(),
+            "Its Arrow type in the input that was fitted.",
+            lambda s, i: s.passthrough[i].dtype,
+        ),
+        Field(
+            "why",
+            String(),
+            "excluded, not chosen, text, boolean, or its type.",
+            lambda s, i: s.passthrough[i].why,
+        ),
+    ),
+    each="passthrough",
+    group="passthrough",
+)
+
+READ = Section(
+    "read",
+    "How the fit read its data; transform, inverse, drift and report read the same way unless told otherwise.",
+    (
+        Field(
+            "delimiter",
+            Nullable(String()),
+            "The CSV separator given (null: by extension).",
+            lambda s, _: s.read.delimiter,
+            rule="csv.delimiter",
+        ),
+        Field(
+            "null_values",
+            Strings(),
+            "Every string read as missing in a normalized column.",
+            lambda s, _: s.read.null_values,
+        ),
+        Field(
+            "encoding",
+            Nullable(String()),
+            "The encoding given (null: UTF-8, or a byte-order mark's).",
+            lambda s, _: s.read.encoding,
+            rule="csv.encoding",
+        ),
+        Field(
+            "inf_as_missing",
+            Boolean(),
+            "Whether infinite values were read as missing.",
+            lambda s, _: s.read.inf_as_missing,
+        ),
+    ),
+    group="read",
 )
 
 SKETCH = Section(
@@ -326,6 +398,8 @@ STAT_FILE = Section(
         Field("rows", Integer(), "Rows seen, missing values included.", lambda s, _: s.n_rows),
         SKETCH,
         EMA,
+        READ,
+        PASSTHROUGH,
         Field(
             "provenance",
             Provenance(),
@@ -357,9 +431,10 @@ def _check_section(
             if item.key not in obj:
                 raise fail(f"invalid stat file: missing key {where}{item.key!r}")
             value = obj[item.key]
-            if item.per_column:
-                if not isinstance(value, list) or not value:
-                    raise fail(f"invalid stat file: {where}{item.key!r} must be a non-empty list")
+            if item.each is not None:
+                if not isinstance(value, list) or (item.per_column and not value):
+                    wanted = "a non-empty list" if item.per_column else "a list"
+                    raise fail(f"invalid stat file: {where}{item.key!r} must be {wanted}")
                 rows = []
                 for i, entry in enumerate(value):
                     if not isinstance(entry, dict):
@@ -406,7 +481,7 @@ def describe(section: Section = STAT_FILE, indent: str = "") -> str:
     for item in section.fields:
         note = f" (with {item.group})" if item.group else ""
         if isinstance(item, Section):
-            shape = "list of objects" if item.per_column else "object"
+            shape = f"list of objects, one per {item.each}" if item.each else "object"
             lines.append(f"{indent}{item.key}: {shape}{note}: {item.doc}")
             lines.append(describe(item, indent + "  "))
         else:

@@ -22,8 +22,9 @@ from ..core.moments import Moments, merge_moments
 from ..core.running import RunningState
 from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, param
+from ..io.options import ReadSettings
 
-__all__ = ["Affine", "FittedStats", "StatsOptions", "per_column"]
+__all__ = ["Affine", "FittedStats", "PassedThrough", "StatsOptions", "per_column"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,26 @@ class Affine:
 
     def __init__(self, center: np.ndarray, scale: np.ndarray, gamma: np.ndarray, beta: np.ndarray):
         self.center, self.scale, self.gamma, self.beta = center, scale, gamma, beta
+
+
+class PassedThrough:
+    """A column of the input that the statistics do not normalize: its name, its type, and why
+    (``"excluded"``, ``"not chosen"``, ``"text"``, ``"boolean"``, or its type)."""
+
+    __slots__ = ("dtype", "name", "why")
+
+    def __init__(self, name: str, dtype: str, why: str):
+        self.name, self.dtype, self.why = name, dtype, why
+
+    def __repr__(self) -> str:
+        return f"PassedThrough({self.name!r}, {self.dtype!r}, {self.why!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PassedThrough) and (self.name, self.dtype, self.why) == (
+            other.name,
+            other.dtype,
+            other.why,
+        )
 
 
 def per_column(
@@ -120,6 +141,10 @@ class FittedStats:
         Each column's quantiles, from a uniform sample (the reference of drift).
     provenance : dict
         Where the statistics came from (sources, rows, bytes, time).
+    read : ReadSettings or None
+        How the fit read its data (None: not from files), so that later jobs read alike.
+    passthrough : tuple of PassedThrough or None
+        The input's other columns and why they are not normalized (None: not known).
     """
 
     names: tuple[str, ...]
@@ -135,6 +160,8 @@ class FittedStats:
     running: RunningState | None = None
     sketch: Sketch | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    read: ReadSettings | None = None
+    passthrough: tuple[PassedThrough, ...] | None = None
 
     @classmethod
     def build(
@@ -152,6 +179,8 @@ class FittedStats:
         provenance: Mapping[str, Any] | None = None,
         var: np.ndarray | None = None,
         scale: np.ndarray | None = None,
+        read: ReadSettings | None = None,
+        passthrough: Sequence[PassedThrough] | None = None,
     ) -> FittedStats:
         """Statistics from moments: the variance ``M2 / (count - ddof)`` and the scale
         ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed
@@ -176,6 +205,8 @@ class FittedStats:
             running,
             sketch,
             dict(provenance or {}),
+            read,
+            None if passthrough is None else tuple(passthrough),
         )
 
     @classmethod
@@ -188,6 +219,8 @@ class FittedStats:
         gamma: np.ndarray,
         beta: np.ndarray,
         provenance: Mapping[str, Any] | None = None,
+        read: ReadSettings | None = None,
+        passthrough: Sequence[PassedThrough] | None = None,
     ) -> FittedStats:
         """Statistics from what one pass collected (:class:`~normkit.core.accumulator.
         Accumulated`): its sample becomes the sketch."""
@@ -203,6 +236,8 @@ class FittedStats:
             running=result.running,
             sketch=sketch,
             provenance=provenance,
+            read=read,
+            passthrough=passthrough,
         )
 
     # -- views -----------------------------------------------------------------------------
@@ -289,6 +324,8 @@ class FittedStats:
             None if self.running is None else self.running.select(index),
             sketch,
             dict(self.provenance),
+            self.read,
+            self.passthrough,
         )
 
     def merge(self, other: FittedStats) -> FittedStats:
@@ -346,6 +383,9 @@ class FittedStats:
             gamma=self.gamma,
             beta=self.beta,
             sketch=sketch,
+            # How the shards were read, where they were read alike.
+            read=self.read if self.read == other.read else None,
+            passthrough=self.passthrough if self.passthrough == other.passthrough else None,
         )
 
     # -- what the statistics mean ----------------------------------------------------------

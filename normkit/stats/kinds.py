@@ -11,10 +11,12 @@ __all__ = [
     "Invalid",
     "Kind",
     "Momentum",
+    "Nullable",
     "Number",
     "Numbers",
     "Provenance",
     "String",
+    "Strings",
     "float_out",
     "kind_of",
 ]
@@ -191,6 +193,41 @@ class String(Kind):
 
     def schema(self) -> dict:
         return {"type": "string"}
+
+
+class Nullable(Kind):
+    """A value of ``kind``, or null (JSON's None)."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: Kind):
+        self.kind = kind
+
+    def encode(self, value: Any) -> Any:
+        return None if value is None else self.kind.encode(value)
+
+    def decode(self, value: Any) -> Any:
+        return None if value is None else self.kind.decode(value)
+
+    def schema(self) -> dict:
+        return {"anyOf": [self.kind.schema(), {"type": "null"}]}
+
+
+class Strings(Kind):
+    """A list of strings."""
+
+    __slots__ = ()
+
+    def encode(self, value: Any) -> list:
+        return [str(v) for v in value]
+
+    def decode(self, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise Invalid("must be a list of strings")
+        return value
+
+    def schema(self) -> dict:
+        return {"type": "array", "items": {"type": "string"}}
 
 
 class Momentum(Kind):

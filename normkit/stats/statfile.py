@@ -30,8 +30,9 @@ from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, SchemaError, StatsFileError
 from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite
 from ..io.formats import STDIO, resolve_format
-from .fields import FORMAT, GROUPS, STAT_FILE, VERSION, Section, check_document
-from .fitted import FittedStats, StatsOptions
+from ..io.options import ReadSettings
+from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Section, check_document
+from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
 
 __all__ = [
@@ -67,8 +68,8 @@ def _write(section: Section, stats: FittedStats, column: int | None) -> dict[str
         if item.group is not None and not GROUPS[item.group](stats):
             continue
         if isinstance(item, Section):
-            if item.per_column:
-                out[item.key] = [_write(item, stats, i) for i in range(stats.n_columns)]
+            if item.each is not None:
+                out[item.key] = [_write(item, stats, i) for i in range(EACH[item.each](stats))]
             else:
                 out[item.key] = _write(item, stats, column)
         elif item.written is None or item.written(stats, column):
@@ -246,7 +247,31 @@ class _Reader:
             # The file's var and scale are what transforms use, exactly as written.
             var=field("var"),
             scale=field("scale"),
+            read=self.read_settings(values.get("read")),
+            passthrough=self.passthrough(values.get("passthrough"), names),
         )
+
+    def read_settings(self, section: dict | None) -> ReadSettings | None:
+        if section is None:
+            return None
+        nulls = tuple(section["null_values"])
+        if "" not in nulls:
+            raise self.fail("invalid stat file: read.'null_values' must hold the empty field ''")
+        return ReadSettings(
+            section["delimiter"], nulls, section["encoding"], section["inf_as_missing"]
+        )
+
+    def passthrough(self, entries: list | None, names: list[str]) -> list | None:
+        if entries is None:
+            return None
+        seen = set(names)
+        for i, entry in enumerate(entries):
+            if entry["name"] in seen:
+                raise self.fail(
+                    f"invalid stat file: passthrough[{i}] names column {entry['name']!r} twice"
+                )
+            seen.add(entry["name"])
+        return [PassedThrough(e["name"], e["dtype"], e["why"]) for e in entries]
 
     def header(self, doc: Any) -> None:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:

@@ -365,7 +365,7 @@ def test_null_values_empty_only_cli(tmp_path):
     path = tmp_path / "empty_only.csv"
     path.write_text("id,x\n1,1.5\n2,\n3,2.5\n4,7.0\n")
     stats = tmp_path / "stats.json"
-    invoke("fit", str(path), "--null-values", "", "--exclude", "id", "-o", str(stats))
+    invoke("fit", str(path), "--no-default-null-values", "--exclude", "id", "-o", str(stats))
     X = np.array([[1.5], [np.nan], [2.5], [7.0]])
     assert_matches_sklearn(normkit.load(str(stats)), X, ["x"])
 

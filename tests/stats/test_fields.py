@@ -9,16 +9,23 @@ import json
 import pandas as pd
 import pytest
 
+import normkit
 from normkit import EmaOptions, Standardizer, StatsFileError
 from normkit.stats import statfile
 from normkit.stats.fields import STAT_FILE, Field, Section, describe
 
 
-def full_document() -> dict:
-    """A stat file with every part: running statistics, a sketch, gamma and beta."""
+@pytest.fixture(scope="module")
+def document(tmp_path_factory) -> dict:
+    """A stat file with every part: running statistics, a sketch, gamma and beta, how the file
+    was read, the columns passed through."""
+    path = tmp_path_factory.mktemp("fields") / "d.csv"
     # Means that float64 rounds (0.1 + 0.2 + 0.6 ...): each column gets a mean_error.
-    df = pd.DataFrame({"x": [1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.6], "y": [0.1, 0.3, 0.2]})
-    fitted = Standardizer(ema=EmaOptions(batch_size=2), gamma={"x": 2.0}).fit(df)
+    pd.DataFrame(
+        {"x": [1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.6], "y": [0.1, 0.3, 0.2], "t": ["a", "b", "c"]}
+    ).to_csv(path, index=False)
+    estimator = Standardizer(ema=EmaOptions(batch_size=2), gamma={"x": 2.0})
+    fitted = normkit.fit_files(path, estimator)
     return json.loads(statfile.to_text(fitted.stats_))
 
 
@@ -28,7 +35,7 @@ def paths(section: Section = STAT_FILE, where: tuple = ()) -> list[tuple[tuple, 
     for item in section.fields:
         here = (*where, item.key) if item.key else where
         if isinstance(item, Section):
-            found += paths(item, (*here, 0) if item.per_column else here)
+            found += paths(item, (*here, 0) if item.each else here)
         else:
             found.append((here, item))
     return found
@@ -37,15 +44,15 @@ def paths(section: Section = STAT_FILE, where: tuple = ()) -> list[tuple[tuple, 
 FIELDS = paths()
 
 
-def test_the_writer_lays_out_the_table_in_order():
-    doc = full_document()
+def test_the_writer_lays_out_the_table_in_order(document):
+    doc = copy.deepcopy(document)
 
     def keys(section: Section, obj: dict) -> None:
         expected = [item.key for item in section.fields if item.key in obj]
         assert list(obj) == expected, (section.key, list(obj))
         for item in section.fields:
             if isinstance(item, Section) and item.key in obj:
-                for entry in obj[item.key] if item.per_column else [obj[item.key]]:
+                for entry in obj[item.key] if item.each else [obj[item.key]]:
                     keys(item, entry)
 
     keys(STAT_FILE, doc)
@@ -58,10 +65,10 @@ def test_the_writer_lays_out_the_table_in_order():
 
 
 @pytest.mark.parametrize(("path", "field"), FIELDS, ids=[".".join(map(str, p)) for p, _ in FIELDS])
-def test_every_field_is_documented_and_required_ones_are_checked(path, field):
+def test_every_field_is_documented_and_required_ones_are_checked(document, path, field):
     assert field.doc.strip()
     assert field.key in describe()
-    doc = copy.deepcopy(full_document())
+    doc = copy.deepcopy(document)
     parent = doc
     for step in path[:-1]:
         parent = parent[step]
@@ -83,8 +90,8 @@ TYPED = [(p, f) for p, f in FIELDS if p != ("provenance",)]
 
 
 @pytest.mark.parametrize(("path", "field"), TYPED, ids=[".".join(map(str, p)) for p, _ in TYPED])
-def test_a_value_of_the_wrong_type_is_refused_by_name(path, field):
-    doc = copy.deepcopy(full_document())
+def test_a_value_of_the_wrong_type_is_refused_by_name(document, path, field):
+    doc = copy.deepcopy(document)
     parent = doc
     for step in path[:-1]:
         parent = parent[step]

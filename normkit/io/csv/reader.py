@@ -183,9 +183,7 @@ class CsvReader(ReaderBase):
                     stream,
                     read_options=self._read_options(use_threads=False),
                     parse_options=self._parse_options(),
-                    convert_options=pacsv.ConvertOptions(
-                        null_values=list(self.read.csv.null_values)
-                    ),
+                    convert_options=pacsv.ConvertOptions(null_values=list(self.read.csv.nulls)),
                 )
                 try:
                     first = reader.read_next_batch()
@@ -281,7 +279,7 @@ class CsvReader(ReaderBase):
             return pacsv.ConvertOptions(
                 column_types=column_types,
                 include_columns=list(include),
-                null_values=list(self.read.csv.null_values),
+                null_values=list(self.read.csv.nulls),
                 # Text columns keep every string (strings_can_be_null=False); in float columns a
                 # quoted empty field ("") is missing like an unquoted one.
                 strings_can_be_null=False,
@@ -422,7 +420,9 @@ class CsvReader(ReaderBase):
                     return InputError(
                         f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not "
                         f"{kind.group(1) if kind else 'of its type'}, as the values before it are",
-                        hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+                        hints=(
+                            f"keep the columns passed through as text ({param('keep_text', True)})",
+                        ),
                     )
                 return InputError(
                     f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not a number",
@@ -501,7 +501,7 @@ class CsvReader(ReaderBase):
                 convert_options=pacsv.ConvertOptions(
                     column_types={column: pa.string()},
                     include_columns=[column],
-                    null_values=list(self.read.csv.null_values),
+                    null_values=list(self.read.csv.nulls),
                     strings_can_be_null=True,
                 ),
             )
