@@ -20,6 +20,7 @@ from .options import (
     affine_options,
     engine_options,
     flatten,
+    keep_text_option,
     mode_option,
     option,
     output_options,
@@ -295,6 +296,14 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
     help="After a batch or adaptive transform, write the statistics with the updated running "
     "statistics here (atomically), to continue the stream in a later run.",
 )
+@option(
+    "--renormalize",
+    param="renormalize",
+    is_flag=True,
+    help="Normalize a Parquet or Arrow file even though its metadata says these statistics "
+    "already normalized it (refused by default).",
+)
+@keep_text_option
 @engine_options
 @read_options
 @quiet_option
@@ -309,6 +318,8 @@ def transform(
     gamma,
     beta,
     save_stats,
+    renormalize,
+    keep_text,
     cluster,
     read,
     quiet,
@@ -319,6 +330,10 @@ def transform(
     its place. Missing values stay missing. Several inputs (files, directories, glob patterns)
     are written one after the other into the one output, in the order fit reads them. CSV
     output keeps every float64 exactly (shortest round-trip form).
+
+    Parquet and Arrow outputs record how they were made (the statistics' fingerprint, --use,
+    gamma, beta, the mode) in their metadata: inverse reads it back, and normalizing such a
+    file again with the same statistics is refused.
 
     With --engine dask, -o names a directory: each input file becomes one part file in it
     (written atomically), with an index of the parts, _parts.json.
@@ -333,6 +348,8 @@ def transform(
         batch_size=batch_size,
         save_stats=save_stats,
         output_format=output_format,
+        renormalize=renormalize,
+        keep_text=keep_text,
     )
     _transform(inputs, stats_path, output, read, quiet, cluster, options)
 
@@ -346,17 +363,51 @@ def transform(
 @mode_option("The mode of the transform to undo; only frozen output can be inverted.")
 @use_option
 @affine_options
+@option(
+    "--keep-float",
+    param="restore_types",
+    sets=False,
+    is_flag=True,
+    help="Write restored columns as float64, not as the integer types the stat file records.",
+)
+@keep_text_option
 @engine_options
 @read_options
 @quiet_option
 def inverse(
-    inputs, stats_path, output, output_format, mode, use, gamma, beta, cluster, read, quiet
+    inputs,
+    stats_path,
+    output,
+    output_format,
+    mode,
+    use,
+    gamma,
+    beta,
+    keep_float,
+    keep_text,
+    cluster,
+    read,
+    quiet,
 ):
-    """Undo a frozen 'normkit transform': x = (z - beta) / gamma * scale + mean."""
+    """Undo a frozen 'normkit transform': x = (z - beta) / gamma * scale + mean.
+
+    A Parquet or Arrow input records how it was normalized: the inverse undoes exactly that
+    (--use, --gamma and --beta may be left out, and are refused if they contradict it). A CSV
+    input records nothing: the inverse assumes the exact statistics and the stat file's gamma
+    and beta, unless --use, --gamma and --beta say otherwise. Columns the stat file records as
+    integers are written as integers again.
+    """
     from normkit import TransformOptions
 
     options = TransformOptions(
-        mode=mode, use=use, gamma=gamma, beta=beta, inverse=True, output_format=output_format
+        mode=mode,
+        use=use,
+        gamma=gamma,
+        beta=beta,
+        inverse=True,
+        output_format=output_format,
+        restore_types=not keep_float,
+        keep_text=keep_text,
     )
     _transform(inputs, stats_path, output, read, quiet, cluster, options)
 

@@ -385,6 +385,16 @@ def use_option(func: Callable) -> Callable:
     )(func)
 
 
+def keep_text_option(func: Callable) -> Callable:
+    return option(
+        "--keep-text",
+        param="keep_text",
+        is_flag=True,
+        help="From CSV to Parquet or Arrow, keep the other columns as text (by default they get "
+        "the types of their first rows, such as int64 or bool).",
+    )(func)
+
+
 def mode_option(help: str) -> Callable:
     return option("--mode", param="mode", default="frozen", show_default=True, help=help)
 

@@ -278,16 +278,17 @@ class Concatenated:
     """The batches of several sources, one source after the other, read ahead on a thread (see
     :func:`~normkit.io.threads.prefetch`); remembers at which row each source began, for messages."""
 
-    def __init__(self, sources: Sequence[Reader], names: Sequence[str]):
+    def __init__(self, sources: Sequence[Reader], names: Sequence[str], keep_text: bool = True):
         self._sources = sources
         self._names = names
+        self._keep_text = keep_text
         self._fetched = prefetch(self._tagged())
         self._starts: list[int] = []
         self._started: list[Reader] = []
 
     def _tagged(self) -> Iterator[tuple[Reader, pa.RecordBatch]]:
         for source in self._sources:
-            for batch in source.batches(self._names, all_columns=True):
+            for batch in source.batches(self._names, all_columns=True, keep_text=self._keep_text):
                 yield source, batch
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:

@@ -349,9 +349,9 @@ def transform_dask(
     sources = _files(open_dataset([f.path for f in files], read))
     names = list(stats.names)
     check_stat_columns(sources, names)
-    check_dataset_types(sources, names)
-    stats.frozen(options.use, options.gamma, options.beta)  # bad options fail here, not on workers
     fmt = _parts_format(output, options.output_format, sources[0].format)
+    check_dataset_types(sources, names, options.keep_text or fmt is Format.CSV)
+    stats.frozen(options.use, options.gamma, options.beta)  # bad options fail here, not on workers
     part_options = replace(options, output_format=fmt)
     _check_output_dir(output, [s.path for s in sources], protected)
     parent, name = os.path.split(output)

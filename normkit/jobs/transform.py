@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +15,7 @@ from ..errors import DataError, OptionError, SchemaError, param
 from ..estimator.apply import StreamNormalizer, affine_map, map_columns, output_schema
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.dataset import Concatenated, open_dataset
+from ..io.dataset import Concatenated, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.lazy import pc
@@ -25,18 +24,15 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
+from .recipes import Recipe, inverse_settings, refuse_renormalizing
 from .sources import Progress, check_stat_columns
 
 __all__ = [
-    "METADATA_KEY",
     "TransformOptions",
     "TransformResult",
     "check_dataset_types",
     "transform_file",
 ]
-
-#: Schema metadata key under which Parquet and Arrow outputs record how they were made.
-METADATA_KEY = b"normkit.transform"
 
 
 @dataclass(frozen=True)
@@ -57,12 +53,24 @@ class TransformOptions:
     batch_size : int or None
         Logical batch size of ``batch`` and ``adaptive`` modes; default the stat file's.
     inverse : bool, default False
-        Apply the inverse of a frozen transform.
+        Apply the inverse of a frozen transform. Parquet and Arrow inputs record how they were
+        normalized; the inverse undoes that (``use``, ``gamma``, ``beta`` may be left out, and
+        are refused if they contradict the record). CSV records nothing: the inverse undoes
+        the transform these options (and the statistics' gamma and beta) describe.
     save_stats : path or None
         After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
         running statistics here (atomically).
     output_format : str, Format or None
         None infers it from the output's extension (stdout: CSV).
+    renormalize : bool, default False
+        Normalize data whose metadata says these very statistics already normalized it
+        (refused by default).
+    restore_types : bool, default True
+        An inverse writes the integer types the statistics record for their columns
+        (refusing values that are not integers within rounding); False keeps float64.
+    keep_text : bool, default False
+        From CSV to Parquet or Arrow, keep the columns passed through as text; by default they
+        get the types their first block has (a later value of another type is refused).
     """
 
     mode: str = "frozen"
@@ -73,6 +81,9 @@ class TransformOptions:
     inverse: bool = False
     save_stats: str | os.PathLike[str] | None = None
     output_format: str | Format | None = None
+    renormalize: bool = False
+    restore_types: bool = True
+    keep_text: bool = False
 
     def __post_init__(self) -> None:
         for name in ("mode", "use", "batch_size"):
@@ -106,11 +117,6 @@ class TransformOptions:
                 f"{param('batch_size')} applies to {param('mode', 'batch')} or adaptive",
                 param="batch_size",
             )
-
-    @property
-    def recipe(self) -> dict:
-        """How the output was made, as its schema metadata records it."""
-        return {"mode": self.mode, "use": self.use or "exact", "inverse": self.inverse}
 
 
 @dataclass(frozen=True)
@@ -191,30 +197,49 @@ def transform_file(
     out_format = resolve_format(output, options.output_format, param_name="output_format")
     names = list(stats.names)
     check_stat_columns(sources, names)
+    # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
+    keep_text = options.keep_text or out_format is Format.CSV
+    check_dataset_types(sources, names, keep_text)
+    fingerprint = statfile.fingerprint(stats)
+    gamma, beta = stats.affine(options.gamma, options.beta)
+    use = options.use
     if options.inverse:
-        for each in sources:
-            _refuse_learned_output(each)
-    check_dataset_types(sources, names)
-    schema = output_schema(sources[0].batch_schema(names).remove_metadata(), names).with_metadata(
-        {METADATA_KEY: json.dumps(options.recipe)}
+        asked = (options.use is not None, options.gamma is not None, options.beta is not None)
+        use, gamma, beta = inverse_settings(sources, names, fingerprint, use, gamma, beta, asked)
+    else:
+        refuse_renormalizing(sources, fingerprint, options.renormalize)
+    recipe = Recipe(
+        options.mode,
+        use or "exact",
+        options.inverse,
+        fingerprint,
+        dict(zip(names, map(float, gamma), strict=True)),
+        dict(zip(names, map(float, beta), strict=True)),
     )
+    restored = _restored_types(stats) if options.inverse and options.restore_types else {}
+    reference = reference_reader(sources)
+    schema = output_schema(reference.batch_schema(names, keep_text).remove_metadata(), names)
+    for name, dtype in restored.items():
+        schema = schema.set(schema.get_field_index(name), schema.field(name).with_type(dtype))
+    schema = schema.with_metadata(recipe.to_metadata())
     normalizer = None
     if options.mode == "frozen":
-        affine = stats.frozen(options.use, options.gamma, options.beta)
+        affine = stats.frozen(use, gamma, beta)
         fn = affine_map(affine, options.inverse)
     else:
         running = stats.require_running("mode")
         if options.batch_size is not None:
             running = running.with_options(replace(running.options, batch_size=options.batch_size))
-        gamma, beta = stats.affine(options.gamma, options.beta)
         normalizer = StreamNormalizer(names, running, options.mode, gamma, beta)
     # Closed explicitly (below) so that its reading thread has stopped before we return, even
     # on an error: a thread left inside pyarrow at interpreter exit can hang or abort it.
-    batches = Concatenated(sources, names)
+    batches = Concatenated(sources, names, keep_text)
     out = map_columns(batches, names, fn) if normalizer is None else normalizer(batches)
     with contextlib.closing(batches), open_sink(output, schema, out_format, read.csv) as sink:
         for batch in out:
             _check_finite_output(batch, names, batches, sink.rows_written)
+            if restored:
+                batch = _restore(batch, restored, schema, batches, sink.rows_written)
             sink.write(batch)
             if progress is not None:
                 progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
@@ -239,12 +264,95 @@ def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa
             )
 
 
-def check_dataset_types(sources: Sequence[Reader], names: Sequence[str]) -> None:
+def check_dataset_types(
+    sources: Sequence[Reader], names: Sequence[str], keep_text: bool = True
+) -> None:
     """Refuse a data set whose files give a column different types (one output, or one set of
     part files, holds one type per column)."""
-    schema = sources[0].batch_schema(names)
-    for other in sources[1:]:
-        _check_same_types(sources[0], schema, other, other.batch_schema(names))
+    # A file with no rows has no types to tell (a CSV of only a header): it fits any.
+    typed = [s for s in sources if s.has_rows is not False] or list(sources[:1])
+    schema = typed[0].batch_schema(names, keep_text)
+    for other in typed[1:]:
+        try:
+            _check_same_types(typed[0], schema, other, other.batch_schema(names, keep_text))
+        except SchemaError as exc:
+            if keep_text:
+                raise
+            hint = f"keep the columns passed through as text ({param('keep_text', True)})"
+            raise exc.with_hints((hint,)) from None
+
+
+def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:
+    """The integer types the statistics record for their columns: what an inverse restores."""
+    out = {}
+    for name, text in zip(stats.names, stats.dtypes, strict=True):
+        try:
+            dtype = pa.type_for_alias(text)
+        except ValueError:
+            # A dictionary of integers is restored as its integers.
+            if text.startswith("dictionary<values=") and "," in text:
+                try:
+                    dtype = pa.type_for_alias(text[len("dictionary<values=") : text.index(",")])
+                except ValueError:
+                    continue
+            else:
+                continue
+        if pa.types.is_integer(dtype):
+            out[name] = dtype
+    return out
+
+
+def _restore(
+    batch: pa.RecordBatch,
+    types: dict[str, pa.DataType],
+    schema: pa.Schema,
+    read: Concatenated,
+    rows: int,
+) -> pa.RecordBatch:
+    """The restored columns as the integers they were: each value within rounding of an
+    integer (and in the type's range), or the row is named."""
+    arrays = list(batch.columns)
+    for name, dtype in types.items():
+        i = batch.schema.get_field_index(name)
+        column = arrays[i]
+        values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
+        valid = ~np.asarray(column.is_null()) if column.null_count else np.ones(len(values), bool)
+        rounded = np.round(values)
+        with np.errstate(invalid="ignore"):
+            off = np.abs(values - rounded) > np.maximum(1e-6, 1e-9 * np.abs(values))
+        bad = np.flatnonzero(off & valid)
+        if bad.size == 0:
+            try:
+                arrays[i] = pc.cast(
+                    pa.Array.from_buffers(
+                        pa.float64(),
+                        len(rounded),
+                        [column.buffers()[0], pa.py_buffer(rounded)],
+                        column.null_count,
+                        column.offset,
+                    ),
+                    dtype,
+                )
+                continue
+            except pa.ArrowInvalid:  # out of the type's range
+                bad = np.flatnonzero(valid & ((rounded < _low(dtype)) | (rounded > _high(dtype))))
+        k = int(bad[0]) if bad.size else 0
+        source, row = read.source_of(rows + k)
+        raise DataError(
+            f"{source.name}: column {name!r} at data row {row + 1:,}: the restored value "
+            f"{float(values[k])!r} is not an integer, but the stat file records the column as "
+            f"{dtype}",
+            hints=(f"keep float64 ({param('restore_types', False)})",),
+        )
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _low(dtype: pa.DataType) -> float:
+    return float(np.iinfo(dtype.to_pandas_dtype()).min)
+
+
+def _high(dtype: pa.DataType) -> float:
+    return float(np.iinfo(dtype.to_pandas_dtype()).max)
 
 
 def _check_finite_output(
@@ -267,20 +375,3 @@ def _check_finite_output(
                     f"read infinities as missing ({param('inf_as_missing', True)})",
                 ),
             )
-
-
-def _refuse_learned_output(source: Reader) -> None:
-    """Refuse to invert a file that a batch or adaptive transform wrote (Parquet and Arrow keep
-    how they were made in their schema metadata)."""
-    metadata = source.schema.metadata or {}
-    if METADATA_KEY not in metadata:
-        return
-    try:
-        recipe = json.loads(metadata[METADATA_KEY])
-    except ValueError:
-        return
-    if isinstance(recipe, dict) and recipe.get("mode") in ("batch", "adaptive"):
-        raise OptionError(
-            f"{source.name} was written by a {recipe['mode']} transform, which cannot be "
-            "inverted: each batch was normalized with statistics of its own"
-        )

@@ -436,10 +436,20 @@ class FittedStats:
         gamma: float | Mapping[str, float] | None = None,
         beta: float | Mapping[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Per-column gamma and beta: the given ones, else those fitted."""
-        g = self.gamma if gamma is None else per_column(gamma, self.names, "gamma", 1.0)
-        b = self.beta if beta is None else per_column(beta, self.names, "beta", 0.0)
-        return g, b
+        """Per-column gamma and beta: the given ones (a number, a mapping of column to number,
+        or already one number per column), else those fitted."""
+        return self._per_column(gamma, "gamma", self.gamma), self._per_column(
+            beta, "beta", self.beta
+        )
+
+    def _per_column(self, value, name: str, fitted: np.ndarray) -> np.ndarray:
+        if value is None:
+            return fitted
+        if isinstance(value, np.ndarray):
+            if value.shape != (self.n_columns,):
+                raise ValueError(f"{name}: {value.shape} values for {self.n_columns} columns")
+            return value
+        return per_column(value, self.names, name, 1.0 if name == "gamma" else 0.0)
 
     def require_running(self, asked_by: str = "use") -> RunningState:
         """The running statistics, or an error saying that these statistics have none (naming

@@ -39,6 +39,7 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "check_stat_path",
+    "fingerprint",
     "merge",
     "now",
     "parse",
@@ -75,6 +76,17 @@ def _write(section: Section, stats: FittedStats, column: int | None) -> dict[str
         elif item.written is None or item.written(stats, column):
             out[item.key] = item.kind.encode(item.get(stats, column))
     return out
+
+
+def fingerprint(stats: FittedStats) -> str:
+    """A short hash of everything in the statistics but their provenance: outputs record it, so
+    that a file normalized with these statistics is known as such wherever it goes."""
+    import hashlib
+
+    doc = to_document(stats)
+    doc.pop("provenance", None)
+    text = json.dumps(doc, sort_keys=True, allow_nan=False).encode("utf-8")
+    return hashlib.sha256(text).hexdigest()[:16]
 
 
 def to_text(stats: FittedStats) -> str:

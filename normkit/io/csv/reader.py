@@ -197,9 +197,40 @@ class CsvReader(ReaderBase):
                     raise self._not_text(exc.start, "in the header") from None
             if len(self._inferred) == 1:
                 self.hints = self._split_hints(head)
+            self._inferred = self._padded_as_text(self._inferred, head)
             return self._typed_by_majority(self._inferred, first)
         finally:
             stream.close()
+
+    def _padded_as_text(self, schema: pa.Schema, head: bytes) -> pa.Schema:
+        """Integer columns whose text has leading zeros (ids, postcodes: ``007``) stay text:
+        as integers they would lose them."""
+        integers = [f.name for f in schema if pa.types.is_integer(f.type)]
+        if not integers or len(set(schema.names)) < len(schema.names):
+            return schema  # (duplicate names are refused when the schema is read)
+        end = (
+            max(head.rfind(b"\n"), head.rfind(b"\r")) + 1 if len(head) >= HEAD_BYTES else len(head)
+        )
+        try:
+            sample = pacsv.read_csv(
+                io.BytesIO(head[:end]),
+                read_options=pacsv.ReadOptions(use_threads=False),
+                parse_options=self._parse_options(),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(integers, pa.string()),
+                    include_columns=integers,
+                    null_values=list(self.read.csv.nulls),
+                    strings_can_be_null=True,
+                ),
+            )
+        except (pa.ArrowException, OSError):
+            return schema
+        for name in integers:
+            padded = pc.match_substring_regex(sample.column(name), r"^\s*[+-]?0\d")
+            if pc.any(padded).as_py():
+                i = schema.get_field_index(name)
+                schema = schema.set(i, schema.field(i).with_type(pa.string()))
+        return schema
 
     def _typed_by_majority(self, schema: pa.Schema, first: pa.RecordBatch | None) -> pa.Schema:
         """The first block's types, but a text column whose values there are mostly numbers is
@@ -209,9 +240,9 @@ class CsvReader(ReaderBase):
         if first is None or not first.num_rows:
             return schema
         for i, field in enumerate(schema):
-            if not pa.types.is_string(field.type):
-                continue
             values = first.column(i)
+            if not pa.types.is_string(values.type):  # typed by pyarrow, or text kept as text
+                continue
             present = len(values) - values.null_count
             if not present:
                 continue
