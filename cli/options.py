@@ -455,13 +455,14 @@ class Spelling:
             return None
         if option.is_flag:
             # A flag can give its parameter one value only (--no-mean: with_mean=False).
-            if value is None or plain_value(value) == str(option.sets):
+            if value is None or str(plain_value(value)) == str(option.sets):
                 return option.flag
             return None
         if value is None:
             return option.flag
         import shlex
 
-        text = plain_value(value)
-        as_text = getattr(option.type, "as_text", None)
-        return f"{option.flag} {shlex.quote(as_text(text) if as_text else text)}"
+        plain = plain_value(value)
+        as_text = getattr(option.type, "as_text", None) or str
+        text = ",".join(map(as_text, plain)) if isinstance(plain, list) else as_text(plain)
+        return f"{option.flag} {shlex.quote(text)}"

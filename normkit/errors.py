@@ -48,8 +48,14 @@ def param(name: str, value: object = None) -> str:
     """
     if value is None:
         return f"{_MARK}{name}{_MARK}"
-    # A string value is quoted in Python's spelling; others (True, 4) are written as they are.
-    text = repr(value) if isinstance(value, str) else str(value)
+    # A string value is quoted in Python's spelling; others (True, 4) are written as they are;
+    # a list of names is a list.
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, list | tuple):
+        text = repr([str(v) for v in value])
+    else:
+        text = str(value)
     clean = text.replace(_MARK, "").replace(_VALUE, "")
     return f"{_MARK}{name}{_VALUE}{clean}{_MARK}"
 
@@ -59,12 +65,14 @@ def python_spelling(name: str, value: str | None) -> str:
     return name if value is None else f"{name}={value}"
 
 
-def plain_value(value: str) -> str:
-    """A value of a parameter reference as text, without Python's quotes (for a command line)."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+def plain_value(value: str) -> str | list[str]:
+    """A value of a parameter reference without Python's quotes (for a command line): a string,
+    or a list of them."""
+    if len(value) >= 2 and ((value[0] == value[-1] and value[0] in "'\"") or value[0] == "["):
         import ast
 
-        return str(ast.literal_eval(value))
+        literal = ast.literal_eval(value)
+        return [str(v) for v in literal] if isinstance(literal, list) else str(literal)
     return value
 
 

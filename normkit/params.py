@@ -275,6 +275,11 @@ MODES = ("frozen", "batch", "adaptive")
 
 #: Largest CSV block: a block is parsed as one piece, whose offsets must fit in 32 bits.
 MAX_BLOCK_SIZE = 1 << 30
+#: Most rows held at once by one logical batch (rows wait in memory until their batch is whole),
+#: one I/O batch, or one column's sample.
+MAX_BATCH_ROWS = 1 << 20
+MAX_CHUNK_ROWS = 1 << 22
+MAX_SAMPLE_ROWS = 10_000_000
 
 _FINITE_NONNEGATIVE = Interval(float, 0.0)
 _NAMES = Strings()
@@ -307,7 +312,7 @@ _RULES = [
         "weight of a new batch (torch) or of the old state (keras)",
     ),
     Rule("ema.init", (OneOf("standard", "first"),), "the state before the first batch"),
-    Rule("ema.batch_size", (Interval(int, 2),), "rows per logical batch"),
+    Rule("ema.batch_size", (Interval(int, 2, MAX_BATCH_ROWS),), "rows per logical batch"),
     Rule("ema.drop_last", (Boolean(),), "whether to drop a final partial batch"),
     Rule("ema.eps", (_FINITE_NONNEGATIVE, NoneValue()), "added to the running variance"),
     # Reading (formats are checked by normkit.io.formats.resolve_format, against its Format).
@@ -315,15 +320,19 @@ _RULES = [
     Rule("csv.null_values", (Strings(non_empty=False),), "strings read as missing"),
     Rule("csv.block_size", (Interval(int, 4096, MAX_BLOCK_SIZE),), "bytes of CSV per block"),
     Rule("csv.encoding", (Codec(), NoneValue()), "the text's encoding"),
-    Rule("chunk_rows", (Interval(int, 1), NoneValue()), "rows per I/O batch"),
+    Rule("chunk_rows", (Interval(int, 1, MAX_CHUNK_ROWS), NoneValue()), "rows per I/O batch"),
     Rule("inf_as_missing", (Boolean(),), "whether infinite values are read as missing"),
     # Transforming.
     Rule("mode", (OneOf(*MODES),), "how batches are normalized"),
     Rule("use", (OneOf("exact", "ema"), NoneValue()), "the statistics of a frozen transform"),
-    Rule("batch_size", (Interval(int, 2), NoneValue()), "logical batch size of a stream"),
+    Rule("batch_size", (Interval(int, 2, MAX_BATCH_ROWS), NoneValue()), "logical batch size"),
     # Checking and reporting.
     Rule("threshold", (Interval(float, 0.0, low_open=True),), "the practical size of drift"),
-    Rule("sample_rows", (Interval(int, 100), NoneValue()), "values sampled per column"),
+    Rule(
+        "sample_rows",
+        (Interval(int, 100, MAX_SAMPLE_ROWS), NoneValue()),
+        "values sampled per column",
+    ),
     # The Dask engine.
     Rule("workers", (Interval(int, 1), NoneValue()), "worker processes of a local cluster"),
 ]
@@ -352,7 +361,7 @@ def check(name: str, value: Any) -> Any:
     >>> check("ema.batch_size", 1)
     Traceback (most recent call last):
     ...
-    normkit.errors.OptionError: ema.batch_size must be an integer >= 2, not 1
+    normkit.errors.OptionError: ema.batch_size must be an integer in [2, 2**20], not 1
     """
     rule = RULES[name]
     if not rule.accepts(value):

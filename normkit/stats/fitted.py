@@ -407,7 +407,7 @@ class FittedStats:
                 what = f"column {shown} has no values (all {missing:,} rows are missing)"
             else:
                 what = f"columns {shown}{more} have no values (all their rows are missing)"
-            names = ",".join(self.names[i] for i in empty)
+            names = [self.names[i] for i in empty]
             raise DataError(
                 what,
                 hints=(
