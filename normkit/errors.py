@@ -23,6 +23,7 @@ __all__ = [
     "OutputError",
     "SchemaError",
     "StatsFileError",
+    "listed",
     "param",
     "plain_value",
 ]
@@ -58,6 +59,13 @@ def param(name: str, value: object = None) -> str:
         text = str(value)
     clean = text.replace(_MARK, "").replace(_VALUE, "")
     return f"{_MARK}{name}{_VALUE}{clean}{_MARK}"
+
+
+def listed(names: Sequence[str], noun: str = "column", limit: int = 10) -> str:
+    """Names as a message lists them: ``column 'a'``, ``columns 'a', 'b' and 3 more``."""
+    shown = ", ".join(repr(n) for n in names[:limit])
+    more = f" and {len(names) - limit:,} more" if len(names) > limit else ""
+    return f"{noun}{'s' if len(names) > 1 else ''} {shown}{more}"
 
 
 def python_spelling(name: str, value: str | None) -> str:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from .. import params
 from ..core import kernels
 from ..core.running import BatchSteps, RunningState
-from ..errors import OptionError, SchemaError
+from ..errors import OptionError, SchemaError, listed
 from ..io.arrow import float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
 
@@ -65,9 +65,8 @@ def check_columns(present: Sequence[str], names: Sequence[str], where: str = "")
     absent = [n for n in names if n not in have]
     if absent:
         prefix = f"{where}: " if where else ""
-        raise SchemaError(
-            f"{prefix}the stat file has column {absent[0]!r} but the input has no such column"
-        )
+        which = "no such column" if len(absent) == 1 else "none of them"
+        raise SchemaError(f"{prefix}the stat file has {listed(absent)} but the input has {which}")
 
 
 def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:

@@ -22,7 +22,7 @@ from ..core.accumulator import Accumulated, Accumulator
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import Sketch
-from ..errors import DataError, OptionError, SchemaError, param
+from ..errors import DataError, OptionError, SchemaError, listed, param
 from ..io.arrow import is_numeric_type, to_float64
 from ..stats import statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
@@ -180,13 +180,15 @@ class Standardizer:
         where = f"{source}: " if source else ""
         names = schema.names
         columns, exclude = _names_param(self.columns), _names_param(self.exclude) or []
+        present = set(names)
         for name_of_param, chosen in (("exclude", exclude), ("columns", columns or ())):
-            for name in chosen:
-                if name not in names:
-                    raise SchemaError(
-                        f"{where}no column {name!r} in the input (given in {param(name_of_param)})",
-                        param=name_of_param,
-                    )
+            unknown = [name for name in chosen if name not in present]
+            if unknown:
+                raise SchemaError(
+                    f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})",
+                    param=name_of_param,
+                    hints=(f"the input has {listed(names)}",),
+                )
         excluded = set(exclude)
         if columns is not None:
             wanted = set(columns)

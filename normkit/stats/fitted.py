@@ -21,7 +21,7 @@ from ..core.kernels import scale_from_var
 from ..core.moments import Moments, merge_moments
 from ..core.running import RunningState
 from ..core.sketch import Sketch
-from ..errors import DataError, OptionError, SchemaError, param
+from ..errors import DataError, OptionError, SchemaError, listed, param
 from ..io.options import ReadSettings
 
 __all__ = ["Affine", "FittedStats", "PassedThrough", "StatsOptions", "per_column"]
@@ -105,7 +105,7 @@ def per_column(
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in names]
         if unknown:
-            raise SchemaError(f"{param(name)}: no fitted column {unknown[0]!r}", param=name)
+            raise SchemaError(f"{param(name)}: no fitted {listed(unknown)}", param=name)
         return np.array([float(value.get(n, default)) for n in names])
     return np.full(len(names), float(value))
 
@@ -294,7 +294,7 @@ class FittedStats:
         wanted = set(names)
         unknown = [n for n in names if n not in self.names]
         if unknown:
-            raise SchemaError(f"the statistics have no column {unknown[0]!r}")
+            raise SchemaError(f"the statistics have no {listed(unknown)}")
         index = [i for i, n in enumerate(self.names) if n in wanted]
         m = self.moments
         moments = Moments(

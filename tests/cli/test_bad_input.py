@@ -402,7 +402,7 @@ CASES: dict[str, Case] = {
             str(d / "out.csv"),
         ],
         1,
-        "normkit: error: {dir}/other.csv: the stat file has column 'x' but the input has no such column",
+        "normkit: error: {dir}/other.csv: the stat file has columns 'x', 'y' but the input has none of them",
     ),
     "inspect of a data file": Case(
         lambda d: ["inspect", str(good_csv(d))],
