@@ -79,6 +79,17 @@ def render_stats(path: str, stats: FittedStats) -> str:
         f"with_mean={str(options.with_mean).lower()} with_std={str(options.with_std).lower()}"
     )
     lines.append(f"rows       {stats.n_rows:,}")
+    if stats.read is not None:
+        read = stats.read
+        delimiter = "by extension" if read.delimiter is None else repr(read.delimiter)
+        nulls = ", ".join(repr(v) for v in read.null_values)
+        lines.append(
+            f"read       delimiter {delimiter}; missing {nulls}; encoding "
+            f"{read.encoding or 'UTF-8'}; infinities "
+            f"{'missing' if read.inf_as_missing else 'refused'}"
+        )
+    if stats.passthrough:
+        lines.append(f"passed     {passed_through(stats, limit=20)}")
     lines.append("")
     header = ["column", "dtype", "count", "missing", "mean", "std", "scale", "min", "max"]
     rows = [header]
