@@ -197,7 +197,19 @@ def fit(
     from normkit import EmaOptions, Standardizer
 
     ema = None
-    if not no_ema:
+    if no_ema:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("batch_size", "convention", "momentum", "ema_init", "drop_last", "ema_eps")
+            if click.get_current_context().get_parameter_source(name)
+            not in (None, click.core.ParameterSource.DEFAULT)
+        ]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)} {'sets' if len(given) == 1 else 'set'} the running statistics, "
+                "which --no-ema skips"
+            )
+    else:
         ema = EmaOptions(
             convention=convention,
             momentum="default" if momentum is None else momentum,

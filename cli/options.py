@@ -107,7 +107,13 @@ def split_names(text: str) -> list[str]:
     >>> split_names('a, "b,c", " d ","say \"\"hi\"\""')
     ['a', 'b,c', ' d ', 'say "hi"']
     """
-    names, i, n = [], 0, len(text)
+    return [member for member, _ in split_members(text)]
+
+
+def split_members(text: str) -> list[tuple[str, bool]]:
+    """:func:`split_names`' members, each with whether it was quoted (``""`` is a name: the
+    empty one; an unquoted empty member is nothing)."""
+    members, i, n = [], 0, len(text)
     while True:
         while i < n and text[i] == " ":
             i += 1
@@ -125,7 +131,7 @@ def split_names(text: str) -> list[str]:
                     continue
                 i = end + 1
                 break
-            names.append("".join(member))
+            members.append(("".join(member), True))
             while i < n and text[i] == " ":
                 i += 1
             if i < n and text[i] != ",":
@@ -133,10 +139,10 @@ def split_names(text: str) -> list[str]:
         else:
             end = text.find(",", i)
             end = n if end < 0 else end
-            names.append(text[i:end].strip())
+            members.append((text[i:end].strip(), False))
             i = end
         if i >= n:
-            return names
+            return members
         i += 1  # the comma
 
 
@@ -149,9 +155,9 @@ def quote_name(name: str) -> str:
 
 class NameList(click.ParamType):
     """A comma-separated list (the option may also be repeated); a name holding a comma or
-    spaces at its ends is written in double quotes (``--columns '"a,b", c'``). Column names must
-    not be empty; ``StringList`` (missing-value strings) keeps empty members: '' means the empty
-    field."""
+    spaces at its ends is written in double quotes (``--columns '"a,b", c'``), and so is the
+    empty name (``""``: a CSV column with an empty header). Empty unquoted members are ignored;
+    ``StringList`` (missing-value strings) keeps them: '' means the empty field."""
 
     name = "NAMES"
     keep_empty = False
@@ -160,12 +166,12 @@ class NameList(click.ParamType):
         if isinstance(value, tuple | list):
             return tuple(value)
         try:
-            parts = split_names(value)
+            members = split_members(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         if self.keep_empty:
-            return tuple(parts)
-        names = tuple(part for part in parts if part)
+            return tuple(member for member, _ in members)
+        names = tuple(member for member, quoted in members if member or quoted)
         if not names:
             self.fail(f"{value!r} names no column", param, ctx)
         return names
@@ -213,10 +219,16 @@ def parse_affine(text: str) -> float | dict[str, float]:
     try:
         if "=" not in text:
             return float(text)
-        pairs = (part.rsplit("=", 1) for part in text.split(",") if part.strip())
-        return {name.strip(): float(number) for name, number in pairs}
+        pairs = [part.rsplit("=", 1) for part in text.split(",") if part.strip()]
+        out = {name.strip(): float(number) for name, number in pairs}
     except ValueError:
         raise ValueError(f"{text!r} is not a number or a list of col=number") from None
+    if len(out) < len(pairs):
+        twice = sorted(
+            {n.strip() for n, _ in pairs if [m.strip() for m, _ in pairs].count(n.strip()) > 1}
+        )
+        raise ValueError(f"{text!r} gives {', '.join(map(repr, twice))} more than one value")
+    return out
 
 
 class Affine(Checked):
@@ -273,6 +285,12 @@ def read_options(func: Callable) -> Callable:
         "where a byte-order mark says so).",
     )
     @option(
+        "--decimal",
+        param="csv.decimal",
+        help="The decimal separator of numbers in the CSV: '.' (default, or as the stat file "
+        "recorded) or ',' (1,5); CSV outputs write numbers with it too.",
+    )
+    @option(
         "--chunk-rows",
         param="chunk_rows",
         metavar="N",
@@ -301,6 +319,7 @@ def read_options(func: Callable) -> Callable:
         null_values,
         no_default_null_values,
         encoding,
+        decimal,
         chunk_rows,
         csv_block_size,
         inf_as_missing,
@@ -314,6 +333,7 @@ def read_options(func: Callable) -> Callable:
             add_null_values=null_values or (),
             block_size=csv_block_size or CSV_BLOCK_SIZE,
             encoding=encoding,
+            decimal=decimal,
         )
         read = ReadOptions(
             format=input_format, csv=csv, chunk_rows=chunk_rows, inf_as_missing=inf_as_missing

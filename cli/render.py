@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .options import quote_name
+
 if TYPE_CHECKING:
     from normkit.jobs.drift import DriftReport
     from normkit.stats.fitted import FittedStats
@@ -45,7 +47,7 @@ def render_drift(report: DriftReport) -> str:
 
 def passed_through(stats: FittedStats, limit: int = 8) -> str:
     """The columns a fit passed through, and why: ``id (excluded), city (text)``."""
-    shown = [f"{p.name} ({p.why})" for p in (stats.passthrough or ())]
+    shown = [f"{quote_name(p.name)} ({p.why})" for p in (stats.passthrough or ())]
     more = len(shown) - limit
     return ", ".join(shown[:limit]) + (f" and {more:,} more" if more > 0 else "")
 
@@ -84,8 +86,8 @@ def render_stats(path: str, stats: FittedStats) -> str:
         delimiter = "by extension" if read.delimiter is None else repr(read.delimiter)
         nulls = ", ".join(repr(v) for v in read.null_values)
         lines.append(
-            f"read       delimiter {delimiter}; missing {nulls}; encoding "
-            f"{read.encoding or 'UTF-8'}; infinities "
+            f"read       delimiter {delimiter}; decimal {read.decimal!r}; missing {nulls}; "
+            f"encoding {read.encoding or 'UTF-8'}; infinities "
             f"{'missing' if read.inf_as_missing else 'refused'}"
         )
     if stats.passthrough:

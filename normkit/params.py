@@ -176,7 +176,8 @@ class Character(Constraint):
 
 
 class Strings(Constraint):
-    """A sequence of strings (a single string is one name); ``non_empty`` refuses ''."""
+    """A sequence of strings (a single string is one name); ``non_empty`` refuses a single ''
+    (a list may name the empty column, ``[""]``, as a CSV with an empty header has)."""
 
     __slots__ = ("non_empty",)
 
@@ -188,7 +189,7 @@ class Strings(Constraint):
             return bool(value) or not self.non_empty
         if not isinstance(value, Sequence) or isinstance(value, bytes):
             return False
-        return all(isinstance(v, str) and (v or not self.non_empty) for v in value)
+        return all(isinstance(v, str) for v in value)
 
     def describe(self) -> str:
         return "a list of column names" if self.non_empty else "a list of strings"
@@ -320,6 +321,7 @@ _RULES = [
     Rule("csv.null_values", (Strings(non_empty=False),), "strings read as missing"),
     Rule("csv.block_size", (Interval(int, 4096, MAX_BLOCK_SIZE),), "bytes of CSV per block"),
     Rule("csv.encoding", (Codec(), NoneValue()), "the text's encoding"),
+    Rule("csv.decimal", (OneOf(".", ","), NoneValue()), "the decimal separator of numbers"),
     Rule("chunk_rows", (Interval(int, 1, MAX_CHUNK_ROWS), NoneValue()), "rows per I/O batch"),
     Rule("inf_as_missing", (Boolean(),), "whether infinite values are read as missing"),
     # Transforming.

@@ -8,6 +8,7 @@ equals numpy's ``(x - mean) / scale`` bit for bit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 from .. import params
 from ..core import kernels
 from ..core.running import BatchSteps, RunningState
-from ..errors import OptionError, SchemaError, listed
+from ..errors import DataError, OptionError, SchemaError, listed
 from ..io.arrow import float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
 
@@ -27,9 +28,11 @@ __all__ = [
     "affine_map",
     "as_arrow",
     "check_columns",
+    "infinite_error",
     "is_dataframe",
     "map_columns",
     "output_schema",
+    "refuse_infinite",
 ]
 
 #: Rows per chunk of a batch/adaptive stream (rounded to whole logical batches).
@@ -75,7 +78,23 @@ def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
     check_columns(schema.names, names)
     fitted = set(names)
     fields = [f.with_type(pa.float64()) if f.name in fitted else f for f in schema]
-    return pa.schema(fields, metadata=schema.metadata)
+    return pa.schema(fields, metadata=_pandas_updated(schema.metadata, fitted))
+
+
+def _pandas_updated(metadata: dict | None, fitted: set[str]) -> dict | None:
+    """Schema metadata with pandas' record of the fitted columns' types made float64 (the rest,
+    such as the index, kept): pandas would otherwise read a stale type from it."""
+    if not metadata or b"pandas" not in metadata:
+        return metadata
+    try:
+        doc = json.loads(metadata[b"pandas"])
+        for column in doc.get("columns", []):
+            if column.get("field_name") in fitted:
+                column["pandas_type"] = column["numpy_type"] = "float64"
+                column["metadata"] = None
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return {k: v for k, v in metadata.items() if k != b"pandas"}  # unreadable: dropped
+    return {**metadata, b"pandas": json.dumps(doc).encode("utf-8")}
 
 
 def affine_map(affine: Affine, inverse: bool = False) -> ColumnMap:
@@ -127,6 +146,42 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
     if isinstance(X, Iterable) and not isinstance(X, str | bytes):
         return (map_columns(b, names, fn) for b in X)
     raise TypeError(f"cannot transform an object of type {type(X).__name__}")
+
+
+def infinite_error(where: str, value: float, hints: Sequence[str] = ()) -> DataError:
+    """The refusal of an infinite value found ``where`` (``"column 'a' at row 5"``)."""
+    return DataError(
+        f"{where}: {value!r} is not finite (scikit-learn refuses infinite values too)",
+        hints=hints or ("make it a missing value (NaN), which passes through as missing",),
+    )
+
+
+def refuse_infinite(
+    batches: Iterable[pa.RecordBatch],
+    names: Sequence[str],
+    locate: Callable[[int, str], str] | None = None,
+    hints: Sequence[str] = (),
+) -> Iterator[pa.RecordBatch]:
+    """The batches, refusing the first infinite value in a column ``names``.
+
+    ``locate(row, name)`` says where a row (counted from 0 over the whole stream) is; by default
+    ``column 'a' at row 5`` (counted from 1).
+    """
+    done = 0
+    for batch in batches:
+        for name in names:
+            values = to_float64(batch.column(name))
+            infinite = np.isinf(values)
+            if infinite.any():
+                k = int(np.argmax(infinite))
+                where = (
+                    locate(done + k, name)
+                    if locate is not None
+                    else f"column {name!r} at row {done + k + 1:,}"
+                )
+                raise infinite_error(where, float(values[k]), hints)
+        done += batch.num_rows
+        yield batch
 
 
 class StreamNormalizer:

@@ -26,7 +26,17 @@ from ..errors import DataError, OptionError, SchemaError, listed, param
 from ..io.arrow import is_numeric_type, to_float64
 from ..stats import statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
-from .apply import StreamNormalizer, affine_map, as_arrow, is_dataframe, map_columns, output_schema
+from .apply import (
+    ColumnMap,
+    StreamNormalizer,
+    affine_map,
+    as_arrow,
+    infinite_error,
+    is_dataframe,
+    map_columns,
+    output_schema,
+    refuse_infinite,
+)
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -191,15 +201,28 @@ class Standardizer:
                 )
         excluded = set(exclude)
         if columns is not None:
+            both = [name for name in columns if name in excluded]
+            if both:
+                raise OptionError(
+                    f"{listed(both)} both chosen ({param('columns')}) and excluded "
+                    f"({param('exclude')})",
+                    param="exclude",
+                    hints=("give each column to one of them",),
+                )
             wanted = set(columns)
-            selected = [n for n in names if n in wanted and n not in excluded]
-            if typed:
-                for name in selected:
-                    dtype = schema.field(name).type
-                    if not (is_numeric_type(dtype) or pa.types.is_null(dtype)):
-                        raise SchemaError(
-                            f"{where}column {name!r} has type {dtype}, which is not numeric"
-                        )
+            selected = [n for n in names if n in wanted]
+            for name in selected:
+                dtype = schema.field(name).type
+                # A CSV's text may hold numbers later on; its booleans (True/False) never do.
+                refused = (
+                    not (is_numeric_type(dtype) or pa.types.is_null(dtype))
+                    if typed
+                    else pa.types.is_boolean(dtype)
+                )
+                if refused:
+                    raise SchemaError(
+                        f"{where}column {name!r} has type {dtype}, which is not numeric"
+                    )
         else:
             # In a CSV, a column with no value in its first block has the type null: it may hold
             # numbers later, so it is normalized rather than silently left out (a column of
@@ -473,9 +496,16 @@ class Standardizer:
         Returns
         -------
         The same kind of object as ``X``; fitted columns become float64.
+
+        Raises
+        ------
+        DataError
+            If a fitted column holds an infinite value (as scikit-learn refuses them), naming
+            its row (counted over a whole stream).
         """
         affine = self.stats_.frozen(use, gamma, beta)
-        return map_columns(X, list(self.feature_names_in_), affine_map(affine, inverse))
+        names = list(self.feature_names_in_)
+        return map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
 
     def inverse_transform(self, X: Any, **kwargs: Any) -> Any:
         """Undo :meth:`transform` (same keyword arguments)."""
@@ -506,7 +536,7 @@ class Standardizer:
         stats = self.stats_
         g, b = stats.affine(gamma, beta)
         normalizer = StreamNormalizer(stats.names, stats.require_running("mode"), mode, g, b)
-        for batch in normalizer(batches):
+        for batch in normalizer(refuse_infinite(batches, stats.names)):
             self._fitted = stats.with_running(normalizer.state)
             yield batch
 
@@ -577,16 +607,16 @@ class Standardizer:
             else np.zeros(n_features)
         )
         nan = np.full(n_features, np.nan)
-        moments = Moments.from_mean(
-            count, np.zeros(n_features, dtype=np.int64), mean, var * count, nan, nan
-        )
+        rows = int(count.max()) if n_features else 0
+        # Rows scikit-learn saw as NaN in a column are that column's missing values.
+        moments = Moments.from_mean(count, rows - count, mean, var * count, nan, nan)
         options = StatsOptions(with_mean=scaler.with_mean, with_std=scaler.with_std)
         keep = scaler.var_ is not None  # scikit-learn's own var_ and scale_, bit for bit
         stats = FittedStats.build(
             list(names),
             ["double"] * n_features,
             moments,
-            int(count.max()) if n_features else 0,
+            rows,
             options,
             provenance={"source": "sklearn.preprocessing.StandardScaler"},
             var=var.copy() if keep else None,
@@ -637,3 +667,22 @@ def _as_batches(X: Any) -> Iterator[Any]:
         raise TypeError(
             f"cannot fit an object of type {type(X).__name__}; to fit a file use normkit.fit_files"
         )
+
+
+def _finite_inputs(fn: ColumnMap, names: Sequence[str]) -> ColumnMap:
+    """``fn``, refusing infinite values. Rows are counted across calls: :func:`map_columns`
+    maps the columns of each batch in order, so a call for column 0 starts the next batch."""
+    done = [0, 0]  # rows before the current batch, rows in it
+
+    def checked(j: int, values: np.ndarray) -> np.ndarray:
+        if j == 0:
+            done[0] += done[1]
+            done[1] = len(values)
+        infinite = np.isinf(values)
+        if infinite.any():
+            k = int(np.argmax(infinite))
+            where = f"column {names[j]!r} at row {done[0] + k + 1:,}"
+            raise infinite_error(where, float(values[k]))
+        return fn(j, values)
+
+    return checked

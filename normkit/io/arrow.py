@@ -5,6 +5,7 @@ The bridge between Arrow data and the numpy numerics of :mod:`normkit.core`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ __all__ = [
     "float64_to_arrow",
     "infinite_to_null",
     "is_numeric_type",
+    "numeric_type_named",
     "rechunk",
     "to_float64",
 ]
@@ -29,6 +31,29 @@ def is_numeric_type(dtype: pa.DataType) -> bool:
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
     return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+
+
+def numeric_type_named(text: str) -> pa.DataType | None:
+    """The numeric Arrow type that ``text`` names as ``str(type)`` writes it (``int32``,
+    ``double``, ``decimal128(10, 2)``; a dictionary's value type for a dictionary of numbers),
+    or None if it names no numeric type."""
+    if text.startswith("dictionary<values=") and "," in text:
+        text = text[len("dictionary<values=") : text.index(",")]
+    match = _DECIMAL.fullmatch(text)
+    if match:
+        bits, precision, scale = (int(g) for g in match.groups())
+        try:
+            return (pa.decimal128 if bits == 128 else pa.decimal256)(precision, scale)
+        except ValueError:  # a precision out of the type's range
+            return None
+    try:
+        dtype = pa.type_for_alias(text)
+    except ValueError:
+        return None
+    return dtype if is_numeric_type(dtype) else None
+
+
+_DECIMAL = re.compile(r"decimal(128|256)\((\d+), (-?\d+)\)")
 
 
 def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -39,6 +39,9 @@ class CsvOptions:
     encoding : str or None, default None
         The text's encoding (a Python codec name: ``latin-1``, ``cp1252``...); None: UTF-8, or
         UTF-16 or UTF-32 where a byte-order mark says so.
+    decimal : {".", ","} or None, default None
+        The decimal separator of numbers (``1,5`` with ``","``); None: the one a stat file
+        recorded, else ``"."``. Numbers normalized into CSV are written with it too.
     """
 
     delimiter: str | None = None
@@ -46,6 +49,7 @@ class CsvOptions:
     add_null_values: tuple[str, ...] = ()
     block_size: int = CSV_BLOCK_SIZE
     encoding: str | None = None
+    decimal: str | None = None
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -53,7 +57,7 @@ class CsvOptions:
             object.__setattr__(self, "null_values", _strings(self.null_values))
         params.check("csv.null_values", self.add_null_values)
         object.__setattr__(self, "add_null_values", _strings(self.add_null_values))
-        for name in ("delimiter", "block_size", "encoding"):
+        for name in ("delimiter", "block_size", "encoding", "decimal"):
             params.check(f"csv.{name}", getattr(self, name))
         object.__setattr__(self, "block_size", int(self.block_size))
 
@@ -62,6 +66,11 @@ class CsvOptions:
         """The strings read as missing: the empty field, the base list, the added ones."""
         base = DEFAULT_NULL_VALUES if self.null_values is None else self.null_values
         return tuple(dict.fromkeys(("", *base, *self.add_null_values)))
+
+    @property
+    def decimal_point(self) -> str:
+        """The decimal separator: the one given, else ``"."``."""
+        return self.decimal or "."
 
     def delimiter_for(self, path: str) -> str:
         """The delimiter of ``path``: the one given, else a tab for ``.tsv``, else a comma."""
@@ -85,12 +94,15 @@ class ReadSettings:
     encoding : str or None
         The encoding given (None: UTF-8, or a byte-order mark's).
     inf_as_missing : bool
+    decimal : {".", ","}
+        The decimal separator of numbers.
     """
 
     delimiter: str | None = None
     null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
     encoding: str | None = None
     inf_as_missing: bool = False
+    decimal: str = "."
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ class ReadOptions:
     format : str, Format or None
         None infers the format from each file's extension (stdin: CSV).
     csv : CsvOptions
-        Delimiter, missing-value strings, encoding.
+        Delimiter, missing-value strings, encoding, decimal separator.
     chunk_rows : int or None
         Rows per I/O batch; None keeps the reader's natural batches.
     inf_as_missing : bool or None, default None
@@ -130,7 +142,9 @@ class ReadOptions:
     def settings(self) -> ReadSettings:
         """What a stat file records of these options."""
         csv = self.csv
-        return ReadSettings(csv.delimiter, csv.nulls, csv.encoding, self.infinities_missing)
+        return ReadSettings(
+            csv.delimiter, csv.nulls, csv.encoding, self.infinities_missing, csv.decimal_point
+        )
 
     def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:
         """These options, the ones left unset taken from ``recorded`` (a stat file's)."""
@@ -142,6 +156,7 @@ class ReadOptions:
             delimiter=recorded.delimiter if csv.delimiter is None else csv.delimiter,
             null_values=recorded.null_values if csv.null_values is None else csv.null_values,
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
+            decimal=recorded.decimal if csv.decimal is None else csv.decimal,
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing
         return replace(self, csv=csv, inf_as_missing=inf)

@@ -62,7 +62,13 @@ class Sink:
     def _open_writer(self, csv: CsvOptions):
         # Each format's writer is imported when used: a CSV job loads no Parquet module.
         if self.format is Format.CSV:
-            return CsvWriter(self._stream, self.schema, csv.delimiter_for(self.path))
+            return CsvWriter(
+                self._stream,
+                self.schema,
+                csv.delimiter_for(self.path),
+                csv.encoding,
+                csv.decimal_point,
+            )
         if self.format is Format.PARQUET:
             from .parquet import ParquetWriter
 

@@ -54,7 +54,7 @@ from ..stats import statfile
 from ..stats.fitted import FittedStats, per_column
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
-from .sources import check_stat_columns, require_rows, select_dataset_columns
+from .sources import about_stat_file, check_stat_columns, require_rows, select_dataset_columns
 from .transform import TransformOptions, check_dataset_types, transform_file
 
 if TYPE_CHECKING:
@@ -338,8 +338,9 @@ def transform_dask(
             param="output",
         )
     read = read or ReadOptions()
-    if stats_path(stats) is not None:
-        protected = (*protected, stats_path(stats))
+    stats_file = stats_path(stats)
+    if stats_file is not None:
+        protected = (*protected, stats_file)
     stats = as_stats(stats)
     read = read.completed_by(stats.read)
     output = os.path.abspath(os.fspath(output))
@@ -351,7 +352,8 @@ def transform_dask(
     check_stat_columns(sources, names)
     fmt = _parts_format(output, options.output_format, sources[0].format)
     check_dataset_types(sources, names, options.keep_text or fmt is Format.CSV)
-    stats.frozen(options.use, options.gamma, options.beta)  # bad options fail here, not on workers
+    with about_stat_file(stats_file):  # bad options fail here, not on workers
+        stats.frozen(options.use, options.gamma, options.beta)
     part_options = replace(options, output_format=fmt)
     _check_output_dir(output, [s.path for s in sources], protected)
     parent, name = os.path.split(output)

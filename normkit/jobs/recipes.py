@@ -102,7 +102,7 @@ def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str, allowed: b
     for source in sources:
         recipe = Recipe.of(source)
         if recipe is not None and not recipe.inverse and recipe.stats == fingerprint:
-            raise OptionError(
+            raise InputError(
                 f"{source.name} is already normalized with these statistics (its metadata "
                 "says so); normalizing it again would not give what you expect",
                 param="renormalize",
@@ -128,9 +128,10 @@ def inverse_settings(
 
     Raises
     ------
+    InputError
+        If an input was not made by a frozen transform with these statistics.
     OptionError
-        If an input was not made by a frozen transform with these statistics, or the options
-        contradict how it was made.
+        If the options contradict how it was made.
     """
     found: list[tuple[Reader, Recipe]] = []
     for source in sources:
@@ -138,17 +139,17 @@ def inverse_settings(
         if recipe is None:
             continue
         if recipe.inverse:
-            raise OptionError(
+            raise InputError(
                 f"{source.name} holds data an inverse restored, not normalized data; there is "
                 "nothing to undo"
             )
         if recipe.mode != "frozen":
-            raise OptionError(
-                f"{source.name} was written by a {recipe.mode} transform, which cannot be "
-                "inverted: each batch was normalized with statistics of its own"
+            raise InputError(
+                f"{source.name} was written by a transform in {recipe.mode} mode, which cannot "
+                "be inverted: each batch was normalized with statistics of its own"
             )
         if recipe.stats is not None and recipe.stats != fingerprint:
-            raise OptionError(
+            raise InputError(
                 f"{source.name} was normalized with other statistics than these (their "
                 f"fingerprints differ: {recipe.stats} and {fingerprint})",
                 hints=("give the stat file it was normalized with",),
@@ -159,7 +160,7 @@ def inverse_settings(
     first, recipe = found[0]
     for source, other in found[1:]:
         if (other.use, other.gamma, other.beta) != (recipe.use, recipe.gamma, recipe.beta):
-            raise OptionError(
+            raise InputError(
                 f"{source.name} was normalized otherwise than {first.name}; invert them separately"
             )
     use_asked, gamma_asked, beta_asked = asked
@@ -176,7 +177,7 @@ def inverse_settings(
             continue
         values = np.array([kept.get(n, np.nan) for n in names])
         if np.isnan(values).any():
-            raise OptionError(f"{first.name} records no {name} for some of the statistics' columns")
+            raise InputError(f"{first.name} records no {name} for some of the statistics' columns")
         if was_asked and not np.array_equal(values, given):
             raise _contradiction(first, name, _shown(kept))
         out.append(values)

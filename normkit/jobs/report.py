@@ -154,6 +154,13 @@ class ReportOptions:
                 f"nothing to write: give an HTML output ({param('html')}) or a PNG directory "
                 f"({param('png_dir')})"
             )
+        html = None if self.html is None else os.fspath(self.html)
+        if html is not None and html != STDIO and not html.lower().endswith((".html", ".htm")):
+            raise OptionError(
+                f"{html}: the report is an HTML page: name it .html (or give {param('png_dir')} "
+                "for PNG files)",
+                param="html",
+            )
         params.check("sample_rows", self.sample_rows)
         if self.columns is not None:
             params.check("columns", self.columns)

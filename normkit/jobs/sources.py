@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ..core.accumulator import Accumulator
-from ..errors import DataError, SchemaError
+from ..errors import DataError, SchemaError, StatsFileError
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import to_float64
@@ -18,6 +18,7 @@ from ..io.threads import prefetch
 
 __all__ = [
     "Progress",
+    "about_stat_file",
     "check_stat_columns",
     "describe_source",
     "feed",
@@ -27,6 +28,16 @@ __all__ = [
 
 #: Called after each batch with the reader being read and the rows it gave so far.
 Progress = Callable[[Reader, int], None]
+
+
+@contextlib.contextmanager
+def about_stat_file(path: str | None) -> Iterator[None]:
+    """Statistics found wanting inside (no running statistics asked for, say) are named by
+    their stat file ``path``, if they came from one."""
+    try:
+        yield
+    except StatsFileError as exc:
+        raise (exc.within(path) if path is not None else exc) from None
 
 
 def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -12,9 +12,16 @@ import pyarrow as pa
 
 from .. import params
 from ..errors import DataError, OptionError, SchemaError, param
-from ..estimator.apply import StreamNormalizer, affine_map, map_columns, output_schema
+from ..estimator.apply import (
+    StreamNormalizer,
+    affine_map,
+    map_columns,
+    output_schema,
+    refuse_infinite,
+)
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
+from ..io.arrow import numeric_type_named
 from ..io.dataset import Concatenated, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import STDIO, Format, resolve_format
@@ -25,7 +32,7 @@ from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
 from .recipes import Recipe, inverse_settings, refuse_renormalizing
-from .sources import Progress, check_stat_columns
+from .sources import Progress, about_stat_file, check_stat_columns
 
 __all__ = [
     "TransformOptions",
@@ -203,9 +210,11 @@ def transform_file(
     fingerprint = statfile.fingerprint(stats)
     gamma, beta = stats.affine(options.gamma, options.beta)
     use = options.use
+    recorded = False
     if options.inverse:
         asked = (options.use is not None, options.gamma is not None, options.beta is not None)
         use, gamma, beta = inverse_settings(sources, names, fingerprint, use, gamma, beta, asked)
+        recorded = any(Recipe.of(source) is not None for source in sources)
     else:
         refuse_renormalizing(sources, fingerprint, options.renormalize)
     recipe = Recipe(
@@ -223,23 +232,34 @@ def transform_file(
         schema = schema.set(schema.get_field_index(name), schema.field(name).with_type(dtype))
     schema = schema.with_metadata(recipe.to_metadata())
     normalizer = None
-    if options.mode == "frozen":
-        affine = stats.frozen(use, gamma, beta)
+    with about_stat_file(stats_file):
+        running = stats.require_running("mode") if options.mode != "frozen" else None
+        affine = stats.frozen(use, gamma, beta) if running is None else None
+    if affine is not None:
         fn = affine_map(affine, options.inverse)
     else:
-        running = stats.require_running("mode")
         if options.batch_size is not None:
             running = running.with_options(replace(running.options, batch_size=options.batch_size))
         normalizer = StreamNormalizer(names, running, options.mode, gamma, beta)
     # Closed explicitly (below) so that its reading thread has stopped before we return, even
     # on an error: a thread left inside pyarrow at interpreter exit can hang or abort it.
     batches = Concatenated(sources, names, keep_text)
-    out = map_columns(batches, names, fn) if normalizer is None else normalizer(batches)
+
+    def locate(row: int, name: str) -> str:
+        source, within = batches.source_of(row)
+        return f"{source.name}: column {name!r} at data row {within + 1:,}"
+
+    infinity_hints = (
+        "fix the data",
+        f"read infinities as missing ({param('inf_as_missing', True)})",
+    )
+    finite = refuse_infinite(batches, names, locate, infinity_hints)
+    out = map_columns(finite, names, fn) if normalizer is None else normalizer(finite)
     with contextlib.closing(batches), open_sink(output, schema, out_format, read.csv) as sink:
         for batch in out:
-            _check_finite_output(batch, names, batches, sink.rows_written)
+            _refuse_overflow(batch, names, locate, sink.rows_written)
             if restored:
-                batch = _restore(batch, restored, schema, batches, sink.rows_written)
+                batch = _restore(batch, restored, schema, batches, sink.rows_written, recorded)
             sink.write(batch)
             if progress is not None:
                 progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
@@ -283,23 +303,18 @@ def check_dataset_types(
 
 
 def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:
-    """The integer types the statistics record for their columns: what an inverse restores."""
+    """The types other than float64 the statistics record for their columns (integers,
+    narrower floats, decimals; dictionaries of them as their values): what an inverse restores."""
     out = {}
     for name, text in zip(stats.names, stats.dtypes, strict=True):
-        try:
-            dtype = pa.type_for_alias(text)
-        except ValueError:
-            # A dictionary of integers is restored as its integers.
-            if text.startswith("dictionary<values=") and "," in text:
-                try:
-                    dtype = pa.type_for_alias(text[len("dictionary<values=") : text.index(",")])
-                except ValueError:
-                    continue
-            else:
-                continue
-        if pa.types.is_integer(dtype):
+        dtype = numeric_type_named(text)
+        if dtype is not None and dtype != pa.float64():
             out[name] = dtype
     return out
+
+
+#: Beyond this, float64 does not hold every integer: a restored integer could be off by some.
+_EXACT_INTEGERS = 2.0**53
 
 
 def _restore(
@@ -308,70 +323,74 @@ def _restore(
     schema: pa.Schema,
     read: Concatenated,
     rows: int,
+    recorded: bool,
 ) -> pa.RecordBatch:
-    """The restored columns as the integers they were: each value within rounding of an
-    integer (and in the type's range), or the row is named."""
+    """The restored columns in the types they were: integers and decimals within rounding of
+    their values (and in the type's range), narrower floats within the type's range; otherwise
+    the row is named. ``recorded``: whether the inputs recorded how they were normalized."""
     arrays = list(batch.columns)
     for name, dtype in types.items():
         i = batch.schema.get_field_index(name)
         column = arrays[i]
         values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
         valid = ~np.asarray(column.is_null()) if column.null_count else np.ones(len(values), bool)
-        rounded = np.round(values)
-        with np.errstate(invalid="ignore"):
-            off = np.abs(values - rounded) > np.maximum(1e-6, 1e-9 * np.abs(values))
-        bad = np.flatnonzero(off & valid)
-        if bad.size == 0:
-            try:
-                arrays[i] = pc.cast(
-                    pa.Array.from_buffers(
-                        pa.float64(),
-                        len(rounded),
-                        [column.buffers()[0], pa.py_buffer(rounded)],
-                        column.null_count,
-                        column.offset,
-                    ),
-                    dtype,
+        digits = 0 if pa.types.is_integer(dtype) else getattr(dtype, "scale", None)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if digits is None:  # a narrower float: anything in its range
+                wanted = values
+                bad = valid & np.isinf(values.astype(dtype.to_pandas_dtype()))
+                why = f"is beyond the range of {dtype}"
+            else:
+                shifted = values * 10.0**digits
+                wanted = np.round(shifted)
+                far = np.abs(shifted - wanted) > np.maximum(1e-6, 1e-9 * np.abs(shifted))
+                bad = valid & far
+                why = f"is not {'an integer' if digits == 0 else f'a number of {digits} decimals'}"
+                inexact = valid & (np.abs(wanted) > _EXACT_INTEGERS)
+                if inexact.any() and not bad.any():
+                    bad, why = inexact, "is beyond 2**53, where float64 does not hold every integer"
+                if pa.types.is_integer(dtype):
+                    info = np.iinfo(dtype.to_pandas_dtype())
+                    out_of_range = valid & ((wanted < info.min) | (wanted > info.max))
+                else:
+                    out_of_range = valid & (np.abs(wanted) >= 10.0**dtype.precision)
+                if out_of_range.any() and not bad.any():
+                    bad, why = out_of_range, f"is beyond the range of {dtype}"
+                wanted = wanted / 10.0**digits if digits else wanted
+        hit = np.flatnonzero(bad)
+        if hit.size:
+            k = int(hit[0])
+            source, row = read.source_of(rows + k)
+            hints = [f"keep float64 ({param('restore_types', False)})"]
+            if not recorded:
+                hints.insert(
+                    0,
+                    f"give the statistics ({param('use')}), {param('gamma')} and {param('beta')} "
+                    "the data was normalized with (this input does not record them)",
                 )
-                continue
-            except pa.ArrowInvalid:  # out of the type's range
-                bad = np.flatnonzero(valid & ((rounded < _low(dtype)) | (rounded > _high(dtype))))
-        k = int(bad[0]) if bad.size else 0
-        source, row = read.source_of(rows + k)
-        raise DataError(
-            f"{source.name}: column {name!r} at data row {row + 1:,}: the restored value "
-            f"{float(values[k])!r} is not an integer, but the stat file records the column as "
-            f"{dtype}",
-            hints=(f"keep float64 ({param('restore_types', False)})",),
-        )
+            raise DataError(
+                f"{source.name}: column {name!r} at data row {row + 1:,}: the restored value "
+                f"{float(values[k])!r} {why}, but the stat file records the column as {dtype}",
+                hints=hints,
+            )
+        restored = pa.array(wanted, pa.float64(), mask=~valid if column.null_count else None)
+        arrays[i] = pc.cast(restored, dtype, safe=False)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _low(dtype: pa.DataType) -> float:
-    return float(np.iinfo(dtype.to_pandas_dtype()).min)
-
-
-def _high(dtype: pa.DataType) -> float:
-    return float(np.iinfo(dtype.to_pandas_dtype()).max)
-
-
-def _check_finite_output(
-    batch: pa.RecordBatch, names: list[str], read: Concatenated, rows: int
+def _refuse_overflow(
+    batch: pa.RecordBatch, names: list[str], locate: Callable[[int, str], str], rows: int
 ) -> None:
-    """Refuse infinite values, as scikit-learn's transform does: an infinite output can only come
-    from an infinite input, since scales are finite and positive."""
+    """Refuse an output beyond float64's range (inputs are finite: gamma, beta or a tiny scale
+    took a value there), as a transform may not write infinities."""
     for name in names:
         column = batch.column(name)
         values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
         # Nulls hold arbitrary values: a hit is confirmed on the Arrow array itself.
         if np.isinf(values).any() and pc.any(pc.is_inf(column)).as_py():
             index = pc.index(pc.is_inf(column), True).as_py()
-            source, row = read.source_of(rows + index)
             raise DataError(
-                f"{source.name}: column {name!r} at data row {row + 1:,}: the normalized "
-                "value is infinite (an infinite input, or one too large for this scale)",
-                hints=(
-                    "fix the data",
-                    f"read infinities as missing ({param('inf_as_missing', True)})",
-                ),
+                f"{locate(rows + index, name)}: the output is {float(values[index])!r}, beyond "
+                "float64's range, with these statistics, gamma and beta",
+                hints=("give a gamma (or beta) that keeps the values in range",),
             )

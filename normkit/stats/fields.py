@@ -211,7 +211,7 @@ COLUMN = Section(
         Field(
             "mean_error",
             Number(),
-            "What rounding the mean lost (mean + mean_error is the mean to twice float64's precision); written where not 0.",
+            "What the last rounding of the mean lost: mean + mean_error is the exact sum of the fit's shift and offset; written where not 0.",
             lambda s, i: float(s.moments.mean_error[i]),
             written=lambda s, i: bool(s.moments.mean_error[i]),
             default=0.0,
@@ -315,6 +315,14 @@ READ = Section(
             Boolean(),
             "Whether infinite values were read as missing.",
             lambda s, _: s.read.inf_as_missing,
+        ),
+        Field(
+            "decimal",
+            String(),
+            "The decimal separator of numbers.",
+            lambda s, _: s.read.decimal,
+            rule="csv.decimal",
+            default=".",
         ),
     ),
     group="read",

@@ -21,7 +21,7 @@ from ..core.kernels import scale_from_var
 from ..core.moments import Moments, merge_moments
 from ..core.running import RunningState
 from ..core.sketch import Sketch
-from ..errors import DataError, OptionError, SchemaError, listed, param
+from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
 from ..io.options import ReadSettings
 
 __all__ = ["Affine", "FittedStats", "PassedThrough", "StatsOptions", "per_column"]
@@ -453,9 +453,15 @@ class FittedStats:
 
     def require_running(self, asked_by: str = "use") -> RunningState:
         """The running statistics, or an error saying that these statistics have none (naming
-        the parameter ``asked_by`` that asked for them)."""
+        the parameter ``asked_by`` that asked for them).
+
+        Raises
+        ------
+        StatsFileError
+            If there are none.
+        """
         if self.running is None:
-            raise OptionError(
+            raise StatsFileError(
                 "these statistics have no running (EMA) statistics: they were fitted without",
                 param=asked_by,
                 hints=("fit them again with running statistics",),

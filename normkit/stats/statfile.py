@@ -4,9 +4,10 @@ Its layout is the table of :mod:`normkit.stats.fields` (``normkit.stats.fields.d
 it): the writer and the validator both walk that table. Floats are written in Python's shortest
 round-trip form, so they read back bit for bit; NaN and infinities, which JSON cannot hold, are
 the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``. ``mean_error``, written where it is not
-zero, is what rounding the mean to a float64 lost (``mean + mean_error`` is the mean to twice
-float64's precision): merging stat files then loses nothing to that rounding, even for data far
-from zero. Loading never executes anything (no pickle) and checks every field, then every field
+zero, is what the last rounding of the mean lost: the fit keeps the mean as a shift (a value of
+the column) plus an offset, and ``mean + mean_error`` equals their exact sum. Merging stat files
+then loses nothing to that rounding, even for data far from zero (the offset itself carries the
+usual float64 error of a sum). Loading never executes anything (no pickle) and checks every field, then every field
 against the others, raising :class:`~normkit.errors.StatsFileError` with the key at fault.
 """
 
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from .._version import __version__
 from ..core.kernels import is_constant
@@ -28,6 +30,7 @@ from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, SchemaError, StatsFileError
+from ..io.arrow import numeric_type_named
 from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite
 from ..io.formats import STDIO, resolve_format
 from ..io.options import ReadSettings
@@ -270,7 +273,11 @@ class _Reader:
         if "" not in nulls:
             raise self.fail("invalid stat file: read.'null_values' must hold the empty field ''")
         return ReadSettings(
-            section["delimiter"], nulls, section["encoding"], section["inf_as_missing"]
+            section["delimiter"],
+            nulls,
+            section["encoding"],
+            section["inf_as_missing"],
+            section["decimal"],
         )
 
     def passthrough(self, entries: list | None, names: list[str]) -> list | None:
@@ -308,14 +315,28 @@ class _Reader:
         count, missing = column["count"], column["missing"]
         mean, m2, var, scale = (column[k] for k in ("mean", "m2", "var", "scale"))
         lo, hi = column["min"], column["max"]
-        if count + missing > rows:
-            return f"count + missing ({count + missing}) exceeds rows ({rows})"
+        dtype = numeric_type_named(column["dtype"])
+        if dtype is None and column["dtype"] != "null":
+            return f"dtype {column['dtype']!r} is not a numeric Arrow type"
+        if count + missing != rows:
+            return f"count + missing ({count} + {missing}) is not rows ({rows})"
+        if count and (math.isinf(lo) or math.isinf(hi)):
+            return f"min and max ({lo}, {hi}) must be finite (or NaN: unknown)"
+        if count and dtype is not None and pa.types.is_integer(dtype):
+            info = np.iinfo(dtype.to_pandas_dtype())
+            for key, value in (("min", lo), ("max", hi)):
+                if math.isfinite(value) and (
+                    value != round(value) or not info.min <= value <= info.max
+                ):
+                    return f"{key} ({value}) is not a value of the column's type {dtype}"
         if math.isfinite(lo) and math.isfinite(hi):
             slack = 1e-9 * (abs(lo) + abs(hi))
             if lo > hi:
                 return f"min ({lo}) exceeds max ({hi})"
             if not lo - slack <= mean <= hi + slack:
                 return f"mean ({mean}) lies outside [min, max] = [{lo}, {hi}]"
+            if lo == hi and m2 != 0:
+                return f"m2 ({m2}) is not 0, though every value is {lo}"
         if count == 1 and m2 != 0:
             return f"m2 ({m2}) is not 0, though there is one value"
         if count > options.ddof:

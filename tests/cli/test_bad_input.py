@@ -479,7 +479,7 @@ CASES: dict[str, Case] = {
             str(d / "out.csv"),
         ],
         1,
-        "normkit: error: {dir}/t.csv: column 'x' at data row 2: the normalized value is infinite",
+        "normkit: error: {dir}/t.csv: column 'x' at data row 2: -inf is not finite",
     ),
     # -- usage errors --------------------------------------------------------------------------
     "negative batch size": Case(fit_of(good_csv, "--batch-size", "-1"), 2, "Usage: normkit fit"),

@@ -12,6 +12,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 from conftest import ERROR, SAMPLE_CSV, run_normkit
+from sklearn.preprocessing import StandardScaler
 
 import normkit
 
@@ -78,7 +79,7 @@ def test_inverse_refuses_options_or_statistics_that_contradict_the_record(tmp_pa
     assert "was normalized with --gamma 2" in line
     other = tmp_path / "other.json"
     ok("fit", SAMPLE_CSV, "--exclude", "id", "--ddof", "1", "-o", other)
-    line = refused(2, "inverse", z, "-s", other, "-o", tmp_path / "b.csv")
+    line = refused(1, "inverse", z, "-s", other, "-o", tmp_path / "b.csv")
     assert f"{z} was normalized with other statistics than these" in line
     assert not (tmp_path / "b.csv").exists()
 
@@ -108,9 +109,13 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
     lines[row - 1] = f"{row - 1},{token}\n"
     path.write_text("a,b\n" + "".join(lines))
     shown = token.strip('"')
+    # A number as people write it gets a hint of its own first.
+    extra = "write the numbers without thousands separators (none are read) or " * (
+        shown == "1,000"
+    )
     assert refused(1, "fit", path, "-o", tmp_path / "s.json") == (
-        f"{ERROR}{path}: column 'b' at data row {row:,}: {shown!r} is not a number; exclude the "
-        "column (--exclude b) or add the string to --null-values"
+        f"{ERROR}{path}: column 'b' at data row {row:,}: {shown!r} is not a number; {extra}"
+        "exclude the column (--exclude b) or add the string to --null-values"
     )
     assert not (tmp_path / "s.json").exists()
 
@@ -158,7 +163,7 @@ def test_the_delimiter_of_the_fit_is_reused(tmp_path):
 def test_normalizing_twice_with_the_same_statistics_is_refused(tmp_path, sample_stats):
     z = tmp_path / "z.parquet"
     ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
-    assert refused(2, "transform", z, "-s", sample_stats, "-o", tmp_path / "zz.parquet") == (
+    assert refused(1, "transform", z, "-s", sample_stats, "-o", tmp_path / "zz.parquet") == (
         f"{ERROR}{z} is already normalized with these statistics (its metadata says so); "
         "normalizing it again would not give what you expect; invert it, if that was meant or "
         "normalize it again all the same (--renormalize)"
@@ -211,11 +216,77 @@ def test_inverse_restores_integers_and_refuses_values_that_are_not(tmp_path):
     edited.write_text("n\n0.25\n")
     line = refused(1, "inverse", edited, "-s", stats, "-o", tmp_path / "b.csv")
     assert "column 'n' at data row 1: the restored value" in line
+    # A CSV records nothing: the first way out is the options it was normalized with.
     assert line.endswith(
-        "is not an integer, but the stat file records the column as int64; "
-        "keep float64 (--keep-float)"
+        "is not an integer, but the stat file records the column as int64; give the statistics "
+        "(--use), --gamma and --beta the data was normalized with (this input does not record "
+        "them) or keep float64 (--keep-float)"
     )
     assert ok("inverse", edited, "-s", stats, "--keep-float").splitlines()[1] != ""
+
+
+def test_inverse_restores_narrow_floats_and_decimals_and_refuses_inexact_integers(tmp_path):
+    import decimal
+
+    path = tmp_path / "t.parquet"
+    table = pa.table(
+        {
+            "i": pa.array([1, 2, None, 40], pa.int16()),
+            "f": pa.array([1.5, 2.25, 3.1, -4.7], pa.float32()),
+            "d": pa.array(
+                [decimal.Decimal(v) for v in ("1.23", "4.56", "-7.89", "0.01")],
+                pa.decimal128(10, 2),
+            ),
+            "big": pa.array([2**60, 2**60 + 1, 3, 5], pa.int64()),
+        }
+    )
+    pq.write_table(table, path)
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.parquet", tmp_path / "b.parquet"
+    ok("fit", path, "--exclude", "big", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    ok("inverse", z, "-s", stats, "-o", back)
+    restored = pq.read_table(back)
+    for name in ("i", "f", "d", "big"):
+        assert restored.schema.field(name).type == table.schema.field(name).type
+        assert restored.column(name).equals(table.column(name)), name
+    # Beyond 2**53 float64 does not hold every integer: refused, not written off by some.
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    line = refused(1, "inverse", z, "-s", stats, "-o", back)
+    assert "column 'big' at data row 1: the restored value 1.152921504606847e+18 is beyond " in line
+    assert line.endswith("records the column as int64; keep float64 (--keep-float)")
+    ok("inverse", z, "-s", stats, "-o", back, "--keep-float")
+    assert pq.read_schema(back).field("big").type == pa.float64()
+
+
+def test_a_csv_output_reads_back_with_the_settings_recorded_for_its_input(tmp_path):
+    # latin-1 text and decimal commas: the output is written the same way, so inverse (which
+    # reads as the fit read) gives back the file byte for byte.
+    path = tmp_path / "eu.csv"
+    path.write_bytes("name;x;y\ncaf\xe9;1,5;2\nna\xefve;2,25;3\nb;-0,5;4\n".encode("latin-1"))
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "b.csv"
+    line = refused(1, "fit", path, "--delimiter", ";", "--encoding", "latin-1")
+    assert line == (
+        f"{ERROR}{path}: column 'x' at data row 1: '1,5' is not a number; read ',' as the "
+        "decimal separator (--decimal ,) or exclude the column (--exclude x) or add the "
+        "string to --null-values"
+    )
+    ok("fit", path, "--delimiter", ";", "--encoding", "latin-1", "--decimal", ",", "-o", stats)
+    assert json.loads(stats.read_text())["read"]["decimal"] == ","
+    ok("transform", path, "-s", stats, "-o", z)
+    text = z.read_bytes().decode("latin-1")
+    assert text.splitlines()[1].startswith("caf\xe9;")
+    x = [float(v.split(";")[1].replace(",", ".")) for v in text.splitlines()[1:]]
+    expected = StandardScaler().fit_transform(np.array([[1.5], [2.25], [-0.5]]))[:, 0]
+    np.testing.assert_array_equal(x, expected)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_bytes() == path.read_bytes()
+    # A comma cannot separate both.
+    line = refused(2, "fit", path, "--decimal", ",")
+    assert line == (
+        f"{ERROR}{path}: ',' cannot separate both fields and decimals; give the field separator "
+        "(--delimiter ';')"
+    )
 
 
 # -- 6. an edited stat file ----------------------------------------------------------------------
@@ -305,6 +376,45 @@ def test_an_output_extension_that_contradicts_what_is_written_is_refused(tmp_pat
     assert not (tmp_path / "out.parquet").exists()
 
 
+def test_an_empty_column_name_can_be_named_in_quotes(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(",a,b\n0,1,2\n1,3,5\n")  # a pandas index written without its name
+    doc = json.loads(ok("fit", path, "--exclude", '""', "-o", "-"))
+    assert [c["name"] for c in doc["columns"]] == ["a", "b"]
+    assert doc["passthrough"] == [{"name": "", "dtype": "int64", "why": "excluded"}]
+    doc = json.loads(ok("fit", path, "--columns", '""', "-o", "-"))
+    assert [c["name"] for c in doc["columns"]] == [""]
+
+
+def test_options_that_contradict_each_other_are_refused(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,flag\n1,True\n2,False\n4,True\n")
+    assert refused(2, "fit", path, "--columns", "a", "--exclude", "a") == (
+        f"{ERROR}column 'a' both chosen (--columns) and excluded (--exclude); give each column "
+        "to one of them"
+    )
+    # Booleans are not numbers, in a CSV as in Parquet.
+    assert refused(1, "fit", path, "--columns", "flag") == (
+        f"{ERROR}{path}: column 'flag' has type bool, which is not numeric"
+    )
+    assert refused(2, "fit", path, "--no-ema", "--momentum", "0.2", "--drop-last") == (
+        "Error: --momentum, --drop-last set the running statistics, which --no-ema skips"
+    )
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--no-ema", "-o", stats)
+    assert refused(2, "transform", path, "-s", stats, "--gamma", "a=2,a=3") == (
+        "Error: Invalid value for '--gamma': 'a=2,a=3' gives 'a' more than one value"
+    )
+    # Statistics without running ones are the stat file's shortcoming: exit 1, file named.
+    assert refused(1, "transform", path, "-s", stats, "--use", "ema") == (
+        f"{ERROR}{stats}: these statistics have no running (EMA) statistics: they were fitted "
+        "without; fit them again with running statistics"
+    )
+    assert refused(1, "transform", path, "-s", stats, "--mode", "batch").startswith(
+        f"{ERROR}{stats}: these statistics have no running"
+    )
+
+
 # -- 10. real-world CSV --------------------------------------------------------------------------
 
 
@@ -337,6 +447,48 @@ def test_a_file_that_reads_as_one_column_names_the_separator_that_splits_it(tmp_
     assert json.loads(ok("fit", path, "--delimiter", "tab", "-o", "-"))["read"]["delimiter"] == "\t"
 
 
+def test_utf16_named_without_a_byte_order_mark_asks_for_the_byte_order(tmp_path):
+    path = tmp_path / "le.csv"
+    path.write_bytes("x,y\n1,2\n3,4\n".encode("utf-16-le"))
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: not a CSV file (it holds binary data); name the format of a Parquet or "
+        "Arrow file (--input-format parquet) or name the encoding of text in UTF-16 or UTF-32 "
+        "without a byte-order mark (--encoding utf-16-le)"
+    )
+    assert refused(1, "fit", path, "--encoding", "utf-16") == (
+        f"{ERROR}{path}: the file has no byte-order mark, which the encoding utf-16 needs to "
+        "tell the order of its bytes; name the order (--encoding utf-16-le or utf-16-be)"
+    )
+    doc = json.loads(ok("fit", path, "--encoding", "utf-16-le", "-o", "-"))
+    assert [c["mean"] for c in doc["columns"]] == [2.0, 3.0]
+
+
+def test_a_malformed_file_names_the_separator_that_would_read_it(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("a;b;c\n1,5;2;x\n2,5;3;y\n")
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path} at line 2: malformed CSV: expected 1 fields, got 2: 1,5;2;x; it reads "
+        "as one column, but ';' would split it into 3: give the separator (--delimiter ';')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "decimal", "hint"),
+    [
+        (["1.234,5", "2.000,25", "7,5"], ",", "write the numbers without thousands separators"),
+        (["1.5", "2.25", "3.5"], ",", "read '.' as the decimal separator (--decimal .)"),
+        (["1'000", "2'500", "300"], ".", "write the numbers without thousands separators"),
+    ],
+)
+def test_numbers_written_otherwise_stop_the_fit_with_a_hint(tmp_path, values, decimal, hint):
+    path = tmp_path / "d.csv"
+    path.write_text("k;v\n" + "".join(f"{i};{v}\n" for i, v in enumerate(values)))
+    line = refused(1, "fit", path, "--delimiter", ";", "--decimal", decimal)
+    assert line.startswith(
+        f"{ERROR}{path}: column 'v' at data row 1: {values[0]!r} is not a number; {hint}"
+    )
+
+
 # -- 11. the Python API --------------------------------------------------------------------------
 
 
@@ -345,3 +497,76 @@ def test_momentum_none_is_refused_with_the_way_to_ask_for_cumulative():
         normkit.EmaOptions(momentum=None)
     assert normkit.EmaOptions(momentum="cumulative").cumulative
     assert normkit.EmaOptions().momentum_value == 0.1
+
+
+def test_the_api_refuses_infinite_values_as_scikit_learn_does():
+    fitted = normkit.Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [4.0, 5.0, 7.0]}))
+    with pytest.raises(normkit.DataError, match="column 'b' at row 3: -inf is not finite"):
+        fitted.transform(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, -np.inf]}))
+    with pytest.raises(normkit.DataError, match="column 'b' at row 1: inf is not finite"):
+        fitted.transform(np.array([[1.0, np.inf], [2.0, 3.0]]))
+    batches = [pa.record_batch({"a": [1.0, 2.0], "b": [1.0, 2.0]})] * 2
+    batches.append(pa.record_batch({"a": [1.0, np.inf], "b": [1.0, 2.0]}))
+    with pytest.raises(normkit.DataError, match="column 'a' at row 6: inf is not finite"):
+        list(fitted.transform(iter(batches)))
+    with pytest.raises(ValueError, match="Input X contains infinity"):  # the reference agrees
+        StandardScaler().fit(np.ones((3, 1))).transform(np.array([[np.inf]]))
+
+
+def test_pandas_metadata_of_a_transformed_table_describes_its_new_types():
+    frame = pd.DataFrame({"a": [1, 2, 4], "s": ["x", "y", "z"]}, index=[7, 8, 9])
+    fitted = normkit.Standardizer().fit(frame[["a"]])
+    back = fitted.transform(pa.Table.from_pandas(frame)).to_pandas()
+    assert back["a"].dtype == np.float64
+    assert list(back.index) == [7, 8, 9]  # the index, recorded in the same metadata, is kept
+    expected = StandardScaler().fit_transform(frame[["a"]].to_numpy(float))[:, 0]
+    np.testing.assert_allclose(back["a"], expected, rtol=1e-12)
+
+
+def test_from_sklearn_counts_the_missing_values_scikit_learn_skipped(tmp_path):
+    X = np.array([[1.0, np.nan], [2.0, 5.0], [4.0, 7.0], [8.0, np.nan]])
+    fitted = normkit.Standardizer.from_sklearn(StandardScaler().fit(X))
+    fitted.save(tmp_path / "s.json")
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert [(c["count"], c["missing"]) for c in doc["columns"]] == [(4, 0), (2, 2)]
+    assert doc["rows"] == 4
+    normkit.load(tmp_path / "s.json")
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        ({"dtype": "string"}, "dtype 'string' is not a numeric Arrow type"),
+        ({"missing": 5}, "count + missing ({count} + 5) is not rows ({rows})"),
+        ({"min": "-Infinity"}, "min and max (-inf, {max}) must be finite (or NaN: unknown)"),
+        ({"min": 18.5}, "min (18.5) is not a value of the column's type int64"),
+        (
+            {"dtype": "int8", "max": 300.0, "min": 18.0},
+            "max (300.0) is not a value of the column's type int8",
+        ),
+    ],
+)
+def test_a_stat_file_whose_fields_disagree_is_refused(tmp_path, edit, problem):
+    stats = tmp_path / "s.json"
+    ok("fit", SAMPLE_CSV, "--columns", "age", "-o", stats)
+    doc = json.loads(stats.read_text())
+    problem = problem.format(**doc["columns"][0], rows=doc["rows"])
+    doc["columns"][0].update(edit)
+    stats.write_text(json.dumps(doc))
+    line = refused(1, "transform", SAMPLE_CSV, "-s", stats, "-o", tmp_path / "z.csv")
+    assert line == f"{ERROR}{stats}: inconsistent stat file: column 'age': {problem}"
+
+
+def test_a_constant_column_must_have_no_spread(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("a\n3\n3\n3\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    assert (doc["columns"][0]["m2"], doc["columns"][0]["scale"]) == (0.0, 1.0)
+    doc["columns"][0].update(m2=3.0, var=1.0)
+    stats.write_text(json.dumps(doc))
+    assert refused(1, "transform", path, "-s", stats, "-o", tmp_path / "z.csv") == (
+        f"{ERROR}{stats}: inconsistent stat file: column 'a': m2 (3.0) is not 0, though every "
+        "value is 3.0"
+    )

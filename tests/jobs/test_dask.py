@@ -363,7 +363,7 @@ def test_bad_options_and_addresses_fail_before_any_work(tmp_path, cluster, data)
     stats = tmp_path / "s.json"
     normkit.save(normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"], ema=None)), stats)
     for args, code, fragment in (
-        (["--use", "ema"], 2, "have no running (EMA) statistics"),
+        (["--use", "ema"], 1, "s.json: these statistics have no running (EMA) statistics"),
         (["--gamma", "nosuch=2"], 1, "no fitted column 'nosuch'"),
     ):
         result = CliRunner().invoke(

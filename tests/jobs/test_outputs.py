@@ -119,7 +119,25 @@ def test_infinite_values_are_refused_by_transform(tmp_path, data, stats):
     out = tmp_path / "out.csv"
     result = run("transform", bad, "-s", stats, "-o", out)
     assert result.exit_code == 1
-    assert "column 'x' at data row 2: the normalized value is infinite" in result.stderr
+    assert "column 'x' at data row 2: inf is not finite" in result.stderr
+    assert not out.exists()
+    # In the learning modes too (a batch holding it would otherwise come out as NaN).
+    for mode in ("batch", "adaptive"):
+        result = run("transform", bad, "-s", stats, "--mode", mode, "--batch-size", "2", "-o", out)
+        assert result.exit_code == 1
+        assert "column 'x' at data row 2: inf is not finite" in result.stderr
+        assert not out.exists()
+
+
+def test_an_output_beyond_float64s_range_is_refused_with_its_input_row(tmp_path, stats):
+    path = tmp_path / "d.csv"
+    path.write_text("id,x\n1,0.5\n2,1e300\n")
+    out = tmp_path / "out.csv"
+    result = run("transform", path, "-s", stats, "--gamma", "1e300", "-o", out)
+    assert result.exit_code == 1
+    assert "d.csv: column 'x' at data row 2: the output is inf, beyond float64's range" in (
+        result.stderr
+    )
     assert not out.exists()
 
 

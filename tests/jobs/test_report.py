@@ -118,19 +118,31 @@ def test_the_trajectory_is_thinned_evenly_and_ends_at_the_running_statistics():
 
 
 def test_the_report_never_overwrites_its_input_or_the_stat_file(tmp_path, sample_stats):
-    data = tmp_path / "d.csv"
+    # Named .html, as a report may be (any other name is refused before this check).
+    data = tmp_path / "d.html"
     data.write_bytes(SAMPLE_CSV.read_bytes())
-    stats = tmp_path / "s.json"
+    stats = tmp_path / "s.html"
     stats.write_bytes(sample_stats.read_bytes())
     for target, role in ((data, "the input"), (stats, "the stat file")):
         before = target.read_bytes()
-        result = run("report", data, "-s", stats, "-o", target)
+        result = run("report", data, "--input-format", "csv", "-s", stats, "-o", target)
         assert result.exit_code == 1, result.output
         assert (
             result.stderr
             == f"normkit: error: {target}: the report would overwrite {role} {target}\n"
         )
         assert target.read_bytes() == before
+
+
+def test_the_page_is_named_html(tmp_path, sample_stats):
+    out = tmp_path / "r.png"
+    result = run("report", SAMPLE_CSV, "-s", sample_stats, "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"normkit: error: {out}: the report is an HTML page: name it .html (or give --png for "
+        "PNG files)\n"
+    )
+    assert not out.exists()
 
 
 def test_the_page_to_standard_output(sample_stats):

@@ -1,2 +1,2 @@
-"""CSV: the reader (:mod:`.reader`: pyarrow's parser, :mod:`.blocks` parsed in parallel) and the
-writer (:mod:`.writer`)."""
+"""CSV: the reader (:mod:`.reader`: pyarrow's parser, :mod:`.blocks` parsed in parallel, columns
+typed by :mod:`.columns`) and the writer (:mod:`.writer`)."""

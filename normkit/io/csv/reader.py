@@ -20,12 +20,13 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ...errors import InputError, param
+from ...errors import InputError, OptionError, param
 from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import TAIL_BYTES, PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .blocks import RowBlocks
+from .columns import number_hints, padded_as_text, split_hints, typed_by_majority
 
 __all__ = ["HEAD_BYTES", "CsvReader"]
 
@@ -36,12 +37,6 @@ _CSV_COLUMN_ERROR = re.compile(r"In CSV column #(\d+): (.*)")
 _INVALID_VALUE = re.compile(r"invalid value '(.*)'")
 _CONVERSION_TYPE = re.compile(r"conversion error to ([^:]+):")
 
-#: A number as pyarrow's float parser reads one (spaces around it allowed; inf, infinity and nan
-#: in any case): what decides whether a text value counts as a number when columns are typed.
-NUMBER = r"^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$"
-
-#: Other field separators a file that reads as one column is checked for.
-OTHER_DELIMITERS = (",", "\t", ";", "|")
 # pyarrow may name the row within a block ("Row #7013: "), which is not the row in the file.
 _ROW_TEXT = re.compile(r"CSV parse error: (?:Row #\d+: )?(.*)")
 
@@ -62,6 +57,7 @@ class CsvReader(ReaderBase):
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # pyarrow's own types of the first block
         self.encoding: str | None = None  # transcoded from this (None: UTF-8)
+        self._head = b""  # the first bytes of the (decoded) input
 
     @property
     def typed(self) -> bool:
@@ -98,6 +94,14 @@ class CsvReader(ReaderBase):
         import codecs
 
         given = self.read.csv.encoding
+        needs_mark = given is not None and codecs.lookup(given).name in ("utf-16", "utf-32")
+        if needs_mark and sniff_encoding(raw_head) is None:  # their byte order is unknown
+            raise InputError(
+                f"{self.name}: the file has no byte-order mark, which the encoding "
+                f"{given} needs to tell the order of its bytes",
+                param="csv.encoding",
+                hints=(f"name the order ({param('csv.encoding', given + '-le')} or {given}-be)",),
+            )
         encoding = given or sniff_encoding(raw_head)
         if encoding is not None and codecs.lookup(encoding).name == "utf-8":
             encoding = None
@@ -168,7 +172,15 @@ class CsvReader(ReaderBase):
         """The columns; their types inferred from the first block, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
         float64)."""
+        delimiter = self.read.csv.delimiter_for(self.path)
+        if delimiter == self.read.csv.decimal_point:
+            raise OptionError(
+                f"{self.name}: {delimiter!r} cannot separate both fields and decimals",
+                param="csv.decimal",
+                hints=(f"give the field separator ({param('csv.delimiter', ';')})",),
+            )
         head, stream = self._csv_head()
+        self._head = head  # for hints about the separator
         if len(head) < HEAD_BYTES and not head.rstrip(b"\r\n").count(b"\n") and b"\r" not in head:
             # One line and nothing after it: a header without a line break, which pyarrow
             # cannot read (it takes the line for an empty block).
@@ -183,7 +195,10 @@ class CsvReader(ReaderBase):
                     stream,
                     read_options=self._read_options(use_threads=False),
                     parse_options=self._parse_options(),
-                    convert_options=pacsv.ConvertOptions(null_values=list(self.read.csv.nulls)),
+                    convert_options=pacsv.ConvertOptions(
+                        null_values=list(self.read.csv.nulls),
+                        decimal_point=self.read.csv.decimal_point,
+                    ),
                 )
                 try:
                     first = reader.read_next_batch()
@@ -198,78 +213,22 @@ class CsvReader(ReaderBase):
             if len(self._inferred) == 1:
                 self.hints = self._split_hints(head)
             self._inferred = self._padded_as_text(self._inferred, head)
-            return self._typed_by_majority(self._inferred, first)
+            return typed_by_majority(self._inferred, first, self.read.csv.decimal_point)
         finally:
             stream.close()
 
     def _padded_as_text(self, schema: pa.Schema, head: bytes) -> pa.Schema:
-        """Integer columns whose text has leading zeros (ids, postcodes: ``007``) stay text:
-        as integers they would lose them."""
-        integers = [f.name for f in schema if pa.types.is_integer(f.type)]
-        if not integers or len(set(schema.names)) < len(schema.names):
-            return schema  # (duplicate names are refused when the schema is read)
         end = (
             max(head.rfind(b"\n"), head.rfind(b"\r")) + 1 if len(head) >= HEAD_BYTES else len(head)
         )
-        try:
-            sample = pacsv.read_csv(
-                io.BytesIO(head[:end]),
-                read_options=pacsv.ReadOptions(use_threads=False),
-                parse_options=self._parse_options(),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(integers, pa.string()),
-                    include_columns=integers,
-                    null_values=list(self.read.csv.nulls),
-                    strings_can_be_null=True,
-                ),
-            )
-        except (pa.ArrowException, OSError):
-            return schema
-        for name in integers:
-            padded = pc.match_substring_regex(sample.column(name), r"^\s*[+-]?0\d")
-            if pc.any(padded).as_py():
-                i = schema.get_field_index(name)
-                schema = schema.set(i, schema.field(i).with_type(pa.string()))
-        return schema
-
-    def _typed_by_majority(self, schema: pa.Schema, first: pa.RecordBatch | None) -> pa.Schema:
-        """The first block's types, but a text column whose values there are mostly numbers is
-        a column of numbers (float64): a few tokens that are not numbers (``?``, ``#N/A``,
-        ``1,000``) then stop a fit with their row and value wherever they stand, rather than
-        turning the column into text when they happen to be in the first block."""
-        if first is None or not first.num_rows:
-            return schema
-        for i, field in enumerate(schema):
-            values = first.column(i)
-            if not pa.types.is_string(values.type):  # typed by pyarrow, or text kept as text
-                continue
-            present = len(values) - values.null_count
-            if not present:
-                continue
-            numbers = pc.sum(pc.match_substring_regex(values, NUMBER, ignore_case=True)).as_py()
-            if numbers and 2 * numbers > present:
-                schema = schema.set(i, field.with_type(pa.float64()))
-        return schema
+        return padded_as_text(schema, head[:end], self._parse_options(), self.read.csv.nulls)
 
     def _split_hints(self, head: bytes) -> tuple[str, ...]:
-        """For a file that reads as one column: the separator that would split its first lines
-        into as many fields each, if one does."""
-        used = self.read.csv.delimiter_for(self.path)
-        lines = head.decode("utf-8", errors="replace").splitlines()[:20]
-        if len(lines) > 1 and not head.endswith((b"\n", b"\r")) and len(head) >= HEAD_BYTES:
-            lines = lines[:-1]  # the last line may be cut
-        for candidate in OTHER_DELIMITERS:
-            if candidate == used:
-                continue
-            counts = {line.count(candidate) for line in lines if line}
-            if len(counts) == 1 and counts.pop() > 0:
-                fields = lines[0].count(candidate) + 1
-                shown = "'\\t'" if candidate == "\t" else repr(candidate)
-                return (
-                    f"it reads as one column, but {shown} would split it into {fields}: give "
-                    f"the separator ({param('csv.delimiter', candidate)})",
-                )
-        return ()
+        return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES)
+
+    def _number_hints(self, text: str) -> tuple[str, ...]:
+        csv = self.read.csv
+        return number_hints(text, csv.decimal_point, csv.delimiter_for(self.path))
 
     def _not_text(self, offset: int, where: str = "") -> InputError:
         encoding = self.encoding or "UTF-8"
@@ -283,7 +242,14 @@ class CsvReader(ReaderBase):
         if not head.strip(b"\xef\xbb\xbf \t\r\n"):
             raise InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
         if b"\x00" in head:
-            raise InputError(f"{self.name}: not a CSV file (it holds binary data)")
+            raise InputError(
+                f"{self.name}: not a CSV file (it holds binary data)",
+                hints=(
+                    f"name the format of a Parquet or Arrow file ({param('format', 'parquet')})",
+                    f"name the encoding of text in UTF-16 or UTF-32 without a byte-order mark "
+                    f"({param('csv.encoding', 'utf-16-le')})",
+                ),
+            )
         if head.removeprefix(b"\xef\xbb\xbf").startswith((b"\n", b"\r")):
             raise InputError(
                 f"{self.name}: the first line is empty; a CSV starts with its header row"
@@ -311,6 +277,7 @@ class CsvReader(ReaderBase):
                 column_types=column_types,
                 include_columns=list(include),
                 null_values=list(self.read.csv.nulls),
+                decimal_point=self.read.csv.decimal_point,
                 # Text columns keep every string (strings_can_be_null=False); in float columns a
                 # quoted empty field ("") is missing like an unquoted one.
                 strings_can_be_null=False,
@@ -458,6 +425,7 @@ class CsvReader(ReaderBase):
                 return InputError(
                     f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not a number",
                     hints=(
+                        *self._number_hints(value.group(1)),
                         f"exclude the column ({param('exclude', column)})",
                         f"add the string to {param('csv.null_values')}",
                     ),
@@ -473,7 +441,9 @@ class CsvReader(ReaderBase):
             detail = re.sub(
                 r"Expected (\d+) columns, got (\d+)", r"expected \1 fields, got \2", detail
             )
-            return InputError(f"{self.name}{where}: malformed CSV: {detail}")
+            return InputError(
+                f"{self.name}{where}: malformed CSV: {detail}", hints=self._split_hints(self._head)
+            )
         if "straddl" in first:
             size = self.read.csv.block_size
             return InputError(
@@ -539,6 +509,10 @@ class CsvReader(ReaderBase):
             offset = 0
             for batch in reader:
                 values = batch.column(0)
+                if self.read.csv.decimal_point != "." and pa.types.is_floating(target):
+                    # "1,5" as the cast reads it ("1.5"), and "1.5" as something it refuses.
+                    values = pc.replace_substring(values, ".", "\x00")
+                    values = pc.replace_substring(values, self.read.csv.decimal_point, ".")
                 try:
                     pc.cast(values, target)
                 except pa.ArrowInvalid:

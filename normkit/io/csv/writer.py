@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,16 +46,31 @@ class CsvWriter:
     order; at most one piece per thread is in flight. Fields holding the delimiter, a quote or a
     line break are quoted with their quotes doubled; missing values are empty, and so is an empty
     text (Polars would quote it), so pass-through text columns of a CSV keep their text as written.
+    The text is UTF-8, or in ``encoding`` when given, and numbers have the ``decimal`` separator
+    (the input's encoding and separator, so that the output reads back with the options recorded
+    for it).
     """
 
-    def __init__(self, stream: pa.NativeFile, schema: pa.Schema, delimiter: str):
+    def __init__(
+        self,
+        stream: pa.NativeFile,
+        schema: pa.Schema,
+        delimiter: str,
+        encoding: str | None = None,
+        decimal: str = ".",
+    ):
         import polars  # only CSV output needs it (0.1 s to import)
 
         self._polars = polars
         self._stream = stream
         self._delimiter = delimiter
+        self._decimal_comma = decimal == ","
+        self._encoding = None
+        if encoding is not None and codecs.lookup(encoding).name != "utf-8":
+            self._encoding = encoding
+            self._encoder = codecs.getincrementalencoder(encoding)()
         header = delimiter.join(_quote_field(name, delimiter) for name in schema.names)
-        stream.write((header + "\n").encode("utf-8"))
+        self._write((header + "\n").encode("utf-8"))
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
@@ -78,7 +94,21 @@ class CsvWriter:
             self._jobs.append(self._pool.submit(self._format, self._batches))
             self._batches, self._bytes = [], 0
         while len(self._jobs) > self._workers:
-            self._stream.write(self._jobs.popleft().result())
+            self._write(self._jobs.popleft().result())
+
+    def _write(self, utf8: bytes | memoryview) -> None:
+        """Write a piece of formatted UTF-8 text, in the output's encoding."""
+        if self._encoding is None:
+            self._stream.write(utf8)
+            return
+        text = bytes(utf8).decode("utf-8")
+        try:
+            self._stream.write(self._encoder.encode(text))
+        except UnicodeEncodeError as exc:
+            raise OutputError(
+                f"the text {exc.object[exc.start : exc.end]!r} cannot be written in "
+                f"{self._encoding}, the encoding the input was read in"
+            ) from None
 
     def _format(self, batches: list[pa.RecordBatch]) -> memoryview:
         table = pa.Table.from_batches(batches)
@@ -102,6 +132,7 @@ class CsvWriter:
                 line_terminator="\n",
                 quote_style="necessary",
                 null_value=self._missing,
+                decimal_comma=self._decimal_comma,
             )
         except Exception as exc:  # Polars' own exceptions; its types are checked above
             raise OutputError(f"cannot format CSV output: {str(exc).splitlines()[0]}") from None
@@ -111,7 +142,9 @@ class CsvWriter:
         try:
             self._submit()
             while self._jobs:
-                self._stream.write(self._jobs.popleft().result())
+                self._write(self._jobs.popleft().result())
+            if self._encoding is not None:
+                self._stream.write(self._encoder.encode("", final=True))
         finally:
             self.abandon()
 

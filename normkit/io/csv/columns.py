@@ -1,0 +1,129 @@
+"""How the columns of a CSV are typed from its first block, and the hints for a file that is
+read wrongly: a separator that would split it, numbers written with another decimal separator
+or with thousands separators."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ...errors import param
+from ..lazy import pc
+
+__all__ = [
+    "NUMBER",
+    "OTHER_DELIMITERS",
+    "WRITTEN_NUMBER",
+    "number_hints",
+    "padded_as_text",
+    "split_hints",
+    "typed_by_majority",
+]
+
+#: A number as pyarrow's float parser reads one (spaces around it allowed; inf, infinity and nan
+#: in any case; ``{point}`` the decimal separator): what decides whether a text value counts as a
+#: number when columns are typed.
+NUMBER = r"^\s*[+-]?(?:(?:\d+{point}?\d*|{point}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$"
+
+#: Numbers as people write them (``1,000``, ``1.234,5``, ``1'000``, ``0,5``, and ``1.5`` where
+#: the decimal separator is a comma): not numbers to the parser, but they count as numbers when
+#: a column is typed, so that the column stops a fit at the first of them with a hint, instead
+#: of passing through as text.
+WRITTEN_NUMBER = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
+
+#: Other field separators a file that reads as one column is checked for.
+OTHER_DELIMITERS = (",", "\t", ";", "|")
+
+_THOUSANDS = r"\s*[+-]?\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?\s*"
+
+
+def typed_by_majority(
+    schema: pa.Schema, first: pa.RecordBatch | None, decimal_point: str = "."
+) -> pa.Schema:
+    """The first block's types, but a text column whose values there are mostly numbers is
+    a column of numbers (float64): a few tokens that are not numbers (``?``, ``#N/A``,
+    ``1,000``) then stop a fit with their row and value wherever they stand, rather than
+    turning the column into text when they happen to be in the first block."""
+    if first is None or not first.num_rows:
+        return schema
+    number_pattern = NUMBER.format(point=re.escape(decimal_point))
+    for i, field in enumerate(schema):
+        values = first.column(i)
+        if not pa.types.is_string(values.type):  # typed by pyarrow, or text kept as text
+            continue
+        present = len(values) - values.null_count
+        if not present:
+            continue
+        number = pc.match_substring_regex(values, number_pattern, ignore_case=True)
+        written = pc.match_substring_regex(values, WRITTEN_NUMBER)
+        numbers = pc.sum(pc.or_(number, written)).as_py()
+        if numbers and 2 * numbers > present:
+            schema = schema.set(i, field.with_type(pa.float64()))
+    return schema
+
+
+def padded_as_text(
+    schema: pa.Schema, rows: bytes, parse: pacsv.ParseOptions, nulls: tuple[str, ...]
+) -> pa.Schema:
+    """Integer columns whose text in ``rows`` (whole rows of the CSV, header first) has leading
+    zeros (ids, postcodes: ``007``) stay text: as integers they would lose them."""
+    integers = [f.name for f in schema if pa.types.is_integer(f.type)]
+    if not integers or len(set(schema.names)) < len(schema.names):
+        return schema  # (duplicate names are refused when the schema is read)
+    try:
+        sample = pacsv.read_csv(
+            io.BytesIO(rows),
+            read_options=pacsv.ReadOptions(use_threads=False),
+            parse_options=parse,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(integers, pa.string()),
+                include_columns=integers,
+                null_values=list(nulls),
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, OSError):
+        return schema
+    for name in integers:
+        padded = pc.match_substring_regex(sample.column(name), r"^\s*[+-]?0\d")
+        if pc.any(padded).as_py():
+            i = schema.get_field_index(name)
+            schema = schema.set(i, schema.field(i).with_type(pa.string()))
+    return schema
+
+
+def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:
+    """For a file that reads as one column, or is malformed, with the separator ``used``: the
+    separator that would split its first lines into as many fields each, if one does. ``head``
+    is its first bytes (``head_bytes`` of them, unless the file is shorter)."""
+    lines = head.decode("utf-8", errors="replace").splitlines()[:20]
+    if len(lines) > 1 and not head.endswith((b"\n", b"\r")) and len(head) >= head_bytes:
+        lines = lines[:-1]  # the last line may be cut
+    for candidate in OTHER_DELIMITERS:
+        if candidate == used:
+            continue
+        counts = {line.count(candidate) for line in lines if line}
+        if len(counts) == 1 and counts.pop() > 0:
+            fields = lines[0].count(candidate) + 1
+            shown = "'\\t'" if candidate == "\t" else repr(candidate)
+            return (
+                f"it reads as one column, but {shown} would split it into {fields}: give "
+                f"the separator ({param('csv.delimiter', candidate)})",
+            )
+    return ()
+
+
+def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:
+    """What would read ``text``, a value that is not a number to the parser, if it is a number
+    as people write them (``0,5``, ``1,000``, ``1.234,5``)."""
+    other = "," if decimal_point == "." else "."
+    hints = []
+    decimal = re.fullmatch(rf"\s*[+-]?\d*{re.escape(other)}\d+(?:[eE][+-]?\d+)?\s*", text)
+    if decimal and other != delimiter:
+        hints.append(f"read {other!r} as the decimal separator ({param('csv.decimal', other)})")
+    if re.fullmatch(_THOUSANDS, text):
+        hints.append("write the numbers without thousands separators (none are read)")
+    return tuple(hints)
