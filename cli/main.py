@@ -20,6 +20,7 @@ from .options import (
     affine_options,
     engine_options,
     flatten,
+    given_options,
     keep_text_option,
     mode_option,
     option,
@@ -197,19 +198,13 @@ def fit(
     from normkit import EmaOptions, Standardizer
 
     ema = None
-    if no_ema:
-        given = [
-            f"--{name.replace('_', '-')}"
-            for name in ("batch_size", "convention", "momentum", "ema_init", "drop_last", "ema_eps")
-            if click.get_current_context().get_parameter_source(name)
-            not in (None, click.core.ParameterSource.DEFAULT)
-        ]
-        if given:
-            raise click.UsageError(
-                f"{', '.join(given)} {'sets' if len(given) == 1 else 'set'} the running statistics, "
-                "which --no-ema skips"
-            )
-    else:
+    ema_options = ("batch_size", "convention", "momentum", "ema_init", "drop_last", "ema_eps")
+    if no_ema and (given := given_options(ema_options)):
+        verb = "sets" if len(given) == 1 else "set"
+        raise click.UsageError(
+            f"{', '.join(given)} {verb} the running statistics, which --no-ema skips"
+        )
+    if not no_ema:
         ema = EmaOptions(
             convention=convention,
             momentum="default" if momentum is None else momentum,
@@ -312,8 +307,9 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
     "--renormalize",
     param="renormalize",
     is_flag=True,
-    help="Normalize a Parquet or Arrow file even though its metadata says these statistics "
-    "already normalized it (refused by default).",
+    help="Normalize a file even though it looks normalized already: a Parquet or Arrow file "
+    "whose metadata says these statistics normalized it, or a CSV whose columns have about "
+    "the mean and spread normalized data has (refused by default).",
 )
 @keep_text_option
 @engine_options
@@ -345,7 +341,8 @@ def transform(
 
     Parquet and Arrow outputs record how they were made (the statistics' fingerprint, --use,
     gamma, beta, the mode) in their metadata: inverse reads it back, and normalizing such a
-    file again with the same statistics is refused.
+    file again with the same statistics is refused. A CSV records nothing: one whose columns
+    look normalized already (about the mean and spread normalized data has) is refused too.
 
     With --engine dask, -o names a directory: each input file becomes one part file in it
     (written atomically), with an index of the parts, _parts.json.
@@ -382,6 +379,13 @@ def transform(
     is_flag=True,
     help="Write restored columns as float64, not as the integer types the stat file records.",
 )
+@option(
+    "--assume-normalized",
+    param="assume_normalized",
+    is_flag=True,
+    help="Invert a CSV even though its columns look like the raw data the statistics were "
+    "fitted on rather than normalized data (refused by default).",
+)
 @keep_text_option
 @engine_options
 @read_options
@@ -396,6 +400,7 @@ def inverse(
     gamma,
     beta,
     keep_float,
+    assume_normalized,
     keep_text,
     cluster,
     read,
@@ -406,8 +411,9 @@ def inverse(
     A Parquet or Arrow input records how it was normalized: the inverse undoes exactly that
     (--use, --gamma and --beta may be left out, and are refused if they contradict it). A CSV
     input records nothing: the inverse assumes the exact statistics and the stat file's gamma
-    and beta, unless --use, --gamma and --beta say otherwise. Columns the stat file records as
-    integers are written as integers again.
+    and beta, unless --use, --gamma and --beta say otherwise, and one whose columns look like
+    raw data rather than normalized data is refused. Columns the stat file records as integers
+    are written as integers again.
     """
     from normkit import TransformOptions
 
@@ -419,6 +425,7 @@ def inverse(
         inverse=True,
         output_format=output_format,
         restore_types=not keep_float,
+        assume_normalized=assume_normalized,
         keep_text=keep_text,
     )
     _transform(inputs, stats_path, output, read, quiet, cluster, options)

@@ -5,7 +5,7 @@ written once, as decorators."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -236,6 +236,16 @@ class Affine(Checked):
 
     def __init__(self, param: str):
         super().__init__(param, parse_affine, "VALUE")
+
+
+def given_options(names: Sequence[str]) -> list[str]:
+    """The options of the current command among ``names`` that the user gave (not defaults)."""
+    context = click.get_current_context()
+    return [
+        f"--{name.replace('_', '-')}"
+        for name in names
+        if context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+    ]
 
 
 def flatten(groups: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:

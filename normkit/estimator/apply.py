@@ -19,7 +19,7 @@ from .. import params
 from ..core import kernels
 from ..core.running import BatchSteps, RunningState
 from ..errors import DataError, OptionError, SchemaError, listed
-from ..io.arrow import float64_to_arrow, rechunk, to_float64
+from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
 
 __all__ = [
@@ -170,16 +170,15 @@ def refuse_infinite(
     done = 0
     for batch in batches:
         for name in names:
-            values = to_float64(batch.column(name))
-            infinite = np.isinf(values)
-            if infinite.any():
-                k = int(np.argmax(infinite))
+            column = batch.column(name)
+            k = first_infinite(column)
+            if k is not None:
                 where = (
                     locate(done + k, name)
                     if locate is not None
                     else f"column {name!r} at row {done + k + 1:,}"
                 )
-                raise infinite_error(where, float(values[k]), hints)
+                raise infinite_error(where, float(to_float64(column.slice(k, 1))[0]), hints)
         done += batch.num_rows
         yield batch
 

@@ -16,6 +16,7 @@ from .lazy import pc
 
 __all__ = [
     "cast_float64",
+    "first_infinite",
     "float64_to_arrow",
     "infinite_to_null",
     "is_numeric_type",
@@ -54,6 +55,20 @@ def numeric_type_named(text: str) -> pa.DataType | None:
 
 
 _DECIMAL = re.compile(r"decimal(128|256)\((\d+), (-?\d+)\)")
+
+
+def first_infinite(array: pa.Array) -> int | None:
+    """The index of the first infinite value of an Arrow column, or None (integers and decimals
+    have none). Checked on float64 buffers in place, without converting the column."""
+    dtype = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
+    if not pa.types.is_floating(dtype):
+        return None
+    if pa.types.is_float64(array.type):
+        values = np.frombuffer(array.buffers()[1], np.float64, len(array), array.offset * 8)
+        if not np.isinf(values).any():  # nulls hold arbitrary values: confirmed below
+            return None
+    infinite = pc.is_inf(cast_float64(array))
+    return pc.index(infinite, True).as_py() if pc.any(infinite).as_py() else None
 
 
 def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -3,7 +3,9 @@ in their schema metadata the statistics' fingerprint, which statistics were used
 running), gamma, beta, the mode, and whether it was an inverse. Later jobs read it back: an
 inverse undoes exactly what was done, and a second transform with the same statistics is
 refused. CSV carries no metadata: an inverse of CSV uses what its options say (by default the
-exact statistics, with the stat file's gamma and beta).
+exact statistics, with the stat file's gamma and beta), and an input without a record is checked
+by what its columns look like instead (:class:`Resemblance`): data that looks already normalized
+is not normalized again, data that looks raw is not inverted, unless the user says so.
 """
 
 from __future__ import annotations
@@ -16,8 +18,27 @@ import numpy as np
 
 from ..errors import InputError, OptionError, param
 from ..io.reader import Reader
+from ..stats.fitted import Affine
 
-__all__ = ["METADATA_KEY", "Recipe", "inverse_settings", "refuse_renormalizing"]
+__all__ = [
+    "LOOK_EVERY",
+    "LOOK_ROWS",
+    "METADATA_KEY",
+    "Recipe",
+    "Resemblance",
+    "inverse_settings",
+    "refuse_renormalizing",
+]
+
+#: Rows of each batch of an input without a record that :class:`Resemblance` looks at (a sample
+#: spread over the whole input, for a small share of the work).
+LOOK_ROWS = 1024
+
+#: Of the batches after the first ``LOOK_EVERY``, one in ``LOOK_EVERY`` is looked at.
+LOOK_EVERY = 16
+
+#: Values of a column that :class:`Resemblance` needs before it judges the column.
+LOOK_MIN_VALUES = 30
 
 #: Schema metadata key under which Parquet and Arrow outputs record how they were made.
 METADATA_KEY = b"normkit.transform"
@@ -198,3 +219,111 @@ def _contradiction(source: Reader, name: str, recorded: str) -> OptionError:
         param=name,
         hints=(f"leave {param(name)} out",),
     )
+
+
+class Resemblance:
+    """Whether an input without a record of how it was made looks like the raw data of a frozen
+    transform or like its output.
+
+    A frozen transform with statistics ``center``, ``scale`` and ``gamma``, ``beta`` takes data
+    of about that center and spread to data of about ``beta`` and ``|gamma|``. The mean and
+    standard deviation of a sample of the input (the first :data:`LOOK_ROWS` rows of some batches)
+    are compared with both. A column decides only where the two are far apart (their means a
+    standard deviation apart, or their spreads a factor 2.7 apart) and the input is three times
+    closer to one of them; the input is judged one or the other only if every column that
+    decides agrees, so drifted data, which looks like neither, is never refused.
+
+    Parameters
+    ----------
+    affine : Affine
+        The transform about to be applied (its inverse, with ``inverse``).
+    """
+
+    def __init__(self, names: Sequence[str], affine: Affine, inverse: bool):
+        self.names = list(names)
+        self.affine = affine
+        self.inverse = inverse
+        n = len(self.names)
+        # Sums of the values looked at, less ``shift`` (the center the data should have).
+        self.shift = np.asarray(affine.beta if inverse else affine.center, dtype=np.float64)
+        self.count = np.zeros(n)
+        self.sum = np.zeros(n)
+        self.squares = np.zeros(n)
+
+    def update(self, columns: Sequence[np.ndarray]) -> None:
+        """Look at the first :data:`LOOK_ROWS` values of a batch's columns (NaN: missing)."""
+        d = np.column_stack([x[:LOOK_ROWS] for x in columns]) - self.shift
+        valid = ~np.isnan(d)
+        d[~valid] = 0.0
+        self.count += valid.sum(axis=0)
+        self.sum += d.sum(axis=0)
+        self.squares += np.einsum("ij,ij->j", d, d)
+
+    def mean_and_std(self) -> tuple[np.ndarray, np.ndarray]:
+        """The mean and standard deviation of the values looked at (NaN where none)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            offset = self.sum / self.count
+            var = np.maximum(self.squares / self.count - offset * offset, 0.0)
+        return self.shift + offset, np.sqrt(var)
+
+    def verdict(self) -> tuple[str, int] | None:
+        """``("raw", j)`` or ``("normalized", j)`` where every deciding column agrees (``j``:
+        the first of them), else None."""
+        a = self.affine
+        raw = (a.center, a.scale)
+        normalized = (a.beta, np.abs(a.gamma))
+        count = self.count
+        mean, std = self.mean_and_std()
+        verdicts = []
+        for j in range(len(self.names)):
+            if count[j] < LOOK_MIN_VALUES or not (np.isfinite(mean[j]) and std[j] > 0):
+                continue
+            apart = _distance(raw[0][j], raw[1][j], normalized[0][j], normalized[1][j])
+            if not apart >= 1.0:
+                continue
+            to_raw = _distance(mean[j], std[j], raw[0][j], raw[1][j])
+            to_normalized = _distance(mean[j], std[j], normalized[0][j], normalized[1][j])
+            if to_normalized * 3 < to_raw:
+                verdicts.append(("normalized", j))
+            elif to_raw * 3 < to_normalized:
+                verdicts.append(("raw", j))
+            else:
+                return None  # like neither: drifted data, or other statistics
+        if not verdicts or len({v for v, _ in verdicts}) > 1:
+            return None
+        return verdicts[0]
+
+    def refuse(self, name: str, allowed: bool) -> None:
+        """Refuse an input that looks already normalized (for a transform) or raw (for an
+        inverse), unless ``allowed``."""
+        verdict = None if allowed else self.verdict()
+        wrong = "raw" if self.inverse else "normalized"
+        if verdict is None or verdict[0] != wrong:
+            return
+        j = verdict[1]
+        a = self.affine
+        mean, std = self.mean_and_std()
+        seen = (
+            f"column {self.names[j]!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
+        )
+        if self.inverse:
+            raise InputError(
+                f"{name} does not look normalized with these statistics ({seen}, as the data "
+                f"they were fitted on: about {a.center[j]:.4g} and {a.scale[j]:.4g}); inverting "
+                "it would not give back data",
+                param="assume_normalized",
+                hints=(f"invert it all the same ({param('assume_normalized', True)})",),
+            )
+        raise InputError(
+            f"{name} looks normalized already ({seen}, where these statistics expect about "
+            f"{a.center[j]:.4g} and {a.scale[j]:.4g}); normalizing it again would not give what "
+            "you expect",
+            param="renormalize",
+            hints=(f"normalize it all the same ({param('renormalize', True)})",),
+        )
+
+
+def _distance(mean_a: float, std_a: float, mean_b: float, std_b: float) -> float:
+    """How far apart two distributions are, by their means (in units of the larger standard
+    deviation) and their spreads (log ratio)."""
+    return abs(mean_a - mean_b) / max(std_a, std_b) + abs(float(np.log(std_a / std_b)))

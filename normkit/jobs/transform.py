@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -15,14 +15,15 @@ from ..errors import DataError, OptionError, SchemaError, param
 from ..estimator.apply import (
     StreamNormalizer,
     affine_map,
+    infinite_error,
     map_columns,
     output_schema,
     refuse_infinite,
 )
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.arrow import numeric_type_named
-from ..io.dataset import Concatenated, open_dataset, reference_reader
+from ..io.arrow import first_infinite, numeric_type_named, to_float64
+from ..io.dataset import Concatenated, describe_sources, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.lazy import pc
@@ -31,7 +32,14 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
-from .recipes import Recipe, inverse_settings, refuse_renormalizing
+from .recipes import (
+    LOOK_EVERY,
+    LOOK_ROWS,
+    Recipe,
+    Resemblance,
+    inverse_settings,
+    refuse_renormalizing,
+)
 from .sources import Progress, about_stat_file, check_stat_columns
 
 __all__ = [
@@ -70,8 +78,12 @@ class TransformOptions:
     output_format : str, Format or None
         None infers it from the output's extension (stdout: CSV).
     renormalize : bool, default False
-        Normalize data whose metadata says these very statistics already normalized it
-        (refused by default).
+        Normalize data whose metadata says these very statistics already normalized it, or,
+        in an input without that record (CSV), whose columns look normalized already (both
+        refused by default; see :class:`~normkit.jobs.recipes.Resemblance`).
+    assume_normalized : bool, default False
+        Invert an input without a record (CSV) even though its columns look like raw data
+        rather than data these statistics normalized (refused by default).
     restore_types : bool, default True
         An inverse writes the integer types the statistics record for their columns
         (refusing values that are not integers within rounding); False keeps float64.
@@ -89,6 +101,7 @@ class TransformOptions:
     save_stats: str | os.PathLike[str] | None = None
     output_format: str | Format | None = None
     renormalize: bool = False
+    assume_normalized: bool = False
     restore_types: bool = True
     keep_text: bool = False
 
@@ -253,16 +266,35 @@ def transform_file(
         "fix the data",
         f"read infinities as missing ({param('inf_as_missing', True)})",
     )
-    finite = refuse_infinite(batches, names, locate, infinity_hints)
-    out = map_columns(finite, names, fn) if normalizer is None else normalizer(finite)
+    resemblance = None
+    if normalizer is None:
+        # One output batch per input batch: an infinite output is told from an overflow by its
+        # input, which is checked only then (the check costs as much as the transform).
+        inputs: Iterator[pa.RecordBatch] = batches
+        if not any(Recipe.of(source) for source in sources):
+            # Nothing records how the input was made: what its columns look like must do.
+            resemblance = Resemblance(names, affine, options.inverse)
+            inputs = _looked_at(inputs, names, resemblance)
+        pairs = ((given, map_columns(given, names, fn)) for given in inputs)
+    else:  # a batch holding an infinite value would come out as NaN: refused first
+        finite = refuse_infinite(batches, names, locate, infinity_hints)
+        pairs = ((None, batch) for batch in normalizer(finite))
     with contextlib.closing(batches), open_sink(output, schema, out_format, read.csv) as sink:
-        for batch in out:
-            _refuse_overflow(batch, names, locate, sink.rows_written)
+        for given, batch in pairs:
+            _refuse_infinite_output(batch, given, names, locate, sink.rows_written, infinity_hints)
             if restored:
-                batch = _restore(batch, restored, schema, batches, sink.rows_written, recorded)
+                try:
+                    batch = _restore(batch, restored, schema, batches, sink.rows_written, recorded)
+                except DataError:
+                    if resemblance is not None:  # raw data, rather than a bad value?
+                        resemblance.refuse(describe_sources(sources), options.assume_normalized)
+                    raise
             sink.write(batch)
             if progress is not None:
                 progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
+        if resemblance is not None:  # before the output lands
+            allowed = options.assume_normalized if options.inverse else options.renormalize
+            resemblance.refuse(describe_sources(sources), allowed)
         if save_stats is not None:
             learned = stats.with_running(normalizer.state)  # type: ignore[union-attr]
             learned = learned.with_provenance({**learned.provenance, "updated": statfile.now()})
@@ -378,19 +410,45 @@ def _restore(
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _refuse_overflow(
-    batch: pa.RecordBatch, names: list[str], locate: Callable[[int, str], str], rows: int
+def _looked_at(
+    batches: Iterator[pa.RecordBatch], names: list[str], resemblance: Resemblance
+) -> Iterator[pa.RecordBatch]:
+    """The batches, the first rows of some shown to ``resemblance``: of the first
+    :data:`LOOK_EVERY` batches, then of every :data:`LOOK_EVERY`-th, so that the sample spans the
+    whole input at a small cost."""
+    for i, batch in enumerate(batches):
+        if i < LOOK_EVERY or i % LOOK_EVERY == 0:
+            head = batch.slice(0, LOOK_ROWS)
+            resemblance.update([to_float64(head.column(name)) for name in names])
+        yield batch
+
+
+def _refuse_infinite_output(
+    batch: pa.RecordBatch,
+    given: pa.RecordBatch | None,
+    names: list[str],
+    locate: Callable[[int, str], str],
+    rows: int,
+    hints: Sequence[str],
 ) -> None:
-    """Refuse an output beyond float64's range (inputs are finite: gamma, beta or a tiny scale
-    took a value there), as a transform may not write infinities."""
+    """Refuse an infinite output, as scikit-learn's transform does: from an infinite input
+    (``given``, the input batch of the same rows, if known) or from a finite one that gamma,
+    beta or a tiny scale took beyond float64's range."""
     for name in names:
         column = batch.column(name)
         values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
         # Nulls hold arbitrary values: a hit is confirmed on the Arrow array itself.
-        if np.isinf(values).any() and pc.any(pc.is_inf(column)).as_py():
-            index = pc.index(pc.is_inf(column), True).as_py()
-            raise DataError(
-                f"{locate(rows + index, name)}: the output is {float(values[index])!r}, beyond "
-                "float64's range, with these statistics, gamma and beta",
-                hints=("give a gamma (or beta) that keeps the values in range",),
-            )
+        if not np.isinf(values).any():
+            continue
+        index = first_infinite(column)
+        if index is None:
+            continue
+        where = locate(rows + index, name)
+        if given is not None and first_infinite(given.column(name).slice(index, 1)) == 0:
+            value = float(to_float64(given.column(name).slice(index, 1))[0])
+            raise infinite_error(where, value, hints)
+        raise DataError(
+            f"{where}: the output is {float(values[index])!r}, beyond float64's range, with these "
+            "statistics, gamma and beta",
+            hints=("give a gamma (or beta) that keeps the values in range",),
+        )

@@ -3,6 +3,7 @@ surprising data. The command runs as a real process; each test asserts the exact
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -172,6 +173,43 @@ def test_normalizing_twice_with_the_same_statistics_is_refused(tmp_path, sample_
     restored = tmp_path / "x.parquet"
     ok("inverse", z, "-s", sample_stats, "-o", restored)
     ok("transform", restored, "-s", sample_stats, "-o", tmp_path / "again.parquet")
+
+
+def test_a_csv_that_looks_normalized_already_is_not_normalized_again(tmp_path, sample_stats):
+    # CSV records nothing: the columns' mean and spread tell raw data from normalized data.
+    z = tmp_path / "z.csv"
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
+    line = refused(1, "transform", z, "-s", sample_stats, "-o", tmp_path / "zz.csv")
+    assert line.startswith(f"{ERROR}{z} looks normalized already (column 'age' has mean ")
+    assert line.endswith(
+        "normalizing it again would not give what you expect; normalize it all the same "
+        "(--renormalize)"
+    )
+    assert not (tmp_path / "zz.csv").exists()
+    ok("transform", z, "-s", sample_stats, "-o", tmp_path / "zz.csv", "--renormalize")
+    # And raw data is not inverted.
+    line = refused(1, "inverse", SAMPLE_CSV, "-s", sample_stats, "-o", tmp_path / "b.csv")
+    assert line.startswith(f"{ERROR}{SAMPLE_CSV} does not look normalized with these statistics")
+    assert line.endswith("invert it all the same (--assume-normalized)")
+    assert not (tmp_path / "b.csv").exists()
+    args = ("-o", tmp_path / "b.csv", "--assume-normalized", "--keep-float")
+    ok("inverse", SAMPLE_CSV, "-s", sample_stats, *args)
+
+
+@pytest.mark.parametrize("shift", [-3.0, 0.5, 4.0])
+def test_drifted_data_is_neither_raw_nor_normalized_and_goes_through(tmp_path, shift):
+    # Data far from what the statistics saw is what drift is for; it must never be taken for
+    # data already normalized (or raw data, when inverted).
+    rng = np.random.default_rng(7)
+    fitted = pd.DataFrame({"a": rng.normal(50, 10, 500), "b": rng.normal(-3, 0.5, 500)})
+    fitted.to_csv(tmp_path / "f.csv", index=False)
+    stats = tmp_path / "s.json"
+    ok("fit", tmp_path / "f.csv", "-o", stats)
+    new = pd.DataFrame({"a": rng.normal(50 + shift * 10, 10, 500), "b": rng.normal(-3, 1.5, 500)})
+    new.to_csv(tmp_path / "n.csv", index=False)
+    ok("transform", tmp_path / "n.csv", "-s", stats, "-o", tmp_path / "z.csv")
+    back = ok("inverse", tmp_path / "z.csv", "-s", stats, "-o", "-")
+    np.testing.assert_allclose(pd.read_csv(io.StringIO(back)), new, rtol=1e-12)
 
 
 # -- 5. types kept -------------------------------------------------------------------------------
