@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import warnings
 
 import click
 
@@ -85,6 +86,9 @@ def _terminate(signum, frame) -> None:
 def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
     """Run the command and end the process with its exit code (see :func:`normkit_cli.main.main`)."""
     signal.signal(signal.SIGTERM, _terminate)
+    # numpy's warnings (a division by zero, an overflow) would break the one-line rule; the
+    # results they are about are checked and refused with their row where they matter.
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
     try:
         group.main(args=argv, prog_name="normkit")
         code = 0

@@ -304,8 +304,8 @@ def read_options(func: Callable) -> Callable:
         "--chunk-rows",
         param="chunk_rows",
         metavar="N",
-        help="Rows per I/O batch (default: the reader's natural blocks). Results do not "
-        "depend on it.",
+        help="Rows per I/O batch (default: the reader's natural blocks). Results depend on it "
+        "only in their last bits (exact merges done in another grouping).",
     )
     @option(
         "--csv-block-size",
@@ -319,7 +319,8 @@ def read_options(func: Callable) -> Callable:
         param="inf_as_missing",
         is_flag=True,
         help="Read inf and -inf in normalized columns as missing values (by default they are "
-        "refused, as scikit-learn refuses them).",
+        "refused, as scikit-learn refuses them, unless the stat file records that its fit read "
+        "them as missing).",
     )
     @functools.wraps(func)
     def wrapper(
@@ -346,7 +347,11 @@ def read_options(func: Callable) -> Callable:
             decimal=decimal,
         )
         read = ReadOptions(
-            format=input_format, csv=csv, chunk_rows=chunk_rows, inf_as_missing=inf_as_missing
+            format=input_format,
+            csv=csv,
+            chunk_rows=chunk_rows,
+            # Not given: as the stat file recorded (or refused, without one).
+            inf_as_missing=True if inf_as_missing else None,
         )
         return func(*args, read=read, **kwargs)
 

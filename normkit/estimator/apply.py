@@ -200,6 +200,15 @@ class StreamNormalizer:
         The running statistics before the stream.
     mode : {"batch", "adaptive"}
     gamma, beta : ndarray, shape (n_columns,)
+    locate : callable (row, name) -> str, or None
+        Where a row of the stream (counted from 0) is, for messages; by default ``column 'a'
+        at row 5``.
+
+    Raises
+    ------
+    DataError
+        Where a value would be divided by a scale of 0 (a batch without spread, or running
+        variance 0, with eps 0): BatchNorm would write NaN.
     """
 
     def __init__(
@@ -209,6 +218,7 @@ class StreamNormalizer:
         mode: str,
         gamma: np.ndarray,
         beta: np.ndarray,
+        locate: Callable[[int, str], str] | None = None,
     ):
         params.check("mode", mode)
         if mode == "frozen":
@@ -221,6 +231,7 @@ class StreamNormalizer:
         self.mode = mode
         self.gamma = gamma
         self.beta = beta
+        self.locate = locate or (lambda row, name: f"column {name!r} at row {row + 1:,}")
 
     def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """The same rows in the same order (a batch may be cut differently)."""
@@ -228,10 +239,13 @@ class StreamNormalizer:
         eps = self.state.options.eps_value
         g, b = self.gamma, self.beta
         aligned = rechunk(iter(batches), size * max(1, STREAM_CHUNK_ROWS // size))
+        done = 0
         for batch, last in _flag_last(aligned):
             columns = [to_float64(batch.column(n)) for n in self.names]
             center, var = self._normalizers(columns, last)
             scale = np.sqrt(var + eps)
+            self._refuse_zero_scale(columns, scale, done)
+            done += batch.num_rows
             yield map_columns(
                 batch,
                 self.names,
@@ -239,6 +253,22 @@ class StreamNormalizer:
                     x, c[:, j], s[:, j], g[j], b[j]
                 ),
             )
+
+    def _refuse_zero_scale(self, columns: list[np.ndarray], scale: np.ndarray, done: int) -> None:
+        for j, x in enumerate(columns):
+            zero = (scale[:, j] == 0) & ~np.isnan(x)
+            if zero.any():
+                k = int(np.argmax(zero))
+                what = (
+                    "its batch has no spread"
+                    if self.mode == "batch"
+                    else "the running variance is 0"
+                )
+                raise DataError(
+                    f"{self.locate(done + k, self.names[j])}: {what} and eps is 0, so the value "
+                    "would be divided by 0 (BatchNorm writes NaN)",
+                    hints=("fit the statistics with an eps of the running statistics above 0",),
+                )
 
     def _normalizers(self, columns: list[np.ndarray], last: bool) -> tuple[np.ndarray, np.ndarray]:
         """Row-wise mean and variance (shape ``(n_rows, n_columns)``) to normalize the rows of

@@ -8,8 +8,9 @@ the rows, reproducible.
 
 As in ``pyarrow.dataset``, files and directories whose name starts with ``.`` or ``_`` are not
 data (``_SUCCESS``, ``_metadata``, ``.crc`` files, ``_temporary`` directories). In a directory,
-the files whose extension names a format are read (``.csv``, ``.csv.gz``, ``.parquet``...); with
-an explicit input format, every other file is too. Hive-style directories (``year=2024/``) are
+the files whose extension names a format are read (``.csv``, ``.csv.gz``, ``.parquet``...; not
+``.txt``, read only when named, as notes sit beside data); with an explicit input format, every
+other file is too. Hive-style directories (``year=2024/``) are
 walked like any other; their ``key=value`` pairs are kept with each file (:attr:`DataFile.
 partition`), so that outputs can be laid out the same way, but they are not columns.
 """
@@ -75,11 +76,18 @@ def natural_key(path: str) -> tuple:
     )
 
 
+#: Extensions read as data when a file is named, but not when a directory is walked: notes
+#: (``README.txt``) sit beside data files.
+_NAMED_ONLY = (".txt", ".txt.gz", ".txt.bz2", ".txt.zst")
+
+
 def _is_data_file(name: str, format: str | Format | None) -> bool:
     if name.startswith(IGNORED_PREFIXES):
         return False
     if format is not None:
         return True
+    if name.lower().endswith(_NAMED_ONLY):
+        return False
     try:
         resolve_format(name)
     except OptionError:

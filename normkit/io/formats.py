@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_NULL_VALUES",
     "STDIO",
     "Format",
+    "check_output_extension",
     "resolve_format",
     "split_compression",
 ]
@@ -114,3 +115,18 @@ def resolve_format(
             f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}",
             hints=(f"name it with {param(param_name)} (csv, parquet, arrow)",),
         ) from None
+
+
+def check_output_extension(path: str, chosen: Format, param_name: str = "output_format") -> None:
+    """Refuse an output whose extension names another format than the one written (a
+    ``.csv`` file holding Parquet would fool every later reader)."""
+    if path == STDIO:
+        return
+    stem, _ = split_compression(path)
+    named = _SUFFIX_FORMATS.get(os.path.splitext(stem)[1].lower())
+    if named is not None and named is not chosen:
+        raise OptionError(
+            f"{path}: the extension says {named}, but {param(param_name, str(chosen))} is written",
+            param=param_name,
+            hints=(f"name the file for what it holds (.{chosen})",),
+        )

@@ -13,7 +13,14 @@ from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, per_column
 from ..stats.statfile import check_stat_path, now
-from .sources import Progress, describe_source, feed, require_rows, select_dataset_columns
+from .sources import (
+    IntegerCheck,
+    Progress,
+    describe_source,
+    feed,
+    require_rows,
+    select_dataset_columns,
+)
 
 __all__ = ["conclude_fit", "fit_files"]
 
@@ -66,11 +73,14 @@ def fit_files(
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
     accumulator = Accumulator(names, running=estimator.ema)
-    rows = feed(accumulator, sources, names, progress)
+    dtypes = dataset_dtypes(sources, names)
+    # A CSV's types are its first rows' guess: integers are checked over the whole data.
+    integers = None if reference_reader(sources).typed else IntegerCheck(dtypes)
+    rows = feed(accumulator, sources, names, progress, integers)
     require_rows(accumulator.n_rows, sources)
     stats = FittedStats.from_pass(
         names,
-        dataset_dtypes(sources, names),
+        dtypes if integers is None else integers.dtypes,
         accumulator.finish(),
         options,
         gamma,

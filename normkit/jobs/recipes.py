@@ -222,30 +222,49 @@ def _contradiction(source: Reader, name: str, recorded: str) -> OptionError:
 
 
 class Resemblance:
-    """Whether an input without a record of how it was made looks like the raw data of a frozen
-    transform or like its output.
+    """Whether an input without a record of how it was made looks like the data the statistics
+    were fitted on or like what a frozen transform makes of it.
 
-    A frozen transform with statistics ``center``, ``scale`` and ``gamma``, ``beta`` takes data
-    of about that center and spread to data of about ``beta`` and ``|gamma|``. The mean and
-    standard deviation of a sample of the input (the first :data:`LOOK_ROWS` rows of some batches)
-    are compared with both. A column decides only where the two are far apart (their means a
-    standard deviation apart, or their spreads a factor 2.7 apart) and the input is three times
-    closer to one of them; the input is judged one or the other only if every column that
-    decides agrees, so drifted data, which looks like neither, is never refused.
+    Data like the fitted data has about their mean and standard deviation; the transform
+    ``gamma * (x - center) / scale + beta`` takes it to about ``gamma * (mean - center) / scale
+    + beta`` and ``|gamma| * std / scale`` (0 and 1 with the exact statistics and no affine
+    parameters; elsewhere with the running ones). The mean and standard deviation of a sample of
+    the input (the first :data:`LOOK_ROWS` rows of some batches) are compared with both. A
+    column decides only where the two are far apart (their means a standard deviation apart, or
+    their spreads a factor 2.7 apart) and the input is three times closer to one of them; the
+    input is judged one or the other only if every column that decides agrees, so drifted
+    data, which looks like neither, is never refused.
 
     Parameters
     ----------
+    names : sequence of str
+    mean, std : ndarray
+        The fitted data's mean and standard deviation.
     affine : Affine
-        The transform about to be applied (its inverse, with ``inverse``).
+        The transform whose output the input is (``inverse``) or is about to become.
+    inverse : bool
     """
 
-    def __init__(self, names: Sequence[str], affine: Affine, inverse: bool):
+    def __init__(
+        self,
+        names: Sequence[str],
+        mean: np.ndarray,
+        std: np.ndarray,
+        affine: Affine,
+        inverse: bool,
+    ):
         self.names = list(names)
-        self.affine = affine
         self.inverse = inverse
+        a = affine
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            self.raw = (np.asarray(mean, np.float64), np.asarray(std, np.float64))
+            self.normalized = (
+                a.gamma * (self.raw[0] - a.center) / a.scale + a.beta,
+                np.abs(a.gamma) * self.raw[1] / a.scale,
+            )
         n = len(self.names)
-        # Sums of the values looked at, less ``shift`` (the center the data should have).
-        self.shift = np.asarray(affine.beta if inverse else affine.center, dtype=np.float64)
+        # Sums of the values looked at, less ``shift`` (the center the input should have).
+        self.shift = np.nan_to_num(self.normalized[0] if inverse else self.raw[0])
         self.count = np.zeros(n)
         self.sum = np.zeros(n)
         self.squares = np.zeros(n)
@@ -269,14 +288,14 @@ class Resemblance:
     def verdict(self) -> tuple[str, int] | None:
         """``("raw", j)`` or ``("normalized", j)`` where every deciding column agrees (``j``:
         the first of them), else None."""
-        a = self.affine
-        raw = (a.center, a.scale)
-        normalized = (a.beta, np.abs(a.gamma))
+        raw, normalized = self.raw, self.normalized
         count = self.count
         mean, std = self.mean_and_std()
         verdicts = []
         for j in range(len(self.names)):
             if count[j] < LOOK_MIN_VALUES or not (np.isfinite(mean[j]) and std[j] > 0):
+                continue
+            if not (raw[1][j] > 0 and normalized[1][j] > 0):  # a constant column tells nothing
                 continue
             apart = _distance(raw[0][j], raw[1][j], normalized[0][j], normalized[1][j])
             if not apart >= 1.0:
@@ -301,7 +320,6 @@ class Resemblance:
         if verdict is None or verdict[0] != wrong:
             return
         j = verdict[1]
-        a = self.affine
         mean, std = self.mean_and_std()
         seen = (
             f"column {self.names[j]!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
@@ -309,15 +327,15 @@ class Resemblance:
         if self.inverse:
             raise InputError(
                 f"{name} does not look normalized with these statistics ({seen}, as the data "
-                f"they were fitted on: about {a.center[j]:.4g} and {a.scale[j]:.4g}); inverting "
-                "it would not give back data",
+                f"they were fitted on: about {self.raw[0][j]:.4g} and {self.raw[1][j]:.4g}); "
+                "inverting it would not give back data",
                 param="assume_normalized",
                 hints=(f"invert it all the same ({param('assume_normalized', True)})",),
             )
         raise InputError(
             f"{name} looks normalized already ({seen}, where these statistics expect about "
-            f"{a.center[j]:.4g} and {a.scale[j]:.4g}); normalizing it again would not give what "
-            "you expect",
+            f"{self.raw[0][j]:.4g} and {self.raw[1][j]:.4g}); normalizing it again would not "
+            "give what you expect",
             param="renormalize",
             hints=(f"normalize it all the same ({param('renormalize', True)})",),
         )

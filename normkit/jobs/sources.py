@@ -7,6 +7,8 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 
+import numpy as np
+
 from ..core.accumulator import Accumulator
 from ..errors import DataError, SchemaError, StatsFileError
 from ..estimator.apply import check_columns
@@ -17,6 +19,7 @@ from ..io.reader import Reader
 from ..io.threads import prefetch
 
 __all__ = [
+    "IntegerCheck",
     "Progress",
     "about_stat_file",
     "check_stat_columns",
@@ -66,10 +69,12 @@ def feed(
     sources: Sequence[Reader],
     names: Sequence[str],
     progress: Progress | None = None,
+    observe: Callable[[list[np.ndarray]], None] | None = None,
 ) -> list[int]:
     """Feed the columns ``names`` of every batch of every source, in order, to ``accumulator``
-    (read ahead on a thread); the rows of each source. Row numbers in messages, and the sample's
-    row keys, count from each file's start; a message names the file."""
+    (read ahead on a thread), and to ``observe`` if given; the rows of each source. Row numbers
+    in messages, and the sample's row keys, count from each file's start; a message names the
+    file."""
     rows = []
     for index, source in enumerate(sources):
         accumulator.start_part(index)
@@ -77,13 +82,34 @@ def feed(
             # Closed on any exit, so that the reading thread has stopped (see transform_file).
             with contextlib.closing(prefetch(source.batches(names, all_columns=False))) as batches:
                 for batch in batches:
-                    accumulator.update([to_float64(batch.column(name)) for name in names])
+                    columns = [to_float64(batch.column(name)) for name in names]
+                    accumulator.update(columns)
+                    if observe is not None:
+                        observe(columns)
                     if progress is not None:
                         progress(source, accumulator.rows_in_part)
         except DataError as exc:
             raise exc.within(source.name) from None
         rows.append(accumulator.rows_in_part)
     return rows
+
+
+class IntegerCheck:
+    """Which columns whose type is a guess (a CSV's first rows) said integers hold only
+    integers: the others are recorded as float64, so that an inverse does not try to restore
+    integers that never were."""
+
+    def __init__(self, dtypes: Sequence[str]):
+        self.dtypes = list(dtypes)
+        self.integral = {j for j, d in enumerate(dtypes) if d.startswith(("int", "uint"))}
+
+    def __call__(self, columns: list[np.ndarray]) -> None:
+        for j in list(self.integral):
+            x = columns[j]
+            with np.errstate(invalid="ignore"):
+                if not np.all((np.floor(x) == x) | np.isnan(x)):
+                    self.integral.discard(j)
+                    self.dtypes[j] = "double"
 
 
 def require_rows(rows: int, sources: Sequence[Reader]) -> None:

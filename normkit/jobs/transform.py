@@ -25,7 +25,7 @@ from ..estimator.standardizer import Standardizer
 from ..io.arrow import first_infinite, numeric_type_named, to_float64
 from ..io.dataset import Concatenated, describe_sources, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
-from ..io.formats import STDIO, Format, resolve_format
+from ..io.formats import STDIO, Format, check_output_extension, resolve_format
 from ..io.lazy import pc
 from ..io.options import ReadOptions
 from ..io.reader import Reader
@@ -215,6 +215,7 @@ def transform_file(
         check_output_path(os.fspath(written))
         refuse_overwrite(written, kept)
     out_format = resolve_format(output, options.output_format, param_name="output_format")
+    check_output_extension(output, out_format)
     names = list(stats.names)
     check_stat_columns(sources, names)
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
@@ -253,7 +254,7 @@ def transform_file(
     else:
         if options.batch_size is not None:
             running = running.with_options(replace(running.options, batch_size=options.batch_size))
-        normalizer = StreamNormalizer(names, running, options.mode, gamma, beta)
+        normalizer = StreamNormalizer(names, running, options.mode, gamma, beta)  # located below
     # Closed explicitly (below) so that its reading thread has stopped before we return, even
     # on an error: a thread left inside pyarrow at interpreter exit can hang or abort it.
     batches = Concatenated(sources, names, keep_text)
@@ -273,10 +274,12 @@ def transform_file(
         inputs: Iterator[pa.RecordBatch] = batches
         if not any(Recipe.of(source) for source in sources):
             # Nothing records how the input was made: what its columns look like must do.
-            resemblance = Resemblance(names, affine, options.inverse)
+            spread = np.sqrt(stats.m2 / np.maximum(stats.count, 1))
+            resemblance = Resemblance(names, stats.mean, spread, affine, options.inverse)
             inputs = _looked_at(inputs, names, resemblance)
         pairs = ((given, map_columns(given, names, fn)) for given in inputs)
     else:  # a batch holding an infinite value would come out as NaN: refused first
+        normalizer.locate = locate
         finite = refuse_infinite(batches, names, locate, infinity_hints)
         pairs = ((None, batch) for batch in normalizer(finite))
     with contextlib.closing(batches), open_sink(output, schema, out_format, read.csv) as sink:
@@ -358,8 +361,8 @@ def _restore(
     recorded: bool,
 ) -> pa.RecordBatch:
     """The restored columns in the types they were: integers and decimals within rounding of
-    their values (and in the type's range), narrower floats within the type's range; otherwise
-    the row is named. ``recorded``: whether the inputs recorded how they were normalized."""
+    their values (and in the type's range; NaN, which they cannot hold, as missing), narrower
+    floats within the type's range; otherwise the row is named. ``recorded``: whether the inputs recorded how they were normalized."""
     arrays = list(batch.columns)
     for name, dtype in types.items():
         i = batch.schema.get_field_index(name)
@@ -367,6 +370,8 @@ def _restore(
         values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
         valid = ~np.asarray(column.is_null()) if column.null_count else np.ones(len(values), bool)
         digits = 0 if pa.types.is_integer(dtype) else getattr(dtype, "scale", None)
+        if digits is not None:  # integers and decimals hold no NaN: it is a missing value
+            valid &= ~np.isnan(values)
         with np.errstate(invalid="ignore", over="ignore"):
             if digits is None:  # a narrower float: anything in its range
                 wanted = values
@@ -405,7 +410,7 @@ def _restore(
                 f"{float(values[k])!r} {why}, but the stat file records the column as {dtype}",
                 hints=hints,
             )
-        restored = pa.array(wanted, pa.float64(), mask=~valid if column.null_count else None)
+        restored = pa.array(wanted, pa.float64(), mask=None if valid.all() else ~valid)
         arrays[i] = pc.cast(restored, dtype, safe=False)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 

@@ -480,6 +480,10 @@ def _check_section(
                 f"{params.describe(item.rule)}, not {value!r}"
             )
         out[item.key] = value
+    known = {item.key for item in section.fields}
+    unknown = [key for key in obj if key not in known]
+    if unknown:  # a misspelt or invented key would otherwise be ignored without a word
+        raise fail(f"invalid stat file: unknown key {where}{unknown[0]!r}")
     return out
 
 

@@ -493,5 +493,15 @@ class FittedStats:
         # with_mean / with_std off: subtracting 0.0 and dividing by 1.0 are exact no-ops.
         center = center if self.options.with_mean else np.zeros_like(center)
         scale = scale if self.options.with_std else np.ones_like(scale)
+        zero = np.flatnonzero(scale == 0)
+        if zero.size:  # only running statistics can have it: a variance of 0 and eps 0
+            raise StatsFileError(
+                f"column {self.names[zero[0]]!r}: its running variance is 0 and the eps of the "
+                "running statistics is 0, so values would be divided by 0",
+                hints=(
+                    "fit the statistics with an eps above 0",
+                    f"use the exact statistics ({param('use', 'exact')})",
+                ),
+            )
         g, b = self.affine(gamma, beta)
         return Affine(center, scale, g, b)

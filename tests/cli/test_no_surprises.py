@@ -148,6 +148,17 @@ def test_null_values_add_to_the_defaults_and_are_reused(tmp_path):
     assert out.splitlines()[1].split(",")[1] == ""
 
 
+def test_infinities_read_as_missing_by_the_fit_are_read_so_later(tmp_path):
+    path = tmp_path / "inf.csv"
+    path.write_text("a,b\n1,2\ninf,3\n2,5\n4,1\n-inf,0\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--inf-as-missing", "-o", stats)
+    assert json.loads(stats.read_text())["read"]["inf_as_missing"] is True
+    lines = ok("transform", path, "-s", stats).splitlines()
+    assert [line.split(",")[0] == "" for line in lines[1:]] == [False, True, False, False, True]
+    assert json.loads(ok("drift", path, "-s", stats, "--json"))["drifted"] == []
+
+
 def test_the_delimiter_of_the_fit_is_reused(tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("a;b\n1;2\n3;5\n4;9\n")
@@ -327,6 +338,48 @@ def test_a_csv_output_reads_back_with_the_settings_recorded_for_its_input(tmp_pa
     )
 
 
+def test_a_nan_restored_to_an_integer_column_is_missing(tmp_path):
+    path = tmp_path / "i.csv"
+    path.write_text("k,x\n" + "".join(f"{i % 7},{i * 0.5}\n" for i in range(100)))
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.parquet", tmp_path / "b.parquet"
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    table = pq.read_table(z)
+    k = table.column("k").to_numpy().copy()
+    k[3] = np.nan  # NaN, not null: what pandas and Polars write for a missing float
+    pq.write_table(
+        table.set_column(0, "k", pa.array(k)).replace_schema_metadata(table.schema.metadata), z
+    )
+    ok("inverse", z, "-s", stats, "-o", back)
+    restored = pq.read_table(back).column("k")
+    assert restored.type == pa.int64()
+    assert restored.to_pylist()[:5] == [0, 1, 2, None, 4]
+
+
+def test_a_scale_of_zero_is_refused_rather_than_written_as_nan(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("a,b\n" + "".join(f"5,{i}\n" for i in range(600)))
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--ema-eps", "0", "--ema-init", "first", "-o", stats)
+    out = tmp_path / "o.csv"
+    assert refused(1, "transform", path, "-s", stats, "--use", "ema", "-o", out) == (
+        f"{ERROR}{stats}: column 'a': its running variance is 0 and the eps of the running "
+        "statistics is 0, so values would be divided by 0; fit the statistics with an eps "
+        "above 0 or use the exact statistics (--use exact)"
+    )
+    for mode, why in (
+        ("batch", "its batch has no spread"),
+        ("adaptive", "the running variance is 0"),
+    ):
+        assert refused(1, "transform", path, "-s", stats, "--mode", mode, "-o", out) == (
+            f"{ERROR}{path}: column 'a' at data row 1: {why} and eps is 0, so the value would "
+            "be divided by 0 (BatchNorm writes NaN); fit the statistics with an eps of the "
+            "running statistics above 0"
+        )
+    assert not out.exists()
+    ok("transform", path, "-s", stats, "-o", out)  # the exact scale of a constant column is 1
+
+
 # -- 6. an edited stat file ----------------------------------------------------------------------
 
 
@@ -412,6 +465,45 @@ def test_an_output_extension_that_contradicts_what_is_written_is_refused(tmp_pat
         f"{ERROR}{tmp_path / 'out.parquet'}: a stat file is JSON, not parquet; name it with .json"
     )
     assert not (tmp_path / "out.parquet").exists()
+    stats = tmp_path / "s.json"
+    ok("fit", SAMPLE_CSV, "--exclude", "id", "-o", stats)
+    out = tmp_path / "out.csv"
+    line = refused(2, "transform", SAMPLE_CSV, "-s", stats, "-o", out, "--output-format", "parquet")
+    assert line == (
+        f"{ERROR}{out}: the extension says csv, but --output-format parquet is written; name the "
+        "file for what it holds (.parquet)"
+    )
+    assert not out.exists()
+
+
+def test_a_note_beside_the_data_is_not_read_as_data(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "part-1.csv").write_text("a\n1\n2\n4\n")
+    (tmp_path / "d" / "README.txt").write_text("collected on Monday\n")
+    doc = json.loads(ok("fit", tmp_path / "d", "-o", "-"))
+    assert [s["path"] for s in doc["provenance"]["sources"]] == [str(tmp_path / "d" / "part-1.csv")]
+
+
+def test_a_column_typed_integer_by_its_first_rows_is_recorded_as_the_data_says(tmp_path):
+    path = tmp_path / "late.csv"
+    path.write_text("n\n" + "".join(f"{i % 1000}\n" for i in range(300_000)) + "2.5\n")
+    stats, z = tmp_path / "s.json", tmp_path / "z.parquet"
+    ok("fit", path, "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["dtype"] == "double"
+    ok("transform", path, "-s", stats, "-o", z)
+    ok("inverse", z, "-s", stats, "-o", tmp_path / "b.parquet")
+    assert pq.read_table(tmp_path / "b.parquet").column("n")[-1].as_py() == 2.5
+
+
+def test_unknown_keys_in_a_stat_file_are_refused(tmp_path):
+    stats = tmp_path / "s.json"
+    ok("fit", SAMPLE_CSV, "--columns", "age", "-o", stats)
+    doc = json.loads(stats.read_text())
+    doc["options"]["clip"] = 3
+    stats.write_text(json.dumps(doc))
+    assert refused(1, "transform", SAMPLE_CSV, "-s", stats, "-o", tmp_path / "z.csv") == (
+        f"{ERROR}{stats}: invalid stat file: unknown key options.'clip'"
+    )
 
 
 def test_an_empty_column_name_can_be_named_in_quotes(tmp_path):

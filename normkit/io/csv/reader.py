@@ -431,7 +431,10 @@ class CsvReader(ReaderBase):
                     ),
                 )
             if "UTF8" in detail or "UTF-8" in detail:
-                return InputError(f"{self.name}: column {column!r}{after}: invalid UTF-8 text")
+                return InputError(
+                    f"{self.name}: column {column!r}{after}: invalid UTF-8 text",
+                    hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
+                )
             return InputError(f"{self.name}: column {column!r}{after}: {detail}")
         match = _ROW_TEXT.search(first)
         if match:
