@@ -25,7 +25,9 @@ class NormkitCliError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"normkit: error: {self.format_message()}", err=True)
+        # One line, whatever the names and values in it hold (a column named "a\nb").
+        message = self.format_message().replace("\r", "\\r").replace("\n", "\\n")
+        click.echo(f"normkit: error: {message}", err=True)
 
 
 def _show_traceback(ctx: click.Context) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -233,15 +234,19 @@ class PerColumn(Constraint):
 
 
 class NonZero(Constraint):
-    """A finite number other than 0."""
+    """A finite number other than 0, and not so close to it that dividing by it overflows or
+    that it loses digits (a subnormal float: below 2.2e-308 in size)."""
 
     __slots__ = ()
 
     def accepts(self, value: Any) -> bool:
-        return _is_real(value) and math.isfinite(float(value)) and float(value) != 0.0
+        return _is_real(value) and math.isfinite(float(value)) and abs(float(value)) >= _NORMAL
 
     def describe(self) -> str:
-        return "a finite number other than 0"
+        return "a finite number other than 0 (at least 2.2e-308 in size)"
+
+
+_NORMAL = sys.float_info.min
 
 
 class Rule:
@@ -297,7 +302,8 @@ _RULES = [
         "gamma",
         (NonZero(), PerColumn(NonZero())),
         "BatchNorm's scale",
-        "a finite number other than 0 (or a mapping of column name to one)",
+        "a finite number other than 0, at least 2.2e-308 in size (or a mapping of column name "
+        "to one)",
     ),
     Rule(
         "beta",

@@ -414,7 +414,13 @@ def test_a_dictionary_encoded_numeric_column_is_numeric_in_arrow_as_in_parquet(t
 
 
 @pytest.mark.parametrize(
-    "args", [["--csv-block-size", "3G"], ["--batch-size", "10" * 12], ["--chunk-rows", "9" * 30]]
+    "args",
+    [
+        ["--csv-block-size", "3G"],
+        ["--batch-size", "10" * 12],
+        ["--chunk-rows", "9" * 30],
+        ["--gamma", "1e-320"],  # subnormal: dividing by it overflows, and it has lost digits
+    ],
 )
 def test_option_values_out_of_range_are_usage_errors(args):
     line = refused(2, "fit", SAMPLE_CSV, *args)
@@ -504,6 +510,13 @@ def test_unknown_keys_in_a_stat_file_are_refused(tmp_path):
     assert refused(1, "transform", SAMPLE_CSV, "-s", stats, "-o", tmp_path / "z.csv") == (
         f"{ERROR}{stats}: invalid stat file: unknown key options.'clip'"
     )
+
+
+def test_an_error_naming_a_column_with_a_line_break_stays_one_line(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text('"x\ny",b\n1,2\nabc,4\n3,5\n')
+    line = refused(1, "fit", path)
+    assert line.startswith(f"{ERROR}{path}: column 'x\\ny' at data row 2: 'abc' is not a number")
 
 
 def test_an_empty_column_name_can_be_named_in_quotes(tmp_path):
