@@ -121,6 +121,21 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
     assert not (tmp_path / "s.json").exists()
 
 
+@pytest.mark.parametrize("leading", [10, 200_000])
+def test_placeholders_before_the_first_number_do_not_make_a_column_text(tmp_path, leading):
+    # 200,000 rows of '?' fill the first block: nothing there says numbers, nor text.
+    path = tmp_path / "q.csv"
+    rows = [f"{i},?\n" for i in range(leading)] + [f"{i},{i % 50 * 0.5}\n" for i in range(1000)]
+    path.write_text("x,sensor\n" + "".join(rows))
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: column 'sensor' at data row 1: '?' is not a number; exclude the column "
+        "(--exclude sensor) or add the string to --null-values"
+    )
+    doc = json.loads(ok("fit", path, "--null-values", "?", "-o", "-"))
+    sensor = next(c for c in doc["columns"] if c["name"] == "sensor")
+    assert (sensor["count"], sensor["missing"]) == (1000, leading)
+
+
 def test_a_latin1_byte_is_refused_and_read_with_its_encoding(tmp_path):
     path = tmp_path / "l.csv"
     path.write_bytes(b"a,b\n1,2\n3,\xe94\n")

@@ -16,6 +16,7 @@ from ..lazy import pc
 __all__ = [
     "NUMBER",
     "OTHER_DELIMITERS",
+    "PLACEHOLDER",
     "WRITTEN_NUMBER",
     "number_hints",
     "padded_as_text",
@@ -34,6 +35,12 @@ NUMBER = r"^\s*[+-]?(?:(?:\d+{point}?\d*|{point}\d+)(?:[eE][+-]?\d+)?|inf(?:init
 #: of passing through as text.
 WRITTEN_NUMBER = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
 
+#: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
+#: no letter or digit. A column of nothing else in its first block is a column whose values are
+#: yet to come, typed as numbers like a column with no value there: its first placeholder then
+#: stops a fit with a hint, rather than the column passing through as text.
+PLACEHOLDER = r"^\s*[^\w\s]+\s*$"
+
 #: Other field separators a file that reads as one column is checked for.
 OTHER_DELIMITERS = (",", "\t", ";", "|")
 
@@ -43,10 +50,11 @@ _THOUSANDS = r"\s*[+-]?\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?\s*"
 def typed_by_majority(
     schema: pa.Schema, first: pa.RecordBatch | None, decimal_point: str = "."
 ) -> pa.Schema:
-    """The first block's types, but a text column whose values there are mostly numbers is
-    a column of numbers (float64): a few tokens that are not numbers (``?``, ``#N/A``,
-    ``1,000``) then stop a fit with their row and value wherever they stand, rather than
-    turning the column into text when they happen to be in the first block."""
+    """The first block's types, but a text column whose values there are mostly numbers, or
+    only numbers and placeholders (:data:`PLACEHOLDER`), is a column of numbers (float64): a few tokens that
+    are not numbers (``?``, ``#N/A``, ``1,000``) then stop a fit with their row and value
+    wherever they stand, rather than turning the column into text when they happen to be in the
+    first block."""
     if first is None or not first.num_rows:
         return schema
     number_pattern = NUMBER.format(point=re.escape(decimal_point))
@@ -60,7 +68,8 @@ def typed_by_majority(
         number = pc.match_substring_regex(values, number_pattern, ignore_case=True)
         written = pc.match_substring_regex(values, WRITTEN_NUMBER)
         numbers = pc.sum(pc.or_(number, written)).as_py()
-        if numbers and 2 * numbers > present:
+        placeholders = pc.sum(pc.match_substring_regex(values, PLACEHOLDER)).as_py()
+        if (numbers and 2 * numbers > present) or numbers + placeholders == present:
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
 
