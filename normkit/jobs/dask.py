@@ -50,6 +50,7 @@ from ..io.files import check_output_path, umask
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.options import ReadOptions
 from ..io.reader import Reader
+from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats, per_column
 from .fit import conclude_fit
@@ -376,6 +377,7 @@ def transform_dask(
                 pure=False,
             )
             rows = _gather(client, futures, progress)
+        _type_empty_parts(part_paths, rows, fmt)
         index = {
             "format": "normkit.parts",
             "version": 1,
@@ -401,6 +403,26 @@ def transform_dask(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return PartsResult(sum(rows), output, fmt, len(part_paths))
+
+
+def _type_empty_parts(paths: Sequence[str], rows: Sequence[int], fmt: Format) -> None:
+    """Give the part files of inputs without rows (a CSV of only a header, whose columns have
+    no type to tell) the schema of the first part with rows, so that the parts read as one
+    data set, as the local engine's one output has one schema."""
+    if fmt is Format.CSV or all(rows) or not any(rows):
+        return
+    from ..io.lazy import ipc, pq
+
+    typed = paths[next(i for i, n in enumerate(rows) if n)]
+    if fmt is Format.PARQUET:
+        schema = pq.read_schema(typed)
+    else:
+        with ipc.open_stream(typed) as reader:
+            schema = reader.schema
+    for path, count in zip(paths, rows, strict=True):
+        if not count:
+            with open_sink(path, schema, fmt):
+                pass  # no rows: the schema alone
 
 
 def _parts_format(output: str, explicit: str | Format | None, input_format: Format) -> Format:

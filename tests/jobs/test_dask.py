@@ -251,6 +251,22 @@ def test_transformed_parts_concatenate_to_the_local_output(tmp_path, on_cluster,
     assert sorted(os.listdir(tmp_path)) == sorted(["ds", "local." + fmt, "out", "stats.json"])
 
 
+def test_the_part_of_a_csv_without_rows_has_the_types_of_the_others(tmp_path, on_cluster, data):
+    # A CSV of only a header has no types to tell; its part must still read with the others.
+    write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    local_out = tmp_path / "local.parquet"
+    normkit.transform_file(tmp_path / "ds", scaler, local_out)
+    options = normkit.TransformOptions(output_format="parquet")
+    transform_dask(tmp_path / "ds", scaler, tmp_path / "out", options, cluster=on_cluster)
+    index = json.loads((tmp_path / "out" / INDEX_NAME).read_text())
+    schemas = {str(pq.read_schema(tmp_path / "out" / p["path"])) for p in index["parts"]}
+    assert schemas == {str(pq.read_schema(local_out))}
+    back = tmp_path / "back.parquet"
+    normkit.transform_file(tmp_path / "out", scaler, back, normkit.TransformOptions(inverse=True))
+    assert pq.read_table(back).num_rows == len(data)
+
+
 def test_a_failed_transform_leaves_no_output(tmp_path, cluster, data):
     paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"), PART_ROWS)
     scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
