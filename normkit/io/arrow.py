@@ -16,6 +16,8 @@ from .lazy import pc
 
 __all__ = [
     "cast_float64",
+    "common_type",
+    "dictionary_type_named",
     "first_infinite",
     "float64_to_arrow",
     "infinite_to_null",
@@ -38,8 +40,9 @@ def numeric_type_named(text: str) -> pa.DataType | None:
     """The numeric Arrow type that ``text`` names as ``str(type)`` writes it (``int32``,
     ``double``, ``decimal128(10, 2)``; a dictionary's value type for a dictionary of numbers),
     or None if it names no numeric type."""
-    if text.startswith("dictionary<values=") and "," in text:
-        text = text[len("dictionary<values=") : text.index(",")]
+    dictionary = _DICTIONARY.fullmatch(text)
+    if dictionary:
+        text = dictionary.group(1)
     match = _DECIMAL.fullmatch(text)
     if match:
         bits, precision, scale = (int(g) for g in match.groups())
@@ -55,6 +58,17 @@ def numeric_type_named(text: str) -> pa.DataType | None:
 
 
 _DECIMAL = re.compile(r"decimal(128|256)\((\d+), (-?\d+)\)")
+_DICTIONARY = re.compile(r"dictionary<values=(.+), indices=(u?int\d+), ordered=([01])>")
+
+
+def dictionary_type_named(text: str) -> pa.DataType | None:
+    """The dictionary-of-numbers type ``text`` names (``dictionary<values=int32, indices=int8,
+    ordered=0>``), or None."""
+    match = _DICTIONARY.fullmatch(text)
+    values = numeric_type_named(text) if match else None
+    if values is None:
+        return None
+    return pa.dictionary(pa.type_for_alias(match.group(2)), values, match.group(3) == "1")
 
 
 def first_infinite(array: pa.Array) -> int | None:
@@ -69,6 +83,26 @@ def first_infinite(array: pa.Array) -> int | None:
             return None
     infinite = pc.is_inf(cast_float64(array))
     return pc.index(infinite, True).as_py() if pc.any(infinite).as_py() else None
+
+
+def common_type(names: Sequence[str]) -> str:
+    """The type (as ``str(type)`` writes it) that holds the values of columns of the types
+    ``names`` (the files of a data set, the shards of merged statistics): the one type if they
+    agree, else Arrow's promotion of their numeric types (uint8 and int16: int16; an integer and
+    a float: double); ``null`` types (columns without values) count for nothing."""
+    distinct = list(dict.fromkeys(n for n in names if n != "null"))
+    if len(distinct) <= 1:
+        return distinct[0] if distinct else "null"
+    types = [numeric_type_named(n) for n in distinct]
+    if any(t is None for t in types):
+        return "double"
+    try:
+        schema = pa.unify_schemas(
+            [pa.schema([("x", t)]) for t in types], promote_options="permissive"
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return "double"
+    return str(schema.field("x").type)
 
 
 def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

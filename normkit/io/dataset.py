@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ..errors import InputError, OptionError, SchemaError, param
+from .arrow import common_type
 from .files import check_output_path, refuse_duplicates, refuse_overwrite
 from .formats import STDIO, Format, resolve_format
 from .inputs import open_input
@@ -249,9 +250,10 @@ def _empty_csv(path: str, read: ReadOptions) -> bool:
 
 
 def dataset_dtypes(sources: Sequence[Reader], names: Sequence[str]) -> list[str]:
-    """The Arrow types of ``names`` in a data set (as its reference file has them)."""
-    reference = reference_reader(sources)
-    return [str(reference.schema.field(n).type) for n in names]
+    """The Arrow types of ``names`` in a data set: the type every file with rows has, or the
+    one that holds them all where files differ (:func:`~normkit.io.arrow.common_type`)."""
+    typed = [s for s in sources if s.has_rows is not False] or [reference_reader(sources)]
+    return [common_type([str(s.schema.field(n).type) for s in typed]) for n in names]
 
 
 def reference_reader(sources: Sequence[Reader]) -> Reader:

@@ -58,6 +58,9 @@ class Recipe:
         outputs of older versions.
     gamma, beta : dict of column to float, or None
         The affine parameters per column (None in outputs of older versions).
+    previous : Recipe or None
+        The record of the input this output was made from, when it had one: a file normalized
+        twice (``renormalize``) keeps both steps, and its inverse gets the first one back.
     """
 
     mode: str
@@ -66,17 +69,34 @@ class Recipe:
     stats: str | None = None
     gamma: Mapping[str, float] | None = None
     beta: Mapping[str, float] | None = None
+    previous: Recipe | None = None
 
     def to_metadata(self) -> dict[bytes, bytes]:
-        recipe = {
+        return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
+
+    def _document(self) -> dict:
+        return {
             "mode": self.mode,
             "use": self.use,
             "inverse": self.inverse,
             "stats": self.stats,
             "gamma": dict(self.gamma) if self.gamma is not None else None,
             "beta": dict(self.beta) if self.beta is not None else None,
+            "previous": self.previous._document() if self.previous is not None else None,
         }
-        return {METADATA_KEY: json.dumps(recipe).encode("utf-8")}
+
+    @classmethod
+    def _from_document(cls, doc: dict) -> Recipe:
+        previous = doc.get("previous")
+        return cls(
+            mode=str(doc["mode"]),
+            use=str(doc.get("use") or "exact"),
+            inverse=bool(doc.get("inverse", False)),
+            stats=doc.get("stats"),
+            gamma=_per_column(doc.get("gamma")),
+            beta=_per_column(doc.get("beta")),
+            previous=cls._from_document(previous) if previous is not None else None,
+        )
 
     @classmethod
     def of(cls, source: Reader) -> Recipe | None:
@@ -91,16 +111,8 @@ class Recipe:
         if METADATA_KEY not in metadata:
             return None
         try:
-            doc = json.loads(metadata[METADATA_KEY])
-            recipe = cls(
-                mode=str(doc["mode"]),
-                use=str(doc.get("use") or "exact"),
-                inverse=bool(doc.get("inverse", False)),
-                stats=doc.get("stats"),
-                gamma=_per_column(doc.get("gamma")),
-                beta=_per_column(doc.get("beta")),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
+            recipe = cls._from_document(json.loads(metadata[METADATA_KEY]))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise InputError(
                 f"{source.name}: its record of how it was made ({METADATA_KEY.decode()} in "
                 "the schema metadata) is damaged"
@@ -179,6 +191,12 @@ def inverse_settings(
     if not found:
         return use, gamma, beta
     first, recipe = found[0]
+    unrecorded = [s for s in sources if all(s is not f for f, _ in found)]
+    if unrecorded:
+        raise InputError(
+            f"{unrecorded[0].name} records no normalization, but {first.name} does: they were "
+            "not made alike; invert them separately"
+        )
     for source, other in found[1:]:
         if (other.use, other.gamma, other.beta) != (recipe.use, recipe.gamma, recipe.beta):
             raise InputError(

@@ -22,8 +22,8 @@ from ..estimator.apply import (
 )
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.arrow import first_infinite, numeric_type_named, to_float64
-from ..io.dataset import Concatenated, describe_sources, open_dataset, reference_reader
+from ..io.arrow import dictionary_type_named, first_infinite, numeric_type_named, to_float64
+from ..io.dataset import Concatenated, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import STDIO, Format, check_output_extension, resolve_format
 from ..io.lazy import pc
@@ -231,6 +231,10 @@ def transform_file(
         recorded = any(Recipe.of(source) is not None for source in sources)
     else:
         refuse_renormalizing(sources, fingerprint, options.renormalize)
+    # The inputs' own record, where they share one: kept under a second transform, and given
+    # back by an inverse (the data is then as it was before the step undone).
+    records = [Recipe.of(source) for source in sources]
+    shared = records[0] if all(r == records[0] for r in records) else None
     recipe = Recipe(
         options.mode,
         use or "exact",
@@ -238,7 +242,10 @@ def transform_file(
         fingerprint,
         dict(zip(names, map(float, gamma), strict=True)),
         dict(zip(names, map(float, beta), strict=True)),
+        previous=None if options.inverse else shared,
     )
+    if options.inverse and shared is not None and shared.previous is not None:
+        recipe = shared.previous
     restored = _restored_types(stats) if options.inverse and options.restore_types else {}
     reference = reference_reader(sources)
     schema = output_schema(reference.batch_schema(names, keep_text).remove_metadata(), names)
@@ -267,16 +274,21 @@ def transform_file(
         "fix the data",
         f"read infinities as missing ({param('inf_as_missing', True)})",
     )
-    resemblance = None
+    looks: dict[str, Resemblance] = {}  # per input without a record of how it was made
+    allowed = options.assume_normalized if options.inverse else options.renormalize
     if normalizer is None:
         # One output batch per input batch: an infinite output is told from an overflow by its
         # input, which is checked only then (the check costs as much as the transform).
         inputs: Iterator[pa.RecordBatch] = batches
-        if not any(Recipe.of(source) for source in sources):
-            # Nothing records how the input was made: what its columns look like must do.
+        unrecorded = {s.name for s in sources if Recipe.of(s) is None}
+        if unrecorded:
+            # Nothing records how these were made: what their columns look like must do.
             spread = np.sqrt(stats.m2 / np.maximum(stats.count, 1))
-            resemblance = Resemblance(names, stats.mean, spread, affine, options.inverse)
-            inputs = _looked_at(inputs, names, resemblance)
+            looks = {
+                name: Resemblance(names, stats.mean, spread, affine, options.inverse)
+                for name in unrecorded
+            }
+            inputs = _looked_at(batches, names, looks)
         pairs = ((given, map_columns(given, names, fn)) for given in inputs)
     else:  # a batch holding an infinite value would come out as NaN: refused first
         normalizer.locate = locate
@@ -289,15 +301,14 @@ def transform_file(
                 try:
                     batch = _restore(batch, restored, schema, batches, sink.rows_written, recorded)
                 except DataError:
-                    if resemblance is not None:  # raw data, rather than a bad value?
-                        resemblance.refuse(describe_sources(sources), options.assume_normalized)
+                    for name, look in looks.items():  # raw data, rather than a bad value?
+                        look.refuse(name, allowed)
                     raise
             sink.write(batch)
             if progress is not None:
                 progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
-        if resemblance is not None:  # before the output lands
-            allowed = options.assume_normalized if options.inverse else options.renormalize
-            resemblance.refuse(describe_sources(sources), allowed)
+        for name, look in looks.items():  # before the output lands
+            look.refuse(name, allowed)
         if save_stats is not None:
             learned = stats.with_running(normalizer.state)  # type: ignore[union-attr]
             learned = learned.with_provenance({**learned.provenance, "updated": statfile.now()})
@@ -342,7 +353,7 @@ def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:
     narrower floats, decimals; dictionaries of them as their values): what an inverse restores."""
     out = {}
     for name, text in zip(stats.names, stats.dtypes, strict=True):
-        dtype = numeric_type_named(text)
+        dtype = dictionary_type_named(text) or numeric_type_named(text)
         if dtype is not None and dtype != pa.float64():
             out[name] = dtype
     return out
@@ -364,7 +375,9 @@ def _restore(
     their values (and in the type's range; NaN, which they cannot hold, as missing), narrower
     floats within the type's range; otherwise the row is named. ``recorded``: whether the inputs recorded how they were normalized."""
     arrays = list(batch.columns)
-    for name, dtype in types.items():
+    for name, written in types.items():
+        # A dictionary of numbers is restored as its values, then encoded again.
+        dtype = written.value_type if pa.types.is_dictionary(written) else written
         i = batch.schema.get_field_index(name)
         column = arrays[i]
         values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
@@ -412,19 +425,27 @@ def _restore(
             )
         restored = pa.array(wanted, pa.float64(), mask=None if valid.all() else ~valid)
         arrays[i] = pc.cast(restored, dtype, safe=False)
+        if written is not dtype:
+            arrays[i] = arrays[i].dictionary_encode().cast(written)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _looked_at(
-    batches: Iterator[pa.RecordBatch], names: list[str], resemblance: Resemblance
+    batches: Concatenated, names: list[str], looks: dict[str, Resemblance]
 ) -> Iterator[pa.RecordBatch]:
-    """The batches, the first rows of some shown to ``resemblance``: of the first
-    :data:`LOOK_EVERY` batches, then of every :data:`LOOK_EVERY`-th, so that the sample spans the
-    whole input at a small cost."""
-    for i, batch in enumerate(batches):
-        if i < LOOK_EVERY or i % LOOK_EVERY == 0:
-            head = batch.slice(0, LOOK_ROWS)
-            resemblance.update([to_float64(head.column(name)) for name in names])
+    """The batches, the first rows of some shown to the :class:`Resemblance` of their input (if
+    it has one): of each input's first :data:`LOOK_EVERY` batches, then of every
+    :data:`LOOK_EVERY`-th, so that the sample spans the whole input at a small cost."""
+    rows, seen = 0, {}
+    for batch in batches:
+        name = batches.source_of(rows)[0].name if batch.num_rows else ""
+        rows += batch.num_rows
+        look = looks.get(name)
+        if look is not None:
+            i = seen[name] = seen.get(name, -1) + 1
+            if i < LOOK_EVERY or i % LOOK_EVERY == 0:
+                head = batch.slice(0, LOOK_ROWS)
+                look.update([to_float64(head.column(n)) for n in names])
         yield batch
 
 

@@ -22,9 +22,17 @@ from ..core.moments import Moments, merge_moments
 from ..core.running import RunningState
 from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
+from ..io.arrow import common_type
 from ..io.options import ReadSettings
 
-__all__ = ["Affine", "FittedStats", "PassedThrough", "StatsOptions", "per_column"]
+__all__ = [
+    "MAX_BETA_OVER_GAMMA",
+    "Affine",
+    "FittedStats",
+    "PassedThrough",
+    "StatsOptions",
+    "per_column",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ class StatsOptions:
             params.check(name, getattr(self, name))
         object.__setattr__(self, "ddof", int(self.ddof))
         object.__setattr__(self, "eps", float(self.eps))
+
+
+#: The largest |beta| / |gamma| a transform accepts: beyond it, ``gamma * z + beta`` keeps fewer
+#: than 26 bits (8 significant digits) of ``z``.
+MAX_BETA_OVER_GAMMA = 2.0**26
 
 
 class Affine:
@@ -366,6 +379,7 @@ class FittedStats:
                     "parameters)",
                     param=name,
                 )
+        read = _merged_read(self.read, other.read)
         sketch = None
         if self.sketch is not None and other.sketch is not None:
             sketch = self.sketch.merge(
@@ -376,15 +390,14 @@ class FittedStats:
             )
         return FittedStats.build(
             self.names,
-            self.dtypes,
+            [common_type(pair) for pair in zip(self.dtypes, other.dtypes, strict=True)],
             merge_moments(self.moments, other.moments),
             self.n_rows + other.n_rows,
             self.options,
             gamma=self.gamma,
             beta=self.beta,
             sketch=sketch,
-            # How the shards were read, where they were read alike.
-            read=self.read if self.read == other.read else None,
+            read=read,
             passthrough=self.passthrough if self.passthrough == other.passthrough else None,
         )
 
@@ -437,10 +450,29 @@ class FittedStats:
         beta: float | Mapping[str, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per-column gamma and beta: the given ones (a number, a mapping of column to number,
-        or already one number per column), else those fitted."""
-        return self._per_column(gamma, "gamma", self.gamma), self._per_column(
-            beta, "beta", self.beta
-        )
+        or already one number per column), else those fitted.
+
+        Raises
+        ------
+        OptionError
+            Where beta is more than :data:`MAX_BETA_OVER_GAMMA` times gamma: the output,
+            ``gamma * z + beta``, would keep fewer than 8 significant digits of ``z``, and an
+            inverse could not give the data back.
+        """
+        g = self._per_column(gamma, "gamma", self.gamma)
+        b = self._per_column(beta, "beta", self.beta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lost = np.flatnonzero(np.abs(b) > MAX_BETA_OVER_GAMMA * np.abs(g))
+        if lost.size:
+            j = int(lost[0])
+            raise OptionError(
+                f"column {self.names[j]!r}: beta ({b[j]:g}) is {abs(b[j] / g[j]):.3g} times gamma "
+                f"({g[j]:g}), so the output would keep fewer than 8 significant digits of the "
+                "normalized value (an inverse could not give the data back)",
+                param="beta",
+                hints=("give a smaller beta or a larger gamma",),
+            )
+        return g, b
 
     def _per_column(self, value, name: str, fitted: np.ndarray) -> np.ndarray:
         if value is None:
@@ -505,3 +537,22 @@ class FittedStats:
             )
         g, b = self.affine(gamma, beta)
         return Affine(center, scale, g, b)
+
+
+def _merged_read(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
+    """How merged statistics' data was read. Shards whose values were told apart otherwise
+    (missing-value strings, infinities) do not merge: their statistics count different things.
+    A dialect they do not share (delimiter, decimal separator, encoding) is left to the
+    defaults: it describes no one file."""
+    if a is None or b is None:
+        return a or b
+    for name in ("null_values", "inf_as_missing"):
+        if getattr(a, name) != getattr(b, name):
+            raise OptionError(
+                f"cannot merge statistics whose data was read with different {name} "
+                f"({getattr(a, name)!r} and {getattr(b, name)!r}): they count different values",
+                param=f"csv.{name}" if name == "null_values" else name,
+            )
+    dialect = ("delimiter", "encoding", "decimal")
+    unshared = {n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)}
+    return replace(a, **unshared)

@@ -322,12 +322,9 @@ class _Reader:
             return f"count + missing ({count} + {missing}) is not rows ({rows})"
         if count and (math.isinf(lo) or math.isinf(hi)):
             return f"min and max ({lo}, {hi}) must be finite (or NaN: unknown)"
-        if count and dtype is not None and pa.types.is_integer(dtype):
-            info = np.iinfo(dtype.to_pandas_dtype())
+        if count and dtype is not None:
             for key, value in (("min", lo), ("max", hi)):
-                if math.isfinite(value) and (
-                    value != round(value) or not info.min <= value <= info.max
-                ):
+                if math.isfinite(value) and not _holds(dtype, value):
                     return f"{key} ({value}) is not a value of the column's type {dtype}"
         if math.isfinite(lo) and math.isfinite(hi):
             slack = 1e-9 * (abs(lo) + abs(hi))
@@ -416,6 +413,25 @@ class _Reader:
             np.array([s["updates"] for s in states], dtype=np.int64),
             np.array([s["skipped"] for s in states], dtype=np.int64),
         )
+
+
+def _holds(dtype: pa.DataType, value: float) -> bool:
+    """Whether a column of ``dtype`` can hold ``value`` (as read into float64): an integer in
+    the type's range, a float32 or float16 value, a decimal of the type's scale and precision."""
+    if pa.types.is_integer(dtype):
+        info = np.iinfo(dtype.to_pandas_dtype())
+        return value == round(value) and info.min <= value <= info.max
+    if pa.types.is_float32(dtype) or pa.types.is_float16(dtype):
+        narrow = np.float32 if pa.types.is_float32(dtype) else np.float16
+        with np.errstate(over="ignore"):
+            return float(narrow(value)) == value
+    if pa.types.is_decimal(dtype):
+        scaled = value * 10.0**dtype.scale
+        return (
+            abs(scaled - round(scaled)) <= 1e-9 * max(1.0, abs(scaled))
+            and abs(scaled) < 10.0**dtype.precision
+        )
+    return True
 
 
 # -- merging -------------------------------------------------------------------------------------

@@ -238,6 +238,54 @@ def test_drifted_data_is_neither_raw_nor_normalized_and_goes_through(tmp_path, s
     np.testing.assert_allclose(pd.read_csv(io.StringIO(back)), new, rtol=1e-12)
 
 
+def test_a_directory_mixing_raw_and_normalized_files_is_refused(tmp_path):
+    data = pd.DataFrame({"f": np.random.default_rng(0).normal(50, 10, 1000)})
+    data.to_csv(tmp_path / "a.csv", index=False)
+    stats = tmp_path / "s.json"
+    ok("fit", tmp_path / "a.csv", "-o", stats)
+    for fmt in ("parquet", "csv"):
+        folder = tmp_path / fmt
+        folder.mkdir()
+        raw, other = tmp_path / f"raw.{fmt}", folder / f"p2.{fmt}"
+        for part, path in ((data[:500], raw), (data[500:], other)):
+            part.to_parquet(path, index=False) if fmt == "parquet" else part.to_csv(
+                path, index=False
+            )
+        ok("transform", raw, "-s", stats, "-o", folder / f"p1.{fmt}")
+        assert refused(1, "inverse", folder, "-s", stats, "-o", tmp_path / "b.csv")
+        assert refused(1, "transform", folder, "-s", stats, "-o", tmp_path / "z.csv")
+    assert not (tmp_path / "b.csv").exists()
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_normalized_twice_then_inverted_twice_gives_the_data_back(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"f": np.random.default_rng(0).normal(50, 10, 1000)}).to_parquet(path)
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    steps = [tmp_path / f"p{i}.parquet" for i in range(5)]
+    ok("transform", path, "-s", stats, "-o", steps[1])
+    ok("transform", steps[1], "-s", stats, "-o", steps[2], "--renormalize")
+    ok("inverse", steps[2], "-s", stats, "-o", steps[3])
+    # Once inverted, the data is normalized once: what its record says again.
+    assert refused(1, "transform", steps[3], "-s", stats, "-o", tmp_path / "x.parquet")
+    ok("inverse", steps[3], "-s", stats, "-o", steps[4])
+    np.testing.assert_allclose(
+        pq.read_table(steps[4]).column("f"), pq.read_table(path).column("f"), rtol=1e-12
+    )
+
+
+def test_a_beta_that_swamps_gamma_is_refused(tmp_path, sample_stats):
+    out = tmp_path / "z.parquet"
+    line = refused(2, "transform", SAMPLE_CSV, "-s", sample_stats, "--beta", "1e16", "-o", out)
+    assert line.endswith(
+        "so the output would keep fewer than 8 significant digits of the normalized value (an "
+        "inverse could not give the data back); give a smaller beta or a larger gamma"
+    )
+    assert not out.exists()
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "--beta", "1e6", "-o", out)
+
+
 # -- 5. types kept -------------------------------------------------------------------------------
 
 
@@ -395,6 +443,30 @@ def test_a_scale_of_zero_is_refused_rather_than_written_as_nan(tmp_path):
     ok("transform", path, "-s", stats, "-o", out)  # the exact scale of a constant column is 1
 
 
+def test_a_dictionary_column_is_restored_as_a_dictionary(tmp_path):
+    values = np.random.default_rng(1).integers(0, 9, 300).astype("int32")
+    table = pa.table({"k": pa.array(values).dictionary_encode()})
+    path, stats = tmp_path / "d.arrow", tmp_path / "s.json"
+    with ipc.new_stream(path, table.schema) as writer:
+        writer.write_table(table)
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "-o", tmp_path / "z.parquet")
+    ok("inverse", tmp_path / "z.parquet", "-s", stats, "-o", tmp_path / "b.arrow")
+    back = ipc.open_stream(tmp_path / "b.arrow").read_all()
+    assert back.schema.field("k").type == table.schema.field("k").type
+    assert back.column("k").to_pylist() == values.tolist()
+
+
+def test_files_of_different_integer_widths_are_fitted_with_a_type_that_holds_both(tmp_path):
+    (tmp_path / "d").mkdir()
+    pq.write_table(pa.table({"x": pa.array([1, 2, 3], pa.uint8())}), tmp_path / "d" / "p1.parquet")
+    pq.write_table(
+        pa.table({"x": pa.array([-5, 300, 7], pa.int16())}), tmp_path / "d" / "p2.parquet"
+    )
+    doc = json.loads(ok("fit", tmp_path / "d", "-o", "-"))
+    assert doc["columns"][0]["dtype"] == "int16"
+
+
 # -- 6. an edited stat file ----------------------------------------------------------------------
 
 
@@ -469,6 +541,25 @@ def test_columns_with_commas_or_spaces_can_be_chosen(tmp_path):
     assert [c["name"] for c in doc["columns"]] == ["a,b", " b "]
     doc = json.loads(ok("fit", path, "--exclude", '" b "', "-o", "-"))
     assert [c["name"] for c in doc["columns"]] == ["a,b", "c"]
+
+
+def test_merging_keeps_what_the_shards_share_and_refuses_what_they_count_differently(tmp_path):
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    a.write_text("x\n0\n2\n-999\n10\n")
+    b.write_text("x\n1.5\n2.5\n7.25\n0.5\n")
+    c.write_text("x\n1\n-999\n3\n")
+    sa, sb, sc = (tmp_path / f"{n}.json" for n in "abc")
+    ok("fit", a, "--null-values", "-999", "-o", sa)
+    ok("fit", b, "-o", sb)
+    ok("fit", c, "--null-values", "-999", "-o", sc)
+    assert "read with different null_values" in refused(1, "merge-stats", sa, sb)
+    # The dtype that holds both shards, whichever comes first.
+    ok("fit", a, "-o", sa)
+    for order in ((sa, sb), (sb, sa)):
+        assert json.loads(ok("merge-stats", *order))["columns"][0]["dtype"] == "double"
+    ok("fit", a, "--null-values", "-999", "-o", sa)
+    merged = json.loads(ok("merge-stats", sa, sc))
+    assert merged["read"]["null_values"][-1] == "-999"
 
 
 def test_merge_refusals_share_one_exit_code(tmp_path):
@@ -713,6 +804,22 @@ def test_a_stat_file_whose_fields_disagree_is_refused(tmp_path, edit, problem):
     stats.write_text(json.dumps(doc))
     line = refused(1, "transform", SAMPLE_CSV, "-s", stats, "-o", tmp_path / "z.csv")
     assert line == f"{ERROR}{stats}: inconsistent stat file: column 'age': {problem}"
+
+
+@pytest.mark.parametrize("dtype", ["float", "halffloat", "decimal128(5, 0)"])
+def test_a_dtype_that_cannot_hold_the_values_is_refused(tmp_path, dtype):
+    path = tmp_path / "d.csv"
+    path.write_text("x\n0.1\n2.25\n3.5\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    doc["columns"][0]["dtype"] = dtype
+    stats.write_text(json.dumps(doc))
+    line = refused(1, "transform", path, "-s", stats, "-o", tmp_path / "z.csv")
+    assert line == (
+        f"{ERROR}{stats}: inconsistent stat file: column 'x': min (0.1) is not a value of the "
+        f"column's type {dtype}"
+    )
 
 
 def test_a_constant_column_must_have_no_spread(tmp_path):
