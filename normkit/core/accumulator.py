@@ -119,6 +119,9 @@ class Accumulator:
         self.names = [str(name) for name in names]
         self.options = running
         self.moments = start.moments if start is not None else Moments.empty(n)
+        # With running statistics, the exact moments come from the logical batches' statistics
+        # (one pass for both), which have no M3 and M4: these are kept apart, over every row.
+        self._higher = self.moments
         self.n_rows = start.n_rows if start is not None else 0
         self._shift_known = self.moments.count > 0
         self._observers = list(observers)
@@ -193,6 +196,7 @@ class Accumulator:
                 columns, bool(n_missing.any()), shift
             )
             batch = Moments(count, n_missing, shift, mean_offset, m2, lo, hi)
+            self._higher = merge_moments(self._higher, batch_moments(columns, shift))
             if steps is not None:
                 self._observe(steps)
         self._check_finite(batch, columns)
@@ -286,4 +290,6 @@ class Accumulator:
     def _collect(
         self, moments: Moments, state: RunningState | None, segment: EmaSegment | None
     ) -> Accumulated:
+        if self._batches is not None:
+            moments = replace(moments, m3=self._higher.m3, m4=self._higher.m4)
         return Accumulated(moments, self.n_rows, state, segment, self.sample)

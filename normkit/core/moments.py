@@ -16,6 +16,11 @@ therefore kept relative to a per-column *shift* (the first value seen, a sample 
 ``x - shift`` is exact for values within a factor of two of the shift (Sterbenz's lemma), so the
 deviations keep every digit and the mean is only rounded once, when ``shift + mean_offset`` is
 formed at the end.
+
+The third and fourth central moments (M3, M4: sums of cubed and fourth-power deviations from the
+mean) are kept too, for the kurtosis that drift's tests need. They merge with Pebay's (2008)
+formulas, exact in exact arithmetic like Chan's for M2; where either side's are unknown (NaN:
+statistics of an older stat file, or rows counted without them) the result's are unknown.
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class Moments:
         Sum of squared deviations from the mean (0 where ``count == 0``).
     min, max : ndarray of float64
         Extremes of the non-missing values (NaN where ``count == 0``).
+    m3, m4 : ndarray of float64, optional
+        Sums of cubed and fourth-power deviations from the mean (0 where ``count == 0``; NaN
+        where unknown, the default).
     """
 
     count: np.ndarray
@@ -63,6 +71,13 @@ class Moments:
     m2: np.ndarray
     min: np.ndarray
     max: np.ndarray
+    m3: np.ndarray = None  # type: ignore[assignment]
+    m4: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        for name in ("m3", "m4"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(len(self.count), np.nan))
 
     @classmethod
     def empty(cls, n_columns: int) -> Moments:
@@ -70,7 +85,15 @@ class Moments:
         nan = np.full(n_columns, np.nan)
         zero = np.zeros(n_columns, dtype=np.int64)
         return cls(
-            zero, zero.copy(), np.zeros(n_columns), nan, np.zeros(n_columns), nan.copy(), nan.copy()
+            zero,
+            zero.copy(),
+            np.zeros(n_columns),
+            nan,
+            np.zeros(n_columns),
+            nan.copy(),
+            nan.copy(),
+            np.zeros(n_columns),
+            np.zeros(n_columns),
         )
 
     @classmethod
@@ -83,9 +106,12 @@ class Moments:
         min: np.ndarray,
         max: np.ndarray,
         mean_error: np.ndarray | None = None,
+        m3: np.ndarray | None = None,
+        m4: np.ndarray | None = None,
     ) -> Moments:
         """Moments from a mean (as a stat file holds them), shifted to that mean; ``mean_error``
-        (see :attr:`mean_error`) restores the digits its rounding lost."""
+        (see :attr:`mean_error`) restores the digits its rounding lost; ``m3`` and ``m4`` NaN
+        (unknown) if not given."""
         mean = np.asarray(mean, dtype=np.float64)
         error = 0.0 if mean_error is None else np.asarray(mean_error, dtype=np.float64)
         shift = np.where(np.isfinite(mean), mean, 0.0)
@@ -98,6 +124,8 @@ class Moments:
             np.asarray(m2, dtype=np.float64),
             np.asarray(min, dtype=np.float64),
             np.asarray(max, dtype=np.float64),
+            None if m3 is None else np.asarray(m3, dtype=np.float64),
+            None if m4 is None else np.asarray(m4, dtype=np.float64),
         )
 
     @property
@@ -171,13 +199,16 @@ def column_extremes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 SLICE_ROWS = 16_384
 
 
-def _column_moments(x: np.ndarray, shift: float, has_missing: bool) -> tuple[int, float, float]:
-    """Count, mean and M2 of one column relative to ``shift``; NaN marks a missing value."""
+def _column_moments(
+    x: np.ndarray, shift: float, has_missing: bool
+) -> tuple[int, float, float, float, float]:
+    """Count, mean (relative to ``shift``), M2, M3 and M4 of one column; NaN marks a missing
+    value."""
     if has_missing:
         x = x[~np.isnan(x)]
     n = x.shape[0]
     if n == 0:
-        return 0, np.nan, 0.0
+        return 0, np.nan, 0.0, 0.0, 0.0
     if shift != 0.0:
         with np.errstate(over="ignore"):  # overflow shows as a non-finite moment, reported
             x = x - shift
@@ -187,8 +218,11 @@ def _column_moments(x: np.ndarray, shift: float, has_missing: bool) -> tuple[int
     with np.errstate(invalid="ignore", over="ignore"):
         mean = float(np.sum(x)) / n
         dev = x - mean
-        m2 = float(np.dot(dev, dev)) - float(np.sum(dev)) ** 2 / n
-    return n, mean, max(m2, 0.0)
+        squares = dev * dev
+        m2 = float(np.sum(squares)) - float(np.sum(dev)) ** 2 / n
+        m3 = float(np.dot(squares, dev))
+        m4 = float(np.dot(squares, squares))
+    return n, mean, max(m2, 0.0), m3, m4
 
 
 def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None) -> Moments:
@@ -233,7 +267,7 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
         _column_moments(x, float(k), bool(missing))
         for x, k, missing in zip(columns, shift, n_missing, strict=True)
     ]
-    count, mean_offset, m2 = zip(*rows, strict=True)
+    count, mean_offset, m2, m3, m4 = zip(*rows, strict=True)
     return Moments(
         np.array(count, dtype=np.int64),
         n_missing,
@@ -242,6 +276,8 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
         np.array(m2, dtype=np.float64),
         lo,
         hi,
+        np.array(m3, dtype=np.float64),
+        np.array(m4, dtype=np.float64),
     )
 
 
@@ -250,8 +286,8 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
 
     ``n = n_a + n_b``, ``delta = mean_b - mean_a``, ``mean = mean_a + delta * n_b / n`` and
     ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``, with both means taken relative to ``a``'s
-    shift (``b`` is rebased first if its shift differs). Commutative and, up to rounding,
-    associative.
+    shift (``b`` is rebased first if its shift differs); M3 and M4 by Pebay's formulas (see
+    :func:`_merge_higher`). Commutative and, up to rounding, associative.
 
     Parameters
     ----------
@@ -283,9 +319,12 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
         delta = b.mean_offset - a.mean_offset
         mean_offset = a.mean_offset + delta * (n_b / n)
         m2 = a.m2 + b.m2 + delta * delta * (n_a * n_b / n)
+        m3, m4 = _merge_higher(a, b, delta, n_a, n_b, n)
     # Where one side is empty the formulas divide 0 by 0 or see a NaN mean; take the other side.
     mean_offset = np.where(n_b == 0, a.mean_offset, np.where(n_a == 0, b.mean_offset, mean_offset))
     m2 = np.where(n_b == 0, a.m2, np.where(n_a == 0, b.m2, m2))
+    m3 = np.where(n_b == 0, a.m3, np.where(n_a == 0, b.m3, m3))
+    m4 = np.where(n_b == 0, a.m4, np.where(n_a == 0, b.m4, m4))
     return Moments(
         a.count + b.count,
         a.n_missing + b.n_missing,
@@ -294,7 +333,36 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
         m2,
         np.fmin(a.min, b.min),
         np.fmax(a.max, b.max),
+        m3,
+        m4,
     )
+
+
+def _merge_higher(
+    a: Moments, b: Moments, delta: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """M3 and M4 of two sets of rows together (Pebay, "Formulas for robust, one-pass parallel
+    computation of covariances and arbitrary-order statistical moments", 2008)::
+
+        M3 = M3_a + M3_b + d^3 n_a n_b (n_a - n_b) / n^2 + 3 d (n_a M2_b - n_b M2_a) / n
+        M4 = M4_a + M4_b + d^4 n_a n_b (n_a^2 - n_a n_b + n_b^2) / n^3
+             + 6 d^2 (n_a^2 M2_b + n_b^2 M2_a) / n^2 + 4 d (n_a M3_b - n_b M3_a) / n
+    """
+    d2 = delta * delta
+    m3 = (
+        a.m3
+        + b.m3
+        + d2 * delta * n_a * n_b * (n_a - n_b) / (n * n)
+        + 3 * delta * (n_a * b.m2 - n_b * a.m2) / n
+    )
+    m4 = (
+        a.m4
+        + b.m4
+        + d2 * d2 * n_a * n_b * (n_a * n_a - n_a * n_b + n_b * n_b) / (n * n * n)
+        + 6 * d2 * (n_a * n_a * b.m2 + n_b * n_b * a.m2) / (n * n)
+        + 4 * delta * (n_a * b.m3 - n_b * a.m3) / n
+    )
+    return m3, m4
 
 
 def moments_of(

@@ -12,6 +12,7 @@ required exactly when the file has the group's top-level object.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -217,6 +218,22 @@ COLUMN = Section(
             default=0.0,
         ),
         Field("m2", Number(minimum=0.0), "Sum of squared deviations from the mean.", _column("m2")),
+        Field(
+            "m3",
+            Number(),
+            "Sum of cubed deviations from the mean (drift's tests; absent: unknown).",
+            _column("m3"),
+            written=lambda s, i: math.isfinite(s.moments.m3[i]),
+            default=float("nan"),
+        ),
+        Field(
+            "m4",
+            Number(minimum=0.0),
+            "Sum of fourth-power deviations from the mean (the kurtosis of drift's tests).",
+            _column("m4"),
+            written=lambda s, i: math.isfinite(s.moments.m4[i]),
+            default=float("nan"),
+        ),
         Field("var", Number(minimum=0.0), "The variance, m2 / (count - ddof).", _column("var")),
         Field(
             "scale",

@@ -272,6 +272,16 @@ class FittedStats:
         return self.moments.m2
 
     @property
+    def m3(self) -> np.ndarray:
+        """Sum of cubed deviations from the mean (NaN where unknown)."""
+        return self.moments.m3
+
+    @property
+    def m4(self) -> np.ndarray:
+        """Sum of fourth-power deviations from the mean (NaN where unknown)."""
+        return self.moments.m4
+
+    @property
     def min(self) -> np.ndarray:
         return self.moments.min
 
@@ -318,6 +328,8 @@ class FittedStats:
             m.m2[index],
             m.min[index],
             m.max[index],
+            m.m3[index],
+            m.m4[index],
         )
         sketch = None
         if self.sketch is not None:

@@ -247,6 +247,8 @@ class _Reader:
             field("min"),
             field("max"),
             field("mean_error"),
+            field("m3"),
+            field("m4"),
         )
         return FittedStats.build(
             names,
@@ -336,6 +338,11 @@ class _Reader:
                 return f"m2 ({m2}) is not 0, though every value is {lo}"
         if count == 1 and m2 != 0:
             return f"m2 ({m2}) is not 0, though there is one value"
+        m3, m4 = column["m3"], column["m4"]
+        if math.isfinite(m4) and m4 * count < m2 * m2 * (1 - 1e-9):
+            return f"m4 ({m4}) is below m2**2 / count ({m2 * m2 / count}): no data has that"
+        if math.isfinite(m3) and math.isfinite(m4) and m3 * m3 > m2 * m4 * (1 + 1e-9):
+            return f"m3 ({m3}) is beyond sqrt(m2 * m4) ({math.sqrt(m2 * m4)}): no data has that"
         if count > options.ddof:
             expected = m2 / (count - options.ddof)
             if abs(var - expected) > 1e-9 * max(var, expected) + 1e-300:

@@ -95,6 +95,11 @@ def assert_same_fit(local: Standardizer, dask: Standardizer, rtol: float = 1e-12
     )
     for name in ("var_", "scale_", "min_", "max_"):
         np.testing.assert_allclose(getattr(dask, name), getattr(local, name), rtol=rtol)
+    # The third and fourth central moments merge across parts too (Pebay's formulas).
+    for name in ("m3", "m4"):
+        a, b = getattr(local.stats_, name), getattr(dask.stats_, name)
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9 * np.abs(a).max())
     assert (local.ema_ is None) == (dask.ema_ is None)
     if local.ema_ is not None:
         a, b = local.ema_, dask.ema_
