@@ -8,10 +8,13 @@ One streaming pass over the data collects, in bounded memory:
 - the running (EMA) statistics over the data's logical batches, with the stat file's EMA options,
   recorded after every batch (thinned evenly to fewer than ``2 * TRAJECTORY_POINTS`` points).
 
-Per column the page shows four plots (raw histogram with the exact and EMA means, normalized
-histogram with the standard normal density, running mean and running standard deviation over
-batches beside the exact values), and a summary table for all columns. Plots are drawn with
-matplotlib (the ``report`` extra) on its headless Agg backend and embedded as base64 PNG.
+Per column the page shows four plots (raw histogram with the stat file's exact and EMA means and
+this data's mean where it differs, normalized histogram with the standard normal density,
+running mean and running standard deviation over batches beside the exact values), and a summary
+table for all columns. Histograms frame the data, not the statistics (a statistic beyond the
+frame is a triangle on its edge), and bin integers one per integer: :mod:`normkit.jobs.plots`.
+Plots are drawn with matplotlib (the ``report`` extra) on its headless Agg backend and embedded
+as base64 PNG.
 """
 
 from __future__ import annotations
@@ -40,6 +43,19 @@ from ..io.files import AtomicFile, check_output_path, refuse_overwrite
 from ..io.formats import STDIO
 from ..io.options import ReadOptions
 from ..stats.fitted import FittedStats, StatsOptions
+from .plots import (
+    NORMAL_REACH,
+    Frame,
+    StatLine,
+    data_frame,
+    draw_histogram,
+    draw_normal_density,
+    draw_stat_lines,
+    format_values,
+    normalized_frame,
+    pyplot,
+    readable_ticks,
+)
 from .sources import Progress, check_stat_columns, feed, require_rows
 
 __all__ = [
@@ -262,52 +278,86 @@ def collect(
     )
 
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise OptionError(
-            "normkit report draws with matplotlib: pip install 'normkit[report]'"
-        ) from None
-    matplotlib.use("Agg")  # headless: no display is needed or used
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def column_figure(report: ReportData, j: int):
-    """The four plots of column ``j``, as a matplotlib figure."""
-    plt = _pyplot()
-    stats, name = report.stats, report.names[j]
+    """The four plots of column ``j``, as a matplotlib figure (see :mod:`normkit.jobs.plots`
+    for their frames, bins and labels)."""
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator  # after pyplot(): matplotlib is optional
+
+    stats, data, name = report.stats, report.data, report.names[j]
     values = report.samples[j]
+    values = values[np.isfinite(values)]
     mean, scale = float(stats.mean[j]), float(stats.scale[j])
+    # Legends resolve a thousandth of the column's spread: the mean of data around 1e6 with a
+    # standard deviation of 10 prints as 1000000.008, not 1e+06.
+    resolution = 1e-3 * scale
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.2), dpi=80)
     raw, normal, run_mean, run_std = axes.ravel()
+
+    # No values here: the frame where the stat file says they would be.
+    reach = (mean - NORMAL_REACH * scale, mean + NORMAL_REACH * scale)
+    frame = data_frame(values, reach if all(map(math.isfinite, reach)) else (-1.0, 1.0))
     z = (values - mean) / scale
-    for ax, shown, color in ((raw, values, "#4c72b0"), (normal, z, "#55a868")):
-        if len(shown) and shown.min() == shown.max():  # one value: a histogram has no width
-            ax.axvline(
-                shown[0], color=color, lw=6, label=f"all {len(shown):,} values {shown[0]:.6g}"
-            )
-        elif len(shown):
-            with np.errstate(all="ignore"):
-                ax.hist(shown, bins=_bins(shown), color=color, density=ax is normal)
-    if len(z) and np.isfinite(z).all():
-        grid = np.linspace(min(z.min(), -4.0), max(z.max(), 4.0), 400)
-        normal.plot(
-            grid, np.exp(-(grid**2) / 2) / math.sqrt(2 * math.pi), "k--", lw=1, label="N(0, 1)"
-        )
-        normal.legend(loc="upper right", fontsize=8)
-    raw.axvline(mean, color="k", lw=1.5, label=f"exact mean {mean:.4g}")
+    z_frame = normalized_frame(frame, z, mean, scale)
+    lines = [StatLine("mean (stat file)", mean, "k")]
     if stats.running is not None:
-        ema_mean = float(stats.running.running_mean[j])
-        raw.axvline(ema_mean, color="#c44e52", lw=1.5, ls="--", label=f"EMA mean {ema_mean:.4g}")
-    raw.legend(loc="upper right", fontsize=8)
-    raw.set_title(f"raw values ({len(values):,} sampled)", fontsize=10)
-    normal.set_title(f"normalized: (x - mean) / {scale:.4g}", fontsize=10)
+        lines.append(
+            StatLine("EMA mean (stat file)", float(stats.running.running_mean[j]), "#c44e52", "--")
+        )
+    data_mean = float(data.mean[j])
+    if abs(data_mean - mean) > resolution:  # else the same line
+        lines.append(StatLine("mean (this data)", data_mean, "#8172b2", ":"))
+    for ax, shown, shown_frame, color, density in (
+        (raw, values, frame, "#4c72b0", False),
+        (normal, z, z_frame, "#55a868", True),
+    ):
+        top = draw_histogram(ax, shown, shown_frame, color, density)
+        if ax is normal:
+            top = max(top, draw_normal_density(ax, z_frame))
+            left, right = draw_stat_lines(
+                ax,
+                [StatLine("N(0, 1) mean", 0.0, "k")] if not z_frame.contains(0.0) else [],
+                z_frame,
+                1e-3,
+            )
+        else:
+            left, right = draw_stat_lines(ax, lines, frame, resolution)
+        if shown_frame.edges is None and len(shown):
+            ax.text(  # beside the line drawn in the frame's middle
+                0.53,
+                0.5,
+                f"all {len(shown):,} values "
+                + format_values([shown[0]], resolution if ax is raw else 1e-3)[0],
+                transform=ax.transAxes,
+                ha="left",
+                fontsize=9,
+            )
+        elif not len(shown):
+            # Beside the mean's line, in the middle; above the normal density's peak.
+            x, y = (0.75, 0.5) if ax is raw else (0.5, 0.75)
+            ax.text(x, y, "no values", transform=ax.transAxes, ha="center", fontsize=9)
+        ax.set_xlim(shown_frame.low, shown_frame.high)
+        # The top third is free for the legend and the marks of statistics beyond the frame.
+        ax.set_ylim(0, 1.6 * (top or 1.0))
+        readable_ticks(ax.xaxis, shown_frame.low, shown_frame.high, ax is raw and frame.integer)
+        corner = "upper center" if left and right else "upper left" if right else "upper right"
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc=corner, fontsize=8)
+    raw.set_ylabel("values")
+    normal.set_ylabel("density")
+    raw.set_title(f"raw values ({len(values):,} sampled{_outside(frame)})", fontsize=10)
+    shown_mean, shown_scale = format_values([mean, scale], resolution)
+    normal.set_title(f"normalized: (x - {shown_mean}) / {shown_scale}", fontsize=10)
     if len(report.batches):
+        # A few batches: each a dot, so that one batch shows.
+        dots = {"marker": "o", "ms": 3} if len(report.batches) < 30 else {}
         run_mean.plot(
-            report.batches, report.running_mean[:, j], color="#c44e52", lw=1.2, label="running mean"
+            report.batches,
+            report.running_mean[:, j],
+            color="#c44e52",
+            lw=1.2,
+            label="running mean",
+            **dots,
         )
         run_std.plot(
             report.batches,
@@ -315,6 +365,7 @@ def column_figure(report: ReportData, j: int):
             color="#c44e52",
             lw=1.2,
             label="running std",
+            **dots,
         )
     if not report.ema_from_stats:
         run_mean.text(
@@ -325,9 +376,9 @@ def column_figure(report: ReportData, j: int):
             transform=run_mean.transAxes,
             va="top",
         )
-    run_mean.axhline(mean, color="k", lw=1, label="exact mean")
+    run_mean.axhline(mean, color="k", lw=1, label="exact mean (stat file)")
     std = math.sqrt(float(stats.var[j]))
-    run_std.axhline(std, color="k", lw=1, label="exact std")
+    run_std.axhline(std, color="k", lw=1, label="exact std (stat file)")
     for ax, exact, path in (
         (run_mean, mean, report.running_mean[:, j]),
         (run_std, std, np.sqrt(report.running_var[:, j])),
@@ -337,6 +388,7 @@ def column_figure(report: ReportData, j: int):
         low, high = float(shown.min()), float(shown.max())
         pad = 0.08 * (high - low) or 0.08 * max(abs(high), 1e-300)
         ax.set_ylim(low - pad, high + pad)
+        readable_ticks(ax.yaxis, low - pad, high + pad)
     options = report.ema_options
     momentum = "cumulative" if options.cumulative else f"momentum {options.momentum_value:g}"
     for ax, what in ((run_mean, "mean"), (run_std, "std")):
@@ -344,39 +396,31 @@ def column_figure(report: ReportData, j: int):
             f"running {what} over batches of {options.batch_size} ({momentum})", fontsize=10
         )
         ax.set_xlabel("batch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
+        if len(report.batches) and report.batches[-1] < 10:  # whole batches, not 0.96..1.04
+            ax.set_xlim(0.5, report.batches[-1] + 0.5)
         ax.legend(loc="best", fontsize=8)
     fig.suptitle(name, fontsize=12, fontweight="bold")
     fig.tight_layout()
     return fig
 
 
-def _bins(values: np.ndarray) -> int | np.ndarray:
-    """60 bins, or one per integer for integers over a short range (60 bins over 18..90 would
-    alias into a comb)."""
-    low, high = float(values.min()), float(values.max())
-    exact = max(abs(low), abs(high)) < 2.0**52  # integers and their half-steps are exact
-    if exact and high - low <= 120 and np.all(values == np.round(values)):
-        return np.arange(low - 0.5, high + 1.5)
-    # Bins narrower than a few float64 steps at this magnitude cannot be told apart.
-    step = float(np.spacing(max(abs(low), abs(high))))
-    return int(max(1, min(60, (high - low) / (4 * step))))
+def _outside(frame: Frame) -> str:
+    parts = [f"{n:,} {where}" for n, where in ((frame.below, "below"), (frame.above, "above")) if n]
+    return f"; {' and '.join(parts)} the frame" if parts else ""
 
 
 def _png(fig) -> bytes:
-    plt = _pyplot()
+    plt = pyplot()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
 
 
-def _g(value: float) -> str:
-    return (
-        "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.8g}"
-    )
-
-
 def summary_rows(report: ReportData) -> list[list[str]]:
+    """One row per column: its name, counts and the statistics of :data:`SUMMARY_HEADERS`, each
+    to a millionth of the column's scale (``1000000.008``, not ``1e+06``), NaN as empty."""
     stats, data = report.stats, report.data
     rows = []
     for j, name in enumerate(report.names):
@@ -384,22 +428,20 @@ def summary_rows(report: ReportData) -> list[list[str]]:
         if stats.running is not None:
             ema_mean = float(stats.running.running_mean[j])
             ema_std = math.sqrt(float(stats.running.running_var[j]))
+        numbers = [
+            float(stats.mean[j]),
+            math.sqrt(float(stats.var[j])),
+            ema_mean,
+            ema_std,
+            float(data.mean[j]),
+            math.sqrt(float(data.var[j])) if data.count[j] > data.options.ddof else math.nan,
+            float(data.running.running_mean[j]),
+            math.sqrt(float(data.running.running_var[j])),
+        ]
+        shown = format_values(numbers, 1e-6 * float(stats.scale[j]), min_digits=8)
         rows.append(
-            [
-                name,
-                f"{int(data.count[j]):,}",
-                f"{int(data.n_missing[j]):,}",
-                _g(float(stats.mean[j])),
-                _g(math.sqrt(float(stats.var[j]))),
-                _g(ema_mean),
-                _g(ema_std),
-                _g(float(data.mean[j])),
-                _g(
-                    math.sqrt(float(data.var[j])) if data.count[j] > data.options.ddof else math.nan
-                ),
-                _g(float(data.running.running_mean[j])),
-                _g(math.sqrt(float(data.running.running_var[j]))),
-            ]
+            [name, f"{int(data.count[j]):,}", f"{int(data.n_missing[j]):,}"]
+            + ["" if math.isnan(v) else text for v, text in zip(numbers, shown, strict=True)]
         )
     return rows
 
