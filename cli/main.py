@@ -18,6 +18,7 @@ from .options import (
     Checked,
     NameList,
     affine_options,
+    drift_options,
     engine_options,
     flatten,
     given_options,
@@ -544,36 +545,30 @@ def report(inputs, stats_path, output, png_dir, columns, sample_rows, read, quie
 
 @cli.command(
     epilog="\b\nExamples:\n  normkit drift new.csv -s stats.json\n"
-    "  normkit drift 'live/*.parquet' -s stats.json --threshold 0.1 --json | jq .drifted\n"
+    "  normkit drift 'live/*.parquet' -s stats.json --json | jq .drifted\n"
+    "  normkit drift batch.csv -s stats.json --threshold 0.1 --threshold income=0.5\n"
     "  normkit drift batch.csv -s stats.json -q || echo 'retrain?'\n"
 )
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @stats_option
-@option(
-    "--threshold",
-    param="threshold",
-    default=0.2,
-    show_default=True,
-    metavar="K",
-    help="A column drifts when its mean moved by more than K saved standard deviations, "
-    "|ln(std ratio)| > K, its missing rate changed by more than K, or its PSI > K.",
-)
+@drift_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @read_options
 @quiet_option
-def drift(inputs, stats_path, threshold, as_json, read, quiet):
+def drift(inputs, stats_path, judging, as_json, read, quiet):
     """Check new data against saved statistics; exit 3 if any column drifted.
 
-    Streams INPUT once and reports per column: the shift of the mean in units of the saved
-    standard deviation, the ratio of standard deviations, the change of the missing rate, and
-    the population stability index (PSI) and Kolmogorov-Smirnov distance against the stat
-    file's quantiles. Exit code 0: every column within the threshold; 3: some drifted (so it
-    can gate a pipeline); 1: an error.
+    Streams INPUT once and tests per column, against the stat file (whose counts make the
+    reference a sample too): the mean, the spread, the missing rate and the distribution over
+    the stat file's quantiles; for text and boolean columns, the categories' frequencies. A
+    column drifts when a change is both significant (Holm-adjusted p <= --alpha over the whole
+    run) and larger than --threshold. Exit code 0: no drift; 3: some column drifted (so it can
+    gate a pipeline); 1: an error.
     """
-    from normkit.jobs.drift import DriftOptions, drift_files
+    from normkit.jobs.drift import drift_files
 
     with ProgressBar(not quiet and not as_json, "checking") as progress:
-        result = drift_files(inputs, stats_path, DriftOptions(threshold), read, progress)
+        result = drift_files(inputs, stats_path, judging, read, progress)
     if as_json:
         import json
 

@@ -395,6 +395,64 @@ def stats_option(func: Callable) -> Callable:
     )(func)
 
 
+class Threshold(click.ParamType):
+    """``--threshold``: a number (every column) or ``col=K,...``, each checked by its rule."""
+
+    name = "K|COL=K"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            parsed = parse_affine(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        rule = "column_thresholds" if isinstance(parsed, dict) else "threshold"
+        try:
+            params.check(rule, parsed)
+        except OptionError:
+            self.fail(f"{value!r} is not {RULES[rule].must_be(none=False)}", param, ctx)
+        return parsed
+
+
+def drift_options(func: Callable) -> Callable:
+    """Add ``--threshold`` (repeatable) and ``--alpha``, passed to the command as one
+    ``judging: DriftOptions`` argument."""
+
+    @option(
+        "--alpha",
+        param="alpha",
+        default=0.01,
+        show_default=True,
+        metavar="P",
+        help="The chance that data from the stat file's distribution raises any alarm, over all "
+        "columns and tests (p-values are Holm-adjusted).",
+    )
+    @option(
+        "--threshold",
+        "thresholds",
+        param="threshold",
+        type=Threshold(),
+        multiple=True,
+        help="The practical size of drift [default: 0.2]: a column drifts on a test that is "
+        "significant and whose size is above K (mean shift in saved sds, |ln std ratio|, "
+        "Cohen's h of a rate or share, PSI). Repeat with COL=K,... for particular columns.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args, thresholds, alpha, **kwargs):
+        from normkit.jobs.drift import DEFAULT_THRESHOLD, DriftOptions
+
+        every, columns = DEFAULT_THRESHOLD, {}
+        for value in thresholds:
+            if isinstance(value, dict):
+                columns.update(value)
+            else:
+                every = value
+        return func(*args, judging=DriftOptions(every, alpha, columns), **kwargs)
+
+    return wrapper
+
+
 def affine_options(func: Callable) -> Callable:
     """Add ``--gamma`` and ``--beta`` (BatchNorm's affine parameters)."""
     func = option(

@@ -13,18 +13,27 @@ if TYPE_CHECKING:
 
 def render_drift(report: DriftReport) -> str:
     """The drift table, one row per column, and a summary."""
-    headers = ["column", "mean shift", "std ratio", "missing", "PSI", "KS", ""]
+    headers = ["column", "mean shift", "std ratio", "missing", "PSI", "KS", "p", ""]
     rows = []
     for c in report.columns:
+        verdict = f"DRIFT ({', '.join(c.reasons)})" if c.drifted else "ok"
+        if c.kind == "categories":
+            changed = [f"+{v}" for v in c.new_categories[:3]]
+            changed += [f"-{v}" for v in c.vanished_categories[:3]]
+            shift = f"share h {c.largest_share_change:.3f}"
+            spread = " ".join(changed) or "-"
+        else:
+            shift, spread = f"{c.mean_shift:+.3f} sd", f"{c.std_ratio:.3f}"
         rows.append(
             [
                 c.name,
-                f"{c.mean_shift:+.3f} sd",
-                f"{c.std_ratio:.3f}",
+                shift,
+                spread,
                 f"{c.reference_missing_rate:.1%} -> {c.missing_rate:.1%}",
-                f"{c.psi:.3f}" + ("" if c.psi_decides else "*"),
+                f"{c.psi:.3f}",
                 f"{c.ks:.3f}",
-                f"DRIFT ({', '.join(c.reasons)})" if c.drifted else "ok",
+                _p(c.p_value),
+                verdict,
             ]
         )
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
@@ -33,16 +42,26 @@ def render_drift(report: DriftReport) -> str:
         for r in [headers, *rows]
     ]
     drifted = report.drifted
+    judged = f"alpha {report.alpha:g} over {count(report.tests, 'test')}, threshold "
+    judged += f"{report.threshold:g}"
     summary = (
-        f"{count(len(drifted), 'column')} of {len(report.columns)} drifted "
-        f"(threshold {report.threshold:g}): {', '.join(drifted)}"
+        f"{count(len(drifted), 'column')} of {len(report.columns)} drifted ({judged}): "
+        f"{', '.join(drifted)}"
         if drifted
-        else f"no drift in {count(len(report.columns), 'column')} (threshold {report.threshold:g})"
+        else f"no drift in {count(len(report.columns), 'column')} ({judged})"
     )
-    notes = [f"{count(report.rows, 'row')} checked; {summary}"]
-    if not all(c.psi_decides for c in report.columns):
-        notes.append("* PSI shown but not used: fewer than 500 values to compare")
+    notes = [
+        f"{count(report.rows, 'row')} checked; {summary}",
+        "p: the smallest Holm-adjusted p-value of the column's tests (mean, std, missing, "
+        "distribution)",
+    ]
     return "\n".join([*lines, "", *notes])
+
+
+def _p(value: float) -> str:
+    if value != value:  # NaN: no test could be made
+        return "-"
+    return "<1e-12" if value < 1e-12 else f"{value:.2g}"
 
 
 def passed_through(stats: FittedStats, limit: int = 8) -> str:

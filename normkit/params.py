@@ -337,6 +337,16 @@ _RULES = [
     # Checking and reporting.
     Rule("threshold", (Interval(float, 0.0, low_open=True),), "the practical size of drift"),
     Rule(
+        "column_thresholds",
+        (PerColumn(Interval(float, 0.0, low_open=True)),),
+        "the practical size of drift of particular columns",
+    ),
+    Rule(
+        "alpha",
+        (Interval(float, 0.0, 1.0, low_open=True, high_open=True),),
+        "the chance of any false alarm in a drift check",
+    ),
+    Rule(
         "sample_rows",
         (Interval(int, 100, MAX_SAMPLE_ROWS), NoneValue()),
         "values sampled per column",

@@ -87,7 +87,7 @@ def command_option(command: click.Command, library_param: str) -> LibraryOption:
         ("transform", "batch_size"),
         ("transform", "mode"),
         ("transform", "use"),
-        ("drift", "threshold"),
+        ("drift", "alpha"),
         ("report", "sample_rows"),
     ],
 )
@@ -110,6 +110,14 @@ def test_usage_errors_come_from_the_rules():
     assert_usage_error(result, "'--momentum'", RULES["ema.momentum"].must_be(none=False))
     result = run("fit", SAMPLE_CSV, "--csv-block-size", "3G")
     assert_usage_error(result, "'--csv-block-size'", "'3G' is not an integer in [4096, 2**30]")
+
+
+def test_drift_thresholds_are_checked_by_their_rules():
+    # --threshold takes a number (rule "threshold") or col=K,... (rule "column_thresholds").
+    result = run("drift", SAMPLE_CSV, "-s", SAMPLE_CSV, "--threshold", "0")
+    assert_usage_error(result, "'--threshold'", RULES["threshold"].must_be(none=False))
+    result = run("drift", SAMPLE_CSV, "-s", SAMPLE_CSV, "--threshold", "age=-1")
+    assert_usage_error(result, "'--threshold'", RULES["column_thresholds"].must_be(none=False))
 
 
 def test_a_message_names_parameters_as_each_front_end_spells_them():

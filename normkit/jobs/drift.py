@@ -1,53 +1,73 @@
 """Drift: does new data still look like the data a stat file was fitted on?
 
-One streaming pass over the new data computes its exact moments and, per column, a uniform
-sample of its values (as fit does), whose counts in the 20 bins cut at the stat file's quantiles
-(its sketch, see :mod:`normkit.core.sketch`) give PSI and KS. Per column:
+One streaming pass over the new data computes its exact moments (with M3 and M4), per column a
+uniform sample of its values (as fit takes its own), and the category counts of its text and
+boolean columns. Both sides are samples (the stat file keeps the reference's counts), so every
+test counts the sampling error of both (see :mod:`normkit.stats.significance`). Per numeric
+column:
 
-- ``mean_shift``: ``(new mean - saved mean) / saved std``, the shift in units of the saved
-  standard deviation (for a constant column, in units of its scale: 1, as in scikit-learn);
-- ``std_ratio``: new standard deviation / saved one (1 when both are 0);
-- ``missing_change``: new missing rate - saved missing rate (fractions of rows);
-- ``psi``: population stability index over the 20 bins (0 for the same distribution; 0.1 is
-  commonly read as a moderate shift, 0.25 as a large one). Its sampling noise is about 19 / n
-  for n values, so it decides only for columns with at least
-  :data:`~normkit.core.drift.MIN_PSI_VALUES` values in the new data and in the saved sample;
-- ``ks``: largest difference of the two CDFs at the bin edges (Kolmogorov-Smirnov distance).
+- ``mean``: ``mean_shift = (new mean - saved mean) / saved std``, tested by the difference of
+  means over its pooled standard error, skewness-corrected;
+- ``std``: ``std_ratio = new std / saved std``, tested by ``ln`` of the variance ratio with the
+  standard error the kurtosis gives (a constant side by how often the other leaves the constant);
+- ``missing``: the missing rate, tested by Fisher's exact test; its size is Cohen's h,
+  ``|2 asin sqrt(p_new) - 2 asin sqrt(p_ref)|`` (0.2 is the "small" effect, as 0.2 sd is for a
+  mean: from 0% to 1% missing, or from 10% to 20%);
+- ``distribution``: the new values' counts in the 20 bins cut at the stat file's quantiles (its
+  sketch) against the reference's, by a chi-square test of homogeneity (bins merged until each
+  holds 5 expected values, so small samples and repeated values are handled); its size is the
+  population stability index ``psi``. ``ks`` (the largest CDF difference at the bin edges) is
+  shown, not tested.
 
-A column drifts when ``|mean_shift|``, ``|ln(std_ratio)|``, ``|missing_change|`` or ``psi``
-exceeds the threshold (default 0.2: a mean that moved by a fifth of a standard deviation, a
-standard deviation 22% larger or 18% smaller, 20 more missing values in 100 rows, a PSI above
-0.2), and, for the first three, also exceeds three times its standard error under no drift
-(``3 / sqrt(n)`` for the mean shift, ``3 / sqrt(2 (n - 1))`` for the log std ratio,
-``3 sqrt(p (1 - p) / rows)`` for the missing rate), so that a small batch of data from the same
-distribution is not flagged for what chance explains. A column with no value in the new data is
-judged by its missing rate alone. The std ratio of a heavy-tailed column varies much between
-samples; its PSI is the steadier judge.
+Per text or boolean column (its categories are kept in the stat file): ``frequencies``, the
+chi-square test of the categories' counts (the categories unseen in the reference as one more),
+whose size is the largest Cohen's h of one category's share; ``missing`` as above; and the
+categories new in the data or absent from it, listed.
+
+One false-alarm level for the whole run: every p-value of every column is adjusted by Holm's
+procedure, so that data from the reference's distribution raises any alarm with a chance of at
+most ``alpha`` (default 0.01). A column drifts on a test when the adjusted p-value is at most
+``alpha`` *and* the size exceeds the column's threshold (default 0.2): significance says the
+change is real, the threshold that it is large enough to matter.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .. import params
-from ..core.accumulator import Accumulator
-from ..core.drift import MIN_PSI_VALUES, bin_counts, drift_scores
-from ..errors import StatsFileError
+from ..core.accumulator import Accumulated, Accumulator
+from ..core.drift import bin_counts, drift_scores
+from ..errors import OptionError, StatsFileError
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
+from ..io.arrow import to_float64
 from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
+from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
 from .sources import Progress, check_stat_columns, feed, require_rows
 
-__all__ = ["DEFAULT_THRESHOLD", "ColumnDrift", "DriftOptions", "DriftReport", "drift_files"]
+__all__ = [
+    "DEFAULT_ALPHA",
+    "DEFAULT_THRESHOLD",
+    "ColumnDrift",
+    "DriftOptions",
+    "DriftReport",
+    "drift_batches",
+    "drift_files",
+]
 
 DEFAULT_THRESHOLD = 0.2
+DEFAULT_ALPHA = 0.01
+
+#: The tests of a numeric column, in the order reports list them.
+NUMERIC_TESTS = ("mean", "std", "missing", "distribution")
 
 
 @dataclass(frozen=True)
@@ -57,22 +77,53 @@ class DriftOptions:
     Parameters
     ----------
     threshold : float, default 0.2
-        The practical size of drift (see the module's notes).
+        The practical size of drift (see the module's notes), for every column not in
+        ``column_thresholds``.
+    alpha : float, default 0.01
+        The chance that data from the reference's distribution raises any alarm, over all
+        columns and tests.
+    column_thresholds : mapping of column name to float
+        Thresholds of particular columns; each must be a column of the statistics.
     """
 
     threshold: float = DEFAULT_THRESHOLD
+    alpha: float = DEFAULT_ALPHA
+    column_thresholds: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         params.check("threshold", self.threshold)
+        params.check("alpha", self.alpha)
+        params.check("column_thresholds", dict(self.column_thresholds))
+
+    def threshold_of(self, name: str) -> float:
+        return float(self.column_thresholds.get(name, self.threshold))
+
+    def check_columns(self, names: Sequence[str]) -> None:
+        unknown = [name for name in self.column_thresholds if name not in set(names)]
+        if unknown:
+            raise OptionError(
+                f"a threshold is given for {unknown[0]!r}, which the statistics do not have "
+                f"(their columns: {', '.join(map(repr, names[:8]))}"
+                f"{', ...' if len(names) > 8 else ''})",
+                param="threshold",
+            )
 
 
 @dataclass(frozen=True)
 class ColumnDrift:
-    """The drift scores of one column (see the module's notes); NaN where undefined."""
+    """The drift of one column (see the module's notes); NaN where undefined.
+
+    ``p_values`` are Holm-adjusted over the whole run (None: the test could not be made, such as
+    a spread from fewer than 4 values); ``reasons`` are the tests on which the column drifted.
+    Text and boolean columns have ``kind == "categories"``: their moments are NaN, and
+    ``new_categories`` and ``vanished_categories`` list what changed.
+    """
 
     name: str
+    kind: str
     count: int
     missing: int
+    threshold: float
     reference_mean: float
     mean: float
     reference_std: float
@@ -84,12 +135,21 @@ class ColumnDrift:
     missing_change: float
     psi: float
     ks: float
-    psi_decides: bool
+    largest_share_change: float
+    new_categories: tuple[str, ...]
+    vanished_categories: tuple[str, ...]
+    p_values: dict[str, float | None]
     reasons: tuple[str, ...]
 
     @property
     def drifted(self) -> bool:
         return bool(self.reasons)
+
+    @property
+    def p_value(self) -> float:
+        """The smallest adjusted p-value of the column's tests (NaN if none was made)."""
+        made = [p for p in self.p_values.values() if p is not None]
+        return min(made) if made else math.nan
 
 
 @dataclass(frozen=True)
@@ -99,6 +159,8 @@ class DriftReport:
     columns: list[ColumnDrift]
     rows: int
     threshold: float
+    alpha: float
+    tests: int
     sources: list[str]
 
     @property
@@ -112,16 +174,21 @@ class DriftReport:
         def clean(value):
             if isinstance(value, float) and not math.isfinite(value):
                 return None
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, tuple):
+                return list(value)
             return value
 
         columns = []
         for column in self.columns:
             entry = {k: clean(v) for k, v in asdict(column).items()}
-            entry["reasons"] = list(column.reasons)
             entry["drifted"] = column.drifted
             columns.append(entry)
         return {
             "threshold": self.threshold,
+            "alpha": self.alpha,
+            "tests": self.tests,
             "rows": self.rows,
             "sources": self.sources,
             "drifted": self.drifted,
@@ -155,24 +222,73 @@ def drift_files(
     """
     options = options or DriftOptions()
     path = stats_path(reference)
-    reference = as_stats(reference)
-    sketch = reference.sketch
-    if sketch is None:
+    reference = _reference(reference, path, options)
+    read = (read or ReadOptions()).completed_by(reference.read)
+    sources = open_dataset(inputs, read)
+    names = list(reference.names)
+    check_stat_columns(sources, names)
+    accumulator = Accumulator(names)
+    feed(accumulator, sources, names, progress)
+    require_rows(accumulator.n_rows, sources)
+    return _judge(reference, accumulator.finish(), options, [s.name for s in sources])
+
+
+def drift_batches(
+    batches: Iterable,
+    reference: Standardizer | FittedStats | str | os.PathLike[str],
+    options: DriftOptions | None = None,
+) -> DriftReport:
+    """:func:`drift_files` on data in memory: an iterable of pandas DataFrames, pyarrow Tables
+    or RecordBatches, or mappings of column name to array (one batch: pass ``[frame]``)."""
+    options = options or DriftOptions()
+    reference = _reference(reference, stats_path(reference), options)
+    names = list(reference.names)
+    accumulator = Accumulator(names)
+    for batch in batches:
+        accumulator.update([_float64(batch, name) for name in names])
+    if not accumulator.n_rows:
+        raise ValueError("no rows to check")
+    return _judge(reference, accumulator.finish(), options, ["<memory>"])
+
+
+def _float64(batch, name: str) -> np.ndarray:
+    try:
+        column = batch.column(name) if hasattr(batch, "column") else batch[name]
+    except KeyError:
+        raise KeyError(f"the data has no column {name!r}, which the statistics have") from None
+    if hasattr(column, "to_numpy") and not hasattr(column, "index"):  # pyarrow
+        return to_float64(column)
+    return np.asarray(column, dtype=np.float64)
+
+
+def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:
+    stats = as_stats(reference)
+    if stats.sketch is None:
         error = StatsFileError(
             "the stat file has no distribution sketch (it was written by an older normkit or "
             "by merging files that lacked one); fit it again to check drift"
         )
         raise error.within(path) if path is not None else error
-    read = (read or ReadOptions()).completed_by(reference.read)
-    sources = open_dataset(inputs, read)
+    options.check_columns(list(stats.names))
+    return stats
+
+
+# -- judging ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Column:
+    """A column's scores before the run's p-values are adjusted."""
+
+    scores: dict
+    raw: dict[str, float]
+    sizes: dict[str, float]
+
+
+def _judge(
+    reference: FittedStats, result: Accumulated, options: DriftOptions, sources: list[str]
+) -> DriftReport:
     names = list(reference.names)
-    check_stat_columns(sources, names)
-    # PSI and KS are computed on a uniform sample of each column's new values, taken in the same
-    # pass as fit takes its own (10,000 values: sampling noise in PSI about 0.002).
-    accumulator = Accumulator(names)
-    feed(accumulator, sources, names, progress)
-    require_rows(accumulator.n_rows, sources)
-    result = accumulator.finish()
     n = len(names)
     new = FittedStats.from_pass(
         names,
@@ -182,67 +298,199 @@ def drift_files(
         np.ones(n),
         np.zeros(n),
     )
-    counts = np.zeros((n, sketch.edges.shape[1] + 1), dtype=np.int64)
-    for j in range(n):
-        if np.isfinite(sketch.edges[j]).all():
-            counts[j] = bin_counts(result.sample.values(j), sketch.edges[j])
-    threshold = options.threshold
-    columns = [_column_drift(reference, new, j, counts[j], threshold) for j in range(n)]
-    return DriftReport(columns, int(new.n_rows), threshold, [s.name for s in sources])
+    pending = [_numeric(reference, new, result, j) for j in range(n)]
+    # Holm over every test of every column: one false-alarm level for the run.
+    keys = [(i, test) for i, column in enumerate(pending) for test in column.raw]
+    adjusted = significance.holm([pending[i].raw[test] for i, test in keys])
+    p_values: list[dict[str, float | None]] = [{} for _ in pending]
+    for (i, test), p in zip(keys, adjusted, strict=True):
+        p_values[i][test] = float(p) if math.isfinite(p) else None
+    columns = []
+    for i, column in enumerate(pending):
+        threshold = options.threshold_of(column.scores["name"])
+        reasons = tuple(
+            test
+            for test, p in p_values[i].items()
+            if p is not None and p <= options.alpha and column.sizes[test] > threshold
+        )
+        columns.append(
+            ColumnDrift(**column.scores, threshold=threshold, p_values=p_values[i], reasons=reasons)
+        )
+    tests = int(np.isfinite(adjusted).sum())
+    return DriftReport(columns, int(new.n_rows), options.threshold, options.alpha, tests, sources)
 
 
 def _rate(missing: int, count: int) -> float:
     return missing / (missing + count) if missing + count else math.nan
 
 
-def _column_drift(
-    reference: FittedStats, new: FittedStats, j: int, counts: np.ndarray, threshold: float
-) -> ColumnDrift:
+def cohen_h(p: float, q: float) -> float:
+    """Cohen's h, the size of a change of a proportion from ``q`` to ``p``."""
+    if not (math.isfinite(p) and math.isfinite(q)):
+        return math.nan
+    return abs(2 * math.asin(math.sqrt(p)) - 2 * math.asin(math.sqrt(q)))
+
+
+def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: int) -> _Column:
+    ddof = reference.options.ddof
+    n_ref, n_new = int(reference.count[j]), int(new.count[j])
     ref_mean, ref_scale = float(reference.mean[j]), float(reference.scale[j])
+    ref_var0 = float(reference.m2[j]) / n_ref if n_ref else math.nan  # over n
+    new_var0 = float(new.m2[j]) / n_new if n_new else math.nan
     ref_std = math.sqrt(max(float(reference.var[j]), 0.0))
-    count, missing = int(new.count[j]), int(new.n_missing[j])
-    mean = float(new.mean[j]) if count else math.nan
-    std = math.sqrt(max(float(new.var[j]), 0.0)) if count > reference.options.ddof else math.nan
+    mean = float(new.mean[j]) if n_new else math.nan
+    std = math.sqrt(max(float(new.var[j]), 0.0)) if n_new > ddof else math.nan
     shift = (mean - ref_mean) / (ref_std if ref_std > 0 else ref_scale)
     if ref_std == 0.0:
         ratio = 1.0 if std == 0.0 else (math.inf if std > 0 else math.nan)
     else:
         ratio = std / ref_std
-    ref_rate = _rate(int(reference.n_missing[j]), int(reference.count[j]))
-    rate = _rate(missing, count)
+    ref_missing = int(reference.n_missing[j])
+    missing = int(new.n_missing[j])
+    ref_rate, rate = _rate(ref_missing, n_ref), _rate(missing, n_new)
+
     sketch = reference.sketch
-    psi, ks = drift_scores(counts, sketch.edges[j], sketch.cdf[j])
-    psi_decides = min(int(counts.sum()), int(sketch.counts[j])) >= MIN_PSI_VALUES
-    # A score decides only beyond its sampling noise (3 standard errors), so that a small batch
-    # of data from the same distribution is not flagged for what chance alone explains.
-    reasons = []
-    if count and abs(shift) > max(threshold, 3 / math.sqrt(count)):
-        reasons.append("mean")
-    if count >= 2:
-        log_ratio = abs(math.log(ratio)) if ratio > 0 else math.inf
-        if log_ratio > max(threshold, 3 / math.sqrt(2 * (count - 1))):
-            reasons.append("std")
-    rows = count + missing
-    noise = 3 * math.sqrt(ref_rate * (1 - ref_rate) / rows) if rows else math.inf
-    if abs(rate - ref_rate) > max(threshold, noise):
-        reasons.append("missing")
-    if psi_decides and math.isfinite(psi) and psi > threshold:
-        reasons.append("psi")
-    return ColumnDrift(
-        name=reference.names[j],
-        count=count,
-        missing=missing,
-        reference_mean=ref_mean,
-        mean=mean,
-        reference_std=ref_std,
-        std=std,
-        mean_shift=shift,
-        std_ratio=ratio,
-        reference_missing_rate=ref_rate,
-        missing_rate=rate,
-        missing_change=rate - ref_rate,
-        psi=psi,
-        ks=ks,
-        psi_decides=psi_decides,
-        reasons=tuple(reasons),
-    )
+    edges, cdf = sketch.edges[j], sketch.cdf[j]
+    values = result.sample.values(j) if result.sample is not None else np.empty(0)
+    sample = values[~np.isnan(values)]
+    if np.isfinite(edges).all() and sample.size:
+        counts = bin_counts(sample, edges)
+        psi, ks = drift_scores(counts, edges, cdf)
+    else:
+        counts, psi, ks = None, math.nan, math.nan
+
+    raw = {
+        "mean": significance.mean_test(
+            n_ref,
+            ref_mean,
+            ref_var0,
+            _standardized(reference.m3[j], n_ref, ref_var0, 1.5),
+            n_new,
+            mean,
+            new_var0,
+        ),
+        "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample),
+        "missing": significance.proportion_test(
+            ref_missing, ref_missing + n_ref, missing, missing + n_new
+        ),
+        "distribution": _distribution_test(edges, cdf, int(sketch.counts[j]), counts),
+    }
+    log_ratio = abs(math.log(ratio)) if ratio > 0 else math.inf
+    sizes = {
+        "mean": abs(shift),
+        "std": log_ratio if math.isfinite(ratio) or ratio == math.inf else math.nan,
+        "missing": cohen_h(rate, ref_rate),
+        "distribution": psi,
+    }
+    scores = {
+        "name": reference.names[j],
+        "kind": "numeric",
+        "count": n_new,
+        "missing": missing,
+        "reference_mean": ref_mean,
+        "mean": mean,
+        "reference_std": ref_std,
+        "std": std,
+        "mean_shift": shift,
+        "std_ratio": ratio,
+        "reference_missing_rate": ref_rate,
+        "missing_rate": rate,
+        "missing_change": rate - ref_rate,
+        "psi": psi,
+        "ks": ks,
+        "largest_share_change": math.nan,
+        "new_categories": (),
+        "vanished_categories": (),
+    }
+    return _Column(scores, raw, sizes)
+
+
+def _standardized(moment: float, n: int, var0: float, power: float) -> float:
+    """Skewness (``power`` 1.5) or kurtosis (2) from a central-moment sum; NaN if unknown."""
+    if not (n > 0 and var0 > 0 and math.isfinite(moment)):
+        return math.nan
+    return moment / n / var0**power
+
+
+def _spread_test(
+    reference: FittedStats,
+    j: int,
+    n_ref: int,
+    ref_var0: float,
+    n_new: int,
+    new_var0: float,
+    new: FittedStats,
+    sample: np.ndarray,
+) -> float:
+    if n_ref < 4 or n_new < 4:
+        return math.nan
+    ref_kurt = _standardized(reference.m4[j], n_ref, ref_var0, 2)
+    if ref_var0 > 0 and new_var0 > 0 and new_var0 < ref_var0:
+        return significance.variance_test(
+            n_ref, ref_var0, ref_kurt, n_new, new_var0, _standardized(new.m4[j], n_new, new_var0, 2)
+        )
+    if ref_var0 > 0 and new_var0 > 0:
+        return _wider_test(reference, j, ref_kurt, sample)
+    if ref_var0 == 0 and new_var0 == 0:
+        return 1.0  # both constant: the mean test tells whether at one value
+    if ref_var0 == 0:
+        # The reference is constant: how often does the new data leave its value?
+        differing = int(np.count_nonzero(sample != reference.mean[j]))
+        return significance.proportion_test(0, n_ref, differing, sample.size)
+    # The new data is constant: the chance that n values drawn from the reference all fall on
+    # it, its share taken at most the reference's mass between the quantiles around it.
+    share = _share_at(reference.sketch.edges[j], reference.sketch.cdf[j], float(new.mean[j]))
+    return min(1.0, share**n_new)
+
+
+def _wider_test(reference: FittedStats, j: int, ref_kurt: float, sample: np.ndarray) -> float:
+    """p-value of a new spread wider than the reference's, from two pieces of evidence (the
+    smaller p-value, doubled): the new values beyond the reference's range, and the variance
+    of the new values clipped to that range.
+
+    A value beyond every reference value is no evidence by itself: of N + n values from one
+    distribution, the largest k are all among the n new ones with chance C(n, k) / C(N + n, k).
+    A heavy tail's rare far values (absent from the reference, or in it) would otherwise
+    decide the variance of a small sample alone. Clipped, they count as far as the reference
+    has seen; the variance ratio is then tested as :func:`~normkit.stats.significance.
+    variance_test` does.
+    """
+    n_ref, n_new = int(reference.count[j]), int(sample.size)
+    if n_new < 4:
+        return math.nan
+    low, high = float(reference.min[j]), float(reference.max[j])
+    beyond = [int(np.count_nonzero(sample > high)), int(np.count_nonzero(sample < low))]
+    exceed = min(significance.exceedance_test(n_ref, n_new, k) for k in beyond)
+    clipped = np.clip(sample, low, high)
+    var0 = float(np.var(clipped))
+    ref_var0 = float(reference.m2[j]) / n_ref
+    p_spread = 1.0
+    if var0 > ref_var0:
+        kurt = float(np.mean((clipped - clipped.mean()) ** 4)) / var0**2
+        p_spread = significance.variance_test(n_ref, ref_var0, ref_kurt, n_new, var0, kurt)
+    return min(1.0, 2.0 * min(exceed, p_spread))
+
+
+def _share_at(edges: np.ndarray, cdf: np.ndarray, value: float) -> float:
+    """An upper bound of the reference's share of ``value``, from its quantiles."""
+    if not np.isfinite(edges).all():
+        return 1.0
+    below = edges < value
+    low = float(cdf[below][-1]) if below.any() else 0.0
+    at_or_above = ~below
+    high = float(cdf[at_or_above][0]) if at_or_above.any() else 1.0
+    return min(1.0, max(high - low, 0.0))
+
+
+def _distribution_test(
+    edges: np.ndarray, cdf: np.ndarray, n_ref: int, counts: np.ndarray | None
+) -> float:
+    """Chi-square homogeneity of the new sample's bin counts against the reference sample's
+    (``n_ref`` values behind its quantiles; bins cut at tied quantiles merged)."""
+    if counts is None or n_ref < 1:
+        return math.nan
+    keep = np.append(edges[1:] != edges[:-1], True)
+    new = np.diff(np.concatenate([[0], np.cumsum(counts)[:-1][keep], [counts.sum()]]))
+    ref = np.diff(np.concatenate([[0.0], cdf[keep], [1.0]])) * n_ref
+    p, _ = significance.homogeneity_test(ref, new)
+    return p

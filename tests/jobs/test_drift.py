@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ERROR, run
+from conftest import ERROR, assert_error, run
 
 import normkit
 from normkit.core.sketch import QUANTILE_PROBABILITIES, ColumnSamples, row_keys
@@ -98,11 +98,20 @@ def test_human_output_and_threshold(tmp_path, fitted):
     shifted.to_csv(path, index=False)
     loose = run("drift", path, "-s", stats)
     assert loose.exit_code == 0, loose.output
-    assert "no drift in 4 columns (threshold 0.2)" in loose.stdout
+    assert "no drift in 4 columns (alpha 0.01 over 15 tests, threshold 0.2)" in loose.stdout
     strict = run("drift", path, "-s", stats, "--threshold", "0.1")
     assert strict.exit_code == 3
-    assert "1 column of 4 drifted (threshold 0.1): score" in strict.stdout
+    assert "1 column of 4 drifted (alpha 0.01 over 15 tests, threshold 0.1): score" in strict.stdout
     assert "DRIFT (mean" in strict.stdout
+    # The same, for that column only; a threshold for a column the stat file lacks is refused.
+    only = run("drift", path, "-s", stats, "--threshold", "score=0.1,age=0.3")
+    assert only.exit_code == 3
+    assert "drifted (alpha 0.01 over 15 tests, threshold 0.2): score" in only.stdout
+    other = run("drift", path, "-s", stats, "--threshold", "age=0.1")
+    assert other.exit_code == 0, other.stdout
+    assert_error(run("drift", path, "-s", stats, "--threshold", "sore=0.1"), 2, "'sore'", "score")
+    # Significance at a stricter alpha: a 0.15 sd shift over 6,000 rows is still far beyond it.
+    assert run("drift", path, "-s", stats, "--threshold", "0.1", "--alpha", "1e-6").exit_code == 3
 
 
 def test_errors(tmp_path, fitted):
