@@ -15,7 +15,7 @@ column:
   mean: from 0% to 1% missing, or from 10% to 20%);
 - ``distribution``: the new values' counts in the 20 bins cut at the stat file's quantiles (its
   sketch) against the reference's, by a chi-square test of homogeneity (bins merged until each
-  holds 5 expected values, so small samples and repeated values are handled); its size is the
+  holds 10 expected values, so small samples and repeated values are handled); its size is the
   population stability index ``psi``. ``ks`` (the largest CDF difference at the bin edges) is
   shown, not tested.
 

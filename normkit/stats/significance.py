@@ -16,7 +16,7 @@ Each test returns a two-sided p-value under "both sides are samples of one distr
   side that is constant is tested by how often the other side's values leave that constant.
 - :func:`proportion_test`: Fisher's exact test of two rates (missing values).
 - :func:`homogeneity_test`: chi-square test of homogeneity of two samples' counts in the same
-  bins, adjacent bins merged until each holds 5 expected values.
+  bins, adjacent bins merged until each holds 10 expected values.
 
 :func:`holm` adjusts a family of p-values so that rejecting those below ``alpha`` has a chance
 of at most ``alpha`` of any false rejection, whatever their dependence (Holm, 1979).
@@ -41,13 +41,10 @@ __all__ = [
     "variance_test",
 ]
 
-#: Expected values per bin at least, in the homogeneity test (bins are merged until they hold it).
-MIN_EXPECTED = 5.0
-
-
-def _norm_sf(z: float) -> float:
-    """P(Z > z) for a standard normal Z."""
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
+#: Expected values per bin at least, in the homogeneity test (bins are merged until they hold it):
+#: with 5, the textbook's rule, Pearson's statistic of a 40-value sample of a discrete column
+#: passed its chi-square's 1e-5 point several times as often as it should.
+MIN_EXPECTED = 10.0
 
 
 def mean_test(
@@ -76,7 +73,13 @@ def mean_test(
         return 1.0 if delta == 0.0 else 0.0
     se = math.sqrt(pooled * weight)
     z = abs(delta) / se
-    tail = _norm_sf(z)
+    # Student's t with the new sample's degrees of freedom rather than the normal: the central
+    # limit's tails at the levels a many-column gate tests (1e-5) come slowly, and a small
+    # sample of a lumpy column (mostly 0, or two modes) reaches them far more often than the
+    # normal says. At 500 values the two differ by under 1%.
+    from scipy.stats import t as student
+
+    tail = float(student.sf(z, n_new - 1)) if n_new > 1 else 0.5
     if math.isfinite(skew_ref) and skew_ref != 0.0:
         # The skewness of mean_new - mean_ref, signed towards the side observed (a positive
         # skew makes the upper tail heavier): its tail there by the gamma distribution with
