@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .options import quote_name
+from .render_categories import category_lines
 
 if TYPE_CHECKING:
     from normkit.jobs.drift import DriftReport
@@ -30,8 +31,8 @@ def render_drift(report: DriftReport) -> str:
                 shift,
                 spread,
                 f"{c.reference_missing_rate:.1%} -> {c.missing_rate:.1%}",
-                f"{c.psi:.3f}",
-                f"{c.ks:.3f}",
+                "-" if c.kind == "categories" else f"{c.psi:.3f}",
+                "-" if c.kind == "categories" else f"{c.ks:.3f}",
                 _p(c.p_value),
                 verdict,
             ]
@@ -52,8 +53,8 @@ def render_drift(report: DriftReport) -> str:
     )
     notes = [
         f"{count(report.rows, 'row')} checked; {summary}",
-        "p: the smallest Holm-adjusted p-value of the column's tests (mean, std, missing, "
-        "distribution)",
+        "p: the smallest Holm-adjusted p-value of a column's tests (mean, std, missing, "
+        "distribution; for text and boolean columns, category frequencies and missing)",
     ]
     return "\n".join([*lines, "", *notes])
 
@@ -184,6 +185,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
                 ]
             )
         lines += _table(rows, left=1)
+    lines += category_lines(stats)
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ _LAZY = {
     "ReadOptions": "io.options",
     "EmaOptions": "core.running",
     "RunningState": "core.running",
+    "CategoryCounts": "core.categories",
     "FittedStats": "stats.fitted",
     "StatsOptions": "stats.fitted",
     "open_input": "io.inputs",
@@ -81,6 +82,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "CategoryCounts",
     "ClusterOptions",
     "CsvOptions",
     "DataError",

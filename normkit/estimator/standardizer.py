@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
+from ..core.categories import CategoryCounts
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import Sketch
@@ -97,6 +98,10 @@ class Standardizer:
     sketch_ : Sketch or None
         Each column's 5%, ..., 95% quantiles, from a uniform sample of up to 10,000 of its values
         taken in the same pass (the reference of ``normkit drift``).
+    categories_ : dict of str to CategoryCounts, or None
+        The category frequencies of the text and boolean columns passed through (fitted from
+        files: :func:`normkit.fit_files`; None when fitted in memory, or continued by
+        :meth:`partial_fit`).
     gamma_, beta_ : ndarray of float64, shape (n_features,)
 
     Notes
@@ -455,6 +460,10 @@ class Standardizer:
     @property
     def sketch_(self) -> Sketch | None:
         return self.stats_.sketch
+
+    @property
+    def categories_(self) -> dict[str, CategoryCounts] | None:
+        return None if self.stats_.categories is None else dict(self.stats_.categories)
 
     @property
     def gamma_(self) -> np.ndarray:

@@ -75,7 +75,7 @@ class IpcReader(ReaderBase):
         return ipc.open_stream(raw)
 
     def _batches(
-        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool = True
+        self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
         with self._translate_errors():
             reader = self._open_ipc()
@@ -85,8 +85,8 @@ class IpcReader(ReaderBase):
                 batches = iter(reader)
             try:
                 for batch in batches:
-                    if not all_columns:
-                        batch = batch.select(list(float_columns))
+                    if columns is not None:
+                        batch = batch.select(list(columns))
                     yield self._as_float(batch, float_columns)
                 if not isinstance(reader, ipc.RecordBatchFileReader):
                     self._check_stream_ended()

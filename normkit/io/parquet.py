@@ -70,11 +70,11 @@ class ParquetReader(ReaderBase):
         return pq.ParquetFile(self.path, pre_buffer=False, buffer_size=PARQUET_READ_BUFFER)
 
     def _batches(
-        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool = True
+        self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
         with self._translate_errors():
             file = self._parquet_file()
-            columns = self.schema.names if all_columns else list(float_columns)
+            columns = self.schema.names if columns is None else list(columns)
             batches = file.iter_batches(
                 batch_size=self.read.chunk_rows or PARQUET_BATCH_ROWS, columns=columns
             )

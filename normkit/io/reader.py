@@ -72,12 +72,23 @@ class Reader(Protocol):
     def bytes_read(self) -> int | None:
         """Bytes of the file consumed so far, where known (progress bars)."""
 
+    @property
+    def missing_text(self) -> tuple[str, ...]:
+        """Strings that mean a missing value in the columns it gives as text as written (CSV:
+        the missing-value strings; formats with types: none, only nulls are missing)."""
+
     def batches(
-        self, float_columns: Sequence[str], *, all_columns: bool = True, keep_text: bool = True
+        self,
+        float_columns: Sequence[str],
+        *,
+        all_columns: bool = True,
+        keep_text: bool = True,
+        also: Sequence[str] = (),
     ) -> Iterator[pa.RecordBatch]:
-        """The rows, ``float_columns`` as float64; all columns, or only those. ``keep_text``:
-        columns of a text format (CSV) not in ``float_columns`` stay text as written; otherwise
-        they have the types of the first block."""
+        """The rows, ``float_columns`` as float64; all columns, or only those (and ``also``,
+        as the input has them). ``keep_text``: columns of a text format (CSV) not in
+        ``float_columns`` stay text as written; otherwise they have the types of the first
+        block."""
 
     def count_rows(self) -> int:
         """The number of data rows, cheaply (a prediction for CSV; files only)."""
@@ -155,6 +166,10 @@ class ReaderBase:
     def typed(self) -> bool:
         return True
 
+    @property
+    def missing_text(self) -> tuple[str, ...]:
+        return ()
+
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""
         wanted = set(float_columns)
@@ -164,7 +179,12 @@ class ReaderBase:
         )
 
     def batches(
-        self, float_columns: Sequence[str], *, all_columns: bool = True, keep_text: bool = True
+        self,
+        float_columns: Sequence[str],
+        *,
+        all_columns: bool = True,
+        keep_text: bool = True,
+        also: Sequence[str] = (),
     ) -> Iterator[pa.RecordBatch]:
         """Stream the input as record batches.
 
@@ -178,6 +198,9 @@ class ReaderBase:
         keep_text : bool, default True
             For CSV: the other columns as their text (True), or converted to the types their
             first block has (False; a later value of another type is an error).
+        also : sequence of str, default ()
+            With ``all_columns`` False, other columns returned too, after ``float_columns``
+            (as the input has them: CSV text as written, see ``keep_text``).
 
         Yields
         ------
@@ -185,12 +208,14 @@ class ReaderBase:
         """
         schema = self.schema
         present = set(schema.names)
-        missing = [c for c in float_columns if c not in present]
+        missing = [c for c in [*float_columns, *also] if c not in present]
         if missing:
             raise SchemaError(
                 f"{self.name}: no column {missing[0]!r}; the input has {_names(schema.names)}"
             )
-        batches = self._batches(float_columns, all_columns, keep_text)
+        floats = set(float_columns)
+        columns = None if all_columns else [*float_columns, *(c for c in also if c not in floats)]
+        batches = self._batches(float_columns, columns, keep_text)
         if self.read.infinities_missing:
             batches = (infinite_to_null(b, float_columns) for b in batches)
         if self.read.chunk_rows is not None:
@@ -198,8 +223,9 @@ class ReaderBase:
         return batches
 
     def _batches(
-        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool
+        self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool
     ) -> Iterator[pa.RecordBatch]:
+        """The batches with ``columns`` (None: all) in that order, ``float_columns`` as float64."""
         raise NotImplementedError
 
     def count_rows(self) -> int:

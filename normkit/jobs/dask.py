@@ -53,6 +53,7 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats, per_column
+from .categories import categorical_columns
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .sources import about_stat_file, check_stat_columns, require_rows, select_dataset_columns
@@ -230,6 +231,9 @@ def fit_dask(
     dtypes = dataset_dtypes(sources, names)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
+    schema = reference_reader(sources).schema
+    passthrough = tuple(estimator.passed_through(schema, names))
+    categories = categorical_columns(schema, passthrough)
     paths = [os.path.abspath(s.path) for s in sources]
     ema = estimator.ema
     with connect(cluster or ClusterOptions()) as client:
@@ -245,6 +249,7 @@ def fit_dask(
             read=read,
             names=names,
             ema=ema,
+            categories=categories,
             pure=False,
         )
         actual = _starts(_gather(client, client.map(_rows, parts, pure=False), progress))
@@ -254,7 +259,9 @@ def fit_dask(
             if ema is None or guess % ema.batch_size == start % ema.batch_size:
                 parts[i] = client.submit(_at_row, parts[i], start, pure=False)
             else:  # the batch boundaries fall elsewhere in this file: fit it again
-                parts[i] = client.submit(fit_part, paths[i], i, start, read, names, ema, pure=False)
+                parts[i] = client.submit(
+                    fit_part, paths[i], i, start, read, names, ema, categories, pure=False
+                )
         level = parts
         while len(level) > 1:
             level = [
@@ -264,11 +271,7 @@ def fit_dask(
         total = level[0].result()
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
-    stats = replace(
-        stats,
-        read=read.settings(),
-        passthrough=tuple(estimator.passed_through(reference_reader(sources).schema, names)),
-    )
+    stats = replace(stats, read=read.settings(), passthrough=passthrough)
     stats = conclude_fit(stats, sources, total.sources)
     return Standardizer.from_stats(stats, **estimator.get_params())
 

@@ -39,9 +39,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
+from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.drift import bin_counts, drift_scores
 from ..errors import OptionError, StatsFileError
 from ..estimator.files import as_stats, stats_path
@@ -51,6 +53,7 @@ from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
+from .categories import value_counts
 from .sources import Progress, check_stat_columns, feed, require_rows
 
 __all__ = [
@@ -66,8 +69,8 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.2
 DEFAULT_ALPHA = 0.01
 
-#: The tests of a numeric column, in the order reports list them.
-NUMERIC_TESTS = ("mean", "std", "missing", "distribution")
+#: Categories listed as new or vanished in a column's report, at most.
+MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -226,11 +229,14 @@ def drift_files(
     read = (read or ReadOptions()).completed_by(reference.read)
     sources = open_dataset(inputs, read)
     names = list(reference.names)
-    check_stat_columns(sources, names)
+    text = list(reference.categories or {})
+    check_stat_columns(sources, names + text)
     accumulator = Accumulator(names)
-    feed(accumulator, sources, names, progress)
+    counter = CategoryCounter(text) if text else None
+    feed(accumulator, sources, names, progress, categories=counter)
     require_rows(accumulator.n_rows, sources)
-    return _judge(reference, accumulator.finish(), options, [s.name for s in sources])
+    counts = counter.result() if counter is not None else {}
+    return _judge(reference, accumulator.finish(), counts, options, [s.name for s in sources])
 
 
 def drift_batches(
@@ -243,22 +249,37 @@ def drift_batches(
     options = options or DriftOptions()
     reference = _reference(reference, stats_path(reference), options)
     names = list(reference.names)
+    text = list(reference.categories or {})
     accumulator = Accumulator(names)
+    counter = CategoryCounter(text)
     for batch in batches:
-        accumulator.update([_float64(batch, name) for name in names])
+        accumulator.update([_float64(_column(batch, name)) for name in names])
+        for name in text:
+            counter.update(name, *value_counts(_arrow(_column(batch, name)), cap=counter.cap))
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
-    return _judge(reference, accumulator.finish(), options, ["<memory>"])
+    return _judge(reference, accumulator.finish(), counter.result(), options, ["<memory>"])
 
 
-def _float64(batch, name: str) -> np.ndarray:
+def _column(batch, name: str):
     try:
-        column = batch.column(name) if hasattr(batch, "column") else batch[name]
+        return batch.column(name) if hasattr(batch, "column") else batch[name]
     except KeyError:
         raise KeyError(f"the data has no column {name!r}, which the statistics have") from None
-    if hasattr(column, "to_numpy") and not hasattr(column, "index"):  # pyarrow
-        return to_float64(column)
-    return np.asarray(column, dtype=np.float64)
+
+
+def _is_arrow(column) -> bool:
+    return isinstance(column, (pa.Array, pa.ChunkedArray))
+
+
+def _float64(column) -> np.ndarray:
+    return to_float64(column) if _is_arrow(column) else np.asarray(column, dtype=np.float64)
+
+
+def _arrow(column) -> pa.ChunkedArray:
+    if not _is_arrow(column):
+        column = pa.array(np.asarray(column, dtype=object), from_pandas=True)
+    return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
 
 
 def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:
@@ -286,7 +307,11 @@ class _Column:
 
 
 def _judge(
-    reference: FittedStats, result: Accumulated, options: DriftOptions, sources: list[str]
+    reference: FittedStats,
+    result: Accumulated,
+    categories: Mapping[str, CategoryCounts],
+    options: DriftOptions,
+    sources: list[str],
 ) -> DriftReport:
     names = list(reference.names)
     n = len(names)
@@ -299,6 +324,8 @@ def _judge(
         np.zeros(n),
     )
     pending = [_numeric(reference, new, result, j) for j in range(n)]
+    saved = reference.categories or {}
+    pending += [_categorical(name, saved[name], categories[name]) for name in saved]
     # Holm over every test of every column: one false-alarm level for the run.
     keys = [(i, test) for i, column in enumerate(pending) for test in column.raw]
     adjusted = significance.holm([pending[i].raw[test] for i, test in keys])
@@ -494,3 +521,68 @@ def _distribution_test(
     ref = np.diff(np.concatenate([[0.0], cdf[keep], [1.0]])) * n_ref
     p, _ = significance.homogeneity_test(ref, new)
     return p
+
+
+def _categorical(name: str, reference: CategoryCounts, new: CategoryCounts) -> _Column:
+    """A text or boolean column's scores: its categories' shares, and its missing rate.
+
+    The categories seen once in the reference, those it left out (``other``: beyond the stat
+    file's 1,000) and those it never saw are one cell, "rare or new": by Good and Turing's
+    argument the share of new data falling on categories unseen in the reference is about the
+    reference's share of categories seen once, so a column of identifiers (every value new,
+    every reference value seen once) does not drift, while a new category taking a real share
+    does.
+    """
+    saved, seen = reference.counts, new.counts
+    common = [c for c, k in saved.items() if k > 1]
+    rare_ref = reference.other + sum(k for k in saved.values() if k == 1)
+    rare_new = new.n_values - sum(seen.get(c, 0) for c in common)
+    ref_cells = [saved[c] for c in common] + [rare_ref]
+    new_cells = [seen.get(c, 0) for c in common] + [rare_new]
+    n_ref, n_new = reference.n_values, new.n_values
+    order = np.argsort([-(r + k) for r, k in zip(ref_cells, new_cells, strict=True)], kind="stable")
+    frequencies, _ = significance.homogeneity_test(
+        np.asarray(ref_cells, dtype=np.float64)[order],
+        np.asarray(new_cells, dtype=np.float64)[order],
+    )
+    largest = max(
+        (
+            cohen_h(k / n_new, r / n_ref)
+            for r, k in zip(ref_cells, new_cells, strict=True)
+            if n_ref and n_new
+        ),
+        default=math.nan,
+    )
+    ref_rate, rate = _rate(reference.missing, n_ref), _rate(new.missing, n_new)
+    raw = {
+        "frequencies": frequencies if n_ref and n_new else math.nan,
+        "missing": significance.proportion_test(
+            reference.missing, reference.total, new.missing, new.total
+        ),
+    }
+    sizes = {"frequencies": largest, "missing": cohen_h(rate, ref_rate)}
+    # Categories new in the data (only where the reference kept all of its own), and those the
+    # reference had often enough that the data would show them 5 times, absent from it.
+    fresh = [c for c in seen if c not in saved] if reference.exact else []
+    vanished = [c for c, k in saved.items() if c not in seen and n_new * k / max(n_ref, 1) >= 5]
+    scores = {
+        "name": name,
+        "kind": "categories",
+        "count": n_new,
+        "missing": new.missing,
+        "reference_mean": math.nan,
+        "mean": math.nan,
+        "reference_std": math.nan,
+        "std": math.nan,
+        "mean_shift": math.nan,
+        "std_ratio": math.nan,
+        "reference_missing_rate": ref_rate,
+        "missing_rate": rate,
+        "missing_change": rate - ref_rate,
+        "psi": math.nan,
+        "ks": math.nan,
+        "largest_share_change": largest,
+        "new_categories": tuple(fresh[:MAX_LISTED]),
+        "vanished_categories": tuple(vanished[:MAX_LISTED]),
+    }
+    return _Column(scores, raw, sizes)

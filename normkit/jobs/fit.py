@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 
 from ..core.accumulator import Accumulator
+from ..core.categories import CategoryCounter
 from ..errors import DataError
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import dataset_dtypes, describe_sources, open_dataset, reference_reader
@@ -13,6 +14,7 @@ from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, per_column
 from ..stats.statfile import check_stat_path, now
+from .categories import categorical_columns
 from .sources import (
     IntegerCheck,
     Progress,
@@ -74,9 +76,12 @@ def fit_files(
     beta = per_column(estimator.beta, names, "beta", 0.0)
     accumulator = Accumulator(names, running=estimator.ema)
     dtypes = dataset_dtypes(sources, names)
+    reference = reference_reader(sources)
     # A CSV's types are its first rows' guess: integers are checked over the whole data.
-    integers = None if reference_reader(sources).typed else IntegerCheck(dtypes)
-    rows = feed(accumulator, sources, names, progress, integers)
+    integers = None if reference.typed else IntegerCheck(dtypes)
+    passthrough = estimator.passed_through(reference.schema, names)
+    categories = CategoryCounter(categorical_columns(reference.schema, passthrough))
+    rows = feed(accumulator, sources, names, progress, integers, categories)
     require_rows(accumulator.n_rows, sources)
     stats = FittedStats.from_pass(
         names,
@@ -86,7 +91,8 @@ def fit_files(
         gamma,
         beta,
         read=read.settings(),
-        passthrough=estimator.passed_through(reference_reader(sources).schema, names),
+        passthrough=passthrough,
+        categories=categories.result(),
     )
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
     return Standardizer.from_stats(

@@ -1,7 +1,9 @@
 """A data set fitted in parts: what each file contributes, and how the parts combine.
 
 A part's contribution (:class:`PartFit`) is its exact moments (count, mean, M2, min, max,
-missing count; they merge exactly by Chan et al.'s update, in any order) and, for the running
+missing count; they merge exactly by Chan et al.'s update, in any order), the category counts
+of its text and boolean columns (kept up to the working cap, so that they merge exactly while a
+column has at most that many categories, as one pass counts them) and, for the running
 statistics, its :class:`normkit.core.segments.EmaSegment`. A segment depends on where the logical batch
 boundaries fall among the part's rows, that is on the index of its first row in the whole data
 set, so :func:`fit_part` is told that index; :func:`combine_parts` checks that adjacent parts
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.accumulator import Accumulator
+from ..core.categories import CategoryCounter, CategoryCounts, merge_columns, working_categories
 from ..core.moments import Moments, merge_moments
 from ..core.running import EmaOptions, RunningState
 from ..core.segments import EmaSegment
@@ -28,6 +31,7 @@ from ..io.arrow import to_float64
 from ..io.inputs import open_input
 from ..io.options import ReadOptions
 from ..stats.fitted import FittedStats, StatsOptions
+from .categories import add_counts, count_batches
 from .sources import describe_source
 
 __all__ = ["PartFit", "combine_parts", "count_rows", "fit_part", "stats_from_parts"]
@@ -49,6 +53,8 @@ class PartFit:
         The rows sampled for the distribution sketch.
     sources : list of dict
         Provenance of each file: path, format, rows, bytes.
+    categories : dict of str to CategoryCounts
+        The counts of the text and boolean columns (up to the working cap).
     """
 
     first_row: int
@@ -57,6 +63,7 @@ class PartFit:
     segment: EmaSegment | None
     sample: ColumnSamples
     sources: list[dict]
+    categories: dict[str, CategoryCounts]
 
 
 def fit_part(
@@ -66,6 +73,7 @@ def fit_part(
     read: ReadOptions,
     names: Sequence[str],
     ema: EmaOptions | None,
+    categories: Sequence[str] = (),
 ) -> PartFit:
     """Fit one file of a data set.
 
@@ -80,6 +88,8 @@ def fit_part(
     names : sequence of str
         The columns to fit (chosen once for the whole data set).
     ema : EmaOptions or None
+    categories : sequence of str
+        The text and boolean columns whose categories are counted.
 
     Returns
     -------
@@ -89,15 +99,25 @@ def fit_part(
     # The part's running statistics as a segment; the exact moments come from the same pass.
     accumulator = Accumulator(names, running=ema, first_row=first_row if ema is not None else None)
     accumulator.start_part(file_index)
+    counter = CategoryCounter(categories)
     try:
-        for batch in source.batches(names, all_columns=False):
-            accumulator.update([to_float64(batch.column(name)) for name in names])
+        batches = source.batches(names, all_columns=False, also=counter.names)
+        for batch, counted in count_batches(batches, source, counter):
+            add_counts(counter, counted)
+            if batch is not None:
+                accumulator.update([to_float64(batch.column(name)) for name in names])
     except DataError as exc:
         raise exc.within(source.name) from None
     result = accumulator.finish()
     described = describe_source(source, result.n_rows)
     return PartFit(
-        first_row, result.n_rows, result.moments, result.segment, result.sample, [described]
+        first_row,
+        result.n_rows,
+        result.moments,
+        result.segment,
+        result.sample,
+        [described],
+        counter.result(cap=counter.cap),
     )
 
 
@@ -127,6 +147,11 @@ def combine_parts(parts: Sequence[PartFit], ema: EmaOptions | None) -> PartFit:
             segment,
             combined.sample.merge(later.sample),
             combined.sources + later.sources,
+            merge_columns(
+                combined.categories,
+                later.categories,
+                cap=working_categories(len(combined.categories)),
+            ),
         )
     return combined
 
@@ -157,6 +182,7 @@ def stats_from_parts(
         beta=beta,
         running=running,
         sketch=total.sample.sketch(),
+        categories={name: c.truncated() for name, c in total.categories.items()},
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from ..core.accumulator import Accumulator
+from ..core.categories import CategoryCounter
 from ..errors import DataError, SchemaError, StatsFileError
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer
@@ -17,6 +18,7 @@ from ..io.arrow import to_float64
 from ..io.dataset import describe_sources, reference_reader
 from ..io.reader import Reader
 from ..io.threads import prefetch
+from .categories import add_counts, count_batches
 
 __all__ = [
     "IntegerCheck",
@@ -70,18 +72,52 @@ def feed(
     names: Sequence[str],
     progress: Progress | None = None,
     observe: Callable[[list[np.ndarray]], None] | None = None,
+    categories: CategoryCounter | None = None,
 ) -> list[int]:
     """Feed the columns ``names`` of every batch of every source, in order, to ``accumulator``
     (read ahead on a thread), and to ``observe`` if given; the rows of each source. Row numbers
     in messages, and the sample's row keys, count from each file's start; a message names the
-    file."""
+    file.
+
+    Parameters
+    ----------
+    accumulator : Accumulator
+        Of the columns ``names``.
+    sources : sequence of Reader
+    names : sequence of str
+        The numeric columns, read as float64.
+    progress : callable(reader, rows) or None
+    observe : callable(columns) or None
+        Called with each batch's float64 columns.
+    categories : CategoryCounter or None
+        Also counts the categories of its columns (text or boolean columns, not among
+        ``names``) in the same pass: ``counter = CategoryCounter(text_names)``, then
+        ``feed(..., categories=counter)`` and ``counter.result()``, a dict of column name to
+        :class:`~normkit.core.categories.CategoryCounts` (see
+        :mod:`normkit.jobs.categories` for what a category and a missing value are).
+
+    Returns
+    -------
+    list of int
+        The rows of each source.
+    """
+    also = categories.names if categories is not None else ()
+    if set(also) & set(names):
+        raise ValueError("a column is both numeric and counted by categories")
     rows = []
     for index, source in enumerate(sources):
         accumulator.start_part(index)
         try:
+            read = source.batches(names, all_columns=False, also=also)
+            counted = count_batches(read, source, categories) if also else None
             # Closed on any exit, so that the reading thread has stopped (see transform_file).
-            with contextlib.closing(prefetch(source.batches(names, all_columns=False))) as batches:
-                for batch in batches:
+            with contextlib.closing(prefetch(read if counted is None else counted)) as batches:
+                for item in batches:
+                    batch = item if counted is None else item[0]
+                    if counted is not None:
+                        add_counts(categories, item[1])
+                        if batch is None:  # the counts of the last batches
+                            continue
                     columns = [to_float64(batch.column(name)) for name in names]
                     accumulator.update(columns)
                     if observe is not None:

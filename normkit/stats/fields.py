@@ -18,10 +18,12 @@ from typing import Any
 
 from .. import params
 from .._version import __version__
+from ..core.categories import MAX_CATEGORIES
 from ..core.sketch import QUANTILE_PROBABILITIES
 from .fitted import FittedStats
 from .kinds import (
     Boolean,
+    Counts,
     Integer,
     Invalid,
     Kind,
@@ -36,6 +38,7 @@ from .kinds import (
 )
 
 __all__ = [
+    "CATEGORIES",
     "COLUMN",
     "EMA",
     "FORMAT",
@@ -103,7 +106,8 @@ class Field:
 
 class Section:
     """A JSON object of fields, or a list of them: one per fitted column (``each="column"``,
-    never empty) or per column passed through (``each="passthrough"``)."""
+    never empty), per column passed through (``each="passthrough"``), or per column whose
+    categories were counted (``each="category"``)."""
 
     __slots__ = ("doc", "each", "fields", "group", "key")
 
@@ -127,6 +131,7 @@ class Section:
 EACH: dict[str, Callable[[FittedStats], int]] = {
     "column": lambda s: s.n_columns,
     "passthrough": lambda s: len(s.passthrough),
+    "category": lambda s: len(s.categories),
 }
 
 
@@ -135,6 +140,7 @@ GROUPS: dict[str, Callable[[FittedStats], bool]] = {
     "ema": lambda s: s.running is not None,
     "read": lambda s: s.read is not None,
     "passthrough": lambda s: s.passthrough is not None,
+    "categories": lambda s: s.categories is not None,
 }
 
 
@@ -303,6 +309,48 @@ PASSTHROUGH = Section(
     group="passthrough",
 )
 
+
+def _category(get: Callable) -> Getter:
+    return lambda s, i: get(*list(s.categories.items())[i])
+
+
+CATEGORIES = Section(
+    "categories",
+    "The category frequencies of the text and boolean columns passed through (drift's reference "
+    "for them), in input order; columns excluded by name are not counted.",
+    (
+        Field("name", String(), "The column's name.", _category(lambda name, c: name)),
+        Field(
+            "counts",
+            Counts(),
+            f"Rows per category, most frequent first (at most {MAX_CATEGORIES:,}; booleans as "
+            '"true" and "false").',
+            _category(lambda name, c: c.counts),
+        ),
+        Field(
+            "other",
+            Integer(),
+            "Rows in categories not kept (0 when exact).",
+            _category(lambda name, c: c.other),
+        ),
+        Field(
+            "missing",
+            Integer(),
+            "Rows without a value (null; in a CSV, the missing-value strings).",
+            _category(lambda name, c: c.missing),
+        ),
+        Field(
+            "exact",
+            Boolean(),
+            "Whether every category is kept (other is 0); if not, the categories kept are the "
+            "most frequent ones as counted in one pass, and their counts approximate.",
+            _category(lambda name, c: c.exact),
+        ),
+    ),
+    each="category",
+    group="categories",
+)
+
 READ = Section(
     "read",
     "How the fit read its data; transform, inverse, drift and report read the same way unless told otherwise.",
@@ -425,6 +473,7 @@ STAT_FILE = Section(
         EMA,
         READ,
         PASSTHROUGH,
+        CATEGORIES,
         Field(
             "provenance",
             Provenance(),

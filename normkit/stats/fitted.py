@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import params
 from ..core.accumulator import Accumulated
+from ..core.categories import CategoryCounts, merge_columns
 from ..core.kernels import scale_from_var
 from ..core.moments import Moments, merge_moments
 from ..core.running import RunningState
@@ -158,6 +159,9 @@ class FittedStats:
         How the fit read its data (None: not from files), so that later jobs read alike.
     passthrough : tuple of PassedThrough or None
         The input's other columns and why they are not normalized (None: not known).
+    categories : mapping of str to CategoryCounts, or None
+        The category frequencies of the text and boolean columns passed through, in input order
+        (drift's reference for them; None: not counted).
     """
 
     names: tuple[str, ...]
@@ -175,6 +179,7 @@ class FittedStats:
     provenance: Mapping[str, Any] = field(default_factory=dict)
     read: ReadSettings | None = None
     passthrough: tuple[PassedThrough, ...] | None = None
+    categories: Mapping[str, CategoryCounts] | None = None
 
     @classmethod
     def build(
@@ -194,6 +199,7 @@ class FittedStats:
         scale: np.ndarray | None = None,
         read: ReadSettings | None = None,
         passthrough: Sequence[PassedThrough] | None = None,
+        categories: Mapping[str, CategoryCounts] | None = None,
     ) -> FittedStats:
         """Statistics from moments: the variance ``M2 / (count - ddof)`` and the scale
         ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed
@@ -220,6 +226,7 @@ class FittedStats:
             dict(provenance or {}),
             read,
             None if passthrough is None else tuple(passthrough),
+            None if categories is None else dict(categories),
         )
 
     @classmethod
@@ -234,6 +241,7 @@ class FittedStats:
         provenance: Mapping[str, Any] | None = None,
         read: ReadSettings | None = None,
         passthrough: Sequence[PassedThrough] | None = None,
+        categories: Mapping[str, CategoryCounts] | None = None,
     ) -> FittedStats:
         """Statistics from what one pass collected (:class:`~normkit.core.accumulator.
         Accumulated`): its sample becomes the sketch."""
@@ -251,6 +259,7 @@ class FittedStats:
             provenance=provenance,
             read=read,
             passthrough=passthrough,
+            categories=categories,
         )
 
     # -- views -----------------------------------------------------------------------------
@@ -351,13 +360,17 @@ class FittedStats:
             dict(self.provenance),
             self.read,
             self.passthrough,
+            self.categories,  # of other columns than the numeric ones: kept whole
         )
 
     def merge(self, other: FittedStats) -> FittedStats:
         """Statistics of the union of the rows both were fitted on (exact; commutative).
 
         The running statistics depend on the order of the rows, so a merge keeps none; the
-        sketches (when both have one) are merged approximately (their samples are gone).
+        sketches (when both have one) are merged approximately (their samples are gone); the
+        category counts (when both have them) of the columns both counted are merged, exactly
+        while their categories together are at most
+        :data:`~normkit.core.categories.MAX_CATEGORIES`.
 
         Raises
         ------
@@ -411,6 +424,11 @@ class FittedStats:
             sketch=sketch,
             read=read,
             passthrough=self.passthrough if self.passthrough == other.passthrough else None,
+            categories=(
+                merge_columns(self.categories, other.categories)
+                if self.categories is not None and other.categories is not None
+                else None
+            ),
         )
 
     # -- what the statistics mean ----------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 __all__ = [
     "Boolean",
+    "Counts",
     "Integer",
     "Invalid",
     "Kind",
@@ -228,6 +229,30 @@ class Strings(Kind):
 
     def schema(self) -> dict:
         return {"type": "array", "items": {"type": "string"}}
+
+
+class Counts(Kind):
+    """An object of names to integer counts, in the order written (their range, naming the
+    column, is checked with the other fields: :mod:`normkit.stats.statfile`)."""
+
+    __slots__ = ()
+
+    def encode(self, value: Any) -> dict:
+        return {str(k): int(n) for k, n in value.items()}
+
+    def decode(self, value: Any) -> dict[str, int]:
+        if not isinstance(value, dict):
+            raise Invalid(f"must be an object of names to counts, not {kind_of(value)}")
+        for key, n in value.items():
+            try:
+                String().decode(key)
+                Integer(minimum=-_INT64_MAX).decode(n)
+            except Invalid as exc:
+                raise Invalid(exc.problem, at=repr(key)) from None
+        return value
+
+    def schema(self) -> dict:
+        return {"type": "object", "additionalProperties": Integer(1).schema()}
 
 
 class Momentum(Kind):

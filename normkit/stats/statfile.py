@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from .._version import __version__
+from ..core.categories import MAX_CATEGORIES, CategoryCounts
 from ..core.kernels import is_constant
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
@@ -266,6 +267,7 @@ class _Reader:
             scale=field("scale"),
             read=self.read_settings(values.get("read")),
             passthrough=self.passthrough(values.get("passthrough"), names),
+            categories=self.categories(values.get("categories"), names, values["rows"]),
         )
 
     def read_settings(self, section: dict | None) -> ReadSettings | None:
@@ -293,6 +295,41 @@ class _Reader:
                 )
             seen.add(entry["name"])
         return [PassedThrough(e["name"], e["dtype"], e["why"]) for e in entries]
+
+    def categories(
+        self, entries: list | None, names: list[str], rows: int
+    ) -> dict[str, CategoryCounts] | None:
+        if entries is None:
+            return None
+        out: dict[str, CategoryCounts] = {}
+        for entry in entries:
+            name, counts, other, missing = (
+                entry[k] for k in ("name", "counts", "other", "missing")
+            )
+            if name in out or name in names:
+                what = "a numeric column" if name in names else "counted twice"
+                raise self.fail(f"invalid stat file: categories: column {name!r} is {what}")
+            problem = None
+            negative = [k for k, n in counts.items() if n < 1]
+            larger = [k for k, n in counts.items() if n > rows]
+            total = sum(counts.values()) + other + missing
+            if negative:
+                problem = f"category {negative[0]!r} has count {counts[negative[0]]} (below 1)"
+            elif larger:
+                problem = (
+                    f"category {larger[0]!r} has count {counts[larger[0]]}, more than the "
+                    f"file's rows ({rows})"
+                )
+            elif len(counts) > MAX_CATEGORIES:
+                problem = f"{len(counts):,} categories, more than {MAX_CATEGORIES:,}"
+            elif total != rows:
+                problem = f"counts + other + missing ({total}) is not rows ({rows})"
+            elif entry["exact"] != (other == 0):
+                problem = f"exact is {str(entry['exact']).lower()} but other is {other}"
+            if problem:
+                raise self.fail(f"inconsistent stat file: categories of column {name!r}: {problem}")
+            out[name] = CategoryCounts(counts, other, missing)
+        return out
 
     def header(self, doc: Any) -> None:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:

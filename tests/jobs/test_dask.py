@@ -115,6 +115,9 @@ def assert_same_fit(local: Standardizer, dask: Standardizer, rtol: float = 1e-12
     # The same rows sampled (keys depend on file and row only): the same sketch, exactly.
     np.testing.assert_array_equal(local.sketch_.edges, dask.sketch_.edges)
     np.testing.assert_array_equal(local.sketch_.cdf, dask.sketch_.cdf)
+    # The text columns' categories, counted in every part and merged: the same, exactly.
+    assert local.categories_
+    assert local.categories_ == dask.categories_
 
 
 EMA_CASES = {
@@ -134,6 +137,20 @@ def test_dask_fit_equals_local_fit(dataset, on_cluster, ema):
     assert dask.n_rows_seen_ == sum(PART_ROWS.values())
     if ema is not None:
         assert dask.ema_.n_skipped[-1] > 0  # the sparse column really skipped batches
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_dask_counts_more_categories_than_kept_as_the_local_engine(tmp_path, on_cluster, fmt):
+    # About 1,600 categories over the parts: more than a stat file keeps, fewer than counting keeps,
+    # so the most frequent 1,000 and the rest in other are the same as one pass's.
+    data = frame(sum(PART_ROWS.values()), seed=11)
+    rng = np.random.default_rng(11)
+    data["label"] = [f"v{v}" for v in rng.integers(0, 3000, len(data))]  # many ties
+    write_dataset(tmp_path / "ds", fmt, data, PART_ROWS)
+    local = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
+    dask = fit_dask(tmp_path / "ds", Standardizer(exclude=["id"]), cluster=on_cluster)
+    assert dask.categories_ == local.categories_
+    assert not dask.categories_["label"].exact
 
 
 def test_a_wrong_row_count_prediction_is_corrected(tmp_path, on_cluster):

@@ -63,6 +63,10 @@ class CsvReader(ReaderBase):
     def typed(self) -> bool:
         return False  # types are guessed from the first block
 
+    @property
+    def missing_text(self) -> tuple[str, ...]:
+        return self.read.csv.nulls
+
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """Normalized columns as float64; every other column as its text, or with ``keep_text``
         False as the type its first block has."""
@@ -263,10 +267,10 @@ class CsvReader(ReaderBase):
                 raise self._not_text(exc.start) from None
 
     def _batches(
-        self, float_columns: Sequence[str], all_columns: bool, keep_text: bool = True
+        self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
         names = self.schema.names
-        # Every column is read, others as text or typed, even when only float_columns are
+        # Every column is read, others as text or typed, even when only some columns are
         # wanted: a quote left open near the end swallows the rows after it into one text
         # field, which only the text shows (see _check_last_row). Reading text costs little.
         column_types = self._column_types(float_columns, keep_text)
@@ -292,7 +296,7 @@ class CsvReader(ReaderBase):
                 # need not be read); from the first quote in a data row on, the rest of the
                 # input goes to pyarrow's streaming reader, which follows quoted line breaks.
                 blocks = RowBlocks(stream, names, self.read.csv.block_size, self._parse_options())
-                parallel = convert(names if all_columns else float_columns)
+                parallel = convert(names if columns is None else columns)
                 for batch in blocks.parse_parallel(parallel):
                     rows_done += batch.num_rows
                     yield batch
@@ -313,12 +317,12 @@ class CsvReader(ReaderBase):
                 previous = None
                 for batch in reader:
                     if previous is not None:
-                        yield previous if all_columns else previous.select(list(float_columns))
+                        yield previous if columns is None else previous.select(list(columns))
                     rows_done += batch.num_rows
                     previous = batch
                 if previous is not None:
                     self._check_last_row(previous, text_columns)
-                    yield previous if all_columns else previous.select(list(float_columns))
+                    yield previous if columns is None else previous.select(list(columns))
         finally:
             with contextlib.suppress(Exception):
                 stream.close()

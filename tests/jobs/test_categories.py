@@ -1,0 +1,257 @@
+"""Category frequencies of text and boolean columns, counted by fit in its one pass: exact against
+pandas' value_counts on CSV and Parquet (missing values, booleans, dictionary columns), the same
+whatever the chunk size, merged by merge-stats as a fit of the whole, bounded for columns of
+identifiers, kept in the stat file and refused there when impossible."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import assert_error, assert_ok, run
+
+import normkit
+from normkit import ReadOptions, Standardizer
+from normkit.core.accumulator import Accumulator
+from normkit.core.categories import MAX_CATEGORIES, CategoryCounter, CategoryCounts
+from normkit.io.dataset import open_dataset
+from normkit.jobs.sources import feed
+from normkit.stats import statfile
+
+
+def reference(series: pd.Series) -> CategoryCounts:
+    """pandas' value_counts as category counts (booleans as "true" and "false")."""
+    counts = {}
+    for value, n in series.value_counts(dropna=True).items():
+        key = str(value).lower() if isinstance(value, bool | np.bool_) else str(value)
+        counts[key] = int(n)
+    return CategoryCounts(counts, 0, int(series.isna().sum()))
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 3000
+    city = rng.choice(["Paris", "Lyon", "Nice", "a, b", "Zürich", "NA"], n).astype(object)
+    city[rng.random(n) < 0.1] = None
+    flag = (rng.random(n) < 0.3).astype(object)
+    flag[rng.random(n) < 0.05] = None
+    return pd.DataFrame({"id": np.arange(n), "x": rng.normal(size=n), "city": city, "flag": flag})
+
+
+@pytest.fixture(scope="module", params=["csv", "parquet"])
+def fitted(request, frame, tmp_path_factory):
+    """(the file, its data as pandas reads it, the fitted statistics)."""
+    path = tmp_path_factory.mktemp("categories") / f"data.{request.param}"
+    if request.param == "csv":
+        frame.to_csv(path, index=False)
+        data = pd.read_csv(path)  # "" and "NA" are missing, as in normkit's reading
+    else:
+        frame.to_parquet(path)
+        data = pd.read_parquet(path)
+    return path, data, normkit.fit_files(path, Standardizer(exclude=["id"])).stats_
+
+
+def test_counts_equal_pandas_value_counts(fitted):
+    path, data, stats = fitted
+    assert list(stats.categories) == ["city", "flag"]
+    for name in ("city", "flag"):
+        assert stats.categories[name] == reference(data[name]), name
+        assert stats.categories[name].total == len(data)
+    if path.suffix == ".csv":
+        assert "NA" not in stats.categories["city"].counts  # a missing-value string
+    else:
+        assert stats.categories["city"].counts["NA"] > 0  # a value like any other
+    assert set(stats.categories["flag"].counts) == {"true", "false"}
+
+
+def test_the_stat_file_keeps_them_and_reads_them_back(fitted, tmp_path):
+    path, data, stats = fitted
+    out = tmp_path / "s.json"
+    assert_ok(run("fit", path, "--exclude", "id", "-o", out))
+    doc = json.loads(out.read_text())
+    city = doc["categories"][0]
+    assert city["name"] == "city"
+    assert city["exact"] is True
+    assert city["other"] == 0
+    assert list(city["counts"].values()) == sorted(city["counts"].values(), reverse=True)
+    again = normkit.load(out)
+    assert again.categories_ == stats.categories
+    shown = run("inspect", out)
+    assert_ok(shown)
+    top = reference(data["city"]).most_common(1)[0][0]
+    assert f"city (text): {len(stats.categories['city'])} categories, top: {top} " in shown.stdout
+    assert "flag (boolean): 2 categories, top: false " in shown.stdout
+
+
+def test_the_pass_can_count_categories_of_new_data(fitted):
+    # What drift calls: the categories of named columns, in the pass that feeds the numerics.
+    path, _, stats = fitted
+    sources = open_dataset(path, ReadOptions())
+    accumulator, counter = Accumulator(["x"]), CategoryCounter(["flag", "city"])
+    rows = feed(accumulator, sources, ["x"], categories=counter)
+    assert rows == [stats.n_rows]
+    assert counter.result() == {"flag": stats.categories["flag"], "city": stats.categories["city"]}
+
+
+def test_excluded_and_numeric_columns_are_not_counted(fitted):
+    path, _, _ = fitted
+    stats = normkit.fit_files(path, Standardizer(exclude=["city"])).stats_
+    assert list(stats.categories) == ["flag"]
+    stats = normkit.fit_files(path, Standardizer(columns=["x"])).stats_
+    assert list(stats.categories) == ["city", "flag"]  # not chosen, but text: counted
+    # In memory (not from files) nothing is counted: None, not an empty record.
+    in_memory = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    assert Standardizer(exclude=["id"]).fit(in_memory).categories_ is None
+
+
+def test_dictionary_columns_of_parquet(tmp_path, frame):
+    path = tmp_path / "d.parquet"
+    data = frame.assign(city=frame["city"].astype("category"))
+    data.to_parquet(path)
+    assert pa.types.is_dictionary(pq.read_schema(path).field("city").type)
+    stats = normkit.fit_files(path, Standardizer(exclude=["id"])).stats_
+    assert stats.categories["city"] == reference(frame["city"])
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_counts_do_not_depend_on_the_chunk_size(tmp_path, suffix):
+    # More categories than a stat file keeps (but fewer than counting keeps): the most frequent
+    # 1,000 with exact counts (ties by name), the rest in other, whatever the batches.
+    rng = np.random.default_rng(3)
+    n = 20_000
+    names = np.array([f"c{i:04d}" for i in range(2500)])
+    city = names[np.minimum(rng.zipf(1.3, n), 2500) - 1].astype(object)
+    city[rng.random(n) < 0.02] = None
+    data = pd.DataFrame({"x": rng.normal(size=n), "city": city})
+    path = tmp_path / f"z.{suffix}"
+    data.to_csv(path, index=False) if suffix == "csv" else data.to_parquet(path)
+    expected = reference(data["city"]).truncated(MAX_CATEGORIES)
+    assert not expected.exact
+    sections = []
+    for chunk in ([], ["--chunk-rows", 7], ["--chunk-rows", 999]):
+        out = tmp_path / "s.json"
+        assert_ok(run("fit", path, *chunk, "-o", out))
+        sections.append(json.loads(out.read_text())["categories"])
+        assert normkit.load(out).categories_["city"] == expected
+    assert sections[0] == sections[1] == sections[2]
+    assert sections[0][0]["exact"] is False
+
+
+def test_a_column_of_identifiers_is_cut_to_the_cap_with_exact_totals(tmp_path):
+    # 25,000 distinct values (beyond what counting keeps), and 10 frequent ones throughout.
+    rng = np.random.default_rng(4)
+    singles = [f"u{i}" for i in range(25_000)]
+    frequent = [f"top{i}" for i in range(10)] * 500
+    user = np.array(singles + frequent, dtype=object)
+    rng.shuffle(user)
+    user[rng.random(len(user)) < 0.01] = None
+    data = pd.DataFrame({"x": rng.normal(size=len(user)), "user": user})
+    path = tmp_path / "ids.parquet"
+    data.to_parquet(path)
+    counts = normkit.fit_files(path, read=ReadOptions(chunk_rows=4096)).stats_.categories["user"]
+    assert len(counts) == MAX_CATEGORIES
+    assert not counts.exact
+    assert counts.total == len(data)
+    assert counts.missing == int(data["user"].isna().sum())
+    assert counts.other == counts.n_values - sum(counts.counts.values())
+    for name, n in data["user"].value_counts().items():
+        if name.startswith("top"):
+            assert counts.counts[name] == n  # frequent in every batch: never folded
+
+
+def test_merge_stats_of_shards_equals_a_fit_of_the_whole(tmp_path, frame):
+    paths = []
+    for i, shard in enumerate((frame.iloc[:1234], frame.iloc[1234:])):
+        csv = tmp_path / f"shard{i}.csv"
+        shard.to_csv(csv, index=False)
+        paths.append(tmp_path / f"shard{i}.json")
+        assert_ok(run("fit", csv, "--exclude", "id", "-o", paths[-1]))
+    merged = tmp_path / "merged.json"
+    assert_ok(run("merge-stats", *paths, "-o", merged))
+    whole = tmp_path / "whole.csv"
+    frame.to_csv(whole, index=False)
+    fitted = normkit.fit_files(whole, Standardizer(exclude=["id"]))
+    assert normkit.load(merged).categories_ == fitted.categories_
+    written = json.loads(merged.read_text())["categories"]
+    assert written == statfile.to_document(fitted.stats_)["categories"]
+
+
+def test_a_stat_file_without_categories_reads_as_none(fitted, tmp_path):
+    _, _, stats = fitted
+    doc = statfile.to_document(stats)
+    del doc["categories"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc))
+    assert normkit.load(path).categories_ is None
+    shown = run("inspect", path)
+    assert_ok(shown)
+    assert "\ncategories (" not in shown.stdout
+
+
+def _edit_city(change):
+    def edit(doc: dict) -> None:
+        city = next(c for c in doc["categories"] if c["name"] == "city")
+        change(doc, city)
+
+    return edit
+
+
+TAMPERED = {
+    "negative count": (
+        _edit_city(lambda doc, c: c["counts"].update(Paris=-3)),
+        "has count -3",
+    ),
+    "count beyond the rows": (
+        _edit_city(lambda doc, c: c["counts"].update(Paris=doc["rows"] + 1)),
+        "more than the file's rows",
+    ),
+    "counts that do not add up": (
+        _edit_city(lambda doc, c: c.update(missing=c["missing"] + 1)),
+        "is not rows",
+    ),
+    "exact with other": (
+        _edit_city(lambda doc, c: c.update(other=1, missing=c["missing"] - 1)),
+        "exact is true but other is 1",
+    ),
+    "too many categories": (
+        _edit_city(
+            lambda doc, c: c.update(
+                counts={f"v{i}": 1 for i in range(MAX_CATEGORIES + 1)},
+                other=0,
+                missing=doc["rows"] - MAX_CATEGORIES - 1,
+            )
+        ),
+        f"{MAX_CATEGORIES + 1:,} categories, more than {MAX_CATEGORIES:,}",
+    ),
+}
+
+
+@pytest.mark.parametrize(("edit", "fragment"), TAMPERED.values(), ids=TAMPERED.keys())
+def test_a_tampered_stat_file_is_refused_naming_file_and_column(tmp_path, frame, edit, fragment):
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    path = tmp_path / "s.json"
+    assert_ok(run("fit", data, "--exclude", "id", "-o", path))
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    assert_error(run("inspect", path), 1, f"{path}: ", "column 'city'", fragment)
+
+
+def test_a_counted_column_that_is_also_numeric_is_refused(tmp_path, frame):
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    path = tmp_path / "s.json"
+    assert_ok(run("fit", data, "--exclude", "id", "-o", path))
+    doc = json.loads(path.read_text())
+    doc["categories"][0]["name"] = "x"
+    path.write_text(json.dumps(doc))
+    assert_error(run("inspect", path), 1, f"{path}: ", "column 'x' is a numeric column")
+    doc["categories"][0]["name"] = "flag"
+    path.write_text(json.dumps(doc))
+    assert_error(run("inspect", path), 1, "column 'flag' is counted twice")
