@@ -245,3 +245,89 @@ def test_continuing_a_loaded_fit_drops_its_sketch(fitted):
     scaler.partial_fit(data[["age", "income", "score", "constant"]] + 1e6)
     scaler.finish()
     assert scaler.sketch_ is None  # it would describe only the first rows
+
+
+# -- categorical columns and data in memory ----------------------------------------------------
+
+
+def labelled(rows: int, seed: int, shares=(0.6, 0.3, 0.1)) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=rows),
+            "city": rng.choice(["Paris", "Lyon", "Nice"], rows, p=shares),
+            "flag": rng.random(rows) < 0.3,
+            "uid": [f"u{seed}-{i}" for i in range(rows)],
+        }
+    )
+
+
+@pytest.fixture
+def labelled_stats(tmp_path) -> Path:
+    labelled(20_000, 1).to_parquet(tmp_path / "train.parquet")
+    stats = tmp_path / "stats.json"
+    assert run("fit", tmp_path / "train.parquet", "-o", stats, "-q").exit_code == 0
+    return stats
+
+
+def test_category_frequencies_drift_and_identifiers_do_not(tmp_path, labelled_stats):
+    same = tmp_path / "same.csv"
+    labelled(500, 2).to_csv(same, index=False)
+    code, report = drift_json(same, labelled_stats)
+    assert code == 0, report["drifted"]
+    kinds = {c["name"]: c["kind"] for c in report["columns"]}
+    assert kinds == {"x": "numeric", "city": "categories", "flag": "categories", "uid": "categories"}
+    # The rarest city's share doubled (10% -> 20%) over 500 rows: found, and only there.
+    doubled = tmp_path / "doubled.csv"
+    labelled(500, 3, shares=(0.5, 0.3, 0.2)).to_csv(doubled, index=False)
+    code, report = drift_json(doubled, labelled_stats)
+    assert code == 3
+    assert report["drifted"] == ["city"]
+    city = next(c for c in report["columns"] if c["name"] == "city")
+    assert city["reasons"] == ["frequencies"]
+    assert city["largest_share_change"] > 0.2
+    # A new category is named; a boolean column going all true drifts too.
+    changed = labelled(500, 4)
+    changed.loc[:99, "city"] = "Marseille"
+    changed["flag"] = True
+    path = tmp_path / "changed.parquet"
+    changed.to_parquet(path)
+    code, report = drift_json(path, labelled_stats)
+    by_name = {c["name"]: c for c in report["columns"]}
+    assert report["drifted"] == ["city", "flag"]
+    assert by_name["city"]["new_categories"] == ["Marseille"]
+    assert by_name["flag"]["vanished_categories"] == ["false"]
+
+
+def test_drift_of_data_in_memory_equals_drift_of_the_file(tmp_path, labelled_stats):
+    import pyarrow as pa
+
+    data = labelled(700, 5, shares=(0.5, 0.3, 0.2))
+    path = tmp_path / "new.parquet"
+    data.to_parquet(path)
+    from_file = normkit.drift_files(path, labelled_stats).to_dict()
+    for batches in ([data], [data.iloc[:300], data.iloc[300:]], [pa.Table.from_pandas(data)]):
+        in_memory = normkit.drift_batches(batches, labelled_stats).to_dict()
+        assert in_memory["drifted"] == from_file["drifted"] == ["city"]
+        for a, b in zip(in_memory["columns"], from_file["columns"], strict=True):
+            assert a["p_values"].keys() == b["p_values"].keys()
+            for test, p in b["p_values"].items():
+                assert a["p_values"][test] == (None if p is None else pytest.approx(p, rel=1e-9))
+            assert a["mean_shift"] == (
+                None if b["mean_shift"] is None else pytest.approx(b["mean_shift"], rel=1e-12)
+            )
+
+
+def test_a_constant_reference_column_tolerates_a_rare_value_but_not_a_new_spread(tmp_path):
+    rng = np.random.default_rng(8)
+    train = pd.DataFrame({"c": np.zeros(5000), "x": rng.normal(size=5000)})
+    train.to_parquet(tmp_path / "train.parquet")
+    stats = tmp_path / "s.json"
+    assert run("fit", tmp_path / "train.parquet", "-o", stats, "-q").exit_code == 0
+    one = pd.DataFrame({"c": np.r_[np.zeros(99), 0.5], "x": rng.normal(size=100)})
+    report = normkit.drift_batches([one], stats)
+    assert report.drifted == []  # one value in 100 off a constant seen 5,000 times: chance
+    spread = pd.DataFrame({"c": rng.normal(0, 0.5, 300), "x": rng.normal(size=300)})
+    report = normkit.drift_batches([spread], stats)
+    assert report.drifted == ["c"]
+    assert "std" in report.columns[0].reasons
