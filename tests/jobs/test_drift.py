@@ -276,7 +276,12 @@ def test_category_frequencies_drift_and_identifiers_do_not(tmp_path, labelled_st
     code, report = drift_json(same, labelled_stats)
     assert code == 0, report["drifted"]
     kinds = {c["name"]: c["kind"] for c in report["columns"]}
-    assert kinds == {"x": "numeric", "city": "categories", "flag": "categories", "uid": "categories"}
+    assert kinds == {
+        "x": "numeric",
+        "city": "categories",
+        "flag": "categories",
+        "uid": "categories",
+    }
     # The rarest city's share doubled (10% -> 20%) over 500 rows: found, and only there.
     doubled = tmp_path / "doubled.csv"
     labelled(500, 3, shares=(0.5, 0.3, 0.2)).to_csv(doubled, index=False)
