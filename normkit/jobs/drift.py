@@ -290,7 +290,7 @@ def _reference(reference, path: str | None, options: DriftOptions) -> FittedStat
             "by merging files that lacked one); fit it again to check drift"
         )
         raise error.within(path) if path is not None else error
-    options.check_columns(list(stats.names))
+    options.check_columns([*stats.names, *(stats.categories or {})])
     return stats
 
 

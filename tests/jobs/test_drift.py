@@ -291,6 +291,9 @@ def test_category_frequencies_drift_and_identifiers_do_not(tmp_path, labelled_st
     city = next(c for c in report["columns"] if c["name"] == "city")
     assert city["reasons"] == ["frequencies"]
     assert city["largest_share_change"] > 0.2
+    # A text column takes its own threshold too: a doubled 10% share is h = 0.28.
+    code, report = drift_json(doubled, labelled_stats, "--threshold", "city=0.5")
+    assert code == 0, report["drifted"]
     # A new category is named; a boolean column going all true drifts too.
     changed = labelled(500, 4)
     changed.loc[:99, "city"] = "Marseille"
