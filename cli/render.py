@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .options import quote_name
@@ -21,10 +22,13 @@ def render_drift(report: DriftReport) -> str:
         if c.kind == "categories":
             changed = [f"+{v}" for v in c.new_categories[:3]]
             changed += [f"-{v}" for v in c.vanished_categories[:3]]
-            shift = f"share h {c.largest_share_change:.3f}"
+            change = c.largest_share_change
+            shift = "-" if change != change else f"share x{math.exp(change):.2f}"
             spread = " ".join(changed) or "-"
-        else:
+        elif c.count:
             shift, spread = f"{c.mean_shift:+.3f} sd", f"{c.std_ratio:.3f}"
+        else:  # no value in the data: only its missing rate is judged
+            shift, spread = "-", "-"
         rows.append(
             [
                 c.name,

@@ -20,9 +20,10 @@ column:
   shown, not tested.
 
 Per text or boolean column (its categories are kept in the stat file): ``frequencies``, the
-chi-square test of the categories' counts (the categories unseen in the reference as one more),
-whose size is the largest Cohen's h of one category's share; ``missing`` as above; and the
-categories new in the data or absent from it, listed.
+chi-square test of the categories' counts (those the reference saw fewer than 10 times, or
+never, as one cell), whose size is the largest ``|ln|`` of a category's share ratio (0.69 for a
+doubled share); ``missing`` as above; and the categories new in the data or absent from it,
+listed.
 
 One false-alarm level for the whole run: every p-value of every column is adjusted by Holm's
 procedure, so that data from the reference's distribution raises any alarm with a chance of at
@@ -71,6 +72,14 @@ DEFAULT_ALPHA = 0.01
 
 #: Categories listed as new or vanished in a column's report, at most.
 MAX_LISTED = 20
+
+#: Times a category must have been seen in the reference to be a cell of its own in the
+#: frequency test (see :func:`_categorical`).
+MIN_CATEGORY_COUNT = 10
+
+#: Share of the reference or the new data a category needs for its share ratio to count as the
+#: size of a change.
+MIN_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -526,33 +535,35 @@ def _distribution_test(
 def _categorical(name: str, reference: CategoryCounts, new: CategoryCounts) -> _Column:
     """A text or boolean column's scores: its categories' shares, and its missing rate.
 
-    The categories seen once in the reference, those it left out (``other``: beyond the stat
-    file's 1,000) and those it never saw are one cell, "rare or new": by Good and Turing's
-    argument the share of new data falling on categories unseen in the reference is about the
-    reference's share of categories seen once, so a column of identifiers (every value new,
-    every reference value seen once) does not drift, while a new category taking a real share
-    does.
+    Categories the reference saw at least :data:`MIN_CATEGORY_COUNT` times are cells of their
+    own; all others (seen fewer times, left out of the stat file, or never seen) are one cell,
+    "rare or new". A rare category's count is a poor estimate of its share (it was seen at all
+    partly by luck), but the rare cell's share is a good one: by Good and Turing's argument the
+    new data's share of categories the reference saw fewer than K times or never is about the
+    reference's share of those seen fewer than K times. So a column of identifiers or of many
+    codes does not drift, while a new category taking a real share does. The size of a change is
+    the largest ``|ln|`` of a cell's share ratio (half a value added to every count: a doubled
+    share is 0.69), over the cells holding at least 1% of either side.
     """
     saved, seen = reference.counts, new.counts
-    common = [c for c, k in saved.items() if k > 1]
-    rare_ref = reference.other + sum(k for k in saved.values() if k == 1)
-    rare_new = new.n_values - sum(seen.get(c, 0) for c in common)
-    ref_cells = [saved[c] for c in common] + [rare_ref]
-    new_cells = [seen.get(c, 0) for c in common] + [rare_new]
+    common = [c for c, k in saved.items() if k >= MIN_CATEGORY_COUNT]
+    ref_cells = [saved[c] for c in common]
+    new_cells = [seen.get(c, 0) for c in common]
+    ref_cells.append(reference.n_values - sum(ref_cells))
+    new_cells.append(new.n_values - sum(new_cells))
     n_ref, n_new = reference.n_values, new.n_values
-    order = np.argsort([-(r + k) for r, k in zip(ref_cells, new_cells, strict=True)], kind="stable")
-    frequencies, _ = significance.homogeneity_test(
-        np.asarray(ref_cells, dtype=np.float64)[order],
-        np.asarray(new_cells, dtype=np.float64)[order],
-    )
-    largest = max(
-        (
-            cohen_h(k / n_new, r / n_ref)
-            for r, k in zip(ref_cells, new_cells, strict=True)
-            if n_ref and n_new
-        ),
-        default=math.nan,
-    )
+    r = np.asarray(ref_cells, dtype=np.float64)
+    k = np.asarray(new_cells, dtype=np.float64)
+    order = np.argsort(-(r / max(n_ref, 1) + k / max(n_new, 1)), kind="stable")
+    frequencies, _ = significance.homogeneity_test(r[order], k[order])
+    largest = math.nan
+    if n_ref and n_new:
+        # Over the cells holding at least 1% of either side: a share of a few values is all
+        # noise in a ratio (and the test, not the size, says whether a change is real).
+        cells = len(r)
+        ratio = ((k + 0.5) / (n_new + 0.5 * cells)) / ((r + 0.5) / (n_ref + 0.5 * cells))
+        matters = (r >= MIN_SHARE * n_ref) | (k >= MIN_SHARE * n_new)
+        largest = float(np.max(np.abs(np.log(ratio[matters])), initial=0.0))
     ref_rate, rate = _rate(reference.missing, n_ref), _rate(new.missing, n_new)
     raw = {
         "frequencies": frequencies if n_ref and n_new else math.nan,

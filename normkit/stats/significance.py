@@ -80,6 +80,9 @@ def mean_test(
     from scipy.stats import t as student
 
     tail = float(student.sf(z, n_new - 1)) if n_new > 1 else 0.5
+    # Below 4 values t's tails are so heavy that Chebyshev's bound, which holds for any
+    # distribution, is the sharper: one new value 1,000 sds away is evidence.
+    tail = min(tail, 0.5 / (z * z)) if z > 0 else tail
     if math.isfinite(skew_ref) and skew_ref != 0.0:
         # The skewness of mean_new - mean_ref, signed towards the side observed (a positive
         # skew makes the upper tail heavier): its tail there by the gamma distribution with
@@ -164,8 +167,8 @@ def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -
 
     Adjacent bins are merged, from the left, until each holds :data:`MIN_EXPECTED` expected
     values of the smaller sample (a final short bin joins the one before), so that the chi-square
-    approximation holds at small samples; with fewer than 2 bins left the test cannot be made
-    (NaN, 0).
+    approximation holds at small samples; where that leaves one bin, the bins up to half the
+    pooled share are tested against the rest by Fisher's exact test (1 degree of freedom).
     """
     ref = np.asarray(counts_ref, dtype=np.float64)
     new = np.asarray(counts_new, dtype=np.float64)
@@ -187,7 +190,15 @@ def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -
     elif len(groups) > 1:
         groups[-2].extend(groups.pop())
     if len(groups) < 2:
-        return math.nan, 0
+        # Too few values for the chi-square approximation: the first bin (or bins, up to half
+        # the pooled share) against the rest, by Fisher's exact test, which holds at any size.
+        cut = int(np.searchsorted(np.cumsum(pooled), 0.5, side="right"))
+        cut = min(max(cut, 1), len(ref) - 1)
+        if len(ref) < 2:
+            return math.nan, 0
+        k_ref, k_new = round(float(ref[:cut].sum())), int(new[:cut].sum())
+        p = proportion_test(k_ref, round(n_ref), k_new, int(n_new))
+        return p, 1
     r = np.array([ref[g].sum() for g in groups])
     c = np.array([new[g].sum() for g in groups])
     p = (r + c) / (n_ref + n_new)

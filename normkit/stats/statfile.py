@@ -267,7 +267,9 @@ class _Reader:
             scale=field("scale"),
             read=self.read_settings(values.get("read")),
             passthrough=self.passthrough(values.get("passthrough"), names),
-            categories=self.categories(values.get("categories"), names, values["rows"]),
+            categories=self.categories(
+                values.get("categories"), names, values["rows"], values.get("passthrough")
+            ),
         )
 
     def read_settings(self, section: dict | None) -> ReadSettings | None:
@@ -297,10 +299,13 @@ class _Reader:
         return [PassedThrough(e["name"], e["dtype"], e["why"]) for e in entries]
 
     def categories(
-        self, entries: list | None, names: list[str], rows: int
+        self, entries: list | None, names: list[str], rows: int, passthrough: list | None
     ) -> dict[str, CategoryCounts] | None:
         if entries is None:
             return None
+        # A column whose categories are counted is one the fit passed through as text or
+        # boolean (when the file lists them), and a boolean one has only true and false.
+        counted = {e["name"]: e for e in passthrough or () if e["why"] != "excluded"}
         out: dict[str, CategoryCounts] = {}
         for entry in entries:
             name, counts, other, missing = (
@@ -309,11 +314,22 @@ class _Reader:
             if name in out or name in names:
                 what = "a numeric column" if name in names else "counted twice"
                 raise self.fail(f"invalid stat file: categories: column {name!r} is {what}")
+            if passthrough is not None and name not in counted:
+                raise self.fail(
+                    f"invalid stat file: categories: column {name!r} is not a text or boolean "
+                    "column the fit passed through"
+                )
             problem = None
+            boolean = passthrough is not None and counted[name]["dtype"] == "bool"
+            odd = [k for k in counts if k not in ("true", "false")] if boolean else []
+            if odd:
+                problem = f"category {odd[0]!r} of a boolean column (only true and false)"
             negative = [k for k, n in counts.items() if n < 1]
             larger = [k for k, n in counts.items() if n > rows]
             total = sum(counts.values()) + other + missing
-            if negative:
+            if problem:
+                pass
+            elif negative:
                 problem = f"category {negative[0]!r} has count {counts[negative[0]]} (below 1)"
             elif larger:
                 problem = (
@@ -375,11 +391,9 @@ class _Reader:
                 return f"m2 ({m2}) is not 0, though every value is {lo}"
         if count == 1 and m2 != 0:
             return f"m2 ({m2}) is not 0, though there is one value"
-        m3, m4 = column["m3"], column["m4"]
-        if math.isfinite(m4) and m4 * count < m2 * m2 * (1 - 1e-9):
-            return f"m4 ({m4}) is below m2**2 / count ({m2 * m2 / count}): no data has that"
-        if math.isfinite(m3) and math.isfinite(m4) and m3 * m3 > m2 * m4 * (1 + 1e-9):
-            return f"m3 ({m3}) is beyond sqrt(m2 * m4) ({math.sqrt(m2 * m4)}): no data has that"
+        problem = _higher_moments_problem(count, m2, column["m3"], column["m4"])
+        if problem:
+            return problem
         if count > options.ddof:
             expected = m2 / (count - options.ddof)
             if abs(var - expected) > 1e-9 * max(var, expected) + 1e-300:
@@ -541,3 +555,23 @@ def merge(
             "created": now(),
         }
     )
+
+
+def _higher_moments_problem(count: int, m2: float, m3: float, m4: float) -> str | None:
+    """What no data of ``count`` values with that M2 has, of M3 and M4 (NaN: unknown): the
+    kurtosis ``count * m4 / m2**2`` lies between 1 + skewness**2 and count - 2 + 1 / (count - 1)
+    (both 0 for a constant column)."""
+    if not math.isfinite(m4) or count < 1:
+        return None
+    tolerance = 1e-9 * max(m2 * m2 / count, abs(m4)) + 1e-300
+    low = m2 * m2 / count
+    high = m2 * m2 * (count - 2 + 1 / (count - 1)) / count if count > 1 else 0.0
+    if m4 < low - tolerance:
+        return f"m4 ({m4}) is below m2**2 / count ({low}): no data has that"
+    if m4 > high + tolerance:
+        return f"m4 ({m4}) is above what {count:,} values with that m2 can have ({high})"
+    if math.isfinite(m3):
+        bound = m2 * m4 - m2**3 / count
+        if m3 * m3 > bound + 1e-9 * max(m2 * m4, 1e-300):
+            return f"m3 ({m3}) is beyond what that m2 and m4 allow (|m3| <= {math.sqrt(max(bound, 0))})"
+    return None

@@ -252,6 +252,12 @@ def test_a_counted_column_that_is_also_numeric_is_refused(tmp_path, frame):
     doc["categories"][0]["name"] = "x"
     path.write_text(json.dumps(doc))
     assert_error(run("inspect", path), 1, f"{path}: ", "column 'x' is a numeric column")
-    doc["categories"][0]["name"] = "flag"
+    doc["categories"][0]["name"] = "flag"  # the boolean column's name, with city's categories
     path.write_text(json.dumps(doc))
-    assert_error(run("inspect", path), 1, "column 'flag' is counted twice")
+    assert_error(run("inspect", path), 1, "column 'flag'", "of a boolean column")
+    doc["categories"][0]["name"] = "id"  # excluded: never counted
+    path.write_text(json.dumps(doc))
+    assert_error(run("inspect", path), 1, "column 'id' is not a text or boolean column")
+    doc["categories"][0] = dict(doc["categories"][1])  # the same column twice
+    path.write_text(json.dumps(doc))
+    assert_error(run("inspect", path), 1, "is counted twice")

@@ -110,3 +110,10 @@ def test_impossible_m4_is_refused(tmp_path, data):
     path.write_text(json.dumps(doc))
     message = assert_error(run("inspect", path), 1, "m4", "counts")
     assert "below m2**2 / count" in message
+    column["m4"] = column["m2"] ** 2  # a kurtosis of count: above what count values can have
+    path.write_text(json.dumps(doc))
+    assert_error(run("inspect", path), 1, "m4", "above what 5,000 values")
+    column["m4"] = column["m2"] ** 2 / column["count"] * 3
+    column["m3"] = 2 * column["m2"] ** 1.5 / column["count"] ** 0.5  # skewness 2: needs kurtosis 5
+    path.write_text(json.dumps(doc))
+    assert_error(run("inspect", path), 1, "m3", "beyond what that m2 and m4 allow")
