@@ -33,7 +33,7 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, passed_through, render_drift, render_stats
+from .render import count, merge_summary, passed_through, render_drift, render_stats
 
 EXAMPLES_FIT = """
 \b
@@ -476,16 +476,8 @@ def merge_stats(stats_paths, output, quiet):
     merged = statfile.merge(stats_paths, output=output)
     statfile.write(merged, output)
     if not quiet:
-        dropped = merged.running is None and any(
-            statfile.read(p).running is not None for p in stats_paths
-        )
-        click.echo(
-            f"normkit: merged {count(len(stats_paths), 'stat file')} "
-            f"({count(merged.n_rows, 'row')}); "
-            + ("running (EMA) statistics not merged; " if dropped else "")
-            + f"stat file: {'standard output' if output == '-' else output}",
-            err=True,
-        )
+        shards = [statfile.read(p) for p in stats_paths]
+        click.echo(merge_summary(shards, merged, output), err=True)
 
 
 @cli.command(

@@ -223,6 +223,8 @@ def parse_affine(text: str) -> float | dict[str, float]:
         out = {name.strip(): float(number) for name, number in pairs}
     except ValueError:
         raise ValueError(f"{text!r} is not a number or a list of col=number") from None
+    if "" in out:
+        raise ValueError(f"{text!r} gives a value without a column name (col=number)")
     if len(out) < len(pairs):
         twice = sorted(
             {n.strip() for n, _ in pairs if [m.strip() for m, _ in pairs].count(n.strip()) > 1}
@@ -442,12 +444,19 @@ def drift_options(func: Callable) -> Callable:
     def wrapper(*args, thresholds, alpha, **kwargs):
         from normkit.jobs.drift import DEFAULT_THRESHOLD, DriftOptions
 
-        every, columns = DEFAULT_THRESHOLD, {}
+        every, columns = None, {}
         for value in thresholds:
+            twice = sorted(set(value) & set(columns)) if isinstance(value, dict) else []
+            if twice or (not isinstance(value, dict) and every is not None):
+                what = f"column {twice[0]!r}" if twice else "every column"
+                raise click.BadParameter(
+                    f"more than one threshold for {what}", param_hint="'--threshold'"
+                )
             if isinstance(value, dict):
                 columns.update(value)
             else:
                 every = value
+        every = DEFAULT_THRESHOLD if every is None else every
         return func(*args, judging=DriftOptions(every, alpha, columns), **kwargs)
 
     return wrapper

@@ -69,6 +69,24 @@ def _p(value: float) -> str:
     return "<1e-12" if value < 1e-12 else f"{value:.2g}"
 
 
+def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -> str:
+    """What ``merge-stats`` says it did, and what it could not merge."""
+    dropped = merged.running is None and any(s.running is not None for s in shards)
+    counted = {n for s in shards for n in s.categories or ()} - set(merged.categories or ())
+    uncounted = (
+        f"categories of {', '.join(map(repr, sorted(counted)))} not merged (not counted in "
+        "every file; drift will not check them); "
+        if counted
+        else ""
+    )
+    return (
+        f"normkit: merged {count(len(shards), 'stat file')} ({count(merged.n_rows, 'row')}); "
+        + ("running (EMA) statistics not merged; " if dropped else "")
+        + uncounted
+        + f"stat file: {'standard output' if output == '-' else output}"
+    )
+
+
 def passed_through(stats: FittedStats, limit: int = 8) -> str:
     """The columns a fit passed through, and why: ``id (excluded), city (text)``."""
     shown = [f"{quote_name(p.name)} ({p.why})" for p in (stats.passthrough or ())]

@@ -261,3 +261,20 @@ def test_a_counted_column_that_is_also_numeric_is_refused(tmp_path, frame):
     doc["categories"][0] = dict(doc["categories"][1])  # the same column twice
     path.write_text(json.dumps(doc))
     assert_error(run("inspect", path), 1, "is counted twice")
+
+
+def test_merge_stats_says_which_categories_it_could_not_merge(tmp_path, frame):
+    # A shard fitted with the text column excluded has no counts for it: the merged file
+    # cannot have them, and merge-stats says so rather than dropping them silently.
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    both, without = tmp_path / "both.json", tmp_path / "without.json"
+    assert_ok(run("fit", data, "--exclude", "id", "-o", both))
+    assert_ok(run("fit", data, "--exclude", "id,city", "-o", without))
+    merged = tmp_path / "merged.json"
+    result = run("merge-stats", both, without, "-o", merged)
+    assert_ok(result)
+    assert "categories of 'city' not merged" in result.stderr
+    names = [c["name"] for c in json.loads(merged.read_text())["categories"]]
+    assert "city" not in names
+    assert "flag" in names

@@ -110,6 +110,13 @@ def test_human_output_and_threshold(tmp_path, fitted):
     other = run("drift", path, "-s", stats, "--threshold", "age=0.1")
     assert other.exit_code == 0, other.stdout
     assert_error(run("drift", path, "-s", stats, "--threshold", "sore=0.1"), 2, "'sore'", "score")
+    for twice in (["score=0.1", "score=0.2"], ["0.1", "0.3"], ["=0.3"]):
+        result = run("drift", path, "-s", stats, *[f"--threshold={t}" for t in twice])
+        assert result.exit_code == 2, result.output
+        assert "--threshold" in result.stderr
+        assert "more than one threshold" in result.stderr or "without a column name" in (
+            result.stderr
+        )
     # Significance at a stricter alpha: a 0.15 sd shift over 6,000 rows is still far beyond it.
     assert run("drift", path, "-s", stats, "--threshold", "0.1", "--alpha", "1e-6").exit_code == 3
 
