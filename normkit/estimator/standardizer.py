@@ -19,12 +19,13 @@ import pyarrow as pa
 
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
-from ..core.categories import CategoryCounts
+from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, listed, param
 from ..io.arrow import is_numeric_type, to_float64
+from ..io.categories import is_categorical_type, value_counts
 from ..stats import statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
 from .apply import (
@@ -282,6 +283,7 @@ class Standardizer:
         self._accumulator: Accumulator | None = None
         self._fitted: FittedStats | None = None
         self._snapshot: FittedStats | None = None
+        self._categories: CategoryCounter | None = None
 
     def fit(self, X: Any) -> Standardizer:
         """Reset, then fit on ``X``: a record batch, table, DataFrame, 2-d array, or an iterable
@@ -309,6 +311,11 @@ class Standardizer:
                 raise SchemaError(f"no column {name!r} in this batch")
             columns.append(to_float64(table.column(index[name])))
         self._accumulator.update(columns)
+        counter = self.__dict__.get("_categories")
+        for name in counter.names if counter is not None else ():
+            if name not in index:
+                raise SchemaError(f"no column {name!r} in this batch")
+            counter.update(name, *value_counts(table.column(index[name]), counter.cap))
         self._snapshot = None
         return self
 
@@ -325,6 +332,15 @@ class Standardizer:
             self._beta = per_column(self.beta, names, "beta", 0.0)
             self._provenance: dict = {}
             self._passthrough = self.passed_through(schema, names)
+            # The text and boolean columns passed through keep their category counts (drift's
+            # reference for them), as a fit of files does.
+            self._categories = CategoryCounter(
+                [
+                    p.name
+                    for p in self._passthrough or ()
+                    if p.why != "excluded" and is_categorical_type(schema.field(p.name).type)
+                ]
+            )
             self._accumulator = Accumulator(names, running=self.ema)
             return
         # Continuing (loaded, merged or finished statistics): their moments and running state
@@ -333,6 +349,7 @@ class Standardizer:
         self._gamma, self._beta = previous.gamma, previous.beta
         self._provenance = dict(previous.provenance)
         self._passthrough = previous.passthrough
+        self._categories = None  # they would no longer describe all the rows
         running = previous.running.options if previous.running is not None else None
         start = Accumulated(previous.moments, previous.n_rows, previous.running, None, None)
         self._accumulator = Accumulator(previous.names, running=running, start=start)
@@ -348,6 +365,7 @@ class Standardizer:
             self._beta,
             self._provenance,
             passthrough=self._passthrough,
+            categories=None if self._categories is None else self._categories.result(),
         )
 
     def finish(self) -> Standardizer:

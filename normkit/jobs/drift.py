@@ -50,11 +50,11 @@ from ..errors import OptionError, StatsFileError
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import to_float64
+from ..io.categories import value_counts
 from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
-from .categories import value_counts
 from .sources import Progress, check_stat_columns, feed, require_rows
 
 __all__ = [

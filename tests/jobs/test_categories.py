@@ -104,9 +104,14 @@ def test_excluded_and_numeric_columns_are_not_counted(fitted):
     assert list(stats.categories) == ["flag"]
     stats = normkit.fit_files(path, Standardizer(columns=["x"])).stats_
     assert list(stats.categories) == ["city", "flag"]  # not chosen, but text: counted
-    # In memory (not from files) nothing is counted: None, not an empty record.
+    # In memory the same columns are counted, with the same counts (pandas reads what normkit
+    # reads), whole or in batches; a fit continuing a loaded one has none (not all its rows).
     in_memory = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    assert Standardizer(exclude=["id"]).fit(in_memory).categories_ is None
+    whole = normkit.fit_files(path, Standardizer(exclude=["id"])).categories_
+    assert Standardizer(exclude=["id"]).fit(in_memory).categories_ == whole
+    parts = [in_memory.iloc[:1000], in_memory.iloc[1000:]]
+    assert Standardizer(exclude=["id"]).fit(parts).categories_ == whole
+    assert Standardizer(exclude=["city", "flag"]).fit(in_memory).categories_ == {}
 
 
 def test_dictionary_columns_of_parquet(tmp_path, frame):

@@ -1,0 +1,101 @@
+"""Categories of Arrow columns: which types hold categories (text, booleans), and each
+category's count in a column, as :class:`~normkit.core.categories.CategoryCounter` takes them.
+Used by the file jobs (:mod:`normkit.jobs.categories`) and by the estimator's fit in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from .lazy import pc
+
+__all__ = ["is_categorical_type", "value_counts"]
+
+# The spellings of booleans in a CSV (pyarrow's, which typed the column boolean).
+_BOOLEAN_TEXT = dict.fromkeys(("1", "True", "TRUE", "true"), "true") | dict.fromkeys(
+    ("0", "False", "FALSE", "false"), "false"
+)
+
+
+def is_categorical_type(dtype: pa.DataType) -> bool:
+    """Text (string, large_string, or a dictionary of them) and booleans."""
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return (
+        pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_boolean(dtype)
+    )
+
+
+def value_counts(
+    array: pa.Array | pa.ChunkedArray,
+    cap: int,
+    *,
+    missing_text: Sequence[str] | pa.Array = (),
+    spelled_booleans: bool = False,
+) -> tuple[list[str], np.ndarray, int, int]:
+    """The categories of an Arrow column and their counts, in the form
+    :meth:`CategoryCounter.update <normkit.core.categories.CategoryCounter.update>` takes.
+
+    Parameters
+    ----------
+    array : pyarrow.Array or pyarrow.ChunkedArray
+        Text, booleans (``"true"``, ``"false"``), a dictionary of them, or any other type
+        (categories as ``str`` of the values).
+    cap : int
+        Categories returned at most: the most frequent ones (others are counted in ``other``
+        before they become Python strings, so a column of identifiers costs ``cap`` strings,
+        not one per row).
+    missing_text : sequence of str
+        Text values that mean missing (a CSV's missing-value strings).
+    spelled_booleans : bool
+        The text is a CSV's booleans (``True``, ``TRUE``, ``1``...): spelled ``"true"`` or
+        ``"false"``.
+
+    Returns
+    -------
+    values : list of str
+    counts : ndarray of int64, same length
+    missing : int
+        Nulls, and values in ``missing_text``.
+    other : int
+        Rows of the categories beyond ``cap``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> value_counts(pa.array(["a", None, "b", "a"]), cap=10)
+    (['a', 'b'], array([2, 1]), 1, 0)
+    """
+    if not isinstance(missing_text, pa.Array):
+        missing_text = pa.array(missing_text, pa.string())
+    missing = array.null_count
+    if not len(array) or missing == len(array):
+        return [], np.zeros(0, np.int64), missing, 0
+    result = pc.value_counts(array)
+    values, counts = result.field(0), result.field(1)
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    keep = pc.is_valid(values)  # the nulls' own entry: counted above
+    if len(missing_text) and (
+        pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+    ):
+        absent = pc.is_in(values, value_set=missing_text.cast(values.type))
+        missing += int(pc.sum(pc.filter(counts, absent)).as_py() or 0)
+        keep = pc.and_(keep, pc.invert(absent))
+    values, counts = values.filter(keep), counts.filter(keep)
+    numbers = counts.to_numpy()
+    other = 0
+    if len(numbers) > cap:
+        top = np.argpartition(numbers, len(numbers) - cap)[len(numbers) - cap :]
+        other = int(numbers.sum() - numbers[top].sum())
+        values, numbers = values.take(pa.array(top)), numbers[top]
+    names = values.to_pylist()
+    if pa.types.is_boolean(values.type):
+        names = ["true" if v else "false" for v in names]
+    elif spelled_booleans:
+        names = [_BOOLEAN_TEXT.get(v, v) for v in names]
+    elif not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        names = [str(v) for v in names]  # a column of another type in new data (drift)
+    return names, numbers, missing, other
