@@ -555,7 +555,7 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
     the stat file's quantiles; for text and boolean columns, the categories' frequencies. A
     column drifts when a change is both significant (Holm-adjusted p <= --alpha over the whole
     run) and larger than --threshold. Exit code 0: no drift; 3: some column drifted (so it can
-    gate a pipeline); 1: an error.
+    gate a pipeline); 1: an error; 2: a usage error.
     """
     from normkit.jobs.drift import drift_files
 
