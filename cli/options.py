@@ -278,7 +278,8 @@ def read_options(func: Callable) -> Callable:
         param="csv.null_values",
         type=StringList(),
         metavar="STRINGS",
-        help="Comma-separated strings also read as missing in normalized columns, besides "
+        help="Comma-separated strings also read as missing (in normalized and in counted text "
+        "columns), besides "
         f"the defaults ({', '.join(v for v in DEFAULT_NULL_VALUES if v)}) or those the stat "
         "file recorded. An empty field is always missing.",
     )

@@ -107,7 +107,7 @@ class Field:
 class Section:
     """A JSON object of fields, or a list of them: one per fitted column (``each="column"``,
     never empty), per column passed through (``each="passthrough"``), or per column whose
-    categories were counted (``each="category"``)."""
+    categories were counted (``each="counted column"``)."""
 
     __slots__ = ("doc", "each", "fields", "group", "key")
 
@@ -131,7 +131,7 @@ class Section:
 EACH: dict[str, Callable[[FittedStats], int]] = {
     "column": lambda s: s.n_columns,
     "passthrough": lambda s: len(s.passthrough),
-    "category": lambda s: len(s.categories),
+    "counted column": lambda s: len(s.categories),
 }
 
 
@@ -347,7 +347,7 @@ CATEGORIES = Section(
             _category(lambda name, c: c.exact),
         ),
     ),
-    each="category",
+    each="counted column",
     group="categories",
 )
 
