@@ -47,10 +47,24 @@ def test_homogeneity_merges_bins_with_few_expected_values():
     assert significance.homogeneity_test([10.0], [3.0]) == (pytest.approx(math.nan, nan_ok=True), 0)
 
 
-def test_proportion_test_is_fishers_exact_test():
-    assert significance.proportion_test(5, 100, 20, 120) == pytest.approx(
-        sps.fisher_exact([[5, 95], [20, 100]]).pvalue, rel=1e-12
+@pytest.mark.parametrize(
+    ("k_ref", "n_ref", "k_new", "n_new"),
+    [
+        (5, 100, 20, 120),
+        (0, 50, 3, 30),
+        (30, 30, 10, 31),
+        (1, 3, 2, 3),
+        (4_000, 90_000, 260, 5_000),
+    ],
+)
+def test_proportion_test_is_fishers_exact_test(k_ref, n_ref, k_new, n_new):
+    table = [[k_ref, n_ref - k_ref], [k_new, n_new - k_new]]
+    assert significance.proportion_test(k_ref, n_ref, k_new, n_new) == pytest.approx(
+        sps.fisher_exact(table).pvalue, rel=1e-9, abs=1e-300
     )
+
+
+def test_proportion_test_of_no_difference_is_1():
     assert significance.proportion_test(0, 1000, 0, 10) == 1.0
 
 
