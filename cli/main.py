@@ -14,6 +14,7 @@ import click
 import normkit
 
 from .app import NormkitGroup, run_to_exit
+from .export import export
 from .options import (
     Checked,
     NameList,
@@ -569,6 +570,9 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
         click.echo(render_drift(result))
     if result.drifted:
         raise click.exceptions.Exit(3)
+
+
+cli.add_command(export)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,188 @@
+"""Fitted statistics where models run: an ONNX model of the frozen transform, and NumPy arrays.
+
+The ONNX model computes what normkit's frozen transform computes, in the same operations and
+order (:func:`normkit.core.kernels.standardize`): ``Sub`` the center, ``Div`` by the scale (true
+division, not a multiply by the reciprocal, so that the output equals normkit's and
+scikit-learn's bit for bit), then ``Mul`` by gamma and ``Add`` beta only where they are not 1 and
+0. Its input is float64, one column per statistic's column: one matrix ``X`` of shape (rows,
+columns) by default, or one input per column named after it (``inputs="columns"``). The column
+names and what the model was made from are in its metadata. It needs the ``onnx`` package
+(``pip install 'normkit[onnx]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import __version__
+from ..errors import OptionError
+from ..estimator.files import as_stats, stats_path
+from ..estimator.standardizer import Standardizer
+from ..io.files import AtomicFile, refuse_overwrite
+from ..io.formats import STDIO
+from ..stats.fitted import FittedStats
+
+__all__ = ["EXPORT_FORMATS", "export_stats", "to_numpy", "to_onnx"]
+
+#: What :func:`export_stats` writes.
+EXPORT_FORMATS = ("onnx", "numpy")
+
+#: The ONNX operator set the models use (Sub, Div, Mul, Add and Concat are unchanged since 14).
+OPSET = 17
+
+
+def to_onnx(
+    reference: Standardizer | FittedStats | str | os.PathLike[str],
+    use: str | None = None,
+    gamma: float | Mapping[str, float] | None = None,
+    beta: float | Mapping[str, float] | None = None,
+    inputs: str = "matrix",
+):
+    """An ONNX model (``onnx.ModelProto``) of the frozen transform.
+
+    Parameters
+    ----------
+    reference : Standardizer, FittedStats or path of a stat file
+    use : {"exact", "ema"} or None
+        The exact statistics (default) or the running ones, as ``transform --use``.
+    gamma, beta : float, mapping of column to float, or None
+        BatchNorm's affine parameters; None keeps those fitted.
+    inputs : {"matrix", "columns"}
+        One float64 input ``X`` of shape (rows, columns), or one input per column, of shape
+        (rows, 1), named after it. The output ``Y`` is (rows, columns) either way.
+    """
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        raise OptionError(
+            "exporting to ONNX needs the onnx package: pip install 'normkit[onnx]'"
+        ) from None
+    if inputs not in ("matrix", "columns"):
+        raise OptionError(f"inputs must be 'matrix' or 'columns', not {inputs!r}", param="inputs")
+    stats = as_stats(reference)
+    affine = stats.frozen(use, gamma, beta)
+    names = list(stats.names)
+    n = len(names)
+    row = lambda values: np.asarray(values, dtype=np.float64).reshape(1, n)  # noqa: E731
+    initializers = [
+        numpy_helper.from_array(row(affine.center), "center"),
+        numpy_helper.from_array(row(affine.scale), "scale"),
+    ]
+    nodes = []
+    if inputs == "matrix":
+        graph_inputs = [helper.make_tensor_value_info("X", TensorProto.DOUBLE, ["rows", n])]
+        source = "X"
+    else:
+        graph_inputs = [
+            helper.make_tensor_value_info(name, TensorProto.DOUBLE, ["rows", 1]) for name in names
+        ]
+        nodes.append(helper.make_node("Concat", names, ["X"], axis=1))
+        source = "X"
+    nodes.append(helper.make_node("Sub", [source, "center"], ["centered"]))
+    last = "scaled"
+    nodes.append(helper.make_node("Div", ["centered", "scale"], [last]))
+    if np.any(affine.gamma != 1.0):
+        initializers.append(numpy_helper.from_array(row(affine.gamma), "gamma"))
+        nodes.append(helper.make_node("Mul", [last, "gamma"], ["gamma_scaled"]))
+        last = "gamma_scaled"
+    if np.any(affine.beta != 0.0):
+        # -0.0 where beta is 0: x + (-0.0) is x for every x, -0.0 included (+0.0 is not).
+        beta_row = np.where(affine.beta == 0.0, -0.0, affine.beta)
+        initializers.append(numpy_helper.from_array(row(beta_row), "beta"))
+        nodes.append(helper.make_node("Add", [last, "beta"], ["shifted"]))
+        last = "shifted"
+    nodes.append(helper.make_node("Identity", [last], ["Y"]))
+    graph = helper.make_graph(
+        nodes,
+        "normkit_standardize",
+        graph_inputs,
+        [helper.make_tensor_value_info("Y", TensorProto.DOUBLE, ["rows", n])],
+        initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="normkit",
+        producer_version=__version__,
+        doc_string=f"(x - center) / scale per column ({'running' if use == 'ema' else 'exact'} "
+        "statistics), then gamma and beta",
+    )
+    helper.set_model_props(
+        model,
+        {
+            "columns": json.dumps(names),
+            "statistics": "ema" if use == "ema" else "exact",
+            "source": stats_path(reference) or "",
+        },
+    )
+    onnx.checker.check_model(model)
+    return model
+
+
+def to_numpy(
+    reference: Standardizer | FittedStats | str | os.PathLike[str],
+) -> dict[str, np.ndarray]:
+    """The statistics as NumPy arrays, one per quantity (as ``np.savez`` writes them): ``names``,
+    ``count``, ``missing``, ``mean``, ``var``, ``scale``, ``min``, ``max``, ``gamma``, ``beta``,
+    and, if fitted, ``running_mean``, ``running_var`` and ``running_scale``."""
+    stats = as_stats(reference)
+    out = {
+        "names": np.array(stats.names, dtype=str),
+        "count": np.asarray(stats.count),
+        "missing": np.asarray(stats.n_missing),
+        "mean": np.asarray(stats.mean),
+        "var": np.asarray(stats.var),
+        "scale": np.asarray(stats.scale),
+        "min": np.asarray(stats.min),
+        "max": np.asarray(stats.max),
+        "gamma": np.asarray(stats.gamma),
+        "beta": np.asarray(stats.beta),
+    }
+    if stats.running is not None:
+        out["running_mean"] = np.asarray(stats.running.running_mean)
+        out["running_var"] = np.asarray(stats.running.running_var)
+        out["running_scale"] = np.asarray(stats.running.scale)
+    return out
+
+
+def export_stats(
+    reference: Standardizer | FittedStats | str | os.PathLike[str],
+    to: str,
+    output: str | os.PathLike[str],
+    *,
+    use: str | None = None,
+    gamma: float | Mapping[str, float] | None = None,
+    beta: float | Mapping[str, float] | None = None,
+    inputs: str = "matrix",
+) -> str:
+    """Write the statistics as ``to`` (one of :data:`EXPORT_FORMATS`) to ``output``, atomically
+    (``"-"``: standard output); returns the path written. See :func:`to_onnx` and :func:`to_numpy`."""
+    if to not in EXPORT_FORMATS:
+        raise OptionError(
+            f"cannot export to {to!r}: choose one of {', '.join(EXPORT_FORMATS)}", param="to"
+        )
+    output = os.fspath(output)
+    source = stats_path(reference)
+    if source is not None:
+        refuse_overwrite(output, {source: "the stat file"})
+    if to == "onnx":
+        payload = to_onnx(reference, use, gamma, beta, inputs).SerializeToString()
+    else:
+        import io
+
+        buffer = io.BytesIO()
+        np.savez(buffer, **to_numpy(reference))
+        payload = buffer.getvalue()
+    if output == STDIO:
+        sys.stdout.buffer.write(payload)
+        sys.stdout.buffer.flush()
+        return output
+    with AtomicFile(output) as out:
+        out.stream.write(payload)
+    return output

@@ -1,0 +1,131 @@
+"""``normkit export``: an ONNX model of the frozen transform, run by onnxruntime, equals
+normkit's transform and scikit-learn's StandardScaler bit for bit; NumPy arrays hold the
+statistics as fitted."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import assert_error, assert_ok, run
+from sklearn.datasets import load_breast_cancer
+from sklearn.preprocessing import StandardScaler
+
+import normkit
+from normkit import TransformOptions
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64)
+    return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+def run_onnx(path, feeds: dict) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["Y"], feeds)[0]
+
+
+@pytest.fixture(scope="module")
+def cancer(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("export")
+    data = load_breast_cancer(as_frame=True).data
+    data.columns = [c.replace(" ", "_") for c in data.columns]
+    data = data.copy()
+    data.iloc[::17, 3] = np.nan  # missing values stay missing
+    path = tmp / "cancer.parquet"
+    data.to_parquet(path)
+    stats = tmp / "stats.json"
+    assert_ok(run("fit", path, "-o", stats, "-q"))
+    return tmp, path, stats, data
+
+
+def test_onnx_equals_normkit_and_standard_scaler_bit_for_bit(cancer):
+    tmp, path, stats, data = cancer
+    model = tmp / "scaler.onnx"
+    assert_ok(run("export", "-s", stats, "--to", "onnx", "-o", model))
+    onnx.checker.check_model(onnx.load(str(model)))
+    x = data.to_numpy(dtype=np.float64)
+    y = run_onnx(model, {"X": x})
+    out = tmp / "z.parquet"
+    normkit.transform_file(path, stats, out)
+    z = pq.read_table(out).to_pandas()[list(data.columns)].to_numpy()
+    assert same_bits(y, z)
+    # scikit-learn's transform with these statistics (to_sklearn) is the same Sub then Div;
+    # its own fit agrees with them to 1e-12, not bit for bit (normkit's mean is the exact one).
+    assert same_bits(y, normkit.load(stats).to_sklearn().transform(data))
+    sk = StandardScaler().fit(x)
+    np.testing.assert_allclose(y, sk.transform(x), rtol=1e-12, atol=1e-12)
+    props = {p.key: p.value for p in onnx.load(str(model)).metadata_props}
+    assert json.loads(props["columns"]) == list(data.columns)
+
+
+def test_onnx_of_the_running_statistics_with_gamma_and_beta_per_column(cancer):
+    tmp, path, stats, data = cancer
+    model = tmp / "bn.onnx"
+    affine = ["--gamma", "mean_radius=2.5", "--beta", "0.5"]
+    assert_ok(run("export", "-s", stats, "--to", "onnx", "--use", "ema", *affine, "-o", model))
+    names = list(data.columns)
+    feeds = {n: data[[n]].to_numpy(dtype=np.float64) for n in names}
+    columns = tmp / "bn_columns.onnx"
+    assert_ok(
+        run(
+            "export",
+            "-s",
+            stats,
+            "--to",
+            "onnx",
+            "--use",
+            "ema",
+            *affine,
+            "--inputs",
+            "columns",
+            "-o",
+            columns,
+        )
+    )
+    out = tmp / "bn.parquet"
+    options = TransformOptions(use="ema", gamma={"mean_radius": 2.5}, beta=0.5)
+    normkit.transform_file(path, stats, out, options)
+    z = pq.read_table(out).to_pandas()[names].to_numpy()
+    assert same_bits(run_onnx(model, {"X": data.to_numpy(dtype=np.float64)}), z)
+    assert same_bits(run_onnx(columns, feeds), z)
+
+
+def test_numpy_export_holds_the_statistics(cancer):
+    tmp, _, stats, data = cancer
+    path = tmp / "stats.npz"
+    assert_ok(run("export", "-s", stats, "--to", "numpy", "-o", path))
+    fitted = normkit.load(stats)
+    with np.load(path) as arrays:
+        assert list(arrays["names"]) == list(data.columns)
+        for key, expected in [
+            ("mean", fitted.mean_),
+            ("scale", fitted.scale_),
+            ("var", fitted.var_),
+            ("count", fitted.n_samples_seen_),
+            ("running_mean", fitted.ema_.running_mean),
+            ("running_var", fitted.ema_.running_var),
+        ]:
+            assert same_bits(arrays[key], np.asarray(expected, dtype=np.float64)), key
+
+
+def test_export_refuses_what_it_cannot_do(cancer, tmp_path):
+    _, _, stats, _ = cancer
+    assert_error(run("export", "-s", stats, "--to", "onnx", "-o", stats), 1, "would overwrite")
+    assert_error(run("export", "-s", tmp_path / "no.json", "--to", "onnx", "-o", tmp_path / "m"), 1)
+    result = run("export", "-s", stats, "--to", "torch", "-o", tmp_path / "m")
+    assert result.exit_code == 2
+    plain = tmp_path / "plain.json"
+    frame = pd.DataFrame({"x": [1.0, 2.0, 4.0]})
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    assert_ok(run("fit", tmp_path / "p.csv", "--no-ema", "-o", plain, "-q"))
+    message = assert_error(
+        run("export", "-s", plain, "--to", "onnx", "--use", "ema", "-o", tmp_path / "m"), 1
+    )
+    assert "running" in message
+    assert not (tmp_path / "m").exists()
