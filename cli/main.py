@@ -34,7 +34,8 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, merge_summary, passed_through, render_drift, render_stats
+from .render import count, passed_through, render_drift
+from .statfiles import inspect, merge_stats
 
 EXAMPLES_FIT = """
 \b
@@ -163,6 +164,13 @@ def cli(traceback: bool) -> None:
     param="ema.eps",
     help="eps of normalizing with the running statistics (default: the convention's).",
 )
+@option(
+    "--ema-of",
+    param="ema.of",
+    default="var",
+    show_default=True,
+    help="Average batch variances (PyTorch, Keras) or batch standard deviations (std).",
+)
 @option("--no-ema", param="ema", sets=None, is_flag=True, help="Skip the running (EMA) statistics.")
 @affine_options
 @engine_options
@@ -183,6 +191,7 @@ def fit(
     ema_init,
     drop_last,
     ema_eps,
+    ema_of,
     no_ema,
     gamma,
     beta,
@@ -200,7 +209,15 @@ def fit(
     from normkit import EmaOptions, Standardizer
 
     ema = None
-    ema_options = ("batch_size", "convention", "momentum", "ema_init", "drop_last", "ema_eps")
+    ema_options = (
+        "batch_size",
+        "convention",
+        "momentum",
+        "ema_init",
+        "drop_last",
+        "ema_eps",
+        "ema_of",
+    )
     if no_ema and (given := given_options(ema_options)):
         verb = "sets" if len(given) == 1 else "set"
         raise click.UsageError(
@@ -214,6 +231,7 @@ def fit(
             batch_size=batch_size,
             drop_last=drop_last,
             eps=ema_eps,
+            of=ema_of,
         )
     estimator = Standardizer(
         columns=flatten(columns) or None,
@@ -434,54 +452,6 @@ def inverse(
 
 
 @cli.command(
-    epilog="\b\nExamples:\n  normkit inspect stats.json\n  normkit inspect stats.json --json | jq .columns\n"
-)
-@click.argument("stats_path", metavar="STATS", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the stat file as JSON.")
-def inspect(stats_path, as_json):
-    """Show a stat file: options, provenance and per-column statistics."""
-    from normkit.stats import statfile
-
-    stats = statfile.read(stats_path)
-    if as_json:
-        # The file as written (validated above), not as this normkit would write it now.
-        with open(stats_path, encoding="utf-8") as f:
-            click.echo(f.read(), nl=False)
-        return
-    click.echo(render_stats(stats_path, stats))
-
-
-@cli.command(
-    "merge-stats",
-    epilog="\b\nExample:\n  normkit merge-stats shard-*.json -o all.json\n",
-)
-@click.argument("stats_paths", nargs=-1, required=True, metavar="STATS...")
-@click.option(
-    "-o",
-    "--output",
-    default="-",
-    show_default=True,
-    metavar="PATH",
-    help="The merged stat file ('-': standard output), written atomically.",
-)
-@quiet_option
-def merge_stats(stats_paths, output, quiet):
-    """Merge stat files fitted on separate shards into the statistics of all their rows.
-
-    Exact: equal to fitting the shards together. The files must have the same columns and
-    options. Running (EMA) statistics are not merged: they follow the order of the batches
-    across files, which stat files do not record; fit the shards together for them.
-    """
-    from normkit.stats import statfile
-
-    merged = statfile.merge(stats_paths, output=output)
-    statfile.write(merged, output)
-    if not quiet:
-        shards = [statfile.read(p) for p in stats_paths]
-        click.echo(merge_summary(shards, merged, output), err=True)
-
-
-@cli.command(
     epilog="\b\nExamples:\n  normkit report data.csv -s stats.json -o report.html\n"
     "  normkit report 'parts/*.parquet' -s stats.json --png plots/\n"
 )
@@ -573,6 +543,8 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
 
 
 cli.add_command(export)
+cli.add_command(inspect)
+cli.add_command(merge_stats)
 
 
 def main(argv: list[str] | None = None) -> None:

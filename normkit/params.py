@@ -322,6 +322,7 @@ _RULES = [
     Rule("ema.batch_size", (Interval(int, 2, MAX_BATCH_ROWS),), "rows per logical batch"),
     Rule("ema.drop_last", (Boolean(),), "whether to drop a final partial batch"),
     Rule("ema.eps", (_FINITE_NONNEGATIVE, NoneValue()), "added to the running variance"),
+    Rule("ema.of", (OneOf("var", "std"),), "the batch statistic the running one averages"),
     # Reading (formats are checked by normkit.io.formats.resolve_format, against its Format).
     Rule("csv.delimiter", (Character(), NoneValue()), "the CSV field separator"),
     Rule("csv.null_values", (Strings(non_empty=False),), "strings read as missing"),

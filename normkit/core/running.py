@@ -105,6 +105,11 @@ class EmaOptions:
         Drop a final partial batch; otherwise it is used if it has at least 2 rows.
     eps : float or None, default None
         Added to the running variance when normalizing; None takes the convention's.
+    of : {"var", "std"}, default "var"
+        The batch statistic the running one averages: the variance, as PyTorch and Keras do, or
+        the standard deviation sigma_B, as some course notes write BatchNorm's inference
+        statistics (``sigma <- (1 - w) sigma + w sigma_B``). Either way ``running_var`` is the
+        variance eval mode uses: with ``"std"``, the square of the running standard deviation.
     """
 
     convention: str = "torch"
@@ -113,6 +118,7 @@ class EmaOptions:
     batch_size: int = 256
     drop_last: bool = False
     eps: float | None = None
+    of: str = "var"
 
     def __post_init__(self) -> None:
         if self.momentum is None:
@@ -122,7 +128,7 @@ class EmaOptions:
                 "for the convention's default",
                 param="ema.momentum",
             )
-        for name in ("convention", "momentum", "init", "batch_size", "drop_last", "eps"):
+        for name in ("convention", "momentum", "init", "batch_size", "drop_last", "eps", "of"):
             params.check(f"ema.{name}", getattr(self, name))
         object.__setattr__(self, "batch_size", int(self.batch_size))
 
@@ -158,6 +164,18 @@ class EmaOptions:
     @property
     def eps_value(self) -> float:
         return CONVENTIONS[self.convention].eps if self.eps is None else float(self.eps)
+
+    def averaged(self, var: np.ndarray) -> np.ndarray:
+        """What the running statistic averages, from a variance: itself, or its square root."""
+        if self.of == "std":
+            with np.errstate(invalid="ignore"):
+                return np.sqrt(var)
+        return var
+
+    def as_var(self, averaged: np.ndarray) -> np.ndarray:
+        """The variance of a running statistic (the inverse of :meth:`averaged`; a square root
+        squared gives back the same float64, so the two are exact inverses)."""
+        return averaged * averaged if self.of == "std" else averaged
 
 
 def batch_statistics(
@@ -443,11 +461,13 @@ class RunningState:
             weight = np.where(used, options.weight, 0.0)
             if options.init == "first":
                 weight = np.where(used & (k == 1), 1.0, weight)
-        # One scan for both statistics: columns [mean..., var...] share the weights.
+        spread = options.averaged(var)
+        # One scan for both statistics: columns [mean..., spread...] share the weights.
         a = 1.0 - weight
-        b = np.where(np.hstack([used, used]), np.hstack([weight * mean, weight * var]), 0.0)
-        state = np.hstack([self.running_mean, self.running_var])
-        new_mean, new_var = np.hsplit(linear_scan(np.hstack([a, a]), b, state), 2)
+        b = np.where(np.hstack([used, used]), np.hstack([weight * mean, weight * spread]), 0.0)
+        state = np.hstack([self.running_mean, options.averaged(self.running_var)])
+        new_mean, new_spread = np.hsplit(linear_scan(np.hstack([a, a]), b, state), 2)
+        new_var = options.as_var(new_spread)
         after = RunningState(
             options,
             new_mean[-1].copy(),

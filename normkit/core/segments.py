@@ -70,8 +70,8 @@ class EmaSteps:
         used = count >= 2
         with np.errstate(invalid="ignore", divide="ignore"):
             var = m2 / (count - 1 if options.unbiased else count)
-        used2 = np.hstack([used, used])  # means first, then variances
-        stats = np.where(used2, np.hstack([mean, var]), 0.0)
+        used2 = np.hstack([used, used])  # means first, then the averaged spreads
+        stats = np.where(used2, np.hstack([mean, options.averaged(var)]), 0.0)
         counts = (len(count), used.sum(axis=0), (~used).sum(axis=0))
         total = stats.sum(axis=0)
         if options.cumulative:
@@ -105,7 +105,8 @@ class EmaSteps:
 
     def apply(self, stats: RunningState) -> RunningState:
         """The state ``stats`` would reach over these steps."""
-        state = np.hstack([stats.running_mean, stats.running_var])
+        options = stats.options
+        state = np.hstack([stats.running_mean, options.averaged(stats.running_var)])
         k0 = np.tile(stats.n_updates, 2)
         if stats.options.cumulative:
             k = k0 + np.tile(self.n_updates, 2)
@@ -113,7 +114,8 @@ class EmaSteps:
                 new = np.where(k > k0, (k0 * state + self.total) / np.maximum(k, 1), state)
         else:
             new = np.where(k0 > 0, self.a * state + self.b, self.a_first * state + self.b_first)
-        running_mean, running_var = (part.copy() for part in np.hsplit(new, 2))
+        running_mean, spread = (part.copy() for part in np.hsplit(new, 2))
+        running_var = options.as_var(spread)
         return RunningState(
             stats.options,
             running_mean,

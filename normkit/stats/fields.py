@@ -454,6 +454,15 @@ EMA = Section(
             lambda s, _: s.running.options.eps_value,
             rule="ema.eps",
         ),
+        Field(
+            "of",
+            String(),
+            "var (the running variance averages batch variances, as PyTorch and Keras) or std "
+            "(it is the square of an average of batch standard deviations).",
+            lambda s, _: s.running.options.of,
+            rule="ema.of",
+            default="var",
+        ),
         Field("batches", Integer(), "Logical batches seen.", lambda s, _: s.running.n_batches),
     ),
     group="ema",

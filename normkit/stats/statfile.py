@@ -452,6 +452,7 @@ class _Reader:
                 batch_size=section["batch_size"],
                 drop_last=section["drop_last"],
                 eps=section["eps"],
+                of=section["of"],
             )
         except OptionError as exc:
             raise self.fail(f"invalid stat file: ema: {exc}") from None

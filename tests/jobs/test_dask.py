@@ -125,6 +125,7 @@ EMA_CASES = {
     "cumulative": EmaOptions(momentum="cumulative", batch_size=50),
     "first": EmaOptions(init="first", momentum=0.3, batch_size=7, drop_last=True),
     "keras": EmaOptions(convention="keras", batch_size=33),
+    "std": EmaOptions(of="std", batch_size=40),
     "none": None,
 }
 
