@@ -168,7 +168,8 @@ def render_stats(path: str, stats: FittedStats) -> str:
             "",
             f"running (EMA) statistics: convention={o.convention} momentum={momentum} "
             f"init={o.init} batch_size={o.batch_size} drop_last={str(o.drop_last).lower()} "
-            f"eps={o.eps_value:g} batches={ema.n_batches:,}",
+            f"eps={o.eps_value:g} batches={ema.n_batches:,}"
+            + (" of=std (an average of batch standard deviations)" if o.of == "std" else ""),
             "how far they are from the exact ones: (ema mean - mean) / scale, ema std / scale",
             "",
         ]
