@@ -140,3 +140,16 @@ def test_a_half_sd_shift_over_500_rows_is_found_and_named():
         entry = next(c for c in report.columns if c.name == column)
         assert entry.mean_shift == pytest.approx(0.5, abs=0.35)
     assert found >= 9
+
+
+def test_proportion_test_of_billions_of_rows_uses_the_normal_approximation():
+    # 10^9 rows on each side: the exact test would sum over 10^8 tables (800 MB).
+    p = significance.proportion_test(50_000_000, 10**9, 50_010_000, 10**9)
+    pooled = 100_010_000 / (2 * 10**9)
+    z = 10_000 / 10**9 / np.sqrt(pooled * (1 - pooled) * 2 / 10**9)
+    assert p == pytest.approx(2 * sps.norm.sf(z), rel=1e-6)
+    # At a million rows the exact sum still runs, and both agree there.
+    exact = significance.proportion_test(50_000, 10**6, 51_000, 10**6)
+    pooled = 101_000 / (2 * 10**6)
+    z = 1_000 / 10**6 / np.sqrt(pooled * (1 - pooled) * 2 / 10**6)
+    assert exact == pytest.approx(2 * sps.norm.sf(z), rel=0.05)
