@@ -285,9 +285,10 @@ class Standardizer:
         self._snapshot: FittedStats | None = None
         self._categories: CategoryCounter | None = None
 
-    def fit(self, X: Any) -> Standardizer:
+    def fit(self, X: Any, y: Any = None) -> Standardizer:
         """Reset, then fit on ``X``: a record batch, table, DataFrame, 2-d array, or an iterable
-        of those (a stream, fitted batch by batch in bounded memory)."""
+        of those (a stream, fitted batch by batch in bounded memory). ``y`` is ignored (it is
+        there for scikit-learn's pipelines, which pass the target to every step)."""
         self._reset()
         for batch in _as_batches(X):
             self.partial_fit(batch)
@@ -534,6 +535,11 @@ class Standardizer:
         names = list(self.feature_names_in_)
         return map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
 
+    def fit_transform(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
+        """:meth:`fit`, then :meth:`transform` of the same data (a table or array, not a stream:
+        a stream is read once). Keyword arguments go to :meth:`transform`."""
+        return self.fit(X, y).transform(X, **kwargs)
+
     def inverse_transform(self, X: Any, **kwargs: Any) -> Any:
         """Undo :meth:`transform` (same keyword arguments)."""
         return self.transform(X, inverse=True, **kwargs)
@@ -675,7 +681,17 @@ class Standardizer:
 
 
 def _not_fitted() -> OptionError:
-    return OptionError("this Standardizer is not fitted yet; call fit() first")
+    """normkit's error, which is also scikit-learn's ``NotFittedError`` (what its tools catch),
+    built on first use so that importing normkit does not import scikit-learn."""
+    from sklearn.exceptions import NotFittedError
+
+    global _NotFitted
+    if _NotFitted is None:
+        _NotFitted = type("NotFitted", (OptionError, NotFittedError), {"__module__": __name__})
+    return _NotFitted("this Standardizer is not fitted yet; call fit() first")
+
+
+_NotFitted: type | None = None
 
 
 def _names_param(names: str | Sequence[str] | None) -> list[str] | None:
