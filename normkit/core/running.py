@@ -173,8 +173,10 @@ class EmaOptions:
         return var
 
     def as_var(self, averaged: np.ndarray) -> np.ndarray:
-        """The variance of a running statistic (the inverse of :meth:`averaged`; a square root
-        squared gives back the same float64, so the two are exact inverses)."""
+        """The variance of a running statistic (the inverse of :meth:`averaged`). The square root
+        of a square gives back the same float64, so a running standard deviation survives being
+        kept as its square; the square of a square root may differ from the variance in its last
+        bit, which is why the state keeps the square of the average, never the reverse."""
         return averaged * averaged if self.of == "std" else averaged
 
 

@@ -480,9 +480,9 @@ def _spread_test(
 
 
 def _wider_test(reference: FittedStats, j: int, ref_kurt: float, sample: np.ndarray) -> float:
-    """p-value of a new spread wider than the reference's, from two pieces of evidence (the
-    smaller p-value, doubled): the new values beyond the reference's range, and the variance
-    of the new values clipped to that range.
+    """p-value of a new spread wider than the reference's, from three pieces of evidence (the
+    smallest p-value, times three): the new values above and below the reference's range, and
+    the variance of the new values clipped to that range.
 
     A value beyond every reference value is no evidence by itself: of N + n values from one
     distribution, the largest k are all among the n new ones with chance C(n, k) / C(N + n, k).
@@ -496,7 +496,7 @@ def _wider_test(reference: FittedStats, j: int, ref_kurt: float, sample: np.ndar
         return math.nan
     low, high = float(reference.min[j]), float(reference.max[j])
     beyond = [int(np.count_nonzero(sample > high)), int(np.count_nonzero(sample < low))]
-    exceed = min(significance.exceedance_test(n_ref, n_new, k) for k in beyond)
+    exceed = [significance.exceedance_test(n_ref, n_new, k) for k in beyond]
     clipped = np.clip(sample, low, high)
     var0 = float(np.var(clipped))
     ref_var0 = float(reference.m2[j]) / n_ref
@@ -504,7 +504,7 @@ def _wider_test(reference: FittedStats, j: int, ref_kurt: float, sample: np.ndar
     if var0 > ref_var0:
         kurt = float(np.mean((clipped - clipped.mean()) ** 4)) / var0**2
         p_spread = significance.variance_test(n_ref, ref_var0, ref_kurt, n_new, var0, kurt)
-    return min(1.0, 2.0 * min(exceed, p_spread))
+    return min(1.0, 3.0 * min(*exceed, p_spread))  # three p-values: Bonferroni
 
 
 def _share_at(edges: np.ndarray, cdf: np.ndarray, value: float) -> float:

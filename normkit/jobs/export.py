@@ -32,6 +32,9 @@ __all__ = ["EXPORT_FORMATS", "export_stats", "to_numpy", "to_onnx"]
 #: What :func:`export_stats` writes.
 EXPORT_FORMATS = ("onnx", "numpy")
 
+#: The model's output.
+OUTPUT = "Y"
+
 #: The ONNX operator set the models use (Sub, Div, Mul, Add and Concat are unchanged since 14).
 OPSET = 17
 
@@ -70,39 +73,49 @@ def to_onnx(
     names = list(stats.names)
     n = len(names)
     row = lambda values: np.asarray(values, dtype=np.float64).reshape(1, n)  # noqa: E731
+    # The model's own tensors are named under "normkit/", which no input may use.
+    own = lambda name: f"normkit/{name}"  # noqa: E731
     initializers = [
-        numpy_helper.from_array(row(affine.center), "center"),
-        numpy_helper.from_array(row(affine.scale), "scale"),
+        numpy_helper.from_array(row(affine.center), own("center")),
+        numpy_helper.from_array(row(affine.scale), own("scale")),
     ]
     nodes = []
     if inputs == "matrix":
         graph_inputs = [helper.make_tensor_value_info("X", TensorProto.DOUBLE, ["rows", n])]
         source = "X"
     else:
+        clash = [name for name in names if name == OUTPUT or name.startswith("normkit/")]
+        if clash:
+            raise OptionError(
+                f"column {clash[0]!r} cannot name an input of the model (the output is "
+                f"{OUTPUT!r}, and 'normkit/' names its own tensors); export one matrix input "
+                "instead",
+                param="inputs",
+            )
         graph_inputs = [
             helper.make_tensor_value_info(name, TensorProto.DOUBLE, ["rows", 1]) for name in names
         ]
-        nodes.append(helper.make_node("Concat", names, ["X"], axis=1))
-        source = "X"
-    nodes.append(helper.make_node("Sub", [source, "center"], ["centered"]))
-    last = "scaled"
-    nodes.append(helper.make_node("Div", ["centered", "scale"], [last]))
+        source = own("X")
+        nodes.append(helper.make_node("Concat", names, [source], axis=1))
+    nodes.append(helper.make_node("Sub", [source, own("center")], [own("centered")]))
+    last = own("scaled")
+    nodes.append(helper.make_node("Div", [own("centered"), own("scale")], [last]))
     if np.any(affine.gamma != 1.0):
-        initializers.append(numpy_helper.from_array(row(affine.gamma), "gamma"))
-        nodes.append(helper.make_node("Mul", [last, "gamma"], ["gamma_scaled"]))
-        last = "gamma_scaled"
+        initializers.append(numpy_helper.from_array(row(affine.gamma), own("gamma")))
+        nodes.append(helper.make_node("Mul", [last, own("gamma")], [own("gamma_scaled")]))
+        last = own("gamma_scaled")
     if np.any(affine.beta != 0.0):
         # -0.0 where beta is 0: x + (-0.0) is x for every x, -0.0 included (+0.0 is not).
         beta_row = np.where(affine.beta == 0.0, -0.0, affine.beta)
-        initializers.append(numpy_helper.from_array(row(beta_row), "beta"))
-        nodes.append(helper.make_node("Add", [last, "beta"], ["shifted"]))
-        last = "shifted"
-    nodes.append(helper.make_node("Identity", [last], ["Y"]))
+        initializers.append(numpy_helper.from_array(row(beta_row), own("beta")))
+        nodes.append(helper.make_node("Add", [last, own("beta")], [own("shifted")]))
+        last = own("shifted")
+    nodes.append(helper.make_node("Identity", [last], [OUTPUT]))
     graph = helper.make_graph(
         nodes,
         "normkit_standardize",
         graph_inputs,
-        [helper.make_tensor_value_info("Y", TensorProto.DOUBLE, ["rows", n])],
+        [helper.make_tensor_value_info(OUTPUT, TensorProto.DOUBLE, ["rows", n])],
         initializers,
     )
     model = helper.make_model(

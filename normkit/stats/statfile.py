@@ -560,19 +560,26 @@ def merge(
 
 def _higher_moments_problem(count: int, m2: float, m3: float, m4: float) -> str | None:
     """What no data of ``count`` values with that M2 has, of M3 and M4 (NaN: unknown): the
-    kurtosis ``count * m4 / m2**2`` lies between 1 + skewness**2 and count - 2 + 1 / (count - 1)
-    (both 0 for a constant column)."""
+    kurtosis ``count * m4 / m2**2`` lies between 1 + skewness**2 and count - 2 + 1 / (count - 1),
+    and a constant column has neither. Computed as ratios, which stay finite for any finite
+    moments (their squares overflow above about 1e154)."""
     if not math.isfinite(m4) or count < 1:
         return None
-    tolerance = 1e-9 * max(m2 * m2 / count, abs(m4)) + 1e-300
-    low = m2 * m2 / count
-    high = m2 * m2 * (count - 2 + 1 / (count - 1)) / count if count > 1 else 0.0
-    if m4 < low - tolerance:
-        return f"m4 ({m4}) is below m2**2 / count ({low}): no data has that"
-    if m4 > high + tolerance:
-        return f"m4 ({m4}) is above what {count:,} values with that m2 can have ({high})"
+    if m2 == 0:
+        if m4 != 0 or (math.isfinite(m3) and m3 != 0):
+            return f"m3 ({m3}) and m4 ({m4}) are not 0, though m2 is 0"
+        return None
+    ratio = m4 / m2
+    kurtosis = count * ratio / m2
+    if not math.isfinite(kurtosis):
+        return None
+    high = count - 2 + 1 / (count - 1) if count > 1 else 0.0
+    if kurtosis < 1 - 1e-9:
+        return f"m4 ({m4}) is below m2**2 / count: no data has that"
+    if kurtosis > high * (1 + 1e-9) + 1e-9:
+        return f"m4 ({m4}) is above what {count:,} values with that m2 can have"
     if math.isfinite(m3):
-        bound = m2 * m4 - m2**3 / count
-        if m3 * m3 > bound + 1e-9 * max(m2 * m4, 1e-300):
-            return f"m3 ({m3}) is beyond what that m2 and m4 allow (|m3| <= {math.sqrt(max(bound, 0))})"
+        skew2 = count * (m3 / m2) * (m3 / m2) / m2
+        if math.isfinite(skew2) and skew2 > (kurtosis - 1) * (1 + 1e-9) + 1e-9:
+            return f"m3 ({m3}) is beyond what that m2 and m4 allow"
     return None

@@ -129,3 +129,17 @@ def test_export_refuses_what_it_cannot_do(cancer, tmp_path):
     )
     assert "running" in message
     assert not (tmp_path / "m").exists()
+
+
+def test_columns_named_like_the_models_own_tensors(tmp_path):
+    # As one input per column, "center" or "X" are just names; "Y" (the output) is refused.
+    frame = pd.DataFrame({"center": np.arange(10.0), "X": np.arange(10.0) ** 2})
+    stats = normkit.Standardizer().fit(frame)
+    model = normkit.to_onnx(stats, inputs="columns")
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {name: frame[[name]].to_numpy() for name in frame.columns}
+    assert same_bits(session.run(["Y"], feeds)[0], stats.transform(frame).to_numpy())
+    with pytest.raises(normkit.OptionError, match="'Y' cannot name an input"):
+        normkit.to_onnx(
+            normkit.Standardizer().fit(frame.rename(columns={"X": "Y"})), inputs="columns"
+        )
