@@ -57,6 +57,17 @@ def _order(item: tuple[str, int]) -> tuple[int, str]:
     return -item[1], item[0]
 
 
+def _top_keeping(
+    counts: dict[str, int], cap: int, keep: frozenset[str]
+) -> tuple[dict[str, int], int]:
+    """:func:`_top` of the categories not in ``keep``, with those in ``keep`` kept besides."""
+    if not keep or len(counts) <= cap:
+        return _top(counts, cap)
+    kept = {name: n for name, n in counts.items() if name in keep}
+    rest, folded = _top({n: c for n, c in counts.items() if n not in keep}, cap - len(kept))
+    return {**kept, **rest}, folded
+
+
 def _top(counts: dict[str, int], cap: int) -> tuple[dict[str, int], int]:
     """The ``cap`` largest counts (ties: the first names in code-point order), and the sum of
     the others. Linear in the number of categories, but for the names tied at the threshold."""
@@ -217,6 +228,8 @@ class CategoryCounter:
         The columns counted.
     cap : int or None
         Categories kept per column while counting; default :func:`working_categories`.
+    keep : mapping of column name to categories, optional
+        Categories counted exactly whatever their rank (never folded into ``other``).
 
     Examples
     --------
@@ -227,8 +240,16 @@ class CategoryCounter:
     CategoryCounts({'Lyon': 4, 'Paris': 2}, other=0, missing=1)
     """
 
-    def __init__(self, names: Sequence[str], cap: int | None = None):
+    def __init__(
+        self,
+        names: Sequence[str],
+        cap: int | None = None,
+        keep: Mapping[str, Iterable[str]] | None = None,
+    ):
         self.names = tuple(str(n) for n in names)
+        # Per column, categories never folded into "other" (their counts stay exact): drift
+        # counts the reference's own this way.
+        self.keep = tuple(frozenset((keep or {}).get(name, ())) for name in self.names)
         if len(set(self.names)) != len(self.names):
             raise ValueError("a column is named twice")
         self.cap = int(cap) if cap is not None else working_categories(len(self.names))
@@ -269,7 +290,7 @@ class CategoryCounter:
         self._missing[j] += int(missing)
         self._other[j] += int(other)
         if len(table) > self.cap:
-            self._counts[j], folded = _top(table, self.cap)
+            self._counts[j], folded = _top_keeping(table, self.cap, self.keep[j])
             self._other[j] += folded
 
     def merge(self, other: CategoryCounter) -> CategoryCounter:
@@ -284,7 +305,8 @@ class CategoryCounter:
 
     def result(self, cap: int = MAX_CATEGORIES) -> dict[str, CategoryCounts]:
         """Each column's counts, its ``cap`` most frequent categories kept."""
-        return {
-            name: CategoryCounts(self._counts[j], self._other[j], self._missing[j]).truncated(cap)
-            for j, name in enumerate(self.names)
-        }
+        out = {}
+        for j, name in enumerate(self.names):
+            kept, folded = _top_keeping(self._counts[j], max(cap, len(self.keep[j])), self.keep[j])
+            out[name] = CategoryCounts(kept, self._other[j] + folded, self._missing[j])
+        return out

@@ -34,6 +34,7 @@ def value_counts(
     *,
     missing_text: Sequence[str] | pa.Array = (),
     spelled_booleans: bool = False,
+    keep: Sequence[str] = (),
 ) -> tuple[list[str], np.ndarray, int, int]:
     """The categories of an Arrow column and their counts, in the form
     :meth:`CategoryCounter.update <normkit.core.categories.CategoryCounter.update>` takes.
@@ -52,6 +53,9 @@ def value_counts(
     spelled_booleans : bool
         The text is a CSV's booleans (``True``, ``TRUE``, ``1``...): spelled ``"true"`` or
         ``"false"``.
+    keep : sequence of str
+        Categories returned whatever their count (beyond ``cap`` if need be), so that counts of
+        them stay exact.
 
     Returns
     -------
@@ -77,18 +81,27 @@ def value_counts(
     values, counts = result.field(0), result.field(1)
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
-    keep = pc.is_valid(values)  # the nulls' own entry: counted above
+    valid = pc.is_valid(values)  # the nulls' own entry: counted above
     if len(missing_text) and (
         pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
     ):
         absent = pc.is_in(values, value_set=missing_text.cast(values.type))
         missing += int(pc.sum(pc.filter(counts, absent)).as_py() or 0)
-        keep = pc.and_(keep, pc.invert(absent))
-    values, counts = values.filter(keep), counts.filter(keep)
+        valid = pc.and_(valid, pc.invert(absent))
+    values, counts = values.filter(valid), counts.filter(valid)
     numbers = counts.to_numpy()
     other = 0
     if len(numbers) > cap:
-        top = np.argpartition(numbers, len(numbers) - cap)[len(numbers) - cap :]
+        pinned = np.zeros(len(numbers), dtype=bool)
+        if len(keep) and (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            wanted = pa.array(list(keep), values.type)
+            pinned = pc.is_in(values, value_set=wanted).to_numpy(zero_copy_only=False)
+        free = np.flatnonzero(~pinned)
+        room = max(cap - int(pinned.sum()), 0)
+        if len(free) > room:
+            cut = len(free) - room
+            free = free[np.argpartition(numbers[free], cut)[cut:]] if room else free[:0]
+        top = np.concatenate([np.flatnonzero(pinned), free])
         other = int(numbers.sum() - numbers[top].sum())
         values, numbers = values.take(pa.array(top)), numbers[top]
     names = values.to_pylist()

@@ -67,12 +67,16 @@ def count_batches(
 
     def count(pending: list[list[pa.Array]]) -> Counted:
         counted = []
-        for name, arrays in zip(counter.names, pending, strict=True):
+        for name, arrays, keep in zip(counter.names, pending, counter.keep, strict=True):
             column = pa.chunked_array(arrays, type=arrays[0].type)
             spelled = name in booleans and not pa.types.is_boolean(column.type)
             counted.append(
                 value_counts(
-                    column, counter.cap, missing_text=missing_text, spelled_booleans=spelled
+                    column,
+                    counter.cap,
+                    missing_text=missing_text,
+                    spelled_booleans=spelled,
+                    keep=sorted(keep),
                 )
             )
         return counted

@@ -241,10 +241,10 @@ def drift_files(
     text = list(reference.categories or {})
     check_stat_columns(sources, names + text)
     accumulator = Accumulator(names)
-    counter = CategoryCounter(text) if text else None
+    counter = _counter(reference) if text else None
     feed(accumulator, sources, names, progress, categories=counter)
     require_rows(accumulator.n_rows, sources)
-    counts = counter.result() if counter is not None else {}
+    counts = counter.result(counter.cap) if counter is not None else {}
     return _judge(reference, accumulator.finish(), counts, options, [s.name for s in sources])
 
 
@@ -260,14 +260,27 @@ def drift_batches(
     names = list(reference.names)
     text = list(reference.categories or {})
     accumulator = Accumulator(names)
-    counter = CategoryCounter(text)
+    counter = _counter(reference)
     for batch in batches:
         accumulator.update([_float64(_column(batch, name)) for name in names])
-        for name in text:
-            counter.update(name, *value_counts(_arrow(_column(batch, name)), cap=counter.cap))
+        for j, name in enumerate(text):
+            array = _arrow(_column(batch, name))
+            counter.update(name, *value_counts(array, counter.cap, keep=sorted(counter.keep[j])))
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
-    return _judge(reference, accumulator.finish(), counter.result(), options, ["<memory>"])
+    counts = counter.result(counter.cap)
+    return _judge(reference, accumulator.finish(), counts, options, ["<memory>"])
+
+
+def _counter(reference: FittedStats) -> CategoryCounter:
+    """A counter of the reference's text columns that counts exactly the categories the
+    frequency test gives cells of their own, however many others the new data has."""
+    saved = reference.categories or {}
+    keep = {
+        name: [c for c, k in counts.counts.items() if k >= MIN_CATEGORY_COUNT]
+        for name, counts in saved.items()
+    }
+    return CategoryCounter(list(saved), keep=keep)
 
 
 def _column(batch, name: str):
@@ -573,9 +586,16 @@ def _categorical(name: str, reference: CategoryCounts, new: CategoryCounts) -> _
     }
     sizes = {"frequencies": largest, "missing": cohen_h(rate, ref_rate)}
     # Categories new in the data (only where the reference kept all of its own), and those the
-    # reference had often enough that the data would show them 5 times, absent from it.
+    # reference had often enough that the data would show them 5 times, absent from it (where
+    # the data's count of them is exact: counted as kept, or every category counted).
     fresh = [c for c in seen if c not in saved] if reference.exact else []
-    vanished = [c for c, k in saved.items() if c not in seen and n_new * k / max(n_ref, 1) >= 5]
+    vanished = [
+        c
+        for c, k in saved.items()
+        if c not in seen
+        and n_new * k / max(n_ref, 1) >= 5
+        and (k >= MIN_CATEGORY_COUNT or new.exact)
+    ]
     scores = {
         "name": name,
         "kind": "categories",

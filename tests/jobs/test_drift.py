@@ -346,3 +346,26 @@ def test_a_constant_reference_column_tolerates_a_rare_value_but_not_a_new_spread
     report = normkit.drift_batches([spread], stats)
     assert report.drifted == ["c"]
     assert "std" in report.columns[0].reasons
+
+
+def test_a_text_column_of_more_categories_than_the_stat_file_keeps(tmp_path):
+    # 1,200 codes, each seen about 100 times: the stat file keeps 1,000 of them. The new data's
+    # counts of those must be exact, not cut to its own top 1,000, or unchanged data drifts.
+    rng = np.random.default_rng(12)
+    codes = np.array([f"c{i}" for i in range(1200)])
+
+    def frame(rows):
+        return pd.DataFrame({"x": rng.normal(size=rows), "code": rng.choice(codes, rows)})
+
+    frame(120_000).to_parquet(tmp_path / "train.parquet")
+    stats = tmp_path / "s.json"
+    assert run("fit", tmp_path / "train.parquet", "-o", stats, "-q").exit_code == 0
+    new = frame(120_000)
+    new.to_parquet(tmp_path / "new.parquet")
+    for report in (
+        normkit.drift_files(tmp_path / "new.parquet", stats),
+        normkit.drift_batches([new.iloc[:50_000], new.iloc[50_000:]], stats),
+    ):
+        code = next(c for c in report.columns if c.name == "code")
+        assert report.drifted == [], (code.p_values, code.largest_share_change)
+        assert code.vanished_categories == ()
