@@ -160,11 +160,15 @@ class Sketch:
     edges, cdf : ndarray of float64, shape (n_columns, 19)
     counts : ndarray of int64, shape (n_columns,)
         Values behind each column's quantiles.
+    merged : bool
+        Whether the quantiles were merged from other sketches (:meth:`merge`): then they are
+        interpolated, not those of a sample, and no test may take them for a sample's.
     """
 
     edges: np.ndarray
     cdf: np.ndarray
     counts: np.ndarray
+    merged: bool = False
 
     def merge(
         self,
@@ -203,7 +207,7 @@ class Sketch:
             else:
                 edges[j] = np.interp(QUANTILE_PROBABILITIES, mixed, grid)
             cdf[j] = _evaluate(grid, mixed, edges[j], step)
-        return Sketch(edges, cdf, self.counts + other.counts)
+        return Sketch(edges, cdf, self.counts + other.counts, merged=True)
 
 
 def _cdf_points(

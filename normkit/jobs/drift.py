@@ -422,7 +422,12 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
         "missing": significance.proportion_test(
             ref_missing, ref_missing + n_ref, missing, missing + n_new
         ),
-        "distribution": _distribution_test(edges, cdf, int(sketch.counts[j]), counts),
+        # Merged quantiles are interpolated, not a sample's: no test of them (PSI is shown).
+        "distribution": (
+            math.nan
+            if sketch.merged
+            else _distribution_test(edges, cdf, int(sketch.counts[j]), counts)
+        ),
     }
     log_ratio = abs(math.log(ratio)) if ratio > 0 else math.inf
     sizes = {

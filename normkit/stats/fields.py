@@ -403,6 +403,14 @@ SKETCH = Section(
             "The quantiles' probabilities: 0.05, 0.1, ..., 0.95.",
             lambda s, _: QUANTILE_PROBABILITIES,
         ),
+        Field(
+            "merged",
+            Boolean(),
+            "Whether the quantiles were merged from shards' (interpolated: drift shows their PSI "
+            "but does not test the distribution against them).",
+            lambda s, _: bool(s.sketch.merged),
+            default=False,
+        ),
     ),
     group="sketch",
 )

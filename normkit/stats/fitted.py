@@ -343,7 +343,7 @@ class FittedStats:
         sketch = None
         if self.sketch is not None:
             s = self.sketch
-            sketch = Sketch(s.edges[index], s.cdf[index], s.counts[index])
+            sketch = Sketch(s.edges[index], s.cdf[index], s.counts[index], s.merged)
         return FittedStats(
             tuple(self.names[i] for i in index),
             tuple(self.dtypes[i] for i in index),

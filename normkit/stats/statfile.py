@@ -439,6 +439,7 @@ class _Reader:
             np.array([c["quantiles"] for c in columns], dtype=np.float64),
             np.array([c["quantile_cdf"] for c in columns], dtype=np.float64),
             np.array([c["quantile_sample"] for c in columns], dtype=np.int64),
+            merged=sketch["merged"],
         )
 
     def running(self, section: dict | None, columns: list[dict]) -> RunningState | None:

@@ -369,3 +369,25 @@ def test_a_text_column_of_more_categories_than_the_stat_file_keeps(tmp_path):
         code = next(c for c in report.columns if c.name == "code")
         assert report.drifted == [], (code.p_values, code.largest_share_change)
         assert code.vanished_categories == ()
+
+
+def test_merged_quantiles_are_not_tested_as_a_sample(tmp_path):
+    # Two shards of a two-humped mixture: the merged quantiles are interpolated, so drift shows
+    # their PSI but does not test the distribution against them (it flagged unchanged data).
+    rng = np.random.default_rng(6)
+    shards = []
+    for i, center in enumerate((0.0, 2.5)):
+        pd.DataFrame({"x": rng.normal(center, 1.0, 50_000)}).to_parquet(tmp_path / f"{i}.parquet")
+        shards.append(tmp_path / f"{i}.json")
+        assert run("fit", tmp_path / f"{i}.parquet", "-o", shards[-1], "-q").exit_code == 0
+    merged = tmp_path / "merged.json"
+    assert run("merge-stats", *shards, "-o", merged, "-q").exit_code == 0
+    assert json.loads(merged.read_text())["sketch"]["merged"] is True
+    new = pd.DataFrame(
+        {"x": np.concatenate([rng.normal(0, 1, 20_000), rng.normal(2.5, 1, 20_000)])}
+    )
+    report = normkit.drift_batches([new], merged, normkit.DriftOptions(threshold=0.001))
+    column = report.columns[0]
+    assert column.p_values["distribution"] is None
+    assert column.psi < 0.05
+    assert "distribution" not in column.reasons
