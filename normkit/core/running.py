@@ -167,16 +167,12 @@ class EmaOptions:
 
     def averaged(self, var: np.ndarray) -> np.ndarray:
         """What the running statistic averages, from a variance: itself, or its square root."""
-        if self.of == "std":
-            with np.errstate(invalid="ignore"):
-                return np.sqrt(var)
-        return var
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(var) if self.of == "std" else var
 
     def as_var(self, averaged: np.ndarray) -> np.ndarray:
-        """The variance of a running statistic (the inverse of :meth:`averaged`). The square root
-        of a square gives back the same float64, so a running standard deviation survives being
-        kept as its square; the square of a square root may differ from the variance in its last
-        bit, which is why the state keeps the square of the average, never the reverse."""
+        """The variance of a running statistic (the inverse of :meth:`averaged`; kept as the
+        square of the average, whose square root gives the average back exactly)."""
         return averaged * averaged if self.of == "std" else averaged
 
 

@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
-from ..core.categories import CategoryCounter, CategoryCounts
+from ..core.categories import CategoryCounts
 from ..core.drift import bin_counts, drift_scores
 from ..errors import OptionError, StatsFileError
 from ..estimator.files import as_stats, stats_path
@@ -55,6 +55,7 @@ from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
+from .category_drift import Scores, categorical_scores, cohen_h, exact_counter, missing_rate
 from .sources import Progress, check_stat_columns, feed, require_rows
 
 __all__ = [
@@ -69,17 +70,6 @@ __all__ = [
 
 DEFAULT_THRESHOLD = 0.2
 DEFAULT_ALPHA = 0.01
-
-#: Categories listed as new or vanished in a column's report, at most.
-MAX_LISTED = 20
-
-#: Times a category must have been seen in the reference to be a cell of its own in the
-#: frequency test (see :func:`_categorical`).
-MIN_CATEGORY_COUNT = 10
-
-#: Share of the reference or the new data a category needs for its share ratio to count as the
-#: size of a change.
-MIN_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -241,7 +231,7 @@ def drift_files(
     text = list(reference.categories or {})
     check_stat_columns(sources, names + text)
     accumulator = Accumulator(names)
-    counter = _counter(reference) if text else None
+    counter = exact_counter(reference) if text else None
     feed(accumulator, sources, names, progress, categories=counter)
     require_rows(accumulator.n_rows, sources)
     counts = counter.result(counter.cap) if counter is not None else {}
@@ -260,7 +250,7 @@ def drift_batches(
     names = list(reference.names)
     text = list(reference.categories or {})
     accumulator = Accumulator(names)
-    counter = _counter(reference)
+    counter = exact_counter(reference)
     for batch in batches:
         accumulator.update([_float64(_column(batch, name)) for name in names])
         for j, name in enumerate(text):
@@ -270,17 +260,6 @@ def drift_batches(
         raise ValueError("no rows to check")
     counts = counter.result(counter.cap)
     return _judge(reference, accumulator.finish(), counts, options, ["<memory>"])
-
-
-def _counter(reference: FittedStats) -> CategoryCounter:
-    """A counter of the reference's text columns that counts exactly the categories the
-    frequency test gives cells of their own, however many others the new data has."""
-    saved = reference.categories or {}
-    keep = {
-        name: [c for c, k in counts.counts.items() if k >= MIN_CATEGORY_COUNT]
-        for name, counts in saved.items()
-    }
-    return CategoryCounter(list(saved), keep=keep)
 
 
 def _column(batch, name: str):
@@ -319,15 +298,6 @@ def _reference(reference, path: str | None, options: DriftOptions) -> FittedStat
 # -- judging ---------------------------------------------------------------------------------
 
 
-@dataclass
-class _Column:
-    """A column's scores before the run's p-values are adjusted."""
-
-    scores: dict
-    raw: dict[str, float]
-    sizes: dict[str, float]
-
-
 def _judge(
     reference: FittedStats,
     result: Accumulated,
@@ -347,7 +317,7 @@ def _judge(
     )
     pending = [_numeric(reference, new, result, j) for j in range(n)]
     saved = reference.categories or {}
-    pending += [_categorical(name, saved[name], categories[name]) for name in saved]
+    pending += [categorical_scores(name, saved[name], categories[name]) for name in saved]
     # Holm over every test of every column: one false-alarm level for the run.
     keys = [(i, test) for i, column in enumerate(pending) for test in column.raw]
     adjusted = significance.holm([pending[i].raw[test] for i, test in keys])
@@ -369,18 +339,7 @@ def _judge(
     return DriftReport(columns, int(new.n_rows), options.threshold, options.alpha, tests, sources)
 
 
-def _rate(missing: int, count: int) -> float:
-    return missing / (missing + count) if missing + count else math.nan
-
-
-def cohen_h(p: float, q: float) -> float:
-    """Cohen's h, the size of a change of a proportion from ``q`` to ``p``."""
-    if not (math.isfinite(p) and math.isfinite(q)):
-        return math.nan
-    return abs(2 * math.asin(math.sqrt(p)) - 2 * math.asin(math.sqrt(q)))
-
-
-def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: int) -> _Column:
+def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: int) -> Scores:
     ddof = reference.options.ddof
     n_ref, n_new = int(reference.count[j]), int(new.count[j])
     ref_mean, ref_scale = float(reference.mean[j]), float(reference.scale[j])
@@ -396,7 +355,7 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
         ratio = std / ref_std
     ref_missing = int(reference.n_missing[j])
     missing = int(new.n_missing[j])
-    ref_rate, rate = _rate(ref_missing, n_ref), _rate(missing, n_new)
+    ref_rate, rate = missing_rate(ref_missing, n_ref), missing_rate(missing, n_new)
 
     sketch = reference.sketch
     edges, cdf = sketch.edges[j], sketch.cdf[j]
@@ -456,7 +415,7 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
         "new_categories": (),
         "vanished_categories": (),
     }
-    return _Column(scores, raw, sizes)
+    return Scores(scores, raw, sizes)
 
 
 def _standardized(moment: float, n: int, var0: float, power: float) -> float:
@@ -548,77 +507,3 @@ def _distribution_test(
     ref = np.diff(np.concatenate([[0.0], cdf[keep], [1.0]])) * n_ref
     p, _ = significance.homogeneity_test(ref, new)
     return p
-
-
-def _categorical(name: str, reference: CategoryCounts, new: CategoryCounts) -> _Column:
-    """A text or boolean column's scores: its categories' shares, and its missing rate.
-
-    Categories the reference saw at least :data:`MIN_CATEGORY_COUNT` times are cells of their
-    own; all others (seen fewer times, left out of the stat file, or never seen) are one cell,
-    "rare or new". A rare category's count is a poor estimate of its share (it was seen at all
-    partly by luck), but the rare cell's share is a good one: by Good and Turing's argument the
-    new data's share of categories the reference saw fewer than K times or never is about the
-    reference's share of those seen fewer than K times. So a column of identifiers or of many
-    codes does not drift, while a new category taking a real share does. The size of a change is
-    the largest ``|ln|`` of a cell's share ratio (half a value added to every count: a doubled
-    share is 0.69), over the cells holding at least 1% of either side.
-    """
-    saved, seen = reference.counts, new.counts
-    common = [c for c, k in saved.items() if k >= MIN_CATEGORY_COUNT]
-    ref_cells = [saved[c] for c in common]
-    new_cells = [seen.get(c, 0) for c in common]
-    ref_cells.append(reference.n_values - sum(ref_cells))
-    new_cells.append(new.n_values - sum(new_cells))
-    n_ref, n_new = reference.n_values, new.n_values
-    r = np.asarray(ref_cells, dtype=np.float64)
-    k = np.asarray(new_cells, dtype=np.float64)
-    order = np.argsort(-(r / max(n_ref, 1) + k / max(n_new, 1)), kind="stable")
-    frequencies, _ = significance.homogeneity_test(r[order], k[order])
-    largest = math.nan
-    if n_ref and n_new:
-        # Over the cells holding at least 1% of either side: a share of a few values is all
-        # noise in a ratio (and the test, not the size, says whether a change is real).
-        cells = len(r)
-        ratio = ((k + 0.5) / (n_new + 0.5 * cells)) / ((r + 0.5) / (n_ref + 0.5 * cells))
-        matters = (r >= MIN_SHARE * n_ref) | (k >= MIN_SHARE * n_new)
-        largest = float(np.max(np.abs(np.log(ratio[matters])), initial=0.0))
-    ref_rate, rate = _rate(reference.missing, n_ref), _rate(new.missing, n_new)
-    raw = {
-        "frequencies": frequencies if n_ref and n_new else math.nan,
-        "missing": significance.proportion_test(
-            reference.missing, reference.total, new.missing, new.total
-        ),
-    }
-    sizes = {"frequencies": largest, "missing": cohen_h(rate, ref_rate)}
-    # Categories new in the data (only where the reference kept all of its own), and those the
-    # reference had often enough that the data would show them 5 times, absent from it (where
-    # the data's count of them is exact: counted as kept, or every category counted).
-    fresh = [c for c in seen if c not in saved] if reference.exact else []
-    vanished = [
-        c
-        for c, k in saved.items()
-        if c not in seen
-        and n_new * k / max(n_ref, 1) >= 5
-        and (k >= MIN_CATEGORY_COUNT or new.exact)
-    ]
-    scores = {
-        "name": name,
-        "kind": "categories",
-        "count": n_new,
-        "missing": new.missing,
-        "reference_mean": math.nan,
-        "mean": math.nan,
-        "reference_std": math.nan,
-        "std": math.nan,
-        "mean_shift": math.nan,
-        "std_ratio": math.nan,
-        "reference_missing_rate": ref_rate,
-        "missing_rate": rate,
-        "missing_change": rate - ref_rate,
-        "psi": math.nan,
-        "ks": math.nan,
-        "largest_share_change": largest,
-        "new_categories": tuple(fresh[:MAX_LISTED]),
-        "vanished_categories": tuple(vanished[:MAX_LISTED]),
-    }
-    return _Column(scores, raw, sizes)
