@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import NormkitCommand
-from .options import affine_options, quote_name, stats_option, use_option
+from .options import affine_options, option, quote_name, stats_option, use_option
 
 
 @click.command(
@@ -31,8 +31,9 @@ from .options import affine_options, quote_name, stats_option, use_option
     metavar="PATH",
     help="The file to write ('-': standard output), atomically.",
 )
-@click.option(
+@option(
     "--inputs",
+    param="inputs",
     type=click.Choice(["matrix", "columns"]),
     default="matrix",
     show_default=True,

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import __version__
-from ..errors import OptionError
+from ..errors import OptionError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.files import AtomicFile, refuse_overwrite
@@ -180,6 +180,16 @@ def export_stats(
         raise OptionError(
             f"cannot export to {to!r}: choose one of {', '.join(EXPORT_FORMATS)}", param="to"
         )
+    if to == "numpy":
+        given = [n for n, v in (("use", use), ("gamma", gamma), ("beta", beta)) if v is not None]
+        given += ["inputs"] if inputs != "matrix" else []
+        if given:
+            # The arrays hold every statistic as fitted: a transform's settings do not apply.
+            raise OptionError(
+                f"{param(given[0])} sets the ONNX model's transform; NumPy export writes the "
+                "statistics as fitted",
+                param=given[0],
+            )
     output = os.fspath(output)
     source = stats_path(reference)
     if source is not None:

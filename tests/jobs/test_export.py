@@ -120,6 +120,13 @@ def test_export_refuses_what_it_cannot_do(cancer, tmp_path):
     assert_error(run("export", "-s", tmp_path / "no.json", "--to", "onnx", "-o", tmp_path / "m"), 1)
     result = run("export", "-s", stats, "--to", "torch", "-o", tmp_path / "m")
     assert result.exit_code == 2
+    # A transform's settings with NumPy arrays (which hold the statistics as fitted) are refused,
+    # not ignored.
+    for option in (["--use", "ema"], ["--gamma", "2"], ["--inputs", "columns"]):
+        result = run("export", "-s", stats, "--to", "numpy", *option, "-o", tmp_path / "n.npz")
+        assert result.exit_code == 2, (option, result.output)
+        assert option[0] in result.stderr
+    assert not (tmp_path / "n.npz").exists()
     plain = tmp_path / "plain.json"
     frame = pd.DataFrame({"x": [1.0, 2.0, 4.0]})
     frame.to_csv(tmp_path / "p.csv", index=False)
