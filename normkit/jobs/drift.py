@@ -47,6 +47,7 @@ from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
 from ..core.drift import bin_counts, drift_scores
 from ..errors import OptionError, StatsFileError
+from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import to_float64
@@ -252,35 +253,16 @@ def drift_batches(
     accumulator = Accumulator(names)
     counter = exact_counter(reference)
     for batch in batches:
-        accumulator.update([_float64(_column(batch, name)) for name in names])
-        for j, name in enumerate(text):
-            array = _arrow(_column(batch, name))
-            counter.update(name, *value_counts(array, counter.cap, keep=sorted(counter.keep[j])))
+        table = pa.table(dict(batch)) if isinstance(batch, Mapping) else as_arrow(batch)
+        check_columns(table.schema.names, names + text)
+        accumulator.update([to_float64(table.column(name)) for name in names])
+        for name, keep in zip(text, counter.keep, strict=True):
+            column = table.column(name)
+            counter.update(name, *value_counts(column, counter.cap, keep=sorted(keep)))
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
     counts = counter.result(counter.cap)
     return _judge(reference, accumulator.finish(), counts, options, ["<memory>"])
-
-
-def _column(batch, name: str):
-    try:
-        return batch.column(name) if hasattr(batch, "column") else batch[name]
-    except KeyError:
-        raise KeyError(f"the data has no column {name!r}, which the statistics have") from None
-
-
-def _is_arrow(column) -> bool:
-    return isinstance(column, (pa.Array, pa.ChunkedArray))
-
-
-def _float64(column) -> np.ndarray:
-    return to_float64(column) if _is_arrow(column) else np.asarray(column, dtype=np.float64)
-
-
-def _arrow(column) -> pa.ChunkedArray:
-    if not _is_arrow(column):
-        column = pa.array(np.asarray(column, dtype=object), from_pandas=True)
-    return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
 
 
 def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:
