@@ -119,7 +119,7 @@ def run(args) -> list[dict]:
                 reference = whole.iloc[order[:half]].reset_index(drop=True)
                 rest = whole.iloc[order[half:]].reset_index(drop=True)
                 scaler = fit_reference(reference, folder)
-                std = dict(zip(scaler.feature_names_in_, np.sqrt(scaler.var_), strict=True))
+                std = dict(zip(scaler.columns_, np.sqrt(scaler.var_), strict=True))
                 varying = [c for c in numeric if std[c] > 0]
                 for size in sizes:
                     sample = draw(rng, reference, rest, whole, size)

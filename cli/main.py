@@ -172,6 +172,15 @@ def cli(traceback: bool) -> None:
     help="Average batch variances (PyTorch, Keras) or batch standard deviations (std).",
 )
 @option("--no-ema", param="ema", sets=None, is_flag=True, help="Skip the running (EMA) statistics.")
+@option(
+    "--weight-column",
+    param="weight_column",
+    metavar="NAME",
+    help="Column of each row's sample weight (frequency weights: weight w counts as w rows, 0 "
+    "leaves the row out; negative, infinite and missing weights are refused): the statistics "
+    "equal StandardScaler().fit(X, sample_weight=w). No running (EMA) statistics: BatchNorm's "
+    "have no weights. The column passes through transforms unchanged.",
+)
 @affine_options
 @engine_options
 @read_options
@@ -193,6 +202,7 @@ def fit(
     ema_eps,
     ema_of,
     no_ema,
+    weight_column,
     gamma,
     beta,
     read,
@@ -223,7 +233,13 @@ def fit(
         raise click.UsageError(
             f"{', '.join(given)} {verb} the running statistics, which --no-ema skips"
         )
-    if not no_ema:
+    if weight_column is not None and (given := given_options(ema_options)):
+        verb = "sets" if len(given) == 1 else "set"
+        raise click.UsageError(
+            f"{', '.join(given)} {verb} the running statistics, which a fit with "
+            "--weight-column does not compute (BatchNorm's running statistics have no weights)"
+        )
+    if not no_ema and weight_column is None:
         ema = EmaOptions(
             convention=convention,
             momentum="default" if momentum is None else momentum,
@@ -249,19 +265,29 @@ def fit(
         from normkit.jobs.dask import fit_dask
 
         with PartsBar(not quiet, "fitting") as progress:
-            fitted = fit_dask(inputs, estimator, read, cluster, output=output, progress=progress)
+            fitted = fit_dask(
+                inputs, estimator, read, cluster, output, progress, weight_column=weight_column
+            )
     else:
         with ProgressBar(not quiet, "fitting") as progress:
-            fitted = normkit.fit_files(inputs, estimator, read, progress, output=output)
+            fitted = normkit.fit_files(
+                inputs, estimator, read, progress, output, weight_column=weight_column
+            )
     fitted.save(output)
     if not quiet:
         seconds = time.perf_counter() - started
         where = "standard output" if output == "-" else output
         others = passed_through(fitted.stats_)
         click.echo(
-            f"normkit: fitted {count(fitted.n_features_in_, 'column')} on "
+            f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
             f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
             + (f"passed through: {others}; " if others else "")
+            + (
+                "running statistics: none (sample weights; BatchNorm's running statistics "
+                "have no weights); "
+                if fitted.stats_.weighted
+                else ""
+            )
             + f"stat file: {where}",
             err=True,
         )

@@ -34,9 +34,9 @@ def render_drift(report: DriftReport) -> str:
                 c.name,
                 shift,
                 spread,
-                f"{c.reference_missing_rate:.1%} -> {c.missing_rate:.1%}",
-                "-" if c.kind == "categories" else f"{c.psi:.3f}",
-                "-" if c.kind == "categories" else f"{c.ks:.3f}",
+                f"{_rate(c.reference_missing_rate)} -> {_rate(c.missing_rate)}",
+                "-" if c.kind == "categories" or c.psi != c.psi else f"{c.psi:.3f}",
+                "-" if c.kind == "categories" or c.ks != c.ks else f"{c.ks:.3f}",
                 _p(c.p_value),
                 verdict,
             ]
@@ -59,8 +59,13 @@ def render_drift(report: DriftReport) -> str:
         f"{count(report.rows, 'row')} checked; {summary}",
         "p: the smallest Holm-adjusted p-value of a column's tests (mean, std, missing, "
         "distribution; for text and boolean columns, category frequencies and missing)",
+        *report.notes,
     ]
     return "\n".join([*lines, "", *notes])
+
+
+def _rate(value: float) -> str:
+    return "?" if value != value else f"{value:.1%}"
 
 
 def _p(value: float) -> str:
@@ -118,11 +123,25 @@ def render_stats(path: str, stats: FittedStats) -> str:
         size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
         rows = f"{source['rows']:,} rows" if source.get("rows") is not None else "? rows"
         lines.append(f"source     {source.get('path')} ({source.get('format')}, {rows}{size})")
+    imported = prov.get("imported")
+    if isinstance(imported, dict):
+        layer = imported.get("layer") or "(top level)"
+        lines.append(
+            f"imported   {imported.get('from')}, layer {layer}: {imported.get('statistics')}; "
+            f"count: {imported.get('count')}; eps: {imported.get('eps')}"
+        )
     lines.append(
         f"options    ddof={options.ddof} eps={options.eps:g} "
         f"with_mean={str(options.with_mean).lower()} with_std={str(options.with_std).lower()}"
     )
     lines.append(f"rows       {stats.n_rows:,}")
+    if stats.weighted:
+        column = [p.name for p in stats.passthrough or () if p.why == "weight"]
+        lines.append(
+            "weights    sample weights (frequency weights)"
+            + (f" from column {quote_name(column[0])}" if column else "")
+            + "; no running (EMA) statistics: BatchNorm's have no weights"
+        )
     if stats.read is not None:
         read = stats.read
         delimiter = "by extension" if read.delimiter is None else repr(read.delimiter)
@@ -136,13 +155,17 @@ def render_stats(path: str, stats: FittedStats) -> str:
         lines.append(f"passed     {passed_through(stats, limit=20)}")
     lines.append("")
     header = ["column", "dtype", "count", "missing", "mean", "std", "scale", "min", "max"]
+    if stats.weighted:
+        header.insert(3, "weight")
     rows = [header]
     for i, name in enumerate(stats.names):
+        weight = [_g(stats.weight[i])] if stats.weighted else []
         rows.append(
             [
                 str(name),
                 stats.dtypes[i],
                 f"{stats.count[i]:,}",
+                *weight,
                 f"{stats.n_missing[i]:,}",
                 _g(stats.mean[i]),
                 _g(stats.var[i] ** 0.5),

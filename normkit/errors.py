@@ -1,6 +1,8 @@
 """The exceptions normkit raises for problems in a user's data, files or options.
 
-Every class derives from :class:`NormkitError`; the command line turns any of them into one line on
+Every class derives from :class:`NormkitError`; those about a value given (:class:`SchemaError`,
+:class:`DataError`, :class:`OptionError`) are also ``ValueError``, which scikit-learn's tools and
+Python code expect for bad input; the command line turns any of them into one line on
 stderr (``normkit: error: ...``) and an exit code (:data:`EXIT_CODES`). Anything else that escapes
 is a bug in normkit.
 
@@ -148,11 +150,11 @@ class InputError(NormkitError):
     """An input file cannot be opened, decoded or parsed."""
 
 
-class SchemaError(NormkitError):
+class SchemaError(NormkitError, ValueError):
     """The columns of an input do not fit what was asked or what a stat file holds."""
 
 
-class DataError(NormkitError):
+class DataError(NormkitError, ValueError):
     """A value in the data cannot be used (not a number, infinite, too few values)."""
 
 
@@ -164,7 +166,7 @@ class OutputError(NormkitError):
     """An output cannot be written (bad path, output is an input, disk full)."""
 
 
-class OptionError(NormkitError):
+class OptionError(NormkitError, ValueError):
     """An option given to the library has a value it cannot use."""
 
 

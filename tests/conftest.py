@@ -186,7 +186,7 @@ def assert_means_close(mean: np.ndarray, ref: np.ndarray, scale: np.ndarray) -> 
 def assert_matches_sklearn(scaler, X: np.ndarray, names) -> None:
     """The fitted statistics equal StandardScaler's on ``X`` (NaN = missing)."""
     ref = StandardScaler().fit(X)
-    assert list(scaler.feature_names_in_) == list(names)
+    assert list(scaler.columns_) == list(names)
     counts = np.broadcast_to(np.asarray(ref.n_samples_seen_), (len(names),))
     assert_array_equal(scaler.n_samples_seen_, counts)
     assert_array_equal(scaler.n_missing_, np.isnan(X).sum(axis=0))

@@ -12,6 +12,13 @@ bounded memory:
   place (part index, row in part), so that every engine and chunking samples the same rows;
 - and it refuses infinite values, naming the column and the row.
 
+With sample weights (``update(columns, weights)``, or ``weighted=True``) the moments and the
+sample are weighted (frequency weights: a row of weight ``w`` counts as ``w`` rows; see
+:mod:`normkit.core.moments`), weights that are negative, infinite or missing are refused with
+their row, and no running statistics are computed: BatchNorm's running statistics have no sample
+weights, so whatever ``running`` asks, a weighted pass has none (from the first weighted batch
+on: rows fed before without weights weigh 1).
+
 The estimator, the file fit, the Dask parts, drift and report all fit through it; the
 :class:`Accumulated` result is plain numbers for the layers above to turn into statistics.
 """
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import DataError, param
+from ..errors import DataError, OptionError, param
 from .moments import (
     Moments,
     batch_moments,
@@ -32,6 +39,7 @@ from .moments import (
     first_values,
     merge_moments,
     moments_of,
+    weighted_batch_moments,
 )
 from .running import EmaOptions, LogicalBatches, RunningState, StepObserver, StepRecord
 from .sketch import ColumnSamples, row_keys
@@ -94,6 +102,13 @@ class Accumulator:
     start : Accumulated or None
         Continue from earlier results (statistics loaded or merged): their moments and running
         state; their sample is not continued (it would no longer be uniform over all rows).
+        Weighted moments continue weighted.
+    weighted : bool, default False
+        Rows have sample weights (given to :meth:`update`; rows given without weigh 1): the
+        moments and sample are weighted, and there are no running statistics. Weights given to
+        :meth:`update` make a pass weighted from then on anyway.
+    weight_name : str or None
+        The weights' column, named in messages (default: ``sample_weight``).
 
     Examples
     --------
@@ -114,11 +129,17 @@ class Accumulator:
         sample_size: int | bool | None = None,
         observers: Sequence[StepObserver] = (),
         start: Accumulated | None = None,
+        weighted: bool = False,
+        weight_name: str | None = None,
     ):
         n = len(names)
         self.names = [str(name) for name in names]
+        self.weighted = weighted or (start is not None and start.moments.weight is not None)
+        self.weight_name = weight_name
+        if self.weighted:
+            running = None  # BatchNorm's running statistics have no sample weights
         self.options = running
-        self.moments = start.moments if start is not None else Moments.empty(n)
+        self.moments = start.moments if start is not None else Moments.empty(n, self.weighted)
         # With running statistics, the exact moments come from the logical batches' statistics
         # (one pass for both), which have no M3 and M4: these are kept apart, over every row.
         self._higher = self.moments
@@ -150,7 +171,8 @@ class Accumulator:
         if start is not None or sample_size is False:
             self.sample: ColumnSamples | None = None
         else:
-            self.sample = ColumnSamples(n, None if sample_size is None else int(sample_size))
+            size = None if sample_size is None else int(sample_size)
+            self.sample = ColumnSamples(n, size, weighted=self.weighted)
 
     @property
     def shift(self) -> np.ndarray:
@@ -166,26 +188,48 @@ class Accumulator:
     def rows_in_part(self) -> int:
         return self.n_rows - self._part_start
 
-    def update(self, columns: Sequence[np.ndarray]) -> None:
+    def update(self, columns: Sequence[np.ndarray], weights: np.ndarray | None = None) -> None:
         """Feed rows: one float64 array per column, all of the same length, NaN for missing.
+
+        Parameters
+        ----------
+        columns : sequence of 1-d arrays of float64
+        weights : 1-d array of float64, shape (n_rows,), or None
+            The rows' sample weights (frequency weights, finite and at least 0; a row of weight
+            0 is as if absent). Given once, the pass is weighted from then on: later rows
+            without weights weigh 1, and there are no running statistics.
 
         Raises
         ------
         DataError
-            If a value is infinite (naming the column and the row within the part).
+            If a value is infinite, or a weight negative, infinite or missing (NaN), naming the
+            column and the row within the part.
+        OptionError
+            If there are not as many weights as rows (``sample_weight``).
         """
         if self._closed:
             raise ValueError("the accumulator is finished")
         columns = list(columns)
+        n_rows = len(columns[0]) if columns else 0
+        if weights is not None:
+            weights = self._checked_weights(weights, n_rows)
+            if not self.weighted:
+                self._become_weighted()
+        elif self.weighted:
+            weights = np.ones(n_rows)
         if not self._shift_known.all():
             # Shift each column by its first value, once and for all (rows waiting in a partial
-            # batch are taken relative to it later); see normkit.core.moments.
-            values = first_values(columns)
+            # batch are taken relative to it later); see normkit.core.moments. A row of
+            # weight 0 is as if absent: its value, perhaps far from the others, is no shift.
+            positive = None if weights is None or weights.all() else weights > 0
+            values = first_values(columns if positive is None else [x[positive] for x in columns])
             found = ~np.isnan(values) & ~self._shift_known
             self.moments = replace(self.moments, shift=np.where(found, values, self.moments.shift))
             self._shift_known = self._shift_known | found
         shift = self.moments.shift
-        if self._batches is None:
+        if weights is not None:
+            batch = weighted_batch_moments(columns, weights, shift)
+        elif self._batches is None:
             batch = batch_moments(columns, shift)
         else:
             # One pass for both: the batches' statistics, taken relative to the shift, merge
@@ -199,12 +243,51 @@ class Accumulator:
             self._higher = merge_moments(self._higher, batch_moments(columns, shift))
             if steps is not None:
                 self._observe(steps)
-        self._check_finite(batch, columns)
+        self._check_finite(batch, columns, weights)
         self.moments = merge_moments(self.moments, batch)
         if self.sample is not None and columns:
-            n = len(columns[0])
-            self.sample.offer(columns, row_keys(self._part_index, self.rows_in_part, n))
-        self.n_rows += len(columns[0]) if columns else 0
+            keys = row_keys(self._part_index, self.rows_in_part, n_rows)
+            self.sample.offer(columns, keys, weights)
+        self.n_rows += n_rows
+
+    def _checked_weights(self, weights: np.ndarray, n_rows: int) -> np.ndarray:
+        """The weights as float64, refusing a negative, infinite or missing one with its row."""
+        try:
+            weights = np.asarray(weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise OptionError("sample_weight must be numbers", param="sample_weight") from None
+        if weights.shape != (n_rows,):
+            raise OptionError(
+                f"sample_weight: {weights.size:,} weights for {n_rows:,} rows",
+                param="sample_weight",
+            )
+        bad = ~(weights >= 0) | np.isinf(weights)  # NaN fails >= 0
+        if bad.any():
+            k = int(np.argmax(bad))
+            value = float(weights[k])
+            label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
+            problem = (
+                "is missing (null or NaN)"
+                if np.isnan(value)
+                else f"is {value!r} ({'infinite' if np.isinf(value) else 'negative'})"
+            )
+            raise DataError(
+                f"{label} at data row {self.rows_in_part + k + 1:,}: the weight {problem}; "
+                "weights must be finite numbers >= 0 (a row of weight w counts as w rows)",
+                hints=("fix the data",),
+            )
+        return weights
+
+    def _become_weighted(self) -> None:
+        """Rows with weights from now on: the rows before weigh 1 (their moments get ``weight
+        = count``), and running statistics stop (BatchNorm's have no sample weights)."""
+        if self._batches is not None:
+            if self._batches.pending_rows:
+                self.moments = self._with_pending()
+            self.moments = replace(self.moments, m3=self._higher.m3, m4=self._higher.m4)
+            self._batches = self._segment = self.state = None
+        self.moments = replace(self.moments, weight=self.moments.total_weight)
+        self.weighted, self.options = True, None
 
     def _observe(self, steps) -> None:
         path = None
@@ -217,9 +300,16 @@ class Accumulator:
             observer.observe(record)
         self._n_batches += steps.n_batches
 
-    def _check_finite(self, batch: Moments, columns: list[np.ndarray]) -> None:
-        # Infinite values show in min/max at no extra cost; only then look for the row.
-        bad = np.flatnonzero(np.isinf(batch.min) | np.isinf(batch.max))
+    def _check_finite(
+        self, batch: Moments, columns: list[np.ndarray], weights: np.ndarray | None
+    ) -> None:
+        # Infinite values show in min/max at no extra cost; only then look for the row. Rows of
+        # weight 0 are left out of min/max, but their values are refused alike.
+        infinite = np.isinf(batch.min) | np.isinf(batch.max)
+        if weights is not None and not weights.all():
+            zero = weights == 0
+            infinite |= np.array([bool(np.isinf(x[zero]).any()) for x in columns], dtype=bool)
+        bad = np.flatnonzero(infinite)
         if bad.size:
             i = int(bad[0])
             row = int(np.flatnonzero(np.isinf(columns[i]))[0]) + self.rows_in_part + 1

@@ -21,6 +21,16 @@ The third and fourth central moments (M3, M4: sums of cubed and fourth-power dev
 mean) are kept too, for the kurtosis that drift's tests need. They merge with Pebay's (2008)
 formulas, exact in exact arithmetic like Chan's for M2; where either side's are unknown (NaN:
 statistics of an older stat file, or rows counted without them) the result's are unknown.
+
+Sample weights are frequency weights: a row of weight ``w`` counts as ``w`` rows. Each column then
+keeps ``weight``, the sum ``W`` of the weights of its values, and its moments are weighted:
+``mean = sum(w x) / W``, ``M2 = sum(w (x - mean)**2)`` (M3, M4 likewise), ``var = M2 / (W -
+ddof)``; a batch uses the same corrected two-pass algorithm with weights (scikit-learn's
+weighted ``_incremental_mean_and_var``), and merges use Chan's and Pebay's formulas with ``W`` in
+place of the count, so weighted moments merge as exactly as counted ones. A row of weight 0 is as
+if absent: its values are neither counted (``count`` is the number of values of positive
+weight) nor missing, and do not move min or max. Moments without weights (``weight`` None: every
+row weighs 1, ``W = count``) are computed and merged exactly as before, bit for bit.
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ __all__ = [
     "first_values",
     "merge_moments",
     "moments_of",
+    "weighted_batch_moments",
 ]
 
 
@@ -62,6 +73,9 @@ class Moments:
     m3, m4 : ndarray of float64, optional
         Sums of cubed and fourth-power deviations from the mean (0 where ``count == 0``; NaN
         where unknown, the default).
+    weight : ndarray of float64 or None
+        With sample weights: the sum of the weights of the values counted (0 where ``count ==
+        0``). None, the default: no weights (each value weighs 1).
     """
 
     count: np.ndarray
@@ -73,6 +87,7 @@ class Moments:
     max: np.ndarray
     m3: np.ndarray = None  # type: ignore[assignment]
     m4: np.ndarray = None  # type: ignore[assignment]
+    weight: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for name in ("m3", "m4"):
@@ -80,8 +95,9 @@ class Moments:
                 object.__setattr__(self, name, np.full(len(self.count), np.nan))
 
     @classmethod
-    def empty(cls, n_columns: int) -> Moments:
-        """The moments of zero rows: the identity of :func:`merge_moments`."""
+    def empty(cls, n_columns: int, weighted: bool = False) -> Moments:
+        """The moments of zero rows: the identity of :func:`merge_moments` (with a weight of 0
+        per column if ``weighted``)."""
         nan = np.full(n_columns, np.nan)
         zero = np.zeros(n_columns, dtype=np.int64)
         return cls(
@@ -94,6 +110,7 @@ class Moments:
             nan.copy(),
             np.zeros(n_columns),
             np.zeros(n_columns),
+            np.zeros(n_columns) if weighted else None,
         )
 
     @classmethod
@@ -108,10 +125,11 @@ class Moments:
         mean_error: np.ndarray | None = None,
         m3: np.ndarray | None = None,
         m4: np.ndarray | None = None,
+        weight: np.ndarray | None = None,
     ) -> Moments:
         """Moments from a mean (as a stat file holds them), shifted to that mean; ``mean_error``
         (see :attr:`mean_error`) restores the digits its rounding lost; ``m3`` and ``m4`` NaN
-        (unknown) if not given."""
+        (unknown) if not given; ``weight`` None: no sample weights."""
         mean = np.asarray(mean, dtype=np.float64)
         error = 0.0 if mean_error is None else np.asarray(mean_error, dtype=np.float64)
         shift = np.where(np.isfinite(mean), mean, 0.0)
@@ -126,11 +144,17 @@ class Moments:
             np.asarray(max, dtype=np.float64),
             None if m3 is None else np.asarray(m3, dtype=np.float64),
             None if m4 is None else np.asarray(m4, dtype=np.float64),
+            None if weight is None else np.asarray(weight, dtype=np.float64),
         )
 
     @property
     def n_columns(self) -> int:
         return len(self.count)
+
+    @property
+    def total_weight(self) -> np.ndarray:
+        """``W`` per column, as float64: the sum of the weights, or the count without weights."""
+        return self.count.astype(np.float64) if self.weight is None else self.weight
 
     @property
     def mean(self) -> np.ndarray:
@@ -149,7 +173,12 @@ class Moments:
         return np.where(np.isfinite(error), error, 0.0)
 
     def var(self, ddof: int = 0) -> np.ndarray:
-        """Variance ``M2 / (count - ddof)``; NaN where ``count <= ddof``."""
+        """Variance ``M2 / (count - ddof)`` (with weights ``M2 / (W - ddof)``, the frequency
+        weights' estimate); NaN where that divisor is not above 0."""
+        if self.weight is not None:
+            denom = self.weight - ddof
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(denom > 0, self.m2 / np.where(denom > 0, denom, 1.0), np.nan)
         denom = self.count - ddof
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(denom > 0, self.m2 / np.maximum(denom, 1), np.nan)
@@ -283,13 +312,113 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
     )
 
 
+def _weighted_column_moments(
+    x: np.ndarray, w: np.ndarray, shift: float, has_missing: bool
+) -> tuple[int, float, float, float, float, float]:
+    """Count, weighted mean (relative to ``shift``), M2, M3, M4 and weight ``W`` of one column
+    whose rows all have a positive weight; NaN marks a missing value."""
+    if has_missing:
+        keep = ~np.isnan(x)
+        x, w = x[keep], w[keep]
+    n = x.shape[0]
+    if n == 0:
+        return 0, np.nan, 0.0, 0.0, 0.0, 0.0
+    # Weights are divided by a power of two near the largest (exactly), and the sums multiplied
+    # back, so that neither tiny nor huge weights underflow or overflow in the products.
+    scale = float(np.ldexp(1.0, int(np.frexp(w.max())[1])))
+    w = w / scale
+    if shift != 0.0:
+        with np.errstate(over="ignore"):
+            x = x - shift
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = float(np.sum(w))
+        mean = float(np.sum(w * x)) / total
+        dev = x - mean
+        weighted = w * dev
+        squares = weighted * dev
+        # The corrected two-pass algorithm, weighted (as scikit-learn's): the second term takes
+        # out most of the rounding left in the mean.
+        m2 = float(np.sum(squares)) - float(np.sum(weighted)) ** 2 / total
+        m3 = float(np.einsum("i,i", squares, dev))
+        m4 = float(np.einsum("i,i", squares, dev * dev))
+    return n, mean, max(m2, 0.0) * scale, m3 * scale, m4 * scale, total * scale
+
+
+def weighted_batch_moments(
+    columns: Sequence[np.ndarray], weights: np.ndarray, shift: np.ndarray | None = None
+) -> Moments:
+    """Weighted moments of one batch, column by column (see the module's notes).
+
+    Parameters
+    ----------
+    columns : sequence of 1-d arrays, each of length n_rows
+        As for :func:`batch_moments`.
+    weights : 1-d array of float64, shape (n_rows,)
+        Each row's weight: finite and at least 0 (the caller checks them); a row of weight 0
+        is as if absent.
+    shift : ndarray of float64, shape (n_columns,), optional
+
+    Returns
+    -------
+    Moments
+        With ``weight``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = weighted_batch_moments([np.array([1.0, 2.0, np.nan, 5.0])], np.array([2.0, 1, 1, 0]))
+    >>> int(m.count[0]), int(m.n_missing[0]), float(m.weight[0]), float(m.mean[0])
+    (2, 1, 3.0, 1.3333333333333333)
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if shift is None:
+        positive = weights > 0
+        shift = np.nan_to_num(first_values([np.asarray(x)[positive] for x in columns]), nan=0.0)
+    if len(weights) > SLICE_ROWS:
+        merged = None
+        for start in range(0, len(weights), SLICE_ROWS):
+            part = weighted_batch_moments(
+                [x[start : start + SLICE_ROWS] for x in columns],
+                weights[start : start + SLICE_ROWS],
+                shift,
+            )
+            merged = part if merged is None else merge_moments(merged, part)
+        return merged
+    if not columns:
+        return Moments.empty(0, weighted=True)
+    columns = [np.asarray(x, dtype=np.float64) for x in columns]
+    positive = weights > 0
+    if not positive.all():
+        columns = [x[positive] for x in columns]
+        weights = weights[positive]
+    n_missing, lo, hi = column_extremes(columns)
+    rows = [
+        _weighted_column_moments(x, weights, float(k), bool(missing))
+        for x, k, missing in zip(columns, shift, n_missing, strict=True)
+    ]
+    count, mean_offset, m2, m3, m4, weight = zip(*rows, strict=True)
+    return Moments(
+        np.array(count, dtype=np.int64),
+        n_missing,
+        np.array(shift, dtype=np.float64),
+        np.array(mean_offset, dtype=np.float64),
+        np.array(m2, dtype=np.float64),
+        lo,
+        hi,
+        np.array(m3, dtype=np.float64),
+        np.array(m4, dtype=np.float64),
+        np.array(weight, dtype=np.float64),
+    )
+
+
 def merge_moments(a: Moments, b: Moments) -> Moments:
     """Combine the moments of two disjoint sets of rows (Chan, Golub and LeVeque's update).
 
     ``n = n_a + n_b``, ``delta = mean_b - mean_a``, ``mean = mean_a + delta * n_b / n`` and
     ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``, with both means taken relative to ``a``'s
     shift (``b`` is rebased first if its shift differs); M3 and M4 by Pebay's formulas (see
-    :func:`_merge_higher`). Commutative and, up to rounding, associative.
+    :func:`_merge_higher`). With weights, ``W_a`` and ``W_b`` stand for ``n_a`` and ``n_b`` (a
+    side without weights has ``W = count``). Commutative and, up to rounding, associative.
 
     Parameters
     ----------
@@ -313,16 +442,21 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
     # An empty side has no meaningful shift; keep the other side's.
     shift = np.where(a.count > 0, a.shift, b.shift)
     a, b = a.rebased(shift), b.rebased(shift)
-    n_a = a.count.astype(np.float64)
-    n_b = b.count.astype(np.float64)
+    weighted = a.weight is not None or b.weight is not None
+    n_a, n_b = a.total_weight, b.total_weight
     n = n_a + n_b
     # Overflow (a variance beyond float64) shows as an infinite M2, which fitting reports.
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         delta = b.mean_offset - a.mean_offset
         mean_offset = a.mean_offset + delta * (n_b / n)
-        m2 = a.m2 + b.m2 + delta * delta * (n_a * n_b / n)
-        m3, m4 = _merge_higher(a, b, delta, n_a, n_b, n)
+        if weighted:  # the same formulas in shares of W, which cannot overflow as W_a * W_b can
+            m2 = a.m2 + b.m2 + delta * delta * (n_a * (n_b / n))
+            m3, m4 = _merge_higher_weighted(a, b, delta, n_a, n_b / n, n_a / n)
+        else:
+            m2 = a.m2 + b.m2 + delta * delta * (n_a * n_b / n)
+            m3, m4 = _merge_higher(a, b, delta, n_a, n_b, n)
     # Where one side is empty the formulas divide 0 by 0 or see a NaN mean; take the other side.
+    n_a, n_b = a.count, b.count
     mean_offset = np.where(n_b == 0, a.mean_offset, np.where(n_a == 0, b.mean_offset, mean_offset))
     m2 = np.where(n_b == 0, a.m2, np.where(n_a == 0, b.m2, m2))
     m3 = np.where(n_b == 0, a.m3, np.where(n_a == 0, b.m3, m3))
@@ -337,7 +471,24 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
         np.fmax(a.max, b.max),
         m3,
         m4,
+        n if weighted else None,
     )
+
+
+def _merge_higher_weighted(
+    a: Moments, b: Moments, delta: np.ndarray, n_a: np.ndarray, f_b: np.ndarray, f_a: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_merge_higher` with the shares ``f_a = W_a / W`` and ``f_b = W_b / W``."""
+    d2 = delta * delta
+    m3 = a.m3 + b.m3 + d2 * delta * n_a * f_b * (f_a - f_b) + 3 * delta * (f_a * b.m2 - f_b * a.m2)
+    m4 = (
+        a.m4
+        + b.m4
+        + d2 * d2 * n_a * f_b * (f_a * f_a - f_a * f_b + f_b * f_b)
+        + 6 * d2 * (f_a * f_a * b.m2 + f_b * f_b * a.m2)
+        + 4 * delta * (f_a * b.m3 - f_b * a.m3)
+    )
+    return m3, m4
 
 
 def _merge_higher(

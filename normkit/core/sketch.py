@@ -7,6 +7,16 @@ row index in the file), and the sample is the rows with the smallest keys, at mo
 them (a bottom-k sample: uniform, without replacement). Keys depend only on where a row is, so
 samples of separate files or workers merge exactly (keep the smallest keys of both) and every
 engine and chunking gives the same sample. Memory is ``size`` rows.
+
+With sample weights the sample is weighted (Efraimidis and Spirakis' A-Res): a row of weight ``w``
+is kept when its key ``u**(1/w)`` is among the largest, ``u`` uniform in (0, 1) from the same
+per-row hash, so heavier rows are likelier to be kept and the sample still merges exactly and
+does not depend on chunking. Keys are kept as ``log(-log(1 - u)) - log(w)``, the smallest kept (the
+same order, without underflow for any weight; for equal weights, the same rows as the unweighted
+sample). A row of weight 0 is never sampled. A-Res keeps heavy rows at most once, so quantiles
+are taken with each kept value weighted by its weight over its chance of being kept (Horvitz and
+Thompson; that chance is ``1 - exp(-w t)``, ``t`` the smallest key left out, Cohen and Kaplan's
+rank conditioning): while nothing was left out, simply by the weights.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ __all__ = [
     "Sketch",
     "row_keys",
     "sample_size",
+    "weighted_keys",
 ]
 
 #: The quantiles a stat file keeps per column: 5%, 10%, ..., 95% (19 cut points, 20 bins of 5%).
@@ -53,6 +64,14 @@ def row_keys(file_index: int, first_row: int, n_rows: int) -> np.ndarray:
 _NO_LIMIT = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
+def weighted_keys(keys: np.ndarray, weights: np.ndarray | float) -> np.ndarray:
+    """Efraimidis and Spirakis' keys of rows of ``weights`` (> 0) from their :func:`row_keys`,
+    as ``log(-log(1 - u)) - log(w)``: the smaller, the likelier kept (see the module's notes)."""
+    u = ((keys >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    with np.errstate(divide="ignore"):
+        return np.log(-np.log1p(-u)) - np.log(weights)
+
+
 class ColumnSamples:
     """Per column, the non-missing values with the smallest row keys seen so far.
 
@@ -64,14 +83,33 @@ class ColumnSamples:
     n_columns : int
     size : int or None
         Values kept per column; default :func:`sample_size`.
+    weighted : bool, default False
+        A weighted sample (see the module's notes); an unweighted one becomes weighted when
+        rows with weights are offered (the rows before weigh 1).
     """
 
-    def __init__(self, n_columns: int, size: int | None = None):
+    def __init__(self, n_columns: int, size: int | None = None, weighted: bool = False):
         self.size = sample_size(n_columns) if size is None else size
         self._keys = [[np.empty(0, dtype=np.uint64)] for _ in range(n_columns)]
         self._values = [[np.empty(0)] for _ in range(n_columns)]
         self._buffered = np.zeros(n_columns, dtype=np.int64)
         self._threshold = np.full(n_columns, _NO_LIMIT)  # keys at or above cannot enter
+        self._no_limit = _NO_LIMIT
+        self.weighted = False
+        self._weights: list[list[np.ndarray]] = []
+        self._full = np.zeros(n_columns, dtype=bool)  # whether any value was left out
+        if weighted:
+            self._to_weighted()
+
+    def _to_weighted(self) -> None:
+        """Keys of a weighted sample for the rows offered so far (of weight 1)."""
+        self.weighted, self._no_limit = True, np.inf
+        self._keys = [[weighted_keys(k, 1.0) for k in keys] for keys in self._keys]
+        self._weights = [[np.ones(len(k)) for k in keys] for keys in self._keys]
+        limited = self._threshold != _NO_LIMIT
+        threshold = np.full(self.n_columns, np.inf)
+        threshold[limited] = weighted_keys(self._threshold[limited], 1.0)
+        self._threshold = threshold
 
     @property
     def n_columns(self) -> int:
@@ -86,28 +124,49 @@ class ColumnSamples:
         self._compact(j)
         return self._values[j][0]
 
-    def offer(self, columns: Sequence[np.ndarray], keys: np.ndarray) -> None:
-        """Offer rows: one float64 array per column (NaN missing) and the rows' keys."""
+    def weights(self, j: int) -> np.ndarray:
+        """The weights of column ``j``'s sampled values (ones for an unweighted sample)."""
+        self._compact(j)
+        return self._weights[j][0] if self.weighted else np.ones(len(self._values[j][0]))
+
+    def offer(
+        self, columns: Sequence[np.ndarray], keys: np.ndarray, weights: np.ndarray | None = None
+    ) -> None:
+        """Offer rows: one float64 array per column (NaN missing), the rows' keys
+        (:func:`row_keys`) and, for a weighted sample, their weights (default 1)."""
+        if weights is not None and not self.weighted:
+            self._to_weighted()
+        if self.weighted:
+            weights = np.ones(len(keys)) if weights is None else np.asarray(weights, np.float64)
+            positive = np.flatnonzero(weights > 0)  # a row of weight 0 is never sampled
+            if positive.size < len(keys):
+                columns = [x[positive] for x in columns]
+                keys, weights = keys[positive], weights[positive]
+            keys = weighted_keys(keys, weights)
         # One comparison of the keys for every column (against the largest threshold), then
         # each column looks at those rows only.
         rows = (
             np.flatnonzero(keys < self._threshold.max())
-            if self._threshold.max() != _NO_LIMIT
+            if self._threshold.max() != self._no_limit
             else None
         )
         for j, x in enumerate(columns):
-            if self._threshold[j] == _NO_LIMIT:
+            if self._threshold[j] == self._no_limit:
                 chosen = np.flatnonzero(~np.isnan(x))
             else:
                 chosen = rows if rows is not None else np.arange(len(keys))
                 chosen = chosen[keys[chosen] < self._threshold[j]]
                 chosen = chosen[~np.isnan(x[chosen])]
             if chosen.size:
-                self._add(j, keys[chosen], x[chosen])
+                self._add(j, keys[chosen], x[chosen], None if weights is None else weights[chosen])
 
-    def _add(self, j: int, keys: np.ndarray, values: np.ndarray) -> None:
+    def _add(
+        self, j: int, keys: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None
+    ) -> None:
         self._keys[j].append(keys)
         self._values[j].append(values)
+        if self.weighted:
+            self._weights[j].append(weights)
         self._buffered[j] += len(keys)
         if self._buffered[j] >= self.size:
             self._compact(j)
@@ -116,36 +175,71 @@ class ColumnSamples:
         if len(self._keys[j]) == 1:
             return
         keys, values = np.concatenate(self._keys[j]), np.concatenate(self._values[j])
-        if len(keys) > self.size:
-            keep = np.argpartition(keys, self.size - 1)[: self.size]
+        weights = np.concatenate(self._weights[j]) if self.weighted else None
+        # A weighted sample keeps one more value: its key is the threshold of the others'
+        # chances of being kept (see _kept_weights).
+        size = self.size + 1 if self.weighted else self.size
+        if len(keys) > size:
+            keep = np.argpartition(keys, size - 1)[:size]
             keys, values = keys[keep], values[keep]
-        if len(keys) >= self.size:
+            weights = None if weights is None else weights[keep]
+            self._full[j] = True
+        if len(keys) >= size:
             self._threshold[j] = keys.max()
         self._keys[j], self._values[j] = [keys], [values]
+        if weights is not None:
+            self._weights[j] = [weights]
         self._buffered[j] = 0
 
     def merge(self, other: ColumnSamples) -> ColumnSamples:
         """The samples of the rows of both (exact: the same as one pass over all of them)."""
-        merged = ColumnSamples(self.n_columns, self.size)
+        weighted = self.weighted or other.weighted
+        merged = ColumnSamples(self.n_columns, self.size, weighted=weighted)
+        merged._full = self._full | other._full
         for j in range(self.n_columns):
-            merged._add(j, self.keys(j), self.values(j))
-            merged._add(j, other.keys(j), other.values(j))
+            for sample in (self, other):
+                keys = sample.keys(j)
+                if weighted and not sample.weighted:
+                    keys = weighted_keys(keys, 1.0)
+                merged._add(j, keys, sample.values(j), sample.weights(j) if weighted else None)
             merged._compact(j)
         return merged
 
     def sketch(self, probabilities: Sequence[float] = QUANTILE_PROBABILITIES) -> Sketch:
         """Per column, the quantiles of the sampled values (linear interpolation, numpy's
-        default) and the fraction of them at or below each; NaN for a column with none."""
+        default) and the fraction of them at or below each; NaN for a column with none. A
+        weighted sample's are weighted (see :func:`_weighted_quantiles`)."""
         edges = np.full((self.n_columns, len(probabilities)), np.nan)
         cdf = np.full_like(edges, np.nan)
         counts = np.zeros(self.n_columns, dtype=np.int64)
         for j in range(self.n_columns):
+            if self.weighted:
+                if len(self.values(j)):
+                    edges[j], cdf[j], counts[j] = _weighted_quantiles(
+                        self.values(j), self._kept_weights(j), probabilities
+                    )
+                continue
             column = np.sort(self.values(j))
             counts[j] = len(column)
             if len(column):
                 edges[j] = np.quantile(column, probabilities)
                 cdf[j] = np.searchsorted(column, edges[j], side="right") / len(column)
         return Sketch(edges, cdf, counts)
+
+    def _kept_weights(self, j: int) -> np.ndarray:
+        """Each sampled value's weight in the quantiles, relative to the largest: its own while
+        every value is kept, else its weight over its chance of being kept, and 0 for the value
+        of the largest key, which is the threshold of that chance (the ``size`` values of the
+        smallest keys are then those of the unweighted sample, for equal weights)."""
+        keys, log_w = self.keys(j), np.log(self.weights(j))
+        threshold = keys.max()
+        if (len(keys) <= self.size and not self._full[j]) or not (keys < threshold).any():
+            return np.exp(log_w - log_w.max())
+        z = log_w + threshold  # log(w t): the chance of being kept is 1 - exp(-w t)
+        with np.errstate(over="ignore"):
+            log_p = np.where(z < -40.0, z, np.log(-np.expm1(-np.exp(np.minimum(z, 700.0)))))
+        log_a = np.where(keys < threshold, log_w - log_p, -np.inf)
+        return np.exp(log_a - log_a.max())
 
 
 @dataclass(frozen=True)
@@ -208,6 +302,32 @@ class Sketch:
                 edges[j] = np.interp(QUANTILE_PROBABILITIES, mixed, grid)
             cdf[j] = _evaluate(grid, mixed, edges[j], step)
         return Sketch(edges, cdf, self.counts + other.counts, merged=True)
+
+
+def _weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, probabilities: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Quantiles of weighted values, the weighted fraction at or below each, and the values'
+    effective number, Kish's ``sum(w)**2 / sum(w**2)``.
+
+    The i-th smallest value stands at probability ``(S_i - w_i / 2 - w_1 / 2) / (S_n - w_1 / 2
+    - w_n / 2)`` (``S`` the running sum of the weights), the quantiles interpolate linearly
+    between: for equal weights that is ``(i - 1) / (n - 1)``, numpy's default, and it never
+    depends on the weights' scale.
+    """
+    order = np.argsort(values, kind="stable")
+    x, w = values[order], weights[order]
+    x, w = x[w > 0], w[w > 0]
+    total = np.cumsum(w)
+    if len(x) == 1:
+        edges = np.full(len(probabilities), x[0])
+    else:
+        position = total - w / 2 - w[0] / 2
+        edges = np.interp(probabilities, position / position[-1], x)
+    below = np.searchsorted(x, edges, side="right")
+    cdf = np.where(below > 0, total[np.maximum(below - 1, 0)], 0.0) / total[-1]
+    effective = total[-1] ** 2 / float(np.sum(w * w))
+    return edges, np.minimum(cdf, 1.0), max(1, min(len(x), round(effective)))
 
 
 def _cdf_points(

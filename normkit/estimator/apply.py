@@ -21,11 +21,13 @@ from ..core.running import BatchSteps, RunningState
 from ..errors import DataError, OptionError, SchemaError, listed
 from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
+from .tables import from_arrow_like, is_eager_frame, is_pandas, table_to_arrow
 
 __all__ = [
     "STREAM_CHUNK_ROWS",
     "StreamNormalizer",
     "affine_map",
+    "array_names",
     "as_arrow",
     "check_columns",
     "infinite_error",
@@ -43,22 +45,26 @@ ColumnMap = Callable[[int, np.ndarray], np.ndarray]
 
 
 def is_dataframe(X: Any) -> bool:
-    """Whether ``X`` is a pandas DataFrame (without importing pandas)."""
-    module = type(X).__module__
-    return module.startswith("pandas") and type(X).__name__ == "DataFrame"
+    """Whether ``X`` is an eager table: a pandas, polars... DataFrame or a pyarrow Table."""
+    return is_eager_frame(X)
+
+
+def array_names(n_columns: int) -> list[str]:
+    """The names of a 2-d array's columns: ``x0, x1, ...`` (scikit-learn's)."""
+    return [f"x{i}" for i in range(n_columns)]
 
 
 def as_arrow(X: Any) -> pa.Table | pa.RecordBatch:
-    """An estimator's input as Arrow: tables and batches as they are, a DataFrame's columns,
-    a 2-d array's columns named ``x0, x1, ...``."""
+    """An estimator's input as Arrow: tables and batches as they are, any DataFrame's columns
+    (:mod:`.tables`), a 2-d array's columns named ``x0, x1, ...``."""
     if isinstance(X, pa.RecordBatch | pa.Table):
         return X
-    if is_dataframe(X):
-        return pa.Table.from_pandas(X, preserve_index=False)
+    if is_eager_frame(X):
+        return table_to_arrow(X)
     if isinstance(X, np.ndarray):
         if X.ndim != 2:
             raise SchemaError(f"expected a 2-d array, got shape {X.shape}")
-        return pa.table({f"x{i}": X[:, i] for i in range(X.shape[1])})
+        return pa.table(dict(zip(array_names(X.shape[1]), X.T, strict=True)))
     raise TypeError(f"cannot fit an object of type {type(X).__name__}")
 
 
@@ -128,13 +134,16 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
     if isinstance(X, np.ndarray):
         if X.ndim != 2 or X.shape[1] != len(names):
             raise SchemaError(
-                f"expected a 2-d array with {len(names)} columns, got shape {X.shape}"
+                f"X has {X.shape[-1]} features, but Standardizer is expecting {len(names)} "
+                "features as input"
+                if X.ndim == 2
+                else f"expected a 2-d array with {len(names)} columns, got shape {X.shape}"
             )
         out = np.empty(X.shape, dtype=np.float64)
         for j in range(len(names)):
             out[:, j] = fn(j, np.asarray(X[:, j], dtype=np.float64))
         return out
-    if is_dataframe(X):
+    if is_pandas(X):
         out = X.copy()
         labels = {str(label): label for label in X.columns}  # 0 was fitted as "0"
         for j, name in enumerate(names):
@@ -143,6 +152,8 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
             label = labels[name]
             out[label] = fn(j, X[label].to_numpy(dtype=np.float64, na_value=np.nan))
         return out
+    if is_eager_frame(X):  # polars and others: through Arrow, back to their own kind
+        return from_arrow_like(map_columns(table_to_arrow(X), names, fn), X)
     if isinstance(X, Iterable) and not isinstance(X, str | bytes):
         return (map_columns(b, names, fn) for b in X)
     raise TypeError(f"cannot transform an object of type {type(X).__name__}")

@@ -11,6 +11,8 @@ stat file (:meth:`Standardizer.save`, :meth:`Standardizer.load`); files of any s
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,7 @@ from .apply import (
     ColumnMap,
     StreamNormalizer,
     affine_map,
+    array_names,
     as_arrow,
     infinite_error,
     is_dataframe,
@@ -39,13 +42,38 @@ from .apply import (
     output_schema,
     refuse_infinite,
 )
+from .tables import OUTPUTS, as_output, is_lazy_frame, is_pandas, lazy_batches
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
 
 __all__ = ["Standardizer"]
 
-_PARAMS = ("columns", "exclude", "ddof", "eps", "with_mean", "with_std", "ema", "gamma", "beta")
+#: The running statistics' options as flat constructor parameters (scikit-learn's tools tune and
+#: clone simple values): parameter name -> EmaOptions field.
+_EMA_PARAMS = {
+    "convention": "convention",
+    "momentum": "momentum",
+    "ema_init": "init",
+    "batch_size": "batch_size",
+    "drop_last": "drop_last",
+    "ema_eps": "eps",
+    "ema_of": "of",
+}
+_EMA_DEFAULTS = {name: getattr(EmaOptions(), field) for name, field in _EMA_PARAMS.items()}
+
+_PARAMS = (
+    "columns",
+    "exclude",
+    "ddof",
+    "eps",
+    "with_mean",
+    "with_std",
+    "ema",
+    *_EMA_PARAMS,
+    "gamma",
+    "beta",
+)
 
 
 class Standardizer:
@@ -69,8 +97,14 @@ class Standardizer:
         scale 1 as in scikit-learn; with ``eps > 0`` the scale is always ``sqrt(var + eps)``.
     with_mean, with_std : bool, default True
         Center, and scale to unit variance, as in ``StandardScaler``.
-    ema : EmaOptions or None, default EmaOptions()
-        Also compute BatchNorm running (EMA) statistics in the same pass; None skips them.
+    ema : bool, EmaOptions or None, default True
+        Also compute BatchNorm running (EMA) statistics in the same pass, with the options
+        below (True) or those of an :class:`~normkit.core.running.EmaOptions`; False or None
+        skips them. A fit with sample weights has none (BatchNorm has no sample weights).
+    convention, momentum, ema_init, batch_size, drop_last, ema_eps, ema_of
+        The running statistics' options (:class:`~normkit.core.running.EmaOptions`' fields
+        ``convention``, ``momentum``, ``init``, ``batch_size``, ``drop_last``, ``eps``, ``of``),
+        with its defaults: PyTorch's convention, momentum 0.1, batches of 256 rows.
     gamma, beta : float or mapping of column name to float, default 1.0 and 0.0
         BatchNorm's affine parameters, stored with the statistics and applied by transforms:
         ``y = gamma * (x - mean) / scale + beta``.
@@ -79,11 +113,17 @@ class Standardizer:
     ----------
     stats_ : FittedStats
         Everything learned, as one value (the attributes below are views of it).
-    feature_names_in_ : ndarray of str, shape (n_features,)
-        The normalized columns, in input order.
+    columns_ : ndarray of str, shape (n_columns,)
+        The normalized columns, in input order (``x0, x1, ...`` for an array); the arrays below
+        have one value per normalized column.
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Every column of the input fitted, normalized or passed through, as scikit-learn names
+        them; not set when the input had no column names (an array).
     n_features_in_ : int
-    n_samples_seen_ : ndarray of int64, shape (n_features,)
-        Non-missing values per column.
+        Columns of the input fitted (normalized or passed through).
+    n_samples_seen_ : ndarray of int64 (float64 with sample weights), shape (n_columns,)
+        Non-missing values per column; with sample weights, the sum of their weights, as
+        scikit-learn's.
     n_missing_ : ndarray of int64, shape (n_features,)
     mean_, var_, scale_, min_, max_ : ndarray of float64, shape (n_features,)
     m2_ : ndarray of float64, shape (n_features,)
@@ -130,7 +170,14 @@ class Standardizer:
         eps: float = 0.0,
         with_mean: bool = True,
         with_std: bool = True,
-        ema: EmaOptions | None = EmaOptions(),  # noqa: B008 (frozen, so safe to share)
+        ema: bool | EmaOptions | None = True,
+        convention: str = _EMA_DEFAULTS["convention"],
+        momentum: float | str = _EMA_DEFAULTS["momentum"],
+        ema_init: str = _EMA_DEFAULTS["ema_init"],
+        batch_size: int = _EMA_DEFAULTS["batch_size"],
+        drop_last: bool = _EMA_DEFAULTS["drop_last"],
+        ema_eps: float | None = _EMA_DEFAULTS["ema_eps"],
+        ema_of: str = _EMA_DEFAULTS["ema_of"],
         gamma: float | Mapping[str, float] = 1.0,
         beta: float | Mapping[str, float] = 0.0,
     ):
@@ -141,6 +188,13 @@ class Standardizer:
         self.with_mean = with_mean
         self.with_std = with_std
         self.ema = ema
+        self.convention = convention
+        self.momentum = momentum
+        self.ema_init = ema_init
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.ema_eps = ema_eps
+        self.ema_of = ema_of
         self.gamma = gamma
         self.beta = beta
 
@@ -168,11 +222,37 @@ class Standardizer:
         """
         for name in ("columns", "exclude", "ddof", "eps", "with_mean", "with_std", "gamma", "beta"):
             params.check(name, getattr(self, name))
-        if self.ema is not None and not isinstance(self.ema, EmaOptions):
+        self.ema_options()
+
+    def ema_options(self) -> EmaOptions | None:
+        """The running statistics' options (None without them), from ``ema`` and the flat
+        parameters; each is checked by its rule (:mod:`normkit.params`).
+
+        Raises
+        ------
+        OptionError
+            If ``ema`` is an EmaOptions and flat options are set too (which would win is not
+            clear), or ``ema`` is of another type.
+        """
+        ema = self.ema
+        if ema is None or ema is False:
+            return None
+        if isinstance(ema, EmaOptions):
+            given = [n for n, d in _EMA_DEFAULTS.items() if getattr(self, n) != d]
+            if given:
+                raise OptionError(
+                    f"{listed(given)} given beside {param('ema')}=EmaOptions(...)",
+                    param="ema",
+                    hints=("give the running statistics' options one way: ema=True with them",),
+                )
+            return ema
+        if ema is not True:
             raise OptionError(
-                f"{param('ema')} must be an EmaOptions or None, not {type(self.ema).__name__}",
+                f"{param('ema')} must be True, False, None or an EmaOptions, "
+                f"not {type(ema).__name__}",
                 param="ema",
             )
+        return EmaOptions(**{field: getattr(self, n) for n, field in _EMA_PARAMS.items()})
 
     def stats_options(self) -> StatsOptions:
         """The options that shape the statistics (ddof, eps, with_mean, with_std)."""
@@ -284,34 +364,67 @@ class Standardizer:
         self._fitted: FittedStats | None = None
         self._snapshot: FittedStats | None = None
         self._categories: CategoryCounter | None = None
+        self._named_fit = False  # fitted in memory on a table with column names
 
-    def fit(self, X: Any, y: Any = None) -> Standardizer:
-        """Reset, then fit on ``X``: a record batch, table, DataFrame, 2-d array, or an iterable
-        of those (a stream, fitted batch by batch in bounded memory). ``y`` is ignored (it is
-        there for scikit-learn's pipelines, which pass the target to every step)."""
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
+        """Reset, then fit on ``X``.
+
+        Parameters
+        ----------
+        X : table, 2-d array, lazy frame, or an iterable of tables
+            A pyarrow record batch or Table; a pandas, polars (or other narwhals-supported)
+            DataFrame; a 2-d array-like (validated as scikit-learn does; columns named ``x0,
+            x1, ...``); a lazy frame (a polars LazyFrame is collected in streaming batches); or
+            a stream of batches, fitted batch by batch in bounded memory.
+        y : ignored
+            There for scikit-learn's pipelines, which pass the target to every step.
+        sample_weight : array-like of shape (n_rows,) or None
+            Frequency weights of the rows (a row of weight 2 counts as two), as
+            ``StandardScaler.fit``'s; not with a stream (give each batch's to
+            :meth:`partial_fit`). Weighted statistics have no running (EMA) statistics.
+        """
         self._reset()
+        if sample_weight is not None and _is_stream(X):
+            raise OptionError(
+                "sample_weight cannot be given for a stream of batches",
+                param="sample_weight",
+                hints=("give each batch's weights to partial_fit(batch, sample_weight=w)",),
+            )
+        if sample_weight is not None and not np.any(np.asarray(sample_weight) != 0):
+            raise DataError(
+                "Sample weights must contain at least one non-zero number: every row of X has "
+                "weight 0",
+                param="sample_weight",
+            )
         for batch in _as_batches(X):
-            self.partial_fit(batch)
+            self.partial_fit(batch, sample_weight=sample_weight)
         if self.__dict__.get("_accumulator") is None:
             raise DataError("no data to fit")
         self.finish()
         self.stats_.check_values()
         return self
 
-    def partial_fit(self, X: Any) -> Standardizer:
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
         """Update the statistics with one more batch of rows (Chan et al.'s exact merge; the
-        running statistics over logical batches, a partial one carried to the next call)."""
+        running statistics over logical batches, a partial one carried to the next call).
+        ``y`` is ignored; ``sample_weight`` as in :meth:`fit`."""
         self.validate_params()
-        table = as_arrow(X)
+        named = not _is_array(X)
+        table = as_arrow(X if named else _checked_array(X, self))
         if self.__dict__.get("_accumulator") is None:
-            self._begin(table.schema)
+            self._begin(table.schema, named)
+        elif not named and table.num_columns != self.n_features_in_:
+            raise SchemaError(_feature_count_message(table.num_columns, self.n_features_in_))
         index = {name: i for i, name in enumerate(table.schema.names)}
         columns = []
-        for name in self.feature_names_in_:
+        for name in self.columns_:
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
             columns.append(to_float64(table.column(index[name])))
-        self._accumulator.update(columns)
+        if sample_weight is None:
+            self._accumulator.update(columns)
+        else:
+            self._accumulator.update(columns, weights=_weights(sample_weight, table.num_rows))
         counter = self.__dict__.get("_categories")
         for name in counter.names if counter is not None else ():
             if name not in index:
@@ -320,14 +433,17 @@ class Standardizer:
         self._snapshot = None
         return self
 
-    def _begin(self, schema: pa.Schema) -> None:
+    def _begin(self, schema: pa.Schema, named: bool = True) -> None:
         """Open a pass: a new one, or one continuing the statistics fitted so far."""
         previous = self.__dict__.get("_fitted")
         if previous is None:
             self._reset()
             names = self.select_columns(schema)
-            self.feature_names_in_ = np.array(names, dtype=object)
-            self.n_features_in_ = len(names)
+            self.columns_ = np.array(names, dtype=object)
+            if named:
+                self.feature_names_in_ = np.array(schema.names, dtype=object)
+                self._named_fit = True
+            self.n_features_in_ = len(schema.names)
             self._dtypes = [str(schema.field(n).type) for n in names]
             self._gamma = per_column(self.gamma, names, "gamma", 1.0)
             self._beta = per_column(self.beta, names, "beta", 0.0)
@@ -342,7 +458,7 @@ class Standardizer:
                     if p.why != "excluded" and is_categorical_type(schema.field(p.name).type)
                 ]
             )
-            self._accumulator = Accumulator(names, running=self.ema)
+            self._accumulator = Accumulator(names, running=self.ema_options())
             return
         # Continuing (loaded, merged or finished statistics): their moments and running state
         # go on; their sketch does not (it would no longer describe all the rows).
@@ -358,7 +474,7 @@ class Standardizer:
 
     def _stats_of(self, result: Accumulated) -> FittedStats:
         return FittedStats.from_pass(
-            list(self.feature_names_in_),
+            list(self.columns_),
             self._dtypes,
             result,
             self.stats_options(),
@@ -409,14 +525,21 @@ class Standardizer:
         }
         self = cls(**{**defaults, **kwargs})
         self._reset()
-        self.feature_names_in_ = np.array(stats.names, dtype=object)
-        self.n_features_in_ = stats.n_columns
+        self.columns_ = np.array(stats.names, dtype=object)
+        # The order of fit's input is not stored: the normalized columns, then those passed
+        # through (transforms match columns by name).
+        inputs = [*stats.names, *(p.name for p in stats.passthrough or ())]
+        self.feature_names_in_ = np.array(inputs, dtype=object)
+        self.n_features_in_ = len(inputs)
         self._fitted = stats
         return self
 
     def _check_is_fitted(self) -> None:
-        if "feature_names_in_" not in self.__dict__:
+        if not self.__sklearn_is_fitted__():
             raise _not_fitted()
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return "columns_" in self.__dict__
 
     def merge(self, other: Standardizer) -> Standardizer:
         """Statistics of the union of the rows both were fitted on (exact; commutative)."""
@@ -426,7 +549,8 @@ class Standardizer:
 
     @property
     def n_samples_seen_(self) -> np.ndarray:
-        return self.stats_.count
+        stats = self.stats_
+        return stats.weight if stats.weighted else stats.count
 
     @property
     def n_missing_(self) -> np.ndarray:
@@ -532,13 +656,120 @@ class Standardizer:
             its row (counted over a whole stream).
         """
         affine = self.stats_.frozen(use, gamma, beta)
-        names = list(self.feature_names_in_)
-        return map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
+        names = list(self.columns_)
+        index = X.index if is_pandas(X) else None  # kept by a pandas output
+        X = self._transform_input(X)
+        if isinstance(X, np.ndarray) and self.__dict__.get("feature_names_in_") is not None:
+            X = self._normalized_part(X)
+        out = map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
+        if _is_stream(X):
+            return out
+        return as_output(out, self._output_config(), list(self.get_feature_names_out()), index)
 
-    def fit_transform(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
+    def _transform_input(self, X: Any) -> Any:
+        """``X`` as :func:`map_columns` takes it: tables and streams as they are, array-likes
+        validated; a table given to statistics fitted on an array is taken by position, and an
+        array given to statistics fitted on a table, with scikit-learn's warnings."""
+        self._check_is_fitted()
+        if is_lazy_frame(X):
+            raise TypeError(
+                "cannot transform a lazy frame: collect it, or write it to Parquet and use "
+                "normkit.transform_files"
+            )
+        if _is_stream(X):
+            return X
+        named_fit = self.__dict__.get("feature_names_in_") is not None
+        if not _is_array(X):
+            if named_fit:
+                return X
+            warnings.warn(
+                "X has feature names, but Standardizer was fitted without feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+            X = as_arrow(X).to_pandas().to_numpy()
+        elif named_fit and self.__dict__.get("_named_fit"):
+            warnings.warn(
+                "X does not have valid feature names, but Standardizer was fitted with "
+                "feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+        return _checked_array(X, self)
+
+    def _normalized_part(self, X: np.ndarray) -> np.ndarray:
+        """An array given to statistics fitted on a table: every input column (the normalized
+        ones are taken out by position), or the normalized columns alone."""
+        if X.ndim == 2 and X.shape[1] == self.n_features_in_ != len(self.columns_):
+            place = {n: i for i, n in enumerate(self.feature_names_in_)}
+            return X[:, [place[n] for n in self.columns_]]
+        return X
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None, **kwargs: Any) -> Any:
         """:meth:`fit`, then :meth:`transform` of the same data (a table or array, not a stream:
-        a stream is read once). Keyword arguments go to :meth:`transform`."""
-        return self.fit(X, y).transform(X, **kwargs)
+        a stream is read once). Other keyword arguments go to :meth:`transform`."""
+        return self.fit(X, y, sample_weight=sample_weight).transform(X, **kwargs)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The columns of the output: those of the input, in their order (normalized columns
+        keep their names).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            As scikit-learn's: equal to ``feature_names_in_`` if that is set; otherwise
+            ``n_features_in_`` names, by default ``x0, x1, ...``.
+        """
+        self._check_is_fitted()
+        fitted = self.__dict__.get("feature_names_in_")
+        if input_features is None:
+            names = fitted if fitted is not None else array_names(self.n_features_in_)
+            return np.asarray(names, dtype=object)
+        names = np.asarray(input_features, dtype=object)
+        if fitted is not None and list(names) != list(fitted):
+            raise SchemaError("input_features is not equal to feature_names_in_")
+        if len(names) != self.n_features_in_:
+            raise SchemaError(
+                f"input_features should have length equal to number of features "
+                f"({self.n_features_in_}), got {len(names)}"
+            )
+        return names
+
+    def set_output(self, *, transform: str | None = None) -> Standardizer:
+        """What :meth:`transform` returns: ``"default"``, the input's own kind (an array, an
+        Arrow table or batch, a pandas or polars DataFrame...); ``"pandas"`` or ``"polars"``, a
+        DataFrame of that library whatever the input (scikit-learn's ``set_output``; a stream
+        stays a stream of record batches). None leaves it unchanged."""
+        if transform is None:
+            return self
+        if transform not in OUTPUTS:
+            raise OptionError(
+                f"set_output(transform={transform!r}): must be one of {listed(OUTPUTS)}",
+                param="transform",
+            )
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def _output_config(self) -> str:
+        """set_output's choice, else scikit-learn's global ``transform_output`` (only read if
+        scikit-learn is imported: otherwise nobody set it)."""
+        how = getattr(self, "_sklearn_output_config", {}).get("transform")
+        if how is None:
+            sklearn = sys.modules.get("sklearn")
+            how = sklearn.get_config()["transform_output"] if sklearn is not None else "default"
+        return how if how in OUTPUTS else "default"
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: a transformer, no target, NaN allowed (missing values),
+        float64 output."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type="transformer",
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float64"]),
+            input_tags=InputTags(allow_nan=True),
+        )
 
     def inverse_transform(self, X: Any, **kwargs: Any) -> Any:
         """Undo :meth:`transform` (same keyword arguments)."""
@@ -575,7 +806,7 @@ class Standardizer:
 
     def output_schema(self, schema: pa.Schema) -> pa.Schema:
         """The schema of transformed data: fitted columns become float64, others unchanged."""
-        return output_schema(schema, list(self.feature_names_in_))
+        return output_schema(schema, list(self.columns_))
 
     # -- scikit-learn ----------------------------------------------------------------------
 
@@ -591,15 +822,16 @@ class Standardizer:
 
         stats = self.stats_
         scaler = StandardScaler(with_mean=self.with_mean, with_std=self.with_std)
-        counts = stats.count.astype(np.int64)
-        # scikit-learn stores a scalar count when no value was missing, an array otherwise.
-        scaler.n_samples_seen_ = int(counts[0]) if (counts == counts[0]).all() else counts.copy()
+        counts = stats.weight if stats.weighted else stats.count.astype(np.int64)
+        # scikit-learn stores a scalar count when no value was missing, an array otherwise
+        # (with sample weights, the sum of the weights).
+        scaler.n_samples_seen_ = counts[0] if (counts == counts[0]).all() else counts.copy()
         both_off = not self.with_mean and not self.with_std
         scaler.mean_ = None if both_off else stats.mean.copy()
         scaler.var_ = stats.var.copy() if self.with_std else None
         scaler.scale_ = stats.scale.copy() if self.with_std else None
-        scaler.n_features_in_ = self.n_features_in_
-        scaler.feature_names_in_ = np.asarray(self.feature_names_in_, dtype=object)
+        scaler.n_features_in_ = len(self.columns_)
+        scaler.feature_names_in_ = np.asarray(self.columns_, dtype=object)
         return scaler
 
     @classmethod
@@ -629,9 +861,14 @@ class Standardizer:
             raise OptionError(
                 "a StandardScaler with with_mean=False and with_std=False holds no statistics"
             )
-        count = np.broadcast_to(
-            np.asarray(scaler.n_samples_seen_, dtype=np.int64), (n_features,)
-        ).copy()
+        seen = np.broadcast_to(np.asarray(scaler.n_samples_seen_, dtype=np.float64), (n_features,))
+        if not np.array_equal(seen, np.round(seen)):
+            raise OptionError(
+                f"the StandardScaler was fitted with sample weights (n_samples_seen_ "
+                f"{float(seen[0])!r} is not a count of rows), and normkit cannot know its rows",
+                hints=("fit normkit's Standardizer with the same sample_weight",),
+            )
+        count = seen.astype(np.int64)
         mean = np.asarray(scaler.mean_, dtype=np.float64).copy()
         # Without with_std scikit-learn keeps no variance: record 0 (scale 1 is never used).
         var = (
@@ -669,15 +906,20 @@ class Standardizer:
         return cls.from_stats(statfile.read(path))
 
     def __repr__(self) -> str:
+        defaults = type(self)().get_params()
         params_shown = ", ".join(
-            f"{k}={v!r}" for k, v in self.get_params().items() if v not in (None, ())
+            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults[k])
         )
-        fitted = (
-            f", fitted on {self.n_features_in_} columns"
-            if "feature_names_in_" in vars(self)
-            else ""
-        )
+        fitted = f", fitted on {len(self.columns_)} columns" if "columns_" in vars(self) else ""
         return f"Standardizer({params_shown}){fitted}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a parameter's value is its default (shown by repr only if not)."""
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _not_fitted() -> OptionError:
@@ -701,15 +943,80 @@ def _names_param(names: str | Sequence[str] | None) -> list[str] | None:
     return [names] if isinstance(names, str) else list(names)
 
 
+def _is_table(X: Any) -> bool:
+    return isinstance(X, pa.RecordBatch | pa.Table) or is_dataframe(X)
+
+
+def _is_stream(X: Any) -> bool:
+    """Whether ``X`` is a stream of tables (an iterator, or a list of tables), not one table
+    or array-like."""
+    if _is_table(X) or _is_array(X) or isinstance(X, str | bytes):
+        return False
+    if isinstance(X, list | tuple):
+        return all(_is_table(item) for item in X)  # an empty list is a stream of no batch
+    return isinstance(X, Iterable)
+
+
+def _is_array(X: Any) -> bool:
+    """Whether ``X`` is an array-like without column names (an ndarray, a list of rows, a
+    sparse matrix or anything with ``__array__``), validated as scikit-learn validates."""
+    if _is_table(X) or is_lazy_frame(X):
+        return False
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__") or _is_sparse(X):
+        return True
+    return isinstance(X, list | tuple) and not all(_is_table(item) for item in X)
+
+
+def _is_sparse(X: Any) -> bool:
+    return type(X).__module__.startswith("scipy.sparse")
+
+
 def _as_batches(X: Any) -> Iterator[Any]:
-    if isinstance(X, pa.RecordBatch | pa.Table | np.ndarray) or is_dataframe(X):
+    if _is_table(X) or _is_array(X):
         yield X
-    elif isinstance(X, Iterable) and not isinstance(X, str | bytes):
+    elif is_lazy_frame(X):
+        yield from lazy_batches(X)
+    elif _is_stream(X):
         yield from X
     else:
         raise TypeError(
             f"cannot fit an object of type {type(X).__name__}; to fit a file use normkit.fit_files"
         )
+
+
+def _checked_array(X: Any, estimator: Standardizer) -> np.ndarray:
+    """An array-like as scikit-learn's ``StandardScaler`` validates it: 2-d, dense, at least
+    one row and one column, converted to float64 (float32 and float16 kept); infinite values
+    are left to normkit's refusal, which names the row."""
+    from sklearn.utils import check_array
+
+    return check_array(
+        X,
+        dtype=[np.float64, np.float32, np.float16],
+        ensure_all_finite=False,
+        estimator=estimator,
+        input_name="X",
+    )
+
+
+def _feature_count_message(got: int, expected: int) -> str:
+    """scikit-learn's words for an array of the wrong width."""
+    return f"X has {got} features, but Standardizer is expecting {expected} features as input"
+
+
+def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
+    """``sample_weight`` as float64, one per row (their values are checked by the
+    accumulator, which names the row)."""
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_rows, float(weights))
+    if weights.shape != (n_rows,):
+        raise SchemaError(
+            f"sample_weight has shape {weights.shape}, but X has {n_rows} rows: expected "
+            f"({n_rows},)",
+            param="sample_weight",
+        )
+    return weights
 
 
 def _finite_inputs(fn: ColumnMap, names: Sequence[str]) -> ColumnMap:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import params
+from ..errors import OptionError
 from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
 
 __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions", "ReadSettings"]
@@ -103,6 +104,34 @@ class ReadSettings:
     encoding: str | None = None
     inf_as_missing: bool = False
     decimal: str = "."
+
+    @staticmethod
+    def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
+        """How merged statistics' data was read. Shards whose values were told apart otherwise
+        (missing-value strings, infinities) do not merge: their statistics count different
+        things. A dialect they do not share (delimiter, decimal separator, encoding) is left to
+        the defaults: it describes no one file.
+
+        Raises
+        ------
+        OptionError
+            If the missing-value strings or the handling of infinities differ.
+        """
+        if a is None or b is None:
+            return a or b
+        for name in ("null_values", "inf_as_missing"):
+            if getattr(a, name) != getattr(b, name):
+                raise OptionError(
+                    f"cannot merge statistics whose data was read with different {name} "
+                    f"({getattr(a, name)!r} and {getattr(b, name)!r}): they count different "
+                    "values",
+                    param=f"csv.{name}" if name == "null_values" else name,
+                )
+        dialect = ("delimiter", "encoding", "decimal")
+        unshared = {
+            n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
+        }
+        return replace(a, **unshared)
 
 
 @dataclass(frozen=True)

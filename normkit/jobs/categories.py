@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..core.categories import CategoryCounter
 from ..io.categories import is_categorical_type, value_counts
+from ..io.lazy import pc
 from ..io.reader import Reader
 from ..stats.fitted import PassedThrough
 
@@ -56,12 +57,16 @@ Counted = list[tuple[list[str], np.ndarray, int, int]]
 
 
 def count_batches(
-    batches: Iterator[pa.RecordBatch], source: Reader, counter: CategoryCounter
+    batches: Iterator[pa.RecordBatch],
+    source: Reader,
+    counter: CategoryCounter,
+    weight_column: str | None = None,
 ) -> Iterator[tuple[pa.RecordBatch | None, Counted | None]]:
     """Each batch of ``source``, with the value counts of ``counter``'s columns in the batches
     up to it not counted yet (or None while they are gathered), then ``(None, counts)`` of the
     last ones. Arrow counts them here, so that it runs on the thread that reads ahead;
-    :func:`add_counts` adds them to the counter."""
+    :func:`add_counts` adds them to the counter. With a ``weight_column`` (float64 in the
+    batches), only the rows of weight above 0 are counted (see :mod:`normkit.jobs.weights`)."""
     booleans = {n for n in counter.names if pa.types.is_boolean(source.schema.field(n).type)}
     missing_text = pa.array(source.missing_text, pa.string())
 
@@ -84,8 +89,12 @@ def count_batches(
     pending: list[list[pa.Array]] = [[] for _ in counter.names]
     rows = size = 0
     for batch in batches:
+        # Rows of weight 0 are as if absent (a missing or bad weight stops the fit elsewhere).
+        positive = None if weight_column is None else pc.greater(batch.column(weight_column), 0)
         for j, name in enumerate(counter.names):
             array = batch.column(name)
+            if positive is not None:
+                array = array.filter(positive)
             pending[j].append(array)
             size += array.nbytes
         rows += batch.num_rows

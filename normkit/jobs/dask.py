@@ -58,6 +58,7 @@ from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .sources import about_stat_file, check_stat_columns, require_rows, select_dataset_columns
 from .transform import TransformOptions, check_dataset_types, transform_file
+from .weights import mark_weight, without_weight
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -201,6 +202,8 @@ def fit_dask(
     cluster: ClusterOptions | None = None,
     output: str | os.PathLike[str] | None = None,
     progress: PartsProgress | None = None,
+    *,
+    weight_column: str | None = None,
 ) -> Standardizer:
     """Fit statistics over a data set on a Dask cluster; equal to :func:`normkit.fit_files`.
 
@@ -216,6 +219,9 @@ def fit_dask(
         Where the caller will save the statistics; refused if it is one of the inputs.
     progress : callable(done, total) or None
         Called as files are fitted.
+    weight_column : str or None
+        The rows' sample weights, as for :func:`normkit.fit_files` (no running statistics, so
+        no counting round).
 
     Returns
     -------
@@ -228,14 +234,17 @@ def fit_dask(
     if output is not None:
         statfile.check_stat_path(output)
     names = select_dataset_columns(estimator, sources)
+    if weight_column is not None:
+        names = without_weight(estimator, sources, names, weight_column)
     dtypes = dataset_dtypes(sources, names)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
     schema = reference_reader(sources).schema
-    passthrough = tuple(estimator.passed_through(schema, names))
+    passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
     categories = categorical_columns(schema, passthrough)
     paths = [os.path.abspath(s.path) for s in sources]
-    ema = estimator.ema
+    # BatchNorm's running statistics have no sample weights: a weighted fit has none.
+    ema = estimator.ema_options() if weight_column is None else None
     with connect(cluster or ClusterOptions()) as client:
         if ema is not None:
             predicted = _starts(client.gather(client.map(count_rows, paths, read=read, pure=False)))
@@ -250,6 +259,7 @@ def fit_dask(
             names=names,
             ema=ema,
             categories=categories,
+            weight_column=weight_column,
             pure=False,
         )
         actual = _starts(_gather(client, client.map(_rows, parts, pure=False), progress))
@@ -260,7 +270,16 @@ def fit_dask(
                 parts[i] = client.submit(_at_row, parts[i], start, pure=False)
             else:  # the batch boundaries fall elsewhere in this file: fit it again
                 parts[i] = client.submit(
-                    fit_part, paths[i], i, start, read, names, ema, categories, pure=False
+                    fit_part,
+                    paths[i],
+                    i,
+                    start,
+                    read,
+                    names,
+                    ema,
+                    categories,
+                    weight_column,
+                    pure=False,
                 )
         level = parts
         while len(level) > 1:

@@ -19,6 +19,12 @@ column:
   population stability index ``psi``. ``ks`` (the largest CDF difference at the bin edges) is
   shown, not tested.
 
+Statistics that came without their data (a model's BatchNorm buffers, imported by
+:func:`normkit.jobs.torch_import.import_torch`, or scikit-learn's scaler) have no sketch and no
+range: their distribution is not tested, and a wider spread is tested by the variance alone.
+Where their provenance says the missing values are unknown (a layer's input has none, whatever
+the raw data had), the missing rate is not tested either.
+
 Per text or boolean column (its categories are kept in the stat file): ``frequencies``, the
 chi-square test of the categories' counts (those the reference saw fewer than 10 times, or
 never, as one cell), whose size is the largest ``|ln|`` of a category's share ratio (0.69 for a
@@ -165,6 +171,7 @@ class DriftReport:
     alpha: float
     tests: int
     sources: list[str]
+    notes: tuple[str, ...] = ()
 
     @property
     def drifted(self) -> list[str]:
@@ -196,6 +203,7 @@ class DriftReport:
             "sources": self.sources,
             "drifted": self.drifted,
             "columns": columns,
+            "notes": list(self.notes),
         }
 
 
@@ -267,7 +275,7 @@ def drift_batches(
 
 def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:
     stats = as_stats(reference)
-    if stats.sketch is None:
+    if stats.sketch is None and not _without_data(stats):
         error = StatsFileError(
             "the stat file has no distribution sketch (it was written by an older normkit or "
             "by merging files that lacked one); fit it again to check drift"
@@ -275,6 +283,18 @@ def _reference(reference, path: str | None, options: DriftOptions) -> FittedStat
         raise error.within(path) if path is not None else error
     options.check_columns([*stats.names, *(stats.categories or {})])
     return stats
+
+
+def _unknown(stats: FittedStats, what: str) -> bool:
+    """Whether statistics imported from elsewhere say that they do not know ``what``."""
+    imported = stats.provenance.get("imported")
+    return isinstance(imported, Mapping) and what in imported.get("unknown", ())
+
+
+def _without_data(stats: FittedStats) -> bool:
+    """Statistics that came without their data (no range: every fit has one), which no refit
+    can give a sketch."""
+    return bool(np.isnan(stats.min).all() and np.isnan(stats.max).all())
 
 
 # -- judging ---------------------------------------------------------------------------------
@@ -318,14 +338,25 @@ def _judge(
             ColumnDrift(**column.scores, threshold=threshold, p_values=p_values[i], reasons=reasons)
         )
     tests = int(np.isfinite(adjusted).sum())
-    return DriftReport(columns, int(new.n_rows), options.threshold, options.alpha, tests, sources)
+    notes = ()
+    if reference.sketch is None:
+        missing = "" if not _unknown(reference, "missing") else ", nor missing values"
+        notes = (
+            "the stat file keeps no sample or range of its data (its statistics were imported): "
+            f"the distribution is not tested{missing}, and a wider spread by the variance alone",
+        )
+    return DriftReport(
+        columns, int(new.n_rows), options.threshold, options.alpha, tests, sources, notes
+    )
 
 
 def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: int) -> Scores:
     ddof = reference.options.ddof
     n_ref, n_new = int(reference.count[j]), int(new.count[j])
     ref_mean, ref_scale = float(reference.mean[j]), float(reference.scale[j])
-    ref_var0 = float(reference.m2[j]) / n_ref if n_ref else math.nan  # over n
+    # Over n; with sample weights over their sum W (the rows stay the reference's size).
+    ref_weight = float(reference.weight[j])
+    ref_var0 = float(reference.m2[j]) / ref_weight if n_ref else math.nan
     new_var0 = float(new.m2[j]) / n_new if n_new else math.nan
     ref_std = math.sqrt(max(float(reference.var[j]), 0.0))
     mean = float(new.mean[j]) if n_new else math.nan
@@ -338,12 +369,14 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
     ref_missing = int(reference.n_missing[j])
     missing = int(new.n_missing[j])
     ref_rate, rate = missing_rate(ref_missing, n_ref), missing_rate(missing, n_new)
+    if _unknown(reference, "missing"):
+        ref_rate = math.nan  # a layer's input had none; the raw data's rate is not known
 
     sketch = reference.sketch
-    edges, cdf = sketch.edges[j], sketch.cdf[j]
     values = result.sample.values(j) if result.sample is not None else np.empty(0)
     sample = values[~np.isnan(values)]
-    if np.isfinite(edges).all() and sample.size:
+    if sketch is not None and np.isfinite(sketch.edges[j]).all() and sample.size:
+        edges, cdf = sketch.edges[j], sketch.cdf[j]
         counts = bin_counts(sample, edges)
         psi, ks = drift_scores(counts, edges, cdf)
     else:
@@ -354,20 +387,24 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
             n_ref,
             ref_mean,
             ref_var0,
-            _standardized(reference.m3[j], n_ref, ref_var0, 1.5),
+            _standardized(reference.m3[j], ref_weight, ref_var0, 1.5),
             n_new,
             mean,
             new_var0,
         ),
         "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample),
-        "missing": significance.proportion_test(
-            ref_missing, ref_missing + n_ref, missing, missing + n_new
+        "missing": (
+            math.nan
+            if math.isnan(ref_rate)
+            else significance.proportion_test(
+                ref_missing, ref_missing + n_ref, missing, missing + n_new
+            )
         ),
         # Merged quantiles are interpolated, not a sample's: no test of them (PSI is shown).
         "distribution": (
             math.nan
-            if sketch.merged
-            else _distribution_test(edges, cdf, int(sketch.counts[j]), counts)
+            if sketch is None or sketch.merged
+            else _distribution_test(sketch.edges[j], sketch.cdf[j], int(sketch.counts[j]), counts)
         ),
     }
     log_ratio = abs(math.log(ratio)) if ratio > 0 else math.inf
@@ -400,7 +437,7 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
     return Scores(scores, raw, sizes)
 
 
-def _standardized(moment: float, n: int, var0: float, power: float) -> float:
+def _standardized(moment: float, n: float, var0: float, power: float) -> float:
     """Skewness (``power`` 1.5) or kurtosis (2) from a central-moment sum; NaN if unknown."""
     if not (n > 0 and var0 > 0 and math.isfinite(moment)):
         return math.nan
@@ -419,8 +456,9 @@ def _spread_test(
 ) -> float:
     if n_ref < 4 or n_new < 4:
         return math.nan
-    ref_kurt = _standardized(reference.m4[j], n_ref, ref_var0, 2)
-    if ref_var0 > 0 and new_var0 > 0 and new_var0 < ref_var0:
+    ref_kurt = _standardized(reference.m4[j], float(reference.weight[j]), ref_var0, 2)
+    ranged = math.isfinite(reference.min[j]) and math.isfinite(reference.max[j])
+    if ref_var0 > 0 and new_var0 > 0 and (new_var0 < ref_var0 or not ranged):
         return significance.variance_test(
             n_ref, ref_var0, ref_kurt, n_new, new_var0, _standardized(new.m4[j], n_new, new_var0, 2)
         )
@@ -434,6 +472,8 @@ def _spread_test(
         return significance.proportion_test(0, n_ref, differing, sample.size)
     # The new data is constant: the chance that n values drawn from the reference all fall on
     # it, its share taken at most the reference's mass between the quantiles around it.
+    if reference.sketch is None:
+        return 1.0  # no reference quantiles to bound the share of that value by
     share = _share_at(reference.sketch.edges[j], reference.sketch.cdf[j], float(new.mean[j]))
     return min(1.0, share**n_new)
 
@@ -458,7 +498,7 @@ def _wider_test(reference: FittedStats, j: int, ref_kurt: float, sample: np.ndar
     exceed = [significance.exceedance_test(n_ref, n_new, k) for k in beyond]
     clipped = np.clip(sample, low, high)
     var0 = float(np.var(clipped))
-    ref_var0 = float(reference.m2[j]) / n_ref
+    ref_var0 = float(reference.m2[j]) / float(reference.weight[j])
     p_spread = 1.0
     if var0 > ref_var0:
         kurt = float(np.mean((clipped - clipped.mean()) ** 4)) / var0**2

@@ -23,6 +23,7 @@ from .sources import (
     require_rows,
     select_dataset_columns,
 )
+from .weights import mark_weight, without_weight
 
 __all__ = ["conclude_fit", "fit_files"]
 
@@ -33,6 +34,8 @@ def fit_files(
     read: ReadOptions | None = None,
     progress: Progress | None = None,
     output: str | os.PathLike[str] | None = None,
+    *,
+    weight_column: str | None = None,
 ) -> Standardizer:
     """Fit one set of statistics over one or more files in a single streaming pass.
 
@@ -49,6 +52,13 @@ def fit_files(
     progress : callable(reader, rows) or None
     output : path or None
         Where the caller will save the statistics; refused if it is one of the inputs.
+    weight_column : str or None
+        A numeric column holding each row's sample weight (frequency weights: a row of weight
+        ``w`` counts as ``w`` rows; negative, infinite and missing weights are refused with
+        their row). The statistics are then weighted, as ``StandardScaler().fit(X,
+        sample_weight=w)``'s, and have no running statistics (BatchNorm's have no weights,
+        whatever the estimator's ``ema``); the column is passed through, its ``why``
+        ``"weight"``.
 
     Returns
     -------
@@ -72,16 +82,23 @@ def fit_files(
     if len(sources) == 1 and sources[0].has_rows is False:
         require_rows(0, sources)  # before choosing columns by types that have no rows to tell
     names = select_dataset_columns(estimator, sources)
+    if weight_column is not None:
+        names = without_weight(estimator, sources, names, weight_column)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
-    accumulator = Accumulator(names, running=estimator.ema)
+    accumulator = Accumulator(
+        names,
+        running=estimator.ema_options(),  # none with weights: the accumulator drops it
+        weighted=weight_column is not None,
+        weight_name=weight_column,
+    )
     dtypes = dataset_dtypes(sources, names)
     reference = reference_reader(sources)
     # A CSV's types are its first rows' guess: integers are checked over the whole data.
     integers = None if reference.typed else IntegerCheck(dtypes)
-    passthrough = estimator.passed_through(reference.schema, names)
+    passthrough = mark_weight(estimator.passed_through(reference.schema, names), weight_column)
     categories = CategoryCounter(categorical_columns(reference.schema, passthrough))
-    rows = feed(accumulator, sources, names, progress, integers, categories)
+    rows = feed(accumulator, sources, names, progress, integers, categories, weight_column)
     require_rows(accumulator.n_rows, sources)
     stats = FittedStats.from_pass(
         names,

@@ -74,6 +74,7 @@ def fit_part(
     names: Sequence[str],
     ema: EmaOptions | None,
     categories: Sequence[str] = (),
+    weight_column: str | None = None,
 ) -> PartFit:
     """Fit one file of a data set.
 
@@ -90,6 +91,9 @@ def fit_part(
     ema : EmaOptions or None
     categories : sequence of str
         The text and boolean columns whose categories are counted.
+    weight_column : str or None
+        The rows' sample weights (then ``ema`` must be None: weighted fits have no running
+        statistics).
 
     Returns
     -------
@@ -97,15 +101,25 @@ def fit_part(
     """
     source = open_input(path, read)
     # The part's running statistics as a segment; the exact moments come from the same pass.
-    accumulator = Accumulator(names, running=ema, first_row=first_row if ema is not None else None)
+    accumulator = Accumulator(
+        names,
+        running=ema,
+        first_row=first_row if ema is not None else None,
+        weighted=weight_column is not None,
+        weight_name=weight_column,
+    )
     accumulator.start_part(file_index)
     counter = CategoryCounter(categories)
+    floats = [*names, weight_column] if weight_column is not None else list(names)
     try:
-        batches = source.batches(names, all_columns=False, also=counter.names)
-        for batch, counted in count_batches(batches, source, counter):
+        batches = source.batches(floats, all_columns=False, also=counter.names)
+        for batch, counted in count_batches(batches, source, counter, weight_column):
             add_counts(counter, counted)
             if batch is not None:
-                accumulator.update([to_float64(batch.column(name)) for name in names])
+                weights = None
+                if weight_column is not None:
+                    weights = to_float64(batch.column(weight_column))
+                accumulator.update([to_float64(batch.column(name)) for name in names], weights)
     except DataError as exc:
         raise exc.within(source.name) from None
     result = accumulator.finish()

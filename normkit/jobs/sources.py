@@ -73,6 +73,7 @@ def feed(
     progress: Progress | None = None,
     observe: Callable[[list[np.ndarray]], None] | None = None,
     categories: CategoryCounter | None = None,
+    weight_column: str | None = None,
 ) -> list[int]:
     """Feed the columns ``names`` of every batch of every source, in order, to ``accumulator``
     (read ahead on a thread), and to ``observe`` if given; the rows of each source. Row numbers
@@ -95,6 +96,10 @@ def feed(
         ``feed(..., categories=counter)`` and ``counter.result()``, a dict of column name to
         :class:`~normkit.core.categories.CategoryCounts` (see
         :mod:`normkit.jobs.categories` for what a category and a missing value are).
+    weight_column : str or None
+        The column of the rows' sample weights, read as float64 and fed with the rows (see
+        :meth:`Accumulator.update`); categories are then counted over the rows of weight above
+        0 (see :mod:`normkit.jobs.weights`).
 
     Returns
     -------
@@ -105,11 +110,12 @@ def feed(
     if set(also) & set(names):
         raise ValueError("a column is both numeric and counted by categories")
     rows = []
+    floats = [*names, weight_column] if weight_column is not None else names
     for index, source in enumerate(sources):
         accumulator.start_part(index)
         try:
-            read = source.batches(names, all_columns=False, also=also)
-            counted = count_batches(read, source, categories) if also else None
+            read = source.batches(floats, all_columns=False, also=also)
+            counted = count_batches(read, source, categories, weight_column) if also else None
             # Closed on any exit, so that the reading thread has stopped (see transform_file).
             with contextlib.closing(prefetch(read if counted is None else counted)) as batches:
                 for item in batches:
@@ -119,7 +125,10 @@ def feed(
                         if batch is None:  # the counts of the last batches
                             continue
                     columns = [to_float64(batch.column(name)) for name in names]
-                    accumulator.update(columns)
+                    weights = None
+                    if weight_column is not None:
+                        weights = to_float64(batch.column(weight_column))
+                    accumulator.update(columns, weights)
                     if observe is not None:
                         observe(columns)
                     if progress is not None:

@@ -2,9 +2,9 @@
 and where its value comes from.
 
 The writer (:func:`normkit.stats.statfile.to_document`) walks this table to lay out a stat file,
-the validator (:func:`check_document`) walks it to check every field's type and range, naming the
-key at fault, and :func:`describe` prints it for the documentation. Checks that relate fields to
-one another are in :mod:`normkit.stats.statfile`, after these.
+the validator (:func:`normkit.stats.validation.check_document`) walks it to check every field's
+type and range, naming the key at fault, and :func:`describe` prints it for the documentation.
+Checks that relate fields to one another follow (:mod:`normkit.stats.validation`).
 
 A field in a group (``"sketch"``, ``"ema"``) is written when the statistics have that part, and
 required exactly when the file has the group's top-level object.
@@ -16,7 +16,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .. import params
 from .._version import __version__
 from ..core.categories import MAX_CATEGORIES
 from ..core.sketch import QUANTILE_PROBABILITIES
@@ -25,7 +24,6 @@ from .kinds import (
     Boolean,
     Counts,
     Integer,
-    Invalid,
     Kind,
     Momentum,
     Nullable,
@@ -34,7 +32,6 @@ from .kinds import (
     Provenance,
     String,
     Strings,
-    kind_of,
 )
 
 __all__ = [
@@ -47,7 +44,6 @@ __all__ = [
     "VERSION",
     "Field",
     "Section",
-    "check_document",
     "describe",
 ]
 
@@ -80,7 +76,8 @@ class Field:
     default : object
         Its value when a file lacks it; :data:`REQUIRED`: a file must have it.
     group : str or None
-        ``"sketch"`` or ``"ema"``: there exactly when the statistics have that part.
+        ``"sketch"``, ``"ema"``, ``"weights"``...: there exactly when the statistics have
+        that part.
     """
 
     __slots__ = ("default", "doc", "get", "group", "key", "kind", "rule", "written")
@@ -141,6 +138,7 @@ GROUPS: dict[str, Callable[[FittedStats], bool]] = {
     "read": lambda s: s.read is not None,
     "passthrough": lambda s: s.passthrough is not None,
     "categories": lambda s: s.categories is not None,
+    "weights": lambda s: s.weighted,
 }
 
 
@@ -181,6 +179,23 @@ OPTIONS = Section(
     ),
 )
 
+WEIGHTS = Section(
+    "weights",
+    "There when the statistics were fitted with sample weights (frequency weights: a row of "
+    "weight w counts as w rows, and rows of weight 0 are not counted at all, not even as "
+    "missing): every column has its weight, its moments are weighted, and there are no running "
+    "statistics (BatchNorm's have no weights).",
+    (
+        Field(
+            "column",
+            Nullable(String()),
+            "The column of the weights, which transforms pass through (null: not a column).",
+            lambda s, _: next((p.name for p in s.passthrough or () if p.why == "weight"), None),
+        ),
+    ),
+    group="weights",
+)
+
 EMA_COLUMN = Section(
     "ema",
     "The column's running statistics.",
@@ -212,8 +227,15 @@ COLUMN = Section(
             lambda s, i: s.dtypes[i],
             default="double",
         ),
-        Field("count", Integer(minimum=1), "Non-missing values.", _column("count")),
+        Field("count", Integer(minimum=1), "Non-missing values (of weight > 0).", _column("count")),
         Field("missing", Integer(), "Missing values (null, NaN).", _column("n_missing")),
+        Field(
+            "weight",
+            Number(positive=True),
+            "The sum of the weights of its values, by which its moments are weighted.",
+            lambda s, i: s.moments.weight[i],
+            group="weights",
+        ),
         Field("mean", Number(), "The mean, rounded to float64.", _column("mean")),
         Field(
             "mean_error",
@@ -240,7 +262,12 @@ COLUMN = Section(
             written=lambda s, i: math.isfinite(s.moments.m4[i]),
             default=float("nan"),
         ),
-        Field("var", Number(minimum=0.0), "The variance, m2 / (count - ddof).", _column("var")),
+        Field(
+            "var",
+            Number(minimum=0.0),
+            "The variance, m2 / (count - ddof); with weights m2 / (weight - ddof).",
+            _column("var"),
+        ),
         Field(
             "scale",
             Number(positive=True),
@@ -264,7 +291,8 @@ COLUMN = Section(
         Field(
             "quantile_sample",
             Integer(),
-            "Values behind the quantiles (a uniform sample).",
+            "Values behind the quantiles (a uniform sample; with weights, a weighted sample's "
+            "effective number).",
             lambda s, i: s.sketch.counts[i],
             group="sketch",
         ),
@@ -301,7 +329,7 @@ PASSTHROUGH = Section(
         Field(
             "why",
             String(),
-            "excluded, not chosen, text, boolean, or its type.",
+            "excluded, not chosen, text, boolean, weight (the sample weights), or its type.",
             lambda s, i: s.passthrough[i].why,
         ),
     ),
@@ -484,6 +512,7 @@ STAT_FILE = Section(
         Field("format", String(), 'Always "normkit.stats".', lambda s, _: FORMAT),
         Field("version", Integer(), "The layout's version.", lambda s, _: VERSION),
         OPTIONS,
+        WEIGHTS,
         COLUMN,
         Field("rows", Integer(), "Rows seen, missing values included.", lambda s, _: s.n_rows),
         SKETCH,
@@ -500,74 +529,6 @@ STAT_FILE = Section(
         ),
     ),
 )
-
-
-# -- checking a document against the table --------------------------------------------------------
-
-
-def check_document(doc: dict, fail: Callable[[str], Exception]) -> dict:
-    """Every field of a parsed stat file, type- and range-checked by the table (defaults filled
-    in); ``fail(message)`` makes the exception raised, the message naming the key at fault."""
-    return _check_section(STAT_FILE, doc, "", {g: g in doc for g in GROUPS}, fail)
-
-
-def _check_section(
-    section: Section, obj: Any, where: str, groups: dict[str, bool], fail: Callable
-) -> dict:
-    out: dict = {}
-    for item in section.fields:
-        if item.group is not None and not groups[item.group]:
-            continue
-        if isinstance(item, Section):
-            if item.key not in obj:
-                raise fail(f"invalid stat file: missing key {where}{item.key!r}")
-            value = obj[item.key]
-            if item.each is not None:
-                if not isinstance(value, list) or (item.per_column and not value):
-                    wanted = "a non-empty list" if item.per_column else "a list"
-                    raise fail(f"invalid stat file: {where}{item.key!r} must be {wanted}")
-                rows = []
-                for i, entry in enumerate(value):
-                    if not isinstance(entry, dict):
-                        raise fail(
-                            f"invalid stat file: {where}{item.key}[{i}] must be an object, not "
-                            f"{kind_of(entry)}"
-                        )
-                    rows.append(
-                        _check_section(item, entry, f"{where}{item.key}[{i}].", groups, fail)
-                    )
-                out[item.key] = rows
-            else:
-                if not isinstance(value, dict):
-                    raise fail(
-                        f"invalid stat file: {where}{item.key!r} must be an object, not "
-                        f"{kind_of(value)}"
-                    )
-                out[item.key] = _check_section(item, value, f"{where}{item.key}.", groups, fail)
-            continue
-        if item.key not in obj:
-            if item.optional:
-                out[item.key] = (
-                    dict(item.default) if isinstance(item.default, dict) else item.default
-                )
-                continue
-            raise fail(f"invalid stat file: missing key {where}{item.key!r}")
-        try:
-            value = item.kind.decode(obj[item.key])
-        except Invalid as exc:
-            at = f"{item.key}.{exc.at}" if exc.at else repr(item.key)
-            raise fail(f"invalid stat file: {where}{at} {exc.problem}") from None
-        if item.rule is not None and not params.RULES[item.rule].accepts(value):
-            raise fail(
-                f"invalid stat file: {where}{item.key!r} must be "
-                f"{params.describe(item.rule)}, not {value!r}"
-            )
-        out[item.key] = value
-    known = {item.key for item in section.fields}
-    unknown = [key for key in obj if key not in known]
-    if unknown:  # a misspelt or invented key would otherwise be ignored without a word
-        raise fail(f"invalid stat file: unknown key {where}{unknown[0]!r}")
-    return out
 
 
 def describe(section: Section = STAT_FILE, indent: str = "") -> str:

@@ -83,7 +83,8 @@ class Affine:
 
 class PassedThrough:
     """A column of the input that the statistics do not normalize: its name, its type, and why
-    (``"excluded"``, ``"not chosen"``, ``"text"``, ``"boolean"``, or its type)."""
+    (``"excluded"``, ``"not chosen"``, ``"text"``, ``"boolean"``, ``"weight"``: the sample
+    weights of a weighted fit, or its type)."""
 
     __slots__ = ("dtype", "name", "why")
 
@@ -141,7 +142,8 @@ class FittedStats:
     dtypes : tuple of str
         The Arrow type of each column in the input that was fitted.
     moments : Moments
-        Exact moments (count, missing count, mean, M2, min, max).
+        Exact moments (count, missing count, mean, M2, min, max; with sample weights, weighted,
+        and each column's sum of weights, ``moments.weight``).
     n_rows : int
         Rows seen, missing values included.
     options : StatsOptions
@@ -208,8 +210,10 @@ class FittedStats:
         n = len(names)
         if var is None:
             var = moments.var(options.ddof)
-        if scale is None:
-            scale = scale_from_var(var, moments.var(0), moments.mean, moments.count, options.eps)
+        if scale is None:  # with weights, scikit-learn's constant rule counts the weights
+            scale = scale_from_var(
+                var, moments.var(0), moments.mean, moments.total_weight, options.eps
+            )
         return cls(
             tuple(str(name) for name in names),
             tuple(str(t) for t in dtypes),
@@ -277,6 +281,16 @@ class FittedStats:
         return self.moments.n_missing
 
     @property
+    def weighted(self) -> bool:
+        """Whether the statistics were fitted with sample weights."""
+        return self.moments.weight is not None
+
+    @property
+    def weight(self) -> np.ndarray:
+        """Each column's sum of weights (``W``), or its count without weights, as float64."""
+        return self.moments.total_weight
+
+    @property
     def m2(self) -> np.ndarray:
         return self.moments.m2
 
@@ -339,6 +353,7 @@ class FittedStats:
             m.max[index],
             m.m3[index],
             m.m4[index],
+            None if m.weight is None else m.weight[index],
         )
         sketch = None
         if self.sketch is not None:
@@ -366,7 +381,8 @@ class FittedStats:
     def merge(self, other: FittedStats) -> FittedStats:
         """Statistics of the union of the rows both were fitted on (exact; commutative).
 
-        The running statistics depend on the order of the rows, so a merge keeps none; the
+        Weighted statistics merge with unweighted ones exactly (whose rows weigh 1). The
+        running statistics depend on the order of the rows, so a merge keeps none; the
         sketches (when both have one) are merged approximately (their samples are gone); the
         category counts (when both have them) of the columns both counted are merged, exactly
         while their categories together are at most
@@ -404,12 +420,12 @@ class FittedStats:
                     "parameters)",
                     param=name,
                 )
-        read = _merged_read(self.read, other.read)
+        read = ReadSettings.merged(self.read, other.read)
         sketch = None
         if self.sketch is not None and other.sketch is not None:
             sketch = self.sketch.merge(
                 other.sketch,
-                (self.moments.count, other.moments.count),
+                (self.weight, other.weight),
                 (self.moments.min, other.moments.min),
                 (self.moments.max, other.moments.max),
             )
@@ -445,11 +461,14 @@ class FittedStats:
         if empty:
             shown = ", ".join(repr(self.names[i]) for i in empty[:10])
             more = f" and {len(empty) - 10:,} more" if len(empty) > 10 else ""
-            if len(empty) == 1:
-                missing = int(self.n_missing[empty[0]])
-                what = f"column {shown} has no values (all {missing:,} rows are missing)"
+            if self.weighted:  # rows of weight 0 are as if absent
+                why = "of weight above 0"
+            elif len(empty) == 1:
+                why = f"(all {int(self.n_missing[empty[0]]):,} rows are missing)"
             else:
-                what = f"columns {shown}{more} have no values (all their rows are missing)"
+                why = "(all their rows are missing)"
+            has = "column {} has" if len(empty) == 1 else "columns {} have"
+            what = f"{has.format(shown + more)} no values {why}"
             names = [self.names[i] for i in empty]
             raise DataError(
                 what,
@@ -458,11 +477,14 @@ class FittedStats:
                 ),
             )
         ddof = self.options.ddof
-        for name, n in zip(self.names, self.count, strict=True):
-            if n <= ddof:
+        for name, n, w in zip(self.names, self.count, self.weight, strict=True):
+            if w <= ddof:  # M2 / (W - ddof), W the count without weights
+                has = "only one sample" if n == 1 else f"{n} values"
+                if self.weighted:
+                    has = f"a sum of weights of {w:g}"
+                need = f"more than {ddof}" if self.weighted else f"at least {ddof + 1}"
                 raise DataError(
-                    f"column {name!r} has {n} value; {param('ddof', ddof)} needs at least "
-                    f"{ddof + 1}",
+                    f"column {name!r} has {has}; {param('ddof', ddof)} needs {need}",
                     hints=(f"exclude it ({param('exclude', name)})",),
                 )
         overflow = ~(np.isfinite(self.mean) & np.isfinite(self.var) & np.isfinite(self.scale))
@@ -522,6 +544,14 @@ class FittedStats:
         StatsFileError
             If there are none.
         """
+        if self.running is None and self.weighted:
+            exact = param("use", "exact") if asked_by == "use" else param("mode", "frozen")
+            raise StatsFileError(
+                "these statistics were fitted with sample weights, so they have no running "
+                "(EMA) statistics: BatchNorm's running statistics have no weights",
+                param=asked_by,
+                hints=(f"use the exact statistics ({exact})",),
+            )
         if self.running is None:
             raise StatsFileError(
                 "these statistics have no running (EMA) statistics: they were fitted without",
@@ -567,22 +597,3 @@ class FittedStats:
             )
         g, b = self.affine(gamma, beta)
         return Affine(center, scale, g, b)
-
-
-def _merged_read(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
-    """How merged statistics' data was read. Shards whose values were told apart otherwise
-    (missing-value strings, infinities) do not merge: their statistics count different things.
-    A dialect they do not share (delimiter, decimal separator, encoding) is left to the
-    defaults: it describes no one file."""
-    if a is None or b is None:
-        return a or b
-    for name in ("null_values", "inf_as_missing"):
-        if getattr(a, name) != getattr(b, name):
-            raise OptionError(
-                f"cannot merge statistics whose data was read with different {name} "
-                f"({getattr(a, name)!r} and {getattr(b, name)!r}): they count different values",
-                param=f"csv.{name}" if name == "null_values" else name,
-            )
-    dialect = ("delimiter", "encoding", "decimal")
-    unshared = {n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)}
-    return replace(a, **unshared)

@@ -15,29 +15,26 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from .._version import __version__
 from ..core.categories import MAX_CATEGORIES, CategoryCounts
-from ..core.kernels import is_constant
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, SchemaError, StatsFileError
-from ..io.arrow import numeric_type_named
 from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite
 from ..io.formats import STDIO, resolve_format
 from ..io.options import ReadSettings
-from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Section, check_document
+from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
+from .validation import check_document, column_problem
 
 __all__ = [
     "FORMAT",
@@ -232,8 +229,9 @@ class _Reader:
                     f"invalid stat file: columns[{i}].'mean_error' ({column['mean_error']}) is "
                     "larger than the rounding of 'mean'"
                 )
+        weighted = self.weighted(values)
         for column in columns:
-            problem = self.inconsistency(column, values["rows"], options)
+            problem = column_problem(column, values["rows"], options)
             if problem:
                 raise self.fail(f"inconsistent stat file: column {column['name']!r}: {problem}")
 
@@ -250,6 +248,7 @@ class _Reader:
             field("mean_error"),
             field("m3"),
             field("m4"),
+            field("weight") if weighted else None,
         )
         return FittedStats.build(
             names,
@@ -266,11 +265,33 @@ class _Reader:
             var=field("var"),
             scale=field("scale"),
             read=self.read_settings(values.get("read")),
-            passthrough=self.passthrough(values.get("passthrough"), names),
+            passthrough=self.passthrough(values.get("passthrough"), names, weighted),
             categories=self.categories(
-                values.get("categories"), names, values["rows"], values.get("passthrough")
+                values.get("categories"), names, values["rows"], values.get("passthrough"), weighted
             ),
         )
+
+    def weighted(self, values: dict) -> bool:
+        """Whether the statistics were fitted with sample weights (then every column has its
+        weight: the table requires it), with no running statistics (BatchNorm's have no
+        weights) and the weight column, if any, among those passed through."""
+        weights = values.get("weights")
+        if weights is None:
+            return False
+        if values.get("ema") is not None:
+            raise self.fail(
+                "inconsistent stat file: 'ema' and 'weights' (a fit with sample weights has no "
+                "running statistics: BatchNorm's have no weights)"
+            )
+        passthrough = values.get("passthrough")
+        if passthrough is not None:
+            marked = [p["name"] for p in passthrough if p["why"] == "weight"]
+            if marked != ([] if weights["column"] is None else [weights["column"]]):
+                raise self.fail(
+                    f"inconsistent stat file: weights.'column' ({weights['column']!r}) is not "
+                    "the column passed through as the weight"
+                )
+        return True
 
     def read_settings(self, section: dict | None) -> ReadSettings | None:
         if section is None:
@@ -286,10 +307,12 @@ class _Reader:
             section["decimal"],
         )
 
-    def passthrough(self, entries: list | None, names: list[str]) -> list | None:
+    def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:
         if entries is None:
             return None
         seen = set(names)
+        if not weighted and any(e["why"] == "weight" for e in entries):
+            raise self.fail("inconsistent stat file: a weight column passed through, no weights")
         for i, entry in enumerate(entries):
             if entry["name"] in seen:
                 raise self.fail(
@@ -299,8 +322,15 @@ class _Reader:
         return [PassedThrough(e["name"], e["dtype"], e["why"]) for e in entries]
 
     def categories(
-        self, entries: list | None, names: list[str], rows: int, passthrough: list | None
+        self,
+        entries: list | None,
+        names: list[str],
+        rows: int,
+        passthrough: list | None,
+        weighted: bool = False,
     ) -> dict[str, CategoryCounts] | None:
+        """The category counts; with weights, over the rows of weight above 0 (at most the
+        file's rows)."""
         if entries is None:
             return None
         # A column whose categories are counted is one the fit passed through as text or
@@ -338,7 +368,7 @@ class _Reader:
                 )
             elif len(counts) > MAX_CATEGORIES:
                 problem = f"{len(counts):,} categories, more than {MAX_CATEGORIES:,}"
-            elif total != rows:
+            elif total > rows or (total != rows and not weighted):
                 problem = f"counts + other + missing ({total}) is not rows ({rows})"
             elif entry["exact"] != (other == 0):
                 problem = f"exact is {str(entry['exact']).lower()} but other is {other}"
@@ -362,62 +392,6 @@ class _Reader:
             )
         if version < 1:
             raise self.fail(f"invalid stat file: unknown version {version}")
-
-    @staticmethod
-    def inconsistency(column: dict, rows: int, options: StatsOptions) -> str | None:
-        """What makes a column's numbers disagree with one another, if anything (a damaged or
-        hand-edited file is refused rather than used)."""
-        count, missing = column["count"], column["missing"]
-        mean, m2, var, scale = (column[k] for k in ("mean", "m2", "var", "scale"))
-        lo, hi = column["min"], column["max"]
-        dtype = numeric_type_named(column["dtype"])
-        if dtype is None and column["dtype"] != "null":
-            return f"dtype {column['dtype']!r} is not a numeric Arrow type"
-        if count + missing != rows:
-            return f"count + missing ({count} + {missing}) is not rows ({rows})"
-        if count and (math.isinf(lo) or math.isinf(hi)):
-            return f"min and max ({lo}, {hi}) must be finite (or NaN: unknown)"
-        if count and dtype is not None:
-            for key, value in (("min", lo), ("max", hi)):
-                if math.isfinite(value) and not _holds(dtype, value):
-                    return f"{key} ({value}) is not a value of the column's type {dtype}"
-        if math.isfinite(lo) and math.isfinite(hi):
-            slack = 1e-9 * (abs(lo) + abs(hi))
-            if lo > hi:
-                return f"min ({lo}) exceeds max ({hi})"
-            if not lo - slack <= mean <= hi + slack:
-                return f"mean ({mean}) lies outside [min, max] = [{lo}, {hi}]"
-            if lo == hi and m2 != 0:
-                return f"m2 ({m2}) is not 0, though every value is {lo}"
-        if count == 1 and m2 != 0:
-            return f"m2 ({m2}) is not 0, though there is one value"
-        problem = _higher_moments_problem(count, m2, column["m3"], column["m4"])
-        if problem:
-            return problem
-        if count > options.ddof:
-            expected = m2 / (count - options.ddof)
-            if abs(var - expected) > 1e-9 * max(var, expected) + 1e-300:
-                return f"var ({var}) is not m2 / (count - ddof) ({expected})"
-        if options.with_std:
-            # The scale a fit gives (kernels.scale_from_var): with eps 0, scikit-learn's rule
-            # makes it 1 for a column that cannot be told from a constant, and only then.
-            if options.eps > 0:
-                expected, rule = math.sqrt(var + options.eps), "sqrt(var + eps)"
-            elif is_constant(np.array([m2 / count]), np.array([mean]), np.array([count]))[0]:
-                expected, rule = 1.0, "1, as for a constant column"
-            else:
-                expected, rule = math.sqrt(var), "sqrt(var)"
-            if abs(scale - expected) > 1e-9 * expected:
-                return f"scale ({scale}) is not {rule} ({expected})"
-        quantiles = column.get("quantiles")
-        if quantiles is not None and math.isfinite(lo) and math.isfinite(hi):
-            slack = 1e-9 * (abs(lo) + abs(hi))
-            inside = [q for q in quantiles if math.isfinite(q)]
-            if inside and (min(inside) < lo - slack or max(inside) > hi + slack):
-                return f"quantiles lie outside [min, max] = [{lo}, {hi}]"
-            if column["quantile_sample"] > count:
-                return f"quantile_sample ({column['quantile_sample']}) exceeds count ({count})"
-        return None
 
     def sketch(self, sketch: dict | None, columns: list[dict]) -> Sketch | None:
         if sketch is None:
@@ -473,25 +447,6 @@ class _Reader:
             np.array([s["updates"] for s in states], dtype=np.int64),
             np.array([s["skipped"] for s in states], dtype=np.int64),
         )
-
-
-def _holds(dtype: pa.DataType, value: float) -> bool:
-    """Whether a column of ``dtype`` can hold ``value`` (as read into float64): an integer in
-    the type's range, a float32 or float16 value, a decimal of the type's scale and precision."""
-    if pa.types.is_integer(dtype):
-        info = np.iinfo(dtype.to_pandas_dtype())
-        return value == round(value) and info.min <= value <= info.max
-    if pa.types.is_float32(dtype) or pa.types.is_float16(dtype):
-        narrow = np.float32 if pa.types.is_float32(dtype) else np.float16
-        with np.errstate(over="ignore"):
-            return float(narrow(value)) == value
-    if pa.types.is_decimal(dtype):
-        scaled = value * 10.0**dtype.scale
-        return (
-            abs(scaled - round(scaled)) <= 1e-9 * max(1.0, abs(scaled))
-            and abs(scaled) < 10.0**dtype.precision
-        )
-    return True
 
 
 # -- merging -------------------------------------------------------------------------------------
@@ -557,30 +512,3 @@ def merge(
             "created": now(),
         }
     )
-
-
-def _higher_moments_problem(count: int, m2: float, m3: float, m4: float) -> str | None:
-    """What no data of ``count`` values with that M2 has, of M3 and M4 (NaN: unknown): the
-    kurtosis ``count * m4 / m2**2`` lies between 1 + skewness**2 and count - 2 + 1 / (count - 1),
-    and a constant column has neither. Computed as ratios, which stay finite for any finite
-    moments (their squares overflow above about 1e154)."""
-    if not math.isfinite(m4) or count < 1:
-        return None
-    if m2 == 0:
-        if m4 != 0 or (math.isfinite(m3) and m3 != 0):
-            return f"m3 ({m3}) and m4 ({m4}) are not 0, though m2 is 0"
-        return None
-    ratio = m4 / m2
-    kurtosis = count * ratio / m2
-    if not math.isfinite(kurtosis):
-        return None
-    high = count - 2 + 1 / (count - 1) if count > 1 else 0.0
-    if kurtosis < 1 - 1e-9:
-        return f"m4 ({m4}) is below m2**2 / count: no data has that"
-    if kurtosis > high * (1 + 1e-9) + 1e-9:
-        return f"m4 ({m4}) is above what {count:,} values with that m2 can have"
-    if math.isfinite(m3):
-        skew2 = count * (m3 / m2) * (m3 / m2) / m2
-        if math.isfinite(skew2) and skew2 > (kurtosis - 1) * (1 + 1e-9) + 1e-9:
-            return f"m3 ({m3}) is beyond what that m2 and m4 allow"
-    return None

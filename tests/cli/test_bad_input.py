@@ -271,7 +271,7 @@ CASES: dict[str, Case] = {
     "one row with ddof 1": Case(
         fit_of(lambda d: write(d / "o.csv", "x\n5\n"), "--ddof", "1"),
         1,
-        "normkit: error: {dir}/o.csv: column 'x' has 1 value; --ddof 1 needs at least 2",
+        "normkit: error: {dir}/o.csv: column 'x' has only one sample; --ddof 1 needs at least 2",
     ),
     "invalid UTF-8": Case(
         fit_of(lambda d: write(d / "u.csv", b"name,x\n\xff\xfe\xfa,1\n" * 3)),

@@ -140,7 +140,7 @@ def test_fit_writes_a_valid_stat_file_equal_to_sklearn(tmp_path, sample):
     np.testing.assert_array_equal(col(doc, "max"), np.nanmax(X, axis=0))
     assert doc["rows"] == len(sample)
     # the library reads it back
-    assert list(normkit.load(out).feature_names_in_) == columns
+    assert list(normkit.load(out).columns_) == columns
 
 
 @pytest.mark.parametrize("extra", [[], ["-o", "-"]], ids=["no-o", "dash"])

@@ -30,15 +30,15 @@ def test_dataframe_transform_keeps_index_order_and_other_columns(mixed_frame):
 def test_bool_and_text_columns_are_not_numeric():
     df = pd.DataFrame({"flag": [True, False, True], "name": ["a", "b", "c"], "v": [1, 2, 4]})
     stats = Standardizer().fit(df)
-    assert list(stats.feature_names_in_) == ["v"]
+    assert list(stats.columns_) == ["v"]
 
 
 def test_columns_and_exclude_select(mixed_frame):
-    assert list(Standardizer(columns=["x", "count"]).fit(mixed_frame).feature_names_in_) == [
+    assert list(Standardizer(columns=["x", "count"]).fit(mixed_frame).columns_) == [
         "count",
         "x",
     ]
-    assert "count" not in Standardizer(exclude=["id", "count"]).fit(mixed_frame).feature_names_in_
+    assert "count" not in Standardizer(exclude=["id", "count"]).fit(mixed_frame).columns_
     with pytest.raises(SchemaError, match=r"no column 'nope' in the input \(given in columns\)"):
         Standardizer(columns=["nope"]).fit(mixed_frame)
     with pytest.raises(
@@ -83,7 +83,7 @@ def test_from_sklearn_round_trip_is_bit_exact(mixed_frame):
     data = mixed_frame[NUMERIC]
     ref = StandardScaler().fit(data)
     stats = Standardizer.from_sklearn(ref)
-    assert list(stats.feature_names_in_) == NUMERIC
+    assert list(stats.columns_) == NUMERIC
     np.testing.assert_array_equal(stats.mean_, ref.mean_)
     np.testing.assert_array_equal(stats.var_, ref.var_)
     np.testing.assert_array_equal(stats.scale_, ref.scale_)
@@ -96,7 +96,7 @@ def test_from_sklearn_round_trip_is_bit_exact(mixed_frame):
 def test_from_sklearn_on_an_unnamed_array():
     ref = StandardScaler().fit(np.array([[1.0, 10.0], [3.0, 30.0]]))
     stats = Standardizer.from_sklearn(ref)
-    assert list(stats.feature_names_in_) == ["x0", "x1"]
+    assert list(stats.columns_) == ["x0", "x1"]
     np.testing.assert_array_equal(stats.transform(np.array([[2.0, 20.0]])), [[0.0, 0.0]])
 
 
@@ -139,7 +139,7 @@ def test_infinite_value_is_refused_with_its_row():
 def test_integer_column_labels_fit_and_transform():
     df = pd.DataFrame(np.arange(12.0).reshape(6, 2))
     stats = Standardizer().fit(df)
-    assert list(stats.feature_names_in_) == ["0", "1"]
+    assert list(stats.columns_) == ["0", "1"]
     out = stats.transform(df)
     np.testing.assert_allclose(out.to_numpy(), StandardScaler().fit_transform(df.to_numpy()))
 
@@ -162,7 +162,7 @@ def test_sklearn_clone_and_params():
     copy = clone(est)
     assert copy.get_params(deep=True) == est.get_params()
     fitted = copy.fit(pd.DataFrame({"x": [1.0, 2.0, 4.0], "y": [1.0, 1.0, 1.0]}))
-    assert list(fitted.feature_names_in_) == ["x"]  # a single name may be a string
+    assert list(fitted.columns_) == ["x"]  # a single name may be a string
 
 
 def test_fit_of_nothing_and_mismatched_merge():

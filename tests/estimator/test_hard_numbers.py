@@ -69,6 +69,8 @@ def test_merging_shards_is_associative_and_commutative(a, b, c):
         assert abs(merged.var_[0] - float(var)) <= 1e-12 * float(var) + 1e-300
 
 
+# Fitted on named columns, applied to an array: scikit-learn's warning is expected.
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 @given(hard_columns())
 def test_inverse_of_transform_restores_the_data(x):
     stats = Standardizer().fit(pa.table({"x": x}))

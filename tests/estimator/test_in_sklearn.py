@@ -1,6 +1,7 @@
 """``Standardizer`` where scikit-learn puts a StandardScaler: Pipeline, cross-validation, grid
 search, ColumnTransformer and clone, with StandardScaler's scores; unfitted use raises
-scikit-learn's NotFittedError. (scikit-learn's own estimator checks are not run yet.)"""
+scikit-learn's NotFittedError; sample weights routed through a pipeline; set_output through a
+pipeline. (scikit-learn's own estimator checks: test_sklearn_checks.py.)"""
 
 from __future__ import annotations
 
@@ -63,3 +64,35 @@ def test_unfitted_use_raises_scikit_learns_not_fitted_error():
         Standardizer().transform(X)
     with pytest.raises(normkit.OptionError):
         Standardizer().transform(X)
+
+
+def test_sample_weights_through_a_pipeline_give_standard_scalers_model():
+    X, y = load_breast_cancer(return_X_y=True)
+    w = np.random.default_rng(7).integers(0, 4, size=len(y)).astype(float)
+    model = LogisticRegression(max_iter=5000)
+    ours = make_pipeline(Standardizer(), model).fit(X, y, standardizer__sample_weight=w)
+    theirs = make_pipeline(StandardScaler(), clone(model)).fit(
+        X, y, standardscaler__sample_weight=w
+    )
+    scaler = ours[0]
+    np.testing.assert_allclose(scaler.mean_, theirs[0].mean_, rtol=1e-12)
+    np.testing.assert_allclose(scaler.var_, theirs[0].var_, rtol=1e-12)
+    assert scaler.ema_ is None  # BatchNorm's running statistics have no sample weights
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-7, atol=1e-9)
+
+
+def test_running_options_are_tuned_like_any_parameter_and_pipelines_set_polars_output():
+    import polars as pl
+
+    frame = load_wine(as_frame=True)
+    search = GridSearchCV(
+        make_pipeline(Standardizer(), LogisticRegression(max_iter=5000)),
+        {"standardizer__batch_size": [8, 32], "standardizer__momentum": [0.1, 0.5]},
+        cv=3,
+    ).fit(frame.data, frame.target)
+    assert search.best_estimator_[0].ema_.options.batch_size in (8, 32)
+    pipe = make_pipeline(Standardizer(exclude=["proline"])).set_output(transform="polars")
+    out = pipe.fit_transform(frame.data)
+    assert isinstance(out, pl.DataFrame)
+    assert out.columns == list(frame.data.columns)
+    np.testing.assert_array_equal(out["proline"].to_numpy(), frame.data["proline"].to_numpy())

@@ -206,7 +206,7 @@ def assert_matches_text(got: pa.Table, text: pd.DataFrame, floats: Sequence[str]
 
 def assert_same_stats(a: Standardizer, b: Standardizer) -> None:
     """Equal statistics (to rounding), and equal running (EMA) statistics over equal batches."""
-    assert list(a.feature_names_in_) == list(b.feature_names_in_)
+    assert list(a.columns_) == list(b.columns_)
     assert a.n_rows_seen_ == b.n_rows_seen_
     assert_array_equal(a.n_samples_seen_, b.n_samples_seen_)
     assert_array_equal(a.n_missing_, b.n_missing_)
@@ -250,7 +250,7 @@ def assert_transformed_csv(out: Path | bytes, source_text: pd.DataFrame, stats: 
     back = pandas_text(io.BytesIO(out) if isinstance(out, bytes) else out)
     assert list(back.columns) == list(source_text.columns)
     assert len(back) == len(source_text)
-    names = list(stats.feature_names_in_)
+    names = list(stats.columns_)
     for name in back.columns:
         if name in names:
             j = names.index(name)

@@ -88,7 +88,7 @@ def read_text_csv(path: Path | str, sep: str = ",") -> pd.DataFrame:
 
 
 def assert_same_stats(a: Standardizer, b: Standardizer) -> None:
-    assert list(a.feature_names_in_) == list(b.feature_names_in_)
+    assert list(a.columns_) == list(b.columns_)
     assert a.n_rows_seen_ == b.n_rows_seen_
     assert_array_equal(a.n_samples_seen_, b.n_samples_seen_)
     assert_array_equal(a.n_missing_, b.n_missing_)
@@ -98,7 +98,7 @@ def assert_same_stats(a: Standardizer, b: Standardizer) -> None:
 
 def expected_transform(scaler: Standardizer, X: np.ndarray) -> np.ndarray:
     """StandardScaler's transform with normkit's statistics."""
-    names = [str(n) for n in scaler.feature_names_in_]
+    names = [str(n) for n in scaler.columns_]
     return scaler.to_sklearn().transform(pd.DataFrame(X, columns=names))
 
 
@@ -784,7 +784,7 @@ def test_pass_through_text_is_kept_verbatim(tmp_path):
     path = tmp_path / "plain.csv"
     path.write_text("code,x,city,n\n" + "".join(",".join(r) + "\n" for r in rows))
     scaler = fit(path, exclude=["code"])
-    assert list(scaler.feature_names_in_) == ["x", "n"]
+    assert list(scaler.columns_) == ["x", "n"]
 
     out = tmp_path / "out.csv"
     normkit.transform_file(path, scaler, out)

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ERROR, write_dataset
 from normkit_cli.main import cli
+from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit import EmaOptions, ReadOptions, Standardizer
@@ -86,7 +87,7 @@ def dataset(request, tmp_path_factory, data) -> Path:
 
 
 def assert_same_fit(local: Standardizer, dask: Standardizer, rtol: float = 1e-12) -> None:
-    assert list(local.feature_names_in_) == list(dask.feature_names_in_)
+    assert list(local.columns_) == list(dask.columns_)
     assert local.n_rows_seen_ == dask.n_rows_seen_
     np.testing.assert_array_equal(local.n_samples_seen_, dask.n_samples_seen_)
     np.testing.assert_array_equal(local.n_missing_, dask.n_missing_)
@@ -472,3 +473,21 @@ def test_progress_is_reported_per_file(tmp_path, on_cluster, data):
         progress=lambda done, total: written.append((done, total)),
     )
     assert written[-1] == (len(PART_ROWS), len(PART_ROWS))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_dask_weighted_fit_equals_local_fit(tmp_path, on_cluster, data, fmt):
+    rng = np.random.default_rng(3)
+    weighted = data.assign(w=rng.exponential(1.0, len(data)) * (rng.random(len(data)) > 0.1))
+    write_dataset(tmp_path / "ds", fmt, weighted, PART_ROWS)
+    estimator = Standardizer(exclude=["id"], ema=EmaOptions(batch_size=64))
+    local = normkit.fit_files(tmp_path / "ds", estimator, weight_column="w")
+    dask = fit_dask(tmp_path / "ds", estimator, cluster=on_cluster, weight_column="w")
+    assert_same_fit(local, dask)  # no running statistics on either side
+    assert local.ema_ is None
+    assert dask.stats_.weighted
+    np.testing.assert_allclose(dask.stats_.weight, local.stats_.weight, rtol=1e-12)
+    assert dask.stats_.passthrough == local.stats_.passthrough
+    X = weighted[list(local.columns_)].to_numpy(dtype=float)
+    reference = StandardScaler().fit(X, sample_weight=weighted["w"])
+    np.testing.assert_allclose(dask.var_, reference.var_, rtol=1e-12)

@@ -118,7 +118,7 @@ def test_export_refuses_what_it_cannot_do(cancer, tmp_path):
     _, _, stats, _ = cancer
     assert_error(run("export", "-s", stats, "--to", "onnx", "-o", stats), 1, "would overwrite")
     assert_error(run("export", "-s", tmp_path / "no.json", "--to", "onnx", "-o", tmp_path / "m"), 1)
-    result = run("export", "-s", stats, "--to", "torch", "-o", tmp_path / "m")
+    result = run("export", "-s", stats, "--to", "tflite", "-o", tmp_path / "m")
     assert result.exit_code == 2
     # A transform's settings with NumPy arrays (which hold the statistics as fitted) are refused,
     # not ignored.

@@ -43,7 +43,7 @@ def test_the_report_of_the_sample_data_has_a_section_per_column(tmp_path, sample
     result = run("report", SAMPLE_CSV, "-s", sample_stats, "-o", out, "--png", pngs)
     assert result.exit_code == 0, result.output
     page = out.read_text()
-    names = list(normkit.load(sample_stats).feature_names_in_)
+    names = list(normkit.load(sample_stats).columns_)
     embedded = sections(page)
     assert list(embedded) == names
     for image in embedded.values():

@@ -29,6 +29,25 @@ def document(tmp_path_factory) -> dict:
     return json.loads(statfile.to_text(fitted.stats_))
 
 
+@pytest.fixture(scope="module")
+def weighted_document(tmp_path_factory) -> dict:
+    """A stat file of a weighted fit: the parts that exclude running statistics."""
+    path = tmp_path_factory.mktemp("fields") / "w.csv"
+    pd.DataFrame(
+        {"x": [1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.6], "t": ["a", "b", "c"], "w": [1.0, 0.5, 2.0]}
+    ).to_csv(path, index=False)
+    fitted = normkit.fit_files(path, Standardizer(), weight_column="w")
+    return json.loads(statfile.to_text(fitted.stats_))
+
+
+@pytest.fixture
+def documents(document, weighted_document):
+    """The document that has a field: the weighted one for the fields of weighted fits."""
+    return lambda path, field: (
+        weighted_document if path[0] == "weights" or field.group == "weights" else document
+    )
+
+
 def paths(section: Section = STAT_FILE, where: tuple = ()) -> list[tuple[tuple, Field]]:
     """Every field of the table, with its path in a document (column sections at column 0)."""
     found = []
@@ -44,9 +63,7 @@ def paths(section: Section = STAT_FILE, where: tuple = ()) -> list[tuple[tuple, 
 FIELDS = paths()
 
 
-def test_the_writer_lays_out_the_table_in_order(document):
-    doc = copy.deepcopy(document)
-
+def test_the_writer_lays_out_the_table_in_order(documents):
     def keys(section: Section, obj: dict) -> None:
         expected = [item.key for item in section.fields if item.key in obj]
         assert list(obj) == expected, (section.key, list(obj))
@@ -55,20 +72,21 @@ def test_the_writer_lays_out_the_table_in_order(document):
                 for entry in obj[item.key] if item.each else [obj[item.key]]:
                     keys(item, entry)
 
-    keys(STAT_FILE, doc)
-    # Every field of the table is written when the statistics have every part.
-    for path, _ in FIELDS:
-        value = doc
+    # Every field of the table is written when the statistics have every part (running
+    # statistics or sample weights: a weighted fit has no running statistics).
+    for path, field in FIELDS:
+        value = copy.deepcopy(documents(path, field))
+        keys(STAT_FILE, value)
         for step in path:
             assert isinstance(step, int) or step in value, path
             value = value[step]
 
 
 @pytest.mark.parametrize(("path", "field"), FIELDS, ids=[".".join(map(str, p)) for p, _ in FIELDS])
-def test_every_field_is_documented_and_required_ones_are_checked(document, path, field):
+def test_every_field_is_documented_and_required_ones_are_checked(documents, path, field):
     assert field.doc.strip()
     assert field.key in describe()
-    doc = copy.deepcopy(document)
+    doc = copy.deepcopy(documents(path, field))
     parent = doc
     for step in path[:-1]:
         parent = parent[step]
@@ -90,8 +108,8 @@ TYPED = [(p, f) for p, f in FIELDS if p != ("provenance",)]
 
 
 @pytest.mark.parametrize(("path", "field"), TYPED, ids=[".".join(map(str, p)) for p, _ in TYPED])
-def test_a_value_of_the_wrong_type_is_refused_by_name(document, path, field):
-    doc = copy.deepcopy(document)
+def test_a_value_of_the_wrong_type_is_refused_by_name(documents, path, field):
+    doc = copy.deepcopy(documents(path, field))
     parent = doc
     for step in path[:-1]:
         parent = parent[step]

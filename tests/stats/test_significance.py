@@ -131,7 +131,7 @@ def test_a_half_sd_shift_over_500_rows_is_found_and_named():
         order = rng.permutation(len(data))
         reference, rest = data.iloc[order[:900]], data.iloc[order[900:]]
         scaler = Standardizer().fit(reference)
-        std = dict(zip(scaler.feature_names_in_, np.sqrt(scaler.var_), strict=True))
+        std = dict(zip(scaler.columns_, np.sqrt(scaler.var_), strict=True))
         column = rng.choice([c for c in data.columns if std[c] > 0.5])
         sample = rest.iloc[rng.choice(len(rest), 500, replace=False)].copy()
         sample[column] += 0.5 * std[column]

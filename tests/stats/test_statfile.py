@@ -29,7 +29,7 @@ def test_round_trip_is_bit_exact(tmp_path, fitted):
     loaded = normkit.load(path)
     for attr in ("mean_", "var_", "scale_", "min_", "max_", "m2_", "n_samples_seen_", "n_missing_"):
         np.testing.assert_array_equal(getattr(loaded, attr), getattr(fitted, attr), err_msg=attr)
-    assert list(loaded.feature_names_in_) == list(fitted.feature_names_in_)
+    assert list(loaded.columns_) == list(fitted.columns_)
     same = {"exclude": (), "ema": None}
     assert loaded.get_params() | same == fitted.get_params() | same
     assert loaded.ema_.options.weight == fitted.ema_.options.weight

@@ -1,0 +1,153 @@
+"""Tables of any dataframe library in and out of the estimator.
+
+The estimator computes on Arrow. Arrow record batches and tables are used as they are; pandas
+DataFrames are converted without their index (kept aside, so that the output has it); every
+other eager table (polars, modin, cuDF...) goes through narwhals' ``to_arrow`` and comes back
+as its own kind with ``narwhals.from_arrow``; lazy frames are collected in streaming batches
+(polars' ``collect_batches``, or narwhals' ``collect`` for other backends).
+
+pandas keeps its own path, measured against narwhals': narwhals writes a non-default index as a
+column, and pandas' extension and object dtypes of the columns passed through would not come
+back unchanged from Arrow, while a copy with the fitted columns replaced keeps both.
+
+narwhals and polars are imported only when a table of theirs is seen, so that the command
+line, which works on files, does not pay for them at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = [
+    "OUTPUTS",
+    "as_output",
+    "from_arrow_like",
+    "is_eager_frame",
+    "is_lazy_frame",
+    "is_pandas",
+    "lazy_batches",
+    "table_to_arrow",
+]
+
+#: What ``set_output(transform=...)`` accepts: "default" is the input's own kind.
+OUTPUTS = ("default", "pandas", "polars")
+
+#: Rows per record batch when a lazy frame is collected.
+LAZY_BATCH_ROWS = 65_536
+
+
+def _module(X: Any) -> str:
+    return type(X).__module__.split(".", 1)[0]
+
+
+def is_pandas(X: Any) -> bool:
+    """Whether ``X`` is a pandas DataFrame (without importing pandas)."""
+    return _module(X) == "pandas" and type(X).__name__ == "DataFrame"
+
+
+def _narwhals(X: Any) -> Any:
+    """``X`` as a narwhals frame, or None if narwhals does not know its type."""
+    if isinstance(X, np.ndarray | pa.RecordBatch | list | tuple | str | bytes) or X is None:
+        return None
+    if _module(X) in ("builtins", "numpy", "scipy"):
+        return None
+    import narwhals as nw
+
+    return nw.from_native(X, pass_through=True) if not _is_narwhals(X) else X
+
+
+def _is_narwhals(X: Any) -> bool:
+    return _module(X) == "narwhals"
+
+
+def is_eager_frame(X: Any) -> bool:
+    """Whether ``X`` is an eager table other than an Arrow record batch (pandas, polars,
+    pyarrow Table, and whatever else narwhals supports)."""
+    if isinstance(X, pa.Table) or is_pandas(X):
+        return True
+    frame = _narwhals(X)
+    if frame is None:
+        return False
+    import narwhals as nw
+
+    return isinstance(frame, nw.DataFrame)
+
+
+def is_lazy_frame(X: Any) -> bool:
+    """Whether ``X`` is a lazy frame (polars LazyFrame, a DuckDB relation...)."""
+    if isinstance(X, pa.Table) or is_pandas(X):
+        return False
+    frame = _narwhals(X)
+    if frame is None:
+        return False
+    import narwhals as nw
+
+    return isinstance(frame, nw.LazyFrame)
+
+
+def table_to_arrow(X: Any) -> pa.Table | pa.RecordBatch:
+    """An eager table as Arrow (columns only: a pandas index is left out)."""
+    if isinstance(X, pa.Table | pa.RecordBatch):
+        return X
+    if is_pandas(X):
+        return pa.Table.from_pandas(X, preserve_index=False)
+    frame = _narwhals(X)
+    return frame.to_arrow()
+
+
+def from_arrow_like(table: pa.Table, like: Any) -> Any:
+    """``table`` as the same kind of eager table as ``like`` (not pandas: see the module's
+    notes)."""
+    if isinstance(like, pa.Table):
+        return table
+    import narwhals as nw
+
+    frame = _narwhals(like)
+    out = nw.from_arrow(table, backend=nw.get_native_namespace(frame))
+    return out if _is_narwhals(like) else out.to_native()
+
+
+def lazy_batches(X: Any, rows: int = LAZY_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The rows of a lazy frame as Arrow record batches, collected in streaming batches."""
+    native = X.to_native() if _is_narwhals(X) else X
+    collect_batches = getattr(native, "collect_batches", None)
+    if _module(native) == "polars" and collect_batches is not None:
+        for frame in collect_batches(chunk_size=rows):
+            yield from frame.to_arrow().to_batches()
+        return
+    frame = _narwhals(native).collect()
+    yield from frame.to_arrow().to_batches(max_chunksize=rows)
+
+
+def as_output(result: Any, how: str, names: list[str], index: Any = None) -> Any:
+    """A transform's result as ``how`` asks ("pandas" or "polars"; "default" leaves it).
+
+    ``result`` is an ndarray (whose columns are ``names``), an Arrow table or batch, or an
+    eager table; ``index`` is the input's pandas index, kept by a pandas output.
+    """
+    if how == "default":
+        return result
+    if how == "pandas":
+        import pandas as pd
+
+        if isinstance(result, np.ndarray):
+            return pd.DataFrame(result, columns=names, index=index)
+        if is_pandas(result):
+            return result
+        out = table_to_arrow(result).to_pandas()
+        if index is not None:
+            out.index = index
+        return out
+    import polars as pl
+
+    if isinstance(result, np.ndarray):
+        return pl.DataFrame(result, schema=names, orient="row")
+    if _module(result) == "polars":
+        return result
+    if is_pandas(result):
+        return pl.from_pandas(result)
+    return pl.from_arrow(table_to_arrow(result))

@@ -1,0 +1,84 @@
+"""The weight column of a weighted fit of files (``weight_column``): checked against the data
+set and the columns chosen, kept out of the columns normalized, and recorded among the columns
+passed through (``why`` ``"weight"``), so that the stat file names it and transforms pass it
+through unchanged.
+
+Weights are frequency weights (a row of weight ``w`` counts as ``w`` rows; see
+:mod:`normkit.core.moments`). The categories of text and boolean columns are counted per row,
+unweighted, over the rows of weight above 0 (a row of weight 0 is as if absent, as it is for the
+numeric columns): counts of rows are what drift's tests of frequencies (chi-square, Fisher's
+exact test) need, and a row counted ``w`` times would make them claim ``w`` times the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from ..errors import OptionError, SchemaError, listed, param
+from ..estimator.standardizer import Standardizer
+from ..io.arrow import is_numeric_type
+from ..io.dataset import reference_reader
+from ..io.reader import Reader
+from ..stats.fitted import PassedThrough
+
+__all__ = ["mark_weight", "without_weight"]
+
+
+def without_weight(
+    estimator: Standardizer, sources: Sequence[Reader], names: list[str], weight_column: str
+) -> list[str]:
+    """The columns to normalize, ``names`` (chosen by ``estimator``), without the weight column.
+
+    Raises
+    ------
+    SchemaError
+        If the data set has no such column, or it is not numeric, or it is the only one.
+    OptionError
+        If the weight column is also chosen to be normalized.
+    """
+    reference = reference_reader(sources)
+    schema = reference.schema
+    if weight_column not in schema.names:
+        raise SchemaError(
+            f"{reference.name}: no column {weight_column!r} in the input (given in "
+            f"{param('weight_column')})",
+            param="weight_column",
+            hints=(f"the input has {listed(schema.names)}",),
+        )
+    chosen = estimator.columns
+    if chosen is not None and weight_column in ([chosen] if isinstance(chosen, str) else chosen):
+        raise OptionError(
+            f"column {weight_column!r} both chosen ({param('columns')}) and the weight column "
+            f"({param('weight_column')}): the weights are not normalized",
+            param="weight_column",
+            hints=("give it to one of them",),
+        )
+    dtype = schema.field(weight_column).type
+    # A CSV's types are its first rows' guess: a column with no value there (null) may hold
+    # numbers; its text is not numbers (the first block is mostly words).
+    if not (is_numeric_type(dtype) or (pa.types.is_null(dtype) and not reference.typed)):
+        raise SchemaError(
+            f"{reference.name}: the weight column {weight_column!r} has type {dtype}, which is "
+            "not numeric",
+            param="weight_column",
+        )
+    names = [name for name in names if name != weight_column]
+    if not names:
+        raise SchemaError(
+            f"{reference.name}: no numeric column to normalize besides the weight column "
+            f"{weight_column!r}",
+            hints=(f"choose some with {param('columns')}",),
+        )
+    return names
+
+
+def mark_weight(
+    passthrough: Sequence[PassedThrough], weight_column: str | None
+) -> list[PassedThrough]:
+    """The columns passed through, the weight column's ``why`` being ``"weight"``."""
+    return [
+        PassedThrough(p.name, p.dtype, "weight") if p.name == weight_column else p
+        for p in passthrough
+    ]

@@ -1,0 +1,210 @@
+"""Validating a stat file, after its JSON is parsed: every field against the field table
+(:mod:`normkit.stats.fields`: its type, range and parameter rule, naming the key at fault), then
+each column's numbers against one another (:func:`column_problem`); the reader
+(:mod:`normkit.stats.statfile`) adds the checks that span sections. A damaged or hand-edited file
+is refused rather than used.
+
+With sample weights (the column has a ``weight``, the sum ``W`` of the weights of its values),
+``W`` stands for the count where the moments are concerned: ``var = m2 / (W - ddof)``, the
+constant-column rule counts ``W`` (as scikit-learn does with ``sample_weight``), and the
+kurtosis is ``W * m4 / m2**2``. Rows of weight 0 are counted neither as values nor as missing,
+so ``count + missing`` is at most the rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .. import params
+from ..core.kernels import is_constant
+from ..io.arrow import numeric_type_named
+from .fields import GROUPS, STAT_FILE, Section
+from .fitted import StatsOptions
+from .kinds import Invalid, kind_of
+
+__all__ = ["check_document", "column_problem"]
+
+
+def check_document(doc: dict, fail: Callable[[str], Exception]) -> dict:
+    """Every field of a parsed stat file, type- and range-checked by the table (defaults filled
+    in); ``fail(message)`` makes the exception raised, the message naming the key at fault."""
+    return _check_section(STAT_FILE, doc, "", {g: g in doc for g in GROUPS}, fail)
+
+
+def _check_section(
+    section: Section, obj: Any, where: str, groups: dict[str, bool], fail: Callable
+) -> dict:
+    out: dict = {}
+    for item in section.fields:
+        if item.group is not None and not groups[item.group]:
+            if item.key in obj:  # a part's field without the part (a column's weight, say)
+                raise fail(
+                    f"invalid stat file: {where}{item.key!r} without the top-level {item.group!r}"
+                )
+            continue
+        if isinstance(item, Section):
+            if item.key not in obj:
+                raise fail(f"invalid stat file: missing key {where}{item.key!r}")
+            value = obj[item.key]
+            if item.each is not None:
+                if not isinstance(value, list) or (item.per_column and not value):
+                    wanted = "a non-empty list" if item.per_column else "a list"
+                    raise fail(f"invalid stat file: {where}{item.key!r} must be {wanted}")
+                rows = []
+                for i, entry in enumerate(value):
+                    if not isinstance(entry, dict):
+                        raise fail(
+                            f"invalid stat file: {where}{item.key}[{i}] must be an object, not "
+                            f"{kind_of(entry)}"
+                        )
+                    rows.append(
+                        _check_section(item, entry, f"{where}{item.key}[{i}].", groups, fail)
+                    )
+                out[item.key] = rows
+            else:
+                if not isinstance(value, dict):
+                    raise fail(
+                        f"invalid stat file: {where}{item.key!r} must be an object, not "
+                        f"{kind_of(value)}"
+                    )
+                out[item.key] = _check_section(item, value, f"{where}{item.key}.", groups, fail)
+            continue
+        if item.key not in obj:
+            if item.optional:
+                out[item.key] = (
+                    dict(item.default) if isinstance(item.default, dict) else item.default
+                )
+                continue
+            raise fail(f"invalid stat file: missing key {where}{item.key!r}")
+        try:
+            value = item.kind.decode(obj[item.key])
+        except Invalid as exc:
+            at = f"{item.key}.{exc.at}" if exc.at else repr(item.key)
+            raise fail(f"invalid stat file: {where}{at} {exc.problem}") from None
+        if item.rule is not None and not params.RULES[item.rule].accepts(value):
+            raise fail(
+                f"invalid stat file: {where}{item.key!r} must be "
+                f"{params.describe(item.rule)}, not {value!r}"
+            )
+        out[item.key] = value
+    known = {item.key for item in section.fields}
+    unknown = [key for key in obj if key not in known]
+    if unknown:  # a misspelt or invented key would otherwise be ignored without a word
+        raise fail(f"invalid stat file: unknown key {where}{unknown[0]!r}")
+    return out
+
+
+def column_problem(column: dict, rows: int, options: StatsOptions) -> str | None:
+    """What makes a column's numbers (a stat file's column object, checked by the field table)
+    disagree with one another, if anything."""
+    count, missing, weight = column["count"], column["missing"], column.get("weight")
+    mean, m2, var, scale = (column[k] for k in ("mean", "m2", "var", "scale"))
+    lo, hi = column["min"], column["max"]
+    dtype = numeric_type_named(column["dtype"])
+    if dtype is None and column["dtype"] != "null":
+        return f"dtype {column['dtype']!r} is not a numeric Arrow type"
+    if weight is None and count + missing != rows:
+        return f"count + missing ({count} + {missing}) is not rows ({rows})"
+    if weight is not None and count + missing > rows:
+        return f"count + missing ({count} + {missing}) is more than rows ({rows})"
+    if count and (math.isinf(lo) or math.isinf(hi)):
+        return f"min and max ({lo}, {hi}) must be finite (or NaN: unknown)"
+    if count and dtype is not None:
+        for key, value in (("min", lo), ("max", hi)):
+            if math.isfinite(value) and not _holds(dtype, value):
+                return f"{key} ({value}) is not a value of the column's type {dtype}"
+    if math.isfinite(lo) and math.isfinite(hi):
+        slack = 1e-9 * (abs(lo) + abs(hi))
+        if lo > hi:
+            return f"min ({lo}) exceeds max ({hi})"
+        if not lo - slack <= mean <= hi + slack:
+            return f"mean ({mean}) lies outside [min, max] = [{lo}, {hi}]"
+        if lo == hi and m2 != 0:
+            return f"m2 ({m2}) is not 0, though every value is {lo}"
+    if count == 1 and m2 != 0:
+        return f"m2 ({m2}) is not 0, though there is one value"
+    if weight is not None and weight <= options.ddof:
+        return f"weight ({weight}) is not above ddof ({options.ddof})"
+    problem = _higher_moments_problem(count, m2, column["m3"], column["m4"], weight)
+    if problem:
+        return problem
+    n, what = (count, "count") if weight is None else (weight, "weight")
+    if n > options.ddof:
+        expected = m2 / (n - options.ddof)
+        if abs(var - expected) > 1e-9 * max(var, expected) + 1e-300:
+            return f"var ({var}) is not m2 / ({what} - ddof) ({expected})"
+    if options.with_std:
+        # The scale a fit gives (kernels.scale_from_var): with eps 0, scikit-learn's rule
+        # makes it 1 for a column that cannot be told from a constant, and only then.
+        if options.eps > 0:
+            expected, rule = math.sqrt(var + options.eps), "sqrt(var + eps)"
+        elif is_constant(np.array([m2 / n]), np.array([mean]), np.array([n]))[0]:
+            expected, rule = 1.0, "1, as for a constant column"
+        else:
+            expected, rule = math.sqrt(var), "sqrt(var)"
+        if abs(scale - expected) > 1e-9 * expected:
+            return f"scale ({scale}) is not {rule} ({expected})"
+    quantiles = column.get("quantiles")
+    if quantiles is not None and math.isfinite(lo) and math.isfinite(hi):
+        slack = 1e-9 * (abs(lo) + abs(hi))
+        inside = [q for q in quantiles if math.isfinite(q)]
+        if inside and (min(inside) < lo - slack or max(inside) > hi + slack):
+            return f"quantiles lie outside [min, max] = [{lo}, {hi}]"
+        if column["quantile_sample"] > count:
+            return f"quantile_sample ({column['quantile_sample']}) exceeds count ({count})"
+    return None
+
+
+def _holds(dtype: pa.DataType, value: float) -> bool:
+    """Whether a column of ``dtype`` can hold ``value`` (as read into float64): an integer in
+    the type's range, a float32 or float16 value, a decimal of the type's scale and precision."""
+    if pa.types.is_integer(dtype):
+        info = np.iinfo(dtype.to_pandas_dtype())
+        return value == round(value) and info.min <= value <= info.max
+    if pa.types.is_float32(dtype) or pa.types.is_float16(dtype):
+        narrow = np.float32 if pa.types.is_float32(dtype) else np.float16
+        with np.errstate(over="ignore"):
+            return float(narrow(value)) == value
+    if pa.types.is_decimal(dtype):
+        scaled = value * 10.0**dtype.scale
+        return (
+            abs(scaled - round(scaled)) <= 1e-9 * max(1.0, abs(scaled))
+            and abs(scaled) < 10.0**dtype.precision
+        )
+    return True
+
+
+def _higher_moments_problem(
+    count: int, m2: float, m3: float, m4: float, weight: float | None = None
+) -> str | None:
+    """What no data of ``count`` values with that M2 has, of M3 and M4 (NaN: unknown): the
+    kurtosis ``count * m4 / m2**2`` lies between 1 + skewness**2 and count - 2 + 1 / (count - 1),
+    and a constant column has neither. Computed as ratios, which stay finite for any finite
+    moments (their squares overflow above about 1e154). With weights the kurtosis is ``weight *
+    m4 / m2**2``, and only its lower bound holds (a light enough value can be as far as any)."""
+    if not math.isfinite(m4) or count < 1:
+        return None
+    if m2 == 0:
+        if m4 != 0 or (math.isfinite(m3) and m3 != 0):
+            return f"m3 ({m3}) and m4 ({m4}) are not 0, though m2 is 0"
+        return None
+    n = count if weight is None else weight
+    ratio = m4 / m2
+    kurtosis = n * ratio / m2
+    if not math.isfinite(kurtosis):
+        return None
+    high = math.inf if weight is not None else (count - 2 + 1 / (count - 1) if count > 1 else 0.0)
+    if kurtosis < 1 - 1e-9:
+        return f"m4 ({m4}) is below m2**2 / count: no data has that"
+    if kurtosis > high * (1 + 1e-9) + 1e-9:
+        return f"m4 ({m4}) is above what {count:,} values with that m2 can have"
+    if math.isfinite(m3):
+        skew2 = n * (m3 / m2) * (m3 / m2) / m2
+        if math.isfinite(skew2) and skew2 > (kurtosis - 1) * (1 + 1e-9) + 1e-9:
+            return f"m3 ({m3}) is beyond what that m2 and m4 allow"
+    return None

@@ -1,0 +1,187 @@
+"""``normkit fit --weight-column NAME``: frequency weights from a column of the data. The stat
+file equals ``StandardScaler().fit(X, sample_weight=w)`` from CSV and Parquet, weighted shards
+merge exactly with ``merge-stats``, every bad weight or column is refused in one line (no stat
+file written), and running (EMA) statistics, which BatchNorm cannot weight, are neither computed
+nor usable later."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import (
+    ERROR,
+    RTOL,
+    assert_error,
+    assert_means_close,
+    assert_ok,
+    assert_one_line_error,
+    assert_usage_error,
+    leftovers,
+    run,
+    run_normkit,
+)
+from numpy.testing import assert_allclose
+from sklearn.preprocessing import StandardScaler
+
+NUMERIC = ["x", "offset", "count"]
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    rng = np.random.default_rng(21)
+    rows = 2000
+    x = rng.normal(5.0, 2.0, rows)
+    x[rng.random(rows) < 0.1] = np.nan
+    w = rng.integers(0, 4, rows) * rng.choice([0.5, 1.0, 1e-3], rows)
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows),
+            "x": x,
+            "offset": 1e9 + rng.normal(0.0, 1.0, rows),
+            "count": rng.integers(0, 100, rows),
+            "city": rng.choice(["Oslo", "Lima"], rows),
+            "w": w,
+        }
+    )
+
+
+def written(tmp_path, data: pd.DataFrame, fmt: str, name: str = "d"):
+    path = tmp_path / f"{name}.{fmt}"
+    if fmt == "csv":
+        data.to_csv(path, index=False)
+    else:
+        data.to_parquet(path, index=False)
+    return path
+
+
+def assert_weighted(doc: dict, data: pd.DataFrame) -> None:
+    X, w = data[NUMERIC].to_numpy(dtype=float), data["w"].to_numpy()
+    ref = StandardScaler().fit(X, sample_weight=w)
+    columns = {c["name"]: c for c in doc["columns"]}
+    assert list(columns) == NUMERIC
+    get = lambda key: np.array([columns[n][key] for n in NUMERIC])  # noqa: E731
+    assert_allclose(get("weight"), np.broadcast_to(ref.n_samples_seen_, (3,)), rtol=RTOL)
+    assert_means_close(get("mean"), ref.mean_, ref.scale_)
+    assert_allclose(get("var"), ref.var_, rtol=RTOL)
+    assert_allclose(get("scale"), ref.scale_, rtol=RTOL)
+    assert doc["weights"] == {"column": "w"}
+    assert "ema" not in doc
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_fit_with_a_weight_column_equals_scikit_learn(tmp_path, data, fmt):
+    source = written(tmp_path, data, fmt)
+    stats = tmp_path / "s.json"
+    proc = run_normkit("fit", source, "--exclude", "id", "--weight-column", "w", "-o", stats)
+    assert proc.returncode == 0, proc.stderr
+    assert b"passed through: id (excluded), city (text), w (weight)" in proc.stderr
+    assert b"running statistics: none (sample weights;" in proc.stderr
+    assert_weighted(json.loads(stats.read_text()), data)
+    # A transform passes the weight column through, as written.
+    out = tmp_path / "z.csv"
+    assert_ok(run("transform", source, "-s", stats, "-o", out))
+    assert pd.read_csv(out)["w"].tolist() == data["w"].tolist()
+    shown = run("inspect", stats)
+    assert_ok(shown)
+    assert "weights    sample weights (frequency weights) from column w" in shown.stdout
+
+
+def test_merge_stats_of_weighted_shards_equals_the_whole(tmp_path, data):
+    shards = []
+    for i, rows in enumerate((slice(0, 777), slice(777, None))):
+        source = written(tmp_path, data.iloc[rows], "parquet", f"shard-{i}")
+        shards.append(tmp_path / f"shard-{i}.json")
+        fitted = run("fit", source, "--exclude", "id", "--weight-column", "w", "-o", shards[-1])
+        assert_ok(fitted)
+    merged = tmp_path / "all.json"
+    proc = run_normkit("merge-stats", *shards, "-o", merged)
+    assert proc.returncode == 0, proc.stderr
+    assert_weighted(json.loads(merged.read_text()), data)
+
+
+BAD_WEIGHTS = {
+    "negative": ("-1.5", "the weight is -1.5 (negative)"),
+    "missing": ("", "the weight is missing (null or NaN)"),
+    "NaN": ("NaN", "the weight is missing (null or NaN)"),
+    "infinite": ("inf", "the weight is inf (infinite)"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_WEIGHTS))
+def test_a_bad_weight_stops_the_fit_in_one_line(tmp_path, name):
+    token, problem = BAD_WEIGHTS[name]
+    source = tmp_path / "d.csv"
+    source.write_text("x,w\n1.5,1\n2.5,2\n" + "3.5,1\n" * 40 + f"4.5,{token}\n5.5,1\n")
+    stats = tmp_path / "s.json"
+    proc = run_normkit("fit", source, "--weight-column", "w", "-o", stats)
+    line = assert_one_line_error(
+        proc.returncode, proc.stderr.decode(), f"{ERROR}{source}: weight column 'w' at data row 43"
+    )
+    assert problem in line
+    assert not stats.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_the_weight_column_is_refused_when_absent_not_numeric_or_normalized(tmp_path, data):
+    source = written(tmp_path, data, "parquet")
+    out = tmp_path / "s.json"
+    assert_error(
+        run("fit", source, "--weight-column", "nope", "-o", out),
+        1,
+        f"{source}: no column 'nope' in the input (given in --weight-column)",
+        "the input has columns 'id', 'x', 'offset', 'count', 'city', 'w'",
+    )
+    assert_error(
+        run("fit", source, "--weight-column", "city", "-o", out),
+        1,
+        "the weight column 'city' has type",
+        "which is not numeric",
+    )
+    assert_error(
+        run("fit", source, "--columns", "x,w", "--weight-column", "w", "-o", out),
+        2,
+        "column 'w' both chosen (--columns) and the weight column (--weight-column)",
+    )
+    assert not out.exists()
+
+
+def test_running_statistics_options_are_refused_with_weights(tmp_path, data):
+    source = written(tmp_path, data, "csv")
+    result = run("fit", source, "--weight-column", "w", "--momentum", "0.2", "--batch-size", "64")
+    assert_usage_error(
+        result,
+        "--batch-size, --momentum set the running statistics, which a fit with --weight-column "
+        "does not compute (BatchNorm's running statistics have no weights)",
+    )
+    assert_ok(run("fit", source, "--weight-column", "w", "--no-ema", "-o", tmp_path / "s.json"))
+
+
+def test_running_statistics_of_weighted_statistics_are_refused(tmp_path, data):
+    source = written(tmp_path, data, "csv")
+    stats = tmp_path / "s.json"
+    assert_ok(run("fit", source, "--exclude", "id", "--weight-column", "w", "-o", stats))
+    out = tmp_path / "z.csv"
+    message = (
+        f"{stats}: these statistics were fitted with sample weights, so they have no running "
+        "(EMA) statistics: BatchNorm's running statistics have no weights"
+    )
+    assert_error(
+        run("transform", source, "-s", stats, "--use", "ema", "-o", out),
+        1,
+        message,
+        "use the exact statistics (--use exact)",
+    )
+    for mode in ("batch", "adaptive"):
+        assert_error(
+            run("transform", source, "-s", stats, "--mode", mode, "-o", out),
+            1,
+            message,
+            "(--mode frozen)",
+        )
+    assert not out.exists()
+    proc = run_normkit("export", "-s", stats, "--to", "onnx", "--use", "ema", "-o", tmp_path / "m")
+    assert proc.returncode == 1
+    assert b"fitted with sample weights" in proc.stderr

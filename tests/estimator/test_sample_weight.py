@@ -1,0 +1,79 @@
+"""``sample_weight`` in the estimator: StandardScaler's weighted statistics to 1e-12, batch by
+batch with partial_fit, through to_sklearn, and the refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.preprocessing import StandardScaler
+
+from normkit import Standardizer
+
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, _ = load_diabetes(return_X_y=True)
+    X = X * 1e3 + 1e6  # a large offset, where a careless weighted mean loses digits
+    rng = np.random.default_rng(3)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    w = rng.gamma(0.5, 2.0, size=len(X))
+    w[rng.random(len(X)) < 0.1] = 0.0
+    return X, w
+
+
+def test_weighted_statistics_equal_standard_scalers(data):
+    X, w = data
+    ref = StandardScaler().fit(X, sample_weight=w)
+    ours = Standardizer().fit(X, sample_weight=w)
+    np.testing.assert_allclose(ours.mean_, ref.mean_, rtol=RTOL)
+    np.testing.assert_allclose(ours.var_, ref.var_, rtol=RTOL)
+    np.testing.assert_allclose(ours.n_samples_seen_, ref.n_samples_seen_, rtol=RTOL)
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=1e-9, atol=1e-9)
+    assert ours.ema_ is None
+    back = ours.to_sklearn()
+    np.testing.assert_allclose(back.n_samples_seen_, ref.n_samples_seen_, rtol=RTOL)
+    with pytest.raises(ValueError, match="fitted with sample weights"):
+        Standardizer.from_sklearn(ref)
+
+
+def test_integer_weights_equal_repeated_rows(data):
+    X, _ = data
+    w = np.random.default_rng(5).integers(0, 4, size=len(X))
+    weighted = Standardizer().fit(X, sample_weight=w)
+    repeated = Standardizer().fit(np.repeat(X, w, axis=0))
+    np.testing.assert_allclose(weighted.mean_, repeated.mean_, rtol=RTOL)
+    np.testing.assert_allclose(weighted.var_, repeated.var_, rtol=RTOL)
+    np.testing.assert_array_equal(weighted.min_, repeated.min_)  # weight 0: as if absent
+
+
+@pytest.mark.parametrize("table", [pd.DataFrame, pl.DataFrame], ids=["pandas", "polars"])
+def test_partial_fit_of_weighted_batches_equals_one_fit(data, table):
+    X, w = data
+    frame = table({f"c{j}": X[:, j] for j in range(X.shape[1])})
+    one = Standardizer().fit(frame, sample_weight=w)
+    parts = Standardizer()
+    for start in range(0, len(X), 100):
+        parts.partial_fit(frame[start : start + 100], sample_weight=w[start : start + 100])
+    np.testing.assert_allclose(parts.mean_, one.mean_, rtol=RTOL)
+    np.testing.assert_allclose(parts.var_, one.var_, rtol=RTOL)
+
+
+def test_bad_weights_are_refused_with_their_row():
+    X = np.ones((4, 2))
+    with pytest.raises(ValueError, match=r"row 3.*-1\.0 \(negative\)"):
+        Standardizer().fit(X, sample_weight=[1, 1, -1, 1])
+    with pytest.raises(ValueError, match=r"row 2.*inf"):
+        Standardizer().fit(X, sample_weight=[1, np.inf, 1, 1])
+    with pytest.raises(ValueError, match=r"row 1.*missing"):
+        Standardizer().fit(X, sample_weight=[np.nan, 1, 1, 1])
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        Standardizer().fit(X, sample_weight=np.zeros(4))
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        Standardizer().fit(X, sample_weight=[1, 1, 1])
+    with pytest.raises(ValueError, match="stream of batches"):
+        Standardizer().fit([pd.DataFrame(X)], sample_weight=[1, 1, 1, 1])

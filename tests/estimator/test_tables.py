@@ -1,0 +1,132 @@
+"""Any table in, the same kind out: numpy, pandas, polars (eager, and lazy frames fitted in
+streaming batches), pyarrow Tables and RecordBatches, with StandardScaler's numbers; and
+``set_output`` choosing pandas or polars whatever the input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.preprocessing import StandardScaler
+
+from normkit import Standardizer
+from normkit.estimator.tables import lazy_batches
+
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def wine():
+    frame = load_wine(as_frame=True).data
+    return frame, StandardScaler().fit(frame)
+
+
+def close(got, expected):
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), expected, rtol=RTOL, atol=RTOL)
+
+
+@pytest.mark.parametrize(
+    ("convert", "kind"),
+    [
+        (lambda f: f, pd.DataFrame),
+        (pl.from_pandas, pl.DataFrame),
+        (lambda f: pa.Table.from_pandas(f, preserve_index=False), pa.Table),
+        (
+            lambda f: pa.RecordBatch.from_pandas(f, preserve_index=False),
+            pa.RecordBatch,
+        ),
+    ],
+    ids=["pandas", "polars", "arrow-table", "arrow-batch"],
+)
+def test_each_table_kind_comes_back_as_itself_with_standard_scalers_numbers(wine, convert, kind):
+    frame, ref = wine
+    table = convert(frame)
+    fitted = Standardizer().fit(table)
+    close(fitted.mean_, ref.mean_)
+    close(fitted.var_, ref.var_)
+    assert list(fitted.feature_names_in_) == list(frame.columns)
+    out = fitted.transform(table)
+    assert type(out) is kind
+    values = out.to_pandas() if isinstance(out, pa.Table | pa.RecordBatch) else out
+    close(np.asarray(values), ref.transform(frame))
+    back = fitted.inverse_transform(out)
+    assert type(back) is kind
+    close(np.asarray(back.to_pandas() if kind in (pa.Table, pa.RecordBatch) else back), frame)
+
+
+def test_polars_keeps_nulls_text_and_column_order():
+    frame = pl.DataFrame(
+        {"name": ["a", "b", None, "d"], "x": [1.0, None, 3.0, 4.0], "n": [1, 2, None, 8]}
+    )
+    fitted = Standardizer().fit(frame)
+    assert list(fitted.columns_) == ["x", "n"]
+    assert set(fitted.categories_) == {"name"}
+    out = fitted.transform(frame)
+    assert out.columns == ["name", "x", "n"]
+    assert out.schema["x"] == pl.Float64
+    assert out.schema["n"] == pl.Float64
+    assert out["name"].to_list() == frame["name"].to_list()
+    assert out["x"].is_null().to_list() == [False, True, False, False]  # null, not NaN
+    x = np.array([1.0, 3.0, 4.0])
+    close(out["x"].drop_nulls().to_numpy(), (x - x.mean()) / x.std())
+
+
+def test_a_lazy_frame_is_fitted_in_streaming_batches_as_the_eager_one():
+    X, _ = load_diabetes(return_X_y=True)
+    rows = np.tile(X, (300, 1))  # 132,600 rows: more than one batch
+    frame = pl.DataFrame(rows, schema=[f"f{j}" for j in range(rows.shape[1])], orient="row")
+    batches = list(lazy_batches(frame.lazy().filter(pl.col("f0") > -1)))
+    assert len(batches) > 1
+    assert sum(b.num_rows for b in batches) == len(rows)
+    lazy = Standardizer().fit(frame.lazy())
+    ref = StandardScaler().fit(rows)
+    close(lazy.mean_, ref.mean_)
+    close(lazy.var_, ref.var_)
+    eager = Standardizer().fit(frame)
+    close(lazy.mean_, eager.mean_)
+    out = lazy.transform(frame)
+    assert isinstance(out, pl.DataFrame)
+    with pytest.raises(TypeError, match="cannot transform a lazy frame"):
+        lazy.transform(frame.lazy())
+
+
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+@pytest.mark.parametrize("source", ["numpy", "pandas", "polars", "arrow"])
+def test_set_output_gives_the_library_asked_for(wine, output, source):
+    frame, ref = wine
+    frame = frame.set_axis(range(100, 100 + len(frame)))  # an index a pandas output keeps
+    table = {
+        "numpy": frame.to_numpy(),
+        "pandas": frame,
+        "polars": pl.from_pandas(frame),
+        "arrow": pa.Table.from_pandas(frame, preserve_index=False),
+    }[source]
+    fitted = Standardizer().set_output(transform=output).fit(table)
+    out = fitted.transform(table)
+    expected_type = pd.DataFrame if output == "pandas" else pl.DataFrame
+    assert type(out) is expected_type
+    names = list(frame.columns) if source != "numpy" else [f"x{j}" for j in range(13)]
+    assert list(out.columns) == names == list(fitted.get_feature_names_out())
+    close(out.to_numpy(), ref.transform(frame))
+    if output == "pandas" and source == "pandas":
+        assert list(out.index) == list(frame.index)
+
+
+def test_set_output_refuses_an_unknown_kind():
+    with pytest.raises(ValueError, match="must be one of"):
+        Standardizer().set_output(transform="arrow")
+
+
+def test_flat_running_options_equal_ema_options():
+    from normkit.core.running import EmaOptions
+
+    X = np.random.default_rng(0).normal(size=(1000, 3))
+    flat = Standardizer(momentum=0.2, batch_size=64, ema_of="std").fit(X)
+    nested = Standardizer(ema=EmaOptions(momentum=0.2, batch_size=64, of="std")).fit(X)
+    np.testing.assert_array_equal(flat.ema_.running_var, nested.ema_.running_var)
+    with pytest.raises(ValueError, match="given beside"):
+        Standardizer(ema=EmaOptions(), batch_size=8).fit(X)
+    assert Standardizer(ema=False).fit(X).ema_ is None
