@@ -14,7 +14,7 @@ import click
 import normkit
 
 from .app import NormkitGroup, run_to_exit
-from .export import export
+from .export import export, import_torch
 from .options import (
     Checked,
     NameList,
@@ -569,6 +569,7 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
 
 
 cli.add_command(export)
+cli.add_command(import_torch)
 cli.add_command(inspect)
 cli.add_command(merge_stats)
 

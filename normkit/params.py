@@ -352,6 +352,9 @@ _RULES = [
         (Interval(int, 100, MAX_SAMPLE_ROWS), NoneValue()),
         "values sampled per column",
     ),
+    # Exporting to and importing from a model's BatchNorm layer.
+    Rule("dtype", (OneOf("float32", "float64"), NoneValue()), "the floating type of the tensors"),
+    Rule("rows", (Interval(int, 1), NoneValue()), "rows a model's layer was trained on"),
     # The Dask engine.
     Rule("workers", (Interval(int, 1), NoneValue()), "worker processes of a local cluster"),
 ]

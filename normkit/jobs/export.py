@@ -1,4 +1,5 @@
-"""Fitted statistics where models run: an ONNX model of the frozen transform, and NumPy arrays.
+"""Fitted statistics where models run: an ONNX model of the frozen transform, NumPy arrays, and a
+PyTorch BatchNorm layer's state dict (:mod:`normkit.jobs.torch_export`).
 
 The ONNX model computes what normkit's frozen transform computes, in the same operations and
 order (:func:`normkit.core.kernels.standardize`): ``Sub`` the center, ``Div`` by the scale (true
@@ -30,7 +31,7 @@ from ..stats.fitted import FittedStats
 __all__ = ["EXPORT_FORMATS", "export_stats", "to_numpy", "to_onnx"]
 
 #: What :func:`export_stats` writes.
-EXPORT_FORMATS = ("onnx", "numpy")
+EXPORT_FORMATS = ("onnx", "numpy", "torch")
 
 #: The model's output.
 OUTPUT = "Y"
@@ -173,9 +174,11 @@ def export_stats(
     gamma: float | Mapping[str, float] | None = None,
     beta: float | Mapping[str, float] | None = None,
     inputs: str = "matrix",
+    dtype: str | None = None,
 ) -> str:
     """Write the statistics as ``to`` (one of :data:`EXPORT_FORMATS`) to ``output``, atomically
-    (``"-"``: standard output); returns the path written. See :func:`to_onnx` and :func:`to_numpy`."""
+    (``"-"``: standard output); returns the path written. See :func:`to_onnx`, :func:`to_numpy`
+    and :func:`~normkit.jobs.torch_export.to_torch_state` (``dtype``: torch's tensors only)."""
     if to not in EXPORT_FORMATS:
         raise OptionError(
             f"cannot export to {to!r}: choose one of {', '.join(EXPORT_FORMATS)}", param="to"
@@ -190,12 +193,29 @@ def export_stats(
                 "statistics as fitted",
                 param=given[0],
             )
+    if to == "torch" and inputs != "matrix":
+        # A BatchNorm layer takes one (rows, features) tensor: there are no inputs to name.
+        raise OptionError(
+            f"{param('inputs')} names the ONNX model's inputs; a BatchNorm layer takes one "
+            "tensor of rows by columns",
+            param="inputs",
+        )
+    if to != "torch" and dtype is not None:
+        raise OptionError(
+            f"{param('dtype')} is the type of the torch tensors; the {to} export keeps float64",
+            param="dtype",
+        )
     output = os.fspath(output)
     source = stats_path(reference)
     if source is not None:
         refuse_overwrite(output, {source: "the stat file"})
     if to == "onnx":
         payload = to_onnx(reference, use, gamma, beta, inputs).SerializeToString()
+    elif to == "torch":
+        from .torch_export import refuse_pickle_output, to_torch_state, torch_state_bytes
+
+        refuse_pickle_output(output)
+        payload = torch_state_bytes(to_torch_state(reference, use, dtype, gamma, beta))
     else:
         import io
 

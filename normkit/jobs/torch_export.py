@@ -1,0 +1,259 @@
+"""Statistics as a PyTorch BatchNorm layer.
+
+:func:`to_torch_state` makes the ``state_dict`` of a ``torch.nn.BatchNorm1d`` over the
+statistics' columns: ``weight`` (gamma), ``bias`` (beta), ``running_mean``, ``running_var`` and
+``num_batches_tracked`` (int64, 0-d, as torch keeps it), whose eval mode computes
+``gamma * (x - running_mean) / sqrt(running_var + eps) + beta``:
+
+- with the running statistics (``use="ema"``, the default when there are some),
+  ``running_mean`` and ``running_var`` as fitted
+  and the layer's ``eps`` the running statistics' own (the convention's, or ``EmaOptions.eps``),
+  ``num_batches_tracked`` the logical batches seen: the layer is the one the fit followed;
+- with the exact statistics (``use="exact"``), the layer's ``eps`` is 0 and ``running_var`` is
+  ``scale**2``, so that it divides by normkit's own scale, scikit-learn's constant-column rule
+  (scale 1), ``eps`` and ``with_std`` included (``sqrt(scale**2)`` is ``scale`` exactly in
+  float64); ``num_batches_tracked`` is 0: no batch made these statistics. torch multiplies by
+  ``1 / sqrt(var + eps)`` where normkit divides, so the two agree to rounding, not bit for bit.
+
+The layer's ``momentum`` is in PyTorch's sense, the weight of a new batch: the running
+statistics' (Keras' 0.99 is 1 - 0.99; the cumulative average is ``None``), else PyTorch's 0.1.
+The file's metadata (strings) says how to build the layer and what it holds: ``format``,
+``columns`` (a JSON list), ``eps`` and ``momentum`` (JSON numbers; ``null``: cumulative),
+``use``, ``dtype``, ``convention`` and ``batch_size`` (with running statistics), ``source``,
+``normkit_version``, and ``stats``: the stat file itself (without the category counts of other
+columns), which :func:`normkit.jobs.torch_import.import_torch` gives back whole while the
+layer's running statistics are still those exported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import __version__, params
+from ..errors import OptionError, param
+from ..estimator.files import as_stats, stats_path
+from ..estimator.standardizer import Standardizer
+from ..io.tensors import PICKLE_SUFFIXES, tensors_to_bytes
+from ..stats import statfile
+from ..stats.fitted import FittedStats
+
+__all__ = [
+    "FORMAT",
+    "TORCH_EPS",
+    "TORCH_MOMENTUM",
+    "TorchState",
+    "refuse_pickle_output",
+    "to_torch",
+    "to_torch_state",
+    "torch_state_bytes",
+]
+
+#: What the metadata's ``format`` says of a file normkit wrote.
+FORMAT = "normkit.batchnorm"
+#: ``torch.nn.BatchNorm1d``'s defaults.
+TORCH_EPS = 1e-5
+TORCH_MOMENTUM = 0.1
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+#: The most, relative to the scale, that the tensors' type may round a mean by: 1% of a
+#: standard deviation. (Inputs of that type are rounded as much: beyond it, the type is too
+#: narrow for the column.)
+MEAN_ROUNDING = 0.01
+_NEEDS = "pip install 'normkit[torch]'"
+
+
+@dataclass(frozen=True)
+class TorchState:
+    """A ``BatchNorm1d`` state dict of fitted statistics, and how to build its layer.
+
+    Attributes
+    ----------
+    state_dict : dict of str to ndarray
+        ``weight``, ``bias``, ``running_mean``, ``running_var`` (shape (n_columns,), of the
+        dtype asked for) and ``num_batches_tracked`` (int64, shape ()).
+    eps : float
+    momentum : float or None
+        In PyTorch's sense (None: the cumulative average).
+    columns : tuple of str
+        The layer's features, in order.
+    metadata : dict of str to str
+        What the safetensors file records (see the module's notes).
+    """
+
+    state_dict: dict[str, np.ndarray]
+    eps: float
+    momentum: float | None
+    columns: tuple[str, ...]
+    metadata: dict[str, str]
+
+
+def to_torch_state(
+    reference: Standardizer | FittedStats | str | os.PathLike[str],
+    use: str | None = None,
+    dtype: str | None = None,
+    gamma: float | Mapping[str, float] | None = None,
+    beta: float | Mapping[str, float] | None = None,
+) -> TorchState:
+    """The state dict of a ``torch.nn.BatchNorm1d`` whose eval mode is the frozen transform.
+
+    Parameters
+    ----------
+    reference : Standardizer, FittedStats or path of a stat file
+    use : {"exact", "ema"} or None
+        The running statistics (``"ema"``) or the exact ones; None: the running ones when the
+        statistics have them, else the exact ones.
+    dtype : {"float32", "float64"} or None
+        The tensors' type; None: float32, torch's default.
+    gamma, beta : float, mapping of column to float, or None
+        The layer's weight and bias; None keeps those fitted.
+
+    Raises
+    ------
+    OptionError
+        If a statistic does not fit the dtype (a mean far from zero for its spread in
+        float32, say), or the running statistics are asked for and there are none.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stats = Standardizer().fit(pd.DataFrame({"x": [1.0, 2.0, 6.0]}))
+    >>> state = to_torch_state(stats, use="exact", dtype="float64")
+    >>> state.state_dict["running_mean"].tolist(), state.eps
+    ([3.0], 0.0)
+    """
+    params.check("use", use)
+    params.check("dtype", dtype)
+    dtype = dtype or "float32"
+    stats = as_stats(reference)
+    running = stats.running
+    use = use or ("ema" if running is not None else "exact")
+    affine = stats.frozen(use, gamma, beta)
+    if use == "ema" and stats.options.with_std:
+        eps = running.options.eps_value
+        var = np.asarray(running.running_var, dtype=np.float64)
+    else:
+        # eps 0 and the scale squared: the layer divides by the very scale normkit divides by.
+        eps = 0.0
+        with np.errstate(over="ignore"):
+            var = affine.scale * affine.scale
+    names = tuple(stats.names)
+    _check_dtype(names, affine.center, affine.scale, var, eps, affine.gamma, affine.beta, dtype)
+    kind = _DTYPES[dtype]
+    batches = running.n_batches if use == "ema" else 0
+    state = {
+        "weight": affine.gamma.astype(kind),
+        "bias": affine.beta.astype(kind),
+        "running_mean": np.asarray(affine.center, dtype=kind),
+        "running_var": var.astype(kind),
+        "num_batches_tracked": np.array(batches, dtype=np.int64),
+    }
+    momentum = running.options.weight if running is not None else TORCH_MOMENTUM
+    metadata = {
+        "format": FORMAT,
+        "columns": json.dumps(list(names)),
+        "use": use,
+        "eps": json.dumps(eps),
+        "momentum": json.dumps(momentum),
+        "dtype": dtype,
+        # The statistics themselves (but the counts of other columns' categories, which are no
+        # business of the layer's): an import of the untouched file gives them back whole.
+        "stats": statfile.to_text(replace(stats, categories=None)),
+        "source": stats_path(reference) or "",
+        "normkit_version": __version__,
+    }
+    if running is not None:
+        metadata["convention"] = running.options.convention
+        metadata["batch_size"] = json.dumps(running.options.batch_size)
+    return TorchState(state, eps, momentum, names, metadata)
+
+
+def _check_dtype(names, center, scale, var, eps, gamma, beta, dtype: str) -> None:
+    """Refuse statistics that the tensors' type would change: a variance beyond its range (the
+    square of a scale above 1.8e19 in float32), a scale it rounds by more than a few units in
+    the last place, a gamma or beta it cannot hold, or a mean it rounds by more than
+    :data:`MEAN_ROUNDING` of the scale (in float32, a mean of 1e9 is known to 64 only)."""
+    kind = _DTYPES[dtype]
+    hints = (f"export {param('dtype', 'float64')}",) if kind is np.float32 else ()
+    tolerance = 1e-6 if kind is np.float32 else 1e-12
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        var_t = var.astype(kind).astype(np.float64)
+        scale_t = np.sqrt(var_t + float(kind(eps)))
+        moved = np.abs(center.astype(kind).astype(np.float64) - center)
+        problems = [
+            ("its variance", var, ~np.isfinite(var_t)),
+            ("its scale", scale, ~(np.abs(scale_t - scale) <= tolerance * scale)),
+            ("gamma", gamma, ~np.isfinite(gamma.astype(kind)) | (gamma.astype(kind) == 0)),
+            ("beta", beta, ~np.isfinite(beta.astype(kind))),
+        ]
+        rounded = ~(moved <= MEAN_ROUNDING * scale)
+    for what, values, bad in problems:
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise OptionError(
+                f"column {names[j]!r}: {what} ({values[j]:.6g}) does not fit a BatchNorm layer's "
+                f"{dtype} tensors",
+                param="dtype",
+                hints=hints,
+            )
+    if rounded.any():
+        j = int(np.flatnonzero(rounded)[0])
+        raise OptionError(
+            f"column {names[j]!r}: {dtype} rounds its mean ({center[j]:.9g}) by {moved[j]:.3g}, "
+            f"{moved[j] / scale[j]:.1%} of its scale ({scale[j]:.3g}), and so would shift every "
+            "normalized value",
+            param="dtype",
+            hints=hints,
+        )
+
+
+def torch_state_bytes(state: TorchState) -> bytes:
+    """The safetensors file of a state (what ``safetensors.numpy.save_file`` writes)."""
+    return tensors_to_bytes(state.state_dict, state.metadata)
+
+
+def to_torch(
+    reference: Standardizer | FittedStats | str | os.PathLike[str],
+    use: str | None = None,
+    dtype: str | None = None,
+    gamma: float | Mapping[str, float] | None = None,
+    beta: float | Mapping[str, float] | None = None,
+):
+    """A ``torch.nn.BatchNorm1d`` in eval mode holding the statistics (see
+    :func:`to_torch_state`): ``layer(x)`` of a (rows, columns) tensor of ``dtype`` is the frozen
+    transform. Needs torch (``pip install 'normkit[torch]'``).
+
+    Raises
+    ------
+    OptionError
+        If torch is not installed, or as :func:`to_torch_state`.
+    """
+    try:
+        import torch
+    except ImportError:
+        raise OptionError(f"to_torch needs PyTorch: {_NEEDS}") from None
+    state = to_torch_state(reference, use, dtype, gamma, beta)
+    kind = getattr(torch, state.metadata["dtype"])
+    layer = torch.nn.BatchNorm1d(
+        len(state.columns), eps=state.eps, momentum=state.momentum, dtype=kind
+    )
+    layer.load_state_dict(
+        {name: torch.from_numpy(array.copy()) for name, array in state.state_dict.items()},
+        strict=True,
+    )
+    return layer.eval()
+
+
+def refuse_pickle_output(output: str) -> None:
+    """Refuse to write safetensors under a pickle's name (``model.pt``): ``torch.load`` of it
+    would fail, and the name would promise a format it is not."""
+    if output.lower().endswith(PICKLE_SUFFIXES):
+        raise OptionError(
+            f"{output}: a safetensors file would be named like a PyTorch pickle; name it with "
+            ".safetensors",
+            param="output",
+        )

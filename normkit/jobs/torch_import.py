@@ -1,0 +1,391 @@
+"""A trained BatchNorm layer's buffers as statistics (the reverse of :mod:`.torch_export`).
+
+:func:`import_torch` reads one BatchNorm layer's buffers from a safetensors state dict
+(a whole model's, choosing the layer by its prefix) into statistics that ``drift``, ``report``
+and ``transform`` use: per column the running mean as ``mean``, the running variance as ``var``
+(ddof 0) and the layer's ``eps`` as the statistics' ``eps``, so that the exact transform of the
+result is the layer's eval mode. What the buffers do not hold is not made up: ``min``, ``max``,
+``m3`` and ``m4`` are unknown (NaN; drift then uses normal theory), there is no distribution
+sketch (drift does not test the distribution), and no missing values (a NaN in training would
+have made the buffers NaN). The count, which sets how sure drift's tests are of the reference,
+must be given (``rows``, or ``batch_size`` times ``num_batches_tracked``).
+
+A file that normkit's export wrote names its columns and eps in its metadata, and embeds the
+statistics it was made from: while the layer's running statistics are still the exported ones
+(``num_batches_tracked`` included: training moves it), those statistics come back whole (counts,
+range, higher moments and sketch: drift tests everything), with the weight and bias as the
+layer holds them. The provenance says where the numbers came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .. import params
+from ..core.moments import Moments
+from ..errors import DataError, InputError, NormkitError, OptionError, SchemaError, listed, param
+from ..estimator.standardizer import Standardizer
+from ..io.files import refuse_overwrite
+from ..io.tensors import open_tensors
+from ..stats import statfile
+from ..stats.fitted import FittedStats, StatsOptions
+from ..stats.statfile import check_stat_path, now
+from .torch_export import FORMAT, TORCH_EPS, to_torch_state
+
+__all__ = ["import_torch"]
+
+_BUFFERS = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
+
+
+def import_torch(
+    state: str | os.PathLike[str],
+    columns: Sequence[str] | None = None,
+    *,
+    layer: str | None = None,
+    rows: int | None = None,
+    batch_size: int | None = None,
+    eps: float | None = None,
+    affine: bool = True,
+    output: str | os.PathLike[str] | None = None,
+) -> Standardizer:
+    """Statistics from a BatchNorm layer's buffers in a safetensors state dict (see the module's
+    notes for what they hold and what is unknown).
+
+    Parameters
+    ----------
+    state : path
+        A safetensors file (``safetensors.torch.save_file(model.state_dict(), path)``). Pickles
+        (``torch.save``'s ``.pt``, ``.pth``) are refused: they can run code when loaded.
+    columns : sequence of str or None
+        The layer's features, in order; None: those normkit's export recorded.
+    layer : str or None
+        The prefix of the layer's keys (``features.1`` for ``features.1.running_mean``);
+        needed when the state dict has more than one BatchNorm layer.
+    rows : int or None
+        The rows the layer saw in training, for every column.
+    batch_size : int or None
+        Instead of ``rows``: the training batch size, rows = batch size times
+        ``num_batches_tracked`` (every epoch counts again).
+    eps : float or None
+        The layer's eps; None: the one normkit's export recorded, else PyTorch's 1e-5.
+    affine : bool, default True
+        Keep the layer's weight and bias as gamma and beta (they are not statistics: drift and
+        report do not use them; transform does).
+    output : path or None
+        Where the caller will save the stat file; refused if it is the state dict.
+
+    Returns
+    -------
+    Standardizer
+        Fitted, its ``provenance_["imported"]`` saying what came from where.
+
+    Raises
+    ------
+    InputError
+        The file is not a safetensors file, or holds no BatchNorm layer.
+    OptionError
+        The layer, the columns or the count is missing or ambiguous (the layers found listed).
+    SchemaError
+        The columns given do not match the layer's features.
+    DataError
+        A buffer holds a value no trained layer has (NaN, a negative variance).
+    """
+    path = os.fspath(state)
+    params.check("columns", columns)
+    params.check("rows", rows)
+    params.check("batch_size", batch_size)
+    if eps is not None:
+        params.check("eps", eps)
+    if rows is not None and batch_size is not None:
+        raise OptionError(
+            f"give {param('rows')} or {param('batch_size')}, not both", param="batch_size"
+        )
+    if output is not None:
+        check_stat_path(output)
+        refuse_overwrite(output, {path: "the state dict"})
+    with open_tensors(path) as tensors:
+        prefix = _choose_layer(path, tensors.names, layer)
+        where = f"{path}: layer {prefix[:-1]!r}" if prefix else path
+        buffers = _read_buffers(where, tensors, prefix)
+        metadata = tensors.metadata if tensors.metadata.get("format") == FORMAT else {}
+    n = len(buffers["running_mean"])
+    names = _columns(path, where, columns, metadata, n)
+    layer_name = prefix[:-1]
+    if "stats" in metadata and rows is None and batch_size is None and eps is None:
+        exported = _as_exported(where, metadata, buffers, names, affine, layer_name)
+        if exported is not None:
+            return Standardizer.from_stats(exported)
+    mean, var = buffers["running_mean"], buffers["running_var"]
+    tracked = buffers.get("num_batches_tracked")
+    count, n_rows, told = _count(where, rows, batch_size, tracked, "stats" in metadata, n)
+    given_eps = eps
+    if eps is None:
+        eps = _recorded(path, metadata, "eps") if "eps" in metadata else TORCH_EPS
+    gamma = buffers.get("weight") if affine else None
+    beta = buffers.get("bias") if affine else None
+    _check_buffers(where, names, mean, var, gamma, beta, count)
+    nan = np.full(n, np.nan)
+    moments = Moments.from_mean(count, n_rows - count, mean, var * count, nan, nan)
+    imported = {
+        "from": "a PyTorch BatchNorm layer's state dict",
+        "layer": layer_name,
+        "num_batches_tracked": None if tracked is None else int(tracked),
+        "statistics": "mean and var are the layer's running_mean and running_var (moving "
+        "averages over training batches); missing is 0, as the layer's input had no missing "
+        "values (the raw data's are not known)",
+        "unknown": ["min", "max", "m3", "m4", "sketch", "missing"],
+        "count": told,
+        "eps": "given"
+        if given_eps is not None
+        else ("recorded by normkit" if "eps" in metadata else "PyTorch's default"),
+    }
+    if metadata:
+        imported["exported"] = {
+            k: metadata[k] for k in ("use", "source", "normkit_version") if k in metadata
+        }
+    stats = FittedStats.build(
+        names,
+        ["double"] * n,
+        moments,
+        n_rows,
+        StatsOptions(ddof=0, eps=eps),
+        gamma=None if gamma is None else gamma.copy(),
+        beta=None if beta is None else beta.copy(),
+        var=var.copy(),
+        provenance={
+            "sources": [{"path": os.path.abspath(path), "format": "safetensors"}],
+            "created": now(),
+            "imported": imported,
+        },
+    )
+    try:
+        stats.check_values()
+    except DataError as exc:
+        raise exc.within(where) from None
+    return Standardizer.from_stats(stats)
+
+
+def _as_exported(where, metadata, buffers, names, affine: bool, layer: str) -> FittedStats | None:
+    """The statistics a normkit export embedded, if the layer's buffers are still those it
+    wrote (None if the layer has been trained or changed since: its buffers are then its own).
+    The weight and bias may differ (an export's gamma and beta, or training): they are taken
+    from the buffers."""
+    try:
+        stats = statfile.parse(metadata["stats"], source=f"{where}: the metadata's statistics")
+        state = to_torch_state(stats, metadata.get("use"), metadata.get("dtype")).state_dict
+    except NormkitError as exc:
+        raise InputError(exc.render()) from None
+    for key in ("running_mean", "running_var", "num_batches_tracked"):
+        if key not in buffers or not np.array_equal(buffers[key], state[key]):
+            return None
+    gamma = beta = None
+    if affine:
+        gamma, beta = stats.gamma, stats.beta
+        if "weight" in buffers and not np.array_equal(buffers["weight"], state["weight"]):
+            gamma = buffers["weight"]
+        if "bias" in buffers and not np.array_equal(buffers["bias"], state["bias"]):
+            beta = buffers["bias"]
+        _check_buffers(where, names, stats.mean, stats.var, gamma, beta, stats.count)
+    n = stats.n_columns
+    imported = {
+        "from": "a PyTorch BatchNorm layer's state dict",
+        "layer": layer,
+        "num_batches_tracked": buffers["num_batches_tracked"],
+        "statistics": "as normkit fitted them: the statistics its export embedded in the file's "
+        "metadata, whose running_mean and running_var the layer still holds",
+        "count": "recorded by normkit",
+        "eps": "recorded by normkit",
+        "exported": {k: metadata[k] for k in ("use", "source", "normkit_version") if k in metadata},
+    }
+    frozen = []
+    for values, default in ((gamma, 1.0), (beta, 0.0)):
+        array = np.full(n, default) if values is None else np.array(values, dtype=np.float64)
+        array.setflags(write=False)
+        frozen.append(array)
+    return replace(
+        stats,
+        names=tuple(names),
+        gamma=frozen[0],
+        beta=frozen[1],
+        provenance={**stats.provenance, "imported": imported},
+    )
+
+
+def _layers(keys: Sequence[str]) -> list[str]:
+    """The prefixes (``""``, ``"features.1."``) of the BatchNorm layers among a state dict's
+    keys: those with both running statistics."""
+    present = set(keys)
+    return [
+        key[: -len("running_mean")]
+        for key in keys
+        if key.endswith("running_mean")
+        and (key == "running_mean" or key.endswith(".running_mean"))
+        and key[: -len("running_mean")] + "running_var" in present
+    ]
+
+
+def _shown(prefix: str) -> str:
+    return repr(prefix[:-1]) if prefix else "'' (top level)"
+
+
+def _choose_layer(path: str, keys: Sequence[str], layer: str | None) -> str:
+    found = _layers(keys)
+    if not found:
+        raise InputError(
+            f"{path}: holds no BatchNorm running statistics (no running_mean and running_var "
+            f"keys among its {len(keys):,} tensors)"
+        )
+    if layer is None:
+        if len(found) == 1:
+            return found[0]
+        raise OptionError(
+            f"{path}: {len(found)} BatchNorm layers ({', '.join(map(_shown, found[:12]))}"
+            f"{', ...' if len(found) > 12 else ''}); choose one with {param('layer')}",
+            param="layer",
+        )
+    prefix = layer if layer in ("", ".") or layer.endswith(".") else layer + "."
+    prefix = "" if prefix == "." else prefix
+    if prefix not in found:
+        raise OptionError(
+            f"{path}: no BatchNorm layer {layer!r}; the file has "
+            f"{', '.join(map(_shown, found[:12]))}{', ...' if len(found) > 12 else ''}",
+            param="layer",
+        )
+    return prefix
+
+
+def _read_buffers(where: str, tensors, prefix: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    length = None
+    for name in _BUFFERS:
+        key = prefix + name
+        if key not in tensors.names:
+            continue
+        shape = tensors.shape(key)
+        if name == "num_batches_tracked":
+            if shape not in ((), (1,)) or not tensors.dtype(key).startswith(("I", "U")):
+                raise InputError(f"{where}: num_batches_tracked is not one integer")
+            out[name] = int(tensors.get(key).reshape(-1)[0])
+            if out[name] < 0:
+                raise InputError(f"{where}: num_batches_tracked is {out[name]}, below 0")
+            continue
+        if len(shape) != 1 or not tensors.dtype(key).startswith(("F", "BF")):
+            raise InputError(
+                f"{where}: {name} is not a vector of floats ({tensors.dtype(key)}, shape "
+                f"{list(shape)})"
+            )
+        if length is not None and shape[0] != length:
+            raise InputError(f"{where}: {name} has {shape[0]:,} values, running_mean {length:,}")
+        length = shape[0] if length is None else length
+        out[name] = np.asarray(tensors.get(key), dtype=np.float64)
+    if length == 0:
+        raise InputError(f"{where}: the layer has no features")
+    return out
+
+
+def _columns(path, where, columns, metadata, n: int) -> list[str]:
+    if columns is None:
+        if "columns" not in metadata:
+            raise OptionError(
+                f"{path}: the state dict does not name the layer's {n:,} features (only one that "
+                f"normkit export wrote does); name them with {param('columns')}",
+                param="columns",
+            )
+        columns = _recorded(path, metadata, "columns")
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    if len(columns) != n:
+        raise SchemaError(
+            f"{where}: the layer has {n:,} features but {len(columns):,} columns are named",
+            param="columns",
+        )
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise OptionError(f"{param('columns')} names {listed(twice)} twice", param="columns")
+    return columns
+
+
+def _recorded(path: str, metadata: dict[str, str], key: str) -> Any:
+    """A value normkit's export recorded in the metadata (``columns``: a list of names;
+    ``eps``: a number >= 0), refused if damaged."""
+    try:
+        value = json.loads(metadata[key])
+    except ValueError:
+        value = None
+    if key == "columns":
+        good = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    else:
+        good = params.RULES["eps"].accepts(value)
+    if not good:
+        raise InputError(f"{path}: the metadata's {key!r} is damaged: {metadata[key][:60]!r}")
+    return float(value) if key == "eps" else value
+
+
+def _count(where, rows, batch_size, tracked, exported: bool, n: int):
+    """Values per column, the rows, and how they were told."""
+    if rows is not None:
+        return np.full(n, rows, dtype=np.int64), rows, "rows given"
+    if batch_size is not None:
+        if not tracked:
+            what = "no num_batches_tracked" if tracked is None else "num_batches_tracked 0"
+            raise OptionError(
+                f"{where}: {what}, so {param('batch_size')} cannot count the rows; give "
+                f"{param('rows')}",
+                param="batch_size",
+            )
+        total = batch_size * tracked
+        told = f"batch size {batch_size} x {tracked:,} batches"
+        return np.full(n, total, dtype=np.int64), total, told
+    if exported:
+        why = (
+            "its running statistics are no longer those normkit exported (trained since?), so "
+            "the counts normkit recorded do not apply"
+        )
+    else:
+        seen = "" if not tracked else f" (the layer saw {tracked:,} batches)"
+        why = f"a state dict holds no count of the rows behind its statistics{seen}"
+    raise OptionError(
+        f"{where}: {why}; drift's tests need one",
+        param="rows",
+        hints=(
+            f"give the rows it was trained on ({param('rows')})",
+            f"the training batch size ({param('batch_size')})",
+        ),
+    )
+
+
+def _check_buffers(where, names, mean, var, gamma, beta, count) -> None:
+    """Refuse what no trained layer holds: a running statistic that is NaN or infinite (training
+    diverged, or saw a NaN), a negative variance; and a weight or bias that cannot be a gamma
+    or beta."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        m2 = var * count
+    checks = [
+        ("running_mean", mean, ~np.isfinite(mean)),
+        ("running_var", var, ~np.isfinite(var) | (var < 0) | ~np.isfinite(m2)),
+    ]
+    if gamma is not None:
+        checks.append(
+            ("weight", gamma, ~np.isfinite(gamma) | (np.abs(gamma) < np.finfo(float).tiny))
+        )
+    if beta is not None:
+        checks.append(("bias", beta, ~np.isfinite(beta)))
+    for what, values, bad in checks:
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            affine = what in ("weight", "bias")
+            hints = (f"leave the weight and bias out ({param('affine', False)})",) if affine else ()
+            why = (
+                f"which a {'gamma' if what == 'weight' else 'beta'} cannot be (finite"
+                f"{', not 0' if what == 'weight' else ''})"
+                if affine
+                else "which no trained layer holds"
+            )
+            raise DataError(
+                f"{where}: column {names[j]!r}: {what} is {values[j]:.6g}, {why}", hints=hints
+            )

@@ -1,0 +1,194 @@
+"""Export to PyTorch: the state dict of a ``torch.nn.BatchNorm1d`` (safetensors), loaded into a
+real layer with ``load_state_dict(strict=True)``, whose eval mode equals normkit's frozen
+transform (exact and running statistics) to rounding."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.numpy import load_file
+
+import normkit
+from normkit import EmaOptions, Standardizer
+
+#: Agreement asked of the layer's output, relative to each column's conditioning
+#: (max |x| / scale + 1): torch multiplies by 1 / sqrt(var + eps) where normkit divides.
+TOLERANCE = {"float64": 1e-12, "float32": 1e-6}
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 3000
+    x = rng.normal(5.0, 2.0, n)
+    x[::13] = np.nan  # missing values count in the statistics as in any fit
+    return pd.DataFrame(
+        {
+            "x": x,
+            "offset": 100.0 + rng.normal(0.0, 0.5, n),
+            "tiny": rng.normal(0.0, 1e-4, n),
+            "skewed": rng.exponential(3.0, n),
+            "constant": np.full(n, 4.2),  # scale 1 by scikit-learn's rule (exact), var 0
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(frame) -> Standardizer:
+    return Standardizer(ema=EmaOptions(batch_size=64, eps=1e-3)).fit(frame)
+
+
+def layer_output(layer: torch.nn.Module, frame: pd.DataFrame, dtype: str) -> np.ndarray:
+    x = torch.from_numpy(np.nan_to_num(frame.to_numpy(dtype=np.float64))).to(getattr(torch, dtype))
+    with torch.no_grad():
+        return layer(x).numpy().astype(np.float64)
+
+
+def assert_same_transform(layer, stats: Standardizer, frame, use: str, dtype: str) -> None:
+    y = layer_output(layer, frame, dtype)
+    z = stats.transform(frame.fillna(0.0), use=use).to_numpy(dtype=np.float64)
+    scale = stats.scale_ if use == "exact" else np.sqrt(stats.ema_.running_var + 1e-3)
+    conditioning = np.nanmax(np.abs(frame.to_numpy()), axis=0) / scale + 1.0
+    assert np.all(np.abs(y - z) <= TOLERANCE[dtype] * conditioning), (use, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("use", ["exact", "ema"])
+def test_the_state_dict_loads_strictly_and_equals_normkits_transform(
+    fitted, frame, tmp_path, use, dtype
+):
+    path = tmp_path / "bn.safetensors"
+    normkit.export_stats(fitted, "torch", path, use=use, dtype=dtype)
+    state = load_file(str(path))
+    assert sorted(state) == sorted(
+        ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    )
+    assert state["num_batches_tracked"].shape == ()
+    assert state["num_batches_tracked"].dtype == np.int64
+    assert state["running_mean"].dtype == np.dtype(dtype)
+    with safe_open(str(path), framework="np") as f:
+        metadata = f.metadata()
+    columns = json.loads(metadata["columns"])
+    assert columns == list(frame.columns)
+    eps, momentum = json.loads(metadata["eps"]), json.loads(metadata["momentum"])
+    # Built as the metadata says, the layer takes the state dict whole (strict).
+    layer = torch.nn.BatchNorm1d(
+        len(columns), eps=eps, momentum=momentum, dtype=getattr(torch, dtype)
+    )
+    layer.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+    layer.eval()
+    assert_same_transform(layer, fitted, frame, use, dtype)
+    if use == "exact":
+        # eps 0 and running_var = scale**2: the layer divides by normkit's scale, 1 for the
+        # constant column; no batch made these statistics.
+        assert eps == 0.0
+        assert int(state["num_batches_tracked"]) == 0
+        if dtype == "float64":
+            np.testing.assert_array_equal(np.sqrt(state["running_var"]), fitted.scale_)
+            np.testing.assert_array_equal(state["running_mean"], fitted.mean_)
+    else:
+        assert eps == 1e-3
+        assert momentum == 0.1
+        assert int(state["num_batches_tracked"]) == fitted.ema_.n_batches
+        if dtype == "float64":
+            np.testing.assert_array_equal(state["running_var"], fitted.ema_.running_var)
+    # to_torch builds the same layer, in eval mode.
+    ready = normkit.to_torch(fitted, use=use, dtype=dtype)
+    assert not ready.training
+    assert ready.eps == eps
+    np.testing.assert_array_equal(
+        layer_output(ready, frame, dtype), layer_output(layer, frame, dtype)
+    )
+
+
+def test_the_running_statistics_are_the_default_and_gamma_and_beta_are_the_affine_ones(frame):
+    stats = Standardizer(gamma={"x": 2.0}, beta=0.5).fit(frame)
+    state = normkit.to_torch_state(stats)
+    assert state.metadata["use"] == "ema"
+    np.testing.assert_array_equal(state.state_dict["weight"], np.float32([2.0, 1, 1, 1, 1]))
+    np.testing.assert_array_equal(state.state_dict["bias"], np.full(5, 0.5, dtype=np.float32))
+    # Given ones replace them, as for ONNX.
+    other = normkit.to_torch_state(stats, use="exact", dtype="float64", gamma=3.0, beta={"x": -1.0})
+    np.testing.assert_array_equal(other.state_dict["weight"], np.full(5, 3.0))
+    # (a mapping gives the columns it does not name the default, as for transforms)
+    np.testing.assert_array_equal(other.state_dict["bias"], [-1.0, 0.0, 0.0, 0.0, 0.0])
+    layer = normkit.to_torch(stats, use="exact", dtype="float64", gamma=3.0, beta={"x": -1.0})
+    y = layer_output(layer, frame, "float64")
+    z = stats.transform(frame.fillna(0.0), gamma=3.0, beta={"x": -1.0}).to_numpy()
+    np.testing.assert_allclose(y, z, rtol=1e-12, atol=1e-12)
+    # Without running statistics, the exact ones, and PyTorch's momentum.
+    plain = Standardizer(ema=None).fit(frame)
+    state = normkit.to_torch_state(plain)
+    assert (state.metadata["use"], state.momentum, state.eps) == ("exact", 0.1, 0.0)
+    assert "convention" not in state.metadata
+
+
+@pytest.mark.parametrize(
+    ("ema", "momentum"),
+    [
+        (EmaOptions(convention="keras"), 1.0 - 0.99),  # Keras' momentum weighs the old state
+        (EmaOptions(momentum=0.01), 0.01),
+        (EmaOptions(momentum="cumulative"), None),  # PyTorch's momentum=None
+    ],
+)
+def test_the_momentum_is_pytorchs(frame, ema, momentum):
+    stats = Standardizer(ema=ema).fit(frame)
+    state = normkit.to_torch_state(stats, dtype="float64")
+    assert state.momentum == momentum
+    assert json.loads(state.metadata["momentum"]) == momentum
+    assert state.metadata["convention"] == ema.convention
+    assert state.eps == ema.eps_value
+    layer = normkit.to_torch(stats, dtype="float64")
+    assert layer.momentum == momentum
+    assert_same_transform_ema(layer, stats, frame, ema.eps_value)
+
+
+def assert_same_transform_ema(layer, stats, frame, eps) -> None:
+    y = layer_output(layer, frame, "float64")
+    z = stats.transform(frame.fillna(0.0), use="ema").to_numpy()
+    scale = np.sqrt(stats.ema_.running_var + eps)
+    conditioning = np.nanmax(np.abs(frame.to_numpy()), axis=0) / scale + 1.0
+    assert np.all(np.abs(y - z) <= 1e-12 * conditioning)
+
+
+def test_without_centering_or_scaling(frame):
+    stats = Standardizer(with_mean=False, with_std=False).fit(frame)
+    for use in ("exact", "ema"):
+        layer = normkit.to_torch(stats, use=use, dtype="float64")
+        x = frame.fillna(0.0)
+        np.testing.assert_array_equal(layer_output(layer, x, "float64"), x.to_numpy())
+
+
+def test_float32_refuses_a_mean_it_would_round_by_a_share_of_the_scale(tmp_path):
+    rng = np.random.default_rng(3)
+    far = pd.DataFrame({"ok": rng.normal(size=500), "far": 1e9 + rng.normal(size=500)})
+    stats = Standardizer().fit(far)
+    with pytest.raises(normkit.OptionError, match=r"column 'far': float32 rounds its mean") as info:
+        normkit.to_torch_state(stats, use="exact")
+    assert info.value.param == "dtype"
+    assert "dtype='float64'" in str(info.value)
+    state = normkit.to_torch_state(stats, use="exact", dtype="float64")
+    assert state.state_dict["running_mean"][1] == stats.mean_[1]
+    # A variance float32 cannot hold.
+    wide = Standardizer().fit(pd.DataFrame({"w": [0.0, 1e20, -1e20, 5e19]}))
+    with pytest.raises(normkit.OptionError, match="its variance"):
+        normkit.to_torch_state(wide, use="exact")
+
+
+def test_to_torch_without_torch_names_the_extra(fitted, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch fails
+    with pytest.raises(normkit.OptionError, match=r"normkit\[torch\]"):
+        normkit.to_torch(fitted)
+
+
+def test_writing_needs_safetensors_only_and_names_the_extra(fitted, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    with pytest.raises(normkit.OptionError, match=r"pip install 'normkit\[torch\]'"):
+        normkit.export_stats(fitted, "torch", tmp_path / "bn.safetensors")
+    assert list(tmp_path.iterdir()) == []
