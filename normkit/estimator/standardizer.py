@@ -14,6 +14,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -402,7 +403,14 @@ class Standardizer:
             raise DataError("no data to fit")
         self.finish()
         self.stats_.check_values()
+        if _is_table(X) or _is_array(X):
+            self._fitted = _standard_scalers_bits(self._fitted, self._values(X), sample_weight)
         return self
+
+    def _values(self, X: Any) -> np.ndarray:
+        """The fitted columns of an in-memory table or array, as a 2-d float64 array."""
+        table = as_arrow(X if not _is_array(X) else _checked_array(X, self))
+        return np.column_stack([to_float64(table.column(name)) for name in self.columns_])
 
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
         """Update the statistics with one more batch of rows (Chan et al.'s exact merge; the
@@ -424,6 +432,7 @@ class Standardizer:
         if sample_weight is None:
             self._accumulator.update(columns)
         else:
+            self._refuse_running_with_weights()
             self._accumulator.update(columns, weights=_weights(sample_weight, table.num_rows))
         counter = self.__dict__.get("_categories")
         for name in counter.names if counter is not None else ():
@@ -432,6 +441,28 @@ class Standardizer:
             counter.update(name, *value_counts(table.column(index[name]), counter.cap))
         self._snapshot = None
         return self
+
+    def _refuse_running_with_weights(self) -> None:
+        """Sample weights with running statistics asked for, or already being computed: BatchNorm
+        has no weights, so a weighted fit has none; only ``ema=True`` with every running option
+        at its default lets them go without a word (scikit-learn's tools pass weights to a
+        default estimator)."""
+        accumulator = self._accumulator
+        if self.ema is None or self.ema is False:
+            return
+        given = [n for n, d in _EMA_DEFAULTS.items() if getattr(self, n) != d]
+        if isinstance(self.ema, EmaOptions):
+            given.append("ema")
+        started = not accumulator.weighted and accumulator.options is not None
+        if started and accumulator.n_rows:
+            given = ["earlier batches without sample_weight", *given]
+        if given:
+            raise OptionError(
+                f"sample_weight with running (EMA) statistics ({', '.join(given)}): BatchNorm's "
+                "running statistics have no sample weights, so a weighted fit has none",
+                param="sample_weight",
+                hints=("fit without sample weights for running statistics, or with ema=False",),
+            )
 
     def _begin(self, schema: pa.Schema, named: bool = True) -> None:
         """Open a pass: a new one, or one continuing the statistics fitted so far."""
@@ -997,6 +1028,40 @@ def _checked_array(X: Any, estimator: Standardizer) -> np.ndarray:
         estimator=estimator,
         input_name="X",
     )
+
+
+def _standard_scalers_bits(stats: FittedStats, X: np.ndarray, weights: Any) -> FittedStats:
+    """Fitted in memory, the mean, variance and scale are ``StandardScaler``'s own bits wherever
+    they are within 1e-12 of the column's spread (the variance: 1e-12 of itself) of normkit's
+    exact ones, so that a pipeline scores exactly as with StandardScaler. Where scikit-learn's
+    summation loses more (a mean far from zero for its spread, a constant column), normkit's
+    are kept.
+
+    The moments (what merges and stat files continue from) stay normkit's, exact; a variance is
+    taken only with ddof 0, scikit-learn's.
+    """
+    options = stats.options
+    if not (options.with_mean or options.with_std):
+        return stats
+    from sklearn.preprocessing import StandardScaler
+
+    ref = StandardScaler(with_mean=options.with_mean, with_std=options.with_std)
+    ref.fit(X, sample_weight=None if weights is None else _weights(weights, len(X)))
+    spread = np.sqrt(stats.moments.var(0) if not stats.weighted else stats.var)
+    theirs = np.asarray(ref.mean_, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        same = np.abs(theirs - stats.mean) <= 1e-12 * spread
+    var, scale = stats.var, stats.scale
+    if options.with_std and options.ddof == 0:
+        their_var = np.asarray(ref.var_, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            same &= np.abs(their_var - var) <= 1e-12 * var
+        var = np.where(same, their_var, var)
+        if options.eps == 0:
+            scale = np.where(same, np.asarray(ref.scale_, dtype=np.float64), scale)
+        else:
+            scale = np.where(same, np.sqrt(var + options.eps), scale)
+    return replace(stats, mean=np.where(same, theirs, stats.mean), var=var, scale=scale)
 
 
 def _feature_count_message(got: int, expected: int) -> str:

@@ -35,7 +35,34 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+# An estimator whose running (EMA) statistics' options are given explicitly refuses sample
+# weights: BatchNorm's running statistics have no weights, and options asked for would be
+# dropped without a word (with the default options a weighted fit simply has none).
+WEIGHTS_REFUSED = (
+    "sample weights with running statistics' options given explicitly are refused: "
+    "BatchNorm's running statistics have no sample weights"
+)
+WEIGHT_CHECKS = (
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weights_list",
+    "check_sample_weights_not_an_array",
+    "check_sample_weights_not_overwritten",
+    "check_sample_weights_pandas_series",
+    "check_sample_weights_shape",
+)
+
+
+def expected_failures(estimator: Standardizer) -> dict[str, str]:
+    explicit = estimator.ema is not True or any(
+        estimator.get_params()[name] != default
+        for name, default in Standardizer().get_params().items()
+        if name
+        in ("convention", "momentum", "ema_init", "batch_size", "drop_last", "ema_eps", "ema_of")
+    )
+    return dict.fromkeys(WEIGHT_CHECKS, WEIGHTS_REFUSED) if explicit and estimator.ema else {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -60,6 +87,20 @@ EXTRA_CHECKS = [
 @pytest.mark.parametrize("name", EXTRA_CHECKS)
 def test_scikit_learn_output_and_feature_name_checks(estimator, name):
     getattr(estimator_checks, name)("Standardizer", estimator)
+
+
+def test_weights_with_explicit_running_options_are_refused_and_default_ones_dropped():
+    import numpy as np
+
+    X = np.random.default_rng(1).normal(size=(50, 2))
+    w = np.full(50, 2.0)
+    with pytest.raises(ValueError, match=r"sample_weight with running \(EMA\) statistics"):
+        Standardizer(momentum=0.3).fit(X, sample_weight=w)
+    parts = Standardizer().partial_fit(X[:25])
+    with pytest.raises(ValueError, match="earlier batches without sample_weight"):
+        parts.partial_fit(X[25:], sample_weight=w[25:])
+    assert Standardizer().fit(X, sample_weight=w).ema_ is None
+    assert Standardizer(ema=False, batch_size=8).fit(X, sample_weight=w).ema_ is None
 
 
 def test_the_column_name_check_fails_only_where_expected():
