@@ -7,10 +7,12 @@ import click
 
 from .app import NormkitCommand
 from .options import (
+    Checked,
     NameList,
     affine_options,
     flatten,
     option,
+    parse_momentum,
     quiet_option,
     quote_name,
     stats_option,
@@ -126,7 +128,15 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta):
     "--batch-size",
     param="batch_size",
     metavar="B",
-    help="Instead of --rows: the training batch size; rows = B x num_batches_tracked.",
+    help="Instead of --rows: the training batch size; rows = B x the batches the running "
+    "statistics average over (all of num_batches_tracked, at most (2 - M) / M at momentum M).",
+)
+@option(
+    "--momentum",
+    param="ema.momentum",
+    type=Checked("ema.momentum", parse_momentum, "M"),
+    help="With --batch-size: the layer's momentum, in PyTorch's sense, or 'cumulative' "
+    "(default: as normkit's export recorded, else PyTorch's 0.1).",
 )
 @option(
     "--eps",
@@ -142,7 +152,9 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta):
     help="Leave the layer's weight and bias out (gamma 1, beta 0).",
 )
 @quiet_option
-def import_torch(state_path, output, layer, columns, rows, batch_size, eps, no_affine, quiet):
+def import_torch(
+    state_path, output, layer, columns, rows, batch_size, momentum, eps, no_affine, quiet
+):
     """Make a stat file from a BatchNorm layer's buffers in a safetensors STATE dict.
 
     Per column, the running mean and variance become the mean and variance, and the layer's
@@ -161,6 +173,7 @@ def import_torch(state_path, output, layer, columns, rows, batch_size, eps, no_a
         layer=layer,
         rows=rows,
         batch_size=batch_size,
+        momentum=momentum,
         eps=eps,
         affine=not no_affine,
         output=output,

@@ -471,10 +471,14 @@ def _spread_test(
         differing = int(np.count_nonzero(sample != reference.mean[j]))
         return significance.proportion_test(0, n_ref, differing, sample.size)
     # The new data is constant: the chance that n values drawn from the reference all fall on
-    # it, its share taken at most the reference's mass between the quantiles around it.
+    # it, its share taken at most the reference's mass between the quantiles around it; without
+    # quantiles (statistics imported without their data), at most Cantelli's bound on the mass
+    # at a value d away from the mean, var / (var + d**2), which no distribution exceeds.
     if reference.sketch is None:
-        return 1.0  # no reference quantiles to bound the share of that value by
-    share = _share_at(reference.sketch.edges[j], reference.sketch.cdf[j], float(new.mean[j]))
+        gap = float(new.mean[j]) - float(reference.mean[j])
+        share = ref_var0 / (ref_var0 + gap * gap)
+    else:
+        share = _share_at(reference.sketch.edges[j], reference.sketch.cdf[j], float(new.mean[j]))
     return min(1.0, share**n_new)
 
 

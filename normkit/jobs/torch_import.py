@@ -50,6 +50,7 @@ def import_torch(
     layer: str | None = None,
     rows: int | None = None,
     batch_size: int | None = None,
+    momentum: float | str | None = None,
     eps: float | None = None,
     affine: bool = True,
     output: str | os.PathLike[str] | None = None,
@@ -70,8 +71,15 @@ def import_torch(
     rows : int or None
         The rows the layer saw in training, for every column.
     batch_size : int or None
-        Instead of ``rows``: the training batch size, rows = batch size times
-        ``num_batches_tracked`` (every epoch counts again).
+        Instead of ``rows``: the training batch size. The running statistics are a moving
+        average: at momentum ``m`` the last ``(2 - m) / m`` batches weigh as much as a plain
+        mean of that many (its variance is ``m / (2 - m)`` of one batch's), so rows = batch
+        size times that, or times ``num_batches_tracked`` if fewer (every batch, for the
+        cumulative average). Counting every batch of every epoch instead would make drift
+        far too sure of the reference, and alarm on unchanged data.
+    momentum : float, "cumulative" or None
+        With ``batch_size``: the layer's momentum in PyTorch's sense (the weight of a new
+        batch); None: the one normkit's export recorded, else PyTorch's 0.1.
     eps : float or None
         The layer's eps; None: the one normkit's export recorded, else PyTorch's 1e-5.
     affine : bool, default True
@@ -100,6 +108,8 @@ def import_torch(
     params.check("columns", columns)
     params.check("rows", rows)
     params.check("batch_size", batch_size)
+    if momentum is not None:
+        params.check("ema.momentum", momentum)
     if eps is not None:
         params.check("eps", eps)
     if rows is not None and batch_size is not None:
@@ -123,7 +133,10 @@ def import_torch(
             return Standardizer.from_stats(exported)
     mean, var = buffers["running_mean"], buffers["running_var"]
     tracked = buffers.get("num_batches_tracked")
-    count, n_rows, told = _count(where, rows, batch_size, tracked, "stats" in metadata, n)
+    if momentum is None or momentum == "default":
+        momentum = _recorded(path, metadata, "momentum") if "momentum" in metadata else 0.1
+    window = _window(momentum)
+    count, n_rows, told = _count(where, rows, batch_size, tracked, "stats" in metadata, n, window)
     given_eps = eps
     if eps is None:
         eps = _recorded(path, metadata, "eps") if "eps" in metadata else TORCH_EPS
@@ -319,14 +332,36 @@ def _recorded(path: str, metadata: dict[str, str], key: str) -> Any:
         value = None
     if key == "columns":
         good = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif key == "momentum":  # PyTorch's sense; null: the cumulative average
+        good = value is None or (isinstance(value, int | float) and 0 < value <= 1)
+        return (
+            "cumulative"
+            if value is None and good
+            else value
+            if good
+            else _damaged(path, metadata, key)
+        )
     else:
         good = params.RULES["eps"].accepts(value)
     if not good:
-        raise InputError(f"{path}: the metadata's {key!r} is damaged: {metadata[key][:60]!r}")
+        _damaged(path, metadata, key)
     return float(value) if key == "eps" else value
 
 
-def _count(where, rows, batch_size, tracked, exported: bool, n: int):
+def _damaged(path: str, metadata: dict[str, str], key: str) -> Any:
+    raise InputError(f"{path}: the metadata's {key!r} is damaged: {metadata[key][:60]!r}")
+
+
+def _window(momentum: float | str | None) -> int | None:
+    """The batches a moving average at ``momentum`` weighs as much as a plain mean of (None:
+    the cumulative average, every batch)."""
+    if momentum is None or momentum == "cumulative":
+        return None
+    m = float(momentum)
+    return max(1, round((2.0 - m) / m))
+
+
+def _count(where, rows, batch_size, tracked, exported: bool, n: int, window: int | None = None):
     """Values per column, the rows, and how they were told."""
     if rows is not None:
         return np.full(n, rows, dtype=np.int64), rows, "rows given"
@@ -338,8 +373,11 @@ def _count(where, rows, batch_size, tracked, exported: bool, n: int):
                 f"{param('rows')}",
                 param="batch_size",
             )
-        total = batch_size * tracked
-        told = f"batch size {batch_size} x {tracked:,} batches"
+        batches = tracked if window is None else min(tracked, window)
+        total = batch_size * batches
+        told = f"batch size {batch_size} x {batches:,} batches"
+        if batches < tracked:
+            told += f" (the running statistics' window; {tracked:,} seen)"
         return np.full(n, total, dtype=np.int64), total, told
     if exported:
         why = (

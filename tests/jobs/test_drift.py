@@ -391,3 +391,21 @@ def test_merged_quantiles_are_not_tested_as_a_sample(tmp_path):
     assert column.p_values["distribution"] is None
     assert column.psi < 0.05
     assert "distribution" not in column.reasons
+
+
+def test_a_stuck_column_against_statistics_without_their_data_is_bounded_by_cantelli():
+    """Statistics without min, max or sample (from scikit-learn, or a model's BatchNorm layer):
+    a new column stuck at one value is flagged when no distribution with that mean and
+    variance could put so many values there (Cantelli: at most var / (var + d**2)), and not
+    when one could (a value at the mean)."""
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(11)
+    train = rng.normal(size=(2_000, 2))
+    stats = normkit.Standardizer.from_sklearn(StandardScaler().fit(train), ["a", "b"])
+    assert stats.sketch_ is None
+    far = pd.DataFrame({"a": np.full(200, 0.8), "b": rng.normal(size=200)})
+    report = normkit.drift_batches([far], stats)
+    assert report.drifted == ["a"]  # share <= 1 / (1 + 0.64), ** 200
+    at_mean = pd.DataFrame({"a": np.full(200, float(stats.mean_[0])), "b": rng.normal(size=200)})
+    assert normkit.drift_batches([at_mean], stats).drifted == []

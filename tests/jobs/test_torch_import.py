@@ -68,15 +68,18 @@ def test_a_trained_layer_becomes_a_stat_file_that_drift_and_report_use(trained):
     layer = model[0]
     batches = int(layer.num_batches_tracked)
     assert batches == 20_000 // BATCH
+    # At PyTorch's momentum 0.1 the running statistics weigh like a mean of the last
+    # (2 - 0.1) / 0.1 = 19 batches: that many count, not every batch seen.
     assert done.stderr.decode() == (
-        f"normkit: imported 3 columns of BatchNorm layer 0 ({BATCH * batches:,} rows: batch size "
-        f"{BATCH} x {batches} batches; eps 1e-05: PyTorch's default) -> {stats}\n"
+        f"normkit: imported 3 columns of BatchNorm layer 0 ({BATCH * 19:,} rows: batch size "
+        f"{BATCH} x 19 batches (the running statistics' window; {batches} seen); eps 1e-05: "
+        f"PyTorch's default) -> {stats}\n"
     )
     fitted = normkit.load(stats)
     assert list(fitted.feature_names_in_) == COLUMNS
     np.testing.assert_array_equal(fitted.mean_, layer.running_mean.double().numpy())
     np.testing.assert_array_equal(fitted.var_, layer.running_var.double().numpy())
-    np.testing.assert_array_equal(fitted.n_samples_seen_, np.full(3, BATCH * batches))
+    np.testing.assert_array_equal(fitted.n_samples_seen_, np.full(3, BATCH * 19))
     assert fitted.ddof == 0
     assert fitted.eps == 1e-5
     np.testing.assert_array_equal(fitted.gamma_, layer.weight.double().detach().numpy())
@@ -231,4 +234,16 @@ def test_a_layer_trained_after_export_is_read_from_its_own_buffers(fitted_file, 
     np.testing.assert_array_equal(fitted.mean_, layer.running_mean.double().numpy())
     assert list(fitted.feature_names_in_) == json.loads(metadata["columns"])
     assert fitted.eps == json.loads(metadata["eps"])  # the layer's, from the metadata
-    assert fitted.n_rows_seen_ == BATCH * int(layer.num_batches_tracked)
+    # The export recorded PyTorch's momentum 0.1: a window of 19 batches at most.
+    assert fitted.n_rows_seen_ == BATCH * min(19, int(layer.num_batches_tracked))
+
+
+def test_the_cumulative_average_counts_every_batch(trained):
+    tmp, state, model = trained
+    stats = tmp / "cumulative.json"
+    done = run_normkit(
+        "import-torch", state, "--layer", "0", "--columns", "a,b,c", "--batch-size", BATCH,
+        "--momentum", "cumulative", "-o", stats,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert normkit.load(stats).n_rows_seen_ == BATCH * int(model[0].num_batches_tracked)
