@@ -47,7 +47,10 @@ from .sketch import ColumnSamples, row_keys
 if TYPE_CHECKING:
     from .segments import EmaSegment, SegmentRecorder
 
-__all__ = ["Accumulated", "Accumulator"]
+__all__ = ["WEIGHTS_RULE", "Accumulated", "Accumulator"]
+
+#: What every refusal of a sample weight says weights must be.
+WEIGHTS_RULE = "weights must be finite numbers >= 0 (a row of weight w counts as w rows)"
 
 
 class Accumulated:
@@ -273,7 +276,7 @@ class Accumulator:
             )
             raise DataError(
                 f"{label} at data row {self.rows_in_part + k + 1:,}: the weight {problem}; "
-                "weights must be finite numbers >= 0 (a row of weight w counts as w rows)",
+                f"{WEIGHTS_RULE}",
                 hints=("fix the data",),
             )
         return weights

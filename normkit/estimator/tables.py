@@ -16,11 +16,14 @@ line, which works on files, does not pay for them at start-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from ..errors import SchemaError
 
 __all__ = [
     "OUTPUTS",
@@ -94,9 +97,23 @@ def table_to_arrow(X: Any) -> pa.Table | pa.RecordBatch:
     if isinstance(X, pa.Table | pa.RecordBatch):
         return X
     if is_pandas(X):
-        return pa.Table.from_pandas(X, preserve_index=False)
+        try:
+            return pa.Table.from_pandas(X, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise _unreadable(error) from None
     frame = _narwhals(X)
     return frame.to_arrow()
+
+
+def _unreadable(error: Exception) -> SchemaError:
+    """pyarrow's refusal of a pandas column of mixed objects, as one line naming the column."""
+    detail = error.args[0] if error.args else str(error)
+    found = re.search(r"column (.+) with type (\w+)", str(error))
+    column = f"column {found.group(1)!r} (dtype {found.group(2)})" if found else "a column"
+    return SchemaError(
+        f"the DataFrame's {column} holds values of several types: {detail}",
+        hints=("give it one type (pd.to_numeric(...) for numbers, .astype(str) for text)",),
+    )
 
 
 def from_arrow_like(table: pa.Table, like: Any) -> Any:

@@ -143,10 +143,22 @@ def to_numpy(
     reference: Standardizer | FittedStats | str | os.PathLike[str],
 ) -> dict[str, np.ndarray]:
     """The statistics as NumPy arrays, one per quantity (as ``np.savez`` writes them): ``names``,
-    ``count``, ``missing``, ``mean``, ``var``, ``scale``, ``min``, ``max``, ``gamma``, ``beta``,
-    and, if fitted, ``running_mean``, ``running_var`` and ``running_scale``."""
+    ``count``, ``missing``, ``mean``, ``var``, ``scale``, ``min``, ``max``, ``gamma``, ``beta``;
+    what normkit's frozen transform uses, ``center`` and ``divisor`` (``gamma * (x - center) /
+    divisor + beta``: 0 and 1 where the statistics were fitted without centering or scaling,
+    whose ``mean`` and ``scale`` are still the data's), with the flags ``with_mean``,
+    ``with_std``, ``ddof`` and ``eps``; ``weight`` (the sums of the sample weights) for weighted
+    statistics; and, if fitted, ``running_mean``, ``running_var`` and ``running_scale``."""
     stats = as_stats(reference)
+    frozen = stats.frozen(None, None, None)
+    options = stats.options
     out = {
+        "center": np.asarray(frozen.center, dtype=np.float64),
+        "divisor": np.asarray(frozen.scale, dtype=np.float64),
+        "with_mean": np.asarray(options.with_mean),
+        "with_std": np.asarray(options.with_std),
+        "ddof": np.asarray(options.ddof),
+        "eps": np.asarray(options.eps),
         "names": np.array(stats.names, dtype=str),
         "count": np.asarray(stats.count),
         "missing": np.asarray(stats.n_missing),
@@ -158,6 +170,8 @@ def to_numpy(
         "gamma": np.asarray(stats.gamma),
         "beta": np.asarray(stats.beta),
     }
+    if stats.weighted:
+        out["weight"] = np.asarray(stats.weight)
     if stats.running is not None:
         out["running_mean"] = np.asarray(stats.running.running_mean)
         out["running_var"] = np.asarray(stats.running.running_var)

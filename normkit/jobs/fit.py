@@ -23,7 +23,7 @@ from .sources import (
     require_rows,
     select_dataset_columns,
 )
-from .weights import mark_weight, without_weight
+from .weights import mark_weight, reading_weights, require_some_weight, without_weight
 
 __all__ = ["conclude_fit", "fit_files"]
 
@@ -98,7 +98,8 @@ def fit_files(
     integers = None if reference.typed else IntegerCheck(dtypes)
     passthrough = mark_weight(estimator.passed_through(reference.schema, names), weight_column)
     categories = CategoryCounter(categorical_columns(reference.schema, passthrough))
-    rows = feed(accumulator, sources, names, progress, integers, categories, weight_column)
+    with reading_weights(weight_column):
+        rows = feed(accumulator, sources, names, progress, integers, categories, weight_column)
     require_rows(accumulator.n_rows, sources)
     stats = FittedStats.from_pass(
         names,
@@ -111,6 +112,7 @@ def fit_files(
         passthrough=passthrough,
         categories=categories.result(),
     )
+    require_some_weight(stats, weight_column, describe_sources(sources))
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
     return Standardizer.from_stats(
         conclude_fit(stats, sources, described), **estimator.get_params()

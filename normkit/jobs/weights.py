@@ -12,18 +12,52 @@ exact test) need, and a row counted ``w`` times would make them claim ``w`` time
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+import numpy as np
 import pyarrow as pa
 
-from ..errors import OptionError, SchemaError, listed, param
+from ..core.accumulator import WEIGHTS_RULE
+from ..errors import DataError, InputError, OptionError, SchemaError, listed, param
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import is_numeric_type
 from ..io.dataset import reference_reader
 from ..io.reader import Reader
-from ..stats.fitted import PassedThrough
+from ..stats.fitted import FittedStats, PassedThrough
 
-__all__ = ["mark_weight", "without_weight"]
+__all__ = ["mark_weight", "reading_weights", "require_some_weight", "without_weight"]
+
+
+@contextmanager
+def reading_weights(weight_column: str | None) -> Iterator[None]:
+    """A reader's refusal of a value of the weight column (text where a number must be) says
+    it is the weight column, with what weights must be, not how to leave a data column out."""
+    try:
+        yield
+    except InputError as error:
+        named = None if weight_column is None else f"column {weight_column!r}"
+        if (
+            named is None
+            or f"{named} at " not in error.message
+            or "not a number" not in error.message
+        ):
+            raise
+        message = error.message.replace(named, f"weight {named}", 1)
+        raise InputError(message, hints=(f"{WEIGHTS_RULE}; fix the data",)) from None
+
+
+def require_some_weight(stats: FittedStats, weight_column: str | None, where: str) -> None:
+    """Refuse weights that are 0 in every row (each column would otherwise be said to have no
+    values, and its exclusion suggested)."""
+    if weight_column is None or not stats.weighted or stats.n_columns == 0:
+        return
+    if np.all(stats.weight == 0) and np.all(stats.n_missing == 0):
+        raise DataError(
+            f"{where}: every row has weight 0 in the weight column {weight_column!r}; sample "
+            "weights must contain at least one non-zero number",
+            param="weight_column",
+        )
 
 
 def without_weight(

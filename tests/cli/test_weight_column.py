@@ -185,3 +185,25 @@ def test_running_statistics_of_weighted_statistics_are_refused(tmp_path, data):
     proc = run_normkit("export", "-s", stats, "--to", "onnx", "--use", "ema", "-o", tmp_path / "m")
     assert proc.returncode == 1
     assert b"fitted with sample weights" in proc.stderr
+
+
+def test_text_in_the_weight_column_and_weights_all_zero_are_told_as_such(tmp_path):
+    text = tmp_path / "text.csv"
+    text.write_text("id,x,w\n1,1.0,1\n2,2.0,heavy\n3,3.0,1\n")
+    out = tmp_path / "s.json"
+    line = assert_error(
+        run("fit", text, "--weight-column", "w", "-o", out),
+        1,
+        f"{text}: weight column 'w' at data row 2: 'heavy' is not a number",
+        "weights must be finite numbers >= 0",
+    )
+    assert "--exclude" not in line  # excluding the weight column is not a way out
+    zeros = tmp_path / "zeros.csv"
+    zeros.write_text("id,x,w\n1,1.0,0\n2,2.0,0\n")
+    line = assert_error(
+        run("fit", zeros, "--weight-column", "w", "-o", out),
+        1,
+        f"{zeros}: every row has weight 0 in the weight column 'w'",
+    )
+    assert "--exclude" not in line
+    assert not out.exists()

@@ -130,3 +130,9 @@ def test_flat_running_options_equal_ema_options():
     with pytest.raises(ValueError, match="given beside"):
         Standardizer(ema=EmaOptions(), batch_size=8).fit(X)
     assert Standardizer(ema=False).fit(X).ema_ is None
+
+
+def test_a_pandas_column_of_mixed_objects_is_refused_by_name():
+    frame = pd.DataFrame({"a": [1, "a", 2], "b": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"column 'a' \(dtype object\) holds values of several"):
+        Standardizer().fit(frame)

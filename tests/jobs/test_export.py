@@ -114,6 +114,30 @@ def test_numpy_export_holds_the_statistics(cancer):
             assert same_bits(arrays[key], np.asarray(expected, dtype=np.float64)), key
 
 
+@pytest.mark.parametrize(
+    "flags", [("--no-std",), ("--no-mean",), ("--no-mean", "--no-std"), ("--weight-column", "w")]
+)
+def test_numpy_export_says_what_the_transform_divides_by(tmp_path, flags):
+    """Without scaling (or centering) the transform divides by 1 (subtracts 0), while the
+    statistics' scale (mean) is still the data's: the arrays say both, and the flags."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"x": rng.normal(5, 3, 300), "w": rng.uniform(0.5, 2, 300)})
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    stats = tmp_path / "s.json"
+    exclude = () if "--weight-column" in flags else ("--exclude", "w")
+    assert_ok(run("fit", data, *exclude, *flags, "-o", stats))
+    assert_ok(run("export", "-s", stats, "--to", "numpy", "-o", tmp_path / "s.npz"))
+    fitted = normkit.load(stats)
+    with np.load(tmp_path / "s.npz") as arrays:
+        x = frame[["x"]].to_numpy()
+        z = (x - arrays["center"]) / arrays["divisor"] * arrays["gamma"] + arrays["beta"]
+        assert same_bits(z, fitted.transform(frame)[["x"]].to_numpy())
+        assert bool(arrays["with_std"]) == ("--no-std" not in flags)
+        assert bool(arrays["with_mean"]) == ("--no-mean" not in flags)
+        assert ("weight" in arrays) == ("--weight-column" in flags)
+
+
 def test_export_refuses_what_it_cannot_do(cancer, tmp_path):
     _, _, stats, _ = cancer
     assert_error(run("export", "-s", stats, "--to", "onnx", "-o", stats), 1, "would overwrite")
