@@ -822,6 +822,11 @@ class Standardizer:
         statistics (``ema_``) follow the stream, so :meth:`save` afterwards keeps the state for
         the next run.
 
+        The stream is cut into chunks of whole logical batches of about 65,536 rows, whatever
+        its own batches, so that the results do not depend on how it was cut (the running
+        statistics' scan rounds by chunk): a live feed's first output waits for that many rows,
+        or for its end.
+
         Yields
         ------
         pyarrow.RecordBatch
