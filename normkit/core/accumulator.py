@@ -248,6 +248,15 @@ class Accumulator:
                 self._observe(steps)
         self._check_finite(batch, columns, weights)
         self.moments = merge_moments(self.moments, batch)
+        if self.weighted and not np.isfinite(self.moments.weight).all():
+            label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
+            raise DataError(
+                f"{label}: the sum of the weights overflows float64 by data row "
+                f"{self.rows_in_part + n_rows:,}",
+                hints=(
+                    "divide every weight by one constant (with ddof 0 the statistics stay the same)",
+                ),
+            )
         if self.sample is not None and columns:
             keys = row_keys(self._part_index, self.rows_in_part, n_rows)
             self.sample.offer(columns, keys, weights)
@@ -264,16 +273,19 @@ class Accumulator:
                 f"sample_weight: {weights.size:,} weights for {n_rows:,} rows",
                 param="sample_weight",
             )
-        bad = ~(weights >= 0) | np.isinf(weights)  # NaN fails >= 0
+        # NaN fails >= 0; a subnormal weight (below 2.2e-308) has lost digits already.
+        tiny = (weights > 0) & (weights < np.finfo(np.float64).tiny)
+        bad = ~(weights >= 0) | np.isinf(weights) | tiny
         if bad.any():
             k = int(np.argmax(bad))
             value = float(weights[k])
             label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
-            problem = (
-                "is missing (null or NaN)"
-                if np.isnan(value)
-                else f"is {value!r} ({'infinite' if np.isinf(value) else 'negative'})"
-            )
+            if np.isnan(value):
+                problem = "is missing (null or NaN)"
+            elif tiny[k]:
+                problem = f"is {value!r}, too small for float64 to keep its digits (subnormal)"
+            else:
+                problem = f"is {value!r} ({'infinite' if np.isinf(value) else 'negative'})"
             raise DataError(
                 f"{label} at data row {self.rows_in_part + k + 1:,}: the weight {problem}; "
                 f"{WEIGHTS_RULE}",

@@ -77,3 +77,13 @@ def test_bad_weights_are_refused_with_their_row():
         Standardizer().fit(X, sample_weight=[1, 1, 1])
     with pytest.raises(ValueError, match="stream of batches"):
         Standardizer().fit([pd.DataFrame(X)], sample_weight=[1, 1, 1, 1])
+
+
+def test_weights_float64_cannot_hold_are_refused_not_rounded():
+    X = np.random.default_rng(2).normal(size=(100, 2))
+    with pytest.raises(ValueError, match=r"row 1: the weight is 1e-320, too small"):
+        Standardizer().fit(X, sample_weight=np.full(100, 1e-320))
+    with pytest.raises(ValueError, match="the sum of the weights overflows float64"):
+        Standardizer().fit(X, sample_weight=np.full(100, 1e307))
+    tiny = Standardizer().fit(X, sample_weight=np.full(100, 1e-300))
+    np.testing.assert_allclose(tiny.mean_, X.mean(axis=0), rtol=1e-13)
