@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import assert_error, assert_ok, run
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.preprocessing import StandardScaler
 
 import normkit
@@ -62,6 +62,16 @@ def test_onnx_equals_normkit_and_standard_scaler_bit_for_bit(cancer):
     np.testing.assert_allclose(y, sk.transform(x), rtol=1e-12, atol=1e-12)
     props = {p.key: p.value for p in onnx.load(str(model)).metadata_props}
     assert json.loads(props["columns"]) == list(data.columns)
+
+
+@pytest.mark.parametrize("load", [load_breast_cancer, load_diabetes, load_wine])
+def test_onnx_of_an_in_memory_fit_equals_standard_scalers_own_fit_bit_for_bit(tmp_path, load):
+    """Fitted in memory the statistics are StandardScaler's own bits (see Standardizer.fit), so
+    the ONNX model run by onnxruntime equals StandardScaler().fit(X).transform(X) exactly."""
+    x = load(return_X_y=True)[0].astype(np.float64)
+    model = tmp_path / "m.onnx"
+    model.write_bytes(normkit.to_onnx(normkit.Standardizer().fit(x)).SerializeToString())
+    assert same_bits(run_onnx(model, {"X": x}), StandardScaler().fit(x).transform(x))
 
 
 def test_onnx_of_the_running_statistics_with_gamma_and_beta_per_column(cancer):
