@@ -30,6 +30,7 @@ __all__ = [
     "array_names",
     "as_arrow",
     "check_columns",
+    "feature_count_message",
     "infinite_error",
     "is_dataframe",
     "map_columns",
@@ -47,6 +48,11 @@ ColumnMap = Callable[[int, np.ndarray], np.ndarray]
 def is_dataframe(X: Any) -> bool:
     """Whether ``X`` is an eager table: a pandas, polars... DataFrame or a pyarrow Table."""
     return is_eager_frame(X)
+
+
+def feature_count_message(got: int, expected: int) -> str:
+    """scikit-learn's words for an array of the wrong width."""
+    return f"X has {got} features, but Standardizer is expecting {expected} features as input"
 
 
 def array_names(n_columns: int) -> list[str]:
@@ -134,8 +140,7 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
     if isinstance(X, np.ndarray):
         if X.ndim != 2 or X.shape[1] != len(names):
             raise SchemaError(
-                f"X has {X.shape[-1]} features, but Standardizer is expecting {len(names)} "
-                "features as input"
+                feature_count_message(X.shape[-1], len(names))
                 if X.ndim == 2
                 else f"expected a 2-d array with {len(names)} columns, got shape {X.shape}"
             )

@@ -37,6 +37,7 @@ from .apply import (
     affine_map,
     array_names,
     as_arrow,
+    feature_count_message,
     infinite_error,
     is_dataframe,
     map_columns,
@@ -141,9 +142,9 @@ class Standardizer:
         Each column's 5%, ..., 95% quantiles, from a uniform sample of up to 10,000 of its values
         taken in the same pass (the reference of ``normkit drift``).
     categories_ : dict of str to CategoryCounts, or None
-        The category frequencies of the text and boolean columns passed through (fitted from
-        files: :func:`normkit.fit_files`; None when fitted in memory, or continued by
-        :meth:`partial_fit`).
+        The category frequencies of the text and boolean columns passed through, counted per
+        row over the rows of weight above 0 (None for statistics continued by
+        :meth:`partial_fit` after a load or a finished fit).
     gamma_, beta_ : ndarray of float64, shape (n_features,)
 
     Notes
@@ -242,7 +243,7 @@ class Standardizer:
             given = [n for n, d in _EMA_DEFAULTS.items() if getattr(self, n) != d]
             if given:
                 raise OptionError(
-                    f"{listed(given)} given beside {param('ema')}=EmaOptions(...)",
+                    f"{', '.join(given)} given beside {param('ema')}=EmaOptions(...)",
                     param="ema",
                     hints=("give the running statistics' options one way: ema=True with them",),
                 )
@@ -385,9 +386,9 @@ class Standardizer:
             :meth:`partial_fit`). Weighted statistics have no running (EMA) statistics.
         """
         self._reset()
-        if sample_weight is not None and _is_stream(X):
+        if sample_weight is not None and (_is_stream(X) or is_lazy_frame(X)):
             raise OptionError(
-                "sample_weight cannot be given for a stream of batches",
+                "sample_weight cannot be given for a stream of batches or a lazy frame",
                 param="sample_weight",
                 hints=("give each batch's weights to partial_fit(batch, sample_weight=w)",),
             )
@@ -408,8 +409,11 @@ class Standardizer:
         return self
 
     def _values(self, X: Any) -> np.ndarray:
-        """The fitted columns of an in-memory table or array, as a 2-d float64 array."""
-        table = as_arrow(X if not _is_array(X) else _checked_array(X, self))
+        """The fitted columns of an in-memory table or array, as a 2-d float64 array (an
+        array of float64 as it is, not copied)."""
+        if _is_array(X):
+            return np.asarray(_checked_array(X, self), dtype=np.float64)
+        table = as_arrow(X)
         return np.column_stack([to_float64(table.column(name)) for name in self.columns_])
 
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
@@ -422,23 +426,29 @@ class Standardizer:
         if self.__dict__.get("_accumulator") is None:
             self._begin(table.schema, named)
         elif not named and table.num_columns != self.n_features_in_:
-            raise SchemaError(_feature_count_message(table.num_columns, self.n_features_in_))
+            raise SchemaError(feature_count_message(table.num_columns, self.n_features_in_))
         index = {name: i for i, name in enumerate(table.schema.names)}
         columns = []
         for name in self.columns_:
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
             columns.append(to_float64(table.column(index[name])))
-        if sample_weight is None:
+        weights = None if sample_weight is None else _weights(sample_weight, table.num_rows)
+        if weights is None:
             self._accumulator.update(columns)
         else:
             self._refuse_running_with_weights()
-            self._accumulator.update(columns, weights=_weights(sample_weight, table.num_rows))
+            self._accumulator.update(columns, weights=weights)
         counter = self.__dict__.get("_categories")
+        # Categories are counted per row, over the rows of weight above 0 (as a fit of files).
+        kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
         for name in counter.names if counter is not None else ():
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
-            counter.update(name, *value_counts(table.column(index[name]), counter.cap))
+            column = table.column(index[name])
+            counter.update(
+                name, *value_counts(column if kept is None else column.filter(kept), counter.cap)
+            )
         self._snapshot = None
         return self
 
@@ -667,8 +677,9 @@ class Standardizer:
 
         Parameters
         ----------
-        X : pyarrow.RecordBatch, pyarrow.Table, pandas.DataFrame, 2-d ndarray, or an iterable of
-            record batches (a stream, returned as a generator).
+        X : pyarrow.RecordBatch or Table, a pandas, polars (or other narwhals-supported)
+            DataFrame, a 2-d array-like, or an iterable of record batches (a stream, returned
+            as a generator). A lazy frame is refused: collect it first.
         use : {"exact", "ema"} or None, default None
             Which statistics; None means exact.
         gamma, beta : float, mapping of column name to float, or None
@@ -690,9 +701,15 @@ class Standardizer:
         names = list(self.columns_)
         index = X.index if is_pandas(X) else None  # kept by a pandas output
         X = self._transform_input(X)
+        whole, place = None, None
         if isinstance(X, np.ndarray) and self.__dict__.get("feature_names_in_") is not None:
-            X = self._normalized_part(X)
+            whole, place = X, self._places(X)
+            X = X if place is None else X[:, place]
         out = map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
+        if place is not None:  # the columns passed through stay, in their places
+            whole = np.array(whole, dtype=np.float64)
+            whole[:, place] = out
+            out = whole
         if _is_stream(X):
             return out
         return as_output(out, self._output_config(), list(self.get_feature_names_out()), index)
@@ -709,6 +726,8 @@ class Standardizer:
             )
         if _is_stream(X):
             return X
+        if not (_is_table(X) or _is_array(X)):
+            raise TypeError(f"cannot transform an object of type {type(X).__name__}")
         named_fit = self.__dict__.get("feature_names_in_") is not None
         if not _is_array(X):
             if named_fit:
@@ -728,13 +747,13 @@ class Standardizer:
             )
         return _checked_array(X, self)
 
-    def _normalized_part(self, X: np.ndarray) -> np.ndarray:
-        """An array given to statistics fitted on a table: every input column (the normalized
-        ones are taken out by position), or the normalized columns alone."""
+    def _places(self, X: np.ndarray) -> list[int] | None:
+        """An array given to statistics fitted on a table holds every input column (then the
+        places of the normalized ones), or the normalized columns alone (None)."""
         if X.ndim == 2 and X.shape[1] == self.n_features_in_ != len(self.columns_):
             place = {n: i for i, n in enumerate(self.feature_names_in_)}
-            return X[:, [place[n] for n in self.columns_]]
-        return X
+            return [place[n] for n in self.columns_]
+        return None
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None, **kwargs: Any) -> Any:
         """:meth:`fit`, then :meth:`transform` of the same data (a table or array, not a stream:
@@ -775,7 +794,8 @@ class Standardizer:
             return self
         if transform not in OUTPUTS:
             raise OptionError(
-                f"set_output(transform={transform!r}): must be one of {listed(OUTPUTS)}",
+                f"set_output(transform={transform!r}): must be one of "
+                f"{', '.join(repr(o) for o in OUTPUTS)}",
                 param="transform",
             )
         self._sklearn_output_config = {"transform": transform}
@@ -986,7 +1006,7 @@ def _is_table(X: Any) -> bool:
 def _is_stream(X: Any) -> bool:
     """Whether ``X`` is a stream of tables (an iterator, or a list of tables), not one table
     or array-like."""
-    if _is_table(X) or _is_array(X) or isinstance(X, str | bytes):
+    if _is_table(X) or _is_array(X) or isinstance(X, str | bytes | Mapping | set | frozenset):
         return False
     if isinstance(X, list | tuple):
         return all(_is_table(item) for item in X)  # an empty list is a stream of no batch
@@ -1015,8 +1035,10 @@ def _as_batches(X: Any) -> Iterator[Any]:
     elif _is_stream(X):
         yield from X
     else:
+        hint = " (a DataFrame of it: pd.DataFrame(X))" if isinstance(X, Mapping) else ""
         raise TypeError(
-            f"cannot fit an object of type {type(X).__name__}; to fit a file use normkit.fit_files"
+            f"cannot fit an object of type {type(X).__name__}{hint}; to fit a file use "
+            "normkit.fit_files"
         )
 
 
@@ -1050,8 +1072,11 @@ def _standard_scalers_bits(stats: FittedStats, X: np.ndarray, weights: Any) -> F
         return stats
     from sklearn.preprocessing import StandardScaler
 
-    ref = StandardScaler(with_mean=options.with_mean, with_std=options.with_std)
-    ref.fit(X, sample_weight=None if weights is None else _weights(weights, len(X)))
+    ref = StandardScaler(with_mean=options.with_mean, with_std=options.with_std, copy=False)
+    # Its overflow warnings (huge weights) are its own: where its numbers are off, ours stay.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref.fit(X, sample_weight=None if weights is None else _weights(weights, len(X)))
     spread = np.sqrt(stats.moments.var(0) if not stats.weighted else stats.var)
     theirs = np.asarray(ref.mean_, dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -1069,15 +1094,16 @@ def _standard_scalers_bits(stats: FittedStats, X: np.ndarray, weights: Any) -> F
     return replace(stats, mean=np.where(same, theirs, stats.mean), var=var, scale=scale)
 
 
-def _feature_count_message(got: int, expected: int) -> str:
-    """scikit-learn's words for an array of the wrong width."""
-    return f"X has {got} features, but Standardizer is expecting {expected} features as input"
-
-
 def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
     """``sample_weight`` as float64, one per row (their values are checked by the
     accumulator, which names the row)."""
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise OptionError(
+            f"sample_weight must be numbers, not {np.asarray(sample_weight).dtype}",
+            param="sample_weight",
+        ) from None
     if weights.ndim == 0:
         weights = np.full(n_rows, float(weights))
     if weights.shape != (n_rows,):

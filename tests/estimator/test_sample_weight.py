@@ -87,3 +87,23 @@ def test_weights_float64_cannot_hold_are_refused_not_rounded():
         Standardizer().fit(X, sample_weight=np.full(100, 1e307))
     tiny = Standardizer().fit(X, sample_weight=np.full(100, 1e-300))
     np.testing.assert_allclose(tiny.mean_, X.mean(axis=0), rtol=1e-13)
+
+
+def test_weights_with_a_lazy_frame_or_of_text_are_refused():
+    frame = pl.DataFrame({"x": np.arange(10.0)})
+    with pytest.raises(ValueError, match="lazy frame"):
+        Standardizer(ema=False).fit(frame.lazy(), sample_weight=np.ones(10))
+    with pytest.raises(ValueError, match="sample_weight must be numbers"):
+        Standardizer().fit(frame, sample_weight=["a"] * 10)
+
+
+def test_categories_are_counted_over_rows_of_weight_above_zero_as_in_a_file_fit(tmp_path):
+    import normkit
+
+    frame = pd.DataFrame({"x": [1.0, 2, 3, 4], "t": ["a", "a", "b", "b"], "w": [1.0, 1, 0, 0]})
+    in_memory = Standardizer(ema=False, exclude=["w"]).fit(frame, sample_weight=frame["w"])
+    path = tmp_path / "cw.csv"
+    frame.to_csv(path, index=False)
+    from_file = normkit.fit_files([path], Standardizer(ema=False), weight_column="w")
+    assert dict(in_memory.categories_["t"].counts) == dict(from_file.categories_["t"].counts)
+    assert dict(in_memory.categories_["t"].counts) == {"a": 2}

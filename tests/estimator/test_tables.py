@@ -136,3 +136,23 @@ def test_a_pandas_column_of_mixed_objects_is_refused_by_name():
     frame = pd.DataFrame({"a": [1, "a", 2], "b": [1.0, 2.0, 3.0]})
     with pytest.raises(ValueError, match=r"column 'a' \(dtype object\) holds values of several"):
         Standardizer().fit(frame)
+
+
+def test_an_array_of_every_input_column_keeps_those_passed_through():
+    frame = pd.DataFrame({"id": [1.0, 2, 3, 4], "a": [1.0, 2, 3, 5], "b": [2.0, 4, 6, 9]})
+    fitted = Standardizer(exclude=["id"]).fit(frame)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        out = fitted.transform(frame.to_numpy())
+    np.testing.assert_array_equal(out[:, 0], frame["id"].to_numpy())
+    np.testing.assert_array_equal(out[:, 1:], fitted.transform(frame)[["a", "b"]].to_numpy())
+    with pytest.warns(UserWarning):
+        as_frame = fitted.set_output(transform="pandas").transform(frame.to_numpy())
+    assert list(as_frame.columns) == ["id", "a", "b"]
+
+
+def test_objects_that_are_no_table_are_refused():
+    with pytest.raises(TypeError, match=r"pd.DataFrame\(X\)"):
+        Standardizer().fit({"a": [1.0, 2.0]})
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0]}))
+    with pytest.raises(TypeError, match="cannot transform an object of type dict"):
+        fitted.transform({"a": [1.0, 2.0]})
