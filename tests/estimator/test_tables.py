@@ -145,7 +145,7 @@ def test_an_array_of_every_input_column_keeps_those_passed_through():
         out = fitted.transform(frame.to_numpy())
     np.testing.assert_array_equal(out[:, 0], frame["id"].to_numpy())
     np.testing.assert_array_equal(out[:, 1:], fitted.transform(frame)[["a", "b"]].to_numpy())
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="valid feature names"):
         as_frame = fitted.set_output(transform="pandas").transform(frame.to_numpy())
     assert list(as_frame.columns) == ["id", "a", "b"]
 
