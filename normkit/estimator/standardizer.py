@@ -452,27 +452,38 @@ class Standardizer:
         self._snapshot = None
         return self
 
-    def _refuse_running_with_weights(self) -> None:
-        """Sample weights with running statistics asked for, or already being computed: BatchNorm
-        has no weights, so a weighted fit has none; only ``ema=True`` with every running option
-        at its default lets them go without a word (scikit-learn's tools pass weights to a
-        default estimator)."""
-        accumulator = self._accumulator
+    def refuse_running_with_weights(self, started: bool = False) -> None:
+        """Refuse sample weights where running (EMA) statistics were asked for: BatchNorm has no
+        sample weights, so a weighted fit has none. Only ``ema=True`` with every running option
+        at its default (or an ``EmaOptions()`` of defaults) lets them go without a word, since
+        scikit-learn's tools pass weights to a default estimator. ``started``: running
+        statistics already computed over earlier batches without weights.
+
+        Raises
+        ------
+        OptionError
+            Naming the options given.
+        """
         if self.ema is None or self.ema is False:
             return
         given = [n for n, d in _EMA_DEFAULTS.items() if getattr(self, n) != d]
-        if isinstance(self.ema, EmaOptions):
-            given.append("ema")
-        started = not accumulator.weighted and accumulator.options is not None
-        if started and accumulator.n_rows:
+        if isinstance(self.ema, EmaOptions) and self.ema != EmaOptions():
+            given.append(f"ema={self.ema!r}")
+        if started:
             given = ["earlier batches without sample_weight", *given]
         if given:
             raise OptionError(
-                f"sample_weight with running (EMA) statistics ({', '.join(given)}): BatchNorm's "
-                "running statistics have no sample weights, so a weighted fit has none",
+                f"sample weights with running (EMA) statistics ({', '.join(given)}): "
+                "BatchNorm's running statistics have no sample weights, so a weighted fit has "
+                "none",
                 param="sample_weight",
                 hints=("fit without sample weights for running statistics, or with ema=False",),
             )
+
+    def _refuse_running_with_weights(self) -> None:
+        accumulator = self._accumulator
+        started = not accumulator.weighted and accumulator.options is not None
+        self.refuse_running_with_weights(started and accumulator.n_rows > 0)
 
     def _begin(self, schema: pa.Schema, named: bool = True) -> None:
         """Open a pass: a new one, or one continuing the statistics fitted so far."""

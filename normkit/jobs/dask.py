@@ -235,6 +235,7 @@ def fit_dask(
         statfile.check_stat_path(output)
     names = select_dataset_columns(estimator, sources)
     if weight_column is not None:
+        estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)
     dtypes = dataset_dtypes(sources, names)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)

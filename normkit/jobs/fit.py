@@ -83,6 +83,7 @@ def fit_files(
         require_rows(0, sources)  # before choosing columns by types that have no rows to tell
     names = select_dataset_columns(estimator, sources)
     if weight_column is not None:
+        estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)

@@ -94,7 +94,7 @@ def test_weights_with_explicit_running_options_are_refused_and_default_ones_drop
 
     X = np.random.default_rng(1).normal(size=(50, 2))
     w = np.full(50, 2.0)
-    with pytest.raises(ValueError, match=r"sample_weight with running \(EMA\) statistics"):
+    with pytest.raises(ValueError, match=r"sample weights with running \(EMA\) statistics"):
         Standardizer(momentum=0.3).fit(X, sample_weight=w)
     parts = Standardizer().partial_fit(X[:25])
     with pytest.raises(ValueError, match="earlier batches without sample_weight"):

@@ -200,3 +200,11 @@ def test_bad_weights_stop_the_fit_naming_file_row_and_value(tmp_path, data):
 def _csv(path: Path, frame: pd.DataFrame) -> Path:
     frame.to_csv(path, index=False)
     return path
+
+
+def test_fit_files_refuses_running_options_with_a_weight_column_as_fit_does(tmp_path, data):
+    path = _csv(tmp_path / "d.csv", data)
+    with pytest.raises(normkit.OptionError, match="momentum, batch_size"):
+        normkit.fit_files(path, Standardizer(momentum=0.2, batch_size=32), weight_column="w")
+    fitted = normkit.fit_files(path, Standardizer(exclude=["id"]), weight_column="w")
+    assert fitted.ema_ is None  # default options: simply none
