@@ -142,6 +142,12 @@ GROUPS: dict[str, Callable[[FittedStats], bool]] = {
 }
 
 
+def _mean_error(stats: Any, i: int) -> float:
+    """The exact mean of the moments minus the mean written (their difference is exact: the
+    two are within a few units of rounding of each other)."""
+    return float((stats.moments.mean[i] - stats.mean[i]) + stats.moments.mean_error[i])
+
+
 def _column(attribute: str) -> Getter:
     return lambda s, i: getattr(s, attribute)[i]
 
@@ -240,9 +246,9 @@ COLUMN = Section(
         Field(
             "mean_error",
             Number(),
-            "What the last rounding of the mean lost: mean + mean_error is the exact sum of the fit's shift and offset; written where not 0.",
-            lambda s, i: float(s.moments.mean_error[i]),
-            written=lambda s, i: bool(s.moments.mean_error[i]),
+            "What the mean written lacks: mean + mean_error is the exact sum of the fit's shift and offset (the last rounding, or the gap to StandardScaler's mean that an in-memory fit shows); written where not 0.",
+            lambda s, i: _mean_error(s, i),
+            written=lambda s, i: bool(_mean_error(s, i)),
             default=0.0,
         ),
         Field("m2", Number(minimum=0.0), "Sum of squared deviations from the mean.", _column("m2")),

@@ -197,15 +197,16 @@ class FittedStats:
         running: RunningState | None = None,
         sketch: Sketch | None = None,
         provenance: Mapping[str, Any] | None = None,
+        mean: np.ndarray | None = None,
         var: np.ndarray | None = None,
         scale: np.ndarray | None = None,
         read: ReadSettings | None = None,
         passthrough: Sequence[PassedThrough] | None = None,
         categories: Mapping[str, CategoryCounts] | None = None,
     ) -> FittedStats:
-        """Statistics from moments: the variance ``M2 / (count - ddof)`` and the scale
-        ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed
-        here, once, unless given (a stat file's or scikit-learn's own)."""
+        """Statistics from moments: the mean, the variance ``M2 / (count - ddof)`` and the scale
+        ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed here,
+        once, unless given (a stat file's or scikit-learn's own)."""
         options = options or StatsOptions()
         n = len(names)
         if var is None:
@@ -220,7 +221,7 @@ class FittedStats:
             moments,
             int(n_rows),
             options,
-            _frozen_array(moments.mean, np.float64),
+            _frozen_array(moments.mean if mean is None else mean, np.float64),
             _frozen_array(var, np.float64),
             _frozen_array(scale, np.float64),
             _frozen_array(np.ones(n) if gamma is None else gamma, np.float64),

@@ -224,7 +224,10 @@ class _Reader:
                 raise self.fail(f"invalid stat file: column {name!r} appears twice")
             seen.add(name)
         for i, column in enumerate(columns):
-            if abs(column["mean_error"]) > abs(column["mean"]) * 2.0**-52:
+            # The rounding of the mean, or the gap to StandardScaler's (within 1e-12 of the
+            # scale) that an in-memory fit writes.
+            bound = abs(column["mean"]) * 2.0**-52 + 1e-12 * abs(column["scale"])
+            if abs(column["mean_error"]) > bound:
                 raise self.fail(
                     f"invalid stat file: columns[{i}].'mean_error' ({column['mean_error']}) is "
                     "larger than the rounding of 'mean'"
@@ -261,7 +264,8 @@ class _Reader:
             running=self.running(values.get("ema"), columns),
             sketch=self.sketch(values.get("sketch"), columns),
             provenance=values["provenance"],
-            # The file's var and scale are what transforms use, exactly as written.
+            # The file's mean, var and scale are what transforms use, exactly as written.
+            mean=field("mean"),
             var=field("var"),
             scale=field("scale"),
             read=self.read_settings(values.get("read")),

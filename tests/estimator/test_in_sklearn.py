@@ -109,3 +109,17 @@ def test_running_options_are_tuned_like_any_parameter_and_pipelines_set_polars_o
     assert isinstance(out, pl.DataFrame)
     assert out.columns == list(frame.data.columns)
     np.testing.assert_array_equal(out["proline"].to_numpy(), frame.data["proline"].to_numpy())
+
+
+def test_an_in_memory_fit_saved_and_loaded_keeps_its_bits_and_its_exact_moments(tmp_path):
+    """The stat file holds the mean shown (StandardScaler's bits) and, in mean_error, what the
+    exact mean adds to it: the loaded statistics transform identically and merge exactly."""
+    X = np.random.default_rng(9).normal(1e3, 1.0, size=(500, 3))
+    fitted = Standardizer(ema=False).fit(X)
+    fitted.save(tmp_path / "s.json")
+    loaded = Standardizer.load(tmp_path / "s.json")
+    for name in ("mean_", "var_", "scale_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(fitted, name))
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+    np.testing.assert_array_equal(loaded.stats_.moments.mean, fitted.stats_.moments.mean)
+    np.testing.assert_array_equal(loaded.merge(loaded).mean_, fitted.merge(fitted).mean_)

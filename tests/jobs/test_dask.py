@@ -480,7 +480,14 @@ def test_dask_weighted_fit_equals_local_fit(tmp_path, on_cluster, data, fmt):
     rng = np.random.default_rng(3)
     weighted = data.assign(w=rng.exponential(1.0, len(data)) * (rng.random(len(data)) > 0.1))
     write_dataset(tmp_path / "ds", fmt, weighted, PART_ROWS)
-    estimator = Standardizer(exclude=["id"], ema=EmaOptions(batch_size=64))
+    with pytest.raises(normkit.OptionError, match="running"):  # options asked for: refused
+        fit_dask(
+            tmp_path / "ds",
+            Standardizer(exclude=["id"], ema=EmaOptions(batch_size=64)),
+            cluster=on_cluster,
+            weight_column="w",
+        )
+    estimator = Standardizer(exclude=["id"])
     local = normkit.fit_files(tmp_path / "ds", estimator, weight_column="w")
     dask = fit_dask(tmp_path / "ds", estimator, cluster=on_cluster, weight_column="w")
     assert_same_fit(local, dask)  # no running statistics on either side
