@@ -32,7 +32,6 @@ __all__ = [
     "check_columns",
     "feature_count_message",
     "infinite_error",
-    "is_dataframe",
     "map_columns",
     "output_schema",
     "refuse_infinite",
@@ -43,11 +42,6 @@ STREAM_CHUNK_ROWS = 65_536
 
 #: Replaces fitted column ``j``'s values: (j, float64 values) -> float64 values.
 ColumnMap = Callable[[int, np.ndarray], np.ndarray]
-
-
-def is_dataframe(X: Any) -> bool:
-    """Whether ``X`` is an eager table: a pandas, polars... DataFrame or a pyarrow Table."""
-    return is_eager_frame(X)
 
 
 def feature_count_message(got: int, expected: int) -> str:

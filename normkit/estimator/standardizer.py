@@ -39,12 +39,11 @@ from .apply import (
     as_arrow,
     feature_count_message,
     infinite_error,
-    is_dataframe,
     map_columns,
     output_schema,
     refuse_infinite,
 )
-from .tables import OUTPUTS, as_output, is_lazy_frame, is_pandas, lazy_batches
+from .tables import OUTPUTS, as_output, is_eager_frame, is_lazy_frame, is_pandas, lazy_batches
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -594,7 +593,8 @@ class Standardizer:
         return "columns_" in self.__dict__
 
     def merge(self, other: Standardizer) -> Standardizer:
-        """Statistics of the union of the rows both were fitted on (exact; commutative)."""
+        """Statistics of the union of the rows both were fitted on (exact in exact arithmetic;
+        commutative to the last bit)."""
         return Standardizer.from_stats(self.stats_.merge(other.stats_), **self.get_params())
 
     # -- what was learned ------------------------------------------------------------------
@@ -1011,7 +1011,7 @@ def _names_param(names: str | Sequence[str] | None) -> list[str] | None:
 
 
 def _is_table(X: Any) -> bool:
-    return isinstance(X, pa.RecordBatch | pa.Table) or is_dataframe(X)
+    return isinstance(X, pa.RecordBatch | pa.Table) or is_eager_frame(X)
 
 
 def _is_stream(X: Any) -> bool:

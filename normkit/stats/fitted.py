@@ -380,7 +380,7 @@ class FittedStats:
         )
 
     def merge(self, other: FittedStats) -> FittedStats:
-        """Statistics of the union of the rows both were fitted on (exact; commutative).
+        """Statistics of the union of the rows both were fitted on (exact; commutative to a bit).
 
         Weighted statistics merge with unweighted ones exactly (whose rows weigh 1). The
         running statistics depend on the order of the rows, so a merge keeps none; the
