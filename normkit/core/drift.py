@@ -15,11 +15,27 @@ __all__ = ["MIN_PSI_VALUES", "bin_counts", "drift_scores"]
 MIN_PSI_VALUES = 500
 
 
-def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def bin_counts(
+    values: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Counts of the non-missing ``values`` in the bins cut at ``edges`` (sorted): bin 0 is
-    ``x <= edges[0]``, bin k is ``edges[k-1] < x <= edges[k]``, the last is ``x > edges[-1]``."""
-    values = values[~np.isnan(values)]
-    return np.bincount(np.searchsorted(edges, values, side="left"), minlength=len(edges) + 1)
+    ``x <= edges[0]``, bin k is ``edges[k-1] < x <= edges[k]``, the last is ``x > edges[-1]``.
+
+    With ``weights`` (of a weighted sample), each bin's share of the weight, in counts of the
+    sample's effective size ``(sum w)**2 / sum(w**2)`` (Kish's), rounded: what equally weighted
+    values would give for as much evidence."""
+    kept = ~np.isnan(values)
+    index = np.searchsorted(edges, values[kept], side="left")
+    if weights is None:
+        return np.bincount(index, minlength=len(edges) + 1)
+    w = np.asarray(weights, dtype=np.float64)[kept]
+    total = w.sum()
+    if not total > 0:
+        return np.zeros(len(edges) + 1, dtype=np.int64)
+    w = w / total
+    effective = 1.0 / float(np.dot(w, w))
+    shares = np.bincount(index, weights=w, minlength=len(edges) + 1)
+    return np.round(shares * effective).astype(np.int64)
 
 
 def drift_scores(counts: np.ndarray, edges: np.ndarray, cdf: np.ndarray) -> tuple[float, float]:

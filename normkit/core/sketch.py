@@ -226,6 +226,11 @@ class ColumnSamples:
                 cdf[j] = np.searchsorted(column, edges[j], side="right") / len(column)
         return Sketch(edges, cdf, counts)
 
+    def value_weights(self, j: int) -> np.ndarray:
+        """What each of column ``j``'s sampled values stands for in the data, relative to the
+        largest (ones for an unweighted sample): see :meth:`_kept_weights`."""
+        return self._kept_weights(j) if self.weighted else np.ones(len(self.values(j)))
+
     def _kept_weights(self, j: int) -> np.ndarray:
         """Each sampled value's weight in the quantiles, relative to the largest: its own while
         every value is kept, else its weight over its chance of being kept, and 0 for the value

@@ -52,7 +52,7 @@ from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
 from ..core.drift import bin_counts, drift_scores
-from ..errors import OptionError, StatsFileError
+from ..errors import OptionError, SchemaError, StatsFileError
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
@@ -64,6 +64,7 @@ from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
 from .category_drift import Scores, categorical_scores, cohen_h, exact_counter, missing_rate
 from .sources import Progress, check_stat_columns, feed, require_rows
+from .weights import weight_column_of
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -239,12 +240,18 @@ def drift_files(
     names = list(reference.names)
     text = list(reference.categories or {})
     check_stat_columns(sources, names + text)
-    accumulator = Accumulator(names)
+    column = weight_column_of(reference)
+    weighted = column is not None and all(column in s.schema.names for s in sources)
+    accumulator = Accumulator(names, weighted=weighted, weight_name=column if weighted else None)
     counter = exact_counter(reference) if text else None
-    feed(accumulator, sources, names, progress, categories=counter)
+    weights = column if weighted else None
+    feed(accumulator, sources, names, progress, categories=counter, weight_column=weights)
     require_rows(accumulator.n_rows, sources)
     counts = counter.result(counter.cap) if counter is not None else {}
-    return _judge(reference, accumulator.finish(), counts, options, [s.name for s in sources])
+    notes = _weighting(column, weighted)
+    return _judge(
+        reference, accumulator.finish(), counts, options, [s.name for s in sources], notes
+    )
 
 
 def drift_batches(
@@ -258,19 +265,42 @@ def drift_batches(
     reference = _reference(reference, stats_path(reference), options)
     names = list(reference.names)
     text = list(reference.categories or {})
-    accumulator = Accumulator(names)
+    column = weight_column_of(reference)
+    accumulator = Accumulator(names, weight_name=column)
     counter = exact_counter(reference)
+    weighted = None
     for batch in batches:
         table = pa.table(dict(batch)) if isinstance(batch, Mapping) else as_arrow(batch)
         check_columns(table.schema.names, names + text)
-        accumulator.update([to_float64(table.column(name)) for name in names])
+        has = column is not None and column in table.schema.names
+        if weighted is not None and has != weighted:
+            raise SchemaError(f"the weight column {column!r} is in some batches and not others")
+        weighted = has
+        columns = [to_float64(table.column(name)) for name in names]
+        weights = to_float64(table.column(column)) if has else None
+        accumulator.update(columns, weights=weights)
+        kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
         for name, keep in zip(text, counter.keep, strict=True):
-            column = table.column(name)
-            counter.update(name, *value_counts(column, counter.cap, keep=sorted(keep)))
+            values = table.column(name) if kept is None else table.column(name).filter(kept)
+            counter.update(name, *value_counts(values, counter.cap, keep=sorted(keep)))
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
     counts = counter.result(counter.cap)
-    return _judge(reference, accumulator.finish(), counts, options, ["<memory>"])
+    notes = _weighting(column, bool(weighted))
+    return _judge(reference, accumulator.finish(), counts, options, ["<memory>"], notes)
+
+
+def _weighting(column: str | None, weighted: bool) -> tuple[str, ...]:
+    """What the report says of the new data's weights, against statistics weighted by
+    ``column``: its rows weigh as the reference's did when the new data has that column."""
+    if column is None:
+        return ()
+    if weighted:
+        return (f"the new data is weighted by its column {column!r}, as the statistics were",)
+    return (
+        f"the new data has no weight column {column!r}: its rows are read unweighted, against "
+        "statistics weighted by it",
+    )
 
 
 def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:
@@ -306,6 +336,7 @@ def _judge(
     categories: Mapping[str, CategoryCounts],
     options: DriftOptions,
     sources: list[str],
+    notes: tuple[str, ...] = (),
 ) -> DriftReport:
     names = list(reference.names)
     n = len(names)
@@ -338,10 +369,9 @@ def _judge(
             ColumnDrift(**column.scores, threshold=threshold, p_values=p_values[i], reasons=reasons)
         )
     tests = int(np.isfinite(adjusted).sum())
-    notes = ()
     if reference.sketch is None:
         missing = "" if not _unknown(reference, "missing") else ", nor missing values"
-        notes = (
+        notes += (
             "the stat file keeps no sample or range of its data (its statistics were imported): "
             f"the distribution is not tested{missing}, and a wider spread by the variance alone",
         )
@@ -357,7 +387,7 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
     # Over n; with sample weights over their sum W (the rows stay the reference's size).
     ref_weight = float(reference.weight[j])
     ref_var0 = float(reference.m2[j]) / ref_weight if n_ref else math.nan
-    new_var0 = float(new.m2[j]) / n_new if n_new else math.nan
+    new_var0 = float(new.m2[j]) / float(new.weight[j]) if n_new else math.nan
     ref_std = math.sqrt(max(float(reference.var[j]), 0.0))
     mean = float(new.mean[j]) if n_new else math.nan
     std = math.sqrt(max(float(new.var[j]), 0.0)) if n_new > ddof else math.nan
@@ -374,10 +404,15 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
 
     sketch = reference.sketch
     values = result.sample.values(j) if result.sample is not None else np.empty(0)
-    sample = values[~np.isnan(values)]
+    present = ~np.isnan(values)
+    sample = values[present]
+    weighted = result.sample is not None and result.sample.weighted
+    # A weighted sample's values count by what they stand for (new data weighted as the
+    # reference was): their bins' shares, in counts of the sample's effective size.
+    weights = result.sample.value_weights(j)[present] if weighted else None
     if sketch is not None and np.isfinite(sketch.edges[j]).all() and sample.size:
         edges, cdf = sketch.edges[j], sketch.cdf[j]
-        counts = bin_counts(sample, edges)
+        counts = bin_counts(sample, edges, weights)
         psi, ks = drift_scores(counts, edges, cdf)
     else:
         counts, psi, ks = None, math.nan, math.nan
@@ -392,7 +427,7 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
             mean,
             new_var0,
         ),
-        "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample),
+        "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample, weights),
         "missing": (
             math.nan
             if math.isnan(ref_rate)
@@ -453,6 +488,7 @@ def _spread_test(
     new_var0: float,
     new: FittedStats,
     sample: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> float:
     if n_ref < 4 or n_new < 4:
         return math.nan
@@ -463,7 +499,7 @@ def _spread_test(
             n_ref, ref_var0, ref_kurt, n_new, new_var0, _standardized(new.m4[j], n_new, new_var0, 2)
         )
     if ref_var0 > 0 and new_var0 > 0:
-        return _wider_test(reference, j, ref_kurt, sample)
+        return _wider_test(reference, j, ref_kurt, sample, weights)
     if ref_var0 == 0 and new_var0 == 0:
         return 1.0  # both constant: the mean test tells whether at one value
     if ref_var0 == 0:
@@ -482,7 +518,13 @@ def _spread_test(
     return min(1.0, share**n_new)
 
 
-def _wider_test(reference: FittedStats, j: int, ref_kurt: float, sample: np.ndarray) -> float:
+def _wider_test(
+    reference: FittedStats,
+    j: int,
+    ref_kurt: float,
+    sample: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> float:
     """p-value of a new spread wider than the reference's, from three pieces of evidence (the
     smallest p-value, times three): the new values above and below the reference's range, and
     the variance of the new values clipped to that range.
@@ -501,11 +543,14 @@ def _wider_test(reference: FittedStats, j: int, ref_kurt: float, sample: np.ndar
     beyond = [int(np.count_nonzero(sample > high)), int(np.count_nonzero(sample < low))]
     exceed = [significance.exceedance_test(n_ref, n_new, k) for k in beyond]
     clipped = np.clip(sample, low, high)
-    var0 = float(np.var(clipped))
+    # Weighted new data (a weighted sample): its values count by what they stand for.
+    w = np.ones(len(clipped)) if weights is None else weights
+    deviations = clipped - np.average(clipped, weights=w)
+    var0 = float(np.average(deviations**2, weights=w))
     ref_var0 = float(reference.m2[j]) / float(reference.weight[j])
     p_spread = 1.0
     if var0 > ref_var0:
-        kurt = float(np.mean((clipped - clipped.mean()) ** 4)) / var0**2
+        kurt = float(np.average(deviations**4, weights=w)) / var0**2
         p_spread = significance.variance_test(n_ref, ref_var0, ref_kurt, n_new, var0, kurt)
     return min(1.0, 3.0 * min(*exceed, p_spread))  # three p-values: Bonferroni
 

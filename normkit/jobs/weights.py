@@ -26,7 +26,13 @@ from ..io.dataset import reference_reader
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, PassedThrough
 
-__all__ = ["mark_weight", "reading_weights", "require_some_weight", "without_weight"]
+__all__ = [
+    "mark_weight",
+    "reading_weights",
+    "require_some_weight",
+    "weight_column_of",
+    "without_weight",
+]
 
 
 @contextmanager
@@ -106,6 +112,12 @@ def without_weight(
             hints=(f"choose some with {param('columns')}",),
         )
     return names
+
+
+def weight_column_of(stats: FittedStats) -> str | None:
+    """The weight column that weighted statistics were fitted with (None: unweighted, or
+    weights given in memory)."""
+    return next((p.name for p in stats.passthrough or () if p.why == "weight"), None)
 
 
 def mark_weight(

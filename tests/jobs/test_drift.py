@@ -409,3 +409,31 @@ def test_a_stuck_column_against_statistics_without_their_data_is_bounded_by_cant
     assert report.drifted == ["a"]  # share <= 1 / (1 + 0.64), ** 200
     at_mean = pd.DataFrame({"a": np.full(200, float(stats.mean_[0])), "b": rng.normal(size=200)})
     assert normkit.drift_batches([at_mean], stats).drifted == []
+
+
+def test_new_data_with_the_weight_column_is_weighted_as_the_reference_was(tmp_path):
+    """A weighted reference (weights that move the mean) against new samples of the same
+    weighted population: no alarm when the new data carries its weights, as the stat file's
+    weight column says; read unweighted (no such column) it differs, and the report says why."""
+
+    def sample(seed: int, n: int) -> pd.DataFrame:
+        x = np.random.default_rng(seed).normal(size=n)
+        return pd.DataFrame({"x": x, "w": np.where(x > 0, 3.0, 1.0)})
+
+    train = tmp_path / "train.csv"
+    sample(0, 20_000).to_csv(train, index=False)
+    stats = tmp_path / "s.json"
+    run("fit", train, "--weight-column", "w", "-o", stats)
+    alarms = 0
+    for seed in range(1, 6):
+        new = sample(seed, 3_000)
+        report = normkit.drift_batches([new], stats)
+        assert "weighted by its column 'w'" in report.notes[0]
+        alarms += bool(report.drifted)
+        path = tmp_path / f"new{seed}.csv"
+        new.to_csv(path, index=False)
+        alarms += bool(normkit.drift_files(path, stats).drifted)
+    assert alarms == 0
+    unweighted = normkit.drift_batches([sample(7, 3_000)[["x"]]], stats)
+    assert unweighted.drifted == ["x"]
+    assert "no weight column 'w'" in unweighted.notes[0]
