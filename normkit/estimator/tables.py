@@ -67,29 +67,29 @@ def _is_narwhals(X: Any) -> bool:
     return _module(X) == "narwhals"
 
 
+def _frame_kind(X: Any) -> str | None:
+    """``"eager"`` or ``"lazy"`` for a table narwhals (or normkit itself) knows, else None."""
+    if isinstance(X, pa.Table) or is_pandas(X):
+        return "eager"
+    frame = _narwhals(X)
+    if frame is None:
+        return None
+    import narwhals as nw
+
+    if isinstance(frame, nw.DataFrame):
+        return "eager"
+    return "lazy" if isinstance(frame, nw.LazyFrame) else None
+
+
 def is_eager_frame(X: Any) -> bool:
     """Whether ``X`` is an eager table other than an Arrow record batch (pandas, polars,
     pyarrow Table, and whatever else narwhals supports)."""
-    if isinstance(X, pa.Table) or is_pandas(X):
-        return True
-    frame = _narwhals(X)
-    if frame is None:
-        return False
-    import narwhals as nw
-
-    return isinstance(frame, nw.DataFrame)
+    return _frame_kind(X) == "eager"
 
 
 def is_lazy_frame(X: Any) -> bool:
     """Whether ``X`` is a lazy frame (polars LazyFrame, a DuckDB relation...)."""
-    if isinstance(X, pa.Table) or is_pandas(X):
-        return False
-    frame = _narwhals(X)
-    if frame is None:
-        return False
-    import narwhals as nw
-
-    return isinstance(frame, nw.LazyFrame)
+    return _frame_kind(X) == "lazy"
 
 
 def table_to_arrow(X: Any) -> pa.Table | pa.RecordBatch:
