@@ -298,18 +298,7 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
         _column_moments(x, float(k), bool(missing))
         for x, k, missing in zip(columns, shift, n_missing, strict=True)
     ]
-    count, mean_offset, m2, m3, m4 = zip(*rows, strict=True)
-    return Moments(
-        np.array(count, dtype=np.int64),
-        n_missing,
-        np.array(shift, dtype=np.float64),
-        np.array(mean_offset, dtype=np.float64),
-        np.array(m2, dtype=np.float64),
-        lo,
-        hi,
-        np.array(m3, dtype=np.float64),
-        np.array(m4, dtype=np.float64),
-    )
+    return _assembled(rows, n_missing, shift, lo, hi)
 
 
 def _weighted_column_moments(
@@ -396,7 +385,15 @@ def weighted_batch_moments(
         _weighted_column_moments(x, weights, float(k), bool(missing))
         for x, k, missing in zip(columns, shift, n_missing, strict=True)
     ]
-    count, mean_offset, m2, m3, m4, weight = zip(*rows, strict=True)
+    return _assembled(rows, n_missing, shift, lo, hi)
+
+
+def _assembled(
+    rows: Sequence[tuple], n_missing: np.ndarray, shift: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> Moments:
+    """Moments from each column's (count, mean offset, M2, M3, M4[, weight]), as the batch
+    functions compute them."""
+    count, mean_offset, m2, m3, m4, *weight = zip(*rows, strict=True)
     return Moments(
         np.array(count, dtype=np.int64),
         n_missing,
@@ -407,7 +404,7 @@ def weighted_batch_moments(
         hi,
         np.array(m3, dtype=np.float64),
         np.array(m4, dtype=np.float64),
-        np.array(weight, dtype=np.float64),
+        np.array(weight[0], dtype=np.float64) if weight else None,
     )
 
 
