@@ -10,22 +10,25 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the project's metadata changes.
+# The native engine's sources: the install (which builds normkit._native) is redone when they change.
+NATIVE := native/Cargo.toml $(wildcard native/Cargo.lock native/src/*.rs)
+
+# Reinstall only when the project's metadata or the native engine changes.
 # Byte-compiled up front, as a regular install does (an editable one does not): start-up
 # matters in shell pipelines.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m compileall -q normkit cli
+	$(BIN)/python -m compileall -q normkit normkit_cli
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m compileall -q normkit cli
+	$(BIN)/python -m compileall -q normkit normkit_cli
 	touch $@ $(VENV)/.installed
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-bench: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m compileall -q normkit cli
+	$(BIN)/python -m compileall -q normkit normkit_cli
 	touch $@ $(VENV)/.installed $(VENV)/.installed-test
 
 run: $(VENV)/.installed
@@ -42,12 +45,15 @@ run: $(VENV)/.installed
 	@echo "first rows of the normalized CSV:"
 	@head -4 $(OUT)/sample_normalized.csv
 
+# The native engine's own tests first (Rust, no Python), then the whole suite.
 test: $(VENV)/.installed-test
+	cd native && cargo test --quiet
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check normkit cli tests bench sample_data
-	$(BIN)/ruff format --check normkit cli tests bench sample_data
+	$(BIN)/ruff check normkit normkit_cli tests bench sample_data
+	$(BIN)/ruff format --check normkit normkit_cli tests bench sample_data
+	cd native && cargo fmt --check && cargo clippy --quiet --all-targets -- -D warnings
 
 # normkit against pandas + scikit-learn, Polars and DuckDB (docs/benchmarks.md and .png), then
 # the peak memory of stdin/stdout pipes. Data files are cached in bench/data/ (about 13 GB).
@@ -62,4 +68,4 @@ sample: $(VENV)/.installed
 	$(BIN)/python sample_data/make_sample.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(OUT) native/target normkit/_native*.so .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -914,9 +914,8 @@ def compile_normkit() -> None:
     changed since (interpreters told not to write bytecode would compile it every time)."""
     import compileall
 
-    import normkit_cli
-
     import normkit
+    import normkit_cli
 
     for package in (normkit, normkit_cli):
         compileall.compile_dir(Path(package.__file__).parent, quiet=1)

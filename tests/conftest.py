@@ -2,7 +2,7 @@
 ``normkit`` command (in-process with click's CliRunner, or as a real process).
 
 The tests are laid out as the package is: ``core/``, ``io/``, ``stats/``, ``estimator/``,
-``jobs/`` and ``cli/``, with the rules between the layers checked in ``test_architecture.py``.
+``jobs/`` and ``normkit_cli/``, with the rules between the layers checked in ``test_architecture.py``.
 Test modules import the helpers below with ``from conftest import ...``.
 """
 
@@ -21,11 +21,11 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
-from normkit_cli.main import cli
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.preprocessing import StandardScaler
 
 from normkit.io.options import CSV_BLOCK_SIZE
+from normkit_cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -32,8 +32,6 @@ CORE_THIRD_PARTY = {"numpy"}
 def module_name(path: Path) -> str:
     relative = path.relative_to(ROOT).with_suffix("")
     parts = list(relative.parts)
-    if parts[0] == "cli":
-        parts[0] = "normkit_cli"
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -41,7 +39,7 @@ def module_name(path: Path) -> str:
 
 def modules() -> dict[str, Path]:
     found = {}
-    for folder in ("normkit", "cli"):
+    for folder in ("normkit", "normkit_cli"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             found[module_name(path)] = path
     return found
@@ -192,11 +190,19 @@ def test_no_module_is_longer_than_600_lines_but_those_said_to_be_one_thing():
 
 
 def test_every_package_is_installed():
+    """maturin installs the library, the command line (listed in ``python-packages``) and the
+    native engine; every package folder is importable from the installation."""
+    import importlib.util
+
     import tomllib
 
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["maturin"]
+    assert config["module-name"] == "normkit._native"
     folders = {
         ".".join(path.parent.relative_to(ROOT).parts)
-        for path in (ROOT / "normkit").rglob("__init__.py")
+        for folder in ("normkit", *config["python-packages"])
+        for path in (ROOT / folder).rglob("__init__.py")
     }
-    assert set(config["packages"]) == folders | {"normkit_cli"}
+    assert "normkit_cli" in folders
+    for package in [*folders, "normkit._native"]:
+        assert importlib.util.find_spec(package) is not None, package

@@ -8,8 +8,6 @@ import math
 import click
 import pytest
 from conftest import SAMPLE_CSV, assert_error, assert_usage_error, run
-from normkit_cli.main import cli
-from normkit_cli.options import LibraryOption, Spelling
 
 from normkit import CsvOptions, EmaOptions, ReadOptions, Standardizer, TransformOptions
 from normkit.errors import DataError, OptionError, param
@@ -17,6 +15,8 @@ from normkit.jobs.dask import ClusterOptions
 from normkit.jobs.drift import DriftOptions
 from normkit.params import RULES, Interval, OneOf, check
 from normkit.stats.fitted import StatsOptions
+from normkit_cli.main import cli
+from normkit_cli.options import LibraryOption, Spelling
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from conftest import NORMKIT
+
 from normkit_cli.main import cli
 
 PREVIOUS = b"the previous output, which a failed run must leave alone\n"

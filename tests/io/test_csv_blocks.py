@@ -39,13 +39,13 @@ from conftest import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
-from normkit_cli.main import cli
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit import CsvOptions, ReadOptions, Standardizer, open_input
 from normkit.io.options import DEFAULT_NULL_VALUES
+from normkit_cli.main import cli
 
 BLOCK = 4096  # the smallest block size normkit accepts
 N_ROWS = 16_000  # about 175 blocks of 4096 bytes

@@ -24,13 +24,13 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from conftest import assert_matches_sklearn, run_normkit
-from normkit_cli.main import cli
 from numpy.testing import assert_allclose, assert_array_equal
 
 import normkit
 from normkit import CsvOptions, Format, InputError, ReadOptions, Standardizer
 from normkit.io.inputs import open_input
 from normkit.io.options import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES
+from normkit_cli.main import cli
 
 RTOL = 1e-12
 NUMERIC = ["count", "x", "big"]

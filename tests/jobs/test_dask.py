@@ -21,13 +21,13 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from conftest import ERROR, write_dataset
-from normkit_cli.main import cli
 from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit import EmaOptions, ReadOptions, Standardizer
 from normkit.jobs.dask import INDEX_NAME, ClusterOptions, fit_dask, transform_dask
 from normkit.jobs.parts import count_rows
+from normkit_cli.main import cli
 
 # Uneven files, an empty one and a single row among them; natural order puts part-10 last.
 PART_ROWS = {

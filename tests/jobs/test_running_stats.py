@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from normkit_cli.main import cli
 
 import normkit
 from normkit import EmaOptions, ReadOptions, Standardizer
 from normkit.core.running import RunningState
+from normkit_cli.main import cli
 
 REFERENCE = json.loads(
     (Path(__file__).parents[1] / "data" / "torch_batchnorm_reference.json").read_text()

@@ -1,0 +1,19 @@
+//! normkit's native engine: the bytes and the arithmetic that must be fast.
+//!
+//! - [`dialect`]: how a CSV is written (separator, quote, comment);
+//! - [`scan`]: where records end, quote-aware, in blocks;
+//! - [`parse`]: selected columns of a block of records, as float64 or text;
+//! - [`moments`]: exact moments with the same operations, in the same order, as
+//!   `normkit/core/moments.py`.
+//!
+//! Python sees it as `normkit._native` (the `python` feature, built by maturin); the crate
+//! itself is plain Rust, so `cargo test` needs no Python.
+#![forbid(unsafe_code)]
+
+pub mod dialect;
+pub mod moments;
+pub mod parse;
+pub mod scan;
+
+#[cfg(feature = "python")]
+mod python;
