@@ -1,1 +1,184 @@
-//! (in progress)
+//! How a CSV file is written: its field separator, its quote character and the decimal
+//! separator of its numbers.
+//!
+//! The scanner ([`crate::scan`]) and the parser ([`crate::parse`]) read a byte at a time
+//! against these three bytes, so they are plain ASCII bytes. Line ends are not configurable:
+//! LF, CRLF and a lone CR all end a record, as in pyarrow's reader.
+
+use std::fmt;
+
+/// The bytes that structure a CSV file.
+///
+/// Build it with [`Dialect::new`], which checks the invariants below; the fields are public
+/// for reading and for pattern matching. A `Dialect` built by hand that breaks them never makes
+/// the scanner or the parser panic, but their results are then unspecified.
+///
+/// Invariants (checked by [`Dialect::new`]):
+/// - every byte is ASCII (a byte of a multi-byte UTF-8 character would cut characters apart);
+/// - neither the delimiter nor the quote is CR or LF (those end records);
+/// - the delimiter is not the quote;
+/// - the decimal point is not the delimiter or the quote (a number like `1,5` would be two
+///   fields), and not a byte that is part of a number's spelling anyway (digits, signs,
+///   `e`/`E`, letters) or trimmed around it (space, tab).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Dialect {
+    /// Separates the fields of a record (`,` or `\t` usually).
+    pub delimiter: u8,
+    /// Opens and closes a quoted field, doubled inside one to stand for itself (RFC 4180);
+    /// `None`: no quoting, every byte but the delimiter and line ends is text.
+    pub quote: Option<u8>,
+    /// Separates the integer part of a number from its fraction (`.` or `,`).
+    pub decimal_point: u8,
+}
+
+/// Why a [`Dialect`] cannot be used; the byte in question is in each variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialectError {
+    /// A byte that is not ASCII: it would be part of multi-byte characters.
+    NotAscii(u8),
+    /// The delimiter or the quote is CR or LF, which always end a record.
+    LineEnd(u8),
+    /// The delimiter and the quote are the same byte.
+    DelimiterIsQuote(u8),
+    /// The decimal point is also the delimiter or the quote.
+    DecimalIsSeparator(u8),
+    /// The decimal point is a byte that numbers are spelled with (digit, sign, letter) or that
+    /// is trimmed around them (space, tab), or a control character.
+    DecimalInNumbers(u8),
+}
+
+impl fmt::Display for DialectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            DialectError::NotAscii(b) => write!(f, "byte 0x{b:02x} is not an ASCII character"),
+            DialectError::LineEnd(b) => {
+                write!(
+                    f,
+                    "{:?} ends lines; it cannot separate or quote fields",
+                    b as char
+                )
+            }
+            DialectError::DelimiterIsQuote(b) => {
+                write!(f, "{:?} cannot both separate and quote fields", b as char)
+            }
+            DialectError::DecimalIsSeparator(b) => write!(
+                f,
+                "{:?} cannot both separate (or quote) fields and decimals",
+                b as char
+            ),
+            DialectError::DecimalInNumbers(b) => {
+                write!(f, "{:?} cannot be a decimal separator", b as char)
+            }
+        }
+    }
+}
+
+impl std::error::Error for DialectError {}
+
+impl Dialect {
+    /// A checked dialect; see the type's invariants.
+    pub fn new(delimiter: u8, quote: Option<u8>, decimal_point: u8) -> Result<Self, DialectError> {
+        for b in [Some(delimiter), quote, Some(decimal_point)]
+            .into_iter()
+            .flatten()
+        {
+            if !b.is_ascii() {
+                return Err(DialectError::NotAscii(b));
+            }
+        }
+        for b in [Some(delimiter), quote].into_iter().flatten() {
+            if b == b'\r' || b == b'\n' {
+                return Err(DialectError::LineEnd(b));
+            }
+        }
+        if quote == Some(delimiter) {
+            return Err(DialectError::DelimiterIsQuote(delimiter));
+        }
+        if decimal_point == delimiter || Some(decimal_point) == quote {
+            return Err(DialectError::DecimalIsSeparator(decimal_point));
+        }
+        let d = decimal_point;
+        if d.is_ascii_alphanumeric()
+            || matches!(d, b'+' | b'-' | b' ' | b'\t')
+            || d < 0x20
+            || d == 0x7f
+        {
+            return Err(DialectError::DecimalInNumbers(d));
+        }
+        Ok(Dialect {
+            delimiter,
+            quote,
+            decimal_point,
+        })
+    }
+
+    /// Comma-separated, double-quoted, `.` for decimals.
+    pub const CSV: Dialect = Dialect {
+        delimiter: b',',
+        quote: Some(b'"'),
+        decimal_point: b'.',
+    };
+
+    /// Tab-separated, double-quoted, `.` for decimals.
+    pub const TSV: Dialect = Dialect {
+        delimiter: b'\t',
+        quote: Some(b'"'),
+        decimal_point: b'.',
+    };
+}
+
+impl Default for Dialect {
+    /// [`Dialect::CSV`].
+    fn default() -> Self {
+        Dialect::CSV
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_usual_dialects() {
+        assert_eq!(Dialect::new(b',', Some(b'"'), b'.'), Ok(Dialect::CSV));
+        assert_eq!(Dialect::new(b'\t', Some(b'"'), b'.'), Ok(Dialect::TSV));
+        assert!(Dialect::new(b';', Some(b'"'), b',').is_ok());
+        assert!(Dialect::new(b'|', None, b'.').is_ok());
+        assert!(Dialect::new(b' ', Some(b'\''), b'.').is_ok());
+    }
+
+    #[test]
+    fn refuses_ambiguous_dialects() {
+        assert_eq!(
+            Dialect::new(b'\n', None, b'.'),
+            Err(DialectError::LineEnd(b'\n'))
+        );
+        assert_eq!(
+            Dialect::new(b',', Some(b'\r'), b'.'),
+            Err(DialectError::LineEnd(b'\r'))
+        );
+        assert_eq!(
+            Dialect::new(b'"', Some(b'"'), b'.'),
+            Err(DialectError::DelimiterIsQuote(b'"'))
+        );
+        assert_eq!(
+            Dialect::new(b',', Some(b'"'), b','),
+            Err(DialectError::DecimalIsSeparator(b','))
+        );
+        assert_eq!(
+            Dialect::new(b';', Some(b','), b','),
+            Err(DialectError::DecimalIsSeparator(b','))
+        );
+        for d in [b'5', b'e', b'E', b'+', b'-', b' ', b'\t', b'\n', b'x'] {
+            assert_eq!(
+                Dialect::new(b';', Some(b'"'), d),
+                Err(DialectError::DecimalInNumbers(d))
+            );
+        }
+        assert_eq!(
+            Dialect::new(0xc3, None, b'.'),
+            Err(DialectError::NotAscii(0xc3))
+        );
+        assert!(!DialectError::NotAscii(0xc3).to_string().is_empty());
+    }
+}

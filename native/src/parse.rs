@@ -1,1 +1,1025 @@
-//! (in progress)
+//! Selected columns of a block of CSV records, as float64 or as text, exactly as normkit's
+//! pyarrow-based reader reads them (`newlines_in_values=True`, `strings_can_be_null=False`,
+//! `quoted_strings_can_be_null=True`, the missing-value strings as `null_values`).
+//!
+//! Records and fields are found by [`crate::scan`]'s rules (pyarrow's). Then, per column:
+//!
+//! - a **float** column: a field whose text (quotes taken away) is one of the missing-value
+//!   strings is missing, quoted or not (`""` and `"NA"` too). The comparison is exact: ` NA`
+//!   is not `NA`. Any other field is trimmed of spaces and tabs (only those) and parsed by
+//!   [`parse_float`]; a field that is not a number is an error ([`ErrorKind::NotANumber`]);
+//! - a **text** column keeps every field's text as written (no missing values: `NA` and the
+//!   empty field are strings), checked to be UTF-8;
+//! - a **skip** column is scanned (a quoted field may hold delimiters and line ends) but not
+//!   converted nor checked.
+//!
+//! Every record must have as many fields as there are columns. Errors carry the data row, the
+//! line, the column and the value ([`ParseError`]); the first error in file order is reported,
+//! and within one record an error of its structure (field count, unclosed quote) comes before
+//! one of its values, as in pyarrow, which splits a block into fields before converting them.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::dialect::Dialect;
+use crate::scan::{count_lines, field_text, next_field, Term};
+
+/// The strings that mean a missing value in a float column, with a fast membership test.
+///
+/// Most fields of a float column are numbers, so the test first rules a field out by its length
+/// and its first byte, with two small tables, before comparing it with the strings.
+#[derive(Clone, Debug)]
+pub struct MissingValues {
+    values: Vec<Vec<u8>>,
+    /// Bit `n` set: some string is `n` bytes long (`n` < 64).
+    lengths: u64,
+    /// Some string is 64 bytes long or longer.
+    long: bool,
+    /// Bit `b` set: some string starts with byte `b`.
+    first: [u64; 4],
+}
+
+impl MissingValues {
+    /// The set of `values` (duplicates are harmless). Pass the empty string to make empty
+    /// fields missing: pyarrow does not otherwise, and neither does this.
+    pub fn new<I, S>(values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let mut set = MissingValues {
+            values: Vec::new(),
+            lengths: 0,
+            long: false,
+            first: [0; 4],
+        };
+        for v in values {
+            let v = v.as_ref();
+            if set.values.iter().any(|known| known == v) {
+                continue;
+            }
+            if v.len() < 64 {
+                set.lengths |= 1 << v.len();
+            } else {
+                set.long = true;
+            }
+            if let Some(&b) = v.first() {
+                set.first[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+            set.values.push(v.to_vec());
+        }
+        set
+    }
+
+    /// No missing values at all.
+    pub fn none() -> Self {
+        Self::new(std::iter::empty::<&[u8]>())
+    }
+
+    /// Whether `field` (the text of a field, quotes taken away) is one of the strings.
+    #[inline]
+    pub fn contains(&self, field: &[u8]) -> bool {
+        let n = field.len();
+        let maybe_length = if n < 64 {
+            self.lengths >> n & 1 != 0
+        } else {
+            self.long
+        };
+        if !maybe_length {
+            return false;
+        }
+        if let Some(&b) = field.first() {
+            if self.first[usize::from(b >> 6)] >> (b & 63) & 1 == 0 {
+                return false;
+            }
+        }
+        self.values.iter().any(|v| v == field)
+    }
+
+    /// The strings, in the order first given.
+    pub fn values(&self) -> impl Iterator<Item = &[u8]> {
+        self.values.iter().map(Vec::as_slice)
+    }
+}
+
+/// Parses a field of a float column as pyarrow does (its C++ `fast_float` with a leading `+`
+/// allowed), or `None` if it is not a number. The result is correctly rounded: it equals
+/// `str::parse::<f64>` bit for bit wherever both accept the text.
+///
+/// Accepted: spaces and tabs around (only those: not other white space); then an optional sign,
+/// and digits with an optional `decimal_point` and fraction (`1`, `1.5`, `.5`, `5.`), with an
+/// optional exponent (`e`/`E`, optional sign, digits: `1e5`, `1E-05`); or `inf`, `infinity`,
+/// `nan` in any case with an optional sign; or `nan(...)` with letters, digits and `_` inside
+/// the parentheses (which `str::parse` refuses), as NaN. Refused: the empty text, hexadecimal,
+/// `_` or other digit separators, a `.` when the decimal point is something else, `e5`, `1e`.
+pub fn parse_float(field: &[u8], decimal_point: u8) -> Option<f64> {
+    let text = trim_spaces(field);
+    if text.is_empty() {
+        return None;
+    }
+    if decimal_point == b'.' {
+        return parse_dot(text);
+    }
+    // Another decimal point: the text with it as '.', where '.' itself is no number's.
+    if memchr::memchr(b'.', text).is_some() {
+        return None;
+    }
+    let mut small = [0u8; 64];
+    let mut large;
+    let copy: &mut [u8] = match small.get_mut(..text.len()) {
+        Some(s) => s,
+        None => {
+            large = vec![0u8; text.len()];
+            &mut large
+        }
+    };
+    for (to, &from) in copy.iter_mut().zip(text) {
+        *to = if from == decimal_point { b'.' } else { from };
+    }
+    parse_dot(copy)
+}
+
+#[inline]
+fn trim_spaces(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+#[inline]
+fn parse_dot(text: &[u8]) -> Option<f64> {
+    match fast_float2::parse::<f64, _>(text) {
+        Ok(v) => Some(v),
+        Err(_) => parse_nan_payload(text),
+    }
+}
+
+/// `nan(chars)`, optionally signed, with letters, digits and `_` as chars: NaN, as C's
+/// `strtod` and `fast_float` read it (pyarrow accepts it).
+#[cold]
+fn parse_nan_payload(text: &[u8]) -> Option<f64> {
+    let (negative, rest) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, text),
+    };
+    let (head, rest) = rest.split_at_checked(4)?;
+    let inner = rest.strip_suffix(b")")?;
+    let ok = head.eq_ignore_ascii_case(b"nan(")
+        && inner
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_');
+    ok.then_some(if negative { -f64::NAN } else { f64::NAN })
+}
+
+/// How a column is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Scanned (for the structure of the records) but not converted nor checked.
+    Skip,
+    /// Parsed as float64, missing-value strings as missing.
+    Float,
+    /// Kept as its UTF-8 text.
+    Text,
+}
+
+/// A float column of a block: one value per row.
+///
+/// A missing value is NaN in `values`, and its bit is 0 in `validity`. `validity` is an Arrow
+/// validity bitmap (bit `i % 8` of byte `i / 8` for row `i`, least significant bit first),
+/// present only when some value is missing (`None`: all are present, as Arrow allows).
+///
+/// Two columns are equal when their values are identical bit for bit (NaN equals the same NaN,
+/// and 0.0 differs from -0.0) and the same rows are missing.
+#[derive(Clone, Debug, Default)]
+pub struct FloatColumn {
+    /// The values, NaN where missing.
+    pub values: Vec<f64>,
+    /// Arrow validity bitmap, `None` if no value is missing; `rows.div_ceil(8)` bytes.
+    pub validity: Option<Vec<u8>>,
+    /// The number of missing values (0 bits in `validity`).
+    pub null_count: usize,
+}
+
+impl PartialEq for FloatColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.values.len() == other.values.len()
+            && self.null_count == other.null_count
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+            && (0..self.values.len()).all(|i| self.is_valid(i) == other.is_valid(i))
+    }
+}
+
+impl FloatColumn {
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the column has no values.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Whether row `i` holds a value (not missing). Rows past the end are not valid.
+    pub fn is_valid(&self, i: usize) -> bool {
+        match &self.validity {
+            _ if i >= self.values.len() => false,
+            None => true,
+            Some(bits) => bits.get(i / 8).is_some_and(|b| b >> (i % 8) & 1 == 1),
+        }
+    }
+
+    /// Row `i`: `Some(value)`, or `None` if missing (or past the end).
+    pub fn get(&self, i: usize) -> Option<f64> {
+        if self.is_valid(i) {
+            self.values.get(i).copied()
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, v: f64) {
+        let i = self.values.len();
+        self.values.push(v);
+        if let Some(bits) = &mut self.validity {
+            set_bit(bits, i);
+        }
+    }
+
+    #[cold]
+    fn push_missing(&mut self) {
+        let i = self.values.len();
+        self.values.push(f64::NAN);
+        self.null_count += 1;
+        let bits = self.validity.get_or_insert_with(|| {
+            // Every row before this one holds a value.
+            let mut bits = vec![0xff; i / 8];
+            if !i.is_multiple_of(8) {
+                bits.push((1u8 << (i % 8)) - 1);
+            }
+            bits
+        });
+        if i.is_multiple_of(8) {
+            bits.push(0);
+        }
+    }
+}
+
+#[inline]
+fn set_bit(bits: &mut Vec<u8>, i: usize) {
+    if i.is_multiple_of(8) {
+        bits.push(1);
+    } else if let Some(last) = bits.last_mut() {
+        *last |= 1 << (i % 8);
+    }
+}
+
+/// A text column of a block, in Arrow's `large_string` layout: row `i` is
+/// `data[offsets[i]..offsets[i + 1]]`, so there are rows + 1 offsets, the first 0. The text is
+/// the field's with its quotes taken away (doubled quotes undoubled), valid UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextColumn {
+    /// rows + 1 offsets into `data`, non-decreasing, from 0.
+    pub offsets: Vec<i64>,
+    /// The texts of all rows, one after the other; valid UTF-8.
+    pub data: Vec<u8>,
+}
+
+impl Default for TextColumn {
+    fn default() -> Self {
+        TextColumn {
+            offsets: vec![0],
+            data: Vec::new(),
+        }
+    }
+}
+
+impl TextColumn {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i`'s text, or `None` past the end.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = usize::try_from(*self.offsets.get(i)?).ok()?;
+        let end = usize::try_from(*self.offsets.get(i + 1)?).ok()?;
+        std::str::from_utf8(self.data.get(start..end)?).ok()
+    }
+
+    #[inline]
+    fn push(&mut self, text: &[u8]) {
+        self.data.extend_from_slice(text);
+        self.offsets.push(self.data.len() as i64);
+    }
+}
+
+/// The columns read from a block of records.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParsedBlock {
+    /// The number of data records (empty lines are none).
+    pub rows: usize,
+    /// The float columns, in the order of the columns of that kind; each has `rows` values.
+    pub floats: Vec<FloatColumn>,
+    /// The text columns, in the order of the columns of that kind; each has `rows` texts.
+    pub texts: Vec<TextColumn>,
+}
+
+/// What is wrong, in a [`ParseError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A field of a float column is neither a number nor a missing-value string.
+    NotANumber,
+    /// A record has `got` fields where the header has `expected` (`value`: the record).
+    FieldCount {
+        /// The number of columns.
+        expected: usize,
+        /// The record's number of fields.
+        got: usize,
+    },
+    /// A quoted field is never closed: the input ends inside it (`value`: from its quote on).
+    /// pyarrow reads it as one field running to the end of the file, swallowing the records
+    /// after it; this is an error here.
+    UnterminatedQuote,
+    /// A field of a text column (or a column name) is not UTF-8.
+    InvalidUtf8,
+    /// [`crate::scan::parse_header`]: the buffer ends before the header does; read more.
+    Incomplete,
+    /// [`crate::scan::parse_header`]: the input holds no header (it is empty, or only empty
+    /// lines).
+    NoHeader,
+}
+
+/// Where and why a CSV input cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// The data row (1-based: the first record after the header is row 1; empty lines are no
+    /// rows); 0 for the header. pyarrow's `invalid_row_handler` numbers a row `row + 1` (it
+    /// counts the header, and neither empty lines nor line ends inside quotes).
+    pub row: u64,
+    /// The physical line (1-based) that the record starts on: every LF, CRLF and lone CR
+    /// before it counts, those of empty lines and those inside quoted fields too, so an editor
+    /// shows the record at this line.
+    pub line: u64,
+    /// The column (0-based), where one field is at fault.
+    pub column: Option<usize>,
+    /// The field's text (or the record's, for [`ErrorKind::FieldCount`]), quotes taken away,
+    /// invalid UTF-8 replaced, cut to its first 100 characters (then ending in `...`).
+    pub value: String,
+    /// What is wrong.
+    pub kind: ErrorKind,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.row > 0 {
+            write!(f, "data row {} (line {})", self.row, self.line)?;
+        } else {
+            write!(f, "header (line {})", self.line)?;
+        }
+        if let Some(c) = self.column {
+            write!(f, ", column #{c}")?;
+        }
+        match self.kind {
+            ErrorKind::NotANumber => write!(f, ": {:?} is not a number", self.value),
+            ErrorKind::FieldCount { expected, got } => {
+                write!(
+                    f,
+                    ": expected {expected} fields, got {got}: {:?}",
+                    self.value
+                )
+            }
+            ErrorKind::UnterminatedQuote => write!(
+                f,
+                ": a quoted field is never closed (unterminated quote): {:?}",
+                self.value
+            ),
+            ErrorKind::InvalidUtf8 => write!(f, ": invalid UTF-8 text: {:?}", self.value),
+            ErrorKind::Incomplete => write!(f, ": the header is incomplete"),
+            ErrorKind::NoHeader => write!(f, ": no header (the input is empty)"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Characters of a value kept in a [`ParseError`].
+const SHOWN_CHARS: usize = 100;
+
+/// `bytes` as text for an error message: lossy, cut to [`SHOWN_CHARS`] characters.
+pub(crate) fn shown(bytes: &[u8]) -> String {
+    // Enough bytes for the characters kept, however wide they are.
+    let head = bytes.get(..SHOWN_CHARS * 4).unwrap_or(bytes);
+    let text = String::from_utf8_lossy(head);
+    let mut chars = text.char_indices();
+    match chars.nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None if head.len() < bytes.len() => format!("{text}..."),
+        None => text.into_owned(),
+    }
+}
+
+/// Where a column's values go.
+#[derive(Clone, Copy)]
+enum Slot {
+    Skip,
+    Float(usize),
+    Text(usize),
+}
+
+/// An error found in a record's values, reported once its structure is known to be sound.
+struct Pending {
+    column: usize,
+    kind: ErrorKind,
+    value: String,
+}
+
+/// Parses the records of `buf` (whole records: the last may lack its line end, at the end of
+/// the input) into the columns that `kinds` (one per column of the header) asks for.
+///
+/// `first_row` is the data row of `buf`'s first record and `first_line` the line it starts
+/// on (1-based both), for the error's position: the first error in `buf`, if any.
+pub fn parse_block(
+    buf: &[u8],
+    d: &Dialect,
+    missing: &MissingValues,
+    kinds: &[ColumnKind],
+    first_row: u64,
+    first_line: u64,
+) -> Result<ParsedBlock, ParseError> {
+    let mut block = ParsedBlock::default();
+    let slots: Vec<Slot> = kinds
+        .iter()
+        .map(|k| match k {
+            ColumnKind::Skip => Slot::Skip,
+            ColumnKind::Float => {
+                block.floats.push(FloatColumn::default());
+                Slot::Float(block.floats.len() - 1)
+            }
+            ColumnKind::Text => {
+                block.texts.push(TextColumn::default());
+                Slot::Text(block.texts.len() - 1)
+            }
+        })
+        .collect();
+    let ncols = slots.len();
+    let mut scratch = Vec::new();
+    let mut pos = 0;
+    let mut rows = 0usize;
+    // The error at the record starting at `start`, the `rows`-th of the block.
+    let error = |start: usize, rows: usize, column, kind, value| ParseError {
+        row: first_row + rows as u64,
+        line: first_line + count_lines(buf.get(..start).unwrap_or_default()),
+        column,
+        value,
+        kind,
+    };
+    while let Some(&b) = buf.get(pos) {
+        // An empty line is no record.
+        if b == b'\n' {
+            pos += 1;
+            continue;
+        }
+        if b == b'\r' {
+            pos += if buf.get(pos + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        let start = pos;
+        let mut col = 0;
+        let mut pending: Option<Pending> = None;
+        loop {
+            let f = next_field(buf, pos, d);
+            if f.term == Term::Unterminated {
+                let raw = buf.get(f.start..).unwrap_or_default();
+                return Err(error(
+                    start,
+                    rows,
+                    Some(col),
+                    ErrorKind::UnterminatedQuote,
+                    shown(raw),
+                ));
+            }
+            if pending.is_none() {
+                match slots.get(col) {
+                    Some(&Slot::Float(i)) => {
+                        let text = field_text(buf, &f, d, &mut scratch);
+                        if let Some(column) = block.floats.get_mut(i) {
+                            if missing.contains(text) {
+                                column.push_missing();
+                            } else if let Some(v) = parse_float(text, d.decimal_point) {
+                                column.push(v);
+                            } else {
+                                pending = Some(Pending {
+                                    column: col,
+                                    kind: ErrorKind::NotANumber,
+                                    value: shown(text),
+                                });
+                            }
+                        }
+                    }
+                    Some(&Slot::Text(i)) => {
+                        let text = field_text(buf, &f, d, &mut scratch);
+                        if text.is_ascii() || std::str::from_utf8(text).is_ok() {
+                            if let Some(column) = block.texts.get_mut(i) {
+                                column.push(text);
+                            }
+                        } else {
+                            pending = Some(Pending {
+                                column: col,
+                                kind: ErrorKind::InvalidUtf8,
+                                value: shown(text),
+                            });
+                        }
+                    }
+                    Some(&Slot::Skip) | None => {}
+                }
+            }
+            col += 1;
+            pos = f.next;
+            if f.term != Term::Delimiter {
+                break;
+            }
+        }
+        if col != ncols {
+            let record = buf.get(start..pos).unwrap_or_default();
+            let record = record.strip_suffix(b"\n").unwrap_or(record);
+            let record = record.strip_suffix(b"\r").unwrap_or(record);
+            let kind = ErrorKind::FieldCount {
+                expected: ncols,
+                got: col,
+            };
+            return Err(error(start, rows, None, kind, shown(record)));
+        }
+        if let Some(p) = pending {
+            return Err(error(start, rows, Some(p.column), p.kind, p.value));
+        }
+        rows += 1;
+    }
+    block.rows = rows;
+    Ok(block)
+}
+
+/// Parses the blocks `buf[0..block_ends[0]]`, `buf[block_ends[0]..block_ends[1]]`, ... on up
+/// to `threads` threads (0 counts as 1), and returns them in file order; bytes after the last
+/// end are not read. Each block must hold whole records, as [`crate::scan::block_ends`] cuts
+/// them (never between the CR and the LF of a CRLF).
+///
+/// `first_row` and `first_line` are those of `buf`'s first record. The error returned is the
+/// first in file order, whatever the number of threads, with its row and line in the file:
+/// each block is parsed with rows and lines counted from its own start, and an error is moved
+/// by the rows of the blocks before it (all parsed by then) and the lines before it (counted
+/// only then).
+#[allow(clippy::too_many_arguments)]
+pub fn parse_blocks_parallel(
+    buf: &[u8],
+    d: &Dialect,
+    missing: &MissingValues,
+    kinds: &[ColumnKind],
+    block_ends: &[usize],
+    first_row: u64,
+    first_line: u64,
+    threads: usize,
+) -> Result<Vec<ParsedBlock>, ParseError> {
+    let starts = std::iter::once(0).chain(block_ends.iter().copied());
+    let ranges: Vec<(usize, usize)> = starts.zip(block_ends.iter().copied()).collect();
+    let parse = |&(start, end): &(usize, usize)| {
+        let block = buf.get(start..end).unwrap_or_default();
+        parse_block(block, d, missing, kinds, 1, 1)
+    };
+    let threads = threads.clamp(1, ranges.len().max(1));
+    let results: Vec<Result<ParsedBlock, ParseError>> = if threads == 1 {
+        let mut out = Vec::with_capacity(ranges.len());
+        for range in &ranges {
+            let r = parse(range);
+            let failed = r.is_err();
+            out.push(r);
+            if failed {
+                break; // the blocks after it cannot hold an earlier error
+            }
+        }
+        out
+    } else {
+        // Blocks are taken in order from a shared counter; once a block fails, the blocks
+        // after it are not parsed (their errors would come later in the file).
+        let next = AtomicUsize::new(0);
+        let first_failed = AtomicUsize::new(usize::MAX);
+        let slots: Mutex<Vec<Option<Result<ParsedBlock, ParseError>>>> =
+            Mutex::new((0..ranges.len()).map(|_| None).collect());
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(range) = ranges.get(i) else { break };
+                    if i > first_failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let r = parse(range);
+                    if r.is_err() {
+                        first_failed.fetch_min(i, Ordering::Relaxed);
+                    }
+                    // A poisoned lock only means another worker panicked; its slot stays None.
+                    let mut guard = slots.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(slot) = guard.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                });
+            }
+        });
+        let slots = slots.into_inner().unwrap_or_else(|e| e.into_inner());
+        slots.into_iter().map_while(|s| s).collect()
+    };
+    // In order: the blocks up to the first error, all parsed.
+    let mut blocks = Vec::with_capacity(results.len());
+    let mut rows_before = 0u64;
+    for (result, &(start, _)) in results.into_iter().zip(&ranges) {
+        match result {
+            Ok(block) => {
+                rows_before += block.rows as u64;
+                blocks.push(block);
+            }
+            Err(mut e) => {
+                e.row += first_row - 1 + rows_before;
+                let lines_before = count_lines(buf.get(..start).unwrap_or_default());
+                e.line += first_line - 1 + lines_before;
+                return Err(e);
+            }
+        }
+    }
+    Ok(blocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: Dialect = Dialect::CSV;
+
+    fn nulls() -> MissingValues {
+        MissingValues::new(["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"])
+    }
+
+    fn parse(buf: &[u8], kinds: &[ColumnKind]) -> Result<ParsedBlock, ParseError> {
+        parse_block(buf, &D, &nulls(), kinds, 1, 2)
+    }
+
+    #[test]
+    fn missing_values() {
+        let m = nulls();
+        for s in ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"] {
+            assert!(m.contains(s.as_bytes()), "{s}");
+        }
+        for s in [" NA", "NA ", "na", "1", "12", "1.5", "Nonee", "n", "NaN1"] {
+            assert!(!m.contains(s.as_bytes()), "{s}");
+        }
+        let long = "x".repeat(70);
+        let m = MissingValues::new([long.as_str(), "-"]);
+        assert!(m.contains(long.as_bytes()) && m.contains(b"-"));
+        assert!(!m.contains(b"") && !m.contains("y".repeat(70).as_bytes()));
+        assert_eq!(MissingValues::new(["a", "a"]).values().count(), 1);
+        assert!(!MissingValues::none().contains(b""));
+    }
+
+    /// Spellings checked against pyarrow 26 (`pyarrow.csv.read_csv` with a float64 column).
+    #[test]
+    fn float_spellings_as_pyarrow() {
+        let ok: &[(&str, f64)] = &[
+            ("1", 1.0),
+            ("+1", 1.0),
+            ("-1", -1.0),
+            (".5", 0.5),
+            ("5.", 5.0),
+            ("-.5", -0.5),
+            ("+.5", 0.5),
+            ("1e5", 1e5),
+            ("1E5", 1e5),
+            ("1e+5", 1e5),
+            ("1e-5", 1e-5),
+            ("1.e5", 1e5),
+            ("00012", 12.0),
+            ("-0", -0.0),
+            (" 1", 1.0),
+            ("1 ", 1.0),
+            ("\t1 \t ", 1.0),
+            ("1e400", f64::INFINITY),
+            ("-1e400", f64::NEG_INFINITY),
+            ("1e-400", 0.0),
+            ("1e0000000000000000000000000005", 1e5),
+            ("1e-999999999999999999999", 0.0),
+            ("1e999999999999999999", f64::INFINITY),
+            ("inf", f64::INFINITY),
+            ("-inf", f64::NEG_INFINITY),
+            ("+inf", f64::INFINITY),
+            ("Inf", f64::INFINITY),
+            ("INF", f64::INFINITY),
+            ("Infinity", f64::INFINITY),
+            ("-Infinity", f64::NEG_INFINITY),
+            ("INFINITY", f64::INFINITY),
+            ("4.9e-324", 5e-324),
+            ("2.4703282292062328e-324", 5e-324),
+            ("2.4703282292062327e-324", 0.0),
+            ("9007199254740993", 9007199254740992.0),
+        ];
+        for &(s, v) in ok {
+            let got = parse_float(s.as_bytes(), b'.');
+            assert_eq!(got.map(f64::to_bits), Some(v.to_bits()), "{s:?}");
+        }
+        for s in [
+            "nan",
+            "NaN",
+            "NAN",
+            "-nan",
+            "+nan",
+            "nan(123)",
+            "nan()",
+            "nan(abc_1)",
+            "-nan(1)",
+        ] {
+            assert!(
+                parse_float(s.as_bytes(), b'.').is_some_and(f64::is_nan),
+                "{s:?}"
+            );
+        }
+        for s in [
+            "",
+            " ",
+            "  ",
+            ".",
+            "+",
+            "-",
+            "e",
+            ".e5",
+            "e5",
+            "1e",
+            "1e+",
+            "infin",
+            "infx",
+            "infinityx",
+            "+-inf",
+            "--1",
+            "+-1",
+            "nanx",
+            "nan(",
+            "nan(1 2)",
+            "snan",
+            "0x10",
+            "0X1p3",
+            "1_000",
+            "1,000",
+            "1d5",
+            "1f",
+            "1.5.5",
+            "1e5.5",
+            "\u{661}",
+            "\u{a0}1",
+            "1\u{a0}",
+            "\x0b1",
+            "\x0c1",
+            "1\x0b",
+            "0x",
+            "inf(1)",
+        ] {
+            assert_eq!(parse_float(s.as_bytes(), b'.'), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn float_decimal_comma_as_pyarrow() {
+        let ok: &[(&str, f64)] = &[
+            ("1,5", 1.5),
+            (",5", 0.5),
+            ("5,", 5.0),
+            ("1,5e3", 1500.0),
+            ("1e5", 1e5),
+            ("inf", f64::INFINITY),
+        ];
+        for &(s, v) in ok {
+            assert_eq!(parse_float(s.as_bytes(), b','), Some(v), "{s:?}");
+        }
+        let long = format!("0,{}1", "0".repeat(100));
+        assert_eq!(parse_float(long.as_bytes(), b','), Some(1e-101));
+        for s in ["1.5", "1,5,5", "1.5,5", ","] {
+            assert_eq!(parse_float(s.as_bytes(), b','), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn floats_are_correctly_rounded() {
+        let cases = [
+            format!("0.{}1", "0".repeat(400)),
+            "1".repeat(400),
+            format!("1.{}e-5", "1".repeat(800)),
+            "9007199254740993.000000000000000000000000000001".to_owned(),
+            "2.2250738585072011e-308".to_owned(),
+            "2.2250738585072012e-308".to_owned(),
+            "1.7976931348623157e308".to_owned(),
+            "1.7976931348623158e308".to_owned(),
+            "1.7976931348623159e308".to_owned(),
+            "0.1".to_owned(),
+            "123456789012345678901234567890e-20".to_owned(),
+        ];
+        for s in &cases {
+            let want: f64 = s.parse().unwrap();
+            assert_eq!(
+                parse_float(s.as_bytes(), b'.').map(f64::to_bits),
+                Some(want.to_bits())
+            );
+        }
+    }
+
+    #[test]
+    fn columns_of_each_kind() {
+        use ColumnKind::*;
+        let buf = b"1,x,\"2\"\n\"\",\"\",NA\n\n\"NA\",\"a\"\"b\",  3 \r\n-inf,,\"4\"\r";
+        let block = parse(buf, &[Float, Text, Float]).unwrap();
+        assert_eq!(block.rows, 4);
+        let a = &block.floats[0];
+        assert_eq!(
+            (0..4).map(|i| a.get(i)).collect::<Vec<_>>(),
+            [Some(1.0), None, None, Some(f64::NEG_INFINITY)]
+        );
+        assert_eq!(a.null_count, 2);
+        assert_eq!(a.validity.as_deref(), Some(&[0b1001u8][..]));
+        assert!(a.values[1].is_nan());
+        let c = &block.floats[1];
+        assert_eq!(
+            (0..4).map(|i| c.get(i)).collect::<Vec<_>>(),
+            [Some(2.0), None, Some(3.0), Some(4.0)]
+        );
+        let b = &block.texts[0];
+        assert_eq!(b.offsets, [0, 1, 1, 4, 4]);
+        assert_eq!(
+            (0..4).map(|i| b.get(i).unwrap()).collect::<Vec<_>>(),
+            ["x", "", "a\"b", ""]
+        );
+        let skipped = parse(buf, &[Skip, Skip, Float]).unwrap();
+        assert_eq!(
+            (skipped.rows, skipped.floats.len(), skipped.texts.len()),
+            (4, 1, 0)
+        );
+        assert_eq!(skipped.floats[0], block.floats[1]);
+    }
+
+    #[test]
+    fn validity_bitmap_grows() {
+        let mut text = String::new();
+        for i in 0..20 {
+            text.push_str(if i % 7 == 3 { "NA\n" } else { "1\n" });
+        }
+        let block = parse(text.as_bytes(), &[ColumnKind::Float]).unwrap();
+        let col = &block.floats[0];
+        assert_eq!(col.validity.as_ref().map(Vec::len), Some(3));
+        for i in 0..20 {
+            assert_eq!(col.is_valid(i), i % 7 != 3, "{i}");
+        }
+        assert!(!col.is_valid(20));
+        assert_eq!(col.null_count, 3);
+    }
+
+    #[test]
+    fn errors_name_row_line_column_value() {
+        use ColumnKind::*;
+        // Rows count records; lines count every line end (empty lines, quoted line breaks).
+        let buf = b"1,2\n\n\"a\nb\",3\r\n4,x5\n";
+        let e = parse(buf, &[Text, Float]).unwrap_err();
+        assert_eq!(
+            e,
+            ParseError {
+                row: 3,
+                line: 6,
+                column: Some(1),
+                value: "x5".into(),
+                kind: ErrorKind::NotANumber
+            }
+        );
+        assert!(e.to_string().contains("\"x5\" is not a number"));
+        // The structure of a record comes before its values.
+        let e = parse(b"1,2\nx,2,3\r\n", &[Float, Float]).unwrap_err();
+        assert_eq!(
+            (e.row, e.line, e.column, e.value.as_str()),
+            (2, 3, None, "x,2,3")
+        );
+        assert_eq!(
+            e.kind,
+            ErrorKind::FieldCount {
+                expected: 2,
+                got: 3
+            }
+        );
+        let e = parse(b"1,2\n3\n", &[Float, Float]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::FieldCount {
+                expected: 2,
+                got: 1
+            }
+        );
+        // A line of spaces is a record of one field.
+        let e = parse(b"1,2\n  \n", &[Float, Float]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::FieldCount {
+                expected: 2,
+                got: 1
+            }
+        );
+        // A quote never closed, in the last field or another.
+        let e = parse(b"1,2\n3,\"4\n5,6\n", &[Float, Text]).unwrap_err();
+        assert_eq!(
+            (e.kind, e.row, e.column),
+            (ErrorKind::UnterminatedQuote, 2, Some(1))
+        );
+        assert_eq!(e.value, "\"4\n5,6\n");
+        let e = parse(b"\"1,2\n", &[Float, Float]).unwrap_err();
+        assert_eq!(
+            (e.kind, e.row, e.line),
+            (ErrorKind::UnterminatedQuote, 1, 2)
+        );
+        let e = parse(b"1,\xff\xfe\n", &[Float, Text]).unwrap_err();
+        assert_eq!((e.kind, e.column), (ErrorKind::InvalidUtf8, Some(1)));
+        assert_eq!(e.value, "\u{fffd}\u{fffd}");
+        // Not converted, not checked.
+        assert!(parse(b"1,\xff\n", &[Float, Skip]).is_ok());
+        // Whitespace alone is not a missing value.
+        let e = parse(b"  \n", &[Float]).unwrap_err();
+        assert_eq!((e.kind, e.value.as_str()), (ErrorKind::NotANumber, "  "));
+    }
+
+    #[test]
+    fn last_record_without_line_end() {
+        let block = parse(b"1,2\n3,4", &[ColumnKind::Float, ColumnKind::Float]).unwrap();
+        assert_eq!(block.rows, 2);
+        let block = parse(b"1,", &[ColumnKind::Float, ColumnKind::Text]).unwrap();
+        assert_eq!(
+            (block.floats[0].get(0), block.texts[0].get(0)),
+            (Some(1.0), Some(""))
+        );
+    }
+
+    #[test]
+    fn shown_values_are_cut() {
+        assert_eq!(shown(b"abc"), "abc");
+        let long = "\u{e9}".repeat(150);
+        let s = shown(long.as_bytes());
+        assert_eq!(s.chars().count(), 103);
+        assert!(s.ends_with("..."));
+        let s = shown(&[b'x'; 1000]);
+        assert_eq!(s.len(), 103);
+    }
+
+    #[test]
+    fn parallel_matches_sequential() {
+        let mut text = String::new();
+        for i in 0..500 {
+            text.push_str(&format!("{i},\"t{i}\n\"\r\n"));
+            if i % 50 == 0 {
+                text.push('\n');
+            }
+        }
+        let kinds = [ColumnKind::Float, ColumnKind::Text];
+        let ends = crate::scan::block_ends(text.as_bytes(), &D, 100, true);
+        let whole = parse_block(text.as_bytes(), &D, &nulls(), &kinds, 1, 2).unwrap();
+        for threads in 0..5 {
+            let blocks =
+                parse_blocks_parallel(text.as_bytes(), &D, &nulls(), &kinds, &ends, 1, 2, threads)
+                    .unwrap();
+            let values: Vec<f64> = blocks
+                .iter()
+                .flat_map(|b| b.floats[0].values.clone())
+                .collect();
+            assert_eq!(values, whole.floats[0].values);
+        }
+        let bad = text
+            .replace("\"t300\n\"", "\"t300\n\",2")
+            .replace("\"t400", "\"x");
+        let bad = bad.replace("\n7,", "\nseven,");
+        let want = parse_block(bad.as_bytes(), &D, &nulls(), &kinds, 1, 2).unwrap_err();
+        assert_eq!((want.row, want.kind), (8, ErrorKind::NotANumber));
+        let ends = crate::scan::block_ends(bad.as_bytes(), &D, 100, true);
+        for threads in 1..5 {
+            let got =
+                parse_blocks_parallel(bad.as_bytes(), &D, &nulls(), &kinds, &ends, 1, 2, threads)
+                    .unwrap_err();
+            assert_eq!(got, want);
+        }
+    }
+}
