@@ -1,1 +1,1367 @@
-//! (in progress)
+//! Exact streaming moments, bit for bit as `normkit/core/moments.py` computes them.
+//!
+//! Per column: count, missing count, a *shift* (the first finite value seen), the mean relative to
+//! the shift (`mean_offset`), the sums of squared, cubed and fourth-power deviations from the mean
+//! (M2, M3, M4), min and max, and with sample weights the sum of the weights `W`.
+//!
+//! # Algorithms
+//!
+//! - Within a batch, each column uses the **corrected two-pass algorithm** (the one
+//!   scikit-learn's `_incremental_mean_and_var` uses): `mean = sum(x) / n`, then
+//!   `M2 = sum((x - mean)^2) - sum(x - mean)^2 / n`, whose correction term removes most of the
+//!   rounding left in `mean`; M3 and M4 are sums of `(x - mean)^3` and `(x - mean)^4`. With
+//!   frequency weights the same algorithm is weighted (`mean = sum(w x) / W`, ...).
+//! - Batches are combined with the pairwise update of **Chan, Golub and LeVeque** (1979) for the
+//!   mean and M2, and **Pebay's** (2008) formulas for M3 and M4; both sides are first
+//!   *rebased* to one shift.
+//! - A batch longer than [`SLICE_ROWS`] rows is cut into slices of that many rows, each
+//!   summarized and merged, in order, into the previous ones.
+//!
+//! # Why the order of operations matters
+//!
+//! Floating-point addition is not associative: the same numbers summed in another order give
+//! other bits. normkit promises that a fit whose parsing and moments run here gives the statistics
+//! of its Python path *identically*, so every sum here is taken in numpy's own order:
+//!
+//! - `np.sum` of a contiguous float64 array is numpy's **pairwise summation**: blocks of at most
+//!   128 values summed with 8 interleaved accumulators (combined as
+//!   `((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`, then the remainder added one by one),
+//!   larger ranges split in two at a multiple of 8 near the middle; the result is added to the
+//!   reduction's initial `0.0` ([`pairwise_sum`]).
+//! - `np.einsum("i,i", a, b)` (M3 and M4) is numpy's `sum_of_products_contig_contig_outstride0_two`
+//!   for the x86-64 baseline (SSE2: two float64 lanes, multiply then add, no fused multiply-add),
+//!   fed by numpy's iterator in buffers of 8192 elements whose partial sums are added to the
+//!   output in turn ([`einsum_dot`]).
+//! - `float ** 2` in Python is the C library's `pow(x, 2.0)`, which is not always the correctly
+//!   rounded `x * x` (glibc's differs in about 1 case in 1200): it is called here too.
+//! - Every element-wise numpy expression is evaluated with the same association as Python's
+//!   left-to-right operators (`a * b * c / d` is `((a * b) * c) / d`).
+//!
+//! This was established by experiment against numpy 2.4 on x86-64 (see
+//! `tests/data/make_moments_fixture.py` and `tests/moments_fixture.rs`, which check every field of
+//! many cases bit for bit).
+//!
+//! One known difference: when a column's smallest (or largest) value is zero and both `0.0` and
+//! `-0.0` occur, numpy's SIMD `min`/`max` return one or the other zero depending on their
+//! positions; here the minimum is the first of the equal values seen. The value compares equal
+//! either way; only the sign bit of that zero may differ.
+
+use std::fmt;
+
+/// Rows of a column summarized at once by [`batch_moments`] (128 KiB of float64), as
+/// `normkit.core.moments.SLICE_ROWS`: a longer batch is summarized in slices of this many rows,
+/// merged in order, and that order is part of the result's bits.
+pub const SLICE_ROWS: usize = 16_384;
+
+/// Elements per buffer of numpy's iterator, which feeds `np.einsum` its operands in pieces of
+/// this size (numpy's default `bufsize`).
+const EINSUM_BUFFER: usize = 8192;
+
+/// numpy's pairwise-summation block: ranges of at most this many values are summed directly.
+const PAIRWISE_BLOCK: usize = 128;
+
+/// Why moments could not be computed or a stream refused rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MomentsError {
+    /// Moments over different numbers of columns (merge, stream, shift).
+    ColumnCount {
+        /// Columns expected.
+        expected: usize,
+        /// Columns given.
+        found: usize,
+    },
+    /// A column is not as long as the first one.
+    RowCount {
+        /// The column (0-based).
+        column: usize,
+        /// Rows of the first column.
+        expected: usize,
+        /// Rows of this column.
+        found: usize,
+    },
+    /// Not as many weights as rows (Python's `OptionError` on `sample_weight`).
+    WeightCount {
+        /// Weights given.
+        weights: usize,
+        /// Rows given.
+        rows: usize,
+    },
+    /// An infinite value (Python's `DataError`): the first column (0-based) with one, and its
+    /// first infinite value's data row (1-based, counted from the start of the part).
+    Infinite {
+        /// The column (0-based).
+        column: usize,
+        /// The data row (1-based within the part).
+        row: u64,
+    },
+    /// A weight that is negative, infinite, missing (NaN) or subnormal, with its data row
+    /// (1-based within the part).
+    BadWeight {
+        /// The data row (1-based within the part).
+        row: u64,
+        /// The weight.
+        value: f64,
+    },
+    /// The sum of the weights overflows float64 by this data row (1-based within the part).
+    WeightOverflow {
+        /// The last data row of the batch that overflowed.
+        row: u64,
+    },
+}
+
+impl fmt::Display for MomentsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MomentsError::ColumnCount { expected, found } => {
+                write!(f, "moments of {expected} columns, but {found} given")
+            }
+            MomentsError::RowCount {
+                column,
+                expected,
+                found,
+            } => write!(
+                f,
+                "column {column} has {found} rows, but the first column has {expected}"
+            ),
+            MomentsError::WeightCount { weights, rows } => {
+                write!(f, "sample_weight: {weights} weights for {rows} rows")
+            }
+            MomentsError::Infinite { column, row } => write!(
+                f,
+                "column {column} at data row {row}: infinite value (out of float64 range or 'inf')"
+            ),
+            MomentsError::BadWeight { row, value } => {
+                let problem = if value.is_nan() {
+                    "is missing (null or NaN)".to_string()
+                } else if value.is_infinite() {
+                    format!("is {value} (infinite)")
+                } else if *value < 0.0 {
+                    format!("is {value} (negative)")
+                } else {
+                    format!("is {value:e}, too small for float64 to keep its digits (subnormal)")
+                };
+                write!(
+                    f,
+                    "sample_weight at data row {row}: the weight {problem}; weights must be \
+                     finite numbers >= 0 (a row of weight w counts as w rows)"
+                )
+            }
+            MomentsError::WeightOverflow { row } => write!(
+                f,
+                "sample_weight: the sum of the weights overflows float64 by data row {row}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MomentsError {}
+
+/// Per-column moments of a set of rows, as Python's `Moments` dataclass: every vector has one
+/// entry per column.
+///
+/// The mean is kept as `shift + mean_offset` (see [`Moments::mean`]): `x - shift` is exact for
+/// values within a factor of two of the shift (Sterbenz's lemma), so data with a large offset
+/// (mean 1e9, std 1) keeps every digit of its deviations through Chan-Golub-LeVeque merges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Moments {
+    /// Number of non-missing values (with weights: of positive weight).
+    pub count: Vec<i64>,
+    /// Number of missing values (NaN; with weights: of positive weight).
+    pub n_missing: Vec<i64>,
+    /// The reference point of `mean_offset`; 0 where unknown.
+    pub shift: Vec<f64>,
+    /// `mean - shift` (NaN where `count == 0`).
+    pub mean_offset: Vec<f64>,
+    /// Sum of squared deviations from the mean (0 where `count == 0`).
+    pub m2: Vec<f64>,
+    /// Smallest non-missing value (NaN where `count == 0`).
+    pub min: Vec<f64>,
+    /// Largest non-missing value (NaN where `count == 0`).
+    pub max: Vec<f64>,
+    /// Sum of cubed deviations from the mean (0 where `count == 0`; NaN where unknown).
+    pub m3: Vec<f64>,
+    /// Sum of fourth-power deviations from the mean (0 where `count == 0`; NaN where unknown).
+    pub m4: Vec<f64>,
+    /// With sample weights: the sum `W` of the weights of the values counted. None: no weights
+    /// (each value weighs 1).
+    pub weight: Option<Vec<f64>>,
+}
+
+impl Moments {
+    /// The moments of zero rows: the identity of [`merge_moments`] (with a weight of 0 per
+    /// column if `weighted`), as Python's `Moments.empty`.
+    pub fn empty(n_columns: usize, weighted: bool) -> Moments {
+        Moments {
+            count: vec![0; n_columns],
+            n_missing: vec![0; n_columns],
+            shift: vec![0.0; n_columns],
+            mean_offset: vec![f64::NAN; n_columns],
+            m2: vec![0.0; n_columns],
+            min: vec![f64::NAN; n_columns],
+            max: vec![f64::NAN; n_columns],
+            m3: vec![0.0; n_columns],
+            m4: vec![0.0; n_columns],
+            weight: weighted.then(|| vec![0.0; n_columns]),
+        }
+    }
+
+    /// Number of columns.
+    pub fn n_columns(&self) -> usize {
+        self.count.len()
+    }
+
+    /// `W` per column: the sum of the weights, or the count (as float64) without weights.
+    pub fn total_weight(&self) -> Vec<f64> {
+        match &self.weight {
+            Some(w) => w.clone(),
+            None => self.count.iter().map(|&c| c as f64).collect(),
+        }
+    }
+
+    /// Mean of the non-missing values, `shift + mean_offset` (NaN where `count == 0`).
+    pub fn mean(&self) -> Vec<f64> {
+        self.shift
+            .iter()
+            .zip(&self.mean_offset)
+            .map(|(&s, &o)| s + o)
+            .collect()
+    }
+
+    /// What rounding `shift + mean_offset` to [`Moments::mean`] lost (Knuth's TwoSum; 0 where
+    /// not finite), as Python's `Moments.mean_error`.
+    pub fn mean_error(&self) -> Vec<f64> {
+        self.shift
+            .iter()
+            .zip(&self.mean_offset)
+            .map(|(&s, &o)| {
+                let total = s + o;
+                let part = total - s;
+                let error = (s - (total - part)) + (o - part);
+                if error.is_finite() {
+                    error
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    /// Variance `M2 / (count - ddof)` (with weights `M2 / (W - ddof)`); NaN where that divisor
+    /// is not above 0.
+    pub fn var(&self, ddof: u32) -> Vec<f64> {
+        let ddof_f = f64::from(ddof);
+        match &self.weight {
+            Some(w) => self
+                .m2
+                .iter()
+                .zip(w)
+                .map(|(&m2, &w)| {
+                    let denom = w - ddof_f;
+                    if denom > 0.0 {
+                        m2 / denom
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect(),
+            None => self
+                .m2
+                .iter()
+                .zip(&self.count)
+                .map(|(&m2, &c)| {
+                    let denom = c - i64::from(ddof);
+                    if denom > 0 {
+                        m2 / denom as f64
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The same moments relative to another shift (where this one has values), as Python's
+    /// `Moments.rebased`: `mean_offset' = (shift - shift') + mean_offset`, computed even where
+    /// the shift does not change (which turns a `-0.0` offset into `0.0`, as numpy does).
+    pub fn rebased(&self, shift: &[f64]) -> Moments {
+        let mut out = self.clone();
+        for (((s, o), &count), &target) in out
+            .shift
+            .iter_mut()
+            .zip(out.mean_offset.iter_mut())
+            .zip(&self.count)
+            .zip(shift)
+        {
+            let new = if count > 0 { target } else { *s };
+            // Python's operand order (`(self.shift - shift) + self.mean_offset`).
+            #[allow(clippy::assign_op_pattern)]
+            {
+                *o = (*s - new) + *o;
+            }
+            *s = new;
+        }
+        out
+    }
+}
+
+/// numpy's pairwise summation of `f(a[i])` (what `np.sum` does on a contiguous float64 array),
+/// without the reduction's initial value: see [`pairwise_sum`].
+#[inline]
+fn pairwise_map(a: &[f64], f: impl Fn(f64) -> f64 + Copy) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        let mut res = 0.0;
+        for &v in a {
+            res += f(v);
+        }
+        res
+    } else if n <= PAIRWISE_BLOCK {
+        let mut r = [0.0; 8];
+        for (rj, &v) in r.iter_mut().zip(&a[..8]) {
+            *rj = f(v);
+        }
+        let full = n - n % 8;
+        for block in a[8..full].chunks_exact(8) {
+            for (rj, &v) in r.iter_mut().zip(block) {
+                *rj += f(v);
+            }
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for &v in &a[full..] {
+            res += f(v);
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        pairwise_map(&a[..n2], f) + pairwise_map(&a[n2..], f)
+    }
+}
+
+/// [`pairwise_map`] of `f(a[i], b[i])` over two slices of the same length.
+#[inline]
+fn pairwise_map2(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    if n < 8 {
+        let mut res = 0.0;
+        for (&u, &v) in a.iter().zip(b) {
+            res += f(u, v);
+        }
+        res
+    } else if n <= PAIRWISE_BLOCK {
+        let mut r = [0.0; 8];
+        for j in 0..8 {
+            r[j] = f(a[j], b[j]);
+        }
+        let full = n - n % 8;
+        for (ba, bb) in a[8..full].chunks_exact(8).zip(b[8..full].chunks_exact(8)) {
+            for j in 0..8 {
+                r[j] += f(ba[j], bb[j]);
+            }
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (&u, &v) in a[full..].iter().zip(&b[full..]) {
+            res += f(u, v);
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        pairwise_map2(&a[..n2], &b[..n2], f) + pairwise_map2(&a[n2..], &b[n2..], f)
+    }
+}
+
+/// `np.sum(a)` for a contiguous float64 array, bit for bit: numpy's pairwise summation (8
+/// interleaved accumulators over blocks of at most 128 values, ranges split in two at a multiple
+/// of 8), added to the reduction's initial `0.0`.
+pub fn pairwise_sum(a: &[f64]) -> f64 {
+    0.0 + pairwise_map(a, |v| v)
+}
+
+/// The sum of `p(a[i])` in the order of numpy's `np.einsum("i,i", x, y)` on two contiguous
+/// float64 arrays whose products are `p(a[i])`: buffers of 8192 elements, each summed in two
+/// lanes (even and odd elements) over blocks of 8 taken in the order 6, 4, 2, 0 (products
+/// rounded, then added: no fused multiply-add in numpy's x86-64 baseline build), the lanes added,
+/// and each buffer's sum added to the output in turn.
+#[inline]
+fn einsum_map(a: &[f64], p: impl Fn(f64) -> f64 + Copy) -> f64 {
+    let mut out = 0.0;
+    for buffer in a.chunks(EINSUM_BUFFER) {
+        let (mut acc0, mut acc1) = (0.0f64, 0.0f64);
+        let mut blocks = buffer.chunks_exact(8);
+        for b in &mut blocks {
+            acc0 = mul_add(p(b[6]), acc0);
+            acc1 = mul_add(p(b[7]), acc1);
+            acc0 = mul_add(p(b[4]), acc0);
+            acc1 = mul_add(p(b[5]), acc1);
+            acc0 = mul_add(p(b[2]), acc0);
+            acc1 = mul_add(p(b[3]), acc1);
+            acc0 = mul_add(p(b[0]), acc0);
+            acc1 = mul_add(p(b[1]), acc1);
+        }
+        for pair in blocks.remainder().chunks(2) {
+            acc0 = mul_add(p(pair[0]), acc0);
+            if let Some(&v) = pair.get(1) {
+                acc1 = mul_add(p(v), acc1);
+            }
+        }
+        out += acc0 + acc1;
+    }
+    out
+}
+
+/// [`einsum_map`] of `p(a[i], b[i])` over two slices.
+#[inline]
+fn einsum_map2(a: &[f64], b: &[f64], p: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
+    let n = a.len().min(b.len());
+    let mut out = 0.0;
+    for (ba, bb) in a[..n]
+        .chunks(EINSUM_BUFFER)
+        .zip(b[..n].chunks(EINSUM_BUFFER))
+    {
+        let (mut acc0, mut acc1) = (0.0f64, 0.0f64);
+        let full = ba.len() - ba.len() % 8;
+        for (x, y) in ba[..full].chunks_exact(8).zip(bb[..full].chunks_exact(8)) {
+            acc0 = mul_add(p(x[6], y[6]), acc0);
+            acc1 = mul_add(p(x[7], y[7]), acc1);
+            acc0 = mul_add(p(x[4], y[4]), acc0);
+            acc1 = mul_add(p(x[5], y[5]), acc1);
+            acc0 = mul_add(p(x[2], y[2]), acc0);
+            acc1 = mul_add(p(x[3], y[3]), acc1);
+            acc0 = mul_add(p(x[0], y[0]), acc0);
+            acc1 = mul_add(p(x[1], y[1]), acc1);
+        }
+        for (x, y) in ba[full..].chunks(2).zip(bb[full..].chunks(2)) {
+            acc0 = mul_add(p(x[0], y[0]), acc0);
+            if let (Some(&u), Some(&v)) = (x.get(1), y.get(1)) {
+                acc1 = mul_add(p(u, v), acc1);
+            }
+        }
+        out += acc0 + acc1;
+    }
+    out
+}
+
+/// `np.einsum("i,i", x, y)` of two contiguous float64 arrays, bit for bit (see [`einsum_map`]).
+pub fn einsum_dot(x: &[f64], y: &[f64]) -> f64 {
+    einsum_map2(x, y, |u, v| u * v)
+}
+
+/// One step of numpy's einsum accumulation: the product (already rounded) added to a lane.
+#[inline(always)]
+fn mul_add(product: f64, acc: f64) -> f64 {
+    product + acc
+}
+
+/// Python's `x ** 2` for a float: the C library's `pow(x, 2.0)` (not always `x * x`). The
+/// exponent is hidden from the optimizer, which would otherwise turn the call into `x * x`.
+#[inline]
+fn py_square(x: f64) -> f64 {
+    x.powf(std::hint::black_box(2.0))
+}
+
+/// Python's `max(m2, 0.0)`: `m2` unless `0.0 > m2` (NaN and `-0.0` stay).
+#[inline]
+fn py_max0(m2: f64) -> f64 {
+    if 0.0 > m2 {
+        0.0
+    } else {
+        m2
+    }
+}
+
+/// `np.fmin` of two float64: the one that is not NaN, else the smaller, the second if equal.
+#[inline]
+fn np_fmin(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        if a.is_nan() {
+            b
+        } else {
+            a
+        }
+    } else if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// `np.fmax` of two float64: the one that is not NaN, else the larger, the second if equal.
+#[inline]
+fn np_fmax(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        if a.is_nan() {
+            b
+        } else {
+            a
+        }
+    } else if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// C's `frexp` exponent (as numpy's `np.frexp(x)[1]`): `x = m * 2^e` with `0.5 <= |m| < 1`; 0
+/// for 0, infinities and NaN.
+fn frexp_exponent(x: f64) -> i32 {
+    if x == 0.0 || !x.is_finite() {
+        return 0;
+    }
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // Subnormal: normalize by 2^64 (exact) first.
+        return frexp_exponent(x * f64::from_bits(0x43f0_0000_0000_0000)) - 64;
+    }
+    biased - 1022
+}
+
+/// `np.ldexp(1.0, e)`: `2^e`, exact, infinite above the float64 range and 0 below it.
+fn power_of_two(e: i32) -> f64 {
+    if e > 1023 {
+        f64::INFINITY
+    } else if e >= -1022 {
+        f64::from_bits(((e + 1023) as u64) << 52)
+    } else if e >= -1074 {
+        f64::from_bits(1u64 << (e + 1074))
+    } else {
+        0.0
+    }
+}
+
+/// The first finite value of each column (NaN for a column with none), as Python's
+/// `first_values`: the first non-missing value if it is finite (an infinite first value gives
+/// NaN).
+pub fn first_values(columns: &[&[f64]]) -> Vec<f64> {
+    columns
+        .iter()
+        .map(|x| match x.iter().find(|v| !v.is_nan()) {
+            Some(&v) if v.is_finite() => v,
+            _ => f64::NAN,
+        })
+        .collect()
+}
+
+/// [`first_values`] of the rows of positive weight (`weights > 0`).
+fn first_values_weighted(columns: &[&[f64]], weights: &[f64]) -> Vec<f64> {
+    columns
+        .iter()
+        .map(
+            |x| match x.iter().zip(weights).find(|(v, &w)| w > 0.0 && !v.is_nan()) {
+                Some((&v, _)) if v.is_finite() => v,
+                _ => f64::NAN,
+            },
+        )
+        .collect()
+}
+
+/// Missing count, min and max of one column (NaN ignored; min/max NaN if no value), as
+/// Python's `column_extremes`, in one pass.
+fn extremes(x: &[f64]) -> (i64, f64, f64) {
+    let mut missing = 0i64;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in x {
+        if v.is_nan() {
+            missing += 1;
+        } else {
+            if v < lo {
+                lo = v;
+            }
+            if v > hi {
+                hi = v;
+            }
+        }
+    }
+    if missing as usize == x.len() {
+        (missing, f64::NAN, f64::NAN)
+    } else {
+        (missing, lo, hi)
+    }
+}
+
+/// Missing count, min and max of each column (NaN ignored; min/max NaN if no value), as
+/// Python's `column_extremes`.
+pub fn column_extremes(columns: &[&[f64]]) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
+    let mut missing = Vec::with_capacity(columns.len());
+    let mut lo = Vec::with_capacity(columns.len());
+    let mut hi = Vec::with_capacity(columns.len());
+    for x in columns {
+        let (m, l, h) = extremes(x);
+        missing.push(m);
+        lo.push(l);
+        hi.push(h);
+    }
+    (missing, lo, hi)
+}
+
+/// Reusable buffers for one slice's column.
+#[derive(Default)]
+struct Scratch {
+    values: Vec<f64>,
+    weights: Vec<f64>,
+    dev: Vec<f64>,
+    columns: Vec<Vec<f64>>,
+    positive_weights: Vec<f64>,
+}
+
+/// Per-column results of one slice, before assembly (as Python's `_assembled`).
+struct Row {
+    count: i64,
+    mean_offset: f64,
+    m2: f64,
+    m3: f64,
+    m4: f64,
+    weight: f64,
+}
+
+/// Count, mean (relative to `shift`), M2, M3 and M4 of one column of at most [`SLICE_ROWS`]
+/// rows, as Python's `_column_moments`: the corrected two-pass algorithm.
+fn column_moments(x: &[f64], shift: f64, has_missing: bool, scratch: &mut Scratch) -> Row {
+    let values: &[f64] = if has_missing || shift != 0.0 {
+        scratch.values.clear();
+        if has_missing {
+            scratch
+                .values
+                .extend(x.iter().filter(|v| !v.is_nan()).map(|&v| v - shift));
+        } else {
+            scratch.values.extend(x.iter().map(|&v| v - shift));
+        }
+        &scratch.values
+    } else {
+        x
+    };
+    let n = values.len();
+    if n == 0 {
+        return Row {
+            count: 0,
+            mean_offset: f64::NAN,
+            m2: 0.0,
+            m3: 0.0,
+            m4: 0.0,
+            weight: 0.0,
+        };
+    }
+    let nf = n as f64;
+    let mean = pairwise_sum(values) / nf;
+    scratch.dev.clear();
+    scratch.dev.extend(values.iter().map(|&v| v - mean));
+    let dev = &scratch.dev;
+    let sum_squares = 0.0 + pairwise_map(dev, |d| d * d);
+    let sum_dev = pairwise_sum(dev);
+    let m2 = sum_squares - py_square(sum_dev) / nf;
+    let m3 = einsum_map(dev, |d| (d * d) * d);
+    let m4 = einsum_map(dev, |d| {
+        let s = d * d;
+        s * s
+    });
+    Row {
+        count: n as i64,
+        mean_offset: mean,
+        m2: py_max0(m2),
+        m3,
+        m4,
+        weight: nf,
+    }
+}
+
+/// Weighted count, mean, M2, M3, M4 and `W` of one column of at most [`SLICE_ROWS`] rows, all
+/// of positive weight, as Python's `_weighted_column_moments`.
+fn weighted_column_moments(
+    x: &[f64],
+    w: &[f64],
+    shift: f64,
+    has_missing: bool,
+    scratch: &mut Scratch,
+) -> Row {
+    let (values, weights): (&[f64], &[f64]) = if has_missing {
+        scratch.values.clear();
+        scratch.weights.clear();
+        for (&v, &u) in x.iter().zip(w) {
+            if !v.is_nan() {
+                scratch.values.push(v);
+                scratch.weights.push(u);
+            }
+        }
+        (&scratch.values, &scratch.weights)
+    } else {
+        (x, w)
+    };
+    let n = values.len();
+    if n == 0 {
+        return Row {
+            count: 0,
+            mean_offset: f64::NAN,
+            m2: 0.0,
+            m3: 0.0,
+            m4: 0.0,
+            weight: 0.0,
+        };
+    }
+    // Weights divided by a power of two near the largest (exactly), sums multiplied back.
+    let largest = weights.iter().copied().fold(f64::NAN, |m, v| {
+        if m.is_nan() || v > m || v.is_nan() {
+            v
+        } else {
+            m
+        }
+    });
+    let scale = power_of_two(frexp_exponent(largest));
+    let scaled: Vec<f64> = weights.iter().map(|&u| u / scale).collect();
+    let shifted: Vec<f64>;
+    let values: &[f64] = if shift != 0.0 {
+        shifted = values.iter().map(|&v| v - shift).collect();
+        &shifted
+    } else {
+        values
+    };
+    let w = &scaled[..];
+    let total = pairwise_sum(w);
+    let mean = (0.0 + pairwise_map2(w, values, |u, v| u * v)) / total;
+    scratch.dev.clear();
+    scratch.dev.extend(values.iter().map(|&v| v - mean));
+    let dev = &scratch.dev;
+    let sum_squares = 0.0 + pairwise_map2(w, dev, |u, d| (u * d) * d);
+    let sum_weighted = 0.0 + pairwise_map2(w, dev, |u, d| u * d);
+    let m2 = sum_squares - py_square(sum_weighted) / total;
+    let m3 = einsum_map2(w, dev, |u, d| ((u * d) * d) * d);
+    let m4 = einsum_map2(w, dev, |u, d| ((u * d) * d) * (d * d));
+    Row {
+        count: n as i64,
+        mean_offset: mean,
+        m2: py_max0(m2) * scale,
+        m3: m3 * scale,
+        m4: m4 * scale,
+        weight: total * scale,
+    }
+}
+
+/// The rows of every column, checked to be as long as the first.
+fn checked_length(columns: &[&[f64]]) -> Result<usize, MomentsError> {
+    let length = columns.first().map_or(0, |x| x.len());
+    for (j, x) in columns.iter().enumerate() {
+        if x.len() != length {
+            return Err(MomentsError::RowCount {
+                column: j,
+                expected: length,
+                found: x.len(),
+            });
+        }
+    }
+    Ok(length)
+}
+
+fn checked_shift(shift: &[f64], n_columns: usize) -> Result<(), MomentsError> {
+    if shift.len() != n_columns {
+        return Err(MomentsError::ColumnCount {
+            expected: n_columns,
+            found: shift.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Moments from each column's results, as Python's `_assembled`.
+fn assembled(
+    rows: Vec<Row>,
+    n_missing: Vec<i64>,
+    shift: &[f64],
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    weighted: bool,
+) -> Moments {
+    Moments {
+        count: rows.iter().map(|r| r.count).collect(),
+        n_missing,
+        shift: shift.to_vec(),
+        mean_offset: rows.iter().map(|r| r.mean_offset).collect(),
+        m2: rows.iter().map(|r| r.m2).collect(),
+        min: lo,
+        max: hi,
+        m3: rows.iter().map(|r| r.m3).collect(),
+        m4: rows.iter().map(|r| r.m4).collect(),
+        weight: weighted.then(|| rows.iter().map(|r| r.weight).collect()),
+    }
+}
+
+/// Moments of one slice (at most [`SLICE_ROWS`] rows) without weights.
+fn slice_moments(columns: &[&[f64]], shift: &[f64], scratch: &mut Scratch) -> Moments {
+    let (n_missing, lo, hi) = column_extremes(columns);
+    let rows = columns
+        .iter()
+        .zip(shift)
+        .zip(&n_missing)
+        .map(|((x, &k), &missing)| column_moments(x, k, missing > 0, scratch))
+        .collect();
+    assembled(rows, n_missing, shift, lo, hi, false)
+}
+
+/// Moments of one batch, column by column, bit for bit as Python's `batch_moments`.
+///
+/// `columns`: one slice per column, all of the same length, NaN for a missing value.
+/// `shift`: the reference point per column (pass the same one for every batch of a stream so
+/// that merges need no rebasing); None: each column's first finite value (0 if none).
+///
+/// Each column of at most [`SLICE_ROWS`] rows is summarized by the corrected two-pass
+/// algorithm with numpy's summation orders (see the module's notes); a longer batch is cut
+/// into slices of [`SLICE_ROWS`] rows merged in order by [`merge_moments`]
+/// (Chan-Golub-LeVeque, Pebay 2008). An infinite value is not refused here: it makes the
+/// column's moments NaN or infinite (a [`MomentsStream`] refuses it).
+pub fn batch_moments(columns: &[&[f64]], shift: Option<&[f64]>) -> Result<Moments, MomentsError> {
+    let length = checked_length(columns)?;
+    let shift: Vec<f64> = match shift {
+        Some(s) => {
+            checked_shift(s, columns.len())?;
+            s.to_vec()
+        }
+        None => first_values(columns)
+            .into_iter()
+            .map(|v| if v.is_nan() { 0.0 } else { v })
+            .collect(),
+    };
+    if columns.is_empty() {
+        return Ok(Moments::empty(0, false));
+    }
+    let mut scratch = Scratch::default();
+    if length <= SLICE_ROWS {
+        return Ok(slice_moments(columns, &shift, &mut scratch));
+    }
+    let mut merged: Option<Moments> = None;
+    let mut parts: Vec<&[f64]> = Vec::with_capacity(columns.len());
+    for start in (0..length).step_by(SLICE_ROWS) {
+        let end = (start + SLICE_ROWS).min(length);
+        parts.clear();
+        parts.extend(columns.iter().map(|x| &x[start..end]));
+        let part = slice_moments(&parts, &shift, &mut scratch);
+        merged = Some(match merged {
+            None => part,
+            Some(m) => merge_unchecked(&m, &part),
+        });
+    }
+    Ok(merged.unwrap_or_else(|| Moments::empty(columns.len(), false)))
+}
+
+/// Weighted moments of one slice (at most [`SLICE_ROWS`] rows).
+fn weighted_slice_moments(
+    columns: &[&[f64]],
+    weights: &[f64],
+    shift: &[f64],
+    scratch: &mut Scratch,
+) -> Moments {
+    let all_positive = weights.iter().all(|&w| w > 0.0);
+    let mut columns_kept = std::mem::take(&mut scratch.columns);
+    let mut weights_kept = std::mem::take(&mut scratch.positive_weights);
+    let (cols, w): (Vec<&[f64]>, &[f64]) = if all_positive {
+        (columns.to_vec(), weights)
+    } else {
+        columns_kept.resize_with(columns.len(), Vec::new);
+        for (kept, x) in columns_kept.iter_mut().zip(columns) {
+            kept.clear();
+            kept.extend(
+                x.iter()
+                    .zip(weights)
+                    .filter(|(_, &w)| w > 0.0)
+                    .map(|(&v, _)| v),
+            );
+        }
+        weights_kept.clear();
+        weights_kept.extend(weights.iter().copied().filter(|&w| w > 0.0));
+        (
+            columns_kept[..columns.len()]
+                .iter()
+                .map(|c| c.as_slice())
+                .collect(),
+            &weights_kept,
+        )
+    };
+    let (n_missing, lo, hi) = column_extremes(&cols);
+    let rows = cols
+        .iter()
+        .zip(shift)
+        .zip(&n_missing)
+        .map(|((x, &k), &missing)| weighted_column_moments(x, w, k, missing > 0, scratch))
+        .collect();
+    let out = assembled(rows, n_missing, shift, lo, hi, true);
+    drop(cols);
+    scratch.columns = columns_kept;
+    scratch.positive_weights = weights_kept;
+    out
+}
+
+/// Weighted moments of one batch, column by column, bit for bit as Python's
+/// `weighted_batch_moments` (frequency weights: a row of weight `w` counts as `w` rows; a row
+/// of weight 0, or NaN, is as if absent).
+///
+/// `weights`: one per row (finite and at least 0; [`MomentsStream`] checks them). `shift`: as
+/// for [`batch_moments`]; None: each column's first finite value among rows of positive weight.
+///
+/// The weighted corrected two-pass algorithm per slice of [`SLICE_ROWS`] rows (weights scaled
+/// by a power of two near the largest, exactly, so that products neither underflow nor
+/// overflow), slices merged in order with Chan-Golub-LeVeque's and Pebay's (2008) formulas in
+/// shares of `W`.
+pub fn weighted_batch_moments(
+    columns: &[&[f64]],
+    weights: &[f64],
+    shift: Option<&[f64]>,
+) -> Result<Moments, MomentsError> {
+    let length = checked_length(columns)?;
+    if !columns.is_empty() && weights.len() != length {
+        return Err(MomentsError::WeightCount {
+            weights: weights.len(),
+            rows: length,
+        });
+    }
+    let shift: Vec<f64> = match shift {
+        Some(s) => {
+            checked_shift(s, columns.len())?;
+            s.to_vec()
+        }
+        None => first_values_weighted(columns, weights)
+            .into_iter()
+            .map(|v| if v.is_nan() { 0.0 } else { v })
+            .collect(),
+    };
+    if columns.is_empty() {
+        return Ok(Moments::empty(0, true));
+    }
+    let mut scratch = Scratch::default();
+    if length <= SLICE_ROWS {
+        return Ok(weighted_slice_moments(
+            columns,
+            weights,
+            &shift,
+            &mut scratch,
+        ));
+    }
+    let mut merged: Option<Moments> = None;
+    let mut parts: Vec<&[f64]> = Vec::with_capacity(columns.len());
+    for start in (0..length).step_by(SLICE_ROWS) {
+        let end = (start + SLICE_ROWS).min(length);
+        parts.clear();
+        parts.extend(columns.iter().map(|x| &x[start..end]));
+        let part = weighted_slice_moments(&parts, &weights[start..end], &shift, &mut scratch);
+        merged = Some(match merged {
+            None => part,
+            Some(m) => merge_unchecked(&m, &part),
+        });
+    }
+    Ok(merged.unwrap_or_else(|| Moments::empty(columns.len(), true)))
+}
+
+/// Combine the moments of two disjoint sets of rows, bit for bit as Python's `merge_moments`.
+///
+/// The shift is `a`'s where `a` has values, else `b`'s; both sides are rebased to it
+/// ([`Moments::rebased`]). Then Chan, Golub and LeVeque's update: `n = n_a + n_b`,
+/// `delta = mean_b - mean_a`, `mean = mean_a + delta * (n_b / n)`,
+/// `M2 = M2_a + M2_b + delta^2 * (n_a * n_b / n)`, and Pebay's (2008) formulas for M3 and M4;
+/// with weights (either side), `W_a` and `W_b` stand for the counts and the formulas are taken
+/// in shares `W_a / W`, `W_b / W` (which cannot overflow as `W_a * W_b` can). Where one side is
+/// empty the other's moments are taken as they are. Commutative up to a bit; associative up to
+/// rounding.
+pub fn merge_moments(a: &Moments, b: &Moments) -> Result<Moments, MomentsError> {
+    if a.n_columns() != b.n_columns() {
+        return Err(MomentsError::ColumnCount {
+            expected: a.n_columns(),
+            found: b.n_columns(),
+        });
+    }
+    Ok(merge_unchecked(a, b))
+}
+
+/// [`merge_moments`] of moments over the same columns.
+fn merge_unchecked(a: &Moments, b: &Moments) -> Moments {
+    let k = a.n_columns();
+    let shift: Vec<f64> = (0..k)
+        .map(|j| {
+            if a.count[j] > 0 {
+                a.shift[j]
+            } else {
+                b.shift[j]
+            }
+        })
+        .collect();
+    let a = a.rebased(&shift);
+    let b = b.rebased(&shift);
+    let weighted = a.weight.is_some() || b.weight.is_some();
+    let wa = a.total_weight();
+    let wb = b.total_weight();
+    let mut out = Moments {
+        count: Vec::with_capacity(k),
+        n_missing: Vec::with_capacity(k),
+        shift,
+        mean_offset: Vec::with_capacity(k),
+        m2: Vec::with_capacity(k),
+        min: Vec::with_capacity(k),
+        max: Vec::with_capacity(k),
+        m3: Vec::with_capacity(k),
+        m4: Vec::with_capacity(k),
+        weight: None,
+    };
+    let mut total = Vec::with_capacity(k);
+    for j in 0..k {
+        let (n_a, n_b) = (wa[j], wb[j]);
+        let n = n_a + n_b;
+        total.push(n);
+        let delta = b.mean_offset[j] - a.mean_offset[j];
+        let mut mean_offset = a.mean_offset[j] + delta * (n_b / n);
+        let (mut m2, mut m3, mut m4);
+        let d2 = delta * delta;
+        let (a2, b2, a3, b3) = (a.m2[j], b.m2[j], a.m3[j], b.m3[j]);
+        if weighted {
+            let f_b = n_b / n;
+            let f_a = n_a / n;
+            m2 = a2 + b2 + d2 * (n_a * f_b);
+            m3 = a3
+                + b3
+                + d2 * delta * n_a * f_b * (f_a - f_b)
+                + 3.0 * delta * (f_a * b2 - f_b * a2);
+            m4 = a.m4[j]
+                + b.m4[j]
+                + d2 * d2 * n_a * f_b * (f_a * f_a - f_a * f_b + f_b * f_b)
+                + 6.0 * d2 * (f_a * f_a * b2 + f_b * f_b * a2)
+                + 4.0 * delta * (f_a * b3 - f_b * a3);
+        } else {
+            m2 = a2 + b2 + d2 * (n_a * n_b / n);
+            m3 = a3
+                + b3
+                + d2 * delta * n_a * n_b * (n_a - n_b) / (n * n)
+                + 3.0 * delta * (n_a * b2 - n_b * a2) / n;
+            m4 = a.m4[j]
+                + b.m4[j]
+                + d2 * d2 * n_a * n_b * (n_a * n_a - n_a * n_b + n_b * n_b) / (n * n * n)
+                + 6.0 * d2 * (n_a * n_a * b2 + n_b * n_b * a2) / (n * n)
+                + 4.0 * delta * (n_a * b3 - n_b * a3) / n;
+        }
+        if b.count[j] == 0 {
+            (mean_offset, m2, m3, m4) = (a.mean_offset[j], a2, a3, a.m4[j]);
+        } else if a.count[j] == 0 {
+            (mean_offset, m2, m3, m4) = (b.mean_offset[j], b2, b3, b.m4[j]);
+        }
+        out.count.push(a.count[j] + b.count[j]);
+        out.n_missing.push(a.n_missing[j] + b.n_missing[j]);
+        out.mean_offset.push(mean_offset);
+        out.m2.push(m2);
+        out.min.push(np_fmin(a.min[j], b.min[j]));
+        out.max.push(np_fmax(a.max[j], b.max[j]));
+        out.m3.push(m3);
+        out.m4.push(m4);
+    }
+    out.weight = weighted.then_some(total);
+    out
+}
+
+/// Exact moments of a stream of rows fed in batches of any size, bit for bit as Python's
+/// `Accumulator` without running statistics (`running=None`) when fed the same batches.
+///
+/// Each [`push`](MomentsStream::push) is one `Accumulator.update`: the shift of a column is
+/// fixed by the first finite value it sees (of positive weight), the batch is summarized by
+/// [`batch_moments`] (or [`weighted_batch_moments`]) relative to that shift, infinite values
+/// are refused with their column and row, and the batch is merged into the moments so far with
+/// [`merge_moments`] (Chan-Golub-LeVeque, Pebay 2008). The bits depend on how the rows were cut
+/// into batches (as in Python): feed the same batches to get the same bits.
+#[derive(Clone, Debug)]
+pub struct MomentsStream {
+    moments: Moments,
+    shift_known: Vec<bool>,
+    weighted: bool,
+    n_rows: u64,
+    part_start: u64,
+}
+
+impl MomentsStream {
+    /// A stream over `n_columns` columns; `weighted`: rows have sample weights (rows pushed
+    /// without weigh 1).
+    pub fn new(n_columns: usize, weighted: bool) -> MomentsStream {
+        MomentsStream::continued(Moments::empty(n_columns, weighted), 0)
+    }
+
+    /// A stream continuing from earlier moments (of `n_rows` rows), as `Accumulator(start=...)`;
+    /// weighted if they are.
+    pub fn continued(start: Moments, n_rows: u64) -> MomentsStream {
+        MomentsStream {
+            shift_known: start.count.iter().map(|&c| c > 0).collect(),
+            weighted: start.weight.is_some(),
+            moments: start,
+            n_rows,
+            part_start: n_rows,
+        }
+    }
+
+    /// The rows pushed from now on are a new part (a file): row numbers in errors count from its
+    /// start.
+    pub fn start_part(&mut self) {
+        self.part_start = self.n_rows;
+    }
+
+    /// The moments of every row pushed.
+    pub fn moments(&self) -> &Moments {
+        &self.moments
+    }
+
+    /// The moments of every row pushed, ending the stream.
+    pub fn finish(self) -> Moments {
+        self.moments
+    }
+
+    /// Rows pushed (missing values included).
+    pub fn n_rows(&self) -> u64 {
+        self.n_rows
+    }
+
+    /// Whether the moments are weighted.
+    pub fn is_weighted(&self) -> bool {
+        self.weighted
+    }
+
+    fn rows_in_part(&self) -> u64 {
+        self.n_rows - self.part_start
+    }
+
+    /// Feed rows without weights (they weigh 1 if the stream is weighted).
+    ///
+    /// # Errors
+    ///
+    /// [`MomentsError::Infinite`] for an infinite value (the moments are left as they were);
+    /// [`MomentsError::RowCount`] / [`MomentsError::ColumnCount`] for columns of the wrong shape.
+    pub fn push(&mut self, columns: &[&[f64]]) -> Result<(), MomentsError> {
+        self.update(columns, None)
+    }
+
+    /// Feed rows with their sample weights (frequency weights, finite and at least 0; a row of
+    /// weight 0 is as if absent). The stream is weighted from then on: the rows before weigh 1.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](MomentsStream::push), and [`MomentsError::BadWeight`] for a weight that is
+    /// negative, infinite, missing or subnormal, [`MomentsError::WeightCount`] if there are not
+    /// as many weights as rows, [`MomentsError::WeightOverflow`] if the sum of the weights
+    /// overflows float64.
+    pub fn push_weighted(
+        &mut self,
+        columns: &[&[f64]],
+        weights: &[f64],
+    ) -> Result<(), MomentsError> {
+        self.update(columns, Some(weights))
+    }
+
+    fn update(&mut self, columns: &[&[f64]], weights: Option<&[f64]>) -> Result<(), MomentsError> {
+        let n_columns = self.moments.n_columns();
+        if columns.len() != n_columns {
+            return Err(MomentsError::ColumnCount {
+                expected: n_columns,
+                found: columns.len(),
+            });
+        }
+        let n_rows = checked_length(columns)?;
+        let ones;
+        let weights: Option<&[f64]> = match weights {
+            Some(w) => {
+                self.check_weights(w, n_rows)?;
+                if !self.weighted {
+                    let total = self.moments.total_weight();
+                    self.moments.weight = Some(total);
+                    self.weighted = true;
+                }
+                Some(w)
+            }
+            None if self.weighted => {
+                ones = vec![1.0; n_rows];
+                Some(&ones)
+            }
+            None => None,
+        };
+        if !self.shift_known.iter().all(|&k| k) {
+            let values = match weights {
+                Some(w) if !w.iter().all(|&v| v != 0.0) => first_values_weighted(columns, w),
+                _ => first_values(columns),
+            };
+            for (j, &v) in values.iter().enumerate() {
+                if !v.is_nan() && !self.shift_known[j] {
+                    self.moments.shift[j] = v;
+                    self.shift_known[j] = true;
+                }
+            }
+        }
+        let shift = self.moments.shift.clone();
+        let batch = match weights {
+            Some(w) => weighted_batch_moments(columns, w, Some(&shift))?,
+            None => batch_moments(columns, Some(&shift))?,
+        };
+        self.check_finite(&batch, columns, weights)?;
+        let merged = merge_unchecked(&self.moments, &batch);
+        if let Some(w) = &merged.weight {
+            if !w.iter().all(|v| v.is_finite()) {
+                return Err(MomentsError::WeightOverflow {
+                    row: self.rows_in_part() + n_rows as u64,
+                });
+            }
+        }
+        self.moments = merged;
+        self.n_rows += n_rows as u64;
+        Ok(())
+    }
+
+    fn check_weights(&self, weights: &[f64], n_rows: usize) -> Result<(), MomentsError> {
+        if weights.len() != n_rows {
+            return Err(MomentsError::WeightCount {
+                weights: weights.len(),
+                rows: n_rows,
+            });
+        }
+        let bad = weights.iter().position(|&w| {
+            let tiny = w > 0.0 && w < f64::MIN_POSITIVE;
+            w.is_nan() || w < 0.0 || w.is_infinite() || tiny
+        });
+        match bad {
+            Some(k) => Err(MomentsError::BadWeight {
+                row: self.rows_in_part() + k as u64 + 1,
+                value: weights[k],
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn check_finite(
+        &self,
+        batch: &Moments,
+        columns: &[&[f64]],
+        weights: Option<&[f64]>,
+    ) -> Result<(), MomentsError> {
+        let zero_weights = weights.filter(|w| w.contains(&0.0));
+        for (j, x) in columns.iter().enumerate() {
+            let mut infinite = batch.min[j].is_infinite() || batch.max[j].is_infinite();
+            if let Some(w) = zero_weights {
+                infinite |= x.iter().zip(w).any(|(v, &u)| u == 0.0 && v.is_infinite());
+            }
+            if infinite {
+                let k = x.iter().position(|v| v.is_infinite()).unwrap_or(0);
+                return Err(MomentsError::Infinite {
+                    column: j,
+                    row: self.rows_in_part() + k as u64 + 1,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn doc_examples_of_python() {
+        let x = [1.0, 2.0, f64::NAN, 3.0];
+        let m = batch_moments(&[&x], None).unwrap();
+        assert_eq!((m.count[0], m.n_missing[0]), (3, 1));
+        assert_eq!((m.mean()[0], m.m2[0]), (2.0, 2.0));
+
+        let w = [2.0, 1.0, 1.0, 0.0];
+        let x = [1.0, 2.0, f64::NAN, 5.0];
+        let m = weighted_batch_moments(&[&x], &w, None).unwrap();
+        assert_eq!((m.count[0], m.n_missing[0]), (2, 1));
+        assert_eq!(m.weight.as_ref().unwrap()[0], 3.0);
+        assert_eq!(m.mean()[0], 1.3333333333333333);
+
+        let left = batch_moments(&[&[1.0, 2.0]], None).unwrap();
+        let right = batch_moments(&[&[3.0]], None).unwrap();
+        assert_eq!(merge_moments(&left, &right).unwrap().m2[0], 2.0);
+    }
+
+    #[test]
+    fn pairwise_matches_numpy_structure() {
+        // Values whose sum depends on the order: 1e16 and 1s.
+        let mut a = vec![1.0; 300];
+        a[0] = 1e16;
+        a[150] = -1e16;
+        // Left half [0, 144): 1e16 + 143 ones in 8 lanes; right half [144, 300).
+        let s = pairwise_sum(&a);
+        assert!(s.is_finite());
+        assert_eq!(pairwise_sum(&[]), 0.0);
+        assert_eq!(pairwise_sum(&[-0.0]).to_bits(), 0.0f64.to_bits());
+        assert_eq!(pairwise_sum(&[1.0, 2.0, 3.0]), 6.0);
+    }
+
+    #[test]
+    fn empty_and_missing_columns() {
+        let nan = [f64::NAN; 5];
+        let c = [7.0; 5];
+        let m = batch_moments(&[&nan, &c], None).unwrap();
+        assert_eq!(m.count, vec![0, 5]);
+        assert_eq!(m.n_missing, vec![5, 0]);
+        assert!(m.mean_offset[0].is_nan() && m.min[0].is_nan());
+        assert_eq!(m.shift, vec![0.0, 7.0]);
+        assert_eq!(bits(&m.mean_offset[1..]), bits(&[0.0]));
+        assert_eq!(m.m2, vec![0.0, 0.0]);
+        let none: [&[f64]; 0] = [];
+        assert_eq!(
+            batch_moments(&none, None).unwrap(),
+            Moments::empty(0, false)
+        );
+    }
+
+    #[test]
+    fn shape_errors() {
+        let a = [1.0, 2.0];
+        let b = [1.0];
+        assert!(matches!(
+            batch_moments(&[&a, &b], None),
+            Err(MomentsError::RowCount { column: 1, .. })
+        ));
+        assert!(matches!(
+            weighted_batch_moments(&[&a], &[1.0], None),
+            Err(MomentsError::WeightCount { .. })
+        ));
+        assert!(merge_moments(&Moments::empty(1, false), &Moments::empty(2, false)).is_err());
+    }
+
+    #[test]
+    fn stream_refuses_infinity_with_row() {
+        let mut s = MomentsStream::new(2, false);
+        s.push(&[&[1.0, 2.0], &[1.0, 2.0]]).unwrap();
+        let err = s
+            .push(&[&[1.0, 2.0, 3.0], &[1.0, f64::NEG_INFINITY, 2.0]])
+            .unwrap_err();
+        assert_eq!(err, MomentsError::Infinite { column: 1, row: 4 });
+        assert_eq!(s.n_rows(), 2);
+        // A zero-weight row's infinity is refused too.
+        let mut s = MomentsStream::new(1, true);
+        let err = s
+            .push_weighted(&[&[1.0, f64::INFINITY]], &[1.0, 0.0])
+            .unwrap_err();
+        assert_eq!(err, MomentsError::Infinite { column: 0, row: 2 });
+        let err = s.push_weighted(&[&[1.0, 2.0]], &[1.0, -1.0]).unwrap_err();
+        assert!(matches!(err, MomentsError::BadWeight { row: 2, .. }));
+        assert!(err.to_string().contains("negative"));
+    }
+
+    #[test]
+    fn frexp_and_powers_of_two() {
+        assert_eq!(frexp_exponent(1.0), 1);
+        assert_eq!(frexp_exponent(0.5), 0);
+        assert_eq!(frexp_exponent(3.0), 2);
+        assert_eq!(frexp_exponent(f64::MAX), 1024);
+        assert_eq!(frexp_exponent(5e-324), -1073);
+        assert_eq!(frexp_exponent(f64::INFINITY), 0);
+        assert_eq!(power_of_two(1024), f64::INFINITY);
+        assert_eq!(power_of_two(-1074), 5e-324);
+        assert_eq!(power_of_two(3), 8.0);
+    }
+
+    #[test]
+    fn large_offset_keeps_digits() {
+        let x: Vec<f64> = (0..50_000)
+            .map(|i| 1e9 + ((i * 7919) % 1000) as f64 / 500.0)
+            .collect();
+        let m = batch_moments(&[&x], None).unwrap();
+        let var = m.var(0)[0];
+        // Values k/500 for k uniform over 0..1000: variance (1000^2 - 1) / 12 / 500^2.
+        let exact = (1000.0f64 * 1000.0 - 1.0) / 12.0 / 250_000.0;
+        assert!((var - exact).abs() < 1e-3 * exact, "{var} vs {exact}");
+    }
+}
