@@ -304,71 +304,65 @@ impl Moments {
     }
 }
 
-/// numpy's pairwise summation of `f(a[i])` (what `np.sum` does on a contiguous float64 array),
-/// without the reduction's initial value: see [`pairwise_sum`].
+/// numpy's pairwise summation (what `np.sum` does on a contiguous float64 array) of `K` sums at
+/// once, of the terms `f(a[i], b[i])`, without the reduction's initial value (see
+/// [`pairwise_sum`]). Several sums share one traversal, each in its own order.
 #[inline]
-fn pairwise_map(a: &[f64], f: impl Fn(f64) -> f64 + Copy) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        let mut res = 0.0;
-        for &v in a {
-            res += f(v);
-        }
-        res
-    } else if n <= PAIRWISE_BLOCK {
-        let mut r = [0.0; 8];
-        for (rj, &v) in r.iter_mut().zip(&a[..8]) {
-            *rj = f(v);
-        }
-        let full = n - n % 8;
-        for block in a[8..full].chunks_exact(8) {
-            for (rj, &v) in r.iter_mut().zip(block) {
-                *rj += f(v);
-            }
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &v in &a[full..] {
-            res += f(v);
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_map(&a[..n2], f) + pairwise_map(&a[n2..], f)
-    }
-}
-
-/// [`pairwise_map`] of `f(a[i], b[i])` over two slices of the same length.
-#[inline]
-fn pairwise_map2(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
+fn pairwise<const K: usize>(
+    a: &[f64],
+    b: &[f64],
+    f: impl Fn(f64, f64) -> [f64; K] + Copy,
+) -> [f64; K] {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     if n < 8 {
-        let mut res = 0.0;
+        let mut res = [0.0; K];
         for (&u, &v) in a.iter().zip(b) {
-            res += f(u, v);
+            let t = f(u, v);
+            for k in 0..K {
+                res[k] += t[k];
+            }
         }
         res
     } else if n <= PAIRWISE_BLOCK {
-        let mut r = [0.0; 8];
+        let mut r = [[0.0; 8]; K];
         for j in 0..8 {
-            r[j] = f(a[j], b[j]);
-        }
-        let full = n - n % 8;
-        for (ba, bb) in a[8..full].chunks_exact(8).zip(b[8..full].chunks_exact(8)) {
-            for j in 0..8 {
-                r[j] += f(ba[j], bb[j]);
+            let t = f(a[j], b[j]);
+            for k in 0..K {
+                r[k][j] = t[k];
             }
         }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        let full = n - n % 8;
+        for (x, y) in a[8..full].chunks_exact(8).zip(b[8..full].chunks_exact(8)) {
+            for j in 0..8 {
+                let t = f(x[j], y[j]);
+                for k in 0..K {
+                    r[k][j] += t[k];
+                }
+            }
+        }
+        let mut res = [0.0; K];
+        for k in 0..K {
+            let r = &r[k];
+            res[k] = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        }
         for (&u, &v) in a[full..].iter().zip(&b[full..]) {
-            res += f(u, v);
+            let t = f(u, v);
+            for k in 0..K {
+                res[k] += t[k];
+            }
         }
         res
     } else {
         let mut n2 = n / 2;
         n2 -= n2 % 8;
-        pairwise_map2(&a[..n2], &b[..n2], f) + pairwise_map2(&a[n2..], &b[n2..], f)
+        let left = pairwise(&a[..n2], &b[..n2], f);
+        let right = pairwise(&a[n2..], &b[n2..], f);
+        let mut res = [0.0; K];
+        for k in 0..K {
+            res[k] = left[k] + right[k];
+        }
+        res
     }
 }
 
@@ -376,76 +370,111 @@ fn pairwise_map2(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64 + Copy) -> f6
 /// interleaved accumulators over blocks of at most 128 values, ranges split in two at a multiple
 /// of 8), added to the reduction's initial `0.0`.
 pub fn pairwise_sum(a: &[f64]) -> f64 {
-    0.0 + pairwise_map(a, |v| v)
+    0.0 + pairwise(a, a, |v, _| [v])[0]
 }
 
-/// The sum of `p(a[i])` in the order of numpy's `np.einsum("i,i", x, y)` on two contiguous
-/// float64 arrays whose products are `p(a[i])`: buffers of 8192 elements, each summed in two
-/// lanes (even and odd elements) over blocks of 8 taken in the order 6, 4, 2, 0 (products
-/// rounded, then added: no fused multiply-add in numpy's x86-64 baseline build), the lanes added,
-/// and each buffer's sum added to the output in turn.
-#[inline]
-fn einsum_map(a: &[f64], p: impl Fn(f64) -> f64 + Copy) -> f64 {
-    let mut out = 0.0;
-    for buffer in a.chunks(EINSUM_BUFFER) {
-        let (mut acc0, mut acc1) = (0.0f64, 0.0f64);
-        let mut blocks = buffer.chunks_exact(8);
-        for b in &mut blocks {
-            acc0 = mul_add(p(b[6]), acc0);
-            acc1 = mul_add(p(b[7]), acc1);
-            acc0 = mul_add(p(b[4]), acc0);
-            acc1 = mul_add(p(b[5]), acc1);
-            acc0 = mul_add(p(b[2]), acc0);
-            acc1 = mul_add(p(b[3]), acc1);
-            acc0 = mul_add(p(b[0]), acc0);
-            acc1 = mul_add(p(b[1]), acc1);
+/// Two lanes of numpy's einsum accumulation, for `K` sums.
+type Lanes<const K: usize> = [[f64; 2]; K];
+
+/// One block of 8 elements of numpy's `sum_of_products_contig_contig_outstride0_two` (x86-64
+/// baseline, SSE2): lane 0 takes the even elements, lane 1 the odd ones, in the order 6, 4, 2, 0.
+#[inline(always)]
+fn einsum_block<const K: usize>(
+    acc: &mut Lanes<K>,
+    x: &[f64],
+    y: &[f64],
+    p: impl Fn(f64, f64) -> [f64; K],
+) {
+    for off in [6, 4, 2, 0] {
+        let t0 = p(x[off], y[off]);
+        let t1 = p(x[off + 1], y[off + 1]);
+        for k in 0..K {
+            acc[k][0] = mul_add(t0[k], acc[k][0]);
+            acc[k][1] = mul_add(t1[k], acc[k][1]);
         }
-        for pair in blocks.remainder().chunks(2) {
-            acc0 = mul_add(p(pair[0]), acc0);
-            if let Some(&v) = pair.get(1) {
-                acc1 = mul_add(p(v), acc1);
-            }
-        }
-        out += acc0 + acc1;
     }
-    out
 }
 
-/// [`einsum_map`] of `p(a[i], b[i])` over two slices.
+/// The last elements (fewer than 8) of a buffer, two by two (numpy's partial loads).
+#[inline(always)]
+fn einsum_tail<const K: usize>(
+    acc: &mut Lanes<K>,
+    x: &[f64],
+    y: &[f64],
+    p: impl Fn(f64, f64) -> [f64; K],
+) {
+    for (i, (&u, &v)) in x.iter().zip(y).enumerate() {
+        let t = p(u, v);
+        for k in 0..K {
+            acc[k][i % 2] = mul_add(t[k], acc[k][i % 2]);
+        }
+    }
+}
+
+/// `K` sums of products `p(a[i], b[i])` in the order of numpy's `np.einsum("i,i", x, y)` on two
+/// contiguous float64 arrays whose products are those: buffers of 8192 elements (numpy's
+/// iterator's), each summed in two lanes (even and odd elements) over blocks of 8 taken in the
+/// order 6, 4, 2, 0 (products rounded, then added: no fused multiply-add in numpy's x86-64
+/// baseline build), the lanes added, and each buffer's sum added to the output in turn.
+///
+/// Each lane is a chain of dependent additions; two buffers are summed side by side (their
+/// chains are independent) so that the processor overlaps them.
 #[inline]
-fn einsum_map2(a: &[f64], b: &[f64], p: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
+fn einsum<const K: usize>(
+    a: &[f64],
+    b: &[f64],
+    p: impl Fn(f64, f64) -> [f64; K] + Copy,
+) -> [f64; K] {
     let n = a.len().min(b.len());
-    let mut out = 0.0;
-    for (ba, bb) in a[..n]
-        .chunks(EINSUM_BUFFER)
-        .zip(b[..n].chunks(EINSUM_BUFFER))
-    {
-        let (mut acc0, mut acc1) = (0.0f64, 0.0f64);
-        let full = ba.len() - ba.len() % 8;
-        for (x, y) in ba[..full].chunks_exact(8).zip(bb[..full].chunks_exact(8)) {
-            acc0 = mul_add(p(x[6], y[6]), acc0);
-            acc1 = mul_add(p(x[7], y[7]), acc1);
-            acc0 = mul_add(p(x[4], y[4]), acc0);
-            acc1 = mul_add(p(x[5], y[5]), acc1);
-            acc0 = mul_add(p(x[2], y[2]), acc0);
-            acc1 = mul_add(p(x[3], y[3]), acc1);
-            acc0 = mul_add(p(x[0], y[0]), acc0);
-            acc1 = mul_add(p(x[1], y[1]), acc1);
+    let mut out = [0.0; K];
+    let mut start = 0;
+    while start < n {
+        let mid = (start + EINSUM_BUFFER).min(n);
+        let end = (mid + EINSUM_BUFFER).min(n);
+        let (x0, y0) = (&a[start..mid], &b[start..mid]);
+        let (x1, y1) = (&a[mid..end], &b[mid..end]);
+        let mut acc0: Lanes<K> = [[0.0; 2]; K];
+        let mut acc1: Lanes<K> = [[0.0; 2]; K];
+        let full0 = x0.len() - x0.len() % 8;
+        let full1 = x1.len() - x1.len() % 8;
+        let common = full0.min(full1);
+        for (((u0, v0), u1), v1) in x0[..common]
+            .chunks_exact(8)
+            .zip(y0[..common].chunks_exact(8))
+            .zip(x1[..common].chunks_exact(8))
+            .zip(y1[..common].chunks_exact(8))
+        {
+            einsum_block(&mut acc0, u0, v0, p);
+            einsum_block(&mut acc1, u1, v1, p);
         }
-        for (x, y) in ba[full..].chunks(2).zip(bb[full..].chunks(2)) {
-            acc0 = mul_add(p(x[0], y[0]), acc0);
-            if let (Some(&u), Some(&v)) = (x.get(1), y.get(1)) {
-                acc1 = mul_add(p(u, v), acc1);
+        for (u, v) in x0[common..full0]
+            .chunks_exact(8)
+            .zip(y0[common..full0].chunks_exact(8))
+        {
+            einsum_block(&mut acc0, u, v, p);
+        }
+        for (u, v) in x1[common..full1]
+            .chunks_exact(8)
+            .zip(y1[common..full1].chunks_exact(8))
+        {
+            einsum_block(&mut acc1, u, v, p);
+        }
+        einsum_tail(&mut acc0, &x0[full0..], &y0[full0..], p);
+        einsum_tail(&mut acc1, &x1[full1..], &y1[full1..], p);
+        for k in 0..K {
+            out[k] += acc0[k][0] + acc0[k][1];
+            if end > mid {
+                out[k] += acc1[k][0] + acc1[k][1];
             }
         }
-        out += acc0 + acc1;
+        start = end;
     }
     out
 }
 
-/// `np.einsum("i,i", x, y)` of two contiguous float64 arrays, bit for bit (see [`einsum_map`]).
+/// `np.einsum("i,i", x, y)` of two contiguous float64 arrays, bit for bit (see [`einsum`]).
 pub fn einsum_dot(x: &[f64], y: &[f64]) -> f64 {
-    einsum_map2(x, y, |u, v| u * v)
+    einsum(x, y, |u, v| [u * v])[0]
 }
 
 /// One step of numpy's einsum accumulation: the product (already rounded) added to a lane.
@@ -558,27 +587,38 @@ fn first_values_weighted(columns: &[&[f64]], weights: &[f64]) -> Vec<f64> {
 }
 
 /// Missing count, min and max of one column (NaN ignored; min/max NaN if no value), as
-/// Python's `column_extremes`, in one pass.
+/// Python's `column_extremes`, in one pass (8 lanes, which the compiler vectorizes).
 fn extremes(x: &[f64]) -> (i64, f64, f64) {
-    let mut missing = 0i64;
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in x {
-        if v.is_nan() {
-            missing += 1;
-        } else {
-            if v < lo {
-                lo = v;
-            }
-            if v > hi {
-                hi = v;
-            }
+    let mut missing = [0u64; 8];
+    let mut lo = [f64::INFINITY; 8];
+    let mut hi = [f64::NEG_INFINITY; 8];
+    let mut blocks = x.chunks_exact(8);
+    for block in &mut blocks {
+        for j in 0..8 {
+            let v = block[j];
+            missing[j] += u64::from(v.is_nan());
+            lo[j] = if v < lo[j] { v } else { lo[j] };
+            hi[j] = if v > hi[j] { v } else { hi[j] };
         }
     }
-    if missing as usize == x.len() {
-        (missing, f64::NAN, f64::NAN)
-    } else {
-        (missing, lo, hi)
+    for (j, &v) in blocks.remainder().iter().enumerate() {
+        missing[j] += u64::from(v.is_nan());
+        lo[j] = if v < lo[j] { v } else { lo[j] };
+        hi[j] = if v > hi[j] { v } else { hi[j] };
     }
+    let missing: u64 = missing.iter().sum();
+    if missing as usize == x.len() {
+        return (missing as i64, f64::NAN, f64::NAN);
+    }
+    let low = lo
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, |m, v| if v < m { v } else { m });
+    let high = hi
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, |m, v| if v > m { v } else { m });
+    (missing as i64, low, high)
 }
 
 /// Missing count, min and max of each column (NaN ignored; min/max NaN if no value), as
@@ -596,12 +636,24 @@ pub fn column_extremes(columns: &[&[f64]]) -> (Vec<i64>, Vec<f64>, Vec<f64>) {
     (missing, lo, hi)
 }
 
+/// `out` = the `x[i]` for which `keep(by[i])`, in order, without branches: every value is
+/// written, and the next one overwrites it unless it is kept.
+fn compact(out: &mut Vec<f64>, x: &[f64], by: &[f64], keep: impl Fn(f64) -> bool) {
+    out.clear();
+    out.resize(x.len() + 1, 0.0);
+    let mut k = 0;
+    for (&v, &b) in x.iter().zip(by) {
+        out[k] = v;
+        k += usize::from(keep(b));
+    }
+    out.truncate(k);
+}
+
 /// Reusable buffers for one slice's column.
 #[derive(Default)]
 struct Scratch {
     values: Vec<f64>,
     weights: Vec<f64>,
-    dev: Vec<f64>,
     columns: Vec<Vec<f64>>,
     positive_weights: Vec<f64>,
 }
@@ -616,45 +668,54 @@ struct Row {
     weight: f64,
 }
 
+const EMPTY_ROW: Row = Row {
+    count: 0,
+    mean_offset: f64::NAN,
+    m2: 0.0,
+    m3: 0.0,
+    m4: 0.0,
+    weight: 0.0,
+};
+
 /// Count, mean (relative to `shift`), M2, M3 and M4 of one column of at most [`SLICE_ROWS`]
-/// rows, as Python's `_column_moments`: the corrected two-pass algorithm.
+/// rows, as Python's `_column_moments`: the corrected two-pass algorithm, `mean = sum(x) / n`,
+/// `M2 = sum(dev^2) - sum(dev)^2 / n` with `dev = x - mean`, `M3 = einsum(dev^2, dev)`,
+/// `M4 = einsum(dev^2, dev^2)`, each sum in numpy's order. The deviations are recomputed where
+/// they are needed rather than stored (the same operations give the same bits).
 fn column_moments(x: &[f64], shift: f64, has_missing: bool, scratch: &mut Scratch) -> Row {
-    let values: &[f64] = if has_missing || shift != 0.0 {
+    // Python subtracts only a shift that is not 0 (`x - (-0.0)` would turn -0.0 into 0.0);
+    // `x - 0.0` is `x`, bit for bit.
+    let shift = if shift != 0.0 { shift } else { 0.0 };
+    let (values, shift): (&[f64], f64) = if has_missing {
+        // Compaction without branches: every value is written, the next one overwrites a NaN.
         scratch.values.clear();
-        if has_missing {
-            scratch
-                .values
-                .extend(x.iter().filter(|v| !v.is_nan()).map(|&v| v - shift));
-        } else {
-            scratch.values.extend(x.iter().map(|&v| v - shift));
+        scratch.values.resize(x.len() + 1, 0.0);
+        let mut k = 0;
+        for &v in x {
+            scratch.values[k] = v - shift;
+            k += usize::from(!v.is_nan());
         }
-        &scratch.values
+        scratch.values.truncate(k);
+        (&scratch.values, 0.0)
     } else {
-        x
+        (x, shift)
     };
     let n = values.len();
     if n == 0 {
-        return Row {
-            count: 0,
-            mean_offset: f64::NAN,
-            m2: 0.0,
-            m3: 0.0,
-            m4: 0.0,
-            weight: 0.0,
-        };
+        return EMPTY_ROW;
     }
     let nf = n as f64;
-    let mean = pairwise_sum(values) / nf;
-    scratch.dev.clear();
-    scratch.dev.extend(values.iter().map(|&v| v - mean));
-    let dev = &scratch.dev;
-    let sum_squares = 0.0 + pairwise_map(dev, |d| d * d);
-    let sum_dev = pairwise_sum(dev);
-    let m2 = sum_squares - py_square(sum_dev) / nf;
-    let m3 = einsum_map(dev, |d| (d * d) * d);
-    let m4 = einsum_map(dev, |d| {
+    let mean = (0.0 + pairwise(values, values, |v, _| [v - shift])[0]) / nf;
+    let dev = |v: f64| (v - shift) - mean;
+    let [sum_dev, sum_squares] = pairwise(values, values, |v, _| {
+        let d = dev(v);
+        [d, d * d]
+    });
+    let m2 = (0.0 + sum_squares) - py_square(0.0 + sum_dev) / nf;
+    let [m3, m4] = einsum(values, values, |v, _| {
+        let d = dev(v);
         let s = d * d;
-        s * s
+        [s * d, s * s]
     });
     Row {
         count: n as i64,
@@ -667,7 +728,8 @@ fn column_moments(x: &[f64], shift: f64, has_missing: bool, scratch: &mut Scratc
 }
 
 /// Weighted count, mean, M2, M3, M4 and `W` of one column of at most [`SLICE_ROWS`] rows, all
-/// of positive weight, as Python's `_weighted_column_moments`.
+/// of positive weight, as Python's `_weighted_column_moments`: the weighted corrected two-pass
+/// algorithm, with weights divided by a power of two near the largest.
 fn weighted_column_moments(
     x: &[f64],
     w: &[f64],
@@ -676,30 +738,19 @@ fn weighted_column_moments(
     scratch: &mut Scratch,
 ) -> Row {
     let (values, weights): (&[f64], &[f64]) = if has_missing {
-        scratch.values.clear();
-        scratch.weights.clear();
-        for (&v, &u) in x.iter().zip(w) {
-            if !v.is_nan() {
-                scratch.values.push(v);
-                scratch.weights.push(u);
-            }
-        }
+        compact(&mut scratch.values, x, x, |v| !v.is_nan());
+        compact(&mut scratch.weights, w, x, |v| !v.is_nan());
         (&scratch.values, &scratch.weights)
     } else {
         (x, w)
     };
     let n = values.len();
     if n == 0 {
-        return Row {
-            count: 0,
-            mean_offset: f64::NAN,
-            m2: 0.0,
-            m3: 0.0,
-            m4: 0.0,
-            weight: 0.0,
-        };
+        return EMPTY_ROW;
     }
-    // Weights divided by a power of two near the largest (exactly), sums multiplied back.
+    // Weights divided by a power of two near the largest (exactly), sums multiplied back. The
+    // division is a multiplication by the inverse power of two: both are the correctly rounded
+    // value of the same real number (also where it is subnormal), so they give the same bits.
     let largest = weights.iter().copied().fold(f64::NAN, |m, v| {
         if m.is_nan() || v > m || v.is_nan() {
             v
@@ -707,26 +758,31 @@ fn weighted_column_moments(
             m
         }
     });
-    let scale = power_of_two(frexp_exponent(largest));
-    let scaled: Vec<f64> = weights.iter().map(|&u| u / scale).collect();
-    let shifted: Vec<f64>;
-    let values: &[f64] = if shift != 0.0 {
-        shifted = values.iter().map(|&v| v - shift).collect();
-        &shifted
-    } else {
-        values
+    let e = frexp_exponent(largest);
+    let scale = power_of_two(e);
+    let inverse = power_of_two(-e);
+    let shift = if shift != 0.0 { shift } else { 0.0 };
+    let [total, weighted_sum] = pairwise(weights, values, |u, v| {
+        let u = u * inverse;
+        [u, u * (v - shift)]
+    });
+    let total = 0.0 + total;
+    let mean = (0.0 + weighted_sum) / total;
+    let terms = |u: f64, v: f64| {
+        let u = u * inverse;
+        let d = (v - shift) - mean;
+        let weighted = u * d;
+        (d, weighted, weighted * d)
     };
-    let w = &scaled[..];
-    let total = pairwise_sum(w);
-    let mean = (0.0 + pairwise_map2(w, values, |u, v| u * v)) / total;
-    scratch.dev.clear();
-    scratch.dev.extend(values.iter().map(|&v| v - mean));
-    let dev = &scratch.dev;
-    let sum_squares = 0.0 + pairwise_map2(w, dev, |u, d| (u * d) * d);
-    let sum_weighted = 0.0 + pairwise_map2(w, dev, |u, d| u * d);
-    let m2 = sum_squares - py_square(sum_weighted) / total;
-    let m3 = einsum_map2(w, dev, |u, d| ((u * d) * d) * d);
-    let m4 = einsum_map2(w, dev, |u, d| ((u * d) * d) * (d * d));
+    let [sum_squares, sum_weighted] = pairwise(weights, values, |u, v| {
+        let (_, weighted, squares) = terms(u, v);
+        [squares, weighted]
+    });
+    let m2 = (0.0 + sum_squares) - py_square(0.0 + sum_weighted) / total;
+    let [m3, m4] = einsum(weights, values, |u, v| {
+        let (d, _, squares) = terms(u, v);
+        [squares * d, squares * (d * d)]
+    });
     Row {
         count: n as i64,
         mean_offset: mean,
@@ -857,16 +913,9 @@ fn weighted_slice_moments(
     } else {
         columns_kept.resize_with(columns.len(), Vec::new);
         for (kept, x) in columns_kept.iter_mut().zip(columns) {
-            kept.clear();
-            kept.extend(
-                x.iter()
-                    .zip(weights)
-                    .filter(|(_, &w)| w > 0.0)
-                    .map(|(&v, _)| v),
-            );
+            compact(kept, x, weights, |w| w > 0.0);
         }
-        weights_kept.clear();
-        weights_kept.extend(weights.iter().copied().filter(|&w| w > 0.0));
+        compact(&mut weights_kept, weights, weights, |w| w > 0.0);
         (
             columns_kept[..columns.len()]
                 .iter()
