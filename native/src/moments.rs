@@ -39,12 +39,14 @@
 //!
 //! This was established by experiment against numpy 2.4 on x86-64 (see
 //! `tests/data/make_moments_fixture.py` and `tests/moments_fixture.rs`, which check every field of
-//! many cases bit for bit).
+//! many cases bit for bit). It assumes numpy's x86-64 build with its usual baseline (einsum
+//! without fused multiply-add; on aarch64 numpy's einsum fuses them, which is not reproduced
+//! here) and the same C library `pow` in both (glibc's, when this crate runs inside Python).
 //!
-//! One known difference: when a column's smallest (or largest) value is zero and both `0.0` and
-//! `-0.0` occur, numpy's SIMD `min`/`max` return one or the other zero depending on their
-//! positions; here the minimum is the first of the equal values seen. The value compares equal
-//! either way; only the sign bit of that zero may differ.
+//! One known difference: when the smallest (or largest) value of a column is zero and both `0.0`
+//! and `-0.0` occur, numpy's SIMD `min`/`max` return one or the other depending on their
+//! positions and on the SIMD instructions numpy picks for the processor; so may this module. The
+//! values compare equal; only that zero's sign bit may differ.
 
 use std::fmt;
 
