@@ -1240,15 +1240,16 @@ impl MomentsStream {
             None => batch_moments(columns, Some(&shift))?,
         };
         self.check_finite(&batch, columns, weights)?;
-        let merged = merge_unchecked(&self.moments, &batch);
-        if let Some(w) = &merged.weight {
+        // As the Accumulator: the batch is merged before the sum of the weights is checked
+        // (an error leaves it merged, and the rows uncounted).
+        self.moments = merge_unchecked(&self.moments, &batch);
+        if let Some(w) = &self.moments.weight {
             if !w.iter().all(|v| v.is_finite()) {
                 return Err(MomentsError::WeightOverflow {
                     row: self.rows_in_part() + n_rows as u64,
                 });
             }
         }
-        self.moments = merged;
         self.n_rows += n_rows as u64;
         Ok(())
     }
@@ -1389,6 +1390,22 @@ mod tests {
         let err = s.push_weighted(&[&[1.0, 2.0]], &[1.0, -1.0]).unwrap_err();
         assert!(matches!(err, MomentsError::BadWeight { row: 2, .. }));
         assert!(err.to_string().contains("negative"));
+    }
+
+    #[test]
+    fn stream_refuses_a_sum_of_weights_beyond_float64() {
+        let mut s = MomentsStream::new(1, true);
+        s.push_weighted(&[&[1.0, 2.0]], &[1e308, 1e308])
+            .unwrap_err();
+        let err = s.push_weighted(&[&[1.0]], &[1.0]);
+        assert_eq!(err, Err(MomentsError::WeightOverflow { row: 1 }));
+        let mut s = MomentsStream::new(1, false);
+        s.push(&[&[1.0, 2.0]]).unwrap();
+        s.push_weighted(&[&[3.0]], &[2.0]).unwrap();
+        let m = s.moments();
+        assert_eq!(m.weight.as_deref(), Some(&[4.0][..]));
+        assert_eq!(m.count, vec![3]);
+        assert_eq!(m.mean()[0], 2.25);
     }
 
     #[test]
