@@ -282,49 +282,58 @@ pub(crate) fn next_field(buf: &[u8], pos: usize, d: &Dialect) -> Field {
             }
         }
     }
-    match buf
-        .get(unquoted_from..)
-        .and_then(|rest| memchr3(d.delimiter, b'\n', b'\r', rest))
-    {
-        Some(i) => {
-            let at = unquoted_from + i;
-            if field.simple {
-                field.content = (pos, at);
-            }
-            finish(buf, field, at)
-        }
-        None => {
-            if field.simple {
-                field.content = (pos, len);
-            }
-            field
-        }
+    let at = unquoted_end(buf, unquoted_from, d.delimiter);
+    if field.simple {
+        field.content = (pos, at);
     }
+    finish(buf, field, at)
 }
 
 /// `field` ended by the delimiter or line end at `at`.
 #[inline]
 fn finish(buf: &[u8], mut field: Field, at: usize) -> Field {
     field.raw_end = at;
+    (field.term, field.next) = terminator(buf, at);
+    field
+}
+
+/// How a field that ends at `at` (at its delimiter or line end, or the buffer's end) ends, and
+/// where what follows starts.
+#[inline]
+pub(crate) fn terminator(buf: &[u8], at: usize) -> (Term, usize) {
     match buf.get(at) {
-        Some(&b'\n') => {
-            field.term = Term::LineEnd;
-            field.next = at + 1;
-        }
+        None => (Term::Eof, buf.len()),
+        Some(&b'\n') => (Term::LineEnd, at + 1),
         Some(&b'\r') => {
-            field.term = Term::LineEnd;
-            field.next = if buf.get(at + 1) == Some(&b'\n') {
+            let next = if buf.get(at + 1) == Some(&b'\n') {
                 at + 2
             } else {
                 at + 1
             };
+            (Term::LineEnd, next)
         }
-        _ => {
-            field.term = Term::Delimiter;
-            field.next = at + 1;
+        Some(_) => (Term::Delimiter, at + 1),
+    }
+}
+
+/// The end of the unquoted text from `pos` on: the next delimiter, CR or LF, or the buffer's
+/// end. Most fields are short, and `memchr3` costs more to start than a byte loop over a
+/// dozen bytes: the loop looks first, `memchr3` takes over in long fields.
+#[inline]
+pub(crate) fn unquoted_end(buf: &[u8], pos: usize, delimiter: u8) -> usize {
+    const BYTE_LOOP: usize = 24;
+    let rest = buf.get(pos..).unwrap_or_default();
+    for (i, &b) in rest.iter().take(BYTE_LOOP).enumerate() {
+        if b == delimiter || b == b'\n' || b == b'\r' {
+            return pos + i;
         }
     }
-    field
+    match rest.get(BYTE_LOOP..) {
+        Some(tail) => {
+            memchr3(delimiter, b'\n', b'\r', tail).map_or(buf.len(), |i| pos + BYTE_LOOP + i)
+        }
+        None => buf.len(),
+    }
 }
 
 /// Appends the text of a field whose raw bytes are `raw` to `out`: its quotes taken away and

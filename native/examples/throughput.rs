@@ -1,0 +1,192 @@
+//! Throughput of the CSV scanner and parser on ~100 MB of generated CSV (16 float columns),
+//! in memory: `cargo run --release --example throughput [megabytes]`.
+
+use std::time::Instant;
+
+use normkit_native::dialect::Dialect;
+use normkit_native::parse::{parse_block, parse_blocks_parallel, ColumnKind, MissingValues};
+use normkit_native::scan::block_ends;
+
+/// A small deterministic generator (xorshift), so that runs compare.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn generate(bytes: usize) -> Vec<u8> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut out = Vec::with_capacity(bytes + 1024);
+    while out.len() < bytes {
+        for c in 0..16 {
+            if c > 0 {
+                out.push(b',');
+            }
+            let r = rng.next();
+            let kind = match std::env::var("MIX").as_deref() {
+                Ok("short") => 50,
+                Ok("long") => 90,
+                _ => r % 100,
+            };
+            let text = match kind {
+                0 => String::new(), // missing
+                1..=20 => format!("{}", (r >> 8) % 100_000),
+                21..=80 => format!(
+                    "{:.6}",
+                    ((r >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2000.0
+                ),
+                _ => format!("{:e}", ((r >> 11) as f64 / (1u64 << 53) as f64) * 1e-3),
+            };
+            out.extend_from_slice(text.as_bytes());
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// CPU time of the calling thread, in seconds (Linux: `/proc/thread-self/schedstat`), or
+/// `None` elsewhere: on a busy machine wall-clock time measures the neighbours too.
+fn thread_cpu() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// MB/s of `f` over `bytes`, best of three: by the thread's CPU time where it is known (single
+/// thread), else by the wall clock.
+fn rate(bytes: usize, f: impl Fn() -> usize) -> (f64, usize) {
+    let mut best = f64::INFINITY;
+    let mut out = 0;
+    for _ in 0..3 {
+        let (t, cpu) = (Instant::now(), thread_cpu());
+        out = f();
+        let secs = match (cpu, thread_cpu()) {
+            (Some(a), Some(b)) => b - a,
+            _ => t.elapsed().as_secs_f64(),
+        };
+        best = best.min(secs);
+    }
+    (bytes as f64 / best / 1e6, out)
+}
+
+/// MB/s of `f` over `bytes` by the wall clock, best of three (for parallel runs).
+fn wall_rate(bytes: usize, f: impl Fn() -> usize) -> f64 {
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    bytes as f64 / best / 1e6
+}
+
+fn main() {
+    let mb: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
+    let buf = generate(mb << 20);
+    if let Some(path) = std::env::var_os("WRITE_CSV") {
+        std::fs::write(path, &buf).expect("writes the CSV");
+    }
+    let d = Dialect::CSV;
+    let missing = MissingValues::new(["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]);
+    let block = 1 << 20;
+    println!(
+        "{:.1} MB of CSV, 16 float columns (MB/s per CPU second unless said)",
+        buf.len() as f64 / 1e6
+    );
+
+    let (r, n) = rate(buf.len(), || block_ends(&buf, &d, block, true).len());
+    println!("scan (block_ends, 1 MiB blocks): {r:8.0} MB/s ({n} blocks)");
+    let ends = block_ends(&buf, &d, block, true);
+
+    let all = [ColumnKind::Float; 16];
+    let mut some = [ColumnKind::Skip; 16];
+    for k in some.iter_mut().step_by(4) {
+        *k = ColumnKind::Float;
+    }
+    let sequential = |kinds: &[ColumnKind]| {
+        let mut rows = 0;
+        let mut start = 0;
+        for &end in &ends {
+            let b = parse_block(&buf[start..end], &d, &missing, kinds, 1, 1).expect("parses");
+            rows += b.rows;
+            start = end;
+        }
+        rows
+    };
+    if std::env::var_os("COMPONENTS").is_some() {
+        components(&buf, &ends);
+    }
+    if std::env::var_os("CACHED").is_some() {
+        let one = &buf[..ends[0]];
+        let (r, _) = rate(one.len() * 100, || {
+            (0..100)
+                .map(|_| {
+                    parse_block(one, &d, &missing, &all, 1, 1)
+                        .expect("parses")
+                        .rows
+                })
+                .sum()
+        });
+        println!("parse 16/16 one block 100 times: {r:8.0} MB/s");
+    }
+    let (r, n) = rate(buf.len(), || sequential(&all));
+    println!("parse 16/16 float columns, 1 thread: {r:8.0} MB/s ({n} rows)");
+    let (r, _) = rate(buf.len(), || sequential(&some));
+    println!("parse 4/16 float columns, 1 thread: {r:8.0} MB/s");
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(2);
+    let r = wall_rate(buf.len(), || {
+        let blocks = parse_blocks_parallel(&buf, &d, &missing, &all, &ends, 1, 1, threads);
+        blocks.expect("parses").len()
+    });
+    let (r1, _) = (wall_rate(buf.len(), || sequential(&all)), 0);
+    println!("parse 16/16 float columns, parallel x{threads}: {r:8.0} MB/s wall ({r1:.0} MB/s wall on 1 thread)");
+}
+
+#[allow(dead_code)]
+fn components(buf: &[u8], ends: &[usize]) {
+    let d = Dialect::CSV;
+    let missing = MissingValues::new(["", "NA"]);
+    let skip = [ColumnKind::Skip; 16];
+    let (r, _) = rate(buf.len(), || {
+        let mut start = 0;
+        let mut rows = 0;
+        for &end in ends {
+            rows += parse_block(&buf[start..end], &d, &missing, &skip, 1, 1)
+                .unwrap()
+                .rows;
+            start = end;
+        }
+        rows
+    });
+    println!("  all skipped: {r:8.0} MB/s");
+    let fields: Vec<&[u8]> = buf.split(|&b| b == b',' || b == b'\n').collect();
+    let (r, _) = rate(buf.len(), || {
+        let mut s = 0.0;
+        for f in &fields {
+            s += fast_float2::parse::<f64, _>(f).unwrap_or(0.0);
+        }
+        s as usize
+    });
+    println!(
+        "  fast-float2 alone: {r:8.0} MB/s ({} fields)",
+        fields.len()
+    );
+    let (r, _) = rate(buf.len(), || {
+        let mut s = 0.0;
+        for f in &fields {
+            s += normkit_native::parse::parse_float(f, b'.').unwrap_or(0.0);
+        }
+        s as usize
+    });
+    println!("  parse_float alone: {r:8.0} MB/s");
+}
