@@ -2,7 +2,7 @@
 //! with Python's `normkit.core.moments.batch_moments` on the same size:
 //!
 //! ```text
-//! cargo run --release --example moments_speed [rows]
+//! cargo run --release --example moments_speed [rows] [batch|weighted]
 //! ```
 use std::time::Instant;
 
@@ -47,7 +47,14 @@ fn main() {
         .map(|&u| (u * 3.0).floor())
         .collect();
     let mb = (rows * 16 * 8) as f64 / 1e6;
+    let only = std::env::args().nth(2);
     for (name, weighted) in [("batch_moments", false), ("weighted_batch_moments", true)] {
+        if only
+            .as_deref()
+            .is_some_and(|o| (o == "weighted") != weighted)
+        {
+            continue;
+        }
         let mut best = f64::INFINITY;
         let mut check = 0.0;
         for _ in 0..5 {
