@@ -1,9 +1,257 @@
-//! The Python module `normkit._native`.
+//! The Python module `normkit._native`: a narrow, typed boundary.
+//!
+//! Python hands over bytes and options; Rust returns numpy arrays (moved, not copied) and
+//! plain numbers, with the GIL released while it works. Errors are `CsvError`, a `ValueError`
+//! whose attributes (`kind`, `row`, `line`, `column`, `value`, `expected`, `got`) let the
+//! Python side name the file, column, row and value in its own words.
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::dialect::Dialect;
+use crate::parse::{
+    parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
+    ParsedBlock,
+};
+use crate::scan::{block_ends, count_lines, parse_header};
+
+pyo3::create_exception!(
+    _native,
+    CsvError,
+    PyValueError,
+    "A CSV record the engine cannot read (attributes: kind, row, line, column, value, \
+     expected, got)."
+);
+
+/// The smallest block one thread parses: smaller ones cost more in threads than they save.
+const MIN_BLOCK_BYTES: usize = 64 << 10;
+
+fn one_byte(name: &str, text: &str) -> PyResult<u8> {
+    match text.as_bytes() {
+        [b] => Ok(*b),
+        _ => Err(PyValueError::new_err(format!(
+            "{name} must be one ASCII character, not {text:?}"
+        ))),
+    }
+}
+
+fn kind_name(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NotANumber => "not_a_number",
+        ErrorKind::FieldCount { .. } => "field_count",
+        ErrorKind::UnterminatedQuote => "unterminated_quote",
+        ErrorKind::InvalidUtf8 => "invalid_utf8",
+        ErrorKind::Incomplete => "incomplete",
+        ErrorKind::NoHeader => "no_header",
+        #[allow(unreachable_patterns)]
+        _ => "malformed",
+    }
+}
+
+fn to_py_error(py: Python<'_>, error: &ParseError) -> PyErr {
+    let err = CsvError::new_err(error.to_string());
+    let value = err.value(py);
+    let (expected, got) = match error.kind {
+        ErrorKind::FieldCount { expected, got } => (Some(expected), Some(got)),
+        _ => (None, None),
+    };
+    let set = || -> PyResult<()> {
+        value.setattr("kind", kind_name(&error.kind))?;
+        value.setattr("row", error.row)?;
+        value.setattr("line", error.line)?;
+        value.setattr("column", error.column)?;
+        value.setattr("value", error.value.as_str())?;
+        value.setattr("expected", expected)?;
+        value.setattr("got", got)?;
+        Ok(())
+    };
+    match set() {
+        Ok(()) => err,
+        Err(e) => e,
+    }
+}
+
+/// A CSV reader's settings: the dialect, the missing-value strings, what to do with each column.
+#[pyclass(frozen, module = "normkit._native")]
+struct CsvEngine {
+    dialect: Dialect,
+    missing: MissingValues,
+    kinds: Vec<ColumnKind>,
+    threads: usize,
+}
+
+type FloatOut<'py> = (Bound<'py, PyArray1<f64>>, Option<Bound<'py, PyBytes>>);
+type TextOut<'py> = (Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<u8>>);
+type Parsed<'py> = (usize, usize, u64, Vec<FloatOut<'py>>, Vec<TextOut<'py>>);
+
+#[pymethods]
+impl CsvEngine {
+    #[new]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads))]
+    fn new(
+        delimiter: &str,
+        quote: Option<&str>,
+        decimal_point: &str,
+        nulls: Vec<String>,
+        kinds: Vec<u8>,
+        threads: usize,
+    ) -> PyResult<Self> {
+        let quote = quote.map(|q| one_byte("quote", q)).transpose()?;
+        let dialect = Dialect::new(
+            one_byte("delimiter", delimiter)?,
+            quote,
+            one_byte("decimal_point", decimal_point)?,
+        )
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let kinds = kinds
+            .into_iter()
+            .map(|k| match k {
+                0 => Ok(ColumnKind::Skip),
+                1 => Ok(ColumnKind::Float),
+                2 => Ok(ColumnKind::Text),
+                _ => Err(PyValueError::new_err(format!("unknown column kind {k}"))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(Self {
+            dialect,
+            missing: MissingValues::new(nulls.iter().map(|s| s.as_bytes())),
+            kinds,
+            threads: threads.max(1),
+        })
+    }
+
+    /// The header at the start of `buf`: `(names, end, lines)`, or None if `buf` ends before
+    /// it does (read more); `at_eof`: `buf` is the whole input.
+    fn header(
+        &self,
+        py: Python<'_>,
+        buf: &[u8],
+        at_eof: bool,
+    ) -> PyResult<Option<(Vec<String>, usize, u64)>> {
+        match parse_header(buf, &self.dialect, at_eof) {
+            Ok((names, end)) => Ok(Some((names, end, count_lines(&buf[..end])))),
+            Err(e) if matches!(e.kind, ErrorKind::Incomplete) => Ok(None),
+            Err(e) => Err(to_py_error(py, &e)),
+        }
+    }
+
+    /// Parses the whole records at the start of `buf` (all of it with `at_eof`):
+    /// `(consumed, rows, lines, floats, texts)`. `floats` holds `(values, validity)` per Float
+    /// column (validity an Arrow bitmap, None when no value is missing); `texts` holds Arrow
+    /// string `(offsets, data)` per Text column. `first_row` and `first_line` number the first
+    /// record for errors.
+    fn parse<'py>(
+        &self,
+        py: Python<'py>,
+        buf: &[u8],
+        at_eof: bool,
+        first_row: u64,
+        first_line: u64,
+    ) -> PyResult<Parsed<'py>> {
+        let work = || -> Result<(usize, Vec<ParsedBlock>), ParseError> {
+            // One block per thread: the chunk is shared evenly.
+            let target = (buf.len() / self.threads).max(MIN_BLOCK_BYTES);
+            let ends = block_ends(buf, &self.dialect, target, at_eof);
+            let consumed = ends.last().copied().unwrap_or(0);
+            let blocks = parse_blocks_parallel(
+                buf,
+                &self.dialect,
+                &self.missing,
+                &self.kinds,
+                &ends,
+                first_row,
+                first_line,
+                self.threads,
+            )?;
+            Ok((consumed, blocks))
+        };
+        let (consumed, blocks) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
+        let lines = py.detach(|| count_lines(&buf[..consumed]));
+        let joined = py.detach(|| concat(blocks));
+        let rows = joined.rows;
+        let floats = joined
+            .floats
+            .into_iter()
+            .map(|column| {
+                let validity = column.validity.map(|bits| PyBytes::new(py, &bits));
+                (column.values.into_pyarray(py), validity)
+            })
+            .collect();
+        let texts = joined
+            .texts
+            .into_iter()
+            .map(|(offsets, data)| (offsets.into_pyarray(py), data.into_pyarray(py)))
+            .collect();
+        Ok((consumed, rows, lines, floats, texts))
+    }
+}
+
+/// Blocks joined into one: rows in order, text offsets as Arrow's 32-bit ones.
+struct Joined {
+    rows: usize,
+    floats: Vec<FloatColumn>,
+    texts: Vec<(Vec<i32>, Vec<u8>)>,
+}
+
+fn concat(blocks: Vec<ParsedBlock>) -> Joined {
+    let rows: usize = blocks.iter().map(|b| b.rows).sum();
+    let n_floats = blocks.first().map_or(0, |b| b.floats.len());
+    let n_texts = blocks.first().map_or(0, |b| b.texts.len());
+    let mut floats = Vec::with_capacity(n_floats);
+    for c in 0..n_floats {
+        let parts: Vec<&FloatColumn> = blocks.iter().map(|b| &b.floats[c]).collect();
+        let mut values = Vec::with_capacity(rows);
+        for part in &parts {
+            values.extend_from_slice(&part.values);
+        }
+        let null_count: usize = parts.iter().map(|p| p.null_count).sum();
+        let validity = (null_count > 0).then(|| {
+            let mut bits = vec![0u8; rows.div_ceil(8)];
+            let mut i = 0;
+            for part in &parts {
+                for j in 0..part.values.len() {
+                    if part.is_valid(j) {
+                        bits[i / 8] |= 1 << (i % 8);
+                    }
+                    i += 1;
+                }
+            }
+            bits
+        });
+        floats.push(FloatColumn {
+            values,
+            validity,
+            null_count,
+        });
+    }
+    let mut texts = Vec::with_capacity(n_texts);
+    for c in 0..n_texts {
+        let size: usize = blocks.iter().map(|b| b.texts[c].data.len()).sum();
+        let mut offsets = Vec::with_capacity(rows + 1);
+        let mut data = Vec::with_capacity(size);
+        offsets.push(0i32);
+        for block in &blocks {
+            let column = &block.texts[c];
+            let base = data.len() as i64;
+            // A chunk is a few MiB, so its text fits Arrow's 32-bit offsets.
+            offsets.extend(column.offsets[1..].iter().map(|&o| (base + o) as i32));
+            data.extend_from_slice(&column.data);
+        }
+        texts.push((offsets, data));
+    }
+    Joined {
+        rows,
+        floats,
+        texts,
+    }
+}
 
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("CsvError", m.py().get_type::<CsvError>())?;
+    m.add_class::<CsvEngine>()?;
     Ok(())
 }

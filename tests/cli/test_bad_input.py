@@ -222,7 +222,8 @@ CASES: dict[str, Case] = {
     "unterminated quote at the end": Case(
         fit_of(lambda d: write(d / "q.csv", 'a,b\n1,"2\n3,4\n5,6\n')),
         1,
-        "normkit: error: {dir}/q.csv: column 'b': a quoted field opened near the end",
+        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'b': a quoted field opened "
+        "here is never closed",
     ),
     "text deep in a numeric column": Case(
         fit_of(big_csv_with(150_000, "n/a!"), "--exclude", "id"),
@@ -581,17 +582,20 @@ LATE_CASES: dict[str, Case] = {
     "unterminated quote ending in a quote": Case(
         fit_of(lambda d: write(d / "q.csv", 'x,n\n1,"a\n2,b\n4,""\n')),
         1,
-        "normkit: error: {dir}/q.csv: column 'n': a quoted field opened near the end",
+        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'n': a quoted field "
+        "opened here is never closed",
     ),
     "stray quote inside an unclosed field": Case(
         fit_of(lambda d: write(d / "q.csv", 'x,n\n1,"a\n2,b\n4,"d"\n')),
         1,
-        "normkit: error: {dir}/q.csv: column 'n': a quoted field opened near the end",
+        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'n': a quoted field "
+        "opened here is never closed",
     ),
     "unterminated quote, compressed": Case(
         fit_of(lambda d: write(d / "q.csv.gz", gzip.compress(b'x,n\n1,"a\n2,b\n4,c'))),
         1,
-        "normkit: error: {dir}/q.csv.gz: column 'n': a quoted field opened near the end",
+        "normkit: error: {dir}/q.csv.gz at line 2: malformed CSV: column 'n': a quoted field "
+        "opened here is never closed",
     ),
     "save-stats is the output": Case(
         lambda d: [

@@ -410,7 +410,13 @@ def test_unclosed_quote_in_the_last_row_is_still_refused(tmp_path):
     rows.append('016000,1.5,"never closed')
     path = write(tmp_path / "open.csv", csv_bytes(rows, header=["id", "x", "note"]))
     code, err = fit_small_blocks(path, tmp_path / "s.json")
-    assert_one_line_error(code, err, f"normkit: error: {path}: column 'note': a quoted field")
+    line = len(rows) + 1  # the header, then the rows: the quote opens on the last line
+    assert_one_line_error(
+        code,
+        err,
+        f"normkit: error: {path} at line {line:,}: malformed CSV: column 'note': a quoted field "
+        "opened here is never closed",
+    )
     assert not (tmp_path / "s.json").exists()
 
 

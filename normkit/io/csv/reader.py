@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
@@ -24,22 +22,14 @@ from ...errors import InputError, OptionError, param
 from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
-from ..streams import TAIL_BYTES, PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
-from .blocks import RowBlocks
+from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import number_hints, padded_as_text, split_hints, typed_by_majority
+from .native import ColumnKind, Dialect, NativeRecords, RecordError, read_header
 
 __all__ = ["HEAD_BYTES", "CsvReader"]
 
 #: Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
-
-_CSV_COLUMN_ERROR = re.compile(r"In CSV column #(\d+): (.*)")
-_INVALID_VALUE = re.compile(r"invalid value '(.*)'")
-_CONVERSION_TYPE = re.compile(r"conversion error to ([^:]+):")
-
-# pyarrow may name the row within a block ("Row #7013: "), which is not the row in the file.
-_ROW_TEXT = re.compile(r"CSV parse error: (?:Row #\d+: )?(.*)")
-
 
 class CsvReader(ReaderBase):
     """A CSV input (optionally compressed: ``.gz``, ``.bz2``, ``.zst``); see the module's notes.
@@ -270,112 +260,163 @@ class CsvReader(ReaderBase):
         self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
         names = self.schema.names
-        # Every column is read, others as text or typed, even when only some columns are
-        # wanted: a quote left open near the end swallows the rows after it into one text
-        # field, which only the text shows (see _check_last_row). Reading text costs little.
         column_types = self._column_types(float_columns, keep_text)
-        text_columns = [c for c in names if pa.types.is_string(column_types[c])]
-
-        def convert(include: Sequence[str]) -> pacsv.ConvertOptions:
-            return pacsv.ConvertOptions(
-                column_types=column_types,
-                include_columns=list(include),
-                null_values=list(self.read.csv.nulls),
-                decimal_point=self.read.csv.decimal_point,
-                # Text columns keep every string (strings_can_be_null=False); in float columns a
-                # quoted empty field ("") is missing like an unquoted one.
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=True,
-            )
-
+        wanted = set(names if columns is None else columns)
+        floats = set(float_columns)
+        kinds = []
+        for name in names:
+            if name not in wanted:
+                kinds.append(ColumnKind.SKIP)  # scanned, not converted
+            elif name in floats or pa.types.is_floating(column_types[name]):
+                kinds.append(ColumnKind.FLOAT)
+            else:
+                kinds.append(ColumnKind.TEXT)
+        typed = {
+            n: t
+            for n, t in column_types.items()
+            if n in wanted and n not in floats and not pa.types.is_string(t)
+        }
         stream = self._csv_stream()
-        rows_done = 0
+        records: NativeRecords | None = None
         try:
-            with self._translate_errors(lambda: rows_done):
-                # Blocks free of quotes are parsed in parallel (without quotes, text columns
-                # need not be read); from the first quote in a data row on, the rest of the
-                # input goes to pyarrow's streaming reader, which follows quoted line breaks.
-                blocks = RowBlocks(stream, names, self.read.csv.block_size, self._parse_options())
-                parallel = convert(names if columns is None else columns)
-                for batch in blocks.parse_parallel(parallel):
-                    rows_done += batch.num_rows
-                    yield batch
-                rest = blocks.rest()
-
-                if rest is None:
-                    return
-                options = self._read_options()
-                options.block_size = blocks.block_size
-                if blocks.header_read:
-                    options.column_names = list(names)
-                reader = pacsv.open_csv(
-                    rest,
-                    read_options=options,
-                    parse_options=self._parse_options(),
-                    convert_options=convert(names),
+            with self._translate_errors(), self._record_errors(float_columns, column_types):
+                header, rest, lines = read_header(
+                    stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
-                previous = None
-                for batch in reader:
-                    if previous is not None:
-                        yield previous if columns is None else previous.select(list(columns))
-                    rows_done += batch.num_rows
-                    previous = batch
-                if previous is not None:
-                    self._check_last_row(previous, text_columns)
-                    yield previous if columns is None else previous.select(list(columns))
+                if header != list(names):
+                    raise InputError(
+                        f"{self.name}: the header changed while it was read "
+                        f"({_shown(header)} after {_shown(names)})"
+                    )
+                records = NativeRecords(
+                    stream,
+                    names,
+                    kinds,
+                    self._dialect(),
+                    prefix=rest,
+                    first_line=1 + lines,
+                    chunk_bytes=self.read.csv.block_size,
+                    max_record=self._max_record(),
+                )
+                for batch in records:
+                    if typed:
+                        batch = self._typed(batch, typed, records.rows - batch.num_rows)
+                    if columns is not None:
+                        batch = batch.select(list(columns))
+                    yield batch
         finally:
             with contextlib.suppress(Exception):
                 stream.close()
 
-    def _check_last_row(self, batch: pa.RecordBatch, text_columns: Sequence[str]) -> None:
-        """Refuse a file whose last quoted field never closes.
+    def _dialect(self) -> Dialect:
+        csv = self.read.csv
+        return Dialect(
+            delimiter=csv.delimiter_for(self.path),
+            decimal_point=csv.decimal_point,
+            nulls=tuple(csv.nulls),
+        )
 
-        pyarrow reads a quote opened in the last field of a row and never closed as one field
-        running to the end of the file, swallowing every row after it (a quote opened in another
-        field shows as a row with too few fields). So the last field of the last row is checked
-        against the raw end of the input: a field that was quoted and closed ends the input with
-        its text (quotes doubled) and a quote; an unclosed one ends it with a quote and its text.
-        """
-        names = batch.schema.names
-        if not batch.num_rows or not names or names[-1] not in text_columns:
-            return
-        value = batch.column(len(names) - 1)[batch.num_rows - 1].as_py()
-        raw = self._raw_tail()
-        if value is None or raw is None:
-            return
-        # Compare the ends only: the kept tail of the input is TAIL_BYTES long.
-        text = value.replace('"', '""').encode("utf-8")[-(TAIL_BYTES // 2) :]
+    def _max_record(self) -> int:
+        """The longest record read: a few blocks (memory stays bounded whatever the input)."""
+        return 4 * self.read.csv.block_size
 
-        end = raw.rstrip(b"\r\n")
-        stripped = text.rstrip(b"\r\n")
-        if end.endswith(text + b'"'):
-            return  # quoted and closed
-        multiline = "\n" in value or "\r" in value
-        if not multiline and not end.endswith(b'"' + stripped):
-            return  # not quoted
-        before = end[: len(end) - len(stripped) - 1][-1:]
-        # A field with line breaks that the input does not end with (closed) was cut short by a
-        # stray quote inside it; one that it ends with after a lone quote was never closed.
-        if multiline or before in (
-            b"",
-            b"\n",
-            b"\r",
-            self.read.csv.delimiter_for(self.path).encode(),
-        ):
-            raise InputError(
-                f"{self.name}: column {names[-1]!r}: a quoted field opened near the end of the "
-                "file is never closed (unterminated quote); the rows after it would be lost"
+    def _typed(
+        self, batch: pa.RecordBatch, types: dict[str, pa.DataType], rows_before: int
+    ) -> pa.RecordBatch:
+        """Columns passed through with the types of their first block (``keep_text`` False):
+        their text converted, missing-value strings as null."""
+        nulls = pa.array(list(self.read.csv.nulls), pa.string())
+        for name, dtype in types.items():
+            i = batch.schema.get_field_index(name)
+            text = batch.column(i)
+            text = pc.if_else(
+                pc.is_in(text, value_set=nulls), pa.nulls(len(text), pa.string()), text
             )
+            try:
+                values = pc.cast(text, dtype)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                row, value = _first_not_of(text, dtype)
+                where = f" at data row {rows_before + row:,}" if row is not None else ""
+                raise InputError(
+                    f"{self.name}: column {name!r}{where}: {value!r} is not {dtype}, as the "
+                    "values before it are",
+                    hints=(
+                        f"keep the columns passed through as text ({param('keep_text', True)})",
+                    ),
+                ) from None
+            batch = batch.set_column(i, pa.field(name, dtype), values)
+        return batch
 
-    def _raw_tail(self) -> bytes | None:
-        """The last bytes of the (decompressed) CSV input."""
-        if self._tracked is not None:
-            return self._tracked.tail
-        if self.is_stream:
-            return None
-        with open(self.path, "rb") as f:
-            f.seek(max(0, os.path.getsize(self.path) - TAIL_BYTES))
-            return f.read()
+    @contextlib.contextmanager
+    def _record_errors(
+        self, float_columns: Sequence[str], column_types: dict[str, pa.DataType]
+    ) -> Iterator[None]:
+        """The engine's errors as one-line messages naming the file, line or row, column and
+        value."""
+        try:
+            yield
+        except OverflowError:
+            raise self._too_long() from None
+        except RecordError as exc:
+            raise self._record_error(exc, set(float_columns), column_types) from None
+
+    def _too_long(self) -> InputError:
+        size = self.read.csv.block_size
+        limit = self._max_record()
+        shown = f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
+        return InputError(
+            f"{self.name}: a CSV row is longer than the block size allows (rows of up to "
+            f"four blocks, {shown}, are read)",
+            hints=(
+                f"read it with a larger {param('csv.block_size')} "
+                f"(for instance {4 * size // 2**20 or 4}M)",
+            ),
+        )
+
+    def _record_error(
+        self, exc: RecordError, floats: set[str], column_types: dict[str, pa.DataType]
+    ) -> InputError:
+        names = self._schema.names if self._schema is not None else []
+        column = None
+        if exc.column is not None:
+            column = names[exc.column] if exc.column < len(names) else f"#{exc.column + 1}"
+        if exc.kind == "not_a_number":
+            if column not in floats:  # a column passed through, typed by its first block
+                return InputError(
+                    f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is "
+                    f"not {column_types.get(column, 'double')}, as the values before it are",
+                    hints=(
+                        f"keep the columns passed through as text ({param('keep_text', True)})",
+                    ),
+                )
+            return InputError(
+                f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is not "
+                "a number",
+                hints=(
+                    *self._number_hints(exc.value),
+                    f"exclude the column ({param('exclude', column)})",
+                    f"add the string to {param('csv.null_values')}",
+                ),
+            )
+        if exc.kind == "invalid_utf8":
+            where = f"column {column!r} at line {exc.line:,}" if column else f"line {exc.line:,}"
+            return InputError(
+                f"{self.name}: {where}: invalid UTF-8 text",
+                hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
+            )
+        if exc.kind == "unterminated_quote":
+            where = f"column {column!r}: " if column else ""
+            return InputError(
+                f"{self.name} at line {exc.line:,}: malformed CSV: {where}a quoted field opened "
+                "here is never closed (unterminated quote); the rows after it would be lost"
+            )
+        if exc.kind == "field_count":
+            return InputError(
+                f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
+                f"fields, got {exc.got}: {exc.value}",
+                hints=self._split_hints(self._head),
+            )
+        return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
 
     def count_rows(self) -> int:
         """A prediction of the number of data rows: the lines after the header, less blank lines
@@ -401,145 +442,60 @@ class CsvReader(ReaderBase):
     def _describe_arrow_error(
         self, message: str, rows_done: Callable[[], int] | None
     ) -> InputError:
+        """pyarrow's complaint about the first block, read to type the columns: the engine reads
+        the input again to name the line, column and value; pyarrow's words where it finds
+        nothing wrong."""
         first = message.strip().splitlines()[0] if message.strip() else "invalid data"
-        after = ""
-        if rows_done is not None:
-            after = f" after data row {rows_done():,}"
-        match = _CSV_COLUMN_ERROR.search(first)
-        if match:
-            index = int(match.group(1))
-            names = self._schema.names if self._schema is not None else []
-            column = names[index] if index < len(names) else f"#{index}"
-            detail = match.group(2)
-            value = _INVALID_VALUE.search(detail)
-            if value:
-                kind = _CONVERSION_TYPE.search(detail)
-                target = pa.float64() if kind is None else _type_named(kind.group(1))
-                row = self._locate_bad_value(column, target)
-                where = f" at data row {row:,}" if row is not None else after
-                if target is None or not pa.types.is_float64(target):
-                    # A column passed through, typed by its first block (CSV to Parquet).
-                    return InputError(
-                        f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not "
-                        f"{kind.group(1) if kind else 'of its type'}, as the values before it are",
-                        hints=(
-                            f"keep the columns passed through as text ({param('keep_text', True)})",
-                        ),
-                    )
-                return InputError(
-                    f"{self.name}: column {column!r}{where}: {value.group(1)!r} is not a number",
-                    hints=(
-                        *self._number_hints(value.group(1)),
-                        f"exclude the column ({param('exclude', column)})",
-                        f"add the string to {param('csv.null_values')}",
-                    ),
-                )
-            if "UTF8" in detail or "UTF-8" in detail:
-                return InputError(
-                    f"{self.name}: column {column!r}{after}: invalid UTF-8 text",
-                    hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
-                )
-            return InputError(f"{self.name}: column {column!r}{after}: {detail}")
-        match = _ROW_TEXT.search(first)
-        if match:
-            detail = match.group(1)
-            row = self._locate_bad_row()
-            where = f" at line {row:,}" if row is not None else after
-            detail = re.sub(
-                r"Expected (\d+) columns, got (\d+)", r"expected \1 fields, got \2", detail
-            )
+        found = self._first_record_error()
+        if found is not None:
+            return found
+        if "UTF8" in first or "UTF-8" in first:
             return InputError(
-                f"{self.name}{where}: malformed CSV: {detail}", hints=self._split_hints(self._head)
+                f"{self.name}: invalid UTF-8 text",
+                hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
             )
         if "straddl" in first:
-            size = self.read.csv.block_size
-            return InputError(
-                f"{self.name}{after}: a CSV row is longer than the block size "
-                f"({size / 2**20:g} MiB)",
-                hints=(
-                    f"read it with a larger {param('csv.block_size')} "
-                    f"(for instance {4 * size // 2**20 or 4}M)",
-                ),
-            )
+            return self._too_long()
         if "Empty CSV file" in first:
             return InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
         return InputError(f"{self.name}: cannot read as CSV: {first}")
 
-    def _locate_bad_row(self) -> int | None:
-        """Line number of the first malformed CSV row, found by a single-threaded re-read."""
+    def _first_record_error(self) -> InputError | None:
+        """The first record the engine cannot read, as a message; None if it reads them all (or
+        the input is a stream, which cannot be read again)."""
         if self.is_stream:
             return None
-        found: list[int | None] = []
-
-        def handler(row) -> str:
-            found.append(row.number)
-            return "error"
-
+        stream = self._csv_stream()
         try:
-            reader = pacsv.open_csv(
-                self._csv_stream(),
-                read_options=self._read_options(use_threads=False),
-                parse_options=self._parse_options(handler),
-                # Text only, so that no conversion error comes before the malformed row.
-                convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in self._schema.names}
-                    if self._schema is not None
-                    else None,
-                    strings_can_be_null=False,
-                ),
-            )
-            for _ in reader:
-                pass
-        except (pa.ArrowException, OSError):
-            pass
-        return found[0] if found else None
-
-    def _locate_bad_value(self, column: str, target: pa.DataType | None) -> int | None:
-        """Data row (1-based) of the first value in ``column`` that is not of ``target`` type
-        (float64: not a number)."""
-        if target is None:
-            return None
-        if self.is_stream:
-            return None
-        try:
-            reader = pacsv.open_csv(
-                self._csv_stream(),
-                read_options=self._read_options(),
-                parse_options=self._parse_options(),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={column: pa.string()},
-                    include_columns=[column],
-                    null_values=list(self.read.csv.nulls),
-                    strings_can_be_null=True,
-                ),
-            )
-            offset = 0
-            for batch in reader:
-                values = batch.column(0)
-                if self.read.csv.decimal_point != "." and pa.types.is_floating(target):
-                    # "1,5" as the cast reads it ("1.5"), and "1.5" as something it refuses.
-                    values = pc.replace_substring(values, ".", "\x00")
-                    values = pc.replace_substring(values, self.read.csv.decimal_point, ".")
-                try:
-                    pc.cast(values, target)
-                except pa.ArrowInvalid:
-                    for i, text in enumerate(values.to_pylist()):
-                        if text is None:
-                            continue
-                        try:
-                            pc.cast(pa.array([text]), target)
-                        except pa.ArrowInvalid:
-                            return offset + i + 1
-                offset += batch.num_rows
-        except (pa.ArrowException, OSError):
-            return None
+            with self._record_errors((), {}):
+                header, rest, lines = read_header(
+                    stream, self._dialect(), self._max_record(), self.read.csv.block_size
+                )
+                kinds = [ColumnKind.SKIP] * len(header)
+                for _ in NativeRecords(
+                    stream, header, kinds, self._dialect(), prefix=rest, first_line=1 + lines
+                ):
+                    pass
+        except InputError as exc:
+            return exc
+        finally:
+            with contextlib.suppress(Exception):
+                stream.close()
         return None
 
 
-def _type_named(name: str) -> pa.DataType | None:
-    """The Arrow type pyarrow names in a conversion error (``int64``, ``double``), if simple."""
-    name = name.strip()
-    try:
-        return pa.type_for_alias(name)
-    except ValueError:
-        return None
+def _shown(names: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _first_not_of(text: pa.Array, dtype: pa.DataType) -> tuple[int | None, str | None]:
+    """The first value of ``text`` (1-based row, value) that does not convert to ``dtype``."""
+    for i, value in enumerate(text.to_pylist()):
+        if value is None:
+            continue
+        try:
+            pc.cast(pa.array([value]), dtype)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return i + 1, value
+    return None, None

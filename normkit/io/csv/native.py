@@ -1,0 +1,218 @@
+"""CSV records parsed by the native engine (``normkit._native``) into record batches.
+
+The byte stream is read in chunks; the engine cuts each chunk at record ends (quote-aware:
+a quoted field may hold line breaks), parses the pieces on every core with the GIL released
+and returns the selected columns as Arrow buffers: float64 values with a validity bitmap
+(missing-value strings are null) and text as written (quotes undone, UTF-8 checked). The bytes
+after the last whole record wait for the next chunk, so memory stays a small multiple of the
+chunk size whatever the input's size. Columns neither parsed nor kept are scanned, not converted.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pyarrow as pa
+
+from ..threads import csv_workers
+
+__all__ = ["CHUNK_BYTES", "MAX_CHUNK", "ColumnKind", "Dialect", "NativeRecords", "RecordError"]
+
+#: Bytes read at a time while looking for the header.
+CHUNK_BYTES = 1 << 20
+
+# Work per batch grows with the columns, so a chunk that holds fewer than MIN_ROWS records
+# (wide rows) grows to hold about GROWN_ROWS, up to MAX_CHUNK bytes.
+MIN_ROWS = 64
+GROWN_ROWS = 1024
+MAX_CHUNK = 8 << 20
+
+
+class ColumnKind(enum.IntEnum):
+    """What the engine does with a column (the numbers are the engine's)."""
+
+    SKIP = 0  # scanned, not converted
+    FLOAT = 1  # parsed as float64; missing-value strings are null
+    TEXT = 2  # kept as its text
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How the CSV is written, as the engine needs it."""
+
+    delimiter: str
+    decimal_point: str
+    nulls: tuple[str, ...]
+    quote: str | None = '"'
+
+
+class RecordError(Exception):
+    """A record the engine cannot read; the attributes say where (see ``normkit._native``)."""
+
+    def __init__(self, native: BaseException):
+        super().__init__(str(native))
+        self.kind: str = native.kind
+        self.row: int = native.row
+        self.line: int = native.line
+        self.column: int | None = native.column
+        self.value: str = native.value
+        self.expected: int | None = native.expected
+        self.got: int | None = native.got
+
+
+def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
+    from ... import _native
+
+    return _native.CsvEngine(
+        delimiter=dialect.delimiter,
+        quote=dialect.quote,
+        decimal_point=dialect.decimal_point,
+        nulls=list(dialect.nulls),
+        kinds=[int(k) for k in kinds],
+        threads=csv_workers(),
+    )
+
+
+def read_header(
+    stream: BinaryIO, dialect: Dialect, max_bytes: int, chunk_bytes: int = CHUNK_BYTES
+) -> tuple[list[str], bytes, int]:
+    """The column names of the header record at the start of ``stream`` (a BOM skipped), the
+    bytes read after it, and the lines the header spans.
+
+    Raises :class:`RecordError` where the header cannot be read, and ``OverflowError`` where
+    it is longer than ``max_bytes``."""
+    from ... import _native
+
+    engine = _engine(dialect, ())
+    pending = b""
+    while True:
+        data = stream.read(chunk_bytes)
+        pending += data
+        try:
+            found = engine.header(pending, not data)
+        except _native.CsvError as exc:
+            raise RecordError(exc) from None
+        if found is not None:
+            names, end, lines = found
+            return names, pending[end:], lines
+        if len(pending) > max_bytes:
+            raise OverflowError(len(pending))
+
+
+class NativeRecords:
+    """The data records of a CSV byte stream (positioned after its header) as record batches.
+
+    Parameters
+    ----------
+    stream : binary stream
+        Read with ``read(n)`` until it returns ``b""``.
+    names : sequence of str
+        Every column of the CSV, in order.
+    kinds : sequence of ColumnKind
+        What to do with each column; the batches hold the FLOAT and TEXT ones, in file order.
+    types : sequence of pyarrow.DataType
+        The type of each column returned (float64 for FLOAT, string for TEXT).
+    dialect : Dialect
+    prefix : bytes
+        Bytes already read from ``stream`` (after the header).
+    first_line : int
+        The line of the file the first record starts on (1-based), for messages.
+    chunk_bytes : int
+        Bytes handed to the engine at a time, shared among the threads: each batch holds the
+        records of about this many bytes.
+    max_record : int
+        A record longer than this is refused (``OverflowError``): memory stays bounded.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        names: Sequence[str],
+        kinds: Sequence[ColumnKind],
+        dialect: Dialect,
+        *,
+        prefix: bytes = b"",
+        first_line: int = 2,
+        chunk_bytes: int = 1 << 20,
+        max_record: int = 1 << 30,
+    ):
+        self._stream = stream
+        self._kinds = list(kinds)
+        kept = [(n, k) for n, k in zip(names, kinds, strict=True) if k != ColumnKind.SKIP]
+        self.schema = pa.schema(
+            [pa.field(n, pa.float64() if k == ColumnKind.FLOAT else pa.string()) for n, k in kept]
+        )
+        self._order = [k for _, k in kept]
+        self._engine = _engine(dialect, kinds)
+        self._pending = prefix
+        self._first_line = first_line
+        self._max_record = max_record
+        self._chunk_bytes = chunk_bytes
+        self.rows = 0  # data rows read so far
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        from ... import _native
+
+        line = self._first_line
+        eof = False
+        wanted = self._chunk_bytes
+        while True:
+            while not eof and len(self._pending) < wanted:
+                data = self._stream.read(max(wanted - len(self._pending), self._chunk_bytes))
+                if not data:
+                    eof = True
+                self._pending += data
+            if not self._pending:
+                return
+            last = eof and len(self._pending) <= wanted
+            chunk = self._pending if len(self._pending) <= wanted else self._pending[:wanted]
+            try:
+                consumed, rows, lines, floats, texts = self._engine.parse(
+                    chunk, last, self.rows + 1, line
+                )
+            except _native.CsvError as exc:
+                raise RecordError(exc) from None
+            if not consumed:
+                if last:
+                    return  # nothing but blank lines
+                if len(chunk) >= self._max_record:
+                    raise OverflowError(len(chunk))
+                wanted = 2 * len(chunk)  # a record longer than the chunk
+                continue
+            if rows and rows < MIN_ROWS and self._chunk_bytes < MAX_CHUNK and not self.rows:
+                # Wide rows: the chunk grows once, judged by the first one.
+                grown = consumed * GROWN_ROWS // rows
+                self._chunk_bytes = max(self._chunk_bytes, min(grown, MAX_CHUNK))
+                self._max_record = max(self._max_record, self._chunk_bytes)
+            wanted = self._chunk_bytes
+            self._pending = self._pending[consumed:]
+            self.rows += rows
+            line += lines
+            if rows:
+                yield self._batch(rows, floats, texts)
+            if last and not self._pending:
+                return
+
+    def _batch(self, rows: int, floats: list, texts: list) -> pa.RecordBatch:
+        arrays = []
+        f = t = 0
+        for kind in self._order:
+            if kind == ColumnKind.FLOAT:
+                values, validity = floats[f]
+                f += 1
+                buffers = [None if validity is None else pa.py_buffer(validity)]
+                arrays.append(
+                    pa.Array.from_buffers(pa.float64(), rows, [*buffers, pa.py_buffer(values)])
+                )
+            else:
+                offsets, data = texts[t]
+                t += 1
+                arrays.append(
+                    pa.Array.from_buffers(
+                        pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+                    )
+                )
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
