@@ -31,6 +31,7 @@ __all__ = ["HEAD_BYTES", "CsvReader"]
 #: Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
 
+
 class CsvReader(ReaderBase):
     """A CSV input (optionally compressed: ``.gz``, ``.bz2``, ``.zst``); see the module's notes.
 
