@@ -723,17 +723,27 @@ pub fn parse_block(
             };
             // Fast paths: a plain number in a float column, an unquoted field in a skipped one.
             let fast_end = match slot {
-                Slot::Float(i) => fast_number(buf, pos, d).map(|(v, end)| {
-                    let text = buf.get(pos..end).unwrap_or_default();
-                    if let Some(column) = block.floats.get_mut(i) {
-                        if numeric_missing && missing.contains(text) {
-                            column.push_missing();
-                        } else {
-                            column.push(v);
+                Slot::Float(i) => match fast_number(buf, pos, d) {
+                    Some((v, end)) => {
+                        if let Some(column) = block.floats.get_mut(i) {
+                            if numeric_missing
+                                && missing.contains(buf.get(pos..end).unwrap_or_default())
+                            {
+                                column.push_missing();
+                            } else {
+                                column.push(v);
+                            }
                         }
+                        if buf.get(end) == Some(&d.delimiter) {
+                            // The most common case of all: straight to the next field.
+                            col += 1;
+                            pos = end + 1;
+                            continue;
+                        }
+                        Some(end)
                     }
-                    end
-                }),
+                    None => None,
+                },
                 Slot::Skip if buf.get(pos).copied() != d.quote => {
                     Some(unquoted_end(buf, pos, d.delimiter))
                 }
