@@ -745,7 +745,31 @@ pub fn parse_block(
                     None => None,
                 },
                 Slot::Skip if buf.get(pos).copied() != d.quote => {
-                    Some(unquoted_end(buf, pos, d.delimiter))
+                    let end = unquoted_end(buf, pos, d.delimiter);
+                    if buf.get(end) == Some(&d.delimiter) {
+                        col += 1;
+                        pos = end + 1;
+                        continue;
+                    }
+                    Some(end)
+                }
+                Slot::Text(i) if pending.is_none() && buf.get(pos).copied() != d.quote => {
+                    let end = unquoted_end(buf, pos, d.delimiter);
+                    let text = buf.get(pos..end).unwrap_or_default();
+                    if text.is_ascii() || std::str::from_utf8(text).is_ok() {
+                        if let Some(column) = block.texts.get_mut(i) {
+                            column.push(text);
+                        }
+                    } else {
+                        let value = shown(text);
+                        let kind = ErrorKind::InvalidUtf8;
+                        pending = Some(Pending {
+                            column: col,
+                            kind,
+                            value,
+                        });
+                    }
+                    Some(end)
                 }
                 _ => None,
             };
