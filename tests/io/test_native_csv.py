@@ -1,0 +1,176 @@
+"""The native CSV engine against references that are not normkit: pyarrow's CSV reader (the
+reader normkit used before, whose readings the suite pins), Python's own ``float`` and the
+bytes of the file itself. Hypothesis draws the inputs; arbitrary bytes are the fuzz target of
+the scanner as Python drives it (the Rust crate has its own properties, ``cargo test``).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from normkit import CsvOptions, InputError, ReadOptions, open_input
+from normkit.io.options import DEFAULT_NULL_VALUES
+
+BLOCK = 4096  # the smallest block size: inputs of a few KB are cut many times
+NULLS = ["", *DEFAULT_NULL_VALUES]
+
+
+def read(path, floats, block_size=BLOCK, **csv) -> pa.Table:
+    source = open_input(str(path), ReadOptions(csv=CsvOptions(block_size=block_size, **csv)))
+    batches = list(source.batches(list(floats), all_columns=True))
+    return pa.Table.from_batches(batches, schema=source.batch_schema(list(floats)))
+
+
+def pyarrow_reading(data: bytes, floats, names) -> pa.Table:
+    types = {n: pa.float64() if n in floats else pa.string() for n in names}
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            null_values=NULLS,
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+
+
+def bits(values) -> list:
+    return [None if v is None else struct.pack("<d", v) for v in values]
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    return tmp_path_factory.mktemp("native")
+
+
+# -- floats as Python reads them ----------------------------------------------------------------
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+spelled = st.one_of(
+    finite.map(repr),
+    finite.map(lambda x: f"{x:.17g}"),
+    finite.map(lambda x: f"{x:.3e}"),
+    finite.map(lambda x: f"{x:.25f}"),  # more digits than a float64 holds
+    st.integers(-(10**30), 10**30).map(str),
+    st.tuples(st.integers(0, 10**20), st.integers(-330, 310)).map(lambda t: f"{t[0]}e{t[1]}"),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(st.lists(spelled, min_size=1, max_size=400))
+def test_numbers_are_read_as_python_reads_them(scratch, texts):
+    """Correctly rounded, bit for bit, however the number is written (subnormals, 25 digits
+    after the point, exponents near the ends of the range)."""
+    path = scratch / "numbers.csv"
+    path.write_text("x\n" + "\n".join(texts) + "\n")
+    got = read(path, ["x"]).column("x").to_pylist()
+    want = []
+    for text in texts:
+        value = float(text)
+        want.append(None if math.isinf(value) else value)
+    # An overflow to infinity is read as infinity and refused later; only finite ones compare.
+    assert bits([g if g is None or math.isfinite(g) else None for g in got]) == bits(want)
+
+
+# -- tables with quoting, line ends, missing values, against pyarrow ----------------------------
+
+text_field = st.text(
+    alphabet=st.sampled_from(list('ab ,;"\n\r\tü1.-')), max_size=12
+) | st.sampled_from(NULLS)
+number_field = st.one_of(finite.map(repr), st.sampled_from(NULLS))
+
+
+def quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+@st.composite
+def tables(draw):
+    n_rows = draw(st.integers(1, 300))
+    line_end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    rows = []
+    for _ in range(n_rows):
+        text = draw(text_field)
+        number = draw(number_field)
+        # A field is quoted when it must be (delimiter, quote, line break) or at random.
+        needs = any(c in text for c in ',"\n\r')
+        shown_text = quoted(text) if needs or draw(st.booleans()) else text
+        shown_number = quoted(number) if draw(st.integers(0, 9)) == 0 else number
+        rows.append(f"{shown_number},{shown_text}")
+    body = line_end.join(["x,t", *rows])
+    if draw(st.booleans()):
+        body += line_end
+    return body.encode("utf-8")
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=80)
+@given(tables(), st.sampled_from([BLOCK, 64 << 10]))
+def test_tables_read_as_pyarrow_reads_them_whole(scratch, data, block_size):
+    path = scratch / "table.csv"
+    path.write_bytes(data)
+    try:
+        want = pyarrow_reading(data, ["x"], ["x", "t"])
+    except pa.ArrowInvalid:
+        # pyarrow cannot read it; normkit must refuse it too, in one clear error.
+        with pytest.raises(InputError):
+            read(path, ["x"], block_size)
+        return
+    got = read(path, ["x"], block_size)
+    assert got.column("t").to_pylist() == want.column("t").to_pylist()
+    assert bits(got.column("x").to_pylist()) == bits(want.column("x").to_pylist())
+
+
+# -- bad rows: the line named is the line of the file ------------------------------------------
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+@given(
+    st.integers(1, 3000),
+    st.integers(0, 2999),
+    st.sampled_from(["1", "1,2,3", "1,2,3,4"]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.integers(0, 3),
+)
+def test_a_bad_row_is_named_by_its_line(scratch, n_rows, at, bad, line_end, multiline):
+    """A row with too few or too many fields, anywhere among rows that hold quoted line breaks:
+    the error names the line an editor shows it on."""
+    at = at % n_rows
+    rows = [f'{i}.5,"note{line_end * multiline}{i}"' for i in range(n_rows)]
+    rows[at] = bad
+    path = scratch / "bad.csv"
+    path.write_bytes(line_end.join(["x,t", *rows, ""]).encode())
+    line = 2 + sum(1 + multiline for r in rows[:at])  # the header is line 1
+    with pytest.raises(InputError, match=rf"at line {line:,}: malformed CSV: expected 2 fields"):
+        read(path, ["x"])
+
+
+# -- fuzz: any bytes are read or refused in one line, never a crash ----------------------------
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
+@given(
+    st.binary(max_size=3000)
+    | st.lists(st.sampled_from([b"a", b",", b'"', b"\n", b"\r", b"1.5", b"\xff", b"NA"])).map(
+        b"".join
+    )
+)
+def test_any_bytes_are_read_or_refused(scratch, data):
+    path = scratch / "fuzz.csv"
+    path.write_bytes(b"x,t\n" + data)
+    try:
+        read(path, [])
+    except InputError as exc:  # anything else fails the test
+        message = str(exc)
+    else:
+        return
+    assert str(path) in message
+    assert "\n" not in message
