@@ -1,0 +1,359 @@
+"""The dialect of a CSV file (field separator, quote, header, lines before the table, comment
+lines) told from its first bytes, as DuckDB's sniffer tells it where the evidence is plain, and
+refused with the option that decides where it is not.
+
+The rules, in the order they are applied:
+
+* **Separator.** Each of ``,`` ``;`` tab ``|`` that occurs outside quoted fields splits the
+  records (quote-aware, with :mod:`csv`), and the one whose records of the table's field count (more
+  than one) span the most lines wins: lines, not records, as a candidate that misreads quotes
+  counts other records. Two separators that span every line evenly are a tie no rule can break
+  (``1;2,5;3`` is three numbers or two texts): refused, naming ``csv.delimiter`` (DuckDB
+  takes the one with more columns). When no separator gives a second field the file is one
+  column, read with ``,``: the only tie settled by order, harmless as nothing is split. ``:`` and space are never sniffed (times and prose are full
+  of them), only taken when given. An Excel ``sep=;`` first line names the separator.
+* **Quote.** ``"``; ``'`` when the head has no ``"`` and ``'`` quoting splits as many records
+  consistently. ``None`` is never sniffed: a ``"`` that does not start a field is read as text
+  anyway. DuckDB reports no quote when the head holds none; ``"`` is returned then, so that a
+  quoted field further down is still read.
+* **Lines before the table** (``skip_rows``): records before the first run of records with the
+  table's field count (a title, a date, blank lines) are skipped. Every physical line before
+  the table counts, blank and comment lines too, as DuckDB counts them.
+* **Comments.** Lines starting with ``#`` are comments when, read as rows, one of them has
+  another field count than the table or stands before it; ``#`` rows of the table's field count
+  inside it are a header (``#id,name``) or data (``#tag,12``), and a ``#`` line inside a quoted
+  field is part of a value. DuckDB only finds comments inside the table.
+* **Header.** A first row with text above a column of numbers is a header; else a first row of
+  numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
+  types); else, every column being text, the first row is a header (normkit needs names, and
+  text columns are passed through), unless it holds nothing but numbers (``1,2`` above ``a,b``):
+  refused, naming ``csv.header``. A table of one record is a header unless it is all numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from types import EllipsisType
+
+from ...errors import InputError, param
+
+__all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
+
+#: The field separators sniffed, in the order a harmless tie is settled by.
+DELIMITERS = (",", ";", "\t", "|")
+#: The quote characters sniffed.
+QUOTES = ('"', "'")
+
+# A number as people write it: decimal point or comma, exponent, thousands separators, inf/nan.
+_NUMBER = re.compile(
+    r"\s*[+-]?(?:(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][+-]?\d+)?|\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d+)?"
+    r"|inf(?:inity)?|nan)\s*",
+    re.IGNORECASE,
+)
+# Missing values: spelled as such, or no letter nor digit (``?``, ``-``, empty).
+_MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECASE)
+_SEP_LINE = re.compile(r"sep=(.)\r?\n?")
+_QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'[^'\r\n]*'(?=[,;\t|\r\n]|$)")
+_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """The dialect :func:`sniff` found.
+
+    Attributes
+    ----------
+    delimiter : str
+        The field separator: one of :data:`DELIMITERS`, or what the user gave.
+    quote : str or None
+        The quote character, ``None`` for no quoting (given only).
+    header : bool
+        Whether the first record after ``skip_rows`` is a header row.
+    skip_rows : int
+        Physical lines before the header (or the first record without one) to skip.
+    comment : str or None
+        The prefix of comment lines, ``None`` if there are none.
+    evidence : str
+        One sentence of what decided, for a summary.
+    """
+
+    delimiter: str
+    quote: str | None
+    header: bool
+    skip_rows: int
+    comment: str | None
+    evidence: str
+
+
+@dataclass
+class _Split:
+    """How one (delimiter, quote, comment) candidate splits the head."""
+
+    delimiter: str
+    quote: str | None
+    comment: str | None
+    starts: list[int]  # the physical line each record starts on
+    rows: list[list[str]]  # the records' fields
+    fields: int = 1  # the table's field count
+    start: int = 0  # index in rows of the table's first record
+    spans: list[int] = field(default_factory=list)  # the physical lines each record spans
+    matched: int = 0  # records of the table with that field count
+    covered: int = 0  # physical lines those records span: the score, fair to candidates that
+    # read line breaks inside quotes differently and so count other records
+
+    @property
+    def consistent(self) -> bool:
+        return self.matched == len(self.rows) - self.start
+
+    @property
+    def skip_rows(self) -> int:
+        return self.starts[self.start] if self.rows else 0
+
+
+def sniff(
+    head: bytes | str,
+    *,
+    delimiter: str | None = None,
+    quote: str | EllipsisType | None = ...,
+    header: bool | None = None,
+    skip_rows: int | None = None,
+    comment: str | None = None,
+    complete: bool = False,
+) -> Sniffed:
+    """The dialect of the CSV text ``head``; options given are taken as they are.
+
+    Parameters
+    ----------
+    head : bytes or str
+        The first bytes of the file (up to 64 KiB), UTF-8, a BOM allowed.
+    delimiter, quote, header, skip_rows, comment : optional
+        What the user gave: ``None`` (``...`` for ``quote``, where ``None`` means no quoting) to
+        sniff it. ``comment=""`` says there are no comment lines.
+    complete : bool
+        Whether ``head`` is the whole file; if not, its last line may be cut and is ignored.
+
+    Returns
+    -------
+    Sniffed
+
+    Raises
+    ------
+    InputError
+        When two separators split the head equally well, or the header cannot be told.
+
+    Examples
+    --------
+    >>> found = sniff(b"a;b\\n1,5;2,5\\n", complete=True)
+    >>> found.delimiter, found.quote, found.header, found.skip_rows, found.comment
+    (';', '"', True, 0, None)
+    """
+    text = head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head
+    lines = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
+    if not complete and lines and not lines[-1].endswith(("\n", "\r")):
+        lines.pop()  # cut by the end of the head
+    first = skip_rows or 0
+    sep_line = _SEP_LINE.fullmatch(lines[first]) if len(lines) > first else None
+    named = "given"
+    if sep_line and delimiter is None and skip_rows is None:
+        delimiter, first, named = sep_line.group(1), first + 1, "named by a 'sep=' line"
+    joined = "".join(lines[first:])
+    if quote is not ...:
+        quotes: list[str | None] = [quote]
+    elif '"' not in joined and _QUOTED.search(joined):
+        quotes = ["'", '"']  # fields in single quotes: "'" wins a tie, not a worse split
+    else:
+        quotes = ['"']
+
+    # A head cut inside a quoted field (an odd number of quotes) ends in a cut record.
+    cut = {q: not complete and q is not None and joined.count(q) % 2 == 1 for q in quotes}
+    parsed = [
+        _records(list(range(first, len(lines))), lines[first:], d, q, cut[q])
+        for q in quotes
+        for d in ([delimiter] if delimiter else _present(joined, q))
+    ]
+
+    def best(prefix: str | None) -> _Split:
+        """The best split with the records starting on a line with ``prefix`` left out."""
+        splits = [_fit(_without(split, prefix, lines)) for split in parsed]
+        return _choose(splits, delimiter, sniffing_skip=skip_rows is None)
+
+    hashed = [i for i in range(first, len(lines)) if lines[i].startswith("#")]
+    chosen = best("#" if hashed and comment is None else comment or None)
+    if hashed and comment is None:
+        whole = best(None)  # "#" lines are comments only where they do not fit the table
+        if whole.delimiter != chosen.delimiter or not _are_comments(hashed, whole):
+            chosen = whole
+    rows = chosen.rows[chosen.start :]
+    has_header, why_header = (header, "as given") if header is not None else _header(rows)
+    skip = first if skip_rows is not None or not rows else chosen.skip_rows
+    return Sniffed(
+        delimiter=chosen.delimiter,
+        quote=chosen.quote,
+        header=has_header,
+        skip_rows=skip,
+        comment=chosen.comment,
+        evidence=_evidence(chosen, named if delimiter else None, why_header, skip),
+    )
+
+
+def _present(text: str, quote: str | None) -> list[str]:
+    """The separators that occur outside quoted fields: one found only inside them (``"a;b"``
+    in a comma file) would split quoted text."""
+    if quote and quote in text:
+        q = re.escape(quote)
+        text = re.sub(rf"(?m)(?:^|(?<=[,;\t|])){q}(?:[^{q}]|{q}{q})*{q}(?=[,;\t|\r\n]|$)", "", text)
+    return [d for d in DELIMITERS if d in text] or [DELIMITERS[0]]
+
+
+def _without(split: _Split, prefix: str | None, lines: list[str]) -> _Split:
+    """A copy of ``split`` without the records starting on a line that starts with ``prefix``:
+    comments are dropped line by line, as readers drop them."""
+    if not prefix:
+        return replace(split)
+    keep = [k for k, i in enumerate(split.starts) if not lines[i].startswith(prefix)]
+    return replace(
+        split,
+        comment=prefix,
+        starts=[split.starts[k] for k in keep],
+        rows=[split.rows[k] for k in keep],
+        spans=[split.spans[k] for k in keep],
+    )
+
+
+def _records(
+    numbers: list[int], lines: list[str], delimiter: str, quote: str | None, cut: bool
+) -> _Split:
+    """The records of ``lines`` (physical lines ``numbers``) split by one candidate."""
+    options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+    reader = csv.reader(lines, delimiter=delimiter, strict=False, **options)
+    rows, starts, before = [], [], 0
+    for row in reader:  # a record may span lines: note the one it starts on
+        rows.append(row)
+        starts.append(numbers[before])
+        before = reader.line_num
+    # Blank lines are skipped, by readers as by DuckDB.
+    kept = [i for i, row in enumerate(rows) if len(row) > 1 or (row and row[0])]
+    if cut and kept:
+        kept.pop()  # the head ends inside a quoted field: its last record is cut
+    ends = [*starts[1:], numbers[-1] + 1] if numbers else []
+    split = _Split(delimiter, quote, None, [starts[i] for i in kept], [rows[i] for i in kept])
+    split.spans = [ends[i] - starts[i] for i in kept]
+    return split
+
+
+def _fit(split: _Split) -> _Split:
+    """``split`` with its table found: its field count, and where it starts."""
+    if not split.rows:
+        return split
+    counts = [len(row) for row in split.rows]
+    # The table's field count is the commonest one (the larger on a tie); it starts at the first
+    # run of two records with that count (or its first record, if none): what comes before is a
+    # title or a preamble, even a line that happens to have as many fields.
+    tally = Counter(counts)
+    n = split.fields = max(tally, key=lambda k: (tally[k], k))
+    run = next((i for i in range(len(counts) - 1) if counts[i] == counts[i + 1] == n), None)
+    split.start = counts.index(n) if run is None else run
+    # A header above rows that end with a separator ("a,b" over "1,2,"): not a preamble.
+    table = [row for row in split.rows[split.start :] if len(row) == n]
+    if split.start and counts[split.start - 1] == n - 1 and not any(row[-1] for row in table):
+        split.start -= 1  # a ragged header: no tie with a clean split
+    return _measure(split)
+
+
+def _measure(split: _Split) -> _Split:
+    """Count the records of the table with its field count, and the lines they span."""
+    table = range(split.start, len(split.rows))
+    matched = [k for k in table if len(split.rows[k]) == split.fields]
+    split.matched, split.covered = len(matched), sum(split.spans[k] for k in matched)
+    return split
+
+
+def _choose(splits: list[_Split], given: str | None, sniffing_skip: bool) -> _Split:
+    """The candidate whose records of more than one field span the most lines."""
+    if not sniffing_skip:
+        for split in splits:  # the user's skip_rows: no preamble to look for
+            split.start = 0
+            _measure(split)
+    many = [s for s in splits if s.fields > 1] or splits[:1]
+    many.sort(key=lambda s: (s.covered, s.consistent, -s.start), reverse=True)
+    top = many[0]
+    rivals = [
+        s
+        for s in many[1:]
+        if s.delimiter != top.delimiter and s.fields > 1 and top.consistent and s.consistent
+        if s.covered == top.covered and given is None
+    ]
+    if rivals:
+        rival = rivals[0]
+        raise InputError(
+            f"the field separator cannot be told: both {_NAMES[top.delimiter]} "
+            f"({top.fields} fields) and {_NAMES[rival.delimiter]} ({rival.fields} fields) split "
+            "every record of the head evenly",
+            param="csv.delimiter",
+            hints=(
+                f"give the field separator ({param('csv.delimiter', top.delimiter)} or "
+                f"{param('csv.delimiter', rival.delimiter)})",
+            ),
+        )
+    return top
+
+
+def _are_comments(hashed: list[int], whole: _Split) -> bool:
+    """Whether the lines ``hashed`` (starting with ``#``) are comments, given how the head
+    splits with them: records of the table's field count inside the table are rows (a header
+    ``#id,name``, a value ``#tag``); a line inside a quoted field is a value's."""
+    counts = dict(zip(whole.starts, map(len, whole.rows), strict=True))
+    if any(i not in counts for i in hashed):
+        return False
+    return any(counts[i] != whole.fields or i < whole.skip_rows for i in hashed)
+
+
+def _kind(value: str) -> str:
+    """``"number"``, ``"missing"`` or ``"text"``."""
+    if _NUMBER.fullmatch(value):
+        return "number"
+    return "missing" if _MISSING.fullmatch(value) else "text"
+
+
+def _header(rows: list[list[str]]) -> tuple[bool, str]:
+    """Whether the first of the table's ``rows`` is a header, and why."""
+    if not rows:
+        return True, "no records"
+    first = [_kind(v) for v in rows[0]]
+    if len(rows) == 1:
+        numbers = all(k == "number" for k in first)
+        return not numbers, "one record, " + ("all numbers" if numbers else "not all numbers")
+    numeric = []
+    for j in range(len(rows[0])):
+        kinds = {_kind(row[j]) for row in rows[1:501] if j < len(row)} - {"missing"}
+        numeric.append(kinds == {"number"})
+    if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
+        return True, "the first row has text above a column of numbers"
+    if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
+        return False, "the first row has numbers above columns of numbers"
+    if "text" in first or "number" not in first:
+        return True, "no column of numbers tells, and the first row is not all numbers"
+    raise InputError(
+        f"whether the first row is a header cannot be told: it holds only numbers "
+        f"({', '.join(rows[0][:5])}) above columns of text",
+        param="csv.header",
+        hints=(f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",),
+    )
+
+
+def _evidence(split: _Split, named: str | None, why_header: str, skip: int) -> str:
+    """One sentence of what decided."""
+    name = _NAMES.get(split.delimiter, repr(split.delimiter))
+    if named:
+        sep = f"{name} {named}"
+    elif split.fields == 1:
+        sep = "no separator splits a record, so one column"
+    else:
+        sep = f"{name} splits {split.matched} records into {split.fields} fields"
+    extra = f"; {skip} line{'s' if skip > 1 else ''} before the table skipped" if skip else ""
+    extra += f"; lines starting with {split.comment!r} are comments" if split.comment else ""
+    return f"{sep}; header: {why_header}{extra}"

@@ -1,0 +1,218 @@
+"""The CSV dialect sniffer: the dialects of the files people write, the ambiguous heads it
+refuses (naming the option that decides), the options a user gives, and random tables written by
+Python's csv module."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from normkit.errors import InputError
+from normkit.io.csv.sniff import DELIMITERS, Sniffed, sniff
+
+
+def dialect(found: Sniffed) -> tuple:
+    return found.delimiter, found.quote, found.header, found.skip_rows, found.comment
+
+
+COMMA = (",", '"', True, 0, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("a,b,c\n1,2,3\n4,5,6\n", COMMA, id="comma"),
+        pytest.param("a;b;c\n1;2;3\n4;5;6\n", (";", '"', True, 0, None), id="semicolon"),
+        pytest.param("a\tb\n1\t2\n3\t4\n", ("\t", '"', True, 0, None), id="tab"),
+        pytest.param("a|b\n1|2\n3|4\n", ("|", '"', True, 0, None), id="pipe"),
+        pytest.param("a;b\n1,5;2,5\n", (";", '"', True, 0, None), id="decimal-comma"),
+        pytest.param("x;y\n1,5;2\n3;4,25\n", (";", '"', True, 0, None), id="decimal-comma-some"),
+        pytest.param("1,2,3\n4,5,6\n7,8,9\n", (",", '"', False, 0, None), id="headerless"),
+        pytest.param("1.5;2\n3;4\n", (";", '"', False, 0, None), id="headerless-semicolon"),
+        pytest.param("alice,1\nbob,2\n", (",", '"', False, 0, None), id="headerless-text-column"),
+        pytest.param("1\n2\n3\n", (",", '"', False, 0, None), id="one-column"),
+        pytest.param("x\n1\n2\n", COMMA, id="one-column-header"),
+        pytest.param("a,b\nx,y\nz,w\n", COMMA, id="all-text"),
+        # A first row whose numbers fit the columns below is data, as in DuckDB, even when a
+        # text column says nothing.
+        pytest.param("name,2019\nn,1\nm,2\n", (",", '"', False, 0, None), id="year-names"),
+        pytest.param("a,b\n1,\n,2\nNA,3\n", COMMA, id="missing-values"),
+        pytest.param("date,v\n2024-01-01,1\n2024-01-02,2\n", COMMA, id="dates-are-text"),
+        pytest.param("a,b,c\n", COMMA, id="header-only"),
+        pytest.param("", COMMA, id="empty"),
+    ],
+)
+def test_dialects(text, expected):
+    assert dialect(sniff(text.encode(), complete=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            'name,note,v\nx,"a;b|c\td",1\ny,"1;2",2\n', COMMA, id="other-separators-in-quotes"
+        ),
+        pytest.param('a;b\n"line\nbreak";1\n"x";2\n', (";", '"', True, 0, None), id="line-break"),
+        pytest.param('a,b\n"say ""hi""",1\n"x",2\n', COMMA, id="doubled-quotes"),
+        pytest.param("'a b';'c'\n'x';1\n'y';2\n", (";", "'", True, 0, None), id="single-quotes"),
+        pytest.param("name,v\nO'Brien,1\nD'Arcy,2\n", COMMA, id="apostrophes"),
+    ],
+)
+def test_quotes(text, expected):
+    assert dialect(sniff(text.encode(), complete=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Report generated 2024-01-01\na,b\n1,2\n3,4\n", (1, None), id="title"),
+        pytest.param("Sales\nRegion: EU\n\na;b\n1;2\n3;4\n", (3, None), id="preamble-and-blank"),
+        pytest.param("\n\na,b\n1,2\n3,4\n", (2, None), id="blank-lines"),
+        pytest.param("Title, 2024\n\nSub\na,b\n1,2\n3,4\n", (3, None), id="title-with-comma"),
+        pytest.param("# units: m, s\n# by tool\na,b\n1,2\n3,4\n", (2, "#"), id="comments-top"),
+        pytest.param("a,b\n1,2\n# a note\n3,4\n5,6\n", (0, "#"), id="comment-inside"),
+        pytest.param("#id,name\n1,a\n2,b\n", (0, None), id="header-with-hash"),
+        pytest.param("tag,n\n#a,1\n#b,2\nc,3\n", (0, None), id="hashtags-are-data"),
+    ],
+)
+def test_lines_before_the_table_and_comments(text, expected):
+    found = sniff(text.encode(), complete=True)
+    delimiter = ";" if ";" in text else ","
+    assert (found.delimiter, found.header, found.skip_rows, found.comment) == (
+        delimiter,
+        True,
+        *expected,
+    )
+
+
+def test_excel_sep_line_names_the_separator():
+    found = sniff(b"sep=;\na,b;c\n1,5;2\n", complete=True)
+    assert dialect(found) == (";", '"', True, 1, None)
+    assert "sep=" in found.evidence
+
+
+def test_header_above_rows_ending_with_a_separator_is_no_preamble():
+    text = "a,b,c\n" + "".join(f"{i},{i},{i},\n" for i in range(5))
+    assert dialect(sniff(text.encode(), complete=True)) == COMMA
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"\xef\xbb\xbfa;b\r\n1;2\r\n3;4\r\n", id="bom-crlf"),
+        pytest.param("\ufeffa;b\n1;2\n3;4\n", id="str-with-bom"),
+        pytest.param(b"a;b\r1;2\r3;4\r", id="cr"),
+    ],
+)
+def test_bom_and_line_ends(head):
+    assert dialect(sniff(head, complete=True)) == (";", '"', True, 0, None)
+
+
+def test_the_cut_last_line_is_ignored():
+    # Cut after "1": alone, the last line would be a ragged record of one field.
+    text = "a;b;c\n" + "1;2;3\n" * 3 + "1"
+    assert dialect(sniff(text.encode())) == (";", '"', True, 0, None)
+    # Cut inside a quoted field: the lines after its break are not records.
+    text = 'a,b\n1,"x"\n2,"line\nbreak; with; separators\nand more'
+    assert dialect(sniff(text.encode())) == COMMA
+
+
+def test_a_head_of_one_cut_line_gives_the_defaults():
+    assert dialect(sniff(b"a;b;c;d")) == COMMA
+    assert dialect(sniff(b"a;b;c;d", complete=True))[0] == ";"
+
+
+def test_ambiguous_separators_are_refused():
+    with pytest.raises(InputError) as caught:
+        sniff(b"1;2,5;3\n4;5,5;6\n7;8,5;9\n", complete=True)
+    assert caught.value.param == "csv.delimiter"
+    message = str(caught.value)
+    assert "csv.delimiter=';'" in message
+    assert "csv.delimiter=','" in message
+
+
+def test_a_header_that_cannot_be_told_is_refused():
+    with pytest.raises(InputError) as caught:
+        sniff(b"1,2\na,b\nc,d\n", complete=True)
+    assert caught.value.param == "csv.header"
+    assert "csv.header=True" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "expected"),
+    [
+        pytest.param("1;2,5;3\n4;5,5;6\n", {"delimiter": ";"}, (";", '"', False, 0, None)),
+        pytest.param("1;2,5;3\n4;5,5;6\n", {"delimiter": ","}, (",", '"', True, 0, None)),
+        pytest.param("1,2\na,b\nc,d\n", {"header": False}, (",", '"', False, 0, None)),
+        pytest.param("a,b\n1,2\n", {"header": False}, (",", '"', False, 0, None)),
+        pytest.param("a,b\n1,2\n", {"quote": None}, (",", None, True, 0, None)),
+        pytest.param("a:b\n1:2\n", {"delimiter": ":"}, (":", '"', True, 0, None)),
+        pytest.param("x\ny\na,b\n1,2\n", {"skip_rows": 1}, (",", '"', True, 1, None)),
+        pytest.param("T\na,b\n1,2\n3,4\n", {"skip_rows": 0}, (",", '"', True, 0, None)),
+        pytest.param("a,b\n1,2\n# x\n3,4\n", {"comment": ""}, (",", '"', True, 0, None)),
+        pytest.param("a,b\n1,2\n% x\n3,4\n", {"comment": "%"}, (",", '"', True, 0, "%")),
+        pytest.param("sep=;\na,b\n1,2\n", {"delimiter": ","}, (",", '"', True, 1, None)),
+    ],
+)
+def test_options_given_are_taken(text, options, expected):
+    found = sniff(text.encode(), complete=True, **options)
+    assert dialect(found) == expected
+
+
+def test_the_evidence_is_one_sentence():
+    found = sniff(b"Report\na;b\n1,5;2\n3;4\n", complete=True)
+    assert "';' splits 3 records into 2 fields" in found.evidence
+    assert "1 line before the table" in found.evidence
+    assert "\n" not in found.evidence
+
+
+# Random tables as Python's csv module writes them: names, then columns of numbers or of text
+# that may hold separators, quotes and line breaks.
+NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_ ]{0,8}", fullmatch=True)
+NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: f"{v:.4g}"),
+)
+TEXT = st.text(alphabet="abcxyz ,;\t|\"'\n#-.", min_size=1, max_size=12)
+
+
+@st.composite
+def tables(draw, delimiters=DELIMITERS, text=True):
+    delimiter = draw(st.sampled_from(delimiters))
+    width = draw(st.integers(2, 6))
+    kinds = [draw(st.booleans()) if text else True for _ in range(width)]  # True: numbers
+    names = draw(st.lists(NAMES, min_size=width, max_size=width, unique=True))
+    rows = draw(
+        st.lists(st.tuples(*(NUMBERS if kind else TEXT for kind in kinds)), min_size=3, max_size=30)
+    )
+    out = io.StringIO()
+    writer = csv.writer(
+        out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))
+    )
+    writer.writerows([names, *rows])
+    return delimiter, out.getvalue()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(tables(), min_size=20, max_size=20))
+def test_random_tables_are_read_or_refused_rarely(batch):
+    refused = 0
+    for delimiter, text in batch:
+        try:
+            found = sniff(text.encode(), complete=True)
+        except InputError:
+            refused += 1
+            continue
+        assert (found.delimiter, found.header, found.skip_rows) == (delimiter, True, 0), text
+    assert refused <= 1  # 5% at most
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables(delimiters=",", text=False))
+def test_a_comma_table_of_numbers_with_a_header_is_never_refused(table):
+    _, text = table
+    assert dialect(sniff(text.encode(), complete=True)) == COMMA
