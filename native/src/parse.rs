@@ -523,6 +523,10 @@ pub enum ErrorKind {
     UnterminatedQuote,
     /// A field of a text column (or a column name) is not UTF-8.
     InvalidUtf8,
+    /// A quoted field holding a line break goes on after its closing quote (`"a\nb"c`):
+    /// most likely a quote left open, closed only by a stray quote records later, the records
+    /// between read into one field. pyarrow reads it so; this is an error here.
+    StrayQuote,
     /// [`crate::scan::parse_header`]: the buffer ends before the header does; read more.
     Incomplete,
     /// [`crate::scan::parse_header`]: the input holds no header (it is empty, or only empty
@@ -575,6 +579,11 @@ impl fmt::Display for ParseError {
                 self.value
             ),
             ErrorKind::InvalidUtf8 => write!(f, ": invalid UTF-8 text: {:?}", self.value),
+            ErrorKind::StrayQuote => write!(
+                f,
+                ": a quoted field with a line break goes on after its closing quote: {:?}",
+                self.value
+            ),
             ErrorKind::Incomplete => write!(f, ": the header is incomplete"),
             ErrorKind::NoHeader => write!(f, ": no header (the input is empty)"),
         }
@@ -784,6 +793,16 @@ pub fn parse_block(
                             rows,
                             Some(col),
                             ErrorKind::UnterminatedQuote,
+                            shown(raw),
+                        ));
+                    }
+                    if f.stray_quote {
+                        let raw = buf.get(f.start..f.raw_end).unwrap_or_default();
+                        return Err(error(
+                            start,
+                            rows,
+                            Some(col),
+                            ErrorKind::StrayQuote,
                             shown(raw),
                         ));
                     }
@@ -1221,6 +1240,16 @@ mod tests {
         let e = parse(b"1,\xff\xfe\n", &[Float, Text]).unwrap_err();
         assert_eq!((e.kind, e.column), (ErrorKind::InvalidUtf8, Some(1)));
         assert_eq!(e.value, "\u{fffd}\u{fffd}");
+        // A quoted line break, then text after the closing quote: a stray quote, refused in
+        // any kind of column; without a line break it is pyarrow's reading ("a"b is ab).
+        for kind in [Float, Text, Skip] {
+            let e = parse(b"1,\"a\n2,b\n4,\"d\"\n", &[Float, kind]).unwrap_err();
+            assert_eq!(
+                (e.kind, e.row, e.line, e.column),
+                (ErrorKind::StrayQuote, 1, 2, Some(1))
+            );
+        }
+        assert!(parse(b"1,\"a\"b\n", &[Float, Text]).is_ok());
         // Not converted, not checked.
         assert!(parse(b"1,\xff\n", &[Float, Skip]).is_ok());
         // Whitespace alone is not a missing value.

@@ -42,10 +42,9 @@ fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::FieldCount { .. } => "field_count",
         ErrorKind::UnterminatedQuote => "unterminated_quote",
         ErrorKind::InvalidUtf8 => "invalid_utf8",
+        ErrorKind::StrayQuote => "stray_quote",
         ErrorKind::Incomplete => "incomplete",
         ErrorKind::NoHeader => "no_header",
-        #[allow(unreachable_patterns)]
-        _ => "malformed",
     }
 }
 

@@ -232,6 +232,10 @@ pub(crate) struct Field {
     pub simple: bool,
     /// How it ends.
     pub term: Term,
+    /// Quoted, holding a line break, and going on after its closing quote: most likely a
+    /// stray quote inside a field that was never closed, which swallowed the records after
+    /// its opening quote (pyarrow reads it as one field).
+    pub stray_quote: bool,
     /// Where the next field (after a delimiter) or the next record (after a line end) starts.
     pub next: usize,
 }
@@ -247,6 +251,7 @@ pub(crate) fn next_field(buf: &[u8], pos: usize, d: &Dialect) -> Field {
         simple: true,
         term: Term::Eof,
         next: len,
+        stray_quote: false,
     };
     let mut unquoted_from = pos;
     if let Some(q) = d.quote {
@@ -277,6 +282,8 @@ pub(crate) fn next_field(buf: &[u8], pos: usize, d: &Dialect) -> Field {
                 }
                 Some(_) => {
                     field.simple = false; // text after the closing quote
+                    let quoted = buf.get(pos + 1..close).unwrap_or_default();
+                    field.stray_quote = memchr2(b'\n', b'\r', quoted).is_some();
                     unquoted_from = close + 1;
                 }
             }

@@ -588,8 +588,8 @@ LATE_CASES: dict[str, Case] = {
     "stray quote inside an unclosed field": Case(
         fit_of(lambda d: write(d / "q.csv", 'x,n\n1,"a\n2,b\n4,"d"\n')),
         1,
-        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'n': a quoted field "
-        "opened here is never closed",
+        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'n': a quoted field with "
+        "a line break goes on after its closing quote",
     ),
     "unterminated quote, compressed": Case(
         fit_of(lambda d: write(d / "q.csv.gz", gzip.compress(b'x,n\n1,"a\n2,b\n4,c'))),

@@ -411,6 +411,13 @@ class CsvReader(ReaderBase):
                 f"{self.name} at line {exc.line:,}: malformed CSV: {where}a quoted field opened "
                 "here is never closed (unterminated quote); the rows after it would be lost"
             )
+        if exc.kind == "stray_quote":
+            where = f"column {column!r}: " if column else ""
+            return InputError(
+                f"{self.name} at line {exc.line:,}: malformed CSV: {where}a quoted field with a "
+                "line break goes on after its closing quote (a quote left open, closed by a stray "
+                "one?); the rows in between would be read into one field"
+            )
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
