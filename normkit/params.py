@@ -329,6 +329,13 @@ _RULES = [
     Rule("csv.block_size", (Interval(int, 4096, MAX_BLOCK_SIZE),), "bytes of CSV per block"),
     Rule("csv.encoding", (Codec(), NoneValue()), "the text's encoding"),
     Rule("csv.decimal", (OneOf(".", ","), NoneValue()), "the decimal separator of numbers"),
+    Rule("csv.header", (Boolean(), NoneValue()), "whether the first record names the columns"),
+    Rule("csv.skip_rows", (Interval(int, 0, 1 << 20), NoneValue()), "lines before the table"),
+    Rule(
+        "csv.comment",
+        (Character(), OneOf(""), NoneValue()),
+        "the character that starts a comment line ('': none)",
+    ),
     Rule("chunk_rows", (Interval(int, 1, MAX_CHUNK_ROWS), NoneValue()), "rows per I/O batch"),
     Rule("inf_as_missing", (Boolean(),), "whether infinite values are read as missing"),
     # Transforming.

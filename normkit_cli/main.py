@@ -34,7 +34,7 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, passed_through, render_drift
+from .render import count, passed_through, read_as, render_drift
 from .statfiles import inspect, merge_stats
 
 EXAMPLES_FIT = """
@@ -282,6 +282,7 @@ def fit(
             f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
             f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
             + (f"passed through: {others}; " if others else "")
+            + (f"read as {dialect}; " if (dialect := read_as(fitted.stats_.read)) else "")
             + (
                 "running statistics: none (sample weights; BatchNorm's running statistics "
                 "have no weights); "

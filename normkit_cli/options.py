@@ -271,7 +271,30 @@ def read_options(func: Callable) -> Callable:
         "--delimiter",
         param="csv.delimiter",
         type=Checked("csv.delimiter", parse_delimiter, "CHAR", lambda v: "tab" if v == "\t" else v),
-        help="CSV field separator (default: tab for .tsv files, comma otherwise).",
+        help="CSV field separator (default: as the stat file recorded, else detected: comma, "
+        "semicolon, tab or |; one column reads with a comma).",
+    )
+    @option(
+        "--header/--no-header",
+        param="csv.header",
+        type=bool,
+        default=None,
+        help="Whether the CSV's first record names the columns (--no-header: they are named "
+        "column_1, column_2...). Default: as the stat file recorded, else detected.",
+    )
+    @option(
+        "--skip-rows",
+        param="csv.skip_rows",
+        metavar="N",
+        help="Lines before the CSV's header, such as a title (default: as the stat file "
+        "recorded, else detected).",
+    )
+    @option(
+        "--comment",
+        param="csv.comment",
+        type=Checked("csv.comment", str, "CHAR"),
+        help="Lines of the CSV starting with CHAR are skipped ('' for none; default: as the "
+        "stat file recorded, else '#' where lines start with it and do not fit the table).",
     )
     @option(
         "--null-values",
@@ -330,6 +353,9 @@ def read_options(func: Callable) -> Callable:
         *args,
         input_format,
         delimiter,
+        header,
+        skip_rows,
+        comment,
         null_values,
         no_default_null_values,
         encoding,
@@ -348,6 +374,9 @@ def read_options(func: Callable) -> Callable:
             block_size=csv_block_size or CSV_BLOCK_SIZE,
             encoding=encoding,
             decimal=decimal,
+            header=header,
+            skip_rows=skip_rows,
+            comment=comment,
         )
         read = ReadOptions(
             format=input_format,

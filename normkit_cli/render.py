@@ -246,3 +246,23 @@ def _table(rows: list[list[str]], left: int) -> list[str]:
         ]
         lines.append("  ".join(cells).rstrip())
     return lines
+
+
+def read_as(read) -> str:
+    """How a CSV fit's data was read, where that is not the plain default: ``';'-separated,
+    2 lines skipped, '#' comments, no header``."""
+    if read is None:
+        return ""
+    parts = []
+    if read.delimiter not in (None, ","):
+        shown = "tab" if read.delimiter == "\t" else repr(read.delimiter)
+        parts.append(f"{shown}-separated")
+    if read.skip_rows:
+        parts.append(f"{read.skip_rows} line{'s' if read.skip_rows > 1 else ''} skipped")
+    if read.comment:
+        parts.append(f"{read.comment!r} comments")
+    if read.header is False:
+        parts.append("no header (columns column_1...)")
+    if read.decimal != ".":
+        parts.append(f"{read.decimal!r} decimals")
+    return ", ".join(parts)

@@ -29,6 +29,9 @@ pub struct Dialect {
     pub quote: Option<u8>,
     /// Separates the integer part of a number from its fraction (`.` or `,`).
     pub decimal_point: u8,
+    /// A record starting with this byte is a comment line, skipped up to its line end (no
+    /// quoting inside it); `None`: no comments.
+    pub comment: Option<u8>,
 }
 
 /// Why a [`Dialect`] cannot be used; the byte in question is in each variant.
@@ -45,6 +48,8 @@ pub enum DialectError {
     /// The decimal point is a byte that numbers are spelled with (digit, sign, letter) or that
     /// is trimmed around them (space, tab), or a control character.
     DecimalInNumbers(u8),
+    /// The comment character is also the delimiter or the quote.
+    CommentIsSeparator(u8),
 }
 
 impl fmt::Display for DialectError {
@@ -68,6 +73,13 @@ impl fmt::Display for DialectError {
             ),
             DialectError::DecimalInNumbers(b) => {
                 write!(f, "{:?} cannot be a decimal separator", b as char)
+            }
+            DialectError::CommentIsSeparator(b) => {
+                write!(
+                    f,
+                    "{:?} cannot both separate (or quote) fields and start comments",
+                    b as char
+                )
             }
         }
     }
@@ -109,7 +121,25 @@ impl Dialect {
             delimiter,
             quote,
             decimal_point,
+            comment: None,
         })
+    }
+
+    /// This dialect with comment lines starting with `comment`, checked: an ASCII byte that
+    /// is not a line end, the delimiter or the quote.
+    pub fn with_comment(self, comment: Option<u8>) -> Result<Self, DialectError> {
+        if let Some(c) = comment {
+            if !c.is_ascii() {
+                return Err(DialectError::NotAscii(c));
+            }
+            if c == b'\r' || c == b'\n' {
+                return Err(DialectError::LineEnd(c));
+            }
+            if c == self.delimiter || Some(c) == self.quote {
+                return Err(DialectError::CommentIsSeparator(c));
+            }
+        }
+        Ok(Dialect { comment, ..self })
     }
 
     /// Comma-separated, double-quoted, `.` for decimals.
@@ -117,6 +147,7 @@ impl Dialect {
         delimiter: b',',
         quote: Some(b'"'),
         decimal_point: b'.',
+        comment: None,
     };
 
     /// Tab-separated, double-quoted, `.` for decimals.
@@ -124,6 +155,7 @@ impl Dialect {
         delimiter: b'\t',
         quote: Some(b'"'),
         decimal_point: b'.',
+        comment: None,
     };
 }
 

@@ -708,6 +708,14 @@ pub fn parse_block(
         None
     };
     while let Some(&b) = buf.get(pos) {
+        // A comment line is no record: skipped to its line end, quotes and all.
+        if Some(b) == d.comment {
+            pos = buf
+                .get(pos..)
+                .and_then(|rest| memchr::memchr2(b'\n', b'\r', rest))
+                .map_or(buf.len(), |i| pos + i);
+            continue;
+        }
         // An empty line is no record.
         if b == b'\n' {
             pos += 1;
@@ -1250,6 +1258,14 @@ mod tests {
             );
         }
         assert!(parse(b"1,\"a\"b\n", &[Float, Text]).is_ok());
+        // Comment lines are no records, wherever they stand; without the dialect's comment
+        // character they are records like any other.
+        let commented = Dialect::CSV.with_comment(Some(b'#')).unwrap();
+        let text = b"# a note, \"open\n1,2\n#3\r\n4,5\n# last";
+        let block = parse_block(text, &commented, &nulls(), &[Float, Float], 1, 2).unwrap();
+        assert_eq!(block.rows, 2);
+        assert_eq!(block.floats[1].values, vec![2.0, 5.0]);
+        assert!(parse(b"# a note, x\n1,2\n", &[Float, Float]).is_err());
         // Not converted, not checked.
         assert!(parse(b"1,\xff\n", &[Float, Skip]).is_ok());
         // Whitespace alone is not a missing value.

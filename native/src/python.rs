@@ -87,7 +87,8 @@ type Parsed<'py> = (usize, usize, u64, Vec<FloatOut<'py>>, Vec<TextOut<'py>>);
 #[pymethods]
 impl CsvEngine {
     #[new]
-    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads))]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         delimiter: &str,
         quote: Option<&str>,
@@ -95,13 +96,16 @@ impl CsvEngine {
         nulls: Vec<String>,
         kinds: Vec<u8>,
         threads: usize,
+        comment: Option<&str>,
     ) -> PyResult<Self> {
         let quote = quote.map(|q| one_byte("quote", q)).transpose()?;
+        let comment = comment.map(|c| one_byte("comment", c)).transpose()?;
         let dialect = Dialect::new(
             one_byte("delimiter", delimiter)?,
             quote,
             one_byte("decimal_point", decimal_point)?,
         )
+        .and_then(|d| d.with_comment(comment))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let kinds = kinds
             .into_iter()

@@ -43,6 +43,19 @@ class CsvOptions:
     decimal : {".", ","} or None, default None
         The decimal separator of numbers (``1,5`` with ``","``); None: the one a stat file
         recorded, else ``"."``. Numbers normalized into CSV are written with it too.
+    header : bool or None, default None
+        Whether the first record names the columns (False: they are named ``column_1``,
+        ``column_2``...). None: as a stat file recorded, else detected.
+    skip_rows : int or None, default None
+        Lines before the header (a title, notes); None: as a stat file recorded, else
+        detected.
+    comment : str or None, default None
+        Lines starting with this character are skipped; None: as a stat file recorded, else
+        detected (``#``).
+
+    The separator, header, lines to skip and comment character left unset are detected from the
+    file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
+    where it is not, reading is refused with the option that decides.
     """
 
     delimiter: str | None = None
@@ -51,6 +64,9 @@ class CsvOptions:
     block_size: int = CSV_BLOCK_SIZE
     encoding: str | None = None
     decimal: str | None = None
+    header: bool | None = None
+    skip_rows: int | None = None
+    comment: str | None = None
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -58,7 +74,15 @@ class CsvOptions:
             object.__setattr__(self, "null_values", _strings(self.null_values))
         params.check("csv.null_values", self.add_null_values)
         object.__setattr__(self, "add_null_values", _strings(self.add_null_values))
-        for name in ("delimiter", "block_size", "encoding", "decimal"):
+        for name in (
+            "delimiter",
+            "block_size",
+            "encoding",
+            "decimal",
+            "header",
+            "skip_rows",
+            "comment",
+        ):
             params.check(f"csv.{name}", getattr(self, name))
         object.__setattr__(self, "block_size", int(self.block_size))
 
@@ -97,6 +121,12 @@ class ReadSettings:
     inf_as_missing : bool
     decimal : {".", ","}
         The decimal separator of numbers.
+    header : bool or None
+        Whether the first record named the columns (None: not known, an older stat file).
+    skip_rows : int or None
+        Lines skipped before the header.
+    comment : str or None
+        The comment character.
     """
 
     delimiter: str | None = None
@@ -104,6 +134,9 @@ class ReadSettings:
     encoding: str | None = None
     inf_as_missing: bool = False
     decimal: str = "."
+    header: bool | None = None
+    skip_rows: int | None = None
+    comment: str | None = None
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -127,7 +160,7 @@ class ReadSettings:
                     "values",
                     param=f"csv.{name}" if name == "null_values" else name,
                 )
-        dialect = ("delimiter", "encoding", "decimal")
+        dialect = ("delimiter", "encoding", "decimal", "header", "skip_rows", "comment")
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
         }
@@ -168,11 +201,20 @@ class ReadOptions:
         """Whether infinite values are read as missing."""
         return bool(self.inf_as_missing)
 
-    def settings(self) -> ReadSettings:
-        """What a stat file records of these options."""
+    def settings(self, detected: CsvOptions | None = None) -> ReadSettings:
+        """What a stat file records of these options; ``detected``: the CSV dialect found in the
+        data (options given or detected), recorded so that later jobs read the same way."""
         csv = self.csv
+        dialect = detected or csv
         return ReadSettings(
-            csv.delimiter, csv.nulls, csv.encoding, self.infinities_missing, csv.decimal_point
+            dialect.delimiter,
+            csv.nulls,
+            csv.encoding,
+            self.infinities_missing,
+            csv.decimal_point,
+            dialect.header,
+            dialect.skip_rows,
+            dialect.comment,
         )
 
     def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:
@@ -186,6 +228,9 @@ class ReadOptions:
             null_values=recorded.null_values if csv.null_values is None else csv.null_values,
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,
+            header=recorded.header if csv.header is None else csv.header,
+            skip_rows=recorded.skip_rows if csv.skip_rows is None else csv.skip_rows,
+            comment=recorded.comment if csv.comment is None else csv.comment,
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing
         return replace(self, csv=csv, inf_as_missing=inf)

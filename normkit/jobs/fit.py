@@ -19,6 +19,7 @@ from .sources import (
     IntegerCheck,
     Progress,
     describe_source,
+    detected_dialect,
     feed,
     require_rows,
     select_dataset_columns,
@@ -109,7 +110,7 @@ def fit_files(
         options,
         gamma,
         beta,
-        read=read.settings(),
+        read=read.settings(detected_dialect(sources)),
         passthrough=passthrough,
         categories=categories.result(),
     )

@@ -26,6 +26,7 @@ __all__ = [
     "about_stat_file",
     "check_stat_columns",
     "describe_source",
+    "detected_dialect",
     "feed",
     "require_rows",
     "select_dataset_columns",
@@ -164,6 +165,13 @@ def require_rows(rows: int, sources: Sequence[Reader]) -> None:
     if len(sources) == 1:
         raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
     raise DataError(f"{describe_sources(sources)}: no data rows in any file")
+
+
+def detected_dialect(sources: Sequence[Reader]):
+    """The CSV options the sources were read with (given or detected), if they share them: what
+    a stat file records so that later jobs read the same way. None otherwise."""
+    found = {getattr(s, "detected", None) for s in sources}
+    return found.pop() if len(found) == 1 else None
 
 
 def describe_source(source: Reader, rows: int) -> dict:

@@ -309,6 +309,9 @@ class _Reader:
             section["encoding"],
             section["inf_as_missing"],
             section["decimal"],
+            section.get("header"),
+            section.get("skip_rows"),
+            section.get("comment"),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

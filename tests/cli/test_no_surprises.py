@@ -394,7 +394,7 @@ def test_a_csv_output_reads_back_with_the_settings_recorded_for_its_input(tmp_pa
     ok("inverse", z, "-s", stats, "-o", back)
     assert back.read_bytes() == path.read_bytes()
     # A comma cannot separate both.
-    line = refused(2, "fit", path, "--decimal", ",")
+    line = refused(2, "fit", path, "--delimiter", ",", "--decimal", ",")
     assert line == (
         f"{ERROR}{path}: ',' cannot separate both fields and decimals; give the field separator "
         "(--delimiter ';')"
@@ -688,12 +688,17 @@ def test_utf16_with_a_byte_order_mark_is_read(tmp_path):
 def test_a_file_that_reads_as_one_column_names_the_separator_that_splits_it(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a\tb\n1\t2\n3\t4\n")
-    assert refused(1, "fit", path) == (
+    # Detected, recorded, and said in the summary.
+    proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
+    assert proc.returncode == 0, proc.stderr
+    assert "read as tab-separated" in proc.stderr.decode()
+    assert json.loads((tmp_path / "s.json").read_text())["read"]["delimiter"] == "\t"
+    # A separator given that reads it as one column: the hint names the one that splits it.
+    assert refused(1, "fit", path, "--delimiter", ",") == (
         f"{ERROR}{path}: no numeric column to normalize; it reads as one column, but '\\t' "
         "would split it into 2: give the separator (--delimiter tab) or choose some with "
         "--columns"
     )
-    assert json.loads(ok("fit", path, "--delimiter", "tab", "-o", "-"))["read"]["delimiter"] == "\t"
 
 
 def test_utf16_named_without_a_byte_order_mark_asks_for_the_byte_order(tmp_path):
@@ -715,7 +720,15 @@ def test_utf16_named_without_a_byte_order_mark_asks_for_the_byte_order(tmp_path)
 def test_a_malformed_file_names_the_separator_that_would_read_it(tmp_path):
     path = tmp_path / "eu.csv"
     path.write_text("a;b;c\n1,5;2;x\n2,5;3;y\n")
-    assert refused(1, "fit", path) == (
+    # Detected: ';' separates, and the numbers ask for the decimal comma.
+    assert refused(1, "fit", path).endswith(
+        "'1,5' is not a number; read ',' as the decimal "
+        "separator (--decimal ,) or exclude the column (--exclude a) or add the string to "
+        "--null-values"
+    )
+    # Given ',', the first line splits otherwise than the rest: a title, or a header? Refused.
+    assert "--skip-rows 0" in refused(1, "fit", path, "--delimiter", ",")
+    assert refused(1, "fit", path, "--delimiter", ",", "--skip-rows", "0") == (
         f"{ERROR}{path} at line 2: malformed CSV: expected 1 fields, got 2: 1,5;2;x; it reads "
         "as one column, but ';' would split it into 3: give the separator (--delimiter ';')"
     )

@@ -75,17 +75,22 @@ def typed_by_majority(
 
 
 def padded_as_text(
-    schema: pa.Schema, rows: bytes, parse: pacsv.ParseOptions, nulls: tuple[str, ...]
+    schema: pa.Schema,
+    rows: bytes,
+    parse: pacsv.ParseOptions,
+    nulls: tuple[str, ...],
+    names: list[str] | None = None,
 ) -> pa.Schema:
-    """Integer columns whose text in ``rows`` (whole rows of the CSV, header first) has leading
-    zeros (ids, postcodes: ``007``) stay text: as integers they would lose them."""
+    """Integer columns whose text in ``rows`` (records of the CSV, after the header; with
+    ``names`` None, the header first) has leading zeros (ids, postcodes: ``007``) stay text: as
+    integers they would lose them."""
     integers = [f.name for f in schema if pa.types.is_integer(f.type)]
     if not integers or len(set(schema.names)) < len(schema.names):
         return schema  # (duplicate names are refused when the schema is read)
     try:
         sample = pacsv.read_csv(
             io.BytesIO(rows),
-            read_options=pacsv.ReadOptions(use_threads=False),
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=names),
             parse_options=parse,
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(integers, pa.string()),

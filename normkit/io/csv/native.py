@@ -19,7 +19,16 @@ import pyarrow as pa
 
 from ..threads import csv_workers
 
-__all__ = ["CHUNK_BYTES", "MAX_CHUNK", "ColumnKind", "Dialect", "NativeRecords", "RecordError"]
+__all__ = [
+    "CHUNK_BYTES",
+    "MAX_CHUNK",
+    "ColumnKind",
+    "Dialect",
+    "NativeRecords",
+    "RecordError",
+    "read_header",
+    "whole_records",
+]
 
 #: Bytes read at a time while looking for the header.
 CHUNK_BYTES = 1 << 20
@@ -47,6 +56,9 @@ class Dialect:
     decimal_point: str
     nulls: tuple[str, ...]
     quote: str | None = '"'
+    header: bool = True  # False: the columns are named column_1, column_2...
+    skip_rows: int = 0  # lines before the header (or the first record)
+    comment: str | None = None  # lines starting with it are skipped
 
 
 class RecordError(Exception):
@@ -73,14 +85,19 @@ def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
         nulls=list(dialect.nulls),
         kinds=[int(k) for k in kinds],
         threads=csv_workers(),
+        comment=dialect.comment,
     )
 
 
 def read_header(
     stream: BinaryIO, dialect: Dialect, max_bytes: int, chunk_bytes: int = CHUNK_BYTES
 ) -> tuple[list[str], bytes, int]:
-    """The column names of the header record at the start of ``stream`` (a BOM skipped), the
-    bytes read after it, and the lines the header spans.
+    """The column names at the start of ``stream``, the bytes read after the header, and the
+    lines before the first record after it.
+
+    A BOM, the dialect's ``skip_rows`` lines, then blank and comment lines are skipped; the
+    header is the next record, or, without one (``header`` False), the columns are named
+    ``column_1``... after the first record's fields, which stays to be read.
 
     Raises :class:`RecordError` where the header cannot be read, and ``OverflowError`` where
     it is longer than ``max_bytes``."""
@@ -88,18 +105,94 @@ def read_header(
 
     engine = _engine(dialect, ())
     pending = b""
+    eof = False
+    lines = 0
+    skip = dialect.skip_rows
+    at_start = True
     while True:
-        data = stream.read(chunk_bytes)
-        pending += data
-        try:
-            found = engine.header(pending, not data)
-        except _native.CsvError as exc:
-            raise RecordError(exc) from None
-        if found is not None:
-            names, end, lines = found
-            return names, pending[end:], lines
+        if not eof:
+            data = stream.read(chunk_bytes)
+            eof = not data
+            pending += data
+        if at_start and (len(pending) >= 3 or eof):
+            pending = pending.removeprefix(b"\xef\xbb\xbf")
+            at_start = False
+        if at_start:
+            continue
+        # Lines to skip, then comment lines: each up to its line end (LF, CRLF or CR).
+        while skip or (dialect.comment and pending.startswith(dialect.comment.encode())):
+            end = _line_end(pending, eof)
+            if end is None:
+                break
+            pending = pending[end:]
+            lines += 1
+            skip = max(skip - 1, 0)
+        else:
+            try:
+                found = engine.header(pending, eof)
+            except _native.CsvError as exc:
+                raise RecordError(exc) from None
+            if found is not None:
+                names, end, header_lines = found
+                if not dialect.header:
+                    names = [f"column_{i + 1}" for i in range(len(names))]
+                    # Blank lines before the first record: counted, the record kept.
+                    kept = pending.lstrip(b"\r\n")
+                    lines += _count_line_ends(pending[: len(pending) - len(kept)])
+                    return names, kept, lines
+                return names, pending[end:], lines + header_lines
+        if eof and not pending:
+            raise RecordError(_no_header())
         if len(pending) > max_bytes:
             raise OverflowError(len(pending))
+        if eof:  # a last line to skip without its line end
+            pending = b""
+
+
+def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -> bytes:
+    """``data`` (records after the header) up to the end of its last whole record; all of it
+    at the end of the input, or where a record is malformed (the reading that follows tells)."""
+    from ... import _native
+
+    engine = _engine(dialect, [ColumnKind.SKIP] * n_columns)
+    try:
+        consumed = engine.parse(data, at_eof, 1, 1)[0]
+    except _native.CsvError:
+        return data
+    return data[:consumed]
+
+
+def _line_end(data: bytes, eof: bool) -> int | None:
+    """The offset after the first line end of ``data`` (None: not in it yet)."""
+    lf, cr = data.find(b"\n"), data.find(b"\r")
+    if cr != -1 and (lf == -1 or cr < lf):
+        if cr + 1 == len(data) and not eof:
+            return None  # maybe the CR of a CRLF
+        return cr + 2 if data[cr + 1 : cr + 2] == b"\n" else cr + 1
+    if lf != -1:
+        return lf + 1
+    return len(data) if eof and data else None
+
+
+def _count_line_ends(data: bytes) -> int:
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _no_header():
+    from ... import _native
+
+    error = _native.CsvError("no header (the input is empty)")
+    for name, value in (
+        ("kind", "no_header"),
+        ("row", 0),
+        ("line", 1),
+        ("column", None),
+        ("value", ""),
+        ("expected", None),
+        ("got", None),
+    ):
+        setattr(error, name, value)
+    return error
 
 
 class NativeRecords:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -24,7 +25,15 @@ from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import number_hints, padded_as_text, split_hints, typed_by_majority
-from .native import ColumnKind, Dialect, NativeRecords, RecordError, read_header
+from .native import (
+    ColumnKind,
+    Dialect,
+    NativeRecords,
+    RecordError,
+    read_header,
+    whole_records,
+)
+from .sniff import sniff
 
 __all__ = ["HEAD_BYTES", "CsvReader"]
 
@@ -49,6 +58,8 @@ class CsvReader(ReaderBase):
         self._inferred: pa.Schema | None = None  # pyarrow's own types of the first block
         self.encoding: str | None = None  # transcoded from this (None: UTF-8)
         self._head = b""  # the first bytes of the (decoded) input
+        self.detected = None  # the CSV options read with: given or detected (CsvOptions)
+        self.dialect_evidence = ""  # what the detection went by
 
     @property
     def typed(self) -> bool:
@@ -166,29 +177,29 @@ class CsvReader(ReaderBase):
     def _read_schema(self) -> pa.Schema:
         """The columns; their types inferred from the first block, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
-        float64)."""
-        delimiter = self.read.csv.delimiter_for(self.path)
-        if delimiter == self.read.csv.decimal_point:
-            raise OptionError(
-                f"{self.name}: {delimiter!r} cannot separate both fields and decimals",
-                param="csv.decimal",
-                hints=(f"give the field separator ({param('csv.delimiter', ';')})",),
-            )
+        float64). The dialect left unset is detected first (:mod:`.sniff`)."""
+        self._check_decimal(self.read.csv.delimiter)  # given: refused before reading
         head, stream = self._csv_head()
         self._head = head  # for hints about the separator
-        if len(head) < HEAD_BYTES and not head.rstrip(b"\r\n").count(b"\n") and b"\r" not in head:
-            # One line and nothing after it: a header without a line break, which pyarrow
-            # cannot read (it takes the line for an empty block).
-            stream.close()
-            stream = io.BytesIO(head.rstrip(b"\r\n") + b"\n")
         try:
             self._check_text(head)
+            self._resolve_dialect(head)
+            self._check_decimal(self.read.csv.delimiter)
+            with self._translate_errors(), self._record_errors((), {}):
+                sample, names = self._first_block(stream)
+            if not sample.strip(b"\r\n"):  # a header and no record: no types to infer
+                self.has_rows = False
+                self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
+                return self._inferred
             with self._translate_errors():
-                # The types pyarrow infers from the first block, from whole rows of the real
-                # input (a block is cut at a row boundary, quoted line breaks included).
+                # The types pyarrow infers from the first block of records.
                 reader = pacsv.open_csv(
-                    stream,
-                    read_options=self._read_options(use_threads=False),
+                    io.BytesIO(sample),
+                    read_options=pacsv.ReadOptions(
+                        block_size=self.read.csv.block_size,
+                        use_threads=False,
+                        column_names=names,
+                    ),
                     parse_options=self._parse_options(),
                     convert_options=pacsv.ConvertOptions(
                         null_values=list(self.read.csv.nulls),
@@ -200,23 +211,77 @@ class CsvReader(ReaderBase):
                 except StopIteration:
                     first = None
                 self.has_rows = first is not None and first.num_rows > 0
-                try:
-                    self._inferred = reader.schema
-                    self._inferred.names  # noqa: B018 (decodes the header)
-                except UnicodeDecodeError as exc:
-                    raise self._not_text(exc.start, "in the header") from None
+                self._inferred = reader.schema
             if len(self._inferred) == 1:
                 self.hints = self._split_hints(head)
-            self._inferred = self._padded_as_text(self._inferred, head)
+            self._inferred = self._padded_as_text(self._inferred, sample, names)
             return typed_by_majority(self._inferred, first, self.read.csv.decimal_point)
         finally:
             stream.close()
 
-    def _padded_as_text(self, schema: pa.Schema, head: bytes) -> pa.Schema:
-        end = (
-            max(head.rfind(b"\n"), head.rfind(b"\r")) + 1 if len(head) >= HEAD_BYTES else len(head)
+    def _check_decimal(self, delimiter: str | None) -> None:
+        if delimiter is not None and delimiter == self.read.csv.decimal_point:
+            raise OptionError(
+                f"{self.name}: {delimiter!r} cannot separate both fields and decimals",
+                param="csv.decimal",
+                hints=(f"give the field separator ({param('csv.delimiter', ';')})",),
+            )
+
+    def _resolve_dialect(self, head: bytes) -> None:
+        """The separator, header, lines to skip and comment character: as given, else as the
+        head shows them (refused where it does not tell)."""
+        csv = self.read.csv
+        stem, _ = split_compression(self.path)
+        delimiter = csv.delimiter
+        if delimiter is None and stem.lower().endswith(".tsv"):
+            delimiter = "\t"
+        try:
+            found = sniff(
+                head,
+                delimiter=delimiter,
+                quote='"',
+                header=csv.header,
+                skip_rows=csv.skip_rows,
+                comment=csv.comment,
+                complete=len(head) < HEAD_BYTES,
+            )
+        except InputError as exc:
+            raise InputError(
+                f"{self.name}: {exc.message}", param=exc.param, hints=exc.hints
+            ) from None
+        resolved = replace(
+            csv,
+            delimiter=found.delimiter,
+            header=found.header,
+            skip_rows=found.skip_rows,
+            comment=found.comment or "",
         )
-        return padded_as_text(schema, head[:end], self._parse_options(), self.read.csv.nulls)
+        self.read = replace(self.read, csv=resolved)
+        self.detected = resolved
+        self.dialect_evidence = found.evidence
+
+    def _first_block(self, stream) -> tuple[bytes, list[str]]:
+        """The header and the first block of records as pyarrow reads them (lines skipped,
+        comment lines taken out), and the column names (None: the header's)."""
+        header, rest, _ = read_header(
+            stream, self._dialect(), self._max_record(), self.read.csv.block_size
+        )
+        wanted = self.read.csv.block_size
+        more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
+        whole = len(rest) + len(more) <= wanted
+        rest = whole_records(rest + more, self._dialect(), len(header), whole)
+        comment = self.read.csv.comment
+        if comment:
+            kept = [
+                line
+                for line in rest.splitlines(keepends=True)
+                if not line.startswith(comment.encode())
+            ]
+            rest = b"".join(kept)
+        return rest, header
+
+    def _padded_as_text(self, schema: pa.Schema, sample: bytes, names: list[str]) -> pa.Schema:
+        return padded_as_text(schema, sample, self._parse_options(), self.read.csv.nulls, names)
 
     def _split_hints(self, head: bytes) -> tuple[str, ...]:
         return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES)
@@ -315,6 +380,9 @@ class CsvReader(ReaderBase):
             delimiter=csv.delimiter_for(self.path),
             decimal_point=csv.decimal_point,
             nulls=tuple(csv.nulls),
+            header=csv.header is not False,
+            skip_rows=csv.skip_rows or 0,
+            comment=csv.comment or None,
         )
 
     def _max_record(self) -> int:

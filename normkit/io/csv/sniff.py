@@ -190,6 +190,19 @@ def sniff(
     rows = chosen.rows[chosen.start :]
     has_header, why_header = (header, "as given") if header is not None else _header(rows)
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
+    if skip > first and header is None and not has_header:
+        # Lines taken for a title above a table without a header: as likely, the title is the
+        # header of rows that do not split as it does. Two guesses at once: refused.
+        raise InputError(
+            f"the first {'line does' if skip == 1 else f'{skip} lines do'} not split as the "
+            "rest: a title above a table without a header, or a header above rows that do not "
+            "fit it",
+            param="csv.skip_rows",
+            hints=(
+                f"read from the first line on ({param('csv.skip_rows', 0)})",
+                f"skip {'it' if skip == 1 else 'them'} ({param('csv.skip_rows', skip)})",
+            ),
+        )
     return Sniffed(
         delimiter=chosen.delimiter,
         quote=chosen.quote,
@@ -250,13 +263,14 @@ def _fit(split: _Split) -> _Split:
     if not split.rows:
         return split
     counts = [len(row) for row in split.rows]
-    # The table's field count is the commonest one (the larger on a tie); it starts at the first
-    # run of two records with that count (or its first record, if none): what comes before is a
-    # title or a preamble, even a line that happens to have as many fields.
+    # The table's field count is the commonest one (the larger on a tie); it starts at its first
+    # record with that count: what comes before, of other field counts, is a title or a
+    # preamble. A record of another count after that is no preamble but a malformed record,
+    # which the reading names (skipping to a later run of records would drop the header).
+    # A table needs two records of its count to tell it from a malformed one.
     tally = Counter(counts)
     n = split.fields = max(tally, key=lambda k: (tally[k], k))
-    run = next((i for i in range(len(counts) - 1) if counts[i] == counts[i + 1] == n), None)
-    split.start = counts.index(n) if run is None else run
+    split.start = counts.index(n) if tally[n] > 1 else 0
     # A header above rows that end with a separator ("a,b" over "1,2,"): not a preamble.
     table = [row for row in split.rows[split.start :] if len(row) == n]
     if split.start and counts[split.start - 1] == n - 1 and not any(row[-1] for row in table):
