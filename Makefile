@@ -53,7 +53,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check normkit normkit_cli tests bench sample_data
 	$(BIN)/ruff format --check normkit normkit_cli tests bench sample_data
-	cd native && cargo fmt --check && cargo clippy --quiet --all-targets -- -D warnings
+	cd native && cargo fmt --check && cargo clippy --quiet --all-targets --all-features -- -D warnings
 
 # normkit against pandas + scikit-learn, Polars and DuckDB (docs/benchmarks.md and .png), then
 # the peak memory of stdin/stdout pipes. Data files are cached in bench/data/ (about 13 GB).

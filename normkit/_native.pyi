@@ -1,0 +1,40 @@
+"""Type stubs of the native engine (the Rust crate in ``native/``, built by maturin)."""
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class CsvError(ValueError):
+    """A CSV record the engine cannot read."""
+
+    kind: str  # not_a_number, field_count, unterminated_quote, stray_quote, invalid_utf8, no_header
+    row: int  # 1-based data row (0: the header)
+    line: int  # 1-based physical line the record starts on
+    column: int | None  # 0-based
+    value: str
+    expected: int | None
+    got: int | None
+
+class CsvEngine:
+    def __init__(
+        self,
+        *,
+        delimiter: str,
+        quote: str | None,
+        decimal_point: str,
+        nulls: list[str],
+        kinds: list[int],
+        threads: int,
+        comment: str | None = None,
+    ) -> None: ...
+    def header(self, buf: bytes, at_eof: bool) -> tuple[list[str], int, int] | None: ...
+    def parse(
+        self, buf: bytes, at_eof: bool, first_row: int, first_line: int
+    ) -> tuple[
+        int,
+        int,
+        int,
+        list[tuple[npt.NDArray[np.float64], bytes | None]],
+        list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],
+    ]: ...
