@@ -24,6 +24,7 @@ __all__ = [
     "is_numeric_type",
     "numeric_type_named",
     "rechunk",
+    "text_array",
     "to_float64",
 ]
 
@@ -103,6 +104,18 @@ def common_type(names: Sequence[str]) -> str:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return "double"
     return str(schema.field("x").type)
+
+
+def text_array(values: Sequence[str]) -> pa.Array:
+    """An Arrow string array of ``values``, built from its buffers: ``pa.array`` of a Python
+    list imports pandas (half a second) to look for pandas objects in it."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return pa.Array.from_buffers(
+        pa.string(), len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

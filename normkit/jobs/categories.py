@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..core.categories import CategoryCounter
+from ..io.arrow import text_array
 from ..io.categories import is_categorical_type, value_counts
 from ..io.lazy import pc
 from ..io.reader import Reader
@@ -68,7 +69,7 @@ def count_batches(
     :func:`add_counts` adds them to the counter. With a ``weight_column`` (float64 in the
     batches), only the rows of weight above 0 are counted (see :mod:`normkit.jobs.weights`)."""
     booleans = {n for n in counter.names if pa.types.is_boolean(source.schema.field(n).type)}
-    missing_text = pa.array(source.missing_text, pa.string())
+    missing_text = text_array(source.missing_text)
 
     def count(pending: list[list[pa.Array]]) -> Counted:
         counted = []

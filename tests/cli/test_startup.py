@@ -50,6 +50,16 @@ def test_help_imports_neither_pyarrow_nor_numpy(tmp_path):
     assert not modules & {"pyarrow", "numpy", "pandas", "sklearn", "polars"}
 
 
+def test_fit_of_a_csv_with_text_columns_imports_no_pandas(tmp_path):
+    """Counting a text column's categories, and the missing-value strings, go through Arrow
+    buffers: ``pa.array`` of a list and ``to_numpy`` import pandas."""
+    path = tmp_path / "t.csv"
+    path.write_text("city,x\nOslo,1.5\nNA,2.5\nRome,4\nOslo,\n")
+    fit = imported_modules(["fit", str(path), "-q", "-o", "s.json"], tmp_path)
+    assert (tmp_path / "s.json").exists()
+    assert not fit & {"pandas", "sklearn", "polars"}
+
+
 def test_fit_and_inspect_import_no_pandas_sklearn_or_polars(tmp_path, small_csv):
     fit = imported_modules(
         ["fit", str(small_csv), "--exclude", "id", "-q", "-o", "s.json"], tmp_path

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ...errors import InputError, OptionError, param
+from ..arrow import text_array
 from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
@@ -394,7 +395,7 @@ class CsvReader(ReaderBase):
     ) -> pa.RecordBatch:
         """Columns passed through with the types of their first block (``keep_text`` False):
         their text converted, missing-value strings as null."""
-        nulls = pa.array(list(self.read.csv.nulls), pa.string())
+        nulls = text_array(self.read.csv.nulls)
         for name, dtype in types.items():
             i = batch.schema.get_field_index(name)
             text = batch.column(i)
