@@ -212,18 +212,27 @@ class ColumnSamples:
         edges = np.full((self.n_columns, len(probabilities)), np.nan)
         cdf = np.full_like(edges, np.nan)
         counts = np.zeros(self.n_columns, dtype=np.int64)
-        for j in range(self.n_columns):
-            if self.weighted:
+        if self.weighted:
+            for j in range(self.n_columns):
                 if len(self.values(j)):
                     edges[j], cdf[j], counts[j] = _weighted_quantiles(
                         self.values(j), self._kept_weights(j), probabilities
                     )
+            return Sketch(edges, cdf, counts)
+        # Columns with samples of one size are sorted and interpolated together (one numpy
+        # call for 20,000 columns instead of 20,000): the same operations on each column, so
+        # the same bits as column by column.
+        by_size: dict[int, list[int]] = {}
+        for j in range(self.n_columns):
+            by_size.setdefault(len(self.values(j)), []).append(j)
+        for size, group in by_size.items():
+            counts[group] = size
+            if not size:
                 continue
-            column = np.sort(self.values(j))
-            counts[j] = len(column)
-            if len(column):
-                edges[j] = np.quantile(column, probabilities)
-                cdf[j] = np.searchsorted(column, edges[j], side="right") / len(column)
+            columns = np.sort(np.stack([self.values(j) for j in group], axis=1), axis=0)
+            edges[group] = np.quantile(columns, probabilities, axis=0).T
+            for k, j in enumerate(group):
+                cdf[j] = np.searchsorted(columns[:, k], edges[j], side="right") / size
         return Sketch(edges, cdf, counts)
 
     def value_weights(self, j: int) -> np.ndarray:
