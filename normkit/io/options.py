@@ -45,13 +45,14 @@ class CsvOptions:
         recorded, else ``"."``. Numbers normalized into CSV are written with it too.
     header : bool or None, default None
         Whether the first record names the columns (False: they are named ``column_1``,
-        ``column_2``...). None: as a stat file recorded, else detected.
+        ``column_2``..., and CSV outputs are written without a header too). None: as a stat
+        file recorded, else detected.
     skip_rows : int or None, default None
-        Lines before the header (a title, notes); None: as a stat file recorded, else
-        detected.
+        Lines before the header (a title, notes); None: detected in each file (a stat file
+        records the fit's, but they are a file's layout, not its data's).
     comment : str or None, default None
-        Lines starting with this character are skipped; None: as a stat file recorded, else
-        detected (``#``).
+        Lines starting with this character are skipped (``""``: none); None: detected in
+        each file (``#``).
 
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
@@ -229,8 +230,9 @@ class ReadOptions:
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,
             header=recorded.header if csv.header is None else csv.header,
-            skip_rows=recorded.skip_rows if csv.skip_rows is None else csv.skip_rows,
-            comment=recorded.comment if csv.comment is None else csv.comment,
+            # Lines before the table and comment lines are the layout of a file, not of its
+            # data: each file's are detected again (normkit's own CSV outputs have none, and
+            # skipping the fit file's preamble in them would drop rows).
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing
         return replace(self, csv=csv, inf_as_missing=inf)

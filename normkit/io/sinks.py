@@ -68,6 +68,7 @@ class Sink:
                 csv.delimiter_for(self.path),
                 csv.encoding,
                 csv.decimal_point,
+                header=csv.header is not False,
             )
         if self.format is Format.PARQUET:
             from .parquet import ParquetWriter

@@ -58,6 +58,7 @@ class CsvWriter:
         delimiter: str,
         encoding: str | None = None,
         decimal: str = ".",
+        header: bool = True,
     ):
         import polars  # only CSV output needs it (0.1 s to import)
 
@@ -69,8 +70,9 @@ class CsvWriter:
         if encoding is not None and codecs.lookup(encoding).name != "utf-8":
             self._encoding = encoding
             self._encoder = codecs.getincrementalencoder(encoding)()
-        header = delimiter.join(_quote_field(name, delimiter) for name in schema.names)
-        self._write((header + "\n").encode("utf-8"))
+        if header:  # without one when the input had none: the output reads back the same way
+            names = delimiter.join(_quote_field(name, delimiter) for name in schema.names)
+            self._write((names + "\n").encode("utf-8"))
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.

@@ -1,0 +1,74 @@
+"""The CSV dialect detected, recorded and reused: the real command on files laid out as exports
+are (a title and comment lines before the table, ';' and decimal commas, no header), checked
+against scikit-learn and against the file itself."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from conftest import ERROR, run_normkit
+from sklearn.preprocessing import StandardScaler
+
+EXPORT = "Sensor export 2026-11-30\n# units: mm\nid;x;y\n1;1,5;2\n2;2,5;3\n3;4,0;5\n"
+
+
+def ok(*args) -> str:
+    proc = run_normkit(*map(str, args))
+    assert proc.returncode == 0, proc.stderr
+    return proc.stderr.decode()
+
+
+def test_an_export_is_read_as_detected_and_comes_back_through_inverse(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text(EXPORT)
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.csv"
+    summary = ok("fit", path, "--decimal", ",", "--exclude", "id", "-o", stats)
+    assert "read as ';'-separated, 2 lines skipped, '#' comments, ',' decimals" in summary
+    read = json.loads(stats.read_text())["read"]
+    assert (read["delimiter"], read["header"], read["skip_rows"], read["comment"]) == (
+        ";",
+        True,
+        2,
+        "#",
+    )
+    X = np.array([[1.5, 2.0], [2.5, 3.0], [4.0, 5.0]])
+    fitted = json.loads(stats.read_text())["columns"]
+    np.testing.assert_allclose([c["mean"] for c in fitted], X.mean(axis=0), rtol=1e-15)
+    # The output has no title and no comments: it is read without skipping its first rows.
+    ok("transform", path, "-s", stats, "-o", z)
+    rows = [line.split(";") for line in z.read_text().splitlines()]
+    assert rows[0] == ["id", "x", "y"]
+    got = np.array([[float(v.replace(",", ".")) for v in r[1:]] for r in rows[1:]])
+    mean = np.array([c["mean"] for c in fitted])
+    scale = np.array([c["scale"] for c in fitted])
+    np.testing.assert_array_equal(got, (X - mean) / scale)  # true division, as documented
+    np.testing.assert_allclose(got, StandardScaler().fit_transform(X), rtol=1e-12)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "id;x;y\n1;1,5;2\n2;2,5;3\n3;4,0;5\n"
+
+
+def test_a_file_without_a_header_is_written_without_one(tmp_path):
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    train.write_text("1,2\n3,4\n5,9\n")
+    test.write_text("7,8\n9,10\n")
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.csv"
+    assert "no header (columns column_1...)" in ok("fit", train, "-o", stats)
+    ok("transform", test, "-s", stats, "-o", z)
+    scaler = StandardScaler().fit(np.array([[1, 2], [3, 4], [5, 9]], dtype=float))
+    got = np.loadtxt(z, delimiter=",", ndmin=2)
+    want = scaler.transform(np.array([[7.0, 8.0], [9.0, 10.0]]))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "7,8\n9,10\n"
+
+
+def test_two_readings_at_once_are_refused_with_the_option_that_decides(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("a;b;c\n1,5;2;x\n2,5;3;y\n")
+    proc = run_normkit("fit", str(path), "--delimiter", ",", "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 1
+    line = proc.stderr.decode().strip()
+    assert line.startswith(f"{ERROR}{path}: the first line does not split as the rest")
+    assert line.endswith("(--skip-rows 0) or skip it (--skip-rows 1)")
+    assert not (tmp_path / "s.json").exists()
