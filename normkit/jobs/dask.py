@@ -56,7 +56,13 @@ from ..stats.fitted import FittedStats, per_column
 from .categories import categorical_columns
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
-from .sources import about_stat_file, check_stat_columns, require_rows, select_dataset_columns
+from .sources import (
+    about_stat_file,
+    check_stat_columns,
+    detected_dialect,
+    require_rows,
+    select_dataset_columns,
+)
 from .transform import TransformOptions, check_dataset_types, transform_file
 from .weights import mark_weight, without_weight
 
@@ -243,6 +249,10 @@ def fit_dask(
     schema = reference_reader(sources).schema
     passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
     categories = categorical_columns(schema, passthrough)
+    # The CSV dialect the files share, as detected here: the workers read them the same way.
+    detected = detected_dialect(sources)
+    if detected is not None:
+        read = replace(read, csv=detected)
     paths = [os.path.abspath(s.path) for s in sources]
     # BatchNorm's running statistics have no sample weights: a weighted fit has none.
     ema = estimator.ema_options() if weight_column is None else None
@@ -291,7 +301,7 @@ def fit_dask(
         total = level[0].result()
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
-    stats = replace(stats, read=read.settings(), passthrough=passthrough)
+    stats = replace(stats, read=read.settings(detected), passthrough=passthrough)
     stats = conclude_fit(stats, sources, total.sources)
     return Standardizer.from_stats(stats, **estimator.get_params())
 

@@ -498,3 +498,23 @@ def test_dask_weighted_fit_equals_local_fit(tmp_path, on_cluster, data, fmt):
     X = weighted[list(local.columns_)].to_numpy(dtype=float)
     reference = StandardScaler().fit(X, sample_weight=weighted["w"])
     np.testing.assert_allclose(dask.var_, reference.var_, rtol=1e-12)
+
+
+def test_a_detected_dialect_is_read_and_recorded_as_the_local_engine_does(tmp_path, on_cluster):
+    # Semicolon-separated parts with decimal commas and a comment line: detected once, read the
+    # same way by every worker, recorded as the local engine records it.
+    folder = tmp_path / "eu"
+    folder.mkdir()
+    rng = np.random.default_rng(4)
+    for part in range(3):
+        rows = "".join(
+            f"{part * 100 + i};{x:.6f};{'ab'[i % 2]}".replace(".", ",") + "\n"
+            for i, x in enumerate(rng.normal(5, 2, 100))
+        )
+        (folder / f"part-{part}.csv").write_text("# export\nid;x;kind\n" + rows)
+    read = ReadOptions(csv=normkit.CsvOptions(decimal=","))
+    local = normkit.fit_files(folder, Standardizer(exclude=["id"]), read)
+    dask = fit_dask(folder, Standardizer(exclude=["id"]), read, cluster=on_cluster)
+    assert_same_fit(local, dask)
+    assert dask.stats_.read == local.stats_.read
+    assert (local.stats_.read.delimiter, local.stats_.read.comment) == (";", "#")
