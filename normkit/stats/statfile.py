@@ -91,8 +91,23 @@ def fingerprint(stats: FittedStats) -> str:
 
 
 def to_text(stats: FittedStats) -> str:
-    """The stat file as a JSON string (ends with a newline)."""
-    return json.dumps(to_document(stats), indent=2, allow_nan=False) + "\n"
+    """The stat file as a JSON string (ends with a newline): one line per top-level field, and
+    one per entry of a list of entries (a column, a column passed through, a column's
+    categories).
+
+    Only the top level is laid out by hand: ``json.dumps`` with ``indent`` runs in Python and
+    took 5 s for a file of 20,000 columns, without it in C.
+    """
+    doc = to_document(stats)
+    lines = []
+    for key, value in doc.items():
+        name = json.dumps(key)
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            entries = ",\n".join(f"    {json.dumps(v, allow_nan=False)}" for v in value)
+            lines.append(f"  {name}: [\n{entries}\n  ]")
+        else:
+            lines.append(f"  {name}: {json.dumps(value, allow_nan=False)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def check_stat_path(path: str | os.PathLike[str], param_name: str = "output") -> None:
