@@ -72,3 +72,27 @@ def test_two_readings_at_once_are_refused_with_the_option_that_decides(tmp_path)
     assert line.startswith(f"{ERROR}{path}: the first line does not split as the rest")
     assert line.endswith("(--skip-rows 0) or skip it (--skip-rows 1)")
     assert not (tmp_path / "s.json").exists()
+
+
+def test_names_in_any_script_are_text_not_placeholders(tmp_path):
+    # A column of city names in Japanese and Cyrillic is text passed through, not a column of
+    # numbers whose placeholders stop the fit (RE2's \w is ASCII only).
+    path = tmp_path / "u.csv"
+    path.write_text(
+        "city,x\n東京,1\n5,2\n\u041c\u043e\u0441\u043a\u0432\u0430,3\n\u02a4,4\n", encoding="utf-8"
+    )
+    summary = ok("fit", path, "-o", tmp_path / "s.json")
+    assert "passed through: city (text)" in summary
+    fitted = json.loads((tmp_path / "s.json").read_text())["columns"]
+    assert [c["name"] for c in fitted] == ["x"]
+    assert fitted[0]["mean"] == np.mean([1.0, 2.0, 3.0, 4.0])
+
+
+def test_a_malformed_record_with_control_characters_is_shown_on_one_line(tmp_path):
+    path = tmp_path / "ff.csv"
+    path.write_bytes(b"a,b\n1,2\n3,\x0c4,5\n")
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 1
+    message = proc.stderr.decode()
+    assert len(message.splitlines()) == 1  # str.splitlines also splits at a form feed
+    assert message.rstrip("\n").endswith("expected 2 fields, got 3: 3,\\x0c4,5")

@@ -218,3 +218,11 @@ def test_random_tables_are_read_or_refused_rarely(batch):
 def test_a_comma_table_of_numbers_with_a_header_is_never_refused(table):
     _, text = table
     assert dialect(sniff(text.encode(), complete=True)) == COMMA
+
+
+def test_comment_lines_that_outnumber_the_rows_are_still_comments():
+    # Comment lines before the header and between rows, more of them than rows: without them
+    # the table has two fields, so they are comments (with them the head looked one column).
+    head = b"# A few comments\n# I'm a csv file\na;b\n# also\n1;3\n6;7\n# skip me\n# and me\n"
+    found = sniff(head, complete=True)
+    assert (found.delimiter, found.header, found.skip_rows, found.comment) == (";", True, 2, "#")

@@ -36,10 +36,11 @@ NUMBER = r"^\s*[+-]?(?:(?:\d+{point}?\d*|{point}\d+)(?:[eE][+-]?\d+)?|inf(?:init
 WRITTEN_NUMBER = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
 
 #: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
-#: no letter or digit. A column of nothing else in its first block is a column whose values are
+#: no letter or digit of any script (``\p{L}``, ``\p{N}``: RE2's ``\w`` is ASCII only, which took
+#: ``東京`` and ``Москва`` for placeholders and their column for numbers). A column of nothing else in its first block is a column whose values are
 #: yet to come, typed as numbers like a column with no value there: its first placeholder then
 #: stops a fit with a hint, rather than the column passing through as text.
-PLACEHOLDER = r"^\s*[^\w\s]+\s*$"
+PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s]+\s*$"
 
 #: Other field separators a file that reads as one column is checked for.
 OTHER_DELIMITERS = (",", "\t", ";", "|")

@@ -490,7 +490,7 @@ class CsvReader(ReaderBase):
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
-                f"fields, got {exc.got}: {exc.value}",
+                f"fields, got {exc.got}: {_printable(exc.value)}",
                 hints=self._split_hints(self._head),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
@@ -559,6 +559,12 @@ class CsvReader(ReaderBase):
             with contextlib.suppress(Exception):
                 stream.close()
         return None
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (a form feed or a line break in a record would
+    break the one-line message)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _shown(names: Sequence[str], limit: int = 6) -> str:

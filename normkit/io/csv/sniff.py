@@ -185,7 +185,7 @@ def sniff(
     chosen = best("#" if hashed and comment is None else comment or None)
     if hashed and comment is None:
         whole = best(None)  # "#" lines are comments only where they do not fit the table
-        if whole.delimiter != chosen.delimiter or not _are_comments(hashed, whole):
+        if whole.delimiter != chosen.delimiter or not _are_comments(hashed, whole, chosen.fields):
             chosen = whole
     rows = chosen.rows[chosen.start :]
     has_header, why_header = (header, "as given") if header is not None else _header(rows)
@@ -316,14 +316,16 @@ def _choose(splits: list[_Split], given: str | None, sniffing_skip: bool) -> _Sp
     return top
 
 
-def _are_comments(hashed: list[int], whole: _Split) -> bool:
+def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
     """Whether the lines ``hashed`` (starting with ``#``) are comments, given how the head
-    splits with them: records of the table's field count inside the table are rows (a header
-    ``#id,name``, a value ``#tag``); a line inside a quoted field is a value's."""
+    splits with them and the field count of the table without them: records of that count
+    inside the table are rows (a header ``#id,name``, a value ``#tag``); a line inside a quoted
+    field is a value's. (The table's count is taken without them: where comment lines are
+    most of the head, they would make the table one column.)"""
     counts = dict(zip(whole.starts, map(len, whole.rows), strict=True))
     if any(i not in counts for i in hashed):
         return False
-    return any(counts[i] != whole.fields or i < whole.skip_rows for i in hashed)
+    return any(counts[i] != fields or i < whole.skip_rows for i in hashed)
 
 
 def _kind(value: str) -> str:
