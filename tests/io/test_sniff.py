@@ -226,3 +226,13 @@ def test_comment_lines_that_outnumber_the_rows_are_still_comments():
     head = b"# A few comments\n# I'm a csv file\na;b\n# also\n1;3\n6;7\n# skip me\n# and me\n"
     found = sniff(head, complete=True)
     assert (found.delimiter, found.header, found.skip_rows, found.comment) == (";", True, 2, "#")
+
+
+def test_a_hash_line_that_splits_as_a_row_among_comments_is_refused():
+    # "# exported" is a comment, "#a,1" splits as a row: skipping it would drop a row.
+    head = b"# exported\ntag,v\n#a,1\nb,2\nc,4\n"
+    with pytest.raises(InputError, match="line 3 splits as a row") as caught:
+        sniff(head, complete=True)
+    assert caught.value.param == "csv.comment"
+    assert sniff(head, comment="", complete=True).comment in ("", None)
+    assert sniff(head, comment="#", complete=True).comment == "#"

@@ -187,6 +187,8 @@ def sniff(
         whole = best(None)  # "#" lines are comments only where they do not fit the table
         if whole.delimiter != chosen.delimiter or not _are_comments(hashed, whole, chosen.fields):
             chosen = whole
+        else:
+            _refuse_rows_like_comments(hashed, whole, chosen)
     rows = chosen.rows[chosen.start :]
     has_header, why_header = (header, "as given") if header is not None else _header(rows)
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
@@ -326,6 +328,23 @@ def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
     if any(i not in counts for i in hashed):
         return False
     return any(counts[i] != fields or i < whole.skip_rows for i in hashed)
+
+
+def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split) -> None:
+    """Refuse a head whose ``#`` lines are comments but one inside the table splits as a row
+    of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows."""
+    counts = dict(zip(whole.starts, map(len, whole.rows), strict=True))
+    rows = [i for i in hashed if i >= chosen.skip_rows and counts.get(i) == chosen.fields]
+    if rows:
+        raise InputError(
+            f"lines starting with '#' are comments, but line {rows[0] + 1} splits as a row of the "
+            "table: comment or data?",
+            param="csv.comment",
+            hints=(
+                f"skip them ({param('csv.comment', '#')})",
+                f"read them as rows ({param('csv.comment', '')})",
+            ),
+        )
 
 
 def _kind(value: str) -> str:
