@@ -20,7 +20,7 @@ import pyarrow as pa
 from ..errors import InputError, SchemaError
 from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
 from .formats import STDIO, Format
-from .options import ReadOptions
+from .options import CsvOptions, ReadOptions
 
 __all__ = ["Reader", "ReaderBase"]
 
@@ -39,6 +39,9 @@ class Reader(Protocol):
         Standard input; any input read once, front to back (standard input, pipes, devices).
     has_rows : bool or None
         Whether the input has data rows, where reading the schema told (CSV).
+    detected : CsvOptions or None
+        The CSV options the input is read with, given or detected, once the schema is read
+        (None for other formats).
     hints : tuple of str
         Ways out of a problem with its columns, where the reader sees one (a CSV that reads as
         one column but would split with another separator).
@@ -50,6 +53,7 @@ class Reader(Protocol):
     is_stdin: bool
     is_stream: bool
     has_rows: bool | None
+    detected: CsvOptions | None
     hints: tuple[str, ...]
 
     @property
@@ -114,6 +118,7 @@ class ReaderBase:
         self.name = "<stdin>" if self.is_stdin else path
         self.has_rows: bool | None = None
         self.hints: tuple[str, ...] = ()
+        self.detected: CsvOptions | None = None
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None
         self._raw: pa.NativeFile | None = None

@@ -170,7 +170,7 @@ def require_rows(rows: int, sources: Sequence[Reader]) -> None:
 def detected_dialect(sources: Sequence[Reader]):
     """The CSV options the sources were read with (given or detected), if they share them: what
     a stat file records so that later jobs read the same way. None otherwise."""
-    found = {getattr(s, "detected", None) for s in sources}
+    found = {s.detected for s in sources}
     return found.pop() if len(found) == 1 else None
 
 

@@ -59,8 +59,6 @@ class CsvReader(ReaderBase):
         self._inferred: pa.Schema | None = None  # pyarrow's own types of the first block
         self.encoding: str | None = None  # transcoded from this (None: UTF-8)
         self._head = b""  # the first bytes of the (decoded) input
-        self.detected = None  # the CSV options read with: given or detected (CsvOptions)
-        self.dialect_evidence = ""  # what the detection went by
 
     @property
     def typed(self) -> bool:
@@ -259,7 +257,6 @@ class CsvReader(ReaderBase):
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
-        self.dialect_evidence = found.evidence
 
     def _first_block(self, stream) -> tuple[bytes, list[str]]:
         """The header and the first block of records as pyarrow reads them (lines skipped,
@@ -338,6 +335,7 @@ class CsvReader(ReaderBase):
                 kinds.append(ColumnKind.FLOAT)
             else:
                 kinds.append(ColumnKind.TEXT)
+        nulls = text_array(self.read.csv.nulls)  # once, not per batch
         typed = {
             n: t
             for n, t in column_types.items()
@@ -367,7 +365,7 @@ class CsvReader(ReaderBase):
                 )
                 for batch in records:
                     if typed:
-                        batch = self._typed(batch, typed, records.rows - batch.num_rows)
+                        batch = self._typed(batch, typed, records.rows - batch.num_rows, nulls)
                     if columns is not None:
                         batch = batch.select(list(columns))
                     yield batch
@@ -391,11 +389,14 @@ class CsvReader(ReaderBase):
         return 4 * self.read.csv.block_size
 
     def _typed(
-        self, batch: pa.RecordBatch, types: dict[str, pa.DataType], rows_before: int
+        self,
+        batch: pa.RecordBatch,
+        types: dict[str, pa.DataType],
+        rows_before: int,
+        nulls: pa.Array,
     ) -> pa.RecordBatch:
         """Columns passed through with the types of their first block (``keep_text`` False):
         their text converted, missing-value strings as null."""
-        nulls = text_array(self.read.csv.nulls)
         for name, dtype in types.items():
             i = batch.schema.get_field_index(name)
             text = batch.column(i)
