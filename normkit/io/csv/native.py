@@ -120,8 +120,14 @@ def read_header(
             at_start = False
         if at_start:
             continue
-        # Lines to skip, then comment lines: each up to its line end (LF, CRLF or CR).
-        while skip or (dialect.comment and pending.startswith(dialect.comment.encode())):
+        # Lines to skip, then blank and comment lines: each up to its line end (LF, CRLF or
+        # CR), so that a comment after a blank line is not taken for the header.
+        comment = dialect.comment.encode() if dialect.comment else None
+        while (
+            skip
+            or pending[:1] in (b"\n", b"\r")
+            or (comment is not None and pending.startswith(comment))
+        ):
             end = _line_end(pending, eof)
             if end is None:
                 break
@@ -146,8 +152,6 @@ def read_header(
             raise RecordError(_no_header())
         if len(pending) > max_bytes:
             raise OverflowError(len(pending))
-        if eof:  # a last line to skip without its line end
-            pending = b""
 
 
 def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -> bytes:
