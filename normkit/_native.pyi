@@ -38,3 +38,21 @@ class CsvEngine:
         list[tuple[npt.NDArray[np.float64], bytes | None]],
         list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],
     ]: ...
+
+def batch_moments(
+    columns: list[npt.NDArray[np.float64]],
+    shift: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None = None,
+    threads: int = 1,
+) -> tuple[
+    npt.NDArray[np.int64],  # count
+    npt.NDArray[np.int64],  # n_missing
+    npt.NDArray[np.float64],  # shift
+    npt.NDArray[np.float64],  # mean_offset
+    npt.NDArray[np.float64],  # m2
+    npt.NDArray[np.float64],  # min
+    npt.NDArray[np.float64],  # max
+    npt.NDArray[np.float64],  # m3
+    npt.NDArray[np.float64],  # m4
+    npt.NDArray[np.float64] | None,  # weight
+]: ...

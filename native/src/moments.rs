@@ -282,6 +282,24 @@ impl Moments {
         }
     }
 
+    /// Appends `other`'s columns after these (both weighted, or neither).
+    pub fn extend(&mut self, other: Moments) {
+        self.count.extend(other.count);
+        self.n_missing.extend(other.n_missing);
+        self.shift.extend(other.shift);
+        self.mean_offset.extend(other.mean_offset);
+        self.m2.extend(other.m2);
+        self.min.extend(other.min);
+        self.max.extend(other.max);
+        self.m3.extend(other.m3);
+        self.m4.extend(other.m4);
+        match (&mut self.weight, other.weight) {
+            (Some(w), Some(v)) => w.extend(v),
+            (None, None) => {}
+            _ => panic!("weighted and unweighted moments joined"),
+        }
+    }
+
     /// The same moments relative to another shift (where this one has values), as Python's
     /// `Moments.rebased`: `mean_offset' = (shift - shift') + mean_offset`, computed even where
     /// the shift does not change (which turns a `-0.0` offset into `0.0`, as numpy does).

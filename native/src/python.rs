@@ -4,12 +4,15 @@
 //! plain numbers, with the GIL released while it works. Errors are `CsvError`, a `ValueError`
 //! whose attributes (`kind`, `row`, `line`, `column`, `value`, `expected`, `got`) let the
 //! Python side name the file, column, row and value in its own words.
-use numpy::{IntoPyArray, PyArray1};
+use std::borrow::Cow;
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::dialect::Dialect;
+use crate::moments::{self, Moments, MomentsError};
 use crate::parse::{
     parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
     ParsedBlock,
@@ -250,11 +253,133 @@ fn concat(blocks: Vec<ParsedBlock>) -> Joined {
     }
 }
 
+/// Values of one column per thread at least, for the moments to be split among threads: fewer
+/// cost more in threads than they save.
+const MIN_VALUES_PER_THREAD: usize = 1 << 16;
+
+/// The values of float64 arrays as slices: borrowed where contiguous, copied where not.
+fn float_slices<'a>(arrays: &'a [PyReadonlyArray1<'_, f64>]) -> Vec<Cow<'a, [f64]>> {
+    arrays
+        .iter()
+        .map(|a| match a.as_slice() {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(a.as_array().to_vec()),
+        })
+        .collect()
+}
+
+/// `f(columns[group], shift[group])` on contiguous groups of columns, one group per thread, the
+/// results concatenated in column order. Each column's moments depend on that column alone, so
+/// the bits are the same whatever the number of threads.
+fn by_column_groups(
+    columns: &[&[f64]],
+    shift: &[f64],
+    threads: usize,
+    f: impl Fn(&[&[f64]], &[f64]) -> Result<Moments, MomentsError> + Sync,
+) -> Result<Moments, MomentsError> {
+    let values: usize = columns.iter().map(|c| c.len()).sum();
+    let threads = threads
+        .min(columns.len())
+        .min(values / MIN_VALUES_PER_THREAD)
+        .max(1);
+    if threads == 1 || shift.len() != columns.len() {
+        return f(columns, shift);
+    }
+    let size = columns.len().div_ceil(threads);
+    let parts: Vec<Result<Moments, MomentsError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = columns
+            .chunks(size)
+            .zip(shift.chunks(size))
+            .map(|(group, k)| scope.spawn(|| f(group, k)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a moments thread panicked"))
+            .collect()
+    });
+    let mut out: Option<Moments> = None;
+    for part in parts {
+        let part = part?;
+        out = Some(match out {
+            None => part,
+            Some(mut m) => {
+                m.extend(part);
+                m
+            }
+        });
+    }
+    Ok(out.unwrap_or_else(|| Moments::empty(0, false)))
+}
+
+/// A `Moments` as a tuple of numpy arrays, in the order of the Python dataclass's fields.
+type MomentsOut<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Option<Bound<'py, PyArray1<f64>>>,
+);
+
+fn moments_out(py: Python<'_>, m: Moments) -> MomentsOut<'_> {
+    (
+        m.count.into_pyarray(py),
+        m.n_missing.into_pyarray(py),
+        m.shift.into_pyarray(py),
+        m.mean_offset.into_pyarray(py),
+        m.m2.into_pyarray(py),
+        m.min.into_pyarray(py),
+        m.max.into_pyarray(py),
+        m.m3.into_pyarray(py),
+        m.m4.into_pyarray(py),
+        m.weight.map(|w| w.into_pyarray(py)),
+    )
+}
+
+fn moments_error(error: &MomentsError) -> PyErr {
+    PyValueError::new_err(error.to_string())
+}
+
+/// The moments of one batch (`normkit.core.moments.batch_moments`): `(count, n_missing, shift,
+/// mean_offset, m2, min, max, m3, m4, weight)`, computed with the GIL released, the columns
+/// shared among `threads` threads. With `weights`, the weighted moments
+/// (`weighted_batch_moments`; every weight finite and at least 0).
+#[pyfunction]
+#[pyo3(signature = (columns, shift, weights=None, threads=1))]
+fn batch_moments<'py>(
+    py: Python<'py>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    shift: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    threads: usize,
+) -> PyResult<MomentsOut<'py>> {
+    let owned = float_slices(&columns);
+    let columns: Vec<&[f64]> = owned.iter().map(|c| c.as_ref()).collect();
+    let shift = shift.as_array().to_vec();
+    let weights = weights.map(|w| w.as_array().to_vec());
+    let result = py.detach(|| match &weights {
+        None => by_column_groups(&columns, &shift, threads, |c, k| {
+            moments::batch_moments(c, Some(k))
+        }),
+        Some(w) => by_column_groups(&columns, &shift, threads, |c, k| {
+            moments::weighted_batch_moments(c, w, Some(k))
+        }),
+    });
+    result
+        .map(|m| moments_out(py, m))
+        .map_err(|e| moments_error(&e))
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CsvError", m.py().get_type::<CsvError>())?;
     m.add_class::<CsvEngine>()?;
+    m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     Ok(())
 }

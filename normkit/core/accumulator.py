@@ -35,7 +35,6 @@ from ..errors import DataError, OptionError, param
 from .moments import (
     Moments,
     batch_moments,
-    column_extremes,
     first_values,
     merge_moments,
     moments_of,
@@ -238,12 +237,13 @@ class Accumulator:
             # One pass for both: the batches' statistics, taken relative to the shift, merge
             # into the exact moments of the rows placed so far (rows waiting for their batch are
             # added by result() and finish()).
-            n_missing, lo, hi = column_extremes(columns)
+            # The batch's own moments give its missing counts and extremes, and M3 and M4.
+            whole = batch_moments(columns, shift)
             steps, (count, mean_offset, m2) = self._batches.feed(
-                columns, bool(n_missing.any()), shift
+                columns, bool(whole.n_missing.any()), shift
             )
-            batch = Moments(count, n_missing, shift, mean_offset, m2, lo, hi)
-            self._higher = merge_moments(self._higher, batch_moments(columns, shift))
+            batch = Moments(count, whole.n_missing, shift, mean_offset, m2, whole.min, whole.max)
+            self._higher = merge_moments(self._higher, whole)
             if steps is not None:
                 self._observe(steps)
         self._check_finite(batch, columns, weights)

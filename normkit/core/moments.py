@@ -35,16 +35,18 @@ row weighs 1, ``W = count``) are computed and merged exactly as before, bit for 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .. import _native
+
 __all__ = [
     "SLICE_ROWS",
     "Moments",
     "batch_moments",
-    "column_extremes",
     "first_values",
     "merge_moments",
     "moments_of",
@@ -203,61 +205,37 @@ def first_values(columns: Sequence[np.ndarray]) -> np.ndarray:
     return shift
 
 
-def column_extremes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Missing count, min and max of each column (NaN ignored; min/max NaN if no value).
-
-    Shared by :func:`batch_moments` and the EMA's pass (whose batch statistics give count, mean
-    and M2). ``min`` propagates NaN, so a column without any costs no NaN count (two passes);
-    only a column with missing values is counted and reduced with the NaN-skipping ``fmin``.
-    """
-    n = len(columns)
-    n_missing = np.zeros(n, dtype=np.int64)
-    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
-    with np.errstate(invalid="ignore"):
-        for j, x in enumerate(columns):
-            if not len(x):
-                continue
-            lo[j], hi[j] = x.min(), x.max()
-            if np.isnan(lo[j]) or np.isnan(hi[j]):
-                n_missing[j] = np.count_nonzero(np.isnan(x))
-                lo[j], hi[j] = np.fmin.reduce(x), np.fmax.reduce(x)
-    return n_missing, lo, hi
-
-
-#: Rows of a column summarized at once by :func:`batch_moments` (128 KiB of float64).
+#: Rows of a column summarized at once by :func:`batch_moments` (128 KiB of float64): a longer
+#: batch is summarized in slices of this many rows, merged in order (the native engine's
+#: ``SLICE_ROWS``; that order is part of the result's bits).
 SLICE_ROWS = 16_384
 
 
-def _column_moments(
-    x: np.ndarray, shift: float, has_missing: bool
-) -> tuple[int, float, float, float, float]:
-    """Count, mean (relative to ``shift``), M2, M3 and M4 of one column; NaN marks a missing
-    value."""
-    if has_missing:
-        x = x[~np.isnan(x)]
-    n = x.shape[0]
-    if n == 0:
-        return 0, np.nan, 0.0, 0.0, 0.0
-    if shift != 0.0:
-        with np.errstate(over="ignore"):  # overflow shows as a non-finite moment, reported
-            x = x - shift
+def _float_columns(columns: Sequence[np.ndarray]) -> list[np.ndarray]:
+    return [np.asarray(x, dtype=np.float64) for x in columns]
 
-    # np.sum on a contiguous 1-d array is pairwise: O(log n) rounding growth rather than O(n).
-    # An infinite value makes the moments NaN; the caller reports it (see Accumulator).
-    with np.errstate(invalid="ignore", over="ignore"):
-        mean = float(np.sum(x)) / n
-        dev = x - mean
-        squares = dev * dev
-        m2 = float(np.sum(squares)) - float(np.sum(dev)) ** 2 / n
-        # Products summed by einsum (one pass, no temporary), not np.dot: BLAS threads a dot
-        # this long, and a thread waiting for a busy core made the whole fit 3 to 4 times slower.
-        m3 = float(np.einsum("i,i", squares, dev))
-        m4 = float(np.einsum("i,i", squares, squares))
-    return n, mean, max(m2, 0.0), m3, m4
+
+def _threads() -> int:
+    """Threads among which the columns of a batch are shared (the cores, at most 4)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+_THREADS = _threads()
 
 
 def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None) -> Moments:
     """Moments of one batch, column by column.
+
+    Each column is summarized by the corrected two-pass algorithm: ``mean = sum(x) / n`` (numpy's
+    pairwise summation), ``M2 = sum(dev**2) - sum(dev)**2 / n`` with ``dev = x - mean``, and
+    M3, M4 as sums of ``dev**3`` and ``dev**4``; a batch longer than :data:`SLICE_ROWS` rows is
+    summarized in slices merged in order. The native engine computes it (columns shared among
+    the cores, the GIL released) with numpy's own orders of summation, so the bits are those of
+    the same formulas in numpy, whatever the number of threads.
 
     Parameters
     ----------
@@ -270,6 +248,8 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
     Returns
     -------
     Moments
+        An infinite value is not refused here: it makes its column's moments NaN or infinite
+        (the :class:`~normkit.core.accumulator.Accumulator` refuses it).
 
     Examples
     --------
@@ -278,65 +258,24 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
     >>> int(m.count[0]), int(m.n_missing[0]), float(m.mean[0]), float(m.m2[0])
     (3, 1, 2.0, 2.0)
     """
+    columns = _float_columns(columns)
+    _check_lengths(columns)
     if shift is None:
         shift = np.nan_to_num(first_values(columns), nan=0.0)
-    length = len(columns[0]) if columns else 0
-    if length > SLICE_ROWS:
-        # Temporaries of a long column are large enough for malloc to map and unmap them each
-        # time (page faults): slices of SLICE_ROWS rows, merged exactly, are 3x faster.
-        merged = None
-        for start in range(0, length, SLICE_ROWS):
-            part = batch_moments([x[start : start + SLICE_ROWS] for x in columns], shift)
-            merged = part if merged is None else merge_moments(merged, part)
-        return merged
-
-    if not columns:
-        return Moments.empty(0)
-    columns = [np.asarray(x, dtype=np.float64) for x in columns]
-    n_missing, lo, hi = column_extremes(columns)
-    rows = [
-        _column_moments(x, float(k), bool(missing))
-        for x, k, missing in zip(columns, shift, n_missing, strict=True)
-    ]
-    return _assembled(rows, n_missing, shift, lo, hi)
-
-
-def _weighted_column_moments(
-    x: np.ndarray, w: np.ndarray, shift: float, has_missing: bool
-) -> tuple[int, float, float, float, float, float]:
-    """Count, weighted mean (relative to ``shift``), M2, M3, M4 and weight ``W`` of one column
-    whose rows all have a positive weight; NaN marks a missing value."""
-    if has_missing:
-        keep = ~np.isnan(x)
-        x, w = x[keep], w[keep]
-    n = x.shape[0]
-    if n == 0:
-        return 0, np.nan, 0.0, 0.0, 0.0, 0.0
-    # Weights are divided by a power of two near the largest (exactly), and the sums multiplied
-    # back, so that neither tiny nor huge weights underflow or overflow in the products.
-    scale = float(np.ldexp(1.0, int(np.frexp(w.max())[1])))
-    w = w / scale
-    if shift != 0.0:
-        with np.errstate(over="ignore"):
-            x = x - shift
-    with np.errstate(invalid="ignore", over="ignore"):
-        total = float(np.sum(w))
-        mean = float(np.sum(w * x)) / total
-        dev = x - mean
-        weighted = w * dev
-        squares = weighted * dev
-        # The corrected two-pass algorithm, weighted (as scikit-learn's): the second term takes
-        # out most of the rounding left in the mean.
-        m2 = float(np.sum(squares)) - float(np.sum(weighted)) ** 2 / total
-        m3 = float(np.einsum("i,i", squares, dev))
-        m4 = float(np.einsum("i,i", squares, dev * dev))
-    return n, mean, max(m2, 0.0) * scale, m3 * scale, m4 * scale, total * scale
+    shift = np.asarray(shift, dtype=np.float64)
+    return Moments(*_native.batch_moments(columns, shift, threads=_THREADS))
 
 
 def weighted_batch_moments(
     columns: Sequence[np.ndarray], weights: np.ndarray, shift: np.ndarray | None = None
 ) -> Moments:
     """Weighted moments of one batch, column by column (see the module's notes).
+
+    The weighted corrected two-pass algorithm, per slice of :data:`SLICE_ROWS` rows: weights
+    are divided by a power of two near the largest (exactly) so that neither tiny nor huge
+    weights underflow or overflow in the products; ``mean = sum(w x) / W``, ``M2 = sum(w
+    dev**2) - sum(w dev)**2 / W``; rows of weight 0 are left out. Computed natively, as
+    :func:`batch_moments`.
 
     Parameters
     ----------
@@ -359,53 +298,20 @@ def weighted_batch_moments(
     >>> int(m.count[0]), int(m.n_missing[0]), float(m.weight[0]), float(m.mean[0])
     (2, 1, 3.0, 1.3333333333333333)
     """
+    columns = _float_columns(columns)
     weights = np.asarray(weights, dtype=np.float64)
+    _check_lengths(columns, len(weights))
     if shift is None:
         positive = weights > 0
-        shift = np.nan_to_num(first_values([np.asarray(x)[positive] for x in columns]), nan=0.0)
-    if len(weights) > SLICE_ROWS:
-        merged = None
-        for start in range(0, len(weights), SLICE_ROWS):
-            part = weighted_batch_moments(
-                [x[start : start + SLICE_ROWS] for x in columns],
-                weights[start : start + SLICE_ROWS],
-                shift,
-            )
-            merged = part if merged is None else merge_moments(merged, part)
-        return merged
-    if not columns:
-        return Moments.empty(0, weighted=True)
-    columns = [np.asarray(x, dtype=np.float64) for x in columns]
-    positive = weights > 0
-    if not positive.all():
-        columns = [x[positive] for x in columns]
-        weights = weights[positive]
-    n_missing, lo, hi = column_extremes(columns)
-    rows = [
-        _weighted_column_moments(x, weights, float(k), bool(missing))
-        for x, k, missing in zip(columns, shift, n_missing, strict=True)
-    ]
-    return _assembled(rows, n_missing, shift, lo, hi)
+        shift = np.nan_to_num(first_values([x[positive] for x in columns]), nan=0.0)
+    shift = np.asarray(shift, dtype=np.float64)
+    return Moments(*_native.batch_moments(columns, shift, weights, threads=_THREADS))
 
 
-def _assembled(
-    rows: Sequence[tuple], n_missing: np.ndarray, shift: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> Moments:
-    """Moments from each column's (count, mean offset, M2, M3, M4[, weight]), as the batch
-    functions compute them."""
-    count, mean_offset, m2, m3, m4, *weight = zip(*rows, strict=True)
-    return Moments(
-        np.array(count, dtype=np.int64),
-        n_missing,
-        np.array(shift, dtype=np.float64),
-        np.array(mean_offset, dtype=np.float64),
-        np.array(m2, dtype=np.float64),
-        lo,
-        hi,
-        np.array(m3, dtype=np.float64),
-        np.array(m4, dtype=np.float64),
-        np.array(weight[0], dtype=np.float64) if weight else None,
-    )
+def _check_lengths(columns: Sequence[np.ndarray], rows: int | None = None) -> None:
+    lengths = {len(x) for x in columns} | ({rows} if rows is not None else set())
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
 
 
 def merge_moments(a: Moments, b: Moments) -> Moments:

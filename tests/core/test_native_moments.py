@@ -1,0 +1,126 @@
+"""The native batch moments against the same formulas in numpy (``numpy_moments``), bit for bit:
+every field of every column, for any data, shift, weights, length and number of threads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy_moments import batch_moments as numpy_batch_moments
+from numpy_moments import weighted_batch_moments as numpy_weighted_batch_moments
+
+from normkit import _native
+from normkit.core.moments import (
+    SLICE_ROWS,
+    Moments,
+    batch_moments,
+    weighted_batch_moments,
+)
+
+FIELDS = ("count", "n_missing", "shift", "mean_offset", "m2", "m3", "m4", "weight")
+
+
+def assert_same_bits(native: Moments, reference: Moments) -> None:
+    for field in FIELDS:
+        a, b = getattr(native, field), getattr(reference, field)
+        if b is None:
+            assert a is None, field
+            continue
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == b.dtype, field
+        # NaN payloads aside, every bit: compare as integers where both are numbers.
+        same = (a == b) & (np.signbit(a) == np.signbit(b)) | (np.isnan(a) & np.isnan(b))
+        assert same.all(), (field, a[~same], b[~same])
+    # min and max: equal values (numpy's SIMD min of 0.0 and -0.0 may give either sign).
+    for field in ("min", "max"):
+        a, b = getattr(native, field), getattr(reference, field)
+        assert ((a == b) | (np.isnan(a) & np.isnan(b))).all(), field
+
+
+def column(draw, n: int) -> np.ndarray:
+    kind = draw(st.sampled_from(["normal", "offset", "ints", "heavy", "const", "tiny", "huge"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if kind == "normal":
+        x = rng.normal(draw(st.floats(-10, 10)), draw(st.floats(0.1, 10)), n)
+    elif kind == "offset":
+        x = 1e9 + rng.normal(0, 1, n)
+    elif kind == "ints":
+        x = rng.integers(-5, 5, n).astype(np.float64)
+    elif kind == "heavy":
+        x = rng.standard_cauchy(n) * 1e6
+    elif kind == "const":
+        x = np.full(n, draw(st.floats(-1e6, 1e6)))
+    elif kind == "tiny":
+        x = rng.normal(0, 1e-300, n)
+    else:
+        x = rng.normal(0, 1e150, n)
+    p_missing = draw(st.sampled_from([0.0, 0.0, 0.1, 0.9, 1.0]))
+    if p_missing:
+        x[rng.random(n) < p_missing] = np.nan
+    return x
+
+
+@st.composite
+def batches(draw):
+    n = draw(st.sampled_from([0, 1, 2, 7, 8, 9, 127, 128, 129, 1000, 8193, SLICE_ROWS + 3]))
+    k = draw(st.integers(1, 5))
+    columns = [column(draw, n) for _ in range(k)]
+    shift = draw(st.sampled_from(["default", "zero", "first", "far"]))
+    return columns, shift
+
+
+def shift_of(columns, how):
+    if how == "default":
+        return None
+    if how == "zero":
+        return np.zeros(len(columns))
+    first = np.array([x[~np.isnan(x)][0] if (~np.isnan(x)).any() else 0.0 for x in columns])
+    return first if how == "first" else first + 1e3
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches(), st.sampled_from([1, 2, 3]))
+def test_batch_moments_equal_numpy_bit_for_bit(batch, threads):
+    columns, how = batch
+    shift = shift_of(columns, how)
+    reference = numpy_batch_moments(columns, shift)
+    assert_same_bits(batch_moments(columns, shift), reference)
+    # The same bits whatever the number of threads sharing the columns.
+    k = np.nan_to_num(reference.shift) if shift is None else shift
+    assert_same_bits(Moments(*_native.batch_moments(columns, k, threads=threads)), reference)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches(), st.integers(0, 2**32 - 1), st.sampled_from(["ints", "frac", "zeros", "huge"]))
+def test_weighted_batch_moments_equal_numpy_bit_for_bit(batch, seed, kind):
+    columns, how = batch
+    n = len(columns[0])
+    rng = np.random.default_rng(seed)
+    if kind == "ints":
+        w = rng.integers(0, 4, n).astype(np.float64)
+    elif kind == "frac":
+        w = rng.random(n) * 3
+    elif kind == "zeros":
+        w = np.where(rng.random(n) < 0.7, 0.0, rng.random(n))
+    else:
+        w = rng.random(n) * 1e300
+    shift = shift_of(columns, how)
+    reference = numpy_weighted_batch_moments(columns, w, shift)
+    assert_same_bits(weighted_batch_moments(columns, w, shift), reference)
+
+
+def test_infinite_values_and_other_dtypes_and_strides():
+    x = np.array([1.0, np.inf, 3.0, -np.inf, np.nan])
+    assert_same_bits(batch_moments([x]), numpy_batch_moments([x]))
+    ints = np.arange(20, dtype=np.int32)
+    assert_same_bits(batch_moments([ints]), numpy_batch_moments([ints.astype(np.float64)]))
+    strided = np.arange(40.0)[::2]  # not contiguous: copied, same result
+    assert_same_bits(batch_moments([strided]), numpy_batch_moments([strided.copy()]))
+
+
+def test_columns_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match="different lengths"):
+        batch_moments([np.ones(3), np.ones(4)])
+    with pytest.raises(ValueError, match="different lengths"):
+        weighted_batch_moments([np.ones(3)], np.ones(4))
