@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -158,12 +159,12 @@ class Moments:
         """``W`` per column, as float64: the sum of the weights, or the count without weights."""
         return self.count.astype(np.float64) if self.weight is None else self.weight
 
-    @property
+    @cached_property
     def mean(self) -> np.ndarray:
         """Mean of the non-missing values (NaN where ``count == 0``)."""
         return self.shift + self.mean_offset
 
-    @property
+    @cached_property
     def mean_error(self) -> np.ndarray:
         """What rounding ``shift + mean_offset`` to :attr:`mean` lost (0 where ``count == 0``):
         ``mean + mean_error`` equals ``shift + mean_offset`` exactly (Knuth's TwoSum). Kept in

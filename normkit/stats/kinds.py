@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "Boolean",
     "Counts",
@@ -150,16 +152,24 @@ class Numbers(Kind):
         self.length = length
 
     def encode(self, value: Any) -> list:
-        return [float_out(v) for v in value]
+        values = np.asarray(value, dtype=np.float64)
+        if np.isfinite(values).all():  # the usual case, at C speed (a sketch of many columns)
+            return values.tolist()
+        return [float_out(v) for v in values]
 
     def decode(self, value: Any) -> list[float]:
         if not isinstance(value, list) or len(value) != self.length:
             raise Invalid(f"must be a list of {self.length} numbers")
-        return [Number(finite=False).decode(v) for v in value]
+        if all(type(v) is float for v in value):  # as JSON gives them: nothing to convert
+            return value
+        return [_ANY_NUMBER.decode(v) for v in value]
 
     def schema(self) -> dict:
         item = Number(finite=False).schema()
         return {"type": "array", "items": item, "minItems": self.length, "maxItems": self.length}
+
+
+_ANY_NUMBER = Number(finite=False)
 
 
 class Boolean(Kind):

@@ -90,6 +90,10 @@ def fingerprint(stats: FittedStats) -> str:
     return hashlib.sha256(text).hexdigest()[:16]
 
 
+#: One encoder for every entry (``json.dumps`` with an option makes a new one per call).
+_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
 def to_text(stats: FittedStats) -> str:
     """The stat file as a JSON string (ends with a newline): one line per top-level field, and
     one per entry of a list of entries (a column, a column passed through, a column's
@@ -103,10 +107,10 @@ def to_text(stats: FittedStats) -> str:
     for key, value in doc.items():
         name = json.dumps(key)
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            entries = ",\n".join(f"    {json.dumps(v, allow_nan=False)}" for v in value)
+            entries = ",\n".join(f"    {_ENCODER.encode(v)}" for v in value)
             lines.append(f"  {name}: [\n{entries}\n  ]")
         else:
-            lines.append(f"  {name}: {json.dumps(value, allow_nan=False)}")
+            lines.append(f"  {name}: {_ENCODER.encode(value)}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
@@ -188,11 +192,14 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object, refusing a key given twice (json would keep the last one silently)."""
-    keys = [key for key, _ in pairs]
-    for key in keys:
-        if keys.count(key) > 1:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-    return dict(pairs)
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} appears twice in one object")
+            seen.add(key)
+    return obj
 
 
 def _reject_constant(token: str) -> float:
