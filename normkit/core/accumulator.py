@@ -259,7 +259,7 @@ class Accumulator:
             )
         if self.sample is not None and columns:
             keys = row_keys(self._part_index, self.rows_in_part, n_rows)
-            self.sample.offer(columns, keys, weights)
+            self.sample.offer(columns, keys, weights, batch.n_missing)
         self.n_rows += n_rows
 
     def _checked_weights(self, weights: np.ndarray, n_rows: int) -> np.ndarray:

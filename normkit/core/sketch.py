@@ -130,10 +130,16 @@ class ColumnSamples:
         return self._weights[j][0] if self.weighted else np.ones(len(self._values[j][0]))
 
     def offer(
-        self, columns: Sequence[np.ndarray], keys: np.ndarray, weights: np.ndarray | None = None
+        self,
+        columns: Sequence[np.ndarray],
+        keys: np.ndarray,
+        weights: np.ndarray | None = None,
+        n_missing: np.ndarray | None = None,
     ) -> None:
         """Offer rows: one float64 array per column (NaN missing), the rows' keys
-        (:func:`row_keys`) and, for a weighted sample, their weights (default 1)."""
+        (:func:`row_keys`) and, for a weighted sample, their weights (default 1); ``n_missing``,
+        each column's missing values if known (a column without any, not full yet, is taken
+        whole, with no look at its values)."""
         if weights is not None and not self.weighted:
             self._to_weighted()
         if self.weighted:
@@ -150,8 +156,13 @@ class ColumnSamples:
             if self._threshold.max() != self._no_limit
             else None
         )
+        complete = n_missing is not None and weights is None
         for j, x in enumerate(columns):
             if self._threshold[j] == self._no_limit:
+                if complete and not n_missing[j]:  # type: ignore[index]
+                    # A copy: the caller's array may be reused for its next rows.
+                    self._add(j, keys, np.array(x, dtype=np.float64))
+                    continue
                 chosen = np.flatnonzero(~np.isnan(x))
             else:
                 chosen = rows if rows is not None else np.arange(len(keys))

@@ -131,3 +131,15 @@ def test_an_empty_running_state_starts_as_both_frameworks_start():
     np.testing.assert_array_equal(state.running_mean, np.zeros(3))
     np.testing.assert_array_equal(state.running_var, np.ones(3))
     assert state.n_batches == 0
+
+
+def test_the_sample_does_not_change_when_the_callers_array_is_reused():
+    # A column without missing values is sampled whole before the sample is full: it must be
+    # copied, since a caller (partial_fit in a loop) may fill the same array with its next rows.
+    buffer = np.arange(10.0)
+    acc = Accumulator(["x"], sample_size=100)
+    acc.update([buffer])
+    buffer[:] = -1.0
+    acc.update([buffer])
+    values = np.sort(acc.finish().sample.values(0))
+    assert values.tolist() == sorted([*range(10), *([-1.0] * 10)])
