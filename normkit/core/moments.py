@@ -193,16 +193,27 @@ class Moments:
 
 
 def first_values(columns: Sequence[np.ndarray]) -> np.ndarray:
-    """The first finite value of each column (NaN for a column with none): a good shift."""
+    """The first non-missing value of each column if it is finite, else NaN (a column with no
+    value, or whose first value is infinite): a good shift."""
     shift = np.full(len(columns), np.nan)
-
-    for j, x in enumerate(columns):
-        x = np.asarray(x, dtype=np.float64)
-        valid = np.flatnonzero(~np.isnan(x[: min(len(x), 64)]))
-        if valid.size == 0:
-            valid = np.flatnonzero(~np.isnan(x))
-        if valid.size and np.isfinite(x[valid[0]]):
-            shift[j] = x[valid[0]]
+    columns = [np.asarray(x, dtype=np.float64) for x in columns]
+    head = min((len(x) for x in columns), default=0)
+    head = min(head, 64)
+    rest = range(len(columns))
+    if head:
+        # The first rows of every column at once (20,000 columns cost 0.6 s one by one).
+        top = np.stack([x[:head] for x in columns])
+        valid = ~np.isnan(top)
+        found = valid.any(axis=1)
+        first = top[np.arange(len(columns)), valid.argmax(axis=1)]
+        shift[found] = first[found]
+        rest = np.flatnonzero(~found)
+    for j in rest:  # columns missing in their first rows
+        valid = np.flatnonzero(~np.isnan(columns[j]))
+        if valid.size:
+            shift[j] = columns[j][valid[0]]
+    with np.errstate(invalid="ignore"):
+        shift[np.isinf(shift)] = np.nan
     return shift
 
 
