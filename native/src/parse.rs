@@ -283,6 +283,9 @@ fn digits(buf: &[u8], mut i: usize, m: &mut u64) -> usize {
 /// twice (once to split, once to parse), which is most of the parser's time.
 #[inline(always)]
 fn fast_number(buf: &[u8], pos: usize, d: &Dialect) -> Option<(f64, usize)> {
+    if d.decimal_point == b'.' {
+        return fast_decimal(buf, pos, d);
+    }
     let mut i = pos;
     let negative = buf.get(i) == Some(&b'-');
     if negative || buf.get(i) == Some(&b'+') {
@@ -339,6 +342,30 @@ fn fast_number(buf: &[u8], pos: usize, d: &Dialect) -> Option<(f64, usize)> {
         value / *POW10.get(exponent.unsigned_abs() as usize)?
     };
     Some((if negative { -value } else { value }, i))
+}
+
+/// [`fast_number`] with `.` as the decimal point: fast_float reads the number where it starts
+/// with a digit or a point (after a sign), and it is the field if a terminator follows. So
+/// `inf`, `nan`, spaces, quotes and anything fast_float does not take whole (`1e`, `1.5.3`,
+/// `0x10`) are left to the general path. fast_float rounds correctly, as [`parse_float`] does:
+/// the same bits. One pass over the digits (fast_float's, eight at a time), not two.
+#[inline(always)]
+fn fast_decimal(buf: &[u8], pos: usize, d: &Dialect) -> Option<(f64, usize)> {
+    let rest = buf.get(pos..)?;
+    let body = match rest.first()? {
+        b'-' | b'+' => rest.get(1)?,
+        b => b,
+    };
+    if !(body.is_ascii_digit() || *body == b'.') {
+        return None;
+    }
+    let (value, n) = fast_float2::parse_partial::<f64, _>(rest).ok()?;
+    match rest.get(n) {
+        None => {}
+        Some(&b) if b == d.delimiter || b == b'\n' || b == b'\r' => {}
+        Some(_) => return None,
+    }
+    Some((value, pos + n))
 }
 
 /// How a column is read.
