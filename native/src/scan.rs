@@ -61,19 +61,36 @@ fn at_field_start(buf: &[u8], pos: usize, d: &Dialect) -> bool {
 }
 
 /// The next quote at or after `from` that opens a quoted field, when `from` is outside quotes;
-/// quotes elsewhere in a field are skipped as text.
+/// quotes elsewhere in a field, and on comment lines, are skipped as text.
 #[inline]
 fn next_open_quote(buf: &[u8], from: usize, d: &Dialect) -> Option<usize> {
     let q = d.quote?;
     let mut pos = from;
     while let Some(i) = buf.get(pos..).and_then(|rest| memchr(q, rest)) {
         let at = pos + i;
-        if at_field_start(buf, at, d) {
+        if at_field_start(buf, at, d) && !on_comment_line(buf, from, at, d) {
             return Some(at);
         }
         pos = at + 1;
     }
     None
+}
+
+/// Whether `at` is on a comment line (one whose first byte is the comment character), when
+/// `from..at` is outside quotes: every line end there is a record end.
+#[inline]
+fn on_comment_line(buf: &[u8], from: usize, at: usize, d: &Dialect) -> bool {
+    let Some(c) = d.comment else {
+        return false;
+    };
+    let start = match buf.get(from..at).and_then(|s| memrchr2(b'\n', b'\r', s)) {
+        Some(k) => from + k + 1,
+        // No line end since `from`: the line began there if `from` is a record start (the
+        // buffer's start or just after a line end; not just after a closing quote).
+        None if from == 0 || matches!(buf.get(from - 1), Some(b'\n' | b'\r')) => from,
+        None => return false,
+    };
+    buf.get(start) == Some(&c)
 }
 
 /// The quote that closes the quoted field opened at `open`, skipping doubled quotes; `None`
@@ -478,6 +495,26 @@ mod tests {
                 return out;
             }
         }
+    }
+
+    #[test]
+    fn a_quote_on_a_comment_line_opens_no_field() {
+        let d = D.with_comment(Some(b'#')).unwrap();
+        // The comment's lone quote would otherwise take the records after it for one field.
+        let buf = b"# units: 5\" and 3\"\" apart, \"odd\n1,2\n3,4\n#,\"x\n5,\"6\n7\"\n8,9\n";
+        let record_ends = [
+            buf.iter().position(|&b| b == b'\n').unwrap() + 1,
+            buf.windows(4).position(|w| w == b"1,2\n").unwrap() + 4,
+            buf.windows(4).position(|w| w == b"3,4\n").unwrap() + 4,
+            buf.windows(5).position(|w| w == b"#,\"x\n").unwrap() + 5,
+            buf.windows(4).position(|w| w == b"7\"\n8").unwrap() + 3,
+            buf.len(),
+        ];
+        // One record per block: every record end, and no other.
+        assert_eq!(block_ends(buf, &d, 1, true), record_ends);
+        assert_eq!(last_record_end(buf, &d), Some(buf.len()));
+        // Without the comment character, the first line's quotes are quotes.
+        assert_ne!(block_ends(buf, &D, 1, true), record_ends);
     }
 
     #[test]

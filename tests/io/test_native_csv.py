@@ -175,3 +175,15 @@ def test_any_bytes_are_read_or_refused(scratch, data):
         return
     assert str(path) in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("block_size", [4096, 1 << 16])
+def test_a_quote_on_a_comment_line_opens_no_field(tmp_path, block_size):
+    # The comment's quote, at a field's start, must not make the scanner cut blocks inside
+    # what it takes for a quoted field (the rows after it were lost to a wrong refusal).
+    rows = [f"{i},{i / 2}" for i in range(20_000)]
+    path = tmp_path / "commented.csv"
+    path.write_text("a,b\n" + '#,"a note\n' + "\n".join(rows) + "\n")
+    table = read(path, ["a", "b"], block_size=block_size, comment="#")
+    assert table.column("a").to_pylist() == [float(i) for i in range(20_000)]
+    assert table.column("b").to_pylist() == [i / 2 for i in range(20_000)]
