@@ -1,11 +1,9 @@
-"""CSV input: pyarrow's CSV parser, in parallel blocks where the text allows it.
+"""CSV input, read by the native engine (:mod:`.native`) in parallel blocks.
 
 Normalized columns are parsed as float64 (missing-value strings as null); every other column is
-read as its text exactly as written, so that a transform writes it back unchanged. Blocks free of
-quote characters are cut at line ends and parsed on several cores (:mod:`.blocks`); from the
-first quote on, pyarrow's streaming reader takes the rest, since a quoted field may hold a line
-break. Errors name the file, column, row and value: the row is found by reading again, only when
-something is wrong.
+read as its text exactly as written, so that a transform writes it back unchanged. The columns'
+types are those pyarrow's CSV reader infers from the first block, inferred by the engine by its
+rules. Errors name the file, column, row and value.
 """
 
 from __future__ import annotations
@@ -57,7 +55,7 @@ class CsvReader(ReaderBase):
         self._stdin_prefix: bytes | None = None
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
-        self._inferred: pa.Schema | None = None  # pyarrow's own types of the first block
+        self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self.encoding: str | None = None  # transcoded from this (None: UTF-8)
         self._head = b""  # the first bytes of the (decoded) input
 
