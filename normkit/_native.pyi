@@ -38,6 +38,9 @@ class CsvEngine:
         list[tuple[npt.NDArray[np.float64], bytes | None]],
         list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],
     ]: ...
+    def infer(
+        self, buf: bytes, block_size: int, first_line: int
+    ) -> tuple[int, list[tuple[int, bytes | None, list[bytes]]]]: ...
 
 def batch_moments(
     columns: list[npt.NDArray[np.float64]],

@@ -3,6 +3,7 @@
 //! - [`dialect`]: how a CSV is written (separator, quote, comment);
 //! - [`scan`]: where records end, quote-aware, in blocks;
 //! - [`parse`]: selected columns of a block of records, as float64 or text;
+//! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and its values;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
 //!   `normkit/core/moments.py`.
 //!
@@ -11,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dialect;
+pub mod infer;
 pub mod moments;
 pub mod parse;
 pub mod scan;

@@ -377,6 +377,9 @@ pub enum ColumnKind {
     Float,
     /// Kept as its UTF-8 text.
     Text,
+    /// Kept as its bytes, not checked to be UTF-8 (a column whose type is still to be learned:
+    /// a column of other bytes is binary, not an error).
+    Bytes,
 }
 
 /// A float column of a block: one value per row.
@@ -478,12 +481,13 @@ fn set_bit(bits: &mut Vec<u8>, i: usize) {
 
 /// A text column of a block, in Arrow's `large_string` layout: row `i` is
 /// `data[offsets[i]..offsets[i + 1]]`, so there are rows + 1 offsets, the first 0. The text is
-/// the field's with its quotes taken away (doubled quotes undoubled), valid UTF-8.
+/// the field's with its quotes taken away (doubled quotes undoubled), valid UTF-8 (any bytes for
+/// a [`ColumnKind::Bytes`] column).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TextColumn {
     /// rows + 1 offsets into `data`, non-decreasing, from 0.
     pub offsets: Vec<i64>,
-    /// The texts of all rows, one after the other; valid UTF-8.
+    /// The texts of all rows, one after the other; valid UTF-8 (for a text column).
     pub data: Vec<u8>,
 }
 
@@ -512,6 +516,22 @@ impl TextColumn {
         let start = usize::try_from(*self.offsets.get(i)?).ok()?;
         let end = usize::try_from(*self.offsets.get(i + 1)?).ok()?;
         std::str::from_utf8(self.data.get(start..end)?).ok()
+    }
+
+    /// Row `i`'s bytes, or `None` past the end.
+    pub fn bytes(&self, i: usize) -> Option<&[u8]> {
+        let start = usize::try_from(*self.offsets.get(i)?).ok()?;
+        let end = usize::try_from(*self.offsets.get(i + 1)?).ok()?;
+        self.data.get(start..end)
+    }
+
+    /// The rows' bytes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + Clone + '_ {
+        self.offsets.windows(2).map(|w| {
+            let start = usize::try_from(w[0]).unwrap_or(0);
+            let end = usize::try_from(w[1]).unwrap_or(0);
+            self.data.get(start..end).unwrap_or_default()
+        })
     }
 
     #[inline]
@@ -640,7 +660,8 @@ pub(crate) fn shown(bytes: &[u8]) -> String {
 enum Slot {
     Skip,
     Float(usize),
-    Text(usize),
+    /// The text column, and whether its text must be UTF-8.
+    Text(usize, bool),
 }
 
 /// An error found in a record's values, reported once its structure is known to be sound.
@@ -672,9 +693,9 @@ pub fn parse_block(
                 block.floats.push(FloatColumn::default());
                 Slot::Float(block.floats.len() - 1)
             }
-            ColumnKind::Text => {
+            ColumnKind::Text | ColumnKind::Bytes => {
                 block.texts.push(TextColumn::default());
-                Slot::Text(block.texts.len() - 1)
+                Slot::Text(block.texts.len() - 1, *k == ColumnKind::Text)
             }
         })
         .collect();
@@ -717,9 +738,9 @@ pub fn parse_block(
                     });
                 }
             }
-            Slot::Text(i) => {
+            Slot::Text(i, utf8) => {
                 let text = field_text(buf, f, d, scratch);
-                if !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                if utf8 && !text.is_ascii() && std::str::from_utf8(text).is_err() {
                     let value = shown(text);
                     let kind = ErrorKind::InvalidUtf8;
                     return Some(Pending {
@@ -797,10 +818,10 @@ pub fn parse_block(
                     }
                     Some(end)
                 }
-                Slot::Text(i) if pending.is_none() && buf.get(pos).copied() != d.quote => {
+                Slot::Text(i, utf8) if pending.is_none() && buf.get(pos).copied() != d.quote => {
                     let end = unquoted_end(buf, pos, d.delimiter);
                     let text = buf.get(pos..end).unwrap_or_default();
-                    if text.is_ascii() || std::str::from_utf8(text).is_ok() {
+                    if !utf8 || text.is_ascii() || std::str::from_utf8(text).is_ok() {
                         if let Some(column) = block.texts.get_mut(i) {
                             column.push(text);
                         }

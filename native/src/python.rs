@@ -12,10 +12,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::dialect::Dialect;
+use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
 use crate::moments::{self, Moments, MomentsError};
 use crate::parse::{
-    parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
-    ParsedBlock,
+    parse_block, parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues,
+    ParseError, ParsedBlock,
 };
 use crate::scan::{block_ends, count_lines, parse_header};
 
@@ -86,6 +87,8 @@ struct CsvEngine {
 type FloatOut<'py> = (Bound<'py, PyArray1<f64>>, Option<Bound<'py, PyBytes>>);
 type TextOut<'py> = (Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<u8>>);
 type Parsed<'py> = (usize, usize, u64, Vec<FloatOut<'py>>, Vec<TextOut<'py>>);
+/// A typed column: its type's number, its validity bitmap, its other Arrow buffers.
+type TypedOut<'py> = (u8, Option<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>);
 
 #[pymethods]
 impl CsvEngine {
@@ -116,6 +119,7 @@ impl CsvEngine {
                 0 => Ok(ColumnKind::Skip),
                 1 => Ok(ColumnKind::Float),
                 2 => Ok(ColumnKind::Text),
+                3 => Ok(ColumnKind::Bytes),
                 _ => Err(PyValueError::new_err(format!("unknown column kind {k}"))),
             })
             .collect::<PyResult<Vec<_>>>()?;
@@ -190,6 +194,68 @@ impl CsvEngine {
             .map(|(offsets, data)| (offsets.into_pyarray(py), data.into_pyarray(py)))
             .collect();
         Ok((consumed, rows, lines, floats, texts))
+    }
+
+    /// The records of `buf` (whole records, the end of the input after them) that pyarrow's
+    /// CSV reader puts in its first batch when it reads `block_size` bytes at a time, typed
+    /// as it infers (`normkit_native::infer`): `(rows, columns)`, a column as `(type,
+    /// validity, buffers)`, the Arrow buffers after the validity bitmap (none for null, the
+    /// 32-bit offsets and the data for text and binary). Every column is read, whatever the
+    /// engine's kinds; `first_line` numbers the first record for errors.
+    fn infer<'py>(
+        &self,
+        py: Python<'py>,
+        buf: &[u8],
+        block_size: usize,
+        first_line: u64,
+    ) -> PyResult<(usize, Vec<TypedOut<'py>>)> {
+        let work = || -> Result<_, ParseError> {
+            let end = first_block_end(buf, &self.dialect, block_size);
+            let kinds = vec![ColumnKind::Bytes; self.kinds.len()];
+            let block = parse_block(
+                buf.get(..end).unwrap_or_default(),
+                &self.dialect,
+                &self.missing,
+                &kinds,
+                1,
+                first_line,
+            )?;
+            let typed: Vec<TypedColumn> = block
+                .texts
+                .iter()
+                .map(|c| infer_column(c, &self.missing, self.dialect.decimal_point))
+                .collect();
+            Ok((block, typed))
+        };
+        let (block, typed) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
+        let columns = block
+            .texts
+            .iter()
+            .zip(typed)
+            .map(|(text, column)| {
+                let buffers: Vec<Vec<u8>> = match column.values {
+                    Values::Null => vec![],
+                    Values::Int64(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
+                    Values::Int32(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
+                    Values::Float64(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
+                    Values::Bits(bits) => vec![bits],
+                    // A block is a few MiB, so its text fits Arrow's 32-bit offsets.
+                    Values::Text => vec![
+                        text.offsets
+                            .iter()
+                            .flat_map(|&o| (o as i32).to_ne_bytes())
+                            .collect(),
+                        text.data.clone(),
+                    ],
+                };
+                (
+                    column.column_type as u8,
+                    column.validity.map(|bits| PyBytes::new(py, &bits)),
+                    buffers.iter().map(|b| PyBytes::new(py, b)).collect(),
+                )
+            })
+            .collect();
+        Ok((block.rows, columns))
     }
 }
 

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 
-def imported_modules(args: list[str], cwd: Path) -> set[str]:
-    """Top-level packages a real ``normkit`` run imported."""
+def imported_modules(args: list[str], cwd: Path, *, top_level: bool = True) -> set[str]:
+    """Top-level packages a real ``normkit`` run imported (every module, with ``top_level``
+    False)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "normkit", *args],
         cwd=cwd,
@@ -31,8 +32,8 @@ def imported_modules(args: list[str], cwd: Path) -> set[str]:
     for line in done.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
             name = line.rsplit("|", 1)[1].strip()
-            modules.add(name.split(".")[0])
-    assert "normkit" in modules or "normkit_cli" in modules
+            modules.add(name.split(".")[0] if top_level else name)
+    assert {"normkit", "normkit_cli"} & {m.split(".")[0] for m in modules}
     return modules
 
 
@@ -68,6 +69,14 @@ def test_fit_and_inspect_import_no_pandas_sklearn_or_polars(tmp_path, small_csv)
     assert not fit & {"pandas", "sklearn", "polars"}
     inspect = imported_modules(["inspect", "s.json"], tmp_path)
     assert not inspect & {"pandas", "sklearn", "polars"}
+
+
+def test_a_csv_fit_imports_no_csv_module_of_pyarrow(tmp_path, small_csv):
+    """The native engine reads the CSV and types its columns: ``pyarrow.csv`` is not
+    imported."""
+    fit = imported_modules(["fit", str(small_csv), "-q", "-o", "s.json"], tmp_path, top_level=False)
+    assert "pyarrow" in fit
+    assert not fit & {"pyarrow.csv", "pyarrow._csv"}
 
 
 def test_polars_is_imported_only_to_write_csv(tmp_path, small_csv):

@@ -4,13 +4,13 @@ or with thousands separators."""
 
 from __future__ import annotations
 
-import io
 import re
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from ...errors import param
+from ..arrow import text_array
 from ..lazy import pc
 
 __all__ = [
@@ -76,36 +76,18 @@ def typed_by_majority(
 
 
 def padded_as_text(
-    schema: pa.Schema,
-    rows: bytes,
-    parse: pacsv.ParseOptions,
-    nulls: tuple[str, ...],
-    names: list[str] | None = None,
+    schema: pa.Schema, texts: Mapping[str, pa.Array], nulls: Sequence[str]
 ) -> pa.Schema:
-    """Integer columns whose text in ``rows`` (records of the CSV, after the header; with
-    ``names`` None, the header first) has leading zeros (ids, postcodes: ``007``) stay text: as
-    integers they would lose them."""
-    integers = [f.name for f in schema if pa.types.is_integer(f.type)]
-    if not integers or len(set(schema.names)) < len(schema.names):
-        return schema  # (duplicate names are refused when the schema is read)
-    try:
-        sample = pacsv.read_csv(
-            io.BytesIO(rows),
-            read_options=pacsv.ReadOptions(use_threads=False, column_names=names),
-            parse_options=parse,
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(integers, pa.string()),
-                include_columns=integers,
-                null_values=list(nulls),
-                strings_can_be_null=True,
-            ),
-        )
-    except (pa.ArrowException, OSError):
-        return schema
-    for name in integers:
-        padded = pc.match_substring_regex(sample.column(name), r"^\s*[+-]?0\d")
-        if pc.any(padded).as_py():
-            i = schema.get_field_index(name)
+    """Integer columns whose ``texts`` (their fields as written) have leading zeros (ids,
+    postcodes: ``007``) stay text: as integers they would lose them. A missing-value string
+    is no value."""
+    for name, text in texts.items():
+        i = schema.get_field_index(name)
+        if i < 0 or not pa.types.is_integer(schema.field(i).type):
+            continue
+        padded = pc.match_substring_regex(text, r"^\s*[+-]?0\d")
+        missing = pc.is_in(text, value_set=text_array(nulls))
+        if pc.any(pc.and_(padded, pc.invert(missing))).as_py():
             schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema
 

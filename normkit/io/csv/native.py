@@ -26,7 +26,9 @@ __all__ = [
     "Dialect",
     "NativeRecords",
     "RecordError",
+    "first_batch",
     "read_header",
+    "text_columns",
     "whole_records",
 ]
 
@@ -47,6 +49,7 @@ class ColumnKind(enum.IntEnum):
     SKIP = 0  # scanned, not converted
     FLOAT = 1  # parsed as float64; missing-value strings are null
     TEXT = 2  # kept as its text
+    BYTES = 3  # kept as its bytes, not checked to be UTF-8
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,83 @@ def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -
     except _native.CsvError:
         return data
     return data[:consumed]
+
+
+def _inferred_types() -> tuple[pa.DataType, ...]:
+    """The engine's inferred types by number (``normkit_native::infer::ColumnType``)."""
+    return (
+        pa.null(),
+        pa.int64(),
+        pa.bool_(),
+        pa.date32(),
+        pa.time32("s"),
+        pa.timestamp("s"),
+        pa.timestamp("ns"),
+        pa.timestamp("s", tz="UTC"),
+        pa.timestamp("ns", tz="UTC"),
+        pa.float64(),
+        pa.string(),
+        pa.binary(),
+    )
+
+
+def first_batch(
+    records: bytes, names: Sequence[str], dialect: Dialect, block_size: int, first_line: int = 2
+) -> pa.RecordBatch:
+    """The first batch pyarrow's CSV reader makes of ``records`` (whole records after the
+    header, the end of the input after them) reading ``block_size`` bytes at a time, each
+    column of the type it infers with the dialect's missing-value strings and decimal point,
+    its default true and false values and timestamp parsers, and no missing text.
+
+    A column is of the first of these types that reads every value of the batch (missing
+    values aside): null (all missing), int64, bool, date32, time32[s], timestamp[s],
+    timestamp[ns], timestamp[s, UTC], timestamp[ns, UTC] (values with a zone), double,
+    string, binary (not UTF-8); the rules of each are those of the engine's ``infer`` module.
+
+    Raises :class:`RecordError` for a malformed record (``first_line``: the line the first
+    record starts on).
+    """
+    from ... import _native
+
+    engine = _engine(dialect, [ColumnKind.SKIP] * len(names))
+    try:
+        rows, columns = engine.infer(records, block_size, first_line)
+    except _native.CsvError as exc:
+        raise RecordError(exc) from None
+    types = _inferred_types()
+    arrays = []
+    for code, validity, buffers in columns:
+        dtype = types[code]
+        if pa.types.is_null(dtype):
+            arrays.append(pa.nulls(rows))
+            continue
+        validity = None if validity is None else pa.py_buffer(validity)
+        buffers = [pa.py_buffer(b) for b in buffers]
+        arrays.append(pa.Array.from_buffers(dtype, rows, [validity, *buffers]))
+    return pa.RecordBatch.from_arrays(arrays, names=list(names))
+
+
+def text_columns(
+    records: bytes, names: Sequence[str], wanted: Sequence[str], dialect: Dialect
+) -> dict[str, pa.Array] | None:
+    """The text of the ``wanted`` columns of ``records`` (whole records after the header, the
+    end of the input after them), as written; None where a record is malformed or a wanted
+    field is not UTF-8."""
+    from ... import _native
+
+    wanted = set(wanted)
+    kinds = [ColumnKind.TEXT if n in wanted else ColumnKind.SKIP for n in names]
+    try:
+        _, rows, _, _, texts = _engine(dialect, kinds).parse(records, True, 1, 1)
+    except _native.CsvError:
+        return None
+    kept = [n for n in names if n in wanted]
+    return {
+        name: pa.Array.from_buffers(
+            pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+        for name, (offsets, data) in zip(kept, texts, strict=True)
+    }
 
 
 def _line_end(data: bytes, eof: bool) -> int | None:

@@ -1,11 +1,9 @@
-"""CSV input: pyarrow's CSV parser, in parallel blocks where the text allows it.
+"""CSV input, read by the native engine (:mod:`.native`) in parallel blocks.
 
 Normalized columns are parsed as float64 (missing-value strings as null); every other column is
-read as its text exactly as written, so that a transform writes it back unchanged. Blocks free of
-quote characters are cut at line ends and parsed on several cores (:mod:`.blocks`); from the
-first quote on, pyarrow's streaming reader takes the rest, since a quoted field may hold a line
-break. Errors name the file, column, row and value: the row is found by reading again, only when
-something is wrong.
+read as its text exactly as written, so that a transform writes it back unchanged. The columns'
+types are those pyarrow's CSV reader infers from the first block, inferred by the engine by its
+rules. Errors name the file, column, row and value.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from dataclasses import replace
 from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from ...errors import InputError, OptionError, param
 from ..arrow import text_array
@@ -31,7 +28,9 @@ from .native import (
     Dialect,
     NativeRecords,
     RecordError,
+    first_batch,
     read_header,
+    text_columns,
     whole_records,
 )
 from .sniff import sniff
@@ -56,7 +55,7 @@ class CsvReader(ReaderBase):
         self._stdin_prefix: bytes | None = None
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
-        self._inferred: pa.Schema | None = None  # pyarrow's own types of the first block
+        self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self.encoding: str | None = None  # transcoded from this (None: UTF-8)
         self._head = b""  # the first bytes of the (decoded) input
 
@@ -163,16 +162,6 @@ class CsvReader(ReaderBase):
                 stream = io.BufferedReader(self._decoded(stream))
         return head, stream
 
-    def _read_options(self, use_threads: bool = True) -> pacsv.ReadOptions:
-        return pacsv.ReadOptions(block_size=self.read.csv.block_size, use_threads=use_threads)
-
-    def _parse_options(self, handler: Callable | None = None) -> pacsv.ParseOptions:
-        return pacsv.ParseOptions(
-            delimiter=self.read.csv.delimiter_for(self.path),
-            newlines_in_values=True,  # RFC 4180: a quoted field may hold line breaks
-            invalid_row_handler=handler,
-        )
-
     def _read_schema(self) -> pa.Schema:
         """The columns; their types inferred from the first block, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
@@ -185,32 +174,18 @@ class CsvReader(ReaderBase):
             self._resolve_dialect(head)
             self._check_decimal(self.read.csv.delimiter)
             with self._translate_errors(), self._record_errors((), {}):
-                sample, names = self._first_block(stream)
+                sample, names, first_line = self._first_block(stream)
             if not sample.strip(b"\r\n"):  # a header and no record: no types to infer
                 self.has_rows = False
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
                 return self._inferred
-            with self._translate_errors():
-                # The types pyarrow infers from the first block of records.
-                reader = pacsv.open_csv(
-                    io.BytesIO(sample),
-                    read_options=pacsv.ReadOptions(
-                        block_size=self.read.csv.block_size,
-                        use_threads=False,
-                        column_names=names,
-                    ),
-                    parse_options=self._parse_options(),
-                    convert_options=pacsv.ConvertOptions(
-                        null_values=list(self.read.csv.nulls),
-                        decimal_point=self.read.csv.decimal_point,
-                    ),
+            with self._translate_errors(), self._first_block_errors(names, first_line):
+                # The types pyarrow's CSV reader infers from the first block of records.
+                first = first_batch(
+                    sample, names, self._dialect(), self.read.csv.block_size, first_line
                 )
-                try:
-                    first = reader.read_next_batch()
-                except StopIteration:
-                    first = None
-                self.has_rows = first is not None and first.num_rows > 0
-                self._inferred = reader.schema
+            self.has_rows = first.num_rows > 0
+            self._inferred = first.schema
             if len(self._inferred) == 1:
                 self.hints = self._split_hints(head)
             self._inferred = self._padded_as_text(self._inferred, sample, names)
@@ -258,10 +233,10 @@ class CsvReader(ReaderBase):
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
 
-    def _first_block(self, stream) -> tuple[bytes, list[str]]:
-        """The header and the first block of records as pyarrow reads them (lines skipped,
-        comment lines taken out), and the column names (None: the header's)."""
-        header, rest, _ = read_header(
+    def _first_block(self, stream) -> tuple[bytes, list[str], int]:
+        """The first block of records (lines skipped, comment lines taken out), the column
+        names and the line the first record starts on."""
+        header, rest, lines = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
         )
         wanted = self.read.csv.block_size
@@ -276,10 +251,27 @@ class CsvReader(ReaderBase):
                 if not line.startswith(comment.encode())
             ]
             rest = b"".join(kept)
-        return rest, header
+        return rest, header, 1 + lines
+
+    @contextlib.contextmanager
+    def _first_block_errors(self, names: list[str], first_line: int) -> Iterator[None]:
+        """A malformed record of the first block, named as the reading of the whole input
+        names it (the block has lost its comment lines, which would shift the lines named);
+        as the block names it where the input cannot be read again (a stream)."""
+        try:
+            yield
+        except RecordError as exc:
+            found = self._first_record_error(names)
+            raise (found or self._record_error(exc, set(), {}, names)) from None
 
     def _padded_as_text(self, schema: pa.Schema, sample: bytes, names: list[str]) -> pa.Schema:
-        return padded_as_text(schema, sample, self._parse_options(), self.read.csv.nulls, names)
+        integers = [f.name for f in schema if pa.types.is_integer(f.type)]
+        if not integers or len(set(names)) < len(names):
+            return schema  # (duplicate names are refused when the schema is read)
+        texts = text_columns(sample, names, integers, self._dialect())
+        if texts is None:  # a malformed record: the reading that follows names it
+            return schema
+        return padded_as_text(schema, texts, self.read.csv.nulls)
 
     def _split_hints(self, head: bytes) -> tuple[str, ...]:
         return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES)
@@ -420,16 +412,19 @@ class CsvReader(ReaderBase):
 
     @contextlib.contextmanager
     def _record_errors(
-        self, float_columns: Sequence[str], column_types: dict[str, pa.DataType]
+        self,
+        float_columns: Sequence[str],
+        column_types: dict[str, pa.DataType],
+        names: Sequence[str] | None = None,
     ) -> Iterator[None]:
         """The engine's errors as one-line messages naming the file, line or row, column and
-        value."""
+        value (``names``: the columns, if not yet those of the schema)."""
         try:
             yield
         except OverflowError:
             raise self._too_long() from None
         except RecordError as exc:
-            raise self._record_error(exc, set(float_columns), column_types) from None
+            raise self._record_error(exc, set(float_columns), column_types, names) from None
 
     def _too_long(self) -> InputError:
         size = self.read.csv.block_size
@@ -445,9 +440,14 @@ class CsvReader(ReaderBase):
         )
 
     def _record_error(
-        self, exc: RecordError, floats: set[str], column_types: dict[str, pa.DataType]
+        self,
+        exc: RecordError,
+        floats: set[str],
+        column_types: dict[str, pa.DataType],
+        names: Sequence[str] | None = None,
     ) -> InputError:
-        names = self._schema.names if self._schema is not None else []
+        if names is None:
+            names = self._schema.names if self._schema is not None else []
         column = None
         if exc.column is not None:
             column = names[exc.column] if exc.column < len(names) else f"#{exc.column + 1}"
@@ -538,14 +538,15 @@ class CsvReader(ReaderBase):
             return InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
         return InputError(f"{self.name}: cannot read as CSV: {first}")
 
-    def _first_record_error(self) -> InputError | None:
+    def _first_record_error(self, names: Sequence[str] | None = None) -> InputError | None:
         """The first record the engine cannot read, as a message; None if it reads them all (or
-        the input is a stream, which cannot be read again)."""
+        the input is a stream, which cannot be read again). ``names``: the columns, if not yet
+        those of the schema."""
         if self.is_stream:
             return None
         stream = self._csv_stream()
         try:
-            with self._record_errors((), {}):
+            with self._record_errors((), {}, names):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
