@@ -302,7 +302,7 @@ def fit_dask(
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
     stats = replace(stats, read=read.settings(detected), passthrough=passthrough)
-    stats = conclude_fit(stats, sources, total.sources)
+    stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
     return Standardizer.from_stats(stats, **estimator.get_params())
 
 
