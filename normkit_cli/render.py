@@ -265,4 +265,10 @@ def read_as(read) -> str:
         parts.append("no header (columns column_1...)")
     if read.decimal != ".":
         parts.append(f"{read.decimal!r} decimals")
+    if read.renamed:
+        shown = ", ".join(
+            f"{name.rsplit('_', 1)[0]!r} again as {name!r}" for name in read.renamed[:8]
+        )
+        more = f" and {len(read.renamed) - 8:,} more" if len(read.renamed) > 8 else ""
+        parts.append(f"repeated header names renamed ({shown}{more})")
     return ", ".join(parts)

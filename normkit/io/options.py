@@ -128,6 +128,9 @@ class ReadSettings:
         Lines skipped before the header.
     comment : str or None
         The comment character.
+    renamed : tuple of str
+        The names given to header names that repeat an earlier one (``a_1``: the second ``a``);
+        every read renames them alike.
     """
 
     delimiter: str | None = None
@@ -138,6 +141,7 @@ class ReadSettings:
     header: bool | None = None
     skip_rows: int | None = None
     comment: str | None = None
+    renamed: tuple[str, ...] = ()
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -161,7 +165,7 @@ class ReadSettings:
                     "values",
                     param=f"csv.{name}" if name == "null_values" else name,
                 )
-        dialect = ("delimiter", "encoding", "decimal", "header", "skip_rows", "comment")
+        dialect = ("delimiter", "encoding", "decimal", "header", "skip_rows", "comment", "renamed")
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
         }
@@ -202,9 +206,12 @@ class ReadOptions:
         """Whether infinite values are read as missing."""
         return bool(self.inf_as_missing)
 
-    def settings(self, detected: CsvOptions | None = None) -> ReadSettings:
+    def settings(
+        self, detected: CsvOptions | None = None, renamed: tuple[str, ...] = ()
+    ) -> ReadSettings:
         """What a stat file records of these options; ``detected``: the CSV dialect found in the
-        data (options given or detected), recorded so that later jobs read the same way."""
+        data (options given or detected), recorded so that later jobs read the same way;
+        ``renamed``: the names given to repeated header names."""
         csv = self.csv
         dialect = detected or csv
         return ReadSettings(
@@ -216,6 +223,7 @@ class ReadOptions:
             dialect.header,
             dialect.skip_rows,
             dialect.comment,
+            tuple(renamed),
         )
 
     def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:

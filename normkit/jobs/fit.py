@@ -21,6 +21,7 @@ from .sources import (
     describe_source,
     detected_dialect,
     feed,
+    renamed_columns,
     require_rows,
     select_dataset_columns,
 )
@@ -110,7 +111,7 @@ def fit_files(
         options,
         gamma,
         beta,
-        read=read.settings(detected_dialect(sources)),
+        read=read.settings(detected_dialect(sources), renamed_columns(sources)),
         passthrough=passthrough,
         categories=categories.result(),
     )

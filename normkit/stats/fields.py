@@ -448,6 +448,14 @@ READ = Section(
             rule="csv.comment",
             default=None,
         ),
+        Field(
+            "renamed",
+            Strings(),
+            "The names given to CSV header names that repeat an earlier one (NAME_k: the k-th "
+            "repeat of NAME, k the smallest that names no other column).",
+            lambda s, _: list(s.read.renamed),
+            default=[],
+        ),
     ),
     group="read",
 )

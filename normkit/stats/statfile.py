@@ -327,6 +327,7 @@ class _Reader:
             section.get("header"),
             section.get("skip_rows"),
             section.get("comment"),
+            tuple(section.get("renamed", ())),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

@@ -60,3 +60,23 @@ def test_a_table_of_nothing_but_empty_columns_is_refused(tmp_path):
     proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
     assert proc.returncode == 1
     assert "columns 'a', 'b' have no values" in proc.stderr.decode()
+
+
+def test_repeated_header_names_are_renamed_said_and_read_alike_by_transform(tmp_path):
+    text = "a,a,b,,,a_1\n1,2,x,3,4,5\n2,3,y,5,6,7\n4,9,z,6,8,9\n"
+    path, stats, z = tmp_path / "d.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    summary = ok("fit", path, "-o", stats)
+    assert "repeated header names renamed ('a' again as 'a_2', '' again as '_1')" in summary
+    doc = json.loads(stats.read_text())
+    assert doc["read"]["renamed"] == ["a_2", "_1"]
+    names = ["a", "a_2", "", "_1", "a_1"]
+    assert [c["name"] for c in doc["columns"]] == names
+    frame = pd.read_csv(io.StringIO(text)).drop(columns="b")  # pandas: a.1, Unnamed: 4...
+    X = frame.to_numpy(float)
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, header=None, skiprows=1, keep_default_na=False)
+    assert z.read_text().splitlines()[0] == "a,a_2,b,,_1,a_1"
+    got = out.drop(columns=2).to_numpy(float)
+    np.testing.assert_allclose(got, StandardScaler().fit_transform(X), rtol=1e-12)

@@ -25,7 +25,7 @@ from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
-from .columns import number_hints, padded_as_text, split_hints, typed_by_majority
+from .columns import number_hints, padded_as_text, split_hints, typed_by_majority, unique_names
 from .native import (
     ColumnKind,
     Dialect,
@@ -264,6 +264,7 @@ class CsvReader(ReaderBase):
         header, rest, _ = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
         )
+        header, self.renamed = unique_names(header)
         wanted = self.read.csv.block_size
         more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
         whole = len(rest) + len(more) <= wanted
@@ -348,7 +349,7 @@ class CsvReader(ReaderBase):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
-                if header != list(names):
+                if unique_names(header)[0] != list(names):
                     raise InputError(
                         f"{self.name}: the header changed while it was read "
                         f"({_shown(header)} after {_shown(names)})"
