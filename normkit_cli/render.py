@@ -261,6 +261,10 @@ def read_as(read) -> str:
         parts.append(f"{read.skip_rows} line{'s' if read.skip_rows > 1 else ''} skipped")
     if read.comment:
         parts.append(f"{read.comment!r} comments")
+    if read.quote == "":
+        parts.append("no quote character")
+    elif read.quote not in (None, '"'):
+        parts.append(f"{read.quote!r} quotes")
     if read.header is False:
         parts.append("no header (columns column_1...)")
     if read.decimal != ".":

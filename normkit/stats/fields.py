@@ -456,6 +456,15 @@ READ = Section(
             lambda s, _: list(s.read.renamed),
             default=[],
         ),
+        Field(
+            "quote",
+            Nullable(String()),
+            "The character quoting the CSV's fields, given or detected ('': none; null: not "
+            "recorded).",
+            lambda s, _: s.read.quote,
+            rule="csv.quote",
+            default=None,
+        ),
     ),
     group="read",
 )

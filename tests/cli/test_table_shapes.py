@@ -80,3 +80,34 @@ def test_repeated_header_names_are_renamed_said_and_read_alike_by_transform(tmp_
     assert z.read_text().splitlines()[0] == "a,a_2,b,,_1,a_1"
     got = out.drop(columns=2).to_numpy(float)
     np.testing.assert_allclose(got, StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_single_quoted_fields_are_read_with_the_quote_detected_and_recorded(tmp_path):
+    text = "id\tname\tx\n1\t'a\tb'\t1.5\n2\t'c'\t2.5\n3\tc\t7\n"
+    path, stats, z = tmp_path / "q.tsv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    summary = ok("fit", path, "-o", stats)
+    assert 'read as tab-separated, "\'" quotes' in summary
+    doc = json.loads(stats.read_text())
+    assert doc["read"]["quote"] == "'"
+    frame = pd.read_csv(io.StringIO(text), sep="\t", quotechar="'")
+    assert frame.shape == (3, 3)
+    X = frame[["id", "x"]].to_numpy(float)
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, sep="\t")  # written as it was read, quotes aside
+    assert out["name"].tolist() == ["a\tb", "c", "c"]
+    np.testing.assert_allclose(out[["id", "x"]], StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_the_quote_given_decides(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("a,b\n'x,1\n'y,2\n")  # a "'" that opens no quoted field
+    proc = run_normkit("fit", path, "--quote", "", "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["read"]["quote"] == ""
+    assert [c["name"] for c in doc["columns"]] == ["b"]
+    proc = run_normkit("fit", path, "--quote", "'", "--delimiter", "'", "-o", "-")
+    assert proc.returncode == 2
+    assert "cannot both separate and quote fields" in proc.stderr.decode()

@@ -167,8 +167,10 @@ class CsvReader(ReaderBase):
         return pacsv.ReadOptions(block_size=self.read.csv.block_size, use_threads=use_threads)
 
     def _parse_options(self, handler: Callable | None = None) -> pacsv.ParseOptions:
+        quote = self._quote()
         return pacsv.ParseOptions(
             delimiter=self.read.csv.delimiter_for(self.path),
+            quote_char=quote if quote else False,
             newlines_in_values=True,  # RFC 4180: a quoted field may hold line breaks
             invalid_row_handler=handler,
         )
@@ -218,6 +220,19 @@ class CsvReader(ReaderBase):
         finally:
             stream.close()
 
+    def _quote(self) -> str | None:
+        """The quote character read with (None: no quoting); ``"`` until one is detected."""
+        quote = self.read.csv.quote
+        return '"' if quote is None else quote or None
+
+    def _check_quote(self, delimiter: str | None) -> None:
+        if delimiter is not None and delimiter == self._quote():
+            raise OptionError(
+                f"{self.name}: {delimiter!r} cannot both separate and quote fields",
+                param="csv.quote",
+                hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
+            )
+
     def _check_decimal(self, delimiter: str | None) -> None:
         if delimiter is not None and delimiter == self.read.csv.decimal_point:
             raise OptionError(
@@ -230,6 +245,7 @@ class CsvReader(ReaderBase):
         """The separator, header, lines to skip and comment character: as given, else as the
         head shows them (refused where it does not tell)."""
         csv = self.read.csv
+        self._check_quote(csv.delimiter)
         stem, _ = split_compression(self.path)
         delimiter = csv.delimiter
         if delimiter is None and stem.lower().endswith(".tsv"):
@@ -238,7 +254,7 @@ class CsvReader(ReaderBase):
             found = sniff(
                 head,
                 delimiter=delimiter,
-                quote='"',
+                quote=... if csv.quote is None else csv.quote or None,
                 header=csv.header,
                 skip_rows=csv.skip_rows,
                 comment=csv.comment,
@@ -254,6 +270,7 @@ class CsvReader(ReaderBase):
             header=found.header,
             skip_rows=found.skip_rows,
             comment=found.comment or "",
+            quote=found.quote or "",
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
@@ -380,6 +397,7 @@ class CsvReader(ReaderBase):
             delimiter=csv.delimiter_for(self.path),
             decimal_point=csv.decimal_point,
             nulls=tuple(csv.nulls),
+            quote=self._quote(),
             header=csv.header is not False,
             skip_rows=csv.skip_rows or 0,
             comment=csv.comment or None,
