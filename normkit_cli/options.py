@@ -599,6 +599,8 @@ class Spelling:
             # A flag can give its parameter one value only (--no-mean: with_mean=False).
             if value is None or str(plain_value(value)) == str(option.sets):
                 return option.flag
+            if option.secondary_opts and str(plain_value(value)) == str(not option.sets):
+                return option.secondary_opts[0]  # --header/--no-header: either value
             return None
         if value is None:
             return option.flag

@@ -111,3 +111,17 @@ def test_the_quote_given_decides(tmp_path):
     proc = run_normkit("fit", path, "--quote", "'", "--delimiter", "'", "-o", "-")
     assert proc.returncode == 2
     assert "cannot both separate and quote fields" in proc.stderr.decode()
+
+
+def test_a_file_of_one_row_is_data_where_no_header_would_name_its_numbers(tmp_path):
+    path, stats = tmp_path / "one.csv", tmp_path / "s.json"
+    path.write_text("2003-01-02,5,109.25\n")
+    assert "no header (columns column_1...)" in ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    frame = pd.read_csv(path, header=None)
+    assert [(c["name"], c["count"]) for c in doc["columns"]] == [("column_2", 1), ("column_3", 1)]
+    np.testing.assert_array_equal([c["mean"] for c in doc["columns"]], frame.iloc[0, 1:])
+    path.write_text("1,StreetA\n")
+    proc = run_normkit("fit", path, "-o", stats.with_name("t.json"))
+    assert proc.returncode == 1
+    assert proc.stderr.decode().strip().endswith("(--header or --no-header)")
