@@ -40,6 +40,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from normkit.io.csv.columns import unique_names
+
 NORMKIT = str(Path(sys.executable).with_name("normkit"))
 SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz")
 NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DECIMAL)")
@@ -138,7 +140,9 @@ def header_of(path: Path, read: dict) -> list[str] | None:
             first = next(csv.reader(lines, delimiter=read.get("delimiter") or ","))
     except (OSError, StopIteration, csv.Error):
         return None
-    return first if read.get("header", True) else [f"column_{i + 1}" for i in range(len(first))]
+    if not read.get("header", True):
+        return [f"column_{i + 1}" for i in range(len(first))]
+    return unique_names(first)[0]  # repeated names renamed, as the stat file's read.renamed says
 
 
 def compare(path: Path, duck: dict, stats: dict, frame: pd.DataFrame | None) -> list[str]:

@@ -332,6 +332,11 @@ _RULES = [
     Rule("csv.header", (Boolean(), NoneValue()), "whether the first record names the columns"),
     Rule("csv.skip_rows", (Interval(int, 0, 1 << 20), NoneValue()), "lines before the table"),
     Rule(
+        "csv.quote",
+        (OneOf('"', "'", ""), NoneValue()),
+        "the character that quotes CSV fields ('': no quoting)",
+    ),
+    Rule(
         "csv.comment",
         (Character(), OneOf(""), NoneValue()),
         "the character that starts a comment line ('': none)",

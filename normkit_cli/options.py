@@ -297,6 +297,14 @@ def read_options(func: Callable) -> Callable:
         "stat file recorded, else '#' where lines start with it and do not fit the table).",
     )
     @option(
+        "--quote",
+        param="csv.quote",
+        type=Checked("csv.quote", str, "CHAR"),
+        help="The character quoting the CSV's fields: '\"' or \"'\" ('' for none; default: "
+        "detected, \"'\" where no '\"' is in the head and single-quoted fields split it as "
+        "well).",
+    )
+    @option(
         "--null-values",
         param="csv.null_values",
         type=StringList(),
@@ -356,6 +364,7 @@ def read_options(func: Callable) -> Callable:
         header,
         skip_rows,
         comment,
+        quote,
         null_values,
         no_default_null_values,
         encoding,
@@ -377,6 +386,7 @@ def read_options(func: Callable) -> Callable:
             header=header,
             skip_rows=skip_rows,
             comment=comment,
+            quote=quote,
         )
         read = ReadOptions(
             format=input_format,
@@ -589,6 +599,8 @@ class Spelling:
             # A flag can give its parameter one value only (--no-mean: with_mean=False).
             if value is None or str(plain_value(value)) == str(option.sets):
                 return option.flag
+            if option.secondary_opts and str(plain_value(value)) == str(not option.sets):
+                return option.secondary_opts[0]  # --header/--no-header: either value
             return None
         if value is None:
             return option.flag

@@ -261,8 +261,18 @@ def read_as(read) -> str:
         parts.append(f"{read.skip_rows} line{'s' if read.skip_rows > 1 else ''} skipped")
     if read.comment:
         parts.append(f"{read.comment!r} comments")
+    if read.quote == "":
+        parts.append("no quote character")
+    elif read.quote not in (None, '"'):
+        parts.append(f"{read.quote!r} quotes")
     if read.header is False:
         parts.append("no header (columns column_1...)")
     if read.decimal != ".":
         parts.append(f"{read.decimal!r} decimals")
+    if read.renamed:
+        shown = ", ".join(
+            f"{name.rsplit('_', 1)[0]!r} again as {name!r}" for name in read.renamed[:8]
+        )
+        more = f" and {len(read.renamed) - 8:,} more" if len(read.renamed) > 8 else ""
+        parts.append(f"repeated header names renamed ({shown}{more})")
     return ", ".join(parts)

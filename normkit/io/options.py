@@ -53,6 +53,9 @@ class CsvOptions:
     comment : str or None, default None
         Lines starting with this character are skipped (``""``: none); None: detected in
         each file (``#``).
+    quote : {'"', "'", ""} or None, default None
+        The character that quotes fields (``""``: no quoting); None: detected in each file
+        (``'`` where the head has no ``"`` and single-quoted fields split it as well).
 
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
@@ -68,6 +71,7 @@ class CsvOptions:
     header: bool | None = None
     skip_rows: int | None = None
     comment: str | None = None
+    quote: str | None = None
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -83,6 +87,7 @@ class CsvOptions:
             "header",
             "skip_rows",
             "comment",
+            "quote",
         ):
             params.check(f"csv.{name}", getattr(self, name))
         object.__setattr__(self, "block_size", int(self.block_size))
@@ -128,6 +133,11 @@ class ReadSettings:
         Lines skipped before the header.
     comment : str or None
         The comment character.
+    renamed : tuple of str
+        The names given to header names that repeat an earlier one (``a_1``: the second ``a``);
+        every read renames them alike.
+    quote : str or None
+        The quote character (``""``: no quoting; None: not recorded).
     """
 
     delimiter: str | None = None
@@ -138,6 +148,8 @@ class ReadSettings:
     header: bool | None = None
     skip_rows: int | None = None
     comment: str | None = None
+    renamed: tuple[str, ...] = ()
+    quote: str | None = None
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -161,7 +173,16 @@ class ReadSettings:
                     "values",
                     param=f"csv.{name}" if name == "null_values" else name,
                 )
-        dialect = ("delimiter", "encoding", "decimal", "header", "skip_rows", "comment")
+        dialect = (
+            "delimiter",
+            "encoding",
+            "decimal",
+            "header",
+            "skip_rows",
+            "comment",
+            "renamed",
+            "quote",
+        )
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
         }
@@ -202,9 +223,12 @@ class ReadOptions:
         """Whether infinite values are read as missing."""
         return bool(self.inf_as_missing)
 
-    def settings(self, detected: CsvOptions | None = None) -> ReadSettings:
+    def settings(
+        self, detected: CsvOptions | None = None, renamed: tuple[str, ...] = ()
+    ) -> ReadSettings:
         """What a stat file records of these options; ``detected``: the CSV dialect found in the
-        data (options given or detected), recorded so that later jobs read the same way."""
+        data (options given or detected), recorded so that later jobs read the same way;
+        ``renamed``: the names given to repeated header names."""
         csv = self.csv
         dialect = detected or csv
         return ReadSettings(
@@ -216,6 +240,8 @@ class ReadOptions:
             dialect.header,
             dialect.skip_rows,
             dialect.comment,
+            tuple(renamed),
+            dialect.quote,
         )
 
     def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:
@@ -230,8 +256,8 @@ class ReadOptions:
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,
             header=recorded.header if csv.header is None else csv.header,
-            # Lines before the table and comment lines are the layout of a file, not of its
-            # data: each file's are detected again (normkit's own CSV outputs have none, and
+            # Lines before the table, comment lines and quoting are the layout of a file, not
+            # of its data: each file's are detected again (normkit's own CSV outputs have none, and
             # skipping the fit file's preamble in them would drop rows).
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing

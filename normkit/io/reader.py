@@ -45,6 +45,9 @@ class Reader(Protocol):
     hints : tuple of str
         Ways out of a problem with its columns, where the reader sees one (a CSV that reads as
         one column but would split with another separator).
+    renamed : tuple of str
+        The names given to the columns of a CSV header that repeat an earlier name (``a`` again
+        is ``a_1``), once the schema is read.
     """
 
     path: str
@@ -55,6 +58,7 @@ class Reader(Protocol):
     has_rows: bool | None
     detected: CsvOptions | None
     hints: tuple[str, ...]
+    renamed: tuple[str, ...]
 
     @property
     def schema(self) -> pa.Schema:
@@ -118,6 +122,7 @@ class ReaderBase:
         self.name = "<stdin>" if self.is_stdin else path
         self.has_rows: bool | None = None
         self.hints: tuple[str, ...] = ()
+        self.renamed: tuple[str, ...] = ()
         self.detected: CsvOptions | None = None
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None

@@ -60,6 +60,7 @@ from .sources import (
     about_stat_file,
     check_stat_columns,
     detected_dialect,
+    renamed_columns,
     require_rows,
     select_dataset_columns,
 )
@@ -301,8 +302,9 @@ def fit_dask(
         total = level[0].result()
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
-    stats = replace(stats, read=read.settings(detected), passthrough=passthrough)
-    stats = conclude_fit(stats, sources, total.sources)
+    settings = read.settings(detected, renamed_columns(sources))
+    stats = replace(stats, read=settings, passthrough=passthrough)
+    stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
     return Standardizer.from_stats(stats, **estimator.get_params())
 
 

@@ -21,6 +21,7 @@ from .sources import (
     describe_source,
     detected_dialect,
     feed,
+    renamed_columns,
     require_rows,
     select_dataset_columns,
 )
@@ -110,22 +111,27 @@ def fit_files(
         options,
         gamma,
         beta,
-        read=read.settings(detected_dialect(sources)),
+        read=read.settings(detected_dialect(sources), renamed_columns(sources)),
         passthrough=passthrough,
         categories=categories.result(),
     )
     require_some_weight(stats, weight_column, describe_sources(sources))
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
     return Standardizer.from_stats(
-        conclude_fit(stats, sources, described), **estimator.get_params()
+        conclude_fit(stats, sources, described, by_type=estimator.columns is None),
+        **estimator.get_params(),
     )
 
 
 def conclude_fit(
-    stats: FittedStats, sources: Sequence[Reader], described: list[dict]
+    stats: FittedStats, sources: Sequence[Reader], described: list[dict], *, by_type: bool
 ) -> FittedStats:
     """Check a data set's fitted statistics (every column has values, nothing overflowed; the
-    message names the files) and record where they came from."""
+    message names the files) and record where they came from. With the columns chosen
+    ``by_type`` (not by name), a column with no value at all is passed through instead, its
+    ``why`` ``"no values"`` (see :meth:`FittedStats.with_empty_passed_through`)."""
+    if by_type:
+        stats = stats.with_empty_passed_through(reference_reader(sources).schema.names)
     try:
         stats.check_values()
     except DataError as exc:

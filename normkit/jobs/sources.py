@@ -28,6 +28,7 @@ __all__ = [
     "describe_source",
     "detected_dialect",
     "feed",
+    "renamed_columns",
     "require_rows",
     "select_dataset_columns",
 ]
@@ -172,6 +173,12 @@ def detected_dialect(sources: Sequence[Reader]):
     a stat file records so that later jobs read the same way. None otherwise."""
     found = {s.detected for s in sources}
     return found.pop() if len(found) == 1 else None
+
+
+def renamed_columns(sources: Sequence[Reader]) -> tuple[str, ...]:
+    """The names the sources gave to repeated header names (the files of a data set have the
+    same columns, so the same ones)."""
+    return sources[0].renamed if sources else ()
 
 
 def describe_source(source: Reader, rows: int) -> dict:

@@ -448,6 +448,23 @@ READ = Section(
             rule="csv.comment",
             default=None,
         ),
+        Field(
+            "renamed",
+            Strings(),
+            "The names given to CSV header names that repeat an earlier one (NAME_k: the k-th "
+            "repeat of NAME, k the smallest that names no other column).",
+            lambda s, _: list(s.read.renamed),
+            default=[],
+        ),
+        Field(
+            "quote",
+            Nullable(String()),
+            "The character quoting the CSV's fields, given or detected ('': none; null: not "
+            "recorded).",
+            lambda s, _: s.read.quote,
+            rule="csv.quote",
+            default=None,
+        ),
     ),
     group="read",
 )

@@ -334,6 +334,8 @@ class _Reader:
             section.get("header"),
             section.get("skip_rows"),
             section.get("comment"),
+            tuple(section.get("renamed", ())),
+            section.get("quote"),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

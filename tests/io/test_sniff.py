@@ -145,6 +145,28 @@ def test_a_header_that_cannot_be_told_is_refused():
 
 
 @pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        pytest.param("a,b,c\n", True, id="names"),
+        pytest.param("1,2,3\n", False, id="numbers"),
+        pytest.param("1|1.1|bla\n", False, id="a-fraction"),
+        pytest.param("x;-4;y\n", False, id="a-sign"),
+        pytest.param("2003-01-02,5,109.16\n", False, id="a-date-and-a-fraction"),
+    ],
+)
+def test_a_table_of_one_record(text, header):
+    assert sniff(text.encode(), complete=True).header is header
+
+
+@pytest.mark.parametrize("text", ["1,StreetA\n", "id,2019,2020\n", "0||test\n"])
+def test_one_record_of_integers_beside_text_is_refused(text):
+    with pytest.raises(InputError) as caught:
+        sniff(text.encode(), complete=True)
+    assert caught.value.param == "csv.header"
+    assert "the only record is a header or a row cannot be told" in str(caught.value)
+
+
+@pytest.mark.parametrize(
     ("text", "options", "expected"),
     [
         pytest.param("1;2,5;3\n4;5,5;6\n", {"delimiter": ";"}, (";", '"', False, 0, None)),

@@ -22,6 +22,7 @@ __all__ = [
     "padded_as_text",
     "split_hints",
     "typed_by_majority",
+    "unique_names",
 ]
 
 #: A number as pyarrow's float parser reads one (spaces around it allowed; inf, infinity and nan
@@ -124,3 +125,23 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
     if re.fullmatch(_THOUSANDS, text):
         hints.append("write the numbers without thousands separators (none are read)")
     return tuple(hints)
+
+
+def unique_names(names: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """A header's names, each one that repeats an earlier name renamed ``NAME_k`` with the
+    smallest ``k`` from 1 that names no other column (``a, a, b`` is ``a, a_1, b``; an empty name
+    again is ``_1``), as DuckDB renames them; and the names given, in order."""
+    taken = set(names)
+    seen: set[str] = set()
+    out, given = [], []
+    for name in names:
+        if name in seen:
+            k = 1
+            while f"{name}_{k}" in taken:
+                k += 1
+            name = f"{name}_{k}"
+            taken.add(name)
+            given.append(name)
+        seen.add(name)
+        out.append(name)
+    return out, tuple(given)

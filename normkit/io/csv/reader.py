@@ -22,7 +22,7 @@ from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
-from .columns import number_hints, padded_as_text, split_hints, typed_by_majority
+from .columns import number_hints, padded_as_text, split_hints, typed_by_majority, unique_names
 from .native import (
     ColumnKind,
     Dialect,
@@ -193,6 +193,19 @@ class CsvReader(ReaderBase):
         finally:
             stream.close()
 
+    def _quote(self) -> str | None:
+        """The quote character read with (None: no quoting); ``"`` until one is detected."""
+        quote = self.read.csv.quote
+        return '"' if quote is None else quote or None
+
+    def _check_quote(self, delimiter: str | None) -> None:
+        if delimiter is not None and delimiter == self._quote():
+            raise OptionError(
+                f"{self.name}: {delimiter!r} cannot both separate and quote fields",
+                param="csv.quote",
+                hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
+            )
+
     def _check_decimal(self, delimiter: str | None) -> None:
         if delimiter is not None and delimiter == self.read.csv.decimal_point:
             raise OptionError(
@@ -205,6 +218,7 @@ class CsvReader(ReaderBase):
         """The separator, header, lines to skip and comment character: as given, else as the
         head shows them (refused where it does not tell)."""
         csv = self.read.csv
+        self._check_quote(csv.delimiter)
         stem, _ = split_compression(self.path)
         delimiter = csv.delimiter
         if delimiter is None and stem.lower().endswith(".tsv"):
@@ -213,7 +227,7 @@ class CsvReader(ReaderBase):
             found = sniff(
                 head,
                 delimiter=delimiter,
-                quote='"',
+                quote=... if csv.quote is None else csv.quote or None,
                 header=csv.header,
                 skip_rows=csv.skip_rows,
                 comment=csv.comment,
@@ -229,6 +243,7 @@ class CsvReader(ReaderBase):
             header=found.header,
             skip_rows=found.skip_rows,
             comment=found.comment or "",
+            quote=found.quote or "",
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
@@ -239,6 +254,7 @@ class CsvReader(ReaderBase):
         header, rest, lines = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
         )
+        header, self.renamed = unique_names(header)
         wanted = self.read.csv.block_size
         more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
         whole = len(rest) + len(more) <= wanted
@@ -340,7 +356,7 @@ class CsvReader(ReaderBase):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
-                if header != list(names):
+                if unique_names(header)[0] != list(names):
                     raise InputError(
                         f"{self.name}: the header changed while it was read "
                         f"({_shown(header)} after {_shown(names)})"
@@ -371,6 +387,7 @@ class CsvReader(ReaderBase):
             delimiter=csv.delimiter_for(self.path),
             decimal_point=csv.decimal_point,
             nulls=tuple(csv.nulls),
+            quote=self._quote(),
             header=csv.header is not False,
             skip_rows=csv.skip_rows or 0,
             comment=csv.comment or None,

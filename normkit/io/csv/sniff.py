@@ -27,7 +27,10 @@ The rules, in the order they are applied:
   numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
   types); else, every column being text, the first row is a header (normkit needs names, and
   text columns are passed through), unless it holds nothing but numbers (``1,2`` above ``a,b``):
-  refused, naming ``csv.header``. A table of one record is a header unless it is all numbers.
+  refused, naming ``csv.header``. A table of one record is a header when it holds no number,
+  and data when it holds nothing else or a number no header names (``1.5``, ``-2``: a fraction
+  or a sign); integers beside text (``1,StreetA``: a row, or the header of an empty table with a
+  column named ``1``?) are refused, naming ``csv.header``.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ _NUMBER = re.compile(
 )
 # Missing values: spelled as such, or no letter nor digit (``?``, ``-``, empty).
 _MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECASE)
+# A number no column is named: with a fraction or an exponent, or a sign.
+_NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
 _QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'[^'\r\n]*'(?=[,;\t|\r\n]|$)")
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
@@ -360,8 +365,20 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
         return True, "no records"
     first = [_kind(v) for v in rows[0]]
     if len(rows) == 1:
-        numbers = all(k == "number" for k in first)
-        return not numbers, "one record, " + ("all numbers" if numbers else "not all numbers")
+        if "number" not in first:
+            return True, "one record, without a number"
+        if "text" not in first:
+            return False, "one record, of numbers"
+        if any(_NO_NAME.fullmatch(v) for v in rows[0]):
+            return False, "one record, with a number no header names"
+        raise InputError(
+            "whether the only record is a header or a row cannot be told: it holds integers "
+            f"beside text ({', '.join(_shortened(v) for v in rows[0][:5])})",
+            param="csv.header",
+            hints=(
+                f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",
+            ),
+        )
     numeric = []
     for j in range(len(rows[0])):
         kinds = {_kind(row[j]) for row in rows[1:501] if j < len(row)} - {"missing"}
@@ -378,6 +395,10 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
         param="csv.header",
         hints=(f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",),
     )
+
+
+def _shortened(value: str, limit: int = 24) -> str:
+    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 def _evidence(split: _Split, named: str | None, why_header: str, skip: int) -> str:

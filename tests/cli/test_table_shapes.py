@@ -1,0 +1,127 @@
+"""Tables as real exports lay them out, through the real command: columns with nothing in them,
+names given twice, single-quoted fields, files of one line. Each is fitted as pandas reads it
+(checked against pandas and scikit-learn), said in the summary, recorded in the stat file, and
+read the same way again by transform."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+from conftest import run_normkit
+from sklearn.preprocessing import StandardScaler
+
+
+def ok(*args) -> str:
+    proc = run_normkit(*map(str, args))
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    return proc.stderr.decode()
+
+
+def test_columns_with_no_value_are_passed_through_and_named(tmp_path):
+    text = "a,b,c,d\n1,,x,\n2,,y,NA\n4,,z,\n"
+    path, stats, z = tmp_path / "e.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    summary = ok("fit", path, "-o", stats)
+    assert "passed through: b (no values), c (text), d (no values)" in summary
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["a"]
+    assert [(p["name"], p["why"]) for p in doc["passthrough"]] == [
+        ("b", "no values"),
+        ("c", "text"),
+        ("d", "no values"),
+    ]
+    frame = pd.read_csv(io.StringIO(text))
+    assert frame[["b", "d"]].isna().all(axis=None)
+    np.testing.assert_allclose(doc["columns"][0]["mean"], frame["a"].mean(), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, keep_default_na=False)
+    assert list(out.columns) == ["a", "b", "c", "d"]
+    want = StandardScaler().fit_transform(frame[["a"]].to_numpy(float))[:, 0]
+    np.testing.assert_allclose(out["a"], want, rtol=1e-12)
+    assert out["d"].tolist() == ["", "NA", ""]  # passed through as written
+
+
+def test_a_column_with_no_value_chosen_by_name_is_still_refused(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("a,b\n1,\n2,\n")
+    proc = run_normkit("fit", path, "--columns", "a,b", "-o", tmp_path / "s.json")
+    assert proc.returncode == 1
+    assert "column 'b' has no values" in proc.stderr.decode()
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_a_table_of_nothing_but_empty_columns_is_refused(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("a,b\n,\n,\n")
+    proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
+    assert proc.returncode == 1
+    assert "columns 'a', 'b' have no values" in proc.stderr.decode()
+
+
+def test_repeated_header_names_are_renamed_said_and_read_alike_by_transform(tmp_path):
+    text = "a,a,b,,,a_1\n1,2,x,3,4,5\n2,3,y,5,6,7\n4,9,z,6,8,9\n"
+    path, stats, z = tmp_path / "d.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    summary = ok("fit", path, "-o", stats)
+    assert "repeated header names renamed ('a' again as 'a_2', '' again as '_1')" in summary
+    doc = json.loads(stats.read_text())
+    assert doc["read"]["renamed"] == ["a_2", "_1"]
+    names = ["a", "a_2", "", "_1", "a_1"]
+    assert [c["name"] for c in doc["columns"]] == names
+    frame = pd.read_csv(io.StringIO(text)).drop(columns="b")  # pandas: a.1, Unnamed: 4...
+    X = frame.to_numpy(float)
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, header=None, skiprows=1, keep_default_na=False)
+    assert z.read_text().splitlines()[0] == "a,a_2,b,,_1,a_1"
+    got = out.drop(columns=2).to_numpy(float)
+    np.testing.assert_allclose(got, StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_single_quoted_fields_are_read_with_the_quote_detected_and_recorded(tmp_path):
+    text = "id\tname\tx\n1\t'a\tb'\t1.5\n2\t'c'\t2.5\n3\tc\t7\n"
+    path, stats, z = tmp_path / "q.tsv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    summary = ok("fit", path, "-o", stats)
+    assert 'read as tab-separated, "\'" quotes' in summary
+    doc = json.loads(stats.read_text())
+    assert doc["read"]["quote"] == "'"
+    frame = pd.read_csv(io.StringIO(text), sep="\t", quotechar="'")
+    assert frame.shape == (3, 3)
+    X = frame[["id", "x"]].to_numpy(float)
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, sep="\t")  # written as it was read, quotes aside
+    assert out["name"].tolist() == ["a\tb", "c", "c"]
+    np.testing.assert_allclose(out[["id", "x"]], StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_the_quote_given_decides(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("a,b\n'x,1\n'y,2\n")  # a "'" that opens no quoted field
+    proc = run_normkit("fit", path, "--quote", "", "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["read"]["quote"] == ""
+    assert [c["name"] for c in doc["columns"]] == ["b"]
+    proc = run_normkit("fit", path, "--quote", "'", "--delimiter", "'", "-o", "-")
+    assert proc.returncode == 2
+    assert "cannot both separate and quote fields" in proc.stderr.decode()
+
+
+def test_a_file_of_one_row_is_data_where_no_header_would_name_its_numbers(tmp_path):
+    path, stats = tmp_path / "one.csv", tmp_path / "s.json"
+    path.write_text("2003-01-02,5,109.25\n")
+    assert "no header (columns column_1...)" in ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    frame = pd.read_csv(path, header=None)
+    assert [(c["name"], c["count"]) for c in doc["columns"]] == [("column_2", 1), ("column_3", 1)]
+    np.testing.assert_array_equal([c["mean"] for c in doc["columns"]], frame.iloc[0, 1:])
+    path.write_text("1,StreetA\n")
+    proc = run_normkit("fit", path, "-o", stats.with_name("t.json"))
+    assert proc.returncode == 1
+    assert proc.stderr.decode().strip().endswith("(--header or --no-header)")
