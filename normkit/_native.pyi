@@ -46,7 +46,7 @@ def batch_moments(
     columns: list[npt.NDArray[np.float64]],
     shift: npt.NDArray[np.float64],
     weights: npt.NDArray[np.float64] | None = None,
-    threads: int = 1,
+    threads: int = 1,  # 0: the cores, at most 4
 ) -> tuple[
     npt.NDArray[np.int64],  # count
     npt.NDArray[np.int64],  # n_missing

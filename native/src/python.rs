@@ -334,6 +334,11 @@ fn float_slices<'a>(arrays: &'a [PyReadonlyArray1<'_, f64>]) -> Vec<Cow<'a, [f64
         .collect()
 }
 
+/// Threads for work shared among the cores: the cores this process may use, at most 4.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// `f(columns[group], shift[group])` on contiguous groups of columns, one group per thread, the
 /// results concatenated in column order. Each column's moments depend on that column alone, so
 /// the bits are the same whatever the number of threads.
@@ -344,6 +349,11 @@ fn by_column_groups(
     f: impl Fn(&[&[f64]], &[f64]) -> Result<Moments, MomentsError> + Sync,
 ) -> Result<Moments, MomentsError> {
     let values: usize = columns.iter().map(|c| c.len()).sum();
+    let threads = if threads == 0 {
+        default_threads()
+    } else {
+        threads
+    };
     let threads = threads
         .min(columns.len())
         .min(values / MIN_VALUES_PER_THREAD)
@@ -412,7 +422,7 @@ fn moments_error(error: &MomentsError) -> PyErr {
 
 /// The moments of one batch (`normkit.core.moments.batch_moments`): `(count, n_missing, shift,
 /// mean_offset, m2, min, max, m3, m4, weight)`, computed with the GIL released, the columns
-/// shared among `threads` threads. With `weights`, the weighted moments
+/// shared among `threads` threads (0: the cores, at most 4). With `weights`, the weighted moments
 /// (`weighted_batch_moments`; every weight finite and at least 0).
 #[pyfunction]
 #[pyo3(signature = (columns, shift, weights=None, threads=1))]

@@ -35,7 +35,6 @@ row weighs 1, ``W = count``) are computed and merged exactly as before, bit for 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -227,18 +226,6 @@ def _float_columns(columns: Sequence[np.ndarray]) -> list[np.ndarray]:
     return [np.asarray(x, dtype=np.float64) for x in columns]
 
 
-def _threads() -> int:
-    """Threads among which the columns of a batch are shared (the cores, at most 4)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
-
-
-_THREADS = _threads()
-
-
 def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None) -> Moments:
     """Moments of one batch, column by column.
 
@@ -275,7 +262,7 @@ def batch_moments(columns: Sequence[np.ndarray], shift: np.ndarray | None = None
     if shift is None:
         shift = np.nan_to_num(first_values(columns), nan=0.0)
     shift = np.asarray(shift, dtype=np.float64)
-    return Moments(*_native.batch_moments(columns, shift, threads=_THREADS))
+    return Moments(*_native.batch_moments(columns, shift, threads=0))
 
 
 def weighted_batch_moments(
@@ -317,7 +304,7 @@ def weighted_batch_moments(
         positive = weights > 0
         shift = np.nan_to_num(first_values([x[positive] for x in columns]), nan=0.0)
     shift = np.asarray(shift, dtype=np.float64)
-    return Moments(*_native.batch_moments(columns, shift, weights, threads=_THREADS))
+    return Moments(*_native.batch_moments(columns, shift, weights, threads=0))
 
 
 def _check_lengths(columns: Sequence[np.ndarray], rows: int | None = None) -> None:
