@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import math
+import subprocess
+import sys
 from datetime import datetime
 
 import pyarrow as pa
@@ -364,3 +366,18 @@ def test_a_record_one_byte_past_the_first_block_is_not_typed(tmp_path):
     path.write_bytes(b"a,b\n" + records + b"07,abcde\n" + b"1,1\n" * 5)
     schema = open_input(str(path), options).schema
     assert schema.field("a").type == pa.string()
+
+
+def test_a_malformed_record_of_a_piped_first_block_names_its_line(tmp_path):
+    """Standard input cannot be read again: the line is counted in the first block itself, its
+    comment lines included."""
+    done = subprocess.run(
+        [sys.executable, "-m", "normkit", "fit", "-", "-o", str(tmp_path / "s.json")],
+        input=b"# exported\na,b\n1,2\n# a note\n\n3,4,5\n",
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode() == (
+        "normkit: error: <stdin> at line 6: malformed CSV: expected 2 fields, got 3: 3,4,5\n"
+    )
