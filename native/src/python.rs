@@ -14,9 +14,10 @@ use pyo3::types::PyBytes;
 use crate::dialect::Dialect;
 use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
 use crate::moments::{self, Moments, MomentsError};
+use crate::parse::parse_block;
 use crate::parse::{
-    parse_block, parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues,
-    ParseError, ParsedBlock,
+    parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
+    ParsedBlock,
 };
 use crate::scan::{block_ends, count_lines, parse_header};
 

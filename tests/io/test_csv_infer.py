@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import math
+import subprocess
+import sys
 from datetime import datetime
 
 import pyarrow as pa
@@ -285,6 +287,52 @@ def test_generated_columns_are_typed_as_pyarrow_types_them(case):
     assert_same_batch(first_batch(records, names, dialect(), BLOCK), theirs)
 
 
+_EDGES = [
+    "2020-01-31T12:34:56.123+01:00",
+    "2020-02-29 23:59:59Z",
+    "12:34:56",
+    "0x1F",
+    "-9223372036854775808",
+    "1.5e-3",
+    "-1,5e3",
+    "true",
+    "2262-04-11T23:47:16.854775807",
+    "1677-09-21T00:12:44.5-00:30",
+    "0000-01-01T00",
+]
+
+
+@st.composite
+def _near_edges(draw):
+    """A value of some type with a few characters replaced, inserted or taken away: the
+    grammars' edges (a digit too many, a sign, a separator)."""
+    value = list(draw(st.sampled_from(_EDGES)))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(value)))
+        char = draw(st.sampled_from("0123456789-+:.,TZ xXeE\tafn"))
+        edit = draw(st.sampled_from(["replace", "insert", "delete"]))
+        if edit == "insert" or not value:
+            value.insert(at, char)
+        elif edit == "replace":
+            value[min(at, len(value) - 1)] = char
+        else:
+            del value[min(at, len(value) - 1)]
+    return "".join(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_near_edges(), st.sampled_from([".", ","]))
+def test_values_near_the_edges_are_typed_as_pyarrow_types_them(value, decimal_point):
+    d = dialect(delimiter=";" if decimal_point == "," else ",", decimal_point=decimal_point)
+    assume(d.delimiter not in value)
+    records = one_column([value])
+    try:
+        theirs = pyarrow_first(records, ["c"], d)
+    except StopIteration:
+        assume(False)  # an empty line: no record
+    assert_same_batch(first_batch(records, ["c"], d, BLOCK), theirs)
+
+
 # -- through the reader -------------------------------------------------------------------------
 
 
@@ -318,3 +366,18 @@ def test_a_record_one_byte_past_the_first_block_is_not_typed(tmp_path):
     path.write_bytes(b"a,b\n" + records + b"07,abcde\n" + b"1,1\n" * 5)
     schema = open_input(str(path), options).schema
     assert schema.field("a").type == pa.string()
+
+
+def test_a_malformed_record_of_a_piped_first_block_names_its_line(tmp_path):
+    """Standard input cannot be read again: the line is counted in the first block itself, its
+    comment lines included."""
+    done = subprocess.run(
+        [sys.executable, "-m", "normkit", "fit", "-", "-o", str(tmp_path / "s.json")],
+        input=b"# exported\na,b\n1,2\n# a note\n\n3,4,5\n",
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode() == (
+        "normkit: error: <stdin> at line 6: malformed CSV: expected 2 fields, got 3: 3,4,5\n"
+    )

@@ -174,12 +174,13 @@ class CsvReader(ReaderBase):
             self._resolve_dialect(head)
             self._check_decimal(self.read.csv.delimiter)
             with self._translate_errors(), self._record_errors((), {}):
-                sample, names, first_line = self._first_block(stream)
+                records, names, first_line = self._first_block(stream)
+            sample = self._without_comments(records)
             if not sample.strip(b"\r\n"):  # a header and no record: no types to infer
                 self.has_rows = False
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
                 return self._inferred
-            with self._translate_errors(), self._first_block_errors(names, first_line):
+            with self._translate_errors(), self._first_block_errors(records, names, first_line):
                 # The types pyarrow's CSV reader infers from the first block of records.
                 first = first_batch(
                     sample, names, self._dialect(), self.read.csv.block_size, first_line
@@ -249,7 +250,7 @@ class CsvReader(ReaderBase):
         self.detected = resolved
 
     def _first_block(self, stream) -> tuple[bytes, list[str], int]:
-        """The first block of records (lines skipped, comment lines taken out), the column
+        """The first block of records (after the header and the lines skipped), the column
         names and the line the first record starts on."""
         header, rest, lines = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
@@ -259,26 +260,37 @@ class CsvReader(ReaderBase):
         more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
         whole = len(rest) + len(more) <= wanted
         rest = whole_records(rest + more, self._dialect(), len(header), whole)
-        comment = self.read.csv.comment
-        if comment:
-            kept = [
-                line
-                for line in rest.splitlines(keepends=True)
-                if not line.startswith(comment.encode())
-            ]
-            rest = b"".join(kept)
         return rest, header, 1 + lines
 
+    def _without_comments(self, records: bytes) -> bytes:
+        """``records`` without their comment lines, as pyarrow's reader was given them to type
+        the columns (its first block is cut from these bytes)."""
+        comment = self.read.csv.comment
+        if not comment:
+            return records
+        lines = records.splitlines(keepends=True)
+        return b"".join(line for line in lines if not line.startswith(comment.encode()))
+
     @contextlib.contextmanager
-    def _first_block_errors(self, names: list[str], first_line: int) -> Iterator[None]:
-        """A malformed record of the first block, named as the reading of the whole input
-        names it (the block has lost its comment lines, which would shift the lines named);
-        as the block names it where the input cannot be read again (a stream)."""
+    def _first_block_errors(
+        self, records: bytes, names: list[str], first_line: int
+    ) -> Iterator[None]:
+        """A malformed record of the first block (``records``, comment lines kept, which
+        count in the lines named), as the reading of the whole input names it."""
         try:
             yield
         except RecordError as exc:
-            found = self._first_record_error(names)
-            raise (found or self._record_error(exc, set(), {}, names)) from None
+            kinds = [ColumnKind.SKIP] * len(names)
+            dialect = self._dialect()
+            try:
+                with self._record_errors((), {}, names):
+                    for _ in NativeRecords(
+                        io.BytesIO(records), names, kinds, dialect, first_line=first_line
+                    ):
+                        pass
+            except InputError as found:
+                raise found from None
+            raise self._record_error(exc, set(), {}, names) from None
 
     def _padded_as_text(self, schema: pa.Schema, sample: bytes, names: list[str]) -> pa.Schema:
         integers = [f.name for f in schema if pa.types.is_integer(f.type)]
@@ -555,15 +567,14 @@ class CsvReader(ReaderBase):
             return InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
         return InputError(f"{self.name}: cannot read as CSV: {first}")
 
-    def _first_record_error(self, names: Sequence[str] | None = None) -> InputError | None:
+    def _first_record_error(self) -> InputError | None:
         """The first record the engine cannot read, as a message; None if it reads them all (or
-        the input is a stream, which cannot be read again). ``names``: the columns, if not yet
-        those of the schema."""
+        the input is a stream, which cannot be read again)."""
         if self.is_stream:
             return None
         stream = self._csv_stream()
         try:
-            with self._record_errors((), {}, names):
+            with self._record_errors((), {}):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
