@@ -28,13 +28,14 @@
 
 use crate::dialect::Dialect;
 use crate::parse::{parse_float, MissingValues, TextColumn};
-use crate::scan::last_record_end;
+use crate::scan::{block_ends, last_record_end};
 
 /// Where pyarrow's streaming reader ends the first block of `buf` (whole records after the
 /// header, the end of the input after them) when it reads `block_size` bytes at a time: at the
 /// end of `buf` if it fits, else at the last record end within its first `block_size` bytes,
 /// where a CR that is their last byte counts as one (pyarrow's chunker does not wait for the
-/// LF of a CRLF, which then makes an empty line of the next block); 0 if there is none.
+/// LF of a CRLF, which then makes an empty line of the next block); at the end of the first
+/// record if none ends within them.
 pub fn first_block_end(buf: &[u8], d: &Dialect, block_size: usize) -> usize {
     let Some(head) = buf.get(..block_size).filter(|_| buf.len() > block_size) else {
         return buf.len();
@@ -50,7 +51,11 @@ pub fn first_block_end(buf: &[u8], d: &Dialect, block_size: usize) -> usize {
             return end;
         }
     }
-    last_record_end(head, d).unwrap_or(0)
+    // No record ends within the block: the block is the first record, however long (pyarrow
+    // refused such a record; the reading that follows takes records of up to four blocks).
+    last_record_end(head, d)
+        .or_else(|| block_ends(buf, d, 1, true).first().copied())
+        .unwrap_or(0)
 }
 
 /// A column's type, in the order the types are tried.
@@ -731,8 +736,11 @@ mod tests {
         assert_eq!(first_block_end(buf, &d, 8), 8);
         assert_eq!(first_block_end(buf, &d, 7), 6);
         assert_eq!(first_block_end(b"1\r\n1\r\nx\r\n", &d, 8), 9); // its CR ends "x"
-        assert_eq!(first_block_end(b"\"a\r\"\nx\n", &d, 4), 0);
-        assert_eq!(first_block_end(b"123456\n", &d, 6), 0);
+
+        // A first record longer than the block is the block.
+        assert_eq!(first_block_end(b"\"a\r\"\nx\n", &d, 4), 5);
+        assert_eq!(first_block_end(b"123456\n", &d, 6), 7);
+        assert_eq!(first_block_end(b"123456\n1\n", &d, 6), 7);
     }
 
     #[test]

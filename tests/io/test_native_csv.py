@@ -187,3 +187,20 @@ def test_a_quote_on_a_comment_line_opens_no_field(tmp_path, block_size):
     table = read(path, ["a", "b"], block_size=block_size, comment="#")
     assert table.column("a").to_pylist() == [float(i) for i in range(20_000)]
     assert table.column("b").to_pylist() == [i / 2 for i in range(20_000)]
+
+
+def test_a_first_record_longer_than_the_block_is_read(tmp_path):
+    # The first block was cut before the first record's end, and the file read as having no
+    # rows ("only a header"); a record of up to four blocks is read as anywhere else.
+    path = tmp_path / "long.csv"
+    rows = [f"{i},y,{2 * i}" for i in range(2, 50)]
+    path.write_text("a,b,c\n" + "1," + "x" * 10_000 + ",2\n" + "\n".join(rows) + "\n")
+    source = open_input(str(path), ReadOptions(csv=CsvOptions(block_size=BLOCK)))
+    assert source.schema.field("b").type == pa.string()
+    assert source.schema.field("c").type == pa.int64()
+    table = read(path, ["a", "c"])
+    assert table.column("a").to_pylist() == [float(i) for i in range(1, 50)]
+    assert table.column("c").to_pylist() == [2.0 * i for i in range(1, 50)]
+    path.write_text("a,b\n" + "1," + "x" * 20_000 + "\n2,y\n")
+    with pytest.raises(InputError, match="longer than the block size allows"):
+        _ = open_input(str(path), ReadOptions(csv=CsvOptions(block_size=BLOCK))).schema

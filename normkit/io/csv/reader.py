@@ -257,10 +257,17 @@ class CsvReader(ReaderBase):
         )
         header, self.renamed = unique_names(header)
         wanted = self.read.csv.block_size
-        more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
-        whole = len(rest) + len(more) <= wanted
-        rest = whole_records(rest + more, self._dialect(), len(header), whole)
-        return rest, header, 1 + lines
+        while True:
+            more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
+            rest += more
+            whole = len(rest) <= wanted
+            records = whole_records(rest, self._dialect(), len(header), whole)
+            if records or whole:
+                return records, header, 1 + lines
+            # The first record is longer than the block: read on, as the reading does.
+            if wanted >= self._max_record():
+                raise self._too_long()
+            wanted = min(2 * wanted, self._max_record())
 
     def _without_comments(self, records: bytes) -> bytes:
         """``records`` without their comment lines, as pyarrow's reader was given them to type
