@@ -1,7 +1,7 @@
 """Modules imported on first use, to keep start-up short.
 
-``import pyarrow.csv`` alone takes most of a small command's time; pyarrow's compute, Parquet and
-IPC modules add a third to it, and a CSV fit needs none of them.
+pyarrow's compute, Parquet and IPC modules add about a third to the time ``import pyarrow``
+takes, and a fit of a numeric CSV needs none of them.
 """
 
 from __future__ import annotations

@@ -556,9 +556,9 @@ class CsvReader(ReaderBase):
     def _describe_arrow_error(
         self, message: str, rows_done: Callable[[], int] | None
     ) -> InputError:
-        """pyarrow's complaint about the first block, read to type the columns: the engine reads
-        the input again to name the line, column and value; pyarrow's words where it finds
-        nothing wrong."""
+        """pyarrow's complaint while reading (a compressed stream, a conversion): the engine
+        reads the input again to name the line, column and value; pyarrow's words where it
+        finds nothing wrong."""
         first = message.strip().splitlines()[0] if message.strip() else "invalid data"
         found = self._first_record_error()
         if found is not None:
@@ -568,10 +568,6 @@ class CsvReader(ReaderBase):
                 f"{self.name}: invalid UTF-8 text",
                 hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
             )
-        if "straddl" in first:
-            return self._too_long()
-        if "Empty CSV file" in first:
-            return InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
         return InputError(f"{self.name}: cannot read as CSV: {first}")
 
     def _first_record_error(self) -> InputError | None:
