@@ -10,8 +10,6 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 
 from ...errors import param
-from ..arrow import text_array
-from ..lazy import pc
 
 __all__ = [
     "NUMBER",
@@ -25,23 +23,28 @@ __all__ = [
     "unique_names",
 ]
 
+#: The spaces around a value that its typing ignores (pyarrow trims spaces and tabs; these
+#: patterns, whole-value matches of Python's ``re``, take the ASCII white space but ``\v``).
+_SPACE = r"[\t\n\f\r ]"
+
 #: A number as pyarrow's float parser reads one (spaces around it allowed; inf, infinity and nan
 #: in any case; ``{point}`` the decimal separator): what decides whether a text value counts as a
 #: number when columns are typed.
-NUMBER = r"^\s*[+-]?(?:(?:\d+{point}?\d*|{point}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$"
+NUMBER = rf"{_SPACE}*[+-]?(?:(?:\d+{{point}}?\d*|{{point}}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan){_SPACE}*"
 
 #: Numbers as people write them (``1,000``, ``1.234,5``, ``1'000``, ``0,5``, and ``1.5`` where
 #: the decimal separator is a comma): not numbers to the parser, but they count as numbers when
 #: a column is typed, so that the column stops a fit at the first of them with a hint, instead
 #: of passing through as text.
-WRITTEN_NUMBER = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
+WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:\d{{1,3}}(?:[,.']\d{{3}})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SPACE}*"
 
 #: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
-#: no letter or digit of any script (``\p{L}``, ``\p{N}``: RE2's ``\w`` is ASCII only, which took
-#: ``東京`` and ``Москва`` for placeholders and their column for numbers). A column of nothing else in its first block is a column whose values are
-#: yet to come, typed as numbers like a column with no value there: its first placeholder then
-#: stops a fit with a hint, rather than the column passing through as text.
-PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s]+\s*$"
+#: no letter or digit of any script (``\w`` of Unicode: an ASCII-only class took ``東京`` and
+#: ``Москва`` for placeholders and their column for numbers). A column of nothing else in its
+#: first block is a column whose values are yet to come, typed as numbers like a column with no
+#: value there: its first placeholder then stops a fit with a hint, rather than the column
+#: passing through as text.
+PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r ]+{_SPACE}*"
 
 #: Other field separators a file that reads as one column is checked for.
 OTHER_DELIMITERS = (",", "\t", ";", "|")
@@ -59,21 +62,25 @@ def typed_by_majority(
     first block."""
     if first is None or not first.num_rows:
         return schema
-    number_pattern = NUMBER.format(point=re.escape(decimal_point))
+    number = re.compile(NUMBER.format(point=re.escape(decimal_point)), re.ASCII | re.IGNORECASE)
+    written = re.compile(WRITTEN_NUMBER, re.ASCII)
+    placeholder = re.compile(PLACEHOLDER)
     for i, field in enumerate(schema):
         values = first.column(i)
-        if not pa.types.is_string(values.type):  # typed by pyarrow, or text kept as text
+        if not pa.types.is_string(values.type):  # typed as pyarrow types, or text kept as text
             continue
-        present = len(values) - values.null_count
+        present = [v for v in values.to_pylist() if v is not None]
         if not present:
             continue
-        number = pc.match_substring_regex(values, number_pattern, ignore_case=True)
-        written = pc.match_substring_regex(values, WRITTEN_NUMBER)
-        numbers = pc.sum(pc.or_(number, written)).as_py()
-        placeholders = pc.sum(pc.match_substring_regex(values, PLACEHOLDER)).as_py()
-        if (numbers and 2 * numbers > present) or numbers + placeholders == present:
+        numbers = sum(1 for v in present if number.fullmatch(v) or written.fullmatch(v))
+        placeholders = sum(1 for v in present if placeholder.fullmatch(v))
+        if (numbers and 2 * numbers > len(present)) or numbers + placeholders == len(present):
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
+
+
+#: An integer written with a leading zero (``007``).
+_PADDED = re.compile(rf"{_SPACE}*[+-]?0[0-9]")
 
 
 def padded_as_text(
@@ -86,9 +93,8 @@ def padded_as_text(
         i = schema.get_field_index(name)
         if i < 0 or not pa.types.is_integer(schema.field(i).type):
             continue
-        padded = pc.match_substring_regex(text, r"^\s*[+-]?0\d")
-        missing = pc.is_in(text, value_set=text_array(nulls))
-        if pc.any(pc.and_(padded, pc.invert(missing))).as_py():
+        missing = set(nulls)
+        if any(v is not None and v not in missing and _PADDED.match(v) for v in text.to_pylist()):
             schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema
 
