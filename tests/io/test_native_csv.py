@@ -204,3 +204,40 @@ def test_a_first_record_longer_than_the_block_is_read(tmp_path):
     path.write_text("a,b\n" + "1," + "x" * 20_000 + "\n2,y\n")
     with pytest.raises(InputError, match="longer than the block size allows"):
         _ = open_input(str(path), ReadOptions(csv=CsvOptions(block_size=BLOCK))).schema
+
+
+# The rules that type a text column by its values, as RE2 (pyarrow's compute) wrote them before
+# they were Python's re: both must tell the same values.
+RE2_NUMBER = r"^\s*[+-]?(?:(?:\d+{point}?\d*|{point}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$"
+RE2_WRITTEN = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
+RE2_PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s]+\s*$"
+
+VALUE_TEXT = st.text(
+    st.sampled_from(list("0123456789+-.,'eEinfatyINF ?*#/_\t\n\r\f\v\xa0") + ["東", "ж", "٣", "²"]),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(VALUE_TEXT, min_size=1, max_size=20), st.sampled_from([".", ","]))
+def test_text_is_told_numbers_as_re2_told_them(values, point):
+    import re
+
+    import pyarrow.compute as pc
+
+    from normkit.io.csv.columns import NUMBER, PLACEHOLDER, WRITTEN_NUMBER
+
+    array = pa.array(values, pa.string())
+    number = re.compile(NUMBER.format(point=re.escape(point)), re.ASCII | re.IGNORECASE)
+    re2 = RE2_NUMBER.format(point=re.escape(point))
+    assert [bool(number.fullmatch(v)) for v in values] == pc.match_substring_regex(
+        array, re2, ignore_case=True
+    ).to_pylist()
+    written = re.compile(WRITTEN_NUMBER, re.ASCII)
+    assert [bool(written.fullmatch(v)) for v in values] == pc.match_substring_regex(
+        array, RE2_WRITTEN
+    ).to_pylist()
+    placeholder = re.compile(PLACEHOLDER)
+    assert [bool(placeholder.fullmatch(v)) for v in values] == pc.match_substring_regex(
+        array, RE2_PLACEHOLDER
+    ).to_pylist()
