@@ -213,7 +213,7 @@ RE2_WRITTEN = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE]
 RE2_PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s]+\s*$"
 
 VALUE_TEXT = st.text(
-    st.sampled_from(list("0123456789+-.,'eEinfatyINF ?*#/_\t\n\r\f\v\xa0") + ["東", "ж", "٣", "²"]),
+    st.sampled_from([*"0123456789+-.,'eEinfatyINF ?*#/_\t\n\r\f\v\xa0", "東", "ж", "٣", "²"]),
     max_size=12,
 )
 
