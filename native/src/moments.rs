@@ -393,6 +393,59 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
     0.0 + pairwise(a, a, |v, _| [v])[0]
 }
 
+/// Count, mean and M2 of consecutive batches of `size` rows of one column, relative to `shift`,
+/// bit for bit as `normkit.core.running.batch_statistics` computes them with numpy on the
+/// shifted values (`x - shift`, an array of shape `(n_batches, size)`): PyTorch's two passes,
+/// `mean = sum(x) / n`, then `M2 = sum((x - mean)^2)`, each sum numpy's pairwise summation along
+/// the batch; a missing value (NaN) is left out of both (its place summed as 0) and of the count.
+/// A batch of missing values only has a NaN mean and an M2 of 0.
+///
+/// `column` holds the batches' rows, `n_batches * size` of them. The results are pushed onto
+/// `count`, `mean` and `m2`, one per batch. Returns whether a batch of finite values has a
+/// mean that is not finite (its sum overflowed): numpy's path, which averages values divided
+/// by the count instead, is then to be taken for all of them.
+pub fn batch_statistics(
+    column: &[f64],
+    shift: f64,
+    size: usize,
+    count: &mut Vec<i64>,
+    mean: &mut Vec<f64>,
+    m2: &mut Vec<f64>,
+) -> bool {
+    let mut overflow = false;
+    for batch in column.chunks_exact(size.max(1)) {
+        let missing = batch.iter().filter(|v| v.is_nan()).count();
+        let (n, m, sq) = if missing == 0 {
+            let total = 0.0 + pairwise(batch, batch, |v, _| [v - shift])[0];
+            let m = total / size as f64;
+            let sq = 0.0
+                + pairwise(batch, batch, |v, _| {
+                    let d = (v - shift) - m;
+                    [d * d]
+                })[0];
+            (size, m, sq)
+        } else {
+            let n = size - missing;
+            let zeroed = |v: f64| if v.is_nan() { 0.0 } else { v - shift };
+            let total = 0.0 + pairwise(batch, batch, |v, _| [zeroed(v)])[0];
+            let m = total / n as f64;
+            let sq = 0.0
+                + pairwise(batch, batch, |v, _| {
+                    let d = if v.is_nan() { 0.0 } else { (v - shift) - m };
+                    [d * d]
+                })[0];
+            (n, m, sq)
+        };
+        if !m.is_finite() && n == size && batch.iter().all(|v| (v - shift).is_finite()) {
+            overflow = true;
+        }
+        count.push(n as i64);
+        mean.push(m);
+        m2.push(sq);
+    }
+    overflow
+}
+
 /// Two lanes of numpy's einsum accumulation, for `K` sums.
 type Lanes<const K: usize> = [[f64; 2]; K];
 

@@ -6,7 +6,7 @@
 //! Python side name the file, column, row and value in its own words.
 use std::borrow::Cow;
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -451,6 +451,108 @@ fn batch_moments<'py>(
         .map_err(|e| moments_error(&e))
 }
 
+/// Per-batch count, mean and M2 as `(n_columns, n_batches)` arrays.
+type BatchStats<'py> = (
+    Bound<'py, PyArray2<i64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    bool,
+);
+
+/// The statistics of `n_batches` consecutive batches of `size` rows of each column, from row
+/// `start`, relative to `shift` (`normkit.core.running.batch_statistics`, bit for bit):
+/// `(count, mean, m2, overflow)`, arrays of shape `(n_columns, n_batches)`; `overflow`: a
+/// batch's sum overflowed (numpy's rescaling path is to be taken instead). The columns are
+/// shared among `threads` threads (0: the cores, at most 4), with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (columns, shift, start, n_batches, size, threads=0))]
+fn batch_statistics<'py>(
+    py: Python<'py>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    shift: PyReadonlyArray1<'py, f64>,
+    start: usize,
+    n_batches: usize,
+    size: usize,
+    threads: usize,
+) -> PyResult<BatchStats<'py>> {
+    let owned = float_slices(&columns);
+    let shift = shift.as_array().to_vec();
+    let stop = start + n_batches * size;
+    let mut slices = Vec::with_capacity(owned.len());
+    for c in &owned {
+        slices.push(c.get(start..stop).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "a column of {} rows has no rows {start}..{stop}",
+                c.len()
+            ))
+        })?);
+    }
+    if shift.len() != slices.len() {
+        return Err(PyValueError::new_err("one shift per column"));
+    }
+    let n_columns = slices.len();
+    let threads = if threads == 0 {
+        default_threads()
+    } else {
+        threads
+    };
+    let threads = threads
+        .min(n_columns)
+        .min((n_columns * n_batches * size) / MIN_VALUES_PER_THREAD)
+        .max(1);
+    type Columns = Vec<(Vec<i64>, Vec<f64>, Vec<f64>, bool)>;
+    let work = |group: &[&[f64]], k: &[f64]| -> Columns {
+        group
+            .iter()
+            .zip(k)
+            .map(|(x, &k)| {
+                let (mut c, mut m, mut s) = (
+                    Vec::with_capacity(n_batches),
+                    Vec::with_capacity(n_batches),
+                    Vec::with_capacity(n_batches),
+                );
+                let o = moments::batch_statistics(x, k, size, &mut c, &mut m, &mut s);
+                (c, m, s, o)
+            })
+            .collect()
+    };
+    let per_column: Columns = py.detach(|| {
+        if threads == 1 {
+            return work(&slices, &shift);
+        }
+        let group = n_columns.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = slices
+                .chunks(group)
+                .zip(shift.chunks(group))
+                .map(|(g, k)| scope.spawn(|| work(g, k)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a statistics thread panicked"))
+                .collect()
+        })
+    });
+    // One row per column (Python takes the transpose, as numpy's reduction left them).
+    let mut count = Vec::with_capacity(n_batches * n_columns);
+    let mut mean = Vec::with_capacity(n_batches * n_columns);
+    let mut m2 = Vec::with_capacity(n_batches * n_columns);
+    let mut overflow = false;
+    for (c, m, s, o) in per_column {
+        overflow |= o;
+        count.extend(c);
+        mean.extend(m);
+        m2.extend(s);
+    }
+    let shape = [n_columns, n_batches];
+    Ok((
+        count.into_pyarray(py).reshape(shape)?,
+        mean.into_pyarray(py).reshape(shape)?,
+        m2.into_pyarray(py).reshape(shape)?,
+        overflow,
+    ))
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -458,5 +560,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CsvError", m.py().get_type::<CsvError>())?;
     m.add_class::<CsvEngine>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     Ok(())
 }

@@ -41,7 +41,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .. import params
+from .. import _native, params
 from ..errors import OptionError
 from .moments import Moments, batch_moments, merge_moments, moments_of
 
@@ -501,7 +501,6 @@ class LogicalBatches:
         self.n_columns = n_columns
         self.batch_size = batch_size
         self._pending = np.empty((n_columns, 0))
-        self._buffer = np.empty(0)
         self.head_wanted = -first_row % batch_size
         self.head_rows = 0
         self.head = Moments.empty(n_columns)
@@ -551,9 +550,7 @@ class LogicalBatches:
             self._pending = np.hstack([self._pending, np.vstack(columns)])
             return None, no_moments(self.n_columns)
         # The batch that completes the waiting rows is assembled apart (one batch); the whole
-        # batches after it are copied, shifted, into a buffer kept between calls, so that one
-        # set of in-place reductions covers every column with no fresh allocation (a large new
-        # array costs page faults on every chunk).
+        # batches after it are reduced where they lie.
         start = (size - waiting) % size
         n_full = (n_new - start) // size
         stop = start + n_full * size
@@ -567,14 +564,17 @@ class LogicalBatches:
                 np.subtract(head, shift[:, None], out=head)
                 stats.append(per_batch(head[:, None, :], None, overwrite=True))
             if n_full:
-                n_values = len(columns) * (stop - start)
-                if self._buffer.size < n_values:
-                    self._buffer = np.empty(n_values)
-                body = self._buffer[:n_values].reshape(len(columns), -1)
-                for j, column in enumerate(columns):
-                    np.subtract(column[start:stop], shift[j], out=body[j])
-                body = body.reshape(len(columns), n_full, size)
-                stats.append(per_batch(body, has_missing, overwrite=True))
+                # The native engine reduces each batch where it lies in its column (no copy),
+                # with numpy's operations in numpy's order.
+                columns = [np.asarray(c, dtype=np.float64) for c in columns]
+                *found, overflow = _native.batch_statistics(columns, shift, start, n_full, size)
+                if overflow:  # a sum overflowed: numpy's path, which rescales, for these batches
+                    body = np.stack(
+                        [c[start:stop] - k for c, k in zip(columns, shift, strict=True)]
+                    )
+                    stats.append(per_batch(body.reshape(len(columns), n_full, size), has_missing))
+                else:  # (n_batches, n_columns), laid out as per_batch's (the sums' order)
+                    stats.append(tuple(x.T for x in found))
         count, mean, m2 = (np.concatenate(parts) for parts in zip(*stats, strict=True))
         self._pending = np.vstack([c[stop:] for c in columns])
         return BatchSteps.relative(count, mean, m2, shift), merge_batches(count, mean, m2)

@@ -124,3 +124,44 @@ def test_columns_of_different_lengths_are_refused():
         batch_moments([np.ones(3), np.ones(4)])
     with pytest.raises(ValueError, match="different lengths"):
         weighted_batch_moments([np.ones(3)], np.ones(4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batches(),
+    st.sampled_from([1, 2, 7, 8, 9, 100, 128, 256, 300]),
+    st.integers(0, 5),
+    st.sampled_from([1, 2, 3]),
+)
+def test_batch_statistics_equal_numpy_bit_for_bit(batch, size, start, threads):
+    from normkit.core.running import per_batch
+
+    columns, how = batch
+    columns = [np.concatenate([x, x, x]) for x in columns]  # some rows to cut batches from
+    start = min(start, len(columns[0]))
+    n_full = (len(columns[0]) - start) // size
+    shift = np.nan_to_num(shift_of(columns, "first" if how == "default" else how))
+    count, mean, m2, overflow = _native.batch_statistics(
+        columns, shift, start, n_full, size, threads=threads
+    )
+    stop = start + n_full * size
+    body = np.stack([x[start:stop] - k for x, k in zip(columns, shift, strict=True)])
+    has_missing = bool(np.isnan(body).any())
+    reference = per_batch(body.reshape(len(columns), n_full, size), has_missing)
+    if overflow:  # the caller takes numpy's path for these: a sum of finite values overflowed
+        assert not np.isfinite(reference[1]).all()
+        return
+    for found, expected in zip((count.T, mean.T, m2.T), reference, strict=True):
+        assert found.shape == expected.shape
+        # Laid out alike: merging the batches sums along the contiguous axis (numpy's order).
+        assert found.flags.f_contiguous == expected.flags.f_contiguous
+        same = (found == expected) | (np.isnan(found) & np.isnan(expected))
+        assert same.all(), (found[~same], expected[~same])
+
+
+def test_batch_statistics_flag_a_sum_that_overflows():
+    x = np.full(8, 1e308)
+    *_, overflow = _native.batch_statistics([x], np.zeros(1), 0, 2, 4)
+    assert overflow
+    with pytest.raises(ValueError, match="no rows"):
+        _native.batch_statistics([x], np.zeros(1), 4, 2, 4)
