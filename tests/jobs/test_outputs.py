@@ -266,3 +266,28 @@ def test_sigterm_while_waiting_for_a_pipe(tmp_path):
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 143
     assert err.decode().strip() == "normkit: terminated"
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "arrow"])
+@pytest.mark.parametrize("chosen", [("--columns", "x"), ("--exclude", "w")])
+def test_a_float_column_passed_through_is_written_as_read(tmp_path, suffix, chosen):
+    # The engine reads it as float64 already; it was converted again as text (and refused).
+    path = tmp_path / "m.csv"
+    frame = pd.DataFrame({"x": [1, 2, 3, 5], "w": [1.5, 2.5, np.nan, 4.0], "t": list("abcd")})
+    frame.to_csv(path, index=False)
+    assert run("fit", path, *chosen, "-q", "-o", tmp_path / "s.json").exit_code == 0
+    out = tmp_path / f"out.{suffix}"
+    result = run("transform", path, "-s", tmp_path / "s.json", "-q", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if suffix == "parquet":
+        table = pq.read_table(out)
+    else:
+        with pa.memory_map(str(out)) as source:
+            table = pa.ipc.open_stream(source).read_all()
+    assert table.column("w").type == "double"
+    assert table.column("w").to_pylist() == [1.5, 2.5, None, 4.0]
+    x = frame[["x"]].to_numpy(dtype=float)
+    assert np.array_equal(table.column("x").to_numpy(), StandardScaler().fit_transform(x)[:, 0])

@@ -363,10 +363,10 @@ class CsvReader(ReaderBase):
             else:
                 kinds.append(ColumnKind.TEXT)
         nulls = text_array(self.read.csv.nulls)  # once, not per batch
-        typed = {
-            n: t
-            for n, t in column_types.items()
-            if n in wanted and n not in floats and not pa.types.is_string(t)
+        typed = {  # the columns passed through that the engine reads as text, to convert
+            n: column_types[n]
+            for n, kind in zip(names, kinds, strict=True)
+            if kind == ColumnKind.TEXT and not pa.types.is_string(column_types[n])
         }
         stream = self._csv_stream()
         records: NativeRecords | None = None
