@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from conftest import NORMKIT
+from conftest import NORMKIT, assert_error, run
 
 from normkit_cli.main import cli
 
@@ -757,3 +757,20 @@ def test_closed_multiline_and_stray_quotes_are_accepted(tmp_path, text):
     path = write(tmp_path / "ok.csv", text)
     result = CliRunner().invoke(cli, ["fit", str(path), "-q"])
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "role"),
+    [
+        ("x,y\n1,2\n3,4\n", ["--comment", ","], "separate"),
+        ("x;y\n1;2\n3;4\n", ["--comment", ";"], "separate"),
+        ("x y\n1 2\n3 4\n", ["--delimiter", " ", "--comment", " "], "separate"),
+        ("x,y\n1,'a'\n3,'b'\n", ["--quote", "'", "--comment", "'"], "quote"),
+    ],
+)
+def test_a_comment_character_that_separates_or_quotes_is_refused(tmp_path, text, options, role):
+    path = tmp_path / "c.csv"
+    path.write_text(text)
+    result = run("fit", path, *options, "-o", tmp_path / "s.json")
+    assert_error(result, 2, "c.csv", f"cannot both {role} fields and start comments", "--comment")
+    assert not (tmp_path / "s.json").exists()

@@ -207,6 +207,21 @@ class CsvReader(ReaderBase):
                 hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
             )
 
+    def _check_comment(self) -> None:
+        """A comment character that also separates or quotes fields (given, or detected beside
+        one given) is refused."""
+        csv = self.read.csv
+        comment = csv.comment or None
+        for role, char in (("separate", csv.delimiter_for(self.path)), ("quote", self._quote())):
+            if comment is not None and comment == char:
+                raise OptionError(
+                    f"{self.name}: {comment!r} cannot both {role} fields and start comments",
+                    param="csv.comment",
+                    hints=(
+                        f"give another comment character ({param('csv.comment', '')} for none)",
+                    ),
+                )
+
     def _check_decimal(self, delimiter: str | None) -> None:
         if delimiter is not None and delimiter == self.read.csv.decimal_point:
             raise OptionError(
@@ -248,6 +263,7 @@ class CsvReader(ReaderBase):
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
+        self._check_comment()
 
     def _first_block(self, stream) -> tuple[bytes, list[str], int]:
         """The first block of records (after the header and the lines skipped), the column
