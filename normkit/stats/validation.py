@@ -165,7 +165,8 @@ def _holds(dtype: pa.DataType, value: float) -> bool:
     the type's range, a float32 or float16 value, a decimal of the type's scale and precision."""
     if pa.types.is_integer(dtype):
         info = np.iinfo(dtype.to_pandas_dtype())
-        return value == round(value) and info.min <= value <= info.max
+        # The range as float64 holds it: int64's largest, 2**63 - 1, is read as 2**63.
+        return value == round(value) and float(info.min) <= value <= float(info.max)
     if pa.types.is_float32(dtype) or pa.types.is_float16(dtype):
         narrow = np.float32 if pa.types.is_float32(dtype) else np.float16
         with np.errstate(over="ignore"):

@@ -848,3 +848,15 @@ def test_a_constant_column_must_have_no_spread(tmp_path):
         f"{ERROR}{stats}: inconsistent stat file: column 'a': m2 (3.0) is not 0, though every "
         "value is 3.0"
     )
+
+
+def test_an_integer_column_at_the_ends_of_int64_is_fitted(tmp_path):
+    # 2**63 - 1 is read as 2**63 in float64: within the type's range as float64 holds it (the
+    # stat file was refused as inconsistent on writing).
+    path = tmp_path / "i.csv"
+    path.write_text("x\n9223372036854775807\n-9223372036854775808\n0\n")
+    result = run_normkit("fit", path, "-q", "-o", tmp_path / "s.json")
+    assert result.returncode == 0, result.stderr
+    column = json.loads((tmp_path / "s.json").read_text())["columns"][0]
+    assert column["dtype"] == "int64"
+    assert column["max"] == 2.0**63 and column["min"] == -(2.0**63)
