@@ -859,4 +859,5 @@ def test_an_integer_column_at_the_ends_of_int64_is_fitted(tmp_path):
     assert result.returncode == 0, result.stderr
     column = json.loads((tmp_path / "s.json").read_text())["columns"][0]
     assert column["dtype"] == "int64"
-    assert column["max"] == 2.0**63 and column["min"] == -(2.0**63)
+    assert column["max"] == 2.0**63
+    assert column["min"] == -(2.0**63)
