@@ -9,6 +9,7 @@ from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
 from ..errors import DataError
 from ..estimator.standardizer import Standardizer
+from ..io.arrow import numeric_type_named
 from ..io.dataset import dataset_dtypes, describe_sources, open_dataset, reference_reader
 from ..io.options import ReadOptions
 from ..io.reader import Reader
@@ -95,8 +96,10 @@ def fit_files(
         weighted=weight_column is not None,
         weight_name=weight_column,
     )
-    dtypes = dataset_dtypes(sources, names)
     reference = reference_reader(sources)
+    dtypes = dataset_dtypes(sources, names)
+    if not reference.typed:  # a CSV column typed as text but chosen by name is read as numbers
+        dtypes = [d if d == "null" or numeric_type_named(d) else "double" for d in dtypes]
     # A CSV's types are its first rows' guess: integers are checked over the whole data.
     integers = None if reference.typed else IntegerCheck(dtypes)
     passthrough = mark_weight(estimator.passed_through(reference.schema, names), weight_column)

@@ -861,3 +861,28 @@ def test_an_integer_column_at_the_ends_of_int64_is_fitted(tmp_path):
     assert column["dtype"] == "int64"
     assert column["max"] == 2.0**63
     assert column["min"] == -(2.0**63)
+
+
+def test_one_zero_padded_value_does_not_turn_numbers_into_text(tmp_path):
+    # Codes padded to one width stay text; a column of numbers with one '05' among them is
+    # numbers (it was passed through as text, unnormalized, because of that one token).
+    rows = [f"{i},{i % 100:03d},{i / 7:.4f}" for i in range(1, 1001)]
+    rows[500] = "05,501,0.5"
+    path = tmp_path / "zp.csv"
+    path.write_text("x,code,y\n" + "\n".join(rows) + "\n")
+    result = run_normkit("fit", path, "-o", tmp_path / "s.json")
+    assert result.returncode == 0, result.stderr
+    assert b"code (text)" in result.stderr
+    stats = json.loads((tmp_path / "s.json").read_text())
+    fitted = {c["name"]: c for c in stats["columns"]}
+    assert set(fitted) == {"x", "y"}
+    x = pd.read_csv(path)["x"].to_numpy(dtype=float)
+    assert fitted["x"]["mean"] == pytest.approx(x.mean(), rel=1e-12)
+    # A padded column chosen by name is read as numbers, and recorded so.
+    codes = tmp_path / "codes.csv"
+    codes.write_text("x,y\n007,1\n010,2\n123,3\n")
+    result = run_normkit("fit", codes, "--columns", "x", "-o", tmp_path / "c.json")
+    assert result.returncode == 0, result.stderr
+    column = json.loads((tmp_path / "c.json").read_text())["columns"][0]
+    assert column["dtype"] == "double"
+    assert column["mean"] == pytest.approx((7 + 10 + 123) / 3, rel=1e-15)

@@ -356,14 +356,16 @@ def test_a_malformed_record_of_the_first_block_names_its_line(tmp_path):
 def test_a_record_one_byte_past_the_first_block_is_not_typed(tmp_path):
     """The first block read is a block and one byte, cut at a record end: pyarrow's first block
     (the types) stops a record earlier, but leading zeros are looked for in all of it."""
-    # 1,022 records of 4 bytes, then one of 9 that ends at the block's byte 4,097.
-    records = b"1,1\n" * 1022
+    # 818 records of 5 bytes (codes of two digits), then one of 7 that ends at the block's byte
+    # 4,097.
+    records = b"10,1\n" * 818
     options = ReadOptions(csv=CsvOptions(block_size=4096))
     path = tmp_path / "edge.csv"
-    path.write_bytes(b"a,b\n" + records + b"7,abcdef\n" + b"1,1\n" * 5)
+    path.write_bytes(b"a,b\n" + records + b"17,abc\n" + b"10,1\n" * 5)
     schema = open_input(str(path), options).schema
     assert schema.field("b").type == pa.int64()
-    path.write_bytes(b"a,b\n" + records + b"07,abcde\n" + b"1,1\n" * 5)
+    assert schema.field("a").type == pa.int64()
+    path.write_bytes(b"a,b\n" + records + b"07,abc\n" + b"10,1\n" * 5)
     schema = open_input(str(path), options).schema
     assert schema.field("a").type == pa.string()
 

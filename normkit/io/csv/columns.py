@@ -86,15 +86,18 @@ _PADDED = re.compile(rf"{_SPACE}*[+-]?0[0-9]")
 def padded_as_text(
     schema: pa.Schema, texts: Mapping[str, pa.Array], nulls: Sequence[str]
 ) -> pa.Schema:
-    """Integer columns whose ``texts`` (their fields as written) have leading zeros (ids,
-    postcodes: ``007``) stay text: as integers they would lose them. A missing-value string
-    is no value."""
+    """Integer columns that are codes, zero-padded to one width (ids, postcodes: ``007``,
+    ``042``, ``123``), stay text: as integers they would lose their zeros. A column of numbers
+    of different widths with a leading zero here and there (``05`` among ``1`` to ``1000``)
+    stays numbers: one stray token must not turn a column into text. ``texts`` holds the fields
+    as written; a missing-value string is no value."""
+    missing = set(nulls)
     for name, text in texts.items():
         i = schema.get_field_index(name)
         if i < 0 or not pa.types.is_integer(schema.field(i).type):
             continue
-        missing = set(nulls)
-        if any(v is not None and v not in missing and _PADDED.match(v) for v in text.to_pylist()):
+        values = [v.strip(" \t") for v in text.to_pylist() if v is not None and v not in missing]
+        if any(_PADDED.match(v) for v in values) and len({len(v) for v in values}) == 1:
             schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema
 
