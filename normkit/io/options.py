@@ -56,6 +56,10 @@ class CsvOptions:
     quote : {'"', "'", ""} or None, default None
         The character that quotes fields (``""``: no quoting); None: detected in each file
         (``'`` where the head has no ``"`` and single-quoted fields split it as well).
+    inline_comments : bool, default False
+        Whether the comment character starts a comment after values too (``1;3#note``):
+        detected in each file, where comment lines are and the table splits evenly only with
+        those comments cut (:mod:`normkit.io.csv.sniff`).
 
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
@@ -72,6 +76,7 @@ class CsvOptions:
     skip_rows: int | None = None
     comment: str | None = None
     quote: str | None = None
+    inline_comments: bool = False
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -88,6 +93,7 @@ class CsvOptions:
             "skip_rows",
             "comment",
             "quote",
+            "inline_comments",
         ):
             params.check(f"csv.{name}", getattr(self, name))
         object.__setattr__(self, "block_size", int(self.block_size))
@@ -138,6 +144,8 @@ class ReadSettings:
         every read renames them alike.
     quote : str or None
         The quote character (``""``: no quoting; None: not recorded).
+    inline_comments : bool
+        Whether the comment character started comments after values too.
     """
 
     delimiter: str | None = None
@@ -150,6 +158,7 @@ class ReadSettings:
     comment: str | None = None
     renamed: tuple[str, ...] = ()
     quote: str | None = None
+    inline_comments: bool = False
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -182,6 +191,7 @@ class ReadSettings:
             "comment",
             "renamed",
             "quote",
+            "inline_comments",
         )
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
@@ -242,6 +252,7 @@ class ReadOptions:
             dialect.comment,
             tuple(renamed),
             dialect.quote,
+            dialect.inline_comments,
         )
 
     def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:

@@ -465,6 +465,15 @@ READ = Section(
             rule="csv.quote",
             default=None,
         ),
+        Field(
+            "inline_comments",
+            Boolean(),
+            "Whether the comment character started comments after values too (1;3#note), as "
+            "detected.",
+            lambda s, _: s.read.inline_comments,
+            rule="csv.inline_comments",
+            default=False,
+        ),
     ),
     group="read",
 )

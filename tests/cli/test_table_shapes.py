@@ -125,3 +125,31 @@ def test_a_file_of_one_row_is_data_where_no_header_would_name_its_numbers(tmp_pa
     proc = run_normkit("fit", path, "-o", stats.with_name("t.json"))
     assert proc.returncode == 1
     assert proc.stderr.decode().strip().endswith("(--header or --no-header)")
+
+
+def test_comments_after_values_are_cut_where_comment_lines_show_the_character(tmp_path):
+    text = '# sensor log\na;b;c\n1;3;x#first\n6;7;"y#z" # quoted\n2;4.5;w   #  5;7\n'
+    path, stats, z = tmp_path / "c.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    summary = ok("fit", path, "-o", stats)
+    assert "'#' comments (after values too)" in summary
+    doc = json.loads(stats.read_text())
+    assert doc["read"]["inline_comments"] is True
+    frame = pd.read_csv(io.StringIO(text), sep=";", comment="#")  # rest of the line: a comment
+    assert frame["c"].str.strip().tolist() == ["x", "y#z", "w"]
+    X = frame[["a", "b"]].to_numpy(float)
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, sep=";")
+    assert out["c"].tolist() == ["x", "y#z", "w"]
+    np.testing.assert_allclose(out[["a", "b"]], StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_a_hash_inside_values_is_text_without_comment_lines(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("lang,n\nC#,1\nF#,2\n")
+    proc = run_normkit("fit", path, "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["read"]["inline_comments"] is False
+    assert doc["columns"][0]["mean"] == 1.5

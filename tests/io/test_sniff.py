@@ -158,6 +158,28 @@ def test_a_table_of_one_record(text, header):
     assert sniff(text.encode(), complete=True).header is header
 
 
+@pytest.mark.parametrize(
+    ("text", "inline"),
+    [
+        pytest.param("# log\na;b\n1;3#x;y\n6;7\n", True, id="after-values"),
+        pytest.param("# log\na;b\n1;3#x\n6;7\n", False, id="a-value-or-a-comment"),
+        pytest.param("# log\n1;3#x;y\n6;7\n", True, id="after-values-no-header"),
+        pytest.param('# log\na;b\n1;"3#x;y"\n6;7\n', False, id="in-quotes"),
+        pytest.param("a;b\nC#;1\nF#;2\n", False, id="no-comment-lines"),
+        pytest.param("# log\na;b\nC#;1\nF#;2\n", False, id="the-table-splits-evenly"),
+    ],
+)
+def test_comments_after_values(text, inline):
+    found = sniff(text.encode(), complete=True)
+    assert found.inline_comments is inline
+    assert found.delimiter == ";"
+
+
+def test_comment_lines_above_a_table_without_header_are_no_title():
+    found = sniff(b"# c\n1;3\n6;7\n", complete=True)
+    assert (found.header, found.skip_rows, found.comment) == (False, 1, "#")
+
+
 @pytest.mark.parametrize("text", ["1,StreetA\n", "id,2019,2020\n", "0||test\n"])
 def test_one_record_of_integers_beside_text_is_refused(text):
     with pytest.raises(InputError) as caught:

@@ -26,6 +26,7 @@ from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import number_hints, padded_as_text, split_hints, typed_by_majority, unique_names
+from .comments import InlineCommentStream
 from .native import (
     ColumnKind,
     Dialect,
@@ -220,6 +221,13 @@ class CsvReader(ReaderBase):
         finally:
             stream.close()
 
+    def _without_inline_comments(self, stream):
+        """``stream`` without its comments after values, where the file has them."""
+        csv = self.read.csv
+        if not (csv.inline_comments and csv.comment):
+            return stream
+        return io.BufferedReader(InlineCommentStream(stream, csv.comment, self._quote()))
+
     def _quote(self) -> str | None:
         """The quote character read with (None: no quoting); ``"`` until one is detected."""
         quote = self.read.csv.quote
@@ -271,6 +279,7 @@ class CsvReader(ReaderBase):
             skip_rows=found.skip_rows,
             comment=found.comment or "",
             quote=found.quote or "",
+            inline_comments=found.inline_comments,
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
@@ -278,6 +287,7 @@ class CsvReader(ReaderBase):
     def _first_block(self, stream) -> tuple[bytes, list[str]]:
         """The header and the first block of records as pyarrow reads them (lines skipped,
         comment lines taken out), and the column names (None: the header's)."""
+        stream = self._without_inline_comments(stream)
         header, rest, _ = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
         )
@@ -359,7 +369,7 @@ class CsvReader(ReaderBase):
             for n, t in column_types.items()
             if n in wanted and n not in floats and not pa.types.is_string(t)
         }
-        stream = self._csv_stream()
+        stream = self._without_inline_comments(self._csv_stream())
         records: NativeRecords | None = None
         try:
             with self._translate_errors(), self._record_errors(float_columns, column_types):
@@ -562,7 +572,7 @@ class CsvReader(ReaderBase):
         the input is a stream, which cannot be read again)."""
         if self.is_stream:
             return None
-        stream = self._csv_stream()
+        stream = self._without_inline_comments(self._csv_stream())
         try:
             with self._record_errors((), {}):
                 header, rest, lines = read_header(

@@ -22,7 +22,10 @@ The rules, in the order they are applied:
 * **Comments.** Lines starting with ``#`` are comments when, read as rows, one of them has
   another field count than the table or stands before it; ``#`` rows of the table's field count
   inside it are a header (``#id,name``) or data (``#tag,12``), and a ``#`` line inside a quoted
-  field is part of a value. DuckDB only finds comments inside the table.
+  field is part of a value. DuckDB only finds comments inside the table. Where comment lines
+  show the character, it starts a comment after values too (``1;3#note``, outside quotes) when
+  the table splits evenly only with those cut: ``3#x`` in a table that splits evenly stays a
+  value (text), as ``C#`` in a file without comment lines always does.
 * **Header.** A first row with text above a column of numbers is a header; else a first row of
   numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
   types); else, every column being text, the first row is a header (normkit needs names, and
@@ -43,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from types import EllipsisType
 
 from ...errors import InputError, param
+from .comments import cut_comment
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
 
@@ -84,6 +88,8 @@ class Sniffed:
         The prefix of comment lines, ``None`` if there are none.
     evidence : str
         One sentence of what decided, for a summary.
+    inline_comments : bool
+        Whether the comment character starts a comment after values too (``1;3#note``).
     """
 
     delimiter: str
@@ -92,6 +98,7 @@ class Sniffed:
     skip_rows: int
     comment: str | None
     evidence: str
+    inline_comments: bool = False
 
 
 @dataclass
@@ -160,6 +167,46 @@ def sniff(
     lines = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
     if not complete and lines and not lines[-1].endswith(("\n", "\r")):
         lines.pop()  # cut by the end of the head
+    given = dict(delimiter=delimiter, quote=quote, header=header, skip_rows=skip_rows)
+    mark = comment or "#"
+    inline = comment != "" and any(mark in line[1:] for line in lines if line[:1] != mark)
+    if not inline or not any(line.startswith(mark) for line in lines):
+        return _sniff_lines(lines, comment=comment, complete=complete, **given)[0]
+    # Comment lines, and the comment character after values too (``1;3#note``): comments
+    # after values when the table splits evenly only with them cut, as DuckDB reads them.
+    try:
+        found, consistent = _sniff_lines(lines, comment=comment, complete=complete, **given)
+    except InputError as exc:
+        found, consistent, refused = None, False, exc
+    if not consistent:
+        cut, quoted = [], False
+        for line in lines:
+            line, quoted = cut_comment(line, mark, '"' if quote is ... else quote, quoted)
+            cut.append(line)
+        try:
+            found_cut, consistent_cut = _sniff_lines(cut, comment=mark, complete=complete, **given)
+        except InputError:
+            consistent_cut = False
+        if consistent_cut:
+            evidence = found_cut.evidence + f"; {mark!r} comments after values too"
+            return replace(found_cut, inline_comments=True, evidence=evidence)
+    if found is None:
+        raise refused
+    return found
+
+
+def _sniff_lines(
+    lines: list[str],
+    *,
+    delimiter: str | None,
+    quote: str | EllipsisType | None,
+    header: bool | None,
+    skip_rows: int | None,
+    comment: str | None,
+    complete: bool,
+) -> tuple[Sniffed, bool]:
+    """The dialect of the head's ``lines`` (see :func:`sniff`), and whether every record of
+    its table has the table's field count."""
     first = skip_rows or 0
     sep_line = _SEP_LINE.fullmatch(lines[first]) if len(lines) > first else None
     named = "given"
@@ -197,7 +244,13 @@ def sniff(
     rows = chosen.rows[chosen.start :]
     has_header, why_header = (header, "as given") if header is not None else _header(rows)
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
-    if skip > first and header is None and not has_header:
+    # Blank and comment lines before the table are neither a title nor a header.
+    before = [
+        line
+        for line in lines[first:skip]
+        if line.strip() and not (chosen.comment and line.startswith(chosen.comment))
+    ]
+    if before and header is None and not has_header:
         # Lines taken for a title above a table without a header: as likely, the title is the
         # header of rows that do not split as it does. Two guesses at once: refused.
         raise InputError(
@@ -210,7 +263,7 @@ def sniff(
                 f"skip {'it' if skip == 1 else 'them'} ({param('csv.skip_rows', skip)})",
             ),
         )
-    return Sniffed(
+    found = Sniffed(
         delimiter=chosen.delimiter,
         quote=chosen.quote,
         header=has_header,
@@ -218,6 +271,7 @@ def sniff(
         comment=chosen.comment,
         evidence=_evidence(chosen, named if delimiter else None, why_header, skip),
     )
+    return found, chosen.consistent
 
 
 def _present(text: str, quote: str | None) -> list[str]:
