@@ -153,3 +153,19 @@ def test_a_hash_inside_values_is_text_without_comment_lines(tmp_path):
     doc = json.loads(proc.stdout)
     assert doc["read"]["inline_comments"] is False
     assert doc["columns"][0]["mean"] == 1.5
+
+
+def test_rows_ending_with_a_separator_under_a_header_without_it(tmp_path):
+    text = "c1,c2\n1,2,\n3,4,\n4,9,\n"
+    path, stats, z = tmp_path / "t.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    assert "passed through: column_3 (no values)" in ok("fit", path, "-o", stats)
+    frame = pd.read_csv(io.StringIO(text), index_col=False)  # the empty last field dropped
+    X = frame[["c1", "c2"]].to_numpy(float)
+    doc = json.loads(stats.read_text())
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z)
+    assert list(out.columns) == ["c1", "c2", "column_3"]
+    assert out["column_3"].isna().all()
+    np.testing.assert_allclose(out[["c1", "c2"]], StandardScaler().fit_transform(X), rtol=1e-12)

@@ -99,7 +99,10 @@ def test_excel_sep_line_names_the_separator():
 
 def test_header_above_rows_ending_with_a_separator_is_no_preamble():
     text = "a,b,c\n" + "".join(f"{i},{i},{i},\n" for i in range(5))
-    assert dialect(sniff(text.encode(), complete=True)) == COMMA
+    found = sniff(text.encode(), complete=True)
+    assert dialect(found) == COMMA
+    assert found.unnamed_last
+    assert not sniff(b"a,b\n1,2\n3,4\n", complete=True).unnamed_last
 
 
 @pytest.mark.parametrize(

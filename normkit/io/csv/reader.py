@@ -60,6 +60,7 @@ class CsvReader(ReaderBase):
         self._inferred: pa.Schema | None = None  # pyarrow's own types of the first block
         self.encoding: str | None = None  # transcoded from this (None: UTF-8)
         self._head = b""  # the first bytes of the (decoded) input
+        self._unnamed_last = False  # the header names every column but the last (sniffed)
 
     @property
     def typed(self) -> bool:
@@ -221,6 +222,14 @@ class CsvReader(ReaderBase):
         finally:
             stream.close()
 
+    def _names(self, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
+        """The column names of ``header``: repeated ones renamed (and the names given), and a
+        last column the header does not name (rows ending with a separator) named after its
+        place, as a table without a header names its columns."""
+        if self._unnamed_last and self.read.csv.header is not False:
+            header = [*header, f"column_{len(header) + 1}"]
+        return unique_names(header)
+
     def _without_inline_comments(self, stream):
         """``stream`` without its comments after values, where the file has them."""
         csv = self.read.csv
@@ -283,6 +292,7 @@ class CsvReader(ReaderBase):
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
+        self._unnamed_last = found.unnamed_last
 
     def _first_block(self, stream) -> tuple[bytes, list[str]]:
         """The header and the first block of records as pyarrow reads them (lines skipped,
@@ -291,7 +301,7 @@ class CsvReader(ReaderBase):
         header, rest, _ = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
         )
-        header, self.renamed = unique_names(header)
+        header, self.renamed = self._names(header)
         wanted = self.read.csv.block_size
         more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
         whole = len(rest) + len(more) <= wanted
@@ -376,7 +386,7 @@ class CsvReader(ReaderBase):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
-                if unique_names(header)[0] != list(names):
+                if self._names(header)[0] != list(names):
                     raise InputError(
                         f"{self.name}: the header changed while it was read "
                         f"({_shown(header)} after {_shown(names)})"
@@ -578,6 +588,7 @@ class CsvReader(ReaderBase):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
+                header = self._names(header)[0]
                 kinds = [ColumnKind.SKIP] * len(header)
                 for _ in NativeRecords(
                     stream, header, kinds, self._dialect(), prefix=rest, first_line=1 + lines

@@ -90,6 +90,9 @@ class Sniffed:
         One sentence of what decided, for a summary.
     inline_comments : bool
         Whether the comment character starts a comment after values too (``1;3#note``).
+    unnamed_last : bool
+        Whether the header names every column but the last, whose fields are empty in the
+        head (rows that end with a separator).
     """
 
     delimiter: str
@@ -99,6 +102,7 @@ class Sniffed:
     comment: str | None
     evidence: str
     inline_comments: bool = False
+    unnamed_last: bool = False
 
 
 @dataclass
@@ -113,6 +117,7 @@ class _Split:
     fields: int = 1  # the table's field count
     start: int = 0  # index in rows of the table's first record
     spans: list[int] = field(default_factory=list)  # the physical lines each record spans
+    ragged: bool = False  # a header of one field fewer above rows ending with a separator
     matched: int = 0  # records of the table with that field count
     covered: int = 0  # physical lines those records span: the score, fair to candidates that
     # read line breaks inside quotes differently and so count other records
@@ -270,6 +275,7 @@ def _sniff_lines(
         skip_rows=skip,
         comment=chosen.comment,
         evidence=_evidence(chosen, named if delimiter else None, why_header, skip),
+        unnamed_last=chosen.ragged and has_header and skip == chosen.skip_rows,
     )
     return found, chosen.consistent
 
@@ -336,6 +342,7 @@ def _fit(split: _Split) -> _Split:
     table = [row for row in split.rows[split.start :] if len(row) == n]
     if split.start and counts[split.start - 1] == n - 1 and not any(row[-1] for row in table):
         split.start -= 1  # a ragged header: no tie with a clean split
+        split.ragged = True
     return _measure(split)
 
 
