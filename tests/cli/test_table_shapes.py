@@ -169,3 +169,16 @@ def test_rows_ending_with_a_separator_under_a_header_without_it(tmp_path):
     assert list(out.columns) == ["c1", "c2", "column_3"]
     assert out["column_3"].isna().all()
     np.testing.assert_allclose(out[["c1", "c2"]], StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_a_title_block_above_rows_ending_with_a_separator(tmp_path):
+    text = "Vendor\tX\nStart\t06/02\nEnd\t06/29\nd\tq\tp\n06/19\t1\t9.5\t\n06/14\t2\t3.5\t\n"
+    path, stats = tmp_path / "t.tsv", tmp_path / "s.json"
+    path.write_text(text)
+    assert "3 lines skipped" in ok("fit", path, "-o", stats)
+    frame = pd.read_csv(io.StringIO(text), sep="\t", skiprows=3, index_col=False)
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["q", "p"]
+    np.testing.assert_allclose(
+        [c["mean"] for c in doc["columns"]], frame[["q", "p"]].mean(), rtol=1e-15
+    )

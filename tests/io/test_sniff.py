@@ -105,6 +105,14 @@ def test_header_above_rows_ending_with_a_separator_is_no_preamble():
     assert not sniff(b"a,b\n1,2\n3,4\n", complete=True).unnamed_last
 
 
+def test_a_title_block_above_rows_ending_with_a_separator_is_skipped():
+    # Three title lines of two fields do not outnumber a header and two rows of three.
+    text = "Vendor\tX\nStart\t06/02\nEnd\t06/29\nd\tq\tp\n06/19\t1\t9.5\t\n06/14\t2\t3.5\t\n"
+    found = sniff(text.encode(), complete=True)
+    assert dialect(found) == ("\t", '"', True, 3, None)
+    assert found.unnamed_last
+
+
 @pytest.mark.parametrize(
     "head",
     [

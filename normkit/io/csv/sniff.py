@@ -336,6 +336,14 @@ def _fit(split: _Split) -> _Split:
     # which the reading names (skipping to a later run of records would drop the header).
     # A table needs two records of its count to tell it from a malformed one.
     tally = Counter(counts)
+    for k in list(tally):
+        # A header above rows that end with a separator counts with them, so that a title block
+        # of as many lines does not outnumber the table.
+        first = counts.index(k)
+        rows = [row for row in split.rows[first:] if len(row) == k]
+        if first and counts[first - 1] == k - 1 and tally[k] > 1 and not any(r[-1] for r in rows):
+            tally[k] += 1
+            tally[k - 1] -= 1
     n = split.fields = max(tally, key=lambda k: (tally[k], k))
     split.start = counts.index(n) if tally[n] > 1 else 0
     # A header above rows that end with a separator ("a,b" over "1,2,"): not a preamble.
