@@ -176,6 +176,7 @@ def test_a_table_of_one_record(text, header):
         pytest.param("# log\na;b\n1;3#x\n6;7\n", False, id="a-value-or-a-comment"),
         pytest.param("# log\n1;3#x;y\n6;7\n", True, id="after-values-no-header"),
         pytest.param('# log\na;b\n1;"3#x;y"\n6;7\n', False, id="in-quotes"),
+        pytest.param(" # a\n1;3\n # b\n1;4\n1;5\n", True, id="indented-comment-lines"),
         pytest.param("a;b\nC#;1\nF#;2\n", False, id="no-comment-lines"),
         pytest.param("# log\na;b\nC#;1\nF#;2\n", False, id="the-table-splits-evenly"),
     ],

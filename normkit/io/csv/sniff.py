@@ -25,7 +25,8 @@ The rules, in the order they are applied:
   field is part of a value. DuckDB only finds comments inside the table. Where comment lines
   show the character, it starts a comment after values too (``1;3#note``, outside quotes) when
   the table splits evenly only with those cut: ``3#x`` in a table that splits evenly stays a
-  value (text), as ``C#`` in a file without comment lines always does.
+  value (text), as ``C#`` in a file without comment lines always does. A comment line may
+  then be indented (`` # note``).
 * **Header.** A first row with text above a column of numbers is a header; else a first row of
   numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
   types); else, every column being text, the first row is a header (normkit needs names, and
@@ -175,7 +176,7 @@ def sniff(
     given = dict(delimiter=delimiter, quote=quote, header=header, skip_rows=skip_rows)
     mark = comment or "#"
     inline = comment != "" and any(mark in line[1:] for line in lines if line[:1] != mark)
-    if not inline or not any(line.startswith(mark) for line in lines):
+    if not inline or not any(line.lstrip(" \t").startswith(mark) for line in lines):
         return _sniff_lines(lines, comment=comment, complete=complete, **given)[0]
     # Comment lines, and the comment character after values too (``1;3#note``): comments
     # after values when the table splits evenly only with them cut, as DuckDB reads them.
