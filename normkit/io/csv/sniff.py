@@ -67,7 +67,7 @@ _MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECA
 # A number no column is named: with a fraction or an exponent, or a sign.
 _NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
-_QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'[^'\r\n]*'(?=[,;\t|\r\n]|$)")
+_QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'(?:[^'\r\n]|'')*'(?=[,;\t|\r\n]|$)")  # '' doubled
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
