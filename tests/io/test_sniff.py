@@ -59,6 +59,9 @@ def test_dialects(text, expected):
         pytest.param('a;b\n"line\nbreak";1\n"x";2\n', (";", '"', True, 0, None), id="line-break"),
         pytest.param('a,b\n"say ""hi""",1\n"x",2\n', COMMA, id="doubled-quotes"),
         pytest.param("'a b';'c'\n'x';1\n'y';2\n", (";", "'", True, 0, None), id="single-quotes"),
+        pytest.param(
+            "'''a,b''',45\n,234\nhello,234\n", (",", "'", False, 0, None), id="doubled-single"
+        ),
         pytest.param("name,v\nO'Brien,1\nD'Arcy,2\n", COMMA, id="apostrophes"),
     ],
 )
