@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import params
-from ..errors import OptionError
+from ..errors import OptionError, param
 from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
 
 __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions", "ReadSettings"]
@@ -97,6 +97,12 @@ class CsvOptions:
         ):
             params.check(f"csv.{name}", getattr(self, name))
         object.__setattr__(self, "block_size", int(self.block_size))
+        if self.delimiter is not None and self.delimiter == self.quote:
+            raise OptionError(
+                f"{self.delimiter!r} cannot both separate and quote fields",
+                param="csv.quote",
+                hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
+            )
 
     @property
     def nulls(self) -> tuple[str, ...]:

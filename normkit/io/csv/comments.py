@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from typing import AnyStr, BinaryIO
 
-__all__ = ["InlineCommentStream", "cut_comment"]
+__all__ = ["InlineCommentStream", "cut_comment", "without_inline_comments"]
 
 
 def cut_comment(
@@ -73,3 +73,11 @@ class InlineCommentStream(io.RawIOBase):
     def close(self) -> None:
         self._stream.close()
         super().close()
+
+
+def without_inline_comments(stream: BinaryIO, comment: str | None, quote: str | None) -> BinaryIO:
+    """``stream`` without its comments after values starting with ``comment`` (None or ``""``:
+    a file without them, returned as it is)."""
+    if not comment:
+        return stream
+    return io.BufferedReader(InlineCommentStream(stream, comment, quote))

@@ -25,8 +25,17 @@ from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
-from .columns import number_hints, padded_as_text, split_hints, typed_by_majority, unique_names
-from .comments import InlineCommentStream
+from .columns import (
+    first_not_of,
+    header_names,
+    number_hints,
+    padded_as_text,
+    printable,
+    shown_names,
+    split_hints,
+    typed_by_majority,
+)
+from .comments import without_inline_comments
 from .native import (
     ColumnKind,
     Dialect,
@@ -223,32 +232,17 @@ class CsvReader(ReaderBase):
             stream.close()
 
     def _names(self, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
-        """The column names of ``header``: repeated ones renamed (and the names given), and a
-        last column the header does not name (rows ending with a separator) named after its
-        place, as a table without a header names its columns."""
-        if self._unnamed_last and self.read.csv.header is not False:
-            header = [*header, f"column_{len(header) + 1}"]
-        return unique_names(header)
+        return header_names(header, self._unnamed_last and self.read.csv.header is not False)
 
     def _without_inline_comments(self, stream):
-        """``stream`` without its comments after values, where the file has them."""
         csv = self.read.csv
-        if not (csv.inline_comments and csv.comment):
-            return stream
-        return io.BufferedReader(InlineCommentStream(stream, csv.comment, self._quote()))
+        comment = csv.comment if csv.inline_comments else None
+        return without_inline_comments(stream, comment, self._quote())
 
     def _quote(self) -> str | None:
         """The quote character read with (None: no quoting); ``"`` until one is detected."""
         quote = self.read.csv.quote
         return '"' if quote is None else quote or None
-
-    def _check_quote(self, delimiter: str | None) -> None:
-        if delimiter is not None and delimiter == self._quote():
-            raise OptionError(
-                f"{self.name}: {delimiter!r} cannot both separate and quote fields",
-                param="csv.quote",
-                hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
-            )
 
     def _check_decimal(self, delimiter: str | None) -> None:
         if delimiter is not None and delimiter == self.read.csv.decimal_point:
@@ -262,7 +256,6 @@ class CsvReader(ReaderBase):
         """The separator, header, lines to skip and comment character: as given, else as the
         head shows them (refused where it does not tell)."""
         csv = self.read.csv
-        self._check_quote(csv.delimiter)
         stem, _ = split_compression(self.path)
         delimiter = csv.delimiter
         if delimiter is None and stem.lower().endswith(".tsv"):
@@ -389,7 +382,7 @@ class CsvReader(ReaderBase):
                 if self._names(header)[0] != list(names):
                     raise InputError(
                         f"{self.name}: the header changed while it was read "
-                        f"({_shown(header)} after {_shown(names)})"
+                        f"({shown_names(header)} after {shown_names(names)})"
                     )
                 records = NativeRecords(
                     stream,
@@ -445,7 +438,7 @@ class CsvReader(ReaderBase):
             try:
                 values = pc.cast(text, dtype)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                row, value = _first_not_of(text, dtype)
+                row, value = first_not_of(text, dtype)
                 where = f" at data row {rows_before + row:,}" if row is not None else ""
                 raise InputError(
                     f"{self.name}: column {name!r}{where}: {value!r} is not {dtype}, as the "
@@ -530,7 +523,7 @@ class CsvReader(ReaderBase):
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
-                f"fields, got {exc.got}: {_printable(exc.value)}",
+                f"fields, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self._head),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
@@ -600,26 +593,3 @@ class CsvReader(ReaderBase):
             with contextlib.suppress(Exception):
                 stream.close()
         return None
-
-
-def _printable(text: str) -> str:
-    """``text`` with control characters escaped (a form feed or a line break in a record would
-    break the one-line message)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _shown(names: Sequence[str], limit: int = 6) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _first_not_of(text: pa.Array, dtype: pa.DataType) -> tuple[int | None, str | None]:
-    """The first value of ``text`` (1-based row, value) that does not convert to ``dtype``."""
-    for i, value in enumerate(text.to_pylist()):
-        if value is None:
-            continue
-        try:
-            pc.cast(pa.array([value]), dtype)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return i + 1, value
-    return None, None
