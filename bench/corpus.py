@@ -41,6 +41,7 @@ import duckdb
 import pandas as pd
 
 from normkit.io.csv.columns import unique_names
+from normkit.io.csv.comments import cut_comment
 
 NORMKIT = str(Path(sys.executable).with_name("normkit"))
 SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz")
@@ -137,6 +138,10 @@ def header_of(path: Path, read: dict) -> list[str] | None:
             lines = (
                 x for i, x in enumerate(f) if i >= skip and not (comment and x.startswith(comment))
             )
+            if read.get("inline_comments"):  # comments after values cut, as normkit cut them
+                lines = (
+                    cut_comment(x, comment, read.get("quote") or None, False)[0] for x in lines
+                )
             first = next(csv.reader(lines, delimiter=read.get("delimiter") or ","))
     except (OSError, StopIteration, csv.Error):
         return None

@@ -337,6 +337,11 @@ _RULES = [
         "the character that quotes CSV fields ('': no quoting)",
     ),
     Rule(
+        "csv.inline_comments",
+        (Boolean(),),
+        "whether the comment character starts comments after values too",
+    ),
+    Rule(
         "csv.comment",
         (Character(), OneOf(""), NoneValue()),
         "the character that starts a comment line ('': none)",

@@ -12,7 +12,7 @@ import click
 
 from normkit.errors import EXIT_CODES, NormkitError
 
-from .options import Spelling
+from .spelling import Spelling
 
 __all__ = ["NormkitCliError", "NormkitCommand", "NormkitGroup", "Terminated", "run_to_exit"]
 

@@ -260,7 +260,8 @@ def read_as(read) -> str:
     if read.skip_rows:
         parts.append(f"{read.skip_rows} line{'s' if read.skip_rows > 1 else ''} skipped")
     if read.comment:
-        parts.append(f"{read.comment!r} comments")
+        after = " (after values too)" if read.inline_comments else ""
+        parts.append(f"{read.comment!r} comments{after}")
     if read.quote == "":
         parts.append("no quote character")
     elif read.quote not in (None, '"'):

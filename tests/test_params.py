@@ -16,7 +16,8 @@ from normkit.jobs.drift import DriftOptions
 from normkit.params import RULES, Interval, OneOf, check
 from normkit.stats.fitted import StatsOptions
 from normkit_cli.main import cli
-from normkit_cli.options import LibraryOption, Spelling
+from normkit_cli.options import LibraryOption
+from normkit_cli.spelling import Spelling
 
 
 @pytest.mark.parametrize(

@@ -564,14 +564,12 @@ class LogicalBatches:
                 np.subtract(head, shift[:, None], out=head)
                 stats.append(per_batch(head[:, None, :], None, overwrite=True))
             if n_full:
-                # The native engine reduces each batch where it lies in its column (no copy),
-                # with numpy's operations in numpy's order.
+                # Natively, each batch where it lies in its column, with numpy's operations in
+                # numpy's order; numpy's path, which rescales, where a sum overflowed.
                 columns = [np.asarray(c, dtype=np.float64) for c in columns]
                 *found, overflow = _native.batch_statistics(columns, shift, start, n_full, size)
-                if overflow:  # a sum overflowed: numpy's path, which rescales, for these batches
-                    body = np.stack(
-                        [c[start:stop] - k for c, k in zip(columns, shift, strict=True)]
-                    )
+                if overflow:
+                    body = np.stack([c[start:stop] for c in columns]) - shift[:, None]
                     stats.append(per_batch(body.reshape(len(columns), n_full, size), has_missing))
                 else:  # (n_batches, n_columns), laid out as per_batch's (the sums' order)
                     stats.append(tuple(x.T for x in found))

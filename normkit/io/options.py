@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import params
-from ..errors import OptionError
+from ..errors import OptionError, param
 from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
 
 __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions", "ReadSettings"]
@@ -56,6 +56,10 @@ class CsvOptions:
     quote : {'"', "'", ""} or None, default None
         The character that quotes fields (``""``: no quoting); None: detected in each file
         (``'`` where the head has no ``"`` and single-quoted fields split it as well).
+    inline_comments : bool, default False
+        Whether the comment character starts a comment after values too (``1;3#note``):
+        detected in each file, where comment lines are and the table splits evenly only with
+        those comments cut (:mod:`normkit.io.csv.sniff`).
 
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
@@ -72,6 +76,7 @@ class CsvOptions:
     skip_rows: int | None = None
     comment: str | None = None
     quote: str | None = None
+    inline_comments: bool = False
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -88,9 +93,33 @@ class CsvOptions:
             "skip_rows",
             "comment",
             "quote",
+            "inline_comments",
         ):
             params.check(f"csv.{name}", getattr(self, name))
         object.__setattr__(self, "block_size", int(self.block_size))
+        if self.delimiter is not None and self.delimiter == self.quote:
+            raise OptionError(
+                f"{self.delimiter!r} cannot both separate and quote fields",
+                param="csv.quote",
+                hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
+            )
+
+    def role_conflict(self, delimiter: str | None, quote: str | None) -> OptionError | None:
+        """The refusal of one character in two roles, if one has two: the field separator
+        ``delimiter`` and the decimal point, or the comment character and the separator or
+        the ``quote`` character (None: not known yet)."""
+        comment = self.comment or None
+        for a, b, what, name, hint in (
+            (delimiter, self.decimal_point, "cannot separate both fields and decimals",
+             "csv.decimal", f"give the field separator ({param('csv.delimiter', ';')})"),
+            (comment, delimiter, "cannot both separate fields and start comments",
+             "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
+            (comment, quote, "cannot both quote fields and start comments",
+             "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
+        ):  # fmt: skip
+            if a is not None and a == b:
+                return OptionError(f"{a!r} {what}", param=name, hints=(hint,))
+        return None
 
     @property
     def nulls(self) -> tuple[str, ...]:
@@ -138,6 +167,8 @@ class ReadSettings:
         every read renames them alike.
     quote : str or None
         The quote character (``""``: no quoting; None: not recorded).
+    inline_comments : bool
+        Whether the comment character started comments after values too.
     """
 
     delimiter: str | None = None
@@ -150,6 +181,7 @@ class ReadSettings:
     comment: str | None = None
     renamed: tuple[str, ...] = ()
     quote: str | None = None
+    inline_comments: bool = False
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -182,6 +214,7 @@ class ReadSettings:
             "comment",
             "renamed",
             "quote",
+            "inline_comments",
         )
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
@@ -242,6 +275,7 @@ class ReadOptions:
             dialect.comment,
             tuple(renamed),
             dialect.quote,
+            dialect.inline_comments,
         )
 
     def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:

@@ -426,8 +426,7 @@ READ = Section(
         Field(
             "header",
             Nullable(Boolean()),
-            "Whether the CSV's first record named the columns, given or detected (null: not "
-            "recorded).",
+            "Whether the CSV's first record named the columns, given or detected (null: unknown).",
             lambda s, _: s.read.header,
             rule="csv.header",
             default=None,
@@ -451,19 +450,24 @@ READ = Section(
         Field(
             "renamed",
             Strings(),
-            "The names given to CSV header names that repeat an earlier one (NAME_k: the k-th "
-            "repeat of NAME, k the smallest that names no other column).",
+            "Names given to repeated CSV header names (NAME_k: the k-th repeat of NAME).",
             lambda s, _: list(s.read.renamed),
             default=[],
         ),
         Field(
             "quote",
             Nullable(String()),
-            "The character quoting the CSV's fields, given or detected ('': none; null: not "
-            "recorded).",
+            "The CSV's quote character, given or detected ('': none; null: not recorded).",
             lambda s, _: s.read.quote,
             rule="csv.quote",
             default=None,
+        ),
+        Field(
+            "inline_comments",
+            Boolean(),
+            "Whether the comment character started comments after values too (1;3#note).",
+            lambda s, _: s.read.inline_comments,
+            default=False,
         ),
     ),
     group="read",

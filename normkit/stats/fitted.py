@@ -379,28 +379,6 @@ class FittedStats:
             self.categories,  # of other columns than the numeric ones: kept whole
         )
 
-    def with_empty_passed_through(self, input_names: Sequence[str]) -> FittedStats:
-        """These statistics without the columns that had no value at all (every row missing),
-        which join the columns passed through (``why`` ``"no values"``), in the order of
-        ``input_names``. For columns chosen by their type: a column of a CSV with nothing in it
-        has no type to tell, and is no column of numbers the user asked for. Unchanged when no
-        column is empty, or every one is (nothing is left to normalize: :meth:`check_values`
-        refuses it)."""
-        empty = {
-            name
-            for name, n, missing in zip(self.names, self.count, self.n_missing, strict=True)
-            if n == 0 and missing == self.n_rows
-        }
-        if not empty or len(empty) == self.n_columns:
-            return self
-        dtypes = dict(zip(self.names, self.dtypes, strict=True))
-        entries = {p.name: p for p in self.passthrough or ()}
-        entries.update({name: PassedThrough(name, dtypes[name], "no values") for name in empty})
-        order = {name: i for i, name in enumerate(input_names)}
-        passthrough = sorted(entries.values(), key=lambda p: order.get(p.name, len(order)))
-        kept = self.select([name for name in self.names if name not in empty])
-        return replace(kept, passthrough=tuple(passthrough))
-
     def merge(self, other: FittedStats) -> FittedStats:
         """Statistics of the union of the rows both were fitted on (exact; commutative to a bit).
 

@@ -336,6 +336,7 @@ class _Reader:
             section.get("comment"),
             tuple(section.get("renamed", ())),
             section.get("quote"),
+            section.get("inline_comments", False),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

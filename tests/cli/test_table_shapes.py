@@ -125,3 +125,60 @@ def test_a_file_of_one_row_is_data_where_no_header_would_name_its_numbers(tmp_pa
     proc = run_normkit("fit", path, "-o", stats.with_name("t.json"))
     assert proc.returncode == 1
     assert proc.stderr.decode().strip().endswith("(--header or --no-header)")
+
+
+def test_comments_after_values_are_cut_where_comment_lines_show_the_character(tmp_path):
+    text = '# sensor log\na;b;c\n1;3;x#first\n6;7;"y#z" # quoted\n2;4.5;w   #  5;7\n'
+    path, stats, z = tmp_path / "c.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    summary = ok("fit", path, "-o", stats)
+    assert "'#' comments (after values too)" in summary
+    doc = json.loads(stats.read_text())
+    assert doc["read"]["inline_comments"] is True
+    frame = pd.read_csv(io.StringIO(text), sep=";", comment="#")  # rest of the line: a comment
+    assert frame["c"].str.strip().tolist() == ["x", "y#z", "w"]
+    X = frame[["a", "b"]].to_numpy(float)
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, sep=";")
+    assert out["c"].tolist() == ["x", "y#z", "w"]
+    np.testing.assert_allclose(out[["a", "b"]], StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_a_hash_inside_values_is_text_without_comment_lines(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("lang,n\nC#,1\nF#,2\n")
+    proc = run_normkit("fit", path, "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["read"]["inline_comments"] is False
+    assert doc["columns"][0]["mean"] == 1.5
+
+
+def test_rows_ending_with_a_separator_under_a_header_without_it(tmp_path):
+    text = "c1,c2\n1,2,\n3,4,\n4,9,\n"
+    path, stats, z = tmp_path / "t.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    assert "passed through: column_3 (no values)" in ok("fit", path, "-o", stats)
+    frame = pd.read_csv(io.StringIO(text), index_col=False)  # the empty last field dropped
+    X = frame[["c1", "c2"]].to_numpy(float)
+    doc = json.loads(stats.read_text())
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z)
+    assert list(out.columns) == ["c1", "c2", "column_3"]
+    assert out["column_3"].isna().all()
+    np.testing.assert_allclose(out[["c1", "c2"]], StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_a_title_block_above_rows_ending_with_a_separator(tmp_path):
+    text = "Vendor\tX\nStart\t06/02\nEnd\t06/29\nd\tq\tp\n06/19\t1\t9.5\t\n06/14\t2\t3.5\t\n"
+    path, stats = tmp_path / "t.tsv", tmp_path / "s.json"
+    path.write_text(text)
+    assert "3 lines skipped" in ok("fit", path, "-o", stats)
+    frame = pd.read_csv(io.StringIO(text), sep="\t", skiprows=3, index_col=False)
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["q", "p"]
+    np.testing.assert_allclose(
+        [c["mean"] for c in doc["columns"]], frame[["q", "p"]].mean(), rtol=1e-15
+    )

@@ -59,6 +59,9 @@ def test_dialects(text, expected):
         pytest.param('a;b\n"line\nbreak";1\n"x";2\n', (";", '"', True, 0, None), id="line-break"),
         pytest.param('a,b\n"say ""hi""",1\n"x",2\n', COMMA, id="doubled-quotes"),
         pytest.param("'a b';'c'\n'x';1\n'y';2\n", (";", "'", True, 0, None), id="single-quotes"),
+        pytest.param(
+            "'''a,b''',45\n,234\nhello,234\n", (",", "'", False, 0, None), id="doubled-single"
+        ),
         pytest.param("name,v\nO'Brien,1\nD'Arcy,2\n", COMMA, id="apostrophes"),
     ],
 )
@@ -99,7 +102,18 @@ def test_excel_sep_line_names_the_separator():
 
 def test_header_above_rows_ending_with_a_separator_is_no_preamble():
     text = "a,b,c\n" + "".join(f"{i},{i},{i},\n" for i in range(5))
-    assert dialect(sniff(text.encode(), complete=True)) == COMMA
+    found = sniff(text.encode(), complete=True)
+    assert dialect(found) == COMMA
+    assert found.unnamed_last
+    assert not sniff(b"a,b\n1,2\n3,4\n", complete=True).unnamed_last
+
+
+def test_a_title_block_above_rows_ending_with_a_separator_is_skipped():
+    # Three title lines of two fields do not outnumber a header and two rows of three.
+    text = "Vendor\tX\nStart\t06/02\nEnd\t06/29\nd\tq\tp\n06/19\t1\t9.5\t\n06/14\t2\t3.5\t\n"
+    found = sniff(text.encode(), complete=True)
+    assert dialect(found) == ("\t", '"', True, 3, None)
+    assert found.unnamed_last
 
 
 @pytest.mark.parametrize(
@@ -156,6 +170,29 @@ def test_a_header_that_cannot_be_told_is_refused():
 )
 def test_a_table_of_one_record(text, header):
     assert sniff(text.encode(), complete=True).header is header
+
+
+@pytest.mark.parametrize(
+    ("text", "inline"),
+    [
+        pytest.param("# log\na;b\n1;3#x;y\n6;7\n", True, id="after-values"),
+        pytest.param("# log\na;b\n1;3#x\n6;7\n", False, id="a-value-or-a-comment"),
+        pytest.param("# log\n1;3#x;y\n6;7\n", True, id="after-values-no-header"),
+        pytest.param('# log\na;b\n1;"3#x;y"\n6;7\n', False, id="in-quotes"),
+        pytest.param(" # a\n1;3\n # b\n1;4\n1;5\n", True, id="indented-comment-lines"),
+        pytest.param("a;b\nC#;1\nF#;2\n", False, id="no-comment-lines"),
+        pytest.param("# log\na;b\nC#;1\nF#;2\n", False, id="the-table-splits-evenly"),
+    ],
+)
+def test_comments_after_values(text, inline):
+    found = sniff(text.encode(), complete=True)
+    assert found.inline_comments is inline
+    assert found.delimiter == ";"
+
+
+def test_comment_lines_above_a_table_without_header_are_no_title():
+    found = sniff(b"# c\n1;3\n6;7\n", complete=True)
+    assert (found.header, found.skip_rows, found.comment) == (False, 1, "#")
 
 
 @pytest.mark.parametrize("text", ["1,StreetA\n", "id,2019,2020\n", "0||test\n"])

@@ -10,14 +10,19 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 
 from ...errors import param
+from ..lazy import pc
 
 __all__ = [
     "NUMBER",
     "OTHER_DELIMITERS",
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
+    "first_not_of",
+    "header_names",
     "number_hints",
     "padded_as_text",
+    "printable",
+    "shown_names",
     "split_hints",
     "typed_by_majority",
     "unique_names",
@@ -136,6 +141,15 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
     return tuple(hints)
 
 
+def header_names(header: list[str], unnamed_last: bool) -> tuple[list[str], tuple[str, ...]]:
+    """The column names of ``header`` (see :func:`unique_names`); with ``unnamed_last`` (rows
+    end with a separator the header lacks), a last column named after its place, as a table
+    without a header names its columns."""
+    if unnamed_last:
+        header = [*header, f"column_{len(header) + 1}"]
+    return unique_names(header)
+
+
 def unique_names(names: list[str]) -> tuple[list[str], tuple[str, ...]]:
     """A header's names, each one that repeats an earlier name renamed ``NAME_k`` with the
     smallest ``k`` from 1 that names no other column (``a, a, b`` is ``a, a_1, b``; an empty name
@@ -154,3 +168,26 @@ def unique_names(names: list[str]) -> tuple[list[str], tuple[str, ...]]:
         seen.add(name)
         out.append(name)
     return out, tuple(given)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (a form feed or a line break in a record would
+    break the one-line message)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def shown_names(names: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def first_not_of(text: pa.Array, dtype: pa.DataType) -> tuple[int | None, str | None]:
+    """The first value of ``text`` (1-based row, value) that does not convert to ``dtype``."""
+    for i, value in enumerate(text.to_pylist()):
+        if value is None:
+            continue
+        try:
+            pc.cast(pa.array([value]), dtype)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return i + 1, value
+    return None, None

@@ -30,6 +30,7 @@ __all__ = [
     "read_header",
     "text_columns",
     "whole_records",
+    "without_comment_lines",
 ]
 
 #: Bytes read at a time while looking for the header.
@@ -155,6 +156,15 @@ def read_header(
             raise RecordError(_no_header())
         if len(pending) > max_bytes:
             raise OverflowError(len(pending))
+
+
+def without_comment_lines(records: bytes, comment: str | None) -> bytes:
+    """``records`` without their comment lines (those starting with ``comment``), as pyarrow's
+    reader was given them to type the columns (its first block is cut from these bytes)."""
+    if not comment:
+        return records
+    lines = records.splitlines(keepends=True)
+    return b"".join(line for line in lines if not line.startswith(comment.encode()))
 
 
 def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -> bytes:

@@ -22,7 +22,17 @@ from ..formats import Format, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
-from .columns import number_hints, padded_as_text, split_hints, typed_by_majority, unique_names
+from .columns import (
+    first_not_of,
+    header_names,
+    number_hints,
+    padded_as_text,
+    printable,
+    shown_names,
+    split_hints,
+    typed_by_majority,
+)
+from .comments import without_inline_comments
 from .native import (
     ColumnKind,
     Dialect,
@@ -32,6 +42,7 @@ from .native import (
     read_header,
     text_columns,
     whole_records,
+    without_comment_lines,
 )
 from .sniff import sniff
 
@@ -58,6 +69,7 @@ class CsvReader(ReaderBase):
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self.encoding: str | None = None  # transcoded from this (None: UTF-8)
         self._head = b""  # the first bytes of the (decoded) input
+        self._unnamed_last = False  # the header names every column but the last (sniffed)
 
     @property
     def typed(self) -> bool:
@@ -166,16 +178,16 @@ class CsvReader(ReaderBase):
         """The columns; their types inferred from the first block, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
         float64). The dialect left unset is detected first (:mod:`.sniff`)."""
-        self._check_decimal(self.read.csv.delimiter)  # given: refused before reading
+        self._check_roles(self.read.csv.delimiter)  # given: refused before reading
         head, stream = self._csv_head()
         self._head = head  # for hints about the separator
         try:
             self._check_text(head)
             self._resolve_dialect(head)
-            self._check_decimal(self.read.csv.delimiter)
+            self._check_roles(self.read.csv.delimiter_for(self.path))
             with self._translate_errors(), self._record_errors((), {}):
                 records, names, first_line = self._first_block(stream)
-            sample = self._without_comments(records)
+            sample = without_comment_lines(records, self.read.csv.comment)
             if not sample.strip(b"\r\n"):  # a header and no record: no types to infer
                 self.has_rows = False
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
@@ -194,47 +206,33 @@ class CsvReader(ReaderBase):
         finally:
             stream.close()
 
+    def _names(self, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
+        return header_names(header, self._unnamed_last and self.read.csv.header is not False)
+
+    def _without_inline_comments(self, stream):
+        csv = self.read.csv
+        comment = csv.comment if csv.inline_comments else None
+        return without_inline_comments(stream, comment, self._quote())
+
     def _quote(self) -> str | None:
         """The quote character read with (None: no quoting); ``"`` until one is detected."""
         quote = self.read.csv.quote
         return '"' if quote is None else quote or None
 
-    def _check_quote(self, delimiter: str | None) -> None:
-        if delimiter is not None and delimiter == self._quote():
+    def _check_roles(self, delimiter: str | None) -> None:
+        """One character for two roles (given, or detected beside one given) is refused."""
+        problem = self.read.csv.role_conflict(
+            delimiter, None if delimiter is None else self._quote()
+        )
+        if problem is not None:
             raise OptionError(
-                f"{self.name}: {delimiter!r} cannot both separate and quote fields",
-                param="csv.quote",
-                hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
-            )
-
-    def _check_comment(self) -> None:
-        """A comment character that also separates or quotes fields (given, or detected beside
-        one given) is refused."""
-        csv = self.read.csv
-        comment = csv.comment or None
-        for role, char in (("separate", csv.delimiter_for(self.path)), ("quote", self._quote())):
-            if comment is not None and comment == char:
-                raise OptionError(
-                    f"{self.name}: {comment!r} cannot both {role} fields and start comments",
-                    param="csv.comment",
-                    hints=(
-                        f"give another comment character ({param('csv.comment', '')} for none)",
-                    ),
-                )
-
-    def _check_decimal(self, delimiter: str | None) -> None:
-        if delimiter is not None and delimiter == self.read.csv.decimal_point:
-            raise OptionError(
-                f"{self.name}: {delimiter!r} cannot separate both fields and decimals",
-                param="csv.decimal",
-                hints=(f"give the field separator ({param('csv.delimiter', ';')})",),
+                f"{self.name}: {problem.message}", param=problem.param, hints=problem.hints
             )
 
     def _resolve_dialect(self, head: bytes) -> None:
         """The separator, header, lines to skip and comment character: as given, else as the
         head shows them (refused where it does not tell)."""
         csv = self.read.csv
-        self._check_quote(csv.delimiter)
         stem, _ = split_compression(self.path)
         delimiter = csv.delimiter
         if delimiter is None and stem.lower().endswith(".tsv"):
@@ -260,18 +258,20 @@ class CsvReader(ReaderBase):
             skip_rows=found.skip_rows,
             comment=found.comment or "",
             quote=found.quote or "",
+            inline_comments=found.inline_comments,
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
-        self._check_comment()
+        self._unnamed_last = found.unnamed_last
 
     def _first_block(self, stream) -> tuple[bytes, list[str], int]:
-        """The first block of records (after the header and the lines skipped), the column
-        names and the line the first record starts on."""
+        """The first block of records (after the header and the lines skipped; comments after
+        values taken out), the column names and the line the first record starts on."""
+        stream = self._without_inline_comments(stream)
         header, rest, lines = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
         )
-        header, self.renamed = unique_names(header)
+        header, self.renamed = self._names(header)
         wanted = self.read.csv.block_size
         while True:
             more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
@@ -284,15 +284,6 @@ class CsvReader(ReaderBase):
             if wanted >= self._max_record():
                 raise self._too_long()
             wanted = min(2 * wanted, self._max_record())
-
-    def _without_comments(self, records: bytes) -> bytes:
-        """``records`` without their comment lines, as pyarrow's reader was given them to type
-        the columns (its first block is cut from these bytes)."""
-        comment = self.read.csv.comment
-        if not comment:
-            return records
-        lines = records.splitlines(keepends=True)
-        return b"".join(line for line in lines if not line.startswith(comment.encode()))
 
     @contextlib.contextmanager
     def _first_block_errors(
@@ -326,10 +317,6 @@ class CsvReader(ReaderBase):
 
     def _split_hints(self, head: bytes) -> tuple[str, ...]:
         return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES)
-
-    def _number_hints(self, text: str) -> tuple[str, ...]:
-        csv = self.read.csv
-        return number_hints(text, csv.decimal_point, csv.delimiter_for(self.path))
 
     def _not_text(self, offset: int, where: str = "") -> InputError:
         encoding = self.encoding or "UTF-8"
@@ -384,17 +371,17 @@ class CsvReader(ReaderBase):
             for n, kind in zip(names, kinds, strict=True)
             if kind == ColumnKind.TEXT and not pa.types.is_string(column_types[n])
         }
-        stream = self._csv_stream()
+        stream = self._without_inline_comments(self._csv_stream())
         records: NativeRecords | None = None
         try:
             with self._translate_errors(), self._record_errors(float_columns, column_types):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
-                if unique_names(header)[0] != list(names):
+                if self._names(header)[0] != list(names):
                     raise InputError(
                         f"{self.name}: the header changed while it was read "
-                        f"({_shown(header)} after {_shown(names)})"
+                        f"({shown_names(header)} after {shown_names(names)})"
                     )
                 records = NativeRecords(
                     stream,
@@ -450,7 +437,7 @@ class CsvReader(ReaderBase):
             try:
                 values = pc.cast(text, dtype)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                row, value = _first_not_of(text, dtype)
+                row, value = first_not_of(text, dtype)
                 where = f" at data row {rows_before + row:,}" if row is not None else ""
                 raise InputError(
                     f"{self.name}: column {name!r}{where}: {value!r} is not {dtype}, as the "
@@ -500,7 +487,7 @@ class CsvReader(ReaderBase):
     ) -> InputError:
         if names is None:
             names = self._schema.names if self._schema is not None else []
-        column = None
+        csv, column = self.read.csv, None
         if exc.column is not None:
             column = names[exc.column] if exc.column < len(names) else f"#{exc.column + 1}"
         if exc.kind == "not_a_number":
@@ -516,7 +503,7 @@ class CsvReader(ReaderBase):
                 f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is not "
                 "a number",
                 hints=(
-                    *self._number_hints(exc.value),
+                    *number_hints(exc.value, csv.decimal_point, csv.delimiter_for(self.path)),
                     f"exclude the column ({param('exclude', column)})",
                     f"add the string to {param('csv.null_values')}",
                 ),
@@ -543,7 +530,7 @@ class CsvReader(ReaderBase):
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
-                f"fields, got {exc.got}: {_printable(exc.value)}",
+                f"fields, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self._head),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
@@ -591,12 +578,13 @@ class CsvReader(ReaderBase):
         the input is a stream, which cannot be read again)."""
         if self.is_stream:
             return None
-        stream = self._csv_stream()
+        stream = self._without_inline_comments(self._csv_stream())
         try:
             with self._record_errors((), {}):
                 header, rest, lines = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
+                header = self._names(header)[0]
                 kinds = [ColumnKind.SKIP] * len(header)
                 for _ in NativeRecords(
                     stream, header, kinds, self._dialect(), prefix=rest, first_line=1 + lines
@@ -608,26 +596,3 @@ class CsvReader(ReaderBase):
             with contextlib.suppress(Exception):
                 stream.close()
         return None
-
-
-def _printable(text: str) -> str:
-    """``text`` with control characters escaped (a form feed or a line break in a record would
-    break the one-line message)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _shown(names: Sequence[str], limit: int = 6) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _first_not_of(text: pa.Array, dtype: pa.DataType) -> tuple[int | None, str | None]:
-    """The first value of ``text`` (1-based row, value) that does not convert to ``dtype``."""
-    for i, value in enumerate(text.to_pylist()):
-        if value is None:
-            continue
-        try:
-            pc.cast(pa.array([value]), dtype)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return i + 1, value
-    return None, None

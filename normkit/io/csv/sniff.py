@@ -22,7 +22,11 @@ The rules, in the order they are applied:
 * **Comments.** Lines starting with ``#`` are comments when, read as rows, one of them has
   another field count than the table or stands before it; ``#`` rows of the table's field count
   inside it are a header (``#id,name``) or data (``#tag,12``), and a ``#`` line inside a quoted
-  field is part of a value. DuckDB only finds comments inside the table.
+  field is part of a value. DuckDB only finds comments inside the table. Where comment lines
+  show the character, it starts a comment after values too (``1;3#note``, outside quotes) when
+  the table splits evenly only with those cut: ``3#x`` in a table that splits evenly stays a
+  value (text), as ``C#`` in a file without comment lines always does. A comment line may
+  then be indented (`` # note``).
 * **Header.** A first row with text above a column of numbers is a header; else a first row of
   numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
   types); else, every column being text, the first row is a header (normkit needs names, and
@@ -43,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from types import EllipsisType
 
 from ...errors import InputError, param
+from .comments import cut_comment
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
 
@@ -62,7 +67,7 @@ _MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECA
 # A number no column is named: with a fraction or an exponent, or a sign.
 _NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
-_QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'[^'\r\n]*'(?=[,;\t|\r\n]|$)")
+_QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'(?:[^'\r\n]|'')*'(?=[,;\t|\r\n]|$)")  # '' doubled
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
@@ -84,6 +89,11 @@ class Sniffed:
         The prefix of comment lines, ``None`` if there are none.
     evidence : str
         One sentence of what decided, for a summary.
+    inline_comments : bool
+        Whether the comment character starts a comment after values too (``1;3#note``).
+    unnamed_last : bool
+        Whether the header names every column but the last, whose fields are empty in the
+        head (rows that end with a separator).
     """
 
     delimiter: str
@@ -92,6 +102,8 @@ class Sniffed:
     skip_rows: int
     comment: str | None
     evidence: str
+    inline_comments: bool = False
+    unnamed_last: bool = False
 
 
 @dataclass
@@ -106,6 +118,7 @@ class _Split:
     fields: int = 1  # the table's field count
     start: int = 0  # index in rows of the table's first record
     spans: list[int] = field(default_factory=list)  # the physical lines each record spans
+    ragged: bool = False  # a header of one field fewer above rows ending with a separator
     matched: int = 0  # records of the table with that field count
     covered: int = 0  # physical lines those records span: the score, fair to candidates that
     # read line breaks inside quotes differently and so count other records
@@ -160,6 +173,46 @@ def sniff(
     lines = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
     if not complete and lines and not lines[-1].endswith(("\n", "\r")):
         lines.pop()  # cut by the end of the head
+    given = dict(delimiter=delimiter, quote=quote, header=header, skip_rows=skip_rows)
+    mark = comment or "#"
+    inline = comment != "" and any(mark in line[1:] for line in lines if line[:1] != mark)
+    if not inline or not any(line.lstrip(" \t").startswith(mark) for line in lines):
+        return _sniff_lines(lines, comment=comment, complete=complete, **given)[0]
+    # Comment lines, and the comment character after values too (``1;3#note``): comments
+    # after values when the table splits evenly only with them cut, as DuckDB reads them.
+    try:
+        found, consistent = _sniff_lines(lines, comment=comment, complete=complete, **given)
+    except InputError as exc:
+        found, consistent, refused = None, False, exc
+    if not consistent:
+        cut, quoted = [], False
+        for line in lines:
+            line, quoted = cut_comment(line, mark, '"' if quote is ... else quote, quoted)
+            cut.append(line)
+        try:
+            found_cut, consistent_cut = _sniff_lines(cut, comment=mark, complete=complete, **given)
+        except InputError:
+            consistent_cut = False
+        if consistent_cut:
+            evidence = found_cut.evidence + f"; {mark!r} comments after values too"
+            return replace(found_cut, inline_comments=True, evidence=evidence)
+    if found is None:
+        raise refused
+    return found
+
+
+def _sniff_lines(
+    lines: list[str],
+    *,
+    delimiter: str | None,
+    quote: str | EllipsisType | None,
+    header: bool | None,
+    skip_rows: int | None,
+    comment: str | None,
+    complete: bool,
+) -> tuple[Sniffed, bool]:
+    """The dialect of the head's ``lines`` (see :func:`sniff`), and whether every record of
+    its table has the table's field count."""
     first = skip_rows or 0
     sep_line = _SEP_LINE.fullmatch(lines[first]) if len(lines) > first else None
     named = "given"
@@ -197,7 +250,13 @@ def sniff(
     rows = chosen.rows[chosen.start :]
     has_header, why_header = (header, "as given") if header is not None else _header(rows)
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
-    if skip > first and header is None and not has_header:
+    # Blank and comment lines before the table are neither a title nor a header.
+    before = [
+        line
+        for line in lines[first:skip]
+        if line.strip() and not (chosen.comment and line.startswith(chosen.comment))
+    ]
+    if before and header is None and not has_header:
         # Lines taken for a title above a table without a header: as likely, the title is the
         # header of rows that do not split as it does. Two guesses at once: refused.
         raise InputError(
@@ -210,14 +269,16 @@ def sniff(
                 f"skip {'it' if skip == 1 else 'them'} ({param('csv.skip_rows', skip)})",
             ),
         )
-    return Sniffed(
+    found = Sniffed(
         delimiter=chosen.delimiter,
         quote=chosen.quote,
         header=has_header,
         skip_rows=skip,
         comment=chosen.comment,
         evidence=_evidence(chosen, named if delimiter else None, why_header, skip),
+        unnamed_last=chosen.ragged and has_header and skip == chosen.skip_rows,
     )
+    return found, chosen.consistent
 
 
 def _present(text: str, quote: str | None) -> list[str]:
@@ -276,12 +337,21 @@ def _fit(split: _Split) -> _Split:
     # which the reading names (skipping to a later run of records would drop the header).
     # A table needs two records of its count to tell it from a malformed one.
     tally = Counter(counts)
+    for k in list(tally):
+        # A header above rows that end with a separator counts with them, so that a title block
+        # of as many lines does not outnumber the table.
+        first = counts.index(k)
+        rows = [row for row in split.rows[first:] if len(row) == k]
+        if first and counts[first - 1] == k - 1 and tally[k] > 1 and not any(r[-1] for r in rows):
+            tally[k] += 1
+            tally[k - 1] -= 1
     n = split.fields = max(tally, key=lambda k: (tally[k], k))
     split.start = counts.index(n) if tally[n] > 1 else 0
     # A header above rows that end with a separator ("a,b" over "1,2,"): not a preamble.
     table = [row for row in split.rows[split.start :] if len(row) == n]
     if split.start and counts[split.start - 1] == n - 1 and not any(row[-1] for row in table):
         split.start -= 1  # a ragged header: no tie with a clean split
+        split.ragged = True
     return _measure(split)
 
 
