@@ -140,6 +140,10 @@ class CsvOptions:
         return "\t" if stem.lower().endswith(".tsv") else ","
 
 
+#: The CSV dialect options that a fit given them records for later jobs to read with.
+TRAVELLING = ("quote", "comment")
+
+
 @dataclass(frozen=True)
 class ReadSettings:
     """How a fit read its data, as its stat file records it: later jobs read the same way
@@ -169,6 +173,9 @@ class ReadSettings:
         The quote character (``""``: no quoting; None: not recorded).
     inline_comments : bool
         Whether the comment character started comments after values too.
+    given : tuple of str
+        The dialect options given rather than detected (of :data:`TRAVELLING`): later jobs read
+        with them, and detect the others in each file.
     """
 
     delimiter: str | None = None
@@ -182,6 +189,7 @@ class ReadSettings:
     renamed: tuple[str, ...] = ()
     quote: str | None = None
     inline_comments: bool = False
+    given: tuple[str, ...] = ()
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -215,6 +223,7 @@ class ReadSettings:
             "renamed",
             "quote",
             "inline_comments",
+            "given",
         )
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
@@ -276,6 +285,7 @@ class ReadOptions:
             tuple(renamed),
             dialect.quote,
             dialect.inline_comments,
+            tuple(n for n in TRAVELLING if getattr(csv, n) is not None),
         )
 
     def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:
@@ -290,9 +300,16 @@ class ReadOptions:
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,
             header=recorded.header if csv.header is None else csv.header,
-            # Lines before the table, comment lines and quoting are the layout of a file, not
-            # of its data: each file's are detected again (normkit's own CSV outputs have none, and
-            # skipping the fit file's preamble in them would drop rows).
+            # The quote and comment characters given to the fit are read with (normkit's own
+            # CSV outputs copy the fields passed through as written, quotes and all, and have no
+            # comment lines); detected ones are detected again in each file, as are the lines
+            # before the table (normkit's outputs have none: skipping the fit file's preamble
+            # in them would drop rows).
+            **{
+                n: getattr(recorded, n)
+                for n in TRAVELLING
+                if n in recorded.given and getattr(csv, n) is None
+            },
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing
         return replace(self, csv=csv, inf_as_missing=inf)

@@ -69,6 +69,7 @@ class Sink:
                 csv.encoding,
                 csv.decimal_point,
                 header=csv.header is not False,
+                quote=csv.quote,
             )
         if self.format is Format.PARQUET:
             from .parquet import ParquetWriter

@@ -469,6 +469,13 @@ READ = Section(
             lambda s, _: s.read.inline_comments,
             default=False,
         ),
+        Field(
+            "given",
+            Strings(),
+            "The quote and comment characters given to the fit (quote, comment): later jobs read with them; the ones detected are detected in each file.",
+            lambda s, _: list(s.read.given),
+            default=[],
+        ),
     ),
     group="read",
 )

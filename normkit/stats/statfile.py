@@ -337,6 +337,7 @@ class _Reader:
             tuple(section.get("renamed", ())),
             section.get("quote"),
             section.get("inline_comments", False),
+            tuple(section.get("given", ())),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

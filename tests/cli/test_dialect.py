@@ -96,3 +96,45 @@ def test_a_malformed_record_with_control_characters_is_shown_on_one_line(tmp_pat
     message = proc.stderr.decode()
     assert len(message.splitlines()) == 1  # str.splitlines also splits at a form feed
     assert message.rstrip("\n").endswith("expected 2 fields, got 3: 3,\\x0c4,5")
+
+
+def test_a_quote_or_comment_character_given_to_the_fit_travels_with_the_stat_file(tmp_path):
+    """Given to the fit, they are recorded as given, and transform, inverse and drift read with
+    them (detected again, '%' lines were rows and "'" no quote); the output is quoted alike."""
+    commented = tmp_path / "pct.csv"
+    commented.write_text("% made by tool\na,b\n1,2\n% mid note\n3,4\n5,7\n")
+    stats = tmp_path / "pct.json"
+    ok("fit", commented, "--comment", "%", "-o", stats)
+    read = json.loads(stats.read_text())["read"]
+    assert read["comment"] == "%"
+    assert read["given"] == ["comment"]
+    z = tmp_path / "pz.csv"
+    ok("transform", commented, "-s", stats, "-o", z)
+    expected = StandardScaler().fit_transform(np.array([[1.0, 2], [3, 4], [5, 7]]))
+    rows = [line.split(",") for line in z.read_text().splitlines()[1:]]
+    np.testing.assert_allclose(np.array(rows, dtype=float), expected, rtol=1e-12)
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "a,b\n1,2\n3,4\n5,7\n"
+    ok("drift", commented, "-s", stats)
+
+    quoted = tmp_path / "sq.csv"
+    quoted.write_text("a,b,c\n1,2,'it''s, ok'\n3,4,'ab'\n5,7,\"z\"\n")
+    stats = tmp_path / "sq.json"
+    ok("fit", quoted, "--quote", "'", "-o", stats)
+    assert json.loads(stats.read_text())["read"]["given"] == ["quote"]
+    z = tmp_path / "sqz.csv"
+    ok("transform", quoted, "-s", stats, "-o", z)
+    assert z.read_text().splitlines()[1].endswith(",'it''s, ok'")
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "a,b,c\n1,2,'it''s, ok'\n3,4,ab\n5,7,\"z\"\n"
+
+    unquoted = tmp_path / "nq.csv"
+    unquoted.write_text('a,t\n1,"x"\n2,"y"\n')
+    stats = tmp_path / "nq.json"
+    ok("fit", unquoted, "--quote", "", "-o", stats)
+    parquet = tmp_path / "nq.parquet"
+    ok("transform", unquoted, "-s", stats, "-o", parquet)
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(parquet).column("t").to_pylist() == ['"x"', '"y"']

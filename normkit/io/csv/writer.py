@@ -59,24 +59,28 @@ class CsvWriter:
         encoding: str | None = None,
         decimal: str = ".",
         header: bool = True,
+        quote: str | None = None,
     ):
         import polars  # only CSV output needs it (0.1 s to import)
 
         self._polars = polars
         self._stream = stream
         self._delimiter = delimiter
+        # The input's quote character (None: '"'; "": none), so that the output reads back
+        # with the options recorded.
+        self._quote = '"' if quote is None else quote
         self._decimal_comma = decimal == ","
         self._encoding = None
         if encoding is not None and codecs.lookup(encoding).name != "utf-8":
             self._encoding = encoding
             self._encoder = codecs.getincrementalencoder(encoding)()
         if header:  # without one when the input had none: the output reads back the same way
-            names = delimiter.join(_quote_field(name, delimiter) for name in schema.names)
+            names = delimiter.join(_quote_field(n, delimiter, self._quote) for n in schema.names)
             self._write((names + "\n").encode("utf-8"))
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
-        self._missing = '""' if len(schema) == 1 else ""
+        self._missing = 2 * self._quote if len(schema) == 1 else ""
         self._workers = csv_workers()
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="normkit-csv-format")
         self._jobs: deque[Future] = deque()
@@ -132,7 +136,8 @@ class CsvWriter:
                 include_header=False,
                 separator=self._delimiter,
                 line_terminator="\n",
-                quote_style="necessary",
+                quote_char=self._quote or '"',
+                quote_style="necessary" if self._quote else "never",
                 null_value=self._missing,
                 decimal_comma=self._decimal_comma,
             )
@@ -190,7 +195,7 @@ def _empty_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(lengths, 0), pa.nulls(1, column.type)[0], column)
 
 
-def _quote_field(text: str, delimiter: str) -> str:
-    if any(c in text for c in (delimiter, '"', "\r", "\n")):
-        return '"' + text.replace('"', '""') + '"'
+def _quote_field(text: str, delimiter: str, quote: str) -> str:
+    if quote and any(c in text for c in (delimiter, quote, "\r", "\n")):
+        return quote + text.replace(quote, quote * 2) + quote
     return text
