@@ -774,3 +774,12 @@ def test_a_comment_character_that_separates_or_quotes_is_refused(tmp_path, text,
     result = run("fit", path, *options, "-o", tmp_path / "s.json")
     assert_error(result, 2, "c.csv", f"cannot both {role} fields and start comments", "--comment")
     assert not (tmp_path / "s.json").exists()
+
+
+def test_a_file_read_as_one_column_is_told_its_separator_not_a_decimal_comma(tmp_path):
+    # Following a '--decimal ,' hint here fitted one column 'a,b' of 1.2 and 3.4.
+    path = tmp_path / "cm.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    line = assert_error(run("fit", path, "--delimiter", ";", "-o", tmp_path / "s.json"), 1)
+    assert "--delimiter ," in line
+    assert "--decimal" not in line

@@ -487,7 +487,8 @@ class CsvReader(ReaderBase):
     ) -> InputError:
         if names is None:
             names = self._schema.names if self._schema is not None else []
-        csv, column = self.read.csv, None
+        # One column another separator splits: that hint, not a decimal comma ('1,2' as 1.2).
+        csv, column, delimiter = self.read.csv, None, self.read.csv.delimiter_for(self.path)
         if exc.column is not None:
             column = names[exc.column] if exc.column < len(names) else f"#{exc.column + 1}"
         if exc.kind == "not_a_number":
@@ -503,7 +504,7 @@ class CsvReader(ReaderBase):
                 f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is not "
                 "a number",
                 hints=(
-                    *number_hints(exc.value, csv.decimal_point, csv.delimiter_for(self.path)),
+                    *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
                     f"exclude the column ({param('exclude', column)})",
                     f"add the string to {param('csv.null_values')}",
                 ),
