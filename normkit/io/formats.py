@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 
 from ..errors import OptionError, param
 
@@ -57,6 +58,35 @@ _SUFFIX_FORMATS = {
     ".ipc": Format.ARROW,
     ".feather": Format.ARROW,
 }
+
+
+#: The first bytes of a compressed stream (none of them text), by the suffix of its compression.
+COMPRESSION_MAGIC = {
+    ".gz": re.compile(rb"\x1f\x8b"),
+    ".bz2": re.compile(rb"BZh[1-9]1AY&SY"),
+    ".zst": re.compile(rb"\x28\xb5\x2f\xfd"),
+}
+
+
+def compression_of(head: bytes) -> str | None:
+    """The suffix of the compression whose signature ``head`` starts with, if any."""
+    return next((s for s, magic in COMPRESSION_MAGIC.items() if magic.match(head)), None)
+
+
+def binary_hints(head: bytes) -> tuple[str, ...]:
+    """What to do with an input read as CSV whose first bytes ``head`` are not text: the
+    compression they show, else the other formats and encodings it may be."""
+    suffix = compression_of(head)
+    if suffix is not None:
+        return (
+            f"it is {COMPRESSION_SUFFIXES[suffix]}-compressed: name the file with {suffix}, or "
+            "decompress it into the command's input",
+        )
+    return (
+        f"name the format of a Parquet or Arrow file ({param('format', 'parquet')})",
+        "name the encoding of text in UTF-16 or UTF-32 without a byte-order mark "
+        f"({param('csv.encoding', 'utf-16-le')})",
+    )
 
 
 def split_compression(path: str) -> tuple[str, str | None]:

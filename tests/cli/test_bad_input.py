@@ -783,3 +783,18 @@ def test_a_file_read_as_one_column_is_told_its_separator_not_a_decimal_comma(tmp
     line = assert_error(run("fit", path, "--delimiter", ";", "-o", tmp_path / "s.json"), 1)
     assert "--delimiter ," in line
     assert "--decimal" not in line
+
+
+@pytest.mark.parametrize(("compress", "suffix"), [(gzip.compress, ".gz"), (None, ".bz2")])
+def test_compressed_data_without_its_suffix_is_named(tmp_path, compress, suffix):
+    import bz2
+
+    data = b"x,y\n1,2\n3,4\n"
+    packed = compress(data) if compress else bz2.compress(data)
+    path = tmp_path / "packed.csv"
+    path.write_bytes(packed)
+    name = {".gz": "gzip", ".bz2": "bz2"}[suffix]
+    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1)
+    assert f"it is {name}-compressed: name the file with {suffix}" in line
+    piped = run("fit", "-", "-o", tmp_path / "s.json", input=packed)
+    assert f"{name}-compressed" in assert_error(piped, 1)

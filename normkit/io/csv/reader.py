@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from ...errors import InputError, OptionError, param
 from ..arrow import text_array
-from ..formats import Format, split_compression
+from ..formats import Format, binary_hints, compression_of, split_compression
 from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
@@ -329,14 +329,9 @@ class CsvReader(ReaderBase):
     def _check_text(self, head: bytes) -> None:
         if not head.strip(b"\xef\xbb\xbf \t\r\n"):
             raise InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
-        if b"\x00" in head:
+        if b"\x00" in head or compression_of(head):
             raise InputError(
-                f"{self.name}: not a CSV file (it holds binary data)",
-                hints=(
-                    f"name the format of a Parquet or Arrow file ({param('format', 'parquet')})",
-                    f"name the encoding of text in UTF-16 or UTF-32 without a byte-order mark "
-                    f"({param('csv.encoding', 'utf-16-le')})",
-                ),
+                f"{self.name}: not a CSV file (it holds binary data)", hints=binary_hints(head)
             )
         if head.removeprefix(b"\xef\xbb\xbf").startswith((b"\n", b"\r")):
             raise InputError(
