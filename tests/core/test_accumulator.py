@@ -143,3 +143,18 @@ def test_the_sample_does_not_change_when_the_callers_array_is_reused():
     acc.update([buffer])
     values = np.sort(acc.finish().sample.values(0))
     assert values.tolist() == sorted([*range(10), *([-1.0] * 10)])
+
+
+@given(
+    st.integers(1, 300),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1e-300, 1.0, 1e300]),
+    st.lists(st.floats(0, 1), min_size=1, max_size=9),
+)
+def test_the_sketch_quantiles_are_numpys_bit_for_bit(n, seed, scale, probabilities):
+    from normkit.core.sketch import QUANTILE_PROBABILITIES, linear_quantiles
+
+    ordered = np.sort(np.random.default_rng(seed).standard_cauchy((n, 3)) * scale, axis=0)
+    for q in (QUANTILE_PROBABILITIES, probabilities):
+        ours, numpys = linear_quantiles(ordered, q), np.quantile(ordered, q, axis=0)
+        assert ours.tobytes() == numpys.tobytes()
