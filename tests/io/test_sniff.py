@@ -295,3 +295,13 @@ def test_a_hash_line_that_splits_as_a_row_among_comments_is_refused():
     assert caught.value.param == "csv.comment"
     assert sniff(head, comment="", complete=True).comment in ("", None)
     assert sniff(head, comment="#", complete=True).comment == "#"
+
+
+def test_excels_separator_line_is_a_line_before_the_table():
+    found = sniff(b"sep=;\nx;y\n1,5;2\n2,5;3\n", complete=True)
+    assert (found.delimiter, found.skip_rows, found.header) == (";", 1, True)
+    # Read again with the separator a stat file recorded, or another given: still skipped.
+    assert sniff(b"sep=;\nx;y\n1;2\n3;4\n", delimiter=";", complete=True).skip_rows == 1
+    assert sniff(b"sep=|\nx|y\n1|2\n3|4\n", complete=True).delimiter == "|"
+    # Lines to skip given: taken as they are.
+    assert sniff(b"sep=;\nx;y\n1;2\n", skip_rows=0, delimiter=";", complete=True).skip_rows == 0

@@ -216,8 +216,11 @@ def _sniff_lines(
     first = skip_rows or 0
     sep_line = _SEP_LINE.fullmatch(lines[first]) if len(lines) > first else None
     named = "given"
-    if sep_line and delimiter is None and skip_rows is None:
-        delimiter, first, named = sep_line.group(1), first + 1, "named by a 'sep=' line"
+    if sep_line and skip_rows is None and delimiter in (None, sep_line.group(1)):
+        # (Also when the separator it names is given: as a stat file records it.)
+        if delimiter is None:
+            delimiter, named = sep_line.group(1), "named by a 'sep=' line"
+        first += 1
     joined = "".join(lines[first:])
     if quote is not ...:
         quotes: list[str | None] = [quote]
