@@ -141,7 +141,7 @@ class CsvOptions:
 
 
 #: The CSV dialect options that a fit given them records for later jobs to read with.
-TRAVELLING = ("quote", "comment")
+TRAVELLING = ("quote", "comment", "skip_rows")
 
 
 @dataclass(frozen=True)
@@ -288,8 +288,12 @@ class ReadOptions:
             tuple(n for n in TRAVELLING if getattr(csv, n) is not None),
         )
 
-    def completed_by(self, recorded: ReadSettings | None) -> ReadOptions:
-        """These options, the ones left unset taken from ``recorded`` (a stat file's)."""
+    def completed_by(
+        self, recorded: ReadSettings | None, *, own_output: bool = False
+    ) -> ReadOptions:
+        """These options, the ones left unset taken from ``recorded`` (a stat file's);
+        ``own_output``: the inputs are normkit's outputs (an inverse's), which have no lines
+        before the table."""
         if recorded is None:
             return self
         csv = self.csv
@@ -300,15 +304,16 @@ class ReadOptions:
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,
             header=recorded.header if csv.header is None else csv.header,
-            # The quote and comment characters given to the fit are read with (normkit's own
-            # CSV outputs copy the fields passed through as written, quotes and all, and have no
-            # comment lines); detected ones are detected again in each file, as are the lines
-            # before the table (normkit's outputs have none: skipping the fit file's preamble
-            # in them would drop rows).
+            # The quote and comment characters and lines to skip given to the fit are read
+            # with (normkit's CSV outputs are quoted alike and have no comment lines); detected
+            # ones are detected again in each file. An output has no lines before the table:
+            # skipping the fit file's in it would drop rows.
             **{
                 n: getattr(recorded, n)
                 for n in TRAVELLING
-                if n in recorded.given and getattr(csv, n) is None
+                if n in recorded.given
+                and getattr(csv, n) is None
+                and not (own_output and n == "skip_rows")
             },
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing

@@ -378,7 +378,7 @@ def transform_dask(
     if stats_file is not None:
         protected = (*protected, stats_file)
     stats = as_stats(stats)
-    read = read.completed_by(stats.read)
+    read = read.completed_by(stats.read, own_output=options.inverse)
     output = os.path.abspath(os.fspath(output))
     files = expand_inputs(
         [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format

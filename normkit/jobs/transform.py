@@ -192,7 +192,8 @@ def transform_file(
     read = read or ReadOptions()
     stats_file = stats_path(stats)
     stats = as_stats(stats)
-    read = read.completed_by(stats.read)  # read as the fit read, unless told otherwise
+    # Read as the fit read, unless told otherwise (an inverse reads normkit's own output).
+    read = read.completed_by(stats.read, own_output=options.inverse)
     output = os.fspath(output)
     save_stats = options.save_stats
     sources = open_dataset(input, read)

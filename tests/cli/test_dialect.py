@@ -138,3 +138,22 @@ def test_a_quote_or_comment_character_given_to_the_fit_travels_with_the_stat_fil
     import pyarrow.parquet as pq
 
     assert pq.read_table(parquet).column("t").to_pylist() == ['"x"', '"y"']
+
+
+def test_lines_to_skip_given_to_the_fit_travel_but_not_into_an_inverse(tmp_path):
+    """Detected again, the two title lines were taken for the table; an inverse reads normkit's
+    output, which has no lines before the table."""
+    path = tmp_path / "rep.csv"
+    path.write_text("Report,2026\nUnits,mm\nx,y\n1,2\n3,4\n5,7\n")
+    stats = tmp_path / "rep.json"
+    ok("fit", path, "--skip-rows", "2", "-o", stats)
+    assert json.loads(stats.read_text())["read"]["given"] == ["skip_rows"]
+    z = tmp_path / "z.csv"
+    ok("transform", path, "-s", stats, "-o", z)
+    expected = StandardScaler().fit_transform(np.array([[1.0, 2], [3, 4], [5, 7]]))
+    rows = [line.split(",") for line in z.read_text().splitlines()[1:]]
+    np.testing.assert_allclose(np.array(rows, dtype=float), expected, rtol=1e-12)
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "x,y\n1,2\n3,4\n5,7\n"
+    ok("drift", path, "-s", stats)
