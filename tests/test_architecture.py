@@ -186,7 +186,7 @@ _STDLIB = {
 
 def test_no_module_is_longer_than_600_lines_but_those_said_to_be_one_thing():
     # Each of these is one cohesive thing (docs/architecture.md says why).
-    allowed = {"normkit.estimator.standardizer"}
+    allowed = {"normkit.estimator.standardizer", "normkit.stats.fields"}
     long = {
         name: len(path.read_text().splitlines())
         for name, path in MODULES.items()

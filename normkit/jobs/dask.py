@@ -251,7 +251,7 @@ def fit_dask(
     passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
     categories = categorical_columns(schema, passthrough)
     # The CSV dialect the files share, as detected here: the workers read them the same way.
-    detected = detected_dialect(sources)
+    detected, given = detected_dialect(sources), read
     if detected is not None:
         read = replace(read, csv=detected)
     paths = [os.path.abspath(s.path) for s in sources]
@@ -302,7 +302,7 @@ def fit_dask(
         total = level[0].result()
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
-    settings = read.settings(detected, renamed_columns(sources))
+    settings = given.settings(detected, renamed_columns(sources))  # the options given
     stats = replace(stats, read=settings, passthrough=passthrough)
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
     return Standardizer.from_stats(stats, **estimator.get_params())
