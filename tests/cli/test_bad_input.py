@@ -798,3 +798,16 @@ def test_compressed_data_without_its_suffix_is_named(tmp_path, compress, suffix)
     assert f"it is {name}-compressed: name the file with {suffix}" in line
     piped = run("fit", "-", "-o", tmp_path / "s.json", input=packed)
     assert f"{name}-compressed" in assert_error(piped, 1)
+
+
+def test_a_title_block_taken_for_the_header_is_told_the_lines_to_skip(tmp_path):
+    path = tmp_path / "pre.csv"
+    path.write_text("Exported by tool, version 2\nDate: 2026-01-01\na,b\n1,2\n3,4\n5,6\n")
+    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1, "at line 2")
+    assert "skip them (--skip-rows 2)" in line
+    result = run("fit", path, "--skip-rows", "2", "-q", "-o", tmp_path / "s.json")
+    assert result.exit_code == 0, result.stderr
+    # A row of the wrong length inside a table is no title: no such hint.
+    path.write_text("a,b\n1,2\n3,4,5\n6,7\n8,9\n")
+    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1, "at line 3")
+    assert "--skip-rows" not in line

@@ -23,6 +23,7 @@ __all__ = [
     "padded_as_text",
     "printable",
     "shown_names",
+    "skip_hints",
     "split_hints",
     "typed_by_majority",
     "unique_names",
@@ -126,6 +127,45 @@ def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:
                 f"the separator ({param('csv.delimiter', candidate)})",
             )
     return ()
+
+
+def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tuple[str, ...]:
+    """For a record of the wrong field count at ``line`` (1-based), near the top of a file
+    whose first bytes are ``head``: the lines to skip after which every line of the head splits
+    into as many fields (two or more), if there are such lines before it (a title block whose
+    first line split like the table was taken for the header)."""
+    import csv
+    import io
+
+    lines = head.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines(True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines.pop()  # the head may cut the last line
+    options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+    for skip in range(1, 12 if line <= 12 else 1):
+        text = io.StringIO("".join(lines[skip:]), newline="")
+        try:
+            rows = [r for r in csv.reader(text, delimiter=delimiter, **options) if r]
+        except csv.Error:  # nothing a hint could rest on
+            return ()
+        counts = {len(r) for r in rows}
+        # The bad line among those skipped, and a header (no number in it) below them.
+        header = rows[0] if rows else []
+        if skip < line - 1 or any(_is_number(field) for field in header):
+            continue
+        if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
+            return (
+                f"if the {skip} line{'s' if skip > 1 else ''} above the table are not part of "
+                f"it, skip them ({param('csv.skip_rows', skip)})",
+            )
+    return ()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:

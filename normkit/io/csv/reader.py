@@ -29,6 +29,7 @@ from .columns import (
     padded_as_text,
     printable,
     shown_names,
+    skip_hints,
     split_hints,
     typed_by_majority,
 )
@@ -527,7 +528,8 @@ class CsvReader(ReaderBase):
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
                 f"fields, got {exc.got}: {printable(exc.value)}",
-                hints=self._split_hints(self._head),
+                hints=self._split_hints(self._head)
+                or skip_hints(self._head, delimiter, self._quote(), exc.line),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
 
