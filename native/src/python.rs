@@ -340,15 +340,16 @@ fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// `f(columns[group], shift[group])` on contiguous groups of columns, one group per thread, the
-/// results concatenated in column order. Each column's moments depend on that column alone, so
-/// the bits are the same whatever the number of threads.
-fn by_column_groups(
+/// `f(columns[group], shift[group])` on contiguous groups of columns, one group per thread
+/// (`threads`, 0: the cores, at most 4; fewer where there are too few values to share), the
+/// results in column order. Each column's results depend on that column alone, so the bits are
+/// the same whatever the number of threads.
+fn in_column_groups<T: Send>(
     columns: &[&[f64]],
     shift: &[f64],
     threads: usize,
-    f: impl Fn(&[&[f64]], &[f64]) -> Result<Moments, MomentsError> + Sync,
-) -> Result<Moments, MomentsError> {
+    f: impl Fn(&[&[f64]], &[f64]) -> T + Sync,
+) -> Vec<T> {
     let values: usize = columns.iter().map(|c| c.len()).sum();
     let threads = if threads == 0 {
         default_threads()
@@ -360,10 +361,10 @@ fn by_column_groups(
         .min(values / MIN_VALUES_PER_THREAD)
         .max(1);
     if threads == 1 || shift.len() != columns.len() {
-        return f(columns, shift);
+        return vec![f(columns, shift)];
     }
     let size = columns.len().div_ceil(threads);
-    let parts: Vec<Result<Moments, MomentsError>> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = columns
             .chunks(size)
             .zip(shift.chunks(size))
@@ -371,11 +372,20 @@ fn by_column_groups(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("a moments thread panicked"))
+            .map(|h| h.join().expect("a thread of column groups panicked"))
             .collect()
-    });
+    })
+}
+
+/// The moments of every column, from `f` of groups of columns ([`in_column_groups`]).
+fn by_column_groups(
+    columns: &[&[f64]],
+    shift: &[f64],
+    threads: usize,
+    f: impl Fn(&[&[f64]], &[f64]) -> Result<Moments, MomentsError> + Sync,
+) -> Result<Moments, MomentsError> {
     let mut out: Option<Moments> = None;
-    for part in parts {
+    for part in in_column_groups(columns, shift, threads, f) {
         let part = part?;
         out = Some(match out {
             None => part,
@@ -491,15 +501,6 @@ fn batch_statistics<'py>(
         return Err(PyValueError::new_err("one shift per column"));
     }
     let n_columns = slices.len();
-    let threads = if threads == 0 {
-        default_threads()
-    } else {
-        threads
-    };
-    let threads = threads
-        .min(n_columns)
-        .min((n_columns * n_batches * size) / MIN_VALUES_PER_THREAD)
-        .max(1);
     type Columns = Vec<(Vec<i64>, Vec<f64>, Vec<f64>, bool)>;
     let work = |group: &[&[f64]], k: &[f64]| -> Columns {
         group
@@ -516,23 +517,11 @@ fn batch_statistics<'py>(
             })
             .collect()
     };
-    let per_column: Columns = py.detach(|| {
-        if threads == 1 {
-            return work(&slices, &shift);
-        }
-        let group = n_columns.div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = slices
-                .chunks(group)
-                .zip(shift.chunks(group))
-                .map(|(g, k)| scope.spawn(|| work(g, k)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("a statistics thread panicked"))
-                .collect()
-        })
-    });
+    let per_column: Columns = py
+        .detach(|| in_column_groups(&slices, &shift, threads, work))
+        .into_iter()
+        .flatten()
+        .collect();
     // One row per column (Python takes the transpose, as numpy's reduction left them).
     let mut count = Vec::with_capacity(n_batches * n_columns);
     let mut mean = Vec::with_capacity(n_batches * n_columns);

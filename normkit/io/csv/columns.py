@@ -141,6 +141,7 @@ def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tup
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines.pop()  # the head may cut the last line
     options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+    number = re.compile(NUMBER.format(point=r"[.,]"), re.ASCII | re.IGNORECASE)
     for skip in range(1, 12 if line <= 12 else 1):
         text = io.StringIO("".join(lines[skip:]), newline="")
         try:
@@ -150,7 +151,7 @@ def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tup
         counts = {len(r) for r in rows}
         # The bad line among those skipped, and a header (no number in it) below them.
         header = rows[0] if rows else []
-        if skip < line - 1 or any(_is_number(field) for field in header):
+        if skip < line - 1 or any(number.fullmatch(field) for field in header):
             continue
         if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
             return (
@@ -158,14 +159,6 @@ def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tup
                 f"it, skip them ({param('csv.skip_rows', skip)})",
             )
     return ()
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:
