@@ -306,14 +306,16 @@ class ReadOptions:
             header=recorded.header if csv.header is None else csv.header,
             # The quote and comment characters and lines to skip given to the fit are read
             # with (normkit's CSV outputs are quoted alike and have no comment lines); detected
-            # ones are detected again in each file. An output has no lines before the table:
-            # skipping the fit file's in it would drop rows.
+            # ones are detected again in each file. Lines to skip travel only above a header,
+            # which the stat file's columns then check (without one, a file without those lines
+            # would lose rows unseen), and never into an output (an inverse's input), which has
+            # none.
             **{
                 n: getattr(recorded, n)
                 for n in TRAVELLING
                 if n in recorded.given
                 and getattr(csv, n) is None
-                and not (own_output and n == "skip_rows")
+                and not (n == "skip_rows" and (own_output or recorded.header is False))
             },
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing

@@ -472,7 +472,7 @@ READ = Section(
         Field(
             "given",
             Strings(),
-            "The quote and comment characters and lines to skip given to the fit (quote, comment, skip_rows): later jobs read with them (an inverse skips no lines); the ones detected are detected in each file.",
+            "The quote and comment characters and lines to skip given to the fit (quote, comment, skip_rows): later jobs read with them (lines to skip only above a header, and not in an inverse); the ones detected are detected in each file.",
             lambda s, _: list(s.read.given),
             default=[],
         ),

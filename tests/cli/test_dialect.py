@@ -157,3 +157,16 @@ def test_lines_to_skip_given_to_the_fit_travel_but_not_into_an_inverse(tmp_path)
     ok("inverse", z, "-s", stats, "-o", back)
     assert back.read_text() == "x,y\n1,2\n3,4\n5,7\n"
     ok("drift", path, "-s", stats)
+
+
+def test_lines_to_skip_do_not_travel_to_a_file_without_a_header(tmp_path):
+    # Nothing would tell that another headerless file lacks those lines: two rows were lost.
+    path = tmp_path / "h.csv"
+    path.write_text("T1\nT2\n1,2\n3,4\n5,7\n")
+    stats = tmp_path / "h.json"
+    ok("fit", path, "--no-header", "--skip-rows", "2", "-o", stats)
+    other = tmp_path / "h2.csv"
+    other.write_text("1,2\n3,4\n5,7\n8,9\n")
+    z = tmp_path / "z.csv"
+    ok("transform", other, "-s", stats, "-o", z)
+    assert len(z.read_text().splitlines()) == 4
