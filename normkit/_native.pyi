@@ -59,3 +59,17 @@ def batch_moments(
     npt.NDArray[np.float64],  # m4
     npt.NDArray[np.float64] | None,  # weight
 ]: ...
+def batch_statistics(
+    columns: list[npt.NDArray[np.float64]],
+    shift: npt.NDArray[np.float64],
+    start: int,
+    n_batches: int,
+    size: int,
+    threads: int = 0,  # 0: the cores, at most 4
+) -> tuple[
+    npt.NDArray[np.int64],  # count, (n_columns, n_batches)
+    npt.NDArray[np.float64],  # mean
+    npt.NDArray[np.float64],  # m2
+    bool,  # a batch's sum overflowed
+]: ...
+def row_keys(file_index: int, first_row: int, n_rows: int) -> npt.NDArray[np.uint64]: ...

@@ -5,7 +5,8 @@
 //! - [`parse`]: selected columns of a block of records, as float64 or text;
 //! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and its values;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
-//!   `normkit/core/moments.py`.
+//!   `normkit/core/moments.py`;
+//! - [`sample`]: the sample's row keys.
 //!
 //! Python sees it as `normkit._native` (the `python` feature, built by maturin); the crate
 //! itself is plain Rust, so `cargo test` needs no Python.
@@ -15,6 +16,7 @@ pub mod dialect;
 pub mod infer;
 pub mod moments;
 pub mod parse;
+pub mod sample;
 pub mod scan;
 
 #[cfg(feature = "python")]

@@ -19,6 +19,7 @@ use crate::parse::{
     parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
     ParsedBlock,
 };
+use crate::sample;
 use crate::scan::{block_ends, count_lines, parse_header};
 
 pyo3::create_exception!(
@@ -542,6 +543,20 @@ fn batch_statistics<'py>(
     ))
 }
 
+/// The sample's keys of rows `first_row .. first_row + n_rows` of file `file_index`
+/// (`normkit.core.sketch.row_keys`), as uint64.
+#[pyfunction]
+fn row_keys(
+    py: Python<'_>,
+    file_index: u64,
+    first_row: u64,
+    n_rows: usize,
+) -> Bound<'_, PyArray1<u64>> {
+    let mut keys = vec![0u64; n_rows];
+    py.detach(|| sample::row_keys(file_index, first_row, &mut keys));
+    keys.into_pyarray(py)
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -550,5 +565,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CsvEngine>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(row_keys, m)?)?;
     Ok(())
 }

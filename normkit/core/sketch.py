@@ -51,14 +51,10 @@ def sample_size(n_columns: int) -> int:
 
 def row_keys(file_index: int, first_row: int, n_rows: int) -> np.ndarray:
     """The sampling keys of rows ``first_row .. first_row + n_rows - 1`` of file ``file_index``:
-    ``splitmix64`` of (file index << 40) + row index, as uint64."""
-    with np.errstate(over="ignore"):
-        z = np.arange(first_row, first_row + n_rows, dtype=np.uint64)
-        z += np.uint64(file_index) << np.uint64(40)
-        z += np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+    ``splitmix64`` of (file index << 40) + row index, as uint64 (computed natively)."""
+    from .. import _native
+
+    return _native.row_keys(file_index, first_row, n_rows)
 
 
 _NO_LIMIT = np.uint64(0xFFFFFFFFFFFFFFFF)
