@@ -12,9 +12,10 @@ required exactly when the file has the group's top-level object.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from .._version import __version__
 from ..core.categories import MAX_CATEGORIES
@@ -42,6 +43,7 @@ __all__ = [
     "OPTIONS",
     "STAT_FILE",
     "VERSION",
+    "Columnar",
     "Field",
     "Section",
     "describe",
@@ -142,22 +144,41 @@ GROUPS: dict[str, Callable[[FittedStats], bool]] = {
 }
 
 
-def _mean_error(stats: Any, i: int) -> float:
+class Columnar:
+    """A getter (or ``written`` test) of a field of every column that also reads all columns'
+    values at once (``all(stats)``): a file of many columns is laid out at C speed."""
+
+    __slots__ = ("all", "one")
+
+    def __init__(self, all: Callable[[FittedStats], Any], one: Getter | None = None):
+        self.all, self.one = all, one
+
+    def __call__(self, s: FittedStats, i: int | None) -> Any:
+        return self.one(s, i) if self.one is not None else self.all(s)[i]
+
+
+def _mean_errors(stats: Any) -> Any:
     """The exact mean of the moments minus the mean written (their difference is exact: the
-    two are within a few units of rounding of each other)."""
+    two are within a few units of rounding of each other), per column."""
+    return (stats.moments.mean - stats.mean) + stats.moments.mean_error
+
+
+def _mean_error(stats: Any, i: int) -> float:
     return float((stats.moments.mean[i] - stats.mean[i]) + stats.moments.mean_error[i])
 
 
-def _column(attribute: str) -> Getter:
-    return lambda s, i: getattr(s, attribute)[i]
+def _column(attribute: str) -> Columnar:
+    return Columnar(lambda s: getattr(s, attribute))
 
 
-def _running(attribute: str) -> Getter:
-    return lambda s, i: getattr(s.running, attribute)[i]
+def _running(attribute: str) -> Columnar:
+    return Columnar(lambda s: getattr(s.running, attribute))
 
 
-def _affine(s: FittedStats, i: int | None) -> bool:
-    return bool(s.gamma[i] != 1.0 or s.beta[i] != 0.0)
+_affine = Columnar(
+    lambda s: (s.gamma != 1.0) | (s.beta != 0.0),
+    lambda s, i: bool(s.gamma[i] != 1.0 or s.beta[i] != 0.0),
+)
 
 
 OPTIONS = Section(
@@ -225,12 +246,12 @@ COLUMN = Section(
     "columns",
     "One object per normalized column, in input order.",
     (
-        Field("name", String(), "The column's name.", lambda s, i: s.names[i]),
+        Field("name", String(), "The column's name.", Columnar(lambda s: s.names)),
         Field(
             "dtype",
             String(),
             "Its Arrow type in the input that was fitted.",
-            lambda s, i: s.dtypes[i],
+            Columnar(lambda s: s.dtypes),
             default="double",
         ),
         Field("count", Integer(minimum=1), "Non-missing values (of weight > 0).", _column("count")),
@@ -239,7 +260,7 @@ COLUMN = Section(
             "weight",
             Number(positive=True),
             "The sum of the weights of its values, by which its moments are weighted.",
-            lambda s, i: s.moments.weight[i],
+            Columnar(lambda s: s.moments.weight),
             group="weights",
         ),
         Field("mean", Number(), "The mean, rounded to float64.", _column("mean")),
@@ -247,8 +268,8 @@ COLUMN = Section(
             "mean_error",
             Number(),
             "What the mean written lacks: mean + mean_error is the exact sum of the fit's shift and offset (the last rounding, or the gap to StandardScaler's mean that an in-memory fit shows); written where not 0.",
-            lambda s, i: _mean_error(s, i),
-            written=lambda s, i: bool(_mean_error(s, i)),
+            Columnar(_mean_errors, _mean_error),
+            written=Columnar(lambda s: _mean_errors(s) != 0, lambda s, i: bool(_mean_error(s, i))),
             default=0.0,
         ),
         Field("m2", Number(minimum=0.0), "Sum of squared deviations from the mean.", _column("m2")),
@@ -257,7 +278,7 @@ COLUMN = Section(
             Number(),
             "Sum of cubed deviations from the mean (drift's tests; absent: unknown).",
             _column("m3"),
-            written=lambda s, i: math.isfinite(s.moments.m3[i]),
+            written=Columnar(lambda s: np.isfinite(s.moments.m3)),
             default=float("nan"),
         ),
         Field(
@@ -265,7 +286,7 @@ COLUMN = Section(
             Number(minimum=0.0),
             "Sum of fourth-power deviations from the mean (the kurtosis of drift's tests).",
             _column("m4"),
-            written=lambda s, i: math.isfinite(s.moments.m4[i]),
+            written=Columnar(lambda s: np.isfinite(s.moments.m4)),
             default=float("nan"),
         ),
         Field(
@@ -299,21 +320,21 @@ COLUMN = Section(
             Integer(),
             "Values behind the quantiles (a uniform sample; with weights, a weighted sample's "
             "effective number).",
-            lambda s, i: s.sketch.counts[i],
+            Columnar(lambda s: s.sketch.counts),
             group="sketch",
         ),
         Field(
             "quantiles",
             Numbers(_N_QUANTILES),
             "The 5%, 10%, ..., 95% quantiles of the sample.",
-            lambda s, i: s.sketch.edges[i],
+            Columnar(lambda s: s.sketch.edges),
             group="sketch",
         ),
         Field(
             "quantile_cdf",
             Numbers(_N_QUANTILES),
             "The sample's fraction at or below each quantile.",
-            lambda s, i: s.sketch.cdf[i],
+            Columnar(lambda s: s.sketch.cdf),
             group="sketch",
         ),
         EMA_COLUMN,
@@ -344,8 +365,11 @@ PASSTHROUGH = Section(
 )
 
 
-def _category(get: Callable) -> Getter:
-    return lambda s, i: get(*list(s.categories.items())[i])
+def _category(get: Callable) -> Columnar:
+    return Columnar(
+        lambda s: [get(name, counts) for name, counts in s.categories.items()],
+        lambda s, i: get(*list(s.categories.items())[i]),
+    )
 
 
 CATEGORIES = Section(

@@ -31,10 +31,10 @@ from ..errors import OptionError, OutputError, SchemaError, StatsFileError
 from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite
 from ..io.formats import STDIO, resolve_format
 from ..io.options import ReadSettings
-from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Section
+from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
-from .validation import check_document, column_problem
+from .validation import check_document, column_problem, constant_columns
 
 __all__ = [
     "FORMAT",
@@ -71,12 +71,41 @@ def _write(section: Section, stats: FittedStats, column: int | None) -> dict[str
             continue
         if isinstance(item, Section):
             if item.each is not None:
-                out[item.key] = [_write(item, stats, i) for i in range(EACH[item.each](stats))]
+                out[item.key] = _write_each(item, stats, EACH[item.each](stats))
             else:
                 out[item.key] = _write(item, stats, column)
         elif item.written is None or item.written(stats, column):
             out[item.key] = item.kind.encode(item.get(stats, column))
     return out
+
+
+def _every(get: Any, stats: FittedStats, n: int) -> Any:
+    """A getter's values for entries ``0 .. n - 1``, at once where it can."""
+    return get.all(stats) if isinstance(get, Columnar) else [get(stats, i) for i in range(n)]
+
+
+def _write_each(section: Section, stats: FittedStats, n: int) -> list[dict[str, Any]]:
+    """The ``n`` objects of a list section, as :func:`_write` lays out each, field by field:
+    every column's value of a field is read and encoded at once."""
+    fields = []
+    for item in section.fields:
+        if item.group is not None and not GROUPS[item.group](stats):
+            continue
+        if isinstance(item, Section):
+            if item.each is not None:
+                raise ValueError(f"a list section within the list section {section.key!r}")
+            fields.append((item.key, _write_each(item, stats, n), None))
+            continue
+        written = None if item.written is None else _every(item.written, stats, n)
+        fields.append((item.key, item.kind.encode_all(_every(item.get, stats, n)), written))
+    entries = []
+    for i in range(n):
+        entry = {}
+        for key, values, written in fields:
+            if written is None or written[i]:
+                entry[key] = values[i]
+        entries.append(entry)
+    return entries
 
 
 def fingerprint(stats: FittedStats) -> str:
@@ -102,7 +131,10 @@ def to_text(stats: FittedStats) -> str:
     Only the top level is laid out by hand: ``json.dumps`` with ``indent`` runs in Python and
     took 5 s for a file of 20,000 columns, without it in C.
     """
-    doc = to_document(stats)
+    return _text_of(to_document(stats))
+
+
+def _text_of(doc: dict[str, Any]) -> str:
     lines = []
     for key, value in doc.items():
         name = json.dumps(key)
@@ -142,8 +174,11 @@ def write(stats: FittedStats, path: str | os.PathLike[str]) -> None:
         If the file cannot be written.
     """
     check_stat_path(path)
-    text = to_text(stats)
-    parse(text, source=os.fspath(path))  # write nothing that reading would refuse
+    doc = to_document(stats)
+    text = _text_of(doc)
+    # Write nothing that reading would refuse: the document is checked as a read checks it
+    # (its JSON text reads back as the same document).
+    _Reader(os.fspath(path)).stats(doc)
     path = os.fspath(path)
     if path == STDIO:
         if sys.stdout is None:
@@ -255,8 +290,9 @@ class _Reader:
                     "larger than the rounding of 'mean'"
                 )
         weighted = self.weighted(values)
-        for column in columns:
-            problem = column_problem(column, values["rows"], options)
+        constant = constant_columns(columns)
+        for column, is_constant in zip(columns, constant.tolist(), strict=True):
+            problem = column_problem(column, values["rows"], options, is_constant)
             if problem:
                 raise self.fail(f"inconsistent stat file: column {column['name']!r}: {problem}")
 
@@ -433,18 +469,30 @@ class _Reader:
             raise self.fail(
                 "invalid stat file: sketch.'probabilities' must be 0.05, 0.1, ..., 0.95"
             )
-        for i, column in enumerate(columns):
-            row, fractions = np.array(column["quantiles"]), np.array(column["quantile_cdf"])
-            if np.isfinite(row).all() and (np.diff(row) < 0).any():
+        edges = np.array([c["quantiles"] for c in columns], dtype=np.float64)
+        cdf = np.array([c["quantile_cdf"] for c in columns], dtype=np.float64)
+        # Every column at once; the first at fault is named.
+        finite = np.isfinite(edges).all(axis=1)
+        falling = finite & (np.diff(edges, axis=1) < 0).any(axis=1)
+        bad_cdf = np.zeros(len(columns), dtype=bool)
+        whole = np.isfinite(cdf).all(axis=1)
+        bad_cdf[whole] = ((cdf[whole] < 0) | (cdf[whole] > 1)).any(axis=1) | (
+            np.diff(cdf[whole], axis=1) < 0
+        ).any(axis=1)
+        for i in np.flatnonzero(~whole):
+            fractions = cdf[i][np.isfinite(cdf[i])]
+            bad_cdf[i] = ((fractions < 0) | (fractions > 1)).any() or (np.diff(fractions) < 0).any()
+        at_fault = np.flatnonzero(falling | bad_cdf)
+        if at_fault.size:
+            i = int(at_fault[0])
+            if falling[i]:
                 raise self.fail(f"invalid stat file: columns[{i}].'quantiles' must not decrease")
-            finite = fractions[np.isfinite(fractions)]
-            if ((finite < 0) | (finite > 1)).any() or (np.diff(finite) < 0).any():
-                raise self.fail(
-                    f"invalid stat file: columns[{i}].'quantile_cdf' must rise from 0 to 1 at most"
-                )
+            raise self.fail(
+                f"invalid stat file: columns[{i}].'quantile_cdf' must rise from 0 to 1 at most"
+            )
         return Sketch(
-            np.array([c["quantiles"] for c in columns], dtype=np.float64),
-            np.array([c["quantile_cdf"] for c in columns], dtype=np.float64),
+            edges,
+            cdf,
             np.array([c["quantile_sample"] for c in columns], dtype=np.int64),
             merged=sketch["merged"],
         )

@@ -27,7 +27,7 @@ from .fields import GROUPS, STAT_FILE, Section
 from .fitted import StatsOptions
 from .kinds import Invalid, kind_of
 
-__all__ = ["check_document", "column_problem"]
+__all__ = ["check_document", "column_problem", "constant_columns"]
 
 
 def check_document(doc: dict, fail: Callable[[str], Exception]) -> dict:
@@ -55,16 +55,18 @@ def _check_section(
                 if not isinstance(value, list) or (item.per_column and not value):
                     wanted = "a non-empty list" if item.per_column else "a list"
                     raise fail(f"invalid stat file: {where}{item.key!r} must be {wanted}")
-                rows = []
-                for i, entry in enumerate(value):
-                    if not isinstance(entry, dict):
-                        raise fail(
-                            f"invalid stat file: {where}{item.key}[{i}] must be an object, not "
-                            f"{kind_of(entry)}"
+                rows = _check_each(item, value, groups)
+                if rows is None:  # a fault: checked one by one, to name it
+                    rows = []
+                    for i, entry in enumerate(value):
+                        if not isinstance(entry, dict):
+                            raise fail(
+                                f"invalid stat file: {where}{item.key}[{i}] must be an object, "
+                                f"not {kind_of(entry)}"
+                            )
+                        rows.append(
+                            _check_section(item, entry, f"{where}{item.key}[{i}].", groups, fail)
                         )
-                    rows.append(
-                        _check_section(item, entry, f"{where}{item.key}[{i}].", groups, fail)
-                    )
                 out[item.key] = rows
             else:
                 if not isinstance(value, dict):
@@ -99,9 +101,68 @@ def _check_section(
     return out
 
 
-def column_problem(column: dict, rows: int, options: StatsOptions) -> str | None:
+_ABSENT = object()
+
+
+def constant_columns(columns: list[dict]) -> np.ndarray:
+    """Whether each column (a stat file's column object) cannot be told from a constant, by
+    scikit-learn's rule on its biased variance (``m2`` over its count, or its weight)."""
+    n = np.array([c["count"] if c.get("weight") is None else c["weight"] for c in columns], float)
+    m2 = np.array([c["m2"] for c in columns], dtype=np.float64)
+    mean = np.array([c["mean"] for c in columns], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return is_constant(m2 / n, mean, n)
+
+
+def _check_each(section: Section, entries: list, groups: dict[str, bool]) -> list[dict] | None:
+    """The objects of a list section checked as :func:`_check_section` checks each, field by
+    field across all of them (a file of many columns is read at C speed); None if any is at
+    fault, for the check of each to name it."""
+    if not all(type(e) is dict for e in entries):
+        return None
+    known = {item.key for item in section.fields}
+    if not all(known.issuperset(e) for e in entries):
+        return None
+    out: list[dict] = [{} for _ in entries]
+    for item in section.fields:
+        key = item.key
+        if item.group is not None and not groups[item.group]:
+            if any(key in e for e in entries):
+                return None
+            continue
+        if isinstance(item, Section):
+            values = [e.get(key) for e in entries]
+            if item.each is not None or not all(type(v) is dict for v in values):
+                return None
+            checked = _check_each(item, values, groups)
+            if checked is None:
+                return None
+        else:
+            values = [e.get(key, _ABSENT) for e in entries]
+            present = [v for v in values if v is not _ABSENT]
+            if len(present) < len(values) and (not item.optional or isinstance(item.default, dict)):
+                return None
+            try:
+                decoded = item.kind.decode_all(present)
+            except Invalid:
+                return None
+            if item.rule is not None and not all(map(params.RULES[item.rule].accepts, decoded)):
+                return None
+            if len(present) < len(values):
+                given = iter(decoded)
+                decoded = [item.default if v is _ABSENT else next(given) for v in values]
+            checked = decoded
+        for entry, value in zip(out, checked, strict=True):
+            entry[key] = value
+    return out
+
+
+def column_problem(
+    column: dict, rows: int, options: StatsOptions, constant: bool | None = None
+) -> str | None:
     """What makes a column's numbers (a stat file's column object, checked by the field table)
-    disagree with one another, if anything."""
+    disagree with one another, if anything. ``constant``: whether :func:`constant_columns`
+    finds it constant, if known (the caller tests all columns at once)."""
     count, missing, weight = column["count"], column["missing"], column.get("weight")
     mean, m2, var, scale = (column[k] for k in ("mean", "m2", "var", "scale"))
     lo, hi = column["min"], column["max"]
@@ -143,7 +204,7 @@ def column_problem(column: dict, rows: int, options: StatsOptions) -> str | None
         # makes it 1 for a column that cannot be told from a constant, and only then.
         if options.eps > 0:
             expected, rule = math.sqrt(var + options.eps), "sqrt(var + eps)"
-        elif is_constant(np.array([m2 / n]), np.array([mean]), np.array([n]))[0]:
+        elif constant if constant is not None else constant_columns([column])[0]:
             expected, rule = 1.0, "1, as for a constant column"
         else:
             expected, rule = math.sqrt(var), "sqrt(var)"
