@@ -237,9 +237,9 @@ class ColumnSamples:
             if not size:
                 continue
             columns = np.sort(np.stack([self.values(j) for j in group], axis=1), axis=0)
-            edges[group] = linear_quantiles(columns, probabilities).T
-            for k, j in enumerate(group):
-                cdf[j] = np.searchsorted(columns[:, k], edges[j], side="right") / size
+            found = linear_quantiles(columns, probabilities)
+            edges[group] = found.T
+            cdf[group] = _at_or_below(columns, found).T / size
         return Sketch(edges, cdf, counts)
 
     def value_weights(self, j: int) -> np.ndarray:
@@ -261,6 +261,19 @@ class ColumnSamples:
             log_p = np.where(z < -40.0, z, np.log(-np.expm1(-np.exp(np.minimum(z, 700.0)))))
         log_a = np.where(keys < threshold, log_w - log_p, -np.inf)
         return np.exp(log_a - log_a.max())
+
+
+def _at_or_below(ordered: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """How many values of each column (sorted along axis 0, no NaN) are at or below each of its
+    edges (shape ``(n_edges, n_columns)``), as ``np.searchsorted(side="right")`` counts them;
+    in slices of columns, so that the comparison's memory stays bounded."""
+    counts = np.empty(edges.shape, dtype=np.int64)
+    step = max(1, (1 << 22) // max(ordered.shape[0] * edges.shape[0], 1))
+    for start in range(0, ordered.shape[1], step):
+        part = slice(start, start + step)
+        below = ordered[None, :, part] <= edges[:, None, part]
+        counts[:, part] = below.sum(axis=1)
+    return counts
 
 
 def linear_quantiles(ordered: np.ndarray, probabilities: Sequence[float]) -> np.ndarray:

@@ -158,3 +158,18 @@ def test_the_sketch_quantiles_are_numpys_bit_for_bit(n, seed, scale, probabiliti
     for q in (QUANTILE_PROBABILITIES, probabilities):
         ours, numpys = linear_quantiles(ordered, q), np.quantile(ordered, q, axis=0)
         assert ours.tobytes() == numpys.tobytes()
+
+
+@given(st.integers(1, 400), st.integers(1, 40), st.integers(0, 2**32 - 1), st.integers(0, 3))
+def test_the_sketch_cdf_counts_as_searchsorted(n, n_columns, seed, decimals):
+    # Columns of one sample size are counted together, in slices of columns; with ties (values
+    # rounded) the count at an edge includes every value equal to it.
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_columns)).round(decimals) * rng.choice([1e-300, 1.0, 1e300])
+    samples = ColumnSamples(n_columns, size=500)
+    samples.offer(list(x.T), row_keys(0, 0, n))
+    sketch = samples.sketch()
+    for j in range(n_columns):
+        ordered = np.sort(samples.values(j))
+        expected = np.searchsorted(ordered, sketch.edges[j], side="right") / len(ordered)
+        assert sketch.cdf[j].tobytes() == expected.tobytes()
