@@ -36,6 +36,10 @@ __all__ = [
 #: Bytes read at a time while looking for the header.
 CHUNK_BYTES = 1 << 20
 
+#: The least read at a time: reads fill the chunk to its size (a larger read would leave a
+#: long tail of the next chunk to copy once more).
+MIN_READ = 64 << 10
+
 # Work per batch grows with the columns, so a chunk that holds fewer than MIN_ROWS records
 # (wide rows) grows to hold about GROWN_ROWS, up to MAX_CHUNK bytes: 300 rows of 20,000 columns
 # (115 MB) fitted in 15.8 s with 8 MiB chunks, 7.9 s with 32 MiB; with 128 MiB (one batch)
@@ -350,7 +354,7 @@ class NativeRecords:
         wanted = self._chunk_bytes
         while True:
             while not eof and len(self._pending) < wanted:
-                data = self._stream.read(max(wanted - len(self._pending), self._chunk_bytes))
+                data = self._stream.read(max(wanted - len(self._pending), MIN_READ))
                 if not data:
                     eof = True
                 self._pending += data
