@@ -345,8 +345,9 @@ def read_options(func: Callable) -> Callable:
         "--csv-block-size",
         param="csv.block_size",
         type=Checked("csv.block_size", parse_size, "SIZE"),
-        help="Bytes of CSV parsed per block, such as 4M (default 1M, at most 1G). A row must fit "
-        "in one block; memory grows with it.",
+        help="Bytes of CSV per block, such as 4M (default 1M, at most 1G): types are inferred "
+        "from the first block, four blocks are parsed at a time, and a row must fit in four; "
+        "memory grows with it.",
     )
     @option(
         "--inf-as-missing",

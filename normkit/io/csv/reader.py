@@ -386,7 +386,7 @@ class CsvReader(ReaderBase):
                     self._dialect(),
                     prefix=rest,
                     first_line=1 + lines,
-                    chunk_bytes=self.read.csv.block_size,
+                    chunk_bytes=self._max_record(),
                     max_record=self._max_record(),
                 )
                 for batch in records:
@@ -412,7 +412,8 @@ class CsvReader(ReaderBase):
         )
 
     def _max_record(self) -> int:
-        """The longest record read: a few blocks (memory stays bounded whatever the input)."""
+        """The longest record read, and the bytes parsed at a time: a few blocks (memory stays
+        bounded whatever the input; fewer, larger batches cost less work per row)."""
         return 4 * self.read.csv.block_size
 
     def _typed(
