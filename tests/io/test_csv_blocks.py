@@ -48,7 +48,7 @@ from normkit.io.options import DEFAULT_NULL_VALUES
 from normkit_cli.main import cli
 
 BLOCK = 4096  # the smallest block size normkit accepts
-N_ROWS = 40_000  # about 440 blocks of 4096 bytes, parsed four at a time
+N_ROWS = 16_000  # about 175 blocks of 4096 bytes
 RTOL = 1e-12
 # What normkit reads as missing in a normalized column: the defaults and the empty field.
 NULLS = ["", *DEFAULT_NULL_VALUES]
@@ -314,15 +314,20 @@ def test_quote_free_fit_and_transform_match_sklearn_and_numpy(tmp_path):
 
 def test_small_block_size_bounds_the_batches(tmp_path):
     """The block size bounds what is parsed at once ("memory is a small multiple of it"): with
-    4096-byte blocks, parsed four at a time, a quote-free file comes in batches of at most eight
-    blocks' worth of rows. The other tests rely on this to cut their files a hundred times."""
+    4096-byte blocks a quote-free file comes in batches of at most two blocks' worth of rows, or
+    eight where only numbers are read (four blocks at a time). The other tests rely on this to
+    cut their files a hundred times, or forty where they read only numbers."""
     rows = make_rows(N_ROWS)
     path = write(tmp_path / "data.csv", csv_bytes(rows))
-    _, sizes = read_blocks(path)
-    assert sum(sizes) == len(rows)
     shortest = min(len(r) for r in rows) + 1
-    assert len(sizes) >= 100
-    assert max(sizes) <= 8 * BLOCK // shortest, f"{len(sizes)} batches, the largest {max(sizes)}"
+    largest = {}
+    for all_columns, blocks in ((True, 1), (False, 4)):
+        _, sizes = read_blocks(path, all_columns=all_columns)
+        assert sum(sizes) == len(rows)
+        assert len(sizes) >= 160 // blocks
+        assert max(sizes) <= 2 * blocks * BLOCK // shortest, f"{len(sizes)} batches"
+        largest[blocks] = max(sizes)
+    assert largest[4] >= 3 * largest[1]
 
 
 def test_wide_rows_are_read_in_blocks_of_many_rows(tmp_path):

@@ -361,6 +361,7 @@ class CsvReader(ReaderBase):
                 kinds.append(ColumnKind.FLOAT)
             else:
                 kinds.append(ColumnKind.TEXT)
+        text = ColumnKind.TEXT in kinds
         nulls = text_array(self.read.csv.nulls)  # once, not per batch
         typed = {  # the columns passed through that the engine reads as text, to convert
             n: column_types[n]
@@ -386,7 +387,7 @@ class CsvReader(ReaderBase):
                     self._dialect(),
                     prefix=rest,
                     first_line=1 + lines,
-                    chunk_bytes=self._max_record(),
+                    chunk_bytes=self.read.csv.block_size if text else self._max_record(),
                     max_record=self._max_record(),
                 )
                 for batch in records:
@@ -412,8 +413,8 @@ class CsvReader(ReaderBase):
         )
 
     def _max_record(self) -> int:
-        """The longest record read, and the bytes parsed at a time: a few blocks (memory stays
-        bounded whatever the input; fewer, larger batches cost less work per row)."""
+        """The longest record read, and the bytes parsed at a time where only numbers are kept
+        (text weighs more, a transform's output a multiple: one block): a few blocks."""
         return 4 * self.read.csv.block_size
 
     def _typed(
