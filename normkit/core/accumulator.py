@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DataError, OptionError, param
+from .batches import LogicalBatches
 from .moments import (
     Moments,
     batch_moments,
@@ -40,7 +41,7 @@ from .moments import (
     moments_of,
     weighted_batch_moments,
 )
-from .running import EmaOptions, LogicalBatches, RunningState, StepObserver, StepRecord
+from .running import EmaOptions, RunningState, StepObserver, StepRecord
 from .sketch import ColumnSamples, row_keys
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ cumulative average, ``w = 1 / k`` for the k-th batch. Both start from mean 0 and
 The pieces, composed by :class:`~normkit.core.accumulator.Accumulator` and by the streaming
 transforms:
 
-- :class:`LogicalBatches` cuts a stream of rows, fed in chunks of any size, into logical batches
+- :class:`~normkit.core.batches.LogicalBatches` cuts a stream of rows, fed in chunks of any size, into logical batches
   (rows of a partial batch wait for the next chunk, so nothing depends on the I/O chunking) and
   summarizes each batch as a :class:`BatchSteps` record: its count, mean and M2 per column.
 - :class:`RunningState` is the state (running mean and variance, counts); ``advance`` consumes a
@@ -41,9 +41,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .. import _native, params
+from .. import params
 from ..errors import OptionError
-from .moments import Moments, batch_moments, merge_moments, moments_of
 
 __all__ = [
     "CONVENTIONS",
@@ -51,7 +50,6 @@ __all__ = [
     "DEFAULT_MOMENTUM",
     "BatchSteps",
     "EmaOptions",
-    "LogicalBatches",
     "RunningState",
     "StatePath",
     "StepObserver",
@@ -475,125 +473,3 @@ class RunningState:
             self.n_skipped + (~used).sum(axis=0),
         )
         return after, StatePath(self.running_mean, self.running_var, new_mean, new_var)
-
-
-# -- cutting a stream into logical batches -----------------------------------------------------
-
-
-class LogicalBatches:
-    """Cuts rows, fed in chunks of any size, into logical batches of ``batch_size`` rows.
-
-    Batch boundaries fall at every ``batch_size``-th row of the whole stream. A part of a stream
-    that does not begin at a boundary (``first_row`` not a multiple of the batch size) keeps the
-    rows before its first boundary apart, as :attr:`head` moments: the part before it completes
-    that batch. Rows after the last complete batch wait in :attr:`pending_rows` for the next
-    chunk.
-
-    Parameters
-    ----------
-    n_columns : int
-    batch_size : int
-    first_row : int, default 0
-        Index, in the whole stream, of the first row that will be fed.
-    """
-
-    def __init__(self, n_columns: int, batch_size: int, first_row: int = 0):
-        self.n_columns = n_columns
-        self.batch_size = batch_size
-        self._pending = np.empty((n_columns, 0))
-        self.head_wanted = -first_row % batch_size
-        self.head_rows = 0
-        self.head = Moments.empty(n_columns)
-
-    @property
-    def pending_rows(self) -> int:
-        """Rows waiting for their batch to fill."""
-        return self._pending.shape[1]
-
-    def feed(
-        self, columns: Sequence[np.ndarray], has_missing: bool | None, shift: np.ndarray
-    ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Feed rows, one float64 array per column (NaN missing).
-
-        Batch statistics are computed on ``x - shift`` (see :mod:`normkit.core.moments`): exact
-        for data far from zero, and the same pass then also yields exact moments.
-
-        Returns
-        -------
-        steps : BatchSteps or None
-            The batches this chunk completed (None if none).
-        count, mean_offset, m2 : ndarray, shape (n_columns,)
-            Moments, relative to ``shift``, of the rows placed by this call: head rows and the
-            rows of the batches it completed (Chan et al.'s merge of their batch statistics).
-        """
-        n_rows = len(columns[0]) if len(columns) else 0
-        take = min(self.head_wanted - self.head_rows, n_rows)
-        if take <= 0:
-            return self._feed_batches(columns, has_missing, shift)
-        piece = batch_moments([c[:take] for c in columns], shift)
-        self.head = merge_moments(self.head, piece)
-        self.head_rows += take
-        steps, placed = None, Moments.empty(self.n_columns)
-        if n_rows > take:
-            steps, moments = self._feed_batches([c[take:] for c in columns], has_missing, shift)
-            placed = moments_of(*moments, shift)
-        fed = merge_moments(piece, placed).rebased(shift)
-        return steps, (fed.count, fed.mean_offset, fed.m2)
-
-    def _feed_batches(
-        self, columns: Sequence[np.ndarray], has_missing: bool | None, shift: np.ndarray
-    ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        size = self.batch_size
-        n_new = len(columns[0]) if len(columns) else 0
-        waiting = self.pending_rows
-        if waiting + n_new < size:
-            self._pending = np.hstack([self._pending, np.vstack(columns)])
-            return None, no_moments(self.n_columns)
-        # The batch that completes the waiting rows is assembled apart (one batch); the whole
-        # batches after it are reduced where they lie.
-        start = (size - waiting) % size
-        n_full = (n_new - start) // size
-        stop = start + n_full * size
-        stats = []
-        # Overflow (values near the float64 limit) shows as non-finite moments, reported later.
-        with np.errstate(over="ignore", invalid="ignore"):
-            if waiting:
-                # A fresh array: shifted and then reduced in place (wide rows: each copy of a
-                # batch of 20,000 columns is 40 MB).
-                head = np.hstack([self._pending, np.vstack([c[:start] for c in columns])])
-                np.subtract(head, shift[:, None], out=head)
-                stats.append(per_batch(head[:, None, :], None, overwrite=True))
-            if n_full:
-                # Natively, each batch where it lies in its column, with numpy's operations in
-                # numpy's order; numpy's path, which rescales, where a sum overflowed.
-                columns = [np.asarray(c, dtype=np.float64) for c in columns]
-                *found, overflow = _native.batch_statistics(columns, shift, start, n_full, size)
-                if overflow:
-                    body = np.stack([c[start:stop] for c in columns]) - shift[:, None]
-                    stats.append(per_batch(body.reshape(len(columns), n_full, size), has_missing))
-                else:  # (n_batches, n_columns), laid out as per_batch's (the sums' order)
-                    stats.append(tuple(x.T for x in found))
-        count, mean, m2 = (np.concatenate(parts) for parts in zip(*stats, strict=True))
-        self._pending = np.vstack([c[stop:] for c in columns])
-        return BatchSteps.relative(count, mean, m2, shift), merge_batches(count, mean, m2)
-
-    def pending_moments(self, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Count, mean and M2, relative to ``shift``, of the rows waiting for their batch."""
-        if not self.pending_rows:
-            return no_moments(self.n_columns)
-        with np.errstate(over="ignore", invalid="ignore"):
-            pending = self._pending - shift[:, None]
-        count, mean, m2 = per_batch(pending[:, None, :], None)
-        return merge_batches(count, mean, m2)
-
-    def pending_steps(self, shift: np.ndarray) -> BatchSteps:
-        """The rows waiting, as one (partial) batch."""
-        # Relative to the shift, as whole batches are: squared deviations of values near the
-        # float64 limit would overflow where those of x - shift do not.
-        with np.errstate(over="ignore", invalid="ignore"):
-            pending = self._pending - shift[:, None]
-        return BatchSteps.relative(*per_batch(pending[:, None, :], None), shift)
-
-    def clear(self) -> None:
-        """Forget the rows waiting (the stream has ended)."""
-        self._pending = np.empty((self.n_columns, 0))
