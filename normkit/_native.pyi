@@ -73,3 +73,11 @@ def batch_statistics(
     bool,  # a batch's sum overflowed
 ]: ...
 def row_keys(file_index: int, first_row: int, n_rows: int) -> npt.NDArray[np.uint64]: ...
+def moments_and_batches(
+    columns: list[npt.NDArray[np.float64]],
+    shift: npt.NDArray[np.float64],
+    start: int,
+    n_batches: int,
+    size: int,
+    threads: int = 0,  # 0: the cores, at most 4
+) -> tuple[tuple, tuple]: ...  # batch_moments' and batch_statistics' results

@@ -488,42 +488,47 @@ fn batch_statistics<'py>(
 ) -> PyResult<BatchStats<'py>> {
     let owned = float_slices(&columns);
     let shift = shift.as_array().to_vec();
-    let stop = start + n_batches * size;
-    let mut slices = Vec::with_capacity(owned.len());
-    for c in &owned {
-        slices.push(c.get(start..stop).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "a column of {} rows has no rows {start}..{stop}",
-                c.len()
-            ))
-        })?);
-    }
+    let slices = batch_rows(&owned, start, n_batches, size)?;
     if shift.len() != slices.len() {
         return Err(PyValueError::new_err("one shift per column"));
     }
     let n_columns = slices.len();
-    type Columns = Vec<(Vec<i64>, Vec<f64>, Vec<f64>, bool)>;
-    let work = |group: &[&[f64]], k: &[f64]| -> Columns {
+    let work = |group: &[&[f64]], k: &[f64]| -> Vec<ColumnBatches> {
         group
             .iter()
             .zip(k)
-            .map(|(x, &k)| {
-                let (mut c, mut m, mut s) = (
-                    Vec::with_capacity(n_batches),
-                    Vec::with_capacity(n_batches),
-                    Vec::with_capacity(n_batches),
-                );
-                let o = moments::batch_statistics(x, k, size, &mut c, &mut m, &mut s);
-                (c, m, s, o)
-            })
+            .map(|(x, &k)| column_batches(x, k, size, n_batches))
             .collect()
     };
-    let per_column: Columns = py
+    let per_column: Vec<ColumnBatches> = py
         .detach(|| in_column_groups(&slices, &shift, threads, work))
         .into_iter()
         .flatten()
         .collect();
-    // One row per column (Python takes the transpose, as numpy's reduction left them).
+    batch_stats_out(py, per_column, n_columns, n_batches)
+}
+
+/// One column's batches: count, mean and M2 of each, and whether a sum overflowed.
+type ColumnBatches = (Vec<i64>, Vec<f64>, Vec<f64>, bool);
+
+fn column_batches(x: &[f64], shift: f64, size: usize, n_batches: usize) -> ColumnBatches {
+    let (mut c, mut m, mut s) = (
+        Vec::with_capacity(n_batches),
+        Vec::with_capacity(n_batches),
+        Vec::with_capacity(n_batches),
+    );
+    let overflow = moments::batch_statistics(x, shift, size, &mut c, &mut m, &mut s);
+    (c, m, s, overflow)
+}
+
+/// The columns' batches as `(n_columns, n_batches)` arrays (Python takes the transpose, as
+/// numpy's reduction left them).
+fn batch_stats_out(
+    py: Python<'_>,
+    per_column: Vec<ColumnBatches>,
+    n_columns: usize,
+    n_batches: usize,
+) -> PyResult<BatchStats<'_>> {
     let mut count = Vec::with_capacity(n_batches * n_columns);
     let mut mean = Vec::with_capacity(n_batches * n_columns);
     let mut m2 = Vec::with_capacity(n_batches * n_columns);
@@ -540,6 +545,76 @@ fn batch_statistics<'py>(
         mean.into_pyarray(py).reshape(shape)?,
         m2.into_pyarray(py).reshape(shape)?,
         overflow,
+    ))
+}
+
+/// The rows `start .. start + n_batches * size` of every column, checked to be there.
+fn batch_rows<'a>(
+    columns: &'a [Cow<'a, [f64]>],
+    start: usize,
+    n_batches: usize,
+    size: usize,
+) -> PyResult<Vec<&'a [f64]>> {
+    let stop = start + n_batches * size;
+    columns
+        .iter()
+        .map(|c| {
+            c.get(start..stop).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "a column of {} rows has no rows {start}..{stop}",
+                    c.len()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// [`batch_moments`] and [`batch_statistics`] of the same columns in one call: each column's
+/// moments, then its batches of rows `start ..`, while it is in the core's cache. The bits are
+/// those of the two calls.
+#[pyfunction]
+#[pyo3(signature = (columns, shift, start, n_batches, size, threads=0))]
+fn moments_and_batches<'py>(
+    py: Python<'py>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    shift: PyReadonlyArray1<'py, f64>,
+    start: usize,
+    n_batches: usize,
+    size: usize,
+    threads: usize,
+) -> PyResult<(MomentsOut<'py>, BatchStats<'py>)> {
+    let owned = float_slices(&columns);
+    let whole: Vec<&[f64]> = owned.iter().map(|c| c.as_ref()).collect();
+    batch_rows(&owned, start, n_batches, size)?;
+    let shift = shift.as_array().to_vec();
+    if shift.len() != whole.len() {
+        return Err(PyValueError::new_err("one shift per column"));
+    }
+    let n_columns = whole.len();
+    type Part = (Result<Moments, MomentsError>, Vec<ColumnBatches>);
+    let work = |group: &[&[f64]], k: &[f64]| -> Part {
+        let mut found = Moments::empty(0, false);
+        let mut batches = Vec::with_capacity(group.len());
+        for (x, &k) in group.iter().zip(k) {
+            match moments::batch_moments(&[x], Some(&[k])) {
+                Ok(m) => found.extend(m),
+                Err(e) => return (Err(e), batches),
+            }
+            let rows = &x[start..start + n_batches * size];
+            batches.push(column_batches(rows, k, size, n_batches));
+        }
+        (Ok(found), batches)
+    };
+    let parts = py.detach(|| in_column_groups(&whole, &shift, threads, work));
+    let mut found = Moments::empty(0, false);
+    let mut per_column = Vec::with_capacity(n_columns);
+    for (m, b) in parts {
+        found.extend(m.map_err(|e| moments_error(&e))?);
+        per_column.extend(b);
+    }
+    Ok((
+        moments_out(py, found),
+        batch_stats_out(py, per_column, n_columns, n_batches)?,
     ))
 }
 
@@ -565,6 +640,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CsvEngine>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(row_keys, m)?)?;
     Ok(())
 }

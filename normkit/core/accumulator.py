@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DataError, OptionError, param
-from .batches import LogicalBatches
+from .batches import LogicalBatches, moments_and_batches
 from .moments import (
     Moments,
     batch_moments,
@@ -239,9 +239,12 @@ class Accumulator:
             # into the exact moments of the rows placed so far (rows waiting for their batch are
             # added by result() and finish()).
             # The batch's own moments give its missing counts and extremes, and M3 and M4.
-            whole = batch_moments(columns, shift)
+            start, n_full = self._batches.placed(n_rows)
+            whole, found = moments_and_batches(
+                columns, shift, start, n_full, self._batches.batch_size
+            )
             steps, (count, mean_offset, m2) = self._batches.feed(
-                columns, bool(whole.n_missing.any()), shift
+                columns, bool(whole.n_missing.any()), shift, found
             )
             batch = Moments(count, whole.n_missing, shift, mean_offset, m2, whole.min, whole.max)
             self._higher = merge_moments(self._higher, whole)

@@ -15,7 +15,18 @@ from .. import _native
 from .moments import Moments, batch_moments, merge_moments, moments_of
 from .running import BatchSteps, merge_batches, no_moments, per_batch
 
-__all__ = ["LogicalBatches"]
+__all__ = ["LogicalBatches", "moments_and_batches"]
+
+
+def moments_and_batches(
+    columns: Sequence[np.ndarray], shift: np.ndarray, start: int, n_batches: int, size: int
+) -> tuple[Moments, tuple]:
+    """The moments of the columns (:func:`~normkit.core.moments.batch_moments`) and the
+    statistics of their ``n_batches`` whole batches of ``size`` rows from row ``start``, in one
+    native pass over each column (the bits of the two computed apart)."""
+    columns = [np.asarray(c, dtype=np.float64) for c in columns]
+    whole, found = _native.moments_and_batches(columns, shift, start, n_batches, size)
+    return Moments(*whole), found
 
 
 class LogicalBatches:
@@ -48,13 +59,34 @@ class LogicalBatches:
         """Rows waiting for their batch to fill."""
         return self._pending.shape[1]
 
+    def placed(self, n_rows: int) -> tuple[int, int]:
+        """Where the whole batches of the next ``n_rows`` rows fed lie among them: the first
+        one's row, and how many there are (after head rows and the rows completing a batch)."""
+        take = max(min(self.head_wanted - self.head_rows, n_rows), 0)
+        start, n_full = self._whole_batches(n_rows - take)
+        return take + start, n_full
+
+    def _whole_batches(self, n_new: int) -> tuple[int, int]:
+        """Where whole batches lie among ``n_new`` rows after the rows waiting."""
+        size, waiting = self.batch_size, self.pending_rows
+        if waiting + n_new < size:
+            return 0, 0
+        start = (size - waiting) % size
+        return start, (n_new - start) // size
+
     def feed(
-        self, columns: Sequence[np.ndarray], has_missing: bool | None, shift: np.ndarray
+        self,
+        columns: Sequence[np.ndarray],
+        has_missing: bool | None,
+        shift: np.ndarray,
+        found: tuple | None = None,
     ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Feed rows, one float64 array per column (NaN missing).
 
         Batch statistics are computed on ``x - shift`` (see :mod:`normkit.core.moments`): exact
-        for data far from zero, and the same pass then also yields exact moments.
+        for data far from zero, and the same pass then also yields exact moments. ``found``:
+        the statistics of the whole batches :meth:`placed` finds, if computed already (by
+        :func:`moments_and_batches`).
 
         Returns
         -------
@@ -67,19 +99,24 @@ class LogicalBatches:
         n_rows = len(columns[0]) if len(columns) else 0
         take = min(self.head_wanted - self.head_rows, n_rows)
         if take <= 0:
-            return self._feed_batches(columns, has_missing, shift)
+            return self._feed_batches(columns, has_missing, shift, found)
         piece = batch_moments([c[:take] for c in columns], shift)
         self.head = merge_moments(self.head, piece)
         self.head_rows += take
         steps, placed = None, Moments.empty(self.n_columns)
         if n_rows > take:
-            steps, moments = self._feed_batches([c[take:] for c in columns], has_missing, shift)
+            rest = [c[take:] for c in columns]
+            steps, moments = self._feed_batches(rest, has_missing, shift, found)
             placed = moments_of(*moments, shift)
         fed = merge_moments(piece, placed).rebased(shift)
         return steps, (fed.count, fed.mean_offset, fed.m2)
 
     def _feed_batches(
-        self, columns: Sequence[np.ndarray], has_missing: bool | None, shift: np.ndarray
+        self,
+        columns: Sequence[np.ndarray],
+        has_missing: bool | None,
+        shift: np.ndarray,
+        found: tuple | None,
     ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         size = self.batch_size
         n_new = len(columns[0]) if len(columns) else 0
@@ -89,8 +126,7 @@ class LogicalBatches:
             return None, no_moments(self.n_columns)
         # The batch that completes the waiting rows is assembled apart (one batch); the whole
         # batches after it are reduced where they lie.
-        start = (size - waiting) % size
-        n_full = (n_new - start) // size
+        start, n_full = self._whole_batches(n_new)
         stop = start + n_full * size
         stats = []
         # Overflow (values near the float64 limit) shows as non-finite moments, reported later.
@@ -105,7 +141,11 @@ class LogicalBatches:
                 # Natively, each batch where it lies in its column, with numpy's operations in
                 # numpy's order; numpy's path, which rescales, where a sum overflowed.
                 columns = [np.asarray(c, dtype=np.float64) for c in columns]
-                *found, overflow = _native.batch_statistics(columns, shift, start, n_full, size)
+                if found is None:
+                    found = _native.batch_statistics(columns, shift, start, n_full, size)
+                *found, overflow = found
+                if found[0].shape[1] != n_full:
+                    raise ValueError("the batches found are not those of the rows fed")
                 if overflow:
                     body = np.stack([c[start:stop] for c in columns]) - shift[:, None]
                     stats.append(per_batch(body.reshape(len(columns), n_full, size), has_missing))

@@ -165,3 +165,32 @@ def test_batch_statistics_flag_a_sum_that_overflows():
     assert overflow
     with pytest.raises(ValueError, match="no rows"):
         _native.batch_statistics([x], np.zeros(1), 4, 2, 4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batches(),
+    st.sampled_from([1, 2, 7, 8, 9, 128, 256]),
+    st.integers(0, 5),
+    st.sampled_from([1, 2, 3]),
+)
+def test_moments_and_batches_in_one_pass_equal_the_two_apart(batch, size, start, threads):
+    columns, how = batch
+    columns = [np.concatenate([x, x, x]) for x in columns]
+    start = min(start, len(columns[0]))
+    n_full = (len(columns[0]) - start) // size
+    shift = np.nan_to_num(shift_of(columns, "first" if how == "default" else how))
+    whole, found = _native.moments_and_batches(columns, shift, start, n_full, size, threads)
+    apart = _native.batch_moments(columns, shift, threads=threads)
+    batched = _native.batch_statistics(columns, shift, start, n_full, size, threads=threads)
+    for a, b in zip(whole, apart, strict=True):
+        if b is None:
+            assert a is None
+            continue
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    assert found[3] == batched[3]
+    for a, b in zip(found[:3], batched[:3], strict=True):
+        assert a.shape == b.shape
+        assert a.tobytes() == b.tobytes()
+    with pytest.raises(ValueError, match="no rows"):
+        _native.moments_and_batches(columns, shift, start, n_full + 1, size)
