@@ -751,6 +751,50 @@ def test_numbers_written_otherwise_stop_the_fit_with_a_hint(tmp_path, values, de
     )
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_an_empty_line_of_a_one_column_file_is_a_missing_value(tmp_path, end):
+    # It was dropped by fit and transform alike: the output had fewer rows than the input,
+    # unseen. DuckDB and Polars read it as a missing value (pandas with skip_blank_lines=False).
+    lines = ["x", "1", "2", "", "4", "5", ""]
+    path = tmp_path / "one.csv"
+    path.write_bytes(end.join(lines).encode() + end.encode())
+    theirs = pd.read_csv(path, skip_blank_lines=False)["x"].to_numpy()
+    assert (len(theirs), np.isnan(theirs).sum()) == (6, 2)
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    column = json.loads(stats.read_text())["columns"][0]
+    assert (column["count"], column["missing"]) == (4, 2)
+    assert column["mean"] == np.nanmean(theirs)
+    sk = StandardScaler().fit(theirs.reshape(-1, 1))
+    want = sk.transform(theirs.reshape(-1, 1))[:, 0]
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    got = pq.read_table(z).column("x").to_pylist()
+    assert got == [None if np.isnan(w) else w for w in want]  # 6 rows, nulls where empty
+    zc = tmp_path / "z.csv"
+    ok("transform", path, "-s", stats, "-o", zc)
+    assert len(zc.read_text().splitlines()) == 1 + 6
+    back = tmp_path / "back.csv"
+    ok("inverse", zc, "-s", stats, "-o", back)
+    assert back.read_text().splitlines() == ["x", "1", "2", '""', "4", "5", '""']
+    # Nothing but a header and an empty line: a row without a value, as "NA" would be.
+    only = tmp_path / "only.csv"
+    only.write_text("x\n\n")
+    assert refused(1, "fit", only) == (
+        f"{ERROR}{only}: column 'x' has no values (all 1 rows are missing); exclude it with "
+        "--exclude x"
+    )
+
+
+def test_an_empty_line_among_several_columns_is_no_row_in_fit_and_transform_alike(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("x,y\n1,a\n\n2,b\n4,c\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["count"] == 3
+    assert len(ok("transform", path, "-s", stats).splitlines()) == 1 + 3
+
+
 # -- 11. the Python API --------------------------------------------------------------------------
 
 

@@ -189,7 +189,8 @@ class CsvReader(ReaderBase):
             with self._translate_errors(), self._record_errors((), {}):
                 records, names, first_line = self._first_block(stream)
             sample = without_comment_lines(records, self.read.csv.comment)
-            if not sample.strip(b"\r\n"):  # a header and no record: no types to infer
+            # A header and no record (an empty line is one only in a file of one column)
+            if not (sample if len(names) == 1 else sample.strip(b"\r\n")):
                 self.has_rows = False
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
                 return self._inferred
