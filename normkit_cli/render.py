@@ -248,6 +248,17 @@ def _table(rows: list[list[str]], left: int) -> list[str]:
     return lines
 
 
+def written_as(result) -> str:
+    """How a transform's output was written, where that is not the plain default: ``csv,
+    tab-separated, utf-16`` (the format alone otherwise)."""
+    parts = [str(result.format)]
+    if result.delimiter not in (None, ","):
+        parts.append(f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}-separated")
+    if result.encoding is not None:
+        parts.append(result.encoding)
+    return ", ".join(parts)
+
+
 def read_as(read) -> str:
     """How a CSV fit's data was read, where that is not the plain default: ``';'-separated,
     2 lines skipped, '#' comments, no header``."""

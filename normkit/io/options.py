@@ -60,6 +60,11 @@ class CsvOptions:
         Whether the comment character starts a comment after values too (``1;3#note``):
         detected in each file, where comment lines are and the table splits evenly only with
         those comments cut (:mod:`normkit.io.csv.sniff`).
+    fitted_delimiter : str or None, default None
+        The separator a stat file recorded (set by :meth:`ReadOptions.completed_by`): read with
+        where neither ``delimiter`` nor the file's extension (``.tsv``) names one, and written
+        with where neither names one for the output (:meth:`delimiter_for`,
+        :meth:`output_delimiter`).
 
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
@@ -77,6 +82,7 @@ class CsvOptions:
     comment: str | None = None
     quote: str | None = None
     inline_comments: bool = False
+    fitted_delimiter: str | None = None
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -96,6 +102,7 @@ class CsvOptions:
             "inline_comments",
         ):
             params.check(f"csv.{name}", getattr(self, name))
+        params.check("csv.delimiter", self.fitted_delimiter)
         object.__setattr__(self, "block_size", int(self.block_size))
         if self.delimiter is not None and self.delimiter == self.quote:
             raise OptionError(
@@ -132,12 +139,28 @@ class CsvOptions:
         """The decimal separator: the one given, else ``"."``."""
         return self.decimal or "."
 
-    def delimiter_for(self, path: str) -> str:
-        """The delimiter of ``path``: the one given, else a tab for ``.tsv``, else a comma."""
+    def delimiter_for(self, path: str) -> str | None:
+        """The separator to read ``path`` with: the one given, else a tab for ``.tsv``, else the
+        one the fit read with (:attr:`fitted_delimiter`); None: detected from its head."""
         if self.delimiter is not None:
             return self.delimiter
-        stem, _ = split_compression(path)
-        return "\t" if stem.lower().endswith(".tsv") else ","
+        if _is_tsv(path):
+            return "\t"
+        return self.fitted_delimiter
+
+    def output_delimiter(self, path: str) -> str:
+        """The separator to write the CSV output ``path`` with: a tab for ``.tsv`` (the name
+        says it), else the input's (given, else the fit's), else a comma. An output read back
+        with the same options (an inverse's input) is read with that same separator
+        (:meth:`delimiter_for`)."""
+        if _is_tsv(path):
+            return "\t"
+        return self.delimiter or self.fitted_delimiter or ","
+
+
+def _is_tsv(path: str) -> bool:
+    stem, _ = split_compression(path)
+    return stem.lower().endswith(".tsv")
 
 
 #: The CSV dialect options that a fit given them records for later jobs to read with.
@@ -152,7 +175,9 @@ class ReadSettings:
     Attributes
     ----------
     delimiter : str or None
-        The separator given (None: by each file's extension).
+        The separator the fit read with, given or detected (None: not known, an older stat
+        file): later jobs read with it where neither an option nor a file's extension
+        (``.tsv``) names one.
     null_values : tuple of str
         Every string read as missing.
     encoding : str or None
@@ -299,7 +324,7 @@ class ReadOptions:
         csv = self.csv
         csv = replace(
             csv,
-            delimiter=recorded.delimiter if csv.delimiter is None else csv.delimiter,
+            fitted_delimiter=recorded.delimiter,
             null_values=recorded.null_values if csv.null_values is None else csv.null_values,
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,

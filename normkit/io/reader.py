@@ -48,6 +48,9 @@ class Reader(Protocol):
     renamed : tuple of str
         The names given to the columns of a CSV header that repeat an earlier name (``a`` again
         is ``a_1``), once the schema is read.
+    encoding : str or None
+        The text encoding a CSV is read in, given or told by its byte-order mark (UTF-16,
+        UTF-32), once the schema is read; None: UTF-8, or not text.
     """
 
     path: str
@@ -59,6 +62,7 @@ class Reader(Protocol):
     detected: CsvOptions | None
     hints: tuple[str, ...]
     renamed: tuple[str, ...]
+    encoding: str | None
 
     @property
     def schema(self) -> pa.Schema:
@@ -124,6 +128,7 @@ class ReaderBase:
         self.hints: tuple[str, ...] = ()
         self.renamed: tuple[str, ...] = ()
         self.detected: CsvOptions | None = None
+        self.encoding: str | None = None
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None
         self._raw: pa.NativeFile | None = None

@@ -676,13 +676,27 @@ def test_an_invalid_byte_in_the_header_is_one_line(tmp_path):
     )
 
 
-def test_utf16_with_a_byte_order_mark_is_read(tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_with_a_byte_order_mark_is_read_and_written_back_alike(tmp_path, encoding):
+    # A spreadsheet's "Unicode text": the output is in the input's encoding, with a byte-order
+    # mark (it was UTF-8, which the spreadsheet then misread), and the summary says so.
     path = tmp_path / "u.csv"
-    path.write_bytes("name,x\nJosé,2\nAna,4\n".encode("utf-16"))
+    mark = {"utf-16": b"", "utf-16-be": b"\xfe\xff", "utf-32": b""}[encoding]
+    path.write_bytes(mark + "name,x\nJosé,2\nAna,4\n".encode(encoding))
     stats = tmp_path / "s.json"
     ok("fit", path, "-o", stats)
     assert json.loads(stats.read_text())["columns"][0]["mean"] == 3.0
-    assert ok("transform", path, "-s", stats).splitlines() == ["name,x", "José,-1.0", "Ana,1.0"]
+    z = tmp_path / "z.csv"
+    proc = run_normkit("transform", path, "-s", stats, "-o", z)
+    assert proc.returncode == 0, proc.stderr
+    family = encoding[:6]  # utf-16 or utf-32: written in the machine's byte order
+    assert f"to {z} (csv, {family})" in proc.stderr.decode()
+    assert z.read_bytes().decode(family).splitlines() == ["name,x", "José,-1.0", "Ana,1.0"]
+    assert run_normkit("transform", path, "-s", stats).stdout == z.read_bytes()  # stdout too
+    # ... and an inverse reads it back, into the input's text.
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_bytes().decode(family) == "name,x\nJosé,2\nAna,4\n"
 
 
 def test_a_file_that_reads_as_one_column_names_the_separator_that_splits_it(tmp_path):
@@ -749,6 +763,49 @@ def test_numbers_written_otherwise_stop_the_fit_with_a_hint(tmp_path, values, de
     assert line.startswith(
         f"{ERROR}{path}: column 'v' at data row 1: {values[0]!r} is not a number; {hint}"
     )
+
+
+def test_a_tsv_output_is_tab_separated_and_an_inverse_reads_it_back(tmp_path):
+    # The output's name says its separator (it was written with the input's commas).
+    path = tmp_path / "a.csv"
+    path.write_text('id,city,x\n1,"Oslo, NO",10\n2,Lisbon,20\n3,Nairobi,45\n')
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--exclude", "id", "-o", stats)
+    z = tmp_path / "z.tsv"
+    proc = run_normkit("transform", path, "-s", stats, "-o", z)
+    assert proc.returncode == 0, proc.stderr
+    assert f"to {z} (csv, tab-separated)" in proc.stderr.decode()
+    rows = [line.split("\t") for line in z.read_text().splitlines()]
+    assert rows[0] == ["id", "city", "x"]
+    assert [r[1] for r in rows[1:]] == ["Oslo, NO", "Lisbon", "Nairobi"]  # no quotes needed
+    column = json.loads(stats.read_text())["columns"][0]
+    x = np.array([10.0, 20.0, 45.0])
+    assert [float(r[2]) for r in rows[1:]] == list((x - column["mean"]) / column["scale"])
+    # The inverse reads the .tsv with tabs (the stat file records commas) and writes a .csv
+    # with the input's commas: the input's text again.
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == path.read_text()
+
+
+def test_a_csv_output_keeps_the_input_s_separators(tmp_path):
+    # A .csv name says nothing of its separator: ';' with decimal commas stays so (',' would
+    # clash with the decimals), and reads back with the options the stat file recorded.
+    path = tmp_path / "eu.csv"
+    path.write_text("k;v\na;1,5\nb;2,5\nc;4\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--decimal", ",", "-o", stats)
+    z = tmp_path / "z.csv"
+    proc = run_normkit("transform", path, "-s", stats, "-o", z)
+    assert proc.returncode == 0, proc.stderr
+    assert f"to {z} (csv, ';'-separated)" in proc.stderr.decode()
+    column = json.loads(stats.read_text())["columns"][0]
+    z_values = (np.array([1.5, 2.5, 4.0]) - column["mean"]) / column["scale"]
+    want = [f"{k};{str(float(y)).replace('.', ',')}" for k, y in zip("abc", z_values, strict=True)]
+    assert z.read_text().splitlines() == ["k;v", *want]
+    back = tmp_path / "back.tsv"  # a .tsv name: tabs, decimal commas kept
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "k\tv\na\t1,5\nb\t2,5\nc\t4,0\n"
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n"])

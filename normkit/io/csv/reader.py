@@ -68,7 +68,6 @@ class CsvReader(ReaderBase):
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
-        self.encoding: str | None = None  # transcoded from this (None: UTF-8)
         self._head = b""  # the first bytes of the (decoded) input
         self._unnamed_last = False  # the header names every column but the last (sniffed)
 
@@ -235,14 +234,10 @@ class CsvReader(ReaderBase):
         """The separator, header, lines to skip and comment character: as given, else as the
         head shows them (refused where it does not tell)."""
         csv = self.read.csv
-        stem, _ = split_compression(self.path)
-        delimiter = csv.delimiter
-        if delimiter is None and stem.lower().endswith(".tsv"):
-            delimiter = "\t"
         try:
             found = sniff(
                 head,
-                delimiter=delimiter,
+                delimiter=csv.delimiter_for(self.path),
                 quote=... if csv.quote is None else csv.quote or None,
                 header=csv.header,
                 skip_rows=csv.skip_rows,
