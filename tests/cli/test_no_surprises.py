@@ -852,6 +852,35 @@ def test_an_empty_line_among_several_columns_is_no_row_in_fit_and_transform_alik
     assert len(ok("transform", path, "-s", stats).splitlines()) == 1 + 3
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "arrow"])
+def test_missing_value_strings_of_a_text_column_are_nulls_in_typed_output(tmp_path, fmt):
+    # They stayed strings ("NA", "") while the numeric, date and boolean columns beside them
+    # got nulls, and the fit had counted them as missing.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "id,city,x,day,flag\n1,Oslo,1.5,2024-01-01,true\n2,NA,2.5,NA,NA\n3,,4,,\n"
+        "4,N/A,NA,2024-01-03,false\n5,Rome,6,2024-01-04,true\n"
+    )
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--exclude", "id", "-o", stats)
+    counted = {c["name"]: c["missing"] for c in json.loads(stats.read_text())["categories"]}
+    assert counted["city"] == 3
+    z = tmp_path / f"z.{fmt}"
+    ok("transform", path, "-s", stats, "-o", z)
+    table = pq.read_table(z) if fmt == "parquet" else ipc.open_stream(z.read_bytes()).read_all()
+    theirs = pd.read_csv(path)  # pandas' missing values: the same strings
+    for name in ("city", "x", "day", "flag"):
+        assert table.column(name).is_null().to_pylist() == theirs[name].isna().tolist(), name
+    assert table.column("city").to_pylist() == ["Oslo", None, None, None, "Rome"]
+    # --keep-text: every column passed through as its text, as written.
+    kept = tmp_path / f"k.{fmt}"
+    ok("transform", path, "-s", stats, "-o", kept, "--keep-text")
+    table = (
+        pq.read_table(kept) if fmt == "parquet" else ipc.open_stream(kept.read_bytes()).read_all()
+    )
+    assert table.column("city").to_pylist() == ["Oslo", "NA", "", "N/A", "Rome"]
+
+
 # -- 11. the Python API --------------------------------------------------------------------------
 
 

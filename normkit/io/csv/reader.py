@@ -358,10 +358,10 @@ class CsvReader(ReaderBase):
             else:
                 kinds.append(ColumnKind.TEXT)
         nulls = text_array(self.read.csv.nulls)  # once, not per batch
-        typed = {  # the columns passed through that the engine reads as text, to convert
+        typed = {  # the columns passed through, typed: their missing-value strings null (text too)
             n: column_types[n]
             for n, kind in zip(names, kinds, strict=True)
-            if kind == ColumnKind.TEXT and not pa.types.is_string(column_types[n])
+            if kind == ColumnKind.TEXT and not keep_text
         }
         stream = self._without_inline_comments(self._csv_stream())
         records: NativeRecords | None = None
