@@ -881,6 +881,39 @@ def test_missing_value_strings_of_a_text_column_are_nulls_in_typed_output(tmp_pa
     assert table.column("city").to_pylist() == ["Oslo", "NA", "", "N/A", "Rome"]
 
 
+def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
+    # It showed the delimiter, decimal, missing values and encoding, but not the header, the
+    # lines skipped, the comment and quote characters, nor which of them later jobs detect.
+    path = tmp_path / "eu.csv"
+    path.write_text("Sensor export\n# units: mm\nid;x;x\n1;1,5;2\n2;2,5;3\n3;4,0;5\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--decimal", ",", "--null-values", "-", "--exclude", "id", "-o", stats)
+    shown = run_normkit("inspect", stats).stdout.decode().splitlines()
+    at = next(i for i, line in enumerate(shown) if line.startswith("read "))
+    assert shown[at : at + 5] == [
+        "read       delimiter ';', quote '\"', decimal ',', header yes, lines skipped 2, "
+        "comment '#'",
+        "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
+        "           detected: quote, comment, lines skipped (detected again in each file)",
+        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
+        "renamed    'x_1' (repeated header names)",
+    ]
+    raw = tmp_path / "raw.txt"
+    raw.write_bytes("Messwerte\n# Einheit: mm\n1\tGr\xfcn\n2\tRot\n4\tBlau\n".encode("latin-1"))
+    given = tmp_path / "g.json"
+    ok("fit", raw, "--input-format", "csv", "--skip-rows", "1", "--comment", "#", "--quote", "", "--no-header",
+       "--delimiter", "tab", "--encoding", "latin-1", "--inf-as-missing", "--columns", "column_1",
+       "-o", given)  # fmt: skip
+    shown = run_normkit("inspect", given).stdout.decode().splitlines()
+    at = next(i for i, line in enumerate(shown) if line.startswith("read "))
+    assert shown[at : at + 3] == [
+        "read       delimiter tab, quote none, decimal '.', header no (columns column_1...), "
+        "lines skipped 1, comment '#'",
+        "           encoding latin-1, infinities missing",
+        "           given: quote, comment, lines skipped (later jobs read with them)",
+    ]
+
+
 # -- 11. the Python API --------------------------------------------------------------------------
 
 
