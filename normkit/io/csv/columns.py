@@ -129,11 +129,15 @@ def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:
     return ()
 
 
-def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tuple[str, ...]:
+def skip_hints(
+    head: bytes, delimiter: str, quote: str | None, line: int, numbers: bool = False
+) -> tuple[str, ...]:
     """For a record of the wrong field count at ``line`` (1-based), near the top of a file
     whose first bytes are ``head``: the lines to skip after which every line of the head splits
     into as many fields (two or more), if there are such lines before it (a title block whose
-    first line split like the table was taken for the header)."""
+    first line split like the table was taken for the header). With ``numbers`` (a value at
+    ``line`` that is not a number: the real header, or a title line, read as data), the first
+    record below that header must hold a number too."""
     import csv
     import io
 
@@ -153,10 +157,16 @@ def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tup
         header = rows[0] if rows else []
         if skip < line - 1 or any(number.fullmatch(field) for field in header):
             continue
+        if numbers and not any(number.fullmatch(f) for f in (rows[1] if len(rows) > 1 else [])):
+            continue
         if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
+            above, them = (
+                (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
+            )
+            are = "are" if skip > 1 else "is"
             return (
-                f"if the {skip} line{'s' if skip > 1 else ''} above the table are not part of "
-                f"it, skip them ({param('csv.skip_rows', skip)})",
+                f"if {above} the table {are} not part of it, skip {them} "
+                f"({param('csv.skip_rows', skip)})",
             )
     return ()
 

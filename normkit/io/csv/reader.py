@@ -496,6 +496,7 @@ class CsvReader(ReaderBase):
                 f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is not "
                 "a number",
                 hints=(
+                    *skip_hints(self._head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
                     f"exclude the column ({param('exclude', column)})",
                     f"add the string to {param('csv.null_values')}",
