@@ -111,14 +111,22 @@ class CsvOptions:
                 hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
             )
 
-    def role_conflict(self, delimiter: str | None, quote: str | None) -> OptionError | None:
+    def role_conflict(
+        self, delimiter: str | None, quote: str | None, splits: str | None = None
+    ) -> OptionError | None:
         """The refusal of one character in two roles, if one has two: the field separator
         ``delimiter`` and the decimal point, or the comment character and the separator or
-        the ``quote`` character (None: not known yet)."""
+        the ``quote`` character (None: not known yet). ``splits``: the separator that splits
+        the file's first lines evenly, if one does (named as the one to give)."""
         comment = self.comment or None
+        other = "," if self.decimal_point == "." else "."
+        separator = splits or ("," if delimiter not in (",", None) else ";")
         for a, b, what, name, hint in (
-            (delimiter, self.decimal_point, "cannot separate both fields and decimals",
-             "csv.decimal", f"give the field separator ({param('csv.delimiter', ';')})"),
+            (delimiter, self.decimal_point, "cannot separate both fields and decimals "
+             f"({param('csv.decimal')} is {self.decimal_point!r})", "csv.decimal",
+             f"give the field separator ({param('csv.delimiter', separator)}) or, if "
+             f"{delimiter!r} separates the fields, read {other!r} as the decimal separator "
+             f"({param('csv.decimal', other)})"),
             (comment, delimiter, "cannot both separate fields and start comments",
              "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
             (comment, quote, "cannot both quote fields and start comments",

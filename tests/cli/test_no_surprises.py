@@ -396,8 +396,9 @@ def test_a_csv_output_reads_back_with_the_settings_recorded_for_its_input(tmp_pa
     # A comma cannot separate both.
     line = refused(2, "fit", path, "--delimiter", ",", "--decimal", ",")
     assert line == (
-        f"{ERROR}{path}: ',' cannot separate both fields and decimals; give the field separator "
-        "(--delimiter ';')"
+        f"{ERROR}{path}: ',' cannot separate both fields and decimals (--decimal is ','); give "
+        "the field separator (--delimiter ';') or, if ',' separates the fields, read '.' as the "
+        "decimal separator (--decimal .)"
     )
 
 
@@ -912,6 +913,46 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
         "           encoding latin-1, infinities missing",
         "           given: quote, comment, lines skipped (later jobs read with them)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("id x y\n1 2.5 3\n2 3.5 4\n", "it reads as one column, but ' ' would split it into 3: "
+         "give the separator (--delimiter ' ')"),
+        ("id  x    y\n1   2.5  3\n2   3.5  4\n", "its 3 columns are aligned with runs of "
+         "spaces, which no separator reads as one: make each run one separator (such as with "
+         "tr -s ' ') and give it (--delimiter ' ')"),
+    ],
+)  # fmt: skip
+def test_a_space_separated_file_is_told_what_to_do(tmp_path, text, hint):
+    # It was told only to choose columns, which the one column read could not give.
+    path = tmp_path / "sp.csv"
+    path.write_text(text)
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: no numeric column to normalize; {hint} or choose some with --columns"
+    )
+    # Words with spaces in a column of text are no fields.
+    names = tmp_path / "names.csv"
+    names.write_text("name\nAda Lovelace\nAlan Turing\n")
+    assert refused(1, "fit", names) == (
+        f"{ERROR}{names}: no numeric column to normalize; choose some with --columns"
+    )
+
+
+def test_the_decimal_point_given_as_the_separator_is_told_both_ways_out(tmp_path):
+    # It was told to give ';' whatever the file, as if '.' could only be a slip for it.
+    path = tmp_path / "a.csv"
+    path.write_text("id,x\n1,2.5\n2,3.5\n")
+    assert refused(2, "fit", path, "--delimiter", ".") == (
+        f"{ERROR}{path}: '.' cannot separate both fields and decimals (--decimal is '.'); give "
+        "the field separator (--delimiter ,) or, if '.' separates the fields, read ',' as the "
+        "decimal separator (--decimal ,)"
+    )
+    dots = tmp_path / "dots.csv"
+    dots.write_text("id.x\n1.2,5\n2.3,5\n")
+    doc = json.loads(ok("fit", dots, "--delimiter", ".", "--decimal", ",", "-o", "-"))
+    assert [c["mean"] for c in doc["columns"]] == [1.5, 3.0]
 
 
 # -- 11. the Python API --------------------------------------------------------------------------

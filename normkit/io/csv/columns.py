@@ -24,7 +24,9 @@ __all__ = [
     "printable",
     "shown_names",
     "skip_hints",
+    "space_hints",
     "split_hints",
+    "splitting_separator",
     "typed_by_majority",
     "unique_names",
 ]
@@ -112,21 +114,61 @@ def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:
     """For a file that reads as one column, or is malformed, with the separator ``used``: the
     separator that would split its first lines into as many fields each, if one does. ``head``
     is its first bytes (``head_bytes`` of them, unless the file is shorter)."""
-    lines = head.decode("utf-8", errors="replace").splitlines()[:20]
-    if len(lines) > 1 and not head.endswith((b"\n", b"\r")) and len(head) >= head_bytes:
-        lines = lines[:-1]  # the last line may be cut
+    lines = _head_lines(head, head_bytes)
+    candidate = splitting_separator(head, used, head_bytes)
+    if candidate is not None:
+        fields = lines[0].count(candidate) + 1
+        shown = "'\\t'" if candidate == "\t" else repr(candidate)
+        return (
+            f"it reads as one column, but {shown} would split it into {fields}: give "
+            f"the separator ({param('csv.delimiter', candidate)})",
+        )
+    return space_hints(lines) if used != " " else ()
+
+
+def splitting_separator(head: bytes, used: str, head_bytes: int) -> str | None:
+    """The separator other than ``used`` (of :data:`OTHER_DELIMITERS`) that splits every one
+    of the first lines of ``head`` into as many fields, two or more; None if none does."""
+    lines = _head_lines(head, head_bytes)
     for candidate in OTHER_DELIMITERS:
         if candidate == used:
             continue
         counts = {line.count(candidate) for line in lines if line}
         if len(counts) == 1 and counts.pop() > 0:
-            fields = lines[0].count(candidate) + 1
-            shown = "'\\t'" if candidate == "\t" else repr(candidate)
-            return (
-                f"it reads as one column, but {shown} would split it into {fields}: give "
-                f"the separator ({param('csv.delimiter', candidate)})",
-            )
-    return ()
+            return candidate
+    return None
+
+
+def _head_lines(head: bytes, head_bytes: int) -> list[str]:
+    lines = head.decode("utf-8", errors="replace").splitlines()[:20]
+    if len(lines) > 1 and not head.endswith((b"\n", b"\r")) and len(head) >= head_bytes:
+        lines = lines[:-1]  # the last line may be cut
+    return lines
+
+
+def space_hints(lines: Sequence[str]) -> tuple[str, ...]:
+    """For ``lines`` whose fields are separated by spaces (numbers among them below the
+    first line, so that words of a text column are not taken for fields): a space as the
+    separator where one space separates them, and what to do where runs of spaces align them
+    (no separator reads a run as one)."""
+    lines = [line for line in lines if line.strip(" ")]
+    rows = [line.split() for line in lines]
+    if len(rows) < 2 or len({len(r) for r in rows}) != 1 or len(rows[0]) < 2:
+        return ()
+    number = re.compile(NUMBER.format(point=r"[.,]"), re.ASCII | re.IGNORECASE)
+    if not any(number.fullmatch(field) for row in rows[1:] for field in row):
+        return ()
+    fields = len(rows[0])
+    if all(line.count(" ") == fields - 1 and line.strip(" ") == line for line in lines):
+        return (
+            f"it reads as one column, but ' ' would split it into {fields}: give the "
+            f"separator ({param('csv.delimiter', ' ')})",
+        )
+    return (
+        f"its {fields} columns are aligned with runs of spaces, which no separator reads as "
+        "one: make each run one separator (such as with tr -s ' ') and give it "
+        f"({param('csv.delimiter', ' ')})",
+    )
 
 
 def skip_hints(

@@ -31,6 +31,7 @@ from .columns import (
     shown_names,
     skip_hints,
     split_hints,
+    splitting_separator,
     typed_by_majority,
 )
 from .comments import without_inline_comments
@@ -178,10 +179,10 @@ class CsvReader(ReaderBase):
         """The columns; their types inferred from the first block, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
         float64). The dialect left unset is detected first (:mod:`.sniff`)."""
-        self._check_roles(self.read.csv.delimiter)  # given: refused before reading
         head, stream = self._csv_head()
         self._head = head  # for hints about the separator
         try:
+            self._check_roles(self.read.csv.delimiter)  # given: refused before detecting
             self._check_text(head)
             self._resolve_dialect(head)
             self._check_roles(self.read.csv.delimiter_for(self.path))
@@ -222,9 +223,9 @@ class CsvReader(ReaderBase):
 
     def _check_roles(self, delimiter: str | None) -> None:
         """One character for two roles (given, or detected beside one given) is refused."""
-        problem = self.read.csv.role_conflict(
-            delimiter, None if delimiter is None else self._quote()
-        )
+        quote = None if delimiter is None else self._quote()
+        splits = splitting_separator(self._head, delimiter or ",", HEAD_BYTES)
+        problem = self.read.csv.role_conflict(delimiter, quote, splits)
         if problem is not None:
             raise OptionError(
                 f"{self.name}: {problem.message}", param=problem.param, hints=problem.hints
