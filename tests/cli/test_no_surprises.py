@@ -97,6 +97,41 @@ def test_inverse_of_csv_follows_the_options_as_help_says(tmp_path, sample_stats)
     )
 
 
+def _digits(text: str) -> str:
+    """The significant digits of a number's text (``0.0500`` and ``5e-2``: ``5``)."""
+    mantissa = text.lower().lstrip("+-").split("e")[0].replace(".", "")
+    return mantissa.strip("0") or "0"
+
+
+def test_inverse_is_scikit_learn_s_bit_for_bit_in_the_shortest_text(tmp_path):
+    # A user saw 0.1 come back as 0.09999999999999964: z * scale + mean is rounded twice, so
+    # the input comes back to within a few units in the last place of the column's largest
+    # values, as from StandardScaler.inverse_transform, which normkit's inverse is, bit for
+    # bit, with the stat file's statistics; every number is written in its shortest text.
+    rng = np.random.default_rng(7)
+    x = np.column_stack([np.round(rng.normal(50, 13, 300), 3), np.arange(300) / 10])
+    path = tmp_path / "a.csv"
+    path.write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in x))
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.csv"
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    ok("inverse", z, "-s", stats, "-o", back)
+    z_text = [line.split(",") for line in z.read_text().splitlines()[1:]]
+    back_text = [line.split(",") for line in back.read_text().splitlines()[1:]]
+    Z = np.array(z_text, dtype=np.float64)  # float(): correctly rounded
+    B = np.array(back_text, dtype=np.float64)
+    sk = normkit.load(stats).to_sklearn()  # a StandardScaler holding the stat file's numbers
+    assert np.array_equal(Z, sk.transform(pd.DataFrame(x, columns=["x", "y"])))
+    assert np.array_equal(B, sk.inverse_transform(Z))
+    assert np.array_equal(B, Z * sk.scale_ + sk.mean_)  # its formula: multiply, then add
+    for text in (*np.ravel(z_text), *np.ravel(back_text)):
+        assert _digits(text) == _digits(repr(float(text))), text  # no digit more than needed
+    # Within a few units in the last place of the column's largest value; most exact.
+    ulp = np.spacing(np.abs(x).max(axis=0))
+    assert (np.abs(B - x) <= 4 * ulp).all()
+    assert np.mean(x == B) > 0.5
+
+
 # -- 2. a token that is not a number is an error wherever it stands ------------------------------
 
 TOKENS = ["abc", "?", "#N/A", '"1,000"', "0x1p3", "1_000", '"1,5"']
