@@ -841,3 +841,15 @@ def test_a_title_block_that_splits_like_the_table_is_told_the_lines_to_skip(
     # A value that is not a number within a table is no title: no such hint.
     path.write_text("id,x\n1,2\n2,abc\n3,4\n")
     assert "--skip-rows" not in assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1)
+    # Fitted without it, a file with the title is told where its header is.
+    clean = tmp_path / "clean.csv"
+    clean.write_text("id,x\n1,2.5\n2,3.5\n")
+    assert run("fit", clean, "-q", "-o", tmp_path / "c.json").exit_code == 0
+    path.write_text(text)
+    line = assert_error(run("transform", path, "-s", tmp_path / "c.json"), 1)
+    above = "the line above it is" if skip == 1 else f"the {skip} lines above it are"
+    assert line == (
+        f"normkit: error: {path}: the stat file has columns 'id', 'x' but the input has none of "
+        f"them; line {skip + 1} names them: if {above} not part of the table, skip "
+        f"{'it' if skip == 1 else 'them'} (--skip-rows {skip})"
+    )

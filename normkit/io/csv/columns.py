@@ -18,6 +18,7 @@ __all__ = [
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
     "first_not_of",
+    "header_hints",
     "header_names",
     "number_hints",
     "padded_as_text",
@@ -210,6 +211,37 @@ def skip_hints(
                 f"if {above} the table {are} not part of it, skip {them} "
                 f"({param('csv.skip_rows', skip)})",
             )
+    return ()
+
+
+def header_hints(
+    head: bytes, delimiter: str, quote: str | None, names: Sequence[str]
+) -> tuple[str, ...]:
+    """For a CSV whose header lacks the columns ``names``, read from its first bytes ``head``:
+    the lines to skip above a line of the head (among the first 12) that names them all, if
+    one does (a title block above the table, which was taken for the header)."""
+    import csv
+    import io
+
+    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+    wanted = set(names)
+    try:
+        for skip, fields in enumerate(
+            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, **options)
+        ):
+            if skip >= 12:
+                break
+            if skip and wanted <= set(fields):
+                above, them = (
+                    (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
+                )
+                return (
+                    f"line {skip + 1} names them: if {above} it {'are' if skip > 1 else 'is'} "
+                    f"not part of the table, skip {them} ({param('csv.skip_rows', skip)})",
+                )
+    except csv.Error:  # nothing a hint could rest on
+        return ()
     return ()
 
 

@@ -69,7 +69,6 @@ class CsvReader(ReaderBase):
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
-        self._head = b""  # the first bytes of the (decoded) input
         self._unnamed_last = False  # the header names every column but the last (sniffed)
 
     @property
@@ -180,7 +179,7 @@ class CsvReader(ReaderBase):
         decide which columns are numeric by default: normalized columns are always read as
         float64). The dialect left unset is detected first (:mod:`.sniff`)."""
         head, stream = self._csv_head()
-        self._head = head  # for hints about the separator
+        self.head = head  # for hints about the separator
         try:
             self._check_roles(self.read.csv.delimiter)  # given: refused before detecting
             self._check_text(head)
@@ -224,7 +223,7 @@ class CsvReader(ReaderBase):
     def _check_roles(self, delimiter: str | None) -> None:
         """One character for two roles (given, or detected beside one given) is refused."""
         quote = None if delimiter is None else self._quote()
-        splits = splitting_separator(self._head, delimiter or ",", HEAD_BYTES)
+        splits = splitting_separator(self.head, delimiter or ",", HEAD_BYTES)
         problem = self.read.csv.role_conflict(delimiter, quote, splits)
         if problem is not None:
             raise OptionError(
@@ -497,7 +496,7 @@ class CsvReader(ReaderBase):
                 f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is not "
                 "a number",
                 hints=(
-                    *skip_hints(self._head, delimiter, self._quote(), exc.line, numbers=True),
+                    *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
                     f"exclude the column ({param('exclude', column)})",
                     f"add the string to {param('csv.null_values')}",
@@ -526,8 +525,8 @@ class CsvReader(ReaderBase):
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
                 f"fields, got {exc.got}: {printable(exc.value)}",
-                hints=self._split_hints(self._head)
-                or skip_hints(self._head, delimiter, self._quote(), exc.line),
+                hints=self._split_hints(self.head)
+                or skip_hints(self.head, delimiter, self._quote(), exc.line),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
 
