@@ -34,7 +34,7 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, passed_through, read_as, render_drift
+from .render import count, passed_through, read_as, render_drift, written_as
 from .statfiles import inspect, merge_stats
 
 EXAMPLES_FIT = """
@@ -321,7 +321,8 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         click.echo(
             f"normkit: wrote {count(result.rows, 'row')} "
             f"({count(result.columns, 'column')} "
-            f"{'restored' if options.inverse else 'normalized'}) to {output} ({result.format}) "
+            f"{'restored' if options.inverse else 'normalized'}) to {output} "
+            f"({written_as(result)}) "
             f"in {seconds:.2f} s",
             err=True,
         )

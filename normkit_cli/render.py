@@ -107,6 +107,48 @@ def _g(value: float) -> str:
     return f"{value:.10g}"
 
 
+def _shown(char: str | None, none: str = "none", unknown: str = "not recorded") -> str:
+    """A recorded character for the reader: ``';'``, ``tab``, ``none`` (empty), or unknown."""
+    if char is None:
+        return unknown
+    if char == "":
+        return none
+    return "tab" if char == "\t" else repr(char)
+
+
+def _read_lines(read) -> list[str]:
+    """Every setting a fit read its data with, as the stat file records it (later jobs read
+    the same way), and which dialect options were given or detected."""
+    header = {True: "yes", False: "no (columns column_1...)", None: "not recorded"}[read.header]
+    comment = _shown(read.comment) + (" (after values too)" if read.inline_comments else "")
+    skipped = "not recorded" if read.skip_rows is None else f"{read.skip_rows:,}"
+    names = {"quote": "quote", "comment": "comment", "skip_rows": "lines skipped"}
+    given = [names[n] for n in names if n in read.given]
+    detected = [names[n] for n in names if n not in read.given]
+    told = [f"given: {', '.join(given)} (later jobs read with them)"] if given else []
+    if detected:
+        told.append(f"detected: {', '.join(detected)} (detected again in each file)")
+    told = ["; ".join(told)]
+    dialect = (
+        f"delimiter {_shown(read.delimiter, unknown='by extension')}, quote {_shown(read.quote)}, "
+        f"decimal {read.decimal!r}, header {header}, lines skipped {skipped}, comment {comment}"
+    )
+    if read.delimiter is None and read.header is None:  # the fit read no CSV
+        dialect, told = f"no CSV dialect (a later CSV's is detected), decimal {read.decimal!r}", []
+    lines = [
+        f"read       {dialect}",
+        f"           encoding {read.encoding or 'UTF-8 (or as a byte-order mark says)'}, "
+        f"infinities {'missing' if read.inf_as_missing else 'refused'}",
+        *(f"           {t}" for t in told),
+        f"missing    {', '.join(repr(v) for v in read.null_values)}",
+    ]
+    if read.renamed:
+        lines.append(
+            f"renamed    {', '.join(repr(n) for n in read.renamed)} (repeated header names)"
+        )
+    return lines
+
+
 def render_stats(path: str, stats: FittedStats) -> str:
     """A human-readable table of a stat file."""
     import numpy as np
@@ -143,14 +185,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
             + "; no running (EMA) statistics: BatchNorm's have no weights"
         )
     if stats.read is not None:
-        read = stats.read
-        delimiter = "by extension" if read.delimiter is None else repr(read.delimiter)
-        nulls = ", ".join(repr(v) for v in read.null_values)
-        lines.append(
-            f"read       delimiter {delimiter}; decimal {read.decimal!r}; missing {nulls}; "
-            f"encoding {read.encoding or 'UTF-8'}; infinities "
-            f"{'missing' if read.inf_as_missing else 'refused'}"
-        )
+        lines.extend(_read_lines(stats.read))
     if stats.passthrough:
         lines.append(f"passed     {passed_through(stats, limit=20)}")
     lines.append("")
@@ -246,6 +281,17 @@ def _table(rows: list[list[str]], left: int) -> list[str]:
         ]
         lines.append("  ".join(cells).rstrip())
     return lines
+
+
+def written_as(result) -> str:
+    """How a transform's output was written, where that is not the plain default: ``csv,
+    tab-separated, utf-16`` (the format alone otherwise)."""
+    parts = [str(result.format)]
+    if result.delimiter not in (None, ","):
+        parts.append(f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}-separated")
+    if result.encoding is not None:
+        parts.append(result.encoding)
+    return ", ".join(parts)
 
 
 def read_as(read) -> str:

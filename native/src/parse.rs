@@ -544,7 +544,7 @@ impl TextColumn {
 /// The columns read from a block of records.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsedBlock {
-    /// The number of data records (empty lines are none).
+    /// The number of data records (empty lines are none, but in a file of one column).
     pub rows: usize,
     /// The float columns, in the order of the columns of that kind; each has `rows` values.
     pub floats: Vec<FloatColumn>,
@@ -585,8 +585,9 @@ pub enum ErrorKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
     /// The data row (1-based: the first record after the header is row 1; empty lines are no
-    /// rows); 0 for the header. pyarrow's `invalid_row_handler` numbers a row `row + 1` (it
-    /// counts the header, and neither empty lines nor line ends inside quotes).
+    /// rows, but in a file of one column); 0 for the header. pyarrow's `invalid_row_handler`
+    /// numbers a row `row + 1` (it counts the header, and neither empty lines nor line ends
+    /// inside quotes).
     pub row: u64,
     /// The physical line (1-based) that the record starts on: every LF, CRLF and lone CR
     /// before it counts, those of empty lines and those inside quoted fields too, so an editor
@@ -764,12 +765,14 @@ pub fn parse_block(
                 .map_or(buf.len(), |i| pos + i);
             continue;
         }
-        // An empty line is no record.
-        if b == b'\n' {
+        // An empty line is no record, but in a file of one column, where it is the one empty
+        // field that its record holds: a missing value, as DuckDB and Polars read it (a row
+        // lost there would be lost unseen between the data and its normalized copy).
+        if b == b'\n' && ncols != 1 {
             pos += 1;
             continue;
         }
-        if b == b'\r' {
+        if b == b'\r' && ncols != 1 {
             pos += if buf.get(pos + 1) == Some(&b'\n') {
                 2
             } else {
@@ -1232,6 +1235,24 @@ mod tests {
         }
         assert!(!col.is_valid(20));
         assert_eq!(col.null_count, 3);
+    }
+
+    #[test]
+    fn empty_lines_are_missing_values_in_one_column_only() {
+        use ColumnKind::*;
+        // One column: each empty line (LF, CRLF or CR) is a record of one empty field.
+        let block = parse(b"1\n\n3\r\n\r\n5\r\r6\n\n", &[Float]).unwrap();
+        assert_eq!(block.rows, 8);
+        let valid: Vec<bool> = (0..8).map(|i| block.floats[0].is_valid(i)).collect();
+        assert_eq!(valid, [true, false, true, false, true, false, true, false]);
+        let block = parse(b"a\n\nb\n", &[Text]).unwrap();
+        assert_eq!(block.texts[0].get(1), Some(""));
+        // Several columns: an empty line is no record (it has not the fields of one).
+        let block = parse(b"1,a\n\n3,b\r\n\r\n", &[Float, Text]).unwrap();
+        assert_eq!(block.rows, 2);
+        // Rows count them: an error below names the row a reader of the file counts.
+        let e = parse(b"1\n\nx\n", &[Float]).unwrap_err();
+        assert_eq!((e.row, e.line), (3, 4));
     }
 
     #[test]

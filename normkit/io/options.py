@@ -62,6 +62,11 @@ class CsvOptions:
         Whether the comment character starts a comment after values too (``1;3#note``):
         detected in each file, where comment lines are and the table splits evenly only with
         those comments cut (:mod:`normkit.io.csv.sniff`).
+    fitted_delimiter : str or None, default None
+        The separator a stat file recorded (set by :meth:`ReadOptions.completed_by`): read with
+        where neither ``delimiter`` nor the file's extension (``.tsv``) names one, and written
+        with where neither names one for the output (:meth:`delimiter_for`,
+        :meth:`output_delimiter`).
 
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
@@ -79,6 +84,7 @@ class CsvOptions:
     comment: str | None = None
     quote: str | None = None
     inline_comments: bool = False
+    fitted_delimiter: str | None = None
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -98,6 +104,7 @@ class CsvOptions:
             "inline_comments",
         ):
             params.check(f"csv.{name}", getattr(self, name))
+        params.check("csv.delimiter", self.fitted_delimiter)
         object.__setattr__(self, "block_size", int(self.block_size))
         if self.delimiter is not None and self.delimiter == self.quote:
             raise OptionError(
@@ -106,14 +113,22 @@ class CsvOptions:
                 hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
             )
 
-    def role_conflict(self, delimiter: str | None, quote: str | None) -> OptionError | None:
+    def role_conflict(
+        self, delimiter: str | None, quote: str | None, splits: str | None = None
+    ) -> OptionError | None:
         """The refusal of one character in two roles, if one has two: the field separator
         ``delimiter`` and the decimal point, or the comment character and the separator or
-        the ``quote`` character (None: not known yet)."""
+        the ``quote`` character (None: not known yet). ``splits``: the separator that splits
+        the file's first lines evenly, if one does (named as the one to give)."""
         comment = self.comment or None
+        other = "," if self.decimal_point == "." else "."
+        separator = splits or ("," if delimiter not in (",", None) else ";")
         for a, b, what, name, hint in (
-            (delimiter, self.decimal_point, "cannot separate both fields and decimals",
-             "csv.decimal", f"give the field separator ({param('csv.delimiter', ';')})"),
+            (delimiter, self.decimal_point, "cannot separate both fields and decimals "
+             f"({param('csv.decimal')} is {self.decimal_point!r})", "csv.decimal",
+             f"give the field separator ({param('csv.delimiter', separator)}) or, if "
+             f"{delimiter!r} separates the fields, read {other!r} as the decimal separator "
+             f"({param('csv.decimal', other)})"),
             (comment, delimiter, "cannot both separate fields and start comments",
              "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
             (comment, quote, "cannot both quote fields and start comments",
@@ -134,12 +149,28 @@ class CsvOptions:
         """The decimal separator: the one given, else ``"."``."""
         return self.decimal or "."
 
-    def delimiter_for(self, path: str) -> str:
-        """The delimiter of ``path``: the one given, else a tab for ``.tsv``, else a comma."""
+    def delimiter_for(self, path: str) -> str | None:
+        """The separator to read ``path`` with: the one given, else a tab for ``.tsv``, else the
+        one the fit read with (:attr:`fitted_delimiter`); None: detected from its head."""
         if self.delimiter is not None:
             return self.delimiter
-        stem, _ = split_compression(path)
-        return "\t" if stem.lower().endswith(".tsv") else ","
+        if _is_tsv(path):
+            return "\t"
+        return self.fitted_delimiter
+
+    def output_delimiter(self, path: str) -> str:
+        """The separator to write the CSV output ``path`` with: a tab for ``.tsv`` (the name
+        says it), else the input's (given, else the fit's), else a comma. An output read back
+        with the same options (an inverse's input) is read with that same separator
+        (:meth:`delimiter_for`)."""
+        if _is_tsv(path):
+            return "\t"
+        return self.delimiter or self.fitted_delimiter or ","
+
+
+def _is_tsv(path: str) -> bool:
+    stem, _ = split_compression(path)
+    return stem.lower().endswith(".tsv")
 
 
 #: The CSV dialect options that a fit given them records for later jobs to read with.
@@ -154,7 +185,9 @@ class ReadSettings:
     Attributes
     ----------
     delimiter : str or None
-        The separator given (None: by each file's extension).
+        The separator the fit read with, given or detected (None: not known, an older stat
+        file): later jobs read with it where neither an option nor a file's extension
+        (``.tsv``) names one.
     null_values : tuple of str
         Every string read as missing.
     encoding : str or None
@@ -301,7 +334,7 @@ class ReadOptions:
         csv = self.csv
         csv = replace(
             csv,
-            delimiter=recorded.delimiter if csv.delimiter is None else csv.delimiter,
+            fitted_delimiter=recorded.delimiter,
             null_values=recorded.null_values if csv.null_values is None else csv.null_values,
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from ..errors import InputError, SchemaError
 from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
+from .csv.columns import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
 
@@ -48,6 +49,12 @@ class Reader(Protocol):
     renamed : tuple of str
         The names given to the columns of a CSV header that repeat an earlier name (``a`` again
         is ``a_1``), once the schema is read.
+    encoding : str or None
+        The text encoding a CSV is read in, given or told by its byte-order mark (UTF-16,
+        UTF-32), once the schema is read; None: UTF-8, or not text.
+    head : bytes
+        A CSV's first bytes (64 KiB, decoded to UTF-8) once the schema is read, for hints;
+        empty for other formats.
     """
 
     path: str
@@ -59,6 +66,8 @@ class Reader(Protocol):
     detected: CsvOptions | None
     hints: tuple[str, ...]
     renamed: tuple[str, ...]
+    encoding: str | None
+    head: bytes
 
     @property
     def schema(self) -> pa.Schema:
@@ -101,6 +110,9 @@ class Reader(Protocol):
     def count_rows(self) -> int:
         """The number of data rows, cheaply (a prediction for CSV; files only)."""
 
+    def column_hints(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Ways out for an input whose columns lack some of ``names``."""
+
     def close(self) -> None:
         """Release what the reader holds open."""
 
@@ -124,6 +136,8 @@ class ReaderBase:
         self.hints: tuple[str, ...] = ()
         self.renamed: tuple[str, ...] = ()
         self.detected: CsvOptions | None = None
+        self.encoding: str | None = None
+        self.head = b""
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None
         self._raw: pa.NativeFile | None = None
@@ -179,6 +193,15 @@ class ReaderBase:
     @property
     def missing_text(self) -> tuple[str, ...]:
         return ()
+
+    def column_hints(self, names: Sequence[str]) -> tuple[str, ...]:
+        """Ways out for an input whose columns lack some of ``names``: :attr:`hints`, else for
+        a CSV the lines to skip above a line of its head that names them."""
+        if self.hints or self.detected is None or not self.head:
+            return self.hints
+        dialect = self.detected
+        quote = '"' if dialect.quote is None else dialect.quote or None
+        return header_hints(self.head, dialect.delimiter_for(self.path) or ",", quote, names)
 
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""

@@ -7,6 +7,7 @@ the schema given at opening, and a file appears only when the whole output was w
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import sys
@@ -28,6 +29,11 @@ class Sink:
     Use :func:`open_sink`. Every batch must have the schema given at opening. For a path, the
     output goes to an :class:`AtomicFile`, moved into place by :meth:`commit`; if the sink is
     closed without a commit (an exception, Ctrl-C), the target is left as it was.
+
+    A CSV is written with the input's separators, header, quote character and encoding (the
+    ``csv`` options it was read with), but a ``.tsv`` with tabs
+    (:meth:`CsvOptions.output_delimiter`): :attr:`delimiter` and :attr:`encoding` say how it
+    was written (None for other formats, and the encoding None for UTF-8).
     """
 
     def __init__(self, path: str, format: Format, schema: pa.Schema, csv: CsvOptions):
@@ -36,6 +42,8 @@ class Sink:
         self.schema = schema
         self.name = "<stdout>" if path == STDIO else path
         self.rows_written = 0
+        self.delimiter: str | None = None
+        self.encoding: str | None = None
         self._file: AtomicFile | None = None
         if format is Format.CSV:
             check_csv_types(schema, self.name)
@@ -62,11 +70,14 @@ class Sink:
     def _open_writer(self, csv: CsvOptions):
         # Each format's writer is imported when used: a CSV job loads no Parquet module.
         if self.format is Format.CSV:
+            self.delimiter = csv.output_delimiter(self.path)
+            if csv.encoding is not None and codecs.lookup(csv.encoding).name != "utf-8":
+                self.encoding = csv.encoding
             return CsvWriter(
                 self._stream,
                 self.schema,
-                csv.delimiter_for(self.path),
-                csv.encoding,
+                self.delimiter,
+                self.encoding,
                 csv.decimal_point,
                 header=csv.header is not False,
                 quote=csv.quote,

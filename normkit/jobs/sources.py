@@ -65,7 +65,7 @@ def check_stat_columns(sources: Sequence[Reader], names: Sequence[str]) -> None:
     try:
         check_columns(sources[0].schema.names, names, sources[0].name)
     except SchemaError as exc:
-        raise exc.with_hints(sources[0].hints) from None
+        raise exc.with_hints(sources[0].column_hints(names)) from None
 
 
 def feed(

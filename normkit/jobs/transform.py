@@ -147,6 +147,8 @@ class TransformResult:
     output: str
     format: Format
     columns: int = 0  # normalized (or restored) columns
+    delimiter: str | None = None  # a CSV output's separator
+    encoding: str | None = None  # a CSV output's encoding, where not UTF-8
 
 
 def transform_file(
@@ -295,7 +297,10 @@ def transform_file(
         normalizer.locate = locate
         finite = refuse_infinite(batches, names, locate, infinity_hints)
         pairs = ((None, batch) for batch in normalizer(finite))
-    with contextlib.closing(batches), open_sink(output, schema, out_format, read.csv) as sink:
+    # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
+    # a spreadsheet stays UTF-16), so that it reads back as the input did.
+    written = replace(read.csv, encoding=read.csv.encoding or reference.encoding)
+    with contextlib.closing(batches), open_sink(output, schema, out_format, written) as sink:
         for given, batch in pairs:
             _refuse_infinite_output(batch, given, names, locate, sink.rows_written, infinity_hints)
             if restored:
@@ -317,7 +322,9 @@ def transform_file(
             statfile.parse(statfile.to_text(learned))
     if save_stats is not None:
         statfile.write(learned, save_stats)
-    return TransformResult(sink.rows_written, output, out_format, len(names))
+    return TransformResult(
+        sink.rows_written, output, out_format, len(names), sink.delimiter, sink.encoding
+    )
 
 
 def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema) -> None:

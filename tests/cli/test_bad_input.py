@@ -811,3 +811,45 @@ def test_a_title_block_taken_for_the_header_is_told_the_lines_to_skip(tmp_path):
     path.write_text("a,b\n1,2\n3,4,5\n6,7\n8,9\n")
     line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1, "at line 3")
     assert "--skip-rows" not in line
+
+
+@pytest.mark.parametrize(
+    ("text", "skip", "value"),
+    [
+        ("Report,Q3\nid,x\n1,2.5\n2,3.5\n3,4\n", 1, "id"),
+        ("Report,2026\nGenerated,by tool\nid,x\n1,2.5\n2,3.5\n3,4\n", 2, "Generated"),
+    ],
+)
+def test_a_title_block_that_splits_like_the_table_is_told_the_lines_to_skip(
+    tmp_path, text, skip, value
+):
+    # Its lines split like the table's, so the title was taken for the header and the real
+    # header for data: "not a number", with no word of the lines to skip.
+    path = tmp_path / "pre.csv"
+    path.write_text(text)
+    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1)
+    above = "the line above the table is not part of it, skip it"
+    if skip > 1:
+        above = f"the {skip} lines above the table are not part of it, skip them"
+    assert line == (
+        f"normkit: error: {path}: column 'Report' at data row 1: {value!r} is not a number; if "
+        f"{above} (--skip-rows {skip}) or exclude the column (--exclude Report) or add the "
+        "string to --null-values"
+    )
+    result = run("fit", path, "--skip-rows", str(skip), "-q", "-o", tmp_path / "s.json")
+    assert result.exit_code == 0, result.stderr
+    # A value that is not a number within a table is no title: no such hint.
+    path.write_text("id,x\n1,2\n2,abc\n3,4\n")
+    assert "--skip-rows" not in assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1)
+    # Fitted without it, a file with the title is told where its header is.
+    clean = tmp_path / "clean.csv"
+    clean.write_text("id,x\n1,2.5\n2,3.5\n")
+    assert run("fit", clean, "-q", "-o", tmp_path / "c.json").exit_code == 0
+    path.write_text(text)
+    line = assert_error(run("transform", path, "-s", tmp_path / "c.json"), 1)
+    above = "the line above it is" if skip == 1 else f"the {skip} lines above it are"
+    assert line == (
+        f"normkit: error: {path}: the stat file has columns 'id', 'x' but the input has none of "
+        f"them; line {skip + 1} names them: if {above} not part of the table, skip "
+        f"{'it' if skip == 1 else 'them'} (--skip-rows {skip})"
+    )

@@ -97,6 +97,41 @@ def test_inverse_of_csv_follows_the_options_as_help_says(tmp_path, sample_stats)
     )
 
 
+def _digits(text: str) -> str:
+    """The significant digits of a number's text (``0.0500`` and ``5e-2``: ``5``)."""
+    mantissa = text.lower().lstrip("+-").split("e")[0].replace(".", "")
+    return mantissa.strip("0") or "0"
+
+
+def test_inverse_is_scikit_learn_s_bit_for_bit_in_the_shortest_text(tmp_path):
+    # A user saw 0.1 come back as 0.09999999999999964: z * scale + mean is rounded twice, so
+    # the input comes back to within a few units in the last place of the column's largest
+    # values, as from StandardScaler.inverse_transform, which normkit's inverse is, bit for
+    # bit, with the stat file's statistics; every number is written in its shortest text.
+    rng = np.random.default_rng(7)
+    x = np.column_stack([np.round(rng.normal(50, 13, 300), 3), np.arange(300) / 10])
+    path = tmp_path / "a.csv"
+    path.write_text("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in x))
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.csv"
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    ok("inverse", z, "-s", stats, "-o", back)
+    z_text = [line.split(",") for line in z.read_text().splitlines()[1:]]
+    back_text = [line.split(",") for line in back.read_text().splitlines()[1:]]
+    Z = np.array(z_text, dtype=np.float64)  # float(): correctly rounded
+    B = np.array(back_text, dtype=np.float64)
+    sk = normkit.load(stats).to_sklearn()  # a StandardScaler holding the stat file's numbers
+    assert np.array_equal(Z, sk.transform(pd.DataFrame(x, columns=["x", "y"])))
+    assert np.array_equal(B, sk.inverse_transform(Z))
+    assert np.array_equal(B, Z * sk.scale_ + sk.mean_)  # its formula: multiply, then add
+    for text in (*np.ravel(z_text), *np.ravel(back_text)):
+        assert _digits(text) == _digits(repr(float(text))), text  # no digit more than needed
+    # Within a few units in the last place of the column's largest value; most exact.
+    ulp = np.spacing(np.abs(x).max(axis=0))
+    assert (np.abs(B - x) <= 4 * ulp).all()
+    assert np.mean(x == B) > 0.5
+
+
 # -- 2. a token that is not a number is an error wherever it stands ------------------------------
 
 TOKENS = ["abc", "?", "#N/A", '"1,000"', "0x1p3", "1_000", '"1,5"']
@@ -396,8 +431,9 @@ def test_a_csv_output_reads_back_with_the_settings_recorded_for_its_input(tmp_pa
     # A comma cannot separate both.
     line = refused(2, "fit", path, "--delimiter", ",", "--decimal", ",")
     assert line == (
-        f"{ERROR}{path}: ',' cannot separate both fields and decimals; give the field separator "
-        "(--delimiter ';')"
+        f"{ERROR}{path}: ',' cannot separate both fields and decimals (--decimal is ','); give "
+        "the field separator (--delimiter ';') or, if ',' separates the fields, read '.' as the "
+        "decimal separator (--decimal .)"
     )
 
 
@@ -676,13 +712,27 @@ def test_an_invalid_byte_in_the_header_is_one_line(tmp_path):
     )
 
 
-def test_utf16_with_a_byte_order_mark_is_read(tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_with_a_byte_order_mark_is_read_and_written_back_alike(tmp_path, encoding):
+    # A spreadsheet's "Unicode text": the output is in the input's encoding, with a byte-order
+    # mark (it was UTF-8, which the spreadsheet then misread), and the summary says so.
     path = tmp_path / "u.csv"
-    path.write_bytes("name,x\nJosé,2\nAna,4\n".encode("utf-16"))
+    mark = {"utf-16": b"", "utf-16-be": b"\xfe\xff", "utf-32": b""}[encoding]
+    path.write_bytes(mark + "name,x\nJosé,2\nAna,4\n".encode(encoding))
     stats = tmp_path / "s.json"
     ok("fit", path, "-o", stats)
     assert json.loads(stats.read_text())["columns"][0]["mean"] == 3.0
-    assert ok("transform", path, "-s", stats).splitlines() == ["name,x", "José,-1.0", "Ana,1.0"]
+    z = tmp_path / "z.csv"
+    proc = run_normkit("transform", path, "-s", stats, "-o", z)
+    assert proc.returncode == 0, proc.stderr
+    family = encoding[:6]  # utf-16 or utf-32: written in the machine's byte order
+    assert f"to {z} (csv, {family})" in proc.stderr.decode()
+    assert z.read_bytes().decode(family).splitlines() == ["name,x", "José,-1.0", "Ana,1.0"]
+    assert run_normkit("transform", path, "-s", stats).stdout == z.read_bytes()  # stdout too
+    # ... and an inverse reads it back, into the input's text.
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_bytes().decode(family) == "name,x\nJosé,2\nAna,4\n"
 
 
 def test_a_file_that_reads_as_one_column_names_the_separator_that_splits_it(tmp_path):
@@ -749,6 +799,195 @@ def test_numbers_written_otherwise_stop_the_fit_with_a_hint(tmp_path, values, de
     assert line.startswith(
         f"{ERROR}{path}: column 'v' at data row 1: {values[0]!r} is not a number; {hint}"
     )
+
+
+def test_a_tsv_output_is_tab_separated_and_an_inverse_reads_it_back(tmp_path):
+    # The output's name says its separator (it was written with the input's commas).
+    path = tmp_path / "a.csv"
+    path.write_text('id,city,x\n1,"Oslo, NO",10\n2,Lisbon,20\n3,Nairobi,45\n')
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--exclude", "id", "-o", stats)
+    z = tmp_path / "z.tsv"
+    proc = run_normkit("transform", path, "-s", stats, "-o", z)
+    assert proc.returncode == 0, proc.stderr
+    assert f"to {z} (csv, tab-separated)" in proc.stderr.decode()
+    rows = [line.split("\t") for line in z.read_text().splitlines()]
+    assert rows[0] == ["id", "city", "x"]
+    assert [r[1] for r in rows[1:]] == ["Oslo, NO", "Lisbon", "Nairobi"]  # no quotes needed
+    column = json.loads(stats.read_text())["columns"][0]
+    x = np.array([10.0, 20.0, 45.0])
+    assert [float(r[2]) for r in rows[1:]] == list((x - column["mean"]) / column["scale"])
+    # The inverse reads the .tsv with tabs (the stat file records commas) and writes a .csv
+    # with the input's commas: the input's text again.
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == path.read_text()
+
+
+def test_a_csv_output_keeps_the_input_s_separators(tmp_path):
+    # A .csv name says nothing of its separator: ';' with decimal commas stays so (',' would
+    # clash with the decimals), and reads back with the options the stat file recorded.
+    path = tmp_path / "eu.csv"
+    path.write_text("k;v\na;1,5\nb;2,5\nc;4\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--decimal", ",", "-o", stats)
+    z = tmp_path / "z.csv"
+    proc = run_normkit("transform", path, "-s", stats, "-o", z)
+    assert proc.returncode == 0, proc.stderr
+    assert f"to {z} (csv, ';'-separated)" in proc.stderr.decode()
+    column = json.loads(stats.read_text())["columns"][0]
+    z_values = (np.array([1.5, 2.5, 4.0]) - column["mean"]) / column["scale"]
+    want = [f"{k};{str(float(y)).replace('.', ',')}" for k, y in zip("abc", z_values, strict=True)]
+    assert z.read_text().splitlines() == ["k;v", *want]
+    back = tmp_path / "back.tsv"  # a .tsv name: tabs, decimal commas kept
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "k\tv\na\t1,5\nb\t2,5\nc\t4,0\n"
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_an_empty_line_of_a_one_column_file_is_a_missing_value(tmp_path, end):
+    # It was dropped by fit and transform alike: the output had fewer rows than the input,
+    # unseen. DuckDB and Polars read it as a missing value (pandas with skip_blank_lines=False).
+    lines = ["x", "1", "2", "", "4", "5", ""]
+    path = tmp_path / "one.csv"
+    path.write_bytes(end.join(lines).encode() + end.encode())
+    theirs = pd.read_csv(path, skip_blank_lines=False)["x"].to_numpy()
+    assert (len(theirs), np.isnan(theirs).sum()) == (6, 2)
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    column = json.loads(stats.read_text())["columns"][0]
+    assert (column["count"], column["missing"]) == (4, 2)
+    assert column["mean"] == np.nanmean(theirs)
+    sk = StandardScaler().fit(theirs.reshape(-1, 1))
+    want = sk.transform(theirs.reshape(-1, 1))[:, 0]
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    got = pq.read_table(z).column("x").to_pylist()
+    assert got == [None if np.isnan(w) else w for w in want]  # 6 rows, nulls where empty
+    zc = tmp_path / "z.csv"
+    ok("transform", path, "-s", stats, "-o", zc)
+    assert len(zc.read_text().splitlines()) == 1 + 6
+    back = tmp_path / "back.csv"
+    ok("inverse", zc, "-s", stats, "-o", back)
+    assert back.read_text().splitlines() == ["x", "1", "2", '""', "4", "5", '""']
+    # Nothing but a header and an empty line: a row without a value, as "NA" would be.
+    only = tmp_path / "only.csv"
+    only.write_text("x\n\n")
+    assert refused(1, "fit", only) == (
+        f"{ERROR}{only}: column 'x' has no values (all 1 rows are missing); exclude it with "
+        "--exclude x"
+    )
+
+
+def test_an_empty_line_among_several_columns_is_no_row_in_fit_and_transform_alike(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("x,y\n1,a\n\n2,b\n4,c\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["count"] == 3
+    assert len(ok("transform", path, "-s", stats).splitlines()) == 1 + 3
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "arrow"])
+def test_missing_value_strings_of_a_text_column_are_nulls_in_typed_output(tmp_path, fmt):
+    # They stayed strings ("NA", "") while the numeric, date and boolean columns beside them
+    # got nulls, and the fit had counted them as missing.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "id,city,x,day,flag\n1,Oslo,1.5,2024-01-01,true\n2,NA,2.5,NA,NA\n3,,4,,\n"
+        "4,N/A,NA,2024-01-03,false\n5,Rome,6,2024-01-04,true\n"
+    )
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--exclude", "id", "-o", stats)
+    counted = {c["name"]: c["missing"] for c in json.loads(stats.read_text())["categories"]}
+    assert counted["city"] == 3
+    z = tmp_path / f"z.{fmt}"
+    ok("transform", path, "-s", stats, "-o", z)
+    table = pq.read_table(z) if fmt == "parquet" else ipc.open_stream(z.read_bytes()).read_all()
+    theirs = pd.read_csv(path)  # pandas' missing values: the same strings
+    for name in ("city", "x", "day", "flag"):
+        assert table.column(name).is_null().to_pylist() == theirs[name].isna().tolist(), name
+    assert table.column("city").to_pylist() == ["Oslo", None, None, None, "Rome"]
+    # --keep-text: every column passed through as its text, as written.
+    kept = tmp_path / f"k.{fmt}"
+    ok("transform", path, "-s", stats, "-o", kept, "--keep-text")
+    table = (
+        pq.read_table(kept) if fmt == "parquet" else ipc.open_stream(kept.read_bytes()).read_all()
+    )
+    assert table.column("city").to_pylist() == ["Oslo", "NA", "", "N/A", "Rome"]
+
+
+def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
+    # It showed the delimiter, decimal, missing values and encoding, but not the header, the
+    # lines skipped, the comment and quote characters, nor which of them later jobs detect.
+    path = tmp_path / "eu.csv"
+    path.write_text("Sensor export\n# units: mm\nid;x;x\n1;1,5;2\n2;2,5;3\n3;4,0;5\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--decimal", ",", "--null-values", "-", "--exclude", "id", "-o", stats)
+    shown = run_normkit("inspect", stats).stdout.decode().splitlines()
+    at = next(i for i, line in enumerate(shown) if line.startswith("read "))
+    assert shown[at : at + 5] == [
+        "read       delimiter ';', quote '\"', decimal ',', header yes, lines skipped 2, "
+        "comment '#'",
+        "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
+        "           detected: quote, comment, lines skipped (detected again in each file)",
+        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
+        "renamed    'x_1' (repeated header names)",
+    ]
+    raw = tmp_path / "raw.txt"
+    raw.write_bytes("Messwerte\n# Einheit: mm\n1\tGr\xfcn\n2\tRot\n4\tBlau\n".encode("latin-1"))
+    given = tmp_path / "g.json"
+    ok("fit", raw, "--input-format", "csv", "--skip-rows", "1", "--comment", "#", "--quote", "", "--no-header",
+       "--delimiter", "tab", "--encoding", "latin-1", "--inf-as-missing", "--columns", "column_1",
+       "-o", given)  # fmt: skip
+    shown = run_normkit("inspect", given).stdout.decode().splitlines()
+    at = next(i for i, line in enumerate(shown) if line.startswith("read "))
+    assert shown[at : at + 3] == [
+        "read       delimiter tab, quote none, decimal '.', header no (columns column_1...), "
+        "lines skipped 1, comment '#'",
+        "           encoding latin-1, infinities missing",
+        "           given: quote, comment, lines skipped (later jobs read with them)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("id x y\n1 2.5 3\n2 3.5 4\n", "it reads as one column, but ' ' would split it into 3: "
+         "give the separator (--delimiter ' ')"),
+        ("id  x    y\n1   2.5  3\n2   3.5  4\n", "its 3 columns are aligned with runs of "
+         "spaces, which no separator reads as one: make each run one separator (such as with "
+         "tr -s ' ') and give it (--delimiter ' ')"),
+    ],
+)  # fmt: skip
+def test_a_space_separated_file_is_told_what_to_do(tmp_path, text, hint):
+    # It was told only to choose columns, which the one column read could not give.
+    path = tmp_path / "sp.csv"
+    path.write_text(text)
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: no numeric column to normalize; {hint} or choose some with --columns"
+    )
+    # Words with spaces in a column of text are no fields.
+    names = tmp_path / "names.csv"
+    names.write_text("name\nAda Lovelace\nAlan Turing\n")
+    assert refused(1, "fit", names) == (
+        f"{ERROR}{names}: no numeric column to normalize; choose some with --columns"
+    )
+
+
+def test_the_decimal_point_given_as_the_separator_is_told_both_ways_out(tmp_path):
+    # It was told to give ';' whatever the file, as if '.' could only be a slip for it.
+    path = tmp_path / "a.csv"
+    path.write_text("id,x\n1,2.5\n2,3.5\n")
+    assert refused(2, "fit", path, "--delimiter", ".") == (
+        f"{ERROR}{path}: '.' cannot separate both fields and decimals (--decimal is '.'); give "
+        "the field separator (--delimiter ,) or, if '.' separates the fields, read ',' as the "
+        "decimal separator (--decimal ,)"
+    )
+    dots = tmp_path / "dots.csv"
+    dots.write_text("id.x\n1.2,5\n2.3,5\n")
+    doc = json.loads(ok("fit", dots, "--delimiter", ".", "--decimal", ",", "-o", "-"))
+    assert [c["mean"] for c in doc["columns"]] == [1.5, 3.0]
 
 
 # -- 11. the Python API --------------------------------------------------------------------------

@@ -32,14 +32,17 @@ def dialect(delimiter: str = ",", decimal_point: str = ".", nulls=NULLS) -> Dial
 def pyarrow_first(
     records: bytes, names, d: Dialect | None = None, block_size: int = BLOCK
 ) -> pa.RecordBatch:
-    """pyarrow's first batch of ``records``, read as normkit read it to type the columns."""
+    """pyarrow's first batch of ``records``, read as normkit read it to type the columns (an
+    empty line of a file of one column is a missing value)."""
     d = d or dialect()
     reader = pacsv.open_csv(
         io.BytesIO(records),
         read_options=pacsv.ReadOptions(
             block_size=block_size, use_threads=False, column_names=list(names)
         ),
-        parse_options=pacsv.ParseOptions(delimiter=d.delimiter, newlines_in_values=True),
+        parse_options=pacsv.ParseOptions(
+            delimiter=d.delimiter, newlines_in_values=True, ignore_empty_lines=len(names) != 1
+        ),
         convert_options=pacsv.ConvertOptions(
             null_values=list(d.nulls), decimal_point=d.decimal_point
         ),

@@ -18,13 +18,16 @@ __all__ = [
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
     "first_not_of",
+    "header_hints",
     "header_names",
     "number_hints",
     "padded_as_text",
     "printable",
     "shown_names",
     "skip_hints",
+    "space_hints",
     "split_hints",
+    "splitting_separator",
     "typed_by_majority",
     "unique_names",
 ]
@@ -112,28 +115,72 @@ def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:
     """For a file that reads as one column, or is malformed, with the separator ``used``: the
     separator that would split its first lines into as many fields each, if one does. ``head``
     is its first bytes (``head_bytes`` of them, unless the file is shorter)."""
-    lines = head.decode("utf-8", errors="replace").splitlines()[:20]
-    if len(lines) > 1 and not head.endswith((b"\n", b"\r")) and len(head) >= head_bytes:
-        lines = lines[:-1]  # the last line may be cut
+    lines = _head_lines(head, head_bytes)
+    candidate = splitting_separator(head, used, head_bytes)
+    if candidate is not None:
+        fields = lines[0].count(candidate) + 1
+        shown = "'\\t'" if candidate == "\t" else repr(candidate)
+        return (
+            f"it reads as one column, but {shown} would split it into {fields}: give "
+            f"the separator ({param('csv.delimiter', candidate)})",
+        )
+    return space_hints(lines) if used != " " else ()
+
+
+def splitting_separator(head: bytes, used: str, head_bytes: int) -> str | None:
+    """The separator other than ``used`` (of :data:`OTHER_DELIMITERS`) that splits every one
+    of the first lines of ``head`` into as many fields, two or more; None if none does."""
+    lines = _head_lines(head, head_bytes)
     for candidate in OTHER_DELIMITERS:
         if candidate == used:
             continue
         counts = {line.count(candidate) for line in lines if line}
         if len(counts) == 1 and counts.pop() > 0:
-            fields = lines[0].count(candidate) + 1
-            shown = "'\\t'" if candidate == "\t" else repr(candidate)
-            return (
-                f"it reads as one column, but {shown} would split it into {fields}: give "
-                f"the separator ({param('csv.delimiter', candidate)})",
-            )
-    return ()
+            return candidate
+    return None
 
 
-def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tuple[str, ...]:
+def _head_lines(head: bytes, head_bytes: int) -> list[str]:
+    lines = head.decode("utf-8", errors="replace").splitlines()[:20]
+    if len(lines) > 1 and not head.endswith((b"\n", b"\r")) and len(head) >= head_bytes:
+        lines = lines[:-1]  # the last line may be cut
+    return lines
+
+
+def space_hints(lines: Sequence[str]) -> tuple[str, ...]:
+    """For ``lines`` whose fields are separated by spaces (numbers among them below the
+    first line, so that words of a text column are not taken for fields): a space as the
+    separator where one space separates them, and what to do where runs of spaces align them
+    (no separator reads a run as one)."""
+    lines = [line for line in lines if line.strip(" ")]
+    rows = [line.split() for line in lines]
+    if len(rows) < 2 or len({len(r) for r in rows}) != 1 or len(rows[0]) < 2:
+        return ()
+    number = re.compile(NUMBER.format(point=r"[.,]"), re.ASCII | re.IGNORECASE)
+    if not any(number.fullmatch(field) for row in rows[1:] for field in row):
+        return ()
+    fields = len(rows[0])
+    if all(line.count(" ") == fields - 1 and line.strip(" ") == line for line in lines):
+        return (
+            f"it reads as one column, but ' ' would split it into {fields}: give the "
+            f"separator ({param('csv.delimiter', ' ')})",
+        )
+    return (
+        f"its {fields} columns are aligned with runs of spaces, which no separator reads as "
+        "one: make each run one separator (such as with tr -s ' ') and give it "
+        f"({param('csv.delimiter', ' ')})",
+    )
+
+
+def skip_hints(
+    head: bytes, delimiter: str, quote: str | None, line: int, numbers: bool = False
+) -> tuple[str, ...]:
     """For a record of the wrong field count at ``line`` (1-based), near the top of a file
     whose first bytes are ``head``: the lines to skip after which every line of the head splits
     into as many fields (two or more), if there are such lines before it (a title block whose
-    first line split like the table was taken for the header)."""
+    first line split like the table was taken for the header). With ``numbers`` (a value at
+    ``line`` that is not a number: the real header, or a title line, read as data), the first
+    record below that header must hold a number too."""
     import csv
     import io
 
@@ -153,11 +200,48 @@ def skip_hints(head: bytes, delimiter: str, quote: str | None, line: int) -> tup
         header = rows[0] if rows else []
         if skip < line - 1 or any(number.fullmatch(field) for field in header):
             continue
+        if numbers and not any(number.fullmatch(f) for f in (rows[1] if len(rows) > 1 else [])):
+            continue
         if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
-            return (
-                f"if the {skip} line{'s' if skip > 1 else ''} above the table are not part of "
-                f"it, skip them ({param('csv.skip_rows', skip)})",
+            above, them = (
+                (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
             )
+            are = "are" if skip > 1 else "is"
+            return (
+                f"if {above} the table {are} not part of it, skip {them} "
+                f"({param('csv.skip_rows', skip)})",
+            )
+    return ()
+
+
+def header_hints(
+    head: bytes, delimiter: str, quote: str | None, names: Sequence[str]
+) -> tuple[str, ...]:
+    """For a CSV whose header lacks the columns ``names``, read from its first bytes ``head``:
+    the lines to skip above a line of the head (among the first 12) that names them all, if
+    one does (a title block above the table, which was taken for the header)."""
+    import csv
+    import io
+
+    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+    wanted = set(names)
+    try:
+        for skip, fields in enumerate(
+            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, **options)
+        ):
+            if skip >= 12:
+                break
+            if skip and wanted <= set(fields):
+                above, them = (
+                    (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
+                )
+                return (
+                    f"line {skip + 1} names them: if {above} it {'are' if skip > 1 else 'is'} "
+                    f"not part of the table, skip {them} ({param('csv.skip_rows', skip)})",
+                )
+    except csv.Error:  # nothing a hint could rest on
+        return ()
     return ()
 
 

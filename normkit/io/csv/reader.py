@@ -31,6 +31,7 @@ from .columns import (
     shown_names,
     skip_hints,
     split_hints,
+    splitting_separator,
     typed_by_majority,
 )
 from .comments import without_inline_comments
@@ -68,8 +69,6 @@ class CsvReader(ReaderBase):
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
-        self.encoding: str | None = None  # transcoded from this (None: UTF-8)
-        self._head = b""  # the first bytes of the (decoded) input
         self._unnamed_last = False  # the header names every column but the last (sniffed)
 
     @property
@@ -179,17 +178,18 @@ class CsvReader(ReaderBase):
         """The columns; their types inferred from the first block, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
         float64). The dialect left unset is detected first (:mod:`.sniff`)."""
-        self._check_roles(self.read.csv.delimiter)  # given: refused before reading
         head, stream = self._csv_head()
-        self._head = head  # for hints about the separator
+        self.head = head  # for hints about the separator
         try:
+            self._check_roles(self.read.csv.delimiter)  # given: refused before detecting
             self._check_text(head)
             self._resolve_dialect(head)
             self._check_roles(self.read.csv.delimiter_for(self.path))
             with self._translate_errors(), self._record_errors((), {}):
                 records, names, first_line = self._first_block(stream)
             sample = without_comment_lines(records, self.read.csv.comment)
-            if not sample.strip(b"\r\n"):  # a header and no record: no types to infer
+            # A header and no record (an empty line is one only in a file of one column)
+            if not (sample if len(names) == 1 else sample.strip(b"\r\n")):
                 self.has_rows = False
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
                 return self._inferred
@@ -222,9 +222,9 @@ class CsvReader(ReaderBase):
 
     def _check_roles(self, delimiter: str | None) -> None:
         """One character for two roles (given, or detected beside one given) is refused."""
-        problem = self.read.csv.role_conflict(
-            delimiter, None if delimiter is None else self._quote()
-        )
+        quote = None if delimiter is None else self._quote()
+        splits = splitting_separator(self.head, delimiter or ",", HEAD_BYTES)
+        problem = self.read.csv.role_conflict(delimiter, quote, splits)
         if problem is not None:
             raise OptionError(
                 f"{self.name}: {problem.message}", param=problem.param, hints=problem.hints
@@ -234,14 +234,10 @@ class CsvReader(ReaderBase):
         """The separator, header, lines to skip and comment character: as given, else as the
         head shows them (refused where it does not tell)."""
         csv = self.read.csv
-        stem, _ = split_compression(self.path)
-        delimiter = csv.delimiter
-        if delimiter is None and stem.lower().endswith(".tsv"):
-            delimiter = "\t"
         try:
             found = sniff(
                 head,
-                delimiter=delimiter,
+                delimiter=csv.delimiter_for(self.path),
                 quote=... if csv.quote is None else csv.quote or None,
                 header=csv.header,
                 skip_rows=csv.skip_rows,
@@ -363,10 +359,10 @@ class CsvReader(ReaderBase):
                 kinds.append(ColumnKind.TEXT)
         text = ColumnKind.TEXT in kinds
         nulls = text_array(self.read.csv.nulls)  # once, not per batch
-        typed = {  # the columns passed through that the engine reads as text, to convert
+        typed = {  # the columns passed through, typed: their missing-value strings null (text too)
             n: column_types[n]
             for n, kind in zip(names, kinds, strict=True)
-            if kind == ColumnKind.TEXT and not pa.types.is_string(column_types[n])
+            if kind == ColumnKind.TEXT and not keep_text
         }
         stream = self._without_inline_comments(self._csv_stream())
         records: NativeRecords | None = None
@@ -502,6 +498,7 @@ class CsvReader(ReaderBase):
                 f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is not "
                 "a number",
                 hints=(
+                    *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
                     f"exclude the column ({param('exclude', column)})",
                     f"add the string to {param('csv.null_values')}",
@@ -530,8 +527,8 @@ class CsvReader(ReaderBase):
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
                 f"fields, got {exc.got}: {printable(exc.value)}",
-                hints=self._split_hints(self._head)
-                or skip_hints(self._head, delimiter, self._quote(), exc.line),
+                hints=self._split_hints(self.head)
+                or skip_hints(self.head, delimiter, self._quote(), exc.line),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
 
