@@ -161,6 +161,23 @@ def test_a_header_that_cannot_be_told_is_refused():
 @pytest.mark.parametrize(
     ("text", "header"),
     [
+        pytest.param("8,test,tea\n0,,test\n1,,test\n", True, id="text-above-no-values"),
+        pytest.param('"8","test","tea"\n,,"test"\n"1",,"test"\n', True, id="quoted"),
+        pytest.param("8,test,tea\n0,x,test\n1,y,test\n", False, id="text-above-text"),
+        pytest.param("1.5,test\n0,\n1,\n", False, id="a-fraction-names-no-column"),
+        pytest.param("a,test\n0,\n1,\n", True, id="text-above-numbers"),
+        pytest.param("8,?\n0,\n1,\n", False, id="a-placeholder-names-nothing"),
+    ],
+)
+def test_text_above_a_column_without_values_is_its_name(text, header):
+    # As DuckDB rules: "test" does not fit a column of nulls, while the integer 8 above 0 and
+    # 1 may be a column's name; a fraction never is.
+    assert sniff(text.encode(), complete=True).header is header
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
         pytest.param("a,b,c\n", True, id="names"),
         pytest.param("1,2,3\n", False, id="numbers"),
         pytest.param("1|1.1|bla\n", False, id="a-fraction"),

@@ -29,7 +29,10 @@ The rules, in the order they are applied:
   then be indented (`` # note``).
 * **Header.** A first row with text above a column of numbers is a header; else a first row of
   numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
-  types); else, every column being text, the first row is a header (normkit needs names, and
+  types) when one of them is a number no header names (``1.5``, ``-2``: a fraction or a sign);
+  else text above a column with no value below it is a header (``8,test`` above ``0,``: the
+  value does not fit a column of nulls, as DuckDB rules), and integers above columns of numbers
+  are data; else, every column being text, the first row is a header (normkit needs names, and
   text columns are passed through), unless it holds nothing but numbers (``1,2`` above ``a,b``):
   refused, naming ``csv.header``. A table of one record is a header when it holds no number,
   and data when it holds nothing else or a number no header names (``1.5``, ``-2``: a fraction
@@ -452,12 +455,20 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
                 f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",
             ),
         )
-    numeric = []
+    numeric, empty = [], []
     for j in range(len(rows[0])):
         kinds = {_kind(row[j]) for row in rows[1:501] if j < len(row)} - {"missing"}
         numeric.append(kinds == {"number"})
+        empty.append(not kinds)
     if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
         return True, "the first row has text above a column of numbers"
+    if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
+        return False, "the first row has a number no header names above a column of numbers"
+    # Text above a column with no value below it names that column (DuckDB's rule: the first
+    # row's value does not fit the column's type, here null); an integer above numbers may be
+    # a name too (``8``, ``2024``), so it does not outweigh that.
+    if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
+        return True, "the first row has text above a column without values"
     if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
         return False, "the first row has numbers above columns of numbers"
     if "text" in first or "number" not in first:
