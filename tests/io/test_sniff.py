@@ -322,3 +322,24 @@ def test_excels_separator_line_is_a_line_before_the_table():
     assert sniff(b"sep=|\nx|y\n1|2\n3|4\n", complete=True).delimiter == "|"
     # Lines to skip given: taken as they are.
     assert sniff(b"sep=;\nx;y\n1;2\n", skip_rows=0, delimiter=";", complete=True).skip_rows == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "escape"),
+    [
+        pytest.param('a,b\n1,"x \\"y, z\\" w"\n2,"v"\n', "\\", id="breaks-without"),
+        pytest.param('a,b\n1,"x \\"y\\""\n2,"v"\n', None, id="splits-evenly-both-ways"),
+        pytest.param('a,b\n1,"C:\\\\"\n2,"v"\n', None, id="no-escaped-quote"),
+        pytest.param('a,b\n1,x \\"y, z\\" w\n', None, id="not-in-quotes"),
+    ],
+)
+def test_a_backslash_escapes_quotes_where_the_head_splits_evenly_only_so(text, escape):
+    found = sniff(text.encode(), complete=True)
+    assert (found.delimiter, found.header, found.escape) == (",", True, escape)
+
+
+def test_an_escape_given_is_taken():
+    found = sniff(b'a,b\n1,"x \\"y\\""\n', complete=True, escape="\\")
+    assert found.escape == "\\"
+    found = sniff(b'a,b\n1,"x \\"y, z\\" w"\n2,"v"\n', complete=True, escape=None)
+    assert found.escape is None

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
-from ...errors import param
+from ...errors import InputError, param
 from ..lazy import pc
 
 __all__ = [
@@ -17,11 +17,13 @@ __all__ = [
     "OTHER_DELIMITERS",
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
+    "escape_hints",
     "first_not_of",
     "header_names",
     "number_hints",
     "padded_as_text",
     "printable",
+    "quote_error",
     "shown_names",
     "skip_hints",
     "split_hints",
@@ -224,3 +226,29 @@ def first_not_of(text: pa.Array, dtype: pa.DataType) -> tuple[int | None, str | 
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return i + 1, value
     return None, None
+
+
+def escape_hints(value: str, quote: str | None, escape: str | None) -> tuple[str, ...]:
+    """For a malformed record or field ``value`` read without an escape character: the escape
+    that would read its quotes, where a backslash stands before one (``\\"``), as some exports
+    write them."""
+    if escape or not quote or "\\" + quote not in value:
+        return ()
+    return (
+        f"if backslashes escape the quotes inside quoted fields, read with "
+        f"{param('csv.escape', chr(92))}",
+    )
+
+
+def quote_error(where: str, kind: str, column: str | None, hints: tuple[str, ...]) -> InputError:
+    """The error of a quoted field never closed (``kind`` ``unterminated_quote``) or holding a
+    line break and going on after its closing quote (``stray_quote``); ``where``: the file and
+    line."""
+    field = f"column {column!r}: " if column else ""
+    if kind == "unterminated_quote":
+        what = "a quoted field opened here is never closed (unterminated quote); the rows after "
+        what += "it would be lost"
+    else:
+        what = "a quoted field with a line break goes on after its closing quote (a quote left "
+        what += "open, closed by a stray one?); the rows in between would be read into one field"
+    return InputError(f"{where}: malformed CSV: {field}{what}", hints=hints)
