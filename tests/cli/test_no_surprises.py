@@ -751,6 +751,16 @@ def test_numbers_written_otherwise_stop_the_fit_with_a_hint(tmp_path, values, de
     )
 
 
+def test_addresses_are_no_numbers_written_with_thousands_separators(tmp_path):
+    # 14.102.188.68 groups thousands by '.' and then has a fraction after a '.': no number as
+    # anyone writes one, so a column of IP addresses is text, passed through.
+    path = tmp_path / "ip.csv"
+    path.write_text("id|ip|n\n1|14.102.188.68|5\n2|61.16.220.210|3\n3|31.210.175.88|4\n")
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "passed through: ip (text)" in proc.stderr.decode()
+
+
 # -- 11. the Python API --------------------------------------------------------------------------
 
 

@@ -223,7 +223,10 @@ def test_a_first_record_longer_than_the_block_is_read(tmp_path):
 # The rules that type a text column by its values, as RE2 (pyarrow's compute) wrote them before
 # they were Python's re: both must tell the same values.
 RE2_NUMBER = r"^\s*[+-]?(?:(?:\d+{point}?\d*|{point}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$"
-RE2_WRITTEN = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
+RE2_WRITTEN = (
+    r"^\s*[+-]?(?:\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?)"
+    r"|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
+)
 RE2_PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s]+\s*$"
 
 VALUE_TEXT = st.text(

@@ -43,8 +43,10 @@ NUMBER = rf"{_SPACE}*[+-]?(?:(?:\d+{{point}}?\d*|{{point}}\d+)(?:[eE][+-]?\d+)?|
 #: Numbers as people write them (``1,000``, ``1.234,5``, ``1'000``, ``0,5``, and ``1.5`` where
 #: the decimal separator is a comma): not numbers to the parser, but they count as numbers when
 #: a column is typed, so that the column stops a fit at the first of them with a hint, instead
-#: of passing through as text.
-WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:\d{{1,3}}(?:[,.']\d{{3}})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SPACE}*"
+#: of passing through as text. Thousands are grouped by one separator and a fraction follows
+#: another (``14.102.188.68``, an IP address, is no number).
+_GROUPED = r"\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?)"
+WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SPACE}*"
 
 #: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
 #: no letter or digit of any script (``\w`` of Unicode: an ASCII-only class took ``東京`` and
@@ -57,7 +59,7 @@ PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r ]+{_SPACE}*"
 #: Other field separators a file that reads as one column is checked for.
 OTHER_DELIMITERS = (",", "\t", ";", "|")
 
-_THOUSANDS = r"\s*[+-]?\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?\s*"
+_THOUSANDS = rf"\s*[+-]?{_GROUPED}\s*"
 
 
 def typed_by_majority(
