@@ -761,6 +761,19 @@ def test_addresses_are_no_numbers_written_with_thousands_separators(tmp_path):
     assert "passed through: ip (text)" in proc.stderr.decode()
 
 
+def test_replacement_characters_are_no_placeholders(tmp_path):
+    # U+FFFD stands for bytes that were no text, not for a missing value: a column of them is
+    # text, passed through, where a column of '?' is numbers to come whose first '?' stops.
+    path = tmp_path / "r.csv"
+    path.write_text("a,b,c\n1,\ufffd,?\n2,\ufffd,?\n", encoding="utf-8")
+    proc = run_normkit("fit", str(path), "--exclude", "c", "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "passed through: b (text), c (excluded)" in proc.stderr.decode()
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 1
+    assert "column 'c' at data row 1: '?' is not a number" in proc.stderr.decode()
+
+
 # -- 11. the Python API --------------------------------------------------------------------------
 
 

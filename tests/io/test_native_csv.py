@@ -227,10 +227,12 @@ RE2_WRITTEN = (
     r"^\s*[+-]?(?:\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?)"
     r"|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
 )
-RE2_PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s]+\s*$"
+RE2_PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s\x{fffd}]+\s*$"
 
 VALUE_TEXT = st.text(
-    st.sampled_from([*"0123456789+-.,'eEinfatyINF ?*#/_\t\n\r\f\v\xa0", "東", "ж", "٣", "²"]),
+    st.sampled_from(
+        [*"0123456789+-.,'eEinfatyINF ?*#/_\t\n\r\f\v\xa0", "東", "ж", "٣", "²", "\ufffd"]
+    ),
     max_size=12,
 )
 

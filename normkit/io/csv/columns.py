@@ -53,8 +53,9 @@ WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SP
 #: ``Москва`` for placeholders and their column for numbers). A column of nothing else in its
 #: first block is a column whose values are yet to come, typed as numbers like a column with no
 #: value there: its first placeholder then stops a fit with a hint, rather than the column
-#: passing through as text.
-PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r ]+{_SPACE}*"
+#: passing through as text. The replacement character (U+FFFD) is none: it stands for bytes
+#: that were not text in their encoding, not for a missing value.
+PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r \ufffd]+{_SPACE}*"
 
 #: Other field separators a file that reads as one column is checked for.
 OTHER_DELIMITERS = (",", "\t", ";", "|")
