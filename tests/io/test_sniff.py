@@ -314,6 +314,14 @@ def test_a_hash_line_that_splits_as_a_row_among_comments_is_refused():
     assert sniff(head, comment="#", complete=True).comment == "#"
 
 
+def test_a_hash_line_with_text_in_a_column_of_numbers_is_a_comment():
+    # As a row, "# 20" would stand in a column of numbers and stop the fit: a comment, as the
+    # lines around it are (a row commented out).
+    head = b"# notes\na;b\n1;3\n# 20;7\n6;7\n# more\n2;5\n"
+    found = sniff(head, complete=True)
+    assert (found.delimiter, found.header, found.skip_rows, found.comment) == (";", True, 1, "#")
+
+
 def test_excels_separator_line_is_a_line_before_the_table():
     found = sniff(b"sep=;\nx;y\n1,5;2\n2,5;3\n", complete=True)
     assert (found.delimiter, found.skip_rows, found.header) == (";", 1, True)

@@ -448,9 +448,21 @@ def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
 
 def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split) -> None:
     """Refuse a head whose ``#`` lines are comments but one inside the table splits as a row
-    of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows."""
-    counts = dict(zip(whole.starts, map(len, whole.rows), strict=True))
-    rows = [i for i in hashed if i >= chosen.skip_rows and counts.get(i) == chosen.fields]
+    of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows.
+    A line with text in a column of numbers (``# 20;7`` above and below ``1;3``) is no row: as
+    one, it would stop the fit."""
+    records = dict(zip(whole.starts, whole.rows, strict=True))
+    table = [r for r in chosen.rows[chosen.start + 1 :] if len(r) == chosen.fields]  # no header
+    numeric = [
+        {_kind(row[j]) for row in table} - {"missing"} == {"number"} for j in range(chosen.fields)
+    ]
+
+    def could_be_a_row(record: list[str]) -> bool:
+        return len(record) == chosen.fields and not any(
+            n and _kind(v) == "text" for n, v in zip(numeric, record, strict=True)
+        )
+
+    rows = [i for i in hashed if i >= chosen.skip_rows and could_be_a_row(records.get(i, []))]
     if rows:
         raise InputError(
             f"lines starting with '#' are comments, but line {rows[0] + 1} splits as a row of the "
