@@ -27,6 +27,7 @@ class CsvEngine:
         kinds: list[int],
         threads: int,
         comment: str | None = None,
+        escape: str | None = None,
     ) -> None: ...
     def header(self, buf: bytes, at_eof: bool) -> tuple[list[str], int, int] | None: ...
     def parse(

@@ -337,6 +337,11 @@ _RULES = [
         "the character that quotes CSV fields ('': no quoting)",
     ),
     Rule(
+        "csv.escape",
+        (OneOf("\\", ""), NoneValue()),
+        "the character escaping quotes inside quoted CSV fields ('': none)",
+    ),
+    Rule(
         "csv.inline_comments",
         (Boolean(),),
         "whether the comment character starts comments after values too",

@@ -305,6 +305,15 @@ def read_options(func: Callable) -> Callable:
         "well).",
     )
     @option(
+        "--escape",
+        param="csv.escape",
+        type=Checked("csv.escape", str, "CHAR"),
+        help="The character that, inside a quoted CSV field, stands before a quote or itself "
+        "for that character: '\\' (\\\" for a quote; '' for none). Default: as the stat file "
+        "recorded, else detected: '\\' where quoted fields hold \\\" and the table splits "
+        "evenly only with it.",
+    )
+    @option(
         "--null-values",
         param="csv.null_values",
         type=StringList(),
@@ -366,6 +375,7 @@ def read_options(func: Callable) -> Callable:
         skip_rows,
         comment,
         quote,
+        escape,
         null_values,
         no_default_null_values,
         encoding,
@@ -388,6 +398,7 @@ def read_options(func: Callable) -> Callable:
             skip_rows=skip_rows,
             comment=comment,
             quote=quote,
+            escape=escape,
         )
         read = ReadOptions(
             format=input_format,

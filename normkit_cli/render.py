@@ -312,6 +312,8 @@ def read_as(read) -> str:
         parts.append("no quote character")
     elif read.quote not in (None, '"'):
         parts.append(f"{read.quote!r} quotes")
+    if read.escape:
+        parts.append(f"'{read.escape}' escapes quotes")
     if read.header is False:
         parts.append("no header (columns column_1...)")
     if read.decimal != ".":

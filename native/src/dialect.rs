@@ -1,5 +1,5 @@
-//! How a CSV file is written: its field separator, its quote character and the decimal
-//! separator of its numbers.
+//! How a CSV file is written: its field separator, its quote and escape characters and the
+//! decimal separator of its numbers.
 //!
 //! The scanner ([`crate::scan`]) and the parser ([`crate::parse`]) read a byte at a time
 //! against these three bytes, so they are plain ASCII bytes. Line ends are not configurable:
@@ -32,6 +32,11 @@ pub struct Dialect {
     /// A record starting with this byte is a comment line, skipped up to its line end (no
     /// quoting inside it); `None`: no comments.
     pub comment: Option<u8>,
+    /// Inside a quoted field, this byte before the quote or before itself stands for that byte
+    /// (`\"` and `\\` with `\`), as PostgreSQL's and DuckDB's `ESCAPE` read; before any other
+    /// byte, and outside quotes, it is an ordinary byte (`C:\temp` keeps its backslash). A
+    /// doubled quote still stands for one quote. `None`: no escapes.
+    pub escape: Option<u8>,
 }
 
 /// Why a [`Dialect`] cannot be used; the byte in question is in each variant.
@@ -50,6 +55,8 @@ pub enum DialectError {
     DecimalInNumbers(u8),
     /// The comment character is also the delimiter or the quote.
     CommentIsSeparator(u8),
+    /// The escape character is also the delimiter or the quote.
+    EscapeIsSeparator(u8),
 }
 
 impl fmt::Display for DialectError {
@@ -78,6 +85,13 @@ impl fmt::Display for DialectError {
                 write!(
                     f,
                     "{:?} cannot both separate (or quote) fields and start comments",
+                    b as char
+                )
+            }
+            DialectError::EscapeIsSeparator(b) => {
+                write!(
+                    f,
+                    "{:?} cannot both separate (or quote) fields and escape quotes",
                     b as char
                 )
             }
@@ -122,6 +136,7 @@ impl Dialect {
             quote,
             decimal_point,
             comment: None,
+            escape: None,
         })
     }
 
@@ -142,12 +157,31 @@ impl Dialect {
         Ok(Dialect { comment, ..self })
     }
 
+    /// This dialect with `escape` escaping quotes inside quoted fields, checked: an ASCII
+    /// byte that is not a line end, the delimiter or the quote (a doubled quote escapes a
+    /// quote anyway).
+    pub fn with_escape(self, escape: Option<u8>) -> Result<Self, DialectError> {
+        if let Some(e) = escape {
+            if !e.is_ascii() {
+                return Err(DialectError::NotAscii(e));
+            }
+            if e == b'\r' || e == b'\n' {
+                return Err(DialectError::LineEnd(e));
+            }
+            if e == self.delimiter || Some(e) == self.quote {
+                return Err(DialectError::EscapeIsSeparator(e));
+            }
+        }
+        Ok(Dialect { escape, ..self })
+    }
+
     /// Comma-separated, double-quoted, `.` for decimals.
     pub const CSV: Dialect = Dialect {
         delimiter: b',',
         quote: Some(b'"'),
         decimal_point: b'.',
         comment: None,
+        escape: None,
     };
 
     /// Tab-separated, double-quoted, `.` for decimals.
@@ -156,6 +190,7 @@ impl Dialect {
         quote: Some(b'"'),
         decimal_point: b'.',
         comment: None,
+        escape: None,
     };
 }
 
@@ -212,5 +247,26 @@ mod tests {
             Err(DialectError::NotAscii(0xc3))
         );
         assert!(!DialectError::NotAscii(0xc3).to_string().is_empty());
+    }
+
+    #[test]
+    fn an_escape_is_neither_a_separator_nor_a_line_end() {
+        let d = Dialect::CSV.with_escape(Some(b'\\')).unwrap();
+        assert_eq!(d.escape, Some(b'\\'));
+        for e in [b',', b'"'] {
+            assert_eq!(
+                Dialect::CSV.with_escape(Some(e)),
+                Err(DialectError::EscapeIsSeparator(e))
+            );
+        }
+        assert_eq!(
+            Dialect::CSV.with_escape(Some(b'\n')),
+            Err(DialectError::LineEnd(b'\n'))
+        );
+        assert_eq!(
+            Dialect::CSV.with_escape(Some(0xe9)),
+            Err(DialectError::NotAscii(0xe9))
+        );
+        assert!(!DialectError::EscapeIsSeparator(b',').to_string().is_empty());
     }
 }

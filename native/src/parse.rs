@@ -1343,6 +1343,34 @@ mod tests {
     }
 
     #[test]
+    fn escaped_quotes_are_read_in_every_block() {
+        // Records cut into blocks of every size read as one block: an escaped quote keeps
+        // the line break after it inside its field.
+        let d = D.with_escape(Some(b'\\')).unwrap();
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!("{i},\"say \\\"{i}\\\",\n\\\\\"\n"));
+        }
+        let kinds = [ColumnKind::Float, ColumnKind::Text];
+        let whole = parse_block(text.as_bytes(), &d, &nulls(), &kinds, 1, 2).unwrap();
+        assert_eq!(whole.rows, 300);
+        assert_eq!(whole.texts[0].get(7), Some("say \"7\",\n\\"));
+        for target in [1, 7, 100, 4096] {
+            let ends = crate::scan::block_ends(text.as_bytes(), &d, target, true);
+            let blocks =
+                parse_blocks_parallel(text.as_bytes(), &d, &nulls(), &kinds, &ends, 1, 2, 3)
+                    .unwrap();
+            let values: Vec<f64> = blocks
+                .iter()
+                .flat_map(|b| b.floats[0].values.clone())
+                .collect();
+            assert_eq!(values, whole.floats[0].values);
+        }
+        // Without the escape character the first quote closes the field, which goes on.
+        assert!(parse_block(text.as_bytes(), &D, &nulls(), &kinds, 1, 2).is_err());
+    }
+
+    #[test]
     fn last_record_without_line_end() {
         let block = parse(b"1,2\n3,4", &[ColumnKind::Float, ColumnKind::Float]).unwrap();
         assert_eq!(block.rows, 2);

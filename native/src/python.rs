@@ -95,7 +95,7 @@ type TypedOut<'py> = (u8, Option<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>)
 #[pymethods]
 impl CsvEngine {
     #[new]
-    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None))]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         delimiter: &str,
@@ -105,15 +105,18 @@ impl CsvEngine {
         kinds: Vec<u8>,
         threads: usize,
         comment: Option<&str>,
+        escape: Option<&str>,
     ) -> PyResult<Self> {
         let quote = quote.map(|q| one_byte("quote", q)).transpose()?;
         let comment = comment.map(|c| one_byte("comment", c)).transpose()?;
+        let escape = escape.map(|e| one_byte("escape", e)).transpose()?;
         let dialect = Dialect::new(
             one_byte("delimiter", delimiter)?,
             quote,
             one_byte("decimal_point", decimal_point)?,
         )
         .and_then(|d| d.with_comment(comment))
+        .and_then(|d| d.with_escape(escape))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let kinds = kinds
             .into_iter()

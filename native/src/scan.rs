@@ -10,7 +10,12 @@
 //! - inside quotes, a doubled quote stands for one quote, and the delimiter, CR and LF are
 //!   text; the first single quote closes the quoted part;
 //! - after the closing quote the field goes on unquoted up to the next delimiter or line end,
-//!   and a quote there is again an ordinary byte: `"a"b"c` is the text `ab"c`.
+//!   and a quote there is again an ordinary byte: `"a"b"c` is the text `ab"c`;
+//! - with an escape character (pyarrow's `escape_char`, as PostgreSQL's `ESCAPE` reads it),
+//!   inside quotes the escape before a quote or before itself stands for that byte (`\"`, `\\`)
+//!   and neither closes the field; before any other byte, and outside quotes, it is text.
+//!   (pyarrow also takes the escape outside quotes and drops it before any byte; the two read
+//!   alike where escapes stand only before quotes and escapes inside quoted fields.)
 //!
 //! So a quote changes the state only at a field start, and the state outside quotes is known
 //! from the previous byte alone: a quote opens a field if it is the buffer's first byte or
@@ -98,14 +103,42 @@ fn on_comment_line(buf: &[u8], from: usize, at: usize, d: &Dialect) -> bool {
 /// record end can follow it within `buf` anyway, so callers looking for record ends lose
 /// nothing if the next chunk doubles it.
 #[inline]
-fn closing_quote(buf: &[u8], open: usize, q: u8) -> Option<usize> {
-    let mut pos = open + 1;
+fn closing_quote(buf: &[u8], open: usize, d: &Dialect) -> Option<usize> {
+    find_close(buf, open + 1, d).map(|(close, _)| close)
+}
+
+/// The quote that closes a quoted field whose text starts at `from` (just past its opening
+/// quote), skipping doubled quotes and the dialect's escaped quotes and escapes, and whether
+/// the text between is as written (nothing was skipped); `None` if the buffer ends first,
+/// also just after an escape (the next byte decides what it escapes).
+#[inline]
+fn find_close(buf: &[u8], from: usize, d: &Dialect) -> Option<(usize, bool)> {
+    let q = d.quote?;
+    let mut pos = from;
+    let mut plain = true;
     loop {
-        let at = pos + memchr(q, buf.get(pos..)?)?;
-        if buf.get(at + 1) == Some(&q) {
+        let rest = buf.get(pos..)?;
+        let at = pos
+            + match d.escape {
+                Some(e) => memchr2(q, e, rest)?,
+                None => memchr(q, rest)?,
+            };
+        let next = buf.get(at + 1).copied();
+        if buf.get(at) != Some(&q) {
+            // The escape: of a quote or of itself, else an ordinary byte.
+            match next {
+                None => return None,
+                Some(n) if n == q || Some(n) == d.escape => {
+                    plain = false;
+                    pos = at + 2;
+                }
+                Some(_) => pos = at + 1,
+            }
+        } else if next == Some(q) {
+            plain = false; // a doubled quote
             pos = at + 2;
         } else {
-            return Some(at);
+            return Some((at, plain));
         }
     }
 }
@@ -151,10 +184,10 @@ pub fn last_record_end(buf: &[u8], d: &Dialect) -> Option<usize> {
             }
             hi = k; // a trailing CR: the line end before it
         }
-        let (Some(open), Some(q)) = (open, d.quote) else {
+        let Some(open) = open else {
             return best;
         };
-        match closing_quote(buf, open, q) {
+        match closing_quote(buf, open, d) {
             Some(close) => pos = close + 1,
             None => return best,
         }
@@ -199,10 +232,7 @@ pub fn block_ends(buf: &[u8], d: &Dialect, target: usize, at_eof: bool) -> Vec<u
                 None => break, // a trailing CR, not at the end of the input: no end here
             }
         }
-        let closed = match (open, d.quote) {
-            (Some(open), Some(q)) => closing_quote(buf, open, q),
-            _ => None,
-        };
+        let closed = open.and_then(|open| closing_quote(buf, open, d));
         match closed {
             Some(close) => pos = close + 1,
             None => {
@@ -273,21 +303,13 @@ pub(crate) fn next_field(buf: &[u8], pos: usize, d: &Dialect) -> Field {
     let mut unquoted_from = pos;
     if let Some(q) = d.quote {
         if buf.get(pos) == Some(&q) {
-            let mut p = pos + 1;
-            let close = loop {
-                let Some(i) = buf.get(p..).and_then(|rest| memchr(q, rest)) else {
-                    field.content = (pos + 1, len);
-                    field.term = Term::Unterminated;
-                    return field;
-                };
-                let at = p + i;
-                if buf.get(at + 1) == Some(&q) {
-                    field.simple = false; // a doubled quote
-                    p = at + 2;
-                } else {
-                    break at;
-                }
+            let Some((close, plain)) = find_close(buf, pos + 1, d) else {
+                field.content = (pos + 1, len);
+                field.simple = false;
+                field.term = Term::Unterminated;
+                return field;
             };
+            field.simple = plain; // else a doubled or escaped quote
             field.content = (pos + 1, close);
             match buf.get(close + 1) {
                 None => {
@@ -369,10 +391,32 @@ pub(crate) fn unquote_into(raw: &[u8], d: &Dialect, out: &mut Vec<u8>) {
         return;
     };
     let mut pos = 1;
-    while let Some(i) = raw.get(pos..).and_then(|rest| memchr(q, rest)) {
+    loop {
+        let Some(rest) = raw.get(pos..) else { return };
+        let found = match d.escape {
+            Some(e) => memchr2(q, e, rest),
+            None => memchr(q, rest),
+        };
+        let Some(i) = found else {
+            out.extend_from_slice(rest); // never closed
+            return;
+        };
         let at = pos + i;
         out.extend_from_slice(&raw[pos..at]);
-        if raw.get(at + 1) == Some(&q) {
+        let next = raw.get(at + 1).copied();
+        if raw.get(at) != Some(&q) {
+            // The escape: of a quote or of itself, else an ordinary byte.
+            match next {
+                Some(n) if n == q || Some(n) == d.escape => {
+                    out.push(n);
+                    pos = at + 2;
+                }
+                _ => {
+                    out.push(raw[at]);
+                    pos = at + 1;
+                }
+            }
+        } else if next == Some(q) {
             out.push(q);
             pos = at + 2;
         } else {
@@ -381,7 +425,6 @@ pub(crate) fn unquote_into(raw: &[u8], d: &Dialect, out: &mut Vec<u8>) {
             return;
         }
     }
-    out.extend_from_slice(raw.get(pos..).unwrap_or_default()); // never closed
 }
 
 /// The field's text: borrowed from `buf` when it can be, else rebuilt in `scratch`.
@@ -552,6 +595,62 @@ mod tests {
         assert_eq!(fields(b"\"\""), [s("", Eof)]);
         assert_eq!(fields(b"\"ab"), [s("ab", Unterminated)]);
         assert_eq!(fields(b"\"a\"\""), [s("a\"", Unterminated)]);
+    }
+
+    fn escaped_fields(buf: &[u8]) -> Vec<(String, Term)> {
+        let d = D.with_escape(Some(b'\\')).unwrap();
+        let mut out = Vec::new();
+        let mut pos = 0;
+        let mut scratch = Vec::new();
+        loop {
+            let f = next_field(buf, pos, &d);
+            let text = field_text(buf, &f, &d, &mut scratch);
+            out.push((String::from_utf8_lossy(text).into_owned(), f.term));
+            pos = f.next;
+            if f.term != Term::Delimiter {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn an_escape_inside_quotes_stands_for_a_quote_or_itself() {
+        use Term::*;
+        let s = |v: &str, t| (v.to_owned(), t);
+        assert_eq!(
+            escaped_fields(br#""a\"b,c\"",1"#),
+            [s(r#"a"b,c""#, Delimiter), s("1", Eof)]
+        );
+        assert_eq!(
+            escaped_fields(br#""C:\\",2"#),
+            [s("C:\\", Delimiter), s("2", Eof)]
+        );
+        // Before another byte, and outside quotes, it is text; a doubled quote still counts.
+        assert_eq!(
+            escaped_fields(br#""C:\temp""x",C:\"#),
+            [s(r#"C:\temp"x"#, Delimiter), s("C:\\", Eof)]
+        );
+        assert_eq!(escaped_fields(b"\"a\\\"\n"), [s("a\"\n", Unterminated)]);
+        assert_eq!(escaped_fields(b"\"a\\"), [s("a\\", Unterminated)]);
+        // Without the escape character, the same bytes read as pyarrow's default reads them.
+        assert_eq!(
+            fields(br#""a\"b,c""#),
+            [s("a\\b", Delimiter), s("c\"", Eof)]
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_neither_close_a_field_nor_let_a_record_end() {
+        let d = D.with_escape(Some(b'\\')).unwrap();
+        let buf = b"1,\"a\\\"\nb\"\n2,\"\\\\\"\n3,x\\\"\n";
+        // 1,"a\"<LF>b"<LF> | 2,"\\"<LF> | 3,x\"<LF>: the escaped quote keeps the line end
+        // quoted; an escaped escape does not escape the quote after it; outside quotes it is text.
+        assert_eq!(block_ends(buf, &d, 1, true), [10, 17, 23]);
+        assert_eq!(last_record_end(buf, &d), Some(23));
+        assert_eq!(last_record_end(&buf[..8], &d), None);
+        // An escape that ends the buffer: the next byte decides, so no record ends after it.
+        assert_eq!(last_record_end(b"1,2\n3,\"a\\", &d), Some(4));
+        assert_eq!(block_ends(buf, &D, 1, true), [7, 10, 17, 23]);
     }
 
     #[test]

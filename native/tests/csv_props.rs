@@ -27,7 +27,7 @@ fn field() -> impl Strategy<Value = (String, bool)> {
     // Text with every byte that matters, and multi-byte characters.
     let text = prop::collection::vec(
         prop::sample::select(vec![
-            "a", "1", ",", "\"", "\r", "\n", "\r\n", " ", "\u{e9}", "x",
+            "a", "1", ",", "\"", "\r", "\n", "\r\n", " ", "\u{e9}", "x", "\\",
         ]),
         0..6,
     )
@@ -36,7 +36,13 @@ fn field() -> impl Strategy<Value = (String, bool)> {
 }
 
 fn csv(max_cols: usize) -> impl Strategy<Value = Csv> {
-    (1..max_cols).prop_flat_map(|ncols| {
+    csv_escaped(max_cols, false)
+}
+
+/// A random CSV; with `escape`, quotes inside quoted fields are escaped by a backslash or
+/// doubled, at random, and backslashes there escaped.
+fn csv_escaped(max_cols: usize, escape: bool) -> impl Strategy<Value = Csv> {
+    (1..max_cols).prop_flat_map(move |ncols| {
         let record = prop::collection::vec(field(), ncols);
         let line = (
             record,
@@ -48,14 +54,16 @@ fn csv(max_cols: usize) -> impl Strategy<Value = Csv> {
             any::<bool>(),
             Just(ncols),
         )
-            .prop_map(|(lines, last_terminated, ncols)| build(lines, last_terminated, ncols))
+            .prop_map(move |(lines, last_terminated, ncols)| {
+                build(lines, last_terminated, ncols, escape)
+            })
     })
 }
 
 /// A record's fields (text, quoted), its line end and the empty lines after it.
 type Line<'a> = (Vec<(String, bool)>, &'a str, usize);
 
-fn build(lines: Vec<Line<'_>>, last_terminated: bool, ncols: usize) -> Csv {
+fn build(lines: Vec<Line<'_>>, last_terminated: bool, ncols: usize, escape: bool) -> Csv {
     let mut bytes = Vec::new();
     let mut records = Vec::new();
     let mut crate_records = Vec::new();
@@ -72,7 +80,19 @@ fn build(lines: Vec<Line<'_>>, last_terminated: bool, ncols: usize) -> Csv {
             let special = text.contains([',', '"', '\r', '\n']);
             if quote || special || (ncols == 1 && text.is_empty()) {
                 bytes.push(b'"');
-                bytes.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+                if escape {
+                    // Each quote escaped or doubled, by the parity of its place.
+                    for (k, c) in text.chars().enumerate() {
+                        match c {
+                            '"' if k % 2 == 0 => bytes.extend_from_slice(b"\\\""),
+                            '"' => bytes.extend_from_slice(b"\"\""),
+                            '\\' => bytes.extend_from_slice(b"\\\\"),
+                            _ => bytes.extend_from_slice(c.to_string().as_bytes()),
+                        }
+                    }
+                } else {
+                    bytes.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+                }
                 bytes.push(b'"');
             } else {
                 bytes.extend_from_slice(text.as_bytes());
@@ -164,6 +184,39 @@ proptest! {
         // Not at the end of the input: the blocks stop at the last complete record.
         let partial = block_ends(&c.bytes, &D, target, false);
         prop_assert_eq!(partial.last().copied(), last_record_end(&c.bytes, &D));
+    }
+
+    #[test]
+    fn escaped_records_as_the_csv_crate_in_any_blocks(c in csv_escaped(5, true), target in 1usize..40, threads in 1usize..5) {
+        let d = D.with_escape(Some(b'\\')).expect("valid");
+        let ncols = c.records.first().map_or(1, Vec::len);
+        let kinds = vec![ColumnKind::Text; ncols];
+        let whole = parse_block(&c.bytes, &d, &nulls(), &kinds, 1, 1).expect("parses");
+        prop_assert_eq!(&texts(&whole), &c.records);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .escape(Some(b'\\'))
+            .from_reader(&c.bytes[..]);
+        let theirs: Vec<Vec<String>> = reader
+            .byte_records()
+            .map(|r| r.expect("csv reads it").iter().map(|f| String::from_utf8(f.to_vec()).expect("UTF-8")).collect())
+            .collect();
+        prop_assert_eq!(&theirs, &c.crate_records);
+        let ends = block_ends(&c.bytes, &d, target, true);
+        for &end in &ends {
+            prop_assert!(end == c.bytes.len() || c.ends.contains(&end), "{} is no record end", end);
+        }
+        let blocks = parse_blocks_parallel(&c.bytes, &d, &nulls(), &kinds, &ends, 1, 1, threads)
+            .expect("parses");
+        let rows: Vec<Vec<String>> = blocks.iter().flat_map(texts).collect();
+        prop_assert_eq!(&rows, &c.records);
+        let partial = block_ends(&c.bytes, &d, target, false);
+        prop_assert_eq!(partial.last().copied(), last_record_end(&c.bytes, &d));
+        if let Some(first) = c.records.first() {
+            let (names, _) = parse_header(&c.bytes, &d, true).expect("a header");
+            prop_assert_eq!(&names, first);
+        }
     }
 
     #[test]
@@ -273,14 +326,18 @@ proptest! {
 
     #[test]
     fn no_panic_on_any_bytes(bytes in prop::collection::vec(
-                                 prop_oneof![Just(b','), Just(b'"'), Just(b'\r'), Just(b'\n'), Just(b'1'), Just(b'.'), Just(b'e'), any::<u8>()], 0..300),
+                                 prop_oneof![Just(b','), Just(b'"'), Just(b'\r'), Just(b'\n'), Just(b'1'), Just(b'.'), Just(b'e'), Just(b'\\'), any::<u8>()], 0..300),
                              kinds in prop::collection::vec(0u8..3, 0..6), target in 0usize..50,
                              at_eof in any::<bool>()) {
         let kinds: Vec<ColumnKind> = kinds
             .iter()
             .map(|k| [ColumnKind::Skip, ColumnKind::Float, ColumnKind::Text][usize::from(*k)])
             .collect();
-        let dialects = [D, Dialect::new(b';', None, b',').expect("valid")];
+        let dialects = [
+            D,
+            Dialect::new(b';', None, b',').expect("valid"),
+            D.with_escape(Some(b'\\')).expect("valid"),
+        ];
         for d in &dialects {
             let _ = last_record_end(&bytes, d);
             let _ = parse_header(&bytes, d, at_eof);

@@ -67,6 +67,10 @@ class CsvOptions:
         where neither ``delimiter`` nor the file's extension (``.tsv``) names one, and written
         with where neither names one for the output (:meth:`delimiter_for`,
         :meth:`output_delimiter`).
+    escape : {"\\", ""} or None, default None
+        The character that, inside a quoted field, stands before a quote or itself for that
+        character (``"say \\"hi\\""``; ``""``: none); None: detected in each file (``\\``
+        where quoted fields hold ``\\"`` and the head splits evenly only with it).
 
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
@@ -85,6 +89,7 @@ class CsvOptions:
     quote: str | None = None
     inline_comments: bool = False
     fitted_delimiter: str | None = None
+    escape: str | None = None
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -102,6 +107,7 @@ class CsvOptions:
             "comment",
             "quote",
             "inline_comments",
+            "escape",
         ):
             params.check(f"csv.{name}", getattr(self, name))
         params.check("csv.delimiter", self.fitted_delimiter)
@@ -111,6 +117,19 @@ class CsvOptions:
                 f"{self.delimiter!r} cannot both separate and quote fields",
                 param="csv.quote",
                 hints=(f"give the quote character ({param('csv.quote', '')} for none)",),
+            )
+        if self.escape and self.delimiter == self.escape:
+            raise OptionError(
+                f"{self.escape!r} cannot both separate fields and escape quotes",
+                param="csv.escape",
+                hints=(f"give the escape character ({param('csv.escape', '')} for none)",),
+            )
+        if self.escape and self.quote == "":
+            raise OptionError(
+                "an escape character escapes quotes inside quoted fields, and no quote "
+                "character was given",
+                param="csv.escape",
+                hints=(f"give the quote character ({param('csv.quote', chr(34))})",),
             )
 
     def role_conflict(
@@ -174,7 +193,7 @@ def _is_tsv(path: str) -> bool:
 
 
 #: The CSV dialect options that a fit given them records for later jobs to read with.
-TRAVELLING = ("quote", "comment", "skip_rows")
+TRAVELLING = ("quote", "comment", "skip_rows", "escape")
 
 
 @dataclass(frozen=True)
@@ -211,6 +230,8 @@ class ReadSettings:
     given : tuple of str
         The dialect options given rather than detected (of :data:`TRAVELLING`): later jobs read
         with them, and detect the others in each file.
+    escape : str or None
+        The character escaping quotes inside quoted fields (``""``: none; None: not recorded).
     """
 
     delimiter: str | None = None
@@ -225,6 +246,7 @@ class ReadSettings:
     quote: str | None = None
     inline_comments: bool = False
     given: tuple[str, ...] = ()
+    escape: str | None = None
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -259,6 +281,7 @@ class ReadSettings:
             "quote",
             "inline_comments",
             "given",
+            "escape",
         )
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
@@ -321,6 +344,7 @@ class ReadOptions:
             dialect.quote,
             dialect.inline_comments,
             tuple(n for n in TRAVELLING if getattr(csv, n) is not None),
+            dialect.escape,
         )
 
     def completed_by(
@@ -339,18 +363,20 @@ class ReadOptions:
             encoding=recorded.encoding if csv.encoding is None else csv.encoding,
             decimal=recorded.decimal if csv.decimal is None else csv.decimal,
             header=recorded.header if csv.header is None else csv.header,
-            # The quote and comment characters and lines to skip given to the fit are read
-            # with (normkit's CSV outputs are quoted alike and have no comment lines); detected
-            # ones are detected again in each file. Lines to skip travel only above a header,
-            # which the stat file's columns then check (without one, a file without those lines
-            # would lose rows unseen), and never into an output (an inverse's input), which has
-            # none.
+            # The quote and comment characters, the escape character and lines to skip given
+            # to the fit are read with (normkit's CSV outputs are quoted alike and have no
+            # comment lines); detected ones are detected again in each file. Lines to skip
+            # travel only above a header, which the stat file's columns then check (without
+            # one, a file without those lines would lose rows unseen), and neither they nor the
+            # escape character into an output (an inverse's input), which has no lines before
+            # its table and doubles its quotes.
             **{
                 n: getattr(recorded, n)
                 for n in TRAVELLING
                 if n in recorded.given
                 and getattr(csv, n) is None
                 and not (n == "skip_rows" and (own_output or recorded.header is False))
+                and not (n == "escape" and own_output)
             },
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing

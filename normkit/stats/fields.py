@@ -496,9 +496,17 @@ READ = Section(
         Field(
             "given",
             Strings(),
-            "The quote and comment characters and lines to skip given to the fit (quote, comment, skip_rows): later jobs read with them (lines to skip only above a header, and not in an inverse); the ones detected are detected in each file.",
+            "The quote, comment and escape characters and lines to skip given to the fit (quote, comment, skip_rows, escape): later jobs read with them (lines to skip only above a header; neither those nor the escape character in an inverse); the ones detected are detected in each file.",
             lambda s, _: list(s.read.given),
             default=[],
+        ),
+        Field(
+            "escape",
+            Nullable(String()),
+            "The character escaping quotes inside the CSV's quoted fields, given or detected ('': none; null: not recorded).",
+            lambda s, _: s.read.escape,
+            rule="csv.escape",
+            default=None,
         ),
     ),
     group="read",

@@ -374,6 +374,7 @@ class _Reader:
             section.get("quote"),
             section.get("inline_comments", False),
             tuple(section.get("given", ())),
+            section.get("escape"),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

@@ -170,3 +170,16 @@ def test_lines_to_skip_do_not_travel_to_a_file_without_a_header(tmp_path):
     z = tmp_path / "z.csv"
     ok("transform", other, "-s", stats, "-o", z)
     assert len(z.read_text().splitlines()) == 4
+
+
+def test_a_header_naming_a_column_without_values_is_read_as_one(tmp_path):
+    # "test" stands above a column with no value: it is that column's name, and the first
+    # row is no data (DuckDB and pandas read 0 and 1 under a column named 8).
+    path = tmp_path / "h.csv"
+    path.write_text('"8","test",tea\n"0",,test\n"1",,test\n')
+    stats = tmp_path / "s.json"
+    summary = ok("fit", path, "-o", stats)
+    assert "passed through: test (no values), tea (text)" in summary
+    fitted = json.loads(stats.read_text())
+    assert fitted["read"]["header"] is True
+    assert [(c["name"], c["count"], c["mean"]) for c in fitted["columns"]] == [("8", 2, 0.5)]

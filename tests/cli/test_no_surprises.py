@@ -990,6 +990,29 @@ def test_the_decimal_point_given_as_the_separator_is_told_both_ways_out(tmp_path
     assert [c["mean"] for c in doc["columns"]] == [1.5, 3.0]
 
 
+def test_addresses_are_no_numbers_written_with_thousands_separators(tmp_path):
+    # 14.102.188.68 groups thousands by '.' and then has a fraction after a '.': no number as
+    # anyone writes one, so a column of IP addresses is text, passed through.
+    path = tmp_path / "ip.csv"
+    path.write_text("id|ip|n\n1|14.102.188.68|5\n2|61.16.220.210|3\n3|31.210.175.88|4\n")
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "passed through: ip (text)" in proc.stderr.decode()
+
+
+def test_replacement_characters_are_no_placeholders(tmp_path):
+    # U+FFFD stands for bytes that were no text, not for a missing value: a column of them is
+    # text, passed through, where a column of '?' is numbers to come whose first '?' stops.
+    path = tmp_path / "r.csv"
+    path.write_text("a,b,c\n1,\ufffd,?\n2,\ufffd,?\n", encoding="utf-8")
+    proc = run_normkit("fit", str(path), "--exclude", "c", "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "passed through: b (text), c (excluded)" in proc.stderr.decode()
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 1
+    assert "column 'c' at data row 1: '?' is not a number" in proc.stderr.decode()
+
+
 # -- 11. the Python API --------------------------------------------------------------------------
 
 

@@ -30,11 +30,11 @@ def read(path, floats, block_size=BLOCK, **csv) -> pa.Table:
     return pa.Table.from_batches(batches, schema=source.batch_schema(list(floats)))
 
 
-def pyarrow_reading(data: bytes, floats, names) -> pa.Table:
+def pyarrow_reading(data: bytes, floats, names, escape: str | None = None) -> pa.Table:
     types = {n: pa.float64() if n in floats else pa.string() for n in names}
     return pacsv.read_csv(
         io.BytesIO(data),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, escape_char=escape or False),
         convert_options=pacsv.ConvertOptions(
             column_types=types,
             null_values=NULLS,
@@ -85,17 +85,25 @@ def test_numbers_are_read_as_python_reads_them(scratch, texts):
 # -- tables with quoting, line ends, missing values, against pyarrow ----------------------------
 
 text_field = st.text(
-    alphabet=st.sampled_from(list('ab ,;"\n\r\tü1.-')), max_size=12
+    alphabet=st.sampled_from(list('ab ,;"\n\r\tü1.-\\')), max_size=12
 ) | st.sampled_from(NULLS)
 number_field = st.one_of(finite.map(repr), st.sampled_from(NULLS))
 
 
-def quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def quoted(text: str, escapes: list[bool] | None = None) -> str:
+    """``text`` in quotes, its quotes doubled, or with ``escapes`` backslashes escaped and each
+    quote escaped by a backslash or doubled as the next of ``escapes`` says."""
+    if escapes is None:
+        return '"' + text.replace('"', '""') + '"'
+    text = text.replace("\\", "\\\\")
+    return '"' + "".join(('\\"' if escapes.pop() else '""') if c == '"' else c for c in text) + '"'
 
 
 @st.composite
-def tables(draw):
+def tables(draw, escape: bool = False):
+    """A CSV of a number and a text column; with ``escape``, quotes in quoted fields escaped by
+    a backslash (or doubled), and a text with a backslash quoted (pyarrow's escape, unlike
+    normkit's, acts outside quotes too)."""
     n_rows = draw(st.integers(1, 300))
     line_end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     rows = []
@@ -103,8 +111,9 @@ def tables(draw):
         text = draw(text_field)
         number = draw(number_field)
         # A field is quoted when it must be (delimiter, quote, line break) or at random.
-        needs = any(c in text for c in ',"\n\r')
-        shown_text = quoted(text) if needs or draw(st.booleans()) else text
+        needs = any(c in text for c in ',"\n\r' + ("\\" if escape else ""))
+        escapes = draw(st.lists(st.booleans(), min_size=12, max_size=12)) if escape else None
+        shown_text = quoted(text, escapes) if needs or draw(st.booleans()) else text
         shown_number = quoted(number) if draw(st.integers(0, 9)) == 0 else number
         rows.append(f"{shown_number},{shown_text}")
     body = line_end.join(["x,t", *rows])
@@ -114,18 +123,23 @@ def tables(draw):
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=80)
-@given(tables(), st.sampled_from([BLOCK, 64 << 10]))
-def test_tables_read_as_pyarrow_reads_them_whole(scratch, data, block_size):
+@given(
+    st.booleans().flatmap(lambda e: st.tuples(tables(e), st.just(e))),
+    st.sampled_from([BLOCK, 64 << 10]),
+)
+def test_tables_read_as_pyarrow_reads_them_whole(scratch, table, block_size):
+    data, escape = table
+    escape = "\\" if escape else ""
     path = scratch / "table.csv"
     path.write_bytes(data)
     try:
-        want = pyarrow_reading(data, ["x"], ["x", "t"])
+        want = pyarrow_reading(data, ["x"], ["x", "t"], escape)
     except pa.ArrowInvalid:
         # pyarrow cannot read it; normkit must refuse it too, in one clear error.
         with pytest.raises(InputError):
-            read(path, ["x"], block_size)
+            read(path, ["x"], block_size, escape=escape)
         return
-    got = read(path, ["x"], block_size)
+    got = read(path, ["x"], block_size, escape=escape)
     assert got.column("t").to_pylist() == want.column("t").to_pylist()
     assert bits(got.column("x").to_pylist()) == bits(want.column("x").to_pylist())
 
@@ -209,11 +223,16 @@ def test_a_first_record_longer_than_the_block_is_read(tmp_path):
 # The rules that type a text column by its values, as RE2 (pyarrow's compute) wrote them before
 # they were Python's re: both must tell the same values.
 RE2_NUMBER = r"^\s*[+-]?(?:(?:\d+{point}?\d*|{point}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*$"
-RE2_WRITTEN = r"^\s*[+-]?(?:\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
-RE2_PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s]+\s*$"
+RE2_WRITTEN = (
+    r"^\s*[+-]?(?:\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?)"
+    r"|\d*[.,]\d+(?:[eE][+-]?\d+)?)\s*$"
+)
+RE2_PLACEHOLDER = r"^\s*[^\p{L}\p{N}_\s\x{fffd}]+\s*$"
 
 VALUE_TEXT = st.text(
-    st.sampled_from([*"0123456789+-.,'eEinfatyINF ?*#/_\t\n\r\f\v\xa0", "東", "ж", "٣", "²"]),
+    st.sampled_from(
+        [*"0123456789+-.,'eEinfatyINF ?*#/_\t\n\r\f\v\xa0", "東", "ж", "٣", "²", "\ufffd"]
+    ),
     max_size=12,
 )
 

@@ -161,6 +161,23 @@ def test_a_header_that_cannot_be_told_is_refused():
 @pytest.mark.parametrize(
     ("text", "header"),
     [
+        pytest.param("8,test,tea\n0,,test\n1,,test\n", True, id="text-above-no-values"),
+        pytest.param('"8","test","tea"\n,,"test"\n"1",,"test"\n', True, id="quoted"),
+        pytest.param("8,test,tea\n0,x,test\n1,y,test\n", False, id="text-above-text"),
+        pytest.param("1.5,test\n0,\n1,\n", False, id="a-fraction-names-no-column"),
+        pytest.param("a,test\n0,\n1,\n", True, id="text-above-numbers"),
+        pytest.param("8,?\n0,\n1,\n", False, id="a-placeholder-names-nothing"),
+    ],
+)
+def test_text_above_a_column_without_values_is_its_name(text, header):
+    # As DuckDB rules: "test" does not fit a column of nulls, while the integer 8 above 0 and
+    # 1 may be a column's name; a fraction never is.
+    assert sniff(text.encode(), complete=True).header is header
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
         pytest.param("a,b,c\n", True, id="names"),
         pytest.param("1,2,3\n", False, id="numbers"),
         pytest.param("1|1.1|bla\n", False, id="a-fraction"),
@@ -297,6 +314,14 @@ def test_a_hash_line_that_splits_as_a_row_among_comments_is_refused():
     assert sniff(head, comment="#", complete=True).comment == "#"
 
 
+def test_a_hash_line_with_text_in_a_column_of_numbers_is_a_comment():
+    # As a row, "# 20" would stand in a column of numbers and stop the fit: a comment, as the
+    # lines around it are (a row commented out).
+    head = b"# notes\na;b\n1;3\n# 20;7\n6;7\n# more\n2;5\n"
+    found = sniff(head, complete=True)
+    assert (found.delimiter, found.header, found.skip_rows, found.comment) == (";", True, 1, "#")
+
+
 def test_excels_separator_line_is_a_line_before_the_table():
     found = sniff(b"sep=;\nx;y\n1,5;2\n2,5;3\n", complete=True)
     assert (found.delimiter, found.skip_rows, found.header) == (";", 1, True)
@@ -305,3 +330,24 @@ def test_excels_separator_line_is_a_line_before_the_table():
     assert sniff(b"sep=|\nx|y\n1|2\n3|4\n", complete=True).delimiter == "|"
     # Lines to skip given: taken as they are.
     assert sniff(b"sep=;\nx;y\n1;2\n", skip_rows=0, delimiter=";", complete=True).skip_rows == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "escape"),
+    [
+        pytest.param('a,b\n1,"x \\"y, z\\" w"\n2,"v"\n', "\\", id="breaks-without"),
+        pytest.param('a,b\n1,"x \\"y\\""\n2,"v"\n', None, id="splits-evenly-both-ways"),
+        pytest.param('a,b\n1,"C:\\\\"\n2,"v"\n', None, id="no-escaped-quote"),
+        pytest.param('a,b\n1,x \\"y, z\\" w\n', None, id="not-in-quotes"),
+    ],
+)
+def test_a_backslash_escapes_quotes_where_the_head_splits_evenly_only_so(text, escape):
+    found = sniff(text.encode(), complete=True)
+    assert (found.delimiter, found.header, found.escape) == (",", True, escape)
+
+
+def test_an_escape_given_is_taken():
+    found = sniff(b'a,b\n1,"x \\"y\\""\n', complete=True, escape="\\")
+    assert found.escape == "\\"
+    found = sniff(b'a,b\n1,"x \\"y, z\\" w"\n2,"v"\n', complete=True, escape=None)
+    assert found.escape is None

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
-from ...errors import param
+from ...errors import InputError, param
 from ..lazy import pc
 
 __all__ = [
@@ -17,12 +17,14 @@ __all__ = [
     "OTHER_DELIMITERS",
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
+    "escape_hints",
     "first_not_of",
     "header_hints",
     "header_names",
     "number_hints",
     "padded_as_text",
     "printable",
+    "quote_error",
     "shown_names",
     "skip_hints",
     "space_hints",
@@ -44,21 +46,24 @@ NUMBER = rf"{_SPACE}*[+-]?(?:(?:\d+{{point}}?\d*|{{point}}\d+)(?:[eE][+-]?\d+)?|
 #: Numbers as people write them (``1,000``, ``1.234,5``, ``1'000``, ``0,5``, and ``1.5`` where
 #: the decimal separator is a comma): not numbers to the parser, but they count as numbers when
 #: a column is typed, so that the column stops a fit at the first of them with a hint, instead
-#: of passing through as text.
-WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:\d{{1,3}}(?:[,.']\d{{3}})+(?:[.,]\d+)?|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SPACE}*"
+#: of passing through as text. Thousands are grouped by one separator and a fraction follows
+#: another (``14.102.188.68``, an IP address, is no number).
+_GROUPED = r"\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?)"
+WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SPACE}*"
 
 #: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
 #: no letter or digit of any script (``\w`` of Unicode: an ASCII-only class took ``東京`` and
 #: ``Москва`` for placeholders and their column for numbers). A column of nothing else in its
 #: first block is a column whose values are yet to come, typed as numbers like a column with no
 #: value there: its first placeholder then stops a fit with a hint, rather than the column
-#: passing through as text.
-PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r ]+{_SPACE}*"
+#: passing through as text. The replacement character (U+FFFD) is none: it stands for bytes
+#: that were not text in their encoding, not for a missing value.
+PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r \ufffd]+{_SPACE}*"
 
 #: Other field separators a file that reads as one column is checked for.
 OTHER_DELIMITERS = (",", "\t", ";", "|")
 
-_THOUSANDS = r"\s*[+-]?\d{1,3}(?:[,.']\d{3})+(?:[.,]\d+)?\s*"
+_THOUSANDS = rf"\s*[+-]?{_GROUPED}\s*"
 
 
 def typed_by_majority(
@@ -308,3 +313,29 @@ def first_not_of(text: pa.Array, dtype: pa.DataType) -> tuple[int | None, str | 
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return i + 1, value
     return None, None
+
+
+def escape_hints(value: str, quote: str | None, escape: str | None) -> tuple[str, ...]:
+    """For a malformed record or field ``value`` read without an escape character: the escape
+    that would read its quotes, where a backslash stands before one (``\\"``), as some exports
+    write them."""
+    if escape or not quote or "\\" + quote not in value:
+        return ()
+    return (
+        f"if backslashes escape the quotes inside quoted fields, read with "
+        f"{param('csv.escape', chr(92))}",
+    )
+
+
+def quote_error(where: str, kind: str, column: str | None, hints: tuple[str, ...]) -> InputError:
+    """The error of a quoted field never closed (``kind`` ``unterminated_quote``) or holding a
+    line break and going on after its closing quote (``stray_quote``); ``where``: the file and
+    line."""
+    field = f"column {column!r}: " if column else ""
+    if kind == "unterminated_quote":
+        what = "a quoted field opened here is never closed (unterminated quote); the rows after "
+        what += "it would be lost"
+    else:
+        what = "a quoted field with a line break goes on after its closing quote (a quote left "
+        what += "open, closed by a stray one?); the rows in between would be read into one field"
+    return InputError(f"{where}: malformed CSV: {field}{what}", hints=hints)

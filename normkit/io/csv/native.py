@@ -69,6 +69,7 @@ class Dialect:
     header: bool = True  # False: the columns are named column_1, column_2...
     skip_rows: int = 0  # lines before the header (or the first record)
     comment: str | None = None  # lines starting with it are skipped
+    escape: str | None = None  # inside quotes, before a quote or itself: that character
 
 
 class RecordError(Exception):
@@ -96,6 +97,7 @@ def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
         kinds=[int(k) for k in kinds],
         threads=csv_workers(),
         comment=dialect.comment,
+        escape=dialect.escape,
     )
 
 

@@ -23,11 +23,13 @@ from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
+    escape_hints,
     first_not_of,
     header_names,
     number_hints,
     padded_as_text,
     printable,
+    quote_error,
     shown_names,
     skip_hints,
     split_hints,
@@ -243,6 +245,7 @@ class CsvReader(ReaderBase):
                 skip_rows=csv.skip_rows,
                 comment=csv.comment,
                 complete=len(head) < HEAD_BYTES,
+                escape=... if csv.escape is None else csv.escape or None,
             )
         except InputError as exc:
             raise InputError(
@@ -256,6 +259,7 @@ class CsvReader(ReaderBase):
             comment=found.comment or "",
             quote=found.quote or "",
             inline_comments=found.inline_comments,
+            escape=found.escape or "",
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
@@ -406,6 +410,7 @@ class CsvReader(ReaderBase):
             header=csv.header is not False,
             skip_rows=csv.skip_rows or 0,
             comment=csv.comment or None,
+            escape=(csv.escape or None) if self._quote() else None,
         )
 
     def _max_record(self) -> int:
@@ -510,24 +515,15 @@ class CsvReader(ReaderBase):
                 f"{self.name}: {where}: invalid UTF-8 text",
                 hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
             )
-        if exc.kind == "unterminated_quote":
-            where = f"column {column!r}: " if column else ""
-            return InputError(
-                f"{self.name} at line {exc.line:,}: malformed CSV: {where}a quoted field opened "
-                "here is never closed (unterminated quote); the rows after it would be lost"
-            )
-        if exc.kind == "stray_quote":
-            where = f"column {column!r}: " if column else ""
-            return InputError(
-                f"{self.name} at line {exc.line:,}: malformed CSV: {where}a quoted field with a "
-                "line break goes on after its closing quote (a quote left open, closed by a stray "
-                "one?); the rows in between would be read into one field"
-            )
+        escaped = escape_hints(exc.value, self._quote(), csv.escape)
+        if exc.kind in ("unterminated_quote", "stray_quote"):
+            return quote_error(f"{self.name} at line {exc.line:,}", exc.kind, column, escaped)
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
                 f"fields, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self.head)
+                or escaped
                 or skip_hints(self.head, delimiter, self._quote(), exc.line),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")

@@ -16,6 +16,10 @@ The rules, in the order they are applied:
   consistently. ``None`` is never sniffed: a ``"`` that does not start a field is read as text
   anyway. DuckDB reports no quote when the head holds none; ``"`` is returned then, so that a
   quoted field further down is still read.
+* **Escape.** ``\\`` escapes quotes inside quoted fields (``"say \\"hi\\""``) where the head
+  holds a ``\\`` before a quote and splits evenly only with it read as an escape (DuckDB's
+  ``escape``): without it a record does not split as the rest. Where both readings split
+  evenly, no escape.
 * **Lines before the table** (``skip_rows``): records before the first run of records with the
   table's field count (a title, a date, blank lines) are skipped. Every physical line before
   the table counts, blank and comment lines too, as DuckDB counts them.
@@ -29,7 +33,10 @@ The rules, in the order they are applied:
   then be indented (`` # note``).
 * **Header.** A first row with text above a column of numbers is a header; else a first row of
   numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
-  types); else, every column being text, the first row is a header (normkit needs names, and
+  types) when one of them is a number no header names (``1.5``, ``-2``: a fraction or a sign);
+  else text above a column with no value below it is a header (``8,test`` above ``0,``: the
+  value does not fit a column of nulls, as DuckDB rules), and integers above columns of numbers
+  are data; else, every column being text, the first row is a header (normkit needs names, and
   text columns are passed through), unless it holds nothing but numbers (``1,2`` above ``a,b``):
   refused, naming ``csv.header``. A table of one record is a header when it holds no number,
   and data when it holds nothing else or a number no header names (``1.5``, ``-2``: a fraction
@@ -91,6 +98,8 @@ class Sniffed:
         One sentence of what decided, for a summary.
     inline_comments : bool
         Whether the comment character starts a comment after values too (``1;3#note``).
+    escape : str or None
+        The character escaping quotes inside quoted fields, ``None`` for none.
     unnamed_last : bool
         Whether the header names every column but the last, whose fields are empty in the
         head (rows that end with a separator).
@@ -104,6 +113,7 @@ class Sniffed:
     evidence: str
     inline_comments: bool = False
     unnamed_last: bool = False
+    escape: str | None = None
 
 
 @dataclass
@@ -122,6 +132,7 @@ class _Split:
     matched: int = 0  # records of the table with that field count
     covered: int = 0  # physical lines those records span: the score, fair to candidates that
     # read line breaks inside quotes differently and so count other records
+    escape: str | None = None  # the character escaping quotes inside quoted fields
 
     @property
     def consistent(self) -> bool:
@@ -141,6 +152,7 @@ def sniff(
     skip_rows: int | None = None,
     comment: str | None = None,
     complete: bool = False,
+    escape: str | EllipsisType | None = ...,
 ) -> Sniffed:
     """The dialect of the CSV text ``head``; options given are taken as they are.
 
@@ -148,9 +160,9 @@ def sniff(
     ----------
     head : bytes or str
         The first bytes of the file (up to 64 KiB), UTF-8, a BOM allowed.
-    delimiter, quote, header, skip_rows, comment : optional
-        What the user gave: ``None`` (``...`` for ``quote``, where ``None`` means no quoting) to
-        sniff it. ``comment=""`` says there are no comment lines.
+    delimiter, quote, header, skip_rows, comment, escape : optional
+        What the user gave: ``None`` (``...`` for ``quote`` and ``escape``, where ``None`` means
+        none) to sniff it. ``comment=""`` says there are no comment lines.
     complete : bool
         Whether ``head`` is the whole file; if not, its last line may be cut and is ignored.
 
@@ -173,7 +185,9 @@ def sniff(
     lines = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
     if not complete and lines and not lines[-1].endswith(("\n", "\r")):
         lines.pop()  # cut by the end of the head
-    given = dict(delimiter=delimiter, quote=quote, header=header, skip_rows=skip_rows)
+    given = dict(
+        delimiter=delimiter, quote=quote, header=header, skip_rows=skip_rows, escape=escape
+    )
     mark = comment or "#"
     inline = comment != "" and any(mark in line[1:] for line in lines if line[:1] != mark)
     if not inline or not any(line.lstrip(" \t").startswith(mark) for line in lines):
@@ -210,6 +224,7 @@ def _sniff_lines(
     skip_rows: int | None,
     comment: str | None,
     complete: bool,
+    escape: str | EllipsisType | None,
 ) -> tuple[Sniffed, bool]:
     """The dialect of the head's ``lines`` (see :func:`sniff`), and whether every record of
     its table has the table's field count."""
@@ -229,18 +244,28 @@ def _sniff_lines(
     else:
         quotes = ['"']
 
+    # An escape is tried beside none where a quote follows a backslash; none wins a tie.
+    def escapes(q: str | None) -> list[str | None]:
+        if escape is not ... or q is None:
+            return [None if escape is ... else escape]
+        return [None, "\\"] if "\\" + q in joined else [None]
+
     # A head cut inside a quoted field (an odd number of quotes) ends in a cut record.
-    cut = {q: not complete and q is not None and joined.count(q) % 2 == 1 for q in quotes}
+    def cut(q: str | None, e: str | None) -> bool:
+        text = joined.replace(e + e, "").replace(e + q, "") if e and q else joined
+        return not complete and q is not None and text.count(q) % 2 == 1
+
     parsed = [
-        _records(list(range(first, len(lines))), lines[first:], d, q, cut[q])
+        _records(list(range(first, len(lines))), lines[first:], d, q, cut(q, e), e)
         for q in quotes
+        for e in escapes(q)
         for d in ([delimiter] if delimiter else _present(joined, q))
     ]
 
     def best(prefix: str | None) -> _Split:
         """The best split with the records starting on a line with ``prefix`` left out."""
         splits = [_fit(_without(split, prefix, lines)) for split in parsed]
-        return _choose(splits, delimiter, sniffing_skip=skip_rows is None)
+        return _choose(splits, delimiter, skip_rows is None, escape is ...)
 
     hashed = [i for i in range(first, len(lines)) if lines[i].startswith("#")]
     chosen = best("#" if hashed and comment is None else comment or None)
@@ -280,6 +305,7 @@ def _sniff_lines(
         comment=chosen.comment,
         evidence=_evidence(chosen, named if delimiter else None, why_header, skip),
         unnamed_last=chosen.ragged and has_header and skip == chosen.skip_rows,
+        escape=chosen.escape,
     )
     return found, chosen.consistent
 
@@ -309,10 +335,17 @@ def _without(split: _Split, prefix: str | None, lines: list[str]) -> _Split:
 
 
 def _records(
-    numbers: list[int], lines: list[str], delimiter: str, quote: str | None, cut: bool
+    numbers: list[int],
+    lines: list[str],
+    delimiter: str,
+    quote: str | None,
+    cut: bool,
+    escape: str | None = None,
 ) -> _Split:
     """The records of ``lines`` (physical lines ``numbers``) split by one candidate."""
     options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+    if escape:
+        options["escapechar"] = escape
     reader = csv.reader(lines, delimiter=delimiter, strict=False, **options)
     rows, starts, before = [], [], 0
     for row in reader:  # a record may span lines: note the one it starts on
@@ -325,6 +358,7 @@ def _records(
         kept.pop()  # the head ends inside a quoted field: its last record is cut
     ends = [*starts[1:], numbers[-1] + 1] if numbers else []
     split = _Split(delimiter, quote, None, [starts[i] for i in kept], [rows[i] for i in kept])
+    split.escape = escape
     split.spans = [ends[i] - starts[i] for i in kept]
     return split
 
@@ -366,12 +400,16 @@ def _measure(split: _Split) -> _Split:
     return split
 
 
-def _choose(splits: list[_Split], given: str | None, sniffing_skip: bool) -> _Split:
+def _choose(
+    splits: list[_Split], given: str | None, sniffing_skip: bool, sniffing_escape: bool = False
+) -> _Split:
     """The candidate whose records of more than one field span the most lines."""
     if not sniffing_skip:
         for split in splits:  # the user's skip_rows: no preamble to look for
             split.start = 0
             _measure(split)
+    if sniffing_escape:  # an escape is taken only where it makes the table split evenly
+        splits = [s for s in splits if s.escape is None or s.consistent]
     many = [s for s in splits if s.fields > 1] or splits[:1]
     many.sort(key=lambda s: (s.covered, s.consistent, -s.start), reverse=True)
     top = many[0]
@@ -410,9 +448,21 @@ def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
 
 def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split) -> None:
     """Refuse a head whose ``#`` lines are comments but one inside the table splits as a row
-    of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows."""
-    counts = dict(zip(whole.starts, map(len, whole.rows), strict=True))
-    rows = [i for i in hashed if i >= chosen.skip_rows and counts.get(i) == chosen.fields]
+    of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows.
+    A line with text in a column of numbers (``# 20;7`` above and below ``1;3``) is no row: as
+    one, it would stop the fit."""
+    records = dict(zip(whole.starts, whole.rows, strict=True))
+    table = [r for r in chosen.rows[chosen.start + 1 :] if len(r) == chosen.fields]  # no header
+    numeric = [
+        {_kind(row[j]) for row in table} - {"missing"} == {"number"} for j in range(chosen.fields)
+    ]
+
+    def could_be_a_row(record: list[str]) -> bool:
+        return len(record) == chosen.fields and not any(
+            n and _kind(v) == "text" for n, v in zip(numeric, record, strict=True)
+        )
+
+    rows = [i for i in hashed if i >= chosen.skip_rows and could_be_a_row(records.get(i, []))]
     if rows:
         raise InputError(
             f"lines starting with '#' are comments, but line {rows[0] + 1} splits as a row of the "
@@ -452,12 +502,20 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
                 f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",
             ),
         )
-    numeric = []
+    numeric, empty = [], []
     for j in range(len(rows[0])):
         kinds = {_kind(row[j]) for row in rows[1:501] if j < len(row)} - {"missing"}
         numeric.append(kinds == {"number"})
+        empty.append(not kinds)
     if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
         return True, "the first row has text above a column of numbers"
+    if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
+        return False, "the first row has a number no header names above a column of numbers"
+    # Text above a column with no value below it names that column (DuckDB's rule: the first
+    # row's value does not fit the column's type, here null); an integer above numbers may be
+    # a name too (``8``, ``2024``), so it does not outweigh that.
+    if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
+        return True, "the first row has text above a column without values"
     if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
         return False, "the first row has numbers above columns of numbers"
     if "text" in first or "number" not in first:
@@ -485,4 +543,5 @@ def _evidence(split: _Split, named: str | None, why_header: str, skip: int) -> s
         sep = f"{name} splits {split.matched} records into {split.fields} fields"
     extra = f"; {skip} line{'s' if skip > 1 else ''} before the table skipped" if skip else ""
     extra += f"; lines starting with {split.comment!r} are comments" if split.comment else ""
+    extra += f"; '{split.escape}' escapes quotes in quoted fields" if split.escape else ""
     return f"{sep}; header: {why_header}{extra}"

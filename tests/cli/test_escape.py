@@ -1,0 +1,115 @@
+"""Quotes escaped by a backslash inside quoted fields (``"say \\"hi\\""``), as MySQL, PostgreSQL
+and many exports write them: detected where the table splits evenly only with them, given with
+``--escape``, recorded in the stat file and read again by the later jobs; the real command on
+real files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+from conftest import ERROR, run_normkit
+
+ESCAPED = (
+    "id,note,score\n"
+    '1,"say \\"hi, there\\"",2.5\n'
+    '2,"plain",3.5\n'
+    '3,"a \\"b\\", c",4.0\n'
+    '4,"C:\\\\dir\\\\",6.0\n'
+)
+
+
+def ok(*args) -> str:
+    proc = run_normkit(*map(str, args))
+    assert proc.returncode == 0, proc.stderr
+    return proc.stderr.decode()
+
+
+def test_escaped_quotes_are_detected_where_the_table_splits_evenly_only_with_them(tmp_path):
+    path = tmp_path / "escaped.csv"
+    path.write_text(ESCAPED)
+    stats = tmp_path / "s.json"
+    summary = ok("fit", path, "-o", stats)
+    assert "read as '\\' escapes quotes" in summary
+    fitted = json.loads(stats.read_text())
+    assert (fitted["read"]["escape"], fitted["read"]["given"]) == ("\\", [])
+    means = {c["name"]: c["mean"] for c in fitted["columns"]}
+    assert means == {"id": 2.5, "score": np.mean([2.5, 3.5, 4.0, 6.0])}
+    # The text as the escapes mean it; a CSV output doubles its quotes, as normkit writes them,
+    # and the inverse reads it back without the escape.
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    notes = pq.read_table(z).column("note").to_pylist()
+    assert notes == ['say "hi, there"', "plain", 'a "b", c', "C:\\dir\\"]
+    zc, back = tmp_path / "z.csv", tmp_path / "back.parquet"
+    ok("transform", path, "-s", stats, "-o", zc)
+    assert zc.read_text().splitlines()[1].startswith('-1.3416407864998738,"say ""hi, there""",')
+    ok("inverse", zc, "-s", stats, "-o", back)
+    restored = pq.read_table(back)
+    assert restored.column("note").to_pylist() == notes
+    assert restored.column("score").to_pylist() == [2.5, 3.5, 4.0, 6.0]
+    ok("drift", path, "-s", stats)
+
+
+def test_no_escape_where_both_readings_split_evenly(tmp_path):
+    # Read without an escape, the field goes on after the quote that closes it ("a\"b" is the
+    # text a\b"): the table still splits evenly, so no escape is taken for granted.
+    path = tmp_path / "even.csv"
+    path.write_text('id,t\n1,"say \\"hi\\""\n2,"x"\n')
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    assert json.loads(stats.read_text())["read"]["escape"] == ""
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert pq.read_table(z).column("t").to_pylist() == ['say \\hi\\""', "x"]
+
+
+def test_an_escape_given_to_the_fit_travels_but_not_into_an_inverse(tmp_path):
+    path = tmp_path / "given.csv"
+    path.write_text('id,t\n1,"say \\"hi\\""\n2,"x"\n3,"C:\\\\"\n')
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--escape", "\\", "-o", stats)
+    read = json.loads(stats.read_text())["read"]
+    assert (read["escape"], read["given"]) == ("\\", ["escape"])
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert pq.read_table(z).column("t").to_pylist() == ['say "hi"', "x", "C:\\"]
+    # normkit's CSV output doubles its quotes and keeps backslashes as they are: an inverse
+    # reads it without the escape, and gives the text back.
+    zc, back = tmp_path / "z.csv", tmp_path / "back.parquet"
+    ok("transform", path, "-s", stats, "-o", zc)
+    assert zc.read_text().splitlines()[1:] == [
+        '-1.224744871391589,"say ""hi"""',
+        "0.0,x",
+        "1.224744871391589,C:\\",
+    ]
+    ok("inverse", zc, "-s", stats, "-o", back)
+    assert pq.read_table(back).column("t").to_pylist() == ['say "hi"', "x", "C:\\"]
+
+
+def test_escaped_quotes_beyond_the_head_are_refused_with_the_option(tmp_path):
+    path = tmp_path / "late.csv"
+    rows = [f'{i},"row {i}"' for i in range(8000)]  # more than the 64 KiB sniffed
+    rows.append('8000,"a \\"b\\", c"')
+    path.write_text("id,t\n" + "\n".join(rows) + "\n")
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 1
+    message = proc.stderr.decode()
+    assert message.startswith(f"{ERROR}{path} at line 8,002: malformed CSV: expected 2 fields")
+    assert message.rstrip().endswith("read with --escape '\\'")
+    assert len(message.splitlines()) == 1
+    ok("fit", path, "--escape", "\\", "-o", tmp_path / "s.json")
+
+
+def test_an_escape_without_quoting_is_refused(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("a,b\n1,2\n")
+    proc = run_normkit("fit", str(path), "--escape", "\\", "--quote", "")
+    assert proc.returncode == 2
+    assert "no quote character was given; give the quote character (--quote '\"')" in (
+        proc.stderr.decode()
+    )
+    proc = run_normkit("fit", str(path), "--escape", "/")
+    assert proc.returncode == 2
+    assert "Invalid value for '--escape'" in proc.stderr.decode()
