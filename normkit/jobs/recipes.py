@@ -1,8 +1,8 @@
 """How transformed data was made, recorded where the data goes: Parquet and Arrow outputs keep
 in their schema metadata the statistics' fingerprint, which statistics were used (exact or
 running), gamma, beta, the mode, and whether it was an inverse. Later jobs read it back: an
-inverse undoes exactly what was done, and a second transform with the same statistics is
-refused. CSV carries no metadata: an inverse of CSV uses what its options say (by default the
+inverse undoes exactly what was done, and a second transform is refused, with the same
+statistics or others. CSV carries no metadata: an inverse of CSV uses what its options say (by default the
 exact statistics, with the stat file's gamma and beta), and an input without a record is checked
 by what its columns look like instead (:class:`Resemblance`): data that looks already normalized
 is not normalized again, data that looks raw is not inverted, unless the user says so.
@@ -129,21 +129,27 @@ def _per_column(values: object) -> dict[str, float] | None:
 
 
 def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str, allowed: bool) -> None:
-    """Refuse data these very statistics already normalized (unless ``allowed``)."""
+    """Refuse data that normkit already normalized, with these statistics or others (its
+    record says so), unless ``allowed``: other statistics of the same data (another fit's
+    options) would normalize it twice, with nothing in its columns' look to stop it."""
     if allowed:
         return
     for source in sources:
         recipe = Recipe.of(source)
-        if recipe is not None and not recipe.inverse and recipe.stats == fingerprint:
-            raise InputError(
-                f"{source.name} is already normalized with these statistics (its metadata "
-                "says so); normalizing it again would not give what you expect",
-                param="renormalize",
-                hints=(
-                    "invert it, if that was meant",
-                    f"normalize it again all the same ({param('renormalize', True)})",
-                ),
-            )
+        if recipe is None or recipe.inverse:
+            continue
+        same = recipe.stats == fingerprint
+        with_what = "these statistics" if same else "other statistics than these"
+        raise InputError(
+            f"{source.name} is already normalized with {with_what} (its metadata says so); "
+            "normalizing it again would not give what you expect",
+            param="renormalize",
+            hints=(
+                "invert it, if that was meant"
+                + ("" if same else ", with the statistics that normalized it"),
+                f"normalize it again all the same ({param('renormalize', True)})",
+            ),
+        )
 
 
 def inverse_settings(

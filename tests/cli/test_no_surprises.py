@@ -236,6 +236,27 @@ def test_normalizing_twice_with_the_same_statistics_is_refused(tmp_path, sample_
     ok("transform", restored, "-s", sample_stats, "-o", tmp_path / "again.parquet")
 
 
+def test_normalizing_twice_with_another_fit_of_the_same_data_is_refused(tmp_path, sample_stats):
+    # Another fit's statistics (no running statistics, here) have another fingerprint: the
+    # record still says the data is normalized, and nothing else would stop a second pass.
+    other = tmp_path / "other.json"
+    ok("fit", SAMPLE_CSV, "--exclude", "id", "--no-ema", "-o", other)
+    z = tmp_path / "z.parquet"
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
+    zz = tmp_path / "zz.parquet"
+    assert refused(1, "transform", z, "-s", other, "-o", zz) == (
+        f"{ERROR}{z} is already normalized with other statistics than these (its metadata says "
+        "so); normalizing it again would not give what you expect; invert it, if that was "
+        "meant, with the statistics that normalized it or normalize it again all the same "
+        "(--renormalize)"
+    )
+    assert not zz.exists()
+    ok("transform", z, "-s", other, "-o", zz, "--renormalize")
+    restored = tmp_path / "x.parquet"
+    ok("inverse", z, "-s", sample_stats, "-o", restored)
+    ok("transform", restored, "-s", other, "-o", tmp_path / "again.parquet")
+
+
 def test_a_csv_that_looks_normalized_already_is_not_normalized_again(tmp_path, sample_stats):
     # CSV records nothing: the columns' mean and spread tell raw data from normalized data.
     z = tmp_path / "z.csv"
