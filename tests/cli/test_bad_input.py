@@ -838,9 +838,12 @@ def test_a_title_block_that_splits_like_the_table_is_told_the_lines_to_skip(
     )
     result = run("fit", path, "--skip-rows", str(skip), "-q", "-o", tmp_path / "s.json")
     assert result.exit_code == 0, result.stderr
-    # A value that is not a number within a table is no title: no such hint.
-    path.write_text("id,x\n1,2\n2,abc\n3,4\n")
-    assert "--skip-rows" not in assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1)
+    # A value that is not a number within a table is no title: no such hint, whether the rows
+    # above it hold numbers in its column or in another.
+    for table in ("id,x\n1,2\n2,abc\n3,4\n", "a,b\n1,x\n2,y\n3,z\n4,w\n1.2.3,q\n6,r\n"):
+        path.write_text(table)
+        line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1)
+        assert "--skip-rows" not in line
     # Fitted without it, a file with the title is told where its header is.
     clean = tmp_path / "clean.csv"
     clean.write_text("id,x\n1,2.5\n2,3.5\n")

@@ -177,6 +177,18 @@ def space_hints(lines: Sequence[str]) -> tuple[str, ...]:
     )
 
 
+def _holds_numbers(lines: list[str], delimiter: str, options: dict, number: re.Pattern) -> bool:
+    """Whether any field of these lines is a number."""
+    import csv
+    import io
+
+    try:
+        rows = csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, **options)
+        return any(number.fullmatch(field) for row in rows for field in row)
+    except csv.Error:
+        return True  # nothing a hint could rest on
+
+
 def skip_hints(
     head: bytes, delimiter: str, quote: str | None, line: int, numbers: bool = False
 ) -> tuple[str, ...]:
@@ -185,7 +197,8 @@ def skip_hints(
     into as many fields (two or more), if there are such lines before it (a title block whose
     first line split like the table was taken for the header). With ``numbers`` (a value at
     ``line`` that is not a number: the real header, or a title line, read as data), the first
-    record below that header must hold a number too."""
+    record below that header must hold a number too, and no line read as data above ``line``
+    any (a title block holds none; rows of data do)."""
     import csv
     import io
 
@@ -207,6 +220,8 @@ def skip_hints(
             continue
         if numbers and not any(number.fullmatch(f) for f in (rows[1] if len(rows) > 1 else [])):
             continue
+        if numbers and _holds_numbers(lines[1 : line - 1], delimiter, options, number):
+            return ()  # rows of data read above it: the table starts at the top
         if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
             above, them = (
                 (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
