@@ -185,7 +185,8 @@ def import_torch(
         where = "standard output" if output == "-" else quote_name(output)
         name = told["layer"]
         click.echo(
-            f"normkit: imported {len(stats.names):,} columns of BatchNorm layer "
+            f"normkit: imported {len(stats.names):,} column{'s' if len(stats.names) != 1 else ''} "
+            "of BatchNorm layer "
             f"{name or '(top level)'} ({stats.n_rows:,} rows: {told['count']}; eps "
             f"{stats.options.eps:g}: {told['eps']}) -> {where}",
             err=True,

@@ -160,6 +160,14 @@ def test_bfloat16_buffers_are_read_exactly(tmp_path):
     np.testing.assert_array_equal(fitted.var_, [0.75, 8.0])
 
 
+def test_one_column_is_told_as_one(tmp_path):
+    state = tmp_path / "one.safetensors"
+    save_file(torch.nn.BatchNorm1d(1).state_dict(), str(state))
+    result = run("import-torch", state, "--columns", "x", "--rows", "5", "-o", tmp_path / "s.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("normkit: imported 1 column of BatchNorm layer (top level)")
+
+
 # -- the round trip -----------------------------------------------------------------------------
 
 
