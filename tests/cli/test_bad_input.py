@@ -856,3 +856,18 @@ def test_a_title_block_that_splits_like_the_table_is_told_the_lines_to_skip(
         f"them; line {skip + 1} names them: if {above} not part of the table, skip "
         f"{'it' if skip == 1 else 'them'} (--skip-rows {skip})"
     )
+
+
+def test_no_header_after_the_lines_to_skip_says_why(tmp_path):
+    # The file is not empty: it has fewer lines than those to skip, or only comments.
+    path = tmp_path / "short.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    for skip in ("3", "1000"):
+        line = assert_error(run("fit", path, "--skip-rows", skip, "-o", tmp_path / "s.json"), 1)
+        assert line.endswith(
+            f"no header after the {int(skip):,} lines to skip: the input has 3 lines"
+        )
+    path.write_text("# a note\n\n# another\n")
+    line = assert_error(run("fit", path, "--comment", "#", "-o", tmp_path / "s.json"), 1)
+    assert line.endswith("no header: the input has only blank or comment lines")
+    assert not (tmp_path / "s.json").exists()

@@ -147,7 +147,7 @@ def read_header(
             skip = max(skip - 1, 0)
         else:
             try:
-                found = engine.header(pending, eof)
+                found = engine.header(pending, eof) if pending or not eof else None
             except _native.CsvError as exc:
                 raise RecordError(exc) from None
             if found is not None:
@@ -160,6 +160,17 @@ def read_header(
                     return names, kept, lines
                 return names, pending[end:], lines + header_lines
         if eof and not pending:
+            if dialect.skip_rows:  # the input ended among the lines to skip, or just after
+                raise RecordError(
+                    _no_header(
+                        f"no header after the {dialect.skip_rows:,} lines to skip: the input "
+                        f"has {lines:,} line{'s' if lines != 1 else ''}"
+                    )
+                )
+            if lines:
+                raise RecordError(
+                    _no_header("no header: the input has only blank or comment lines")
+                )
             raise RecordError(_no_header())
         if len(pending) > max_bytes:
             raise OverflowError(len(pending))
@@ -280,10 +291,10 @@ def _count_line_ends(data: bytes) -> int:
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
-def _no_header():
+def _no_header(message: str = "no header (the input is empty)"):
     from ... import _native
 
-    error = _native.CsvError("no header (the input is empty)")
+    error = _native.CsvError(message)
     for name, value in (
         ("kind", "no_header"),
         ("row", 0),
