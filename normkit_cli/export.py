@@ -67,7 +67,8 @@ from .options import (
     "torch the running ones when the stat file has them.",
 )
 @affine_options
-def export(stats_path, to, output, inputs, dtype, use, gamma, beta):
+@quiet_option
+def export(stats_path, to, output, inputs, dtype, use, gamma, beta, quiet):
     """Write the statistics of STATS for another runtime: an ONNX model, NumPy arrays, or a
     PyTorch BatchNorm1d state dict.
 
@@ -82,7 +83,7 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta):
     written = export_stats(
         stats_path, to, output, use=use, gamma=gamma, beta=beta, inputs=inputs, dtype=dtype
     )
-    if written != "-":
+    if written != "-" and not quiet:
         click.echo(f"normkit: wrote {quote_name(written)} ({to})", err=True)
 
 

@@ -109,7 +109,12 @@ def test_onnx_of_the_running_statistics_with_gamma_and_beta_per_column(cancer):
 def test_numpy_export_holds_the_statistics(cancer):
     tmp, _, stats, data = cancer
     path = tmp / "stats.npz"
-    assert_ok(run("export", "-s", stats, "--to", "numpy", "-o", path))
+    result = run("export", "-s", stats, "--to", "numpy", "-o", path)
+    assert_ok(result)
+    assert result.stderr == f"normkit: wrote {path} (numpy)\n"
+    quiet = run("export", "-s", stats, "--to", "numpy", "-o", tmp / "quiet.npz", "-q")
+    assert_ok(quiet)
+    assert quiet.stderr == ""  # --quiet, as for every command that prints a summary
     fitted = normkit.load(stats)
     with np.load(path) as arrays:
         assert list(arrays["names"]) == list(data.columns)
