@@ -871,3 +871,18 @@ def test_no_header_after_the_lines_to_skip_says_why(tmp_path):
     line = assert_error(run("fit", path, "--comment", "#", "-o", tmp_path / "s.json"), 1)
     assert line.endswith("no header: the input has only blank or comment lines")
     assert not (tmp_path / "s.json").exists()
+
+
+def test_a_text_column_chosen_by_name_is_told_to_be_left_out_of_the_choice(tmp_path):
+    # Excluding it would contradict --columns ("both chosen and excluded").
+    path = tmp_path / "plain.csv"
+    path.write_text("name,v\nann,1\nbob,2\n")
+    line = assert_error(run("fit", path, "--columns", "name", "-o", tmp_path / "s.json"), 1)
+    assert line.endswith(
+        "column 'name' at data row 1: 'ann' is not a number; leave it out of the columns chosen "
+        "(--columns): its first rows are text or add the string to --null-values"
+    )
+    # A column of numbers with one bad value, chosen by its type, is told to be excluded.
+    path.write_text("name,v\nann,1\nbob,2\ncid,x\ndan,4\nemma,5\n")
+    line = assert_error(run("fit", path, "--exclude", "name", "-o", tmp_path / "s.json"), 1)
+    assert "'x' is not a number; exclude the column (--exclude v)" in line

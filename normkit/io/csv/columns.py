@@ -18,6 +18,7 @@ __all__ = [
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
     "escape_hints",
+    "exclude_hint",
     "first_not_of",
     "header_hints",
     "header_names",
@@ -354,3 +355,16 @@ def quote_error(where: str, kind: str, column: str | None, hints: tuple[str, ...
         what = "a quoted field with a line break goes on after its closing quote (a quote left "
         what += "open, closed by a stray one?); the rows in between would be read into one field"
     return InputError(f"{where}: malformed CSV: {field}{what}", hints=hints)
+
+
+def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
+    """The way out for a value of ``column`` that is not a number: leave the column out. One
+    whose first rows were not numbers (``inferred``: the types read from the first rows) was chosen by
+    name, so that is where to leave it out; excluding it would contradict the choice."""
+    if inferred is not None and column in inferred.names:
+        dtype = inferred.field(column).type
+        if not (pa.types.is_integer(dtype) or pa.types.is_floating(dtype)):
+            return (
+                f"leave it out of the columns chosen ({param('columns')}): its first rows are text"
+            )
+    return f"exclude the column ({param('exclude', column)})"

@@ -24,6 +24,7 @@ from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
     escape_hints,
+    exclude_hint,
     first_not_of,
     header_names,
     number_hints,
@@ -505,7 +506,7 @@ class CsvReader(ReaderBase):
                 hints=(
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
-                    f"exclude the column ({param('exclude', column)})",
+                    exclude_hint(column, self._schema),
                     f"add the string to {param('csv.null_values')}",
                 ),
             )
