@@ -113,6 +113,8 @@ def _shown(char: str | None, none: str = "none", unknown: str = "not recorded") 
         return unknown
     if char == "":
         return none
+    if char == "\\":
+        return "'\\'"  # a backslash as typed, not as repr doubles it
     return "tab" if char == "\t" else repr(char)
 
 
@@ -122,7 +124,10 @@ def _read_lines(read) -> list[str]:
     header = {True: "yes", False: "no (columns column_1...)", None: "not recorded"}[read.header]
     comment = _shown(read.comment) + (" (after values too)" if read.inline_comments else "")
     skipped = "not recorded" if read.skip_rows is None else f"{read.skip_rows:,}"
-    names = {"quote": "quote", "comment": "comment", "skip_rows": "lines skipped"}
+    from normkit.io.options import TRAVELLING
+
+    labels = {"skip_rows": "lines skipped"}
+    names = {n: labels.get(n, n) for n in TRAVELLING}
     given = [names[n] for n in names if n in read.given]
     detected = [names[n] for n in names if n not in read.given]
     told = [f"given: {', '.join(given)} (later jobs read with them)"] if given else []
@@ -131,7 +136,8 @@ def _read_lines(read) -> list[str]:
     told = ["; ".join(told)]
     dialect = (
         f"delimiter {_shown(read.delimiter, unknown='by extension')}, quote {_shown(read.quote)}, "
-        f"decimal {read.decimal!r}, header {header}, lines skipped {skipped}, comment {comment}"
+        f"decimal {read.decimal!r}, header {header}, lines skipped {skipped}, comment {comment}, "
+        f"escape {_shown(read.escape)}"
     )
     if read.delimiter is None and read.header is None:  # the fit read no CSV
         dialect, told = f"no CSV dialect (a later CSV's is detected), decimal {read.decimal!r}", []

@@ -949,9 +949,9 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
     at = next(i for i, line in enumerate(shown) if line.startswith("read "))
     assert shown[at : at + 5] == [
         "read       delimiter ';', quote '\"', decimal ',', header yes, lines skipped 2, "
-        "comment '#'",
+        "comment '#', escape none",
         "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
-        "           detected: quote, comment, lines skipped (detected again in each file)",
+        "           detected: quote, comment, lines skipped, escape (detected again in each file)",
         "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
         "renamed    'x_1' (repeated header names)",
     ]
@@ -965,10 +965,17 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
     at = next(i for i, line in enumerate(shown) if line.startswith("read "))
     assert shown[at : at + 3] == [
         "read       delimiter tab, quote none, decimal '.', header no (columns column_1...), "
-        "lines skipped 1, comment '#'",
+        "lines skipped 1, comment '#', escape none",
         "           encoding latin-1, infinities missing",
-        "           given: quote, comment, lines skipped (later jobs read with them)",
+        "           given: quote, comment, lines skipped (later jobs read with them); detected: "
+        "escape (detected again in each file)",
     ]
+    # A backslash escape, detected, is shown as typed.
+    escaped = tmp_path / "e.csv"
+    escaped.write_text('id,note,v\n1,"say \\"hi\\", ok",1.5\n2,"plain",2.5\n3,"x",4\n')
+    ok("fit", escaped, "-o", stats)
+    shown = run_normkit("inspect", stats).stdout.decode()
+    assert "comment none, escape '\\'\n" in shown
 
 
 @pytest.mark.parametrize(
