@@ -120,7 +120,7 @@ class CsvOptions:
             )
         if self.escape and self.delimiter == self.escape:
             raise OptionError(
-                f"{self.escape!r} cannot both separate fields and escape quotes",
+                f"'{self.escape}' cannot both separate fields and escape quotes",
                 param="csv.escape",
                 hints=(f"give the escape character ({param('csv.escape', '')} for none)",),
             )

@@ -113,3 +113,14 @@ def test_an_escape_without_quoting_is_refused(tmp_path):
     proc = run_normkit("fit", str(path), "--escape", "/")
     assert proc.returncode == 2
     assert "Invalid value for '--escape'" in proc.stderr.decode()
+
+
+def test_an_escape_that_separates_fields_is_refused_as_typed(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("a\\b\n1\\2\n")
+    proc = run_normkit("fit", str(path), "--escape", "\\", "--delimiter", "\\")
+    assert proc.returncode == 2
+    # The backslash as the user typed it, not as repr doubles it.
+    assert "normkit: error: '\\' cannot both separate fields and escape quotes" in (
+        proc.stderr.decode()
+    )
