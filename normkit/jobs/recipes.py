@@ -2,10 +2,11 @@
 in their schema metadata the statistics' fingerprint, which statistics were used (exact or
 running), gamma, beta, the mode, and whether it was an inverse. Later jobs read it back: an
 inverse undoes exactly what was done, and a second transform is refused, with the same
-statistics or others. CSV carries no metadata: an inverse of CSV uses what its options say (by default the
-exact statistics, with the stat file's gamma and beta), and an input without a record is checked
-by what its columns look like instead (:class:`Resemblance`): data that looks already normalized
-is not normalized again, data that looks raw is not inverted, unless the user says so.
+statistics or others. CSV carries no metadata: an inverse of CSV uses what its options say (by
+default the exact statistics, with the stat file's gamma and beta), and an input without a
+record is checked by what its columns look like instead (:class:`Resemblance`): data that looks
+already normalized is not normalized again, data that looks raw is not inverted, unless the user
+says so.
 """
 
 from __future__ import annotations

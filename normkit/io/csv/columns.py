@@ -359,8 +359,9 @@ def quote_error(where: str, kind: str, column: str | None, hints: tuple[str, ...
 
 def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
     """The way out for a value of ``column`` that is not a number: leave the column out. One
-    whose first rows were not numbers (``inferred``: the types read from the first rows) was chosen by
-    name, so that is where to leave it out; excluding it would contradict the choice."""
+    whose first rows were not numbers (``inferred``: the types read from the first rows) was
+    chosen by name, so that is where to leave it out; excluding it would contradict the
+    choice."""
     if inferred is not None and column in inferred.names:
         dtype = inferred.field(column).type
         if not (pa.types.is_integer(dtype) or pa.types.is_floating(dtype)):
