@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
-from ..errors import DataError
+from ..errors import DataError, NormkitError
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import numeric_type_named
+from ..io.csv.columns import exclude_hint, leave_out_hint
 from ..io.dataset import dataset_dtypes, describe_sources, open_dataset, reference_reader
 from ..io.options import ReadOptions
 from ..io.reader import Reader
@@ -105,7 +107,8 @@ def fit_files(
     integers = None if reference.typed else IntegerCheck(dtypes)
     passthrough = mark_weight(estimator.passed_through(reference.schema, names), weight_column)
     categories = CategoryCounter(categorical_columns(reference.schema, passthrough))
-    with reading_weights(weight_column):
+    chosen = names if estimator.columns is not None else ()  # chosen by name, not by type
+    with reading_weights(weight_column), _chosen_by_name(chosen):
         rows = feed(accumulator, sources, names, progress, integers, categories, weight_column)
     require_rows(accumulator.n_rows, sources)
     stats = FittedStats.from_pass(
@@ -163,3 +166,17 @@ def with_empty_passed_through(stats: FittedStats, input_names: Sequence[str]) ->
     passthrough = sorted(entries.values(), key=lambda p: order.get(p.name, len(order)))
     kept = stats.select([name for name in stats.names if name not in empty])
     return replace(kept, passthrough=tuple(passthrough))
+
+
+@contextlib.contextmanager
+def _chosen_by_name(columns: Sequence[str]) -> Iterator[None]:
+    """A value refused in a column chosen by name is told to leave the column out of the
+    choice: excluding it, the way out for a column chosen by its type, contradicts the choice."""
+    try:
+        yield
+    except NormkitError as exc:
+        swap = {exclude_hint(c, None): leave_out_hint() for c in columns}
+        if not any(h in swap for h in exc.hints):
+            raise
+        hints = [swap.get(h, h) for h in exc.hints]
+        raise type(exc)(exc.message, param=exc.param, hints=hints) from None

@@ -882,7 +882,10 @@ def test_a_text_column_chosen_by_name_is_told_to_be_left_out_of_the_choice(tmp_p
         "column 'name' at data row 1: 'ann' is not a number; leave it out of the columns chosen "
         "(--columns): its first rows are text or add the string to --null-values"
     )
-    # A column of numbers with one bad value, chosen by its type, is told to be excluded.
+    # A column of numbers with one bad value, chosen by its type, is told to be excluded;
+    # chosen by name, to be left out of the choice.
     path.write_text("name,v\nann,1\nbob,2\ncid,x\ndan,4\nemma,5\n")
     line = assert_error(run("fit", path, "--exclude", "name", "-o", tmp_path / "s.json"), 1)
     assert "'x' is not a number; exclude the column (--exclude v)" in line
+    line = assert_error(run("fit", path, "--columns", "v", "-o", tmp_path / "s.json"), 1)
+    assert "'x' is not a number; leave it out of the columns chosen (--columns) or add" in line

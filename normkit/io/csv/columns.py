@@ -22,6 +22,7 @@ __all__ = [
     "first_not_of",
     "header_hints",
     "header_names",
+    "leave_out_hint",
     "number_hints",
     "padded_as_text",
     "printable",
@@ -365,7 +366,10 @@ def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
     if inferred is not None and column in inferred.names:
         dtype = inferred.field(column).type
         if not (pa.types.is_integer(dtype) or pa.types.is_floating(dtype)):
-            return (
-                f"leave it out of the columns chosen ({param('columns')}): its first rows are text"
-            )
+            return leave_out_hint(": its first rows are text")
     return f"exclude the column ({param('exclude', column)})"
+
+
+def leave_out_hint(why: str = "") -> str:
+    """The way out for a column chosen by name that cannot be read: leave it out of the choice."""
+    return f"leave it out of the columns chosen ({param('columns')}){why}"
