@@ -7,7 +7,6 @@ the schema given at opening, and a file appears only when the whole output was w
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import os
 import sys
@@ -70,18 +69,17 @@ class Sink:
     def _open_writer(self, csv: CsvOptions):
         # Each format's writer is imported when used: a CSV job loads no Parquet module.
         if self.format is Format.CSV:
-            self.delimiter = csv.output_delimiter(self.path)
-            if csv.encoding is not None and codecs.lookup(csv.encoding).name != "utf-8":
-                self.encoding = csv.encoding
-            return CsvWriter(
+            writer = CsvWriter(
                 self._stream,
                 self.schema,
-                self.delimiter,
-                self.encoding,
+                csv.output_delimiter(self.path),
+                csv.encoding,
                 csv.decimal_point,
                 header=csv.header is not False,
                 quote=csv.quote,
             )
+            self.delimiter, self.encoding = writer.delimiter, writer.encoding
+            return writer
         if self.format is Format.PARQUET:
             from .parquet import ParquetWriter
 

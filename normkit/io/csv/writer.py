@@ -48,7 +48,7 @@ class CsvWriter:
     text (Polars would quote it), so pass-through text columns of a CSV keep their text as written.
     The text is UTF-8, or in ``encoding`` when given, and numbers have the ``decimal`` separator
     (the input's encoding and separator, so that the output reads back with the options recorded
-    for it).
+    for it). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is written.
     """
 
     def __init__(
@@ -70,9 +70,10 @@ class CsvWriter:
         # with the options recorded.
         self._quote = '"' if quote is None else quote
         self._decimal_comma = decimal == ","
-        self._encoding = None
+        self.delimiter = delimiter
+        self.encoding: str | None = None  # None: UTF-8
         if encoding is not None and codecs.lookup(encoding).name != "utf-8":
-            self._encoding = encoding
+            self.encoding = encoding
             self._encoder = codecs.getincrementalencoder(encoding)()
         if header:  # without one when the input had none: the output reads back the same way
             names = delimiter.join(_quote_field(n, delimiter, self._quote) for n in schema.names)
@@ -104,7 +105,7 @@ class CsvWriter:
 
     def _write(self, utf8: bytes | memoryview) -> None:
         """Write a piece of formatted UTF-8 text, in the output's encoding."""
-        if self._encoding is None:
+        if self.encoding is None:
             self._stream.write(utf8)
             return
         text = bytes(utf8).decode("utf-8")
@@ -113,7 +114,7 @@ class CsvWriter:
         except UnicodeEncodeError as exc:
             raise OutputError(
                 f"the text {exc.object[exc.start : exc.end]!r} cannot be written in "
-                f"{self._encoding}, the encoding the input was read in"
+                f"{self.encoding}, the encoding the input was read in"
             ) from None
 
     def _format(self, batches: list[pa.RecordBatch]) -> memoryview:
@@ -150,7 +151,7 @@ class CsvWriter:
             self._submit()
             while self._jobs:
                 self._write(self._jobs.popleft().result())
-            if self._encoding is not None:
+            if self.encoding is not None:
                 self._stream.write(self._encoder.encode("", final=True))
         finally:
             self.abandon()
