@@ -43,12 +43,8 @@ class CsvEngine:
         self, buf: bytes, block_size: int, first_line: int
     ) -> tuple[int, list[tuple[int, bytes | None, list[bytes]]]]: ...
 
-def batch_moments(
-    columns: list[npt.NDArray[np.float64]],
-    shift: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64] | None = None,
-    threads: int = 1,  # 0: the cores, at most 4
-) -> tuple[
+#: Moments of columns, in the order of ``normkit.core.moments.Moments``' fields.
+_Moments = tuple[
     npt.NDArray[np.int64],  # count
     npt.NDArray[np.int64],  # n_missing
     npt.NDArray[np.float64],  # shift
@@ -59,7 +55,22 @@ def batch_moments(
     npt.NDArray[np.float64],  # m3
     npt.NDArray[np.float64],  # m4
     npt.NDArray[np.float64] | None,  # weight
-]: ...
+]
+
+#: Logical batches' statistics, arrays of shape (n_columns, n_batches).
+_Batches = tuple[
+    npt.NDArray[np.int64],  # count
+    npt.NDArray[np.float64],  # mean
+    npt.NDArray[np.float64],  # m2
+    bool,  # a batch's sum overflowed
+]
+
+def batch_moments(
+    columns: list[npt.NDArray[np.float64]],
+    shift: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None = None,
+    threads: int = 1,  # 0: the cores, at most 4
+) -> _Moments: ...
 def batch_statistics(
     columns: list[npt.NDArray[np.float64]],
     shift: npt.NDArray[np.float64],
@@ -67,13 +78,7 @@ def batch_statistics(
     n_batches: int,
     size: int,
     threads: int = 0,  # 0: the cores, at most 4
-) -> tuple[
-    npt.NDArray[np.int64],  # count, (n_columns, n_batches)
-    npt.NDArray[np.float64],  # mean
-    npt.NDArray[np.float64],  # m2
-    bool,  # a batch's sum overflowed
-]: ...
-def row_keys(file_index: int, first_row: int, n_rows: int) -> npt.NDArray[np.uint64]: ...
+) -> _Batches: ...
 def moments_and_batches(
     columns: list[npt.NDArray[np.float64]],
     shift: npt.NDArray[np.float64],
@@ -81,4 +86,5 @@ def moments_and_batches(
     n_batches: int,
     size: int,
     threads: int = 0,  # 0: the cores, at most 4
-) -> tuple[tuple, tuple]: ...  # batch_moments' and batch_statistics' results
+) -> tuple[_Moments, _Batches]: ...
+def row_keys(file_index: int, first_row: int, n_rows: int) -> npt.NDArray[np.uint64]: ...

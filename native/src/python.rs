@@ -491,10 +491,7 @@ fn batch_statistics<'py>(
 ) -> PyResult<BatchStats<'py>> {
     let owned = float_slices(&columns);
     let shift = shift.as_array().to_vec();
-    let slices = batch_rows(&owned, start, n_batches, size)?;
-    if shift.len() != slices.len() {
-        return Err(PyValueError::new_err("one shift per column"));
-    }
+    let slices = batch_rows(&owned, &shift, start, n_batches, size)?;
     let n_columns = slices.len();
     let work = |group: &[&[f64]], k: &[f64]| -> Vec<ColumnBatches> {
         group
@@ -551,13 +548,18 @@ fn batch_stats_out(
     ))
 }
 
-/// The rows `start .. start + n_batches * size` of every column, checked to be there.
+/// The rows `start .. start + n_batches * size` of every column, checked to be there, with
+/// one shift per column.
 fn batch_rows<'a>(
     columns: &'a [Cow<'a, [f64]>],
+    shift: &[f64],
     start: usize,
     n_batches: usize,
     size: usize,
 ) -> PyResult<Vec<&'a [f64]>> {
+    if shift.len() != columns.len() {
+        return Err(PyValueError::new_err("one shift per column"));
+    }
     let stop = start + n_batches * size;
     columns
         .iter()
@@ -588,11 +590,8 @@ fn moments_and_batches<'py>(
 ) -> PyResult<(MomentsOut<'py>, BatchStats<'py>)> {
     let owned = float_slices(&columns);
     let whole: Vec<&[f64]> = owned.iter().map(|c| c.as_ref()).collect();
-    batch_rows(&owned, start, n_batches, size)?;
     let shift = shift.as_array().to_vec();
-    if shift.len() != whole.len() {
-        return Err(PyValueError::new_err("one shift per column"));
-    }
+    batch_rows(&owned, &shift, start, n_batches, size)?;
     let n_columns = whole.len();
     type Part = (Result<Moments, MomentsError>, Vec<ColumnBatches>);
     let work = |group: &[&[f64]], k: &[f64]| -> Part {

@@ -32,12 +32,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DataError, OptionError, param
-from .batches import LogicalBatches, moments_and_batches
+from .batches import LogicalBatches
 from .moments import (
     Moments,
     batch_moments,
     first_values,
     merge_moments,
+    moments_and_batches,
     moments_of,
     weighted_batch_moments,
 )

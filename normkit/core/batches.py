@@ -15,18 +15,7 @@ from .. import _native
 from .moments import Moments, batch_moments, merge_moments, moments_of
 from .running import BatchSteps, merge_batches, no_moments, per_batch
 
-__all__ = ["LogicalBatches", "moments_and_batches"]
-
-
-def moments_and_batches(
-    columns: Sequence[np.ndarray], shift: np.ndarray, start: int, n_batches: int, size: int
-) -> tuple[Moments, tuple]:
-    """The moments of the columns (:func:`~normkit.core.moments.batch_moments`) and the
-    statistics of their ``n_batches`` whole batches of ``size`` rows from row ``start``, in one
-    native pass over each column (the bits of the two computed apart)."""
-    columns = [np.asarray(c, dtype=np.float64) for c in columns]
-    whole, found = _native.moments_and_batches(columns, shift, start, n_batches, size)
-    return Moments(*whole), found
+__all__ = ["LogicalBatches"]
 
 
 class LogicalBatches:
@@ -62,9 +51,13 @@ class LogicalBatches:
     def placed(self, n_rows: int) -> tuple[int, int]:
         """Where the whole batches of the next ``n_rows`` rows fed lie among them: the first
         one's row, and how many there are (after head rows and the rows completing a batch)."""
-        take = max(min(self.head_wanted - self.head_rows, n_rows), 0)
+        take = self._head_take(n_rows)
         start, n_full = self._whole_batches(n_rows - take)
         return take + start, n_full
+
+    def _head_take(self, n_rows: int) -> int:
+        """How many of the next ``n_rows`` rows go to the head (before the first boundary)."""
+        return max(min(self.head_wanted - self.head_rows, n_rows), 0)
 
     def _whole_batches(self, n_new: int) -> tuple[int, int]:
         """Where whole batches lie among ``n_new`` rows after the rows waiting."""
@@ -86,7 +79,7 @@ class LogicalBatches:
         Batch statistics are computed on ``x - shift`` (see :mod:`normkit.core.moments`): exact
         for data far from zero, and the same pass then also yields exact moments. ``found``:
         the statistics of the whole batches :meth:`placed` finds, if computed already (by
-        :func:`moments_and_batches`).
+        :func:`~normkit.core.moments.moments_and_batches`).
 
         Returns
         -------
@@ -97,8 +90,8 @@ class LogicalBatches:
             rows of the batches it completed (Chan et al.'s merge of their batch statistics).
         """
         n_rows = len(columns[0]) if len(columns) else 0
-        take = min(self.head_wanted - self.head_rows, n_rows)
-        if take <= 0:
+        take = self._head_take(n_rows)
+        if not take:
             return self._feed_batches(columns, has_missing, shift, found)
         piece = batch_moments([c[:take] for c in columns], shift)
         self.head = merge_moments(self.head, piece)

@@ -49,6 +49,7 @@ __all__ = [
     "batch_moments",
     "first_values",
     "merge_moments",
+    "moments_and_batches",
     "moments_of",
     "weighted_batch_moments",
 ]
@@ -305,6 +306,19 @@ def weighted_batch_moments(
         shift = np.nan_to_num(first_values([x[positive] for x in columns]), nan=0.0)
     shift = np.asarray(shift, dtype=np.float64)
     return Moments(*_native.batch_moments(columns, shift, weights, threads=0))
+
+
+def moments_and_batches(
+    columns: Sequence[np.ndarray], shift: np.ndarray, start: int, n_batches: int, size: int
+) -> tuple[Moments, tuple]:
+    """:func:`batch_moments` of the columns, and the statistics of their ``n_batches`` whole
+    logical batches of ``size`` rows from row ``start`` (count, mean and M2 relative to
+    ``shift``, as :func:`normkit.core.running.batch_statistics` computes them, and whether a
+    batch's sum overflowed), in one native pass over each column: the bits of the two apart."""
+    columns = _float_columns(columns)
+    _check_lengths(columns)
+    whole, found = _native.moments_and_batches(columns, shift, start, n_batches, size)
+    return Moments(*whole), found
 
 
 def _check_lengths(columns: Sequence[np.ndarray], rows: int | None = None) -> None:

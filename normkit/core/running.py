@@ -12,9 +12,10 @@ cumulative average, ``w = 1 / k`` for the k-th batch. Both start from mean 0 and
 The pieces, composed by :class:`~normkit.core.accumulator.Accumulator` and by the streaming
 transforms:
 
-- :class:`~normkit.core.batches.LogicalBatches` cuts a stream of rows, fed in chunks of any size, into logical batches
-  (rows of a partial batch wait for the next chunk, so nothing depends on the I/O chunking) and
-  summarizes each batch as a :class:`BatchSteps` record: its count, mean and M2 per column.
+- :class:`~normkit.core.batches.LogicalBatches` cuts a stream of rows, fed in chunks of any
+  size, into logical batches (rows of a partial batch wait for the next chunk, so nothing depends
+  on the I/O chunking) and summarizes each batch as a :class:`BatchSteps` record: its count, mean
+  and M2 per column.
 - :class:`RunningState` is the state (running mean and variance, counts); ``advance`` consumes a
   record and returns the new state with its :class:`StatePath`, the states after every batch.
   Other consumers of the same records (a part's segment, a report's trajectory) are observers
