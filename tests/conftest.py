@@ -69,6 +69,15 @@ def run_normkit(
     )
 
 
+def normkit_summary(*args) -> str:
+    """Run ``normkit ARGS`` as a real process that must succeed without a traceback; its
+    standard error (the summary line)."""
+    proc = run_normkit(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    return proc.stderr.decode()
+
+
 def assert_ok(result: Result) -> None:
     assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
     assert "Traceback" not in result.output

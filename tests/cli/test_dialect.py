@@ -8,15 +8,10 @@ import json
 
 import numpy as np
 from conftest import ERROR, run_normkit
+from conftest import normkit_summary as ok
 from sklearn.preprocessing import StandardScaler
 
 EXPORT = "Sensor export 2026-11-30\n# units: mm\nid;x;y\n1;1,5;2\n2;2,5;3\n3;4,0;5\n"
-
-
-def ok(*args) -> str:
-    proc = run_normkit(*map(str, args))
-    assert proc.returncode == 0, proc.stderr
-    return proc.stderr.decode()
 
 
 def test_an_export_is_read_as_detected_and_comes_back_through_inverse(tmp_path):

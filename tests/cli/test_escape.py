@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 from conftest import ERROR, run_normkit
+from conftest import normkit_summary as ok
 
 ESCAPED = (
     "id,note,score\n"
@@ -18,12 +19,6 @@ ESCAPED = (
     '3,"a \\"b\\", c",4.0\n'
     '4,"C:\\\\dir\\\\",6.0\n'
 )
-
-
-def ok(*args) -> str:
-    proc = run_normkit(*map(str, args))
-    assert proc.returncode == 0, proc.stderr
-    return proc.stderr.decode()
 
 
 def test_escaped_quotes_are_detected_where_the_table_splits_evenly_only_with_them(tmp_path):

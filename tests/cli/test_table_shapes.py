@@ -10,15 +10,9 @@ import json
 
 import numpy as np
 import pandas as pd
+from conftest import normkit_summary as ok
 from conftest import run_normkit
 from sklearn.preprocessing import StandardScaler
-
-
-def ok(*args) -> str:
-    proc = run_normkit(*map(str, args))
-    assert proc.returncode == 0, proc.stderr
-    assert b"Traceback" not in proc.stderr
-    return proc.stderr.decode()
 
 
 def test_columns_with_no_value_are_passed_through_and_named(tmp_path):
