@@ -164,6 +164,12 @@ class CsvOptions:
         return tuple(dict.fromkeys(("", *base, *self.add_null_values)))
 
     @property
+    def quote_character(self) -> str | None:
+        """The quote character read and written with: the one given or detected, ``"`` where
+        none is known yet; None for no quoting (``quote=""``)."""
+        return '"' if self.quote is None else self.quote or None
+
+    @property
     def decimal_point(self) -> str:
         """The decimal separator: the one given, else ``"."``."""
         return self.decimal or "."

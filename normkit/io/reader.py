@@ -200,8 +200,8 @@ class ReaderBase:
         if self.hints or self.detected is None or not self.head:
             return self.hints
         dialect = self.detected
-        quote = '"' if dialect.quote is None else dialect.quote or None
-        return header_hints(self.head, dialect.delimiter_for(self.path) or ",", quote, names)
+        delimiter = dialect.delimiter_for(self.path) or ","
+        return header_hints(self.head, delimiter, dialect.quote_character, names)
 
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""

@@ -76,7 +76,7 @@ class Sink:
                 csv.encoding,
                 csv.decimal_point,
                 header=csv.header is not False,
-                quote=csv.quote,
+                quote=csv.quote_character,
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
             return writer

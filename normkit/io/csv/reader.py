@@ -220,8 +220,7 @@ class CsvReader(ReaderBase):
 
     def _quote(self) -> str | None:
         """The quote character read with (None: no quoting); ``"`` until one is detected."""
-        quote = self.read.csv.quote
-        return '"' if quote is None else quote or None
+        return self.read.csv.quote_character
 
     def _check_roles(self, delimiter: str | None) -> None:
         """One character for two roles (given, or detected beside one given) is refused."""

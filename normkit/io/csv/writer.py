@@ -59,16 +59,16 @@ class CsvWriter:
         encoding: str | None = None,
         decimal: str = ".",
         header: bool = True,
-        quote: str | None = None,
+        quote: str | None = '"',
     ):
         import polars  # only CSV output needs it (0.1 s to import)
 
         self._polars = polars
         self._stream = stream
         self._delimiter = delimiter
-        # The input's quote character (None: '"'; "": none), so that the output reads back
-        # with the options recorded.
-        self._quote = '"' if quote is None else quote
+        # The input's quote character (None: no quoting), so that the output reads back with
+        # the options recorded.
+        self._quote = quote or ""
         self._decimal_comma = decimal == ","
         self.delimiter = delimiter
         self.encoding: str | None = None  # None: UTF-8
