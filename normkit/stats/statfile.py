@@ -34,7 +34,7 @@ from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
-from .validation import check_document, column_problem, constant_columns
+from .validation import check_document, first_column_problem
 
 __all__ = [
     "FORMAT",
@@ -290,11 +290,10 @@ class _Reader:
                     "larger than the rounding of 'mean'"
                 )
         weighted = self.weighted(values)
-        constant = constant_columns(columns)
-        for column, is_constant in zip(columns, constant.tolist(), strict=True):
-            problem = column_problem(column, values["rows"], options, is_constant)
-            if problem:
-                raise self.fail(f"inconsistent stat file: column {column['name']!r}: {problem}")
+        found = first_column_problem(columns, values["rows"], options)
+        if found is not None:
+            i, problem = found
+            raise self.fail(f"inconsistent stat file: column {columns[i]['name']!r}: {problem}")
 
         def field(key: str, dtype: Any = np.float64) -> np.ndarray:
             return np.array([c[key] for c in columns], dtype=dtype)

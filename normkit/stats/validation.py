@@ -14,6 +14,7 @@ so ``count + missing`` is at most the rows.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from .fields import GROUPS, STAT_FILE, Section
 from .fitted import StatsOptions
 from .kinds import Invalid, kind_of
 
-__all__ = ["check_document", "column_problem", "constant_columns"]
+__all__ = ["check_document", "column_problem", "constant_columns", "first_column_problem"]
 
 
 def check_document(doc: dict, fail: Callable[[str], Exception]) -> dict:
@@ -155,6 +156,110 @@ def _check_each(section: Section, entries: list, groups: dict[str, bool]) -> lis
         for entry, value in zip(out, checked, strict=True):
             entry[key] = value
     return out
+
+
+def first_column_problem(
+    columns: list[dict], rows: int, options: StatsOptions
+) -> tuple[int, str] | None:
+    """The first column whose numbers disagree (its index and :func:`column_problem`'s
+    words), or None. Every column is screened at once (a file of many columns is checked at C
+    speed); only the columns the screen cannot clear are checked one by one, so the result is
+    the check of each column in turn."""
+    constant = constant_columns(columns)
+    for i in np.flatnonzero(_suspects(columns, rows, options, constant)).tolist():
+        problem = column_problem(columns[i], rows, options, bool(constant[i]))
+        if problem:
+            return i, problem
+    return None
+
+
+def _suspects(
+    columns: list[dict], rows: int, options: StatsOptions, constant: np.ndarray
+) -> np.ndarray:
+    """Which columns :func:`column_problem` might find at fault: every test it makes, on all
+    columns at once with the same float64 operations; a column the screen cannot judge (a
+    number that is not finite, a type other than float64 or an integer, quantile lists of
+    differing lengths) is a suspect too."""
+
+    def field(key: str, default: float = np.nan) -> np.ndarray:
+        return np.array([c.get(key, default) for c in columns], dtype=np.float64)
+
+    count, missing, mean, m2, var, scale = (
+        field(k) for k in ("count", "missing", "mean", "m2", "var", "scale")
+    )
+    lo, hi, m3, m4 = field("min"), field("max"), field("m3"), field("m4")
+    weight = np.array(
+        [np.nan if c.get("weight") is None else c["weight"] for c in columns], dtype=np.float64
+    )
+    weighted = ~np.isnan(weight)
+    suspect = ~np.isfinite(np.stack([mean, m2, var, scale, lo, hi, m3, m4])).all(axis=0)
+    suspect |= np.where(weighted, count + missing > rows, count + missing != rows)
+    suspect |= weighted & (weight <= options.ddof)
+    for dtype_name in {c["dtype"] for c in columns}:
+        of_type = np.array([c["dtype"] == dtype_name for c in columns])
+        suspect |= of_type & ~_screened_type(dtype_name, lo, hi)
+    with np.errstate(all="ignore"):
+        slack = 1e-9 * (np.abs(lo) + np.abs(hi))
+        suspect |= lo > hi
+        suspect |= ~((lo - slack <= mean) & (mean <= hi + slack))
+        suspect |= (lo == hi) & (m2 != 0)
+        suspect |= (count == 1) & (m2 != 0)
+        # _higher_moments_problem, for columns whose moments are all finite.
+        n = np.where(weighted, weight, count)
+        zero = m2 == 0
+        suspect |= zero & ((m4 != 0) | (m3 != 0))
+        kurtosis = n * (m4 / m2) / m2
+        with_count = count > 1
+        high = np.where(weighted, np.inf, np.where(with_count, count - 2 + 1 / (count - 1), 0.0))
+        judged = ~zero & np.isfinite(kurtosis)
+        suspect |= judged & (kurtosis < 1 - 1e-9)
+        suspect |= judged & (kurtosis > high * (1 + 1e-9) + 1e-9)
+        skew2 = n * (m3 / m2) * (m3 / m2) / m2
+        suspect |= judged & np.isfinite(skew2) & (skew2 > (kurtosis - 1) * (1 + 1e-9) + 1e-9)
+        above = n > options.ddof
+        expected = m2 / (n - options.ddof)
+        suspect |= above & (np.abs(var - expected) > 1e-9 * np.maximum(var, expected) + 1e-300)
+        if options.with_std:
+            if options.eps > 0:
+                wanted = np.sqrt(var + options.eps)
+            else:
+                wanted = np.where(constant, 1.0, np.sqrt(var))
+            suspect |= np.abs(scale - wanted) > 1e-9 * wanted
+    quantiles = [c.get("quantiles") for c in columns]
+    given = np.array([q is not None for q in quantiles])
+    if given.any():
+        lengths = {len(q) for q in quantiles if q is not None}
+        if len(lengths) > 1:
+            return suspect | given
+        q = np.array([q if q is not None else [np.nan] * lengths.pop() for q in quantiles])
+        q = np.where(np.isfinite(q), q, np.nan)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a column of no finite quantile
+            below, over = np.nanmin(q, axis=1), np.nanmax(q, axis=1)
+            suspect |= given & ((below < lo - slack) | (over > hi + slack))
+        sample = field("quantile_sample", 0.0)
+        suspect |= given & (sample > count)
+    return suspect
+
+
+def _screened_type(dtype_name: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Whether a column of the type named can hold its min and max, for every column (False
+    where the screen cannot tell: a type that is not numeric, float32, decimals)."""
+    if dtype_name in ("double", "null"):
+        return np.ones(len(lo), dtype=bool)
+    dtype = numeric_type_named(dtype_name)
+    if dtype is None or not pa.types.is_integer(dtype):
+        return np.zeros(len(lo), dtype=bool)
+    info = np.iinfo(dtype.to_pandas_dtype())
+    with np.errstate(invalid="ignore"):
+        return (
+            (np.floor(lo) == lo)
+            & (np.floor(hi) == hi)
+            & (float(info.min) <= lo)
+            & (lo <= float(info.max))
+            & (float(info.min) <= hi)
+            & (hi <= float(info.max))
+        )
 
 
 def column_problem(
