@@ -6,7 +6,8 @@
 //! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and its values;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
 //!   `normkit/core/moments.py`;
-//! - [`sample`]: the sample's row keys.
+//! - [`sample`]: the sample's row keys;
+//! - [`text`]: float64 as text, as Python's `repr` writes it (the stat file's numbers).
 //!
 //! Python sees it as `normkit._native` (the `python` feature, built by maturin); the crate
 //! itself is plain Rust, so `cargo test` needs no Python.
@@ -18,6 +19,7 @@ pub mod moments;
 pub mod parse;
 pub mod sample;
 pub mod scan;
+pub mod text;
 
 #[cfg(feature = "python")]
 mod python;

@@ -6,7 +6,7 @@
 //! Python side name the file, column, row and value in its own words.
 use std::borrow::Cow;
 
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -21,6 +21,7 @@ use crate::parse::{
 };
 use crate::sample;
 use crate::scan::{block_ends, count_lines, parse_header};
+use crate::text;
 
 pyo3::create_exception!(
     _native,
@@ -634,6 +635,24 @@ fn row_keys(
     keys.into_pyarray(py)
 }
 
+/// Each row of the 2-d float64 array `values` as JSON text, as `json.dumps` writes it: the
+/// float's `repr` (one column, `as_list` false) or the list `[a, b, ...]` (see
+/// [`text::json_rows`]); None if a value is not finite.
+#[pyfunction]
+fn json_rows(
+    py: Python<'_>,
+    values: PyReadonlyArray2<'_, f64>,
+    as_list: bool,
+) -> PyResult<Option<Vec<String>>> {
+    let array = values.as_array();
+    let width = array.ncols();
+    if !as_list && width != 1 {
+        return Err(PyValueError::new_err("one column of numbers, or lists"));
+    }
+    let flat: Vec<f64> = array.iter().copied().collect();
+    Ok(py.detach(|| text::json_rows(&flat, width, as_list)))
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -644,5 +663,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(row_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(json_rows, m)?)?;
     Ok(())
 }

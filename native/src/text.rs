@@ -1,0 +1,165 @@
+//! Numbers as text: float64 written as Python's `repr(float)` writes it, which is what
+//! `json.dumps` writes for a float, so that a stat file laid out here is byte for byte the one
+//! Python's encoder lays out.
+//!
+//! Python's `repr` (CPython's `float_repr_style` "short") writes the shortest digits that read
+//! back to the same float64, the one nearest the value where several are as short, and of two as
+//! near the even one. ryu finds the same digits (Rust's own `{:e}` rounds such a tie up:
+//! `1162175328316381.25` is `...381.3` to it, `...381.2` to Python); only the layout differs, and
+//! is redone here by Python's rule: with `decpt` the place of the decimal point after the first
+//! digit's (`1.5` has decpt 1), the exponent form (`1e-05`, `1.5e+16`: signed, at least two
+//! digits) where `decpt <= -4` or `decpt > 16`, else the plain form with at least one digit after
+//! the point (`1e15` is `1000000000000000.0`).
+
+use std::fmt::Write;
+
+/// Appends the text Python's `repr` gives the finite float `x` to `out`; `buffer` is ryu's,
+/// reused between calls. Infinities and NaN have no JSON text: the caller keeps them out.
+pub fn push_float_repr(out: &mut String, buffer: &mut ryu::Buffer, x: f64) {
+    debug_assert!(x.is_finite());
+    let text = buffer.format_finite(x);
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    // ryu writes `12.5`, `0.00125`, `1.25e-7` or `1e16`: the digits and the exponent of the
+    // first, whatever the layout.
+    let (mantissa, exponent) = match text.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().expect("ryu writes an integer exponent")),
+        None => (text, 0),
+    };
+    let point = mantissa.find('.').unwrap_or(mantissa.len()) as i32;
+    let mut digits: Vec<u8> = mantissa.bytes().filter(|&b| b != b'.').collect();
+    let leading = digits.iter().take_while(|&&b| b == b'0').count();
+    digits.drain(..leading);
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    if digits.is_empty() {
+        digits.push(b'0'); // zero: "0.0"
+    }
+    let digits = std::str::from_utf8(&digits).expect("ASCII digits");
+    let decpt = if digits == "0" {
+        1
+    } else {
+        point + exponent - leading as i32
+    };
+    if negative {
+        out.push('-');
+    }
+    let n_digits = digits.len() as i32;
+    if decpt <= -4 || decpt > 16 {
+        out.push_str(&digits[..1]);
+        if n_digits > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let exponent = decpt - 1;
+        write!(
+            out,
+            "e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        )
+        .expect("a String takes any text");
+    } else if decpt <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-decpt) as usize));
+        out.push_str(digits);
+    } else if decpt >= n_digits {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', (decpt - n_digits) as usize));
+        out.push_str(".0");
+    } else {
+        out.push_str(&digits[..decpt as usize]);
+        out.push('.');
+        out.push_str(&digits[decpt as usize..]);
+    }
+}
+
+/// Each row of `values` (`n_rows` rows of `width` floats, row after row) as its JSON text: the
+/// float's repr where `as_list` is false (then `width` is 1), else `[a, b, ...]` as `json.dumps`
+/// lays out a list (`", "` between items). None if a value is not finite (JSON has no text for
+/// it).
+pub fn json_rows(values: &[f64], width: usize, as_list: bool) -> Option<Vec<String>> {
+    if values.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    let mut buffer = ryu::Buffer::new();
+    let rows = values.chunks(width.max(1)).map(|row| {
+        let mut out = String::with_capacity(if as_list { 2 + 24 * row.len() } else { 24 });
+        if as_list {
+            out.push('[');
+        }
+        for (i, &x) in row.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            push_float_repr(&mut out, &mut buffer, x);
+        }
+        if as_list {
+            out.push(']');
+        }
+        out
+    });
+    Some(rows.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repr(x: f64) -> String {
+        let mut out = String::new();
+        push_float_repr(&mut out, &mut ryu::Buffer::new(), x);
+        out
+    }
+
+    #[test]
+    fn floats_are_laid_out_as_python_lays_them_out() {
+        // What CPython 3.11's repr() prints for each.
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (-2.5, "-2.5"),
+            (0.1, "0.1"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (0.000123, "0.000123"),
+            (0.0000123, "1.23e-05"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
+            (9007199254740993.0, "9007199254740992.0"),
+            (1e100, "1e+100"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (0.30000000000000004, "0.30000000000000004"),
+            (-3.469446951953614e-18, "-3.469446951953614e-18"),
+            (301.1275800039068, "301.1275800039068"),
+            (1234.5, "1234.5"),
+            (1162175328316381.0 + 0.25, "1162175328316381.2"),
+            (1417370865764593.0 + 0.25, "1417370865764593.2"),
+        ];
+        for &(x, want) in cases {
+            assert_eq!(repr(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn rows_are_json_lists_or_single_numbers() {
+        assert_eq!(
+            json_rows(&[1.0, 0.5, 1e-7, 2.0], 2, true).unwrap(),
+            ["[1.0, 0.5]", "[1e-07, 2.0]"]
+        );
+        assert_eq!(
+            json_rows(&[3.0, -0.25], 1, false).unwrap(),
+            ["3.0", "-0.25"]
+        );
+        assert_eq!(json_rows(&[1.0, f64::NAN], 1, false), None);
+        assert_eq!(json_rows(&[f64::INFINITY], 1, true), None);
+    }
+}

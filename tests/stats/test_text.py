@@ -1,0 +1,68 @@
+"""The stat file's text: laid out key by key across its entries, with the native engine writing
+the floats, it is byte for byte what Python's ``json`` encoder writes entry by entry."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from normkit import _native
+from normkit.stats.layout import _objects_text, _values_text
+
+ENCODER = json.JSONEncoder(allow_nan=False)
+
+
+def test_floats_of_every_bit_pattern_are_written_as_repr():
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 2**64, size=300_000, dtype=np.uint64)
+    values = bits.view(np.float64)
+    values = values[np.isfinite(values)]
+    # Round numbers, powers of ten at both edges of the plain layout, subnormals and extremes.
+    special = [0.0, -0.0, 1.0, 0.1, 1e-4, 1e-5, 9.999e-5, 1e15, 1e16, 9999999999999998.0]
+    special += [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 2.0**53 + 2, 123.0]
+    special += [float(f"1e{k}") for k in range(-320, 309)]
+    values = np.concatenate([values, special, -np.array(special)])
+    assert _native.json_rows(values.reshape(-1, 1), False) == [repr(x) for x in values.tolist()]
+
+
+def test_rows_are_lists_as_json_writes_them():
+    values = np.random.default_rng(4).normal(size=(50, 19)) * 1e3
+    assert _native.json_rows(values, True) == [json.dumps(row) for row in values.tolist()]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_numbers_json_has_no_text_for_are_refused_as_json_refuses_them(bad):
+    assert _native.json_rows(np.array([[1.0], [bad]]), False) is None
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        _values_text([1.0, bad])
+
+
+_scalars = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(2**70), 2**70),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=5),
+)
+_values = st.one_of(
+    _scalars, st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=4)
+)
+_keys = st.sampled_from(["name", "mean", "q", "n", "é", 'say "x"'])
+_object = st.dictionaries(_keys, st.one_of(_values, st.dictionaries(_keys, _values, max_size=3)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_object, min_size=1, max_size=12))
+def test_objects_are_written_as_json_writes_each(objects):
+    assert _objects_text(objects) == [ENCODER.encode(o) for o in objects]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1))
+def test_columns_of_floats_are_written_as_json_writes_each(values):
+    objects = [{"mean": x, "q": [x, -x, x / 3]} for x in values]
+    assert _objects_text(objects) == [ENCODER.encode(o) for o in objects]
