@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from normkit import CsvOptions, InputError, ReadOptions, open_input
 from normkit.errors import NormkitError
+from normkit.io.csv.native import MIN_ROWS
 from normkit.io.options import DEFAULT_NULL_VALUES
 
 BLOCK = 4096  # the smallest block size: inputs of a few KB are cut many times
@@ -218,6 +219,29 @@ def test_a_first_record_longer_than_the_block_is_read(tmp_path):
     path.write_text("a,b\n" + "1," + "x" * 20_000 + "\n2,y\n")
     with pytest.raises(InputError, match="longer than the block size allows"):
         _ = open_input(str(path), ReadOptions(csv=CsvOptions(block_size=BLOCK))).schema
+
+
+def test_wide_rows_come_in_one_batch_of_all_of_them(tmp_path):
+    # Rows of many columns: the first chunk holds a few, and the chunk grows; the rows of that
+    # first chunk come in the grown batch, not in a batch of their own (each batch costs work
+    # per column), and every value reads as pyarrow reads it.
+    n_rows, n_columns = 120, 3000
+    names = [f"c{j}" for j in range(n_columns)]
+    lines = [
+        ",".join(f"{i * n_columns + j}.{j % 7}" for j in range(n_columns)) for i in range(n_rows)
+    ]
+    data = (",".join(names) + "\n" + "\n".join(lines) + "\n").encode()
+    block = 1 << 16  # rows of 30 KB: a chunk of four blocks holds 8 of them
+    assert 4 * block < len(data) // n_rows * MIN_ROWS
+    path = tmp_path / "wide.csv"
+    path.write_bytes(data)
+    source = open_input(str(path), ReadOptions(csv=CsvOptions(block_size=block)))
+    batches = list(source.batches(names, all_columns=True))
+    assert [b.num_rows for b in batches] == [n_rows]
+    expected = pyarrow_reading(data, set(names), names)
+    table = pa.Table.from_batches(batches)
+    assert bits(table.column("c2999").to_pylist()) == bits(expected.column("c2999").to_pylist())
+    assert table.equals(expected)
 
 
 # The rules that type a text column by its values, as RE2 (pyarrow's compute) wrote them before

@@ -389,10 +389,15 @@ class NativeRecords:
                 wanted = 2 * len(chunk)  # a record longer than the chunk
                 continue
             if rows and rows < MIN_ROWS and self._chunk_bytes < MAX_CHUNK and not self.rows:
-                # Wide rows: the chunk grows once, judged by the first one.
+                # Wide rows: the chunk grows once, judged by the first one, which is parsed
+                # again with the grown chunk (not handed on as a batch of a few rows: each
+                # batch costs work per column).
                 grown = consumed * GROWN_ROWS // rows
                 self._chunk_bytes = max(self._chunk_bytes, min(grown, MAX_CHUNK))
                 self._max_record = max(self._max_record, self._chunk_bytes)
+                if not last and self._chunk_bytes > len(chunk):
+                    wanted = self._chunk_bytes
+                    continue
             wanted = self._chunk_bytes
             self._pending = self._pending[consumed:]
             self.rows += rows
