@@ -400,7 +400,9 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
 /// the batch; a missing value (NaN) is left out of both (its place summed as 0) and of the count.
 /// A batch of missing values only has a NaN mean and an M2 of 0.
 ///
-/// `column` holds the batches' rows, `n_batches * size` of them. The results are pushed onto
+/// `column` holds the batches' rows, `n_batches * size` of them; `complete` says that none is
+/// missing (known from the column's moments: the batches are then not searched for NaN, which
+/// would find none). The results are pushed onto
 /// `count`, `mean` and `m2`, one per batch. Returns whether a batch of finite values has a
 /// mean that is not finite (its sum overflowed): numpy's path, which averages values divided
 /// by the count instead, is then to be taken for all of them.
@@ -408,13 +410,18 @@ pub fn batch_statistics(
     column: &[f64],
     shift: f64,
     size: usize,
+    complete: bool,
     count: &mut Vec<i64>,
     mean: &mut Vec<f64>,
     m2: &mut Vec<f64>,
 ) -> bool {
     let mut overflow = false;
     for batch in column.chunks_exact(size.max(1)) {
-        let missing = batch.iter().filter(|v| v.is_nan()).count();
+        let missing = if complete {
+            0
+        } else {
+            batch.iter().filter(|v| v.is_nan()).count()
+        };
         let (n, m, sq) = if missing == 0 {
             let total = 0.0 + pairwise(batch, batch, |v, _| [v - shift])[0];
             let m = total / size as f64;

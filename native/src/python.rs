@@ -498,7 +498,7 @@ fn batch_statistics<'py>(
         group
             .iter()
             .zip(k)
-            .map(|(x, &k)| column_batches(x, k, size, n_batches))
+            .map(|(x, &k)| column_batches(x, k, size, n_batches, false))
             .collect()
     };
     let per_column: Vec<ColumnBatches> = py
@@ -512,13 +512,19 @@ fn batch_statistics<'py>(
 /// One column's batches: count, mean and M2 of each, and whether a sum overflowed.
 type ColumnBatches = (Vec<i64>, Vec<f64>, Vec<f64>, bool);
 
-fn column_batches(x: &[f64], shift: f64, size: usize, n_batches: usize) -> ColumnBatches {
+fn column_batches(
+    x: &[f64],
+    shift: f64,
+    size: usize,
+    n_batches: usize,
+    complete: bool,
+) -> ColumnBatches {
     let (mut c, mut m, mut s) = (
         Vec::with_capacity(n_batches),
         Vec::with_capacity(n_batches),
         Vec::with_capacity(n_batches),
     );
-    let overflow = moments::batch_statistics(x, shift, size, &mut c, &mut m, &mut s);
+    let overflow = moments::batch_statistics(x, shift, size, complete, &mut c, &mut m, &mut s);
     (c, m, s, overflow)
 }
 
@@ -599,12 +605,17 @@ fn moments_and_batches<'py>(
         let mut found = Moments::empty(0, false);
         let mut batches = Vec::with_capacity(group.len());
         for (x, &k) in group.iter().zip(k) {
-            match moments::batch_moments(&[x], Some(&[k])) {
-                Ok(m) => found.extend(m),
+            // A column with no missing value has none in its batches.
+            let complete = match moments::batch_moments(&[x], Some(&[k])) {
+                Ok(m) => {
+                    let complete = m.n_missing[0] == 0;
+                    found.extend(m);
+                    complete
+                }
                 Err(e) => return (Err(e), batches),
-            }
+            };
             let rows = &x[start..start + n_batches * size];
-            batches.push(column_batches(rows, k, size, n_batches));
+            batches.push(column_batches(rows, k, size, n_batches, complete));
         }
         (Ok(found), batches)
     };
