@@ -6,9 +6,7 @@ import contextlib
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pyarrow as pa
 
@@ -69,10 +67,7 @@ class AtomicFile:
                 return
             self._mode = stat.S_IMODE(existing.st_mode) if existing is not None else None
             parent = os.path.dirname(os.path.abspath(path))
-            fd, self._tmp = tempfile.mkstemp(
-                prefix=f".{os.path.basename(path)}.", suffix=".normkit-tmp", dir=parent
-            )
-            os.close(fd)
+            self._tmp = _new_file_in(parent, os.path.basename(path))
             self.stream = pa.OSFile(self._tmp, "wb")
         except OSError as exc:
             self.discard()
@@ -130,12 +125,28 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
+def _new_file_in(parent: str, name: str) -> str:
+    """A new empty file ``.NAME.RANDOM.normkit-tmp`` in ``parent``, made as
+    ``tempfile.mkstemp`` makes one: created only if no file has that name (mode 0600), another
+    name tried if one has. (Importing ``tempfile`` imports ``shutil``, ``random``, ``bz2`` and
+    ``lzma``: 7 ms of a small fit's start-up.)"""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        candidate = os.path.join(parent, f".{name}.{os.urandom(6).hex()}.normkit-tmp")
+        try:
+            os.close(os.open(candidate, flags, 0o600))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"no free temporary name in {parent}")
+
+
 def same_file(a: str, b: str) -> bool:
     """True if two paths name the same existing file (also through links)."""
     if STDIO in (a, b):
         return False
     try:
-        return Path(a).samefile(b)
+        return os.path.samefile(a, b)
     except OSError:
         return False
 
