@@ -198,6 +198,16 @@ class Numbers(Kind):
             return values.tolist()
         return [float_out(v) for v in values]
 
+    def encode_all(self, values: Any) -> list:
+        # Every column's list at once (a sketch of 20,000 columns), where all are finite.
+        try:
+            rows = np.asarray(values, dtype=np.float64)
+        except ValueError:  # lists of other lengths: each is told apart
+            rows = None
+        if rows is not None and rows.ndim == 2 and np.isfinite(rows).all():
+            return rows.tolist()
+        return [self.encode(v) for v in values]
+
     def decode(self, value: Any) -> list[float]:
         if not isinstance(value, list) or len(value) != self.length:
             raise Invalid(f"must be a list of {self.length} numbers")
