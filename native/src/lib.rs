@@ -1,5 +1,6 @@
 //! normkit's native engine: the bytes and the arithmetic that must be fast.
 //!
+//! - [`categories`]: the distinct values of text columns and their counts;
 //! - [`dialect`]: how a CSV is written (separator, quote, comment);
 //! - [`scan`]: where records end, quote-aware, in blocks;
 //! - [`parse`]: selected columns of a block of records, as float64 or text;
@@ -13,6 +14,7 @@
 //! itself is plain Rust, so `cargo test` needs no Python.
 #![forbid(unsafe_code)]
 
+pub mod categories;
 pub mod dialect;
 pub mod infer;
 pub mod moments;

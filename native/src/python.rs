@@ -11,6 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::categories;
 use crate::dialect::Dialect;
 use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
 use crate::moments::{self, Moments, MomentsError};
@@ -664,6 +665,45 @@ fn json_rows(
     Ok(py.detach(|| text::json_rows(&flat, width, as_list)))
 }
 
+/// The distinct values of text given as Arrow string arrays (`(offsets, data)` each, offsets
+/// relative to their data), in the order of their first appearance: `(offsets, data, counts,
+/// pinned, missing)` (see [`categories::count_values`]).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn value_counts<'py>(
+    py: Python<'py>,
+    chunks: Vec<(PyReadonlyArray1<'py, i32>, PyReadonlyArray1<'py, u8>)>,
+    missing: Vec<Vec<u8>>,
+    keep: Vec<Vec<u8>>,
+) -> PyResult<(
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    i64,
+)> {
+    let mut slices = Vec::with_capacity(chunks.len());
+    for (offsets, data) in &chunks {
+        let (offsets, data) = (offsets.as_slice()?, data.as_slice()?);
+        let bad = offsets.windows(2).any(|p| p[0] < 0 || p[0] > p[1])
+            || offsets.last().is_some_and(|&end| end as usize > data.len());
+        if bad {
+            return Err(PyValueError::new_err("offsets outside their data"));
+        }
+        slices.push((offsets, data));
+    }
+    let missing: Vec<&[u8]> = missing.iter().map(|v| v.as_slice()).collect();
+    let keep: Vec<&[u8]> = keep.iter().map(|v| v.as_slice()).collect();
+    let found = py.detach(|| categories::count_values(&slices, &missing, &keep));
+    Ok((
+        found.offsets.into_pyarray(py),
+        PyBytes::new(py, &found.data),
+        found.counts.into_pyarray(py),
+        found.pinned.into_pyarray(py),
+        found.missing,
+    ))
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -675,5 +715,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(row_keys, m)?)?;
     m.add_function(wrap_pyfunction!(json_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(value_counts, m)?)?;
     Ok(())
 }

@@ -78,6 +78,10 @@ def value_counts(
     missing = array.null_count
     if not len(array) or missing == len(array):
         return [], np.zeros(0, np.int64), missing, 0
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    if all(pa.types.is_string(c.type) and not c.null_count for c in chunks):
+        # Text as a CSV gives it: counted by the native engine, in the same order.
+        return _text_counts(chunks, cap, missing_text, spelled_booleans, keep)
     result = pc.value_counts(array)
     values, counts = result.field(0), result.field(1)
     if pa.types.is_dictionary(values.type):
@@ -100,13 +104,7 @@ def value_counts(
         if len(keep) and (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             wanted = pa.array(list(keep), values.type)
             pinned = pc.is_in(values, value_set=wanted).to_numpy(zero_copy_only=False)
-        free = np.flatnonzero(~pinned)
-        room = max(cap - int(pinned.sum()), 0)
-        if len(free) > room:
-            cut = len(free) - room
-            free = free[np.argpartition(numbers[free], cut)[cut:]] if room else free[:0]
-        top = np.concatenate([np.flatnonzero(pinned), free])
-        other = int(numbers.sum() - numbers[top].sum())
+        top, other = _kept(numbers, pinned, cap)
         values, numbers = values.take(pa.array(top)), numbers[top]
     names = values.to_pylist()
     if pa.types.is_boolean(values.type):
@@ -116,3 +114,54 @@ def value_counts(
     elif not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         names = [str(v) for v in names]  # a column of another type in new data (drift)
     return names, numbers, missing, other
+
+
+def _text_counts(
+    chunks: list[pa.Array],
+    cap: int,
+    missing_text: pa.Array,
+    spelled_booleans: bool,
+    keep: Sequence[str],
+) -> tuple[list[str], np.ndarray, int, int]:
+    """:func:`value_counts` of string arrays without nulls, counted by the native engine: the
+    same values in the same order, kept by the same rule (:func:`_kept`)."""
+    from .. import _native
+
+    pieces = []
+    for chunk in chunks:
+        _, offsets, data = chunk.buffers()
+        start = chunk.offset
+        pieces.append(
+            (
+                np.frombuffer(offsets, dtype=np.int32)[start : start + len(chunk) + 1],
+                np.frombuffer(data if data is not None else b"", dtype=np.uint8),
+            )
+        )
+    offsets, data, numbers, pinned, missing = _native.value_counts(
+        pieces,
+        [v.encode() for v in missing_text.to_pylist() if v is not None],
+        [v.encode() for v in keep],
+    )
+    top, other = _kept(numbers, pinned, cap)
+    if top is not None:
+        numbers = numbers[top]
+    chosen = range(len(numbers)) if top is None else top.tolist()
+    bounds = offsets.tolist()
+    names = [data[bounds[i] : bounds[i + 1]].decode() for i in chosen]
+    if spelled_booleans:
+        names = [_BOOLEAN_TEXT.get(v, v) for v in names]
+    return names, numbers, int(missing), other
+
+
+def _kept(numbers: np.ndarray, pinned: np.ndarray, cap: int) -> tuple[np.ndarray | None, int]:
+    """The categories kept of those counted ``numbers`` (None: all) and the rows of the others:
+    those ``pinned``, then the most frequent, ``cap`` in all (more if more are pinned)."""
+    if len(numbers) <= cap:
+        return None, 0
+    free = np.flatnonzero(~pinned)
+    room = max(cap - int(pinned.sum()), 0)
+    if len(free) > room:
+        cut = len(free) - room
+        free = free[np.argpartition(numbers[free], cut)[cut:]] if room else free[:0]
+    top = np.concatenate([np.flatnonzero(pinned), free])
+    return top, int(numbers.sum() - numbers[top].sum())
