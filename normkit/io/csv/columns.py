@@ -370,7 +370,8 @@ def quote_error(where: str, kind: str, column: str | None, hints: tuple[str, ...
     else:
         what = "a quoted field with a line break goes on after its closing quote (a quote left "
         what += "open, closed by a stray one?); the rows in between would be read into one field"
-    return InputError(f"{where}: malformed CSV: {field}{what}", hints=hints)
+    unquoted = f"if quotes are text in this file, read without quoting ({param('csv.quote', '')})"
+    return InputError(f"{where}: malformed CSV: {field}{what}", hints=(*hints, unquoted))
 
 
 def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
