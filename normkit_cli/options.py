@@ -302,7 +302,8 @@ def read_options(func: Callable) -> Callable:
         type=Checked("csv.quote", str, "CHAR"),
         help="The character quoting the CSV's fields: '\"' or \"'\" ('' for none; default: "
         "detected, \"'\" where no '\"' is in the head and single-quoted fields split it as "
-        "well).",
+        "well, none where fields open with quotes they do not close, which split the head "
+        "evenly as text).",
     )
     @option(
         "--escape",

@@ -57,7 +57,8 @@ class CsvOptions:
         each file (``#``).
     quote : {'"', "'", ""} or None, default None
         The character that quotes fields (``""``: no quoting); None: detected in each file
-        (``'`` where the head has no ``"`` and single-quoted fields split it as well).
+        (``'`` where the head has no ``"`` and single-quoted fields split it as well; ``""``
+        where its quotes are text: :mod:`normkit.io.csv.sniff`).
     inline_comments : bool, default False
         Whether the comment character starts a comment after values too (``1;3#note``):
         detected in each file, where comment lines are and the table splits evenly only with

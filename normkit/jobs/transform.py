@@ -298,8 +298,15 @@ def transform_file(
         finite = refuse_infinite(batches, names, locate, infinity_hints)
         pairs = ((None, batch) for batch in normalizer(finite))
     # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
-    # a spreadsheet stays UTF-16), so that it reads back as the input did.
-    written = replace(read.csv, encoding=read.csv.encoding or reference.encoding)
+    # a spreadsheet stays UTF-16), so that it reads back as the input did; and without quoting
+    # where the input's quotes were found to be text, so that its fields come back as written.
+    detected = reference.detected
+    text_quotes = read.csv.quote is None and detected is not None and detected.quote == ""
+    written = replace(
+        read.csv,
+        encoding=read.csv.encoding or reference.encoding,
+        quote="" if text_quotes else read.csv.quote,
+    )
     with contextlib.closing(batches), open_sink(output, schema, out_format, written) as sink:
         for given, batch in pairs:
             _refuse_infinite_output(batch, given, names, locate, sink.rows_written, infinity_hints)

@@ -178,3 +178,44 @@ def test_a_header_naming_a_column_without_values_is_read_as_one(tmp_path):
     fitted = json.loads(stats.read_text())
     assert fitted["read"]["header"] is True
     assert [(c["name"], c["count"], c["mean"]) for c in fitted["columns"]] == [("8", 2, 0.5)]
+
+
+def test_a_file_whose_quotes_are_text_is_read_without_quoting_and_written_back_alike(tmp_path):
+    # Page titles (a Wikipedia dump): read with '"', the title '"' opens a quoted field that a
+    # later title closes, and text follows it; read without quoting, every line splits in two.
+    titles = ["!", '"', '"!"', '"""', '""Chusotsu"_"Chukara"', '"(It)_Feels_So_Good"', "x"]
+    path = tmp_path / "titles.tsv"
+    path.write_text(
+        "title\tlength\n" + "".join(f"{t}\t{i * 3 % 7}\n" for i, t in enumerate(titles))
+    )
+    stats, z = tmp_path / "s.json", tmp_path / "z.tsv"
+    assert "no quote character" in ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    assert (doc["read"]["quote"], doc["read"]["given"]) == ("", [])
+    assert doc["columns"][0]["count"] == len(titles)
+    assert doc["passthrough"] == [{"name": "title", "dtype": "string", "why": "text"}]
+    ok("transform", path, "-s", stats, "-o", z)
+    assert [line.split("\t")[0] for line in z.read_text().splitlines()] == ["title", *titles]
+    back = tmp_path / "back.tsv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == path.read_text()
+    parquet = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", parquet)
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(parquet).column("title").to_pylist() == titles
+
+
+def test_a_quote_error_names_the_option_that_reads_quotes_as_text(tmp_path):
+    # A quote never closed: a field cut short, or a quote that is text? The one line says how
+    # to read it as text.
+    path = tmp_path / "q.csv"
+    path.write_text('a,b\n1,"2\n3,4\n5,6\n')
+    proc = run_normkit("fit", path, "-q")
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"{ERROR}{path} at line 2: malformed CSV: column 'b': a quoted field opened here is "
+        "never closed (unterminated quote); the rows after it would be lost; if quotes are "
+        "text in this file, read without quoting (--quote '')\n"
+    )
+    assert "fitted 1 column" in ok("fit", path, "--quote", "", "--columns", "a", "-o", "-")

@@ -156,6 +156,25 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
     assert not (tmp_path / "s.json").exists()
 
 
+@pytest.mark.parametrize("words", [9, 10])
+def test_codes_among_numbers_make_a_column_text_a_few_tokens_do_not(tmp_path, words):
+    # Ticket numbers, most of them numeric (titanic.csv): ten different codes or more that are
+    # not numbers make a column of text; fewer are tokens in a column of numbers, refused.
+    codes = [f"PC {17599 + k}" for k in range(words)]
+    tickets = [codes[i // 4 % words] if i % 4 == 0 else str(113803 + i) for i in range(80)]
+    path = tmp_path / "t.csv"
+    path.write_text("fare,ticket\n" + "".join(f"{i * 0.5},{t}\n" for i, t in enumerate(tickets)))
+    if words < 10:
+        assert refused(1, "fit", path) == (
+            f"{ERROR}{path}: column 'ticket' at data row 1: 'PC 17599' is not a number; "
+            "exclude the column (--exclude ticket) or add the string to --null-values"
+        )
+        return
+    doc = json.loads(ok("fit", path, "-o", "-"))
+    assert [c["name"] for c in doc["columns"]] == ["fare"]
+    assert doc["passthrough"] == [{"name": "ticket", "dtype": "string", "why": "text"}]
+
+
 @pytest.mark.parametrize("leading", [10, 200_000])
 def test_placeholders_before_the_first_number_do_not_make_a_column_text(tmp_path, leading):
     # 200,000 rows of '?' fill the first block: nothing there says numbers, nor text.

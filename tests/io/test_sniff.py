@@ -351,3 +351,33 @@ def test_an_escape_given_is_taken():
     assert found.escape == "\\"
     found = sniff(b'a,b\n1,"x \\"y, z\\" w"\n2,"v"\n', complete=True, escape=None)
     assert found.escape is None
+
+
+TITLES = (
+    'ns\ttitle\n0\t!\n0\t"\n0\t"!"\n0\t"""\n0\t""Chusotsu"_"Chukara"\n0\t"(It)_Feels_So_Good"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        # Page titles: read with '"', a quoted line break goes on after its closing quote (the
+        # reading refuses it); without quoting every line splits evenly.
+        pytest.param(TITLES, None, id="titles"),
+        pytest.param(TITLES.replace("\t", ","), None, id="titles-comma"),
+        # Quoted line breaks closed where they should be: quoting holds.
+        pytest.param('a,b\n1,"x\ny"\n2,"z"\n', '"', id="quoted-line-break"),
+        # A stray quote, but without quoting the lines do not split evenly either.
+        pytest.param('a,b\n1,"x\ny" z\n2,w\n', '"', id="uneven-without"),
+        # One field opened so, beside a quoted one: cut short, or a quote that is text?
+        pytest.param('a,b\n1,"x\n2,y\n3,"z"\n', '"', id="one-field-opened"),
+        # A quote never closed: a field cut short as likely as a quote that is text.
+        pytest.param('a,b\n1,"x\n2,y\n3,z\n', '"', id="never-closed"),
+        # Text after a closing quote on one line is read (as the engine reads it).
+        pytest.param('a,b\n1,"x"y\n2,z\n', '"', id="text-after-close"),
+    ],
+)
+def test_quotes_are_text_where_quoting_breaks_and_the_head_splits_evenly_without(text, quote):
+    found = sniff(text.encode(), complete=True)
+    assert (found.delimiter in ",\t", found.quote, found.header) == (True, quote, True)
+    assert sniff(text.encode(), complete=True, quote='"').quote == '"'  # given: taken

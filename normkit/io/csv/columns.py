@@ -68,14 +68,22 @@ OTHER_DELIMITERS = (",", "\t", ";", "|")
 _THOUSANDS = rf"\s*[+-]?{_GROUPED}\s*"
 
 
+#: Different values, neither numbers nor placeholders, that make a column of mostly numbers
+#: text: codes (``A/5 21171``, ``PC 17599`` among ``113803``) or names beside numeric ones. The
+#: tokens a column of numbers is refused for are few different ones, however often they recur
+#: (``T``, ``n/a``, ``#DIV/0!``, ``\N``).
+TEXT_VALUES = 10
+
+
 def typed_by_majority(
     schema: pa.Schema, first: pa.RecordBatch | None, decimal_point: str = "."
 ) -> pa.Schema:
     """The first block's types, but a text column whose values there are mostly numbers, or
-    only numbers and placeholders (:data:`PLACEHOLDER`), is a column of numbers (float64): a few tokens that
-    are not numbers (``?``, ``#N/A``, ``1,000``) then stop a fit with their row and value
-    wherever they stand, rather than turning the column into text when they happen to be in the
-    first block."""
+    only numbers and placeholders (:data:`PLACEHOLDER`), is a column of numbers (float64): a
+    few tokens that are not numbers (``?``, ``#N/A``, ``1,000``) then stop a fit with their row
+    and value wherever they stand, rather than turning the column into text when they happen to
+    be in the first block. Mostly numbers beside :data:`TEXT_VALUES` different words or more
+    are a column of text (ticket numbers, product codes): no token stands out there."""
     if first is None or not first.num_rows:
         return schema
     number = re.compile(NUMBER.format(point=re.escape(decimal_point)), re.ASCII | re.IGNORECASE)
@@ -88,9 +96,16 @@ def typed_by_majority(
         present = [v for v in values.to_pylist() if v is not None]
         if not present:
             continue
-        numbers = sum(1 for v in present if number.fullmatch(v) or written.fullmatch(v))
-        placeholders = sum(1 for v in present if placeholder.fullmatch(v))
-        if (numbers and 2 * numbers > len(present)) or numbers + placeholders == len(present):
+        numbers, placeholders, words = 0, 0, set()
+        for v in present:
+            if number.fullmatch(v) or written.fullmatch(v):
+                numbers += 1
+            elif placeholder.fullmatch(v):
+                placeholders += 1
+            elif len(words) < TEXT_VALUES:
+                words.add(v)
+        mostly = numbers and 2 * numbers > len(present) and len(words) < TEXT_VALUES
+        if mostly or numbers + placeholders == len(present):
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
 
@@ -355,7 +370,8 @@ def quote_error(where: str, kind: str, column: str | None, hints: tuple[str, ...
     else:
         what = "a quoted field with a line break goes on after its closing quote (a quote left "
         what += "open, closed by a stray one?); the rows in between would be read into one field"
-    return InputError(f"{where}: malformed CSV: {field}{what}", hints=hints)
+    unquoted = f"if quotes are text in this file, read without quoting ({param('csv.quote', '')})"
+    return InputError(f"{where}: malformed CSV: {field}{what}", hints=(*hints, unquoted))
 
 
 def exclude_hint(column: str, inferred: pa.Schema | None) -> str:

@@ -13,8 +13,13 @@ The rules, in the order they are applied:
   column, read with ``,``: the only tie settled by order, harmless as nothing is split. ``:`` and space are never sniffed (times and prose are full
   of them), only taken when given. An Excel ``sep=;`` first line names the separator.
 * **Quote.** ``"``; ``'`` when the head has no ``"`` and ``'`` quoting splits as many records
-  consistently. ``None`` is never sniffed: a ``"`` that does not start a field is read as text
-  anyway. DuckDB reports no quote when the head holds none; ``"`` is returned then, so that a
+  consistently. ``None`` (quotes are text) where the head read with the quote has a quoted
+  field holding a line break that goes on after its closing quote, which the reading refuses,
+  and splits evenly without quoting, with several fields opening with a quote that they do not
+  close as a quoted field does (page titles such as ``"``, ``""x`` and ``"a"_b``, as DuckDB
+  reads them). One such field, or a quote never closed, is refused as it is: a field cut short
+  is as likely as a quote that is text. Elsewhere a ``"`` that does not start a field is read
+  as text anyway. DuckDB reports no quote when the head holds none; ``"`` is returned then, so that a
   quoted field further down is still read.
 * **Escape.** ``\\`` escapes quotes inside quoted fields (``"say \\"hi\\""``) where the head
   holds a ``\\`` before a quote and splits evenly only with it read as an escape (DuckDB's
@@ -55,6 +60,7 @@ from types import EllipsisType
 
 from ...errors import InputError, param
 from .comments import cut_comment
+from .quotes import open_but_not_quoted, quoting_breaks
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
 
@@ -275,6 +281,8 @@ def _sniff_lines(
             chosen = whole
         else:
             _refuse_rows_like_comments(hashed, whole, chosen)
+    if quote is ... and chosen.quote and max(chosen.spans, default=1) > 1:  # quoted breaks
+        chosen = _unquoted(chosen, lines, first, delimiter, skip_rows is None) or chosen
     rows = chosen.rows[chosen.start :]
     has_header, why_header = (header, "as given") if header is not None else _header(rows)
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
@@ -308,6 +316,35 @@ def _sniff_lines(
         escape=chosen.escape,
     )
     return found, chosen.consistent
+
+
+def _unquoted(
+    chosen: _Split,
+    lines: list[str],
+    first: int,
+    given: str | None,
+    sniffing_skip: bool,
+) -> _Split | None:
+    """The head read without quoting, where read with ``chosen``'s quote the reading refuses it
+    (:func:`.quotes.quoting_breaks`), and without quoting each of its records has the table's
+    field count, two or more, and several fields open with a quote they do not close as a
+    quoted field does: quotes are text there (page titles ``"``, ``""x``, ``"a"_b``), as
+    DuckDB reads them. None where quoting holds, or one field opens so (cut short, or text?),
+    or the head does not split evenly without it."""
+    body = [
+        line for line in lines[first:] if not (chosen.comment and line.startswith(chosen.comment))
+    ]
+    if not quoting_breaks("".join(body), chosen.delimiter, chosen.quote, chosen.escape):
+        return None
+    numbers = list(range(first, len(lines)))
+    splits = [
+        _fit(_without(_records(numbers, lines[first:], d, None, False), chosen.comment, lines))
+        for d in ([given] if given else _present("".join(body), None))
+    ]
+    unquoted = _choose(splits, given, sniffing_skip)
+    if not unquoted.consistent or unquoted.fields < 2:
+        return None
+    return unquoted if open_but_not_quoted(unquoted.rows, chosen.quote) > 1 else None
 
 
 def _present(text: str, quote: str | None) -> list[str]:

@@ -1,0 +1,57 @@
+"""How quotes read where they do not quote as a CSV's quotes should: the fields the reading
+refuses, told from the text, so that the dialect's detection can read such a file without
+quoting instead (:mod:`.sniff`)."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["open_but_not_quoted", "quoting_breaks"]
+
+
+def quoting_breaks(text: str, delimiter: str, quote: str, escape: str | None) -> bool:
+    """Whether ``text`` read with ``quote`` has a quoted field that holds a line break and goes
+    on after its closing quote: a stray quote closed it, and the reading refuses it. (A quote
+    never closed is not told here: it may be a field cut short as much as a quote that is
+    text.) As the engine reads (:mod:`normkit._native`'s scanner): a quote opens a field only
+    at its start, a doubled quote (or, with ``escape``, an escaped one) inside stands for a
+    quote, and the first other quote closes it.
+
+    Examples
+    --------
+    >>> quoting_breaks('id,title\\n0,"\\n0,"!"\\n', ",", '"', None)
+    True
+    >>> quoting_breaks('id,title\\n0,"a\\nb"\\n1,"c"d\\n', ",", '"', None)
+    False
+    """
+    q, e = re.escape(quote), re.escape(escape or "")
+    inner = rf"[^{q}{e}]|{e}." if escape else rf"[^{q}]"
+    quoted = re.compile(rf"{q}(?:{inner}|{q}{q})*{q}", re.DOTALL)
+    ends = (delimiter, "\n", "\r")
+    pos = text.find(quote)
+    while pos >= 0:
+        if pos == 0 or text[pos - 1] in ends:
+            found = quoted.match(text, pos)
+            if found is None:
+                return False
+            after = text[found.end() : found.end() + 1]
+            if after and after not in ends and ("\n" in found[0] or "\r" in found[0]):
+                return True
+            pos = found.end() - 1
+        pos = text.find(quote, pos + 1)
+    return False
+
+
+def open_but_not_quoted(rows: list[list[str]], quote: str) -> int:
+    """How many of the fields of ``rows`` (read without quoting) open with ``quote`` but are no
+    quoted field (``"``, ``""x``, ``"a"_b``): one may be a field cut short, several show
+    quotes that are text.
+
+    Examples
+    --------
+    >>> open_but_not_quoted([["0", '"'], ["0", '"!"'], ["0", '"a"_b']], '"')
+    2
+    """
+    q = re.escape(quote)
+    quoted = re.compile(rf"{q}(?:[^{q}]|{q}{q})*{q}", re.DOTALL)
+    return sum(1 for row in rows for f in row if f.startswith(quote) and not quoted.fullmatch(f))
