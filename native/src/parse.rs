@@ -550,6 +550,9 @@ pub struct ParsedBlock {
     pub floats: Vec<FloatColumn>,
     /// The text columns, in the order of the columns of that kind; each has `rows` texts.
     pub texts: Vec<TextColumn>,
+    /// The line ends in the block (counted by [`parse_blocks_parallel`], on the core that
+    /// parsed it; 0 from [`parse_block`]).
+    pub lines: u64,
 }
 
 /// What is wrong, in a [`ParseError`].
@@ -929,7 +932,10 @@ pub fn parse_blocks_parallel(
     let ranges: Vec<(usize, usize)> = starts.zip(block_ends.iter().copied()).collect();
     let parse = |&(start, end): &(usize, usize)| {
         let block = buf.get(start..end).unwrap_or_default();
-        parse_block(block, d, missing, kinds, 1, 1)
+        parse_block(block, d, missing, kinds, 1, 1).map(|mut parsed| {
+            parsed.lines = count_lines(block);
+            parsed
+        })
     };
     let threads = threads.clamp(1, ranges.len().max(1));
     let results: Vec<Result<ParsedBlock, ParseError>> = if threads == 1 {

@@ -184,7 +184,7 @@ impl CsvEngine {
             Ok((consumed, blocks))
         };
         let (consumed, blocks) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
-        let lines = py.detach(|| count_lines(&buf[..consumed]));
+        let lines = blocks.iter().map(|b| b.lines).sum::<u64>();
         let joined = py.detach(|| concat(blocks));
         let rows = joined.rows;
         let floats = joined
