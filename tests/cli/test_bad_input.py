@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from conftest import NORMKIT, assert_error, run
+from conftest import NORMKIT, assert_error, run, run_normkit
 
 from normkit_cli.main import cli
 
@@ -889,3 +889,26 @@ def test_a_text_column_chosen_by_name_is_told_to_be_left_out_of_the_choice(tmp_p
     assert "'x' is not a number; exclude the column (--exclude v)" in line
     line = assert_error(run("fit", path, "--columns", "v", "-o", tmp_path / "s.json"), 1)
     assert "'x' is not a number; leave it out of the columns chosen (--columns) or add" in line
+
+
+def test_a_quote_never_closed_far_from_the_end_is_named_with_its_line(tmp_path):
+    # The rest of the file (over four blocks) is inside the quote: the record's end is never
+    # found. That is the quote's error, with its line, not "a row is longer than the block".
+    rows = ["a,b,c"] + [f"{i}.5,{i}.25,{i}" for i in range(300_000)]
+    rows[30_001] = '"' + rows[30_001]
+    data = tmp_path / "uq.csv"
+    data.write_text("\n".join(rows) + "\n")
+    proc = run_normkit("fit", data, "-o", tmp_path / "s.json")
+    message = proc.stderr.decode()
+    assert proc.returncode == 1, message
+    assert "at line 30,002" in message
+    assert "column 'a': a quoted field opened here is not closed within 4 MiB" in message
+    assert "--csv-block-size" in message
+    assert not (tmp_path / "s.json").exists()
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(rows[:30_001]) + "\n")
+    assert run_normkit("fit", good, "-o", tmp_path / "s.json").returncode == 0
+    proc = run_normkit("transform", data, "-s", tmp_path / "s.json", "-o", tmp_path / "z.csv")
+    assert proc.returncode == 1
+    assert "at line 30,002" in proc.stderr.decode()
+    assert not (tmp_path / "z.csv").exists()

@@ -359,12 +359,17 @@ def escape_hints(value: str, quote: str | None, escape: str | None) -> tuple[str
     )
 
 
-def quote_error(where: str, kind: str, column: str | None, hints: tuple[str, ...]) -> InputError:
-    """The error of a quoted field never closed (``kind`` ``unterminated_quote``) or holding a
-    line break and going on after its closing quote (``stray_quote``); ``where``: the file and
-    line."""
+def quote_error(
+    where: str, kind: str, column: str | None, hints: tuple[str, ...], within: str | None = None
+) -> InputError:
+    """The error of a quoted field never closed (``kind`` ``unterminated_quote``; ``within``:
+    not closed within that much, the most read at a time) or holding a line break and going on
+    after its closing quote (``stray_quote``); ``where``: the file and line."""
     field = f"column {column!r}: " if column else ""
-    if kind == "unterminated_quote":
+    if kind == "unterminated_quote" and within:
+        what = f"a quoted field opened here is not closed within {within} (a quote never "
+        what += "closed?); the rows after it would be lost"
+    elif kind == "unterminated_quote":
         what = "a quoted field opened here is never closed (unterminated quote); the rows after "
         what += "it would be lost"
     else:

@@ -84,6 +84,8 @@ class RecordError(Exception):
         self.value: str = native.value
         self.expected: int | None = native.expected
         self.got: int | None = native.got
+        #: Bytes read without finding the record's end, where that is how the error was found.
+        self.within: int | None = None
 
 
 def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
@@ -385,7 +387,7 @@ class NativeRecords:
                 if last:
                     return  # nothing but blank lines
                 if len(chunk) >= self._max_record:
-                    raise OverflowError(len(chunk))
+                    raise self._too_long(chunk, line)
                 wanted = 2 * len(chunk)  # a record longer than the chunk
                 continue
             if rows and rows < MIN_ROWS and self._chunk_bytes < MAX_CHUNK and not self.rows:
@@ -406,6 +408,21 @@ class NativeRecords:
                 yield self._batch(rows, floats, texts)
             if last and not self._pending:
                 return
+
+    def _too_long(self, chunk: bytes, line: int) -> Exception:
+        """Why no record ends within ``chunk``, the most read at a time: a quote opened in it
+        and not closed by its end (a :class:`RecordError` naming its line, of kind
+        ``unterminated_quote``), or a record longer than that (``OverflowError``)."""
+        from ... import _native
+
+        try:
+            self._engine.parse(chunk, True, self.rows + 1, line)
+        except _native.CsvError as exc:
+            if exc.kind == "unterminated_quote":
+                error = RecordError(exc)
+                error.within = len(chunk)
+                return error
+        return OverflowError(len(chunk))
 
     def _batch(self, rows: int, floats: list, texts: list) -> pa.RecordBatch:
         arrays = []

@@ -465,17 +465,20 @@ class CsvReader(ReaderBase):
             raise self._record_error(exc, set(float_columns), column_types, names) from None
 
     def _too_long(self) -> InputError:
-        size = self.read.csv.block_size
-        limit = self._max_record()
-        shown = f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
         return InputError(
             f"{self.name}: a CSV row is longer than the block size allows (rows of up to "
-            f"four blocks, {shown}, are read)",
-            hints=(
-                f"read it with a larger {param('csv.block_size')} "
-                f"(for instance {4 * size // 2**20 or 4}M)",
-            ),
+            f"four blocks, {self._longest()}, are read)",
+            hints=(f"read it with {self._larger_blocks()}",),
         )
+
+    def _longest(self) -> str:
+        """The longest record read, as text (``4 MiB``)."""
+        limit = self._max_record()
+        return f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
+
+    def _larger_blocks(self) -> str:
+        size = self.read.csv.block_size
+        return f"a larger {param('csv.block_size')} (for instance {4 * size // 2**20 or 4}M)"
 
     def _record_error(
         self,
@@ -517,7 +520,16 @@ class CsvReader(ReaderBase):
             )
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
         if exc.kind in ("unterminated_quote", "stray_quote"):
-            return quote_error(f"{self.name} at line {exc.line:,}", exc.kind, column, escaped)
+            within = None
+            if exc.within:  # not closed within the most read at a time
+                within = self._longest()
+                escaped = (
+                    *escaped,
+                    f"if the field is that long, read it with {self._larger_blocks()}",
+                )
+            return quote_error(
+                f"{self.name} at line {exc.line:,}", exc.kind, column, escaped, within
+            )
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
