@@ -386,7 +386,9 @@ def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
     choice."""
     if inferred is not None and column in inferred.names:
         dtype = inferred.field(column).type
-        if not (pa.types.is_integer(dtype) or pa.types.is_floating(dtype)):
+        # Columns empty in the first rows (null) are fitted by default, as numbers are.
+        numeric = pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
+        if not (numeric or pa.types.is_null(dtype)):
             return leave_out_hint(": its first rows are text")
     return f"exclude the column ({param('exclude', column)})"
 
