@@ -147,8 +147,19 @@ class IntegerCheck:
     integers that never were."""
 
     def __init__(self, dtypes: Sequence[str]):
-        self.dtypes = list(dtypes)
+        self._dtypes = list(dtypes)
         self.integral = {j for j, d in enumerate(dtypes) if d.startswith(("int", "uint"))}
+        # Columns with nothing in their first rows (null): integers (int64) if every value met
+        # is one, else float64; null if none is met.
+        self._unknown = {j for j, d in enumerate(dtypes) if d == "null"}
+        self._met: set[int] = set()
+
+    @property
+    def dtypes(self) -> list[str]:
+        return [
+            "int64" if j in self._unknown and j in self._met else d
+            for j, d in enumerate(self._dtypes)
+        ]
 
     def __call__(self, columns: list[np.ndarray]) -> None:
         for j in list(self.integral):
@@ -156,7 +167,16 @@ class IntegerCheck:
             with np.errstate(invalid="ignore"):
                 if not np.all((np.floor(x) == x) | np.isnan(x)):
                     self.integral.discard(j)
-                    self.dtypes[j] = "double"
+                    self._dtypes[j] = "double"
+        for j in list(self._unknown):
+            x = columns[j]
+            x = x[~np.isnan(x)]
+            if not x.size:
+                continue
+            self._met.add(j)
+            if not np.all((np.floor(x) == x) & (np.abs(x) < 2.0**63)):
+                self._unknown.discard(j)
+                self._dtypes[j] = "double"
 
 
 def require_rows(rows: int, sources: Sequence[Reader]) -> None:

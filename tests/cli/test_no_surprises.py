@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
-from conftest import ERROR, SAMPLE_CSV, run_normkit
+from conftest import ERROR, SAMPLE_CSV, normkit_summary, run_normkit
 from sklearn.preprocessing import StandardScaler
 
 import normkit
@@ -1195,3 +1195,19 @@ def test_one_zero_padded_value_does_not_turn_numbers_into_text(tmp_path):
     column = json.loads((tmp_path / "c.json").read_text())["columns"][0]
     assert column["dtype"] == "double"
     assert column["mean"] == pytest.approx((7 + 10 + 123) / 3, rel=1e-15)
+
+
+def test_integers_after_empty_first_rows_come_back_as_integers(tmp_path):
+    # A column with nothing in its first rows has no type there; its values decide it: all
+    # integers are int64 (an inverse writes them back as written), else float64.
+    rows = ["a,n,f"] + [f"{i % 97}.5,," for i in range(200_000)]
+    rows += [f"{i % 89}.25,{i % 50},{i}.5" for i in range(1000)]
+    data = tmp_path / "late.csv"
+    data.write_text("\n".join(rows) + "\n")
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.parquet", tmp_path / "back.csv"
+    normkit_summary("fit", data, "-o", stats)
+    dtypes = {c["name"]: c["dtype"] for c in json.loads(stats.read_text())["columns"]}
+    assert dtypes == {"a": "double", "n": "int64", "f": "double"}
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text().splitlines()[-1].split(",")[1:] == ["49", "999.5"]
