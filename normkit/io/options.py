@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import params
-from ..errors import OptionError, param
+from ..errors import OptionError, param, quoted
 from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
 
 __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions", "ReadSettings"]
@@ -121,7 +121,7 @@ class CsvOptions:
             )
         if self.escape and self.delimiter == self.escape:
             raise OptionError(
-                f"'{self.escape}' cannot both separate fields and escape quotes",
+                f"{quoted(self.escape)} cannot both separate fields and escape quotes",
                 param="csv.escape",
                 hints=(f"give the escape character ({param('csv.escape', '')} for none)",),
             )

@@ -290,7 +290,9 @@ def test_every_mistake_is_one_line_naming_the_file_and_leaves_no_output(trained,
         2,
         "a stat file is JSON",
     )
-    assert_usage_error(run("import-torch", fresh, "--columns", "a,b", "--rows", "0"), "'--rows'")
+    assert_usage_error(
+        run("import-torch", fresh, "--columns", "a,b", "--rows", "0"), "--rows must be"
+    )
     assert leftovers(tmp_path) == []
 
 
