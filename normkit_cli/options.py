@@ -49,6 +49,32 @@ class LibraryOption(click.Option):
         long = [o for o in self.opts if o.startswith("--")]
         return (long or self.opts)[0]
 
+    @property
+    def _is_pair(self) -> bool:
+        return self.is_bool_flag and bool(self.secondary_opts) and not self.multiple
+
+    def add_to_parser(self, parser, ctx: click.Context) -> None:
+        if not self._is_pair:
+            return super().add_to_parser(parser, ctx)
+        # Both spellings of a pair (--header/--no-header) collected, so that giving both is
+        # refused rather than the last one silently winning.
+        for opts, const in ((self.opts, True), (self.secondary_opts, False)):
+            parser.add_option(
+                obj=self, opts=opts, dest=self.name, action="append_const", const=const
+            )
+        return None
+
+    def consume_value(self, ctx: click.Context, opts):
+        value, source = super().consume_value(ctx, opts)
+        if self._is_pair and isinstance(value, list):
+            if len(set(value)) > 1:
+                raise click.UsageError(
+                    f"{self.flag} and {self.secondary_opts[0]} contradict each other: give one",
+                    ctx,
+                )
+            value = value[0]
+        return value, source
+
 
 def option(*decls: str, param: str | None = None, **kwargs: Any) -> Callable:
     """A :class:`LibraryOption`; with ``param`` and no ``type``, its type comes from the

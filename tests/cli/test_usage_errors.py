@@ -4,6 +4,8 @@ typed and what to do, exit 2, no usage block and no traceback; the real command.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import ERROR, SAMPLE_CSV, run_normkit
 
@@ -19,6 +21,9 @@ COMMANDS = {
     "inspect": ["inspect", "stats.json"],
     "merge-stats": ["merge-stats", "stats.json"],
 }
+
+#: The commands that read data (and so have the read options).
+READERS = ["fit", "transform", "inverse", "drift", "report"]
 
 
 def usage_error(*args) -> str:
@@ -142,6 +147,23 @@ def test_options_that_exclude_each_other_are_one_line():
         "--batch-size sets the running statistics, which --no-ema skips"
     )
     assert usage_error("fit", SAMPLE_CSV, "--workers", "2") == "--workers needs --engine dask"
+
+
+@pytest.mark.parametrize("command", READERS)
+@pytest.mark.parametrize("pair", [["--header", "--no-header"], ["--no-header", "--header"]])
+def test_header_and_no_header_together_are_refused_not_the_last_one_winning(command, pair):
+    assert usage_error(*COMMANDS[command], *pair) == (
+        "--header and --no-header contradict each other: give one"
+    )
+
+
+def test_either_of_a_pair_still_works_given_once_or_repeated(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("1,2\n3,5\n4,4\n")
+    for args in (["--no-header"], ["--no-header", "--no-header"]):
+        proc = run_normkit("fit", path, *args, "-o", "-", "-q")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["read"]["header"] is False
 
 
 def test_a_backslash_is_shown_as_typed():
