@@ -87,7 +87,7 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta, quiet):
     "      --batch-size 64 -o stats.json\n"
     "  normkit drift new.csv -s stats.json\n",
 )
-@click.argument("state_path", metavar="STATE", type=click.Path(dir_okay=False))
+@click.argument("state_path", metavar="STATE")
 @click.option(
     "-o",
     "--output",

@@ -290,7 +290,6 @@ def stats_option(func: Callable) -> Callable:
         "stats_path",
         required=True,
         metavar="STATS",
-        type=click.Path(dir_okay=False),
         help="Stat file written by 'normkit fit'.",
     )(func)
 

@@ -1,0 +1,50 @@
+"""Paths that cannot be what a command needs (missing files, directories given as files, empty
+or unreadable files, outputs where they cannot go): one line naming the path, the same exit code
+in every command, nothing written; the real command."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ERROR, SAMPLE_CSV, run_normkit
+
+#: Every command that reads a stat file (or a model's state), with it at {stats}.
+READS_STATS = {
+    "transform": ["transform", SAMPLE_CSV, "-s", "{stats}", "-o", "{out}/z.csv"],
+    "inverse": ["inverse", SAMPLE_CSV, "-s", "{stats}", "-o", "{out}/x.csv"],
+    "drift": ["drift", SAMPLE_CSV, "-s", "{stats}"],
+    "report": ["report", SAMPLE_CSV, "-s", "{stats}", "--png", "{out}/png"],
+    "export": ["export", "-s", "{stats}", "--to", "numpy", "-o", "{out}/s.npz"],
+    "inspect": ["inspect", "{stats}"],
+    "merge-stats": ["merge-stats", "{stats}", "-o", "{out}/m.json"],
+    "import-torch": ["import-torch", "{stats}", "-o", "{out}/s.json"],
+}
+
+
+def one_line_error(code: int, *args) -> str:
+    proc = run_normkit(*args)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.rstrip("\n").split("\n")
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(ERROR), stderr
+    return lines[0].removeprefix(ERROR)
+
+
+@pytest.mark.parametrize("command", READS_STATS)
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_a_stat_file_that_is_missing_or_a_directory_is_the_same_error_everywhere(
+    tmp_path, command, kind
+):
+    # A directory was a usage error (exit 2, from click) in some commands and a stat-file
+    # problem (exit 1) in merge-stats; a missing file was exit 1 everywhere.
+    stats = tmp_path / "stats.json"
+    if kind == "directory":
+        stats.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [str(a).format(stats=stats, out=out) for a in READS_STATS[command]]
+    line = one_line_error(1, *args)
+    assert line.startswith(f"{stats}: "), line
+    assert ("is a directory" if kind == "directory" else "no such") in line, line
+    assert list(out.iterdir()) == []
