@@ -48,3 +48,33 @@ def test_a_stat_file_that_is_missing_or_a_directory_is_the_same_error_everywhere
     assert line.startswith(f"{stats}: "), line
     assert ("is a directory" if kind == "directory" else "no such") in line, line
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--no-header"], "--no-header"),
+        (["--delimiter", ";"], "--delimiter ';'"),
+        (["--decimal", ","], "--decimal ,"),
+        (["--encoding", "latin-1"], "--encoding latin-1"),
+    ],
+)
+@pytest.mark.parametrize("command", ["fit", "drift", "report"])
+def test_csv_options_for_inputs_that_are_not_csv_are_refused(tmp_path, command, args, flag):
+    # A fit recorded them (its summary said 'read as no header'), and later CSV inputs were
+    # read with them: 'the input has none of the columns', or ',' both separating and decimal.
+    stats = tmp_path / "stats.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    parquet = SAMPLE_CSV.with_suffix(".parquet")
+    extra = {"fit": ["-o", tmp_path / "s.json"], "report": ["-s", stats, "-o", tmp_path / "r.html"]}
+    line = one_line_error(2, command, parquet, *extra.get(command, ["-s", stats]), *args)
+    assert line == (
+        f"{flag} says how CSV is read, and no input is CSV ({parquet} is parquet); leave it out"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stats.json"]
+
+
+def test_csv_options_apply_where_some_input_is_csv(tmp_path):
+    parquet = SAMPLE_CSV.with_suffix(".parquet")
+    proc = run_normkit("fit", parquet, SAMPLE_CSV, "--delimiter", ",", "-q", "-o", "-")
+    assert proc.returncode == 0, proc.stderr
