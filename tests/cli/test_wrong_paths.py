@@ -78,3 +78,21 @@ def test_csv_options_apply_where_some_input_is_csv(tmp_path):
     parquet = SAMPLE_CSV.with_suffix(".parquet")
     proc = run_normkit("fit", parquet, SAMPLE_CSV, "--delimiter", ",", "-q", "-o", "-")
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("command", READS_STATS)
+def test_a_stat_file_from_standard_input_is_refused_in_one_line(tmp_path, command):
+    # '-' was taken for a file of that name: '-: no such stat file', while the fit that wrote
+    # it to standard output (-o -) said nothing was wrong.
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [str(a).format(stats="-", out=out) for a in READS_STATS[command]]
+    proc = run_normkit(*args, stdin=(tmp_path / "none").as_posix().encode())
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    what = "state dict" if command == "import-torch" else "stat file"
+    assert stderr == (
+        f"{ERROR}a {what} is read from a file, not from standard input ('-'); save it to a "
+        "file and give its path\n"
+    )
+    assert list(out.iterdir()) == []
