@@ -28,6 +28,7 @@ __all__ = [
     "listed",
     "param",
     "plain_value",
+    "quoted",
 ]
 
 # Marks a parameter reference inside a message: "\x1f" name ["\x1e" value] "\x1f". No column
@@ -61,6 +62,20 @@ def param(name: str, value: object = None) -> str:
         text = str(value)
     clean = text.replace(_MARK, "").replace(_VALUE, "")
     return f"{_MARK}{name}{_VALUE}{clean}{_MARK}"
+
+
+def quoted(text: str) -> str:
+    r"""A string in quotes as its user typed it: a backslash stays one (``repr`` doubles it), and
+    only characters that would not show (a tab, a line break) are escaped as ``repr`` does.
+
+    >>> print(quoted("\\"), quoted("it's"), quoted("a\tb"))
+    '\' "it's" 'a\tb'
+    """
+    quote = '"' if "'" in text and '"' not in text else "'"
+    inner = "".join(
+        "\\" + c if c == quote else c if c.isprintable() else repr(c)[1:-1] for c in text
+    )
+    return f"{quote}{inner}{quote}"
 
 
 def listed(names: Sequence[str], noun: str = "column", limit: int = 10) -> str:

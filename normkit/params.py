@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import OptionError, param
+from .errors import OptionError, param, quoted
 
 __all__ = [
     "MODES",
@@ -131,7 +131,7 @@ class OneOf(Constraint):
         )
 
     def describe(self) -> str:
-        shown = [repr(v) if isinstance(v, str) else str(v) for v in self.values]
+        shown = [quoted(v) if isinstance(v, str) else str(v) for v in self.values]
         if len(shown) == 1:
             return shown[0]
         if len(shown) == 2:
@@ -416,5 +416,5 @@ def check(name: str, value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    text = quoted(value) if isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

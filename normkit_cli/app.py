@@ -1,4 +1,4 @@
-"""How the command runs: library errors, Ctrl-C, termination and closed pipes turned into one line
+"""How the command runs: library errors, usage errors, Ctrl-C, termination and closed pipes turned into one line
 on stderr and an exit code, and the process ended cleanly."""
 
 from __future__ import annotations
@@ -10,11 +10,18 @@ import warnings
 
 import click
 
-from normkit.errors import EXIT_CODES, NormkitError
+from normkit.errors import EXIT_CODES, NormkitError, quoted
 
 from .spelling import Spelling
 
-__all__ = ["NormkitCliError", "NormkitCommand", "NormkitGroup", "Terminated", "run_to_exit"]
+__all__ = [
+    "NormkitCliError",
+    "NormkitCommand",
+    "NormkitGroup",
+    "Terminated",
+    "run_to_exit",
+    "usage_line",
+]
 
 
 class NormkitCliError(click.ClickException):
@@ -28,6 +35,48 @@ class NormkitCliError(click.ClickException):
         # One line, whatever the names and values in it hold (a column named "a\nb").
         message = self.format_message().replace("\r", "\\r").replace("\n", "\\n")
         click.echo(f"normkit: error: {message}", err=True)
+
+
+def _flag(param: click.Parameter) -> str:
+    """How a message names an option (its long flag) or an argument (its metavar)."""
+    if isinstance(param, click.Option):
+        return next((o for o in param.opts if o.startswith("--")), param.opts[0])
+    return param.human_readable_name
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """A usage error of click's in one line, in normkit's words: what was given, which option
+    or argument, and what to do (click's own is a usage block of four lines)."""
+    command = exc.ctx.command_path if exc.ctx is not None else "normkit"
+    see = f"see '{command} --help'"
+    if isinstance(exc, click.MissingParameter) and exc.param is not None:
+        what = f"{command} needs {_flag(exc.param)}"
+        extra = exc.param.type.get_missing_message(param=exc.param, ctx=exc.ctx)
+        return f"{what}: {extra}" if extra else f"{what}; {see}"
+    if isinstance(exc, click.BadParameter):
+        message = exc.message.rstrip(".")
+        where = _flag(exc.param) if exc.param is not None else exc.param_hint
+        if not where:
+            return message
+        # The types' messages follow the flag ("--ddof must be 0 or 1, not 'x'").
+        return f"{where} {message}" if message.startswith("must ") else f"{where}: {message}"
+    if isinstance(exc, click.NoSuchOption | click.exceptions.NoSuchCommand):
+        if isinstance(exc, click.NoSuchOption):
+            what = f"{command} has no option {exc.option_name}"
+        else:
+            what = f"{command} has no command {quoted(exc.command_name)}"
+        if exc.possibilities:
+            what += f" (did you mean {' or '.join(sorted(exc.possibilities))}?)"
+        return f"{what}; {see}"
+    if isinstance(exc, click.BadOptionUsage) and "requires" in exc.message:
+        return f"{exc.option_name} needs a value"
+    if isinstance(exc, click.BadOptionUsage) and "does not take a value" in exc.message:
+        return f"{exc.option_name} is a flag: it takes no value"
+    message = exc.format_message().rstrip(".")
+    if message.startswith("Got unexpected extra argument"):
+        extra = message.partition("(")[2].rstrip(")")
+        return f"{command} got more arguments than it takes: {extra}; {see}"
+    return message
 
 
 def _show_traceback(ctx: click.Context) -> bool:
@@ -53,9 +102,22 @@ class NormkitGroup(click.Group):
 
     command_class = NormkitCommand
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise NormkitCliError(usage_line(exc), exc.exit_code) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            # Every command's usage errors, click's and normkit's own, in one line.
+            raise NormkitCliError(usage_line(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             click.echo("normkit: interrupted", err=True)
             raise click.exceptions.Exit(130) from None

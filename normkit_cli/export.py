@@ -6,17 +6,8 @@ from __future__ import annotations
 import click
 
 from .app import NormkitCommand
-from .options import (
-    Checked,
-    NameList,
-    affine_options,
-    flatten,
-    option,
-    parse_momentum,
-    quiet_option,
-    quote_name,
-    stats_option,
-)
+from .options import affine_options, flatten, option, quiet_option, stats_option
+from .types import Checked, Choice, NameList, parse_momentum, quote_name
 
 
 @click.command(
@@ -33,7 +24,7 @@ from .options import (
     "--to",
     "to",
     required=True,
-    type=click.Choice(["onnx", "numpy", "torch"]),
+    type=Choice(["onnx", "numpy", "torch"]),
     help="onnx: a model of the frozen transform (Sub, then Div, as scikit-learn); numpy: an .npz "
     "of the statistics; torch: a BatchNorm1d state dict (safetensors) of the running statistics "
     "when fitted (--use exact: of the exact ones).",
@@ -48,7 +39,7 @@ from .options import (
 @option(
     "--inputs",
     param="inputs",
-    type=click.Choice(["matrix", "columns"]),
+    type=Choice(["matrix", "columns"]),
     default="matrix",
     show_default=True,
     help="ONNX input: one float64 matrix X (rows x columns), or one input per column named "
@@ -96,7 +87,7 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta, quiet):
     "      --batch-size 64 -o stats.json\n"
     "  normkit drift new.csv -s stats.json\n",
 )
-@click.argument("state_path", metavar="STATE", type=click.Path(dir_okay=False))
+@click.argument("state_path", metavar="STATE")
 @click.option(
     "-o",
     "--output",

@@ -16,8 +16,6 @@ import normkit
 from .app import NormkitGroup, run_to_exit
 from .export import export, import_torch
 from .options import (
-    Checked,
-    NameList,
     affine_options,
     drift_options,
     engine_options,
@@ -27,7 +25,6 @@ from .options import (
     mode_option,
     option,
     output_options,
-    parse_momentum,
     quiet_option,
     read_options,
     stats_option,
@@ -36,6 +33,7 @@ from .options import (
 from .progress import PartsBar, ProgressBar
 from .render import count, passed_through, read_as, render_drift, written_as
 from .statfiles import inspect, merge_stats
+from .types import Checked, NameList, parse_momentum
 
 EXAMPLES_FIT = """
 \b

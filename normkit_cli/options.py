@@ -10,10 +10,20 @@ from typing import Any
 
 import click
 
-from normkit import params
-from normkit.errors import OptionError
+from normkit.errors import quoted
 from normkit.io.formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format
-from normkit.params import RULES, Interval, OneOf
+from normkit.params import RULES
+
+from .types import (
+    Affine,
+    Checked,
+    Choice,
+    StringList,
+    Threshold,
+    click_type,
+    parse_delimiter,
+    parse_size,
+)
 
 FORMAT_NAMES = [f.value for f in Format]
 
@@ -39,6 +49,32 @@ class LibraryOption(click.Option):
         long = [o for o in self.opts if o.startswith("--")]
         return (long or self.opts)[0]
 
+    @property
+    def _is_pair(self) -> bool:
+        return self.is_bool_flag and bool(self.secondary_opts) and not self.multiple
+
+    def add_to_parser(self, parser, ctx: click.Context) -> None:
+        if not self._is_pair:
+            return super().add_to_parser(parser, ctx)
+        # Both spellings of a pair (--header/--no-header) collected, so that giving both is
+        # refused rather than the last one silently winning.
+        for opts, const in ((self.opts, True), (self.secondary_opts, False)):
+            parser.add_option(
+                obj=self, opts=opts, dest=self.name, action="append_const", const=const
+            )
+        return None
+
+    def consume_value(self, ctx: click.Context, opts):
+        value, source = super().consume_value(ctx, opts)
+        if self._is_pair and isinstance(value, list):
+            if len(set(value)) > 1:
+                raise click.UsageError(
+                    f"{self.flag} and {self.secondary_opts[0]} contradict each other: give one",
+                    ctx,
+                )
+            value = value[0]
+        return value, source
+
 
 def option(*decls: str, param: str | None = None, **kwargs: Any) -> Callable:
     """A :class:`LibraryOption`; with ``param`` and no ``type``, its type comes from the
@@ -47,197 +83,6 @@ def option(*decls: str, param: str | None = None, **kwargs: Any) -> Callable:
     if param in RULES and "type" not in kwargs and not kwargs.get("is_flag"):
         kwargs["type"] = click_type(param)
     return click.option(*decls, cls=LibraryOption, library_param=param, **kwargs)
-
-
-class Checked(click.ParamType):
-    """Text parsed by ``parse``, then checked by the library parameter's rule."""
-
-    def __init__(
-        self,
-        param: str,
-        parse: Callable[[str], Any],
-        metavar: str,
-        as_text: Callable[[str], str] | None = None,
-    ):
-        self.param = param
-        self.parse = parse
-        self.name = metavar
-        if as_text is not None:
-            self.as_text = as_text  # how a value is written on the command line
-
-    def convert(self, value, param, ctx):
-        if not isinstance(value, str):
-            return value
-        try:
-            parsed = self.parse(value)
-        except ValueError as exc:
-            self.fail(str(exc) or f"{value!r} is not valid", param, ctx)
-        try:
-            params.check(self.param, parsed)
-        except OptionError:
-            self.fail(f"{value!r} is not {RULES[self.param].must_be(none=False)}", param, ctx)
-        return parsed
-
-
-def click_type(name: str) -> click.ParamType:
-    """The click type of a parameter: a range or a choice, from its rule."""
-    rule = RULES[name]
-    interval = rule.find(Interval)
-    choice = rule.find(OneOf)
-    if interval is not None and choice is None:
-        make = click.IntRange if interval.kind is int else click.FloatRange
-        return make(
-            min=interval.low,
-            max=interval.high,
-            min_open=interval.low_open,
-            max_open=interval.high_open,
-        )
-    if choice is not None and interval is None:
-        if all(isinstance(v, int) for v in choice.values):
-            return click.IntRange(min(choice.values), max(choice.values))
-        return click.Choice([str(v) for v in choice.values])
-    raise ValueError(f"no click type for the parameter {name!r}: give one")
-
-
-def split_names(text: str) -> list[str]:
-    r"""A comma-separated list in which a member may be double-quoted, as in CSV: ``a, "b,c",
-    " d "`` is ``["a", "b,c", " d "]``. Unquoted members lose their surrounding spaces; quoted
-    ones are kept exactly (a quote inside doubled).
-
-    >>> split_names('a, "b,c", " d ","say \"\"hi\"\""')
-    ['a', 'b,c', ' d ', 'say "hi"']
-    """
-    return [member for member, _ in split_members(text)]
-
-
-def split_members(text: str) -> list[tuple[str, bool]]:
-    """:func:`split_names`' members, each with whether it was quoted (``""`` is a name: the
-    empty one; an unquoted empty member is nothing)."""
-    members, i, n = [], 0, len(text)
-    while True:
-        while i < n and text[i] == " ":
-            i += 1
-        if i < n and text[i] == '"':
-            i += 1
-            member = []
-            while True:
-                end = text.find('"', i)
-                if end < 0:
-                    raise ValueError(f"{text!r}: a quoted name is not closed")
-                member.append(text[i:end])
-                if text[end + 1 : end + 2] == '"':
-                    member.append('"')
-                    i = end + 2
-                    continue
-                i = end + 1
-                break
-            members.append(("".join(member), True))
-            while i < n and text[i] == " ":
-                i += 1
-            if i < n and text[i] != ",":
-                raise ValueError(f"{text!r}: a quoted name must end its member")
-        else:
-            end = text.find(",", i)
-            end = n if end < 0 else end
-            members.append((text[i:end].strip(), False))
-            i = end
-        if i >= n:
-            return members
-        i += 1  # the comma
-
-
-def quote_name(name: str) -> str:
-    """A name as :func:`split_names` reads it back (quoted where it must be)."""
-    if name != name.strip() or "," in name or name.startswith('"') or not name:
-        return '"' + name.replace('"', '""') + '"'
-    return name
-
-
-class NameList(click.ParamType):
-    """A comma-separated list (the option may also be repeated); a name holding a comma or
-    spaces at its ends is written in double quotes (``--columns '"a,b", c'``), and so is the
-    empty name (``""``: a CSV column with an empty header). Empty unquoted members are ignored;
-    ``StringList`` (missing-value strings) keeps them: '' means the empty field."""
-
-    name = "NAMES"
-    keep_empty = False
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple | list):
-            return tuple(value)
-        try:
-            members = split_members(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-        if self.keep_empty:
-            return tuple(member for member, _ in members)
-        names = tuple(member for member, quoted in members if member or quoted)
-        if not names:
-            self.fail(f"{value!r} names no column", param, ctx)
-        return names
-
-    def as_text(self, value: str) -> str:
-        """A value as this option reads it back."""
-        return quote_name(value)
-
-
-class StringList(NameList):
-    name = "STRINGS"
-    keep_empty = True
-
-
-def parse_size(text: str) -> int:
-    """A size in bytes: 1048576, 512K, 4M, 1G."""
-    units: dict[str, int] = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = text[-1:] if text[-1:] in units else ""
-    try:
-        size = float(text[: len(text) - len(unit)]) * units[unit]
-    except ValueError:
-        raise ValueError(f"{text!r} is not a size such as 4M") from None
-    if not size == size or size in (float("inf"), float("-inf")):
-        raise ValueError(f"{text!r} is not a size such as 4M")
-    return int(size)
-
-
-def parse_momentum(text: str) -> float | str:
-    if text in ("cumulative", "default"):
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is neither a number nor 'cumulative'") from None
-
-
-def parse_delimiter(text: str) -> str:
-    # '\t' and 'tab' spell a tab, which is awkward to type in a shell.
-    return "\t" if text in ("\\t", "tab") else text
-
-
-def parse_affine(text: str) -> float | dict[str, float]:
-    """One number for every column, or ``col=value,...`` per column."""
-    try:
-        if "=" not in text:
-            return float(text)
-        pairs = [part.rsplit("=", 1) for part in text.split(",") if part.strip()]
-        out = {name.strip(): float(number) for name, number in pairs}
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number or a list of col=number") from None
-    if "" in out:
-        raise ValueError(f"{text!r} gives a value without a column name (col=number)")
-    if len(out) < len(pairs):
-        twice = sorted(
-            {n.strip() for n, _ in pairs if [m.strip() for m, _ in pairs].count(n.strip()) > 1}
-        )
-        raise ValueError(f"{text!r} gives {', '.join(map(repr, twice))} more than one value")
-    return out
-
-
-class Affine(Checked):
-    """One number for every column, or ``col=value,...`` per column."""
-
-    def __init__(self, param: str):
-        super().__init__(param, parse_affine, "VALUE")
 
 
 def given_options(names: Sequence[str]) -> list[str]:
@@ -261,7 +106,7 @@ def read_options(func: Callable) -> Callable:
     @option(
         "--input-format",
         param="format",
-        type=click.Choice(FORMAT_NAMES, case_sensitive=False),
+        type=Choice(FORMAT_NAMES, case_sensitive=False),
         help="Input format; by default from the extension (.csv, .tsv, .csv.gz/.bz2/.zst, "
         ".parquet, .arrow). Standard input is CSV unless this says otherwise; Parquet from "
         "standard input is buffered in memory (Parquet needs random access), CSV and Arrow IPC "
@@ -424,7 +269,7 @@ def output_options(func: Callable) -> Callable:
     func = option(
         "--output-format",
         param="output_format",
-        type=click.Choice(FORMAT_NAMES, case_sensitive=False),
+        type=Choice(FORMAT_NAMES, case_sensitive=False),
         help="Output format; by default from the extension, CSV for standard output.",
     )(func)
     return option(
@@ -445,29 +290,8 @@ def stats_option(func: Callable) -> Callable:
         "stats_path",
         required=True,
         metavar="STATS",
-        type=click.Path(dir_okay=False),
         help="Stat file written by 'normkit fit'.",
     )(func)
-
-
-class Threshold(click.ParamType):
-    """``--threshold``: a number (every column) or ``col=K,...``, each checked by its rule."""
-
-    name = "K|COL=K"
-
-    def convert(self, value, param, ctx):
-        if not isinstance(value, str):
-            return value
-        try:
-            parsed = parse_affine(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-        rule = "column_thresholds" if isinstance(parsed, dict) else "threshold"
-        try:
-            params.check(rule, parsed)
-        except OptionError:
-            self.fail(f"{value!r} is not {RULES[rule].must_be(none=False)}", param, ctx)
-        return parsed
 
 
 def drift_options(func: Callable) -> Callable:
@@ -501,9 +325,9 @@ def drift_options(func: Callable) -> Callable:
         for value in thresholds:
             twice = sorted(set(value) & set(columns)) if isinstance(value, dict) else []
             if twice or (not isinstance(value, dict) and every is not None):
-                what = f"column {twice[0]!r}" if twice else "every column"
+                what = f"column {quoted(twice[0])}" if twice else "every column"
                 raise click.BadParameter(
-                    f"more than one threshold for {what}", param_hint="'--threshold'"
+                    f"must be given once for {what}, not twice", param_hint="--threshold"
                 )
             if isinstance(value, dict):
                 columns.update(value)
@@ -560,7 +384,7 @@ def engine_options(func: Callable) -> Callable:
 
     @click.option(
         "--engine",
-        type=click.Choice(["local", "dask"]),
+        type=Choice(["local", "dask"]),
         default="local",
         show_default=True,
         help="local: one streaming pass in this process. dask: the files are parts processed "

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from .options import quote_name
+from normkit.errors import quoted
+
 from .render_categories import category_lines
+from .types import quote_name
 
 if TYPE_CHECKING:
     from normkit.jobs.drift import DriftReport
@@ -113,9 +115,7 @@ def _shown(char: str | None, none: str = "none", unknown: str = "not recorded") 
         return unknown
     if char == "":
         return none
-    if char == "\\":
-        return "'\\'"  # a backslash as typed, not as repr doubles it
-    return "tab" if char == "\t" else repr(char)
+    return "tab" if char == "\t" else quoted(char)
 
 
 def _read_lines(read) -> list[str]:
@@ -136,17 +136,20 @@ def _read_lines(read) -> list[str]:
     told = ["; ".join(told)]
     dialect = (
         f"delimiter {_shown(read.delimiter, unknown='by extension')}, quote {_shown(read.quote)}, "
-        f"decimal {read.decimal!r}, header {header}, lines skipped {skipped}, comment {comment}, "
+        f"decimal {quoted(read.decimal)}, header {header}, lines skipped {skipped}, comment {comment}, "
         f"escape {_shown(read.escape)}"
     )
     if read.delimiter is None and read.header is None:  # the fit read no CSV
-        dialect, told = f"no CSV dialect (a later CSV's is detected), decimal {read.decimal!r}", []
+        dialect, told = (
+            f"no CSV dialect (a later CSV's is detected), decimal {quoted(read.decimal)}",
+            [],
+        )
     lines = [
         f"read       {dialect}",
         f"           encoding {read.encoding or 'UTF-8 (or as a byte-order mark says)'}, "
         f"infinities {'missing' if read.inf_as_missing else 'refused'}",
         *(f"           {t}" for t in told),
-        f"missing    {', '.join(repr(v) for v in read.null_values)}",
+        f"missing    {', '.join(map(quoted, read.null_values))}",
     ]
     if read.renamed:
         lines.append(
@@ -294,7 +297,9 @@ def written_as(result) -> str:
     tab-separated, utf-16`` (the format alone otherwise)."""
     parts = [str(result.format)]
     if result.delimiter not in (None, ","):
-        parts.append(f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}-separated")
+        parts.append(
+            f"{'tab' if result.delimiter == chr(9) else quoted(result.delimiter)}-separated"
+        )
     if result.encoding is not None:
         parts.append(result.encoding)
     return ", ".join(parts)
@@ -307,23 +312,23 @@ def read_as(read) -> str:
         return ""
     parts = []
     if read.delimiter not in (None, ","):
-        shown = "tab" if read.delimiter == "\t" else repr(read.delimiter)
+        shown = "tab" if read.delimiter == "\t" else quoted(read.delimiter)
         parts.append(f"{shown}-separated")
     if read.skip_rows:
         parts.append(f"{read.skip_rows} line{'s' if read.skip_rows > 1 else ''} skipped")
     if read.comment:
         after = " (after values too)" if read.inline_comments else ""
-        parts.append(f"{read.comment!r} comments{after}")
+        parts.append(f"{quoted(read.comment)} comments{after}")
     if read.quote == "":
         parts.append("no quote character")
     elif read.quote not in (None, '"'):
-        parts.append(f"{read.quote!r} quotes")
+        parts.append(f"{quoted(read.quote)} quotes")
     if read.escape:
         parts.append(f"'{read.escape}' escapes quotes")
     if read.header is False:
         parts.append("no header (columns column_1...)")
     if read.decimal != ".":
-        parts.append(f"{read.decimal!r} decimals")
+        parts.append(f"{quoted(read.decimal)} decimals")
     if read.renamed:
         shown = ", ".join(
             f"{name.rsplit('_', 1)[0]!r} again as {name!r}" for name in read.renamed[:8]

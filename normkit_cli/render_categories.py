@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import quote_name
+from .types import quote_name
 
 if TYPE_CHECKING:
     from normkit.core.categories import CategoryCounts

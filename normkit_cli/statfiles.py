@@ -13,7 +13,7 @@ from .render import merge_summary, render_stats
     cls=NormkitCommand,
     epilog="\b\nExamples:\n  normkit inspect stats.json\n  normkit inspect stats.json --json | jq .columns\n",
 )
-@click.argument("stats_path", metavar="STATS", type=click.Path(dir_okay=False))
+@click.argument("stats_path", metavar="STATS")
 @click.option("--json", "as_json", is_flag=True, help="Print the stat file as JSON.")
 def inspect(stats_path, as_json):
     """Show a stat file: options, provenance and per-column statistics."""

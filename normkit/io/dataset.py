@@ -204,6 +204,7 @@ def open_dataset(
     read: ReadOptions,
     output: str | os.PathLike[str] | None = None,
     output_name: str = "the output",
+    told: ReadOptions | None = None,
 ) -> list[Reader]:
     """The sources of a data set, checked before any row is read: the files exist, none is
     given twice or is the output, and all have the same columns.
@@ -217,6 +218,11 @@ def open_dataset(
         A file the job will write, refused if it is one of the inputs.
     output_name : str
         What ``output`` is, for that message.
+    told : ReadOptions or None
+        The read options the caller was given (before a stat file completed them), for a job
+        that writes no CSV: its CSV dialect options are refused when no input is CSV, where
+        they would say nothing (and a fit would record them for later reads). None: not
+        checked (a transform's may shape its CSV output).
     """
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
@@ -239,6 +245,14 @@ def open_dataset(
     first = sources[0]
     for other in sources[1:]:
         _check_same_columns(first, other)
+    given = told.csv.dialect_given() if told is not None else []
+    if given and all(s.format is not Format.CSV for s in sources):
+        name, value = given[0]
+        raise OptionError(
+            f"{param(name, value)} says how CSV is read, and no input is CSV ({first.name} is "
+            f"{first.format}); leave it out",
+            param=name,
+        )
     return sources
 
 

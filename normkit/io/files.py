@@ -19,6 +19,7 @@ __all__ = [
     "os_reason",
     "refuse_duplicates",
     "refuse_overwrite",
+    "refuse_stdin",
     "same_file",
     "same_path",
     "umask",
@@ -103,6 +104,16 @@ class AtomicFile:
             self.commit()
         else:
             self.discard()
+
+
+def refuse_stdin(path: str, what: str) -> None:
+    """Refuse ``-`` for a file that is read by its path (a stat file, whose path is its
+    identity in the checks of outputs; a state dict, which safetensors maps), ``what`` it is."""
+    if path == STDIO:
+        raise OptionError(
+            f"{what} is read from a file, not from standard input ('-'); save it to a file "
+            "and give its path"
+        )
 
 
 def os_reason(exc: BaseException) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import params
-from ..errors import OptionError, param
+from ..errors import OptionError, param, quoted
 from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
 
 __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions", "ReadSettings"]
@@ -121,7 +121,7 @@ class CsvOptions:
             )
         if self.escape and self.delimiter == self.escape:
             raise OptionError(
-                f"'{self.escape}' cannot both separate fields and escape quotes",
+                f"{quoted(self.escape)} cannot both separate fields and escape quotes",
                 param="csv.escape",
                 hints=(f"give the escape character ({param('csv.escape', '')} for none)",),
             )
@@ -132,6 +132,15 @@ class CsvOptions:
                 param="csv.escape",
                 hints=(f"give the quote character ({param('csv.quote', chr(34))})",),
             )
+
+    def dialect_given(self) -> list[tuple[str, object]]:
+        """The options given (not None) that say how CSV text is read, which no other input
+        format has: ``(name, value)`` pairs, names as in :mod:`normkit.params` (``csv.header``)."""
+        return [
+            (f"csv.{name}", getattr(self, name))
+            for name in CSV_DIALECT
+            if getattr(self, name) is not None
+        ]
 
     def role_conflict(
         self, delimiter: str | None, quote: str | None, splits: str | None = None
@@ -201,6 +210,17 @@ def _is_tsv(path: str) -> bool:
 
 #: The CSV dialect options that a fit given them records for later jobs to read with.
 TRAVELLING = ("quote", "comment", "skip_rows", "escape")
+#: The options of how CSV text is read, which mean nothing to Parquet or Arrow inputs.
+CSV_DIALECT = (
+    "delimiter",
+    "header",
+    "skip_rows",
+    "comment",
+    "quote",
+    "escape",
+    "encoding",
+    "decimal",
+)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import InputError, OptionError
+from .files import refuse_stdin
 
 __all__ = ["PICKLE_SUFFIXES", "TensorFile", "convert_hint", "open_tensors", "tensors_to_bytes"]
 
@@ -116,6 +117,7 @@ def open_tensors(path: str | os.PathLike[str]) -> TensorFile:
         If the safetensors package is not installed.
     """
     path = os.fspath(path)
+    refuse_stdin(path, "a state dict")
     try:
         with open(path, "rb") as f:
             head = f.read(16)

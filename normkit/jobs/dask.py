@@ -237,7 +237,7 @@ def fit_dask(
     estimator = estimator if estimator is not None else Standardizer()
     options = estimator.stats_options()
     read = read or ReadOptions()
-    sources = _files(open_dataset(inputs, read, output, "the stat file"))
+    sources = _files(open_dataset(inputs, read, output, "the stat file", told=read))
     if output is not None:
         statfile.check_stat_path(output)
     names = select_dataset_columns(estimator, sources)

@@ -21,7 +21,9 @@ column:
 
 Statistics that came without their data (a model's BatchNorm buffers, imported by
 :func:`normkit.jobs.torch_import.import_torch`, or scikit-learn's scaler) have no sketch and no
-range: their distribution is not tested, and a wider spread is tested by the variance alone.
+range: their distribution is not tested, and a wider spread is tested by the variance alone. A
+new column constant at about their mean is not flagged but noted: a mean and a variance bound no
+value's share near the mean, and a column constant in training is exported with running_var 1.
 Where their provenance says the missing values are unknown (a layer's input has none, whatever
 the raw data had), the missing rate is not tested either.
 
@@ -52,7 +54,7 @@ from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
 from ..core.drift import bin_counts, drift_scores
-from ..errors import OptionError, SchemaError, StatsFileError
+from ..errors import OptionError, SchemaError, StatsFileError, listed
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
@@ -235,8 +237,8 @@ def drift_files(
     options = options or DriftOptions()
     path = stats_path(reference)
     reference = _reference(reference, path, options)
-    read = (read or ReadOptions()).completed_by(reference.read)
-    sources = open_dataset(inputs, read)
+    told = read or ReadOptions()
+    sources = open_dataset(inputs, told.completed_by(reference.read), told=told)
     names = list(reference.names)
     text = list(reference.categories or {})
     check_stat_columns(sources, names + text)
@@ -375,6 +377,17 @@ def _judge(
             "the stat file keeps no sample or range of its data (its statistics were imported): "
             f"the distribution is not tested{missing}, and a wider spread by the variance alone",
         )
+        # A mean and a variance bound no value's share but one away from the mean (Cantelli),
+        # and a column constant in training is exported with running_var 1 (scale 1, as
+        # scikit-learn's): a column stuck at its mean looks like that one, unchanged.
+        stuck = [c.name for c in columns if c.std == 0 and c.reference_std > 0 and not c.drifted]
+        if stuck:
+            notes += (
+                f"{listed(stuck)} {'is' if len(stuck) == 1 else 'are'} constant in the new data: "
+                "not flagged, as statistics without their data cannot tell a "
+                "column stuck at its mean from one constant in training (exported with "
+                "running_var 1); check it against the data",
+            )
     return DriftReport(
         columns, int(new.n_rows), options.threshold, options.alpha, tests, sources, notes
     )

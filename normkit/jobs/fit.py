@@ -82,7 +82,7 @@ def fit_files(
     estimator = estimator if estimator is not None else Standardizer()
     options = estimator.stats_options()
     read = read or ReadOptions()
-    sources = open_dataset(inputs, read, output, "the stat file")
+    sources = open_dataset(inputs, read, output, "the stat file", told=read)
     if output is not None:
         check_stat_path(output)
     if len(sources) == 1 and sources[0].has_rows is False:

@@ -239,7 +239,8 @@ def collect(
 ) -> ReportData:
     """Read the data once and collect what the report shows."""
     stats = as_stats(stats)
-    read = (read or ReadOptions()).completed_by(stats.read)
+    told = read or ReadOptions()
+    read = told.completed_by(stats.read)
     if options.columns is not None:
         columns = [str(c) for c in options.columns]
         unknown = [c for c in columns if c not in stats.names]
@@ -249,7 +250,7 @@ def collect(
                 param="columns",
             )
         stats = stats.select(columns)
-    sources = open_dataset(inputs, read)
+    sources = open_dataset(inputs, read, told=told)
     names = list(stats.names)
     check_stat_columns(sources, names)
     running = stats.running.options if stats.running is not None else EmaOptions()

@@ -79,7 +79,8 @@ def import_torch(
         far too sure of the reference, and alarm on unchanged data.
     momentum : float, "cumulative" or None
         With ``batch_size``: the layer's momentum in PyTorch's sense (the weight of a new
-        batch); None: the one normkit's export recorded, else PyTorch's 0.1.
+        batch); None: the one normkit's export recorded, else PyTorch's 0.1. Refused
+        without ``batch_size``, where it would change nothing.
     eps : float or None
         The layer's eps; None: the one normkit's export recorded, else PyTorch's 1e-5.
     affine : bool, default True
@@ -115,6 +116,13 @@ def import_torch(
     if rows is not None and batch_size is not None:
         raise OptionError(
             f"give {param('rows')} or {param('batch_size')}, not both", param="batch_size"
+        )
+    if momentum not in (None, "default") and batch_size is None:
+        # It only turns the batch size into rows; alone it would be ignored.
+        raise OptionError(
+            f"{param('ema.momentum')} counts the batches behind the running statistics, with "
+            f"{param('batch_size')}: give both, or leave it out",
+            param="ema.momentum",
         )
     if output is not None:
         check_stat_path(output)

@@ -28,7 +28,7 @@ from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, SchemaError, StatsFileError
-from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite
+from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite, refuse_stdin
 from ..io.formats import STDIO, resolve_format
 from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
@@ -190,8 +190,11 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     StatsFileError
         If the file cannot be read, is not JSON, is not a normkit stat file, has another version,
         or has a missing, mistyped or inconsistent field.
+    OptionError
+        If ``path`` is ``"-"`` (standard input).
     """
     path = os.fspath(path)
+    refuse_stdin(path, "a stat file")
     try:
         with open(path, encoding="utf-8-sig") as f:  # a BOM from a Windows editor is harmless
             text = f.read()

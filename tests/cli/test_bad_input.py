@@ -484,12 +484,26 @@ CASES: dict[str, Case] = {
         "normkit: error: {dir}/t.csv: column 'x' at data row 2: -inf is not finite",
     ),
     # -- usage errors --------------------------------------------------------------------------
-    "negative batch size": Case(fit_of(good_csv, "--batch-size", "-1"), 2, "Usage: normkit fit"),
-    "batch size of one": Case(fit_of(good_csv, "--batch-size", "1"), 2, "Usage: normkit fit"),
-    "momentum above 1": Case(fit_of(good_csv, "--momentum", "1.5"), 2, "Usage: normkit fit"),
-    "momentum 0": Case(fit_of(good_csv, "--momentum", "0"), 2, "Usage: normkit fit"),
+    "negative batch size": Case(
+        fit_of(good_csv, "--batch-size", "-1"),
+        2,
+        "normkit: error: --batch-size must be an integer in [2, 2**20], not '-1'",
+    ),
+    "batch size of one": Case(
+        fit_of(good_csv, "--batch-size", "1"),
+        2,
+        "normkit: error: --batch-size must be an integer in [2, 2**20], not '1'",
+    ),
+    "momentum above 1": Case(
+        fit_of(good_csv, "--momentum", "1.5"), 2, "normkit: error: --momentum must be a finite"
+    ),
+    "momentum 0": Case(
+        fit_of(good_csv, "--momentum", "0"), 2, "normkit: error: --momentum must be a finite"
+    ),
     "unknown input format": Case(
-        fit_of(good_csv, "--input-format", "xml"), 2, "Usage: normkit fit"
+        fit_of(good_csv, "--input-format", "xml"),
+        2,
+        "normkit: error: --input-format must be one of 'csv', 'parquet', 'arrow', not 'xml'",
     ),
     "unknown output extension": Case(
         lambda d: ["transform", str(good_csv(d)), "-s", str(stats(d)), "-o", str(d / "out.xyz")],
@@ -508,7 +522,11 @@ CASES: dict[str, Case] = {
         2,
         "normkit: error: {dir}/out.parquet.gz: compression by extension is for CSV",
     ),
-    "negative chunk size": Case(fit_of(good_csv, "--chunk-rows", "-5"), 2, "Usage: normkit fit"),
+    "negative chunk size": Case(
+        fit_of(good_csv, "--chunk-rows", "-5"),
+        2,
+        "normkit: error: --chunk-rows must be an integer in [1, 2**22], not '-5'",
+    ),
     "stdin twice": Case(
         lambda d: ["fit", "-", "-", "-o", str(d / "out.json")],
         2,

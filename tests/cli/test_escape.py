@@ -107,7 +107,7 @@ def test_an_escape_without_quoting_is_refused(tmp_path):
     )
     proc = run_normkit("fit", str(path), "--escape", "/")
     assert proc.returncode == 2
-    assert "Invalid value for '--escape'" in proc.stderr.decode()
+    assert proc.stderr.decode() == "normkit: error: --escape must be '\\' or '', not '/'\n"
 
 
 def test_an_escape_that_separates_fields_is_refused_as_typed(tmp_path):

@@ -290,7 +290,21 @@ def test_every_mistake_is_one_line_naming_the_file_and_leaves_no_output(trained,
         2,
         "a stat file is JSON",
     )
-    assert_usage_error(run("import-torch", fresh, "--columns", "a,b", "--rows", "0"), "'--rows'")
+    assert_usage_error(
+        run("import-torch", fresh, "--columns", "a,b", "--rows", "0"), "--rows must be"
+    )
+    # --momentum only turns --batch-size into rows: alone (or with --rows) it was ignored.
+    for count in ([], ["--rows", "5"]):
+        refused(
+            2,
+            fresh,
+            "--columns",
+            "a,b",
+            *count,
+            "--momentum",
+            "0.5",
+            fragments=("--momentum counts the batches", "with --batch-size: give both"),
+        )
     assert leftovers(tmp_path) == []
 
 

@@ -1,0 +1,98 @@
+"""Paths that cannot be what a command needs (missing files, directories given as files, empty
+or unreadable files, outputs where they cannot go): one line naming the path, the same exit code
+in every command, nothing written; the real command."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ERROR, SAMPLE_CSV, run_normkit
+
+#: Every command that reads a stat file (or a model's state), with it at {stats}.
+READS_STATS = {
+    "transform": ["transform", SAMPLE_CSV, "-s", "{stats}", "-o", "{out}/z.csv"],
+    "inverse": ["inverse", SAMPLE_CSV, "-s", "{stats}", "-o", "{out}/x.csv"],
+    "drift": ["drift", SAMPLE_CSV, "-s", "{stats}"],
+    "report": ["report", SAMPLE_CSV, "-s", "{stats}", "--png", "{out}/png"],
+    "export": ["export", "-s", "{stats}", "--to", "numpy", "-o", "{out}/s.npz"],
+    "inspect": ["inspect", "{stats}"],
+    "merge-stats": ["merge-stats", "{stats}", "-o", "{out}/m.json"],
+    "import-torch": ["import-torch", "{stats}", "-o", "{out}/s.json"],
+}
+
+
+def one_line_error(code: int, *args) -> str:
+    proc = run_normkit(*args)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.rstrip("\n").split("\n")
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(ERROR), stderr
+    return lines[0].removeprefix(ERROR)
+
+
+@pytest.mark.parametrize("command", READS_STATS)
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_a_stat_file_that_is_missing_or_a_directory_is_the_same_error_everywhere(
+    tmp_path, command, kind
+):
+    # A directory was a usage error (exit 2, from click) in some commands and a stat-file
+    # problem (exit 1) in merge-stats; a missing file was exit 1 everywhere.
+    stats = tmp_path / "stats.json"
+    if kind == "directory":
+        stats.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [str(a).format(stats=stats, out=out) for a in READS_STATS[command]]
+    line = one_line_error(1, *args)
+    assert line.startswith(f"{stats}: "), line
+    assert ("is a directory" if kind == "directory" else "no such") in line, line
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--no-header"], "--no-header"),
+        (["--delimiter", ";"], "--delimiter ';'"),
+        (["--decimal", ","], "--decimal ,"),
+        (["--encoding", "latin-1"], "--encoding latin-1"),
+    ],
+)
+@pytest.mark.parametrize("command", ["fit", "drift", "report"])
+def test_csv_options_for_inputs_that_are_not_csv_are_refused(tmp_path, command, args, flag):
+    # A fit recorded them (its summary said 'read as no header'), and later CSV inputs were
+    # read with them: 'the input has none of the columns', or ',' both separating and decimal.
+    stats = tmp_path / "stats.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    parquet = SAMPLE_CSV.with_suffix(".parquet")
+    extra = {"fit": ["-o", tmp_path / "s.json"], "report": ["-s", stats, "-o", tmp_path / "r.html"]}
+    line = one_line_error(2, command, parquet, *extra.get(command, ["-s", stats]), *args)
+    assert line == (
+        f"{flag} says how CSV is read, and no input is CSV ({parquet} is parquet); leave it out"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stats.json"]
+
+
+def test_csv_options_apply_where_some_input_is_csv(tmp_path):
+    parquet = SAMPLE_CSV.with_suffix(".parquet")
+    proc = run_normkit("fit", parquet, SAMPLE_CSV, "--delimiter", ",", "-q", "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("command", READS_STATS)
+def test_a_stat_file_from_standard_input_is_refused_in_one_line(tmp_path, command):
+    # '-' was taken for a file of that name: '-: no such stat file', while the fit that wrote
+    # it to standard output (-o -) said nothing was wrong.
+    out = tmp_path / "out"
+    out.mkdir()
+    args = [str(a).format(stats="-", out=out) for a in READS_STATS[command]]
+    proc = run_normkit(*args, stdin=(tmp_path / "none").as_posix().encode())
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    what = "state dict" if command == "import-torch" else "stat file"
+    assert stderr == (
+        f"{ERROR}a {what} is read from a file, not from standard input ('-'); save it to a "
+        "file and give its path\n"
+    )
+    assert list(out.iterdir()) == []
