@@ -137,6 +137,7 @@ class ReaderBase:
         self.renamed: tuple[str, ...] = ()
         self.detected: CsvOptions | None = None
         self.encoding: str | None = None
+        self.utf8_mark = False  # a UTF-8 input that begins with a byte-order mark
         self.head = b""
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None

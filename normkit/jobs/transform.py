@@ -304,7 +304,9 @@ def transform_file(
     text_quotes = read.csv.quote is None and detected is not None and detected.quote == ""
     written = replace(
         read.csv,
-        encoding=read.csv.encoding or reference.encoding,
+        encoding=read.csv.encoding
+        or reference.encoding
+        or ("utf-8-sig" if reference.utf8_mark else None),
         quote="" if text_quotes else read.csv.quote,
     )
     with contextlib.closing(batches), open_sink(output, schema, out_format, written) as sink:

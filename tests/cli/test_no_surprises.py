@@ -1211,3 +1211,36 @@ def test_integers_after_empty_first_rows_come_back_as_integers(tmp_path):
     normkit_summary("transform", data, "-s", stats, "-o", z)
     normkit_summary("inverse", z, "-s", stats, "-o", back)
     assert back.read_text().splitlines()[-1].split(",")[1:] == ["49", "999.5"]
+
+
+def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path):
+    # 2019,2020 above 101.5,99.25: years naming the columns (pandas' reading), or a row
+    # (DuckDB's)? Either reading changes every statistic: refused, naming --header.
+    rng = np.random.default_rng(0)
+    body = "".join(",".join(f"{v:.2f}" for v in row) + "\n" for row in rng.normal(100, 10, (50, 4)))
+    data = tmp_path / "years.csv"
+    data.write_text("2019,2020,2021,2022\n" + body)
+    proc = run_normkit("fit", data, "-o", tmp_path / "s.json")
+    message = proc.stderr.decode()
+    assert proc.returncode != 0, message
+    assert "it holds only integers (2019, 2020, 2021, 2022)" in message
+    assert "--header" in message
+    assert not (tmp_path / "s.json").exists()
+    summary = normkit_summary("fit", data, "--header", "-o", tmp_path / "s.json")
+    assert "on 50 rows" in summary
+    # Integers below too: a row of data, as before.
+    data.write_text("1,2,3,4\n" + body + "5,6,7,8\n")
+    assert "on 52 rows" in normkit_summary("fit", data, "-o", tmp_path / "t.json")
+
+
+def test_a_utf8_byte_order_mark_is_kept_in_csv_output(tmp_path):
+    data, stats = tmp_path / "bom.csv", tmp_path / "s.json"
+    data.write_bytes(b"\xef\xbb\xbfa,b\n1.5,x\n2.5,y\n4.0,z\n")
+    normkit_summary("fit", data, "-o", stats)
+    summary = normkit_summary("transform", data, "-s", stats, "-o", tmp_path / "z.csv")
+    assert "byte-order mark" in summary
+    z = (tmp_path / "z.csv").read_bytes()
+    assert z.startswith(b"\xef\xbb\xbfa,b\n")
+    assert z.count(b"\xef\xbb\xbf") == 1
+    normkit_summary("inverse", tmp_path / "z.csv", "-s", stats, "-o", tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_bytes().startswith(b"\xef\xbb\xbfa,b\n")

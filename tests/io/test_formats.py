@@ -291,7 +291,9 @@ def test_utf8_bom(tmp_path):
 
     out = tmp_path / "out.csv"
     normkit.transform_file(path, scaler, out)
-    assert not out.read_bytes().startswith(b"\xef\xbb\xbf")
+    # Written as the input was, its byte-order mark too (once, before the header).
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfid,")
+    assert out.read_bytes().count(b"\xef\xbb\xbf") == 1
     assert read_text_csv(out)["id"].tolist() == frame["id"].tolist()
 
 

@@ -125,6 +125,7 @@ class CsvReader(ReaderBase):
         if encoding is not None and codecs.lookup(encoding).name == "utf-8":
             encoding = None
         self.encoding = encoding
+        self.utf8_mark = encoding is None and raw_head.startswith(codecs.BOM_UTF8)
 
     def _csv_stream(self) -> BinaryIO | pa.NativeFile:
         """The decompressed byte stream of a CSV input."""

@@ -41,7 +41,8 @@ The rules, in the order they are applied:
   types) when one of them is a number no header names (``1.5``, ``-2``: a fraction or a sign);
   else text above a column with no value below it is a header (``8,test`` above ``0,``: the
   value does not fit a column of nulls, as DuckDB rules), and integers above columns of numbers
-  are data; else, every column being text, the first row is a header (normkit needs names, and
+  are data, unless no number below is an integer (``2019,2020`` above ``101.5,99.25``: years
+  naming the columns, or a row?): refused, naming ``csv.header``; else, every column being text, the first row is a header (normkit needs names, and
   text columns are passed through), unless it holds nothing but numbers (``1,2`` above ``a,b``):
   refused, naming ``csv.header``. A table of one record is a header when it holds no number,
   and data when it holds nothing else or a number no header names (``1.5``, ``-2``: a fraction
@@ -79,6 +80,7 @@ _NUMBER = re.compile(
 _MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECASE)
 # A number no column is named: with a fraction or an exponent, or a sign.
 _NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
+_DIGITS = re.compile(r"\s*\d+\s*")  # an integer as a header may name a column (a year)
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
 _QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'(?:[^'\r\n]|'')*'(?=[,;\t|\r\n]|$)")  # '' doubled
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
@@ -553,6 +555,17 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
     # a name too (``8``, ``2024``), so it does not outweigh that.
     if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
         return True, "the first row has text above a column without values"
+    if all(_DIGITS.fullmatch(v) for v in rows[0]) and not any(
+        _DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in range(len(row)) if numeric[j]
+    ):  # 2019,2020 above 101.5,99.25: years naming columns, or a row written otherwise?
+        raise InputError(
+            f"whether the first row is a header cannot be told: it holds only integers "
+            f"({', '.join(rows[0][:5])}) above columns of numbers none of which is written so",
+            param="csv.header",
+            hints=(
+                f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",
+            ),
+        )
     if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
         return False, "the first row has numbers above columns of numbers"
     if "text" in first or "number" not in first:

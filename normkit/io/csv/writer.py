@@ -72,8 +72,12 @@ class CsvWriter:
         self._decimal_comma = decimal == ","
         self.delimiter = delimiter
         self.encoding: str | None = None  # None: UTF-8
-        if encoding is not None and codecs.lookup(encoding).name != "utf-8":
-            self.encoding = encoding
+        self._transcode = False
+        if encoding is not None and codecs.lookup(encoding).name == "utf-8-sig":
+            self.encoding = "UTF-8 with a byte-order mark"  # as the input began
+            self._stream.write(codecs.BOM_UTF8)
+        elif encoding is not None and codecs.lookup(encoding).name != "utf-8":
+            self.encoding, self._transcode = encoding, True
             self._encoder = codecs.getincrementalencoder(encoding)()
         if header:  # without one when the input had none: the output reads back the same way
             names = delimiter.join(_quote_field(n, delimiter, self._quote) for n in schema.names)
@@ -105,7 +109,7 @@ class CsvWriter:
 
     def _write(self, utf8: bytes | memoryview) -> None:
         """Write a piece of formatted UTF-8 text, in the output's encoding."""
-        if self.encoding is None:
+        if not self._transcode:
             self._stream.write(utf8)
             return
         text = bytes(utf8).decode("utf-8")
@@ -151,7 +155,7 @@ class CsvWriter:
             self._submit()
             while self._jobs:
                 self._write(self._jobs.popleft().result())
-            if self.encoding is not None:
+            if self._transcode:
                 self._stream.write(self._encoder.encode("", final=True))
         finally:
             self.abandon()
