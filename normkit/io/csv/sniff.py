@@ -555,8 +555,12 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
     # a name too (``8``, ``2024``), so it does not outweigh that.
     if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
         return True, "the first row has text above a column without values"
-    if all(_DIGITS.fullmatch(v) for v in rows[0]) and not any(
-        _DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in range(len(row)) if numeric[j]
+    if (
+        any(numeric)
+        and all(_DIGITS.fullmatch(v) for v in rows[0])
+        and not any(
+            _DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in range(len(row)) if numeric[j]
+        )
     ):  # 2019,2020 above 101.5,99.25: years naming columns, or a row written otherwise?
         raise InputError(
             f"whether the first row is a header cannot be told: it holds only integers "
