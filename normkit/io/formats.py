@@ -82,8 +82,17 @@ def binary_hints(head: bytes) -> tuple[str, ...]:
             f"it is {COMPRESSION_SUFFIXES[suffix]}-compressed: name the file with {suffix}, or "
             "decompress it into the command's input",
         )
+    # Their magic numbers: Parquet's, an Arrow IPC file's, an Arrow IPC stream's first message.
+    for magic, name, fmt in (
+        (b"PAR1", "Parquet", Format.PARQUET),
+        (b"ARROW1", "an Arrow IPC file", Format.ARROW),
+        (b"\xff\xff\xff\xff", "an Arrow IPC stream", Format.ARROW),
+    ):
+        if head.startswith(magic):
+            return (f"it is {name}: name its format ({param('format', fmt.value)})",)
     return (
-        f"name the format of a Parquet or Arrow file ({param('format', 'parquet')})",
+        f"name the format of a Parquet or Arrow file ({param('format', 'parquet')} or "
+        f"{Format.ARROW.value})",
         "name the encoding of text in UTF-16 or UTF-32 without a byte-order mark "
         f"({param('csv.encoding', 'utf-16-le')})",
     )

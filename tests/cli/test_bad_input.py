@@ -944,3 +944,18 @@ def test_a_column_empty_in_its_first_rows_is_told_to_be_excluded(tmp_path):
     assert "column 'code' at data row 200,001: 'x0' is not a number" in message
     assert "--exclude code" in message
     assert "--columns" not in message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "told"), [("arrow", "an Arrow IPC stream"), ("parquet", "Parquet")]
+)
+def test_binary_data_read_as_csv_is_told_its_format_by_its_magic_number(tmp_path, fmt, told):
+    data, stats = tmp_path / "i.csv", tmp_path / "s.json"
+    data.write_text("a,b\n1,2\n3,5\n")
+    assert run_normkit("fit", data, "-o", stats).returncode == 0
+    out = run_normkit("transform", data, "-s", stats, "-o", "-", "--output-format", fmt)
+    assert out.returncode == 0
+    proc = run_normkit("inverse", "-", "-s", stats, stdin=out.stdout)
+    message = proc.stderr.decode()
+    assert proc.returncode == 1, message
+    assert f"it is {told}: name its format (--input-format {fmt})" in message

@@ -796,7 +796,7 @@ def test_utf16_named_without_a_byte_order_mark_asks_for_the_byte_order(tmp_path)
     path.write_bytes("x,y\n1,2\n3,4\n".encode("utf-16-le"))
     assert refused(1, "fit", path) == (
         f"{ERROR}{path}: not a CSV file (it holds binary data); name the format of a Parquet or "
-        "Arrow file (--input-format parquet) or name the encoding of text in UTF-16 or UTF-32 "
+        "Arrow file (--input-format parquet or arrow) or name the encoding of text in UTF-16 or UTF-32 "
         "without a byte-order mark (--encoding utf-16-le)"
     )
     assert refused(1, "fit", path, "--encoding", "utf-16") == (
