@@ -128,20 +128,8 @@ def split_members(text: str) -> list[tuple[str, bool]]:
         while i < n and text[i] == " ":
             i += 1
         if i < n and text[i] == '"':
-            i += 1
-            member = []
-            while True:
-                end = text.find('"', i)
-                if end < 0:
-                    raise ValueError(f"{quoted(text)}: a quoted name is not closed")
-                member.append(text[i:end])
-                if text[end + 1 : end + 2] == '"':
-                    member.append('"')
-                    i = end + 2
-                    continue
-                i = end + 1
-                break
-            members.append(("".join(member), True))
+            name, i = _quoted_at(text, i)
+            members.append((name, True))
             while i < n and text[i] == " ":
                 i += 1
             if i < n and text[i] != ",":
@@ -154,6 +142,54 @@ def split_members(text: str) -> list[tuple[str, bool]]:
         if i >= n:
             return members
         i += 1  # the comma
+
+
+def _quoted_at(text: str, i: int) -> tuple[str, int]:
+    """The double-quoted name opening at ``text[i]`` (a quote inside doubled), and the place
+    after its closing quote."""
+    member, i = [], i + 1
+    while True:
+        end = text.find('"', i)
+        if end < 0:
+            raise ValueError(f"{quoted(text)}: a quoted name is not closed")
+        member.append(text[i:end])
+        if text[end + 1 : end + 2] != '"':
+            return "".join(member), end + 1
+        member.append('"')
+        i = end + 2
+
+
+def split_pairs(text: str) -> list[tuple[str, str]]:
+    """The ``col=value`` members of a comma-separated list, a name double-quoted where it holds
+    a comma or spaces at its ends, as in :func:`split_names`: ``"a,b"=2, " b "=3``. An unquoted
+    name ends at its member's last ``=`` (``a=b=2`` names ``a=b``) and loses its spaces."""
+    pairs, i, n = [], 0, len(text)
+    while i < n:
+        while i < n and text[i] == " ":
+            i += 1
+        if text[i : i + 1] == '"':
+            name, i = _quoted_at(text, i)
+            while i < n and text[i] == " ":
+                i += 1
+            if text[i : i + 1] != "=":
+                raise ValueError(f"{quoted(text)}: a quoted name must be followed by =")
+            end = text.find(",", i)
+            end = n if end < 0 else end
+            value = text[i + 1 : end]
+        else:
+            end = text.find(",", i)
+            end = n if end < 0 else end
+            member = text[i:end]
+            if not member.strip():  # an empty member (a trailing comma) is nothing
+                i = end + 1
+                continue
+            if "=" not in member:
+                raise ValueError(f"{quoted(text)}: a member without =")
+            name, value = member.rsplit("=", 1)
+            name = name.strip()
+        pairs.append((name, value.strip()))
+        i = end + 1
+    return pairs
 
 
 def quote_name(name: str) -> str:
@@ -229,16 +265,15 @@ def parse_affine(text: str) -> float | dict[str, float]:
     try:
         if "=" not in text:
             return float(text)
-        pairs = [part.rsplit("=", 1) for part in text.split(",") if part.strip()]
-        out = {name.strip(): float(number) for name, number in pairs}
+        pairs = split_pairs(text)
+        out = {name: float(number) for name, number in pairs}
     except ValueError:
         raise ValueError(f"must be a number or a list of col=number, not {quoted(text)}") from None
     if "" in out:
         raise ValueError(f"{quoted(text)} gives a value without a column name (col=number)")
     if len(out) < len(pairs):
-        twice = sorted(
-            {n.strip() for n, _ in pairs if [m.strip() for m, _ in pairs].count(n.strip()) > 1}
-        )
+        names = [n for n, _ in pairs]
+        twice = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(
             f"{quoted(text)} gives {', '.join(map(quoted, twice))} more than one value"
         )

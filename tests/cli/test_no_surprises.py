@@ -1244,3 +1244,19 @@ def test_a_utf8_byte_order_mark_is_kept_in_csv_output(tmp_path):
     assert z.count(b"\xef\xbb\xbf") == 1
     normkit_summary("inverse", tmp_path / "z.csv", "-s", stats, "-o", tmp_path / "back.csv")
     assert (tmp_path / "back.csv").read_bytes().startswith(b"\xef\xbb\xbfa,b\n")
+
+
+def test_per_column_values_name_columns_as_columns_does(tmp_path):
+    # A name holding a comma, or spaces at its ends, is double-quoted as in --columns.
+    data, stats, out = tmp_path / "n.csv", tmp_path / "s.json", tmp_path / "g.csv"
+    data.write_text('"a,b", b ,c\n1,2,3\n4,5,6\n7,9,10\n')
+    normkit_summary("fit", data, "--exclude", "c", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "--gamma", '"a,b"=2, " b "=3', "-o", out)
+    plain = tmp_path / "p.csv"
+    normkit_summary("transform", data, "-s", stats, "-o", plain)
+    got = pd.read_csv(out, skipinitialspace=False)
+    base = pd.read_csv(plain, skipinitialspace=False)
+    np.testing.assert_allclose(got.iloc[:, 0], 2 * base.iloc[:, 0], rtol=1e-15)
+    np.testing.assert_allclose(got.iloc[:, 1], 3 * base.iloc[:, 1], rtol=1e-15)
+    drift = run_normkit("drift", data, "-s", stats, "--threshold", '"a,b"=0.5, " b "=0.4')
+    assert drift.returncode == 0, drift.stderr
