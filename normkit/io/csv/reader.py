@@ -472,8 +472,7 @@ class CsvReader(ReaderBase):
             hints=(f"read it with {self._larger_blocks()}",),
         )
 
-    def _longest(self) -> str:
-        """The longest record read, as text (``4 MiB``)."""
+    def _longest(self) -> str:  # the longest record read, as text (4 MiB)
         limit = self._max_record()
         return f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
 
@@ -521,13 +520,9 @@ class CsvReader(ReaderBase):
             )
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
         if exc.kind in ("unterminated_quote", "stray_quote"):
-            within = None
-            if exc.within:  # not closed within the most read at a time
-                within = self._longest()
-                escaped = (
-                    *escaped,
-                    f"if the field is that long, read it with {self._larger_blocks()}",
-                )
+            within = self._longest() if exc.within else None  # not closed in the most read
+            if within:
+                escaped = (*escaped, f"if it is that long, read with {self._larger_blocks()}")
             return quote_error(
                 f"{self.name} at line {exc.line:,}", exc.kind, column, escaped, within
             )

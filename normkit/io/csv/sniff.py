@@ -41,8 +41,7 @@ The rules, in the order they are applied:
   types) when one of them is a number no header names (``1.5``, ``-2``: a fraction or a sign);
   else text above a column with no value below it is a header (``8,test`` above ``0,``: the
   value does not fit a column of nulls, as DuckDB rules), and integers above columns of numbers
-  are data, unless no number below is an integer (``2019,2020`` above ``101.5,99.25``: years
-  naming the columns, or a row?): refused, naming ``csv.header``; else, every column being text, the first row is a header (normkit needs names, and
+  are data, unless none below is an integer (``2019`` above ``99.25``: refused, ``csv.header``); else, every column being text, the first row is a header (normkit needs names, and
   text columns are passed through), unless it holds nothing but numbers (``1,2`` above ``a,b``):
   refused, naming ``csv.header``. A table of one record is a header when it holds no number,
   and data when it holds nothing else or a number no header names (``1.5``, ``-2``: a fraction
@@ -521,6 +520,10 @@ def _kind(value: str) -> str:
     return "missing" if _MISSING.fullmatch(value) else "text"
 
 
+def _header_hints() -> tuple[str, ...]:
+    return (f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",)
+
+
 def _header(rows: list[list[str]]) -> tuple[bool, str]:
     """Whether the first of the table's ``rows`` is a header, and why."""
     if not rows:
@@ -537,9 +540,7 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
             "whether the only record is a header or a row cannot be told: it holds integers "
             f"beside text ({', '.join(_shortened(v) for v in rows[0][:5])})",
             param="csv.header",
-            hints=(
-                f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",
-            ),
+            hints=_header_hints(),
         )
     numeric, empty = [], []
     for j in range(len(rows[0])):
@@ -566,9 +567,7 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
             f"whether the first row is a header cannot be told: it holds only integers "
             f"({', '.join(rows[0][:5])}) above columns of numbers none of which is written so",
             param="csv.header",
-            hints=(
-                f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",
-            ),
+            hints=_header_hints(),
         )
     if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
         return False, "the first row has numbers above columns of numbers"
@@ -578,7 +577,7 @@ def _header(rows: list[list[str]]) -> tuple[bool, str]:
         f"whether the first row is a header cannot be told: it holds only numbers "
         f"({', '.join(rows[0][:5])}) above columns of text",
         param="csv.header",
-        hints=(f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",),
+        hints=_header_hints(),
     )
 
 
