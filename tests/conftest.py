@@ -78,6 +78,22 @@ def normkit_summary(*args) -> str:
     return proc.stderr.decode()
 
 
+def normkit_error(code: int, *args, no_output: bool = False) -> str:
+    """Run ``normkit ARGS`` as a real process that must fail with exit ``code`` in one line
+    ``normkit: error: ...``, no traceback (and, with ``no_output``, nothing on stdout); that
+    line without its prefix."""
+    proc = run_normkit(*args)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == code, stderr
+    if no_output:
+        assert proc.stdout == b""
+    assert "Traceback" not in stderr
+    lines = stderr.rstrip("\n").split("\n")
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(ERROR), stderr
+    return lines[0].removeprefix(ERROR)
+
+
 def assert_ok(result: Result) -> None:
     assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
     assert "Traceback" not in result.output

@@ -45,12 +45,14 @@ def _objects_text(objects: list[dict[str, Any]]) -> list[str]:
         groups.setdefault(tuple(obj), []).append(i)
     texts: list[str] = ["{}"] * len(objects)
     for keys, members in groups.items():
+        if not keys:
+            continue  # empty objects: "{}"
         parts = []
         for key in keys:
             name = json.dumps(key) + ": "
             values = _values_text([objects[i][key] for i in members])
             parts.append([name + text for text in values])
-        for i, row in zip(members, zip(*parts, strict=True), strict=bool(keys)):
+        for i, row in zip(members, zip(*parts, strict=True), strict=True):
             texts[i] = "{" + ", ".join(row) + "}"
     return texts
 

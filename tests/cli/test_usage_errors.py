@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ERROR, SAMPLE_CSV, run_normkit
+from conftest import SAMPLE_CSV, normkit_error, run_normkit
 
 #: Every command, with arguments that are well formed apart from what a case adds.
 COMMANDS = {
@@ -28,16 +28,9 @@ READERS = ["fit", "transform", "inverse", "drift", "report"]
 
 def usage_error(*args) -> str:
     """The one line of a usage error (exit 2) of ``normkit ARGS``."""
-    proc = run_normkit(*args)
-    stderr = proc.stderr.decode()
-    assert proc.returncode == 2, stderr
-    assert proc.stdout == b""
-    assert "Traceback" not in stderr
-    assert "Usage:" not in stderr
-    lines = stderr.rstrip("\n").split("\n")
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith(ERROR), stderr
-    return lines[0].removeprefix(ERROR)
+    line = normkit_error(2, *args, no_output=True)
+    assert "Usage:" not in line
+    return line
 
 
 @pytest.mark.parametrize("command", COMMANDS)

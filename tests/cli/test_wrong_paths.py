@@ -5,7 +5,7 @@ in every command, nothing written; the real command."""
 from __future__ import annotations
 
 import pytest
-from conftest import ERROR, SAMPLE_CSV, run_normkit
+from conftest import ERROR, SAMPLE_CSV, normkit_error, run_normkit
 
 #: Every command that reads a stat file (or a model's state), with it at {stats}.
 READS_STATS = {
@@ -18,17 +18,6 @@ READS_STATS = {
     "merge-stats": ["merge-stats", "{stats}", "-o", "{out}/m.json"],
     "import-torch": ["import-torch", "{stats}", "-o", "{out}/s.json"],
 }
-
-
-def one_line_error(code: int, *args) -> str:
-    proc = run_normkit(*args)
-    stderr = proc.stderr.decode()
-    assert proc.returncode == code, stderr
-    assert "Traceback" not in stderr
-    lines = stderr.rstrip("\n").split("\n")
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith(ERROR), stderr
-    return lines[0].removeprefix(ERROR)
 
 
 @pytest.mark.parametrize("command", READS_STATS)
@@ -44,7 +33,7 @@ def test_a_stat_file_that_is_missing_or_a_directory_is_the_same_error_everywhere
     out = tmp_path / "out"
     out.mkdir()
     args = [str(a).format(stats=stats, out=out) for a in READS_STATS[command]]
-    line = one_line_error(1, *args)
+    line = normkit_error(1, *args)
     assert line.startswith(f"{stats}: "), line
     assert ("is a directory" if kind == "directory" else "no such") in line, line
     assert list(out.iterdir()) == []
@@ -67,7 +56,7 @@ def test_csv_options_for_inputs_that_are_not_csv_are_refused(tmp_path, command, 
     assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
     parquet = SAMPLE_CSV.with_suffix(".parquet")
     extra = {"fit": ["-o", tmp_path / "s.json"], "report": ["-s", stats, "-o", tmp_path / "r.html"]}
-    line = one_line_error(2, command, parquet, *extra.get(command, ["-s", stats]), *args)
+    line = normkit_error(2, command, parquet, *extra.get(command, ["-s", stats]), *args)
     assert line == (
         f"{flag} says how CSV is read, and no input is CSV ({parquet} is parquet); leave it out"
     )
