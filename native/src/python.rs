@@ -665,25 +665,12 @@ fn json_rows(
     Ok(py.detach(|| text::json_rows(&flat, width, as_list)))
 }
 
-/// The distinct values of text given as Arrow string arrays (`(offsets, data)` each, offsets
-/// relative to their data), in the order of their first appearance: `(offsets, data, counts,
-/// pinned, missing)` (see [`categories::count_values`]).
-#[pyfunction]
-#[allow(clippy::type_complexity)]
-fn value_counts<'py>(
-    py: Python<'py>,
-    chunks: Vec<(PyReadonlyArray1<'py, i32>, PyReadonlyArray1<'py, u8>)>,
-    missing: Vec<Vec<u8>>,
-    keep: Vec<Vec<u8>>,
-) -> PyResult<(
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<bool>>,
-    i64,
-)> {
+/// Arrow string arrays as `(offsets, data)` pairs (offsets relative to their data), checked.
+fn string_slices<'a>(
+    chunks: &'a [(PyReadonlyArray1<'_, i32>, PyReadonlyArray1<'_, u8>)],
+) -> PyResult<Vec<(&'a [i32], &'a [u8])>> {
     let mut slices = Vec::with_capacity(chunks.len());
-    for (offsets, data) in &chunks {
+    for (offsets, data) in chunks {
         let (offsets, data) = (offsets.as_slice()?, data.as_slice()?);
         let bad = offsets.windows(2).any(|p| p[0] < 0 || p[0] > p[1])
             || offsets.last().is_some_and(|&end| end as usize > data.len());
@@ -692,16 +679,84 @@ fn value_counts<'py>(
         }
         slices.push((offsets, data));
     }
-    let missing: Vec<&[u8]> = missing.iter().map(|v| v.as_slice()).collect();
-    let keep: Vec<&[u8]> = keep.iter().map(|v| v.as_slice()).collect();
-    let found = py.detach(|| categories::count_values(&slices, &missing, &keep));
-    Ok((
+    Ok(slices)
+}
+
+type CountedOut<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    i64,
+    i64,
+);
+
+fn counted_out(py: Python<'_>, found: categories::Counted) -> CountedOut<'_> {
+    (
         found.offsets.into_pyarray(py),
         PyBytes::new(py, &found.data),
         found.counts.into_pyarray(py),
         found.pinned.into_pyarray(py),
         found.missing,
-    ))
+        found.other,
+    )
+}
+
+/// The distinct values of text given as Arrow string arrays, in the order of their first
+/// appearance: `(offsets, data, counts, pinned, missing, other)` (see
+/// [`categories::count_values`]; `other` is 0).
+#[pyfunction]
+fn value_counts<'py>(
+    py: Python<'py>,
+    chunks: Vec<(PyReadonlyArray1<'py, i32>, PyReadonlyArray1<'py, u8>)>,
+    missing: Vec<Vec<u8>>,
+    keep: Vec<Vec<u8>>,
+) -> PyResult<CountedOut<'py>> {
+    let slices = string_slices(&chunks)?;
+    let missing: Vec<&[u8]> = missing.iter().map(|v| v.as_slice()).collect();
+    let keep: Vec<&[u8]> = keep.iter().map(|v| v.as_slice()).collect();
+    let found = py.detach(|| categories::count_values(&slices, &missing, &keep));
+    Ok(counted_out(py, found))
+}
+
+/// The counts of one text column, added batch by batch in bounded memory (see
+/// [`categories::Table`]).
+#[pyclass(module = "normkit._native")]
+struct CategoryTable {
+    table: categories::Table,
+}
+
+#[pymethods]
+impl CategoryTable {
+    #[new]
+    fn new(cap: usize, missing: Vec<Vec<u8>>, keep: Vec<Vec<u8>>) -> Self {
+        CategoryTable {
+            table: categories::Table::new(Some(cap), missing, keep),
+        }
+    }
+
+    /// Adds Arrow string arrays given as `(offsets, data)` pairs, with the GIL released.
+    fn add<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunks: Vec<(PyReadonlyArray1<'py, i32>, PyReadonlyArray1<'py, u8>)>,
+    ) -> PyResult<()> {
+        let slices = string_slices(&chunks)?;
+        let table = &mut self.table;
+        py.detach(|| table.add(&slices));
+        Ok(())
+    }
+
+    /// Cut back to `cap` values, `(offsets, data, counts, pinned, missing, other)` of those
+    /// kept, in the order of their first appearance.
+    fn counted<'py>(&mut self, py: Python<'py>, cap: usize) -> CountedOut<'py> {
+        self.table.cut(cap);
+        counted_out(py, self.table.counted())
+    }
+
+    fn __len__(&self) -> usize {
+        self.table.len()
+    }
 }
 
 #[pymodule]
@@ -710,6 +765,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CsvError", m.py().get_type::<CsvError>())?;
     m.add_class::<CsvEngine>()?;
+    m.add_class::<CategoryTable>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;

@@ -64,7 +64,8 @@ def _top_keeping(
     if not keep or len(counts) <= cap:
         return _top(counts, cap)
     kept = {name: n for name, n in counts.items() if name in keep}
-    rest, folded = _top({n: c for n, c in counts.items() if n not in keep}, cap - len(kept))
+    rest = {n: c for n, c in counts.items() if n not in keep}
+    rest, folded = _top(rest, max(cap - len(kept), 0))
     return {**kept, **rest}, folded
 
 

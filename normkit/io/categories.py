@@ -4,7 +4,7 @@ Used by the file jobs (:mod:`normkit.jobs.categories`) and by the estimator's fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +12,7 @@ import pyarrow as pa
 from .arrow import text_array
 from .lazy import pc
 
-__all__ = ["is_categorical_type", "value_counts"]
+__all__ = ["TextCounts", "is_categorical_type", "value_counts"]
 
 # The spellings of booleans in a CSV (pyarrow's, which typed the column boolean).
 _BOOLEAN_TEXT = dict.fromkeys(("1", "True", "TRUE", "true"), "true") | dict.fromkeys(
@@ -116,6 +116,28 @@ def value_counts(
     return names, numbers, missing, other
 
 
+def _pieces(chunks: Sequence[pa.Array]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Arrow string arrays as the native engine takes them: offsets (relative to their data)
+    and data, without copies."""
+    pieces = []
+    for chunk in chunks:
+        _, offsets, data = chunk.buffers()
+        start = chunk.offset
+        pieces.append(
+            (
+                np.frombuffer(offsets, dtype=np.int32)[start : start + len(chunk) + 1],
+                np.frombuffer(data if data is not None else b"", dtype=np.uint8),
+            )
+        )
+    return pieces
+
+
+def _names(offsets: np.ndarray, data: bytes, chosen: Sequence[int], spelled_booleans: bool):
+    bounds = offsets.tolist()
+    names = [data[bounds[i] : bounds[i + 1]].decode() for i in chosen]
+    return [_BOOLEAN_TEXT.get(v, v) for v in names] if spelled_booleans else names
+
+
 def _text_counts(
     chunks: list[pa.Array],
     cap: int,
@@ -127,18 +149,8 @@ def _text_counts(
     same values in the same order, kept by the same rule (:func:`_kept`)."""
     from .. import _native
 
-    pieces = []
-    for chunk in chunks:
-        _, offsets, data = chunk.buffers()
-        start = chunk.offset
-        pieces.append(
-            (
-                np.frombuffer(offsets, dtype=np.int32)[start : start + len(chunk) + 1],
-                np.frombuffer(data if data is not None else b"", dtype=np.uint8),
-            )
-        )
-    offsets, data, numbers, pinned, missing = _native.value_counts(
-        pieces,
+    offsets, data, numbers, pinned, missing, _ = _native.value_counts(
+        _pieces(chunks),
         [v.encode() for v in missing_text.to_pylist() if v is not None],
         [v.encode() for v in keep],
     )
@@ -146,11 +158,60 @@ def _text_counts(
     if top is not None:
         numbers = numbers[top]
     chosen = range(len(numbers)) if top is None else top.tolist()
-    bounds = offsets.tolist()
-    names = [data[bounds[i] : bounds[i + 1]].decode() for i in chosen]
-    if spelled_booleans:
-        names = [_BOOLEAN_TEXT.get(v, v) for v in names]
-    return names, numbers, int(missing), other
+    return _names(offsets, data, chosen, spelled_booleans), numbers, int(missing), other
+
+
+class TextCounts:
+    """The categories of one text column counted batch by batch by the native engine, in
+    bounded memory and without a Python string per value: what :func:`value_counts` gives of
+    all the batches, but for which categories are kept beyond the cap.
+
+    The engine holds at most twice ``cap`` categories: beyond, it keeps ``cap`` of them by the
+    rule of :class:`~normkit.core.categories.CategoryCounter` (those in ``keep``, then the most
+    frequent, ties by name) and counts the rows of the others in ``other``.
+
+    Parameters
+    ----------
+    cap : int
+    missing_text : sequence of str
+        Text values that mean missing.
+    keep : iterable of str
+        Categories never folded into ``other``.
+    spelled_booleans : bool
+        The text is a CSV's booleans: categories spelled ``"true"`` or ``"false"``.
+    """
+
+    def __init__(
+        self,
+        cap: int,
+        missing_text: Sequence[str],
+        keep: Iterable[str] = (),
+        spelled_booleans: bool = False,
+    ):
+        from .. import _native
+
+        self.cap = cap
+        self._spelled = spelled_booleans
+        self._table = _native.CategoryTable(
+            cap, [v.encode() for v in missing_text], [v.encode() for v in keep]
+        )
+
+    @staticmethod
+    def takes(array: pa.Array) -> bool:
+        """Whether the engine counts ``array`` (strings without nulls, as a CSV gives them)."""
+        return pa.types.is_string(array.type) and not array.null_count
+
+    def add(self, array: pa.Array) -> None:
+        """Count the values of ``array`` (one that :meth:`takes`)."""
+        self._table.add(_pieces([array]))
+
+    def result(self) -> tuple[list[str], np.ndarray, int, int]:
+        """The categories (at most ``cap``, more if more are kept whatever their count), their
+        counts, the missing values and the rows of the others, as :func:`value_counts` gives
+        them."""
+        offsets, data, counts, _, missing, other = self._table.counted(self.cap)
+        names = _names(offsets, data, range(len(counts)), self._spelled)
+        return names, counts, int(missing), int(other)
 
 
 def _kept(numbers: np.ndarray, pinned: np.ndarray, cap: int) -> tuple[np.ndarray | None, int]:

@@ -37,7 +37,7 @@ class CsvOptions:
         Strings added to that list (the command line's ``--null-values``).
     block_size : int, default 1 MiB
         Bytes per block: types are inferred from the first, one is parsed at a time (four where
-        only numbers are read, as in a fit), and a row must fit in four. Memory is a small
+        records are not written out, as in a fit), and a row must fit in four. Memory is a small
         multiple of it.
     encoding : str or None, default None
         The text's encoding (a Python codec name: ``latin-1``, ``cp1252``...); None: UTF-8, or

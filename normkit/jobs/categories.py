@@ -2,8 +2,8 @@
 numeric ones (:func:`normkit.jobs.sources.feed`), for the stat file's ``categories`` (drift's
 reference for those columns).
 
-Each batch's column is counted by Arrow (``pyarrow.compute.value_counts``, on the reading thread,
-where it overlaps with the numerics), and its distinct values go to a
+Each batch's column is counted on the reading thread, where it overlaps with the numerics (text as
+a CSV gives it by the native engine, other columns by Arrow), and its distinct values go to a
 :class:`~normkit.core.categories.CategoryCounter`. Categories are strings: booleans are
 ``"true"`` and ``"false"``, whether the input has them typed (Parquet, Arrow) or as a CSV's text
 (``True``, ``TRUE``, ``1``...: the spellings that made the column boolean). Missing values are
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from ..core.categories import CategoryCounter
 from ..io.arrow import text_array
-from ..io.categories import is_categorical_type, value_counts
+from ..io.categories import TextCounts, is_categorical_type, value_counts
 from ..io.lazy import pc
 from ..io.reader import Reader
 from ..stats.fitted import PassedThrough
@@ -46,15 +46,18 @@ def categorical_columns(schema: pa.Schema, passthrough: Sequence[PassedThrough])
     ]
 
 
-#: Rows, or bytes of the counted columns, gathered before they are counted: small batches (a
-#: CSV's blocks) are counted together, so that a column of identifiers costs at most the working
-#: cap's Python strings per group rather than one per row.
+#: Rows, or bytes of the counted columns, gathered before they are counted by Arrow: small
+#: batches (a CSV's blocks) are counted together, so that a column of identifiers costs at most
+#: the working cap's Python strings per group rather than one per row. (Text as a CSV gives it
+#: is counted by the native engine as it comes, with no Python strings: see
+#: :class:`~normkit.io.categories.TextCounts`.)
 GROUP_ROWS = 65_536
 GROUP_BYTES = 16 << 20
 
-#: Value counts of a group of batches, per column counted: its categories, their counts, its
-#: missing values, and the rows of categories left out (see :func:`value_counts`).
-Counted = list[tuple[list[str], np.ndarray, int, int]]
+#: Value counts of some batches: per count, the index of its column among those counted, its
+#: categories, their counts, its missing values, and the rows of categories left out (see
+#: :func:`value_counts`). A column may have several.
+Counted = list[tuple[int, list[str], np.ndarray, int, int]]
 
 
 def count_batches(
@@ -64,27 +67,31 @@ def count_batches(
     weight_column: str | None = None,
 ) -> Iterator[tuple[pa.RecordBatch | None, Counted | None]]:
     """Each batch of ``source``, with the value counts of ``counter``'s columns in the batches
-    up to it not counted yet (or None while they are gathered), then ``(None, counts)`` of the
-    last ones. Arrow counts them here, so that it runs on the thread that reads ahead;
-    :func:`add_counts` adds them to the counter. With a ``weight_column`` (float64 in the
-    batches), only the rows of weight above 0 are counted (see :mod:`normkit.jobs.weights`)."""
+    up to it not handed on yet (or None while they are gathered), then ``(None, counts)`` of the
+    last ones. The counting runs here, on the thread that reads ahead; :func:`add_counts` adds
+    the counts to the counter. With a ``weight_column`` (float64 in the batches), only the rows
+    of weight above 0 are counted (see :mod:`normkit.jobs.weights`)."""
     booleans = {n for n in counter.names if pa.types.is_boolean(source.schema.field(n).type)}
     missing_text = text_array(source.missing_text)
+    tables: list[TextCounts | None] = [None] * len(counter.names)
+
+    def spelled(j: int, dtype: pa.DataType) -> bool:
+        return counter.names[j] in booleans and not pa.types.is_boolean(dtype)
 
     def count(pending: list[list[pa.Array]]) -> Counted:
         counted = []
-        for name, arrays, keep in zip(counter.names, pending, counter.keep, strict=True):
+        for j, (arrays, keep) in enumerate(zip(pending, counter.keep, strict=True)):
+            if not arrays:
+                continue
             column = pa.chunked_array(arrays, type=arrays[0].type)
-            spelled = name in booleans and not pa.types.is_boolean(column.type)
-            counted.append(
-                value_counts(
-                    column,
-                    counter.cap,
-                    missing_text=missing_text,
-                    spelled_booleans=spelled,
-                    keep=sorted(keep),
-                )
+            found = value_counts(
+                column,
+                counter.cap,
+                missing_text=missing_text,
+                spelled_booleans=spelled(j, column.type),
+                keep=sorted(keep),
             )
+            counted.append((j, *found))
         return counted
 
     pending: list[list[pa.Array]] = [[] for _ in counter.names]
@@ -96,6 +103,16 @@ def count_batches(
             array = batch.column(name)
             if positive is not None:
                 array = array.filter(positive)
+            if TextCounts.takes(array):
+                if tables[j] is None:
+                    tables[j] = TextCounts(
+                        counter.cap,
+                        source.missing_text,
+                        counter.keep[j],
+                        spelled_booleans=spelled(j, array.type),
+                    )
+                tables[j].add(array)
+                continue
             pending[j].append(array)
             size += array.nbytes
         rows += batch.num_rows
@@ -104,11 +121,12 @@ def count_batches(
             pending, rows, size = [[] for _ in counter.names], 0, 0
         else:
             yield batch, None
-    if rows:
-        yield None, count(pending)
+    last = count(pending) + [(j, *t.result()) for j, t in enumerate(tables) if t is not None]
+    if last:
+        yield None, last
 
 
 def add_counts(counter: CategoryCounter, counted: Counted | None) -> None:
     """Add the counts of a group of batches (from :func:`count_batches`) to ``counter``."""
-    for j, (values, counts, missing, other) in enumerate(counted or ()):
+    for j, values, counts, missing, other in counted or ():
         counter.update(j, values, counts, missing, other)

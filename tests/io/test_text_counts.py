@@ -10,8 +10,9 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from normkit.core.categories import CategoryCounts, _top_keeping
 from normkit.io.arrow import text_array
-from normkit.io.categories import _kept, value_counts
+from normkit.io.categories import TextCounts, _kept, value_counts
 
 WORDS = st.sampled_from(["a", "b", "", "NA", "é", "ab", "a,b", "True", "0", "x" * 40, "東京"])
 
@@ -63,3 +64,30 @@ def test_many_distinct_values_become_strings_only_for_those_kept():
     assert counts[names.index("row7")] == 4
     assert other == 200_003 - int(np.sum(counts))
     assert missing == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    batches=st.lists(st.lists(WORDS, max_size=30), min_size=1, max_size=6),
+    cap=st.integers(1, 8),
+    missing=st.lists(WORDS, max_size=3, unique=True),
+    keep=st.lists(WORDS, max_size=3, unique=True),
+)
+def test_counted_batch_by_batch_as_the_category_counter_keeps_them(batches, cap, missing, keep):
+    """Batch by batch, the native table keeps what the category counter keeps of the same
+    values: every count exact while at most twice the cap are met, then the rule's choice."""
+    table = TextCounts(cap, missing, keep)
+    for values in batches:
+        table.add(pa.array(values, pa.string()))
+    names, counts, n_missing, other = table.result()
+    values = [v for b in batches for v in b]
+    expected = CategoryCounts.of(v for v in values if v not in missing)
+    kept, folded = _top_keeping(expected.counts, cap, frozenset(keep))
+    assert n_missing == sum(v in missing for v in values)
+    assert sum(counts) + other == len(values) - n_missing
+    if len(expected.counts) <= 2 * cap:  # never cut before the end: exactly the rule's choice
+        assert dict(zip(names, counts.tolist(), strict=True)) == kept
+        assert other == folded
+        first = {v: values.index(v) for v in names}
+        assert names == sorted(names, key=first.get)  # in the order of their first appearance
+    assert set(keep) & set(values) - set(missing) <= set(names)

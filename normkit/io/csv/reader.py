@@ -362,7 +362,7 @@ class CsvReader(ReaderBase):
                 kinds.append(ColumnKind.FLOAT)
             else:
                 kinds.append(ColumnKind.TEXT)
-        text = ColumnKind.TEXT in kinds
+        whole = columns is None and ColumnKind.TEXT in kinds
         nulls = text_array(self.read.csv.nulls)  # once, not per batch
         typed = {  # the columns passed through, typed: their missing-value strings null (text too)
             n: column_types[n]
@@ -388,7 +388,8 @@ class CsvReader(ReaderBase):
                     self._dialect(),
                     prefix=rest,
                     first_line=1 + lines,
-                    chunk_bytes=self.read.csv.block_size if text else self._max_record(),
+                    # Whole records written out weigh a multiple of their text: one block.
+                    chunk_bytes=self.read.csv.block_size if whole else self._max_record(),
                     max_record=self._max_record(),
                 )
                 for batch in records:
@@ -415,8 +416,8 @@ class CsvReader(ReaderBase):
         )
 
     def _max_record(self) -> int:
-        """The longest record read, and the bytes parsed at a time where only numbers are kept
-        (text weighs more, a transform's output a multiple: one block): a few blocks."""
+        """The longest record read, and the bytes parsed at a time where records are not written
+        out (a transform's output weighs a multiple of its text: one block): a few blocks."""
         return 4 * self.read.csv.block_size
 
     def _typed(
