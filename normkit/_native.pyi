@@ -16,6 +16,18 @@ class CsvError(ValueError):
     expected: int | None
     got: int | None
 
+#: What parsing gives: bytes consumed, rows, lines, float columns, text columns.
+_Parsed = tuple[
+    int,
+    int,
+    int,
+    list[tuple[npt.NDArray[np.float64], bytes | None]],
+    list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],
+]
+
+class ParseJob:
+    def result(self, first_row: int, first_line: int) -> _Parsed: ...
+
 class CsvEngine:
     def __init__(
         self,
@@ -30,15 +42,9 @@ class CsvEngine:
         escape: str | None = None,
     ) -> None: ...
     def header(self, buf: bytes, at_eof: bool) -> tuple[list[str], int, int] | None: ...
-    def parse(
-        self, buf: bytes, at_eof: bool, first_row: int, first_line: int
-    ) -> tuple[
-        int,
-        int,
-        int,
-        list[tuple[npt.NDArray[np.float64], bytes | None]],
-        list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],
-    ]: ...
+    def parse(self, buf: bytes, at_eof: bool, first_row: int, first_line: int) -> _Parsed: ...
+    def cut(self, buf: bytes, at_eof: bool) -> tuple[int, int]: ...
+    def submit(self, buf: bytes, end: int) -> ParseJob: ...
     def infer(
         self, buf: bytes, block_size: int, first_line: int
     ) -> tuple[int, list[tuple[int, bytes | None, list[bytes]]]]: ...

@@ -5,10 +5,12 @@
 //! whose attributes (`kind`, `row`, `line`, `column`, `value`, `expected`, `got`) let the
 //! Python side name the file, column, row and value in its own words.
 use std::borrow::Cow;
+use std::sync::Mutex;
 
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 
 use crate::categories;
@@ -34,6 +36,9 @@ pyo3::create_exception!(
 
 /// The smallest block one thread parses: smaller ones cost more in threads than they save.
 const MIN_BLOCK_BYTES: usize = 64 << 10;
+
+/// Blocks per thread in a chunk (see `CsvEngine::parse`).
+const BLOCKS_PER_THREAD: usize = 4;
 
 fn one_byte(name: &str, text: &str) -> PyResult<u8> {
     match text.as_bytes() {
@@ -166,41 +171,40 @@ impl CsvEngine {
         first_row: u64,
         first_line: u64,
     ) -> PyResult<Parsed<'py>> {
-        let work = || -> Result<(usize, Vec<ParsedBlock>), ParseError> {
-            // One block per thread: the chunk is shared evenly.
-            let target = (buf.len() / self.threads).max(MIN_BLOCK_BYTES);
-            let ends = block_ends(buf, &self.dialect, target, at_eof);
-            let consumed = ends.last().copied().unwrap_or(0);
-            let blocks = parse_blocks_parallel(
-                buf,
-                &self.dialect,
-                &self.missing,
-                &self.kinds,
-                &ends,
-                first_row,
-                first_line,
-                self.threads,
-            )?;
-            Ok((consumed, blocks))
-        };
+        let setup = self.setup();
+        let work = || setup.parse(buf, at_eof, first_row, first_line);
         let (consumed, blocks) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
-        let lines = blocks.iter().map(|b| b.lines).sum::<u64>();
-        let joined = py.detach(|| concat(blocks));
-        let rows = joined.rows;
-        let floats = joined
-            .floats
-            .into_iter()
-            .map(|column| {
-                let validity = column.validity.map(|bits| PyBytes::new(py, &bits));
-                (column.values.into_pyarray(py), validity)
-            })
-            .collect();
-        let texts = joined
-            .texts
-            .into_iter()
-            .map(|(offsets, data)| (offsets.into_pyarray(py), data.into_pyarray(py)))
-            .collect();
-        Ok((consumed, rows, lines, floats, texts))
+        Ok(parsed_out(py, consumed, blocks))
+    }
+
+    /// Where the whole records at the start of `buf` end (all of it with `at_eof`; 0: no
+    /// record ends in it), and the lines before that: `(consumed, lines)`. What
+    /// [`CsvEngine::submit`] is then given.
+    fn cut(&self, py: Python<'_>, buf: &[u8], at_eof: bool) -> (usize, u64) {
+        py.detach(|| {
+            let ends = block_ends(buf, &self.dialect, buf.len() + 1, at_eof);
+            let consumed = ends.last().copied().unwrap_or(0);
+            (consumed, count_lines(&buf[..consumed]))
+        })
+    }
+
+    /// Starts parsing `buf[..end]` (whole records, as [`CsvEngine::cut`] ends them) on the
+    /// engine's threads, and returns at once: the [`ParseJob`] gives the result. The caller
+    /// reads and cuts the next records meanwhile.
+    fn submit(&self, buf: PyBackedBytes, end: usize) -> PyResult<ParseJob> {
+        if end > buf.len() {
+            return Err(PyValueError::new_err("end beyond the buffer"));
+        }
+        let setup = self.setup();
+        // The thread holds the bytes object (not a copy) until it is done with it.
+        let handle = std::thread::spawn(move || {
+            setup
+                .parse(&buf[..end], true, 1, 1)
+                .map(|(consumed, blocks)| (consumed, concat_lines(blocks)))
+        });
+        Ok(ParseJob {
+            handle: Mutex::new(Some(handle)),
+        })
     }
 
     /// The records of `buf` (whole records, the end of the input after them) that pyarrow's
@@ -271,6 +275,124 @@ struct Joined {
     rows: usize,
     floats: Vec<FloatColumn>,
     texts: Vec<(Vec<i32>, Vec<u8>)>,
+}
+
+/// What parsing needs of an engine, owned, so that it can move to another thread.
+#[derive(Clone)]
+struct Setup {
+    dialect: Dialect,
+    missing: MissingValues,
+    kinds: Vec<ColumnKind>,
+    threads: usize,
+}
+
+impl Setup {
+    /// The whole records at the start of `buf` (all of it with `at_eof`), parsed in blocks on
+    /// the threads: `(consumed, blocks)`.
+    fn parse(
+        &self,
+        buf: &[u8],
+        at_eof: bool,
+        first_row: u64,
+        first_line: u64,
+    ) -> Result<(usize, Vec<ParsedBlock>), ParseError> {
+        // Blocks taken in turn by the threads, a few per thread: a thread slowed down (its
+        // core lent to the caller's work on the previous batch) then parses fewer of them.
+        let target = (buf.len() / (BLOCKS_PER_THREAD * self.threads)).max(MIN_BLOCK_BYTES);
+        let ends = block_ends(buf, &self.dialect, target, at_eof);
+        let consumed = ends.last().copied().unwrap_or(0);
+        let blocks = parse_blocks_parallel(
+            buf,
+            &self.dialect,
+            &self.missing,
+            &self.kinds,
+            &ends,
+            first_row,
+            first_line,
+            self.threads,
+        )?;
+        Ok((consumed, blocks))
+    }
+}
+
+impl CsvEngine {
+    fn setup(&self) -> Setup {
+        Setup {
+            dialect: self.dialect,
+            missing: self.missing.clone(),
+            kinds: self.kinds.clone(),
+            threads: self.threads,
+        }
+    }
+}
+
+/// The blocks joined, and their lines.
+fn concat_lines(blocks: Vec<ParsedBlock>) -> (Joined, u64) {
+    let lines = blocks.iter().map(|b| b.lines).sum::<u64>();
+    (concat(blocks), lines)
+}
+
+/// [`CsvEngine::parse`]'s result, of blocks parsed.
+fn parsed_out(py: Python<'_>, consumed: usize, blocks: Vec<ParsedBlock>) -> Parsed<'_> {
+    let (joined, lines) = py.detach(|| concat_lines(blocks));
+    joined_out(py, consumed, joined, lines)
+}
+
+fn joined_out(py: Python<'_>, consumed: usize, joined: Joined, lines: u64) -> Parsed<'_> {
+    let rows = joined.rows;
+    let floats = joined
+        .floats
+        .into_iter()
+        .map(|column| {
+            let validity = column.validity.map(|bits| PyBytes::new(py, &bits));
+            (column.values.into_pyarray(py), validity)
+        })
+        .collect();
+    let texts = joined
+        .texts
+        .into_iter()
+        .map(|(offsets, data)| (offsets.into_pyarray(py), data.into_pyarray(py)))
+        .collect();
+    (consumed, rows, lines, floats, texts)
+}
+
+type JobResult = Result<(usize, (Joined, u64)), ParseError>;
+
+/// Records being parsed on the engine's threads (see [`CsvEngine::submit`]).
+#[pyclass(module = "normkit._native")]
+struct ParseJob {
+    handle: Mutex<Option<std::thread::JoinHandle<JobResult>>>,
+}
+
+#[pymethods]
+impl ParseJob {
+    /// Waits for the records, with the GIL released: `(consumed, rows, lines, floats, texts)`
+    /// as [`CsvEngine::parse`] gives them; an error names its row and line counted from
+    /// `first_row` and `first_line`, those of the first record. Once only.
+    fn result<'py>(
+        &self,
+        py: Python<'py>,
+        first_row: u64,
+        first_line: u64,
+    ) -> PyResult<Parsed<'py>> {
+        let handle = self
+            .handle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| PyValueError::new_err("the result was already taken"))?;
+        let found = py
+            .detach(|| handle.join())
+            .map_err(|_| PyValueError::new_err("the parsing thread failed"))?;
+        match found {
+            Ok((consumed, (joined, lines))) => Ok(joined_out(py, consumed, joined, lines)),
+            Err(mut e) => {
+                e.row += first_row - 1;
+                e.line += first_line - 1;
+                Err(to_py_error(py, &e))
+            }
+        }
+    }
 }
 
 fn concat(blocks: Vec<ParsedBlock>) -> Joined {
@@ -766,6 +888,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CsvError", m.py().get_type::<CsvError>())?;
     m.add_class::<CsvEngine>()?;
     m.add_class::<CategoryTable>()?;
+    m.add_class::<ParseJob>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;

@@ -1,8 +1,9 @@
 """CSV records parsed by the native engine (``normkit._native``) into record batches.
 
 The byte stream is read in chunks; the engine cuts each chunk at record ends (quote-aware:
-a quoted field may hold line breaks), parses the pieces on every core with the GIL released
-and returns the selected columns as Arrow buffers: float64 values with a validity bitmap
+a quoted field may hold line breaks), parses its pieces on every core with the GIL released,
+in the background while the next chunk is read and the previous batch is used, and returns the
+selected columns as Arrow buffers: float64 values with a validity bitmap
 (missing-value strings are null) and text as written (quotes undone, UTF-8 checked). The bytes
 after the last whole record wait for the next chunk, so memory stays a small multiple of the
 chunk size whatever the input's size. Columns neither parsed nor kept are scanned, not converted.
@@ -11,6 +12,7 @@ chunk size whatever the input's size. Columns neither parsed nor kept are scanne
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -362,11 +364,15 @@ class NativeRecords:
         self.rows = 0  # data rows read so far
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        from ... import _native
-
-        line = self._first_line
+        # Each chunk is cut at its last record end and handed to the engine's threads; the
+        # next one is read and cut while they parse it, and its batch is made (and used by the
+        # caller) while they parse the next: the threads wait neither for the reading nor for
+        # the caller.
+        line = self._first_line  # of the next chunk's first record
         eof = False
         wanted = self._chunk_bytes
+        first = True
+        jobs: deque = deque()  # (job, its first line), in file order
         while True:
             while not eof and len(self._pending) < wanted:
                 data = self._stream.read(max(wanted - len(self._pending), MIN_READ))
@@ -374,40 +380,50 @@ class NativeRecords:
                     eof = True
                 self._pending += data
             if not self._pending:
-                return
+                break
             last = eof and len(self._pending) <= wanted
             chunk = self._pending if len(self._pending) <= wanted else self._pending[:wanted]
-            try:
-                consumed, rows, lines, floats, texts = self._engine.parse(
-                    chunk, last, self.rows + 1, line
-                )
-            except _native.CsvError as exc:
-                raise RecordError(exc) from None
+            consumed, lines = self._engine.cut(chunk, last)
             if not consumed:
-                if last:
-                    return  # nothing but blank lines
                 if len(chunk) >= self._max_record:
+                    while jobs:  # the records before it first: an error there comes first
+                        yield from self._collect(*jobs.popleft())
                     raise self._too_long(chunk, line)
                 wanted = 2 * len(chunk)  # a record longer than the chunk
                 continue
-            if rows and rows < MIN_ROWS and self._chunk_bytes < MAX_CHUNK and not self.rows:
-                # Wide rows: the chunk grows once, judged by the first one, which is parsed
-                # again with the grown chunk (not handed on as a batch of a few rows: each
-                # batch costs work per column).
-                grown = consumed * GROWN_ROWS // rows
+            if first and 0 < lines < MIN_ROWS and self._chunk_bytes < MAX_CHUNK:
+                # Wide rows: the chunk grows once, judged by the first one (each batch costs
+                # work per column).
+                grown = consumed * GROWN_ROWS // lines
                 self._chunk_bytes = max(self._chunk_bytes, min(grown, MAX_CHUNK))
                 self._max_record = max(self._max_record, self._chunk_bytes)
                 if not last and self._chunk_bytes > len(chunk):
                     wanted = self._chunk_bytes
+                    first = False
                     continue
+            first = False
             wanted = self._chunk_bytes
+            jobs.append((self._engine.submit(chunk, consumed), line))
             self._pending = self._pending[consumed:]
-            self.rows += rows
             line += lines
-            if rows:
-                yield self._batch(rows, floats, texts)
+            while len(jobs) > 1:
+                yield from self._collect(*jobs.popleft())
             if last and not self._pending:
-                return
+                break
+        while jobs:
+            yield from self._collect(*jobs.popleft())
+
+    def _collect(self, job, line: int) -> Iterator[pa.RecordBatch]:
+        """The batch of a chunk handed to the engine (none for a chunk of blank lines)."""
+        from ... import _native
+
+        try:
+            _, rows, _, floats, texts = job.result(self.rows + 1, line)
+        except _native.CsvError as exc:
+            raise RecordError(exc) from None
+        self.rows += rows
+        if rows:
+            yield self._batch(rows, floats, texts)
 
     def _too_long(self, chunk: bytes, line: int) -> Exception:
         """Why no record ends within ``chunk``, the most read at a time: a quote opened in it
