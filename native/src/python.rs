@@ -178,13 +178,20 @@ impl CsvEngine {
     }
 
     /// Where the whole records at the start of `buf` end (all of it with `at_eof`; 0: no
-    /// record ends in it), and the lines before that: `(consumed, lines)`. What
-    /// [`CsvEngine::submit`] is then given.
-    fn cut(&self, py: Python<'_>, buf: &[u8], at_eof: bool) -> (usize, u64) {
+    /// record ends in it), and, if asked, the lines before that (else 0): `(consumed, lines)`.
+    /// What [`CsvEngine::submit`] is then given.
+    fn cut(&self, py: Python<'_>, buf: &[u8], at_eof: bool, lines: bool) -> (usize, u64) {
         py.detach(|| {
             let ends = block_ends(buf, &self.dialect, buf.len() + 1, at_eof);
             let consumed = ends.last().copied().unwrap_or(0);
-            (consumed, count_lines(&buf[..consumed]))
+            (
+                consumed,
+                if lines {
+                    count_lines(&buf[..consumed])
+                } else {
+                    0
+                },
+            )
         })
     }
 

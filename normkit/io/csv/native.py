@@ -358,7 +358,7 @@ class NativeRecords:
         self._order = [k for _, k in kept]
         self._engine = _engine(dialect, kinds)
         self._pending = prefix
-        self._first_line = first_line
+        self._line = first_line  # of the first record not read yet
         self._max_record = max_record
         self._chunk_bytes = chunk_bytes
         self.rows = 0  # data rows read so far
@@ -368,11 +368,10 @@ class NativeRecords:
         # next one is read and cut while they parse it, and its batch is made (and used by the
         # caller) while they parse the next: the threads wait neither for the reading nor for
         # the caller.
-        line = self._first_line  # of the next chunk's first record
         eof = False
         wanted = self._chunk_bytes
         first = True
-        jobs: deque = deque()  # (job, its first line), in file order
+        jobs: deque = deque()  # in file order
         while True:
             while not eof and len(self._pending) < wanted:
                 data = self._stream.read(max(wanted - len(self._pending), MIN_READ))
@@ -383,12 +382,12 @@ class NativeRecords:
                 break
             last = eof and len(self._pending) <= wanted
             chunk = self._pending if len(self._pending) <= wanted else self._pending[:wanted]
-            consumed, lines = self._engine.cut(chunk, last)
+            consumed, lines = self._engine.cut(chunk, last, first)
             if not consumed:
                 if len(chunk) >= self._max_record:
                     while jobs:  # the records before it first: an error there comes first
-                        yield from self._collect(*jobs.popleft())
-                    raise self._too_long(chunk, line)
+                        yield from self._collect(jobs.popleft())
+                    raise self._too_long(chunk, self._line)
                 wanted = 2 * len(chunk)  # a record longer than the chunk
                 continue
             if first and 0 < lines < MIN_ROWS and self._chunk_bytes < MAX_CHUNK:
@@ -403,25 +402,25 @@ class NativeRecords:
                     continue
             first = False
             wanted = self._chunk_bytes
-            jobs.append((self._engine.submit(chunk, consumed), line))
+            jobs.append(self._engine.submit(chunk, consumed))
             self._pending = self._pending[consumed:]
-            line += lines
             while len(jobs) > 1:
-                yield from self._collect(*jobs.popleft())
+                yield from self._collect(jobs.popleft())
             if last and not self._pending:
                 break
         while jobs:
-            yield from self._collect(*jobs.popleft())
+            yield from self._collect(jobs.popleft())
 
-    def _collect(self, job, line: int) -> Iterator[pa.RecordBatch]:
+    def _collect(self, job) -> Iterator[pa.RecordBatch]:
         """The batch of a chunk handed to the engine (none for a chunk of blank lines)."""
         from ... import _native
 
         try:
-            _, rows, _, floats, texts = job.result(self.rows + 1, line)
+            _, rows, lines, floats, texts = job.result(self.rows + 1, self._line)
         except _native.CsvError as exc:
             raise RecordError(exc) from None
         self.rows += rows
+        self._line += lines
         if rows:
             yield self._batch(rows, floats, texts)
 
