@@ -23,7 +23,7 @@ use crate::parse::{
     ParsedBlock,
 };
 use crate::sample;
-use crate::scan::{block_ends, count_lines, parse_header};
+use crate::scan::{block_ends, count_lines, parse_header, whole_records_end};
 use crate::text;
 
 pyo3::create_exception!(
@@ -182,8 +182,7 @@ impl CsvEngine {
     /// What [`CsvEngine::submit`] is then given.
     fn cut(&self, py: Python<'_>, buf: &[u8], at_eof: bool, lines: bool) -> (usize, u64) {
         py.detach(|| {
-            let ends = block_ends(buf, &self.dialect, buf.len() + 1, at_eof);
-            let consumed = ends.last().copied().unwrap_or(0);
+            let consumed = whole_records_end(buf, &self.dialect, at_eof);
             (
                 consumed,
                 if lines {

@@ -194,6 +194,17 @@ pub fn last_record_end(buf: &[u8], d: &Dialect) -> Option<usize> {
     }
 }
 
+/// Where the whole records at the start of `buf` (which starts at a record start) end: at the
+/// end of the input (`at_eof`), all of it; otherwise after the last complete record
+/// ([`last_record_end`]), or 0 if none is complete.
+pub fn whole_records_end(buf: &[u8], d: &Dialect, at_eof: bool) -> usize {
+    if at_eof {
+        buf.len()
+    } else {
+        last_record_end(buf, d).unwrap_or(0)
+    }
+}
+
 /// Cuts `buf` (which starts at a record start) into blocks of whole records by one sequential
 /// scan, and returns each block's end offset, in order: block `i` is
 /// `buf[ends[i-1]..ends[i]]` (the first starts at 0).

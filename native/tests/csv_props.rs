@@ -7,7 +7,9 @@ use normkit_native::parse::{
     parse_block, parse_blocks_parallel, parse_float, ColumnKind, ErrorKind, MissingValues,
     ParsedBlock,
 };
-use normkit_native::scan::{block_ends, count_lines, last_record_end, parse_header};
+use normkit_native::scan::{
+    block_ends, count_lines, last_record_end, parse_header, whole_records_end,
+};
 use proptest::prelude::*;
 
 const D: Dialect = Dialect::CSV;
@@ -224,6 +226,8 @@ proptest! {
             .filter(|&e| e <= cut && !(e == cut && prefix[e - 1] == b'\r'))
             .max();
         prop_assert_eq!(last_record_end(prefix, &D), want);
+        prop_assert_eq!(whole_records_end(prefix, &D, false), want.unwrap_or(0));
+        prop_assert_eq!(whole_records_end(prefix, &D, true), prefix.len());
         let ends = block_ends(prefix, &D, 1, false);
         prop_assert_eq!(ends.last().copied(), want);
         let naive = prefix
