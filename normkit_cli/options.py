@@ -174,7 +174,8 @@ def read_options(func: Callable) -> Callable:
         param="csv.null_values",
         sets=(),
         is_flag=True,
-        help="Only empty fields and the --null-values strings are missing: not the defaults.",
+        help="Only empty fields and the --null-values strings are missing: not the defaults "
+        "(a number spelled NaN, such as nan or -nan, is still missing, as in scikit-learn).",
     )
     @option(
         "--encoding",
