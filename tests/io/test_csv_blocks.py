@@ -572,9 +572,15 @@ def test_non_number_deep_in_the_file_names_column_and_data_row(tmp_path, command
         assert invoke("fit", str(good), "--exclude", "id", "-q", "-o", str(stats))[0] == 0
         args = ["transform", str(path), "-s", str(stats), "-o", str(tmp_path / "out.csv")]
     code, err = invoke(*args, "--csv-block-size", "4096", "-q")
-    start = (
-        f"normkit: error: {path}: column 'big' at data row {data_row:,}: '12.5.7' is not a number"
-    )
+    at = f"data row {data_row:,}"
+    if quote_before:  # the quoted line breaks before it: its line is named too
+        data = path.read_bytes()
+        before = data[: data.rindex(b"\n", 0, data.index(b"12.5.7")) + 1]
+        lone_cr = before.count(b"\r") - before.count(b"\r\n")
+        line = before.count(b"\n") + lone_cr + 1
+        assert line != data_row + 1
+        at += f" (line {line:,})"
+    start = f"normkit: error: {path}: column 'big' at {at}: '12.5.7' is not a number"
     assert_one_line_error(code, err, start)
     assert not (tmp_path / "out.csv").exists()
 

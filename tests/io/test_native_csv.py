@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import struct
 
 import pyarrow as pa
@@ -166,6 +167,24 @@ def test_a_bad_row_is_named_by_its_line(scratch, n_rows, at, bad, line_end, mult
     path.write_bytes(line_end.join(["x,t", *rows, ""]).encode())
     line = 2 + sum(1 + multiline for r in rows[:at])  # the header is line 1
     with pytest.raises(InputError, match=rf"at line {line:,}: malformed CSV: expected 2 fields"):
+        read(path, ["x"])
+
+
+@pytest.mark.parametrize(
+    ("before", "row", "line"),
+    [
+        ("1,a\n2,b\n", 3, None),  # line 4, as row 3 tells: not named
+        ('1,"a\nb"\n2,b\n', 3, 5),  # a quoted line break before it
+        ("1,a\n\n\n2,b\n", 3, 6),  # blank lines before it
+    ],
+)
+def test_a_bad_number_is_named_by_its_row_and_by_its_line_where_they_differ(
+    tmp_path, before, row, line
+):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(f"x,t\n{before}abc,c\n4,d\n".encode())
+    where = f"data row {row}" + (f" (line {line})" if line else "")
+    with pytest.raises(InputError, match=rf"column 'x' at {re.escape(where)}: 'abc' is not a"):
         read(path, ["x"])
 
 

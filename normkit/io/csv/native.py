@@ -88,6 +88,17 @@ class RecordError(Exception):
         self.got: int | None = native.got
         #: Bytes read without finding the record's end, where that is how the error was found.
         self.within: int | None = None
+        #: The line the first data record starts on, where known.
+        self.first_line: int | None = None
+
+    @property
+    def at(self) -> str:
+        """Where the record is: ``data row N``, and ``(line L)`` where that is not the line its
+        row tells (``first_line + row - 1``: blank lines or quoted line breaks came before)."""
+        where = f"data row {self.row:,}"
+        if self.first_line is None or self.line == self.first_line + self.row - 1:
+            return where
+        return f"{where} (line {self.line:,})"
 
 
 def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
@@ -358,6 +369,7 @@ class NativeRecords:
         self._order = [k for _, k in kept]
         self._engine = _engine(dialect, kinds)
         self._pending = prefix
+        self._first_line = first_line  # of the first record
         self._line = first_line  # of the first record not read yet
         self._max_record = max_record
         self._chunk_bytes = chunk_bytes
@@ -418,7 +430,9 @@ class NativeRecords:
         try:
             _, rows, lines, floats, texts = job.result(self.rows + 1, self._line)
         except _native.CsvError as exc:
-            raise RecordError(exc) from None
+            error = RecordError(exc)
+            error.first_line = self._first_line
+            raise error from None
         self.rows += rows
         self._line += lines
         if rows:

@@ -497,15 +497,14 @@ class CsvReader(ReaderBase):
         if exc.kind == "not_a_number":
             if column not in floats:  # a column passed through, typed by its first block
                 return InputError(
-                    f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is "
+                    f"{self.name}: column {column!r} at {exc.at}: {exc.value!r} is "
                     f"not {column_types.get(column, 'double')}, as the values before it are",
                     hints=(
                         f"keep the columns passed through as text ({param('keep_text', True)})",
                     ),
                 )
             return InputError(
-                f"{self.name}: column {column!r} at data row {exc.row:,}: {exc.value!r} is not "
-                "a number",
+                f"{self.name}: column {column!r} at {exc.at}: {exc.value!r} is not a number",
                 hints=(
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
