@@ -10,6 +10,7 @@
 //! more than the cap's values, and no Python string per row.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use foldhash::fast::RandomState;
 use indexmap::IndexMap;
@@ -40,7 +41,7 @@ struct Count {
 pub struct Table {
     cap: Option<usize>,
     missing_values: Vec<Vec<u8>>,
-    keep: Vec<Vec<u8>>,
+    keep: HashSet<Box<[u8]>, RandomState>,
     values: IndexMap<Box<[u8]>, Count, RandomState>,
     missing: i64,
     other: i64,
@@ -53,7 +54,7 @@ impl Table {
         Table {
             cap,
             missing_values,
-            keep,
+            keep: keep.into_iter().map(Vec::into_boxed_slice).collect(),
             values: IndexMap::default(),
             missing: 0,
             other: 0,
@@ -81,7 +82,7 @@ impl Table {
                 } else if self.missing_values.iter().any(|m| m.as_slice() == value) {
                     self.missing += 1;
                 } else {
-                    let pinned = self.keep.iter().any(|k| k.as_slice() == value);
+                    let pinned = self.keep.contains(value);
                     self.values.insert(value.into(), Count { n: 1, pinned });
                 }
             }

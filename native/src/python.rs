@@ -5,7 +5,7 @@
 //! whose attributes (`kind`, `row`, `line`, `column`, `value`, `expected`, `got`) let the
 //! Python side name the file, column, row and value in its own words.
 use std::borrow::Cow;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
@@ -84,13 +84,10 @@ fn to_py_error(py: Python<'_>, error: &ParseError) -> PyErr {
     }
 }
 
-/// A CSV reader's settings: the dialect, the missing-value strings, what to do with each column.
+/// A CSV reader's settings (shared with the threads that parse in the background).
 #[pyclass(frozen, module = "normkit._native")]
 struct CsvEngine {
-    dialect: Dialect,
-    missing: MissingValues,
-    kinds: Vec<ColumnKind>,
-    threads: usize,
+    setup: Arc<Setup>,
 }
 
 type FloatOut<'py> = (Bound<'py, PyArray1<f64>>, Option<Bound<'py, PyBytes>>);
@@ -136,10 +133,12 @@ impl CsvEngine {
             })
             .collect::<PyResult<Vec<_>>>()?;
         Ok(Self {
-            dialect,
-            missing: MissingValues::new(nulls.iter().map(|s| s.as_bytes())),
-            kinds,
-            threads: threads.max(1),
+            setup: Arc::new(Setup {
+                dialect,
+                missing: MissingValues::new(nulls.iter().map(|s| s.as_bytes())),
+                kinds,
+                threads: threads.max(1),
+            }),
         })
     }
 
@@ -151,7 +150,7 @@ impl CsvEngine {
         buf: &[u8],
         at_eof: bool,
     ) -> PyResult<Option<(Vec<String>, usize, u64)>> {
-        match parse_header(buf, &self.dialect, at_eof) {
+        match parse_header(buf, &self.setup.dialect, at_eof) {
             Ok((names, end)) => Ok(Some((names, end, count_lines(&buf[..end])))),
             Err(e) if matches!(e.kind, ErrorKind::Incomplete) => Ok(None),
             Err(e) => Err(to_py_error(py, &e)),
@@ -171,8 +170,7 @@ impl CsvEngine {
         first_row: u64,
         first_line: u64,
     ) -> PyResult<Parsed<'py>> {
-        let setup = self.setup();
-        let work = || setup.parse(buf, at_eof, first_row, first_line);
+        let work = || self.setup.parse(buf, at_eof, first_row, first_line);
         let (consumed, blocks) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
         Ok(parsed_out(py, consumed, blocks))
     }
@@ -182,7 +180,7 @@ impl CsvEngine {
     /// What [`CsvEngine::submit`] is then given.
     fn cut(&self, py: Python<'_>, buf: &[u8], at_eof: bool, lines: bool) -> (usize, u64) {
         py.detach(|| {
-            let consumed = whole_records_end(buf, &self.dialect, at_eof);
+            let consumed = whole_records_end(buf, &self.setup.dialect, at_eof);
             (
                 consumed,
                 if lines {
@@ -201,7 +199,7 @@ impl CsvEngine {
         if end > buf.len() {
             return Err(PyValueError::new_err("end beyond the buffer"));
         }
-        let setup = self.setup();
+        let setup = Arc::clone(&self.setup);
         // The thread holds the bytes object (not a copy) until it is done with it.
         let handle = std::thread::spawn(move || {
             setup
@@ -227,12 +225,12 @@ impl CsvEngine {
         first_line: u64,
     ) -> PyResult<(usize, Vec<TypedOut<'py>>)> {
         let work = || -> Result<_, ParseError> {
-            let end = first_block_end(buf, &self.dialect, block_size);
-            let kinds = vec![ColumnKind::Bytes; self.kinds.len()];
+            let end = first_block_end(buf, &self.setup.dialect, block_size);
+            let kinds = vec![ColumnKind::Bytes; self.setup.kinds.len()];
             let block = parse_block(
                 buf.get(..end).unwrap_or_default(),
-                &self.dialect,
-                &self.missing,
+                &self.setup.dialect,
+                &self.setup.missing,
                 &kinds,
                 1,
                 first_line,
@@ -240,7 +238,7 @@ impl CsvEngine {
             let typed: Vec<TypedColumn> = block
                 .texts
                 .iter()
-                .map(|c| infer_column(c, &self.missing, self.dialect.decimal_point))
+                .map(|c| infer_column(c, &self.setup.missing, self.setup.dialect.decimal_point))
                 .collect();
             Ok((block, typed))
         };
@@ -283,8 +281,8 @@ struct Joined {
     texts: Vec<(Vec<i32>, Vec<u8>)>,
 }
 
-/// What parsing needs of an engine, owned, so that it can move to another thread.
-#[derive(Clone)]
+/// A CSV reader's settings: the dialect, the missing-value strings, what to do with each
+/// column, the threads.
 struct Setup {
     dialect: Dialect,
     missing: MissingValues,
@@ -318,17 +316,6 @@ impl Setup {
             self.threads,
         )?;
         Ok((consumed, blocks))
-    }
-}
-
-impl CsvEngine {
-    fn setup(&self) -> Setup {
-        Setup {
-            dialect: self.dialect,
-            missing: self.missing.clone(),
-            kinds: self.kinds.clone(),
-            threads: self.threads,
-        }
     }
 }
 
