@@ -361,6 +361,10 @@ class NativeRecords:
         max_record: int = 1 << 30,
     ):
         self._stream = stream
+        # A file read as it is (no codec, no transcoding) is read again from the end of each
+        # chunk's last record: the next chunk is then one read, not the rest of this one
+        # joined to the next read (a copy of every byte of the file).
+        self._rewind = isinstance(stream, pa.OSFile)
         self._kinds = list(kinds)
         kept = [(n, k) for n, k in zip(names, kinds, strict=True) if k != ColumnKind.SKIP]
         self.schema = pa.schema(
@@ -415,7 +419,12 @@ class NativeRecords:
             first = False
             wanted = self._chunk_bytes
             jobs.append(self._engine.submit(chunk, consumed))
-            self._pending = self._pending[consumed:]
+            rest = len(self._pending) - consumed
+            if self._rewind and rest and not eof:
+                self._stream.seek(-rest, 1)
+                self._pending = b""
+            else:
+                self._pending = self._pending[consumed:]
             while len(jobs) > 1:
                 yield from self._collect(jobs.popleft())
             if last and not self._pending:
