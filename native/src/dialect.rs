@@ -32,6 +32,11 @@ pub struct Dialect {
     /// A record starting with this byte is a comment line, skipped up to its line end (no
     /// quoting inside it); `None`: no comments.
     pub comment: Option<u8>,
+    /// Whether a comment line that splits as a record of the table is refused
+    /// ([`crate::parse::ErrorKind::CommentOrRow`]) rather than skipped: where the comment
+    /// character was found in the file's first lines rather than given, a line further down
+    /// that starts with it and reads as a row (`#x,12`) is as likely a row as a comment.
+    pub refuse_comment_rows: bool,
     /// Inside a quoted field, this byte before the quote or before itself stands for that byte
     /// (`\"` and `\\` with `\`), as PostgreSQL's and DuckDB's `ESCAPE` read; before any other
     /// byte, and outside quotes, it is an ordinary byte (`C:\temp` keeps its backslash). A
@@ -136,6 +141,7 @@ impl Dialect {
             quote,
             decimal_point,
             comment: None,
+            refuse_comment_rows: false,
             escape: None,
         })
     }
@@ -155,6 +161,15 @@ impl Dialect {
             }
         }
         Ok(Dialect { comment, ..self })
+    }
+
+    /// This dialect refusing comment lines that read as rows, or not (see
+    /// [`Dialect::refuse_comment_rows`]).
+    pub fn refusing_comment_rows(self, refuse: bool) -> Self {
+        Dialect {
+            refuse_comment_rows: refuse,
+            ..self
+        }
     }
 
     /// This dialect with `escape` escaping quotes inside quoted fields, checked: an ASCII
@@ -181,6 +196,7 @@ impl Dialect {
         quote: Some(b'"'),
         decimal_point: b'.',
         comment: None,
+        refuse_comment_rows: false,
         escape: None,
     };
 
@@ -190,6 +206,7 @@ impl Dialect {
         quote: Some(b'"'),
         decimal_point: b'.',
         comment: None,
+        refuse_comment_rows: false,
         escape: None,
     };
 }

@@ -577,6 +577,10 @@ pub enum ErrorKind {
     /// most likely a quote left open, closed only by a stray quote records later, the records
     /// between read into one field. pyarrow reads it so; this is an error here.
     StrayQuote,
+    /// A comment line that splits as a record of the table (as many fields, and a number or
+    /// a missing value in every float column), where [`Dialect::refuse_comment_rows`] says so
+    /// (`value`: the line).
+    CommentOrRow,
     /// [`crate::scan::parse_header`]: the buffer ends before the header does; read more.
     Incomplete,
     /// [`crate::scan::parse_header`]: the input holds no header (it is empty, or only empty
@@ -633,6 +637,11 @@ impl fmt::Display for ParseError {
             ErrorKind::StrayQuote => write!(
                 f,
                 ": a quoted field with a line break goes on after its closing quote: {:?}",
+                self.value
+            ),
+            ErrorKind::CommentOrRow => write!(
+                f,
+                ": a comment line splits as a row of the table: {:?}",
                 self.value
             ),
             ErrorKind::Incomplete => write!(f, ": the header is incomplete"),
@@ -762,10 +771,19 @@ pub fn parse_block(
     while let Some(&b) = buf.get(pos) {
         // A comment line is no record: skipped to its line end, quotes and all.
         if Some(b) == d.comment {
-            pos = buf
+            let end = buf
                 .get(pos..)
                 .and_then(|rest| memchr::memchr2(b'\n', b'\r', rest))
                 .map_or(buf.len(), |i| pos + i);
+            let line = buf.get(pos..end).unwrap_or_default();
+            if d.refuse_comment_rows && ncols > 1 && splits_as_row(line, d, missing, &slots) {
+                return Err(error(pos, rows, None, ErrorKind::CommentOrRow, shown(line)));
+            }
+            // Its line end too: in a file of one column, an empty line is a record.
+            pos = match buf.get(end..end + 2) {
+                Some(b"\r\n") => end + 2,
+                _ => (end + 1).min(buf.len()),
+            };
             continue;
         }
         // An empty line is no record, but in a file of one column, where it is the one empty
@@ -905,6 +923,20 @@ pub fn parse_block(
     }
     block.rows = rows;
     Ok(block)
+}
+
+/// Whether a comment `line` reads as a record of the table: as many fields as it has columns
+/// (split at each delimiter: no quoting in a comment line), each of a float column a number or
+/// a missing value (`#5` is neither: a comment).
+fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, slots: &[Slot]) -> bool {
+    let fields = line.split(|&c| c == d.delimiter);
+    line.iter().filter(|&&c| c == d.delimiter).count() + 1 == slots.len()
+        && fields.zip(slots).all(|(field, slot)| match slot {
+            Slot::Float(_) => {
+                missing.contains(field) || parse_float(field, d.decimal_point).is_some()
+            }
+            _ => true,
+        })
 }
 
 /// Parses the blocks `buf[0..block_ends[0]]`, `buf[block_ends[0]..block_ends[1]]`, ... on up
@@ -1225,6 +1257,43 @@ mod tests {
         let col = &block.unwrap().floats[0];
         let got: Vec<_> = (0..4).map(|i| col.get(i)).collect();
         assert_eq!(got, [None, Some(1.0), None, Some(-999.0)]);
+    }
+
+    #[test]
+    fn comment_lines_that_read_as_rows_refused_where_asked() {
+        use ColumnKind::*;
+        let kinds = [Text, Float];
+        let d = D.with_comment(Some(b'#')).unwrap();
+        // Fields of another count, or text in the float column: comments either way.
+        let buf = b"a,1\n# note\n#b,x\n# 5,6,7\n#c,NA\nd,2\n";
+        let block = parse_block(buf, &d, &nulls(), &kinds, 1, 1).unwrap();
+        assert_eq!(block.rows, 2, "#c,NA is skipped unless asked");
+        let refusing = d.refusing_comment_rows(true);
+        let e = parse_block(buf, &refusing, &nulls(), &kinds, 1, 1).unwrap_err();
+        assert_eq!(
+            (e.kind, e.line, e.value.as_str()),
+            (ErrorKind::CommentOrRow, 5, "#c,NA")
+        );
+        let fine = b"a,1\n# note\n#b,x\nd,2\n";
+        let block = parse_block(fine, &refusing, &nulls(), &kinds, 1, 1).unwrap();
+        assert_eq!(block.rows, 2);
+        // One column: every comment line would split as a row of it; comments they stay,
+        // line ends and all (no empty record after them).
+        for buf in [
+            &b"1\n#x\n2\n"[..],
+            b"1\r\n#x\r\n2\r\n",
+            b"1\r#x\r2",
+            b"1\n#x",
+        ] {
+            let one = parse_block(buf, &refusing, &nulls(), &[Text], 1, 1).unwrap();
+            let got: Vec<_> = (0..one.rows).filter_map(|i| one.texts[0].get(i)).collect();
+            let want = if buf.ends_with(b"#x") {
+                &["1"][..]
+            } else {
+                &["1", "2"][..]
+            };
+            assert_eq!(got, want, "{buf:?}");
+        }
     }
 
     #[test]

@@ -56,6 +56,7 @@ fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::UnterminatedQuote => "unterminated_quote",
         ErrorKind::InvalidUtf8 => "invalid_utf8",
         ErrorKind::StrayQuote => "stray_quote",
+        ErrorKind::CommentOrRow => "comment_or_row",
         ErrorKind::Incomplete => "incomplete",
         ErrorKind::NoHeader => "no_header",
     }
@@ -99,7 +100,7 @@ type TypedOut<'py> = (u8, Option<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>)
 #[pymethods]
 impl CsvEngine {
     #[new]
-    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None))]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         delimiter: &str,
@@ -110,6 +111,7 @@ impl CsvEngine {
         threads: usize,
         comment: Option<&str>,
         escape: Option<&str>,
+        refuse_comment_rows: bool,
     ) -> PyResult<Self> {
         let quote = quote.map(|q| one_byte("quote", q)).transpose()?;
         let comment = comment.map(|c| one_byte("comment", c)).transpose()?;
@@ -121,6 +123,7 @@ impl CsvEngine {
         )
         .and_then(|d| d.with_comment(comment))
         .and_then(|d| d.with_escape(escape))
+        .map(|d| d.refusing_comment_rows(refuse_comment_rows))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let kinds = kinds
             .into_iter()

@@ -176,3 +176,41 @@ def test_a_title_block_above_rows_ending_with_a_separator(tmp_path):
     np.testing.assert_allclose(
         [c["mean"] for c in doc["columns"]], frame[["q", "p"]].mean(), rtol=1e-15
     )
+
+
+def test_a_row_like_comment_past_the_first_lines_is_refused_where_comments_were_detected(
+    tmp_path,
+):
+    # '#' is found to start comments in the file's first lines (a title above the header);
+    # far past them, a line starting with it reads as a row of the table.
+    rows = [f"{'#x' if i == 20_000 else 'y'},{i}" for i in range(21_000)]
+    path, stats = tmp_path / "h.csv", tmp_path / "s.json"
+    path.write_text("# exported by tracker\ntag,score\n" + "\n".join(rows) + "\n")
+    proc = run_normkit("fit", path, "-o", stats)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {path}: lines starting with '#' are comments, but line 20,003 "
+        "(#x,20000) splits as a row of the table: comment or data?; skip them (--comment '#') "
+        "or read them as rows (--comment '')\n"
+    )
+    assert not stats.exists()
+    scores = np.arange(21_000.0)
+    for comment, kept in (("#", scores != 20_000), ("", np.ones(21_000, dtype=bool))):
+        ok("fit", path, "-o", stats, "--comment", comment)
+        doc = json.loads(stats.read_text())
+        assert doc["columns"][0]["count"] == kept.sum()
+        np.testing.assert_allclose(doc["columns"][0]["mean"], scores[kept].mean(), rtol=1e-15)
+        # The comment character given travels with the stat file: transform reads the same.
+        z = tmp_path / f"z{comment}.csv"
+        ok("transform", path, "-s", stats, "-o", z)
+        assert len(pd.read_csv(z)) == kept.sum()
+
+
+def test_a_comment_line_in_a_file_of_one_column_leaves_no_empty_row(tmp_path):
+    path, stats, z = tmp_path / "c.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_bytes(b"x\r\n1\r\n# note\r\n2\r\n# last\r\n3\r\n")
+    assert "on 3 rows" in ok("fit", path, "-o", stats, "--comment", "#")
+    ok("transform", path, "-s", stats, "-o", z)
+    want = StandardScaler().fit_transform(np.array([[1.0], [2.0], [3.0]]))[:, 0]
+    np.testing.assert_allclose(pd.read_csv(z)["x"], want, rtol=1e-15)
+    assert z.read_text().count("\n") == 4

@@ -17,6 +17,7 @@ __all__ = [
     "OTHER_DELIMITERS",
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
+    "comment_or_row",
     "escape_hints",
     "exclude_hint",
     "first_not_of",
@@ -131,6 +132,23 @@ def padded_as_text(
         if any(_PADDED.match(v) for v in values) and len({len(v) for v in values}) == 1:
             schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema
+
+
+def comment_or_row(mark: str, line: int, text: str | None = None) -> InputError:
+    """The refusal of a line that starts with the comment character ``mark``, found in the
+    file rather than given, and reads as a row of the table (``#tag,12``): skipped, it would
+    drop a row; read, the comments would be rows. ``text``: the line, where it is not in the
+    file's first lines."""
+    shown = f" ({printable(text)})" if text is not None else ""
+    return InputError(
+        f"lines starting with {mark!r} are comments, but line {line:,}{shown} splits as a row "
+        "of the table: comment or data?",
+        param="csv.comment",
+        hints=(
+            f"skip them ({param('csv.comment', mark)})",
+            f"read them as rows ({param('csv.comment', '')})",
+        ),
+    )
 
 
 def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:

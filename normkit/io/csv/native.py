@@ -71,6 +71,8 @@ class Dialect:
     header: bool = True  # False: the columns are named column_1, column_2...
     skip_rows: int = 0  # lines before the header (or the first record)
     comment: str | None = None  # lines starting with it are skipped
+    # ... but refused where they read as rows of the table (the comment character detected)
+    refuse_comment_rows: bool = False
     escape: str | None = None  # inside quotes, before a quote or itself: that character
 
 
@@ -113,6 +115,7 @@ def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
         threads=csv_workers(),
         comment=dialect.comment,
         escape=dialect.escape,
+        refuse_comment_rows=dialect.refuse_comment_rows,
     )
 
 

@@ -23,6 +23,7 @@ from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
+    comment_or_row,
     escape_hints,
     exclude_hint,
     first_not_of,
@@ -73,6 +74,7 @@ class CsvReader(ReaderBase):
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self._unnamed_last = False  # the header names every column but the last (sniffed)
+        self._comment_detected = False  # the comment character found in the head, not given
 
     @property
     def typed(self) -> bool:
@@ -91,15 +93,12 @@ class CsvReader(ReaderBase):
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
         wanted = set(float_columns)
         inferred = self._inferred if self._inferred is not None else self.schema
-        types = {}
-        for field in inferred:
-            if field.name in wanted:
-                types[field.name] = pa.float64()
-            elif keep_text or pa.types.is_null(field.type):
-                types[field.name] = pa.string()  # a column with no value yet: text
-            else:
-                types[field.name] = field.type
-        return types
+        return {  # a column with no value yet: text
+            f.name: pa.float64()
+            if f.name in wanted
+            else (pa.string() if keep_text or pa.types.is_null(f.type) else f.type)
+            for f in inferred
+        }
 
     def _decoded(self, stream, *, complete: bool = True):
         """``stream`` as UTF-8 bytes: transcoded when the input is in another encoding."""
@@ -249,9 +248,7 @@ class CsvReader(ReaderBase):
                 escape=... if csv.escape is None else csv.escape or None,
             )
         except InputError as exc:
-            raise InputError(
-                f"{self.name}: {exc.message}", param=exc.param, hints=exc.hints
-            ) from None
+            raise exc.within(self.name) from None
         resolved = replace(
             csv,
             delimiter=found.delimiter,
@@ -264,6 +261,7 @@ class CsvReader(ReaderBase):
         )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
+        self._comment_detected = csv.comment is None and bool(found.comment)
         self._unnamed_last = found.unnamed_last
 
     def _first_block(self, stream) -> tuple[bytes, list[str], int]:
@@ -412,6 +410,7 @@ class CsvReader(ReaderBase):
             header=csv.header is not False,
             skip_rows=csv.skip_rows or 0,
             comment=csv.comment or None,
+            refuse_comment_rows=self._comment_detected,
             escape=(csv.escape or None) if self._quote() else None,
         )
 
@@ -526,6 +525,8 @@ class CsvReader(ReaderBase):
             return quote_error(
                 f"{self.name} at line {exc.line:,}", exc.kind, column, escaped, within
             )
+        if exc.kind == "comment_or_row":
+            return comment_or_row(csv.comment, exc.line, exc.value).within(self.name)
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "

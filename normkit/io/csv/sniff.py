@@ -59,6 +59,7 @@ from dataclasses import dataclass, field, replace
 from types import EllipsisType
 
 from ...errors import InputError, param
+from .columns import comment_or_row
 from .comments import cut_comment
 from .quotes import open_but_not_quoted, quoting_breaks
 
@@ -502,15 +503,7 @@ def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split)
 
     rows = [i for i in hashed if i >= chosen.skip_rows and could_be_a_row(records.get(i, []))]
     if rows:
-        raise InputError(
-            f"lines starting with '#' are comments, but line {rows[0] + 1} splits as a row of the "
-            "table: comment or data?",
-            param="csv.comment",
-            hints=(
-                f"skip them ({param('csv.comment', '#')})",
-                f"read them as rows ({param('csv.comment', '')})",
-            ),
-        )
+        raise comment_or_row("#", rows[0] + 1)
 
 
 def _kind(value: str) -> str:
