@@ -25,6 +25,7 @@ __all__ = [
     "OutputError",
     "SchemaError",
     "StatsFileError",
+    "infinite_error",
     "listed",
     "param",
     "plain_value",
@@ -194,3 +195,13 @@ EXIT_CODES: dict[type[NormkitError], int] = {
     StatsFileError: 1,
     OutputError: 1,
 }
+
+
+def infinite_error(where: str, value: float, hints: Sequence[str] = ()) -> DataError:
+    """The refusal of an infinite value found ``where`` (``"column 'a' at data row 5"``), in
+    data fitted or transformed alike."""
+    return DataError(
+        f"{where}: {value!r} is not finite (out of float64's range, or written as infinite; "
+        "scikit-learn refuses infinite values too)",
+        hints=hints or ("make it a missing value (NaN), which passes through as missing",),
+    )

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import DataError, OptionError, param
+from ..errors import DataError, OptionError, infinite_error, param
 from .batches import LogicalBatches
 from .moments import (
     Moments,
@@ -332,10 +332,10 @@ class Accumulator:
         bad = np.flatnonzero(infinite)
         if bad.size:
             i = int(bad[0])
-            row = int(np.flatnonzero(np.isinf(columns[i]))[0]) + self.rows_in_part + 1
-            raise DataError(
-                f"column {self.names[i]!r} at data row {row:,}: infinite value "
-                "(out of float64 range or 'inf')",
+            k = int(np.flatnonzero(np.isinf(columns[i]))[0])
+            raise infinite_error(
+                f"column {self.names[i]!r} at data row {self.rows_in_part + k + 1:,}",
+                float(columns[i][k]),
                 hints=(
                     "fix the data",
                     f"read infinities as missing ({param('inf_as_missing', True)})",

@@ -18,7 +18,7 @@ import pyarrow as pa
 from .. import params
 from ..core import kernels
 from ..core.running import BatchSteps, RunningState
-from ..errors import DataError, OptionError, SchemaError, listed
+from ..errors import DataError, OptionError, SchemaError, infinite_error, listed
 from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
 from .tables import from_arrow_like, is_eager_frame, is_pandas, table_to_arrow
@@ -31,7 +31,6 @@ __all__ = [
     "as_arrow",
     "check_columns",
     "feature_count_message",
-    "infinite_error",
     "map_columns",
     "output_schema",
     "refuse_infinite",
@@ -156,14 +155,6 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
     if isinstance(X, Iterable) and not isinstance(X, str | bytes):
         return (map_columns(b, names, fn) for b in X)
     raise TypeError(f"cannot transform an object of type {type(X).__name__}")
-
-
-def infinite_error(where: str, value: float, hints: Sequence[str] = ()) -> DataError:
-    """The refusal of an infinite value found ``where`` (``"column 'a' at row 5"``)."""
-    return DataError(
-        f"{where}: {value!r} is not finite (scikit-learn refuses infinite values too)",
-        hints=hints or ("make it a missing value (NaN), which passes through as missing",),
-    )
 
 
 def refuse_infinite(

@@ -26,7 +26,7 @@ from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import Sketch
-from ..errors import DataError, OptionError, SchemaError, listed, param
+from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
 from ..io.arrow import is_numeric_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
 from ..stats import statfile
@@ -38,7 +38,6 @@ from .apply import (
     array_names,
     as_arrow,
     feature_count_message,
-    infinite_error,
     map_columns,
     output_schema,
     refuse_infinite,

@@ -11,11 +11,10 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import DataError, OptionError, SchemaError, param
+from ..errors import DataError, OptionError, SchemaError, infinite_error, param
 from ..estimator.apply import (
     StreamNormalizer,
     affine_map,
-    infinite_error,
     map_columns,
     output_schema,
     refuse_infinite,

@@ -233,17 +233,17 @@ CASES: dict[str, Case] = {
     "inf": Case(
         fit_of(lambda d: write(d / "i.csv", "x\n1\ninf\n3\n")),
         1,
-        "normkit: error: {dir}/i.csv: column 'x' at data row 2: infinite value",
+        "normkit: error: {dir}/i.csv: column 'x' at data row 2: inf is not finite",
     ),
     "-inf": Case(
         fit_of(lambda d: write(d / "i.csv", "x\n1\n2\n-inf\n")),
         1,
-        "normkit: error: {dir}/i.csv: column 'x' at data row 3: infinite value",
+        "normkit: error: {dir}/i.csv: column 'x' at data row 3: -inf is not finite",
     ),
     "number beyond float64": Case(
         fit_of(lambda d: write(d / "i.csv", "x\n1\n1e400\n")),
         1,
-        "normkit: error: {dir}/i.csv: column 'x' at data row 2: infinite value",
+        "normkit: error: {dir}/i.csv: column 'x' at data row 2: inf is not finite",
     ),
     "variance beyond float64": Case(
         fit_of(lambda d: write(d / "v.csv", "x\n1e300\n-1e300\n1e-300\n")),

@@ -121,7 +121,7 @@ def test_an_infinite_value_is_refused_naming_the_column_and_its_row_in_the_part(
     accumulator.update([np.ones(5), np.ones(5)])
     accumulator.start_part(1)
     accumulator.update([np.ones(3), np.array([1.0, 2.0, 3.0])])
-    with pytest.raises(DataError, match=r"column 'b' at data row 5: infinite value") as info:
+    with pytest.raises(DataError, match=r"column 'b' at data row 5: -inf is not finite") as info:
         accumulator.update([np.ones(3), np.array([1.0, -np.inf, 3.0])])
     assert "inf_as_missing" in str(info.value)
 

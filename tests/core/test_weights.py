@@ -192,7 +192,7 @@ def test_bad_weights_are_refused_with_their_row(bad, shown):
 def test_infinite_values_are_refused_even_in_rows_of_weight_zero():
     x, w = data(50, seed=7)
     x[9, 1], w[9] = np.inf, 0.0
-    with pytest.raises(DataError, match="column 'skewed' at data row 10: infinite value"):
+    with pytest.raises(DataError, match="column 'skewed' at data row 10: inf is not finite"):
         fed(x, w)
 
 

@@ -132,7 +132,7 @@ def test_unfitted_and_bad_params_are_reported():
 
 def test_infinite_value_is_refused_with_its_row():
     df = pd.DataFrame({"a": [1.0, 2.0, np.inf, 4.0]})
-    with pytest.raises(normkit.DataError, match="column 'a' at data row 3: infinite value"):
+    with pytest.raises(normkit.DataError, match="column 'a' at data row 3: inf is not finite"):
         Standardizer().fit(df)
 
 
@@ -151,7 +151,7 @@ def test_partial_fit_after_load_reports_infinite_rows(tmp_path, mixed_frame):
     bad = mixed_frame.head(3).copy()
     bad.loc[1, "x"] = np.inf
     # Rows count from the first row this estimator saw (500 were fitted before).
-    with pytest.raises(normkit.DataError, match="column 'x' at data row 502: infinite value"):
+    with pytest.raises(normkit.DataError, match="column 'x' at data row 502: inf is not finite"):
         loaded.partial_fit(bad)
 
 

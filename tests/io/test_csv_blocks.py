@@ -593,7 +593,9 @@ def test_infinite_value_deep_in_the_file_names_its_data_row(tmp_path):
     assert data_row > 10_000
     code, err = fit_small_blocks(path, tmp_path / "s.json")
     assert_one_line_error(
-        code, err, f"normkit: error: {path}: column 'x' at data row {data_row:,}: infinite value"
+        code,
+        err,
+        f"normkit: error: {path}: column 'x' at data row {data_row:,}: -inf is not finite",
     )
 
 
