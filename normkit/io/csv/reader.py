@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-from ...errors import InputError, OptionError, param
+from ...errors import InputError, OptionError, param, quoted
 from ..arrow import text_array
 from ..formats import Format, binary_hints, compression_of, split_compression
 from ..lazy import pc
@@ -440,8 +440,8 @@ class CsvReader(ReaderBase):
                 row, value = first_not_of(text, dtype)
                 where = f" at data row {rows_before + row:,}" if row is not None else ""
                 raise InputError(
-                    f"{self.name}: column {name!r}{where}: {value!r} is not {dtype}, as the "
-                    "values before it are",
+                    f"{self.name}: column {name!r}{where}: {quoted(value or '')} is not {dtype}, "
+                    "as the values before it are",
                     hints=(
                         f"keep the columns passed through as text ({param('keep_text', True)})",
                     ),
@@ -496,14 +496,14 @@ class CsvReader(ReaderBase):
         if exc.kind == "not_a_number":
             if column not in floats:  # a column passed through, typed by its first block
                 return InputError(
-                    f"{self.name}: column {column!r} at {exc.at}: {exc.value!r} is "
+                    f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is "
                     f"not {column_types.get(column, 'double')}, as the values before it are",
                     hints=(
                         f"keep the columns passed through as text ({param('keep_text', True)})",
                     ),
                 )
             return InputError(
-                f"{self.name}: column {column!r} at {exc.at}: {exc.value!r} is not a number",
+                f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
                 hints=(
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
