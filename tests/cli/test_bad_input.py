@@ -972,3 +972,20 @@ def test_a_token_is_shown_as_written_so_that_it_can_be_typed_back(tmp_path):
     proc = run_normkit("fit", path, "-o", tmp_path / "s.json", "--null-values", token)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "s.json").read_text())["columns"][1]["count"] == 3
+
+
+def test_a_comment_line_past_the_first_lines_of_a_file_without_comments_is_named(tmp_path):
+    rows = [f"{i},{2 * i}" for i in range(20_000)]
+    rows.insert(15_000, "# sensor restarted")
+    path, stats = tmp_path / "c.csv", tmp_path / "s.json"
+    path.write_text("a,b\n" + "\n".join(rows) + "\n")
+    proc = run_normkit("fit", path, "-o", stats)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {path} at line 15,002: malformed CSV: expected 2 fields, got 1: "
+        "# sensor restarted; if lines starting with '#' are comments, skip them (--comment '#')\n"
+    )
+    assert not stats.exists()
+    proc = run_normkit("fit", path, "-o", stats, "--comment", "#")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(stats.read_text())["columns"][0]["mean"] == np.arange(20_000).mean()

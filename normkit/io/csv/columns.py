@@ -17,6 +17,7 @@ __all__ = [
     "OTHER_DELIMITERS",
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
+    "comment_hints",
     "comment_or_row",
     "escape_hints",
     "exclude_hint",
@@ -132,6 +133,14 @@ def padded_as_text(
         if any(_PADDED.match(v) for v in values) and len({len(v) for v in values}) == 1:
             schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema
+
+
+def comment_hints(record: str, comment: str | None) -> tuple[str, ...]:
+    """For a record that does not split as the table and starts with ``#``, in a file read
+    without comment lines: they may be comments."""
+    if comment or not record.startswith("#"):
+        return ()
+    return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
 
 
 def comment_or_row(mark: str, line: int, text: str | None = None) -> InputError:

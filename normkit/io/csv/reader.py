@@ -23,6 +23,7 @@ from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
+    comment_hints,
     comment_or_row,
     escape_hints,
     exclude_hint,
@@ -141,8 +142,7 @@ class CsvReader(ReaderBase):
             return io.BufferedReader(self._tracked, buffer_size=1 << 20)
         _, codec = split_compression(self.path)
         with self._translate_errors():
-            raw = pa.OSFile(self.path, "rb")
-            self._raw = raw
+            raw = self._raw = pa.OSFile(self.path, "rb")
             if not codec and self.encoding is None:
                 return raw  # its end is read from the file itself
             # Decompressed or transcoded through a tracking wrapper, to see how the text ends.
@@ -203,8 +203,7 @@ class CsvReader(ReaderBase):
                 )
             self.has_rows = first.num_rows > 0
             self._inferred = first.schema
-            if len(self._inferred) == 1:
-                self.hints = self._split_hints(head)
+            self.hints = self._split_hints(head) if len(self._inferred) == 1 else self.hints
             self._inferred = self._padded_as_text(self._inferred, sample, names)
             return typed_by_majority(self._inferred, first, self.read.csv.decimal_point)
         finally:
@@ -533,6 +532,7 @@ class CsvReader(ReaderBase):
                 f"fields, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self.head)
                 or escaped
+                or comment_hints(exc.value, csv.comment)
                 or skip_hints(self.head, delimiter, self._quote(), exc.line),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
