@@ -97,14 +97,15 @@ impl MissingValues {
         self.values.iter().any(|v| v == field)
     }
 
-    /// Whether some string starts with a digit, a sign or punctuation (a decimal point), so
-    /// that a field spelled like a number may be one of them (`-999`, `.`): only then must a
-    /// field that reads as a number be compared with them.
-    pub fn may_look_numeric(&self) -> bool {
-        self.values.iter().any(|v| {
-            v.first()
-                .is_some_and(|b| b.is_ascii_digit() || b.is_ascii_punctuation())
-        })
+    /// The numbers among the strings (read with `decimal_point`; NaN left out): in a float
+    /// column, a field of the same value is missing however it is spelled (`-999.0` where
+    /// `-999` is a missing value), as pandas reads its numeric `na_values`.
+    pub fn numbers(&self, decimal_point: u8) -> Vec<f64> {
+        self.values
+            .iter()
+            .filter_map(|v| parse_float(v, decimal_point))
+            .filter(|v| !v.is_nan())
+            .collect()
     }
 
     /// The strings, in the order first given.
@@ -724,8 +725,8 @@ pub fn parse_block(
         value,
         kind,
     };
-    // Whether a number read by the fast path can be a missing-value string: rarely.
-    let numeric_missing = missing.may_look_numeric();
+    // The values that are missing however spelled: rarely any.
+    let null_numbers = missing.numbers(d.decimal_point);
     // A field off the fast paths: its value, or the error it is.
     let convert = |f: &Field,
                    slot: Slot,
@@ -740,7 +741,11 @@ pub fn parse_block(
                 if missing.contains(text) {
                     values.push_missing();
                 } else if let Some(v) = parse_float(text, d.decimal_point) {
-                    values.push(v);
+                    if null_numbers.contains(&v) {
+                        values.push_missing();
+                    } else {
+                        values.push(v);
+                    }
                 } else {
                     let value = shown(text);
                     let kind = ErrorKind::NotANumber;
@@ -815,9 +820,7 @@ pub fn parse_block(
                 Slot::Float(i) => match fast_number(buf, pos, d) {
                     Some((v, end)) => {
                         if let Some(column) = block.floats.get_mut(i) {
-                            if numeric_missing
-                                && missing.contains(buf.get(pos..end).unwrap_or_default())
-                            {
+                            if null_numbers.contains(&v) {
                                 column.push_missing();
                             } else {
                                 column.push(v);
@@ -1243,20 +1246,24 @@ mod tests {
     }
 
     #[test]
-    fn numeric_missing_values_on_the_fast_path() {
-        let m = MissingValues::new(["-999", ".", "1e5"]);
-        assert!(m.may_look_numeric() && !nulls().may_look_numeric());
-        let block = parse_block(
-            b"-999\n1\n1e5\n-999.0\n",
-            &D,
-            &m,
-            &[ColumnKind::Float],
-            1,
-            1,
-        );
+    fn numeric_missing_values_match_every_spelling_of_their_number() {
+        let m = MissingValues::new(["-999", ".", "1e5", "nan"]);
+        assert_eq!(m.numbers(b'.'), [-999.0, 1e5]);
+        assert!(nulls().numbers(b'.').is_empty());
+        // Fast path, quoted (general path), other spellings; "." and "-" are strings only.
+        let buf = b"-999\n1\n1e5\n-999.0\n\"-9.99e2\"\n100000\n.\n -999 \n-998\n";
+        let block = parse_block(buf, &D, &m, &[ColumnKind::Float], 1, 1);
         let col = &block.unwrap().floats[0];
-        let got: Vec<_> = (0..4).map(|i| col.get(i)).collect();
-        assert_eq!(got, [None, Some(1.0), None, Some(-999.0)]);
+        let got: Vec<_> = (0..9).map(|i| col.get(i)).collect();
+        let mut want = [None; 9];
+        want[1] = Some(1.0);
+        want[8] = Some(-998.0);
+        assert_eq!(got, want);
+        // With a decimal comma, the strings are read with it too.
+        let comma = Dialect::new(b';', Some(b'"'), b',').unwrap();
+        let m = MissingValues::new(["-999,5"]);
+        let block = parse_block(b"-999,50\n1,5\n", &comma, &m, &[ColumnKind::Float], 1, 1);
+        assert_eq!(block.map(|b| b.floats[0].get(0)), Ok(None));
     }
 
     #[test]

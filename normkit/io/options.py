@@ -32,7 +32,9 @@ class CsvOptions:
     null_values : tuple of str or None, default None
         Strings that mean a missing value in a normalized column (an empty field always does),
         replacing the base list; None: the list a stat file recorded, else
-        :data:`DEFAULT_NULL_VALUES`. Other columns keep their text.
+        :data:`DEFAULT_NULL_VALUES`. Other columns keep their text. A number among them is
+        missing in a normalized column however it is written (``-999`` matches ``-999.0``, as
+        pandas reads its ``na_values``).
     add_null_values : tuple of str, default ()
         Strings added to that list (the command line's ``--null-values``).
     block_size : int, default 1 MiB

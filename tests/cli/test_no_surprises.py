@@ -216,6 +216,25 @@ def test_null_values_add_to_the_defaults_and_are_reused(tmp_path):
     assert out.splitlines()[1].split(",")[1] == ""
 
 
+def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pandas(tmp_path):
+    text = "a,b,t\n1.5,-999,-999\n2.5,3,x\n-999,5,-999.0\n4,-999.0,y\n7,-9.99e2,z\n"
+    path, stats = tmp_path / "s.csv", tmp_path / "s.json"
+    path.write_text(text)
+    ok("fit", path, "--null-values", "-999", "-o", stats)
+    doc = json.loads(stats.read_text())
+    frame = pd.read_csv(io.StringIO(text), na_values=["-999"])  # -9.99e2 too, by value
+    assert frame["b"].count() == 2
+    for column in doc["columns"]:
+        values = frame[column["name"]]
+        assert column["count"] == values.count()
+        np.testing.assert_allclose(column["mean"], values.mean(), rtol=1e-15)
+    # A text column keeps every spelling but the one given.
+    (counts,) = [p for p in doc["categories"] if p["name"] == "t"]
+    assert (counts["missing"], counts["counts"]["-999.0"]) == (1, 1)
+    lines = ok("transform", path, "-s", stats).splitlines()
+    assert [line.split(",")[1] == "" for line in lines[1:]] == [True, False, False, True, True]
+
+
 def test_infinities_read_as_missing_by_the_fit_are_read_so_later(tmp_path):
     path = tmp_path / "inf.csv"
     path.write_text("a,b\n1,2\ninf,3\n2,5\n4,1\n-inf,0\n")
