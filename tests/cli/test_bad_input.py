@@ -989,3 +989,26 @@ def test_a_comment_line_past_the_first_lines_of_a_file_without_comments_is_named
     proc = run_normkit("fit", path, "-o", stats, "--comment", "#")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(stats.read_text())["columns"][0]["mean"] == np.arange(20_000).mean()
+
+
+def test_a_double_quoted_field_past_the_first_lines_of_a_single_quoted_file_gets_the_hint(
+    tmp_path,
+):
+    # The first lines hold single-quoted fields and no double quote: "'" is found to quote.
+    names = ["Pat", "Lee", "O'Brien", "D'Angelo", "'Jo'"]
+    rows = [f"{names[i % 5]},{i * 0.1:.5f},{i}" for i in range(20_000)]
+    rows[15_000] = '"Smith, John",1.0,15000'
+    path, stats = tmp_path / "q.csv", tmp_path / "s.json"
+    path.write_text("name,v,w\n" + "\n".join(rows) + "\n")
+    proc = run_normkit("fit", path, "-o", stats)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().endswith(
+        """got 4: "Smith, John",1.0,15000; if '"' quotes fields, read with it (--quote '"')\n"""
+    )
+    proc = run_normkit("fit", path, "-o", stats, "--quote", '"')
+    assert proc.returncode == 0, proc.stderr
+    frame = pd.read_csv(path)
+    doc = json.loads(stats.read_text())
+    np.testing.assert_allclose(
+        [c["mean"] for c in doc["columns"]], frame[["v", "w"]].mean(), rtol=1e-15
+    )

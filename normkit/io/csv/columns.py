@@ -17,7 +17,6 @@ __all__ = [
     "OTHER_DELIMITERS",
     "PLACEHOLDER",
     "WRITTEN_NUMBER",
-    "comment_hints",
     "comment_or_row",
     "escape_hints",
     "exclude_hint",
@@ -29,6 +28,7 @@ __all__ = [
     "padded_as_text",
     "printable",
     "quote_error",
+    "record_hints",
     "shown_names",
     "skip_hints",
     "space_hints",
@@ -135,12 +135,18 @@ def padded_as_text(
     return schema
 
 
-def comment_hints(record: str, comment: str | None) -> tuple[str, ...]:
-    """For a record that does not split as the table and starts with ``#``, in a file read
-    without comment lines: they may be comments."""
-    if comment or not record.startswith("#"):
-        return ()
-    return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
+def record_hints(
+    record: str, comment: str | None, quote: str | None, delimiter: str
+) -> tuple[str, ...]:
+    """For a record that does not split as the table: where it starts with ``#`` in a file
+    read without comment lines, they may be comments; where a field of it starts with ``"``
+    and another quote (or none) is read with, ``"`` may quote fields."""
+    if not comment and record.startswith("#"):
+        hint = f"skip them ({param('csv.comment', '#')})"
+        return (f"if lines starting with '#' are comments, {hint}",)
+    if quote != '"' and (record.startswith('"') or f'{delimiter}"' in record):
+        return (f"if '\"' quotes fields, read with it ({param('csv.quote', chr(34))})",)
+    return ()
 
 
 def comment_or_row(mark: str, line: int, text: str | None = None) -> InputError:

@@ -23,7 +23,6 @@ from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
-    comment_hints,
     comment_or_row,
     escape_hints,
     exclude_hint,
@@ -33,6 +32,7 @@ from .columns import (
     padded_as_text,
     printable,
     quote_error,
+    record_hints,
     shown_names,
     skip_hints,
     split_hints,
@@ -532,7 +532,7 @@ class CsvReader(ReaderBase):
                 f"fields, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self.head)
                 or escaped
-                or comment_hints(exc.value, csv.comment)
+                or record_hints(exc.value, csv.comment, self._quote(), delimiter)
                 or skip_hints(self.head, delimiter, self._quote(), exc.line),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
