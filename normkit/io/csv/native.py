@@ -463,7 +463,7 @@ class NativeRecords:
                 error = RecordError(exc)
                 error.within = len(chunk)
                 return error
-        return OverflowError(len(chunk))
+        return OverflowError(len(chunk), line)
 
     def _batch(self, rows: int, floats: list, texts: list) -> pa.RecordBatch:
         arrays = []

@@ -281,7 +281,7 @@ class CsvReader(ReaderBase):
                 return records, header, 1 + lines
             # The first record is longer than the block: read on, as the reading does.
             if wanted >= self._max_record():
-                raise self._too_long()
+                raise self._too_long(1 + lines)
             wanted = min(2 * wanted, self._max_record())
 
     @contextlib.contextmanager
@@ -459,15 +459,15 @@ class CsvReader(ReaderBase):
         value (``names``: the columns, if not yet those of the schema)."""
         try:
             yield
-        except OverflowError:
-            raise self._too_long() from None
+        except OverflowError as exc:
+            raise self._too_long(*exc.args[1:2]) from None
         except RecordError as exc:
             raise self._record_error(exc, set(float_columns), column_types, names) from None
 
-    def _too_long(self) -> InputError:
+    def _too_long(self, line: int | None = None) -> InputError:  # the line it starts on
         return InputError(
-            f"{self.name}: a CSV row is longer than the block size allows (rows of up to "
-            f"four blocks, {self._longest()}, are read)",
+            f"{self.name}{f' at line {line:,}' if line else ''}: a CSV row is longer than the "
+            f"block size allows (rows of up to four blocks, {self._longest()}, are read)",
             hints=(f"read it with {self._larger_blocks()}",),
         )
 
