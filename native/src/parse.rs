@@ -97,13 +97,14 @@ impl MissingValues {
         self.values.iter().any(|v| v == field)
     }
 
-    /// The numbers among the strings (read with `decimal_point`; NaN left out): in a float
-    /// column, a field of the same value is missing however it is spelled (`-999.0` where
-    /// `-999` is a missing value), as pandas reads its numeric `na_values`.
+    /// The numbers among the strings (read with `decimal_point`, else with `.`, as a
+    /// program writes them; NaN left out): in a float column, a field of the same value is
+    /// missing however it is spelled (`-999.0` or `-999,0` where `-999` is a missing value), as
+    /// pandas reads its numeric `na_values`.
     pub fn numbers(&self, decimal_point: u8) -> Vec<f64> {
         self.values
             .iter()
-            .filter_map(|v| parse_float(v, decimal_point))
+            .filter_map(|v| parse_float(v, decimal_point).or_else(|| parse_float(v, b'.')))
             .filter(|v| !v.is_nan())
             .collect()
     }
@@ -928,18 +929,58 @@ pub fn parse_block(
     Ok(block)
 }
 
-/// Whether a comment `line` reads as a record of the table: as many fields as it has columns
-/// (split at each delimiter: no quoting in a comment line), each of a float column a number or
-/// a missing value (`#5` is neither: a comment).
+/// Whether a comment `line` (without its line end) reads as a record of the table, as the
+/// head's rule has it (`normkit.io.csv.sniff`): as many fields as it has columns (quotes read
+/// as in a record), none of a float column text (`#5` is; a number, a missing value, a blank
+/// or a placeholder such as `-` or `?` is not).
 fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, slots: &[Slot]) -> bool {
-    let fields = line.split(|&c| c == d.delimiter);
-    line.iter().filter(|&&c| c == d.delimiter).count() + 1 == slots.len()
-        && fields.zip(slots).all(|(field, slot)| match slot {
-            Slot::Float(_) => {
-                missing.contains(field) || parse_float(field, d.decimal_point).is_some()
+    let mut scratch = Vec::new();
+    let mut pos = 0;
+    for (i, slot) in slots.iter().enumerate() {
+        let f = next_field(line, pos, d);
+        let last = i + 1 == slots.len();
+        match f.term {
+            Term::Delimiter if !last => {}
+            Term::Eof | Term::LineEnd if last => {}
+            _ => return false,
+        }
+        if let Slot::Float(_) = slot {
+            let text = field_text(line, &f, d, &mut scratch);
+            if !missing.contains(text) && is_text(text) {
+                return false;
             }
-            _ => true,
-        })
+        }
+        pos = f.next;
+    }
+    true
+}
+
+/// Whether a value is text to the head's rule: neither a number (either decimal separator,
+/// digits grouped by `,`, `.`, `'` or a space, an exponent, `inf`, `nan`) nor a missing value
+/// (`NA`, `n/a`, `#N/A`, `null`, `none`, `nil`, or no letter or digit at all).
+fn is_text(value: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(value);
+    let t = text.trim().to_lowercase();
+    if matches!(t.as_str(), "na" | "n/a" | "#n/a" | "null" | "none" | "nil")
+        || !t.chars().any(|c| c.is_alphanumeric() || c == '_')
+    {
+        return false;
+    }
+    let body = t.strip_prefix(['+', '-']).unwrap_or(&t);
+    if matches!(body, "inf" | "infinity" | "nan") {
+        return false;
+    }
+    let (mantissa, exponent) = match body.split_once('e') {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (body, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.chars().all(char::is_numeric);
+    let number = mantissa.chars().any(char::is_numeric)
+        && mantissa
+            .chars()
+            .all(|c| c.is_numeric() || matches!(c, '.' | ',' | '\'' | ' '))
+        && exponent.is_none_or(digits);
+    !number
 }
 
 /// Parses the blocks `buf[0..block_ends[0]]`, `buf[block_ends[0]..block_ends[1]]`, ... on up
@@ -1261,9 +1302,12 @@ mod tests {
         assert_eq!(got, want);
         // With a decimal comma, the strings are read with it too.
         let comma = Dialect::new(b';', Some(b'"'), b',').unwrap();
-        let m = MissingValues::new(["-999,5"]);
-        let block = parse_block(b"-999,50\n1,5\n", &comma, &m, &[ColumnKind::Float], 1, 1);
-        assert_eq!(block.map(|b| b.floats[0].get(0)), Ok(None));
+        for null in ["-999,5", "-999.5"] {
+            let m = MissingValues::new([null]);
+            let block = parse_block(b"-999,50\n1,5\n", &comma, &m, &[ColumnKind::Float], 1, 1);
+            let got = block.map(|b| (b.floats[0].get(0), b.floats[0].get(1)));
+            assert_eq!(got, Ok((None, Some(1.5))), "{null}");
+        }
     }
 
     #[test]
@@ -1281,9 +1325,21 @@ mod tests {
             (e.kind, e.line, e.value.as_str()),
             (ErrorKind::CommentOrRow, 5, "#c,NA")
         );
-        let fine = b"a,1\n# note\n#b,x\nd,2\n";
+        let fine = b"a,1\n# note\n#b,x\n#5 b\n#c,\"x,1\"\nd,2\n";
         let block = parse_block(fine, &refusing, &nulls(), &kinds, 1, 1).unwrap();
         assert_eq!(block.rows, 2);
+        // Rows as the head's rule reads them: quotes, blanks, placeholders, grouped digits.
+        for row in [
+            "#c,\"5\"", "#c, ", "#c,-", "#c,?", "#c,1 000", "#c,-2e3", "#c,inf",
+        ] {
+            let buf = format!("a,1\n{row}\nd,2\n");
+            let e = parse_block(buf.as_bytes(), &refusing, &nulls(), &kinds, 1, 1);
+            assert_eq!(e.map_err(|e| e.kind), Err(ErrorKind::CommentOrRow), "{row}");
+        }
+        let three = [Text, Text, Float];
+        let buf = b"a,b,1\n#x,\"a,b\",5\n";
+        let e = parse_block(buf, &refusing, &nulls(), &three, 1, 1).unwrap_err();
+        assert_eq!((e.kind, e.line), (ErrorKind::CommentOrRow, 2));
         // One column: every comment line would split as a row of it; comments they stay,
         // line ends and all (no empty record after them).
         for buf in [

@@ -1012,3 +1012,16 @@ def test_a_double_quoted_field_past_the_first_lines_of_a_single_quoted_file_gets
     np.testing.assert_allclose(
         [c["mean"] for c in doc["columns"]], frame[["v", "w"]].mean(), rtol=1e-15
     )
+
+
+def test_a_comment_line_in_a_file_of_one_column_gets_the_hint(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("x\n1\n2\n# mid\n3\n")
+    proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
+    assert proc.returncode == 1
+    assert "'# mid' is not a number; if lines starting with '#' are comments, skip them" in (
+        proc.stderr.decode()
+    )
+    proc = run_normkit("fit", path, "--comment", "#", "-o", tmp_path / "s.json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["columns"][0]["mean"] == 2.0

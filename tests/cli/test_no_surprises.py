@@ -235,6 +235,16 @@ def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pand
     assert [line.split(",")[1] == "" for line in lines[1:]] == [True, False, False, True, True]
 
 
+def test_a_numeric_missing_value_written_with_a_point_matches_decimal_commas(tmp_path):
+    path, stats = tmp_path / "d.csv", tmp_path / "s.json"
+    path.write_text("x;y\n1,5;0\n-999,0;0\n2,5;3\n0;4\n")
+    ok("fit", path, "--decimal", ",", "--null-values", "-999.0", "-o", stats)
+    frame = pd.read_csv(path, sep=";", decimal=",", na_values=["-999.0"])
+    doc = json.loads(stats.read_text())
+    assert [c["count"] for c in doc["columns"]] == frame.count().tolist() == [3, 4]
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], frame.mean(), rtol=1e-15)
+
+
 def test_infinities_read_as_missing_by_the_fit_are_read_so_later(tmp_path):
     path = tmp_path / "inf.csv"
     path.write_text("a,b\n1,2\ninf,3\n2,5\n4,1\n-inf,0\n")

@@ -214,3 +214,29 @@ def test_a_comment_line_in_a_file_of_one_column_leaves_no_empty_row(tmp_path):
     want = StandardScaler().fit_transform(np.array([[1.0], [2.0], [3.0]]))[:, 0]
     np.testing.assert_allclose(pd.read_csv(z)["x"], want, rtol=1e-15)
     assert z.read_text().count("\n") == 4
+
+
+def test_row_like_comment_lines_are_told_by_one_rule_wherever_they_are(tmp_path):
+    # Quotes are read as in a record, and a blank, a placeholder or a number in a column of
+    # numbers makes a row; text there makes a comment. The same near the top (the head's
+    # rule) and far down (the reading's).
+    def fitted(line: str, at: int) -> int:
+        rows = [f'y{i % 7},"n, {i}",{i * 1.5}' for i in range(60_000)]
+        rows[at] = line
+        path = tmp_path / f"c{at}.csv"
+        path.write_text("# exported by tracker\ntag,note,score\n" + "\n".join(rows) + "\n")
+        return run_normkit("fit", path, "-o", tmp_path / "s.json").returncode
+
+    for line in ('#x,"a,b",5', "#x,a,-", "#x,a, ", '#x,a,"7"'):
+        assert [fitted(line, at) for at in (10, 5_000, 50_000)] == [1, 1, 1], line
+    for line in ("# a, b, c", "#x,a", "# note"):
+        assert [fitted(line, at) for at in (10, 5_000, 50_000)] == [0, 0, 0], line
+
+
+def test_a_comment_character_inside_a_quoted_value_is_the_value_s(tmp_path):
+    text = 'tag,score,note\n# a comment\na,1,"x\n#y"\nb,2,"z"\n'
+    path, stats, z = tmp_path / "q.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    assert "on 2 rows" in ok("fit", path, "--comment", "#", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    assert pd.read_csv(z)["note"].tolist() == ["x\n#y", "z"]

@@ -16,6 +16,7 @@ __all__ = [
     "NUMBER",
     "OTHER_DELIMITERS",
     "PLACEHOLDER",
+    "ROW_BLOCKS",
     "WRITTEN_NUMBER",
     "comment_or_row",
     "escape_hints",
@@ -23,12 +24,15 @@ __all__ = [
     "first_not_of",
     "header_hints",
     "header_names",
+    "larger_blocks",
     "leave_out_hint",
+    "longest_row",
     "number_hints",
     "padded_as_text",
     "printable",
     "quote_error",
     "record_hints",
+    "row_too_long",
     "shown_names",
     "skip_hints",
     "space_hints",
@@ -147,6 +151,31 @@ def record_hints(
     if quote != '"' and (record.startswith('"') or f'{delimiter}"' in record):
         return (f"if '\"' quotes fields, read with it ({param('csv.quote', chr(34))})",)
     return ()
+
+
+#: The longest CSV row read, in blocks (``--csv-block-size``): memory stays a few blocks.
+ROW_BLOCKS = 4
+
+
+def row_too_long(name: str, line: int | None, block_size: int) -> InputError:
+    """The refusal of a CSV row (starting on ``line``, where known) longer than the reading of
+    ``block_size`` bytes at a time allows."""
+    return InputError(
+        f"{name}{f' at line {line:,}' if line else ''}: a CSV row is longer than the block size "
+        f"allows (rows of up to {ROW_BLOCKS} blocks, {longest_row(block_size)}, are read)",
+        hints=(f"read it with {larger_blocks(block_size)}",),
+    )
+
+
+def longest_row(block_size: int) -> str:
+    """The longest row read (four blocks), as text (``4 MiB``)."""
+    limit = ROW_BLOCKS * block_size
+    return f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
+
+
+def larger_blocks(block_size: int) -> str:
+    """The option that reads longer rows, and a value of it."""
+    return f"a larger {param('csv.block_size')} (for instance {ROW_BLOCKS * block_size // 2**20 or 4}M)"
 
 
 def comment_or_row(mark: str, line: int, text: str | None = None) -> InputError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -194,13 +194,39 @@ def read_header(
             raise OverflowError(len(pending))
 
 
-def without_comment_lines(records: bytes, comment: str | None) -> bytes:
-    """``records`` without their comment lines (those starting with ``comment``), as pyarrow's
+def without_comment_lines(records: bytes, dialect: Dialect) -> bytes:
+    """``records`` without their comment lines (those starting with the dialect's comment
+    character outside a quoted field: a line of a quoted value is the value's), as pyarrow's
     reader was given them to type the columns (its first block is cut from these bytes)."""
-    if not comment:
+    if not dialect.comment:
         return records
-    lines = records.splitlines(keepends=True)
-    return b"".join(line for line in lines if not line.startswith(comment.encode()))
+    mark, kept, quoted = dialect.comment.encode(), [], False
+    for line in records.splitlines(keepends=True):
+        if quoted or not line.startswith(mark):
+            kept.append(line)
+            quoted = _ends_quoted(line, quoted, dialect)
+    return b"".join(kept)
+
+
+def _ends_quoted(line: bytes, quoted: bool, dialect: Dialect) -> bool:
+    """Whether ``line`` ends inside a quoted field (``quoted``: whether it starts inside one):
+    a quote opens a field only at its start, and a doubled (or escaped) one stays inside."""
+    if not dialect.quote:
+        return False
+    q, d = dialect.quote.encode(), dialect.delimiter.encode()
+    escape = dialect.escape.encode() if dialect.escape else None
+    i = 0
+    while (j := line.find(q, i)) >= 0:
+        if not quoted:
+            quoted = j == 0 or line[j - 1 : j] == d
+        elif escape is not None and j > 0 and line[j - 1 : j] == escape:
+            pass  # an escaped quote (an escaped escape before a quote is not told apart)
+        elif line[j + 1 : j + 2] == q:
+            j += 1  # a doubled quote
+        else:
+            quoted = False
+        i = j + 1
+    return quoted
 
 
 def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -> bytes:
@@ -208,7 +234,8 @@ def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -
     at the end of the input, or where a record is malformed (the reading that follows tells)."""
     from ... import _native
 
-    engine = _engine(dialect, [ColumnKind.SKIP] * n_columns)
+    # No column is a number here: comment lines that read as rows are told by the reading.
+    engine = _engine(replace(dialect, refuse_comment_rows=False), [ColumnKind.SKIP] * n_columns)
     try:
         consumed = engine.parse(data, at_eof, 1, 1)[0]
     except _native.CsvError:

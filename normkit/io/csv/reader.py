@@ -23,16 +23,20 @@ from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
+    ROW_BLOCKS,
     comment_or_row,
     escape_hints,
     exclude_hint,
     first_not_of,
     header_names,
+    larger_blocks,
+    longest_row,
     number_hints,
     padded_as_text,
     printable,
     quote_error,
     record_hints,
+    row_too_long,
     shown_names,
     skip_hints,
     split_hints,
@@ -190,7 +194,7 @@ class CsvReader(ReaderBase):
             self._check_roles(self.read.csv.delimiter_for(self.path))
             with self._translate_errors(), self._record_errors((), {}):
                 records, names, first_line = self._first_block(stream)
-            sample = without_comment_lines(records, self.read.csv.comment)
+            sample = without_comment_lines(records, self._dialect())
             # A header and no record (an empty line is one only in a file of one column)
             if not (sample if len(names) == 1 else sample.strip(b"\r\n")):
                 self.has_rows = False
@@ -294,7 +298,7 @@ class CsvReader(ReaderBase):
             yield
         except RecordError as exc:
             kinds = [ColumnKind.SKIP] * len(names)
-            dialect = self._dialect()
+            dialect = replace(self._dialect(), refuse_comment_rows=False)  # (no numbers yet)
             try:
                 with self._record_errors((), {}, names):
                     for _ in NativeRecords(
@@ -416,7 +420,7 @@ class CsvReader(ReaderBase):
     def _max_record(self) -> int:
         """The longest record read, and the bytes parsed at a time where records are not written
         out (a transform's output weighs a multiple of its text: one block): a few blocks."""
-        return 4 * self.read.csv.block_size
+        return ROW_BLOCKS * self.read.csv.block_size
 
     def _typed(
         self,
@@ -465,19 +469,7 @@ class CsvReader(ReaderBase):
             raise self._record_error(exc, set(float_columns), column_types, names) from None
 
     def _too_long(self, line: int | None = None) -> InputError:  # the line it starts on
-        return InputError(
-            f"{self.name}{f' at line {line:,}' if line else ''}: a CSV row is longer than the "
-            f"block size allows (rows of up to four blocks, {self._longest()}, are read)",
-            hints=(f"read it with {self._larger_blocks()}",),
-        )
-
-    def _longest(self) -> str:  # the longest record read, as text (4 MiB)
-        limit = self._max_record()
-        return f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
-
-    def _larger_blocks(self) -> str:
-        size = self.read.csv.block_size
-        return f"a larger {param('csv.block_size')} (for instance {4 * size // 2**20 or 4}M)"
+        return row_too_long(self.name, line, self.read.csv.block_size)
 
     def _record_error(
         self,
@@ -506,6 +498,11 @@ class CsvReader(ReaderBase):
                 hints=(
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
+                    *(
+                        record_hints(exc.value, csv.comment, '"', delimiter)
+                        if exc.column == 0
+                        else ()
+                    ),
                     exclude_hint(column, self._schema),
                     f"add the string to {param('csv.null_values')}",
                 ),
@@ -518,9 +515,12 @@ class CsvReader(ReaderBase):
             )
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
         if exc.kind in ("unterminated_quote", "stray_quote"):
-            within = self._longest() if exc.within else None  # not closed in the most read
+            within = longest_row(csv.block_size) if exc.within else None  # in the most read
             if within:
-                escaped = (*escaped, f"if it is that long, read with {self._larger_blocks()}")
+                escaped = (
+                    *escaped,
+                    f"if it is that long, read with {larger_blocks(csv.block_size)}",
+                )
             return quote_error(
                 f"{self.name} at line {exc.line:,}", exc.kind, column, escaped, within
             )
