@@ -29,7 +29,7 @@ pub struct Dialect {
     pub quote: Option<u8>,
     /// Separates the integer part of a number from its fraction (`.` or `,`).
     pub decimal_point: u8,
-    /// A record starting with this byte is a comment line, skipped up to its line end (no
+    /// A record starting with this byte is a comment line, skipped through its line end (no
     /// quoting inside it); `None`: no comments.
     pub comment: Option<u8>,
     /// Whether a comment line that splits as a record of the table is refused

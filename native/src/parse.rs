@@ -105,7 +105,7 @@ impl MissingValues {
         self.values
             .iter()
             .filter_map(|v| parse_float(v, decimal_point).or_else(|| parse_float(v, b'.')))
-            .filter(|v| !v.is_nan())
+            .filter(|v| v.is_finite()) // inf: a value too large for float64 is refused, not missing
             .collect()
     }
 
@@ -775,7 +775,7 @@ pub fn parse_block(
         None
     };
     while let Some(&b) = buf.get(pos) {
-        // A comment line is no record: skipped to its line end, quotes and all.
+        // A comment line is no record: skipped through its line end, quotes and all.
         if Some(b) == d.comment {
             let end = buf
                 .get(pos..)
@@ -955,9 +955,11 @@ fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, slots: &[Slo
     true
 }
 
-/// Whether a value is text to the head's rule: neither a number (either decimal separator,
-/// digits grouped by `,`, `.`, `'` or a space, an exponent, `inf`, `nan`) nor a missing value
-/// (`NA`, `n/a`, `#N/A`, `null`, `none`, `nil`, or no letter or digit at all).
+/// Whether a value is text to the head's rule (`normkit.io.csv.sniff`'s `_NUMBER` and
+/// `_MISSING`, any case): neither a number (`[+-]` then digits with at most one `.` or `,` in
+/// them or before them, and an exponent; or 1 to 3 digits then groups of 3 after `,`, `.`, `'`
+/// or a space, and a fraction; or `inf`, `infinity`, `nan`) nor a missing value (`NA`, `n/a`,
+/// `#N/A`, `null`, `none`, `nil`, or no letter, digit or `_` at all). Spaces around it aside.
 fn is_text(value: &[u8]) -> bool {
     let text = String::from_utf8_lossy(value);
     let t = text.trim().to_lowercase();
@@ -967,20 +969,54 @@ fn is_text(value: &[u8]) -> bool {
         return false;
     }
     let body = t.strip_prefix(['+', '-']).unwrap_or(&t);
-    if matches!(body, "inf" | "infinity" | "nan") {
+    !(matches!(body, "inf" | "infinity" | "nan") || is_plain_number(body) || is_grouped(body))
+}
+
+/// Python's `\d` (a decimal digit of any script).
+fn digit(c: char) -> bool {
+    c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric())
+}
+
+/// `(\d+[.,]?\d*|[.,]\d+)([eE][+-]?\d+)?` (lower case: `e`).
+fn is_plain_number(s: &str) -> bool {
+    let (mantissa, exponent) = match s.split_once('e') {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (s, None),
+    };
+    let all_digits = |p: &str| p.chars().all(digit);
+    let mut parts = mantissa.splitn(2, ['.', ',']);
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next();
+    let mantissa_ok = match fraction {
+        None => !whole.is_empty() && all_digits(whole),
+        Some(f) => all_digits(whole) && all_digits(f) && !(whole.is_empty() && f.is_empty()),
+    };
+    mantissa_ok && exponent.is_none_or(|e| !e.is_empty() && all_digits(e))
+}
+
+/// `\d{1,3}([,.' ]\d{3})+([.,]\d+)?`.
+fn is_grouped(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    let lead = chars.iter().take_while(|&&c| digit(c)).count();
+    if !(1..=3).contains(&lead) {
         return false;
     }
-    let (mantissa, exponent) = match body.split_once('e') {
-        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
-        None => (body, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.chars().all(char::is_numeric);
-    let number = mantissa.chars().any(char::is_numeric)
-        && mantissa
-            .chars()
-            .all(|c| c.is_numeric() || matches!(c, '.' | ',' | '\'' | ' '))
-        && exponent.is_none_or(digits);
-    !number
+    let mut i = lead;
+    let mut groups = 0;
+    while i + 4 <= chars.len()
+        && matches!(chars[i], ',' | '.' | '\'' | ' ')
+        && chars[i + 1..i + 4].iter().all(|&c| digit(c))
+        && chars.get(i + 4).is_none_or(|&c| !digit(c))
+    {
+        i += 4;
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    let rest = &chars[i..];
+    rest.is_empty()
+        || (matches!(rest[0], '.' | ',') && rest.len() > 1 && rest[1..].iter().all(|&c| digit(c)))
 }
 
 /// Parses the blocks `buf[0..block_ends[0]]`, `buf[block_ends[0]..block_ends[1]]`, ... on up
@@ -1291,6 +1327,10 @@ mod tests {
         let m = MissingValues::new(["-999", ".", "1e5", "nan"]);
         assert_eq!(m.numbers(b'.'), [-999.0, 1e5]);
         assert!(nulls().numbers(b'.').is_empty());
+        // inf as a missing value is the string only: 1e400, too large, is refused still.
+        assert!(MissingValues::new(["inf", "-Infinity"])
+            .numbers(b'.')
+            .is_empty());
         // Fast path, quoted (general path), other spellings; "." and "-" are strings only.
         let buf = b"-999\n1\n1e5\n-999.0\n\"-9.99e2\"\n100000\n.\n -999 \n-998\n";
         let block = parse_block(buf, &D, &m, &[ColumnKind::Float], 1, 1);
@@ -1307,6 +1347,54 @@ mod tests {
             let block = parse_block(b"-999,50\n1,5\n", &comma, &m, &[ColumnKind::Float], 1, 1);
             let got = block.map(|b| (b.floats[0].get(0), b.floats[0].get(1)));
             assert_eq!(got, Ok((None, Some(1.5))), "{null}");
+        }
+    }
+
+    #[test]
+    fn text_as_the_head_tells_it() {
+        // normkit.io.csv.sniff's _kind(value) == "text" for each of these, and not for the rest.
+        for v in [
+            "1.2.3",
+            "12.03.2024",
+            "1 2",
+            "x",
+            "#5",
+            "c",
+            "1e",
+            "1e5x",
+            "0x10",
+            "_",
+            "a1",
+        ] {
+            assert!(is_text(v.as_bytes()), "{v:?}");
+        }
+        for v in [
+            "1 000",
+            "1,000.5",
+            "1\'000",
+            "-2e3",
+            "+.5",
+            "5.",
+            ".",
+            "-",
+            "?",
+            "",
+            "  ",
+            "NA",
+            "n/a",
+            "#N/A",
+            "nil",
+            "None",
+            "inf",
+            "-Infinity",
+            "nan",
+            "١٢",
+            "12,5",
+            "1.000.000,25",
+            "1,00",
+            "  7  ",
+        ] {
+            assert!(!is_text(v.as_bytes()), "{v:?}");
         }
     }
 

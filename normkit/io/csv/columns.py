@@ -18,6 +18,7 @@ __all__ = [
     "PLACEHOLDER",
     "ROW_BLOCKS",
     "WRITTEN_NUMBER",
+    "comment_hints",
     "comment_or_row",
     "escape_hints",
     "exclude_hint",
@@ -139,15 +140,22 @@ def padded_as_text(
     return schema
 
 
+def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:
+    """For a line starting with ``#`` that is read as a record (does not split as the table,
+    or holds text where a number is due), in a file read without comment lines."""
+    if comment or not line.startswith("#"):
+        return ()
+    return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
+
+
 def record_hints(
     record: str, comment: str | None, quote: str | None, delimiter: str
 ) -> tuple[str, ...]:
     """For a record that does not split as the table: where it starts with ``#`` in a file
-    read without comment lines, they may be comments; where a field of it starts with ``"``
-    and another quote (or none) is read with, ``"`` may quote fields."""
-    if not comment and record.startswith("#"):
-        hint = f"skip them ({param('csv.comment', '#')})"
-        return (f"if lines starting with '#' are comments, {hint}",)
+    read without comment lines, they may be comments (:func:`comment_hints`); where a field of
+    it starts with ``"`` and another quote (or none) is read with, ``"`` may quote fields."""
+    if found := comment_hints(record, comment):
+        return found
     if quote != '"' and (record.startswith('"') or f'{delimiter}"' in record):
         return (f"if '\"' quotes fields, read with it ({param('csv.quote', chr(34))})",)
     return ()
@@ -168,7 +176,7 @@ def row_too_long(name: str, line: int | None, block_size: int) -> InputError:
 
 
 def longest_row(block_size: int) -> str:
-    """The longest row read (four blocks), as text (``4 MiB``)."""
+    """The longest row read (:data:`ROW_BLOCKS` blocks), as text (``4 MiB``)."""
     limit = ROW_BLOCKS * block_size
     return f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
 

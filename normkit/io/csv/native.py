@@ -368,7 +368,8 @@ class NativeRecords:
         The type of each column returned (float64 for FLOAT, string for TEXT).
     dialect : Dialect
     prefix : bytes
-        Bytes already read from ``stream`` (after the header).
+        Bytes already read from ``stream`` (after the header): the bytes just before its
+        position, which a plain file is read again from (by a seek back).
     first_line : int
         The line of the file the first record starts on (1-based), for messages.
     chunk_bytes : int
@@ -420,7 +421,9 @@ class NativeRecords:
         jobs: deque = deque()  # in file order
         while True:
             while not eof and len(self._pending) < wanted:
-                data = self._stream.read(max(wanted - len(self._pending), MIN_READ))
+                # A file read again from each chunk's end is read a chunk at a time.
+                least = 1 if self._rewind else MIN_READ
+                data = self._stream.read(max(wanted - len(self._pending), least))
                 if not data:
                     eof = True
                 self._pending += data

@@ -24,6 +24,7 @@ from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
     ROW_BLOCKS,
+    comment_hints,
     comment_or_row,
     escape_hints,
     exclude_hint,
@@ -98,8 +99,8 @@ class CsvReader(ReaderBase):
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
         wanted = set(float_columns)
         inferred = self._inferred if self._inferred is not None else self.schema
-        return {  # a column with no value yet: text
-            f.name: pa.float64()
+        return {
+            f.name: pa.float64()  # a column with no value yet (null) is text
             if f.name in wanted
             else (pa.string() if keep_text or pa.types.is_null(f.type) else f.type)
             for f in inferred
@@ -498,11 +499,7 @@ class CsvReader(ReaderBase):
                 hints=(
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
-                    *(
-                        record_hints(exc.value, csv.comment, '"', delimiter)
-                        if exc.column == 0
-                        else ()
-                    ),
+                    *(comment_hints(exc.value, csv.comment) if exc.column == 0 else ()),
                     exclude_hint(column, self._schema),
                     f"add the string to {param('csv.null_values')}",
                 ),
@@ -587,9 +584,10 @@ class CsvReader(ReaderBase):
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
                 header = self._names(header)[0]
-                kinds = [ColumnKind.SKIP] * len(header)
+                kinds = [ColumnKind.SKIP] * len(header)  # (no numbers: no comment rule)
+                dialect = replace(self._dialect(), refuse_comment_rows=False)
                 for _ in NativeRecords(
-                    stream, header, kinds, self._dialect(), prefix=rest, first_line=1 + lines
+                    stream, header, kinds, dialect, prefix=rest, first_line=1 + lines
                 ):
                     pass
         except InputError as exc:
