@@ -699,6 +699,21 @@ pub fn parse_block(
     first_row: u64,
     first_line: u64,
 ) -> Result<ParsedBlock, ParseError> {
+    parse_block_numbers(buf, d, missing, kinds, None, first_row, first_line)
+}
+
+/// [`parse_block`], with the columns of numbers (`numeric`, one per column) that tell a
+/// comment line from a row where [`Dialect::refuse_comment_rows`] says so; `None`: those
+/// parsed as float64.
+pub fn parse_block_numbers(
+    buf: &[u8],
+    d: &Dialect,
+    missing: &MissingValues,
+    kinds: &[ColumnKind],
+    numeric: Option<&[bool]>,
+    first_row: u64,
+    first_line: u64,
+) -> Result<ParsedBlock, ParseError> {
     let mut block = ParsedBlock::default();
     let slots: Vec<Slot> = kinds
         .iter()
@@ -715,6 +730,13 @@ pub fn parse_block(
         })
         .collect();
     let ncols = slots.len();
+    // The columns of numbers, for comment lines that may read as rows.
+    let numbers: Vec<bool> = match numeric {
+        Some(m) => (0..ncols)
+            .map(|i| m.get(i).copied().unwrap_or(false))
+            .collect(),
+        None => slots.iter().map(|s| matches!(s, Slot::Float(_))).collect(),
+    };
     let mut scratch = Vec::new();
     let mut pos = 0;
     let mut rows = 0usize;
@@ -782,7 +804,7 @@ pub fn parse_block(
                 .and_then(|rest| memchr::memchr2(b'\n', b'\r', rest))
                 .map_or(buf.len(), |i| pos + i);
             let line = buf.get(pos..end).unwrap_or_default();
-            if d.refuse_comment_rows && ncols > 1 && splits_as_row(line, d, missing, &slots) {
+            if d.refuse_comment_rows && ncols > 1 && splits_as_row(line, d, missing, &numbers) {
                 return Err(error(pos, rows, None, ErrorKind::CommentOrRow, shown(line)));
             }
             // Its line end too: in a file of one column, an empty line is a record.
@@ -931,20 +953,20 @@ pub fn parse_block(
 
 /// Whether a comment `line` (without its line end) reads as a record of the table, as the
 /// head's rule has it (`normkit.io.csv.sniff`): as many fields as it has columns (quotes read
-/// as in a record), none of a float column text (`#5` is; a number, a missing value, a blank
-/// or a placeholder such as `-` or `?` is not).
-fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, slots: &[Slot]) -> bool {
+/// as in a record), none of a column of numbers text (`#5` is; a number, a missing value, a
+/// blank or a placeholder such as `-` or `?` is not).
+fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, numbers: &[bool]) -> bool {
     let mut scratch = Vec::new();
     let mut pos = 0;
-    for (i, slot) in slots.iter().enumerate() {
+    for (i, &number) in numbers.iter().enumerate() {
         let f = next_field(line, pos, d);
-        let last = i + 1 == slots.len();
+        let last = i + 1 == numbers.len();
         match f.term {
             Term::Delimiter if !last => {}
             Term::Eof | Term::LineEnd if last => {}
             _ => return false,
         }
-        if let Slot::Float(_) = slot {
+        if number {
             let text = field_text(line, &f, d, &mut scratch);
             if !missing.contains(text) && is_text(text) {
                 return false;
@@ -1040,11 +1062,30 @@ pub fn parse_blocks_parallel(
     first_line: u64,
     threads: usize,
 ) -> Result<Vec<ParsedBlock>, ParseError> {
+    let no_numbers = None;
+    parse_blocks_numbers(
+        buf, d, missing, kinds, no_numbers, block_ends, first_row, first_line, threads,
+    )
+}
+
+/// [`parse_blocks_parallel`] with the columns of numbers of [`parse_block_numbers`].
+#[allow(clippy::too_many_arguments)]
+pub fn parse_blocks_numbers(
+    buf: &[u8],
+    d: &Dialect,
+    missing: &MissingValues,
+    kinds: &[ColumnKind],
+    numeric: Option<&[bool]>,
+    block_ends: &[usize],
+    first_row: u64,
+    first_line: u64,
+    threads: usize,
+) -> Result<Vec<ParsedBlock>, ParseError> {
     let starts = std::iter::once(0).chain(block_ends.iter().copied());
     let ranges: Vec<(usize, usize)> = starts.zip(block_ends.iter().copied()).collect();
     let parse = |&(start, end): &(usize, usize)| {
         let block = buf.get(start..end).unwrap_or_default();
-        parse_block(block, d, missing, kinds, 1, 1).map(|mut parsed| {
+        parse_block_numbers(block, d, missing, kinds, numeric, 1, 1).map(|mut parsed| {
             parsed.lines = count_lines(block);
             parsed
         })
@@ -1423,6 +1464,16 @@ mod tests {
             let buf = format!("a,1\n{row}\nd,2\n");
             let e = parse_block(buf.as_bytes(), &refusing, &nulls(), &kinds, 1, 1);
             assert_eq!(e.map_err(|e| e.kind), Err(ErrorKind::CommentOrRow), "{row}");
+        }
+        // The columns of numbers given: whatever is parsed, the same lines are rows.
+        let numeric = [false, true];
+        for kinds in [[Skip, Skip], [Text, Text], [Skip, Float]] {
+            let p = |buf: &[u8]| {
+                parse_block_numbers(buf, &refusing, &nulls(), &kinds, Some(&numeric), 1, 1)
+            };
+            assert_eq!(p(b"a,1\n#c,x\n").map(|b| b.rows), Ok(1), "{kinds:?}");
+            let e = p(b"a,1\n#c,5\n").unwrap_err();
+            assert_eq!(e.kind, ErrorKind::CommentOrRow, "{kinds:?}");
         }
         let three = [Text, Text, Float];
         let buf = b"a,b,1\n#x,\"a,b\",5\n";

@@ -19,7 +19,7 @@ use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
 use crate::moments::{self, Moments, MomentsError};
 use crate::parse::parse_block;
 use crate::parse::{
-    parse_blocks_parallel, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
+    parse_blocks_numbers, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
     ParsedBlock,
 };
 use crate::sample;
@@ -100,7 +100,7 @@ type TypedOut<'py> = (u8, Option<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>)
 #[pymethods]
 impl CsvEngine {
     #[new]
-    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false))]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false, numeric=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         delimiter: &str,
@@ -112,6 +112,7 @@ impl CsvEngine {
         comment: Option<&str>,
         escape: Option<&str>,
         refuse_comment_rows: bool,
+        numeric: Option<Vec<bool>>,
     ) -> PyResult<Self> {
         let quote = quote.map(|q| one_byte("quote", q)).transpose()?;
         let comment = comment.map(|c| one_byte("comment", c)).transpose()?;
@@ -140,6 +141,7 @@ impl CsvEngine {
                 dialect,
                 missing: MissingValues::new(nulls.iter().map(|s| s.as_bytes())),
                 kinds,
+                numeric,
                 threads: threads.max(1),
             }),
         })
@@ -292,6 +294,9 @@ struct Setup {
     dialect: Dialect,
     missing: MissingValues,
     kinds: Vec<ColumnKind>,
+    /// The columns of numbers, for comment lines that may read as rows (`None`: the float
+    /// columns).
+    numeric: Option<Vec<bool>>,
     threads: usize,
 }
 
@@ -310,11 +315,12 @@ impl Setup {
         let target = (buf.len() / (BLOCKS_PER_THREAD * self.threads)).max(MIN_BLOCK_BYTES);
         let ends = block_ends(buf, &self.dialect, target, at_eof);
         let consumed = ends.last().copied().unwrap_or(0);
-        let blocks = parse_blocks_parallel(
+        let blocks = parse_blocks_numbers(
             buf,
             &self.dialect,
             &self.missing,
             &self.kinds,
+            self.numeric.as_deref(),
             &ends,
             first_row,
             first_line,

@@ -240,3 +240,16 @@ def test_a_comment_character_inside_a_quoted_value_is_the_value_s(tmp_path):
     assert "on 2 rows" in ok("fit", path, "--comment", "#", "-o", stats)
     ok("transform", path, "-s", stats, "-o", z)
     assert pd.read_csv(z)["note"].tolist() == ["x\n#y", "z"]
+
+
+def test_row_like_comment_lines_do_not_depend_on_the_columns_chosen(tmp_path):
+    rows = [f"r{i},{i},{2 * i}" for i in range(20_000)]
+    rows[15_000] = "# note, 5, see docs"  # text in y, a column of numbers: a comment
+    rows[16_000] = "# note, 5, 6"  # a row
+    path = tmp_path / "c.csv"
+    for kept, want in (([0, 15_000], 0), ([16_000], 1)):
+        lines = [r for i, r in enumerate(rows) if i not in {15_000, 16_000} or i in kept]
+        path.write_text("# export\nname,x,y\n" + "\n".join(lines) + "\n")
+        for chosen in ((), ("--columns", "x"), ("--exclude", "y")):
+            proc = run_normkit("fit", path, *chosen, "-o", tmp_path / "s.json")
+            assert proc.returncode == want, (kept, chosen, proc.stderr)

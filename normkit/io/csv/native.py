@@ -29,6 +29,7 @@ __all__ = [
     "NativeRecords",
     "RecordError",
     "first_batch",
+    "numeric_columns",
     "read_header",
     "text_columns",
     "whole_records",
@@ -73,6 +74,8 @@ class Dialect:
     comment: str | None = None  # lines starting with it are skipped
     # ... but refused where they read as rows of the table (the comment character detected)
     refuse_comment_rows: bool = False
+    # ... by the columns of numbers (one per column; None: those read as float64)
+    numeric: tuple[bool, ...] | None = None
     escape: str | None = None  # inside quotes, before a quote or itself: that character
 
 
@@ -116,6 +119,7 @@ def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
         comment=dialect.comment,
         escape=dialect.escape,
         refuse_comment_rows=dialect.refuse_comment_rows,
+        numeric=None if dialect.numeric is None else list(dialect.numeric),
     )
 
 
@@ -227,6 +231,13 @@ def _ends_quoted(line: bytes, quoted: bool, dialect: Dialect) -> bool:
             quoted = False
         i = j + 1
     return quoted
+
+
+def numeric_columns(schema: pa.Schema | None) -> tuple[bool, ...] | None:
+    """Which columns of ``schema`` (the first rows' types; None: not known yet) hold numbers."""
+    if schema is None:
+        return None
+    return tuple(pa.types.is_integer(f.type) or pa.types.is_floating(f.type) for f in schema)
 
 
 def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -> bytes:

@@ -51,6 +51,7 @@ from .native import (
     NativeRecords,
     RecordError,
     first_batch,
+    numeric_columns,
     read_header,
     text_columns,
     whole_records,
@@ -415,6 +416,7 @@ class CsvReader(ReaderBase):
             skip_rows=csv.skip_rows or 0,
             comment=csv.comment or None,
             refuse_comment_rows=self._comment_detected,
+            numeric=numeric_columns(self._schema),
             escape=(csv.escape or None) if self._quote() else None,
         )
 
