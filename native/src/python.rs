@@ -232,11 +232,9 @@ impl CsvEngine {
         let work = || -> Result<_, ParseError> {
             let end = first_block_end(buf, &self.setup.dialect, block_size);
             let kinds = vec![ColumnKind::Bytes; self.setup.kinds.len()];
-            // No column is a number yet: comment lines that read as rows are told by the
-            // reading itself, which reads these records again.
             let block = parse_block(
                 buf.get(..end).unwrap_or_default(),
-                &self.setup.dialect.refusing_comment_rows(false),
+                &self.setup.dialect,
                 &self.setup.missing,
                 &kinds,
                 1,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -245,8 +245,7 @@ def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -
     at the end of the input, or where a record is malformed (the reading that follows tells)."""
     from ... import _native
 
-    # No column is a number here: comment lines that read as rows are told by the reading.
-    engine = _engine(replace(dialect, refuse_comment_rows=False), [ColumnKind.SKIP] * n_columns)
+    engine = _engine(dialect, [ColumnKind.SKIP] * n_columns)
     try:
         consumed = engine.parse(data, at_eof, 1, 1)[0]
     except _native.CsvError:

@@ -300,7 +300,7 @@ class CsvReader(ReaderBase):
             yield
         except RecordError as exc:
             kinds = [ColumnKind.SKIP] * len(names)
-            dialect = replace(self._dialect(), refuse_comment_rows=False)  # (no numbers yet)
+            dialect = self._dialect()
             try:
                 with self._record_errors((), {}, names):
                     for _ in NativeRecords(
@@ -415,7 +415,8 @@ class CsvReader(ReaderBase):
             header=csv.header is not False,
             skip_rows=csv.skip_rows or 0,
             comment=csv.comment or None,
-            refuse_comment_rows=self._comment_detected,
+            # (once the columns of numbers are known: the first rows' typing reads them again)
+            refuse_comment_rows=self._comment_detected and self._schema is not None,
             numeric=numeric_columns(self._schema),
             escape=(csv.escape or None) if self._quote() else None,
         )
@@ -586,10 +587,9 @@ class CsvReader(ReaderBase):
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
                 header = self._names(header)[0]
-                kinds = [ColumnKind.SKIP] * len(header)  # (no numbers: no comment rule)
-                dialect = replace(self._dialect(), refuse_comment_rows=False)
+                kinds = [ColumnKind.SKIP] * len(header)
                 for _ in NativeRecords(
-                    stream, header, kinds, dialect, prefix=rest, first_line=1 + lines
+                    stream, header, kinds, self._dialect(), prefix=rest, first_line=1 + lines
                 ):
                     pass
         except InputError as exc:
