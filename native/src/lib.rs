@@ -7,6 +7,7 @@
 //! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and its values;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
 //!   `normkit/core/moments.py`;
+//! - [`running`]: BatchNorm's running statistics, advanced batch after batch;
 //! - [`sample`]: the sample's row keys;
 //! - [`text`]: float64 as text, as Python's `repr` writes it (the stat file's numbers).
 //!
@@ -19,6 +20,7 @@ pub mod dialect;
 pub mod infer;
 pub mod moments;
 pub mod parse;
+pub mod running;
 pub mod sample;
 pub mod scan;
 pub mod text;

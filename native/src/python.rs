@@ -7,7 +7,10 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
@@ -22,6 +25,7 @@ use crate::parse::{
     parse_blocks_numbers, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
     ParsedBlock,
 };
+use crate::running;
 use crate::sample;
 use crate::scan::{block_ends, count_lines, parse_header, whole_records_end};
 use crate::text;
@@ -757,6 +761,77 @@ fn moments_and_batches<'py>(
     ))
 }
 
+/// The running (EMA) statistics after each batch (`normkit.core.running.RunningState.advance`),
+/// one batch after the other as PyTorch updates them (see [`running::Ema::advance`]).
+/// `count`, `mean` and `m2` have shape `(n_batches, n_columns)`; `weight` is NaN for the
+/// cumulative average. Returns the path `(mean, var)`, of that shape, and the updates per column.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (count, mean, m2, running_mean, running_var, n_updates, *, weight, init_first, unbiased, of_std))]
+fn running_advance<'py>(
+    py: Python<'py>,
+    count: PyReadonlyArray2<'py, i64>,
+    mean: PyReadonlyArray2<'py, f64>,
+    m2: PyReadonlyArray2<'py, f64>,
+    running_mean: PyReadonlyArray1<'py, f64>,
+    running_var: PyReadonlyArray1<'py, f64>,
+    n_updates: PyReadonlyArray1<'py, i64>,
+    weight: f64,
+    init_first: bool,
+    unbiased: bool,
+    of_std: bool,
+) -> PyResult<RunningPath<'py>> {
+    let shape = count.shape().to_vec();
+    let n_columns = shape[1];
+    if mean.shape() != shape.as_slice()
+        || m2.shape() != shape.as_slice()
+        || running_mean.len() != n_columns
+        || running_var.len() != n_columns
+        || n_updates.len() != n_columns
+    {
+        return Err(PyValueError::new_err(
+            "count, mean and m2 of shape (n_batches, n_columns), and a state of n_columns",
+        ));
+    }
+    let count: Vec<i64> = count.as_array().iter().copied().collect();
+    let mean: Vec<f64> = mean.as_array().iter().copied().collect();
+    let m2: Vec<f64> = m2.as_array().iter().copied().collect();
+    let mut state = running::State {
+        mean: running_mean.as_array().to_vec(),
+        var: running_var.as_array().to_vec(),
+        n_updates: n_updates.as_array().to_vec(),
+    };
+    let ema = running::Ema {
+        weight: (!weight.is_nan()).then_some(weight),
+        init_first,
+        unbiased,
+        of_std,
+    };
+    let steps = running::Steps {
+        n_columns,
+        count: &count,
+        mean: &mean,
+        m2: &m2,
+    };
+    let path = ema.advance(&mut state, &steps);
+    let as_2d = |v: Vec<f64>| {
+        numpy::ndarray::Array2::from_shape_vec((shape[0], n_columns), v)
+            .expect("one value per batch and column")
+            .into_pyarray(py)
+    };
+    Ok((
+        as_2d(path.mean),
+        as_2d(path.var),
+        state.n_updates.into_pyarray(py),
+    ))
+}
+
+type RunningPath<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray1<i64>>,
+);
+
 /// The sample's keys of rows `first_row .. first_row + n_rows` of file `file_index`
 /// (`normkit.core.sketch.row_keys`), as uint64.
 #[pyfunction]
@@ -894,6 +969,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
+    m.add_function(wrap_pyfunction!(running_advance, m)?)?;
     m.add_function(wrap_pyfunction!(row_keys, m)?)?;
     m.add_function(wrap_pyfunction!(json_rows, m)?)?;
     m.add_function(wrap_pyfunction!(value_counts, m)?)?;

@@ -21,13 +21,12 @@ transforms:
   Other consumers of the same records (a part's segment, a report's trajectory) are observers
   of them (:class:`StepObserver`), not variants of the state.
 
-Computation is vectorized: the statistics of every logical batch in a chunk come from one set of
-numpy reductions per column over a ``(n_batches, batch_size)`` view, and the recurrence, a
-first-order linear one (``r_k = a_k * r_{k-1} + b_k``), is solved for all batches at once by a
-parallel prefix scan: pairs ``(a, b)`` compose associatively, ``(a2, b2) o (a1, b1) = (a2 * a1,
-a2 * b1 + b2)``, so ``log2(n_batches)`` vector steps give every intermediate state. The same
-associativity lets segments of a stream (shards, workers) be combined
-(:mod:`normkit.core.segments`).
+The statistics of every logical batch in a chunk come from one native pass per column, in
+numpy's order of operations, and the recurrence runs natively one batch after the other, as the
+frameworks update their buffers: the running statistics are the same, bit for bit, however the
+rows are chunked. The recurrence is first-order linear (``r_k = a_k * r_{k-1} + b_k``), so pairs
+``(a, b)`` compose associatively, ``(a2, b2) o (a1, b1) = (a2 * a1, a2 * b1 + b2)``: that lets
+segments of a stream (shards, workers) be combined (:mod:`normkit.core.segments`).
 
 Missing values (NaN) are left out of a batch's statistics column by column; a batch with fewer
 than two values in a column leaves that column's running statistics unchanged (PyTorch refuses
@@ -42,7 +41,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .. import params
+from .. import _native, params
 from ..errors import OptionError
 
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
     "StepObserver",
     "StepRecord",
     "batch_statistics",
-    "linear_scan",
     "merge_batches",
 ]
 
@@ -237,38 +235,6 @@ def per_batch(
     return count.T, mean.T, m2.T
 
 
-def linear_scan(a: np.ndarray, b: np.ndarray, r0: np.ndarray) -> np.ndarray:
-    """Every state of ``r_k = a_k * r_{k-1} + b_k`` (k = 1..n), by a parallel prefix scan.
-
-    Parameters
-    ----------
-    a, b : ndarray, shape (n, n_columns)
-    r0 : ndarray, shape (n_columns,)
-        The state before the first step.
-
-    Returns
-    -------
-    ndarray, shape (n, n_columns)
-        ``r_1 .. r_n``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> a = np.full((3, 1), 0.5); b = np.array([[1.0], [2.0], [3.0]])
-    >>> linear_scan(a, b, np.array([0.0])).ravel().tolist()
-    [1.0, 2.5, 4.25]
-    """
-    a = np.array(a, dtype=np.float64, copy=True)
-    b = np.array(b, dtype=np.float64, copy=True)
-    shift = 1
-    # Hillis-Steele: after the step with shift s, (a_k, b_k) composes steps k-2s+1 .. k.
-    while shift < len(a):
-        b[shift:] = a[shift:] * b[:-shift] + b[shift:]
-        a[shift:] = a[shift:] * a[:-shift]
-        shift *= 2
-    return a * r0 + b
-
-
 def no_moments(n_columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count, mean and M2 of no rows."""
     return np.zeros(n_columns, dtype=np.int64), np.full(n_columns, np.nan), np.zeros(n_columns)
@@ -443,34 +409,33 @@ class RunningState:
         )
 
     def advance(self, steps: BatchSteps) -> tuple[RunningState, StatePath]:
-        """The state after these batches, and the path to it."""
-        count, mean, m2 = steps.count, steps.mean, steps.m2
+        """The state after these batches, and the path to it.
+
+        One batch after the other, as PyTorch's kernel updates its buffers
+        (``w * batch + (1 - w) * running``, two products and their sum), natively: the bits do not
+        depend on how the batches are grouped into records.
+        """
         options = self.options
-        used = count >= 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            var = m2 / (count - 1 if options.unbiased else count)
-        # Batches counted per column, this one included, for 1/k weights and "first" init.
-        k = self.n_updates + np.cumsum(used, axis=0)
-        if options.cumulative:
-            with np.errstate(divide="ignore"):
-                weight = np.where(used, 1.0 / np.maximum(k, 1), 0.0)
-        else:
-            weight = np.where(used, options.weight, 0.0)
-            if options.init == "first":
-                weight = np.where(used & (k == 1), 1.0, weight)
-        spread = options.averaged(var)
-        # One scan for both statistics: columns [mean..., spread...] share the weights.
-        a = 1.0 - weight
-        b = np.where(np.hstack([used, used]), np.hstack([weight * mean, weight * spread]), 0.0)
-        state = np.hstack([self.running_mean, options.averaged(self.running_var)])
-        new_mean, new_spread = np.hsplit(linear_scan(np.hstack([a, a]), b, state), 2)
-        new_var = options.as_var(new_spread)
+        weight = options.weight
+        new_mean, new_var, n_updates = _native.running_advance(
+            np.asarray(steps.count, dtype=np.int64),
+            np.asarray(steps.mean, dtype=np.float64),
+            np.asarray(steps.m2, dtype=np.float64),
+            np.asarray(self.running_mean, dtype=np.float64),
+            np.asarray(self.running_var, dtype=np.float64),
+            np.asarray(self.n_updates, dtype=np.int64),
+            weight=np.nan if weight is None else weight,
+            init_first=options.init == "first",
+            unbiased=options.unbiased,
+            of_std=options.of == "std",
+        )
+        used = n_updates - self.n_updates
         after = RunningState(
             options,
-            new_mean[-1].copy(),
-            new_var[-1].copy(),
-            self.n_batches + len(count),
-            self.n_updates + used.sum(axis=0),
-            self.n_skipped + (~used).sum(axis=0),
+            new_mean[-1].copy() if len(new_mean) else self.running_mean,
+            new_var[-1].copy() if len(new_var) else self.running_var,
+            self.n_batches + steps.n_batches,
+            n_updates,
+            self.n_skipped + (steps.n_batches - used),
         )
         return after, StatePath(self.running_mean, self.running_var, new_mean, new_var)

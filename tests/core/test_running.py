@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from normkit.core.accumulator import Accumulator
-from normkit.core.running import EmaOptions, RunningState, linear_scan
+from normkit.core.running import BatchSteps, EmaOptions, RunningState
 
 
 def running_of(x: np.ndarray, options: EmaOptions, cuts=()) -> RunningState:
@@ -42,8 +42,9 @@ def test_result_does_not_depend_on_chunking(batch_size, chunks, momentum, init, 
     options = EmaOptions(momentum=momentum, batch_size=batch_size, init=init, drop_last=drop_last)
     whole = running_of(x, options)
     pieces = running_of(x, options, np.cumsum(chunks)[:-1])
-    np.testing.assert_allclose(pieces.running_mean, whole.running_mean, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(pieces.running_var, whole.running_var, rtol=1e-12, atol=1e-12)
+    # The batches' statistics and the recurrence are computed batch by batch: bit for bit.
+    np.testing.assert_array_equal(pieces.running_mean, whole.running_mean)
+    np.testing.assert_array_equal(pieces.running_var, whole.running_var)
     assert pieces.n_batches == whole.n_batches
     np.testing.assert_array_equal(pieces.n_skipped, whole.n_skipped)
 
@@ -100,15 +101,53 @@ def test_init_first_starts_from_the_first_batch():
     np.testing.assert_array_equal(ema.running_var, x[:3].var(axis=0, ddof=1))
 
 
-def test_linear_scan_equals_the_loop():
-    rng = np.random.default_rng(0)
-    a, b = rng.random((37, 3)), rng.normal(size=(37, 3))
-    r0 = np.array([0.5, -1.0, 2.0])
-    r, loop = r0.copy(), []
-    for k in range(37):
-        r = a[k] * r + b[k]
-        loop.append(r)
-    np.testing.assert_allclose(linear_scan(a, b, r0), np.array(loop), rtol=1e-13, atol=1e-15)
+@pytest.mark.parametrize(
+    "options",
+    [
+        EmaOptions(),
+        EmaOptions(convention="keras"),
+        EmaOptions(momentum="cumulative", of="std"),
+        EmaOptions(momentum=0.3, init="first"),
+    ],
+    ids=["torch", "keras", "cumulative-std", "first"],
+)
+def test_advance_is_the_frameworks_update_bit_for_bit(options):
+    """``w * batch + (1 - w) * running`` one batch after the other, in float64, as PyTorch's
+    kernel writes it, whatever records the batches come in."""
+    rng = np.random.default_rng(3)
+    count = rng.choice([0, 1, 2, 256], size=(41, 3), p=[0.05, 0.05, 0.1, 0.8])
+    mean = np.where(count > 0, rng.normal(size=count.shape) * 1e3, np.nan)
+    m2 = np.where(count > 1, rng.random(count.shape) * 1e4, 0.0)
+    state = RunningState.initial(options, 3)
+    running_mean, spread, updates = np.zeros(3), np.ones(3), np.zeros(3, dtype=int)
+    path_mean, path_var = [], []
+    for k in range(len(count)):
+        for j in range(3):
+            if count[k, j] < 2:
+                continue
+            updates[j] += 1
+            w = options.weight
+            if w is None:
+                w = 1.0 / updates[j]
+            elif options.init == "first" and updates[j] == 1:
+                w = 1.0
+            var = m2[k, j] / (count[k, j] - 1 if options.unbiased else count[k, j])
+            batch = np.sqrt(var) if options.of == "std" else var
+            running_mean[j] = w * mean[k, j] + (1.0 - w) * running_mean[j]
+            spread[j] = w * batch + (1.0 - w) * spread[j]
+        path_mean.append(running_mean.copy())
+        path_var.append(spread**2 if options.of == "std" else spread.copy())
+    whole, path = state.advance(BatchSteps(count, mean, m2))
+    np.testing.assert_array_equal(path.mean, np.array(path_mean))
+    np.testing.assert_array_equal(path.var, np.array(path_var))
+    np.testing.assert_array_equal(whole.running_mean, running_mean)
+    np.testing.assert_array_equal(whole.n_updates, updates)
+    np.testing.assert_array_equal(whole.n_skipped, (count < 2).sum(axis=0))
+    parts = state
+    for lo, hi in [(0, 1), (1, 17), (17, 41)]:
+        parts, _ = parts.advance(BatchSteps(count[lo:hi], mean[lo:hi], m2[lo:hi]))
+    np.testing.assert_array_equal(parts.running_mean, whole.running_mean)
+    np.testing.assert_array_equal(parts.running_var, whole.running_var)
 
 
 def test_live_torch_comparison_on_fresh_data():
