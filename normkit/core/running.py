@@ -248,6 +248,10 @@ def merge_batches(
     ``M2 = sum(M2_b) + sum(n_b * (mean_b - mean)**2)``."""
     n = count.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if count.all():  # no batch without values: the same sums, without the masks
+            total_mean = (count * mean).sum(axis=0) / n
+            deviation = mean - total_mean
+            return n, total_mean, m2.sum(axis=0) + (count * (deviation * deviation)).sum(axis=0)
         weighted = np.where(count > 0, count * mean, 0.0)
         total_mean = weighted.sum(axis=0) / n
         spread = np.where(count > 0, count * (mean - total_mean) ** 2, 0.0)
