@@ -144,9 +144,6 @@ class Accumulator:
             running = None  # BatchNorm's running statistics have no sample weights
         self.options = running
         self.moments = start.moments if start is not None else Moments.empty(n, self.weighted)
-        # With running statistics, the exact moments come from the logical batches' statistics
-        # (one pass for both), which have no M3 and M4: these are kept apart, over every row.
-        self._higher = self.moments
         self.n_rows = start.n_rows if start is not None else 0
         self._shift_known = self.moments.count > 0
         self._observers = list(observers)
@@ -236,19 +233,14 @@ class Accumulator:
         elif self._batches is None:
             batch = batch_moments(columns, shift)
         else:
-            # One pass for both: the batches' statistics, taken relative to the shift, merge
-            # into the exact moments of the rows placed so far (rows waiting for their batch are
-            # added by result() and finish()).
-            # The batch's own moments give its missing counts and extremes, and M3 and M4.
+            # One native pass for both: the chunk's moments, the same as without running
+            # statistics (so the exact statistics do not depend on them, bit for bit), and the
+            # statistics of the logical batches it completes, taken relative to the shift.
             start, n_full = self._batches.placed(n_rows)
-            whole, found = moments_and_batches(
+            batch, found = moments_and_batches(
                 columns, shift, start, n_full, self._batches.batch_size
             )
-            steps, (count, mean_offset, m2) = self._batches.feed(
-                columns, bool(whole.n_missing.any()), shift, found
-            )
-            batch = Moments(count, whole.n_missing, shift, mean_offset, m2, whole.min, whole.max)
-            self._higher = merge_moments(self._higher, whole)
+            steps = self._batches.feed(columns, bool(batch.n_missing.any()), shift, found)
             if steps is not None:
                 self._observe(steps)
         self._check_finite(batch, columns, weights)
@@ -302,9 +294,6 @@ class Accumulator:
         """Rows with weights from now on: the rows before weigh 1 (their moments get ``weight
         = count``), and running statistics stop (BatchNorm's have no sample weights)."""
         if self._batches is not None:
-            if self._batches.pending_rows:
-                self.moments = self._with_pending()
-            self.moments = replace(self.moments, m3=self._higher.m3, m4=self._higher.m4)
             self._batches = self._segment = self.state = None
         self.moments = replace(self.moments, weight=self.moments.total_weight)
         self.weighted, self.options = True, None
@@ -351,21 +340,15 @@ class Accumulator:
             return None
         return batches.pending_steps(self.shift)
 
-    def _with_pending(self) -> Moments:
-        """The exact moments with the rows still waiting for their batch."""
-        pending = self._batches.pending_moments(self.shift)  # type: ignore[union-attr]
-        return merge_moments(self.moments, moments_of(*pending, self.shift))
-
     def result(self) -> Accumulated:
         """The statistics as if the stream ended here, leaving the pass open for more rows."""
         if self._closed or self._batches is None or self._segment is not None:
             return self._collect(self.moments, self.state, None)
-        moments = self._with_pending() if self._batches.pending_rows else self.moments
         state = self.state
         step = self._final_step()
         if step is not None:
             state, _ = state.advance(step)  # type: ignore[union-attr]
-        return self._collect(moments, state, None)
+        return self._collect(self.moments, state, None)
 
     def finish(self) -> Accumulated:
         """End of the rows: the final partial batch is used (if it has at least 2 rows and
@@ -376,10 +359,10 @@ class Accumulator:
         segment = None
         if self._batches is not None:
             batches = self._batches
-            pending = batches.pending_moments(self.shift)
             if self._segment is not None:
                 from .segments import EmaSegment
 
+                pending = batches.pending_moments(self.shift)
                 segment = EmaSegment(
                     batches.head_rows == batches.head_wanted,
                     batches.head_rows,
@@ -392,7 +375,6 @@ class Accumulator:
                 step = self._final_step()
                 if step is not None:
                     self._observe(step)
-            self.moments = merge_moments(self.moments, moments_of(*pending, self.shift))
             batches.clear()
         self._finished_segment = segment
         return self._collect(self.moments, self.state, segment)
@@ -400,6 +382,4 @@ class Accumulator:
     def _collect(
         self, moments: Moments, state: RunningState | None, segment: EmaSegment | None
     ) -> Accumulated:
-        if self._batches is not None:
-            moments = replace(moments, m3=self._higher.m3, m4=self._higher.m4)
         return Accumulated(moments, self.n_rows, state, segment, self.sample)

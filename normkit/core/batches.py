@@ -1,8 +1,7 @@
 """Cutting a stream, fed in chunks of any size, into BatchNorm's logical batches.
 
 The batches' statistics (count, mean and M2 of each ``batch_size`` rows) are what running
-statistics (:mod:`normkit.core.running`) consume; merged, they are the exact moments of the rows
-placed, so one pass yields both.
+statistics (:mod:`normkit.core.running`) consume.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _native
-from .moments import Moments, batch_moments, merge_moments, moments_of
+from .moments import Moments, batch_moments, merge_moments
 from .running import BatchSteps, merge_batches, no_moments, per_batch
 
 __all__ = ["LogicalBatches"]
@@ -73,36 +72,23 @@ class LogicalBatches:
         has_missing: bool | None,
         shift: np.ndarray,
         found: tuple | None = None,
-    ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Feed rows, one float64 array per column (NaN missing).
+    ) -> BatchSteps | None:
+        """Feed rows, one float64 array per column (NaN missing); the batches this chunk
+        completed (None if none).
 
         Batch statistics are computed on ``x - shift`` (see :mod:`normkit.core.moments`): exact
-        for data far from zero, and the same pass then also yields exact moments. ``found``:
-        the statistics of the whole batches :meth:`placed` finds, if computed already (by
-        :func:`~normkit.core.moments.moments_and_batches`).
-
-        Returns
-        -------
-        steps : BatchSteps or None
-            The batches this chunk completed (None if none).
-        count, mean_offset, m2 : ndarray, shape (n_columns,)
-            Moments, relative to ``shift``, of the rows placed by this call: head rows and the
-            rows of the batches it completed (Chan et al.'s merge of their batch statistics).
+        for data far from zero. ``found``: the statistics of the whole batches :meth:`placed`
+        finds, if computed already (by :func:`~normkit.core.moments.moments_and_batches`).
         """
         n_rows = len(columns[0]) if len(columns) else 0
         take = self._head_take(n_rows)
         if not take:
             return self._feed_batches(columns, has_missing, shift, found)
-        piece = batch_moments([c[:take] for c in columns], shift)
-        self.head = merge_moments(self.head, piece)
+        self.head = merge_moments(self.head, batch_moments([c[:take] for c in columns], shift))
         self.head_rows += take
-        steps, placed = None, Moments.empty(self.n_columns)
         if n_rows > take:
-            rest = [c[take:] for c in columns]
-            steps, moments = self._feed_batches(rest, has_missing, shift, found)
-            placed = moments_of(*moments, shift)
-        fed = merge_moments(piece, placed).rebased(shift)
-        return steps, (fed.count, fed.mean_offset, fed.m2)
+            return self._feed_batches([c[take:] for c in columns], has_missing, shift, found)
+        return None
 
     def _feed_batches(
         self,
@@ -110,13 +96,13 @@ class LogicalBatches:
         has_missing: bool | None,
         shift: np.ndarray,
         found: tuple | None,
-    ) -> tuple[BatchSteps | None, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    ) -> BatchSteps | None:
         size = self.batch_size
         n_new = len(columns[0]) if len(columns) else 0
         waiting = self.pending_rows
         if waiting + n_new < size:
             self._pending = np.hstack([self._pending, np.vstack(columns)])
-            return None, no_moments(self.n_columns)
+            return None
         # The batch that completes the waiting rows is assembled apart (one batch); the whole
         # batches after it are reduced where they lie.
         start, n_full = self._whole_batches(n_new)
@@ -142,11 +128,13 @@ class LogicalBatches:
                 if overflow:
                     body = np.stack([c[start:stop] for c in columns]) - shift[:, None]
                     stats.append(per_batch(body.reshape(len(columns), n_full, size), has_missing))
-                else:  # (n_batches, n_columns), laid out as per_batch's (the sums' order)
+                else:  # (n_batches, n_columns), laid out as per_batch's
                     stats.append(tuple(x.T for x in found))
-        count, mean, m2 = (np.concatenate(parts) for parts in zip(*stats, strict=True))
         self._pending = np.vstack([c[stop:] for c in columns])
-        return BatchSteps.relative(count, mean, m2, shift), merge_batches(count, mean, m2)
+        if len(stats) == 1:
+            return BatchSteps.relative(*stats[0], shift)
+        count, mean, m2 = (np.concatenate(parts) for parts in zip(*stats, strict=True))
+        return BatchSteps.relative(count, mean, m2, shift)
 
     def pending_moments(self, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Count, mean and M2, relative to ``shift``, of the rows waiting for their batch."""

@@ -168,3 +168,21 @@ def test_live_torch_comparison_on_fresh_data():
             )
             ema = running_of(x, options)
             assert_running_close(ema, layer.running_mean.numpy(), layer.running_var.numpy())
+
+
+@given(st.integers(2, 40), st.lists(st.integers(1, 60), min_size=1, max_size=8))
+def test_running_statistics_leave_the_exact_moments_as_they_are_bit_for_bit(batch_size, chunks):
+    """The exact statistics of a fit with running statistics are those without them."""
+    rng = np.random.default_rng(batch_size)
+    x = rng.normal(1e6, 3.0, (sum(chunks), 3))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    names = ["a", "b", "c"]
+    results = []
+    for running in (EmaOptions(batch_size=batch_size), None):
+        accumulator = Accumulator(names, running=running)
+        for piece in np.split(x, np.cumsum(chunks)[:-1]):
+            accumulator.update(list(piece.T))
+        results.append(accumulator.finish().moments)
+    with_ema, without = results
+    for field in ("count", "n_missing", "shift", "mean_offset", "m2", "m3", "m4", "min", "max"):
+        np.testing.assert_array_equal(getattr(with_ema, field), getattr(without, field))
