@@ -188,10 +188,8 @@ def read_options(func: Callable) -> Callable:
     @option(
         "--decimal",
         param="csv.decimal",
-        help="The decimal separator of numbers in the CSV: '.' or ',' (1,5). Default: as the "
-        "stat file recorded, else detected: ',' where the first block's numbers show it beyond "
-        "doubt (1,5 or 0,125; 1,234 could group thousands) and none has a point, else '.'. CSV "
-        "outputs write numbers with it too.",
+        help="The decimal separator of numbers in the CSV: '.' (default, or as the stat file "
+        "recorded) or ',' (1,5); CSV outputs write numbers with it too.",
     )
     @option(
         "--chunk-rows",

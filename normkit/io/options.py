@@ -46,10 +46,7 @@ class CsvOptions:
         UTF-16 or UTF-32 where a byte-order mark says so.
     decimal : {".", ","} or None, default None
         The decimal separator of numbers (``1,5`` with ``","``); None: the one a stat file
-        recorded, else detected: ``","`` where the first block's numbers show it beyond doubt
-        (``1,5``, ``0,125``; ``1,234`` could group thousands), no number has a point and commas
-        do not separate the fields, else ``"."``. Numbers normalized into CSV are written with
-        it too.
+        recorded, else ``"."``. Numbers normalized into CSV are written with it too.
     header : bool or None, default None
         Whether the first record names the columns (False: they are named ``column_1``,
         ``column_2``..., and CSV outputs are written without a header too). None: as a stat
@@ -368,7 +365,7 @@ class ReadOptions:
             csv.nulls,
             csv.encoding,
             self.infinities_missing,
-            dialect.decimal_point,
+            csv.decimal_point,
             dialect.header,
             dialect.skip_rows,
             dialect.comment,

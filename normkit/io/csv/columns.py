@@ -18,7 +18,6 @@ __all__ = [
     "PLACEHOLDER",
     "ROW_BLOCKS",
     "WRITTEN_NUMBER",
-    "comma_decimals",
     "comment_hints",
     "comment_or_row",
     "escape_hints",
@@ -116,40 +115,6 @@ def typed_by_majority(
         if mostly or numbers + placeholders == len(present):
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
-
-
-#: Numbers whose comma can only be a decimal separator (``1,5``, ``0,125``, ``-12,50``,
-#: ``1.234,5``), and integers beside them; ``1,234`` could group thousands, and is no evidence.
-_COMMA_DECIMAL = re.compile(
-    rf"{_SPACE}*[+-]?(?:\d{{1,3}}(?:\.\d{{3}})+,\d+|\d*,\d+)(?:[eE][+-]?\d+)?{_SPACE}*", re.ASCII
-)
-_INTEGER = re.compile(rf"{_SPACE}*[+-]?\d+{_SPACE}*", re.ASCII)
-_THREES = re.compile(rf"{_SPACE}*[+-]?[1-9]\d{{0,2}}(?:,\d{{3}})+{_SPACE}*", re.ASCII)
-_POINT_DECIMAL = re.compile(rf"{_SPACE}*[+-]?\d*\.\d+(?:[eE][+-]?\d+)?{_SPACE}*", re.ASCII)
-
-
-def comma_decimals(first: pa.RecordBatch, delimiter: str, head: bytes, head_bytes: int) -> bool:
-    """Whether the first block's numbers are written with a decimal comma beyond doubt: commas
-    do not separate the fields (neither the delimiter nor splitting every line of the head
-    evenly), a column holds only numbers with a comma that cannot group thousands (``1,5``;
-    ``1,234`` could), integers and placeholders, and no number is written with a decimal point
-    (no column read as floats, no ``1.5`` among text)."""
-    if delimiter == "," or splitting_separator(head, delimiter, head_bytes) == ",":
-        return False
-    placeholder, evidence = re.compile(PLACEHOLDER), False
-    for values in first.columns:
-        if pa.types.is_floating(values.type):
-            return False
-        if not pa.types.is_string(values.type):
-            continue
-        present = [v for v in values.to_pylist() if v is not None]
-        if any(_POINT_DECIMAL.fullmatch(v) for v in present):
-            return False
-        commas = [v for v in present if _COMMA_DECIMAL.fullmatch(v)]
-        others = (v for v in present if not _COMMA_DECIMAL.fullmatch(v))
-        if commas and all(_INTEGER.fullmatch(v) or placeholder.fullmatch(v) for v in others):
-            evidence = evidence or not all(_THREES.fullmatch(v) for v in commas)
-    return evidence
 
 
 #: An integer written with a leading zero (``007``).

@@ -29,7 +29,6 @@ __all__ = [
     "NativeRecords",
     "RecordError",
     "first_batch",
-    "lines_with_text",
     "numeric_columns",
     "read_header",
     "text_columns",
@@ -526,15 +525,3 @@ class NativeRecords:
                     )
                 )
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
-
-
-def lines_with_text(stream) -> int:
-    """The lines of a stream, less blank lines at its end (common, and no rows); blank lines
-    elsewhere are rare, and counted."""
-    lines, end = 0, b""
-    while chunk := stream.read(1 << 22):
-        lines += chunk.count(b"\n")  # one byte: counted at memory speed
-        end = (end + chunk)[-64:]
-    text = end.rstrip(b"\r\n")
-    # The last line counts without its line break.
-    return lines - end[len(text) :].count(b"\n") + bool(text)

@@ -24,7 +24,6 @@ from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
     ROW_BLOCKS,
-    comma_decimals,
     comment_hints,
     comment_or_row,
     escape_hints,
@@ -52,7 +51,6 @@ from .native import (
     NativeRecords,
     RecordError,
     first_batch,
-    lines_with_text,
     numeric_columns,
     read_header,
     text_columns,
@@ -205,15 +203,10 @@ class CsvReader(ReaderBase):
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
                 return self._inferred
             with self._translate_errors(), self._first_block_errors(records, names, first_line):
-                # The types pyarrow's CSV reader infers from the first block of records; again
-                # with a decimal comma where its numbers show one beyond doubt.
-                for _ in range(2):
-                    csv = self.read.csv
-                    first = first_batch(sample, names, self._dialect(), csv.block_size, first_line)
-                    if csv.decimal or not comma_decimals(first, csv.delimiter, head, HEAD_BYTES):
-                        break
-                    self.detected = replace(csv, decimal=",")
-                    self.read = replace(self.read, csv=self.detected)
+                # The types pyarrow's CSV reader infers from the first block of records.
+                first = first_batch(
+                    sample, names, self._dialect(), self.read.csv.block_size, first_line
+                )
             self.has_rows = first.num_rows > 0
             self._inferred = first.schema
             self.hints = self._split_hints(head) if len(self._inferred) == 1 else self.hints
@@ -552,8 +545,18 @@ class CsvReader(ReaderBase):
             raise InputError(f"{self.name}: cannot count the rows of a stream")
         with self._translate_errors():
             _, codec = split_compression(self.path)
+            lines = 0
+            end = b""
             with pa.input_stream(self.path, compression=codec) as stream:
-                return max(lines_with_text(stream) - 1, 0)
+                while chunk := stream.read(1 << 22):
+                    lines += chunk.count(b"\n")  # one byte: counted at memory speed
+                    end = (end + chunk)[-64:]
+            # Blank lines at the end of the file are common and are not rows; blank lines
+            # elsewhere are rare, and only make the prediction too large.
+            text = end.rstrip(b"\r\n")
+            lines -= end[len(text) :].count(b"\n")
+            lines += bool(text)  # the last line, whose line break was just taken away
+            return max(lines - 1, 0)
 
     def _describe_arrow_error(
         self, message: str, rows_done: Callable[[], int] | None
