@@ -95,6 +95,19 @@ def moments_and_batches(
     size: int,
     threads: int = 0,  # 0: the cores, at most 4
 ) -> tuple[_Moments, _Batches]: ...
+def running_advance(
+    count: npt.NDArray[np.int64],
+    mean: npt.NDArray[np.float64],
+    m2: npt.NDArray[np.float64],
+    running_mean: npt.NDArray[np.float64],
+    running_var: npt.NDArray[np.float64],
+    n_updates: npt.NDArray[np.int64],
+    *,
+    weight: float | None,  # None: the cumulative average
+    init_first: bool,
+    unbiased: bool,
+    of_std: bool,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def row_keys(file_index: int, first_row: int, n_rows: int) -> npt.NDArray[np.uint64]: ...
 def json_rows(values: npt.NDArray[np.float64], as_list: bool) -> list[str] | None: ...
 def value_counts(

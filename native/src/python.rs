@@ -763,7 +763,7 @@ fn moments_and_batches<'py>(
 
 /// The running (EMA) statistics after each batch (`normkit.core.running.RunningState.advance`),
 /// one batch after the other as PyTorch updates them (see [`running::Ema::advance`]).
-/// `count`, `mean` and `m2` have shape `(n_batches, n_columns)`; `weight` is NaN for the
+/// `count`, `mean` and `m2` have shape `(n_batches, n_columns)`; `weight` is None for the
 /// cumulative average. Returns the path `(mean, var)`, of that shape, and the updates per column.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
@@ -776,7 +776,7 @@ fn running_advance<'py>(
     running_mean: PyReadonlyArray1<'py, f64>,
     running_var: PyReadonlyArray1<'py, f64>,
     n_updates: PyReadonlyArray1<'py, i64>,
-    weight: f64,
+    weight: Option<f64>,
     init_first: bool,
     unbiased: bool,
     of_std: bool,
@@ -802,7 +802,7 @@ fn running_advance<'py>(
         n_updates: n_updates.as_array().to_vec(),
     };
     let ema = running::Ema {
-        weight: (!weight.is_nan()).then_some(weight),
+        weight,
         init_first,
         unbiased,
         of_std,
@@ -813,7 +813,7 @@ fn running_advance<'py>(
         mean: &mean,
         m2: &m2,
     };
-    let path = ema.advance(&mut state, &steps);
+    let path = py.detach(|| ema.advance(&mut state, &steps));
     let as_2d = |v: Vec<f64>| {
         numpy::ndarray::Array2::from_shape_vec((shape[0], n_columns), v)
             .expect("one value per batch and column")

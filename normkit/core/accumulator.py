@@ -233,9 +233,10 @@ class Accumulator:
         elif self._batches is None:
             batch = batch_moments(columns, shift)
         else:
-            # One native pass for both: the chunk's moments, the same as without running
-            # statistics (so the exact statistics do not depend on them, bit for bit), and the
-            # statistics of the logical batches it completes, taken relative to the shift.
+            # The chunk's moments, the same as without running statistics (so the exact
+            # statistics do not depend on them, bit for bit), and in the same native pass the
+            # statistics of its whole logical batches, relative to the shift (the batch that
+            # completes rows waiting from earlier chunks is reduced apart, by feed).
             start, n_full = self._batches.placed(n_rows)
             batch, found = moments_and_batches(
                 columns, shift, start, n_full, self._batches.batch_size
@@ -293,8 +294,7 @@ class Accumulator:
     def _become_weighted(self) -> None:
         """Rows with weights from now on: the rows before weigh 1 (their moments get ``weight
         = count``), and running statistics stop (BatchNorm's have no sample weights)."""
-        if self._batches is not None:
-            self._batches = self._segment = self.state = None
+        self._batches = self._segment = self.state = None
         self.moments = replace(self.moments, weight=self.moments.total_weight)
         self.weighted, self.options = True, None
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _native
 from .moments import Moments, batch_moments, merge_moments
-from .running import BatchSteps, merge_batches, no_moments, per_batch
+from .running import BatchSteps, no_moments, per_batch
 
 __all__ = ["LogicalBatches"]
 
@@ -142,8 +142,8 @@ class LogicalBatches:
             return no_moments(self.n_columns)
         with np.errstate(over="ignore", invalid="ignore"):
             pending = self._pending - shift[:, None]
-        count, mean, m2 = per_batch(pending[:, None, :], None)
-        return merge_batches(count, mean, m2)
+        count, mean, m2 = per_batch(pending[:, None, :], None)  # one batch: its own moments
+        return count[0], mean[0], m2[0]
 
     def pending_steps(self, shift: np.ndarray) -> BatchSteps:
         """The rows waiting, as one (partial) batch."""

@@ -23,10 +23,11 @@ transforms:
 
 The statistics of every logical batch in a chunk come from one native pass per column, in
 numpy's order of operations, and the recurrence runs natively one batch after the other, as the
-frameworks update their buffers: the running statistics are the same, bit for bit, however the
-rows are chunked. The recurrence is first-order linear (``r_k = a_k * r_{k-1} + b_k``), so pairs
-``(a, b)`` compose associatively, ``(a2, b2) o (a1, b1) = (a2 * a1, a2 * b1 + b2)``: that lets
-segments of a stream (shards, workers) be combined (:mod:`normkit.core.segments`).
+frameworks update their buffers: in one pass, the running statistics are the same, bit for bit,
+however the rows are chunked (segments combined from parts agree to rounding). The recurrence
+is first-order linear (``r_k = a_k * r_{k-1} + b_k``), so pairs ``(a, b)`` compose
+associatively, ``(a2, b2) o (a1, b1) = (a2 * a1, a2 * b1 + b2)``: that lets segments of a stream
+(shards, workers) be combined (:mod:`normkit.core.segments`).
 
 Missing values (NaN) are left out of a batch's statistics column by column; a batch with fewer
 than two values in a column leaves that column's running statistics unchanged (PyTorch refuses
@@ -55,7 +56,6 @@ __all__ = [
     "StepObserver",
     "StepRecord",
     "batch_statistics",
-    "merge_batches",
 ]
 
 
@@ -240,25 +240,6 @@ def no_moments(n_columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.zeros(n_columns, dtype=np.int64), np.full(n_columns, np.nan), np.zeros(n_columns)
 
 
-def merge_batches(
-    count: np.ndarray, mean: np.ndarray, m2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Count, mean and M2 of the union of batches (arrays of shape (n_batches, n_columns)):
-    Chan et al.'s pairwise formula applied to all batches at once,
-    ``M2 = sum(M2_b) + sum(n_b * (mean_b - mean)**2)``."""
-    n = count.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if count.all():  # no batch without values: the same sums, without the masks
-            total_mean = (count * mean).sum(axis=0) / n
-            deviation = mean - total_mean
-            return n, total_mean, m2.sum(axis=0) + (count * (deviation * deviation)).sum(axis=0)
-        weighted = np.where(count > 0, count * mean, 0.0)
-        total_mean = weighted.sum(axis=0) / n
-        spread = np.where(count > 0, count * (mean - total_mean) ** 2, 0.0)
-        total_m2 = np.where(count > 0, m2, 0.0).sum(axis=0) + spread.sum(axis=0)
-    return n, np.where(n > 0, total_mean, np.nan), total_m2
-
-
 # -- the step record ---------------------------------------------------------------------------
 
 
@@ -420,7 +401,6 @@ class RunningState:
         depend on how the batches are grouped into records.
         """
         options = self.options
-        weight = options.weight
         new_mean, new_var, n_updates = _native.running_advance(
             np.asarray(steps.count, dtype=np.int64),
             np.asarray(steps.mean, dtype=np.float64),
@@ -428,7 +408,7 @@ class RunningState:
             np.asarray(self.running_mean, dtype=np.float64),
             np.asarray(self.running_var, dtype=np.float64),
             np.asarray(self.n_updates, dtype=np.int64),
-            weight=np.nan if weight is None else weight,
+            weight=options.weight,
             init_first=options.init == "first",
             unbiased=options.unbiased,
             of_std=options.of == "std",

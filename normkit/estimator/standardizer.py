@@ -853,9 +853,9 @@ class Standardizer:
         the next run.
 
         The stream is cut into chunks of whole logical batches of about 65,536 rows, whatever
-        its own batches, so that the results do not depend on how it was cut (the running
-        statistics' scan rounds by chunk): a live feed's first output waits for that many rows,
-        or for its end.
+        its own batches (a logical batch is normalized whole, and the per-chunk work is
+        amortized over many): a live feed's first output waits for that many rows, or for its
+        end. The results do not depend on how the stream was cut.
 
         Yields
         ------

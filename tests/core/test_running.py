@@ -148,6 +148,20 @@ def test_advance_is_the_frameworks_update_bit_for_bit(options):
         parts, _ = parts.advance(BatchSteps(count[lo:hi], mean[lo:hi], m2[lo:hi]))
     np.testing.assert_array_equal(parts.running_mean, whole.running_mean)
     np.testing.assert_array_equal(parts.running_var, whole.running_var)
+    np.testing.assert_array_equal(parts.n_updates, whole.n_updates)
+    np.testing.assert_array_equal(parts.n_skipped, whole.n_skipped)
+    assert parts.n_batches == whole.n_batches == len(count)
+    # No batch leaves the state as it was; no column, a state of none.
+    empty = np.empty((0, 3))
+    same, path = whole.advance(BatchSteps(empty.astype(np.int64), empty, empty))
+    assert path.mean.shape == (0, 3)
+    np.testing.assert_array_equal(same.running_var, whole.running_var)
+    assert same.n_batches == whole.n_batches
+    none, _ = RunningState.initial(options, 0).advance(
+        BatchSteps(np.empty((4, 0), np.int64), np.empty((4, 0)), np.empty((4, 0)))
+    )
+    assert none.n_batches == 4
+    assert none.running_mean.shape == (0,)
 
 
 def test_live_torch_comparison_on_fresh_data():
@@ -170,19 +184,32 @@ def test_live_torch_comparison_on_fresh_data():
             assert_running_close(ema, layer.running_mean.numpy(), layer.running_var.numpy())
 
 
-@given(st.integers(2, 40), st.lists(st.integers(1, 60), min_size=1, max_size=8))
-def test_running_statistics_leave_the_exact_moments_as_they_are_bit_for_bit(batch_size, chunks):
-    """The exact statistics of a fit with running statistics are those without them."""
+@given(
+    st.integers(2, 40),
+    st.lists(st.integers(1, 60), min_size=2, max_size=8),
+    st.sampled_from(["stream", "part", "result", "weighted"]),
+)
+def test_running_statistics_leave_the_exact_moments_as_they_are_bit_for_bit(
+    batch_size, chunks, how
+):
+    """The exact statistics of a fit with running statistics are those without them: of a
+    whole stream, of a part of one (a Dask worker's), mid-stream (``result``), and of a stream
+    that turns weighted (which ends the running statistics)."""
     rng = np.random.default_rng(batch_size)
     x = rng.normal(1e6, 3.0, (sum(chunks), 3))
     x[rng.random(x.shape) < 0.1] = np.nan
     names = ["a", "b", "c"]
     results = []
     for running in (EmaOptions(batch_size=batch_size), None):
-        accumulator = Accumulator(names, running=running)
-        for piece in np.split(x, np.cumsum(chunks)[:-1]):
-            accumulator.update(list(piece.T))
-        results.append(accumulator.finish().moments)
+        accumulator = Accumulator(names, running=running, first_row=5 if how == "part" else None)
+        pieces = np.split(x, np.cumsum(chunks)[:-1])
+        for k, piece in enumerate(pieces):
+            weights = np.full(len(piece), 2.0) if how == "weighted" and k == 1 else None
+            accumulator.update(list(piece.T), weights)
+        if how == "result":
+            results.append(accumulator.result().moments)
+        else:
+            results.append(accumulator.finish().moments)
     with_ema, without = results
     for field in ("count", "n_missing", "shift", "mean_offset", "m2", "m3", "m4", "min", "max"):
         np.testing.assert_array_equal(getattr(with_ema, field), getattr(without, field))
