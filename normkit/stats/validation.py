@@ -104,6 +104,10 @@ def _check_section(
 
 _ABSENT = object()
 
+#: Below this, a float64 has fewer than 53 significant bits (subnormal): an M4 of about
+#: ``m2**2 / count`` there has lost its digits to underflow, and cannot be judged.
+UNDERFLOW = np.finfo(np.float64).tiny / np.finfo(np.float64).eps
+
 
 def constant_columns(columns: list[dict]) -> np.ndarray:
     """Whether each column (a stat file's column object) cannot be told from a constant, by
@@ -211,7 +215,7 @@ def _suspects(
         kurtosis = n * (m4 / m2) / m2
         with_count = count > 1
         high = np.where(weighted, np.inf, np.where(with_count, count - 2 + 1 / (count - 1), 0.0))
-        judged = ~zero & np.isfinite(kurtosis)
+        judged = ~zero & np.isfinite(kurtosis) & (m2 * (m2 / n) >= UNDERFLOW)
         suspect |= judged & (kurtosis < 1 - 1e-9)
         suspect |= judged & (kurtosis > high * (1 + 1e-9) + 1e-9)
         skew2 = n * (m3 / m2) * (m3 / m2) / m2
@@ -361,6 +365,8 @@ def _higher_moments_problem(
             return f"m3 ({m3}) and m4 ({m4}) are not 0, though m2 is 0"
         return None
     n = count if weight is None else weight
+    if m2 * (m2 / n) < UNDERFLOW:
+        return None  # the least m4 of that m2 is out of float64's range: m4 and m3 underflowed
     ratio = m4 / m2
     kurtosis = n * ratio / m2
     if not math.isfinite(kurtosis):
