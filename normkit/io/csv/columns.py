@@ -277,15 +277,16 @@ def _holds_numbers(lines: list[str], delimiter: str, options: dict, number: re.P
 
 
 def skip_hints(
-    head: bytes, delimiter: str, quote: str | None, line: int, numbers: bool = False
+    head: bytes, delimiter: str, quote: str | None, line: int, numbers: str | None = None
 ) -> tuple[str, ...]:
     """For a record of the wrong field count at ``line`` (1-based), near the top of a file
     whose first bytes are ``head``: the lines to skip after which every line of the head splits
     into as many fields (two or more), if there are such lines before it (a title block whose
-    first line split like the table was taken for the header). With ``numbers`` (a value at
-    ``line`` that is not a number: the real header, or a title line, read as data), the first
-    record below that header must hold a number too, and no line read as data above ``line``
-    any (a title block holds none; rows of data do)."""
+    first line split like the table was taken for the header). With ``numbers``, the value at
+    ``line`` that is not a number (the real header, or a title line, read as data; not a number
+    as people write them, ``2,5``, which is no name), the first record below that header must
+    hold a number too, and no line read as data above ``line`` any (a title block holds none;
+    rows of data do)."""
     import csv
     import io
 
@@ -294,6 +295,8 @@ def skip_hints(
         lines.pop()  # the head may cut the last line
     options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
     number = re.compile(NUMBER.format(point=r"[.,]"), re.ASCII | re.IGNORECASE)
+    if numbers is not None and (number.fullmatch(numbers) or re.fullmatch(_THOUSANDS, numbers)):
+        return ()
     for skip in range(1, 12 if line <= 12 else 1):
         text = io.StringIO("".join(lines[skip:]), newline="")
         try:
@@ -305,9 +308,10 @@ def skip_hints(
         header = rows[0] if rows else []
         if skip < line - 1 or any(number.fullmatch(field) for field in header):
             continue
-        if numbers and not any(number.fullmatch(f) for f in (rows[1] if len(rows) > 1 else [])):
+        below = rows[1] if len(rows) > 1 else []
+        if numbers is not None and not any(number.fullmatch(f) for f in below):
             continue
-        if numbers and _holds_numbers(lines[1 : line - 1], delimiter, options, number):
+        if numbers is not None and _holds_numbers(lines[1 : line - 1], delimiter, options, number):
             return ()  # rows of data read above it: the table starts at the top
         if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
             above, them = (

@@ -500,7 +500,7 @@ class CsvReader(ReaderBase):
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
                 hints=(
-                    *skip_hints(self.head, delimiter, self._quote(), exc.line, numbers=True),
+                    *skip_hints(self.head, delimiter, self._quote(), exc.line, exc.value),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
                     *(comment_hints(exc.value, csv.comment) if exc.column == 0 else ()),
                     exclude_hint(column, self._schema),
