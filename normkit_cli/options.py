@@ -390,7 +390,8 @@ def engine_options(func: Callable) -> Callable:
         default="local",
         show_default=True,
         help="local: one streaming pass in this process. dask: the files are parts processed "
-        "on a Dask cluster (needs normkit[dask]); results equal the local engine's.",
+        "on a Dask cluster (needs normkit[dask]); statistics equal the local engine's to rounding "
+        "(a few units in the last place), transforms bit for bit.",
     )
     @option(
         "--scheduler",

@@ -1289,3 +1289,30 @@ def test_per_column_values_name_columns_as_columns_does(tmp_path):
     np.testing.assert_allclose(got.iloc[:, 1], 3 * base.iloc[:, 1], rtol=1e-15)
     drift = run_normkit("drift", data, "-s", stats, "--threshold", '"a,b"=0.5, " b "=0.4')
     assert drift.returncode == 0, drift.stderr
+
+
+@pytest.mark.parametrize("spread", [1e-150, 1e-160, 1e-200])
+def test_a_column_of_tiny_spread_is_saved_though_its_m4_underflows(tmp_path, spread):
+    # Deviations of 1e-150 have fourth powers of 1e-600: M4 underflows to 0, which the stat
+    # file's consistency check once took for impossible data, refusing the user's own fit.
+    x = np.array([1.0, 2.0, 4.0, 8.0]) * spread
+    path, stats = tmp_path / "t.csv", tmp_path / "s.json"
+    path.write_text("x\n" + "".join(f"{float(v)!r}\n" for v in x))
+    ok("fit", path, "-o", stats)
+    column = json.loads(stats.read_text())["columns"][0]
+    scaler = StandardScaler().fit(x[:, None])
+    np.testing.assert_allclose(column["mean"], scaler.mean_[0], rtol=1e-15)
+    np.testing.assert_allclose(column["scale"], scaler.scale_[0], rtol=1e-15)
+    z = [float(v) for v in ok("transform", path, "-s", stats).splitlines()[1:]]
+    np.testing.assert_array_equal(z, (x - column["mean"]) / column["scale"])
+
+
+def test_a_number_written_otherwise_is_not_taken_for_a_header_below_a_title(tmp_path):
+    # '2,5' is a number with a decimal comma, not a name: no hint to skip the header and the
+    # first row as if they were a title.
+    path = tmp_path / "t.csv"
+    path.write_text("k;x\na;2,5\nb;\nc;1,25\n")
+    line = refused(1, "fit", path)
+    assert "--skip-rows" not in line
+    assert line.startswith(f"{ERROR}{path}: column 'x' at data row 1: '2,5' is not a number; ")
+    assert "(--decimal ,)" in line
