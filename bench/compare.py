@@ -362,6 +362,18 @@ class Comparison:
     checks: Checks
 
 
+def rotated(pairs: list[tuple[Job, Tool]], round_: int) -> list[tuple[Job, Tool]]:
+    """The pairs of each job with its tools' order rotated by ``round_``: the first process of
+    a job runs after another job's, whose memory the system is still reclaiming, and pays for
+    it: a fixed order charged that to the same tool in every round."""
+    out = []
+    for job in dict.fromkeys(job for job, _ in pairs):
+        tools = [pair for pair in pairs if pair[0] is job]
+        k = round_ % len(tools)
+        out.extend(tools[k:] + tools[:k])
+    return out
+
+
 def compare(dataset: Dataset, repeat: int, work: Path) -> Comparison:
     """Time every tool on every job, interleaved, and check the results of the first round."""
     reference = work / "reference-stats.json"
@@ -375,7 +387,7 @@ def compare(dataset: Dataset, repeat: int, work: Path) -> Comparison:
     sources: dict[str, pa.Table] = {}
     for round_ in range(repeat):
         print(f"round {round_ + 1} of {repeat}", flush=True)
-        for job, tool in pairs:
+        for job, tool in rotated(pairs, round_):
             pair_samples = samples[(job, tool)]
             if pair_samples.error:
                 continue
@@ -719,7 +731,9 @@ METHOD = """\
 - Every command is a process of its own, started the same way for every tool; the figures are
   whole-process wall time (imports included) and peak resident set size (`ru_maxrss` of the
   process). Times are medians over {rounds}; each round runs every (job, tool) pair once,
-  in turn. Peak RSS is the largest of the rounds. The inputs are in the page cache.
+  in turn, the order of a job's tools rotated from round to round (the first process after
+  another job's pays for the memory that one left). Peak RSS is the largest of the rounds. The
+  inputs are in the page cache.
 - MB/s is the size of the input file (1 MB = 10^6 bytes) over the median time.
 - A range marked "(noisy)" has its slowest round more than 30% slower than its fastest: the
   machine was busy in some round, and the median deserves less trust.
