@@ -1316,3 +1316,19 @@ def test_a_number_written_otherwise_is_not_taken_for_a_header_below_a_title(tmp_
     assert "--skip-rows" not in line
     assert line.startswith(f"{ERROR}{path}: column 'x' at data row 1: '2,5' is not a number; ")
     assert "(--decimal ,)" in line
+
+
+def test_one_column_of_decimal_commas_is_told_how_to_read_it(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text("v\n1,5\n2,25\n-0,5\n")
+    line = refused(1, "fit", path)
+    assert line.endswith(
+        "or read it as one column of numbers with decimal commas (--delimiter ';' --decimal ,)"
+    )
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--delimiter", ";", "--decimal", ",", "-o", stats)
+    [column] = json.loads(stats.read_text())["columns"]
+    np.testing.assert_allclose(column["mean"], np.mean([1.5, 2.25, -0.5]), rtol=1e-15)
+    # Two columns of integers: no such hint.
+    path.write_text("v\n1,5\n2,x\n")
+    assert "--decimal" not in refused(1, "fit", path)

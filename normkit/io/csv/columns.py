@@ -20,6 +20,7 @@ __all__ = [
     "WRITTEN_NUMBER",
     "comment_hints",
     "comment_or_row",
+    "decimal_column_hints",
     "escape_hints",
     "exclude_hint",
     "first_not_of",
@@ -367,6 +368,16 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
     if re.fullmatch(_THOUSANDS, text):
         hints.append("write the numbers without thousands separators (none are read)")
     return tuple(hints)
+
+
+def decimal_column_hints(delimiter: str, rows: list[list[str]]) -> tuple[str, ...]:
+    """For rows that a comma splits into two runs of digits each (``1,5``): one column of
+    numbers with decimal commas is as likely as two columns of integers."""
+    halves = re.compile(r"\s*[+-]?\d*,\d+\s*", re.ASCII)
+    if delimiter != "," or not all(len(r) == 2 and halves.fullmatch(",".join(r)) for r in rows):
+        return ()
+    both = f"{param('csv.delimiter', ';')} {param('csv.decimal', ',')}"
+    return (f"read it as one column of numbers with decimal commas ({both})",)
 
 
 def header_names(header: list[str], unnamed_last: bool) -> tuple[list[str], tuple[str, ...]]:

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field, replace
 from types import EllipsisType
 
 from ...errors import InputError, param
-from .columns import comment_or_row
+from .columns import comment_or_row, decimal_column_hints
 from .comments import cut_comment
 from .quotes import open_but_not_quoted, quoting_breaks
 
@@ -305,6 +305,7 @@ def _sniff_lines(
             hints=(
                 f"read from the first line on ({param('csv.skip_rows', 0)})",
                 f"skip {'it' if skip == 1 else 'them'} ({param('csv.skip_rows', skip)})",
+                *decimal_column_hints(chosen.delimiter, rows),
             ),
         )
     found = Sniffed(
