@@ -357,12 +357,16 @@ def header_hints(
     return ()
 
 
+#: A number with a fraction after ``{point}`` and no thousands separator (``0,5``, ``-1.25e3``).
+_DECIMAL = r"\s*[+-]?\d*{point}\d+(?:[eE][+-]?\d+)?\s*"
+
+
 def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:
     """What would read ``text``, a value that is not a number to the parser, if it is a number
     as people write them (``0,5``, ``1,000``, ``1.234,5``)."""
     other = "," if decimal_point == "." else "."
     hints = []
-    decimal = re.fullmatch(rf"\s*[+-]?\d*{re.escape(other)}\d+(?:[eE][+-]?\d+)?\s*", text)
+    decimal = re.fullmatch(_DECIMAL.format(point=re.escape(other)), text)
     if decimal and other != delimiter:
         hints.append(f"read {other!r} as the decimal separator ({param('csv.decimal', other)})")
     if re.fullmatch(_THOUSANDS, text):
@@ -373,7 +377,7 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
 def decimal_column_hints(delimiter: str, rows: list[list[str]]) -> tuple[str, ...]:
     """For rows that a comma splits into two runs of digits each (``1,5``): one column of
     numbers with decimal commas is as likely as two columns of integers."""
-    halves = re.compile(r"\s*[+-]?\d*,\d+\s*", re.ASCII)
+    halves = re.compile(_DECIMAL.format(point=","), re.ASCII)
     if delimiter != "," or not all(len(r) == 2 and halves.fullmatch(",".join(r)) for r in rows):
         return ()
     both = f"{param('csv.delimiter', ';')} {param('csv.decimal', ',')}"
