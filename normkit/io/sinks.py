@@ -52,7 +52,7 @@ class Sink:
             self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")
 
         else:
-            self._file = AtomicFile(path)
+            self._file = AtomicFile(path, streaming=True)
             self._stream = self._file.stream
             _, codec = split_compression(path)
             if codec:

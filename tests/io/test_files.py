@@ -1,0 +1,45 @@
+"""Outputs written whole or not at all (normkit.io.files.AtomicFile)."""
+
+import os
+import threading
+
+import pytest
+
+from normkit.io import files
+from normkit.io.files import AtomicFile
+
+
+def _writeback_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "normkit-writeback"]
+
+
+@pytest.fixture
+def eager_writeback(monkeypatch):
+    """Writeback advised after every byte, every millisecond: each write meets it."""
+    monkeypatch.setattr(files, "WRITEBACK_SECONDS", 0.001)
+    monkeypatch.setattr(files, "WRITEBACK_BYTES", 1)
+
+
+@pytest.mark.skipif(not files._Writeback.supported, reason="no posix_fadvise here")
+def test_streaming_output_is_whole_after_its_writeback(tmp_path, eager_writeback):
+    path = tmp_path / "out.bin"
+    pieces = [os.urandom(1 << 16) for _ in range(64)]
+    with AtomicFile(str(path), streaming=True) as out:
+        assert len(_writeback_threads()) == 1
+        for piece in pieces:
+            out.stream.write(piece)
+        assert not path.exists()  # nothing in place before the commit
+    assert path.read_bytes() == b"".join(pieces)
+    assert _writeback_threads() == []
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_discarded_streaming_output_leaves_the_target_and_no_thread(tmp_path, eager_writeback):
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"before")
+    out = AtomicFile(str(path), streaming=True)
+    out.stream.write(b"x" * (1 << 20))
+    out.discard()
+    assert path.read_bytes() == b"before"
+    assert _writeback_threads() == []
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
