@@ -1,6 +1,7 @@
 //! normkit's native engine: the bytes and the arithmetic that must be fast.
 //!
 //! - [`categories`]: the distinct values of text columns and their counts;
+//! - [`csvout`]: CSV records of Arrow columns (what a transform writes);
 //! - [`dialect`]: how a CSV is written (separator, quote, comment);
 //! - [`scan`]: where records end, quote-aware, in blocks;
 //! - [`parse`]: selected columns of a block of records, as float64 or text;
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod categories;
+pub mod csvout;
 pub mod dialect;
 pub mod infer;
 pub mod moments;

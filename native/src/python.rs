@@ -17,6 +17,7 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 
 use crate::categories;
+use crate::csvout;
 use crate::dialect::Dialect;
 use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
 use crate::moments::{self, Moments, MomentsError};
@@ -958,6 +959,101 @@ impl CategoryTable {
     }
 }
 
+/// The bytes of a contiguous uint8 array (as `numpy.frombuffer` makes of an Arrow buffer).
+fn contiguous<'a>(array: &'a PyReadonlyArray1<'_, u8>) -> PyResult<&'a [u8]> {
+    array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("a buffer that is not contiguous"))
+}
+
+/// One column for [`csv_records`]: `(kind, validity, buffers, offset)`, the buffers as Arrow's
+/// (the values; for text the offsets and the characters) in uint8 arrays.
+type ColumnIn<'py> = (
+    u8,
+    Option<PyReadonlyArray1<'py, u8>>,
+    Vec<PyReadonlyArray1<'py, u8>>,
+    usize,
+);
+
+/// The CSV records of record batches (`normkit.io.csv.writer`), each `(rows, columns)`, one
+/// after the other (see [`csvout`]). A column's kind: 0 null, 1 float64, 2 float32, 3-6 int8 to
+/// int64, 7-10 uint8 to uint64, 11 bool, 12 string, 13 large string. Returns the UTF-8 bytes
+/// (moved, not copied); the GIL is released while they are written.
+#[pyfunction]
+#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing))]
+fn csv_records<'py>(
+    py: Python<'py>,
+    batches: Vec<(usize, Vec<ColumnIn<'py>>)>,
+    delimiter: &str,
+    quote: Option<&str>,
+    decimal_point: &str,
+    missing: &str,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let style = csvout::Style {
+        delimiter: one_byte("delimiter", delimiter)?,
+        quote: quote.map(|q| one_byte("quote", q)).transpose()?,
+        decimal_point: one_byte("decimal_point", decimal_point)?,
+        missing: missing.as_bytes().to_vec(),
+    };
+    let mut parts: Vec<(usize, Vec<csvout::Column<'_>>)> = Vec::with_capacity(batches.len());
+    for (rows, columns) in &batches {
+        let mut found = Vec::with_capacity(columns.len());
+        for (kind, validity, buffers, offset) in columns {
+            let buffer = |i: usize| -> PyResult<&[u8]> {
+                buffers
+                    .get(i)
+                    .ok_or_else(|| {
+                        PyValueError::new_err(format!("a column of kind {kind} without buffer {i}"))
+                    })
+                    .and_then(contiguous)
+            };
+            let int = |width: usize, signed: bool| -> PyResult<csvout::Values<'_>> {
+                Ok(csvout::Values::Int {
+                    bytes: buffer(0)?,
+                    width,
+                    signed,
+                })
+            };
+            let values = match kind {
+                0 => csvout::Values::Null,
+                1 => csvout::Values::Float64(buffer(0)?),
+                2 => csvout::Values::Float32(buffer(0)?),
+                3 => int(1, true)?,
+                4 => int(2, true)?,
+                5 => int(4, true)?,
+                6 => int(8, true)?,
+                7 => int(1, false)?,
+                8 => int(2, false)?,
+                9 => int(4, false)?,
+                10 => int(8, false)?,
+                11 => csvout::Values::Bool(buffer(0)?),
+                12 | 13 => csvout::Values::Text {
+                    offsets: buffer(0)?,
+                    large: *kind == 13,
+                    data: buffer(1)?,
+                },
+                _ => return Err(PyValueError::new_err(format!("unknown column kind {kind}"))),
+            };
+            found.push(csvout::Column {
+                values,
+                validity: validity.as_ref().map(contiguous).transpose()?,
+                offset: *offset,
+            });
+        }
+        parts.push((*rows, found));
+    }
+    let out = py
+        .detach(|| {
+            let mut out = Vec::new();
+            for (rows, columns) in &parts {
+                csvout::write_records(columns, *rows, &style, &mut out)?;
+            }
+            Ok::<_, csvout::BufferError>(out)
+        })
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(out.into_pyarray(py))
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -967,6 +1063,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CategoryTable>()?;
     m.add_class::<ParseJob>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(csv_records, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(running_advance, m)?)?;

@@ -324,8 +324,8 @@ def test_ctrl_c_interrupts_a_transform_cleanly(tmp_path, huge):
     assert leftovers(tmp_path) == []
 
 
-def test_ctrl_c_early_in_a_transform_is_not_lost(tmp_path, data):
-    path, stats = data
+def test_ctrl_c_early_in_a_transform_is_not_lost(tmp_path, huge):
+    path, stats = huge  # long enough to be interrupted 0.1 s after its output is opened
     out = tmp_path / "out.csv"
     for _ in range(3):
         proc = subprocess.Popen(

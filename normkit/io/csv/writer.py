@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import codecs
-import io
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import numpy as np
 import pyarrow as pa
 
 from ...errors import OutputError, SchemaError, param
@@ -38,17 +38,18 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
 
 
 class CsvWriter:
-    """CSV with RFC 4180 quoting only on the fields that need it, formatted by Polars on all cores.
+    """CSV with RFC 4180 quoting only on the fields that need it, formatted on all cores.
 
-    Polars formats floats in their shortest round-trip form (they read back as the same float64)
-    about three times as fast as Arrow's cast to text. Batches are gathered into pieces of about
-    :data:`CSV_WRITE_BYTES`, formatted by a pool of threads (Polars releases the GIL) and written in
-    order; at most one piece per thread is in flight. Fields holding the delimiter, a quote or a
-    line break are quoted with their quotes doubled; missing values are empty, and so is an empty
-    text (Polars would quote it), so pass-through text columns of a CSV keep their text as written.
-    The text is UTF-8, or in ``encoding`` when given, and numbers have the ``decimal`` separator
-    (the input's encoding and separator, so that the output reads back with the options recorded
-    for it). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is written.
+    Batches are gathered into pieces of about :data:`CSV_WRITE_BYTES`, formatted by the native
+    engine (``normkit._native.csv_records``, which releases the GIL) on a pool of threads and
+    written in order; at most one piece per thread is in flight. Floats are written in the
+    shortest text that reads back as the same float64 (``0.1``, ``1e16``, ``1.25e-7``). Fields
+    holding the delimiter, a quote or a line break are quoted with their quotes doubled; missing
+    values are empty, and so is an empty text, so pass-through text columns of a CSV keep their
+    text as written. The text is UTF-8, or in ``encoding`` when given, and numbers have the
+    ``decimal`` separator (the input's encoding and separator, so that the output reads back with
+    the options recorded for it). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say
+    how it is written.
     """
 
     def __init__(
@@ -61,15 +62,12 @@ class CsvWriter:
         header: bool = True,
         quote: str | None = '"',
     ):
-        import polars  # only CSV output needs it (0.1 s to import)
-
-        self._polars = polars
         self._stream = stream
         self._delimiter = delimiter
         # The input's quote character (None: no quoting), so that the output reads back with
         # the options recorded.
         self._quote = quote or ""
-        self._decimal_comma = decimal == ","
+        self._decimal = decimal
         self.delimiter = delimiter
         self.encoding: str | None = None  # None: UTF-8
         self._transcode = False
@@ -122,33 +120,20 @@ class CsvWriter:
             ) from None
 
     def _format(self, batches: list[pa.RecordBatch]) -> memoryview:
-        table = pa.Table.from_batches(batches)
-        for i, kind in self._kinds:
-            column = original = table.column(i)
-            if pa.types.is_dictionary(column.type):
-                column = column.cast(column.type.value_type)
-            if kind == "text":
-                column = _empty_as_null(column)
-            elif kind == "arrow":
-                # Dates, times, decimals and the like keep Arrow's text form (2024-01-02).
-                column = pc.cast(column, pa.string())
-            if column is not original:
-                table = table.set_column(i, table.schema.field(i).with_type(column.type), column)
-        buffer = io.BytesIO()
-        try:
-            self._polars.from_arrow(table, rechunk=False).write_csv(
-                buffer,
-                include_header=False,
-                separator=self._delimiter,
-                line_terminator="\n",
-                quote_char=self._quote or '"',
-                quote_style="necessary" if self._quote else "never",
-                null_value=self._missing,
-                decimal_comma=self._decimal_comma,
-            )
-        except Exception as exc:  # Polars' own exceptions; its types are checked above
-            raise OutputError(f"cannot format CSV output: {str(exc).splitlines()[0]}") from None
-        return buffer.getbuffer()
+        from ... import _native
+
+        pieces = [
+            (batch.num_rows, [_native_column(batch.column(i), kind) for i, kind in self._kinds])
+            for batch in batches
+        ]
+        text = _native.csv_records(
+            pieces,
+            delimiter=self._delimiter,
+            quote=self._quote or None,
+            decimal_point=self._decimal,
+            missing=self._missing,
+        )
+        return memoryview(text)
 
     def close(self) -> None:
         try:
@@ -168,36 +153,55 @@ class CsvWriter:
         self._pool.shutdown(wait=True)
 
 
+#: The native engine's number for each Arrow type it writes (``normkit._native.csv_records``).
+_NATIVE_KINDS = {
+    pa.null(): 0,
+    pa.float64(): 1,
+    pa.float32(): 2,
+    pa.int8(): 3,
+    pa.int16(): 4,
+    pa.int32(): 5,
+    pa.int64(): 6,
+    pa.uint8(): 7,
+    pa.uint16(): 8,
+    pa.uint32(): 9,
+    pa.uint64(): 10,
+    pa.bool_(): 11,
+    pa.string(): 12,
+    pa.large_string(): 13,
+}
+
+
 def _csv_kind(dtype: pa.DataType) -> str:
-    """How a column is handed to the formatter: ``text`` (empty made missing), ``polars``
-    (numbers and booleans, formatted by Polars), or ``arrow`` (cast to Arrow's text first)."""
+    """How a column is handed to the formatter: ``native`` (numbers, booleans and text, as they
+    are), ``view`` (text views, as large strings), or ``arrow`` (cast to Arrow's text first:
+    dates, times, decimals and the like keep Arrow's text form, 2024-01-02)."""
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
-    if (
-        pa.types.is_string(dtype)
-        or pa.types.is_large_string(dtype)
-        or pa.types.is_string_view(dtype)
-    ):
-        return "text"
-    if (
-        pa.types.is_integer(dtype)
-        or pa.types.is_float32(dtype)
-        or pa.types.is_float64(dtype)
-        or pa.types.is_boolean(dtype)
-        or pa.types.is_null(dtype)
-    ):
-        return "polars"
+    if dtype in _NATIVE_KINDS:
+        return "native"
+    if pa.types.is_string_view(dtype):
+        return "view"
     return "arrow"
 
 
-def _empty_as_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """``column`` with empty texts made missing (both are written as an empty field)."""
-    if pa.types.is_string_view(column.type):
-        column = column.cast(pa.large_string())  # which has no length kernel
-    lengths = pc.binary_length(column)
-    if pc.min(lengths).as_py() != 0:
-        return column
-    return pc.if_else(pc.equal(lengths, 0), pa.nulls(1, column.type)[0], column)
+def _native_column(column: pa.Array, kind: str) -> tuple:
+    """``column`` as ``csv_records`` takes it: ``(kind, validity, buffers, offset)``."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if kind == "arrow":
+        column = pc.cast(column, pa.string())
+    elif kind == "view":
+        column = column.cast(pa.large_string())
+    validity, *buffers = (
+        np.frombuffer(b, dtype=np.uint8) if b is not None else _EMPTY for b in column.buffers()
+    )
+    if column.null_count == 0 or pa.types.is_null(column.type):
+        validity = None  # (a null column has no bitmap: all its values are missing)
+    return _NATIVE_KINDS[column.type], validity, buffers, column.offset
+
+
+_EMPTY = np.empty(0, dtype=np.uint8)
 
 
 def _quote_field(text: str, delimiter: str, quote: str) -> str:

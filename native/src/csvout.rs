@@ -1,0 +1,509 @@
+//! CSV text of Arrow columns: the records `normkit transform` writes.
+//!
+//! Each column arrives as its Arrow buffers (little-endian values, a validity bitmap, 32- or
+//! 64-bit text offsets) with the array's offset, and each row becomes one record ending in
+//! `\n`:
+//!
+//! - floats in the shortest text that reads back to the same value (ryu's digits and layout:
+//!   `0.1`, `1000000000000000.0`, `1e16`, `1.25e-7`), with the decimal separator asked for;
+//!   `NaN`, `inf` and `-inf` as such;
+//! - integers in decimal, booleans as `true` / `false`;
+//! - text as it is, quoted (its quotes doubled) only where it holds the delimiter, the quote
+//!   or a line break, and not at all without a quote character;
+//! - a missing value, and an empty text, as the `missing` text (empty, or `""` where the record
+//!   has one field, since an empty line would be skipped by a reader).
+//!
+//! The buffers are checked against the rows before anything is written: a short buffer, or text
+//! offsets that run backwards or past the data, is an error, not a panic.
+
+use std::fmt;
+
+/// The values of one column, as Arrow lays them out (little-endian).
+#[derive(Clone, Copy, Debug)]
+pub enum Values<'a> {
+    /// Arrow's null type: every value is missing.
+    Null,
+    /// float64 values.
+    Float64(&'a [u8]),
+    /// float32 values.
+    Float32(&'a [u8]),
+    /// Integers of `width` bytes (1, 2, 4 or 8), signed or not.
+    Int {
+        /// The values.
+        bytes: &'a [u8],
+        /// Bytes per value.
+        width: usize,
+        /// Two's complement, or unsigned.
+        signed: bool,
+    },
+    /// Booleans as a bitmap (least significant bit first).
+    Bool(&'a [u8]),
+    /// Text: offsets (`i32`, or `i64` when `large`) into `data`.
+    Text {
+        /// `rows + 1` offsets from the array's offset on.
+        offsets: &'a [u8],
+        /// 64-bit offsets (Arrow's large string).
+        large: bool,
+        /// The characters (UTF-8).
+        data: &'a [u8],
+    },
+}
+
+/// One column: its values, its validity bitmap (None: no value is missing) and the array's
+/// offset (the index of its first row in the buffers).
+#[derive(Clone, Copy, Debug)]
+pub struct Column<'a> {
+    /// The values.
+    pub values: Values<'a>,
+    /// Arrow's validity bitmap; None when no value is missing.
+    pub validity: Option<&'a [u8]>,
+    /// The array's offset, in values.
+    pub offset: usize,
+}
+
+/// How the records are written.
+#[derive(Clone, Debug)]
+pub struct Style {
+    /// Between fields.
+    pub delimiter: u8,
+    /// Around fields that need it; None: never quoted.
+    pub quote: Option<u8>,
+    /// The decimal separator of floats (`.` or `,`).
+    pub decimal_point: u8,
+    /// The text of a missing value.
+    pub missing: Vec<u8>,
+}
+
+/// Buffers that do not hold the rows they are said to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BufferError {
+    /// The column (0-based).
+    pub column: usize,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl fmt::Display for BufferError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.problem)
+    }
+}
+
+impl std::error::Error for BufferError {}
+
+/// Checks that `column`'s buffers hold `rows` values from its offset.
+fn check(index: usize, column: &Column<'_>, rows: usize) -> Result<(), BufferError> {
+    let error = |problem: String| BufferError {
+        column: index,
+        problem,
+    };
+    let end = column
+        .offset
+        .checked_add(rows)
+        .ok_or_else(|| error("offset out of range".into()))?;
+    let bits = |bytes: &[u8], what: &str| {
+        if bytes.len() * 8 < end {
+            Err(error(format!(
+                "{what} of {} bytes for {end} values",
+                bytes.len()
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    if let Some(validity) = column.validity {
+        bits(validity, "validity bitmap")?;
+    }
+    let fixed = |bytes: &[u8], width: usize| {
+        if bytes.len() < end * width {
+            Err(error(format!(
+                "{} bytes of values for {end} values of {width} bytes",
+                bytes.len()
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    match column.values {
+        Values::Null => Ok(()),
+        Values::Float64(b) => fixed(b, 8),
+        Values::Float32(b) => fixed(b, 4),
+        Values::Int { bytes, width, .. } => {
+            if ![1, 2, 4, 8].contains(&width) {
+                return Err(error(format!("integers of {width} bytes")));
+            }
+            fixed(bytes, width)
+        }
+        Values::Bool(b) => bits(b, "boolean bitmap"),
+        Values::Text {
+            offsets,
+            large,
+            data,
+        } => {
+            let width = if large { 8 } else { 4 };
+            if offsets.len() < (end + 1) * width {
+                return Err(error(format!(
+                    "{} bytes of offsets for {end} texts",
+                    offsets.len()
+                )));
+            }
+            let mut previous = text_offset(offsets, large, column.offset);
+            for i in column.offset + 1..=end {
+                let next = text_offset(offsets, large, i);
+                if next < previous || next > data.len() {
+                    return Err(error(format!("text offset {i} out of order or range")));
+                }
+                previous = next;
+            }
+            if text_offset(offsets, large, column.offset) > data.len() {
+                return Err(error("text offset out of range".into()));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The `i`-th text offset (negative ones, which [`check`] refuses, read as beyond any data).
+fn text_offset(offsets: &[u8], large: bool, i: usize) -> usize {
+    if large {
+        let v = i64::from_le_bytes(word(offsets, i));
+        usize::try_from(v).unwrap_or(usize::MAX)
+    } else {
+        let v = i32::from_le_bytes(word(offsets, i));
+        usize::try_from(v).unwrap_or(usize::MAX)
+    }
+}
+
+/// The `i`-th `N`-byte value of `bytes` (in range: checked before).
+fn word<const N: usize>(bytes: &[u8], i: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(&bytes[i * N..(i + 1) * N]);
+    out
+}
+
+fn bit(bitmap: &[u8], i: usize) -> bool {
+    bitmap[i / 8] & (1 << (i % 8)) != 0
+}
+
+/// Appends the records of `rows` rows of `columns` to `out`, as [`Style`] says.
+///
+/// # Errors
+///
+/// A column whose buffers do not hold the rows (nothing is written then).
+pub fn write_records(
+    columns: &[Column<'_>],
+    rows: usize,
+    style: &Style,
+    out: &mut Vec<u8>,
+) -> Result<(), BufferError> {
+    for (i, column) in columns.iter().enumerate() {
+        check(i, column, rows)?;
+    }
+    let mut floats = ryu::Buffer::new();
+    let mut integers = itoa::Buffer::new();
+    let mut field: Vec<u8> = Vec::with_capacity(64);
+    for row in 0..rows {
+        for (j, column) in columns.iter().enumerate() {
+            if j > 0 {
+                out.push(style.delimiter);
+            }
+            let i = column.offset + row;
+            if column.validity.is_some_and(|v| !bit(v, i)) {
+                out.extend_from_slice(&style.missing);
+                continue;
+            }
+            match column.values {
+                Values::Null => out.extend_from_slice(&style.missing),
+                Values::Float64(b) => {
+                    let x = f64::from_le_bytes(word(b, i));
+                    push_float(out, &mut field, style, float_text(&mut floats, x));
+                }
+                Values::Float32(b) => {
+                    let x = f32::from_le_bytes(word(b, i));
+                    let text = if x.is_finite() {
+                        floats.format_finite(x)
+                    } else {
+                        non_finite(f64::from(x))
+                    };
+                    push_float(out, &mut field, style, text);
+                }
+                Values::Int {
+                    bytes,
+                    width,
+                    signed,
+                } => {
+                    let text = match (width, signed) {
+                        (1, true) => integers.format(i8::from_le_bytes(word(bytes, i))),
+                        (2, true) => integers.format(i16::from_le_bytes(word(bytes, i))),
+                        (4, true) => integers.format(i32::from_le_bytes(word(bytes, i))),
+                        (8, true) => integers.format(i64::from_le_bytes(word(bytes, i))),
+                        (1, false) => integers.format(bytes[i]),
+                        (2, false) => integers.format(u16::from_le_bytes(word(bytes, i))),
+                        (4, false) => integers.format(u32::from_le_bytes(word(bytes, i))),
+                        _ => integers.format(u64::from_le_bytes(word(bytes, i))),
+                    };
+                    out.extend_from_slice(text.as_bytes());
+                }
+                Values::Bool(b) => {
+                    let text: &[u8] = if bit(b, i) { b"true" } else { b"false" };
+                    out.extend_from_slice(text);
+                }
+                Values::Text {
+                    offsets,
+                    large,
+                    data,
+                } => {
+                    let text =
+                        &data[text_offset(offsets, large, i)..text_offset(offsets, large, i + 1)];
+                    if text.is_empty() {
+                        out.extend_from_slice(&style.missing);
+                    } else {
+                        push_field(out, style, text);
+                    }
+                }
+            }
+        }
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+/// The shortest text of `x` that reads back to it (ryu's layout), or its non-finite name.
+fn float_text(buffer: &mut ryu::Buffer, x: f64) -> &str {
+    if x.is_finite() {
+        buffer.format_finite(x)
+    } else {
+        non_finite(x)
+    }
+}
+
+fn non_finite(x: f64) -> &'static str {
+    if x.is_nan() {
+        "NaN"
+    } else if x > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// A float's text, with the style's decimal separator (and quoted if that is the delimiter).
+fn push_float(out: &mut Vec<u8>, field: &mut Vec<u8>, style: &Style, text: &str) {
+    if style.decimal_point == b'.' {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
+    field.clear();
+    field.extend(
+        text.bytes()
+            .map(|b| if b == b'.' { style.decimal_point } else { b }),
+    );
+    push_field(out, style, field);
+}
+
+/// A field as it is, or quoted with its quotes doubled where it holds the delimiter, the quote
+/// or a line break (and the style quotes at all).
+fn push_field(out: &mut Vec<u8>, style: &Style, text: &[u8]) {
+    let Some(quote) = style.quote else {
+        out.extend_from_slice(text);
+        return;
+    };
+    let special = |b: &u8| *b == style.delimiter || *b == quote || *b == b'\n' || *b == b'\r';
+    if !text.iter().any(special) {
+        out.extend_from_slice(text);
+        return;
+    }
+    out.push(quote);
+    for &b in text {
+        if b == quote {
+            out.push(quote);
+        }
+        out.push(b);
+    }
+    out.push(quote);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style() -> Style {
+        Style {
+            delimiter: b',',
+            quote: Some(b'"'),
+            decimal_point: b'.',
+            missing: Vec::new(),
+        }
+    }
+
+    fn floats(values: &[f64]) -> Vec<u8> {
+        values.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    fn texts(values: &[&str]) -> (Vec<u8>, Vec<u8>) {
+        let mut offsets = vec![0u8; 4];
+        let mut data = Vec::new();
+        for v in values {
+            data.extend_from_slice(v.as_bytes());
+            offsets.extend_from_slice(&(data.len() as i32).to_le_bytes());
+        }
+        (offsets, data)
+    }
+
+    fn written(columns: &[Column<'_>], rows: usize, style: &Style) -> String {
+        let mut out = Vec::new();
+        write_records(columns, rows, style, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_are_shortest_and_read_back() {
+        let values = [
+            0.1,
+            1e15,
+            1e16,
+            1.25e-7,
+            -0.0,
+            5e-324,
+            f64::NAN,
+            f64::INFINITY,
+            -1.5,
+        ];
+        let bytes = floats(&values);
+        let column = Column {
+            values: Values::Float64(&bytes),
+            validity: None,
+            offset: 0,
+        };
+        let text = written(&[column], values.len(), &style());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "0.1",
+                "1000000000000000.0",
+                "1e16",
+                "1.25e-7",
+                "-0.0",
+                "5e-324",
+                "NaN",
+                "inf",
+                "-1.5"
+            ]
+        );
+        for (line, x) in lines.iter().zip(values) {
+            if x.is_finite() {
+                assert_eq!(line.parse::<f64>().unwrap().to_bits(), x.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn text_is_quoted_only_where_needed_and_missing_is_the_missing_text() {
+        let (offsets, data) = texts(&["plain", "a,b", "say \"hi\"", "two\nlines", "", "x"]);
+        let text = Column {
+            values: Values::Text {
+                offsets: &offsets,
+                large: false,
+                data: &data,
+            },
+            validity: Some(&[0b0001_1111]), // the last is missing
+            offset: 0,
+        };
+        let style = Style {
+            missing: b"\"\"".to_vec(),
+            ..style()
+        };
+        assert_eq!(
+            written(&[text], 6, &style),
+            "plain\n\"a,b\"\n\"say \"\"hi\"\"\"\n\"two\nlines\"\n\"\"\n\"\"\n"
+        );
+        let never = Style {
+            quote: None,
+            ..self::style()
+        };
+        assert_eq!(
+            written(&[text], 2, &never),
+            "plain\na,b\n",
+            "without a quote character nothing is quoted"
+        );
+    }
+
+    #[test]
+    fn offsets_validity_and_decimal_commas_follow_the_array() {
+        let bytes = floats(&[9.0, 1.5, 2.25, 3.0]);
+        let column = Column {
+            values: Values::Float64(&bytes),
+            validity: Some(&[0b0000_1011]), // row 2 (index 2) missing
+            offset: 1,
+        };
+        let ints: Vec<u8> = [7i64, -8, 9].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let int = Column {
+            values: Values::Int {
+                bytes: &ints,
+                width: 8,
+                signed: true,
+            },
+            validity: None,
+            offset: 0,
+        };
+        let flags = Column {
+            values: Values::Bool(&[0b101]),
+            validity: None,
+            offset: 0,
+        };
+        let comma = Style {
+            delimiter: b';',
+            decimal_point: b',',
+            ..style()
+        };
+        assert_eq!(
+            written(&[column, int, flags], 3, &comma),
+            "1,5;7;true\n;-8;false\n3,0;9;true\n"
+        );
+        let same = Style {
+            decimal_point: b',',
+            ..style()
+        };
+        assert_eq!(
+            written(&[column], 1, &same),
+            "\"1,5\"\n",
+            "a decimal comma in a comma-separated record is quoted"
+        );
+    }
+
+    #[test]
+    fn short_buffers_and_bad_offsets_are_errors_not_panics() {
+        let bytes = floats(&[1.0, 2.0]);
+        let column = Column {
+            values: Values::Float64(&bytes),
+            validity: None,
+            offset: 1,
+        };
+        let mut out = Vec::new();
+        let error = write_records(&[column], 2, &style(), &mut out).unwrap_err();
+        assert_eq!(error.column, 0);
+        assert!(out.is_empty());
+        let offsets: Vec<u8> = [0i32, 3, 1].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let text = Column {
+            values: Values::Text {
+                offsets: &offsets,
+                large: false,
+                data: b"abc",
+            },
+            validity: None,
+            offset: 0,
+        };
+        assert!(write_records(&[text], 2, &style(), &mut out).is_err());
+        let narrow = Column {
+            values: Values::Int {
+                bytes: &[1, 2, 3],
+                width: 3,
+                signed: true,
+            },
+            validity: None,
+            offset: 0,
+        };
+        assert!(write_records(&[narrow], 1, &style(), &mut out).is_err());
+    }
+}
