@@ -314,28 +314,28 @@ class Resemblance:
         """``("raw", j)`` or ``("normalized", j)`` where every deciding column agrees (``j``:
         the first of them), else None."""
         raw, normalized = self.raw, self.normalized
-        count = self.count
         mean, std = self.mean_and_std()
-        verdicts = []
-        for j in range(len(self.names)):
-            if count[j] < LOOK_MIN_VALUES or not (np.isfinite(mean[j]) and std[j] > 0):
-                continue
-            if not (raw[1][j] > 0 and normalized[1][j] > 0):  # a constant column tells nothing
-                continue
-            apart = _distance(raw[0][j], raw[1][j], normalized[0][j], normalized[1][j])
-            if not apart >= 1.0:
-                continue
-            to_raw = _distance(mean[j], std[j], raw[0][j], raw[1][j])
-            to_normalized = _distance(mean[j], std[j], normalized[0][j], normalized[1][j])
-            if to_normalized * 3 < to_raw:
-                verdicts.append(("normalized", j))
-            elif to_raw * 3 < to_normalized:
-                verdicts.append(("raw", j))
-            else:
-                return None  # like neither: drifted data, or other statistics
-        if not verdicts or len({v for v, _ in verdicts}) > 1:
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            # A column tells something where enough finite values were seen, neither it nor
+            # the two references is constant, and the references are far apart.
+            deciding = (
+                (self.count >= LOOK_MIN_VALUES)
+                & np.isfinite(mean)
+                & (std > 0)
+                & (raw[1] > 0)
+                & (normalized[1] > 0)
+                & (_distance(*raw, *normalized) >= 1.0)
+            )
+            to_raw = _distance(mean, std, *raw)
+            to_normalized = _distance(mean, std, *normalized)
+        is_normalized = deciding & (to_normalized * 3 < to_raw)
+        is_raw = deciding & (to_raw * 3 < to_normalized)
+        if (deciding & ~is_normalized & ~is_raw).any():
+            return None  # a column like neither: drifted data, or other statistics
+        if is_normalized.any() == is_raw.any():  # none decides, or they disagree
             return None
-        return verdicts[0]
+        kind, which = ("normalized", is_normalized) if is_normalized.any() else ("raw", is_raw)
+        return kind, int(np.argmax(which))
 
     def refuse(self, name: str, allowed: bool) -> None:
         """Refuse an input that looks already normalized (for a transform) or raw (for an
@@ -366,7 +366,7 @@ class Resemblance:
         )
 
 
-def _distance(mean_a: float, std_a: float, mean_b: float, std_b: float) -> float:
-    """How far apart two distributions are, by their means (in units of the larger standard
-    deviation) and their spreads (log ratio)."""
-    return abs(mean_a - mean_b) / max(std_a, std_b) + abs(float(np.log(std_a / std_b)))
+def _distance(mean_a: np.ndarray, std_a: np.ndarray, mean_b: np.ndarray, std_b: np.ndarray):
+    """How far apart two distributions are, column by column, by their means (in units of the
+    larger standard deviation) and their spreads (log ratio)."""
+    return np.abs(mean_a - mean_b) / np.maximum(std_a, std_b) + np.abs(np.log(std_a / std_b))

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["document_text"]
+__all__ = ["document_text", "sorted_text"]
 
 #: One encoder for every entry (``json.dumps`` with an option makes a new one per call).
 _ENCODER = json.JSONEncoder(allow_nan=False)
+_SORTED = json.JSONEncoder(allow_nan=False, sort_keys=True)
 
 
 def document_text(doc: dict[str, Any]) -> str:
@@ -36,13 +37,31 @@ def document_text(doc: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def _objects_text(objects: list[dict[str, Any]]) -> list[str]:
-    """Each object as ``json.dumps`` writes it (``allow_nan=False``), laid out key by key across
-    all of them: the floats of a key are written at once by the native engine, which writes
-    them as Python's ``repr`` does (a file of many columns holds a million of them)."""
+def sorted_text(doc: dict[str, Any]) -> str:
+    """``json.dumps(doc, sort_keys=True, allow_nan=False)``, byte for byte, with the floats of
+    lists of entries written at once by the native engine (the text a fingerprint hashes:
+    ``json.dumps`` took 0.55 s for 20,000 columns)."""
+    parts = []
+    for key in sorted(doc):
+        value = doc[key]
+        if type(value) is dict:
+            text = sorted_text(value)
+        elif isinstance(value, list) and value and all(type(v) is dict for v in value):
+            text = "[" + ", ".join(_objects_text(value, sort=True)) + "]"
+        else:
+            text = _SORTED.encode(value)
+        parts.append(f"{json.dumps(key)}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _objects_text(objects: list[dict[str, Any]], sort: bool = False) -> list[str]:
+    """Each object as ``json.dumps`` writes it (``allow_nan=False``; ``sort``: with
+    ``sort_keys=True``), laid out key by key across all of them: the floats of a key are
+    written at once by the native engine, which writes them as Python's ``repr`` does (a file of
+    many columns holds a million of them)."""
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, obj in enumerate(objects):
-        groups.setdefault(tuple(obj), []).append(i)
+        groups.setdefault(tuple(sorted(obj)) if sort else tuple(obj), []).append(i)
     texts: list[str] = ["{}"] * len(objects)
     for keys, members in groups.items():
         if not keys:
@@ -50,15 +69,16 @@ def _objects_text(objects: list[dict[str, Any]]) -> list[str]:
         parts = []
         for key in keys:
             name = json.dumps(key) + ": "
-            values = _values_text([objects[i][key] for i in members])
+            values = _values_text([objects[i][key] for i in members], sort)
             parts.append([name + text for text in values])
         for i, row in zip(members, zip(*parts, strict=True), strict=True):
             texts[i] = "{" + ", ".join(row) + "}"
     return texts
 
 
-def _values_text(values: list[Any]) -> list[str]:
-    """The JSON text of each value, as ``json.dumps`` writes it (``allow_nan=False``)."""
+def _values_text(values: list[Any], sort: bool = False) -> list[str]:
+    """The JSON text of each value, as ``json.dumps`` writes it (``allow_nan=False``; ``sort``:
+    with ``sort_keys=True``)."""
     from .. import _native
 
     found = None
@@ -69,8 +89,9 @@ def _values_text(values: list[Any]) -> list[str]:
         if set(map(type, itertools.chain.from_iterable(values))) == {float}:
             found = _native.json_rows(np.array(values, dtype=np.float64), True)
     elif types == {dict}:
-        return _objects_text(values)
+        return _objects_text(values, sort)
     elif types == {int}:
         return list(map(int.__repr__, values))
     # Anything else, and numbers JSON has no text for (refused as json.dumps refuses them).
-    return found if found is not None else list(map(_ENCODER.encode, values))
+    encoder = _SORTED if sort else _ENCODER
+    return found if found is not None else list(map(encoder.encode, values))

@@ -34,7 +34,7 @@ from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
-from .layout import document_text
+from .layout import document_text, sorted_text
 from .validation import check_document, first_column_problem
 
 __all__ = [
@@ -116,8 +116,8 @@ def fingerprint(stats: FittedStats) -> str:
 
     doc = to_document(stats)
     doc.pop("provenance", None)
-    text = json.dumps(doc, sort_keys=True, allow_nan=False).encode("utf-8")
-    return hashlib.sha256(text).hexdigest()[:16]
+    # json.dumps(doc, sort_keys=True, allow_nan=False), with the floats written natively.
+    return hashlib.sha256(sorted_text(doc).encode("utf-8")).hexdigest()[:16]
 
 
 def to_text(stats: FittedStats) -> str:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normkit import _native
-from normkit.stats.layout import _objects_text, _values_text
+from normkit import Standardizer, _native
+from normkit.stats import statfile
+from normkit.stats.layout import _objects_text, _values_text, sorted_text
 
 ENCODER = json.JSONEncoder(allow_nan=False)
 
@@ -66,3 +68,38 @@ def test_objects_are_written_as_json_writes_each(objects):
 def test_columns_of_floats_are_written_as_json_writes_each(values):
     objects = [{"mean": x, "q": [x, -x, x / 3]} for x in values]
     assert _objects_text(objects) == [ENCODER.encode(o) for o in objects]
+
+
+_documents = st.dictionaries(
+    _keys,
+    st.one_of(_values, st.lists(_object, max_size=6), st.dictionaries(_keys, _values, max_size=3)),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_documents)
+def test_sorted_text_is_json_dumps_with_sorted_keys(doc):
+    assert sorted_text(doc) == json.dumps(doc, sort_keys=True, allow_nan=False)
+
+
+def test_fingerprints_hash_json_dumps_sorted_text_of_real_stat_files(tmp_path):
+    """The fingerprint outputs record is the hash of ``json.dumps(sort_keys=True)``'s text:
+    outputs made before the text was written natively must keep matching their stat files."""
+    import hashlib
+
+    rng = np.random.default_rng(3)
+    table = pa.table(
+        {
+            "x": rng.normal(size=500) * 1e-300,
+            "y": rng.integers(0, 5, 500).astype(float),
+            "city": pa.array(rng.choice(["Oslo", "Lima", 'say "hi"', "é"], 500)),
+        }
+    )
+    for options in ({}, {"momentum": 0.1, "batch_size": 64}, {"ema_of": "std"}):
+        stats = Standardizer(**options).fit(table).stats_
+        doc = statfile.to_document(stats)
+        doc.pop("provenance", None)
+        text = json.dumps(doc, sort_keys=True, allow_nan=False)
+        assert sorted_text(doc) == text
+        assert statfile.fingerprint(stats) == hashlib.sha256(text.encode()).hexdigest()[:16]

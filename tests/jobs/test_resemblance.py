@@ -1,0 +1,72 @@
+"""Whether an input looks raw or normalized (normkit.jobs.recipes.Resemblance), decided for all
+columns at once: the same verdict as the rule stated column by column."""
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from normkit.jobs.recipes import LOOK_MIN_VALUES, Resemblance
+from normkit.stats.fitted import Affine
+
+
+def _distance(ma, sa, mb, sb):
+    return abs(ma - mb) / max(sa, sb) + abs(math.log(sa / sb))
+
+
+def verdict_column_by_column(look: Resemblance):
+    """The rule as the class documents it, one column after the other."""
+    mean, std = look.mean_and_std()
+    raw, normalized = look.raw, look.normalized
+    verdicts = []
+    for j in range(len(look.names)):
+        if look.count[j] < LOOK_MIN_VALUES or not (np.isfinite(mean[j]) and std[j] > 0):
+            continue
+        if not (raw[1][j] > 0 and normalized[1][j] > 0):
+            continue
+        if not _distance(raw[0][j], raw[1][j], normalized[0][j], normalized[1][j]) >= 1.0:
+            continue
+        to_raw = _distance(mean[j], std[j], raw[0][j], raw[1][j])
+        to_normalized = _distance(mean[j], std[j], normalized[0][j], normalized[1][j])
+        if to_normalized * 3 < to_raw:
+            verdicts.append(("normalized", j))
+        elif to_raw * 3 < to_normalized:
+            verdicts.append(("raw", j))
+        else:
+            return None
+    if not verdicts or len({v for v, _ in verdicts}) > 1:
+        return None
+    return verdicts[0]
+
+
+column = st.tuples(
+    st.sampled_from([0.0, 5.0, -40.0, 1e6]),  # fitted mean
+    st.sampled_from([0.0, 1.0, 3.0, 1e3]),  # fitted std (0: a constant column)
+    st.sampled_from(["raw", "normalized", "drifted", "missing", "constant"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(column, min_size=1, max_size=6), st.booleans(), st.integers(0, 2**32 - 1))
+def test_verdict_is_the_column_by_column_rule(columns, inverse, seed):
+    rng = np.random.default_rng(seed)
+    mean = np.array([c[0] for c in columns])
+    std = np.array([c[1] for c in columns])
+    scale = np.where(std > 0, std, 1.0)
+    n = len(columns)
+    affine = Affine(mean, scale, np.ones(n), np.zeros(n))
+    look = Resemblance([f"c{j}" for j in range(n)], mean, std, affine, inverse)
+    values = []
+    for (m, s, kind), sc in zip(columns, scale, strict=True):
+        z = rng.standard_normal(200)
+        x = {
+            "raw": m + s * z,
+            "normalized": z,
+            "drifted": m + 3 * sc + 0.5 * sc * z,
+            "missing": np.full(200, np.nan),
+            "constant": np.full(200, m),
+        }[kind]
+        values.append(x)
+    look.update(values)
+    assert look.verdict() == verdict_column_by_column(look)
