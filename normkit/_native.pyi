@@ -109,6 +109,24 @@ def running_advance(
     of_std: bool,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def row_keys(file_index: int, first_row: int, n_rows: int) -> npt.NDArray[np.uint64]: ...
+
+class UnquotableError(ValueError):
+    """A value holding the delimiter, in a CSV output written without quoting; ``args`` is
+    ``(column_index, text)``."""
+
+def csv_records(
+    batches: list[
+        tuple[
+            int,
+            list[tuple[int, npt.NDArray[np.uint8] | None, list[npt.NDArray[np.uint8]], int]],
+        ]
+    ],
+    *,
+    delimiter: str,
+    quote: str | None,
+    decimal_point: str,
+    missing: str,
+) -> npt.NDArray[np.uint8]: ...
 def json_rows(values: npt.NDArray[np.float64], as_list: bool) -> list[str] | None: ...
 def value_counts(
     chunks: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],

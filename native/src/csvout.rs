@@ -7,7 +7,8 @@
 //! - floats in the shortest text that reads back to the same value (ryu's digits and layout:
 //!   `0.1`, `1000000000000000.0`, `1e16`, `1.25e-7`), with the decimal separator asked for;
 //!   `NaN`, `inf` and `-inf` as such;
-//! - integers in decimal, booleans as `true` / `false`;
+//! - integers in decimal, booleans as `true` / `false` (a number whose text holds the delimiter,
+//!   `-` as the delimiter or a decimal comma between commas, is quoted);
 //! - text as it is, quoted (its quotes doubled) only where it holds the delimiter, the quote
 //!   or a line break, and not at all without a quote character;
 //! - a missing value, and an empty text, as the `missing` text (empty, or `""` where the record
@@ -74,26 +75,43 @@ pub struct Style {
     pub missing: Vec<u8>,
 }
 
-/// Buffers that do not hold the rows they are said to.
+/// Why records could not be written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BufferError {
-    /// The column (0-based).
-    pub column: usize,
-    /// What is wrong.
-    pub problem: String,
+pub enum WriteError {
+    /// Buffers that do not hold the rows they are said to.
+    Buffer {
+        /// The column (0-based).
+        column: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A value whose text holds the delimiter, in an output written without quoting: it would
+    /// not read back.
+    Unquotable {
+        /// The column (0-based).
+        column: usize,
+        /// The value's text.
+        text: String,
+    },
 }
 
-impl fmt::Display for BufferError {
+impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "column {}: {}", self.column, self.problem)
+        match self {
+            WriteError::Buffer { column, problem } => write!(f, "column {column}: {problem}"),
+            WriteError::Unquotable { column, text } => write!(
+                f,
+                "column {column}: the value {text:?} holds the delimiter, and nothing is quoted"
+            ),
+        }
     }
 }
 
-impl std::error::Error for BufferError {}
+impl std::error::Error for WriteError {}
 
 /// Checks that `column`'s buffers hold `rows` values from its offset.
-fn check(index: usize, column: &Column<'_>, rows: usize) -> Result<(), BufferError> {
-    let error = |problem: String| BufferError {
+fn check(index: usize, column: &Column<'_>, rows: usize) -> Result<(), WriteError> {
+    let error = |problem: String| WriteError::Buffer {
         column: index,
         problem,
     };
@@ -102,7 +120,7 @@ fn check(index: usize, column: &Column<'_>, rows: usize) -> Result<(), BufferErr
         .checked_add(rows)
         .ok_or_else(|| error("offset out of range".into()))?;
     let bits = |bytes: &[u8], what: &str| {
-        if bytes.len() * 8 < end {
+        if bytes.len().saturating_mul(8) < end {
             Err(error(format!(
                 "{what} of {} bytes for {end} values",
                 bytes.len()
@@ -115,7 +133,10 @@ fn check(index: usize, column: &Column<'_>, rows: usize) -> Result<(), BufferErr
         bits(validity, "validity bitmap")?;
     }
     let fixed = |bytes: &[u8], width: usize| {
-        if bytes.len() < end * width {
+        if end
+            .checked_mul(width)
+            .is_none_or(|needed| bytes.len() < needed)
+        {
             Err(error(format!(
                 "{} bytes of values for {end} values of {width} bytes",
                 bytes.len()
@@ -141,7 +162,8 @@ fn check(index: usize, column: &Column<'_>, rows: usize) -> Result<(), BufferErr
             data,
         } => {
             let width = if large { 8 } else { 4 };
-            if offsets.len() < (end + 1) * width {
+            let needed = end.checked_add(1).and_then(|n| n.checked_mul(width));
+            if needed.is_none_or(|needed| offsets.len() < needed) {
                 return Err(error(format!(
                     "{} bytes of offsets for {end} texts",
                     offsets.len()
@@ -189,13 +211,14 @@ fn bit(bitmap: &[u8], i: usize) -> bool {
 ///
 /// # Errors
 ///
-/// A column whose buffers do not hold the rows (nothing is written then).
+/// A column whose buffers do not hold the rows (nothing is written then); a value holding the
+/// delimiter where nothing is quoted (`out` then holds the records before it).
 pub fn write_records(
     columns: &[Column<'_>],
     rows: usize,
     style: &Style,
     out: &mut Vec<u8>,
-) -> Result<(), BufferError> {
+) -> Result<(), WriteError> {
     for (i, column) in columns.iter().enumerate() {
         check(i, column, rows)?;
     }
@@ -208,15 +231,19 @@ pub fn write_records(
                 out.push(style.delimiter);
             }
             let i = column.offset + row;
+            let start = out.len();
             if column.validity.is_some_and(|v| !bit(v, i)) {
                 out.extend_from_slice(&style.missing);
                 continue;
             }
-            match column.values {
-                Values::Null => out.extend_from_slice(&style.missing),
+            let written = match column.values {
+                Values::Null => {
+                    out.extend_from_slice(&style.missing);
+                    true
+                }
                 Values::Float64(b) => {
                     let x = f64::from_le_bytes(word(b, i));
-                    push_float(out, &mut field, style, float_text(&mut floats, x));
+                    push_number(out, &mut field, style, float_text(&mut floats, x))
                 }
                 Values::Float32(b) => {
                     let x = f32::from_le_bytes(word(b, i));
@@ -225,7 +252,7 @@ pub fn write_records(
                     } else {
                         non_finite(f64::from(x))
                     };
-                    push_float(out, &mut field, style, text);
+                    push_number(out, &mut field, style, text)
                 }
                 Values::Int {
                     bytes,
@@ -242,11 +269,11 @@ pub fn write_records(
                         (4, false) => integers.format(u32::from_le_bytes(word(bytes, i))),
                         _ => integers.format(u64::from_le_bytes(word(bytes, i))),
                     };
-                    out.extend_from_slice(text.as_bytes());
+                    push_number(out, &mut field, style, text)
                 }
                 Values::Bool(b) => {
                     let text: &[u8] = if bit(b, i) { b"true" } else { b"false" };
-                    out.extend_from_slice(text);
+                    push_field(out, style, text)
                 }
                 Values::Text {
                     offsets,
@@ -257,10 +284,17 @@ pub fn write_records(
                         &data[text_offset(offsets, large, i)..text_offset(offsets, large, i + 1)];
                     if text.is_empty() {
                         out.extend_from_slice(&style.missing);
+                        true
                     } else {
-                        push_field(out, style, text);
+                        push_field(out, style, text)
                     }
                 }
+            };
+            if !written {
+                return Err(WriteError::Unquotable {
+                    column: j,
+                    text: String::from_utf8_lossy(&out[start..]).into_owned(),
+                });
             }
         }
         out.push(b'\n');
@@ -287,32 +321,37 @@ fn non_finite(x: f64) -> &'static str {
     }
 }
 
-/// A float's text, with the style's decimal separator (and quoted if that is the delimiter).
-fn push_float(out: &mut Vec<u8>, field: &mut Vec<u8>, style: &Style, text: &str) {
-    if style.decimal_point == b'.' {
+/// A number's text, with the style's decimal separator, quoted where it then holds the
+/// delimiter or the quote (`-` as the delimiter, or a decimal comma between commas). False
+/// where it would need quotes and nothing is quoted (it is written all the same).
+fn push_number(out: &mut Vec<u8>, field: &mut Vec<u8>, style: &Style, text: &str) -> bool {
+    let plain = |b: &u8| *b != style.delimiter && Some(*b) != style.quote;
+    if style.decimal_point == b'.' && text.as_bytes().iter().all(plain) {
         out.extend_from_slice(text.as_bytes());
-        return;
+        return true;
     }
     field.clear();
     field.extend(
         text.bytes()
             .map(|b| if b == b'.' { style.decimal_point } else { b }),
     );
-    push_field(out, style, field);
+    push_field(out, style, field)
 }
 
 /// A field as it is, or quoted with its quotes doubled where it holds the delimiter, the quote
-/// or a line break (and the style quotes at all).
-fn push_field(out: &mut Vec<u8>, style: &Style, text: &[u8]) {
+/// or a line break. False where it holds the delimiter or a line break and nothing is quoted
+/// (it is written all the same: the caller refuses it).
+fn push_field(out: &mut Vec<u8>, style: &Style, text: &[u8]) -> bool {
+    let special =
+        |b: &u8| *b == style.delimiter || Some(*b) == style.quote || *b == b'\n' || *b == b'\r';
+    out.extend_from_slice(text);
     let Some(quote) = style.quote else {
-        out.extend_from_slice(text);
-        return;
+        return !text.iter().any(special);
     };
-    let special = |b: &u8| *b == style.delimiter || *b == quote || *b == b'\n' || *b == b'\r';
     if !text.iter().any(special) {
-        out.extend_from_slice(text);
-        return;
+        return true;
     }
+    out.truncate(out.len() - text.len());
     out.push(quote);
     for &b in text {
         if b == quote {
@@ -321,6 +360,7 @@ fn push_field(out: &mut Vec<u8>, style: &Style, text: &[u8]) {
         out.push(b);
     }
     out.push(quote);
+    true
 }
 
 #[cfg(test)]
@@ -423,9 +463,18 @@ mod tests {
             ..self::style()
         };
         assert_eq!(
-            written(&[text], 2, &never),
-            "plain\na,b\n",
+            written(&[text], 1, &never),
+            "plain\n",
             "without a quote character nothing is quoted"
+        );
+        let mut out = Vec::new();
+        assert_eq!(
+            write_records(&[text], 2, &never, &mut out),
+            Err(WriteError::Unquotable {
+                column: 0,
+                text: "a,b".into()
+            }),
+            "a field that would need quotes is refused"
         );
     }
 
@@ -482,7 +531,7 @@ mod tests {
         };
         let mut out = Vec::new();
         let error = write_records(&[column], 2, &style(), &mut out).unwrap_err();
-        assert_eq!(error.column, 0);
+        assert!(matches!(error, WriteError::Buffer { column: 0, .. }));
         assert!(out.is_empty());
         let offsets: Vec<u8> = [0i32, 3, 1].iter().flat_map(|x| x.to_le_bytes()).collect();
         let text = Column {
@@ -505,5 +554,45 @@ mod tests {
             offset: 0,
         };
         assert!(write_records(&[narrow], 1, &style(), &mut out).is_err());
+        for offset in [
+            usize::MAX,
+            usize::MAX / 8,
+            (1 << 61) - 1,
+            1 << 61,
+            (1 << 62) - 1,
+        ] {
+            let far = Column { offset, ..column };
+            assert!(write_records(&[far], 1, &style(), &mut out).is_err());
+            let far_text = Column { offset, ..text };
+            assert!(write_records(&[far_text], 1, &style(), &mut out).is_err());
+        }
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn numbers_holding_the_delimiter_are_quoted() {
+        let bytes = floats(&[-1.5, 2.0]);
+        let ints: Vec<u8> = [-7i32, 8].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let columns = [
+            Column {
+                values: Values::Float64(&bytes),
+                validity: None,
+                offset: 0,
+            },
+            Column {
+                values: Values::Int {
+                    bytes: &ints,
+                    width: 4,
+                    signed: true,
+                },
+                validity: None,
+                offset: 0,
+            },
+        ];
+        let dash = Style {
+            delimiter: b'-',
+            ..style()
+        };
+        assert_eq!(written(&columns, 2, &dash), "\"-1.5\"-\"-7\"\n2.0-8\n");
     }
 }

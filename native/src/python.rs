@@ -39,6 +39,14 @@ pyo3::create_exception!(
      expected, got)."
 );
 
+pyo3::create_exception!(
+    _native,
+    UnquotableError,
+    PyValueError,
+    "A value that holds the delimiter, in a CSV output written without quoting (args: the \
+     column's index, the value's text)."
+);
+
 /// The smallest block one thread parses: smaller ones cost more in threads than they save.
 const MIN_BLOCK_BYTES: usize = 64 << 10;
 
@@ -1048,9 +1056,14 @@ fn csv_records<'py>(
             for (rows, columns) in &parts {
                 csvout::write_records(columns, *rows, &style, &mut out)?;
             }
-            Ok::<_, csvout::BufferError>(out)
+            Ok::<_, csvout::WriteError>(out)
         })
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        .map_err(|e| match e {
+            csvout::WriteError::Unquotable { column, text } => {
+                UnquotableError::new_err((column, text))
+            }
+            csvout::WriteError::Buffer { .. } => PyValueError::new_err(e.to_string()),
+        })?;
     Ok(out.into_pyarray(py))
 }
 
@@ -1058,6 +1071,7 @@ fn csv_records<'py>(
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("UnquotableError", m.py().get_type::<UnquotableError>())?;
     m.add("CsvError", m.py().get_type::<CsvError>())?;
     m.add_class::<CsvEngine>()?;
     m.add_class::<CategoryTable>()?;

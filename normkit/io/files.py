@@ -77,7 +77,8 @@ class AtomicFile:
             self._tmp = _new_file_in(parent, os.path.basename(path))
             self.stream = pa.OSFile(self._tmp, "wb")
             if streaming and _Writeback.supported:
-                self._writeback = _Writeback(self._tmp)
+                with contextlib.suppress(OSError, RuntimeError):  # advice only: go without
+                    self._writeback = _Writeback(self._tmp)
         except OSError as exc:
             self.discard()
             raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
@@ -98,18 +99,20 @@ class AtomicFile:
     def discard(self) -> None:
         """Forget the output: the target keeps what it had."""
         stream = getattr(self, "stream", None)
-        if stream is not None and not stream.closed:
-            stream.close()
-        self._stop_writeback()
+        try:
+            if stream is not None and not stream.closed:
+                stream.close()
+        finally:
+            self._stop_writeback()
         if self._tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._tmp)
             self._tmp = None
 
     def _stop_writeback(self) -> None:
-        if self._writeback is not None:
-            self._writeback.stop()
-            self._writeback = None
+        writeback, self._writeback = getattr(self, "_writeback", None), None
+        if writeback is not None:
+            writeback.stop()
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -139,7 +142,11 @@ class _Writeback:
         self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="normkit-writeback", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:
+            os.close(self._fd)
+            raise
 
     def _run(self) -> None:
         advised = 0
@@ -151,9 +158,12 @@ class _Writeback:
                     advised = size
 
     def stop(self) -> None:
+        """Stop the thread and close its descriptor (once, however often it is called)."""
         self._stopped.set()
         self._thread.join()
-        os.close(self._fd)
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 #: How often, and after how many new bytes, :class:`_Writeback` sends an output to the disk.

@@ -54,10 +54,10 @@ class Sink:
         else:
             self._file = AtomicFile(path, streaming=True)
             self._stream = self._file.stream
-            _, codec = split_compression(path)
-            if codec:
-                self._stream = pa.CompressedOutputStream(self._stream, codec)
         try:
+            _, codec = split_compression(path)
+            if codec and self._file is not None:
+                self._stream = pa.CompressedOutputStream(self._stream, codec)
             self._writer = self._open_writer(csv)
         except (pa.ArrowException, OSError) as exc:
             self._discard()
@@ -77,6 +77,7 @@ class Sink:
                 csv.decimal_point,
                 header=csv.header is not False,
                 quote=csv.quote_character,
+                name=self.name,
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
             return writer

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from normkit.errors import OutputError
 from normkit.io.csv.writer import CsvWriter
 
 
@@ -137,3 +138,39 @@ def test_long_outputs_come_in_order(rows):
     table = pa.table({"x": x, "id": pa.array([f"r{k}" for k in range(rows)])})
     back = read_back(written(table, batch_rows=999), table.schema)
     assert back.equals(table)
+
+
+def test_numbers_holding_the_delimiter_are_quoted_and_read_back():
+    table = pa.table({"x": pa.array([-1.5, 2.0, None]), "n": pa.array([-7, 8, -9])})
+    text = written(table, delimiter="-")
+    assert text.decode().splitlines() == ["x-n", '"-1.5"-"-7"', "2.0-8", '-"-9"']
+    back = read_back(text, table.schema, delimiter="-")
+    assert back.equals(table)
+
+
+@pytest.mark.parametrize(("delimiter", "decimal", "value"), [("-", ".", "-1.5"), (",", ",", "1,5")])
+def test_a_value_that_cannot_be_written_unquoted_is_refused(delimiter, decimal, value):
+    table = pa.table({"a": [1], "x": pa.array([float(value.replace(",", "."))])})
+    sink = pa.BufferOutputStream()
+    writer = CsvWriter(sink, table.schema, delimiter, decimal=decimal, quote="", name="out.csv")
+    writer.write_batch(table.to_batches()[0])
+    with pytest.raises(OutputError) as caught:
+        writer.close()
+    message = str(caught.value)
+    assert message.startswith(f"out.csv: column 'x': the value {value!r} holds the delimiter")
+    assert "quote" in " ".join(caught.value.hints)
+
+
+def test_dictionaries_of_text_views_are_written_as_their_text():
+    kind = pa.DictionaryArray.from_arrays(
+        pa.array([0, 1, None, 0], pa.int32()),
+        pa.array(["plain", "a longer text, with a comma"], pa.string_view()),
+    )
+    table = pa.table({"kind": kind})
+    assert written(table).decode().splitlines() == [
+        "kind",
+        "plain",
+        '"a longer text, with a comma"',
+        '""',
+        "plain",
+    ]

@@ -43,3 +43,15 @@ def test_discarded_streaming_output_leaves_the_target_and_no_thread(tmp_path, ea
     assert path.read_bytes() == b"before"
     assert _writeback_threads() == []
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+@pytest.mark.skipif(not files._Writeback.supported, reason="no posix_fadvise here")
+def test_writeback_stops_once_however_often_it_is_asked(tmp_path):
+    path = tmp_path / "grown.bin"
+    path.write_bytes(b"x")
+    before = len(os.listdir("/proc/self/fd"))
+    writeback = files._Writeback(str(path))
+    writeback.stop()
+    writeback.stop()  # a second stop (a discard after an interrupted commit) closes nothing
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert _writeback_threads() == []

@@ -61,8 +61,10 @@ class CsvWriter:
         decimal: str = ".",
         header: bool = True,
         quote: str | None = '"',
+        name: str = "the output",
     ):
         self._stream = stream
+        self._name = name
         self._delimiter = delimiter
         # The input's quote character (None: no quoting), so that the output reads back with
         # the options recorded.
@@ -126,13 +128,25 @@ class CsvWriter:
             (batch.num_rows, [_native_column(batch.column(i), kind) for i, kind in self._kinds])
             for batch in batches
         ]
-        text = _native.csv_records(
-            pieces,
-            delimiter=self._delimiter,
-            quote=self._quote or None,
-            decimal_point=self._decimal,
-            missing=self._missing,
-        )
+        try:
+            text = _native.csv_records(
+                pieces,
+                delimiter=self._delimiter,
+                quote=self._quote or None,
+                decimal_point=self._decimal,
+                missing=self._missing,
+            )
+        except _native.UnquotableError as exc:
+            column, value = exc.args
+            raise OutputError(
+                f"{self._name}: column {batches[0].schema.names[column]!r}: the value {value!r} "
+                f"holds the delimiter {self._delimiter!r} (or a line break), and this output is "
+                "written without quoting, as its input was read: it would not read back",
+                hints=(
+                    f"write it with quotes ({param('csv.quote', chr(34))})",
+                    f"another delimiter ({param('csv.delimiter')})",
+                ),
+            ) from None
         return memoryview(text)
 
     def close(self) -> None:
@@ -188,6 +202,10 @@ def _csv_kind(dtype: pa.DataType) -> str:
 def _native_column(column: pa.Array, kind: str) -> tuple:
     """``column`` as ``csv_records`` takes it: ``(kind, validity, buffers, offset)``."""
     if pa.types.is_dictionary(column.type):
+        if pa.types.is_string_view(column.dictionary.type):  # no take kernel for views
+            column = pa.DictionaryArray.from_arrays(
+                column.indices, column.dictionary.cast(pa.large_string())
+            )
         column = column.dictionary_decode()
     if kind == "arrow":
         column = pc.cast(column, pa.string())
