@@ -93,20 +93,31 @@ class ParquetWriter:
     """
 
     def __init__(self, stream: pa.NativeFile, schema: pa.Schema):
-        # Dictionary encoding pays for text and repeated values, not for normalized floats,
-        # which are nearly all distinct: trying it cost 60% of the writing time.
-        dictionary: bool | list[str] = [f.name for f in schema if not pa.types.is_floating(f.type)]
-        if any(pa.types.is_nested(f.type) for f in schema):
-            dictionary = True  # nested columns are named by leaf paths; keep the default
-        self._writer = pq.ParquetWriter(
-            stream, schema, compression="snappy", use_dictionary=dictionary
-        )
-
+        self._stream = stream
+        self._schema = schema
+        self._writer: pq.ParquetWriter | None = None  # opened with the first row group
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
         self._bytes = 0
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="normkit-parquet")
         self._written: Future | None = None
+
+    def _open(self, first: pa.Table) -> pq.ParquetWriter:
+        """The writer, its dictionary encoding decided on the first row group: it pays for text
+        and repeated values, not for normalized floats, which are nearly all distinct (trying
+        it cost 60% of the writing time), nor for text whose values are mostly distinct (an
+        identifier: encoding a row group's dictionary took a sixth of the writing time)."""
+        if any(pa.types.is_nested(f.type) for f in self._schema):
+            dictionary: bool | list[str] = True  # nested columns are named by leaf paths
+        else:
+            dictionary = [
+                f.name
+                for f in self._schema
+                if not pa.types.is_floating(f.type) and not _mostly_distinct(first[f.name])
+            ]
+        return pq.ParquetWriter(
+            self._stream, self._schema, compression="snappy", use_dictionary=dictionary
+        )
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         self._pending.append(batch)
@@ -118,6 +129,8 @@ class ParquetWriter:
     def _flush(self) -> None:
         if self._pending:
             table = pa.Table.from_batches(self._pending)
+            if self._writer is None:
+                self._writer = self._open(table)
             self._wait()
             self._written = self._thread.submit(
                 self._writer.write_table, table, row_group_size=max(table.num_rows, 1)
@@ -133,6 +146,8 @@ class ParquetWriter:
     def close(self) -> None:
         try:
             self._flush()
+            if self._writer is None:  # no rows: the file holds the schema alone
+                self._writer = self._open(self._schema.empty_table())
             self._wait()
             self._writer.close()
         finally:
@@ -143,5 +158,27 @@ class ParquetWriter:
         self._pending = []
         self._thread.shutdown(wait=True)  # a row group being written is let finish
         self._written = None
-        with contextlib.suppress(pa.ArrowException, OSError):
-            self._writer.close()
+        if self._writer is not None:
+            with contextlib.suppress(pa.ArrowException, OSError):
+                self._writer.close()
+
+
+#: Rows of a first row group enough to judge whether a column's values are mostly distinct.
+DISTINCT_MIN_ROWS = 1000
+
+
+def _mostly_distinct(column: pa.ChunkedArray) -> bool:
+    """Whether a text or binary column's values are mostly (over half) distinct, judged on a
+    first row group of at least :data:`DISTINCT_MIN_ROWS` rows (other types: False)."""
+    dtype = column.type
+    text = (
+        pa.types.is_string(dtype)
+        or pa.types.is_large_string(dtype)
+        or pa.types.is_binary(dtype)
+        or pa.types.is_large_binary(dtype)
+    )
+    if not text or len(column) < DISTINCT_MIN_ROWS:
+        return False
+    from .lazy import pc
+
+    return pc.count_distinct(column).as_py() > len(column) // 2

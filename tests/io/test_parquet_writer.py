@@ -1,0 +1,62 @@
+"""Parquet output (normkit.io.parquet.ParquetWriter): row groups of a useful size, dictionary
+encoding only where it pays, the data and the schema's metadata as given."""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from normkit.io.parquet import DISTINCT_MIN_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetWriter
+
+
+def write(table: pa.Table, batch_rows: int = 1000) -> pq.ParquetFile:
+    sink = pa.BufferOutputStream()
+    writer = ParquetWriter(sink, table.schema)
+    for batch in table.to_batches(max_chunksize=batch_rows):
+        writer.write_batch(batch)
+    writer.close()
+    return pq.ParquetFile(pa.BufferReader(sink.getvalue()))
+
+
+def encodings(file: pq.ParquetFile) -> dict[str, bool]:
+    group = file.metadata.row_group(0)
+    return {
+        group.column(i).path_in_schema: group.column(i).has_dictionary_page
+        for i in range(group.num_columns)
+    }
+
+
+def test_dictionaries_only_where_values_repeat():
+    rows = 3 * DISTINCT_MIN_ROWS
+    rng = np.random.default_rng(0)
+    table = pa.table(
+        {
+            "id": pa.array([f"row{i}" for i in range(rows)]),
+            "city": pa.array(rng.choice(["Oslo", "Lima", "Pune"], rows)),
+            "blob": pa.array([i.to_bytes(4, "little") for i in range(rows)], pa.binary()),
+            "count": pa.array(rng.integers(0, 3, rows)),
+            "x": pa.array(rng.standard_normal(rows)),
+        },
+        metadata={"normkit": "recorded"},
+    )
+    file = write(table)
+    assert encodings(file) == {
+        "id": False,  # every value distinct: a dictionary would only add work
+        "city": True,
+        "blob": False,
+        "count": True,
+        "x": False,  # normalized floats are nearly all distinct
+    }
+    back = file.read()
+    assert back.equals(table)
+    assert back.schema.metadata[b"normkit"] == b"recorded"
+
+
+@pytest.mark.parametrize("rows", [0, 10, PARQUET_ROW_GROUP_ROWS + 5])
+def test_every_row_is_written_in_row_groups_of_a_useful_size(rows):
+    table = pa.table({"id": pa.array([f"r{i}" for i in range(rows)], pa.string())})
+    file = write(table, batch_rows=777)
+    assert file.read().equals(table)
+    sizes = [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)]
+    assert sum(sizes) == rows
+    assert all(size >= PARQUET_ROW_GROUP_ROWS for size in sizes[:-1])
