@@ -5,7 +5,8 @@ held a million-row row group in memory, compressed and decoded: 700 MiB for 16 c
 batches of :data:`PARQUET_BATCH_ROWS` rows. Parquet needs random access: from standard input it is
 read into memory whole.
 
-Writing: row groups of a useful size whatever the size of the batches written, each encoded on a
+Writing: row groups of a useful size whatever the size of the batches written, encodings chosen
+from the first one (:meth:`ParquetWriter._open`), each encoded on a
 thread of its own while the next is computed.
 """
 
@@ -103,20 +104,27 @@ class ParquetWriter:
         self._written: Future | None = None
 
     def _open(self, first: pa.Table) -> pq.ParquetWriter:
-        """The writer, its dictionary encoding decided on the first row group: it pays for text
-        and repeated values, not for normalized floats, which are nearly all distinct (trying
-        it cost 60% of the writing time), nor for text whose values are mostly distinct (an
-        identifier: encoding a row group's dictionary took a sixth of the writing time)."""
+        """The writer, its encodings decided on the first row group.
+
+        Dictionary encoding pays for text and repeated values, not for normalized floats, which
+        are nearly all distinct (trying it cost 60% of the writing time), nor for text whose
+        values are mostly distinct (an identifier: encoding a dictionary per row group took a
+        sixth of the writing time). Snappy cannot shrink floats that are mostly distinct (their
+        mantissas are noise: 16 million normal values came out 0.01% larger), so those columns
+        are stored uncompressed; every other column is compressed with snappy.
+        """
         if any(pa.types.is_nested(f.type) for f in self._schema):
-            dictionary: bool | list[str] = True  # nested columns are named by leaf paths
-        else:
-            dictionary = [
-                f.name
-                for f in self._schema
-                if not pa.types.is_floating(f.type) and not _mostly_distinct(first[f.name])
-            ]
+            # Nested columns are named by leaf paths: pyarrow's defaults.
+            return pq.ParquetWriter(self._stream, self._schema, compression="snappy")
+        distinct = {f.name for f in self._schema if _mostly_distinct(first[f.name])}
+        floats = {f.name for f in self._schema if pa.types.is_floating(f.type)}
         return pq.ParquetWriter(
-            self._stream, self._schema, compression="snappy", use_dictionary=dictionary
+            self._stream,
+            self._schema,
+            compression={
+                f.name: "none" if f.name in distinct & floats else "snappy" for f in self._schema
+            },
+            use_dictionary=[f.name for f in self._schema if f.name not in distinct | floats],
         )
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
@@ -168,16 +176,17 @@ DISTINCT_MIN_ROWS = 1000
 
 
 def _mostly_distinct(column: pa.ChunkedArray) -> bool:
-    """Whether a text or binary column's values are mostly (over half) distinct, judged on a
-    first row group of at least :data:`DISTINCT_MIN_ROWS` rows (other types: False)."""
+    """Whether a column's values are mostly (over half) distinct, judged on a first row group
+    of at least :data:`DISTINCT_MIN_ROWS` rows: text, binary and floats (other types: False)."""
     dtype = column.type
-    text = (
+    judged = (
         pa.types.is_string(dtype)
         or pa.types.is_large_string(dtype)
         or pa.types.is_binary(dtype)
         or pa.types.is_large_binary(dtype)
+        or pa.types.is_floating(dtype)
     )
-    if not text or len(column) < DISTINCT_MIN_ROWS:
+    if not judged or len(column) < DISTINCT_MIN_ROWS:
         return False
     from .lazy import pc
 

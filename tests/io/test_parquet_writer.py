@@ -18,15 +18,19 @@ def write(table: pa.Table, batch_rows: int = 1000) -> pq.ParquetFile:
     return pq.ParquetFile(pa.BufferReader(sink.getvalue()))
 
 
-def encodings(file: pq.ParquetFile) -> dict[str, bool]:
+def encodings(file: pq.ParquetFile) -> dict[str, tuple[bool, str]]:
+    """Each column's (dictionary?, compression) in the first row group."""
     group = file.metadata.row_group(0)
     return {
-        group.column(i).path_in_schema: group.column(i).has_dictionary_page
+        group.column(i).path_in_schema: (
+            group.column(i).has_dictionary_page,
+            group.column(i).compression,
+        )
         for i in range(group.num_columns)
     }
 
 
-def test_dictionaries_only_where_values_repeat():
+def test_dictionaries_and_compression_only_where_values_repeat():
     rows = 3 * DISTINCT_MIN_ROWS
     rng = np.random.default_rng(0)
     table = pa.table(
@@ -36,17 +40,21 @@ def test_dictionaries_only_where_values_repeat():
             "blob": pa.array([i.to_bytes(4, "little") for i in range(rows)], pa.binary()),
             "count": pa.array(rng.integers(0, 3, rows)),
             "x": pa.array(rng.standard_normal(rows)),
+            "flag": pa.array(rng.integers(0, 2, rows) - 0.5),  # a normalized 0/1 column
         },
         metadata={"normkit": "recorded"},
     )
     file = write(table)
     assert encodings(file) == {
-        "id": False,  # every value distinct: a dictionary would only add work
-        "city": True,
-        "blob": False,
-        "count": True,
-        "x": False,  # normalized floats are nearly all distinct
+        "id": (False, "SNAPPY"),  # every value distinct: a dictionary would only add work
+        "city": (True, "SNAPPY"),
+        "blob": (False, "SNAPPY"),
+        "count": (True, "SNAPPY"),
+        "x": (False, "UNCOMPRESSED"),  # distinct floats: noise that snappy cannot shrink
+        "flag": (False, "SNAPPY"),  # two values over and over: snappy shrinks them
     }
+    flag = file.metadata.row_group(0).column(5)
+    assert flag.total_compressed_size < flag.total_uncompressed_size / 4
     back = file.read()
     assert back.equals(table)
     assert back.schema.metadata[b"normkit"] == b"recorded"
