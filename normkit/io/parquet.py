@@ -116,15 +116,20 @@ class ParquetWriter:
         if any(pa.types.is_nested(f.type) for f in self._schema):
             # Nested columns are named by leaf paths: pyarrow's defaults.
             return pq.ParquetWriter(self._stream, self._schema, compression="snappy")
-        distinct = {f.name for f in self._schema if _mostly_distinct(first[f.name])}
-        floats = {f.name for f in self._schema if pa.types.is_floating(f.type)}
+        # Settings are given by name: columns of one name share them (plain where all are
+        # distinct floats, a dictionary where any is repetitive text or other values).
+        plain: dict[str, bool] = {}
+        dictionary: dict[str, bool] = {}
+        for i, field in enumerate(self._schema):
+            distinct = _mostly_distinct(first.column(i))
+            floating = pa.types.is_floating(field.type)
+            plain[field.name] = plain.get(field.name, True) and distinct and floating
+            dictionary[field.name] = dictionary.get(field.name, False) or not (distinct or floating)
         return pq.ParquetWriter(
             self._stream,
             self._schema,
-            compression={
-                f.name: "none" if f.name in distinct & floats else "snappy" for f in self._schema
-            },
-            use_dictionary=[f.name for f in self._schema if f.name not in distinct | floats],
+            compression={name: "none" if p else "snappy" for name, p in plain.items()},
+            use_dictionary=[name for name, d in dictionary.items() if d],
         )
 
     def write_batch(self, batch: pa.RecordBatch) -> None:

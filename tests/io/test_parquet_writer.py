@@ -68,3 +68,15 @@ def test_every_row_is_written_in_row_groups_of_a_useful_size(rows):
     sizes = [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)]
     assert sum(sizes) == rows
     assert all(size >= PARQUET_ROW_GROUP_ROWS for size in sizes[:-1])
+
+
+def test_columns_of_the_same_name_are_each_judged():
+    rows = 2 * DISTINCT_MIN_ROWS
+    table = pa.Table.from_arrays(
+        [pa.array(np.arange(rows) / 3), pa.array(np.zeros(rows))], names=["x", "x"]
+    )
+    file = write(table)
+    assert file.read().equals(table)
+    group = file.metadata.row_group(0)
+    # one name, one setting: compressed, since not every column of it is distinct floats
+    assert [group.column(i).compression for i in range(2)] == ["SNAPPY", "SNAPPY"]

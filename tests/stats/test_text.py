@@ -83,6 +83,13 @@ def test_sorted_text_is_json_dumps_with_sorted_keys(doc):
     assert sorted_text(doc) == json.dumps(doc, sort_keys=True, allow_nan=False)
 
 
+@pytest.mark.parametrize(
+    "doc", [{1: 2.5}, {"a": {2: 1.0}}, {"c": [{1: 0.5, 2: 1.5}, {3: 2.0}]}, {"d": [{}, {None: 1}]}]
+)
+def test_keys_other_than_text_are_written_as_json_writes_them(doc):
+    assert sorted_text(doc) == json.dumps(doc, sort_keys=True, allow_nan=False)
+
+
 def test_fingerprints_hash_json_dumps_sorted_text_of_real_stat_files(tmp_path):
     """The fingerprint outputs record is the hash of ``json.dumps(sort_keys=True)``'s text:
     outputs made before the text was written natively must keep matching their stat files."""
