@@ -65,6 +65,7 @@ class CsvWriter:
     ):
         self._stream = stream
         self._name = name
+        self._names = schema.names
         self._delimiter = delimiter
         # The input's quote character (None: no quoting), so that the output reads back with
         # the options recorded.
@@ -80,8 +81,8 @@ class CsvWriter:
             self.encoding, self._transcode = encoding, True
             self._encoder = codecs.getincrementalencoder(encoding)()
         if header:  # without one when the input had none: the output reads back the same way
-            names = delimiter.join(_quote_field(n, delimiter, self._quote) for n in schema.names)
-            self._write((names + "\n").encode("utf-8"))
+            names = [_text_column(name) for name in schema.names]
+            self._write(self._records([(1, names)], missing=""))
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
@@ -122,24 +123,28 @@ class CsvWriter:
             ) from None
 
     def _format(self, batches: list[pa.RecordBatch]) -> memoryview:
-        from ... import _native
-
         pieces = [
             (batch.num_rows, [_native_column(batch.column(i), kind) for i, kind in self._kinds])
             for batch in batches
         ]
+        return self._records(pieces, self._missing)
+
+    def _records(self, pieces: list[tuple[int, list[tuple]]], missing: str) -> memoryview:
+        """The CSV text of ``pieces``, ``(rows, columns)`` as ``csv_records`` takes them."""
+        from ... import _native
+
         try:
             text = _native.csv_records(
                 pieces,
                 delimiter=self._delimiter,
                 quote=self._quote or None,
                 decimal_point=self._decimal,
-                missing=self._missing,
+                missing=missing,
             )
         except _native.UnquotableError as exc:
             column, value = exc.args
             raise OutputError(
-                f"{self._name}: column {batches[0].schema.names[column]!r}: the value {value!r} "
+                f"{self._name}: column {self._names[column]!r}: the value {value!r} "
                 f"holds the delimiter {self._delimiter!r} (or a line break), and this output is "
                 "written without quoting, as its input was read: it would not read back",
                 hints=(
@@ -222,7 +227,9 @@ def _native_column(column: pa.Array, kind: str) -> tuple:
 _EMPTY = np.empty(0, dtype=np.uint8)
 
 
-def _quote_field(text: str, delimiter: str, quote: str) -> str:
-    if quote and any(c in text for c in (delimiter, quote, "\r", "\n")):
-        return quote + text.replace(quote, quote * 2) + quote
-    return text
+def _text_column(text: str) -> tuple:
+    """One text as a one-row string column for ``csv_records`` (a header's name; built from
+    numpy buffers, since building an Arrow array would import pandas)."""
+    data = text.encode("utf-8")
+    offsets = np.array([0, len(data)], dtype=np.int32).view(np.uint8)
+    return _NATIVE_KINDS[pa.string()], None, [offsets, np.frombuffer(data, np.uint8)], 0
