@@ -2,6 +2,7 @@
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 __version__: str
 
@@ -145,3 +146,15 @@ class CategoryTable:
         npt.NDArray[np.int64], bytes, npt.NDArray[np.int64], npt.NDArray[np.bool_], int, int
     ]: ...
     def __len__(self) -> int: ...
+
+class ParquetWriter:
+    def __init__(
+        self,
+        schema: pa.Schema,
+        *,
+        uncompressed: list[str],
+        dictionary: list[str] | None,
+        threads: int = 0,
+    ) -> None: ...
+    def row_group(self, batches: list[pa.RecordBatch]) -> npt.NDArray[np.uint8]: ...
+    def finish(self) -> npt.NDArray[np.uint8]: ...

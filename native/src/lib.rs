@@ -6,6 +6,7 @@
 //! - [`scan`]: where records end, quote-aware, in blocks;
 //! - [`parse`]: selected columns of a block of records, as float64 or text;
 //! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and its values;
+//! - [`parquetout`]: Parquet files of Arrow batches, columns encoded in parallel;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
 //!   `normkit/core/moments.py`;
 //! - [`running`]: BatchNorm's running statistics, advanced batch after batch;
@@ -21,6 +22,7 @@ pub mod csvout;
 pub mod dialect;
 pub mod infer;
 pub mod moments;
+pub mod parquetout;
 pub mod parse;
 pub mod running;
 pub mod sample;

@@ -7,10 +7,14 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
+use arrow_array::RecordBatch;
+use arrow_pyarrow::PyArrowType;
+use arrow_schema::Schema;
 use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
 };
+use parquet::errors::ParquetError;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
@@ -21,6 +25,7 @@ use crate::csvout;
 use crate::dialect::Dialect;
 use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
 use crate::moments::{self, Moments, MomentsError};
+use crate::parquetout;
 use crate::parse::parse_block;
 use crate::parse::{
     parse_blocks_numbers, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
@@ -1067,6 +1072,72 @@ fn csv_records<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// A Parquet file written row group after row group, each row group's columns encoded on
+/// several threads ([`parquetout::ParquetOut`]); the bytes are handed back (moved into a numpy
+/// array, not copied) to be written.
+#[pyclass(module = "normkit._native")]
+struct ParquetWriter {
+    out: Option<parquetout::ParquetOut>,
+}
+
+fn parquet_error(error: &ParquetError) -> PyErr {
+    PyValueError::new_err(error.to_string())
+}
+
+#[pymethods]
+impl ParquetWriter {
+    /// A file of `schema`: columns named in `uncompressed` stored so, every other compressed
+    /// with snappy; those named in `dictionary` (None: all) dictionary-encoded.
+    #[new]
+    #[pyo3(signature = (schema, *, uncompressed, dictionary, threads=0))]
+    fn new(
+        schema: PyArrowType<Schema>,
+        uncompressed: Vec<String>,
+        dictionary: Option<Vec<String>>,
+        threads: usize,
+    ) -> PyResult<Self> {
+        let settings = parquetout::Settings {
+            uncompressed,
+            dictionary,
+        };
+        let threads = if threads == 0 {
+            default_threads()
+        } else {
+            threads
+        };
+        let out = parquetout::ParquetOut::new(Arc::new(schema.0), &settings, threads)
+            .map_err(|e| parquet_error(&e))?;
+        Ok(Self { out: Some(out) })
+    }
+
+    /// Append `batches` as one row group; the bytes to write.
+    fn row_group<'py>(
+        &mut self,
+        py: Python<'py>,
+        batches: Vec<PyArrowType<RecordBatch>>,
+    ) -> PyResult<Bound<'py, PyArray1<u8>>> {
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("finished"))?;
+        let batches: Vec<RecordBatch> = batches.into_iter().map(|b| b.0).collect();
+        let bytes = py
+            .detach(|| out.row_group(&batches))
+            .map_err(|e| parquet_error(&e))?;
+        Ok(bytes.into_pyarray(py))
+    }
+
+    /// Write the footer; the last bytes to write.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u8>>> {
+        let out = self
+            .out
+            .take()
+            .ok_or_else(|| PyValueError::new_err("finished"))?;
+        let bytes = py.detach(|| out.finish()).map_err(|e| parquet_error(&e))?;
+        Ok(bytes.into_pyarray(py))
+    }
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -1076,6 +1147,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CsvEngine>()?;
     m.add_class::<CategoryTable>()?;
     m.add_class::<ParseJob>()?;
+    m.add_class::<ParquetWriter>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(csv_records, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;

@@ -6,8 +6,8 @@ batches of :data:`PARQUET_BATCH_ROWS` rows. Parquet needs random access: from st
 read into memory whole.
 
 Writing: row groups of a useful size whatever the size of the batches written, encodings chosen
-from the first one (:meth:`ParquetWriter._open`), each encoded on a
-thread of its own while the next is computed.
+from the first one (:meth:`ParquetWriter._open`), each encoded by the native engine, its columns
+on every core, while the next is computed.
 """
 
 from __future__ import annotations
@@ -86,24 +86,32 @@ class ParquetReader(ReaderBase):
 class ParquetWriter:
     """Parquet with row groups of a useful size, whatever the size of the batches written.
 
-    ``ParquetWriter.write_batch`` makes at least one row group per call; small input batches
-    would make a file of tiny row groups, slow to read. Batches are gathered up to
-    :data:`PARQUET_ROW_GROUP_ROWS` rows or :data:`PARQUET_ROW_GROUP_BYTES` bytes first. Each
-    row group is encoded and compressed on a thread of its own while the next is computed
-    (pyarrow releases the GIL), one at a time.
+    Batches are gathered up to :data:`PARQUET_ROW_GROUP_ROWS` rows or
+    :data:`PARQUET_ROW_GROUP_BYTES` bytes and written as one row group (small input batches
+    would otherwise make a file of tiny row groups, slow to read). The native engine
+    (``normkit._native.ParquetWriter``, arrow-rs' Parquet writer) encodes and compresses the
+    columns of a row group on every core, on a thread of its own while the next row group is
+    computed, one at a time; its bytes go to ``stream`` in order. The file holds what pyarrow
+    writes: the Arrow schema (``ARROW:schema``), the schema's metadata as the file's key-value
+    metadata, statistics, snappy compression (see :meth:`_open`).
     """
 
     def __init__(self, stream: pa.NativeFile, schema: pa.Schema):
         self._stream = stream
         self._schema = schema
-        self._writer: pq.ParquetWriter | None = None  # opened with the first row group
+        # Parquet has no seconds: those times are stored in milliseconds, as pyarrow does.
+        self._stored = pa.schema(
+            [f.with_type(_stored_type(f.type)) for f in schema], metadata=schema.metadata
+        )
+        self._cast = not self._stored.equals(schema)
+        self._writer = None  # opened with the first row group: _native.ParquetWriter
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
         self._bytes = 0
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="normkit-parquet")
         self._written: Future | None = None
 
-    def _open(self, first: pa.Table) -> pq.ParquetWriter:
+    def _open(self, first: Sequence[pa.RecordBatch]):
         """The writer, its encodings decided on the first row group.
 
         Dictionary encoding pays for text and repeated values, not for normalized floats, which
@@ -111,28 +119,32 @@ class ParquetWriter:
         values are mostly distinct (an identifier: encoding a dictionary per row group took a
         sixth of the writing time). Snappy cannot shrink floats that are mostly distinct (their
         mantissas are noise: 16 million normal values came out 0.01% larger), so those columns
-        are stored uncompressed; every other column is compressed with snappy.
+        are stored uncompressed; every other column is compressed with snappy. Settings are
+        given by name: columns of one name share them (plain where all are distinct floats, a
+        dictionary where any is repetitive text or other values). Nested columns are named by
+        their leaves' paths: they keep the defaults (snappy, dictionaries).
         """
-        if any(pa.types.is_nested(f.type) for f in self._schema):
-            # Nested columns are named by leaf paths: pyarrow's defaults.
-            return pq.ParquetWriter(self._stream, self._schema, compression="snappy")
-        # Settings are given by name: columns of one name share them (plain where all are
-        # distinct floats, a dictionary where any is repetitive text or other values).
+        from .. import _native
+
+        nested = any(pa.types.is_nested(f.type) for f in self._stored)
+        table = pa.Table.from_batches(first, schema=self._stored)
         plain: dict[str, bool] = {}
         dictionary: dict[str, bool] = {}
-        for i, field in enumerate(self._schema):
-            distinct = _mostly_distinct(first.column(i))
+        for i, field in enumerate(self._stored):
+            distinct = not nested and _mostly_distinct(table.column(i))
             floating = pa.types.is_floating(field.type)
             plain[field.name] = plain.get(field.name, True) and distinct and floating
             dictionary[field.name] = dictionary.get(field.name, False) or not (distinct or floating)
-        return pq.ParquetWriter(
-            self._stream,
-            self._schema,
-            compression={name: "none" if p else "snappy" for name, p in plain.items()},
-            use_dictionary=[name for name, d in dictionary.items() if d],
-        )
+        with _arrow_errors():
+            return _native.ParquetWriter(
+                self._stored,
+                uncompressed=[name for name, p in plain.items() if p],
+                dictionary=None if nested else [name for name, d in dictionary.items() if d],
+            )
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
+        if self._cast:
+            batch = batch.cast(self._stored)
         self._pending.append(batch)
         self._rows += batch.num_rows
         self._bytes += batch.nbytes
@@ -141,14 +153,16 @@ class ParquetWriter:
 
     def _flush(self) -> None:
         if self._pending:
-            table = pa.Table.from_batches(self._pending)
             if self._writer is None:
-                self._writer = self._open(table)
+                self._writer = self._open(self._pending)
             self._wait()
-            self._written = self._thread.submit(
-                self._writer.write_table, table, row_group_size=max(table.num_rows, 1)
-            )
+            self._written = self._thread.submit(self._write_row_group, self._pending)
         self._pending, self._rows, self._bytes = [], 0, 0
+
+    def _write_row_group(self, batches: list[pa.RecordBatch]) -> None:
+        with _arrow_errors():
+            data = self._writer.row_group(batches)
+        self._stream.write(data)
 
     def _wait(self) -> None:
         """Let the row group being written finish; raise its error, if any."""
@@ -160,9 +174,11 @@ class ParquetWriter:
         try:
             self._flush()
             if self._writer is None:  # no rows: the file holds the schema alone
-                self._writer = self._open(self._schema.empty_table())
+                self._writer = self._open([])
             self._wait()
-            self._writer.close()
+            with _arrow_errors():
+                data = self._writer.finish()
+            self._stream.write(data)
         finally:
             self._thread.shutdown(wait=True)
 
@@ -171,18 +187,64 @@ class ParquetWriter:
         self._pending = []
         self._thread.shutdown(wait=True)  # a row group being written is let finish
         self._written = None
-        if self._writer is not None:
-            with contextlib.suppress(pa.ArrowException, OSError):
-                self._writer.close()
+        self._writer = None
+
+
+def _stored_type(dtype: pa.DataType) -> pa.DataType:
+    """``dtype`` as Parquet stores it: times and timestamps in seconds in milliseconds (Parquet
+    has no seconds), also inside lists, structs and maps."""
+    if pa.types.is_time32(dtype) and dtype.unit == "s":
+        return pa.time32("ms")
+    if pa.types.is_timestamp(dtype) and dtype.unit == "s":
+        return pa.timestamp("ms", dtype.tz)
+    if pa.types.is_struct(dtype):
+        return pa.struct(
+            [
+                dtype.field(i).with_type(_stored_type(dtype.field(i).type))
+                for i in range(dtype.num_fields)
+            ]
+        )
+    if pa.types.is_map(dtype):
+        return pa.map_(
+            dtype.key_field.with_type(_stored_type(dtype.key_type)),
+            dtype.item_field.with_type(_stored_type(dtype.item_type)),
+            dtype.keys_sorted,
+        )
+    if (
+        pa.types.is_list(dtype)
+        or pa.types.is_large_list(dtype)
+        or pa.types.is_fixed_size_list(dtype)
+    ):
+        field = dtype.value_field.with_type(_stored_type(dtype.value_type))
+        if pa.types.is_fixed_size_list(dtype):
+            return pa.list_(field, dtype.list_size)
+        return pa.large_list(field) if pa.types.is_large_list(dtype) else pa.list_(field)
+    return dtype
+
+
+@contextlib.contextmanager
+def _arrow_errors() -> Iterator[None]:
+    """The native writer's errors (a type Parquet cannot store) as pyarrow's, which the sink
+    reports with the output's name."""
+    try:
+        yield
+    except ValueError as exc:
+        if isinstance(exc, pa.ArrowException):
+            raise
+        raise pa.ArrowInvalid(str(exc)) from None
 
 
 #: Rows of a first row group enough to judge whether a column's values are mostly distinct.
 DISTINCT_MIN_ROWS = 1000
+#: Rows judged at most: the first ones (counting a whole row group's distinct floats took a
+#: twentieth of a Parquet to Parquet transform's time).
+DISTINCT_MAX_ROWS = 16_384
 
 
 def _mostly_distinct(column: pa.ChunkedArray) -> bool:
-    """Whether a column's values are mostly (over half) distinct, judged on a first row group
-    of at least :data:`DISTINCT_MIN_ROWS` rows: text, binary and floats (other types: False)."""
+    """Whether a column's values are mostly (over half) distinct, judged on the first
+    :data:`DISTINCT_MAX_ROWS` rows of a first row group of at least :data:`DISTINCT_MIN_ROWS`
+    rows: text, binary and floats (other types: False)."""
     dtype = column.type
     judged = (
         pa.types.is_string(dtype)
@@ -195,4 +257,5 @@ def _mostly_distinct(column: pa.ChunkedArray) -> bool:
         return False
     from .lazy import pc
 
+    column = column.slice(0, DISTINCT_MAX_ROWS)
     return pc.count_distinct(column).as_py() > len(column) // 2

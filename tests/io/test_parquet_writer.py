@@ -80,3 +80,146 @@ def test_columns_of_the_same_name_are_each_judged():
     group = file.metadata.row_group(0)
     # one name, one setting: compressed, since not every column of it is distinct floats
     assert [group.column(i).compression for i in range(2)] == ["SNAPPY", "SNAPPY"]
+
+
+def every_type(rows: int) -> pa.Table:
+    """A table of every Arrow type a pass-through column can have in Parquet, with nulls."""
+    rng = np.random.default_rng(1)
+    valid = rng.random(rows) > 0.2
+    ints = rng.integers(-(2**31), 2**31, rows)
+
+    def masked(values, type_):
+        """``values`` of ``type_`` (temporal types: of their integers), a fifth null."""
+        if pa.types.is_temporal(type_):
+            storage = pa.int32() if type_.bit_width == 32 else pa.int64()
+            return pa.array(values, storage, mask=~valid).view(type_)
+        return pa.array(values, type_, mask=~valid)
+
+    seconds = rng.integers(0, 2_000_000_000, rows)
+    columns = {
+        "i8": masked(ints % 100, pa.int8()),
+        "i16": masked(ints % 30_000, pa.int16()),
+        "i32": masked(ints, pa.int32()),
+        "i64": masked(ints * 2**20, pa.int64()),
+        "u8": masked(np.abs(ints) % 200, pa.uint8()),
+        "u16": masked(np.abs(ints) % 60_000, pa.uint16()),
+        "u32": masked(np.abs(ints), pa.uint32()),
+        "u64": masked(np.abs(ints).astype(np.uint64) * 2**32, pa.uint64()),
+        "f16": masked(rng.standard_normal(rows).astype(np.float16), pa.float16()),
+        "f32": masked(rng.standard_normal(rows).astype(np.float32), pa.float32()),
+        "f64": masked(rng.standard_normal(rows), pa.float64()),
+        "bool": masked(ints % 2 == 0, pa.bool_()),
+        "text": masked([f"v{i % 7}é" for i in range(rows)], pa.string()),
+        "large_text": masked([f"w{i}" for i in range(rows)], pa.large_string()),
+        "view": masked(
+            [f"long enough to be out of line {i}" for i in range(rows)], pa.string_view()
+        ),
+        "bytes": masked([bytes([i % 256]) * (i % 5) for i in range(rows)], pa.binary()),
+        "large_bytes": masked([b"x" * (i % 3) for i in range(rows)], pa.large_binary()),
+        "fixed": masked([i.to_bytes(4, "little") for i in range(rows)], pa.binary(4)),
+        "date32": masked(seconds // 86_400, pa.date32()),
+        "date64": masked(seconds // 86_400 * 86_400_000, pa.date64()),
+        "time32s": masked(seconds % 86_400, pa.time32("s")),
+        "time32ms": masked(seconds % 86_400 * 1000, pa.time32("ms")),
+        "time64us": masked(seconds % 86_400 * 10**6, pa.time64("us")),
+        "time64ns": masked(seconds % 86_400 * 10**9, pa.time64("ns")),
+        "ts_s": masked(seconds, pa.timestamp("s")),
+        "ts_ms_tz": masked(seconds * 1000, pa.timestamp("ms", tz="Europe/Oslo")),
+        "ts_us": masked(seconds * 10**6, pa.timestamp("us", tz="UTC")),
+        "ts_ns": masked(seconds * 10**9, pa.timestamp("ns")),
+        "dur_s": masked(ints, pa.duration("s")),
+        "dur_ns": masked(ints, pa.duration("ns")),
+        "dec128": masked([i * 7 for i in range(rows)], pa.int64()).cast(pa.decimal128(22, 3)),
+        "dec256": pa.array([i * 11 for i in range(rows)], pa.int64()).cast(pa.decimal256(40, 2)),
+        "dict": masked([f"c{i % 3}" for i in range(rows)], pa.string()).dictionary_encode(),
+        "list": pa.array([None if i % 5 == 0 else list(range(i % 4)) for i in range(rows)]),
+        "large_list": pa.array(
+            [[float(i)] * (i % 3) for i in range(rows)], pa.large_list(pa.float64())
+        ),
+        "fixed_list": pa.array([[i, -i] for i in range(rows)], pa.list_(pa.int32(), 2)),
+        "struct": pa.array(
+            [None if i % 6 == 0 else {"a": i, "b": f"s{i}"} for i in range(rows)],
+            pa.struct([("a", pa.int64()), ("b", pa.string())]),
+        ),
+        "ts_in_struct": pa.StructArray.from_arrays(
+            [masked(seconds, pa.timestamp("s")), masked(seconds % 86_400, pa.time32("s"))],
+            names=["at", "time"],
+        ),
+        "ts_in_list": pa.array([[i] for i in range(rows)], pa.list_(pa.timestamp("s"))),
+        "map": pa.array(
+            [[(f"k{i % 3}", i)] for i in range(rows)], pa.map_(pa.string(), pa.int64())
+        ),
+        "null": pa.nulls(rows),
+    }
+    return pa.table(columns, metadata={"normkit.transform": '{"kept": true}'})
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2500])
+def test_every_type_reads_back_as_from_pyarrows_own_writer(rows, tmp_path):
+    """The native writer's file and pyarrow's own (``pq.write_table``) read back the same, by
+    pyarrow and by Polars: values, types, the schema's metadata."""
+    table = every_type(rows)
+    file = write(table, batch_rows=700)
+    reference = tmp_path / "reference.parquet"
+    pq.write_table(table, reference)
+    back = file.read()
+    expected = pq.read_table(reference)
+    assert back.schema.equals(expected.schema, check_metadata=True)
+    assert back.equals(expected)
+    # the metadata also where readers that know nothing of Arrow look: the file's key-value pairs
+    assert file.metadata.metadata[b"normkit.transform"] == b'{"kept": true}'
+    if rows > 100:
+        stats = file.metadata.row_group(0).column(file.schema_arrow.get_field_index("f64"))
+        assert stats.statistics.has_min_max
+        assert stats.statistics.null_count > 0
+
+    import polars as pl
+
+    mine = tmp_path / "mine.parquet"
+    mine.write_bytes(pq_bytes(table))
+    plain = [n for n in table.column_names if n != "dec256"]  # Polars: 38 digits at most
+    assert pl.read_parquet(mine, columns=plain).equals(pl.read_parquet(reference, columns=plain))
+
+
+def pq_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    writer = ParquetWriter(sink, table.schema)
+    for batch in table.to_batches(max_chunksize=1000):
+        writer.write_batch(batch)
+    writer.close()
+    return sink.getvalue().to_pybytes()
+
+
+def test_the_bytes_do_not_depend_on_the_number_of_threads():
+    from normkit import _native
+
+    table = every_type(3000)
+    files = []
+    for threads in (1, 2, 5):
+        writer = _native.ParquetWriter(
+            table.schema, uncompressed=["f64"], dictionary=["text"], threads=threads
+        )
+        data = writer.row_group(table.to_batches(max_chunksize=1000)).tobytes()
+        files.append(data + writer.finish().tobytes())
+    assert files[0] == files[1] == files[2]
+    assert pq.read_table(pa.BufferReader(files[0])).num_rows == 3000
+
+
+def test_a_type_parquet_cannot_store_is_a_one_line_error_naming_the_output(tmp_path):
+    from normkit.errors import OutputError
+    from normkit.io.sinks import open_sink
+
+    union = pa.UnionArray.from_sparse(
+        pa.array([0, 1], pa.int8()), [pa.array([1, 2]), pa.array(["a", "b"])]
+    )
+    batch = pa.record_batch([pa.array([1.0, 2.0]), union], names=["x", "u"])
+    target = tmp_path / "out.parquet"
+    with pytest.raises(OutputError) as error, open_sink(target, batch.schema) as sink:
+        sink.write(batch)
+    message = str(error.value)
+    assert str(target) in message
+    assert '"u"' in message
+    assert "union" in message
+    assert "\n" not in message
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
