@@ -129,7 +129,7 @@ def _per_column(values: object) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in values.items()}
 
 
-def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str, allowed: bool) -> None:
+def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str | None, allowed: bool) -> None:
     """Refuse data that normkit already normalized, with these statistics or others (its
     record says so), unless ``allowed``: other statistics of the same data (another fit's
     options) would normalize it twice, with nothing in its columns' look to stop it."""
@@ -156,7 +156,7 @@ def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str, allowed: b
 def inverse_settings(
     sources: Sequence[Reader],
     names: Sequence[str],
-    fingerprint: str,
+    fingerprint: str | None,
     use: str | None,
     gamma: np.ndarray,
     beta: np.ndarray,

@@ -223,7 +223,13 @@ def transform_file(
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV
     check_dataset_types(sources, names, keep_text)
-    fingerprint = statfile.fingerprint(stats)
+    # The inputs' own record, where they share one: kept under a second transform, and given
+    # back by an inverse (the data is then as it was before the step undone).
+    records = [Recipe.of(source) for source in sources]
+    # The statistics' fingerprint is compared with the inputs' records and recorded in outputs
+    # that keep metadata (not CSV): computed only then (for 20,000 columns it takes half a second).
+    recorded_somewhere = out_format is not Format.CSV or any(r is not None for r in records)
+    fingerprint = statfile.fingerprint(stats) if recorded_somewhere else None
     gamma, beta = stats.affine(options.gamma, options.beta)
     use = options.use
     recorded = False
@@ -233,9 +239,6 @@ def transform_file(
         recorded = any(Recipe.of(source) is not None for source in sources)
     else:
         refuse_renormalizing(sources, fingerprint, options.renormalize)
-    # The inputs' own record, where they share one: kept under a second transform, and given
-    # back by an inverse (the data is then as it was before the step undone).
-    records = [Recipe.of(source) for source in sources]
     shared = records[0] if all(r == records[0] for r in records) else None
     recipe = Recipe(
         options.mode,
