@@ -107,10 +107,19 @@ impl ParquetOut {
     /// Append `batches` (of this file's schema) as one row group; the bytes written since the
     /// last call (the first time, the file's magic number too).
     pub fn row_group(&mut self, batches: &[RecordBatch]) -> Result<Vec<u8>> {
+        // The types must match; names and metadata of fields are the file's (as pyarrow's
+        // writer, which compares schemas without their metadata).
         for batch in batches {
-            if batch.schema().fields() != self.schema.fields() {
+            let schema = batch.schema();
+            let same = schema.fields().len() == self.schema.fields().len()
+                && schema
+                    .fields()
+                    .iter()
+                    .zip(self.schema.fields())
+                    .all(|(a, b)| a.data_type().equals_datatype(b.data_type()));
+            if !same {
                 return Err(ParquetError::General(
-                    "a batch's columns differ from the file's".to_string(),
+                    "a batch's column types differ from the file's".to_string(),
                 ));
             }
         }
@@ -334,6 +343,27 @@ mod tests {
         let reader = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(bytes)).unwrap();
         assert_eq!(reader.metadata().num_row_groups(), 0);
         assert_eq!(reader.schema().fields(), schema().fields());
+    }
+
+    #[test]
+    fn fields_metadata_is_the_files() {
+        let mut out = ParquetOut::new(schema(), &Settings::default(), 2).unwrap();
+        let plain: Vec<_> = schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_metadata(HashMap::new()))
+            .collect();
+        let tagged: Vec<_> = plain
+            .iter()
+            .map(|f| {
+                f.clone()
+                    .with_metadata(HashMap::from([("k".to_string(), "v".to_string())]))
+            })
+            .collect();
+        let batch = batch(0, 3);
+        let retagged =
+            RecordBatch::try_new(Arc::new(Schema::new(tagged)), batch.columns().to_vec()).unwrap();
+        assert!(out.row_group(&[retagged]).is_ok());
     }
 
     #[test]

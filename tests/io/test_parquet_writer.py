@@ -223,3 +223,29 @@ def test_a_type_parquet_cannot_store_is_a_one_line_error_naming_the_output(tmp_p
     assert "\n" not in message
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batches_are_written_with_the_files_field_names_and_metadata(tmp_path):
+    """Batches whose fields differ from the file's only in metadata or in nested names (a map
+    read back from Parquet names its entries ``key_value``) are written, as pyarrow's writer
+    writes them: the file's schema is the one given."""
+    reference = tmp_path / "map.parquet"
+    pq.write_table(
+        pa.table({"m": pa.array([[("a", 1)]] * 5, pa.map_(pa.string(), pa.int64()))}), reference
+    )
+    mapped = pq.read_table(reference).to_batches()[0]
+    schema = pa.schema(
+        [
+            pa.field("m", pa.map_(pa.string(), pa.int64())),
+            pa.field("x", pa.float64(), metadata={"unit": "cm"}),
+        ]
+    )
+    batch = pa.record_batch([mapped.column(0), pa.array(np.arange(5.0))], names=["m", "x"])
+    sink = pa.BufferOutputStream()
+    writer = ParquetWriter(sink, schema)
+    writer.write_batch(batch)
+    writer.close()
+    back = pq.read_table(pa.BufferReader(sink.getvalue()))
+    assert back.schema.field("x").metadata == {b"unit": b"cm"}
+    assert back.column("m").to_pylist() == [[("a", 1)]] * 5
+    assert back.column("x").to_pylist() == [0.0, 1.0, 2.0, 3.0, 4.0]
