@@ -40,6 +40,8 @@ impl Settings {
         let mut builder = WriterProperties::builder()
             .set_writer_version(WriterVersion::PARQUET_1_0)
             .set_coerce_types(true)
+            // Whole values in the statistics, as pyarrow writes them (not cut at 64 bytes).
+            .set_statistics_truncate_length(None)
             .set_compression(Compression::SNAPPY)
             .set_dictionary_enabled(self.dictionary.is_none());
         for name in &self.uncompressed {
@@ -180,8 +182,24 @@ impl ParquetOut {
             let Some(mut column_writers) = lock(&jobs[i]).take() else {
                 return;
             };
-            let encoded = encode_column(&fields[i], i, &mut column_writers, batches)
-                .and_then(|()| column_writers.into_iter().map(|w| w.close()).collect());
+            // A panic inside arrow-rs (a type it cannot write) is this column's error, not the
+            // process's.
+            let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                encode_column(&fields[i], i, &mut column_writers, batches)
+                    .and_then(|()| column_writers.into_iter().map(|w| w.close()).collect())
+            }))
+            .unwrap_or_else(|panic| {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(ParquetError::NYI(format!(
+                    "column {:?} of type {}: {text}",
+                    fields[i].name(),
+                    fields[i].data_type()
+                )))
+            });
             *lock(&results[i]) = Some(encoded);
         };
         let threads = self.threads.min(fields.len()).max(1);
@@ -194,7 +212,10 @@ impl ParquetOut {
         let mut chunks = Vec::new();
         for result in results {
             let encoded = result.into_inner().unwrap_or_else(|e| e.into_inner());
-            chunks.extend(encoded.unwrap_or_else(|| Ok(Vec::new()))?);
+            let encoded = encoded.ok_or_else(|| {
+                ParquetError::General("a column of the row group was not encoded".to_string())
+            })?;
+            chunks.extend(encoded?);
         }
         Ok(chunks)
     }
@@ -375,6 +396,19 @@ mod tests {
         )])
         .unwrap();
         assert!(out.row_group(&[other]).is_err());
+    }
+
+    #[test]
+    fn a_panic_inside_arrow_rs_is_the_columns_error() {
+        // arrow-rs has `unreachable!` for dictionaries of string views.
+        let values = arrow_array::StringViewArray::from_iter_values(["a", "b"]);
+        let keys = arrow_array::Int32Array::from(vec![0, 1, 0]);
+        let dictionary: ArrayRef =
+            Arc::new(arrow_array::DictionaryArray::try_new(keys, Arc::new(values)).unwrap());
+        let batch = RecordBatch::try_from_iter(vec![("d", dictionary)]).unwrap();
+        let mut out = ParquetOut::new(batch.schema(), &Settings::default(), 2).unwrap();
+        let error = out.row_group(&[batch]).err().unwrap();
+        assert!(error.to_string().contains("column \"d\""), "{error}");
     }
 
     #[test]

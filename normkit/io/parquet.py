@@ -22,6 +22,7 @@ from ..errors import InputError
 from .formats import Format
 from .lazy import pq
 from .reader import ReaderBase
+from .threads import csv_workers
 
 __all__ = [
     "PARQUET_BATCH_ROWS",
@@ -88,30 +89,37 @@ class ParquetWriter:
 
     Batches are gathered up to :data:`PARQUET_ROW_GROUP_ROWS` rows or
     :data:`PARQUET_ROW_GROUP_BYTES` bytes and written as one row group (small input batches
-    would otherwise make a file of tiny row groups, slow to read). The native engine
-    (``normkit._native.ParquetWriter``, arrow-rs' Parquet writer) encodes and compresses the
-    columns of a row group on every core, on a thread of its own while the next row group is
-    computed, one at a time; its bytes go to ``stream`` in order. The file holds what pyarrow
-    writes: the Arrow schema (``ARROW:schema``), the schema's metadata as the file's key-value
-    metadata, statistics, snappy compression (see :meth:`_open`).
+    would otherwise make a file of tiny row groups, slow to read), on a thread of its own while
+    the next row group is computed, one at a time.
+
+    The native engine (``normkit._native.ParquetWriter``, arrow-rs' Parquet writer) encodes
+    and compresses the columns of a row group on every core; the file holds what pyarrow's
+    writer puts in it: the Arrow schema (``ARROW:schema``), the schema's metadata as the file's
+    key-value metadata, statistics, the encodings of :meth:`_open`. Schemas that arrow-rs
+    would write otherwise than pyarrow (:func:`native_writes`: dictionaries, which it encodes
+    anew, extension types, list views, metadata that is not text) are written by pyarrow's
+    writer, on one thread.
     """
 
     def __init__(self, stream: pa.NativeFile, schema: pa.Schema):
         self._stream = stream
         self._schema = schema
+        self._native = native_writes(schema)
         # Parquet has no seconds: those times are stored in milliseconds, as pyarrow does.
-        self._stored = pa.schema(
-            [f.with_type(_stored_type(f.type)) for f in schema], metadata=schema.metadata
-        )
+        self._stored = schema
+        if self._native:
+            self._stored = pa.schema(
+                [f.with_type(_stored_type(f.type)) for f in schema], metadata=schema.metadata
+            )
         self._cast = not self._stored.equals(schema)
-        self._writer = None  # opened with the first row group: _native.ParquetWriter
+        self._writer: _NativeFile | _PyarrowFile | None = None  # opened with the first row group
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
         self._bytes = 0
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="normkit-parquet")
         self._written: Future | None = None
 
-    def _open(self, first: Sequence[pa.RecordBatch]):
+    def _open(self, first: Sequence[pa.RecordBatch]) -> _NativeFile | _PyarrowFile:
         """The writer, its encodings decided on the first row group.
 
         Dictionary encoding pays for text and repeated values, not for normalized floats, which
@@ -124,8 +132,6 @@ class ParquetWriter:
         dictionary where any is repetitive text or other values). Nested columns are named by
         their leaves' paths: they keep the defaults (snappy, dictionaries).
         """
-        from .. import _native
-
         nested = any(pa.types.is_nested(f.type) for f in self._stored)
         table = pa.Table.from_batches(first, schema=self._stored)
         plain: dict[str, bool] = {}
@@ -135,12 +141,10 @@ class ParquetWriter:
             floating = pa.types.is_floating(field.type)
             plain[field.name] = plain.get(field.name, True) and distinct and floating
             dictionary[field.name] = dictionary.get(field.name, False) or not (distinct or floating)
-        with _arrow_errors():
-            return _native.ParquetWriter(
-                self._stored,
-                uncompressed=[name for name, p in plain.items() if p],
-                dictionary=None if nested else [name for name, d in dictionary.items() if d],
-            )
+        uncompressed = [name for name, p in plain.items() if p]
+        encoded = None if nested else [name for name, d in dictionary.items() if d]
+        opened = _NativeFile if self._native else _PyarrowFile
+        return opened(self._stream, self._stored, uncompressed, encoded)
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         if self._cast:
@@ -156,13 +160,8 @@ class ParquetWriter:
             if self._writer is None:
                 self._writer = self._open(self._pending)
             self._wait()
-            self._written = self._thread.submit(self._write_row_group, self._pending)
+            self._written = self._thread.submit(self._writer.row_group, self._pending)
         self._pending, self._rows, self._bytes = [], 0, 0
-
-    def _write_row_group(self, batches: list[pa.RecordBatch]) -> None:
-        with _arrow_errors():
-            data = self._writer.row_group(batches)
-        self._stream.write(data)
 
     def _wait(self) -> None:
         """Let the row group being written finish; raise its error, if any."""
@@ -176,9 +175,7 @@ class ParquetWriter:
             if self._writer is None:  # no rows: the file holds the schema alone
                 self._writer = self._open([])
             self._wait()
-            with _arrow_errors():
-                data = self._writer.finish()
-            self._stream.write(data)
+            self._writer.finish()
         finally:
             self._thread.shutdown(wait=True)
 
@@ -187,7 +184,107 @@ class ParquetWriter:
         self._pending = []
         self._thread.shutdown(wait=True)  # a row group being written is let finish
         self._written = None
-        self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.abandon()
+
+
+class _NativeFile:
+    """A Parquet file written by the native engine: its bytes go to ``stream`` in order."""
+
+    def __init__(self, stream, schema, uncompressed, dictionary):
+        from .. import _native
+
+        self._stream = stream
+        with _arrow_errors():
+            self._file = _native.ParquetWriter(
+                schema,
+                uncompressed=uncompressed,
+                dictionary=dictionary,
+                threads=csv_workers(),
+            )
+
+    def row_group(self, batches: list[pa.RecordBatch]) -> None:
+        with _arrow_errors():
+            data = self._file.row_group(batches)
+        self._stream.write(data)
+
+    def finish(self) -> None:
+        with _arrow_errors():
+            data = self._file.finish()
+        self._stream.write(data)
+
+    def abandon(self) -> None:
+        self._file = None
+
+
+class _PyarrowFile:
+    """A Parquet file written by pyarrow's writer (one thread)."""
+
+    def __init__(self, stream, schema, uncompressed, dictionary):
+        if dictionary is None:  # nested columns are named by their leaves: the defaults
+            self._file = pq.ParquetWriter(stream, schema, compression="snappy")
+            return
+        self._file = pq.ParquetWriter(
+            stream,
+            schema,
+            compression={f.name: "none" if f.name in uncompressed else "snappy" for f in schema},
+            use_dictionary=dictionary,
+        )
+
+    def row_group(self, batches: list[pa.RecordBatch]) -> None:
+        table = pa.Table.from_batches(batches)
+        self._file.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    def finish(self) -> None:
+        self._file.close()
+
+    def abandon(self) -> None:
+        with contextlib.suppress(pa.ArrowException, OSError):
+            self._file.close()
+
+
+def native_writes(schema: pa.Schema) -> bool:
+    """Whether the native engine writes a file of ``schema`` as pyarrow's writer would: not with
+    dictionaries (arrow-rs encodes them anew: their order, unused values and ``ordered`` flag
+    are lost, and some it writes wrong or not at all), extension types (it drops their
+    Parquet logical types, such as UUID and JSON), list views (it does not store the times in
+    seconds inside them as pyarrow does) or metadata that is not text (it keeps text only)."""
+    return _text_metadata(schema.metadata) and all(map(_native_field, schema))
+
+
+def _native_field(field: pa.Field) -> bool:
+    dtype = field.type
+    if not _text_metadata(field.metadata) or isinstance(dtype, pa.BaseExtensionType):
+        return False
+    if (
+        pa.types.is_dictionary(dtype)
+        or pa.types.is_list_view(dtype)
+        or pa.types.is_large_list_view(dtype)
+        or pa.types.is_run_end_encoded(dtype)
+    ):
+        return False
+    if pa.types.is_map(dtype):
+        return _native_field(dtype.key_field) and _native_field(dtype.item_field)
+    if pa.types.is_struct(dtype):
+        return all(_native_field(dtype.field(i)) for i in range(dtype.num_fields))
+    if (
+        pa.types.is_list(dtype)
+        or pa.types.is_large_list(dtype)
+        or pa.types.is_fixed_size_list(dtype)
+    ):
+        return _native_field(dtype.value_field)
+    return True
+
+
+def _text_metadata(metadata: dict[bytes, bytes] | None) -> bool:
+    try:
+        for key, value in (metadata or {}).items():
+            key.decode("utf-8")
+            value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _stored_type(dtype: pa.DataType) -> pa.DataType:

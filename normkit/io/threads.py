@@ -13,8 +13,8 @@ T = TypeVar("T")
 
 
 def csv_workers() -> int:
-    """Threads for parsing or formatting CSV: the cores, at most 4 (each holds a piece in
-    memory, and past 4 the writing of the output is the limit)."""
+    """Threads for parsing or formatting CSV, or encoding Parquet: the cores, at most 4 (each
+    holds a piece in memory, and past 4 the writing of the output is the limit)."""
     import pyarrow as pa
 
     return max(1, min(pa.cpu_count(), 4))

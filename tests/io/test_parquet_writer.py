@@ -6,7 +6,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from normkit.io.parquet import DISTINCT_MIN_ROWS, PARQUET_ROW_GROUP_ROWS, ParquetWriter
+from normkit.io.parquet import (
+    DISTINCT_MIN_ROWS,
+    PARQUET_ROW_GROUP_ROWS,
+    ParquetWriter,
+    native_writes,
+)
 
 
 def write(table: pa.Table, batch_rows: int = 1000) -> pq.ParquetFile:
@@ -131,7 +136,6 @@ def every_type(rows: int) -> pa.Table:
         "dur_ns": masked(ints, pa.duration("ns")),
         "dec128": masked([i * 7 for i in range(rows)], pa.int64()).cast(pa.decimal128(22, 3)),
         "dec256": pa.array([i * 11 for i in range(rows)], pa.int64()).cast(pa.decimal256(40, 2)),
-        "dict": masked([f"c{i % 3}" for i in range(rows)], pa.string()).dictionary_encode(),
         "list": pa.array([None if i % 5 == 0 else list(range(i % 4)) for i in range(rows)]),
         "large_list": pa.array(
             [[float(i)] * (i % 3) for i in range(rows)], pa.large_list(pa.float64())
@@ -159,6 +163,7 @@ def test_every_type_reads_back_as_from_pyarrows_own_writer(rows, tmp_path):
     """The native writer's file and pyarrow's own (``pq.write_table``) read back the same, by
     pyarrow and by Polars: values, types, the schema's metadata."""
     table = every_type(rows)
+    assert native_writes(table.schema)  # the native engine's file, not pyarrow's
     file = write(table, batch_rows=700)
     reference = tmp_path / "reference.parquet"
     pq.write_table(table, reference)
@@ -249,3 +254,47 @@ def test_batches_are_written_with_the_files_field_names_and_metadata(tmp_path):
     assert back.schema.field("x").metadata == {b"unit": b"cm"}
     assert back.column("m").to_pylist() == [[("a", 1)]] * 5
     assert back.column("x").to_pylist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def otherwise_written(rows: int) -> dict[str, pa.Array]:
+    """Columns arrow-rs would write otherwise than pyarrow's writer."""
+    codes = pa.array([i % 3 for i in range(rows)], pa.int8())
+    return {
+        "ordered": pa.DictionaryArray.from_arrays(codes, ["low", "mid", "high"], ordered=True),
+        "unused": pa.DictionaryArray.from_arrays(codes, ["c", "b", "a", "never"]),
+        "fixed": pa.DictionaryArray.from_arrays(
+            codes, pa.array([b"ab", b"cd", b"ef"], pa.binary(2))
+        ),
+        "seconds": pa.DictionaryArray.from_arrays(
+            codes, pa.array([0, 60, 3600], pa.int64()).view(pa.timestamp("s"))
+        ),
+        "uuid": pa.ExtensionArray.from_storage(
+            pa.uuid(), pa.array([i.to_bytes(16, "little") for i in range(rows)], pa.binary(16))
+        ),
+        "list_view": pa.array([[i] for i in range(rows)], pa.list_view(pa.timestamp("s"))),
+    }
+
+
+@pytest.mark.parametrize("name", list(otherwise_written(1)))
+def test_what_arrow_rs_would_write_otherwise_is_written_by_pyarrow(name, tmp_path):
+    """Dictionaries (arrow-rs encodes them anew: order, unused values and the ordered flag
+    lost; some of fixed-size binary written wrong), extension types (their Parquet logical type
+    dropped), list views (times in seconds stored as bare integers): the file reads back as
+    pyarrow's own, dictionaries included, as it was before the native engine wrote Parquet."""
+    rows = PARQUET_ROW_GROUP_ROWS + 10  # a second row group, with its own dictionary
+    column = otherwise_written(rows)[name]
+    table = pa.table({"x": pa.array(np.arange(rows) / 7.0), name: column})
+    assert not native_writes(table.schema)
+    back = write(table, batch_rows=5000).read()
+    reference = tmp_path / "reference.parquet"
+    pq.write_table(table, reference)
+    expected = pq.read_table(reference)
+    assert back.schema.equals(expected.schema, check_metadata=True)
+    assert back.equals(expected)
+
+
+def test_metadata_that_is_not_text_is_kept():
+    field = pa.field("x", pa.float64(), metadata={b"blob": b"\xff\x00"})
+    table = pa.Table.from_arrays([pa.array([1.0, 2.0])], schema=pa.schema([field]))
+    assert not native_writes(table.schema)
+    assert write(table).read().schema.field("x").metadata == {b"blob": b"\xff\x00"}
