@@ -190,7 +190,8 @@ class ParquetWriter:
 
 
 class _NativeFile:
-    """A Parquet file written by the native engine: its bytes go to ``stream`` in order."""
+    """A Parquet file written by the native engine. Its bytes go to ``stream`` in order, on a
+    thread of their own: a row group is written while the next one is encoded."""
 
     def __init__(self, stream, schema, uncompressed, dictionary):
         from .. import _native
@@ -203,18 +204,32 @@ class _NativeFile:
                 dictionary=dictionary,
                 threads=csv_workers(),
             )
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="normkit-parquet-write")
+        self._written: Future | None = None
 
     def row_group(self, batches: list[pa.RecordBatch]) -> None:
         with _arrow_errors():
             data = self._file.row_group(batches)
-        self._stream.write(data)
+        self._wait()  # one row group's bytes waiting at most; its error, if any, raised
+        self._written = self._thread.submit(self._stream.write, data)
+
+    def _wait(self) -> None:
+        if self._written is not None:
+            written, self._written = self._written, None
+            written.result()
 
     def finish(self) -> None:
-        with _arrow_errors():
-            data = self._file.finish()
-        self._stream.write(data)
+        try:
+            with _arrow_errors():
+                data = self._file.finish()
+            self._wait()
+            self._stream.write(data)
+        finally:
+            self._thread.shutdown(wait=True)
 
     def abandon(self) -> None:
+        self._thread.shutdown(wait=True)
+        self._written = None
         self._file = None
 
 
