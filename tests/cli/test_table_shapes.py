@@ -227,10 +227,11 @@ def test_row_like_comment_lines_are_told_by_one_rule_wherever_they_are(tmp_path)
         path.write_text("# exported by tracker\ntag,note,score\n" + "\n".join(rows) + "\n")
         return run_normkit("fit", path, "-o", tmp_path / "s.json").returncode
 
+    # row 10 is in the head (64 KiB); row 50,000 past it, in the second block of reading
     for line in ('#x,"a,b",5', "#x,a,-", "#x,a, ", '#x,a,"7"'):
-        assert [fitted(line, at) for at in (10, 5_000, 50_000)] == [1, 1, 1], line
+        assert [fitted(line, at) for at in (10, 50_000)] == [1, 1], line
     for line in ("# a, b, c", "#x,a", "# note"):
-        assert [fitted(line, at) for at in (10, 5_000, 50_000)] == [0, 0, 0], line
+        assert [fitted(line, at) for at in (10, 50_000)] == [0, 0], line
 
 
 def test_a_comment_character_inside_a_quoted_value_is_the_value_s(tmp_path):
