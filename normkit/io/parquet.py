@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
@@ -22,7 +21,7 @@ from ..errors import InputError
 from .formats import Format
 from .lazy import pq
 from .reader import ReaderBase
-from .threads import csv_workers
+from .threads import OneBehind, csv_workers
 
 __all__ = [
     "PARQUET_BATCH_ROWS",
@@ -116,8 +115,7 @@ class ParquetWriter:
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
         self._bytes = 0
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="normkit-parquet")
-        self._written: Future | None = None
+        self._encoding = OneBehind("normkit-parquet")
 
     def _open(self, first: Sequence[pa.RecordBatch]) -> _NativeFile | _PyarrowFile:
         """The writer, its encodings decided on the first row group.
@@ -159,31 +157,23 @@ class ParquetWriter:
         if self._pending:
             if self._writer is None:
                 self._writer = self._open(self._pending)
-            self._wait()
-            self._written = self._thread.submit(self._writer.row_group, self._pending)
+            self._encoding.submit(self._writer.row_group, self._pending)
         self._pending, self._rows, self._bytes = [], 0, 0
-
-    def _wait(self) -> None:
-        """Let the row group being written finish; raise its error, if any."""
-        if self._written is not None:
-            written, self._written = self._written, None
-            written.result()
 
     def close(self) -> None:
         try:
             self._flush()
             if self._writer is None:  # no rows: the file holds the schema alone
                 self._writer = self._open([])
-            self._wait()
+            self._encoding.wait()
             self._writer.finish()
         finally:
-            self._thread.shutdown(wait=True)
+            self._encoding.stop()
 
     def abandon(self) -> None:
         """Close without writing what is pending (the output is being discarded)."""
         self._pending = []
-        self._thread.shutdown(wait=True)  # a row group being written is let finish
-        self._written = None
+        self._encoding.stop()  # a row group being written is let finish
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.abandon()
@@ -204,32 +194,24 @@ class _NativeFile:
                 dictionary=dictionary,
                 threads=csv_workers(),
             )
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="normkit-parquet-write")
-        self._written: Future | None = None
+        self._writing = OneBehind("normkit-parquet-write")
 
     def row_group(self, batches: list[pa.RecordBatch]) -> None:
         with _arrow_errors():
             data = self._file.row_group(batches)
-        self._wait()  # one row group's bytes waiting at most; its error, if any, raised
-        self._written = self._thread.submit(self._stream.write, data)
-
-    def _wait(self) -> None:
-        if self._written is not None:
-            written, self._written = self._written, None
-            written.result()
+        self._writing.submit(self._stream.write, data)
 
     def finish(self) -> None:
         try:
             with _arrow_errors():
                 data = self._file.finish()
-            self._wait()
+            self._writing.wait()
             self._stream.write(data)
         finally:
-            self._thread.shutdown(wait=True)
+            self._writing.stop()
 
     def abandon(self) -> None:
-        self._thread.shutdown(wait=True)
-        self._written = None
+        self._writing.stop()
         self._file = None
 
 

@@ -1,13 +1,15 @@
-"""Threads of the I/O layer: reading ahead, and how many threads parse or format CSV."""
+"""Threads of the I/O layer: reading ahead, work done one task behind, and how many threads
+parse or format CSV."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, Full, Queue
 from typing import TypeVar
 
-__all__ = ["csv_workers", "prefetch"]
+__all__ = ["OneBehind", "csv_workers", "prefetch"]
 
 T = TypeVar("T")
 
@@ -64,3 +66,28 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
                 queue.get_nowait()
             except Empty:
                 thread.join(timeout=0.1)
+
+
+class OneBehind:
+    """Tasks run one at a time on a thread of their own, at most one waiting to finish: a task
+    is submitted once the previous one is done (its error, if any, raised then), so that the
+    caller prepares the next while the last runs."""
+
+    def __init__(self, name: str):
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._task: Future | None = None
+
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        self.wait()
+        self._task = self._thread.submit(fn, *args)
+
+    def wait(self) -> None:
+        """Let the task running finish; raise its error, if any."""
+        if self._task is not None:
+            task, self._task = self._task, None
+            task.result()
+
+    def stop(self) -> None:
+        """Let a task running finish, without its result; no task can be submitted after."""
+        self._thread.shutdown(wait=True)
+        self._task = None
