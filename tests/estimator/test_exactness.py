@@ -205,3 +205,75 @@ def test_real_data_sets_shipped_with_sklearn(tmp_path, name, chunk_rows):
     normkit.transform_file(path, ours, out, read=ReadOptions(chunk_rows=chunk_rows))
     got = pd.read_parquet(out).to_numpy(np.float64)
     assert_transform_match(got, ref.transform(reread), reread.to_numpy(np.float64), ref)
+
+
+# -- a record batch's columns mapped at once: the bits of the kernels one column at a time ------
+
+special = st.sampled_from([0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e308, 5e-324])
+values64 = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64), special)
+
+
+@given(
+    st.integers(1, 6).flatmap(
+        lambda k: st.tuples(
+            st.lists(
+                st.lists(st.one_of(st.none(), values64), min_size=4, max_size=4),
+                min_size=k,
+                max_size=k,
+            ),
+            st.lists(
+                st.tuples(
+                    values64,
+                    st.floats(1e-300, 1e300),
+                    st.sampled_from([1.0, 2.0, -0.5]),
+                    st.sampled_from([0.0, -0.0, 0.25]),
+                ),
+                min_size=k,
+                max_size=k,
+            ),
+            st.lists(st.sampled_from(["double", "float", "int64"]), min_size=k, max_size=k),
+        )
+    ),
+    st.booleans(),
+    st.integers(0, 2),
+)
+def test_a_batch_mapped_at_once_equals_the_kernels_column_by_column(table, inverse, offset):
+    from normkit.core import kernels
+    from normkit.estimator.apply import affine_map, map_columns
+    from normkit.stats.fitted import Affine
+
+    columns, params, types = table
+    arrays = []
+    for values, dtype in zip(columns, types, strict=True):
+        if dtype == "int64":
+            values = [
+                None if v is None or not np.isfinite(v) else int(max(min(v, 1e15), -1e15))
+                for v in values
+            ]
+        elif dtype == "float":
+            values = [
+                None if v is None else float(np.float32(np.clip(v, -3e38, 3e38))) for v in values
+            ]
+        arrays.append(pa.array([0, *values], type=dtype).slice(offset % 2))  # an offset too
+    names = [f"c{j}" for j in range(len(arrays))]
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(["t"] * len(arrays[0])), *arrays], names=["text", *names]
+    )
+    center, scale, gamma, beta = (np.array(p, dtype=np.float64) for p in zip(*params, strict=True))
+    out = map_columns(batch, names, affine_map(Affine(center, scale, gamma, beta), inverse))
+    kernel = kernels.inverse_standardize if inverse else kernels.standardize
+    assert out.column("text").equals(batch.column("text"))
+    for j, name in enumerate(names):
+        given_ = batch.column(name)
+        x = np.array([np.nan if v is None else v for v in given_.to_pylist()], dtype=np.float64)
+        with np.errstate(all="ignore"):
+            want = kernel(x, center[j], scale[j], gamma[j], beta[j])
+        got = out.column(name)
+        assert got.type == pa.float64()
+        assert got.is_null().to_pylist() == given_.is_null().to_pylist()
+        valid = ~np.asarray(given_.is_null())
+        got_values = np.array([np.nan if v is None else v for v in got.to_pylist()])
+        # Bit for bit, signed zeros included; a NaN is a NaN (its payload is not data).
+        nan = np.isnan(want)
+        assert (np.isnan(got_values) == nan)[valid].all()
+        assert got_values[valid & ~nan].tobytes() == want[valid & ~nan].tobytes()
