@@ -1,5 +1,7 @@
 """Type stubs of the native engine (the Rust crate in ``native/``, built by maturin)."""
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -128,6 +130,7 @@ def csv_records(
     decimal_point: str,
     missing: str,
 ) -> npt.NDArray[np.uint8]: ...
+def json_load(text: str) -> Any | None: ...
 def json_rows(values: npt.NDArray[np.float64], as_list: bool) -> list[str] | None: ...
 def value_counts(
     chunks: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],

@@ -30,4 +30,6 @@ pub mod scan;
 pub mod text;
 
 #[cfg(feature = "python")]
+mod jsonload;
+#[cfg(feature = "python")]
 mod python;

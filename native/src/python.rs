@@ -24,6 +24,7 @@ use crate::categories;
 use crate::csvout;
 use crate::dialect::Dialect;
 use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
+use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
 use crate::parquetout;
 use crate::parse::parse_block;
@@ -860,6 +861,14 @@ fn row_keys(
     keys.into_pyarray(py)
 }
 
+/// JSON text parsed into Python objects, exactly as `json.loads` parses it; None where `json`
+/// must decide: invalid JSON, a key given twice in one object, and the rest listed in
+/// [`jsonload`].
+#[pyfunction]
+fn json_load<'py>(text: &Bound<'py, pyo3::types::PyString>) -> Option<Bound<'py, PyAny>> {
+    jsonload::load(text.py(), text.to_str().ok()?)
+}
+
 /// Each row of the 2-d float64 array `values` as JSON text, as `json.dumps` writes it: the
 /// float's `repr` (one column, `as_list` false) or the list `[a, b, ...]` (see
 /// [`text::json_rows`]); None if a value is not finite.
@@ -1154,6 +1163,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(running_advance, m)?)?;
     m.add_function(wrap_pyfunction!(row_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(json_load, m)?)?;
     m.add_function(wrap_pyfunction!(json_rows, m)?)?;
     m.add_function(wrap_pyfunction!(value_counts, m)?)?;
     Ok(())

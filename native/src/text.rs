@@ -105,6 +105,50 @@ pub fn json_rows(values: &[f64], width: usize, as_list: bool) -> Option<Vec<Stri
     Some(rows.collect())
 }
 
+/// Whether JSON text holds a number that serde_json reads otherwise than Python's `json`: an
+/// integer beyond 64 bits (below `i64::MIN` or above `u64::MAX`, which serde_json reads as a
+/// float and `json` as an exact `int`), or a negative zero written as an integer (`-0`, a float to serde_json,
+/// the `int` 0 to `json`). Text inside strings is not told apart: such digits there make a
+/// false alarm, which costs only speed.
+pub fn json_numbers_differ(text: &[u8]) -> bool {
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i];
+        if !(c.is_ascii_digit() || c == b'-') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < text.len() && matches!(text[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+            i += 1;
+        }
+        let token = &text[start..i];
+        if token.iter().any(|&b| matches!(b, b'.' | b'e' | b'E')) {
+            continue; // a float to both
+        }
+        let negative = token.first() == Some(&b'-');
+        let digits = &token[usize::from(negative)..];
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            continue; // not a number: JSON's verdict, either way
+        }
+        if negative && digits.iter().all(|&b| b == b'0') {
+            return true;
+        }
+        // Beyond i64 below zero, beyond u64 above: a float to serde_json.
+        let fits = match std::str::from_utf8(token)
+            .ok()
+            .and_then(|t| t.parse::<i128>().ok())
+        {
+            Some(v) => v >= i128::from(i64::MIN) && v <= i128::from(u64::MAX),
+            None => false,
+        };
+        if !fits {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +205,32 @@ mod tests {
         );
         assert_eq!(json_rows(&[1.0, f64::NAN], 1, false), None);
         assert_eq!(json_rows(&[f64::INFINITY], 1, true), None);
+    }
+
+    #[test]
+    fn json_numbers_read_otherwise_by_serde_json() {
+        for text in [
+            "[-0]",
+            "[1, -0 ]",
+            "{\"a\": -00}",
+            "[123456789012345678901]",
+            "[-99999999999999999999]",
+        ] {
+            assert!(json_numbers_differ(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "[-0.0]",
+            "[0]",
+            "[-1]",
+            "[18446744073709551615]",
+            "[-9223372036854775808]",
+            "[1e400]",
+            "[1.0540600443210797e+19]",
+            "[12345678901234567890.5]",
+            "\"a-b\"",
+            "[]",
+        ] {
+            assert!(!json_numbers_differ(text.as_bytes()), "{text}");
+        }
     }
 }

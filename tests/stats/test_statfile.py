@@ -154,6 +154,12 @@ def test_bare_nan_token_is_refused(fitted):
         loads(text, source="s.json")
 
 
+def test_a_key_given_twice_is_refused(fitted):
+    text = dumps(fitted).replace('"mean": ', '"mean": 0.5, "mean": ', 1)
+    with pytest.raises(StatsFileError, match="invalid JSON, the key 'mean' appears twice in one"):
+        loads(text, source="s.json")
+
+
 def test_load_reports_missing_file_and_directory(tmp_path):
     with pytest.raises(StatsFileError, match="no such stat file"):
         normkit.load(tmp_path / "absent.json")

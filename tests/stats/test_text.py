@@ -110,3 +110,119 @@ def test_fingerprints_hash_json_dumps_sorted_text_of_real_stat_files(tmp_path):
         text = json.dumps(doc, sort_keys=True, allow_nan=False)
         assert sorted_text(doc) == text
         assert statfile.fingerprint(stats) == hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Reading: the native parser gives what json.loads gives, or None where json must decide.
+
+
+def _same(a, b) -> bool:
+    """Equal as parsed JSON: the same types, floats bit for bit, keys in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a.hex() == b.hex()
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def _beyond_64_bits(doc) -> bool:
+    if isinstance(doc, dict):
+        return any(_beyond_64_bits(v) for v in doc.values())
+    if isinstance(doc, list):
+        return any(_beyond_64_bits(v) for v in doc)
+    return type(doc) is int and not -(2**63) <= doc < 2**64
+
+
+# No digits or '-' in strings, so the only integers the native parser leaves to json are
+# those beyond 64 bits (its scan for them does not tell strings from numbers).
+_words = st.text(st.characters(blacklist_characters="-0123456789", codec="utf-8"), max_size=6)
+_leaves = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(2**66), 2**66),
+    st.booleans(),
+    st.none(),
+    _words,
+)
+_json = st.recursive(
+    _leaves,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_words, inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json, st.booleans())
+def test_json_is_read_natively_as_json_reads_it(doc, indent):
+    text = json.dumps(doc, indent=2 if indent else None, ensure_ascii=not indent)
+    native = _native.json_load(text)
+    if _beyond_64_bits(doc):
+        assert native is None
+    else:
+        assert _same(native, json.loads(text))
+
+
+_number_tokens = st.builds(
+    lambda sign, whole, frac, exp: sign + whole + frac + exp,
+    st.sampled_from(["", "-"]),
+    st.one_of(st.just("0"), st.from_regex(r"\A[1-9][0-9]{0,24}\Z")),
+    st.one_of(st.just(""), st.from_regex(r"\A\.[0-9]{1,30}\Z")),
+    st.one_of(st.just(""), st.from_regex(r"\A[eE][+-]?[0-9]{1,3}\Z")),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_number_tokens, min_size=1, max_size=4))
+def test_numbers_are_read_natively_as_json_reads_them(tokens):
+    text = "[" + ", ".join(tokens) + "]"
+    expected = json.loads(text)
+    native = _native.json_load(text)
+    finite = all(type(x) is int or np.isfinite(x) for x in expected)
+    if native is not None:
+        assert _same(native, expected)
+    # Left to json only where a number is beyond float64's range or 64 bits, or is "-0".
+    elif finite:
+        assert _beyond_64_bits(expected) or any(t.lstrip("-") == "0" for t in tokens if "-" in t)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',
+        '{"x": [{"b": 1, "c": 2, "b": 3}]}',
+        "[NaN]",
+        '{"a": Infinity}',
+        "[-Infinity]",
+        "[1e400]",
+        "[-0]",
+        "[123456789012345678901234567890]",
+        '["\\ud800"]',
+        "[" * 200 + "]" * 200,
+        "\ufeff{}",
+        "",
+        "{} x",
+        '["a\tb"]',
+        "[1,]",
+        "{'a': 1}",
+    ],
+)
+def test_what_json_must_decide_is_left_to_it(text):
+    assert _native.json_load(text) is None
+
+
+def test_long_numbers_are_rounded_correctly():
+    tokens = [
+        "0.1000000000000000055511151231257827021181583404541015625",
+        "2.2250738585072011e-308",
+        "4.9406564584124654e-324",
+        "2.47032822920623272e-324",
+        "1.7976931348623158e308",
+        "9007199254740993",
+        "9007199254740993.0",
+        "0." + "0" * 400 + "1e400",
+        "1" + "0" * 300 + "e-300",
+    ]
+    text = "[" + ", ".join(tokens) + "]"
+    assert _same(_native.json_load(text), json.loads(text))
