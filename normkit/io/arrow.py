@@ -24,6 +24,7 @@ __all__ = [
     "is_numeric_type",
     "numeric_type_named",
     "rechunk",
+    "rows_float64",
     "text_array",
     "to_float64",
 ]
@@ -133,6 +134,23 @@ def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
         valid = np.unpackbits(bitmap, count=start + n, bitorder="little")[start:].view(bool)
         values = np.where(valid, values, np.nan)
     return values
+
+
+def rows_float64(batch: pa.RecordBatch) -> np.ndarray:
+    """The columns of ``batch`` as one float64 array, a row of it per record, each column as
+    :func:`to_float64` gives it (nulls as NaN): in one copy where every column is float64 or
+    int64 (pyarrow's ``to_tensor``), else column by column. For a batch of few rows and many
+    columns, where the cost of a call per column is the whole cost."""
+    if all(t in _TENSOR_TYPES for t in batch.schema.types):
+        return batch.to_tensor(null_to_nan=True).to_numpy()
+    if not batch.num_columns:
+        return np.empty((batch.num_rows, 0))
+    return np.column_stack([to_float64(column) for column in batch.columns])
+
+
+#: The types :func:`rows_float64` hands to ``to_tensor``, which reads them as float64 (int64
+#: rounded to the nearest, as :func:`cast_float64` rounds it).
+_TENSOR_TYPES = frozenset({pa.float64(), pa.int64()})
 
 
 def cast_float64(array: pa.Array) -> pa.Array:

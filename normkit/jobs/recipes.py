@@ -294,9 +294,10 @@ class Resemblance:
         self.sum = np.zeros(n)
         self.squares = np.zeros(n)
 
-    def update(self, columns: Sequence[np.ndarray]) -> None:
-        """Look at the first :data:`LOOK_ROWS` values of a batch's columns (NaN: missing)."""
-        d = np.column_stack([x[:LOOK_ROWS] for x in columns]) - self.shift
+    def update(self, rows: np.ndarray) -> None:
+        """Look at the first :data:`LOOK_ROWS` rows of a batch (a row of ``rows`` per record, a
+        column per name; NaN: missing)."""
+        d = rows[:LOOK_ROWS] - self.shift
         valid = ~np.isnan(d)
         d[~valid] = 0.0
         self.count += valid.sum(axis=0)

@@ -21,7 +21,13 @@ from ..estimator.apply import (
 )
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.arrow import dictionary_type_named, first_infinite, numeric_type_named, to_float64
+from ..io.arrow import (
+    dictionary_type_named,
+    first_infinite,
+    numeric_type_named,
+    rows_float64,
+    to_float64,
+)
 from ..io.dataset import Concatenated, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import STDIO, Format, check_output_extension, resolve_format
@@ -463,8 +469,7 @@ def _looked_at(
         if look is not None:
             i = seen[name] = seen.get(name, -1) + 1
             if i < LOOK_EVERY or i % LOOK_EVERY == 0:
-                head = batch.slice(0, LOOK_ROWS)
-                look.update([to_float64(head.column(n)) for n in names])
+                look.update(rows_float64(batch.select(names).slice(0, LOOK_ROWS)))
         yield batch
 
 

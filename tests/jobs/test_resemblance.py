@@ -68,5 +68,5 @@ def test_verdict_is_the_column_by_column_rule(columns, inverse, seed):
             "constant": np.full(200, m),
         }[kind]
         values.append(x)
-    look.update(values)
+    look.update(np.column_stack(values))
     assert look.verdict() == verdict_column_by_column(look)
