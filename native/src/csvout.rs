@@ -302,6 +302,75 @@ pub fn write_records(
     Ok(())
 }
 
+/// Fields in a range of rows worth a thread of its own in [`write_records_on`].
+pub const FIELDS_PER_THREAD: usize = 1 << 16;
+
+/// The records of [`write_records`], written on up to `threads` threads, each a range of rows:
+/// for a piece of few rows and many columns, which is otherwise formatted on one core. The
+/// first range is appended to the last of `texts`, each later one pushed as a text of its own
+/// (nothing is copied), so that the texts in order are the records. Errors as
+/// [`write_records`]'s, the first in row order (`texts` then hold the records before it).
+///
+/// # Errors
+///
+/// As [`write_records`].
+pub fn write_records_on(
+    columns: &[Column<'_>],
+    rows: usize,
+    style: &Style,
+    threads: usize,
+    texts: &mut Vec<Vec<u8>>,
+) -> Result<(), WriteError> {
+    if texts.is_empty() {
+        texts.push(Vec::new());
+    }
+    let fields = rows.saturating_mul(columns.len().max(1));
+    let threads = threads.min(fields / FIELDS_PER_THREAD).min(rows);
+    let first = texts.len() - 1;
+    if threads < 2 {
+        return write_records(columns, rows, style, &mut texts[first]);
+    }
+    for (i, column) in columns.iter().enumerate() {
+        check(i, column, rows)?;
+    }
+    let per_thread = rows.div_ceil(threads);
+    let ranges: Vec<Vec<Column<'_>>> = (0..rows)
+        .step_by(per_thread)
+        .map(|start| {
+            columns
+                .iter()
+                .map(|c| Column {
+                    offset: c.offset + start,
+                    ..*c
+                })
+                .collect()
+        })
+        .collect();
+    texts.resize_with(first + ranges.len(), Vec::new);
+    let done: Vec<Result<(), WriteError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .zip(&mut texts[first..])
+            .enumerate()
+            .map(|(k, (range, text))| {
+                let n = per_thread.min(rows - k * per_thread);
+                scope.spawn(move || write_records(range, n, style, text))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a formatting thread panicked"))
+            .collect()
+    });
+    for (k, result) in done.into_iter().enumerate() {
+        if result.is_err() {
+            texts.truncate(first + k + 1);
+            return result;
+        }
+    }
+    Ok(())
+}
+
 /// The shortest text of `x` that reads back to it (ryu's layout), or its non-finite name.
 fn float_text(buffer: &mut ryu::Buffer, x: f64) -> &str {
     if x.is_finite() {
@@ -594,5 +663,69 @@ mod tests {
             ..style()
         };
         assert_eq!(written(&columns, 2, &dash), "\"-1.5\"-\"-7\"\n2.0-8\n");
+    }
+
+    #[test]
+    fn rows_shared_among_threads_are_the_same_records_and_the_first_error() {
+        let rows = 301;
+        let width = 1200;
+        let values: Vec<f64> = (0..rows * width + 5)
+            .map(|k| k as f64 / 7.0 - 90.0)
+            .collect();
+        let bytes = floats(&values);
+        let words: Vec<String> = (0..rows + 3).map(|k| format!("w{k}")).collect();
+        let mut words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let (offsets, data) = texts(&words);
+        let mut columns: Vec<Column<'_>> = (0..width)
+            .map(|j| Column {
+                values: Values::Float64(&bytes),
+                validity: Some(&[0b1011_0110; 64]),
+                offset: (j * 13) % 50,
+            })
+            .collect();
+        columns.push(Column {
+            values: Values::Text {
+                offsets: &offsets,
+                large: false,
+                data: &data,
+            },
+            validity: None,
+            offset: 2,
+        });
+        let style = style();
+        let mut one = Vec::new();
+        write_records(&columns, rows, &style, &mut one).unwrap();
+        for threads in [2, 3, 4, 16] {
+            let mut texts = vec![b"head\n".to_vec()];
+            write_records_on(&columns, rows, &style, threads, &mut texts).unwrap();
+            assert_eq!(texts.len(), threads.min(5), "{threads} threads");
+            assert_eq!(&texts.concat()[5..], &one[..], "{threads} threads");
+        }
+
+        // A field that cannot be written unquoted, in two rows: the first is the one named.
+        words[150] = "a,b";
+        words[280] = "c,d";
+        let (offsets, data) = texts(&words);
+        columns[width].values = Values::Text {
+            offsets: &offsets,
+            large: false,
+            data: &data,
+        };
+        let bare = Style {
+            quote: None,
+            ..style
+        };
+        let mut texts = Vec::new();
+        let error = write_records_on(&columns, rows, &bare, 4, &mut texts).unwrap_err();
+        assert_eq!(
+            error,
+            WriteError::Unquotable {
+                column: width,
+                text: "a,b".into()
+            }
+        );
+        let mut one = Vec::new();
+        assert_eq!(write_records(&columns, rows, &bare, &mut one), Err(error));
+        assert_eq!(texts.concat(), one);
     }
 }

@@ -999,10 +999,12 @@ type ColumnIn<'py> = (
 
 /// The CSV records of record batches (`normkit.io.csv.writer`), each `(rows, columns)`, one
 /// after the other (see [`csvout`]). A column's kind: 0 null, 1 float64, 2 float32, 3-6 int8 to
-/// int64, 7-10 uint8 to uint64, 11 bool, 12 string, 13 large string. Returns the UTF-8 bytes
-/// (moved, not copied); the GIL is released while they are written.
+/// int64, 7-10 uint8 to uint64, 11 bool, 12 string, 13 large string. Returns the UTF-8 text in
+/// pieces (moved, not copied), to be written in order; the GIL is released while they are
+/// written, each batch's rows shared among up to `threads` threads where it is large (a
+/// piece per thread, [`csvout::write_records_on`]).
 #[pyfunction]
-#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing))]
+#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing, threads = 1))]
 fn csv_records<'py>(
     py: Python<'py>,
     batches: Vec<(usize, Vec<ColumnIn<'py>>)>,
@@ -1010,7 +1012,8 @@ fn csv_records<'py>(
     quote: Option<&str>,
     decimal_point: &str,
     missing: &str,
-) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    threads: usize,
+) -> PyResult<Vec<Bound<'py, PyArray1<u8>>>> {
     let style = csvout::Style {
         delimiter: one_byte("delimiter", delimiter)?,
         quote: quote.map(|q| one_byte("quote", q)).transpose()?,
@@ -1064,13 +1067,13 @@ fn csv_records<'py>(
         }
         parts.push((*rows, found));
     }
-    let out = py
+    let texts = py
         .detach(|| {
-            let mut out = Vec::new();
+            let mut texts = Vec::new();
             for (rows, columns) in &parts {
-                csvout::write_records(columns, *rows, &style, &mut out)?;
+                csvout::write_records_on(columns, *rows, &style, threads, &mut texts)?;
             }
-            Ok::<_, csvout::WriteError>(out)
+            Ok::<_, csvout::WriteError>(texts)
         })
         .map_err(|e| match e {
             csvout::WriteError::Unquotable { column, text } => {
@@ -1078,7 +1081,7 @@ fn csv_records<'py>(
             }
             csvout::WriteError::Buffer { .. } => PyValueError::new_err(e.to_string()),
         })?;
-    Ok(out.into_pyarray(py))
+    Ok(texts.into_iter().map(|t| t.into_pyarray(py)).collect())
 }
 
 /// A Parquet file written row group after row group, each row group's columns encoded on

@@ -174,3 +174,27 @@ def test_dictionaries_of_text_views_are_written_as_their_text():
         '""',
         "plain",
     ]
+
+
+def test_a_wide_batch_formatted_on_several_threads_is_the_text_of_a_few_rows_at_a_time():
+    """A batch of many fields is written on several threads, a range of rows each: the same
+    text, in order, as a few rows at a time; in another encoding too."""
+    rng = np.random.default_rng(8)
+    columns = {f"x{j}": rng.normal(size=64) * 10.0 ** rng.integers(-5, 5) for j in range(2500)}
+    columns["x7"] = pa.array(columns["x7"], mask=np.arange(64) % 5 == 0)
+    columns["name"] = pa.array([f'é{k}, "q"' if k % 9 else None for k in range(64)])
+    table = pa.table(columns)
+    # 160,000 fields: on two threads or more; 16 rows (40,000 fields): on one.
+    assert written(table) == written(table, batch_rows=16)
+    back = read_back(written(table), table.schema)
+    assert back.equals(table)
+
+    def latin1(batch_rows):
+        sink = pa.BufferOutputStream()
+        writer = CsvWriter(sink, table.schema, ",", encoding="latin-1")
+        for batch in table.to_batches(max_chunksize=batch_rows):
+            writer.write_batch(batch)
+        writer.close()
+        return sink.getvalue().to_pybytes()
+
+    assert latin1(None) == latin1(16) == written(table).decode().encode("latin-1")

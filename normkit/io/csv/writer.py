@@ -74,6 +74,7 @@ class CsvWriter:
         self.delimiter = delimiter
         self.encoding: str | None = None  # None: UTF-8
         self._transcode = False
+        self._workers = csv_workers()
         if encoding is not None and codecs.lookup(encoding).name == "utf-8-sig":
             self.encoding = "UTF-8 with a byte-order mark"  # as the input began
             self._stream.write(codecs.BOM_UTF8)
@@ -87,7 +88,6 @@ class CsvWriter:
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
         self._missing = 2 * self._quote if len(schema) == 1 else ""
-        self._workers = csv_workers()
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="normkit-csv-format")
         self._jobs: deque[Future] = deque()
         self._batches: list[pa.RecordBatch] = []
@@ -108,38 +108,42 @@ class CsvWriter:
         while len(self._jobs) > self._workers:
             self._write(self._jobs.popleft().result())
 
-    def _write(self, utf8: bytes | memoryview) -> None:
-        """Write a piece of formatted UTF-8 text, in the output's encoding."""
-        if not self._transcode:
-            self._stream.write(utf8)
-            return
-        text = bytes(utf8).decode("utf-8")
-        try:
-            self._stream.write(self._encoder.encode(text))
-        except UnicodeEncodeError as exc:
-            raise OutputError(
-                f"the text {exc.object[exc.start : exc.end]!r} cannot be written in "
-                f"{self.encoding}, the encoding the input was read in"
-            ) from None
+    def _write(self, texts: list[memoryview]) -> None:
+        """Write formatted UTF-8 text, piece after piece (each whole records), in the output's
+        encoding."""
+        for utf8 in texts:
+            if not self._transcode:
+                self._stream.write(utf8)
+                continue
+            text = bytes(utf8).decode("utf-8")
+            try:
+                self._stream.write(self._encoder.encode(text))
+            except UnicodeEncodeError as exc:
+                raise OutputError(
+                    f"the text {exc.object[exc.start : exc.end]!r} cannot be written in "
+                    f"{self.encoding}, the encoding the input was read in"
+                ) from None
 
-    def _format(self, batches: list[pa.RecordBatch]) -> memoryview:
+    def _format(self, batches: list[pa.RecordBatch]) -> list[memoryview]:
         pieces = [
             (batch.num_rows, [_native_column(batch.column(i), kind) for i, kind in self._kinds])
             for batch in batches
         ]
         return self._records(pieces, self._missing)
 
-    def _records(self, pieces: list[tuple[int, list[tuple]]], missing: str) -> memoryview:
-        """The CSV text of ``pieces``, ``(rows, columns)`` as ``csv_records`` takes them."""
+    def _records(self, pieces: list[tuple[int, list[tuple]]], missing: str) -> list[memoryview]:
+        """The CSV text of ``pieces``, ``(rows, columns)`` as ``csv_records`` takes them, in
+        pieces of whole records (a large one is formatted on several threads)."""
         from ... import _native
 
         try:
-            text = _native.csv_records(
+            texts = _native.csv_records(
                 pieces,
                 delimiter=self._delimiter,
                 quote=self._quote or None,
                 decimal_point=self._decimal,
                 missing=missing,
+                threads=self._workers,
             )
         except _native.UnquotableError as exc:
             column, value = exc.args
@@ -152,7 +156,7 @@ class CsvWriter:
                     f"another delimiter ({param('csv.delimiter')})",
                 ),
             ) from None
-        return memoryview(text)
+        return [memoryview(text) for text in texts]
 
     def close(self) -> None:
         try:
