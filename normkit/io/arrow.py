@@ -137,12 +137,14 @@ def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def rows_float64(batch: pa.RecordBatch) -> np.ndarray:
-    """The columns of ``batch`` as one float64 array, a row of it per record, each column as
-    :func:`to_float64` gives it (nulls as NaN): in one copy where every column is float64 or
-    int64 (pyarrow's ``to_tensor``), else column by column. For a batch of few rows and many
-    columns, where the cost of a call per column is the whole cost."""
+    """The columns of ``batch`` as one new float64 array (the caller's to overwrite), a row of
+    it per record, each column as :func:`to_float64` gives it (nulls as NaN): in one copy where
+    every column is float64 or int64 (pyarrow's ``to_tensor``), else column by column. For a
+    batch of few rows and many columns, where the cost of a call per column is the whole
+    cost."""
     if all(t in _TENSOR_TYPES for t in batch.schema.types):
-        return batch.to_tensor(null_to_nan=True).to_numpy()
+        rows = batch.to_tensor(null_to_nan=True).to_numpy()
+        return rows if rows.flags.writeable else rows.copy()
     if not batch.num_columns:
         return np.empty((batch.num_rows, 0))
     return np.column_stack([to_float64(column) for column in batch.columns])

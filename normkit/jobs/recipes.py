@@ -296,10 +296,13 @@ class Resemblance:
 
     def update(self, rows: np.ndarray) -> None:
         """Look at the first :data:`LOOK_ROWS` rows of a batch (a row of ``rows`` per record, a
-        column per name; NaN: missing)."""
-        d = rows[:LOOK_ROWS] - self.shift
-        valid = ~np.isnan(d)
-        d[~valid] = 0.0
+        column per name; NaN: missing). ``rows``, a float64 array of the caller's, is
+        overwritten: a batch of many columns is looked at without a copy of it."""
+        d = rows[:LOOK_ROWS]
+        d -= self.shift
+        invalid = np.isnan(d)
+        d[invalid] = 0.0
+        valid = ~invalid
         self.count += valid.sum(axis=0)
         self.sum += d.sum(axis=0)
         self.squares += np.einsum("ij,ij->j", d, d)

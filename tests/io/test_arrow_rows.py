@@ -57,7 +57,13 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 @given(batches())
 def test_rows_are_the_columns_as_to_float64_gives_each(batch):
     expected = np.column_stack([to_float64(c) for c in batch.columns])
-    assert _same(rows_float64(batch), expected)
+    rows = rows_float64(batch)
+    assert _same(rows, expected)
+    # A new array, the caller's to overwrite.
+    assert rows.flags.writeable
+    for column in batch.columns:
+        if column.type == pa.float64() and column.buffers()[1] is not None:
+            assert not np.shares_memory(rows, np.frombuffer(column.buffers()[1], np.uint8))
 
 
 def test_int64_beyond_2_53_rounds_as_the_column_does():
