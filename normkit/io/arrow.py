@@ -143,7 +143,9 @@ def rows_float64(batch: pa.RecordBatch) -> np.ndarray:
     batch of few rows and many columns, where the cost of a call per column is the whole
     cost."""
     if all(t in _TENSOR_TYPES for t in batch.schema.types):
-        rows = batch.to_tensor(null_to_nan=True).to_numpy()
+        # From the system allocator, which gives it back once freed: the default pool would
+        # keep it, for the rest of the run, beside numpy's arrays of the same size.
+        rows = batch.to_tensor(null_to_nan=True, memory_pool=pa.system_memory_pool()).to_numpy()
         return rows if rows.flags.writeable else rows.copy()
     if not batch.num_columns:
         return np.empty((batch.num_rows, 0))
