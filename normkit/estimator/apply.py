@@ -87,7 +87,8 @@ def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
     are unchanged."""
     check_columns(schema.names, names)
     fitted = set(names)
-    fields = [f.with_type(pa.float64()) if f.name in fitted else f for f in schema]
+    float64 = pa.float64()
+    fields = [f.with_type(float64) if f.name in fitted and f.type != float64 else f for f in schema]
     return pa.schema(fields, metadata=_pandas_updated(schema.metadata, fitted))
 
 

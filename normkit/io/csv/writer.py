@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -82,8 +83,7 @@ class CsvWriter:
             self.encoding, self._transcode = encoding, True
             self._encoder = codecs.getincrementalencoder(encoding)()
         if header:  # without one when the input had none: the output reads back the same way
-            names = [_text_column(name) for name in schema.names]
-            self._write(self._records([(1, names)], missing=""))
+            self._write(self._records([(1, _header_columns(schema.names))], missing=""))
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
@@ -231,9 +231,13 @@ def _native_column(column: pa.Array, kind: str) -> tuple:
 _EMPTY = np.empty(0, dtype=np.uint8)
 
 
-def _text_column(text: str) -> tuple:
-    """One text as a one-row string column for ``csv_records`` (a header's name; built from
-    numpy buffers, since building an Arrow array would import pandas)."""
-    data = text.encode("utf-8")
-    offsets = np.array([0, len(data)], dtype=np.int32).view(np.uint8)
-    return _NATIVE_KINDS[pa.string()], None, [offsets, np.frombuffer(data, np.uint8)], 0
+def _header_columns(names: Sequence[str]) -> list[tuple]:
+    """The names as one-row string columns for ``csv_records``, column ``j`` the ``j``-th text
+    of one string array's buffers (built from numpy, since building an Arrow array would
+    import pandas; one array, not one per name, for a header of 20,000 names)."""
+    encoded = [name.encode("utf-8") for name in names]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    buffers = [offsets.view(np.uint8), np.frombuffer(b"".join(encoded), np.uint8)]
+    kind = _NATIVE_KINDS[pa.string()]
+    return [(kind, None, buffers, j) for j in range(len(encoded))]
