@@ -100,10 +100,11 @@ class CsvReader(ReaderBase):
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
         wanted = set(float_columns)
         inferred = self._inferred if self._inferred is not None else self.schema
+        float64, string = pa.float64(), pa.string()
         return {
-            f.name: pa.float64()  # a column with no value yet (null) is text
+            f.name: float64  # a column with no value yet (null) is text
             if f.name in wanted
-            else (pa.string() if keep_text or pa.types.is_null(f.type) else f.type)
+            else (string if keep_text or pa.types.is_null(f.type) else f.type)
             for f in inferred
         }
 

@@ -24,6 +24,8 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
     """Refuse, before writing anything, columns that have no CSV text form."""
     for field in schema:
         dtype = field.type
+        if dtype in _NATIVE_KINDS:  # numbers, booleans and text: written as they are
+            continue
         if pa.types.is_dictionary(dtype):
             dtype = dtype.value_type
         if (
