@@ -448,6 +448,7 @@ class NativeRecords:
                         yield from self._collect(jobs.popleft())
                     raise self._too_long(chunk, self._line)
                 wanted = 2 * len(chunk)  # a record longer than the chunk
+                self._read_again(eof)
                 continue
             if first and 0 < lines < MIN_ROWS and self._chunk_bytes < MAX_CHUNK:
                 # Wide rows: the chunk grows once, judged by the first one (each batch costs
@@ -458,6 +459,7 @@ class NativeRecords:
                 if not last and self._chunk_bytes > len(chunk):
                     wanted = self._chunk_bytes
                     first = False
+                    pass
                     continue
             first = False
             wanted = self._chunk_bytes
@@ -474,6 +476,14 @@ class NativeRecords:
                 break
         while jobs:
             yield from self._collect(jobs.popleft())
+
+    def _read_again(self, eof: bool) -> None:
+        """Before a larger chunk: a file read as it is is read again from the chunk's start, in
+        one read (the bytes read so far joined to the rest would be a copy of all of them);
+        not once its end is reached (nothing would be read again)."""
+        if self._rewind and self._pending and not eof:
+            self._stream.seek(-len(self._pending), 1)
+            self._pending = b""
 
     def _collect(self, job) -> Iterator[pa.RecordBatch]:
         """The batch of a chunk handed to the engine (none for a chunk of blank lines)."""
