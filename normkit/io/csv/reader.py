@@ -98,9 +98,8 @@ class CsvReader(ReaderBase):
         return pa.schema([pa.field(n, types[n]) for n in self.schema.names])
 
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
-        wanted = set(float_columns)
+        wanted, float64, string = set(float_columns), pa.float64(), pa.string()
         inferred = self._inferred if self._inferred is not None else self.schema
-        float64, string = pa.float64(), pa.string()
         return {
             f.name: float64  # a column with no value yet (null) is text
             if f.name in wanted
