@@ -82,6 +82,9 @@ class AtomicFile:
         except OSError as exc:
             self.discard()
             raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
+        except BaseException:  # Ctrl-C or SIGTERM once the temporary file exists
+            self.discard()
+            raise
 
     def commit(self) -> None:
         """Close, flush to disk and move into place."""
