@@ -459,7 +459,7 @@ class NativeRecords:
                 if not last and self._chunk_bytes > len(chunk):
                     wanted = self._chunk_bytes
                     first = False
-                    pass
+                    self._read_again(eof)
                     continue
             first = False
             wanted = self._chunk_bytes
