@@ -156,7 +156,7 @@ def _map_affine(
         if column.null_count:
             arrays[i] = float64_to_arrow(values[j], column)
         else:
-            arrays[i] = pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(values[j])], 0)
+            arrays[i] = pa.Array.from_buffers(float64, n, [None, pa.py_buffer(values[j])], 0)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 

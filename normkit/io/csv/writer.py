@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...errors import OutputError, SchemaError, param
+from ..arrow import text_array
 from ..lazy import pc
 from ..threads import csv_workers
 
@@ -235,11 +236,6 @@ _EMPTY = np.empty(0, dtype=np.uint8)
 
 def _header_columns(names: Sequence[str]) -> list[tuple]:
     """The names as one-row string columns for ``csv_records``, column ``j`` the ``j``-th text
-    of one string array's buffers (built from numpy, since building an Arrow array would
-    import pandas; one array, not one per name, for a header of 20,000 names)."""
-    encoded = [name.encode("utf-8") for name in names]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    buffers = [offsets.view(np.uint8), np.frombuffer(b"".join(encoded), np.uint8)]
-    kind = _NATIVE_KINDS[pa.string()]
-    return [(kind, None, buffers, j) for j in range(len(encoded))]
+    of one string array (one array, not one per name, for a header of 20,000 names)."""
+    kind, _, buffers, _ = _native_column(text_array(names), "native")
+    return [(kind, None, buffers, j) for j in range(len(names))]
