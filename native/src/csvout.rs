@@ -243,7 +243,7 @@ pub fn write_records(
                 }
                 Values::Float64(b) => {
                     let x = f64::from_le_bytes(word(b, i));
-                    push_number(out, &mut field, style, float_text(&mut floats, x))
+                    push_float(out, &mut field, &mut floats, style, x)
                 }
                 Values::Float32(b) => {
                     let x = f32::from_le_bytes(word(b, i));
@@ -282,12 +282,7 @@ pub fn write_records(
                 } => {
                     let text =
                         &data[text_offset(offsets, large, i)..text_offset(offsets, large, i + 1)];
-                    if text.is_empty() {
-                        out.extend_from_slice(&style.missing);
-                        true
-                    } else {
-                        push_field(out, style, text)
-                    }
+                    push_text(out, style, text)
                 }
             };
             if !written {
@@ -371,6 +366,31 @@ pub fn write_records_on(
     Ok(())
 }
 
+/// A float64 field: the shortest text of `x` that reads back to it, as [`push_number`] writes
+/// a number (`field` and `floats`: scratch space). False as [`push_number`]'s.
+#[inline]
+pub(crate) fn push_float(
+    out: &mut Vec<u8>,
+    field: &mut Vec<u8>,
+    floats: &mut ryu::Buffer,
+    style: &Style,
+    x: f64,
+) -> bool {
+    push_number(out, field, style, float_text(floats, x))
+}
+
+/// A text field: as [`push_field`] writes it, an empty text as the missing value's text (an
+/// empty field, or `""` in a record of one field). False as [`push_field`]'s.
+#[inline]
+pub(crate) fn push_text(out: &mut Vec<u8>, style: &Style, text: &[u8]) -> bool {
+    if text.is_empty() {
+        out.extend_from_slice(&style.missing);
+        true
+    } else {
+        push_field(out, style, text)
+    }
+}
+
 /// The shortest text of `x` that reads back to it (ryu's layout), or its non-finite name.
 fn float_text(buffer: &mut ryu::Buffer, x: f64) -> &str {
     if x.is_finite() {
@@ -394,8 +414,11 @@ fn non_finite(x: f64) -> &'static str {
 /// delimiter or the quote (`-` as the delimiter, or a decimal comma between commas). False
 /// where it would need quotes and nothing is quoted (it is written all the same).
 fn push_number(out: &mut Vec<u8>, field: &mut Vec<u8>, style: &Style, text: &str) -> bool {
+    // A byte that a number's text may hold (digits, sign, point, exponent, NaN, inf).
+    let in_numbers = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.');
     let plain = |b: &u8| *b != style.delimiter && Some(*b) != style.quote;
-    if style.decimal_point == b'.' && text.as_bytes().iter().all(plain) {
+    let never_quoted = !in_numbers(style.delimiter) && style.quote.is_none_or(|q| !in_numbers(q));
+    if style.decimal_point == b'.' && (never_quoted || text.as_bytes().iter().all(plain)) {
         out.extend_from_slice(text.as_bytes());
         return true;
     }

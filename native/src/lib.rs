@@ -5,6 +5,7 @@
 //! - [`dialect`]: how a CSV is written (separator, quote, comment);
 //! - [`scan`]: where records end, quote-aware, in blocks;
 //! - [`parse`]: selected columns of a block of records, as float64 or text;
+//! - [`rewrite`]: records written again by a frozen transform (CSV to CSV);
 //! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and its values;
 //! - [`parquetout`]: Parquet files of Arrow batches, columns encoded in parallel;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
@@ -24,6 +25,7 @@ pub mod infer;
 pub mod moments;
 pub mod parquetout;
 pub mod parse;
+pub mod rewrite;
 pub mod running;
 pub mod sample;
 pub mod scan;

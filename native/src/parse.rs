@@ -555,6 +555,8 @@ pub struct ParsedBlock {
     /// The line ends in the block (counted by [`parse_blocks_parallel`], on the core that
     /// parsed it; 0 from [`parse_block`]).
     pub lines: u64,
+    /// The bytes of the block (for the room its columns reserve).
+    bytes: usize,
 }
 
 /// What is wrong, in a [`ParseError`].
@@ -714,7 +716,70 @@ pub fn parse_block_numbers(
     first_row: u64,
     first_line: u64,
 ) -> Result<ParsedBlock, ParseError> {
-    let mut block = ParsedBlock::default();
+    parse_records(buf, d, missing, kinds, numeric, (first_row, first_line))
+}
+
+/// Where [`parse_into`] puts the values of a block's records, field after field, in order.
+pub(crate) trait Records {
+    /// A number of float column `i` (the `i`-th column read as [`ColumnKind::Float`]).
+    fn number(&mut self, i: usize, v: f64);
+    /// A missing value of float column `i`.
+    fn missing(&mut self, i: usize);
+    /// The text of text column `i` (the `i`-th column read as text or bytes).
+    fn text(&mut self, i: usize, text: &[u8]);
+    /// After the fields of the `rows`-th record (0-based) of the block, which ends at `end`.
+    fn record(&mut self, rows: usize, end: usize);
+}
+
+impl Records for ParsedBlock {
+    #[inline]
+    fn number(&mut self, i: usize, v: f64) {
+        if let Some(column) = self.floats.get_mut(i) {
+            column.push(v);
+        }
+    }
+
+    #[inline]
+    fn missing(&mut self, i: usize) {
+        if let Some(column) = self.floats.get_mut(i) {
+            column.push_missing();
+        }
+    }
+
+    #[inline]
+    fn text(&mut self, i: usize, text: &[u8]) {
+        if let Some(column) = self.texts.get_mut(i) {
+            column.push(text);
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, rows: usize, end: usize) {
+        let rows = rows + 1;
+        if rows == 64 && end < self.bytes / 2 {
+            // Room for the rows that the first ones predict, rather than growing each column
+            // by doubling (copies and page faults).
+            let expected = (self.bytes / end.max(1) + 1) * rows + rows / 8;
+            for column in &mut self.floats {
+                column.values.reserve(expected.saturating_sub(rows));
+            }
+        }
+    }
+}
+
+/// [`parse_block_numbers`]; `at`: the first record's row and line.
+fn parse_records(
+    buf: &[u8],
+    d: &Dialect,
+    missing: &MissingValues,
+    kinds: &[ColumnKind],
+    numeric: Option<&[bool]>,
+    at: (u64, u64),
+) -> Result<ParsedBlock, ParseError> {
+    let mut block = ParsedBlock {
+        bytes: buf.len(),
+        ..ParsedBlock::default()
+    };
     // Room in each column of numbers for as many values as the block has line ends (a record
     // has one; blank lines and line breaks in quotes make more), at most twice the block's
     // bytes in all: no column grows value by value, which for a block of a few wide rows is
@@ -723,20 +788,43 @@ pub fn parse_block_numbers(
     let room = usize::try_from(count_lines(buf))
         .unwrap_or(usize::MAX)
         .min(2 * buf.len() / (8 * floats.max(1)));
+    for k in kinds {
+        match k {
+            ColumnKind::Float => block.floats.push(FloatColumn {
+                values: Vec::with_capacity(room),
+                ..FloatColumn::default()
+            }),
+            ColumnKind::Text | ColumnKind::Bytes => block.texts.push(TextColumn::default()),
+            ColumnKind::Skip => {}
+        }
+    }
+    block.rows = parse_into(buf, d, missing, kinds, numeric, at, &mut block)?;
+    Ok(block)
+}
+
+/// The records of `buf` parsed as [`parse_block_numbers`] parses them, their values given to
+/// `out` as they are read, field after field: the number of records.
+pub(crate) fn parse_into<R: Records>(
+    buf: &[u8],
+    d: &Dialect,
+    missing: &MissingValues,
+    kinds: &[ColumnKind],
+    numeric: Option<&[bool]>,
+    (first_row, first_line): (u64, u64),
+    out: &mut R,
+) -> Result<usize, ParseError> {
+    let (mut floats, mut texts) = (0, 0);
     let slots: Vec<Slot> = kinds
         .iter()
         .map(|k| match k {
             ColumnKind::Skip => Slot::Skip,
             ColumnKind::Float => {
-                block.floats.push(FloatColumn {
-                    values: Vec::with_capacity(room),
-                    ..FloatColumn::default()
-                });
-                Slot::Float(block.floats.len() - 1)
+                floats += 1;
+                Slot::Float(floats - 1)
             }
             ColumnKind::Text | ColumnKind::Bytes => {
-                block.texts.push(TextColumn::default());
-                Slot::Text(block.texts.len() - 1, *k == ColumnKind::Text)
+                texts += 1;
+                Slot::Text(texts - 1, *k != ColumnKind::Bytes)
             }
         })
         .collect();
@@ -764,21 +852,20 @@ pub fn parse_block_numbers(
     // A field off the fast paths: its value, or the error it is.
     let convert = |f: &Field,
                    slot: Slot,
-                   block: &mut ParsedBlock,
+                   out: &mut R,
                    scratch: &mut Vec<u8>,
                    column: usize|
      -> Option<Pending> {
         match slot {
             Slot::Float(i) => {
                 let text = field_text(buf, f, d, scratch);
-                let values = block.floats.get_mut(i)?;
                 if missing.contains(text) {
-                    values.push_missing();
+                    out.missing(i);
                 } else if let Some(v) = parse_float(text, d.decimal_point) {
                     if null_numbers.contains(&v) {
-                        values.push_missing();
+                        out.missing(i);
                     } else {
-                        values.push(v);
+                        out.number(i, v);
                     }
                 } else {
                     let value = shown(text);
@@ -801,7 +888,7 @@ pub fn parse_block_numbers(
                         value,
                     });
                 }
-                block.texts.get_mut(i)?.push(text);
+                out.text(i, text);
             }
             Slot::Skip => {}
         }
@@ -853,12 +940,10 @@ pub fn parse_block_numbers(
             let fast_end = match slot {
                 Slot::Float(i) => match fast_number(buf, pos, d) {
                     Some((v, end)) => {
-                        if let Some(column) = block.floats.get_mut(i) {
-                            if null_numbers.contains(&v) {
-                                column.push_missing();
-                            } else {
-                                column.push(v);
-                            }
+                        if null_numbers.contains(&v) {
+                            out.missing(i);
+                        } else {
+                            out.number(i, v);
                         }
                         if buf.get(end) == Some(&d.delimiter) {
                             // The most common case of all: straight to the next field.
@@ -883,9 +968,7 @@ pub fn parse_block_numbers(
                     let end = unquoted_end(buf, pos, d.delimiter);
                     let text = buf.get(pos..end).unwrap_or_default();
                     if !utf8 || text.is_ascii() || std::str::from_utf8(text).is_ok() {
-                        if let Some(column) = block.texts.get_mut(i) {
-                            column.push(text);
-                        }
+                        out.text(i, text);
                     } else {
                         let value = shown(text);
                         let kind = ErrorKind::InvalidUtf8;
@@ -924,7 +1007,7 @@ pub fn parse_block_numbers(
                         ));
                     }
                     if pending.is_none() {
-                        pending = convert(&f, slot, &mut block, &mut scratch, col);
+                        pending = convert(&f, slot, out, &mut scratch, col);
                     }
                     (f.term, f.next)
                 }
@@ -948,18 +1031,10 @@ pub fn parse_block_numbers(
         if let Some(p) = pending {
             return Err(error(start, rows, Some(p.column), p.kind, p.value));
         }
+        out.record(rows, pos);
         rows += 1;
-        if rows == 64 && pos < buf.len() / 2 {
-            // Room for the rows that the first ones predict, rather than growing each column
-            // by doubling (copies and page faults).
-            let expected = (buf.len() / pos.max(1) + 1) * rows + rows / 8;
-            for column in &mut block.floats {
-                column.values.reserve(expected.saturating_sub(rows));
-            }
-        }
     }
-    block.rows = rows;
-    Ok(block)
+    Ok(rows)
 }
 
 /// Whether a comment `line` (without its line end) reads as a record of the table, as the
@@ -1092,20 +1167,44 @@ pub fn parse_blocks_numbers(
     first_line: u64,
     threads: usize,
 ) -> Result<Vec<ParsedBlock>, ParseError> {
-    let starts = std::iter::once(0).chain(block_ends.iter().copied());
-    let ranges: Vec<(usize, usize)> = starts.zip(block_ends.iter().copied()).collect();
-    let parse = |&(start, end): &(usize, usize)| {
-        let block = buf.get(start..end).unwrap_or_default();
+    let parse = |block: &[u8]| {
         parse_block_numbers(block, d, missing, kinds, numeric, 1, 1).map(|mut parsed| {
             parsed.lines = count_lines(block);
             parsed
         })
     };
+    in_blocks(
+        buf,
+        block_ends,
+        (first_row, first_line),
+        threads,
+        parse,
+        |b| b.rows,
+    )
+}
+
+/// `work` done on the blocks `buf[0..block_ends[0]]`, `buf[block_ends[0]..block_ends[1]]`,
+/// ... on up to `threads` threads (0 counts as 1), its results in file order, as
+/// [`parse_blocks_parallel`] parses them: `work` numbers rows and lines from 1 in its block,
+/// `rows` tells the rows of a result, and the error returned is the first in file order, moved
+/// to its row and line in the file (`at`: those of `buf`'s first record); the blocks after a
+/// failed one are not worked on.
+pub(crate) fn in_blocks<T: Send>(
+    buf: &[u8],
+    block_ends: &[usize],
+    (first_row, first_line): (u64, u64),
+    threads: usize,
+    work: impl Fn(&[u8]) -> Result<T, ParseError> + Sync,
+    rows: impl Fn(&T) -> usize,
+) -> Result<Vec<T>, ParseError> {
+    let starts = std::iter::once(0).chain(block_ends.iter().copied());
+    let ranges: Vec<(usize, usize)> = starts.zip(block_ends.iter().copied()).collect();
+    let work_on = |&(start, end): &(usize, usize)| work(buf.get(start..end).unwrap_or_default());
     let threads = threads.clamp(1, ranges.len().max(1));
-    let results: Vec<Result<ParsedBlock, ParseError>> = if threads == 1 {
+    let results: Vec<Result<T, ParseError>> = if threads == 1 {
         let mut out = Vec::with_capacity(ranges.len());
         for range in &ranges {
-            let r = parse(range);
+            let r = work_on(range);
             let failed = r.is_err();
             out.push(r);
             if failed {
@@ -1115,10 +1214,10 @@ pub fn parse_blocks_numbers(
         out
     } else {
         // Blocks are taken in order from a shared counter; once a block fails, the blocks
-        // after it are not parsed (their errors would come later in the file).
+        // after it are not worked on (their errors would come later in the file).
         let next = AtomicUsize::new(0);
         let first_failed = AtomicUsize::new(usize::MAX);
-        let slots: Mutex<Vec<Option<Result<ParsedBlock, ParseError>>>> =
+        let slots: Mutex<Vec<Option<Result<T, ParseError>>>> =
             Mutex::new((0..ranges.len()).map(|_| None).collect());
         std::thread::scope(|s| {
             for _ in 0..threads {
@@ -1128,7 +1227,7 @@ pub fn parse_blocks_numbers(
                     if i > first_failed.load(Ordering::Relaxed) {
                         break;
                     }
-                    let r = parse(range);
+                    let r = work_on(range);
                     if r.is_err() {
                         first_failed.fetch_min(i, Ordering::Relaxed);
                     }
@@ -1143,13 +1242,13 @@ pub fn parse_blocks_numbers(
         let slots = slots.into_inner().unwrap_or_else(|e| e.into_inner());
         slots.into_iter().map_while(|s| s).collect()
     };
-    // In order: the blocks up to the first error, all parsed.
+    // In order: the blocks up to the first error, all worked on.
     let mut blocks = Vec::with_capacity(results.len());
     let mut rows_before = 0u64;
     for (result, &(start, _)) in results.into_iter().zip(&ranges) {
         match result {
             Ok(block) => {
-                rows_before += block.rows as u64;
+                rows_before += rows(&block) as u64;
                 blocks.push(block);
             }
             Err(mut e) => {

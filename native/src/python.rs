@@ -6,6 +6,7 @@
 //! Python side name the file, column, row and value in its own words.
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::PyArrowType;
@@ -32,6 +33,7 @@ use crate::parse::{
     parse_blocks_numbers, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
     ParsedBlock,
 };
+use crate::rewrite;
 use crate::running;
 use crate::sample;
 use crate::scan::{block_ends, count_lines, parse_header, whole_records_end};
@@ -235,6 +237,32 @@ impl CsvEngine {
         })
     }
 
+    /// Starts writing `buf[..end]` (whole records, as [`CsvEngine::cut`] ends them) again by
+    /// `plan` on the engine's threads, reading the values of its first `look` records, and
+    /// returns at once: the [`RewriteJob`] gives the result.
+    fn rewrite(
+        &self,
+        buf: PyBackedBytes,
+        end: usize,
+        plan: &CsvRewrite,
+        look: usize,
+    ) -> PyResult<RewriteJob> {
+        if end > buf.len() {
+            return Err(PyValueError::new_err("end beyond the buffer"));
+        }
+        let setup = Arc::clone(&self.setup);
+        let plan = Arc::clone(&plan.plan);
+        if plan.columns() != setup.kinds.len() {
+            return Err(PyValueError::new_err(
+                "a plan for another number of columns",
+            ));
+        }
+        let handle = std::thread::spawn(move || setup.rewrite(&buf[..end], &plan, look));
+        Ok(RewriteJob {
+            handle: Mutex::new(Some(handle)),
+        })
+    }
+
     /// The records of `buf` (whole records, the end of the input after them) that pyarrow's
     /// CSV reader puts in its first batch when it reads `block_size` bytes at a time, typed
     /// as it infers (`normkit_native::infer`): `(rows, columns)`, a column as `(type,
@@ -327,10 +355,7 @@ impl Setup {
         first_row: u64,
         first_line: u64,
     ) -> Result<(usize, Vec<ParsedBlock>), ParseError> {
-        // Blocks taken in turn by the threads, a few per thread: a thread slowed down (its
-        // core lent to the caller's work on the previous batch) then parses fewer of them.
-        let target = (buf.len() / (BLOCKS_PER_THREAD * self.threads)).max(MIN_BLOCK_BYTES);
-        let ends = block_ends(buf, &self.dialect, target, at_eof);
+        let ends = self.block_ends(buf, at_eof);
         let consumed = ends.last().copied().unwrap_or(0);
         let blocks = parse_blocks_numbers(
             buf,
@@ -345,7 +370,49 @@ impl Setup {
         )?;
         Ok((consumed, blocks))
     }
+
+    /// Where the blocks of the whole records at the start of `buf` end: blocks taken in turn
+    /// by the threads, a few per thread, so that a thread slowed down (its core lent to the
+    /// caller's work on the previous batch) works on fewer of them.
+    fn block_ends(&self, buf: &[u8], at_eof: bool) -> Vec<usize> {
+        let target = (buf.len() / (BLOCKS_PER_THREAD * self.threads)).max(MIN_BLOCK_BYTES);
+        block_ends(buf, &self.dialect, target, at_eof)
+    }
+
+    /// The whole records of `buf` (the end of the input after them) written again by `plan`
+    /// in blocks on the threads, with the first `look` records' values read.
+    fn rewrite(&self, buf: &[u8], plan: &rewrite::Plan, look: usize) -> RewriteResult {
+        let ends = self.block_ends(buf, true);
+        let (d, missing, numeric) = (&self.dialect, &self.missing, self.numeric.as_deref());
+        let at = (1, 1);
+        let threads = self.threads;
+        let blocks =
+            rewrite::rewrite_blocks(buf, d, missing, numeric, plan, &ends, at, threads, look)?;
+        Ok(Rewrote {
+            consumed: ends.last().copied().unwrap_or(0),
+            rows: blocks.iter().map(|b| b.rows).sum(),
+            lines: blocks.iter().map(|b| b.lines).sum(),
+            look: rewrite::first_rows(&blocks, look, plan),
+            width: plan.normalized(),
+            stop: rewrite::first_stop(&blocks),
+            texts: blocks.into_iter().map(|b| b.text).collect(),
+        })
+    }
 }
+
+/// Records written again ([`Setup::rewrite`]).
+struct Rewrote {
+    consumed: usize,
+    rows: usize,
+    lines: u64,
+    texts: Vec<Vec<u8>>,
+    /// The first records read: `(rows, values row after row)`, `width` values a row.
+    look: (usize, Vec<f64>),
+    width: usize,
+    stop: Option<rewrite::Stop>,
+}
+
+type RewriteResult = Result<Rewrote, ParseError>;
 
 /// The blocks joined, and their lines.
 fn concat_lines(blocks: Vec<ParsedBlock>) -> (Joined, u64) {
@@ -382,7 +449,7 @@ type JobResult = Result<(usize, (Joined, u64)), ParseError>;
 /// Records being parsed on the engine's threads (see [`CsvEngine::submit`]).
 #[pyclass(module = "normkit._native")]
 struct ParseJob {
-    handle: Mutex<Option<std::thread::JoinHandle<JobResult>>>,
+    handle: Mutex<Option<JoinHandle<JobResult>>>,
 }
 
 #[pymethods]
@@ -396,16 +463,7 @@ impl ParseJob {
         first_row: u64,
         first_line: u64,
     ) -> PyResult<Parsed<'py>> {
-        let handle = self
-            .handle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| PyValueError::new_err("the result was already taken"))?;
-        let found = py
-            .detach(|| handle.join())
-            .map_err(|_| PyValueError::new_err("the parsing thread failed"))?;
-        match found {
+        match joined(py, &self.handle)? {
             Ok((consumed, (joined, lines))) => Ok(joined_out(py, consumed, joined, lines)),
             Err(mut e) => {
                 e.row += first_row - 1;
@@ -413,6 +471,127 @@ impl ParseJob {
                 Err(to_py_error(py, &e))
             }
         }
+    }
+}
+
+/// What a job's thread returned, waited for with the GIL released. Once only.
+fn joined<T: Send>(py: Python<'_>, handle: &Mutex<Option<JoinHandle<T>>>) -> PyResult<T> {
+    let handle = handle
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .ok_or_else(|| PyValueError::new_err("the result was already taken"))?;
+    py.detach(|| handle.join())
+        .map_err(|_| PyValueError::new_err("the engine's thread failed"))
+}
+
+/// A frozen transform of CSV records and how they are written ([`rewrite::Plan`]), for
+/// [`CsvEngine::rewrite`].
+#[pyclass(frozen, module = "normkit._native")]
+struct CsvRewrite {
+    plan: Arc<rewrite::Plan>,
+}
+
+#[pymethods]
+impl CsvRewrite {
+    /// `columns`: one per column of the header, the index of its map in `center`, `scale`,
+    /// `gamma` and `beta`, or None (its text is kept); `inverse`: the maps' inverses;
+    /// `infinite_missing`: infinite values read as missing; the records written as
+    /// `csv_records` writes them.
+    #[new]
+    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        columns: Vec<Option<usize>>,
+        center: Vec<f64>,
+        scale: Vec<f64>,
+        gamma: Vec<f64>,
+        beta: Vec<f64>,
+        inverse: bool,
+        infinite_missing: bool,
+        delimiter: &str,
+        quote: Option<&str>,
+        decimal_point: &str,
+        missing: &str,
+    ) -> PyResult<Self> {
+        let n = center.len();
+        if [scale.len(), gamma.len(), beta.len()] != [n; 3] {
+            return Err(PyValueError::new_err(
+                "center, scale, gamma and beta of different lengths",
+            ));
+        }
+        let maps = (0..n)
+            .map(|j| rewrite::Map {
+                center: center[j],
+                scale: scale[j],
+                gamma: gamma[j],
+                beta: beta[j],
+            })
+            .collect();
+        let style = csv_style(delimiter, quote, decimal_point, missing)?;
+        let plan =
+            rewrite::Plan::new(columns, maps, inverse, style).map_err(PyValueError::new_err)?;
+        let plan = plan.with_infinite_missing(infinite_missing);
+        Ok(Self {
+            plan: Arc::new(plan),
+        })
+    }
+}
+
+/// The records of `(consumed, rows, lines, texts, look, infinite)`; see [`RewriteJob::result`].
+type RewriteOut<'py> = (
+    usize,
+    usize,
+    u64,
+    Vec<Bound<'py, PyArray1<u8>>>,
+    Bound<'py, PyArray2<f64>>,
+    Option<(usize, usize, f64, f64)>,
+);
+
+/// Records being written again on the engine's threads (see [`CsvEngine::rewrite`]).
+#[pyclass(module = "normkit._native")]
+struct RewriteJob {
+    handle: Mutex<Option<JoinHandle<RewriteResult>>>,
+}
+
+#[pymethods]
+impl RewriteJob {
+    /// Waits for the records, with the GIL released: `(consumed, rows, lines, texts, look,
+    /// infinite)`: the UTF-8 texts to write in order (moved, not copied), the first records'
+    /// values of the normalized columns (a row per record, NaN where missing), and, where an
+    /// output is infinite, `(row, column, value, output)` (the record, 0-based in these, the
+    /// normalized column, the value read and its output), the texts then holding the records
+    /// before it. Errors as [`ParseJob::result`]'s, before any infinite output; a value that
+    /// cannot be written without quotes is `UnquotableError`. Once only.
+    fn result<'py>(
+        &self,
+        py: Python<'py>,
+        first_row: u64,
+        first_line: u64,
+    ) -> PyResult<RewriteOut<'py>> {
+        let done = match joined(py, &self.handle)? {
+            Ok(done) => done,
+            Err(mut e) => {
+                e.row += first_row - 1;
+                e.line += first_line - 1;
+                return Err(to_py_error(py, &e));
+            }
+        };
+        let infinite = match done.stop {
+            None => None,
+            Some(rewrite::Stop::Infinite {
+                row,
+                column,
+                value,
+                output,
+            }) => Some((row, column, value, output)),
+            Some(rewrite::Stop::Unquotable(e)) => return Err(unquotable_error(e)),
+        };
+        let (rows, values) = done.look;
+        let width = done.width;
+        let look = values.into_pyarray(py).reshape([rows, width])?;
+        let texts = done.texts.into_iter().map(|t| t.into_pyarray(py)).collect();
+        Ok((done.consumed, done.rows, done.lines, texts, look, infinite))
     }
 }
 
@@ -997,6 +1176,28 @@ type ColumnIn<'py> = (
     usize,
 );
 
+/// How CSV records are written ([`csvout::Style`]).
+fn csv_style(
+    delimiter: &str,
+    quote: Option<&str>,
+    decimal_point: &str,
+    missing: &str,
+) -> PyResult<csvout::Style> {
+    Ok(csvout::Style {
+        delimiter: one_byte("delimiter", delimiter)?,
+        quote: quote.map(|q| one_byte("quote", q)).transpose()?,
+        decimal_point: one_byte("decimal_point", decimal_point)?,
+        missing: missing.as_bytes().to_vec(),
+    })
+}
+
+fn unquotable_error(e: csvout::WriteError) -> PyErr {
+    match e {
+        csvout::WriteError::Unquotable { column, text } => UnquotableError::new_err((column, text)),
+        csvout::WriteError::Buffer { .. } => PyValueError::new_err(e.to_string()),
+    }
+}
+
 /// The CSV records of record batches (`normkit.io.csv.writer`), each `(rows, columns)`, one
 /// after the other (see [`csvout`]). A column's kind: 0 null, 1 float64, 2 float32, 3-6 int8 to
 /// int64, 7-10 uint8 to uint64, 11 bool, 12 string, 13 large string. Returns the UTF-8 text in
@@ -1014,12 +1215,7 @@ fn csv_records<'py>(
     missing: &str,
     threads: usize,
 ) -> PyResult<Vec<Bound<'py, PyArray1<u8>>>> {
-    let style = csvout::Style {
-        delimiter: one_byte("delimiter", delimiter)?,
-        quote: quote.map(|q| one_byte("quote", q)).transpose()?,
-        decimal_point: one_byte("decimal_point", decimal_point)?,
-        missing: missing.as_bytes().to_vec(),
-    };
+    let style = csv_style(delimiter, quote, decimal_point, missing)?;
     let mut parts: Vec<(usize, Vec<csvout::Column<'_>>)> = Vec::with_capacity(batches.len());
     for (rows, columns) in &batches {
         let mut found = Vec::with_capacity(columns.len());
@@ -1075,12 +1271,7 @@ fn csv_records<'py>(
             }
             Ok::<_, csvout::WriteError>(texts)
         })
-        .map_err(|e| match e {
-            csvout::WriteError::Unquotable { column, text } => {
-                UnquotableError::new_err((column, text))
-            }
-            csvout::WriteError::Buffer { .. } => PyValueError::new_err(e.to_string()),
-        })?;
+        .map_err(unquotable_error)?;
     Ok(texts.into_iter().map(|t| t.into_pyarray(py)).collect())
 }
 
@@ -1159,6 +1350,8 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CsvEngine>()?;
     m.add_class::<CategoryTable>()?;
     m.add_class::<ParseJob>()?;
+    m.add_class::<CsvRewrite>()?;
+    m.add_class::<RewriteJob>()?;
     m.add_class::<ParquetWriter>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(csv_records, m)?)?;

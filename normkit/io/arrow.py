@@ -194,7 +194,10 @@ def infinite_to_null(batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.
         values = to_float64(arrays[i])
         infinite = np.isinf(values)
         if infinite.any():
-            valid = ~(infinite | np.isnan(values))
+            # NaN read as such stays NaN (to_float64 gives NaN for the missing values too).
+            valid = ~infinite
+            if arrays[i].null_count:
+                valid &= np.asarray(arrays[i].is_valid())
             bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
             data = pa.py_buffer(np.where(valid, values, 0.0))
             nulls = len(values) - int(valid.sum())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 
 import pyarrow as pa
 
@@ -101,6 +102,31 @@ class Sink:
         except (pa.ArrowException, OSError) as exc:
             self._raise_write_error(exc)
         self.rows_written += batch.num_rows
+
+    @property
+    def csv_style(self) -> dict:
+        """How a CSV output writes its records (:attr:`CsvWriter.style`)."""
+        if not isinstance(self._writer, CsvWriter):
+            raise TypeError(f"{self.name} is not a CSV output")
+        return self._writer.style
+
+    def write_records(self, texts: Sequence, rows: int) -> None:
+        """Append ``rows`` CSV records formatted in :attr:`csv_style` (UTF-8 pieces, in order):
+        records written again from a CSV input, without record batches."""
+        if not isinstance(self._writer, CsvWriter):
+            raise TypeError(f"{self.name} is not a CSV output")
+        try:
+            self._writer.write_text(texts)
+        except (pa.ArrowException, OSError) as exc:
+            self._raise_write_error(exc)
+        self.rows_written += rows
+
+    def unquotable(self, column: int, value: str) -> OutputError:
+        """A CSV output's error for a value that cannot be written without quotes
+        (``normkit._native.UnquotableError``'s arguments)."""
+        if not isinstance(self._writer, CsvWriter):
+            raise TypeError(f"{self.name} is not a CSV output")
+        return self._writer.unquotable(column, value)
 
     def _raise_write_error(self, exc: BaseException) -> None:
         if isinstance(exc, BrokenPipeError) or "Broken pipe" in str(exc):

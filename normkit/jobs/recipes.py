@@ -28,6 +28,7 @@ __all__ = [
     "Recipe",
     "Resemblance",
     "inverse_settings",
+    "looks_at",
     "refuse_renormalizing",
 ]
 
@@ -37,6 +38,14 @@ LOOK_ROWS = 1024
 
 #: Of the batches after the first ``LOOK_EVERY``, one in ``LOOK_EVERY`` is looked at.
 LOOK_EVERY = 16
+
+
+def looks_at(i: int) -> bool:
+    """Whether the ``i``-th batch of an input (0-based) is looked at: each of the first
+    :data:`LOOK_EVERY`, then every :data:`LOOK_EVERY`-th, so that the sample spans the whole
+    input at a small cost."""
+    return i < LOOK_EVERY or i % LOOK_EVERY == 0
+
 
 #: Values of a column that :class:`Resemblance` needs before it judges the column.
 LOOK_MIN_VALUES = 30

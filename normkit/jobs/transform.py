@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import DataError, OptionError, SchemaError, infinite_error, param
+from ..errors import DataError, OptionError, SchemaError, param
 from ..estimator.apply import (
     StreamNormalizer,
     affine_map,
@@ -38,14 +38,15 @@ from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
 from .recipes import (
-    LOOK_EVERY,
     LOOK_ROWS,
     Recipe,
     Resemblance,
     inverse_settings,
+    looks_at,
     refuse_renormalizing,
 )
 from .sources import Progress, about_stat_file, check_stat_columns
+from .splice import cell, infinite_output_error, rewritable, rewrite_csv
 
 __all__ = [
     "TransformOptions",
@@ -279,7 +280,7 @@ def transform_file(
 
     def locate(row: int, name: str) -> str:
         source, within = batches.source_of(row)
-        return f"{source.name}: column {name!r} at data row {within + 1:,}"
+        return cell(source, name, within)
 
     infinity_hints = (
         "fix the data",
@@ -317,7 +318,14 @@ def transform_file(
         or ("utf-8-sig" if reference.utf8_mark else None),
         quote="" if text_quotes else read.csv.quote,
     )
+    # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
+    # without the record batches.
+    spliced = affine is not None and not restored and rewritable(sources, out_format)
     with contextlib.closing(batches), open_sink(output, schema, out_format, written) as sink:
+        if spliced:
+            args = (sources, names, affine, options.inverse, sink, looks, infinity_hints)
+            rewrite_csv(*args, progress)
+            pairs = iter(())
         for given, batch in pairs:
             _refuse_infinite_output(batch, given, names, locate, sink.rows_written, infinity_hints)
             if restored:
@@ -468,7 +476,7 @@ def _looked_at(
         look = looks.get(name)
         if look is not None:
             i = seen[name] = seen.get(name, -1) + 1
-            if i < LOOK_EVERY or i % LOOK_EVERY == 0:
+            if looks_at(i):
                 look.update(rows_float64(batch.select(names).slice(0, LOOK_ROWS)))
         yield batch
 
@@ -494,11 +502,7 @@ def _refuse_infinite_output(
         if index is None:
             continue
         where = locate(rows + index, name)
-        if given is not None and first_infinite(given.column(name).slice(index, 1)) == 0:
+        value = float("nan")  # the input, where known
+        if given is not None:
             value = float(to_float64(given.column(name).slice(index, 1))[0])
-            raise infinite_error(where, value, hints)
-        raise DataError(
-            f"{where}: the output is {float(values[index])!r}, beyond float64's range, with these "
-            "statistics, gamma and beta",
-            hints=("give a gamma (or beta) that keeps the values in range",),
-        )
+        raise infinite_output_error(where, value, float(values[index]), hints)

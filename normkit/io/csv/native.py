@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 
 from ..threads import csv_workers
@@ -26,8 +27,10 @@ __all__ = [
     "MAX_CHUNK",
     "ColumnKind",
     "Dialect",
+    "InfiniteOutput",
     "NativeRecords",
     "RecordError",
+    "Rewritten",
     "first_batch",
     "numeric_columns",
     "read_header",
@@ -77,6 +80,26 @@ class Dialect:
     # ... by the columns of numbers (one per column; None: those read as float64)
     numeric: tuple[bool, ...] | None = None
     escape: str | None = None  # inside quotes, before a quote or itself: that character
+
+
+@dataclass(frozen=True)
+class InfiniteOutput:
+    """An output that is infinite: where, and from what."""
+
+    row: int  # the data row (0-based, in the input)
+    column: int  # the normalized column (its index in the plan's maps)
+    value: float  # the value read
+    output: float  # what it maps to
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A chunk of records written again (:meth:`NativeRecords.rewritten`)."""
+
+    rows: int
+    texts: list  # UTF-8 pieces (numpy uint8 arrays), the records in order
+    look: np.ndarray  # the values of the normalized columns of the first records wanted
+    infinite: InfiniteOutput | None  # the texts then hold the records before it
 
 
 class RecordError(Exception):
@@ -421,10 +444,29 @@ class NativeRecords:
         self.rows = 0  # data rows read so far
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        # Each chunk is cut at its last record end and handed to the engine's threads; the
-        # next one is read and cut while they parse it, and its batch is made (and used by the
-        # caller) while they parse the next: the threads wait neither for the reading nor for
-        # the caller.
+        return self._chunks(self._engine.submit, self._collect)
+
+    def rewritten(self, plan, look: Callable[[int], int]) -> Iterator[Rewritten]:
+        """The records written again by ``plan`` (a ``normkit._native.CsvRewrite``), a chunk at a
+        time, in order; ``look(i)``: the records of the ``i``-th chunk whose values are wanted
+        (:attr:`Rewritten.look`). Errors as the batches'; a value that cannot be written
+        without quotes raises ``normkit._native.UnquotableError``."""
+        chunks = 0
+
+        def submit(chunk: bytes, consumed: int):
+            nonlocal chunks
+            chunks += 1
+            return self._engine.rewrite(chunk, consumed, plan, look(chunks - 1))
+
+        return self._chunks(submit, self._collect_rewritten)
+
+    def _chunks(self, submit: Callable, collect: Callable) -> Iterator:
+        """What ``collect`` makes of each chunk's job, which ``submit(chunk, consumed)`` starts.
+
+        Each chunk is cut at its last record end and handed to the engine's threads; the next
+        one is read and cut while they work on it, and its result is made (and used by the
+        caller) while they work on the next: the threads wait neither for the reading nor for
+        the caller."""
         eof = False
         wanted = self._chunk_bytes
         first = True
@@ -445,7 +487,7 @@ class NativeRecords:
             if not consumed:
                 if len(chunk) >= self._max_record:
                     while jobs:  # the records before it first: an error there comes first
-                        yield from self._collect(jobs.popleft())
+                        yield from collect(jobs.popleft())
                     raise self._too_long(chunk, self._line)
                 wanted = 2 * len(chunk)  # a record longer than the chunk
                 self._read_again(eof)
@@ -463,7 +505,7 @@ class NativeRecords:
                     continue
             first = False
             wanted = self._chunk_bytes
-            jobs.append(self._engine.submit(chunk, consumed))
+            jobs.append(submit(chunk, consumed))
             rest = len(self._pending) - consumed
             if self._rewind and rest and not eof:
                 self._stream.seek(-rest, 1)
@@ -471,11 +513,11 @@ class NativeRecords:
             else:
                 self._pending = self._pending[consumed:]
             while len(jobs) > 1:
-                yield from self._collect(jobs.popleft())
+                yield from collect(jobs.popleft())
             if last and not self._pending:
                 break
         while jobs:
-            yield from self._collect(jobs.popleft())
+            yield from collect(jobs.popleft())
 
     def _read_again(self, eof: bool) -> None:
         """Before a larger chunk: a file read as it is is read again from the chunk's start, in
@@ -499,6 +541,24 @@ class NativeRecords:
         self._line += lines
         if rows:
             yield self._batch(rows, floats, texts)
+
+    def _collect_rewritten(self, job) -> Iterator[Rewritten]:
+        """The records of a chunk written again (none for a chunk of blank lines)."""
+        from ... import _native
+
+        try:
+            _, rows, lines, texts, look, infinite = job.result(self.rows + 1, self._line)
+        except _native.CsvError as exc:
+            error = RecordError(exc)
+            error.first_line = self._first_line
+            raise error from None
+        if infinite is not None:
+            row, column, value, output = infinite
+            infinite = InfiniteOutput(self.rows + row, column, value, output)
+        self.rows += rows
+        self._line += lines
+        if rows:
+            yield Rewritten(rows, texts, look, infinite)
 
     def _too_long(self, chunk: bytes, line: int) -> Exception:
         """Why no record ends within ``chunk``, the most read at a time: a quote opened in it

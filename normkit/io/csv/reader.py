@@ -19,7 +19,6 @@ import pyarrow as pa
 from ...errors import InputError, OptionError, param, quoted
 from ..arrow import text_array
 from ..formats import Format, binary_hints, compression_of, split_compression
-from ..lazy import pc
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
 from .columns import (
@@ -28,7 +27,6 @@ from .columns import (
     comment_or_row,
     escape_hints,
     exclude_hint,
-    first_not_of,
     header_names,
     larger_blocks,
     longest_row,
@@ -43,6 +41,7 @@ from .columns import (
     split_hints,
     splitting_separator,
     typed_by_majority,
+    typed_columns,
 )
 from .comments import without_inline_comments
 from .native import (
@@ -50,6 +49,7 @@ from .native import (
     Dialect,
     NativeRecords,
     RecordError,
+    Rewritten,
     first_batch,
     numeric_columns,
     read_header,
@@ -372,8 +372,40 @@ class CsvReader(ReaderBase):
             for n, kind in zip(names, kinds, strict=True)
             if kind == ColumnKind.TEXT and not keep_text
         }
+        with self._records(float_columns, column_types, kinds, whole) as records:
+            for batch in records:
+                if typed:
+                    rows = records.rows - batch.num_rows
+                    batch = typed_columns(batch, typed, rows, nulls, self.name)
+                if columns is not None:
+                    batch = batch.select(list(columns))
+                yield batch
+
+    def rewritten(
+        self, float_columns: Sequence[str], plan, look: Callable[[int], int]
+    ) -> Iterator[Rewritten]:
+        """The records written again by ``plan`` (``normkit._native.CsvRewrite``), chunk by
+        chunk, as :meth:`NativeRecords.rewritten` gives them; errors as :meth:`batches`'."""
+        kinds = [
+            ColumnKind.FLOAT if n in set(float_columns) else ColumnKind.TEXT
+            for n in self.schema.names
+        ]
+        with self._records(float_columns, self._column_types(float_columns, True), kinds) as r:
+            yield from r.rewritten(plan, look)
+
+    @contextlib.contextmanager
+    def _records(
+        self,
+        float_columns: Sequence[str],
+        column_types: dict,
+        kinds: Sequence[ColumnKind],
+        whole: bool = True,
+    ) -> Iterator[NativeRecords]:
+        """The records after the header, read as ``kinds`` says, with errors as one-line
+        messages; ``whole``: records are written out (they weigh a multiple of their text: one
+        block is read at a time)."""
+        names = self.schema.names
         stream = self._without_inline_comments(self._csv_stream())
-        records: NativeRecords | None = None
         try:
             with self._translate_errors(), self._record_errors(float_columns, column_types):
                 header, rest, lines = read_header(
@@ -384,23 +416,16 @@ class CsvReader(ReaderBase):
                         f"{self.name}: the header changed while it was read "
                         f"({shown_names(header)} after {shown_names(names)})"
                     )
-                records = NativeRecords(
+                yield NativeRecords(
                     stream,
                     names,
                     kinds,
                     self._dialect(),
                     prefix=rest,
                     first_line=1 + lines,
-                    # Whole records written out weigh a multiple of their text: one block.
                     chunk_bytes=self.read.csv.block_size if whole else self._max_record(),
                     max_record=self._max_record(),
                 )
-                for batch in records:
-                    if typed:
-                        batch = self._typed(batch, typed, records.rows - batch.num_rows, nulls)
-                    if columns is not None:
-                        batch = batch.select(list(columns))
-                    yield batch
         finally:
             with contextlib.suppress(Exception):
                 stream.close()
@@ -425,36 +450,6 @@ class CsvReader(ReaderBase):
         """The longest record read, and the bytes parsed at a time where records are not written
         out (a transform's output weighs a multiple of its text: one block): a few blocks."""
         return ROW_BLOCKS * self.read.csv.block_size
-
-    def _typed(
-        self,
-        batch: pa.RecordBatch,
-        types: dict[str, pa.DataType],
-        rows_before: int,
-        nulls: pa.Array,
-    ) -> pa.RecordBatch:
-        """Columns passed through with the types of their first block (``keep_text`` False):
-        their text converted, missing-value strings as null."""
-        for name, dtype in types.items():
-            i = batch.schema.get_field_index(name)
-            text = batch.column(i)
-            text = pc.if_else(
-                pc.is_in(text, value_set=nulls), pa.nulls(len(text), pa.string()), text
-            )
-            try:
-                values = pc.cast(text, dtype)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                row, value = first_not_of(text, dtype)
-                where = f" at data row {rows_before + row:,}" if row is not None else ""
-                raise InputError(
-                    f"{self.name}: column {name!r}{where}: {quoted(value or '')} is not {dtype}, "
-                    "as the values before it are",
-                    hints=(
-                        f"keep the columns passed through as text ({param('keep_text', True)})",
-                    ),
-                ) from None
-            batch = batch.set_column(i, pa.field(name, dtype), values)
-        return batch
 
     @contextlib.contextmanager
     def _record_errors(

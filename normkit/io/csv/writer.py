@@ -111,7 +111,7 @@ class CsvWriter:
         while len(self._jobs) > self._workers:
             self._write(self._jobs.popleft().result())
 
-    def _write(self, texts: list[memoryview]) -> None:
+    def _write(self, texts: Sequence) -> None:
         """Write formatted UTF-8 text, piece after piece (each whole records), in the output's
         encoding."""
         for utf8 in texts:
@@ -134,31 +134,50 @@ class CsvWriter:
         ]
         return self._records(pieces, self._missing)
 
+    @property
+    def style(self) -> dict:
+        """How the records are written, as ``normkit._native.csv_records`` (and
+        ``CsvRewrite``) take it."""
+        return self._style(self._missing)
+
+    def _style(self, missing: str) -> dict:
+        return {
+            "delimiter": self._delimiter,
+            "quote": self._quote or None,
+            "decimal_point": self._decimal,
+            "missing": missing,
+        }
+
+    def write_text(self, texts: Sequence) -> None:
+        """Write records formatted elsewhere in :attr:`style` (UTF-8 pieces, in order) after
+        the batches written before."""
+        self._submit()
+        while self._jobs:
+            self._write(self._jobs.popleft().result())
+        self._write(texts)
+
+    def unquotable(self, column: int, value: str) -> OutputError:
+        """The error of a value that cannot be written without quotes (``column``: its index),
+        as ``normkit._native.UnquotableError`` tells it."""
+        return OutputError(
+            f"{self._name}: column {self._names[column]!r}: the value {value!r} "
+            f"holds the delimiter {self._delimiter!r} (or a line break), and this output is "
+            "written without quoting, as its input was read: it would not read back",
+            hints=(
+                f"write it with quotes ({param('csv.quote', chr(34))})",
+                f"another delimiter ({param('csv.delimiter')})",
+            ),
+        )
+
     def _records(self, pieces: list[tuple[int, list[tuple]]], missing: str) -> list[memoryview]:
         """The CSV text of ``pieces``, ``(rows, columns)`` as ``csv_records`` takes them, in
         pieces of whole records (a large one is formatted on several threads)."""
         from ... import _native
 
         try:
-            texts = _native.csv_records(
-                pieces,
-                delimiter=self._delimiter,
-                quote=self._quote or None,
-                decimal_point=self._decimal,
-                missing=missing,
-                threads=self._workers,
-            )
+            texts = _native.csv_records(pieces, **self._style(missing), threads=self._workers)
         except _native.UnquotableError as exc:
-            column, value = exc.args
-            raise OutputError(
-                f"{self._name}: column {self._names[column]!r}: the value {value!r} "
-                f"holds the delimiter {self._delimiter!r} (or a line break), and this output is "
-                "written without quoting, as its input was read: it would not read back",
-                hints=(
-                    f"write it with quotes ({param('csv.quote', chr(34))})",
-                    f"another delimiter ({param('csv.delimiter')})",
-                ),
-            ) from None
+            raise self.unquotable(*exc.args) from None
         return [memoryview(text) for text in texts]
 
     def close(self) -> None:

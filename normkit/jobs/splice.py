@@ -1,0 +1,100 @@
+"""CSV to CSV by a frozen transform, without record batches: the native engine writes each
+record again (``normkit._native.CsvRewrite``), the normalized fields parsed, mapped and written
+in their shortest text, every other field written back as its text.
+
+The bytes are those of the batch path (records parsed into columns, mapped by
+:mod:`normkit.core.kernels`, written by :class:`~normkit.io.csv.writer.CsvWriter`), and so are
+the errors and the look at the input (:class:`~normkit.jobs.recipes.Resemblance`), chunk for
+chunk; the work is done in blocks on every core, in one pass over each block's bytes while they
+are in the core's cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ..errors import DataError, infinite_error
+from ..io.formats import Format
+from ..io.reader import Reader
+from ..io.sinks import Sink
+from ..stats.fitted import Affine
+from .recipes import LOOK_ROWS, Resemblance, looks_at
+
+__all__ = ["cell", "infinite_output_error", "rewritable", "rewrite_csv"]
+
+
+def cell(source: Reader, name: str, row: int) -> str:
+    """Where a value is, for messages: ``file: column 'x' at data row N`` (``row`` 0-based)."""
+    return f"{source.name}: column {name!r} at data row {row + 1:,}"
+
+
+def infinite_output_error(
+    where: str, value: float, output: float, hints: Sequence[str]
+) -> DataError:
+    """The error of an infinite output, as scikit-learn's transform refuses it: from an
+    infinite input ``value``, or from a finite one that gamma, beta or a tiny scale took beyond
+    float64's range."""
+    if value in (float("inf"), float("-inf")):
+        return infinite_error(where, value, hints)
+    return DataError(
+        f"{where}: the output is {output!r}, beyond float64's range, with these statistics, "
+        "gamma and beta",
+        hints=("give a gamma (or beta) that keeps the values in range",),
+    )
+
+
+def rewritable(sources: Sequence[Reader], out_format: Format) -> bool:
+    """Whether a frozen transform of ``sources`` into ``out_format`` (restoring no types) can
+    write the records again: CSV to CSV, every input with the columns of the first in the same
+    order (the output's header), none regrouped into batches of a given size."""
+    first = sources[0].schema.names
+    return out_format is Format.CSV and all(
+        s.format is Format.CSV and s.read.chunk_rows is None and s.schema.names == first
+        for s in sources
+    )
+
+
+def rewrite_csv(
+    sources: Sequence[Reader],
+    names: Sequence[str],
+    affine: Affine,
+    inverse: bool,
+    sink: Sink,
+    looks: dict[str, Resemblance],
+    hints: Sequence[str],
+    progress: Callable[[Reader, int], None] | None = None,
+) -> None:
+    """Write the records of ``sources`` (see :func:`rewritable`) into ``sink`` transformed by
+    ``affine`` (its inverse with ``inverse``); the first :data:`LOOK_ROWS` records of the
+    chunks :func:`looks_at` picks are shown to the :class:`Resemblance` of their input in
+    ``looks``. An infinite output is refused (``hints``: the ways out of an infinite input)."""
+    from .. import _native
+
+    maps = [[float(v) for v in a] for a in (affine.center, affine.scale, affine.gamma, affine.beta)]
+    index = {name: j for j, name in enumerate(names)}
+    for source in sources:
+        plan = _native.CsvRewrite(
+            [index.get(name) for name in source.schema.names],
+            *maps,
+            inverse=inverse,
+            infinite_missing=source.read.infinities_missing,
+            **sink.csv_style,
+        )
+        look = looks.get(source.name)
+
+        def wanted(i: int, look: Resemblance | None = look) -> int:
+            return LOOK_ROWS if look is not None and looks_at(i) else 0
+
+        try:
+            for part in source.rewritten(names, plan, wanted):
+                if look is not None and len(part.look):
+                    look.update(part.look)
+                if part.infinite is not None:
+                    bad = part.infinite
+                    where = cell(source, names[bad.column], bad.row)
+                    raise infinite_output_error(where, bad.value, bad.output, hints)
+                sink.write_records(part.texts, part.rows)
+                if progress is not None:
+                    progress(source, sink.rows_written)
+        except _native.UnquotableError as exc:
+            raise sink.unquotable(*exc.args) from None
