@@ -205,7 +205,7 @@ struct Writer<'a> {
     row: usize,
     /// Whether the next field is the first of its record.
     first: bool,
-    floats: ryu::Buffer,
+    floats: zmij::Buffer,
     field: Vec<u8>,
 }
 
@@ -340,7 +340,7 @@ pub fn rewrite_block(
         look,
         row: 0,
         first: true,
-        floats: ryu::Buffer::new(),
+        floats: zmij::Buffer::new(),
         field: Vec::new(),
     };
     let rows = parse_into(buf, d, missing, &plan.kinds, numeric, (1, 1), &mut writer)?;

@@ -55,6 +55,10 @@ GROWN_ROWS = 1024
 MAX_CHUNK = 128 << 20
 
 
+#: Chunks written again beyond the one written out: the threads never wait for the caller.
+REWRITE_DEPTH = 3
+
+
 class ColumnKind(enum.IntEnum):
     """What the engine does with a column (the numbers are the engine's)."""
 
@@ -84,12 +88,13 @@ class Dialect:
 
 @dataclass(frozen=True)
 class InfiniteOutput:
-    """An output that is infinite: where, and from what."""
+    """An infinite ``output``: at data ``row`` (0-based) of normalized ``column`` (its index in
+    the plan's maps), from ``value``."""
 
-    row: int  # the data row (0-based, in the input)
-    column: int  # the normalized column (its index in the plan's maps)
-    value: float  # the value read
-    output: float  # what it maps to
+    row: int
+    column: int
+    value: float
+    output: float
 
 
 @dataclass(frozen=True)
@@ -458,10 +463,11 @@ class NativeRecords:
             chunks += 1
             return self._engine.rewrite(chunk, consumed, plan, look(chunks - 1))
 
-        return self._chunks(submit, self._collect_rewritten)
+        return self._chunks(submit, self._collect_rewritten, REWRITE_DEPTH)
 
-    def _chunks(self, submit: Callable, collect: Callable) -> Iterator:
-        """What ``collect`` makes of each chunk's job, which ``submit(chunk, consumed)`` starts.
+    def _chunks(self, submit: Callable, collect: Callable, depth: int = 1) -> Iterator:
+        """What ``collect`` makes of each chunk's job, which ``submit(chunk, consumed)`` starts;
+        ``depth``: the jobs started beyond the one collected.
 
         Each chunk is cut at its last record end and handed to the engine's threads; the next
         one is read and cut while they work on it, and its result is made (and used by the
@@ -512,7 +518,7 @@ class NativeRecords:
                 self._pending = b""
             else:
                 self._pending = self._pending[consumed:]
-            while len(jobs) > 1:
+            while len(jobs) > depth:
                 yield from collect(jobs.popleft())
             if last and not self._pending:
                 break
@@ -527,16 +533,20 @@ class NativeRecords:
             self._stream.seek(-len(self._pending), 1)
             self._pending = b""
 
-    def _collect(self, job) -> Iterator[pa.RecordBatch]:
-        """The batch of a chunk handed to the engine (none for a chunk of blank lines)."""
+    def _result(self, job) -> tuple:
+        """What a chunk's job gives; an error as a :class:`RecordError`."""
         from ... import _native
 
         try:
-            _, rows, lines, floats, texts = job.result(self.rows + 1, self._line)
+            return job.result(self.rows + 1, self._line)
         except _native.CsvError as exc:
             error = RecordError(exc)
             error.first_line = self._first_line
             raise error from None
+
+    def _collect(self, job) -> Iterator[pa.RecordBatch]:
+        """The batch of a chunk handed to the engine (none for a chunk of blank lines)."""
+        _, rows, lines, floats, texts = self._result(job)
         self.rows += rows
         self._line += lines
         if rows:
@@ -544,14 +554,7 @@ class NativeRecords:
 
     def _collect_rewritten(self, job) -> Iterator[Rewritten]:
         """The records of a chunk written again (none for a chunk of blank lines)."""
-        from ... import _native
-
-        try:
-            _, rows, lines, texts, look, infinite = job.result(self.rows + 1, self._line)
-        except _native.CsvError as exc:
-            error = RecordError(exc)
-            error.first_line = self._first_line
-            raise error from None
+        _, rows, lines, texts, look, infinite = self._result(job)
         if infinite is not None:
             row, column, value, output = infinite
             infinite = InfiniteOutput(self.rows + row, column, value, output)

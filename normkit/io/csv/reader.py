@@ -386,10 +386,8 @@ class CsvReader(ReaderBase):
     ) -> Iterator[Rewritten]:
         """The records written again by ``plan`` (``normkit._native.CsvRewrite``), chunk by
         chunk, as :meth:`NativeRecords.rewritten` gives them; errors as :meth:`batches`'."""
-        kinds = [
-            ColumnKind.FLOAT if n in set(float_columns) else ColumnKind.TEXT
-            for n in self.schema.names
-        ]
+        floats = set(float_columns)
+        kinds = [ColumnKind.FLOAT if n in floats else ColumnKind.TEXT for n in self.schema.names]
         with self._records(float_columns, self._column_types(float_columns, True), kinds) as r:
             yield from r.rewritten(plan, look)
 
