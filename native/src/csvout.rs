@@ -383,7 +383,13 @@ pub(crate) fn push_float(
     // zmij writes ryu's digits in ryu's layout, twice as fast, but for the `+` of a positive
     // exponent (`1e+16`), which is taken out (`1e16`, as before).
     let text = floats.format_finite(x);
-    match text.bytes().rposition(|b| b == b'+') {
+    // (Below 1e16 the layout has no exponent, or a negative one.)
+    let plus = if x.abs() < 1e16 {
+        None
+    } else {
+        text.bytes().rposition(|b| b == b'+')
+    };
+    match plus {
         None => push_number(out, field, style, text),
         Some(plus) => {
             let joined = [&text[..plus], &text[plus + 1..]].concat();
@@ -489,7 +495,14 @@ mod tests {
                 10f64.powi((state % 640) as i32 - 320) * (state >> 44) as f64
             }
         });
-        for x in specials.into_iter().chain(random).filter(|x| x.is_finite()) {
+        let edges = [
+            9.999_999_999_999_998e15,
+            1.000_000_000_000_000_2e16,
+            -1e16,
+            1e17,
+        ];
+        let all = specials.into_iter().chain(edges).chain(random);
+        for x in all.filter(|x| x.is_finite()) {
             let mut out = Vec::new();
             assert!(push_float(&mut out, &mut field, &mut z, &style(), x));
             assert_eq!(
