@@ -13,32 +13,46 @@
 
 use std::fmt::Write;
 
-/// Appends the text Python's `repr` gives the finite float `x` to `out`; `buffer` is ryu's,
-/// reused between calls. Infinities and NaN have no JSON text: the caller keeps them out.
-pub fn push_float_repr(out: &mut String, buffer: &mut ryu::Buffer, x: f64) {
+/// Appends the text Python's `repr` gives the finite float `x` to `out`; `buffer` is zmij's
+/// (ryu's digits, twice as fast), reused between calls. Infinities and NaN have no JSON text:
+/// the caller keeps them out.
+pub fn push_float_repr(out: &mut String, buffer: &mut zmij::Buffer, x: f64) {
     debug_assert!(x.is_finite());
     let text = buffer.format_finite(x);
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    // ryu writes `12.5`, `0.00125`, `1.25e-7` or `1e16`: the digits and the exponent of the
+    // zmij writes `12.5`, `0.00125`, `1.25e-7` or `1e+16`: the digits and the exponent of the
     // first, whatever the layout.
     let (mantissa, exponent) = match text.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().expect("ryu writes an integer exponent")),
+        Some((m, e)) => (
+            m,
+            e.parse::<i32>().expect("zmij writes an integer exponent"),
+        ),
         None => (text, 0),
     };
     let point = mantissa.find('.').unwrap_or(mantissa.len()) as i32;
-    let mut digits: Vec<u8> = mantissa.bytes().filter(|&b| b != b'.').collect();
-    let leading = digits.iter().take_while(|&&b| b == b'0').count();
-    digits.drain(..leading);
-    while digits.last() == Some(&b'0') {
-        digits.pop();
+    // The digits without the point, leading and trailing zeros (at most 17 significant digits,
+    // the rest zeros: `0.00125`, `1000000000000000.0`).
+    let mut held = [0u8; 32];
+    let mut n = 0;
+    for b in mantissa.bytes().filter(|&b| b != b'.') {
+        if let Some(slot) = held.get_mut(n) {
+            *slot = b;
+            n += 1;
+        }
     }
-    if digits.is_empty() {
-        digits.push(b'0'); // zero: "0.0"
-    }
-    let digits = std::str::from_utf8(&digits).expect("ASCII digits");
+    let all = &held[..n];
+    let leading = all.iter().take_while(|&&b| b == b'0').count();
+    let kept = all[leading..]
+        .iter()
+        .rposition(|&b| b != b'0')
+        .map_or(0, |i| i + 1);
+    let digits = match &all[leading..leading + kept] {
+        [] => "0", // zero: "0.0"
+        d => std::str::from_utf8(d).expect("ASCII digits"),
+    };
     let decpt = if digits == "0" {
         1
     } else {
@@ -85,7 +99,7 @@ pub fn json_rows(values: &[f64], width: usize, as_list: bool) -> Option<Vec<Stri
     if values.iter().any(|x| !x.is_finite()) {
         return None;
     }
-    let mut buffer = ryu::Buffer::new();
+    let mut buffer = zmij::Buffer::new();
     let rows = values.chunks(width.max(1)).map(|row| {
         let mut out = String::with_capacity(if as_list { 2 + 24 * row.len() } else { 24 });
         if as_list {
@@ -155,7 +169,7 @@ mod tests {
 
     fn repr(x: f64) -> String {
         let mut out = String::new();
-        push_float_repr(&mut out, &mut ryu::Buffer::new(), x);
+        push_float_repr(&mut out, &mut zmij::Buffer::new(), x);
         out
     }
 
