@@ -55,7 +55,7 @@ GROWN_ROWS = 1024
 MAX_CHUNK = 128 << 20
 
 
-#: Chunks written again beyond the one written out: the threads never wait for the caller.
+#: Chunks written again beyond the one written out (1 if chunks grew past 4 MiB for wide rows).
 REWRITE_DEPTH = 3
 
 
@@ -518,7 +518,7 @@ class NativeRecords:
                 self._pending = b""
             else:
                 self._pending = self._pending[consumed:]
-            while len(jobs) > depth:
+            while len(jobs) > (depth if self._chunk_bytes <= 4 * CHUNK_BYTES else 1):
                 yield from collect(jobs.popleft())
             if last and not self._pending:
                 break
