@@ -14,9 +14,10 @@
 //!   column: quoted only where it must be, an empty one as the missing value's text.
 //!
 //! The output is thus byte for byte what parsing the records into columns and writing the
-//! columns back gives, without the columns. A record ends in `\n`. The first output that is
-//! infinite (from an infinite input, or beyond float64's range) stops the block, and so does a
-//! field that cannot be written without quotes where nothing is quoted ([`Stop`]).
+//! columns back gives, without the columns. A record ends in `\n`. Where an output is infinite
+//! (from an infinite input, or beyond float64's range), or a field cannot be written without
+//! quotes where nothing is quoted, the block's text is not to be used: [`first_stop`] says which
+//! of them comes first, as the batch path finds it ([`Stop`]).
 
 use crate::csvout::{push_float, push_text, Style, WriteError};
 use crate::dialect::Dialect;
@@ -186,13 +187,16 @@ pub struct Rewritten {
     pub rows: usize,
     /// The line ends of the block.
     pub lines: u64,
-    /// The records written (up to the stop, if any).
+    /// The records written (not to be used where a value could not be written).
     pub text: Vec<u8>,
     /// The values read of the normalized columns (in the order of the maps) of the block's
     /// first records, as many as asked, row after row, NaN where missing (see [`first_rows`]).
     pub look: Vec<f64>,
-    /// Where and why the writing stopped.
-    pub stop: Option<Stop>,
+    /// The first infinite output of each normalized column that has one: `(row, value,
+    /// output)` (None where no column has one).
+    pub infinite: Option<Vec<Option<(usize, f64, f64)>>>,
+    /// The first value that could not be written without quotes.
+    pub unquotable: Option<WriteError>,
 }
 
 /// The records of a block written as [`parse_into`] reads them, field after field.
@@ -225,15 +229,27 @@ impl Writer<'_> {
         }
     }
 
-    /// Stopped at a value that cannot be written without quotes (column `column` of the
-    /// header), from `at` in the text on.
+    /// A value that cannot be written without quotes (column `column` of the header), from
+    /// `at` in the text on: the first is kept.
     #[cold]
     fn unquotable(&mut self, column: usize, at: usize) {
-        let shown = String::from_utf8_lossy(self.out.text.get(at..).unwrap_or_default());
-        self.out.stop = Some(Stop::Unquotable(WriteError::Unquotable {
-            column,
-            text: shown.into_owned(),
-        }));
+        if self.out.unquotable.is_none() {
+            let shown = String::from_utf8_lossy(self.out.text.get(at..).unwrap_or_default());
+            self.out.unquotable = Some(WriteError::Unquotable {
+                column,
+                text: shown.into_owned(),
+            });
+        }
+    }
+
+    /// An infinite output of normalized column `j`: the first of the column is kept.
+    #[cold]
+    fn infinite(&mut self, j: usize, value: f64, output: f64) {
+        let width = self.plan.maps.len();
+        let columns = self.out.infinite.get_or_insert_with(|| vec![None; width]);
+        if let Some(first @ None) = columns.get_mut(j) {
+            *first = Some((self.row, value, output));
+        }
     }
 
     #[inline]
@@ -245,9 +261,6 @@ impl Writer<'_> {
 impl Records for Writer<'_> {
     #[inline]
     fn number(&mut self, i: usize, x: f64) {
-        if self.out.stop.is_some() {
-            return;
-        }
         self.field();
         let plan = self.plan;
         let Some(&(j, column)) = plan.floats.get(i) else {
@@ -261,13 +274,7 @@ impl Records for Writer<'_> {
         }
         let y = plan.apply(&plan.maps[j], x);
         if y.is_infinite() {
-            self.out.stop = Some(Stop::Infinite {
-                row: self.row,
-                column: j,
-                value: x,
-                output: y,
-            });
-            return;
+            return self.infinite(j, x, y);
         }
         let at = self.out.text.len();
         let style = &plan.style;
@@ -284,17 +291,12 @@ impl Records for Writer<'_> {
 
     #[inline]
     fn missing(&mut self, _: usize) {
-        if self.out.stop.is_none() {
-            self.field();
-            self.missing_value();
-        }
+        self.field();
+        self.missing_value();
     }
 
     #[inline]
     fn text(&mut self, i: usize, text: &[u8]) {
-        if self.out.stop.is_some() {
-            return;
-        }
         self.field();
         let at = self.out.text.len();
         if !push_text(&mut self.out.text, &self.plan.style, text) {
@@ -305,9 +307,7 @@ impl Records for Writer<'_> {
 
     #[inline]
     fn record(&mut self, rows: usize, _: usize) {
-        if self.out.stop.is_none() {
-            self.out.text.push(b'\n');
-        }
+        self.out.text.push(b'\n');
         self.row = rows + 1;
         self.first = true;
     }
@@ -375,29 +375,35 @@ pub fn rewrite_blocks(
     in_blocks(buf, block_ends, at, threads, work, |b| b.rows)
 }
 
-/// The first [`Stop`] of `blocks` (in order), its row counted from the first block's start.
+/// Why the records of `blocks` (a chunk's, in order) cannot be written, as the batch path
+/// finds it: an infinite output, of the first normalized column that has one anywhere (at its
+/// first row, counted from the first block's start), before a value that cannot be written
+/// without quotes (the first in order).
 pub fn first_stop(blocks: &[Rewritten]) -> Option<Stop> {
-    let mut rows_before = 0;
-    for block in blocks {
-        match &block.stop {
-            Some(Stop::Infinite {
-                row,
-                column,
-                value,
-                output,
-            }) => {
+    let width = blocks
+        .iter()
+        .find_map(|b| b.infinite.as_ref())
+        .map(Vec::len);
+    for column in 0..width.unwrap_or(0) {
+        let mut rows_before = 0;
+        for block in blocks {
+            let found = block
+                .infinite
+                .as_ref()
+                .and_then(|c| c.get(column).copied().flatten());
+            if let Some((row, value, output)) = found {
                 return Some(Stop::Infinite {
                     row: rows_before + row,
-                    column: *column,
-                    value: *value,
-                    output: *output,
-                })
+                    column,
+                    value,
+                    output,
+                });
             }
-            Some(stop) => return Some(stop.clone()),
-            None => rows_before += block.rows,
+            rows_before += block.rows;
         }
     }
-    None
+    let unquotable = blocks.iter().find_map(|b| b.unquotable.clone());
+    unquotable.map(Stop::Unquotable)
 }
 
 /// The values read of the first `n` records of `blocks` (fewer where they hold fewer; each
@@ -516,7 +522,7 @@ mod tests {
         let buf = b"id,0.1,7,\"a, \"\"b\"\"\"\r\n\"x\",NA,1e300,\n\n\"q\",\"2\",  3 ,\"multi\nline\"\ny,-0,nan,z";
         let out = rewrite_block(buf, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
         assert_eq!(out.rows, 4);
-        assert_eq!(out.stop, None);
+        assert_eq!(first_stop(std::slice::from_ref(&out)), None);
         assert_eq!(
             String::from_utf8(out.text.clone()).unwrap(),
             String::from_utf8(by_columns(buf, &plan)).unwrap()
@@ -551,20 +557,25 @@ mod tests {
     }
 
     #[test]
-    fn an_infinite_output_stops_the_block_at_its_record() {
-        let plan = Plan::new(vec![Some(0), None], vec![map(0.0, 1e-300)], false, style()).unwrap();
-        let buf = b"1,a\n1e10,b\n2,c\n";
-        let out = rewrite_block(buf, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
-        let Some(Stop::Infinite {
-            row, column, value, ..
-        }) = out.stop
-        else {
-            panic!("no stop: {:?}", out.stop)
-        };
-        assert_eq!((row, column, value), (1, 0, 1e10));
-        let blocks = [out.clone(), out];
+    fn the_first_column_with_an_infinite_output_is_told_as_the_batch_path_does() {
+        // Column b's infinity comes first in the file, but column a is the first of the maps
+        // with one: the batch path checks column after column.
+        let maps = vec![map(0.0, 1e-300), map(0.0, 1e-300)];
+        let plan = Plan::new(vec![Some(0), Some(1), None], maps, false, style()).unwrap();
+        let first = b"1e-310,1e10,a\n2e-310,3e-310,b\n";
+        let second = b"4e-310,1e-310,c\n1e20,1e30,d\n";
+        let blocks: Vec<Rewritten> = [&first[..], &second[..]]
+            .iter()
+            .map(|b| rewrite_block(b, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap())
+            .collect();
         match first_stop(&blocks) {
-            Some(Stop::Infinite { row, .. }) => assert_eq!(row, 1),
+            Some(Stop::Infinite {
+                row, column, value, ..
+            }) => assert_eq!((row, column, value), (3, 0, 1e20)),
+            other => panic!("{other:?}"),
+        }
+        match first_stop(&blocks[..1]) {
+            Some(Stop::Infinite { row, column, .. }) => assert_eq!((row, column), (0, 1)),
             other => panic!("{other:?}"),
         }
     }
@@ -584,7 +595,8 @@ mod tests {
         let (_, look) = first_rows(&[out], 4, &asked);
         assert!(look[..3].iter().all(|x| x.is_nan()) && look[3] == 4.0);
         let out = rewrite_block(buf, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
-        assert!(matches!(out.stop, Some(Stop::Infinite { row: 0, .. })));
+        let stop = first_stop(std::slice::from_ref(&out));
+        assert!(matches!(stop, Some(Stop::Infinite { row: 0, .. })));
     }
 
     #[test]
@@ -616,7 +628,7 @@ mod tests {
         );
         let out = out.unwrap();
         assert_eq!(
-            out.stop,
+            first_stop(std::slice::from_ref(&out)),
             Some(Stop::Unquotable(WriteError::Unquotable {
                 column: 1,
                 text: "b\tc".into()

@@ -82,12 +82,12 @@ def rewrite_csv(
         )
         look = looks.get(source.name)
 
-        def wanted(i: int, look: Resemblance | None = look) -> int:
-            return LOOK_ROWS if look is not None and looks_at(i) else 0
+        def wanted(batches: range, look: Resemblance | None = look) -> int:
+            return LOOK_ROWS if look is not None and any(map(looks_at, batches)) else 0
 
         try:
             for part in source.rewritten(names, plan, wanted):
-                if look is not None and len(part.look):
+                if look is not None and looks_at(part.batch) and len(part.look):
                     look.update(part.look)
                 if part.infinite is not None:
                     bad = part.infinite

@@ -209,3 +209,40 @@ def test_looks_already_normalized_as_the_batch_path_does(monkeypatch, tmp_path):
     assert "already" in new
     assert "normalized" in new
     assert not math.isnan(float(pd.read_csv(tmp_path / "z.csv")["x"].iloc[0]))
+
+
+def test_files_of_numbers_only_are_read_in_the_chunks_of_the_batch_path(monkeypatch, tmp_path):
+    # No text column: chunks of several blocks, as the batch path reads them, so that of an
+    # infinity early in the file and a bad value late in the same chunk, the bad value is told.
+    fitted = write(tmp_path / "fit.csv", "a\n1\n2\n1\n2\n")
+    stats = fit_files([fitted])
+    data = write(tmp_path / "data.csv", "a\ninf\n" + "1\n" * 20_000 + "x\n")
+    read = ReadOptions(csv=CsvOptions(block_size=16 << 10))
+    new, old = both(monkeypatch, data, stats, tmp_path, read=read)
+    assert new == old
+    assert "'x' is not a number" in new
+
+
+def test_chunks_of_blank_lines_do_not_shift_the_look(monkeypatch, tmp_path):
+    # The look takes the first 16 batches, then every 16th; a chunk of blank lines is no batch.
+    rng = np.random.default_rng(5)
+    fitted = tmp_path / "fit.csv"
+    fitted.write_text("a,t\n" + "".join(f"{v:+.6f},ab\n" for v in rng.normal(100, 10, 500)))
+    stats = fit_files([fitted])
+    rows = [f"{v:+.9f}"[:12] + ",ab\n" for v in rng.normal(0, 1, 5120)]
+    rows[4096:4352] = ["+1000000.000,ab\n"] * 256
+    data = tmp_path / "data.csv"
+    data.write_text("a,t\n" + "".join(rows[:256]) + "\n" * 4096 + "".join(rows[256:]))
+    read = ReadOptions(csv=CsvOptions(block_size=4096))
+    new, old = both(monkeypatch, data, stats, tmp_path, read=read)
+    assert new == old
+
+
+def test_the_infinite_output_told_is_the_batch_paths(monkeypatch, tmp_path):
+    # Column by column (stat-file order), each at its first row, as the batch path looks.
+    fitted = write(tmp_path / "fit.csv", "a,b\n1,1\n2,3\n3,5\n")
+    stats = fit_files([fitted])
+    data = write(tmp_path / "data.csv", "a,b\n1,inf\ninf,1\n")
+    new, old = both(monkeypatch, data, stats, tmp_path)
+    assert new == old
+    assert "column 'a' at data row 2" in new

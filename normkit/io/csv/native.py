@@ -105,6 +105,7 @@ class Rewritten:
     texts: list  # UTF-8 pieces (numpy uint8 arrays), the records in order
     look: np.ndarray  # the values of the normalized columns of the first records wanted
     infinite: InfiniteOutput | None  # the texts then hold the records before it
+    batch: int  # among the chunks that hold records (0-based)
 
 
 class RecordError(Exception):
@@ -378,15 +379,8 @@ def _no_header(message: str = "no header (the input is empty)"):
     from ... import _native
 
     error = _native.CsvError(message)
-    for name, value in (
-        ("kind", "no_header"),
-        ("row", 0),
-        ("line", 1),
-        ("column", None),
-        ("value", ""),
-        ("expected", None),
-        ("got", None),
-    ):
+    fields = {"kind": "no_header", "row": 0, "line": 1, "value": ""}
+    for name, value in {**dict.fromkeys(("column", "expected", "got")), **fields}.items():
         setattr(error, name, value)
     return error
 
@@ -451,17 +445,20 @@ class NativeRecords:
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return self._chunks(self._engine.submit, self._collect)
 
-    def rewritten(self, plan, look: Callable[[int], int]) -> Iterator[Rewritten]:
+    def rewritten(self, plan, look: Callable[[range], int]) -> Iterator[Rewritten]:
         """The records written again by ``plan`` (a ``normkit._native.CsvRewrite``), a chunk at a
-        time, in order; ``look(i)``: the records of the ``i``-th chunk whose values are wanted
-        (:attr:`Rewritten.look`). Errors as the batches'; a value that cannot be written
-        without quotes raises ``normkit._native.UnquotableError``."""
-        chunks = 0
+        time; ``look(batches)``: how many records of a chunk to read the values of
+        (:attr:`Rewritten.look`), given the indices its batch may have (:attr:`Rewritten.batch`:
+        chunks of blank lines make no batch). Errors as the batches'; a value that cannot be
+        written without quotes raises ``normkit._native.UnquotableError``."""
+        self._collected = self._empty = submitted = 0
 
         def submit(chunk: bytes, consumed: int):
-            nonlocal chunks
-            chunks += 1
-            return self._engine.rewrite(chunk, consumed, plan, look(chunks - 1))
+            nonlocal submitted
+            last = submitted - self._empty  # if no chunk in flight is empty
+            batches = range(last - (submitted - self._collected), last + 1)
+            submitted += 1
+            return self._engine.rewrite(chunk, consumed, plan, look(batches))
 
         return self._chunks(submit, self._collect_rewritten, REWRITE_DEPTH)
 
@@ -560,8 +557,11 @@ class NativeRecords:
             infinite = InfiniteOutput(self.rows + row, column, value, output)
         self.rows += rows
         self._line += lines
+        self._collected += 1
         if rows:
-            yield Rewritten(rows, texts, look, infinite)
+            yield Rewritten(rows, texts, look, infinite, self._collected - 1 - self._empty)
+        else:
+            self._empty += 1
 
     def _too_long(self, chunk: bytes, line: int) -> Exception:
         """Why no record ends within ``chunk``, the most read at a time: a quote opened in it

@@ -388,7 +388,9 @@ class CsvReader(ReaderBase):
         chunk, as :meth:`NativeRecords.rewritten` gives them; errors as :meth:`batches`'."""
         floats = set(float_columns)
         kinds = [ColumnKind.FLOAT if n in floats else ColumnKind.TEXT for n in self.schema.names]
-        with self._records(float_columns, self._column_types(float_columns, True), kinds) as r:
+        types = self._column_types(float_columns, True)
+        # Chunks as the batches' (their errors and looks come in the same order).
+        with self._records(float_columns, types, kinds, ColumnKind.TEXT in kinds) as r:
             yield from r.rewritten(plan, look)
 
     @contextlib.contextmanager
