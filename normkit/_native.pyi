@@ -31,6 +31,37 @@ _Parsed = tuple[
 class ParseJob:
     def result(self, first_row: int, first_line: int) -> _Parsed: ...
 
+class CsvRewrite:
+    def __init__(
+        self,
+        columns: list[int | None],
+        center: list[float],
+        scale: list[float],
+        gamma: list[float],
+        beta: list[float],
+        *,
+        inverse: bool,
+        infinite_missing: bool,
+        delimiter: str,
+        quote: str | None,
+        decimal_point: str,
+        missing: str,
+    ) -> None: ...
+
+class RewriteJob:
+    #: Bytes consumed, rows, lines, UTF-8 texts, the first records' values (rows x normalized
+    #: columns), and an infinite output's (row, column, value, output) or None.
+    def result(
+        self, first_row: int, first_line: int
+    ) -> tuple[
+        int,
+        int,
+        int,
+        list[npt.NDArray[np.uint8]],
+        npt.NDArray[np.float64],
+        tuple[int, int, float, float] | None,
+    ]: ...
+
 class CsvEngine:
     def __init__(
         self,
@@ -50,6 +81,7 @@ class CsvEngine:
     def parse(self, buf: bytes, at_eof: bool, first_row: int, first_line: int) -> _Parsed: ...
     def cut(self, buf: bytes, at_eof: bool, lines: bool) -> tuple[int, int]: ...
     def submit(self, buf: bytes, end: int) -> ParseJob: ...
+    def rewrite(self, buf: bytes, end: int, plan: CsvRewrite, look: int) -> RewriteJob: ...
     def infer(
         self, buf: bytes, block_size: int, first_line: int
     ) -> tuple[int, list[tuple[int, bytes | None, list[bytes]]]]: ...

@@ -109,6 +109,16 @@ impl fmt::Display for WriteError {
 
 impl std::error::Error for WriteError {}
 
+impl Style {
+    /// RFC 4180: comma, double quote, decimal point, missing values as empty fields.
+    pub const CSV: Style = Style {
+        delimiter: b',',
+        quote: Some(b'"'),
+        decimal_point: b'.',
+        missing: Vec::new(),
+    };
+}
+
 /// Checks that `column`'s buffers hold `rows` values from its offset.
 fn check(index: usize, column: &Column<'_>, rows: usize) -> Result<(), WriteError> {
     let error = |problem: String| WriteError::Buffer {
@@ -504,21 +514,12 @@ mod tests {
         let all = specials.into_iter().chain(edges).chain(random);
         for x in all.filter(|x| x.is_finite()) {
             let mut out = Vec::new();
-            assert!(push_float(&mut out, &mut field, &mut z, &style(), x));
+            assert!(push_float(&mut out, &mut field, &mut z, &Style::CSV, x));
             assert_eq!(
                 std::str::from_utf8(&out).unwrap(),
                 r.format_finite(x),
                 "{x:e}"
             );
-        }
-    }
-
-    fn style() -> Style {
-        Style {
-            delimiter: b',',
-            quote: Some(b'"'),
-            decimal_point: b'.',
-            missing: Vec::new(),
         }
     }
 
@@ -561,7 +562,7 @@ mod tests {
             validity: None,
             offset: 0,
         };
-        let text = written(&[column], values.len(), &style());
+        let text = written(&[column], values.len(), &Style::CSV);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines,
@@ -598,7 +599,7 @@ mod tests {
         };
         let style = Style {
             missing: b"\"\"".to_vec(),
-            ..style()
+            ..Style::CSV
         };
         assert_eq!(
             written(&[text], 6, &style),
@@ -606,7 +607,7 @@ mod tests {
         );
         let never = Style {
             quote: None,
-            ..self::style()
+            ..Style::CSV
         };
         assert_eq!(
             written(&[text], 1, &never),
@@ -650,7 +651,7 @@ mod tests {
         let comma = Style {
             delimiter: b';',
             decimal_point: b',',
-            ..style()
+            ..Style::CSV
         };
         assert_eq!(
             written(&[column, int, flags], 3, &comma),
@@ -658,7 +659,7 @@ mod tests {
         );
         let same = Style {
             decimal_point: b',',
-            ..style()
+            ..Style::CSV
         };
         assert_eq!(
             written(&[column], 1, &same),
@@ -676,7 +677,7 @@ mod tests {
             offset: 1,
         };
         let mut out = Vec::new();
-        let error = write_records(&[column], 2, &style(), &mut out).unwrap_err();
+        let error = write_records(&[column], 2, &Style::CSV, &mut out).unwrap_err();
         assert!(matches!(error, WriteError::Buffer { column: 0, .. }));
         assert!(out.is_empty());
         let offsets: Vec<u8> = [0i32, 3, 1].iter().flat_map(|x| x.to_le_bytes()).collect();
@@ -689,7 +690,7 @@ mod tests {
             validity: None,
             offset: 0,
         };
-        assert!(write_records(&[text], 2, &style(), &mut out).is_err());
+        assert!(write_records(&[text], 2, &Style::CSV, &mut out).is_err());
         let narrow = Column {
             values: Values::Int {
                 bytes: &[1, 2, 3],
@@ -699,7 +700,7 @@ mod tests {
             validity: None,
             offset: 0,
         };
-        assert!(write_records(&[narrow], 1, &style(), &mut out).is_err());
+        assert!(write_records(&[narrow], 1, &Style::CSV, &mut out).is_err());
         for offset in [
             usize::MAX,
             usize::MAX / 8,
@@ -708,9 +709,9 @@ mod tests {
             (1 << 62) - 1,
         ] {
             let far = Column { offset, ..column };
-            assert!(write_records(&[far], 1, &style(), &mut out).is_err());
+            assert!(write_records(&[far], 1, &Style::CSV, &mut out).is_err());
             let far_text = Column { offset, ..text };
-            assert!(write_records(&[far_text], 1, &style(), &mut out).is_err());
+            assert!(write_records(&[far_text], 1, &Style::CSV, &mut out).is_err());
         }
         assert!(out.is_empty());
     }
@@ -737,7 +738,7 @@ mod tests {
         ];
         let dash = Style {
             delimiter: b'-',
-            ..style()
+            ..Style::CSV
         };
         assert_eq!(written(&columns, 2, &dash), "\"-1.5\"-\"-7\"\n2.0-8\n");
     }
@@ -769,7 +770,7 @@ mod tests {
             validity: None,
             offset: 2,
         });
-        let style = style();
+        let style = Style::CSV;
         let mut one = Vec::new();
         write_records(&columns, rows, &style, &mut one).unwrap();
         for threads in [2, 3, 4, 16] {

@@ -463,26 +463,33 @@ impl ParseJob {
         first_row: u64,
         first_line: u64,
     ) -> PyResult<Parsed<'py>> {
-        match joined(py, &self.handle)? {
-            Ok((consumed, (joined, lines))) => Ok(joined_out(py, consumed, joined, lines)),
-            Err(mut e) => {
-                e.row += first_row - 1;
-                e.line += first_line - 1;
-                Err(to_py_error(py, &e))
-            }
-        }
+        let (consumed, (joined, lines)) = parsed(py, &self.handle, first_row, first_line)?;
+        Ok(joined_out(py, consumed, joined, lines))
     }
 }
 
-/// What a job's thread returned, waited for with the GIL released. Once only.
-fn joined<T: Send>(py: Python<'_>, handle: &Mutex<Option<JoinHandle<T>>>) -> PyResult<T> {
+/// What a job's thread returned, waited for with the GIL released; its error moved to the row
+/// and line of the file (`first_row` and `first_line`: those of the job's first record).
+/// Once only.
+fn parsed<T: Send>(
+    py: Python<'_>,
+    handle: &Mutex<Option<JoinHandle<Result<T, ParseError>>>>,
+    first_row: u64,
+    first_line: u64,
+) -> PyResult<T> {
     let handle = handle
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take()
         .ok_or_else(|| PyValueError::new_err("the result was already taken"))?;
-    py.detach(|| handle.join())
-        .map_err(|_| PyValueError::new_err("the engine's thread failed"))
+    let found = py
+        .detach(|| handle.join())
+        .map_err(|_| PyValueError::new_err("the engine's thread failed"))?;
+    found.map_err(|mut e| {
+        e.row += first_row - 1;
+        e.line += first_line - 1;
+        to_py_error(py, &e)
+    })
 }
 
 /// A frozen transform of CSV records and how they are written ([`rewrite::Plan`]), for
@@ -560,23 +567,17 @@ impl RewriteJob {
     /// infinite)`: the UTF-8 texts to write in order (moved, not copied), the first records'
     /// values of the normalized columns (a row per record, NaN where missing), and, where an
     /// output is infinite, `(row, column, value, output)` (the record, 0-based in these, the
-    /// normalized column, the value read and its output), the texts then holding the records
-    /// before it. Errors as [`ParseJob::result`]'s, before any infinite output; a value that
-    /// cannot be written without quotes is `UnquotableError`. Once only.
+    /// normalized column, the value read and its output; the texts are then not to be
+    /// written), as [`rewrite::first_stop`] tells it. Errors as [`ParseJob::result`]'s, before
+    /// any infinite output; a value that cannot be written without quotes is
+    /// `UnquotableError`. Once only.
     fn result<'py>(
         &self,
         py: Python<'py>,
         first_row: u64,
         first_line: u64,
     ) -> PyResult<RewriteOut<'py>> {
-        let done = match joined(py, &self.handle)? {
-            Ok(done) => done,
-            Err(mut e) => {
-                e.row += first_row - 1;
-                e.line += first_line - 1;
-                return Err(to_py_error(py, &e));
-            }
-        };
+        let done = parsed(py, &self.handle, first_row, first_line)?;
         let infinite = match done.stop {
             None => None,
             Some(rewrite::Stop::Infinite {

@@ -424,15 +424,6 @@ mod tests {
     use crate::csvout::{write_records, Column, Values};
     use crate::parse::{parse_block, ErrorKind};
 
-    fn style() -> Style {
-        Style {
-            delimiter: b',',
-            quote: Some(b'"'),
-            decimal_point: b'.',
-            missing: Vec::new(),
-        }
-    }
-
     fn map(center: f64, scale: f64) -> Map {
         Map {
             center,
@@ -516,7 +507,7 @@ mod tests {
             vec![None, Some(1), Some(0), None],
             vec![map(1.0, 3.0), map(-2.5, 0.1)],
             false,
-            style(),
+            Style::CSV,
         )
         .unwrap();
         let buf = b"id,0.1,7,\"a, \"\"b\"\"\"\r\n\"x\",NA,1e300,\n\n\"q\",\"2\",  3 ,\"multi\nline\"\ny,-0,nan,z";
@@ -561,7 +552,7 @@ mod tests {
         // Column b's infinity comes first in the file, but column a is the first of the maps
         // with one: the batch path checks column after column.
         let maps = vec![map(0.0, 1e-300), map(0.0, 1e-300)];
-        let plan = Plan::new(vec![Some(0), Some(1), None], maps, false, style()).unwrap();
+        let plan = Plan::new(vec![Some(0), Some(1), None], maps, false, Style::CSV).unwrap();
         let first = b"1e-310,1e10,a\n2e-310,3e-310,b\n";
         let second = b"4e-310,1e-310,c\n1e20,1e30,d\n";
         let blocks: Vec<Rewritten> = [&first[..], &second[..]]
@@ -585,7 +576,7 @@ mod tests {
         // One column: a missing value is written `""` (an empty line would be skipped).
         let one = Style {
             missing: b"\"\"".to_vec(),
-            ..style()
+            ..Style::CSV
         };
         let plan = Plan::new(vec![Some(0)], vec![map(0.0, 2.0)], false, one).unwrap();
         let buf = b"inf\nnan\n-inf\n4\n";
@@ -601,7 +592,13 @@ mod tests {
 
     #[test]
     fn a_parse_error_comes_first() {
-        let plan = Plan::new(vec![Some(0), None], vec![map(0.0, 1e-300)], false, style()).unwrap();
+        let plan = Plan::new(
+            vec![Some(0), None],
+            vec![map(0.0, 1e-300)],
+            false,
+            Style::CSV,
+        )
+        .unwrap();
         let buf = b"1e10,a\nx,b\n";
         let e = rewrite_block(buf, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap_err();
         assert_eq!((e.kind, e.row), (ErrorKind::NotANumber, 2));
@@ -615,7 +612,7 @@ mod tests {
         let unquoted = Style {
             delimiter: b'\t',
             quote: None,
-            ..style()
+            ..Style::CSV
         };
         let plan = Plan::new(vec![Some(0), None], vec![map(0.0, 1.0)], false, unquoted).unwrap();
         let out = rewrite_block(
@@ -643,7 +640,7 @@ mod tests {
             vec![Some(0), Some(1)],
             vec![map(0.0, 1.0); 2],
             false,
-            style(),
+            Style::CSV,
         );
         let plan = plan.unwrap();
         let buf = b"1,2\n3,NA\n5,6\n";
@@ -667,8 +664,8 @@ mod tests {
 
     #[test]
     fn plans_refuse_bad_indices() {
-        assert!(Plan::new(vec![Some(1)], vec![map(0.0, 1.0)], false, style()).is_err());
+        assert!(Plan::new(vec![Some(1)], vec![map(0.0, 1.0)], false, Style::CSV).is_err());
         let twice = vec![Some(0), Some(0)];
-        assert!(Plan::new(twice, vec![map(0.0, 1.0)], false, style()).is_err());
+        assert!(Plan::new(twice, vec![map(0.0, 1.0)], false, Style::CSV).is_err());
     }
 }

@@ -104,19 +104,22 @@ class Sink:
         self.rows_written += batch.num_rows
 
     @property
-    def csv_style(self) -> dict:
-        """How a CSV output writes its records (:attr:`CsvWriter.style`)."""
+    def _csv(self) -> CsvWriter:
         if not isinstance(self._writer, CsvWriter):
             raise TypeError(f"{self.name} is not a CSV output")
-        return self._writer.style
+        return self._writer
+
+    @property
+    def csv_style(self) -> dict:
+        """How a CSV output writes its records (:attr:`CsvWriter.style`)."""
+        return self._csv.style
 
     def write_records(self, texts: Sequence, rows: int) -> None:
         """Append ``rows`` CSV records formatted in :attr:`csv_style` (UTF-8 pieces, in order):
         records written again from a CSV input, without record batches."""
-        if not isinstance(self._writer, CsvWriter):
-            raise TypeError(f"{self.name} is not a CSV output")
+        writer = self._csv
         try:
-            self._writer.write_text(texts)
+            writer.write_text(texts)
         except (pa.ArrowException, OSError) as exc:
             self._raise_write_error(exc)
         self.rows_written += rows
@@ -124,9 +127,7 @@ class Sink:
     def unquotable(self, column: int, value: str) -> OutputError:
         """A CSV output's error for a value that cannot be written without quotes
         (``normkit._native.UnquotableError``'s arguments)."""
-        if not isinstance(self._writer, CsvWriter):
-            raise TypeError(f"{self.name} is not a CSV output")
-        return self._writer.unquotable(column, value)
+        return self._csv.unquotable(column, value)
 
     def _raise_write_error(self, exc: BaseException) -> None:
         if isinstance(exc, BrokenPipeError) or "Broken pipe" in str(exc):

@@ -104,7 +104,7 @@ class Rewritten:
     rows: int
     texts: list  # UTF-8 pieces (numpy uint8 arrays), the records in order
     look: np.ndarray  # the values of the normalized columns of the first records wanted
-    infinite: InfiniteOutput | None  # the texts then hold the records before it
+    infinite: InfiniteOutput | None  # the texts are then not to be written
     batch: int  # among the chunks that hold records (0-based)
 
 

@@ -382,7 +382,7 @@ class CsvReader(ReaderBase):
                 yield batch
 
     def rewritten(
-        self, float_columns: Sequence[str], plan, look: Callable[[int], int]
+        self, float_columns: Sequence[str], plan, look: Callable[[range], int]
     ) -> Iterator[Rewritten]:
         """The records written again by ``plan`` (``normkit._native.CsvRewrite``), chunk by
         chunk, as :meth:`NativeRecords.rewritten` gives them; errors as :meth:`batches`'."""

@@ -151,10 +151,14 @@ class CsvWriter:
     def write_text(self, texts: Sequence) -> None:
         """Write records formatted elsewhere in :attr:`style` (UTF-8 pieces, in order) after
         the batches written before."""
+        self._drain()
+        self._write(texts)
+
+    def _drain(self) -> None:
+        """Format and write every batch handed over so far."""
         self._submit()
         while self._jobs:
             self._write(self._jobs.popleft().result())
-        self._write(texts)
 
     def unquotable(self, column: int, value: str) -> OutputError:
         """The error of a value that cannot be written without quotes (``column``: its index),
@@ -182,9 +186,7 @@ class CsvWriter:
 
     def close(self) -> None:
         try:
-            self._submit()
-            while self._jobs:
-                self._write(self._jobs.popleft().result())
+            self._drain()
             if self._transcode:
                 self._stream.write(self._encoder.encode("", final=True))
         finally:
