@@ -12,8 +12,8 @@ A quick end-to-end run (well under a minute):
 
 The data set (a string ``id`` and 16 float64 columns drawn with a fixed seed; 1.23 GB of CSV at
 4 million rows) is written once as CSV and as Parquet (snappy, ``pq.write_table`` defaults) into
-the data directory and reused by later runs. Four jobs are timed: fit CSV, fit Parquet,
-transform CSV -> CSV and transform Parquet -> Parquet. Every tool runs as a process of its own
+the data directory and reused by later runs. Five jobs are timed: fit CSV, fit Parquet,
+transform CSV -> CSV, CSV -> Parquet and Parquet -> Parquet. Every tool runs as a process of its own
 (the peers are the scripts in ``bench/peers/``); the figures are whole-process wall time and
 peak resident memory, medians over repetitions that each run every (job, tool) pair once, so
 that noise on the machine hits all tools alike.
@@ -73,21 +73,33 @@ Stats = dict[str, tuple[float, float]]
 
 @dataclass(frozen=True)
 class Job:
-    """A fit or a transform of one input format (transforms write the same format)."""
+    """A fit or a transform of one input format (a transform writes ``output_format``, by
+    default the input's)."""
 
     kind: str  # "fit" or "transform"
     input_format: str  # "csv" or "parquet"
+    output_format: str | None = None
+
+    @property
+    def written(self) -> str:
+        """The format a transform writes."""
+        return self.output_format or self.input_format
 
     @property
     def name(self) -> str:
         fmt = FORMAT_NAMES[self.input_format]
-        return f"fit {fmt}" if self.kind == "fit" else f"transform {fmt} -> {fmt}"
+        return (
+            f"fit {fmt}"
+            if self.kind == "fit"
+            else f"transform {fmt} -> {FORMAT_NAMES[self.written]}"
+        )
 
 
 FORMAT_NAMES = {"csv": "CSV", "parquet": "Parquet"}
 FIT_CSV, FIT_PARQUET = Job("fit", "csv"), Job("fit", "parquet")
 TRANSFORM_CSV, TRANSFORM_PARQUET = Job("transform", "csv"), Job("transform", "parquet")
-JOBS = (FIT_CSV, FIT_PARQUET, TRANSFORM_CSV, TRANSFORM_PARQUET)
+TRANSFORM_CSV_PARQUET = Job("transform", "csv", "parquet")
+JOBS = (FIT_CSV, FIT_PARQUET, TRANSFORM_CSV, TRANSFORM_CSV_PARQUET, TRANSFORM_PARQUET)
 
 
 @dataclass(frozen=True)
@@ -392,7 +404,7 @@ def compare(dataset: Dataset, repeat: int, work: Path) -> Comparison:
             if pair_samples.error:
                 continue
             source = dataset.path(job.input_format)
-            output = work / f"{tool.slug}.{job.input_format}" if job.kind == "transform" else None
+            output = work / f"{tool.slug}.{job.written}" if job.kind == "transform" else None
             stats = reference if output else work / f"fit-{tool.slug}-{job.input_format}.json"
             if not measure(tool, tool.command(job, source, stats, output), pair_samples):
                 continue
@@ -442,9 +454,7 @@ def time_normkit(cases: Sequence[Case], repeat: int, work: Path) -> dict[Case, S
             stem = data.csv.stem
             fitted = work / f"scaling-{stem}-{job.input_format}.json"
             stats = fitted if job.kind == "fit" else work / f"scaling-{stem}-csv.json"
-            output = (
-                work / f"scaling-{stem}.{job.input_format}" if job.kind == "transform" else None
-            )
+            output = work / f"scaling-{stem}.{job.written}" if job.kind == "transform" else None
             command = NORMKIT_TOOL.command(job, data.path(job.input_format), stats, output)
             measure(NORMKIT_TOOL, command, samples[case])
             last = samples[case].runs[-1]
@@ -459,7 +469,7 @@ def time_normkit(cases: Sequence[Case], repeat: int, work: Path) -> dict[Case, S
 
 
 def scaling_rows(counts: list[int], repeat: int, data_dir: Path, work: Path) -> dict[Case, Samples]:
-    """normkit on 16 columns at each row count: all four jobs."""
+    """normkit on 16 columns at each row count: every job."""
     datasets = [make_dataset(data_dir, rows) for rows in counts]
     cases = [Case(data, job) for data in datasets for job in JOBS]
     return time_normkit(cases, repeat, work)

@@ -12,7 +12,9 @@
 //!   `normkit/core/moments.py`;
 //! - [`running`]: BatchNorm's running statistics, advanced batch after batch;
 //! - [`sample`]: the sample's row keys;
-//! - [`text`]: float64 as text, as Python's `repr` writes it (the stat file's numbers).
+//! - [`text`]: float64 as text, as Python's `repr` writes it (the stat file's numbers);
+//! - `jsondump` and `jsonload` (with Python): the stat file's text written and read as
+//!   Python's `json` writes and reads it.
 //!
 //! Python sees it as `normkit._native` (the `python` feature, built by maturin); the crate
 //! itself is plain Rust, so `cargo test` needs no Python.
@@ -31,6 +33,8 @@ pub mod sample;
 pub mod scan;
 pub mod text;
 
+#[cfg(feature = "python")]
+mod jsondump;
 #[cfg(feature = "python")]
 mod jsonload;
 #[cfg(feature = "python")]

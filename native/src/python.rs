@@ -25,6 +25,7 @@ use crate::categories;
 use crate::csvout;
 use crate::dialect::Dialect;
 use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
+use crate::jsondump;
 use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
 use crate::parquetout;
@@ -37,7 +38,6 @@ use crate::rewrite;
 use crate::running;
 use crate::sample;
 use crate::scan::{block_ends, count_lines, parse_header, whole_records_end};
-use crate::text;
 
 pyo3::create_exception!(
     _native,
@@ -1049,22 +1049,11 @@ fn json_load<'py>(text: &Bound<'py, pyo3::types::PyString>) -> Option<Bound<'py,
     jsonload::load(text.py(), text.to_str().ok()?)
 }
 
-/// Each row of the 2-d float64 array `values` as JSON text, as `json.dumps` writes it: the
-/// float's `repr` (one column, `as_list` false) or the list `[a, b, ...]` (see
-/// [`text::json_rows`]); None if a value is not finite.
+/// `obj` as JSON text, byte for byte as `json.dumps(obj, allow_nan=False, sort_keys=sort_keys)`
+/// writes it; None where `json` must decide (see [`jsondump`]).
 #[pyfunction]
-fn json_rows(
-    py: Python<'_>,
-    values: PyReadonlyArray2<'_, f64>,
-    as_list: bool,
-) -> PyResult<Option<Vec<String>>> {
-    let array = values.as_array();
-    let width = array.ncols();
-    if !as_list && width != 1 {
-        return Err(PyValueError::new_err("one column of numbers, or lists"));
-    }
-    let flat: Vec<f64> = array.iter().copied().collect();
-    Ok(py.detach(|| text::json_rows(&flat, width, as_list)))
+fn json_text(obj: &Bound<'_, PyAny>, sort_keys: bool) -> Option<String> {
+    jsondump::dump(obj, sort_keys)
 }
 
 /// Arrow string arrays as `(offsets, data)` pairs (offsets relative to their data), checked.
@@ -1361,7 +1350,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(running_advance, m)?)?;
     m.add_function(wrap_pyfunction!(row_keys, m)?)?;
     m.add_function(wrap_pyfunction!(json_load, m)?)?;
-    m.add_function(wrap_pyfunction!(json_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(json_text, m)?)?;
     m.add_function(wrap_pyfunction!(value_counts, m)?)?;
     Ok(())
 }

@@ -91,34 +91,6 @@ pub fn push_float_repr(out: &mut String, buffer: &mut zmij::Buffer, x: f64) {
     }
 }
 
-/// Each row of `values` (`n_rows` rows of `width` floats, row after row) as its JSON text: the
-/// float's repr where `as_list` is false (then `width` is 1), else `[a, b, ...]` as `json.dumps`
-/// lays out a list (`", "` between items). None if a value is not finite (JSON has no text for
-/// it).
-pub fn json_rows(values: &[f64], width: usize, as_list: bool) -> Option<Vec<String>> {
-    if values.iter().any(|x| !x.is_finite()) {
-        return None;
-    }
-    let mut buffer = zmij::Buffer::new();
-    let rows = values.chunks(width.max(1)).map(|row| {
-        let mut out = String::with_capacity(if as_list { 2 + 24 * row.len() } else { 24 });
-        if as_list {
-            out.push('[');
-        }
-        for (i, &x) in row.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            push_float_repr(&mut out, &mut buffer, x);
-        }
-        if as_list {
-            out.push(']');
-        }
-        out
-    });
-    Some(rows.collect())
-}
-
 /// Whether JSON text holds a number that serde_json reads otherwise than Python's `json`: an
 /// integer beyond 64 bits (below `i64::MIN` or above `u64::MAX`, which serde_json reads as a
 /// float and `json` as an exact `int`), or a negative zero written as an integer (`-0`, a float to serde_json,
@@ -205,20 +177,6 @@ mod tests {
         for &(x, want) in cases {
             assert_eq!(repr(x), want, "{x:e}");
         }
-    }
-
-    #[test]
-    fn rows_are_json_lists_or_single_numbers() {
-        assert_eq!(
-            json_rows(&[1.0, 0.5, 1e-7, 2.0], 2, true).unwrap(),
-            ["[1.0, 0.5]", "[1e-07, 2.0]"]
-        );
-        assert_eq!(
-            json_rows(&[3.0, -0.25], 1, false).unwrap(),
-            ["3.0", "-0.25"]
-        );
-        assert_eq!(json_rows(&[1.0, f64::NAN], 1, false), None);
-        assert_eq!(json_rows(&[f64::INFINITY], 1, true), None);
     }
 
     #[test]

@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 
 from normkit import Standardizer, _native
 from normkit.stats import statfile
-from normkit.stats.layout import _objects_text, _values_text, sorted_text
-
-ENCODER = json.JSONEncoder(allow_nan=False)
+from normkit.stats.layout import document_text, json_text, sorted_text
 
 
 def test_floats_of_every_bit_pattern_are_written_as_repr():
@@ -27,60 +25,85 @@ def test_floats_of_every_bit_pattern_are_written_as_repr():
     special = [0.0, -0.0, 1.0, 0.1, 1e-4, 1e-5, 9.999e-5, 1e15, 1e16, 9999999999999998.0]
     special += [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 2.0**53 + 2, 123.0]
     special += [float(f"1e{k}") for k in range(-320, 309)]
-    values = np.concatenate([values, special, -np.array(special)])
-    assert _native.json_rows(values.reshape(-1, 1), False) == [repr(x) for x in values.tolist()]
-
-
-def test_rows_are_lists_as_json_writes_them():
-    values = np.random.default_rng(4).normal(size=(50, 19)) * 1e3
-    assert _native.json_rows(values, True) == [json.dumps(row) for row in values.tolist()]
+    values = np.concatenate([values, special, -np.array(special)]).tolist()
+    assert _native.json_text(values, False) == "[" + ", ".join(map(repr, values)) + "]"
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_numbers_json_has_no_text_for_are_refused_as_json_refuses_them(bad):
-    assert _native.json_rows(np.array([[1.0], [bad]]), False) is None
+    assert _native.json_text({"a": [1.0, bad]}, False) is None
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
-        _values_text([1.0, bad])
+        json_text({"a": [1.0, bad]})
 
 
-_scalars = st.one_of(
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.integers(-(2**70), 2**70),
-    st.booleans(),
-    st.none(),
-    st.text(max_size=5),
-)
-_values = st.one_of(
-    _scalars, st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=4)
-)
-_keys = st.sampled_from(["name", "mean", "q", "n", "é", 'say "x"'])
-_object = st.dictionaries(_keys, st.one_of(_values, st.dictionaries(_keys, _values, max_size=3)))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_object, min_size=1, max_size=12))
-def test_objects_are_written_as_json_writes_each(objects):
-    assert _objects_text(objects) == [ENCODER.encode(o) for o in objects]
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1))
-def test_columns_of_floats_are_written_as_json_writes_each(values):
-    objects = [{"mean": x, "q": [x, -x, x / 3]} for x in values]
-    assert _objects_text(objects) == [ENCODER.encode(o) for o in objects]
-
-
-_documents = st.dictionaries(
-    _keys,
-    st.one_of(_values, st.lists(_object, max_size=6), st.dictionaries(_keys, _values, max_size=3)),
+# Text of every kind: quotes, backslashes, control characters, DEL, accents, characters beyond
+# the first plane (written as surrogate pairs).
+_text = st.text(
+    st.characters(codec="utf-8") | st.sampled_from(['"', "\\", "\x7f", "\x00", "\n", "😀"]),
     max_size=6,
 )
+_leaves = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(2**63), 2**64 - 1),
+    st.booleans(),
+    st.none(),
+    _text,
+)
+_natives = st.recursive(
+    _leaves,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(_text, inner, max_size=5)
+    ),
+    max_leaves=40,
+)
 
 
-@settings(max_examples=300, deadline=None)
-@given(_documents)
-def test_sorted_text_is_json_dumps_with_sorted_keys(doc):
-    assert sorted_text(doc) == json.dumps(doc, sort_keys=True, allow_nan=False)
+@settings(max_examples=400, deadline=None)
+@given(_natives, st.booleans())
+def test_values_are_written_natively_as_json_writes_them(doc, sort_keys):
+    native = _native.json_text(doc, sort_keys)
+    assert native is not None  # plain types within 64 bits: never left to json
+    assert native == json.dumps(doc, sort_keys=sort_keys, allow_nan=False)
+
+
+class _Text(str):
+    pass
+
+
+_DEEP = 1
+for _ in range(250):  # deeper than the native writer goes
+    _DEEP = [_DEEP]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        [np.float64(0.1)],  # a float subclass: its repr is numpy's
+        {"n": 2**64},
+        [-(2**63) - 1],
+        ["\ud800"],  # a lone surrogate: json writes its escape
+        {_Text("k"): 1},
+        [_Text("v")],
+        {1: 2.5},
+        {"a": {None: 1.0}, "b": 2},
+        _DEEP,
+    ],
+)
+def test_what_json_must_decide_is_left_to_it_when_writing(doc):
+    assert _native.json_text(doc, False) is None
+    for sort_keys in (False, True):
+        assert json_text(doc, sort_keys) == json.dumps(doc, sort_keys=sort_keys, allow_nan=False)
+
+
+def test_a_stat_file_is_laid_out_one_entry_a_line():
+    doc = {"format": "x", "columns": [{"name": "é", "mean": 0.1}, {"name": "b", "q": [1.0, 2.5]}]}
+    assert document_text(doc) == (
+        '{\n  "format": "x",\n  "columns": [\n'
+        '    {"name": "\\u00e9", "mean": 0.1},\n    {"name": "b", "q": [1.0, 2.5]}\n  ]\n}\n'
+    )
+    assert json.loads(document_text(doc)) == doc
 
 
 @pytest.mark.parametrize(
@@ -139,7 +162,7 @@ def _beyond_64_bits(doc) -> bool:
 # No digits or '-' in strings, so the only integers the native parser leaves to json are
 # those beyond 64 bits (its scan for them does not tell strings from numbers).
 _words = st.text(st.characters(blacklist_characters="-0123456789", codec="utf-8"), max_size=6)
-_leaves = st.one_of(
+_json_leaves = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.integers(-(2**66), 2**66),
     st.booleans(),
@@ -147,7 +170,7 @@ _leaves = st.one_of(
     _words,
 )
 _json = st.recursive(
-    _leaves,
+    _json_leaves,
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_words, inner, max_size=5),
     max_leaves=40,
 )
