@@ -863,7 +863,7 @@ def plot(comparison: Comparison, path: Path) -> None:
             for bar in bars:
                 bar.set_hatch("//")
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=2)
-    ax.set_xticks(range(len(JOBS)), [job.name for job in JOBS])
+    ax.set_xticks(range(len(JOBS)), [job.name.replace(" ", "\n", 1) for job in JOBS])
     ax.set_ylabel("throughput, MB of input per second")
     data = comparison.dataset
     ax.set_title(
