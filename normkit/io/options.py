@@ -38,9 +38,8 @@ class CsvOptions:
     add_null_values : tuple of str, default ()
         Strings added to that list (the command line's ``--null-values``).
     block_size : int, default 1 MiB
-        Bytes per block: types are inferred from the first, one is parsed at a time (four where
-        records are not written out, as in a fit), and a row must fit in four. Memory is a small
-        multiple of it.
+        Bytes per block: types are inferred from the first, the input is read four at a time,
+        and a row must fit in four. Memory is a small multiple of it.
     encoding : str or None, default None
         The text's encoding (a Python codec name: ``latin-1``, ``cp1252``...); None: UTF-8, or
         UTF-16 or UTF-32 where a byte-order mark says so.

@@ -365,14 +365,13 @@ class CsvReader(ReaderBase):
                 kinds.append(ColumnKind.FLOAT)
             else:
                 kinds.append(ColumnKind.TEXT)
-        whole = columns is None and ColumnKind.TEXT in kinds
         nulls = text_array(self.read.csv.nulls)  # once, not per batch
         typed = {  # the columns passed through, typed: their missing-value strings null (text too)
             n: column_types[n]
             for n, kind in zip(names, kinds, strict=True)
             if kind == ColumnKind.TEXT and not keep_text
         }
-        with self._records(float_columns, column_types, kinds, whole) as records:
+        with self._records(float_columns, column_types, kinds) as records:
             for batch in records:
                 if typed:
                     rows = records.rows - batch.num_rows
@@ -390,7 +389,7 @@ class CsvReader(ReaderBase):
         kinds = [ColumnKind.FLOAT if n in floats else ColumnKind.TEXT for n in self.schema.names]
         types = self._column_types(float_columns, True)
         # Chunks as the batches' (their errors and looks come in the same order).
-        with self._records(float_columns, types, kinds, ColumnKind.TEXT in kinds) as r:
+        with self._records(float_columns, types, kinds) as r:
             yield from r.rewritten(plan, look)
 
     @contextlib.contextmanager
@@ -399,11 +398,9 @@ class CsvReader(ReaderBase):
         float_columns: Sequence[str],
         column_types: dict,
         kinds: Sequence[ColumnKind],
-        whole: bool = True,
     ) -> Iterator[NativeRecords]:
-        """The records after the header, read as ``kinds`` says, with errors as one-line
-        messages; ``whole``: records are written out (they weigh a multiple of their text: one
-        block is read at a time)."""
+        """The records after the header, read as ``kinds`` says, in chunks of four blocks (the
+        longest record), with errors as one-line messages."""
         names = self.schema.names
         stream = self._without_inline_comments(self._csv_stream())
         try:
@@ -423,7 +420,7 @@ class CsvReader(ReaderBase):
                     self._dialect(),
                     prefix=rest,
                     first_line=1 + lines,
-                    chunk_bytes=self.read.csv.block_size if whole else self._max_record(),
+                    chunk_bytes=self._max_record(),
                     max_record=self._max_record(),
                 )
         finally:
@@ -447,8 +444,7 @@ class CsvReader(ReaderBase):
         )
 
     def _max_record(self) -> int:
-        """The longest record read, and the bytes parsed at a time where records are not written
-        out (a transform's output weighs a multiple of its text: one block): a few blocks."""
+        """The longest record read, and the bytes read at a time: a few blocks."""
         return ROW_BLOCKS * self.read.csv.block_size
 
     @contextlib.contextmanager
