@@ -198,3 +198,28 @@ def test_a_wide_batch_formatted_on_several_threads_is_the_text_of_a_few_rows_at_
         return sink.getvalue().to_pybytes()
 
     assert latin1(None) == latin1(16) == written(table).decode().encode("latin-1")
+
+
+def test_a_large_batch_is_formatted_in_pieces_of_about_the_piece_size(monkeypatch):
+    """What is in flight is a few pieces' text, however large the batches: a batch many times
+    the piece size is formatted in slices of about a piece, into the same text."""
+    from normkit.io.csv import writer as module
+
+    monkeypatch.setattr(module, "CSV_WRITE_BYTES", 1 << 14)
+    rng = np.random.default_rng(9)
+    x = pa.array(rng.normal(size=20_000), mask=np.arange(20_000) % 7 == 0)
+    table = pa.table({"x": x, "id": pa.array([f"r{k}, q" for k in range(20_000)])})
+    pieces = []
+
+    class Recorded(CsvWriter):
+        def _format(self, batches):
+            pieces.append(sum(b.nbytes for b in batches))
+            return super()._format(batches)
+
+    sink = pa.BufferOutputStream()
+    writer = Recorded(sink, table.schema, ",")
+    writer.write_batch(table.combine_chunks().to_batches()[0])  # one batch of 20,000 rows
+    writer.close()
+    assert len(pieces) > 10
+    assert max(pieces) <= 3 * (1 << 14)  # slices of about a piece, up to two in one
+    assert sink.getvalue().to_pybytes() == written(table)

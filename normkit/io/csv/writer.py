@@ -44,7 +44,7 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
 class CsvWriter:
     """CSV with RFC 4180 quoting only on the fields that need it, formatted on all cores.
 
-    Batches are gathered into pieces of about :data:`CSV_WRITE_BYTES`, formatted by the native
+    Batches are gathered (or sliced) into pieces of about :data:`CSV_WRITE_BYTES`, formatted by the native
     engine (``normkit._native.csv_records``, which releases the GIL) on a pool of threads and
     written in order; at most one piece per thread is in flight. Floats are written in the
     shortest text that reads back as the same float64 (``0.1``, ``1e16``, ``1.25e-7``). Fields
@@ -99,10 +99,16 @@ class CsvWriter:
     def write_batch(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
             return
-        self._batches.append(batch)
-        self._bytes += batch.nbytes
-        if self._bytes >= CSV_WRITE_BYTES:
-            self._submit()
+        # A large batch goes in slices of about a piece: what is in flight is then a few
+        # pieces' text, whatever the batches' size (batches of 65,536 rows of Parquet, each
+        # formatted whole, held 425 MiB at the peak).
+        step = max(1, batch.num_rows * CSV_WRITE_BYTES // max(batch.nbytes, 1))
+        for start in range(0, batch.num_rows, step):
+            part = batch.slice(start, step)
+            self._batches.append(part)
+            self._bytes += part.nbytes
+            if self._bytes >= CSV_WRITE_BYTES:
+                self._submit()
 
     def _submit(self) -> None:
         if self._batches:
