@@ -44,9 +44,9 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
 class CsvWriter:
     """CSV with RFC 4180 quoting only on the fields that need it, formatted on all cores.
 
-    Batches are gathered (or sliced) into pieces of about :data:`CSV_WRITE_BYTES`, formatted by the native
-    engine (``normkit._native.csv_records``, which releases the GIL) on a pool of threads and
-    written in order; at most one piece per thread is in flight. Floats are written in the
+    Batches are gathered (or sliced) into pieces of about :data:`CSV_WRITE_BYTES`, formatted by
+    the native engine (``normkit._native.csv_records``, which releases the GIL) on a pool of
+    threads and written in order; at most one piece per thread is in flight. Floats are written in the
     shortest text that reads back as the same float64 (``0.1``, ``1e16``, ``1.25e-7``). Fields
     holding the delimiter, a quote or a line break are quoted with their quotes doubled; missing
     values are empty, and so is an empty text, so pass-through text columns of a CSV keep their
