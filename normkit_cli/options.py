@@ -203,8 +203,8 @@ def read_options(func: Callable) -> Callable:
         param="csv.block_size",
         type=Checked("csv.block_size", parse_size, "SIZE"),
         help="Bytes of CSV per block, such as 4M (default 1M, at most 1G): types are inferred "
-        "from the first block, one block is parsed at a time (four where records are not written "
-        "out, as in a fit), and a row must fit in four; memory grows with it.",
+        "from the first block, the input is read four blocks at a time, and a row must fit in "
+        "four; memory grows with it.",
     )
     @option(
         "--inf-as-missing",
