@@ -19,6 +19,7 @@ __all__ = [
     "check_output_path",
     "os_reason",
     "refuse_duplicates",
+    "refuse_non_utf8_name",
     "refuse_overwrite",
     "refuse_stdin",
     "same_file",
@@ -27,12 +28,25 @@ __all__ = [
 ]
 
 
+def refuse_non_utf8_name(path: str, error: type[Exception]) -> None:
+    """Raise ``error`` if the file name is not UTF-8 (bytes the file system gave, which Python
+    holds as lone surrogates): Arrow's files take UTF-8 paths only."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise error(
+            f"{shown}: the file name is not UTF-8, which normkit's files need; rename the file"
+        ) from None
+
+
 def check_output_path(path: str) -> None:
     """Raise :class:`OutputError` now if ``path`` cannot be written (before hours of work)."""
     if path == STDIO:
         return
     if not path:
         raise OptionError("the output path is empty; give a file, or '-' for standard output")
+    refuse_non_utf8_name(path, OutputError)
     parent = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(parent):
         raise OutputError(f"{path}: the directory {parent} does not exist")

@@ -8,6 +8,7 @@ import stat
 import sys
 
 from ..errors import InputError, OptionError
+from .files import refuse_non_utf8_name
 from .formats import STDIO, Format, resolve_format
 from .options import ReadOptions
 from .reader import Reader
@@ -78,6 +79,7 @@ def _input_format(path: str, explicit: str | Format | None, is_stdin: bool, is_s
 
 
 def _check_readable(path: str) -> None:
+    refuse_non_utf8_name(path, InputError)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     if os.path.isdir(path):

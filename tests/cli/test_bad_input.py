@@ -339,6 +339,20 @@ CASES: dict[str, Case] = {
         1,
         "normkit: error: {dir}/nope/s.json: the directory {dir}/nope does not exist",
     ),
+    # A name of bytes that are not UTF-8 (Python holds them as lone surrogates): Arrow's files
+    # take UTF-8 paths only.
+    "input file name not UTF-8": Case(
+        fit_of(lambda d: good_csv(d, "we\udcffird.csv")),
+        1,
+        "normkit: error: {dir}/we\\xffird.csv: the file name is not UTF-8",
+        via="subprocess",
+    ),
+    "output file name not UTF-8": Case(
+        lambda d: ["transform", str(good_csv(d)), "-s", str(stats(d)), "-o", str(d / "o\udcff.pq")],
+        1,
+        "normkit: error: {dir}/o\\xff.pq: the file name is not UTF-8",
+        via="subprocess",
+    ),
     # -- stat files ------------------------------------------------------------------------------
     "stat file missing": Case(
         transform_with(lambda d: d / "none.json"),
