@@ -16,7 +16,7 @@ use std::io;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use serde::ser::{self, Error as _, SerializeMap, SerializeSeq};
+use serde::ser::{self, SerializeMap, SerializeSeq};
 
 use crate::text::push_float_repr;
 
@@ -54,6 +54,20 @@ impl<'py> Value<'_, 'py> {
             sort_keys: self.sort_keys,
             depth: self.depth + 1,
         }
+    }
+
+    /// A list or a tuple: a JSON array of its `len` items.
+    fn sequence<S: ser::Serializer>(
+        &self,
+        s: S,
+        len: usize,
+        items: impl Iterator<Item = Bound<'py, PyAny>>,
+    ) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(len))?;
+        for item in items {
+            seq.serialize_element(&self.inner(&item))?;
+        }
+        seq.end()
     }
 }
 
@@ -95,18 +109,10 @@ impl ser::Serialize for Value<'_, '_> {
             return s.serialize_str(text);
         }
         if let Ok(list) = obj.cast_exact::<PyList>() {
-            let mut seq = s.serialize_seq(Some(list.len()))?;
-            for item in list.iter() {
-                seq.serialize_element(&self.inner(&item))?;
-            }
-            return seq.end();
+            return self.sequence(s, list.len(), list.iter());
         }
         if let Ok(tuple) = obj.cast_exact::<PyTuple>() {
-            let mut seq = s.serialize_seq(Some(tuple.len()))?;
-            for item in tuple.iter() {
-                seq.serialize_element(&self.inner(&item))?;
-            }
-            return seq.end();
+            return self.sequence(s, tuple.len(), tuple.iter());
         }
         if let Ok(dict) = obj.cast_exact::<PyDict>() {
             let mut items = Vec::with_capacity(dict.len());
@@ -131,7 +137,7 @@ impl ser::Serialize for Value<'_, '_> {
             }
             return map.end();
         }
-        Err(S::Error::custom("left to json: another type"))
+        Err(unwritten("another type"))
     }
 }
 
@@ -156,11 +162,7 @@ impl serde_json::ser::Formatter for PythonJson {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        separator(writer, first)
     }
 
     fn begin_object_key<W: ?Sized + io::Write>(
@@ -168,11 +170,7 @@ impl serde_json::ser::Formatter for PythonJson {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
+        separator(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
@@ -199,5 +197,14 @@ impl serde_json::ser::Formatter for PythonJson {
             start = i + c.len_utf8();
         }
         writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// `", "` before every item of an array or object but the first.
+fn separator<W: ?Sized + io::Write>(writer: &mut W, first: bool) -> io::Result<()> {
+    if first {
+        Ok(())
+    } else {
+        writer.write_all(b", ")
     }
 }
