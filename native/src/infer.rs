@@ -104,6 +104,11 @@ const ORDER: [ColumnType; 12] = [
 ];
 
 impl ColumnType {
+    /// The type of number `code` (`ColumnType::X as u8`).
+    pub fn from_code(code: u8) -> Option<Self> {
+        ORDER.into_iter().find(|&t| t as u8 == code)
+    }
+
     fn bit(self) -> u16 {
         1 << self as u8
     }
@@ -122,186 +127,220 @@ pub enum Values {
     Float64(Vec<f64>),
     /// Booleans as an Arrow bitmap (least significant bit first).
     Bits(Vec<u8>),
-    /// Text or bytes, as in the block (the column's own buffers).
-    Text,
+    /// Text or bytes.
+    Text(TextColumn),
 }
 
-/// A column's type and values; a missing value is 0 (or false, or NaN) with its bit 0 in
-/// `validity`.
+/// A column of one type, built a field at a time: its values, and which are missing.
+///
+/// A missing value is 0 (or false, NaN, the empty text) with its bit 0 in `validity`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypedColumn {
-    /// The type inferred.
+    /// The column's type.
     pub column_type: ColumnType,
-    /// Arrow validity bitmap, `None` when no value is missing (and for text, binary and null
-    /// columns, whose missing-value strings are text or whose values are all missing).
+    /// The decimal point of its numbers (for float64).
+    decimal_point: u8,
+    /// The number of values.
+    pub rows: usize,
+    /// Arrow validity bitmap, `None` while no value is missing.
     pub validity: Option<Vec<u8>>,
     /// The values.
     pub values: Values,
 }
 
+/// One field read as a type ([`read_as`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Value {
+    Int64(i64),
+    Int32(i32),
+    Float64(f64),
+    Bool(bool),
+    /// The field's own text (text or binary).
+    Text,
+}
+
+/// A field (not a missing value) read as type `t` by the rules of the table at the top, or
+/// None where `t` does not read it (a null column reads no value).
+fn read_as(text: &[u8], t: ColumnType, decimal_point: u8) -> Option<Value> {
+    match t {
+        ColumnType::Null => None,
+        ColumnType::Int64 => parse_int64(text).map(Value::Int64),
+        ColumnType::Boolean => parse_bool(text).map(Value::Bool),
+        ColumnType::Date32 => parse_date(trim(text)).map(Value::Int32),
+        ColumnType::Time32 => parse_time(text).map(Value::Int32),
+        ColumnType::Timestamp
+        | ColumnType::TimestampNs
+        | ColumnType::TimestampUtc
+        | ColumnType::TimestampNsUtc => timestamp_as(text, t).map(Value::Int64),
+        ColumnType::Float64 => parse_float(text, decimal_point).map(Value::Float64),
+        ColumnType::Text => {
+            (text.is_ascii() || std::str::from_utf8(text).is_ok()).then_some(Value::Text)
+        }
+        ColumnType::Binary => Some(Value::Text),
+    }
+}
+
+/// Sets bit `i` of an Arrow bitmap to `value`, growing it to hold the bit.
+fn set_bit(bits: &mut Vec<u8>, i: usize, value: bool) {
+    if bits.len() <= i / 8 {
+        bits.resize(i / 8 + 1, 0);
+    }
+    if let Some(byte) = bits.get_mut(i / 8) {
+        if value {
+            *byte |= 1 << (i % 8);
+        } else {
+            *byte &= !(1 << (i % 8));
+        }
+    }
+}
+
+/// Bit `i` of an Arrow bitmap.
+fn bit(bits: &[u8], i: usize) -> bool {
+    bits.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0)
+}
+
+impl TypedColumn {
+    /// An empty column of type `column_type`; `decimal_point`: that of its numbers.
+    pub fn new(column_type: ColumnType, decimal_point: u8) -> Self {
+        let values = match column_type {
+            ColumnType::Null => Values::Null,
+            ColumnType::Int64
+            | ColumnType::Timestamp
+            | ColumnType::TimestampNs
+            | ColumnType::TimestampUtc
+            | ColumnType::TimestampNsUtc => Values::Int64(Vec::new()),
+            ColumnType::Date32 | ColumnType::Time32 => Values::Int32(Vec::new()),
+            ColumnType::Float64 => Values::Float64(Vec::new()),
+            ColumnType::Boolean => Values::Bits(Vec::new()),
+            ColumnType::Text | ColumnType::Binary => Values::Text(TextColumn::default()),
+        };
+        TypedColumn {
+            column_type,
+            decimal_point,
+            rows: 0,
+            validity: None,
+            values,
+        }
+    }
+
+    /// Appends a field (not a missing value) read as the column's type: false, and nothing
+    /// appended, where the type does not read it.
+    pub fn push(&mut self, text: &[u8]) -> bool {
+        let Some(value) = read_as(text, self.column_type, self.decimal_point) else {
+            return false;
+        };
+        let row = self.rows;
+        match (&mut self.values, value) {
+            (Values::Int64(v), Value::Int64(x)) => v.push(x),
+            (Values::Int32(v), Value::Int32(x)) => v.push(x),
+            (Values::Float64(v), Value::Float64(x)) => v.push(x),
+            (Values::Bits(bits), Value::Bool(x)) => set_bit(bits, row, x),
+            (Values::Text(column), Value::Text) => column.push(text),
+            _ => return false, // each type reads values of its own kind only
+        }
+        if let Some(validity) = &mut self.validity {
+            set_bit(validity, row, true);
+        }
+        self.rows += 1;
+        true
+    }
+
+    /// Appends a missing value.
+    pub fn push_missing(&mut self) {
+        let row = self.rows;
+        match &mut self.values {
+            Values::Null => {}
+            Values::Int64(v) => v.push(0),
+            Values::Int32(v) => v.push(0),
+            Values::Float64(v) => v.push(f64::NAN),
+            Values::Bits(bits) => set_bit(bits, row, false),
+            Values::Text(column) => column.push(b""),
+        }
+        let validity = self.validity.get_or_insert_with(|| all_set(row));
+        set_bit(validity, row, false);
+        self.rows += 1;
+    }
+
+    /// Appends the values of `other`, a column of the same type.
+    pub fn append(&mut self, other: &TypedColumn) {
+        let rows = self.rows;
+        match (&mut self.values, &other.values) {
+            (Values::Int64(v), Values::Int64(w)) => v.extend_from_slice(w),
+            (Values::Int32(v), Values::Int32(w)) => v.extend_from_slice(w),
+            (Values::Float64(v), Values::Float64(w)) => v.extend_from_slice(w),
+            (Values::Bits(bits), Values::Bits(more)) => {
+                for i in 0..other.rows {
+                    set_bit(bits, rows + i, bit(more, i));
+                }
+            }
+            (Values::Text(column), Values::Text(more)) => column.extend(more),
+            _ => {}
+        }
+        if self.validity.is_some() || other.validity.is_some() {
+            let validity = self.validity.get_or_insert_with(|| all_set(rows));
+            for i in 0..other.rows {
+                let present = other.validity.as_deref().is_none_or(|v| bit(v, i));
+                set_bit(validity, rows + i, present);
+            }
+        }
+        self.rows += other.rows;
+    }
+
+    /// The number of missing values.
+    pub fn null_count(&self) -> usize {
+        self.validity
+            .as_deref()
+            .map_or(0, |v| (0..self.rows).filter(|&i| !bit(v, i)).count())
+    }
+}
+
+/// A bitmap of `n` bits, all set (no bit beyond them).
+fn all_set(n: usize) -> Vec<u8> {
+    let mut bits = vec![0xff; n / 8];
+    if !n.is_multiple_of(8) {
+        bits.push((1u8 << (n % 8)) - 1);
+    }
+    bits
+}
+
 /// The type pyarrow infers for `column` (one field per row, quotes taken away) and its values.
+/// A missing-value string is text in a text or binary column (pyarrow's `strings_can_be_null`
+/// is False), and missing in a column of any other type.
 pub fn infer_column(
     column: &TextColumn,
     missing: &MissingValues,
     decimal_point: u8,
 ) -> TypedColumn {
     let column_type = column_type(column, missing, decimal_point);
-    let rows = column.len();
-    let mut validity = vec![0u8; rows.div_ceil(8)];
-    let mut null_count = 0;
-    let mut present = |i: usize, text: &[u8]| {
-        if missing.contains(text) {
-            null_count += 1;
-            false
+    let text = matches!(column_type, ColumnType::Text | ColumnType::Binary);
+    let mut typed = TypedColumn::new(column_type, decimal_point);
+    for field in column.iter() {
+        if !text && missing.contains(field) {
+            typed.push_missing();
         } else {
-            validity[i / 8] |= 1 << (i % 8);
-            true
+            typed.push(field); // read: the type reads every field
         }
-    };
-    let values = match column_type {
-        ColumnType::Null => Values::Null,
-        ColumnType::Text | ColumnType::Binary => Values::Text,
-        ColumnType::Int64 => Values::Int64(
-            column
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    if present(i, t) {
-                        parse_int64(t).unwrap_or(0)
-                    } else {
-                        0
-                    }
-                })
-                .collect(),
-        ),
-        ColumnType::Float64 => Values::Float64(
-            column
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    if present(i, t) {
-                        parse_float(t, decimal_point).unwrap_or(f64::NAN)
-                    } else {
-                        f64::NAN
-                    }
-                })
-                .collect(),
-        ),
-        ColumnType::Boolean => {
-            let mut bits = vec![0u8; rows.div_ceil(8)];
-            for (i, t) in column.iter().enumerate() {
-                if present(i, t) && parse_bool(t) == Some(true) {
-                    bits[i / 8] |= 1 << (i % 8);
-                }
-            }
-            Values::Bits(bits)
-        }
-        ColumnType::Date32 => Values::Int32(
-            column
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    if present(i, t) {
-                        parse_date(trim(t)).unwrap_or(0)
-                    } else {
-                        0
-                    }
-                })
-                .collect(),
-        ),
-        ColumnType::Time32 => Values::Int32(
-            column
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    if present(i, t) {
-                        parse_time(t).unwrap_or(0)
-                    } else {
-                        0
-                    }
-                })
-                .collect(),
-        ),
-        ColumnType::Timestamp
-        | ColumnType::TimestampNs
-        | ColumnType::TimestampUtc
-        | ColumnType::TimestampNsUtc => Values::Int64(
-            column
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    if present(i, t) {
-                        timestamp_as(t, column_type).unwrap_or(0)
-                    } else {
-                        0
-                    }
-                })
-                .collect(),
-        ),
-    };
-    let validity = match values {
-        Values::Null | Values::Text => None,
-        _ => (null_count > 0).then_some(validity),
-    };
-    TypedColumn {
-        column_type,
-        validity,
-        values,
     }
+    typed
 }
 
 /// The first type (of [`ORDER`]) that reads every field of `column`.
 pub fn column_type(column: &TextColumn, missing: &MissingValues, decimal_point: u8) -> ColumnType {
     // The types still possible, one bit each: each field takes away those that do not read it.
     let mut possible: u16 = ORDER.iter().map(|t| t.bit()).fold(0, |a, b| a | b);
-    let still = |possible: u16, t: ColumnType| possible & t.bit() != 0;
     for text in column.iter() {
         if missing.contains(text) {
             continue; // every type reads a missing value (text and binary as its text)
         }
-        possible &= !ColumnType::Null.bit();
-        let trimmed = trim(text);
-        if still(possible, ColumnType::Int64) && parse_int64(text).is_none() {
-            possible &= !ColumnType::Int64.bit();
-        }
-        if still(possible, ColumnType::Boolean) && parse_bool(text).is_none() {
-            possible &= !ColumnType::Boolean.bit();
-        }
-        if still(possible, ColumnType::Date32) && parse_date(trimmed).is_none() {
-            possible &= !ColumnType::Date32.bit();
-        }
-        if still(possible, ColumnType::Time32) && parse_time(text).is_none() {
-            possible &= !ColumnType::Time32.bit();
-        }
-        let timestamps = ColumnType::Timestamp.bit()
-            | ColumnType::TimestampNs.bit()
-            | ColumnType::TimestampUtc.bit()
-            | ColumnType::TimestampNsUtc.bit();
-        if possible & timestamps != 0 {
-            for t in [
-                ColumnType::Timestamp,
-                ColumnType::TimestampNs,
-                ColumnType::TimestampUtc,
-                ColumnType::TimestampNsUtc,
-            ] {
-                if still(possible, t) && timestamp_as(text, t).is_none() {
-                    possible &= !t.bit();
-                }
+        for t in ORDER {
+            if possible & t.bit() != 0 && read_as(text, t, decimal_point).is_none() {
+                possible &= !t.bit();
             }
-        }
-        if still(possible, ColumnType::Float64) && parse_float(text, decimal_point).is_none() {
-            possible &= !ColumnType::Float64.bit();
-        }
-        if still(possible, ColumnType::Text)
-            && !text.is_ascii()
-            && std::str::from_utf8(text).is_err()
-        {
-            possible &= !ColumnType::Text.bit();
         }
     }
     ORDER
         .into_iter()
-        .find(|&t| still(possible, t))
+        .find(|&t| possible & t.bit() != 0)
         .unwrap_or(ColumnType::Binary)
 }
 

@@ -4,9 +4,11 @@
 //! - [`csvout`]: CSV records of Arrow columns (what a transform writes);
 //! - [`dialect`]: how a CSV is written (separator, quote, comment);
 //! - [`scan`]: where records end, quote-aware, in blocks;
-//! - [`parse`]: selected columns of a block of records, as float64 or text;
+//! - [`parse`]: selected columns of a block of records, as float64, text or a type;
+//! - [`arrays`]: the columns of a chunk of records as an Arrow record batch;
 //! - [`rewrite`]: records written again by a frozen transform (CSV to CSV);
-//! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and its values;
+//! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and a column's
+//!   values read as a type, field by field;
 //! - [`parquetout`]: Parquet files of Arrow batches, columns encoded in parallel;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
 //!   `normkit/core/moments.py`;
@@ -20,6 +22,7 @@
 //! itself is plain Rust, so `cargo test` needs no Python.
 #![forbid(unsafe_code)]
 
+pub mod arrays;
 pub mod categories;
 pub mod csvout;
 pub mod dialect;

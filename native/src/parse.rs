@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::dialect::Dialect;
+use crate::infer::{ColumnType, TypedColumn};
 use crate::scan::{count_lines, field_text, next_field, terminator, unquoted_end, Field, Term};
 
 /// The strings that mean a missing value in a float column, with a fast membership test.
@@ -382,6 +383,10 @@ pub enum ColumnKind {
     /// Kept as its bytes, not checked to be UTF-8 (a column whose type is still to be learned:
     /// a column of other bytes is binary, not an error).
     Bytes,
+    /// Read as this type, as [`crate::infer`] reads a first block's column of it, missing-value
+    /// strings as missing (text ones too); a field it does not read is an error
+    /// ([`ErrorKind::NotANumber`]).
+    Typed(ColumnType),
 }
 
 /// A float column of a block: one value per row.
@@ -537,9 +542,17 @@ impl TextColumn {
     }
 
     #[inline]
-    fn push(&mut self, text: &[u8]) {
+    pub(crate) fn push(&mut self, text: &[u8]) {
         self.data.extend_from_slice(text);
         self.offsets.push(self.data.len() as i64);
+    }
+
+    /// Appends the texts of `other`.
+    pub(crate) fn extend(&mut self, other: &TextColumn) {
+        let base = self.data.len() as i64;
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|&o| base + o));
+        self.data.extend_from_slice(&other.data);
     }
 }
 
@@ -552,6 +565,8 @@ pub struct ParsedBlock {
     pub floats: Vec<FloatColumn>,
     /// The text columns, in the order of the columns of that kind; each has `rows` texts.
     pub texts: Vec<TextColumn>,
+    /// The typed columns, in the order of the columns of that kind; each has `rows` values.
+    pub typed: Vec<TypedColumn>,
     /// The line ends in the block (counted by [`parse_blocks_parallel`], on the core that
     /// parsed it; 0 from [`parse_block`]).
     pub lines: u64,
@@ -679,6 +694,38 @@ enum Slot {
     Float(usize),
     /// The text column, and whether its text must be UTF-8.
     Text(usize, bool),
+    /// The typed column, and whether its text must be UTF-8 (a text column's).
+    Typed(usize, bool),
+}
+
+/// A field of a text or typed column handed to `out` (nothing for another slot): the error it
+/// is, if any (a typed column's field that its type does not read is
+/// [`ErrorKind::NotANumber`]).
+#[inline]
+fn put_text<R: Records>(
+    out: &mut R,
+    slot: Slot,
+    text: &[u8],
+    missing: &MissingValues,
+) -> Option<ErrorKind> {
+    let (Slot::Text(i, utf8) | Slot::Typed(i, utf8)) = slot else {
+        return None;
+    };
+    if utf8 && !text.is_ascii() && std::str::from_utf8(text).is_err() {
+        return Some(ErrorKind::InvalidUtf8);
+    }
+    match slot {
+        Slot::Typed(..) if missing.contains(text) => {
+            out.typed(i, None);
+        }
+        Slot::Typed(..) => {
+            if !out.typed(i, Some(text)) {
+                return Some(ErrorKind::NotANumber);
+            }
+        }
+        _ => out.text(i, text),
+    }
+    None
 }
 
 /// An error found in a record's values, reported once its structure is known to be sound.
@@ -727,6 +774,9 @@ pub(crate) trait Records {
     fn missing(&mut self, i: usize);
     /// The text of text column `i` (the `i`-th column read as text or bytes).
     fn text(&mut self, i: usize, text: &[u8]);
+    /// A field of typed column `i` (the `i`-th column read as a type; None: missing): false
+    /// where the type does not read it.
+    fn typed(&mut self, i: usize, text: Option<&[u8]>) -> bool;
     /// After the fields of the `rows`-th record (0-based) of the block, which ends at `end`.
     fn record(&mut self, rows: usize, end: usize);
 }
@@ -750,6 +800,18 @@ impl Records for ParsedBlock {
     fn text(&mut self, i: usize, text: &[u8]) {
         if let Some(column) = self.texts.get_mut(i) {
             column.push(text);
+        }
+    }
+
+    #[inline]
+    fn typed(&mut self, i: usize, text: Option<&[u8]>) -> bool {
+        match (self.typed.get_mut(i), text) {
+            (Some(column), Some(text)) => column.push(text),
+            (Some(column), None) => {
+                column.push_missing();
+                true
+            }
+            (None, _) => true,
         }
     }
 
@@ -795,6 +857,7 @@ fn parse_records(
                 ..FloatColumn::default()
             }),
             ColumnKind::Text | ColumnKind::Bytes => block.texts.push(TextColumn::default()),
+            ColumnKind::Typed(t) => block.typed.push(TypedColumn::new(*t, d.decimal_point)),
             ColumnKind::Skip => {}
         }
     }
@@ -813,7 +876,7 @@ pub(crate) fn parse_into<R: Records>(
     (first_row, first_line): (u64, u64),
     out: &mut R,
 ) -> Result<usize, ParseError> {
-    let (mut floats, mut texts) = (0, 0);
+    let (mut floats, mut texts, mut typed) = (0, 0, 0);
     let slots: Vec<Slot> = kinds
         .iter()
         .map(|k| match k {
@@ -825,6 +888,10 @@ pub(crate) fn parse_into<R: Records>(
             ColumnKind::Text | ColumnKind::Bytes => {
                 texts += 1;
                 Slot::Text(texts - 1, *k != ColumnKind::Bytes)
+            }
+            ColumnKind::Typed(t) => {
+                typed += 1;
+                Slot::Typed(typed - 1, *t == ColumnType::Text)
             }
         })
         .collect();
@@ -877,18 +944,16 @@ pub(crate) fn parse_into<R: Records>(
                     });
                 }
             }
-            Slot::Text(i, utf8) => {
+            Slot::Text(..) | Slot::Typed(..) => {
                 let text = field_text(buf, f, d, scratch);
-                if utf8 && !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                if let Some(kind) = put_text(out, slot, text, missing) {
                     let value = shown(text);
-                    let kind = ErrorKind::InvalidUtf8;
                     return Some(Pending {
                         column,
                         kind,
                         value,
                     });
                 }
-                out.text(i, text);
             }
             Slot::Skip => {}
         }
@@ -964,14 +1029,13 @@ pub(crate) fn parse_into<R: Records>(
                     }
                     Some(end)
                 }
-                Slot::Text(i, utf8) if pending.is_none() && buf.get(pos).copied() != d.quote => {
+                Slot::Text(..) | Slot::Typed(..)
+                    if pending.is_none() && buf.get(pos).copied() != d.quote =>
+                {
                     let end = unquoted_end(buf, pos, d.delimiter);
                     let text = buf.get(pos..end).unwrap_or_default();
-                    if !utf8 || text.is_ascii() || std::str::from_utf8(text).is_ok() {
-                        out.text(i, text);
-                    } else {
+                    if let Some(kind) = put_text(out, slot, text, missing) {
                         let value = shown(text);
-                        let kind = ErrorKind::InvalidUtf8;
                         pending = Some(Pending {
                             column: col,
                             kind,

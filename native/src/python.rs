@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::PyArrowType;
-use arrow_schema::Schema;
+use arrow_schema::{ArrowError, Schema};
 use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
     PyUntypedArrayMethods,
@@ -21,10 +21,11 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 
+use crate::arrays;
 use crate::categories;
 use crate::csvout;
 use crate::dialect::Dialect;
-use crate::infer::{first_block_end, infer_column, TypedColumn, Values};
+use crate::infer::{first_block_end, infer_column, ColumnType, TypedColumn, Values};
 use crate::jsondump;
 use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
@@ -57,6 +58,10 @@ pyo3::create_exception!(
 
 /// The smallest block one thread parses: smaller ones cost more in threads than they save.
 const MIN_BLOCK_BYTES: usize = 64 << 10;
+
+/// Kinds of columns from this number on are [`ColumnKind::Typed`], of type `kind - TYPED`
+/// (`normkit.io.csv.native.ColumnKind.typed`).
+const TYPED: u8 = 16;
 
 /// Blocks per thread in a chunk (see `CsvEngine::parse`).
 const BLOCKS_PER_THREAD: usize = 4;
@@ -112,16 +117,16 @@ struct CsvEngine {
     setup: Arc<Setup>,
 }
 
-type FloatOut<'py> = (Bound<'py, PyArray1<f64>>, Option<Bound<'py, PyBytes>>);
-type TextOut<'py> = (Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<u8>>);
-type Parsed<'py> = (usize, usize, u64, Vec<FloatOut<'py>>, Vec<TextOut<'py>>);
+/// `(consumed, rows, lines, batch)`: the bytes, records and lines read, their columns as a
+/// pyarrow record batch.
+type Parsed = (usize, usize, u64, PyArrowType<RecordBatch>);
 /// A typed column: its type's number, its validity bitmap, its other Arrow buffers.
 type TypedOut<'py> = (u8, Option<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>);
 
 #[pymethods]
 impl CsvEngine {
     #[new]
-    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false, numeric=None))]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false, numeric=None, names=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         delimiter: &str,
@@ -134,6 +139,7 @@ impl CsvEngine {
         escape: Option<&str>,
         refuse_comment_rows: bool,
         numeric: Option<Vec<bool>>,
+        names: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let quote = quote.map(|q| one_byte("quote", q)).transpose()?;
         let comment = comment.map(|c| one_byte("comment", c)).transpose()?;
@@ -154,15 +160,33 @@ impl CsvEngine {
                 1 => Ok(ColumnKind::Float),
                 2 => Ok(ColumnKind::Text),
                 3 => Ok(ColumnKind::Bytes),
-                _ => Err(PyValueError::new_err(format!("unknown column kind {k}"))),
+                _ => k
+                    .checked_sub(TYPED)
+                    .and_then(ColumnType::from_code)
+                    .map(ColumnKind::Typed)
+                    .ok_or_else(|| PyValueError::new_err(format!("unknown column kind {k}"))),
             })
             .collect::<PyResult<Vec<_>>>()?;
+        let names = names.unwrap_or_else(|| (0..kinds.len()).map(|i| format!("{i}")).collect());
+        if names.len() != kinds.len() {
+            return Err(PyValueError::new_err(
+                "a name for each column's kind is needed",
+            ));
+        }
+        // The names of the columns read, in order.
+        let names = names
+            .into_iter()
+            .zip(&kinds)
+            .filter(|(_, k)| **k != ColumnKind::Skip)
+            .map(|(name, _)| name)
+            .collect();
         Ok(Self {
             setup: Arc::new(Setup {
                 dialect,
                 missing: MissingValues::new(nulls.iter().map(|s| s.as_bytes())),
                 kinds,
                 numeric,
+                names,
                 threads: threads.max(1),
             }),
         })
@@ -184,21 +208,25 @@ impl CsvEngine {
     }
 
     /// Parses the whole records at the start of `buf` (all of it with `at_eof`):
-    /// `(consumed, rows, lines, floats, texts)`. `floats` holds `(values, validity)` per Float
-    /// column (validity an Arrow bitmap, None when no value is missing); `texts` holds Arrow
-    /// string `(offsets, data)` per Text column. `first_row` and `first_line` number the first
-    /// record for errors.
-    fn parse<'py>(
+    /// `(consumed, rows, lines, batch)`, the batch of the columns read (all but the skipped
+    /// ones, named as the engine's `names`): float64 for Float, string for Text, binary for
+    /// Bytes, and a Typed column's type (missing values null). `first_row` and `first_line`
+    /// number the first record for errors.
+    fn parse(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         buf: &[u8],
         at_eof: bool,
         first_row: u64,
         first_line: u64,
-    ) -> PyResult<Parsed<'py>> {
-        let work = || self.setup.parse(buf, at_eof, first_row, first_line);
-        let (consumed, blocks) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
-        Ok(parsed_out(py, consumed, blocks))
+    ) -> PyResult<Parsed> {
+        let work = || {
+            self.setup
+                .parse(buf, at_eof, first_row, first_line)
+                .map(|(consumed, blocks)| self.setup.chunk(consumed, blocks))
+        };
+        let chunk = py.detach(work).map_err(|e| to_py_error(py, &e))?;
+        chunk.out()
     }
 
     /// Where the whole records at the start of `buf` end (all of it with `at_eof`; 0: no
@@ -230,7 +258,7 @@ impl CsvEngine {
         let handle = std::thread::spawn(move || {
             setup
                 .parse(&buf[..end], true, 1, 1)
-                .map(|(consumed, blocks)| (consumed, concat_lines(blocks)))
+                .map(|(consumed, blocks)| setup.chunk(consumed, blocks))
         });
         Ok(ParseJob {
             handle: Mutex::new(Some(handle)),
@@ -299,7 +327,7 @@ impl CsvEngine {
             .texts
             .iter()
             .zip(typed)
-            .map(|(text, column)| {
+            .map(|(_, column)| {
                 let buffers: Vec<Vec<u8>> = match column.values {
                     Values::Null => vec![],
                     Values::Int64(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
@@ -307,12 +335,12 @@ impl CsvEngine {
                     Values::Float64(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
                     Values::Bits(bits) => vec![bits],
                     // A block is a few MiB, so its text fits Arrow's 32-bit offsets.
-                    Values::Text => vec![
+                    Values::Text(text) => vec![
                         text.offsets
                             .iter()
                             .flat_map(|&o| (o as i32).to_ne_bytes())
                             .collect(),
-                        text.data.clone(),
+                        text.data,
                     ],
                 };
                 (
@@ -331,6 +359,27 @@ struct Joined {
     rows: usize,
     floats: Vec<FloatColumn>,
     texts: Vec<(Vec<i32>, Vec<u8>)>,
+    typed: Vec<TypedColumn>,
+}
+
+/// A chunk of records parsed (its blocks joined), its columns an Arrow record batch (or why
+/// none could be made).
+struct Chunk {
+    consumed: usize,
+    rows: usize,
+    lines: u64,
+    batch: Result<RecordBatch, ArrowError>,
+}
+
+impl Chunk {
+    /// `(consumed, rows, lines, batch)`, the batch handed over through the Arrow C data
+    /// interface.
+    fn out(self) -> PyResult<Parsed> {
+        let batch = self
+            .batch
+            .map_err(|e| PyValueError::new_err(format!("the records' columns: {e}")))?;
+        Ok((self.consumed, self.rows, self.lines, PyArrowType(batch)))
+    }
 }
 
 /// A CSV reader's settings: the dialect, the missing-value strings, what to do with each
@@ -342,10 +391,46 @@ struct Setup {
     /// The columns of numbers, for comment lines that may read as rows (`None`: the float
     /// columns).
     numeric: Option<Vec<bool>>,
+    /// The names of the columns read (not skipped), in order.
+    names: Vec<String>,
     threads: usize,
 }
 
 impl Setup {
+    /// The blocks of a chunk joined, and the record batch of their columns.
+    fn chunk(&self, consumed: usize, blocks: Vec<ParsedBlock>) -> Chunk {
+        let lines = blocks.iter().map(|b| b.lines).sum::<u64>();
+        let joined = concat(blocks);
+        let rows = joined.rows;
+        Chunk {
+            consumed,
+            rows,
+            lines,
+            batch: self.batch(joined),
+        }
+    }
+
+    /// The record batch of the columns read, in the order of the columns.
+    fn batch(&self, joined: Joined) -> Result<RecordBatch, ArrowError> {
+        let mut floats = joined.floats.into_iter();
+        let mut texts = joined.texts.into_iter();
+        let mut typed = joined.typed.into_iter();
+        let missing = || ArrowError::InvalidArgumentError("fewer columns than kinds".into());
+        let mut columns = Vec::with_capacity(self.names.len());
+        for kind in &self.kinds {
+            columns.push(match kind {
+                ColumnKind::Skip => continue,
+                ColumnKind::Float => arrays::float_array(floats.next().ok_or_else(missing)?),
+                ColumnKind::Text | ColumnKind::Bytes => {
+                    let (offsets, data) = texts.next().ok_or_else(missing)?;
+                    arrays::text_array(offsets, data, None, *kind == ColumnKind::Text)?
+                }
+                ColumnKind::Typed(_) => arrays::typed_array(typed.next().ok_or_else(missing)?)?,
+            });
+        }
+        arrays::record_batch(&self.names, columns, joined.rows)
+    }
+
     /// The whole records at the start of `buf` (all of it with `at_eof`), parsed in blocks on
     /// the threads: `(consumed, blocks)`.
     fn parse(
@@ -414,37 +499,7 @@ struct Rewrote {
 
 type RewriteResult = Result<Rewrote, ParseError>;
 
-/// The blocks joined, and their lines.
-fn concat_lines(blocks: Vec<ParsedBlock>) -> (Joined, u64) {
-    let lines = blocks.iter().map(|b| b.lines).sum::<u64>();
-    (concat(blocks), lines)
-}
-
-/// [`CsvEngine::parse`]'s result, of blocks parsed.
-fn parsed_out(py: Python<'_>, consumed: usize, blocks: Vec<ParsedBlock>) -> Parsed<'_> {
-    let (joined, lines) = py.detach(|| concat_lines(blocks));
-    joined_out(py, consumed, joined, lines)
-}
-
-fn joined_out(py: Python<'_>, consumed: usize, joined: Joined, lines: u64) -> Parsed<'_> {
-    let rows = joined.rows;
-    let floats = joined
-        .floats
-        .into_iter()
-        .map(|column| {
-            let validity = column.validity.map(|bits| PyBytes::new(py, &bits));
-            (column.values.into_pyarray(py), validity)
-        })
-        .collect();
-    let texts = joined
-        .texts
-        .into_iter()
-        .map(|(offsets, data)| (offsets.into_pyarray(py), data.into_pyarray(py)))
-        .collect();
-    (consumed, rows, lines, floats, texts)
-}
-
-type JobResult = Result<(usize, (Joined, u64)), ParseError>;
+type JobResult = Result<Chunk, ParseError>;
 
 /// Records being parsed on the engine's threads (see [`CsvEngine::submit`]).
 #[pyclass(module = "normkit._native")]
@@ -454,17 +509,11 @@ struct ParseJob {
 
 #[pymethods]
 impl ParseJob {
-    /// Waits for the records, with the GIL released: `(consumed, rows, lines, floats, texts)`
-    /// as [`CsvEngine::parse`] gives them; an error names its row and line counted from
+    /// Waits for the records, with the GIL released: `(consumed, rows, lines, batch)` as
+    /// [`CsvEngine::parse`] gives them; an error names its row and line counted from
     /// `first_row` and `first_line`, those of the first record. Once only.
-    fn result<'py>(
-        &self,
-        py: Python<'py>,
-        first_row: u64,
-        first_line: u64,
-    ) -> PyResult<Parsed<'py>> {
-        let (consumed, (joined, lines)) = parsed(py, &self.handle, first_row, first_line)?;
-        Ok(joined_out(py, consumed, joined, lines))
+    fn result(&self, py: Python<'_>, first_row: u64, first_line: u64) -> PyResult<Parsed> {
+        parsed(py, &self.handle, first_row, first_line)?.out()
     }
 }
 
@@ -642,10 +691,20 @@ fn concat(blocks: Vec<ParsedBlock>) -> Joined {
         }
         texts.push((offsets, data));
     }
+    let n_typed = blocks.first().map_or(0, |b| b.typed.len());
+    let typed = (0..n_typed)
+        .filter_map(|c| {
+            let mut parts = blocks.iter().map(|b| &b.typed[c]);
+            let mut column = parts.next()?.clone();
+            parts.for_each(|part| column.append(part));
+            Some(column)
+        })
+        .collect();
     Joined {
         rows,
         floats,
         texts,
+        typed,
     }
 }
 

@@ -305,6 +305,10 @@ impl Records for Writer<'_> {
         }
     }
 
+    fn typed(&mut self, _: usize, _: Option<&[u8]>) -> bool {
+        true // a plan reads no column as a type (its kinds are float and text)
+    }
+
     #[inline]
     fn record(&mut self, rows: usize, _: usize) {
         self.out.text.push(b'\n');

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import time
 
 import numpy as np
 import pandas as pd
@@ -417,6 +418,35 @@ def test_a_later_value_of_another_type_is_refused_with_its_row(tmp_path):
         "before it are; keep the columns passed through as text (--keep-text)"
     )
     ok("transform", path, "-s", stats, "-o", tmp_path / "z.parquet", "--keep-text")
+
+
+def test_a_time_column_passes_through_every_block(tmp_path):
+    # pyarrow cannot cast text to time32, so every block but the first was refused, naming
+    # the first value of the second: "'00:00:05' is not time32[s]".
+    path = tmp_path / "t.csv"
+    rows = [f"{i * 0.5},{i % 24:02d}:{i % 60:02d}:05\n" for i in range(50_000)]
+    path.write_text("x,t\n" + "".join(rows))
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    out = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", out)
+    got = pq.read_table(out).column("t").to_pylist()
+    assert got == [time(i % 24, i % 60, 5) for i in range(50_000)]
+
+
+def test_a_late_value_of_another_type_names_its_line(tmp_path):
+    # Lines and rows part after a quoted line break: the message names both.
+    path = tmp_path / "q.csv"
+    rows = [f"{i * 0.5},{i},t\n" for i in range(100_000)]
+    path.write_text('x,n,s\n0,1,"a\nb"\n' + "".join(rows) + "7,7.5,t\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--exclude", "n", "-o", stats)
+    line = refused(1, "transform", path, "-s", stats, "-o", tmp_path / "z.parquet")
+    assert line == (
+        f"{ERROR}{path}: column 'n' at data row 100,002 (line 100,004): '7.5' is not int64, "
+        "as the values before it are; keep the columns passed through as text (--keep-text)"
+    )
+    assert not (tmp_path / "z.parquet").exists()
 
 
 def test_inverse_restores_integers_and_refuses_values_that_are_not(tmp_path):

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
-from ...errors import InputError, param, quoted
-from ..lazy import pc
+from ...errors import InputError, param
 
 __all__ = [
     "NUMBER",
@@ -23,7 +22,6 @@ __all__ = [
     "decimal_column_hints",
     "escape_hints",
     "exclude_hint",
-    "first_not_of",
     "header_hints",
     "header_names",
     "larger_blocks",
@@ -41,7 +39,6 @@ __all__ = [
     "split_hints",
     "splitting_separator",
     "typed_by_majority",
-    "typed_columns",
     "unique_names",
 ]
 
@@ -425,18 +422,6 @@ def shown_names(names: Sequence[str], limit: int = 6) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def first_not_of(text: pa.Array, dtype: pa.DataType) -> tuple[int | None, str | None]:
-    """The first value of ``text`` (1-based row, value) that does not convert to ``dtype``."""
-    for i, value in enumerate(text.to_pylist()):
-        if value is None:
-            continue
-        try:
-            pc.cast(pa.array([value]), dtype)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return i + 1, value
-    return None, None
-
-
 def escape_hints(value: str, quote: str | None, escape: str | None) -> tuple[str, ...]:
     """For a malformed record or field ``value`` read without an escape character: the escape
     that would read its quotes, where a backslash stands before one (``\\"``), as some exports
@@ -486,31 +471,3 @@ def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
 def leave_out_hint(why: str = "") -> str:
     """The way out for a column chosen by name that cannot be read: leave it out of the choice."""
     return f"leave it out of the columns chosen ({param('columns')}){why}"
-
-
-def typed_columns(
-    batch: pa.RecordBatch,
-    types: dict[str, pa.DataType],
-    rows_before: int,
-    nulls: pa.Array,
-    name: str,
-) -> pa.RecordBatch:
-    """Columns passed through with the types of their first block (``keep_text`` False): their
-    text converted, missing-value strings as null; ``name``: the input's, ``rows_before``: the
-    data rows before the batch, for messages."""
-    for column, dtype in types.items():
-        i = batch.schema.get_field_index(column)
-        text = batch.column(i)
-        text = pc.if_else(pc.is_in(text, value_set=nulls), pa.nulls(len(text), pa.string()), text)
-        try:
-            values = pc.cast(text, dtype)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            row, value = first_not_of(text, dtype)
-            where = f" at data row {rows_before + row:,}" if row is not None else ""
-            raise InputError(
-                f"{name}: column {column!r}{where}: {quoted(value or '')} is not {dtype}, "
-                "as the values before it are",
-                hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
-            ) from None
-        batch = batch.set_column(i, pa.field(column, dtype), values)
-    return batch

@@ -32,9 +32,11 @@ __all__ = [
     "RecordError",
     "Rewritten",
     "first_batch",
+    "kind_type",
     "numeric_columns",
     "read_header",
     "text_columns",
+    "typed_kind",
     "whole_records",
     "without_comment_lines",
 ]
@@ -66,6 +68,27 @@ class ColumnKind(enum.IntEnum):
     FLOAT = 1  # parsed as float64; missing-value strings are null
     TEXT = 2  # kept as its text
     BYTES = 3  # kept as its bytes, not checked to be UTF-8
+
+
+#: The engine's kinds from this number on read a column as a type (``normkit_native::parse::
+#: ColumnKind::Typed``): ``TYPED`` plus the type's number in :func:`_inferred_types`.
+TYPED = 16
+
+
+def typed_kind(dtype: pa.DataType) -> int:
+    """The engine's kind of a column read as ``dtype`` (one of the types it infers) by the
+    rules it infers it with, missing-value strings null; text or binary as UTF-8 text (a
+    field that is not is an error, as in a text column)."""
+    if pa.types.is_binary(dtype):
+        dtype = pa.string()
+    return TYPED + _inferred_types().index(dtype)
+
+
+def kind_type(kind: int) -> pa.DataType:
+    """The type of the column the engine makes of a column of ``kind`` (not SKIP)."""
+    if kind >= TYPED:
+        return _inferred_types()[kind - TYPED]
+    return {ColumnKind.FLOAT: pa.float64(), ColumnKind.TEXT: pa.string()}.get(kind, pa.binary())
 
 
 @dataclass(frozen=True)
@@ -135,7 +158,9 @@ class RecordError(Exception):
         return f"{where} (line {self.line:,})"
 
 
-def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
+def _engine(dialect: Dialect, kinds: Sequence[int], names: Sequence[str] | None = None):
+    """The engine reading columns as ``kinds`` say, its batches' columns named ``names`` (by
+    their numbers if None)."""
     from ... import _native
 
     return _native.CsvEngine(
@@ -149,6 +174,7 @@ def _engine(dialect: Dialect, kinds: Sequence[ColumnKind]):
         escape=dialect.escape,
         refuse_comment_rows=dialect.refuse_comment_rows,
         numeric=None if dialect.numeric is None else list(dialect.numeric),
+        names=None if names is None else list(names),
     )
 
 
@@ -347,16 +373,10 @@ def text_columns(
     wanted = set(wanted)
     kinds = [ColumnKind.TEXT if n in wanted else ColumnKind.SKIP for n in names]
     try:
-        _, rows, _, _, texts = _engine(dialect, kinds).parse(records, True, 1, 1)
+        batch = _engine(dialect, kinds, names).parse(records, True, 1, 1)[3]
     except _native.CsvError:
         return None
-    kept = [n for n in names if n in wanted]
-    return {
-        name: pa.Array.from_buffers(
-            pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-        )
-        for name, (offsets, data) in zip(kept, texts, strict=True)
-    }
+    return dict(zip(batch.schema.names, batch.columns, strict=True))
 
 
 def _line_end(data: bytes, eof: bool) -> int | None:
@@ -394,10 +414,11 @@ class NativeRecords:
         Read with ``read(n)`` until it returns ``b""``.
     names : sequence of str
         Every column of the CSV, in order.
-    kinds : sequence of ColumnKind
-        What to do with each column; the batches hold the FLOAT and TEXT ones, in file order.
-    types : sequence of pyarrow.DataType
-        The type of each column returned (float64 for FLOAT, string for TEXT).
+    kinds : sequence of ColumnKind or int
+        What to do with each column (a ColumnKind, or :func:`typed_kind` of a type); the
+        batches hold all but the SKIP ones, in file order, of :func:`kind_type`'s types. The
+        engine builds each batch's Arrow arrays, handed over through the Arrow C data
+        interface.
     dialect : Dialect
     prefix : bytes
         Bytes already read from ``stream`` (after the header): the bytes just before its
@@ -415,7 +436,7 @@ class NativeRecords:
         self,
         stream: BinaryIO,
         names: Sequence[str],
-        kinds: Sequence[ColumnKind],
+        kinds: Sequence[int],
         dialect: Dialect,
         *,
         prefix: bytes = b"",
@@ -428,13 +449,9 @@ class NativeRecords:
         # chunk's last record: the next chunk is then one read, not the rest of this one
         # joined to the next read (a copy of every byte of the file).
         self._rewind = isinstance(stream, pa.OSFile)
-        self._kinds = list(kinds)
         kept = [(n, k) for n, k in zip(names, kinds, strict=True) if k != ColumnKind.SKIP]
-        self.schema = pa.schema(
-            [pa.field(n, pa.float64() if k == ColumnKind.FLOAT else pa.string()) for n, k in kept]
-        )
-        self._order = [k for _, k in kept]
-        self._engine = _engine(dialect, kinds)
+        self.schema = pa.schema([pa.field(n, kind_type(k)) for n, k in kept])
+        self._engine = _engine(dialect, kinds, names)
         self._pending = prefix
         self._first_line = first_line  # of the first record
         self._line = first_line  # of the first record not read yet
@@ -543,11 +560,11 @@ class NativeRecords:
 
     def _collect(self, job) -> Iterator[pa.RecordBatch]:
         """The batch of a chunk handed to the engine (none for a chunk of blank lines)."""
-        _, rows, lines, floats, texts = self._result(job)
+        _, rows, lines, batch = self._result(job)
         self.rows += rows
         self._line += lines
         if rows:
-            yield self._batch(rows, floats, texts)
+            yield batch
 
     def _collect_rewritten(self, job) -> Iterator[Rewritten]:
         """The records of a chunk written again (none for a chunk of blank lines)."""
@@ -577,24 +594,3 @@ class NativeRecords:
                 error.within = len(chunk)
                 return error
         return OverflowError(len(chunk), line)
-
-    def _batch(self, rows: int, floats: list, texts: list) -> pa.RecordBatch:
-        arrays = []
-        f = t = 0
-        for kind in self._order:
-            if kind == ColumnKind.FLOAT:
-                values, validity = floats[f]
-                f += 1
-                buffers = [None if validity is None else pa.py_buffer(validity)]
-                arrays.append(
-                    pa.Array.from_buffers(pa.float64(), rows, [*buffers, pa.py_buffer(values)])
-                )
-            else:
-                offsets, data = texts[t]
-                t += 1
-                arrays.append(
-                    pa.Array.from_buffers(
-                        pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-                    )
-                )
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)

@@ -17,7 +17,6 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from ...errors import InputError, OptionError, param, quoted
-from ..arrow import text_array
 from ..formats import Format, binary_hints, compression_of, split_compression
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
@@ -41,7 +40,6 @@ from .columns import (
     split_hints,
     splitting_separator,
     typed_by_majority,
-    typed_columns,
 )
 from .comments import without_inline_comments
 from .native import (
@@ -54,6 +52,7 @@ from .native import (
     numeric_columns,
     read_header,
     text_columns,
+    typed_kind,
     whole_records,
     without_comment_lines,
 )
@@ -357,25 +356,18 @@ class CsvReader(ReaderBase):
         column_types = self._column_types(float_columns, keep_text)
         wanted = set(names if columns is None else columns)
         floats = set(float_columns)
-        kinds = []
+        kinds: list[int] = []
         for name in names:
             if name not in wanted:
                 kinds.append(ColumnKind.SKIP)  # scanned, not converted
             elif name in floats or pa.types.is_floating(column_types[name]):
                 kinds.append(ColumnKind.FLOAT)
-            else:
+            elif keep_text:
                 kinds.append(ColumnKind.TEXT)
-        nulls = text_array(self.read.csv.nulls)  # once, not per batch
-        typed = {  # the columns passed through, typed: their missing-value strings null (text too)
-            n: column_types[n]
-            for n, kind in zip(names, kinds, strict=True)
-            if kind == ColumnKind.TEXT and not keep_text
-        }
+            else:  # passed through typed: missing-value strings null (text ones too)
+                kinds.append(typed_kind(column_types[name]))
         with self._records(float_columns, column_types, kinds) as records:
             for batch in records:
-                if typed:
-                    rows = records.rows - batch.num_rows
-                    batch = typed_columns(batch, typed, rows, nulls, self.name)
                 if columns is not None:
                     batch = batch.select(list(columns))
                 yield batch
@@ -397,7 +389,7 @@ class CsvReader(ReaderBase):
         self,
         float_columns: Sequence[str],
         column_types: dict,
-        kinds: Sequence[ColumnKind],
+        kinds: Sequence[int],
     ) -> Iterator[NativeRecords]:
         """The records after the header, read as ``kinds`` says, in chunks of four blocks (the
         longest record), with errors as one-line messages."""
