@@ -1127,7 +1127,7 @@ fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, numbers: &[b
     true
 }
 
-/// Whether a value is text to the head's rule (`normkit.io.csv.sniff`'s `_NUMBER` and
+/// Whether a value is text to the head's rule (`normkit.io.csv.header`'s `_NUMBER` and
 /// `_MISSING`, any case): neither a number (`[+-]` then digits with at most one `.` or `,` in
 /// them or before them, and an exponent; or 1 to 3 digits then groups of 3 after `,`, `.`, `'`
 /// or a space, and a fraction; or `inf`, `infinity`, `nan`) nor a missing value (`NA`, `n/a`,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import BinaryIO, Protocol
 
 import pyarrow as pa
@@ -81,6 +81,15 @@ class Reader(Protocol):
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns, keep_text=...)`` (every column), known before
         reading."""
+
+    def undecided(self) -> frozenset[str]:
+        """The columns whose type the input leaves open (a CSV's columns without a value in
+        their first block, text unless :meth:`settle` says otherwise)."""
+
+    def settle(self, types: Mapping[str, pa.DataType]) -> None:
+        """Read :meth:`undecided` columns, with ``keep_text`` False, as ``types`` has them (the
+        type the other inputs of a data set give them): a later value of another type is then
+        an error."""
 
     @property
     def size_bytes(self) -> int | None:
@@ -203,6 +212,12 @@ class ReaderBase:
         dialect = self.detected
         delimiter = dialect.delimiter_for(self.path) or ","
         return header_hints(self.head, delimiter, dialect.quote_character, names)
+
+    def undecided(self) -> frozenset[str]:
+        return frozenset()  # typed formats have the types of their data
+
+    def settle(self, types: Mapping[str, pa.DataType]) -> None:
+        pass
 
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""

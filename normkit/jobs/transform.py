@@ -229,7 +229,7 @@ def transform_file(
     check_stat_columns(sources, names)
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV
-    check_dataset_types(sources, names, keep_text)
+    check_dataset_types(sources, names, keep_text, settle=True)
     # The inputs' own record, where they share one: kept under a second transform, and given
     # back by an inverse (the data is then as it was before the step undone).
     records = [Recipe.of(source) for source in sources]
@@ -364,12 +364,16 @@ def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa
 
 
 def check_dataset_types(
-    sources: Sequence[Reader], names: Sequence[str], keep_text: bool = True
+    sources: Sequence[Reader], names: Sequence[str], keep_text: bool = True, settle: bool = False
 ) -> None:
     """Refuse a data set whose files give a column different types (one output, or one set of
-    part files, holds one type per column)."""
+    part files, holds one type per column). With ``settle``, a column that a CSV leaves
+    undecided (no value in its first block) first takes the type the other files agree on, if
+    they do: the readers are those the output is read with."""
     # A file with no rows has no types to tell (a CSV of only a header): it fits any.
     typed = [s for s in sources if s.has_rows is not False] or list(sources[:1])
+    if settle and not keep_text:
+        _settle_undecided(typed, names)
     schema = typed[0].batch_schema(names, keep_text)
     for other in typed[1:]:
         try:
@@ -379,6 +383,22 @@ def check_dataset_types(
                 raise
             hint = f"keep the columns passed through as text ({param('keep_text', True)})"
             raise exc.with_hints((hint,)) from None
+
+
+def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:
+    """Columns some inputs leave undecided (:meth:`Reader.undecided`) read as the one type the
+    others give them (none where they give several, or none)."""
+    undecided = [s.undecided() for s in sources]
+    if not any(undecided):
+        return
+    decided: dict[str, set[pa.DataType]] = {}
+    for source, open_ in zip(sources, undecided, strict=True):
+        for field in source.batch_schema(names, keep_text=False):
+            if field.name not in open_:
+                decided.setdefault(field.name, set()).add(field.type)
+    for source, open_ in zip(sources, undecided, strict=True):
+        agreed = {n: decided[n] for n in open_ if len(decided.get(n, ())) == 1}
+        source.settle({n: next(iter(types)) for n, types in agreed.items()})
 
 
 def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:

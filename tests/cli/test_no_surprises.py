@@ -449,6 +449,31 @@ def test_a_late_value_of_another_type_names_its_line(tmp_path):
     assert not (tmp_path / "z.parquet").exists()
 
 
+def test_late_text_that_is_not_utf8_names_its_row_and_line(tmp_path):
+    # As a value that is no number: the data row, and the line where they part.
+    path = tmp_path / "u.csv"
+    rows = "".join(f"{i},t{i}\n" for i in range(100_000))
+    path.write_bytes(('x,s\n0,"a\nb"\n' + rows).encode() + b"5,caf\xe9\n")
+    line = refused(1, "fit", path, "-o", tmp_path / "s.json")
+    assert line == (
+        f"{ERROR}{path}: column 's' at data row 100,002 (line 100,004): invalid UTF-8 text; "
+        "name its encoding (--encoding latin-1 or another)"
+    )
+
+
+def test_one_column_of_decimal_commas_is_read_with_decimal_comma_given(tmp_path):
+    # It was refused ("the first line does not split as the rest"): the comma was taken for
+    # the separator though --decimal named it the decimal separator.
+    path = tmp_path / "d.csv"
+    path.write_text("x\n1,5\n2,5\n3\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "--decimal", ",", "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["mean"] == pytest.approx(7 / 3, rel=1e-15)
+    out = tmp_path / "z.csv"
+    ok("transform", path, "-s", stats, "-o", out)
+    assert len(out.read_text().splitlines()) == 4
+
+
 def test_inverse_restores_integers_and_refuses_values_that_are_not(tmp_path):
     path = tmp_path / "i.csv"
     path.write_text("n\n5\n7\n12\n")

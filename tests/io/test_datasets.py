@@ -206,6 +206,38 @@ def test_transform_refuses_files_whose_pass_through_types_differ(tmp_path, data)
     assert not (tmp_path / "o.parquet").exists()
 
 
+def test_a_column_with_no_value_in_one_csv_takes_the_type_of_the_others(tmp_path):
+    # A day with no code at all was typed text (null), and then the files were refused: "has
+    # type string, but int64". Its column now reads as int64, nulls where it has none.
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "a.csv").write_text("x,code,day\n1.5,7,2024-01-01\n2.5,8,2024-01-02\n")
+    (tmp_path / "ds" / "b.csv").write_text("x,code,day\n3.5,,\n4.5,NA,\n")
+    # Past its first block, a value of another type is refused as in one file.
+    rows = "".join(f"{i},,\n" for i in range(200_000))
+    (tmp_path / "c.csv").write_text("x,code,day\n" + rows + "9,x9,\n")
+    stats = tmp_path / "stats.json"
+    assert_ok(run("fit", tmp_path / "ds", "--columns", "x", "-o", stats))
+    out = tmp_path / "o.parquet"
+    for order in (["a.csv", "b.csv"], ["b.csv", "a.csv"]):
+        out.unlink(missing_ok=True)
+        assert_ok(run("transform", *(tmp_path / "ds" / f for f in order), "-s", stats, "-o", out))
+        table = pq.read_table(out)
+        assert table.schema.field("code").type == pa.int64()
+        assert table.schema.field("day").type == pa.date32()
+        codes = {"a.csv": [7, 8], "b.csv": [None, None]}
+        assert table.column("code").to_pylist() == codes[order[0]] + codes[order[1]]
+    out.unlink()
+    result = run("transform", tmp_path / "ds" / "a.csv", tmp_path / "c.csv", "-s", stats, "-o", out)
+    assert_error(result, 1, "c.csv: column 'code' at data row 200,001: 'x9' is not int64")
+    assert not out.exists()
+    # Where the others disagree, or keep text, nothing is settled.
+    (tmp_path / "ds" / "d.csv").write_text("x,code,day\n1,z,2024-01-01\n")
+    result = run("transform", tmp_path / "ds", "-s", stats, "-o", out)
+    assert_error(result, 1, "column 'code' has type")
+    assert_ok(run("transform", tmp_path / "ds", "-s", stats, "-o", out, "--keep-text"))
+    assert pq.read_table(out).column("code").to_pylist()[:2] == ["7", "8"]
+
+
 def test_an_infinite_value_in_a_later_file_names_that_file(tmp_path, data):
     paths = write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     fit(tmp_path, tmp_path / "ds")

@@ -381,3 +381,27 @@ def test_quotes_are_text_where_quoting_breaks_and_the_head_splits_evenly_without
     found = sniff(text.encode(), complete=True)
     assert (found.delimiter in ",\t", found.quote, found.header) == (True, quote, True)
     assert sniff(text.encode(), complete=True, quote='"').quote == '"'  # given: taken
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter", "fields"),
+    [
+        # One column of numbers with decimal commas: no comma splits the header.
+        ("x\n1,5\n2,5\n3\n", ";", 1),
+        ("x\n1,5\n2,5\n3,25\n", ";", 1),
+        ("a;b\n1,5;2\n3;4,5\n", ";", 2),
+        # A comma that splits the first line separates fields, decimal commas quoted.
+        ('a,b\n"1,5","2,5"\n"3,5",4\n', ",", 2),
+        ('"1,5","2,5"\n"3,5",4\n', ",", 2),
+    ],
+)
+def test_a_comma_given_as_the_decimal_separator_separates_fields_only_across_the_first_line(
+    text, delimiter, fields
+):
+    found = sniff(text.encode(), complete=True, decimal=",")
+    assert found.delimiter == delimiter
+    first = next(csv.reader(io.StringIO(text.splitlines()[1]), delimiter=found.delimiter))
+    assert len(first) == fields
+    if fields == 1:  # without the decimal separator given, the comma splits the rows
+        with pytest.raises(InputError, match="the first line does not split as the rest"):
+            sniff(text.encode(), complete=True)

@@ -11,7 +11,6 @@ chunk size whatever the input's size. Columns neither parsed nor kept are scanne
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,22 +20,20 @@ import numpy as np
 import pyarrow as pa
 
 from ..threads import csv_workers
+from .kinds import ColumnKind, inferred_types, kind_type
 
 __all__ = [
     "CHUNK_BYTES",
     "MAX_CHUNK",
-    "ColumnKind",
     "Dialect",
     "InfiniteOutput",
     "NativeRecords",
     "RecordError",
     "Rewritten",
     "first_batch",
-    "kind_type",
     "numeric_columns",
     "read_header",
     "text_columns",
-    "typed_kind",
     "whole_records",
     "without_comment_lines",
 ]
@@ -59,36 +56,6 @@ MAX_CHUNK = 128 << 20
 
 #: Chunks written again beyond the one written out (1 if chunks grew past 4 MiB for wide rows).
 REWRITE_DEPTH = 3
-
-
-class ColumnKind(enum.IntEnum):
-    """What the engine does with a column (the numbers are the engine's)."""
-
-    SKIP = 0  # scanned, not converted
-    FLOAT = 1  # parsed as float64; missing-value strings are null
-    TEXT = 2  # kept as its text
-    BYTES = 3  # kept as its bytes, not checked to be UTF-8
-
-
-#: The engine's kinds from this number on read a column as a type (``normkit_native::parse::
-#: ColumnKind::Typed``): ``TYPED`` plus the type's number in :func:`_inferred_types`.
-TYPED = 16
-
-
-def typed_kind(dtype: pa.DataType) -> int:
-    """The engine's kind of a column read as ``dtype`` (one of the types it infers) by the
-    rules it infers it with, missing-value strings null; text or binary as UTF-8 text (a
-    field that is not is an error, as in a text column)."""
-    if pa.types.is_binary(dtype):
-        dtype = pa.string()
-    return TYPED + _inferred_types().index(dtype)
-
-
-def kind_type(kind: int) -> pa.DataType:
-    """The type of the column the engine makes of a column of ``kind`` (not SKIP)."""
-    if kind >= TYPED:
-        return _inferred_types()[kind - TYPED]
-    return {ColumnKind.FLOAT: pa.float64(), ColumnKind.TEXT: pa.string()}.get(kind, pa.binary())
 
 
 @dataclass(frozen=True)
@@ -308,24 +275,6 @@ def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -
     return data[:consumed]
 
 
-def _inferred_types() -> tuple[pa.DataType, ...]:
-    """The engine's inferred types by number (``normkit_native::infer::ColumnType``)."""
-    return (
-        pa.null(),
-        pa.int64(),
-        pa.bool_(),
-        pa.date32(),
-        pa.time32("s"),
-        pa.timestamp("s"),
-        pa.timestamp("ns"),
-        pa.timestamp("s", tz="UTC"),
-        pa.timestamp("ns", tz="UTC"),
-        pa.float64(),
-        pa.string(),
-        pa.binary(),
-    )
-
-
 def first_batch(
     records: bytes, names: Sequence[str], dialect: Dialect, block_size: int, first_line: int = 2
 ) -> pa.RecordBatch:
@@ -349,7 +298,7 @@ def first_batch(
         rows, columns = engine.infer(records, block_size, first_line)
     except _native.CsvError as exc:
         raise RecordError(exc) from None
-    types = _inferred_types()
+    types = inferred_types()
     arrays = []
     for code, validity, buffers in columns:
         dtype = types[code]

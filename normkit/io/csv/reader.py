@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import BinaryIO
 
@@ -42,8 +42,8 @@ from .columns import (
     typed_by_majority,
 )
 from .comments import without_inline_comments
+from .kinds import ColumnKind, readable_types, typed_kind
 from .native import (
-    ColumnKind,
     Dialect,
     NativeRecords,
     RecordError,
@@ -52,7 +52,6 @@ from .native import (
     numeric_columns,
     read_header,
     text_columns,
-    typed_kind,
     whole_records,
     without_comment_lines,
 )
@@ -79,6 +78,7 @@ class CsvReader(ReaderBase):
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
+        self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
         self._unnamed_last = False  # the header names every column but the last (sniffed)
         self._comment_detected = False  # the comment character found in the head, not given
 
@@ -96,15 +96,25 @@ class CsvReader(ReaderBase):
         types = self._column_types(float_columns, keep_text)
         return pa.schema([pa.field(n, types[n]) for n in self.schema.names])
 
-    def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
-        wanted, float64, string = set(float_columns), pa.float64(), pa.string()
+    def undecided(self) -> frozenset[str]:
         inferred = self._inferred if self._inferred is not None else self.schema
-        return {
-            f.name: float64  # a column with no value yet (null) is text
-            if f.name in wanted
-            else (string if keep_text or pa.types.is_null(f.type) else f.type)
-            for f in inferred
-        }
+        return frozenset(f.name for f in inferred if pa.types.is_null(f.type))
+
+    def settle(self, types: Mapping[str, pa.DataType]) -> None:
+        undecided = self.undecided()
+        self._settled.update(
+            (name, dtype)
+            for name, dtype in types.items()
+            if name in undecided and dtype in readable_types()
+        )
+
+    def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
+        inferred = self._inferred if self._inferred is not None else self.schema
+        types = {f.name: pa.string() if keep_text else f.type for f in inferred}
+        for name, dtype in types.items():  # no value yet (null): text, or as other inputs have it
+            if pa.types.is_null(dtype):
+                types[name] = self._settled.get(name, pa.string())
+        return types | {name: pa.float64() for name in float_columns if name in types}
 
     def _decoded(self, stream, *, complete: bool = True):
         """``stream`` as UTF-8 bytes: transcoded when the input is in another encoding."""
@@ -250,6 +260,7 @@ class CsvReader(ReaderBase):
                 comment=csv.comment,
                 complete=len(head) < HEAD_BYTES,
                 escape=... if csv.escape is None else csv.escape or None,
+                decimal=csv.decimal,
             )
         except InputError as exc:
             raise exc.within(self.name) from None
@@ -491,7 +502,8 @@ class CsvReader(ReaderBase):
                 ),
             )
         if exc.kind == "invalid_utf8":
-            where = f"column {column!r} at line {exc.line:,}" if column else f"line {exc.line:,}"
+            # Where a field is: its data row (and line), as a value that is no number.
+            where = f"column {column!r} at {exc.at}" if column and exc.row else f"line {exc.line:,}"
             return InputError(
                 f"{self.name}: {where}: invalid UTF-8 text",
                 hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),

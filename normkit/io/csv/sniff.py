@@ -61,6 +61,7 @@ from types import EllipsisType
 from ...errors import InputError, param
 from .columns import comment_or_row, decimal_column_hints
 from .comments import cut_comment
+from .header import first_row_names, value_kind
 from .quotes import open_but_not_quoted, quoting_breaks
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
@@ -70,17 +71,6 @@ DELIMITERS = (",", ";", "\t", "|")
 #: The quote characters sniffed.
 QUOTES = ('"', "'")
 
-# A number as people write it: decimal point or comma, exponent, thousands separators, inf/nan.
-_NUMBER = re.compile(
-    r"\s*[+-]?(?:(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][+-]?\d+)?|\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d+)?"
-    r"|inf(?:inity)?|nan)\s*",
-    re.IGNORECASE,
-)
-# Missing values: spelled as such, or no letter nor digit (``?``, ``-``, empty).
-_MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECASE)
-# A number no column is named: with a fraction or an exponent, or a sign.
-_NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
-_DIGITS = re.compile(r"\s*\d+\s*")  # an integer as a header may name a column (a year)
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
 _QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'(?:[^'\r\n]|'')*'(?=[,;\t|\r\n]|$)")  # '' doubled
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
@@ -161,6 +151,7 @@ def sniff(
     comment: str | None = None,
     complete: bool = False,
     escape: str | EllipsisType | None = ...,
+    decimal: str | None = None,
 ) -> Sniffed:
     """The dialect of the CSV text ``head``; options given are taken as they are.
 
@@ -173,6 +164,9 @@ def sniff(
         none) to sniff it. ``comment=""`` says there are no comment lines.
     complete : bool
         Whether ``head`` is the whole file; if not, its last line may be cut and is ignored.
+    decimal : str, optional
+        The decimal separator given: a comma is then a field separator only where it splits
+        the first line too (one column of ``1,5`` and ``3`` is one column of numbers).
 
     Returns
     -------
@@ -194,7 +188,12 @@ def sniff(
     if not complete and lines and not lines[-1].endswith(("\n", "\r")):
         lines.pop()  # cut by the end of the head
     given = dict(
-        delimiter=delimiter, quote=quote, header=header, skip_rows=skip_rows, escape=escape
+        delimiter=delimiter,
+        quote=quote,
+        header=header,
+        skip_rows=skip_rows,
+        escape=escape,
+        decimal=decimal,
     )
     mark = comment or "#"
     inline = comment != "" and any(mark in line[1:] for line in lines if line[:1] != mark)
@@ -233,6 +232,7 @@ def _sniff_lines(
     comment: str | None,
     complete: bool,
     escape: str | EllipsisType | None,
+    decimal: str | None,
 ) -> tuple[Sniffed, bool]:
     """The dialect of the head's ``lines`` (see :func:`sniff`), and whether every record of
     its table has the table's field count."""
@@ -245,6 +245,9 @@ def _sniff_lines(
             delimiter, named = sep_line.group(1), "named by a 'sep=' line"
         first += 1
     joined = "".join(lines[first:])
+    # The first line that holds anything, which a comma given as the decimal point must split.
+    comma_line = next((line for line in lines[first:] if line.strip()), "")
+    comma_line = comma_line if decimal == "," else None
     if quote is not ...:
         quotes: list[str | None] = [quote]
     elif '"' not in joined and _QUOTED.search(joined):
@@ -267,7 +270,7 @@ def _sniff_lines(
         _records(list(range(first, len(lines))), lines[first:], d, q, cut(q, e), e)
         for q in quotes
         for e in escapes(q)
-        for d in ([delimiter] if delimiter else _present(joined, q))
+        for d in ([delimiter] if delimiter else _present(joined, q, comma_line))
     ]
 
     def best(prefix: str | None) -> _Split:
@@ -286,7 +289,7 @@ def _sniff_lines(
     if quote is ... and chosen.quote and max(chosen.spans, default=1) > 1:  # quoted breaks
         chosen = _unquoted(chosen, lines, first, delimiter, skip_rows is None) or chosen
     rows = chosen.rows[chosen.start :]
-    has_header, why_header = (header, "as given") if header is not None else _header(rows)
+    has_header, why_header = (header, "as given") if header is not None else first_row_names(rows)
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
     # Blank and comment lines before the table are neither a title nor a header.
     before = [
@@ -350,13 +353,22 @@ def _unquoted(
     return unquoted if open_but_not_quoted(unquoted.rows, chosen.quote) > 1 else None
 
 
-def _present(text: str, quote: str | None) -> list[str]:
+def _present(text: str, quote: str | None, decimal_comma: str | None = None) -> list[str]:
     """The separators that occur outside quoted fields: one found only inside them (``"a;b"``
-    in a comma file) would split quoted text."""
+    in a comma file) would split quoted text. With ``decimal_comma`` (the first line), a comma
+    given as the decimal separator is one only where it splits that line too."""
+    found = [d for d in DELIMITERS if d in _outside_quotes(text, quote)]
+    if decimal_comma is not None and "," not in _outside_quotes(decimal_comma, quote):
+        found = [d for d in found if d != ","] or [";"]
+    return found or [DELIMITERS[0]]
+
+
+def _outside_quotes(text: str, quote: str | None) -> str:
+    """``text`` without its quoted fields."""
     if quote and quote in text:
         q = re.escape(quote)
         text = re.sub(rf"(?m)(?:^|(?<=[,;\t|])){q}(?:[^{q}]|{q}{q})*{q}(?=[,;\t|\r\n]|$)", "", text)
-    return [d for d in DELIMITERS if d in text] or [DELIMITERS[0]]
+    return text
 
 
 def _without(split: _Split, prefix: str | None, lines: list[str]) -> _Split:
@@ -494,89 +506,18 @@ def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split)
     records = dict(zip(whole.starts, whole.rows, strict=True))
     table = [r for r in chosen.rows[chosen.start + 1 :] if len(r) == chosen.fields]  # no header
     numeric = [
-        {_kind(row[j]) for row in table} - {"missing"} == {"number"} for j in range(chosen.fields)
+        {value_kind(row[j]) for row in table} - {"missing"} == {"number"}
+        for j in range(chosen.fields)
     ]
 
     def could_be_a_row(record: list[str]) -> bool:
         return len(record) == chosen.fields and not any(
-            n and _kind(v) == "text" for n, v in zip(numeric, record, strict=True)
+            n and value_kind(v) == "text" for n, v in zip(numeric, record, strict=True)
         )
 
     rows = [i for i in hashed if i >= chosen.skip_rows and could_be_a_row(records.get(i, []))]
     if rows:
         raise comment_or_row("#", rows[0] + 1)
-
-
-def _kind(value: str) -> str:
-    """``"number"``, ``"missing"`` or ``"text"``."""
-    if _NUMBER.fullmatch(value):
-        return "number"
-    return "missing" if _MISSING.fullmatch(value) else "text"
-
-
-def _header_hints() -> tuple[str, ...]:
-    return (f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",)
-
-
-def _header(rows: list[list[str]]) -> tuple[bool, str]:
-    """Whether the first of the table's ``rows`` is a header, and why."""
-    if not rows:
-        return True, "no records"
-    first = [_kind(v) for v in rows[0]]
-    if len(rows) == 1:
-        if "number" not in first:
-            return True, "one record, without a number"
-        if "text" not in first:
-            return False, "one record, of numbers"
-        if any(_NO_NAME.fullmatch(v) for v in rows[0]):
-            return False, "one record, with a number no header names"
-        raise InputError(
-            "whether the only record is a header or a row cannot be told: it holds integers "
-            f"beside text ({', '.join(_shortened(v) for v in rows[0][:5])})",
-            param="csv.header",
-            hints=_header_hints(),
-        )
-    numeric, empty = [], []
-    for j in range(len(rows[0])):
-        kinds = {_kind(row[j]) for row in rows[1:501] if j < len(row)} - {"missing"}
-        numeric.append(kinds == {"number"})
-        empty.append(not kinds)
-    if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
-        return True, "the first row has text above a column of numbers"
-    if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
-        return False, "the first row has a number no header names above a column of numbers"
-    # Text above a column with no value below it names that column (DuckDB's rule: the first
-    # row's value does not fit the column's type, here null); an integer above numbers may be
-    # a name too (``8``, ``2024``), so it does not outweigh that.
-    if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
-        return True, "the first row has text above a column without values"
-    if (
-        any(numeric)
-        and all(_DIGITS.fullmatch(v) for v in rows[0])
-        and not any(
-            _DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in range(len(row)) if numeric[j]
-        )
-    ):  # 2019,2020 above 101.5,99.25: years naming columns, or a row written otherwise?
-        raise InputError(
-            f"whether the first row is a header cannot be told: it holds only integers "
-            f"({', '.join(rows[0][:5])}) above columns of numbers none of which is written so",
-            param="csv.header",
-            hints=_header_hints(),
-        )
-    if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
-        return False, "the first row has numbers above columns of numbers"
-    if "text" in first or "number" not in first:
-        return True, "no column of numbers tells, and the first row is not all numbers"
-    raise InputError(
-        f"whether the first row is a header cannot be told: it holds only numbers "
-        f"({', '.join(rows[0][:5])}) above columns of text",
-        param="csv.header",
-        hints=_header_hints(),
-    )
-
-
-def _shortened(value: str, limit: int = 24) -> str:
-    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 def _evidence(split: _Split, named: str | None, why_header: str, skip: int) -> str:

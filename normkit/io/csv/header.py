@@ -1,0 +1,94 @@
+"""Whether the first row of a CSV's table names its columns, as the head shows it: the rule
+of ``normkit.io.csv.sniff`` (the native engine's ``is_text`` follows its kinds of value)."""
+
+from __future__ import annotations
+
+import re
+
+from ...errors import InputError, param
+
+__all__ = ["first_row_names", "value_kind"]
+
+# A number as people write it: decimal point or comma, exponent, thousands separators, inf/nan.
+_NUMBER = re.compile(
+    r"\s*[+-]?(?:(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][+-]?\d+)?|\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d+)?"
+    r"|inf(?:inity)?|nan)\s*",
+    re.IGNORECASE,
+)
+# Missing values: spelled as such, or no letter nor digit (``?``, ``-``, empty).
+_MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECASE)
+# A number no column is named: with a fraction or an exponent, or a sign.
+_NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
+_DIGITS = re.compile(r"\s*\d+\s*")  # an integer as a header may name a column (a year)
+
+
+def value_kind(value: str) -> str:
+    """``"number"``, ``"missing"`` or ``"text"``."""
+    if _NUMBER.fullmatch(value):
+        return "number"
+    return "missing" if _MISSING.fullmatch(value) else "text"
+
+
+def _header_hints() -> tuple[str, ...]:
+    return (f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",)
+
+
+def first_row_names(rows: list[list[str]]) -> tuple[bool, str]:
+    """Whether the first of the table's ``rows`` is a header, and why."""
+    if not rows:
+        return True, "no records"
+    first = [value_kind(v) for v in rows[0]]
+    if len(rows) == 1:
+        if "number" not in first:
+            return True, "one record, without a number"
+        if "text" not in first:
+            return False, "one record, of numbers"
+        if any(_NO_NAME.fullmatch(v) for v in rows[0]):
+            return False, "one record, with a number no header names"
+        raise InputError(
+            "whether the only record is a header or a row cannot be told: it holds integers "
+            f"beside text ({', '.join(_shortened(v) for v in rows[0][:5])})",
+            param="csv.header",
+            hints=_header_hints(),
+        )
+    numeric, empty = [], []
+    for j in range(len(rows[0])):
+        kinds = {value_kind(row[j]) for row in rows[1:501] if j < len(row)} - {"missing"}
+        numeric.append(kinds == {"number"})
+        empty.append(not kinds)
+    if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
+        return True, "the first row has text above a column of numbers"
+    if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
+        return False, "the first row has a number no header names above a column of numbers"
+    # Text above a column with no value below it names that column (DuckDB's rule: the first
+    # row's value does not fit the column's type, here null); an integer above numbers may be
+    # a name too (``8``, ``2024``), so it does not outweigh that.
+    if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
+        return True, "the first row has text above a column without values"
+    if (
+        any(numeric)
+        and all(_DIGITS.fullmatch(v) for v in rows[0])
+        and not any(
+            _DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in range(len(row)) if numeric[j]
+        )
+    ):  # 2019,2020 above 101.5,99.25: years naming columns, or a row written otherwise?
+        raise InputError(
+            f"whether the first row is a header cannot be told: it holds only integers "
+            f"({', '.join(rows[0][:5])}) above columns of numbers none of which is written so",
+            param="csv.header",
+            hints=_header_hints(),
+        )
+    if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
+        return False, "the first row has numbers above columns of numbers"
+    if "text" in first or "number" not in first:
+        return True, "no column of numbers tells, and the first row is not all numbers"
+    raise InputError(
+        f"whether the first row is a header cannot be told: it holds only numbers "
+        f"({', '.join(rows[0][:5])}) above columns of text",
+        param="csv.header",
+        hints=_header_hints(),
+    )
+
+
+def _shortened(value: str, limit: int = 24) -> str:
+    return value if len(value) <= limit else value[: limit - 3] + "..."
