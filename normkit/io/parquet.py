@@ -106,11 +106,13 @@ class ParquetWriter:
         self._native = native_writes(schema)
         # Parquet has no seconds: those times are stored in milliseconds, as pyarrow does.
         self._stored = schema
-        if self._native:
+        # Each type once: 20,000 columns of two types are two calls, not 20,000.
+        stored = {t: _stored_type(t) for t in set(schema.types)} if self._native else {}
+        if any(s != t for t, s in stored.items()):
             self._stored = pa.schema(
-                [f.with_type(_stored_type(f.type)) for f in schema], metadata=schema.metadata
+                [f.with_type(stored[f.type]) for f in schema], metadata=schema.metadata
             )
-        self._cast = not self._stored.equals(schema)
+        self._cast = self._stored is not schema
         self._writer: _NativeFile | _PyarrowFile | None = None  # opened with the first row group
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
@@ -132,10 +134,12 @@ class ParquetWriter:
         """
         nested = any(pa.types.is_nested(f.type) for f in self._stored)
         table = pa.Table.from_batches(first, schema=self._stored)
+        # Fewer rows tell nothing: not one column's values are judged (20,000 columns: 0.2 s).
+        judged = not nested and table.num_rows >= DISTINCT_MIN_ROWS
         plain: dict[str, bool] = {}
         dictionary: dict[str, bool] = {}
         for i, field in enumerate(self._stored):
-            distinct = not nested and _mostly_distinct(table.column(i))
+            distinct = judged and _mostly_distinct(table.column(i))
             floating = pa.types.is_floating(field.type)
             plain[field.name] = plain.get(field.name, True) and distinct and floating
             dictionary[field.name] = dictionary.get(field.name, False) or not (distinct or floating)
@@ -247,12 +251,19 @@ def native_writes(schema: pa.Schema) -> bool:
     are lost, and some it writes wrong or not at all), extension types (it drops their
     Parquet logical types, such as UUID and JSON), list views (it does not store the times in
     seconds inside them as pyarrow does) or metadata that is not text (it keeps text only)."""
-    return _text_metadata(schema.metadata) and all(map(_native_field, schema))
+    return (
+        _text_metadata(schema.metadata)
+        and all(_text_metadata(f.metadata) for f in schema if f.metadata)
+        and all(map(_native_type, set(schema.types)))  # each type once
+    )
 
 
 def _native_field(field: pa.Field) -> bool:
-    dtype = field.type
-    if not _text_metadata(field.metadata) or isinstance(dtype, pa.BaseExtensionType):
+    return _text_metadata(field.metadata) and _native_type(field.type)
+
+
+def _native_type(dtype: pa.DataType) -> bool:
+    if isinstance(dtype, pa.BaseExtensionType):
         return False
     if (
         pa.types.is_dictionary(dtype)
