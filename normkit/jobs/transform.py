@@ -372,33 +372,38 @@ def check_dataset_types(
     they do: the readers are those the output is read with."""
     # A file with no rows has no types to tell (a CSV of only a header): it fits any.
     typed = [s for s in sources if s.has_rows is not False] or list(sources[:1])
-    if settle and not keep_text:
-        _settle_undecided(typed, names)
-    schema = typed[0].batch_schema(names, keep_text)
-    for other in typed[1:]:
-        try:
+    try:
+        if settle and not keep_text:
+            _settle_undecided(typed, names)
+        schema = typed[0].batch_schema(names, keep_text)
+        for other in typed[1:]:
             _check_same_types(typed[0], schema, other, other.batch_schema(names, keep_text))
-        except SchemaError as exc:
-            if keep_text:
-                raise
-            hint = f"keep the columns passed through as text ({param('keep_text', True)})"
-            raise exc.with_hints((hint,)) from None
+    except SchemaError as exc:
+        if keep_text:
+            raise
+        hint = f"keep the columns passed through as text ({param('keep_text', True)})"
+        raise exc.with_hints((hint,)) from None
 
 
 def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:
     """Columns some inputs leave undecided (:meth:`Reader.undecided`) read as the one type the
-    others give them (none where they give several, or none)."""
+    others give them; where those give several, two that do are named (not one that leaves
+    the column open, whose text is no type of its own)."""
     undecided = [s.undecided() for s in sources]
     if not any(undecided):
         return
-    decided: dict[str, set[pa.DataType]] = {}
+    decided: dict[str, dict[pa.DataType, tuple[Reader, pa.Schema]]] = {}
     for source, open_ in zip(sources, undecided, strict=True):
-        for field in source.batch_schema(names, keep_text=False):
+        schema = source.batch_schema(names, keep_text=False)
+        for field in schema:
             if field.name not in open_:
-                decided.setdefault(field.name, set()).add(field.type)
+                decided.setdefault(field.name, {}).setdefault(field.type, (source, schema))
+    for name, types in decided.items():
+        if len(types) > 1 and any(name in open_ for open_ in undecided):
+            (first, schema), (other, other_schema) = list(types.values())[:2]
+            _check_same_types(first, pa.schema([schema.field(name)]), other, other_schema)
     for source, open_ in zip(sources, undecided, strict=True):
-        agreed = {n: decided[n] for n in open_ if len(decided.get(n, ())) == 1}
-        source.settle({n: next(iter(types)) for n, types in agreed.items()})
+        source.settle({n: next(iter(decided[n])) for n in open_ if len(decided.get(n, {})) == 1})
 
 
 def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:

@@ -230,8 +230,13 @@ def test_a_column_with_no_value_in_one_csv_takes_the_type_of_the_others(tmp_path
     result = run("transform", tmp_path / "ds" / "a.csv", tmp_path / "c.csv", "-s", stats, "-o", out)
     assert_error(result, 1, "c.csv: column 'code' at data row 200,001: 'x9' is not int64")
     assert not out.exists()
-    # Where the others disagree, or keep text, nothing is settled.
+    # Where the others disagree, or keep text, nothing is settled; the two that disagree are
+    # named, not the one without a value (read as text, it was named "string").
     (tmp_path / "ds" / "d.csv").write_text("x,code,day\n1,z,2024-01-01\n")
+    for order in (["a.csv", "b.csv", "d.csv"], ["b.csv", "d.csv", "a.csv"]):
+        result = run("transform", *(tmp_path / "ds" / f for f in order), "-s", stats, "-o", out)
+        line = assert_error(result, 1, "column 'code' has type", "(--keep-text)", "a.csv", "d.csv")
+        assert "b.csv" not in line, line
     result = run("transform", tmp_path / "ds", "-s", stats, "-o", out)
     assert_error(result, 1, "column 'code' has type")
     assert_ok(run("transform", tmp_path / "ds", "-s", stats, "-o", out, "--keep-text"))

@@ -390,6 +390,8 @@ def test_quotes_are_text_where_quoting_breaks_and_the_head_splits_evenly_without
         ("x\n1,5\n2,5\n3\n", ";", 1),
         ("x\n1,5\n2,5\n3,25\n", ";", 1),
         ("a;b\n1,5;2\n3;4,5\n", ";", 2),
+        # The first line of the table: not a comment above it.
+        ("# units, mm\nx\n1,5\n2,5\n", ";", 1),
         # A comma that splits the first line separates fields, decimal commas quoted.
         ('a,b\n"1,5","2,5"\n"3,5",4\n', ",", 2),
         ('"1,5","2,5"\n"3,5",4\n', ",", 2),
@@ -398,10 +400,11 @@ def test_quotes_are_text_where_quoting_breaks_and_the_head_splits_evenly_without
 def test_a_comma_given_as_the_decimal_separator_separates_fields_only_across_the_first_line(
     text, delimiter, fields
 ):
-    found = sniff(text.encode(), complete=True, decimal=",")
+    found = sniff(text.encode(), complete=True, decimal=",", comment="#" if "#" in text else None)
     assert found.delimiter == delimiter
-    first = next(csv.reader(io.StringIO(text.splitlines()[1]), delimiter=found.delimiter))
+    row = text.splitlines()[1 + found.skip_rows + text.startswith("#")]
+    first = next(csv.reader(io.StringIO(row), delimiter=found.delimiter))
     assert len(first) == fields
-    if fields == 1:  # without the decimal separator given, the comma splits the rows
+    if fields == 1 and "#" not in text:  # without the decimal point given, commas split rows
         with pytest.raises(InputError, match="the first line does not split as the rest"):
             sniff(text.encode(), complete=True)

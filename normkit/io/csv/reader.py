@@ -484,9 +484,10 @@ class CsvReader(ReaderBase):
             column = names[exc.column] if exc.column < len(names) else f"#{exc.column + 1}"
         if exc.kind == "not_a_number":
             if column not in floats:  # a column passed through, typed by its first block
+                told = "other inputs have it" if column in self._settled else "values before it are"
                 return InputError(
                     f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is "
-                    f"not {column_types.get(column, 'double')}, as the values before it are",
+                    f"not {column_types.get(column, 'double')}, as the {told}",
                     hints=(
                         f"keep the columns passed through as text ({param('keep_text', True)})",
                     ),

@@ -245,8 +245,13 @@ def _sniff_lines(
             delimiter, named = sep_line.group(1), "named by a 'sep=' line"
         first += 1
     joined = "".join(lines[first:])
-    # The first line that holds anything, which a comma given as the decimal point must split.
-    comma_line = next((line for line in lines[first:] if line.strip()), "")
+    # The first line that holds anything but a comment ('#' unless told), which a comma given as
+    # the decimal point must split.
+    mark = "#" if comment is None else comment
+    comma_line = next(
+        (line for line in lines[first:] if line.strip() and not (mark and line.startswith(mark))),
+        "",
+    )
     comma_line = comma_line if decimal == "," else None
     if quote is not ...:
         quotes: list[str | None] = [quote]
