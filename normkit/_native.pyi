@@ -19,14 +19,9 @@ class CsvError(ValueError):
     expected: int | None
     got: int | None
 
-#: What parsing gives: bytes consumed, rows, lines, float columns, text columns.
-_Parsed = tuple[
-    int,
-    int,
-    int,
-    list[tuple[npt.NDArray[np.float64], bytes | None]],
-    list[tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]],
-]
+#: What parsing gives: bytes consumed, rows, lines, and the columns read as a record batch
+#: (built by the engine, handed over through the Arrow C data interface).
+_Parsed = tuple[int, int, int, pa.RecordBatch]
 
 class ParseJob:
     def result(self, first_row: int, first_line: int) -> _Parsed: ...
@@ -76,15 +71,14 @@ class CsvEngine:
         escape: str | None = None,
         refuse_comment_rows: bool = False,
         numeric: list[bool] | None = None,
+        names: list[str] | None = None,
     ) -> None: ...
     def header(self, buf: bytes, at_eof: bool) -> tuple[list[str], int, int] | None: ...
     def parse(self, buf: bytes, at_eof: bool, first_row: int, first_line: int) -> _Parsed: ...
     def cut(self, buf: bytes, at_eof: bool, lines: bool) -> tuple[int, int]: ...
     def submit(self, buf: bytes, end: int) -> ParseJob: ...
     def rewrite(self, buf: bytes, end: int, plan: CsvRewrite, look: int) -> RewriteJob: ...
-    def infer(
-        self, buf: bytes, block_size: int, first_line: int
-    ) -> tuple[int, list[tuple[int, bytes | None, list[bytes]]]]: ...
+    def infer(self, buf: bytes, block_size: int, first_line: int) -> pa.RecordBatch: ...
 
 #: Moments of columns, in the order of ``normkit.core.moments.Moments``' fields.
 _Moments = tuple[

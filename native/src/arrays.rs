@@ -229,7 +229,10 @@ mod tests {
         }
         let present = typed(ColumnType::Int64, &[Some("1"), Some("2")]);
         assert_eq!(present.validity, None);
-        assert_eq!(typed(ColumnType::Int64, &[Some("1"), None]).null_count(), 1);
+        assert_eq!(
+            typed(ColumnType::Int64, &[Some("1"), None]).validity,
+            Some(vec![0b01])
+        );
     }
 
     #[test]

@@ -285,13 +285,6 @@ impl TypedColumn {
         }
         self.rows += other.rows;
     }
-
-    /// The number of missing values.
-    pub fn null_count(&self) -> usize {
-        self.validity
-            .as_deref()
-            .map_or(0, |v| (0..self.rows).filter(|&i| !bit(v, i)).count())
-    }
 }
 
 /// A bitmap of `n` bits, all set (no bit beyond them).

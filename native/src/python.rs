@@ -25,7 +25,7 @@ use crate::arrays;
 use crate::categories;
 use crate::csvout;
 use crate::dialect::Dialect;
-use crate::infer::{first_block_end, infer_column, ColumnType, TypedColumn, Values};
+use crate::infer::{first_block_end, infer_column, ColumnType, TypedColumn};
 use crate::jsondump;
 use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
@@ -33,7 +33,7 @@ use crate::parquetout;
 use crate::parse::parse_block;
 use crate::parse::{
     parse_blocks_numbers, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
-    ParsedBlock,
+    ParsedBlock, TextColumn,
 };
 use crate::rewrite;
 use crate::running;
@@ -60,7 +60,7 @@ pyo3::create_exception!(
 const MIN_BLOCK_BYTES: usize = 64 << 10;
 
 /// Kinds of columns from this number on are [`ColumnKind::Typed`], of type `kind - TYPED`
-/// (`normkit.io.csv.native.ColumnKind.typed`).
+/// (`normkit.io.csv.kinds.typed_kind`).
 const TYPED: u8 = 16;
 
 /// Blocks per thread in a chunk (see `CsvEngine::parse`).
@@ -120,8 +120,6 @@ struct CsvEngine {
 /// `(consumed, rows, lines, batch)`: the bytes, records and lines read, their columns as a
 /// pyarrow record batch.
 type Parsed = (usize, usize, u64, PyArrowType<RecordBatch>);
-/// A typed column: its type's number, its validity bitmap, its other Arrow buffers.
-type TypedOut<'py> = (u8, Option<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>);
 
 #[pymethods]
 impl CsvEngine {
@@ -293,20 +291,25 @@ impl CsvEngine {
 
     /// The records of `buf` (whole records, the end of the input after them) that pyarrow's
     /// CSV reader puts in its first batch when it reads `block_size` bytes at a time, typed
-    /// as it infers (`normkit_native::infer`): `(rows, columns)`, a column as `(type,
-    /// validity, buffers)`, the Arrow buffers after the validity bitmap (none for null, the
-    /// 32-bit offsets and the data for text and binary). Every column is read, whatever the
-    /// engine's kinds; `first_line` numbers the first record for errors.
-    fn infer<'py>(
+    /// as it infers (`normkit_native::infer`): a record batch of every column (whatever the
+    /// engine's kinds), named as the engine's `names`, which must name them all; `first_line`
+    /// numbers the first record for errors.
+    fn infer(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         buf: &[u8],
         block_size: usize,
         first_line: u64,
-    ) -> PyResult<(usize, Vec<TypedOut<'py>>)> {
+    ) -> PyResult<PyArrowType<RecordBatch>> {
+        let columns = self.setup.kinds.len();
+        if self.setup.names.len() != columns {
+            return Err(PyValueError::new_err(
+                "infer needs the names of all the columns",
+            ));
+        }
         let work = || -> Result<_, ParseError> {
             let end = first_block_end(buf, &self.setup.dialect, block_size);
-            let kinds = vec![ColumnKind::Bytes; self.setup.kinds.len()];
+            let kinds = vec![ColumnKind::Bytes; columns];
             let block = parse_block(
                 buf.get(..end).unwrap_or_default(),
                 &self.setup.dialect,
@@ -315,50 +318,25 @@ impl CsvEngine {
                 1,
                 first_line,
             )?;
-            let typed: Vec<TypedColumn> = block
+            let decimal_point = self.setup.dialect.decimal_point;
+            let typed: Result<Vec<_>, ArrowError> = block
                 .texts
                 .iter()
-                .map(|c| infer_column(c, &self.setup.missing, self.setup.dialect.decimal_point))
+                .map(|c| arrays::typed_array(infer_column(c, &self.setup.missing, decimal_point)))
                 .collect();
-            Ok((block, typed))
+            Ok(typed.and_then(|typed| arrays::record_batch(&self.setup.names, typed, block.rows)))
         };
-        let (block, typed) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
-        let columns = block
-            .texts
-            .iter()
-            .zip(typed)
-            .map(|(_, column)| {
-                let buffers: Vec<Vec<u8>> = match column.values {
-                    Values::Null => vec![],
-                    Values::Int64(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
-                    Values::Int32(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
-                    Values::Float64(v) => vec![v.iter().flat_map(|x| x.to_ne_bytes()).collect()],
-                    Values::Bits(bits) => vec![bits],
-                    // A block is a few MiB, so its text fits Arrow's 32-bit offsets.
-                    Values::Text(text) => vec![
-                        text.offsets
-                            .iter()
-                            .flat_map(|&o| (o as i32).to_ne_bytes())
-                            .collect(),
-                        text.data,
-                    ],
-                };
-                (
-                    column.column_type as u8,
-                    column.validity.map(|bits| PyBytes::new(py, &bits)),
-                    buffers.iter().map(|b| PyBytes::new(py, b)).collect(),
-                )
-            })
-            .collect();
-        Ok((block.rows, columns))
+        let batch = py.detach(work).map_err(|e| to_py_error(py, &e))?;
+        let batch = batch.map_err(|e| PyValueError::new_err(format!("the first block: {e}")))?;
+        Ok(PyArrowType(batch))
     }
 }
 
-/// Blocks joined into one: rows in order, text offsets as Arrow's 32-bit ones.
+/// Blocks joined into one: rows in order.
 struct Joined {
     rows: usize,
     floats: Vec<FloatColumn>,
-    texts: Vec<(Vec<i32>, Vec<u8>)>,
+    texts: Vec<TextColumn>,
     typed: Vec<TypedColumn>,
 }
 
@@ -422,8 +400,9 @@ impl Setup {
                 ColumnKind::Skip => continue,
                 ColumnKind::Float => arrays::float_array(floats.next().ok_or_else(missing)?),
                 ColumnKind::Text | ColumnKind::Bytes => {
-                    let (offsets, data) = texts.next().ok_or_else(missing)?;
-                    arrays::text_array(offsets, data, None, *kind == ColumnKind::Text)?
+                    let text = texts.next().ok_or_else(missing)?;
+                    let offsets = arrays::offsets32(&text.offsets)?;
+                    arrays::text_array(offsets, text.data, None, *kind == ColumnKind::Text)?
                 }
                 ColumnKind::Typed(_) => arrays::typed_array(typed.next().ok_or_else(missing)?)?,
             });
@@ -676,21 +655,17 @@ fn concat(blocks: Vec<ParsedBlock>) -> Joined {
             null_count,
         });
     }
-    let mut texts = Vec::with_capacity(n_texts);
-    for c in 0..n_texts {
-        let size: usize = blocks.iter().map(|b| b.texts[c].data.len()).sum();
-        let mut offsets = Vec::with_capacity(rows + 1);
-        let mut data = Vec::with_capacity(size);
-        offsets.push(0i32);
-        for block in &blocks {
-            let column = &block.texts[c];
-            let base = data.len() as i64;
-            // A chunk is a few MiB, so its text fits Arrow's 32-bit offsets.
-            offsets.extend(column.offsets[1..].iter().map(|&o| (base + o) as i32));
-            data.extend_from_slice(&column.data);
-        }
-        texts.push((offsets, data));
-    }
+    let texts = (0..n_texts)
+        .map(|c| {
+            let mut column = TextColumn::default();
+            column.offsets.reserve(rows);
+            column
+                .data
+                .reserve(blocks.iter().map(|b| b.texts[c].data.len()).sum());
+            blocks.iter().for_each(|b| column.extend(&b.texts[c]));
+            column
+        })
+        .collect();
     let n_typed = blocks.first().map_or(0, |b| b.typed.len());
     let typed = (0..n_typed)
         .filter_map(|c| {

@@ -42,8 +42,9 @@ def kind_type(kind: int) -> pa.DataType:
 
 
 def readable_types() -> tuple[pa.DataType, ...]:
-    """The types the engine reads a column as (:func:`typed_kind`), null aside."""
-    return inferred_types()[1:]
+    """The types the engine reads a column as (:func:`typed_kind`), of those it infers: not
+    null, nor binary (read as UTF-8 text)."""
+    return inferred_types()[1:-1]
 
 
 def inferred_types() -> tuple[pa.DataType, ...]:

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..threads import csv_workers
-from .kinds import ColumnKind, inferred_types, kind_type
+from .kinds import ColumnKind, kind_type
 
 __all__ = [
     "CHUNK_BYTES",
@@ -293,22 +293,11 @@ def first_batch(
     """
     from ... import _native
 
-    engine = _engine(dialect, [ColumnKind.SKIP] * len(names))
+    engine = _engine(dialect, [ColumnKind.BYTES] * len(names), names)
     try:
-        rows, columns = engine.infer(records, block_size, first_line)
+        return engine.infer(records, block_size, first_line)
     except _native.CsvError as exc:
         raise RecordError(exc) from None
-    types = inferred_types()
-    arrays = []
-    for code, validity, buffers in columns:
-        dtype = types[code]
-        if pa.types.is_null(dtype):
-            arrays.append(pa.nulls(rows))
-            continue
-        validity = None if validity is None else pa.py_buffer(validity)
-        buffers = [pa.py_buffer(b) for b in buffers]
-        arrays.append(pa.Array.from_buffers(dtype, rows, [validity, *buffers]))
-    return pa.RecordBatch.from_arrays(arrays, names=list(names))
 
 
 def text_columns(
