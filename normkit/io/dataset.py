@@ -33,7 +33,7 @@ from .formats import STDIO, Format, resolve_format
 from .inputs import open_input
 from .options import ReadOptions
 from .reader import Reader
-from .threads import prefetch
+from .threads import Prefetch
 
 __all__ = [
     "Concatenated",
@@ -300,13 +300,13 @@ def _check_same_columns(first: Reader, other: Reader) -> None:
 
 class Concatenated:
     """The batches of several sources, one source after the other, read ahead on a thread (see
-    :func:`~normkit.io.threads.prefetch`); remembers at which row each source began, for messages."""
+    :class:`~normkit.io.threads.Prefetch`); remembers at which row each source began, for messages."""
 
     def __init__(self, sources: Sequence[Reader], names: Sequence[str], keep_text: bool = True):
         self._sources = sources
         self._names = names
         self._keep_text = keep_text
-        self._fetched = prefetch(self._tagged())
+        self._fetched = Prefetch(self._tagged())
         self._starts: list[int] = []
         self._started: list[Reader] = []
 
@@ -314,6 +314,10 @@ class Concatenated:
         for source in self._sources:
             for batch in source.batches(self._names, all_columns=True, keep_text=self._keep_text):
                 yield source, batch
+
+    def start(self) -> None:
+        """Begin reading now, ahead of the first batch asked for."""
+        self._fetched.start()
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         rows = 0

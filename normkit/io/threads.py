@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, Full, Queue
 from typing import TypeVar
 
-__all__ = ["OneBehind", "csv_workers", "prefetch"]
+__all__ = ["OneBehind", "Prefetch", "csv_workers"]
 
 T = TypeVar("T")
 
@@ -22,50 +22,86 @@ def csv_workers() -> int:
     return max(1, min(pa.cpu_count(), 4))
 
 
-def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """Iterate ``items`` in a background thread, up to ``depth`` items ahead.
+class Prefetch(Iterator[T]):
+    """``items`` iterated in a background thread, up to ``depth`` items ahead.
 
-    Parsing (pyarrow, which releases the GIL) then overlaps with the caller's numerics on the
-    other core; memory grows by at most ``depth`` batches. An exception in the producer is
-    raised in the consumer; closing the consumer stops the producer.
+    Parsing (which releases the GIL) then overlaps with the caller's numerics on the other
+    core; memory grows by at most ``depth`` items. The thread starts with the first item asked
+    for, or earlier with :meth:`start` (reading begins while the caller prepares). An exception
+    in the producer is raised in the consumer; :meth:`close` stops the producer, and must be
+    called once iteration may have started (a ``contextlib.closing`` block).
     """
-    queue: Queue = Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
 
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        queue.put((item, None), timeout=0.1)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            queue.put((done, exc))
-            return
-        queue.put((done, None))
+    def __init__(self, items: Iterator[T], depth: int = 2):
+        self._items = items
+        self._queue: Queue = Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    thread = threading.Thread(target=produce, name="normkit-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = queue.get()
+    def start(self) -> None:
+        """Begin reading ahead now (nothing, once started or closed)."""
+        if self._thread is None and not self._stop.is_set():
+            # The thread holds the queue, not this object: one dropped unclosed is collected,
+            # and stops the thread (:meth:`__del__`).
+            args = (self._items, self._queue, self._stop)
+            self._thread = threading.Thread(
+                target=_produce, args=args, name="normkit-prefetch", daemon=True
+            )
+            self._thread.start()
+
+    def __iter__(self) -> Prefetch[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._stop.is_set():
+            raise StopIteration
+        self.start()
+        item, error = self._queue.get()
+        if error is not None or item is _DONE:
+            self.close()
             if error is not None:
                 raise error
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stop the producer and wait for its thread to end."""
+        self._stop.set()
+        thread = self._thread
+        while thread is not None and thread.is_alive():
             try:  # unblock a producer waiting on a full queue
-                queue.get_nowait()
+                self._queue.get_nowait()
             except Empty:
                 thread.join(timeout=0.1)
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+
+_DONE = object()
+
+
+def _produce(items: Iterator[T], queue: Queue, stop: threading.Event) -> None:
+    """Put ``items`` in ``queue``, then the end (or the error that ended them), until ``stop``."""
+    try:
+        for item in items:
+            if not _put(queue, stop, (item, None)):
+                return
+    except BaseException as exc:  # handed to the consumer, which re-raises it
+        _put(queue, stop, (_DONE, exc))
+        return
+    _put(queue, stop, (_DONE, None))
+
+
+def _put(queue: Queue, stop: threading.Event, entry: tuple) -> bool:
+    """Put ``entry`` in ``queue`` once there is room; False if stopped first."""
+    while not stop.is_set():
+        try:
+            queue.put(entry, timeout=0.1)
+            return True
+        except Full:
+            continue
+    return False
 
 
 class OneBehind:

@@ -17,7 +17,7 @@ from ..estimator.standardizer import Standardizer
 from ..io.arrow import to_float64
 from ..io.dataset import describe_sources, reference_reader
 from ..io.reader import Reader
-from ..io.threads import prefetch
+from ..io.threads import Prefetch
 from .categories import add_counts, count_batches
 
 __all__ = [
@@ -119,7 +119,7 @@ def feed(
             read = source.batches(floats, all_columns=False, also=also)
             counted = count_batches(read, source, categories, weight_column) if also else None
             # Closed on any exit, so that the reading thread has stopped (see transform_file).
-            with contextlib.closing(prefetch(read if counted is None else counted)) as batches:
+            with contextlib.closing(Prefetch(read if counted is None else counted)) as batches:
                 for item in batches:
                     batch = item if counted is None else item[0]
                     if counted is not None:

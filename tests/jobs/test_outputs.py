@@ -291,3 +291,19 @@ def test_a_float_column_passed_through_is_written_as_read(tmp_path, suffix, chos
     assert table.column("w").to_pylist() == [1.5, 2.5, None, 4.0]
     x = frame[["x"]].to_numpy(dtype=float)
     assert np.array_equal(table.column("x").to_numpy(), StandardScaler().fit_transform(x)[:, 0])
+
+
+def test_a_refusal_after_the_reading_began_leaves_no_thread_and_no_output(tmp_path, data, stats):
+    # A transform starts reading before it has checked the inputs' records (the reading runs
+    # while the fingerprint is made): a refusal then must still stop it and write nothing.
+    from normkit.errors import InputError
+    from normkit.jobs.transform import transform_file
+
+    once = tmp_path / "once.parquet"
+    transform_file(data, stats, once)
+    again = tmp_path / "again.parquet"
+    with pytest.raises(InputError, match="already normalized with these statistics"):
+        transform_file(once, stats, again)
+    assert not again.exists()
+    alive = [t for t in threading.enumerate() if t.name == "normkit-prefetch" and t.is_alive()]
+    assert alive == []
