@@ -190,6 +190,38 @@ def test_placeholders_before_the_first_number_do_not_make_a_column_text(tmp_path
     assert (sensor["count"], sensor["missing"]) == (1000, leading)
 
 
+def test_missing_values_do_not_outvote_the_numbers_of_a_column(tmp_path):
+    # Half the values NA, one '-': the numbers are most of the values there are, so the '-'
+    # is refused; the column is not passed through as text (it was, NA counting as text).
+    path = tmp_path / "na.csv"
+    values = ["NA" if i % 2 else f"{i * 1.5}" for i in range(20)] + ["-"]
+    path.write_text("x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: column 'y' at data row 21: '-' is not a number; exclude the column "
+        "(--exclude y) or add the string to --null-values"
+    )
+    doc = json.loads(ok("fit", path, "--null-values", "-", "-o", "-"))
+    y = next(c for c in doc["columns"] if c["name"] == "y")
+    assert (y["count"], y["missing"]) == (10, 11)
+    assert y["mean"] == pytest.approx(np.mean([i * 1.5 for i in range(0, 20, 2)]), rel=1e-15)
+
+
+@pytest.mark.parametrize("mark", ["-", "?", "--"])
+def test_a_column_of_placeholders_alone_in_a_whole_file_is_text(tmp_path, mark):
+    # No number is to come after the first block when it holds the whole file: the column is
+    # text, passed through as written (a larger file is refused at the first placeholder, above).
+    path = tmp_path / "p.csv"
+    path.write_text("".join(["x,flag\n"] + [f"{i},{mark}\n" for i in range(5)]))
+    doc = json.loads(ok("fit", path, "-o", "-"))
+    assert [c["name"] for c in doc["columns"]] == ["x"]
+    assert doc["passthrough"] == [{"name": "flag", "dtype": "string", "why": "text"}]
+    out = tmp_path / "p.parquet"
+    stats = tmp_path / "p.json"
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "--stats", stats, "-o", out)
+    assert pq.read_table(out).column("flag").to_pylist() == [mark] * 5
+
+
 def test_a_latin1_byte_is_refused_and_read_with_its_encoding(tmp_path):
     path = tmp_path / "l.csv"
     path.write_bytes(b"a,b\n1,2\n3,\xe94\n")
@@ -1133,9 +1165,9 @@ def test_addresses_are_no_numbers_written_with_thousands_separators(tmp_path):
 
 def test_replacement_characters_are_no_placeholders(tmp_path):
     # U+FFFD stands for bytes that were no text, not for a missing value: a column of them is
-    # text, passed through, where a column of '?' is numbers to come whose first '?' stops.
+    # text, passed through, where a column of '?' and a number is numbers whose first '?' stops.
     path = tmp_path / "r.csv"
-    path.write_text("a,b,c\n1,\ufffd,?\n2,\ufffd,?\n", encoding="utf-8")
+    path.write_text("a,b,c\n1,\ufffd,?\n2,\ufffd,?\n3,5,7\n", encoding="utf-8")
     proc = run_normkit("fit", str(path), "--exclude", "c", "-o", str(tmp_path / "s.json"))
     assert proc.returncode == 0, proc.stderr
     assert "passed through: b (text), c (excluded)" in proc.stderr.decode()

@@ -82,24 +82,34 @@ TEXT_VALUES = 10
 
 
 def typed_by_majority(
-    schema: pa.Schema, first: pa.RecordBatch | None, decimal_point: str = "."
+    schema: pa.Schema,
+    first: pa.RecordBatch | None,
+    decimal_point: str = ".",
+    nulls: Sequence[str] = (),
+    complete: bool = False,
 ) -> pa.Schema:
     """The first block's types, but a text column whose values there are mostly numbers, or
     only numbers and placeholders (:data:`PLACEHOLDER`), is a column of numbers (float64): a
     few tokens that are not numbers (``?``, ``#N/A``, ``1,000``) then stop a fit with their row
     and value wherever they stand, rather than turning the column into text when they happen to
     be in the first block. Mostly numbers beside :data:`TEXT_VALUES` different words or more
-    are a column of text (ticket numbers, product codes): no token stands out there."""
+    are a column of text (ticket numbers, product codes): no token stands out there.
+
+    Text columns hold missing values as written: the strings of ``nulls`` are no value. A
+    column of placeholders alone is one of numbers yet to come, unless the block is
+    ``complete`` (it holds every record): there is no number in it then, and it stays text.
+    """
     if first is None or not first.num_rows:
         return schema
     number = re.compile(NUMBER.format(point=re.escape(decimal_point)), re.ASCII | re.IGNORECASE)
     written = re.compile(WRITTEN_NUMBER, re.ASCII)
     placeholder = re.compile(PLACEHOLDER)
+    missing = set(nulls)
     for i, field in enumerate(schema):
         values = first.column(i)
         if not pa.types.is_string(values.type):  # typed as pyarrow types, or text kept as text
             continue
-        present = [v for v in values.to_pylist() if v is not None]
+        present = [v for v in values.to_pylist() if v is not None and v not in missing]
         if not present:
             continue
         numbers, placeholders, words = 0, 0, set()
@@ -111,7 +121,8 @@ def typed_by_majority(
             elif len(words) < TEXT_VALUES:
                 words.add(v)
         mostly = numbers and 2 * numbers > len(present) and len(words) < TEXT_VALUES
-        if mostly or numbers + placeholders == len(present):
+        to_come = numbers or not complete
+        if mostly or (to_come and numbers + placeholders == len(present)):
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
 
