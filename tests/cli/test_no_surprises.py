@@ -207,19 +207,21 @@ def test_missing_values_do_not_outvote_the_numbers_of_a_column(tmp_path):
 
 
 @pytest.mark.parametrize("mark", ["-", "?", "--"])
-def test_a_column_of_placeholders_alone_in_a_whole_file_is_text(tmp_path, mark):
-    # No number is to come after the first block when it holds the whole file: the column is
-    # text, passed through as written (a larger file is refused at the first placeholder, above).
-    path = tmp_path / "p.csv"
-    path.write_text("".join(["x,flag\n"] + [f"{i},{mark}\n" for i in range(5)]))
-    doc = json.loads(ok("fit", path, "-o", "-"))
-    assert [c["name"] for c in doc["columns"]] == ["x"]
-    assert doc["passthrough"] == [{"name": "flag", "dtype": "string", "why": "text"}]
-    out = tmp_path / "p.parquet"
-    stats = tmp_path / "p.json"
-    ok("fit", path, "-o", stats)
-    ok("transform", path, "--stats", stats, "-o", out)
-    assert pq.read_table(out).column("flag").to_pylist() == [mark] * 5
+def test_a_column_of_placeholders_alone_is_refused_not_passed_through(tmp_path, mark):
+    # A short file whose column holds nothing but '-' is refused at the first, as a longer one
+    # is: beside another file of the data set its numbers would otherwise be lost unseen.
+    (tmp_path / "d").mkdir()
+    first, second = tmp_path / "d" / "a.csv", tmp_path / "d" / "b.csv"
+    first.write_text("".join(["x,flag\n"] + [f"{i},{mark}\n" for i in range(5)]))
+    second.write_text("x,flag\n5,1.5\n6,2.5\n")
+    for given in (first, tmp_path / "d"):
+        assert refused(1, "fit", given) == (
+            f"{ERROR}{first}: column 'flag' at data row 1: '{mark}' is not a number; exclude "
+            "the column (--exclude flag) or add the string to --null-values"
+        )
+    doc = json.loads(ok("fit", tmp_path / "d", "--null-values", mark, "-o", "-"))
+    flag = next(c for c in doc["columns"] if c["name"] == "flag")
+    assert (flag["count"], flag["missing"], flag["mean"]) == (2, 5, 2.0)
 
 
 def test_a_latin1_byte_is_refused_and_read_with_its_encoding(tmp_path):

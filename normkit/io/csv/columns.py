@@ -86,7 +86,6 @@ def typed_by_majority(
     first: pa.RecordBatch | None,
     decimal_point: str = ".",
     nulls: Sequence[str] = (),
-    complete: bool = False,
 ) -> pa.Schema:
     """The first block's types, but a text column whose values there are mostly numbers, or
     only numbers and placeholders (:data:`PLACEHOLDER`), is a column of numbers (float64): a
@@ -95,9 +94,8 @@ def typed_by_majority(
     be in the first block. Mostly numbers beside :data:`TEXT_VALUES` different words or more
     are a column of text (ticket numbers, product codes): no token stands out there.
 
-    Text columns hold missing values as written: the strings of ``nulls`` are no value. A
-    column of placeholders alone is one of numbers yet to come, unless the block is
-    ``complete`` (it holds every record): there is no number in it then, and it stays text.
+    Text columns hold missing values as written: the strings of ``nulls`` are no value there
+    (NA beside numbers and one ``-`` is no word that makes the column text).
     """
     if first is None or not first.num_rows:
         return schema
@@ -121,8 +119,7 @@ def typed_by_majority(
             elif len(words) < TEXT_VALUES:
                 words.add(v)
         mostly = numbers and 2 * numbers > len(present) and len(words) < TEXT_VALUES
-        to_come = numbers or not complete
-        if mostly or (to_come and numbers + placeholders == len(present)):
+        if mostly or numbers + placeholders == len(present):
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
 

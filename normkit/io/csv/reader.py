@@ -204,7 +204,7 @@ class CsvReader(ReaderBase):
             self._resolve_dialect(head)
             self._check_roles(self.read.csv.delimiter_for(self.path))
             with self._translate_errors(), self._record_errors((), {}):
-                records, names, first_line, complete = self._first_block(stream)
+                records, names, first_line = self._first_block(stream)
             sample = without_comment_lines(records, self._dialect())
             # A header and no record (an empty line is one only in a file of one column)
             if not (sample if len(names) == 1 else sample.strip(b"\r\n")):
@@ -221,7 +221,7 @@ class CsvReader(ReaderBase):
             self.hints = self._split_hints(head) if len(self._inferred) == 1 else self.hints
             self._inferred = self._padded_as_text(self._inferred, sample, names)
             csv = self.read.csv
-            return typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls, complete)
+            return typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls)
         finally:
             stream.close()
 
@@ -280,10 +280,9 @@ class CsvReader(ReaderBase):
         self._comment_detected = csv.comment is None and bool(found.comment)
         self._unnamed_last = found.unnamed_last
 
-    def _first_block(self, stream) -> tuple[bytes, list[str], int, bool]:
+    def _first_block(self, stream) -> tuple[bytes, list[str], int]:
         """The first block of records (after the header and the lines skipped; comments after
-        values taken out), the column names, the line the first record starts on and whether
-        the block holds every record."""
+        values taken out), the column names and the line the first record starts on."""
         stream = self._without_inline_comments(stream)
         header, rest, lines = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
@@ -296,7 +295,7 @@ class CsvReader(ReaderBase):
             whole = len(rest) <= wanted
             records = whole_records(rest, self._dialect(), len(header), whole)
             if records or whole:
-                return records, header, 1 + lines, whole
+                return records, header, 1 + lines
             # The first record is longer than the block: read on, as the reading does.
             if wanted >= self._max_record():
                 raise self._too_long(1 + lines)
