@@ -320,6 +320,10 @@ class Sketch:
     counts: np.ndarray
     merged: bool = False
 
+    def quartiles(self) -> np.ndarray:
+        """Each column's 25%, 50% and 75% quantiles, shape (n_columns, 3) (NaN: none)."""
+        return self.edges[:, np.searchsorted(QUANTILE_PROBABILITIES, (0.25, 0.5, 0.75))]
+
     def merge(
         self,
         other: Sketch,

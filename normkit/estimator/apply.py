@@ -18,7 +18,7 @@ import pyarrow as pa
 from .. import params
 from ..core import kernels
 from ..core.running import BatchSteps, RunningState
-from ..errors import DataError, OptionError, SchemaError, infinite_error, listed
+from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
 from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
 from .tables import from_arrow_like, is_eager_frame, is_pandas, table_to_arrow
@@ -295,7 +295,7 @@ class StreamNormalizer:
         done = 0
         for batch, last in _flag_last(aligned):
             columns = [to_float64(batch.column(n)) for n in self.names]
-            center, var = self._normalizers(columns, last)
+            center, var = self._normalizers(columns, last, done)
             scale = np.sqrt(var + eps)
             self._refuse_zero_scale(columns, scale, done)
             done += batch.num_rows
@@ -306,6 +306,20 @@ class StreamNormalizer:
                     x, c[:, j], s[:, j], g[j], b[j]
                 ),
             )
+
+    def _refuse_one_row_batch(self, row: int, size: int) -> None:
+        """A last batch of one row: its own statistics would make it 0 in every column, and
+        BatchNorm in training refuses it (more than one value per channel expected)."""
+        raise DataError(
+            f"{self.locate(row, self.names[0])}: the last batch holds this row alone (batches of "
+            f"{size:,} rows); normalized by its own statistics it would be 0 in every column, "
+            "and BatchNorm refuses a batch of one row in training",
+            hints=(
+                f"choose a batch size that leaves more than one row in the last batch "
+                f"({param('batch_size')})",
+                f"normalize with the running statistics ({param('mode', 'adaptive')})",
+            ),
+        )
 
     def _refuse_zero_scale(self, columns: list[np.ndarray], scale: np.ndarray, done: int) -> None:
         for j, x in enumerate(columns):
@@ -323,9 +337,11 @@ class StreamNormalizer:
                     hints=("fit the statistics with an eps of the running statistics above 0",),
                 )
 
-    def _normalizers(self, columns: list[np.ndarray], last: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _normalizers(
+        self, columns: list[np.ndarray], last: bool, done: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Row-wise mean and variance (shape ``(n_rows, n_columns)``) to normalize the rows of
-        ``columns`` with, advancing the state."""
+        ``columns`` (the stream's rows from ``done``) with, advancing the state."""
         options = self.state.options
         size = options.batch_size
         n_rows = len(columns[0])
@@ -342,6 +358,8 @@ class StreamNormalizer:
         if tail:
             if not last:
                 raise AssertionError("only the last chunk of an aligned stream has a partial batch")
+            if tail == 1 and self.mode == "batch":
+                self._refuse_one_row_batch(done + n_rows - 1, size)
             steps = BatchSteps.of([c[n_rows - tail :][None, :] for c in columns])
             before_mean, before_var = (
                 self.state.running_mean[None, :],

@@ -732,7 +732,7 @@ class Standardizer:
         if is_lazy_frame(X):
             raise TypeError(
                 "cannot transform a lazy frame: collect it, or write it to Parquet and use "
-                "normkit.transform_files"
+                "normkit.transform_file"
             )
         if _is_stream(X):
             return X

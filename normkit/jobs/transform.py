@@ -284,8 +284,9 @@ def transform_file(
             if unrecorded:
                 # Nothing records how these were made: what their columns look like must do.
                 spread = np.sqrt(stats.m2 / np.maximum(stats.count, 1))
+                quartiles = None if stats.sketch is None else stats.sketch.quartiles()
                 looks = {
-                    name: Resemblance(names, stats.mean, spread, affine, options.inverse)
+                    name: Resemblance(names, stats.mean, spread, affine, options.inverse, quartiles)
                     for name in unrecorded
                 }
                 inputs = _looked_at(batches, names, looks)

@@ -339,6 +339,34 @@ def test_normalizing_twice_with_another_fit_of_the_same_data_is_refused(tmp_path
     ok("transform", restored, "-s", other, "-o", tmp_path / "again.parquet")
 
 
+@pytest.mark.parametrize("kind", ["outlier", "heavy tail"])
+def test_an_outlier_or_a_heavy_tail_of_the_fitted_data_leaves_both_guards_on(tmp_path, kind):
+    # Moments are not robust: one value of 1e5 among N(10, 1), or a lognormal column, sets a
+    # mean and a standard deviation that no sample without it comes near; the quartiles still
+    # tell the raw data from the normalized (both guards were off: exit 0, wrong data).
+    rng = np.random.default_rng(0)
+    n = 5000
+    y = rng.normal(10, 1, n) if kind == "outlier" else rng.lognormal(0, 5, n)
+    if kind == "outlier":
+        y[4321] = 1e5
+    raw = tmp_path / "raw.csv"
+    pd.DataFrame({"x": rng.normal(3, 2, n), "y": y}).to_csv(raw, index=False)
+    stats = tmp_path / "raw.json"
+    ok("fit", raw, "-o", stats)
+    back = tmp_path / "back.csv"
+    line = refused(1, "inverse", raw, "-s", stats, "-o", back)
+    assert line.startswith(f"{ERROR}{raw} does not look normalized with these statistics (column ")
+    assert not back.exists()
+    z = tmp_path / "z.csv"
+    ok("transform", raw, "-s", stats, "-o", z)
+    line = refused(1, "transform", z, "-s", stats, "-o", tmp_path / "zz.csv")
+    assert line.startswith(f"{ERROR}{z} looks normalized already (column ")
+    assert not (tmp_path / "zz.csv").exists()
+    # The normalized data is inverted, back to the raw values.
+    ok("inverse", z, "-s", stats, "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back)["y"], y, rtol=1e-9, atol=1e-12 * np.abs(y).max())
+
+
 def test_a_csv_that_looks_normalized_already_is_not_normalized_again(tmp_path, sample_stats):
     # CSV records nothing: the columns' mean and spread tell raw data from normalized data.
     z = tmp_path / "z.csv"
@@ -706,6 +734,27 @@ def test_option_values_out_of_range_are_usage_errors(args):
     line = refused(2, "fit", SAMPLE_CSV, *args)
     assert line.startswith(f"{ERROR}{args[0]} must be "), line
     assert line.endswith(f", not '{args[1]}'"), line
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_batch_mode_refuses_a_last_batch_of_one_row_as_batchnorm_does(tmp_path, suffix):
+    # Its own statistics would make it 0 (torch raises "Expected more than 1 value per channel
+    # when training"); nothing is written, and the ways out work.
+    path = tmp_path / "five.csv"
+    path.write_text("x\n1\n2\n3\n4\n5\n")
+    stats = tmp_path / "five.json"
+    ok("fit", path, "--batch-size", "2", "-o", stats)
+    out = tmp_path / f"out{suffix}"
+    assert refused(1, "transform", path, "-s", stats, "--mode", "batch", "-o", out) == (
+        f"{ERROR}{path}: column 'x' at data row 5: the last batch holds this row alone "
+        "(batches of 2 rows); normalized by its own statistics it would be 0 in every column, "
+        "and BatchNorm refuses a batch of one row in training; choose a batch size that leaves "
+        "more than one row in the last batch (--batch-size) or normalize with the running "
+        "statistics (--mode adaptive)"
+    )
+    assert not out.exists()
+    ok("transform", path, "-s", stats, "--mode", "batch", "--batch-size", "5", "-o", out)
+    ok("transform", path, "-s", stats, "--mode", "adaptive", "-o", out)
 
 
 # -- 9. hints, names, exit codes, extensions -----------------------------------------------------

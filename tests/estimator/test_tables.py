@@ -12,6 +12,7 @@ import pytest
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.preprocessing import StandardScaler
 
+import normkit
 from normkit import Standardizer
 from normkit.estimator.tables import lazy_batches
 
@@ -89,8 +90,11 @@ def test_a_lazy_frame_is_fitted_in_streaming_batches_as_the_eager_one():
     close(lazy.mean_, eager.mean_)
     out = lazy.transform(frame)
     assert isinstance(out, pl.DataFrame)
-    with pytest.raises(TypeError, match="cannot transform a lazy frame"):
+    with pytest.raises(TypeError, match="cannot transform a lazy frame") as refused:
         lazy.transform(frame.lazy())
+    named = str(refused.value).rsplit(" ", 1)[-1]  # the function it names exists
+    assert named == "normkit.transform_file"
+    assert callable(getattr(normkit, named.split(".")[1]))
 
 
 @pytest.mark.parametrize("output", ["pandas", "polars"])

@@ -70,3 +70,34 @@ def test_verdict_is_the_column_by_column_rule(columns, inverse, seed):
         values.append(x)
     look.update(np.column_stack(values))
     assert look.verdict() == verdict_column_by_column(look)
+
+
+def _quartile_look(outlier: bool = True) -> tuple[Resemblance, np.ndarray]:
+    # Fitted: N(10, 1) in 5,000 values, and one of 1e5 (its moments are then the outlier's).
+    rng = np.random.default_rng(1)
+    fitted = rng.normal(10, 1, 5000)
+    if outlier:
+        fitted[17] = 1e5
+    mean, std = np.array([fitted.mean()]), np.array([fitted.std()])
+    affine = Affine(mean, std, np.ones(1), np.zeros(1))
+    quartiles = np.quantile(fitted, [0.25, 0.5, 0.75])[None, :]
+    return Resemblance(["y"], mean, std, affine, False, quartiles), rng.normal(10, 1, 2000)
+
+
+def test_the_quartiles_judge_a_column_whose_moments_an_outlier_set():
+    look, raw = _quartile_look()
+    affine = Affine(look.raw[0], look.raw[1], np.ones(1), np.zeros(1))
+    moments_only = Resemblance(["y"], look.raw[0], look.raw[1], affine, False)
+    for each in (look, moments_only):
+        each.update(raw[:, None].copy())
+    assert moments_only.verdict() is None  # like neither, by its moments
+    assert look.verdict() == ("raw", 0)
+    normalized, _ = _quartile_look()
+    normalized.update(((raw - look.raw[0]) / look.raw[1])[:, None])
+    assert normalized.verdict() == ("normalized", 0)
+
+
+def test_data_like_neither_by_its_moments_and_its_quartiles_is_not_judged():
+    look, raw = _quartile_look(outlier=False)
+    look.update((raw * 5 + 0)[:, None])  # drifted: mean 50 and spread 5 for 10 and 1
+    assert look.verdict() is None
