@@ -56,6 +56,7 @@ from ..stats.fitted import FittedStats, per_column
 from .categories import categorical_columns
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
+from .recipes import refuse_mixed_scales
 from .sources import (
     about_stat_file,
     check_stat_columns,
@@ -238,6 +239,7 @@ def fit_dask(
     options = estimator.stats_options()
     read = read or ReadOptions()
     sources = _files(open_dataset(inputs, read, output, "the stat file", told=read))
+    refuse_mixed_scales(sources)
     if output is not None:
         statfile.check_stat_path(output)
     names = select_dataset_columns(estimator, sources)

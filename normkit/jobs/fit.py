@@ -19,6 +19,7 @@ from ..io.reader import Reader
 from ..stats.fitted import FittedStats, PassedThrough, per_column
 from ..stats.statfile import check_stat_path, now
 from .categories import categorical_columns
+from .recipes import refuse_mixed_scales
 from .sources import (
     IntegerCheck,
     Progress,
@@ -83,6 +84,7 @@ def fit_files(
     options = estimator.stats_options()
     read = read or ReadOptions()
     sources = open_dataset(inputs, read, output, "the stat file", told=read)
+    refuse_mixed_scales(sources)
     if output is not None:
         check_stat_path(output)
     if len(sources) == 1 and sources[0].has_rows is False:

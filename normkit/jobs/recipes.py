@@ -30,6 +30,7 @@ __all__ = [
     "Resemblance",
     "inverse_settings",
     "looks_at",
+    "refuse_mixed_scales",
     "refuse_renormalizing",
 ]
 
@@ -169,6 +170,43 @@ def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str | None, all
                 f"normalize it again all the same ({param('renormalize', True)})",
             ),
         )
+
+
+def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
+    """Refuse to fit a data set whose files are on different scales by their records: one that
+    normkit normalized (its metadata says so) beside one that it did not, or two normalized with
+    different statistics. Fitted together, their rows would mix scales, and the statistics would
+    describe neither. A file inverted back by normkit is raw again."""
+    if len(sources) < 2:
+        return
+    first: tuple[Reader, str | None] | None = None
+    for source in sources:
+        scale = _scale(Recipe.of(source))
+        if first is None:
+            first = (source, scale)
+            continue
+        if scale == first[1]:
+            continue
+        (a, a_scale), b = first, source
+        if a_scale is not None and scale is not None:
+            what = f"{a.name} and {b.name} are normalized with different statistics (their metadata says so)"
+        else:
+            normalized, raw = (b, a) if a_scale is None else (a, b)
+            what = f"{normalized.name} is normalized (its metadata says so) and {raw.name} is not"
+        raise InputError(
+            f"{what}: fitted together, their rows would mix two scales",
+            hints=("fit them apart, or leave one out of the inputs",),
+        )
+
+
+def _scale(recipe: Recipe | None) -> tuple | None:
+    """What a record says of its data's scale: None for raw data (no record, or an inverse),
+    else each step that normalized it (statistics, mode, which statistics), the last first."""
+    steps = []
+    while recipe is not None and not recipe.inverse:
+        steps.append((recipe.stats, recipe.mode, recipe.use))
+        recipe = recipe.previous
+    return tuple(steps) or None
 
 
 def inverse_settings(

@@ -424,6 +424,48 @@ def test_a_directory_mixing_raw_and_normalized_files_is_refused(tmp_path):
     assert not (tmp_path / "z.csv").exists()
 
 
+def test_fitting_files_on_different_scales_by_their_records_is_refused(tmp_path):
+    # A data set of one raw file and one normkit normalized was fitted as one: the statistics
+    # described neither scale (exit 0). An inverted file is raw again, and fits beside raw data.
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"f": rng.normal(50, 10, 1000), "g": rng.normal(-2, 3, 1000)})
+    raw = tmp_path / "raw.parquet"
+    data.to_parquet(raw, index=False)
+    stats, other = tmp_path / "s.json", tmp_path / "o.json"
+    ok("fit", raw, "-o", stats)
+    ok("fit", raw, "--no-ema", "-o", other)
+    folder = tmp_path / "set"
+    folder.mkdir()
+    data[:500].to_parquet(folder / "a.parquet", index=False)
+    ok("transform", raw, "-s", stats, "-o", folder / "b.parquet")
+    out = tmp_path / "fit.json"
+    assert refused(1, "fit", folder, "-o", out) == (
+        f"{ERROR}{folder / 'b.parquet'} is normalized (its metadata says so) and "
+        f"{folder / 'a.parquet'} is not: fitted together, their rows would mix two scales; "
+        "fit them apart, or leave one out of the inputs"
+    )
+    ok("transform", raw, "-s", other, "-o", tmp_path / "c.parquet")
+    line = refused(1, "fit", folder / "b.parquet", tmp_path / "c.parquet", "-o", out)
+    assert "are normalized with different statistics (their metadata says so)" in line
+    # Normalized twice is another scale than normalized once, with the same statistics.
+    ok(
+        "transform",
+        folder / "b.parquet",
+        "-s",
+        stats,
+        "-o",
+        tmp_path / "bb.parquet",
+        "--renormalize",
+    )
+    assert refused(1, "fit", folder / "b.parquet", tmp_path / "bb.parquet", "-o", out)
+    assert not out.exists()
+    ok("inverse", folder / "b.parquet", "-s", stats, "-o", tmp_path / "back.parquet")
+    ok("fit", folder / "a.parquet", tmp_path / "back.parquet", "-o", out)
+    both = pd.concat([data[:500], pq.read_table(tmp_path / "back.parquet").to_pandas()])
+    scaler = StandardScaler().fit(both[["f", "g"]])
+    np.testing.assert_allclose(normkit.load(out).mean_, scaler.mean_, rtol=1e-12)
+
+
 def test_normalized_twice_then_inverted_twice_gives_the_data_back(tmp_path):
     path = tmp_path / "t.parquet"
     pd.DataFrame({"f": np.random.default_rng(0).normal(50, 10, 1000)}).to_parquet(path)

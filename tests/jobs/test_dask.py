@@ -518,3 +518,15 @@ def test_a_detected_dialect_is_read_and_recorded_as_the_local_engine_does(tmp_pa
     assert_same_fit(local, dask)
     assert dask.stats_.read == local.stats_.read
     assert (local.stats_.read.delimiter, local.stats_.read.comment) == (";", "#")
+
+
+def test_files_on_different_scales_by_their_records_are_refused(tmp_path, on_cluster):
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame({"f": rng.normal(50, 10, 400)})
+    (tmp_path / "set").mkdir()
+    data.to_parquet(tmp_path / "set" / "a.parquet", index=False)
+    stats = normkit.fit_files(tmp_path / "set" / "a.parquet")
+    normkit.transform_file(tmp_path / "set" / "a.parquet", stats, tmp_path / "set" / "b.parquet")
+    with pytest.raises(normkit.InputError, match="rows would mix two scales"):
+        fit_dask(tmp_path / "set", cluster=on_cluster, output=tmp_path / "s.json")
+    assert not (tmp_path / "s.json").exists()
