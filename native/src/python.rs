@@ -1386,5 +1386,10 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json_load, m)?)?;
     m.add_function(wrap_pyfunction!(json_text, m)?)?;
     m.add_function(wrap_pyfunction!(value_counts, m)?)?;
+    // numpy's C API and its borrow checking are set up on their first use, by importing numpy.
+    // A signal handler that raises (SIGTERM) while that import runs makes that first use panic,
+    // mid-job; set them up here, when the module is imported.
+    let warm = PyArray1::<f64>::zeros(m.py(), 0, false);
+    drop(warm.try_readonly()?);
     Ok(())
 }

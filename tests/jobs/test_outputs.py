@@ -8,6 +8,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -216,6 +217,18 @@ def test_sigterm_removes_the_temporary_output(tmp_path, stats):
     assert b"normkit: terminated" in err
     assert not out.exists()
     assert not list(tmp_path.glob("*.normkit-tmp"))
+
+
+def test_the_native_engine_sets_up_numpy_when_imported():
+    # Set up lazily, on first use mid-job, numpy's C API imports numpy: a SIGTERM handler raising
+    # there made the engine panic (exit 1 instead of 143). The command line imports the engine
+    # before it installs the handler, so the set-up must be done by then.
+    code = (
+        "import sys, normkit._native; import numpy._core.multiarray as m; "
+        "print(hasattr(m, '_RUST_NUMPY_BORROW_CHECKING_API'))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert result.stdout.strip() == b"True"
 
 
 def test_one_column_with_missing_values_round_trips(tmp_path):
