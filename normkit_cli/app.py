@@ -149,11 +149,6 @@ def _terminate(signum, frame) -> None:
 
 def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
     """Run the command and end the process with its exit code (see :func:`normkit_cli.main.main`)."""
-    # Import the native engine first: it sets up numpy's C API on import, and a SIGTERM handler
-    # raising inside that set-up (on first use, mid-job) made it panic. A SIGTERM that comes
-    # before the handler ends the process before any output exists.
-    import normkit._native  # noqa: F401
-
     signal.signal(signal.SIGTERM, _terminate)
     # numpy's warnings (a division by zero, an overflow) would break the one-line rule; the
     # results they are about are checked and refused with their row where they matter.

@@ -1386,9 +1386,11 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json_load, m)?)?;
     m.add_function(wrap_pyfunction!(json_text, m)?)?;
     m.add_function(wrap_pyfunction!(value_counts, m)?)?;
-    // numpy's C API and its borrow checking are set up on their first use, by importing numpy.
-    // A signal handler that raises (SIGTERM) while that import runs makes that first use panic,
-    // mid-job; set them up here, when the module is imported.
+    // numpy's C API and its borrow checking are set up on their first use, importing numpy: a
+    // signal handler that raised there (the command line's, on SIGTERM) made that use panic,
+    // mid-job. numpy is imported here, where such an exception is the import's, and both are
+    // set up from the imported modules, which runs no Python code.
+    m.py().import("numpy")?;
     let warm = PyArray1::<f64>::zeros(m.py(), 0, false);
     drop(warm.try_readonly()?);
     Ok(())

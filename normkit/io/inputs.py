@@ -12,8 +12,12 @@ from .files import refuse_non_utf8_name
 from .formats import STDIO, Format, resolve_format
 from .options import ReadOptions
 from .reader import Reader
+from .streams import read_up_to
 
 __all__ = ["open_input"]
+
+#: The first bytes of a stream looked at to tell its format (Arrow's magic number is 6 bytes).
+MAGIC_BYTES = 8
 
 #: Each format's reader, imported when first needed (a CSV job loads no Parquet module).
 _READERS = {
@@ -27,7 +31,8 @@ def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) ->
     """The reader of one input: a file, a pipe given by path, or ``"-"`` for standard input.
 
     Its format is ``read.format`` if given, else the extension's, else the one its first bytes
-    tell (Parquet and Arrow files start with magic numbers; anything else is tried as CSV).
+    tell (Parquet and Arrow files start with magic numbers; anything else is tried as CSV):
+    standard input's format is told by its first bytes.
     Pipes (such as bash's ``<(command)``) are read like standard input: once, front to back.
 
     Parameters
@@ -49,26 +54,45 @@ def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) ->
         _check_readable(path)
     # Opened by Python, so that a signal can interrupt the wait for data.
     is_stream = is_stdin or not stat.S_ISREG(os.stat(path).st_mode)
-    kind = _input_format(path, read.format, is_stdin, is_stream)
+    kind = _named_format(path, read.format, is_stdin)
+    head, stream = b"", None
+    if kind is None and is_stream:  # told by its first bytes, given back to the reader
+        stream = sys.stdin.buffer if is_stdin else open(path, "rb")  # noqa: SIM115 (the reader's)
+        head = read_up_to(stream, MAGIC_BYTES)
+        kind = _format_of(head, path)
+    elif kind is None:
+        kind = _format_of(_file_head(path), path)
     module, name = _READERS[kind]
     reader = getattr(importlib.import_module(f".{module}", __package__), name)
-    return reader(path, read, is_stream)
+    opened = reader(path, read, is_stream)
+    if stream is not None:
+        opened.resume(stream, head)
+    return opened
 
 
-def _input_format(path: str, explicit: str | Format | None, is_stdin: bool, is_stream: bool):
-    """The format named, or the one the extension tells, or else the one the first bytes tell."""
+def _named_format(path: str, explicit: str | Format | None, is_stdin: bool) -> Format | None:
+    """The format named, or the one the extension tells; None where the first bytes must tell
+    (standard input, or a name without a known extension)."""
+    if explicit is None and is_stdin:
+        return None
     try:
         return resolve_format(path, explicit)
     except OptionError:
-        if explicit is not None or is_stdin:
+        if explicit is not None:
             raise
-        if is_stream:
-            return Format.CSV  # a pipe cannot be sniffed without losing what is read
+        return None
+
+
+def _file_head(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            return f.read(4096)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _format_of(head: bytes, path: str) -> Format:
+    """The format the first bytes tell: Parquet and Arrow by their magic numbers, else CSV."""
     if head.startswith(b"PAR1"):
         return Format.PARQUET
     if head.startswith((b"ARROW1", b"\xff\xff\xff\xff")):

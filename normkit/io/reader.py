@@ -22,6 +22,7 @@ from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
 from .csv.columns import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
+from .streams import PrefixedStream
 
 __all__ = ["Reader", "ReaderBase"]
 
@@ -150,6 +151,7 @@ class ReaderBase:
         self.head = b""
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None
+        self._resumed: BinaryIO | None = None
         self._raw: pa.NativeFile | None = None
 
     # -- facts -----------------------------------------------------------------------------
@@ -161,11 +163,20 @@ class ReaderBase:
     @property
     def _pipe(self) -> BinaryIO:
         """The byte stream of a stream input (stdin, or a pipe opened once)."""
+        if self._resumed is not None:
+            return self._resumed
         if self.is_stdin:
             return sys.stdin.buffer
         if self._pipe_file is None:
             self._pipe_file = open(self.path, "rb")  # noqa: SIM115 (kept open for the reads)
         return self._pipe_file
+
+    def resume(self, stream: BinaryIO, head: bytes) -> None:
+        """Read this stream input from ``stream``, of which ``head`` was read already (to tell
+        its format): the reader sees the whole stream."""
+        if not self.is_stdin:
+            self._pipe_file = stream  # closed with the reader
+        self._resumed = PrefixedStream(head, stream)
 
     @property
     def size_bytes(self) -> int | None:

@@ -37,7 +37,9 @@ class PrefixedStream(io.RawIOBase):
             data = self._stream.read(len(buffer))
             n = len(data)
         buffer[:n] = data
-        if n:
+        if n >= TAIL_BYTES:
+            self.tail = bytes(data[-TAIL_BYTES:])
+        elif n:
             self.tail = (self.tail + bytes(data))[-TAIL_BYTES:]
         return n
 

@@ -969,7 +969,13 @@ def test_binary_data_read_as_csv_is_told_its_format_by_its_magic_number(tmp_path
     assert run_normkit("fit", data, "-o", stats).returncode == 0
     out = run_normkit("transform", data, "-s", stats, "-o", "-", "--output-format", fmt)
     assert out.returncode == 0
+    # Piped in, its first bytes tell its format; in a file named .csv, it is told by them.
     proc = run_normkit("inverse", "-", "-s", stats, stdin=out.stdout)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b"a,b\n1,2\n3,5\n"
+    misnamed = tmp_path / "z.csv"
+    misnamed.write_bytes(out.stdout)
+    proc = run_normkit("inverse", misnamed, "-s", stats)
     message = proc.stderr.decode()
     assert proc.returncode == 1, message
     assert f"it is {told}: name its format (--input-format {fmt})" in message

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -677,6 +679,32 @@ def test_parquet_on_stdin_subprocess(tmp_path):
     assert_matches_sklearn(
         normkit.loads(stats_text), as_matrix(frame, TYPED_NUMERIC), TYPED_NUMERIC
     )
+
+
+@pytest.mark.parametrize(
+    ("writer", "name"),
+    [
+        (write_parquet, "parquet"),
+        (lambda f, p: write_arrow(f, p, file_format=True), "arrow"),
+        (lambda f, p: write_arrow(f, p, file_format=False), "arrow"),
+    ],
+    ids=["parquet", "ipc-file", "ipc-stream"],
+)
+def test_binary_format_on_stdin_or_a_pipe_is_told_by_its_first_bytes(tmp_path, writer, name):
+    # Parquet or Arrow piped in was read as CSV and refused unless its format was named.
+    frame = typed_frame(200, seed=29)
+    data = writer(frame, tmp_path / "d.bin").read_bytes()
+    named = stdout_of(["fit", "-", "--input-format", name, "-q"], data).decode()
+    told = stdout_of(["fit", "-", "-q"], data).decode()
+    assert_same_stats(normkit.loads(told), normkit.loads(named))
+    assert_matches_sklearn(normkit.loads(told), as_matrix(frame, TYPED_NUMERIC), TYPED_NUMERIC)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=fifo.write_bytes, args=(data,))
+    feeder.start()
+    from_pipe = normkit.fit_files(fifo)
+    feeder.join()
+    assert_same_stats(from_pipe, normkit.loads(named))
 
 
 # -- outputs -----------------------------------------------------------------------------------

@@ -220,11 +220,25 @@ def test_sigterm_removes_the_temporary_output(tmp_path, stats):
 
 
 def test_the_native_engine_sets_up_numpy_when_imported():
-    # Set up lazily, on first use mid-job, numpy's C API imports numpy: a SIGTERM handler raising
-    # there made the engine panic (exit 1 instead of 143). The command line imports the engine
-    # before it installs the handler, so the set-up must be done by then.
+    # Set up lazily, on first use mid-job, numpy's C API imported numpy: the command line's
+    # SIGTERM handler raising there made the engine panic (exit 1, not 143). The engine's own
+    # import now imports numpy, where an exception is the import's, and sets its API up.
+    refuse = (
+        "import sys\n"
+        "class Stop(BaseException): pass\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'numpy': raise Stop\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "try:\n"
+        "    import normkit._native\n"
+        "except Stop:\n"
+        "    print('stopped')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", refuse], capture_output=True, check=True)
+    assert result.stdout.strip() == b"stopped", result.stderr
     code = (
-        "import sys, normkit._native; import numpy._core.multiarray as m; "
+        "import normkit._native; import numpy._core.multiarray as m; "
         "print(hasattr(m, '_RUST_NUMPY_BORROW_CHECKING_API'))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
