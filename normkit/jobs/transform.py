@@ -233,7 +233,11 @@ def transform_file(
     # The inputs' own record, where they share one: kept under a second transform, and given
     # back by an inverse (the data is then as it was before the step undone).
     records = [Recipe.of(source) for source in sources]
-    restored = _restored_types(stats) if options.inverse and options.restore_types else {}
+    # An inverse of data normalized twice gives data normalized once: floats, whatever the
+    # types the stat file records for the raw data.
+    once_more = any(r is not None and r.previous is not None for r in records)
+    restore = options.inverse and options.restore_types and not once_more
+    restored = _restored_types(stats) if restore else {}
     reference = reference_reader(sources)
     schema = output_schema(reference.batch_schema(names, keep_text).remove_metadata(), names)
     for name, dtype in restored.items():

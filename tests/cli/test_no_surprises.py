@@ -468,19 +468,26 @@ def test_fitting_files_on_different_scales_by_their_records_is_refused(tmp_path)
 
 def test_normalized_twice_then_inverted_twice_gives_the_data_back(tmp_path):
     path = tmp_path / "t.parquet"
-    pd.DataFrame({"f": np.random.default_rng(0).normal(50, 10, 1000)}).to_parquet(path)
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"f": rng.normal(50, 10, 1000), "i": rng.integers(0, 100, 1000)}).to_parquet(path)
     stats = tmp_path / "s.json"
     ok("fit", path, "-o", stats)
     steps = [tmp_path / f"p{i}.parquet" for i in range(5)]
     ok("transform", path, "-s", stats, "-o", steps[1])
     ok("transform", steps[1], "-s", stats, "-o", steps[2], "--renormalize")
+    # The first inverse gives data normalized once: floats, not the integers of the raw data
+    # (it refused them as not integers unless --keep-float was given).
     ok("inverse", steps[2], "-s", stats, "-o", steps[3])
+    once, again = pq.read_table(steps[1]), pq.read_table(steps[3])
+    assert again.schema.field("i").type == pa.float64()
+    for name in ("f", "i"):
+        np.testing.assert_allclose(again.column(name), once.column(name), rtol=1e-12, atol=1e-14)
     # Once inverted, the data is normalized once: what its record says again.
     assert refused(1, "transform", steps[3], "-s", stats, "-o", tmp_path / "x.parquet")
     ok("inverse", steps[3], "-s", stats, "-o", steps[4])
-    np.testing.assert_allclose(
-        pq.read_table(steps[4]).column("f"), pq.read_table(path).column("f"), rtol=1e-12
-    )
+    raw, back = pq.read_table(path), pq.read_table(steps[4])
+    assert back.column("i").equals(raw.column("i"))
+    np.testing.assert_allclose(back.column("f"), raw.column("f"), rtol=1e-12)
 
 
 def test_a_beta_that_swamps_gamma_is_refused(tmp_path, sample_stats):
