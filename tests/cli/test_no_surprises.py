@@ -1040,6 +1040,25 @@ def test_a_malformed_file_names_the_separator_that_would_read_it(tmp_path):
     )
 
 
+def test_a_file_separated_otherwise_than_the_fit_is_told_its_separator_past_quotes(tmp_path):
+    # The stat file's separator reads the file as one column; a separator in a quoted field
+    # ("Oslo, Norway") hid the one that splits it, and the refusal had no way out.
+    rows = [
+        f'{i},"Oslo, Norway",{i * 0.5},{i % 3}' if i % 4 else f"{i},Rome,{i},1" for i in range(40)
+    ]
+    fitted, other = tmp_path / "fitted.csv", tmp_path / "other.csv"
+    fitted.write_text("id;city;x;y\n" + "".join(f"{i};Oslo;{i * 0.5};{i % 3}\n" for i in range(40)))
+    other.write_text("id,city,x,y\n" + "\n".join(rows) + "\n")
+    stats = tmp_path / "s.json"
+    ok("fit", fitted, "--exclude", "id", "-o", stats)
+    assert refused(1, "transform", other, "-s", stats, "-o", tmp_path / "z.csv") == (
+        f"{ERROR}{other}: the stat file has columns 'x', 'y' but the input has none of them; it "
+        "reads as one column, but ',' would split it into 4: give the separator (--delimiter ,)"
+    )
+    ok("transform", other, "-s", stats, "-o", tmp_path / "z.csv", "--delimiter", ",")
+    assert pd.read_csv(tmp_path / "z.csv")["city"].tolist()[1] == "Oslo, Norway"
+
+
 @pytest.mark.parametrize(
     ("values", "decimal", "hint"),
     [

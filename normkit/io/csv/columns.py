@@ -4,6 +4,7 @@ or with thousands separators."""
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Mapping, Sequence
 
@@ -212,31 +213,40 @@ def comment_or_row(mark: str, line: int, text: str | None = None) -> InputError:
 
 def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:
     """For a file that reads as one column, or is malformed, with the separator ``used``: the
-    separator that would split its first lines into as many fields each, if one does. ``head``
+    separator that would split its first records into as many fields each, if one does. ``head``
     is its first bytes (``head_bytes`` of them, unless the file is shorter)."""
-    lines = _head_lines(head, head_bytes)
     candidate = splitting_separator(head, used, head_bytes)
     if candidate is not None:
-        fields = lines[0].count(candidate) + 1
+        fields = len(_head_records(head, head_bytes, candidate)[0])
         shown = "'\\t'" if candidate == "\t" else repr(candidate)
         return (
             f"it reads as one column, but {shown} would split it into {fields}: give "
             f"the separator ({param('csv.delimiter', candidate)})",
         )
-    return space_hints(lines) if used != " " else ()
+    return space_hints(_head_lines(head, head_bytes)) if used != " " else ()
 
 
 def splitting_separator(head: bytes, used: str, head_bytes: int) -> str | None:
     """The separator other than ``used`` (of :data:`OTHER_DELIMITERS`) that splits every one
-    of the first lines of ``head`` into as many fields, two or more; None if none does."""
-    lines = _head_lines(head, head_bytes)
+    of the first records of ``head`` into as many fields, two or more (a separator inside
+    double quotes, as in ``"Oslo, Norway"``, is text); None if none does."""
     for candidate in OTHER_DELIMITERS:
         if candidate == used:
             continue
-        counts = {line.count(candidate) for line in lines if line}
-        if len(counts) == 1 and counts.pop() > 0:
+        counts = {len(r) for r in _head_records(head, head_bytes, candidate) if r}
+        if len(counts) == 1 and counts.pop() > 1:
             return candidate
     return None
+
+
+def _head_records(head: bytes, head_bytes: int, delimiter: str) -> list[list[str]]:
+    """The first 20 records of ``head`` split by ``delimiter`` (the last left out where the
+    head may cut it); none if they cannot be split so."""
+    lines = _head_lines(head, head_bytes)
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return []
 
 
 def _head_lines(head: bytes, head_bytes: int) -> list[str]:
