@@ -321,6 +321,29 @@ class StreamNormalizer:
             ),
         )
 
+    def _refuse_lone_value(
+        self, steps: BatchSteps, columns: list[np.ndarray], start: int, rows: int, done: int
+    ) -> None:
+        """In batch mode, a value alone in its column in its batch (the others missing): its
+        batch's own statistics would normalize it to beta, whatever it is, and BatchNorm in
+        training refuses a channel of one value. ``steps``: the batches of ``rows`` rows from
+        row ``start`` of ``columns`` (the stream's rows from ``done``)."""
+        if self.mode != "batch" or not (steps.count == 1).any():
+            return
+        i, j = (int(k) for k in np.argwhere(steps.count == 1)[0])
+        first = start + i * rows
+        k = first + int(np.flatnonzero(~np.isnan(columns[j][first : first + rows]))[0])
+        raise DataError(
+            f"{self.locate(done + k, self.names[j])}: the only value of the column in its batch "
+            f"(the other {rows - 1:,} rows are missing); normalized by its batch's own statistics "
+            "it would be beta whatever its value, and BatchNorm refuses a channel of one value "
+            "in training",
+            hints=(
+                f"choose a larger batch size ({param('batch_size')})",
+                f"normalize with the running statistics ({param('mode', 'adaptive')})",
+            ),
+        )
+
     def _refuse_zero_scale(self, columns: list[np.ndarray], scale: np.ndarray, done: int) -> None:
         for j, x in enumerate(columns):
             zero = (scale[:, j] == 0) & ~np.isnan(x)
@@ -350,6 +373,7 @@ class StreamNormalizer:
         if n_full:
             cut = n_full * size
             steps = BatchSteps.of([c[:cut].reshape(n_full, size) for c in columns])
+            self._refuse_lone_value(steps, columns, 0, size, done)
             self.state, path = self.state.advance(steps)
             rows_per_batch.append(size)
             centers.append(steps.mean if self.mode == "batch" else path.mean_before)
@@ -361,6 +385,7 @@ class StreamNormalizer:
             if tail == 1 and self.mode == "batch":
                 self._refuse_one_row_batch(done + n_rows - 1, size)
             steps = BatchSteps.of([c[n_rows - tail :][None, :] for c in columns])
+            self._refuse_lone_value(steps, columns, n_rows - tail, tail, done)
             before_mean, before_var = (
                 self.state.running_mean[None, :],
                 self.state.running_var[None, :],

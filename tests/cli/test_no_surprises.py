@@ -806,6 +806,37 @@ def test_batch_mode_refuses_a_last_batch_of_one_row_as_batchnorm_does(tmp_path, 
     ok("transform", path, "-s", stats, "--mode", "adaptive", "-o", out)
 
 
+@pytest.mark.parametrize("where", ["full batch", "last batch"])
+def test_batch_mode_refuses_a_value_alone_in_its_batch(tmp_path, where):
+    # The others of its batch missing, its batch's own statistics made it beta (0) whatever it
+    # was, exit 0; BatchNorm in training refuses a channel of one value.
+    x = (
+        ["1", "", "", "", "3", "4", "5", "6"]
+        if where == "full batch"
+        else ["1", "2", "3", "4", "", "", "7"]
+    )
+    y = [str(i * 1.5) for i in range(len(x))]
+    path = tmp_path / "lone.csv"
+    path.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in zip(x, y, strict=True)))
+    stats = tmp_path / "lone.json"
+    ok("fit", path, "--batch-size", "4", "-o", stats)
+    out = tmp_path / "out.csv"
+    row, others = (1, 3) if where == "full batch" else (7, 2)
+    assert refused(1, "transform", path, "-s", stats, "--mode", "batch", "-o", out) == (
+        f"{ERROR}{path}: column 'x' at data row {row}: the only value of the column in its batch "
+        f"(the other {others} rows are missing); normalized by its batch's own statistics it "
+        "would be beta whatever its value, and BatchNorm refuses a channel of one value in "
+        "training; choose a larger batch size (--batch-size) or normalize with the running "
+        "statistics (--mode adaptive)"
+    )
+    assert not out.exists()
+    ok("transform", path, "-s", stats, "--mode", "batch", "--batch-size", "8", "-o", out)
+    z = pd.read_csv(out)["x"]
+    values = pd.to_numeric(pd.Series(x), errors="coerce")
+    expected = (values - values.mean()) / np.sqrt(values.var(ddof=0) + 1e-5)
+    np.testing.assert_allclose(z, expected, rtol=1e-12)
+
+
 # -- 9. hints, names, exit codes, extensions -----------------------------------------------------
 
 
