@@ -161,8 +161,16 @@ class ParquetWriter:
         if self._pending:
             if self._writer is None:
                 self._writer = self._open(self._pending)
-            self._encoding.submit(self._writer.row_group, self._pending)
+            self._encoding.submit(self._row_group, self._writer, self._pending)
         self._pending, self._rows, self._bytes = [], 0, 0
+
+    @staticmethod
+    def _row_group(writer: _NativeFile | _PyarrowFile, batches: list[pa.RecordBatch]) -> None:
+        writer.row_group(batches)
+        # pyarrow's memory pool (mimalloc) kept the pages freed by the row groups read,
+        # computed and encoded: the peak memory grew with the file, Parquet to Parquet by a
+        # fifth (4 million rows: 350 MiB, 290 with this, for a tenth more time).
+        pa.default_memory_pool().release_unused()
 
     def close(self) -> None:
         try:
