@@ -12,7 +12,6 @@ says so.
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -396,9 +395,7 @@ class Resemblance:
             return np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
         sample = np.concatenate(self._kept)
         count = (~np.isnan(sample)).sum(axis=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a column of NaN only
-            q = np.nanquantile(sample, [0.25, 0.5, 0.75], axis=0)
+        q = nan_quantiles(sample, count, (0.25, 0.5, 0.75))
         return q[1], (q[2] - q[0]) / IQR_OF_NORMAL, count
 
     def _views(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
@@ -436,7 +433,9 @@ class Resemblance:
     def verdict(self) -> tuple[str, int] | None:
         """``("raw", j)`` or ``("normalized", j)`` where every deciding column agrees (``j``:
         the first of them), else None."""
-        views = self._views()
+        return self._verdict(self._views())
+
+    def _verdict(self, views: list) -> tuple[str, int] | None:
         deciding = np.logical_or.reduce([v[1] for v in views])
         is_normalized = np.logical_or.reduce([v[2] for v in views])
         is_raw = np.logical_or.reduce([v[3] for v in views])
@@ -454,13 +453,16 @@ class Resemblance:
     def refuse(self, name: str, allowed: bool) -> None:
         """Refuse an input that looks already normalized (for a transform) or raw (for an
         inverse), unless ``allowed``."""
-        verdict = None if allowed else self.verdict()
+        if allowed:
+            return
+        views = self._views()
+        verdict = self._verdict(views)
         wrong = "raw" if self.inverse else "normalized"
         if verdict is None or verdict[0] != wrong:
             return
         j = verdict[1]
         column = self.names[j]
-        by_moments = self._views()[0][3 if self.inverse else 2][j]
+        by_moments = views[0][3 if self.inverse else 2][j]
         if by_moments:
             mean, std = self.mean_and_std()
             seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
@@ -484,6 +486,29 @@ class Resemblance:
             param="renormalize",
             hints=(f"normalize it all the same ({param('renormalize', True)})",),
         )
+
+
+def nan_quantiles(sample: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """The quantiles ``qs`` of each column of ``sample`` without its NaN (``count`` values in
+    each), shape ``(len(qs), n_columns)``, NaN for a column without values: numpy's
+    ``nanquantile(sample, qs, axis=0)`` (linear interpolation), in one sort of every column
+    rather than a call per column (20,000 columns: a second)."""
+    ordered = np.sort(sample, axis=0)  # NaN last
+    top = np.maximum(count - 1, 0)
+    result = np.empty((len(qs), sample.shape[1]))
+    for i, q in enumerate(qs):
+        at = q * top
+        lo = np.floor(at).astype(np.intp)
+        hi = np.minimum(lo + 1, top)
+        t = at - lo
+        a = np.take_along_axis(ordered, lo[None, :], axis=0)[0]
+        b = np.take_along_axis(ordered, hi[None, :], axis=0)[0]
+        with np.errstate(invalid="ignore"):
+            diff = b - a
+            # numpy's lerp: from the nearer end, so that the result stays between a and b.
+            result[i] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    result[:, count == 0] = np.nan
+    return result
 
 
 def affine_image(center: np.ndarray, spread: np.ndarray, affine: Affine):

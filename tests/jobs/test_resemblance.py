@@ -2,12 +2,13 @@
 columns at once: the same verdict as the rule stated column by column."""
 
 import math
+import warnings
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normkit.jobs.recipes import LOOK_MIN_VALUES, Resemblance
+from normkit.jobs.recipes import LOOK_MIN_VALUES, Resemblance, nan_quantiles
 from normkit.stats.fitted import Affine
 
 
@@ -101,3 +102,29 @@ def test_data_like_neither_by_its_moments_and_its_quartiles_is_not_judged():
     look, raw = _quartile_look(outlier=False)
     look.update((raw * 5 + 0)[:, None])  # drifted: mean 50 and spread 5 for 10 and 1
     assert look.verdict() is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 6),
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True, width=64),
+            st.sampled_from([0.0, 1.0, -1.0, np.nan]),
+        ),
+        min_size=240,
+        max_size=240,
+    ),
+)
+def test_quartiles_of_every_column_at_once_are_numpy_s(rows, columns, values):
+    # One sort of every column in place of nanquantile's call per column (20,000 columns took
+    # a second): the same numbers, bit for bit, NaN where a column has no value.
+    sample = np.array(values[: rows * columns] * (rows * columns // 240 + 1))[: rows * columns]
+    sample = sample.reshape(rows, columns)
+    count = (~np.isnan(sample)).sum(axis=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanquantile(sample, [0.25, 0.5, 0.75], axis=0)
+        got = nan_quantiles(sample, count, (0.25, 0.5, 0.75))
+    np.testing.assert_array_equal(got, expected)
