@@ -8,13 +8,14 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
+import pyarrow as pa
 
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
-from ..errors import DataError, SchemaError, StatsFileError
+from ..errors import DataError, SchemaError, StatsFileError, param
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer
-from ..io.arrow import to_float64
+from ..io.arrow import is_numeric_type, to_float64
 from ..io.dataset import describe_sources, reference_reader
 from ..io.reader import Reader
 from ..io.threads import Prefetch
@@ -52,11 +53,45 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     :meth:`Standardizer.select_columns`): typed by its first file with data rows."""
     reference = reference_reader(sources)
     try:
-        return estimator.select_columns(
+        names = estimator.select_columns(
             reference.schema, typed=reference.typed, source=reference.name
         )
     except SchemaError as exc:
         raise exc.with_hints(reference.hints) from None
+    if estimator.columns is None:
+        exclude = estimator.exclude
+        excluded = {exclude} if isinstance(exclude, str) else set(exclude or ())
+        refuse_text_beside_numbers(
+            sources, [n for n in reference.schema.names if n not in excluded]
+        )
+    return names
+
+
+def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]) -> None:
+    """Refuse a data set of CSV files where one of ``columns`` is text by one file's first rows
+    and numbers by another's: chosen by its type, it was passed through as text, the other
+    files' numbers with it, or refused at the first word, by the order of the files."""
+    typed = [s for s in sources if not s.typed and s.has_rows is not False]
+    if len(typed) < 2:
+        return
+    for name in columns:
+        text = number = None
+        for source in typed:
+            dtype = source.schema.field(name).type
+            if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+                text = text or source
+            elif is_numeric_type(dtype):
+                number = number or source
+        if text is not None and number is not None:
+            raise SchemaError(
+                f"column {name!r} is text in {text.name} but numbers in {number.name}, by their "
+                "first rows: read by its type, the numbers of one file would be normalized and "
+                "the other's passed through",
+                hints=(
+                    f"exclude the column ({param('exclude', name)})",
+                    f"add the strings that are not numbers to {param('csv.null_values')}",
+                ),
+            )
 
 
 def check_stat_columns(sources: Sequence[Reader], names: Sequence[str]) -> None:
