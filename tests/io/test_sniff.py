@@ -207,6 +207,22 @@ def test_comments_after_values(text, inline):
     assert found.delimiter == ";"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A '#' line of the table's field count above a header: a comment, not the header
+        # (it was read as the header, and the real one refused as a row of text).
+        pytest.param("# units: m, s\na,b\n1,2\n3,5\n", (",", True, 1, "#"), id="one-line"),
+        pytest.param("# a,b\nx,y\n1,2\n#c,3\n4,5\n", (",", True, 1, "#"), id="and-inside"),
+        # Above rows without a header, such a line is the header still.
+        pytest.param("#id,x\n1,2.5\n2,3.5\n", (",", True, 0, None), id="hashed-header"),
+    ],
+)
+def test_a_hashed_line_above_a_header_is_a_comment(text, expected):
+    found = sniff(text.encode(), complete=True)
+    assert (found.delimiter, found.header, found.skip_rows, found.comment) == expected
+
+
 def test_comment_lines_above_a_table_without_header_are_no_title():
     found = sniff(b"# c\n1;3\n6;7\n", complete=True)
     assert (found.header, found.skip_rows, found.comment) == (False, 1, "#")

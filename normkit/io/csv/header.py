@@ -7,7 +7,10 @@ import re
 
 from ...errors import InputError, param
 
-__all__ = ["first_row_names", "value_kind"]
+__all__ = ["TEXT_ABOVE_NUMBERS", "first_row_names", "value_kind"]
+
+#: Why a first row is a header where it holds text above a column of numbers.
+TEXT_ABOVE_NUMBERS = "the first row has text above a column of numbers"
 
 # A number as people write it: decimal point or comma, exponent, thousands separators, inf/nan.
 _NUMBER = re.compile(
@@ -57,7 +60,7 @@ def first_row_names(rows: list[list[str]]) -> tuple[bool, str]:
         numeric.append(kinds == {"number"})
         empty.append(not kinds)
     if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
-        return True, "the first row has text above a column of numbers"
+        return True, TEXT_ABOVE_NUMBERS
     if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
         return False, "the first row has a number no header names above a column of numbers"
     # Text above a column with no value below it names that column (DuckDB's rule: the first

@@ -29,7 +29,8 @@ The rules, in the order they are applied:
   table's field count (a title, a date, blank lines) are skipped. Every physical line before
   the table counts, blank and comment lines too, as DuckDB counts them.
 * **Comments.** Lines starting with ``#`` are comments when, read as rows, one of them has
-  another field count than the table or stands before it; ``#`` rows of the table's field count
+  another field count than the table or stands before it, or stands above the table's header
+  (``# units: m, s`` above ``a,b``, text above numbers); ``#`` rows of the table's field count
   inside it are a header (``#id,name``) or data (``#tag,12``), and a ``#`` line inside a quoted
   field is part of a value. DuckDB only finds comments inside the table. Where comment lines
   show the character, it starts a comment after values too (``1;3#note``, outside quotes) when
@@ -61,7 +62,7 @@ from types import EllipsisType
 from ...errors import InputError, param
 from .columns import comment_or_row, decimal_column_hints
 from .comments import cut_comment
-from .header import first_row_names, value_kind
+from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
 from .quotes import open_but_not_quoted, quoting_breaks
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
@@ -287,7 +288,9 @@ def _sniff_lines(
     chosen = best("#" if hashed and comment is None else comment or None)
     if hashed and comment is None:
         whole = best(None)  # "#" lines are comments only where they do not fit the table
-        if whole.delimiter != chosen.delimiter or not _are_comments(hashed, whole, chosen.fields):
+        if (
+            whole.delimiter != chosen.delimiter or not _are_comments(hashed, whole, chosen.fields)
+        ) and not _above_a_header(hashed, chosen):
             chosen = whole
         else:
             _refuse_rows_like_comments(hashed, whole, chosen)
@@ -501,6 +504,18 @@ def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
     if any(i not in counts for i in hashed):
         return False
     return any(counts[i] != fields or i < whole.skip_rows for i in hashed)
+
+
+def _above_a_header(hashed: list[int], chosen: _Split) -> bool:
+    """Whether one of the ``#`` lines ``hashed`` stands above a header, which the table without
+    them has (text above a column of numbers): a line there is no header, and no row of the
+    table, but a comment (``# units: m, s`` above ``a,b``), whatever its field count; so are
+    the others, unless one inside the table could be a row (then refused)."""
+    rows = chosen.rows[chosen.start :]
+    if len(rows) < 2 or not any(i < chosen.starts[chosen.start] for i in hashed):
+        return False
+    header, why = first_row_names(rows)
+    return header and why == TEXT_ABOVE_NUMBERS
 
 
 def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split) -> None:
