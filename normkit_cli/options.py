@@ -108,7 +108,8 @@ def read_options(func: Callable) -> Callable:
         param="format",
         type=Choice(FORMAT_NAMES, case_sensitive=False),
         help="Input format; by default from the extension (.csv, .tsv, .csv.gz/.bz2/.zst, "
-        ".parquet, .arrow). Standard input is CSV unless this says otherwise; Parquet from "
+        ".parquet, .arrow); standard input, and a file or pipe without a known extension, by "
+        "its first bytes (Parquet and Arrow by their magic numbers, else CSV). Parquet from "
         "standard input is buffered in memory (Parquet needs random access), CSV and Arrow IPC "
         "streams are not.",
     )

@@ -92,10 +92,12 @@ def _file_head(path: str) -> bytes:
 
 
 def _format_of(head: bytes, path: str) -> Format:
-    """The format the first bytes tell: Parquet and Arrow by their magic numbers, else CSV."""
-    if head.startswith(b"PAR1"):
-        return Format.PARQUET
-    if head.startswith((b"ARROW1", b"\xff\xff\xff\xff")):
+    """The format the first bytes tell: Parquet and Arrow by their magic numbers, followed by
+    what follows them there and never in text (a CSV whose header begins ``PAR1,`` is CSV),
+    else CSV."""
+    if head.startswith(b"PAR1") and len(head) > 4 and head[4] < 0x20 and head[4] not in b"\t\n\r":
+        return Format.PARQUET  # a page header's first field (0x15, or 0x1c, 0x2c...)
+    if head.startswith((b"ARROW1\x00\x00", b"\xff\xff\xff\xff")):
         return Format.ARROW
     if head.lstrip().startswith(b"{") and b'"normkit.stats"' in head:
         raise InputError(f"{path}: this is a normkit stat file, not a data file")

@@ -188,7 +188,12 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
             continue
         (a, a_scale), b = first, source
         if a_scale is not None and scale is not None:
-            what = f"{a.name} and {b.name} are normalized with different statistics (their metadata says so)"
+            how = (
+                "a different number of times"
+                if len(a_scale) != len(scale)
+                else "with different statistics"
+            )
+            what = f"{a.name} and {b.name} are normalized {how} (their metadata says so)"
         else:
             normalized, raw = (b, a) if a_scale is None else (a, b)
             what = f"{normalized.name} is normalized (its metadata says so) and {raw.name} is not"

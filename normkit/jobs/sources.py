@@ -68,10 +68,11 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
 
 
 def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]) -> None:
-    """Refuse a data set of CSV files where one of ``columns`` is text by one file's first rows
-    and numbers by another's: chosen by its type, it was passed through as text, the other
-    files' numbers with it, or refused at the first word, by the order of the files."""
-    typed = [s for s in sources if not s.typed and s.has_rows is not False]
+    """Refuse a data set where one of ``columns`` is text in one file (by a CSV's first rows,
+    or a Parquet or Arrow file's type) and numbers in another: chosen by its type, it was passed
+    through as text, the other files' numbers with it, or refused at the first word, by the
+    order of the files."""
+    typed = [s for s in sources if s.has_rows is not False]
     if len(typed) < 2:
         return
     for name in columns:
@@ -83,10 +84,11 @@ def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]
             elif is_numeric_type(dtype):
                 number = number or source
         if text is not None and number is not None:
+            told = " by their first rows" if not (text.typed and number.typed) else ""
             raise SchemaError(
-                f"column {name!r} is text in {text.name} but numbers in {number.name}, by their "
-                "first rows: read by its type, the numbers of one file would be normalized and "
-                "the other's passed through",
+                f"column {name!r} is text in {text.name} but numbers in {number.name}{told}: "
+                "read by its type, the numbers of one file would be normalized and the other's "
+                "passed through",
                 hints=(
                     f"exclude the column ({param('exclude', name)})",
                     f"add the strings that are not numbers to {param('csv.null_values')}",

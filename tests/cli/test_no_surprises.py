@@ -225,32 +225,36 @@ def test_a_column_of_placeholders_alone_is_refused_not_passed_through(tmp_path, 
 
 
 @pytest.mark.parametrize("order", ["text first", "numbers first"])
-def test_a_column_text_in_one_file_and_numbers_in_another_is_refused(tmp_path, order):
+@pytest.mark.parametrize("words_in", ["csv", "parquet"])
+def test_a_column_text_in_one_file_and_numbers_in_another_is_refused(tmp_path, order, words_in):
     # Chosen by the first file's types: text first, the other file's numbers were passed
     # through unnormalized (exit 0); numbers first, refused at the first word with a hint to
-    # leave out of --columns a column nobody chose.
+    # leave out of --columns a column nobody chose (or, the words in Parquet, with one file).
     rng = np.random.default_rng(4)
     words = pd.DataFrame({"x": rng.normal(size=50), "y": ["unknown", "n/a"] * 25})
     numbers = pd.DataFrame({"x": rng.normal(size=50), "y": rng.normal(5, 2, 50)})
     folder = tmp_path / "set"
     folder.mkdir()
-    first, second = (words, numbers) if order == "text first" else (numbers, words)
-    first.to_csv(folder / "a.csv", index=False)
-    second.to_csv(folder / "b.csv", index=False)
-    text, number = ("a", "b") if order == "text first" else ("b", "a")
+    names = ("a", "b") if order == "text first" else ("b", "a")
+    text, number = folder / f"{names[0]}.{words_in}", folder / f"{names[1]}.csv"
+    words.to_parquet(text, index=False) if words_in == "parquet" else words.to_csv(
+        text, index=False
+    )
+    numbers.to_csv(number, index=False)
     out = tmp_path / "s.json"
     assert refused(1, "fit", folder, "-o", out) == (
-        f"{ERROR}column 'y' is text in {folder / f'{text}.csv'} but numbers in "
-        f"{folder / f'{number}.csv'}, by their first rows: read by its type, the numbers of one "
-        "file would be normalized and the other's passed through; exclude the column "
-        "(--exclude y) or add the strings that are not numbers to --null-values"
+        f"{ERROR}column 'y' is text in {text} but numbers in {number} by their first rows: read "
+        "by its type, the numbers of one file would be normalized and the other's passed "
+        "through; exclude the column (--exclude y) or add the strings that are not numbers to "
+        "--null-values"
     )
     assert not out.exists()
-    ok("fit", folder, "-o", out, "--null-values", "unknown,n/a")
-    both = pd.concat([first, second]).apply(pd.to_numeric, errors="coerce")
-    np.testing.assert_allclose(normkit.load(out).mean_, both.mean(), rtol=1e-12)
     ok("fit", folder, "-o", out, "--exclude", "y")
     assert [c["name"] for c in json.loads(out.read_text())["columns"]] == ["x"]
+    if words_in == "csv":
+        ok("fit", folder, "-o", out, "--null-values", "unknown,n/a")
+        both = pd.concat([words, numbers]).apply(pd.to_numeric, errors="coerce")
+        np.testing.assert_allclose(normkit.load(out).mean_, both.mean(), rtol=1e-12)
 
 
 def test_a_latin1_byte_is_refused_and_read_with_its_encoding(tmp_path):
@@ -486,7 +490,8 @@ def test_fitting_files_on_different_scales_by_their_records_is_refused(tmp_path)
         tmp_path / "bb.parquet",
         "--renormalize",
     )
-    assert refused(1, "fit", folder / "b.parquet", tmp_path / "bb.parquet", "-o", out)
+    line = refused(1, "fit", folder / "b.parquet", tmp_path / "bb.parquet", "-o", out)
+    assert "are normalized a different number of times (their metadata says so)" in line
     assert not out.exists()
     ok("inverse", folder / "b.parquet", "-s", stats, "-o", tmp_path / "back.parquet")
     ok("fit", folder / "a.parquet", tmp_path / "back.parquet", "-o", out)

@@ -707,6 +707,18 @@ def test_binary_format_on_stdin_or_a_pipe_is_told_by_its_first_bytes(tmp_path, w
     assert_same_stats(from_pipe, normkit.loads(named))
 
 
+@pytest.mark.parametrize("header", ["PAR1,PAR2", "ARROW1,ARROW2"])
+def test_csv_whose_header_begins_with_a_magic_number_is_csv(tmp_path, header):
+    # Taken for Parquet (or Arrow) by its first bytes, it was refused; the bytes after a magic
+    # number (a page header's, Arrow's padding) are never text.
+    data = f"{header}\n1,2\n3,5\n4,4\n".encode()
+    told = normkit.loads(stdout_of(["fit", "-", "-q"], data).decode())
+    np.testing.assert_allclose(told.mean_, [8 / 3, 11 / 3], rtol=1e-15)
+    path = tmp_path / "t.data"
+    path.write_bytes(data)
+    assert open_input(path).format is Format.CSV
+
+
 # -- outputs -----------------------------------------------------------------------------------
 
 
