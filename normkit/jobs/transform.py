@@ -239,7 +239,12 @@ def transform_file(
     restore = options.inverse and options.restore_types and not once_more
     restored = _restored_types(stats) if restore else {}
     reference = reference_reader(sources)
-    schema = output_schema(reference.batch_schema(names, keep_text).remove_metadata(), names)
+    # Of the input's schema metadata, pandas' record of its columns is kept (the fitted ones
+    # made float64), so that pandas reads the columns passed through and the index as they
+    # were; other keys (another writer's record of the types) would no longer be true.
+    read_schema = reference.batch_schema(names, keep_text)
+    pandas_only = {k: v for k, v in (read_schema.metadata or {}).items() if k == b"pandas"}
+    schema = output_schema(read_schema.with_metadata(pandas_only), names)
     for name, dtype in restored.items():
         schema = schema.set(schema.get_field_index(name), schema.field(name).with_type(dtype))
     frozen = options.mode == "frozen"
@@ -255,7 +260,7 @@ def transform_file(
             # below are made (for 20,000 columns, the fingerprint alone takes a quarter second).
             batches.start()
         use, gamma, beta, recorded, recipe = _settings(stats, sources, records, options, out_format)
-        schema = schema.with_metadata(recipe.to_metadata())
+        schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
         with about_stat_file(stats_file):
             running = None if frozen else stats.require_running("mode")

@@ -550,6 +550,28 @@ def test_csv_to_parquet_keeps_the_types_of_columns_passed_through(tmp_path, samp
     assert pq.read_schema(text).field("id").type == pa.string()
 
 
+def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_path):
+    # The transform dropped the input's schema metadata: pandas read a nullable Int64 column
+    # as float64, a categorical as text, and lost the index.
+    frame = pd.DataFrame(
+        {
+            "x": np.random.default_rng(2).normal(5, 2, 100),
+            "n": pd.array([1, None] * 50, dtype="Int64"),
+            "c": pd.Categorical(["a", "b"] * 50),
+        },
+        index=pd.RangeIndex(100, 200, name="row"),
+    )
+    path, stats, out = tmp_path / "in.parquet", tmp_path / "s.json", tmp_path / "z.parquet"
+    frame.to_parquet(path)
+    ok("fit", path, "--exclude", "n", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", out)
+    back = pd.read_parquet(out)
+    assert back.dtypes.to_dict() == {"x": np.float64, "n": pd.Int64Dtype(), "c": frame.c.dtype}
+    assert back.index.equals(frame.index)
+    pd.testing.assert_series_equal(back.n, frame.n)
+    assert set(pq.read_schema(out).metadata) == {b"pandas", b"normkit.transform"}
+
+
 def test_a_later_value_of_another_type_is_refused_with_its_row(tmp_path):
     path = tmp_path / "d.csv"
     # Past the first block (1 MiB), which types id as int64.
