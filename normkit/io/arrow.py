@@ -21,6 +21,7 @@ __all__ = [
     "first_infinite",
     "float64_to_arrow",
     "infinite_to_null",
+    "interchangeable",
     "is_numeric_type",
     "numeric_type_named",
     "rechunk",
@@ -36,6 +37,20 @@ def is_numeric_type(dtype: pa.DataType) -> bool:
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
     return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+
+
+#: Types that hold the same values, with offsets of 32 or 64 bits: one is cast to the other.
+_INTERCHANGEABLE = (
+    {pa.string(), pa.large_string(), pa.string_view()},
+    {pa.binary(), pa.large_binary(), pa.binary_view()},
+)
+
+
+def interchangeable(a: pa.DataType, b: pa.DataType) -> bool:
+    """Whether ``a`` and ``b`` are one type, or text (or bytes) of different offsets, which a
+    cast turns into each other without loss (pandas writes ``large_string``, others
+    ``string``)."""
+    return a == b or any(a in kind and b in kind for kind in _INTERCHANGEABLE)
 
 
 def numeric_type_named(text: str) -> pa.DataType | None:

@@ -302,10 +302,19 @@ class Concatenated:
     """The batches of several sources, one source after the other, read ahead on a thread (see
     :class:`~normkit.io.threads.Prefetch`); remembers at which row each source began, for messages."""
 
-    def __init__(self, sources: Sequence[Reader], names: Sequence[str], keep_text: bool = True):
+    def __init__(
+        self,
+        sources: Sequence[Reader],
+        names: Sequence[str],
+        keep_text: bool = True,
+        schema: pa.Schema | None = None,
+    ):
         self._sources = sources
         self._names = names
         self._keep_text = keep_text
+        # Batches whose types differ from ``schema``'s (text of another offset width: see
+        # :func:`~normkit.jobs.transform.check_dataset_types`) are cast to them.
+        self._schema = None if schema is None else schema.remove_metadata()
         self._fetched = Prefetch(self._tagged())
         self._starts: list[int] = []
         self._started: list[Reader] = []
@@ -313,6 +322,8 @@ class Concatenated:
     def _tagged(self) -> Iterator[tuple[Reader, pa.RecordBatch]]:
         for source in self._sources:
             for batch in source.batches(self._names, all_columns=True, keep_text=self._keep_text):
+                if self._schema is not None and batch.schema.types != self._schema.types:
+                    batch = batch.cast(self._schema)
                 yield source, batch
 
     def start(self) -> None:

@@ -24,6 +24,7 @@ from ..estimator.standardizer import Standardizer
 from ..io.arrow import (
     dictionary_type_named,
     first_infinite,
+    interchangeable,
     numeric_type_named,
     rows_float64,
     to_float64,
@@ -229,7 +230,7 @@ def transform_file(
     check_stat_columns(sources, names)
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV
-    check_dataset_types(sources, names, keep_text, settle=True)
+    check_dataset_types(sources, names, keep_text, settle=True, cast=True)
     # The inputs' own record, where they share one: kept under a second transform, and given
     # back by an inverse (the data is then as it was before the step undone).
     records = [Recipe.of(source) for source in sources]
@@ -253,7 +254,7 @@ def transform_file(
     spliced = frozen and not restored and rewritable(sources, out_format)
     # Closed on any exit, so that its reading thread has stopped before we return, even on an
     # error: a thread left inside pyarrow at interpreter exit can hang or abort it.
-    batches = Concatenated(sources, names, keep_text)
+    batches = Concatenated(sources, names, keep_text, read_schema)
     with contextlib.closing(batches):
         if not spliced:
             # The reading begins, on the other cores, while the fingerprint and the settings
@@ -389,11 +390,14 @@ def _settings(
     return use, gamma, beta, recorded, recipe
 
 
-def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema) -> None:
-    """One output needs one type per column."""
+def _check_same_types(
+    first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema, cast: bool = False
+) -> None:
+    """One output needs one type per column (with ``cast``, text of either offset width is
+    one type: the batches are cast to the first file's)."""
     for column in schema:
         other_type = types.field(column.name).type
-        if other_type != column.type:
+        if other_type != column.type and not (cast and interchangeable(other_type, column.type)):
             raise SchemaError(
                 f"{other.name}: column {column.name!r} has type {other_type}, but {column.type} in "
                 f"{first.name}; one output cannot hold both (transform them separately)"
@@ -401,12 +405,18 @@ def _check_same_types(first: Reader, schema: pa.Schema, other: Reader, types: pa
 
 
 def check_dataset_types(
-    sources: Sequence[Reader], names: Sequence[str], keep_text: bool = True, settle: bool = False
+    sources: Sequence[Reader],
+    names: Sequence[str],
+    keep_text: bool = True,
+    settle: bool = False,
+    cast: bool = False,
 ) -> None:
     """Refuse a data set whose files give a column different types (one output, or one set of
     part files, holds one type per column). With ``settle``, a column that a CSV leaves
     undecided (no value in its first block) first takes the type the other files agree on, if
-    they do: the readers are those the output is read with."""
+    they do: the readers are those the output is read with. With ``cast``, text columns of
+    either offset width (``string``, ``large_string``) agree: the batches of one output are
+    cast to the first file's types (:class:`~normkit.io.dataset.Concatenated`)."""
     # A file with no rows has no types to tell (a CSV of only a header): it fits any.
     typed = [s for s in sources if s.has_rows is not False] or list(sources[:1])
     try:
@@ -414,7 +424,8 @@ def check_dataset_types(
             _settle_undecided(typed, names)
         schema = typed[0].batch_schema(names, keep_text)
         for other in typed[1:]:
-            _check_same_types(typed[0], schema, other, other.batch_schema(names, keep_text))
+            types = other.batch_schema(names, keep_text)
+            _check_same_types(typed[0], schema, other, types, cast)
     except SchemaError as exc:
         if keep_text:
             raise

@@ -572,6 +572,29 @@ def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_
     assert set(pq.read_schema(out).metadata) == {b"pandas", b"normkit.transform"}
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".arrow"])
+def test_text_of_either_offset_width_is_one_type_in_one_output(tmp_path, suffix):
+    # pandas writes large_string, other writers string: fitted together, the two files were
+    # refused by transform, even to CSV ("one output cannot hold both").
+    rng = np.random.default_rng(6)
+    table = pa.table({"name": ["a", "b"] * 50, "x": rng.normal(5, 2, 100)})
+    paths = [tmp_path / "large.parquet", tmp_path / "small.parquet"]
+    for path, text in zip(paths, (pa.large_string(), pa.string()), strict=True):
+        pq.write_table(table.cast(pa.schema([("name", text), ("x", pa.float64())])), path)
+    stats, out = tmp_path / "s.json", tmp_path / f"z{suffix}"
+    ok("fit", *paths, "-o", stats)
+    ok("transform", *paths, "-s", stats, "-o", out)
+    if suffix == ".csv":
+        back = pd.read_csv(out)
+    elif suffix == ".parquet":
+        back = pq.read_table(out).to_pandas()
+    else:
+        back = ipc.open_stream(out).read_all().to_pandas()
+    assert back["name"].tolist() == ["a", "b"] * 100
+    x = np.concatenate([table["x"].to_numpy()] * 2)
+    np.testing.assert_allclose(back["x"], (x - x.mean()) / x.std(), rtol=1e-12)
+
+
 def test_a_later_value_of_another_type_is_refused_with_its_row(tmp_path):
     path = tmp_path / "d.csv"
     # Past the first block (1 MiB), which types id as int64.
