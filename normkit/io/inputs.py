@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import stat
 import sys
 
+import pyarrow as pa
+
 from ..errors import InputError, OptionError
 from .files import refuse_non_utf8_name
-from .formats import STDIO, Format, resolve_format
+from .formats import COMPRESSION_SUFFIXES, STDIO, Format, compression_of, resolve_format
 from .options import ReadOptions
 from .reader import Reader
-from .streams import read_up_to
+from .streams import PrefixedStream, read_up_to
 
 __all__ = ["open_input"]
 
-#: The first bytes of a stream looked at to tell its format (Arrow's magic number is 6 bytes).
-MAGIC_BYTES = 8
+#: The first bytes of a stream looked at to tell its format and compression (the longest
+#: signature, bzip2's, is 10 bytes).
+MAGIC_BYTES = 16
 
 #: Each format's reader, imported when first needed (a CSV job loads no Parquet module).
 _READERS = {
@@ -56,10 +60,20 @@ def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) ->
     is_stream = is_stdin or not stat.S_ISREG(os.stat(path).st_mode)
     kind = _named_format(path, read.format, is_stdin)
     head, stream = b"", None
-    if kind is None and is_stream:  # told by its first bytes, given back to the reader
+    if is_stream and kind in (None, Format.CSV):
+        # Told by its first bytes, and decompressed where they show a compression (a pipe has
+        # no extension to tell it, or one no reader of pipes heeds): given back to the reader.
         stream = sys.stdin.buffer if is_stdin else open(path, "rb")  # noqa: SIM115 (the reader's)
         head = read_up_to(stream, MAGIC_BYTES)
-        kind = _format_of(head, path)
+        suffix = compression_of(head)
+        if suffix is not None:
+            name = "<stdin>" if is_stdin else path
+            stream = _Decompressed(PrefixedStream(head, stream), COMPRESSION_SUFFIXES[suffix], name)
+            head = read_up_to(stream, MAGIC_BYTES)
+        name = "<stdin>" if is_stdin else path
+        kind = kind or _format_of(head, name)
+        if suffix is not None and kind is not Format.CSV:
+            raise InputError(f"{name}: compression is for CSV; Parquet and Arrow compress inside")
     elif kind is None:
         kind = _format_of(_file_head(path), path)
     module, name = _READERS[kind]
@@ -68,6 +82,26 @@ def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) ->
     if stream is not None:
         opened.resume(stream, head)
     return opened
+
+
+class _Decompressed(io.RawIOBase):
+    """The decompressed bytes of a stream; a damaged one (truncated, not what its signature
+    says) is refused naming the input, wherever it is read."""
+
+    def __init__(self, stream: io.RawIOBase, codec: str, name: str):
+        self._stream = pa.CompressedInputStream(pa.PythonFile(stream, mode="r"), codec)
+        self._name, self._codec = name, codec
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            data = self._stream.read(len(buffer))
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(f"{self._name}: cannot decompress ({self._codec}): {exc}") from None
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _named_format(path: str, explicit: str | Format | None, is_stdin: bool) -> Format | None:

@@ -719,6 +719,35 @@ def test_csv_whose_header_begins_with_a_magic_number_is_csv(tmp_path, header):
     assert open_input(path).format is Format.CSV
 
 
+@pytest.mark.parametrize("codec", ["gzip", "bz2", "zstd"])
+def test_compressed_csv_on_stdin_or_a_pipe_is_decompressed(tmp_path, codec):
+    # A pipe has no extension to tell its compression (or one that was not heeded): it was
+    # refused as binary data, "name the file with .gz" said of a file named so.
+    frame = make_frame(300, seed=31)
+    path = write_csv(frame, tmp_path / "data.csv")
+    sink = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(sink, codec) as out:
+        out.write(path.read_bytes())
+    data = sink.getvalue().to_pybytes()
+    expected = fit(path)
+    assert_same_stats(normkit.loads(stdout_of(["fit", "-", "-q"], data).decode()), expected)
+    fifo = tmp_path / "pipe.csv.gz"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=fifo.write_bytes, args=(data,))
+    feeder.start()
+    from_pipe = normkit.fit_files(fifo)
+    feeder.join()
+    assert_same_stats(from_pipe, expected)
+    # Cut short, it is refused naming standard input, and nothing is written.
+    out, stats = tmp_path / "z.csv", tmp_path / "s.json"
+    stats.write_text(stdout_of(["fit", "-", "-q"], data).decode())
+    proc = run_normkit("transform", "-", "-s", stats, "-o", out, stdin=data[: len(data) // 2])
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith(f"normkit: error: <stdin>: cannot decompress ({codec}):")
+    assert len(proc.stderr.decode().strip().splitlines()) == 1
+    assert not out.exists()
+
+
 # -- outputs -----------------------------------------------------------------------------------
 
 
