@@ -1145,7 +1145,7 @@ def test_a_malformed_file_names_the_separator_that_would_read_it(tmp_path):
     # Given ',', the first line splits otherwise than the rest: a title, or a header? Refused.
     assert "--skip-rows 0" in refused(1, "fit", path, "--delimiter", ",")
     assert refused(1, "fit", path, "--delimiter", ",", "--skip-rows", "0") == (
-        f"{ERROR}{path} at line 2: malformed CSV: expected 1 fields, got 2: 1,5;2;x; it reads "
+        f"{ERROR}{path} at line 2: malformed CSV: expected 1 field, got 2: 1,5;2;x; it reads "
         "as one column, but ';' would split it into 3: give the separator (--delimiter ';')"
     )
 

@@ -526,7 +526,7 @@ class CsvReader(ReaderBase):
         if exc.kind == "field_count":
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
-                f"fields, got {exc.got}: {printable(exc.value)}",
+                f"field{'' if exc.expected == 1 else 's'}, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self.head)
                 or escaped
                 or record_hints(exc.value, csv.comment, self._quote(), delimiter)
