@@ -47,7 +47,7 @@ from .tables import OUTPUTS, as_output, is_eager_frame, is_lazy_frame, is_pandas
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
 
-__all__ = ["Standardizer"]
+__all__ = ["Standardizer", "names_param"]
 
 #: The running statistics' options as flat constructor parameters (scikit-learn's tools tune and
 #: clone simple values): parameter name -> EmaOptions field.
@@ -275,7 +275,7 @@ class Standardizer:
         """
         where = f"{source}: " if source else ""
         names = schema.names
-        columns, exclude = _names_param(self.columns), _names_param(self.exclude) or []
+        columns, exclude = names_param(self.columns), names_param(self.exclude) or []
         present = set(names)
         for name_of_param, chosen in (("exclude", exclude), ("columns", columns or ())):
             unknown = [name for name in chosen if name not in present]
@@ -332,8 +332,8 @@ class Standardizer:
     def passed_through(self, schema: pa.Schema, selected: Sequence[str]) -> list[PassedThrough]:
         """The columns of ``schema`` not in ``selected``, each with why it is not normalized."""
         chosen = set(selected)
-        excluded = set(_names_param(self.exclude) or [])
-        columns = _names_param(self.columns)
+        excluded = set(names_param(self.exclude) or [])
+        columns = names_param(self.columns)
         out = []
         for field in schema:
             if field.name in chosen:
@@ -1002,7 +1002,7 @@ def _not_fitted() -> OptionError:
 _NotFitted: type | None = None
 
 
-def _names_param(names: str | Sequence[str] | None) -> list[str] | None:
+def names_param(names: str | Sequence[str] | None) -> list[str] | None:
     """A column list parameter; a single name may be given as a string."""
     if names is None:
         return None

@@ -64,13 +64,12 @@ def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) ->
         # Told by its first bytes, and decompressed where they show a compression (a pipe has
         # no extension to tell it, or one no reader of pipes heeds): given back to the reader.
         stream = sys.stdin.buffer if is_stdin else open(path, "rb")  # noqa: SIM115 (the reader's)
+        name = "<stdin>" if is_stdin else path
         head = read_up_to(stream, MAGIC_BYTES)
         suffix = compression_of(head)
         if suffix is not None:
-            name = "<stdin>" if is_stdin else path
             stream = _Decompressed(PrefixedStream(head, stream), COMPRESSION_SUFFIXES[suffix], name)
             head = read_up_to(stream, MAGIC_BYTES)
-        name = "<stdin>" if is_stdin else path
         kind = kind or _format_of(head, name)
         if suffix is not None and kind is not Format.CSV:
             raise InputError(f"{name}: compression is for CSV; Parquet and Arrow compress inside")

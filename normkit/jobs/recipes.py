@@ -178,7 +178,7 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
     describe neither. A file inverted back by normkit is raw again."""
     if len(sources) < 2:
         return
-    first: tuple[Reader, str | None] | None = None
+    first: tuple[Reader, tuple | None] | None = None
     for source in sources:
         scale = _scale(Recipe.of(source))
         if first is None:

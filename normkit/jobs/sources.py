@@ -14,8 +14,8 @@ from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
 from ..errors import DataError, SchemaError, StatsFileError, param
 from ..estimator.apply import check_columns
-from ..estimator.standardizer import Standardizer
-from ..io.arrow import is_numeric_type, to_float64
+from ..estimator.standardizer import Standardizer, names_param
+from ..io.arrow import interchangeable, is_numeric_type, to_float64
 from ..io.dataset import describe_sources, reference_reader
 from ..io.reader import Reader
 from ..io.threads import Prefetch
@@ -59,8 +59,7 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     except SchemaError as exc:
         raise exc.with_hints(reference.hints) from None
     if estimator.columns is None:
-        exclude = estimator.exclude
-        excluded = {exclude} if isinstance(exclude, str) else set(exclude or ())
+        excluded = set(names_param(estimator.exclude) or ())
         refuse_text_beside_numbers(
             sources, [n for n in reference.schema.names if n not in excluded]
         )
@@ -79,7 +78,7 @@ def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]
         text = number = None
         for source in typed:
             dtype = source.schema.field(name).type
-            if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+            if interchangeable(dtype, pa.string()):
                 text = text or source
             elif is_numeric_type(dtype):
                 number = number or source

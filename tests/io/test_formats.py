@@ -121,6 +121,17 @@ def stdout_of(args: Sequence[str], stdin: bytes) -> bytes:
     return proc.stdout
 
 
+def fit_through_fifo(fifo: Path, data: bytes) -> normkit.Standardizer:
+    """``fit_files`` of a named pipe (FIFO) at ``fifo`` that a thread writes ``data`` into."""
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=fifo.write_bytes, args=(data,))
+    feeder.start()
+    try:
+        return normkit.fit_files(fifo)
+    finally:
+        feeder.join()
+
+
 def float_columns_of_csv(path: Path | str, columns: Sequence[str]) -> dict[str, list[float | None]]:
     """Columns of a CSV parsed with Python's own ``float`` (empty field: None)."""
     text = read_text_csv(path)
@@ -698,13 +709,7 @@ def test_binary_format_on_stdin_or_a_pipe_is_told_by_its_first_bytes(tmp_path, w
     told = stdout_of(["fit", "-", "-q"], data).decode()
     assert_same_stats(normkit.loads(told), normkit.loads(named))
     assert_matches_sklearn(normkit.loads(told), as_matrix(frame, TYPED_NUMERIC), TYPED_NUMERIC)
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    feeder = threading.Thread(target=fifo.write_bytes, args=(data,))
-    feeder.start()
-    from_pipe = normkit.fit_files(fifo)
-    feeder.join()
-    assert_same_stats(from_pipe, normkit.loads(named))
+    assert_same_stats(fit_through_fifo(tmp_path / "pipe", data), normkit.loads(named))
 
 
 @pytest.mark.parametrize("header", ["PAR1,PAR2", "ARROW1,ARROW2"])
@@ -731,13 +736,7 @@ def test_compressed_csv_on_stdin_or_a_pipe_is_decompressed(tmp_path, codec):
     data = sink.getvalue().to_pybytes()
     expected = fit(path)
     assert_same_stats(normkit.loads(stdout_of(["fit", "-", "-q"], data).decode()), expected)
-    fifo = tmp_path / "pipe.csv.gz"
-    os.mkfifo(fifo)
-    feeder = threading.Thread(target=fifo.write_bytes, args=(data,))
-    feeder.start()
-    from_pipe = normkit.fit_files(fifo)
-    feeder.join()
-    assert_same_stats(from_pipe, expected)
+    assert_same_stats(fit_through_fifo(tmp_path / "pipe.csv.gz", data), expected)
     # Cut short, it is refused naming standard input, and nothing is written.
     out, stats = tmp_path / "z.csv", tmp_path / "s.json"
     stats.write_text(stdout_of(["fit", "-", "-q"], data).decode())
