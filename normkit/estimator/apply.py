@@ -33,6 +33,7 @@ __all__ = [
     "feature_count_message",
     "map_columns",
     "output_schema",
+    "pandas_index_columns",
     "refuse_infinite",
 ]
 
@@ -90,6 +91,20 @@ def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
     float64 = pa.float64()
     fields = [f.with_type(float64) if f.name in fitted and f.type != float64 else f for f in schema]
     return pa.schema(fields, metadata=_pandas_updated(schema.metadata, fitted))
+
+
+def pandas_index_columns(schema: pa.Schema) -> frozenset[str]:
+    """The columns of ``schema`` that pandas' metadata names as a DataFrame's index (written
+    with ``to_parquet``, a named or non-range index is stored as columns): an index is no
+    feature, and is passed through where columns are chosen by their type."""
+    metadata = schema.metadata or {}
+    if b"pandas" not in metadata:
+        return frozenset()
+    try:
+        index = json.loads(metadata[b"pandas"]).get("index_columns", [])
+        return frozenset(c for c in index if isinstance(c, str))
+    except (ValueError, TypeError, AttributeError):
+        return frozenset()  # unreadable: pandas cannot read it back either
 
 
 def _pandas_updated(metadata: dict | None, fitted: set[str]) -> dict | None:

@@ -40,6 +40,7 @@ from .apply import (
     feature_count_message,
     map_columns,
     output_schema,
+    pandas_index_columns,
     refuse_infinite,
 )
 from .tables import OUTPUTS, as_output, is_eager_frame, is_lazy_frame, is_pandas, lazy_batches
@@ -313,10 +314,12 @@ class Standardizer:
             # In a CSV, a column with no value in its first block has the type null: it may hold
             # numbers later, so it is normalized rather than silently left out (a column of
             # text then stops the fit with the row and a hint to exclude it).
+            index = pandas_index_columns(schema)
             selected = [
                 n
                 for n in names
                 if n not in excluded
+                and n not in index
                 and (
                     is_numeric_type(schema.field(n).type)
                     or (not typed and pa.types.is_null(schema.field(n).type))
@@ -334,6 +337,7 @@ class Standardizer:
         chosen = set(selected)
         excluded = set(names_param(self.exclude) or [])
         columns = names_param(self.columns)
+        index = pandas_index_columns(schema)
         out = []
         for field in schema:
             if field.name in chosen:
@@ -343,6 +347,8 @@ class Standardizer:
                 why = "excluded"
             elif columns is not None:
                 why = "not chosen"
+            elif field.name in index:
+                why = "pandas index"
             elif pa.types.is_boolean(dtype):
                 why = "boolean"
             elif pa.types.is_string(dtype) or pa.types.is_large_string(dtype):

@@ -572,6 +572,28 @@ def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_
     assert set(pq.read_schema(out).metadata) == {b"pandas", b"normkit.transform"}
 
 
+def test_a_pandas_index_stored_as_a_column_is_passed_through(tmp_path):
+    # A named index written by to_parquet is a column of integers: chosen by its type, it was
+    # normalized, and pandas read the output's index as floats (exit 0).
+    frame = pd.DataFrame(
+        {"x": np.random.default_rng(8).normal(5, 2, 60)},
+        index=pd.Index(np.arange(60) * 3, name="k"),
+    )
+    path, stats = tmp_path / "in.parquet", tmp_path / "s.json"
+    frame.to_parquet(path)
+    ok("fit", path, "-o", stats)
+    fitted = json.loads(stats.read_text())
+    assert [c["name"] for c in fitted["columns"]] == ["x"]
+    assert fitted["passthrough"] == [{"name": "k", "dtype": "int64", "why": "pandas index"}]
+    ok("transform", path, "-s", stats, "-o", tmp_path / "z.parquet")
+    ok("inverse", tmp_path / "z.parquet", "-s", stats, "-o", tmp_path / "back.parquet")
+    assert pd.read_parquet(tmp_path / "z.parquet").index.equals(frame.index)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "back.parquet"), frame, rtol=1e-12)
+    # Chosen by name, it is normalized as asked.
+    ok("fit", path, "--columns", "k,x", "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["x", "k"]
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".arrow"])
 def test_text_of_either_offset_width_is_one_type_in_one_output(tmp_path, suffix):
     # pandas writes large_string, other writers string: fitted together, the two files were
