@@ -224,6 +224,39 @@ def test_a_column_of_placeholders_alone_is_refused_not_passed_through(tmp_path, 
     assert (flag["count"], flag["missing"], flag["mean"]) == (2, 5, 2.0)
 
 
+def test_a_column_of_many_different_symbols_is_text_not_placeholders(tmp_path):
+    # Emoji and symbols hold no letter or digit, as '-' and '?' do not; a dozen different ones
+    # are no marks of a missing value: the column passes through as text (it was refused at
+    # its first value, as a column of numbers yet to come).
+    symbols = [
+        "\u2705",
+        "\u26a0\ufe0f",
+        "\u274c",
+        "\u2764\ufe0f",
+        "\U0001f7e8",
+        "\U0001f4dd",
+        "\U0001f537",
+        "\U0001f197",
+        "\u2757\ufe0f",
+        "\u270f\ufe0f",
+        "\u2013",
+        "\u2022",
+    ]
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "x,status\n" + "".join(f"{i},{symbols[i % len(symbols)]}\n" for i in range(40)),
+        encoding="utf-8",
+    )
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "passed through: status (text)" in proc.stderr.decode()
+    # Fewer different marks are placeholders still: the first one stops the fit.
+    path.write_text("x,status\n" + "".join(f"{i},{symbols[i % 3]}\n" for i in range(40)))
+    proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
+    assert proc.returncode == 1
+    assert "column 'status' at data row 1: '\u2705' is not a number" in proc.stderr.decode()
+
+
 @pytest.mark.parametrize("order", ["text first", "numbers first"])
 @pytest.mark.parametrize("words_in", ["csv", "parquet"])
 def test_a_column_text_in_one_file_and_numbers_in_another_is_refused(tmp_path, order, words_in):
@@ -282,6 +315,34 @@ def test_null_values_add_to_the_defaults_and_are_reused(tmp_path):
     assert {"?", "NA"} <= set(doc["read"]["null_values"])
     out = ok("transform", path, "-s", stats)  # '?' read as the fit read it
     assert out.splitlines()[1].split(",")[1] == ""
+
+
+def test_backslash_n_is_missing_by_default_as_in_sql_text_exports(tmp_path):
+    # MySQL (SELECT ... INTO OUTFILE), PostgreSQL (COPY ... TO) and Hive write NULL as \N; a
+    # dump was refused at its first NULL.
+    path, stats = tmp_path / "venues.tsv", tmp_path / "s.json"
+    path.write_text(
+        "id\tname\tseats\topened\n1\tArena\t7000\t1999\n2\t\\N\t\\N\t2004\n"
+        "3\tDome\t52000\t\\N\n4\tHall\t1200\t1987\n"
+    )
+    ok("fit", path, "--exclude", "id", "-o", stats)
+    doc = json.loads(stats.read_text())
+    theirs = pd.read_csv(path, sep="\t", na_values=["\\N"])
+    assert [(c["name"], c["count"]) for c in doc["columns"]] == [("seats", 3), ("opened", 3)]
+    for column in doc["columns"]:
+        assert column["mean"] == pytest.approx(theirs[column["name"]].mean(), rel=1e-15)
+    assert "\\N" in doc["read"]["null_values"]
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    table = pq.read_table(z)
+    for name in ("name", "seats", "opened"):
+        assert table.column(name).is_null().to_pylist() == theirs[name].isna().tolist(), name
+    # A stat file whose read options do not list it reads it as the fit did: not a number.
+    doc["read"]["null_values"].remove("\\N")
+    stats.write_text(json.dumps(doc))
+    assert "column 'seats' at data row 2: '\\N' is not a number" in refused(
+        1, "transform", path, "-s", stats
+    )
 
 
 def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pandas(tmp_path):
@@ -1338,7 +1399,7 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
         "comment '#', escape none",
         "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
         "           detected: quote, comment, lines skipped, escape (detected again in each file)",
-        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
+        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '\\N', '-'",
         "renamed    'x_1' (repeated header names)",
     ]
     raw = tmp_path / "raw.txt"

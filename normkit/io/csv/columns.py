@@ -63,7 +63,8 @@ WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SP
 #: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
 #: no letter or digit of any script (``\w`` of Unicode: an ASCII-only class took ``東京`` and
 #: ``Москва`` for placeholders and their column for numbers). A column of nothing else in its
-#: first block is a column whose values are yet to come, typed as numbers like a column with no
+#: first block, a few different ones (fewer than :data:`TEXT_VALUES`), is a column whose values
+#: are yet to come, typed as numbers like a column with no
 #: value there: its first placeholder then stops a fit with a hint, rather than the column
 #: passing through as text. The replacement character (U+FFFD) is none: it stands for bytes
 #: that were not text in their encoding, not for a missing value.
@@ -93,7 +94,9 @@ def typed_by_majority(
     few tokens that are not numbers (``?``, ``#N/A``, ``1,000``) then stop a fit with their row
     and value wherever they stand, rather than turning the column into text when they happen to
     be in the first block. Mostly numbers beside :data:`TEXT_VALUES` different words or more
-    are a column of text (ticket numbers, product codes): no token stands out there.
+    are a column of text (ticket numbers, product codes): no token stands out there. So are
+    :data:`TEXT_VALUES` different placeholders or more (symbols, emoji: ``✅``, ``⚠️``, ``❌``):
+    marks of a missing value are few.
 
     Text columns hold missing values as written: the strings of ``nulls`` are no value there
     (NA beside numbers and one ``-`` is no word that makes the column text).
@@ -111,16 +114,19 @@ def typed_by_majority(
         present = [v for v in values.to_pylist() if v is not None and v not in missing]
         if not present:
             continue
-        numbers, placeholders, words = 0, 0, set()
+        numbers, placeholders, words, marks = 0, 0, set(), set()
         for v in present:
             if number.fullmatch(v) or written.fullmatch(v):
                 numbers += 1
             elif placeholder.fullmatch(v):
                 placeholders += 1
+                if len(marks) < TEXT_VALUES:
+                    marks.add(v.strip())
             elif len(words) < TEXT_VALUES:
                 words.add(v)
         mostly = numbers and 2 * numbers > len(present) and len(words) < TEXT_VALUES
-        if mostly or numbers + placeholders == len(present):
+        marked = numbers + placeholders == len(present) and len(marks) < TEXT_VALUES
+        if mostly or marked:
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
 
