@@ -33,8 +33,10 @@ __all__ = [
     "feature_count_message",
     "map_columns",
     "output_schema",
+    "pandas_columns",
     "pandas_index_columns",
     "refuse_infinite",
+    "with_pandas_columns",
 ]
 
 #: Rows per chunk of a batch/adaptive stream (rounded to whole logical batches).
@@ -105,6 +107,45 @@ def pandas_index_columns(schema: pa.Schema) -> frozenset[str]:
         return frozenset(c for c in index if isinstance(c, str))
     except (ValueError, TypeError, AttributeError):
         return frozenset()  # unreadable: pandas cannot read it back either
+
+
+def pandas_columns(metadata: dict | None, names: Sequence[str]) -> dict[str, dict]:
+    """pandas' record of the columns ``names`` in schema ``metadata`` (each column's entry of
+    its ``columns`` list, by field name) where it is not float64's: what a transform turns into
+    float64, kept so that an inverse gives pandas its types back (a nullable ``Int64`` read as
+    such, not as float64)."""
+    if not metadata or b"pandas" not in metadata:
+        return {}
+    wanted = set(names)
+    try:
+        columns = json.loads(metadata[b"pandas"]).get("columns", [])
+        return {
+            c["field_name"]: c
+            for c in columns
+            if isinstance(c, dict)
+            and c.get("field_name") in wanted
+            and (c.get("pandas_type"), c.get("numpy_type"), c.get("metadata"))
+            != ("float64", "float64", None)
+        }
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return {}  # unreadable: pandas cannot read it back either
+
+
+def with_pandas_columns(schema: pa.Schema, entries: dict[str, dict]) -> pa.Schema:
+    """``schema`` with pandas' record of the columns of ``entries`` replaced by them (those
+    columns only: the index and the others are kept as they are)."""
+    metadata = schema.metadata or {}
+    if not entries or b"pandas" not in metadata:
+        return schema
+    try:
+        doc = json.loads(metadata[b"pandas"])
+        doc["columns"] = [
+            entries.get(c.get("field_name"), c) if isinstance(c, dict) else c
+            for c in doc.get("columns", [])
+        ]
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return schema
+    return schema.with_metadata({**metadata, b"pandas": json.dumps(doc).encode("utf-8")})
 
 
 def _pandas_updated(metadata: dict | None, fitted: set[str]) -> dict | None:

@@ -80,6 +80,9 @@ class Recipe:
     previous : Recipe or None
         The record of the input this output was made from, when it had one: a file normalized
         twice (``renormalize``) keeps both steps, and its inverse gets the first one back.
+    pandas : dict of column to dict, or None
+        pandas' record (schema metadata) of the normalized columns in the input, as it was
+        before they became float64: an inverse that restores their types gives it back.
     """
 
     mode: str
@@ -89,6 +92,7 @@ class Recipe:
     gamma: Mapping[str, float] | None = None
     beta: Mapping[str, float] | None = None
     previous: Recipe | None = None
+    pandas: Mapping[str, dict] | None = None
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
@@ -102,6 +106,7 @@ class Recipe:
             "gamma": dict(self.gamma) if self.gamma is not None else None,
             "beta": dict(self.beta) if self.beta is not None else None,
             "previous": self.previous._document() if self.previous is not None else None,
+            "pandas": dict(self.pandas) if self.pandas else None,
         }
 
     @classmethod
@@ -115,6 +120,7 @@ class Recipe:
             gamma=_per_column(doc.get("gamma")),
             beta=_per_column(doc.get("beta")),
             previous=cls._from_document(previous) if previous is not None else None,
+            pandas=_pandas_entries(doc.get("pandas")),
         )
 
     @classmethod
@@ -137,6 +143,14 @@ class Recipe:
                 "the schema metadata) is damaged"
             ) from None
         return recipe
+
+
+def _pandas_entries(values: object) -> dict[str, dict] | None:
+    if values is None:
+        return None
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise TypeError("not a mapping of column entries")
+    return {str(k): v for k, v in values.items()}
 
 
 def _per_column(values: object) -> dict[str, float] | None:

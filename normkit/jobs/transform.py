@@ -17,7 +17,9 @@ from ..estimator.apply import (
     affine_map,
     map_columns,
     output_schema,
+    pandas_columns,
     refuse_infinite,
+    with_pandas_columns,
 )
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
@@ -248,6 +250,13 @@ def transform_file(
     schema = output_schema(read_schema.with_metadata(pandas_only), names)
     for name, dtype in restored.items():
         schema = schema.set(schema.get_field_index(name), schema.field(name).with_type(dtype))
+    # pandas' record of the normalized columns travels in the output's record, and an inverse
+    # that restores their types gives it back (a nullable Int64 column is read as Int64 again).
+    shared = records[0] if all(r == records[0] for r in records) else None
+    if restored and shared is not None and shared.pandas:
+        given = {k: v for k, v in shared.pandas.items() if k in restored}
+        schema = with_pandas_columns(schema, given)
+    pandas_record = None if options.inverse else pandas_columns(read_schema.metadata, names)
     frozen = options.mode == "frozen"
     # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
     # without the record batches.
@@ -260,7 +269,9 @@ def transform_file(
             # The reading begins, on the other cores, while the fingerprint and the settings
             # below are made (for 20,000 columns, the fingerprint alone takes a quarter second).
             batches.start()
-        use, gamma, beta, recorded, recipe = _settings(stats, sources, records, options, out_format)
+        use, gamma, beta, recorded, recipe = _settings(
+            stats, sources, records, options, out_format, pandas_record
+        )
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
         with about_stat_file(stats_file):
@@ -358,9 +369,11 @@ def _settings(
     records: Sequence[Recipe | None],
     options: TransformOptions,
     out_format: Format,
+    pandas_record: dict[str, dict] | None = None,
 ) -> tuple[str | None, np.ndarray, np.ndarray, bool, Recipe]:
     """The statistic used, gamma and beta, whether the inputs record how they were made, and
-    the record of this transform; an inverse takes the first four from the inputs' records."""
+    the record of this transform (with ``pandas_record``, pandas' record of the normalized
+    columns as the input had it); an inverse takes the first four from the inputs' records."""
     names = list(stats.names)
     # The statistics' fingerprint is compared with the inputs' records and recorded in outputs
     # that keep metadata (not CSV): computed only then.
@@ -384,6 +397,7 @@ def _settings(
         dict(zip(names, map(float, gamma), strict=True)),
         dict(zip(names, map(float, beta), strict=True)),
         previous=None if options.inverse else shared,
+        pandas=pandas_record or None,
     )
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous

@@ -633,6 +633,54 @@ def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_
     assert set(pq.read_schema(out).metadata) == {b"pandas", b"normkit.transform"}
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "arrow"])
+def test_an_inverse_gives_pandas_its_types_back(tmp_path, fmt):
+    # The output's pandas record says float64 for the normalized columns (true of them); the
+    # inverse restored int64 in Arrow but kept that record: pandas read a nullable Int64 column
+    # back as float64, and a categorical of numbers as floats.
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(5, 2, 80),
+            "n": pd.array([3, None, 7, 12] * 20, dtype="Int64"),
+            "k": rng.integers(-50, 50, 80).astype(np.int32),
+            "label": ["a", "b"] * 40,
+        },
+        index=pd.RangeIndex(10, 90, name="row"),
+    )
+    path, stats = tmp_path / f"in.{fmt}", tmp_path / "s.json"
+    z, back = tmp_path / f"z.{fmt}", tmp_path / f"back.{fmt}"
+    if fmt == "parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_feather(path, compression="uncompressed")
+    ok("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["x", "n", "k"]
+    ok("transform", path, "-s", stats, "-o", z)
+
+    def read(p):  # normkit writes the Arrow IPC stream format
+        if fmt == "parquet":
+            return pd.read_parquet(p)
+        return ipc.open_stream(p.read_bytes()).read_all().to_pandas()
+
+    assert read(z).dtypes.to_dict() == {
+        "x": np.float64,
+        "n": np.float64,
+        "k": np.float64,
+        "label": frame.label.dtype,
+    }
+    ok("inverse", z, "-s", stats, "-o", back)
+    pd.testing.assert_frame_equal(read(back), frame, check_exact=False, rtol=1e-15)
+    # Normalized twice and undone twice: floats after the first inverse, the types after the
+    # second.
+    twice, once = tmp_path / f"twice.{fmt}", tmp_path / f"once.{fmt}"
+    ok("transform", z, "-s", stats, "-o", twice, "--renormalize")
+    ok("inverse", twice, "-s", stats, "-o", once)
+    assert read(once).n.dtype == np.float64
+    ok("inverse", once, "-s", stats, "-o", back)
+    pd.testing.assert_frame_equal(read(back), frame, check_exact=False, rtol=1e-12)
+
+
 def test_a_pandas_index_stored_as_a_column_is_passed_through(tmp_path):
     # A named index written by to_parquet is a column of integers: chosen by its type, it was
     # normalized, and pandas read the output's index as floats (exit 0).
