@@ -29,6 +29,7 @@ __all__ = [
     "Resemblance",
     "inverse_settings",
     "looks_at",
+    "recorded_scale",
     "refuse_mixed_scales",
     "refuse_renormalizing",
 ]
@@ -215,6 +216,20 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
             f"{what}: fitted together, their rows would mix two scales",
             hints=("fit them apart, or leave one out of the inputs",),
         )
+
+
+def recorded_scale(source: Reader) -> list[dict] | None:
+    """What a source's record says of its scale, as a stat file's provenance keeps it (so that
+    ``merge-stats`` can refuse statistics of data on different scales): each step that
+    normalized it, the last first (the statistics' fingerprint, the mode, which statistics);
+    None for raw data, or a record that cannot be read (a fit does not need it)."""
+    try:
+        scale = _scale(Recipe.of(source))
+    except InputError:
+        return None
+    if scale is None:
+        return None
+    return [{"stats": stats, "mode": mode, "use": use} for stats, mode, use in scale]
 
 
 def _scale(recipe: Recipe | None) -> tuple | None:

@@ -20,6 +20,7 @@ from ..io.dataset import describe_sources, reference_reader
 from ..io.reader import Reader
 from ..io.threads import Prefetch
 from .categories import add_counts, count_batches
+from .recipes import recorded_scale
 
 __all__ = [
     "IntegerCheck",
@@ -238,10 +239,15 @@ def renamed_columns(sources: Sequence[Reader]) -> tuple[str, ...]:
 
 
 def describe_source(source: Reader, rows: int) -> dict:
-    """A source as provenance records it: path, format, rows, bytes."""
-    return {
+    """A source as provenance records it: path, format, rows, bytes, and, for data that
+    normkit normalized, its record's scale (:func:`~normkit.jobs.recipes.recorded_scale`)."""
+    described = {
         "path": source.path if source.is_stdin else os.path.abspath(source.path),
         "format": str(source.format),
         "rows": rows,
         "bytes": source.size_bytes,
     }
+    normalized = recorded_scale(source)
+    if normalized is not None:
+        described["normalized"] = normalized
+    return described

@@ -577,6 +577,8 @@ def merge(
                 f"{path}: {exc.message} (merging into those of {first})", hints=exc.hints
             ) from None
         sources += other.provenance.get("sources", [])
+        # The sources so far, for the next file's scale to be checked against theirs.
+        merged = merged.with_provenance({"sources": sources})
     return merged.with_provenance(
         {
             "sources": sources,

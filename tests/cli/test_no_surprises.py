@@ -1104,6 +1104,41 @@ def test_merge_refusals_share_one_exit_code(tmp_path):
     assert "only in these" in refused(1, "merge-stats", a, c)
 
 
+def test_merge_stats_refuses_statistics_of_normalized_and_raw_data(tmp_path):
+    # fit refuses such a data set; fitted apart and merged, the statistics mixed two scales
+    # with exit 0.
+    rng = np.random.default_rng(21)
+    shards = [
+        pd.DataFrame({"x": rng.normal(50, 5, 400), "y": rng.normal(-3, 2, 400)}) for _ in "abc"
+    ]
+    paths = [tmp_path / f"{n}.parquet" for n in "abc"]
+    for frame, path in zip(shards, paths, strict=True):
+        frame.to_parquet(path)
+    sa, sb, sc, sz = (tmp_path / f"s{n}.json" for n in "abcz")
+    ok("fit", paths[0], "-o", sa)
+    ok("fit", paths[1], "-o", sb)
+    z = tmp_path / "z.parquet"
+    ok("transform", paths[2], "-s", sa, "-o", z)
+    ok("fit", z, "-o", sz)
+    fingerprint = pq.read_schema(z).metadata[b"normkit.transform"]
+    stats = json.loads(fingerprint)["stats"]
+    for order, at, first in (((sa, sz), sz, sa), ((sa, sb, sz), sz, sa), ((sz, sa), sa, sz)):
+        line = refused(1, "merge-stats", *order)
+        assert line.startswith(f"{ERROR}{at}: cannot merge statistics of data on different scales")
+        these, other = ("raw data", "data") if first == sa else ("data", "raw data")
+        assert f"these were fitted on {these}" in line
+        assert f"the other on {other}" in line
+        assert f"(statistics {stats})" in line
+    # Data on one scale merges, and equals the fit of the whole: raw with raw, normalized
+    # alike with normalized alike.
+    merged = json.loads(ok("merge-stats", sa, sb))
+    whole = pd.concat(shards[:2])
+    np.testing.assert_allclose([c["mean"] for c in merged["columns"]], whole.mean(), rtol=1e-14)
+    ok("transform", paths[1], "-s", sa, "-o", tmp_path / "z2.parquet")
+    ok("fit", tmp_path / "z2.parquet", "-o", sc)
+    assert json.loads(ok("merge-stats", sz, sc))["rows"] == 800
+
+
 def test_an_output_extension_that_contradicts_what_is_written_is_refused(tmp_path):
     line = refused(2, "fit", SAMPLE_CSV, "-o", tmp_path / "out.parquet")
     assert line == (
