@@ -32,6 +32,7 @@ __all__ = [
     "recorded_scale",
     "refuse_mixed_scales",
     "refuse_renormalizing",
+    "shared_record",
 ]
 
 #: Rows of each batch of an input without a record that :class:`Resemblance` looks at (a sample
@@ -216,6 +217,11 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
             f"{what}: fitted together, their rows would mix two scales",
             hints=("fit them apart, or leave one out of the inputs",),
         )
+
+
+def shared_record(records: Sequence[Recipe | None]) -> Recipe | None:
+    """The record the inputs share (each input's :meth:`Recipe.of`), None if they differ."""
+    return records[0] if records and all(r == records[0] for r in records) else None
 
 
 def recorded_scale(source: Reader) -> list[dict] | None:

@@ -47,6 +47,7 @@ from .recipes import (
     inverse_settings,
     looks_at,
     refuse_renormalizing,
+    shared_record,
 )
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, infinite_output_error, rewritable, rewrite_csv
@@ -252,7 +253,7 @@ def transform_file(
         schema = schema.set(schema.get_field_index(name), schema.field(name).with_type(dtype))
     # pandas' record of the normalized columns travels in the output's record, and an inverse
     # that restores their types gives it back (a nullable Int64 column is read as Int64 again).
-    shared = records[0] if all(r == records[0] for r in records) else None
+    shared = shared_record(records)
     if restored and shared is not None and shared.pandas:
         given = {k: v for k, v in shared.pandas.items() if k in restored}
         schema = with_pandas_columns(schema, given)
@@ -388,7 +389,7 @@ def _settings(
         recorded = any(r is not None for r in records)
     else:
         refuse_renormalizing(sources, fingerprint, options.renormalize)
-    shared = records[0] if all(r == records[0] for r in records) else None
+    shared = shared_record(records)
     recipe = Recipe(
         options.mode,
         use or "exact",

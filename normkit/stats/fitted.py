@@ -637,6 +637,9 @@ def _scale_words(scale: frozenset) -> str:
     (steps,) = scale
     if steps is None:
         return "raw data"
-    fingerprint = dict(steps[0]).get("stats")
-    times = "" if len(steps) == 1 else f" {len(steps)} times"
-    return f"data normkit normalized{times} (statistics {fingerprint})"
+    try:
+        fingerprint = f" (statistics {dict(steps[0])['stats']})"
+        times = "" if len(steps) == 1 else f" {len(steps)} times"
+    except (TypeError, ValueError, KeyError, IndexError):  # a record edited by hand
+        fingerprint = times = ""
+    return f"data normkit normalized{times}{fingerprint}"

@@ -317,34 +317,6 @@ def test_null_values_add_to_the_defaults_and_are_reused(tmp_path):
     assert out.splitlines()[1].split(",")[1] == ""
 
 
-def test_backslash_n_is_missing_by_default_as_in_sql_text_exports(tmp_path):
-    # MySQL (SELECT ... INTO OUTFILE), PostgreSQL (COPY ... TO) and Hive write NULL as \N; a
-    # dump was refused at its first NULL.
-    path, stats = tmp_path / "venues.tsv", tmp_path / "s.json"
-    path.write_text(
-        "id\tname\tseats\topened\n1\tArena\t7000\t1999\n2\t\\N\t\\N\t2004\n"
-        "3\tDome\t52000\t\\N\n4\tHall\t1200\t1987\n"
-    )
-    ok("fit", path, "--exclude", "id", "-o", stats)
-    doc = json.loads(stats.read_text())
-    theirs = pd.read_csv(path, sep="\t", na_values=["\\N"])
-    assert [(c["name"], c["count"]) for c in doc["columns"]] == [("seats", 3), ("opened", 3)]
-    for column in doc["columns"]:
-        assert column["mean"] == pytest.approx(theirs[column["name"]].mean(), rel=1e-15)
-    assert "\\N" in doc["read"]["null_values"]
-    z = tmp_path / "z.parquet"
-    ok("transform", path, "-s", stats, "-o", z)
-    table = pq.read_table(z)
-    for name in ("name", "seats", "opened"):
-        assert table.column(name).is_null().to_pylist() == theirs[name].isna().tolist(), name
-    # A stat file whose read options do not list it reads it as the fit did: not a number.
-    doc["read"]["null_values"].remove("\\N")
-    stats.write_text(json.dumps(doc))
-    assert "column 'seats' at data row 2: '\\N' is not a number" in refused(
-        1, "transform", path, "-s", stats
-    )
-
-
 def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pandas(tmp_path):
     text = "a,b,t\n1.5,-999,-999\n2.5,3,x\n-999,5,-999.0\n4,-999.0,y\n7,-9.99e2,z\n"
     path, stats = tmp_path / "s.csv", tmp_path / "s.json"
@@ -1482,7 +1454,7 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
         "comment '#', escape none",
         "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
         "           detected: quote, comment, lines skipped, escape (detected again in each file)",
-        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '\\N', '-'",
+        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
         "renamed    'x_1' (repeated header names)",
     ]
     raw = tmp_path / "raw.txt"
