@@ -240,3 +240,12 @@ def mixed_csv(tmp_path: Path, mixed_frame: pd.DataFrame) -> Path:
     path = tmp_path / "mixed.csv"
     mixed_frame.to_csv(path, index=False)
     return path
+
+
+def read_arrow(source) -> pa.Table:
+    """An Arrow IPC file or stream (a path, or its bytes) as a table."""
+    data = source if isinstance(source, bytes | pa.Buffer) else Path(source).read_bytes()
+    buffer = pa.py_buffer(data) if isinstance(data, bytes) else data
+    if buffer[:6].to_pybytes() == b"ARROW1":
+        return pa.ipc.open_file(buffer).read_all()
+    return pa.ipc.open_stream(buffer).read_all()

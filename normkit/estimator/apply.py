@@ -109,13 +109,14 @@ def pandas_index_columns(schema: pa.Schema) -> frozenset[str]:
         return frozenset()  # unreadable: pandas cannot read it back either
 
 
-def pandas_columns(metadata: dict | None, names: Sequence[str]) -> dict[str, dict]:
-    """pandas' record of the columns ``names`` in schema ``metadata`` (each column's entry of
-    its ``columns`` list, by field name) where it is not float64's: what a transform turns into
-    float64, kept so that an inverse gives pandas its types back (a nullable ``Int64`` read as
-    such, not as float64)."""
-    if not metadata or b"pandas" not in metadata:
-        return {}
+def pandas_columns(schema: pa.Schema, names: Sequence[str]) -> dict[str, dict] | None:
+    """pandas' record of the columns ``names`` in ``schema``'s metadata (each column's entry of
+    its ``columns`` list, by field name) where it is not float64's, or None: what a transform
+    turns into float64, kept so that an inverse gives pandas its types back (a nullable
+    ``Int64`` read as such, not as float64)."""
+    metadata = schema.metadata or {}
+    if b"pandas" not in metadata:
+        return None
     wanted = set(names)
     try:
         columns = json.loads(metadata[b"pandas"]).get("columns", [])
@@ -126,9 +127,9 @@ def pandas_columns(metadata: dict | None, names: Sequence[str]) -> dict[str, dic
             and c.get("field_name") in wanted
             and (c.get("pandas_type"), c.get("numpy_type"), c.get("metadata"))
             != ("float64", "float64", None)
-        }
+        } or None
     except (ValueError, TypeError, AttributeError, KeyError):
-        return {}  # unreadable: pandas cannot read it back either
+        return None  # unreadable: pandas cannot read it back either
 
 
 def with_pandas_columns(schema: pa.Schema, entries: dict[str, dict]) -> pa.Schema:

@@ -108,9 +108,15 @@ class IpcReader(ReaderBase):
             )
 
 
+#: Outputs named so are Arrow IPC files (the file format, with its footer: Arrow's name for
+#: it, Feather V2, what pandas' ``read_feather`` and Polars' ``read_ipc`` read); ``.arrows``
+#: and standard output are streams.
+IPC_FILE_SUFFIXES = (".arrow", ".feather", ".ipc")
+
+
 def open_ipc_writer(stream: pa.NativeFile, schema: pa.Schema, path: str):
-    """A writer of the IPC file format (Feather V2) for ``.feather`` paths, else of the stream
-    format."""
-    if path.lower().endswith(".feather"):
+    """A writer of the IPC file format for paths of :data:`IPC_FILE_SUFFIXES`, else of the
+    stream format."""
+    if path.lower().endswith(IPC_FILE_SUFFIXES):
         return ipc.new_file(stream, schema)
     return ipc.new_stream(stream, schema)

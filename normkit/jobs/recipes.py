@@ -16,8 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from ..errors import InputError, OptionError, param
+from ..estimator.apply import with_pandas_columns
 from ..io.reader import Reader
 from ..stats.fitted import Affine
 
@@ -32,6 +34,7 @@ __all__ = [
     "recorded_scale",
     "refuse_mixed_scales",
     "refuse_renormalizing",
+    "restored_pandas",
     "shared_record",
 ]
 
@@ -222,6 +225,17 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
 def shared_record(records: Sequence[Recipe | None]) -> Recipe | None:
     """The record the inputs share (each input's :meth:`Recipe.of`), None if they differ."""
     return records[0] if records and all(r == records[0] for r in records) else None
+
+
+def restored_pandas(
+    schema: pa.Schema, records: Sequence[Recipe | None], restored: Mapping[str, pa.DataType]
+) -> pa.Schema:
+    """``schema`` with pandas' record of the ``restored`` columns as the inputs' shared record
+    kept it from before their transform (a nullable Int64 column is read as Int64 again)."""
+    shared = shared_record(records)
+    if not restored or shared is None or not shared.pandas:
+        return schema
+    return with_pandas_columns(schema, {k: v for k, v in shared.pandas.items() if k in restored})
 
 
 def recorded_scale(source: Reader) -> list[dict] | None:

@@ -19,7 +19,6 @@ from ..estimator.apply import (
     output_schema,
     pandas_columns,
     refuse_infinite,
-    with_pandas_columns,
 )
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
@@ -47,6 +46,7 @@ from .recipes import (
     inverse_settings,
     looks_at,
     refuse_renormalizing,
+    restored_pandas,
     shared_record,
 )
 from .sources import Progress, about_stat_file, check_stat_columns
@@ -251,13 +251,7 @@ def transform_file(
     schema = output_schema(read_schema.with_metadata(pandas_only), names)
     for name, dtype in restored.items():
         schema = schema.set(schema.get_field_index(name), schema.field(name).with_type(dtype))
-    # pandas' record of the normalized columns travels in the output's record, and an inverse
-    # that restores their types gives it back (a nullable Int64 column is read as Int64 again).
-    shared = shared_record(records)
-    if restored and shared is not None and shared.pandas:
-        given = {k: v for k, v in shared.pandas.items() if k in restored}
-        schema = with_pandas_columns(schema, given)
-    pandas_record = None if options.inverse else pandas_columns(read_schema.metadata, names)
+    schema = restored_pandas(schema, records, restored)
     frozen = options.mode == "frozen"
     # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
     # without the record batches.
@@ -271,7 +265,7 @@ def transform_file(
             # below are made (for 20,000 columns, the fingerprint alone takes a quarter second).
             batches.start()
         use, gamma, beta, recorded, recipe = _settings(
-            stats, sources, records, options, out_format, pandas_record
+            stats, sources, records, options, out_format, read_schema
         )
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
@@ -370,11 +364,11 @@ def _settings(
     records: Sequence[Recipe | None],
     options: TransformOptions,
     out_format: Format,
-    pandas_record: dict[str, dict] | None = None,
+    read_schema: pa.Schema,
 ) -> tuple[str | None, np.ndarray, np.ndarray, bool, Recipe]:
     """The statistic used, gamma and beta, whether the inputs record how they were made, and
-    the record of this transform (with ``pandas_record``, pandas' record of the normalized
-    columns as the input had it); an inverse takes the first four from the inputs' records."""
+    the record of this transform (with pandas' record of the normalized columns in
+    ``read_schema``); an inverse takes the first four from the inputs' records."""
     names = list(stats.names)
     # The statistics' fingerprint is compared with the inputs' records and recorded in outputs
     # that keep metadata (not CSV): computed only then.
@@ -398,7 +392,7 @@ def _settings(
         dict(zip(names, map(float, gamma), strict=True)),
         dict(zip(names, map(float, beta), strict=True)),
         previous=None if options.inverse else shared,
-        pandas=pandas_record or None,
+        pandas=None if options.inverse else pandas_columns(read_schema, names),
     )
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous

@@ -421,14 +421,6 @@ class FittedStats:
                     "parameters)",
                     param=name,
                 )
-        mine, theirs = _data_scale(self.provenance), _data_scale(other.provenance)
-        if mine is not None and theirs is not None and mine != theirs:
-            raise SchemaError(
-                "cannot merge statistics of data on different scales, as their sources' "
-                f"records say: these were fitted on {_scale_words(mine)}, the other on "
-                f"{_scale_words(theirs)}",
-                hints=("merge statistics of data on one scale: all raw, or all normalized alike",),
-            )
         read = ReadSettings.merged(self.read, other.read)
         sketch = None
         if self.sketch is not None and other.sketch is not None:
@@ -606,40 +598,3 @@ class FittedStats:
             )
         g, b = self.affine(gamma, beta)
         return Affine(center, scale, g, b)
-
-
-def _data_scale(provenance: Mapping[str, Any]) -> frozenset | None:
-    """The scales of the data statistics were fitted on, as the provenance of their sources
-    records them (each source's ``normalized`` record, None for raw data); None where there are
-    no sources to tell (statistics fitted in memory)."""
-    sources = provenance.get("sources")
-    if not isinstance(sources, list) or not sources:
-        return None
-    return frozenset(
-        _frozen(source.get("normalized") if isinstance(source, dict) else None)
-        for source in sources
-    )
-
-
-def _frozen(value: Any) -> Any:
-    """A JSON value as something hashable (lists as tuples, objects as sorted pairs)."""
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    return value
-
-
-def _scale_words(scale: frozenset) -> str:
-    """``scale`` (:func:`_data_scale`) in words."""
-    if len(scale) > 1:
-        return "data of several scales"
-    (steps,) = scale
-    if steps is None:
-        return "raw data"
-    try:
-        fingerprint = f" (statistics {dict(steps[0])['stats']})"
-        times = "" if len(steps) == 1 else f" {len(steps)} times"
-    except (TypeError, ValueError, KeyError, IndexError):  # a record edited by hand
-        fingerprint = times = ""
-    return f"data normkit normalized{times}{fingerprint}"

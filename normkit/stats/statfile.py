@@ -35,6 +35,7 @@ from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
 from .layout import document_text, sorted_text
+from .scales import check_same_scale
 from .validation import check_document, first_column_problem
 
 __all__ = [
@@ -569,6 +570,7 @@ def merge(
         path = os.fspath(path)
         other = read(path)
         try:
+            check_same_scale(merged.provenance, other.provenance)
             merged = merged.merge(other)
         except (SchemaError, OptionError) as exc:
             # Statistics that do not fit together are a problem of the files, whichever part

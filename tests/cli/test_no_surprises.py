@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
-from conftest import ERROR, SAMPLE_CSV, normkit_summary, run_normkit
+from conftest import ERROR, SAMPLE_CSV, normkit_summary, read_arrow, run_normkit
 from sklearn.preprocessing import StandardScaler
 
 import normkit
@@ -633,7 +633,7 @@ def test_an_inverse_gives_pandas_its_types_back(tmp_path, fmt):
     def read(p):  # normkit writes the Arrow IPC stream format
         if fmt == "parquet":
             return pd.read_parquet(p)
-        return ipc.open_stream(p.read_bytes()).read_all().to_pandas()
+        return read_arrow(p).to_pandas()
 
     assert read(z).dtypes.to_dict() == {
         "x": np.float64,
@@ -692,7 +692,7 @@ def test_text_of_either_offset_width_is_one_type_in_one_output(tmp_path, suffix)
     elif suffix == ".parquet":
         back = pq.read_table(out).to_pandas()
     else:
-        back = ipc.open_stream(out).read_all().to_pandas()
+        back = read_arrow(out).to_pandas()
     assert back["name"].tolist() == ["a", "b"] * 100
     x = np.concatenate([table["x"].to_numpy()] * 2)
     np.testing.assert_allclose(back["x"], (x - x.mean()) / x.std(), rtol=1e-12)
@@ -904,7 +904,7 @@ def test_a_dictionary_column_is_restored_as_a_dictionary(tmp_path):
     ok("fit", path, "-o", stats)
     ok("transform", path, "-s", stats, "-o", tmp_path / "z.parquet")
     ok("inverse", tmp_path / "z.parquet", "-s", stats, "-o", tmp_path / "b.arrow")
-    back = ipc.open_stream(tmp_path / "b.arrow").read_all()
+    back = read_arrow(tmp_path / "b.arrow")
     assert back.schema.field("k").type == table.schema.field("k").type
     assert back.column("k").to_pylist() == values.tolist()
 
@@ -1426,7 +1426,7 @@ def test_missing_value_strings_of_a_text_column_are_nulls_in_typed_output(tmp_pa
     assert counted["city"] == 3
     z = tmp_path / f"z.{fmt}"
     ok("transform", path, "-s", stats, "-o", z)
-    table = pq.read_table(z) if fmt == "parquet" else ipc.open_stream(z.read_bytes()).read_all()
+    table = pq.read_table(z) if fmt == "parquet" else read_arrow(z)
     theirs = pd.read_csv(path)  # pandas' missing values: the same strings
     for name in ("city", "x", "day", "flag"):
         assert table.column(name).is_null().to_pylist() == theirs[name].isna().tolist(), name
@@ -1434,9 +1434,7 @@ def test_missing_value_strings_of_a_text_column_are_nulls_in_typed_output(tmp_pa
     # --keep-text: every column passed through as its text, as written.
     kept = tmp_path / f"k.{fmt}"
     ok("transform", path, "-s", stats, "-o", kept, "--keep-text")
-    table = (
-        pq.read_table(kept) if fmt == "parquet" else ipc.open_stream(kept.read_bytes()).read_all()
-    )
+    table = pq.read_table(kept) if fmt == "parquet" else read_arrow(kept)
     assert table.column("city").to_pylist() == ["Oslo", "NA", "", "N/A", "Rome"]
 
 

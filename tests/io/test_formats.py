@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from conftest import assert_matches_sklearn, run_normkit
+from conftest import assert_matches_sklearn, read_arrow, run_normkit
 from numpy.testing import assert_allclose, assert_array_equal
 
 import normkit
@@ -541,8 +542,7 @@ def test_arrow_ipc_input(tmp_path, file_format):
 
     out = tmp_path / "out.arrow"
     normkit.transform_file(path, scaler, out)
-    with ipc.open_stream(out) as reader:
-        back = reader.read_all()
+    back = read_arrow(out)
     assert back.schema.names == list(frame.columns)
     got = np.column_stack([back.column(c).to_numpy() for c in TYPED_NUMERIC])
     assert_allclose(got, expected_transform(scaler, as_matrix(frame, TYPED_NUMERIC)), rtol=RTOL)
@@ -750,12 +750,35 @@ def test_compressed_csv_on_stdin_or_a_pipe_is_decompressed(tmp_path, codec):
 # -- outputs -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("name", "file_format"),
+    [("z.arrow", True), ("z.feather", True), ("z.ipc", True), ("z.arrows", False)],
+)
+def test_arrow_outputs_are_ipc_files_where_their_name_says_so(tmp_path, name, file_format):
+    # .arrow was written as a stream: pandas' read_feather and Polars' read_ipc refused it.
+    frame = pd.DataFrame({"x": np.random.default_rng(5).normal(3, 2, 50), "t": ["a", "b"] * 25})
+    path, stats, out = tmp_path / "in.parquet", tmp_path / "s.json", tmp_path / name
+    frame.to_parquet(path)
+    assert run_normkit("fit", path, "-o", stats).returncode == 0
+    proc = run_normkit("transform", path, "-s", stats, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes().startswith(b"ARROW1") == file_format
+    back = pd.read_feather(out) if file_format else read_arrow(out).to_pandas()
+    x = frame.x.to_numpy()
+    (fitted,) = json.loads(stats.read_text())["columns"]
+    np.testing.assert_array_equal(back.x, (x - fitted["mean"]) / fitted["scale"])
+    assert back.t.tolist() == frame.t.tolist()
+    # And normkit reads it back: the inverse gives the data.
+    again = tmp_path / f"back{out.suffix}"
+    assert run_normkit("inverse", out, "-s", stats, "-o", again).returncode == 0
+    np.testing.assert_allclose(read_arrow(again).column("x").to_numpy(), x, rtol=1e-14)
+
+
 def read_output(path: Path, fmt: str) -> pa.Table:
     if fmt == "parquet":
         return pq.read_table(path)
     if fmt == "arrow":
-        with ipc.open_stream(path) as reader:
-            return reader.read_all()
+        return read_arrow(path)
     # Text columns as text; the types of the others are inferred from what was written.
     return pacsv.read_csv(
         path,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NORMKIT, run
+from conftest import NORMKIT, read_arrow, run
 from sklearn.preprocessing import StandardScaler
 
 import normkit
@@ -306,14 +306,9 @@ def test_a_float_column_passed_through_is_written_as_read(tmp_path, suffix, chos
     out = tmp_path / f"out.{suffix}"
     result = run("transform", path, "-s", tmp_path / "s.json", "-q", "-o", out)
     assert result.exit_code == 0, result.stderr
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if suffix == "parquet":
-        table = pq.read_table(out)
-    else:
-        with pa.memory_map(str(out)) as source:
-            table = pa.ipc.open_stream(source).read_all()
+    table = pq.read_table(out) if suffix == "parquet" else read_arrow(out)
     assert table.column("w").type == "double"
     assert table.column("w").to_pylist() == [1.5, 2.5, None, 4.0]
     x = frame[["x"]].to_numpy(dtype=float)

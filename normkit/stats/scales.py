@@ -1,0 +1,62 @@
+"""What the provenance of statistics says of the scale of the data they were fitted on: a fit
+records, for each source that normkit normalized, its record of how (``normalized`` in the
+source's entry); statistics of data on different scales are not merged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import SchemaError
+
+__all__ = ["check_same_scale"]
+
+
+def check_same_scale(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
+    """Refuse to merge statistics whose provenances (``mine``, ``theirs``) say that their data
+    are on different scales: normalized and raw, or normalized otherwise. Statistics without
+    sources to tell (fitted in memory) are not judged."""
+    a, b = _data_scale(mine), _data_scale(theirs)
+    if a is not None and b is not None and a != b:
+        raise SchemaError(
+            "cannot merge statistics of data on different scales, as their sources' records "
+            f"say: these were fitted on {_scale_words(a)}, the other on {_scale_words(b)}",
+            hints=("merge statistics of data on one scale: all raw, or all normalized alike",),
+        )
+
+
+def _data_scale(provenance: Mapping[str, Any]) -> frozenset | None:
+    """The scales of the data statistics were fitted on, as the provenance of their sources
+    records them (each source's ``normalized`` record, None for raw data); None where there are
+    no sources to tell (statistics fitted in memory)."""
+    sources = provenance.get("sources")
+    if not isinstance(sources, list) or not sources:
+        return None
+    return frozenset(
+        _frozen(source.get("normalized") if isinstance(source, dict) else None)
+        for source in sources
+    )
+
+
+def _frozen(value: Any) -> Any:
+    """A JSON value as something hashable (lists as tuples, objects as sorted pairs)."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def _scale_words(scale: frozenset) -> str:
+    """``scale`` (:func:`_data_scale`) in words."""
+    if len(scale) > 1:
+        return "data of several scales"
+    (steps,) = scale
+    if steps is None:
+        return "raw data"
+    try:
+        fingerprint = f" (statistics {dict(steps[0])['stats']})"
+        times = "" if len(steps) == 1 else f" {len(steps)} times"
+    except (TypeError, ValueError, KeyError, IndexError):  # a record edited by hand
+        fingerprint = times = ""
+    return f"data normkit normalized{times}{fingerprint}"
