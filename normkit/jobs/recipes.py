@@ -22,6 +22,7 @@ from ..errors import InputError, OptionError, param
 from ..estimator.apply import with_pandas_columns
 from ..io.reader import Reader
 from ..stats.fitted import Affine
+from ..stats.scales import frozen, scale_words
 
 __all__ = [
     "LOOK_EVERY",
@@ -33,6 +34,7 @@ __all__ = [
     "looks_at",
     "recorded_scale",
     "refuse_mixed_scales",
+    "refuse_other_scale",
     "refuse_renormalizing",
     "restored_pandas",
     "shared_record",
@@ -236,6 +238,22 @@ def restored_pandas(
     if not restored or shared is None or not shared.pandas:
         return schema
     return with_pandas_columns(schema, {k: v for k, v in shared.pandas.items() if k in restored})
+
+
+def refuse_other_scale(sources: Sequence[Reader], stats_scale: frozenset | None) -> None:
+    """Refuse inputs whose records say that normkit normalized them, where the statistics were
+    fitted on data of another scale (``stats_scale``: :func:`~normkit.stats.scales.data_scale`;
+    None: raw): drift of normalized data against raw data's statistics finds every column
+    moved. An input without a record (a CSV) is not judged."""
+    fitted = stats_scale or frozenset({None})
+    for source in sources:
+        scale = frozen(recorded_scale(source))
+        if scale is not None and scale not in fitted:
+            raise InputError(
+                f"{source.name} is {scale_words(frozenset({scale}))} (its metadata says so), but "
+                f"the statistics were fitted on {scale_words(fitted)}",
+                hints=("compare data of their scale (normkit inverse undoes a transform)",),
+            )
 
 
 def recorded_scale(source: Reader) -> list[dict] | None:

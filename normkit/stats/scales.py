@@ -9,23 +9,23 @@ from typing import Any
 
 from ..errors import SchemaError
 
-__all__ = ["check_same_scale"]
+__all__ = ["check_same_scale", "data_scale", "frozen", "scale_words"]
 
 
 def check_same_scale(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
     """Refuse to merge statistics whose provenances (``mine``, ``theirs``) say that their data
     are on different scales: normalized and raw, or normalized otherwise. Statistics without
     sources to tell (fitted in memory) are not judged."""
-    a, b = _data_scale(mine), _data_scale(theirs)
+    a, b = data_scale(mine), data_scale(theirs)
     if a is not None and b is not None and a != b:
         raise SchemaError(
             "cannot merge statistics of data on different scales, as their sources' records "
-            f"say: these were fitted on {_scale_words(a)}, the other on {_scale_words(b)}",
+            f"say: these were fitted on {scale_words(a)}, the other on {scale_words(b)}",
             hints=("merge statistics of data on one scale: all raw, or all normalized alike",),
         )
 
 
-def _data_scale(provenance: Mapping[str, Any]) -> frozenset | None:
+def data_scale(provenance: Mapping[str, Any]) -> frozenset | None:
     """The scales of the data statistics were fitted on, as the provenance of their sources
     records them (each source's ``normalized`` record, None for raw data); None where there are
     no sources to tell (statistics fitted in memory)."""
@@ -33,22 +33,21 @@ def _data_scale(provenance: Mapping[str, Any]) -> frozenset | None:
     if not isinstance(sources, list) or not sources:
         return None
     return frozenset(
-        _frozen(source.get("normalized") if isinstance(source, dict) else None)
-        for source in sources
+        frozen(source.get("normalized") if isinstance(source, dict) else None) for source in sources
     )
 
 
-def _frozen(value: Any) -> Any:
+def frozen(value: Any) -> Any:
     """A JSON value as something hashable (lists as tuples, objects as sorted pairs)."""
     if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
+        return tuple(frozen(v) for v in value)
     if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
     return value
 
 
-def _scale_words(scale: frozenset) -> str:
-    """``scale`` (:func:`_data_scale`) in words."""
+def scale_words(scale: frozenset) -> str:
+    """``scale`` (:func:`data_scale`) in words."""
     if len(scale) > 1:
         return "data of several scales"
     (steps,) = scale

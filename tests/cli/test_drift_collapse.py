@@ -94,3 +94,25 @@ def test_a_column_stuck_at_its_mean_is_noted_where_only_a_mean_and_variance_are_
     ), report["notes"]
     code, report = drift(tmp, stats["imported"], np.random.default_rng(8).normal(MEAN, SD, 500))
     assert any(note.startswith("column 'c' is constant") for note in report["notes"])
+
+
+def test_data_normkit_normalized_is_refused_against_raw_statistics(tmp_path):
+    # Its record says it was normalized with these statistics; drift compared it with the raw
+    # data's and alarmed on every column (exit 3) of unchanged data.
+    rng = np.random.default_rng(17)
+    frame = pd.DataFrame({"x": rng.normal(50, 5, 600), "y": rng.gamma(2.0, 3.0, 600)})
+    raw, stats, z = tmp_path / "raw.parquet", tmp_path / "s.json", tmp_path / "z.parquet"
+    frame.to_parquet(raw)
+    assert run_normkit("fit", raw, "-o", stats).returncode == 0
+    assert run_normkit("transform", raw, "-s", stats, "-o", z).returncode == 0
+    proc = run_normkit("drift", z, "-s", stats)
+    assert proc.returncode == 1
+    line = proc.stderr.decode()
+    assert line.startswith(f"normkit: error: {z} is data normkit normalized (statistics ")
+    assert "(its metadata says so), but the statistics were fitted on raw data" in line
+    # Undone, it is raw data again, and unchanged; statistics of the normalized data take it.
+    back, fitted_on_z = tmp_path / "back.parquet", tmp_path / "sz.json"
+    assert run_normkit("inverse", z, "-s", stats, "-o", back).returncode == 0
+    assert run_normkit("drift", back, "-s", stats).returncode == 0
+    assert run_normkit("fit", z, "-o", fitted_on_z).returncode == 0
+    assert run_normkit("drift", z, "-s", fitted_on_z).returncode == 0
