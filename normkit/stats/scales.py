@@ -1,6 +1,7 @@
-"""What the provenance of statistics says of the scale of the data they were fitted on: a fit
-records, for each source that normkit normalized, its record of how (``normalized`` in the
-source's entry); statistics of data on different scales are not merged."""
+"""What the provenance of statistics says of the data they were fitted on, for merging: the
+files (the same rows are not merged twice) and their scale (a fit records, for each source
+that normkit normalized, its record of how: ``normalized`` in the source's entry; statistics
+of data on different scales are not merged)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,29 @@ from typing import Any
 
 from ..errors import SchemaError
 
-__all__ = ["check_same_scale", "data_scale", "frozen", "scale_words"]
+__all__ = ["check_apart", "check_same_scale", "data_scale", "frozen", "scale_words"]
+
+
+def check_apart(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
+    """Refuse to merge statistics whose provenances (``mine``, ``theirs``) name the same file
+    (the same path, rows and size; not standard input): its rows would count twice."""
+    seen = {_identity(s) for s in mine.get("sources", []) if _identity(s) is not None}
+    for source in theirs.get("sources", []):
+        if _identity(source) in seen:
+            raise SchemaError(
+                f"both were fitted on {source['path']} ({source['rows']:,} rows): merged, its rows "
+                "would count twice",
+                hints=("leave out one of the stat files",),
+            )
+
+
+def _identity(source: Any) -> tuple | None:
+    """A source's file as provenance names it (None for standard input, or unknown)."""
+    if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+        return None
+    if source["path"] == "-" or not isinstance(source.get("rows"), int):
+        return None
+    return (source["path"], source["rows"], source.get("bytes"))
 
 
 def check_same_scale(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:

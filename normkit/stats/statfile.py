@@ -35,7 +35,7 @@ from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
 from .layout import document_text, sorted_text
-from .scales import check_same_scale
+from .scales import check_apart, check_same_scale
 from .validation import check_document, first_column_problem
 
 __all__ = [
@@ -571,7 +571,9 @@ def merge(
         other = read(path)
         try:
             check_same_scale(merged.provenance, other.provenance)
-            merged = merged.merge(other)
+            together = merged.merge(other)
+            check_apart(merged.provenance, other.provenance)
+            merged = together
         except (SchemaError, OptionError) as exc:
             # Statistics that do not fit together are a problem of the files, whichever part
             # differs: one kind of error, one exit code.

@@ -1111,6 +1111,19 @@ def test_merge_stats_refuses_statistics_of_normalized_and_raw_data(tmp_path):
     assert json.loads(ok("merge-stats", sz, sc))["rows"] == 800
 
 
+def test_merge_stats_refuses_two_fits_of_the_same_file(tmp_path):
+    # A copied stat file (or the same shard fitted twice) merged with exit 0, its rows counted
+    # twice.
+    a, copy = tmp_path / "a.json", tmp_path / "copy.json"
+    ok("fit", SAMPLE_CSV, "--exclude", "id", "-o", a)
+    copy.write_bytes(a.read_bytes())
+    rows = json.loads(a.read_text())["rows"]
+    assert refused(1, "merge-stats", a, copy) == (
+        f"{ERROR}{copy}: both were fitted on {SAMPLE_CSV.resolve()} ({rows:,} rows): merged, its "
+        f"rows would count twice (merging into those of {a}); leave out one of the stat files"
+    )
+
+
 def test_an_output_extension_that_contradicts_what_is_written_is_refused(tmp_path):
     line = refused(2, "fit", SAMPLE_CSV, "-o", tmp_path / "out.parquet")
     assert line == (

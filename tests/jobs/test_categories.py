@@ -283,11 +283,13 @@ def test_a_counted_column_that_is_also_numeric_is_refused(tmp_path, frame):
 def test_merge_stats_says_which_categories_it_could_not_merge(tmp_path, frame):
     # A shard fitted with the text column excluded has no counts for it: the merged file
     # cannot have them, and merge-stats says so rather than dropping them silently.
-    data = tmp_path / "d.csv"
-    frame.to_csv(data, index=False)
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    half = len(frame) // 2
+    frame.iloc[:half].to_csv(one, index=False)
+    frame.iloc[half:].to_csv(two, index=False)
     both, without = tmp_path / "both.json", tmp_path / "without.json"
-    assert_ok(run("fit", data, "--exclude", "id", "-o", both))
-    assert_ok(run("fit", data, "--exclude", "id,city", "-o", without))
+    assert_ok(run("fit", one, "--exclude", "id", "-o", both))
+    assert_ok(run("fit", two, "--exclude", "id,city", "-o", without))
     merged = tmp_path / "merged.json"
     result = run("merge-stats", both, without, "-o", merged)
     assert_ok(result)

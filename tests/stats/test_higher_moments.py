@@ -88,8 +88,11 @@ def test_statistics_without_m3_m4_stay_unknown(tmp_path, data):
     csv = tmp_path / "data.csv"
     data.to_csv(csv, index=False)
     new, old = tmp_path / "new.json", tmp_path / "old.json"
+    shard = tmp_path / "shard.csv"  # another file: one file's two fits are not merged
+    data.to_csv(shard, index=False)
     assert_ok(run("fit", csv, "-o", new))
-    doc = json.loads(new.read_text())
+    assert_ok(run("fit", shard, "-o", old))
+    doc = json.loads(old.read_text())
     for column in doc["columns"]:
         del column["m3"], column["m4"]
     old.write_text(json.dumps(doc))
