@@ -34,7 +34,7 @@ from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
-from .layout import document_text, sorted_text
+from .layout import document_text, many_objects, sorted_text
 from .scales import check_apart, check_same_scale
 from .validation import check_document, first_column_problem
 
@@ -63,7 +63,8 @@ def now() -> str:
 
 def to_document(stats: FittedStats) -> dict[str, Any]:
     """The stat file's content (a JSON-ready dict), laid out by the field table."""
-    return _write(STAT_FILE, stats, None)
+    with many_objects():
+        return _write(STAT_FILE, stats, None)
 
 
 def _write(section: Section, stats: FittedStats, column: int | None) -> dict[str, Any]:
@@ -228,6 +229,11 @@ def _reject_constant(token: str) -> float:
 
 def parse(text: str, source: str = "<string>") -> FittedStats:
     """Parse and validate the text of a stat file; see :func:`read`."""
+    with many_objects():
+        return _parse(text, source)
+
+
+def _parse(text: str, source: str) -> FittedStats:
     from .. import _native
 
     # The native parser gives what json gives, three times as fast for a file of many columns;

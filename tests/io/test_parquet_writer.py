@@ -177,6 +177,11 @@ def test_every_type_reads_back_as_from_pyarrows_own_writer(rows, tmp_path):
         stats = file.metadata.row_group(0).column(file.schema_arrow.get_field_index("f64"))
         assert stats.statistics.has_min_max
         assert stats.statistics.null_count > 0
+    # statistics per column chunk and no page index, as pyarrow writes by default
+    for group in range(file.metadata.num_row_groups):
+        for i in range(file.metadata.num_columns):
+            column = file.metadata.row_group(group).column(i)
+            assert (column.has_column_index, column.has_offset_index) == (False, False)
 
     import polars as pl
 

@@ -249,3 +249,23 @@ def test_long_numbers_are_rounded_correctly():
     ]
     text = "[" + ", ".join(tokens) + "]"
     assert _same(_native.json_load(text), json.loads(text))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_left_as_it_was(enabled):
+    """Reading and writing a stat file pause Python's collector, then leave it as it was, also
+    when the file is refused."""
+    import gc
+
+    stats = Standardizer().fit(np.arange(12.0).reshape(4, 3)).stats_
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        text = statfile.to_text(stats)
+        assert statfile.parse(text).names == stats.names
+        with pytest.raises(Exception, match="not a normkit stat file"):
+            statfile.parse("{")
+        assert statfile.fingerprint(stats) == statfile.fingerprint(statfile.parse(text))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
