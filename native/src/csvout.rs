@@ -73,6 +73,8 @@ pub struct Style {
     pub decimal_point: u8,
     /// The text of a missing value.
     pub missing: Vec<u8>,
+    /// Records end with `\r\n` rather than `\n` (as the input's lines did).
+    pub crlf: bool,
 }
 
 /// Why records could not be written.
@@ -116,7 +118,18 @@ impl Style {
         quote: Some(b'"'),
         decimal_point: b'.',
         missing: Vec::new(),
+        crlf: false,
     };
+
+    /// The end of a record.
+    #[inline]
+    pub fn line_end(&self) -> &'static [u8] {
+        if self.crlf {
+            b"\r\n"
+        } else {
+            b"\n"
+        }
+    }
 }
 
 /// Checks that `column`'s buffers hold `rows` values from its offset.
@@ -303,7 +316,7 @@ pub fn write_records(
                 });
             }
         }
-        out.push(b'\n');
+        out.extend_from_slice(style.line_end());
     }
     Ok(())
 }
@@ -604,6 +617,14 @@ mod tests {
         assert_eq!(
             written(&[text], 6, &style),
             "plain\n\"a,b\"\n\"say \"\"hi\"\"\"\n\"two\nlines\"\n\"\"\n\"\"\n"
+        );
+        let crlf = Style {
+            crlf: true,
+            ..style.clone()
+        };
+        assert_eq!(
+            written(&[text], 6, &crlf),
+            "plain\r\n\"a,b\"\r\n\"say \"\"hi\"\"\"\r\n\"two\nlines\"\r\n\"\"\r\n\"\"\r\n"
         );
         let never = Style {
             quote: None,

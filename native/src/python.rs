@@ -534,7 +534,7 @@ impl CsvRewrite {
     /// `infinite_missing`: infinite values read as missing; the records written as
     /// `csv_records` writes them.
     #[new]
-    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing))]
+    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing, line_end = "\n"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         columns: Vec<Option<usize>>,
@@ -548,6 +548,7 @@ impl CsvRewrite {
         quote: Option<&str>,
         decimal_point: &str,
         missing: &str,
+        line_end: &str,
     ) -> PyResult<Self> {
         let n = center.len();
         if [scale.len(), gamma.len(), beta.len()] != [n; 3] {
@@ -563,7 +564,7 @@ impl CsvRewrite {
                 beta: beta[j],
             })
             .collect();
-        let style = csv_style(delimiter, quote, decimal_point, missing)?;
+        let style = csv_style(delimiter, quote, decimal_point, missing, line_end)?;
         let plan =
             rewrite::Plan::new(columns, maps, inverse, style).map_err(PyValueError::new_err)?;
         let plan = plan.with_infinite_missing(infinite_missing);
@@ -1206,12 +1207,19 @@ fn csv_style(
     quote: Option<&str>,
     decimal_point: &str,
     missing: &str,
+    line_end: &str,
 ) -> PyResult<csvout::Style> {
+    let crlf = match line_end {
+        "\n" => false,
+        "\r\n" => true,
+        _ => return Err(PyValueError::new_err("line_end must be '\\n' or '\\r\\n'")),
+    };
     Ok(csvout::Style {
         delimiter: one_byte("delimiter", delimiter)?,
         quote: quote.map(|q| one_byte("quote", q)).transpose()?,
         decimal_point: one_byte("decimal_point", decimal_point)?,
         missing: missing.as_bytes().to_vec(),
+        crlf,
     })
 }
 
@@ -1229,7 +1237,8 @@ fn unquotable_error(e: csvout::WriteError) -> PyErr {
 /// written, each batch's rows shared among up to `threads` threads where it is large (a
 /// piece per thread, [`csvout::write_records_on`]).
 #[pyfunction]
-#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing, threads = 1))]
+#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing, threads = 1, line_end = "\n"))]
+#[allow(clippy::too_many_arguments)]
 fn csv_records<'py>(
     py: Python<'py>,
     batches: Vec<(usize, Vec<ColumnIn<'py>>)>,
@@ -1238,8 +1247,9 @@ fn csv_records<'py>(
     decimal_point: &str,
     missing: &str,
     threads: usize,
+    line_end: &str,
 ) -> PyResult<Vec<Bound<'py, PyArray1<u8>>>> {
-    let style = csv_style(delimiter, quote, decimal_point, missing)?;
+    let style = csv_style(delimiter, quote, decimal_point, missing, line_end)?;
     let mut parts: Vec<(usize, Vec<csvout::Column<'_>>)> = Vec::with_capacity(batches.len());
     for (rows, columns) in &batches {
         let mut found = Vec::with_capacity(columns.len());

@@ -311,7 +311,8 @@ impl Records for Writer<'_> {
 
     #[inline]
     fn record(&mut self, rows: usize, _: usize) {
-        self.out.text.push(b'\n');
+        let end = self.plan.style.line_end();
+        self.out.text.extend_from_slice(end);
         self.row = rows + 1;
         self.first = true;
     }
@@ -592,6 +593,18 @@ mod tests {
         let out = rewrite_block(buf, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
         let stop = first_stop(std::slice::from_ref(&out));
         assert!(matches!(stop, Some(Stop::Infinite { row: 0, .. })));
+    }
+
+    #[test]
+    fn records_end_as_the_style_says_whatever_they_ended_with() {
+        let crlf = Style {
+            crlf: true,
+            ..Style::CSV
+        };
+        let plan = Plan::new(vec![Some(0), None], vec![map(1.0, 2.0)], false, crlf).unwrap();
+        let buf = b"3,a\r\n5,\"b\r\nc\"\r\n7,d\n";
+        let out = rewrite_block(buf, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
+        assert_eq!(out.text, b"1.0,a\r\n2.0,\"b\r\nc\"\r\n3.0,d\r\n");
     }
 
     #[test]

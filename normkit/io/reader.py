@@ -56,6 +56,8 @@ class Reader(Protocol):
     head : bytes
         A CSV's first bytes (64 KiB, decoded to UTF-8) once the schema is read, for hints;
         empty for other formats.
+    line_end : str
+        ``"\\r\\n"`` where a CSV's first line ends so, else ``"\\n"``, once the schema is read.
     """
 
     path: str
@@ -69,6 +71,7 @@ class Reader(Protocol):
     renamed: tuple[str, ...]
     encoding: str | None
     head: bytes
+    line_end: str
 
     @property
     def schema(self) -> pa.Schema:
@@ -177,6 +180,14 @@ class ReaderBase:
         if not self.is_stdin:
             self._pipe_file = stream  # closed with the reader
         self._resumed = PrefixedStream(head, stream)
+
+    @property
+    def line_end(self) -> str:
+        """How the input's lines end: ``"\\r\\n"`` where its first line ends so (a CSV from
+        Windows), else ``"\\n"`` (other formats too): a CSV output of it ends its lines the same
+        way, so that it reads back, and compares, as its input."""
+        end = self.head.find(b"\n")
+        return "\r\n" if end > 0 and self.head[end - 1 : end] == b"\r" else "\n"
 
     @property
     def size_bytes(self) -> int | None:

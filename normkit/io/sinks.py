@@ -30,14 +30,17 @@ class Sink:
     output goes to an :class:`AtomicFile`, moved into place by :meth:`commit`; if the sink is
     closed without a commit (an exception, Ctrl-C), the target is left as it was.
 
-    A CSV is written with the input's separators, header, quote character and encoding (the
-    ``csv`` options it was read with), but a ``.tsv`` with tabs
+    A CSV is written with the input's separators, header, quote character, encoding (the
+    ``csv`` options it was read with) and line ends, but a ``.tsv`` with tabs
     (:meth:`CsvOptions.output_delimiter`): :attr:`delimiter` and :attr:`encoding` say how it
     was written (None for other formats, and the encoding None for UTF-8).
     """
 
-    def __init__(self, path: str, format: Format, schema: pa.Schema, csv: CsvOptions):
+    def __init__(
+        self, path: str, format: Format, schema: pa.Schema, csv: CsvOptions, line_end: str = "\n"
+    ):
         self.path = path
+        self._line_end = line_end
         self.format = format
         self.schema = schema
         self.name = "<stdout>" if path == STDIO else path
@@ -79,6 +82,7 @@ class Sink:
                 header=csv.header is not False,
                 quote=csv.quote_character,
                 name=self.name,
+                line_end=self._line_end,
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
             return writer
@@ -179,6 +183,7 @@ def open_sink(
     schema: pa.Schema,
     format: str | Format | None = None,
     csv: CsvOptions | None = None,
+    line_end: str = "\n",
 ) -> Sink:
     """Open an output for record batches of ``schema``; use as a context manager.
 
@@ -190,6 +195,8 @@ def open_sink(
     format : str, Format or None
         None infers it from the extension (stdout: CSV).
     csv : CsvOptions or None
+    line_end : {"\\n", "\\r\\n"}, default "\\n"
+        How a CSV output's lines end (its input's way: :attr:`Reader.line_end`).
 
     Examples
     --------
@@ -202,6 +209,5 @@ def open_sink(
     ['x', '1.0', '2.0']
     """
     path = os.fspath(path)
-    return Sink(
-        path, resolve_format(path, format, param_name="output_format"), schema, csv or CsvOptions()
-    )
+    kind = resolve_format(path, format, param_name="output_format")
+    return Sink(path, kind, schema, csv or CsvOptions(), line_end)

@@ -323,7 +323,7 @@ def transform_file(
             or ("utf-8-sig" if reference.utf8_mark else None),
             quote="" if text_quotes else read.csv.quote,
         )
-        with open_sink(output, schema, out_format, written) as sink:
+        with open_sink(output, schema, out_format, written, reference.line_end) as sink:
             if spliced:
                 args = (sources, names, affine, options.inverse, sink, looks, infinity_hints)
                 rewrite_csv(*args, progress)

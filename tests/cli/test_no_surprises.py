@@ -1740,6 +1740,31 @@ def test_a_utf8_byte_order_mark_is_kept_in_csv_output(tmp_path):
     assert (tmp_path / "back.csv").read_bytes().startswith(b"\xef\xbb\xbfa,b\n")
 
 
+@pytest.mark.parametrize("end", [b"\r\n", b"\n"])
+@pytest.mark.parametrize("mode", [[], ["--mode", "adaptive"]])
+def test_csv_output_ends_its_lines_as_its_input_did(tmp_path, end, mode):
+    """A CSV from Windows comes out with CRLF line ends (the records rewritten in place, and
+    those written from batches alike), and its inverse gives the input back byte for byte."""
+    data, stats, out = tmp_path / "w.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    rows = [b"a,b,note", b"1,2.5,x", b'3,5.5,"two' + end + b'lines"', b"4,9.25,y", b"8,1.5,z"]
+    data.write_bytes(end.join(rows) + end)
+    normkit_summary("fit", data, "-o", stats)
+    normkit_summary("transform", data, "-s", stats, *mode, "-o", out)
+    written = out.read_bytes()
+    assert written.count(end) == len(rows) + 1  # every record, and the line inside the quotes
+    if end == b"\n":
+        assert b"\r" not in written
+    else:
+        assert written.replace(b"\r\n", b"").count(b"\n") == 0
+    if not mode:
+        back = tmp_path / "back.csv"
+        normkit_summary("inverse", out, "-s", stats, "-o", back)
+        assert back.read_bytes() == data.read_bytes()
+    piped = run_normkit("transform", "-", "-s", stats, *mode, "-o", "-", stdin=data.read_bytes())
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == written
+
+
 def test_per_column_values_name_columns_as_columns_does(tmp_path):
     # A name holding a comma, or spaces at its ends, is double-quoted as in --columns.
     data, stats, out = tmp_path / "n.csv", tmp_path / "s.json", tmp_path / "g.csv"

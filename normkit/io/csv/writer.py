@@ -52,8 +52,9 @@ class CsvWriter:
     missing values are empty, and so is an empty text, so pass-through text columns of a CSV
     keep their text as written. The text is UTF-8, or in ``encoding`` when given, and numbers
     have the ``decimal`` separator (the input's encoding and separator, so that the output reads
-    back with the options recorded for it). :attr:`delimiter` and :attr:`encoding` (None for
-    UTF-8) say how it is written.
+    back with the options recorded for it), and its lines end with ``line_end`` (``"\r\n"`` where
+    the input's did). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is
+    written.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class CsvWriter:
         header: bool = True,
         quote: str | None = '"',
         name: str = "the output",
+        line_end: str = "\n",
     ):
         self._stream = stream
         self._name = name
@@ -75,6 +77,7 @@ class CsvWriter:
         # the options recorded.
         self._quote = quote or ""
         self._decimal = decimal
+        self._line_end = line_end
         self.delimiter = delimiter
         self.encoding: str | None = None  # None: UTF-8
         self._transcode = False
@@ -152,6 +155,7 @@ class CsvWriter:
             "quote": self._quote or None,
             "decimal_point": self._decimal,
             "missing": missing,
+            "line_end": self._line_end,
         }
 
     def write_text(self, texts: Sequence) -> None:
