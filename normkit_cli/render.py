@@ -28,7 +28,8 @@ def render_drift(report: DriftReport) -> str:
             shift = "-" if change != change else f"share x{math.exp(change):.2f}"
             spread = " ".join(changed) or "-"
         elif c.count:
-            shift, spread = f"{c.mean_shift:+.3f} sd", f"{c.std_ratio:.3f}"
+            shift = f"{c.mean_shift:+.3f} sd"
+            spread = "-" if c.std_ratio != c.std_ratio else f"{c.std_ratio:.3f}"  # one value
         else:  # no value in the data: only its missing rate is judged
             shift, spread = "-", "-"
         rows.append(

@@ -54,7 +54,7 @@ from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
 from ..core.drift import bin_counts, drift_scores
-from ..errors import OptionError, SchemaError, StatsFileError, listed
+from ..errors import SchemaError, StatsFileError, listed
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
@@ -115,7 +115,8 @@ class DriftOptions:
     def check_columns(self, names: Sequence[str]) -> None:
         unknown = [name for name in self.column_thresholds if name not in set(names)]
         if unknown:
-            raise OptionError(
+            # A column the statistics do not have, as for --gamma or --columns: exit code 1.
+            raise SchemaError(
                 f"a threshold is given for {unknown[0]!r}, which the statistics do not have "
                 f"(their columns: {', '.join(map(repr, names[:8]))}"
                 f"{', ...' if len(names) > 8 else ''})",
@@ -406,7 +407,8 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
     new_var0 = float(new.m2[j]) / float(new.weight[j]) if n_new else math.nan
     ref_std = math.sqrt(max(float(reference.var[j]), 0.0))
     mean = float(new.mean[j]) if n_new else math.nan
-    std = math.sqrt(max(float(new.var[j]), 0.0)) if n_new > ddof else math.nan
+    # One value has no spread (its variance over n is 0, which would read as a collapse).
+    std = math.sqrt(max(float(new.var[j]), 0.0)) if n_new > max(ddof, 1) else math.nan
     shift = (mean - ref_mean) / (ref_std if ref_std > 0 else ref_scale)
     if ref_std == 0.0:
         ratio = 1.0 if std == 0.0 else (math.inf if std > 0 else math.nan)

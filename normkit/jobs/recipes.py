@@ -185,8 +185,8 @@ def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str | None, all
             "normalizing it again would not give what you expect",
             param="renormalize",
             hints=(
-                "invert it, if that was meant"
-                + ("" if same else ", with the statistics that normalized it"),
+                f"invert it{'' if same else ' with the statistics that normalized it'} (if "
+                "that was meant)",
                 f"normalize it again all the same ({param('renormalize', True)})",
             ),
         )

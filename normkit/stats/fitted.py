@@ -379,30 +379,30 @@ class FittedStats:
             self.categories,  # of other columns than the numeric ones: kept whole
         )
 
-    def merge(self, other: FittedStats) -> FittedStats:
+    def merge(self, other: FittedStats, names: tuple = ("these", "the other")) -> FittedStats:
         """Statistics of the union of the rows both were fitted on (exact; commutative to a bit).
+        ``names``: what to call this and ``other`` in a message (their files).
 
         Weighted statistics merge with unweighted ones exactly (whose rows weigh 1). The
         running statistics depend on the order of the rows, so a merge keeps none; the
         sketches (when both have one) are merged approximately (their samples are gone); the
         category counts (when both have them) of the columns both counted are merged, exactly
-        while their categories together are at most
-        :data:`~normkit.core.categories.MAX_CATEGORIES`.
+        while their categories together are at most :data:`~.categories.MAX_CATEGORIES`.
 
         Raises
         ------
         SchemaError
             If the columns differ.
         OptionError
-            If the options, gamma or beta differ.
-        """
+            If the options, gamma or beta differ."""
         if self.names != other.names:
             mine, theirs = list(self.names), list(other.names)
             only_mine = [n for n in mine if n not in theirs]
             only_theirs = [n for n in theirs if n not in mine]
             if only_mine or only_theirs:
                 name = (only_mine or only_theirs)[0]
-                detail = f"column {name!r} is only in {'these' if only_mine else 'the other'}"
+                has, lacks = names if only_mine else names[::-1]
+                detail = f"column {name!r} is in {has} but not in {lacks}"
             else:
                 detail = "the columns are in another order"
             raise SchemaError(f"cannot merge statistics of different columns: {detail}")

@@ -577,7 +577,7 @@ def merge(
         other = read(path)
         try:
             check_same_scale(merged.provenance, other.provenance)
-            together = merged.merge(other)
+            together = merged.merge(other, (first, path))
             check_apart(merged.provenance, other.provenance)
             merged = together
         except (SchemaError, OptionError) as exc:

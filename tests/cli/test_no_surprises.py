@@ -375,7 +375,7 @@ def test_normalizing_twice_with_the_same_statistics_is_refused(tmp_path, sample_
     ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
     assert refused(1, "transform", z, "-s", sample_stats, "-o", tmp_path / "zz.parquet") == (
         f"{ERROR}{z} is already normalized with these statistics (its metadata says so); "
-        "normalizing it again would not give what you expect; invert it, if that was meant or "
+        "normalizing it again would not give what you expect; invert it (if that was meant) or "
         "normalize it again all the same (--renormalize)"
     )
     ok("transform", z, "-s", sample_stats, "-o", tmp_path / "zz.parquet", "--renormalize")
@@ -394,8 +394,8 @@ def test_normalizing_twice_with_another_fit_of_the_same_data_is_refused(tmp_path
     zz = tmp_path / "zz.parquet"
     assert refused(1, "transform", z, "-s", other, "-o", zz) == (
         f"{ERROR}{z} is already normalized with other statistics than these (its metadata says "
-        "so); normalizing it again would not give what you expect; invert it, if that was "
-        "meant, with the statistics that normalized it or normalize it again all the same "
+        "so); normalizing it again would not give what you expect; invert it with the "
+        "statistics that normalized it (if that was meant) or normalize it again all the same "
         "(--renormalize)"
     )
     assert not zz.exists()
@@ -1073,7 +1073,7 @@ def test_merge_refusals_share_one_exit_code(tmp_path):
     ok("fit", SAMPLE_CSV, "--exclude", "id", "--ddof", "1", "-o", b)
     ok("fit", SAMPLE_CSV, "--columns", "age", "-o", c)
     assert "different ddof" in refused(1, "merge-stats", a, b)
-    assert "only in these" in refused(1, "merge-stats", a, c)
+    assert f"is in {a} but not in {c}" in refused(1, "merge-stats", a, c)
 
 
 def test_merge_stats_refuses_statistics_of_normalized_and_raw_data(tmp_path):
@@ -1296,8 +1296,8 @@ def test_a_malformed_file_names_the_separator_that_would_read_it(tmp_path):
     # Given ',', the first line splits otherwise than the rest: a title, or a header? Refused.
     assert "--skip-rows 0" in refused(1, "fit", path, "--delimiter", ",")
     assert refused(1, "fit", path, "--delimiter", ",", "--skip-rows", "0") == (
-        f"{ERROR}{path} at line 2: malformed CSV: expected 1 field, got 2: 1,5;2;x; it reads "
-        "as one column, but ';' would split it into 3: give the separator (--delimiter ';')"
+        f"{ERROR}{path} at line 2: malformed CSV: expected 1 field, got 2: 1,5;2;x; ',' does "
+        "not split it evenly, but ';' would split it into 3: give the separator (--delimiter ';')"
     )
 
 

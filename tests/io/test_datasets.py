@@ -303,7 +303,7 @@ def test_merging_stays_exact_far_from_zero(tmp_path):
     ("options", "fragment"),
     [
         (("--ddof", "1"), "different ddof (0 and 1)"),
-        (("--columns", "x"), "column 'offset' is only in these"),
+        (("--columns", "x"), "column 'offset' is in {a} but not in {b}"),
         (("--gamma", "2"), "different gamma"),
     ],
 )
@@ -313,6 +313,7 @@ def test_merge_refuses_statistics_that_do_not_match(tmp_path, data, options, fra
     fit(tmp_path, tmp_path / "d.csv", *options, name="b.json")
     result = run("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json")
     # Statistics that do not fit together are one kind of problem, whichever part differs.
+    fragment = fragment.format(a=tmp_path / "a.json", b=tmp_path / "b.json")
     assert_error(result, 1, f"{tmp_path / 'b.json'}: ", fragment)
     assert not (tmp_path / "m.json").exists()
 

@@ -109,7 +109,7 @@ def test_human_output_and_threshold(tmp_path, fitted):
     assert "drifted (alpha 0.01 over 16 tests, threshold 0.2): score" in only.stdout
     other = run("drift", path, "-s", stats, "--threshold", "age=0.1")
     assert other.exit_code == 0, other.stdout
-    assert_error(run("drift", path, "-s", stats, "--threshold", "sore=0.1"), 2, "'sore'", "score")
+    assert_error(run("drift", path, "-s", stats, "--threshold", "sore=0.1"), 1, "'sore'", "score")
     for twice in (["score=0.1", "score=0.2"], ["0.1", "0.3"], ["=0.3"]):
         result = run("drift", path, "-s", stats, *[f"--threshold={t}" for t in twice])
         assert result.exit_code == 2, result.output
@@ -435,3 +435,35 @@ def test_new_data_with_the_weight_column_is_weighted_as_the_reference_was(tmp_pa
     unweighted = normkit.drift_batches([sample(7, 3_000)[["x"]]], stats)
     assert unweighted.drifted == ["x"]
     assert "no weight column 'w'" in unweighted.notes[0]
+
+
+def test_one_row_has_no_spread_to_compare(fitted):
+    """A single row has a mean but no standard deviation: its std and std ratio are unknown
+    (null, and "-" in the table), not 0 (which would read as a collapse of the spread)."""
+    path, stats, data = fitted
+    one = path.with_name("one.csv")
+    data.head(1).to_csv(one, index=False)
+    code, report = drift_json(one, stats)
+    assert code == 0
+    for column in report["columns"]:
+        assert column["std"] is None, column
+        assert column["std_ratio"] is None, column
+        assert column["mean_shift"] is not None
+    table = run("drift", one, "-s", stats)
+    assert table.exit_code == 0, table.output
+    assert "nan" not in table.stdout
+    two = path.with_name("two.csv")
+    data.head(2).to_csv(two, index=False)
+    _, report = drift_json(two, stats)
+    assert all(c["std"] is not None for c in report["columns"] if c["name"] != "constant")
+
+
+def test_a_threshold_for_a_column_not_fitted_is_refused_as_gamma_is(fitted):
+    """A per-column option naming a column the statistics do not have is one kind of problem
+    with one exit code (1), whichever option names it."""
+    path, stats, _ = fitted
+    result = run("drift", path, "-s", stats, "--threshold", "nope=0.3")
+    assert_error(result, 1, "'nope'", "which the statistics do not have")
+    out = path.with_name("out.csv")
+    assert_error(run("transform", path, "-s", stats, "--gamma", "nope=2", "-o", out), 1, "'nope'")
+    assert not out.exists()

@@ -217,17 +217,20 @@ def comment_or_row(mark: str, line: int, text: str | None = None) -> InputError:
     )
 
 
-def split_hints(head: bytes, used: str, head_bytes: int) -> tuple[str, ...]:
-    """For a file that reads as one column, or is malformed, with the separator ``used``: the
-    separator that would split its first records into as many fields each, if one does. ``head``
-    is its first bytes (``head_bytes`` of them, unless the file is shorter)."""
+def split_hints(
+    head: bytes, used: str, head_bytes: int, malformed: bool = False
+) -> tuple[str, ...]:
+    """For a file that reads as one column, or is ``malformed``, with the separator ``used``:
+    the separator that would split its first records into as many fields each, if one does.
+    ``head`` is its first bytes (``head_bytes`` of them, unless the file is shorter)."""
     candidate = splitting_separator(head, used, head_bytes)
     if candidate is not None:
         fields = len(_head_records(head, head_bytes, candidate)[0])
         shown = "'\\t'" if candidate == "\t" else repr(candidate)
+        seen = f"{used!r} does not split it evenly" if malformed else "it reads as one column"
         return (
-            f"it reads as one column, but {shown} would split it into {fields}: give "
-            f"the separator ({param('csv.delimiter', candidate)})",
+            f"{seen}, but {shown} would split it into {fields}: give the separator "
+            f"({param('csv.delimiter', candidate)})",
         )
     return space_hints(_head_lines(head, head_bytes)) if used != " " else ()
 

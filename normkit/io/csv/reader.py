@@ -331,8 +331,8 @@ class CsvReader(ReaderBase):
             return schema
         return padded_as_text(schema, texts, self.read.csv.nulls)
 
-    def _split_hints(self, head: bytes) -> tuple[str, ...]:
-        return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES)
+    def _split_hints(self, head: bytes, malformed: bool = False) -> tuple[str, ...]:
+        return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES, malformed)
 
     def _not_text(self, offset: int, where: str = "") -> InputError:
         encoding = self.encoding or "UTF-8"
@@ -527,7 +527,7 @@ class CsvReader(ReaderBase):
             return InputError(
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
                 f"field{'' if exc.expected == 1 else 's'}, got {exc.got}: {printable(exc.value)}",
-                hints=self._split_hints(self.head)
+                hints=self._split_hints(self.head, malformed=True)
                 or escaped
                 or record_hints(exc.value, csv.comment, self._quote(), delimiter)
                 or skip_hints(self.head, delimiter, self._quote(), exc.line),
