@@ -8,6 +8,7 @@ import pytest
 
 from normkit.io.parquet import (
     DISTINCT_MIN_ROWS,
+    PARQUET_ROW_GROUP_BYTES,
     PARQUET_ROW_GROUP_ROWS,
     ParquetWriter,
     native_writes,
@@ -73,6 +74,31 @@ def test_every_row_is_written_in_row_groups_of_a_useful_size(rows):
     sizes = [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)]
     assert sum(sizes) == rows
     assert all(size >= PARQUET_ROW_GROUP_ROWS for size in sizes[:-1])
+
+
+def test_wide_batches_fill_row_groups_by_their_bytes():
+    """Batches of many columns make a row group once their bytes (``nbytes``) reach
+    PARQUET_ROW_GROUP_BYTES, whether they are counted or known from the types to be enough."""
+    rng = np.random.default_rng(5)
+    columns = {f"x{j}": rng.standard_normal(200) for j in range(20_000)}
+    columns["flag"] = rng.random(200) < 0.5
+    columns["id"] = [f"row {i}" for i in range(200)]
+    table = pa.table(columns)
+    table = table.set_column(0, "x0", pa.array([None, *table["x0"].to_pylist()[1:]]))
+    batch_rows = 25
+    # Row groups as nbytes, counted batch by batch, makes them.
+    expected, rows, size = [], 0, 0
+    for batch in table.to_batches(max_chunksize=batch_rows):
+        rows, size = rows + batch.num_rows, size + batch.nbytes
+        if rows >= PARQUET_ROW_GROUP_ROWS or size >= PARQUET_ROW_GROUP_BYTES:
+            expected.append(rows)
+            rows = size = 0
+    expected += [rows] if rows else []
+    file = write(table, batch_rows=batch_rows)
+    sizes = [file.metadata.row_group(i).num_rows for i in range(file.metadata.num_row_groups)]
+    assert sizes == expected
+    assert len(sizes) > 1
+    assert file.read().equals(table)
 
 
 def test_columns_of_the_same_name_are_each_judged():
