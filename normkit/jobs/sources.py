@@ -17,6 +17,7 @@ from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import interchangeable, is_numeric_type, to_float64
 from ..io.dataset import describe_sources, reference_reader
+from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.threads import Prefetch
 from .categories import add_counts, count_batches
@@ -221,7 +222,8 @@ def require_rows(rows: int, sources: Sequence[Reader]) -> None:
     if rows:
         return
     if len(sources) == 1:
-        raise DataError(f"{sources[0].name}: no data rows (the file has only a header)")
+        held = "only a header" if sources[0].format is Format.CSV else "its columns but no rows"
+        raise DataError(f"{sources[0].name}: no data rows (the file has {held})")
     raise DataError(f"{describe_sources(sources)}: no data rows in any file")
 
 

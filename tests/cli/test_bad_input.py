@@ -197,7 +197,12 @@ CASES: dict[str, Case] = {
     "header only": Case(
         fit_of(lambda d: write(d / "h.csv", "a,b\n")),
         1,
-        "normkit: error: {dir}/h.csv: no data rows",
+        "normkit: error: {dir}/h.csv: no data rows (the file has only a header)",
+    ),
+    "Parquet without rows": Case(
+        fit_of(parquet(pa.table({"a": pa.array([], pa.float64())}))),
+        1,
+        "normkit: error: {dir}/data.parquet: no data rows (the file has its columns but no rows)",
     ),
     "duplicate column names": Case(  # a CSV's repeated header names are renamed instead
         fit_of(parquet(pa.Table.from_arrays([pa.array([1.0]), pa.array([2.0])], ["a", "a"]))),
