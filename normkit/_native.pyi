@@ -41,6 +41,7 @@ class CsvRewrite:
         quote: str | None,
         decimal_point: str,
         missing: str,
+        line_end: str = "\n",
     ) -> None: ...
 
 class RewriteJob:
@@ -156,6 +157,7 @@ def csv_records(
     decimal_point: str,
     missing: str,
     threads: int = 1,
+    line_end: str = "\n",
 ) -> list[npt.NDArray[np.uint8]]: ...
 def json_load(text: str) -> Any | None: ...
 def json_text(obj: Any, sort_keys: bool) -> str | None: ...

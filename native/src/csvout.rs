@@ -2,7 +2,7 @@
 //!
 //! Each column arrives as its Arrow buffers (little-endian values, a validity bitmap, 32- or
 //! 64-bit text offsets) with the array's offset, and each row becomes one record ending in
-//! `\n`:
+//! the style's line end (`\n`, or the input's `\r\n` or `\r`):
 //!
 //! - floats in the shortest text that reads back to the same value (ryu's digits and layout,
 //!   written by zmij: `0.1`, `1000000000000000.0`, `1e16`, `1.25e-7`), with the decimal
@@ -73,8 +73,8 @@ pub struct Style {
     pub decimal_point: u8,
     /// The text of a missing value.
     pub missing: Vec<u8>,
-    /// Records end with `\r\n` rather than `\n` (as the input's lines did).
-    pub crlf: bool,
+    /// The end of a record: `\n`, or the input's `\r\n` or `\r`.
+    pub line_end: &'static [u8],
 }
 
 /// Why records could not be written.
@@ -118,18 +118,8 @@ impl Style {
         quote: Some(b'"'),
         decimal_point: b'.',
         missing: Vec::new(),
-        crlf: false,
+        line_end: b"\n",
     };
-
-    /// The end of a record.
-    #[inline]
-    pub fn line_end(&self) -> &'static [u8] {
-        if self.crlf {
-            b"\r\n"
-        } else {
-            b"\n"
-        }
-    }
 }
 
 /// Checks that `column`'s buffers hold `rows` values from its offset.
@@ -316,7 +306,7 @@ pub fn write_records(
                 });
             }
         }
-        out.extend_from_slice(style.line_end());
+        out.extend_from_slice(style.line_end);
     }
     Ok(())
 }
@@ -619,7 +609,7 @@ mod tests {
             "plain\n\"a,b\"\n\"say \"\"hi\"\"\"\n\"two\nlines\"\n\"\"\n\"\"\n"
         );
         let crlf = Style {
-            crlf: true,
+            line_end: b"\r\n",
             ..style.clone()
         };
         assert_eq!(

@@ -1209,17 +1209,22 @@ fn csv_style(
     missing: &str,
     line_end: &str,
 ) -> PyResult<csvout::Style> {
-    let crlf = match line_end {
-        "\n" => false,
-        "\r\n" => true,
-        _ => return Err(PyValueError::new_err("line_end must be '\\n' or '\\r\\n'")),
+    let line_end: &'static [u8] = match line_end {
+        "\n" => b"\n",
+        "\r\n" => b"\r\n",
+        "\r" => b"\r",
+        _ => {
+            return Err(PyValueError::new_err(
+                "line_end must be '\\n', '\\r\\n' or '\\r'",
+            ))
+        }
     };
     Ok(csvout::Style {
         delimiter: one_byte("delimiter", delimiter)?,
         quote: quote.map(|q| one_byte("quote", q)).transpose()?,
         decimal_point: one_byte("decimal_point", decimal_point)?,
         missing: missing.as_bytes().to_vec(),
-        crlf,
+        line_end,
     })
 }
 

@@ -14,7 +14,7 @@
 //!   column: quoted only where it must be, an empty one as the missing value's text.
 //!
 //! The output is thus byte for byte what parsing the records into columns and writing the
-//! columns back gives, without the columns. A record ends in `\n`. Where an output is infinite
+//! columns back gives, without the columns. A record ends in the style's line end. Where an output is infinite
 //! (from an infinite input, or beyond float64's range), or a field cannot be written without
 //! quotes where nothing is quoted, the block's text is not to be used: [`first_stop`] says which
 //! of them comes first, as the batch path finds it ([`Stop`]).
@@ -311,8 +311,7 @@ impl Records for Writer<'_> {
 
     #[inline]
     fn record(&mut self, rows: usize, _: usize) {
-        let end = self.plan.style.line_end();
-        self.out.text.extend_from_slice(end);
+        self.out.text.extend_from_slice(self.plan.style.line_end);
         self.row = rows + 1;
         self.first = true;
     }
@@ -598,7 +597,7 @@ mod tests {
     #[test]
     fn records_end_as_the_style_says_whatever_they_ended_with() {
         let crlf = Style {
-            crlf: true,
+            line_end: b"\r\n",
             ..Style::CSV
         };
         let plan = Plan::new(vec![Some(0), None], vec![map(1.0, 2.0)], false, crlf).unwrap();

@@ -57,7 +57,9 @@ class Reader(Protocol):
         A CSV's first bytes (64 KiB, decoded to UTF-8) once the schema is read, for hints;
         empty for other formats.
     line_end : str
-        ``"\\r\\n"`` where a CSV's first line ends so, else ``"\\n"``, once the schema is read.
+        How a CSV's header (or first record) ends, once the schema is read: ``"\\r\\n"``,
+        ``"\\r"`` or ``"\\n"`` (other formats: ``"\\n"``); a CSV output of it ends its records
+        the same way, so that it reads back, and compares, as its input.
     """
 
     path: str
@@ -151,6 +153,7 @@ class ReaderBase:
         self.detected: CsvOptions | None = None
         self.encoding: str | None = None
         self.utf8_mark = False  # a UTF-8 input that begins with a byte-order mark
+        self.line_end = "\n"  # how a CSV's header (or first record) ends, once read
         self.head = b""
         self._schema: pa.Schema | None = None
         self._pipe_file: BinaryIO | None = None
@@ -180,14 +183,6 @@ class ReaderBase:
         if not self.is_stdin:
             self._pipe_file = stream  # closed with the reader
         self._resumed = PrefixedStream(head, stream)
-
-    @property
-    def line_end(self) -> str:
-        """How the input's lines end: ``"\\r\\n"`` where its first line ends so (a CSV from
-        Windows), else ``"\\n"`` (other formats too): a CSV output of it ends its lines the same
-        way, so that it reads back, and compares, as its input."""
-        end = self.head.find(b"\n")
-        return "\r\n" if end > 0 and self.head[end - 1 : end] == b"\r" else "\n"
 
     @property
     def size_bytes(self) -> int | None:

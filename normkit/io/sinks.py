@@ -195,8 +195,8 @@ def open_sink(
     format : str, Format or None
         None infers it from the extension (stdout: CSV).
     csv : CsvOptions or None
-    line_end : {"\\n", "\\r\\n"}, default "\\n"
-        How a CSV output's lines end (its input's way: :attr:`Reader.line_end`).
+    line_end : {"\\n", "\\r\\n", "\\r"}, default "\\n"
+        How a CSV output's records end (its input's way: :attr:`Reader.line_end`).
 
     Examples
     --------

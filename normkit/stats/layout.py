@@ -57,7 +57,8 @@ def many_objects() -> Iterator[None]:
     """Python's cyclic garbage collector paused while a document is built or read: a stat file
     of 20,000 columns is a million objects, none of them in a cycle, which the collector went
     through again and again as they were made (a tenth of a transform's time). It runs again
-    afterwards if it ran before."""
+    afterwards if it ran before. The collector is the process's: other threads run without it
+    meanwhile, which changes when, not whether, their garbage is collected."""
     enabled = gc.isenabled()
     gc.disable()
     try:

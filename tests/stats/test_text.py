@@ -258,14 +258,24 @@ def test_the_garbage_collector_is_left_as_it_was(enabled):
     import gc
 
     stats = Standardizer().fit(np.arange(12.0).reshape(4, 3)).stats_
+    seen = []
+    load = _native.json_load
+
+    def watched(text):
+        seen.append(gc.isenabled())
+        return load(text)
+
     was = gc.isenabled()
     try:
         (gc.enable if enabled else gc.disable)()
+        _native.json_load = watched
         text = statfile.to_text(stats)
         assert statfile.parse(text).names == stats.names
         with pytest.raises(Exception, match="not a normkit stat file"):
             statfile.parse("{")
         assert statfile.fingerprint(stats) == statfile.fingerprint(statfile.parse(text))
         assert gc.isenabled() is enabled
+        assert seen == [False, False, False]  # paused while each file was parsed
     finally:
+        _native.json_load = load
         (gc.enable if was else gc.disable)()

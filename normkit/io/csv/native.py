@@ -147,9 +147,10 @@ def _engine(dialect: Dialect, kinds: Sequence[int], names: Sequence[str] | None 
 
 def read_header(
     stream: BinaryIO, dialect: Dialect, max_bytes: int, chunk_bytes: int = CHUNK_BYTES
-) -> tuple[list[str], bytes, int]:
-    """The column names at the start of ``stream``, the bytes read after the header, and the
-    lines before the first record after it.
+) -> tuple[list[str], bytes, int, str]:
+    """The column names at the start of ``stream``, the bytes read after the header, the lines
+    before the first record after it, and how the header (or the first record) ends:
+    ``"\\r\\n"``, ``"\\r"`` or ``"\\n"`` (a CSV output of the input ends its records so).
 
     A BOM, the dialect's ``skip_rows`` lines, then blank and comment lines are skipped; the
     header is the next record, or, without one (``header`` False), the columns are named
@@ -196,13 +197,17 @@ def read_header(
                 raise RecordError(exc) from None
             if found is not None:
                 names, end, header_lines = found
+                ending = pending[:end]
+                line_end = (
+                    "\r\n" if ending.endswith(b"\r\n") else "\r" if ending.endswith(b"\r") else "\n"
+                )
                 if not dialect.header:
                     names = [f"column_{i + 1}" for i in range(len(names))]
                     # Blank lines before the first record: counted, the record kept.
                     kept = pending.lstrip(b"\r\n")
                     lines += _count_line_ends(pending[: len(pending) - len(kept)])
-                    return names, kept, lines
-                return names, pending[end:], lines + header_lines
+                    return names, kept, lines, line_end
+                return names, pending[end:], lines + header_lines, line_end
         if eof and not pending:
             if dialect.skip_rows:  # the input ended among the lines to skip, or just after
                 raise RecordError(

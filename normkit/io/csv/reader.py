@@ -284,7 +284,7 @@ class CsvReader(ReaderBase):
         """The first block of records (after the header and the lines skipped; comments after
         values taken out), the column names and the line the first record starts on."""
         stream = self._without_inline_comments(stream)
-        header, rest, lines = read_header(
+        header, rest, lines, self.line_end = read_header(
             stream, self._dialect(), self._max_record(), self.read.csv.block_size
         )
         header, self.renamed = self._names(header)
@@ -409,7 +409,7 @@ class CsvReader(ReaderBase):
         stream = self._without_inline_comments(self._csv_stream())
         try:
             with self._translate_errors(), self._record_errors(float_columns, column_types):
-                header, rest, lines = read_header(
+                header, rest, lines, _ = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
                 if self._names(header)[0] != list(names):
@@ -580,7 +580,7 @@ class CsvReader(ReaderBase):
         stream = self._without_inline_comments(self._csv_stream())
         try:
             with self._record_errors((), {}):
-                header, rest, lines = read_header(
+                header, rest, lines, _ = read_header(
                     stream, self._dialect(), self._max_record(), self.read.csv.block_size
                 )
                 header = self._names(header)[0]
