@@ -83,7 +83,8 @@ def test_wide_batches_fill_row_groups_by_their_bytes():
     columns = {f"x{j}": rng.standard_normal(200) for j in range(20_000)}
     columns["flag"] = rng.random(200) < 0.5
     columns["id"] = [f"row {i}" for i in range(200)]
-    table = pa.table(columns)
+    columns["city"] = pa.array(rng.choice(["Oslo", "Lima"], 200)).dictionary_encode()
+    table = pa.table(columns)  # the batches written are slices of it
     table = table.set_column(0, "x0", pa.array([None, *table["x0"].to_pylist()[1:]]))
     batch_rows = 25
     # Row groups as nbytes, counted batch by batch, makes them.
