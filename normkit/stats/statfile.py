@@ -583,9 +583,8 @@ def merge(
         except (SchemaError, OptionError) as exc:
             # Statistics that do not fit together are a problem of the files, whichever part
             # differs: one kind of error, one exit code.
-            raise StatsFileError(
-                f"{path}: {exc.message} (merging into those of {first})", hints=exc.hints
-            ) from None
+            into = "" if first in exc.message else f" (merging into those of {first})"
+            raise StatsFileError(f"{path}: {exc.message}{into}", hints=exc.hints) from None
         sources += other.provenance.get("sources", [])
         # The sources so far, for the next file's scale to be checked against theirs.
         merged = merged.with_provenance({"sources": sources})

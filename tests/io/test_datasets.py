@@ -314,7 +314,9 @@ def test_merge_refuses_statistics_that_do_not_match(tmp_path, data, options, fra
     result = run("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json")
     # Statistics that do not fit together are one kind of problem, whichever part differs.
     fragment = fragment.format(a=tmp_path / "a.json", b=tmp_path / "b.json")
-    assert_error(result, 1, f"{tmp_path / 'b.json'}: ", fragment)
+    line = assert_error(result, 1, f"{tmp_path / 'b.json'}: ", fragment)
+    # each file named once: the one merged into only where the message does not name it
+    assert line.count(str(tmp_path / "a.json")) == 1, line
     assert not (tmp_path / "m.json").exists()
 
 
