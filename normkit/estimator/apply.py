@@ -95,18 +95,41 @@ def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
     return pa.schema(fields, metadata=_pandas_updated(schema.metadata, fitted))
 
 
+#: pandas' record of a float64 column (what a transform makes of a fitted column).
+_FLOAT64_ENTRY = {"pandas_type": "float64", "numpy_type": "float64", "metadata": None}
+
+
+def _pandas_document(metadata: dict | None) -> dict | None:
+    """pandas' record in schema metadata (``to_parquet`` writes it), parsed; None where there is
+    none, or where it is not as pandas writes it (an object whose ``columns`` is a list of
+    objects and ``index_columns`` a list): unreadable, pandas cannot read it back either."""
+    raw = (metadata or {}).get(b"pandas")
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    columns, index = doc.get("columns", []), doc.get("index_columns", [])
+    if not isinstance(columns, list) or not all(isinstance(c, dict) for c in columns):
+        return None
+    return doc if isinstance(index, list) else None
+
+
+def _field_name(entry: dict) -> str | None:
+    name = entry.get("field_name")
+    return name if isinstance(name, str) else None
+
+
 def pandas_index_columns(schema: pa.Schema) -> frozenset[str]:
     """The columns of ``schema`` that pandas' metadata names as a DataFrame's index (written
     with ``to_parquet``, a named or non-range index is stored as columns): an index is no
     feature, and is passed through where columns are chosen by their type."""
-    metadata = schema.metadata or {}
-    if b"pandas" not in metadata:
-        return frozenset()
-    try:
-        index = json.loads(metadata[b"pandas"]).get("index_columns", [])
-        return frozenset(c for c in index if isinstance(c, str))
-    except (ValueError, TypeError, AttributeError):
-        return frozenset()  # unreadable: pandas cannot read it back either
+    doc = _pandas_document(schema.metadata)
+    index = doc.get("index_columns", []) if doc is not None else []
+    return frozenset(c for c in index if isinstance(c, str))
 
 
 def pandas_columns(schema: pa.Schema, names: Sequence[str]) -> dict[str, dict] | None:
@@ -114,39 +137,25 @@ def pandas_columns(schema: pa.Schema, names: Sequence[str]) -> dict[str, dict] |
     its ``columns`` list, by field name) where it is not float64's, or None: what a transform
     turns into float64, kept so that an inverse gives pandas its types back (a nullable
     ``Int64`` read as such, not as float64)."""
-    metadata = schema.metadata or {}
-    if b"pandas" not in metadata:
+    doc = _pandas_document(schema.metadata)
+    if doc is None:
         return None
     wanted = set(names)
-    try:
-        columns = json.loads(metadata[b"pandas"]).get("columns", [])
-        return {
-            c["field_name"]: c
-            for c in columns
-            if isinstance(c, dict)
-            and c.get("field_name") in wanted
-            and (c.get("pandas_type"), c.get("numpy_type"), c.get("metadata"))
-            != ("float64", "float64", None)
-        } or None
-    except (ValueError, TypeError, AttributeError, KeyError):
-        return None  # unreadable: pandas cannot read it back either
+    return {
+        c["field_name"]: c
+        for c in doc.get("columns", [])
+        if _field_name(c) in wanted and {k: c.get(k) for k in _FLOAT64_ENTRY} != _FLOAT64_ENTRY
+    } or None
 
 
 def with_pandas_columns(schema: pa.Schema, entries: dict[str, dict]) -> pa.Schema:
     """``schema`` with pandas' record of the columns of ``entries`` replaced by them (those
     columns only: the index and the others are kept as they are)."""
-    metadata = schema.metadata or {}
-    if not entries or b"pandas" not in metadata:
+    doc = _pandas_document(schema.metadata)
+    if not entries or doc is None:
         return schema
-    try:
-        doc = json.loads(metadata[b"pandas"])
-        doc["columns"] = [
-            entries.get(c.get("field_name"), c) if isinstance(c, dict) else c
-            for c in doc.get("columns", [])
-        ]
-    except (ValueError, TypeError, AttributeError, KeyError):
-        return schema
-    return schema.with_metadata({**metadata, b"pandas": json.dumps(doc).encode("utf-8")})
+    doc["columns"] = [entries.get(_field_name(c), c) for c in doc.get("columns", [])]
+    return schema.with_metadata({**schema.metadata, b"pandas": json.dumps(doc).encode("utf-8")})
 
 
 def _pandas_updated(metadata: dict | None, fitted: set[str]) -> dict | None:
@@ -154,14 +163,12 @@ def _pandas_updated(metadata: dict | None, fitted: set[str]) -> dict | None:
     such as the index, kept): pandas would otherwise read a stale type from it."""
     if not metadata or b"pandas" not in metadata:
         return metadata
-    try:
-        doc = json.loads(metadata[b"pandas"])
-        for column in doc.get("columns", []):
-            if column.get("field_name") in fitted:
-                column["pandas_type"] = column["numpy_type"] = "float64"
-                column["metadata"] = None
-    except (ValueError, TypeError, AttributeError, KeyError):
+    doc = _pandas_document(metadata)
+    if doc is None:
         return {k: v for k, v in metadata.items() if k != b"pandas"}  # unreadable: dropped
+    for column in doc.get("columns", []):
+        if _field_name(column) in fitted:
+            column.update(_FLOAT64_ENTRY)
     return {**metadata, b"pandas": json.dumps(doc).encode("utf-8")}
 
 

@@ -157,11 +157,12 @@ class ParquetWriter:
             batch = batch.cast(self._stored)
         self._pending.append(batch)
         self._rows += batch.num_rows
-        if self._bytes + batch.num_rows * self._row_bits // 8 >= PARQUET_ROW_GROUP_BYTES:
-            self._bytes = PARQUET_ROW_GROUP_BYTES  # at least (nbytes counts no fewer)
-        else:
+        # nbytes counts no fewer bytes than the fixed-width columns hold.
+        full = self._bytes + batch.num_rows * self._row_bits // 8 >= PARQUET_ROW_GROUP_BYTES
+        if not full:
             self._bytes += batch.nbytes
-        if self._rows >= PARQUET_ROW_GROUP_ROWS or self._bytes >= PARQUET_ROW_GROUP_BYTES:
+            full = self._bytes >= PARQUET_ROW_GROUP_BYTES
+        if full or self._rows >= PARQUET_ROW_GROUP_ROWS:
             self._flush()
 
     def _flush(self) -> None:
