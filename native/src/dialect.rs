@@ -17,9 +17,10 @@ use std::fmt;
 /// - every byte is ASCII (a byte of a multi-byte UTF-8 character would cut characters apart);
 /// - neither the delimiter nor the quote is CR or LF (those end records);
 /// - the delimiter is not the quote;
-/// - the decimal point is not the delimiter or the quote (a number like `1,5` would be two
-///   fields), and not a byte that is part of a number's spelling anyway (digits, signs,
-///   `e`/`E`, letters) or trimmed around it (space, tab).
+/// - the decimal point is not the quote, nor the delimiter where nothing is quoted (a number
+///   like `1,5` would be two fields; quoted, `"1,5"` is one, as comma-separated files with
+///   decimal commas write them), and not a byte that is part of a number's spelling anyway
+///   (digits, signs, `e`/`E`, letters) or trimmed around it (space, tab).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Dialect {
     /// Separates the fields of a record (`,` or `\t` usually).
@@ -125,7 +126,7 @@ impl Dialect {
         if quote == Some(delimiter) {
             return Err(DialectError::DelimiterIsQuote(delimiter));
         }
-        if decimal_point == delimiter || Some(decimal_point) == quote {
+        if (decimal_point == delimiter && quote.is_none()) || Some(decimal_point) == quote {
             return Err(DialectError::DecimalIsSeparator(decimal_point));
         }
         let d = decimal_point;
@@ -246,8 +247,12 @@ mod tests {
             Err(DialectError::DelimiterIsQuote(b'"'))
         );
         assert_eq!(
-            Dialect::new(b',', Some(b'"'), b','),
+            Dialect::new(b',', None, b','),
             Err(DialectError::DecimalIsSeparator(b','))
+        );
+        assert!(
+            Dialect::new(b',', Some(b'"'), b',').is_ok(),
+            "\"1,5\" is quoted"
         );
         assert_eq!(
             Dialect::new(b';', Some(b','), b','),

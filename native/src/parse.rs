@@ -299,7 +299,8 @@ fn fast_number(buf: &[u8], pos: usize, d: &Dialect) -> Option<(f64, usize)> {
     i = digits(buf, i, &mut m);
     let mut count = i - int_start;
     let mut exponent: i64 = 0;
-    if buf.get(i) == Some(&d.decimal_point) {
+    // A decimal point that is also the delimiter ends an unquoted field (`1,5` is two).
+    if buf.get(i) == Some(&d.decimal_point) && d.decimal_point != d.delimiter {
         let frac_start = i + 1;
         i = digits(buf, frac_start, &mut m);
         count += i - frac_start;
@@ -1535,6 +1536,18 @@ mod tests {
             (4, 1, 0)
         );
         assert_eq!(skipped.floats[0], block.floats[1]);
+    }
+
+    #[test]
+    fn decimal_commas_of_a_comma_separated_file_are_quoted() {
+        use ColumnKind::*;
+        let d = Dialect::new(b',', Some(b'"'), b',').unwrap();
+        let buf = b"\"1,5\",2\n3,\"-0,25\"\n1,5\n";
+        let block = parse_block(buf, &d, &nulls(), &[Float, Float], 1, 2).unwrap();
+        let values = |c: usize| (0..3).map(|i| block.floats[c].get(i)).collect::<Vec<_>>();
+        // Unquoted, the comma separates: `1,5` is two fields, not 1.5.
+        assert_eq!(values(0), [Some(1.5), Some(3.0), Some(1.0)]);
+        assert_eq!(values(1), [Some(2.0), Some(-0.25), Some(5.0)]);
     }
 
     #[test]

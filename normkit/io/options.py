@@ -144,17 +144,29 @@ class CsvOptions:
         ]
 
     def role_conflict(
-        self, delimiter: str | None, quote: str | None, splits: str | None = None
+        self,
+        delimiter: str | None,
+        quote: str | None,
+        splits: str | None = None,
+        quoted_decimal_commas: bool = False,
     ) -> OptionError | None:
         """The refusal of one character in two roles, if one has two: the field separator
         ``delimiter`` and the decimal point, or the comment character and the separator or
         the ``quote`` character (None: not known yet). ``splits``: the separator that splits
-        the file's first lines evenly, if one does (named as the one to give)."""
+        the file's first lines evenly, if one does (named as the one to give).
+
+        A comma-separated file may write decimal commas in quoted fields (``"1,5"``), which
+        are then read as numbers: where fields are quoted, no other separator splits the first
+        lines, and ``quoted_decimal_commas`` (the first lines hold such a field, or the comma
+        was given as the separator)."""
         comment = self.comment or None
         other = "," if self.decimal_point == "." else "."
         separator = splits or ("," if delimiter not in (",", None) else ";")
+        decimal: str | None = self.decimal_point
+        if decimal == "," and self.quote != "" and splits is None and quoted_decimal_commas:
+            decimal = None
         for a, b, what, name, hint in (
-            (delimiter, self.decimal_point, "cannot separate both fields and decimals "
+            (delimiter, decimal, "cannot separate both fields and decimals "
              f"({param('csv.decimal')} is {self.decimal_point!r})", "csv.decimal",
              f"give the field separator ({param('csv.delimiter', separator)}) or, if "
              f"{delimiter!r} separates the fields, read {other!r} as the decimal separator "

@@ -3,6 +3,7 @@ surprising data. The command runs as a real process; each test asserts the exact
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import time
@@ -851,6 +852,54 @@ def test_a_csv_output_reads_back_with_the_settings_recorded_for_its_input(tmp_pa
         "the field separator (--delimiter ';') or, if ',' separates the fields, read '.' as the "
         "decimal separator (--decimal .)"
     )
+
+
+def test_decimal_commas_quoted_in_a_comma_separated_file(tmp_path):
+    # Comma-separated with quoted decimal commas ("1,5"), as some open-data exports write: they
+    # were refused ("',' cannot separate both"), with no option that read them.
+    path = tmp_path / "it.csv"
+    path.write_text('id,x,y\na,"1,5",2\nb,"2,25",3\nc,"-0,5",4\n')
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: column 'x' at data row 1: '1,5' is not a number; read ',' as the "
+        "decimal separator (--decimal ,) or exclude the column (--exclude x) or add the "
+        "string to --null-values"
+    )
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "b.csv"
+    ok("fit", path, "--decimal", ",", "-o", stats)
+    read = json.loads(stats.read_text())["read"]
+    assert (read["delimiter"], read["decimal"]) == (",", ",")
+    expected = StandardScaler().fit_transform(np.array([[1.5, 2], [2.25, 3], [-0.5, 4]]))
+    ok("transform", path, "-s", stats, "-o", z)
+    rows = list(csv.reader(z.read_text().splitlines()))
+    assert rows[0] == ["id", "x", "y"]
+    assert [r[0] for r in rows[1:]] == ["a", "b", "c"]
+    got = [[float(v.replace(",", ".")) for v in r[1:]] for r in rows[1:]]
+    np.testing.assert_array_equal(got, expected)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_bytes() == path.read_bytes()
+    parquet = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", parquet)
+    table = pq.read_table(parquet)
+    np.testing.assert_array_equal(np.column_stack([table["x"], table["y"]]), expected)
+    # Unquoted, the comma separates: '1,5' is two fields, never 1.5.
+    split = tmp_path / "split.csv"
+    split.write_text('x,y\n"0,5",1\n1,5\n')
+    doc = json.loads(ok("fit", split, "--decimal", ",", "-o", "-"))
+    assert [(c["name"], c["mean"]) for c in doc["columns"]] == [("x", 0.75), ("y", 3.0)]
+    # Without a quoted decimal comma nor the separator given, which the comma is stays
+    # unknown; quoting turned off leaves no field a decimal comma could be read in.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("x,y\n1,5\n2,5\n")
+    conflict = (
+        "',' cannot separate both fields and decimals (--decimal is ','); give the field "
+        "separator (--delimiter ';') or, if ',' separates the fields, read '.' as the decimal "
+        "separator (--decimal .)"
+    )
+    assert refused(2, "fit", plain, "--decimal", ",") == f"{ERROR}{plain}: {conflict}"
+    doc = json.loads(ok("fit", plain, "--decimal", ",", "--delimiter", ",", "-o", "-"))
+    assert [c["mean"] for c in doc["columns"]] == [1.5, 5.0]
+    line = refused(2, "fit", path, "--decimal", ",", "--delimiter", ",", "--quote", "")
+    assert line == f"{ERROR}{path}: {conflict}"
 
 
 def test_a_nan_restored_to_an_integer_column_is_missing(tmp_path):

@@ -32,6 +32,7 @@ __all__ = [
     "padded_as_text",
     "printable",
     "quote_error",
+    "quoted_decimal_commas",
     "record_hints",
     "row_too_long",
     "shown_names",
@@ -386,13 +387,24 @@ def header_hints(
 _DECIMAL = r"\s*[+-]?\d*{point}\d+(?:[eE][+-]?\d+)?\s*"
 
 
+def quoted_decimal_commas(head: bytes, quote: str | None) -> bool:
+    """Whether a comma-separated head holds a quoted number with a decimal comma (``"1,5"``),
+    as files with decimal commas and comma separators write them."""
+    if not quote:
+        return False
+    q = re.escape(quote)
+    number = _DECIMAL.format(point=",")
+    found = rf"(?m)(?:^|,){q}{number}{q}(?=,|\r|\n|$)"
+    return re.search(found, head.decode("utf-8", errors="replace")) is not None
+
+
 def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:
     """What would read ``text``, a value that is not a number to the parser, if it is a number
     as people write them (``0,5``, ``1,000``, ``1.234,5``)."""
     other = "," if decimal_point == "." else "."
     hints = []
     decimal = re.fullmatch(_DECIMAL.format(point=re.escape(other)), text)
-    if decimal and other != delimiter:
+    if decimal and (other != delimiter or other == ","):  # quoted where ',' separates fields
         hints.append(f"read {other!r} as the decimal separator ({param('csv.decimal', other)})")
     if re.fullmatch(_THOUSANDS, text):
         hints.append("write the numbers without thousands separators (none are read)")

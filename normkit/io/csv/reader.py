@@ -33,6 +33,7 @@ from .columns import (
     padded_as_text,
     printable,
     quote_error,
+    quoted_decimal_commas,
     record_hints,
     row_too_long,
     shown_names,
@@ -198,6 +199,7 @@ class CsvReader(ReaderBase):
         float64). The dialect left unset is detected first (:mod:`.sniff`)."""
         head, stream = self._csv_head()
         self.head = head  # for hints about the separator
+        self._given_delimiter = self.read.csv.delimiter_for(self.path)
         try:
             self._check_roles(self.read.csv.delimiter)  # given: refused before detecting
             self._check_text(head)
@@ -241,7 +243,8 @@ class CsvReader(ReaderBase):
         """One character for two roles (given, or detected beside one given) is refused."""
         quote = None if delimiter is None else self._quote()
         splits = splitting_separator(self.head, delimiter or ",", HEAD_BYTES)
-        problem = self.read.csv.role_conflict(delimiter, quote, splits)
+        commas = self._given_delimiter == "," or quoted_decimal_commas(self.head, self._quote())
+        problem = self.read.csv.role_conflict(delimiter, quote, splits, commas)
         if problem is not None:
             raise OptionError(
                 f"{self.name}: {problem.message}", param=problem.param, hints=problem.hints
