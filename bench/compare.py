@@ -386,13 +386,19 @@ def rotated(pairs: list[tuple[Job, Tool]], round_: int) -> list[tuple[Job, Tool]
     return out
 
 
-def compare(dataset: Dataset, repeat: int, work: Path) -> Comparison:
-    """Time every tool on every job, interleaved, and check the results of the first round."""
+def compare(dataset: Dataset, repeat: int, work: Path, skip: Sequence[Tool] = ()) -> Comparison:
+    """Time every tool on every job, interleaved, and check the results of the first round;
+    the peers named in ``skip`` (:func:`skipped`) are left out."""
     reference = work / "reference-stats.json"
     run(NORMKIT_TOOL.command(FIT_CSV, dataset.csv, reference, None))  # what transforms apply
     reference_stats = read_stats(reference)
     warm_page_cache([dataset.csv, dataset.parquet])
-    pairs = [(job, tool) for job in JOBS for tool in TOOLS if tool.does(job)]
+    pairs = [
+        (job, tool)
+        for job in JOBS
+        for tool in TOOLS
+        if tool.does(job) and all(tool is not left_out for left_out in skip)
+    ]
     samples = {pair: Samples() for pair in pairs}
     fits: dict[tuple[Job, Tool], Stats] = {}
     checks, output_checks = Checks(), Checks()
@@ -549,7 +555,8 @@ def fastest_peer(comparison: Comparison, job: Job) -> tuple[Tool, Samples] | Non
     peers = [
         (tool, comparison.samples[(job, tool)])
         for tool in TOOLS
-        if tool.role == "peer" and comparison.samples[(job, tool)].runs
+        if tool.role == "peer" and (job, tool) in comparison.samples
+        if comparison.samples[(job, tool)].runs
     ]
     return min(peers, key=lambda peer: peer[1].seconds) if peers else None
 
@@ -763,7 +770,8 @@ METHOD = """\
   written back unchanged (`CSVWriter`, `ParquetWriter`). It is what the I/O alone costs with the
   library normkit reads with. It is not a strict lower bound: `open_csv` is documented as always
   single-threaded, so a reader that parses CSV blocks in parallel can beat it.
-- The fastest peer is the fastest of pandas + StandardScaler, Polars and DuckDB on that job.
+- The fastest peer is the fastest of pandas + StandardScaler, Polars and DuckDB on that job
+  (of those run: `--skip` leaves some out, and the command above says which).
 - The scripts of the peers are in `bench/peers/`; all tools use every core they find.
 """
 
@@ -882,6 +890,21 @@ def plot(comparison: Comparison, path: Path) -> None:
 # --- command line ------------------------------------------------------------------------------
 
 
+#: The peers ``--skip`` leaves out, by the name it knows them by.
+SKIPPABLE = {"pandas": PANDAS, "polars": POLARS, "duckdb": DUCKDB, "floor": FLOOR}
+
+
+def skipped(text: str) -> tuple[Tool, ...]:
+    """``"pandas,floor"`` -> the tools so named (:data:`SKIPPABLE`)."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in SKIPPABLE]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"not a peer: {', '.join(unknown)} (one of {', '.join(SKIPPABLE)})"
+        )
+    return tuple(SKIPPABLE[name] for name in names)
+
+
 def int_list(text: str) -> list[int]:
     """``"1000000,4_000_000"`` -> ``[1000000, 4000000]``."""
     try:
@@ -925,6 +948,15 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="skip the comparison of tools (run only the scaling or start-up parts)",
     )
+    parser.add_argument(
+        "--skip",
+        type=skipped,
+        default=(),
+        metavar="PEER,...",
+        help="peers left out of the comparison (pandas, duckdb, polars, floor): the slowest, "
+        "pandas, takes most of a round on a slow machine; the fastest peer is then that of "
+        "those run",
+    )
     args = parser.parse_args()
     if args.rows < 1 or args.repeat < 1 or args.startup_runs < 1:
         parser.error("--rows, --repeat and --startup-runs must be positive")
@@ -953,7 +985,7 @@ def main() -> None:
     comparison = rows_scaling = columns_scaling = startup_times = None
     if not args.no_compare:
         dataset = make_dataset(args.data_dir, args.rows)
-        comparison = compare(dataset, args.repeat, work)
+        comparison = compare(dataset, args.repeat, work, args.skip)
         print()
         print(results_table(comparison))
         print()

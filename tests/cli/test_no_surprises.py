@@ -146,10 +146,11 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
     lines[row - 1] = f"{row - 1},{token}\n"
     path.write_text("a,b\n" + "".join(lines))
     shown = token.strip('"')
-    # A number as people write it gets a hint of its own first.
-    extra = "write the numbers without thousands separators (none are read) or " * (
-        shown == "1,000"
-    )
+    # A number as people write it gets a hint of its own first: a decimal comma, quoted in a
+    # comma-separated file, is read with the comma given as both separators.
+    extra = "read ',' as the decimal separator (--decimal , --delimiter ,) or " * (
+        shown in ("1,000", "1,5")
+    ) + "write the numbers without thousands separators (none are read) or " * (shown == "1,000")
     assert refused(1, "fit", path, "-o", tmp_path / "s.json") == (
         f"{ERROR}{path}: column 'b' at data row {row:,}: {shown!r} is not a number; {extra}"
         "exclude the column (--exclude b) or add the string to --null-values"
@@ -861,8 +862,8 @@ def test_decimal_commas_quoted_in_a_comma_separated_file(tmp_path):
     path.write_text('id,x,y\na,"1,5",2\nb,"2,25",3\nc,"-0,5",4\n')
     assert refused(1, "fit", path) == (
         f"{ERROR}{path}: column 'x' at data row 1: '1,5' is not a number; read ',' as the "
-        "decimal separator (--decimal ,) or exclude the column (--exclude x) or add the "
-        "string to --null-values"
+        "decimal separator (--decimal , --delimiter ,) or exclude the column (--exclude x) or "
+        "add the string to --null-values"
     )
     stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "b.csv"
     ok("fit", path, "--decimal", ",", "-o", stats)

@@ -400,12 +400,17 @@ def quoted_decimal_commas(head: bytes, quote: str | None) -> bool:
 
 def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:
     """What would read ``text``, a value that is not a number to the parser, if it is a number
-    as people write them (``0,5``, ``1,000``, ``1.234,5``)."""
+    as people write them (``0,5``, ``1,000``, ``1.234,5``); a decimal comma in a comma-separated
+    file (quoted there) with the comma given as the separator, which then reads it wherever
+    the first quoted one stands."""
     other = "," if decimal_point == "." else "."
     hints = []
     decimal = re.fullmatch(_DECIMAL.format(point=re.escape(other)), text)
-    if decimal and (other != delimiter or other == ","):  # quoted where ',' separates fields
-        hints.append(f"read {other!r} as the decimal separator ({param('csv.decimal', other)})")
+    if decimal and (other != delimiter or other == ","):
+        given = f" {param('csv.delimiter', ',')}" if other == delimiter else ""
+        hints.append(
+            f"read {other!r} as the decimal separator ({param('csv.decimal', other)}{given})"
+        )
     if re.fullmatch(_THOUSANDS, text):
         hints.append("write the numbers without thousands separators (none are read)")
     return tuple(hints)
