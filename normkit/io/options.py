@@ -163,8 +163,14 @@ class CsvOptions:
         other = "," if self.decimal_point == "." else "."
         separator = splits or ("," if delimiter not in (",", None) else ";")
         decimal: str | None = self.decimal_point
-        if decimal == "," and self.quote != "" and splits is None and quoted_decimal_commas:
+        quotable = decimal == "," and self.quote != "" and splits is None
+        if quotable and quoted_decimal_commas:
             decimal = None
+        # Where they could be quoted, but none is in the first lines: the comma given reads them.
+        quoted = (
+            "name the comma as the field separator too if quoted fields hold the decimal "
+            f'commas, "1,5" ({param("csv.delimiter", ",")})'
+        )
         for a, b, what, name, hint in (
             (delimiter, decimal, "cannot separate both fields and decimals "
              f"({param('csv.decimal')} is {self.decimal_point!r})", "csv.decimal",
@@ -177,7 +183,8 @@ class CsvOptions:
              "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
         ):  # fmt: skip
             if a is not None and a == b:
-                return OptionError(f"{a!r} {what}", param=name, hints=(hint,))
+                more = (quoted,) if quotable and name == "csv.decimal" else ()
+                return OptionError(f"{a!r} {what}", param=name, hints=(hint, *more))
         return None
 
     @property

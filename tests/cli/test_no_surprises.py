@@ -896,7 +896,10 @@ def test_decimal_commas_quoted_in_a_comma_separated_file(tmp_path):
         "separator (--delimiter ';') or, if ',' separates the fields, read '.' as the decimal "
         "separator (--decimal .)"
     )
-    assert refused(2, "fit", plain, "--decimal", ",") == f"{ERROR}{plain}: {conflict}"
+    assert refused(2, "fit", plain, "--decimal", ",") == (
+        f"{ERROR}{plain}: {conflict} or name the comma as the field separator too if quoted "
+        'fields hold the decimal commas, "1,5" (--delimiter ,)'
+    )
     doc = json.loads(ok("fit", plain, "--decimal", ",", "--delimiter", ",", "-o", "-"))
     assert [c["mean"] for c in doc["columns"]] == [1.5, 5.0]
     line = refused(2, "fit", path, "--decimal", ",", "--delimiter", ",", "--quote", "")
