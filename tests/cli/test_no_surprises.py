@@ -882,6 +882,13 @@ def test_decimal_commas_quoted_in_a_comma_separated_file(tmp_path):
     ok("transform", path, "-s", stats, "-o", parquet)
     table = pq.read_table(parquet)
     np.testing.assert_array_equal(np.column_stack([table["x"], table["y"]]), expected)
+    # A title above the table, which no comma splits: the quoted decimal commas tell the commas
+    # outside them to separate (it was read as one column named after the title).
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Sensor export Berlin\n" + path.read_text())
+    doc = json.loads(ok("fit", titled, "--decimal", ",", "-o", "-"))
+    assert [c["name"] for c in doc["columns"]] == ["x", "y"]
+    assert doc["columns"][0]["mean"] == pytest.approx(np.mean([1.5, 2.25, -0.5]), rel=1e-15)
     # Unquoted, the comma separates: '1,5' is two fields, never 1.5.
     split = tmp_path / "split.csv"
     split.write_text('x,y\n"0,5",1\n1,5\n')

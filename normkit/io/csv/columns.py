@@ -387,7 +387,7 @@ def header_hints(
 _DECIMAL = r"\s*[+-]?\d*{point}\d+(?:[eE][+-]?\d+)?\s*"
 
 
-def quoted_decimal_commas(head: bytes, quote: str | None) -> bool:
+def quoted_decimal_commas(head: bytes | str, quote: str | None) -> bool:
     """Whether a comma-separated head holds a quoted number with a decimal comma (``"1,5"``),
     as files with decimal commas and comma separators write them."""
     if not quote:
@@ -395,7 +395,8 @@ def quoted_decimal_commas(head: bytes, quote: str | None) -> bool:
     q = re.escape(quote)
     number = _DECIMAL.format(point=",")
     found = rf"(?m)(?:^|,){q}{number}{q}(?=,|\r|\n|$)"
-    return re.search(found, head.decode("utf-8", errors="replace")) is not None
+    text = head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head
+    return re.search(found, text) is not None
 
 
 def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:

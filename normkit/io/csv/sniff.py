@@ -60,7 +60,7 @@ from dataclasses import dataclass, field, replace
 from types import EllipsisType
 
 from ...errors import InputError, param
-from .columns import comment_or_row, decimal_column_hints
+from .columns import comment_or_row, decimal_column_hints, quoted_decimal_commas
 from .comments import cut_comment
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
 from .quotes import open_but_not_quoted, quoting_breaks
@@ -364,9 +364,14 @@ def _unquoted(
 def _present(text: str, quote: str | None, decimal_comma: str | None = None) -> list[str]:
     """The separators that occur outside quoted fields: one found only inside them (``"a;b"``
     in a comma file) would split quoted text. With ``decimal_comma`` (the first line), a comma
-    given as the decimal separator is one only where it splits that line too."""
+    given as the decimal separator is one only where it splits that line too, or where quoted
+    fields hold decimal commas (``"1,5"``: the commas outside them separate, a title above)."""
     found = [d for d in DELIMITERS if d in _outside_quotes(text, quote)]
-    if decimal_comma is not None and "," not in _outside_quotes(decimal_comma, quote):
+    if (
+        decimal_comma is not None
+        and "," not in _outside_quotes(decimal_comma, quote)
+        and not quoted_decimal_commas(text, quote)
+    ):
         found = [d for d in found if d != ","] or [";"]
     return found or [DELIMITERS[0]]
 
