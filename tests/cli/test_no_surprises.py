@@ -147,10 +147,13 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
     path.write_text("a,b\n" + "".join(lines))
     shown = token.strip('"')
     # A number as people write it gets a hint of its own first: a decimal comma, quoted in a
-    # comma-separated file, is read with the comma given as both separators.
-    extra = "read ',' as the decimal separator (--decimal , --delimiter ,) or " * (
+    # comma-separated file, is read with the comma given as both separators; thousands grouped
+    # (1,000) are told first, since read as decimals they would be 1.
+    extra = "write the numbers without thousands separators (none are read) or " * (
+        shown == "1,000"
+    ) + "read ',' as the decimal separator (--decimal , --delimiter ,) or " * (
         shown in ("1,000", "1,5")
-    ) + "write the numbers without thousands separators (none are read) or " * (shown == "1,000")
+    )
     assert refused(1, "fit", path, "-o", tmp_path / "s.json") == (
         f"{ERROR}{path}: column 'b' at data row {row:,}: {shown!r} is not a number; {extra}"
         "exclude the column (--exclude b) or add the string to --null-values"

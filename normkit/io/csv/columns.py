@@ -413,7 +413,8 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
             f"read {other!r} as the decimal separator ({param('csv.decimal', other)}{given})"
         )
     if re.fullmatch(_THOUSANDS, text):
-        hints.append("write the numbers without thousands separators (none are read)")
+        # First where it groups thousands (1,000): read as decimals, it would be 1.
+        hints.insert(0, "write the numbers without thousands separators (none are read)")
     return tuple(hints)
 
 
