@@ -184,6 +184,11 @@ class CsvOptions:
         ):  # fmt: skip
             if a is not None and a == b:
                 more = (quoted,) if quotable and name == "csv.decimal" else ()
+                if name == "csv.decimal" and a == "," and self.quote == "":
+                    more = (  # quoting turned off leaves no field a decimal comma is read in
+                        'read the quotes around decimal commas ("1,5") as quotes '
+                        f"({param('csv.quote', chr(34))})",
+                    )
                 return OptionError(f"{a!r} {what}", param=name, hints=(hint, *more))
         return None
 

@@ -913,7 +913,10 @@ def test_decimal_commas_quoted_in_a_comma_separated_file(tmp_path):
     doc = json.loads(ok("fit", plain, "--decimal", ",", "--delimiter", ",", "-o", "-"))
     assert [c["mean"] for c in doc["columns"]] == [1.5, 5.0]
     line = refused(2, "fit", path, "--decimal", ",", "--delimiter", ",", "--quote", "")
-    assert line == f"{ERROR}{path}: {conflict}"
+    assert line == (
+        f'{ERROR}{path}: {conflict} or read the quotes around decimal commas ("1,5") as '
+        "quotes (--quote '\"')"
+    )
 
 
 def test_a_nan_restored_to_an_integer_column_is_missing(tmp_path):
