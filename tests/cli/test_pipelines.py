@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
-from conftest import ROW_TAG, TMP_MARK, leftovers, write_big_csv
+from conftest import ROW_TAG, TMP_MARK, leftovers, run_normkit, write_big_csv
 from sklearn.preprocessing import StandardScaler
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "normkit")
@@ -369,3 +369,26 @@ def test_sigkill_mid_transform_leaves_the_existing_output_intact(tmp_path, huge)
             proc.wait()
     assert out.read_bytes() == previous
     assert temp.parent == tmp_path  # the partial output went to a temporary file beside it
+
+
+@pytest.mark.parametrize("output", ["-", "out.csv"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_transform_refused_at_its_first_value_writes_nothing(tmp_path, output, bom):
+    # The header (and byte-order mark) went out first, so a pipe got a header and no rows
+    # from a job that failed: they are now written with the first records.
+    fitted, other = tmp_path / "a.csv", tmp_path / "b.csv"
+    fitted.write_bytes(bom + b"id,x\na,1.5\nb,2.5\n")
+    other.write_bytes(bom + b'id,x\na,"1,5"\n')
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", fitted, "-o", stats).returncode == 0
+    proc = run_normkit("transform", other, "-s", stats, "-o", output)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == b""
+    assert not (tmp_path / "out.csv").exists()
+    # Without records, the output is the header alone, as before.
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(bom + b"id,x\n")
+    proc = run_normkit("transform", empty, "-s", stats, "-o", "-")
+    assert (proc.returncode, proc.stdout) == (0, bom + b"id,x\n")
+    proc = run_normkit("transform", fitted, "-s", stats, "-o", "-")
+    assert proc.stdout == bom + b"id,x\na,-1.0\nb,1.0\n"

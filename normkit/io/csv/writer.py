@@ -82,14 +82,18 @@ class CsvWriter:
         self.encoding: str | None = None  # None: UTF-8
         self._transcode = False
         self._workers = csv_workers()
+        # The byte-order mark and the header are written with the first records (or at the
+        # close): a job refused at its first value leaves nothing on a standard output.
+        self._opening: list[bytes] = []
         if encoding is not None and codecs.lookup(encoding).name == "utf-8-sig":
             self.encoding = "UTF-8 with a byte-order mark"  # as the input began
-            self._stream.write(codecs.BOM_UTF8)
+            self._opening.append(codecs.BOM_UTF8)
         elif encoding is not None and codecs.lookup(encoding).name != "utf-8":
             self.encoding, self._transcode = encoding, True
             self._encoder = codecs.getincrementalencoder(encoding)()
+        self._header: Sequence = ()
         if header:  # without one when the input had none: the output reads back the same way
-            self._write(self._records([(1, _header_columns(schema.names))], missing=""))
+            self._header = self._records([(1, _header_columns(schema.names))], missing="")
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
@@ -122,7 +126,12 @@ class CsvWriter:
 
     def _write(self, texts: Sequence) -> None:
         """Write formatted UTF-8 text, piece after piece (each whole records), in the output's
-        encoding."""
+        encoding; the byte-order mark and the header first."""
+        if self._opening is not None:
+            opening, self._opening = self._opening, None
+            for raw in opening:
+                self._stream.write(raw)
+            self._write(self._header)
         for utf8 in texts:
             if not self._transcode:
                 self._stream.write(utf8)
@@ -197,6 +206,7 @@ class CsvWriter:
     def close(self) -> None:
         try:
             self._drain()
+            self._write(())  # the header of an output without records
             if self._transcode:
                 self._stream.write(self._encoder.encode("", final=True))
         finally:
