@@ -84,7 +84,7 @@ class CsvWriter:
         self._workers = csv_workers()
         # The byte-order mark and the header are written with the first records (or at the
         # close): a job refused at its first value leaves nothing on a standard output.
-        self._opening: list[bytes] = []
+        self._opening: list[bytes] | None = []
         if encoding is not None and codecs.lookup(encoding).name == "utf-8-sig":
             self.encoding = "UTF-8 with a byte-order mark"  # as the input began
             self._opening.append(codecs.BOM_UTF8)
