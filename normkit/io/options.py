@@ -149,6 +149,7 @@ class CsvOptions:
         quote: str | None,
         splits: str | None = None,
         quoted_decimal_commas: bool = False,
+        quotes_seen: bool = False,
     ) -> OptionError | None:
         """The refusal of one character in two roles, if one has two: the field separator
         ``delimiter`` and the decimal point, or the comment character and the separator or
@@ -158,7 +159,8 @@ class CsvOptions:
         A comma-separated file may write decimal commas in quoted fields (``"1,5"``), which
         are then read as numbers: where fields are quoted, no other separator splits the first
         lines, and ``quoted_decimal_commas`` (the first lines hold such a field, or the comma
-        was given as the separator)."""
+        was given as the separator). Where they do not, the refusal names the comma given as
+        the separator as the way out only if ``quotes_seen`` (the first lines hold quotes)."""
         comment = self.comment or None
         other = "," if self.decimal_point == "." else "."
         separator = splits or ("," if delimiter not in (",", None) else ";")
@@ -183,8 +185,8 @@ class CsvOptions:
              "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
         ):  # fmt: skip
             if a is not None and a == b:
-                more = (quoted,) if quotable and name == "csv.decimal" else ()
-                if name == "csv.decimal" and a == "," and self.quote == "":
+                more = (quoted,) if quotable and quotes_seen and name == "csv.decimal" else ()
+                if name == "csv.decimal" and a == "," and self.quote == "" and splits is None:
                     more = (  # quoting turned off leaves no field a decimal comma is read in
                         'read the quotes around decimal commas ("1,5") as quotes '
                         f"({param('csv.quote', chr(34))})",

@@ -148,12 +148,11 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
     shown = token.strip('"')
     # A number as people write it gets a hint of its own first: a decimal comma, quoted in a
     # comma-separated file, is read with the comma given as both separators; thousands grouped
-    # (1,000) are told first, since read as decimals they would be 1.
-    extra = "write the numbers without thousands separators (none are read) or " * (
-        shown == "1,000"
-    ) + "read ',' as the decimal separator (--decimal , --delimiter ,) or " * (
-        shown in ("1,000", "1,5")
-    )
+    # (1,000) get only theirs there, since read as decimals they would be 1.
+    extra = {
+        "1,000": "write the numbers without thousands separators (none are read) or ",
+        "1,5": "read ',' as the decimal separator (--decimal , --delimiter ,) or ",
+    }.get(shown, "")
     assert refused(1, "fit", path, "-o", tmp_path / "s.json") == (
         f"{ERROR}{path}: column 'b' at data row {row:,}: {shown!r} is not a number; {extra}"
         "exclude the column (--exclude b) or add the string to --null-values"
@@ -906,10 +905,25 @@ def test_decimal_commas_quoted_in_a_comma_separated_file(tmp_path):
         "separator (--delimiter ';') or, if ',' separates the fields, read '.' as the decimal "
         "separator (--decimal .)"
     )
-    assert refused(2, "fit", plain, "--decimal", ",") == (
-        f"{ERROR}{plain}: {conflict} or name the comma as the field separator too if quoted "
+    # No quote in it: the comma given as the separator too is no way out (it reads x,y as
+    # two columns of integers), so none is named.
+    assert refused(2, "fit", plain, "--decimal", ",") == f"{ERROR}{plain}: {conflict}"
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('name,x\n"Oslo, NO",1\n')
+    assert refused(2, "fit", quoted, "--decimal", ",") == (
+        f"{ERROR}{quoted}: {conflict} or name the comma as the field separator too if quoted "
         'fields hold the decimal commas, "1,5" (--delimiter ,)'
     )
+    # Quoted thousands, as files with decimal points quote theirs: no hint to read them as
+    # decimals, and no sign of decimal commas (1,250 would have been read as 1.25).
+    us = tmp_path / "us.csv"
+    us.write_text('id,amount\na,"1,250"\nb,"2,500"\nc,"1,000"\n')
+    assert refused(1, "fit", us) == (
+        f"{ERROR}{us}: column 'amount' at data row 1: '1,250' is not a number; write the "
+        "numbers without thousands separators (none are read) or exclude the column "
+        "(--exclude amount) or add the string to --null-values"
+    )
+    assert refused(2, "fit", us, "--decimal", ",").startswith(f"{ERROR}{us}: {conflict}")
     doc = json.loads(ok("fit", plain, "--decimal", ",", "--delimiter", ",", "-o", "-"))
     assert [c["mean"] for c in doc["columns"]] == [1.5, 5.0]
     line = refused(2, "fit", path, "--decimal", ",", "--delimiter", ",", "--quote", "")

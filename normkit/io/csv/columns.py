@@ -21,6 +21,7 @@ __all__ = [
     "comment_hints",
     "comment_or_row",
     "decimal_column_hints",
+    "decimal_comma_signs",
     "escape_hints",
     "exclude_hint",
     "header_hints",
@@ -389,14 +390,23 @@ _DECIMAL = r"\s*[+-]?\d*{point}\d+(?:[eE][+-]?\d+)?\s*"
 
 def quoted_decimal_commas(head: bytes | str, quote: str | None) -> bool:
     """Whether a comma-separated head holds a quoted number with a decimal comma (``"1,5"``),
-    as files with decimal commas and comma separators write them."""
+    as files with decimal commas and comma separators write them; not one that groups
+    thousands (``"1,250"``), as files with decimal points quote theirs."""
     if not quote:
         return False
     q = re.escape(quote)
     number = _DECIMAL.format(point=",")
-    found = rf"(?m)(?:^|,){q}{number}{q}(?=,|\r|\n|$)"
+    found = rf"(?m)(?:^|,){q}({number}){q}(?=,|\r|\n|$)"
     text = head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head
-    return re.search(found, text) is not None
+    return any(not re.fullmatch(_THOUSANDS, m.group(1)) for m in re.finditer(found, text))
+
+
+def decimal_comma_signs(head: bytes, quote: str | None, given: bool) -> tuple[bool, bool]:
+    """For a comma given as the decimal separator of a comma-separated file: whether its
+    decimal commas are read in quoted fields (the comma ``given`` as the field separator, or
+    :func:`quoted_decimal_commas` in the ``head``), and whether the head holds quotes at all."""
+    seen = quote is not None and quote.encode() in head
+    return given or quoted_decimal_commas(head, quote), seen
 
 
 def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ...]:
@@ -407,12 +417,14 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
     other = "," if decimal_point == "." else "."
     hints = []
     decimal = re.fullmatch(_DECIMAL.format(point=re.escape(other)), text)
-    if decimal and (other != delimiter or other == ","):
+    thousands = re.fullmatch(_THOUSANDS, text)
+    # Quoted in a comma-separated file, "1,250" is thousands far more often than decimals.
+    if decimal and (other != delimiter or (other == "," and not thousands)):
         given = f" {param('csv.delimiter', ',')}" if other == delimiter else ""
         hints.append(
             f"read {other!r} as the decimal separator ({param('csv.decimal', other)}{given})"
         )
-    if re.fullmatch(_THOUSANDS, text):
+    if thousands:
         # First where it groups thousands (1,000): read as decimals, it would be 1.
         hints.insert(0, "write the numbers without thousands separators (none are read)")
     return tuple(hints)

@@ -24,6 +24,7 @@ from .columns import (
     ROW_BLOCKS,
     comment_hints,
     comment_or_row,
+    decimal_comma_signs,
     escape_hints,
     exclude_hint,
     header_names,
@@ -33,7 +34,6 @@ from .columns import (
     padded_as_text,
     printable,
     quote_error,
-    quoted_decimal_commas,
     record_hints,
     row_too_long,
     shown_names,
@@ -243,8 +243,8 @@ class CsvReader(ReaderBase):
         """One character for two roles (given, or detected beside one given) is refused."""
         quote = None if delimiter is None else self._quote()
         splits = splitting_separator(self.head, delimiter or ",", HEAD_BYTES)
-        commas = self._given_delimiter == "," or quoted_decimal_commas(self.head, self._quote())
-        problem = self.read.csv.role_conflict(delimiter, quote, splits, commas)
+        signs = decimal_comma_signs(self.head, self._quote(), self._given_delimiter == ",")
+        problem = self.read.csv.role_conflict(delimiter, quote, splits, *signs)
         if problem is not None:
             raise OptionError(
                 f"{self.name}: {problem.message}", param=problem.param, hints=problem.hints
