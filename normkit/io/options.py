@@ -165,33 +165,36 @@ class CsvOptions:
         other = "," if self.decimal_point == "." else "."
         separator = splits or ("," if delimiter not in (",", None) else ";")
         decimal: str | None = self.decimal_point
-        quotable = decimal == "," and self.quote != "" and splits is None
-        if quotable and quoted_decimal_commas:
-            decimal = None
-        # Where they could be quoted, but none is in the first lines: the comma given reads them.
-        quoted = (
-            "name the comma as the field separator too if quoted fields hold the decimal "
-            f'commas, "1,5" ({param("csv.delimiter", ",")})'
-        )
-        for a, b, what, name, hint in (
+        # Decimal commas a comma-separated file could quote: read where the first lines show
+        # one; else the way to read them named, where quotes are seen or quoting is off.
+        commas: tuple[str, ...] = ()
+        if decimal == "," and splits is None:
+            if self.quote != "" and quoted_decimal_commas:
+                decimal = None
+            elif self.quote != "" and quotes_seen:
+                commas = (
+                    "name the comma as the field separator too if quoted fields hold the "
+                    f'decimal commas, "1,5" ({param("csv.delimiter", ",")})',
+                )
+            elif self.quote == "":
+                commas = (
+                    'read the quotes around decimal commas ("1,5") as quotes '
+                    f"({param('csv.quote', chr(34))})",
+                )
+        comment_hint = f"give another comment character ({param('csv.comment', '')} for none)"
+        for a, b, what, name, hints in (
             (delimiter, decimal, "cannot separate both fields and decimals "
              f"({param('csv.decimal')} is {self.decimal_point!r})", "csv.decimal",
-             f"give the field separator ({param('csv.delimiter', separator)}) or, if "
-             f"{delimiter!r} separates the fields, read {other!r} as the decimal separator "
-             f"({param('csv.decimal', other)})"),
+             (f"give the field separator ({param('csv.delimiter', separator)}) or, if "
+              f"{delimiter!r} separates the fields, read {other!r} as the decimal separator "
+              f"({param('csv.decimal', other)})", *commas)),
             (comment, delimiter, "cannot both separate fields and start comments",
-             "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
+             "csv.comment", (comment_hint,)),
             (comment, quote, "cannot both quote fields and start comments",
-             "csv.comment", f"give another comment character ({param('csv.comment', '')} for none)"),
+             "csv.comment", (comment_hint,)),
         ):  # fmt: skip
             if a is not None and a == b:
-                more = (quoted,) if quotable and quotes_seen and name == "csv.decimal" else ()
-                if name == "csv.decimal" and a == "," and self.quote == "" and splits is None:
-                    more = (  # quoting turned off leaves no field a decimal comma is read in
-                        'read the quotes around decimal commas ("1,5") as quotes '
-                        f"({param('csv.quote', chr(34))})",
-                    )
-                return OptionError(f"{a!r} {what}", param=name, hints=(hint, *more))
+                return OptionError(f"{a!r} {what}", param=name, hints=hints)
         return None
 
     @property
