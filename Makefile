@@ -45,10 +45,11 @@ run: $(VENV)/.installed
 	@echo "first rows of the normalized CSV:"
 	@head -4 $(OUT)/sample_normalized.csv
 
-# The native engine's own tests first (Rust, no Python), then the whole suite.
+# The native engine's own tests first (Rust, no Python), then the whole suite on one worker
+# process per core (a worker done with its share takes tests from the other's).
 test: $(VENV)/.installed-test
 	cd native && cargo test --quiet
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check normkit normkit_cli tests bench sample_data
