@@ -321,6 +321,32 @@ def test_null_values_add_to_the_defaults_and_are_reused(tmp_path):
     assert out.splitlines()[1].split(",")[1] == ""
 
 
+def test_the_null_of_database_dumps_is_missing_by_default(tmp_path):
+    # As IMDb's files and PostgreSQL's COPY write them: \N for null, in numbers and text.
+    text = "tconst\tyear\tminutes\tgenres\nt1\t1938\t68\tComedy\nt2\t\\N\t60\tDrama\n"
+    text += "t3\t1950\t\\N\t\\N\nt4\t1961\t91\tDrama\nt5\t\\N\t\\N\tWar\n"
+    path, stats, out = tmp_path / "title.tsv", tmp_path / "s.json", tmp_path / "z.parquet"
+    path.write_text(text)
+    ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    frame = pd.read_csv(io.StringIO(text), sep="\t", na_values=["\\N"])
+    assert [c["name"] for c in doc["columns"]] == ["year", "minutes"]
+    X = frame[["year", "minutes"]].to_numpy()
+    want = StandardScaler().fit(X)
+    assert [c["missing"] for c in doc["columns"]] == [2, 2]
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], want.mean_, rtol=1e-15)
+    np.testing.assert_allclose([c["scale"] for c in doc["columns"]], want.scale_, rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", out)
+    got = pq.read_table(out)
+    np.testing.assert_array_equal(
+        np.column_stack([got[c].to_numpy() for c in ("year", "minutes")]), want.transform(X)
+    )
+    assert got["genres"].to_pylist() == ["Comedy", "Drama", None, "Drama", "War"]
+    # Without the defaults, it is a word in a column of numbers.
+    refusal = refused(1, "fit", path, "--no-default-null-values", "-o", tmp_path / "t.json")
+    assert "column 'year' at data row 2: '\\N' is not a number" in refusal
+
+
 def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pandas(tmp_path):
     text = "a,b,t\n1.5,-999,-999\n2.5,3,x\n-999,5,-999.0\n4,-999.0,y\n7,-9.99e2,z\n"
     path, stats = tmp_path / "s.csv", tmp_path / "s.json"
@@ -1545,7 +1571,7 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
         "comment '#', escape none",
         "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
         "           detected: quote, comment, lines skipped, escape (detected again in each file)",
-        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
+        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '\\N', '-'",
         "renamed    'x_1' (repeated header names)",
     ]
     raw = tmp_path / "raw.txt"
