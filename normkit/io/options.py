@@ -319,14 +319,21 @@ class ReadSettings:
         """
         if a is None or b is None:
             return a or b
-        for name in ("null_values", "inf_as_missing"):
-            if getattr(a, name) != getattr(b, name):
-                raise OptionError(
-                    f"cannot merge statistics whose data was read with different {name} "
-                    f"({getattr(a, name)!r} and {getattr(b, name)!r}): they count different "
-                    "values",
-                    param=f"csv.{name}" if name == "null_values" else name,
-                )
+        apart = set(a.null_values) ^ set(b.null_values)  # in any order, the same strings
+        if apart:
+            shown = ", ".join(v or "''" for v in (*a.null_values, *b.null_values) if v in apart)
+            raise OptionError(
+                "cannot merge statistics whose data was read with different missing-value "
+                f"strings ({shown} in one and not the other): they count different values",
+                param="csv.null_values",
+                hints=("fit them again, reading the same strings as missing",),
+            )
+        if a.inf_as_missing != b.inf_as_missing:
+            raise OptionError(
+                "cannot merge statistics whose data was read with infinities as missing and "
+                "as numbers: they count different values",
+                param="inf_as_missing",
+            )
         dialect = (
             "delimiter",
             "encoding",

@@ -347,6 +347,23 @@ def test_the_null_of_database_dumps_is_missing_by_default(tmp_path):
     assert "column 'year' at data row 2: '\\N' is not a number" in refusal
 
 
+def test_a_dump_without_header_whose_first_row_holds_a_null_loses_no_row(tmp_path):
+    # PostgreSQL's COPY ... TO (text): no header, tabs, \N; the root of a tree has no parent.
+    rows = ["1\t\\N\t0\t1.25"] + [f"{i}\t{i // 2}\t{i % 5}\t{i / 8}" for i in range(2, 3000)]
+    path, stats = tmp_path / "tree.txt", tmp_path / "s.json"
+    path.write_text("\n".join(rows) + "\n")
+    ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    frame = pd.read_csv(path, sep="\t", header=None, na_values=["\\N"])
+    assert (doc["read"]["header"], doc["rows"]) == (False, len(frame))
+    np.testing.assert_allclose(
+        [c["mean"] for c in doc["columns"]], frame.mean().to_numpy(), rtol=1e-15
+    )
+    lines = ok("transform", path, "-s", stats).splitlines()
+    assert len(lines) == len(rows)  # no header above them either
+    assert lines[0].split("\t")[1] == ""
+
+
 def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pandas(tmp_path):
     text = "a,b,t\n1.5,-999,-999\n2.5,3,x\n-999,5,-999.0\n4,-999.0,y\n7,-9.99e2,z\n"
     path, stats = tmp_path / "s.csv", tmp_path / "s.json"
@@ -1163,7 +1180,22 @@ def test_merging_keeps_what_the_shards_share_and_refuses_what_they_count_differe
     ok("fit", a, "--null-values", "-999", "-o", sa)
     ok("fit", b, "-o", sb)
     ok("fit", c, "--null-values", "-999", "-o", sc)
-    assert "read with different null_values" in refused(1, "merge-stats", sa, sb)
+    message = refused(1, "merge-stats", sa, sb)
+    assert "read with different missing-value strings (-999 in one and not the other)" in message
+    assert message.endswith("fit them again, reading the same strings as missing")
+    # The same strings in another order are the same.
+    nulls = ",".join(reversed(json.loads(sb.read_text())["read"]["null_values"][1:]))
+    (tmp_path / "b2.csv").write_text("x\n3.5\n")
+    ok(
+        "fit",
+        tmp_path / "b2.csv",
+        "--no-default-null-values",
+        "--null-values",
+        nulls,
+        "-o",
+        tmp_path / "r.json",
+    )
+    ok("merge-stats", sb, tmp_path / "r.json", "-o", tmp_path / "m.json")
     # The dtype that holds both shards, whichever comes first.
     ok("fit", a, "-o", sa)
     for order in ((sa, sb), (sb, sa)):

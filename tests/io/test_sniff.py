@@ -158,6 +158,24 @@ def test_a_header_that_cannot_be_told_is_refused():
     assert "csv.header=True" in str(caught.value)
 
 
+@pytest.mark.parametrize("null", ["\\N", "missing"])
+def test_a_missing_value_string_in_the_first_row_is_no_name(null):
+    # A dump without a header whose first row holds a null among numbers: a row, which taken
+    # for the header would be lost (and name the columns '1' and '\N').
+    text = f"1\t{null}\n" + "".join(f"{i}\t{i % 7}.5\n" for i in range(2, 40))
+    assert sniff(text.encode(), complete=True, nulls=("", null)).header is False
+    assert sniff(text.encode(), complete=True).header is True  # a word above numbers: a name
+
+
+@pytest.mark.parametrize("first", ["\\N", "NA,NA", ","])
+def test_a_first_row_of_missing_values_alone_is_refused(first):
+    width = first.count(",") + 1
+    rows = "".join(",".join([f"{i}.5"] * width) + "\n" for i in range(5))
+    with pytest.raises(InputError, match="it holds only missing values") as caught:
+        sniff(f"{first}\n{rows}".encode(), complete=True, nulls=("", "\\N", "NA"))
+    assert caught.value.param == "csv.header"
+
+
 @pytest.mark.parametrize(
     ("text", "header"),
     [

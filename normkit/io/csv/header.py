@@ -4,6 +4,7 @@ of ``normkit.io.csv.sniff`` (the native engine's ``is_text`` follows its kinds o
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from ...errors import InputError, param
 
@@ -25,8 +26,11 @@ _NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d
 _DIGITS = re.compile(r"\s*\d+\s*")  # an integer as a header may name a column (a year)
 
 
-def value_kind(value: str) -> str:
-    """``"number"``, ``"missing"`` or ``"text"``."""
+def value_kind(value: str, nulls: Collection[str] = ()) -> str:
+    """``"number"``, ``"missing"`` or ``"text"``; ``nulls``: the strings the data is read with as
+    missing (``\\N``, ``-999``...), missing here too."""
+    if value in nulls:
+        return "missing"
     if _NUMBER.fullmatch(value):
         return "number"
     return "missing" if _MISSING.fullmatch(value) else "text"
@@ -36,11 +40,12 @@ def _header_hints() -> tuple[str, ...]:
     return (f"say whether it is ({param('csv.header', True)} or {param('csv.header', False)})",)
 
 
-def first_row_names(rows: list[list[str]]) -> tuple[bool, str]:
-    """Whether the first of the table's ``rows`` is a header, and why."""
+def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple[bool, str]:
+    """Whether the first of the table's ``rows`` is a header, and why; ``nulls``: the strings
+    read as missing."""
     if not rows:
         return True, "no records"
-    first = [value_kind(v) for v in rows[0]]
+    first = [value_kind(v, nulls) for v in rows[0]]
     if len(rows) == 1:
         if "number" not in first:
             return True, "one record, without a number"
@@ -56,7 +61,7 @@ def first_row_names(rows: list[list[str]]) -> tuple[bool, str]:
         )
     numeric, empty = [], []
     for j in range(len(rows[0])):
-        kinds = {value_kind(row[j]) for row in rows[1:501] if j < len(row)} - {"missing"}
+        kinds = {value_kind(row[j], nulls) for row in rows[1:501] if j < len(row)} - {"missing"}
         numeric.append(kinds == {"number"})
         empty.append(not kinds)
     if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
@@ -68,6 +73,14 @@ def first_row_names(rows: list[list[str]]) -> tuple[bool, str]:
     # a name too (``8``, ``2024``), so it does not outweigh that.
     if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
         return True, "the first row has text above a column without values"
+    if any(numeric) and all(k == "missing" for k in first):  # \N above 1.5: a null or a name?
+        raise InputError(
+            "whether the first row is a header cannot be told: it holds only missing values "
+            f"({', '.join(v or repr(v) for v in rows[0][:5])}) above columns of "
+            "numbers",
+            param="csv.header",
+            hints=_header_hints(),
+        )
     if (
         any(numeric)
         and all(_DIGITS.fullmatch(v) for v in rows[0])

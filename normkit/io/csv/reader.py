@@ -251,8 +251,8 @@ class CsvReader(ReaderBase):
             )
 
     def _resolve_dialect(self, head: bytes) -> None:
-        """The separator, header, lines to skip and comment character: as given, else as the
-        head shows them (refused where it does not tell)."""
+        """The separator, header, lines to skip, comment character...: as given, else as the
+        head shows them, read with the missing-value strings (refused where it does not tell)."""
         csv = self.read.csv
         try:
             found = sniff(
@@ -265,6 +265,7 @@ class CsvReader(ReaderBase):
                 complete=len(head) < HEAD_BYTES,
                 escape=... if csv.escape is None else csv.escape or None,
                 decimal=csv.decimal,
+                nulls=csv.nulls,
             )
         except InputError as exc:
             raise exc.within(self.name) from None
@@ -551,8 +552,7 @@ class CsvReader(ReaderBase):
                 while chunk := stream.read(1 << 22):
                     lines += chunk.count(b"\n")  # one byte: counted at memory speed
                     end = (end + chunk)[-64:]
-            # Blank lines at the end of the file are common and are not rows; blank lines
-            # elsewhere are rare, and only make the prediction too large.
+            # Blank lines at the end are common, not rows; others rare: a prediction too large.
             text = end.rstrip(b"\r\n")
             lines -= end[len(text) :].count(b"\n")
             lines += bool(text)  # the last line, whose line break was just taken away

@@ -56,6 +56,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from types import EllipsisType
 
@@ -153,6 +154,7 @@ def sniff(
     complete: bool = False,
     escape: str | EllipsisType | None = ...,
     decimal: str | None = None,
+    nulls: Collection[str] = (),
 ) -> Sniffed:
     """The dialect of the CSV text ``head``; options given are taken as they are.
 
@@ -168,6 +170,8 @@ def sniff(
     decimal : str, optional
         The decimal separator given: a comma is then a field separator only where it splits
         the first line too (one column of ``1,5`` and ``3`` is one column of numbers).
+    nulls : collection of str
+        The strings the data is read with as missing (``\\N``...): no text, to tell a header.
 
     Returns
     -------
@@ -195,6 +199,7 @@ def sniff(
         skip_rows=skip_rows,
         escape=escape,
         decimal=decimal,
+        nulls=frozenset(nulls),
     )
     mark = comment or "#"
     inline = comment != "" and any(mark in line[1:] for line in lines if line[:1] != mark)
@@ -234,6 +239,7 @@ def _sniff_lines(
     complete: bool,
     escape: str | EllipsisType | None,
     decimal: str | None,
+    nulls: frozenset[str],
 ) -> tuple[Sniffed, bool]:
     """The dialect of the head's ``lines`` (see :func:`sniff`), and whether every record of
     its table has the table's field count."""
@@ -290,14 +296,16 @@ def _sniff_lines(
         whole = best(None)  # "#" lines are comments only where they do not fit the table
         if (
             whole.delimiter != chosen.delimiter or not _are_comments(hashed, whole, chosen.fields)
-        ) and not _above_a_header(hashed, chosen):
+        ) and not _above_a_header(hashed, chosen, nulls):
             chosen = whole
         else:
-            _refuse_rows_like_comments(hashed, whole, chosen)
+            _refuse_rows_like_comments(hashed, whole, chosen, nulls)
     if quote is ... and chosen.quote and max(chosen.spans, default=1) > 1:  # quoted breaks
         chosen = _unquoted(chosen, lines, first, delimiter, skip_rows is None) or chosen
     rows = chosen.rows[chosen.start :]
-    has_header, why_header = (header, "as given") if header is not None else first_row_names(rows)
+    has_header, why_header = (
+        (header, "as given") if header is not None else first_row_names(rows, nulls)
+    )
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
     # Blank and comment lines before the table are neither a title nor a header.
     before = [
@@ -511,7 +519,7 @@ def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
     return any(counts[i] != fields or i < whole.skip_rows for i in hashed)
 
 
-def _above_a_header(hashed: list[int], chosen: _Split) -> bool:
+def _above_a_header(hashed: list[int], chosen: _Split, nulls: frozenset[str]) -> bool:
     """Whether one of the ``#`` lines ``hashed`` stands above a header, which the table without
     them has (text above a column of numbers): a line there is no header, and no row of the
     table, but a comment (``# units: m, s`` above ``a,b``), whatever its field count; so are
@@ -519,11 +527,13 @@ def _above_a_header(hashed: list[int], chosen: _Split) -> bool:
     rows = chosen.rows[chosen.start :]
     if len(rows) < 2 or not any(i < chosen.starts[chosen.start] for i in hashed):
         return False
-    header, why = first_row_names(rows)
+    header, why = first_row_names(rows, nulls)
     return header and why == TEXT_ABOVE_NUMBERS
 
 
-def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split) -> None:
+def _refuse_rows_like_comments(
+    hashed: list[int], whole: _Split, chosen: _Split, nulls: frozenset[str]
+) -> None:
     """Refuse a head whose ``#`` lines are comments but one inside the table splits as a row
     of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows.
     A line with text in a column of numbers (``# 20;7`` above and below ``1;3``) is no row: as
@@ -531,13 +541,13 @@ def _refuse_rows_like_comments(hashed: list[int], whole: _Split, chosen: _Split)
     records = dict(zip(whole.starts, whole.rows, strict=True))
     table = [r for r in chosen.rows[chosen.start + 1 :] if len(r) == chosen.fields]  # no header
     numeric = [
-        {value_kind(row[j]) for row in table} - {"missing"} == {"number"}
+        {value_kind(row[j], nulls) for row in table} - {"missing"} == {"number"}
         for j in range(chosen.fields)
     ]
 
     def could_be_a_row(record: list[str]) -> bool:
         return len(record) == chosen.fields and not any(
-            n and value_kind(v) == "text" for n, v in zip(numeric, record, strict=True)
+            n and value_kind(v, nulls) == "text" for n, v in zip(numeric, record, strict=True)
         )
 
     rows = [i for i in hashed if i >= chosen.skip_rows and could_be_a_row(records.get(i, []))]
