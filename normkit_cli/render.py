@@ -332,7 +332,7 @@ def read_as(read) -> str:
         parts.append(f"{quoted(read.decimal)} decimals")
     if read.renamed:
         shown = ", ".join(
-            f"{name.rsplit('_', 1)[0]!r} again as {name!r}" for name in read.renamed[:8]
+            f"{quoted(name.rsplit('_', 1)[0])} again as {quoted(name)}" for name in read.renamed[:8]
         )
         more = f" and {len(read.renamed) - 8:,} more" if len(read.renamed) > 8 else ""
         parts.append(f"repeated header names renamed ({shown}{more})")
