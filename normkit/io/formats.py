@@ -25,19 +25,8 @@ __all__ = [
 #: The path that means standard input or standard output.
 STDIO = "-"
 
-#: Strings read as a missing value in a column that is normalized. ``\N`` is the null of database
-#: dumps in text (PostgreSQL's COPY, MySQL's SELECT ... INTO OUTFILE, Hive) and of IMDb's files.
-DEFAULT_NULL_VALUES: tuple[str, ...] = (
-    "",
-    "NA",
-    "N/A",
-    "NaN",
-    "nan",
-    "null",
-    "NULL",
-    "None",
-    "\\N",
-)
+#: Strings read as a missing value in a column that is normalized.
+DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
 
 #: Bytes of decompressed CSV parsed per block. Large blocks amortize per-block overhead; memory
 #: stays a small multiple of this whatever the file size.

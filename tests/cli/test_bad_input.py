@@ -992,12 +992,12 @@ def test_binary_data_read_as_csv_is_told_its_format_by_its_magic_number(tmp_path
 
 
 def test_a_token_is_shown_as_written_so_that_it_can_be_typed_back(tmp_path):
-    # repr would show '\\?', which typed as a missing-value string would not match.
+    # repr would show '\\N', which typed as a missing-value string would not match.
     path = tmp_path / "n.csv"
-    path.write_text("a,b\n1,2\n3,4\n5,\\?\n6,7\n")
+    path.write_text("a,b\n1,2\n3,4\n5,\\N\n6,7\n")
     proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
     assert proc.returncode == 1
-    assert f"{path}: column 'b' at data row 3: '\\?' is not a number;" in proc.stderr.decode()
+    assert f"{path}: column 'b' at data row 3: '\\N' is not a number;" in proc.stderr.decode()
     token = proc.stderr.decode().split(": ")[-1].split("'")[1]
     proc = run_normkit("fit", path, "-o", tmp_path / "s.json", "--null-values", token)
     assert proc.returncode == 0, proc.stderr

@@ -321,13 +321,17 @@ def test_null_values_add_to_the_defaults_and_are_reused(tmp_path):
     assert out.splitlines()[1].split(",")[1] == ""
 
 
-def test_the_null_of_database_dumps_is_missing_by_default(tmp_path):
-    # As IMDb's files and PostgreSQL's COPY write them: \N for null, in numbers and text.
+def test_the_null_of_database_dumps_is_refused_with_its_way_out(tmp_path):
+    # As IMDb's files and PostgreSQL's COPY write them: \N for null, in numbers and text. DuckDB
+    # and pandas read such a column as text: normkit refuses it, and reads it as told.
     text = "tconst\tyear\tminutes\tgenres\nt1\t1938\t68\tComedy\nt2\t\\N\t60\tDrama\n"
     text += "t3\t1950\t\\N\t\\N\nt4\t1961\t91\tDrama\nt5\t\\N\t\\N\tWar\n"
     path, stats, out = tmp_path / "title.tsv", tmp_path / "s.json", tmp_path / "z.parquet"
     path.write_text(text)
-    ok("fit", path, "-o", stats)
+    refusal = refused(1, "fit", path, "-o", stats)
+    assert "column 'year' at data row 2: '\\N' is not a number" in refusal
+    assert refusal.endswith("or add the string to --null-values")
+    ok("fit", path, "--null-values", "\\N", "-o", stats)
     doc = json.loads(stats.read_text())
     frame = pd.read_csv(io.StringIO(text), sep="\t", na_values=["\\N"])
     assert [c["name"] for c in doc["columns"]] == ["year", "minutes"]
@@ -336,15 +340,12 @@ def test_the_null_of_database_dumps_is_missing_by_default(tmp_path):
     assert [c["missing"] for c in doc["columns"]] == [2, 2]
     np.testing.assert_allclose([c["mean"] for c in doc["columns"]], want.mean_, rtol=1e-15)
     np.testing.assert_allclose([c["scale"] for c in doc["columns"]], want.scale_, rtol=1e-15)
-    ok("transform", path, "-s", stats, "-o", out)
+    ok("transform", path, "-s", stats, "-o", out)  # \N read as the fit read it
     got = pq.read_table(out)
     np.testing.assert_array_equal(
         np.column_stack([got[c].to_numpy() for c in ("year", "minutes")]), want.transform(X)
     )
     assert got["genres"].to_pylist() == ["Comedy", "Drama", None, "Drama", "War"]
-    # Without the defaults, it is a word in a column of numbers.
-    refusal = refused(1, "fit", path, "--no-default-null-values", "-o", tmp_path / "t.json")
-    assert "column 'year' at data row 2: '\\N' is not a number" in refusal
 
 
 def test_a_dump_without_header_whose_first_row_holds_a_null_loses_no_row(tmp_path):
@@ -352,7 +353,7 @@ def test_a_dump_without_header_whose_first_row_holds_a_null_loses_no_row(tmp_pat
     rows = ["1\t\\N\t0\t1.25"] + [f"{i}\t{i // 2}\t{i % 5}\t{i / 8}" for i in range(2, 3000)]
     path, stats = tmp_path / "tree.txt", tmp_path / "s.json"
     path.write_text("\n".join(rows) + "\n")
-    ok("fit", path, "-o", stats)
+    ok("fit", path, "--null-values", "\\N", "-o", stats)
     doc = json.loads(stats.read_text())
     frame = pd.read_csv(path, sep="\t", header=None, na_values=["\\N"])
     assert (doc["read"]["header"], doc["rows"]) == (False, len(frame))
@@ -1603,7 +1604,7 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
         "comment '#', escape none",
         "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
         "           detected: quote, comment, lines skipped, escape (detected again in each file)",
-        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '\\N', '-'",
+        "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
         "renamed    'x_1' (repeated header names)",
     ]
     raw = tmp_path / "raw.txt"

@@ -73,14 +73,6 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # a name too (``8``, ``2024``), so it does not outweigh that.
     if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
         return True, "the first row has text above a column without values"
-    if any(numeric) and all(k == "missing" for k in first):  # \N above 1.5: a null or a name?
-        raise InputError(
-            "whether the first row is a header cannot be told: it holds only missing values "
-            f"({', '.join(v or repr(v) for v in rows[0][:5])}) above columns of "
-            "numbers",
-            param="csv.header",
-            hints=_header_hints(),
-        )
     if (
         any(numeric)
         and all(_DIGITS.fullmatch(v) for v in rows[0])
