@@ -24,8 +24,7 @@ The rules, in the order they are applied:
 * **Escape.** ``\\`` escapes quotes inside quoted fields (``"say \\"hi\\""``) where the head
   holds a ``\\`` before a quote and splits evenly only with it read as an escape (DuckDB's
   ``escape``): without it a record does not split as the rest. Where both readings split
-  evenly, no escape, unless without it a quoted field would run on after its closing quote
-  (``"O\\"Brien"``, text after the quote before ``Brien``, as MySQL writes a quote).
+  evenly, no escape.
 * **Lines before the table** (``skip_rows``): records before the first run of records with the
   table's field count (a title, a date, blank lines) are skipped. Every physical line before
   the table counts, blank and comment lines too, as DuckDB counts them.
@@ -134,9 +133,6 @@ class _Split:
     covered: int = 0  # physical lines those records span: the score, fair to candidates that
     # read line breaks inside quotes differently and so count other records
     escape: str | None = None  # the character escaping quotes inside quoted fields
-    # Without an escape, a quote after a backslash followed by text: read as the end of its
-    # quoted field, text would go on after it (``"O\\"Brien"`` read as ``O\\Brien"``).
-    runs_on: bool = False
 
     @property
     def consistent(self) -> bool:
@@ -437,10 +433,6 @@ def _records(
     split = _Split(delimiter, quote, None, [starts[i] for i in kept], [rows[i] for i in kept])
     split.escape = escape
     split.spans = [ends[i] - starts[i] for i in kept]
-    if quote and escape is None:
-        ends_field = re.escape(delimiter + quote)
-        after = re.compile(re.escape("\\" + quote) + f"[^{ends_field}\r\n]")
-        split.runs_on = any(after.search(line) for line in lines)
     return split
 
 
@@ -492,8 +484,7 @@ def _choose(
     if sniffing_escape:  # an escape is taken only where it makes the table split evenly
         splits = [s for s in splits if s.escape is None or s.consistent]
     many = [s for s in splits if s.fields > 1] or splits[:1]
-    # On a tie, no escape; but where a field would run on after its closing quote, the escape.
-    many.sort(key=lambda s: (s.covered, s.consistent, not s.runs_on, -s.start), reverse=True)
+    many.sort(key=lambda s: (s.covered, s.consistent, -s.start), reverse=True)
     top = many[0]
     rivals = [
         s
