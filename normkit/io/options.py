@@ -321,7 +321,7 @@ class ReadSettings:
             return a or b
         apart = set(a.null_values) ^ set(b.null_values)  # in any order, the same strings
         if apart:
-            shown = ", ".join(v or "''" for v in (*a.null_values, *b.null_values) if v in apart)
+            shown = ", ".join(quoted(v) for v in (*a.null_values, *b.null_values) if v in apart)
             raise OptionError(
                 "cannot merge statistics whose data was read with different missing-value "
                 f"strings ({shown} in one and not the other): they count different values",

@@ -1182,7 +1182,7 @@ def test_merging_keeps_what_the_shards_share_and_refuses_what_they_count_differe
     ok("fit", b, "-o", sb)
     ok("fit", c, "--null-values", "-999", "-o", sc)
     message = refused(1, "merge-stats", sa, sb)
-    assert "read with different missing-value strings (-999 in one and not the other)" in message
+    assert "read with different missing-value strings ('-999' in one and not the other)" in message
     assert message.endswith("fit them again, reading the same strings as missing")
     # The same strings in another order are the same.
     nulls = ",".join(reversed(json.loads(sb.read_text())["read"]["null_values"][1:]))
