@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 from conftest import ERROR, run_normkit
 from conftest import normkit_summary as ok
 
@@ -47,17 +48,53 @@ def test_escaped_quotes_are_detected_where_the_table_splits_evenly_only_with_the
     ok("drift", path, "-s", stats)
 
 
-def test_no_escape_where_both_readings_split_evenly(tmp_path):
-    # Read without an escape, the field goes on after the quote that closes it ("a\"b" is the
-    # text a\b"): the table still splits evenly, so no escape is taken for granted.
+def test_an_escape_where_without_it_a_field_goes_on_after_its_quote(tmp_path):
+    # Read without an escape, a field goes on after the quote that closes it ("O\"Brien" is the
+    # text O\Brien"), though the table splits evenly both ways: the escape reads it as written,
+    # as DuckDB's sniffer does (pandas reads O\Brien").
     path = tmp_path / "even.csv"
-    path.write_text('id,t\n1,"say \\"hi\\""\n2,"x"\n')
+    path.write_text('id,t\n1,"say \\"hi\\""\n2,"x"\n3,"O\\"Brien"\n')
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats)
+    assert json.loads(stats.read_text())["read"]["escape"] == "\\"
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert pq.read_table(z).column("t").to_pylist() == ['say "hi"', "x", 'O"Brien']
+
+
+def test_no_escape_where_it_would_make_a_field_go_on_after_its_quote(tmp_path):
+    # JSON in doubled quotes holds \" too; read with the escape, a field would go on after its
+    # closing quote: read as written, without one.
+    path = tmp_path / "json.csv"
+    path.write_text('id,doc\n1,"{""k"": ""say \\""hi\\""""}"\n2,"{}"\n')
     stats = tmp_path / "s.json"
     ok("fit", path, "-o", stats)
     assert json.loads(stats.read_text())["read"]["escape"] == ""
     z = tmp_path / "z.parquet"
     ok("transform", path, "-s", stats, "-o", z)
-    assert pq.read_table(z).column("t").to_pylist() == ['say \\hi\\""', "x"]
+    assert pq.read_table(z).column("doc").to_pylist() == ['{"k": "say \\"hi\\""}', "{}"]
+
+
+def test_a_mysql_dump_with_escaped_quotes_and_nulls_loses_no_row(tmp_path):
+    # MySQL's SELECT ... INTO OUTFILE with enclosing quotes: \" inside quotes, \N for NULL
+    # outside them, no header. The first row holds \N: a value, not a name.
+    null = "\\N"
+    rows = [f'{i},"name \\"{i}\\"",{i * 0.5 if i % 7 else null}' for i in range(700)]
+    path = tmp_path / "dump.csv"
+    path.write_text("\n".join(rows) + "\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats, "--null-values", "\\N")
+    fitted = json.loads(stats.read_text())
+    assert (fitted["read"]["escape"], fitted["read"]["header"]) == ("\\", False)
+    values = [i * 0.5 for i in range(700) if i % 7]
+    column = fitted["columns"][1]
+    assert (column["name"], column["count"]) == ("column_3", len(values))
+    assert column["mean"] == pytest.approx(np.mean(values), rel=1e-15)
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    names = pq.read_table(z).column(1).to_pylist()
+    assert len(names) == 700
+    assert names[:2] == ['name "0"', 'name "1"']
 
 
 def test_an_escape_given_to_the_fit_travels_but_not_into_an_inverse(tmp_path):
@@ -81,6 +118,27 @@ def test_an_escape_given_to_the_fit_travels_but_not_into_an_inverse(tmp_path):
     ]
     ok("inverse", zc, "-s", stats, "-o", back)
     assert pq.read_table(back).column("t").to_pylist() == ['say "hi"', "x", "C:\\"]
+
+
+def test_a_backslash_before_a_closing_quote_that_no_reading_explains_is_refused(tmp_path):
+    # "C:\dir\" ends with a backslash; "O\"Brien" escapes a quote. Without an escape the second
+    # goes on after its closing quote (O\Brien"); with one the first swallows the line end.
+    path = tmp_path / "both.csv"
+    path.write_text('id,t\n1,"C:\\dir\\"\n2,"O\\"Brien"\n3,"x"\n')
+    stats = tmp_path / "s.json"
+    proc = run_normkit("fit", path, "-o", stats)
+    assert proc.returncode == 1
+    message = proc.stderr.decode()
+    assert message.startswith(
+        f'{ERROR}{path}: line 3: the quoted field \'"O\\"Brien"\' goes on after its closing quote'
+    )
+    assert message.rstrip().endswith("or read the fields as written with --escape ''")
+    assert len(message.splitlines()) == 1
+    assert not stats.exists()
+    ok("fit", path, "-o", stats, "--escape", "")
+    z = tmp_path / "z.parquet"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert pq.read_table(z).column("t").to_pylist() == ["C:\\dir\\", 'O\\Brien"', "x"]
 
 
 def test_escaped_quotes_beyond_the_head_are_refused_with_the_option(tmp_path):

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from normkit import CsvOptions, InputError, ReadOptions, open_input
 from normkit.errors import NormkitError
+from normkit.io.csv.escapes import records
 from normkit.io.csv.native import MIN_ROWS
 from normkit.io.options import DEFAULT_NULL_VALUES
 
@@ -144,6 +145,24 @@ def test_tables_read_as_pyarrow_reads_them_whole(scratch, table, block_size):
     got = read(path, ["x"], block_size, escape=escape)
     assert got.column("t").to_pylist() == want.column("t").to_pylist()
     assert bits(got.column("x").to_pylist()) == bits(want.column("x").to_pylist())
+
+
+@settings(max_examples=60)  # tables of up to 300 rows: drawing them takes most of the time
+@given(st.booleans().flatmap(lambda e: st.tuples(tables(e), st.just(e))))
+def test_the_records_the_sniffer_reads_are_pyarrows(table):
+    # The dialect's detection splits the head by the engine's grammar (quotes.records), with
+    # and without an escape: the records and fields pyarrow reads.
+    data, escape = table
+    try:
+        want = pyarrow_reading(data, [], ["x", "t"], "\\" if escape else None)
+    except pa.ArrowInvalid:
+        return
+    lines = io.StringIO(data.decode(), newline="").readlines()
+    found = records(lines, ",", '"', "\\" if escape else None)
+    got = [r.fields for r in found if len(r.fields) > 1 or r.fields[0]]
+    assert got[0] == ["x", "t"]
+    assert got[1:] == [list(row.values()) for row in want.to_pylist()]
+    assert not any(r.open for r in found)
 
 
 # -- bad rows: the line named is the line of the file ------------------------------------------

@@ -369,14 +369,56 @@ def test_excels_separator_line_is_a_line_before_the_table():
     ("text", "escape"),
     [
         pytest.param('a,b\n1,"x \\"y, z\\" w"\n2,"v"\n', "\\", id="breaks-without"),
-        pytest.param('a,b\n1,"x \\"y\\""\n2,"v"\n', None, id="splits-evenly-both-ways"),
+        # Both split evenly, but without the escape a field goes on after its closing quote.
+        pytest.param('a,b\n1,"x \\"y\\""\n2,"v"\n', "\\", id="runs-on-without"),
+        pytest.param('a,b\n1,"O\\"Brien"\n2,"\\\\srv\\share"\n', "\\", id="runs-on-without-2"),
         pytest.param('a,b\n1,"C:\\\\"\n2,"v"\n', None, id="no-escaped-quote"),
         pytest.param('a,b\n1,x \\"y, z\\" w\n', None, id="not-in-quotes"),
+        pytest.param('a,b\n1,x \\"y\n2,"v"\n', None, id="not-in-quotes-2"),
+        pytest.param('# say \\"hi\\"\na,b\n1,"v"\n2,"w"\n', None, id="in-a-comment"),
+        # JSON in doubled quotes: the escape would make a field go on after its quote.
+        pytest.param('a,b\n1,"{""k"": ""x\\""y""}"\n2,"v"\n', None, id="json"),
     ],
 )
-def test_a_backslash_escapes_quotes_where_the_head_splits_evenly_only_so(text, escape):
+def test_a_backslash_escapes_quotes_where_the_head_reads_better_with_it(text, escape):
     found = sniff(text.encode(), complete=True)
     assert (found.delimiter, found.header, found.escape) == (",", True, escape)
+
+
+MIXED = 'id,name,v\n1,"O\\"Brien",1\n2,"C:\\dir\\",2\n3,plain,3\n'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # With the escape, "C:\dir\" runs on into the next lines up to a quote before a
+        # separator: as even a split, but of other records.
+        pytest.param(MIXED + '4,size 12",4\n', id="escape-joins-records"),
+        # With the escape, a quote is never closed: reading without quoting is no way out.
+        pytest.param(MIXED + '4,"O\\"Brien",4\n', id="escape-leaves-a-quote-open"),
+    ],
+)
+def test_backslashes_that_escape_and_end_text_in_one_head_are_refused(text):
+    with pytest.raises(InputError, match=r"^line 2: the quoted field '\"O\\\"Brien\"' goes on"):
+        sniff(text.encode(), complete=True)
+
+
+def test_a_head_cut_in_a_quoted_field_refuses_as_a_whole_file_does():
+    # The record cut by the head's end is dropped without counting its lines for the one
+    # before: the escape's reading, whose quote never closes, does not cover the whole head.
+    rows = ['1,"O\\"Brien",1', *(f"{i},x{i},{i}" for i in range(2, 6000))]
+    rows[4200] = '4201,"C:\\dir\\",4201'
+    head = ("id,p,v\n" + "\n".join(rows) + "\n").encode()[: 64 << 10]
+    with pytest.raises(InputError, match=r"^line 2: the quoted field"):
+        sniff(head)
+
+
+def test_single_quotes_escaped_by_a_backslash_are_read_with_the_escape():
+    # The run-on tie is settled between one quote's readings, never across quote characters.
+    found = sniff(b"id,name,v\n1,'hello',1\n2,'it\\'s',2\n3,'x',3\n4,'y',4\n", complete=True)
+    assert (found.quote, found.escape) == ("'", "\\")
+    found = sniff(b"id,name,v\n1,'hello',1\n2,'C:\\dir\\',2\n3,'x',3\n", complete=True)
+    assert (found.quote, found.escape) == ("'", None)
 
 
 def test_an_escape_given_is_taken():

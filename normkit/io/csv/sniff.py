@@ -23,8 +23,10 @@ The rules, in the order they are applied:
   quoted field further down is still read.
 * **Escape.** ``\\`` escapes quotes inside quoted fields (``"say \\"hi\\""``) where the head
   holds a ``\\`` before a quote and splits evenly only with it read as an escape (DuckDB's
-  ``escape``): without it a record does not split as the rest. Where both readings split
-  evenly, no escape.
+  ``escape``), or splits evenly both ways, into the same records, but without it has more
+  quoted fields going on after their closing quote (``"O\\"Brien"``); else none. Such a field, its quote after a
+  ``\\``, in a head the escape does not split evenly is refused (``csv.escape``). Both read
+  by the engine's rules (:func:`.escapes.records`; :mod:`csv` takes escapes outside quotes).
 * **Lines before the table** (``skip_rows``): records before the first run of records with the
   table's field count (a title, a date, blank lines) are skipped. Every physical line before
   the table counts, blank and comment lines too, as DuckDB counts them.
@@ -63,6 +65,7 @@ from types import EllipsisType
 from ...errors import InputError, param
 from .columns import comment_or_row, decimal_column_hints, quoted_decimal_commas
 from .comments import cut_comment
+from .escapes import escape_decided, records, refuse_unescaped
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
 from .quotes import open_but_not_quoted, quoting_breaks
 
@@ -133,6 +136,7 @@ class _Split:
     covered: int = 0  # physical lines those records span: the score, fair to candidates that
     # read line breaks inside quotes differently and so count other records
     escape: str | None = None  # the character escaping quotes inside quoted fields
+    runs_on: list[list[str]] = field(default_factory=list)  # fields going on after the quote
 
     @property
     def consistent(self) -> bool:
@@ -273,13 +277,16 @@ def _sniff_lines(
             return [None if escape is ... else escape]
         return [None, "\\"] if "\\" + q in joined else [None]
 
-    # A head cut inside a quoted field (an odd number of quotes) ends in a cut record.
+    # Where the head may be cut inside a quoted field (an odd number of quotes; with an escape,
+    # the exact reading tells), its last record is cut.
     def cut(q: str | None, e: str | None) -> bool:
-        text = joined.replace(e + e, "").replace(e + q, "") if e and q else joined
-        return not complete and q is not None and text.count(q) % 2 == 1
+        exact = e is not None or len(escapes(q)) > 1
+        return not complete and q is not None and (exact or joined.count(q) % 2 == 1)
+
+    numbers = list(range(first, len(lines)))
 
     parsed = [
-        _records(list(range(first, len(lines))), lines[first:], d, q, cut(q, e), e)
+        _records(numbers, lines[first:], d, q, cut(q, e), e, exact=len(escapes(q)) > 1)
         for q in quotes
         for e in escapes(q)
         for d in ([delimiter] if delimiter else _present(joined, q, comma_line))
@@ -300,6 +307,10 @@ def _sniff_lines(
             chosen = whole
         else:
             _refuse_rows_like_comments(hashed, whole, chosen, nulls)
+    if chosen.quote and chosen.escape is None and len(escapes(chosen.quote)) > 1:
+        refuse_unescaped(
+            chosen.starts[chosen.start :], chosen.runs_on[chosen.start :], chosen.quote
+        )
     if quote is ... and chosen.quote and max(chosen.spans, default=1) > 1:  # quoted breaks
         chosen = _unquoted(chosen, lines, first, delimiter, skip_rows is None) or chosen
     rows = chosen.rows[chosen.start :]
@@ -404,6 +415,7 @@ def _without(split: _Split, prefix: str | None, lines: list[str]) -> _Split:
         starts=[split.starts[k] for k in keep],
         rows=[split.rows[k] for k in keep],
         spans=[split.spans[k] for k in keep],
+        runs_on=[split.runs_on[k] for k in keep],
     )
 
 
@@ -414,25 +426,37 @@ def _records(
     quote: str | None,
     cut: bool,
     escape: str | None = None,
+    exact: bool = False,
 ) -> _Split:
-    """The records of ``lines`` (physical lines ``numbers``) split by one candidate."""
-    options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
-    if escape:
-        options["escapechar"] = escape
-    reader = csv.reader(lines, delimiter=delimiter, strict=False, **options)
-    rows, starts, before = [], [], 0
-    for row in reader:  # a record may span lines: note the one it starts on
-        rows.append(row)
-        starts.append(numbers[before])
-        before = reader.line_num
-    # Blank lines are skipped, by readers as by DuckDB.
-    kept = [i for i, row in enumerate(rows) if len(row) > 1 or (row and row[0])]
-    if cut and kept:
-        kept.pop()  # the head ends inside a quoted field: its last record is cut
+    """The records of ``lines`` (physical lines ``numbers``) split by one candidate: by
+    :mod:`csv`, or with an escape (or ``exact``) as the engine splits them (:func:`.records`:
+    :mod:`csv` takes an escape outside quotes too, and counts no field going on after its
+    closing quote)."""
+    rows, starts, runs_on = [], [], []
+    if quote and (escape or exact):
+        for record in records(lines, delimiter, quote, escape):
+            rows.append(record.fields)
+            starts.append(numbers[record.line])
+            runs_on.append(record.runs_on)
+        cut = cut and bool(rows) and record.open
+    else:
+        options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+        reader = csv.reader(lines, delimiter=delimiter, strict=False, **options)
+        before = 0
+        for row in reader:  # a record may span lines: note the one it starts on
+            rows.append(row)
+            starts.append(numbers[before])
+            runs_on.append([])
+            before = reader.line_num
+    # Blank lines are skipped, by readers as by DuckDB; where the head ends inside a quoted
+    # field, its last record is cut.
+    last = len(rows) - 1 if cut else len(rows)
+    kept = [i for i, row in enumerate(rows) if (len(row) > 1 or (row and row[0])) and i != last]
     ends = [*starts[1:], numbers[-1] + 1] if numbers else []
     split = _Split(delimiter, quote, None, [starts[i] for i in kept], [rows[i] for i in kept])
     split.escape = escape
     split.spans = [ends[i] - starts[i] for i in kept]
+    split.runs_on = [runs_on[i] for i in kept]
     return split
 
 
@@ -481,8 +505,8 @@ def _choose(
         for split in splits:  # the user's skip_rows: no preamble to look for
             split.start = 0
             _measure(split)
-    if sniffing_escape:  # an escape is taken only where it makes the table split evenly
-        splits = [s for s in splits if s.escape is None or s.consistent]
+    if sniffing_escape:  # with an escape or without, for each separator and quote
+        splits = escape_decided(splits)
     many = [s for s in splits if s.fields > 1] or splits[:1]
     many.sort(key=lambda s: (s.covered, s.consistent, -s.start), reverse=True)
     top = many[0]
