@@ -21,6 +21,7 @@ from .types import (
     StringList,
     Threshold,
     click_type,
+    delimiter_text,
     parse_delimiter,
     parse_size,
 )
@@ -116,7 +117,7 @@ def read_options(func: Callable) -> Callable:
     @option(
         "--delimiter",
         param="csv.delimiter",
-        type=Checked("csv.delimiter", parse_delimiter, "CHAR", lambda v: "tab" if v == "\t" else v),
+        type=Checked("csv.delimiter", parse_delimiter, "CHAR", delimiter_text),
         help="CSV field separator (default: as the stat file recorded, else detected: comma, "
         "semicolon, tab or |; one column reads with a comma).",
     )

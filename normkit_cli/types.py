@@ -4,6 +4,7 @@ the rule's words, after the option's flag, as it was typed (``--ddof must be 0 o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -256,8 +257,20 @@ def parse_momentum(text: str) -> float | str:
 
 
 def parse_delimiter(text: str) -> str:
-    # '\t' and 'tab' spell a tab, which is awkward to type in a shell.
-    return "\t" if text in ("\\t", "tab") else text
+    # '\t' and 'tab' spell a tab, and '\x01' (Hive's separator) a control character, as the
+    # summary shows them: awkward to type in a shell.
+    if text in ("\\t", "tab"):
+        return "\t"
+    if re.fullmatch(r"\\x[01][0-9a-fA-F]", text):
+        return chr(int(text[2:], 16))
+    return text
+
+
+def delimiter_text(char: str) -> str:
+    """A separator as :func:`parse_delimiter` reads it back."""
+    if char == "\t":
+        return "tab"
+    return f"\\x{ord(char):02x}" if ord(char) < 0x20 else char
 
 
 def parse_affine(text: str) -> float | dict[str, float]:

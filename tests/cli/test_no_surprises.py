@@ -1407,6 +1407,35 @@ def test_a_file_that_reads_as_one_column_names_the_separator_that_splits_it(tmp_
     )
 
 
+def test_hives_control_character_separator_is_named_as_it_is_typed(tmp_path):
+    # Hive's text tables separate fields with \x01 (^A), never sniffed: the hint names it as
+    # --delimiter reads it back, and the fit so told reads it, for the transform too.
+    path = tmp_path / "000000_0"
+    rows = [f"{i}\x01{i * 0.25}\x01name {i}" for i in range(1, 40)]
+    path.write_text("\n".join(rows) + "\n")
+    stats = tmp_path / "s.json"
+    assert refused(1, "fit", path, "--input-format", "csv", "-o", stats) == (
+        f"{ERROR}{path}: no numeric column to normalize; it reads as one column, but '\\x01' "
+        "would split it into 3: give the separator (--delimiter '\\x01') or choose some with "
+        "--columns"
+    )
+    assert not stats.exists()
+    proc = run_normkit("fit", path, "--input-format", "csv", "--delimiter", "\\x01", "-o", stats)
+    assert proc.returncode == 0, proc.stderr
+    assert "read as '\\x01'-separated, no header" in proc.stderr.decode()
+    fitted = json.loads(stats.read_text())
+    assert fitted["read"]["delimiter"] == "\x01"
+    assert [c["mean"] for c in fitted["columns"]] == [20.0, pytest.approx(5.0, rel=1e-15)]
+    z = tmp_path / "z.csv"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert z.read_text().splitlines()[0].split("\x01")[2] == "name 1"
+    # A separator spelled so that is no control character is refused as typed.
+    assert refused(2, "fit", path, "--delimiter", "\\x41", "-o", stats) == (
+        f"{ERROR}--delimiter must be one ASCII character other than a quote or a line break, "
+        "not '\\x41'"
+    )
+
+
 def test_utf16_named_without_a_byte_order_mark_asks_for_the_byte_order(tmp_path):
     path = tmp_path / "le.csv"
     path.write_bytes("x,y\n1,2\n3,4\n".encode("utf-16-le"))

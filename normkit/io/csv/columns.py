@@ -72,8 +72,8 @@ WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SP
 #: that were not text in their encoding, not for a missing value.
 PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r \ufffd]+{_SPACE}*"
 
-#: Other field separators a file that reads as one column is checked for.
-OTHER_DELIMITERS = (",", "\t", ";", "|")
+#: Other field separators a file that reads as one column is checked for (``\x01``: Hive's).
+OTHER_DELIMITERS = (",", "\t", ";", "|", "\x01")
 
 _THOUSANDS = rf"\s*[+-]?{_GROUPED}\s*"
 
