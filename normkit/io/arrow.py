@@ -122,6 +122,19 @@ def common_type(names: Sequence[str]) -> str:
     return str(schema.field("x").type)
 
 
+def unified_type(names: Sequence[str]) -> str | None:
+    """The type that holds columns of the types ``names`` without changing a value's kind: the
+    one type, the larger of text types (``string`` and ``large_string``: ``large_string``), or
+    the promotion of numeric types (:func:`common_type`); None where kinds mix (text, numbers,
+    booleans)."""
+    distinct = set(names) - {"null"}
+    if len(distinct) > 1 and distinct <= {"string", "large_string"}:
+        return "large_string"
+    if len(distinct) > 1 and any(numeric_type_named(n) is None for n in distinct):
+        return None
+    return common_type(names)
+
+
 def text_array(values: Sequence[str]) -> pa.Array:
     """An Arrow string array of ``values``, built from its buffers: ``pa.array`` of a Python
     list imports pandas (half a second) to look for pandas objects in it."""

@@ -25,6 +25,7 @@ from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
 from ..io.arrow import common_type
 from ..io.options import ReadSettings
+from .passthrough import PassedThrough
 
 __all__ = [
     "MAX_BETA_OVER_GAMMA",
@@ -79,27 +80,6 @@ class Affine:
 
     def __init__(self, center: np.ndarray, scale: np.ndarray, gamma: np.ndarray, beta: np.ndarray):
         self.center, self.scale, self.gamma, self.beta = center, scale, gamma, beta
-
-
-class PassedThrough:
-    """A column of the input that the statistics do not normalize: its name, its type, and why
-    (``"excluded"``, ``"not chosen"``, ``"text"``, ``"boolean"``, ``"weight"``: the sample
-    weights of a weighted fit, or its type)."""
-
-    __slots__ = ("dtype", "name", "why")
-
-    def __init__(self, name: str, dtype: str, why: str):
-        self.name, self.dtype, self.why = name, dtype, why
-
-    def __repr__(self) -> str:
-        return f"PassedThrough({self.name!r}, {self.dtype!r}, {self.why!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PassedThrough) and (self.name, self.dtype, self.why) == (
-            other.name,
-            other.dtype,
-            other.why,
-        )
 
 
 def per_column(
@@ -440,7 +420,7 @@ class FittedStats:
             beta=self.beta,
             sketch=sketch,
             read=read,
-            passthrough=self.passthrough if self.passthrough == other.passthrough else None,
+            passthrough=PassedThrough.merged(self.passthrough, other.passthrough),
             categories=(
                 merge_columns(self.categories, other.categories)
                 if self.categories is not None and other.categories is not None

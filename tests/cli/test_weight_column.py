@@ -89,17 +89,50 @@ def test_fit_with_a_weight_column_equals_scikit_learn(tmp_path, data, fmt):
     assert "weights    sample weights (frequency weights) from column w" in shown.stdout
 
 
-def test_merge_stats_of_weighted_shards_equals_the_whole(tmp_path, data):
+@pytest.mark.parametrize("formats", [("parquet", "parquet"), ("csv", "parquet")])
+def test_merge_stats_of_weighted_shards_equals_the_whole(tmp_path, data, formats):
     shards = []
-    for i, rows in enumerate((slice(0, 777), slice(777, None))):
-        source = written(tmp_path, data.iloc[rows], "parquet", f"shard-{i}")
+    for i, (rows, fmt) in enumerate(zip((slice(0, 777), slice(777, None)), formats, strict=True)):
+        source = written(tmp_path, data.iloc[rows], fmt, f"shard-{i}")
         shards.append(tmp_path / f"shard-{i}.json")
         fitted = run("fit", source, "--exclude", "id", "--weight-column", "w", "-o", shards[-1])
         assert_ok(fitted)
     merged = tmp_path / "all.json"
     proc = run_normkit("merge-stats", *shards, "-o", merged)
     assert proc.returncode == 0, proc.stderr
-    assert_weighted(json.loads(merged.read_text()), data)
+    doc = json.loads(merged.read_text())
+    assert_weighted(doc, data)
+    # The columns passed through, the weights among them, are kept: a CSV's text (string) and
+    # a Parquet file's (large_string) are both text. Drift on the whole data, weighted as the
+    # reference was, finds none.
+    kinds = {p["name"]: (p["why"], p["dtype"]) for p in doc["passthrough"]}
+    assert kinds == {
+        "id": ("excluded", "int64"),
+        "city": ("text", "large_string"),
+        "w": ("weight", "double"),
+    }
+    whole = written(tmp_path, data, "csv", "whole")
+    drift = run_normkit("drift", whole, "-s", merged)
+    assert drift.returncode == 0, drift.stderr
+    assert b"weighted" in drift.stdout + drift.stderr
+
+
+def test_merge_stats_keeps_the_weight_column_beside_a_column_one_shard_lacks(tmp_path, data):
+    # One shard has a note column the other lacks: it is not passed through the whole, but the
+    # weights still are; drift on the whole data, weighted as the reference was, finds none.
+    first = written(tmp_path, data.iloc[:900].assign(note="checked"), "csv", "first")
+    second = written(tmp_path, data.iloc[900:], "parquet", "second")
+    shards = [tmp_path / "first.json", tmp_path / "second.json"]
+    for source, stats in zip((first, second), shards, strict=True):
+        assert_ok(run("fit", source, "--exclude", "id", "--weight-column", "w", "-o", stats))
+    merged = tmp_path / "all.json"
+    proc = run_normkit("merge-stats", *shards, "-o", merged)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(merged.read_text())
+    assert_weighted(doc, data)
+    assert [p["name"] for p in doc["passthrough"]] == ["id", "city", "w"]
+    drift = run_normkit("drift", written(tmp_path, data, "csv", "whole"), "-s", merged)
+    assert drift.returncode == 0, drift.stdout
 
 
 BAD_WEIGHTS = {
