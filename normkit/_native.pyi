@@ -71,6 +71,7 @@ class CsvEngine:
         comment: str | None = None,
         escape: str | None = None,
         refuse_comment_rows: bool = False,
+        refuse_escaped_quotes: bool = False,
         numeric: list[bool] | None = None,
         names: list[str] | None = None,
     ) -> None: ...

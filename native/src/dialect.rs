@@ -38,6 +38,12 @@ pub struct Dialect {
     /// character was found in the file's first lines rather than given, a line further down
     /// that starts with it and reads as a row (`#x,12`) is as likely a row as a comment.
     pub refuse_comment_rows: bool,
+    /// Whether a quoted field that goes on after a closing quote with a backslash before it
+    /// (`"O\"Brien"` read without an escape) is refused
+    /// ([`crate::parse::ErrorKind::EscapedQuote`]) rather than read as pyarrow reads it
+    /// (`O\Brien"`): where no escape was found in the file's first lines rather than none
+    /// given, such a field further down is most likely an escaped quote.
+    pub refuse_escaped_quotes: bool,
     /// Inside a quoted field, this byte before the quote or before itself stands for that byte
     /// (`\"` and `\\` with `\`), as PostgreSQL's and DuckDB's `ESCAPE` read; before any other
     /// byte, and outside quotes, it is an ordinary byte (`C:\temp` keeps its backslash). A
@@ -143,6 +149,7 @@ impl Dialect {
             decimal_point,
             comment: None,
             refuse_comment_rows: false,
+            refuse_escaped_quotes: false,
             escape: None,
         })
     }
@@ -173,6 +180,15 @@ impl Dialect {
         }
     }
 
+    /// This dialect refusing quoted fields that go on after a quote a backslash stands before,
+    /// or not (see [`Dialect::refuse_escaped_quotes`]).
+    pub fn refusing_escaped_quotes(self, refuse: bool) -> Self {
+        Dialect {
+            refuse_escaped_quotes: refuse,
+            ..self
+        }
+    }
+
     /// This dialect with `escape` escaping quotes inside quoted fields, checked: an ASCII
     /// byte that is not a line end, the delimiter or the quote (a doubled quote escapes a
     /// quote anyway).
@@ -198,6 +214,7 @@ impl Dialect {
         decimal_point: b'.',
         comment: None,
         refuse_comment_rows: false,
+        refuse_escaped_quotes: false,
         escape: None,
     };
 
@@ -208,6 +225,7 @@ impl Dialect {
         decimal_point: b'.',
         comment: None,
         refuse_comment_rows: false,
+        refuse_escaped_quotes: false,
         escape: None,
     };
 }

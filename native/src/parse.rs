@@ -597,6 +597,10 @@ pub enum ErrorKind {
     /// most likely a quote left open, closed only by a stray quote records later, the records
     /// between read into one field. pyarrow reads it so; this is an error here.
     StrayQuote,
+    /// A quoted field goes on after a closing quote that a backslash stands before
+    /// (`"O\"Brien"`), where [`Dialect::refuse_escaped_quotes`] says so: a quote escaped by a
+    /// backslash, in a file read without an escape.
+    EscapedQuote,
     /// A comment line that splits as a record of the table (as many fields, and a number or
     /// a missing value in every float column), where [`Dialect::refuse_comment_rows`] says so
     /// (`value`: the line).
@@ -657,6 +661,11 @@ impl fmt::Display for ParseError {
             ErrorKind::StrayQuote => write!(
                 f,
                 ": a quoted field with a line break goes on after its closing quote: {:?}",
+                self.value
+            ),
+            ErrorKind::EscapedQuote => write!(
+                f,
+                ": a quoted field goes on after a quote with a backslash before it: {:?}",
                 self.value
             ),
             ErrorKind::CommentOrRow => write!(
@@ -1061,15 +1070,14 @@ pub(crate) fn parse_into<R: Records>(
                             shown(raw),
                         ));
                     }
-                    if f.stray_quote {
+                    if f.stray_quote || (f.escaped_quote && d.refuse_escaped_quotes) {
                         let raw = buf.get(f.start..f.raw_end).unwrap_or_default();
-                        return Err(error(
-                            start,
-                            rows,
-                            Some(col),
-                            ErrorKind::StrayQuote,
-                            shown(raw),
-                        ));
+                        let kind = if f.stray_quote {
+                            ErrorKind::StrayQuote
+                        } else {
+                            ErrorKind::EscapedQuote
+                        };
+                        return Err(error(start, rows, Some(col), kind, shown(raw)));
                     }
                     if pending.is_none() {
                         pending = convert(&f, slot, out, &mut scratch, col);
@@ -1791,6 +1799,22 @@ mod tests {
             );
         }
         assert!(parse(b"1,\"a\"b\n", &[Float, Text]).is_ok());
+        // Text after a closing quote that a backslash stands before ("O\"Brien"): pyarrow's
+        // reading (O\Brien"), or refused where the dialect says so, read or skipped; a
+        // backslash before a quote that ends a field is text either way.
+        let refusing = D.refusing_escaped_quotes(true);
+        for kind in [Text, Skip] {
+            let text = b"1,\"C:\\\"\n2,\"O\\\"Brien\"\n";
+            assert!(parse(text, &[Float, kind]).is_ok());
+            let e = parse_block(text, &refusing, &nulls(), &[Float, kind], 1, 2).unwrap_err();
+            assert_eq!(
+                (e.kind, e.row, e.line, e.column, e.value.as_str()),
+                (ErrorKind::EscapedQuote, 2, 3, Some(1), "\"O\\\"Brien\"")
+            );
+        }
+        let escaping = refusing.with_escape(Some(b'\\')).unwrap();
+        let text = b"2,\"O\\\"Brien\"\n";
+        assert!(parse_block(text, &escaping, &nulls(), &[Float, Text], 1, 2).is_ok());
         // Comment lines are no records, wherever they stand; without the dialect's comment
         // character they are records like any other.
         let commented = Dialect::CSV.with_comment(Some(b'#')).unwrap();

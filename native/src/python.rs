@@ -82,6 +82,7 @@ fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::UnterminatedQuote => "unterminated_quote",
         ErrorKind::InvalidUtf8 => "invalid_utf8",
         ErrorKind::StrayQuote => "stray_quote",
+        ErrorKind::EscapedQuote => "escaped_quote",
         ErrorKind::CommentOrRow => "comment_or_row",
         ErrorKind::Incomplete => "incomplete",
         ErrorKind::NoHeader => "no_header",
@@ -124,7 +125,7 @@ type Parsed = (usize, usize, u64, PyArrowType<RecordBatch>);
 #[pymethods]
 impl CsvEngine {
     #[new]
-    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false, numeric=None, names=None))]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false, refuse_escaped_quotes=false, numeric=None, names=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         delimiter: &str,
@@ -136,6 +137,7 @@ impl CsvEngine {
         comment: Option<&str>,
         escape: Option<&str>,
         refuse_comment_rows: bool,
+        refuse_escaped_quotes: bool,
         numeric: Option<Vec<bool>>,
         names: Option<Vec<String>>,
     ) -> PyResult<Self> {
@@ -150,6 +152,7 @@ impl CsvEngine {
         .and_then(|d| d.with_comment(comment))
         .and_then(|d| d.with_escape(escape))
         .map(|d| d.refusing_comment_rows(refuse_comment_rows))
+        .map(|d| d.refusing_escaped_quotes(refuse_escaped_quotes))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let kinds = kinds
             .into_iter()

@@ -294,6 +294,9 @@ pub(crate) struct Field {
     /// stray quote inside a field that was never closed, which swallowed the records after
     /// its opening quote (pyarrow reads it as one field).
     pub stray_quote: bool,
+    /// Quoted, without an escape character, and going on after a closing quote that a
+    /// backslash stands before (`"O\"Brien"`): most likely a quote escaped by a backslash.
+    pub escaped_quote: bool,
     /// Where the next field (after a delimiter) or the next record (after a line end) starts.
     pub next: usize,
 }
@@ -310,6 +313,7 @@ pub(crate) fn next_field(buf: &[u8], pos: usize, d: &Dialect) -> Field {
         term: Term::Eof,
         next: len,
         stray_quote: false,
+        escaped_quote: false,
     };
     let mut unquoted_from = pos;
     if let Some(q) = d.quote {
@@ -334,6 +338,7 @@ pub(crate) fn next_field(buf: &[u8], pos: usize, d: &Dialect) -> Field {
                     field.simple = false; // text after the closing quote
                     let quoted = buf.get(pos + 1..close).unwrap_or_default();
                     field.stray_quote = memchr2(b'\n', b'\r', quoted).is_some();
+                    field.escaped_quote = d.escape.is_none() && quoted.last() == Some(&b'\\');
                     unquoted_from = close + 1;
                 }
             }

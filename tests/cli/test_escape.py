@@ -149,10 +149,38 @@ def test_escaped_quotes_beyond_the_head_are_refused_with_the_option(tmp_path):
     proc = run_normkit("fit", str(path), "-o", str(tmp_path / "s.json"))
     assert proc.returncode == 1
     message = proc.stderr.decode()
-    assert message.startswith(f"{ERROR}{path} at line 8,002: malformed CSV: expected 2 fields")
-    assert message.rstrip().endswith("read with --escape '\\'")
+    assert message.startswith(
+        f"{ERROR}{path} at line 8,002: malformed CSV: column 't': a quoted field goes on after a "
+        "closing quote that a backslash stands before"
+    )
+    assert "read with --escape '\\'" in message
     assert len(message.splitlines()) == 1
     ok("fit", path, "--escape", "\\", "-o", tmp_path / "s.json")
+
+
+def test_a_quote_escaped_beyond_the_head_in_a_field_that_splits_is_refused(tmp_path):
+    # "O\"Brien" splits as one field with or without the escape; read without one (none in the
+    # head), it would be O\Brien" with exit 0. Refused, unless the escape is given, either way.
+    path = tmp_path / "late.csv"
+    rows = [f'{i},"row {i}",{i}' for i in range(6000)]  # more than the 64 KiB sniffed
+    rows.append('6000,"O\\"Brien",6000')
+    path.write_text("id,t,v\n" + "\n".join(rows) + "\n")
+    stats = tmp_path / "s.json"
+    proc = run_normkit("fit", path, "-o", stats)
+    assert proc.returncode == 1
+    message = proc.stderr.decode()
+    assert message == (
+        f"{ERROR}{path} at line 6,002: malformed CSV: column 't': a quoted field goes on after a "
+        "closing quote that a backslash stands before (an escaped quote, in a file whose first "
+        "lines escape none); if backslashes escape the quotes inside quoted fields, read with "
+        "--escape '\\' or read such fields as written (--escape '')\n"
+    )
+    assert not stats.exists()
+    z = tmp_path / "z.parquet"
+    for given, name in (("\\", 'O"Brien'), ("", 'O\\Brien"')):
+        ok("fit", path, "--escape", given, "-o", stats)
+        ok("transform", path, "-s", stats, "-o", z)  # the escape given travels
+        assert pq.read_table(z).column("t").to_pylist()[-1] == name
 
 
 def test_an_escape_without_quoting_is_refused(tmp_path):

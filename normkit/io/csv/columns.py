@@ -496,8 +496,9 @@ def quote_error(
     where: str, kind: str, column: str | None, hints: tuple[str, ...], within: str | None = None
 ) -> InputError:
     """The error of a quoted field never closed (``kind`` ``unterminated_quote``; ``within``:
-    not closed within that much, the most read at a time) or holding a line break and going on
-    after its closing quote (``stray_quote``); ``where``: the file and line."""
+    not closed within that much, the most read at a time), holding a line break and going on
+    after its closing quote (``stray_quote``), or going on after a closing quote that a
+    backslash stands before (``escaped_quote``); ``where``: the file and line."""
     field = f"column {column!r}: " if column else ""
     if kind == "unterminated_quote" and within:
         what = f"a quoted field opened here is not closed within {within} (a quote never "
@@ -505,6 +506,11 @@ def quote_error(
     elif kind == "unterminated_quote":
         what = "a quoted field opened here is never closed (unterminated quote); the rows after "
         what += "it would be lost"
+    elif kind == "escaped_quote":
+        what = "a quoted field goes on after a closing quote that a backslash stands before (an "
+        what += "escaped quote, in a file whose first lines escape none)"
+        as_written = f"read such fields as written ({param('csv.escape', '')})"
+        return InputError(f"{where}: malformed CSV: {field}{what}", hints=(*hints, as_written))
     else:
         what = "a quoted field with a line break goes on after its closing quote (a quote left "
         what += "open, closed by a stray one?); the rows in between would be read into one field"

@@ -71,6 +71,9 @@ class Dialect:
     comment: str | None = None  # lines starting with it are skipped
     # ... but refused where they read as rows of the table (the comment character detected)
     refuse_comment_rows: bool = False
+    # A quoted field going on after a quote a backslash stands before ("O\"Brien" read without
+    # an escape) refused (no escape detected, none given), not read as text (O\Brien")
+    refuse_escaped_quotes: bool = False
     # ... by the columns of numbers (one per column; None: those read as float64)
     numeric: tuple[bool, ...] | None = None
     escape: str | None = None  # inside quotes, before a quote or itself: that character
@@ -140,6 +143,7 @@ def _engine(dialect: Dialect, kinds: Sequence[int], names: Sequence[str] | None 
         comment=dialect.comment,
         escape=dialect.escape,
         refuse_comment_rows=dialect.refuse_comment_rows,
+        refuse_escaped_quotes=dialect.refuse_escaped_quotes,
         numeric=None if dialect.numeric is None else list(dialect.numeric),
         names=None if names is None else list(names),
     )

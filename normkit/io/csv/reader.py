@@ -81,7 +81,8 @@ class CsvReader(ReaderBase):
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
         self._unnamed_last = False  # the header names every column but the last (sniffed)
-        self._comment_detected = False  # the comment character found in the head, not given
+        # Found in the head, not given: the comment character; no escape (unlike one given).
+        self._comment_detected = self._escape_detected = False
 
     @property
     def typed(self) -> bool:
@@ -124,8 +125,7 @@ class CsvReader(ReaderBase):
         return TranscodedStream(stream, self.encoding, complete=complete)
 
     def _resolve_encoding(self, raw_head: bytes) -> None:
-        """The input's encoding: the one given, else the one its byte-order mark says (UTF-16
-        or UTF-32), else UTF-8."""
+        """The input's encoding: the one given, else its byte-order mark's (UTF-16/32), else UTF-8."""
         import codecs
 
         given = self.read.csv.encoding
@@ -282,6 +282,7 @@ class CsvReader(ReaderBase):
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
         self._comment_detected = csv.comment is None and bool(found.comment)
+        self._escape_detected = csv.escape is None and found.escape is None
         self._unnamed_last = found.unnamed_last
 
     def _first_block(self, stream) -> tuple[bytes, list[str], int]:
@@ -447,6 +448,7 @@ class CsvReader(ReaderBase):
             comment=csv.comment or None,
             # (once the columns of numbers are known: the first rows' typing reads them again)
             refuse_comment_rows=self._comment_detected and self._schema is not None,
+            refuse_escaped_quotes=self._escape_detected,
             numeric=numeric_columns(self._schema),
             escape=(csv.escape or None) if self._quote() else None,
         )
@@ -515,7 +517,7 @@ class CsvReader(ReaderBase):
                 hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
             )
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
-        if exc.kind in ("unterminated_quote", "stray_quote"):
+        if exc.kind in ("unterminated_quote", "stray_quote", "escaped_quote"):
             within = longest_row(csv.block_size) if exc.within else None  # in the most read
             if within:
                 escaped = (
@@ -539,15 +541,13 @@ class CsvReader(ReaderBase):
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
 
     def count_rows(self) -> int:
-        """A prediction of the number of data rows: the lines after the header, less blank lines
-        at the end; a line break inside a quoted field or a blank line within the data makes it
-        too large. Only for files."""
+        """A prediction of the data rows, files only: the lines after the header, less blank lines
+        at the end (a line break in a quoted field or a blank line within makes it too large)."""
         if self.is_stream:
             raise InputError(f"{self.name}: cannot count the rows of a stream")
         with self._translate_errors():
             _, codec = split_compression(self.path)
-            lines = 0
-            end = b""
+            lines, end = 0, b""
             with pa.input_stream(self.path, compression=codec) as stream:
                 while chunk := stream.read(1 << 22):
                     lines += chunk.count(b"\n")  # one byte: counted at memory speed
