@@ -27,7 +27,7 @@ from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
-from ..io.arrow import is_numeric_type, to_float64
+from ..io.arrow import is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
 from ..stats import statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
@@ -351,7 +351,7 @@ class Standardizer:
                 why = "pandas index"
             elif pa.types.is_boolean(dtype):
                 why = "boolean"
-            elif pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+            elif is_text_type(str(dtype)):  # also a dictionary of strings (pandas' category)
                 why = "text"
             elif pa.types.is_null(dtype):
                 why = "no values"

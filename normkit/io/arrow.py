@@ -23,11 +23,13 @@ __all__ = [
     "infinite_to_null",
     "interchangeable",
     "is_numeric_type",
+    "is_text_type",
     "numeric_type_named",
     "rechunk",
     "rows_float64",
     "text_array",
     "to_float64",
+    "unified_type",
 ]
 
 
@@ -122,13 +124,20 @@ def common_type(names: Sequence[str]) -> str:
     return str(schema.field("x").type)
 
 
+def is_text_type(name: str) -> bool:
+    """Whether the type ``name`` (as ``str(type)`` writes it) holds text: a string, or a
+    dictionary of strings (pandas' ``category``)."""
+    text = ("string", "large_string")
+    return name in text or any(name.startswith(f"dictionary<values={t},") for t in text)
+
+
 def unified_type(names: Sequence[str]) -> str | None:
     """The type that holds columns of the types ``names`` without changing a value's kind: the
-    one type, the larger of text types (``string`` and ``large_string``: ``large_string``), or
-    the promotion of numeric types (:func:`common_type`); None where kinds mix (text, numbers,
-    booleans)."""
+    one type, ``large_string`` for text of several types (``string``, ``large_string``,
+    dictionaries of them), or the promotion of numeric types (:func:`common_type`); None where
+    kinds mix (text, numbers, booleans)."""
     distinct = set(names) - {"null"}
-    if len(distinct) > 1 and distinct <= {"string", "large_string"}:
+    if len(distinct) > 1 and all(map(is_text_type, distinct)):
         return "large_string"
     if len(distinct) > 1 and any(numeric_type_named(n) is None for n in distinct):
         return None

@@ -410,6 +410,13 @@ class FittedStats:
                 (self.moments.min, other.moments.min),
                 (self.moments.max, other.moments.max),
             )
+        passthrough = PassedThrough.merged(self.passthrough, other.passthrough)
+        categories = None
+        if self.categories is not None and other.categories is not None:
+            # Of the columns both count, those still passed through as both fits passed them.
+            kept = {p.name for p in passthrough or () if p.why != "excluded"}
+            both = merge_columns(self.categories, other.categories)
+            categories = {n: c for n, c in both.items() if passthrough is None or n in kept}
         return FittedStats.build(
             self.names,
             [common_type(pair) for pair in zip(self.dtypes, other.dtypes, strict=True)],
@@ -420,12 +427,8 @@ class FittedStats:
             beta=self.beta,
             sketch=sketch,
             read=read,
-            passthrough=PassedThrough.merged(self.passthrough, other.passthrough),
-            categories=(
-                merge_columns(self.categories, other.categories)
-                if self.categories is not None and other.categories is not None
-                else None
-            ),
+            passthrough=passthrough,
+            categories=categories,
         )
 
     # -- what the statistics mean ----------------------------------------------------------

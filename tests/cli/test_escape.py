@@ -48,31 +48,37 @@ def test_escaped_quotes_are_detected_where_the_table_splits_evenly_only_with_the
     ok("drift", path, "-s", stats)
 
 
-def test_an_escape_where_without_it_a_field_goes_on_after_its_quote(tmp_path):
-    # Read without an escape, a field goes on after the quote that closes it ("O\"Brien" is the
-    # text O\Brien"), though the table splits evenly both ways: the escape reads it as written,
-    # as DuckDB's sniffer does (pandas reads O\Brien").
+@pytest.mark.parametrize(
+    ("text", "escape", "values"),
+    [
+        # Read without an escape, a field goes on after the quote that closes it ("O\"Brien" is
+        # the text O\Brien"), though the table splits evenly both ways: the escape reads it as
+        # written, as DuckDB's sniffer does (pandas reads O\Brien").
+        pytest.param(
+            'id,t\n1,"say \\"hi\\""\n2,"x"\n3,"O\\"Brien"\n',
+            "\\",
+            ['say "hi"', "x", 'O"Brien'],
+            id="escaped-quotes",
+        ),
+        # JSON in doubled quotes holds \" too; read with the escape, a field would go on after
+        # its closing quote: read as written, without one.
+        pytest.param(
+            'id,t\n1,"{""k"": ""say \\""hi\\""""}"\n2,"{}"\n',
+            "",
+            ['{"k": "say \\"hi\\""}', "{}"],
+            id="json-in-doubled-quotes",
+        ),
+    ],
+)
+def test_the_escape_taken_keeps_every_field_within_its_quotes(tmp_path, text, escape, values):
     path = tmp_path / "even.csv"
-    path.write_text('id,t\n1,"say \\"hi\\""\n2,"x"\n3,"O\\"Brien"\n')
+    path.write_text(text)
     stats = tmp_path / "s.json"
     ok("fit", path, "-o", stats)
-    assert json.loads(stats.read_text())["read"]["escape"] == "\\"
+    assert json.loads(stats.read_text())["read"]["escape"] == escape
     z = tmp_path / "z.parquet"
     ok("transform", path, "-s", stats, "-o", z)
-    assert pq.read_table(z).column("t").to_pylist() == ['say "hi"', "x", 'O"Brien']
-
-
-def test_no_escape_where_it_would_make_a_field_go_on_after_its_quote(tmp_path):
-    # JSON in doubled quotes holds \" too; read with the escape, a field would go on after its
-    # closing quote: read as written, without one.
-    path = tmp_path / "json.csv"
-    path.write_text('id,doc\n1,"{""k"": ""say \\""hi\\""""}"\n2,"{}"\n')
-    stats = tmp_path / "s.json"
-    ok("fit", path, "-o", stats)
-    assert json.loads(stats.read_text())["read"]["escape"] == ""
-    z = tmp_path / "z.parquet"
-    ok("transform", path, "-s", stats, "-o", z)
-    assert pq.read_table(z).column("doc").to_pylist() == ['{"k": "say \\"hi\\""}', "{}"]
+    assert pq.read_table(z).column("t").to_pylist() == values
 
 
 def test_a_mysql_dump_with_escaped_quotes_and_nulls_loses_no_row(tmp_path):
@@ -181,6 +187,24 @@ def test_a_quote_escaped_beyond_the_head_in_a_field_that_splits_is_refused(tmp_p
         ok("fit", path, "--escape", given, "-o", stats)
         ok("transform", path, "-s", stats, "-o", z)  # the escape given travels
         assert pq.read_table(z).column("t").to_pylist()[-1] == name
+
+
+def test_backslashes_read_as_an_escape_that_break_a_field_name_the_way_out(tmp_path):
+    # With the escape given, or found in the head, a Windows path's closing backslash escapes
+    # its quote: the record that then does not end names the escape to leave out too.
+    given = tmp_path / "given.csv"
+    given.write_text('id,t\n1,"O\\"Brien"\n2,"C:\\dir\\"\n3,"O\\"Brien"\n4,"C:\\dir\\"\n')
+    late = tmp_path / "late.csv"
+    rows = ['1,"O\\"Brien"'] * 3 + [f'{i},"plain"' for i in range(5000)] + ['9,"C:\\dir\\"']
+    late.write_text("id,t\n" + "\n".join(rows) + "\n")
+    for path, escape, line in ((given, ["--escape", "\\"], 3), (late, [], 5005)):
+        proc = run_normkit("fit", path, *escape, "-o", tmp_path / "s.json")
+        assert proc.returncode == 1
+        message = proc.stderr.decode()
+        assert message.startswith(f"{ERROR}{path} at line {line:,}: malformed CSV: column 't'")
+        assert "if backslashes are text in this file, read with --escape ''" in message
+        assert len(message.splitlines()) == 1
+        assert not (tmp_path / "s.json").exists()
 
 
 def test_an_escape_without_quoting_is_refused(tmp_path):

@@ -1206,6 +1206,25 @@ def test_merging_keeps_what_the_shards_share_and_refuses_what_they_count_differe
     assert merged["read"]["null_values"][-1] == "-999"
 
 
+def test_merging_a_csv_and_a_parquet_shard_keeps_a_category_column_as_text(tmp_path):
+    # pandas writes a category column to Parquet as a dictionary of strings; read from CSV it
+    # is a string column. Both are text: passed through and counted in the merge, which drift
+    # on the unchanged whole data checks without alarm.
+    frame = pd.DataFrame({"city": ["Oslo", "Lima", "Oslo"] * 40, "x": np.arange(120.0)})
+    frame[:60].to_csv(tmp_path / "a.csv", index=False)
+    frame[60:].astype({"city": "category"}).to_parquet(tmp_path / "b.parquet", index=False)
+    for name in ("a.csv", "b.parquet"):
+        ok("fit", tmp_path / name, "-o", tmp_path / f"{name}.json")
+    merged = tmp_path / "m.json"
+    ok("merge-stats", tmp_path / "b.parquet.json", tmp_path / "a.csv.json", "-o", merged)
+    doc = json.loads(merged.read_text())
+    assert doc["passthrough"] == [{"name": "city", "dtype": "large_string", "why": "text"}]
+    assert [c["name"] for c in doc["categories"]] == ["city"]
+    frame.to_csv(tmp_path / "whole.csv", index=False)
+    proc = run_normkit("drift", tmp_path / "whole.csv", "-s", merged)
+    assert proc.returncode == 0, proc.stdout
+
+
 def test_merge_refusals_share_one_exit_code(tmp_path):
     a, b, c = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
     ok("fit", SAMPLE_CSV, "--exclude", "id", "-o", a)

@@ -483,7 +483,10 @@ def shown_names(names: Sequence[str], limit: int = 6) -> str:
 def escape_hints(value: str, quote: str | None, escape: str | None) -> tuple[str, ...]:
     """For a malformed record or field ``value`` read without an escape character: the escape
     that would read its quotes, where a backslash stands before one (``\\"``), as some exports
-    write them."""
+    write them; read with one (given or found in the head), the way to read backslashes as
+    text (``"C:\\dir\\"``)."""
+    if escape and quote and "\\" in value:
+        return (f"if backslashes are text in this file, read with {param('csv.escape', '')}",)
     if escape or not quote or "\\" + quote not in value:
         return ()
     return (

@@ -311,7 +311,8 @@ def _sniff_lines(
         refuse_unescaped(
             chosen.starts[chosen.start :], chosen.runs_on[chosen.start :], chosen.quote
         )
-    if quote is ... and chosen.quote and max(chosen.spans, default=1) > 1:  # quoted breaks
+    # Quoted line breaks the reading refuses: quotes may be text, unless an escape says otherwise.
+    if quote is ... and chosen.quote and not chosen.escape and max(chosen.spans, default=1) > 1:
         chosen = _unquoted(chosen, lines, first, delimiter, skip_rows is None) or chosen
     rows = chosen.rows[chosen.start :]
     has_header, why_header = (
