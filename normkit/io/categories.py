@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from .arrow import text_array
+from .arrow import is_text_type, text_array
 from .lazy import pc
 
 __all__ = ["TextCounts", "is_categorical_type", "value_counts"]
@@ -21,12 +21,10 @@ _BOOLEAN_TEXT = dict.fromkeys(("1", "True", "TRUE", "true"), "true") | dict.from
 
 
 def is_categorical_type(dtype: pa.DataType) -> bool:
-    """Text (string, large_string, or a dictionary of them) and booleans."""
-    if pa.types.is_dictionary(dtype):
-        dtype = dtype.value_type
-    return (
-        pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_boolean(dtype)
-    )
+    """Text (:func:`.arrow.is_text_type`: string, large_string, or a dictionary of them) and
+    booleans (or a dictionary of them)."""
+    value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype
+    return is_text_type(str(dtype)) or pa.types.is_boolean(value_type)
 
 
 def value_counts(

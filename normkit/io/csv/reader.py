@@ -125,7 +125,7 @@ class CsvReader(ReaderBase):
         return TranscodedStream(stream, self.encoding, complete=complete)
 
     def _resolve_encoding(self, raw_head: bytes) -> None:
-        """The input's encoding: the one given, else its byte-order mark's (UTF-16/32), else UTF-8."""
+        """The input's encoding: as given, else its byte-order mark's (UTF-16/32), else UTF-8."""
         import codecs
 
         given = self.read.csv.encoding

@@ -24,9 +24,10 @@ The rules, in the order they are applied:
 * **Escape.** ``\\`` escapes quotes inside quoted fields (``"say \\"hi\\""``) where the head
   holds a ``\\`` before a quote and splits evenly only with it read as an escape (DuckDB's
   ``escape``), or splits evenly both ways, into the same records, but without it has more
-  quoted fields going on after their closing quote (``"O\\"Brien"``); else none. Such a field, its quote after a
-  ``\\``, in a head the escape does not split evenly is refused (``csv.escape``). Both read
-  by the engine's rules (:func:`.escapes.records`; :mod:`csv` takes escapes outside quotes).
+  quoted fields going on after their closing quote (``"O\\"Brien"``); else none. Such a
+  field, its quote after a ``\\``, in a head the escape does not split evenly is refused
+  (``csv.escape``). Both read by the engine's rules (:func:`.escapes.records`; :mod:`csv`
+  takes escapes outside quotes).
 * **Lines before the table** (``skip_rows``): records before the first run of records with the
   table's field count (a title, a date, blank lines) are skipped. Every physical line before
   the table counts, blank and comment lines too, as DuckDB counts them.
@@ -277,16 +278,17 @@ def _sniff_lines(
             return [None if escape is ... else escape]
         return [None, "\\"] if "\\" + q in joined else [None]
 
-    # Where the head may be cut inside a quoted field (an odd number of quotes; with an escape,
-    # the exact reading tells), its last record is cut.
-    def cut(q: str | None, e: str | None) -> bool:
-        exact = e is not None or len(escapes(q)) > 1
-        return not complete and q is not None and (exact or joined.count(q) % 2 == 1)
+    # Read by the engine's grammar where an escape is given or tried (:func:`.records`).
+    exact = {q: escape not in (..., None) or len(escapes(q)) > 1 for q in quotes}
+
+    # Where the head may be cut inside a quoted field (an odd number of quotes; read by the
+    # engine's grammar, the reading tells), its last record is cut.
+    def cut(q: str | None) -> bool:
+        return not complete and q is not None and (exact[q] or joined.count(q) % 2 == 1)
 
     numbers = list(range(first, len(lines)))
-
     parsed = [
-        _records(numbers, lines[first:], d, q, cut(q, e), e, exact=len(escapes(q)) > 1)
+        _records(numbers, lines[first:], d, q, cut(q), e, exact=exact[q])
         for q in quotes
         for e in escapes(q)
         for d in ([delimiter] if delimiter else _present(joined, q, comma_line))
@@ -430,11 +432,11 @@ def _records(
     exact: bool = False,
 ) -> _Split:
     """The records of ``lines`` (physical lines ``numbers``) split by one candidate: by
-    :mod:`csv`, or with an escape (or ``exact``) as the engine splits them (:func:`.records`:
-    :mod:`csv` takes an escape outside quotes too, and counts no field going on after its
-    closing quote)."""
+    :mod:`csv`, or ``exact`` (with an escape given or tried) as the engine splits them
+    (:func:`.records`: :mod:`csv` takes an escape outside quotes too, and counts no field going
+    on after its closing quote)."""
     rows, starts, runs_on = [], [], []
-    if quote and (escape or exact):
+    if quote and exact:
         for record in records(lines, delimiter, quote, escape):
             rows.append(record.fields)
             starts.append(numbers[record.line])
