@@ -24,7 +24,9 @@ use std::sync::Mutex;
 
 use crate::dialect::Dialect;
 use crate::infer::{ColumnType, TypedColumn};
-use crate::scan::{count_lines, field_text, next_field, terminator, unquoted_end, Field, Term};
+use crate::scan::{
+    count_lines, field_text, next_field, opening_quote, terminator, unquoted_end, Field, Term,
+};
 
 /// The strings that mean a missing value in a float column, with a fast membership test.
 ///
@@ -1030,7 +1032,7 @@ pub(crate) fn parse_into<R: Records>(
                     }
                     None => None,
                 },
-                Slot::Skip if buf.get(pos).copied() != d.quote => {
+                Slot::Skip if opening_quote(buf, pos, d).is_none() => {
                     let end = unquoted_end(buf, pos, d.delimiter);
                     if buf.get(end) == Some(&d.delimiter) {
                         col += 1;
@@ -1040,7 +1042,7 @@ pub(crate) fn parse_into<R: Records>(
                     Some(end)
                 }
                 Slot::Text(..) | Slot::Typed(..)
-                    if pending.is_none() && buf.get(pos).copied() != d.quote =>
+                    if pending.is_none() && opening_quote(buf, pos, d).is_none() =>
                 {
                     let end = unquoted_end(buf, pos, d.delimiter);
                     let text = buf.get(pos..end).unwrap_or_default();

@@ -1,16 +1,19 @@
 //! Where records end: quote-aware record boundaries, blocks of records, the header.
 //!
 //! The grammar is pyarrow's CSV parser's (`newlines_in_values=True`, default quoting), which
-//! this module reproduces byte for byte:
+//! this module reproduces byte for byte, but for spaces around quoted fields:
 //!
 //! - a record ends at LF, CRLF or a lone CR outside quotes; a line that is empty (a line end
 //!   at the start of a record) is no record at all and is skipped;
 //! - a quote opens a quoted field only at the start of a field (the start of a record or just
-//!   after a delimiter). Anywhere else it is an ordinary byte: `a"b` is the text `a"b`;
+//!   after a delimiter), or after spaces there (`1, "Hi, Mom!"`, as DuckDB reads it; not
+//!   where the delimiter is a space). Anywhere else it is an ordinary byte: `a"b` is the text
+//!   `a"b`;
 //! - inside quotes, a doubled quote stands for one quote, and the delimiter, CR and LF are
 //!   text; the first single quote closes the quoted part;
 //! - after the closing quote the field goes on unquoted up to the next delimiter or line end,
-//!   and a quote there is again an ordinary byte: `"a"b"c` is the text `ab"c`;
+//!   and a quote there is again an ordinary byte: `"a"b"c` is the text `ab"c`; spaces alone
+//!   there are no text (`"a" ,` is `a`);
 //! - with an escape character (pyarrow's `escape_char`, as PostgreSQL's `ESCAPE` reads it),
 //!   inside quotes the escape before a quote or before itself stands for that byte (`\"`, `\\`)
 //!   and neither closes the field; before any other byte, and outside quotes, it is text.
@@ -18,8 +21,8 @@
 //!   alike where escapes stand only before quotes and escapes inside quoted fields.)
 //!
 //! So a quote changes the state only at a field start, and the state outside quotes is known
-//! from the previous byte alone: a quote opens a field if it is the buffer's first byte or
-//! follows a delimiter, CR or LF. The scanner therefore only looks for quote bytes (with
+//! from the bytes before it back to the last one that is no space: a quote opens a field if
+//! only spaces stand between it and the buffer's start, a delimiter, CR or LF. The scanner therefore only looks for quote bytes (with
 //! `memchr`) while outside quotes, for the closing quote inside, and for line ends only where
 //! it needs a record end: a file without quotes is crossed by one `memchr` at memory speed.
 //!
@@ -56,12 +59,43 @@ pub fn count_lines(buf: &[u8]) -> u64 {
     (lf + lone_cr) as u64
 }
 
-/// Whether a quote at `pos` (outside quotes) opens a quoted field: it is at a field start.
+/// Whether a quote at `pos` (outside quotes) opens a quoted field: it is at a field start, or
+/// only spaces stand between them.
 #[inline]
 fn at_field_start(buf: &[u8], pos: usize, d: &Dialect) -> bool {
-    match pos.checked_sub(1).and_then(|p| buf.get(p)) {
-        None => true,
-        Some(&b) => b == d.delimiter || b == b'\n' || b == b'\r',
+    let mut at = pos;
+    loop {
+        match at.checked_sub(1).and_then(|p| buf.get(p)) {
+            None => return true,
+            Some(&b' ') if d.delimiter != b' ' => at -= 1,
+            Some(&b) => return b == d.delimiter || b == b'\n' || b == b'\r',
+        }
+    }
+}
+
+/// The spaces at `pos`: how many there are before another byte (none where the delimiter is a
+/// space: they end fields).
+#[inline]
+fn spaces(buf: &[u8], pos: usize, d: &Dialect) -> usize {
+    if d.delimiter == b' ' {
+        return 0;
+    }
+    let rest = buf.get(pos..).unwrap_or_default();
+    rest.iter().position(|&b| b != b' ').unwrap_or(rest.len())
+}
+
+/// The opening quote of the field that starts at `pos` (a field start), at `pos` or after
+/// spaces (` "a, b"`); `None` for an unquoted field.
+#[inline]
+pub(crate) fn opening_quote(buf: &[u8], pos: usize, d: &Dialect) -> Option<usize> {
+    let q = d.quote?;
+    match *buf.get(pos)? {
+        b if b == q => Some(pos),
+        b' ' => {
+            let at = pos + spaces(buf, pos, d);
+            (buf.get(at) == Some(&q)).then_some(at)
+        }
+        _ => None,
     }
 }
 
@@ -316,31 +350,31 @@ pub(crate) fn next_field(buf: &[u8], pos: usize, d: &Dialect) -> Field {
         escaped_quote: false,
     };
     let mut unquoted_from = pos;
-    if let Some(q) = d.quote {
-        if buf.get(pos) == Some(&q) {
-            let Some((close, plain)) = find_close(buf, pos + 1, d) else {
-                field.content = (pos + 1, len);
-                field.simple = false;
-                field.term = Term::Unterminated;
+    if let Some(open) = opening_quote(buf, pos, d) {
+        let Some((close, plain)) = find_close(buf, open + 1, d) else {
+            field.content = (open + 1, len);
+            field.simple = false;
+            field.term = Term::Unterminated;
+            return field;
+        };
+        field.simple = plain; // else a doubled or escaped quote
+        field.content = (open + 1, close);
+        // Spaces alone after the closing quote are no text.
+        let after = close + 1 + spaces(buf, close + 1, d);
+        match buf.get(after) {
+            None => {
+                field.raw_end = len;
                 return field;
-            };
-            field.simple = plain; // else a doubled or escaped quote
-            field.content = (pos + 1, close);
-            match buf.get(close + 1) {
-                None => {
-                    field.raw_end = len;
-                    return field;
-                }
-                Some(&b) if b == d.delimiter || b == b'\n' || b == b'\r' => {
-                    return finish(buf, field, close + 1);
-                }
-                Some(_) => {
-                    field.simple = false; // text after the closing quote
-                    let quoted = buf.get(pos + 1..close).unwrap_or_default();
-                    field.stray_quote = memchr2(b'\n', b'\r', quoted).is_some();
-                    field.escaped_quote = d.escape.is_none() && quoted.last() == Some(&b'\\');
-                    unquoted_from = close + 1;
-                }
+            }
+            Some(&b) if b == d.delimiter || b == b'\n' || b == b'\r' => {
+                return finish(buf, field, after);
+            }
+            Some(_) => {
+                field.simple = false; // text after the closing quote
+                let quoted = buf.get(open + 1..close).unwrap_or_default();
+                field.stray_quote = memchr2(b'\n', b'\r', quoted).is_some();
+                field.escaped_quote = d.escape.is_none() && quoted.last() == Some(&b'\\');
+                unquoted_from = close + 1;
             }
         }
     }
@@ -402,11 +436,11 @@ pub(crate) fn unquoted_end(buf: &[u8], pos: usize, delimiter: u8) -> usize {
 /// doubled quotes undoubled, in pyarrow's way (bytes after the closing quote are text, quotes
 /// among them too). For fields that [`next_field`] did not find `simple`.
 pub(crate) fn unquote_into(raw: &[u8], d: &Dialect, out: &mut Vec<u8>) {
-    let Some(q) = d.quote.filter(|&q| raw.first() == Some(&q)) else {
+    let (Some(q), Some(open)) = (d.quote, opening_quote(raw, 0, d)) else {
         out.extend_from_slice(raw);
         return;
     };
-    let mut pos = 1;
+    let mut pos = open + 1;
     loop {
         let Some(rest) = raw.get(pos..) else { return };
         let found = match d.escape {
@@ -436,8 +470,11 @@ pub(crate) fn unquote_into(raw: &[u8], d: &Dialect, out: &mut Vec<u8>) {
             out.push(q);
             pos = at + 2;
         } else {
-            // Closed: the rest is unquoted text.
-            out.extend_from_slice(raw.get(at + 1..).unwrap_or_default());
+            // Closed: the rest is unquoted text (spaces alone are none).
+            let rest = raw.get(at + 1..).unwrap_or_default();
+            if spaces(rest, 0, d) < rest.len() {
+                out.extend_from_slice(rest);
+            }
             return;
         }
     }
@@ -611,6 +648,42 @@ mod tests {
         assert_eq!(fields(b"\"\""), [s("", Eof)]);
         assert_eq!(fields(b"\"ab"), [s("ab", Unterminated)]);
         assert_eq!(fields(b"\"a\"\""), [s("a\"", Unterminated)]);
+    }
+
+    #[test]
+    fn spaces_around_a_quoted_field_are_no_text() {
+        use Term::*;
+        let s = |v: &str, t| (v.to_owned(), t);
+        // `"Year", "Score"` and `1970,  73, "Hi, Mom!"`: the quote after spaces opens a field.
+        assert_eq!(
+            fields(b"1970,  73, \"Hi, Mom!\"\n"),
+            [
+                s("1970", Delimiter),
+                s("  73", Delimiter),
+                s("Hi, Mom!", LineEnd)
+            ]
+        );
+        assert_eq!(
+            fields(b"  \"a\"\"b\"  ,\"c\" \r\n"),
+            [s("a\"b", Delimiter), s("c", LineEnd)]
+        );
+        assert_eq!(fields(b" \"a\nb\" "), [s("a\nb", Eof)]);
+        assert_eq!(fields(b" \"ab"), [s("ab", Unterminated)]);
+        // Text after the closing quote keeps the spaces before it; a quote after text is text.
+        assert_eq!(
+            fields(b" \"a\" b,x \"y\""),
+            [s("a b", Delimiter), s("x \"y\"", Eof)]
+        );
+        // The record ends and blocks follow: the line break inside ` "a\nb"` ends no record.
+        let buf = b"1, \"a\nb\"\n2, \"c,\"  \n";
+        assert_eq!(block_ends(buf, &D, 1, true), [9, buf.len()]);
+        assert_eq!(last_record_end(&buf[..8], &D), None);
+        // Where spaces separate fields, they are no part of one.
+        let spaced = Dialect::new(b' ', Some(b'"'), b'.').unwrap();
+        let mut scratch = Vec::new();
+        let f = next_field(b"\"a\"  b", 0, &spaced);
+        assert_eq!(field_text(b"\"a\"  b", &f, &spaced, &mut scratch), b"a");
+        assert_eq!((f.term, f.next), (Delimiter, 4));
     }
 
     fn escaped_fields(buf: &[u8]) -> Vec<(String, Term)> {

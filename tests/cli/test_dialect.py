@@ -219,3 +219,32 @@ def test_a_quote_error_names_the_option_that_reads_quotes_as_text(tmp_path):
         "text in this file, read without quoting (--quote '')\n"
     )
     assert "fitted 1 column" in ok("fit", path, "--quote", "", "--columns", "a", "-o", "-")
+
+
+def test_spaces_before_quotes_are_no_part_of_names_or_text(tmp_path):
+    # A hand-written table: a space after each comma, text quoted, one comma inside quotes.
+    path = tmp_path / "films.csv"
+    path.write_text(
+        '"Year", "Rating", "Title"\n1968,  86, "Greetings"\n1970,  17, "Bloody Mama"\n'
+        '1970,  73, "Hi, Mom!"\n1971,  40, "Born to Win"\n'
+    )
+    stats, z = tmp_path / "s.json", tmp_path / "z.parquet"
+    summary = ok("fit", path, "-o", stats)
+    assert "passed through: Title (text)" in summary
+    fitted = json.loads(stats.read_text())["columns"]
+    assert [c["name"] for c in fitted] == ["Year", "Rating"]
+    X = np.array([[1968, 86], [1970, 17], [1970, 73], [1971, 40]], dtype=float)
+    scaler = StandardScaler().fit(X)
+    np.testing.assert_allclose([c["mean"] for c in fitted], scaler.mean_, rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(z)
+    assert table.column("Title").to_pylist() == [
+        "Greetings",
+        "Bloody Mama",
+        "Hi, Mom!",
+        "Born to Win",
+    ]
+    got = np.column_stack([table.column(n).to_numpy() for n in ("Year", "Rating")])
+    np.testing.assert_allclose(got, scaler.transform(X), rtol=1e-12)

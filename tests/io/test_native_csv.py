@@ -6,6 +6,7 @@ the scanner as Python drives it (the Rust crate has its own properties, ``cargo 
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import re
@@ -163,6 +164,49 @@ def test_the_records_the_sniffer_reads_are_pyarrows(table):
     assert got[0] == ["x", "t"]
     assert got[1:] == [list(row.values()) for row in want.to_pylist()]
     assert not any(r.open for r in found)
+
+
+# -- spaces before quotes, against Python's csv module ------------------------------------------
+
+
+@st.composite
+def spaced_tables(draw):
+    """A CSV of a number and a quoted text column, each field after 0 to 3 spaces (`"Year",
+    "Score"`, `1970,  73, "Hi, Mom!"`), as hand-written files and some exports have them."""
+    line_end = draw(st.sampled_from(["\n", "\r\n"]))
+    rows = ['"x", "t"']
+    for _ in range(draw(st.integers(1, 200))):
+        pad = [" " * draw(st.integers(0, 3)) for _ in range(2)]
+        number = draw(number_field)
+        if number in NULLS:
+            pad[0] = ""  # a missing value is matched as written, spaces and all
+        rows.append(f"{pad[0]}{number},{pad[1]}{quoted(draw(text_field))}")
+    return line_end.join(rows).encode("utf-8")
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(spaced_tables(), st.sampled_from([BLOCK, 64 << 10]))
+def test_spaces_before_a_quote_are_read_as_csv_skipinitialspace_reads_them(
+    scratch, data, block_size
+):
+    path = scratch / "spaced.csv"
+    path.write_bytes(data)
+    text = io.StringIO(data.decode(), newline="")
+    want = list(csv.reader(text, skipinitialspace=True))
+    got = read(path, ["x"], block_size)
+    assert got.column_names == want[0] == ["x", "t"]
+    assert got.column("t").to_pylist() == [r[1] for r in want[1:]]  # text: never missing
+    numbers = [None if r[0] in NULLS else float(r[0]) for r in want[1:]]
+    assert bits(got.column("x").to_pylist()) == bits(numbers)
+
+
+def test_spaces_after_a_closing_quote_are_no_text(scratch):
+    path = scratch / "after.csv"
+    path.write_bytes(b'x, "t"  ,u\n1, "a, b" ,"c" \r\n2 ,"d" e, " f"\n')
+    got = read(path, ["x"], escape="")
+    assert got.column("t").to_pylist() == ["a, b", "d e"]  # text after the quote keeps its spaces
+    assert got.column("u").to_pylist() == ["c", " f"]
+    assert got.column("x").to_pylist() == [1.0, 2.0]
 
 
 # -- bad rows: the line named is the line of the file ------------------------------------------

@@ -27,10 +27,11 @@ class Record:
 
 def records(lines: list[str], delimiter: str, quote: str, escape: str | None) -> list[Record]:
     """The records of ``lines`` (with their line ends) as the engine reads them (its scanner's
-    grammar, :mod:`normkit._native`): a quote opens a field only at its start; inside, a
-    doubled quote, and with ``escape`` an escaped quote or escape (``\\"``, ``\\\\``), stands
-    for one, and the first other quote closes it; what follows up to the separator is text, a
-    quote too; elsewhere ``escape`` is text (:mod:`csv` drops it before any character).
+    grammar, :mod:`normkit._native`): a quote opens a field only at its start (after spaces
+    too); inside, a doubled quote, and with ``escape`` an escaped quote or escape (``\\"``,
+    ``\\\\``), stands for one, and the first other quote closes it; what follows up to the
+    separator is text (spaces alone are none), a quote too; elsewhere ``escape`` is text
+    (:mod:`csv` drops it before any character).
 
     Examples
     --------
@@ -42,8 +43,10 @@ def records(lines: list[str], delimiter: str, quote: str, escape: str | None) ->
     d, q = re.escape(delimiter), re.escape(quote)
     e = re.escape(escape) if escape else ""
     inner = rf"[^{q}{e}]|{e}[{q}{e}]|{e}(?![{q}{e}])|{q}{q}" if escape else rf"[^{q}]|{q}{q}"
+    space = "" if delimiter == " " else " *"  # spaces around a quoted field are no text
     field = re.compile(
-        rf"(?:{q}(?P<quoted>(?:{inner})*)(?:{q}(?P<after>[^{d}\r\n]*)|(?P<open>\Z))"
+        rf"(?:{space}{q}(?P<quoted>(?:{inner})*)"
+        rf"(?:{q}(?:{space}(?=[{d}\r\n]|\Z)|(?P<after>[^{d}\r\n]*))|(?P<open>\Z))"
         rf"|(?P<plain>[^{d}\r\n]*))(?P<end>{d}|\r\n|\r|\n|\Z)"
     )
     unescape = re.compile(rf"{q}({q})|{e}([{q}{e}])" if escape else rf"{q}({q})")

@@ -14,7 +14,7 @@ def quoting_breaks(text: str, delimiter: str, quote: str, escape: str | None) ->
     on after its closing quote: a stray quote closed it, and the reading refuses it. (A quote
     never closed is not told here: it may be a field cut short as much as a quote that is
     text.) As the engine reads (:mod:`normkit._native`'s scanner): a quote opens a field only
-    at its start, a doubled quote (or, with ``escape``, an escaped one) inside stands for a
+    at its start (after spaces too), a doubled quote (or, with ``escape``, an escaped one) inside stands for a
     quote, and the first other quote closes it.
 
     Examples
@@ -28,13 +28,20 @@ def quoting_breaks(text: str, delimiter: str, quote: str, escape: str | None) ->
     inner = rf"[^{q}{e}]|{e}." if escape else rf"[^{q}]"
     quoted = re.compile(rf"{q}(?:{inner}|{q}{q})*{q}", re.DOTALL)
     ends = (delimiter, "\n", "\r")
+    space = delimiter != " "  # spaces around a quoted field are no text
     pos = text.find(quote)
     while pos >= 0:
-        if pos == 0 or text[pos - 1] in ends:
+        start = pos
+        while space and start and text[start - 1] == " ":
+            start -= 1
+        if start == 0 or text[start - 1] in ends:
             found = quoted.match(text, pos)
             if found is None:
                 return False
-            after = text[found.end() : found.end() + 1]
+            end = found.end()
+            while space and text.startswith(" ", end):
+                end += 1
+            after = text[end : end + 1]
             if after and after not in ends and ("\n" in found[0] or "\r" in found[0]):
                 return True
             pos = found.end() - 1

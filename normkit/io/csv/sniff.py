@@ -444,6 +444,8 @@ def _records(
         cut = cut and bool(rows) and record.open
     else:
         options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
+        # Spaces before a quote are no text (`1, "Hi, Mom!"`), as the engine reads them.
+        options["skipinitialspace"] = bool(quote) and delimiter != " "
         reader = csv.reader(lines, delimiter=delimiter, strict=False, **options)
         before = 0
         for row in reader:  # a record may span lines: note the one it starts on
