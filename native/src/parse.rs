@@ -43,6 +43,27 @@ pub struct MissingValues {
     first: [u64; 4],
 }
 
+/// The numbers that are missing values in a float column ([`MissingValues::numbers`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NullNumbers {
+    /// Finite values, matched by value.
+    pub values: Vec<f64>,
+    /// Whether NaN is one: every field that reads as NaN is missing.
+    pub nan: bool,
+}
+
+impl NullNumbers {
+    /// Whether `v` is missing.
+    #[inline]
+    pub fn contains(&self, v: &f64) -> bool {
+        if v.is_nan() {
+            self.nan
+        } else {
+            !self.values.is_empty() && self.values.contains(v)
+        }
+    }
+}
+
 impl MissingValues {
     /// The set of `values` (duplicates are harmless). Pass the empty string to make empty
     /// fields missing: pyarrow does not otherwise, and neither does this.
@@ -101,15 +122,20 @@ impl MissingValues {
     }
 
     /// The numbers among the strings (read with `decimal_point`, else with `.`, as a
-    /// program writes them; NaN left out): in a float column, a field of the same value is
-    /// missing however it is spelled (`-999.0` or `-999,0` where `-999` is a missing value), as
-    /// pandas reads its numeric `na_values`.
-    pub fn numbers(&self, decimal_point: u8) -> Vec<f64> {
-        self.values
-            .iter()
-            .filter_map(|v| parse_float(v, decimal_point).or_else(|| parse_float(v, b'.')))
-            .filter(|v| v.is_finite()) // inf: a value too large for float64 is refused, not missing
-            .collect()
+    /// program writes them): in a float column, a field of the same value is missing however
+    /// it is spelled (`-999.0` or `-999,0` where `-999` is a missing value; `-nan` or `NaN `
+    /// where `nan` is), as pandas reads its numeric `na_values`.
+    pub fn numbers(&self, decimal_point: u8) -> NullNumbers {
+        let mut numbers = NullNumbers::default();
+        for v in &self.values {
+            match parse_float(v, decimal_point).or_else(|| parse_float(v, b'.')) {
+                Some(x) if x.is_nan() => numbers.nan = true,
+                // inf: a value too large for float64 is refused, not missing.
+                Some(x) if x.is_finite() => numbers.values.push(x),
+                _ => {}
+            }
+        }
+        numbers
     }
 
     /// The strings, in the order first given.
@@ -1563,21 +1589,36 @@ mod tests {
     #[test]
     fn numeric_missing_values_match_every_spelling_of_their_number() {
         let m = MissingValues::new(["-999", ".", "1e5", "nan"]);
-        assert_eq!(m.numbers(b'.'), [-999.0, 1e5]);
-        assert!(nulls().numbers(b'.').is_empty());
+        let numbers = m.numbers(b'.');
+        assert_eq!(
+            (numbers.values.as_slice(), numbers.nan),
+            (&[-999.0, 1e5][..], true)
+        );
+        // The default missing values: NaN alone, so every spelling of it.
+        let nan = NullNumbers {
+            values: vec![],
+            nan: true,
+        };
+        assert_eq!(nulls().numbers(b'.'), nan);
         // inf as a missing value is the string only: 1e400, too large, is refused still.
-        assert!(MissingValues::new(["inf", "-Infinity"])
-            .numbers(b'.')
-            .is_empty());
+        assert_eq!(
+            MissingValues::new(["inf", "-Infinity"]).numbers(b'.'),
+            NullNumbers::default()
+        );
         // Fast path, quoted (general path), other spellings; "." and "-" are strings only.
-        let buf = b"-999\n1\n1e5\n-999.0\n\"-9.99e2\"\n100000\n.\n -999 \n-998\n";
+        let buf = b"-999\n1\n1e5\n-999.0\n\"-9.99e2\"\n100000\n.\n -999 \n-998\n-nan\n+NaN \n";
         let block = parse_block(buf, &D, &m, &[ColumnKind::Float], 1, 1);
         let col = &block.unwrap().floats[0];
-        let got: Vec<_> = (0..9).map(|i| col.get(i)).collect();
-        let mut want = [None; 9];
+        let got: Vec<_> = (0..11).map(|i| col.get(i)).collect();
+        let mut want = [None; 11];
         want[1] = Some(1.0);
         want[8] = Some(-998.0);
         assert_eq!(got, want);
+        // Without a NaN among the missing values, a NaN is a value.
+        let m = MissingValues::new([""]);
+        let block = parse_block(b"nan\n-NaN\n", &D, &m, &[ColumnKind::Float], 1, 1);
+        let col = &block.unwrap().floats[0];
+        assert!((0..2).all(|i| col.get(i).is_some_and(f64::is_nan)));
         // With a decimal comma, the strings are read with it too.
         let comma = Dialect::new(b';', Some(b'"'), b',').unwrap();
         for null in ["-999,5", "-999.5"] {

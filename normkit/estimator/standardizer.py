@@ -127,6 +127,8 @@ class Standardizer:
         scikit-learn's.
     n_missing_ : ndarray of int64, shape (n_features,)
     mean_, var_, scale_, min_, max_ : ndarray of float64, shape (n_features,)
+        As scikit-learn's: ``var_`` and ``scale_`` are None with ``with_std=False``, and
+        ``mean_`` too with ``with_mean=False`` besides (``stats_`` holds them all).
     m2_ : ndarray of float64, shape (n_features,)
         Sum of squared deviations from the mean, kept so that statistics can be merged exactly.
     n_rows_seen_ : int
@@ -417,6 +419,16 @@ class Standardizer:
         array of float64 as it is, not copied)."""
         if _is_array(X):
             return np.asarray(_checked_array(X, self), dtype=np.float64)
+        if is_pandas(X):
+            # As scikit-learn converts the frame of these columns: its memory layout (which
+            # pandas decides) sets the order of the sums, and so their last bits.
+            names = [str(c) for c in X.columns]
+            try:
+                at = [names.index(name) for name in self.columns_]
+                picked = X if at == list(range(len(names))) else X.iloc[:, at]
+                return np.asarray(_checked_array(picked, self), dtype=np.float64)
+            except (TypeError, ValueError):  # a type scikit-learn does not convert
+                pass
         table = as_arrow(X)
         return np.column_stack([to_float64(table.column(name)) for name in self.columns_])
 
@@ -614,16 +626,17 @@ class Standardizer:
         return self.stats_.n_missing
 
     @property
-    def mean_(self) -> np.ndarray:
-        return self.stats_.mean
+    def mean_(self) -> np.ndarray | None:
+        options = self.stats_.options
+        return self.stats_.mean if options.with_mean or options.with_std else None
 
     @property
-    def var_(self) -> np.ndarray:
-        return self.stats_.var
+    def var_(self) -> np.ndarray | None:
+        return self.stats_.var if self.stats_.options.with_std else None
 
     @property
-    def scale_(self) -> np.ndarray:
-        return self.stats_.scale
+    def scale_(self) -> np.ndarray | None:
+        return self.stats_.scale if self.stats_.options.with_std else None
 
     @property
     def m2_(self) -> np.ndarray:

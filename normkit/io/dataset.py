@@ -313,7 +313,7 @@ class Concatenated:
         self._names = names
         self._keep_text = keep_text
         # Batches whose types differ from ``schema``'s (text of another offset width: see
-        # :func:`~normkit.jobs.transform.check_dataset_types`) are cast to them.
+        # :func:`~normkit.jobs.columntypes.check_dataset_types`) are cast to them.
         self._schema = None if schema is None else schema.remove_metadata()
         self._fetched = Prefetch(self._tagged())
         self._starts: list[int] = []

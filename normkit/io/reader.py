@@ -94,8 +94,8 @@ class Reader(Protocol):
 
     def settle(self, types: Mapping[str, pa.DataType]) -> None:
         """Read :meth:`undecided` columns, with ``keep_text`` False, as ``types`` has them (the
-        type the other inputs of a data set give them): a later value of another type is then
-        an error."""
+        type the other inputs of a data set give them, else the one the stat file records): a
+        later value of another type is then an error. A column settled once keeps its type."""
 
     @property
     def size_bytes(self) -> int | None:

@@ -54,6 +54,7 @@ from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats, per_column
 from .categories import categorical_columns
+from .columntypes import check_dataset_types
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .recipes import refuse_mixed_scales
@@ -65,7 +66,7 @@ from .sources import (
     require_rows,
     select_dataset_columns,
 )
-from .transform import TransformOptions, check_dataset_types, transform_file
+from .transform import TransformOptions, transform_file
 from .weights import mark_weight, without_weight
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import DataError, OptionError, SchemaError, param
+from ..errors import DataError, OptionError, param
 from ..estimator.apply import (
     StreamNormalizer,
     affine_map,
@@ -25,7 +25,6 @@ from ..estimator.standardizer import Standardizer
 from ..io.arrow import (
     dictionary_type_named,
     first_infinite,
-    interchangeable,
     numeric_type_named,
     rows_float64,
     to_float64,
@@ -39,6 +38,7 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
+from .columntypes import check_dataset_types, settle_as_recorded
 from .recipes import (
     LOOK_ROWS,
     Recipe,
@@ -55,7 +55,6 @@ from .splice import cell, infinite_output_error, rewritable, rewrite_csv
 __all__ = [
     "TransformOptions",
     "TransformResult",
-    "check_dataset_types",
     "transform_file",
 ]
 
@@ -234,6 +233,8 @@ def transform_file(
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV
     check_dataset_types(sources, names, keep_text, settle=True, cast=True)
+    if not keep_text:
+        settle_as_recorded(sources, stats)
     # The inputs' own record, where they share one: kept under a second transform, and given
     # back by an inverse (the data is then as it was before the step undone).
     records = [Recipe.of(source) for source in sources]
@@ -397,70 +398,6 @@ def _settings(
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous
     return use, gamma, beta, recorded, recipe
-
-
-def _check_same_types(
-    first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema, cast: bool = False
-) -> None:
-    """One output needs one type per column (with ``cast``, text of either offset width is
-    one type: the batches are cast to the first file's)."""
-    for column in schema:
-        other_type = types.field(column.name).type
-        if other_type != column.type and not (cast and interchangeable(other_type, column.type)):
-            raise SchemaError(
-                f"{other.name}: column {column.name!r} has type {other_type}, but {column.type} in "
-                f"{first.name}; one output cannot hold both (transform them separately)"
-            )
-
-
-def check_dataset_types(
-    sources: Sequence[Reader],
-    names: Sequence[str],
-    keep_text: bool = True,
-    settle: bool = False,
-    cast: bool = False,
-) -> None:
-    """Refuse a data set whose files give a column different types (one output, or one set of
-    part files, holds one type per column). With ``settle``, a column that a CSV leaves
-    undecided (no value in its first block) first takes the type the other files agree on, if
-    they do: the readers are those the output is read with. With ``cast``, text columns of
-    either offset width (``string``, ``large_string``) agree: the batches of one output are
-    cast to the first file's types (:class:`~normkit.io.dataset.Concatenated`)."""
-    # A file with no rows has no types to tell (a CSV of only a header): it fits any.
-    typed = [s for s in sources if s.has_rows is not False] or list(sources[:1])
-    try:
-        if settle and not keep_text:
-            _settle_undecided(typed, names)
-        schema = typed[0].batch_schema(names, keep_text)
-        for other in typed[1:]:
-            types = other.batch_schema(names, keep_text)
-            _check_same_types(typed[0], schema, other, types, cast)
-    except SchemaError as exc:
-        if keep_text:
-            raise
-        hint = f"keep the columns passed through as text ({param('keep_text', True)})"
-        raise exc.with_hints((hint,)) from None
-
-
-def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:
-    """Columns some inputs leave undecided (:meth:`Reader.undecided`) read as the one type the
-    others give them; where those give several, two that do are named (not one that leaves
-    the column open, whose text is no type of its own)."""
-    undecided = [s.undecided() for s in sources]
-    if not any(undecided):
-        return
-    decided: dict[str, dict[pa.DataType, tuple[Reader, pa.Schema]]] = {}
-    for source, open_ in zip(sources, undecided, strict=True):
-        schema = source.batch_schema(names, keep_text=False)
-        for field in schema:
-            if field.name not in open_:
-                decided.setdefault(field.name, {}).setdefault(field.type, (source, schema))
-    for name, types in decided.items():
-        if len(types) > 1 and any(name in open_ for open_ in undecided):
-            (first, schema), (other, other_schema) = list(types.values())[:2]
-            _check_same_types(first, pa.schema([schema.field(name)]), other, other_schema)
-    for source, open_ in zip(sources, undecided, strict=True):
-        source.settle({n: next(iter(decided[n])) for n in open_ if len(decided.get(n, {})) == 1})
 
 
 def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:

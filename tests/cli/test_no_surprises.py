@@ -384,6 +384,26 @@ def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pand
     assert [line.split(",")[1] == "" for line in lines[1:]] == [True, False, False, True, True]
 
 
+@pytest.mark.parametrize("nan", ["-nan", "+NaN", "NaN ", "-NaN", "nan"])
+def test_every_spelling_of_nan_comes_out_missing_as_nan_goes_in(tmp_path, nan):
+    # `nan` is a default missing value: read so in the fit, so in every output, however spelled.
+    train, data, stats = tmp_path / "t.csv", tmp_path / "d.csv", tmp_path / "s.json"
+    train.write_text("a,b\n1,2\n3,4\n6,7\n")
+    data.write_text(f"a,b\n1,2\n{nan},5\n")
+    ok("fit", train, "-o", stats)
+    z = float((1 - 10 / 3) / np.std([1, 3, 6]))
+    lines = ok("transform", data, "-s", stats).splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == [repr(z), ""]
+    ok("transform", data, "-s", stats, "-o", tmp_path / "z.parquet")
+    column = pq.read_table(tmp_path / "z.parquet").column("a")
+    assert (column.null_count, column.to_pylist()[0]) == (1, z)
+    ok("fit", data, "-o", tmp_path / "d.json")
+    assert json.loads((tmp_path / "d.json").read_text())["columns"][0]["missing"] == 1
+    # Without NaN among the missing values, a NaN is a value (left out of statistics) and stays.
+    ok("fit", train, "--no-default-null-values", "-o", stats)
+    assert ok("transform", data, "-s", stats).splitlines()[2].split(",")[0] == "NaN"
+
+
 def test_a_numeric_missing_value_written_with_a_point_matches_decimal_commas(tmp_path):
     path, stats = tmp_path / "d.csv", tmp_path / "s.json"
     path.write_text("x;y\n1,5;0\n-999,0;0\n2,5;3\n0;4\n")
@@ -629,6 +649,20 @@ def test_csv_to_parquet_keeps_the_types_of_columns_passed_through(tmp_path, samp
     text = tmp_path / "t.parquet"
     ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", text, "--keep-text")
     assert pq.read_schema(text).field("id").type == pa.string()
+
+
+@pytest.mark.parametrize("rows", ["", ",,,,,,,,,\n,,,,,,,,,\n"])
+def test_a_csv_without_values_to_type_a_column_gets_the_type_recorded(tmp_path, sample_stats, rows):
+    # A header alone, or a column with no value: typed as the fit recorded it, so that
+    # outputs with and without rows have one schema.
+    header = SAMPLE_CSV.read_text().splitlines()[0]
+    path, out = tmp_path / "empty.csv", tmp_path / "z.parquet"
+    path.write_text(f"{header}\n{rows}")
+    ok("transform", path, "-s", sample_stats, "-o", out)
+    full = tmp_path / "full.parquet"
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", full)
+    assert pq.read_schema(out).remove_metadata() == pq.read_schema(full).remove_metadata()
+    assert pq.read_table(out).num_rows == len(rows.split())
 
 
 def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_path):

@@ -79,6 +79,26 @@ def test_to_sklearn_uses_a_scalar_count_without_missing_values():
     assert scaler.n_samples_seen_ == 2
 
 
+@pytest.mark.parametrize("subset", [False, True])
+def test_a_frame_of_several_blocks_with_gaps_is_fitted_to_standard_scalers_bits(subset):
+    # A nullable integer column made float: a frame of three blocks, which pandas hands to
+    # scikit-learn in one memory layout, whose sums end in other bits than a column's alone.
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame.iloc[:, :13]
+    frame["magnesium"] = frame["magnesium"].astype("Int64")
+    frame.loc[[3, 10], "magnesium"] = pd.NA
+    X = frame.astype("float64")
+    if subset:
+        X["name"] = "wine"  # passed through: scikit-learn is given the other columns
+    numeric = X.drop(columns="name") if subset else X
+    ref = StandardScaler().fit(numeric)
+    ours = Standardizer().fit(X)
+    np.testing.assert_array_equal(ours.mean_, ref.mean_)
+    np.testing.assert_array_equal(ours.var_, ref.var_)
+    np.testing.assert_array_equal(ours.transform(X)[list(numeric.columns)], ref.transform(numeric))
+
+
 def test_from_sklearn_round_trip_is_bit_exact(mixed_frame):
     data = mixed_frame[NUMERIC]
     ref = StandardScaler().fit(data)
@@ -172,6 +192,22 @@ def test_fit_of_nothing_and_mismatched_merge():
     b = Standardizer(ddof=1).fit(pd.DataFrame({"x": [3.0, 5.0]}))
     with pytest.raises(normkit.OptionError, match="different ddof"):
         a.merge(b)
+
+
+@pytest.mark.parametrize(
+    "options", [{"with_std": False}, {"with_mean": False}, {"with_mean": False, "with_std": False}]
+)
+def test_attributes_left_unset_by_the_options_are_none_as_in_scikit_learn(options):
+    X = np.random.default_rng(0).normal(5, 3, (50, 3))
+    ref, ours = StandardScaler(**options).fit(X), Standardizer(**options).fit(X)
+    for name in ("mean_", "var_", "scale_"):
+        theirs, got = getattr(ref, name), getattr(ours, name)
+        assert (got is None) == (theirs is None), name
+        if theirs is not None:
+            np.testing.assert_array_equal(got, theirs)
+    np.testing.assert_array_equal(ours.transform(X), ref.transform(X))
+    # The statistics are all kept, in stats_ and in the stat file.
+    assert np.isfinite(normkit.loads(normkit.dumps(ours)).stats_.scale).all()
 
 
 def test_from_sklearn_without_std_can_be_saved(tmp_path):

@@ -107,7 +107,7 @@ class CsvReader(ReaderBase):
         self._settled.update(
             (name, dtype)
             for name, dtype in types.items()
-            if name in undecided and dtype in readable_types()
+            if name in undecided and name not in self._settled and dtype in readable_types()
         )
 
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:

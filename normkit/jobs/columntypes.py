@@ -1,0 +1,94 @@
+"""The types of a data set's columns: one per column for one output, a CSV's columns without
+a value (a header alone, or none in their first block) typed as the other inputs, else the stat
+file, have them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from ..errors import SchemaError, param
+from ..io.arrow import interchangeable
+from ..io.reader import Reader
+from ..stats.fitted import FittedStats
+
+__all__ = ["check_dataset_types", "settle_as_recorded"]
+
+
+def _check_same_types(
+    first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema, cast: bool = False
+) -> None:
+    """One output needs one type per column (with ``cast``, text of either offset width is
+    one type: the batches are cast to the first file's)."""
+    for column in schema:
+        other_type = types.field(column.name).type
+        if other_type != column.type and not (cast and interchangeable(other_type, column.type)):
+            raise SchemaError(
+                f"{other.name}: column {column.name!r} has type {other_type}, but {column.type} in "
+                f"{first.name}; one output cannot hold both (transform them separately)"
+            )
+
+
+def check_dataset_types(
+    sources: Sequence[Reader],
+    names: Sequence[str],
+    keep_text: bool = True,
+    settle: bool = False,
+    cast: bool = False,
+) -> None:
+    """Refuse a data set whose files give a column different types (one output, or one set of
+    part files, holds one type per column). With ``settle``, a column that a CSV leaves
+    undecided (no value in its first block) first takes the type the other files agree on, if
+    they do: the readers are those the output is read with. With ``cast``, text columns of
+    either offset width (``string``, ``large_string``) agree: the batches of one output are
+    cast to the first file's types (:class:`~normkit.io.dataset.Concatenated`)."""
+    # A file with no rows has no types to tell (a CSV of only a header): it fits any.
+    typed = [s for s in sources if s.has_rows is not False] or list(sources[:1])
+    try:
+        if settle and not keep_text:
+            _settle_undecided(typed, names)
+        schema = typed[0].batch_schema(names, keep_text)
+        for other in typed[1:]:
+            types = other.batch_schema(names, keep_text)
+            _check_same_types(typed[0], schema, other, types, cast)
+    except SchemaError as exc:
+        if keep_text:
+            raise
+        hint = f"keep the columns passed through as text ({param('keep_text', True)})"
+        raise exc.with_hints((hint,)) from None
+
+
+def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:
+    """Columns some inputs leave undecided (:meth:`Reader.undecided`) read as the one type the
+    others give them; where those give several, two that do are named (not one that leaves
+    the column open, whose text is no type of its own)."""
+    undecided = [s.undecided() for s in sources]
+    if not any(undecided):
+        return
+    decided: dict[str, dict[pa.DataType, tuple[Reader, pa.Schema]]] = {}
+    for source, open_ in zip(sources, undecided, strict=True):
+        schema = source.batch_schema(names, keep_text=False)
+        for field in schema:
+            if field.name not in open_:
+                decided.setdefault(field.name, {}).setdefault(field.type, (source, schema))
+    for name, types in decided.items():
+        if len(types) > 1 and any(name in open_ for open_ in undecided):
+            (first, schema), (other, other_schema) = list(types.values())[:2]
+            _check_same_types(first, pa.schema([schema.field(name)]), other, other_schema)
+    for source, open_ in zip(sources, undecided, strict=True):
+        source.settle({n: next(iter(decided[n])) for n in open_ if len(decided.get(n, {})) == 1})
+
+
+def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:
+    """Columns passed through that an input leaves undecided (a CSV of only a header, or with
+    no value in its first block) and no other input decides read as the type the stat file
+    records for them: an output with rows and one without have the same schema."""
+    recorded = {}
+    for p in stats.passthrough or ():
+        try:
+            recorded[p.name] = pa.type_for_alias(p.dtype)
+        except (ValueError, KeyError, TypeError):  # a type no CSV reads (a list, a dictionary)
+            continue
+    for source in sources:
+        source.settle(recorded)
