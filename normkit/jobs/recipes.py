@@ -4,9 +4,9 @@ running), gamma, beta, the mode, and whether it was an inverse. Later jobs read 
 inverse undoes exactly what was done, and a second transform is refused, with the same
 statistics or others. CSV carries no metadata: an inverse of CSV uses what its options say (by
 default the exact statistics, with the stat file's gamma and beta), and an input without a
-record is checked by what its columns look like instead (:class:`Resemblance`): data that looks
-already normalized is not normalized again, data that looks raw is not inverted, unless the user
-says so.
+record is checked by what its columns look like instead
+(:class:`~normkit.jobs.resemblance.Resemblance`): data that looks already normalized is not
+normalized again, data that looks raw is not inverted, unless the user says so.
 """
 
 from __future__ import annotations
@@ -21,17 +21,12 @@ import pyarrow as pa
 from ..errors import InputError, OptionError, param
 from ..estimator.apply import with_pandas_columns
 from ..io.reader import Reader
-from ..stats.fitted import Affine
 from ..stats.scales import frozen, scale_words
 
 __all__ = [
-    "LOOK_EVERY",
-    "LOOK_ROWS",
     "METADATA_KEY",
     "Recipe",
-    "Resemblance",
     "inverse_settings",
-    "looks_at",
     "recorded_scale",
     "refuse_mixed_scales",
     "refuse_other_scale",
@@ -39,32 +34,6 @@ __all__ = [
     "restored_pandas",
     "shared_record",
 ]
-
-#: Rows of each batch of an input without a record that :class:`Resemblance` looks at (a sample
-#: spread over the whole input, for a small share of the work).
-LOOK_ROWS = 1024
-
-#: Of the batches after the first ``LOOK_EVERY``, one in ``LOOK_EVERY`` is looked at.
-LOOK_EVERY = 16
-
-
-def looks_at(i: int) -> bool:
-    """Whether the ``i``-th batch of an input (0-based) is looked at: each of the first
-    :data:`LOOK_EVERY`, then every :data:`LOOK_EVERY`-th, so that the sample spans the whole
-    input at a small cost."""
-    return i < LOOK_EVERY or i % LOOK_EVERY == 0
-
-
-#: Values of a column that :class:`Resemblance` needs before it judges the column.
-LOOK_MIN_VALUES = 30
-
-#: Values looked at (all columns together) whose quartiles :class:`Resemblance` compares with
-#: the fitted data's: a quarter of a million (2 MiB).
-LOOK_SAMPLE_VALUES = 1 << 18
-
-#: The interquartile range of the standard normal distribution: an interquartile range over it
-#: is a spread comparable with a standard deviation.
-IQR_OF_NORMAL = 1.3489795003921634
 
 #: Schema metadata key under which Parquet and Arrow outputs record how they were made.
 METADATA_KEY = b"normkit.transform"
@@ -371,230 +340,3 @@ def _contradiction(source: Reader, name: str, recorded: str) -> OptionError:
         param=name,
         hints=(f"leave {param(name)} out",),
     )
-
-
-class Resemblance:
-    """Whether an input without a record of how it was made looks like the data the statistics
-    were fitted on or like what a frozen transform makes of it.
-
-    Data like the fitted data has about their mean and standard deviation; the transform
-    ``gamma * (x - center) / scale + beta`` takes it to about ``gamma * (mean - center) / scale
-    + beta`` and ``|gamma| * std / scale`` (0 and 1 with the exact statistics and no affine
-    parameters; elsewhere with the running ones). The mean and standard deviation of a sample of
-    the input (the first :data:`LOOK_ROWS` rows of some batches) are compared with both. A
-    column decides only where the two are far apart (their means a standard deviation apart, or
-    their spreads a factor 2.7 apart) and the input is three times closer to one of them; the
-    input is judged one or the other only if every column that decides agrees, so drifted
-    data, which looks like neither, is never refused.
-
-    Moments are not robust: one outlier of the fitted data, or a heavy tail, sets a mean and a
-    standard deviation that no sample without it comes near. Where the fitted data's quartiles
-    are known (``quartiles``, from the stat file's sketch), each column is also judged the same
-    way by its median and interquartile range (over 1.349, a standard deviation for normal
-    data), those of the first :data:`LOOK_SAMPLE_VALUES` values looked at: a column is then like
-    the data one view finds it like, unless the other finds it like the other (it is like
-    neither then).
-
-    Parameters
-    ----------
-    names : sequence of str
-    mean, std : ndarray
-        The fitted data's mean and standard deviation.
-    affine : Affine
-        The transform whose output the input is (``inverse``) or is about to become.
-    inverse : bool
-    quartiles : ndarray of shape (n_columns, 3), or None
-        The fitted data's 25%, 50% and 75% quantiles (NaN or None: not known).
-    """
-
-    def __init__(
-        self,
-        names: Sequence[str],
-        mean: np.ndarray,
-        std: np.ndarray,
-        affine: Affine,
-        inverse: bool,
-        quartiles: np.ndarray | None = None,
-    ):
-        self.names = list(names)
-        self.inverse = inverse
-        n = len(self.names)
-        if quartiles is None:
-            quartiles = np.full((n, 3), np.nan)
-        self.raw = (np.asarray(mean, np.float64), np.asarray(std, np.float64))
-        self.normalized = affine_image(*self.raw, affine)
-        self.raw_quartiles = (quartiles[:, 1], (quartiles[:, 2] - quartiles[:, 0]) / IQR_OF_NORMAL)
-        self.normalized_quartiles = affine_image(*self.raw_quartiles, affine)
-        # Sums of the values looked at, less ``shift`` (the center the input should have).
-        self.shift = np.nan_to_num(self.normalized[0] if inverse else self.raw[0])
-        self.count = np.zeros(n)
-        self.sum = np.zeros(n)
-        self.squares = np.zeros(n)
-        # The first values looked at, for their quartiles (where the fitted data's are known).
-        quantiled = bool(np.isfinite(quartiles).any())
-        self._room = max(LOOK_MIN_VALUES, LOOK_SAMPLE_VALUES // max(n, 1)) if quantiled else 0
-        self._kept: list[np.ndarray] = []
-
-    def update(self, rows: np.ndarray) -> None:
-        """Look at the first :data:`LOOK_ROWS` rows of a batch (a row of ``rows`` per record, a
-        column per name; NaN: missing). ``rows``, a float64 array of the caller's, is
-        overwritten: a batch of many columns is looked at without a copy of it."""
-        d = rows[:LOOK_ROWS]
-        if self._room > 0:
-            kept = d[: self._room].copy()
-            self._kept.append(kept)
-            self._room -= len(kept)
-        d -= self.shift
-        invalid = np.isnan(d)
-        d[invalid] = 0.0
-        valid = ~invalid
-        self.count += valid.sum(axis=0)
-        self.sum += d.sum(axis=0)
-        self.squares += np.einsum("ij,ij->j", d, d)
-
-    def mean_and_std(self) -> tuple[np.ndarray, np.ndarray]:
-        """The mean and standard deviation of the values looked at (NaN where none)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            offset = self.sum / self.count
-            var = np.maximum(self.squares / self.count - offset * offset, 0.0)
-        return self.shift + offset, np.sqrt(var)
-
-    def median_and_spread(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The median of the first values looked at, their interquartile range over 1.349, and
-        how many there are (NaN where too few)."""
-        n = len(self.names)
-        if not self._kept:
-            return np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
-        sample = np.concatenate(self._kept)
-        count = (~np.isnan(sample)).sum(axis=0)
-        q = nan_quantiles(sample, count, (0.25, 0.5, 0.75))
-        return q[1], (q[2] - q[0]) / IQR_OF_NORMAL, count
-
-    def _views(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-        """Each view's columns: which decide, which look normalized, which raw."""
-        mean, std = self.mean_and_std()
-        median, spread, count = self.median_and_spread()
-        views = []
-        for name, (center, width, n), raw, normalized in (
-            ("moments", (mean, std, self.count), self.raw, self.normalized),
-            ("quartiles", (median, spread, count), self.raw_quartiles, self.normalized_quartiles),
-        ):
-            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                # A column tells something where enough finite values were seen, neither it
-                # nor the two references is constant, and the references are far apart.
-                deciding = (
-                    (n >= LOOK_MIN_VALUES)
-                    & np.isfinite(center)
-                    & (width > 0)
-                    & (raw[1] > 0)
-                    & (normalized[1] > 0)
-                    & (_distance(*raw, *normalized) >= 1.0)
-                )
-                to_raw = _distance(center, width, *raw)
-                to_normalized = _distance(center, width, *normalized)
-            views.append(
-                (
-                    name,
-                    deciding,
-                    deciding & (to_normalized * 3 < to_raw),
-                    deciding & (to_raw * 3 < to_normalized),
-                )
-            )
-        return views
-
-    def verdict(self) -> tuple[str, int] | None:
-        """``("raw", j)`` or ``("normalized", j)`` where every deciding column agrees (``j``:
-        the first of them), else None."""
-        return self._verdict(self._views())
-
-    def _verdict(self, views: list) -> tuple[str, int] | None:
-        deciding = np.logical_or.reduce([v[1] for v in views])
-        is_normalized = np.logical_or.reduce([v[2] for v in views])
-        is_raw = np.logical_or.reduce([v[3] for v in views])
-        # Like one by a view and like the other by another: like neither.
-        either = is_normalized ^ is_raw
-        is_normalized &= either
-        is_raw &= either
-        if (deciding & ~is_normalized & ~is_raw).any():
-            return None  # a column like neither: drifted data, or other statistics
-        if is_normalized.any() == is_raw.any():  # none decides, or they disagree
-            return None
-        kind, which = ("normalized", is_normalized) if is_normalized.any() else ("raw", is_raw)
-        return kind, int(np.argmax(which))
-
-    def refuse(self, name: str, allowed: bool) -> None:
-        """Refuse an input that looks already normalized (for a transform) or raw (for an
-        inverse), unless ``allowed``."""
-        if allowed:
-            return
-        views = self._views()
-        verdict = self._verdict(views)
-        wrong = "raw" if self.inverse else "normalized"
-        if verdict is None or verdict[0] != wrong:
-            return
-        j = verdict[1]
-        column = self.names[j]
-        by_moments = views[0][3 if self.inverse else 2][j]
-        if by_moments:
-            mean, std = self.mean_and_std()
-            seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
-            expected = f"{self.raw[0][j]:.4g} and {self.raw[1][j]:.4g}"
-        else:
-            median, spread, _ = self.median_and_spread()
-            iqr = spread[j] * IQR_OF_NORMAL
-            seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
-            raw_iqr = self.raw_quartiles[1][j] * IQR_OF_NORMAL
-            expected = f"{self.raw_quartiles[0][j]:.4g} and {raw_iqr:.4g}"
-        if self.inverse:
-            raise InputError(
-                f"{name} does not look normalized with these statistics ({seen}, as the data "
-                f"they were fitted on: about {expected}); inverting it would not give back data",
-                param="assume_normalized",
-                hints=(f"invert it all the same ({param('assume_normalized', True)})",),
-            )
-        raise InputError(
-            f"{name} looks normalized already ({seen}, where these statistics expect about "
-            f"{expected}); normalizing it again would not give what you expect",
-            param="renormalize",
-            hints=(f"normalize it all the same ({param('renormalize', True)})",),
-        )
-
-
-def nan_quantiles(sample: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """The quantiles ``qs`` of each column of ``sample`` without its NaN (``count`` values in
-    each), shape ``(len(qs), n_columns)``, NaN for a column without values: numpy's
-    ``nanquantile(sample, qs, axis=0)`` (linear interpolation), in one sort of every column
-    rather than a call per column (20,000 columns: a second)."""
-    ordered = np.sort(sample, axis=0)  # NaN last
-    top = np.maximum(count - 1, 0)
-    result = np.empty((len(qs), sample.shape[1]))
-    for i, q in enumerate(qs):
-        at = q * top
-        lo = np.floor(at).astype(np.intp)
-        hi = np.minimum(lo + 1, top)
-        t = at - lo
-        a = np.take_along_axis(ordered, lo[None, :], axis=0)[0]
-        b = np.take_along_axis(ordered, hi[None, :], axis=0)[0]
-        with np.errstate(invalid="ignore"):
-            diff = b - a
-            # numpy's lerp: from the nearer end, so that the result stays between a and b.
-            result[i] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
-    result[:, count == 0] = np.nan
-    return result
-
-
-def affine_image(center: np.ndarray, spread: np.ndarray, affine: Affine):
-    """Where ``gamma * (x - center) / scale + beta`` takes a distribution of this center and
-    spread (column by column)."""
-    a = affine
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        return (
-            a.gamma * (center - a.center) / a.scale + a.beta,
-            np.abs(a.gamma) * spread / a.scale,
-        )
-
-
-def _distance(mean_a: np.ndarray, std_a: np.ndarray, mean_b: np.ndarray, std_b: np.ndarray):
-    """How far apart two distributions are, column by column, by their means (in units of the
-    larger standard deviation) and their spreads (log ratio)."""
-    return np.abs(mean_a - mean_b) / np.maximum(std_a, std_b) + np.abs(np.log(std_a / std_b))

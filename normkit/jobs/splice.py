@@ -4,7 +4,7 @@ in their shortest text, every other field written back as its text.
 
 The bytes are those of the batch path (records parsed into columns, mapped by
 :mod:`normkit.core.kernels`, written by :class:`~normkit.io.csv.writer.CsvWriter`), and so are
-the errors and the look at the input (:class:`~normkit.jobs.recipes.Resemblance`), chunk for
+the errors and the look at the input (:class:`~normkit.jobs.resemblance.Resemblance`), chunk for
 chunk; the work is done in blocks on every core, in one pass over each block's bytes while they
 are in the core's cache.
 """
@@ -18,7 +18,7 @@ from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.sinks import Sink
 from ..stats.fitted import Affine
-from .recipes import LOOK_ROWS, Resemblance, looks_at
+from .resemblance import LOOK_ROWS, Resemblance, looks_at
 
 __all__ = ["cell", "infinite_output_error", "rewritable", "rewrite_csv"]
 

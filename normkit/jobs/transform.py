@@ -40,15 +40,13 @@ from ..stats import statfile
 from ..stats.fitted import FittedStats
 from .columntypes import check_dataset_types, settle_as_recorded
 from .recipes import (
-    LOOK_ROWS,
     Recipe,
-    Resemblance,
     inverse_settings,
-    looks_at,
     refuse_renormalizing,
     restored_pandas,
     shared_record,
 )
+from .resemblance import LOOK_ROWS, Resemblance, looks_at
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, infinite_output_error, rewritable, rewrite_csv
 
@@ -89,7 +87,7 @@ class TransformOptions:
     renormalize : bool, default False
         Normalize data whose metadata says these very statistics already normalized it, or,
         in an input without that record (CSV), whose columns look normalized already (both
-        refused by default; see :class:`~normkit.jobs.recipes.Resemblance`).
+        refused by default; see :class:`~normkit.jobs.resemblance.Resemblance`).
     assume_normalized : bool, default False
         Invert an input without a record (CSV) even though its columns look like raw data
         rather than data these statistics normalized (refused by default).

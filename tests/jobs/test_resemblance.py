@@ -1,4 +1,4 @@
-"""Whether an input looks raw or normalized (normkit.jobs.recipes.Resemblance), decided for all
+"""Whether an input looks raw or normalized (normkit.jobs.resemblance.Resemblance), decided for all
 columns at once: the same verdict as the rule stated column by column."""
 
 import math
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normkit.jobs.recipes import LOOK_MIN_VALUES, Resemblance, nan_quantiles
+from normkit.jobs.resemblance import LOOK_MIN_VALUES, Resemblance, nan_quantiles
 from normkit.stats.fitted import Affine
 
 
