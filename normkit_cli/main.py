@@ -457,9 +457,10 @@ def inverse(
     A Parquet or Arrow input records how it was normalized: the inverse undoes exactly that
     (--use, --gamma and --beta may be left out, and are refused if they contradict it). A CSV
     input records nothing: the inverse assumes the exact statistics and the stat file's gamma
-    and beta, unless --use, --gamma and --beta say otherwise, and one whose columns look like
-    raw data rather than normalized data is refused. Columns the stat file records as integers
-    are written as integers again.
+    and beta, unless --use, --gamma and --beta say otherwise; one whose columns look like raw
+    data rather than normalized data is refused, and so is one that looks normalized with the
+    running statistics where --use is not given. Columns the stat file records as integers are
+    written as integers again.
     """
     from normkit import TransformOptions
 

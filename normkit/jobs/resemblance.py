@@ -72,6 +72,12 @@ class Resemblance:
     inverse : bool
     quartiles : ndarray of shape (n_columns, 3), or None
         The fitted data's 25%, 50% and 75% quantiles (NaN or None: not known).
+    other : tuple of (str, Affine), or None
+        For an ``inverse`` with the exact statistics that nobody asked for: the running
+        statistics' transform (``("ema", affine)``). An input that looks like what it makes of
+        the fitted data rather than like what ``affine`` makes of it, judged as above, is
+        refused: it was normalized with the running statistics, and inverting it with the exact
+        ones would not give the data back.
     """
 
     def __init__(
@@ -82,6 +88,7 @@ class Resemblance:
         affine: Affine,
         inverse: bool,
         quartiles: np.ndarray | None = None,
+        other: tuple[str, Affine] | None = None,
     ):
         self.names = list(names)
         self.inverse = inverse
@@ -92,6 +99,14 @@ class Resemblance:
         self.normalized = affine_image(*self.raw, affine)
         self.raw_quartiles = (quartiles[:, 1], (quartiles[:, 2] - quartiles[:, 0]) / IQR_OF_NORMAL)
         self.normalized_quartiles = affine_image(*self.raw_quartiles, affine)
+        self.other = None
+        if other is not None and inverse:
+            use, transform = other
+            self.other = (
+                use,
+                affine_image(*self.raw, transform),
+                affine_image(*self.raw_quartiles, transform),
+            )
         # Sums of the values looked at, less ``shift`` (the center the input should have).
         self.shift = np.nan_to_num(self.normalized[0] if inverse else self.raw[0])
         self.count = np.zeros(n)
@@ -137,14 +152,22 @@ class Resemblance:
         q = nan_quantiles(sample, count, (0.25, 0.5, 0.75))
         return q[1], (q[2] - q[0]) / IQR_OF_NORMAL, count
 
-    def _views(self) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-        """Each view's columns: which decide, which look normalized, which raw."""
+    def _views(self, references: tuple | None = None) -> list[tuple]:
+        """Each view's columns: which decide, which look normalized, which raw; or, with
+        ``references`` (moments and quartiles of two distributions, the first for raw and the
+        second for normalized: ``((raw, normalized), (raw_quartiles, normalized_quartiles))``),
+        which look like the second and which like the first."""
         mean, std = self.mean_and_std()
         median, spread, count = self.median_and_spread()
+        if references is None:
+            references = (
+                (self.raw, self.normalized),
+                (self.raw_quartiles, self.normalized_quartiles),
+            )
         views = []
-        for name, (center, width, n), raw, normalized in (
-            ("moments", (mean, std, self.count), self.raw, self.normalized),
-            ("quartiles", (median, spread, count), self.raw_quartiles, self.normalized_quartiles),
+        for name, (center, width, n), (raw, normalized) in (
+            ("moments", (mean, std, self.count), references[0]),
+            ("quartiles", (median, spread, count), references[1]),
         ):
             with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
                 # A column tells something where enough finite values were seen, neither it
@@ -198,6 +221,8 @@ class Resemblance:
         verdict = self._verdict(views)
         wrong = "raw" if self.inverse else "normalized"
         if verdict is None or verdict[0] != wrong:
+            if self.other is not None:
+                self._refuse_other(name)
             return
         j = verdict[1]
         column = self.names[j]
@@ -224,6 +249,46 @@ class Resemblance:
             f"{expected}); normalizing it again would not give what you expect",
             param="renormalize",
             hints=(f"normalize it all the same ({param('renormalize', True)})",),
+        )
+
+    def _refuse_other(self, name: str) -> None:
+        """Refuse an input to invert that looks like what the other statistics (:attr:`other`)
+        make of the fitted data rather than like what the ones used make of it."""
+        use, other, other_quartiles = self.other  # type: ignore[misc]
+        references = ((self.normalized, other), (self.normalized_quartiles, other_quartiles))
+        views = self._views(references)
+        verdict = self._verdict(views)
+        if verdict is None or verdict[0] != "normalized":
+            return
+        j = verdict[1]
+        column = self.names[j]
+        if views[0][2][j]:  # by its moments
+            mean, std = self.mean_and_std()
+            seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
+            theirs, ours = (
+                (other[0][j], other[1][j]),
+                (self.normalized[0][j], self.normalized[1][j]),
+            )
+        else:
+            median, spread, _ = self.median_and_spread()
+            iqr = spread[j] * IQR_OF_NORMAL
+            seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
+            theirs = (other_quartiles[0][j], other_quartiles[1][j] * IQR_OF_NORMAL)
+            ours = (
+                self.normalized_quartiles[0][j],
+                self.normalized_quartiles[1][j] * IQR_OF_NORMAL,
+            )
+        raise InputError(
+            f"{name} looks normalized with the running statistics, not the exact ones ({seen}, "
+            f"as the running statistics make of the fitted data: about {theirs[0]:.4g} and "
+            f"{theirs[1]:.4g}; the exact ones make about {ours[0]:.4g} and {ours[1]:.4g}); "
+            "a CSV does not record how it was normalized, and inverting it with the exact "
+            "statistics would not give the data back",
+            param="use",
+            hints=(
+                f"invert it with the running statistics ({param('use', use)})",
+                f"with the exact ones all the same ({param('use', 'exact')})",
+            ),
         )
 
 

@@ -78,7 +78,8 @@ class TransformOptions:
         Apply the inverse of a frozen transform. Parquet and Arrow inputs record how they were
         normalized; the inverse undoes that (``use``, ``gamma``, ``beta`` may be left out, and
         are refused if they contradict the record). CSV records nothing: the inverse undoes
-        the transform these options (and the statistics' gamma and beta) describe.
+        the transform these options (and the statistics' gamma and beta) describe; with
+        ``use`` None, a CSV that looks normalized with the running statistics is refused.
     save_stats : path or None
         After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
         running statistics here (atomically).
@@ -300,8 +301,16 @@ def transform_file(
                 # Nothing records how these were made: what their columns look like must do.
                 spread = np.sqrt(stats.m2 / np.maximum(stats.count, 1))
                 quartiles = None if stats.sketch is None else stats.sketch.quartiles()
+                # An inverse with the exact statistics nobody asked for: of data the running
+                # ones normalized?
+                unasked = options.inverse and options.use is None and use in (None, "exact")
+                ema = (
+                    ("ema", stats.frozen("ema", gamma, beta)) if unasked and stats.running else None
+                )
                 looks = {
-                    name: Resemblance(names, stats.mean, spread, affine, options.inverse, quartiles)
+                    name: Resemblance(
+                        names, stats.mean, spread, affine, options.inverse, quartiles, ema
+                    )
                     for name in unrecorded
                 }
                 inputs = _looked_at(batches, names, looks)

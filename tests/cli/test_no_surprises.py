@@ -98,6 +98,32 @@ def test_inverse_of_csv_follows_the_options_as_help_says(tmp_path, sample_stats)
     )
 
 
+def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_path):
+    # Running statistics far from the exact ones: 12 batches from BatchNorm's (0, 1) start.
+    rng = np.random.default_rng(1)
+    raw = pd.DataFrame({"a": rng.normal(50, 10, 3000), "b": rng.exponential(3, 3000) + 100})
+    train, test, stats = tmp_path / "train.csv", tmp_path / "test.csv", tmp_path / "s.json"
+    raw.to_csv(train, index=False)
+    raw.iloc[:500].to_csv(test, index=False)
+    ok("fit", train, "--batch-size", "256", "-o", stats)
+    z_ema, z_exact, back = tmp_path / "z_ema.csv", tmp_path / "z_exact.csv", tmp_path / "b.csv"
+    ok("transform", test, "-s", stats, "--use", "ema", "-o", z_ema)
+    ok("transform", test, "-s", stats, "-o", z_exact)
+    line = refused(1, "inverse", z_ema, "-s", stats, "-o", back)
+    assert "z_ema.csv looks normalized with the running statistics, not the exact ones" in line
+    assert line.endswith(
+        "invert it with the running statistics (--use ema) or with the exact ones all the same "
+        "(--use exact)"
+    )
+    assert not back.exists()
+    for z, use in ((z_ema, ["--use", "ema"]), (z_exact, [])):
+        ok("inverse", z, "-s", stats, *use, "-o", back)
+        np.testing.assert_allclose(pd.read_csv(back), raw.iloc[:500], rtol=1e-12)
+    # Asked for, the exact statistics are used: the user decided.
+    ok("inverse", z_ema, "-s", stats, "--use", "exact", "-o", back)
+    assert not np.allclose(pd.read_csv(back)["a"], raw["a"].iloc[:500], rtol=1e-3)
+
+
 def _digits(text: str) -> str:
     """The significant digits of a number's text (``0.0500`` and ``5e-2``: ``5``)."""
     mantissa = text.lower().lstrip("+-").split("e")[0].replace(".", "")
