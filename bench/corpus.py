@@ -26,6 +26,7 @@ import argparse
 import collections
 import csv
 import gzip
+import itertools
 import json
 import math
 import re
@@ -42,6 +43,7 @@ import pandas as pd
 
 from normkit.io.csv.columns import unique_names
 from normkit.io.csv.comments import cut_comment
+from normkit.io.csv.escapes import records
 
 NORMKIT = str(Path(sys.executable).with_name("normkit"))
 SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz")
@@ -142,8 +144,13 @@ def header_of(path: Path, read: dict) -> list[str] | None:
                 lines = (
                     cut_comment(x, comment, read.get("quote") or None, False)[0] for x in lines
                 )
-            first = next(csv.reader(lines, delimiter=read.get("delimiter") or ","))
-    except (OSError, StopIteration, csv.Error):
+            delimiter, quote = read.get("delimiter") or ",", read.get("quote")
+            if quote == "":  # quotes are text
+                first = next(csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_NONE))
+            else:  # the engine's grammar (spaces around quoted fields, escapes)
+                head = list(itertools.islice(lines, 200))
+                first = records(head, delimiter, quote or '"', read.get("escape") or None)[0].fields
+    except (OSError, StopIteration, IndexError, csv.Error):
         return None
     if not read.get("header", True):
         return [f"column_{i + 1}" for i in range(len(first))]
