@@ -1,6 +1,6 @@
 """The types of a data set's columns: one per column for one output, a CSV's columns without
-a value (a header alone, or none in their first block) typed as the other inputs, else the stat
-file, have them."""
+a value in their first block typed as the other inputs have them (a CSV of a header alone: else
+as the stat file records them)."""
 
 from __future__ import annotations
 
@@ -81,9 +81,10 @@ def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:
 
 
 def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:
-    """Columns passed through that an input leaves undecided (a CSV of only a header, or with
-    no value in its first block) and no other input decides read as the type the stat file
-    records for them: an output with rows and one without have the same schema."""
+    """Columns passed through that an input without rows (a CSV of only a header) leaves
+    undecided and no other input decides read as the type the stat file records for them: an
+    output with rows and one without have the same schema. (In an input with rows, a later
+    value may be of another type: such a column is read as text, as without a stat file.)"""
     recorded = {}
     for p in stats.passthrough or ():
         try:
@@ -91,4 +92,5 @@ def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:
         except (ValueError, KeyError, TypeError):  # a type no CSV reads (a list, a dictionary)
             continue
     for source in sources:
-        source.settle(recorded)
+        if source.has_rows is False:  # with rows, a later value decides (text by default)
+            source.settle(recorded)

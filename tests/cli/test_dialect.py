@@ -5,8 +5,10 @@ against scikit-learn and against the file itself."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
+import pytest
 from conftest import ERROR, run_normkit
 from conftest import normkit_summary as ok
 from sklearn.preprocessing import StandardScaler
@@ -248,3 +250,39 @@ def test_spaces_before_quotes_are_no_part_of_names_or_text(tmp_path):
     ]
     got = np.column_stack([table.column(n).to_numpy() for n in ("Year", "Rating")])
     np.testing.assert_allclose(got, scaler.transform(X), rtol=1e-12)
+
+
+SPACED = [  # a file with a space before (or after) each quoted field, and the same without
+    ('a,b\n1, "x\n#y"\n2, "z"\n3, "w"\n', "--comment", "#"),  # a quoted line break
+    ('a, b\n1, "2,5"\n3, "4,5"\n6, "1,5"\n', "--decimal", ","),  # quoted decimal commas
+    ('n; "place, country"\n1; "Oslo, Norway"\n2; "Rome, Italy"\n4; "Lima, Peru"\n',),
+    ("year, title\n1968, 'Greetings'\n1970, 'Hi, Mom!'\n1971, 'Born to Win'\n",),
+    ('x, "y" \n1, "73" \n2,  "74"\n3, "1e3"  \n',),  # quoted numbers
+]
+
+
+@pytest.mark.parametrize("case", SPACED)
+def test_spaces_around_quoted_fields_read_as_without_them(tmp_path, case):
+    text, *options = case
+    readings = []
+    for name, body in (("spaced.csv", text), ("compact.csv", re.sub(r" *([\"']) *", r"\1", text))):
+        path, stats = tmp_path / name, tmp_path / f"{name}.json"
+        path.write_text(body)
+        ok("fit", path, *options, "-o", stats)
+        doc = json.loads(stats.read_text())
+        read = {k: doc["read"][k] for k in ("delimiter", "quote", "decimal", "header")}
+        columns = [(c["name"].strip(), c["count"], c["mean"]) for c in doc["columns"]]
+        readings.append((read, columns))
+    assert readings[0] == readings[1]
+
+
+def test_a_stray_quote_is_refused_with_spaces_after_quoted_fields_too(tmp_path):
+    for name, body in (
+        ("spaced.csv", 'id,title\n0,"\n1,"x" \n2,"y" \n'),
+        ("compact.csv", 'id,title\n0,"\n1,"x"\n2,"y"\n'),
+    ):
+        path = tmp_path / name
+        path.write_text(body)
+        proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
+        assert proc.returncode == 1, proc.stderr
+        assert b"goes on after its closing quote" in proc.stderr

@@ -396,7 +396,7 @@ def quoted_decimal_commas(head: bytes | str, quote: str | None) -> bool:
         return False
     q = re.escape(quote)
     number = _DECIMAL.format(point=",")
-    found = rf"(?m)(?:^|,){q}({number}){q}(?=,|\r|\n|$)"
+    found = rf"(?m)(?:^|,) *{q}({number}){q} *(?=,|\r|\n|$)"
     text = head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head
     return any(not re.fullmatch(_THOUSANDS, m.group(1)) for m in re.finditer(found, text))
 

@@ -245,7 +245,8 @@ def without_comment_lines(records: bytes, dialect: Dialect) -> bytes:
 
 def _ends_quoted(line: bytes, quoted: bool, dialect: Dialect) -> bool:
     """Whether ``line`` ends inside a quoted field (``quoted``: whether it starts inside one):
-    a quote opens a field only at its start, and a doubled (or escaped) one stays inside."""
+    a quote opens a field only at its start (after spaces too, where they do not separate
+    fields), and a doubled (or escaped) one stays inside."""
     if not dialect.quote:
         return False
     q, d = dialect.quote.encode(), dialect.delimiter.encode()
@@ -253,7 +254,10 @@ def _ends_quoted(line: bytes, quoted: bool, dialect: Dialect) -> bool:
     i = 0
     while (j := line.find(q, i)) >= 0:
         if not quoted:
-            quoted = j == 0 or line[j - 1 : j] == d
+            k = j
+            while k and d != b" " and line[k - 1 : k] == b" ":
+                k -= 1
+            quoted = k == 0 or line[k - 1 : k] == d
         elif escape is not None and j > 0 and line[j - 1 : j] == escape:
             pass  # an escaped quote (an escaped escape before a quote is not told apart)
         elif line[j + 1 : j + 2] == q:

@@ -61,4 +61,7 @@ def open_but_not_quoted(rows: list[list[str]], quote: str) -> int:
     """
     q = re.escape(quote)
     quoted = re.compile(rf"{q}(?:[^{q}]|{q}{q})*{q}", re.DOTALL)
-    return sum(1 for row in rows for f in row if f.startswith(quote) and not quoted.fullmatch(f))
+    # Spaces around a field are no part of it where quoted (and no part of any where they
+    # separate fields).
+    fields = (f.strip(" ") for row in rows for f in row)
+    return sum(1 for f in fields if f.startswith(quote) and not quoted.fullmatch(f))

@@ -78,7 +78,7 @@ DELIMITERS = (",", ";", "\t", "|")
 QUOTES = ('"', "'")
 
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
-_QUOTED = re.compile(r"(?m)(?:^|[,;\t|])'(?:[^'\r\n]|'')*'(?=[,;\t|\r\n]|$)")  # '' doubled
+_QUOTED = re.compile(r"(?m)(?:^|[,;\t|]) *'(?:[^'\r\n]|'')*' *(?=[,;\t|\r\n]|$)")  # '' doubled
 _NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
@@ -402,7 +402,8 @@ def _outside_quotes(text: str, quote: str | None) -> str:
     """``text`` without its quoted fields."""
     if quote and quote in text:
         q = re.escape(quote)
-        text = re.sub(rf"(?m)(?:^|(?<=[,;\t|])){q}(?:[^{q}]|{q}{q})*{q}(?=[,;\t|\r\n]|$)", "", text)
+        inside = rf"{q}(?:[^{q}]|{q}{q})*{q}"  # spaces around it are no part of the text
+        text = re.sub(rf"(?m)(?:^|(?<=[,;\t|])) *{inside} *(?=[,;\t|\r\n]|$)", "", text)
     return text
 
 
