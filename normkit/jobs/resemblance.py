@@ -35,6 +35,11 @@ LOOK_MIN_VALUES = 30
 #: the fitted data's: a quarter of a million (2 MiB).
 LOOK_SAMPLE_VALUES = 1 << 18
 
+#: How near (:func:`_distance`) an input's columns must be to what the running statistics make
+#: of the fitted data for an inverse with the exact ones to be refused: half a standard
+#: deviation between the means, or a factor 1.65 between the spreads.
+NEAR = 0.5
+
 #: The interquartile range of the standard normal distribution: an interquartile range over it
 #: is a spread comparable with a standard deviation.
 IQR_OF_NORMAL = 1.3489795003921634
@@ -259,6 +264,14 @@ class Resemblance:
         views = self._views(references)
         verdict = self._verdict(views)
         if verdict is None or verdict[0] != "normalized":
+            return
+        # Nearer the running statistics' output, and near it: not merely far from both (other
+        # gamma or beta, or drift), where the running statistics would be no better a guess.
+        mean, std = self.mean_and_std()
+        deciding = views[0][1] | views[1][1]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            near = _distance(mean, std, *other) < NEAR
+        if not near[deciding].all():
             return
         j = verdict[1]
         column = self.names[j]

@@ -122,6 +122,12 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
     # Asked for, the exact statistics are used: the user decided.
     ok("inverse", z_ema, "-s", stats, "--use", "exact", "-o", back)
     assert not np.allclose(pd.read_csv(back)["a"], raw["a"].iloc[:500], rtol=1e-3)
+    # Far from both outputs (another gamma and beta), nearer the running statistics' one: the
+    # running statistics are no better a guess, and not offered as the way out.
+    z_affine = tmp_path / "z_affine.csv"
+    ok("transform", test, "-s", stats, "--gamma", "2", "--beta", "3", "-o", z_affine)
+    proc = run_normkit("inverse", z_affine, "-s", stats, "-o", tmp_path / "b2.csv")
+    assert b"running statistics" not in proc.stderr
 
 
 def _digits(text: str) -> str:
