@@ -316,7 +316,7 @@ class Standardizer:
             # In a CSV, a column with no value in its first block has the type null: it may hold
             # numbers later, so it is normalized rather than silently left out (a column of
             # text then stops the fit with the row and a hint to exclude it).
-            index = pandas_index_columns(schema)
+            index = _index_columns(schema)
             selected = [
                 n
                 for n in names
@@ -351,6 +351,8 @@ class Standardizer:
                 why = "not chosen"
             elif field.name in index:
                 why = "pandas index"
+            elif field.name in _index_columns(schema):
+                why = "row index"
             elif pa.types.is_boolean(dtype):
                 why = "boolean"
             elif is_text_type(str(dtype)):  # also a dictionary of strings (pandas' category)
@@ -1069,6 +1071,14 @@ def _as_batches(X: Any) -> Iterator[Any]:
             f"cannot fit an object of type {type(X).__name__}{hint}; to fit a file use "
             "normkit.fit_files"
         )
+
+
+def _index_columns(schema: pa.Schema) -> frozenset[str]:
+    """The columns of ``schema`` that hold a row index, no feature: those pandas' metadata
+    names so, and a first column without a name (where pandas' ``to_csv`` and R's
+    ``write.csv`` write the row names or index); ``columns`` can still choose them."""
+    unnamed = frozenset(schema.names[:1]) - {name for name in schema.names[:1] if name}
+    return pandas_index_columns(schema) | unnamed
 
 
 def _checked_array(X: Any, estimator: Standardizer) -> np.ndarray:

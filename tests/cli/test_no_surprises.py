@@ -708,6 +708,27 @@ def test_a_column_without_values_in_its_first_block_takes_its_type_from_later_on
     assert pq.read_table(out).column("c").to_pylist()[-3:] == [None, "1.5", "x"]
 
 
+@pytest.mark.parametrize("writer", ["pandas", "R"])
+def test_a_first_column_without_a_name_is_a_row_index_not_a_feature(tmp_path, writer):
+    frame = pd.DataFrame({"a": [1.0, 4.0, 7.0, 2.0], "b": [3.0, 5.0, 9.0, 1.0]})
+    path, stats = tmp_path / "x.csv", tmp_path / "s.json"
+    if writer == "pandas":
+        frame.to_csv(path)  # ",a,b" and 0, 1, 2...
+    else:  # write.csv: '"","a","b"' and the row names quoted
+        rows = "".join(f'"r{i}",{a},{b}\n' for i, (a, b) in enumerate(frame.to_numpy()))
+        path.write_text(f'"","a","b"\n{rows}')
+    summary = normkit_summary("fit", path, "-o", stats)
+    assert 'passed through: "" (row index)' in summary
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["a", "b"]
+    np.testing.assert_array_equal(
+        [c["mean"] for c in doc["columns"]], StandardScaler().fit(frame).mean_
+    )
+    if writer == "pandas":  # chosen by name, it is fitted
+        ok("fit", path, "--columns", '"",a', "-o", stats)
+        assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["", "a"]
+
+
 def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_path):
     # The transform dropped the input's schema metadata: pandas read a nullable Int64 column
     # as float64, a categorical as text, and lost the index.
