@@ -41,6 +41,7 @@ class CsvRewrite:
         quote: str | None,
         decimal_point: str,
         missing: str,
+        empty: str = "",
         line_end: str = "\n",
     ) -> None: ...
 
@@ -157,6 +158,7 @@ def csv_records(
     quote: str | None,
     decimal_point: str,
     missing: str,
+    empty: str = "",
     threads: int = 1,
     line_end: str = "\n",
 ) -> list[npt.NDArray[np.uint8]]: ...

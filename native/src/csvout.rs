@@ -11,7 +11,7 @@
 //!   `-` as the delimiter or a decimal comma between commas, is quoted);
 //! - text as it is, quoted (its quotes doubled) only where it holds the delimiter, the quote
 //!   or a line break, and not at all without a quote character;
-//! - a missing value, and an empty text, as the `missing` text (empty, or `""` where the record
+//! - a missing value as the `missing` text, an empty text as the `empty` one (empty, or `""` where the record
 //!   has one field, since an empty line would be skipped by a reader).
 //!
 //! The buffers are checked against the rows before anything is written: a short buffer, or text
@@ -73,6 +73,9 @@ pub struct Style {
     pub decimal_point: u8,
     /// The text of a missing value.
     pub missing: Vec<u8>,
+    /// The text of an empty text (an empty field, or `""` in a record of one field), which is
+    /// no missing value where `missing` is a string of the input's, such as `\N`.
+    pub empty: Vec<u8>,
     /// The end of a record: `\n`, or the input's `\r\n` or `\r`.
     pub line_end: &'static [u8],
 }
@@ -118,6 +121,7 @@ impl Style {
         quote: Some(b'"'),
         decimal_point: b'.',
         missing: Vec::new(),
+        empty: Vec::new(),
         line_end: b"\n",
     };
 }
@@ -411,12 +415,12 @@ pub(crate) fn push_float(
     }
 }
 
-/// A text field: as [`push_field`] writes it, an empty text as the missing value's text (an
-/// empty field, or `""` in a record of one field). False as [`push_field`]'s.
+/// A text field: as [`push_field`] writes it, an empty text as [`Style::empty`]. False as
+/// [`push_field`]'s.
 #[inline]
 pub(crate) fn push_text(out: &mut Vec<u8>, style: &Style, text: &[u8]) -> bool {
     if text.is_empty() {
-        out.extend_from_slice(&style.missing);
+        out.extend_from_slice(&style.empty);
         true
     } else {
         push_field(out, style, text)
@@ -602,6 +606,7 @@ mod tests {
         };
         let style = Style {
             missing: b"\"\"".to_vec(),
+            empty: b"\"\"".to_vec(),
             ..Style::CSV
         };
         assert_eq!(

@@ -537,7 +537,7 @@ impl CsvRewrite {
     /// `infinite_missing`: infinite values read as missing; the records written as
     /// `csv_records` writes them.
     #[new]
-    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing, line_end = "\n"))]
+    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing, empty = "", line_end = "\n"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         columns: Vec<Option<usize>>,
@@ -551,6 +551,7 @@ impl CsvRewrite {
         quote: Option<&str>,
         decimal_point: &str,
         missing: &str,
+        empty: &str,
         line_end: &str,
     ) -> PyResult<Self> {
         let n = center.len();
@@ -567,7 +568,7 @@ impl CsvRewrite {
                 beta: beta[j],
             })
             .collect();
-        let style = csv_style(delimiter, quote, decimal_point, missing, line_end)?;
+        let style = csv_style(delimiter, quote, decimal_point, (missing, empty), line_end)?;
         let plan =
             rewrite::Plan::new(columns, maps, inverse, style).map_err(PyValueError::new_err)?;
         let plan = plan.with_infinite_missing(infinite_missing);
@@ -1209,7 +1210,7 @@ fn csv_style(
     delimiter: &str,
     quote: Option<&str>,
     decimal_point: &str,
-    missing: &str,
+    (missing, empty): (&str, &str),
     line_end: &str,
 ) -> PyResult<csvout::Style> {
     let line_end: &'static [u8] = match line_end {
@@ -1227,6 +1228,7 @@ fn csv_style(
         quote: quote.map(|q| one_byte("quote", q)).transpose()?,
         decimal_point: one_byte("decimal_point", decimal_point)?,
         missing: missing.as_bytes().to_vec(),
+        empty: empty.as_bytes().to_vec(),
         line_end,
     })
 }
@@ -1245,7 +1247,7 @@ fn unquotable_error(e: csvout::WriteError) -> PyErr {
 /// written, each batch's rows shared among up to `threads` threads where it is large (a
 /// piece per thread, [`csvout::write_records_on`]).
 #[pyfunction]
-#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing, threads = 1, line_end = "\n"))]
+#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing, empty = "", threads = 1, line_end = "\n"))]
 #[allow(clippy::too_many_arguments)]
 fn csv_records<'py>(
     py: Python<'py>,
@@ -1254,10 +1256,11 @@ fn csv_records<'py>(
     quote: Option<&str>,
     decimal_point: &str,
     missing: &str,
+    empty: &str,
     threads: usize,
     line_end: &str,
 ) -> PyResult<Vec<Bound<'py, PyArray1<u8>>>> {
-    let style = csv_style(delimiter, quote, decimal_point, missing, line_end)?;
+    let style = csv_style(delimiter, quote, decimal_point, (missing, empty), line_end)?;
     let mut parts: Vec<(usize, Vec<csvout::Column<'_>>)> = Vec::with_capacity(batches.len());
     for (rows, columns) in &batches {
         let mut found = Vec::with_capacity(columns.len());

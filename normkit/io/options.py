@@ -204,6 +204,20 @@ class CsvOptions:
         return tuple(dict.fromkeys(("", *base, *self.add_null_values)))
 
     @property
+    def missing_written(self) -> str:
+        """What a CSV output writes for a missing value: the first missing-value string that is
+        no default, no number and needs no quotes (``\\N`` of a database dump, ``.`` of SAS,
+        ``?``), so that the output reads, and loads, as the input did; else the empty field."""
+        special = {self.delimiter or ",", self.quote_character or "", "\r", "\n"} - {""}
+        for text in self.nulls:
+            if text and text not in DEFAULT_NULL_VALUES and not special & set(text):
+                try:
+                    float(text.replace(",", "."))
+                except ValueError:
+                    return text
+        return ""
+
+    @property
     def quote_character(self) -> str | None:
         """The quote character read and written with: the one given or detected, ``"`` where
         none is known yet; None for no quoting (``quote=""``)."""

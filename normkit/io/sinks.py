@@ -83,6 +83,7 @@ class Sink:
                 quote=csv.quote_character,
                 name=self.name,
                 line_end=self._line_end,
+                missing=csv.missing_written,
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
             return writer

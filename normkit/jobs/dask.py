@@ -390,7 +390,8 @@ def transform_dask(
     names = list(stats.names)
     check_stat_columns(sources, names)
     fmt = _parts_format(output, options.output_format, sources[0].format)
-    check_dataset_types(sources, names, options.keep_text or fmt is Format.CSV)
+    if fmt is not Format.CSV:  # one set of types for the parts (text of either width is one)
+        check_dataset_types(sources, names, options.keep_text, cast=True)
     with about_stat_file(stats_file):  # bad options fail here, not on workers
         stats.frozen(options.use, options.gamma, options.beta)
     part_options = replace(options, output_format=fmt)

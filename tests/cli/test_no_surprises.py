@@ -350,7 +350,34 @@ def test_null_values_add_to_the_defaults_and_are_reused(tmp_path):
     assert [c["missing"] for c in doc["columns"]] == [0, 1, 1]
     assert {"?", "NA"} <= set(doc["read"]["null_values"])
     out = ok("transform", path, "-s", stats)  # '?' read as the fit read it
-    assert out.splitlines()[1].split(",")[1] == ""
+    rows = [line.split(",") for line in out.splitlines()[1:]]
+    # Missing values are written as the input's own missing-value string (not a default).
+    assert (rows[0][1], rows[1][2]) == ("?", "?")
+
+
+def test_missing_values_are_written_as_the_input_writes_them(tmp_path):
+    # A PostgreSQL text dump: \N for null. Written back empty, COPY FROM would refuse it.
+    path, stats = tmp_path / "dump.tsv", tmp_path / "s.json"
+    path.write_text("id\tx\tname\n1\t1.5\t\\N\n2\t\\N\tbob\n3\t2.5\tal\n4\t4\t\\N\n")
+    ok("fit", path, "--null-values", "\\N", "--exclude", "id", "-o", stats)
+    z, back = tmp_path / "z.tsv", tmp_path / "back.tsv"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert [line.split("\t")[1] for line in z.read_text().splitlines()][2] == "\\N"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == path.read_text().replace("\t4\t", "\t4.0\t")
+    # An empty text is no missing value: it stays empty, \\N stays \\N (CSV to CSV).
+    path.write_text("id\tx\tname\n1\t1.5\t\n2\t\\N\tbob\n3\t2.5\t\\N\n")
+    ok("transform", path, "-s", stats, "-o", z)
+    assert [line.split("\t")[2] for line in z.read_text().splitlines()] == [
+        "name",
+        "",
+        "bob",
+        "\\N",
+    ]
+    # A number among the missing values (a sentinel) is never the one written.
+    ok("fit", path, "--null-values", "-999,\\N", "--exclude", "id", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    assert z.read_text().splitlines()[2].split("\t")[1] == "\\N"
 
 
 def test_the_null_of_database_dumps_is_refused_with_its_way_out(tmp_path):
@@ -394,7 +421,7 @@ def test_a_dump_without_header_whose_first_row_holds_a_null_loses_no_row(tmp_pat
     )
     lines = ok("transform", path, "-s", stats).splitlines()
     assert len(lines) == len(rows)  # no header above them either
-    assert lines[0].split("\t")[1] == ""
+    assert lines[0].split("\t")[1] == "\\N"  # missing, as the dump writes it
 
 
 def test_a_numeric_missing_value_matches_every_spelling_of_its_number_as_in_pandas(tmp_path):

@@ -17,6 +17,7 @@ import distributed
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -452,6 +453,30 @@ def test_parts_of_different_types_are_refused(tmp_path, on_cluster, data):
     with pytest.raises(normkit.SchemaError, match="column 'id' has type int32"):
         transform_dask(tmp_path / "ds", scaler, tmp_path / "out", cluster=on_cluster)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_parts_of_text_of_either_width_or_any_type_to_csv_are_transformed(
+    tmp_path, on_cluster, suffix
+):
+    # pyarrow writes string, pandas large_string: one type, as in the local engine. CSV parts
+    # have no types at all.
+    (tmp_path / "ds").mkdir()
+    first = pa.table({"x": [1.0, 2.0, 3.0], "t": pa.array(["a", "b", "c"], pa.string())})
+    second = pa.table({"x": [4.0, 5.0, 6.0], "t": pa.array(["d", "e", "f"], pa.large_string())})
+    if suffix:
+        second = second.set_column(1, "t", pa.array([1, 2, 3]))
+    pq.write_table(first, tmp_path / "ds" / "a.parquet")
+    pq.write_table(second, tmp_path / "ds" / "b.parquet")
+    scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["t"]))
+    out = tmp_path / f"out{suffix}"
+    transform_dask(tmp_path / "ds", scaler, out, cluster=on_cluster)
+    parts = sorted(p for p in out.iterdir() if not p.name.startswith("_"))
+    read = (lambda p: pa.csv.read_csv(p)) if suffix else pq.read_table
+    x = np.concatenate([read(p).column("x").to_numpy() for p in parts])
+    np.testing.assert_allclose(
+        x, StandardScaler().fit_transform(np.arange(1.0, 7.0)[:, None])[:, 0]
+    )
 
 
 def test_progress_is_reported_per_file(tmp_path, on_cluster, data):

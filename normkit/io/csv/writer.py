@@ -49,8 +49,8 @@ class CsvWriter:
     threads and written in order; at most one piece per thread is in flight. Floats are written
     in the shortest text that reads back as the same float64 (``0.1``, ``1e16``, ``1.25e-7``).
     Fields holding the delimiter, a quote or a line break are quoted with their quotes doubled;
-    missing values are empty, and so is an empty text, so pass-through text columns of a CSV
-    keep their text as written. The text is UTF-8, or in ``encoding`` when given, and numbers
+    missing values are empty (or ``missing``, the input's own missing-value string), and so is
+    an empty text, so pass-through text columns of a CSV keep their text as written. The text is UTF-8, or in ``encoding`` when given, and numbers
     have the ``decimal`` separator (the input's encoding and separator, so that the output reads
     back with the options recorded for it), and its lines end with ``line_end`` (``"\r\n"`` where
     the input's did). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is
@@ -68,6 +68,7 @@ class CsvWriter:
         quote: str | None = '"',
         name: str = "the output",
         line_end: str = "\n",
+        missing: str = "",
     ):
         self._stream = stream
         self._name = name
@@ -91,13 +92,14 @@ class CsvWriter:
         elif encoding is not None and codecs.lookup(encoding).name != "utf-8":
             self.encoding, self._transcode = encoding, True
             self._encoder = codecs.getincrementalencoder(encoding)()
+        # With one column a missing value would be an empty line, which readers skip: write
+        # it as "" (an empty quoted field), which reads back as missing.
+        self._empty = 2 * self._quote if len(schema) == 1 else ""
+        self._missing = missing or self._empty
         self._header: Sequence = ()
         if header:  # without one when the input had none: the output reads back the same way
             self._header = self._records([(1, _header_columns(schema.names))], missing="")
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
-        # With one column a missing value would be an empty line, which readers skip: write
-        # it as "" (an empty quoted field), which reads back as missing.
-        self._missing = 2 * self._quote if len(schema) == 1 else ""
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="normkit-csv-format")
         self._jobs: deque[Future] = deque()
         self._batches: list[pa.RecordBatch] = []
@@ -164,6 +166,7 @@ class CsvWriter:
             "quote": self._quote or None,
             "decimal_point": self._decimal,
             "missing": missing,
+            "empty": self._empty if missing else "",
             "line_end": self._line_end,
         }
 
