@@ -253,6 +253,8 @@ class ColumnSamples:
         of the largest key, which is the threshold of that chance (the ``size`` values of the
         smallest keys are then those of the unweighted sample, for equal weights)."""
         keys, log_w = self.keys(j), np.log(self.weights(j))
+        if not len(keys):  # no value sampled (a column without values in this data)
+            return np.ones(0)
         threshold = keys.max()
         if (len(keys) <= self.size and not self._full[j]) or not (keys < threshold).any():
             return np.exp(log_w - log_w.max())

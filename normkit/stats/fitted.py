@@ -25,6 +25,7 @@ from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
 from ..io.arrow import common_type
 from ..io.options import ReadSettings
+from .empty import with_empty_columns
 from .passthrough import PassedThrough
 
 __all__ = [
@@ -375,6 +376,14 @@ class FittedStats:
             If the columns differ.
         OptionError
             If the options, gamma or beta differ."""
+        # A column one fit found no value in and the other fitted: fitted on the other's.
+        completed = with_empty_columns(self, other), with_empty_columns(other, self)
+        if completed != (None, None):
+            mine, theirs = (
+                s if c is None else self.build(**c)
+                for s, c in zip((self, other), completed, strict=True)
+            )
+            return mine.merge(theirs, names)
         if self.names != other.names:
             mine, theirs = list(self.names), list(other.names)
             only_mine = [n for n in mine if n not in theirs]

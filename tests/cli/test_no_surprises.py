@@ -1350,6 +1350,28 @@ def test_merging_a_csv_and_a_parquet_shard_keeps_a_category_column_as_text(tmp_p
     assert proc.returncode == 0, proc.stdout
 
 
+def test_merge_of_a_shard_without_values_in_a_column_equals_the_fit_of_all(tmp_path):
+    shards = ["x,y\n1,2\n2,3\n3,5\n", "x,y\n4,\n5,\n6,\n", "x,y\n7,1.5\n8,\n"]
+    files = []
+    for i, text in enumerate(shards):
+        (tmp_path / f"m{i}.csv").write_text(text)
+        ok("fit", tmp_path / f"m{i}.csv", "-o", tmp_path / f"m{i}.json")
+        files.append(tmp_path / f"m{i}.json")
+    ok("fit", *(tmp_path / f"m{i}.csv" for i in range(3)), "-o", tmp_path / "all.json")
+    whole = json.loads((tmp_path / "all.json").read_text())["columns"]
+    for order in (files, files[::-1]):
+        ok("merge-stats", *order, "-o", tmp_path / "merged.json")
+        merged = json.loads((tmp_path / "merged.json").read_text())["columns"]
+        assert [(c["name"], c["count"], c["missing"]) for c in merged] == [
+            (c["name"], c["count"], c["missing"]) for c in whole
+        ]
+        assert [c["count"] for c in merged] == [8, 4]
+        np.testing.assert_allclose([c["mean"] for c in merged], [4.5, 2.875], rtol=1e-15)
+        np.testing.assert_allclose(
+            [c["var"] for c in merged], [c["var"] for c in whole], rtol=1e-15
+        )
+
+
 def test_merge_refusals_share_one_exit_code(tmp_path):
     a, b, c = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
     ok("fit", SAMPLE_CSV, "--exclude", "id", "-o", a)

@@ -91,6 +91,21 @@ def test_missing_values_and_constant_columns(tmp_path, fitted):
     assert by_name["income"]["reasons"] == []  # 5% missing before and after
 
 
+def test_weighted_statistics_judge_a_column_without_values(tmp_path):
+    # A weighted fit's sample of the new data is empty for a column without values: it is
+    # judged by its missing values (it failed with a traceback).
+    train, new, stats = tmp_path / "t.csv", tmp_path / "n.csv", tmp_path / "s.json"
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "y": rng.normal(size=300), "w": 1.0})
+    frame.to_csv(train, index=False)
+    frame.assign(y=np.nan).to_csv(new, index=False)
+    assert run("fit", train, "--weight-column", "w", "-o", stats).exit_code == 0
+    code, report = drift_json(new, stats)
+    assert code == 3
+    assert report["drifted"] == ["y"]
+    assert {c["name"]: c["reasons"] for c in report["columns"]}["y"] == ["missing"]
+
+
 def test_human_output_and_threshold(tmp_path, fitted):
     _, stats, data = fitted
     shifted = data.assign(score=data["score"] + 0.15)

@@ -1,0 +1,103 @@
+"""Columns a shard has no value in: a fit passes them through (``why`` ``"no values"``), where
+a fit of all the shards together fits them on the values of the others. A merge of the shards'
+statistics adds them back as columns of no value (every row missing), so that it equals that
+fit (:meth:`~normkit.stats.fitted.FittedStats.merge`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..core.moments import Moments
+from ..core.sketch import Sketch
+from .passthrough import PassedThrough
+
+__all__ = ["with_empty_columns"]
+
+
+class Fitted(Protocol):
+    """What this module reads of :class:`~normkit.stats.fitted.FittedStats`."""
+
+    names: tuple[str, ...]
+    dtypes: tuple[str, ...]
+    moments: Moments
+    n_rows: int
+    options: Any
+    gamma: np.ndarray
+    beta: np.ndarray
+    sketch: Sketch | None
+    provenance: Mapping[str, Any]
+    read: Any
+    passthrough: tuple[PassedThrough, ...] | None
+    categories: Any
+
+
+def with_empty_columns(stats: Fitted, other: Fitted) -> dict[str, Any] | None:
+    """The arguments of :meth:`~normkit.stats.fitted.FittedStats.build` for ``stats`` with the
+    columns ``other`` fitted and ``stats`` passed through for having no value, as columns of no
+    value, in ``other``'s order where ``stats`` then has its columns (else after its own); None
+    where there is none."""
+    without = {p.name for p in stats.passthrough or () if p.why == "no values"}
+    added = [n for n in other.names if n not in stats.names and n in without]
+    if not added:
+        return None
+    names = [*stats.names, *added]
+    if set(names) == set(other.names):
+        names = list(other.names)
+    return _taken(stats, names, other)
+
+
+def _taken(stats: Fitted, names: Sequence[str], other: Fitted) -> dict[str, Any]:
+    """``stats``' columns ``names`` in that order; those it has not, of no value, their type,
+    gamma and beta ``other``'s."""
+    own = {n: i for i, n in enumerate(stats.names)}
+    theirs = {n: i for i, n in enumerate(other.names)}
+    index = np.array([own.get(n, -1) for n in names])
+    empty = index < 0
+    at = np.where(empty, 0, index)
+
+    def take(values: np.ndarray, fill: float) -> np.ndarray:
+        out = values[at].astype(values.dtype, copy=True)
+        out[empty] = fill
+        return out
+
+    m = stats.moments
+    moments = Moments(
+        take(m.count, 0),
+        take(m.n_missing, stats.n_rows),
+        take(m.shift, 0.0),
+        take(m.mean_offset, np.nan),
+        take(m.m2, 0.0),
+        take(m.min, np.nan),
+        take(m.max, np.nan),
+        take(m.m3, 0.0),
+        take(m.m4, 0.0),
+        None if m.weight is None else take(m.weight, 0.0),
+    )
+    sketch = None
+    if stats.sketch is not None:
+        s = stats.sketch
+        edges, cdf = s.edges[at].copy(), s.cdf[at].copy()
+        edges[empty], cdf[empty] = np.nan, np.nan
+        sketch = Sketch(edges, cdf, take(s.counts, 0), s.merged)
+
+    def pick(mine: Sequence, their: Sequence) -> list:
+        return [mine[own[n]] if n in own else their[theirs[n]] for n in names]
+
+    kept = set(names)
+    return {
+        "names": names,
+        "dtypes": pick(stats.dtypes, other.dtypes),
+        "moments": moments,
+        "n_rows": stats.n_rows,
+        "options": stats.options,
+        "gamma": np.array(pick(stats.gamma, other.gamma), dtype=np.float64),
+        "beta": np.array(pick(stats.beta, other.beta), dtype=np.float64),
+        "sketch": sketch,
+        "provenance": stats.provenance,
+        "read": stats.read,
+        "passthrough": tuple(p for p in stats.passthrough or () if p.name not in kept),
+        "categories": stats.categories,
+    }
