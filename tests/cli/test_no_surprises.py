@@ -925,6 +925,13 @@ def test_late_text_that_is_not_utf8_names_its_row_and_line(tmp_path):
         f"{ERROR}{path}: column 's' at data row 100,002 (line 100,004): invalid UTF-8 text; "
         "name its encoding (--encoding latin-1 or another)"
     )
+    # In a column of numbers too, where it was told no number (and to add it to the missing).
+    path.write_bytes(('x,s\n0,"a\nb"\n' + rows).encode() + b"-0\xff5,t\n")
+    line = refused(1, "fit", path, "-o", tmp_path / "s.json")
+    assert line == (
+        f"{ERROR}{path}: column 'x' at data row 100,002 (line 100,004): invalid UTF-8 text; "
+        "name its encoding (--encoding latin-1 or another)"
+    )
 
 
 def test_one_column_of_decimal_commas_is_read_with_decimal_comma_given(tmp_path):
