@@ -13,7 +13,7 @@ from ..io.arrow import interchangeable
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats
 
-__all__ = ["check_dataset_types", "settle_as_recorded"]
+__all__ = ["check_dataset_types", "settle_as_recorded", "text_where_types_differ"]
 
 
 def _check_same_types(
@@ -94,3 +94,23 @@ def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:
     for source in sources:
         if source.has_rows is False:  # with rows, a later value decides (text by default)
             source.settle(recorded)
+
+
+def text_where_types_differ(
+    sources: Sequence[Reader], names: Sequence[str], schema: pa.Schema
+) -> pa.Schema:
+    """``schema`` (the first input's batches') with the columns passed through that another
+    input gives another type (a CSV's text beside a Parquet file's integers) as text: a CSV
+    output writes each value's text, and the batches are cast to it."""
+    fitted = set(names)
+    for other in sources[1:]:
+        if other.has_rows is False:
+            continue
+        for field in other.batch_schema(names, keep_text=True):
+            i = schema.get_field_index(field.name)
+            if field.name in fitted or i < 0:
+                continue
+            mine = schema.field(i).type
+            if mine != field.type and not interchangeable(mine, field.type):
+                schema = schema.set(i, schema.field(i).with_type(pa.string()))
+    return schema

@@ -38,7 +38,7 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
-from .columntypes import check_dataset_types, settle_as_recorded
+from .columntypes import check_dataset_types, settle_as_recorded, text_where_types_differ
 from .recipes import (
     Recipe,
     inverse_settings,
@@ -231,7 +231,8 @@ def transform_file(
     check_stat_columns(sources, names)
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV
-    check_dataset_types(sources, names, keep_text, settle=True, cast=True)
+    if out_format is not Format.CSV:  # a CSV holds text, whatever types the inputs give
+        check_dataset_types(sources, names, keep_text, settle=True, cast=True)
     if not keep_text:
         settle_as_recorded(sources, stats)
     # The inputs' own record, where they share one: kept under a second transform, and given
@@ -247,6 +248,8 @@ def transform_file(
     # made float64), so that pandas reads the columns passed through and the index as they
     # were; other keys (another writer's record of the types) would no longer be true.
     read_schema = reference.batch_schema(names, keep_text)
+    if out_format is Format.CSV:
+        read_schema = text_where_types_differ(sources, names, read_schema)
     pandas_only = {k: v for k, v in (read_schema.metadata or {}).items() if k == b"pandas"}
     schema = output_schema(read_schema.with_metadata(pandas_only), names)
     for name, dtype in restored.items():

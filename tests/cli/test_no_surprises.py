@@ -756,6 +756,25 @@ def test_a_first_column_without_a_name_is_a_row_index_not_a_feature(tmp_path, wr
         assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["", "a"]
 
 
+def test_a_data_set_of_csv_and_parquet_files_is_written_to_one_csv(tmp_path):
+    # Passed through as text from the CSV and as integers from the Parquet file: a CSV output
+    # holds their text (it was refused: "one output cannot hold both").
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.csv").write_text("id,x\n1,1.5\n2,2.5\n3,3.5\n")
+    pq.write_table(pa.table({"id": [4, 5, 6], "x": [4.5, 5.5, 6.5]}), tmp_path / "d" / "b.parquet")
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.csv"
+    ok("fit", tmp_path / "d", "--exclude", "id", "-o", stats)
+    ok("transform", tmp_path / "d", "-s", stats, "-o", z)
+    x = np.arange(1.5, 7.0)
+    frame = pd.read_csv(z)
+    assert frame["id"].tolist() == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_allclose(frame["x"], StandardScaler().fit_transform(x[:, None])[:, 0])
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "id,x\n" + "".join(
+        f"{i},{v}\n" for i, v in zip(range(1, 7), x, strict=True)
+    )
+
+
 def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_path):
     # The transform dropped the input's schema metadata: pandas read a nullable Int64 column
     # as float64, a categorical as text, and lost the index.
