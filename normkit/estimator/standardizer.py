@@ -11,6 +11,7 @@ stat file (:meth:`Standardizer.save`, :meth:`Standardizer.load`); files of any s
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -316,7 +317,7 @@ class Standardizer:
             # In a CSV, a column with no value in its first block has the type null: it may hold
             # numbers later, so it is normalized rather than silently left out (a column of
             # text then stops the fit with the row and a hint to exclude it).
-            index = _index_columns(schema)
+            index = _index_columns(schema) if not typed else pandas_index_columns(schema)
             selected = [
                 n
                 for n in names
@@ -1075,10 +1076,12 @@ def _as_batches(X: Any) -> Iterator[Any]:
 
 def _index_columns(schema: pa.Schema) -> frozenset[str]:
     """The columns of ``schema`` that hold a row index, no feature: those pandas' metadata
-    names so, and a first column without a name (where pandas' ``to_csv`` and R's
-    ``write.csv`` write the row names or index); ``columns`` can still choose them."""
-    unnamed = frozenset(schema.names[:1]) - {name for name in schema.names[:1] if name}
-    return pandas_index_columns(schema) | unnamed
+    names so, and a first column that alone has no name (where pandas' ``to_csv`` and R's
+    ``write.csv`` write the row names or index; ``,,`` names none, renamed ``''``, ``_1``,
+    ``_2``); ``columns`` can still choose them."""
+    names = schema.names
+    alone = bool(names) and names[0] == "" and not any(re.fullmatch(r"_\d+", n) for n in names)
+    return pandas_index_columns(schema) | frozenset(names[:1] if alone else ())
 
 
 def _checked_array(X: Any, estimator: Standardizer) -> np.ndarray:

@@ -88,7 +88,7 @@ class AtomicFile:
                 return
             self._mode = stat.S_IMODE(existing.st_mode) if existing is not None else None
             parent = os.path.dirname(os.path.abspath(path))
-            self._tmp = _new_file_in(parent, os.path.basename(path))
+            _new_file_in(parent, os.path.basename(path), self)
             self.stream = pa.OSFile(self._tmp, "wb")
             if streaming and _Writeback.supported:
                 with contextlib.suppress(OSError, RuntimeError):  # advice only: go without
@@ -218,19 +218,22 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
-def _new_file_in(parent: str, name: str) -> str:
+def _new_file_in(parent: str, name: str, owner: AtomicFile) -> None:
     """A new empty file ``.NAME.RANDOM.normkit-tmp`` in ``parent``, made as
     ``tempfile.mkstemp`` makes one: created only if no file has that name (mode 0600), another
-    name tried if one has. (Importing ``tempfile`` imports ``shutil``, ``random``, ``bz2`` and
-    ``lzma``: 7 ms of a small fit's start-up.)"""
+    name tried if one has. Its name is ``owner._tmp``, noted before the file is made, so that
+    Ctrl-C or SIGTERM (an exception between any two steps) never leaves it behind unnoted.
+    (Importing ``tempfile`` imports ``shutil``, ``random``, ``bz2`` and ``lzma``: 7 ms of a
+    small fit's start-up.)"""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        candidate = os.path.join(parent, f".{name}.{os.urandom(6).hex()}.normkit-tmp")
+        owner._tmp = os.path.join(parent, f".{name}.{os.urandom(6).hex()}.normkit-tmp")
         try:
-            os.close(os.open(candidate, flags, 0o600))
-        except FileExistsError:
+            os.close(os.open(owner._tmp, flags, 0o600))
+        except FileExistsError:  # another's: not to be removed
+            owner._tmp = None
             continue
-        return candidate
+        return
     raise FileExistsError(f"no free temporary name in {parent}")
 
 

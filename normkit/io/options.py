@@ -205,12 +205,21 @@ class CsvOptions:
 
     @property
     def missing_written(self) -> str:
-        """What a CSV output writes for a missing value: the first missing-value string that is
-        no default, no number and needs no quotes (``\\N`` of a database dump, ``.`` of SAS,
-        ``?``), so that the output reads, and loads, as the input did; else the empty field."""
+        """What a CSV output writes for a missing value: the first missing-value string of the
+        base list (the stat file's, which an inverse reads with) that is no default, no number,
+        needs no quotes and can start no comment line (``\\N`` of a database dump, ``.`` of
+        SAS, ``?``), so that the output reads, and loads, as the input did; else the empty
+        field."""
         special = {self.delimiter or ",", self.quote_character or "", "\r", "\n"} - {""}
-        for text in self.nulls:
-            if text and text not in DEFAULT_NULL_VALUES and not special & set(text):
+        comments = {"#", self.comment or "#"}
+        for text in self.null_values or ():
+            if (
+                text
+                and text not in DEFAULT_NULL_VALUES
+                and not special & set(text)
+                and text == text.strip()
+                and text[0] not in comments
+            ):
                 try:
                     float(text.replace(",", "."))
                 except ValueError:

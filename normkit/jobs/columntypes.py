@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from ..errors import SchemaError, param
-from ..io.arrow import interchangeable
+from ..io.arrow import interchangeable, is_text_type
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats
 
@@ -112,5 +112,24 @@ def text_where_types_differ(
                 continue
             mine = schema.field(i).type
             if mine != field.type and not interchangeable(mine, field.type):
+                if not (_written_as_cast(mine) and _written_as_cast(field.type)):
+                    raise SchemaError(
+                        f"{other.name}: column {field.name!r} has type {field.type}, but {mine} "
+                        f"in {sources[0].name}; one CSV output writes them alike only as text, "
+                        "integers, booleans, dates or times (transform them separately)"
+                    )
                 schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema
+
+
+def _written_as_cast(dtype: pa.DataType) -> bool:
+    """Whether a CSV output writes values of ``dtype`` as Arrow casts them to text (floats and
+    decimals are written otherwise: the shortest text, the decimal separator)."""
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return (
+        is_text_type(str(dtype))
+        or pa.types.is_integer(dtype)
+        or pa.types.is_boolean(dtype)
+        or pa.types.is_temporal(dtype)
+    )

@@ -292,16 +292,13 @@ class Resemblance:
                 self.normalized_quartiles[1][j] * IQR_OF_NORMAL,
             )
         raise InputError(
-            f"{name} looks normalized with the running statistics, not the exact ones ({seen}, "
-            f"as the running statistics make of the fitted data: about {theirs[0]:.4g} and "
-            f"{theirs[1]:.4g}; the exact ones make about {ours[0]:.4g} and {ours[1]:.4g}); "
-            "a CSV does not record how it was normalized, and inverting it with the exact "
-            "statistics would not give the data back",
+            f"{name} looks more like what the running statistics make of the fitted data than "
+            f"what the exact ones make ({seen}; the running statistics make about "
+            f"{theirs[0]:.4g} and {theirs[1]:.4g}, the exact ones {ours[0]:.4g} and "
+            f"{ours[1]:.4g}), and a CSV does not record which normalized it (drifted data can "
+            "look so too); inverting it with the wrong ones would not give the data back",
             param="use",
-            hints=(
-                f"invert it with the running statistics ({param('use', use)})",
-                f"with the exact ones all the same ({param('use', 'exact')})",
-            ),
+            hints=(f"say which ({param('use', 'exact')} or {param('use', use)})",),
         )
 
 

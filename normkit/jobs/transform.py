@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import DataError, OptionError, param
+from ..errors import DataError, NormkitError, OptionError, param
 from ..estimator.apply import (
     StreamNormalizer,
     affine_map,
@@ -37,7 +37,7 @@ from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
-from ..stats.fitted import FittedStats
+from ..stats.fitted import Affine, FittedStats
 from .columntypes import check_dataset_types, settle_as_recorded, text_where_types_differ
 from .recipes import (
     Recipe,
@@ -307,9 +307,7 @@ def transform_file(
                 # An inverse with the exact statistics nobody asked for: of data the running
                 # ones normalized?
                 unasked = options.inverse and options.use is None and use in (None, "exact")
-                ema = (
-                    ("ema", stats.frozen("ema", gamma, beta)) if unasked and stats.running else None
-                )
+                ema = _running_transform(stats, gamma, beta) if unasked else None
                 looks = {
                     name: Resemblance(
                         names, stats.mean, spread, affine, options.inverse, quartiles, ema
@@ -408,6 +406,18 @@ def _settings(
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous
     return use, gamma, beta, recorded, recipe
+
+
+def _running_transform(stats: FittedStats, gamma, beta) -> tuple[str, Affine] | None:
+    """The running statistics' frozen transform, to tell their output from the exact ones'
+    (:class:`Resemblance`); None without them, or where they cannot make one (a running
+    variance of 0 without eps): nobody asked for them."""
+    if stats.running is None:
+        return None
+    try:
+        return "ema", stats.frozen("ema", gamma, beta)
+    except NormkitError:
+        return None
 
 
 def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:

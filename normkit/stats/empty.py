@@ -14,7 +14,7 @@ from ..core.moments import Moments
 from ..core.sketch import Sketch
 from .passthrough import PassedThrough
 
-__all__ = ["with_empty_columns"]
+__all__ = ["reordered", "with_empty_columns"]
 
 
 class Fitted(Protocol):
@@ -47,6 +47,13 @@ def with_empty_columns(stats: Fitted, other: Fitted) -> dict[str, Any] | None:
     if set(names) == set(other.names):
         names = list(other.names)
     return _taken(stats, names, other)
+
+
+def reordered(stats: Fitted, names: Sequence[str]) -> dict[str, Any]:
+    """The arguments of :meth:`~normkit.stats.fitted.FittedStats.build` for ``stats`` with its
+    columns in the order of ``names`` (the same columns): shards that each lacked a column
+    another fitted add it at their ends."""
+    return _taken(stats, names, stats)
 
 
 def _taken(stats: Fitted, names: Sequence[str], other: Fitted) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
 from ..io.arrow import common_type
 from ..io.options import ReadSettings
-from .empty import with_empty_columns
+from .empty import reordered, with_empty_columns
 from .passthrough import PassedThrough
 
 __all__ = [
@@ -373,7 +373,7 @@ class FittedStats:
         Raises
         ------
         SchemaError
-            If the columns differ.
+            If the columns differ (in another order, they are matched by name).
         OptionError
             If the options, gamma or beta differ."""
         # A column one fit found no value in and the other fitted: fitted on the other's.
@@ -384,16 +384,15 @@ class FittedStats:
                 for s, c in zip((self, other), completed, strict=True)
             )
             return mine.merge(theirs, names)
-        if self.names != other.names:
-            mine, theirs = list(self.names), list(other.names)
+        mine, theirs = list(self.names), list(other.names)
+        if set(mine) == set(theirs) and mine != theirs:  # columns are matched by name
+            return self.merge(self.build(**reordered(other, mine)), names)
+        if mine != theirs:
             only_mine = [n for n in mine if n not in theirs]
             only_theirs = [n for n in theirs if n not in mine]
-            if only_mine or only_theirs:
-                name = (only_mine or only_theirs)[0]
-                has, lacks = names if only_mine else names[::-1]
-                detail = f"column {name!r} is in {has} but not in {lacks}"
-            else:
-                detail = "the columns are in another order"
+            name = (only_mine or only_theirs)[0]
+            has, lacks = names if only_mine else names[::-1]
+            detail = f"column {name!r} is in {has} but not in {lacks}"
             raise SchemaError(f"cannot merge statistics of different columns: {detail}")
         for name in ("ddof", "eps", "with_mean", "with_std"):
             mine, theirs = getattr(self.options, name), getattr(other.options, name)

@@ -427,6 +427,10 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
     if thousands:
         # First where it groups thousands (1,000): read as decimals, it would be 1.
         hints.insert(0, "write the numbers without thousands separators (none are read)")
+    if "\ufffd" in text:  # a byte that is no UTF-8, as shown (or the replacement character)
+        hints.append(
+            f"if the file is not UTF-8, name its encoding ({param('csv.encoding', 'latin-1')})"
+        )
     return tuple(hints)
 
 

@@ -489,7 +489,7 @@ class CsvReader(ReaderBase):
         csv, column, delimiter = self.read.csv, None, self.read.csv.delimiter_for(self.path)
         if exc.column is not None:
             column = names[exc.column] if exc.column < len(names) else f"#{exc.column + 1}"
-        if exc.kind == "not_a_number" and "\ufffd" not in exc.value:  # else a byte no UTF-8
+        if exc.kind == "not_a_number":
             if column not in floats:  # a column passed through, typed by its first block
                 told = "other inputs have it" if column in self._settled else "values before it are"
                 return InputError(
@@ -509,7 +509,7 @@ class CsvReader(ReaderBase):
                     f"add the string to {param('csv.null_values')}",
                 ),
             )
-        if exc.kind in ("invalid_utf8", "not_a_number"):
+        if exc.kind == "invalid_utf8":
             # Where a field is: its data row (and line), as a value that is no number.
             where = f"column {column!r} at {exc.at}" if column and exc.row else f"line {exc.line:,}"
             return InputError(
