@@ -341,6 +341,7 @@ class Standardizer:
         excluded = set(names_param(self.exclude) or [])
         columns = names_param(self.columns)
         index = pandas_index_columns(schema)
+        rows = _index_columns(schema) - index  # once: it reads every name
         out = []
         for field in schema:
             if field.name in chosen:
@@ -352,7 +353,7 @@ class Standardizer:
                 why = "not chosen"
             elif field.name in index:
                 why = "pandas index"
-            elif field.name in _index_columns(schema):
+            elif field.name in rows:
                 why = "row index"
             elif pa.types.is_boolean(dtype):
                 why = "boolean"

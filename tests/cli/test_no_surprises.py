@@ -1410,15 +1410,21 @@ def test_merging_a_csv_and_a_parquet_shard_keeps_a_category_column_as_text(tmp_p
     assert proc.returncode == 0, proc.stdout
 
 
+def _fit_shards(tmp_path, shards: list[str]) -> tuple[list, list[dict]]:
+    """Each CSV text of ``shards`` fitted alone (its stat files), and the columns of one fit
+    of them all."""
+    paths = [tmp_path / f"s{i}.csv" for i in range(len(shards))]
+    files = [path.with_suffix(".json") for path in paths]
+    for path, text, stats in zip(paths, shards, files, strict=True):
+        path.write_text(text)
+        ok("fit", path, "-o", stats)
+    ok("fit", *paths, "-o", tmp_path / "all.json")
+    return files, json.loads((tmp_path / "all.json").read_text())["columns"]
+
+
 def test_merge_of_a_shard_without_values_in_a_column_equals_the_fit_of_all(tmp_path):
     shards = ["x,y\n1,2\n2,3\n3,5\n", "x,y\n4,\n5,\n6,\n", "x,y\n7,1.5\n8,\n"]
-    files = []
-    for i, text in enumerate(shards):
-        (tmp_path / f"m{i}.csv").write_text(text)
-        ok("fit", tmp_path / f"m{i}.csv", "-o", tmp_path / f"m{i}.json")
-        files.append(tmp_path / f"m{i}.json")
-    ok("fit", *(tmp_path / f"m{i}.csv" for i in range(3)), "-o", tmp_path / "all.json")
-    whole = json.loads((tmp_path / "all.json").read_text())["columns"]
+    files, whole = _fit_shards(tmp_path, shards)
     for order in (files, files[::-1]):
         ok("merge-stats", *order, "-o", tmp_path / "merged.json")
         merged = json.loads((tmp_path / "merged.json").read_text())["columns"]
@@ -1434,13 +1440,8 @@ def test_merge_of_a_shard_without_values_in_a_column_equals_the_fit_of_all(tmp_p
 
 def test_shards_each_without_values_in_another_column_merge_in_any_order(tmp_path):
     shards = ["x,y,z\n1,,5\n2,,6\n3,,7\n", "x,y,z\n4,1,\n5,2,\n6,3,\n", "x,y,z\n7,4,8\n8,5,9\n"]
-    files = []
-    for i, text in enumerate(shards):
-        (tmp_path / f"s{i}.csv").write_text(text)
-        ok("fit", tmp_path / f"s{i}.csv", "-o", tmp_path / f"s{i}.json")
-        files.append(tmp_path / f"s{i}.json")
-    ok("fit", *(tmp_path / f"s{i}.csv" for i in range(3)), "-o", tmp_path / "all.json")
-    whole = {c["name"]: c for c in json.loads((tmp_path / "all.json").read_text())["columns"]}
+    files, columns = _fit_shards(tmp_path, shards)
+    whole = {c["name"]: c for c in columns}
     for order in itertools.permutations(files):
         ok("merge-stats", *order, "-o", tmp_path / "m.json")
         merged = {c["name"]: c for c in json.loads((tmp_path / "m.json").read_text())["columns"]}

@@ -49,8 +49,9 @@ class CsvWriter:
     threads and written in order; at most one piece per thread is in flight. Floats are written
     in the shortest text that reads back as the same float64 (``0.1``, ``1e16``, ``1.25e-7``).
     Fields holding the delimiter, a quote or a line break are quoted with their quotes doubled;
-    missing values are empty (or ``missing``, the input's own missing-value string), and so is
-    an empty text, so pass-through text columns of a CSV keep their text as written. The text is UTF-8, or in ``encoding`` when given, and numbers
+    missing values are empty (or ``missing``, the input's own missing-value string) and an empty
+    text is empty, so pass-through text columns of a CSV keep their text as written. The text
+    is UTF-8, or in ``encoding`` when given, and numbers
     have the ``decimal`` separator (the input's encoding and separator, so that the output reads
     back with the options recorded for it), and its lines end with ``line_end`` (``"\r\n"`` where
     the input's did). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is
