@@ -314,6 +314,20 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         result = normkit.transform_file(
             inputs, stats_path, output, options, read, progress=progress
         )
+    given = [f"--{name}" for name in ("use", "gamma", "beta") if getattr(options, name) is not None]
+    if (
+        not quiet
+        and output == "-"
+        and given
+        and not options.inverse
+        and str(result.format) == "csv"
+    ):
+        # A CSV file keeps its record beside it; standard output has nowhere to keep one.
+        click.echo(
+            "normkit: standard output keeps no record of how it was normalized: give inverse "
+            f"the same {', '.join(given)}",
+            err=True,
+        )
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
         click.echo(
@@ -385,10 +399,11 @@ def transform(
     are written one after the other into the one output, in the order fit reads them. CSV
     output keeps every float64 exactly (shortest round-trip form).
 
-    Parquet and Arrow outputs record how they were made (the statistics' fingerprint, --use,
-    gamma, beta, the mode) in their metadata: inverse reads it back, and normalizing such a
-    file again with the same statistics is refused. A CSV records nothing: one whose columns
-    look normalized already (about the mean and spread normalized data has) is refused too.
+    Outputs record how they were made (the statistics' fingerprint, --use, gamma, beta, the
+    mode): Parquet and Arrow in their metadata, a CSV file in a hidden file beside it
+    (.NAME.normkit.json). inverse reads it back, and normalizing such a file again is refused.
+    A CSV without a record (standard output) whose columns look normalized already (about the
+    mean and spread normalized data has) is refused too.
 
     With --engine dask, -o names a directory: each input file becomes one part file in it
     (written atomically), with an index of the parts, _parts.json.
@@ -454,13 +469,14 @@ def inverse(
 ):
     """Undo a frozen 'normkit transform': x = (z - beta) / gamma * scale + mean.
 
-    A Parquet or Arrow input records how it was normalized: the inverse undoes exactly that
-    (--use, --gamma and --beta may be left out, and are refused if they contradict it). A CSV
-    input records nothing: the inverse assumes the exact statistics and the stat file's gamma
-    and beta, unless --use, --gamma and --beta say otherwise; one whose columns look like raw
-    data rather than normalized data is refused, and so is one that looks normalized with the
-    running statistics where --use is not given. Columns the stat file records as integers are
-    written as integers again.
+    An input records how it was normalized (Parquet and Arrow in their metadata, a CSV file in
+    .NAME.normkit.json beside it): the inverse undoes exactly that (--use, --gamma and --beta
+    may be left out, and are refused if they contradict it). For a CSV without a record
+    (standard input, or copied without it) the inverse assumes the exact statistics and the
+    stat file's gamma and beta, unless --use, --gamma and --beta say otherwise; one whose
+    columns look like raw data rather than normalized data is refused, and so is one that
+    looks normalized with the running statistics where --use is not given. Columns the stat
+    file records as integers are written as integers again.
     """
     from normkit import TransformOptions
 

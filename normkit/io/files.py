@@ -100,6 +100,12 @@ class AtomicFile:
             self.discard()
             raise
 
+    @property
+    def replaces(self) -> bool:
+        """Whether :meth:`commit` puts a new file in place (not a pipe or device written in
+        place), until it has."""
+        return self._tmp is not None
+
     def commit(self) -> None:
         """Close, flush to disk and move into place."""
         self.stream.close()

@@ -22,6 +22,7 @@ from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
 from .csv.columns import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
+from .sidecar import read_record
 from .streams import PrefixedStream
 
 __all__ = ["Reader", "ReaderBase"]
@@ -207,6 +208,11 @@ class ReaderBase:
                 if name in seen:
                     raise SchemaError(f"{self.name}: duplicate column name {name!r}")
                 seen.add(name)
+            if self.format is Format.CSV and not self.is_stream:
+                # A CSV keeps its record beside it (what Parquet keeps in its metadata).
+                recorded = read_record(self.path, self.name)
+                if recorded:
+                    schema = schema.with_metadata({**(schema.metadata or {}), **recorded})
             self._schema = schema
         return self._schema
 

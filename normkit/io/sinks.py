@@ -19,6 +19,7 @@ from .csv.writer import CsvWriter, check_csv_types
 from .files import AtomicFile, os_reason
 from .formats import STDIO, Format, resolve_format, split_compression
 from .options import CsvOptions
+from .sidecar import remove_record, write_record
 
 __all__ = ["Sink", "open_sink"]
 
@@ -29,6 +30,10 @@ class Sink:
     Use :func:`open_sink`. Every batch must have the schema given at opening. For a path, the
     output goes to an :class:`AtomicFile`, moved into place by :meth:`commit`; if the sink is
     closed without a commit (an exception, Ctrl-C), the target is left as it was.
+
+    A CSV file gets the schema's ``normkit.`` metadata in a record beside it
+    (:mod:`normkit.io.sidecar`), where a reader of the file finds it again, and any older record
+    of the file it replaces is removed.
 
     A CSV is written with the input's separators, header, quote character, encoding (the
     ``csv`` options it was read with) and line ends, but a ``.tsv`` with tabs
@@ -147,7 +152,12 @@ class Sink:
                 sys.stdout.buffer.flush()
             else:
                 self._stream.close()  # a compressing stream closes the file under it too
+                recorded = self.format is Format.CSV and self._file.replaces
+                if recorded:  # the file it described is replaced: no moment of a stale record
+                    remove_record(self.path)
                 self._file.commit()
+                if recorded:
+                    write_record(self.path, self.schema.metadata)
         except (pa.ArrowException, OSError) as exc:
             self._discard()
             self._raise_write_error(exc)

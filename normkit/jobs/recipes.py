@@ -1,10 +1,11 @@
 """How transformed data was made, recorded where the data goes: Parquet and Arrow outputs keep
 in their schema metadata the statistics' fingerprint, which statistics were used (exact or
-running), gamma, beta, the mode, and whether it was an inverse. Later jobs read it back: an
-inverse undoes exactly what was done, and a second transform is refused, with the same
-statistics or others. CSV carries no metadata: an inverse of CSV uses what its options say (by
-default the exact statistics, with the stat file's gamma and beta), and an input without a
-record is checked by what its columns look like instead
+running), gamma, beta, the mode, and whether it was an inverse; a CSV file keeps the same in a
+record beside it (:mod:`normkit.io.sidecar`), which its reader puts in its schema. Later jobs read
+it back: an inverse undoes exactly what was done, and a second transform is refused, with the
+same statistics or others. An input without a record (a CSV on standard output, or copied
+without its record) is inverted as its options say (by default the exact statistics, with the
+stat file's gamma and beta), and is checked by what its columns look like instead
 (:class:`~normkit.jobs.resemblance.Resemblance`): data that looks already normalized is not
 normalized again, data that looks raw is not inverted, unless the user says so.
 """
@@ -20,7 +21,9 @@ import pyarrow as pa
 
 from ..errors import InputError, OptionError, param
 from ..estimator.apply import with_pandas_columns
+from ..io.formats import Format
 from ..io.reader import Reader
+from ..io.sidecar import record_path
 from ..stats.scales import frozen, scale_words
 
 __all__ = [
@@ -116,9 +119,21 @@ class Recipe:
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise InputError(
                 f"{source.name}: its record of how it was made ({METADATA_KEY.decode()} in "
-                "the schema metadata) is damaged"
+                f"{_where_recorded(source)}) is damaged"
             ) from None
         return recipe
+
+
+def _where_recorded(source: Reader) -> str:
+    """Where an input keeps its record: a CSV beside it (:mod:`normkit.io.sidecar`)."""
+    return record_path(source.path) if source.format is Format.CSV else "the schema metadata"
+
+
+def _says(source: Reader) -> str:
+    """What tells how an input was made, as a message says it."""
+    if source.format is Format.CSV:
+        return f"{record_path(source.path)} says so"
+    return "its metadata says so"
 
 
 def _pandas_entries(values: object) -> dict[str, dict] | None:
@@ -150,7 +165,7 @@ def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str | None, all
         same = recipe.stats == fingerprint
         with_what = "these statistics" if same else "other statistics than these"
         raise InputError(
-            f"{source.name} is already normalized with {with_what} (its metadata says so); "
+            f"{source.name} is already normalized with {with_what} ({_says(source)}); "
             "normalizing it again would not give what you expect",
             param="renormalize",
             hints=(
@@ -183,10 +198,15 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
                 if len(a_scale) != len(scale)
                 else "with different statistics"
             )
-            what = f"{a.name} and {b.name} are normalized {how} (their metadata says so)"
+            says = (
+                "their metadata says so"
+                if Format.CSV not in (a.format, b.format)
+                else f"{_says(a)}; {_says(b)}"
+            )
+            what = f"{a.name} and {b.name} are normalized {how} ({says})"
         else:
             normalized, raw = (b, a) if a_scale is None else (a, b)
-            what = f"{normalized.name} is normalized (its metadata says so) and {raw.name} is not"
+            what = f"{normalized.name} is normalized ({_says(normalized)}) and {raw.name} is not"
         raise InputError(
             f"{what}: fitted together, their rows would mix two scales",
             hints=("fit them apart, or leave one out of the inputs",),
@@ -219,7 +239,7 @@ def refuse_other_scale(sources: Sequence[Reader], stats_scale: frozenset | None)
         scale = frozen(recorded_scale(source))
         if scale is not None and scale not in fitted:
             raise InputError(
-                f"{source.name} is {scale_words(frozenset({scale}))} (its metadata says so), but "
+                f"{source.name} is {scale_words(frozenset({scale}))} ({_says(source)}), but "
                 f"the statistics were fitted on {scale_words(fitted)}",
                 hints=("compare data of their scale (normkit inverse undoes a transform)",),
             )

@@ -75,11 +75,13 @@ class TransformOptions:
     batch_size : int or None
         Logical batch size of ``batch`` and ``adaptive`` modes; default the stat file's.
     inverse : bool, default False
-        Apply the inverse of a frozen transform. Parquet and Arrow inputs record how they were
-        normalized; the inverse undoes that (``use``, ``gamma``, ``beta`` may be left out, and
-        are refused if they contradict the record). CSV records nothing: the inverse undoes
-        the transform these options (and the statistics' gamma and beta) describe; with
-        ``use`` None, a CSV that looks normalized with the running statistics is refused.
+        Apply the inverse of a frozen transform. Inputs record how they were normalized
+        (Parquet and Arrow in their metadata, a CSV file beside it:
+        :mod:`normkit.io.sidecar`); the inverse undoes that (``use``, ``gamma``, ``beta`` may
+        be left out, and are refused if they contradict the record). For an input without a
+        record (a CSV from standard input) the inverse undoes the transform these options (and
+        the statistics' gamma and beta) describe; with ``use`` None, one that looks normalized
+        with the running statistics is refused.
     save_stats : path or None
         After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
         running statistics here (atomically).
@@ -267,8 +269,10 @@ def transform_file(
             # The reading begins, on the other cores, while the fingerprint and the settings
             # below are made (for 20,000 columns, the fingerprint alone takes a quarter second).
             batches.start()
+        # Every output but a CSV on standard output keeps a record (a CSV file beside it).
+        keeps_record = out_format is not Format.CSV or output != STDIO
         use, gamma, beta, recorded, recipe = _settings(
-            stats, sources, records, options, out_format, read_schema
+            stats, sources, records, options, keeps_record, read_schema
         )
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
@@ -372,7 +376,7 @@ def _settings(
     sources: Sequence[Reader],
     records: Sequence[Recipe | None],
     options: TransformOptions,
-    out_format: Format,
+    keeps_record: bool,
     read_schema: pa.Schema,
 ) -> tuple[str | None, np.ndarray, np.ndarray, bool, Recipe]:
     """The statistic used, gamma and beta, whether the inputs record how they were made, and
@@ -380,8 +384,8 @@ def _settings(
     ``read_schema``); an inverse takes the first four from the inputs' records."""
     names = list(stats.names)
     # The statistics' fingerprint is compared with the inputs' records and recorded in outputs
-    # that keep metadata (not CSV): computed only then.
-    recorded_somewhere = out_format is not Format.CSV or any(r is not None for r in records)
+    # that keep one (not a CSV on standard output): computed only then.
+    recorded_somewhere = keeps_record or any(r is not None for r in records)
     fingerprint = statfile.fingerprint(stats) if recorded_somewhere else None
     gamma, beta = stats.affine(options.gamma, options.beta)
     use = options.use

@@ -28,6 +28,11 @@ def ok(*args, stdin: bytes | None = None) -> str:
     return proc.stdout.decode()
 
 
+def piped(path, *args) -> None:
+    """``normkit transform ARGS -o - > path``: a CSV that keeps no record of how it was made."""
+    path.write_text(ok("transform", *args, "-o", "-"))
+
+
 def refused(code: int, *args) -> str:
     """The one line a refusal prints (exit ``code``, no traceback)."""
     proc = run_normkit(*args, "-q")
@@ -50,7 +55,7 @@ def sample_stats(tmp_path):
 # -- 1. inverse undoes how the data was transformed ---------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "arrow"])
+@pytest.mark.parametrize("fmt", ["parquet", "arrow", "csv", "csv.gz"])
 @pytest.mark.parametrize(
     "how", [[], ["--use", "ema"], ["--gamma", "2", "--beta", "1"], ["--use", "ema", "--gamma", "3"]]
 )
@@ -87,11 +92,63 @@ def test_inverse_refuses_options_or_statistics_that_contradict_the_record(tmp_pa
     assert not (tmp_path / "b.csv").exists()
 
 
-def test_inverse_of_csv_follows_the_options_as_help_says(tmp_path, sample_stats):
+def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_path, sample_stats):
+    # A user transformed with --gamma 2 and inverted without it: exit 0, wrong data. The CSV's
+    # record (a hidden file beside it) now says how it was made, as Parquet's metadata does.
+    z, back = tmp_path / "z.csv", tmp_path / "back.csv"
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "--gamma", "2", "--beta", "1", "-o", z)
+    record = tmp_path / ".z.csv.normkit.json"
+    assert json.loads(record.read_text())["metadata"]["normkit.transform"]["gamma"]["income"] == 2
+    ok("inverse", z, "-s", sample_stats, "-o", back)
+    original = pd.read_csv(SAMPLE_CSV)
+    np.testing.assert_allclose(pd.read_csv(back)["income"], original["income"], rtol=1e-12)
+    line = refused(2, "inverse", z, "-s", sample_stats, "--gamma", "1", "-o", tmp_path / "b.csv")
+    assert line == (
+        f"{ERROR}{z} was normalized with --gamma 2; an inverse with other values would not "
+        "restore it; leave --gamma out"
+    )
+    line = refused(1, "transform", z, "-s", sample_stats, "-o", tmp_path / "zz.csv")
+    assert line.startswith(
+        f"{ERROR}{z} is already normalized with these statistics ({record} says so); "
+    )
+    # The inverse's output records that it is raw again: inverting it twice is refused.
+    line = refused(1, "inverse", back, "-s", sample_stats, "-o", tmp_path / "b2.csv")
+    assert line.endswith(
+        "holds data an inverse restored, not normalized data; there is nothing to undo"
+    )
+    # Written again by another tool, the CSV no longer matches its record: refused, with the way
+    # out, rather than inverted by a record of another file.
+    pd.read_csv(z).iloc[:-1].to_csv(z, index=False)
+    line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
+    assert line == (
+        f"{ERROR}{z} is not the file that {record} describes (it was written again since normkit "
+        f"wrote it); delete {record} if {z} is to be read as a CSV without a record"
+    )
+    assert not (tmp_path / "b.csv").exists()
+    record.write_text("{")
+    line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
+    assert line.startswith(
+        f"{ERROR}{record}: the record normkit keeps of how {z} was made is damaged"
+    )
+    # Written again by normkit, the CSV gets the record of what it now holds.
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
+    ok("inverse", z, "-s", sample_stats, "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back)["income"], original["income"], rtol=1e-12)
+
+
+def test_inverse_of_csv_without_a_record_follows_the_options_as_help_says(tmp_path, sample_stats):
     z = tmp_path / "z.csv"
-    ok("transform", SAMPLE_CSV, "-s", sample_stats, "--use", "ema", "-o", z)
-    help_text = ok("inverse", "--help")
-    assert "A CSV input records nothing" in " ".join(help_text.split())
+    piped(z, SAMPLE_CSV, "-s", sample_stats, "--use", "ema")
+    assert not (tmp_path / ".z.csv.normkit.json").exists()
+    # Standard output has nowhere to keep the record: the transform says what inverse needs.
+    proc = run_normkit("transform", SAMPLE_CSV, "-s", sample_stats, "--use", "ema", "--beta", "1")
+    assert proc.returncode == 0
+    assert proc.stderr.decode().splitlines() == [
+        "normkit: standard output keeps no record of how it was normalized: give inverse the "
+        "same --use, --beta"
+    ]
+    help_text = " ".join(ok("inverse", "--help").split())
+    assert "For a CSV without a record (standard input, or copied without it)" in help_text
     back = tmp_path / "back.csv"
     ok("inverse", z, "-s", sample_stats, "--use", "ema", "-o", back)
     np.testing.assert_allclose(
@@ -108,8 +165,9 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
     raw.iloc[:500].to_csv(test, index=False)
     ok("fit", train, "--batch-size", "256", "-o", stats)
     z_ema, z_exact, back = tmp_path / "z_ema.csv", tmp_path / "z_exact.csv", tmp_path / "b.csv"
-    ok("transform", test, "-s", stats, "--use", "ema", "-o", z_ema)
-    ok("transform", test, "-s", stats, "-o", z_exact)
+    # Through standard output: CSVs without a record of which statistics made them.
+    piped(z_ema, test, "-s", stats, "--use", "ema")
+    piped(z_exact, test, "-s", stats)
     line = refused(1, "inverse", z_ema, "-s", stats, "-o", back)
     assert "z_ema.csv looks more like what the running statistics make of the fitted" in line
     assert line.endswith("say which (--use exact or --use ema)")
@@ -123,9 +181,14 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
     # Far from both outputs (another gamma and beta), nearer the running statistics' one: the
     # running statistics are no better a guess, and not offered as the way out.
     z_affine = tmp_path / "z_affine.csv"
-    ok("transform", test, "-s", stats, "--gamma", "2", "--beta", "3", "-o", z_affine)
+    piped(z_affine, test, "-s", stats, "--gamma", "2", "--beta", "3")
     proc = run_normkit("inverse", z_affine, "-s", stats, "-o", tmp_path / "b2.csv")
-    assert proc.returncode == 0, proc.stderr  # as documented: CSV records nothing
+    assert proc.returncode == 0, proc.stderr  # as documented: no record, the options decide
+    # A CSV file keeps its record: its inverse undoes what was done, whichever statistics.
+    for how in (["--use", "ema"], ["--gamma", "2", "--beta", "3"]):
+        ok("transform", test, "-s", stats, *how, "-o", z_affine)
+        ok("inverse", z_affine, "-s", stats, "-o", back)
+        np.testing.assert_allclose(pd.read_csv(back), raw.iloc[:500], rtol=1e-12)
 
 
 def test_running_statistics_that_cannot_transform_do_not_stop_an_inverse(tmp_path):
@@ -135,7 +198,7 @@ def test_running_statistics_that_cannot_transform_do_not_stop_an_inverse(tmp_pat
     pd.DataFrame({"a": rng.normal(10, 2, 3000), "c": 3.0}).to_csv(path, index=False)
     ok("fit", path, "--ema-init", "first", "--ema-eps", "0", "-o", stats)
     z, back = tmp_path / "z.csv", tmp_path / "back.csv"
-    ok("transform", path, "-s", stats, "-o", z)
+    piped(z, path, "-s", stats)  # no record: its look is judged
     ok("inverse", z, "-s", stats, "-o", back)
     np.testing.assert_allclose(pd.read_csv(back), pd.read_csv(path), rtol=1e-13)
 
@@ -572,7 +635,7 @@ def test_an_outlier_or_a_heavy_tail_of_the_fitted_data_leaves_both_guards_on(tmp
     assert line.startswith(f"{ERROR}{raw} does not look normalized with these statistics (column ")
     assert not back.exists()
     z = tmp_path / "z.csv"
-    ok("transform", raw, "-s", stats, "-o", z)
+    piped(z, raw, "-s", stats)  # no record: its look is judged
     line = refused(1, "transform", z, "-s", stats, "-o", tmp_path / "zz.csv")
     assert line.startswith(f"{ERROR}{z} looks normalized already (column ")
     assert not (tmp_path / "zz.csv").exists()
@@ -582,9 +645,10 @@ def test_an_outlier_or_a_heavy_tail_of_the_fitted_data_leaves_both_guards_on(tmp
 
 
 def test_a_csv_that_looks_normalized_already_is_not_normalized_again(tmp_path, sample_stats):
-    # CSV records nothing: the columns' mean and spread tell raw data from normalized data.
+    # A CSV without a record (through a pipe): the columns' mean and spread tell raw data from
+    # normalized data.
     z = tmp_path / "z.csv"
-    ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
+    piped(z, SAMPLE_CSV, "-s", sample_stats)
     line = refused(1, "transform", z, "-s", sample_stats, "-o", tmp_path / "zz.csv")
     assert line.startswith(f"{ERROR}{z} looks normalized already (column 'age' has mean ")
     assert line.endswith(
@@ -1012,7 +1076,7 @@ def test_inverse_restores_integers_and_refuses_values_that_are_not(tmp_path):
     edited.write_text("n\n0.25\n")
     line = refused(1, "inverse", edited, "-s", stats, "-o", tmp_path / "b.csv")
     assert "column 'n' at data row 1: the restored value" in line
-    # A CSV records nothing: the first way out is the options it was normalized with.
+    # A CSV without a record: the first way out is the options it was normalized with.
     assert line.endswith(
         "is not an integer, but the stat file records the column as int64; give the statistics "
         "(--use), --gamma and --beta the data was normalized with (this input does not record "

@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit import EmaOptions, ReadOptions, Standardizer
+from normkit.io.sidecar import read_record, record_path
 from normkit.jobs.dask import INDEX_NAME, ClusterOptions, fit_dask, transform_dask
 from normkit.jobs.parts import count_rows
 from normkit_cli.main import cli
@@ -270,10 +271,27 @@ def test_transformed_parts_concatenate_to_the_local_output(tmp_path, on_cluster,
             assert first == header
             got_rows += rest
         assert got_rows == rows
-    # Nothing but the parts and the index, and no staging directory left beside the output.
-    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.*"))
-    assert written == sorted([INDEX_NAME, *(p["path"] for p in index["parts"])])
-    assert sorted(os.listdir(tmp_path)) == sorted(["ds", "local." + fmt, "out", "stats.json"])
+        # Each CSV part keeps the record of how it was made beside it, as the local output.
+        local_record = read_record(str(local_out), "local")
+        assert local_record
+        for part in parts:
+            assert read_record(str(part), part.name) == local_record
+    records = [record_path(str(p)) for p in parts] if fmt == "csv" else []
+    # Nothing but the parts, their records and the index, and no staging directory left beside
+    # the output.
+    out = tmp_path / "out"
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.*"))
+    assert written == sorted(
+        [
+            INDEX_NAME,
+            *(p["path"] for p in index["parts"]),
+            *(os.path.relpath(r, out) for r in records),
+        ]
+    )
+    beside = [record_path(f"local.{fmt}")] if fmt == "csv" else []
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["ds", f"local.{fmt}", "out", "stats.json", *beside]
+    )
 
 
 def test_the_part_of_a_csv_without_rows_has_the_types_of_the_others(tmp_path, on_cluster, data):
@@ -471,7 +489,7 @@ def test_parts_of_text_of_either_width_or_any_type_to_csv_are_transformed(
     scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["t"]))
     out = tmp_path / f"out{suffix}"
     transform_dask(tmp_path / "ds", scaler, out, cluster=on_cluster)
-    parts = sorted(p for p in out.iterdir() if not p.name.startswith("_"))
+    parts = sorted(p for p in out.iterdir() if not p.name.startswith(("_", ".")))
     read = (lambda p: pa.csv.read_csv(p)) if suffix else pq.read_table
     x = np.concatenate([read(p).column("x").to_numpy() for p in parts])
     np.testing.assert_allclose(
