@@ -31,7 +31,7 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, passed_through, read_as, render_drift, written_as
+from .render import count, passed_through, read_as, render_drift, unrecorded_note, written_as
 from .statfiles import inspect, merge_stats
 from .types import Checked, NameList, parse_momentum
 
@@ -314,20 +314,8 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         result = normkit.transform_file(
             inputs, stats_path, output, options, read, progress=progress
         )
-    given = [f"--{name}" for name in ("use", "gamma", "beta") if getattr(options, name) is not None]
-    if (
-        not quiet
-        and output == "-"
-        and given
-        and not options.inverse
-        and str(result.format) == "csv"
-    ):
-        # A CSV file keeps its record beside it; standard output has nowhere to keep one.
-        click.echo(
-            "normkit: standard output keeps no record of how it was normalized: give inverse "
-            f"the same {', '.join(given)}",
-            err=True,
-        )
+    if not quiet and output == "-" and (note := unrecorded_note(options, result)):
+        click.echo(note, err=True)
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
         click.echo(

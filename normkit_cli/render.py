@@ -293,6 +293,18 @@ def _table(rows: list[list[str]], left: int) -> list[str]:
     return lines
 
 
+def unrecorded_note(options, result) -> str | None:
+    """What a transform to standard output says of the options its inverse needs: a CSV file
+    keeps its record beside it, standard output has nowhere to keep one."""
+    given = [f"--{name}" for name in ("use", "gamma", "beta") if getattr(options, name) is not None]
+    if not given or options.inverse or str(result.format) != "csv":
+        return None
+    return (
+        "normkit: standard output keeps no record of how it was normalized: give inverse the "
+        f"same {', '.join(given)}"
+    )
+
+
 def written_as(result) -> str:
     """How a transform's output was written, where that is not the plain default: ``csv,
     tab-separated, utf-16`` (the format alone otherwise)."""
