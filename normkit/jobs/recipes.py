@@ -1,7 +1,8 @@
 """How transformed data was made, recorded where the data goes: Parquet and Arrow outputs keep
 in their schema metadata the statistics' fingerprint, which statistics were used (exact or
 running), gamma, beta, the mode, and whether it was an inverse; a CSV file keeps the same in a
-record beside it (:mod:`normkit.io.sidecar`), which its reader puts in its schema. Later jobs read
+record beside it (:mod:`normkit.io.sidecar`), which its reader puts in its schema, with the types
+of its columns passed through (:mod:`normkit.jobs.texttypes`). Later jobs read
 it back: an inverse undoes exactly what was done, and a second transform is refused, with the
 same statistics or others. An input without a record (a CSV on standard output, or copied
 without its record) is inverted as its options say (by default the exact statistics, with the
@@ -12,6 +13,8 @@ normalized again, data that looks raw is not inverted, unless the user says so.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ import pyarrow as pa
 from ..errors import InputError, OptionError, param
 from ..estimator.apply import with_pandas_columns
 from ..io.formats import Format
+from ..io.lazy import ipc
 from ..io.reader import Reader
 from ..io.sidecar import record_path
 from ..stats.scales import frozen, scale_words
@@ -62,6 +66,10 @@ class Recipe:
     pandas : dict of column to dict, or None
         pandas' record (schema metadata) of the normalized columns in the input, as it was
         before they became float64: an inverse that restores their types gives it back.
+    types : dict of column to pyarrow.DataType, or None
+        In a CSV's record, the types of the columns passed through, as the data written had
+        them (a Parquet file's): a CSV read into Parquet or Arrow gets them back
+        (:mod:`normkit.jobs.texttypes`). Kept as a serialized Arrow schema.
     """
 
     mode: str
@@ -72,6 +80,7 @@ class Recipe:
     beta: Mapping[str, float] | None = None
     previous: Recipe | None = None
     pandas: Mapping[str, dict] | None = None
+    types: Mapping[str, pa.DataType] | None = None
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
@@ -86,6 +95,7 @@ class Recipe:
             "beta": dict(self.beta) if self.beta is not None else None,
             "previous": self.previous._document() if self.previous is not None else None,
             "pandas": dict(self.pandas) if self.pandas else None,
+            **({"types": _types_text(self.types)} if self.types is not None else {}),
         }
 
     @classmethod
@@ -100,6 +110,7 @@ class Recipe:
             beta=_per_column(doc.get("beta")),
             previous=cls._from_document(previous) if previous is not None else None,
             pandas=_pandas_entries(doc.get("pandas")),
+            types=_types_of(doc.get("types")),
         )
 
     @classmethod
@@ -134,6 +145,24 @@ def _says(source: Reader) -> str:
     if source.format is Format.CSV:
         return f"{record_path(source.path)} says so"
     return "its metadata says so"
+
+
+def _types_text(types: Mapping[str, pa.DataType]) -> str:
+    """Column types as the base64 text of an Arrow schema (every type, exactly)."""
+    schema = pa.schema([pa.field(name, dtype) for name, dtype in types.items()])
+    return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
+
+
+def _types_of(text: object) -> dict[str, pa.DataType] | None:
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise TypeError("not a serialized schema")
+    try:
+        schema = ipc.read_schema(pa.py_buffer(base64.b64decode(text, validate=True)))
+    except (pa.ArrowException, binascii.Error) as exc:
+        raise ValueError("not a serialized schema") from exc
+    return {field.name: field.type for field in schema}
 
 
 def _pandas_entries(values: object) -> dict[str, dict] | None:

@@ -49,6 +49,7 @@ from .recipes import (
 from .resemblance import LOOK_ROWS, Resemblance, looks_at
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, infinite_output_error, rewritable, rewrite_csv
+from .texttypes import cast_as_recorded, recorded_types, types_to_record
 
 __all__ = [
     "TransformOptions",
@@ -231,15 +232,20 @@ def transform_file(
     check_output_extension(output, out_format)
     names = list(stats.names)
     check_stat_columns(sources, names)
+    # The inputs' own record, where they share one: kept under a second transform, and given
+    # back by an inverse (the data is then as it was before the step undone).
+    records = [Recipe.of(source) for source in sources]
+    # CSVs that record the types of their columns passed through get them back in Parquet or
+    # Arrow (read as text, then cast), unless text is asked for.
+    typed_as = {}
+    if out_format is not Format.CSV and not options.keep_text:
+        typed_as = recorded_types(sources, records, names)
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
-    keep_text = options.keep_text or out_format is Format.CSV
+    keep_text = options.keep_text or out_format is Format.CSV or bool(typed_as)
     if out_format is not Format.CSV:  # a CSV holds text, whatever types the inputs give
         check_dataset_types(sources, names, keep_text, settle=True, cast=True)
     if not keep_text:
         settle_as_recorded(sources, stats)
-    # The inputs' own record, where they share one: kept under a second transform, and given
-    # back by an inverse (the data is then as it was before the step undone).
-    records = [Recipe.of(source) for source in sources]
     # An inverse of data normalized twice gives data normalized once: floats, whatever the
     # types the stat file records for the raw data.
     once_more = any(r is not None and r.previous is not None for r in records)
@@ -254,7 +260,7 @@ def transform_file(
         read_schema = text_where_types_differ(sources, names, read_schema)
     pandas_only = {k: v for k, v in (read_schema.metadata or {}).items() if k == b"pandas"}
     schema = output_schema(read_schema.with_metadata(pandas_only), names)
-    for name, dtype in restored.items():
+    for name, dtype in (restored | typed_as).items():
         schema = schema.set(schema.get_field_index(name), schema.field(name).with_type(dtype))
     schema = restored_pandas(schema, records, restored)
     frozen = options.mode == "frozen"
@@ -274,6 +280,9 @@ def transform_file(
         use, gamma, beta, recorded, recipe = _settings(
             stats, sources, records, options, keeps_record, read_schema
         )
+        if out_format is Format.CSV:  # its text has no types: the record keeps them
+            shared = shared_record(records)
+            recipe = replace(recipe, types=types_to_record(sources, read_schema, names, shared))
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
         with about_stat_file(stats_file):
@@ -345,6 +354,13 @@ def transform_file(
                 _refuse_infinite_output(
                     batch, given, names, locate, sink.rows_written, infinity_hints
                 )
+                if typed_as:
+                    batch = cast_as_recorded(
+                        batch,
+                        typed_as,
+                        reference.missing_text,
+                        lambda row, name: locate(sink.rows_written + row, name),
+                    )
                 if restored:
                     try:
                         batch = _restore(
