@@ -93,6 +93,8 @@ def _from_text(
     """``text`` as ``dtype``: cast, or through a type whose text pyarrow reads (times of day
     through a timestamp of 1970-01-01, durations through integers, timestamps whose text has
     more digits of a second than the unit through finer units); never with a loss."""
+    if pa.types.is_null(dtype) and text.null_count == len(text):  # no cast from text to null
+        return pa.nulls(len(text))
     try:
         return pc.cast(text, dtype)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

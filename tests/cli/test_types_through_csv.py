@@ -122,3 +122,59 @@ def test_an_edited_csv_is_refused_before_its_types_are_believed(tmp_path):
     proc = run_normkit("inverse", z, "-s", stats, "-o", tmp_path / "b.parquet")
     assert proc.returncode == 1
     assert proc.stderr.decode().startswith(f"{ERROR}{z} is not the file that ")
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array(np.array([1.5, 2.25, -3.0], dtype=np.float16)),
+        pa.array([dt.date(2024, 1, 1), None, dt.date(1900, 3, 1)], pa.date64()),
+        pa.array([decimal.Decimal("1.500"), None, decimal.Decimal("-2.125")], pa.decimal256(40, 3)),
+        pa.array([1, 2, 1], pa.int8()).dictionary_encode(),
+        pa.array(["a", "b", "a"], pa.large_string()).dictionary_encode(),
+        pa.array(["a", "b", "c"], pa.string_view()),
+        pa.nulls(3),
+        pa.array([None, None, None], pa.bool_()),
+        pa.array([dt.datetime(2024, 3, 10, 1, 30)] * 3, pa.timestamp("s", tz="America/New_York")),
+        pa.array([1, -2, None], pa.duration("ns")),
+    ],
+    ids=lambda c: str(c.type),
+)
+def test_arrow_types_through_csv_and_back(tmp_path, column):
+    import pyarrow.ipc as ipc
+
+    table = pa.table({"x": [1.0, 2.0, 4.0], "c": column})
+    data, stats, z, back = (tmp_path / n for n in ("in.arrow", "s.json", "z.csv", "b.arrow"))
+    with ipc.new_file(data, table.schema) as writer:
+        writer.write_table(table)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    got = ipc.open_file(back).read_all()
+    assert got.schema.field("c").type == column.type
+    assert got.column("c").equals(table.column("c"))
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([b"ab", b"cd", b"ef"], pa.binary(2)),
+        pa.array([(1, 2, 3)] * 3, pa.month_day_nano_interval()),
+    ],
+    ids=lambda c: str(c.type),
+)
+def test_types_without_a_csv_text_are_refused_before_writing(tmp_path, column):
+    import pyarrow.ipc as ipc
+
+    data, stats, z = tmp_path / "in.arrow", tmp_path / "s.json", tmp_path / "z.csv"
+    table = pa.table({"x": [1.0, 2.0, 4.0], "c": column})
+    with ipc.new_file(data, table.schema) as writer:
+        writer.write_table(table)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    proc = run_normkit("transform", data, "-s", stats, "-o", z)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"{ERROR}{z}: column 'c' of type {column.type} cannot be written as CSV; write Parquet "
+        "or Arrow instead (--output-format parquet)\n"
+    )
+    assert not z.exists()

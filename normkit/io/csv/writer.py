@@ -34,6 +34,8 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
             or pa.types.is_binary(dtype)
             or pa.types.is_large_binary(dtype)
             or pa.types.is_binary_view(dtype)
+            or pa.types.is_fixed_size_binary(dtype)
+            or pa.types.is_interval(dtype)
         ):
             raise SchemaError(
                 f"{name}: column {field.name!r} of type {field.type} cannot be written as CSV",
