@@ -314,7 +314,7 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         result = normkit.transform_file(
             inputs, stats_path, output, options, read, progress=progress
         )
-    if not quiet and output == "-" and (note := unrecorded_note(options, result)):
+    if not quiet and (note := unrecorded_note(options, result, output)):
         click.echo(note, err=True)
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
@@ -355,9 +355,9 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
     "--renormalize",
     param="renormalize",
     is_flag=True,
-    help="Normalize a file even though it looks normalized already: a Parquet or Arrow file "
-    "whose metadata says these statistics normalized it, or a CSV whose columns have about "
-    "the mean and spread normalized data has (refused by default).",
+    help="Normalize a file even though it looks normalized already: one whose record says "
+    "normkit normalized it, or a CSV without a record whose columns have about the mean and "
+    "spread normalized data has (refused by default).",
 )
 @keep_text_option
 @engine_options
@@ -432,8 +432,9 @@ def transform(
     "--assume-normalized",
     param="assume_normalized",
     is_flag=True,
-    help="Invert a CSV even though its columns look like the raw data the statistics were "
-    "fitted on rather than normalized data (refused by default).",
+    help="Invert a CSV without a record of how it was made even though its columns look like "
+    "the raw data the statistics were fitted on rather than normalized data (refused by "
+    "default).",
 )
 @keep_text_option
 @engine_options

@@ -293,16 +293,40 @@ def _table(rows: list[list[str]], left: int) -> list[str]:
     return lines
 
 
-def unrecorded_note(options, result) -> str | None:
-    """What a transform to standard output says of the options its inverse needs: a CSV file
-    keeps its record beside it, standard output has nowhere to keep one."""
-    given = [f"--{name}" for name in ("use", "gamma", "beta") if getattr(options, name) is not None]
-    if not given or options.inverse or str(result.format) != "csv":
+def unrecorded_note(options, result, output: str) -> str | None:
+    """What a transform says when the record of how data was normalized is missing: an output
+    that cannot keep one (standard output, a pipe), given options its inverse will need; an
+    inverse of inputs without one, which the options decide."""
+    if options.inverse:
+        if result.inputs_recorded:
+            return None
+        use = options.use or "exact"
+        settings = [
+            f"--use {use}",
+            _option_text("gamma", options.gamma) or "the stat file's gamma",
+            _option_text("beta", options.beta) or "the stat file's beta",
+        ]
+        return (
+            "normkit: the input keeps no record of how it was normalized: inverted with "
+            f"{', '.join(settings)}"
+        )
+    given = [_option_text(name, getattr(options, name)) for name in ("use", "gamma", "beta")]
+    if result.recorded or not any(given):
         return None
+    where = "standard output" if output == "-" else output
     return (
-        "normkit: standard output keeps no record of how it was normalized: give inverse the "
-        f"same {', '.join(given)}"
+        f"normkit: {where} keeps no record of how it was normalized: give inverse "
+        f"{' '.join(g for g in given if g)}"
     )
+
+
+def _option_text(name: str, value) -> str | None:
+    """``--name value`` as the command line takes it (None where not given)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return f"--{name} " + ",".join(f"{k}={float(v)!r}" for k, v in value.items())
+    return f"--{name} {float(value)!r}" if name != "use" else f"--{name} {value}"
 
 
 def written_as(result) -> str:

@@ -7,7 +7,7 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -65,16 +65,25 @@ class AtomicFile:
     (a named pipe, a device such as ``/dev/stdout``) is written in place: it cannot be replaced
     and there is nothing on it to protect.
 
+    A path that is a symbolic link is written through: the file it points to is replaced
+    (:attr:`target`), as ``>`` in a shell writes through a link, not the link.
+
     With ``streaming`` (large outputs written over seconds), the bytes written so far are sent
     to the disk in the background as the file grows (:class:`_Writeback`), so that the commit's
-    flush waits only for the last of them.
+    flush waits only for the last of them. Without ``durable`` the commit does not wait for the
+    disk (a small file that can be made again). ``mode`` sets the permissions of the result.
     """
 
-    def __init__(self, path: str, streaming: bool = False):
+    def __init__(
+        self, path: str, streaming: bool = False, durable: bool = True, mode: int | None = None
+    ):
         check_output_path(path)
         self.path = path
+        #: The file replaced: ``path``, or the file a link at ``path`` points to.
+        self.target = os.path.realpath(path) if os.path.islink(path) else path
         self._tmp: str | None = None
-        self._mode: int | None = None
+        self._mode: int | None = mode
+        self._durable = durable
         self._writeback: _Writeback | None = None
         try:
             existing = os.stat(path)
@@ -86,9 +95,10 @@ class AtomicFile:
             if existing is not None and not stat.S_ISREG(existing.st_mode):
                 self.stream = pa.OSFile(path, "wb")
                 return
-            self._mode = stat.S_IMODE(existing.st_mode) if existing is not None else None
-            parent = os.path.dirname(os.path.abspath(path))
-            _new_file_in(parent, os.path.basename(path), self)
+            if self._mode is None and existing is not None:
+                self._mode = stat.S_IMODE(existing.st_mode)
+            parent = os.path.dirname(os.path.abspath(self.target))
+            _new_file_in(parent, os.path.basename(self.target), self)
             self.stream = pa.OSFile(self._tmp, "wb")
             if streaming and _Writeback.supported:
                 with contextlib.suppress(OSError, RuntimeError):  # advice only: go without
@@ -100,23 +110,21 @@ class AtomicFile:
             self.discard()
             raise
 
-    @property
-    def replaces(self) -> bool:
-        """Whether :meth:`commit` puts a new file in place (not a pipe or device written in
-        place), until it has."""
-        return self._tmp is not None
-
-    def commit(self) -> None:
-        """Close, flush to disk and move into place."""
+    def commit(self, before: Callable[[str, int], None] | None = None) -> None:
+        """Close, flush to disk and move into place; ``before(file, mode)``, if given, is
+        called on the complete file (its temporary path, and its permissions) just before."""
         self.stream.close()
         self._stop_writeback()
         if self._tmp is None:
             return
-        _fsync(self._tmp)
+        if self._durable:
+            _fsync(self._tmp)
         if self._mode is None:
             self._mode = 0o666 & ~umask()
         os.chmod(self._tmp, self._mode)
-        os.replace(self._tmp, self.path)
+        if before is not None:
+            before(self._tmp, self._mode)
+        os.replace(self._tmp, self.target)
         self._tmp = None
 
     def discard(self) -> None:
@@ -232,6 +240,9 @@ def _new_file_in(parent: str, name: str, owner: AtomicFile) -> None:
     (Importing ``tempfile`` imports ``shutil``, ``random``, ``bz2`` and ``lzma``: 7 ms of a
     small fit's start-up.)"""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    # A long name is cut so that the temporary one fits in 255 bytes, the usual limit.
+    room = 255 - len(".") - len(".0123456789ab.normkit-tmp")
+    name = os.fsencode(name)[:room].decode("utf-8", "ignore")
     for _ in range(100):
         owner._tmp = os.path.join(parent, f".{name}.{os.urandom(6).hex()}.normkit-tmp")
         try:

@@ -10,13 +10,18 @@ The record is hidden (its name begins with ``.``), as data-set readers skip such
 (pyarrow.dataset, Spark, Dask's and the shell's globs, normkit's own directory walk): a
 directory of CSV parts reads as the parts alone. It names the size of the file it describes and
 a digest of its first and last :data:`_ENDS` bytes: a record that does not match its file (the
-file was written again by something else) is refused, not believed. A CSV copied without its
-record reads as one without a record; standard output and pipes have none.
+file was written again by something else) is refused, not believed (an edit in the middle of a
+large file that keeps its size goes unseen: a digest of the whole would cost a second reading).
+The record is written before its file is moved into place, so that no moment pairs a file with
+another's record. A CSV copied without its record reads as one without a record (so does one
+behind a link, whose record is looked for beside the link, then beside the file it points to);
+standard output and pipes have none.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -24,7 +29,7 @@ import os
 from ..errors import InputError, OutputError
 from .files import AtomicFile, os_reason
 
-__all__ = ["RECORD_KEY_PREFIX", "read_record", "record_path", "remove_record", "write_record"]
+__all__ = ["RECORD_KEY_PREFIX", "read_record", "record_path", "write_record"]
 
 #: Schema metadata keys kept in a CSV's record: normkit's own.
 RECORD_KEY_PREFIX = b"normkit."
@@ -53,71 +58,122 @@ def _digest(path: str) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def remove_record(path: str) -> None:
-    """Remove the record of ``path``, if there is one (the file is being replaced)."""
-    try:
-        os.unlink(record_path(path))
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise OutputError(f"{record_path(path)}: cannot remove: {os_reason(exc)}") from None
+def write_record(target: str, written: str, metadata: dict[bytes, bytes] | None, mode: int) -> bool:
+    """Record beside ``target`` the ``normkit.`` keys of ``metadata``, describing the file
+    ``written`` (complete, about to replace ``target``), with the permissions ``mode``.
 
+    Called before the file is moved into place: at every moment the file at ``target`` either
+    matches its record or is refused for not matching it (never paired silently with another
+    file's record). Without such keys, a record already there is replaced by one that records
+    nothing (the file it described is being replaced); none is made otherwise. Values that are
+    JSON text are kept as JSON, others as text.
 
-def write_record(path: str, metadata: dict[bytes, bytes] | None) -> None:
-    """Record the ``normkit.`` keys of ``metadata`` beside the file ``path``, as it now is
-    (none of them: no record). The values are JSON text, kept as JSON."""
+    Returns
+    -------
+    bool
+        Whether the file has a record (False where its name leaves no room for the record's).
+    """
     kept = {k: v for k, v in (metadata or {}).items() if k.startswith(RECORD_KEY_PREFIX)}
-    if not kept:
-        remove_record(path)
-        return
-    size, digest = _digest(path)
+    where = record_path(target)
+    if not kept and not os.path.lexists(where):
+        return False
+    as_json, as_text = {}, {}
+    for key, value in kept.items():
+        try:
+            as_json[key.decode("utf-8")] = json.loads(value)
+        except ValueError:
+            as_text[key.decode("utf-8")] = value.decode("utf-8", "surrogateescape")
+    size, digest = _digest(written)
     document = {
         "format": _FORMAT,
         "version": _VERSION,
-        "file": os.path.basename(path),
+        "file": os.path.basename(target),
         "bytes": size,
         "ends_sha256": digest,
-        "metadata": {k.decode("utf-8"): json.loads(v) for k, v in kept.items()},
+        "metadata": as_json,
+        **({"text": as_text} if as_text else {}),
     }
-    with AtomicFile(record_path(path)) as f:
-        f.stream.write(json.dumps(document, indent=1).encode("utf-8") + b"\n")
+    try:
+        # Not flushed to the disk: after a power loss a record lost or older than its file is
+        # refused (it does not match), and the file is written again.
+        record = AtomicFile(where, durable=False, mode=mode)
+    except OutputError:
+        if _name_too_long(where):
+            return False
+        raise
+    with record:
+        record.stream.write(json.dumps(document, indent=1).encode("utf-8") + b"\n")
+    return True
+
+
+def _name_too_long(path: str) -> bool:
+    try:
+        os.lstat(path)
+    except OSError as exc:
+        return exc.errno == errno.ENAMETOOLONG
+    return False
 
 
 def read_record(path: str, name: str) -> dict[bytes, bytes]:
-    """The metadata recorded beside the file ``path`` (empty without a record).
+    """The metadata recorded beside the file ``path``, or beside the file a link at ``path``
+    points to (empty without a record).
 
     Raises
     ------
     InputError
-        If the record is damaged, or describes the file otherwise than it now is.
+        If the record is damaged, of a newer normkit, or describes the file otherwise than it
+        now is.
     """
     where = record_path(path)
-    try:
-        with open(where, "rb") as f:
-            text = f.read()
-    except (FileNotFoundError, NotADirectoryError):
+    text = _read(where, name)
+    if text is None and os.path.islink(path):
+        where = record_path(os.path.realpath(path))
+        text = _read(where, name)
+    if text is None:
         return {}
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read the record of {name}: {os_reason(exc)}") from None
+    delete = (f"delete {where} if {name} is to be read as a CSV without a record",)
     try:
         document = json.loads(text)
-        if document.get("format") != _FORMAT or document.get("version") != _VERSION:
+        if document.get("format") != _FORMAT:
             raise ValueError("another format")
+        version = document.get("version")
+        if isinstance(version, int) and version > _VERSION:
+            raise InputError(
+                f"{where}: the record of how {name} was made is of a newer normkit (version "
+                f"{version}; this one reads {_VERSION})",
+                hints=("upgrade normkit", *delete),
+            )
+        if version != _VERSION:
+            raise ValueError("another version")
         size, digest = int(document["bytes"]), str(document["ends_sha256"])
         metadata = {
             str(k).encode("utf-8"): json.dumps(v).encode("utf-8")
             for k, v in dict(document["metadata"]).items()
         }
+        for k, v in dict(document.get("text") or {}).items():
+            metadata[str(k).encode("utf-8")] = str(v).encode("utf-8", "surrogateescape")
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise InputError(
-            f"{where}: the record normkit keeps of how {name} was made is damaged",
-            hints=(f"delete {where} if {name} is to be read as a CSV without a record",),
+            f"{where}: the record normkit keeps of how {name} was made is damaged", hints=delete
         ) from None
     with contextlib.suppress(OSError):  # an unreadable file fails when read, with its name
         if _digest(path) != (size, digest):
             raise InputError(
                 f"{name} is not the file that {where} describes (it was written again since "
                 "normkit wrote it)",
-                hints=(f"delete {where} if {name} is to be read as a CSV without a record",),
+                hints=delete,
             )
     return metadata
+
+
+def _read(where: str, name: str) -> bytes | None:
+    """The bytes of the record file ``where``; None if there is none."""
+    try:
+        with open(where, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # no room beside the file for a record's name
+            return None
+        raise InputError(f"{where}: cannot read the record of {name}: {os_reason(exc)}") from None

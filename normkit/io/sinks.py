@@ -19,7 +19,7 @@ from .csv.writer import CsvWriter, check_csv_types
 from .files import AtomicFile, os_reason
 from .formats import STDIO, Format, resolve_format, split_compression
 from .options import CsvOptions
-from .sidecar import remove_record, write_record
+from .sidecar import write_record
 
 __all__ = ["Sink", "open_sink"]
 
@@ -32,8 +32,8 @@ class Sink:
     closed without a commit (an exception, Ctrl-C), the target is left as it was.
 
     A CSV file gets the schema's ``normkit.`` metadata in a record beside it
-    (:mod:`normkit.io.sidecar`), where a reader of the file finds it again, and any older record
-    of the file it replaces is removed.
+    (:mod:`normkit.io.sidecar`), where a reader of the file finds it again; an older record of
+    the file it replaces is replaced too (:attr:`recorded` says whether it has one).
 
     A CSV is written with the input's separators, header, quote character, encoding (the
     ``csv`` options it was read with) and line ends, but a ``.tsv`` with tabs
@@ -50,6 +50,8 @@ class Sink:
         self.schema = schema
         self.name = "<stdout>" if path == STDIO else path
         self.rows_written = 0
+        #: Whether a CSV file got a record of its metadata beside it (:meth:`commit`).
+        self.recorded = False
         self.delimiter: str | None = None
         self.encoding: str | None = None
         self._file: AtomicFile | None = None
@@ -152,18 +154,18 @@ class Sink:
                 sys.stdout.buffer.flush()
             else:
                 self._stream.close()  # a compressing stream closes the file under it too
-                recorded = self.format is Format.CSV and self._file.replaces
-                if recorded:  # the file it described is replaced: no moment of a stale record
-                    remove_record(self.path)
-                self._file.commit()
-                if recorded:
-                    write_record(self.path, self.schema.metadata)
+                self._file.commit(self._record if self.format is Format.CSV else None)
         except (pa.ArrowException, OSError) as exc:
             self._discard()
             self._raise_write_error(exc)
         except BaseException:  # Ctrl-C while the last pieces are formatted and written
             self._discard()
             raise
+
+    def _record(self, written: str, mode: int) -> None:
+        """Record the CSV's metadata beside it, before it is moved into place."""
+        assert self._file is not None
+        self.recorded = write_record(self._file.target, written, self.schema.metadata, mode)
 
     def _discard(self) -> None:
         writer = getattr(self, "_writer", None)

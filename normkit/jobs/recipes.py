@@ -42,7 +42,8 @@ __all__ = [
     "shared_record",
 ]
 
-#: Schema metadata key under which Parquet and Arrow outputs record how they were made.
+#: Schema metadata key under which outputs record how they were made (a CSV file in its record
+#: beside it, :mod:`normkit.io.sidecar`).
 METADATA_KEY = b"normkit.transform"
 
 
@@ -128,9 +129,13 @@ class Recipe:
         try:
             recipe = cls._from_document(json.loads(metadata[METADATA_KEY]))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            where = _where_recorded(source)
             raise InputError(
                 f"{source.name}: its record of how it was made ({METADATA_KEY.decode()} in "
-                f"{_where_recorded(source)}) is damaged"
+                f"{where}) is damaged",
+                hints=(f"delete {where} if {source.name} is to be read without a record",)
+                if source.format is Format.CSV
+                else (),
             ) from None
         return recipe
 
@@ -207,7 +212,7 @@ def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str | None, all
 
 def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
     """Refuse to fit a data set whose files are on different scales by their records: one that
-    normkit normalized (its metadata says so) beside one that it did not, or two normalized with
+    normkit normalized (its record says so) beside one that it did not, or two normalized with
     different statistics. Fitted together, their rows would mix scales, and the statistics would
     describe neither. A file inverted back by normkit is raw again."""
     if len(sources) < 2:

@@ -89,11 +89,11 @@ class TransformOptions:
     output_format : str, Format or None
         None infers it from the output's extension (stdout: CSV).
     renormalize : bool, default False
-        Normalize data whose metadata says these very statistics already normalized it, or,
-        in an input without that record (CSV), whose columns look normalized already (both
+        Normalize data whose record says normkit already normalized it, or, in an input
+        without a record (a CSV from a pipe), whose columns look normalized already (both
         refused by default; see :class:`~normkit.jobs.resemblance.Resemblance`).
     assume_normalized : bool, default False
-        Invert an input without a record (CSV) even though its columns look like raw data
+        Invert an input without a record (a CSV from a pipe) even though its columns look like raw data
         rather than data these statistics normalized (refused by default).
     restore_types : bool, default True
         An inverse writes the integer types the statistics record for their columns
@@ -160,6 +160,8 @@ class TransformResult:
     columns: int = 0  # normalized (or restored) columns
     delimiter: str | None = None  # a CSV output's separator
     encoding: str | None = None  # a CSV output's encoding, where not UTF-8
+    recorded: bool = True  # the output records how it was made (not a CSV on a pipe)
+    inputs_recorded: bool = True  # the inputs recorded how they were made (or were raw)
 
 
 def transform_file(
@@ -383,7 +385,14 @@ def transform_file(
         if save_stats is not None:
             statfile.write(learned, save_stats)
         return TransformResult(
-            sink.rows_written, output, out_format, len(names), sink.delimiter, sink.encoding
+            sink.rows_written,
+            output,
+            out_format,
+            len(names),
+            sink.delimiter,
+            sink.encoding,
+            recorded=out_format is not Format.CSV or sink.recorded,
+            inputs_recorded=recorded or not options.inverse,
         )
 
 

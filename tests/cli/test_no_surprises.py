@@ -144,9 +144,16 @@ def test_inverse_of_csv_without_a_record_follows_the_options_as_help_says(tmp_pa
     proc = run_normkit("transform", SAMPLE_CSV, "-s", sample_stats, "--use", "ema", "--beta", "1")
     assert proc.returncode == 0
     assert proc.stderr.decode().splitlines() == [
-        "normkit: standard output keeps no record of how it was normalized: give inverse the "
-        "same --use, --beta"
+        "normkit: standard output keeps no record of how it was normalized: give inverse "
+        "--use ema --beta 1.0"
     ]
+    # The inverse of a CSV without a record says what it assumed.
+    proc = run_normkit("inverse", z, "-s", sample_stats, "--use", "ema", "-o", tmp_path / "b0.csv")
+    assert proc.returncode == 0
+    assert proc.stderr.decode().splitlines()[0] == (
+        "normkit: the input keeps no record of how it was normalized: inverted with --use ema, "
+        "the stat file's gamma, the stat file's beta"
+    )
     help_text = " ".join(ok("inverse", "--help").split())
     assert "For a CSV without a record (standard input, or copied without it)" in help_text
     back = tmp_path / "back.csv"

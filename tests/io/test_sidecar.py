@@ -9,6 +9,7 @@ import os
 import pyarrow as pa
 import pytest
 
+import normkit
 from normkit import InputError
 from normkit.io.dataset import expand_inputs
 from normkit.io.inputs import open_input
@@ -42,12 +43,73 @@ def test_a_csv_file_keeps_normkit_metadata_beside_it_and_reads_it_back(tmp_path,
     assert set(metadata) == {b"normkit.transform"}
 
 
-def test_a_csv_written_again_without_normkit_metadata_loses_its_old_record(tmp_path):
+def test_a_csv_written_again_without_normkit_metadata_records_nothing(tmp_path):
     path = tmp_path / "z.csv"
     _write(path, RECORDED)
-    assert os.path.exists(record_path(str(path)))
     _write(path, {b"pandas": b"{}"})
-    assert not os.path.exists(record_path(str(path)))
+    # The old record is replaced by one of the new file, which records nothing: no moment
+    # pairs the new file with the old record.
+    with open(record_path(str(path))) as f:
+        assert json.load(f)["metadata"] == {}
+    with open_input(str(path), ReadOptions()) as reader:
+        assert reader.schema.metadata is None
+    other = tmp_path / "other.csv"
+    _write(other, {})
+    assert not os.path.exists(record_path(str(other)))  # none made where none was
+
+
+def test_metadata_that_is_not_json_is_kept_as_text(tmp_path):
+    path = tmp_path / "z.csv"
+    _write(path, {**RECORDED, b"normkit.note": b"not {json"})
+    with open_input(str(path), ReadOptions()) as reader:
+        metadata = reader.schema.metadata
+    assert metadata[b"normkit.note"] == b"not {json"
+
+
+def test_a_record_that_is_blocked_leaves_the_old_file(tmp_path):
+    # The record is written before the file is moved into place: a failure leaves the file as
+    # it was (it never goes without the record that describes it). Here the record's name is
+    # taken by a directory.
+    path = tmp_path / "z.csv"
+    _write(path, {})
+    before = path.read_bytes()
+    os.mkdir(record_path(str(path)))
+    with pytest.raises(normkit.OutputError, match=r"\.z\.csv\.normkit\.json: is a directory"):
+        _write(path, RECORDED, rows=5)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == [".z.csv.normkit.json", "z.csv"]  # no temporary file
+
+
+def test_the_record_has_the_permissions_of_its_file(tmp_path):
+    path = tmp_path / "z.csv"
+    _write(path, {})
+    os.chmod(path, 0o640)  # kept by the file written over it, and given to its record
+    _write(path, RECORDED)
+    assert os.stat(record_path(str(path))).st_mode & 0o777 == 0o640
+
+
+def test_a_link_is_written_through_and_read_through(tmp_path):
+    (tmp_path / "data").mkdir()
+    real, link = tmp_path / "data" / "real.csv", tmp_path / "latest.csv"
+    _write(real, {})
+    link.symlink_to(real)
+    _write(link, RECORDED)  # the file it points to is replaced, the link kept
+    assert link.is_symlink()
+    assert os.path.exists(record_path(str(real)))
+    assert not os.path.exists(record_path(str(link)))
+    for path in (real, link):
+        with open_input(str(path), ReadOptions()) as reader:
+            assert reader.schema.metadata == {
+                b"normkit.transform": json.dumps(
+                    json.loads(RECORDED[b"normkit.transform"])
+                ).encode()
+            }
+
+
+def test_a_name_with_no_room_for_its_record_has_none(tmp_path):
+    path = tmp_path / ("a" * 246 + ".csv")  # 250 bytes: the record's name would be 264
+    _write(path, RECORDED)
+    assert os.listdir(tmp_path) == [path.name]
     with open_input(str(path), ReadOptions()) as reader:
         assert reader.schema.metadata is None
 
@@ -95,7 +157,7 @@ def test_a_record_that_no_longer_matches_its_file_is_refused(tmp_path, rows):
 
 
 @pytest.mark.parametrize(
-    "damage", ["{", "[]", '{"format": "normkit.csv-record", "version": 2}', '{"format": 1}']
+    "damage", ["{", "[]", '{"format": "normkit.csv-record", "version": 0}', '{"format": 1}']
 )
 def test_a_damaged_record_is_refused_with_the_way_out(tmp_path, damage):
     path = tmp_path / "z.csv"
@@ -109,6 +171,21 @@ def test_a_damaged_record_is_refused_with_the_way_out(tmp_path, damage):
     assert caught.value.hints == (
         f"delete {record} if z.csv is to be read as a CSV without a record",
     )
+
+
+def test_a_record_of_a_newer_normkit_asks_for_it(tmp_path):
+    path = tmp_path / "z.csv"
+    _write(path, RECORDED)
+    record = record_path(str(path))
+    with open(record, "w") as f:
+        f.write('{"format": "normkit.csv-record", "version": 9}')
+    with pytest.raises(InputError) as caught:
+        read_record(str(path), "z.csv")
+    assert str(caught.value).startswith(
+        f"{record}: the record of how z.csv was made is of a newer normkit (version 9; this "
+        "one reads 1); "
+    )
+    assert caught.value.hints[0] == "upgrade normkit"
 
 
 def test_records_are_no_data_of_a_directory_even_with_an_explicit_format(tmp_path):
