@@ -17,7 +17,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -81,7 +81,9 @@ class Recipe:
     beta: Mapping[str, float] | None = None
     previous: Recipe | None = None
     pandas: Mapping[str, dict] | None = None
-    types: Mapping[str, pa.DataType] | None = None
+    # Not part of what the data is (two records that differ only in the types their CSVs
+    # came from describe data normalized alike).
+    types: Mapping[str, pa.DataType] | None = field(default=None, compare=False)
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}

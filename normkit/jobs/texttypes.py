@@ -28,63 +28,88 @@ __all__ = ["cast_as_recorded", "recorded_types", "types_to_record"]
 
 def types_to_record(
     sources: Sequence[Reader],
-    read_schema: pa.Schema,
+    schema: pa.Schema,
     names: Sequence[str],
     shared: Recipe | None,
 ) -> dict[str, pa.DataType] | None:
-    """The types a CSV output records for its columns passed through: the inputs' own where
-    they have types (Parquet, Arrow; text where they differ, as the output then holds), else
-    those the inputs' shared record keeps (a CSV normkit wrote from such data); else none (a
-    CSV's types are whatever its text reads as)."""
+    """The types a CSV output records for its columns: those ``schema`` (the output's) gives
+    the fitted ones (float64, or the types an inverse restores), and for the columns passed
+    through, the inputs' own where they have types (Parquet, Arrow) and agree on them, else
+    those the inputs' shared record keeps (a CSV normkit wrote from such data). None where a
+    column passed through has no type to record (a CSV's types are whatever its text reads
+    as) or the inputs give it several: then every column is typed by its text, as without a
+    record."""
     fitted = set(names)
+    passthrough: dict[str, pa.DataType] = {}
     if all(source.typed for source in sources):
-        return {f.name: f.type for f in read_schema if f.name not in fitted}
-    if shared is not None and shared.types is not None:
-        return {k: v for k, v in shared.types.items() if k not in fitted}
-    return None
+        for source in sources:
+            for field in source.batch_schema(names, keep_text=True):
+                if field.name in fitted:
+                    continue
+                if passthrough.setdefault(field.name, field.type) != field.type:
+                    return None
+    elif shared is not None and shared.types is not None:
+        passthrough = {k: v for k, v in shared.types.items() if k not in fitted}
+    else:
+        return None
+    if any(f.name not in fitted and f.name not in passthrough for f in schema):
+        return None
+    return passthrough | {f.name: f.type for f in schema if f.name in fitted}
 
 
 def recorded_types(
     sources: Sequence[Reader], records: Sequence[Recipe | None], names: Sequence[str]
 ) -> dict[str, pa.DataType]:
     """The types to read the columns passed through as: those that every input's record keeps
-    alike, where every input is a CSV (empty otherwise)."""
+    alike, where every input is a CSV and the record names every such column (empty
+    otherwise: the columns take the types their text reads as)."""
     first = records[0] if records else None
     if first is None or first.types is None:
         return {}
-    if any(s.format is not Format.CSV for s in sources) or any(r != first for r in records):
+    if any(s.format is not Format.CSV for s in sources):
         return {}
-    present = {name for source in sources for name in source.schema.names}
+    if any(r is None or r.types != first.types for r in records):
+        return {}
     fitted = set(names)
-    return {k: v for k, v in first.types.items() if k in present and k not in fitted}
+    passthrough = {n for source in sources for n in source.schema.names if n not in fitted}
+    if not passthrough <= set(first.types):
+        return {}
+    return {name: first.types[name] for name in passthrough}
 
 
 def cast_as_recorded(
     batch: pa.RecordBatch,
     types: Mapping[str, pa.DataType],
     missing: Sequence[str],
+    decimal_point: str,
     locate: Callable[[int, str], str],
 ) -> pa.RecordBatch:
     """``batch`` (its columns passed through read as text) with the columns of ``types`` in
-    those types: missing-value strings are missing values.
+    those types: missing-value strings are missing values, and numbers are read with the
+    decimal point they were written with.
 
     Raises
     ------
     DataError
         Naming the cell (``locate(row in batch, column)``) whose text is not of its type.
     """
-    arrays, schema = list(batch.columns), batch.schema
-    for name, dtype in types.items():
-        i = batch.schema.get_field_index(name)
-        if i < 0 or not is_text_type(arrays[i].type):
+    arrays, fields = list(batch.columns), list(batch.schema)
+    for i, field in enumerate(fields):
+        dtype = types.get(field.name)
+        if dtype is None or not is_text_type(arrays[i].type):
             continue
         text = arrays[i]
         if missing:
             absent = pc.is_in(text, value_set=pa.array(missing, text.type))
             text = pc.if_else(absent, pa.scalar(None, text.type), text)
-        arrays[i] = _from_text(text, dtype, name, locate)
-        schema = schema.set(i, schema.field(i).with_type(dtype))
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype
+        if decimal_point != "." and (
+            pa.types.is_floating(value_type) or pa.types.is_decimal(value_type)
+        ):
+            text = pc.replace_substring(text, decimal_point, ".")
+        arrays[i] = _from_text(text, dtype, field.name, locate)
+        fields[i] = field.with_type(dtype)
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, batch.schema.metadata))
 
 
 def _from_text(
@@ -92,9 +117,27 @@ def _from_text(
 ) -> pa.Array:
     """``text`` as ``dtype``: cast, or through a type whose text pyarrow reads (times of day
     through a timestamp of 1970-01-01, durations through integers, timestamps whose text has
-    more digits of a second than the unit through finer units); never with a loss."""
-    if pa.types.is_null(dtype) and text.null_count == len(text):  # no cast from text to null
-        return pa.nulls(len(text))
+    more digits of a second than the unit through finer units; a dictionary through its
+    values); never with a loss."""
+    if pa.types.is_dictionary(dtype):
+        values = _from_text(text, dtype.value_type, name, locate)
+        return values.dictionary_encode().cast(dtype)
+    read = _read(text, dtype)
+    if read is not None:
+        return read
+    row = _first_unreadable(text, dtype)
+    value = text[row].as_py()
+    raise DataError(
+        f"{locate(row, name)}: the text {value!r} does not read back as {dtype}, the type the "
+        "column had when normkit wrote it (its record says so)",
+        hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+    )
+
+
+def _read(text: pa.Array, dtype: pa.DataType) -> pa.Array | None:
+    """``text`` as ``dtype`` by the first way that reads all of it; None if none does."""
+    if pa.types.is_null(dtype):  # no cast from text to null
+        return pa.nulls(len(text)) if text.null_count == len(text) else None
     try:
         return pc.cast(text, dtype)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -104,13 +147,7 @@ def _from_text(
             return pc.cast(pc.cast(shown, via), dtype)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
-    row = _first_unreadable(text, dtype)
-    value = text[row].as_py()
-    raise DataError(
-        f"{locate(row, name)}: the text {value!r} does not read back as {dtype}, the type the "
-        "column had when normkit wrote it (its record says so)",
-        hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
-    )
+    return None
 
 
 def _ways(text: pa.Array, dtype: pa.DataType) -> list[tuple[pa.DataType, pa.Array]]:
@@ -125,22 +162,13 @@ def _ways(text: pa.Array, dtype: pa.DataType) -> list[tuple[pa.DataType, pa.Arra
 
 
 def _first_unreadable(text: pa.Array, dtype: pa.DataType) -> int:
-    """The row of the first value of ``text`` that :func:`_from_text` cannot read."""
-    for row in range(len(text)):
-        one = text.slice(row, 1)
-        try:
-            pc.cast(one, dtype)
-            continue
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        if not any(_reads(via, shown, dtype) for via, shown in _ways(one, dtype)):
-            return row
-    return 0
-
-
-def _reads(via: pa.DataType, shown: pa.Array, dtype: pa.DataType) -> bool:
-    try:
-        pc.cast(pc.cast(shown, via), dtype)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return False
-    return True
+    """The row of the first value of ``text`` that :func:`_read` cannot read (by halves: a
+    slice reads if all its values do)."""
+    low, high = 0, len(text)  # the first unreadable row is in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _read(text.slice(low, middle - low), dtype) is None:
+            high = middle
+        else:
+            low = middle
+    return low

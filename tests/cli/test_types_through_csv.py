@@ -19,6 +19,13 @@ from normkit.jobs.texttypes import cast_as_recorded
 N = 64
 
 
+def _arrow_file(path, table):
+    import pyarrow.ipc as ipc
+
+    with ipc.new_file(path, table.schema) as writer:
+        writer.write_table(table)
+
+
 def _typed_table() -> pa.Table:
     rng = np.random.default_rng(5)
     day = dt.datetime(1969, 12, 30, 23, 59, 58, 123456)
@@ -102,12 +109,14 @@ def test_text_that_does_not_read_as_its_recorded_type_names_the_cell(tmp_path):
     batch = pa.record_batch({"t": ["01:02:03", "NA", "25:61:00", "x"], "n": ["1", "", "2", "3"]})
     types = {"t": pa.time32("s"), "n": pa.int16()}
     with pytest.raises(DataError) as caught:
-        cast_as_recorded(batch, types, ("", "NA"), lambda row, name: f"f.csv: {name!r} row {row}")
+        cast_as_recorded(
+            batch, types, ("", "NA"), ".", lambda row, name: f"f.csv: {name!r} row {row}"
+        )
     assert str(caught.value).startswith(
         "f.csv: 't' row 2: the text '25:61:00' does not read back as time32[s], the type the "
         "column had when normkit wrote it (its record says so)"
     )
-    fine = cast_as_recorded(batch.slice(0, 2), types, ("", "NA"), lambda row, name: "")
+    fine = cast_as_recorded(batch.slice(0, 2), types, ("", "NA"), ".", lambda row, name: "")
     assert fine.column("t").to_pylist() == [dt.time(1, 2, 3), None]
     assert fine.column("n").to_pylist() == [1, None]
     assert fine.schema.types == [pa.time32("s"), pa.int16()]
@@ -151,8 +160,10 @@ def test_arrow_types_through_csv_and_back(tmp_path, column):
     normkit_summary("transform", data, "-s", stats, "-o", z)
     normkit_summary("inverse", z, "-s", stats, "-o", back)
     got = ipc.open_file(back).read_all()
-    assert got.schema.field("c").type == column.type
-    assert got.column("c").equals(table.column("c"))
+    # An Arrow file gets a dictionary's values: its dictionaries cannot change between batches.
+    values = column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+    assert got.schema.field("c").type == values.type
+    assert got.column("c").to_pylist() == values.to_pylist()
 
 
 @pytest.mark.parametrize(
@@ -178,3 +189,115 @@ def test_types_without_a_csv_text_are_refused_before_writing(tmp_path, column):
         "or Arrow instead (--output-format parquet)\n"
     )
     assert not z.exists()
+
+
+def test_a_decimal_comma_and_dictionaries_of_times_come_back(tmp_path):
+    table = pa.table(
+        {
+            "x": [1.0, 2.0, 4.0],
+            "f": pa.array([1.5, -2.25, None], pa.float32()),
+            "t": pa.array([0, 3600, None], pa.time32("s")).dictionary_encode(),
+            "d": pa.array([1, 2, 1], pa.duration("s")).dictionary_encode(),
+        }
+    )
+    data, stats, z, back = (tmp_path / n for n in ("in.arrow", "s.json", "z.csv", "b.parquet"))
+    _arrow_file(data, table)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z, "--delimiter", ";", "--decimal", ",")
+    assert "1,5" in z.read_text()
+    normkit_summary("inverse", z, "-s", stats, "-o", back, "--decimal", ",")
+    # As Parquet keeps these types (times in ms, durations in its Arrow schema).
+    reference = tmp_path / "reference.parquet"
+    pq.write_table(table, reference)
+    expected, got = pq.read_table(reference), pq.read_table(back)
+    for name in ("f", "t", "d"):
+        assert got.column(name).type == expected.column(name).type, name
+        assert got.column(name).to_pylist() == expected.column(name).to_pylist(), name
+
+
+def test_an_arrow_file_gets_a_dictionary_s_values_over_many_batches(tmp_path):
+    # Each batch would have a dictionary of its own, which an Arrow file cannot change.
+    table = pa.table({"x": np.arange(6.0), "c": pa.array(list("abcdef")).dictionary_encode()})
+    data, stats, z, back = (tmp_path / n for n in ("in.parquet", "s.json", "z.csv", "b.arrow"))
+    pq.write_table(table, data)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back, "--chunk-rows", "2")
+    import pyarrow.ipc as ipc
+
+    got = ipc.open_file(back).read_all()
+    assert got.column("c").type == pa.string()
+    assert got.column("c").to_pylist() == list("abcdef")
+
+
+def test_types_the_inputs_disagree_on_or_the_record_lacks_are_read_from_the_text(tmp_path):
+    # One column int8 in a file, int16 in another: one CSV holds their text, typed as before.
+    (tmp_path / "ds").mkdir()
+    for i, dtype in enumerate((pa.int8(), pa.int16())):
+        part = pa.table({"x": [1.0 + i, 2.0, 4.0], "c": pa.array([1, 2, 3], dtype)})
+        pq.write_table(part, tmp_path / "ds" / f"p{i}.parquet")
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "b.parquet"
+    normkit_summary("fit", tmp_path / "ds", "--columns", "x", "-o", stats)
+    normkit_summary("transform", tmp_path / "ds", "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    assert pq.read_schema(back).field("c").type == pa.int64()
+    # A column fitted by one stat file and passed through by another keeps its type: the
+    # inverse's record names the types it restored.
+    data = tmp_path / "in.parquet"
+    table = pa.table({"x": [1.0, 2.0, 4.0], "y": pa.array([1, 5, 9], pa.int8()), "c": [1, 2, 3]})
+    pq.write_table(table.set_column(2, "c", pa.array([1, 2, 3], pa.int16())), data)
+    both, one = tmp_path / "both.json", tmp_path / "one.json"
+    normkit_summary("fit", data, "--columns", "x,y", "-o", both)
+    normkit_summary("fit", data, "--columns", "x", "-o", one)
+    a, raw, out = tmp_path / "a.csv", tmp_path / "raw.csv", tmp_path / "out.parquet"
+    normkit_summary("transform", data, "-s", both, "-o", a)
+    normkit_summary("inverse", a, "-s", both, "-o", raw)
+    normkit_summary("transform", raw, "-s", one, "-o", out)
+    assert pq.read_schema(out).types[1:] == [pa.int8(), pa.int16()]
+
+
+def test_records_that_differ_only_in_types_are_one_record(tmp_path):
+    # Normalized twice (two CSVs from files of other types), then inverted once: still
+    # normalized once, which a third transform must refuse.
+    stats = tmp_path / "s.json"
+    for i, dtype in enumerate((pa.int8(), pa.int16())):
+        part = pa.table({"x": [1.0 + i, 2.0, 4.0], "c": pa.array([1, 2, 3], dtype)})
+        pq.write_table(part, tmp_path / f"p{i}.parquet")
+    normkit_summary("fit", tmp_path / "p0.parquet", "--columns", "x", "-o", stats)
+    for i in range(2):
+        normkit_summary(
+            "transform", tmp_path / f"p{i}.parquet", "-s", stats, "-o", tmp_path / f"z{i}.csv"
+        )
+    zz, once = tmp_path / "zz.parquet", tmp_path / "once.parquet"
+    normkit_summary(
+        "transform",
+        tmp_path / "z0.csv",
+        tmp_path / "z1.csv",
+        "-s",
+        stats,
+        "-o",
+        zz,
+        "--renormalize",
+    )
+    normkit_summary("inverse", zz, "-s", stats, "-o", once)
+    proc = run_normkit("transform", once, "-s", stats, "-o", tmp_path / "again.parquet")
+    assert proc.returncode == 1
+    assert "is already normalized with these statistics" in proc.stderr.decode()
+
+
+def test_many_columns_passed_through_get_their_types(tmp_path):
+    columns = {f"c{i}": pa.array([1, 2, 3], pa.int8()) for i in range(2000)}
+    table = pa.table({"x": [1.0, 2.0, 4.0], **columns})
+    data, stats, z, back = (tmp_path / n for n in ("in.parquet", "s.json", "z.csv", "b.parquet"))
+    pq.write_table(table, data)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    assert pq.read_schema(back).types[1:] == [pa.int8()] * 2000
+
+
+def test_the_cell_named_is_the_first_unreadable_one(tmp_path):
+    texts = ["01:02:03"] * 1000 + ["25:61:00"] + ["x"] * 5
+    batch = pa.record_batch({"t": texts})
+    with pytest.raises(DataError, match="row 1000: the text '25:61:00'"):
+        cast_as_recorded(batch, {"t": pa.time32("s")}, ("",), ".", lambda row, name: f"row {row}")
