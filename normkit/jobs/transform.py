@@ -436,7 +436,7 @@ def _settings(
         fingerprint,
         dict(zip(names, map(float, gamma), strict=True)),
         dict(zip(names, map(float, beta), strict=True)),
-        previous=None if options.inverse else shared,
+        previous=None if options.inverse or shared is None or shared.inverse else shared,
         pandas=None if options.inverse else pandas_columns(read_schema, names),
     )
     if options.inverse and shared is not None and shared.previous is not None:

@@ -301,3 +301,23 @@ def test_the_cell_named_is_the_first_unreadable_one(tmp_path):
     batch = pa.record_batch({"t": texts})
     with pytest.raises(DataError, match="row 1000: the text '25:61:00'"):
         cast_as_recorded(batch, {"t": pa.time32("s")}, ("",), ".", lambda row, name: f"row {row}")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_normalized_inverted_and_normalized_again_is_normalized_once(tmp_path, fmt):
+    # The record of data an inverse restored is no step of normalization: inverting the second
+    # transform gives the integers back (it was taken for data normalized twice: floats).
+    data, stats = tmp_path / "in.parquet", tmp_path / "s.json"
+    pq.write_table(pa.table({"x": pa.array([1, 2, 4, 7], pa.int32()), "c": list("abcd")}), data)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    a, b, c, d = (tmp_path / f"{n}.{fmt}" for n in "abcd")
+    normkit_summary("transform", data, "-s", stats, "-o", a)
+    normkit_summary("inverse", a, "-s", stats, "-o", b)
+    normkit_summary("transform", b, "-s", stats, "-o", c)
+    back = tmp_path / "back.parquet"
+    normkit_summary("inverse", c, "-s", stats, "-o", back)
+    assert pq.read_table(back).column("x").type == pa.int32()
+    assert pq.read_table(back).column("x").to_pylist() == [1, 2, 4, 7]
+    proc = run_normkit("transform", c, "-s", stats, "-o", d)  # normalized once, as its record says
+    assert proc.returncode == 1
+    assert "is already normalized with these statistics" in proc.stderr.decode()
