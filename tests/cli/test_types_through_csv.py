@@ -145,6 +145,11 @@ def test_an_edited_csv_is_refused_before_its_types_are_believed(tmp_path):
         pa.nulls(3),
         pa.array([None, None, None], pa.bool_()),
         pa.array([dt.datetime(2024, 3, 10, 1, 30)] * 3, pa.timestamp("s", tz="America/New_York")),
+        # An offset of -00:44:30 (Liberia until 1972): Arrow writes offsets to the minute.
+        pa.array(
+            [dt.datetime(y, 6, 1, 12, tzinfo=dt.timezone.utc) for y in (1970, 1990)] + [None],
+            pa.timestamp("s", tz="Africa/Monrovia"),
+        ),
         pa.array([1, -2, None], pa.duration("ns")),
     ],
     ids=lambda c: str(c.type),

@@ -269,6 +269,10 @@ def _native_column(column: pa.Array, kind: str) -> tuple:
             )
         column = column.dictionary_decode()
     if kind == "arrow":
+        if _offsets_with_seconds(column):
+            # Arrow writes an offset to the minute (-0044 for -00:44:30): such a column is
+            # written in UTC, the instant exact.
+            column = column.cast(pa.timestamp(column.type.unit, "UTC"))
         column = pc.cast(column, pa.string())
     elif kind == "view":
         column = column.cast(pa.large_string())
@@ -281,6 +285,22 @@ def _native_column(column: pa.Array, kind: str) -> tuple:
 
 
 _EMPTY = np.empty(0, dtype=np.uint8)
+_PER_MINUTE = {"s": 60, "ms": 60_000, "us": 60_000_000, "ns": 60_000_000_000}
+
+
+def _offsets_with_seconds(column: pa.Array) -> bool:
+    """Whether a timestamp column with a time zone has a value whose offset from UTC is not
+    whole minutes (local mean times, before about 1972 in places)."""
+    dtype = column.type
+    if not pa.types.is_timestamp(dtype) or dtype.tz is None or column.null_count == len(column):
+        return False
+    try:
+        local = pc.local_timestamp(column).cast(pa.int64())
+    except pa.ArrowException:  # beyond what the local time holds: as Arrow writes it
+        return False
+    offset = pc.subtract(local, column.cast(pa.timestamp(dtype.unit)).cast(pa.int64()))
+    minutes = pc.multiply(pc.divide(offset, _PER_MINUTE[dtype.unit]), _PER_MINUTE[dtype.unit])
+    return bool(pc.any(pc.not_equal(offset, minutes)).as_py())
 
 
 def _header_columns(names: Sequence[str]) -> list[tuple]:
