@@ -30,15 +30,15 @@ def types_to_record(
     sources: Sequence[Reader],
     schema: pa.Schema,
     names: Sequence[str],
-    shared: Recipe | None,
+    records: Sequence[Recipe | None],
 ) -> dict[str, pa.DataType] | None:
     """The types a CSV output records for its columns: those ``schema`` (the output's) gives
     the fitted ones (float64, or the types an inverse restores), and for the columns passed
-    through, the inputs' own where they have types (Parquet, Arrow) and agree on them, else
-    those the inputs' shared record keeps (a CSV normkit wrote from such data). None where a
-    column passed through has no type to record (a CSV's types are whatever its text reads
-    as) or the inputs give it several: then every column is typed by its text, as without a
-    record."""
+    through, the inputs' own where every input has types (Parquet, Arrow) and they agree on
+    them, else those every input's record keeps alike (CSVs normkit wrote from such data).
+    None where a column passed through has no type to record (a CSV's types are whatever its
+    text reads as), or the inputs give it several: then every column is typed by its text, as
+    without a record."""
     fitted = set(names)
     passthrough: dict[str, pa.DataType] = {}
     if all(source.typed for source in sources):
@@ -48,10 +48,13 @@ def types_to_record(
                     continue
                 if passthrough.setdefault(field.name, field.type) != field.type:
                     return None
-    elif shared is not None and shared.types is not None:
-        passthrough = {k: v for k, v in shared.types.items() if k not in fitted}
     else:
-        return None
+        kept = [None if r is None else r.types for r in records]
+        if any(source.typed for source in sources) or kept[0] is None:
+            return None
+        if any(types != kept[0] for types in kept):
+            return None
+        passthrough = {k: v for k, v in kept[0].items() if k not in fitted}
     if any(f.name not in fitted and f.name not in passthrough for f in schema):
         return None
     return passthrough | {f.name: f.type for f in schema if f.name in fitted}

@@ -289,8 +289,7 @@ def transform_file(
             stats, sources, records, options, keeps_record, read_schema
         )
         if out_format is Format.CSV:  # its text has no types: the record keeps them
-            shared = shared_record(records)
-            recipe = replace(recipe, types=types_to_record(sources, schema, names, shared))
+            recipe = replace(recipe, types=types_to_record(sources, schema, names, records))
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
         with about_stat_file(stats_file):

@@ -326,3 +326,51 @@ def test_normalized_inverted_and_normalized_again_is_normalized_once(tmp_path, f
     proc = run_normkit("transform", c, "-s", stats, "-o", d)  # normalized once, as its record says
     assert proc.returncode == 1
     assert "is already normalized with these statistics" in proc.stderr.decode()
+
+
+def test_csvs_that_recorded_other_types_are_typed_by_their_text(tmp_path):
+    # Two CSVs from files of int8 and int16 (their records differ in types alone), inverted to
+    # one CSV: its record must not keep the first one's types (300 is no int8).
+    stats = tmp_path / "s.json"
+    (tmp_path / "csv").mkdir()
+    for i, (dtype, values) in enumerate(((pa.int8(), [1, 2, 3]), (pa.int16(), [300, -400, None]))):
+        part = tmp_path / f"p{i}.parquet"
+        pq.write_table(
+            pa.table({"x": [1.0 + 3 * i, 2.0 + 3 * i, 3.0 + 3 * i], "s": pa.array(values, dtype)}),
+            part,
+        )
+    normkit_summary(
+        "fit", tmp_path / "p0.parquet", tmp_path / "p1.parquet", "--columns", "x", "-o", stats
+    )
+    for i in range(2):
+        normkit_summary(
+            "transform",
+            tmp_path / f"p{i}.parquet",
+            "-s",
+            stats,
+            "-o",
+            tmp_path / "csv" / f"p{i}.csv",
+        )
+    raw, out = tmp_path / "raw.csv", tmp_path / "out.parquet"
+    normkit_summary("inverse", tmp_path / "csv", "-s", stats, "-o", raw)
+    normkit_summary("transform", raw, "-s", stats, "-o", out)
+    assert pq.read_table(out).column("s").to_pylist() == [1, 2, 3, 300, -400, None]
+    assert pq.read_schema(out).field("s").type == pa.int64()
+
+
+def test_a_uuid_column_is_refused_before_writing(tmp_path):
+    import pyarrow.ipc as ipc
+
+    uuids = pa.ExtensionArray.from_storage(
+        pa.uuid(), pa.array([b"abcdefghijklmnop"] * 3, pa.binary(16))
+    )
+    table = pa.table({"x": [1.0, 2.0, 4.0], "u": uuids})
+    data, stats, z = tmp_path / "in.arrow", tmp_path / "s.json", tmp_path / "z.csv"
+    with ipc.new_file(data, table.schema) as writer:
+        writer.write_table(table)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    proc = run_normkit("transform", data, "-s", stats, "-o", z)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith(f"{ERROR}{z}: column 'u' of type ")
+    assert "cannot be written as CSV" in proc.stderr.decode()
+    assert not z.exists()

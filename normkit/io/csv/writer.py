@@ -29,7 +29,7 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
             continue
         if pa.types.is_dictionary(dtype):
             dtype = dtype.value_type
-        if isinstance(dtype, pa.ExtensionType):  # written as its storage (a UUID: bytes)
+        if isinstance(dtype, pa.BaseExtensionType):  # written as its storage (a UUID: bytes)
             dtype = dtype.storage_type
         if (
             pa.types.is_nested(dtype)
