@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 
@@ -49,6 +48,8 @@ def record_path(path: str) -> str:
 
 def _digest(path: str) -> tuple[int, str]:
     """The size of the file and the SHA-256 of its first and last :data:`_ENDS` bytes."""
+    import hashlib  # 3 ms of start-up: only files with a record are digested
+
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         digest = hashlib.sha256(f.read(_ENDS))
