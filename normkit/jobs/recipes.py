@@ -150,7 +150,7 @@ def _where_recorded(source: Reader) -> str:
 def _says(source: Reader) -> str:
     """What tells how an input was made, as a message says it."""
     if source.format is Format.CSV:
-        return f"{record_path(source.path)} says so"
+        return f"{_where_recorded(source)} says so"
     return "its metadata says so"
 
 

@@ -49,12 +49,10 @@ def types_to_record(
                 if passthrough.setdefault(field.name, field.type) != field.type:
                     return None
     else:
-        kept = [None if r is None else r.types for r in records]
-        if any(source.typed for source in sources) or kept[0] is None:
+        recorded = recorded_types(sources, records, names)
+        if recorded is None:
             return None
-        if any(types != kept[0] for types in kept):
-            return None
-        passthrough = {k: v for k, v in kept[0].items() if k not in fitted}
+        passthrough = recorded
     if any(f.name not in fitted and f.name not in passthrough for f in schema):
         return None
     return passthrough | {f.name: f.type for f in schema if f.name in fitted}
@@ -62,21 +60,21 @@ def types_to_record(
 
 def recorded_types(
     sources: Sequence[Reader], records: Sequence[Recipe | None], names: Sequence[str]
-) -> dict[str, pa.DataType]:
+) -> dict[str, pa.DataType] | None:
     """The types to read the columns passed through as: those that every input's record keeps
-    alike, where every input is a CSV and the record names every such column (empty
+    alike, where every input is a CSV and the record names every such column (None
     otherwise: the columns take the types their text reads as)."""
     first = records[0] if records else None
     if first is None or first.types is None:
-        return {}
+        return None
     if any(s.format is not Format.CSV for s in sources):
-        return {}
+        return None
     if any(r is None or r.types != first.types for r in records):
-        return {}
+        return None
     fitted = set(names)
     passthrough = {n for source in sources for n in source.schema.names if n not in fitted}
     if not passthrough <= set(first.types):
-        return {}
+        return None
     return {name: first.types[name] for name in passthrough}
 
 

@@ -93,8 +93,8 @@ class TransformOptions:
         without a record (a CSV from a pipe), whose columns look normalized already (both
         refused by default; see :class:`~normkit.jobs.resemblance.Resemblance`).
     assume_normalized : bool, default False
-        Invert an input without a record (a CSV from a pipe) even though its columns look like raw data
-        rather than data these statistics normalized (refused by default).
+        Invert an input without a record (a CSV from a pipe) even though its columns look
+        like raw data rather than data these statistics normalized (refused by default).
     restore_types : bool, default True
         An inverse writes the integer types the statistics record for their columns
         (refusing values that are not integers within rounding); False keeps float64.
@@ -241,7 +241,7 @@ def transform_file(
     # Arrow (read as text, then cast), unless text is asked for.
     typed_as = {}
     if out_format is not Format.CSV and not options.keep_text:
-        typed_as = recorded_types(sources, records, names)
+        typed_as = recorded_types(sources, records, names) or {}
     if out_format is Format.ARROW:  # an Arrow file cannot change dictionaries between batches
         typed_as = {
             k: v.value_type if pa.types.is_dictionary(v) else v for k, v in typed_as.items()
