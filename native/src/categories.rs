@@ -12,8 +12,10 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
+use std::hash::BuildHasher;
+
 use foldhash::fast::RandomState;
-use indexmap::IndexMap;
+use hashbrown::HashTable;
 
 /// The distinct values of some text, in the order of their first appearance, with their counts.
 #[derive(Debug, Default, PartialEq)]
@@ -36,13 +38,48 @@ struct Count {
     pinned: bool,
 }
 
+/// A value held by a [`Table`], with its hash.
+#[derive(Debug)]
+struct Held {
+    value: Box<[u8]>,
+    hash: u64,
+    count: Count,
+}
+
+/// A value new to a [`Table`] in the arrays being added: where it is in them, not a copy.
+#[derive(Clone, Copy, Debug)]
+struct Fresh {
+    chunk: usize,
+    start: usize,
+    end: usize,
+    hash: u64,
+    count: Count,
+}
+
+impl Fresh {
+    fn value<'a>(&self, chunks: &[(&[i32], &'a [u8])]) -> &'a [u8] {
+        &chunks[self.chunk].1[self.start..self.end]
+    }
+}
+
 /// The counts of one text column's values, added batch by batch (see the module's notes).
+///
+/// Each value is hashed once per row. Values new to the table are counted where they are in
+/// the arrays being added, in tables kept from one batch to the next, and only those the table
+/// keeps are copied: a column of identifiers would otherwise allocate, and free, every value
+/// (and grow a fresh hash table every batch, its pages cleared by the kernel).
 #[derive(Debug)]
 pub struct Table {
     cap: Option<usize>,
     missing_values: Vec<Vec<u8>>,
     keep: HashSet<Box<[u8]>, RandomState>,
-    values: IndexMap<Box<[u8]>, Count, RandomState>,
+    hasher: RandomState,
+    /// The values held, in the order of their first appearance, and their positions by hash.
+    values: Vec<Held>,
+    index: HashTable<usize>,
+    /// The values new to the table in the arrays being added, and their positions by hash.
+    fresh: Vec<Fresh>,
+    fresh_index: HashTable<usize>,
     missing: i64,
     other: i64,
 }
@@ -55,7 +92,11 @@ impl Table {
             cap,
             missing_values,
             keep: keep.into_iter().map(Vec::into_boxed_slice).collect(),
-            values: IndexMap::default(),
+            hasher: RandomState::default(),
+            values: Vec::new(),
+            index: HashTable::new(),
+            fresh: Vec::new(),
+            fresh_index: HashTable::new(),
             missing: 0,
             other: 0,
         }
@@ -74,22 +115,49 @@ impl Table {
     /// values, relative to its `data`) and its data; then cuts the table back to its cap if it
     /// holds more than twice the cap.
     pub fn add(&mut self, chunks: &[(&[i32], &[u8])]) {
-        for &(offsets, data) in chunks {
+        self.fresh.clear();
+        self.fresh_index.clear();
+        for (chunk, &(offsets, data)) in chunks.iter().enumerate() {
             for pair in offsets.windows(2) {
-                let value = &data[pair[0] as usize..pair[1] as usize];
-                if let Some(count) = self.values.get_mut(value) {
-                    count.n += 1;
+                let (start, end) = (pair[0] as usize, pair[1] as usize);
+                let value = &data[start..end];
+                let hash = self.hasher.hash_one(value);
+                let values = &self.values;
+                if let Some(&i) = self.index.find(hash, |&i| *values[i].value == *value) {
+                    self.values[i].count.n += 1;
+                    continue;
+                }
+                let fresh = &self.fresh;
+                let same = |&i: &usize| fresh[i].value(chunks) == value;
+                if let Some(&i) = self.fresh_index.find(hash, same) {
+                    self.fresh[i].count.n += 1;
                 } else if self.missing_values.iter().any(|m| m.as_slice() == value) {
                     self.missing += 1;
                 } else {
                     let pinned = self.keep.contains(value);
-                    self.values.insert(value.into(), Count { n: 1, pinned });
+                    let count = Count { n: 1, pinned };
+                    let i = self.fresh.len();
+                    self.fresh.push(Fresh {
+                        chunk,
+                        start,
+                        end,
+                        hash,
+                        count,
+                    });
+                    let fresh = &self.fresh;
+                    self.fresh_index.insert_unique(hash, i, |&j| fresh[j].hash);
                 }
             }
         }
-        if let Some(cap) = self.cap {
-            if self.values.len() > cap.saturating_mul(2) {
-                self.cut(cap);
+        let held = self.values.len() + self.fresh.len();
+        match self.cap.filter(|&cap| held > cap.saturating_mul(2)) {
+            Some(cap) => self.keep_top(cap, chunks),
+            None => {
+                let fresh = std::mem::take(&mut self.fresh);
+                for f in &fresh {
+                    self.hold(f.value(chunks).into(), f.hash, f.count);
+                }
+                self.fresh = fresh;
             }
         }
     }
@@ -98,16 +166,31 @@ impl Table {
     /// in all (more if more are to be kept); the rows of the others go to `other`. The values
     /// kept stay in the order of their first appearance.
     pub fn cut(&mut self, cap: usize) {
-        if self.values.len() <= cap {
-            return;
+        if self.values.len() > cap {
+            self.fresh.clear();
+            self.keep_top(cap, &[]);
         }
-        let pinned = self.values.values().filter(|c| c.pinned).count();
+    }
+
+    fn hold(&mut self, value: Box<[u8]>, hash: u64, count: Count) {
+        let i = self.values.len();
+        self.values.push(Held { value, hash, count });
+        let values = &self.values;
+        self.index.insert_unique(hash, i, |&j| values[j].hash);
+    }
+
+    /// [`Table::cut`] of the values held followed by those of `self.fresh` (in `chunks`).
+    fn keep_top(&mut self, cap: usize, chunks: &[(&[i32], &[u8])]) {
+        let fresh = std::mem::take(&mut self.fresh);
+        let held = || {
+            let values = self.values.iter().map(|h| (&h.value[..], h.count));
+            values.chain(fresh.iter().map(|f| (f.value(chunks), f.count)))
+        };
+        let pinned = held().filter(|(_, c)| c.pinned).count();
         let room = cap.saturating_sub(pinned);
-        let mut free: Vec<(&[u8], i64)> = self
-            .values
-            .iter()
+        let mut free: Vec<(&[u8], i64)> = held()
             .filter(|(_, c)| !c.pinned)
-            .map(|(v, c)| (&v[..], c.n))
+            .map(|(v, c)| (v, c.n))
             .collect();
         // Most frequent first, then by name: the value at `room - 1` is the last one kept.
         let rank = |a: &(&[u8], i64), b: &(&[u8], i64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
@@ -118,18 +201,39 @@ impl Table {
             let (_, found, _) = free.select_nth_unstable_by(at, rank);
             Some((found.0.into(), found.1))
         };
-        let mut folded = 0;
-        self.values.retain(|value, count| {
-            let kept = count.pinned
+        let kept = |value: &[u8], count: Count| {
+            count.pinned
                 || last
                     .as_ref()
-                    .is_some_and(|(v, n)| rank(&(value, count.n), &(v, *n)) != Ordering::Greater);
-            if !kept {
-                folded += count.n;
+                    .is_some_and(|(v, n)| rank(&(value, count.n), &(v, *n)) != Ordering::Greater)
+        };
+        let mut folded = 0;
+        self.values.retain(|h| {
+            let keep = kept(&h.value, h.count);
+            if !keep {
+                folded += h.count.n;
             }
-            kept
+            keep
         });
+        for f in &fresh {
+            let value = f.value(chunks);
+            if kept(value, f.count) {
+                self.values.push(Held {
+                    value: value.into(),
+                    hash: f.hash,
+                    count: f.count,
+                });
+            } else {
+                folded += f.count.n;
+            }
+        }
         self.other += folded;
+        self.fresh = fresh;
+        self.index.clear();
+        let values = &self.values;
+        for (i, h) in values.iter().enumerate() {
+            self.index.insert_unique(h.hash, i, |&j| values[j].hash);
+        }
     }
 
     /// The values held, in the order of their first appearance, and the missing and other rows.
@@ -143,11 +247,11 @@ impl Table {
             ..Counted::default()
         };
         out.offsets.push(0);
-        for (value, count) in &self.values {
-            out.data.extend_from_slice(value);
+        for held in &self.values {
+            out.data.extend_from_slice(&held.value);
             out.offsets.push(out.data.len() as i64);
-            out.counts.push(count.n);
-            out.pinned.push(count.pinned);
+            out.counts.push(held.count.n);
+            out.pinned.push(held.count.pinned);
         }
         out
     }
@@ -238,5 +342,72 @@ mod tests {
         assert_eq!(found.counts.len(), 10);
         assert!(names(&found).contains(&"row999".to_string()));
         assert_eq!(found.counts.iter().sum::<i64>() + found.other, 1000);
+    }
+
+    /// The rule of [`Table`] as written: every value of a batch added, then a cut of the whole
+    /// to `cap` (pinned, then most frequent, then first in byte order) if it holds more than
+    /// twice `cap`.
+    fn by_the_rule(batches: &[Vec<String>], cap: usize, keep: &str) -> (Vec<(String, i64)>, i64) {
+        let mut held: Vec<(String, i64)> = Vec::new();
+        let mut other = 0;
+        let cut = |held: &mut Vec<(String, i64)>, other: &mut i64| {
+            let mut ranked: Vec<(String, i64)> =
+                held.iter().filter(|(v, _)| v != keep).cloned().collect();
+            ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let room = cap - usize::from(held.iter().any(|(v, _)| v == keep));
+            let top: Vec<String> = ranked.iter().take(room).map(|(v, _)| v.clone()).collect();
+            *other += ranked.iter().skip(room).map(|(_, n)| n).sum::<i64>();
+            held.retain(|(v, _)| v == keep || top.contains(v));
+        };
+        for batch in batches {
+            for value in batch {
+                match held.iter_mut().find(|(v, _)| v == value) {
+                    Some((_, n)) => *n += 1,
+                    None => held.push((value.clone(), 1)),
+                }
+            }
+            if held.len() > 2 * cap {
+                cut(&mut held, &mut other);
+            }
+        }
+        cut(&mut held, &mut other);
+        (held, other)
+    }
+
+    #[test]
+    fn a_capped_table_follows_its_rule_batch_after_batch() {
+        // Values drawn with repeats within and across batches (a linear congruential sequence,
+        // skewed to small numbers so that some values recur often).
+        let mut state: u64 = 7;
+        let batches: Vec<Vec<String>> = (0..40)
+            .map(|_| {
+                (0..37)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        let r = (state >> 33) % 1000;
+                        format!("v{}", r * r / 4000)
+                    })
+                    .collect()
+            })
+            .collect();
+        for cap in [1, 3, 10, 40] {
+            let mut table = Table::new(Some(cap), vec![], vec![b"v7".to_vec()]);
+            for batch in &batches {
+                let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+                let (o, d) = arrow(&refs);
+                table.add(&[(&o, &d)]);
+            }
+            table.cut(cap);
+            let found = table.counted();
+            let (expected, other) = by_the_rule(&batches, cap, "v7");
+            let pairs: Vec<(String, i64)> = names(&found)
+                .into_iter()
+                .zip(found.counts.iter().copied())
+                .collect();
+            assert_eq!(pairs, expected, "cap {cap}");
+            assert_eq!(found.other, other, "cap {cap}");
+        }
     }
 }
