@@ -596,8 +596,7 @@ pub struct ParsedBlock {
     pub texts: Vec<TextColumn>,
     /// The typed columns, in the order of the columns of that kind; each has `rows` values.
     pub typed: Vec<TypedColumn>,
-    /// The line ends in the block (counted by [`parse_blocks_parallel`], on the core that
-    /// parsed it; 0 from [`parse_block`]).
+    /// The line ends in the block (see [`count_lines`]), counted on the core that parsed it.
     pub lines: u64,
     /// The bytes of the block (for the room its columns reserve).
     bytes: usize,
@@ -884,8 +883,9 @@ fn parse_records(
     // has one; blank lines and line breaks in quotes make more), at most twice the block's
     // bytes in all: no column grows value by value, which for a block of a few wide rows is
     // thousands of small reallocations a row.
+    block.lines = count_lines(buf);
     let floats = kinds.iter().filter(|k| **k == ColumnKind::Float).count();
-    let room = usize::try_from(count_lines(buf))
+    let room = usize::try_from(block.lines)
         .unwrap_or(usize::MAX)
         .min(2 * buf.len() / (8 * floats.max(1)));
     for k in kinds {
@@ -1268,12 +1268,7 @@ pub fn parse_blocks_numbers(
     first_line: u64,
     threads: usize,
 ) -> Result<Vec<ParsedBlock>, ParseError> {
-    let parse = |block: &[u8]| {
-        parse_block_numbers(block, d, missing, kinds, numeric, 1, 1).map(|mut parsed| {
-            parsed.lines = count_lines(block);
-            parsed
-        })
-    };
+    let parse = |block: &[u8]| parse_block_numbers(block, d, missing, kinds, numeric, 1, 1);
     in_blocks(
         buf,
         block_ends,
