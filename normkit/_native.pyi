@@ -141,6 +141,14 @@ def running_advance(
     of_std: bool,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def row_keys(file_index: int, first_row: int, n_rows: int) -> npt.NDArray[np.uint64]: ...
+def affine_rows(
+    columns: list[npt.NDArray[np.float64]],
+    center: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    gamma: npt.NDArray[np.float64],
+    beta: npt.NDArray[np.float64],
+    inverse: bool,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...
 
 class UnquotableError(ValueError):
     """A value holding the delimiter, in a CSV output written without quoting; ``args`` is

@@ -1066,6 +1066,57 @@ type RunningPath<'py> = (
     Bound<'py, PyArray1<i64>>,
 );
 
+/// Columns mapped by the frozen transform of each (or its inverse, `inverse`): column `j` by
+/// `center[j]`, `scale[j]`, `gamma[j]` and `beta[j]` ([`rewrite::Map`], numpy's operations in
+/// numpy's order), as the rows of one new array; and whether each came out with an infinite
+/// value. The GIL is released.
+#[pyfunction]
+fn affine_rows<'py>(
+    py: Python<'py>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    center: PyReadonlyArray1<'py, f64>,
+    scale: PyReadonlyArray1<'py, f64>,
+    gamma: PyReadonlyArray1<'py, f64>,
+    beta: PyReadonlyArray1<'py, f64>,
+    inverse: bool,
+) -> PyResult<Mapped<'py>> {
+    let k = columns.len();
+    let n = columns.first().map_or(0, |c| c.len());
+    let stats = [&center, &scale, &gamma, &beta];
+    if columns.iter().any(|c| c.len() != n) || stats.iter().any(|s| s.len() != k) {
+        return Err(PyValueError::new_err(
+            "columns of one length, and one center, scale, gamma and beta per column",
+        ));
+    }
+    let maps: Vec<rewrite::Map> = (0..k)
+        .map(|j| {
+            let at = |a: &PyReadonlyArray1<'py, f64>| a.as_array()[j];
+            rewrite::Map {
+                center: at(&center),
+                scale: at(&scale),
+                gamma: at(&gamma),
+                beta: at(&beta),
+            }
+        })
+        .collect();
+    let slices = float_slices(&columns);
+    let (out, infinite) = py.detach(|| {
+        let mut out = Vec::with_capacity(k * n);
+        let infinite: Vec<bool> = slices
+            .iter()
+            .zip(&maps)
+            .map(|(values, map)| map.extend(values, &mut out, inverse))
+            .collect();
+        (out, infinite)
+    });
+    let out = numpy::ndarray::Array2::from_shape_vec((k, n), out)
+        .expect("one row of n values per column");
+    Ok((out.into_pyarray(py), infinite.into_pyarray(py)))
+}
+
+/// The rows of [`affine_rows`], and whether each holds an infinite value.
+type Mapped<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<bool>>);
+
 /// The sample's keys of rows `first_row .. first_row + n_rows` of file `file_index`
 /// (`normkit.core.sketch.row_keys`), as uint64.
 #[pyfunction]
@@ -1404,6 +1455,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(running_advance, m)?)?;
     m.add_function(wrap_pyfunction!(row_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(affine_rows, m)?)?;
     m.add_function(wrap_pyfunction!(json_load, m)?)?;
     m.add_function(wrap_pyfunction!(json_text, m)?)?;
     m.add_function(wrap_pyfunction!(value_counts, m)?)?;
