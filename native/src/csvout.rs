@@ -78,6 +78,10 @@ pub struct Style {
     pub empty: Vec<u8>,
     /// The end of a record: `\n`, or the input's `\r\n` or `\r`.
     pub line_end: &'static [u8],
+    /// The character that starts a comment where the output will be read (a line that starts
+    /// with it, or what follows it after values): a field holding it is quoted, as one holding
+    /// the delimiter is, so that no reader takes it, or the rest of its record, for a comment.
+    pub comment: Option<u8>,
 }
 
 /// Why records could not be written.
@@ -123,6 +127,7 @@ impl Style {
         missing: Vec::new(),
         empty: Vec::new(),
         line_end: b"\n",
+        comment: None,
     };
 }
 
@@ -443,8 +448,11 @@ fn non_finite(x: f64) -> &'static str {
 fn push_number(out: &mut Vec<u8>, field: &mut Vec<u8>, style: &Style, text: &str) -> bool {
     // A byte that a number's text may hold (digits, sign, point, exponent, NaN, inf).
     let in_numbers = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.');
-    let plain = |b: &u8| *b != style.delimiter && Some(*b) != style.quote;
-    let never_quoted = !in_numbers(style.delimiter) && style.quote.is_none_or(|q| !in_numbers(q));
+    let plain =
+        |b: &u8| *b != style.delimiter && Some(*b) != style.quote && Some(*b) != style.comment;
+    let never_quoted = !in_numbers(style.delimiter)
+        && style.quote.is_none_or(|q| !in_numbers(q))
+        && style.comment.is_none_or(|c| !in_numbers(c));
     if style.decimal_point == b'.' && (never_quoted || text.as_bytes().iter().all(plain)) {
         out.extend_from_slice(text.as_bytes());
         return true;
@@ -457,12 +465,18 @@ fn push_number(out: &mut Vec<u8>, field: &mut Vec<u8>, style: &Style, text: &str
     push_field(out, style, field)
 }
 
-/// A field as it is, or quoted with its quotes doubled where it holds the delimiter, the quote
-/// or a line break. False where it holds the delimiter or a line break and nothing is quoted
-/// (it is written all the same: the caller refuses it).
+/// A field as it is, or quoted with its quotes doubled where it holds the delimiter, the quote,
+/// the comment character or a line break. False where it holds the delimiter, the comment
+/// character or a line break and nothing is quoted (it is written all the same: the caller
+/// refuses it).
 fn push_field(out: &mut Vec<u8>, style: &Style, text: &[u8]) -> bool {
-    let special =
-        |b: &u8| *b == style.delimiter || Some(*b) == style.quote || *b == b'\n' || *b == b'\r';
+    let special = |b: &u8| {
+        *b == style.delimiter
+            || Some(*b) == style.quote
+            || Some(*b) == style.comment
+            || *b == b'\n'
+            || *b == b'\r'
+    };
     out.extend_from_slice(text);
     let Some(quote) = style.quote else {
         return !text.iter().any(special);
@@ -639,6 +653,50 @@ mod tests {
             }),
             "a field that would need quotes is refused"
         );
+    }
+
+    #[test]
+    fn text_holding_the_comment_character_is_quoted() {
+        let (offsets, data) = texts(&["#top", "a#b", "plain"]);
+        let text = Column {
+            values: Values::Text {
+                offsets: &offsets,
+                large: false,
+                data: &data,
+            },
+            validity: None,
+            offset: 0,
+        };
+        let hash = Style {
+            comment: Some(b'#'),
+            ..Style::CSV
+        };
+        assert_eq!(written(&[text], 3, &hash), "\"#top\"\n\"a#b\"\nplain\n");
+        assert_eq!(written(&[text], 3, &Style::CSV), "#top\na#b\nplain\n");
+        let never = Style {
+            quote: None,
+            ..hash.clone()
+        };
+        let mut out = Vec::new();
+        assert_eq!(
+            write_records(&[text], 3, &never, &mut out),
+            Err(WriteError::Unquotable {
+                column: 0,
+                text: "#top".into()
+            }),
+        );
+        // A comment character that numbers hold: numbers holding it are quoted too.
+        let bytes = floats(&[-1.5, 2.0]);
+        let numbers = Column {
+            values: Values::Float64(&bytes),
+            validity: None,
+            offset: 0,
+        };
+        let dash = Style {
+            comment: Some(b'-'),
+            ..Style::CSV
+        };
+        assert_eq!(written(&[numbers], 2, &dash), "\"-1.5\"\n2.0\n");
     }
 
     #[test]

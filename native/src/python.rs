@@ -537,7 +537,7 @@ impl CsvRewrite {
     /// `infinite_missing`: infinite values read as missing; the records written as
     /// `csv_records` writes them.
     #[new]
-    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing, empty = "", line_end = "\n"))]
+    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing, empty = "", line_end = "\n", comment = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         columns: Vec<Option<usize>>,
@@ -553,6 +553,7 @@ impl CsvRewrite {
         missing: &str,
         empty: &str,
         line_end: &str,
+        comment: Option<&str>,
     ) -> PyResult<Self> {
         let n = center.len();
         if [scale.len(), gamma.len(), beta.len()] != [n; 3] {
@@ -568,7 +569,14 @@ impl CsvRewrite {
                 beta: beta[j],
             })
             .collect();
-        let style = csv_style(delimiter, quote, decimal_point, (missing, empty), line_end)?;
+        let style = csv_style(
+            delimiter,
+            quote,
+            decimal_point,
+            (missing, empty),
+            line_end,
+            comment,
+        )?;
         let plan =
             rewrite::Plan::new(columns, maps, inverse, style).map_err(PyValueError::new_err)?;
         let plan = plan.with_infinite_missing(infinite_missing);
@@ -1263,6 +1271,7 @@ fn csv_style(
     decimal_point: &str,
     (missing, empty): (&str, &str),
     line_end: &str,
+    comment: Option<&str>,
 ) -> PyResult<csvout::Style> {
     let line_end: &'static [u8] = match line_end {
         "\n" => b"\n",
@@ -1281,6 +1290,7 @@ fn csv_style(
         missing: missing.as_bytes().to_vec(),
         empty: empty.as_bytes().to_vec(),
         line_end,
+        comment: comment.map(|c| one_byte("comment", c)).transpose()?,
     })
 }
 
@@ -1298,7 +1308,7 @@ fn unquotable_error(e: csvout::WriteError) -> PyErr {
 /// written, each batch's rows shared among up to `threads` threads where it is large (a
 /// piece per thread, [`csvout::write_records_on`]).
 #[pyfunction]
-#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing, empty = "", threads = 1, line_end = "\n"))]
+#[pyo3(signature = (batches, *, delimiter, quote, decimal_point, missing, empty = "", threads = 1, line_end = "\n", comment = None))]
 #[allow(clippy::too_many_arguments)]
 fn csv_records<'py>(
     py: Python<'py>,
@@ -1310,8 +1320,16 @@ fn csv_records<'py>(
     empty: &str,
     threads: usize,
     line_end: &str,
+    comment: Option<&str>,
 ) -> PyResult<Vec<Bound<'py, PyArray1<u8>>>> {
-    let style = csv_style(delimiter, quote, decimal_point, (missing, empty), line_end)?;
+    let style = csv_style(
+        delimiter,
+        quote,
+        decimal_point,
+        (missing, empty),
+        line_end,
+        comment,
+    )?;
     let mut parts: Vec<(usize, Vec<csvout::Column<'_>>)> = Vec::with_capacity(batches.len());
     for (rows, columns) in &batches {
         let mut found = Vec::with_capacity(columns.len());

@@ -91,6 +91,7 @@ class Sink:
                 name=self.name,
                 line_end=self._line_end,
                 missing=csv.missing_written,
+                comment=csv.comment,
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
             return writer

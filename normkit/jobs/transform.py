@@ -342,7 +342,8 @@ def transform_file(
             pairs = ((None, batch) for batch in normalizer(finite))
         # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
         # a spreadsheet stays UTF-16), so that it reads back as the input did; and without quoting
-        # where the input's quotes were found to be text, so that its fields come back as written.
+        # where the input's quotes were found to be text, so that its fields come back as written;
+        # fields holding the comment character are quoted, so that none is read as a comment.
         detected = reference.detected
         text_quotes = read.csv.quote is None and detected is not None and detected.quote == ""
         written = replace(
@@ -351,6 +352,7 @@ def transform_file(
             or reference.encoding
             or ("utf-8-sig" if reference.utf8_mark else None),
             quote="" if text_quotes else read.csv.quote,
+            comment=read.csv.comment or (detected.comment if detected is not None else None),
         )
         with open_sink(output, schema, out_format, written, reference.line_end) as sink:
             if spliced:

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ERROR, run_normkit
+from conftest import ERROR, normkit_error, run_normkit
 from conftest import normkit_summary as ok
 from sklearn.preprocessing import StandardScaler
 
@@ -93,6 +93,33 @@ def test_a_malformed_record_with_control_characters_is_shown_on_one_line(tmp_pat
     message = proc.stderr.decode()
     assert len(message.splitlines()) == 1  # str.splitlines also splits at a form feed
     assert message.rstrip("\n").endswith("expected 2 fields, got 3: 3,\\x0c4,5")
+
+
+@pytest.mark.parametrize("through", ["csv", "parquet"])
+def test_text_holding_the_comment_character_is_quoted_so_no_row_is_lost(tmp_path, through):
+    """With '#' comments recorded, later jobs read with them: a text value holding '#' (quoted
+    in the input) was written bare, at the start of a line or after a separator, and the next
+    job took the row, or the rest of it, for a comment (rows lost with exit 0)."""
+    given = tmp_path / "h.csv"
+    given.write_text('tag;x\n"#top";1\nplain;2\n"a#b";4\n')
+    stats = tmp_path / "h.json"
+    ok("fit", given, "--comment", "#", "-o", stats)
+    z = tmp_path / f"z.{through}"
+    ok("transform", given, "-s", stats, "-o", z)
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == 'tag;x\n"#top";1\nplain;2\n"a#b";4\n'
+    again = tmp_path / "again.csv"
+    ok("transform", back, "-s", stats, "-o", again)
+    assert len(again.read_text().splitlines()) == 4
+    bare = tmp_path / "bare.csv"  # read without quoting: an output without quoting
+    bare.write_text("tag;x\nb;1\nplain;2\nd;4\n")
+    ok("fit", bare, "--comment", "#", "--quote", "", "-o", stats)
+    unquoted = tmp_path / "unquoted.csv"
+    unquoted.write_text("tag;x\nb;1\nplain;2\nd#e;4\n")
+    message = normkit_error(1, "transform", unquoted, "-s", stats, "-o", tmp_path / "o.csv")
+    assert "the comment character '#'" in message, message
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_a_quote_or_comment_character_given_to_the_fit_travels_with_the_stat_file(tmp_path):

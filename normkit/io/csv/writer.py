@@ -52,10 +52,10 @@ class CsvWriter:
     the native engine (``normkit._native.csv_records``, which releases the GIL) on a pool of
     threads and written in order; at most one piece per thread is in flight. Floats are written
     in the shortest text that reads back as the same float64 (``0.1``, ``1e16``, ``1.25e-7``).
-    Fields holding the delimiter, a quote or a line break are quoted with their quotes doubled;
-    missing values are empty (or ``missing``, the input's own missing-value string) and an empty
-    text is empty, so pass-through text columns of a CSV keep their text as written. The text
-    is UTF-8, or in ``encoding`` when given, and numbers
+    Fields holding the delimiter, a quote, the ``comment`` character or a line break are quoted
+    with their quotes doubled; missing values are empty (or ``missing``, the input's own
+    missing-value string) and an empty text is empty, so pass-through text columns of a CSV keep
+    their text as written. The text is UTF-8, or in ``encoding`` when given, and numbers
     have the ``decimal`` separator (the input's encoding and separator, so that the output reads
     back with the options recorded for it), and its lines end with ``line_end`` (``"\r\n"`` where
     the input's did). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is
@@ -74,6 +74,7 @@ class CsvWriter:
         name: str = "the output",
         line_end: str = "\n",
         missing: str = "",
+        comment: str | None = None,
     ):
         self._stream = stream
         self._name = name
@@ -84,6 +85,9 @@ class CsvWriter:
         self._quote = quote or ""
         self._decimal = decimal
         self._line_end = line_end
+        # The input's comment character: a field holding it is quoted, so that reading the
+        # output with it (as later jobs do) takes no value for a comment.
+        self._comment = comment or None
         self.delimiter = delimiter
         self.encoding: str | None = None  # None: UTF-8
         self._transcode = False
@@ -173,6 +177,7 @@ class CsvWriter:
             "missing": missing,
             "empty": self._empty if missing else "",
             "line_end": self._line_end,
+            "comment": self._comment,
         }
 
     def write_text(self, texts: Sequence) -> None:
@@ -192,8 +197,10 @@ class CsvWriter:
         as ``normkit._native.UnquotableError`` tells it."""
         return OutputError(
             f"{self._name}: column {self._names[column]!r}: the value {value!r} "
-            f"holds the delimiter {self._delimiter!r} (or a line break), and this output is "
-            "written without quoting, as its input was read: it would not read back",
+            f"holds the delimiter {self._delimiter!r}"
+            + (f", the comment character {self._comment!r}" if self._comment else "")
+            + " (or a line break), and this output is written without quoting, as its input was "
+            "read: it would not read back",
             hints=(
                 f"write it with quotes ({param('csv.quote', chr(34))})",
                 f"another delimiter ({param('csv.delimiter')})",
