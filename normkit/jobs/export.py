@@ -27,6 +27,7 @@ from ..estimator.standardizer import Standardizer
 from ..io.files import AtomicFile, refuse_overwrite
 from ..io.formats import STDIO
 from ..stats.fitted import FittedStats
+from .sources import about_stat_file
 
 __all__ = ["EXPORT_FORMATS", "export_stats", "to_numpy", "to_onnx"]
 
@@ -179,6 +180,31 @@ def to_numpy(
     return out
 
 
+def _payload(
+    reference: Standardizer | FittedStats | str | os.PathLike[str],
+    to: str,
+    output: str,
+    use: str | None,
+    gamma: float | Mapping[str, float] | None,
+    beta: float | Mapping[str, float] | None,
+    inputs: str,
+    dtype: str | None,
+) -> bytes:
+    """The bytes of :func:`export_stats`'s ``output``."""
+    if to == "onnx":
+        return to_onnx(reference, use, gamma, beta, inputs).SerializeToString()
+    if to == "torch":
+        from .torch_export import refuse_pickle_output, to_torch_state, torch_state_bytes
+
+        refuse_pickle_output(output)
+        return torch_state_bytes(to_torch_state(reference, use, dtype, gamma, beta))
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **to_numpy(reference))
+    return buffer.getvalue()
+
+
 def export_stats(
     reference: Standardizer | FittedStats | str | os.PathLike[str],
     to: str,
@@ -223,19 +249,8 @@ def export_stats(
     source = stats_path(reference)
     if source is not None:
         refuse_overwrite(output, {source: "the stat file"})
-    if to == "onnx":
-        payload = to_onnx(reference, use, gamma, beta, inputs).SerializeToString()
-    elif to == "torch":
-        from .torch_export import refuse_pickle_output, to_torch_state, torch_state_bytes
-
-        refuse_pickle_output(output)
-        payload = torch_state_bytes(to_torch_state(reference, use, dtype, gamma, beta))
-    else:
-        import io
-
-        buffer = io.BytesIO()
-        np.savez(buffer, **to_numpy(reference))
-        payload = buffer.getvalue()
+    with about_stat_file(source):
+        payload = _payload(reference, to, output, use, gamma, beta, inputs, dtype)
     if output == STDIO:
         sys.stdout.buffer.write(payload)
         sys.stdout.buffer.flush()

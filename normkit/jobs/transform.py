@@ -285,9 +285,10 @@ def transform_file(
             batches.start()
         # Every output but a CSV on standard output keeps a record (a CSV file beside it).
         keeps_record = out_format is not Format.CSV or output != STDIO
-        use, gamma, beta, recorded, recipe = _settings(
-            stats, sources, records, options, keeps_record, read_schema
-        )
+        with about_stat_file(stats_file):
+            use, gamma, beta, recorded, recipe = _settings(
+                stats, sources, records, options, keeps_record, read_schema
+            )
         if out_format is Format.CSV:  # its text has no types: the record keeps them
             recipe = replace(recipe, types=types_to_record(sources, schema, names, records))
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})

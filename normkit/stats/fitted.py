@@ -232,7 +232,7 @@ class FittedStats:
         """Statistics from what one pass collected (:class:`~normkit.core.accumulator.
         Accumulated`): its sample becomes the sketch."""
         sketch = result.sample.sketch() if result.sample is not None else None
-        return cls.build(
+        fitted = cls.build(
             names,
             dtypes,
             result.moments,
@@ -247,6 +247,8 @@ class FittedStats:
             passthrough=passthrough,
             categories=categories,
         )
+        fitted.affine(gamma, beta)  # refused here, where they are given, not by each transform
+        return fitted
 
     # -- views -----------------------------------------------------------------------------
 
@@ -502,20 +504,26 @@ class FittedStats:
             Where beta is more than :data:`MAX_BETA_OVER_GAMMA` times gamma: the output,
             ``gamma * z + beta``, would keep fewer than 8 significant digits of ``z``, and an
             inverse could not give the data back.
-        """
+        StatsFileError
+            The same, of the gamma and beta fitted (neither given)."""
         g = self._per_column(gamma, "gamma", self.gamma)
         b = self._per_column(beta, "beta", self.beta)
         with np.errstate(divide="ignore", invalid="ignore"):
             lost = np.flatnonzero(np.abs(b) > MAX_BETA_OVER_GAMMA * np.abs(g))
         if lost.size:
             j = int(lost[0])
-            raise OptionError(
-                f"column {self.names[j]!r}: beta ({b[j]:g}) is {abs(b[j] / g[j]):.3g} times gamma "
-                f"({g[j]:g}), so the output would keep fewer than 8 significant digits of the "
-                "normalized value (an inverse could not give the data back)",
-                param="beta",
-                hints=("give a smaller beta or a larger gamma",),
+            fitted = gamma is None and beta is None
+            whose = "the fitted " if fitted else ""  # a stat file's, or one given
+            message = (
+                f"column {self.names[j]!r}: {whose}beta ({b[j]:g}) is {abs(b[j] / g[j]):.3g} "
+                f"times {whose}gamma ({g[j]:g}), so the output would keep fewer than 8 "
+                "significant digits of the normalized value (an inverse could not give the data "
+                "back)"
             )
+            less = f"a smaller {param('beta')} or a larger {param('gamma')}"
+            if fitted:
+                raise StatsFileError(message, hints=(f"fit again with {less}", f"give {less}"))
+            raise OptionError(message, param="beta", hints=(f"give {less}",))
         return g, b
 
     def _per_column(self, value, name: str, fitted: np.ndarray) -> np.ndarray:
