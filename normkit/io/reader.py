@@ -234,7 +234,8 @@ class ReaderBase:
             return self.hints
         dialect = self.detected
         delimiter = dialect.delimiter_for(self.path) or ","
-        return header_hints(self.head, delimiter, dialect.quote_character, names)
+        quote, skipped = dialect.quote_character, dialect.skip_rows or 0
+        return header_hints(self.head, delimiter, quote, names, skipped)
 
     def undecided(self) -> frozenset[str]:
         return frozenset()  # typed formats have the types of their data

@@ -181,6 +181,14 @@ def test_lines_to_skip_given_to_the_fit_travel_but_not_into_an_inverse(tmp_path)
     ok("inverse", z, "-s", stats, "-o", back)
     assert back.read_text() == "x,y\n1,2\n3,4\n5,7\n"
     ok("drift", path, "-s", stats)
+    # The inverse's output, read by a later job with the lines to skip, loses its header: the
+    # refusal says that the lines were skipped, and how to read it.
+    message = normkit_error(1, "drift", back, "-s", stats)
+    assert message.endswith(
+        "the input has none of them; line 1 names them, above the 2 lines skipped (--skip-rows "
+        "2, given or recorded in the stat file): read the table from there (--skip-rows 0)"
+    ), message
+    ok("drift", back, "-s", stats, "--skip-rows", "0")
 
 
 def test_lines_to_skip_do_not_travel_to_a_file_without_a_header(tmp_path):

@@ -354,11 +354,12 @@ def skip_hints(
 
 
 def header_hints(
-    head: bytes, delimiter: str, quote: str | None, names: Sequence[str]
+    head: bytes, delimiter: str, quote: str | None, names: Sequence[str], skipped: int = 0
 ) -> tuple[str, ...]:
-    """For a CSV whose header lacks the columns ``names``, read from its first bytes ``head``:
-    the lines to skip above a line of the head (among the first 12) that names them all, if
-    one does (a title block above the table, which was taken for the header)."""
+    """For a CSV whose header lacks the columns ``names``, read from its first bytes ``head``
+    after ``skipped`` lines: the lines to skip above another line of the head (among the first
+    12) that names them all, if one does (a title block above the table, which was taken for the
+    header; or lines skipped, as a stat file recorded, from a file without them)."""
     import csv
     import io
 
@@ -371,14 +372,22 @@ def header_hints(
         ):
             if skip >= 12:
                 break
-            if skip and wanted <= set(fields):
-                above, them = (
-                    (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
-                )
+            if skip == skipped or not wanted <= set(fields):
+                continue
+            if skip < skipped:
+                lines = f"{skipped} lines" if skipped > 1 else "1 line"
                 return (
-                    f"line {skip + 1} names them: if {above} it {'are' if skip > 1 else 'is'} "
-                    f"not part of the table, skip {them} ({param('csv.skip_rows', skip)})",
+                    f"line {skip + 1} names them, above the {lines} skipped "
+                    f"({param('csv.skip_rows', skipped)}, given or recorded in the stat file): "
+                    f"read the table from there ({param('csv.skip_rows', skip)})",
                 )
+            above, them = (
+                (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
+            )
+            return (
+                f"line {skip + 1} names them: if {above} it {'are' if skip > 1 else 'is'} "
+                f"not part of the table, skip {them} ({param('csv.skip_rows', skip)})",
+            )
     except csv.Error:  # nothing a hint could rest on
         return ()
     return ()
