@@ -25,7 +25,7 @@ import errno
 import json
 import os
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, param
 from .files import AtomicFile, os_reason
 
 __all__ = ["RECORD_KEY_PREFIX", "read_record", "record_path", "write_record"]
@@ -135,7 +135,12 @@ def read_record(path: str, name: str) -> dict[bytes, bytes]:
         text = _read(where, name)
     if text is None:
         return {}
-    delete = (f"delete {where} if {name} is to be read as a CSV without a record",)
+    # Without the record, an inverse must be told the settings it names: say so.
+    settings = f"{param('use')}, {param('gamma')} and {param('beta')}"
+    delete = (
+        f"delete {where} if {name} is to be read as a CSV without a record (an inverse of it "
+        f"then needs the {settings} that {where} records)",
+    )
     try:
         document = json.loads(text)
         if document.get("format") != _FORMAT:

@@ -122,7 +122,8 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
     line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
     assert line == (
         f"{ERROR}{z} is not the file that {record} describes (it was written again since normkit "
-        f"wrote it); delete {record} if {z} is to be read as a CSV without a record"
+        f"wrote it); delete {record} if {z} is to be read as a CSV without a record (an "
+        f"inverse of it then needs the --use, --gamma and --beta that {record} records)"
     )
     assert not (tmp_path / "b.csv").exists()
     record.write_text("{")
@@ -805,7 +806,8 @@ def test_a_beta_that_swamps_gamma_is_refused_by_the_fit_given_it(tmp_path):
     for args in (["transform", SAMPLE_CSV, "-o", out], ["export", "--to", "numpy", "-o", out]):
         line = refused(1, *args, "-s", stats)
         assert line.startswith(f"{ERROR}{stats}: column "), line
-        assert "the fitted beta (1e+08)" in line and "fit again with a smaller --beta" in line
+        assert "the fitted beta (1e+08)" in line
+        assert "fit again with a smaller --beta" in line
         assert not out.exists()
 
 
