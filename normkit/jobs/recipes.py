@@ -71,6 +71,9 @@ class Recipe:
         In a CSV's record, the types of the columns passed through, as the data written had
         them (a Parquet file's): a CSV read into Parquet or Arrow gets them back
         (:mod:`normkit.jobs.texttypes`). Kept as a serialized Arrow schema.
+    types_pandas : str or None
+        With ``types``, pandas' record (schema metadata) of the data written, as JSON text: it
+        comes back with the types (a nullable Int64 column, an index).
     """
 
     mode: str
@@ -84,6 +87,7 @@ class Recipe:
     # Not part of what the data is (two records that differ only in the types their CSVs
     # came from describe data normalized alike).
     types: Mapping[str, pa.DataType] | None = field(default=None, compare=False)
+    types_pandas: str | None = field(default=None, compare=False)
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
@@ -99,6 +103,7 @@ class Recipe:
             "previous": self.previous._document() if self.previous is not None else None,
             "pandas": dict(self.pandas) if self.pandas else None,
             **({"types": _types_text(self.types)} if self.types is not None else {}),
+            **({"types_pandas": self.types_pandas} if self.types_pandas is not None else {}),
         }
 
     @classmethod
@@ -114,6 +119,7 @@ class Recipe:
             previous=cls._from_document(previous) if previous is not None else None,
             pandas=_pandas_entries(doc.get("pandas")),
             types=_types_of(doc.get("types")),
+            types_pandas=_text(doc.get("types_pandas")),
         )
 
     @classmethod
@@ -170,6 +176,12 @@ def _types_of(text: object) -> dict[str, pa.DataType] | None:
     except (pa.ArrowException, binascii.Error) as exc:
         raise ValueError("not a serialized schema") from exc
     return {field.name: field.type for field in schema}
+
+
+def _text(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError("not a text")
+    return value
 
 
 def _pandas_entries(values: object) -> dict[str, dict] | None:

@@ -49,7 +49,7 @@ from .recipes import (
 from .resemblance import LOOK_ROWS, Resemblance, looks_at
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, infinite_output_error, rewritable, rewrite_csv
-from .texttypes import cast_as_recorded, recorded_types, types_to_record
+from .texttypes import cast_as_recorded, recorded_pandas, recorded_types, types_to_record
 
 __all__ = [
     "TransformOptions",
@@ -265,6 +265,8 @@ def transform_file(
     if out_format is Format.CSV:
         read_schema = text_where_types_differ(sources, names, read_schema)
     pandas_only = {k: v for k, v in (read_schema.metadata or {}).items() if k == b"pandas"}
+    if typed_as and (recorded_doc := recorded_pandas(records)) is not None:  # a CSV's, typed
+        pandas_only = {b"pandas": recorded_doc}
     schema = output_schema(read_schema.with_metadata(pandas_only), names)
     changed = restored | typed_as  # in one pass: a schema's set is linear (20,000 columns)
     schema = pa.schema(
@@ -290,7 +292,9 @@ def transform_file(
                 stats, sources, records, options, keeps_record, read_schema
             )
         if out_format is Format.CSV:  # its text has no types: the record keeps them
-            recipe = replace(recipe, types=types_to_record(sources, schema, names, records))
+            types = types_to_record(sources, schema, names, records)
+            doc = (schema.metadata or {}).get(b"pandas") if types is not None else None
+            recipe = replace(recipe, types=types, types_pandas=doc and doc.decode("utf-8"))
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
         with about_stat_file(stats_file):

@@ -374,3 +374,30 @@ def test_a_uuid_column_is_refused_before_writing(tmp_path):
     assert proc.stderr.decode().startswith(f"{ERROR}{z}: column 'u' of type ")
     assert "cannot be written as CSV" in proc.stderr.decode()
     assert not z.exists()
+
+
+def test_pandas_frames_come_back_through_csv_as_they_were(tmp_path):
+    """The nullable Int64 column, the categories and the index of a frame written to Parquet:
+    through a CSV and back they came back float64, text and a plain column (the types were
+    restored, pandas' record of them was not)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "n": pd.array([1, None, 3, 4], dtype="Int64"),
+            "x": [0.5, 1.5, 2.0, 3.25],
+            "c": pd.Categorical(["a", "b", "a", "c"]),
+        },
+        index=pd.Index([10, 20, 30, 40], name="key"),
+    )
+    given = tmp_path / "in.parquet"
+    frame.to_parquet(given)
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.parquet"
+    normkit_summary("fit", given, "-o", stats)
+    normkit_summary("transform", given, "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    pd.testing.assert_frame_equal(pd.read_parquet(back), frame)
+    # As text, nothing claims the types the text no longer has: pandas reads it.
+    text = tmp_path / "text.parquet"
+    normkit_summary("inverse", z, "-s", stats, "--keep-text", "-o", text)
+    assert pd.read_parquet(text)["key"].tolist() == ["10", "20", "30", "40"]
