@@ -78,11 +78,14 @@ def recorded_types(
     return {name: first.types[name] for name in passthrough}
 
 
-def recorded_pandas(records: Sequence[Recipe | None]) -> bytes | None:
-    """pandas' record of the data the inputs' records keep the types of (see
-    :func:`recorded_types`, which decides whether they apply), if they keep it."""
-    first = records[0] if records else None
-    text = first.types_pandas if first is not None else None
+def recorded_pandas(
+    sources: Sequence[Reader], records: Sequence[Recipe | None], names: Sequence[str]
+) -> bytes | None:
+    """pandas' record of the data whose types the inputs' records keep, where those types
+    apply (:func:`recorded_types`) and the records keep it."""
+    if recorded_types(sources, records, names) is None:
+        return None
+    text = records[0].types_pandas if records[0] is not None else None
     return text.encode("utf-8") if text is not None else None
 
 

@@ -264,9 +264,10 @@ def transform_file(
     read_schema = reference.batch_schema(names, keep_text)
     if out_format is Format.CSV:
         read_schema = text_where_types_differ(sources, names, read_schema)
+    if (typed_as or out_format is Format.CSV) and (doc := recorded_pandas(sources, records, names)):
+        # As the types come back (a CSV output passes it on).
+        read_schema = read_schema.with_metadata({**(read_schema.metadata or {}), b"pandas": doc})
     pandas_only = {k: v for k, v in (read_schema.metadata or {}).items() if k == b"pandas"}
-    if typed_as and (recorded_doc := recorded_pandas(records)) is not None:  # a CSV's, typed
-        pandas_only = {b"pandas": recorded_doc}
     schema = output_schema(read_schema.with_metadata(pandas_only), names)
     changed = restored | typed_as  # in one pass: a schema's set is linear (20,000 columns)
     schema = pa.schema(

@@ -397,6 +397,14 @@ def test_pandas_frames_come_back_through_csv_as_they_were(tmp_path):
     normkit_summary("transform", given, "-s", stats, "-o", z)
     normkit_summary("inverse", z, "-s", stats, "-o", back)
     pd.testing.assert_frame_equal(pd.read_parquet(back), frame)
+    # A CSV made from that CSV passes it on: inverted to CSV, normalized into Parquet again
+    # (its fitted columns float64) and inverted from there, the frame is as it was.
+    raw, z2, back2 = tmp_path / "raw.csv", tmp_path / "z2.parquet", tmp_path / "back2.parquet"
+    normkit_summary("inverse", z, "-s", stats, "-o", raw)
+    normkit_summary("transform", raw, "-s", stats, "-o", z2)
+    assert pd.read_parquet(z2).index.name == "key"
+    normkit_summary("inverse", z2, "-s", stats, "-o", back2)
+    pd.testing.assert_frame_equal(pd.read_parquet(back2), frame)
     # As text, nothing claims the types the text no longer has: pandas reads it.
     text = tmp_path / "text.parquet"
     normkit_summary("inverse", z, "-s", stats, "--keep-text", "-o", text)
