@@ -81,6 +81,9 @@ pub struct Style {
     /// The character that starts a comment where the output will be read (a line that starts
     /// with it, or what follows it after values): a field holding it is quoted, as one holding
     /// the delimiter is, so that no reader takes it, or the rest of its record, for a comment.
+    /// Where nothing is quoted, a field that starts with it is refused (it could start a line);
+    /// one holding it further on is written as it is (normkit reads comments after values only
+    /// where a file's comment lines show them).
     pub comment: Option<u8>,
 }
 
@@ -466,20 +469,16 @@ fn push_number(out: &mut Vec<u8>, field: &mut Vec<u8>, style: &Style, text: &str
 }
 
 /// A field as it is, or quoted with its quotes doubled where it holds the delimiter, the quote,
-/// the comment character or a line break. False where it holds the delimiter, the comment
-/// character or a line break and nothing is quoted (it is written all the same: the caller
-/// refuses it).
+/// the comment character or a line break. False where it holds the delimiter or a line break,
+/// or starts with the comment character, and nothing is quoted (it is written all the same:
+/// the caller refuses it).
 fn push_field(out: &mut Vec<u8>, style: &Style, text: &[u8]) -> bool {
-    let special = |b: &u8| {
-        *b == style.delimiter
-            || Some(*b) == style.quote
-            || Some(*b) == style.comment
-            || *b == b'\n'
-            || *b == b'\r'
-    };
+    let breaks = |b: &u8| *b == style.delimiter || *b == b'\n' || *b == b'\r';
+    let special = |b: &u8| breaks(b) || Some(*b) == style.quote || Some(*b) == style.comment;
     out.extend_from_slice(text);
     let Some(quote) = style.quote else {
-        return !text.iter().any(special);
+        let comment_first = style.comment.is_some() && text.first() == style.comment.as_ref();
+        return !comment_first && !text.iter().any(breaks);
     };
     if !text.iter().any(special) {
         return true;
@@ -684,6 +683,11 @@ mod tests {
                 column: 0,
                 text: "#top".into()
             }),
+        );
+        assert_eq!(
+            written(&[Column { offset: 1, ..text }], 2, &never),
+            "a#b\nplain\n",
+            "without quoting, only a field that starts with it could start a comment line"
         );
         // A comment character that numbers hold: numbers holding it are quoted too.
         let bytes = floats(&[-1.5, 2.0]);

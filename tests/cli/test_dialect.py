@@ -8,6 +8,8 @@ import json
 import re
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import ERROR, normkit_error, run_normkit
 from conftest import normkit_summary as ok
@@ -115,11 +117,16 @@ def test_text_holding_the_comment_character_is_quoted_so_no_row_is_lost(tmp_path
     bare = tmp_path / "bare.csv"  # read without quoting: an output without quoting
     bare.write_text("tag;x\nb;1\nplain;2\nd;4\n")
     ok("fit", bare, "--comment", "#", "--quote", "", "-o", stats)
-    unquoted = tmp_path / "unquoted.csv"
+    unquoted = tmp_path / "unquoted.csv"  # '#' inside a value starts no comment line
     unquoted.write_text("tag;x\nb;1\nplain;2\nd#e;4\n")
-    message = normkit_error(1, "transform", unquoted, "-s", stats, "-o", tmp_path / "o.csv")
-    assert "the comment character '#'" in message, message
-    assert not (tmp_path / "o.csv").exists()
+    ok("transform", unquoted, "-s", stats, "-o", tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines()[3].startswith("d#e;")
+    given = tmp_path / "first.parquet"  # at a value's start, it could begin a line
+    pq.write_table(pa.table({"tag": ["#top", "b", "c"], "x": [1.0, 2.0, 4.0]}), given)
+    message = normkit_error(1, "transform", given, "-s", stats, "-o", tmp_path / "p.csv")
+    assert "the value '#top' begins with the comment character '#'" in message, message
+    assert message.endswith("or another comment character (--comment)"), message
+    assert not (tmp_path / "p.csv").exists()
 
 
 def test_a_quote_or_comment_character_given_to_the_fit_travels_with_the_stat_file(tmp_path):

@@ -195,15 +195,21 @@ class CsvWriter:
     def unquotable(self, column: int, value: str) -> OutputError:
         """The error of a value that cannot be written without quotes (``column``: its index),
         as ``normkit._native.UnquotableError`` tells it."""
+        comment = bool(self._comment) and value.startswith(self._comment)
+        holds = (
+            f"begins with the comment character {self._comment!r}"
+            if comment
+            else f"holds the delimiter {self._delimiter!r} (or a line break)"
+        )
         return OutputError(
-            f"{self._name}: column {self._names[column]!r}: the value {value!r} "
-            f"holds the delimiter {self._delimiter!r}"
-            + (f", the comment character {self._comment!r}" if self._comment else "")
-            + " (or a line break), and this output is written without quoting, as its input was "
-            "read: it would not read back",
+            f"{self._name}: column {self._names[column]!r}: the value {value!r} {holds}, and "
+            "this output is written without quoting, as its input was read: it would not read "
+            "back",
             hints=(
                 f"write it with quotes ({param('csv.quote', chr(34))})",
-                f"another delimiter ({param('csv.delimiter')})",
+                f"another comment character ({param('csv.comment')})"
+                if comment
+                else f"another delimiter ({param('csv.delimiter')})",
             ),
         )
 
