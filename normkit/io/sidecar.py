@@ -135,12 +135,7 @@ def read_record(path: str, name: str) -> dict[bytes, bytes]:
         text = _read(where, name)
     if text is None:
         return {}
-    # Without the record, an inverse must be told the settings it names: say so.
-    settings = f"{param('use')}, {param('gamma')} and {param('beta')}"
-    delete = (
-        f"delete {where} if {name} is to be read as a CSV without a record (an inverse of it "
-        f"then needs the {settings} that {where} records)",
-    )
+    delete = (f"delete {where} if {name} is to be read as a CSV without a record",)
     try:
         document = json.loads(text)
         if document.get("format") != _FORMAT:
@@ -170,7 +165,11 @@ def read_record(path: str, name: str) -> dict[bytes, bytes]:
             raise InputError(
                 f"{name} is not the file that {where} describes (it was written again since "
                 "normkit wrote it)",
-                hints=delete,
+                # Without the record, an inverse must be told the settings it names.
+                hints=(
+                    f"{delete[0]} (an inverse of it then needs the {param('use')}, "
+                    f"{param('gamma')} and {param('beta')} that {where} records)",
+                ),
             )
     return metadata
 

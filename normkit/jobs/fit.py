@@ -17,6 +17,7 @@ from ..io.dataset import dataset_dtypes, describe_sources, open_dataset, referen
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, PassedThrough, per_column
+from ..stats.shift import check_shift
 from ..stats.statfile import check_stat_path, now
 from .categories import categorical_columns
 from .recipes import refuse_mixed_scales
@@ -95,6 +96,7 @@ def fit_files(
         names = without_weight(estimator, sources, names, weight_column)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
+    check_shift(names, gamma, beta, given=True)  # before the data is read
     accumulator = Accumulator(
         names,
         running=estimator.ema_options(),  # none with weights: the accumulator drops it

@@ -31,6 +31,7 @@ from ..io.arrow import to_float64
 from ..io.inputs import open_input
 from ..io.options import ReadOptions
 from ..stats.fitted import FittedStats, StatsOptions
+from ..stats.shift import check_shift
 from .categories import add_counts, count_batches
 from .sources import describe_source
 
@@ -183,6 +184,7 @@ def stats_from_parts(
     one pass over it)."""
     if total.first_row != 0:
         raise ValueError("the parts do not start at the first row of the data set")
+    check_shift(names, gamma, beta, given=True)
     running = None
     if ema is not None:
         running = total.segment.finish(RunningState.initial(ema, len(names)))

@@ -85,7 +85,8 @@ def recorded_pandas(
     apply (:func:`recorded_types`) and the records keep it."""
     if recorded_types(sources, records, names) is None:
         return None
-    text = records[0].types_pandas if records[0] is not None else None
+    texts = {r.types_pandas for r in records if r is not None}
+    text = texts.pop() if len(texts) == 1 else None  # inputs of other frames: none of them
     return text.encode("utf-8") if text is not None else None
 
 

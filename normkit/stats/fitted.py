@@ -27,6 +27,7 @@ from ..io.arrow import common_type
 from ..io.options import ReadSettings
 from .empty import reordered, with_empty_columns
 from .passthrough import PassedThrough
+from .shift import MAX_BETA_OVER_GAMMA, check_shift
 
 __all__ = [
     "MAX_BETA_OVER_GAMMA",
@@ -62,11 +63,6 @@ class StatsOptions:
             params.check(name, getattr(self, name))
         object.__setattr__(self, "ddof", int(self.ddof))
         object.__setattr__(self, "eps", float(self.eps))
-
-
-#: The largest |beta| / |gamma| a transform accepts: beyond it, ``gamma * z + beta`` keeps fewer
-#: than 26 bits (8 significant digits) of ``z``.
-MAX_BETA_OVER_GAMMA = 2.0**26
 
 
 class Affine:
@@ -500,30 +496,12 @@ class FittedStats:
 
         Raises
         ------
-        OptionError
-            Where beta is more than :data:`MAX_BETA_OVER_GAMMA` times gamma: the output,
-            ``gamma * z + beta``, would keep fewer than 8 significant digits of ``z``, and an
-            inverse could not give the data back.
-        StatsFileError
-            The same, of the gamma and beta fitted (neither given)."""
+        OptionError, StatsFileError
+            Where beta is more than :data:`MAX_BETA_OVER_GAMMA` times gamma (see
+            :func:`~normkit.stats.shift.check_shift`): given, or this stat file's."""
         g = self._per_column(gamma, "gamma", self.gamma)
         b = self._per_column(beta, "beta", self.beta)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lost = np.flatnonzero(np.abs(b) > MAX_BETA_OVER_GAMMA * np.abs(g))
-        if lost.size:
-            j = int(lost[0])
-            fitted = gamma is None and beta is None
-            whose = "the fitted " if fitted else ""  # a stat file's, or one given
-            message = (
-                f"column {self.names[j]!r}: {whose}beta ({b[j]:g}) is {abs(b[j] / g[j]):.3g} "
-                f"times {whose}gamma ({g[j]:g}), so the output would keep fewer than 8 "
-                "significant digits of the normalized value (an inverse could not give the data "
-                "back)"
-            )
-            less = f"a smaller {param('beta')} or a larger {param('gamma')}"
-            if fitted:
-                raise StatsFileError(message, hints=(f"fit again with {less}", f"give {less}"))
-            raise OptionError(message, param="beta", hints=(f"give {less}",))
+        check_shift(self.names, g, b, given=gamma is not None or beta is not None)
         return g, b
 
     def _per_column(self, value, name: str, fitted: np.ndarray) -> np.ndarray:

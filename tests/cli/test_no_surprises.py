@@ -792,9 +792,12 @@ def test_a_beta_that_swamps_gamma_is_refused_by_the_fit_given_it(tmp_path):
     """Once accepted by the fit (exit 0), it made a stat file that every transform and export
     refused, in a message that named no file and an option nobody had given."""
     stats = tmp_path / "b.json"
-    line = refused(2, "fit", SAMPLE_CSV, "--exclude", "id", "--beta", "1e8", "-o", stats)
-    assert "beta (1e+08) is 1e+08 times gamma (1)" in line
-    assert not stats.exists()
+    for engine in (["--engine", "local"], ["--engine", "dask", "--workers", "1"]):
+        line = refused(
+            2, "fit", SAMPLE_CSV, "--exclude", "id", "--beta", "1e8", *engine, "-o", stats
+        )
+        assert "beta (1e+08) is 1e+08 times gamma (1)" in line
+        assert not stats.exists()
     with pytest.raises(normkit.OptionError, match="1e\\+08 times gamma"):
         normkit.Standardizer(beta=1e8).fit(pd.DataFrame({"a": [1.0, 2.0, 4.0]}))
     # A stat file that holds one anyway (edited by hand) is named as where it comes from.
@@ -806,8 +809,8 @@ def test_a_beta_that_swamps_gamma_is_refused_by_the_fit_given_it(tmp_path):
     for args in (["transform", SAMPLE_CSV, "-o", out], ["export", "--to", "numpy", "-o", out]):
         line = refused(1, *args, "-s", stats)
         assert line.startswith(f"{ERROR}{stats}: column "), line
-        assert "the fitted beta (1e+08)" in line
-        assert "fit again with a smaller --beta" in line
+        assert "the statistics' beta (1e+08) is 1e+08 times their gamma (1)" in line
+        assert line.endswith("; give a smaller --beta or a larger --gamma")
         assert not out.exists()
 
 
