@@ -28,7 +28,7 @@ import os
 from ..errors import InputError, OutputError, param
 from .files import AtomicFile, os_reason
 
-__all__ = ["RECORD_KEY_PREFIX", "read_record", "record_path", "write_record"]
+__all__ = ["RECORD_KEY_PREFIX", "delete_hint", "read_record", "record_path", "write_record"]
 
 #: Schema metadata keys kept in a CSV's record: normkit's own.
 RECORD_KEY_PREFIX = b"normkit."
@@ -44,6 +44,11 @@ def record_path(path: str) -> str:
     """Where the record of the file ``path`` is kept: ``DIR/.NAME.normkit.json``."""
     directory, name = os.path.split(path)
     return os.path.join(directory, f".{name}{_SUFFIX}")
+
+
+def delete_hint(where: str, name: str) -> str:
+    """The way out of a record ``where`` that cannot be used: read the CSV ``name`` without it."""
+    return f"delete {where} if {name} is to be read as a CSV without a record"
 
 
 def _digest(path: str) -> tuple[int, str]:
@@ -135,7 +140,7 @@ def read_record(path: str, name: str) -> dict[bytes, bytes]:
         text = _read(where, name)
     if text is None:
         return {}
-    delete = (f"delete {where} if {name} is to be read as a CSV without a record",)
+    delete = (delete_hint(where, name),)
     try:
         document = json.loads(text)
         if document.get("format") != _FORMAT:

@@ -27,7 +27,7 @@ from ..estimator.apply import with_pandas_columns
 from ..io.formats import Format
 from ..io.lazy import ipc
 from ..io.reader import Reader
-from ..io.sidecar import record_path
+from ..io.sidecar import delete_hint, record_path
 from ..stats.scales import frozen, scale_words
 
 __all__ = [
@@ -141,9 +141,7 @@ class Recipe:
             raise InputError(
                 f"{source.name}: its record of how it was made ({METADATA_KEY.decode()} in "
                 f"{where}) is damaged",
-                hints=(f"delete {where} if {source.name} is to be read without a record",)
-                if source.format is Format.CSV
-                else (),
+                hints=(delete_hint(where, source.name),) if source.format is Format.CSV else (),
             ) from None
         return recipe
 

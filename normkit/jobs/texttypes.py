@@ -23,7 +23,7 @@ from ..io.lazy import pc
 from ..io.reader import Reader
 from .recipes import Recipe
 
-__all__ = ["cast_as_recorded", "recorded_types", "types_to_record"]
+__all__ = ["cast_as_recorded", "recorded_pandas", "recorded_types", "types_to_record"]
 
 
 def types_to_record(
