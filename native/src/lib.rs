@@ -9,6 +9,7 @@
 //! - [`rewrite`]: records written again by a frozen transform (CSV to CSV);
 //! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and a column's
 //!   values read as a type, field by field;
+//! - [`parquetin`]: Parquet files read as Arrow batches;
 //! - [`parquetout`]: Parquet files of Arrow batches, columns encoded in parallel;
 //! - [`moments`]: exact moments with the same operations, in the same order, as
 //!   `normkit/core/moments.py`;
@@ -28,6 +29,7 @@ pub mod csvout;
 pub mod dialect;
 pub mod infer;
 pub mod moments;
+pub mod parquetin;
 pub mod parquetout;
 pub mod parse;
 pub mod rewrite;

@@ -16,7 +16,7 @@ use numpy::{
     PyUntypedArrayMethods,
 };
 use parquet::errors::ParquetError;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
@@ -29,6 +29,7 @@ use crate::infer::{first_block_end, infer_column, ColumnType, TypedColumn};
 use crate::jsondump;
 use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
+use crate::parquetin;
 use crate::parquetout;
 use crate::parse::parse_block;
 use crate::parse::{
@@ -1455,6 +1456,68 @@ impl ParquetWriter {
     }
 }
 
+/// A Parquet file read by arrow-rs ([`parquetin::ParquetIn`]), its footer read once.
+#[pyclass(frozen, module = "normkit._native")]
+struct ParquetFile {
+    file: parquetin::ParquetIn,
+}
+
+#[pymethods]
+impl ParquetFile {
+    /// The file at `path`, or None where this reader would not decode all of it (a codec not
+    /// built in, INT96 values); an unreadable file or footer is an `OSError`.
+    #[staticmethod]
+    fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Option<Self>> {
+        let file = py
+            .detach(|| parquetin::ParquetIn::open(&path))
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        Ok(file.map(|file| Self { file }))
+    }
+
+    /// The Arrow schema arrow-rs reads, the file's metadata included.
+    #[getter]
+    fn schema(&self) -> PyArrowType<Schema> {
+        PyArrowType(self.file.schema().as_ref().clone())
+    }
+
+    /// The rows of the top-level columns at `columns`, in the file's order, `batch_size` rows
+    /// at a time.
+    fn batches(&self, columns: Vec<usize>, batch_size: usize) -> PyResult<ParquetBatches> {
+        let reader = self
+            .file
+            .batches(&columns, batch_size)
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        Ok(ParquetBatches {
+            reader: Mutex::new(reader),
+        })
+    }
+}
+
+/// An iterator of pyarrow record batches (from [`ParquetFile::batches`]).
+#[pyclass(frozen, module = "normkit._native")]
+struct ParquetBatches {
+    reader: Mutex<parquetin::Batches>,
+}
+
+#[pymethods]
+impl ParquetBatches {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyArrowType<RecordBatch>>> {
+        let next = py.detach(|| {
+            let mut reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+            reader.next()
+        });
+        match next {
+            None => Ok(None),
+            Some(Ok(batch)) => Ok(Some(PyArrowType(batch))),
+            Some(Err(e)) => Err(PyOSError::new_err(e.to_string())),
+        }
+    }
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -1467,6 +1530,8 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CsvRewrite>()?;
     m.add_class::<RewriteJob>()?;
     m.add_class::<ParquetWriter>()?;
+    m.add_class::<ParquetFile>()?;
+    m.add_class::<ParquetBatches>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(csv_records, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;

@@ -1,9 +1,11 @@
 """Parquet input and output.
 
-Reading: column chunks are read in pieces of :data:`PARQUET_READ_BUFFER` bytes (reading them whole
-held a million-row row group in memory, compressed and decoded: 700 MiB for 16 columns), in
-batches of :data:`PARQUET_BATCH_ROWS` rows. Parquet needs random access: from standard input it is
-read into memory whole.
+Reading: in batches of :data:`PARQUET_BATCH_ROWS` rows, by the native engine (arrow-rs' reader)
+where it reads the file as pyarrow's reader would (:func:`native_reads`): in a third of the CPU
+time, without growing a buffer page by page. Otherwise by pyarrow's, its column chunks read in
+pieces of :data:`PARQUET_READ_BUFFER` bytes (reading them whole held a million-row row group in
+memory, compressed and decoded: 700 MiB for 16 columns). Parquet needs random access: from
+standard input it is read into memory whole, by pyarrow.
 
 Writing: row groups of a useful size whatever the size of the batches written, encodings chosen
 from the first one (:meth:`ParquetWriter._open`), each encoded by the native engine, its columns
@@ -30,6 +32,7 @@ __all__ = [
     "PARQUET_ROW_GROUP_ROWS",
     "ParquetReader",
     "ParquetWriter",
+    "native_reads",
 ]
 
 PARQUET_BATCH_ROWS = 65_536
@@ -46,6 +49,8 @@ class ParquetReader(ReaderBase):
     def __init__(self, path, read, is_stream):
         super().__init__(path, read, is_stream)
         self._stdin_buffer: bytes | None = None
+        self._native_file: object | None = None
+        self._native_checked = False
 
     def _read_schema(self) -> pa.Schema:
         with self._translate_errors():
@@ -74,13 +79,57 @@ class ParquetReader(ReaderBase):
         self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
         with self._translate_errors():
-            file = self._parquet_file()
             columns = self.schema.names if columns is None else list(columns)
-            batches = file.iter_batches(
-                batch_size=self.read.chunk_rows or PARQUET_BATCH_ROWS, columns=columns
-            )
+            rows = self.read.chunk_rows or PARQUET_BATCH_ROWS
+            native = self._native()
+            if native is None:
+                batches = self._parquet_file().iter_batches(batch_size=rows, columns=columns)
+            else:  # the native reader gives the columns in the file's order
+                index = {name: i for i, name in enumerate(self.schema.names)}
+                read = native.batches(sorted(index[name] for name in columns), rows)
+                batches = (batch.select(columns) for batch in read)
             for batch in batches:
                 yield self._as_float(batch, float_columns)
+
+    def _native(self):
+        """The native engine's reader of the file, or None where pyarrow's reads it: standard
+        input, and what :func:`native_reads` leaves to pyarrow."""
+        if not self._native_checked:
+            self._native_checked = True
+            if not self.is_stream:
+                from .. import _native
+
+                try:
+                    native = _native.ParquetFile.open(self.path)
+                except OSError:  # pyarrow's reader says what is wrong, in its words
+                    native = None
+                if native is not None and native_reads(self.schema, native.schema):
+                    self._native_file = native
+        return self._native_file
+
+
+def _natively_read(t: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(t)
+        or pa.types.is_float32(t)
+        or pa.types.is_float64(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_date32(t)
+        or pa.types.is_timestamp(t)
+    )
+
+
+def native_reads(schema: pa.Schema, native: pa.Schema) -> bool:
+    """Whether the native engine reads a Parquet file as pyarrow's reader does: its Arrow
+    schema (``native``) is pyarrow's (``schema``) with every name, type, field metadata and the
+    schema's metadata, and the types are flat ones whose values both readers decode alike
+    (numbers, booleans, text, bytes, dates and timestamps). Other files (dictionaries,
+    decimals, nested and extension types) are read by pyarrow."""
+    return native.equals(schema, check_metadata=True) and all(map(_natively_read, schema.types))
 
 
 class ParquetWriter:
