@@ -43,8 +43,9 @@ __all__ = [
 STREAM_CHUNK_ROWS = 65_536
 
 #: A batch of at most this many rows is mapped all columns at once by an :class:`AffineMap`
-#: (wide data: the work per column outweighs the arithmetic); a longer one column by column,
-#: each column's arrays freed as the next is made.
+#: (wide data: the work per column outweighs the arithmetic), and so is a longer one whose fitted
+#: columns are float64 without nulls (read in place: each column in one pass rather than one per
+#: operation); otherwise column by column, each column's float64 copy freed as the next is made.
 AT_ONCE_ROWS = 8192
 
 #: Replaces fitted column ``j``'s values: (j, float64 values) -> float64 values.
@@ -200,6 +201,11 @@ def affine_map(affine: Affine, inverse: bool = False) -> ColumnMap:
     return AffineMap(affine, inverse)
 
 
+def _in_place(column: pa.Array) -> bool:
+    """Whether :func:`_map_affine` reads ``column`` in place (float64 without nulls)."""
+    return column.type == pa.float64() and not column.null_count
+
+
 def _map_affine(
     X: pa.RecordBatch, arrays: list, at: list[int], fn: AffineMap, schema: pa.Schema
 ) -> pa.RecordBatch:
@@ -210,7 +216,7 @@ def _map_affine(
     given = []
     for i in at:
         column = arrays[i]
-        if column.type == float64 and not column.null_count:  # read in place
+        if _in_place(column):
             given.append(np.frombuffer(column.buffers()[1], np.float64, n, column.offset * 8))
         else:
             given.append(to_float64(column))
@@ -235,8 +241,11 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
         schema = output_schema(X.schema, names)
         arrays = list(X.columns)
         index = {name: i for i, name in enumerate(X.schema.names)}
-        if isinstance(fn, AffineMap) and X.num_rows <= AT_ONCE_ROWS:
-            return _map_affine(X, arrays, [index[name] for name in names], fn, schema)
+        at = [index[name] for name in names]
+        if isinstance(fn, AffineMap) and (
+            X.num_rows <= AT_ONCE_ROWS or all(_in_place(arrays[i]) for i in at)
+        ):
+            return _map_affine(X, arrays, at, fn, schema)
         for j, name in enumerate(names):
             i = index[name]
             arrays[i] = float64_to_arrow(fn(j, to_float64(arrays[i])), arrays[i])

@@ -277,3 +277,41 @@ def test_a_batch_mapped_at_once_equals_the_kernels_column_by_column(table, inver
         nan = np.isnan(want)
         assert (np.isnan(got_values) == nan)[valid].all()
         assert got_values[valid & ~nan].tobytes() == want[valid & ~nan].tobytes()
+
+
+@pytest.mark.parametrize("other", ["double", "int64", "double with nulls"])
+def test_a_long_batch_is_mapped_as_the_kernels_map_it_column_by_column(other):
+    """Longer than AT_ONCE_ROWS: at once where every fitted column is read in place (float64
+    without nulls), column by column otherwise; the same bits either way."""
+    from normkit.core import kernels
+    from normkit.estimator.apply import AT_ONCE_ROWS, affine_map, map_columns
+    from normkit.stats.fitted import Affine
+
+    rows = AT_ONCE_ROWS + 1001
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(rows) * 1e3
+    x[:5] = [np.inf, -np.inf, np.nan, -0.0, 5e-324]
+    if other == "int64":
+        y = pa.array(rng.integers(-(10**12), 10**12, rows))
+    elif other == "double":
+        y = pa.array(rng.standard_normal(rows))
+    else:
+        y = pa.array([None if i % 11 == 0 else float(i) for i in range(rows)], pa.float64())
+    batch = pa.RecordBatch.from_arrays([pa.array(x), y], names=["x", "y"])
+    center, scale = np.array([3.25, -1e6]), np.array([7.5, 0.3])
+    gamma, beta = np.array([2.0, 1.0]), np.array([0.25, -0.0])
+    for inverse in (False, True):
+        out = map_columns(
+            batch, ["x", "y"], affine_map(Affine(center, scale, gamma, beta), inverse)
+        )
+        kernel = kernels.inverse_standardize if inverse else kernels.standardize
+        for j, name in enumerate(["x", "y"]):
+            given_ = batch.column(name)
+            values = np.asarray(given_.to_numpy(zero_copy_only=False), dtype=np.float64)
+            with np.errstate(all="ignore"):
+                want = kernel(values, center[j], scale[j], gamma[j], beta[j])
+            got = out.column(name)
+            assert got.null_count == given_.null_count
+            valid = ~np.asarray(given_.is_null())
+            got_values = got.to_numpy(zero_copy_only=False)
+            assert got_values[valid].tobytes() == want[valid].tobytes()
