@@ -4,7 +4,8 @@
 //! A [`ParquetIn`] holds a file's footer, read once, and the Arrow schema arrow-rs decodes from
 //! it; [`ParquetIn::batches`] reads some of its top-level columns, in batches of a given number
 //! of rows. It reads only files whose pages it can decode ([`ParquetIn::open`] says which): the
-//! codecs this crate is built with, and no INT96 timestamps (whose unit and range readers treat
+//! codecs this crate is built with (snappy, zstd, LZ4 raw and gzip; not the Hadoop framing of
+//! the older LZ4, nor brotli), and no INT96 timestamps (whose unit and range readers treat
 //! differently). Whether its Arrow schema is pyarrow's is for the caller to decide.
 use std::collections::HashMap;
 use std::fs::File;
@@ -44,7 +45,11 @@ impl ParquetIn {
             group.columns().iter().all(|chunk| {
                 matches!(
                     chunk.compression(),
-                    Compression::UNCOMPRESSED | Compression::SNAPPY
+                    Compression::UNCOMPRESSED
+                        | Compression::SNAPPY
+                        | Compression::ZSTD(_)
+                        | Compression::LZ4_RAW
+                        | Compression::GZIP(_)
                 )
             })
         });

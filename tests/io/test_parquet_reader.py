@@ -81,7 +81,7 @@ def reference(path: Path, batch_rows: int, columns: list[str] | None) -> list[pa
     nulls=st.booleans(),
     row_group=st.integers(1, 1500),
     batch_rows=st.integers(1, 2000),
-    compression=st.sampled_from(["snappy", "none"]),
+    compression=st.sampled_from(["snappy", "none", "zstd", "lz4", "gzip"]),
     dictionary=st.booleans(),
     arrow_schema=st.booleans(),
     page_version=st.sampled_from(["1.0", "2.0"]),
@@ -134,8 +134,7 @@ def test_native_reader_gives_pyarrows_batches(
 @pytest.mark.parametrize(
     ("table", "options", "why"),
     [
-        (pa.table({"x": [1.5, 2.5]}), {"compression": "zstd"}, "a codec not built in"),
-        (pa.table({"x": [1.5, 2.5]}), {"compression": "gzip"}, "a codec not built in"),
+        (pa.table({"x": [1.5, 2.5]}), {"compression": "brotli"}, "a codec not built in"),
         (pa.table({"d": pa.array([1, 2], pa.decimal128(9, 2))}), {}, "decimals"),
         (pa.table({"c": pa.array(["a", "b", "a"]).dictionary_encode()}), {}, "a dictionary"),
         (pa.table({"l": [[1.0], [2.0, 3.0]]}), {}, "a nested type"),
