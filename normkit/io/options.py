@@ -8,7 +8,9 @@ command line builds these before any data is read).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .. import params
 from ..errors import OptionError, param, quoted
@@ -77,6 +79,9 @@ class CsvOptions:
     The separator, header, lines to skip and comment character left unset are detected from the
     file's first 64 KiB, where the evidence is unambiguous (:mod:`normkit.io.csv.sniff`);
     where it is not, reading is refused with the option that decides.
+    from_stats : tuple of str, default ()
+        The options :meth:`ReadOptions.completed_by` took from a stat file: a CSV's record of
+        how it was written overrides them (:meth:`as_written`), not options given.
     """
 
     delimiter: str | None = None
@@ -92,6 +97,7 @@ class CsvOptions:
     inline_comments: bool = False
     fitted_delimiter: str | None = None
     escape: str | None = None
+    from_stats: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -133,6 +139,23 @@ class CsvOptions:
                 param="csv.escape",
                 hints=(f"give the quote character ({param('csv.quote', chr(34))})",),
             )
+
+    def as_written(self, dialect: Mapping[str, Any]) -> CsvOptions:
+        """These options with ``dialect`` (how normkit wrote a CSV, from its record: fields of
+        :data:`WRITTEN`) in place of the ones not given (unset, or taken from a stat file).
+
+        Raises
+        ------
+        OptionError
+            If a value is not one these options take.
+        """
+        unknown = set(dialect) - set(WRITTEN)
+        if unknown:
+            raise OptionError(f"unknown CSV options {sorted(unknown)}")
+        taken = {
+            n: v for n, v in dialect.items() if getattr(self, n) is None or n in self.from_stats
+        }
+        return replace(self, **taken) if taken else self
 
     def dialect_given(self) -> list[tuple[str, object]]:
         """The options given (not None) that say how CSV text is read, which no other input
@@ -263,6 +286,8 @@ def _is_tsv(path: str) -> bool:
 
 #: The CSV dialect options that a fit given them records for later jobs to read with.
 TRAVELLING = ("quote", "comment", "skip_rows", "escape")
+#: The CSV options that say how normkit wrote a CSV (kept in its record: the next job reads it so).
+WRITTEN = ("delimiter", "quote", "escape", "decimal", "header", "skip_rows", "comment", "encoding")
 #: The options of how CSV text is read, which mean nothing to Parquet or Arrow inputs.
 CSV_DIALECT = (
     "delimiter",
@@ -443,28 +468,32 @@ class ReadOptions:
         if recorded is None:
             return self
         csv = self.csv
+        # The quote and comment characters, the escape character and lines to skip given to
+        # the fit are read with (normkit's CSV outputs are quoted alike and have no comment
+        # lines); detected ones are detected again in each file. Lines to skip travel only
+        # above a header, which the stat file's columns then check (without one, a file
+        # without those lines would lose rows unseen), and neither they nor the escape
+        # character into an output (an inverse's input), which has no lines before its table
+        # and doubles its quotes.
+        taken = {
+            n: getattr(recorded, n)
+            for n in TRAVELLING
+            if n in recorded.given
+            and getattr(csv, n) is None
+            and not (n == "skip_rows" and (own_output or recorded.header is False))
+            and not (n == "escape" and own_output)
+        }
+        taken.update(
+            (n, getattr(recorded, n))
+            for n in ("encoding", "decimal", "header")
+            if getattr(csv, n) is None and getattr(recorded, n) is not None
+        )
         csv = replace(
             csv,
             fitted_delimiter=recorded.delimiter,
             null_values=recorded.null_values if csv.null_values is None else csv.null_values,
-            encoding=recorded.encoding if csv.encoding is None else csv.encoding,
-            decimal=recorded.decimal if csv.decimal is None else csv.decimal,
-            header=recorded.header if csv.header is None else csv.header,
-            # The quote and comment characters, the escape character and lines to skip given
-            # to the fit are read with (normkit's CSV outputs are quoted alike and have no
-            # comment lines); detected ones are detected again in each file. Lines to skip
-            # travel only above a header, which the stat file's columns then check (without
-            # one, a file without those lines would lose rows unseen), and neither they nor the
-            # escape character into an output (an inverse's input), which has no lines before
-            # its table and doubles its quotes.
-            **{
-                n: getattr(recorded, n)
-                for n in TRAVELLING
-                if n in recorded.given
-                and getattr(csv, n) is None
-                and not (n == "skip_rows" and (own_output or recorded.header is False))
-                and not (n == "escape" and own_output)
-            },
+            from_stats=tuple(taken),
+            **taken,
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing
         return replace(self, csv=csv, inf_as_missing=inf)

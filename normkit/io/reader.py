@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import BinaryIO, Protocol
 
 import pyarrow as pa
@@ -22,7 +23,7 @@ from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
 from .csv.columns import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
-from .sidecar import read_record
+from .sidecar import Record, read_record
 from .streams import PrefixedStream
 
 __all__ = ["Reader", "ReaderBase"]
@@ -157,6 +158,8 @@ class ReaderBase:
         self.line_end = "\n"  # how a CSV's header (or first record) ends, once read
         self.head = b""
         self._schema: pa.Schema | None = None
+        self._record_read = False
+        self._record_found: Record | None = None
         self._pipe_file: BinaryIO | None = None
         self._resumed: BinaryIO | None = None
         self._raw: pa.NativeFile | None = None
@@ -208,16 +211,30 @@ class ReaderBase:
                 if name in seen:
                     raise SchemaError(f"{self.name}: duplicate column name {name!r}")
                 seen.add(name)
-            if self.format is Format.CSV and not self.is_stream:
-                # A CSV keeps its record beside it (what Parquet keeps in its metadata).
-                recorded = read_record(self.path, self.name)
-                if recorded:
-                    schema = schema.with_metadata({**(schema.metadata or {}), **recorded})
+            recorded = self._record()
+            if recorded is not None and recorded.metadata:
+                schema = schema.with_metadata({**(schema.metadata or {}), **recorded.metadata})
             self._schema = schema
         return self._schema
 
     def _read_schema(self) -> pa.Schema:
         raise NotImplementedError
+
+    def _record(self) -> Record | None:
+        """A CSV file's record, kept beside it (what Parquet keeps in its metadata), read once;
+        None without one, and for other inputs."""
+        if not self._record_read:
+            self._record_read = True
+            if self.format is Format.CSV and not self.is_stream:
+                self._record_found = read_record(self.path, self.name)
+        return self._record_found
+
+    def _read_as_written(self) -> None:
+        """Read a CSV as normkit wrote it, as its record says (not as a stat file or the
+        sniffing of its first lines would have it), where options given do not say otherwise."""
+        record = self._record()
+        if record is not None and record.csv:
+            self.read = replace(self.read, csv=self.read.csv.as_written(record.csv))
 
     @property
     def typed(self) -> bool:

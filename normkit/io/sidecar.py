@@ -12,6 +12,10 @@ directory of CSV parts reads as the parts alone. It names the size of the file i
 a digest of its first and last :data:`_ENDS` bytes: a record that does not match its file (the
 file was written again by something else) is refused, not believed (an edit in the middle of a
 large file that keeps its size goes unseen: a digest of the whole would cost a second reading).
+The record also says how the CSV was written (its dialect: separator, quote character, decimal
+separator, header, encoding), so that a later command reads it that way whatever the stat file
+or the sniffing of its first lines would say (a transform given ``--quote "'"`` writes with it;
+its inverse, reading with the fit's ``"``, would keep quotes as text).
 The record is written before its file is moved into place, so that no moment pairs a file with
 another's record. A CSV copied without its record reads as one without a record (so does one
 behind a link, whose record is looked for beside the link, then beside the file it points to);
@@ -24,11 +28,21 @@ import contextlib
 import errno
 import json
 import os
+from dataclasses import dataclass
+from typing import Any
 
-from ..errors import InputError, OutputError, param
+from ..errors import InputError, OptionError, OutputError, param
 from .files import AtomicFile, os_reason
+from .options import CsvOptions
 
-__all__ = ["RECORD_KEY_PREFIX", "delete_hint", "read_record", "record_path", "write_record"]
+__all__ = [
+    "RECORD_KEY_PREFIX",
+    "Record",
+    "delete_hint",
+    "read_record",
+    "record_path",
+    "write_record",
+]
 
 #: Schema metadata keys kept in a CSV's record: normkit's own.
 RECORD_KEY_PREFIX = b"normkit."
@@ -38,6 +52,16 @@ _VERSION = 1
 _SUFFIX = ".normkit.json"
 #: Bytes of each end of the file in its digest (whole files would cost a second reading).
 _ENDS = 64 << 10
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a CSV's record holds: its ``normkit.`` metadata, and how the CSV was written
+    (``csv``: the :class:`~normkit.io.options.CsvOptions` fields of its dialect; empty in a
+    record of an older normkit)."""
+
+    metadata: dict[bytes, bytes]
+    csv: dict[str, Any]
 
 
 def record_path(path: str) -> str:
@@ -64,15 +88,22 @@ def _digest(path: str) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def write_record(target: str, written: str, metadata: dict[bytes, bytes] | None, mode: int) -> bool:
-    """Record beside ``target`` the ``normkit.`` keys of ``metadata``, describing the file
-    ``written`` (complete, about to replace ``target``), with the permissions ``mode``.
+def write_record(
+    target: str,
+    written: str,
+    metadata: dict[bytes, bytes] | None,
+    mode: int,
+    csv: dict[str, Any] | None = None,
+) -> bool:
+    """Record beside ``target`` the ``normkit.`` keys of ``metadata`` and the dialect ``csv``
+    it was written in, describing the file ``written`` (complete, about to replace
+    ``target``), with the permissions ``mode``.
 
     Called before the file is moved into place: at every moment the file at ``target`` either
     matches its record or is refused for not matching it (never paired silently with another
-    file's record). Without such keys, a record already there is replaced by one that records
-    nothing (the file it described is being replaced); none is made otherwise. Values that are
-    JSON text are kept as JSON, others as text.
+    file's record). Without such keys or a dialect, a record already there is replaced by one
+    that records nothing (the file it described is being replaced); none is made otherwise.
+    Values that are JSON text are kept as JSON, others as text.
 
     Returns
     -------
@@ -81,7 +112,7 @@ def write_record(target: str, written: str, metadata: dict[bytes, bytes] | None,
     """
     kept = {k: v for k, v in (metadata or {}).items() if k.startswith(RECORD_KEY_PREFIX)}
     where = record_path(target)
-    if not kept and not os.path.lexists(where):
+    if not kept and not csv and not os.path.lexists(where):
         return False
     as_json, as_text = {}, {}
     for key, value in kept.items():
@@ -98,6 +129,7 @@ def write_record(target: str, written: str, metadata: dict[bytes, bytes] | None,
         "ends_sha256": digest,
         "metadata": as_json,
         **({"text": as_text} if as_text else {}),
+        **({"csv": csv} if csv else {}),
     }
     try:
         # Not flushed to the disk: after a power loss a record lost or older than its file is
@@ -123,9 +155,9 @@ def _name_too_long(path: str) -> bool:
     return False
 
 
-def read_record(path: str, name: str) -> dict[bytes, bytes]:
-    """The metadata recorded beside the file ``path``, or beside the file a link at ``path``
-    points to (empty without a record).
+def read_record(path: str, name: str) -> Record | None:
+    """The record beside the file ``path``, or beside the file a link at ``path`` points to
+    (None without one).
 
     Raises
     ------
@@ -139,7 +171,7 @@ def read_record(path: str, name: str) -> dict[bytes, bytes]:
         where = record_path(os.path.realpath(path))
         text = _read(where, name)
     if text is None:
-        return {}
+        return None
     delete = (delete_hint(where, name),)
     try:
         document = json.loads(text)
@@ -161,7 +193,9 @@ def read_record(path: str, name: str) -> dict[bytes, bytes]:
         }
         for k, v in dict(document.get("text") or {}).items():
             metadata[str(k).encode("utf-8")] = str(v).encode("utf-8", "surrogateescape")
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        csv = dict(document.get("csv") or {})
+        CsvOptions().as_written(csv)  # values these options take, or a damaged record
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OptionError):
         raise InputError(
             f"{where}: the record normkit keeps of how {name} was made is damaged", hints=delete
         ) from None
@@ -176,7 +210,7 @@ def read_record(path: str, name: str) -> dict[bytes, bytes]:
                     f"{param('gamma')} and {param('beta')} that {where} records)",
                 ),
             )
-    return metadata
+    return Record(metadata, csv)
 
 
 def _read(where: str, name: str) -> bytes | None:

@@ -55,6 +55,7 @@ class Sink:
         self.delimiter: str | None = None
         self.encoding: str | None = None
         self._file: AtomicFile | None = None
+        self._dialect: dict | None = None  # a CSV's, once its writer is open
         if format is Format.CSV:
             check_csv_types(schema, self.name)
         if path == STDIO:
@@ -94,6 +95,19 @@ class Sink:
                 comment=csv.comment,
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
+            # How it is written, for its record: a later job reads it so (no lines above the
+            # header, quotes doubled rather than escaped, fields holding the comment character
+            # quoted: none reads as a comment line).
+            self._dialect = {
+                "delimiter": writer.delimiter,
+                "quote": csv.quote_character or "",
+                "escape": "",
+                "decimal": csv.decimal_point,
+                "header": csv.header is not False,
+                "skip_rows": 0,
+                "comment": csv.comment or "",
+                "encoding": csv.encoding,
+            }
             return writer
         if self.format is Format.PARQUET:
             from .parquet import ParquetWriter
@@ -166,7 +180,9 @@ class Sink:
     def _record(self, written: str, mode: int) -> None:
         """Record the CSV's metadata beside it, before it is moved into place."""
         assert self._file is not None
-        self.recorded = write_record(self._file.target, written, self.schema.metadata, mode)
+        self.recorded = write_record(
+            self._file.target, written, self.schema.metadata, mode, self._dialect
+        )
 
     def _discard(self) -> None:
         writer = getattr(self, "_writer", None)

@@ -188,14 +188,18 @@ def test_lines_to_skip_given_to_the_fit_travel_but_not_into_an_inverse(tmp_path)
     ok("inverse", z, "-s", stats, "-o", back)
     assert back.read_text() == "x,y\n1,2\n3,4\n5,7\n"
     ok("drift", path, "-s", stats)
-    # The inverse's output, read by a later job with the lines to skip, loses its header: the
-    # refusal says that the lines were skipped, and how to read it.
-    message = normkit_error(1, "drift", back, "-s", stats)
+    # The inverse's output says in its record that it has no lines above its header.
+    ok("drift", back, "-s", stats)
+    # A copy without the record, read by a later job with the lines to skip, loses its header:
+    # the refusal says that the lines were skipped, and how to read it.
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(back.read_bytes())
+    message = normkit_error(1, "drift", copy, "-s", stats)
     assert message.endswith(
         "the input has none of them; line 1 names them, above the 2 lines skipped (--skip-rows "
         "2, given or recorded in the stat file): read the table from there (--skip-rows 0)"
     ), message
-    ok("drift", back, "-s", stats, "--skip-rows", "0")
+    ok("drift", copy, "-s", stats, "--skip-rows", "0")
 
 
 def test_lines_to_skip_do_not_travel_to_a_file_without_a_header(tmp_path):
@@ -328,3 +332,53 @@ def test_a_stray_quote_is_refused_with_spaces_after_quoted_fields_too(tmp_path):
         proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
         assert proc.returncode == 1, proc.stderr
         assert b"goes on after its closing quote" in proc.stderr
+
+
+def test_a_csv_normkit_wrote_is_read_as_it_was_written_not_as_the_stat_file_says(tmp_path):
+    """The fit detected double quotes; a transform given single quotes wrote with them. Its
+    inverse, reading with double quotes, kept the single quotes as text (exit 0)."""
+    fitted = tmp_path / "a.csv"
+    fitted.write_text('name,x\n"a, b",1.5\n"c",2.5\n"d",4\n')
+    stats = tmp_path / "s.json"
+    ok("fit", fitted, "-o", stats)
+    given = tmp_path / "b.csv"
+    given.write_text("name,x\n'e''f',1.5\n'g\"h',2.5\n")
+    out = tmp_path / "out.csv"
+    ok("transform", given, "-s", stats, "--quote", "'", "-o", out)
+    assert out.read_text().splitlines()[1].startswith("'e''f',")
+    back = tmp_path / "back.csv"
+    ok("inverse", out, "-s", stats, "-o", back)
+    # Read as written; written as the fit's data was (double quotes, where needed).
+    assert back.read_text() == 'name,x\ne\'f,1.5\n"g""h",2.5\n'
+    # Options given still decide: read without quoting, the quotes are text.
+    raw = tmp_path / "raw.csv"
+    ok("inverse", out, "-s", stats, "--quote", "", "-o", raw)
+    assert raw.read_text().splitlines()[1].startswith("'e''f',")
+
+
+@pytest.mark.parametrize(
+    ("at_fit", "at_transform", "inverted"),
+    [
+        (["--delimiter", ";"], ["--delimiter", ","], "a;b\n2.5;1.0\n-1.0;7.75\n"),
+        (
+            ["--decimal", ",", "--delimiter", ";"],
+            ["--decimal", ".", "--delimiter", ","],
+            "a;b\n2,5;1,0\n-1,0;7,75\n",
+        ),
+    ],
+)
+def test_an_output_written_otherwise_than_the_fit_read_inverts_to_its_input(
+    tmp_path, at_fit, at_transform, inverted
+):
+    fitted = tmp_path / "a.csv"
+    fitted.write_text(inverted)
+    stats = tmp_path / "s.json"
+    ok("fit", fitted, *at_fit, "-o", stats)
+    given = tmp_path / "b.csv"
+    given.write_text("a,b\n2.5,1\n-1,7.75\n")
+    out = tmp_path / "out.csv"
+    ok("transform", given, "-s", stats, *at_transform, "-o", out)
+    back = tmp_path / "back.csv"
+    ok("inverse", out, "-s", stats, "-o", back)
+    # Read as it was written; written as the fit's data was: the given values again.
+    assert back.read_text() == inverted

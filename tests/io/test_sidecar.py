@@ -43,19 +43,27 @@ def test_a_csv_file_keeps_normkit_metadata_beside_it_and_reads_it_back(tmp_path,
     assert set(metadata) == {b"normkit.transform"}
 
 
-def test_a_csv_written_again_without_normkit_metadata_records_nothing(tmp_path):
+def test_a_csv_written_again_without_normkit_metadata_records_only_how_it_is_written(tmp_path):
     path = tmp_path / "z.csv"
     _write(path, RECORDED)
     _write(path, {b"pandas": b"{}"})
-    # The old record is replaced by one of the new file, which records nothing: no moment
+    # The old record is replaced by one of the new file, which records no metadata: no moment
     # pairs the new file with the old record.
     with open(record_path(str(path))) as f:
-        assert json.load(f)["metadata"] == {}
+        document = json.load(f)
+    assert document["metadata"] == {}
+    assert document["csv"] == {
+        "delimiter": ",",
+        "quote": '"',
+        "escape": "",
+        "decimal": ".",
+        "header": True,
+        "skip_rows": 0,
+        "comment": "",
+        "encoding": None,
+    }
     with open_input(str(path), ReadOptions()) as reader:
         assert reader.schema.metadata is None
-    other = tmp_path / "other.csv"
-    _write(other, {})
-    assert not os.path.exists(record_path(str(other)))  # none made where none was
 
 
 def test_metadata_that_is_not_json_is_kept_as_text(tmp_path):
@@ -73,6 +81,7 @@ def test_a_record_that_is_blocked_leaves_the_old_file(tmp_path):
     path = tmp_path / "z.csv"
     _write(path, {})
     before = path.read_bytes()
+    os.remove(record_path(str(path)))
     os.mkdir(record_path(str(path)))
     with pytest.raises(normkit.OutputError, match=r"\.z\.csv\.normkit\.json: is a directory"):
         _write(path, RECORDED, rows=5)
@@ -171,6 +180,24 @@ def test_a_damaged_record_is_refused_with_the_way_out(tmp_path, damage):
     assert caught.value.hints == (
         f"delete {record} if z.csv is to be read as a CSV without a record",
     )
+
+
+@pytest.mark.parametrize(
+    "dialect", [{"quote": "x"}, {"delimiter": 5}, {"header": "yes"}, {"speed": 1}, [","]]
+)
+def test_a_record_with_a_dialect_normkit_does_not_write_is_damaged(tmp_path, dialect):
+    path = tmp_path / "z.csv"
+    _write(path, RECORDED)
+    where = record_path(str(path))
+    with open(where) as f:
+        document = json.load(f)
+    document["csv"] = dialect
+    with open(where, "w") as f:
+        json.dump(document, f)
+    with pytest.raises(
+        InputError, match=r"the record normkit keeps of how z\.csv was made is damaged"
+    ):
+        read_record(str(path), "z.csv")
 
 
 def test_a_record_of_a_newer_normkit_asks_for_it(tmp_path):

@@ -66,10 +66,8 @@ HEAD_BYTES = 64 << 10
 
 class CsvReader(ReaderBase):
     """A CSV input (optionally compressed: ``.gz``, ``.bz2``, ``.zst``); see the module's notes.
-
     Standard input and pipes are read in constant memory: their first blocks are kept to learn
-    the header and the column types, then read again by the real pass.
-    """
+    the header and the column types, then read again by the real pass."""
 
     format = Format.CSV
 
@@ -196,7 +194,8 @@ class CsvReader(ReaderBase):
     def _read_schema(self) -> pa.Schema:
         """The columns; their types inferred from the first block, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
-        float64). The dialect left unset is detected first (:mod:`.sniff`)."""
+        float64). The dialect unset: as the CSV's record has it, else detected (:mod:`.sniff`)."""
+        self._read_as_written()
         head, stream = self._csv_head()
         self.head = head  # for hints about the separator
         self._given_delimiter = self.read.csv.delimiter_for(self.path)
