@@ -1,5 +1,6 @@
 """Type stubs of the native engine (the Rust crate in ``native/``, built by maturin)."""
 
+import os
 from typing import Any
 
 import numpy as np
@@ -189,6 +190,17 @@ class CategoryTable:
         npt.NDArray[np.int64], bytes, npt.NDArray[np.int64], npt.NDArray[np.bool_], int, int
     ]: ...
     def __len__(self) -> int: ...
+
+class ParquetFile:
+    @staticmethod
+    def open(path: str | os.PathLike[str]) -> ParquetFile | None: ...
+    @property
+    def schema(self) -> pa.Schema: ...
+    def batches(self, columns: list[int], batch_size: int) -> ParquetBatches: ...
+
+class ParquetBatches:
+    def __iter__(self) -> ParquetBatches: ...
+    def __next__(self) -> pa.RecordBatch: ...
 
 class ParquetWriter:
     def __init__(

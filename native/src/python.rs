@@ -1470,7 +1470,7 @@ impl ParquetFile {
     fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Option<Self>> {
         let file = py
             .detach(|| parquetin::ParquetIn::open(&path))
-            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+            .map_err(|e| reading_error(&e.to_string()))?;
         Ok(file.map(|file| Self { file }))
     }
 
@@ -1486,7 +1486,7 @@ impl ParquetFile {
         let reader = self
             .file
             .batches(&columns, batch_size)
-            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+            .map_err(|e| reading_error(&e.to_string()))?;
         Ok(ParquetBatches {
             reader: Mutex::new(reader),
         })
@@ -1513,9 +1513,30 @@ impl ParquetBatches {
         match next {
             None => Ok(None),
             Some(Ok(batch)) => Ok(Some(PyArrowType(batch))),
-            Some(Err(e)) => Err(PyOSError::new_err(e.to_string())),
+            Some(Err(e)) => Err(reading_error(&e.to_string())),
         }
     }
+}
+
+/// An error reading a Parquet file as an `OSError`, in words for its reader: the names of the
+/// wrappers of arrow-rs' errors ("Parquet argument error: ", "External: "...) taken off.
+fn reading_error(message: &str) -> PyErr {
+    const WRAPPERS: [&str; 5] = [
+        "Parquet argument error: ",
+        "External error: ",
+        "External: ",
+        "Parquet error: ",
+        "General: ",
+    ];
+    let mut text = message;
+    while let Some(rest) = WRAPPERS.iter().find_map(|w| text.strip_prefix(w)) {
+        text = rest;
+    }
+    let text = match text.strip_prefix("EOF: ") {
+        Some(rest) => format!("the file ends early: {rest}"),
+        None => text.to_string(),
+    };
+    PyOSError::new_err(text)
 }
 
 #[pymodule]

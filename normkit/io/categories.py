@@ -132,7 +132,8 @@ def _pieces(chunks: Sequence[pa.Array]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _names(offsets: np.ndarray, data: bytes, chosen: Sequence[int], spelled_booleans: bool):
     bounds = offsets.tolist()
-    names = [data[bounds[i] : bounds[i + 1]].decode() for i in chosen]
+    # Text that is not UTF-8 (a Parquet string column may hold any bytes) is named by escapes.
+    names = [data[bounds[i] : bounds[i + 1]].decode(errors="backslashreplace") for i in chosen]
     return [_BOOLEAN_TEXT.get(v, v) for v in names] if spelled_booleans else names
 
 

@@ -49,8 +49,6 @@ class ParquetReader(ReaderBase):
     def __init__(self, path, read, is_stream):
         super().__init__(path, read, is_stream)
         self._stdin_buffer: bytes | None = None
-        self._native_file: object | None = None
-        self._native_checked = False
 
     def _read_schema(self) -> pa.Schema:
         with self._translate_errors():
@@ -79,7 +77,8 @@ class ParquetReader(ReaderBase):
         self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True
     ) -> Iterator[pa.RecordBatch]:
         with self._translate_errors():
-            columns = self.schema.names if columns is None else list(columns)
+            # Each column once, in the order asked for (as pyarrow's reader gives them).
+            columns = list(dict.fromkeys(self.schema.names if columns is None else columns))
             rows = self.read.chunk_rows or PARQUET_BATCH_ROWS
             native = self._native()
             if native is None:
@@ -92,20 +91,18 @@ class ParquetReader(ReaderBase):
                 yield self._as_float(batch, float_columns)
 
     def _native(self):
-        """The native engine's reader of the file, or None where pyarrow's reads it: standard
-        input, and what :func:`native_reads` leaves to pyarrow."""
-        if not self._native_checked:
-            self._native_checked = True
-            if not self.is_stream:
-                from .. import _native
+        """The native engine's reader of the file (holding it open until dropped), or None
+        where pyarrow's reads it: standard input, and what :func:`native_reads` leaves to
+        pyarrow."""
+        if self.is_stream:
+            return None
+        from .. import _native
 
-                try:
-                    native = _native.ParquetFile.open(self.path)
-                except OSError:  # pyarrow's reader says what is wrong, in its words
-                    native = None
-                if native is not None and native_reads(self.schema, native.schema):
-                    self._native_file = native
-        return self._native_file
+        try:
+            native = _native.ParquetFile.open(self.path)
+        except OSError:  # pyarrow's reader says what is wrong, in its words
+            return None
+        return native if native is not None and native_reads(self.schema, native.schema) else None
 
 
 def _natively_read(t: pa.DataType) -> bool:

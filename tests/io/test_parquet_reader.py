@@ -2,8 +2,11 @@
 pyarrow's reader gives, batch for batch, where it reads a file; pyarrow's reads the rest."""
 
 import datetime as dt
+import json
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from normkit.errors import InputError
 from normkit.io.inputs import open_input
 from normkit.io.options import ReadOptions
 from normkit.io.parquet import native_reads
@@ -135,6 +139,11 @@ def test_native_reader_gives_pyarrows_batches(
     ("table", "options", "why"),
     [
         (pa.table({"x": [1.5, 2.5]}), {"compression": "brotli"}, "a codec not built in"),
+        (
+            pa.table({"s": ["ab", "abc", "b"]}),
+            {"use_dictionary": False, "column_encoding": {"s": "DELTA_BYTE_ARRAY"}},
+            "an encoding whose damage goes unseen",
+        ),
         (pa.table({"d": pa.array([1, 2], pa.decimal128(9, 2))}), {}, "decimals"),
         (pa.table({"c": pa.array(["a", "b", "a"]).dictionary_encode()}), {}, "a dictionary"),
         (pa.table({"l": [[1.0], [2.0, 3.0]]}), {}, "a nested type"),
@@ -198,3 +207,118 @@ def test_a_damaged_page_is_one_line_naming_the_file_and_no_stat_file(tmp_path):
     assert lines[0].startswith(f"normkit: error: {path}: cannot read as parquet: "), lines
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "s.json").exists()
+
+
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_a_file_read_is_not_held_open(tmp_path):
+    """A data set keeps every input's reader until the job ends: a thousand files had run out
+    of file descriptors."""
+    paths = []
+    for i in range(40):
+        paths.append(tmp_path / f"p{i}.parquet")
+        pq.write_table(pa.table({"x": [float(i), 2.0]}), paths[-1])
+    readers = [open_input(p) for p in paths]
+    before = _open_files()
+    for reader in readers:
+        assert reader._native() is not None
+        assert sum(b.num_rows for b in reader.batches(["x"])) == 2
+    assert _open_files() <= before + 1
+    for reader in readers:
+        reader.close()
+
+
+def test_threads_reading_one_input_at_once_each_get_all_its_rows(tmp_path):
+    path = tmp_path / "t.parquet"
+    rng = np.random.default_rng(3)
+    table = pa.table({"x": rng.standard_normal(200_000), "s": [f"v{i}" for i in range(200_000)]})
+    pq.write_table(table, path, row_group_size=20_000)
+    reader = open_input(path)
+    got: dict[int, pa.Table] = {}
+
+    def read(k: int) -> None:
+        got[k] = pa.Table.from_batches(list(reader.batches([], keep_text=True)))
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == [0, 1, 2, 3]
+    assert all(t.equals(table) for t in got.values())
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"compression": "snappy"},
+        {"compression": "zstd", "data_page_version": "2.0"},
+        {"compression": "none", "use_dictionary": False},
+    ],
+)
+def test_damaged_pages_are_read_or_refused_in_one_line_never_a_crash(tmp_path, options):
+    """The Parquet crate panics on some damaged pages (slices out of bounds): such a panic is
+    a refusal naming the file, as every other error of the reader."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    table = pa.table(
+        {
+            "x": pa.array(rng.normal(size=n), mask=rng.random(n) < 0.1),
+            "i": rng.integers(0, 50, n),
+            "s": [f"s{i % 37}" for i in range(n)],
+            "b": rng.random(n) < 0.5,
+        }
+    )
+    path = tmp_path / "base.parquet"
+    pq.write_table(table, path, row_group_size=1000, **options)
+    data = path.read_bytes()
+    pages_end = len(data) - 8 - int.from_bytes(data[-8:-4], "little")  # the footer after them
+    damaged = tmp_path / "damaged.parquet"
+    read, refusals = 0, []
+    for _ in range(150):
+        changed = bytearray(data)
+        for at in rng.integers(4, pages_end, size=int(rng.integers(1, 6))):
+            changed[at] = int(rng.integers(0, 256))
+        damaged.write_bytes(bytes(changed))
+        reader = open_input(damaged)
+        try:
+            for _ in reader.batches([]):
+                pass
+            read += 1
+        except InputError as error:
+            refusals.append(str(error))
+        finally:
+            reader.close()
+    assert refusals, f"{read} damaged files read, none refused"
+    for message in refusals:
+        assert message.startswith(f"{damaged}: cannot read as parquet: "), message
+        assert "\n" not in message
+
+
+def test_text_that_is_not_utf8_is_refused_by_the_native_reader_and_named_by_escapes(tmp_path):
+    """A Parquet string column must hold UTF-8: the native reader refuses other bytes in one
+    line; pyarrow's (standard input) passes them through, and a fit's category counts name them
+    by escapes (they had ended in a traceback)."""
+    data = b"okfine\xff\xfe"
+    text = pa.Array.from_buffers(
+        pa.string(), 3, [None, pa.py_buffer(np.array([0, 2, 6, 8], np.int32)), pa.py_buffer(data)]
+    )
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"x": [1.0, 2.0, 4.0], "s": text}), path)
+    stats = tmp_path / "s.json"
+    command = [sys.executable, "-m", "normkit_cli.main", "fit"]
+    done = subprocess.run([*command, str(path), "-o", str(stats)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"normkit: error: {path}: cannot read as parquet: "), done.stderr
+    assert "UTF-8" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    with open(path, "rb") as stdin:
+        done = subprocess.run(
+            [*command, "-", "-o", str(stats)], stdin=stdin, capture_output=True, text=True
+        )
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(stats.read_text())["categories"][0]["counts"]
+    assert counts == {"ok": 1, "fine": 1, "\\xff\\xfe": 1}
