@@ -142,7 +142,10 @@ class CsvOptions:
 
     def as_written(self, dialect: Mapping[str, Any]) -> CsvOptions:
         """These options with ``dialect`` (how normkit wrote a CSV, from its record: fields of
-        :data:`WRITTEN`) in place of the ones not given (unset, or taken from a stat file).
+        :data:`WRITTEN`) in place of the ones not given (unset, or taken from a stat file); but
+        the decimal separator: the columns passed through are copied as written, so a CSV
+        output keeps the separator its input was read with (the fit's, or the one given),
+        which reads a number written with another as no number (refused, naming the option).
 
         Raises
         ------
@@ -153,7 +156,9 @@ class CsvOptions:
         if unknown:
             raise OptionError(f"unknown CSV options {sorted(unknown)}")
         taken = {
-            n: v for n, v in dialect.items() if getattr(self, n) is None or n in self.from_stats
+            n: v
+            for n, v in dialect.items()
+            if n != "decimal" and (getattr(self, n) is None or n in self.from_stats)
         }
         return replace(self, **taken) if taken else self
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import InputError, OptionError, OutputError, param
 from .files import AtomicFile, os_reason
-from .options import CsvOptions
+from .options import WRITTEN, CsvOptions
 
 __all__ = [
     "RECORD_KEY_PREFIX",
@@ -194,7 +194,9 @@ def read_record(path: str, name: str) -> Record | None:
         for k, v in dict(document.get("text") or {}).items():
             metadata[str(k).encode("utf-8")] = str(v).encode("utf-8", "surrogateescape")
         csv = dict(document.get("csv") or {})
-        CsvOptions().as_written(csv)  # values these options take, or a damaged record
+        if set(csv) - set(WRITTEN):
+            raise ValueError("not a dialect")
+        CsvOptions(**csv)  # values these options take, or a damaged record
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OptionError):
         raise InputError(
             f"{where}: the record normkit keeps of how {name} was made is damaged", hints=delete
