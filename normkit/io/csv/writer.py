@@ -203,8 +203,8 @@ class CsvWriter:
         )
         return OutputError(
             f"{self._name}: column {self._names[column]!r}: the value {value!r} {holds}, and "
-            "this output is written without quoting, as its input was read: it would not read "
-            "back",
+            f"this output is written without quoting ({param('csv.quote', '')}): it would not "
+            "read back",
             hints=(
                 f"write it with quotes ({param('csv.quote', chr(34))})",
                 f"another comment character ({param('csv.comment')})"
