@@ -240,6 +240,13 @@ mod tests {
 
     use super::*;
 
+    /// A new directory of this test's own.
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     fn written(path: &Path, compression: Compression, rows: usize) -> RecordBatch {
         let x: ArrayRef = Arc::new(Float64Array::from_iter(
             (0..rows).map(|i| (i % 7 != 3).then_some(i as f64 * 0.25)),
@@ -268,8 +275,7 @@ mod tests {
 
     #[test]
     fn reads_every_row_of_the_columns_asked_for() {
-        let dir = std::env::temp_dir().join(format!("parquetin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("parquetin");
         let path = dir.join("a.parquet");
         let batch = written(&path, Compression::SNAPPY, 2500);
         let file = ParquetIn::open(&path).unwrap().expect("snappy is built in");
@@ -301,8 +307,7 @@ mod tests {
 
     #[test]
     fn reads_uncompressed_files_and_refuses_others() {
-        let dir = std::env::temp_dir().join(format!("parquetin-plain-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("parquetin-plain");
         let path = dir.join("a.parquet");
         let batch = written(&path, Compression::UNCOMPRESSED, 10);
         let file = ParquetIn::open(&path).unwrap().expect("read uncompressed");
@@ -332,8 +337,7 @@ mod tests {
 
     #[test]
     fn batches_of_one_file_read_at_once_on_threads_are_its_rows() {
-        let dir = std::env::temp_dir().join(format!("parquetin-threads-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("parquetin-threads");
         let path = dir.join("a.parquet");
         let batch = written(&path, Compression::SNAPPY, 20_000);
         let file = ParquetIn::open(&path).unwrap().unwrap();

@@ -106,6 +106,7 @@ class ParquetReader(ReaderBase):
 
 
 def _natively_read(t: pa.DataType) -> bool:
+    """Whether values of type ``t`` are decoded alike by arrow-rs' reader and pyarrow's."""
     return (
         pa.types.is_integer(t)
         or pa.types.is_float32(t)
