@@ -247,6 +247,14 @@ mod tests {
         dir
     }
 
+    /// Every batch of `columns` of `file`, `size` rows at a time.
+    fn read_all(file: &ParquetIn, columns: &[usize], size: usize) -> Vec<RecordBatch> {
+        file.batches(columns, size)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
     fn written(path: &Path, compression: Compression, rows: usize) -> RecordBatch {
         let x: ArrayRef = Arc::new(Float64Array::from_iter(
             (0..rows).map(|i| (i % 7 != 3).then_some(i as f64 * 0.25)),
@@ -281,20 +289,12 @@ mod tests {
         let file = ParquetIn::open(&path).unwrap().expect("snappy is built in");
         assert_eq!(file.schema().fields().len(), 2);
         for size in [1, 999, 1000, 4096] {
-            let read: Vec<RecordBatch> = file
-                .batches(&[1, 0], size)
-                .unwrap()
-                .collect::<std::result::Result<_, _>>()
-                .unwrap();
+            let read = read_all(&file, &[1, 0], size);
             assert!(read.iter().all(|b| b.num_rows() <= size));
             let all = arrow_select::concat::concat_batches(&read[0].schema(), &read).unwrap();
             assert_eq!(all, batch, "batches of {size}");
         }
-        let only: Vec<RecordBatch> = file
-            .batches(&[1], 4096)
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let only = read_all(&file, &[1], 4096);
         let names: Vec<&String> = only[0]
             .schema_ref()
             .fields()
@@ -311,12 +311,7 @@ mod tests {
         let path = dir.join("a.parquet");
         let batch = written(&path, Compression::UNCOMPRESSED, 10);
         let file = ParquetIn::open(&path).unwrap().expect("read uncompressed");
-        let read: Vec<RecordBatch> = file
-            .batches(&[0, 1], 64)
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(read, [batch]);
+        assert_eq!(read_all(&file, &[0, 1], 64), [batch]);
         std::fs::write(&path, b"not parquet").unwrap();
         assert!(ParquetIn::open(&path).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
@@ -346,11 +341,7 @@ mod tests {
                 .map(|k| {
                     let file = &file;
                     scope.spawn(move || {
-                        let read: Vec<RecordBatch> = file
-                            .batches(&[0, 1], 100 + k)
-                            .unwrap()
-                            .map(Result::unwrap)
-                            .collect();
+                        let read = read_all(file, &[0, 1], 100 + k);
                         arrow_select::concat::concat_batches(&read[0].schema(), &read).unwrap()
                     })
                 })

@@ -12,10 +12,12 @@ directory of CSV parts reads as the parts alone. It names the size of the file i
 a digest of its first and last :data:`_ENDS` bytes: a record that does not match its file (the
 file was written again by something else) is refused, not believed (an edit in the middle of a
 large file that keeps its size goes unseen: a digest of the whole would cost a second reading).
-The record also says how the CSV was written (its dialect: separator, quote character, decimal
-separator, header, encoding), so that a later command reads it that way whatever the stat file
-or the sniffing of its first lines would say (a transform given ``--quote "'"`` writes with it;
-its inverse, reading with the fit's ``"``, would keep quotes as text).
+The record also says how the CSV was written (its dialect: separator, quote character, header,
+encoding...), so that a later command reads it that way whatever the stat file or the sniffing
+of its first lines would say (a transform given ``--quote "'"`` writes with it; its inverse,
+reading with the fit's ``"``, would keep quotes as text): see
+:meth:`~normkit.io.options.CsvOptions.as_written`, which also says why the decimal separator
+it records is not read with.
 The record is written before its file is moved into place, so that no moment pairs a file with
 another's record. A CSV copied without its record reads as one without a record (so does one
 behind a link, whose record is looked for beside the link, then beside the file it points to);
@@ -33,7 +35,7 @@ from typing import Any
 
 from ..errors import InputError, OptionError, OutputError, param
 from .files import AtomicFile, os_reason
-from .options import WRITTEN, CsvOptions
+from .options import CsvOptions
 
 __all__ = [
     "RECORD_KEY_PREFIX",
@@ -194,9 +196,7 @@ def read_record(path: str, name: str) -> Record | None:
         for k, v in dict(document.get("text") or {}).items():
             metadata[str(k).encode("utf-8")] = str(v).encode("utf-8", "surrogateescape")
         csv = dict(document.get("csv") or {})
-        if set(csv) - set(WRITTEN):
-            raise ValueError("not a dialect")
-        CsvOptions(**csv)  # values these options take, or a damaged record
+        CsvOptions(**csv).as_written(csv)  # fields and values of a dialect, else damaged
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OptionError):
         raise InputError(
             f"{where}: the record normkit keeps of how {name} was made is damaged", hints=delete
