@@ -44,11 +44,14 @@ class CsvRewrite:
         missing: str,
         empty: str = "",
         line_end: str = "\n",
+        comment: str | None = None,
+        vacant: list[int] = ...,
     ) -> None: ...
 
 class RewriteJob:
     #: Bytes consumed, rows, lines, UTF-8 texts, the first records' values (rows x normalized
-    #: columns), and an infinite output's (row, column, value, output) or None.
+    #: columns), an infinite output's (row, column, value, output) or None, and a value in a
+    #: vacant column (row, column of the header, text) or None.
     def result(
         self, first_row: int, first_line: int
     ) -> tuple[
@@ -58,6 +61,7 @@ class RewriteJob:
         list[npt.NDArray[np.uint8]],
         npt.NDArray[np.float64],
         tuple[int, int, float, float] | None,
+        tuple[int, int, str] | None,
     ]: ...
 
 class CsvEngine:

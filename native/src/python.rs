@@ -535,10 +535,11 @@ struct CsvRewrite {
 impl CsvRewrite {
     /// `columns`: one per column of the header, the index of its map in `center`, `scale`,
     /// `gamma` and `beta`, or None (its text is kept); `inverse`: the maps' inverses;
-    /// `infinite_missing`: infinite values read as missing; the records written as
-    /// `csv_records` writes them.
+    /// `infinite_missing`: infinite values read as missing; `vacant`: the columns of the header
+    /// (passed through) that must hold no value ([`rewrite::Plan::with_vacant`]); the records
+    /// written as `csv_records` writes them.
     #[new]
-    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing, empty = "", line_end = "\n", comment = None))]
+    #[pyo3(signature = (columns, center, scale, gamma, beta, *, inverse, infinite_missing, delimiter, quote, decimal_point, missing, empty = "", line_end = "\n", comment = None, vacant = Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         columns: Vec<Option<usize>>,
@@ -555,6 +556,7 @@ impl CsvRewrite {
         empty: &str,
         line_end: &str,
         comment: Option<&str>,
+        vacant: Vec<usize>,
     ) -> PyResult<Self> {
         let n = center.len();
         if [scale.len(), gamma.len(), beta.len()] != [n; 3] {
@@ -580,14 +582,18 @@ impl CsvRewrite {
         )?;
         let plan =
             rewrite::Plan::new(columns, maps, inverse, style).map_err(PyValueError::new_err)?;
-        let plan = plan.with_infinite_missing(infinite_missing);
+        let plan = plan
+            .with_infinite_missing(infinite_missing)
+            .with_vacant(&vacant)
+            .map_err(PyValueError::new_err)?;
         Ok(Self {
             plan: Arc::new(plan),
         })
     }
 }
 
-/// The records of `(consumed, rows, lines, texts, look, infinite)`; see [`RewriteJob::result`].
+/// The records of `(consumed, rows, lines, texts, look, infinite, valued)`; see
+/// [`RewriteJob::result`].
 type RewriteOut<'py> = (
     usize,
     usize,
@@ -595,6 +601,7 @@ type RewriteOut<'py> = (
     Vec<Bound<'py, PyArray1<u8>>>,
     Bound<'py, PyArray2<f64>>,
     Option<(usize, usize, f64, f64)>,
+    Option<(usize, usize, String)>,
 );
 
 /// Records being written again on the engine's threads (see [`CsvEngine::rewrite`]).
@@ -606,11 +613,12 @@ struct RewriteJob {
 #[pymethods]
 impl RewriteJob {
     /// Waits for the records, with the GIL released: `(consumed, rows, lines, texts, look,
-    /// infinite)`: the UTF-8 texts to write in order (moved, not copied), the first records'
-    /// values of the normalized columns (a row per record, NaN where missing), and, where an
-    /// output is infinite, `(row, column, value, output)` (the record, 0-based in these, the
-    /// normalized column, the value read and its output; the texts are then not to be
-    /// written), as [`rewrite::first_stop`] tells it. Errors as [`ParseJob::result`]'s, before
+    /// infinite, valued)`: the UTF-8 texts to write in order (moved, not copied), the first
+    /// records' values of the normalized columns (a row per record, NaN where missing), and,
+    /// where an output is infinite, `(row, column, value, output)` (the record, 0-based in
+    /// these, the normalized column, the value read and its output), or where a vacant column
+    /// holds a value, `(row, column, text)` (the column of the header): the texts are then not
+    /// to be written. As [`rewrite::first_stop`] tells it. Errors as [`ParseJob::result`]'s, before
     /// any infinite output; a value that cannot be written without quotes is
     /// `UnquotableError`. Once only.
     fn result<'py>(
@@ -620,21 +628,30 @@ impl RewriteJob {
         first_line: u64,
     ) -> PyResult<RewriteOut<'py>> {
         let done = parsed(py, &self.handle, first_row, first_line)?;
-        let infinite = match done.stop {
-            None => None,
+        let (infinite, valued) = match done.stop {
+            None => (None, None),
             Some(rewrite::Stop::Infinite {
                 row,
                 column,
                 value,
                 output,
-            }) => Some((row, column, value, output)),
+            }) => (Some((row, column, value, output)), None),
+            Some(rewrite::Stop::Valued { row, column, text }) => (None, Some((row, column, text))),
             Some(rewrite::Stop::Unquotable(e)) => return Err(unquotable_error(e)),
         };
         let (rows, values) = done.look;
         let width = done.width;
         let look = values.into_pyarray(py).reshape([rows, width])?;
         let texts = done.texts.into_iter().map(|t| t.into_pyarray(py)).collect();
-        Ok((done.consumed, done.rows, done.lines, texts, look, infinite))
+        Ok((
+            done.consumed,
+            done.rows,
+            done.lines,
+            texts,
+            look,
+            infinite,
+            valued,
+        ))
     }
 }
 

@@ -17,7 +17,9 @@
 //! columns back gives, without the columns. A record ends in the style's line end. Where an output is infinite
 //! (from an infinite input, or beyond float64's range), or a field cannot be written without
 //! quotes where nothing is quoted, the block's text is not to be used: [`first_stop`] says which
-//! of them comes first, as the batch path finds it ([`Stop`]).
+//! of them comes first, as the batch path finds it ([`Stop`]). So too where a column the fit
+//! found no value in (passed through: it has no statistics) holds one ([`Plan::with_vacant`]):
+//! its values would go out unnormalized.
 
 use crate::csvout::{push_float, push_text, Style, WriteError};
 use crate::dialect::Dialect;
@@ -101,6 +103,8 @@ pub struct Plan {
     texts: Vec<usize>,
     /// Infinite values read as missing.
     infinite_missing: bool,
+    /// One per column of the header: whether it must hold no value ([`Plan::with_vacant`]).
+    vacant: Vec<bool>,
 }
 
 impl Plan {
@@ -149,6 +153,29 @@ impl Plan {
             floats,
             texts,
             infinite_missing: false,
+            vacant: Vec::new(),
+        })
+    }
+
+    /// The plan, with the columns `vacant` (of the header, kept as text) to hold no value:
+    /// only missing-value strings. The first value found in one stops the rewrite
+    /// ([`Stop::Valued`]).
+    ///
+    /// # Errors
+    ///
+    /// A column out of range, or normalized.
+    pub fn with_vacant(self, vacant: &[usize]) -> Result<Plan, String> {
+        let mut flags = vec![false; self.columns.len()];
+        for &i in vacant {
+            match self.columns.get(i) {
+                Some(None) => flags[i] = true,
+                Some(Some(_)) => return Err(format!("column {i} is normalized")),
+                None => return Err(format!("column {i} of {}", self.columns.len())),
+            }
+        }
+        Ok(Plan {
+            vacant: flags,
+            ..self
         })
     }
 
@@ -197,6 +224,15 @@ pub enum Stop {
     /// A field that holds the delimiter or a line break where nothing is quoted
     /// ([`WriteError::Unquotable`]; the column of the header).
     Unquotable(WriteError),
+    /// A value in a column that must hold none ([`Plan::with_vacant`]).
+    Valued {
+        /// The record (0-based, in the block; in the chunk from [`first_stop`]).
+        row: usize,
+        /// The column of the header.
+        column: usize,
+        /// The field's text (quotes undone; bytes that are not UTF-8 replaced).
+        text: String,
+    },
 }
 
 /// A block of records written again.
@@ -216,11 +252,14 @@ pub struct Rewritten {
     pub infinite: Option<Vec<Option<(usize, f64, f64)>>>,
     /// The first value that could not be written without quotes.
     pub unquotable: Option<WriteError>,
+    /// The first value in a column that must hold none: `(row, column, text)`.
+    pub valued: Option<(usize, usize, String)>,
 }
 
 /// The records of a block written as [`parse_into`] reads them, field after field.
 struct Writer<'a> {
     plan: &'a Plan,
+    missing: &'a MissingValues,
     out: Rewritten,
     /// The records whose values go to `out.look`.
     look: usize,
@@ -258,6 +297,15 @@ impl Writer<'_> {
                 column,
                 text: shown.into_owned(),
             });
+        }
+    }
+
+    /// A value in column `column` of the header, which must hold none: the first is kept.
+    #[cold]
+    fn valued(&mut self, column: usize, text: &[u8]) {
+        if self.out.valued.is_none() {
+            let text = String::from_utf8_lossy(text).into_owned();
+            self.out.valued = Some((self.row, column, text));
         }
     }
 
@@ -318,8 +366,11 @@ impl Records for Writer<'_> {
     fn text(&mut self, i: usize, text: &[u8]) {
         self.field();
         let at = self.out.text.len();
+        let column = self.plan.texts.get(i).copied().unwrap_or_default();
+        if self.plan.vacant.get(column) == Some(&true) && !self.missing.contains(text) {
+            self.valued(column, text);
+        }
         if !push_text(&mut self.out.text, &self.plan.style, text) {
-            let column = self.plan.texts.get(i).copied().unwrap_or_default();
             self.unquotable(column, at);
         }
     }
@@ -355,6 +406,7 @@ pub fn rewrite_block(
 ) -> Result<Rewritten, ParseError> {
     let mut writer = Writer {
         plan,
+        missing,
         // Room for records a quarter longer than those read: few grow more.
         out: Rewritten {
             text: Vec::with_capacity(buf.len() + buf.len() / 4 + 64),
@@ -399,10 +451,22 @@ pub fn rewrite_blocks(
 }
 
 /// Why the records of `blocks` (a chunk's, in order) cannot be written, as the batch path
-/// finds it: an infinite output, of the first normalized column that has one anywhere (at its
-/// first row, counted from the first block's start), before a value that cannot be written
-/// without quotes (the first in order).
+/// finds it: a value where a column must hold none (the first in order; rows counted from the
+/// first block's start), before an infinite output, of the first normalized column that has
+/// one anywhere (at its first row), before a value that cannot be written without quotes (the
+/// first in order).
 pub fn first_stop(blocks: &[Rewritten]) -> Option<Stop> {
+    let mut rows_before = 0;
+    for block in blocks {
+        if let Some((row, column, text)) = &block.valued {
+            return Some(Stop::Valued {
+                row: rows_before + row,
+                column: *column,
+                text: text.clone(),
+            });
+        }
+        rows_before += block.rows;
+    }
     let width = blocks
         .iter()
         .find_map(|b| b.infinite.as_ref())
@@ -695,6 +759,52 @@ mod tests {
         assert_eq!(rows, 2);
         assert_eq!(values[..3], [1.0, 2.0, 3.0]);
         assert!(values[3].is_nan());
+    }
+
+    #[test]
+    fn a_value_in_a_vacant_column_stops_first_in_file_order() {
+        let plan = Plan::new(
+            vec![None, Some(0), None, None],
+            vec![map(0.0, 1e-300)],
+            false,
+            Style::CSV,
+        )
+        .unwrap()
+        .with_vacant(&[2, 3])
+        .unwrap();
+        let read = |b: &[u8]| rewrite_block(b, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
+        // Missing-value strings, quoted or not, are no value; an infinite output comes after.
+        let quiet = read(
+            b"a,1e10,,NA
+b,2,\"NA\",\"\"\n",
+        );
+        assert_eq!(
+            first_stop(std::slice::from_ref(&quiet)),
+            Some(Stop::Infinite {
+                row: 0,
+                column: 0,
+                value: 1e10,
+                output: f64::INFINITY
+            })
+        );
+        let blocks = [read(b"a,1,,\n"), read(b"b,1e10,,\nc,1,,NA\nd,2,\" x\",7\n")];
+        assert_eq!(
+            first_stop(&blocks),
+            Some(Stop::Valued {
+                row: 3,
+                column: 2,
+                text: " x".into()
+            })
+        );
+    }
+
+    #[test]
+    fn vacant_columns_are_kept_as_text() {
+        let plan =
+            || Plan::new(vec![None, Some(0)], vec![map(0.0, 1.0)], false, Style::CSV).unwrap();
+        assert!(plan().with_vacant(&[1]).is_err());
+        assert!(plan().with_vacant(&[2]).is_err());
+        assert!(plan().with_vacant(&[0]).is_ok());
     }
 
     #[test]

@@ -4,14 +4,28 @@ rows spread over the input."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from ..errors import InputError, param
+from ..io.arrow import rows_float64
 from ..stats.fitted import Affine
 
-__all__ = ["LOOK_EVERY", "LOOK_ROWS", "Resemblance", "affine_image", "looks_at", "nan_quantiles"]
+if TYPE_CHECKING:
+    from ..io.dataset import Concatenated
+
+__all__ = [
+    "LOOK_EVERY",
+    "LOOK_ROWS",
+    "Resemblance",
+    "affine_image",
+    "looked_at",
+    "looks_at",
+    "nan_quantiles",
+]
 
 #: Rows of each batch of an input without a record that :class:`Resemblance` looks at (a sample
 #: spread over the whole input, for a small share of the work).
@@ -340,3 +354,25 @@ def _distance(mean_a: np.ndarray, std_a: np.ndarray, mean_b: np.ndarray, std_b: 
     """How far apart two distributions are, column by column, by their means (in units of the
     larger standard deviation) and their spreads (log ratio)."""
     return np.abs(mean_a - mean_b) / np.maximum(std_a, std_b) + np.abs(np.log(std_a / std_b))
+
+
+def looked_at(
+    given: Iterable[pa.RecordBatch],
+    batches: Concatenated,
+    names: list[str],
+    looks: dict[str, Resemblance],
+) -> Iterator[pa.RecordBatch]:
+    """The batches ``given`` (those of ``batches``, checked on their way), the first rows of some
+    shown to the :class:`Resemblance` of their input (if it has one): of each input's first
+    :data:`LOOK_EVERY` batches, then of every :data:`LOOK_EVERY`-th, so that the sample spans
+    the whole input at a small cost."""
+    rows, seen = 0, {}
+    for batch in given:
+        name = batches.source_of(rows)[0].name if batch.num_rows else ""
+        rows += batch.num_rows
+        look = looks.get(name)
+        if look is not None:
+            i = seen[name] = seen.get(name, -1) + 1
+            if looks_at(i):
+                look.update(rows_float64(batch.select(names).slice(0, LOOK_ROWS)))
+        yield batch

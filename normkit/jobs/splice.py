@@ -19,6 +19,7 @@ from ..io.reader import Reader
 from ..io.sinks import Sink
 from ..stats.fitted import Affine
 from .resemblance import LOOK_ROWS, Resemblance, looks_at
+from .vacant import value_error
 
 __all__ = ["cell", "infinite_output_error", "rewritable", "rewrite_csv"]
 
@@ -63,21 +64,28 @@ def rewrite_csv(
     looks: dict[str, Resemblance],
     hints: Sequence[str],
     progress: Callable[[Reader, int], None] | None = None,
+    *,
+    vacant: tuple[Sequence[str], str | None] = ((), None),
 ) -> None:
     """Write the records of ``sources`` (see :func:`rewritable`) into ``sink`` transformed by
     ``affine`` (its inverse with ``inverse``); the first :data:`LOOK_ROWS` records of the
     chunks :func:`looks_at` picks are shown to the :class:`Resemblance` of their input in
-    ``looks``. An infinite output is refused (``hints``: the ways out of an infinite input)."""
+    ``looks``. An infinite output is refused (``hints``: the ways out of an infinite input), and
+    a value in a column of ``vacant`` (the columns the fit found no value in, and the stat file
+    it is read from: see :mod:`normkit.jobs.vacant`)."""
     from .. import _native
 
     maps = [[float(v) for v in a] for a in (affine.center, affine.scale, affine.gamma, affine.beta)]
     index = {name: j for j, name in enumerate(names)}
+    empty, stats_name = set(vacant[0]), vacant[1]
     for source in sources:
+        columns = source.schema.names
         plan = _native.CsvRewrite(
-            [index.get(name) for name in source.schema.names],
+            [index.get(name) for name in columns],
             *maps,
             inverse=inverse,
             infinite_missing=source.read.infinities_missing,
+            vacant=[i for i, name in enumerate(columns) if name in empty],
             **sink.csv_style,
         )
         look = looks.get(source.name)
@@ -89,6 +97,9 @@ def rewrite_csv(
             for part in source.rewritten(names, plan, wanted):
                 if look is not None and looks_at(part.batch) and len(part.look):
                     look.update(part.look)
+                if part.valued is not None:
+                    row, column, text = part.valued
+                    raise value_error(cell(source, columns[column], row), text, stats_name)
                 if part.infinite is not None:
                     bad = part.infinite
                     where = cell(source, names[bad.column], bad.row)

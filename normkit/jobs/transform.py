@@ -26,7 +26,6 @@ from ..io.arrow import (
     dictionary_type_named,
     first_infinite,
     numeric_type_named,
-    rows_float64,
     to_float64,
 )
 from ..io.dataset import Concatenated, open_dataset, reference_reader
@@ -46,10 +45,11 @@ from .recipes import (
     restored_pandas,
     shared_record,
 )
-from .resemblance import LOOK_ROWS, Resemblance, looks_at
+from .resemblance import Resemblance, looked_at
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, infinite_output_error, rewritable, rewrite_csv
 from .texttypes import cast_as_recorded, recorded_pandas, recorded_types, types_to_record
+from .vacant import refuse_values, vacant_columns
 
 __all__ = [
     "TransformOptions",
@@ -315,6 +315,10 @@ def transform_file(
             source, within = batches.source_of(row)
             return cell(source, name, within)
 
+        # Values where the fit found none would pass through unnormalized: refused.
+        vacant = vacant_columns(stats)
+        checked = refuse_values(batches, vacant, reference.missing_text, locate, stats_file)
+
         infinity_hints = (
             "fix the data",
             f"read infinities as missing ({param('inf_as_missing', True)})",
@@ -324,7 +328,7 @@ def transform_file(
         if normalizer is None:
             # One output batch per input batch: an infinite output is told from an overflow by its
             # input, which is checked only then (the check costs as much as the transform).
-            inputs: Iterator[pa.RecordBatch] = batches
+            inputs: Iterator[pa.RecordBatch] = checked
             unrecorded = {s.name for s in sources if Recipe.of(s) is None}
             if unrecorded:
                 # Nothing records how these were made: what their columns look like must do.
@@ -340,11 +344,11 @@ def transform_file(
                     )
                     for name in unrecorded
                 }
-                inputs = _looked_at(batches, names, looks)
+                inputs = looked_at(checked, batches, names, looks)
             pairs = ((given, map_columns(given, names, fn)) for given in inputs)
         else:  # a batch holding an infinite value would come out as NaN: refused first
             normalizer.locate = locate
-            finite = refuse_infinite(batches, names, locate, infinity_hints)
+            finite = refuse_infinite(checked, names, locate, infinity_hints)
             pairs = ((None, batch) for batch in normalizer(finite))
         # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
         # a spreadsheet stays UTF-16), so that it reads back as the input did; and without quoting
@@ -363,7 +367,7 @@ def transform_file(
         with open_sink(output, schema, out_format, written, reference.line_end) as sink:
             if spliced:
                 args = (sources, names, affine, options.inverse, sink, looks, infinity_hints)
-                rewrite_csv(*args, progress)
+                rewrite_csv(*args, progress, vacant=(vacant, stats_file))
                 pairs = iter(())
             for given, batch in pairs:
                 _refuse_infinite_output(
@@ -543,24 +547,6 @@ def _restore(
         if written is not dtype:
             arrays[i] = arrays[i].dictionary_encode().cast(written)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def _looked_at(
-    batches: Concatenated, names: list[str], looks: dict[str, Resemblance]
-) -> Iterator[pa.RecordBatch]:
-    """The batches, the first rows of some shown to the :class:`Resemblance` of their input (if
-    it has one): of each input's first :data:`LOOK_EVERY` batches, then of every
-    :data:`LOOK_EVERY`-th, so that the sample spans the whole input at a small cost."""
-    rows, seen = 0, {}
-    for batch in batches:
-        name = batches.source_of(rows)[0].name if batch.num_rows else ""
-        rows += batch.num_rows
-        look = looks.get(name)
-        if look is not None:
-            i = seen[name] = seen.get(name, -1) + 1
-            if looks_at(i):
-                look.update(rows_float64(batch.select(names).slice(0, LOOK_ROWS)))
-        yield batch
 
 
 #: Batches of fewer rows have their output checked for infinities in one call.

@@ -99,6 +99,9 @@ class Rewritten:
     look: np.ndarray  # the values of the normalized columns of the first records wanted
     infinite: InfiniteOutput | None  # the texts are then not to be written
     batch: int  # among the chunks that hold records (0-based)
+    #: A value in a column that must hold none: (data row, 0-based; column of the header;
+    #: text); the texts are then not to be written.
+    valued: tuple[int, int, str] | None = None
 
 
 class RecordError(Exception):
@@ -519,15 +522,17 @@ class NativeRecords:
 
     def _collect_rewritten(self, job) -> Iterator[Rewritten]:
         """The records of a chunk written again (none for a chunk of blank lines)."""
-        _, rows, lines, texts, look, infinite = self._result(job)
+        _, rows, lines, texts, look, infinite, valued = self._result(job)
         if infinite is not None:
             row, column, value, output = infinite
             infinite = InfiniteOutput(self.rows + row, column, value, output)
+        if valued is not None:
+            valued = (self.rows + valued[0], *valued[1:])
         self.rows += rows
         self._line += lines
         self._collected += 1
         if rows:
-            yield Rewritten(rows, texts, look, infinite, self._collected - 1 - self._empty)
+            yield Rewritten(rows, texts, look, infinite, self._collected - 1 - self._empty, valued)
         else:
             self._empty += 1
 

@@ -1,0 +1,97 @@
+"""Columns a fit found no value in, and which must hold none when the statistics are applied.
+
+A fit passes through a column of no value (every row missing: ``why`` ``"no values"``), as it
+has nothing to fit; the column has no statistics. Where a later input holds values in it, they
+would go out as they came, beside columns that are normalized: the data differs from what was
+fitted in a way the output would not show. The transform refuses it, naming the first value,
+and says what to do: fit on data where the column has values, or exclude it from the fit to
+pass it through on purpose (``why`` ``"excluded"``, which this rule leaves alone).
+
+The rule holds wherever the statistics are applied to files: on record batches here
+(:func:`refuse_values`), and in CSV records written again by the native engine
+(``normkit._native.CsvRewrite``'s ``vacant`` columns), which stop at the same value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import pyarrow as pa
+
+from ..errors import DataError
+from ..io.lazy import pc
+from ..stats.fitted import FittedStats
+
+__all__ = ["first_value", "refuse_values", "vacant_columns", "value_error"]
+
+
+def vacant_columns(stats: FittedStats) -> list[str]:
+    """The columns the fit of ``stats`` passed through for having no value."""
+    return [p.name for p in stats.passthrough or () if p.why == "no values"]
+
+
+def value_error(where: str, text: str, stats_name: str | None) -> DataError:
+    """The error of a value ``text`` at ``where`` (a cell: file, column, row), in a column
+    which the fit of the statistics (read from ``stats_name``, if a file) found no value in."""
+    fitted = f"the data {stats_name} was fitted on" if stats_name else "the data fitted"
+    return DataError(
+        f"{where}: holds {text!r}, but the column had no value in {fitted}, so it has no "
+        "statistics and its values would pass through unnormalized; fit on data where it has "
+        "values, or exclude it from the fit to pass it through as it is"
+    )
+
+
+def first_value(
+    batch: pa.RecordBatch, names: Sequence[str], missing_text
+) -> tuple[int, str, str] | None:
+    """The first value of ``batch`` in its columns ``names`` (those it has): ``(row, column,
+    text)``, the first row that holds one, and in it the first such column; None where every
+    value is missing (null, NaN, or in ``missing_text``: a CSV's text as written)."""
+    found = None
+    for i, field in enumerate(batch.schema):
+        if field.name not in names or pa.types.is_null(field.type):
+            continue
+        column = batch.column(i)
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        present = pc.is_valid(column)
+        if pa.types.is_floating(column.type):
+            present = pc.and_(present, pc.invert(pc.is_nan(column)))
+        elif missing_text and (
+            pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        ):
+            spelled = pc.is_in(column, value_set=pa.array(list(missing_text), column.type))
+            present = pc.and_(present, pc.invert(spelled))
+        if not pc.any(present).as_py():
+            continue
+        row = pc.index(present, True).as_py()
+        if found is None or row < found[0]:
+            value = column[row]
+            text = (
+                value.as_py()
+                if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+                else str(value)
+            )
+            found = (row, field.name, text)
+    return found
+
+
+def refuse_values(
+    batches: Iterable[pa.RecordBatch],
+    names: Sequence[str],
+    missing_text,
+    locate: Callable[[int, str], str],
+    stats_name: str | None,
+) -> Iterator[pa.RecordBatch]:
+    """``batches``, refused at the first value in one of the columns ``names``
+    (:func:`first_value`); ``locate(row, name)`` names a cell by its row counted over all the
+    batches."""
+    names = set(names)
+    done = 0
+    for batch in batches:
+        found = first_value(batch, names, missing_text)
+        if found is not None:
+            row, name, text = found
+            raise value_error(locate(done + row, name), text, stats_name)
+        done += batch.num_rows
+        yield batch
