@@ -388,7 +388,7 @@ def _present(text: str, quote: str | None, decimal_comma: str | None = None) -> 
     in a comma file) would split quoted text. With ``decimal_comma`` (the first line), a comma
     given as the decimal separator is one only where it splits that line too, or where quoted
     fields hold decimal commas (``"1,5"``: the commas outside them separate, a title above)."""
-    found = [d for d in DELIMITERS if d in _outside_quotes(text, quote)]
+    found = list(filter(_outside_quotes(text, quote).__contains__, DELIMITERS))  # once
     if (
         decimal_comma is not None
         and "," not in _outside_quotes(decimal_comma, quote)
