@@ -23,9 +23,7 @@ from ..estimator.apply import (
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import (
-    dictionary_type_named,
     first_infinite,
-    numeric_type_named,
     to_float64,
 )
 from ..io.dataset import Concatenated, open_dataset, reference_reader
@@ -46,6 +44,7 @@ from .recipes import (
     shared_record,
 )
 from .resemblance import Resemblance, looked_at
+from .restore import restored_batch, restored_types
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, infinite_output_error, rewritable, rewrite_csv
 from .texttypes import cast_as_recorded, recorded_pandas, recorded_types, types_to_record
@@ -256,7 +255,7 @@ def transform_file(
     # types the stat file records for the raw data.
     once_more = any(r is not None and r.previous is not None for r in records)
     restore = options.inverse and options.restore_types and not once_more
-    restored = _restored_types(stats) if restore else {}
+    restored = restored_types(stats) if restore else {}
     reference = reference_reader(sources)
     # Of the input's schema metadata, pandas' record of its columns is kept (the fitted ones
     # made float64), so that pandas reads the columns passed through and the index as they
@@ -383,9 +382,8 @@ def transform_file(
                     )
                 if restored:
                     try:
-                        batch = _restore(
-                            batch, restored, schema, batches, sink.rows_written, recorded
-                        )
+                        at = (batches, sink.rows_written)
+                        batch = restored_batch(batch, restored, schema, at, recorded, affine, names)
                     except DataError:
                         for name, look in looks.items():  # raw data, rather than a bad value?
                             look.refuse(name, allowed)
@@ -465,88 +463,6 @@ def _running_transform(stats: FittedStats, gamma, beta) -> tuple[str, Affine] | 
         return "ema", stats.frozen("ema", gamma, beta)
     except NormkitError:
         return None
-
-
-def _restored_types(stats: FittedStats) -> dict[str, pa.DataType]:
-    """The types other than float64 the statistics record for their columns (integers,
-    narrower floats, decimals; dictionaries of them as their values): what an inverse restores."""
-    out = {}
-    for name, text in zip(stats.names, stats.dtypes, strict=True):
-        dtype = dictionary_type_named(text) or numeric_type_named(text)
-        if dtype is not None and dtype != pa.float64():
-            out[name] = dtype
-    return out
-
-
-#: Beyond this, float64 does not hold every integer: a restored integer could be off by some.
-_EXACT_INTEGERS = 2.0**53
-
-
-def _restore(
-    batch: pa.RecordBatch,
-    types: dict[str, pa.DataType],
-    schema: pa.Schema,
-    read: Concatenated,
-    rows: int,
-    recorded: bool,
-) -> pa.RecordBatch:
-    """The restored columns in the types they were: integers and decimals within rounding of
-    their values (and in the type's range; NaN, which they cannot hold, as missing), narrower
-    floats within the type's range; otherwise the row is named. ``recorded``: whether the inputs recorded how they were normalized."""
-    arrays = list(batch.columns)
-    for name, written in types.items():
-        # A dictionary of numbers is restored as its values, then encoded again.
-        dtype = written.value_type if pa.types.is_dictionary(written) else written
-        i = batch.schema.get_field_index(name)
-        column = arrays[i]
-        values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
-        valid = ~np.asarray(column.is_null()) if column.null_count else np.ones(len(values), bool)
-        digits = 0 if pa.types.is_integer(dtype) else getattr(dtype, "scale", None)
-        if digits is not None:  # integers and decimals hold no NaN: it is a missing value
-            valid &= ~np.isnan(values)
-        with np.errstate(invalid="ignore", over="ignore"):
-            if digits is None:  # a narrower float: anything in its range
-                wanted = values
-                bad = valid & np.isinf(values.astype(dtype.to_pandas_dtype()))
-                why = f"is beyond the range of {dtype}"
-            else:
-                shifted = values * 10.0**digits
-                wanted = np.round(shifted)
-                far = np.abs(shifted - wanted) > np.maximum(1e-6, 1e-9 * np.abs(shifted))
-                bad = valid & far
-                why = f"is not {'an integer' if digits == 0 else f'a number of {digits} decimals'}"
-                inexact = valid & (np.abs(wanted) > _EXACT_INTEGERS)
-                if inexact.any() and not bad.any():
-                    bad, why = inexact, "is beyond 2**53, where float64 does not hold every integer"
-                if pa.types.is_integer(dtype):
-                    info = np.iinfo(dtype.to_pandas_dtype())
-                    out_of_range = valid & ((wanted < info.min) | (wanted > info.max))
-                else:
-                    out_of_range = valid & (np.abs(wanted) >= 10.0**dtype.precision)
-                if out_of_range.any() and not bad.any():
-                    bad, why = out_of_range, f"is beyond the range of {dtype}"
-                wanted = wanted / 10.0**digits if digits else wanted
-        hit = np.flatnonzero(bad)
-        if hit.size:
-            k = int(hit[0])
-            source, row = read.source_of(rows + k)
-            hints = [f"keep float64 ({param('restore_types', False)})"]
-            if not recorded:
-                hints.insert(
-                    0,
-                    f"give the statistics ({param('use')}), {param('gamma')} and {param('beta')} "
-                    "the data was normalized with (this input does not record them)",
-                )
-            raise DataError(
-                f"{source.name}: column {name!r} at data row {row + 1:,}: the restored value "
-                f"{float(values[k])!r} {why}, but the stat file records the column as {dtype}",
-                hints=hints,
-            )
-        restored = pa.array(wanted, pa.float64(), mask=None if valid.all() else ~valid)
-        arrays[i] = pc.cast(restored, dtype, safe=False)
-        if written is not dtype:
-            arrays[i] = arrays[i].dictionary_encode().cast(written)
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 #: Batches of fewer rows have their output checked for infinities in one call.

@@ -1,0 +1,119 @@
+"""An inverse's columns given back in the types the statistics record for them (integers,
+decimals, narrower floats), or refused where the values cannot be those of that type."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import DataError, param
+from ..io.arrow import dictionary_type_named, numeric_type_named
+from ..io.dataset import Concatenated
+from ..io.lazy import pc
+from ..stats.fitted import Affine, FittedStats
+
+__all__ = ["restored_batch", "restored_types"]
+
+
+def restored_types(stats: FittedStats) -> dict[str, pa.DataType]:
+    """The types other than float64 the statistics record for their columns (integers,
+    narrower floats, decimals; dictionaries of them as their values): what an inverse restores."""
+    out = {}
+    for name, text in zip(stats.names, stats.dtypes, strict=True):
+        dtype = dictionary_type_named(text) or numeric_type_named(text)
+        if dtype is not None and dtype != pa.float64():
+            out[name] = dtype
+    return out
+
+
+#: Roundings in a value's way through the transform and back (a decimal's conversion to
+#: float64; the center, scale, gamma and beta there and back; a decimal's shift), each off by
+#: at most 2**-53 of a magnitude no larger than |x| + |center| + |beta| * scale / |gamma|.
+_ROUNDINGS = 12
+
+
+def restored_batch(
+    batch: pa.RecordBatch,
+    types: dict[str, pa.DataType],
+    schema: pa.Schema,
+    at: tuple[Concatenated, int],
+    recorded: bool,
+    affine: Affine,
+    names: list[str],
+) -> pa.RecordBatch:
+    """The restored columns in the types they were: integers and decimals within rounding of
+    their values (and in the type's range; NaN, which they cannot hold, as missing), narrower
+    floats within the type's range; otherwise the row is named (``at``: the batches, and the
+    rows before this one). An integer or decimal is given back only where the rounding of its
+    way there and back by ``affine`` (:data:`_ROUNDINGS`) cannot have moved it to a neighbour
+    (beyond 2**53, or near it with a large center, it can). ``recorded``: whether the inputs
+    recorded how they were normalized."""
+    read, rows = at
+    arrays = list(batch.columns)
+    for name, written in types.items():
+        # A dictionary of numbers is restored as its values, then encoded again.
+        dtype = written.value_type if pa.types.is_dictionary(written) else written
+        i = batch.schema.get_field_index(name)
+        column = arrays[i]
+        values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
+        valid = ~np.asarray(column.is_null()) if column.null_count else np.ones(len(values), bool)
+        digits = 0 if pa.types.is_integer(dtype) else getattr(dtype, "scale", None)
+        if digits is not None:  # integers and decimals hold no NaN: it is a missing value
+            valid &= ~np.isnan(values)
+        with np.errstate(invalid="ignore", over="ignore"):
+            if digits is None:  # a narrower float: anything in its range
+                wanted = values
+                bad = valid & np.isinf(values.astype(dtype.to_pandas_dtype()))
+                why = f"is beyond the range of {dtype}"
+            else:
+                shifted = values * 10.0**digits
+                wanted = np.round(shifted)
+                j = names.index(name)
+                c, s, g, b = (
+                    float(a[j]) for a in (affine.center, affine.scale, affine.gamma, affine.beta)
+                )
+                slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + abs(c) + abs(b) * s / abs(g))
+                slack *= 10.0**digits
+                off = np.abs(shifted - wanted)
+                bad = valid & (off > np.maximum(np.maximum(1e-6, 1e-9 * np.abs(shifted)), slack))
+                kind = "integer" if digits == 0 else f"number of {digits} decimals"
+                why = f"is not {'an' if digits == 0 else 'a'} {kind}"
+                inexact = valid & (off + slack >= 0.5)
+                if inexact.any() and not bad.any():
+                    k = int(np.flatnonzero(inexact)[0])
+                    bad, why = (
+                        inexact,
+                        (
+                            f"may be another {kind} than the one transformed: float64 holds it "
+                            f"within ±{slack[k] / 10.0**digits:.2g} there and back"
+                        ),
+                    )
+                if pa.types.is_integer(dtype):
+                    info = np.iinfo(dtype.to_pandas_dtype())
+                    out_of_range = valid & ((wanted < info.min) | (wanted > info.max))
+                else:
+                    out_of_range = valid & (np.abs(wanted) >= 10.0**dtype.precision)
+                if out_of_range.any() and not bad.any():
+                    bad, why = out_of_range, f"is beyond the range of {dtype}"
+                wanted = wanted / 10.0**digits if digits else wanted
+        hit = np.flatnonzero(bad)
+        if hit.size:
+            k = int(hit[0])
+            source, row = read.source_of(rows + k)
+            hints = [f"keep float64 ({param('restore_types', False)})"]
+            if not recorded:
+                hints.insert(
+                    0,
+                    f"give the statistics ({param('use')}), {param('gamma')} and {param('beta')} "
+                    "the data was normalized with (this input does not record them)",
+                )
+            raise DataError(
+                f"{source.name}: column {name!r} at data row {row + 1:,}: the restored value "
+                f"{float(values[k])!r} {why}, but the stat file records the column as {dtype}",
+                hints=hints,
+            )
+        restored = pa.array(wanted, pa.float64(), mask=None if valid.all() else ~valid)
+        arrays[i] = pc.cast(restored, dtype, safe=False)
+        if written is not dtype:
+            arrays[i] = arrays[i].dictionary_encode().cast(written)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
