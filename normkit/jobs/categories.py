@@ -13,12 +13,12 @@ reads them, so that a CSV and a Parquet file of the same data count alike).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 
-from ..core.categories import CategoryCounter
+from ..core.categories import CategoryCounter, CategoryCounts
 from ..io.arrow import text_array
 from ..io.categories import TextCounts, is_categorical_type, value_counts
 from ..io.lazy import pc
@@ -30,6 +30,7 @@ __all__ = [
     "GROUP_ROWS",
     "Counted",
     "add_counts",
+    "booleans_as_found",
     "categorical_columns",
     "count_batches",
 ]
@@ -44,6 +45,23 @@ def categorical_columns(schema: pa.Schema, passthrough: Sequence[PassedThrough])
         for p in passthrough
         if p.why != "excluded" and is_categorical_type(schema.field(p.name).type)
     ]
+
+
+def booleans_as_found(
+    passthrough: Sequence[PassedThrough], counts: Mapping[str, CategoryCounts]
+) -> list[PassedThrough]:
+    """``passthrough`` with the columns a CSV's first rows typed as booleans, but that hold
+    other text further on (``maybe`` among ``true`` and ``false``: a category of its own in
+    ``counts``), passed through as text: what the whole data shows, as the fit's numbers check
+    integers over the whole data."""
+    out = []
+    for p in passthrough:
+        found = counts.get(p.name)
+        odd = found is not None and (found.other or set(found.counts) - {"true", "false"})
+        if p.dtype == "bool" and odd:
+            p = PassedThrough(p.name, "string", "text")
+        out.append(p)
+    return out
 
 
 #: Rows, or bytes of the counted columns, gathered before they are counted by Arrow: small

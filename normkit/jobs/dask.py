@@ -53,7 +53,7 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats, per_column
-from .categories import categorical_columns
+from .categories import booleans_as_found, categorical_columns
 from .columntypes import check_dataset_types
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
@@ -306,6 +306,7 @@ def fit_dask(
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
     settings = given.settings(detected, renamed_columns(sources))  # the options given
+    passthrough = tuple(booleans_as_found(passthrough, stats.categories or {}))
     stats = replace(stats, read=settings, passthrough=passthrough)
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
     return Standardizer.from_stats(stats, **estimator.get_params())

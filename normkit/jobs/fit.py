@@ -19,7 +19,7 @@ from ..io.reader import Reader
 from ..stats.fitted import FittedStats, PassedThrough, per_column
 from ..stats.shift import check_shift
 from ..stats.statfile import check_stat_path, now
-from .categories import categorical_columns
+from .categories import booleans_as_found, categorical_columns
 from .recipes import refuse_mixed_scales
 from .sources import (
     IntegerCheck,
@@ -115,6 +115,7 @@ def fit_files(
     with reading_weights(weight_column), _chosen_by_name(chosen):
         rows = feed(accumulator, sources, names, progress, integers, categories, weight_column)
     require_rows(accumulator.n_rows, sources)
+    counted = categories.result()
     stats = FittedStats.from_pass(
         names,
         dtypes if integers is None else integers.dtypes,
@@ -123,8 +124,8 @@ def fit_files(
         gamma,
         beta,
         read=read.settings(detected_dialect(sources), renamed_columns(sources)),
-        passthrough=passthrough,
-        categories=categories.result(),
+        passthrough=booleans_as_found(passthrough, counted),
+        categories=counted,
     )
     require_some_weight(stats, weight_column, describe_sources(sources))
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]

@@ -2396,3 +2396,24 @@ def test_one_column_of_decimal_commas_is_told_how_to_read_it(tmp_path):
     # Two columns of integers: no such hint.
     path.write_text("v\n1,5\n2,x\n")
     assert "--decimal" not in refused(1, "fit", path)
+
+
+@pytest.mark.parametrize("engine", [[], ["--engine", "dask", "--workers", "1"]])
+def test_a_column_its_first_rows_type_boolean_but_holding_other_text_later_is_text(
+    tmp_path, engine
+):
+    # The fit wrote a stat file its own reader refused ("category 'maybe' of a boolean column").
+    path = tmp_path / "late.csv"
+    rows = [f"{i},{'true' if i % 3 else 'False'}" for i in range(100_000)]
+    path.write_text("x,flag\n" + "\n".join([*rows, "2,maybe"]) + "\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, "-o", stats, *engine)
+    doc = json.loads(stats.read_text())
+    assert doc["passthrough"] == [{"name": "flag", "dtype": "string", "why": "text"}]
+    counts = {c["name"]: c["counts"] for c in doc["categories"]}["flag"]
+    assert counts == {"true": 66_666, "false": 33_334, "maybe": 1}
+    assert "no drift" in ok("drift", path, "-s", stats)
+    short = tmp_path / "short.csv"
+    short.write_text("x,flag\n" + "\n".join(rows[:10]) + "\n")
+    ok("fit", short, "-o", stats)
+    assert json.loads(stats.read_text())["passthrough"][0]["dtype"] == "bool"
