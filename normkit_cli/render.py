@@ -182,6 +182,11 @@ def render_stats(path: str, stats: FittedStats) -> str:
             f"imported   {imported.get('from')}, layer {layer}: {imported.get('statistics')}; "
             f"count: {imported.get('count')}; eps: {imported.get('eps')}"
         )
+        if stats.default_use == "ema":
+            lines.append(
+                "           exported with its running statistics, which the layer normalizes "
+                "with: transform uses them unless --use says"
+            )
     lines.append(
         f"options    ddof={options.ddof} eps={options.eps:g} "
         f"with_mean={str(options.with_mean).lower()} with_std={str(options.with_std).lower()}"

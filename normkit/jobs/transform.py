@@ -335,7 +335,8 @@ def transform_file(
                 quartiles = None if stats.sketch is None else stats.sketch.quartiles()
                 # An inverse with the exact statistics nobody asked for: of data the running
                 # ones normalized?
-                unasked = options.inverse and options.use is None and use in (None, "exact")
+                unasked = options.inverse and options.use is None
+                unasked = unasked and (use or stats.default_use) == "exact"
                 ema = _running_transform(stats, gamma, beta) if unasked else None
                 looks = {
                     name: Resemblance(
@@ -440,7 +441,7 @@ def _settings(
     shared = shared_record(records)
     recipe = Recipe(
         options.mode,
-        use or "exact",
+        use or stats.default_use,
         options.inverse,
         fingerprint,
         dict(zip(names, map(float, gamma), strict=True)),

@@ -253,6 +253,14 @@ class FittedStats:
         return len(self.names)
 
     @property
+    def default_use(self) -> str:
+        """The statistics a frozen transform uses unless told: the exact ones, but the running
+        ones where these came back from a PyTorch layer that normkit exported with them and that
+        still holds them (``import-torch``): its eval mode normalizes with those."""
+        exported = (self.provenance.get("imported") or {}).get("exported") or {}
+        return "ema" if exported.get("use") == "ema" and self.running is not None else "exact"
+
+    @property
     def count(self) -> np.ndarray:
         return self.moments.count
 
@@ -549,13 +557,13 @@ class FittedStats:
         Parameters
         ----------
         use : {"exact", "ema"} or None
-            The exact statistics (``mean``, ``scale``; the default) or the running ones
-            (``running_mean``, ``sqrt(running_var + eps)``).
+            The exact statistics (``mean``, ``scale``) or the running ones (``running_mean``,
+            ``sqrt(running_var + eps)``); None: :attr:`default_use`.
         gamma, beta : float, mapping of column to float, or None
             None keeps those fitted.
         """
         params.check("use", use)
-        if use in (None, "exact"):
+        if (use or self.default_use) == "exact":
             center, scale = self.mean, self.scale
         else:
             running = self.require_running()

@@ -215,6 +215,30 @@ def test_an_untouched_export_imports_back_as_the_statistics_it_was_made_from(
     assert report["drifted"] == []
     assert report["columns"][0]["p_values"]["distribution"] is not None
     assert report["notes"] == []
+    # And a transform with it normalizes as the layer's eval mode, by the statistics it holds
+    # (the exact ones were the default, whatever the layer held).
+    columns = json.loads(safe_metadata(state)["columns"])
+    frame = pd.read_csv(tmp / "train.csv")[columns].dropna()
+    frame.to_csv(tmp / "plain.csv", index=False)
+    z = tmp / f"{use}_z.csv"
+    assert run_normkit("transform", tmp / "plain.csv", "-s", back, "-o", z).returncode == 0
+    layer = normkit.to_torch(stats, use=use, dtype=dtype).eval()
+    with torch.no_grad():
+        x = torch.from_numpy(frame.to_numpy(dtype=np.dtype(dtype)))
+        expected = layer(x).numpy().astype(np.float64)
+    got = pd.read_csv(z)[columns].to_numpy()
+    tolerance = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+    assert normkit.Standardizer.load(back).stats_.default_use == use
+    shown = run_normkit("inspect", back).stdout.decode()
+    assert ("transform uses them unless --use says" in shown) == (use == "ema")
+
+
+def safe_metadata(path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="np") as f:
+        return f.metadata()
 
 
 def test_a_layer_trained_after_export_is_read_from_its_own_buffers(fitted_file, tmp_path):
