@@ -292,6 +292,28 @@ def test_codes_among_numbers_make_a_column_text_a_few_tokens_do_not(tmp_path, wo
     assert doc["passthrough"] == [{"name": "ticket", "dtype": "string", "why": "text"}]
 
 
+@pytest.mark.parametrize(("every", "text"), [(25, False), (19, True)])
+def test_many_different_words_make_a_column_text_only_where_they_are_not_rare(
+    tmp_path, every, text
+):
+    # A spreadsheet's error values among 2,000 prices, ten different ones: one row in 25 (4%)
+    # is a column of numbers with tokens, refused at the first; one in 19 (5.3%), of text.
+    errors = ["#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "err", "x", "bad"]
+    prices = [
+        errors[i // every % 10] if i % every == 3 else f"{50 + i % 7 * 0.25}" for i in range(2000)
+    ]
+    path = tmp_path / "p.csv"
+    path.write_text("qty,price\n" + "".join(f"{i % 9},{p}\n" for i, p in enumerate(prices)))
+    if not text:
+        assert refused(1, "fit", path) == (
+            f"{ERROR}{path}: column 'price' at data row 4: '#NULL!' is not a number; "
+            "exclude the column (--exclude price) or add the string to --null-values"
+        )
+        return
+    doc = json.loads(ok("fit", path, "-o", "-"))
+    assert doc["passthrough"] == [{"name": "price", "dtype": "string", "why": "text"}]
+
+
 @pytest.mark.parametrize("leading", [10, 200_000])
 def test_placeholders_before_the_first_number_do_not_make_a_column_text(tmp_path, leading):
     # 200,000 rows of '?' fill the first block: nothing there says numbers, nor text.

@@ -84,6 +84,11 @@ _THOUSANDS = rf"\s*[+-]?{_GROUPED}\s*"
 #: (``T``, ``n/a``, ``#DIV/0!``, ``\N``).
 TEXT_VALUES = 10
 
+#: And the share of its values they must be at least (Titanic's tickets: a quarter): a
+#: spreadsheet's error values (``#DIV/0!``, ``#REF!``, ``#N/A``...) scattered in a column of
+#: prices are many different words, but rare ones, which stop a fit with their row.
+TEXT_SHARE = 0.05
+
 
 def typed_by_majority(
     schema: pa.Schema,
@@ -95,8 +100,9 @@ def typed_by_majority(
     only numbers and placeholders (:data:`PLACEHOLDER`), is a column of numbers (float64): a
     few tokens that are not numbers (``?``, ``#N/A``, ``1,000``) then stop a fit with their row
     and value wherever they stand, rather than turning the column into text when they happen to
-    be in the first block. Mostly numbers beside :data:`TEXT_VALUES` different words or more
-    are a column of text (ticket numbers, product codes): no token stands out there. So are
+    be in the first block. Mostly numbers beside :data:`TEXT_VALUES` different words or more,
+    at least :data:`TEXT_SHARE` of the values, are a column of text (ticket numbers, product
+    codes): no token stands out there. So are
     :data:`TEXT_VALUES` different placeholders or more (symbols, emoji: ``✅``, ``⚠️``, ``❌``):
     marks of a missing value are few.
 
@@ -126,7 +132,9 @@ def typed_by_majority(
                     marks.add(v.strip())
             elif len(words) < TEXT_VALUES:
                 words.add(v)
-        mostly = numbers and 2 * numbers > len(present) and len(words) < TEXT_VALUES
+        wordy = len(words) >= TEXT_VALUES
+        wordy = wordy and len(present) - numbers - placeholders >= TEXT_SHARE * len(present)
+        mostly = numbers and 2 * numbers > len(present) and not wordy
         marked = numbers + placeholders == len(present) and len(marks) < TEXT_VALUES
         if mostly or marked:
             schema = schema.set(i, field.with_type(pa.float64()))
