@@ -91,7 +91,9 @@ pub fn typed_array(column: TypedColumn) -> Result<ArrayRef, ArrowError> {
             PrimitiveArray::<TimestampNanosecondType>::new(ScalarBuffer::from(v), validity)
                 .with_timezone_opt(utc),
         ),
-        (ColumnType::Int64, Values::Int64(v)) => primitive::<Int64Type>(v, validity),
+        (ColumnType::Int64 | ColumnType::Int64Plain, Values::Int64(v)) => {
+            primitive::<Int64Type>(v, validity)
+        }
         (ColumnType::Date32, Values::Int32(v)) => primitive::<Date32Type>(v, validity),
         (ColumnType::Time32, Values::Int32(v)) => primitive::<Time32SecondType>(v, validity),
         (ColumnType::Float64, Values::Float64(v)) => primitive::<Float64Type>(v, validity),

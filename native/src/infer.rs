@@ -86,6 +86,10 @@ pub enum ColumnType {
     Text = 10,
     /// Bytes.
     Binary = 11,
+    /// 64-bit integers written without a leading zero (`05` is no value of it): a column whose
+    /// first rows have none, where a later one would lose its zero (a code, not a number). Never
+    /// inferred; asked for.
+    Int64Plain = 12,
 }
 
 const ORDER: [ColumnType; 12] = [
@@ -106,7 +110,8 @@ const ORDER: [ColumnType; 12] = [
 impl ColumnType {
     /// The type of number `code` (`ColumnType::X as u8`).
     pub fn from_code(code: u8) -> Option<Self> {
-        ORDER.into_iter().find(|&t| t as u8 == code)
+        let asked = [ColumnType::Int64Plain];
+        ORDER.into_iter().chain(asked).find(|&t| t as u8 == code)
     }
 
     fn bit(self) -> u16 {
@@ -165,6 +170,9 @@ fn read_as(text: &[u8], t: ColumnType, decimal_point: u8) -> Option<Value> {
     match t {
         ColumnType::Null => None,
         ColumnType::Int64 => parse_int64(text).map(Value::Int64),
+        ColumnType::Int64Plain => parse_int64(text)
+            .filter(|_| !zero_padded(text))
+            .map(Value::Int64),
         ColumnType::Boolean => parse_bool(text).map(Value::Bool),
         ColumnType::Date32 => parse_date(trim(text)).map(Value::Int32),
         ColumnType::Time32 => parse_time(text).map(Value::Int32),
@@ -205,6 +213,7 @@ impl TypedColumn {
         let values = match column_type {
             ColumnType::Null => Values::Null,
             ColumnType::Int64
+            | ColumnType::Int64Plain
             | ColumnType::Timestamp
             | ColumnType::TimestampNs
             | ColumnType::TimestampUtc
@@ -347,6 +356,16 @@ fn trim(mut s: &[u8]) -> &[u8] {
         s = rest;
     }
     s
+}
+
+/// Whether `text` (an integer) is written with a leading zero: `007`, ` -05`, not `0` nor
+/// `0x1F`.
+fn zero_padded(text: &[u8]) -> bool {
+    let digits = match trim(text) {
+        [b'-' | b'+', rest @ ..] => rest,
+        all => all,
+    };
+    matches!(digits, [b'0', b'0'..=b'9', ..])
 }
 
 /// An int64 as pyarrow reads one: `[-]digits` in range, or `0x` and 1 to 16 hex digits (the 64
@@ -591,6 +610,17 @@ mod tests {
         assert_eq!(typed(&["-9223372036854775809"]), ColumnType::Float64);
         assert_eq!(typed(&["+5"]), ColumnType::Float64);
         assert_eq!(typed(&["0x1F", "0XFF"]), ColumnType::Int64);
+        let plain = |t: &str| read_as(t.as_bytes(), ColumnType::Int64Plain, b'.');
+        assert_eq!(plain(" 12 "), Some(Value::Int64(12)));
+        assert_eq!(plain("0"), Some(Value::Int64(0)));
+        assert_eq!(plain("-0"), Some(Value::Int64(0)));
+        assert_eq!(plain("0x1F"), Some(Value::Int64(31)));
+        for padded in ["007", " -05", "00"] {
+            assert_eq!(plain(padded), None, "{padded}");
+            assert!(read_as(padded.as_bytes(), ColumnType::Int64, b'.').is_some());
+        }
+        assert_eq!(ColumnType::from_code(12), Some(ColumnType::Int64Plain));
+        assert_eq!(ColumnType::from_code(13), None);
         assert_eq!(typed(&["-0x1F"]), ColumnType::Text);
         assert_eq!(typed(&["0x1FFFFFFFFFFFFFFFF"]), ColumnType::Text);
         assert_eq!(parse_int64(b"0xFFFFFFFFFFFFFFFF"), Some(-1));

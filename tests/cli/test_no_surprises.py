@@ -2439,3 +2439,28 @@ def test_a_column_its_first_rows_type_boolean_but_holding_other_text_later_is_te
     short.write_text("x,flag\n" + "\n".join(rows[:10]) + "\n")
     ok("fit", short, "-o", stats)
     assert json.loads(stats.read_text())["passthrough"][0]["dtype"] == "bool"
+
+
+def test_a_leading_zero_after_first_rows_of_none_is_refused_not_dropped(tmp_path):
+    # Postcodes sorted down: the first block has none with a leading zero, so the column is
+    # typed int64, and '01234' further on came out as 1234 in Parquet with exit 0.
+    rows = [f"{98765 - i % 8000:05d},{i % 7}" for i in range(20_000)] + ["01234,3", "01235,4"]
+    path = tmp_path / "zip.csv"
+    path.write_text("zip,x\n" + "\n".join(rows) + "\n")
+    stats, out = tmp_path / "s.json", tmp_path / "z.parquet"
+    ok("fit", path, "--exclude", "zip", "-o", stats)
+    small = ("--csv-block-size", "64K")
+    assert refused(1, "transform", path, "-s", stats, "-o", out, *small) == (
+        f"{ERROR}{path}: column 'zip' at data row 20,001: '01234' is written "
+        "with a leading zero, which an int64 would drop, and the values before it have none (a "
+        "code rather than a number); keep the columns passed through as text (--keep-text)"
+    )
+    assert not out.exists()
+    ok("transform", path, "-s", stats, "-o", out, *small, "--keep-text")
+    assert pq.read_table(out).column("zip")[20_000].as_py() == "01234"
+    # Numbers of several widths with a stray leading zero among the first rows stay numbers.
+    rows = [f"{'05' if i == 3 else i % 1000},{i % 7}" for i in range(20_000)] + ["07,1"]
+    path.write_text("n,x\n" + "\n".join(rows) + "\n")
+    ok("fit", path, "--exclude", "n", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", out, *small)
+    assert pq.read_table(out).column("n").to_pylist()[-1] == 7

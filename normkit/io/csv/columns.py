@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
-from ...errors import InputError, param
+from ...errors import InputError, param, quoted
 
 __all__ = [
     "NUMBER",
@@ -42,7 +42,9 @@ __all__ = [
     "split_hints",
     "splitting_separator",
     "typed_by_majority",
+    "typed_value_error",
     "unique_names",
+    "unpadded_integers",
 ]
 
 #: The spaces around a value that its typing ignores (pyarrow trims spaces and tabs; these
@@ -143,6 +145,40 @@ def typed_by_majority(
 
 #: An integer written with a leading zero (``007``).
 _PADDED = re.compile(rf"{_SPACE}*[+-]?0[0-9]")
+
+
+def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> InputError:
+    """The error of ``value`` at ``where`` in a CSV column passed through as ``dtype``, as
+    ``told`` (the values before it are, other inputs have it); ``plain``: an integer column
+    that refuses a leading zero (:func:`unpadded_integers`)."""
+    what = f"not {dtype}, as the {told}"
+    if plain and _PADDED.match(value) and value.strip(" \t").lstrip("+-").isdigit():
+        what = (
+            "written with a leading zero, which an int64 would drop, and the values before it "
+            "have none (a code rather than a number)"
+        )
+    return InputError(
+        f"{where}: {quoted(value)} is {what}",
+        hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+    )
+
+
+def unpadded_integers(
+    schema: pa.Schema, texts: Mapping[str, pa.Array], nulls: Sequence[str]
+) -> set[str]:
+    """The integer columns of ``schema`` none of whose values in ``texts`` (the first rows,
+    as written) has a leading zero: a later one (``01234`` among ``10001``, ``98765``: postcodes
+    sorted) is then no integer of theirs, which would lose its zero, but a code."""
+    missing = set(nulls)
+    out = set()
+    for name, text in texts.items():
+        i = schema.get_field_index(name)
+        if i < 0 or not pa.types.is_integer(schema.field(i).type):
+            continue
+        values = (v for v in text.to_pylist() if v is not None and v not in missing)
+        if not any(_PADDED.match(v) for v in values):
+            out.add(name)
+    return out
 
 
 def padded_as_text(

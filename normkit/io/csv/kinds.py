@@ -8,7 +8,15 @@ import enum
 
 import pyarrow as pa
 
-__all__ = ["TYPED", "ColumnKind", "inferred_types", "kind_type", "readable_types", "typed_kind"]
+__all__ = [
+    "INT64_PLAIN",
+    "TYPED",
+    "ColumnKind",
+    "inferred_types",
+    "kind_type",
+    "readable_types",
+    "typed_kind",
+]
 
 
 class ColumnKind(enum.IntEnum):
@@ -24,18 +32,28 @@ class ColumnKind(enum.IntEnum):
 #: ColumnKind::Typed``): ``TYPED`` plus the type's number in :func:`inferred_types`.
 TYPED = 16
 
+#: The engine's number of int64 written without a leading zero (``ColumnType::Int64Plain``),
+#: which it never infers: asked for a column whose first rows hold none (see
+#: :func:`typed_kind`).
+INT64_PLAIN = 12
 
-def typed_kind(dtype: pa.DataType) -> int:
+
+def typed_kind(dtype: pa.DataType, plain: bool = False) -> int:
     """The engine's kind of a column read as ``dtype`` (one of the types it infers) by the
     rules it infers it with, missing-value strings null; text or binary as UTF-8 text (a
-    field that is not is an error, as in a text column)."""
+    field that is not is an error, as in a text column). ``plain``: integers written with a
+    leading zero (``007``) are errors too, which as int64 would lose it."""
     if pa.types.is_binary(dtype):
         dtype = pa.string()
+    if plain and dtype == pa.int64():
+        return TYPED + INT64_PLAIN
     return TYPED + inferred_types().index(dtype)
 
 
 def kind_type(kind: int) -> pa.DataType:
     """The type of the column the engine makes of a column of ``kind`` (not SKIP)."""
+    if kind == TYPED + INT64_PLAIN:
+        return pa.int64()
     if kind >= TYPED:
         return inferred_types()[kind - TYPED]
     return {ColumnKind.FLOAT: pa.float64(), ColumnKind.TEXT: pa.string()}.get(kind, pa.binary())

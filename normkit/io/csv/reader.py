@@ -41,6 +41,8 @@ from .columns import (
     split_hints,
     splitting_separator,
     typed_by_majority,
+    typed_value_error,
+    unpadded_integers,
 )
 from .comments import without_inline_comments
 from .kinds import ColumnKind, readable_types, typed_kind
@@ -78,6 +80,7 @@ class CsvReader(ReaderBase):
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
+        self._plain: set[str] = set()  # integer columns of no leading zero in the first rows
         self._unnamed_last = False  # the header names every column but the last (sniffed)
         # Found in the head, not given: the comment character; no escape (unlike one given).
         self._comment_detected = self._escape_detected = False
@@ -333,6 +336,7 @@ class CsvReader(ReaderBase):
         texts = text_columns(sample, names, integers, self._dialect())
         if texts is None:  # a malformed record: the reading that follows names it
             return schema
+        self._plain = unpadded_integers(schema, texts, self.read.csv.nulls)
         return padded_as_text(schema, texts, self.read.csv.nulls)
 
     def _split_hints(self, head: bytes, malformed: bool = False) -> tuple[str, ...]:
@@ -381,7 +385,7 @@ class CsvReader(ReaderBase):
             elif keep_text:
                 kinds.append(ColumnKind.TEXT)
             else:  # passed through typed: missing-value strings null (text ones too)
-                kinds.append(typed_kind(column_types[name]))
+                kinds.append(typed_kind(column_types[name], name in self._plain))
         with self._records(float_columns, column_types, kinds) as records:
             for batch in records:
                 if columns is not None:
@@ -491,12 +495,9 @@ class CsvReader(ReaderBase):
         if exc.kind == "not_a_number":
             if column not in floats:  # a column passed through, typed by its first block
                 told = "other inputs have it" if column in self._settled else "values before it are"
-                return InputError(
-                    f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is "
-                    f"not {column_types.get(column, 'double')}, as the {told}",
-                    hints=(
-                        f"keep the columns passed through as text ({param('keep_text', True)})",
-                    ),
+                typed = column_types.get(column, "double"), told, column in self._plain
+                return typed_value_error(
+                    f"{self.name}: column {column!r} at {exc.at}", exc.value, *typed
                 )
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
