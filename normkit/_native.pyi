@@ -159,6 +159,9 @@ class UnquotableError(ValueError):
     """A value holding the delimiter, in a CSV output written without quoting; ``args`` is
     ``(column_index, text)``."""
 
+def first_value(
+    texts: list[str | None], missing: list[str], decimal_point: str, infinite_missing: bool
+) -> int | None: ...
 def csv_records(
     batches: list[
         tuple[

@@ -101,6 +101,23 @@ impl MissingValues {
         Self::new(std::iter::empty::<&[u8]>())
     }
 
+    /// Whether `field` (quotes taken away) of a column of numbers is no value, as its
+    /// statistics count it: one of the strings, a number `numbers` holds however spelled
+    /// ([`MissingValues::numbers`]), NaN, or with `infinite_missing` an infinity. Text that is
+    /// no number is a value.
+    pub fn no_value(
+        &self,
+        field: &[u8],
+        numbers: &NullNumbers,
+        decimal_point: u8,
+        infinite_missing: bool,
+    ) -> bool {
+        self.contains(field)
+            || parse_float(field, decimal_point).is_some_and(|v| {
+                v.is_nan() || numbers.contains(&v) || (infinite_missing && v.is_infinite())
+            })
+    }
+
     /// Whether `field` (the text of a field, quotes taken away) is one of the strings.
     #[inline]
     pub fn contains(&self, field: &[u8]) -> bool {

@@ -1319,6 +1319,26 @@ fn unquotable_error(e: csvout::WriteError) -> PyErr {
     }
 }
 
+/// The index of the first of `texts` (fields of a CSV column, quotes taken away; None for a
+/// null) that is a value where the fit found none: not a null, nor missing as a column of
+/// numbers reads it (the strings of `missing`, NaN, a number they spell, with
+/// `infinite_missing` an infinity: [`MissingValues::no_value`]). None where none is.
+#[pyfunction]
+fn first_value(
+    texts: Vec<Option<String>>,
+    missing: Vec<String>,
+    decimal_point: &str,
+    infinite_missing: bool,
+) -> PyResult<Option<usize>> {
+    let point = one_byte("decimal_point", decimal_point)?;
+    let missing = MissingValues::new(missing.iter().map(String::as_bytes));
+    let numbers = missing.numbers(point);
+    Ok(texts.iter().position(|t| {
+        t.as_ref()
+            .is_some_and(|t| !missing.no_value(t.as_bytes(), &numbers, point, infinite_missing))
+    }))
+}
+
 /// The CSV records of record batches (`normkit.io.csv.writer`), each `(rows, columns)`, one
 /// after the other (see [`csvout`]). A column's kind: 0 null, 1 float64, 2 float32, 3-6 int8 to
 /// int64, 7-10 uint8 to uint64, 11 bool, 12 string, 13 large string. Returns the UTF-8 text in
@@ -1572,6 +1592,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ParquetBatches>()?;
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(csv_records, m)?)?;
+    m.add_function(wrap_pyfunction!(first_value, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(running_advance, m)?)?;

@@ -23,7 +23,9 @@
 
 use crate::csvout::{push_float, push_text, Style, WriteError};
 use crate::dialect::Dialect;
-use crate::parse::{in_blocks, parse_into, ColumnKind, MissingValues, ParseError, Records};
+use crate::parse::{
+    in_blocks, parse_into, ColumnKind, MissingValues, NullNumbers, ParseError, Records,
+};
 use crate::scan::count_lines;
 
 /// One normalized column's frozen transform.
@@ -260,6 +262,10 @@ pub struct Rewritten {
 struct Writer<'a> {
     plan: &'a Plan,
     missing: &'a MissingValues,
+    /// The numbers that are missing however spelled, and the decimal point: what no value is
+    /// in a vacant column ([`MissingValues::no_value`]).
+    numbers: NullNumbers,
+    decimal_point: u8,
     out: Rewritten,
     /// The records whose values go to `out.look`.
     look: usize,
@@ -298,6 +304,14 @@ impl Writer<'_> {
                 text: shown.into_owned(),
             });
         }
+    }
+
+    /// Whether `text` in a vacant column is a value (not missing as its fit read it).
+    fn valued_text(&self, text: &[u8]) -> bool {
+        let infinite = self.plan.infinite_missing;
+        !self
+            .missing
+            .no_value(text, &self.numbers, self.decimal_point, infinite)
     }
 
     /// A value in column `column` of the header, which must hold none: the first is kept.
@@ -367,7 +381,7 @@ impl Records for Writer<'_> {
         self.field();
         let at = self.out.text.len();
         let column = self.plan.texts.get(i).copied().unwrap_or_default();
-        if self.plan.vacant.get(column) == Some(&true) && !self.missing.contains(text) {
+        if self.plan.vacant.get(column) == Some(&true) && self.valued_text(text) {
             self.valued(column, text);
         }
         if !push_text(&mut self.out.text, &self.plan.style, text) {
@@ -407,6 +421,8 @@ pub fn rewrite_block(
     let mut writer = Writer {
         plan,
         missing,
+        numbers: missing.numbers(d.decimal_point),
+        decimal_point: d.decimal_point,
         // Room for records a quarter longer than those read: few grow more.
         out: Rewritten {
             text: Vec::with_capacity(buf.len() + buf.len() / 4 + 64),
@@ -773,11 +789,9 @@ mod tests {
         .with_vacant(&[2, 3])
         .unwrap();
         let read = |b: &[u8]| rewrite_block(b, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
-        // Missing-value strings, quoted or not, are no value; an infinite output comes after.
-        let quiet = read(
-            b"a,1e10,,NA
-b,2,\"NA\",\"\"\n",
-        );
+        // Missing-value strings, quoted or not, and NaN however spelled are no value; an
+        // infinite output comes after.
+        let quiet = read(b"a,1e10,,NA\nb,2,\"NA\",\"\"\nc,3,-nan,\" NaN\"\n");
         assert_eq!(
             first_stop(std::slice::from_ref(&quiet)),
             Some(Stop::Infinite {

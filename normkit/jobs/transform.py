@@ -316,7 +316,7 @@ def transform_file(
 
         # Values where the fit found none would pass through unnormalized: refused.
         vacant = vacant_columns(stats)
-        checked = refuse_values(batches, vacant, reference.missing_text, locate, stats_file)
+        checked = refuse_values(batches, vacant, locate, stats_file)
 
         infinity_hints = (
             "fix the data",

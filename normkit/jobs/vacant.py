@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError
+from ..io.dataset import Concatenated
 from ..io.lazy import pc
+from ..io.reader import Reader
 from ..stats.fitted import FittedStats
 
 __all__ = ["first_value", "refuse_values", "vacant_columns", "value_error"]
@@ -36,20 +39,25 @@ def value_error(where: str, text: str, stats_name: str | None) -> DataError:
     fitted = f"the data {stats_name} was fitted on" if stats_name else "the data fitted"
     return DataError(
         f"{where}: holds {text!r}, but the column had no value in {fitted}, so it has no "
-        "statistics and its values would pass through unnormalized; fit on data where it has "
-        "values, or exclude it from the fit to pass it through as it is"
+        "statistics and its values would pass through as they are; fit on data where it has "
+        "values, or exclude it from the fit to pass it through on purpose"
     )
 
 
 def first_value(
-    batch: pa.RecordBatch, names: Sequence[str], missing_text
+    batch: pa.RecordBatch, names: Iterable[str], source: Reader
 ) -> tuple[int, str, str] | None:
-    """The first value of ``batch`` in its columns ``names`` (those it has): ``(row, column,
-    text)``, the first row that holds one, and in it the first such column; None where every
-    value is missing (null, NaN, or in ``missing_text``: a CSV's text as written)."""
-    found = None
+    """The first value of ``batch`` (of ``source``) in its columns ``names`` (those it has):
+    ``(row, column, text)``, the first row that holds one, and in it the first such column;
+    None where there is none. No value is what the fit counted as none: a null, NaN, an
+    infinity read as missing, and in a CSV's text the missing-value strings and the numbers
+    they spell (``-999.0`` for ``-999``), as the engine reads a column of numbers."""
+    from .. import _native
+
+    wanted, found = set(names), None
+    infinite_missing = source.read.infinities_missing
     for i, field in enumerate(batch.schema):
-        if field.name not in names or pa.types.is_null(field.type):
+        if field.name not in wanted or pa.types.is_null(field.type):
             continue
         column = batch.column(i)
         if pa.types.is_dictionary(column.type):
@@ -57,41 +65,44 @@ def first_value(
         present = pc.is_valid(column)
         if pa.types.is_floating(column.type):
             present = pc.and_(present, pc.invert(pc.is_nan(column)))
-        elif missing_text and (
-            pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-        ):
-            spelled = pc.is_in(column, value_set=pa.array(list(missing_text), column.type))
-            present = pc.and_(present, pc.invert(spelled))
+            if infinite_missing:
+                present = pc.and_(present, pc.is_finite(column))
+        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        if text and source.missing_text:
+            missing = pa.array(list(source.missing_text), column.type)
+            present = pc.and_(present, pc.invert(pc.is_in(column, value_set=missing)))
         if not pc.any(present).as_py():
             continue
-        row = pc.index(present, True).as_py()
+        at = np.flatnonzero(present.to_numpy(zero_copy_only=False))
+        if text:  # NaN and the numbers the missing strings spell are no value either
+            texts = column.take(pa.array(at)).to_pylist()
+            point = source.read.csv.decimal_point
+            k = _native.first_value(texts, list(source.missing_text), point, infinite_missing)
+            if k is None:
+                continue
+            at = at[k:]
+        row = int(at[0])
         if found is None or row < found[0]:
             value = column[row]
-            text = (
-                value.as_py()
-                if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-                else str(value)
-            )
-            found = (row, field.name, text)
+            found = (row, field.name, value.as_py() if text else str(value))
     return found
 
 
 def refuse_values(
-    batches: Iterable[pa.RecordBatch],
+    batches: Concatenated,
     names: Sequence[str],
-    missing_text,
     locate: Callable[[int, str], str],
     stats_name: str | None,
 ) -> Iterator[pa.RecordBatch]:
-    """``batches``, refused at the first value in one of the columns ``names``
+    """The batches of ``batches``, refused at the first value in one of the columns ``names``
     (:func:`first_value`); ``locate(row, name)`` names a cell by its row counted over all the
     batches."""
-    names = set(names)
     done = 0
     for batch in batches:
-        found = first_value(batch, names, missing_text)
-        if found is not None:
-            row, name, text = found
-            raise value_error(locate(done + row, name), text, stats_name)
+        if names and batch.num_rows:
+            found = first_value(batch, names, batches.source_of(done)[0])
+            if found is not None:
+                row, name, text = found
+                raise value_error(locate(done + row, name), text, stats_name)
         done += batch.num_rows
         yield batch

@@ -3,6 +3,8 @@ where they once passed through unnormalized with exit 0 (see :mod:`normkit.jobs.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,8 +25,8 @@ def ok(*args, stdin: bytes | None = None) -> bytes:
 def refusal(where: str, value: str, stats) -> str:
     return (
         f"{where}: holds {value!r}, but the column had no value in the data {stats} was fitted "
-        "on, so it has no statistics and its values would pass through unnormalized; fit on "
-        "data where it has values, or exclude it from the fit to pass it through as it is"
+        "on, so it has no statistics and its values would pass through as they are; fit on "
+        "data where it has values, or exclude it from the fit to pass it through on purpose"
     )
 
 
@@ -54,7 +56,7 @@ def test_from_standard_input_too(tmp_path, fitted):
     proc = run_normkit("transform", "-", "-s", fitted, stdin=b"a,b,c\n1,x,x\n")
     assert proc.returncode == 1
     assert proc.stdout == b""
-    assert proc.stderr.decode().strip().endswith("it through as it is")
+    assert proc.stderr.decode().strip().endswith("it through on purpose")
     assert "<stdin>: column 'b' at data row 1: holds 'x'" in proc.stderr.decode()
 
 
@@ -127,3 +129,44 @@ def test_the_library_raises_it(tmp_path, fitted):
     with pytest.raises(DataError, match="column 'b' at data row 1: holds '4'"):
         normkit.transform_file(new, fitted, tmp_path / "o.csv")
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "fit_args"),
+    [
+        (["1,inf", "2,-inf", "3,"], ["--inf-as-missing"]),
+        (["1,-nan", "2,nan", "3,NaN "], []),
+        (["1,-999.0", "2,-999", "3,"], ["--null-values", "-999"]),
+    ],
+)
+@pytest.mark.parametrize("out", ["csv", "parquet"])
+@pytest.mark.parametrize("mode", [[], ["--mode", "batch", "--batch-size", "3"]])
+def test_what_the_fit_read_as_no_value_is_none_at_transform(tmp_path, rows, fit_args, out, mode):
+    # Infinities read as missing, NaN however spelled, a missing number written otherwise: the
+    # fit found no value in 'b', and neither does the transform of the same file, whatever
+    # its output (the CSV rewrite once refused them as values, the Parquet path not).
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n" + "\n".join(rows) + "\n")
+    stats = tmp_path / "s.json"
+    ok("fit", path, *fit_args, "-o", stats)
+    assert json.loads(stats.read_text())["passthrough"][0]["why"] == "no values"
+    ok("transform", path, "-s", stats, "-o", tmp_path / f"o.{out}", *mode)
+    (tmp_path / "n.csv").write_text("a,b\n" + "\n".join([*rows, "4,12"]) + "\n")
+    message = normkit_error(
+        1, "transform", tmp_path / "n.csv", "-s", stats, "-o", tmp_path / f"p.{out}"
+    )
+    # (typed for Parquet, the value is shown as the float read)
+    shown = "12" if out == "csv" else "12.0"
+    assert message == refusal(f"{tmp_path / 'n.csv'}: column 'b' at data row 4", shown, stats)
+
+
+def test_each_input_is_read_by_its_own_rules(tmp_path, fitted):
+    # 'NA' is a missing-value string of a CSV, but text in a Parquet file: a value there, after
+    # a CSV as alone.
+    csv = tmp_path / "n.csv"
+    csv.write_text("a,b,c\n1,NA,x\n")
+    parquet = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"a": [1.0], "b": ["NA"], "c": ["y"]}), parquet)
+    for inputs in ([parquet], [csv, parquet]):
+        message = normkit_error(1, "transform", *inputs, "-s", fitted, "-o", tmp_path / "o.parquet")
+        assert message == refusal(f"{parquet}: column 'b' at data row 1", "NA", fitted)
