@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..core import kernels
 from ..errors import DataError, param
-from ..io.arrow import dictionary_type_named, numeric_type_named
+from ..io.arrow import dictionary_type_named, numeric_type_named, to_float64
 from ..io.dataset import Concatenated
 from ..io.lazy import pc
 from ..stats.fitted import Affine, FittedStats
@@ -26,14 +27,15 @@ def restored_types(stats: FittedStats) -> dict[str, pa.DataType]:
     return out
 
 
-#: Roundings in a value's way through the transform and back (a decimal's conversion to
-#: float64; the center, scale, gamma and beta there and back; a decimal's shift), each off by
-#: at most 2**-53 of a magnitude no larger than |x| + |center| + |beta| * scale / |gamma|.
-_ROUNDINGS = 12
+#: Roundings in a value's way through two transforms and back (an inverse of data normalized
+#: twice): each off by at most 2**-53 of a magnitude no larger than |x| + |center| + |beta| *
+#: scale / |gamma|.
+_ROUNDINGS = 24
 
 
 def restored_batch(
     batch: pa.RecordBatch,
+    given: pa.RecordBatch,
     types: dict[str, pa.DataType],
     schema: pa.Schema,
     at: tuple[Concatenated, int],
@@ -41,12 +43,14 @@ def restored_batch(
     affine: Affine,
     names: list[str],
 ) -> pa.RecordBatch:
-    """The restored columns in the types they were: integers and decimals within rounding of
-    their values (and in the type's range; NaN, which they cannot hold, as missing), narrower
-    floats within the type's range; otherwise the row is named (``at``: the batches, and the
-    rows before this one). An integer or decimal is given back only where the rounding of its
-    way there and back by ``affine`` (:data:`_ROUNDINGS`) cannot have moved it to a neighbour
-    (beyond 2**53, or near it with a large center, it can). ``recorded``: whether the inputs
+    """The restored columns of ``batch`` (``given``, mapped back by ``affine``) in the types
+    they were: integers and decimals within rounding of their values (and in the type's range;
+    NaN, which they cannot hold, as missing), narrower floats within the type's range;
+    otherwise the row is named (``at``: the batches, and the rows before this one). An integer
+    or decimal is given back only where it is certainly the one transformed: the roundings of
+    its way there and back (:data:`_ROUNDINGS`) cannot reach a neighbour, or, transformed
+    again, it gives the value read and its neighbours do not (beyond 2**53, or near it with a
+    large center, float64 does not tell them apart). ``recorded``: whether the inputs
     recorded how they were normalized."""
     read, rows = at
     arrays = list(batch.columns)
@@ -68,24 +72,25 @@ def restored_batch(
             else:
                 shifted = values * 10.0**digits
                 wanted = np.round(shifted)
-                j = names.index(name)
-                c, s, g, b = (
-                    float(a[j]) for a in (affine.center, affine.scale, affine.gamma, affine.beta)
-                )
-                slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + abs(c) + abs(b) * s / abs(g))
-                slack *= 10.0**digits
                 off = np.abs(shifted - wanted)
-                bad = valid & (off > np.maximum(np.maximum(1e-6, 1e-9 * np.abs(shifted)), slack))
+                bad = valid & (off > np.maximum(1e-6, 1e-9 * np.abs(shifted)))
                 kind = "integer" if digits == 0 else f"number of {digits} decimals"
                 why = f"is not {'an' if digits == 0 else 'a'} {kind}"
-                inexact = valid & (off + slack >= 0.5)
+                j = names.index(name)
+                mapping = [
+                    float(a[j]) for a in (affine.center, affine.scale, affine.gamma, affine.beta)
+                ]
+                z = to_float64(given.column(name))
+                c, sc, g, b = map(abs, mapping)
+                slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + c + b * sc / g) * 10.0**digits
+                near = off + slack < 0.5
+                inexact = valid & ~(near | _made_alone(wanted, digits, z, mapping))
                 if inexact.any() and not bad.any():
-                    k = int(np.flatnonzero(inexact)[0])
                     bad, why = (
                         inexact,
                         (
-                            f"may be another {kind} than the one transformed: float64 holds it "
-                            f"within ±{slack[k] / 10.0**digits:.2g} there and back"
+                            f"may be another {kind} than the one transformed (float64 does not tell "
+                            "them apart there and back)"
                         ),
                     )
                 if pa.types.is_integer(dtype):
@@ -117,3 +122,14 @@ def restored_batch(
         if written is not dtype:
             arrays[i] = arrays[i].dictionary_encode().cast(written)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _made_alone(wanted: np.ndarray, digits: int, z: np.ndarray, mapping: list[float]) -> np.ndarray:
+    """Whether each of ``wanted`` (numbers in units of 10**-``digits``) is the one number near
+    it that the transform ``mapping`` (center, scale, gamma and beta: the kernel's operations)
+    makes the value ``z`` of: transformed again, it gives ``z``, and its neighbours do not."""
+
+    def again(units: np.ndarray) -> np.ndarray:
+        return kernels.standardize(units / 10.0**digits, *mapping)
+
+    return (again(wanted) == z) & (again(wanted - 1) != z) & (again(wanted + 1) != z)

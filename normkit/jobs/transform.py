@@ -384,7 +384,9 @@ def transform_file(
                 if restored:
                     try:
                         at = (batches, sink.rows_written)
-                        batch = restored_batch(batch, restored, schema, at, recorded, affine, names)
+                        batch = restored_batch(
+                            batch, given, restored, schema, at, recorded, affine, names
+                        )
                     except DataError:
                         for name, look in looks.items():  # raw data, rather than a bad value?
                             look.refuse(name, allowed)
