@@ -54,8 +54,9 @@ from .types import Checked, Choice, NameList, parse_momentum, quote_name
     "--use",
     param="use",
     help="The statistics: exact or the running (EMA) ones, as BatchNorm's eval mode normalizes "
-    "with them: (x - running_mean) / sqrt(running_var + eps). Default: exact for onnx; for "
-    "torch the running ones when the stat file has them.",
+    "with them: (x - running_mean) / sqrt(running_var + eps). Default: for onnx, those "
+    "'normkit transform' uses (exact, but running for the statistics of a layer 'import-torch' "
+    "gave back with them); for torch the running ones when the stat file has them.",
 )
 @affine_options
 @quiet_option

@@ -58,8 +58,8 @@ def booleans_as_found(
     for p in passthrough:
         found = counts.get(p.name)
         odd = found is not None and (found.other or set(found.counts) - {"true", "false"})
-        if p.dtype == "bool" and odd:
-            p = PassedThrough(p.name, "string", "text")
+        if p.dtype == "bool" and odd:  # passed through as text, or for its own reason
+            p = PassedThrough(p.name, "string", "text" if p.why == "boolean" else p.why)
         out.append(p)
     return out
 

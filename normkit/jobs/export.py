@@ -54,7 +54,8 @@ def to_onnx(
     ----------
     reference : Standardizer, FittedStats or path of a stat file
     use : {"exact", "ema"} or None
-        The exact statistics (default) or the running ones, as ``transform --use``.
+        The exact statistics or the running ones, as ``transform --use``; None: those a
+        transform uses (:attr:`FittedStats.default_use`).
     gamma, beta : float, mapping of column to float, or None
         BatchNorm's affine parameters; None keeps those fitted.
     inputs : {"matrix", "columns"}
@@ -71,6 +72,7 @@ def to_onnx(
     if inputs not in ("matrix", "columns"):
         raise OptionError(f"inputs must be 'matrix' or 'columns', not {inputs!r}", param="inputs")
     stats = as_stats(reference)
+    use = use or stats.default_use  # as a transform uses them
     affine = stats.frozen(use, gamma, beta)
     names = list(stats.names)
     n = len(names)

@@ -2444,6 +2444,9 @@ def test_a_column_its_first_rows_type_boolean_but_holding_other_text_later_is_te
     counts = {c["name"]: c["counts"] for c in doc["categories"]}["flag"]
     assert counts == {"true": 66_666, "false": 33_334, "maybe": 1}
     assert "no drift" in ok("drift", path, "-s", stats)
+    ok("fit", path, "--columns", "x", "-o", stats, *engine)  # its reason kept
+    doc = json.loads(stats.read_text())
+    assert doc["passthrough"] == [{"name": "flag", "dtype": "string", "why": "not chosen"}]
     short = tmp_path / "short.csv"
     short.write_text("x,flag\n" + "\n".join(rows[:10]) + "\n")
     ok("fit", short, "-o", stats)

@@ -232,6 +232,13 @@ def test_an_untouched_export_imports_back_as_the_statistics_it_was_made_from(
     assert normkit.Standardizer.load(back).stats_.default_use == use
     shown = run_normkit("inspect", back).stdout.decode()
     assert ("transform uses them unless --use says" in shown) == (use == "ema")
+    # An ONNX export of them says which, as a transform uses them.
+    import onnx
+
+    model_path = tmp / f"{use}.onnx"
+    assert run_normkit("export", "-s", back, "--to", "onnx", "-o", model_path).returncode == 0
+    model = onnx.load(str(model_path))
+    assert {p.key: p.value for p in model.metadata_props}["statistics"] == use
 
 
 def safe_metadata(path) -> dict:
