@@ -1183,8 +1183,10 @@ def test_inverse_restores_narrow_floats_and_decimals_and_refuses_inexact_integer
         # Ids below 2**53: the mean's rounding there and back moves some to a neighbour, which
         # the transform makes the same value of.
         (
-            [8487504950151309, 4601947975329254, 8786193351369338, 727524215060420]
-            + [5466202487955267, 3388379259395453, 7217110862872265, 1570750345296256],
+            [
+                *(8487504950151309, 4601947975329254, 8786193351369338, 727524215060420),
+                *(5466202487955267, 3388379259395453, 7217110862872265, 1570750345296256),
+            ],
             "int64",
             1,
         ),
