@@ -83,7 +83,15 @@ def check_columns(present: Sequence[str], names: Sequence[str], where: str = "")
     if absent:
         prefix = f"{where}: " if where else ""
         which = "no such column" if len(absent) == 1 else "none of them"
-        raise SchemaError(f"{prefix}the stat file has {listed(absent)} but the input has {which}")
+        # A name that differs only in case or spaces around it ('Price' for 'price ').
+        alike = {n.strip().casefold(): n for n in present}
+        near = [(n, alike[n.strip().casefold()]) for n in absent if n.strip().casefold() in alike]
+        hints = tuple(
+            f"the input has {h!r}, which differs from {n!r} in case or spaces" for n, h in near
+        )
+        raise SchemaError(
+            f"{prefix}the stat file has {listed(absent)} but the input has {which}", hints=hints[:3]
+        )
 
 
 def output_schema(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:

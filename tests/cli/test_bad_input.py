@@ -1055,3 +1055,17 @@ def test_a_comment_line_in_a_file_of_one_column_gets_the_hint(tmp_path):
     proc = run_normkit("fit", path, "--comment", "#", "-o", tmp_path / "s.json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "s.json").read_text())["columns"][0]["mean"] == 2.0
+
+
+def test_a_column_renamed_only_in_case_or_spaces_is_named(tmp_path):
+    fitted, renamed = tmp_path / "f.csv", tmp_path / "r.csv"
+    fitted.write_text("price,qty\n1,2\n3,4\n5,7\n")
+    renamed.write_text("Price ,qty\n1,2\n")
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", fitted, "-o", stats).returncode == 0
+    proc = run_normkit("transform", renamed, "-s", stats)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().strip() == (
+        f"normkit: error: {renamed}: the stat file has column 'price' but the input has no such "
+        "column; the input has 'Price ', which differs from 'price' in case or spaces"
+    )
