@@ -68,6 +68,7 @@ from ..stats.scales import data_scale
 from .category_drift import Scores, categorical_scores, cohen_h, exact_counter, missing_rate
 from .recipes import refuse_other_scale
 from .sources import Progress, check_stat_columns, feed, require_rows
+from .vacant import with_vacant_counted
 from .weights import weight_column_of
 
 __all__ = [
@@ -242,6 +243,7 @@ def drift_files(
     reference = _reference(reference, path, options)
     told = read or ReadOptions()
     sources = open_dataset(inputs, told.completed_by(reference.read), told=told)
+    reference = with_vacant_counted(reference, sources[0].schema.names)
     names = list(reference.names)
     text = list(reference.categories or {})
     check_stat_columns(sources, names + text)

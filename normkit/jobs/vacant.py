@@ -9,28 +9,49 @@ pass it through on purpose (``why`` ``"excluded"``, which this rule leaves alone
 
 The rule holds wherever the statistics are applied to files: on record batches here
 (:func:`refuse_values`), and in CSV records written again by the native engine
-(``normkit._native.CsvRewrite``'s ``vacant`` columns), which stop at the same value.
+(``normkit._native.CsvRewrite``'s ``vacant`` columns), which stop at the same value; and
+``drift`` flags the change (:func:`with_vacant_counted`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
 
+from ..core.categories import CategoryCounts
 from ..errors import DataError
 from ..io.dataset import Concatenated
 from ..io.lazy import pc
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats
 
-__all__ = ["first_value", "refuse_values", "vacant_columns", "value_error"]
+__all__ = [
+    "first_value",
+    "refuse_values",
+    "vacant_columns",
+    "value_error",
+    "with_vacant_counted",
+]
 
 
 def vacant_columns(stats: FittedStats) -> list[str]:
     """The columns the fit of ``stats`` passed through for having no value."""
     return [p.name for p in stats.passthrough or () if p.why == "no values"]
+
+
+def with_vacant_counted(stats: FittedStats, present: Sequence[str]) -> FittedStats:
+    """``stats`` with its columns of no value that ``present`` (an input's columns) has among
+    the columns whose categories drift compares: no category, every row missing. A value in
+    one of them is then a change of its missing rate, from all to fewer, which drift flags
+    (the transform refuses it)."""
+    vacant = [n for n in vacant_columns(stats) if n in set(present)]
+    if not vacant:
+        return stats
+    empty = {n: CategoryCounts({}, 0, stats.n_rows) for n in vacant}
+    return replace(stats, categories={**(stats.categories or {}), **empty})
 
 
 def value_error(where: str, text: str, stats_name: str | None) -> DataError:

@@ -482,3 +482,27 @@ def test_a_threshold_for_a_column_not_fitted_is_refused_as_gamma_is(fitted):
     out = path.with_name("out.csv")
     assert_error(run("transform", path, "-s", stats, "--gamma", "nope=2", "-o", out), 1, "'nope'")
     assert not out.exists()
+
+
+def test_values_in_a_column_the_fit_found_none_in_are_drift(tmp_path):
+    # Such a column was left out of the report: 5% of rows holding values went unnoticed.
+    fit, new = tmp_path / "f.csv", tmp_path / "n.csv"
+    fit.write_text("a,b\n" + "".join(f"{i % 17},\n" for i in range(2000)))
+    new.write_text(
+        "a,b\n" + "".join(f"{i % 17},{'7' if i % 20 == 0 else ''}\n" for i in range(2000))
+    )
+    stats = tmp_path / "s.json"
+    assert run("fit", fit, "-o", stats).exit_code == 0
+    same = json.loads(run("drift", fit, "-s", stats, "--json").stdout)
+    assert same["drifted"] == []
+    assert {c["name"]: c["missing_rate"] for c in same["columns"]}["b"] == 1.0
+    result = run("drift", new, "-s", stats, "--json")
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["drifted"] == ["b"]
+    b = {c["name"]: c for c in report["columns"]}["b"]
+    assert (b["missing_rate"], b["reasons"], b["new_categories"]) == (0.95, ["missing"], ["7"])
+    # The stat file is unchanged: the column has no categories of its own there.
+    assert "categories" not in json.loads(stats.read_text()) or all(
+        c["name"] != "b" for c in json.loads(stats.read_text())["categories"]
+    )
