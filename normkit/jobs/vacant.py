@@ -94,18 +94,14 @@ def first_value(
             present = pc.and_(present, pc.invert(pc.is_in(column, value_set=missing)))
         if not pc.any(present).as_py():
             continue
+        # NaN and the numbers the missing strings spell (' -999' read as the integer -999 where
+        # '-999' is one) are no value either: the values left, as text, by the engine's rule.
         at = np.flatnonzero(present.to_numpy(zero_copy_only=False))
-        if text:  # NaN and the numbers the missing strings spell are no value either
-            texts = column.take(pa.array(at)).to_pylist()
-            point = source.read.csv.decimal_point
-            k = _native.first_value(texts, list(source.missing_text), point, infinite_missing)
-            if k is None:
-                continue
-            at = at[k:]
-        row = int(at[0])
-        if found is None or row < found[0]:
-            value = column[row]
-            found = (row, field.name, value.as_py() if text else str(value))
+        texts = [v if text else str(v) for v in column.take(pa.array(at)).to_pylist()]
+        point = source.read.csv.decimal_point if text else "."
+        k = _native.first_value(texts, list(source.missing_text), point, infinite_missing)
+        if k is not None and (found is None or at[k] < found[0]):
+            found = (int(at[k]), field.name, texts[k])
     return found
 
 

@@ -2472,6 +2472,18 @@ def test_a_leading_zero_after_first_rows_of_none_is_refused_not_dropped(tmp_path
     assert not out.exists()
     ok("transform", path, "-s", stats, "-o", out, *small, "--keep-text")
     assert pq.read_table(out).column("zip")[20_000].as_py() == "01234"
+    # A second input whose first rows have no value there takes the first one's int64: the
+    # same holds for it.
+    other = tmp_path / "other.csv"
+    other.write_text("zip,x\n" + ",1\n" * 30_000 + "12345,2\n01234,3\n")
+    line = refused(
+        1, "transform", path, other, "-s", stats, "-o", out, *small, "--chunk-rows", "999"
+    )
+    assert line.startswith(f"{ERROR}{path}: column 'zip' at data row 20,001: '01234' is written")
+    cut = [r for r in rows if not r.startswith("0")]
+    path.write_text("zip,x\n" + "\n".join(cut) + "\n")
+    line = refused(1, "transform", path, other, "-s", stats, "-o", out, *small)
+    assert line.startswith(f"{ERROR}{other}: column 'zip' at data row 30,002: '01234' is written")
     # Numbers of several widths with a stray leading zero among the first rows stay numbers.
     rows = [f"{'05' if i == 3 else i % 1000},{i % 7}" for i in range(20_000)] + ["07,1"]
     path.write_text("n,x\n" + "\n".join(rows) + "\n")

@@ -80,7 +80,7 @@ class CsvReader(ReaderBase):
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
-        self._plain: set[str] = set()  # integer columns of no leading zero in the first rows
+        self._plain: set[str] = set()  # ints: no leading zero in the first rows, or settled
         self._unnamed_last = False  # the header names every column but the last (sniffed)
         # Found in the head, not given: the comment character; no escape (unlike one given).
         self._comment_detected = self._escape_detected = False
@@ -110,6 +110,7 @@ class CsvReader(ReaderBase):
             for name, dtype in types.items()
             if name in undecided and name not in self._settled and dtype in readable_types()
         )
+        self._plain.update(n for n, t in self._settled.items() if pa.types.is_integer(t))
 
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
         inferred = self._inferred if self._inferred is not None else self.schema
@@ -496,9 +497,8 @@ class CsvReader(ReaderBase):
             if column not in floats:  # a column passed through, typed by its first block
                 told = "other inputs have it" if column in self._settled else "values before it are"
                 typed = column_types.get(column, "double"), told, column in self._plain
-                return typed_value_error(
-                    f"{self.name}: column {column!r} at {exc.at}", exc.value, *typed
-                )
+                where = f"{self.name}: column {column!r} at {exc.at}"
+                return typed_value_error(where, exc.value, *typed)
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
                 hints=(
