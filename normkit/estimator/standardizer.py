@@ -45,6 +45,7 @@ from .apply import (
     refuse_infinite,
 )
 from .tables import OUTPUTS, as_output, is_eager_frame, is_lazy_frame, is_pandas, lazy_batches
+from .vacant import refuse_in_memory, vacant_columns
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -734,6 +735,8 @@ class Standardizer:
         names = list(self.columns_)
         index = X.index if is_pandas(X) else None  # kept by a pandas output
         X = self._transform_input(X)
+        # A value where the fit found none would pass through raw: refused.
+        X = refuse_in_memory(X, vacant_columns(self.stats_))
         whole, place = None, None
         if isinstance(X, np.ndarray) and self.__dict__.get("feature_names_in_") is not None:
             whole, place = X, self._places(X)

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..errors import DataError, infinite_error
+from ..estimator.vacant import value_error
 from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.sinks import Sink
 from ..stats.fitted import Affine
 from .resemblance import LOOK_ROWS, Resemblance, looks_at
-from .vacant import value_error
 
 __all__ = ["cell", "infinite_output_error", "rewritable", "rewrite_csv"]
 

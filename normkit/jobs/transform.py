@@ -22,6 +22,7 @@ from ..estimator.apply import (
 )
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
+from ..estimator.vacant import vacant_columns
 from ..io.arrow import (
     first_infinite,
     to_float64,
@@ -48,7 +49,7 @@ from .restore import restored_batch, restored_types
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, infinite_output_error, rewritable, rewrite_csv
 from .texttypes import cast_as_recorded, recorded_pandas, recorded_types, types_to_record
-from .vacant import refuse_values, vacant_columns
+from .vacant import refuse_values
 
 __all__ = [
     "TransformOptions",

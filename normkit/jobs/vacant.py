@@ -1,45 +1,21 @@
-"""Columns a fit found no value in, and which must hold none when the statistics are applied.
-
-A fit passes through a column of no value (every row missing: ``why`` ``"no values"``), as it
-has nothing to fit; the column has no statistics. Where a later input holds values in it, they
-would go out as they came, beside columns that are normalized: the data differs from what was
-fitted in a way the output would not show. The transform refuses it, naming the first value,
-and says what to do: fit on data where the column has values, or exclude it from the fit to
-pass it through on purpose (``why`` ``"excluded"``, which this rule leaves alone).
-
-The rule holds wherever the statistics are applied to files: on record batches here
-(:func:`refuse_values`), and in CSV records written again by the native engine
-(``normkit._native.CsvRewrite``'s ``vacant`` columns), which stop at the same value; and
-``drift`` flags the change (:func:`with_vacant_counted`).
+"""Columns a fit found no value in (:mod:`normkit.estimator.vacant`) in the file jobs: the
+batches of a transform's inputs, each read by its own rules, are refused at the first value
+in one (:func:`refuse_values`), and ``drift`` flags values there (:func:`with_vacant_counted`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
-import numpy as np
 import pyarrow as pa
 
 from ..core.categories import CategoryCounts
-from ..errors import DataError
+from ..estimator.vacant import first_value, vacant_columns, value_error
 from ..io.dataset import Concatenated
-from ..io.lazy import pc
-from ..io.reader import Reader
 from ..stats.fitted import FittedStats
 
-__all__ = [
-    "first_value",
-    "refuse_values",
-    "vacant_columns",
-    "value_error",
-    "with_vacant_counted",
-]
-
-
-def vacant_columns(stats: FittedStats) -> list[str]:
-    """The columns the fit of ``stats`` passed through for having no value."""
-    return [p.name for p in stats.passthrough or () if p.why == "no values"]
+__all__ = ["refuse_values", "with_vacant_counted"]
 
 
 def with_vacant_counted(stats: FittedStats, present: Sequence[str]) -> FittedStats:
@@ -54,57 +30,6 @@ def with_vacant_counted(stats: FittedStats, present: Sequence[str]) -> FittedSta
     return replace(stats, categories={**(stats.categories or {}), **empty})
 
 
-def value_error(where: str, text: str, stats_name: str | None) -> DataError:
-    """The error of a value ``text`` at ``where`` (a cell: file, column, row), in a column
-    which the fit of the statistics (read from ``stats_name``, if a file) found no value in."""
-    fitted = f"the data {stats_name} was fitted on" if stats_name else "the data fitted"
-    return DataError(
-        f"{where}: holds {text!r}, but the column had no value in {fitted}, so it has no "
-        "statistics and its values would pass through as they are; fit on data where it has "
-        "values, or exclude it from the fit to pass it through on purpose"
-    )
-
-
-def first_value(
-    batch: pa.RecordBatch, names: Iterable[str], source: Reader
-) -> tuple[int, str, str] | None:
-    """The first value of ``batch`` (of ``source``) in its columns ``names`` (those it has):
-    ``(row, column, text)``, the first row that holds one, and in it the first such column;
-    None where there is none. No value is what the fit counted as none: a null, NaN, an
-    infinity read as missing, and in a CSV's text the missing-value strings and the numbers
-    they spell (``-999.0`` for ``-999``), as the engine reads a column of numbers."""
-    from .. import _native
-
-    wanted, found = set(names), None
-    infinite_missing = source.read.infinities_missing
-    for i, field in enumerate(batch.schema):
-        if field.name not in wanted or pa.types.is_null(field.type):
-            continue
-        column = batch.column(i)
-        if pa.types.is_dictionary(column.type):
-            column = column.dictionary_decode()
-        present = pc.is_valid(column)
-        if pa.types.is_floating(column.type):
-            present = pc.and_(present, pc.invert(pc.is_nan(column)))
-            if infinite_missing:
-                present = pc.and_(present, pc.is_finite(column))
-        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-        if text and source.missing_text:
-            missing = pa.array(list(source.missing_text), column.type)
-            present = pc.and_(present, pc.invert(pc.is_in(column, value_set=missing)))
-        if not pc.any(present).as_py():
-            continue
-        # NaN and the numbers the missing strings spell (' -999' read as the integer -999 where
-        # '-999' is one) are no value either: the values left, as text, by the engine's rule.
-        at = np.flatnonzero(present.to_numpy(zero_copy_only=False))
-        texts = [v if text else str(v) for v in column.take(pa.array(at)).to_pylist()]
-        point = source.read.csv.decimal_point if text else "."
-        k = _native.first_value(texts, list(source.missing_text), point, infinite_missing)
-        if k is not None and (found is None or at[k] < found[0]):
-            found = (int(at[k]), field.name, texts[k])
-    return found
-
-
 def refuse_values(
     batches: Concatenated,
     names: Sequence[str],
@@ -117,7 +42,10 @@ def refuse_values(
     done = 0
     for batch in batches:
         if names and batch.num_rows:
-            found = first_value(batch, names, batches.source_of(done)[0])
+            source = batches.source_of(done)[0]
+            csv = source.read.csv
+            reading = source.missing_text, csv.decimal_point, source.read.infinities_missing
+            found = first_value(batch, names, *reading)
             if found is not None:
                 row, name, text = found
                 raise value_error(locate(done + row, name), text, stats_name)

@@ -172,3 +172,23 @@ def test_each_input_is_read_by_its_own_rules(tmp_path, fitted):
     for inputs in ([parquet], [csv, parquet]):
         message = normkit_error(1, "transform", *inputs, "-s", fitted, "-o", tmp_path / "o.parquet")
         assert message == refusal(f"{parquet}: column 'b' at data row 1", "NA", fitted)
+
+
+def test_the_standardizer_in_memory_refuses_them_too():
+    import pandas as pd
+    import polars as pl
+
+    # A column of None only is passed through ("no values"), as by the file jobs.
+    fitted = normkit.Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [None] * 3}))
+    assert [(p.name, p.why) for p in fitted.stats_.passthrough] == [("b", "no values")]
+    same = fitted.transform(pd.DataFrame({"a": [1.0, 2.0], "b": [None, np.nan]}))
+    assert same["b"].isna().all()
+    values = {"a": [1.0, 2.0, 3.0], "b": [None, 5, 6]}
+    for X in (
+        pd.DataFrame(values),
+        pl.DataFrame(values),
+        pa.table(values),
+        pa.table(values).to_batches(max_chunksize=1),  # a stream: rows counted over it
+    ):
+        with pytest.raises(DataError, match=r"^column 'b' at row 2: holds '5(\.0)?', but the "):
+            list(fitted.transform(iter(X))) if isinstance(X, list) else fitted.transform(X)
