@@ -106,6 +106,22 @@ class IpcReader(ReaderBase):
                 f"{self.name}: data after the end of the Arrow stream (two streams joined, or a "
                 "damaged file); only one stream per input is read"
             )
+        # A stream cut between two messages reads as whole to its last one: its end-of-stream
+        # marker, which every Arrow writer closes a stream with, is what tells.
+        if self.is_stream:
+            tail = self._ipc_stdin.raw.tail if self._ipc_stdin is not None else END_OF_STREAM
+        else:
+            self._raw.seek(max(0, self._raw.size() - len(END_OF_STREAM)))
+            tail = self._raw.read(len(END_OF_STREAM))
+        if not tail.endswith(END_OF_STREAM):
+            raise InputError(
+                f"{self.name}: the Arrow stream ends without its end-of-stream marker: it was cut "
+                "short (or written by an Arrow writer older than 0.15); write it again"
+            )
+
+
+#: The last bytes of an Arrow IPC stream: a continuation marker and a message of length 0.
+END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 
 
 #: Outputs named so are Arrow IPC files (the file format, with its footer: Arrow's name for

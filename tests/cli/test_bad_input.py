@@ -600,6 +600,16 @@ def arrow_streams(*tables: pa.Table, garbage: bytes = b"") -> Callable[[Path], P
     return make
 
 
+def cut_arrow_stream(d: Path) -> Path:
+    """An Arrow stream of two batches, cut after the first (where it read as whole, exit 0)."""
+    table = pa.table({"x": [1.0, 2.0, 4.0, 8.0]})
+    sink = pa.BufferOutputStream()
+    writer = pa.ipc.new_stream(sink, table.schema)
+    writer.write_batch(table.to_batches(max_chunksize=2)[0])
+    # Not closed: before the second batch and the end-of-stream marker.
+    return write(d / "cut.arrows", sink.getvalue().to_pybytes())
+
+
 LATE_CASES: dict[str, Case] = {
     "two Arrow streams joined": Case(
         fit_of(arrow_streams(pa.table({"x": [1.0, 2.0]}), pa.table({"x": [4.0, 8.0]}))),
@@ -610,6 +620,12 @@ LATE_CASES: dict[str, Case] = {
         fit_of(arrow_streams(pa.table({"x": [1.0, 2.0]}), garbage=b"garbage")),
         1,
         "normkit: error: {dir}/joined.arrow: data after the end of the Arrow stream",
+    ),
+    "an Arrow stream cut between two batches": Case(
+        fit_of(cut_arrow_stream),
+        1,
+        "normkit: error: {dir}/cut.arrows: the Arrow stream ends without its end-of-stream "
+        "marker: it was cut short (or written by an Arrow writer older than 0.15); write it again",
     ),
     "first line empty": Case(
         fit_of(lambda d: write(d / "b.csv", "\n1\n2\n4\n")),
@@ -1068,4 +1084,17 @@ def test_a_column_renamed_only_in_case_or_spaces_is_named(tmp_path):
     assert proc.stderr.decode().strip() == (
         f"normkit: error: {renamed}: the stat file has column 'price' but the input has no such "
         "column; the input has 'Price ', which differs from 'price' in case or spaces"
+    )
+
+
+def test_an_arrow_stream_cut_between_batches_is_refused_from_standard_input(tmp_path):
+    stats = tmp_path / "s.json"
+    table = pa.table({"x": [1.0, 2.0, 4.0, 8.0]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    assert run_normkit("fit", tmp_path / "t.parquet", "-o", stats).returncode == 0
+    cut = cut_arrow_stream(tmp_path).read_bytes()
+    proc = run_normkit("transform", "-", "-s", stats, "--input-format", "arrow", stdin=cut)
+    assert (proc.returncode, proc.stdout) == (1, b"")
+    assert proc.stderr.decode().startswith(
+        "normkit: error: <stdin>: the Arrow stream ends without its end-of-stream marker"
     )
