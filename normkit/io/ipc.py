@@ -107,16 +107,21 @@ class IpcReader(ReaderBase):
                 "damaged file); only one stream per input is read"
             )
         # A stream cut between two messages reads as whole to its last one: its end-of-stream
-        # marker, which every Arrow writer closes a stream with, is what tells.
+        # marker, which every Arrow writer closes a stream with, is what tells (the format
+        # before Arrow 0.15, whose messages start without a continuation marker, ends in 4
+        # zero bytes).
         if self.is_stream:
-            tail = self._ipc_stdin.raw.tail if self._ipc_stdin is not None else END_OF_STREAM
+            raw = self._ipc_stdin.raw if self._ipc_stdin is not None else None
+            head, tail = (raw.head, raw.tail) if raw is not None else (b"", END_OF_STREAM)
         else:
+            head = self._raw.read_at(4, 0)
             self._raw.seek(max(0, self._raw.size() - len(END_OF_STREAM)))
             tail = self._raw.read(len(END_OF_STREAM))
-        if not tail.endswith(END_OF_STREAM):
+        end = END_OF_STREAM if head[:4] == END_OF_STREAM[:4] else END_OF_STREAM[4:]
+        if not tail.endswith(end):
             raise InputError(
                 f"{self.name}: the Arrow stream ends without its end-of-stream marker: it was cut "
-                "short (or written by an Arrow writer older than 0.15); write it again"
+                "short; write it again"
             )
 
 

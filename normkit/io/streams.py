@@ -23,6 +23,7 @@ class PrefixedStream(io.RawIOBase):
     def __init__(self, prefix: bytes, stream: BinaryIO | pa.NativeFile):
         self._prefix = memoryview(prefix)
         self._stream = stream
+        self.head = bytes(prefix)  # the first bytes, looked at before
         self.tail = b""  # the last bytes returned, to check how the input ends
 
     def readable(self) -> bool:
