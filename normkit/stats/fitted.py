@@ -539,10 +539,14 @@ class FittedStats:
                 hints=(f"use the exact statistics ({exact})",),
             )
         if self.running is None:
+            merged = "merged_from" in self.provenance  # a merge keeps none (see merge)
+            why = "merged from shards (running statistics depend on the order of all the rows)"
+            again = "fit the whole data set in one pass, its files in order" if merged else ""
             raise StatsFileError(
-                "these statistics have no running (EMA) statistics: they were fitted without",
+                "these statistics have no running (EMA) statistics: they were "
+                + (why if merged else "fitted without"),
                 param=asked_by,
-                hints=("fit them again with running statistics",),
+                hints=(again or "fit them again with running statistics",),
             )
         return self.running
 

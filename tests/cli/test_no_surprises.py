@@ -1780,6 +1780,17 @@ def test_options_that_contradict_each_other_are_refused(tmp_path):
     assert refused(1, "transform", path, "-s", stats, "--mode", "batch").startswith(
         f"{ERROR}{stats}: these statistics have no running"
     )
+    # Statistics merged from shards had running ones, which the merge dropped: it says so.
+    shards = [tmp_path / "s1.json", tmp_path / "s2.json"]
+    for shard in shards:
+        ok("fit", path, "-o", shard)
+    merged = tmp_path / "m.json"
+    ok("merge-stats", *shards, "-o", merged)
+    assert refused(1, "transform", path, "-s", merged, "--mode", "adaptive") == (
+        f"{ERROR}{merged}: these statistics have no running (EMA) statistics: they were merged "
+        "from shards (running statistics depend on the order of all the rows); fit the whole "
+        "data set in one pass, its files in order"
+    )
 
 
 # -- 10. real-world CSV --------------------------------------------------------------------------
