@@ -1782,8 +1782,9 @@ def test_options_that_contradict_each_other_are_refused(tmp_path):
     )
     # Statistics merged from shards had running ones, which the merge dropped: it says so.
     shards = [tmp_path / "s1.json", tmp_path / "s2.json"]
-    for shard in shards:
-        ok("fit", path, "-o", shard)
+    for k, shard in enumerate(shards):
+        (tmp_path / f"part{k}.csv").write_text(path.read_text())
+        ok("fit", tmp_path / f"part{k}.csv", "-o", shard)
     merged = tmp_path / "m.json"
     ok("merge-stats", *shards, "-o", merged)
     assert refused(1, "transform", path, "-s", merged, "--mode", "adaptive") == (
