@@ -383,9 +383,10 @@ def transform(
     """Normalize INPUT with saved statistics: z = gamma * (x - mean) / scale + beta.
 
     Columns of the stat file become float64; every other column passes through unchanged, in
-    its place (one the fit found no value in must hold none). Missing values stay missing. Several inputs (files, directories, glob patterns)
-    are written one after the other into the one output, in the order fit reads them. CSV
-    output keeps every float64 exactly (shortest round-trip form).
+    its place (one the fit found no value in must hold none). Missing values stay missing.
+    Several inputs (files, directories, glob patterns) are written one after the other into the
+    one output, in the order fit reads them. CSV output keeps every float64 exactly (shortest
+    round-trip form).
 
     Outputs record how they were made (the statistics' fingerprint, --use, gamma, beta, the
     mode): Parquet and Arrow in their metadata, a CSV file in a hidden file beside it

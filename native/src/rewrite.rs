@@ -159,9 +159,9 @@ impl Plan {
         })
     }
 
-    /// The plan, with the columns `vacant` (of the header, kept as text) to hold no value:
-    /// only missing-value strings. The first value found in one stops the rewrite
-    /// ([`Stop::Valued`]).
+    /// The plan, with the columns `vacant` (of the header, kept as text) to hold no value, as
+    /// a column of numbers reads none ([`MissingValues::no_value`]). The first value found in
+    /// one stops the rewrite ([`Stop::Valued`]).
     ///
     /// # Errors
     ///

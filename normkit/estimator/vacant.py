@@ -97,7 +97,8 @@ def refuse_in_memory(X: Any, names: Sequence[str]) -> Any:
         return X
     if isinstance(X, pa.RecordBatch | pa.Table) or is_pandas(X) or is_eager_frame(X):
         if is_pandas(X):  # only the columns checked are converted
-            labels = [c for c in X.columns if str(c) in set(names)]
+            wanted = set(names)
+            labels = [c for c in X.columns if str(c) in wanted]
             table = pa.Table.from_pandas(X[labels], preserve_index=False)
         else:
             table = table_to_arrow(X) if is_eager_frame(X) else X

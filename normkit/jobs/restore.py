@@ -86,12 +86,10 @@ def restored_batch(
                 near = off + slack < 0.5
                 inexact = valid & ~(near | _made_alone(wanted, digits, z, mapping))
                 if inexact.any() and not bad.any():
-                    bad, why = (
-                        inexact,
-                        (
-                            f"may be another {kind} than the one transformed (float64 does not tell "
-                            "them apart there and back)"
-                        ),
+                    bad = inexact
+                    why = (
+                        f"may be another {kind} than the one transformed (float64 does not tell "
+                        "them apart there and back)"
                     )
                 if pa.types.is_integer(dtype):
                     info = np.iinfo(dtype.to_pandas_dtype())

@@ -44,7 +44,6 @@ __all__ = [
     "typed_by_majority",
     "typed_value_error",
     "unique_names",
-    "unpadded_integers",
 ]
 
 #: The spaces around a value that its typing ignores (pyarrow trims spaces and tabs; these
@@ -150,7 +149,7 @@ _PADDED = re.compile(rf"{_SPACE}*[+-]?0[0-9]")
 def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> InputError:
     """The error of ``value`` at ``where`` in a CSV column passed through as ``dtype``, as
     ``told`` (the values before it are, other inputs have it); ``plain``: an integer column
-    that refuses a leading zero (:func:`unpadded_integers`)."""
+    that refuses a leading zero (:func:`padded_as_text`)."""
     what = f"not {dtype}, as the {told}"
     if plain and _PADDED.match(value) and value.strip(" \t").lstrip("+-").isdigit():
         what = (
@@ -163,41 +162,30 @@ def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> 
     )
 
 
-def unpadded_integers(
-    schema: pa.Schema, texts: Mapping[str, pa.Array], nulls: Sequence[str]
-) -> set[str]:
-    """The integer columns of ``schema`` none of whose values in ``texts`` (the first rows,
-    as written) has a leading zero: a later one (``01234`` among ``10001``, ``98765``: postcodes
-    sorted) is then no integer of theirs, which would lose its zero, but a code."""
-    missing = set(nulls)
-    out = set()
-    for name, text in texts.items():
-        i = schema.get_field_index(name)
-        if i < 0 or not pa.types.is_integer(schema.field(i).type):
-            continue
-        values = (v for v in text.to_pylist() if v is not None and v not in missing)
-        if not any(_PADDED.match(v) for v in values):
-            out.add(name)
-    return out
-
-
 def padded_as_text(
     schema: pa.Schema, texts: Mapping[str, pa.Array], nulls: Sequence[str]
-) -> pa.Schema:
+) -> tuple[pa.Schema, set[str]]:
     """Integer columns that are codes, zero-padded to one width (ids, postcodes: ``007``,
     ``042``, ``123``), stay text: as integers they would lose their zeros. A column of numbers
     of different widths with a leading zero here and there (``05`` among ``1`` to ``1000``)
     stays numbers: one stray token must not turn a column into text. ``texts`` holds the fields
-    as written; a missing-value string is no value."""
+    as written; a missing-value string is no value.
+
+    Also the integer columns with no leading zero at all there: a later one (``01234`` after
+    ``98765``...: postcodes sorted) is then no integer of theirs, which would lose its zero,
+    but a code."""
     missing = set(nulls)
+    unpadded = set()
     for name, text in texts.items():
         i = schema.get_field_index(name)
         if i < 0 or not pa.types.is_integer(schema.field(i).type):
             continue
         values = [v.strip(" \t") for v in text.to_pylist() if v is not None and v not in missing]
-        if any(_PADDED.match(v) for v in values) and len({len(v) for v in values}) == 1:
+        if not any(_PADDED.match(v) for v in values):
+            unpadded.add(name)
+        elif len({len(v) for v in values}) == 1:
             schema = schema.set(i, schema.field(i).with_type(pa.string()))
-    return schema
+    return schema, unpadded
 
 
 def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:

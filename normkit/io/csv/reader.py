@@ -42,7 +42,6 @@ from .columns import (
     splitting_separator,
     typed_by_majority,
     typed_value_error,
-    unpadded_integers,
 )
 from .comments import without_inline_comments
 from .kinds import ColumnKind, readable_types, typed_kind
@@ -337,8 +336,8 @@ class CsvReader(ReaderBase):
         texts = text_columns(sample, names, integers, self._dialect())
         if texts is None:  # a malformed record: the reading that follows names it
             return schema
-        self._plain = unpadded_integers(schema, texts, self.read.csv.nulls)
-        return padded_as_text(schema, texts, self.read.csv.nulls)
+        schema, self._plain = padded_as_text(schema, texts, self.read.csv.nulls)
+        return schema
 
     def _split_hints(self, head: bytes, malformed: bool = False) -> tuple[str, ...]:
         return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES, malformed)
