@@ -121,6 +121,8 @@ def count_batches(
             array = batch.column(name)
             if positive is not None:
                 array = array.filter(positive)
+            if pa.types.is_floating(array.type):  # NaN is no value, as the fit counts it
+                array = pc.if_else(pc.is_nan(array), pa.scalar(None, array.type), array)
             if TextCounts.takes(array):
                 if tables[j] is None:
                     tables[j] = TextCounts(

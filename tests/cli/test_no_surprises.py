@@ -2502,3 +2502,15 @@ def test_a_leading_zero_after_first_rows_of_none_is_refused_not_dropped(tmp_path
     ok("fit", path, "--exclude", "n", "-o", stats)
     ok("transform", path, "-s", stats, "-o", out, *small)
     assert pq.read_table(out).column("n").to_pylist()[-1] == 7
+
+
+def test_a_small_integer_beside_a_large_mean_comes_back(tmp_path):
+    # -7 came back as -6.999996185302734 (the rounding of a mean of 2.5e10) and was refused as
+    # "not an integer", with gamma and beta too.
+    path = tmp_path / "i.csv"
+    path.write_text("n,x\n3,1.5\n-7,2.5\n12,0.5\n100000000001,4\n")
+    stats, z, back = tmp_path / "s.json", tmp_path / "z.parquet", tmp_path / "b.parquet"
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "--gamma", "-3", "--beta", "0.25", "-o", z)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert pq.read_table(back).column("n").to_pylist() == [3, -7, 12, 100000000001]

@@ -506,3 +506,19 @@ def test_values_in_a_column_the_fit_found_none_in_are_drift(tmp_path):
     assert "categories" not in json.loads(stats.read_text()) or all(
         c["name"] != "b" for c in json.loads(stats.read_text())["categories"]
     )
+
+
+def test_nan_in_a_column_the_fit_found_no_value_in_is_no_value_there_either(tmp_path):
+    # Nulls at fit, NaN now: both missing to the fit, so no drift (NaN was once a category).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    a = np.random.default_rng(0).normal(size=3000)
+    pq.write_table(pa.table({"a": a, "f": [None] * 3000}), tmp_path / "fit.parquet")
+    pq.write_table(pa.table({"a": a, "f": [float("nan")] * 3000}), tmp_path / "new.parquet")
+    stats = tmp_path / "s.json"
+    assert run("fit", tmp_path / "fit.parquet", "-o", stats).exit_code == 0
+    result = run("drift", tmp_path / "new.parquet", "-s", stats, "--json")
+    assert result.exit_code == 0, result.stdout
+    f = {c["name"]: c for c in json.loads(result.stdout)["columns"]}["f"]
+    assert f["missing_rate"] == 1.0
