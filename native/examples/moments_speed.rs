@@ -1,12 +1,14 @@
 //! Throughput of `batch_moments` (and the weighted form) on 4M rows x 16 columns, to compare
-//! with Python's `normkit.core.moments.batch_moments` on the same size:
+//! with Python's `normkit.core.moments.batch_moments` on the same size; and what the running
+//! statistics' logical batches add (`moments_and_batches`, column by column in chunks of 65,536
+//! rows, as a Parquet fit feeds them, in batches of 256):
 //!
 //! ```text
-//! cargo run --release --example moments_speed [rows] [batch|weighted]
+//! cargo run --release --example moments_speed [rows] [batch|weighted|batches]
 //! ```
 use std::time::Instant;
 
-use normkit_native::moments::{batch_moments, weighted_batch_moments};
+use normkit_native::moments::{batch_moments, moments_and_batches, weighted_batch_moments};
 
 /// SplitMix64 uniforms in [0, 1).
 fn uniforms(seed: u64, n: usize) -> Vec<f64> {
@@ -48,6 +50,9 @@ fn main() {
         .collect();
     let mb = (rows * 16 * 8) as f64 / 1e6;
     let only = std::env::args().nth(2);
+    if only.as_deref() == Some("batches") {
+        return logical_batches(&slices);
+    }
     for (name, weighted) in [("batch_moments", false), ("weighted_batch_moments", true)] {
         if only
             .as_deref()
@@ -74,5 +79,32 @@ fn main() {
             mb / best,
             rows as f64 * 16.0 / best / 1e6
         );
+    }
+}
+
+/// One column's chunks of 65,536 rows, moments alone and with their batches of 256 rows.
+fn logical_batches(columns: &[&[f64]]) {
+    const CHUNK: usize = 65_536;
+    for with_batches in [false, true, false, true] {
+        let start = Instant::now();
+        let mut check = 0.0;
+        for x in columns {
+            for chunk in x.chunks(CHUNK) {
+                let shift = chunk.iter().copied().find(|v| !v.is_nan()).unwrap_or(0.0);
+                check += if with_batches {
+                    let (m, b) = moments_and_batches(chunk, shift, 0, chunk.len() / 256, 256);
+                    m.m2[0] + b.m2.first().copied().unwrap_or(0.0)
+                } else {
+                    batch_moments(&[chunk], Some(&[shift])).map_or(f64::NAN, |m| m.m2[0])
+                };
+            }
+        }
+        let what = if with_batches {
+            "with batches of 256"
+        } else {
+            "moments alone"
+        };
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        println!("chunks of {CHUNK} rows, {what}: {ms:.1} ms (check {check:e})");
     }
 }

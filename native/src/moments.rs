@@ -415,42 +415,141 @@ pub fn batch_statistics(
     mean: &mut Vec<f64>,
     m2: &mut Vec<f64>,
 ) -> bool {
+    let size = size.max(1);
+    let batches = column.len() / size;
     let mut overflow = false;
-    for batch in column.chunks_exact(size.max(1)) {
-        let missing = if complete {
-            0
-        } else {
-            batch.iter().filter(|v| v.is_nan()).count()
-        };
-        let (n, m, sq) = if missing == 0 {
-            let total = 0.0 + pairwise(batch, batch, |v, _| [v - shift])[0];
-            let m = total / size as f64;
-            let sq = 0.0
-                + pairwise(batch, batch, |v, _| {
-                    let d = (v - shift) - m;
-                    [d * d]
-                })[0];
-            (size, m, sq)
-        } else {
-            let n = size - missing;
-            let zeroed = |v: f64| if v.is_nan() { 0.0 } else { v - shift };
-            let total = 0.0 + pairwise(batch, batch, |v, _| [zeroed(v)])[0];
-            let m = total / n as f64;
-            let sq = 0.0
-                + pairwise(batch, batch, |v, _| {
-                    let d = if v.is_nan() { 0.0 } else { (v - shift) - m };
-                    [d * d]
-                })[0];
-            (n, m, sq)
-        };
-        if !m.is_finite() && n == size && batch.iter().all(|v| (v - shift).is_finite()) {
-            overflow = true;
-        }
-        count.push(n as i64);
-        mean.push(m);
-        m2.push(sq);
+    let mut at = 0;
+    // Batches side by side: sums in lockstep keep the adder busy where one waits on its last
+    // addition; each is the same sum, in the same order, as alone.
+    while at + BATCH_LANES <= batches {
+        let lanes: [&[f64]; BATCH_LANES] =
+            std::array::from_fn(|l| &column[(at + l) * size..(at + l + 1) * size]);
+        overflow |= batch_lanes(lanes, shift, complete, count, mean, m2);
+        at += BATCH_LANES;
+    }
+    for batch in column[at * size..batches * size].chunks_exact(size) {
+        overflow |= batch_lanes([batch], shift, complete, count, mean, m2);
     }
     overflow
+}
+
+/// The batches side by side in [`moments_and_batches`]'s sums of squares.
+const SQUARE_LANES: usize = 2;
+
+/// The batches side by side in [`batch_statistics`].
+const BATCH_LANES: usize = 2;
+
+/// [`batch_statistics`] of `L` batches of one size, their sums taken side by side.
+#[inline(always)]
+fn batch_lanes<const L: usize>(
+    lanes: [&[f64]; L],
+    shift: f64,
+    complete: bool,
+    count: &mut Vec<i64>,
+    mean: &mut Vec<f64>,
+    m2: &mut Vec<f64>,
+) -> bool {
+    let size = lanes[0].len();
+    let missing: [usize; L] = if complete {
+        [0; L]
+    } else {
+        lanes.map(|batch| batch.iter().filter(|v| v.is_nan()).count())
+    };
+    let n: [usize; L] = std::array::from_fn(|l| size - missing[l]);
+    let mut m = [0.0; L];
+    let mut sq = [0.0; L];
+    if missing.iter().all(|&k| k == 0) {
+        let total = pairwise_lanes(lanes, |_, v| v - shift);
+        for l in 0..L {
+            m[l] = (0.0 + total[l]) / size as f64;
+        }
+        let squares = pairwise_lanes(lanes, |l, v| {
+            let d = (v - shift) - m[l];
+            d * d
+        });
+        for l in 0..L {
+            sq[l] = 0.0 + squares[l];
+        }
+    } else {
+        // A missing value's place summed as 0; a value's term as in the complete batch (the
+        // same bits), so the batches with and without missing values go side by side.
+        let total = pairwise_lanes(lanes, |_, v| if v.is_nan() { 0.0 } else { v - shift });
+        for l in 0..L {
+            m[l] = (0.0 + total[l]) / n[l] as f64;
+        }
+        let squares = pairwise_lanes(lanes, |l, v| {
+            let d = if v.is_nan() { 0.0 } else { (v - shift) - m[l] };
+            d * d
+        });
+        for l in 0..L {
+            sq[l] = 0.0 + squares[l];
+        }
+    }
+    let mut overflow = false;
+    for l in 0..L {
+        if !m[l].is_finite() && n[l] == size && lanes[l].iter().all(|v| (v - shift).is_finite()) {
+            overflow = true;
+        }
+        count.push(n[l] as i64);
+        mean.push(m[l]);
+        m2.push(sq[l]);
+    }
+    overflow
+}
+
+/// [`pairwise`] of the terms `f(l, x[l][i])` of `L` slices of one length at once, side by side:
+/// sum `l` is the one [`pairwise`] takes of slice `l` alone, bit for bit (the same additions in
+/// the same order), and the `L` sums keep the adder busy where one would wait on its last
+/// addition.
+#[inline]
+fn pairwise_lanes<const L: usize>(
+    x: [&[f64]; L],
+    f: impl Fn(usize, f64) -> f64 + Copy,
+) -> [f64; L] {
+    let n = x[0].len();
+    debug_assert!(x.iter().all(|s| s.len() == n));
+    if n < 8 {
+        let mut res = [0.0; L];
+        for l in 0..L {
+            for &v in x[l] {
+                res[l] += f(l, v);
+            }
+        }
+        res
+    } else if n <= PAIRWISE_BLOCK {
+        let mut r = [[0.0; 8]; L];
+        for l in 0..L {
+            for j in 0..8 {
+                r[l][j] = f(l, x[l][j]);
+            }
+        }
+        let full = n - n % 8;
+        let mut i = 8;
+        while i < full {
+            for l in 0..L {
+                let block = &x[l][i..i + 8];
+                for j in 0..8 {
+                    r[l][j] += f(l, block[j]);
+                }
+            }
+            i += 8;
+        }
+        let mut res = [0.0; L];
+        for l in 0..L {
+            let r = &r[l];
+            res[l] = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            for &v in &x[l][full..n] {
+                res[l] += f(l, v);
+            }
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        let left = pairwise_lanes(x.map(|s| &s[..n2]), f);
+        let right = pairwise_lanes(x.map(|s| &s[n2..]), f);
+        std::array::from_fn(|l| left[l] + right[l])
+    }
 }
 
 /// Two lanes of numpy's einsum accumulation, for `K` sums.
@@ -766,9 +865,16 @@ const EMPTY_ROW: Row = Row {
 /// `M2 = sum(dev^2) - sum(dev)^2 / n` with `dev = x - mean`, `M3 = einsum(dev^2, dev)`,
 /// `M4 = einsum(dev^2, dev^2)`, each sum in numpy's order. The deviations are recomputed where
 /// they are needed rather than stored (the same operations give the same bits).
-fn column_moments(x: &[f64], shift: f64, has_missing: bool, scratch: &mut Scratch) -> Row {
+fn column_moments(
+    x: &[f64],
+    shift: f64,
+    has_missing: bool,
+    scratch: &mut Scratch,
+    batches: Option<&Batched>,
+) -> Row {
     // Python subtracts only a shift that is not 0 (`x - (-0.0)` would turn -0.0 into 0.0);
     // `x - 0.0` is `x`, bit for bit.
+    let batch_shift = shift;
     let shift = if shift != 0.0 { shift } else { 0.0 };
     let (values, shift): (&[f64], f64) = if has_missing {
         // Compaction without branches: every value is written, the next one overwrites a NaN.
@@ -789,7 +895,20 @@ fn column_moments(x: &[f64], shift: f64, has_missing: bool, scratch: &mut Scratc
         return EMPTY_ROW;
     }
     let nf = n as f64;
-    let mean = (0.0 + pairwise(values, values, |v, _| [v - shift])[0]) / nf;
+    // The logical batches that are nodes of this column's summation trees take their sums from
+    // them: only where the values are the column's own (none left out) and the batches' terms
+    // are the moments' (the same shift, bit for bit).
+    let batches = batches.filter(|_| !has_missing && batch_shift.to_bits() == shift.to_bits());
+    let term = |v: f64, _| [v - shift];
+    let total = match batches {
+        Some(b) => pairwise_batched(values, b.at, b, &|x| pairwise(x, x, term), &mut |i, x| {
+            let total = pairwise(x, x, term);
+            b.sums[i].set(Some(total[0]));
+            total
+        }),
+        None => pairwise(values, values, term),
+    };
+    let mean = (0.0 + total[0]) / nf;
     let dev = |v: f64| (v - shift) - mean;
     let [sum_dev, sum_squares] = pairwise(values, values, |v, _| {
         let d = dev(v);
@@ -809,6 +928,76 @@ fn column_moments(x: &[f64], shift: f64, has_missing: bool, scratch: &mut Scratc
         m4,
         weight: nf,
     }
+}
+
+/// The logical batches of one column (`size` rows each, `n` of them from row `start`) whose
+/// sums [`column_moments`] finds as it sums the column: a batch that is a node of a slice's
+/// summation tree (numpy's pairwise recursion) has the sum that [`batch_statistics`] takes of
+/// it alone, and is summed once, not twice.
+pub(crate) struct Batched {
+    /// The row of the column at which the slice being summarized begins.
+    at: usize,
+    start: usize,
+    size: usize,
+    n: usize,
+    /// Each batch's sum of `x - shift`, where found.
+    sums: Vec<std::cell::Cell<Option<f64>>>,
+}
+
+impl Batched {
+    fn new(start: usize, size: usize, n: usize) -> Batched {
+        let size = size.max(1);
+        Batched {
+            at: 0,
+            start,
+            size,
+            n,
+            sums: vec![Default::default(); n],
+        }
+    }
+
+    /// The batch that rows `at .. at + len` of the column are, if they are one.
+    fn batch(&self, at: usize, len: usize) -> Option<usize> {
+        if len != self.size || at < self.start || !(at - self.start).is_multiple_of(self.size) {
+            return None;
+        }
+        let i = (at - self.start) / self.size;
+        (i < self.n).then_some(i)
+    }
+
+    /// Whether rows `at .. at + len` of the column hold a whole batch.
+    fn holds_one(&self, at: usize, len: usize) -> bool {
+        let first = if at <= self.start {
+            0
+        } else {
+            (at - self.start).div_ceil(self.size)
+        };
+        first < self.n && self.start + (first + 1) * self.size <= at + len
+    }
+}
+
+/// [`pairwise`]'s recursion over `x` (rows `at ..` of the column) with `plain` for a node that
+/// holds no batch of `batches` and `batch` for one that is a batch: the same sums as `plain(x)`
+/// where `batch` returns what `plain` would.
+fn pairwise_batched<const K: usize>(
+    x: &[f64],
+    at: usize,
+    batches: &Batched,
+    plain: &impl Fn(&[f64]) -> [f64; K],
+    batch: &mut impl FnMut(usize, &[f64]) -> [f64; K],
+) -> [f64; K] {
+    let n = x.len();
+    if let Some(i) = batches.batch(at, n) {
+        return batch(i, x);
+    }
+    if n <= PAIRWISE_BLOCK || !batches.holds_one(at, n) {
+        return plain(x);
+    }
+    let mut n2 = n / 2;
+    n2 -= n2 % 8;
+    let left = pairwise_batched(&x[..n2], at, batches, plain, batch);
+    let right = pairwise_batched(&x[n2..], at + n2, batches, plain, batch);
+    std::array::from_fn(|k| left[k] + right[k])
 }
 
 /// Weighted count, mean, M2, M3, M4 and `W` of one column of at most [`SLICE_ROWS`] rows, all
@@ -932,7 +1121,7 @@ fn slice_moments(columns: &[&[f64]], shift: &[f64], scratch: &mut Scratch) -> Mo
         .iter()
         .zip(shift)
         .zip(&n_missing)
-        .map(|((x, &k), &missing)| column_moments(x, k, missing > 0, scratch))
+        .map(|((x, &k), &missing)| column_moments(x, k, missing > 0, scratch, None))
         .collect();
     assembled(rows, n_missing, shift, lo, hi, false)
 }
@@ -980,6 +1169,102 @@ pub fn batch_moments(columns: &[&[f64]], shift: Option<&[f64]>) -> Result<Moment
         });
     }
     Ok(merged.unwrap_or_else(|| Moments::empty(columns.len(), false)))
+}
+
+/// The statistics of a column's logical batches ([`batch_statistics`]'s `count`, `mean` and
+/// `m2`, one per batch, and whether a batch's sum overflowed).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BatchStats {
+    pub count: Vec<i64>,
+    pub mean: Vec<f64>,
+    pub m2: Vec<f64>,
+    pub overflow: bool,
+}
+
+/// [`batch_moments`] of one column and [`batch_statistics`] of its `n_batches` batches of `size`
+/// rows from row `start`, bit for bit as the two apart, in one go: a batch that is a node of a
+/// slice's summation tree (a chunk of 65,536 rows in batches of 256 from its first row: every
+/// one) is summed with the column, and the others apart while the column is in the cache.
+pub fn moments_and_batches(
+    x: &[f64],
+    shift: f64,
+    start: usize,
+    n_batches: usize,
+    size: usize,
+) -> (Moments, BatchStats) {
+    let size = size.max(1);
+    let mut batched = Batched::new(start, size, n_batches);
+    let mut squares: Vec<Option<f64>> = vec![None; n_batches];
+    let rows = |i: usize, j: usize| &x[start + i * size..start + j * size];
+    let mut scratch = Scratch::default();
+    let mut merged: Option<Moments> = None;
+    for from in (0..x.len().max(1)).step_by(SLICE_ROWS) {
+        let part = &x[from..(from + SLICE_ROWS).min(x.len())];
+        batched.at = from;
+        let (n_missing, lo, hi) = column_extremes(&[part]);
+        let row = column_moments(part, shift, n_missing[0] > 0, &mut scratch, Some(&batched));
+        // The squares of the batches found in the slice, while it is in the cache.
+        let found: Vec<usize> = (0..n_batches)
+            .filter(|&i| squares[i].is_none() && batched.sums[i].get().is_some())
+            .collect();
+        let mean = |i: usize| (0.0 + batched.sums[i].get().unwrap_or(f64::NAN)) / size as f64;
+        let mut group = found.chunks_exact(SQUARE_LANES);
+        for g in &mut group {
+            let m: [f64; SQUARE_LANES] = std::array::from_fn(|l| mean(g[l]));
+            let lanes: [&[f64]; SQUARE_LANES] = std::array::from_fn(|l| rows(g[l], g[l] + 1));
+            let q = pairwise_lanes(lanes, |l, v| {
+                let e = (v - shift) - m[l];
+                e * e
+            });
+            for l in 0..SQUARE_LANES {
+                squares[g[l]] = Some(0.0 + q[l]);
+            }
+        }
+        for &i in group.remainder() {
+            let m = mean(i);
+            let q = pairwise_lanes([rows(i, i + 1)], |_, v| {
+                let e = (v - shift) - m;
+                e * e
+            });
+            squares[i] = Some(0.0 + q[0]);
+        }
+        let part = assembled(vec![row], n_missing, &[shift], lo, hi, false);
+        merged = Some(match merged {
+            None => part,
+            Some(m) => merge_unchecked(&m, &part),
+        });
+    }
+    let moments = merged.unwrap_or_else(|| Moments::empty(1, false));
+    let complete = moments.n_missing[0] == 0;
+    let mut out = BatchStats {
+        count: Vec::with_capacity(n_batches),
+        mean: Vec::with_capacity(n_batches),
+        m2: Vec::with_capacity(n_batches),
+        overflow: false,
+    };
+    let mut i = 0;
+    while i < n_batches {
+        if let (Some(total), Some(q)) = (batched.sums[i].get(), squares[i]) {
+            let m = (0.0 + total) / size as f64;
+            if !m.is_finite() && rows(i, i + 1).iter().all(|v| (v - shift).is_finite()) {
+                out.overflow = true;
+            }
+            out.count.push(size as i64);
+            out.mean.push(m);
+            out.m2.push(q);
+            i += 1;
+            continue;
+        }
+        // The batches not found, side by side.
+        let mut j = i + 1;
+        while j < n_batches && squares[j].is_none() {
+            j += 1;
+        }
+        let (c, m, q) = (&mut out.count, &mut out.mean, &mut out.m2);
+        out.overflow |= batch_statistics(rows(i, j), shift, size, complete, c, m, q);
+        i = j;
+    }
+    (moments, out)
 }
 
 /// Weighted moments of one slice (at most [`SLICE_ROWS`] rows).
@@ -1388,6 +1673,31 @@ mod tests {
 
     fn bits(v: &[f64]) -> Vec<u64> {
         v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn batches_that_are_nodes_of_a_slice_tree_are_found_and_equal_the_ones_apart() {
+        let x: Vec<f64> = (0..SLICE_ROWS)
+            .map(|i| ((i * 7919) % 1013) as f64 * 0.37 - 11.0)
+            .collect();
+        // (size, start, batches found): a node of 16,384 rows' tree is 128 * 2^k rows from a
+        // multiple of its length.
+        for (size, start, found) in [(256, 0, 64), (128, 384, 125), (16_384, 0, 1), (96, 0, 0)] {
+            let n = (x.len() - start) / size;
+            let mut batched = Batched::new(start, size, n);
+            batched.at = 0;
+            let row = column_moments(&x, x[0], false, &mut Scratch::default(), Some(&batched));
+            let plain = column_moments(&x, x[0], false, &mut Scratch::default(), None);
+            assert_eq!(row.m2.to_bits(), plain.m2.to_bits());
+            let sums = batched.sums.iter().filter(|c| c.get().is_some()).count();
+            assert_eq!(sums, found, "size {size} from {start}");
+            let (_, apart) = moments_and_batches(&x, x[0], start, n, size);
+            let (mut c, mut m, mut q) = (vec![], vec![], vec![]);
+            let rows = &x[start..start + n * size];
+            batch_statistics(rows, x[0], size, true, &mut c, &mut m, &mut q);
+            assert_eq!((apart.count, bits(&apart.mean)), (c, bits(&m)));
+            assert_eq!(bits(&apart.m2), bits(&q));
+        }
     }
 
     #[test]

@@ -989,30 +989,22 @@ fn moments_and_batches<'py>(
     let shift = shift.as_array().to_vec();
     batch_rows(&owned, &shift, start, n_batches, size)?;
     let n_columns = whole.len();
-    type Part = (Result<Moments, MomentsError>, Vec<ColumnBatches>);
+    type Part = (Moments, Vec<ColumnBatches>);
     let work = |group: &[&[f64]], k: &[f64]| -> Part {
         let mut found = Moments::empty(0, false);
         let mut batches = Vec::with_capacity(group.len());
         for (x, &k) in group.iter().zip(k) {
-            // A column with no missing value has none in its batches.
-            let complete = match moments::batch_moments(&[x], Some(&[k])) {
-                Ok(m) => {
-                    let complete = m.n_missing[0] == 0;
-                    found.extend(m);
-                    complete
-                }
-                Err(e) => return (Err(e), batches),
-            };
-            let rows = &x[start..start + n_batches * size];
-            batches.push(column_batches(rows, k, size, n_batches, complete));
+            let (m, b) = moments::moments_and_batches(x, k, start, n_batches, size);
+            found.extend(m);
+            batches.push((b.count, b.mean, b.m2, b.overflow));
         }
-        (Ok(found), batches)
+        (found, batches)
     };
     let parts = py.detach(|| in_column_groups(&whole, &shift, threads, work));
     let mut found = Moments::empty(0, false);
     let mut per_column = Vec::with_capacity(n_columns);
     for (m, b) in parts {
-        found.extend(m.map_err(|e| moments_error(&e))?);
+        found.extend(m);
         per_column.extend(b);
     }
     Ok((

@@ -159,6 +159,52 @@ def test_batch_statistics_equal_numpy_bit_for_bit(batch, size, start, threads):
         assert same.all(), (found[~same], expected[~same])
 
 
+@pytest.mark.parametrize(
+    ("rows", "size", "start"),
+    [
+        (65_536, 256, 0),  # a Parquet chunk in the default batches: every batch a tree's node
+        (65_536, 128, 128),
+        (65_536, SLICE_ROWS, 0),  # batches as long as a slice
+        (40_000, 1_024, 0),  # a last slice of 7,232 rows: some batches nodes, others not
+        (2_304, 144, 0),  # 2,304 = 2 x 1,152 = 4 x 576 = ... = 16 x 144
+        (65_536, 256, 5),  # no batch a node: all summed apart
+        (300, 7, 3),
+    ],
+)
+@pytest.mark.parametrize("data", ["plain", "missing", "huge", "negative-zero-shift"])
+def test_batches_summed_with_the_column_equal_numpy_bit_for_bit(rows, size, start, data):
+    """moments_and_batches takes a batch that is a node of a slice's summation tree from the
+    column's own sums (both passes): the same bits as numpy's, batches and moments."""
+    from normkit.core.running import per_batch
+
+    rng = np.random.default_rng(rows + size + start)
+    x = rng.normal(5.0, 3.0, rows) * 10.0 ** rng.integers(-3, 4, rows)
+    shift = np.array([x[0]])
+    if data == "missing":
+        x[rng.random(rows) < 0.01] = np.nan
+        x[:SLICE_ROWS] = rng.normal(size=min(rows, SLICE_ROWS))  # one slice without any
+    elif data == "huge":  # sums that overflow, in some batches only
+        x[: rows // 3] = 1.7e308
+        shift = np.array([-1e308])
+    elif data == "negative-zero-shift":
+        x[::3] = -0.0
+        shift = np.array([-0.0])
+    n_full = (rows - start) // size
+    whole, found = _native.moments_and_batches([x], shift, start, n_full, size)
+    assert_same_bits(Moments(*whole), numpy_batch_moments([x], shift))
+    count, mean, m2, overflow = found
+    with np.errstate(over="ignore"):
+        body = (x[start : start + n_full * size] - shift[0]).reshape(1, n_full, size)
+    reference = per_batch(body, bool(np.isnan(body).any()))
+    if data == "huge":
+        assert overflow
+        return
+    assert not overflow
+    for got, expected in zip((count.T, mean.T, m2.T), reference, strict=True):
+        same = (got == expected) & (np.signbit(got) == np.signbit(expected))
+        assert (same | (np.isnan(got) & np.isnan(expected))).all()
+
+
 def test_batch_statistics_flag_a_sum_that_overflows():
     x = np.full(8, 1e308)
     *_, overflow = _native.batch_statistics([x], np.zeros(1), 0, 2, 4)
