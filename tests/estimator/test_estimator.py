@@ -141,6 +141,23 @@ def test_fit_is_a_reset_and_partial_fit_accumulates(mixed_frame):
     assert stats.n_rows_seen_ == again.n_rows_seen_ == len(mixed_frame)
 
 
+def test_partial_fit_refuses_a_column_the_first_batches_did_not_have(mixed_frame):
+    """A new numeric column was left out of the statistics and passed through raw by
+    transform; scikit-learn refuses it, and so does normkit. Another order is the same
+    columns."""
+    first, later = mixed_frame.iloc[:100], mixed_frame.iloc[100:]
+    stats = Standardizer(exclude=["id"]).partial_fit(first)
+    with pytest.raises(SchemaError, match=r"column 'extra' was not in the batches fitted so far"):
+        stats.partial_fit(later.assign(extra=np.arange(len(later), dtype=float)))
+    numbers = ["count", "x", "offset"]
+    with pytest.raises(ValueError, match="feature names should match"):
+        StandardScaler().partial_fit(first[numbers]).partial_fit(later[numbers].assign(extra=1.0))
+    stats.partial_fit(later[list(reversed(later.columns))])
+    whole = Standardizer(exclude=["id"]).fit(mixed_frame)
+    np.testing.assert_allclose(stats.var_, whole.var_, rtol=1e-12)
+    assert stats.n_rows_seen_ == len(mixed_frame)
+
+
 def test_unfitted_and_bad_params_are_reported():
     with pytest.raises(normkit.OptionError, match="not fitted"):
         Standardizer().transform(pd.DataFrame({"a": [1.0]}))
