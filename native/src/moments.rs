@@ -419,13 +419,11 @@ pub fn batch_statistics(
     let batches = column.len() / size;
     let mut overflow = false;
     let mut at = 0;
-    // Batches side by side: sums in lockstep keep the adder busy where one waits on its last
-    // addition; each is the same sum, in the same order, as alone.
-    while at + BATCH_LANES <= batches {
-        let lanes: [&[f64]; BATCH_LANES] =
+    while at + LANES <= batches {
+        let lanes: [&[f64]; LANES] =
             std::array::from_fn(|l| &column[(at + l) * size..(at + l + 1) * size]);
         overflow |= batch_lanes(lanes, shift, complete, count, mean, m2);
-        at += BATCH_LANES;
+        at += LANES;
     }
     for batch in column[at * size..batches * size].chunks_exact(size) {
         overflow |= batch_lanes([batch], shift, complete, count, mean, m2);
@@ -433,11 +431,9 @@ pub fn batch_statistics(
     overflow
 }
 
-/// The batches side by side in [`moments_and_batches`]'s sums of squares.
-const SQUARE_LANES: usize = 2;
-
-/// The batches side by side in [`batch_statistics`].
-const BATCH_LANES: usize = 2;
+/// The batches summed side by side ([`batch_statistics`], [`moments_and_batches`]): two sums in
+/// lockstep keep the adder busy where one waits on its last addition (more measured no faster).
+const LANES: usize = 2;
 
 /// [`batch_statistics`] of `L` batches of one size, their sums taken side by side.
 #[inline(always)]
@@ -870,7 +866,7 @@ fn column_moments(
     shift: f64,
     has_missing: bool,
     scratch: &mut Scratch,
-    batches: Option<&Batched>,
+    batches: Option<(Grid, usize, &mut [Option<f64>])>,
 ) -> Row {
     // Python subtracts only a shift that is not 0 (`x - (-0.0)` would turn -0.0 into 0.0);
     // `x - 0.0` is `x`, bit for bit.
@@ -895,17 +891,20 @@ fn column_moments(
         return EMPTY_ROW;
     }
     let nf = n as f64;
-    // The logical batches that are nodes of this column's summation trees take their sums from
-    // them: only where the values are the column's own (none left out) and the batches' terms
-    // are the moments' (the same shift, bit for bit).
+    // The logical batches (`batches`: where they lie, the column's row at `x[0]`, their sums)
+    // that are nodes of this column's summation trees take their sums from them: only where the
+    // values are the column's own (none left out) and the batches' terms are the moments' (the
+    // same shift, bit for bit).
     let batches = batches.filter(|_| !has_missing && batch_shift.to_bits() == shift.to_bits());
     let term = |v: f64, _| [v - shift];
     let total = match batches {
-        Some(b) => pairwise_batched(values, b.at, b, &|x| pairwise(x, x, term), &mut |i, x| {
-            let total = pairwise(x, x, term);
-            b.sums[i].set(Some(total[0]));
-            total
-        }),
+        Some((grid, at, sums)) => {
+            pairwise_batched(values, at, &grid, &|x| pairwise(x, x, term), &mut |i, x| {
+                let total = pairwise(x, x, term);
+                sums[i] = Some(total[0]);
+                total
+            })
+        }
         None => pairwise(values, values, term),
     };
     let mean = (0.0 + total[0]) / nf;
@@ -930,32 +929,18 @@ fn column_moments(
     }
 }
 
-/// The logical batches of one column (`size` rows each, `n` of them from row `start`) whose
-/// sums [`column_moments`] finds as it sums the column: a batch that is a node of a slice's
-/// summation tree (numpy's pairwise recursion) has the sum that [`batch_statistics`] takes of
-/// it alone, and is summed once, not twice.
-pub(crate) struct Batched {
-    /// The row of the column at which the slice being summarized begins.
-    at: usize,
+/// Where a column's logical batches lie: `n` batches of `size` rows from row `start`. A batch
+/// that is a node of a slice's summation tree (numpy's pairwise recursion) has the sum that
+/// [`batch_statistics`] takes of it alone: [`column_moments`] finds it as it sums the column, and
+/// it is summed once, not twice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grid {
     start: usize,
     size: usize,
     n: usize,
-    /// Each batch's sum of `x - shift`, where found.
-    sums: Vec<std::cell::Cell<Option<f64>>>,
 }
 
-impl Batched {
-    fn new(start: usize, size: usize, n: usize) -> Batched {
-        let size = size.max(1);
-        Batched {
-            at: 0,
-            start,
-            size,
-            n,
-            sums: vec![Default::default(); n],
-        }
-    }
-
+impl Grid {
     /// The batch that rows `at .. at + len` of the column are, if they are one.
     fn batch(&self, at: usize, len: usize) -> Option<usize> {
         if len != self.size || at < self.start || !(at - self.start).is_multiple_of(self.size) {
@@ -965,14 +950,11 @@ impl Batched {
         (i < self.n).then_some(i)
     }
 
-    /// Whether rows `at .. at + len` of the column hold a whole batch.
-    fn holds_one(&self, at: usize, len: usize) -> bool {
-        let first = if at <= self.start {
-            0
-        } else {
-            (at - self.start).div_ceil(self.size)
-        };
-        first < self.n && self.start + (first + 1) * self.size <= at + len
+    /// The batches that rows `at .. at + len` of the column hold whole.
+    fn within(&self, at: usize, len: usize) -> std::ops::Range<usize> {
+        let first = at.saturating_sub(self.start).div_ceil(self.size);
+        let end = ((at + len).saturating_sub(self.start) / self.size).min(self.n);
+        first.min(end)..end
     }
 }
 
@@ -982,7 +964,7 @@ impl Batched {
 fn pairwise_batched<const K: usize>(
     x: &[f64],
     at: usize,
-    batches: &Batched,
+    batches: &Grid,
     plain: &impl Fn(&[f64]) -> [f64; K],
     batch: &mut impl FnMut(usize, &[f64]) -> [f64; K],
 ) -> [f64; K] {
@@ -990,7 +972,7 @@ fn pairwise_batched<const K: usize>(
     if let Some(i) = batches.batch(at, n) {
         return batch(i, x);
     }
-    if n <= PAIRWISE_BLOCK || !batches.holds_one(at, n) {
+    if n <= PAIRWISE_BLOCK || batches.within(at, n).is_empty() {
         return plain(x);
     }
     let mut n2 = n / 2;
@@ -1192,37 +1174,42 @@ pub fn moments_and_batches(
     n_batches: usize,
     size: usize,
 ) -> (Moments, BatchStats) {
-    let size = size.max(1);
-    let mut batched = Batched::new(start, size, n_batches);
+    assert!(size > 0, "batches of no rows");
+    let grid = Grid {
+        start,
+        size,
+        n: n_batches,
+    };
+    // Each batch's sum of `x - shift` and sum of squared deviations, where found.
+    let mut sums: Vec<Option<f64>> = vec![None; n_batches];
     let mut squares: Vec<Option<f64>> = vec![None; n_batches];
-    let rows = |i: usize, j: usize| &x[start + i * size..start + j * size];
+    let rows = |i: usize| &x[start + i * size..start + (i + 1) * size];
+    let mean = |total: f64| (0.0 + total) / size as f64;
     let mut scratch = Scratch::default();
     let mut merged: Option<Moments> = None;
     for from in (0..x.len().max(1)).step_by(SLICE_ROWS) {
         let part = &x[from..(from + SLICE_ROWS).min(x.len())];
-        batched.at = from;
         let (n_missing, lo, hi) = column_extremes(&[part]);
-        let row = column_moments(part, shift, n_missing[0] > 0, &mut scratch, Some(&batched));
-        // The squares of the batches found in the slice, while it is in the cache.
-        let found: Vec<usize> = (0..n_batches)
-            .filter(|&i| squares[i].is_none() && batched.sums[i].get().is_some())
+        let found = Some((grid, from, sums.as_mut_slice()));
+        let row = column_moments(part, shift, n_missing[0] > 0, &mut scratch, found);
+        // The squares of the batches found in the slice, while it is in the cache, side by side.
+        let found: Vec<(usize, f64)> = grid
+            .within(from, part.len())
+            .filter_map(|i| sums[i].map(|total| (i, mean(total))))
             .collect();
-        let mean = |i: usize| (0.0 + batched.sums[i].get().unwrap_or(f64::NAN)) / size as f64;
-        let mut group = found.chunks_exact(SQUARE_LANES);
-        for g in &mut group {
-            let m: [f64; SQUARE_LANES] = std::array::from_fn(|l| mean(g[l]));
-            let lanes: [&[f64]; SQUARE_LANES] = std::array::from_fn(|l| rows(g[l], g[l] + 1));
-            let q = pairwise_lanes(lanes, |l, v| {
-                let e = (v - shift) - m[l];
+        let mut lanes = found.chunks_exact(LANES);
+        for group in &mut lanes {
+            let batches: [&[f64]; LANES] = std::array::from_fn(|l| rows(group[l].0));
+            let q = pairwise_lanes(batches, |l, v| {
+                let e = (v - shift) - group[l].1;
                 e * e
             });
-            for l in 0..SQUARE_LANES {
-                squares[g[l]] = Some(0.0 + q[l]);
+            for l in 0..LANES {
+                squares[group[l].0] = Some(0.0 + q[l]);
             }
         }
-        for &i in group.remainder() {
-            let m = mean(i);
-            let q = pairwise_lanes([rows(i, i + 1)], |_, v| {
+        for &(i, m) in lanes.remainder() {
+            let q = pairwise_lanes([rows(i)], |_, v| {
                 let e = (v - shift) - m;
                 e * e
             });
@@ -1244,9 +1231,9 @@ pub fn moments_and_batches(
     };
     let mut i = 0;
     while i < n_batches {
-        if let (Some(total), Some(q)) = (batched.sums[i].get(), squares[i]) {
-            let m = (0.0 + total) / size as f64;
-            if !m.is_finite() && rows(i, i + 1).iter().all(|v| (v - shift).is_finite()) {
+        if let (Some(total), Some(q)) = (sums[i], squares[i]) {
+            let m = mean(total);
+            if !m.is_finite() && rows(i).iter().all(|v| (v - shift).is_finite()) {
                 out.overflow = true;
             }
             out.count.push(size as i64);
@@ -1260,8 +1247,10 @@ pub fn moments_and_batches(
         while j < n_batches && squares[j].is_none() {
             j += 1;
         }
+        let stop = start + j * size;
         let (c, m, q) = (&mut out.count, &mut out.mean, &mut out.m2);
-        out.overflow |= batch_statistics(rows(i, j), shift, size, complete, c, m, q);
+        let batches = &x[start + i * size..stop];
+        out.overflow |= batch_statistics(batches, shift, size, complete, c, m, q);
         i = j;
     }
     (moments, out)
@@ -1682,15 +1671,18 @@ mod tests {
             .collect();
         // (size, start, batches found): a node of 16,384 rows' tree is 128 * 2^k rows from a
         // multiple of its length.
-        for (size, start, found) in [(256, 0, 64), (128, 384, 125), (16_384, 0, 1), (96, 0, 0)] {
+        for (size, start, found_expected) in
+            [(256, 0, 64), (128, 384, 125), (16_384, 0, 1), (96, 0, 0)]
+        {
             let n = (x.len() - start) / size;
-            let mut batched = Batched::new(start, size, n);
-            batched.at = 0;
-            let row = column_moments(&x, x[0], false, &mut Scratch::default(), Some(&batched));
+            let grid = Grid { start, size, n };
+            let mut sums = vec![None; n];
+            let found = Some((grid, 0, sums.as_mut_slice()));
+            let row = column_moments(&x, x[0], false, &mut Scratch::default(), found);
             let plain = column_moments(&x, x[0], false, &mut Scratch::default(), None);
             assert_eq!(row.m2.to_bits(), plain.m2.to_bits());
-            let sums = batched.sums.iter().filter(|c| c.get().is_some()).count();
-            assert_eq!(sums, found, "size {size} from {start}");
+            let sums = sums.iter().filter(|s| s.is_some()).count();
+            assert_eq!(sums, found_expected, "size {size} from {start}");
             let (_, apart) = moments_and_batches(&x, x[0], start, n, size);
             let (mut c, mut m, mut q) = (vec![], vec![], vec![]);
             let rows = &x[start..start + n * size];
@@ -1698,6 +1690,37 @@ mod tests {
             assert_eq!((apart.count, bits(&apart.mean)), (c, bits(&m)));
             assert_eq!(bits(&apart.m2), bits(&q));
         }
+    }
+
+    #[test]
+    fn sums_side_by_side_are_the_sums_alone() {
+        let x: Vec<f64> = (0..2_300).map(|i| (i as f64 * 0.731).sin() * 1e3).collect();
+        let y: Vec<f64> = x.iter().map(|v| v * 3.7 - 11.0).collect();
+        for n in (0..300).chain([1_024, 1_031, 2_300]) {
+            let f = |_: usize, v: f64| v * v - 1.5;
+            let [a, b] = pairwise_lanes([&x[..n], &y[..n]], f);
+            let alone = |s: &[f64]| pairwise(s, s, |v, _| [f(0, v)])[0];
+            assert_eq!(
+                (a.to_bits(), b.to_bits()),
+                (alone(&x[..n]).to_bits(), alone(&y[..n]).to_bits()),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn batches_within_rows_are_those_held_whole() {
+        let grid = Grid {
+            start: 5,
+            size: 10,
+            n: 4,
+        }; // rows 5..45
+        assert_eq!(grid.within(0, 100), 0..4);
+        assert_eq!(grid.within(5, 10), 0..1);
+        assert_eq!(grid.within(6, 10), 1..1);
+        assert_eq!(grid.within(14, 20), 1..2);
+        assert_eq!(grid.within(40, 100), 4..4);
+        assert_eq!(grid.within(0, 3), 0..0);
     }
 
     #[test]

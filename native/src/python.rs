@@ -883,14 +883,14 @@ fn batch_statistics<'py>(
     let shift = shift.as_array().to_vec();
     let slices = batch_rows(&owned, &shift, start, n_batches, size)?;
     let n_columns = slices.len();
-    let work = |group: &[&[f64]], k: &[f64]| -> Vec<ColumnBatches> {
+    let work = |group: &[&[f64]], k: &[f64]| -> Vec<moments::BatchStats> {
         group
             .iter()
             .zip(k)
-            .map(|(x, &k)| column_batches(x, k, size, n_batches, false))
+            .map(|(x, &k)| column_batches(x, k, size, n_batches))
             .collect()
     };
-    let per_column: Vec<ColumnBatches> = py
+    let per_column: Vec<moments::BatchStats> = py
         .detach(|| in_column_groups(&slices, &shift, threads, work))
         .into_iter()
         .flatten()
@@ -898,30 +898,25 @@ fn batch_statistics<'py>(
     batch_stats_out(py, per_column, n_columns, n_batches)
 }
 
-/// One column's batches: count, mean and M2 of each, and whether a sum overflowed.
-type ColumnBatches = (Vec<i64>, Vec<f64>, Vec<f64>, bool);
-
-fn column_batches(
-    x: &[f64],
-    shift: f64,
-    size: usize,
-    n_batches: usize,
-    complete: bool,
-) -> ColumnBatches {
-    let (mut c, mut m, mut s) = (
-        Vec::with_capacity(n_batches),
-        Vec::with_capacity(n_batches),
-        Vec::with_capacity(n_batches),
-    );
-    let overflow = moments::batch_statistics(x, shift, size, complete, &mut c, &mut m, &mut s);
-    (c, m, s, overflow)
+/// One column's batches (`x`: theirs rows): count, mean and M2 of each, and whether a sum
+/// overflowed.
+fn column_batches(x: &[f64], shift: f64, size: usize, n_batches: usize) -> moments::BatchStats {
+    let mut b = moments::BatchStats {
+        count: Vec::with_capacity(n_batches),
+        mean: Vec::with_capacity(n_batches),
+        m2: Vec::with_capacity(n_batches),
+        overflow: false,
+    };
+    b.overflow =
+        moments::batch_statistics(x, shift, size, false, &mut b.count, &mut b.mean, &mut b.m2);
+    b
 }
 
 /// The columns' batches as `(n_columns, n_batches)` arrays (Python takes the transpose, as
 /// numpy's reduction left them).
 fn batch_stats_out(
     py: Python<'_>,
-    per_column: Vec<ColumnBatches>,
+    per_column: Vec<moments::BatchStats>,
     n_columns: usize,
     n_batches: usize,
 ) -> PyResult<BatchStats<'_>> {
@@ -929,11 +924,11 @@ fn batch_stats_out(
     let mut mean = Vec::with_capacity(n_batches * n_columns);
     let mut m2 = Vec::with_capacity(n_batches * n_columns);
     let mut overflow = false;
-    for (c, m, s, o) in per_column {
-        overflow |= o;
-        count.extend(c);
-        mean.extend(m);
-        m2.extend(s);
+    for b in per_column {
+        overflow |= b.overflow;
+        count.extend(b.count);
+        mean.extend(b.mean);
+        m2.extend(b.m2);
     }
     let shape = [n_columns, n_batches];
     Ok((
@@ -955,6 +950,9 @@ fn batch_rows<'a>(
 ) -> PyResult<Vec<&'a [f64]>> {
     if shift.len() != columns.len() {
         return Err(PyValueError::new_err("one shift per column"));
+    }
+    if size == 0 {
+        return Err(PyValueError::new_err("batches of no rows"));
     }
     let stop = start + n_batches * size;
     columns
@@ -989,14 +987,14 @@ fn moments_and_batches<'py>(
     let shift = shift.as_array().to_vec();
     batch_rows(&owned, &shift, start, n_batches, size)?;
     let n_columns = whole.len();
-    type Part = (Moments, Vec<ColumnBatches>);
+    type Part = (Moments, Vec<moments::BatchStats>);
     let work = |group: &[&[f64]], k: &[f64]| -> Part {
         let mut found = Moments::empty(0, false);
         let mut batches = Vec::with_capacity(group.len());
         for (x, &k) in group.iter().zip(k) {
             let (m, b) = moments::moments_and_batches(x, k, start, n_batches, size);
             found.extend(m);
-            batches.push((b.count, b.mean, b.m2, b.overflow));
+            batches.push(b);
         }
         (found, batches)
     };

@@ -192,17 +192,31 @@ def test_batches_summed_with_the_column_equal_numpy_bit_for_bit(rows, size, star
     n_full = (rows - start) // size
     whole, found = _native.moments_and_batches([x], shift, start, n_full, size)
     assert_same_bits(Moments(*whole), numpy_batch_moments([x], shift))
+    apart = _native.batch_statistics([x], shift, start, n_full, size)
+    assert found[3] == apart[3]
+    for got, expected in zip(found[:3], apart[:3], strict=True):
+        assert got.tobytes() == expected.tobytes()
     count, mean, m2, overflow = found
-    with np.errstate(over="ignore"):
-        body = (x[start : start + n_full * size] - shift[0]).reshape(1, n_full, size)
-    reference = per_batch(body, bool(np.isnan(body).any()))
-    if data == "huge":
+    if data == "huge":  # the caller takes numpy's path: a sum of finite values overflowed
         assert overflow
         return
     assert not overflow
+    with np.errstate(over="ignore"):
+        body = (x[start : start + n_full * size] - shift[0]).reshape(1, n_full, size)
+    reference = per_batch(body, bool(np.isnan(body).any()))
     for got, expected in zip((count.T, mean.T, m2.T), reference, strict=True):
         same = (got == expected) & (np.signbit(got) == np.signbit(expected))
         assert (same | (np.isnan(got) & np.isnan(expected))).all()
+
+
+def test_moments_and_batches_of_no_batch_and_of_batches_of_no_rows():
+    x = np.arange(40_000.0)
+    x[30_000] = np.nan  # a value missing in a later slice only
+    whole, found = _native.moments_and_batches([x], np.zeros(1), 0, 0, 256)
+    assert_same_bits(Moments(*whole), numpy_batch_moments([x], np.zeros(1)))
+    assert found[0].shape == (1, 0)
+    with pytest.raises(ValueError, match="batches of no rows"):
+        _native.moments_and_batches([x], np.zeros(1), 8, 5, 0)
 
 
 def test_batch_statistics_flag_a_sum_that_overflows():
