@@ -434,8 +434,8 @@ def transform(
     param="assume_normalized",
     is_flag=True,
     help="Invert a CSV without a record of how it was made even though its columns look like "
-    "the raw data the statistics were fitted on, or far from what the transform assumed makes "
-    "of it (another gamma or beta, or drift; both refused by default).",
+    "the raw data the statistics were fitted on rather than normalized data (refused by "
+    "default).",
 )
 @keep_text_option
 @engine_options

@@ -54,12 +54,6 @@ LOOK_SAMPLE_VALUES = 1 << 18
 #: deviation between the means, or a factor 1.65 between the spreads.
 NEAR = 0.5
 
-#: How far (:func:`_distance`) a column of an input to invert without a record may be from what
-#: the transform makes of the fitted data before the inverse is refused: half a standard
-#: deviation between the means, or a factor 1.65 between the spreads (a gamma of 2 or a beta of
-#: 0.5 left out are refused; a sample of normalized data is within a few hundredths).
-FAR = 0.5
-
 #: The interquartile range of the standard normal distribution: an interquartile range over it
 #: is a spread comparable with a standard deviation.
 IQR_OF_NORMAL = 1.3489795003921634
@@ -103,11 +97,6 @@ class Resemblance:
         the fitted data rather than like what ``affine`` makes of it, judged as above, is
         refused: it was normalized with the running statistics, and inverting it with the exact
         ones would not give the data back.
-    stated : bool, default False
-        For an ``inverse``: whether the user said how the input was normalized (which
-        statistics, gamma and beta). Otherwise a column far from what ``affine`` makes of the
-        fitted data is refused (see :meth:`refuse`): other statistics, gamma or beta than the
-        ones assumed, or data drifted far, which an inverse would turn into wrong numbers.
     """
 
     def __init__(
@@ -119,16 +108,13 @@ class Resemblance:
         inverse: bool,
         quartiles: np.ndarray | None = None,
         other: tuple[str, Affine] | None = None,
-        stated: bool = False,
     ):
         self.names = list(names)
-        self.stated = stated
         self.inverse = inverse
         n = len(self.names)
         if quartiles is None:
             quartiles = np.full((n, 3), np.nan)
         self.raw = (np.asarray(mean, np.float64), np.asarray(std, np.float64))
-        self.affine = affine
         self.normalized = affine_image(*self.raw, affine)
         self.raw_quartiles = (quartiles[:, 1], (quartiles[:, 2] - quartiles[:, 0]) / IQR_OF_NORMAL)
         self.normalized_quartiles = affine_image(*self.raw_quartiles, affine)
@@ -256,8 +242,6 @@ class Resemblance:
         if verdict is None or verdict[0] != wrong:
             if self.other is not None:
                 self._refuse_other(name)
-            if self.inverse and not self.stated:
-                self._refuse_unlike(name)
             return
         j = verdict[1]
         column = self.names[j]
@@ -284,62 +268,6 @@ class Resemblance:
             f"{expected}); normalizing it again would not give what you expect",
             param="renormalize",
             hints=(f"normalize it all the same ({param('renormalize', True)})",),
-        )
-
-    def _refuse_unlike(self, name: str) -> None:
-        """Refuse an input to invert with a column far from what the transform makes of the
-        fitted data: a CSV through a pipe keeps no record of the statistics, gamma and beta it
-        was normalized with, and one normalized otherwise (or drifted far) would be inverted
-        into wrong numbers without a sign. A column is far where each view that can judge it
-        (enough finite values, not constant) puts it at least :data:`FAR` from the transform's
-        output."""
-        mean, std = self.mean_and_std()
-        median, spread, count = self.median_and_spread()
-        far = []
-        for (center, width, n), (expected, expected_width) in (
-            ((mean, std, self.count), self.normalized),
-            ((median, spread, count), self.normalized_quartiles),
-        ):
-            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                able = (
-                    (n >= LOOK_MIN_VALUES)
-                    & np.isfinite(center)
-                    & (width > 0)
-                    & (expected_width > 0)
-                )
-                far.append(
-                    (able, able & (_distance(center, width, expected, expected_width) >= FAR))
-                )
-        (able_m, far_m), (able_q, far_q) = far
-        unlike = (able_m | able_q) & (far_m | ~able_m) & (far_q | ~able_q)
-        if not unlike.any():
-            return
-        j = int(np.argmax(unlike))
-        column = self.names[j]
-        gamma, beta = (
-            float(np.broadcast_to(v, len(self.names))[j])
-            for v in (self.affine.gamma, self.affine.beta)
-        )
-        if able_m[j]:
-            seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
-            expected = f"{self.normalized[0][j]:.4g} and {self.normalized[1][j]:.4g}"
-        else:
-            iqr = spread[j] * IQR_OF_NORMAL
-            seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
-            expected = (
-                f"{self.normalized_quartiles[0][j]:.4g} and "
-                f"{self.normalized_quartiles[1][j] * IQR_OF_NORMAL:.4g}"
-            )
-        raise InputError(
-            f"{name} does not look like what these statistics make with gamma {gamma:g} and "
-            f"beta {beta:g} ({seen}, where they make about {expected}), and it keeps no record "
-            "of how it was normalized: inverted otherwise than it was normalized, it would give "
-            "wrong numbers",
-            param="assume_normalized",
-            hints=(
-                f"say how it was normalized ({param('use')}, {param('gamma')} and {param('beta')})",
-                f"invert it all the same ({param('assume_normalized', True)})",
-            ),
         )
 
     def _refuse_other(self, name: str) -> None:

@@ -94,9 +94,7 @@ class TransformOptions:
         refused by default; see :class:`~normkit.jobs.resemblance.Resemblance`).
     assume_normalized : bool, default False
         Invert an input without a record (a CSV from a pipe) even though its columns look
-        like raw data rather than data these statistics normalized, or far from what the
-        transform assumed makes of the fitted data (another gamma or beta, or drift; both
-        refused by default, unless ``use``, ``gamma`` and ``beta`` are all given).
+        like raw data rather than data these statistics normalized (refused by default).
     restore_types : bool, default True
         An inverse writes the integer types the statistics record for their columns
         (refusing values that are not integers within rounding); False keeps float64.
@@ -341,11 +339,9 @@ def transform_file(
                 unasked = options.inverse and options.use is None
                 unasked = unasked and (use or stats.default_use) == "exact"
                 ema = _running_transform(stats, gamma, beta) if unasked else None
-                # Which statistics, gamma and beta made an input to invert, all said by the user.
-                stated = None not in (options.use, options.gamma, options.beta)
                 looks = {
                     name: Resemblance(
-                        names, stats.mean, spread, affine, options.inverse, quartiles, ema, stated
+                        names, stats.mean, spread, affine, options.inverse, quartiles, ema
                     )
                     for name in unrecorded
                 }
