@@ -332,7 +332,10 @@ def transform_file(
             unrecorded = {s.name for s in sources if Recipe.of(s) is None}
             if unrecorded:
                 # Nothing records how these were made: what their columns look like must do.
-                spread = np.sqrt(stats.m2 / np.maximum(stats.count, 1))
+                # The fitted data's standard deviation over its rows, or over the sum of their
+                # weights (count / W, as the variance with ddof 0 takes it).
+                weight = stats.weight
+                spread = np.sqrt(stats.m2 / np.where(weight > 0, weight, 1.0))
                 quartiles = None if stats.sketch is None else stats.sketch.quartiles()
                 # An inverse with the exact statistics nobody asked for: of data the running
                 # ones normalized?

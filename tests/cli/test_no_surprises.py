@@ -199,6 +199,27 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
         np.testing.assert_allclose(pd.read_csv(back), raw.iloc[:500], rtol=1e-12)
 
 
+def test_a_weighted_fit_s_spread_is_over_the_weights_when_an_input_has_no_record(tmp_path):
+    """An input without a record is judged against the fitted data's mean and spread: with
+    sample weights, the spread over the sum of the weights (M2 / W), not over the rows (which
+    made a column of mostly zeros look raw to inverse, and a spread 3 times too large)."""
+    rng = np.random.default_rng(2)
+    n = 20_000
+    spend = np.where(rng.random(n) < 0.85, 0.0, rng.exponential(50, n)).round(2)
+    weights = rng.integers(5, 15, n).astype(float)
+    data, stats = tmp_path / "w.csv", tmp_path / "s.json"
+    pd.DataFrame({"spend": spend, "w": weights}).to_csv(data, index=False)
+    ok("fit", data, "--weight-column", "w", "-o", stats)
+    z, back = tmp_path / "z.csv", tmp_path / "b.csv"
+    piped(z, data, "-s", stats)
+    ok("inverse", z, "-s", stats, "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back)["spend"], spend, rtol=1e-12, atol=1e-12)
+    mean = np.average(spend, weights=weights)
+    std = np.sqrt(np.average((spend - mean) ** 2, weights=weights))
+    line = refused(1, "transform", z, "-s", stats, "-o", tmp_path / "again.csv")
+    assert f"where these statistics expect about {mean:.4g} and {std:.4g}" in line
+
+
 def test_running_statistics_that_cannot_transform_do_not_stop_an_inverse(tmp_path):
     # A constant column: running variance 0, and no eps for them. Nobody asked for them.
     rng = np.random.default_rng(2)
