@@ -81,8 +81,9 @@ def restored_batch(
                 c, sc, g, b = map(abs, mapping)
                 slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + c + b * sc / g) * 10.0**digits
                 # Within the rounding of its way there and back (-6.999996 for -7 beside a mean
-                # of 2.5e10), an integer still.
-                bad = valid & (off > np.maximum(np.maximum(1e-6, 1e-9 * np.abs(shifted)), slack))
+                # of 2.5e10), an integer still; beyond it, not one, however large (1705376857.58
+                # is no time in seconds).
+                bad = valid & (off > np.maximum(1e-6, slack))
                 kind = "integer" if digits == 0 else f"number of {digits} decimals"
                 why = f"is not {'an' if digits == 0 else 'a'} {kind}"
                 near = off + slack < 0.5

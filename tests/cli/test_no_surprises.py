@@ -220,6 +220,25 @@ def test_a_weighted_fit_s_spread_is_over_the_weights_when_an_input_has_no_record
     assert f"where these statistics expect about {mean:.4g} and {std:.4g}" in line
 
 
+def test_inverse_refuses_a_large_integer_s_fraction(tmp_path):
+    """Times in seconds near 1.7e9: a value 0.42 from an integer is no integer, however large
+    (a tolerance of 1e-9 of the value let any fraction through, rounded, with exit 0); the
+    values transformed come back exactly."""
+    rng = np.random.default_rng(1)
+    data, stats, back = tmp_path / "ts.csv", tmp_path / "s.json", tmp_path / "b.csv"
+    ts = 1_700_000_000 + rng.integers(0, 10**7, 1000)
+    pd.DataFrame({"ts": ts}).to_csv(data, index=False)
+    ok("fit", data, "-o", stats)
+    proc = run_normkit("inverse", "-", "-s", stats, "-q", stdin=b"ts\n0.1234\n")
+    assert proc.returncode == 1
+    assert "column 'ts' at data row 1: the restored value 1705376857.57" in proc.stderr.decode()
+    assert "is not an integer" in proc.stderr.decode()
+    z = tmp_path / "z.csv"
+    piped(z, data, "-s", stats)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert pd.read_csv(back)["ts"].tolist() == ts.tolist()
+
+
 def test_running_statistics_that_cannot_transform_do_not_stop_an_inverse(tmp_path):
     # A constant column: running variance 0, and no eps for them. Nobody asked for them.
     rng = np.random.default_rng(2)
