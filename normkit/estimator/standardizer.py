@@ -444,21 +444,24 @@ class Standardizer:
         self.validate_params()
         named = not _is_array(X)
         table = as_arrow(X if named else _checked_array(X, self))
+        fitted = getattr(self, "feature_names_in_", None)
         if self.__dict__.get("_accumulator") is None:
             self._begin(table.schema, named)
-        elif not named and table.num_columns != self.n_features_in_:
+        elif (not named or fitted is None) and table.num_columns != self.n_features_in_:
             raise SchemaError(feature_count_message(table.num_columns, self.n_features_in_))
-        fitted = getattr(self, "feature_names_in_", None)
-        if named and fitted is not None:
+        elif named and fitted is not None:
             # A column the first batch did not have would be left out of the statistics, and
             # passed through raw by transform: refused, as scikit-learn refuses it.
             known = set(fitted)
             new = [name for name in table.schema.names if name not in known]
             if new:
+                shown = ", ".join(map(str, fitted[:5])) + (
+                    f", ... ({len(fitted):,} in all)" if len(fitted) > 5 else ""
+                )
                 raise SchemaError(
-                    f"column {new[0]!r} was not in the batches fitted so far "
-                    f"({', '.join(map(str, fitted))}): partial_fit takes batches of the same "
-                    "columns; fit a new estimator on data with every column from the first batch"
+                    f"column {new[0]!r} was not in the batches fitted so far ({shown}): "
+                    "partial_fit takes batches of the same columns; fit a new estimator on data "
+                    "with every column from the first batch"
                 )
         index = {name: i for i, name in enumerate(table.schema.names)}
         columns = []

@@ -153,6 +153,10 @@ def test_partial_fit_refuses_a_column_the_first_batches_did_not_have(mixed_frame
     with pytest.raises(ValueError, match="feature names should match"):
         StandardScaler().partial_fit(first[numbers]).partial_fit(later[numbers].assign(extra=1.0))
     stats.partial_fit(later[list(reversed(later.columns))])
+    # Fitted on arrays (no names), a table of another width is refused by its width.
+    arrays = Standardizer().partial_fit(np.arange(100.0).reshape(50, 2))
+    with pytest.raises(SchemaError, match="X has 3 features, but Standardizer is expecting 2"):
+        arrays.partial_fit(pd.DataFrame(np.ones((5, 3)), columns=["x0", "x1", "extra"]))
     whole = Standardizer(exclude=["id"]).fit(mixed_frame)
     np.testing.assert_allclose(stats.var_, whole.var_, rtol=1e-12)
     assert stats.n_rows_seen_ == len(mixed_frame)
