@@ -440,8 +440,21 @@ class Standardizer:
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
         """Update the statistics with one more batch of rows (Chan et al.'s exact merge; the
         running statistics over logical batches, a partial one carried to the next call).
-        ``y`` is ignored; ``sample_weight`` as in :meth:`fit`."""
+        ``y`` is ignored; ``sample_weight`` as in :meth:`fit`. The batches have the columns of
+        the first (in any order; a new one is refused); an array after tables, or a table after
+        arrays, is taken by position, as :meth:`transform` takes it; a lazy frame is collected
+        in streaming batches."""
         self.validate_params()
+        if is_lazy_frame(X):  # collected in streaming batches, as fit collects it
+            if sample_weight is not None:
+                raise OptionError(
+                    "sample_weight cannot be given for a lazy frame",
+                    param="sample_weight",
+                    hints=("give each batch's weights to partial_fit(batch, sample_weight=w)",),
+                )
+            for batch in _as_batches(X):
+                self.partial_fit(batch)
+            return self
         named = not _is_array(X)
         table = as_arrow(X if named else _checked_array(X, self))
         fitted = getattr(self, "feature_names_in_", None)
@@ -449,7 +462,18 @@ class Standardizer:
             self._begin(table.schema, named)
         elif (not named or fitted is None) and table.num_columns != self.n_features_in_:
             raise SchemaError(feature_count_message(table.num_columns, self.n_features_in_))
-        elif named and fitted is not None:
+        elif named != (fitted is not None):
+            # Batches of arrays and of tables mixed: taken by position, as transform takes
+            # them, with scikit-learn's warnings.
+            warnings.warn(
+                f"X {'has' if named else 'does not have valid'} feature names, but Standardizer "
+                f"was fitted {'without' if named else 'with'} feature names",
+                UserWarning,
+                stacklevel=2,
+            )
+            names = array_names(self.n_features_in_) if fitted is None else list(fitted)
+            table = table.rename_columns(names)
+        elif named:
             # A column the first batch did not have would be left out of the statistics, and
             # passed through raw by transform: refused, as scikit-learn refuses it.
             known = set(fitted)

@@ -162,6 +162,29 @@ def test_partial_fit_refuses_a_column_the_first_batches_did_not_have(mixed_frame
     assert stats.n_rows_seen_ == len(mixed_frame)
 
 
+def test_partial_fit_mixes_arrays_and_tables_by_position_and_takes_a_lazy_frame():
+    """As transform takes them, and scikit-learn's partial_fit (with its warnings): the rows of
+    an array after a table (and of a table after arrays) are the columns in their order."""
+    import polars as pl
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=100), "b": rng.normal(3.0, 2.0, size=100)})
+    whole = Standardizer().fit(df)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        mixed = Standardizer().partial_fit(df.iloc[:50]).partial_fit(df.iloc[50:].to_numpy())
+    with pytest.warns(UserWarning, match="X has feature names, but Standardizer was fitted"):
+        other = Standardizer().partial_fit(df.iloc[:50].to_numpy()).partial_fit(df.iloc[50:])
+    lazy = Standardizer().partial_fit(pl.from_pandas(df).lazy())
+    for stats in (mixed, other, lazy):
+        np.testing.assert_allclose(stats.var_, whole.var_, rtol=1e-12)
+        np.testing.assert_allclose(stats.mean_, whole.mean_, rtol=1e-12)
+    assert list(other.columns_) == ["x0", "x1"]
+    with pytest.raises(SchemaError, match="X has 3 features, but Standardizer is expecting 2"):
+        Standardizer().partial_fit(df).partial_fit(np.ones((3, 3)))
+    with pytest.raises(normkit.OptionError, match="sample_weight cannot be given for a lazy"):
+        Standardizer().partial_fit(pl.from_pandas(df).lazy(), sample_weight=np.ones(100))
+
+
 def test_unfitted_and_bad_params_are_reported():
     with pytest.raises(normkit.OptionError, match="not fitted"):
         Standardizer().transform(pd.DataFrame({"a": [1.0]}))
