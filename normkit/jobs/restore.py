@@ -50,8 +50,9 @@ def restored_batch(
     or decimal is given back only where it is certainly the one transformed: the roundings of
     its way there and back (:data:`_ROUNDINGS`) cannot reach a neighbour, or, transformed
     again, it gives the value read and its neighbours do not (beyond 2**53, or near it with a
-    large center, float64 does not tell them apart). ``recorded``: whether the inputs
-    recorded how they were normalized."""
+    large center, float64 does not tell them apart). ``recorded``: whether how the inputs were
+    normalized is known (recorded by them, or every setting given): if not, a refusal says to
+    give the settings."""
     read, rows = at
     arrays = list(batch.columns)
     for name, written in types.items():

@@ -388,8 +388,10 @@ def transform_file(
                 if restored:
                     try:
                         at = (batches, sink.rows_written)
+                        # How the inputs were normalized is known: recorded, or all said.
+                        said = None not in (options.use, options.gamma, options.beta)
                         batch = restored_batch(
-                            batch, given, restored, schema, at, recorded, affine, names
+                            batch, given, restored, schema, at, recorded or said, affine, names
                         )
                     except DataError:
                         for name, look in looks.items():  # raw data, rather than a bad value?

@@ -233,6 +233,18 @@ def test_inverse_refuses_a_large_integer_s_fraction(tmp_path):
     assert proc.returncode == 1
     assert "column 'ts' at data row 1: the restored value 1705376857.57" in proc.stderr.decode()
     assert "is not an integer" in proc.stderr.decode()
+    assert "give the statistics (--use), --gamma and --beta" in proc.stderr.decode()
+    said = ("--use", "exact", "--gamma", "1", "--beta", "0")  # all said: not asked again
+    proc = run_normkit("inverse", "-", "-s", stats, *said, "-q", stdin=b"ts\n0.1234\n")
+    assert proc.returncode == 1
+    assert (
+        proc.stderr.decode()
+        .rstrip()
+        .endswith(
+            "is not an integer, but the stat file records "
+            "the column as int64; keep float64 (--keep-float)"
+        )
+    )
     z = tmp_path / "z.csv"
     piped(z, data, "-s", stats)
     ok("inverse", z, "-s", stats, "-o", back)
