@@ -436,9 +436,14 @@ def summary_rows(report: ReportData) -> list[list[str]]:
             ema_std,
             float(data.mean[j]),
             math.sqrt(float(data.var[j])) if data.count[j] > data.options.ddof else math.nan,
-            float(data.running.running_mean[j]),
-            math.sqrt(float(data.running.running_var[j])),
         ]
+        # This data's running statistics, where a batch of it updated them (a column with no
+        # value here keeps BatchNorm's start, 0 and 1, which are no statistics of it).
+        if data.running.n_updates[j] > 0:
+            numbers.append(float(data.running.running_mean[j]))
+            numbers.append(math.sqrt(float(data.running.running_var[j])))
+        else:
+            numbers += [math.nan, math.nan]
         shown = format_values(numbers, 1e-6 * float(stats.scale[j]), min_digits=8)
         rows.append(
             [name, f"{int(data.count[j]):,}", f"{int(data.n_missing[j]):,}"]

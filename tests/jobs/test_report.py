@@ -81,6 +81,26 @@ def test_missing_values_and_constant_columns(tmp_path):
     assert "<strong>up to 500 values</strong> per column" in page
 
 
+def test_a_column_without_values_here_shows_no_running_statistics_of_this_data(tmp_path):
+    """No batch of this data updated the running statistics of a column it has no value in:
+    BatchNorm's start (0 and 1) is no statistic of it, and is not shown as one."""
+    from normkit.jobs.report import ReportOptions, collect, summary_rows
+
+    rng = np.random.default_rng(4)
+    fitted = pd.DataFrame({"a": rng.normal(5, 1, 3000), "b": rng.normal(2, 1, 3000)})
+    fitted.to_csv(tmp_path / "f.csv", index=False)
+    here = pd.DataFrame({"a": rng.normal(5, 1, 600), "b": np.nan})
+    here.to_csv(tmp_path / "h.csv", index=False)
+    assert run("fit", tmp_path / "f.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    options = ReportOptions(html=tmp_path / "r.html")
+    rows = summary_rows(collect([tmp_path / "h.csv"], tmp_path / "s.json", options))
+    a, b = rows
+    assert b[1:3] == ["0", "600"]
+    assert b[-4:] == ["", "", "", ""]  # this data's mean, std, EMA mean and EMA std
+    assert all(a[-4:])  # a column with values shows all four
+    assert all(b[3:7])  # and the stat file's own statistics are shown for both
+
+
 def test_usage_and_data_errors(tmp_path, sample_stats):
     result = run("report", SAMPLE_CSV, "-s", sample_stats)
     assert result.exit_code == 2
