@@ -459,13 +459,7 @@ fn batch_lanes<const L: usize>(
         for l in 0..L {
             m[l] = (0.0 + total[l]) / size as f64;
         }
-        let squares = pairwise_lanes(lanes, |l, v| {
-            let d = (v - shift) - m[l];
-            d * d
-        });
-        for l in 0..L {
-            sq[l] = 0.0 + squares[l];
-        }
+        sq = squared_deviations(lanes, shift, m);
     } else {
         // A missing value's place summed as 0; a value's term as in the complete batch (the
         // same bits), so the batches with and without missing values go side by side.
@@ -491,6 +485,17 @@ fn batch_lanes<const L: usize>(
         m2.push(sq[l]);
     }
     overflow
+}
+
+/// Each batch's sum of squared deviations from its mean `m[l]` (of `x - shift`), none missing:
+/// PyTorch's second pass, numpy's pairwise sum added to the reduction's `0.0`.
+#[inline(always)]
+fn squared_deviations<const L: usize>(lanes: [&[f64]; L], shift: f64, m: [f64; L]) -> [f64; L] {
+    let squares = pairwise_lanes(lanes, |l, v| {
+        let d = (v - shift) - m[l];
+        d * d
+    });
+    squares.map(|q| 0.0 + q)
 }
 
 /// [`pairwise`] of the terms `f(l, x[l][i])` of `L` slices of one length at once, side by side:
@@ -1200,20 +1205,13 @@ pub fn moments_and_batches(
         let mut lanes = found.chunks_exact(LANES);
         for group in &mut lanes {
             let batches: [&[f64]; LANES] = std::array::from_fn(|l| rows(group[l].0));
-            let q = pairwise_lanes(batches, |l, v| {
-                let e = (v - shift) - group[l].1;
-                e * e
-            });
+            let q = squared_deviations(batches, shift, std::array::from_fn(|l| group[l].1));
             for l in 0..LANES {
-                squares[group[l].0] = Some(0.0 + q[l]);
+                squares[group[l].0] = Some(q[l]);
             }
         }
         for &(i, m) in lanes.remainder() {
-            let q = pairwise_lanes([rows(i)], |_, v| {
-                let e = (v - shift) - m;
-                e * e
-            });
-            squares[i] = Some(0.0 + q[0]);
+            squares[i] = Some(squared_deviations([rows(i)], shift, [m])[0]);
         }
         let part = assembled(vec![row], n_missing, &[shift], lo, hi, false);
         merged = Some(match merged {

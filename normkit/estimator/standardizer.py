@@ -465,12 +465,7 @@ class Standardizer:
         elif named != (fitted is not None):
             # Batches of arrays and of tables mixed: taken by position, as transform takes
             # them, with scikit-learn's warnings.
-            warnings.warn(
-                f"X {'has' if named else 'does not have valid'} feature names, but Standardizer "
-                f"was fitted {'without' if named else 'with'} feature names",
-                UserWarning,
-                stacklevel=2,
-            )
+            _warn_feature_names(named, stacklevel=3)
             names = array_names(self.n_features_in_) if fitted is None else list(fitted)
             table = table.rename_columns(names)
         elif named:
@@ -807,19 +802,10 @@ class Standardizer:
         if not _is_array(X):
             if named_fit:
                 return X
-            warnings.warn(
-                "X has feature names, but Standardizer was fitted without feature names",
-                UserWarning,
-                stacklevel=3,
-            )
+            _warn_feature_names(named=True, stacklevel=4)
             X = as_arrow(X).to_pandas().to_numpy()
         elif named_fit and self.__dict__.get("_named_fit"):
-            warnings.warn(
-                "X does not have valid feature names, but Standardizer was fitted with "
-                "feature names",
-                UserWarning,
-                stacklevel=3,
-            )
+            _warn_feature_names(named=False, stacklevel=4)
         return _checked_array(X, self)
 
     def _places(self, X: np.ndarray) -> list[int] | None:
@@ -1125,6 +1111,19 @@ def _index_columns(schema: pa.Schema) -> frozenset[str]:
     names = schema.names
     alone = bool(names) and names[0] == "" and not any(re.fullmatch(r"_\d+", n) for n in names)
     return pandas_index_columns(schema) | frozenset(names[:1] if alone else ())
+
+
+def _warn_feature_names(named: bool, stacklevel: int) -> None:
+    """scikit-learn's warning for a table given to an estimator fitted on arrays (``named``) or
+    an array given to one fitted on a table; ``stacklevel`` as :func:`warnings.warn`'s, from
+    the caller of this function."""
+    if named:
+        message = "X has feature names, but Standardizer was fitted without feature names"
+    else:
+        message = (
+            "X does not have valid feature names, but Standardizer was fitted with feature names"
+        )
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 
 def _checked_array(X: Any, estimator: Standardizer) -> np.ndarray:
