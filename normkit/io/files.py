@@ -25,6 +25,7 @@ __all__ = [
     "same_file",
     "same_path",
     "umask",
+    "write_in_pieces",
 ]
 
 
@@ -200,6 +201,22 @@ class _Writeback:
 #: How often, and after how many new bytes, :class:`_Writeback` sends an output to the disk.
 WRITEBACK_SECONDS = 0.25
 WRITEBACK_BYTES = 32 << 20
+
+
+#: The most bytes handed to the operating system in one write of an output. Writes of whole
+#: row groups (8.7 MB each) into a new file were copied into the page cache at a fraction of the
+#: speed of writes of 256 KiB: a 530 MB Parquet output spent 0.7 to 1.3 s in ``write`` against
+#: 0.2 to 0.3 s, and the whole transform took 1.85 s against 1.26 s (medians of 8; writes of
+#: 1 MiB: 1.79 s).
+WRITE_PIECE_BYTES = 256 << 10
+
+
+def write_in_pieces(stream: pa.NativeFile, data) -> None:
+    """Write ``data`` (any bytes-like object) to ``stream``, at most :data:`WRITE_PIECE_BYTES`
+    at a time."""
+    view = memoryview(data)
+    for start in range(0, len(view), WRITE_PIECE_BYTES):
+        stream.write(view[start : start + WRITE_PIECE_BYTES])
 
 
 def refuse_stdin(path: str, what: str) -> None:

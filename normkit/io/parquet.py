@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 
 from ..errors import InputError
+from .files import write_in_pieces
 from .formats import Format
 from .lazy import pq
 from .reader import ReaderBase
@@ -266,14 +267,14 @@ class _NativeFile:
     def row_group(self, batches: list[pa.RecordBatch]) -> None:
         with _arrow_errors():
             data = self._file.row_group(batches)
-        self._writing.submit(self._stream.write, data)
+        self._writing.submit(write_in_pieces, self._stream, data)
 
     def finish(self) -> None:
         try:
             with _arrow_errors():
                 data = self._file.finish()
             self._writing.wait()
-            self._stream.write(data)
+            write_in_pieces(self._stream, data)
         finally:
             self._writing.stop()
 

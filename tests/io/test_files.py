@@ -55,3 +55,17 @@ def test_writeback_stops_once_however_often_it_is_asked(tmp_path):
     writeback.stop()  # a second stop (a discard after an interrupted commit) closes nothing
     assert len(os.listdir("/proc/self/fd")) == before
     assert _writeback_threads() == []
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, files.WRITE_PIECE_BYTES + 7])
+def test_writes_in_pieces_keep_every_byte_in_order(tmp_path, extra):
+    import numpy as np
+
+    size = 2 * files.WRITE_PIECE_BYTES + extra
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8)  # as the engine
+    path = tmp_path / "out.bin"
+    with AtomicFile(str(path), streaming=True) as out:
+        files.write_in_pieces(out.stream, data)
+        files.write_in_pieces(out.stream, b"")
+        files.write_in_pieces(out.stream, b"end")
+    assert path.read_bytes() == data.tobytes() + b"end"

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from ...errors import OutputError, SchemaError, param
 from ..arrow import text_array
+from ..files import write_in_pieces
 from ..lazy import pc
 from ..threads import csv_workers
 
@@ -145,7 +146,7 @@ class CsvWriter:
             self._write(self._header)
         for utf8 in texts:
             if not self._transcode:
-                self._stream.write(utf8)
+                write_in_pieces(self._stream, utf8)
                 continue
             text = bytes(utf8).decode("utf-8")
             try:
