@@ -77,12 +77,12 @@ def standardize_rows(
     scale: np.ndarray,
     gamma: np.ndarray,
     beta: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`standardize` of each of ``columns`` (of one length) with ``center[j]``,
     ``scale[j]``, ``gamma[j]`` and ``beta[j]``, as the rows of one new array: the same
     operations on every element, the affine step skipped where :func:`standardize` skips it, so
     the same bits, each column in one pass of the native engine (numpy's would take one per
-    operation)."""
+    operation). With it, whether each row holds an infinite value (found in the same pass)."""
     return _rows(columns, center, scale, gamma, beta, inverse=False)
 
 
@@ -92,7 +92,7 @@ def inverse_standardize_rows(
     scale: np.ndarray,
     gamma: np.ndarray,
     beta: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`inverse_standardize` of each of ``columns``, as :func:`standardize_rows` is
     :func:`standardize`'s."""
     return _rows(columns, center, scale, gamma, beta, inverse=True)
@@ -106,16 +106,15 @@ def _rows(
     beta: np.ndarray,
     *,
     inverse: bool,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     def as_float64(a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(a, dtype=np.float64)
 
-    rows, _ = _native.affine_rows(
+    return _native.affine_rows(
         [as_float64(c) for c in columns],
         *(as_float64(np.broadcast_to(s, len(columns))) for s in (center, scale, gamma, beta)),
         inverse,
     )
-    return rows
 
 
 def is_constant(var: np.ndarray, mean: np.ndarray, count: np.ndarray) -> np.ndarray:

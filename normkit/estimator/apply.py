@@ -31,6 +31,7 @@ __all__ = [
     "as_arrow",
     "check_columns",
     "feature_count_message",
+    "map_batch",
     "map_columns",
     "output_schema",
     "pandas_columns",
@@ -196,9 +197,9 @@ class AffineMap:
         a = self.affine
         return kernel(x, a.center[j], a.scale[j], a.gamma[j], a.beta[j])
 
-    def rows(self, columns: Sequence[np.ndarray]) -> np.ndarray:
+    def rows(self, columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Every column mapped (column ``j`` by the statistics of column ``j``): the rows of
-        one new array."""
+        one new array; and whether each row holds an infinite value."""
         kernel = kernels.inverse_standardize_rows if self.inverse else kernels.standardize_rows
         a = self.affine
         return kernel(columns, a.center, a.scale, a.gamma, a.beta)
@@ -216,9 +217,9 @@ def _in_place(column: pa.Array) -> bool:
 
 def _map_affine(
     X: pa.RecordBatch, arrays: list, at: list[int], fn: AffineMap, schema: pa.Schema
-) -> pa.RecordBatch:
-    """:func:`map_columns` of a record batch by an :class:`AffineMap`: the fitted columns (at
-    ``at``) as the rows of one array, mapped at once."""
+) -> tuple[pa.RecordBatch, np.ndarray]:
+    """:func:`map_batch` by an :class:`AffineMap`: the fitted columns (at ``at``) as the rows
+    of one array, mapped at once."""
     n = X.num_rows
     float64 = pa.float64()
     given = []
@@ -228,14 +229,34 @@ def _map_affine(
             given.append(np.frombuffer(column.buffers()[1], np.float64, n, column.offset * 8))
         else:
             given.append(to_float64(column))
-    values = fn.rows(given)
+    values, infinite = fn.rows(given)
     for j, i in enumerate(at):
         column = arrays[i]
         if column.null_count:
             arrays[i] = float64_to_arrow(values[j], column)
         else:
             arrays[i] = pa.Array.from_buffers(float64, n, [None, pa.py_buffer(values[j])], 0)
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema), infinite
+
+
+def map_batch(
+    X: pa.RecordBatch, names: Sequence[str], fn: ColumnMap
+) -> tuple[pa.RecordBatch, np.ndarray | None]:
+    """:func:`map_columns` of a record batch; with it, where the mapping found it out at no
+    cost, whether each of ``names`` came out holding an infinite value (in a slot that may be
+    null: a hit is to be confirmed), or None where it is not known."""
+    names = list(names)
+    schema = output_schema(X.schema, names)
+    arrays = list(X.columns)
+    index = {name: i for i, name in enumerate(X.schema.names)}
+    at = [index[name] for name in names]
+    if isinstance(fn, AffineMap) and (
+        X.num_rows <= AT_ONCE_ROWS or all(_in_place(arrays[i]) for i in at)
+    ):
+        return _map_affine(X, arrays, at, fn, schema)
+    for j, i in enumerate(at):
+        arrays[i] = float64_to_arrow(fn(j, to_float64(arrays[i])), arrays[i])
+    return pa.RecordBatch.from_arrays(arrays, schema=schema), None
 
 
 def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
@@ -246,18 +267,7 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
     """
     names = list(names)
     if isinstance(X, pa.RecordBatch):
-        schema = output_schema(X.schema, names)
-        arrays = list(X.columns)
-        index = {name: i for i, name in enumerate(X.schema.names)}
-        at = [index[name] for name in names]
-        if isinstance(fn, AffineMap) and (
-            X.num_rows <= AT_ONCE_ROWS or all(_in_place(arrays[i]) for i in at)
-        ):
-            return _map_affine(X, arrays, at, fn, schema)
-        for j, name in enumerate(names):
-            i = index[name]
-            arrays[i] = float64_to_arrow(fn(j, to_float64(arrays[i])), arrays[i])
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        return map_batch(X, names, fn)[0]
     if isinstance(X, pa.Table):
         schema = output_schema(X.schema, names)
         return pa.Table.from_batches(

@@ -142,6 +142,47 @@ def test_an_output_beyond_float64s_range_is_refused_with_its_input_row(tmp_path,
     assert not out.exists()
 
 
+@pytest.mark.parametrize("rows", [3_000, 20_000, 150_000])  # one short batch; long ones
+@pytest.mark.parametrize("nulls", [False, True])  # columns read in place, or converted
+def test_a_parquet_output_beyond_float64s_range_names_its_column_and_row(tmp_path, rows, nulls):
+    # Column 'b' overflows at one row only (values of 1e300 against a scale near 1); 'a' and
+    # 'c', before and after it, never do. The row is in the last batch of a long file.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(rows)
+    at = rows - 7
+    b = rng.normal(0.0, 0.8, size=rows)  # values as the fitted data's
+    b[at] = 1e300
+    fit_path, path = tmp_path / "fit.csv", tmp_path / "d.parquet"
+    pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [-1.0, 0.0, 1.0], "c": [5.0, 6.0, 7.0]}).to_csv(
+        fit_path, index=False
+    )
+    mask = np.zeros(rows, bool)
+    mask[1] = nulls
+    table = pa.table(
+        {
+            "a": pa.array(rng.normal(1.0, 0.8, size=rows), mask=mask),
+            "b": pa.array(b, mask=mask),
+            "c": pa.array(rng.normal(6.0, 0.8, size=rows)),
+        }
+    )
+    pq.write_table(table, path)
+    stats = tmp_path / "s.json"
+    assert run("fit", fit_path, "-o", stats).exit_code == 0
+    out = tmp_path / "out.parquet"
+    result = run("transform", path, "-s", stats, "--gamma", "1e10", "-o", out)
+    assert result.exit_code == 1, result.output
+    assert f"d.parquet: column 'b' at data row {at + 1:,}: the output is inf, beyond float64" in (
+        result.stderr
+    )
+    assert not out.exists()
+    # Without the overflow the same file is written, every column mapped.
+    result = run("transform", path, "-s", stats, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert pq.read_table(out).num_rows == rows
+
+
 def test_a_column_empty_in_the_first_block_is_still_normalized(tmp_path):
     path = tmp_path / "late.csv"
     rows = ["id,late"] + [f"{i}," for i in range(200_000)] + [f"{i},{i * 0.5}" for i in range(10)]
