@@ -460,6 +460,7 @@ class Standardizer:
         fitted = getattr(self, "feature_names_in_", None)
         if self.__dict__.get("_accumulator") is None:
             self._begin(table.schema, named)
+            _refuse_numbers_as_text(table, self._passthrough)
         elif (not named or fitted is None) and table.num_columns != self.n_features_in_:
             raise SchemaError(feature_count_message(table.num_columns, self.n_features_in_))
         elif named != (fitted is not None):
@@ -1100,6 +1101,39 @@ def _as_batches(X: Any) -> Iterator[Any]:
         raise TypeError(
             f"cannot fit an object of type {type(X).__name__}{hint}; to fit a file use "
             "normkit.fit_files"
+        )
+
+
+def _refuse_numbers_as_text(
+    table: pa.Table | pa.RecordBatch, passthrough: Sequence[PassedThrough] | None
+) -> None:
+    """Refuse a text column of a first batch whose every value reads as a number (pandas'
+    ``object`` dtype of ``"1.5"``, ``"2"``): scikit-learn's StandardScaler converts such a
+    column and scales it, while normkit passes text through unchanged, so it would come out raw
+    without a word. A column chosen or excluded by name is the user's word and is not looked
+    at."""
+    for column in passthrough or ():
+        if column.why != "text":
+            continue
+        values = table.column(column.name)
+        if pa.types.is_dictionary(values.type):  # pandas' category
+            values = values.cast(values.type.value_type)
+        values = values.drop_null()
+        if len(values) == 0:
+            continue
+        try:
+            values.cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue  # text: some value is no number
+        raise SchemaError(
+            f"column {column.name!r} holds numbers as text (its first is {values[0].as_py()!r}):"
+            " scikit-learn's StandardScaler would scale it, and normkit passes text through "
+            "unchanged",
+            hints=(
+                f"make it numbers (pandas: pd.to_numeric(df[{column.name!r}]); polars: "
+                f"pl.col({column.name!r}).cast(pl.Float64))",
+                f"pass it through as it is with exclude=[{column.name!r}]",
+            ),
         )
 
 

@@ -302,3 +302,49 @@ def test_transform_stream_learns_as_the_file_transform_does(tmp_path, mixed_fram
     assert by_file.equals(streamed.replace_schema_metadata(None))
     with pytest.raises(normkit.OptionError, match="frozen transform learns nothing"):
         next(stats.transform_stream(table.to_batches(), "frozen"))
+
+
+_NUMBERS_AS_TEXT = ["1.5", "2.5", None, "10", "-3e2"]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": _NUMBERS_AS_TEXT}),  # object
+        lambda: pd.DataFrame(
+            {"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": pd.array(_NUMBERS_AS_TEXT, dtype="string")}
+        ),
+        lambda: pd.DataFrame(
+            {"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": pd.Categorical(_NUMBERS_AS_TEXT)}
+        ),
+        lambda: pa.table({"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": _NUMBERS_AS_TEXT}),
+        lambda: __import__("polars").DataFrame(
+            {"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": _NUMBERS_AS_TEXT}
+        ),
+    ],
+    ids=["object", "string", "category", "arrow", "polars"],
+)
+def test_a_text_column_of_numbers_is_refused_not_left_raw(make):
+    # scikit-learn converts and scales such a column; passed through, it would come out raw.
+    X = make()
+    with pytest.raises(SchemaError, match=r"column 'b' holds numbers as text \(its first is '1.5'"):
+        Standardizer().fit(X)
+    with pytest.raises(SchemaError, match="exclude=\\['b'\\]"):
+        Standardizer().partial_fit(X)
+    # Excluded, or the fitted columns chosen by name: passed through as the user said.
+    for stats in (Standardizer(exclude=["b"]).fit(X), Standardizer(columns=["a"]).fit(X)):
+        assert list(stats.columns_) == ["a"]
+
+
+def test_text_with_a_word_passes_through_and_numbers_made_numbers_are_scikit_learns():
+    words = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": ["1", "two", "3"]})
+    assert list(Standardizer().fit(words).columns_) == ["a"]
+    assert Standardizer().fit_transform(words)["b"].tolist() == ["1", "two", "3"]
+    # The refusal's remedy gives StandardScaler's result.
+    X = pd.DataFrame({"a": [1.0, 2.0, 4.0, 8.0], "b": ["1.5", "2.5", "10", "-3e2"]})
+    X["b"] = pd.to_numeric(X["b"])
+    np.testing.assert_allclose(
+        Standardizer().fit_transform(X).to_numpy(),
+        StandardScaler().fit_transform(X),
+        rtol=1e-12,
+    )
