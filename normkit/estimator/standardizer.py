@@ -441,9 +441,9 @@ class Standardizer:
         """Update the statistics with one more batch of rows (Chan et al.'s exact merge; the
         running statistics over logical batches, a partial one carried to the next call).
         ``y`` is ignored; ``sample_weight`` as in :meth:`fit`. The batches have the columns of
-        the first (in any order; a new one is refused); an array after tables, or a table after
-        arrays, is taken by position, as :meth:`transform` takes it; a lazy frame is collected
-        in streaming batches."""
+        the first (in any order; a new or a missing one is refused); an array after tables, or
+        a table after arrays, is taken by position, as :meth:`transform` takes it; a lazy frame
+        is collected in streaming batches."""
         self.validate_params()
         if is_lazy_frame(X):  # collected in streaming batches, as fit collects it
             if sample_weight is not None:
@@ -474,6 +474,15 @@ class Standardizer:
             # passed through raw by transform: refused, as scikit-learn refuses it.
             known = set(fitted)
             new = [name for name in table.schema.names if name not in known]
+            given = set(table.schema.names)
+            gone = [name for name in fitted if name not in given]
+            if gone and not new:
+                # Passed through or not, its column of the statistics (the categories a drift
+                # check compares with) would describe only some of the rows: refused too.
+                raise SchemaError(
+                    f"no column {gone[0]!r} in this batch, which the batches fitted so far had: "
+                    "partial_fit takes batches of the same columns"
+                )
             if new:
                 shown = ", ".join(map(str, fitted[:5])) + (
                     f", ... ({len(fitted):,} in all)" if len(fitted) > 5 else ""

@@ -152,6 +152,10 @@ def test_partial_fit_refuses_a_column_the_first_batches_did_not_have(mixed_frame
     numbers = ["count", "x", "offset"]
     with pytest.raises(ValueError, match="feature names should match"):
         StandardScaler().partial_fit(first[numbers]).partial_fit(later[numbers].assign(extra=1.0))
+    # A column the first batch had, missing from a later one, even excluded: refused.
+    for gone in ("id", "x"):
+        with pytest.raises(SchemaError, match=f"no column '{gone}' in this batch, which the"):
+            stats.partial_fit(later.drop(columns=[gone]))
     stats.partial_fit(later[list(reversed(later.columns))])
     # Fitted on arrays (no names), a table of another width is refused by its width.
     arrays = Standardizer().partial_fit(np.arange(100.0).reshape(50, 2))
