@@ -57,11 +57,14 @@ impl Settings {
         for name in self.dictionary.iter().flatten() {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
         }
-        let metadata: Vec<KeyValue> = schema
+        // In the order of their keys: the schema holds them in a hash map, whose order changes
+        // from run to run, and so would the file's bytes.
+        let mut metadata: Vec<KeyValue> = schema
             .metadata()
             .iter()
             .map(|(key, value)| KeyValue::new(key.clone(), value.clone()))
             .collect();
+        metadata.sort_by(|a, b| a.key.cmp(&b.key));
         if !metadata.is_empty() {
             builder = builder.set_key_value_metadata(Some(metadata));
         }

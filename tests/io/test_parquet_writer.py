@@ -242,6 +242,24 @@ def test_the_bytes_do_not_depend_on_the_number_of_threads():
     assert pq.read_table(pa.BufferReader(files[0])).num_rows == 3000
 
 
+def test_the_bytes_do_not_change_from_run_to_run_with_the_schemas_metadata():
+    # The schema's key-value metadata (pandas', normkit's) was written in a hash map's order,
+    # which changes from one writer to the next: files of the same data differed.
+    keys = ["pandas", "normkit.transform", "zeta", "alpha", "b", "a1", "m"]
+    table = pa.table({"x": np.arange(100.0)}).replace_schema_metadata({k: k * 2 for k in keys})
+    files = []
+    for _ in range(12):
+        sink = pa.BufferOutputStream()
+        writer = ParquetWriter(sink, table.schema)
+        writer.write_batch(table.to_batches()[0])
+        writer.close()
+        files.append(sink.getvalue().to_pybytes())
+    assert len(set(files)) == 1
+    assert pq.ParquetFile(pa.BufferReader(files[0])).schema_arrow.metadata == {
+        k.encode(): (k * 2).encode() for k in keys
+    }
+
+
 def test_a_type_parquet_cannot_store_is_a_one_line_error_naming_the_output(tmp_path):
     from normkit.errors import OutputError
     from normkit.io.sinks import open_sink
