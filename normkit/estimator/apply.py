@@ -435,6 +435,32 @@ class StreamNormalizer:
             ),
         )
 
+    def _refuse_overflow(
+        self, steps: BatchSteps, columns: list[np.ndarray], start: int, rows: int, done: int
+    ) -> None:
+        """A batch whose mean or variance overflows float64: its largest value (the input's
+        infinities were refused before) would make the scale infinite, and the batch (in
+        batch mode) or every later row (the running variance, in adaptive mode) would come out
+        0. Refused as a fit refuses such a column, at that value. Arguments as
+        :meth:`_refuse_lone_value`'s."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            var = steps.m2 / np.maximum(steps.count, 1)
+        bad = (steps.count > 0) & ~(np.isfinite(steps.mean) & np.isfinite(var))
+        if not bad.any():
+            return
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        first = start + i * rows
+        batch = columns[j][first : first + rows]
+        k = first + int(np.nanargmax(np.abs(batch)))
+        raise DataError(
+            f"{self.locate(done + k, self.names[j])}: {columns[j][k]:.6g} makes its batch's "
+            "variance overflow float64, so the batch would come out 0",
+            hints=(
+                "rescale the column",
+                f"normalize with the fitted statistics ({param('mode', 'frozen')})",
+            ),
+        )
+
     def _refuse_zero_scale(self, columns: list[np.ndarray], scale: np.ndarray, done: int) -> None:
         for j, x in enumerate(columns):
             zero = (scale[:, j] == 0) & ~np.isnan(x)
@@ -465,6 +491,7 @@ class StreamNormalizer:
             cut = n_full * size
             steps = BatchSteps.of([c[:cut].reshape(n_full, size) for c in columns])
             self._refuse_lone_value(steps, columns, 0, size, done)
+            self._refuse_overflow(steps, columns, 0, size, done)
             self.state, path = self.state.advance(steps)
             rows_per_batch.append(size)
             centers.append(steps.mean if self.mode == "batch" else path.mean_before)
@@ -477,6 +504,7 @@ class StreamNormalizer:
                 self._refuse_one_row_batch(done + n_rows - 1, size)
             steps = BatchSteps.of([c[n_rows - tail :][None, :] for c in columns])
             self._refuse_lone_value(steps, columns, n_rows - tail, tail, done)
+            self._refuse_overflow(steps, columns, n_rows - tail, tail, done)
             before_mean, before_var = (
                 self.state.running_mean[None, :],
                 self.state.running_var[None, :],

@@ -2566,3 +2566,34 @@ def test_a_small_integer_beside_a_large_mean_comes_back(tmp_path):
     ok("transform", path, "-s", stats, "--gamma", "-3", "--beta", "0.25", "-o", z)
     ok("inverse", z, "-s", stats, "-o", back)
     assert pq.read_table(back).column("n").to_pylist() == [3, -7, 12, 100000000001]
+
+
+@pytest.mark.parametrize("mode", ["batch", "adaptive"])
+@pytest.mark.parametrize(("fmt", "where"), [("parquet", "full batch"), ("csv", "last batch")])
+def test_a_value_whose_batch_variance_overflows_is_refused_not_written_as_zeros(
+    tmp_path, mode, fmt, where
+):
+    # One value of 1e160 made its batch's variance inf: the batch (batch mode) or every later
+    # row (adaptive: the running variance) came out 0, exit 0; fit refuses such a column.
+    rng = np.random.default_rng(7)
+    n = 3_000
+    clean = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(2.0, 3.0, size=n)})
+    row = 1_234 if where == "full batch" else n - 3  # 0-based
+    bad = clean.copy()
+    bad.loc[row, "z"] = -1e160
+    fitted, path = tmp_path / "clean.csv", tmp_path / f"bad.{fmt}"
+    clean.to_csv(fitted, index=False)
+    bad.to_parquet(path, index=False) if fmt == "parquet" else bad.to_csv(path, index=False)
+    stats = tmp_path / "s.json"
+    ok("fit", fitted, "--batch-size", "256", "-o", stats)
+    out = tmp_path / "out.parquet"
+    assert refused(1, "transform", path, "-s", stats, "--mode", mode, "-o", out) == (
+        f"{ERROR}{path}: column 'z' at data row {row + 1:,}: -1e+160 makes its batch's variance "
+        "overflow float64, so the batch would come out 0; rescale the column or normalize with "
+        "the fitted statistics (--mode frozen)"
+    )
+    assert not out.exists()
+    # As fit refuses the column.
+    assert "column 'z': its variance overflows float64" in refused(1, "fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "-o", out)  # the fitted statistics take it
+    ok("transform", fitted, "-s", stats, "--mode", mode, "-o", out)
