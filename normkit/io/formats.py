@@ -18,6 +18,7 @@ __all__ = [
     "STDIO",
     "Format",
     "check_output_extension",
+    "refuse_other_compression",
     "resolve_format",
     "split_compression",
 ]
@@ -34,6 +35,19 @@ CSV_BLOCK_SIZE = 1 << 20
 
 #: Extensions that compress a CSV file, and their codecs.
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+
+#: Extensions of compressions normkit does not write, and their names: an output so named would
+#: hold plain text under a name that says otherwise.
+OTHER_COMPRESSIONS = {
+    ".xz": "xz",
+    ".lzma": "lzma",
+    ".lz4": "LZ4",
+    ".zip": "zip",
+    ".7z": "7-Zip",
+    ".br": "Brotli",
+    ".zstd": "zstd",
+    ".z": "compress",
+}
 
 
 class Format(enum.Enum):
@@ -154,6 +168,22 @@ def resolve_format(
             f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}",
             hints=(f"name it with {param(param_name)} (csv, parquet, arrow)",),
         ) from None
+
+
+def refuse_other_compression(path: str) -> None:
+    """Refuse an output named for a compression normkit does not write (``.xz``): it would
+    hold plain text under a name that says otherwise."""
+    if path == STDIO:
+        return
+    stem, suffix = os.path.splitext(path)
+    other = OTHER_COMPRESSIONS.get(suffix.lower())
+    if other is not None:
+        written = ", ".join(COMPRESSION_SUFFIXES)
+        raise OptionError(
+            f"{path}: normkit writes no {other}-compressed output named {suffix!r} (it "
+            f"compresses CSV named {written}), and would write plain text under that name",
+            hints=(f"name the file {stem} or {stem}.gz",),
+        )
 
 
 def check_output_extension(path: str, chosen: Format, param_name: str = "output_format") -> None:

@@ -29,7 +29,13 @@ from ..io.arrow import (
 )
 from ..io.dataset import Concatenated, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
-from ..io.formats import STDIO, Format, check_output_extension, resolve_format
+from ..io.formats import (
+    STDIO,
+    Format,
+    check_output_extension,
+    refuse_other_compression,
+    resolve_format,
+)
 from ..io.lazy import pc
 from ..io.options import ReadOptions
 from ..io.reader import Reader
@@ -230,6 +236,7 @@ def transform_file(
             continue
         check_output_path(os.fspath(written))
         refuse_overwrite(written, kept)
+    refuse_other_compression(output)
     out_format = resolve_format(output, options.output_format, param_name="output_format")
     check_output_extension(output, out_format)
     names = list(stats.names)

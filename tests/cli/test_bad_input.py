@@ -611,6 +611,27 @@ def cut_arrow_stream(d: Path) -> Path:
 
 
 LATE_CASES: dict[str, Case] = {
+    "output named for a compression not written, format given": Case(
+        lambda d: [
+            "transform",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "--output-format",
+            "csv",
+            "-o",
+            str(d / "o.csv.xz"),
+        ],
+        2,
+        "normkit: error: {dir}/o.csv.xz: normkit writes no xz-compressed output named '.xz' (it "
+        "compresses CSV named .gz, .bz2, .zst), and would write plain text under that name; "
+        "name the file {dir}/o.csv or {dir}/o.csv.gz",
+    ),
+    "output named for a compression not written": Case(
+        lambda d: ["inverse", str(good_csv(d)), "-s", str(stats(d)), "-o", str(d / "o.csv.lz4")],
+        2,
+        "normkit: error: {dir}/o.csv.lz4: normkit writes no LZ4-compressed output named '.lz4'",
+    ),
     "two Arrow streams joined": Case(
         fit_of(arrow_streams(pa.table({"x": [1.0, 2.0]}), pa.table({"x": [4.0, 8.0]}))),
         1,
