@@ -26,6 +26,7 @@ __all__ = [
     "SchemaError",
     "StatsFileError",
     "infinite_error",
+    "infinite_output_error",
     "listed",
     "param",
     "plain_value",
@@ -204,4 +205,19 @@ def infinite_error(where: str, value: float, hints: Sequence[str] = ()) -> DataE
         f"{where}: {value!r} is not finite (out of float64's range, or written as infinite; "
         "scikit-learn refuses infinite values too)",
         hints=hints or ("make it a missing value (NaN), which passes through as missing",),
+    )
+
+
+def infinite_output_error(
+    where: str, value: float, output: float, hints: Sequence[str]
+) -> DataError:
+    """The error of an infinite output, as scikit-learn's transform refuses it: from an
+    infinite input ``value``, or from a finite one that gamma, beta or a tiny scale took beyond
+    float64's range."""
+    if value in (float("inf"), float("-inf")):
+        return infinite_error(where, value, hints)
+    return DataError(
+        f"{where}: the output is {output!r}, beyond float64's range, with these statistics, "
+        "gamma and beta",
+        hints=("give a gamma (or beta) that keeps the values in range",),
     )

@@ -27,7 +27,15 @@ from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import Sketch
-from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
+from ..errors import (
+    DataError,
+    OptionError,
+    SchemaError,
+    infinite_error,
+    infinite_output_error,
+    listed,
+    param,
+)
 from ..io.arrow import is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
 from ..stats import statfile
@@ -772,8 +780,9 @@ class Standardizer:
         Raises
         ------
         DataError
-            If a fitted column holds an infinite value (as scikit-learn refuses them), naming
-            its row (counted over a whole stream).
+            If a fitted column holds an infinite value (as scikit-learn refuses them), or a
+            value that gamma, beta or a tiny scale take beyond float64's range, naming its row
+            (counted over a whole stream).
         """
         affine = self.stats_.frozen(use, gamma, beta)
         names = list(self.columns_)
@@ -1243,8 +1252,10 @@ def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
 
 
 def _finite_inputs(fn: ColumnMap, names: Sequence[str]) -> ColumnMap:
-    """``fn``, refusing infinite values. Rows are counted across calls: :func:`map_columns`
-    maps the columns of each batch in order, so a call for column 0 starts the next batch."""
+    """``fn``, refusing infinite values, and finite ones that it takes beyond float64's range
+    (a gamma, a beta or a tiny scale), as a transform of files refuses both. Rows are counted
+    across calls: :func:`map_columns` maps the columns of each batch in order, so a call for
+    column 0 starts the next batch."""
     done = [0, 0]  # rows before the current batch, rows in it
 
     def checked(j: int, values: np.ndarray) -> np.ndarray:
@@ -1256,6 +1267,12 @@ def _finite_inputs(fn: ColumnMap, names: Sequence[str]) -> ColumnMap:
             k = int(np.argmax(infinite))
             where = f"column {names[j]!r} at row {done[0] + k + 1:,}"
             raise infinite_error(where, float(values[k]))
-        return fn(j, values)
+        out = fn(j, values)
+        infinite = np.isinf(out)
+        if infinite.any():
+            k = int(np.argmax(infinite))
+            where = f"column {names[j]!r} at row {done[0] + k + 1:,}"
+            raise infinite_output_error(where, float(values[k]), float(out[k]), ())
+        return out
 
     return checked

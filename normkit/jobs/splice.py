@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..errors import DataError, infinite_error
+from ..errors import infinite_output_error
 from ..estimator.vacant import value_error
 from ..io.formats import Format
 from ..io.reader import Reader
@@ -21,27 +21,12 @@ from ..io.sinks import Sink
 from ..stats.fitted import Affine
 from .resemblance import LOOK_ROWS, Resemblance, looks_at
 
-__all__ = ["cell", "infinite_output_error", "rewritable", "rewrite_csv"]
+__all__ = ["cell", "rewritable", "rewrite_csv"]
 
 
 def cell(source: Reader, name: str, row: int) -> str:
     """Where a value is, for messages: ``file: column 'x' at data row N`` (``row`` 0-based)."""
     return f"{source.name}: column {name!r} at data row {row + 1:,}"
-
-
-def infinite_output_error(
-    where: str, value: float, output: float, hints: Sequence[str]
-) -> DataError:
-    """The error of an infinite output, as scikit-learn's transform refuses it: from an
-    infinite input ``value``, or from a finite one that gamma, beta or a tiny scale took beyond
-    float64's range."""
-    if value in (float("inf"), float("-inf")):
-        return infinite_error(where, value, hints)
-    return DataError(
-        f"{where}: the output is {output!r}, beyond float64's range, with these statistics, "
-        "gamma and beta",
-        hints=("give a gamma (or beta) that keeps the values in range",),
-    )
 
 
 def rewritable(sources: Sequence[Reader], out_format: Format) -> bool:

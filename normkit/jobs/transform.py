@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import DataError, NormkitError, OptionError, param
+from ..errors import DataError, NormkitError, OptionError, infinite_output_error, param
 from ..estimator.apply import (
     StreamNormalizer,
     affine_map,
@@ -53,7 +53,7 @@ from .recipes import (
 from .resemblance import Resemblance, looked_at
 from .restore import restored_batch, restored_types
 from .sources import Progress, about_stat_file, check_stat_columns
-from .splice import cell, infinite_output_error, rewritable, rewrite_csv
+from .splice import cell, rewritable, rewrite_csv
 from .texttypes import cast_as_recorded, recorded_pandas, recorded_types, types_to_record
 from .vacant import refuse_values
 

@@ -352,3 +352,20 @@ def test_text_with_a_word_passes_through_and_numbers_made_numbers_are_scikit_lea
         StandardScaler().fit_transform(X),
         rtol=1e-12,
     )
+
+
+def test_an_output_beyond_float64s_range_is_refused_for_every_kind_of_table():
+    # A gamma that takes one finite value beyond float64's range: the CLI refused it, the
+    # library returned inf without a word.
+    X = pd.DataFrame({"x": np.arange(100.0), "y": np.arange(100.0)})
+    stats = Standardizer(gamma={"y": 1e300}).fit(X)
+    Y = X.copy()
+    Y.loc[50, "y"] = 1e300
+    table = pa.Table.from_pandas(Y, preserve_index=False)
+    message = "column 'y' at row 51: the output is inf, beyond float64's range"
+    for kind in (Y, table, table.to_batches()[0], Y.to_numpy()):
+        with pytest.raises(normkit.DataError, match=message):
+            stats.transform(kind)
+    with pytest.raises(normkit.DataError, match="column 'y' at row 151: the output is inf"):
+        list(stats.transform(iter([table.slice(0, 50)] * 2 + [table])))
+    assert np.isfinite(stats.transform(X).to_numpy()).all()  # in range: as before
