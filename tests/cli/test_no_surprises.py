@@ -2597,3 +2597,22 @@ def test_a_value_whose_batch_variance_overflows_is_refused_not_written_as_zeros(
     assert "column 'z': its variance overflows float64" in refused(1, "fit", path, "-o", stats)
     ok("transform", path, "-s", stats, "-o", out)  # the fitted statistics take it
     ok("transform", fitted, "-s", stats, "--mode", mode, "-o", out)
+
+
+@pytest.mark.parametrize("out", ["z.parquet", "z.arrow"])
+def test_integers_beyond_int64_passed_through_stay_text_not_rounded_floats(tmp_path, out):
+    # 20-digit identifiers read as float64 (int64 cannot hold them), and so were written to
+    # Parquet and Arrow: 12345678901234567890 and ...891 both became 1.2345678901234567e19.
+    ids = [str(12345678901234567890 + i) for i in range(40)] + ["", "-5"]
+    path = tmp_path / "ids.csv"
+    path.write_text("id,x,f\n" + "".join(f"{v},{i * 0.5},{i}.0\n" for i, v in enumerate(ids)))
+    stats = tmp_path / "s.json"
+    normkit_summary("fit", path, "--columns", "x", "-o", stats)
+    normkit_summary("transform", path, "-s", stats, "-o", tmp_path / out)
+    table = (pq.read_table if out.endswith(".parquet") else read_arrow)(tmp_path / out)
+    assert table.schema.field("id").type == pa.string()
+    assert table.column("id").to_pylist() == [v or None for v in ids]
+    assert table.schema.field("f").type == pa.float64()  # floats, and integers of int64: floats
+    # Fitted, the column is numbers as before.
+    normkit_summary("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["id", "x", "f"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pyarrow as pa
 
@@ -15,8 +15,10 @@ from ...errors import InputError, param, quoted
 __all__ = [
     "NUMBER",
     "OTHER_DELIMITERS",
+    "PADDED",
     "PLACEHOLDER",
     "ROW_BLOCKS",
+    "SPACE",
     "WRITTEN_NUMBER",
     "comment_hints",
     "comment_or_row",
@@ -30,7 +32,6 @@ __all__ = [
     "leave_out_hint",
     "longest_row",
     "number_hints",
-    "padded_as_text",
     "printable",
     "quote_error",
     "quoted_decimal_commas",
@@ -48,12 +49,12 @@ __all__ = [
 
 #: The spaces around a value that its typing ignores (pyarrow trims spaces and tabs; these
 #: patterns, whole-value matches of Python's ``re``, take the ASCII white space but ``\v``).
-_SPACE = r"[\t\n\f\r ]"
+SPACE = r"[\t\n\f\r ]"
 
 #: A number as pyarrow's float parser reads one (spaces around it allowed; inf, infinity and nan
 #: in any case; ``{point}`` the decimal separator): what decides whether a text value counts as a
 #: number when columns are typed.
-NUMBER = rf"{_SPACE}*[+-]?(?:(?:\d+{{point}}?\d*|{{point}}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan){_SPACE}*"
+NUMBER = rf"{SPACE}*[+-]?(?:(?:\d+{{point}}?\d*|{{point}}\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan){SPACE}*"
 
 #: Numbers as people write them (``1,000``, ``1.234,5``, ``1'000``, ``0,5``, and ``1.5`` where
 #: the decimal separator is a comma): not numbers to the parser, but they count as numbers when
@@ -61,7 +62,7 @@ NUMBER = rf"{_SPACE}*[+-]?(?:(?:\d+{{point}}?\d*|{{point}}\d+)(?:[eE][+-]?\d+)?|
 #: of passing through as text. Thousands are grouped by one separator and a fraction follows
 #: another (``14.102.188.68``, an IP address, is no number).
 _GROUPED = r"\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?)"
-WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SPACE}*"
+WRITTEN_NUMBER = rf"{SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){SPACE}*"
 
 #: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
 #: no letter or digit of any script (``\w`` of Unicode: an ASCII-only class took ``東京`` and
@@ -71,7 +72,7 @@ WRITTEN_NUMBER = rf"{_SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){_SP
 #: value there: its first placeholder then stops a fit with a hint, rather than the column
 #: passing through as text. The replacement character (U+FFFD) is none: it stands for bytes
 #: that were not text in their encoding, not for a missing value.
-PLACEHOLDER = rf"{_SPACE}*[^\w\t\n\f\r \ufffd]+{_SPACE}*"
+PLACEHOLDER = rf"{SPACE}*[^\w\t\n\f\r \ufffd]+{SPACE}*"
 
 #: Other field separators a file that reads as one column is checked for (``\x01``: Hive's).
 OTHER_DELIMITERS = (",", "\t", ";", "|", "\x01")
@@ -143,7 +144,7 @@ def typed_by_majority(
 
 
 #: An integer written with a leading zero (``007``).
-_PADDED = re.compile(rf"{_SPACE}*[+-]?0[0-9]")
+PADDED = re.compile(rf"{SPACE}*[+-]?0[0-9]")
 
 
 def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> InputError:
@@ -151,7 +152,7 @@ def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> 
     ``told`` (the values before it are, other inputs have it); ``plain``: an integer column
     that refuses a leading zero (:func:`padded_as_text`)."""
     what = f"not {dtype}, as the {told}"
-    if plain and _PADDED.match(value) and value.strip(" \t").lstrip("+-").isdigit():
+    if plain and PADDED.match(value) and value.strip(" \t").lstrip("+-").isdigit():
         what = (
             "written with a leading zero, which an int64 would drop, and the values before it "
             "have none (a code rather than a number)"
@@ -160,32 +161,6 @@ def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> 
         f"{where}: {quoted(value)} is {what}",
         hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
     )
-
-
-def padded_as_text(
-    schema: pa.Schema, texts: Mapping[str, pa.Array], nulls: Sequence[str]
-) -> tuple[pa.Schema, set[str]]:
-    """Integer columns that are codes, zero-padded to one width (ids, postcodes: ``007``,
-    ``042``, ``123``), stay text: as integers they would lose their zeros. A column of numbers
-    of different widths with a leading zero here and there (``05`` among ``1`` to ``1000``)
-    stays numbers: one stray token must not turn a column into text. ``texts`` holds the fields
-    as written; a missing-value string is no value.
-
-    Also the integer columns with no leading zero at all there: a later one (``01234`` after
-    ``98765``...: postcodes sorted) is then no integer of theirs, which would lose its zero,
-    but a code."""
-    missing = set(nulls)
-    unpadded = set()
-    for name, text in texts.items():
-        i = schema.get_field_index(name)
-        if i < 0 or not pa.types.is_integer(schema.field(i).type):
-            continue
-        values = [v.strip(" \t") for v in text.to_pylist() if v is not None and v not in missing]
-        if not any(_PADDED.match(v) for v in values):
-            unpadded.add(name)
-        elif len({len(v) for v in values}) == 1:
-            schema = schema.set(i, schema.field(i).with_type(pa.string()))
-    return schema, unpadded
 
 
 def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:

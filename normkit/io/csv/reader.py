@@ -31,7 +31,6 @@ from .columns import (
     larger_blocks,
     longest_row,
     number_hints,
-    padded_as_text,
     printable,
     quote_error,
     record_hints,
@@ -44,6 +43,7 @@ from .columns import (
     typed_value_error,
 )
 from .comments import without_inline_comments
+from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
 from .native import (
     Dialect,
@@ -53,7 +53,6 @@ from .native import (
     first_batch,
     numeric_columns,
     read_header,
-    text_columns,
     whole_records,
     without_comment_lines,
 )
@@ -80,6 +79,7 @@ class CsvReader(ReaderBase):
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
         self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
         self._plain: set[str] = set()  # ints: no leading zero in the first rows, or settled
+        self._first: FirstRows | None = None  # the first block, for what its text tells
         self._unnamed_last = False  # the header names every column but the last (sniffed)
         # Found in the head, not given: the comment character; no escape (unlike one given).
         self._comment_detected = self._escape_detected = False
@@ -117,6 +117,10 @@ class CsvReader(ReaderBase):
         for name, dtype in types.items():  # no value yet (null): text, or as other inputs have it
             if pa.types.is_null(dtype):
                 types[name] = self._settled.get(name, pa.string())
+        if not keep_text and self._first is not None:  # identifiers of 20 digits: text
+            fitted = set(float_columns)
+            floats = [f.name for f in inferred if f.type == pa.float64() and f.name not in fitted]
+            types.update((name, pa.string()) for name in self._first.beyond_int64(floats))
         return types | {name: pa.float64() for name in float_columns if name in types}
 
     def _decoded(self, stream, *, complete: bool = True):
@@ -223,7 +227,8 @@ class CsvReader(ReaderBase):
             self.has_rows = first.num_rows > 0
             self._inferred = first.schema
             self.hints = self._split_hints(head) if len(self._inferred) == 1 else self.hints
-            self._inferred = self._padded_as_text(self._inferred, sample, names)
+            self._first = FirstRows(sample, names, self._dialect(), self.read.csv.nulls)
+            self._inferred, self._plain = self._first.padded_as_text(self._inferred)
             csv = self.read.csv
             return typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls)
         finally:
@@ -328,16 +333,6 @@ class CsvReader(ReaderBase):
             except InputError as found:
                 raise found from None
             raise self._record_error(exc, set(), {}, names) from None
-
-    def _padded_as_text(self, schema: pa.Schema, sample: bytes, names: list[str]) -> pa.Schema:
-        integers = [f.name for f in schema if pa.types.is_integer(f.type)]
-        if not integers or len(set(names)) < len(names):
-            return schema  # (duplicate names are refused when the schema is read)
-        texts = text_columns(sample, names, integers, self._dialect())
-        if texts is None:  # a malformed record: the reading that follows names it
-            return schema
-        schema, self._plain = padded_as_text(schema, texts, self.read.csv.nulls)
-        return schema
 
     def _split_hints(self, head: bytes, malformed: bool = False) -> tuple[str, ...]:
         return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES, malformed)

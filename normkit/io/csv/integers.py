@@ -1,0 +1,88 @@
+"""Integer columns of a CSV passed through to Parquet or Arrow: codes keep their zeros, and
+identifiers beyond int64 their digits, as text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+
+from .columns import PADDED, SPACE
+from .native import Dialect, text_columns
+
+__all__ = ["FirstRows", "integers_beyond_int64", "padded_as_text"]
+
+
+class FirstRows:
+    """The first block of a CSV (its whole records after the header, as read) and the header's
+    names: what their text tells of the integer columns passed through."""
+
+    def __init__(self, sample: bytes, names: list[str], dialect: Dialect, nulls: Sequence[str]):
+        self._sample, self._names, self._dialect, self._nulls = sample, names, dialect, nulls
+        self._beyond: dict[str, bool] = {}
+
+    def _texts(self, wanted: Sequence[str]) -> dict[str, pa.Array] | None:
+        """The fields of ``wanted`` as written; None where names repeat (refused when the
+        schema is read) or a record is malformed (the reading that follows names it)."""
+        if not wanted or len(set(self._names)) < len(self._names):
+            return None
+        return text_columns(self._sample, self._names, wanted, self._dialect)
+
+    def padded_as_text(self, schema: pa.Schema) -> tuple[pa.Schema, set[str]]:
+        """:func:`padded_as_text` of the integer columns of ``schema``."""
+        texts = self._texts([f.name for f in schema if pa.types.is_integer(f.type)])
+        return (schema, set()) if texts is None else padded_as_text(schema, texts, self._nulls)
+
+    def beyond_int64(self, names: Sequence[str]) -> list[str]:
+        """Those of ``names`` (float64 columns) that :func:`integers_beyond_int64` finds."""
+        unknown = [n for n in names if n not in self._beyond]
+        if unknown:
+            found = integers_beyond_int64(self._texts(unknown) or {}, self._nulls)
+            self._beyond.update((n, n in found) for n in unknown)
+        return [n for n in names if self._beyond[n]]
+
+
+def padded_as_text(
+    schema: pa.Schema, texts: Mapping[str, pa.Array], nulls: Sequence[str]
+) -> tuple[pa.Schema, set[str]]:
+    """Integer columns that are codes, zero-padded to one width (ids, postcodes: ``007``,
+    ``042``, ``123``), stay text: as integers they would lose their zeros. A column of numbers
+    of different widths with a leading zero here and there (``05`` among ``1`` to ``1000``)
+    stays numbers: one stray token must not turn a column into text. ``texts`` holds the fields
+    as written; a missing-value string is no value.
+
+    Also the integer columns with no leading zero at all there: a later one (``01234`` after
+    ``98765``...: postcodes sorted) is then no integer of theirs, which would lose its zero,
+    but a code."""
+    missing = set(nulls)
+    unpadded = set()
+    for name, text in texts.items():
+        i = schema.get_field_index(name)
+        if i < 0 or not pa.types.is_integer(schema.field(i).type):
+            continue
+        values = [v.strip(" \t") for v in text.to_pylist() if v is not None and v not in missing]
+        if not any(PADDED.match(v) for v in values):
+            unpadded.add(name)
+        elif len({len(v) for v in values}) == 1:
+            schema = schema.set(i, schema.field(i).with_type(pa.string()))
+    return schema, unpadded
+
+
+#: An integer as written: digits, with a sign and spaces around.
+_INTEGER = re.compile(rf"{SPACE}*[+-]?[0-9]+{SPACE}*")
+
+
+def integers_beyond_int64(texts: Mapping[str, pa.Array], nulls: Sequence[str]) -> set[str]:
+    """The columns of ``texts`` (the fields as written of columns whose first rows read as
+    float64) that hold integers only, some beyond int64's range: identifiers and hashes of 20
+    digits, which float64 would round (``12345678901234567890`` and ``...891`` alike). Passed
+    through to Parquet or Arrow, they stay text. A missing-value string is no value."""
+    missing = set(nulls)
+    found = set()
+    for name, text in texts.items():
+        values = [v for v in text.to_pylist() if v is not None and v.strip(" \t") not in missing]
+        integers = bool(values) and all(_INTEGER.fullmatch(v) for v in values)
+        if integers and any(not -(2**63) <= int(v) < 2**63 for v in values):
+            found.add(name)
+    return found
