@@ -38,6 +38,8 @@ from ..errors import (
 )
 from ..io.arrow import is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
+from ..io.csv.integers import codes_or_identifiers
+from ..io.lazy import pc
 from ..stats import statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
 from .apply import (
@@ -386,6 +388,7 @@ class Standardizer:
         self._snapshot: FittedStats | None = None
         self._categories: CategoryCounter | None = None
         self._named_fit = False  # fitted in memory on a table with column names
+        self._batch_columns: frozenset[str] | None = None  # those of the first table fitted
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
         """Reset, then fit on ``X``.
@@ -467,8 +470,12 @@ class Standardizer:
         table = as_arrow(X if named else _checked_array(X, self))
         fitted = getattr(self, "feature_names_in_", None)
         if self.__dict__.get("_accumulator") is None:
+            fresh = self.__dict__.get("_fitted") is None  # not continuing loaded statistics
             self._begin(table.schema, named)
-            _refuse_numbers_as_text(table, self._passthrough)
+            # The batches' columns, to check later ones by (not those a loaded fit had).
+            self._batch_columns = frozenset(table.schema.names) if fresh and named else None
+            if fresh:
+                _refuse_numbers_as_text(table, self._passthrough)
         elif (not named or fitted is None) and table.num_columns != self.n_features_in_:
             raise SchemaError(feature_count_message(table.num_columns, self.n_features_in_))
         elif named != (fitted is not None):
@@ -483,7 +490,8 @@ class Standardizer:
             known = set(fitted)
             new = [name for name in table.schema.names if name not in known]
             given = set(table.schema.names)
-            gone = [name for name in fitted if name not in given]
+            first = self.__dict__.get("_batch_columns") or ()
+            gone = [name for name in fitted if name in first and name not in given]
             if gone and not new:
                 # Passed through or not, its column of the statistics (the categories a drift
                 # check compares with) would describe only some of the rows: refused too.
@@ -1129,7 +1137,8 @@ def _refuse_numbers_as_text(
     ``object`` dtype of ``"1.5"``, ``"2"``): scikit-learn's StandardScaler converts such a
     column and scales it, while normkit passes text through unchanged, so it would come out raw
     without a word. A column chosen or excluded by name is the user's word and is not looked
-    at."""
+    at; nor are those a CSV keeps as text (codes zero-padded to one width, integers beyond
+    int64), nor a column of NaN and infinities only."""
     for column in passthrough or ():
         if column.why != "text":
             continue
@@ -1140,9 +1149,15 @@ def _refuse_numbers_as_text(
         if len(values) == 0:
             continue
         try:
-            values.cast(pa.float64())
+            numbers = values.cast(pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue  # text: some value is no number
+        if not pc.any(pc.is_finite(numbers)).as_py():
+            continue  # "nan", "inf": no number to scale
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if codes_or_identifiers({column.name: values}):
+            continue  # "02139", 20-digit identifiers: text, as a CSV keeps them
         raise SchemaError(
             f"column {column.name!r} holds numbers as text (its first is {values[0].as_py()!r}):"
             " scikit-learn's StandardScaler would scale it, and normkit passes text through "

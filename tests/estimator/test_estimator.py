@@ -156,6 +156,15 @@ def test_partial_fit_refuses_a_column_the_first_batches_did_not_have(mixed_frame
     for gone in ("id", "x"):
         with pytest.raises(SchemaError, match=f"no column '{gone}' in this batch, which the"):
             stats.partial_fit(later.drop(columns=[gone]))
+    # Continuing statistics loaded (fitted on a file of more columns), batches of the fitted
+    # columns alone are taken, again and again; a text column of numbers passed through by
+    # that fit is not refused.
+    loaded = Standardizer.from_stats(
+        Standardizer(exclude=["id"]).fit(first.assign(code=["a"] * len(first))).stats_
+    )
+    for _ in range(2):
+        loaded.partial_fit(later.drop(columns=["id", "label"]))
+    loaded.partial_fit(later.assign(code=["2"] * len(later)))
     stats.partial_fit(later[list(reversed(later.columns))])
     # Fitted on arrays (no names), a table of another width is refused by its width.
     arrays = Standardizer().partial_fit(np.arange(100.0).reshape(50, 2))
@@ -344,6 +353,15 @@ def test_text_with_a_word_passes_through_and_numbers_made_numbers_are_scikit_lea
     words = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": ["1", "two", "3"]})
     assert list(Standardizer().fit(words).columns_) == ["a"]
     assert Standardizer().fit_transform(words)["b"].tolist() == ["1", "two", "3"]
+    # What a CSV keeps as text (codes padded to one width, integers beyond int64) and columns
+    # without a finite number pass through too.
+    for text in (
+        ["02139", "10001", "00501"],
+        [str(12345678901234567890 + i) for i in range(3)],
+        ["nan", "inf", "-inf"],
+    ):
+        X = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": text})
+        assert Standardizer().fit_transform(X)["b"].tolist() == text
     # The refusal's remedy gives StandardScaler's result.
     X = pd.DataFrame({"a": [1.0, 2.0, 4.0, 8.0], "b": ["1.5", "2.5", "10", "-3e2"]})
     X["b"] = pd.to_numeric(X["b"])

@@ -11,7 +11,7 @@ import pyarrow as pa
 from .columns import PADDED, SPACE
 from .native import Dialect, text_columns
 
-__all__ = ["FirstRows", "integers_beyond_int64", "padded_as_text"]
+__all__ = ["FirstRows", "codes_or_identifiers", "integers_beyond_int64", "padded_as_text"]
 
 
 class FirstRows:
@@ -86,3 +86,12 @@ def integers_beyond_int64(texts: Mapping[str, pa.Array], nulls: Sequence[str]) -
         if integers and any(not -(2**63) <= int(v) < 2**63 for v in values):
             found.add(name)
     return found
+
+
+def codes_or_identifiers(texts: Mapping[str, pa.Array], nulls: Sequence[str] = ()) -> set[str]:
+    """The columns of ``texts`` (fields as written) that a CSV keeps as text though they read
+    as numbers: codes zero-padded to one width (:func:`padded_as_text`) and integers beyond
+    int64 (:func:`integers_beyond_int64`)."""
+    schema, _ = padded_as_text(pa.schema([(n, pa.int64()) for n in texts]), texts, nulls)
+    codes = {f.name for f in schema if pa.types.is_string(f.type)}
+    return codes | integers_beyond_int64(texts, nulls)
