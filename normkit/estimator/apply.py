@@ -376,6 +376,9 @@ class StreamNormalizer:
         self.gamma = gamma
         self.beta = beta
         self.locate = locate or (lambda row, name: f"column {name!r} at row {row + 1:,}")
+        #: Why the running statistics learned are infinite, if they are (adaptive mode: an
+        #: overflowing last batch, whose rows came out right, :meth:`_refuse_overflow`).
+        self.overflow: DataError | None = None
 
     def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """The same rows in the same order (a batch may be cut differently)."""
@@ -436,13 +439,25 @@ class StreamNormalizer:
         )
 
     def _refuse_overflow(
-        self, steps: BatchSteps, columns: list[np.ndarray], start: int, rows: int, done: int
+        self,
+        steps: BatchSteps,
+        columns: list[np.ndarray],
+        start: int,
+        rows: int,
+        done: int,
+        *,
+        learned: bool,
+        later: bool,
     ) -> None:
-        """A batch whose mean or variance overflows float64: its largest value (the input's
-        infinities were refused before) would make the scale infinite, and the batch (in
-        batch mode) or every later row (the running variance, in adaptive mode) would come out
-        0. Refused as a fit refuses such a column, at that value. Arguments as
+        """A batch whose mean or variance overflows float64 by its largest value (the input's
+        infinities were refused before): refused at that value, as a fit refuses such a column,
+        where that makes rows come out 0. In batch mode, its own rows; in adaptive mode, the
+        rows after it, if it updates the running statistics (``learned``) and rows follow it
+        (the batches after it here, or ``later`` ones). Where none follow, it is kept in
+        :attr:`overflow`: the running statistics learned are infinite. Other arguments as
         :meth:`_refuse_lone_value`'s."""
+        if self.mode == "adaptive" and not learned:
+            return
         with np.errstate(invalid="ignore", over="ignore"):
             var = steps.m2 / np.maximum(steps.count, 1)
         bad = (steps.count > 0) & ~(np.isfinite(steps.mean) & np.isfinite(var))
@@ -452,14 +467,21 @@ class StreamNormalizer:
         first = start + i * rows
         batch = columns[j][first : first + rows]
         k = first + int(np.nanargmax(np.abs(batch)))
-        raise DataError(
+        rows_after = later or i < len(steps.count) - 1
+        what = {"batch": "the batch would", "adaptive": "the rows after it would"}[self.mode]
+        if self.mode == "adaptive" and not rows_after:
+            what = "the running variance learned would be infinite, and rows after it"
+        error = DataError(
             f"{self.locate(done + k, self.names[j])}: {columns[j][k]:.6g} makes its batch's "
-            "variance overflow float64, so the batch would come out 0",
+            f"variance overflow float64, so {what} come out 0",
             hints=(
                 "rescale the column",
                 f"normalize with the fitted statistics ({param('mode', 'frozen')})",
             ),
         )
+        if self.mode == "batch" or rows_after:
+            raise error
+        self.overflow = error
 
     def _refuse_zero_scale(self, columns: list[np.ndarray], scale: np.ndarray, done: int) -> None:
         for j, x in enumerate(columns):
@@ -491,7 +513,8 @@ class StreamNormalizer:
             cut = n_full * size
             steps = BatchSteps.of([c[:cut].reshape(n_full, size) for c in columns])
             self._refuse_lone_value(steps, columns, 0, size, done)
-            self._refuse_overflow(steps, columns, 0, size, done)
+            later = bool(n_rows - n_full * size) or not last
+            self._refuse_overflow(steps, columns, 0, size, done, learned=True, later=later)
             self.state, path = self.state.advance(steps)
             rows_per_batch.append(size)
             centers.append(steps.mean if self.mode == "batch" else path.mean_before)
@@ -504,7 +527,10 @@ class StreamNormalizer:
                 self._refuse_one_row_batch(done + n_rows - 1, size)
             steps = BatchSteps.of([c[n_rows - tail :][None, :] for c in columns])
             self._refuse_lone_value(steps, columns, n_rows - tail, tail, done)
-            self._refuse_overflow(steps, columns, n_rows - tail, tail, done)
+            learned = tail >= 2 and not options.drop_last
+            self._refuse_overflow(
+                steps, columns, n_rows - tail, tail, done, learned=learned, later=False
+            )
             before_mean, before_var = (
                 self.state.running_mean[None, :],
                 self.state.running_var[None, :],

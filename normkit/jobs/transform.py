@@ -411,6 +411,8 @@ def transform_file(
             for name, look in looks.items():  # before the output lands
                 look.refuse(name, allowed)
             if save_stats is not None:
+                if normalizer.overflow is not None:  # type: ignore[union-attr]
+                    raise normalizer.overflow  # type: ignore[union-attr]
                 learned = stats.with_running(normalizer.state)  # type: ignore[union-attr]
                 learned = learned.with_provenance({**learned.provenance, "updated": statfile.now()})
                 # The updated statistics must be savable before the output lands.

@@ -2574,7 +2574,9 @@ def test_a_value_whose_batch_variance_overflows_is_refused_not_written_as_zeros(
     tmp_path, mode, fmt, where
 ):
     # One value of 1e160 made its batch's variance inf: the batch (batch mode) or every later
-    # row (adaptive: the running variance) came out 0, exit 0; fit refuses such a column.
+    # row (adaptive: the running variance) came out 0, exit 0; fit refuses such a column. In
+    # adaptive mode the last batch's rows are normalized before it is learned: they are right,
+    # and only the running statistics learned (--save-stats) are refused.
     rng = np.random.default_rng(7)
     n = 3_000
     clean = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(2.0, 3.0, size=n)})
@@ -2586,13 +2588,29 @@ def test_a_value_whose_batch_variance_overflows_is_refused_not_written_as_zeros(
     bad.to_parquet(path, index=False) if fmt == "parquet" else bad.to_csv(path, index=False)
     stats = tmp_path / "s.json"
     ok("fit", fitted, "--batch-size", "256", "-o", stats)
-    out = tmp_path / "out.parquet"
-    assert refused(1, "transform", path, "-s", stats, "--mode", mode, "-o", out) == (
+    out, learned = tmp_path / "out.parquet", tmp_path / "learned.json"
+    what = "the batch" if mode == "batch" else "the rows after it"
+    message = (
         f"{ERROR}{path}: column 'z' at data row {row + 1:,}: -1e+160 makes its batch's variance "
-        "overflow float64, so the batch would come out 0; rescale the column or normalize with "
+        f"overflow float64, so {what} would come out 0; rescale the column or normalize with "
         "the fitted statistics (--mode frozen)"
     )
+    transform = ("transform", path, "-s", stats, "--mode", mode, "-o", out)
+    if mode == "adaptive" and where == "last batch":
+        ok(*transform)
+        z = pq.read_table(out).column("z").to_numpy()
+        assert np.isfinite(z).all()
+        assert z[row] < -1e150
+        assert (z[:row] != 0).all()
+        out.unlink()
+        assert refused(1, *transform, "--save-stats", learned) == message.replace(
+            "so the rows after it would",
+            "so the running variance learned would be infinite, and rows after it",
+        )
+    else:
+        assert refused(1, *transform) == message
     assert not out.exists()
+    assert not learned.exists()
     # As fit refuses the column.
     assert "column 'z': its variance overflows float64" in refused(1, "fit", path, "-o", stats)
     ok("transform", path, "-s", stats, "-o", out)  # the fitted statistics take it
