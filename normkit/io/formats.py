@@ -46,7 +46,6 @@ OTHER_COMPRESSIONS = {
     ".7z": "7-Zip",
     ".br": "Brotli",
     ".zstd": "zstd",
-    ".z": "compress",
 }
 
 
@@ -179,10 +178,11 @@ def refuse_other_compression(path: str) -> None:
     other = OTHER_COMPRESSIONS.get(suffix.lower())
     if other is not None:
         written = ", ".join(COMPRESSION_SUFFIXES)
+        compressed = ".zst" if other == "zstd" else ".gz"
         raise OptionError(
             f"{path}: normkit writes no {other}-compressed output named {suffix!r} (it "
-            f"compresses CSV named {written}), and would write plain text under that name",
-            hints=(f"name the file {stem} or {stem}.gz",),
+            f"compresses CSV named {written}), and would write it uncompressed under that name",
+            hints=(f"name the file {stem} or {stem}{compressed}",),
         )
 
 

@@ -624,7 +624,7 @@ LATE_CASES: dict[str, Case] = {
         ],
         2,
         "normkit: error: {dir}/o.csv.xz: normkit writes no xz-compressed output named '.xz' (it "
-        "compresses CSV named .gz, .bz2, .zst), and would write plain text under that name; "
+        "compresses CSV named .gz, .bz2, .zst), and would write it uncompressed under that name; "
         "name the file {dir}/o.csv or {dir}/o.csv.gz",
     ),
     "output named for a compression not written": Case(

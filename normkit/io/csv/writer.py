@@ -150,7 +150,7 @@ class CsvWriter:
                 continue
             text = bytes(utf8).decode("utf-8")
             try:
-                self._stream.write(self._encoder.encode(text))
+                write_in_pieces(self._stream, self._encoder.encode(text))
             except UnicodeEncodeError as exc:
                 raise OutputError(
                     f"the text {exc.object[exc.start : exc.end]!r} cannot be written in "
