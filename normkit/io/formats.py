@@ -18,6 +18,7 @@ __all__ = [
     "STDIO",
     "Format",
     "check_output_extension",
+    "format_named",
     "refuse_other_compression",
     "resolve_format",
     "split_compression",
@@ -169,6 +170,12 @@ def resolve_format(
         ) from None
 
 
+def format_named(path: str) -> Format | None:
+    """The data format the name of ``path`` says (``data.csv.gz``: CSV), if any."""
+    stem, _ = split_compression(path)
+    return _SUFFIX_FORMATS.get(os.path.splitext(stem)[1].lower())
+
+
 def refuse_other_compression(path: str) -> None:
     """Refuse an output named for a compression normkit does not write (``.xz``): it would
     hold plain text under a name that says otherwise."""
@@ -191,8 +198,7 @@ def check_output_extension(path: str, chosen: Format, param_name: str = "output_
     ``.csv`` file holding Parquet would fool every later reader)."""
     if path == STDIO:
         return
-    stem, _ = split_compression(path)
-    named = _SUFFIX_FORMATS.get(os.path.splitext(stem)[1].lower())
+    named = format_named(path)
     if named is not None and named is not chosen:
         raise OptionError(
             f"{path}: the extension says {named}, but {param(param_name, str(chosen))} is written",

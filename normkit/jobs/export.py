@@ -25,7 +25,7 @@ from ..errors import OptionError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.files import AtomicFile, refuse_overwrite
-from ..io.formats import STDIO
+from ..io.formats import STDIO, format_named
 from ..stats.fitted import FittedStats
 from .sources import about_stat_file
 
@@ -33,6 +33,9 @@ __all__ = ["EXPORT_FORMATS", "export_stats", "to_numpy", "to_onnx"]
 
 #: What :func:`export_stats` writes.
 EXPORT_FORMATS = ("onnx", "numpy", "torch")
+
+#: The extension of each export's files.
+EXPORT_SUFFIXES = {"onnx": ".onnx", "numpy": ".npz", "torch": ".safetensors"}
 
 #: The model's output.
 OUTPUT = "Y"
@@ -251,6 +254,7 @@ def export_stats(
     source = stats_path(reference)
     if source is not None:
         refuse_overwrite(output, {source: "the stat file"})
+    _refuse_misnamed(output, to)
     with about_stat_file(source):
         payload = _payload(reference, to, output, use, gamma, beta, inputs, dtype)
     if output == STDIO:
@@ -260,3 +264,20 @@ def export_stats(
     with AtomicFile(output) as out:
         out.stream.write(payload)
     return output
+
+
+def _refuse_misnamed(output: str, to: str) -> None:
+    """Refuse an output named as another kind of file (data, a stat file, another export): it
+    would replace such a file, the data fitted on among them, with one that is not."""
+    if output == STDIO:
+        return
+    suffix = os.path.splitext(output)[1].lower()
+    other = (set(EXPORT_SUFFIXES.values()) | {".json"}) - {EXPORT_SUFFIXES[to]}
+    named = format_named(output)
+    if named is not None or suffix in other:
+        kind = f"{named} data" if named is not None else f"a {suffix} file"
+        raise OptionError(
+            f"{output}: the name says {kind}, not the {to} export",
+            param="output",
+            hints=(f"name it with {EXPORT_SUFFIXES[to]}",),
+        )

@@ -611,6 +611,17 @@ def cut_arrow_stream(d: Path) -> Path:
 
 
 LATE_CASES: dict[str, Case] = {
+    "export over the data fitted on": Case(
+        lambda d: ["export", "-s", str(stats(d)), "--to", "numpy", "-o", str(good_csv(d))],
+        2,
+        "normkit: error: {dir}/good.csv: the name says csv data, not the numpy export; name it "
+        "with .npz",
+    ),
+    "export named as another export": Case(
+        lambda d: ["export", "-s", str(stats(d)), "--to", "onnx", "-o", str(d / "m.npz")],
+        2,
+        "normkit: error: {dir}/m.npz: the name says a .npz file, not the onnx export",
+    ),
     "output named for a compression not written, format given": Case(
         lambda d: [
             "transform",
