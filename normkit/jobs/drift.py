@@ -377,6 +377,12 @@ def _judge(
             ColumnDrift(**column.scores, threshold=threshold, p_values=p_values[i], reasons=reasons)
         )
     tests = int(np.isfinite(adjusted).sum())
+    if reference.sketch is not None and reference.sketch.merged:
+        notes += (
+            "the stat file's quantiles were merged from shards (merge-stats): interpolated, not "
+            "a sample's, so the distribution is not tested (its PSI is shown); fit the reference "
+            "on all the data in one run to test it",
+        )
     if reference.sketch is None:
         missing = "" if not _unknown(reference, "missing") else ", nor missing values"
         notes += (

@@ -235,6 +235,12 @@ def test_merged_stat_files_keep_an_approximate_sketch(tmp_path):
     normkit.save(merged, tmp_path / "m.json")
     code, report = drift_json(tmp_path / "0.csv", tmp_path / "m.json")
     assert code == 0, report["drifted"]
+    # Its quantiles are interpolated: the distribution is not tested, and the report says so
+    # (a shape changed at the same mean and spread went by as "ok" without a word).
+    assert any("merged from shards" in note for note in report["notes"])
+    assert all(c["p_values"]["distribution"] is None for c in report["columns"])
+    code, report = drift_json(tmp_path / "0.csv", tmp_path / "0.json")
+    assert not any("merged" in note for note in report["notes"])
 
 
 def test_a_merged_sketch_of_discrete_columns_keeps_its_steps(tmp_path):
