@@ -287,9 +287,23 @@ def fit(
                 if fitted.stats_.weighted
                 else ""
             )
+            + _running_not_updated(fitted.stats_)
             + f"stat file: {where}",
             err=True,
         )
+
+
+def _running_not_updated(stats) -> str:
+    """The summary's word on running statistics that no batch updated (fewer rows than a
+    batch): BatchNorm's start values, with which --use ema would leave the data as it is."""
+    running = stats.running
+    if running is None or running.n_updates.any():
+        return ""
+    size = running.options.batch_size
+    return (
+        f"running statistics: not updated (no whole batch of {size:,} rows; they are "
+        "BatchNorm's start, mean 0 and variance 1: give a smaller --batch-size to use them); "
+    )
 
 
 def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> None:

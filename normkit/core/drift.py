@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MIN_PSI_VALUES", "bin_counts", "drift_scores"]
+__all__ = ["MIN_PSI_VALUES", "bin_counts", "drift_scores", "weighting_notes"]
 
 #: Values a column needs in both the new data and the reference sample before its PSI decides
 #: drift (PSI's sampling noise is about 19 / n: 0.04 at 500 values, far below the default
@@ -60,3 +60,16 @@ def drift_scores(counts: np.ndarray, edges: np.ndarray, cdf: np.ndarray) -> tupl
     p = (merged + 0.5) / (n + 0.5 * len(merged))
     q = np.maximum(np.diff(np.concatenate([[0.0], ref_cdf, [1.0]])), 1e-4)
     return float(np.sum((p - q) * np.log(p / q))), ks
+
+
+def weighting_notes(column: str | None, weighted: bool) -> tuple[str, ...]:
+    """What the report says of the new data's weights, against statistics weighted by
+    ``column``: its rows weigh as the reference's did when the new data has that column."""
+    if column is None:
+        return ()
+    if weighted:
+        return (f"the new data is weighted by its column {column!r}, as the statistics were",)
+    return (
+        f"the new data has no weight column {column!r}: its rows are read unweighted, against "
+        "statistics weighted by it",
+    )

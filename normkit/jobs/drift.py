@@ -53,7 +53,7 @@ import pyarrow as pa
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
-from ..core.drift import bin_counts, drift_scores
+from ..core.drift import bin_counts, drift_scores, weighting_notes
 from ..errors import SchemaError, StatsFileError, listed
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
@@ -256,7 +256,7 @@ def drift_files(
     feed(accumulator, sources, names, progress, categories=counter, weight_column=weights)
     require_rows(accumulator.n_rows, sources)
     counts = counter.result(counter.cap) if counter is not None else {}
-    notes = _weighting(column, weighted)
+    notes = weighting_notes(column, weighted)
     return _judge(
         reference, accumulator.finish(), counts, options, [s.name for s in sources], notes
     )
@@ -294,21 +294,8 @@ def drift_batches(
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
     counts = counter.result(counter.cap)
-    notes = _weighting(column, bool(weighted))
+    notes = weighting_notes(column, bool(weighted))
     return _judge(reference, accumulator.finish(), counts, options, ["<memory>"], notes)
-
-
-def _weighting(column: str | None, weighted: bool) -> tuple[str, ...]:
-    """What the report says of the new data's weights, against statistics weighted by
-    ``column``: its rows weigh as the reference's did when the new data has that column."""
-    if column is None:
-        return ()
-    if weighted:
-        return (f"the new data is weighted by its column {column!r}, as the statistics were",)
-    return (
-        f"the new data has no weight column {column!r}: its rows are read unweighted, against "
-        "statistics weighted by it",
-    )
 
 
 def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:

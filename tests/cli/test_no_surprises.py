@@ -879,8 +879,11 @@ def test_a_beta_that_swamps_gamma_is_refused_by_the_fit_given_it(tmp_path):
     document = json.loads(stats.read_text())
     document["columns"][0]["beta"] = 1e8
     stats.write_text(json.dumps(document))
-    out = tmp_path / "z.csv"
-    for args in (["transform", SAMPLE_CSV, "-o", out], ["export", "--to", "numpy", "-o", out]):
+    for args in (
+        ["transform", SAMPLE_CSV, "-o", tmp_path / "z.csv"],
+        ["export", "--to", "numpy", "-o", tmp_path / "z.npz"],
+    ):
+        out = args[-1]
         line = refused(1, *args, "-s", stats)
         assert line.startswith(f"{ERROR}{stats}: column "), line
         assert "the statistics' beta (1e+08) is 1e+08 times their gamma (1)" in line
@@ -2634,3 +2637,19 @@ def test_integers_beyond_int64_passed_through_stay_text_not_rounded_floats(tmp_p
     # Fitted, the column is numbers as before.
     normkit_summary("fit", path, "-o", stats)
     assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["id", "x", "f"]
+
+
+def test_the_summary_says_when_no_batch_updated_the_running_statistics(tmp_path):
+    # 442 rows in batches of 1,000 without the last partial one: the running statistics stayed
+    # BatchNorm's start (0 and 1), and --use ema left the data raw, with nothing said.
+    path = tmp_path / "d.csv"
+    path.write_text("x\n" + "".join(f"{i * 1.5}\n" for i in range(442)))
+    said = "running statistics: not updated (no whole batch of 1,000 rows"
+    summary = normkit_summary(
+        "fit", path, "--batch-size", "1000", "--drop-last", "-o", tmp_path / "s.json"
+    )
+    assert said in summary
+    assert said not in normkit_summary(
+        "fit", path, "--batch-size", "1000", "-o", tmp_path / "t.json"
+    )
+    assert said not in normkit_summary("fit", path, "--no-ema", "-o", tmp_path / "u.json")
