@@ -31,7 +31,7 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, passed_through, read_as, render_drift, unrecorded_note, written_as
+from .render import count, fit_summary, render_drift, unrecorded_note, written_as
 from .statfiles import inspect, merge_stats
 from .types import Checked, NameList, parse_momentum
 
@@ -274,36 +274,7 @@ def fit(
     fitted.save(output)
     if not quiet:
         seconds = time.perf_counter() - started
-        where = "standard output" if output == "-" else output
-        others = passed_through(fitted.stats_)
-        click.echo(
-            f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
-            f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
-            + (f"passed through: {others}; " if others else "")
-            + (f"read as {dialect}; " if (dialect := read_as(fitted.stats_.read)) else "")
-            + (
-                "running statistics: none (sample weights; BatchNorm's running statistics "
-                "have no weights); "
-                if fitted.stats_.weighted
-                else ""
-            )
-            + _running_not_updated(fitted.stats_)
-            + f"stat file: {where}",
-            err=True,
-        )
-
-
-def _running_not_updated(stats) -> str:
-    """The summary's word on running statistics that no batch updated (fewer rows than a
-    batch): BatchNorm's start values, with which --use ema would leave the data as it is."""
-    running = stats.running
-    if running is None or running.n_updates.any():
-        return ""
-    size = running.options.batch_size
-    return (
-        f"running statistics: not updated (no whole batch of {size:,} rows; they are "
-        "BatchNorm's start, mean 0 and variance 1: give a smaller --batch-size to use them); "
-    )
+        click.echo(fit_summary(fitted, seconds, output), err=True)
 
 
 def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> None:

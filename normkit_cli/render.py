@@ -378,3 +378,38 @@ def read_as(read) -> str:
         more = f" and {len(read.renamed) - 8:,} more" if len(read.renamed) > 8 else ""
         parts.append(f"repeated header names renamed ({shown}{more})")
     return ", ".join(parts)
+
+
+def running_not_updated(stats: FittedStats) -> str:
+    """The summary's word on running statistics that no batch updated (fewer rows than a
+    batch): BatchNorm's start values, with which --use ema would leave the data as it is."""
+    running = stats.running
+    if running is None or running.n_updates.any():
+        return ""
+    size = running.options.batch_size
+    return (
+        f"running statistics: not updated (no whole batch of {size:,} rows; they are "
+        "BatchNorm's start, mean 0 and variance 1: give a smaller --batch-size to use them); "
+    )
+
+
+def fit_summary(fitted, seconds: float, output: str) -> str:
+    """The line ``fit`` ends with: what was fitted, on what, passed through, read as, and where
+    the stat file went."""
+    stats = fitted.stats_
+    others = passed_through(stats)
+    dialect = read_as(stats.read)
+    return (
+        f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
+        f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
+        + (f"passed through: {others}; " if others else "")
+        + (f"read as {dialect}; " if dialect else "")
+        + (
+            "running statistics: none (sample weights; BatchNorm's running statistics "
+            "have no weights); "
+            if stats.weighted
+            else ""
+        )
+        + running_not_updated(stats)
+        + f"stat file: {'standard output' if output == '-' else output}"
+    )
