@@ -157,8 +157,11 @@ class NormkitError(Exception):
         return error
 
     def within(self, where: str) -> NormkitError:
-        """The same error, its message prefixed with ``where: `` (a file name, say)."""
-        error = type(self)(f"{where}: {self.message}", param=self.param, hints=self.hints)
+        """The same error, its message prefixed with ``where: `` (a file name, say), unless it
+        already starts so."""
+        prefix = f"{where}: "
+        message = self.message if self.message.startswith(prefix) else prefix + self.message
+        error = type(self)(message, param=self.param, hints=self.hints)
         error.__cause__ = self.__cause__
         return error
 

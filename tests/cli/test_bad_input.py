@@ -430,6 +430,11 @@ CASES: dict[str, Case] = {
         1,
         "normkit: error: {dir}/good.csv: not a normkit stat file",
     ),
+    "export of a data file": Case(
+        lambda d: ["export", "-s", str(good_csv(d)), "--to", "onnx", "-o", str(d / "m.onnx")],
+        1,
+        "normkit: error: {dir}/good.csv: not a normkit stat file",  # named once
+    ),
     # -- outputs -----------------------------------------------------------------------------
     "output is the input": Case(
         lambda d: ["transform", str(good_csv(d)), "-s", str(stats(d)), "-o", str(d / "good.csv")],
