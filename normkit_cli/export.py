@@ -177,10 +177,14 @@ def import_torch(
         told = stats.provenance["imported"]
         where = "standard output" if output == "-" else quote_name(output)
         name = told["layer"]
+        # The eps the layer normalizes with: its running statistics' where it was exported with
+        # them (normkit's own export), not the exact statistics' (0, as StandardScaler's).
+        running = stats.running if stats.default_use == "ema" else None
+        eps = stats.options.eps if running is None else running.options.eps_value
         click.echo(
             f"normkit: imported {len(stats.names):,} column{'s' if len(stats.names) != 1 else ''} "
             "of BatchNorm layer "
             f"{name or '(top level)'} ({stats.n_rows:,} rows: {told['count']}; eps "
-            f"{stats.options.eps:g}: {told['eps']}) -> {where}",
+            f"{eps:g}: {told['eps']}) -> {where}",
             err=True,
         )
