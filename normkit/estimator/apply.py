@@ -458,9 +458,8 @@ class StreamNormalizer:
         :meth:`_refuse_lone_value`'s."""
         if self.mode == "adaptive" and not learned:
             return
-        with np.errstate(invalid="ignore", over="ignore"):
-            var = steps.m2 / np.maximum(steps.count, 1)
-        bad = (steps.count > 0) & ~(np.isfinite(steps.mean) & np.isfinite(var))
+        # (The variance m2 / count is finite where m2 is: count is at least 1.)
+        bad = (steps.count > 0) & ~(np.isfinite(steps.mean) & np.isfinite(steps.m2))
         if not bad.any():
             return
         i, j = (int(k) for k in np.argwhere(bad)[0])

@@ -185,7 +185,8 @@ def refuse_other_compression(path: str) -> None:
     other = OTHER_COMPRESSIONS.get(suffix.lower())
     if other is not None:
         written = ", ".join(COMPRESSION_SUFFIXES)
-        compressed = ".zst" if other == "zstd" else ".gz"
+        # The suffix normkit writes that compression under, if it writes it at all (.zst).
+        compressed = next((s for s, c in COMPRESSION_SUFFIXES.items() if c == other), ".gz")
         raise OptionError(
             f"{path}: normkit writes no {other}-compressed output named {suffix!r} (it "
             f"compresses CSV named {written}), and would write it uncompressed under that name",
