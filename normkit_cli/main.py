@@ -450,7 +450,8 @@ def inverse(
     (standard input, or copied without it) the inverse assumes the exact statistics and the
     stat file's gamma and beta, unless --use, --gamma and --beta say otherwise; one whose
     columns look like raw data rather than normalized data is refused, and so is one that
-    looks normalized with the running statistics where --use is not given. Columns the stat
+    looks normalized with the running statistics where --use is not given, or with another
+    gamma and beta, alike in its columns, where --gamma and --beta are not. Columns the stat
     file records as integers are written as integers again.
     """
     from normkit import TransformOptions

@@ -97,6 +97,10 @@ class Resemblance:
         the fitted data rather than like what ``affine`` makes of it, judged as above, is
         refused: it was normalized with the running statistics, and inverting it with the exact
         ones would not give the data back.
+    assumed : bool, default False
+        For an ``inverse``: whether ``affine``'s gamma and beta were assumed (the stat file's),
+        nobody having said both. An input whose columns, all alike, look like what another
+        gamma and beta make of the fitted data (:meth:`refuse`) is then refused.
     """
 
     def __init__(
@@ -108,9 +112,12 @@ class Resemblance:
         inverse: bool,
         quartiles: np.ndarray | None = None,
         other: tuple[str, Affine] | None = None,
+        assumed: bool = False,
     ):
         self.names = list(names)
         self.inverse = inverse
+        self.affine = affine
+        self.assumed = assumed and inverse
         n = len(self.names)
         if quartiles is None:
             quartiles = np.full((n, 3), np.nan)
@@ -242,6 +249,8 @@ class Resemblance:
         if verdict is None or verdict[0] != wrong:
             if self.other is not None:
                 self._refuse_other(name)
+            if self.assumed:
+                self._refuse_other_affine(name)
             return
         j = verdict[1]
         column = self.names[j]
@@ -314,6 +323,80 @@ class Resemblance:
             param="use",
             hints=(f"say which ({param('use', 'exact')} or {param('use', use)})",),
         )
+
+    def _refuse_other_affine(self, name: str) -> None:
+        """Refuse an input to invert whose columns all look like what one other gamma and beta
+        make of the fitted data (normalized with ``--gamma`` or ``--beta`` into a file that does
+        not record them), where the assumed ones were not said.
+
+        Each column's mean and standard deviation tell the gamma and beta that take the fitted
+        data's to them (the sign of gamma is not told: it is taken as the assumed one's). Drifted
+        data tells each column's own; the transform's parameters, one number for every column,
+        tell the same in every column, but for a few (one sorted, whose first rows are not like
+        the rest). So the input is refused only where at least two columns, and two thirds of
+        those that tell them, tell them alike (within :data:`ALIKE` of their median), far from
+        the assumed ones: gamma a factor :data:`OTHER_GAMMA` apart, or beta
+        :data:`OTHER_BETA` standard deviations."""
+        a = self.affine
+        mean, std = self.mean_and_std()
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            center = (self.raw[0] - a.center) / a.scale  # of the fitted data, normalized
+            spread = self.raw[1] / a.scale
+            gamma = np.copysign(std / spread, a.gamma)
+            beta = mean - gamma * center
+            deciding = (
+                (self.count >= LOOK_MIN_VALUES)
+                & (std > 0)
+                & (spread > 0)
+                & np.isfinite(gamma)
+                & np.isfinite(beta)
+            )
+        if deciding.sum() < 2:
+            return
+        g, b = gamma[deciding], beta[deciding]
+        common_gamma, common_beta = float(np.median(g)), float(np.median(b))
+        width = abs(common_gamma)
+        alike = (np.abs(g / common_gamma - 1) < ALIKE) & (np.abs(b - common_beta) < ALIKE * width)
+        if alike.sum() < 2 or alike.sum() * 3 < len(alike) * 2:
+            return
+        assumed_gamma, assumed_beta = a.gamma[deciding][alike], a.beta[deciding][alike]
+        ratio = np.abs(common_gamma / assumed_gamma)
+        far = (np.maximum(ratio, 1 / ratio) >= OTHER_GAMMA) | (
+            np.abs(common_beta - assumed_beta)
+            >= OTHER_BETA * np.maximum(width, np.abs(assumed_gamma))
+        )
+        if not far.all():
+            return
+        j = int(np.flatnonzero(deciding)[alike][0])
+        column = self.names[j]
+        others = (
+            "another column looks alike" if alike.sum() == 2 else f"{alike.sum() - 1} others do"
+        )
+        given = f"{param('gamma', float(a.gamma[j]))} {param('beta', float(a.beta[j]))}"
+        raise InputError(
+            f"{name} looks normalized with gamma about {common_gamma:.3g} and beta about "
+            f"{common_beta:.3g} (column {column!r} has mean {mean[j]:.4g} and standard "
+            f"deviation {std[j]:.4g}, and {others}), not with "
+            f"gamma {float(a.gamma[j]):g} and beta {float(a.beta[j]):g} that it would be inverted "
+            "with (the stat file's where not given: it keeps no record of how it was "
+            "normalized); inverting it with those would not give the data back",
+            param="gamma",
+            hints=(
+                f"give the ones it was normalized with ({param('gamma')} and {param('beta')}, "
+                "which transform named as it wrote it)",
+                f"invert it with these all the same ({given})",
+            ),
+        )
+
+
+#: How alike every column's gamma and beta must be (:meth:`Resemblance._refuse_other_affine`):
+#: within a fifth of their median gamma.
+ALIKE = 0.2
+
+#: How far from the assumed gamma and beta the columns' must be for an inverse to be refused:
+#: gamma a factor 1.5 apart, or beta a quarter of a standard deviation.
+OTHER_GAMMA = 1.5
+OTHER_BETA = 0.25
 
 
 def nan_quantiles(sample: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> np.ndarray:

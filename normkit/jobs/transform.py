@@ -349,9 +349,10 @@ def transform_file(
                 unasked = options.inverse and options.use is None
                 unasked = unasked and (use or stats.default_use) == "exact"
                 ema = _running_transform(stats, gamma, beta) if unasked else None
+                assumed = None in (options.gamma, options.beta)
                 looks = {
                     name: Resemblance(
-                        names, stats.mean, spread, affine, options.inverse, quartiles, ema
+                        names, stats.mean, spread, affine, options.inverse, quartiles, ema, assumed
                     )
                     for name in unrecorded
                 }

@@ -164,6 +164,56 @@ def test_inverse_of_csv_without_a_record_follows_the_options_as_help_says(tmp_pa
     )
 
 
+@pytest.mark.parametrize(("gamma", "beta"), [("2", "0.5"), ("0.25", "0"), ("1", "-3"), ("-4", "1")])
+def test_inverse_of_a_csv_without_a_record_refuses_another_gamma_and_beta(tmp_path, gamma, beta):
+    # Transformed with --gamma and --beta through standard output, which keeps no record: the
+    # inverse with the stat file's (1 and 0) would exit 0 with data scaled wrong.
+    rng = np.random.default_rng(7)
+    raw = pd.DataFrame(
+        {
+            "t": np.sort(rng.uniform(0, 1e6, 2000)),  # sorted: its first rows are not like the rest
+            "a": rng.normal(50, 10, 2000),
+            "b": rng.exponential(3, 2000) + 100,
+            "c": rng.uniform(-1, 1, 2000),
+        }
+    )
+    train, stats = tmp_path / "train.csv", tmp_path / "s.json"
+    z, back = tmp_path / "z.csv", tmp_path / "back.csv"
+    raw.to_csv(train, index=False)
+    ok("fit", train, "-o", stats)
+    piped(z, train, "-s", stats, "--gamma", gamma, "--beta", beta)
+    line = refused(1, "inverse", z, "-s", stats, "-o", back)
+    assert line.startswith(f"{ERROR}{z} looks normalized with gamma about ")
+    assert "(--gamma and --beta, which transform named as it wrote it)" in line
+    assert line.endswith("invert it with these all the same (--gamma 1.0 --beta 0.0)")
+    assert not back.exists()
+    # One of the two given, the other assumed and far wrong: refused all the same.
+    if beta == "0":
+        refused(1, "inverse", z, "-s", stats, "--beta", beta, "-o", back)
+    elif abs(float(beta)) > abs(float(gamma)):
+        refused(1, "inverse", z, "-s", stats, "--gamma", gamma, "-o", back)
+    # Both given: inverted, and the data comes back.
+    ok("inverse", z, "-s", stats, "--gamma", gamma, "--beta", beta, "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back), raw, rtol=1e-9)
+    # Said to be the stat file's: the user decided.
+    ok("inverse", z, "-s", stats, "--gamma", "1", "--beta", "0", "-o", back)
+
+
+def test_inverse_of_drifted_data_without_a_record_is_not_taken_for_another_gamma(tmp_path):
+    # Each column drifted its own way: no one gamma and beta make it, so it is inverted as said.
+    rng = np.random.default_rng(8)
+    raw = pd.DataFrame({k: rng.normal(0, 1, 3000) for k in "abcd"})
+    train, stats, z = tmp_path / "train.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    raw.to_csv(train, index=False)
+    ok("fit", train, "-o", stats)
+    drifted = raw * [1.0, 2.0, 0.5, 1.3] + [0.0, 1.0, -0.5, 2.0]
+    drifted.to_csv(z, index=False)  # the normalized data (mean 0, std 1), drifted
+    ok("inverse", z, "-s", stats, "--assume-normalized", "-o", tmp_path / "back.csv")
+    # Two columns alike of four do not make two thirds: not refused either.
+    (raw * [2.0, 2.0, 0.5, 1.0]).to_csv(z, index=False)
+    ok("inverse", z, "-s", stats, "-o", tmp_path / "back.csv")
+
+
 def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_path):
     # Running statistics far from the exact ones: 12 batches from BatchNorm's (0, 1) start.
     rng = np.random.default_rng(1)
@@ -187,11 +237,13 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
     ok("inverse", z_ema, "-s", stats, "--use", "exact", "-o", back)
     assert not np.allclose(pd.read_csv(back)["a"], raw["a"].iloc[:500], rtol=1e-3)
     # Far from both outputs (another gamma and beta), nearer the running statistics' one: the
-    # running statistics are no better a guess, and not offered as the way out.
+    # running statistics are no better a guess, and not offered as the way out; the gamma and
+    # beta, alike in every column, are.
     z_affine = tmp_path / "z_affine.csv"
     piped(z_affine, test, "-s", stats, "--gamma", "2", "--beta", "3")
-    proc = run_normkit("inverse", z_affine, "-s", stats, "-o", tmp_path / "b2.csv")
-    assert proc.returncode == 0, proc.stderr  # as documented: no record, the options decide
+    line = refused(1, "inverse", z_affine, "-s", stats, "-o", tmp_path / "b2.csv")
+    assert "z_affine.csv looks normalized with gamma about 1.88 and beta about 2.94" in line
+    assert "--use" not in line
     # A CSV file keeps its record: its inverse undoes what was done, whichever statistics.
     for how in (["--use", "ema"], ["--gamma", "2", "--beta", "3"]):
         ok("transform", test, "-s", stats, *how, "-o", z_affine)
