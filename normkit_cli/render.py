@@ -82,7 +82,7 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
     dropped = merged.running is None and any(s.running is not None for s in shards)
     counted = {n for s in shards for n in s.categories or ()} - set(merged.categories or ())
     uncounted = (
-        f"categories of {', '.join(map(repr, sorted(counted)))} not merged (not counted in "
+        f"categories of {', '.join(map(repr, sorted(counted)))} not merged (not counted alike in "
         "every file; drift will not check them); "
         if counted
         else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..io.arrow import unified_type
+from ..io.arrow import is_text_type, unified_type
 
 __all__ = ["PassedThrough"]
 
@@ -27,7 +27,9 @@ class PassedThrough:
         """The columns both fits passed through, by name, for the same reason and of types of one
         kind, in ``ours``' order, each of the type that holds both (``string`` and
         ``large_string``: a CSV's and a Parquet file's text); a column only one passed through is
-        not passed through the data set as a whole. None where a fit tells none.
+        not passed through the data set as a whole. Booleans beside text are text, as a fit of
+        both files finds them (``true`` and ``false`` among other words). None where a fit tells
+        none.
 
         >>> PassedThrough.merged(
         ...     [PassedThrough("n", "string", "text"), PassedThrough("w", "int64", "weight")],
@@ -37,11 +39,30 @@ class PassedThrough:
 PassedThrough(name='w', dtype='double', why='weight'))
         >>> PassedThrough.merged([PassedThrough("n", "string", "text")],
         ...                      [PassedThrough("n", "bool", "boolean")])
+        (PassedThrough(name='n', dtype='string', why='text'),)
+        >>> PassedThrough.merged([PassedThrough("n", "int64", "not chosen")],
+        ...                      [PassedThrough("n", "string", "not chosen")])
         ()
         """
         if ours is None or theirs is None:
             return None
         other = {p.name: p for p in theirs}
-        both = [(a, other[a.name]) for a in ours if a.name in other]
-        typed = [(a, unified_type((a.dtype, b.dtype))) for a, b in both if a.why == b.why]
-        return tuple(PassedThrough(a.name, t, a.why) for a, t in typed if t is not None)
+        merged = (_merged(a, other[a.name]) for a in ours if a.name in other)
+        return tuple(p for p in merged if p is not None)
+
+
+def _merged(a: PassedThrough, b: PassedThrough) -> PassedThrough | None:
+    """One column as two fits passed it through, as the data set passes it (see
+    :meth:`PassedThrough.merged`), or None where they do not agree."""
+    dtypes = {a.dtype, b.dtype}
+    whys = {a.why, b.why}
+    if "bool" in dtypes and len(dtypes) == 2:
+        (text,) = dtypes - {"bool"}
+        if not is_text_type(text):
+            return None
+        # A fit of both reads the booleans as text: passed through as text, or for its own
+        # reason (excluded, not chosen) where both tell it.
+        whys = {"text" if why == "boolean" else why for why in whys}
+        return PassedThrough(a.name, text, *whys) if len(whys) == 1 else None
+    dtype = unified_type((a.dtype, b.dtype))
+    return PassedThrough(a.name, dtype, a.why) if dtype is not None and len(whys) == 1 else None

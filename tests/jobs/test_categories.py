@@ -198,6 +198,27 @@ def test_merge_stats_of_shards_equals_a_fit_of_the_whole(tmp_path, frame):
     assert written == statfile.to_document(fitted.stats_)["categories"]
 
 
+def test_merge_stats_of_a_boolean_shard_and_a_text_one_equals_a_fit_of_the_whole(tmp_path):
+    # The first shard's flags are all booleans, the second's hold other words: a fit of both
+    # passes the column through as text with all its categories; so must the merge.
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("x,flag\n1,true\n2,false\n3,True\n")
+    second.write_text("x,flag\n4,yes\n5,no\n6,\n7,maybe\n")
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    for csv, path in zip((first, second), paths, strict=True):
+        assert_ok(run("fit", csv, "-o", path))
+    merged, whole = tmp_path / "merged.json", tmp_path / "whole.json"
+    result = run("merge-stats", *paths, "-o", merged)
+    assert_ok(result)
+    assert "not merged (" not in result.stderr
+    assert_ok(run("fit", first, second, "-o", whole))
+    merged_doc, whole_doc = json.loads(merged.read_text()), json.loads(whole.read_text())
+    assert merged_doc["passthrough"] == whole_doc["passthrough"]
+    assert merged_doc["passthrough"] == [{"name": "flag", "dtype": "string", "why": "text"}]
+    assert merged_doc["categories"] == whole_doc["categories"]
+    assert normkit.load(merged).categories_ == normkit.load(whole).categories_
+
+
 def test_a_stat_file_without_categories_reads_as_none(fitted, tmp_path):
     _, _, stats = fitted
     doc = statfile.to_document(stats)
