@@ -50,9 +50,9 @@ def merge_stats(stats_paths, output, quiet):
     options. Running (EMA) statistics are not merged: they follow the order of the batches
     across files, which stat files do not record; fit the shards together for them.
     """
-    from normkit.stats import statfile
+    from normkit.stats import merging, statfile
 
-    merged = statfile.merge(stats_paths, output=output)
+    merged = merging.merge(stats_paths, output=output)
     statfile.write(merged, output)
     if not quiet:
         shards = [statfile.read(p) for p in stats_paths]

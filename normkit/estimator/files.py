@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ..stats import statfile
 from ..stats.fitted import FittedStats
+from ..stats.merging import merge
 from .standardizer import Standardizer
 
 __all__ = ["as_stats", "dumps", "load", "loads", "merge_stat_files", "save", "stats_path"]
@@ -49,5 +50,5 @@ def save(stats: Standardizer | FittedStats, path: str | os.PathLike[str]) -> Non
 
 def merge_stat_files(paths: Sequence[str | os.PathLike[str]]) -> Standardizer:
     """The statistics of the union of the data several stat files were fitted on (see
-    :func:`normkit.stats.statfile.merge`)."""
-    return Standardizer.from_stats(statfile.merge(paths))
+    :func:`normkit.stats.merging.merge`)."""
+    return Standardizer.from_stats(merge(paths))

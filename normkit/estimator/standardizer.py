@@ -388,6 +388,7 @@ class Standardizer:
         self._snapshot: FittedStats | None = None
         self._categories: CategoryCounter | None = None
         self._named_fit = False  # fitted in memory on a table with column names
+        self._unordered = False  # loaded without the order of the fit's input columns
         self._batch_columns: frozenset[str] | None = None  # those of the first table fitted
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
@@ -434,7 +435,9 @@ class Standardizer:
         """The fitted columns of an in-memory table or array, as a 2-d float64 array (an
         array of float64 as it is, not copied)."""
         if _is_array(X):
-            return np.asarray(_checked_array(X, self), dtype=np.float64)
+            values = np.asarray(_checked_array(X, self), dtype=np.float64)
+            place = self._places(values)
+            return values if place is None else values[:, place]
         if is_pandas(X):
             # As scikit-learn converts the frame of these columns: its memory layout (which
             # pandas decides) sets the order of the sums, and so their last bits.
@@ -581,6 +584,7 @@ class Standardizer:
             self._gamma = per_column(self.gamma, names, "gamma", 1.0)
             self._beta = per_column(self.beta, names, "beta", 0.0)
             self._provenance: dict = {}
+            self._inputs = list(schema.names)
             self._passthrough = self.passed_through(schema, names)
             # The text and boolean columns passed through keep their category counts (drift's
             # reference for them), as a fit of files does.
@@ -598,6 +602,7 @@ class Standardizer:
         self._dtypes = list(previous.dtypes)
         self._gamma, self._beta = previous.gamma, previous.beta
         self._provenance = dict(previous.provenance)
+        self._inputs = previous.inputs
         self._passthrough = previous.passthrough
         self._categories = None  # they would no longer describe all the rows
         running = previous.running.options if previous.running is not None else None
@@ -616,6 +621,7 @@ class Standardizer:
             self._provenance,
             passthrough=self._passthrough,
             categories=None if self._categories is None else self._categories.result(),
+            inputs=self._inputs,
         )
 
     def finish(self) -> Standardizer:
@@ -655,13 +661,19 @@ class Standardizer:
             "with_mean": options.with_mean,
             "with_std": options.with_std,
             "ema": stats.running.options if stats.running is not None else None,
+            "gamma": _affine_param(stats.names, stats.gamma, 1.0),
+            "beta": _affine_param(stats.names, stats.beta, 0.0),
         }
         self = cls(**{**defaults, **kwargs})
         self._reset()
         self.columns_ = np.array(stats.names, dtype=object)
-        # The order of fit's input is not stored: the normalized columns, then those passed
-        # through (transforms match columns by name).
-        inputs = [*stats.names, *(p.name for p in stats.passthrough or ())]
+        # The order of the fit's input, where the statistics know it; else the normalized
+        # columns, then those passed through (tables are matched by name; an array of all the
+        # columns is refused: its order is not known).
+        inputs = stats.input_order()
+        self._unordered = inputs is None and bool(stats.passthrough)
+        if inputs is None:
+            inputs = (*stats.names, *(p.name for p in stats.passthrough or ()))
         self.feature_names_in_ = np.array(inputs, dtype=object)
         self.n_features_in_ = len(inputs)
         self._fitted = stats
@@ -799,7 +811,7 @@ class Standardizer:
         # A value where the fit found none would pass through raw: refused.
         X = refuse_in_memory(X, vacant_columns(self.stats_))
         whole, place = None, None
-        if isinstance(X, np.ndarray) and self.__dict__.get("feature_names_in_") is not None:
+        if isinstance(X, np.ndarray):
             whole, place = X, self._places(X)
             X = X if place is None else X[:, place]
         out = map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
@@ -836,10 +848,26 @@ class Standardizer:
         return _checked_array(X, self)
 
     def _places(self, X: np.ndarray) -> list[int] | None:
-        """An array given to statistics fitted on a table holds every input column (then the
-        places of the normalized ones), or the normalized columns alone (None)."""
+        """An array holds every input column (then the places of the normalized ones, where the
+        fit chose some), or the normalized columns alone (None)."""
         if X.ndim == 2 and X.shape[1] == self.n_features_in_ != len(self.columns_):
-            place = {n: i for i, n in enumerate(self.feature_names_in_)}
+            if self.__dict__.get("_unordered"):
+                raise SchemaError(
+                    f"X has {X.shape[1]} features, the columns fitted and passed through, but "
+                    "the statistics do not record their order (a stat file written before "
+                    "normkit kept it, or merged from fits of another order): which is which "
+                    "cannot be told",
+                    hints=(
+                        "give a table with the column names (a DataFrame)",
+                        f"give an array of the {len(self.columns_)} fitted columns alone, in "
+                        "the order of columns_",
+                    ),
+                )
+            # Named by the table fitted, else (an array fitted) by position: x0, x1, ...
+            names = self.__dict__.get("feature_names_in_")
+            if names is None:
+                names = self.stats_.input_order() or [f"x{i}" for i in range(X.shape[1])]
+            place = {n: i for i, n in enumerate(names)}
             return [place[n] for n in self.columns_]
         return None
 
@@ -965,6 +993,19 @@ class Standardizer:
         from sklearn.preprocessing import StandardScaler
 
         stats = self.stats_
+        if (stats.gamma != 1.0).any() or (stats.beta != 0.0).any():
+            j = int(np.flatnonzero((stats.gamma != 1.0) | (stats.beta != 0.0))[0])
+            raise OptionError(
+                "a StandardScaler has no gamma and beta (BatchNorm's affine parameters), and "
+                f"these statistics have them (column {stats.names[j]!r}: gamma "
+                f"{stats.gamma[j]:g}, beta {stats.beta[j]:g}): its transform would not be this "
+                "one's",
+                param="gamma",
+                hints=(
+                    "fit with gamma=1.0 and beta=0.0 for statistics scikit-learn can hold",
+                    "export them (normkit.to_torch, normkit.to_onnx) to keep the affine",
+                ),
+            )
         scaler = StandardScaler(with_mean=self.with_mean, with_std=self.with_std)
         counts = stats.weight if stats.weighted else stats.count.astype(np.int64)
         # scikit-learn stores a scalar count when no value was missing, an array otherwise
@@ -1056,6 +1097,15 @@ class Standardizer:
         )
         fitted = f", fitted on {len(self.columns_)} columns" if "columns_" in vars(self) else ""
         return f"Standardizer({params_shown}){fitted}"
+
+
+def _affine_param(names: Sequence[str], values: np.ndarray, default: float) -> Any:
+    """A gamma or beta parameter as the statistics hold it: one number where every column has
+    the same, else a mapping of the columns that differ from ``default`` (see
+    :func:`~normkit.stats.fitted.per_column`)."""
+    if len(values) == 0 or (values == values[0]).all():
+        return float(values[0]) if len(values) else default
+    return {n: float(v) for n, v in zip(names, values, strict=True) if v != default}
 
 
 def _same(a: Any, b: Any) -> bool:

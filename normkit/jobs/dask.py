@@ -307,7 +307,7 @@ def fit_dask(
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
     settings = given.settings(detected, renamed_columns(sources))  # the options given
     passthrough = tuple(booleans_as_found(passthrough, stats.categories or {}))
-    stats = replace(stats, read=settings, passthrough=passthrough)
+    stats = replace(stats, read=settings, passthrough=passthrough, inputs=tuple(schema.names))
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
     return Standardizer.from_stats(stats, **estimator.get_params())
 

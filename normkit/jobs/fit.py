@@ -126,6 +126,7 @@ def fit_files(
         read=read.settings(detected_dialect(sources), renamed_columns(sources)),
         passthrough=booleans_as_found(passthrough, counted),
         categories=counted,
+        inputs=reference.schema.names,
     )
     require_some_weight(stats, weight_column, describe_sources(sources))
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]

@@ -140,6 +140,7 @@ GROUPS: dict[str, Callable[[FittedStats], bool]] = {
     "read": lambda s: s.read is not None,
     "passthrough": lambda s: s.passthrough is not None,
     "categories": lambda s: s.categories is not None,
+    "inputs": lambda s: s.input_order() is not None,
     "weights": lambda s: s.weighted,
 }
 
@@ -610,6 +611,15 @@ STAT_FILE = Section(
         EMA,
         READ,
         PASSTHROUGH,
+        Field(
+            "inputs",
+            Strings(),
+            "The fit's input columns in their order, those fitted and those passed through: "
+            "an array of them is read by position.",
+            lambda s, _: s.input_order(),
+            default=None,
+            group="inputs",
+        ),
         CATEGORIES,
         Field(
             "provenance",

@@ -26,6 +26,7 @@ from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed
 from ..io.arrow import common_type
 from ..io.options import ReadSettings
 from .empty import reordered, with_empty_columns
+from .options import StatsOptions
 from .passthrough import PassedThrough
 from .shift import MAX_BETA_OVER_GAMMA, check_shift
 
@@ -37,32 +38,6 @@ __all__ = [
     "StatsOptions",
     "per_column",
 ]
-
-
-@dataclass(frozen=True)
-class StatsOptions:
-    """The options that shape the statistics themselves (as ``StandardScaler``'s do).
-
-    Parameters
-    ----------
-    ddof : {0, 1}, default 0
-        The variance divides M2 by ``count - ddof``.
-    eps : float, default 0.0
-        Added to the variance before the square root (then no constant-column rule).
-    with_mean, with_std : bool, default True
-        Whether transforms center, and scale.
-    """
-
-    ddof: int = 0
-    eps: float = 0.0
-    with_mean: bool = True
-    with_std: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("ddof", "eps", "with_mean", "with_std"):
-            params.check(name, getattr(self, name))
-        object.__setattr__(self, "ddof", int(self.ddof))
-        object.__setattr__(self, "eps", float(self.eps))
 
 
 class Affine:
@@ -141,6 +116,9 @@ class FittedStats:
     categories : mapping of str to CategoryCounts, or None
         The category frequencies of the text and boolean columns passed through, in input order
         (drift's reference for them; None: not counted).
+    inputs : tuple of str, or None
+        The fit's input columns in their order, fitted and passed through (None: not known;
+        see :meth:`input_order`), so that an array of them is read by position.
     """
 
     names: tuple[str, ...]
@@ -159,6 +137,7 @@ class FittedStats:
     read: ReadSettings | None = None
     passthrough: tuple[PassedThrough, ...] | None = None
     categories: Mapping[str, CategoryCounts] | None = None
+    inputs: tuple[str, ...] | None = None
 
     @classmethod
     def build(
@@ -180,6 +159,7 @@ class FittedStats:
         read: ReadSettings | None = None,
         passthrough: Sequence[PassedThrough] | None = None,
         categories: Mapping[str, CategoryCounts] | None = None,
+        inputs: Sequence[str] | None = None,
     ) -> FittedStats:
         """Statistics from moments: the mean, the variance ``M2 / (count - ddof)`` and the scale
         ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed here,
@@ -209,6 +189,7 @@ class FittedStats:
             read,
             None if passthrough is None else tuple(passthrough),
             None if categories is None else dict(categories),
+            None if inputs is None else tuple(map(str, inputs)),
         )
 
     @classmethod
@@ -224,6 +205,7 @@ class FittedStats:
         read: ReadSettings | None = None,
         passthrough: Sequence[PassedThrough] | None = None,
         categories: Mapping[str, CategoryCounts] | None = None,
+        inputs: Sequence[str] | None = None,
     ) -> FittedStats:
         """Statistics from what one pass collected (:class:`~normkit.core.accumulator.
         Accumulated`): its sample becomes the sketch."""
@@ -242,6 +224,7 @@ class FittedStats:
             read=read,
             passthrough=passthrough,
             categories=categories,
+            inputs=inputs,
         )
         fitted.affine(gamma, beta)  # refused here, where they are given, not by each transform
         return fitted
@@ -364,6 +347,7 @@ class FittedStats:
             self.read,
             self.passthrough,
             self.categories,  # of other columns than the numeric ones: kept whole
+            self.inputs,  # of other columns then: no order (see input_order)
         )
 
     def merge(self, other: FittedStats, names: tuple = ("these", "the other")) -> FittedStats:
@@ -443,7 +427,19 @@ class FittedStats:
             read=read,
             passthrough=passthrough,
             categories=categories,
+            inputs=self.inputs if self.inputs == other.inputs else None,
         )
+
+    def input_order(self) -> tuple[str, ...] | None:
+        """The fit's input columns in their order, where known: :attr:`inputs`, if it holds
+        exactly the columns fitted and those passed through (a selection of the columns, or a
+        merge that passes fewer through, no longer has an order)."""
+        if self.inputs is None or self.passthrough is None:
+            return None
+        columns = [*self.names, *(p.name for p in self.passthrough)]
+        if len(self.inputs) != len(columns) or set(self.inputs) != set(columns):
+            return None
+        return self.inputs
 
     # -- what the statistics mean ----------------------------------------------------------
 

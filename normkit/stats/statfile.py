@@ -17,7 +17,6 @@ import datetime as _dt
 import json
 import os
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,15 +26,14 @@ from ..core.categories import MAX_CATEGORIES, CategoryCounts
 from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
-from ..errors import OptionError, OutputError, SchemaError, StatsFileError
-from ..io.files import AtomicFile, os_reason, refuse_duplicates, refuse_overwrite, refuse_stdin
+from ..errors import OptionError, OutputError, StatsFileError
+from ..io.files import AtomicFile, os_reason, refuse_stdin
 from ..io.formats import STDIO, resolve_format
 from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions
 from .kinds import kind_of
 from .layout import document_text, many_objects, sorted_text
-from .scales import check_apart, check_same_scale
 from .validation import check_document, first_column_problem
 
 __all__ = [
@@ -43,7 +41,6 @@ __all__ = [
     "VERSION",
     "check_stat_path",
     "fingerprint",
-    "merge",
     "now",
     "parse",
     "read",
@@ -118,6 +115,7 @@ def fingerprint(stats: FittedStats) -> str:
 
     doc = to_document(stats)
     doc.pop("provenance", None)
+    doc.pop("inputs", None)  # the same statistics, whatever the order of the input's columns
     # json.dumps(doc, sort_keys=True, allow_nan=False), with the floats written natively.
     return hashlib.sha256(sorted_text(doc).encode("utf-8")).hexdigest()[:16]
 
@@ -328,6 +326,7 @@ class _Reader:
             categories=self.categories(
                 values.get("categories"), names, values["rows"], values.get("passthrough"), weighted
             ),
+            inputs=self.inputs(values.get("inputs"), names, values.get("passthrough")),
         )
 
     def weighted(self, values: dict) -> bool:
@@ -387,6 +386,19 @@ class _Reader:
                 )
             seen.add(entry["name"])
         return [PassedThrough(e["name"], e["dtype"], e["why"]) for e in entries]
+
+    def inputs(
+        self, inputs: list | None, names: list[str], passthrough: list | None
+    ) -> list | None:
+        if inputs is None:
+            return None
+        columns = [*names, *(e["name"] for e in passthrough or ())]
+        if passthrough is None or len(inputs) != len(columns) or set(inputs) != set(columns):
+            raise self.fail(
+                "inconsistent stat file: 'inputs' does not name each column of 'columns' and "
+                "'passthrough' once"
+            )
+        return inputs
 
     def categories(
         self,
@@ -526,72 +538,3 @@ class _Reader:
             np.array([s["updates"] for s in states], dtype=np.int64),
             np.array([s["skipped"] for s in states], dtype=np.int64),
         )
-
-
-# -- merging -------------------------------------------------------------------------------------
-
-
-def merge(
-    paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None
-) -> FittedStats:
-    """The statistics of the union of the data that several stat files were fitted on.
-
-    Exact statistics merge exactly (Chan et al.'s update) whatever the order of the files. The
-    running (EMA) statistics are not kept: they depend on the order of the rows and on where
-    each file's logical batches began, which a stat file does not record; fit the files together
-    (a data set of several files, or the Dask engine) to have them.
-
-    Parameters
-    ----------
-    paths : sequence of paths
-        Stat files fitted with the same columns and options (ddof, eps, centering, scaling,
-        gamma and beta), each given once.
-    output : path or None
-        Where the caller will save the result; refused if it is one of the files.
-
-    Returns
-    -------
-    FittedStats
-        With ``provenance["sources"]`` the sources of every file, in order.
-
-    Raises
-    ------
-    StatsFileError
-        If a file cannot be read or is invalid, or its columns or options differ from the
-        first file's (naming the file).
-    OptionError
-        If a file is given twice.
-    """
-    if not paths:
-        raise OptionError("no stat file to merge")
-    if output is not None:
-        check_stat_path(output)
-    refuse_duplicates(paths)
-    if output is not None:
-        refuse_overwrite(output, dict.fromkeys(map(os.fspath, paths), "the input"))
-    first = os.fspath(paths[0])
-    merged = read(first)
-    sources = list(merged.provenance.get("sources", []))
-    for path in paths[1:]:
-        path = os.fspath(path)
-        other = read(path)
-        try:
-            check_same_scale(merged.provenance, other.provenance)
-            together = merged.merge(other, (first, path))
-            check_apart(merged.provenance, other.provenance)
-            merged = together
-        except (SchemaError, OptionError) as exc:
-            # Statistics that do not fit together are a problem of the files, whichever part
-            # differs: one kind of error, one exit code.
-            into = "" if first in exc.message else f" (merging into those of {first})"
-            raise StatsFileError(f"{path}: {exc.message}{into}", hints=exc.hints) from None
-        sources += other.provenance.get("sources", [])
-        # The sources so far, for the next file's scale to be checked against theirs.
-        merged = merged.with_provenance({"sources": sources})
-    return merged.with_provenance(
-        {
-            "sources": sources,
-            "merged_from": [os.path.abspath(os.fspath(p)) for p in paths],
-            "created": now(),
-        }
-    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -387,3 +390,94 @@ def test_an_output_beyond_float64s_range_is_refused_for_every_kind_of_table():
     with pytest.raises(normkit.DataError, match="column 'y' at row 151: the output is inf"):
         list(stats.transform(iter([table.slice(0, 50)] * 2 + [table])))
     assert np.isfinite(stats.transform(X).to_numpy()).all()  # in range: as before
+
+
+def test_save_and_load_keep_the_order_of_the_input_columns_for_arrays(tmp_path):
+    # A column passed through between fitted ones: an array of every column is read by
+    # position, so the loaded estimator must know where each one was.
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {"a": rng.normal(3, 2, 50), "id": np.arange(50.0), "b": rng.normal(100, 5, 50)}
+    )
+    fitted = Standardizer(exclude=["id"]).fit(frame)
+    path = tmp_path / "s.json"
+    fitted.save(path)
+    loaded = Standardizer.load(path)
+    assert list(loaded.feature_names_in_) == ["a", "id", "b"]
+    assert list(loaded.get_feature_names_out()) == ["a", "id", "b"]
+    expected = StandardScaler().fit_transform(frame[["a", "b"]])
+    for estimator in (fitted, loaded):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an array given to a named fit
+            out = np.asarray(estimator.transform(frame.to_numpy()))
+        np.testing.assert_allclose(out[:, [0, 2]], expected, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(out[:, 1], frame["id"])
+    # Fitted by the command line on a CSV, the file's order is the one kept.
+    csv = tmp_path / "d.csv"
+    frame.to_csv(csv, index=False)
+    from_files = normkit.fit_files(csv, Standardizer(exclude=["id"]))
+    from_files.save(path)
+    out = Standardizer.load(path).transform(frame.to_numpy())
+    np.testing.assert_allclose(np.asarray(out)[:, [0, 2]], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_stat_file_without_the_order_refuses_an_array_of_every_column(tmp_path):
+    frame = pd.DataFrame({"a": [0.0, 1, 2, 3], "id": [10.0, 11, 12, 13], "b": [100.0, 105, 95, 97]})
+    path = tmp_path / "s.json"
+    Standardizer(exclude=["id"]).fit(frame).save(path)
+    doc = json.loads(path.read_text())
+    del doc["inputs"]  # as a stat file written before the order was kept
+    path.write_text(json.dumps(doc))
+    loaded = Standardizer.load(path)
+    with pytest.raises(SchemaError, match="do not record their order") as refused:
+        loaded.transform(frame.to_numpy())
+    assert "give a table with the column names" in str(refused.value)
+    # The fitted columns alone, or a table, are still taken.
+    alone = loaded.transform(frame[["a", "b"]].to_numpy())
+    by_name = loaded.transform(frame)
+    np.testing.assert_array_equal(np.asarray(alone), by_name[["a", "b"]].to_numpy())
+    # An order that does not name each column once is a damaged file.
+    doc["inputs"] = ["a", "b", "b"]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(normkit.StatsFileError, match="'inputs' does not name each column"):
+        Standardizer.load(path)
+
+
+@pytest.mark.parametrize(
+    ("options", "fitted"),
+    [({"exclude": ["x1"]}, [0, 2]), ({"columns": ["x0", "x2"]}, [0, 2]), ({"columns": "x1"}, [1])],
+)
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_columns_chosen_of_an_array_are_its_x_names(options, fitted, how):
+    # An array's columns are x0, x1, ...: those chosen are normalized, the others pass through
+    # in their places, as StandardScaler on the chosen ones and the rest untouched.
+    X = np.random.default_rng(4).normal(5, 3, size=(40, 3))
+    estimator = getattr(Standardizer(**options), how)(X)
+    assert list(estimator.columns_) == [f"x{j}" for j in fitted]
+    out = np.asarray(estimator.transform(X))
+    expected = X.copy()
+    expected[:, fitted] = StandardScaler().fit(X[:, fitted]).transform(X[:, fitted])
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(estimator.inverse_transform(out)), X, rtol=1e-12)
+    # The fitted columns alone are taken too.
+    alone = np.asarray(estimator.transform(X[:, fitted]))
+    np.testing.assert_array_equal(alone, out[:, fitted])
+
+
+def test_gamma_and_beta_survive_save_and_load_as_parameters(tmp_path):
+    from sklearn.base import clone
+
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    for gamma, beta in ((2.0, 1.0), ({"x1": 3.0}, {"x2": -0.5})):
+        fitted = Standardizer(gamma=gamma, beta=beta).fit(X)
+        fitted.save(tmp_path / "s.json")
+        loaded = Standardizer.load(tmp_path / "s.json")
+        assert (loaded.gamma, loaded.beta) == (gamma, beta)
+        # A clone refitted (as in a grid search) keeps the affine.
+        refitted = clone(loaded).fit(X)
+        np.testing.assert_array_equal(refitted.gamma_, fitted.gamma_)
+        np.testing.assert_array_equal(refitted.beta_, fitted.beta_)
+        np.testing.assert_array_equal(refitted.transform(X), fitted.transform(X))
+        # scikit-learn's scaler cannot hold them: refused, not a scaler that transforms otherwise.
+        with pytest.raises(normkit.OptionError, match="a StandardScaler has no gamma and beta"):
+            loaded.to_sklearn()

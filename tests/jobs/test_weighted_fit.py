@@ -22,7 +22,7 @@ import normkit
 from normkit import EmaOptions, Standardizer
 from normkit.errors import DataError, OptionError, SchemaError, StatsFileError
 from normkit.jobs.drift import drift_files
-from normkit.stats import statfile
+from normkit.stats import merging, statfile
 
 NUMERIC = ["x", "offset", "count"]
 
@@ -102,7 +102,7 @@ def test_weighted_stat_files_merge_exactly(tmp_path, data):
         path = _csv(tmp_path / f"shard-{i}.csv", data.iloc[rows])
         parts.append(tmp_path / f"shard-{i}.json")
         normkit.fit_files(path, estimator, weight_column="w").save(parts[-1])
-    merged = statfile.merge(parts)
+    merged = merging.merge(parts)
     X, w = data[NUMERIC].to_numpy(dtype=float), data["w"].to_numpy()
     assert_weighted_like_sklearn(merged, X, w)
     assert_allclose(merged.weight, whole.stats_.weight, rtol=RTOL)

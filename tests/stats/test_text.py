@@ -130,6 +130,7 @@ def test_fingerprints_hash_json_dumps_sorted_text_of_real_stat_files(tmp_path):
         stats = Standardizer(**options).fit(table).stats_
         doc = statfile.to_document(stats)
         doc.pop("provenance", None)
+        assert doc.pop("inputs") == ["x", "y", "city"]  # not of the statistics: not hashed
         text = json.dumps(doc, sort_keys=True, allow_nan=False)
         assert sorted_text(doc) == text
         assert statfile.fingerprint(stats) == hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,80 @@
+"""Merging stat files: the statistics of the union of the data several files were fitted on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ..errors import OptionError, SchemaError, StatsFileError
+from ..io.files import refuse_duplicates, refuse_overwrite
+from .fitted import FittedStats
+from .scales import check_apart, check_same_scale
+from .statfile import check_stat_path, now, read
+
+__all__ = ["merge"]
+
+
+def merge(
+    paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str] | None = None
+) -> FittedStats:
+    """The statistics of the union of the data that several stat files were fitted on.
+
+    Exact statistics merge exactly (Chan et al.'s update) whatever the order of the files. The
+    running (EMA) statistics are not kept: they depend on the order of the rows and on where
+    each file's logical batches began, which a stat file does not record; fit the files together
+    (a data set of several files, or the Dask engine) to have them.
+
+    Parameters
+    ----------
+    paths : sequence of paths
+        Stat files fitted with the same columns and options (ddof, eps, centering, scaling,
+        gamma and beta), each given once.
+    output : path or None
+        Where the caller will save the result; refused if it is one of the files.
+
+    Returns
+    -------
+    FittedStats
+        With ``provenance["sources"]`` the sources of every file, in order.
+
+    Raises
+    ------
+    StatsFileError
+        If a file cannot be read or is invalid, or its columns or options differ from the
+        first file's (naming the file).
+    OptionError
+        If a file is given twice.
+    """
+    if not paths:
+        raise OptionError("no stat file to merge")
+    if output is not None:
+        check_stat_path(output)
+    refuse_duplicates(paths)
+    if output is not None:
+        refuse_overwrite(output, dict.fromkeys(map(os.fspath, paths), "the input"))
+    first = os.fspath(paths[0])
+    merged = read(first)
+    sources = list(merged.provenance.get("sources", []))
+    for path in paths[1:]:
+        path = os.fspath(path)
+        other = read(path)
+        try:
+            check_same_scale(merged.provenance, other.provenance)
+            together = merged.merge(other, (first, path))
+            check_apart(merged.provenance, other.provenance)
+            merged = together
+        except (SchemaError, OptionError) as exc:
+            # Statistics that do not fit together are a problem of the files, whichever part
+            # differs: one kind of error, one exit code.
+            into = "" if first in exc.message else f" (merging into those of {first})"
+            raise StatsFileError(f"{path}: {exc.message}{into}", hints=exc.hints) from None
+        sources += other.provenance.get("sources", [])
+        # The sources so far, for the next file's scale to be checked against theirs.
+        merged = merged.with_provenance({"sources": sources})
+    return merged.with_provenance(
+        {
+            "sources": sources,
+            "merged_from": [os.path.abspath(os.fspath(p)) for p in paths],
+            "created": now(),
+        }
+    )
