@@ -53,8 +53,9 @@ class CsvOptions:
         ``column_2``..., and CSV outputs are written without a header too). None: as a stat
         file recorded, else detected.
     skip_rows : int or None, default None
-        Lines before the header (a title, notes); None: detected in each file (a stat file
-        records the fit's, but they are a file's layout, not its data's).
+        Lines before the header, or before the first record without one (a title, notes);
+        None: as a stat file recorded where they were given to its fit, else detected in each
+        file.
     comment : str or None, default None
         Lines starting with this character are skipped (``""``: none); None: detected in
         each file (``#``).
@@ -475,18 +476,17 @@ class ReadOptions:
         csv = self.csv
         # The quote and comment characters, the escape character and lines to skip given to
         # the fit are read with (normkit's CSV outputs are quoted alike and have no comment
-        # lines); detected ones are detected again in each file. Lines to skip travel only
-        # above a header, which the stat file's columns then check (without one, a file
-        # without those lines would lose rows unseen), and neither they nor the escape
-        # character into an output (an inverse's input), which has no lines before its table
-        # and doubles its quotes.
+        # lines); detected ones are detected again in each file. Lines to skip travel with or
+        # without a header: the file the fit read has them whichever it is (without a header,
+        # its skipped lines came back as rows), and a file laid out otherwise is read with
+        # --skip-rows 0. Neither they nor the escape character go into an output (an
+        # inverse's input), which has no lines before its table and doubles its quotes.
         taken = {
             n: getattr(recorded, n)
             for n in TRAVELLING
             if n in recorded.given
             and getattr(csv, n) is None
-            and not (n == "skip_rows" and (own_output or recorded.header is False))
-            and not (n == "escape" and own_output)
+            and not (n in ("skip_rows", "escape") and own_output)
         }
         taken.update(
             (n, getattr(recorded, n))
