@@ -29,17 +29,30 @@ def test_cross_validated_pipeline_scores_equal_standard_scalers(load):
     np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("as_frame", [False, True], ids=["array", "frame"])
 @pytest.mark.parametrize("load", [load_diabetes, load_digits], ids=["diabetes", "digits"])
-def test_regression_pipeline_scores_and_transforms_are_standard_scalers_bit_for_bit(load):
+def test_regression_pipeline_scores_and_transforms_are_standard_scalers_bit_for_bit(load, as_frame):
     """In memory the statistics are StandardScaler's own bits (where they are within 1e-12 of
-    normkit's exact ones), so even scores that a last-digit difference would change agree."""
-    X, y = load(return_X_y=True)
+    normkit's exact ones), so even scores that a last-digit difference would change agree; a
+    DataFrame comes out held as it came in (row by row, or column by column), as StandardScaler
+    keeps its input's layout, on which a model's last bits depend."""
+    X, y = load(return_X_y=True, as_frame=as_frame)
     ours = cross_val_score(make_pipeline(Standardizer(), Ridge()), X, y, cv=5)
     theirs = cross_val_score(make_pipeline(StandardScaler(), Ridge()), X, y, cv=5)
     np.testing.assert_array_equal(ours, theirs)
-    np.testing.assert_array_equal(
-        Standardizer().fit_transform(X), StandardScaler().fit_transform(X)
-    )
+    for given in (X, X.copy() if as_frame else np.asfortranarray(X)):
+        z, expected = Standardizer().fit_transform(given), StandardScaler().fit_transform(given)
+        values = z.to_numpy() if as_frame else z
+        np.testing.assert_array_equal(values, expected)
+        assert values.flags.c_contiguous == expected.flags.c_contiguous
+    # A grid search over the options ranks them by the same scores.
+    grid = {"with_mean": [True, False], "with_std": [True, False]}
+    searches = [
+        GridSearchCV(make_pipeline(scaler, Ridge()), {f"{name}__{k}": v for k, v in grid.items()})
+        for scaler, name in ((Standardizer(), "standardizer"), (StandardScaler(), "standardscaler"))
+    ]
+    ours, theirs = (search.fit(X, y).cv_results_["mean_test_score"] for search in searches)
+    np.testing.assert_array_equal(ours, theirs)
 
 
 def test_fit_transform_grid_search_column_transformer_and_clone():
