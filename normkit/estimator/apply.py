@@ -21,7 +21,15 @@ from ..core.running import BatchSteps, RunningState
 from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
 from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
-from .tables import from_arrow_like, is_eager_frame, is_pandas, table_to_arrow
+from .tables import (
+    from_arrow_like,
+    is_eager_frame,
+    is_pandas,
+    layout,
+    refuse_duplicate_columns,
+    row_major,
+    table_to_arrow,
+)
 
 __all__ = [
     "STREAM_CHUNK_ROWS",
@@ -280,16 +288,17 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
                 if X.ndim == 2
                 else f"expected a 2-d array with {len(names)} columns, got shape {X.shape}"
             )
-        out = np.empty(X.shape, dtype=np.float64, order=_layout(X))
+        out = np.empty(X.shape, dtype=np.float64, order=layout(X))
         for j in range(len(names)):
             out[:, j] = fn(j, np.asarray(X[:, j], dtype=np.float64))
         return out
     if is_pandas(X):
+        refuse_duplicate_columns(X)
         labels = {str(label): label for label in X.columns}  # 0 was fitted as "0"
         for name in names:
             if name not in labels:
                 raise SchemaError(f"the DataFrame has no column {name!r}")
-        rows = _row_major(X, names)
+        rows = row_major(X, names)
         if rows is not None:
             return rows(fn)
         out = X.copy()
@@ -302,40 +311,6 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
     if isinstance(X, Iterable) and not isinstance(X, str | bytes):
         return (map_columns(b, names, fn) for b in X)
     raise TypeError(f"cannot transform an object of type {type(X).__name__}")
-
-
-def _layout(values: np.ndarray) -> str:
-    """How StandardScaler's output of ``values`` is held: column by column (``"F"``) where they
-    are, else row by row (``"C"``), as numpy copies them. A model's last bits depend on it (its
-    BLAS sums in another order), so normkit's output is held alike."""
-    return "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
-
-
-def _row_major(X: Any, names: Sequence[str]) -> Callable[[ColumnMap], Any] | None:
-    """For a pandas DataFrame of float64 columns, all fitted, whose values are not held column
-    by column (:func:`_layout`; a frame built from a 2-d array, such as scikit-learn's data
-    sets): how to make its output held row by row; None for any other frame (its columns are
-    replaced one by one, and it stays held column by column)."""
-    import pandas as pd
-
-    if X.shape[1] != len(names) or not X.columns.is_unique:
-        return None
-    if not all(dtype == np.float64 for dtype in X.dtypes):
-        return None
-    values = X.to_numpy()  # a view where pandas holds the frame in one block
-    if _layout(values) == "F":
-        return None
-    place = {str(label): i for i, label in enumerate(X.columns)}
-
-    def rows(fn: ColumnMap) -> Any:
-        out = np.empty(values.shape, dtype=np.float64)
-        for j, name in enumerate(names):
-            out[:, place[name]] = fn(j, values[:, place[name]])
-        frame = pd.DataFrame(out, index=X.index, columns=X.columns, copy=False)
-        frame.attrs = dict(X.attrs)
-        return frame
-
-    return rows
 
 
 def refuse_infinite(

@@ -773,6 +773,7 @@ class Standardizer:
         gamma: float | Mapping[str, float] | None = None,
         beta: float | Mapping[str, float] | None = None,
         inverse: bool = False,
+        copy: bool | None = None,
     ) -> Any:
         """Normalize the fitted columns of ``X`` with the saved statistics (BatchNorm's eval mode);
         other columns pass through unchanged.
@@ -792,6 +793,9 @@ class Standardizer:
             BatchNorm's affine parameters; None keeps those fitted (default 1 and 0).
         inverse : bool, default False
             Apply the inverse transform ``x = (y - beta) / gamma * scale + mean`` instead.
+        copy : bool or None
+            Taken as scikit-learn's ``transform(X, copy=...)`` takes it; ``X`` is never changed
+            in place (a new object is always returned), whatever it says.
 
         Returns
         -------

@@ -17,7 +17,7 @@ line, which works on files, does not pay for them at start-up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,10 @@ __all__ = [
     "is_eager_frame",
     "is_lazy_frame",
     "is_pandas",
+    "layout",
     "lazy_batches",
+    "refuse_duplicate_columns",
+    "row_major",
     "table_to_arrow",
 ]
 
@@ -97,10 +100,13 @@ def table_to_arrow(X: Any) -> pa.Table | pa.RecordBatch:
     if isinstance(X, pa.Table | pa.RecordBatch):
         return X
     if is_pandas(X):
+        refuse_duplicate_columns(X)
         try:
             return pa.Table.from_pandas(X, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
             raise _unreadable(error) from None
+        except (pa.ArrowNotImplementedError, TypeError) as error:
+            raise _unsupported(X, error) from None
     frame = _narwhals(X)
     return frame.to_arrow()
 
@@ -114,6 +120,73 @@ def _unreadable(error: Exception) -> SchemaError:
         f"the DataFrame's {column} holds values of several types: {detail}",
         hints=("give it one type (pd.to_numeric(...) for numbers, .astype(str) for text)",),
     )
+
+
+def refuse_duplicate_columns(X: Any) -> None:
+    """Refuse a pandas DataFrame with two columns of one name: which is which cannot be told
+    (scikit-learn refuses it too)."""
+    labels = [str(label) for label in X.columns]
+    if len(set(labels)) != len(labels):
+        seen: set[str] = set()
+        twice = next(label for label in labels if label in seen or seen.add(label))
+        raise SchemaError(
+            f"the DataFrame has two columns named {twice!r}: which is which cannot be told",
+            hints=("give each column its own name",),
+        )
+
+
+def _unsupported(X: Any, error: Exception) -> SchemaError:
+    """pyarrow's refusal of a pandas column of a type it has no Arrow type for (complex
+    numbers, sparse arrays), as one line naming the column."""
+    for label in X.columns:
+        try:
+            pa.Table.from_pandas(X[[label]], preserve_index=False)
+        except (pa.ArrowNotImplementedError, TypeError):
+            return SchemaError(
+                f"the DataFrame's column {str(label)!r} (dtype {X[label].dtype}) has no Arrow "
+                "type, so it can be neither normalized nor passed through",
+                hints=(
+                    "convert it (a sparse column to dense: .sparse.to_dense(); complex "
+                    "numbers: their real and imaginary parts as two columns), or drop it",
+                ),
+            )
+    return SchemaError(f"the DataFrame cannot be read: {error}")
+
+
+def layout(values: np.ndarray) -> str:
+    """How StandardScaler's output of ``values`` is held: column by column (``"F"``) where they
+    are, else row by row (``"C"``), as numpy copies them. A model's last bits depend on it (its
+    BLAS sums in another order), so normkit's output is held alike."""
+    return "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+
+
+def row_major(
+    X: Any, names: Sequence[str]
+) -> Callable[[Callable[[int, np.ndarray], np.ndarray]], Any] | None:
+    """For a pandas DataFrame of float64 columns, all fitted, whose values are not held column
+    by column (:func:`layout`; a frame built from a 2-d array, such as scikit-learn's data
+    sets): how to make its output held row by row; None for any other frame (its columns are
+    replaced one by one, and it stays held column by column)."""
+    import pandas as pd
+
+    if X.shape[1] != len(names) or not X.columns.is_unique:
+        return None
+    if not all(dtype == np.float64 for dtype in X.dtypes):
+        return None
+    values = X.to_numpy()  # a view where pandas holds the frame in one block
+    if layout(values) == "F":
+        return None
+    place = {str(label): i for i, label in enumerate(X.columns)}
+
+    def rows(fn: Callable[[int, np.ndarray], np.ndarray]) -> Any:
+        out = np.empty(values.shape, dtype=np.float64)
+        for j, name in enumerate(names):
+            out[:, place[name]] = fn(j, values[:, place[name]])
+        frame = pd.DataFrame(out, index=X.index, columns=X.columns, copy=False)
+        frame.attrs = dict(X.attrs)
+        return frame
+
+    return rows
 
 
 def from_arrow_like(table: pa.Table, like: Any) -> Any:

@@ -4,6 +4,8 @@ streaming batches), pyarrow Tables and RecordBatches, with StandardScaler's numb
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -160,3 +162,39 @@ def test_objects_that_are_no_table_are_refused():
     fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0]}))
     with pytest.raises(TypeError, match="cannot transform an object of type dict"):
         fitted.transform({"a": [1.0, 2.0]})
+
+
+@pytest.mark.parametrize(
+    ("column", "fragment"),
+    [
+        (np.arange(4) + 1j, "column 'c' (dtype complex128) has no Arrow type"),
+        (pd.arrays.SparseArray([0.0, 1.0, 0.0, 2.0]), "column 'c' (dtype Sparse[float64, nan])"),
+    ],
+    ids=["complex", "sparse"],
+)
+def test_a_frame_column_arrow_cannot_hold_is_refused_by_name(column, fragment):
+    frame = pd.DataFrame({"a": [1.0, 2.0, 4.0, 8.0], "c": column})
+    with pytest.raises(normkit.SchemaError, match=re.escape(fragment)):
+        Standardizer().fit(frame)
+    # Passed through by a transform, it stays as it is.
+    out = Standardizer().fit(frame[["a"]]).transform(frame)
+    pd.testing.assert_series_equal(out["c"], frame["c"])
+
+
+def test_a_frame_with_two_columns_of_one_name_is_refused():
+    frame = pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=["a", "a", "b"])
+    for call in (
+        lambda: Standardizer().fit(frame),
+        lambda: Standardizer().fit(frame.iloc[:, 1:]).transform(frame),
+    ):
+        with pytest.raises(normkit.SchemaError, match="has two columns named 'a'"):
+            call()
+
+
+def test_transform_takes_scikit_learns_copy_argument():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 4.0]})
+    fitted = Standardizer().fit(frame)
+    for copy in (None, True, False):
+        out = fitted.transform(frame, copy=copy)
+        assert out is not frame
+        assert frame["a"].tolist() == [1.0, 2.0, 4.0]
