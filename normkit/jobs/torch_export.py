@@ -60,10 +60,11 @@ TORCH_EPS = 1e-5
 TORCH_MOMENTUM = 0.1
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
-#: The most, relative to the scale, that the tensors' type may round a mean by: 1% of a
-#: standard deviation. (Inputs of that type are rounded as much: beyond it, the type is too
-#: narrow for the column.)
-MEAN_ROUNDING = 0.01
+#: The most, relative to the scale, that the tensors' type may move a normalized value by:
+#: 1% of a standard deviation. A layer's inputs are rounded to its type as its buffers are, so
+#: what counts is the rounding of the values themselves (as far from zero as the fitted ones
+#: reach) plus that of the mean; beyond it, the type is too narrow for the column.
+ROUNDING_LIMIT = 0.01
 _NEEDS = "pip install 'normkit[torch]'"
 
 
@@ -115,8 +116,9 @@ def to_torch_state(
     Raises
     ------
     OptionError
-        If a statistic does not fit the dtype (a mean far from zero for its spread in
-        float32, say), or the running statistics are asked for and there are none.
+        If a statistic does not fit the dtype, or the dtype would move normalized values by
+        more than :data:`ROUNDING_LIMIT` of the scale (float32 for values far from zero for
+        their spread, say), or the running statistics are asked for and there are none.
 
     Examples
     --------
@@ -142,7 +144,15 @@ def to_torch_state(
         with np.errstate(over="ignore"):
             var = affine.scale * affine.scale
     names = tuple(stats.names)
-    _check_dtype(names, affine.center, affine.scale, var, eps, affine.gamma, affine.beta, dtype)
+    # Without scaling, the output is in the data's units: its rounding counts against the
+    # data's spread, not against the divisor 1.
+    spread = affine.scale if stats.options.with_std else stats.scale
+    reach = _reach(stats, affine.center)
+    try:
+        _check_dtype(names, affine, var, eps, reach, spread, dtype)
+    except OptionError as exc:
+        source = stats_path(reference)
+        raise (exc.within(source) if source is not None else exc) from None
     kind = _DTYPES[dtype]
     batches = running.n_batches if use == "ema" else 0
     state = {
@@ -172,25 +182,47 @@ def to_torch_state(
     return TorchState(state, eps, momentum, names, metadata)
 
 
-def _check_dtype(names, center, scale, var, eps, gamma, beta, dtype: str) -> None:
+def _reach(stats: FittedStats, center: np.ndarray) -> np.ndarray:
+    """How far from zero the values a layer is given reach, per column: the fitted extremes
+    (or, where the statistics do not know them, as for a layer imported from torch, the mean
+    and four standard deviations), and the layer's center."""
+    with np.errstate(invalid="ignore"):
+        extremes = np.fmax(np.abs(stats.min), np.abs(stats.max))
+        guess = np.abs(stats.mean) + 4.0 * stats.scale
+        return np.fmax(np.where(np.isnan(extremes), guess, extremes), np.abs(center))
+
+
+def _check_dtype(names, affine, var, eps, reach, spread, dtype: str) -> None:
     """Refuse statistics that the tensors' type would change: a variance beyond its range (the
     square of a scale above 1.8e19 in float32), a scale it rounds by more than a few units in
-    the last place, a gamma or beta it cannot hold, or a mean it rounds by more than
-    :data:`MEAN_ROUNDING` of the scale (in float32, a mean of 1e9 is known to 64 only)."""
+    the last place, a gamma or beta it cannot hold, or a column whose normalized values it
+    would move by more than :data:`ROUNDING_LIMIT` of ``spread``: the rounding of inputs as
+    far from zero as ``reach`` plus that of the mean (float32 keeps a value of 1e9 to 64 only,
+    so data of std 1 there become one value, whatever its mean's own rounding). float64 rounds
+    the inputs no more than normkit's own transform does: only the statistics are checked."""
     kind = _DTYPES[dtype]
+    center, scale, gamma, beta = affine.center, affine.scale, affine.gamma, affine.beta
     hints = (f"export {param('dtype', 'float64')}",) if kind is np.float32 else ()
     tolerance = 1e-6 if kind is np.float32 else 1e-12
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         var_t = var.astype(kind).astype(np.float64)
         scale_t = np.sqrt(var_t + float(kind(eps)))
         moved = np.abs(center.astype(kind).astype(np.float64) - center)
+        if kind is np.float32:
+            # Round to nearest: half the type's spacing at the largest value (beyond its
+            # range, no spacing at all).
+            reach_t = reach.astype(kind)
+            inputs = np.where(np.isfinite(reach_t), np.spacing(reach_t) / 2.0, np.inf)
+        else:
+            inputs = np.zeros_like(reach)
+        shift = inputs.astype(np.float64) + moved
         problems = [
             ("its variance", var, ~np.isfinite(var_t)),
             ("its scale", scale, ~(np.abs(scale_t - scale) <= tolerance * scale)),
             ("gamma", gamma, ~np.isfinite(gamma.astype(kind)) | (gamma.astype(kind) == 0)),
             ("beta", beta, ~np.isfinite(beta.astype(kind))),
         ]
-        rounded = ~(moved <= MEAN_ROUNDING * scale)
+        rounded = ~(shift <= ROUNDING_LIMIT * spread)
     for what, values, bad in problems:
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
@@ -203,9 +235,10 @@ def _check_dtype(names, center, scale, var, eps, gamma, beta, dtype: str) -> Non
     if rounded.any():
         j = int(np.flatnonzero(rounded)[0])
         raise OptionError(
-            f"column {names[j]!r}: {dtype} rounds its mean ({center[j]:.9g}) by {moved[j]:.3g}, "
-            f"{moved[j] / scale[j]:.1%} of its scale ({scale[j]:.3g}), and so would shift every "
-            "normalized value",
+            f"column {names[j]!r}: {dtype} rounds its values (up to {reach[j]:.3g}) by up to "
+            f"{inputs[j]:.3g} and its mean ({center[j]:.12g}) by {moved[j]:.3g}: normalized "
+            f"values would move by up to {shift[j] / spread[j]:.3g} times its scale "
+            f"({spread[j]:.3g}), beyond the {ROUNDING_LIMIT:g} allowed",
             param="dtype",
             hints=hints,
         )

@@ -199,9 +199,15 @@ def _as_exported(where, metadata, buffers, names, affine: bool, layer: str) -> F
     from the buffers."""
     try:
         stats = statfile.parse(metadata["stats"], source=f"{where}: the metadata's statistics")
-        state = to_torch_state(stats, metadata.get("use"), metadata.get("dtype")).state_dict
+        dtype = metadata.get("dtype") or "float32"
+        params.check("dtype", dtype)
+        # The export narrows float64 statistics to its dtype: so does this, without the
+        # export's check of whether the dtype suits the data, which is the export's business
+        # (a file an older normkit wrote under a looser check still gives its statistics back).
+        wide = to_torch_state(stats, metadata.get("use"), "float64").state_dict
     except NormkitError as exc:
         raise InputError(exc.render()) from None
+    state = {key: a if a.dtype.kind == "i" else a.astype(dtype) for key, a in wide.items()}
     for key in ("running_mean", "running_var", "num_batches_tracked"):
         if key not in buffers or not np.array_equal(buffers[key], state[key]):
             return None

@@ -18,6 +18,7 @@ from conftest import (
     assert_one_line_error,
     assert_usage_error,
     leftovers,
+    normkit_error,
     run,
     run_normkit,
 )
@@ -104,7 +105,7 @@ def test_export_writes_the_state_dict_and_refuses_what_makes_no_sense(fitted, tm
     assert_error(
         run("export", "-s", far, "--to", "torch", "-o", tmp_path / "far.safetensors"),
         2,
-        "column 'far': float32 rounds its mean",
+        f"{far}: column 'far': float32 rounds its values (up to 1e+09) by up to 32 and its mean",
         "export --dtype float64",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -113,6 +114,51 @@ def test_export_writes_the_state_dict_and_refuses_what_makes_no_sense(fitted, tm
         "plain.json",
         "stats.json",
     ]
+    assert leftovers(tmp_path) == []
+
+
+def test_float32_export_of_values_it_cannot_tell_apart_is_refused_naming_the_stat_file(tmp_path):
+    """A user's data: ``big`` ~ N(1e9, 1), whose mean float32 rounds by 0.0012 only; its
+    ``--use exact`` export exited 0 with a layer that gave 0.0 for every row of ``big``."""
+    rng = np.random.default_rng(2)
+    n = 1000
+    noise = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "w": rng.uniform(0.5, 2.0, n),
+            "big": 1e9 - 0.0012 + noise - noise.mean(),
+            "x": rng.normal(5.0, 2.0, n),
+            "far": rng.normal(-1e6, 1e3, n),  # float32 keeps it well
+        }
+    )
+    frame.to_csv(tmp_path / "full.csv", index=False)
+    stats = tmp_path / "full.json"
+    done = run_normkit("fit", tmp_path / "full.csv", "--exclude", "id,w", "-q", "-o", stats)
+    assert done.returncode == 0, done.stderr
+    for use in ("exact", "ema"):
+        out = tmp_path / f"{use}.safetensors"
+        args = ("export", "-s", stats, "--to", "torch", "--use", use, "-o", out)
+        line = normkit_error(2, *args, no_output=True)
+        assert line.startswith(
+            f"{stats}: column 'big': float32 rounds its values (up to 1e+09) by up to 32 and its "
+            "mean ("
+        ), line
+        assert line.endswith("beyond the 0.01 allowed; export --dtype float64"), line
+        assert not out.exists()
+    # As told: in float64, the layer is normkit's transform.
+    out = tmp_path / "exact.safetensors"
+    done = run_normkit(
+        "export", "-s", stats, "--to", "torch", "--use", "exact", "--dtype", "float64", "-o", out
+    )
+    assert done.returncode == 0, done.stderr
+    layer = torch.nn.BatchNorm1d(3, eps=0.0, dtype=torch.float64)
+    layer.load_state_dict({k: torch.from_numpy(v) for k, v in load(out.read_bytes()).items()})
+    data = frame[["big", "x", "far"]]
+    with torch.no_grad():
+        y = layer.eval()(torch.tensor(data.to_numpy())).numpy()
+    z = normkit.load(stats).transform(data).to_numpy()
+    np.testing.assert_allclose(y, z, rtol=0, atol=1e-6)
     assert leftovers(tmp_path) == []
 
 

@@ -165,11 +165,14 @@ def test_without_centering_or_scaling(frame):
         np.testing.assert_array_equal(layer_output(layer, x, "float64"), x.to_numpy())
 
 
-def test_float32_refuses_a_mean_it_would_round_by_a_share_of_the_scale(tmp_path):
+def test_float32_refuses_a_column_whose_values_and_mean_it_would_round_by_a_share_of_the_scale():
     rng = np.random.default_rng(3)
     far = pd.DataFrame({"ok": rng.normal(size=500), "far": 1e9 + rng.normal(size=500)})
     stats = Standardizer().fit(far)
-    with pytest.raises(normkit.OptionError, match=r"column 'far': float32 rounds its mean") as info:
+    with pytest.raises(
+        normkit.OptionError,
+        match=r"column 'far': float32 rounds its values \(up to 1e\+09\) by up to 32 and its mean",
+    ) as info:
         normkit.to_torch_state(stats, use="exact")
     assert info.value.param == "dtype"
     assert "dtype='float64'" in str(info.value)
@@ -179,6 +182,55 @@ def test_float32_refuses_a_mean_it_would_round_by_a_share_of_the_scale(tmp_path)
     wide = Standardizer().fit(pd.DataFrame({"w": [0.0, 1e20, -1e20, 5e19]}))
     with pytest.raises(normkit.OptionError, match="its variance"):
         normkit.to_torch_state(wide, use="exact")
+
+
+def test_float32_refuses_values_it_cannot_tell_apart_however_well_it_keeps_the_mean():
+    # A user's column: N(1e9, 1), whose mean float32 rounds by 0.0012 only (1e9 is a float32),
+    # but whose values it keeps to multiples of 64: the layer output 0.0 for every row.
+    rng = np.random.default_rng(4)
+    noise = rng.normal(size=1000)
+    big = pd.DataFrame(
+        {"ok": rng.normal(5.0, 2.0, 1000), "big": 1e9 - 0.0012 + noise - noise.mean()}
+    )
+    stats = Standardizer(ema=EmaOptions(batch_size=64)).fit(big)
+    assert abs(float(np.float32(stats.mean_[1])) - stats.mean_[1]) < 0.01 * stats.scale_[1]
+    for use in ("exact", "ema"):
+        with pytest.raises(
+            normkit.OptionError,
+            match=r"column 'big': float32 rounds its values \(up to 1e\+09\) by up to 32 ",
+        ) as info:
+            normkit.to_torch(stats, use=use)
+        assert info.value.param == "dtype"
+        assert str(info.value).endswith("beyond the 0.01 allowed; export dtype='float64'")
+        # float64, as told, keeps every row apart.
+        layer = normkit.to_torch(stats, use=use, dtype="float64")
+        assert np.unique(layer_output(layer, big, "float64")[:, 1]).size == len(big)
+
+
+def test_an_accepted_float32_layer_keeps_normalized_values_to_the_documented_precision():
+    rng = np.random.default_rng(9)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "ordinary": rng.normal(-1e6, 1e3, n),  # the README's: kept to about 1e-4 of a scale
+            "near_limit": rng.normal(1e5, 1.0, n),  # 1e5 scales from 0: float32 keeps it to 0.4%
+            "narrow": rng.normal(3.0, 0.01, n),
+            "tiny": rng.normal(0.0, 1e-4, n),
+        }
+    )
+    ema = EmaOptions(batch_size=64)
+    stats = Standardizer(ema=ema).fit(frame)
+    x = torch.tensor(frame.to_numpy(), dtype=torch.float32)  # as a user feeds the layer
+    for use in ("exact", "ema"):
+        layer = normkit.to_torch(stats, use=use)  # float32, torch's default
+        with torch.no_grad():
+            y = layer(x).numpy().astype(np.float64)
+        z = stats.transform(frame, use=use).to_numpy()
+        scale = stats.scale_ if use == "exact" else np.sqrt(stats.ema_.running_var + ema.eps_value)
+        conditioning = np.max(np.abs(frame.to_numpy()), axis=0) / scale + 1.0
+        assert np.all(np.abs(y - z) <= TOLERANCE["float32"] * conditioning), use
+        # Within 1% of a scale, as the refusal's limit promises.
+        assert np.all(np.abs(y - z) <= 0.01), (use, np.abs(y - z).max(axis=0))
 
 
 def test_to_torch_without_torch_names_the_extra(fitted, monkeypatch):

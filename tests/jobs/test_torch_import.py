@@ -288,3 +288,25 @@ def test_the_cumulative_average_counts_every_batch(trained):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert normkit.load(stats).n_rows_seen_ == BATCH * int(model[0].num_batches_tracked)
+
+
+def test_a_float32_export_that_the_export_now_refuses_still_imports_back(tmp_path):
+    # An older normkit exported N(1e9, 1) in float32 (its check looked at the mean only); the
+    # file still holds the statistics it was made from, and gives them back.
+    rng = np.random.default_rng(4)
+    noise = rng.normal(size=500)
+    frame = pd.DataFrame({"big": 1e9 - 0.0012 + noise - noise.mean()})
+    fitted = normkit.Standardizer().fit(frame)
+    with pytest.raises(normkit.OptionError, match="column 'big': float32 rounds its values"):
+        normkit.to_torch_state(fitted, use="exact")
+    wide = normkit.to_torch_state(fitted, use="exact", dtype="float64")
+    buffers = {k: torch.from_numpy(v if v.dtype.kind == "i" else v.astype(np.float32))
+               for k, v in wide.state_dict.items()}  # fmt: skip
+    state = tmp_path / "old.safetensors"
+    save_file(buffers, str(state), metadata={**wide.metadata, "dtype": "float32"})
+    done = run_normkit("import-torch", state, "-o", tmp_path / "back.json")
+    assert done.returncode == 0, done.stderr
+    assert b"recorded by normkit" in done.stderr
+    back = normkit.load(tmp_path / "back.json")
+    np.testing.assert_array_equal(back.mean_, fitted.mean_)
+    np.testing.assert_array_equal(back.var_, fitted.var_)
