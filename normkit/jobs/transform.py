@@ -231,11 +231,11 @@ def transform_file(
     }
     if stats_file is not None:
         kept[stats_file] = "the stat file"
-    for written in (output, save_stats):
+    for written, what in ((output, "the output"), (save_stats, param("save_stats"))):
         if written is None or written == STDIO:
             continue
         check_output_path(os.fspath(written))
-        refuse_overwrite(written, kept)
+        refuse_overwrite(written, kept, what)
     refuse_other_compression(output)
     out_format = resolve_format(output, options.output_format, param_name="output_format")
     check_output_extension(output, out_format)

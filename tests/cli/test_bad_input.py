@@ -703,6 +703,22 @@ LATE_CASES: dict[str, Case] = {
         2,
         "normkit: error: {dir}/out.csv: --save-stats and the output are the same file",
     ),
+    "save-stats is the stat file": Case(
+        lambda d: [
+            "transform",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "--mode",
+            "adaptive",
+            "--save-stats",
+            str(stats(d)),
+            "-o",
+            str(d / "out.csv"),
+        ],
+        1,
+        "normkit: error: {dir}/s.json: --save-stats would overwrite the stat file {dir}/s.json",
+    ),
     "empty output path": Case(
         lambda d: ["fit", str(good_csv(d)), "-o", ""], 2, "normkit: error: the output path is empty"
     ),
