@@ -510,7 +510,9 @@ def _bad_stat_files(doc: dict, text: str) -> dict[str, tuple[str, list[str]]]:
     wrong = json.loads(text)
     wrong["columns"][0]["mean"] = "0.5"
     absent = json.loads(text)
-    absent["columns"][1]["name"] = "salary"
+    renamed = absent["columns"][1]["name"]
+    absent["columns"][1]["name"] = "salary"  # and in the input's columns, as another fit's
+    absent["inputs"] = ["salary" if name == renamed else name for name in absent["inputs"]]
     nan_token = text.replace(f'"mean": {json.dumps(doc["columns"][0]["mean"])}', '"mean": NaN', 1)
     assert nan_token != text
     return {
