@@ -38,16 +38,19 @@ def bin_counts(
     return np.round(shares * effective).astype(np.int64)
 
 
-def drift_scores(counts: np.ndarray, edges: np.ndarray, cdf: np.ndarray) -> tuple[float, float]:
+def drift_scores(
+    counts: np.ndarray, edges: np.ndarray, cdf: np.ndarray, reference_size: float = 0.0
+) -> tuple[float, float]:
     """Population stability index and Kolmogorov-Smirnov distance of new data against a
     reference column's sketch (``edges``, ``cdf``; see :class:`~normkit.core.sketch.Sketch`), the new data given as
     its :func:`bin_counts` in the bins cut at ``edges``.
 
     Bins cut at equal edges (repeated values) are merged. PSI is ``sum((p - q) * ln(p / q))``
     over the bins, ``q`` the reference's share of a bin and ``p`` the new data's, with half a
-    value added to every bin of the new data (so that an empty bin is a finite difference, of
-    the size sampling alone would explain) and ``q`` floored at 1e-4; KS is the largest
-    ``|F_new - F_ref|`` at the edges.
+    value added to every bin of both (so that an empty bin is a finite difference, of the size
+    sampling alone would explain, and data like the reference's scores 0 however few its
+    values); the reference's values are its sample's, ``reference_size`` of them (0: not known,
+    its shares then floored at 1e-4 instead); KS is the largest ``|F_new - F_ref|`` at the edges.
     """
     n = counts.sum()
     if n == 0 or not np.isfinite(edges).all():
@@ -58,7 +61,11 @@ def drift_scores(counts: np.ndarray, edges: np.ndarray, cdf: np.ndarray) -> tupl
     ks = float(np.max(np.abs(new_cdf - ref_cdf)))
     merged = np.diff(np.concatenate([[0], np.cumsum(counts)[:-1][keep], [n]]))
     p = (merged + 0.5) / (n + 0.5 * len(merged))
-    q = np.maximum(np.diff(np.concatenate([[0.0], ref_cdf, [1.0]])), 1e-4)
+    shares = np.diff(np.concatenate([[0.0], ref_cdf, [1.0]]))
+    if reference_size > 0:
+        q = (shares * reference_size + 0.5) / (reference_size + 0.5 * len(merged))
+    else:
+        q = np.maximum(shares, 1e-4)
     return float(np.sum((p - q) * np.log(p / q))), ks
 
 

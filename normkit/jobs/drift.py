@@ -426,7 +426,7 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
     if sketch is not None and np.isfinite(sketch.edges[j]).all() and sample.size:
         edges, cdf = sketch.edges[j], sketch.cdf[j]
         counts = bin_counts(sample, edges, weights)
-        psi, ks = drift_scores(counts, edges, cdf)
+        psi, ks = drift_scores(counts, edges, cdf, float(sketch.counts[j]))
     else:
         counts, psi, ks = None, math.nan, math.nan
 

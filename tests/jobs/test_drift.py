@@ -57,6 +57,26 @@ def test_the_training_data_does_not_drift(fitted):
         assert column["ks"] < 0.01, column
 
 
+@pytest.mark.parametrize("rows", [3, 30, 200])
+def test_a_few_rows_of_the_training_data_score_no_psi(tmp_path, rows):
+    # Half a value is added to every bin of both sides: data like the reference's scores 0
+    # however few its values, discrete ones too (the new data's bins alone once were
+    # smoothed: 4.6 for three rows, 0.36 for thirty integers); a shift still scores.
+    rng = np.random.default_rng(rows)
+    data = pd.DataFrame({"x": rng.normal(size=rows), "k": rng.integers(0, 5, rows)})
+    path, stats = tmp_path / "d.csv", tmp_path / "s.json"
+    data.to_csv(path, index=False)
+    assert run("fit", path, "-o", stats, "-q").exit_code == 0
+    code, report = drift_json(path, stats)
+    assert code == 0
+    for column in report["columns"]:
+        assert column["psi"] == pytest.approx(0.0, abs=1e-12), column
+    (data + 3 * data.std()).to_csv(path, index=False)
+    _, report = drift_json(path, stats)
+    for column in report["columns"]:
+        assert column["psi"] > 0.2, column
+
+
 @pytest.mark.parametrize("column", ["age", "income", "score"])
 def test_a_column_shifted_by_half_a_std_is_flagged_alone(tmp_path, fitted, column):
     _, stats, data = fitted
