@@ -976,8 +976,15 @@ def test_no_header_after_the_lines_to_skip_says_why(tmp_path):
     for skip in ("3", "1000"):
         line = assert_error(run("fit", path, "--skip-rows", skip, "-o", tmp_path / "s.json"), 1)
         assert line.endswith(
-            f"no header after the {int(skip):,} lines to skip: the input has 3 lines"
+            f"no header after the {int(skip):,} lines to skip (--skip-rows, given or recorded "
+            "in the stat file): the input has 3 lines"
         )
+    # Without a header, no record follows them; one line is one.
+    path.write_text("a title\n")
+    line = assert_error(
+        run("fit", path, "--no-header", "--skip-rows", "1", "-o", tmp_path / "s.json"), 1
+    )
+    assert "no record after the 1 line to skip (--skip-rows" in line
     path.write_text("# a note\n\n# another\n")
     line = assert_error(run("fit", path, "--comment", "#", "-o", tmp_path / "s.json"), 1)
     assert line.endswith("no header: the input has only blank or comment lines")

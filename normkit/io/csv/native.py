@@ -217,10 +217,13 @@ def read_header(
                 return names, pending[end:], lines + header_lines, line_end
         if eof and not pending:
             if dialect.skip_rows:  # the input ended among the lines to skip, or just after
+                what = "record" if dialect.header is False else "header"
+                skipped = f"{dialect.skip_rows:,} line{'s' if dialect.skip_rows != 1 else ''}"
                 raise RecordError(
                     _no_header(
-                        f"no header after the {dialect.skip_rows:,} lines to skip: the input "
-                        f"has {lines:,} line{'s' if lines != 1 else ''}"
+                        f"no {what} after the {skipped} to skip (--skip-rows, given or recorded "
+                        f"in the stat file): the input has {lines:,} "
+                        f"line{'s' if lines != 1 else ''}"
                     )
                 )
             if lines:
