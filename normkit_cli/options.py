@@ -184,8 +184,9 @@ def read_options(func: Callable) -> Callable:
         "--encoding",
         param="csv.encoding",
         type=Checked("csv.encoding", str, "NAME"),
-        help="The CSV's text encoding, such as latin-1 or cp1252 (default: UTF-8, or UTF-16 "
-        "where a byte-order mark says so).",
+        help="The CSV's text encoding, such as latin-1 or cp1252 (default: as a byte-order "
+        "mark says, UTF-16 or UTF-32, else as the stat file recorded, else UTF-8); CSV outputs "
+        "are written in it.",
     )
     @option(
         "--decimal",

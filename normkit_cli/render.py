@@ -147,7 +147,7 @@ def _read_lines(read) -> list[str]:
         )
     lines = [
         f"read       {dialect}",
-        f"           encoding {read.encoding or 'UTF-8 (or as a byte-order mark says)'}, "
+        f"           encoding {read.encoding or 'UTF-8'} (or as a byte-order mark says), "
         f"infinities {'missing' if read.inf_as_missing else 'refused'}",
         *(f"           {t}" for t in told),
         f"missing    {', '.join(map(quoted, read.null_values))}",

@@ -44,7 +44,9 @@ class CsvOptions:
         and a row must fit in four. Memory is a small multiple of it.
     encoding : str or None, default None
         The text's encoding (a Python codec name: ``latin-1``, ``cp1252``...); None: UTF-8, or
-        UTF-16 or UTF-32 where a byte-order mark says so.
+        UTF-16 or UTF-32 where a byte-order mark says so. One a stat file recorded (taken by
+        :meth:`ReadOptions.completed_by`) yields to a file's own byte-order mark. A CSV output
+        is written in it (:meth:`output_encoding`).
     decimal : {".", ","} or None, default None
         The decimal separator of numbers (``1,5`` with ``","``); None: the one a stat file
         recorded, else ``"."``. Numbers normalized into CSV are written with it too.
@@ -275,6 +277,16 @@ class CsvOptions:
             return "\t"
         return self.fitted_delimiter
 
+    def output_encoding(self, read_in: str | None, text_input: bool) -> str | None:
+        """The encoding to write a CSV output in: the one given; else, from a CSV input
+        (``text_input``), the one it was read in (``read_in``: given, a stat file's, or its
+        byte-order mark's); else a stat file's (the one its fit's data was read in: a Parquet
+        file made from UTF-16 text is written back as UTF-16, as the separator comes back);
+        None: UTF-8."""
+        if self.encoding is not None and "encoding" not in self.from_stats:
+            return self.encoding
+        return read_in if text_input else self.encoding
+
     def output_delimiter(self, path: str) -> str:
         """The separator to write the CSV output ``path`` with: a tab for ``.tsv`` (the name
         says it), else the input's (given, else the fit's), else a comma. An output read back
@@ -321,7 +333,10 @@ class ReadSettings:
     null_values : tuple of str
         Every string read as missing.
     encoding : str or None
-        The encoding given (None: UTF-8, or a byte-order mark's).
+        The encoding the data was read in: given, or a byte-order mark's (``utf-16``,
+        ``utf-32``, ``utf-8-sig``); None: UTF-8. Later jobs read with it where no option names
+        one and a file has no mark of its own (one that needs a mark reads a file without one
+        as UTF-8), and write CSV outputs of inputs that are not CSV in it.
     inf_as_missing : bool
     decimal : {".", ","}
         The decimal separator of numbers.
@@ -442,17 +457,21 @@ class ReadOptions:
         return bool(self.inf_as_missing)
 
     def settings(
-        self, detected: CsvOptions | None = None, renamed: tuple[str, ...] = ()
+        self,
+        detected: CsvOptions | None = None,
+        renamed: tuple[str, ...] = (),
+        encoding: str | None = None,
     ) -> ReadSettings:
         """What a stat file records of these options; ``detected``: the CSV dialect found in the
         data (options given or detected), recorded so that later jobs read the same way;
-        ``renamed``: the names given to repeated header names."""
+        ``renamed``: the names given to repeated header names; ``encoding``: the one the data
+        was read in (given or as a byte-order mark said), else the one given."""
         csv = self.csv
         dialect = detected or csv
         return ReadSettings(
             dialect.delimiter,
             csv.nulls,
-            csv.encoding,
+            encoding or csv.encoding,
             self.infinities_missing,
             csv.decimal_point,
             dialect.header,
@@ -497,7 +516,8 @@ class ReadOptions:
             csv,
             fitted_delimiter=recorded.delimiter,
             null_values=recorded.null_values if csv.null_values is None else csv.null_values,
-            from_stats=tuple(taken),
+            # Taken by an earlier completion too (a part of a Dask transform is completed twice).
+            from_stats=tuple(dict.fromkeys((*csv.from_stats, *taken))),
             **taken,
         )
         inf = recorded.inf_as_missing if self.inf_as_missing is None else self.inf_as_missing

@@ -100,6 +100,12 @@ class Reader(Protocol):
         later value of another type is then an error. A column settled once keeps its type."""
 
     @property
+    def text_encoding(self) -> str | None:
+        """The encoding a CSV was read in: given, a stat file's, or its byte-order mark's
+        (``"utf-8-sig"``: UTF-8 with a mark); None for UTF-8 without one, and other formats.
+        A stat file records it, and a CSV output is written in it."""
+
+    @property
     def size_bytes(self) -> int | None:
         """Size of the file on disk, or None for a stream."""
 
@@ -187,6 +193,10 @@ class ReaderBase:
         if not self.is_stdin:
             self._pipe_file = stream  # closed with the reader
         self._resumed = PrefixedStream(head, stream)
+
+    @property
+    def text_encoding(self) -> str | None:
+        return self.encoding or ("utf-8-sig" if self.utf8_mark else None)
 
     @property
     def size_bytes(self) -> int | None:

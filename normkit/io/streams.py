@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 from typing import BinaryIO
 
 import pyarrow as pa
 
-__all__ = ["TAIL_BYTES", "PrefixedStream", "TranscodedStream", "read_up_to", "sniff_encoding"]
+from ..errors import InputError, param
+
+__all__ = [
+    "TAIL_BYTES",
+    "PrefixedStream",
+    "TranscodedStream",
+    "input_encoding",
+    "read_up_to",
+    "sniff_encoding",
+]
 
 #: Bytes kept from the end of a stream, to check how it ends (a CSV's last quoted field).
 TAIL_BYTES = 64 << 10
@@ -126,3 +136,34 @@ def sniff_encoding(head: bytes) -> str | None:
         if head.startswith(mark):
             return encoding
     return None
+
+
+def input_encoding(head: bytes, given: str | None, recorded: bool = False) -> str | None:
+    """The encoding of text that begins with ``head``: ``given``, else the one its byte-order
+    mark says, else UTF-8 (None, also for UTF-8 with a mark, which the reading skips).
+
+    ``recorded``: ``given`` is a stat file's (the encoding its fit's data was read in), which
+    yields to a mark of the file's own; and one that needs a mark (UTF-16 or UTF-32 without a
+    byte order, which the fit's data had from its mark) reads a file without one as UTF-8.
+
+    Raises
+    ------
+    InputError
+        If ``given`` (not recorded) is UTF-16 or UTF-32 and the text has no mark to tell the
+        order of its bytes.
+    """
+    mark = sniff_encoding(head)
+    needs_mark = given is not None and codecs.lookup(given).name in ("utf-16", "utf-32")
+    if recorded and (needs_mark or mark or head.startswith(codecs.BOM_UTF8)):
+        given, needs_mark = None, False
+    if needs_mark and mark is None:
+        raise InputError(
+            f"the file has no byte-order mark, which the encoding {given} needs to tell the "
+            "order of its bytes",
+            param="csv.encoding",
+            hints=(f"name the order ({param('csv.encoding', f'{given}-le')} or {given}-be)",),
+        )
+    encoding = given or mark
+    if encoding is not None and codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return None
+    return encoding

@@ -62,6 +62,7 @@ from .sources import (
     about_stat_file,
     check_stat_columns,
     detected_dialect,
+    read_encoding,
     renamed_columns,
     require_rows,
     select_dataset_columns,
@@ -305,7 +306,8 @@ def fit_dask(
         total = level[0].result()
     require_rows(total.rows, sources)
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
-    settings = given.settings(detected, renamed_columns(sources))  # the options given
+    # The options given, and the dialect and encoding the files were read in.
+    settings = given.settings(detected, renamed_columns(sources), read_encoding(sources))
     passthrough = tuple(booleans_as_found(passthrough, stats.categories or {}))
     stats = replace(stats, read=settings, passthrough=passthrough, inputs=tuple(schema.names))
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)

@@ -27,6 +27,7 @@ from .sources import (
     describe_source,
     detected_dialect,
     feed,
+    read_encoding,
     renamed_columns,
     require_rows,
     select_dataset_columns,
@@ -123,7 +124,9 @@ def fit_files(
         options,
         gamma,
         beta,
-        read=read.settings(detected_dialect(sources), renamed_columns(sources)),
+        read=read.settings(
+            detected_dialect(sources), renamed_columns(sources), read_encoding(sources)
+        ),
         passthrough=booleans_as_found(passthrough, counted),
         categories=counted,
         inputs=reference.schema.names,

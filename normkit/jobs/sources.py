@@ -31,6 +31,7 @@ __all__ = [
     "describe_source",
     "detected_dialect",
     "feed",
+    "read_encoding",
     "renamed_columns",
     "require_rows",
     "select_dataset_columns",
@@ -231,6 +232,14 @@ def detected_dialect(sources: Sequence[Reader]):
     """The CSV options the sources were read with (given or detected), if they share them: what
     a stat file records so that later jobs read the same way. None otherwise."""
     found = {s.detected for s in sources}
+    return found.pop() if len(found) == 1 else None
+
+
+def read_encoding(sources: Sequence[Reader]) -> str | None:
+    """The encoding the CSV sources were read in (given, or as their byte-order marks said), if
+    they share it: what a stat file records, so that a CSV written later from Parquet or Arrow
+    is written in it, as their separator is recorded. None otherwise."""
+    found = {s.text_encoding for s in sources if s.format is Format.CSV}
     return found.pop() if len(found) == 1 else None
 
 

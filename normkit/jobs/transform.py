@@ -364,16 +364,17 @@ def transform_file(
             finite = refuse_infinite(checked, names, locate, infinity_hints)
             mapped = ((None, batch, None) for batch in normalizer(finite))
         # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
-        # a spreadsheet stays UTF-16), so that it reads back as the input did; and without quoting
+        # a spreadsheet stays UTF-16), or, from Parquet or Arrow, in the one the fit's data was
+        # read in, so that it reads back as the input did; and without quoting
         # where the input's quotes were found to be text, so that its fields come back as written;
         # fields holding the comment character are quoted, so that none is read as a comment.
         detected = reference.detected
         text_quotes = read.csv.quote is None and detected is not None and detected.quote == ""
         written = replace(
             read.csv,
-            encoding=read.csv.encoding
-            or reference.encoding
-            or ("utf-8-sig" if reference.utf8_mark else None),
+            encoding=read.csv.output_encoding(
+                reference.text_encoding, reference.format is Format.CSV
+            ),
             quote="" if text_quotes else read.csv.quote,
             comment=read.csv.comment or (detected.comment if detected is not None else None),
         )

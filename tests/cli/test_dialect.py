@@ -476,3 +476,117 @@ def test_an_output_with_other_decimals_than_the_fit_read_is_read_with_the_fits(t
     ok("inverse", out, "-s", stats, "--decimal", ".", "-o", back)
     # The fit's separator, the decimal point given: one of each in the whole file.
     assert back.read_text() == "id;w;x\n1;0.5;1.5\n2;1.25;2.5\n3;2.0;3.5\n"
+
+
+# -- the encoding, as a byte-order mark told it ----------------------------------------------
+
+#: The byte-order mark each encoding's file begins with, as pandas writes it.
+MARKS = {
+    "utf-16": (b"\xff\xfe", b"\xfe\xff"),
+    "utf-32": (b"\xff\xfe\x00\x00",),
+    "utf-8-sig": (b"\xef\xbb\xbf",),
+}
+
+
+def _table(rows: int = 50) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "id": range(rows),
+            "name": [f"n{i}" for i in range(rows)],
+            "x": rng.normal(size=rows),
+            "y": rng.normal(size=rows),
+        }
+    )
+    frame.loc[3, "x"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig"])
+@pytest.mark.parametrize("dialect", [{}, {"sep": ";", "decimal": ","}])
+def test_an_encoding_a_byte_order_mark_told_comes_back_through_parquet(tmp_path, encoding, dialect):
+    """A spreadsheet's UTF-16 export through Parquet came back as UTF-8 without a mark, while
+    its separator and decimal comma came back: the encoding travels with them now."""
+    frame = _table()
+    path, stats = tmp_path / "u.csv", tmp_path / "s.json"
+    frame.to_csv(path, index=False, encoding=encoding, **dialect)
+    decimal = ("--decimal", ",") if dialect else ()
+    ok("fit", path, "--exclude", "id", *decimal, "-o", stats)
+    z, back = tmp_path / "z.parquet", tmp_path / "back.csv"
+    ok("transform", path, "-s", stats, "-o", z)
+    summary = ok("inverse", z, "-s", stats, "-o", back)
+    said = "UTF-8 with a byte-order mark" if encoding == "utf-8-sig" else encoding
+    separated = "';'-separated, " if dialect else ""
+    assert f"to {back} (csv, {separated}{said})" in summary
+    assert back.read_bytes().startswith(MARKS[encoding])
+    got = pd.read_csv(back, encoding=encoding, **dialect)
+    pd.testing.assert_frame_equal(got, frame, rtol=1e-14)
+    # A raw Parquet file made from the same table is written to CSV alike by a transform.
+    raw, z_csv = tmp_path / "raw.parquet", tmp_path / "z.csv"
+    frame.to_parquet(raw, index=False)
+    ok("transform", raw, "-s", stats, "-o", z_csv)
+    assert z_csv.read_bytes().startswith(MARKS[encoding])
+    normalized = pd.read_csv(z_csv, encoding=encoding, **dialect)
+    assert normalized["name"].tolist() == frame["name"].tolist()
+    fitted = {c["name"]: c for c in json.loads(stats.read_text())["columns"]}
+    for name in ("x", "y"):
+        want = (frame[name] - fitted[name]["mean"]) / fitted[name]["scale"]
+        np.testing.assert_allclose(normalized[name], want, rtol=1e-14)
+    # Recorded as the separator is: the encoding read in, as the mark told it.
+    assert json.loads(stats.read_text())["read"]["encoding"] == encoding
+
+
+def test_an_encoding_given_to_the_writing_command_decides_over_the_recorded_one(tmp_path):
+    frame = _table()
+    path, stats, z = tmp_path / "u.csv", tmp_path / "s.json", tmp_path / "z.parquet"
+    frame.to_csv(path, index=False, encoding="utf-16")
+    ok("fit", path, "--exclude", "id", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "--encoding", "utf-8", "-o", back)
+    assert back.read_bytes().startswith(b"id,name,x,y\n")  # no mark
+    pd.testing.assert_frame_equal(pd.read_csv(back), frame, rtol=1e-14)
+    big_endian = tmp_path / "big_endian.csv"
+    ok("inverse", z, "-s", stats, "--encoding", "utf-16-be", "-o", big_endian)
+    assert big_endian.read_bytes().startswith("id".encode("utf-16-be"))
+    pd.testing.assert_frame_equal(pd.read_csv(big_endian, encoding="utf-16-be"), frame, rtol=1e-14)
+
+
+def test_a_later_file_is_read_as_its_own_byte_order_mark_says(tmp_path):
+    """The recorded encoding reads a file without a mark of its own where it can (latin-1);
+    one that needs a mark reads such a file as UTF-8, and a file's own mark decides over it.
+    The CSV output is written in the encoding its input was read in."""
+    frame = _table()
+    frame.loc[0, "name"] = "José"
+    u16, u8, latin = tmp_path / "u16.csv", tmp_path / "u8.csv", tmp_path / "latin.csv"
+    frame.to_csv(u16, index=False, encoding="utf-16")
+    frame.to_csv(u8, index=False)
+    frame.to_csv(latin, index=False, encoding="latin-1")
+    fitted_u16, fitted_latin = tmp_path / "u16.json", tmp_path / "latin.json"
+    ok("fit", u16, "--exclude", "id", "-o", fitted_u16)
+    ok("fit", latin, "--exclude", "id", "--encoding", "latin-1", "-o", fitted_latin)
+    assert json.loads(fitted_latin.read_text())["read"]["encoding"] == "latin-1"
+    want = None
+    for stats, data, encoding in (
+        (fitted_u16, u8, "utf-8"),  # no mark: UTF-8, written so
+        (fitted_latin, u16, "utf-16"),  # its mark decides over the fit's latin-1
+        (fitted_latin, latin, "latin-1"),  # no mark: the fit's latin-1
+        (fitted_u16, u16, "utf-16"),
+    ):
+        out = tmp_path / f"{stats.stem}-{data.stem}.csv"
+        ok("transform", data, "-s", stats, "-o", out)
+        assert out.read_bytes().startswith(MARKS["utf-16"] if encoding == "utf-16" else b"id,")
+        got = pd.read_csv(out, encoding=encoding)
+        assert got["name"].tolist() == frame["name"].tolist()
+        want = got if want is None else want
+        pd.testing.assert_frame_equal(got, want, rtol=1e-14)  # the same statistics
+    # Standard input without a mark, too; and a drift check reads it.
+    proc = run_normkit("transform", "-", "-s", fitted_u16, stdin=u8.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(b"id,name,x,y\n")
+    drift = run_normkit("drift", u8, "-s", fitted_u16)
+    assert drift.returncode == 0, drift.stderr
+    assert b"no drift" in drift.stdout
+    # An encoding given to the command is read with: a UTF-8 file is no UTF-16.
+    message = normkit_error(1, "transform", u8, "-s", fitted_u16, "--encoding", "utf-16")
+    assert "has no byte-order mark, which the encoding utf-16 needs" in message

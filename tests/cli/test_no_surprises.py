@@ -2192,7 +2192,7 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
     assert shown[at : at + 3] == [
         "read       delimiter tab, quote none, decimal '.', header no (columns column_1...), "
         "lines skipped 1, comment '#', escape none",
-        "           encoding latin-1, infinities missing",
+        "           encoding latin-1 (or as a byte-order mark says), infinities missing",
         "           given: quote, comment, lines skipped (later jobs read with them); detected: "
         "escape (detected again in each file)",
     ]

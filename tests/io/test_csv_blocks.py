@@ -44,7 +44,9 @@ from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit import CsvOptions, ReadOptions, Standardizer, open_input
+from normkit.errors import InputError
 from normkit.io.options import DEFAULT_NULL_VALUES
+from normkit.io.streams import input_encoding
 from normkit_cli.main import cli
 
 BLOCK = 4096  # the smallest block size normkit accepts
@@ -648,6 +650,32 @@ def test_malformed_row_deep_in_stdin_gives_no_wrong_row_number(tmp_path):
 
 
 # -- streams and other encodings of the same rows ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "given", "recorded", "read_in"),
+    [
+        (b"\xff\xfei\x00", None, False, "utf-16"),  # the file's mark
+        (b"\xef\xbb\xbfid", None, False, None),  # UTF-8, its mark skipped
+        (b"id,x", "latin-1", False, "latin-1"),
+        (b"\xff\xfei\x00", "latin-1", False, "latin-1"),  # given to this command: as told
+        # A stat file's: the file's own mark decides; one that needs a mark reads UTF-8.
+        (b"\xff\xfei\x00", "latin-1", True, "utf-16"),
+        (b"\xef\xbb\xbfid", "utf-16", True, None),
+        (b"id,x", "utf-16", True, None),
+        (b"id,x", "utf-32", True, None),
+        (b"id,x", "utf-8-sig", True, None),
+        (b"id,x", "latin-1", True, "latin-1"),
+        (b"i\x00d\x00", "utf-16-le", True, "utf-16-le"),
+    ],
+)
+def test_the_encoding_read_in_given_recorded_or_told_by_a_mark(head, given, recorded, read_in):
+    assert input_encoding(head, given, recorded) == read_in
+
+
+def test_utf16_given_to_the_command_needs_a_mark():
+    with pytest.raises(InputError, match="no byte-order mark, which the encoding utf-16 needs"):
+        input_encoding(b"id,x", "utf-16")
 
 
 def test_stdin_with_small_blocks(tmp_path):

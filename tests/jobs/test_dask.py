@@ -543,9 +543,13 @@ def test_dask_weighted_fit_equals_local_fit(tmp_path, on_cluster, data, fmt):
     np.testing.assert_allclose(dask.var_, reference.var_, rtol=1e-12)
 
 
-def test_a_detected_dialect_is_read_and_recorded_as_the_local_engine_does(tmp_path, on_cluster):
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_detected_dialect_is_read_and_recorded_as_the_local_engine_does(
+    tmp_path, on_cluster, encoding
+):
     # Semicolon-separated parts with decimal commas and a comment line: detected once, read the
-    # same way by every worker, recorded as the local engine records it.
+    # same way by every worker, recorded as the local engine records it (the encoding of a
+    # byte-order mark too).
     folder = tmp_path / "eu"
     folder.mkdir()
     rng = np.random.default_rng(4)
@@ -554,13 +558,38 @@ def test_a_detected_dialect_is_read_and_recorded_as_the_local_engine_does(tmp_pa
             f"{part * 100 + i};{x:.6f};{'ab'[i % 2]}".replace(".", ",") + "\n"
             for i, x in enumerate(rng.normal(5, 2, 100))
         )
-        (folder / f"part-{part}.csv").write_text("# export\nid;x;kind\n" + rows)
+        (folder / f"part-{part}.csv").write_bytes(("# export\nid;x;kind\n" + rows).encode(encoding))
     read = ReadOptions(csv=normkit.CsvOptions(decimal=","))
     local = normkit.fit_files(folder, Standardizer(exclude=["id"]), read)
     dask = fit_dask(folder, Standardizer(exclude=["id"]), read, cluster=on_cluster)
     assert_same_fit(local, dask)
     assert dask.stats_.read == local.stats_.read
     assert (local.stats_.read.delimiter, local.stats_.read.comment) == (";", "#")
+    assert local.stats_.read.encoding == (None if encoding == "utf-8" else encoding)
+
+
+def test_parts_without_a_byte_order_mark_are_read_as_utf8_with_statistics_of_utf16(
+    tmp_path, on_cluster
+):
+    # Each part's options were completed by the stat file twice (before and on the worker): the
+    # second took the encoding for one given, which a file without a mark cannot be read in.
+    frame = pd.DataFrame({"id": range(40), "x": np.linspace(-3.0, 5.0, 40)})
+    fitted = tmp_path / "fitted.csv"
+    frame.to_csv(fitted, index=False, encoding="utf-16")
+    scaler = normkit.fit_files(fitted, Standardizer(exclude=["id"]))
+    assert scaler.stats_.read.encoding == "utf-16"
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    for part in range(2):
+        frame.iloc[part * 20 : part * 20 + 20].to_csv(folder / f"p{part}.csv", index=False)
+    result = transform_dask(folder, scaler, tmp_path / "out.csv", cluster=on_cluster)
+    assert result.rows == len(frame)
+    local = tmp_path / "local.csv"
+    normkit.transform_file(folder, scaler, local)
+    parts = sorted((tmp_path / "out.csv").glob("*.csv"))
+    got = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)  # UTF-8, no mark
+    assert not any(p.read_bytes().startswith(b"\xef\xbb\xbf") for p in parts)
+    pd.testing.assert_frame_equal(got, pd.read_csv(local))
 
 
 def test_files_on_different_scales_by_their_records_are_refused(tmp_path, on_cluster):

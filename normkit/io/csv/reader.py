@@ -8,6 +8,7 @@ rules. Errors name the file, column, row and value.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ import pyarrow as pa
 from ...errors import InputError, OptionError, param, quoted
 from ..formats import Format, binary_hints, compression_of, split_compression
 from ..reader import ReaderBase
-from ..streams import PrefixedStream, TranscodedStream, read_up_to, sniff_encoding
+from ..streams import PrefixedStream, TranscodedStream, input_encoding, read_up_to
 from .columns import (
     ROW_BLOCKS,
     comment_hints,
@@ -130,23 +131,12 @@ class CsvReader(ReaderBase):
         return TranscodedStream(stream, self.encoding, complete=complete)
 
     def _resolve_encoding(self, raw_head: bytes) -> None:
-        """The input's encoding: as given, else its byte-order mark's (UTF-16/32), else UTF-8."""
-        import codecs
-
-        given = self.read.csv.encoding
-        needs_mark = given is not None and codecs.lookup(given).name in ("utf-16", "utf-32")
-        if needs_mark and sniff_encoding(raw_head) is None:  # their byte order is unknown
-            raise InputError(
-                f"{self.name}: the file has no byte-order mark, which the encoding "
-                f"{given} needs to tell the order of its bytes",
-                param="csv.encoding",
-                hints=(f"name the order ({param('csv.encoding', given + '-le')} or {given}-be)",),
-            )
-        encoding = given or sniff_encoding(raw_head)
-        if encoding is not None and codecs.lookup(encoding).name == "utf-8":
-            encoding = None
-        self.encoding = encoding
-        self.utf8_mark = encoding is None and raw_head.startswith(codecs.BOM_UTF8)
+        csv = self.read.csv
+        try:
+            self.encoding = input_encoding(raw_head, csv.encoding, "encoding" in csv.from_stats)
+        except InputError as exc:
+            raise exc.within(self.name) from None
+        self.utf8_mark = self.encoding is None and raw_head.startswith(codecs.BOM_UTF8)
 
     def _csv_stream(self) -> BinaryIO | pa.NativeFile:
         """The decompressed byte stream of a CSV input."""
