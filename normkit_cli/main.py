@@ -31,7 +31,14 @@ from .options import (
     use_option,
 )
 from .progress import PartsBar, ProgressBar
-from .render import count, fit_summary, render_drift, unrecorded_note, written_as
+from .render import (
+    count,
+    fit_summary,
+    render_drift,
+    unkept_categories_note,
+    unrecorded_note,
+    written_as,
+)
 from .statfiles import inspect, merge_stats
 from .types import Checked, NameList, parse_momentum
 
@@ -299,8 +306,9 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         result = normkit.transform_file(
             inputs, stats_path, output, options, read, progress=progress
         )
-    if not quiet and (note := unrecorded_note(options, result, output)):
-        click.echo(note, err=True)
+    for note in (unrecorded_note(options, result, output), unkept_categories_note(result)):
+        if note and not quiet:
+            click.echo(note, err=True)
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
         click.echo(

@@ -325,6 +325,21 @@ def unrecorded_note(options, result, output: str) -> str | None:
     )
 
 
+def unkept_categories_note(result) -> str | None:
+    """What a transform says of a CSV output's dictionary columns whose categories its record
+    cannot keep: read back into Parquet or Arrow, they are their values, not categories."""
+    if not result.categories_unkept:
+        return None
+    from normkit.jobs.texttypes import MAX_CATEGORIES
+
+    names = ", ".join(repr(n) for n in result.categories_unkept)
+    return (
+        f"normkit: {result.output}'s record keeps no categories of {names} (more than "
+        f"{MAX_CATEGORIES:,}, or than its codes' type holds): read back into Parquet or Arrow, "
+        "such a column is its values, not a category"
+    )
+
+
 def _option_text(name: str, value) -> str | None:
     """``--name value`` as the command line takes it (None where not given)."""
     if value is None:

@@ -56,6 +56,7 @@ class Sink:
         self.encoding: str | None = None
         self._file: AtomicFile | None = None
         self._dialect: dict | None = None  # a CSV's, once its writer is open
+        self._recorded_metadata = schema.metadata  # what a CSV's record keeps
         if format is Format.CSV:
             check_csv_types(schema, self.name)
         if path == STDIO:
@@ -177,11 +178,17 @@ class Sink:
             self._discard()
             raise
 
+    def keep_in_record(self, metadata: dict[bytes, bytes]) -> None:
+        """Have a CSV's record keep the ``normkit.`` keys of ``metadata`` rather than those of
+        the schema given at opening: what was learned while writing (the categories
+        written)."""
+        self._recorded_metadata = {**(self.schema.metadata or {}), **metadata}
+
     def _record(self, written: str, mode: int) -> None:
         """Record the CSV's metadata beside it, before it is moved into place."""
         assert self._file is not None
         self.recorded = write_record(
-            self._file.target, written, self.schema.metadata, mode, self._dialect
+            self._file.target, written, self._recorded_metadata, mode, self._dialect
         )
 
     def _discard(self) -> None:

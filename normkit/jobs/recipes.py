@@ -74,6 +74,10 @@ class Recipe:
     types_pandas : str or None
         With ``types``, pandas' record (schema metadata) of the data written, as JSON text: it
         comes back with the types (a nullable Int64 column, an index).
+    categories : dict of column to pyarrow.Array, or None
+        With ``types``, the categories of its dictionary columns (a pandas ``category``), in
+        their order, unused ones too: the values of the dictionary they come back with
+        (:func:`normkit.jobs.texttypes.as_recorded`). Kept as serialized Arrow data.
     """
 
     mode: str
@@ -88,6 +92,7 @@ class Recipe:
     # came from describe data normalized alike).
     types: Mapping[str, pa.DataType] | None = field(default=None, compare=False)
     types_pandas: str | None = field(default=None, compare=False)
+    categories: Mapping[str, pa.Array] | None = field(default=None, compare=False)
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
@@ -104,6 +109,7 @@ class Recipe:
             "pandas": dict(self.pandas) if self.pandas else None,
             **({"types": _types_text(self.types)} if self.types is not None else {}),
             **({"types_pandas": self.types_pandas} if self.types_pandas is not None else {}),
+            **({"categories": _arrays_text(self.categories)} if self.categories else {}),
         }
 
     @classmethod
@@ -120,6 +126,7 @@ class Recipe:
             pandas=_pandas_entries(doc.get("pandas")),
             types=_types_of(doc.get("types")),
             types_pandas=_text(doc.get("types_pandas")),
+            categories=_arrays_of(doc.get("categories")),
         )
 
     @classmethod
@@ -174,6 +181,36 @@ def _types_of(text: object) -> dict[str, pa.DataType] | None:
     except (pa.ArrowException, binascii.Error) as exc:
         raise ValueError("not a serialized schema") from exc
     return {field.name: field.type for field in schema}
+
+
+def _arrays_text(arrays: Mapping[str, pa.Array]) -> dict[str, str]:
+    """Arrays by column as the base64 text of an Arrow IPC stream each (every type, exactly)."""
+    texts = {}
+    for name, array in arrays.items():
+        batch = pa.record_batch([array], names=[name])
+        sink = pa.BufferOutputStream()
+        with ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        texts[name] = base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+    return texts
+
+
+def _arrays_of(texts: object) -> dict[str, pa.Array] | None:
+    if texts is None:
+        return None
+    if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):
+        raise TypeError("not a mapping of serialized arrays")
+    arrays = {}
+    for name, text in texts.items():
+        try:
+            data = pa.py_buffer(base64.b64decode(text, validate=True))
+            table = ipc.open_stream(data).read_all()
+        except (pa.ArrowException, binascii.Error) as exc:
+            raise ValueError("not a serialized array") from exc
+        if table.num_columns != 1:
+            raise ValueError("not a serialized array")
+        arrays[str(name)] = table.column(0).combine_chunks()
+    return arrays
 
 
 def _text(value: object) -> str | None:

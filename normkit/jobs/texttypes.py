@@ -8,11 +8,21 @@ normkit wrote the CSV from data with types, its record (:mod:`normkit.io.sidecar
 text and casts them to the recorded types: the same values, since the text is the one normkit
 wrote from them. Text that does not read back as its type (a CSV edited since is refused
 before: its record no longer matches) is an error naming the cell.
+
+A dictionary column (a pandas ``category``) is more than its type: its categories, in their
+order, unused ones too, are what pandas makes its categories and codes of. The record keeps
+them (:attr:`Recipe.categories`, as the data written had them: :class:`WrittenCategories`),
+and the column comes back as a dictionary only with them (:func:`as_recorded`), each value
+encoded by its place among them; a value that is not one of them is an error naming the cell.
+Where they are not kept (more than :func:`category_limit`, inputs whose records keep others,
+a record of an older normkit), the column comes back as its values, never with categories
+of the text's making (in the order the rows happen to give, unused ones lost).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import pyarrow as pa
 
@@ -23,7 +33,44 @@ from ..io.lazy import pc
 from ..io.reader import Reader
 from .recipes import Recipe
 
-__all__ = ["cast_as_recorded", "recorded_pandas", "recorded_types", "types_to_record"]
+__all__ = [
+    "MAX_CATEGORIES",
+    "WrittenCategories",
+    "as_recorded",
+    "cast_as_recorded",
+    "category_limit",
+    "recorded_categories",
+    "recorded_pandas",
+    "recorded_types",
+    "types_to_record",
+]
+
+#: The most categories a CSV's record keeps of a column: every job that reads the CSV reads
+#: its record whole. A column of more (identifiers kept as a ``category``) comes back as its
+#: values.
+MAX_CATEGORIES = 10_000
+
+
+def category_limit(dtype: pa.DictionaryType) -> int:
+    """The most categories a record keeps of a column of ``dtype``: :data:`MAX_CATEGORIES`,
+    and no more than its indices can number (dictionaries of several batches, united, can)."""
+    index = dtype.index_type
+    return min(MAX_CATEGORIES, 2 ** (index.bit_width - pa.types.is_signed_integer(index)))
+
+
+def as_recorded(dtype: pa.DataType, categories: pa.Array | None) -> pa.DataType:
+    """The type a column that a CSV's record types ``dtype`` comes back in: a dictionary only
+    with its ``categories`` (recorded, of its values' type, at most :func:`category_limit`),
+    else the type of its values; other types as they are."""
+    if not pa.types.is_dictionary(dtype):
+        return dtype
+    if (
+        categories is not None
+        and categories.type == dtype.value_type
+        and len(categories) <= category_limit(dtype)
+    ):
+        return dtype
+    return dtype.value_type
 
 
 def types_to_record(
@@ -63,7 +110,8 @@ def recorded_types(
 ) -> dict[str, pa.DataType] | None:
     """The types to read the columns passed through as: those that every input's record keeps
     alike, where every input is a CSV and the record names every such column (None
-    otherwise: the columns take the types their text reads as)."""
+    otherwise: the columns take the types their text reads as); a dictionary as
+    :func:`as_recorded` gives it back."""
     first = records[0] if records else None
     if first is None or first.types is None:
         return None
@@ -75,7 +123,88 @@ def recorded_types(
     passthrough = {n for source in sources for n in source.schema.names if n not in fitted}
     if not passthrough <= set(first.types):
         return None
-    return {name: first.types[name] for name in passthrough}
+    categories = recorded_categories(records, passthrough)
+    return {name: as_recorded(first.types[name], categories.get(name)) for name in passthrough}
+
+
+def recorded_categories(
+    records: Sequence[Recipe | None], names: Iterable[str]
+) -> dict[str, pa.Array]:
+    """The categories that every input's record keeps alike of the columns ``names`` (none of
+    a column whose inputs' records keep different ones: no one order is theirs)."""
+    kept = [r.categories or {} if r is not None else {} for r in records]
+    if not kept:
+        return {}
+    out = {}
+    for name in names:
+        values = kept[0].get(name)
+        if values is not None and all(
+            (other := k.get(name)) is not None and other.equals(values) for k in kept[1:]
+        ):
+            out[name] = values
+    return out
+
+
+class WrittenCategories:
+    """The categories a CSV output's record keeps of its dictionary columns (those ``types``,
+    the output's types to record, make dictionaries), as pandas reads them from the data
+    written: the first batch's dictionary in its order, then the values that later batches'
+    dictionaries add (pyarrow's ``unify_dictionaries``, by which pandas reads a column of
+    several dictionaries); missing values are no category. A column written as text (from a
+    CSV) has the categories its input's record keeps (``recorded``); one that no batch held
+    (an input without rows), no categories.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from normkit.jobs.recipes import Recipe
+    >>> sizes = pa.DictionaryArray.from_arrays(pa.array([1, 0], pa.int8()), ["S", "M", "XL"])
+    >>> written = WrittenCategories({"size": sizes.type}, {})
+    >>> written.add(pa.record_batch({"size": sizes}))
+    >>> recipe, unkept = written.recorded(Recipe("frozen", "exact", False))
+    >>> recipe.categories["size"].to_pylist(), unkept
+    (['S', 'M', 'XL'], [])
+    """
+
+    def __init__(self, types: Mapping[str, pa.DataType], recorded: Mapping[str, pa.Array]):
+        self.types = dict(types)
+        #: Per dictionary column, its categories so far; None past its limit.
+        self._categories: dict[str, pa.Array | None] = {
+            name: recorded.get(name, pa.array([], dtype.value_type))
+            for name, dtype in self.types.items()
+            if pa.types.is_dictionary(dtype)
+        }
+        self._seen: set[str] = set()  # the columns a batch gave a dictionary
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Take in the dictionaries of a batch written."""
+        for name, known in self._categories.items():
+            column = batch.column(name)
+            if not pa.types.is_dictionary(column.type) or (name in self._seen and known is None):
+                continue
+            dictionary = column.dictionary
+            if name in self._seen and dictionary.equals(known):  # the usual case: one dictionary
+                continue
+            values = [known, dictionary] if name in self._seen else [dictionary]
+            self._seen.add(name)
+            united = pc.unique(pc.drop_null(pa.concat_arrays(values)))
+            self._categories[name] = (
+                united if len(united) <= category_limit(self.types[name]) else None
+            )
+
+    def recorded(self, recipe: Recipe) -> tuple[Recipe, list[str]]:
+        """``recipe`` with the types and categories its CSV's record keeps, and the dictionary
+        columns it keeps none of (past :func:`category_limit`: they come back as their
+        values)."""
+        types, categories, unkept = {}, {}, []
+        for name, dtype in self.types.items():
+            values = self._categories.get(name)
+            types[name] = as_recorded(dtype, values)
+            if types[name] != dtype:
+                unkept.append(name)
+            elif values is not None:
+                categories[name] = values
+        return replace(recipe, types=types, categories=categories or None), unkept
 
 
 def recorded_pandas(
@@ -96,15 +225,18 @@ def cast_as_recorded(
     missing: Sequence[str],
     decimal_point: str,
     locate: Callable[[int, str], str],
+    categories: Mapping[str, pa.Array] | None = None,
 ) -> pa.RecordBatch:
     """``batch`` (its columns passed through read as text) with the columns of ``types`` in
     those types: missing-value strings are missing values, and numbers are read with the
-    decimal point they were written with.
+    decimal point they were written with. A dictionary type's values are encoded by their
+    place among its ``categories`` (:func:`as_recorded` gives it only with them).
 
     Raises
     ------
     DataError
-        Naming the cell (``locate(row in batch, column)``) whose text is not of its type.
+        Naming the cell (``locate(row in batch, column)``) whose text is not of its type, or
+        not one of its categories.
     """
     arrays, fields = list(batch.columns), list(batch.schema)
     for i, field in enumerate(fields):
@@ -121,6 +253,9 @@ def cast_as_recorded(
         ):
             text = pc.replace_substring(text, decimal_point, ".")
         arrays[i] = _from_text(text, dtype, field.name, locate)
+        if pa.types.is_dictionary(dtype):
+            values = (categories or {})[field.name]
+            arrays[i] = _encoded(arrays[i], dtype, values, field.name, locate, text)
         fields[i] = field.with_type(dtype)
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, batch.schema.metadata))
 
@@ -130,11 +265,10 @@ def _from_text(
 ) -> pa.Array:
     """``text`` as ``dtype``: cast, or through a type whose text pyarrow reads (times of day
     through a timestamp of 1970-01-01, durations through integers, timestamps whose text has
-    more digits of a second than the unit through finer units; a dictionary through its
-    values); never with a loss."""
+    more digits of a second than the unit through finer units; a dictionary as its values,
+    which :func:`_encoded` encodes); never with a loss."""
     if pa.types.is_dictionary(dtype):
-        values = _from_text(text, dtype.value_type, name, locate)
-        return values.dictionary_encode().cast(dtype)
+        return _from_text(text, dtype.value_type, name, locate)
     read = _read(text, dtype)
     if read is not None:
         return read
@@ -144,6 +278,37 @@ def _from_text(
         f"{locate(row, name)}: the text {value!r} does not read back as {dtype}, the type the "
         "column had when normkit wrote it (its record says so)",
         hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+    )
+
+
+def _encoded(
+    values: pa.Array,
+    dtype: pa.DictionaryType,
+    categories: pa.Array,
+    name: str,
+    locate: Callable[[int, str], str],
+    text: pa.Array,
+) -> pa.DictionaryArray:
+    """``values`` as a dictionary of ``dtype`` over ``categories``, each value by its place
+    among them: the categories and codes pandas had. A value that is none of them is an error
+    naming its cell (an added category would be a guess at its place, and change no code but
+    claim a list the data never had)."""
+    if pa.types.is_string_view(values.type):  # no kernel looks up views
+        values = values.cast(pa.large_string())
+        indices = pc.index_in(values, value_set=categories.cast(pa.large_string()))
+    else:
+        indices = pc.index_in(values, value_set=categories)
+    unknown = pc.and_(pc.is_null(indices), pc.is_valid(values))
+    if pc.any(unknown).as_py():
+        row = pc.index(unknown, True).as_py()
+        raise DataError(
+            f"{locate(row, name)}: the text {text[row].as_py()!r} is not one of the "
+            f"{len(categories):,} categories the column had when normkit wrote it (its record "
+            "keeps them)",
+            hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+        )
+    return pa.DictionaryArray.from_arrays(
+        indices.cast(dtype.index_type), categories, ordered=dtype.ordered
     )
 
 

@@ -54,7 +54,14 @@ from .resemblance import Resemblance, looked_at
 from .restore import restored_batch, restored_types
 from .sources import Progress, about_stat_file, check_stat_columns
 from .splice import cell, rewritable, rewrite_csv
-from .texttypes import cast_as_recorded, recorded_pandas, recorded_types, types_to_record
+from .texttypes import (
+    WrittenCategories,
+    cast_as_recorded,
+    recorded_categories,
+    recorded_pandas,
+    recorded_types,
+    types_to_record,
+)
 from .vacant import refuse_values
 
 __all__ = [
@@ -168,6 +175,9 @@ class TransformResult:
     encoding: str | None = None  # a CSV output's encoding, where not UTF-8
     recorded: bool = True  # the output records how it was made (not a CSV on a pipe)
     inputs_recorded: bool = True  # the inputs recorded how they were made (or were raw)
+    #: A CSV output's dictionary columns whose categories its record cannot keep (more than
+    #: :func:`~normkit.jobs.texttypes.category_limit`): read back, they are their values.
+    categories_unkept: tuple[str, ...] = ()
 
 
 def transform_file(
@@ -245,14 +255,12 @@ def transform_file(
     # back by an inverse (the data is then as it was before the step undone).
     records = [Recipe.of(source) for source in sources]
     # CSVs that record the types of their columns passed through get them back in Parquet or
-    # Arrow (read as text, then cast), unless text is asked for.
-    typed_as = {}
+    # Arrow (read as text, then cast), unless text is asked for: a dictionary with its recorded
+    # categories (the same in every batch, as an Arrow file needs), or as its values.
+    typed_as, categories = {}, {}
     if out_format is not Format.CSV and not options.keep_text:
         typed_as = recorded_types(sources, records, names) or {}
-    if out_format is Format.ARROW:  # an Arrow file cannot change dictionaries between batches
-        typed_as = {
-            k: v.value_type if pa.types.is_dictionary(v) else v for k, v in typed_as.items()
-        }
+        categories = recorded_categories(records, typed_as)
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV or bool(typed_as)
     if out_format is not Format.CSV:  # a CSV holds text, whatever types the inputs give
@@ -299,10 +307,14 @@ def transform_file(
             use, gamma, beta, recorded, recipe = _settings(
                 stats, sources, records, options, keeps_record, read_schema
             )
+        written_categories = None
         if out_format is Format.CSV:  # its text has no types: the record keeps them
             types = types_to_record(sources, schema, names, records)
             doc = (schema.metadata or {}).get(b"pandas") if types is not None else None
             recipe = replace(recipe, types=types, types_pandas=doc and doc.decode("utf-8"))
+            if types is not None and keeps_record:  # and its dictionaries' categories
+                given_categories = recorded_categories(records, types)
+                written_categories = WrittenCategories(types, given_categories)
         schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
         normalizer = None
         with about_stat_file(stats_file):
@@ -394,6 +406,7 @@ def transform_file(
                         reference.missing_text,
                         read.csv.decimal_point,
                         lambda row, name: locate(sink.rows_written + row, name),
+                        categories,
                     )
                 if restored:
                     try:
@@ -408,10 +421,16 @@ def transform_file(
                             look.refuse(name, allowed)
                         raise
                 sink.write(batch)
+                if written_categories is not None:
+                    written_categories.add(batch)
                 if progress is not None:
                     progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
             for name, look in looks.items():  # before the output lands
                 look.refuse(name, allowed)
+            unkept: list[str] = []
+            if written_categories is not None:
+                recipe, unkept = written_categories.recorded(recipe)
+                sink.keep_in_record(recipe.to_metadata())
             if save_stats is not None:
                 if normalizer.overflow is not None:  # type: ignore[union-attr]
                     raise normalizer.overflow  # type: ignore[union-attr]
@@ -430,6 +449,7 @@ def transform_file(
             sink.encoding,
             recorded=out_format is not Format.CSV or sink.recorded,
             inputs_recorded=recorded or not options.inverse,
+            categories_unkept=tuple(unkept),
         )
 
 
