@@ -66,6 +66,72 @@ def exact_counter(reference: FittedStats) -> CategoryCounter:
     return CategoryCounter(list(saved), keep=keep)
 
 
+#: Share of the reference's values that may sit near the count that gives categories cells
+#: of their own (see :func:`_own_cell_count`).
+BOUNDARY_SHARE = 0.01
+
+
+def _own_cell_count(reference: CategoryCounts) -> int:
+    """How often the reference must have seen a category for it to be a cell of its own in the
+    frequency test: at least :data:`MIN_CATEGORY_COUNT` times, and where few categories were
+    seen about that often.
+
+    A category seen about as often as the count that chooses the cells is on one side or the
+    other by luck: the categories chosen were, on average, seen more often than their share,
+    the others less. New data comes back from that luck (a column of 3,000 codes each seen
+    about 10 times drifted on most fresh samples), while a sample of the reference's own rows
+    keeps it, so no correction of the counts serves both. The count is raised instead until the
+    categories within two Poisson standard deviations of it hold at most
+    :data:`BOUNDARY_SHARE` of the values; where only the most frequent categories were kept
+    (not ``exact``), until those are all known."""
+    counts = np.fromiter(reference.counts.values(), dtype=np.float64, count=len(reference.counts))
+    total = max(reference.n_values, 1)
+    known = 0.0 if reference.exact or not len(counts) else float(counts.min())
+    t = MIN_CATEGORY_COUNT
+    top = int(counts.max()) + 1 if len(counts) else t
+    while t <= top:
+        reach = 2 * math.sqrt(t)
+        near = counts[np.abs(counts - t) <= reach].sum()
+        if t - reach > known and near <= BOUNDARY_SHARE * total:
+            return t
+        t += max(1, int(reach))
+    return top + 1
+
+
+def _taken_over(
+    frequencies: float,
+    largest: float,
+    own: set,
+    least: int,
+    reference: CategoryCounts,
+    new: CategoryCounts,
+) -> tuple[float, float]:
+    """The frequency test's p-value and size, with the new data's most frequent category among
+    those without a cell of their own also tested: the reference saw it fewer than ``least``
+    times, and a share far beyond that (a new code taking half the rows) is a change the rare
+    cell, holding most of a column of many codes, would hide. Fisher's test against ``least -
+    1`` of the reference's values (the most it can have had), for the most frequent of the new
+    data's categories (Bonferroni: times their number), then the smaller p-value of the two
+    tests twice (Bonferroni again)."""
+    rare = [(k, c) for c, k in new.counts.items() if c not in own]
+    if not rare or not new.n_values:
+        return frequencies, largest
+    top = max(rare)[0]
+    n_ref, n_new = reference.n_values, new.n_values
+    bound = max(least - 1, 0)
+    p = significance.proportion_test(bound, n_ref, top, n_new) * len(new.counts)
+    if (top + 0.5) / n_new <= (bound + 0.5) / n_ref:
+        return frequencies, largest  # not more frequent than the reference may have seen it
+    size = (
+        math.log(((top + 0.5) / n_new) / ((bound + 0.5) / n_ref))
+        if top >= MIN_SHARE * n_new
+        else 0.0
+    )
+    if math.isnan(frequencies):
+        return min(p, 1.0), size
+    return min(2 * min(frequencies, p), 1.0), max(largest, size)
+
+
 def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts) -> Scores:
     """A text or boolean column's scores: its categories' shares, and its missing rate.
 
@@ -80,24 +146,39 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
     share is 0.69), over the cells holding at least 1% of either side.
     """
     saved, seen = reference.counts, new.counts
-    common = [c for c, k in saved.items() if k >= MIN_CATEGORY_COUNT]
-    ref_cells = [saved[c] for c in common]
+    least = _own_cell_count(reference)
+    common = [c for c, k in saved.items() if k >= least]
+    ref_cells = [float(saved[c]) for c in common]
     new_cells = [seen.get(c, 0) for c in common]
     ref_cells.append(reference.n_values - sum(ref_cells))
     new_cells.append(new.n_values - sum(new_cells))
     n_ref, n_new = reference.n_values, new.n_values
     r = np.asarray(ref_cells, dtype=np.float64)
     k = np.asarray(new_cells, dtype=np.float64)
-    order = np.argsort(-(r / max(n_ref, 1) + k / max(n_new, 1)), kind="stable")
+    # Cells in the order of their names, then the reference's least frequent and the rare cell:
+    # which are merged for the test is chosen by neither sample. In the order of the shares,
+    # chance made the groups (the new data's: its most frequent categories by chance merged
+    # together; the reference's: those it saw most by chance, whose shares the new data then
+    # comes back from), and a column of many equally likely codes drifted on nearly every
+    # sample. The rare cell, too few values to test alone where the reference saw no new
+    # category, joins the least frequent, which dilutes a new category's share least.
+    order = np.argsort(np.array(common, dtype=object), kind="stable")
+    if len(order):
+        smallest = int(np.argmin(r[:-1]))
+        order = np.append(order[order != smallest], smallest)
+    order = np.append(order, len(r) - 1)
     frequencies, _ = significance.homogeneity_test(r[order], k[order])
     largest = math.nan
     if n_ref and n_new:
-        # Over the cells holding at least 1% of either side: a share of a few values is all
-        # noise in a ratio (and the test, not the size, says whether a change is real).
+        # Over the cells the test compares (categories too few to test alone merged), those
+        # holding at least 1% of either side: a share of a few values is all noise in a ratio
+        # (and the test, not the size, says whether a change is real).
+        r, k = significance.merged_bins(r[order], k[order])
         cells = len(r)
         ratio = ((k + 0.5) / (n_new + 0.5 * cells)) / ((r + 0.5) / (n_ref + 0.5 * cells))
         matters = (r >= MIN_SHARE * n_ref) | (k >= MIN_SHARE * n_new)
         largest = float(np.max(np.abs(np.log(ratio[matters])), initial=0.0))
+        frequencies, largest = _taken_over(frequencies, largest, set(common), least, reference, new)
     ref_rate, rate = missing_rate(reference.missing, n_ref), missing_rate(new.missing, n_new)
     raw = {
         "frequencies": frequencies if n_ref and n_new else math.nan,

@@ -38,6 +38,7 @@ __all__ = [
     "holm",
     "homogeneity_test",
     "mean_test",
+    "merged_bins",
     "proportion_test",
     "variance_test",
 ]
@@ -203,23 +204,11 @@ def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -
     n_ref, n_new = float(ref.sum()), float(new.sum())
     if n_ref <= 0 or n_new <= 0:
         return math.nan, 0
-    pooled = (ref + new) / (n_ref + n_new)
-    smaller = min(n_ref, n_new)
-    groups: list[list[int]] = [[]]
-    expected = 0.0
-    for k in range(len(ref)):
-        groups[-1].append(k)
-        expected += pooled[k] * smaller
-        if expected >= MIN_EXPECTED:
-            groups.append([])
-            expected = 0.0
-    if not groups[-1]:
-        groups.pop()
-    elif len(groups) > 1:
-        groups[-2].extend(groups.pop())
+    groups = _groups(ref, new)
     if len(groups) < 2:
         # Too few values for the chi-square approximation: the first bin (or bins, up to half
         # the pooled share) against the rest, by Fisher's exact test, which holds at any size.
+        pooled = (ref + new) / (n_ref + n_new)
         cut = int(np.searchsorted(np.cumsum(pooled), 0.5, side="right"))
         cut = min(max(cut, 1), len(ref) - 1)
         if len(ref) < 2:
@@ -237,6 +226,39 @@ def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -
 
     df = len(groups) - 1
     return float(special.chdtrc(df, statistic)), df
+
+
+def merged_bins(
+    counts_ref: Sequence[float], counts_new: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two samples' counts in the bins :func:`homogeneity_test` merges them into (one bin
+    where too few values make more)."""
+    ref = np.asarray(counts_ref, dtype=np.float64)
+    new = np.asarray(counts_new, dtype=np.float64)
+    groups = _groups(ref, new)
+    return np.array([ref[g].sum() for g in groups]), np.array([new[g].sum() for g in groups])
+
+
+def _groups(ref: np.ndarray, new: np.ndarray) -> list[list[int]]:
+    """Adjacent bins merged, from the left, until each holds :data:`MIN_EXPECTED` expected
+    values of the smaller sample at the pooled shares (a final short bin joins the one
+    before)."""
+    n_ref, n_new = float(ref.sum()), float(new.sum())
+    pooled = (ref + new) / max(n_ref + n_new, 1e-300)
+    smaller = min(n_ref, n_new)
+    groups: list[list[int]] = [[]]
+    expected = 0.0
+    for k in range(len(ref)):
+        groups[-1].append(k)
+        expected += pooled[k] * smaller
+        if expected >= MIN_EXPECTED:
+            groups.append([])
+            expected = 0.0
+    if not groups[-1]:
+        groups.pop()
+    elif len(groups) > 1:
+        groups[-2].extend(groups.pop())
+    return groups
 
 
 def constant_side_test(

@@ -548,3 +548,35 @@ def test_nan_in_a_column_the_fit_found_no_value_in_is_no_value_there_either(tmp_
     assert result.exit_code == 0, result.stdout
     f = {c["name"]: c for c in json.loads(result.stdout)["columns"]}["f"]
     assert f["missing_rate"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("frequent", "codes", "rows"),
+    [(0, 20, 30), (0, 50, 100), (0, 200, 500), (0, 3000, 300), (0, 3000, 1000), (5, 1000, 3000)],
+)
+def test_many_categories_from_the_reference_distribution_do_not_drift(frequent, codes, rows):
+    # The frequency test's cells are merged in an order neither sample chose, and categories get
+    # cells of their own only where few were seen about as often as that takes (luck decides
+    # their side): ordered by the new data's shares, a column of many equally likely codes
+    # drifted on nearly every sample (p < 1e-12), and so did codes each seen about 10 times.
+    rng = np.random.default_rng(codes + rows)
+    names = np.array([f"f{i}" for i in range(frequent)] + [f"c{i}" for i in range(codes)])
+    shares = np.concatenate([np.full(frequent, 0.1), np.full(codes, 1.0)])
+    shares[frequent:] *= (1 - shares[:frequent].sum()) / codes
+
+    def sample(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"x": rng.normal(size=n), "code": rng.choice(names, n, p=shares)})
+
+    reference = sample(30_000 if frequent == 0 else 20_000)
+    stats = normkit.Standardizer().fit(reference)
+    alarms = sum(bool(normkit.drift_batches([sample(rows)], stats).drifted) for _ in range(20))
+    assert alarms <= 1, alarms  # alpha 0.01: one in 20 is already unlikely
+    # Nor do samples of the reference's own rows, which keep the luck of its counts.
+    subsets = (reference.sample(rows, random_state=seed) for seed in range(20))
+    alarms = sum(bool(normkit.drift_batches([subset], stats).drifted) for subset in subsets)
+    assert alarms <= 1, alarms
+    # A real change still drifts: a new code taking half the rows.
+    changed = sample(1000)
+    changed.loc[:499, "code"] = "new"
+    report = normkit.drift_batches([changed], stats)
+    assert report.drifted == ["code"]
