@@ -390,6 +390,8 @@ def transform_dask(
         [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format
     )
     sources = _files(open_dataset([f.path for f in files], read))
+    read_paths = {s.path for s in sources}  # an empty CSV file of a data set is no part
+    files = [f for f in files if f.path in read_paths]
     names = list(stats.names)
     check_stat_columns(sources, names)
     fmt = _parts_format(output, options.output_format, sources[0].format)

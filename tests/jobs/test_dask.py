@@ -246,6 +246,25 @@ def test_fit_survives_a_worker_killed_mid_fit(tmp_path, cluster):
         client.wait_for_workers(2, timeout=60)  # the nanny brought it back
 
 
+def test_an_empty_csv_file_of_a_data_set_is_no_part(tmp_path, on_cluster):
+    # A file with nothing in it is an empty part of a data set for the local engine; the Dask
+    # engine's parts were listed by every file and written by every file read, and it crashed
+    # (a traceback: zip() argument 2 is shorter than argument 1).
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    (ds / "p-1.csv").write_text("a,b\n1,2\n3,5\n4,4\n")
+    (ds / "p-2.csv").write_text("")
+    scaler = normkit.fit_files(ds, Standardizer())
+    local_out = tmp_path / "local.csv"
+    normkit.transform_file(ds, scaler, local_out)
+    result = transform_dask(ds, scaler, tmp_path / "out", cluster=on_cluster)
+    assert (result.rows, result.parts) == (3, 1)
+    index = json.loads((tmp_path / "out" / INDEX_NAME).read_text())
+    assert [Path(p["source"]).name for p in index["parts"]] == ["p-1.csv"]
+    part = tmp_path / "out" / index["parts"][0]["path"]
+    assert part.read_text() == local_out.read_text()
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_transformed_parts_concatenate_to_the_local_output(tmp_path, on_cluster, data, fmt):
     write_dataset(tmp_path / "ds", fmt, data, PART_ROWS)
