@@ -245,10 +245,16 @@ def collect(
         columns = [str(c) for c in options.columns]
         unknown = [c for c in columns if c not in stats.names]
         if unknown:
-            raise SchemaError(
-                f"the stat file has no column {unknown[0]!r} (given in {param('columns')})",
-                param="columns",
+            passed = {p.name: p.why for p in stats.passthrough or ()}
+            why = passed.get(unknown[0])
+            given = f"(given in {param('columns')})"
+            message = (
+                f"the stat file normalizes no column {unknown[0]!r} {given}: the fit passed it "
+                f"through ({why}), and the report shows normalized columns"
+                if why is not None
+                else f"the stat file has no column {unknown[0]!r} {given}"
             )
+            raise SchemaError(message, param="columns")
         stats = stats.select(columns)
     sources = open_dataset(inputs, read, told=told)
     names = list(stats.names)

@@ -242,3 +242,12 @@ def test_columns_chosen_for_the_report(tmp_path, sample_stats):
     )
     assert result.exit_code == 1
     assert "the stat file has no column 'x'" in result.stderr
+    # A column the fit passed through is in the stat file: it says so, and why.
+    result = run(
+        "report", SAMPLE_CSV, "-s", sample_stats, "-o", tmp_path / "r.html", "--columns", "city"
+    )
+    assert result.exit_code == 1
+    assert (
+        "the stat file normalizes no column 'city' (given in --columns): the fit passed it "
+        "through (text), and the report shows normalized columns"
+    ) in result.stderr
