@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MIN_PSI_VALUES", "bin_counts", "drift_scores", "weighting_notes"]
+__all__ = [
+    "MIN_PSI_VALUES",
+    "bin_counts",
+    "drift_scores",
+    "unknown_columns_note",
+    "weighting_notes",
+]
 
 #: Values a column needs in both the new data and the reference sample before its PSI decides
 #: drift (PSI's sampling noise is about 19 / n: 0.04 at 500 values, far below the default
@@ -80,3 +86,19 @@ def weighting_notes(column: str | None, weighted: bool) -> tuple[str, ...]:
         f"the new data has no weight column {column!r}: its rows are read unweighted, against "
         "statistics weighted by it",
     )
+
+
+def unknown_columns_note(reference, sources) -> tuple[str, ...]:
+    """What the report says of the new data's columns the statistics know nothing of (neither
+    fitted nor passed through by the fit): they are not checked, and a column added since the
+    fit is a change the user should hear of."""
+    known = set(reference.names) | {p.name for p in reference.passthrough or ()}
+    if reference.passthrough is None:
+        return ()  # the fit did not record its other columns: nothing to compare with
+    seen: dict[str, None] = {}
+    for source in sources:
+        seen.update(dict.fromkeys(n for n in source.schema.names if n not in known))
+    if not seen:
+        return ()
+    names = ", ".join(map(repr, list(seen)[:10])) + (" ..." if len(seen) > 10 else "")
+    return (f"the data has columns the fit did not have, not checked: {names}",)

@@ -53,7 +53,7 @@ import pyarrow as pa
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
-from ..core.drift import bin_counts, drift_scores, weighting_notes
+from ..core.drift import bin_counts, drift_scores, unknown_columns_note, weighting_notes
 from ..errors import SchemaError, StatsFileError, listed
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
@@ -256,7 +256,7 @@ def drift_files(
     feed(accumulator, sources, names, progress, categories=counter, weight_column=weights)
     require_rows(accumulator.n_rows, sources)
     counts = counter.result(counter.cap) if counter is not None else {}
-    notes = weighting_notes(column, weighted)
+    notes = weighting_notes(column, weighted) + unknown_columns_note(reference, sources)
     return _judge(
         reference, accumulator.finish(), counts, options, [s.name for s in sources], notes
     )

@@ -580,3 +580,19 @@ def test_many_categories_from_the_reference_distribution_do_not_drift(frequent, 
     changed.loc[:499, "code"] = "new"
     report = normkit.drift_batches([changed], stats)
     assert report.drifted == ["code"]
+
+
+def test_a_column_the_fit_did_not_have_is_noted(tmp_path, fitted):
+    _, stats, data = fitted
+    widened = data.assign(added=np.arange(len(data)) % 7)
+    path = tmp_path / "widened.csv"
+    widened.to_csv(path, index=False)
+    code, report = drift_json(path, stats)
+    assert code == 0
+    assert "the data has columns the fit did not have, not checked: 'added'" in report["notes"]
+    result = run("drift", path, "-s", stats)
+    assert "the data has columns the fit did not have, not checked: 'added'" in result.stdout
+    same = tmp_path / "same.csv"
+    data.to_csv(same, index=False)
+    _, report = drift_json(same, stats)
+    assert not any("did not have" in note for note in report["notes"])
