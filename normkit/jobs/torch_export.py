@@ -148,6 +148,12 @@ def to_torch_state(
     # data's spread, not against the divisor 1.
     spread = affine.scale if stats.options.with_std else stats.scale
     reach = _reach(stats, affine.center)
+    # A constant column comes out 0 whatever the type (its values and its center round alike);
+    # without centering, the output is as large as the input, which the type rounds by its own
+    # relative precision only: the inputs' rounding is no reason to refuse either.
+    with np.errstate(invalid="ignore"):
+        exempt = (stats.min == stats.max) | (not stats.options.with_mean)
+    reach = np.where(exempt, 0.0, reach)
     try:
         _check_dtype(names, affine, var, eps, reach, spread, dtype)
     except OptionError as exc:

@@ -207,6 +207,23 @@ def test_float32_refuses_values_it_cannot_tell_apart_however_well_it_keeps_the_m
         assert np.unique(layer_output(layer, big, "float64")[:, 1]).size == len(big)
 
 
+def test_float32_keeps_a_constant_column_and_a_column_not_centered_whatever_their_size():
+    # A constant column comes out 0 in float32 too (its values and center round alike), and an
+    # output not centered is as large as its input: neither is refused for its size.
+    rng = np.random.default_rng(6)
+    data = pd.DataFrame(
+        {"x": rng.normal(size=500), "stamp": np.full(500, 1.7e9), "t": rng.normal(1e9, 1e3, 500)}
+    )
+    constant = Standardizer(columns=["x", "stamp"], ema=False).fit(data)
+    layer = normkit.to_torch(constant, use="exact")
+    out = layer_output(layer, data[["x", "stamp"]], "float32")
+    assert (out[:, 1] == 0.0).all()
+    uncentered = Standardizer(columns=["t"], with_mean=False, ema=False).fit(data)
+    out = layer_output(normkit.to_torch(uncentered, use="exact"), data[["t"]], "float32")
+    expected = data["t"].to_numpy() / uncentered.scale_[0]
+    np.testing.assert_allclose(out[:, 0], expected, rtol=1e-7)
+
+
 def test_an_accepted_float32_layer_keeps_normalized_values_to_the_documented_precision():
     rng = np.random.default_rng(9)
     n = 3000
