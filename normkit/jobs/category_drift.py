@@ -57,7 +57,8 @@ def cohen_h(p: float, q: float) -> float:
 
 def exact_counter(reference: FittedStats) -> CategoryCounter:
     """A counter of the reference's text columns that counts exactly the categories the
-    frequency test gives cells of their own, however many others the new data has."""
+    reference saw at least :data:`MIN_CATEGORY_COUNT` times (those the frequency test may give
+    cells of their own, and whose absence it tests), however many others the new data has."""
     saved = reference.categories or {}
     keep = {
         name: [c for c, k in counts.counts.items() if k >= MIN_CATEGORY_COUNT]
@@ -98,38 +99,65 @@ def _own_cell_count(reference: CategoryCounts) -> int:
     return top + 1
 
 
-def _taken_over(
-    frequencies: float,
-    largest: float,
+def _expected_five_times(reference: CategoryCounts, new: CategoryCounts) -> list:
+    """The reference's categories the new data would show at least 5 times at their shares,
+    whose count in it is exact (counted as kept, or every category counted)."""
+    n_ref, n_new = max(reference.n_values, 1), new.n_values
+    return [
+        c
+        for c, k in reference.counts.items()
+        if n_new * k / n_ref >= 5 and (k >= MIN_CATEGORY_COUNT or new.exact)
+    ]
+
+
+def _rare_changes(
+    chi_square: tuple[float, float],
     own: set,
     least: int,
     reference: CategoryCounts,
     new: CategoryCounts,
+    expected: list,
+    vanished: list,
 ) -> tuple[float, float]:
-    """The frequency test's p-value and size, with the new data's most frequent category among
-    those without a cell of their own also tested: the reference saw it fewer than ``least``
-    times, and a share far beyond that (a new code taking half the rows) is a change the rare
-    cell, holding most of a column of many codes, would hide. Fisher's test against ``least -
-    1`` of the reference's values (the most it can have had), for the most frequent of the new
-    data's categories (Bonferroni: times their number), then the smaller p-value of the two
-    tests twice (Bonferroni again)."""
-    rare = [(k, c) for c, k in new.counts.items() if c not in own]
-    if not rare or not new.n_values:
-        return frequencies, largest
-    top = max(rare)[0]
+    """The frequency test's p-value and size, of the chi-square test of the cells
+    (``chi_square``) and of two changes its rare cell would hide where it holds most of a
+    column of many codes: whichever is the most significant, its p-value times the number of
+    tests made (Bonferroni).
+
+    - taken over: the new data's most frequent category among those the reference saw fewer
+      than ``least`` times, seen at least :data:`~normkit.stats.significance.MIN_EXPECTED`
+      times (fewer is what a long tail of identifiers gives any sample), by Fisher's test
+      against ``least - 1`` of the reference's values (the most it can have had), times the
+      number of the new data's categories; its size, the log ratio of those shares;
+    - vanished: the categories absent from the new data (``vanished``) of those it would show 5
+      times (``expected``), against their number by chance (each absent with chance ``(N / (N +
+      n)) ** k`` for a count ``k`` of ``N`` reference values and ``n`` new ones), by Poisson's
+      tail; its size, ``|ln(1 - s)|`` for the reference's share ``s`` of them (half the
+      values' categories gone: 0.69)."""
+    tests = [chi_square] if not math.isnan(chi_square[0]) else []
     n_ref, n_new = reference.n_values, new.n_values
+    rare = [(k, c) for c, k in new.counts.items() if c not in own]
+    top = max(rare)[0] if rare else 0
     bound = max(least - 1, 0)
-    p = significance.proportion_test(bound, n_ref, top, n_new) * len(new.counts)
-    if (top + 0.5) / n_new <= (bound + 0.5) / n_ref:
-        return frequencies, largest  # not more frequent than the reference may have seen it
-    size = (
-        math.log(((top + 0.5) / n_new) / ((bound + 0.5) / n_ref))
-        if top >= MIN_SHARE * n_new
-        else 0.0
-    )
-    if math.isnan(frequencies):
-        return min(p, 1.0), size
-    return min(2 * min(frequencies, p), 1.0), max(largest, size)
+    if n_ref and n_new and top >= significance.MIN_EXPECTED:
+        ratio = ((top + 0.5) / n_new) / ((bound + 0.5) / n_ref)
+        if ratio > 1:  # more frequent than the reference can have seen it
+            p = significance.proportion_test(bound, n_ref, top, n_new) * len(new.counts)
+            tests.append((min(p, 1.0), math.log(ratio) if top >= MIN_SHARE * n_new else 0.0))
+    if vanished:
+        stay = n_ref / (n_ref + n_new)
+        counts = np.array([reference.counts[c] for c in expected], dtype=np.float64)
+        chance = float(np.sum(np.power(stay, counts)))
+        gone = [reference.counts[c] for c in vanished]
+        if gone:
+            from scipy import stats as sps
+
+            p = float(sps.poisson.sf(len(gone) - 1, chance))
+            tests.append((p, abs(math.log1p(-min(sum(gone) / n_ref, 1 - 1e-12)))))
+    if not tests:
+        return math.nan, math.nan if math.isnan(chi_square[1]) else chi_square[1]
+    p, size = min(tests)
+    return min(p * len(tests), 1.0), size
 
 
 def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts) -> Scores:
@@ -178,7 +206,15 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
         ratio = ((k + 0.5) / (n_new + 0.5 * cells)) / ((r + 0.5) / (n_ref + 0.5 * cells))
         matters = (r >= MIN_SHARE * n_ref) | (k >= MIN_SHARE * n_new)
         largest = float(np.max(np.abs(np.log(ratio[matters])), initial=0.0))
-        frequencies, largest = _taken_over(frequencies, largest, set(common), least, reference, new)
+    # Categories new in the data (only where the reference kept all of its own), and those the
+    # reference had often enough that the data would show them 5 times, absent from it.
+    fresh = [c for c in seen if c not in saved] if reference.exact else []
+    expected = _expected_five_times(reference, new)
+    vanished = [c for c in expected if c not in seen]
+    if n_ref and n_new:
+        frequencies, largest = _rare_changes(
+            (frequencies, largest), set(common), least, reference, new, expected, vanished
+        )
     ref_rate, rate = missing_rate(reference.missing, n_ref), missing_rate(new.missing, n_new)
     raw = {
         "frequencies": frequencies if n_ref and n_new else math.nan,
@@ -187,17 +223,6 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
         ),
     }
     sizes = {"frequencies": largest, "missing": cohen_h(rate, ref_rate)}
-    # Categories new in the data (only where the reference kept all of its own), and those the
-    # reference had often enough that the data would show them 5 times, absent from it (where
-    # the data's count of them is exact: counted as kept, or every category counted).
-    fresh = [c for c in seen if c not in saved] if reference.exact else []
-    vanished = [
-        c
-        for c, k in saved.items()
-        if c not in seen
-        and n_new * k / max(n_ref, 1) >= 5
-        and (k >= MIN_CATEGORY_COUNT or new.exact)
-    ]
     scores = {
         "name": name,
         "kind": "categories",

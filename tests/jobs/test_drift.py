@@ -596,3 +596,39 @@ def test_a_column_the_fit_did_not_have_is_noted(tmp_path, fitted):
     data.to_csv(same, index=False)
     _, report = drift_json(same, stats)
     assert not any("did not have" in note for note in report["notes"])
+
+
+def test_a_long_tail_of_identifiers_in_a_few_rows_does_not_drift():
+    # One identifier among 15 rows is a share of 7% of a category the reference saw at most a
+    # few times: what a long tail gives any sample, not a category taking over.
+    rng = np.random.default_rng(11)
+
+    def draw(n: int) -> pd.DataFrame:
+        ids = np.array([f"id{v}" for v in rng.integers(0, 10**7, n)])
+        code = np.where(rng.random(n) < 0.1, ids, rng.choice(["a", "b", "c"], n))
+        return pd.DataFrame({"x": rng.normal(size=n), "code": code})
+
+    reference = draw(1_000_000)
+    stats = normkit.Standardizer().fit(reference)
+    for rows in (10, 15):
+        fresh = sum(bool(normkit.drift_batches([draw(rows)], stats).drifted) for _ in range(20))
+        own = (reference.sample(rows, random_state=seed) for seed in range(20))
+        subsets = sum(bool(normkit.drift_batches([subset], stats).drifted) for subset in own)
+        assert max(fresh, subsets) <= 1, (fresh, subsets)
+
+
+def test_half_the_categories_vanishing_drifts_where_none_has_a_cell_of_its_own():
+    # 500 codes each seen about 20 times: which side of the cells' count each falls on is
+    # luck, so none has a cell of its own; half of them gone is a change all the same.
+    rng = np.random.default_rng(12)
+    codes = np.array([f"c{i:03d}" for i in range(500)])
+    stats = normkit.Standardizer().fit(
+        pd.DataFrame({"x": rng.normal(size=10_000), "code": rng.choice(codes, 10_000)})
+    )
+    halved = pd.DataFrame({"x": rng.normal(size=10_000), "code": rng.choice(codes[:250], 10_000)})
+    report = normkit.drift_batches([halved], stats)
+    assert report.drifted == ["code"]
+    column = next(c for c in report.columns if c.name == "code")
+    assert column.largest_share_change == pytest.approx(np.log(2), abs=0.1)
+    same = pd.DataFrame({"x": rng.normal(size=10_000), "code": rng.choice(codes, 10_000)})
+    assert normkit.drift_batches([same], stats).drifted == []
