@@ -335,8 +335,10 @@ class Resemblance:
         tell the same in every column, but for a few (one sorted, whose first rows are not like
         the rest). So the input is refused only where at least two columns, and two thirds of
         those that tell them, tell them alike (within :data:`ALIKE` of their median), far from
-        the assumed ones: gamma a factor :data:`OTHER_GAMMA` apart, or beta
-        :data:`OTHER_BETA` standard deviations."""
+        the assumed ones: a gamma :data:`OTHER_GAMMA` times larger, or the same gamma (within a
+        factor :data:`SAME_GAMMA`) and a beta :data:`OTHER_BETA` standard deviations apart. A
+        narrower spread alike in every column is what a model's predictions (shrunk towards the
+        mean) or rows chosen by a value of correlated columns give: it goes through."""
         a = self.affine
         mean, std = self.mean_and_std()
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -361,10 +363,8 @@ class Resemblance:
             return
         assumed_gamma, assumed_beta = a.gamma[deciding][alike], a.beta[deciding][alike]
         ratio = np.abs(common_gamma / assumed_gamma)
-        far = (np.maximum(ratio, 1 / ratio) >= OTHER_GAMMA) | (
-            np.abs(common_beta - assumed_beta)
-            >= OTHER_BETA * np.maximum(width, np.abs(assumed_gamma))
-        )
+        shifted = np.abs(common_beta - assumed_beta) >= OTHER_BETA * np.abs(assumed_gamma)
+        far = (ratio >= OTHER_GAMMA) | ((np.abs(np.log(ratio)) <= np.log(SAME_GAMMA)) & shifted)
         if not far.all():
             return
         j = int(np.flatnonzero(deciding)[alike][0])
@@ -372,7 +372,12 @@ class Resemblance:
         others = (
             "another column looks alike" if alike.sum() == 2 else f"{alike.sum() - 1} others do"
         )
-        given = f"{param('gamma', float(a.gamma[j]))} {param('beta', float(a.beta[j]))}"
+        uniform = bool((a.gamma == a.gamma[j]).all() and (a.beta == a.beta[j]).all())
+        given = (
+            f"{param('gamma', float(a.gamma[j]))} {param('beta', float(a.beta[j]))}"
+            if uniform
+            else f"{param('gamma')} and {param('beta')} of each column"
+        )
         raise InputError(
             f"{name} looks normalized with gamma about {common_gamma:.3g} and beta about "
             f"{common_beta:.3g} (column {column!r} has mean {mean[j]:.4g} and standard "
@@ -394,9 +399,11 @@ class Resemblance:
 ALIKE = 0.2
 
 #: How far from the assumed gamma and beta the columns' must be for an inverse to be refused:
-#: gamma a factor 1.5 apart, or beta a quarter of a standard deviation.
+#: gamma 1.5 times larger, or gamma within a factor 1.25 and beta half a standard deviation
+#: apart.
 OTHER_GAMMA = 1.5
-OTHER_BETA = 0.25
+SAME_GAMMA = 1.25
+OTHER_BETA = 0.5
 
 
 def nan_quantiles(sample: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> np.ndarray:
