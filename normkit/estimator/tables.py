@@ -154,10 +154,16 @@ def _unsupported(X: Any, error: Exception) -> SchemaError:
 
 
 def layout(values: np.ndarray) -> str:
-    """How StandardScaler's output of ``values`` is held: column by column (``"F"``) where they
-    are, else row by row (``"C"``), as numpy copies them. A model's last bits depend on it (its
-    BLAS sums in another order), so normkit's output is held alike."""
-    return "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+    """How StandardScaler's output of ``values`` (2-d) is held: as numpy's copy in the order
+    that keeps their layout (``order="K"``) holds them, column by column (``"F"``) where
+    consecutive values of a column are nearer than those of a row (a Fortran array, or rows of
+    one sliced), else row by row (``"C"``). A model's last bits depend on it (its BLAS sums in
+    another order), so normkit's output is held alike."""
+    if values.flags.c_contiguous or values.ndim != 2:
+        return "C"
+    if values.flags.f_contiguous:
+        return "F"
+    return "F" if abs(values.strides[0]) < abs(values.strides[1]) else "C"
 
 
 def row_major(

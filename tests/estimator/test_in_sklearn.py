@@ -40,11 +40,14 @@ def test_regression_pipeline_scores_and_transforms_are_standard_scalers_bit_for_
     ours = cross_val_score(make_pipeline(Standardizer(), Ridge()), X, y, cv=5)
     theirs = cross_val_score(make_pipeline(StandardScaler(), Ridge()), X, y, cv=5)
     np.testing.assert_array_equal(ours, theirs)
-    for given in (X, X.copy() if as_frame else np.asfortranarray(X)):
+    rows = X.iloc[:400] if as_frame else X[:400]  # a view of some rows: held as its base
+    sliced = np.asfortranarray(X.to_numpy() if as_frame else X)[:400]
+    for given in (X, X.copy() if as_frame else np.asfortranarray(X), rows, sliced):
         z, expected = Standardizer().fit_transform(given), StandardScaler().fit_transform(given)
-        values = z.to_numpy() if as_frame else z
+        values = z.to_numpy() if hasattr(z, "to_numpy") else z
         np.testing.assert_array_equal(values, expected)
         assert values.flags.c_contiguous == expected.flags.c_contiguous
+        assert values.flags.f_contiguous == expected.flags.f_contiguous
     # A grid search over the options ranks them by the same scores.
     grid = {"with_mean": [True, False], "with_std": [True, False]}
     searches = [
