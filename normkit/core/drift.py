@@ -7,13 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = [
-    "MIN_PSI_VALUES",
-    "bin_counts",
-    "drift_scores",
-    "unknown_columns_note",
-    "weighting_notes",
-]
+__all__ = ["MIN_PSI_VALUES", "bin_counts", "drift_scores", "share_at", "weighting_notes"]
 
 #: Values a column needs in both the new data and the reference sample before its PSI decides
 #: drift (PSI's sampling noise is about 19 / n: 0.04 at 500 values, far below the default
@@ -88,17 +82,12 @@ def weighting_notes(column: str | None, weighted: bool) -> tuple[str, ...]:
     )
 
 
-def unknown_columns_note(reference, sources) -> tuple[str, ...]:
-    """What the report says of the new data's columns the statistics know nothing of (neither
-    fitted nor passed through by the fit): they are not checked, and a column added since the
-    fit is a change the user should hear of."""
-    known = set(reference.names) | {p.name for p in reference.passthrough or ()}
-    if reference.passthrough is None:
-        return ()  # the fit did not record its other columns: nothing to compare with
-    seen: dict[str, None] = {}
-    for source in sources:
-        seen.update(dict.fromkeys(n for n in source.schema.names if n not in known))
-    if not seen:
-        return ()
-    names = ", ".join(map(repr, list(seen)[:10])) + (" ..." if len(seen) > 10 else "")
-    return (f"the data has columns the fit did not have, not checked: {names}",)
+def share_at(edges: np.ndarray, cdf: np.ndarray, value: float) -> float:
+    """An upper bound of the reference's share of ``value``, from its quantiles."""
+    if not np.isfinite(edges).all():
+        return 1.0
+    below = edges < value
+    low = float(cdf[below][-1]) if below.any() else 0.0
+    at_or_above = ~below
+    high = float(cdf[at_or_above][0]) if at_or_above.any() else 1.0
+    return min(1.0, max(high - low, 0.0))

@@ -4,11 +4,13 @@ drift report starts as; see :mod:`normkit.jobs.drift`."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.categories import CategoryCounter, CategoryCounts
+from ..core.drift import weighting_notes
 from ..stats import significance
 from ..stats.fitted import FittedStats
 
@@ -21,6 +23,8 @@ __all__ = [
     "cohen_h",
     "exact_counter",
     "missing_rate",
+    "report_notes",
+    "unknown_columns_note",
 ]
 
 #: Categories listed as new or vanished in a column's report, at most.
@@ -244,3 +248,26 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
         "vanished_categories": tuple(vanished[:MAX_LISTED]),
     }
     return Scores(scores, raw, sizes)
+
+
+def unknown_columns_note(reference: FittedStats, columns: Iterable[str]) -> tuple[str, ...]:
+    """What a drift report says of the data's ``columns`` that the statistics know nothing of
+    (neither fitted nor passed through by the fit): they are not checked, and a column added
+    since the fit is a change the user should hear of. Nothing where the fit did not record the
+    columns it passed through."""
+    if reference.passthrough is None:
+        return ()
+    known = set(reference.names) | {p.name for p in reference.passthrough}
+    unknown = list(dict.fromkeys(c for c in columns if c not in known))
+    if not unknown:
+        return ()
+    names = ", ".join(map(repr, unknown[:10])) + (" ..." if len(unknown) > 10 else "")
+    return (f"the data has columns the fit did not have, not checked: {names}",)
+
+
+def report_notes(
+    reference: FittedStats, weight: str | None, weighted: bool, columns: Iterable[str]
+) -> tuple[str, ...]:
+    """A drift report's notes on the data as read: its weights (:func:`~normkit.core.drift.
+    weighting_notes`) and its columns the fit did not have (:func:`unknown_columns_note`)."""
+    return weighting_notes(weight, weighted) + unknown_columns_note(reference, columns)

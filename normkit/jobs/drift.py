@@ -53,7 +53,7 @@ import pyarrow as pa
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
-from ..core.drift import bin_counts, drift_scores, unknown_columns_note, weighting_notes
+from ..core.drift import bin_counts, drift_scores, share_at
 from ..errors import SchemaError, StatsFileError, listed
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
@@ -65,7 +65,14 @@ from ..io.options import ReadOptions
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
 from ..stats.scales import data_scale
-from .category_drift import Scores, categorical_scores, cohen_h, exact_counter, missing_rate
+from .category_drift import (
+    Scores,
+    categorical_scores,
+    cohen_h,
+    exact_counter,
+    missing_rate,
+    report_notes,
+)
 from .recipes import refuse_other_scale
 from .sources import Progress, check_stat_columns, feed, require_rows
 from .vacant import with_vacant_counted
@@ -256,7 +263,8 @@ def drift_files(
     feed(accumulator, sources, names, progress, categories=counter, weight_column=weights)
     require_rows(accumulator.n_rows, sources)
     counts = counter.result(counter.cap) if counter is not None else {}
-    notes = weighting_notes(column, weighted) + unknown_columns_note(reference, sources)
+    seen = (name for source in sources for name in source.schema.names)
+    notes = report_notes(reference, column, weighted, seen)
     return _judge(
         reference, accumulator.finish(), counts, options, [s.name for s in sources], notes
     )
@@ -277,9 +285,11 @@ def drift_batches(
     accumulator = Accumulator(names, weight_name=column)
     counter = exact_counter(reference)
     weighted = None
+    seen: dict[str, None] = {}
     for batch in batches:
         table = pa.table(dict(batch)) if isinstance(batch, Mapping) else as_arrow(batch)
         check_columns(table.schema.names, names + text)
+        seen.update(dict.fromkeys(table.schema.names))
         has = column is not None and column in table.schema.names
         if weighted is not None and has != weighted:
             raise SchemaError(f"the weight column {column!r} is in some batches and not others")
@@ -294,7 +304,7 @@ def drift_batches(
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
     counts = counter.result(counter.cap)
-    notes = weighting_notes(column, bool(weighted))
+    notes = report_notes(reference, column, bool(weighted), seen)
     return _judge(reference, accumulator.finish(), counts, options, ["<memory>"], notes)
 
 
@@ -527,7 +537,7 @@ def _spread_test(
         gap = float(new.mean[j]) - float(reference.mean[j])
         share = ref_var0 / (ref_var0 + gap * gap)
     else:
-        share = _share_at(reference.sketch.edges[j], reference.sketch.cdf[j], float(new.mean[j]))
+        share = share_at(reference.sketch.edges[j], reference.sketch.cdf[j], float(new.mean[j]))
     return min(1.0, share**n_new)
 
 
@@ -566,17 +576,6 @@ def _wider_test(
         kurt = float(np.average(deviations**4, weights=w)) / var0**2
         p_spread = significance.variance_test(n_ref, ref_var0, ref_kurt, n_new, var0, kurt)
     return min(1.0, 3.0 * min(*exceed, p_spread))  # three p-values: Bonferroni
-
-
-def _share_at(edges: np.ndarray, cdf: np.ndarray, value: float) -> float:
-    """An upper bound of the reference's share of ``value``, from its quantiles."""
-    if not np.isfinite(edges).all():
-        return 1.0
-    below = edges < value
-    low = float(cdf[below][-1]) if below.any() else 0.0
-    at_or_above = ~below
-    high = float(cdf[at_or_above][0]) if at_or_above.any() else 1.0
-    return min(1.0, max(high - low, 0.0))
 
 
 def _distribution_test(

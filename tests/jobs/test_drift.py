@@ -592,6 +592,8 @@ def test_a_column_the_fit_did_not_have_is_noted(tmp_path, fitted):
     assert "the data has columns the fit did not have, not checked: 'added'" in report["notes"]
     result = run("drift", path, "-s", stats)
     assert "the data has columns the fit did not have, not checked: 'added'" in result.stdout
+    in_memory = normkit.drift_batches([widened], stats)  # the library says so too
+    assert "the data has columns the fit did not have, not checked: 'added'" in in_memory.notes
     same = tmp_path / "same.csv"
     data.to_csv(same, index=False)
     _, report = drift_json(same, stats)
