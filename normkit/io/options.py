@@ -159,7 +159,7 @@ class CsvOptions:
         if unknown:
             raise OptionError(f"unknown CSV options {sorted(unknown)}")
         taken = {
-            n: v
+            n: tuple(v) if n == "null_values" else v
             for n, v in dialect.items()
             if n != "decimal" and (getattr(self, n) is None or n in self.from_stats)
         }
@@ -305,7 +305,17 @@ def _is_tsv(path: str) -> bool:
 #: The CSV dialect options that a fit given them records for later jobs to read with.
 TRAVELLING = ("quote", "comment", "skip_rows", "escape")
 #: The CSV options that say how normkit wrote a CSV (kept in its record: the next job reads it so).
-WRITTEN = ("delimiter", "quote", "escape", "decimal", "header", "skip_rows", "comment", "encoding")
+WRITTEN = (
+    "delimiter",
+    "quote",
+    "escape",
+    "decimal",
+    "header",
+    "skip_rows",
+    "comment",
+    "encoding",
+    "null_values",
+)
 #: The options of how CSV text is read, which mean nothing to Parquet or Arrow inputs.
 CSV_DIALECT = (
     "delimiter",
@@ -512,10 +522,11 @@ class ReadOptions:
             for n in ("encoding", "decimal", "header")
             if getattr(csv, n) is None and getattr(recorded, n) is not None
         )
+        if csv.null_values is None:  # the fit's, unless a CSV's record says how it was written
+            taken["null_values"] = recorded.null_values
         csv = replace(
             csv,
             fitted_delimiter=recorded.delimiter,
-            null_values=recorded.null_values if csv.null_values is None else csv.null_values,
             # Taken by an earlier completion too (a part of a Dask transform is completed twice).
             from_stats=tuple(dict.fromkeys((*csv.from_stats, *taken))),
             **taken,

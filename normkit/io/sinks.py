@@ -42,9 +42,16 @@ class Sink:
     """
 
     def __init__(
-        self, path: str, format: Format, schema: pa.Schema, csv: CsvOptions, line_end: str = "\n"
+        self,
+        path: str,
+        format: Format,
+        schema: pa.Schema,
+        csv: CsvOptions,
+        line_end: str = "\n",
+        nulls: Sequence[str] | None = None,
     ):
         self.path = path
+        self._nulls = nulls
         self._line_end = line_end
         self.format = format
         self.schema = schema
@@ -108,6 +115,10 @@ class Sink:
                 "skip_rows": 0,
                 "comment": csv.comment or "",
                 "encoding": csv.encoding,
+                # The strings that stand for a missing value in it: those of its CSV input,
+                # whose fields are copied as written, else (from Parquet or Arrow) the one it
+                # writes, so that text equal to another ("NA" of North America) stays text.
+                "null_values": list(self._nulls if self._nulls is not None else csv.nulls),
             }
             return writer
         if self.format is Format.PARQUET:
@@ -221,6 +232,7 @@ def open_sink(
     format: str | Format | None = None,
     csv: CsvOptions | None = None,
     line_end: str = "\n",
+    nulls: Sequence[str] | None = None,
 ) -> Sink:
     """Open an output for record batches of ``schema``; use as a context manager.
 
@@ -234,6 +246,9 @@ def open_sink(
     csv : CsvOptions or None
     line_end : {"\\n", "\\r\\n", "\\r"}, default "\\n"
         How a CSV output's records end (its input's way: :attr:`Reader.line_end`).
+    nulls : sequence of str or None
+        The strings that stand for a missing value in a CSV output, for its record (None:
+        those ``csv`` reads as missing, as in the fields of a CSV input copied as written).
 
     Examples
     --------
@@ -247,4 +262,4 @@ def open_sink(
     """
     path = os.fspath(path)
     kind = resolve_format(path, format, param_name="output_format")
-    return Sink(path, kind, schema, csv or CsvOptions(), line_end)
+    return Sink(path, kind, schema, csv or CsvOptions(), line_end, nulls)

@@ -390,7 +390,12 @@ def transform_file(
             quote="" if text_quotes else read.csv.quote,
             comment=read.csv.comment or (detected.comment if detected is not None else None),
         )
-        with open_sink(output, schema, out_format, written, reference.line_end) as sink:
+        # A CSV input's fields may be copied as written (its missing-value strings with them);
+        # from Parquet or Arrow, a missing value is written one way only, and text equal to
+        # another missing-value string ("NA") is text.
+        typed = any(s.format is not Format.CSV for s in sources)
+        nulls = tuple(dict.fromkeys(("", written.missing_written))) if typed else None
+        with open_sink(output, schema, out_format, written, reference.line_end, nulls) as sink:
             if spliced:
                 args = (sources, names, affine, options.inverse, sink, looks, infinity_hints)
                 rewrite_csv(*args, progress, vacant=(vacant, stats_file))

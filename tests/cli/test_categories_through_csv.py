@@ -171,3 +171,28 @@ def test_categories_the_record_does_not_keep_are_not_made_up(tmp_path):
     normkit_summary("inverse", tmp_path / "csv", "-s", stats, "-o", both)
     assert pq.read_schema(both).field("size").type == pa.string()
     assert pd.read_parquet(both)["size"].tolist() == ["S", "M", "L"] * 2
+
+
+def test_text_equal_to_a_missing_value_string_comes_back_as_text(tmp_path):
+    # From Parquet, a CSV output writes a missing value one way ('') and records it: text
+    # "NA" (North America) or "null" reads back as text, not as missing (137 of 200 rows were
+    # lost, exit 0), as a category or plain text.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "region": pd.Categorical(rng.choice(["NA", "EU", "null"], 200)),
+            "note": rng.choice(["NA", "None", "ok"], 200).astype(object),
+        }
+    )
+    frame.loc[3, "note"] = None
+    given, stats = tmp_path / "in.parquet", tmp_path / "s.json"
+    frame.to_parquet(given, index=False)
+    z, back = tmp_path / "z.csv", tmp_path / "back.parquet"
+    normkit_summary("fit", given, "-o", stats)
+    normkit_summary("transform", given, "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    restored = pd.read_parquet(back)
+    assert restored["region"].astype(object).tolist() == frame["region"].astype(object).tolist()
+    assert restored["note"].isna().tolist() == frame["note"].isna().tolist()
+    assert restored["note"].dropna().tolist() == frame["note"].dropna().tolist()

@@ -61,6 +61,7 @@ def test_a_csv_written_again_without_normkit_metadata_records_only_how_it_is_wri
         "skip_rows": 0,
         "comment": "",
         "encoding": None,
+        "null_values": ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"],
     }
     with open_input(str(path), ReadOptions()) as reader:
         assert reader.schema.metadata is None
