@@ -105,12 +105,12 @@ def _own_cell_count(reference: CategoryCounts) -> int:
 
 def _expected_five_times(reference: CategoryCounts, new: CategoryCounts) -> list:
     """The reference's categories the new data would show at least 5 times at their shares,
-    whose count in it is exact (counted as kept, or every category counted)."""
+    seen at least :data:`MIN_CATEGORY_COUNT` times (a share known well enough to expect them:
+    a category seen once was seen partly by luck, and an identifier seen once is seldom seen
+    again), whose count in the new data is therefore exact (counted as kept)."""
     n_ref, n_new = max(reference.n_values, 1), new.n_values
     return [
-        c
-        for c, k in reference.counts.items()
-        if n_new * k / n_ref >= 5 and (k >= MIN_CATEGORY_COUNT or new.exact)
+        c for c, k in reference.counts.items() if k >= MIN_CATEGORY_COUNT and n_new * k / n_ref >= 5
     ]
 
 
@@ -160,8 +160,11 @@ def _rare_changes(
             tests.append((p, abs(math.log1p(-min(sum(gone) / n_ref, 1 - 1e-12)))))
     if not tests:
         return math.nan, math.nan if math.isnan(chi_square[1]) else chi_square[1]
-    p, size = min(tests)
-    return min(p * len(tests), 1.0), size
+    # The most significant; of tests all beyond doubt (p below 1e-12, often 0.0 in floating
+    # point), the one of the largest change, whose size then decides.
+    m = len(tests)
+    p, size = min(tests, key=lambda t: (max(t[0] * m, 1e-12), -t[1]))
+    return min(p * m, 1.0), size
 
 
 def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts) -> Scores:

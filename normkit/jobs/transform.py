@@ -394,7 +394,12 @@ def transform_file(
         # from Parquet or Arrow, a missing value is written one way only, and text equal to
         # another missing-value string ("NA") is text.
         typed = any(s.format is not Format.CSV for s in sources)
-        nulls = tuple(dict.fromkeys(("", written.missing_written))) if typed else None
+        nulls = (
+            ("", written.missing_written)
+            if typed
+            else (n for s in sources for n in s.read.csv.nulls)  # as each was read
+        )
+        nulls = tuple(dict.fromkeys(nulls))
         with open_sink(output, schema, out_format, written, reference.line_end, nulls) as sink:
             if spliced:
                 args = (sources, names, affine, options.inverse, sink, looks, infinity_hints)

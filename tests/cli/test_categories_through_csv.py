@@ -192,7 +192,14 @@ def test_text_equal_to_a_missing_value_string_comes_back_as_text(tmp_path):
     normkit_summary("fit", given, "-o", stats)
     normkit_summary("transform", given, "-s", stats, "-o", z)
     normkit_summary("inverse", z, "-s", stats, "-o", back)
-    restored = pd.read_parquet(back)
-    assert restored["region"].astype(object).tolist() == frame["region"].astype(object).tolist()
-    assert restored["note"].isna().tolist() == frame["note"].isna().tolist()
-    assert restored["note"].dropna().tolist() == frame["note"].dropna().tolist()
+    # And through a second CSV, whose record says how its input's was written.
+    back_csv, z2, back2 = tmp_path / "back.csv", tmp_path / "z2.parquet", tmp_path / "b2.parquet"
+    normkit_summary("inverse", z, "-s", stats, "-o", back_csv)
+    normkit_summary("transform", back_csv, "-s", stats, "-o", z2)
+    normkit_summary("inverse", z2, "-s", stats, "-o", back2)
+    for path in (back, back2):
+        restored = pd.read_parquet(path)
+        regions = restored["region"].astype(object).tolist()
+        assert regions == frame["region"].astype(object).tolist()
+        assert restored["note"].isna().tolist() == frame["note"].isna().tolist()
+        assert restored["note"].dropna().tolist() == frame["note"].dropna().tolist()

@@ -634,3 +634,30 @@ def test_half_the_categories_vanishing_drifts_where_none_has_a_cell_of_its_own()
     assert column.largest_share_change == pytest.approx(np.log(2), abs=0.1)
     same = pd.DataFrame({"x": rng.normal(size=10_000), "code": rng.choice(codes, 10_000)})
     assert normkit.drift_batches([same], stats).drifted == []
+
+
+@pytest.mark.parametrize(("reference", "rows"), [(200, 1000), (200, 5000), (1000, 5000)])
+def test_new_identifiers_in_more_rows_than_the_reference_do_not_drift(reference, rows):
+    # Identifiers the reference saw once each are not expected again, however many rows come:
+    # their absence is no vanishing (it drifted every time, 'share x1e12').
+    rng = np.random.default_rng(reference + rows)
+
+    def draw(n: int) -> pd.DataFrame:
+        ids = [f"id{v}" for v in rng.integers(0, 10**12, n)]
+        return pd.DataFrame({"x": rng.normal(size=n), "order_id": ids})
+
+    stats = normkit.Standardizer(ema=False).fit(draw(reference))
+    alarms = sum(bool(normkit.drift_batches([draw(rows)], stats).drifted) for _ in range(10))
+    assert alarms == 0
+
+
+def test_half_the_categories_vanishing_in_as_many_rows_drifts():
+    # The vanishing and the chi-square test both beyond doubt (p 0.0): the larger change
+    # decides, not the first (its size was 0, and the column passed).
+    rng = np.random.default_rng(13)
+    codes = np.array([f"c{i:03d}" for i in range(500)])
+    stats = normkit.Standardizer(ema=False).fit(
+        pd.DataFrame({"x": rng.normal(size=20_000), "code": rng.choice(codes, 20_000)})
+    )
+    halved = pd.DataFrame({"x": rng.normal(size=20_000), "code": rng.choice(codes[:250], 20_000)})
+    assert normkit.drift_batches([halved], stats).drifted == ["code"]
