@@ -663,6 +663,7 @@ class Standardizer:
             "ema": stats.running.options if stats.running is not None else None,
             "gamma": _affine_param(stats.names, stats.gamma, 1.0),
             "beta": _affine_param(stats.names, stats.beta, 0.0),
+            **_chosen_params(stats),
         }
         self = cls(**{**defaults, **kwargs})
         self._reset()
@@ -1101,6 +1102,20 @@ class Standardizer:
         )
         fitted = f", fitted on {len(self.columns_)} columns" if "columns_" in vars(self) else ""
         return f"Standardizer({params_shown}){fitted}"
+
+
+def _chosen_params(stats: FittedStats) -> dict[str, Any]:
+    """The ``columns`` and ``exclude`` parameters the statistics were fitted with, as their
+    columns passed through tell them (``not chosen``: the fitted ones were named; ``excluded``:
+    those were), so that a clone refits the same columns."""
+    whys = {p.name: p.why for p in stats.passthrough or ()}
+    chosen: dict[str, Any] = {}
+    if "not chosen" in whys.values():
+        chosen["columns"] = list(stats.names)
+    excluded = [name for name, why in whys.items() if why == "excluded"]
+    if excluded:
+        chosen["exclude"] = excluded
+    return chosen
 
 
 def _affine_param(names: Sequence[str], values: np.ndarray, default: float) -> Any:

@@ -148,14 +148,11 @@ def to_torch_state(
     # data's spread, not against the divisor 1.
     spread = affine.scale if stats.options.with_std else stats.scale
     reach = _reach(stats, affine.center)
-    # A constant column comes out 0 whatever the type (its values and its center round alike);
-    # without centering, the output is as large as the input, which the type rounds by its own
-    # relative precision only: the inputs' rounding is no reason to refuse either.
+    # A constant column comes out 0 whatever the type: its values and its center round alike.
     with np.errstate(invalid="ignore"):
-        exempt = (stats.min == stats.max) | (not stats.options.with_mean)
-    reach = np.where(exempt, 0.0, reach)
+        constant = stats.min == stats.max
     try:
-        _check_dtype(names, affine, var, eps, reach, spread, dtype)
+        _check_dtype(names, affine, var, eps, reach, spread, dtype, constant)
     except OptionError as exc:
         source = stats_path(reference)
         raise (exc.within(source) if source is not None else exc) from None
@@ -198,14 +195,15 @@ def _reach(stats: FittedStats, center: np.ndarray) -> np.ndarray:
         return np.fmax(np.where(np.isnan(extremes), guess, extremes), np.abs(center))
 
 
-def _check_dtype(names, affine, var, eps, reach, spread, dtype: str) -> None:
+def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant=None) -> None:
     """Refuse statistics that the tensors' type would change: a variance beyond its range (the
     square of a scale above 1.8e19 in float32), a scale it rounds by more than a few units in
     the last place, a gamma or beta it cannot hold, or a column whose normalized values it
     would move by more than :data:`ROUNDING_LIMIT` of ``spread``: the rounding of inputs as
     far from zero as ``reach`` plus that of the mean (float32 keeps a value of 1e9 to 64 only,
-    so data of std 1 there become one value, whatever its mean's own rounding). float64 rounds
-    the inputs no more than normkit's own transform does: only the statistics are checked."""
+    so data of std 1 there become one value, whatever its mean's own rounding); not where
+    ``constant`` (the column's values and its center round alike: 0 out). float64 rounds the
+    inputs no more than normkit's own transform does: only the statistics are checked."""
     kind = _DTYPES[dtype]
     center, scale, gamma, beta = affine.center, affine.scale, affine.gamma, affine.beta
     hints = (f"export {param('dtype', 'float64')}",) if kind is np.float32 else ()
@@ -222,6 +220,8 @@ def _check_dtype(names, affine, var, eps, reach, spread, dtype: str) -> None:
         else:
             inputs = np.zeros_like(reach)
         shift = inputs.astype(np.float64) + moved
+        if constant is not None:
+            shift = np.where(constant, 0.0, shift)
         problems = [
             ("its variance", var, ~np.isfinite(var_t)),
             ("its scale", scale, ~(np.abs(scale_t - scale) <= tolerance * scale)),

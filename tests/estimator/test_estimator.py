@@ -481,3 +481,20 @@ def test_gamma_and_beta_survive_save_and_load_as_parameters(tmp_path):
         # scikit-learn's scaler cannot hold them: refused, not a scaler that transforms otherwise.
         with pytest.raises(normkit.OptionError, match="a StandardScaler has no gamma and beta"):
             loaded.to_sklearn()
+
+
+@pytest.mark.parametrize("options", [{"exclude": ["id"]}, {"columns": ["a", "b"]}])
+def test_columns_chosen_survive_save_and_load_as_parameters(tmp_path, options):
+    # A loaded estimator cloned and refitted (in a Pipeline, a grid search) fits the columns
+    # the saved one did: it normalized the excluded identifiers too.
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(100, 3)), columns=["a", "b", "c"])
+    frame["id"] = np.arange(100.0)
+    fitted = Standardizer(**options).fit(frame)
+    fitted.save(tmp_path / "s.json")
+    loaded = Standardizer.load(tmp_path / "s.json")
+    refitted = clone(loaded).fit(frame)
+    assert list(refitted.columns_) == list(fitted.columns_)
+    pd.testing.assert_frame_equal(refitted.transform(frame), fitted.transform(frame))

@@ -207,21 +207,26 @@ def test_float32_refuses_values_it_cannot_tell_apart_however_well_it_keeps_the_m
         assert np.unique(layer_output(layer, big, "float64")[:, 1]).size == len(big)
 
 
-def test_float32_keeps_a_constant_column_and_a_column_not_centered_whatever_their_size():
-    # A constant column comes out 0 in float32 too (its values and center round alike), and an
-    # output not centered is as large as its input: neither is refused for its size.
+def test_float32_keeps_a_constant_column_whatever_its_value_but_not_an_uncentered_blur():
+    # A constant column comes out 0 in float32 too (its values and its center round alike),
+    # whether float32 holds its value or not; a column not centered whose values float32
+    # cannot tell apart (1e9 with std 1: multiples of 64) is refused as a centered one is.
     rng = np.random.default_rng(6)
     data = pd.DataFrame(
-        {"x": rng.normal(size=500), "stamp": np.full(500, 1.7e9), "t": rng.normal(1e9, 1e3, 500)}
+        {
+            "x": rng.normal(size=500),
+            "stamp": np.full(500, 1.7e9),
+            "ms": np.full(500, 1733400000123.0),  # not a float32
+            "t": rng.normal(1e9, 1.0, 500),
+        }
     )
-    constant = Standardizer(columns=["x", "stamp"], ema=False).fit(data)
+    constant = Standardizer(columns=["x", "stamp", "ms"], ema=False).fit(data)
     layer = normkit.to_torch(constant, use="exact")
-    out = layer_output(layer, data[["x", "stamp"]], "float32")
-    assert (out[:, 1] == 0.0).all()
+    out = layer_output(layer, data[["x", "stamp", "ms"]], "float32")
+    assert (out[:, 1:] == 0.0).all()
     uncentered = Standardizer(columns=["t"], with_mean=False, ema=False).fit(data)
-    out = layer_output(normkit.to_torch(uncentered, use="exact"), data[["t"]], "float32")
-    expected = data["t"].to_numpy() / uncentered.scale_[0]
-    np.testing.assert_allclose(out[:, 0], expected, rtol=1e-7)
+    with pytest.raises(normkit.OptionError, match="column 't': float32 rounds its values"):
+        normkit.to_torch(uncentered, use="exact")
 
 
 def test_an_accepted_float32_layer_keeps_normalized_values_to_the_documented_precision():
