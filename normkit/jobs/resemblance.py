@@ -399,11 +399,11 @@ class Resemblance:
 ALIKE = 0.2
 
 #: How far from the assumed gamma and beta the columns' must be for an inverse to be refused:
-#: gamma 1.5 times larger, or gamma within a factor 1.25 and beta half a standard deviation
-#: apart.
-OTHER_GAMMA = 1.5
+#: gamma 1.4 times larger, or gamma within a factor 1.25 and beta 0.4 standard deviations
+#: apart (a margin for the sample's estimate of a gamma of 1.5 or a beta of 0.5).
+OTHER_GAMMA = 1.4
 SAME_GAMMA = 1.25
-OTHER_BETA = 0.5
+OTHER_BETA = 0.4
 
 
 def nan_quantiles(sample: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> np.ndarray:

@@ -164,7 +164,9 @@ def test_inverse_of_csv_without_a_record_follows_the_options_as_help_says(tmp_pa
     )
 
 
-@pytest.mark.parametrize(("gamma", "beta"), [("2", "0.5"), ("2.5", "0"), ("1", "-3"), ("-4", "1")])
+@pytest.mark.parametrize(
+    ("gamma", "beta"), [("2", "0.5"), ("1.5", "0"), ("1", "0.5"), ("1", "-3"), ("-4", "1")]
+)
 def test_inverse_of_a_csv_without_a_record_refuses_another_gamma_and_beta(tmp_path, gamma, beta):
     # Transformed with --gamma and --beta through standard output, which keeps no record: the
     # inverse with the stat file's (1 and 0) would exit 0 with data scaled wrong.
