@@ -149,17 +149,16 @@ def _rare_changes(
             p = significance.proportion_test(bound, n_ref, top, n_new) * len(new.counts)
             tests.append((min(p, 1.0), math.log(ratio) if top >= MIN_SHARE * n_new else 0.0))
     if vanished:
+        from scipy import stats as sps
+
         stay = n_ref / (n_ref + n_new)
         counts = np.array([reference.counts[c] for c in expected], dtype=np.float64)
         chance = float(np.sum(np.power(stay, counts)))
-        gone = [reference.counts[c] for c in vanished]
-        if gone:
-            from scipy import stats as sps
-
-            p = float(sps.poisson.sf(len(gone) - 1, chance))
-            tests.append((p, abs(math.log1p(-min(sum(gone) / n_ref, 1 - 1e-12)))))
+        gone = sum(reference.counts[c] for c in vanished) / n_ref
+        p = float(sps.poisson.sf(len(vanished) - 1, chance))
+        tests.append((p, abs(math.log1p(-min(gone, 1 - 1e-12)))))
     if not tests:
-        return math.nan, math.nan if math.isnan(chi_square[1]) else chi_square[1]
+        return math.nan, chi_square[1]
     # The most significant; of tests all beyond doubt (p below 1e-12, often 0.0 in floating
     # point), the one of the largest change, whose size then decides.
     m = len(tests)

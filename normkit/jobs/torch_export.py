@@ -195,7 +195,7 @@ def _reach(stats: FittedStats, center: np.ndarray) -> np.ndarray:
         return np.fmax(np.where(np.isnan(extremes), guess, extremes), np.abs(center))
 
 
-def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant=None) -> None:
+def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant) -> None:
     """Refuse statistics that the tensors' type would change: a variance beyond its range (the
     square of a scale above 1.8e19 in float32), a scale it rounds by more than a few units in
     the last place, a gamma or beta it cannot hold, or a column whose normalized values it
@@ -219,9 +219,7 @@ def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant=No
             inputs = np.where(np.isfinite(reach_t), np.spacing(reach_t) / 2.0, np.inf)
         else:
             inputs = np.zeros_like(reach)
-        shift = inputs.astype(np.float64) + moved
-        if constant is not None:
-            shift = np.where(constant, 0.0, shift)
+        shift = np.where(constant, 0.0, inputs.astype(np.float64) + moved)
         problems = [
             ("its variance", var, ~np.isfinite(var_t)),
             ("its scale", scale, ~(np.abs(scale_t - scale) <= tolerance * scale)),

@@ -36,6 +36,7 @@ __all__ = [
     "FittedStats",
     "PassedThrough",
     "StatsOptions",
+    "is_order_of",
     "per_column",
 ]
 
@@ -75,6 +76,12 @@ def per_column(
             raise SchemaError(f"{param(name)}: no fitted {listed(unknown)}", param=name)
         return np.array([float(value.get(n, default)) for n in names])
     return np.full(len(names), float(value))
+
+
+def is_order_of(inputs: Sequence[str], columns: Sequence[str]) -> bool:
+    """Whether ``inputs`` names each of ``columns`` (distinct names) once: an order of them, as
+    a fit's input columns are of those it fitted and passed through."""
+    return len(inputs) == len(columns) and set(inputs) == set(columns)
 
 
 def _frozen_array(values: Any, dtype: Any) -> np.ndarray:
@@ -437,9 +444,7 @@ class FittedStats:
         if self.inputs is None or self.passthrough is None:
             return None
         columns = [*self.names, *(p.name for p in self.passthrough)]
-        if len(self.inputs) != len(columns) or set(self.inputs) != set(columns):
-            return None
-        return self.inputs
+        return self.inputs if is_order_of(self.inputs, columns) else None
 
     # -- what the statistics mean ----------------------------------------------------------
 

@@ -204,8 +204,8 @@ def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -
     n_ref, n_new = float(ref.sum()), float(new.sum())
     if n_ref <= 0 or n_new <= 0:
         return math.nan, 0
-    groups = _groups(ref, new)
-    if len(groups) < 2:
+    r, c = merged_bins(ref, new)
+    if len(r) < 2:
         # Too few values for the chi-square approximation: the first bin (or bins, up to half
         # the pooled share) against the rest, by Fisher's exact test, which holds at any size.
         pooled = (ref + new) / (n_ref + n_new)
@@ -216,15 +216,13 @@ def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -
         k_ref, k_new = round(float(ref[:cut].sum())), int(new[:cut].sum())
         p = proportion_test(k_ref, round(n_ref), k_new, int(n_new))
         return p, 1
-    r = np.array([ref[g].sum() for g in groups])
-    c = np.array([new[g].sum() for g in groups])
     p = (r + c) / (n_ref + n_new)
     statistic = float(
         np.sum((r - n_ref * p) ** 2 / (n_ref * p)) + np.sum((c - n_new * p) ** 2 / (n_new * p))
     )
     from scipy import special
 
-    df = len(groups) - 1
+    df = len(r) - 1
     return float(special.chdtrc(df, statistic)), df
 
 

@@ -31,7 +31,7 @@ from ..io.files import AtomicFile, os_reason, refuse_stdin
 from ..io.formats import STDIO, resolve_format
 from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
-from .fitted import FittedStats, PassedThrough, StatsOptions
+from .fitted import FittedStats, PassedThrough, StatsOptions, is_order_of
 from .kinds import kind_of
 from .layout import document_text, many_objects, sorted_text
 from .validation import check_document, first_column_problem
@@ -393,7 +393,7 @@ class _Reader:
         if inputs is None:
             return None
         columns = [*names, *(e["name"] for e in passthrough or ())]
-        if passthrough is None or len(inputs) != len(columns) or set(inputs) != set(columns):
+        if passthrough is None or not is_order_of(inputs, columns):
             raise self.fail(
                 "inconsistent stat file: 'inputs' does not name each column of 'columns' and "
                 "'passthrough' once"
