@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+use rayon::prelude::*;
+
 /// The values of one column, as Arrow lays them out (little-endian).
 #[derive(Clone, Copy, Debug)]
 pub enum Values<'a> {
@@ -368,21 +370,15 @@ pub fn write_records_on(
         })
         .collect();
     texts.resize_with(first + ranges.len(), Vec::new);
-    let done: Vec<Result<(), WriteError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .zip(&mut texts[first..])
-            .enumerate()
-            .map(|(k, (range, text))| {
-                let n = per_thread.min(rows - k * per_thread);
-                scope.spawn(move || write_records(range, n, style, text))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a formatting thread panicked"))
-            .collect()
-    });
+    let done: Vec<Result<(), WriteError>> = ranges
+        .par_iter()
+        .zip(&mut texts[first..])
+        .enumerate()
+        .map(|(k, (range, text))| {
+            let n = per_thread.min(rows - k * per_thread);
+            write_records(range, n, style, text)
+        })
+        .collect();
     for (k, result) in done.into_iter().enumerate() {
         if result.is_err() {
             texts.truncate(first + k + 1);

@@ -213,9 +213,9 @@ impl ParquetOut {
             *lock(&results[i]) = Some(encoded);
         };
         let threads = self.threads.min(fields.len()).max(1);
-        std::thread::scope(|scope| {
+        rayon::scope(|scope| {
             for _ in 1..threads {
-                scope.spawn(work);
+                scope.spawn(|_| work());
             }
             work();
         });

@@ -1332,9 +1332,9 @@ pub(crate) fn in_blocks<T: Send>(
         let first_failed = AtomicUsize::new(usize::MAX);
         let slots: Mutex<Vec<Option<Result<T, ParseError>>>> =
             Mutex::new((0..ranges.len()).map(|_| None).collect());
-        std::thread::scope(|s| {
+        rayon::scope(|s| {
             for _ in 0..threads {
-                s.spawn(|| loop {
+                s.spawn(|_| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(range) = ranges.get(i) else { break };
                     if i > first_failed.load(Ordering::Relaxed) {

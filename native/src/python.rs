@@ -6,7 +6,6 @@
 //! Python side name the file, column, row and value in its own words.
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::PyArrowType;
@@ -20,6 +19,7 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
+use rayon::prelude::*;
 
 use crate::arrays;
 use crate::categories;
@@ -256,8 +256,8 @@ impl CsvEngine {
             return Err(PyValueError::new_err("end beyond the buffer"));
         }
         let setup = Arc::clone(&self.setup);
-        // The thread holds the bytes object (not a copy) until it is done with it.
-        let handle = std::thread::spawn(move || {
+        // The task holds the bytes object (not a copy) until it is done with it.
+        let handle = start(move || {
             setup
                 .parse(&buf[..end], true, 1, 1)
                 .map(|(consumed, blocks)| setup.chunk(consumed, blocks))
@@ -287,7 +287,7 @@ impl CsvEngine {
                 "a plan for another number of columns",
             ));
         }
-        let handle = std::thread::spawn(move || setup.rewrite(&buf[..end], &plan, look));
+        let handle = start(move || setup.rewrite(&buf[..end], &plan, look));
         Ok(RewriteJob {
             handle: Mutex::new(Some(handle)),
         })
@@ -487,7 +487,7 @@ type JobResult = Result<Chunk, ParseError>;
 /// Records being parsed on the engine's threads (see [`CsvEngine::submit`]).
 #[pyclass(module = "normkit._native")]
 struct ParseJob {
-    handle: Mutex<Option<JoinHandle<JobResult>>>,
+    handle: Mutex<Option<Started<JobResult>>>,
 }
 
 #[pymethods]
@@ -500,12 +500,27 @@ impl ParseJob {
     }
 }
 
+/// What a job started on the engine's threads returns (a panic's payload as an error).
+type Started<T> = std::sync::mpsc::Receiver<std::thread::Result<T>>;
+
+/// `work` started on the engine's threads (rayon's pool, made once for the process: no thread
+/// is made per chunk), returning at once.
+fn start<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Started<T> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    rayon::spawn(move || {
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        // The receiver gone: the job was abandoned, and its result is not wanted.
+        let _ = sender.send(done);
+    });
+    receiver
+}
+
 /// What a job's thread returned, waited for with the GIL released; its error moved to the row
 /// and line of the file (`first_row` and `first_line`: those of the job's first record).
 /// Once only.
 fn parsed<T: Send>(
     py: Python<'_>,
-    handle: &Mutex<Option<JoinHandle<Result<T, ParseError>>>>,
+    handle: &Mutex<Option<Started<Result<T, ParseError>>>>,
     first_row: u64,
     first_line: u64,
 ) -> PyResult<T> {
@@ -515,8 +530,10 @@ fn parsed<T: Send>(
         .take()
         .ok_or_else(|| PyValueError::new_err("the result was already taken"))?;
     let found = py
-        .detach(|| handle.join())
-        .map_err(|_| PyValueError::new_err("the engine's thread failed"))?;
+        .detach(move || handle.recv())
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| PyValueError::new_err("the engine's thread failed"))?;
     found.map_err(|mut e| {
         e.row += first_row - 1;
         e.line += first_line - 1;
@@ -607,7 +624,7 @@ type RewriteOut<'py> = (
 /// Records being written again on the engine's threads (see [`CsvEngine::rewrite`]).
 #[pyclass(module = "normkit._native")]
 struct RewriteJob {
-    handle: Mutex<Option<JoinHandle<RewriteResult>>>,
+    handle: Mutex<Option<Started<RewriteResult>>>,
 }
 
 #[pymethods]
@@ -758,17 +775,11 @@ fn in_column_groups<T: Send>(
         return vec![f(columns, shift)];
     }
     let size = columns.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = columns
-            .chunks(size)
-            .zip(shift.chunks(size))
-            .map(|(group, k)| scope.spawn(|| f(group, k)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a thread of column groups panicked"))
-            .collect()
-    })
+    columns
+        .par_chunks(size)
+        .zip(shift.par_chunks(size))
+        .map(|(group, k)| f(group, k))
+        .collect()
 }
 
 /// The moments of every column, from `f` of groups of columns ([`in_column_groups`]).
@@ -1570,6 +1581,13 @@ fn reading_error(message: &str) -> PyErr {
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The engine's threads: one pool for the process, made once, of `default_threads()`
+    // threads; chunks, blocks, column groups and Parquet columns are its tasks. (A pool made
+    // already by another part of the process is used as it is.)
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(default_threads())
+        .thread_name(|i| format!("normkit-{i}"))
+        .build_global();
     m.add("UnquotableError", m.py().get_type::<UnquotableError>())?;
     m.add("CsvError", m.py().get_type::<CsvError>())?;
     m.add_class::<CsvEngine>()?;

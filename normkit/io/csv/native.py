@@ -54,8 +54,10 @@ GROWN_ROWS = 1024
 MAX_CHUNK = 128 << 20
 
 
-#: Chunks written again beyond the one written out (1 if chunks grew past 4 MiB for wide rows).
-REWRITE_DEPTH = 3
+#: Chunks parsed or written again beyond the one being used (1 if chunks grew past 4 MiB for
+#: wide rows): enough that the engine's threads, which rewrite chunks and encode Parquet row
+#: groups as well, always find a chunk to work on.
+DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -434,11 +436,11 @@ class NativeRecords:
             submitted += 1
             return self._engine.rewrite(chunk, consumed, plan, look(batches))
 
-        return self._chunks(submit, self._collect_rewritten, REWRITE_DEPTH)
+        return self._chunks(submit, self._collect_rewritten)
 
-    def _chunks(self, submit: Callable, collect: Callable, depth: int = 1) -> Iterator:
+    def _chunks(self, submit: Callable, collect: Callable) -> Iterator:
         """What ``collect`` makes of each chunk's job, which ``submit(chunk, consumed)`` starts;
-        ``depth``: the jobs started beyond the one collected.
+        :data:`DEPTH` jobs are started beyond the one collected.
 
         Each chunk is cut at its last record end and handed to the engine's threads; the next
         one is read and cut while they work on it, and its result is made (and used by the
@@ -489,7 +491,7 @@ class NativeRecords:
                 self._pending = b""
             else:
                 self._pending = self._pending[consumed:]
-            while len(jobs) > (depth if self._chunk_bytes <= 4 * CHUNK_BYTES else 1):
+            while len(jobs) > (DEPTH if self._chunk_bytes <= 4 * CHUNK_BYTES else 1):
                 yield from collect(jobs.popleft())
             if last and not self._pending:
                 break
