@@ -896,15 +896,14 @@ fn parse_records(
         bytes: buf.len(),
         ..ParsedBlock::default()
     };
-    // Room in each column of numbers for as many values as the block has line ends (a record
-    // has one; blank lines and line breaks in quotes make more), at most twice the block's
-    // bytes in all: no column grows value by value, which for a block of a few wide rows is
-    // thousands of small reallocations a row.
-    block.lines = count_lines(buf);
+    // Room in each column of numbers for as many values as records as long as the first line
+    // would fill the block with, at most twice the block's bytes in all: no column grows value
+    // by value, which for a block of a few wide rows is thousands of small reallocations a
+    // row. (Records longer than the first grow the columns once or twice; after 64 records,
+    // [`Records::record`] makes room for the rest.)
+    let first_line = memchr::memchr2(b'\n', b'\r', buf).map_or(buf.len(), |i| i + 1);
     let floats = kinds.iter().filter(|k| **k == ColumnKind::Float).count();
-    let room = usize::try_from(block.lines)
-        .unwrap_or(usize::MAX)
-        .min(2 * buf.len() / (8 * floats.max(1)));
+    let room = (buf.len() / first_line.max(1) + 1).min(2 * buf.len() / (8 * floats.max(1)));
     for k in kinds {
         match k {
             ColumnKind::Float => block.floats.push(FloatColumn {
@@ -916,12 +915,13 @@ fn parse_records(
             ColumnKind::Skip => {}
         }
     }
-    block.rows = parse_into(buf, d, missing, kinds, numeric, at, &mut block)?;
+    (block.rows, block.lines) = parse_into(buf, d, missing, kinds, numeric, at, &mut block)?;
     Ok(block)
 }
 
 /// The records of `buf` parsed as [`parse_block_numbers`] parses them, their values given to
-/// `out` as they are read, field after field: the number of records.
+/// `out` as they are read, field after field: the number of records, and of line ends
+/// ([`count_lines`] of `buf`, counted on the way rather than in another pass over the bytes).
 pub(crate) fn parse_into<R: Records>(
     buf: &[u8],
     d: &Dialect,
@@ -930,7 +930,7 @@ pub(crate) fn parse_into<R: Records>(
     numeric: Option<&[bool]>,
     (first_row, first_line): (u64, u64),
     out: &mut R,
-) -> Result<usize, ParseError> {
+) -> Result<(usize, u64), ParseError> {
     let (mut floats, mut texts, mut typed) = (0, 0, 0);
     let slots: Vec<Slot> = kinds
         .iter()
@@ -961,6 +961,7 @@ pub(crate) fn parse_into<R: Records>(
     let mut scratch = Vec::new();
     let mut pos = 0;
     let mut rows = 0usize;
+    let mut lines = 0u64;
     // The error at the record starting at `start`, the `rows`-th of the block.
     let error = |start: usize, rows: usize, column, kind, value| ParseError {
         row: first_row + rows as u64,
@@ -1026,6 +1027,7 @@ pub(crate) fn parse_into<R: Records>(
                 return Err(error(pos, rows, None, ErrorKind::CommentOrRow, shown(line)));
             }
             // Its line end too: in a file of one column, an empty line is a record.
+            lines += u64::from(end < buf.len());
             pos = match buf.get(end..end + 2) {
                 Some(b"\r\n") => end + 2,
                 _ => (end + 1).min(buf.len()),
@@ -1037,9 +1039,11 @@ pub(crate) fn parse_into<R: Records>(
         // lost there would be lost unseen between the data and its normalized copy).
         if b == b'\n' && ncols != 1 {
             pos += 1;
+            lines += 1;
             continue;
         }
         if b == b'\r' && ncols != 1 {
+            lines += 1;
             pos += if buf.get(pos + 1) == Some(&b'\n') {
                 2
             } else {
@@ -1127,12 +1131,17 @@ pub(crate) fn parse_into<R: Records>(
                     if pending.is_none() {
                         pending = convert(&f, slot, out, &mut scratch, col);
                     }
+                    if f.content != (f.start, f.raw_end) {
+                        // Quoted: line breaks inside are line ends too.
+                        lines += count_lines(buf.get(f.start..f.raw_end).unwrap_or_default());
+                    }
                     (f.term, f.next)
                 }
             };
             col += 1;
             pos = next;
             if term != Term::Delimiter {
+                lines += u64::from(term == Term::LineEnd);
                 break;
             }
         }
@@ -1152,7 +1161,7 @@ pub(crate) fn parse_into<R: Records>(
         out.record(rows, pos);
         rows += 1;
     }
-    Ok(rows)
+    Ok((rows, lines))
 }
 
 /// Whether a comment `line` (without its line end) reads as a record of the table, as the

@@ -26,7 +26,6 @@ use crate::dialect::Dialect;
 use crate::parse::{
     in_blocks, parse_into, ColumnKind, MissingValues, NullNumbers, ParseError, Records,
 };
-use crate::scan::count_lines;
 
 /// One normalized column's frozen transform.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -434,10 +433,10 @@ pub fn rewrite_block(
         floats: zmij::Buffer::new(),
         field: Vec::new(),
     };
-    let rows = parse_into(buf, d, missing, &plan.kinds, numeric, (1, 1), &mut writer)?;
+    let (rows, lines) = parse_into(buf, d, missing, &plan.kinds, numeric, (1, 1), &mut writer)?;
     let mut out = writer.out;
     out.rows = rows;
-    out.lines = count_lines(buf);
+    out.lines = lines;
     Ok(out)
 }
 

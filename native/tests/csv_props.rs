@@ -168,6 +168,9 @@ proptest! {
         let whole = parse_block(&c.bytes, &D, &nulls(), &kinds, 1, 1).expect("parses");
         prop_assert_eq!(&texts(&whole), &c.records);
         prop_assert_eq!(&csv_crate(&c.bytes, None), &c.crate_records);
+        // The line ends counted while parsing: those of the bytes, quoted ones and blank
+        // lines too.
+        prop_assert_eq!(whole.lines, count_lines(&c.bytes));
 
         let ends = block_ends(&c.bytes, &D, target, true);
         prop_assert_eq!(ends.last().copied(), (!c.bytes.is_empty()).then_some(c.bytes.len()));
@@ -184,6 +187,7 @@ proptest! {
             .expect("parses");
         let rows: Vec<Vec<String>> = blocks.iter().flat_map(texts).collect();
         prop_assert_eq!(&rows, &c.records);
+        prop_assert_eq!(blocks.iter().map(|b| b.lines).sum::<u64>(), count_lines(&c.bytes));
 
         // Not at the end of the input: the blocks stop at the last complete record.
         let partial = block_ends(&c.bytes, &D, target, false);
@@ -206,6 +210,7 @@ proptest! {
             .expect("parses");
         let rows: Vec<Vec<String>> = blocks.iter().flat_map(texts).collect();
         prop_assert_eq!(&rows, &c.records);
+        prop_assert_eq!(blocks.iter().map(|b| b.lines).sum::<u64>(), count_lines(&c.bytes));
         let partial = block_ends(&c.bytes, &d, target, false);
         prop_assert_eq!(partial.last().copied(), last_record_end(&c.bytes, &d));
         if let Some(first) = c.records.first() {
