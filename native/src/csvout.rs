@@ -370,15 +370,17 @@ pub fn write_records_on(
         })
         .collect();
     texts.resize_with(first + ranges.len(), Vec::new);
-    let done: Vec<Result<(), WriteError>> = ranges
-        .par_iter()
-        .zip(&mut texts[first..])
-        .enumerate()
-        .map(|(k, (range, text))| {
-            let n = per_thread.min(rows - k * per_thread);
-            write_records(range, n, style, text)
-        })
-        .collect();
+    let done: Vec<Result<(), WriteError>> = crate::pool::install(|| {
+        ranges
+            .par_iter()
+            .zip(&mut texts[first..])
+            .enumerate()
+            .map(|(k, (range, text))| {
+                let n = per_thread.min(rows - k * per_thread);
+                write_records(range, n, style, text)
+            })
+            .collect()
+    });
     for (k, result) in done.into_iter().enumerate() {
         if result.is_err() {
             texts.truncate(first + k + 1);

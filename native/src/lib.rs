@@ -5,6 +5,7 @@
 //! - [`dialect`]: how a CSV is written (separator, quote, comment);
 //! - [`scan`]: where records end, quote-aware, in blocks;
 //! - [`parse`]: selected columns of a block of records, as float64, text or a type;
+//! - [`pool`]: the engine's threads, one pool for the process;
 //! - [`arrays`]: the columns of a chunk of records as an Arrow record batch;
 //! - [`rewrite`]: records written again by a frozen transform (CSV to CSV);
 //! - [`infer`]: the column types pyarrow's CSV reader infers from a first block, and a column's
@@ -32,6 +33,7 @@ pub mod moments;
 pub mod parquetin;
 pub mod parquetout;
 pub mod parse;
+pub mod pool;
 pub mod rewrite;
 pub mod running;
 pub mod sample;

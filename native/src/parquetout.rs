@@ -213,11 +213,13 @@ impl ParquetOut {
             *lock(&results[i]) = Some(encoded);
         };
         let threads = self.threads.min(fields.len()).max(1);
-        rayon::scope(|scope| {
-            for _ in 1..threads {
-                scope.spawn(|_| work());
-            }
-            work();
+        crate::pool::install(|| {
+            rayon::scope(|scope| {
+                for _ in 1..threads {
+                    scope.spawn(|_| work());
+                }
+                work();
+            });
         });
         let mut chunks = Vec::new();
         for result in results {

@@ -1341,25 +1341,27 @@ pub(crate) fn in_blocks<T: Send>(
         let first_failed = AtomicUsize::new(usize::MAX);
         let slots: Mutex<Vec<Option<Result<T, ParseError>>>> =
             Mutex::new((0..ranges.len()).map(|_| None).collect());
-        rayon::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|_| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(range) = ranges.get(i) else { break };
-                    if i > first_failed.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let r = work_on(range);
-                    if r.is_err() {
-                        first_failed.fetch_min(i, Ordering::Relaxed);
-                    }
-                    // A poisoned lock only means another worker panicked; its slot stays None.
-                    let mut guard = slots.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(slot) = guard.get_mut(i) {
-                        *slot = Some(r);
-                    }
-                });
-            }
+        crate::pool::install(|| {
+            rayon::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|_| loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(range) = ranges.get(i) else { break };
+                        if i > first_failed.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let r = work_on(range);
+                        if r.is_err() {
+                            first_failed.fetch_min(i, Ordering::Relaxed);
+                        }
+                        // A poisoned lock only means another worker panicked; its slot stays None.
+                        let mut guard = slots.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Some(slot) = guard.get_mut(i) {
+                            *slot = Some(r);
+                        }
+                    });
+                }
+            })
         });
         let slots = slots.into_inner().unwrap_or_else(|e| e.into_inner());
         slots.into_iter().map_while(|s| s).collect()

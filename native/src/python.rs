@@ -36,6 +36,7 @@ use crate::parse::{
     parse_blocks_numbers, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
     ParsedBlock, TextColumn,
 };
+use crate::pool;
 use crate::rewrite;
 use crate::running;
 use crate::sample;
@@ -503,11 +504,10 @@ impl ParseJob {
 /// What a job started on the engine's threads returns (a panic's payload as an error).
 type Started<T> = std::sync::mpsc::Receiver<std::thread::Result<T>>;
 
-/// `work` started on the engine's threads (rayon's pool, made once for the process: no thread
-/// is made per chunk), returning at once.
+/// `work` started on the engine's threads ([`pool`]), returning at once.
 fn start<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Started<T> {
     let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-    rayon::spawn(move || {
+    pool::spawn(move || {
         let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
         // The receiver gone: the job was abandoned, and its result is not wanted.
         let _ = sender.send(done);
@@ -746,11 +746,6 @@ fn float_slices<'a>(arrays: &'a [PyReadonlyArray1<'_, f64>]) -> Vec<Cow<'a, [f64
         .collect()
 }
 
-/// Threads for work shared among the cores: the cores this process may use, at most 4.
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-}
-
 /// `f(columns[group], shift[group])` on contiguous groups of columns, one group per thread
 /// (`threads`, 0: the cores, at most 4; fewer where there are too few values to share), the
 /// results in column order. Each column's results depend on that column alone, so the bits are
@@ -763,7 +758,7 @@ fn in_column_groups<T: Send>(
 ) -> Vec<T> {
     let values: usize = columns.iter().map(|c| c.len()).sum();
     let threads = if threads == 0 {
-        default_threads()
+        pool::default_threads()
     } else {
         threads
     };
@@ -775,11 +770,13 @@ fn in_column_groups<T: Send>(
         return vec![f(columns, shift)];
     }
     let size = columns.len().div_ceil(threads);
-    columns
-        .par_chunks(size)
-        .zip(shift.par_chunks(size))
-        .map(|(group, k)| f(group, k))
-        .collect()
+    pool::install(|| {
+        columns
+            .par_chunks(size)
+            .zip(shift.par_chunks(size))
+            .map(|(group, k)| f(group, k))
+            .collect()
+    })
 }
 
 /// The moments of every column, from `f` of groups of columns ([`in_column_groups`]).
@@ -1457,7 +1454,7 @@ impl ParquetWriter {
             dictionary,
         };
         let threads = if threads == 0 {
-            default_threads()
+            pool::default_threads()
         } else {
             threads
         };
@@ -1581,13 +1578,6 @@ fn reading_error(message: &str) -> PyErr {
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    // The engine's threads: one pool for the process, made once, of `default_threads()`
-    // threads; chunks, blocks, column groups and Parquet columns are its tasks. (A pool made
-    // already by another part of the process is used as it is.)
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(default_threads())
-        .thread_name(|i| format!("normkit-{i}"))
-        .build_global();
     m.add("UnquotableError", m.py().get_type::<UnquotableError>())?;
     m.add("CsvError", m.py().get_type::<CsvError>())?;
     m.add_class::<CsvEngine>()?;
