@@ -251,6 +251,23 @@ def test_a_bad_number_is_named_by_its_row_and_by_its_line_where_they_differ(
         read(path, ["x"])
 
 
+@pytest.mark.parametrize("chunks_before_end", [1, 2, 3])
+def test_a_bad_record_comes_before_a_truncated_stream_after_it(tmp_path, chunks_before_end):
+    """A bad record in a chunk still being parsed when a later read fails (a compressed stream
+    cut short): the first error in the file is the one named, not the read's."""
+    import gzip
+
+    block_size = 64 << 10  # chunks of 256 KiB, each filled by one read
+    rows = [f"{i}.25,r{i}" for i in range(200_000)]  # about 3 MB: 11 chunks
+    at = len(rows) - chunks_before_end * 20_000 - 12_000
+    rows[at] = "abc,r"
+    data = gzip.compress(("x,t\n" + "\n".join(rows) + "\n").encode())
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(data[:-200])  # the end of the stream, and of its last few records, cut
+    with pytest.raises(InputError, match=rf"column 'x' at data row {at + 1:,}: 'abc' is not a"):
+        read(path, ["x"], block_size)
+
+
 # -- fuzz: any bytes are read or refused in one line, never a crash ----------------------------
 
 

@@ -454,7 +454,14 @@ class NativeRecords:
             while not eof and len(self._pending) < wanted:
                 # A file read again from each chunk's end is read a chunk at a time.
                 least = 1 if self._rewind else MIN_READ
-                data = self._stream.read(max(wanted - len(self._pending), least))
+                try:
+                    data = self._stream.read(max(wanted - len(self._pending), least))
+                except Exception:
+                    # The records read before (a truncated or corrupt compressed stream, an
+                    # undecodable byte): an error among them comes first in the file.
+                    while jobs:
+                        yield from collect(jobs.popleft())
+                    raise
                 if not data:
                     eof = True
                 self._pending += data
