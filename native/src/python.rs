@@ -15,7 +15,7 @@ use numpy::{
     PyUntypedArrayMethods,
 };
 use parquet::errors::ParquetError;
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
@@ -501,18 +501,25 @@ impl ParseJob {
     }
 }
 
-/// What a job started on the engine's threads returns (a panic's payload as an error).
-type Started<T> = std::sync::mpsc::Receiver<std::thread::Result<T>>;
+/// A job started on the engine's threads: what it returns (a panic's payload as an error),
+/// and the process that started it.
+struct Started<T> {
+    result: std::sync::mpsc::Receiver<std::thread::Result<T>>,
+    process: u32,
+}
 
 /// `work` started on the engine's threads ([`pool`]), returning at once.
 fn start<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Started<T> {
-    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let (sender, result) = std::sync::mpsc::sync_channel(1);
     pool::spawn(move || {
         let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
         // The receiver gone: the job was abandoned, and its result is not wanted.
         let _ = sender.send(done);
     });
-    receiver
+    Started {
+        result,
+        process: std::process::id(),
+    }
 }
 
 /// What a job's thread returned, waited for with the GIL released; its error moved to the row
@@ -529,8 +536,15 @@ fn parsed<T: Send>(
         .unwrap_or_else(|e| e.into_inner())
         .take()
         .ok_or_else(|| PyValueError::new_err("the result was already taken"))?;
+    if handle.process != std::process::id() {
+        // Forked while the job ran: its thread is the parent's, and no result would come.
+        return Err(PyRuntimeError::new_err(
+            "the records were being read by the process this one was forked from; \
+             read the input again in this process",
+        ));
+    }
     let found = py
-        .detach(move || handle.recv())
+        .detach(move || handle.result.recv())
         .ok()
         .and_then(Result::ok)
         .ok_or_else(|| PyValueError::new_err("the engine's thread failed"))?;

@@ -51,3 +51,37 @@ def test_a_forked_child_runs_the_engine(tmp_path):
             pytest.fail("a forked child waited for the engine's threads of its parent")
     assert in_children[0] == in_parent
     assert in_children[1] != in_parent
+
+
+def _read_on(reader, told) -> None:
+    """In a child forked while the parent's reader had chunks in flight: what reading on does."""
+    try:
+        for _ in reader:
+            pass
+        told.put("read")
+    except RuntimeError as exc:
+        told.put(str(exc))
+
+
+def test_a_child_forked_while_chunks_are_read_is_told_not_left_waiting(tmp_path):
+    from normkit import ReadOptions
+    from normkit.io.inputs import open_input
+    from normkit.io.options import CsvOptions
+
+    csv = tmp_path / "in.csv"
+    _write_csv(csv, 3)
+    # Small blocks: many chunks, several in flight when the first batch is taken.
+    source = open_input(str(csv), ReadOptions(csv=CsvOptions(block_size=1 << 16)))
+    reader = iter(source.batches(["a", "b", "c", "d"]))
+    next(reader)
+    context = multiprocessing.get_context("fork")
+    told = context.Queue()
+    child = context.Process(target=_read_on, args=(reader, told))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("a child forked while chunks were read waited for ever")
+    message = told.get(timeout=5)
+    assert "forked" in message
+    assert "read the input again" in message
