@@ -1331,6 +1331,13 @@ fn unquotable_error(e: csvout::WriteError) -> PyErr {
     }
 }
 
+/// The engine's threads from now on ([`pool::set_threads`]): `normkit.io.threads.csv_workers`
+/// says how many.
+#[pyfunction]
+fn set_threads(threads: usize) {
+    pool::set_threads(threads);
+}
+
 /// The index of the first of `texts` (fields of a CSV column, quotes taken away; None for a
 /// null) that is a value where the fit found none: not a null, nor missing as a column of
 /// numbers reads it (the strings of `missing`, NaN, a number they spell, with
@@ -1605,6 +1612,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(batch_moments, m)?)?;
     m.add_function(wrap_pyfunction!(csv_records, m)?)?;
     m.add_function(wrap_pyfunction!(first_value, m)?)?;
+    m.add_function(wrap_pyfunction!(set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(batch_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(moments_and_batches, m)?)?;
     m.add_function(wrap_pyfunction!(running_advance, m)?)?;

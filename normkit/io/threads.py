@@ -16,10 +16,17 @@ T = TypeVar("T")
 
 def csv_workers() -> int:
     """Threads for parsing or formatting CSV, or encoding Parquet: the cores, at most 4 (each
-    holds a piece in memory, and past 4 the writing of the output is the limit)."""
+    holds a piece in memory, and past 4 the writing of the output is the limit). pyarrow's
+    ``cpu_count`` says how many cores: ``OMP_NUM_THREADS`` (which Dask sets to 1 in its
+    workers) or ``pyarrow.set_cpu_count`` decide. The native engine's pool of threads is
+    given the same number."""
     import pyarrow as pa
 
-    return max(1, min(pa.cpu_count(), 4))
+    from .. import _native
+
+    workers = max(1, min(pa.cpu_count(), 4))
+    _native.set_threads(workers)
+    return workers
 
 
 class Prefetch(Iterator[T]):

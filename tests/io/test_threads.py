@@ -2,9 +2,13 @@
 
 import contextlib
 import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 
+import pyarrow as pa
 import pytest
 
 from normkit.io.threads import Prefetch
@@ -86,3 +90,28 @@ def test_one_dropped_unclosed_stops_its_thread():
     gc.collect()
     assert _wait_for(lambda: _prefetch_threads() == [])
     assert len(taken) < 1000
+
+
+_POOL_THREADS = """
+import os, sys
+import normkit
+normkit.fit_files(sys.argv[1])
+names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+print(sum(name.startswith("normkit-") for name in names))
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="threads are listed by /proc")
+@pytest.mark.parametrize("omp", [None, "1"])
+def test_the_engine_has_the_threads_csv_workers_says(tmp_path, omp):
+    """The native engine's pool follows csv_workers (pyarrow's cpu_count, which Dask's
+    OMP_NUM_THREADS=1 makes 1), not the machine's cores."""
+    csv = tmp_path / "a.csv"
+    csv.write_text("x,y\n" + "".join(f"{i},{i % 7}\n" for i in range(5000)))
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if omp is not None:
+        env["OMP_NUM_THREADS"] = omp
+    script = [sys.executable, "-c", _POOL_THREADS, str(csv)]
+    run = subprocess.run(script, env=env, capture_output=True, text=True, check=True)
+    expected = 1 if omp == "1" else max(1, min(pa.cpu_count(), 4))
+    assert int(run.stdout) == expected
