@@ -1,5 +1,5 @@
-//! The engine's threads: one rayon pool for the process, of [`default_threads`] threads, made
-//! on first use. Chunks of records, their blocks, groups of columns and the columns of a
+//! The engine's threads: one rayon pool for the process, of [`threads`] threads, made on
+//! first use. Chunks of records, their blocks, groups of columns and the columns of a
 //! Parquet row group are its tasks: no thread is made per chunk.
 //!
 //! A process forked from one that had made the pool has none of its threads (a fork copies the
@@ -14,11 +14,11 @@ use rayon::{ThreadPool, ThreadPoolBuilder};
 /// The pool and the process that made it.
 static POOL: Mutex<Option<(u32, Arc<ThreadPool>)>> = Mutex::new(None);
 
-/// The threads the pool is to have, as [`set_threads`] last said (0: [`default_threads`]).
+/// The threads the pool is to have, as [`set_threads`] last said (0: [`default_threads`]'s).
 static WANTED: AtomicUsize = AtomicUsize::new(0);
 
-/// Threads for work shared among the cores: the cores this process may use, at most 4.
-pub fn default_threads() -> usize {
+/// Without [`set_threads`]: the cores this process may use, at most 4.
+fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
@@ -30,8 +30,9 @@ pub fn set_threads(threads: usize) {
     WANTED.store(threads.max(1), Ordering::Relaxed);
 }
 
-/// The threads the pool is to have.
-fn wanted() -> usize {
+/// Threads for work shared among the cores: the pool's, as [`set_threads`] last said, else
+/// the cores this process may use, at most 4.
+pub fn threads() -> usize {
     match WANTED.load(Ordering::Relaxed) {
         0 => default_threads(),
         n => n,
@@ -41,7 +42,7 @@ fn wanted() -> usize {
 /// This process's pool, made if it has none yet (or one of another size).
 fn pool() -> Arc<ThreadPool> {
     let pid = std::process::id();
-    let threads = wanted();
+    let threads = threads();
     let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((owner, pool)) = slot.as_ref() {
         if *owner == pid && pool.current_num_threads() == threads {

@@ -761,7 +761,7 @@ fn float_slices<'a>(arrays: &'a [PyReadonlyArray1<'_, f64>]) -> Vec<Cow<'a, [f64
 }
 
 /// `f(columns[group], shift[group])` on contiguous groups of columns, one group per thread
-/// (`threads`, 0: the cores, at most 4; fewer where there are too few values to share), the
+/// (`threads`, 0: [`pool::threads`]; fewer where there are too few values to share), the
 /// results in column order. Each column's results depend on that column alone, so the bits are
 /// the same whatever the number of threads.
 fn in_column_groups<T: Send>(
@@ -772,7 +772,7 @@ fn in_column_groups<T: Send>(
 ) -> Vec<T> {
     let values: usize = columns.iter().map(|c| c.len()).sum();
     let threads = if threads == 0 {
-        pool::default_threads()
+        pool::threads()
     } else {
         threads
     };
@@ -849,7 +849,7 @@ fn moments_error(error: &MomentsError) -> PyErr {
 
 /// The moments of one batch (`normkit.core.moments.batch_moments`): `(count, n_missing, shift,
 /// mean_offset, m2, min, max, m3, m4, weight)`, computed with the GIL released, the columns
-/// shared among `threads` threads (0: the cores, at most 4). With `weights`, the weighted moments
+/// shared among `threads` threads (0: [`pool::threads`]). With `weights`, the weighted moments
 /// (`weighted_batch_moments`; every weight finite and at least 0).
 #[pyfunction]
 #[pyo3(signature = (columns, shift, weights=None, threads=1))]
@@ -889,7 +889,7 @@ type BatchStats<'py> = (
 /// `start`, relative to `shift` (`normkit.core.running.batch_statistics`, bit for bit):
 /// `(count, mean, m2, overflow)`, arrays of shape `(n_columns, n_batches)`; `overflow`: a
 /// batch's sum overflowed (numpy's rescaling path is to be taken instead). The columns are
-/// shared among `threads` threads (0: the cores, at most 4), with the GIL released.
+/// shared among `threads` threads (0: [`pool::threads`]), with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (columns, shift, start, n_batches, size, threads=0))]
 fn batch_statistics<'py>(
@@ -1475,7 +1475,7 @@ impl ParquetWriter {
             dictionary,
         };
         let threads = if threads == 0 {
-            pool::default_threads()
+            pool::threads()
         } else {
             threads
         };
