@@ -343,7 +343,7 @@ _RULES = [
     ),
     Rule(
         "csv.inline_comments",
-        (Boolean(),),
+        (Boolean(), NoneValue()),
         "whether the comment character starts comments after values too",
     ),
     Rule(

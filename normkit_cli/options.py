@@ -144,6 +144,17 @@ def read_options(func: Callable) -> Callable:
         "stat file recorded, else '#' where lines start with it and do not fit the table).",
     )
     @option(
+        "--inline-comments/--no-inline-comments",
+        param="csv.inline_comments",
+        type=bool,
+        default=None,
+        help="Whether the comment character ('#' unless --comment says) starts a comment "
+        "after values too, outside quoted fields: '1,2 # note' read as '1,2', and 'Apt #5' in "
+        "a text field as 'Apt', as pandas' comment= reads them (default: as the stat file "
+        "recorded, else detected where comment lines show the character and the rows split "
+        "evenly only with those comments cut).",
+    )
+    @option(
         "--quote",
         param="csv.quote",
         type=Checked("csv.quote", str, "CHAR"),
@@ -225,6 +236,7 @@ def read_options(func: Callable) -> Callable:
         header,
         skip_rows,
         comment,
+        inline_comments,
         quote,
         escape,
         null_values,
@@ -248,6 +260,7 @@ def read_options(func: Callable) -> Callable:
             header=header,
             skip_rows=skip_rows,
             comment=comment,
+            inline_comments=inline_comments,
             quote=quote,
             escape=escape,
         )

@@ -127,7 +127,7 @@ def _read_lines(read) -> list[str]:
     skipped = "not recorded" if read.skip_rows is None else f"{read.skip_rows:,}"
     from normkit.io.options import TRAVELLING
 
-    labels = {"skip_rows": "lines skipped"}
+    labels = {"skip_rows": "lines skipped", "inline_comments": "comments after values"}
     names = {n: labels.get(n, n) for n in TRAVELLING}
     given = [names[n] for n in names if n in read.given]
     detected = [names[n] for n in names if n not in read.given]

@@ -65,10 +65,13 @@ class CsvOptions:
         The character that quotes fields (``""``: no quoting); None: detected in each file
         (``'`` where the head has no ``"`` and single-quoted fields split it as well; ``""``
         where its quotes are text: :mod:`normkit.io.csv.sniff`).
-    inline_comments : bool, default False
-        Whether the comment character starts a comment after values too (``1;3#note``):
-        detected in each file, where comment lines are and the table splits evenly only with
-        those comments cut (:mod:`normkit.io.csv.sniff`).
+    inline_comments : bool or None, default None
+        Whether the comment character (``#`` unless given) starts a comment after values too,
+        outside quoted fields (``1;3 # note``; text fields too, ``Apt #5`` read as ``Apt``):
+        True cuts them in every line, as pandas' ``comment`` does; None: as a stat file
+        recorded where it was given to its fit, else detected in each file, where comment
+        lines are and the table splits evenly only with those comments cut
+        (:mod:`normkit.io.csv.sniff`).
     fitted_delimiter : str or None, default None
         The separator a stat file recorded (set by :meth:`ReadOptions.completed_by`): read with
         where neither ``delimiter`` nor the file's extension (``.tsv``) names one, and written
@@ -97,7 +100,7 @@ class CsvOptions:
     skip_rows: int | None = None
     comment: str | None = None
     quote: str | None = None
-    inline_comments: bool = False
+    inline_comments: bool | None = None
     fitted_delimiter: str | None = None
     escape: str | None = None
     from_stats: tuple[str, ...] = ()
@@ -303,7 +306,7 @@ def _is_tsv(path: str) -> bool:
 
 
 #: The CSV dialect options that a fit given them records for later jobs to read with.
-TRAVELLING = ("quote", "comment", "skip_rows", "escape")
+TRAVELLING = ("quote", "comment", "inline_comments", "skip_rows", "escape")
 #: The CSV options that say how normkit wrote a CSV (kept in its record: the next job reads it so).
 WRITTEN = (
     "delimiter",

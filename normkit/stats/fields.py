@@ -499,7 +499,7 @@ READ = Section(
         Field(
             "given",
             Strings(),
-            "The quote, comment and escape characters and lines to skip given to the fit (quote, comment, skip_rows, escape): later jobs read with them, with or without a header (neither the lines to skip nor the escape character in an inverse); the ones detected are detected in each file.",
+            "The quote, comment and escape characters, whether comments follow values, and lines to skip given to the fit (quote, comment, inline_comments, skip_rows, escape): later jobs read with them, with or without a header (neither the lines to skip nor the escape character in an inverse); the ones detected are detected in each file.",
             lambda s, _: list(s.read.given),
             default=[],
         ),

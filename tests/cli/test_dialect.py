@@ -590,3 +590,49 @@ def test_a_later_file_is_read_as_its_own_byte_order_mark_says(tmp_path):
     # An encoding given to the command is read with: a UTF-8 file is no UTF-16.
     message = normkit_error(1, "transform", u8, "-s", fitted_u16, "--encoding", "utf-16")
     assert "has no byte-order mark, which the encoding utf-16 needs" in message
+
+
+def test_comments_after_values_are_cut_where_asked_and_the_choice_travels(tmp_path):
+    """'2 # first' after a value: refused, naming --inline-comments, where the head does not
+    show it (the table splits evenly either way); asked, they are cut in every line, quoted
+    fields kept whole, as pandas' comment='#' reads them, and transform reads the same way."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(10, 3, size=(5000, 2)).round(6)
+    lines = ["# exported by a tool", "name,a,b"]
+    for i, (a, b) in enumerate(values):
+        name = ['"q#1"', "plain"][i % 2]
+        note = " # a note" if i in (0, 4000) else ""  # the second far beyond the 64 KiB head
+        lines.append(f"{name},{float(a)!r},{float(b)!r}{note}")
+    given = tmp_path / "notes.csv"
+    given.write_text("\n".join(lines) + "\n")
+    stats = tmp_path / "n.json"
+    message = normkit_error(1, "fit", given, "-o", stats)
+    assert "column 'b' at data row 1: '" in message
+    assert "# a note' is not a number" in message
+    assert "cut them (--inline-comments)" in message, message
+    assert not stats.exists()
+
+    ok("fit", given, "--inline-comments", "-o", stats)
+    expected = pd.read_csv(given, comment="#")
+    assert len(expected) == 5000
+    fitted = json.loads(stats.read_text())
+    assert fitted["read"]["given"] == ["inline_comments"]
+    scaler = StandardScaler().fit(expected[["a", "b"]])
+    assert [c["name"] for c in fitted["columns"]] == ["a", "b"]
+    for j, column in enumerate(fitted["columns"]):
+        assert column["count"] == 5000
+        assert column["mean"] == pytest.approx(scaler.mean_[j], rel=1e-12)
+        assert column["scale"] == pytest.approx(scaler.scale_[j], rel=1e-12)
+    out = tmp_path / "z.csv"
+    ok("transform", given, "-s", stats, "-o", out)  # read with them, as recorded
+    written = pd.read_csv(out)
+    assert len(written) == 5000
+    assert list(written["name"][:3]) == ["q#1", "plain", "q#1"]
+    np.testing.assert_allclose(written[["a", "b"]], scaler.transform(expected[["a", "b"]]))
+
+    # Detected where the rows split evenly only with them cut; refused where told not to.
+    split = tmp_path / "split.csv"
+    split.write_text("# note\na;b\n1;3#x;y\n2;4\n5;6\n")
+    ok("fit", split, "-o", tmp_path / "s.json")
+    message = normkit_error(1, "fit", split, "--no-inline-comments", "-o", tmp_path / "s2.json")
+    assert "expected 2 fields, got 3" in message, message

@@ -2204,7 +2204,8 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
         "read       delimiter ';', quote '\"', decimal ',', header yes, lines skipped 2, "
         "comment '#', escape none",
         "           encoding UTF-8 (or as a byte-order mark says), infinities refused",
-        "           detected: quote, comment, lines skipped, escape (detected again in each file)",
+        "           detected: quote, comment, comments after values, lines skipped, escape "
+        "(detected again in each file)",
         "missing    '', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '-'",
         "renamed    'x_1' (repeated header names)",
     ]
@@ -2221,7 +2222,7 @@ def test_inspect_shows_every_setting_the_data_was_read_with(tmp_path):
         "lines skipped 1, comment '#', escape none",
         "           encoding latin-1 (or as a byte-order mark says), infinities missing",
         "           given: quote, comment, lines skipped (later jobs read with them); detected: "
-        "escape (detected again in each file)",
+        "comments after values, escape (detected again in each file)",
     ]
     # A backslash escape, detected, is shown as typed.
     escaped = tmp_path / "e.csv"

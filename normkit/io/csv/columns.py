@@ -171,6 +171,18 @@ def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:
     return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
 
 
+def after_value_comment_hints(value: str, comment: str | None, cut: bool) -> tuple[str, ...]:
+    """For a value that is not a number and holds the comment character after its start
+    (``2 # note``; ``#`` where none is read with), where comments after values are not cut
+    (``cut``): saying they are comments cuts them."""
+    mark = comment or "#"
+    if cut or comment == "" or mark not in value[1:]:
+        return ()
+    return (
+        f"if {mark!r} starts a comment after values, cut them ({param('csv.inline_comments')})",
+    )
+
+
 def record_hints(
     record: str, comment: str | None, quote: str | None, delimiter: str
 ) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from typing import AnyStr, BinaryIO
 
-__all__ = ["InlineCommentStream", "cut_comment", "without_inline_comments"]
+__all__ = ["InlineCommentStream", "cut_comment", "cut_lines", "without_inline_comments"]
 
 
 def cut_comment(
@@ -37,6 +37,19 @@ def cut_comment(
         quoted, i = True, q + 1
 
 
+def cut_lines(lines: list[AnyStr], comment: AnyStr, quote: AnyStr | None) -> list[AnyStr]:
+    """``lines`` (of one text) without their comments after values (:func:`cut_comment`),
+    quoted fields followed from line to line."""
+    cut, quoted = [], False
+    for line in lines:
+        line, quoted = cut_comment(line, comment, quote, quoted)
+        cut.append(line)
+    return cut
+
+
+_ENDS = (b"\n", b"\r")
+
+
 class InlineCommentStream(io.RawIOBase):
     """``stream`` (UTF-8 bytes) without its comments after values; see the module's notes."""
 
@@ -44,31 +57,53 @@ class InlineCommentStream(io.RawIOBase):
         self._stream = stream
         self._comment = comment.encode()
         self._quote = quote.encode() if quote else None
-        self._quoted = False
-        self._pending = b""  # read, not yet cut: a line without its end
-        self._ready = b""  # cut, not yet returned
+        self._quoted = False  # whether the text cut so far ends inside a quoted field
+        # Read: the lines cut, the ones from ``_pos`` to ``_end`` not yet returned, then the
+        # last line read, which waits for its end.
+        self._buffer = bytearray()
+        self._pos = self._end = 0
         self._eof = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self._ready and not (self._eof and not self._pending):
-            data = self._stream.read(max(len(buffer), 1 << 16))
-            self._eof = not data
-            lines = (self._pending + bytes(data)).splitlines(keepends=True)
-            # The last line waits for its end (a CR may be the first half of a CRLF).
-            keep = not self._eof and lines and not lines[-1].endswith(b"\n")
-            self._pending = lines.pop() if keep else b""
-            out = []
-            for line in lines:
-                line, self._quoted = cut_comment(line, self._comment, self._quote, self._quoted)
-                out.append(line)
-            self._ready = b"".join(out)
-        n = min(len(buffer), len(self._ready))
-        buffer[:n] = self._ready[:n]
-        self._ready = self._ready[n:]
+        if self._pos == self._end:
+            self._fill(len(buffer))
+        n = min(len(buffer), self._end - self._pos)
+        with memoryview(self._buffer) as view:
+            buffer[:n] = view[self._pos : self._pos + n]
+        self._pos += n
         return n
+
+    def _fill(self, size: int) -> None:
+        """Reads until there are lines to return (or the end of the stream), and cuts them."""
+        buffer = self._buffer
+        while not self._eof:
+            del buffer[: self._end]  # returned; the waiting line moves to the front
+            self._pos = self._end = 0
+            data = self._stream.read(max(size, 1 << 16))
+            self._eof = not data
+            buffer += data
+            # The last line waits for its end (a CR last may be the first half of a CRLF).
+            stop = len(buffer) - buffer.endswith(b"\r")
+            end = len(buffer) if self._eof else max(buffer.rfind(b, 0, stop) for b in _ENDS) + 1
+            if not end:
+                continue
+            if buffer.find(self._comment, 0, end) == -1:
+                # Nothing to cut (most of a file whose comment character was given): the
+                # lines as they are; a quote opens or closes a quoted field, a doubled one both.
+                if self._quote is not None:
+                    self._quoted ^= buffer.count(self._quote, 0, end) % 2 == 1
+                self._end = end
+                return
+            cut = []
+            for line in bytes(buffer[:end]).splitlines(keepends=True):
+                line, self._quoted = cut_comment(line, self._comment, self._quote, self._quoted)
+                cut.append(line)
+            buffer[:end] = b"".join(cut)
+            self._end = sum(map(len, cut))
+            return
 
     def close(self) -> None:
         self._stream.close()

@@ -65,3 +65,12 @@ def open_but_not_quoted(rows: list[list[str]], quote: str) -> int:
     # separate fields).
     fields = (f.strip(" ") for row in rows for f in row)
     return sum(1 for f in fields if f.startswith(quote) and not quoted.fullmatch(f))
+
+
+def outside_quotes(text: str, quote: str | None) -> str:
+    """``text`` without its quoted fields."""
+    if quote and quote in text:
+        q = re.escape(quote)
+        inside = rf"{q}(?:[^{q}]|{q}{q})*{q}"  # spaces around it are no part of the text
+        text = re.sub(rf"(?m)(?:^|(?<=[,;\t|])) *{inside} *(?=[,;\t|\r\n]|$)", "", text)
+    return text

@@ -23,6 +23,7 @@ from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, input_encoding, read_up_to
 from .columns import (
     ROW_BLOCKS,
+    after_value_comment_hints,
     comment_hints,
     comment_or_row,
     decimal_comma_signs,
@@ -259,6 +260,7 @@ class CsvReader(ReaderBase):
                 header=csv.header,
                 skip_rows=csv.skip_rows,
                 comment=csv.comment,
+                inline=csv.inline_comments,
                 complete=len(head) < HEAD_BYTES,
                 escape=... if csv.escape is None else csv.escape or None,
                 decimal=csv.decimal,
@@ -489,6 +491,7 @@ class CsvReader(ReaderBase):
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, exc.value),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
                     *(comment_hints(exc.value, csv.comment) if exc.column == 0 else ()),
+                    *after_value_comment_hints(exc.value, csv.comment, csv.inline_comments),
                     exclude_hint(column, self._schema),
                     f"add the string to {param('csv.null_values')}",
                 ),

@@ -55,6 +55,7 @@ The rules, in the order they are applied:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -65,10 +66,10 @@ from types import EllipsisType
 
 from ...errors import InputError, param
 from .columns import comment_or_row, decimal_column_hints, quoted_decimal_commas
-from .comments import cut_comment
+from .comments import cut_lines
 from .escapes import escape_decided, records, refuse_unescaped
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
-from .quotes import open_but_not_quoted, quoting_breaks
+from .quotes import open_but_not_quoted, outside_quotes, quoting_breaks
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
 
@@ -156,6 +157,7 @@ def sniff(
     header: bool | None = None,
     skip_rows: int | None = None,
     comment: str | None = None,
+    inline: bool | None = None,
     complete: bool = False,
     escape: str | EllipsisType | None = ...,
     decimal: str | None = None,
@@ -170,6 +172,9 @@ def sniff(
     delimiter, quote, header, skip_rows, comment, escape : optional
         What the user gave: ``None`` (``...`` for ``quote`` and ``escape``, where ``None`` means
         none) to sniff it. ``comment=""`` says there are no comment lines.
+    inline : bool, optional
+        Whether the comment character (``#`` unless given) starts comments after values too
+        (``1;3 # note``); None: where comment lines show it and rows split evenly only so.
     complete : bool
         Whether ``head`` is the whole file; if not, its last line may be cut and is ignored.
     decimal : str, optional
@@ -197,18 +202,20 @@ def sniff(
     lines = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
     if not complete and lines and not lines[-1].endswith(("\n", "\r")):
         lines.pop()  # cut by the end of the head
-    given = dict(
-        delimiter=delimiter,
-        quote=quote,
-        header=header,
-        skip_rows=skip_rows,
-        escape=escape,
-        decimal=decimal,
-        nulls=frozenset(nulls),
-    )
-    mark = comment or "#"
-    inline = comment != "" and any(mark in line[1:] for line in lines if line[:1] != mark)
-    if not inline or not any(line.lstrip(" \t").startswith(mark) for line in lines):
+    given = dict(delimiter=delimiter, quote=quote, header=header, skip_rows=skip_rows)
+    given.update(escape=escape, decimal=decimal, nulls=frozenset(nulls))
+    mark, quote_char = comment or "#", '"' if quote is ... else quote
+    if inline and comment != "":  # cut in every line; a separator found so (to be refused)
+        with contextlib.suppress(InputError):
+            found = _sniff_lines(lines, comment=mark, complete=complete, **given)[0]
+            if found.delimiter == mark:
+                return found
+        cut = cut_lines(lines, mark, quote_char)
+        found = _sniff_lines(cut, comment=mark, complete=complete, **given)[0]
+        return replace(found, comment=mark, inline_comments=True)
+    marked = inline is None and comment != ""
+    marked = marked and any(mark in line[1:] for line in lines if line[:1] != mark)
+    if not marked or not any(line.lstrip(" \t").startswith(mark) for line in lines):
         return _sniff_lines(lines, comment=comment, complete=complete, **given)[0]
     # Comment lines, and the comment character after values too (``1;3#note``): comments
     # after values when the table splits evenly only with them cut, as DuckDB reads them.
@@ -217,10 +224,7 @@ def sniff(
     except InputError as exc:
         found, consistent, refused = None, False, exc
     if not consistent:
-        cut, quoted = [], False
-        for line in lines:
-            line, quoted = cut_comment(line, mark, '"' if quote is ... else quote, quoted)
-            cut.append(line)
+        cut = cut_lines(lines, mark, quote_char)
         try:
             found_cut, consistent_cut = _sniff_lines(cut, comment=mark, complete=complete, **given)
         except InputError:
@@ -388,23 +392,14 @@ def _present(text: str, quote: str | None, decimal_comma: str | None = None) -> 
     in a comma file) would split quoted text. With ``decimal_comma`` (the first line), a comma
     given as the decimal separator is one only where it splits that line too, or where quoted
     fields hold decimal commas (``"1,5"``: the commas outside them separate, a title above)."""
-    found = list(filter(_outside_quotes(text, quote).__contains__, DELIMITERS))  # once
+    found = list(filter(outside_quotes(text, quote).__contains__, DELIMITERS))  # once
     if (
         decimal_comma is not None
-        and "," not in _outside_quotes(decimal_comma, quote)
+        and "," not in outside_quotes(decimal_comma, quote)
         and not quoted_decimal_commas(text, quote)
     ):
         found = [d for d in found if d != ","] or [";"]
     return found or [DELIMITERS[0]]
-
-
-def _outside_quotes(text: str, quote: str | None) -> str:
-    """``text`` without its quoted fields."""
-    if quote and quote in text:
-        q = re.escape(quote)
-        inside = rf"{q}(?:[^{q}]|{q}{q})*{q}"  # spaces around it are no part of the text
-        text = re.sub(rf"(?m)(?:^|(?<=[,;\t|])) *{inside} *(?=[,;\t|\r\n]|$)", "", text)
-    return text
 
 
 def _without(split: _Split, prefix: str | None, lines: list[str]) -> _Split:
