@@ -968,16 +968,31 @@ class Standardizer:
         amortized over many): a live feed's first output waits for that many rows, or for its
         end. The results do not depend on how the stream was cut.
 
+        Parameters
+        ----------
+        batches : iterable of tables
+            pyarrow record batches or tables, pandas or polars (or other narwhals-supported)
+            DataFrames, their columns named as the fit's; one table is a stream of one.
+        mode : {"batch", "adaptive"}
+        gamma, beta : float, mapping of column name to float, or None
+            BatchNorm's affine parameters; None keeps those fitted (default 1 and 0).
+
         Yields
         ------
         pyarrow.RecordBatch
             The same rows in the same order (a batch may be cut differently).
+
+        Raises
+        ------
+        TypeError
+            If the stream holds something other than a table (an array has no column names:
+            make it a DataFrame with the fit's).
         """
         self.finish()
         stats = self.stats_
         g, b = stats.affine(gamma, beta)
         normalizer = StreamNormalizer(stats.names, stats.require_running("mode"), mode, g, b)
-        for batch in normalizer(refuse_infinite(batches, stats.names)):
+        for batch in normalizer(refuse_infinite(_record_batches(batches), stats.names)):
             self._fitted = stats.with_running(normalizer.state)
             yield batch
 
@@ -1158,6 +1173,19 @@ def names_param(names: str | Sequence[str] | None) -> list[str] | None:
 
 def _is_table(X: Any) -> bool:
     return isinstance(X, pa.RecordBatch | pa.Table) or is_eager_frame(X)
+
+
+def _record_batches(stream: Any) -> Iterator[pa.RecordBatch]:
+    """The record batches of a stream of tables (:meth:`Standardizer.transform_stream`)."""
+    for item in [stream] if _is_table(stream) else stream:
+        if not _is_table(item):
+            raise TypeError(
+                "transform_stream takes a stream of tables (pyarrow record batches or tables, "
+                f"pandas or polars DataFrames), not of {type(item).__name__}"
+                + ("; name the columns as the fit's (a DataFrame)" if _is_array(item) else "")
+            )
+        table = as_arrow(item)
+        yield from [table] if isinstance(table, pa.RecordBatch) else table.to_batches()
 
 
 def _is_stream(X: Any) -> bool:

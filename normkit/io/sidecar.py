@@ -33,7 +33,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InputError, OptionError, OutputError, param
+from ..errors import InputError, OptionError, OutputError
 from .files import AtomicFile, os_reason
 from .options import CsvOptions
 
@@ -206,10 +206,11 @@ def read_record(path: str, name: str) -> Record | None:
             raise InputError(
                 f"{name} is not the file that {where} describes (it was written again since "
                 "normkit wrote it)",
-                # Without the record, an inverse must be told the settings it names.
+                # Without the record, an inverse must be told the settings it names (in
+                # words: a hint naming options a command lacks, fit's, would not be shown).
                 hints=(
-                    f"{delete[0]} (an inverse of it then needs the {param('use')}, "
-                    f"{param('gamma')} and {param('beta')} that {where} records)",
+                    f"{delete[0]} (an inverse of it then needs to be told the statistics used, "
+                    f"gamma and beta that {where} records)",
                 ),
             )
     return Record(metadata, csv)

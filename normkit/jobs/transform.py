@@ -98,7 +98,7 @@ class TransformOptions:
         with the running statistics is refused.
     save_stats : path or None
         After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
-        running statistics here (atomically).
+        running statistics here (atomically), and the batch size, gamma and beta used.
     output_format : str, Format or None
         None infers it from the output's extension (stdout: CSV).
     renormalize : bool, default False
@@ -444,7 +444,13 @@ def transform_file(
             if save_stats is not None:
                 if normalizer.overflow is not None:  # type: ignore[union-attr]
                     raise normalizer.overflow  # type: ignore[union-attr]
-                learned = stats.with_running(normalizer.state)  # type: ignore[union-attr]
+                # With the gamma and beta used (given to this transform or the stat file's), as
+                # the batch size is in the running options: the next run goes on alike.
+                learned = replace(
+                    stats.with_running(normalizer.state),  # type: ignore[union-attr]
+                    gamma=np.array(gamma, dtype=np.float64),
+                    beta=np.array(beta, dtype=np.float64),
+                )
                 learned = learned.with_provenance({**learned.provenance, "updated": statfile.now()})
                 # The updated statistics must be savable before the output lands.
                 statfile.parse(statfile.to_text(learned))

@@ -120,12 +120,18 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
     # out, rather than inverted by a record of another file.
     pd.read_csv(z).iloc[:-1].to_csv(z, index=False)
     line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
-    assert line == (
+    stale = (
         f"{ERROR}{z} is not the file that {record} describes (it was written again since normkit "
         f"wrote it); delete {record} if {z} is to be read as a CSV without a record (an "
-        f"inverse of it then needs the --use, --gamma and --beta that {record} records)"
+        f"inverse of it then needs to be told the statistics used, gamma and beta that {record} "
+        "records)"
     )
+    assert line == stale
     assert not (tmp_path / "b.csv").exists()
+    # The way out is named by every command (fit and drift left it out: its words named
+    # options they do not have).
+    assert refused(1, "fit", z, "-o", tmp_path / "f.json") == stale
+    assert refused(1, "drift", z, "-s", sample_stats) == stale
     record.write_text("{")
     line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
     assert line.startswith(

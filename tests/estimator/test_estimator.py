@@ -320,6 +320,31 @@ def test_transform_stream_learns_as_the_file_transform_does(tmp_path, mixed_fram
         next(stats.transform_stream(table.to_batches(), "frozen"))
 
 
+def test_transform_stream_takes_dataframes_and_refuses_arrays_in_one_line(mixed_frame):
+    """A stream of pandas or polars frames (or one frame) learns as one of record batches; an
+    array raised AttributeError from deep inside."""
+    import polars as pl
+
+    options = normkit.EmaOptions(batch_size=16)
+
+    def streamed(stream) -> tuple[pa.Table, np.ndarray]:
+        stats = Standardizer(exclude=["id"], ema=options).fit(mixed_frame)
+        out = pa.Table.from_batches(list(stats.transform_stream(stream, "batch")))
+        return out.replace_schema_metadata(None), stats.ema_.running_mean
+
+    table = pa.Table.from_pandas(mixed_frame, preserve_index=False)
+    expected, running = streamed(table.to_batches(max_chunksize=37))
+    parts = [mixed_frame.iloc[i : i + 37] for i in range(0, len(mixed_frame), 37)]
+    for stream in (parts, (pl.from_pandas(p) for p in parts), mixed_frame, [table]):
+        got, learned = streamed(stream)
+        assert got.cast(expected.schema).equals(expected)
+        np.testing.assert_array_equal(learned, running)
+    stats = Standardizer(exclude=["id"], ema=options).fit(mixed_frame)
+    numbers = mixed_frame.drop(columns="id").to_numpy()
+    with pytest.raises(TypeError, match="not of ndarray; name the columns as the fit's"):
+        next(stats.transform_stream([numbers], "batch"))
+
+
 _NUMBERS_AS_TEXT = ["1.5", "2.5", None, "10", "-3e2"]
 
 

@@ -360,3 +360,28 @@ def test_a_final_partial_batch_near_the_float64_limit(tmp_path):
     stats = normkit.load(tmp_path / "s.json")
     assert stats.ema_.running_var[0] == pytest.approx(0.9)  # 0.9 * 1 + 0.1 * 0
     assert stats.ema_.running_mean[0] == pytest.approx(1e299)
+
+
+@pytest.mark.parametrize("mode", ["adaptive", "batch"])
+def test_save_stats_keeps_the_gamma_and_beta_the_run_used(tmp_path, mode):
+    """Given to the first run (over the stat file's own), they went unsaved: the run chained
+    through --save-stats normalized with the fit's gamma and beta, with exit 0."""
+    from conftest import normkit_summary as ok
+
+    path, x = drifting_stream(tmp_path)
+    first, second = tmp_path / "first.parquet", tmp_path / "second.parquet"
+    pq.write_table(pa.table({"x": x[:7_000]}), first)
+    pq.write_table(pa.table({"x": x[7_000:]}), second)
+    stats = tmp_path / "s.json"
+    ok("fit", first, "--batch-size", "100", "--gamma", "1.5", "--beta", "-0.25", "-o", stats)
+    given = ("--mode", mode, "--gamma", "3", "--beta", "0.5")
+    ok("transform", path, "-s", stats, *given, "-o", tmp_path / "whole.parquet")
+    s1 = tmp_path / "s1.json"
+    ok("transform", first, "-s", stats, *given, "--save-stats", s1, "-o", tmp_path / "o1.parquet")
+    saved = normkit.load(s1)
+    assert saved.gamma == 3.0
+    assert saved.beta == 0.5
+    ok("transform", second, "-s", s1, "--mode", mode, "-o", tmp_path / "o2.parquet")
+    pieces = [pd.read_parquet(tmp_path / f"o{i}.parquet")["x"] for i in (1, 2)]
+    whole = pd.read_parquet(tmp_path / "whole.parquet")["x"]
+    np.testing.assert_allclose(np.concatenate(pieces), whole, rtol=1e-12, atol=1e-12)
