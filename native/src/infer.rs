@@ -86,9 +86,9 @@ pub enum ColumnType {
     Text = 10,
     /// Bytes.
     Binary = 11,
-    /// 64-bit integers written without a leading zero (`05` is no value of it): a column whose
-    /// first rows have none, where a later one would lose its zero (a code, not a number). Never
-    /// inferred; asked for.
+    /// 64-bit integers written without a leading zero nor in hexadecimal (`05` and `0x1F` are
+    /// no values of it): a column whose first rows have none, where a later one would lose how
+    /// it is written (a code, not a number). Never inferred; asked for.
     Int64Plain = 12,
 }
 
@@ -171,7 +171,7 @@ fn read_as(text: &[u8], t: ColumnType, decimal_point: u8) -> Option<Value> {
         ColumnType::Null => None,
         ColumnType::Int64 => parse_int64(text).map(Value::Int64),
         ColumnType::Int64Plain => parse_int64(text)
-            .filter(|_| !zero_padded(text))
+            .filter(|_| !zero_padded(text) && !hexadecimal(text))
             .map(Value::Int64),
         ColumnType::Boolean => parse_bool(text).map(Value::Bool),
         ColumnType::Date32 => parse_date(trim(text)).map(Value::Int32),
@@ -366,6 +366,11 @@ fn zero_padded(text: &[u8]) -> bool {
         all => all,
     };
     matches!(digits, [b'0', b'0'..=b'9', ..])
+}
+
+/// Whether `text` (an integer) is written in hexadecimal: `0x1F`, ` 0xff`.
+fn hexadecimal(text: &[u8]) -> bool {
+    matches!(trim(text), [b'0', b'x' | b'X', ..])
 }
 
 /// An int64 as pyarrow reads one: `[-]digits` in range, or `0x` and 1 to 16 hex digits (the 64
@@ -614,7 +619,7 @@ mod tests {
         assert_eq!(plain(" 12 "), Some(Value::Int64(12)));
         assert_eq!(plain("0"), Some(Value::Int64(0)));
         assert_eq!(plain("-0"), Some(Value::Int64(0)));
-        assert_eq!(plain("0x1F"), Some(Value::Int64(31)));
+        assert_eq!(plain("0x1F"), None); // it would be written 31
         for padded in ["007", " -05", "00"] {
             assert_eq!(plain(padded), None, "{padded}");
             assert!(read_as(padded.as_bytes(), ColumnType::Int64, b'.').is_some());

@@ -2464,7 +2464,7 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     proc = run_normkit("fit", data, "-o", tmp_path / "s.json")
     message = proc.stderr.decode()
     assert proc.returncode != 0, message
-    assert "it holds only integers (2019, 2020, 2021, 2022)" in message
+    assert "its numbers are integers (2019, 2020, 2021, 2022)" in message
     assert "--header" in message
     assert not (tmp_path / "s.json").exists()
     summary = normkit_summary("fit", data, "--header", "-o", tmp_path / "s.json")
@@ -2472,6 +2472,41 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     # Integers below too: a row of data, as before.
     data.write_text("1,2,3,4\n" + body + "5,6,7,8\n")
     assert "on 52 rows" in normkit_summary("fit", data, "-o", tmp_path / "t.json")
+    # Beside text (a World Bank table), or under a pandas index's empty name: they were read
+    # as a row with exit 0 (a mean of 507 for values from 1.25 to 6.5).
+    for first, rows in [
+        ("country,2019,2020", ["Aruba,1.5,1.75", "Spain,1.25,2.5", "Chad,6.5,6.25"]),
+        (",0,1,2", [f"{i},{i / 7:.4f},{i / 9:.4f},{i / 11:.4f}" for i in range(1, 7)]),
+    ]:
+        data.write_text("\n".join([first, *rows]) + "\n")
+        proc = run_normkit("fit", data, "-o", tmp_path / "u.json")
+        message = proc.stderr.decode()
+        assert proc.returncode == 1, message
+        assert "whether the first row is a header cannot be told" in message
+        assert "--header or --no-header" in message
+        summary = normkit_summary("fit", data, "--header", "-o", tmp_path / "u.json")
+        assert f"on {len(rows)} rows" in summary
+    # A text column beside columns of integers under integers tells nothing: data, as before.
+    data.write_text("North,120,7\nSouth,130,8\nEast,140,9\n")
+    assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "v.json")
+
+
+def test_a_first_record_longer_than_the_head_is_read_as_the_rest(tmp_path):
+    # np.savetxt of 5,000 columns: the head (64 KiB) held no whole record, the first one was
+    # taken for a header of names such as '1.2573e-01' (one row lost, exit 0).
+    values = np.random.default_rng(0).normal(size=(50, 5000))
+    data = tmp_path / "wide.csv"
+    np.savetxt(data, values, delimiter=",")
+    stats = tmp_path / "s.json"
+    summary = normkit_summary("fit", data, "-o", stats)
+    assert "on 50 rows" in summary
+    assert "no header" in summary
+    columns = json.loads(stats.read_text())["columns"]
+    means = [c["mean"] for c in columns]
+    np.testing.assert_allclose(means, values.mean(axis=0), rtol=1e-12, atol=1e-15)
+    piped = run_normkit("fit", "-", "-o", stats, stdin=data.read_bytes())  # a pipe alike
+    assert piped.returncode == 0, piped.stderr
+    assert "on 50 rows" in piped.stderr.decode()
 
 
 def test_a_utf8_byte_order_mark_is_kept_in_csv_output(tmp_path):
@@ -2643,6 +2678,28 @@ def test_a_leading_zero_after_first_rows_of_none_is_refused_not_dropped(tmp_path
     ok("fit", path, "--exclude", "n", "-o", stats)
     ok("transform", path, "-s", stats, "-o", out, *small)
     assert pq.read_table(out).column("n").to_pylist()[-1] == 7
+
+
+def test_hexadecimal_integers_pass_through_as_written(tmp_path):
+    # pyarrow types 0x1f as int64: an all-hex column stopped the fit ('0x1f' is not a
+    # number), and, excluded, came out of a Parquet transform as 31 with exit 0.
+    path = tmp_path / "hex.csv"
+    path.write_text("a,b\n0,0x1f\n1,0x2a\n2,0X3\n")
+    stats, out = tmp_path / "s.json", tmp_path / "z.parquet"
+    ok("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["a"]
+    ok("transform", path, "-s", stats, "-o", out)
+    assert pq.read_table(out).column("b").to_pylist() == ["0x1f", "0x2a", "0X3"]
+    # One past the first rows of decimal integers: refused, not written as 31.
+    rows = [f"{i},{i * 7}" for i in range(20_000)] + ["5,0x1f"]
+    path.write_text("a,b\n" + "\n".join(rows) + "\n")
+    ok("fit", path, "--exclude", "b", "-o", stats)
+    small, out = ("--csv-block-size", "64K"), tmp_path / "z2.parquet"
+    line = refused(1, "transform", path, "-s", stats, "-o", out, *small)
+    assert line.startswith(f"{ERROR}{path}: column 'b' at data row 20,001: '0x1f' is not int64")
+    assert not out.exists()
+    ok("transform", path, "-s", stats, "-o", out, *small, "--keep-text")
+    assert pq.read_table(out).column("b")[20_000].as_py() == "0x1f"
 
 
 def test_a_small_integer_beside_a_large_mean_comes_back(tmp_path):

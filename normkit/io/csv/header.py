@@ -73,16 +73,19 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # a name too (``8``, ``2024``), so it does not outweigh that.
     if any(e and k == "text" for e, k in zip(empty, first, strict=True)):
         return True, "the first row has text above a column without values"
+    # 2019,2020 above 101.5,99.25 (beside text or not: country,2019 above Chad,6.5; a pandas
+    # index's ,0,1 above 0.53): years naming columns, or a row written otherwise? Columns of
+    # numbers under an empty first field are no evidence either way.
+    named = [j for j, n in enumerate(numeric) if n and first[j] != "missing"]
     if (
-        any(numeric)
-        and all(_DIGITS.fullmatch(v) for v in rows[0])
-        and not any(
-            _DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in range(len(row)) if numeric[j]
-        )
-    ):  # 2019,2020 above 101.5,99.25: years naming columns, or a row written otherwise?
+        named
+        and all(_DIGITS.fullmatch(rows[0][j]) for j in named)
+        and not any(_DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in named if j < len(row))
+    ):
+        integers = ", ".join(rows[0][j] for j in named[:5])
         raise InputError(
-            f"whether the first row is a header cannot be told: it holds only integers "
-            f"({', '.join(rows[0][:5])}) above columns of numbers none of which is written so",
+            f"whether the first row is a header cannot be told: its numbers are integers "
+            f"({integers}) above columns of numbers none of which is written so",
             param="csv.header",
             hints=_header_hints(),
         )

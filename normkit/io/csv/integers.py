@@ -52,9 +52,12 @@ def padded_as_text(
     stays numbers: one stray token must not turn a column into text. ``texts`` holds the fields
     as written; a missing-value string is no value.
 
-    Also the integer columns with no leading zero at all there: a later one (``01234`` after
-    ``98765``...: postcodes sorted) is then no integer of theirs, which would lose its zero,
-    but a code."""
+    Hexadecimal ones (``0x1f``: hashes, addresses, colours; int64 to pyarrow) stay text too,
+    written as they are rather than as decimal integers.
+
+    Also the integer columns with no leading zero nor ``0x`` at all there: a later one
+    (``01234`` after ``98765``...: postcodes sorted) is then no integer of theirs, which would
+    lose its zero, but a code."""
     missing = set(nulls)
     unpadded = set()
     for name, text in texts.items():
@@ -62,7 +65,9 @@ def padded_as_text(
         if i < 0 or not pa.types.is_integer(schema.field(i).type):
             continue
         values = [v.strip(" \t") for v in text.to_pylist() if v is not None and v not in missing]
-        if not any(PADDED.match(v) for v in values):
+        if any(v[:2] in ("0x", "0X") for v in values):
+            schema = schema.set(i, schema.field(i).with_type(pa.string()))
+        elif not any(PADDED.match(v) for v in values):
             unpadded.add(name)
         elif len({len(v) for v in values}) == 1:
             schema = schema.set(i, schema.field(i).with_type(pa.string()))

@@ -64,6 +64,7 @@ __all__ = ["HEAD_BYTES", "CsvReader"]
 
 #: Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
+_ENDS = (b"\n", b"\r")
 
 
 class CsvReader(ReaderBase):
@@ -72,6 +73,7 @@ class CsvReader(ReaderBase):
     the header and the column types, then read again by the real pass."""
 
     format = Format.CSV
+    _head_size = HEAD_BYTES  # the bytes asked for the head (:meth:`_read_head`)
 
     def __init__(self, path, read, is_stream):
         super().__init__(path, read, is_stream)
@@ -172,7 +174,7 @@ class CsvReader(ReaderBase):
             whole = len(self._stdin_prefix) < 2 * self.read.csv.block_size
             stream = self._decoded(io.BytesIO(self._stdin_prefix), complete=whole)
             text = io.BufferedReader(stream) if self.encoding else stream
-            head = text.read(HEAD_BYTES)
+            head = self._read_head(lambda n: read_up_to(text, n))
             text = self._decoded(io.BytesIO(self._stdin_prefix), complete=whole)
             return head, io.BufferedReader(text) if self.encoding else text
         _, codec = split_compression(self.path)
@@ -182,12 +184,24 @@ class CsvReader(ReaderBase):
             stream = pa.input_stream(self.path, compression=codec)
             if self.encoding is not None:
                 stream = io.BufferedReader(self._decoded(stream))
-            head = read_up_to(stream, HEAD_BYTES)
+            head = self._read_head(lambda n: read_up_to(stream, n))
             stream.close()
             stream = pa.input_stream(self.path, compression=codec)
             if self.encoding is not None:
                 stream = io.BufferedReader(self._decoded(stream))
         return head, stream
+
+    def _read_head(self, read: Callable[[int], bytes]) -> bytes:
+        """The first :data:`HEAD_BYTES` of the input (``read``: the next bytes, fewer only at its
+        end), or more where they hold fewer than three lines: the head of a file of records
+        longer than that (``np.savetxt`` of 5,000 columns) would hold no whole one, and the
+        header and the separator be told from nothing. Up to the longest record read."""
+        size, head = HEAD_BYTES, read(HEAD_BYTES)
+        while len(head) == size < self._max_record() and max(map(head.count, _ENDS)) < 3:
+            head += read(size)
+            size *= 2
+        self._head_size = size  # a head shorter than this is the whole input
+        return head
 
     def _read_schema(self) -> pa.Schema:
         """The columns; their types inferred from the first block, as pyarrow does (they only
@@ -240,7 +254,7 @@ class CsvReader(ReaderBase):
     def _check_roles(self, delimiter: str | None) -> None:
         """One character for two roles (given, or detected beside one given) is refused."""
         quote = None if delimiter is None else self._quote()
-        splits = splitting_separator(self.head, delimiter or ",", HEAD_BYTES)
+        splits = splitting_separator(self.head, delimiter or ",", self._head_size)
         signs = decimal_comma_signs(self.head, self._quote(), self._given_delimiter == ",")
         problem = self.read.csv.role_conflict(delimiter, quote, splits, *signs)
         if problem is not None:
@@ -261,7 +275,7 @@ class CsvReader(ReaderBase):
                 skip_rows=csv.skip_rows,
                 comment=csv.comment,
                 inline=csv.inline_comments,
-                complete=len(head) < HEAD_BYTES,
+                complete=len(head) < self._head_size,
                 escape=... if csv.escape is None else csv.escape or None,
                 decimal=csv.decimal,
                 nulls=csv.nulls,
@@ -327,7 +341,8 @@ class CsvReader(ReaderBase):
             raise self._record_error(exc, set(), {}, names) from None
 
     def _split_hints(self, head: bytes, malformed: bool = False) -> tuple[str, ...]:
-        return split_hints(head, self.read.csv.delimiter_for(self.path), HEAD_BYTES, malformed)
+        delimiter = self.read.csv.delimiter_for(self.path)
+        return split_hints(head, delimiter, self._head_size, malformed)
 
     def _not_text(self, offset: int, where: str = "") -> InputError:
         encoding = self.encoding or "UTF-8"
@@ -353,7 +368,7 @@ class CsvReader(ReaderBase):
         except UnicodeDecodeError as exc:
             # A head cut from a longer input may end in the middle of a multi-byte character:
             # only earlier bytes count then. A head that is the whole input is checked whole.
-            if exc.start < len(head) - 4 or len(head) < HEAD_BYTES:
+            if exc.start < len(head) - 4 or len(head) < self._head_size:
                 raise self._not_text(exc.start) from None
 
     def _batches(
