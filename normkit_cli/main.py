@@ -33,6 +33,7 @@ from .options import (
 from .progress import PartsBar, ProgressBar
 from .render import (
     count,
+    ema_far_note,
     fit_summary,
     render_drift,
     unkept_categories_note,
@@ -306,7 +307,12 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         result = normkit.transform_file(
             inputs, stats_path, output, options, read, progress=progress
         )
-    for note in (unrecorded_note(options, result, output), unkept_categories_note(result)):
+    notes = [unrecorded_note(options, result, output), unkept_categories_note(result)]
+    if options.use == "ema" and options.mode == "frozen" and not options.inverse:
+        from normkit.stats import statfile
+
+        notes.append(ema_far_note(statfile.read(stats_path)))
+    for note in notes:
         if note and not quiet:
             click.echo(note, err=True)
     if not quiet and output != "-":

@@ -395,6 +395,34 @@ def read_as(read) -> str:
     return ", ".join(parts)
 
 
+def ema_far_note(stats: FittedStats) -> str | None:
+    """What a transform with the running statistics (BatchNorm's eval) says where they are far
+    from the exact ones: a column whose running mean is more than one scale from its mean, or
+    whose running standard deviation is more than three times its scale or less than a third
+    (after few batches, or BatchNorm's start values): its output is not standardized data.
+    Nothing for statistics imported from a layer, whose running statistics are all there is."""
+    import numpy as np
+
+    ema = stats.running
+    if ema is None or stats.default_use == "ema":
+        return None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        shift = np.abs(ema.running_mean - stats.mean) / stats.scale
+        ratio = np.sqrt(ema.running_var) / stats.scale
+    far = np.isfinite(shift) & np.isfinite(ratio) & ((shift > 1) | (ratio > 3) | (ratio < 1 / 3))
+    if not far.any():
+        return None
+    j = int(np.argmax(np.where(far, shift + np.abs(np.log(ratio)), -np.inf)))
+    return (
+        f"normkit: note: the running statistics are far from the exact ones in "
+        f"{count(int(far.sum()), 'column')} of {len(far):,} after "
+        f"{ema.n_batches:,} batch{'' if ema.n_batches == 1 else 'es'} (column {quote_name(stats.names[j])}: running mean "
+        f"{shift[j]:.3g} scales from the mean, running standard deviation {ratio[j]:.3g} times "
+        "the scale), so this output is not standardized data; fit with more batches (a "
+        "smaller --batch-size) or use the exact statistics (--use exact)"
+    )
+
+
 def running_not_updated(stats: FittedStats) -> str:
     """The summary's word on running statistics that no batch updated (fewer rows than a
     batch): BatchNorm's start values, with which --use ema would leave the data as it is."""

@@ -636,3 +636,20 @@ def test_comments_after_values_are_cut_where_asked_and_the_choice_travels(tmp_pa
     ok("fit", split, "-o", tmp_path / "s.json")
     message = normkit_error(1, "fit", split, "--no-inline-comments", "-o", tmp_path / "s2.json")
     assert "expected 2 fields, got 3" in message, message
+
+
+def test_empty_lines_above_the_header_are_skipped_where_asked(tmp_path):
+    """Refused, but --skip-rows was refused too: no way to read the file (the hint named none)."""
+    given = tmp_path / "e.csv"
+    given.write_text("\n \na,b\n1,2\n3,5\n4,9\n")
+    message = normkit_error(1, "fit", given, "-o", tmp_path / "s.json")
+    assert message.endswith(
+        "the first line is empty; a CSV starts with its header row; skip "
+        "the empty lines above it (--skip-rows 2)"
+    ), message
+    stats = tmp_path / "s.json"
+    ok("fit", given, "--skip-rows", "2", "-o", stats)
+    expected = StandardScaler().fit_transform(pd.read_csv(given)[["a", "b"]])
+    out = tmp_path / "z.csv"
+    ok("transform", given, "-s", stats, "-o", out)  # the lines to skip recorded
+    np.testing.assert_allclose(pd.read_csv(out)[["a", "b"]], expected, rtol=1e-12)

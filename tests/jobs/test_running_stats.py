@@ -385,3 +385,26 @@ def test_save_stats_keeps_the_gamma_and_beta_the_run_used(tmp_path, mode):
     pieces = [pd.read_parquet(tmp_path / f"o{i}.parquet")["x"] for i in (1, 2)]
     whole = pd.read_parquet(tmp_path / "whole.parquet")["x"]
     np.testing.assert_allclose(np.concatenate(pieces), whole, rtol=1e-12, atol=1e-12)
+
+
+def test_transform_with_running_statistics_far_from_the_data_says_so(tmp_path):
+    """One batch into a momentum of 0.1, the running mean is a tenth of the mean: BatchNorm's
+    eval output, exit 0 without a word. Near the exact ones (many batches of the same data),
+    nothing is said."""
+    from conftest import normkit_summary as ok
+
+    rng = np.random.default_rng(4)
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"a": rng.normal(50, 2, 4000), "b": rng.normal(0, 1, 4000)}).to_csv(
+        path, index=False
+    )
+    few, many = tmp_path / "few.json", tmp_path / "many.json"
+    ok("fit", path, "--batch-size", "4000", "-o", few)
+    summary = ok("transform", path, "-s", few, "--use", "ema", "-o", tmp_path / "z.csv")
+    note = next(line for line in summary.splitlines() if line.startswith("normkit: note:"))
+    assert "far from the exact ones in 1 column of 2 after 1 batch (column a:" in note
+    assert "(--use exact)" in note
+    ok("fit", path, "--batch-size", "50", "-o", many)
+    summary = ok("transform", path, "-s", many, "--use", "ema", "-o", tmp_path / "y.csv")
+    assert "note" not in summary
+    assert "note" not in ok("transform", path, "-s", few, "-o", tmp_path / "x.csv")

@@ -18,7 +18,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from ...errors import InputError, OptionError, param, quoted
-from ..formats import Format, binary_hints, compression_of, split_compression
+from ..formats import Format, split_compression
 from ..reader import ReaderBase
 from ..streams import PrefixedStream, TranscodedStream, input_encoding, read_up_to
 from .columns import (
@@ -45,6 +45,7 @@ from .columns import (
     typed_value_error,
 )
 from .comments import without_inline_comments
+from .head import check_head
 from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
 from .native import (
@@ -192,10 +193,8 @@ class CsvReader(ReaderBase):
         return head, stream
 
     def _read_head(self, read: Callable[[int], bytes]) -> bytes:
-        """The first :data:`HEAD_BYTES` of the input (``read``: the next bytes, fewer only at its
-        end), or more where they hold fewer than three lines: the head of a file of records
-        longer than that (``np.savetxt`` of 5,000 columns) would hold no whole one, and the
-        header and the separator be told from nothing. Up to the longest record read."""
+        """The first :data:`HEAD_BYTES` of the input (``read``: its next bytes), or more, up to
+        the longest record, where they hold fewer than three lines (5,000 columns of numbers)."""
         size, head = HEAD_BYTES, read(HEAD_BYTES)
         while len(head) == size < self._max_record() and max(map(head.count, _ENDS)) < 3:
             head += read(size)
@@ -213,7 +212,7 @@ class CsvReader(ReaderBase):
         self._given_delimiter = self.read.csv.delimiter_for(self.path)
         try:
             self._check_roles(self.read.csv.delimiter)  # given: refused before detecting
-            self._check_text(head)
+            check_head(self.name, head, len(head) < self._head_size, self.encoding, self.read.csv)
             self._resolve_dialect(head)
             self._check_roles(self.read.csv.delimiter_for(self.path))
             with self._translate_errors(), self._record_errors((), {}):
@@ -343,33 +342,6 @@ class CsvReader(ReaderBase):
     def _split_hints(self, head: bytes, malformed: bool = False) -> tuple[str, ...]:
         delimiter = self.read.csv.delimiter_for(self.path)
         return split_hints(head, delimiter, self._head_size, malformed)
-
-    def _not_text(self, offset: int, where: str = "") -> InputError:
-        encoding = self.encoding or "UTF-8"
-        where = f" {where}" if where else ""
-        return InputError(
-            f"{self.name}: not {encoding} text (invalid byte at offset {offset:,}{where})",
-            hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
-        )
-
-    def _check_text(self, head: bytes) -> None:
-        if not head.strip(b"\xef\xbb\xbf \t\r\n"):
-            raise InputError(f"{self.name}: the file is empty (a CSV needs a header row)")
-        if b"\x00" in head or compression_of(head):
-            raise InputError(
-                f"{self.name}: not a CSV file (it holds binary data)", hints=binary_hints(head)
-            )
-        if head.removeprefix(b"\xef\xbb\xbf").startswith((b"\n", b"\r")):
-            raise InputError(
-                f"{self.name}: the first line is empty; a CSV starts with its header row"
-            )
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            # A head cut from a longer input may end in the middle of a multi-byte character:
-            # only earlier bytes count then. A head that is the whole input is checked whole.
-            if exc.start < len(head) - 4 or len(head) < self._head_size:
-                raise self._not_text(exc.start) from None
 
     def _batches(
         self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True

@@ -1,0 +1,46 @@
+"""What the first bytes of a CSV input must be before its dialect is read: text, not empty,
+not binary, starting with a line that holds something."""
+
+from __future__ import annotations
+
+from ...errors import InputError, param
+from ..formats import binary_hints, compression_of
+from ..options import CsvOptions
+
+__all__ = ["check_head"]
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def check_head(
+    name: str, head: bytes, complete: bool, encoding: str | None, csv: CsvOptions
+) -> None:
+    """Refuses the CSV input ``name`` whose ``head`` (its first bytes, UTF-8; ``complete``:
+    all of it; ``encoding``: the one it was decoded from) is empty, binary or not UTF-8, or
+    starts with empty lines (where no lines to skip are given: the way out it names).
+
+    Raises
+    ------
+    InputError
+    """
+    if not head.strip(_BOM + b" \t\r\n"):
+        raise InputError(f"{name}: the file is empty (a CSV needs a header row)")
+    if b"\x00" in head or compression_of(head):
+        raise InputError(f"{name}: not a CSV file (it holds binary data)", hints=binary_hints(head))
+    lines = head.removeprefix(_BOM).splitlines()
+    empty = next((i for i, line in enumerate(lines) if line.strip(b" \t")), len(lines))
+    if empty and csv.skip_rows is None:
+        raise InputError(
+            f"{name}: the first line is empty; a CSV starts with its header row",
+            hints=(f"skip the empty lines above it ({param('csv.skip_rows', empty)})",),
+        )
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A head cut from a longer input may end in the middle of a multi-byte character:
+        # only earlier bytes count then. A head that is the whole input is checked whole.
+        if exc.start < len(head) - 4 or complete:
+            raise InputError(
+                f"{name}: not {encoding or 'UTF-8'} text (invalid byte at offset {exc.start:,})",
+                hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
+            ) from None
