@@ -653,3 +653,13 @@ def test_empty_lines_above_the_header_are_skipped_where_asked(tmp_path):
     out = tmp_path / "z.csv"
     ok("transform", given, "-s", stats, "-o", out)  # the lines to skip recorded
     np.testing.assert_allclose(pd.read_csv(out)[["a", "b"]], expected, rtol=1e-12)
+
+
+def test_a_field_longer_than_pythons_csv_limit_in_the_head_is_read(tmp_path):
+    """A head read past 64 KiB to hold whole records held a 200 KB field, beyond the 128 KiB
+    Python's csv splits: a traceback (_csv.Error) where the fit was due."""
+    given = tmp_path / "long.csv"
+    given.write_text("t,x\n" + "y" * 200_000 + ",1.5\nz,2.5\nw,4\n")
+    stats = tmp_path / "s.json"
+    assert "on 3 rows" in ok("fit", given, "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["mean"] == pytest.approx(8 / 3)

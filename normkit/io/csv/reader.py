@@ -12,6 +12,7 @@ import codecs
 import contextlib
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from csv import field_size_limit
 from dataclasses import replace
 from typing import BinaryIO
 
@@ -200,6 +201,8 @@ class CsvReader(ReaderBase):
             head += read(size)
             size *= 2
         self._head_size = size  # a head shorter than this is the whole input
+        # The head is split by Python's csv too, whose fields are at most 128 KiB unless told.
+        field_size_limit(max(field_size_limit(), len(head)))
         return head
 
     def _read_schema(self) -> pa.Schema:
