@@ -449,3 +449,35 @@ def test_damaged_metadata_and_a_bias_that_cannot_be_a_beta(tmp_path):
         f"{path}: column 'b': bias is inf, which a beta cannot be (finite)",
         "--no-affine",
     )
+
+
+def test_drift_names_the_columns_imported_statistics_cannot_check(tmp_path, trained):
+    """An export imported back keeps no category counts: its text column went unchecked, and
+    statistics imported from a model's buffers named no column of the data they lack (the
+    stat file does not say which the fit passed through), both with exit 0 and no word."""
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame(
+        {"x": rng.normal(size=800), "city": rng.choice(["Oslo", "Lima"], 800), "extra": 1.5}
+    )
+    path = tmp_path / "d.csv"
+    data.drop(columns="extra").to_csv(path, index=False)
+    stats, exported, back = tmp_path / "s.json", tmp_path / "s.safetensors", tmp_path / "b.json"
+    assert_ok(run("fit", path, "-o", stats))
+    assert_ok(run("export", "-s", stats, "--to", "torch", "--dtype", "float64", "-o", exported))
+    assert_ok(run("import-torch", exported, "-o", back))
+    result = run("drift", path, "-s", back, "--json")
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    expected = "the statistics keep no category counts of columns passed through, not checked"
+    assert f"{expected}: 'city'" in notes, notes
+    _, state, _ = trained
+    imported = tmp_path / "m.json"
+    layer = ("--layer", "0", "--columns", "a,b,c", "--rows", "20000")
+    assert_ok(run("import-torch", state, *layer, "-o", imported))
+    new = tmp_path / "n.csv"
+    pd.DataFrame(
+        {"a": [5.0, 6, 4], "b": [-300.0, -280, -320], "c": [3.0, 1, 5], "label": 1}
+    ).to_csv(new, index=False)
+    result = run("drift", new, "-s", imported, "--json")
+    notes = json.loads(result.stdout)["notes"]
+    assert "the data has columns not fitted, not checked: 'label'" in notes, notes
