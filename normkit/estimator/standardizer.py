@@ -1043,7 +1043,8 @@ class Standardizer:
     def from_sklearn(
         cls, scaler: StandardScaler, feature_names: Sequence[str] | None = None
     ) -> Standardizer:
-        """Statistics equal to a fitted ``StandardScaler``'s.
+        """Statistics equal to a fitted ``StandardScaler``'s (with the eps of statistics that
+        :meth:`to_sklearn` wrote into its ``scale_``, ``sqrt(var_ + eps)``, where it shows).
 
         Parameters
         ----------
@@ -1085,8 +1086,9 @@ class Standardizer:
         rows = int(count.max()) if n_features else 0
         # Rows scikit-learn saw as NaN in a column are that column's missing values.
         moments = Moments.from_mean(count, rows - count, mean, var * count, nan, nan)
-        options = StatsOptions(with_mean=scaler.with_mean, with_std=scaler.with_std)
         keep = scaler.var_ is not None  # scikit-learn's own var_ and scale_, bit for bit
+        eps = _eps_of(var, np.asarray(scaler.scale_, dtype=np.float64)) if keep else 0.0
+        options = StatsOptions(eps=eps, with_mean=scaler.with_mean, with_std=scaler.with_std)
         stats = FittedStats.build(
             list(names),
             ["double"] * n_features,
@@ -1173,6 +1175,23 @@ def names_param(names: str | Sequence[str] | None) -> list[str] | None:
 
 def _is_table(X: Any) -> bool:
     return isinstance(X, pa.RecordBatch | pa.Table) or is_eager_frame(X)
+
+
+def _eps_of(var: np.ndarray, scale: np.ndarray) -> float:
+    """The eps of a ``StandardScaler`` made by :meth:`Standardizer.to_sklearn` from statistics
+    with one (``scale_`` is ``sqrt(var_ + eps)``): ``scale**2 - var`` where it is the same for
+    every column that varies, beyond rounding; else 0 (scikit-learn's ``scale_`` is
+    ``sqrt(var_)``, or 1 for a constant column). Without it, such statistics could not be saved
+    (their scale is not ``sqrt(var)``)."""
+    varied = (var > 0) & (scale != 1.0)
+    var, scale = var[varied], scale[varied]
+    excess = scale * scale - var
+    told = excess > 1e-12 * var  # beyond rounding (an eps far below a variance is not seen)
+    if not told.any():
+        return 0.0
+    eps = float(np.median(excess[told]))
+    same = (np.abs(excess[told] - eps) <= 1e-6 * eps + 1e-15 * var[told]).all()  # rounding
+    return eps if same and np.allclose(scale, np.sqrt(var + eps), rtol=1e-10, atol=0.0) else 0.0
 
 
 def _record_batches(stream: Any) -> Iterator[pa.RecordBatch]:

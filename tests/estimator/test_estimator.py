@@ -278,6 +278,23 @@ def test_from_sklearn_without_std_can_be_saved(tmp_path):
     np.testing.assert_array_equal(normkit.load(path).transform(np.array([[2.0]])), [[0.0]])
 
 
+@pytest.mark.parametrize("eps", [1e-3, 1e-8, 0.0])
+def test_statistics_with_eps_come_back_from_scikit_learn_and_can_be_saved(tmp_path, eps):
+    # to_sklearn writes scale_ = sqrt(var + eps); from_sklearn took eps as 0, and save refused
+    # its own statistics (scale is not sqrt(var)).
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    fitted = Standardizer(eps=eps).fit(frame)
+    back = Standardizer.from_sklearn(fitted.to_sklearn())
+    assert back.stats_.options.eps == pytest.approx(eps, rel=1e-9)
+    normkit.save(back, tmp_path / "s.json")
+    loaded = normkit.load(tmp_path / "s.json")
+    np.testing.assert_allclose(loaded.transform(frame), fitted.transform(frame), rtol=1e-12)
+    plain = Standardizer.from_sklearn(StandardScaler().fit(frame))  # scikit-learn's own: none
+    assert plain.stats_.options.eps == 0.0
+
+
 def test_partial_fit_then_save_keeps_every_row_and_the_last_partial_batch(tmp_path, mixed_frame):
     options = normkit.EmaOptions(batch_size=7)
     whole = Standardizer(exclude=["id"], ema=options).fit(mixed_frame)
