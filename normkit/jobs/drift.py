@@ -54,7 +54,7 @@ from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
 from ..core.drift import bin_counts, drift_scores, share_at
-from ..errors import SchemaError, StatsFileError, listed
+from ..errors import SchemaError, StatsFileError, listed, param
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
@@ -125,7 +125,7 @@ class DriftOptions:
         if unknown:
             # A column the statistics do not have, as for --gamma or --columns: exit code 1.
             raise SchemaError(
-                f"a threshold is given for {unknown[0]!r}, which the statistics do not have "
+                f"{param('threshold')} names {unknown[0]!r}, which the statistics do not have "
                 f"(their columns: {', '.join(map(repr, names[:8]))}"
                 f"{', ...' if len(names) > 8 else ''})",
                 param="threshold",
