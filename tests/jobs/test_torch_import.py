@@ -212,11 +212,14 @@ def test_an_untouched_export_imports_back_as_the_statistics_it_was_made_from(
     assert a == b
     assert restored.provenance["imported"]["exported"]["use"] == use
     assert restored.provenance["sources"] == original.provenance["sources"]
-    # So drift tests everything, the distribution included, and finds nothing in the fitted data.
+    # So drift tests every fitted column, the distribution included, and finds nothing in the
+    # fitted data; the text column, whose counts the layer does not keep, it names as unchecked.
     report = json.loads(run_normkit("drift", tmp / "train.csv", "-s", back, "--json").stdout)
     assert report["drifted"] == []
     assert report["columns"][0]["p_values"]["distribution"] is not None
-    assert report["notes"] == []
+    assert report["notes"] == [
+        "the statistics keep no category counts of columns passed through, not checked: 'city'"
+    ]
     # And a transform with it normalizes as the layer's eval mode, by the statistics it holds
     # (the exact ones were the default, whatever the layer held).
     columns = json.loads(safe_metadata(state)["columns"])
