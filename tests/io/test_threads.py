@@ -93,11 +93,24 @@ def test_one_dropped_unclosed_stops_its_thread():
 
 
 _POOL_THREADS = """
-import os, sys
+import os, sys, time
 import normkit
 normkit.fit_files(sys.argv[1])
-names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
-print(sum(name.startswith("normkit-") for name in names))
+def pool():
+    names = []
+    for t in os.listdir("/proc/self/task"):
+        try:
+            names.append(open(f"/proc/self/task/{t}/comm").read().strip())
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return sum(name.startswith("normkit-") for name in names)
+# A thread names itself once it runs: on a loaded machine a new one may not have yet.
+for _ in range(100):
+    if pool() >= int(sys.argv[2]):
+        break
+    time.sleep(0.02)
+time.sleep(0.1)  # and any more threads have named themselves too
+print(pool())
 """
 
 
@@ -111,7 +124,7 @@ def test_the_engine_has_the_threads_csv_workers_says(tmp_path, omp):
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     if omp is not None:
         env["OMP_NUM_THREADS"] = omp
-    script = [sys.executable, "-c", _POOL_THREADS, str(csv)]
-    run = subprocess.run(script, env=env, capture_output=True, text=True, check=True)
     expected = 1 if omp == "1" else max(1, min(pa.cpu_count(), 4))
+    script = [sys.executable, "-c", _POOL_THREADS, str(csv), str(expected)]
+    run = subprocess.run(script, env=env, capture_output=True, text=True, check=True)
     assert int(run.stdout) == expected
