@@ -663,3 +663,19 @@ def test_a_field_longer_than_pythons_csv_limit_in_the_head_is_read(tmp_path):
     stats = tmp_path / "s.json"
     assert "on 3 rows" in ok("fit", given, "-o", stats)
     assert json.loads(stats.read_text())["columns"][0]["mean"] == pytest.approx(8 / 3)
+
+
+def test_a_header_where_the_fit_had_none_is_named_as_the_likely_cause(tmp_path):
+    """A stat file fitted without a header, a file with one: the hint was to add the header's
+    name to --null-values."""
+    (tmp_path / "bare.csv").write_text("1.5,2\n2.5,3\n4,1\n")
+    stats = tmp_path / "s.json"
+    ok("fit", tmp_path / "bare.csv", "-o", stats)
+    (tmp_path / "named.csv").write_text("a,b\n1.5,2\n2.5,3\n")
+    message = normkit_error(1, "transform", tmp_path / "named.csv", "-s", stats, "-o", "-")
+    assert "column 'column_1' at data row 1: 'a' is not a number" in message
+    assert "if the first row names the columns, fit on data with that header" in message
+    # Further down, a word is no header: not said.
+    (tmp_path / "word.csv").write_text("1.5,2\nx,3\n")
+    message = normkit_error(1, "transform", tmp_path / "word.csv", "-s", stats, "-o", "-")
+    assert "names the columns" not in message, message

@@ -171,6 +171,16 @@ def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:
     return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
 
 
+def header_row_hints(row: int, header: bool | None) -> tuple[str, ...]:
+    """For text where a number is due in the first data row of a CSV read without a header (as
+    a stat file fitted on one without says): it may be a header the fit's data had not."""
+    if row != 1 or header is not False:
+        return ()
+    return (
+        "if the first row names the columns, fit on data with that header (the fit's had none)",
+    )
+
+
 def after_value_comment_hints(value: str, comment: str | None, cut: bool) -> tuple[str, ...]:
     """For a value that is not a number and holds the comment character after its start
     (``2 # note``; ``#`` where none is read with), where comments after values are not cut
