@@ -145,6 +145,12 @@ class CsvOptions:
                 param="csv.escape",
                 hints=(f"give the quote character ({param('csv.quote', chr(34))})",),
             )
+        if self.inline_comments and self.comment == "":
+            raise OptionError(
+                "comments after values need a comment character, and none was given",
+                param="csv.inline_comments",
+                hints=(f"give one ({param('csv.comment', '#')})",),
+            )
 
     def as_written(self, dialect: Mapping[str, Any]) -> CsvOptions:
         """These options with ``dialect`` (how normkit wrote a CSV, from its record: fields of

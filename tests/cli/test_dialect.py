@@ -630,6 +630,15 @@ def test_comments_after_values_are_cut_where_asked_and_the_choice_travels(tmp_pa
     assert list(written["name"][:3]) == ["q#1", "plain", "q#1"]
     np.testing.assert_allclose(written[["a", "b"]], scaler.transform(expected[["a", "b"]]))
 
+    # Without comment lines the hint is the same; asked with no comment character, refused.
+    bare = tmp_path / "bare.csv"
+    bare.write_text("a,b\n1,2 # note\n3,4\n5,6\n")
+    message = normkit_error(1, "fit", bare, "-o", tmp_path / "b.json")
+    assert "cut them (--inline-comments)" in message, message
+    message = normkit_error(
+        2, "fit", bare, "--inline-comments", "--comment", "", "-o", tmp_path / "b.json"
+    )
+    assert "comments after values need a comment character" in message, message
     # Detected where the rows split evenly only with them cut; refused where told not to.
     split = tmp_path / "split.csv"
     split.write_text("# note\na;b\n1;3#x;y\n2;4\n5;6\n")

@@ -183,10 +183,10 @@ def header_row_hints(row: int, header: bool | None) -> tuple[str, ...]:
 
 def after_value_comment_hints(value: str, comment: str | None, cut: bool) -> tuple[str, ...]:
     """For a value that is not a number and holds the comment character after its start
-    (``2 # note``; ``#`` where none is read with), where comments after values are not cut
-    (``cut``): saying they are comments cuts them."""
+    (``2 # note``; ``#`` where none is read with, no comment line having been found), where
+    comments after values are not cut (``cut``): saying they are comments cuts them."""
     mark = comment or "#"
-    if cut or comment == "" or mark not in value[1:]:
+    if cut or mark not in value[1:]:
         return ()
     return (
         f"if {mark!r} starts a comment after values, cut them ({param('csv.inline_comments')})",
