@@ -309,9 +309,7 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         )
     notes = [unrecorded_note(options, result, output), unkept_categories_note(result)]
     if options.use == "ema" and options.mode == "frozen" and not options.inverse:
-        from normkit.stats import statfile
-
-        notes.append(ema_far_note(statfile.read(stats_path)))
+        notes.append(ema_far_note(result.statistics))
     for note in notes:
         if note and not quiet:
             click.echo(note, err=True)

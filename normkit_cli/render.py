@@ -248,10 +248,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
         ]
         std = np.sqrt(stats.var)
         ema_std = np.sqrt(ema.running_var)
-        # In units of the exact scale (1 for a constant column, as the transform uses).
-        with np.errstate(over="ignore", invalid="ignore"):
-            shift = (ema.running_mean - stats.mean) / stats.scale
-            ratio = ema_std / stats.scale
+        shift, ratio = _ema_gap(stats)
 
         rows = [
             [
@@ -406,21 +403,36 @@ def ema_far_note(stats: FittedStats) -> str | None:
     ema = stats.running
     if ema is None or stats.default_use == "ema":
         return None
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        shift = np.abs(ema.running_mean - stats.mean) / stats.scale
-        ratio = np.sqrt(ema.running_var) / stats.scale
-    far = np.isfinite(shift) & np.isfinite(ratio) & ((shift > 1) | (ratio > 3) | (ratio < 1 / 3))
+    shift, ratio = _ema_gap(stats)
+    shift = np.abs(shift)
+    # A constant column's spread is no scale to compare with (its scale is 1 by rule).
+    spread = (stats.var > 0) & ((ratio > 3) | (ratio < 1 / 3))
+    far = np.isfinite(shift) & np.isfinite(ratio) & ((shift > 1) | spread)
     if not far.any():
         return None
-    j = int(np.argmax(np.where(far, shift + np.abs(np.log(ratio)), -np.inf)))
+    with np.errstate(divide="ignore"):
+        j = int(np.argmax(np.where(far, shift + np.abs(np.log(ratio)), -np.inf)))
+    batches = f"{ema.n_batches:,} batch{'' if ema.n_batches == 1 else 'es'}"
     return (
         f"normkit: note: the running statistics are far from the exact ones in "
-        f"{count(int(far.sum()), 'column')} of {len(far):,} after "
-        f"{ema.n_batches:,} batch{'' if ema.n_batches == 1 else 'es'} (column {quote_name(stats.names[j])}: running mean "
-        f"{shift[j]:.3g} scales from the mean, running standard deviation {ratio[j]:.3g} times "
-        "the scale), so this output is not standardized data; fit with more batches (a "
-        "smaller --batch-size) or use the exact statistics (--use exact)"
+        f"{count(int(far.sum()), 'column')} of {len(far):,} after {batches} (column "
+        f"{quote_name(stats.names[j])}: running mean {shift[j]:.3g} scales from the mean, "
+        f"running standard deviation {ratio[j]:.3g} times the scale), so this output is not "
+        "standardized data; fit with more batches (a smaller --batch-size) or use the exact "
+        "statistics (--use exact)"
     )
+
+
+def _ema_gap(stats: FittedStats):
+    """How far the running statistics are from the exact ones, per column, in units of the
+    exact scale (1 for a constant column, as the transform uses): ``(running mean - mean) /
+    scale`` and ``running std / scale``."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        shift = (stats.running.running_mean - stats.mean) / stats.scale
+        ratio = np.sqrt(stats.running.running_var) / stats.scale
+    return shift, ratio
 
 
 def running_not_updated(stats: FittedStats) -> str:

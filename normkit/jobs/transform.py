@@ -178,6 +178,8 @@ class TransformResult:
     #: A CSV output's dictionary columns whose categories its record cannot keep (more than
     #: :func:`~normkit.jobs.texttypes.category_limit`): read back, they are their values.
     categories_unkept: tuple[str, ...] = ()
+    #: The statistics applied (read from the stat file once: what a report of the run needs).
+    statistics: FittedStats | None = None
 
 
 def transform_file(
@@ -466,6 +468,7 @@ def transform_file(
             recorded=out_format is not Format.CSV or sink.recorded,
             inputs_recorded=recorded or not options.inverse,
             categories_unkept=tuple(unkept),
+            statistics=stats,
         )
 
 

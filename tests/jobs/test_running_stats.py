@@ -408,3 +408,22 @@ def test_transform_with_running_statistics_far_from_the_data_says_so(tmp_path):
     summary = ok("transform", path, "-s", many, "--use", "ema", "-o", tmp_path / "y.csv")
     assert "note" not in summary
     assert "note" not in ok("transform", path, "-s", few, "-o", tmp_path / "x.csv")
+    # A constant column's running spread (from BatchNorm's start of 1) is no sign: not noted.
+    still = tmp_path / "still.csv"
+    pd.DataFrame({"b": rng.normal(0, 1, 4000), "k": 5.0}).to_csv(still, index=False)
+    ok("fit", still, "--batch-size", "50", "-o", tmp_path / "still.json")
+    out = tmp_path / "still_z.csv"
+    summary = ok("transform", still, "-s", tmp_path / "still.json", "--use", "ema", "-o", out)
+    assert "note" not in summary
+    # A stat file that can be read once (a pipe): the note was made by reading it again, which
+    # waited for ever (or exited 1 after the output was written).
+    import os
+    import threading
+
+    pipe = tmp_path / "stats.pipe"
+    os.mkfifo(pipe)
+    feed = threading.Thread(target=lambda: pipe.write_bytes(few.read_bytes()), daemon=True)
+    feed.start()
+    summary = ok("transform", path, "-s", pipe, "--use", "ema", "-o", tmp_path / "w.csv")
+    feed.join(timeout=10)
+    assert "far from the exact ones in 1 column of 2" in summary
