@@ -37,14 +37,17 @@ def cut_comment(
         quoted, i = True, q + 1
 
 
-def cut_lines(lines: list[AnyStr], comment: AnyStr, quote: AnyStr | None) -> list[AnyStr]:
+def cut_lines(
+    lines: list[AnyStr], comment: AnyStr, quote: AnyStr | None, quoted: bool = False
+) -> tuple[list[AnyStr], bool]:
     """``lines`` (of one text) without their comments after values (:func:`cut_comment`),
-    quoted fields followed from line to line."""
-    cut, quoted = [], False
+    quoted fields followed from line to line, and whether they end inside one; ``quoted``:
+    whether they start inside one."""
+    cut = []
     for line in lines:
         line, quoted = cut_comment(line, comment, quote, quoted)
         cut.append(line)
-    return cut
+    return cut, quoted
 
 
 _ENDS = (b"\n", b"\r")
@@ -97,12 +100,10 @@ class InlineCommentStream(io.RawIOBase):
                     self._quoted ^= buffer.count(self._quote, 0, end) % 2 == 1
                 self._end = end
                 return
-            cut = []
-            for line in bytes(buffer[:end]).splitlines(keepends=True):
-                line, self._quoted = cut_comment(line, self._comment, self._quote, self._quoted)
-                cut.append(line)
-            buffer[:end] = b"".join(cut)
-            self._end = sum(map(len, cut))
+            lines = bytes(buffer[:end]).splitlines(keepends=True)
+            cut, self._quoted = cut_lines(lines, self._comment, self._quote, self._quoted)
+            buffer[:end] = text = b"".join(cut)
+            self._end = len(text)
             return
 
     def close(self) -> None:

@@ -67,7 +67,6 @@ __all__ = ["HEAD_BYTES", "CsvReader"]
 
 #: Bytes looked at to tell an empty, binary or non-UTF-8 file from a CSV.
 HEAD_BYTES = 64 << 10
-_ENDS = (b"\n", b"\r")
 
 
 class CsvReader(ReaderBase):
@@ -198,7 +197,9 @@ class CsvReader(ReaderBase):
         """The first :data:`HEAD_BYTES` of the input (``read``: its next bytes), or more, up to
         the longest record, where they hold fewer than three lines (5,000 columns of numbers)."""
         size, head = HEAD_BYTES, read(HEAD_BYTES)
-        while len(head) == size < self._max_record() and max(map(head.count, _ENDS)) < 3:
+        while (
+            len(head) == size < self._max_record() and max(head.count(b"\n"), head.count(b"\r")) < 3
+        ):
             head += read(size)
             size *= 2
         self._head_size = size  # a head shorter than this is the whole input

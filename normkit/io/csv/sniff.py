@@ -210,7 +210,7 @@ def sniff(
             found = _sniff_lines(lines, comment=mark, complete=complete, **given)[0]
             if found.delimiter == mark:
                 return found
-        cut = cut_lines(lines, mark, quote_char)
+        cut, _ = cut_lines(lines, mark, quote_char)
         found = _sniff_lines(cut, comment=mark, complete=complete, **given)[0]
         return replace(found, comment=mark, inline_comments=True)
     marked = inline is None and comment != ""
@@ -224,7 +224,7 @@ def sniff(
     except InputError as exc:
         found, consistent, refused = None, False, exc
     if not consistent:
-        cut = cut_lines(lines, mark, quote_char)
+        cut, _ = cut_lines(lines, mark, quote_char)
         try:
             found_cut, consistent_cut = _sniff_lines(cut, comment=mark, complete=complete, **given)
         except InputError:
