@@ -60,15 +60,12 @@ def cohen_h(p: float, q: float) -> float:
 
 
 def exact_counter(reference: FittedStats) -> CategoryCounter:
-    """A counter of the reference's text columns that counts exactly the categories the
-    reference saw at least :data:`MIN_CATEGORY_COUNT` times (those the frequency test may give
-    cells of their own, and whose absence it tests), however many others the new data has."""
+    """A counter of the reference's text columns that counts exactly every category the stat
+    file kept (at most :data:`~normkit.core.categories.MAX_CATEGORIES` a column: those the
+    frequency test may give cells of their own, whose absence it tests, and whose share the new
+    data should keep), however many others the new data has."""
     saved = reference.categories or {}
-    keep = {
-        name: [c for c, k in counts.counts.items() if k >= MIN_CATEGORY_COUNT]
-        for name, counts in saved.items()
-    }
-    return CategoryCounter(list(saved), keep=keep)
+    return CategoryCounter(list(saved), keep={name: c.counts for name, c in saved.items()})
 
 
 #: Share of the reference's values that may sit near the count that gives categories cells
@@ -115,23 +112,24 @@ def _expected_five_times(reference: CategoryCounts, new: CategoryCounts) -> list
 
 
 def _known_share_fell(reference: CategoryCounts, new: CategoryCounts) -> tuple[float, float] | None:
-    """Where the new data holds fewer of the categories the reference saw often than it should:
-    its share of those the reference saw more than ``m`` times (``m``: the fewest times a
-    category it kept was seen, at least :data:`MIN_CATEGORY_COUNT`; all of those were kept,
-    however many others a column of many codes left out, and the new data's counts of them are
-    exact), against the reference's share of those it saw more than ``m + 1`` times. By Good and
-    Turing's argument, the categories seen ``r`` times in ``N`` values hold about ``(r + 1)
-    N_(r+1) / N`` of new values (``N_r``: how many were seen ``r`` times), so the first share is
-    expected to be at least the second. A column of 2,000 codes whose codes were all replaced
-    went unnoticed: too few values of each to test alone, none gone that would have shown 5
-    times. Fisher's test where the share fell, and its size, ``|ln|`` of the shares' ratio."""
+    """Where the new data holds fewer of the categories the reference saw than it should: its
+    share of those the reference saw more than ``m`` times, against the reference's share of
+    those it saw more than ``m + 1`` times. ``m`` is 0 where the reference kept every category,
+    else the fewest times a category it kept was seen (all seen more often were kept, however
+    many others a column of many codes left out); the new data's counts of them are exact. By
+    Good and Turing's argument, the categories seen ``r`` times in ``N`` values hold about
+    ``(r + 1) N_(r+1) / N`` of new values (``N_r``: how many were seen ``r`` times), so the
+    first share is expected to be at least the second. A column of 2,000 codes whose codes were
+    all replaced went unnoticed: too few values of each to test alone, none gone that would
+    have shown 5 times. Fisher's test where the share fell, and its size, ``|ln|`` of the
+    shares' ratio."""
     n_ref, n_new = reference.n_values, new.n_values
-    kept = [k for k in reference.counts.values() if k >= MIN_CATEGORY_COUNT]
-    if not kept or not n_ref or not n_new:
+    saved = reference.counts
+    if not saved or not n_ref or not n_new:
         return None
-    m = min(kept)
-    expected = sum(k for k in kept if k >= m + 2)
-    seen = sum(new.counts.get(c, 0) for c, k in reference.counts.items() if k >= m + 1)
+    m = 0 if reference.exact else min(saved.values())
+    expected = sum(k for k in saved.values() if k >= m + 2)
+    seen = sum(new.counts.get(c, 0) for c, k in saved.items() if k >= m + 1)
     if not expected or seen / n_new >= expected / n_ref:
         return None
     p = significance.proportion_test(expected, n_ref, seen, n_new)

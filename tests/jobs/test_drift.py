@@ -582,19 +582,33 @@ def test_many_categories_from_the_reference_distribution_do_not_drift(frequent, 
     assert report.drifted == ["code"]
 
 
-@pytest.mark.parametrize(("codes", "replaced"), [(2000, 1.0), (2000, 0.6), (5000, 1.0)])
-def test_codes_replaced_by_others_drift_however_many_the_stat_file_keeps(codes, replaced):
-    # 2,000 codes each seen about 10 times, the stat file keeping the 1,000 most frequent (62% of
-    # the rows): new data of other codes only was "ok" (too few values of each to test alone,
-    # none gone that would have shown 5 times), a broken vocabulary passing the gate.
-    rng = np.random.default_rng(codes)
+@pytest.mark.parametrize(
+    ("codes", "reference", "replaced"),
+    [
+        (2000, 20_000, 1.0),
+        (2000, 20_000, 0.6),
+        (5000, 20_000, 1.0),
+        (2000, 5000, 1.0),
+        (12_000, 20_000, 1.0),
+        (300, 1000, 0.6),
+    ],
+)
+def test_codes_replaced_by_others_drift_however_many_the_stat_file_keeps(
+    codes, reference, replaced
+):
+    # Codes each seen about 10 times, the stat file keeping the 1,000 most frequent (62% of the
+    # rows): new data of other codes only was "ok" (too few values of each to test alone, none
+    # gone that would have shown 5 times), a broken vocabulary passing the gate. So were codes
+    # each seen fewer than 10 times (2,000 codes over 5,000 rows, 300 over 1,000), all kept or
+    # not: the new data's counts of those were not exact.
+    rng = np.random.default_rng(codes + reference)
 
     def sample(n: int, prefix: str = "s") -> pd.DataFrame:
         return pd.DataFrame(
             {"x": rng.normal(size=n), "sku": [f"{prefix}{v}" for v in rng.integers(0, codes, n)]}
         )
 
-    stats = normkit.Standardizer().fit(sample(20_000))
+    stats = normkit.Standardizer().fit(sample(reference))
     new = sample(3000)
     swapped = rng.random(3000) < replaced
     new.loc[swapped, "sku"] = sample(int(swapped.sum()), prefix="t")["sku"].to_numpy()
