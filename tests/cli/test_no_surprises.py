@@ -2491,6 +2491,21 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
         assert "--header or --no-header" in message
         summary = normkit_summary("fit", data, "--header", "-o", tmp_path / "u.json")
         assert f"on {len(rows)} rows" in summary
+    # The header of pandas' to_csv of a frame of integers (or one with a text index): it was
+    # read as a row, its empty field a missing value (exit 0, one row too many).
+    for index in (range(6), "abcdef"):
+        rows = [f"{i},{3 * k % 7},{5 * k % 11}" for k, i in enumerate(index)]
+        data.write_text("\n".join([",0,1", *rows]) + "\n")
+        proc = run_normkit("fit", data, "-o", tmp_path / "w.json")
+        message = proc.stderr.decode()
+        assert proc.returncode == 1, message
+        assert "it is an empty name and the numbers 0, 1 (as pandas writes" in message
+        assert "--header or --no-header" in message
+        assert "on 6 rows" in normkit_summary("fit", data, "--header", "-o", tmp_path / "w.json")
+        assert "on 7 rows" in normkit_summary("fit", data, "--no-header", "-o", tmp_path / "w.json")
+    # An empty first field below as well: a row of data, as before.
+    data.write_text(",0,1\n,5,6\n3,4,5\n")
+    assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "w.json")
     # A text column beside columns of integers under integers tells nothing: data, as before.
     data.write_text("North,120,7\nSouth,130,8\nEast,140,9\n")
     assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "v.json")

@@ -89,6 +89,22 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
             param="csv.header",
             hints=_header_hints(),
         )
+    # ,0,1,2 above rows whose first field is never empty: the header pandas writes of a frame
+    # whose columns are numbered (its index unnamed), or a row of a missing value and 0, 1, 2?
+    numbered = rows[0][1:]
+    if (
+        not rows[0][0].strip()
+        and numbered == [str(i) for i in range(len(numbered))]
+        and all(row and row[0].strip() for row in rows[1:501])
+    ):
+        raise InputError(
+            f"whether the first row is a header cannot be told: it is an empty name and the "
+            f"numbers {', '.join(numbered[:3])}{', ...' if len(numbered) > 3 else ''} (as pandas "
+            f"writes a frame's unnamed index and numbered columns) above rows whose first field "
+            f"is never empty",
+            param="csv.header",
+            hints=_header_hints(),
+        )
     if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
         return False, "the first row has numbers above columns of numbers"
     if "text" in first or "number" not in first:
