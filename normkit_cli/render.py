@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from normkit.stats.fitted import FittedStats
 
 
+def _share_ratio(change: float) -> str:
+    """A category share's change, ``ln`` of its ratio, as the factor it was multiplied by: a
+    fall to a 2,600th is ``x0.00038``, not ``x2600``."""
+    if change != change:
+        return "-"
+    ratio = math.exp(change)
+    return f"share x{ratio:.2f}" if ratio >= 0.01 else f"share x{ratio:.2g}"
+
+
 def render_drift(report: DriftReport) -> str:
     """The drift table, one row per column, and a summary."""
     headers = ["column", "mean shift", "std ratio", "missing", "PSI", "KS", "p", ""]
@@ -24,8 +33,7 @@ def render_drift(report: DriftReport) -> str:
         if c.kind == "categories":
             changed = [f"+{v}" for v in c.new_categories[:3]]
             changed += [f"-{v}" for v in c.vanished_categories[:3]]
-            change = c.largest_share_change
-            shift = "-" if change != change else f"share x{math.exp(change):.2f}"
+            shift = _share_ratio(c.largest_share_change)
             spread = " ".join(changed) or "-"
         elif c.count:
             shift = f"{c.mean_shift:+.3f} sd"

@@ -121,8 +121,8 @@ def _known_share_fell(reference: CategoryCounts, new: CategoryCounts) -> tuple[f
     ``(r + 1) N_(r+1) / N`` of new values (``N_r``: how many were seen ``r`` times), so the
     first share is expected to be at least the second. A column of 2,000 codes whose codes were
     all replaced went unnoticed: too few values of each to test alone, none gone that would
-    have shown 5 times. Fisher's test where the share fell, and its size, ``|ln|`` of the
-    shares' ratio."""
+    have shown 5 times. Fisher's test where the share fell, and the change, ``ln`` of the shares'
+    ratio (below 0)."""
     n_ref, n_new = reference.n_values, new.n_values
     saved = reference.counts
     if not saved or not n_ref or not n_new:
@@ -133,7 +133,7 @@ def _known_share_fell(reference: CategoryCounts, new: CategoryCounts) -> tuple[f
     if not expected or seen / n_new >= expected / n_ref:
         return None
     p = significance.proportion_test(expected, n_ref, seen, n_new)
-    return p, abs(math.log(((seen + 0.5) / n_new) / (expected / n_ref)))
+    return p, math.log(((seen + 0.5) / n_new) / (expected / n_ref))
 
 
 def _rare_changes(
@@ -145,8 +145,9 @@ def _rare_changes(
     expected: list,
     vanished: list,
 ) -> tuple[float, float]:
-    """The frequency test's p-value and size, of the chi-square test of the cells
-    (``chi_square``) and of two changes its rare cell would hide where it holds most of a
+    """The frequency test's p-value and change (a ``ln`` of a share ratio: above 0 a share
+    rose, below it fell; its size is the absolute value), of the chi-square test of the cells
+    (``chi_square``) and of three changes its rare cell would hide where it holds most of a
     column of many codes: whichever is the most significant, its p-value times the number of
     tests made (Bonferroni).
 
@@ -158,8 +159,9 @@ def _rare_changes(
     - vanished: the categories absent from the new data (``vanished``) of those it would show 5
       times (``expected``), against their number by chance (each absent with chance ``(N / (N +
       n)) ** k`` for a count ``k`` of ``N`` reference values and ``n`` new ones), by Poisson's
-      tail; its size, ``|ln(1 - s)|`` for the reference's share ``s`` of them (half the
-      values' categories gone: 0.69)."""
+      tail; its change, ``ln(1 - s)`` for the reference's share ``s`` of them (half the
+      values' categories gone: -0.69);
+    - known share fell: see :func:`_known_share_fell`."""
     tests = [chi_square] if not math.isnan(chi_square[0]) else []
     n_ref, n_new = reference.n_values, new.n_values
     rare = [(k, c) for c, k in new.counts.items() if c not in own]
@@ -180,14 +182,14 @@ def _rare_changes(
         chance = float(np.sum(np.power(stay, counts)))
         gone = sum(reference.counts[c] for c in vanished) / n_ref
         p = float(sps.poisson.sf(len(vanished) - 1, chance))
-        tests.append((p, abs(math.log1p(-min(gone, 1 - 1e-12)))))
+        tests.append((p, math.log1p(-min(gone, 1 - 1e-12))))
     if not tests:
         return math.nan, chi_square[1]
     # The most significant; of tests all beyond doubt (p below 1e-12, often 0.0 in floating
     # point), the one of the largest change, whose size then decides.
     m = len(tests)
-    p, size = min(tests, key=lambda t: (max(t[0] * m, 1e-12), -t[1]))
-    return min(p * m, 1.0), size
+    p, change = min(tests, key=lambda t: (max(t[0] * m, 1e-12), -abs(t[1])))
+    return min(p * m, 1.0), change
 
 
 def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts) -> Scores:
@@ -199,9 +201,10 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
     partly by luck), but the rare cell's share is a good one: by Good and Turing's argument the
     new data's share of categories the reference saw fewer than K times or never is about the
     reference's share of those seen fewer than K times. So a column of identifiers or of many
-    codes does not drift, while a new category taking a real share does. The size of a change is
-    the largest ``|ln|`` of a cell's share ratio (half a value added to every count: a doubled
-    share is 0.69), over the cells holding at least 1% of either side.
+    codes does not drift, while a new category taking a real share does. The change is the
+    ``ln`` of the share ratio largest in absolute value, its size, over the cells holding at
+    least 1% of either side (half a value added to every count: a doubled share is 0.69, a
+    halved one -0.69); ``largest_share_change`` keeps its sign.
     """
     saved, seen = reference.counts, new.counts
     least = _own_cell_count(reference)
@@ -235,7 +238,8 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
         cells = len(r)
         ratio = ((k + 0.5) / (n_new + 0.5 * cells)) / ((r + 0.5) / (n_ref + 0.5 * cells))
         matters = (r >= MIN_SHARE * n_ref) | (k >= MIN_SHARE * n_new)
-        largest = float(np.max(np.abs(np.log(ratio[matters])), initial=0.0))
+        changes = np.log(ratio[matters])
+        largest = float(changes[np.argmax(np.abs(changes))]) if changes.size else 0.0
     # Categories new in the data (only where the reference kept all of its own), and those the
     # reference had often enough that the data would show them 5 times, absent from it.
     fresh = [c for c in seen if c not in saved] if reference.exact else []
@@ -252,7 +256,7 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
             reference.missing, reference.total, new.missing, new.total
         ),
     }
-    sizes = {"frequencies": largest, "missing": cohen_h(rate, ref_rate)}
+    sizes = {"frequencies": abs(largest), "missing": cohen_h(rate, ref_rate)}
     scores = {
         "name": name,
         "kind": "categories",

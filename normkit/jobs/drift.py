@@ -140,7 +140,9 @@ class ColumnDrift:
     ``p_values`` are Holm-adjusted over the whole run (None: the test could not be made, such as
     a spread from fewer than 4 values); ``reasons`` are the tests on which the column drifted.
     Text and boolean columns have ``kind == "categories"``: their moments are NaN, and
-    ``new_categories`` and ``vanished_categories`` list what changed.
+    ``new_categories`` and ``vanished_categories`` list what changed, and
+    ``largest_share_change`` is the ``ln`` of the share ratio of the change that decided (above
+    0 a share rose, below it fell; its absolute value is the size compared with the threshold).
     """
 
     name: str

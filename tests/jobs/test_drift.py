@@ -340,6 +340,17 @@ def test_category_frequencies_drift_and_identifiers_do_not(tmp_path, labelled_st
     # A text column takes its own threshold too: a doubled share is ln 2 = 0.69.
     code, report = drift_json(doubled, labelled_stats, "--threshold", "city=1.2")
     assert code == 0, report["drifted"]
+    # A share that fell is a change below 0, shown as the factor it was multiplied by (a fall
+    # to a fifth was shown as 'share x5.00', as a rise).
+    fallen = tmp_path / "fallen.csv"
+    labelled(500, 3, shares=(0.12, 0.6, 0.28)).to_csv(fallen, index=False)
+    code, report = drift_json(fallen, labelled_stats)
+    city = next(c for c in report["columns"] if c["name"] == "city")
+    assert code == 3
+    assert city["largest_share_change"] == pytest.approx(np.log(0.2), abs=0.25)
+    shown = run("drift", fallen, "-s", labelled_stats).stdout
+    line = next(row for row in shown.splitlines() if row.startswith("city"))
+    assert "share x0.2" in line, line
     # A new category is named; a boolean column going all true drifts too.
     changed = labelled(500, 4)
     changed.loc[:99, "city"] = "Marseille"
@@ -614,6 +625,8 @@ def test_codes_replaced_by_others_drift_however_many_the_stat_file_keeps(
     new.loc[swapped, "sku"] = sample(int(swapped.sum()), prefix="t")["sku"].to_numpy()
     report = normkit.drift_batches([new], stats)
     assert report.drifted == ["sku"]
+    sku = next(c for c in report.columns if c.name == "sku")
+    assert sku.largest_share_change < -0.2  # a fall: the reference's codes are rarer
     alarms = sum(bool(normkit.drift_batches([sample(3000)], stats).drifted) for _ in range(10))
     assert alarms <= 1, alarms
 
@@ -667,7 +680,7 @@ def test_half_the_categories_vanishing_drifts_where_none_has_a_cell_of_its_own()
     report = normkit.drift_batches([halved], stats)
     assert report.drifted == ["code"]
     column = next(c for c in report.columns if c.name == "code")
-    assert column.largest_share_change == pytest.approx(np.log(2), abs=0.1)
+    assert column.largest_share_change == pytest.approx(-np.log(2), abs=0.1)  # half gone
     same = pd.DataFrame({"x": rng.normal(size=10_000), "code": rng.choice(codes, 10_000)})
     assert normkit.drift_batches([same], stats).drifted == []
 
