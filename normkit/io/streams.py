@@ -13,6 +13,7 @@ from ..errors import InputError, param
 __all__ = [
     "TAIL_BYTES",
     "PrefixedStream",
+    "Tape",
     "TranscodedStream",
     "input_encoding",
     "read_up_to",
@@ -52,6 +53,50 @@ class PrefixedStream(io.RawIOBase):
             self.tail = bytes(data[-TAIL_BYTES:])
         elif n:
             self.tail = (self.tail + bytes(data))[-TAIL_BYTES:]
+        return n
+
+
+class Tape:
+    """The start of a pipe, kept as it is read, to be read again from its first byte.
+
+    Each :meth:`reader` reads the bytes kept, then reads on from the pipe and keeps what it
+    reads, so a look at the start may go as far as it needs (a first record of megabytes);
+    :meth:`replay` then gives every byte from the first, the pipe's rest after those kept.
+    """
+
+    def __init__(self, stream: BinaryIO):
+        self.kept = bytearray()
+        self._stream = stream
+
+    def reader(self) -> io.BufferedReader:
+        """A stream of the pipe's bytes from the first."""
+        return io.BufferedReader(_TapeReader(self))
+
+    def replay(self) -> PrefixedStream:
+        """The pipe's bytes from the first, those kept then the rest (read once)."""
+        return PrefixedStream(bytes(self.kept), self._stream)
+
+    def _more(self, size: int) -> int:
+        data = self._stream.read(size)
+        self.kept += data
+        return len(data)
+
+
+class _TapeReader(io.RawIOBase):
+    def __init__(self, tape: Tape):
+        self._tape = tape
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        kept = self._tape.kept
+        if self._at == len(kept) and not self._tape._more(len(buffer)):
+            return 0
+        n = min(len(buffer), len(kept) - self._at)
+        buffer[:n] = kept[self._at : self._at + n]
+        self._at += n
         return n
 
 

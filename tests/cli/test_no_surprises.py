@@ -2529,6 +2529,31 @@ def test_a_first_record_longer_than_the_head_is_read_as_the_rest(tmp_path):
     assert "on 50 rows" in piped.stderr.decode()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_piped_first_record_longer_than_two_blocks_is_read_as_from_the_file(tmp_path, encoding):
+    # The pipe's start was looked at through two blocks only: a first record longer than that
+    # (and shorter than the longest a file's may be) was refused, 'the header changed while it
+    # was read', or 'no data rows'.
+    values = np.random.default_rng(1).normal(size=(4, 8000))
+    data = tmp_path / "wide.csv"
+    np.savetxt(data, values, delimiter=",", encoding=encoding)
+    small = ("--csv-block-size", "64K")  # a record of 200 KB: over two blocks, under four
+    assert len(data.read_bytes()) // 4 > 2 * 65536
+    stats, piped = tmp_path / "s.json", tmp_path / "p.json"
+    assert "on 4 rows" in normkit_summary("fit", data, *small, "-o", stats)
+    proc = run_normkit("fit", "-", *small, "-o", piped, stdin=data.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(piped.read_text())["columns"] == json.loads(stats.read_text())["columns"]
+    out = run_normkit("transform", "-", "-s", stats, *small, "-o", "-", stdin=data.read_bytes())
+    assert out.returncode == 0, out.stderr
+    direct = run_normkit("transform", data, "-s", stats, *small, "-o", "-")
+    assert out.stdout == direct.stdout
+    # Longer than four blocks: refused as from the file, naming the option.
+    proc = run_normkit("fit", "-", "--csv-block-size", "32K", stdin=data.read_bytes())
+    assert proc.returncode == 1
+    assert "a CSV row is longer than the block size allows" in proc.stderr.decode()
+
+
 def test_a_utf8_byte_order_mark_is_kept_in_csv_output(tmp_path):
     data, stats = tmp_path / "bom.csv", tmp_path / "s.json"
     data.write_bytes(b"\xef\xbb\xbfa,b\n1.5,x\n2.5,y\n4.0,z\n")

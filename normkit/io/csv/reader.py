@@ -21,7 +21,7 @@ import pyarrow as pa
 from ...errors import InputError, OptionError, param, quoted
 from ..formats import Format, split_compression
 from ..reader import ReaderBase
-from ..streams import PrefixedStream, TranscodedStream, input_encoding, read_up_to
+from ..streams import PrefixedStream, Tape, TranscodedStream, input_encoding, read_up_to
 from .columns import (
     ROW_BLOCKS,
     after_value_comment_hints,
@@ -79,7 +79,7 @@ class CsvReader(ReaderBase):
 
     def __init__(self, path, read, is_stream):
         super().__init__(path, read, is_stream)
-        self._stdin_prefix: bytes | None = None
+        self._tape: Tape | None = None  # the start of standard input, read again
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
@@ -149,12 +149,11 @@ class CsvReader(ReaderBase):
             if self._stdin_consumed:
                 raise InputError("<stdin>: standard input can only be read once")
             self._stdin_consumed = True
-            stdin = self._pipe
-            prefix = self._stdin_prefix or b""
+            stdin = self._tape.replay() if self._tape is not None else self._pipe
             if self.encoding is None:
-                self._tracked = PrefixedStream(prefix, stdin)
+                self._tracked = PrefixedStream(b"", stdin)
             else:
-                self._tracked = PrefixedStream(b"", self._decoded(PrefixedStream(prefix, stdin)))
+                self._tracked = PrefixedStream(b"", self._decoded(stdin))
             return io.BufferedReader(self._tracked, buffer_size=1 << 20)
         _, codec = split_compression(self.path)
         with self._translate_errors():
@@ -169,15 +168,14 @@ class CsvReader(ReaderBase):
     def _csv_head(self) -> tuple[bytes, BinaryIO | pa.NativeFile]:
         """The first bytes of a CSV input, and a stream of its start to infer the schema from."""
         if self.is_stream:
-            # Two blocks of the pipe, kept to be read again by the real pass. pyarrow cuts the
-            # first block at a row boundary because more bytes follow it (or it is all there is).
-            self._stdin_prefix = read_up_to(self._pipe, 2 * self.read.csv.block_size)
-            self._resolve_encoding(self._stdin_prefix[:4])
-            whole = len(self._stdin_prefix) < 2 * self.read.csv.block_size
-            stream = self._decoded(io.BytesIO(self._stdin_prefix), complete=whole)
+            # The pipe's start is kept as it is read (as far as the head and the first block
+            # of records go, a first record of megabytes too), to be read again by the pass.
+            tape = self._tape = Tape(self._pipe)
+            self._resolve_encoding(read_up_to(tape.reader(), 4))
+            stream = self._decoded(tape.reader())
             text = io.BufferedReader(stream) if self.encoding else stream
             head = self._read_head(lambda n: read_up_to(text, n))
-            text = self._decoded(io.BytesIO(self._stdin_prefix), complete=whole)
+            text = self._decoded(tape.reader())
             return head, io.BufferedReader(text) if self.encoding else text
         _, codec = split_compression(self.path)
         with self._translate_errors(), pa.input_stream(self.path, compression=codec) as stream:
