@@ -426,7 +426,6 @@ class Standardizer:
         if self.__dict__.get("_accumulator") is None:
             raise DataError("no data to fit")
         self.finish()
-        self.stats_.check_values()
         if _is_table(X) or _is_array(X):
             self._fitted = _standard_scalers_bits(self._fitted, self._values(X), sample_weight)
         return self
@@ -632,10 +631,21 @@ class Standardizer:
         if accumulator is None:
             self._check_is_fitted()
             return self
-        self._fitted = self._stats_of(accumulator.finish())
+        stats = self._stats_of(accumulator.finish())
+        _check_applicable(stats)
+        self._fitted = stats
         self._accumulator = None
         self._snapshot = None
         return self
+
+    def _applied_stats(self) -> FittedStats:
+        """The statistics, checked as :meth:`fit` checks them: after :meth:`partial_fit` of no
+        rows, or of a column without values, they cannot be applied (its values would come out
+        NaN) nor saved."""
+        stats = self.stats_
+        if self.__dict__.get("_accumulator") is not None:  # else checked by finish
+            _check_applicable(stats)
+        return stats
 
     @property
     def stats_(self) -> FittedStats:
@@ -809,7 +819,7 @@ class Standardizer:
             value that gamma, beta or a tiny scale take beyond float64's range, naming its row
             (counted over a whole stream).
         """
-        affine = self.stats_.frozen(use, gamma, beta)
+        affine = self._applied_stats().frozen(use, gamma, beta)
         names = list(self.columns_)
         index = X.index if is_pandas(X) else None  # kept by a pandas output
         X = self._transform_input(X)
@@ -1012,7 +1022,7 @@ class Standardizer:
         """
         from sklearn.preprocessing import StandardScaler
 
-        stats = self.stats_
+        stats = self._applied_stats()
         if (stats.gamma != 1.0).any() or (stats.beta != 0.0).any():
             j = int(np.flatnonzero((stats.gamma != 1.0) | (stats.beta != 0.0))[0])
             raise OptionError(
@@ -1105,7 +1115,7 @@ class Standardizer:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the stat file (JSON, version 1) atomically. See :mod:`normkit.stats.statfile`."""
-        statfile.write(self.stats_, path)
+        statfile.write(self._applied_stats(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Standardizer:
@@ -1150,6 +1160,18 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and bool(a == b)
     except (TypeError, ValueError):
         return False
+
+
+def _check_applicable(stats: FittedStats) -> None:
+    """Refuse statistics of no rows, or of a column without values (see
+    :meth:`~normkit.stats.fitted.FittedStats.check_values`): applied, its values would come out
+    NaN."""
+    if not stats.n_rows:
+        raise DataError(
+            "no rows fitted: the data given has none",
+            hints=("fit on data with rows before transforming or saving",),
+        )
+    stats.check_values()
 
 
 def _not_fitted() -> OptionError:

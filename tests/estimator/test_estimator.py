@@ -313,6 +313,32 @@ def test_partial_fit_then_save_keeps_every_row_and_the_last_partial_batch(tmp_pa
     assert streamed.n_rows_seen_ == len(mixed_frame) + 4
 
 
+@pytest.mark.parametrize("rows", ["none", "no values of a"])
+def test_statistics_of_no_rows_or_a_column_without_values_are_not_applied(tmp_path, rows):
+    # partial_fit of such batches gave a NaN mean, and transform turned the column into NaN
+    # without a word (save failed on the stat file's own check, blaming the file).
+    frame = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [10.0, 20, 30, 50]})
+    given = frame.iloc[:0] if rows == "none" else frame.assign(a=np.nan)
+    message = "no rows fitted" if rows == "none" else "column 'a' has no values"
+    fitted = Standardizer().partial_fit(given)
+    uses = {
+        "transform": lambda: fitted.transform(frame),
+        "inverse": lambda: fitted.inverse_transform(frame),
+        "save": lambda: fitted.save(tmp_path / "s.json"),
+        "to_sklearn": fitted.to_sklearn,
+        "transform_stream": lambda: list(fitted.transform_stream([frame], "batch")),
+        "fit": lambda: Standardizer().fit(given),
+    }
+    for use in uses.values():
+        with pytest.raises(normkit.DataError, match=message):
+            use()
+    assert not (tmp_path / "s.json").exists()
+    # Values coming later make them whole: partial_fit goes on.
+    fitted = Standardizer(ema=False).partial_fit(given).partial_fit(frame)
+    reference = StandardScaler().fit(frame)
+    np.testing.assert_allclose(fitted.transform(frame), reference.transform(frame), rtol=1e-12)
+
+
 def test_transform_stream_learns_as_the_file_transform_does(tmp_path, mixed_frame):
     import pyarrow.parquet as pq
 
