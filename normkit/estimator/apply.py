@@ -21,7 +21,9 @@ from ..core.running import BatchSteps, RunningState
 from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
 from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
+from .numbers import pandas_float64, refuse_text_values
 from .tables import (
+    column_name,
     from_arrow_like,
     is_eager_frame,
     is_pandas,
@@ -274,12 +276,14 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
     DataFrame, or an iterable of record batches (returned as a generator).
     """
     names = list(names)
+    if isinstance(X, pa.RecordBatch | pa.Table):
+        refuse_text_values(X, names)
     if isinstance(X, pa.RecordBatch):
         return map_batch(X, names, fn)[0]
     if isinstance(X, pa.Table):
         schema = output_schema(X.schema, names)
         return pa.Table.from_batches(
-            [map_columns(b, names, fn) for b in X.to_batches()], schema=schema
+            [map_batch(b, names, fn)[0] for b in X.to_batches()], schema=schema
         )
     if isinstance(X, np.ndarray):
         if X.ndim != 2 or X.shape[1] != len(names):
@@ -294,7 +298,7 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
         return out
     if is_pandas(X):
         refuse_duplicate_columns(X)
-        labels = {str(label): label for label in X.columns}  # 0 was fitted as "0"
+        labels = {column_name(label): label for label in X.columns}  # 0 fitted as "0"
         for name in names:
             if name not in labels:
                 raise SchemaError(f"the DataFrame has no column {name!r}")
@@ -304,13 +308,22 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
         out = X.copy()
         for j, name in enumerate(names):
             label = labels[name]
-            out[label] = fn(j, X[label].to_numpy(dtype=np.float64, na_value=np.nan))
+            out[label] = fn(j, pandas_float64(X[label], name))
         return out
     if is_eager_frame(X):  # polars and others: through Arrow, back to their own kind
         return from_arrow_like(map_columns(table_to_arrow(X), names, fn), X)
     if isinstance(X, Iterable) and not isinstance(X, str | bytes):
-        return (map_columns(b, names, fn) for b in X)
+        return _map_stream(X, names, fn)
     raise TypeError(f"cannot transform an object of type {type(X).__name__}")
+
+
+def _map_stream(batches: Iterable, names: list[str], fn: ColumnMap) -> Iterator:
+    done = 0
+    for batch in batches:
+        if isinstance(batch, pa.RecordBatch | pa.Table):
+            refuse_text_values(batch, names, done)
+            done += batch.num_rows
+        yield map_columns(batch, names, fn)
 
 
 def refuse_infinite(

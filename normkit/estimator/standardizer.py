@@ -36,7 +36,7 @@ from ..errors import (
     listed,
     param,
 )
-from ..io.arrow import is_numeric_type, is_text_type, to_float64
+from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
 from ..io.csv.integers import codes_or_identifiers
 from ..io.lazy import pc
@@ -54,7 +54,16 @@ from .apply import (
     pandas_index_columns,
     refuse_infinite,
 )
-from .tables import OUTPUTS, as_output, is_eager_frame, is_lazy_frame, is_pandas, lazy_batches
+from .numbers import refuse_text_values
+from .tables import (
+    OUTPUTS,
+    as_output,
+    column_name,
+    is_eager_frame,
+    is_lazy_frame,
+    is_pandas,
+    lazy_batches,
+)
 from .vacant import refuse_in_memory, vacant_columns
 
 if TYPE_CHECKING:
@@ -440,7 +449,7 @@ class Standardizer:
         if is_pandas(X):
             # As scikit-learn converts the frame of these columns: its memory layout (which
             # pandas decides) sets the order of the sums, and so their last bits.
-            names = [str(c) for c in X.columns]
+            names = [column_name(c) for c in X.columns]
             try:
                 at = [names.index(name) for name in self.columns_]
                 picked = X if at == list(range(len(names))) else X.iloc[:, at]
@@ -700,6 +709,11 @@ class Standardizer:
     def merge(self, other: Standardizer) -> Standardizer:
         """Statistics of the union of the rows both were fitted on (exact in exact arithmetic;
         commutative to the last bit)."""
+        if not isinstance(other, Standardizer):
+            raise TypeError(
+                f"merge takes another Standardizer, not {type(other).__name__} (statistics of a "
+                "stat file: normkit.load(path))"
+            )
         return Standardizer.from_stats(self.stats_.merge(other.stats_), **self.get_params())
 
     # -- what was learned ------------------------------------------------------------------
@@ -1002,7 +1016,8 @@ class Standardizer:
         stats = self.stats_
         g, b = stats.affine(gamma, beta)
         normalizer = StreamNormalizer(stats.names, stats.require_running("mode"), mode, g, b)
-        for batch in normalizer(refuse_infinite(_record_batches(batches), stats.names)):
+        stream = _record_batches(batches, stats.names)
+        for batch in normalizer(refuse_infinite(stream, stats.names)):
             self._fitted = stats.with_running(normalizer.state)
             yield batch
 
@@ -1216,8 +1231,12 @@ def _eps_of(var: np.ndarray, scale: np.ndarray) -> float:
     return eps if same and np.allclose(scale, np.sqrt(var + eps), rtol=1e-10, atol=0.0) else 0.0
 
 
-def _record_batches(stream: Any) -> Iterator[pa.RecordBatch]:
-    """The record batches of a stream of tables (:meth:`Standardizer.transform_stream`)."""
+def _record_batches(stream: Any, names: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    """The record batches of a stream of tables (:meth:`Standardizer.transform_stream`), each
+    with the first one's columns, in its order and of its types, the fitted ones (``names``)
+    float64: the stream is cut into chunks of batches of one schema, and pandas chunks differ
+    (an integer column with a missing value is float64 in that chunk only)."""
+    first, done = None, 0
     for item in [stream] if _is_table(stream) else stream:
         if not _is_table(item):
             raise TypeError(
@@ -1226,7 +1245,48 @@ def _record_batches(stream: Any) -> Iterator[pa.RecordBatch]:
                 + ("; name the columns as the fit's (a DataFrame)" if _is_array(item) else "")
             )
         table = as_arrow(item)
-        yield from [table] if isinstance(table, pa.RecordBatch) else table.to_batches()
+        for batch in [table] if isinstance(table, pa.RecordBatch) else table.to_batches():
+            refuse_text_values(batch, names, done)
+            done += batch.num_rows
+            first = first or _fitted_float64(batch, names).schema
+            yield _conformed(batch, first, names)
+
+
+def _fitted_float64(batch: pa.RecordBatch, names: Sequence[str]) -> pa.RecordBatch:
+    fitted = set(names)
+    arrays = [
+        cast_float64(c) if n in fitted else c
+        for n, c in zip(batch.schema.names, batch.columns, strict=True)
+    ]
+    fields = [pa.field(f.name, pa.float64()) if f.name in fitted else f for f in batch.schema]
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _conformed(batch: pa.RecordBatch, first: pa.Schema, names: Sequence[str]) -> pa.RecordBatch:
+    """``batch`` with the columns of the stream's ``first`` batch, in its order and types."""
+    batch = _fitted_float64(batch, names)
+    if batch.schema == first:
+        return batch
+    given = set(batch.schema.names)
+    if given != set(first.names):
+        other = sorted(given ^ set(first.names))[0]
+        raise SchemaError(
+            f"column {other!r} is in {'this' if other in given else 'the first'} batch of the "
+            "stream and not in the other: transform_stream takes batches of the same columns"
+        )
+    arrays = []
+    for field in first:
+        column = batch.column(field.name)
+        if column.type != field.type:
+            try:
+                column = column.cast(field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise SchemaError(
+                    f"column {field.name!r} is {column.type} in a batch of the stream and "
+                    f"{field.type} in the first: give every batch the same types"
+                ) from None
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, schema=first)
 
 
 def _is_stream(X: Any) -> bool:

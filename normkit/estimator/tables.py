@@ -28,6 +28,7 @@ from ..errors import SchemaError
 __all__ = [
     "OUTPUTS",
     "as_output",
+    "column_name",
     "from_arrow_like",
     "is_eager_frame",
     "is_lazy_frame",
@@ -122,10 +123,18 @@ def _unreadable(error: Exception) -> SchemaError:
     )
 
 
+def column_name(label: Any) -> str:
+    """The name of a pandas column ``label``, as pyarrow names it: ``0`` is ``"0"``, and a
+    MultiIndex's ``("a", 1)`` is ``"('a', '1')"`` (its levels named first)."""
+    if isinstance(label, tuple):
+        return str(tuple(column_name(level) for level in label))
+    return str(label)
+
+
 def refuse_duplicate_columns(X: Any) -> None:
     """Refuse a pandas DataFrame with two columns of one name: which is which cannot be told
     (scikit-learn refuses it too)."""
-    labels = [str(label) for label in X.columns]
+    labels = [column_name(label) for label in X.columns]
     if len(set(labels)) != len(labels):
         seen: set[str] = set()
         twice = next(label for label in labels if label in seen or seen.add(label))
@@ -143,7 +152,7 @@ def _unsupported(X: Any, error: Exception) -> SchemaError:
             pa.Table.from_pandas(X[[label]], preserve_index=False)
         except (pa.ArrowNotImplementedError, TypeError):
             return SchemaError(
-                f"the DataFrame's column {str(label)!r} (dtype {X[label].dtype}) has no Arrow "
+                f"the DataFrame's column {column_name(label)!r} (dtype {X[label].dtype}) has no Arrow "
                 "type, so it can be neither normalized nor passed through",
                 hints=(
                     "convert it (a sparse column to dense: .sparse.to_dense(); complex "
@@ -182,7 +191,7 @@ def row_major(
     values = X.to_numpy()  # a view where pandas holds the frame in one block
     if layout(values) == "F":
         return None
-    place = {str(label): i for i, label in enumerate(X.columns)}
+    place = {column_name(label): i for i, label in enumerate(X.columns)}
 
     def rows(fn: Callable[[int, np.ndarray], np.ndarray]) -> Any:
         out = np.empty(values.shape, dtype=np.float64)

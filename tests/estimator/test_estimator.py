@@ -339,6 +339,35 @@ def test_statistics_of_no_rows_or_a_column_without_values_are_not_applied(tmp_pa
     np.testing.assert_allclose(fitted.transform(frame), reference.transform(frame), rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["batch", "adaptive"])
+def test_transform_stream_takes_chunks_of_other_column_orders_and_dtypes(mode):
+    # A chunk with a missing value in an integer column is float64, a chunk's columns may be in
+    # another order: the stream failed with pyarrow's 'Schema at index 1 was different'.
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(1, 9),
+            "y": [1.0, 2, 3, 4, 5, 6, 7, 9],
+            "id": np.arange(8),
+            "t": list("abcdefgh"),
+        }
+    )
+    whole = pa.Table.from_batches(
+        list(Standardizer(batch_size=4, exclude=["id"]).fit(frame).transform_stream([frame], mode))
+    )
+    second = frame.iloc[4:].astype({"x": float, "id": float})[["t", "id", "y", "x"]]
+    chunks = [frame.iloc[:4], second]
+    fitted = Standardizer(batch_size=4, exclude=["id"]).fit(frame)
+    out = pa.Table.from_batches(list(fitted.transform_stream(chunks, mode)))
+    assert out.equals(whole)
+    second = second.assign(id=[4.5, 5, 6, 7])  # a fraction the first chunk's int64 cannot hold
+    with pytest.raises(
+        SchemaError, match="column 'id' is double in a batch of the stream and int64"
+    ):
+        list(fitted.transform_stream([frame.iloc[:4], second], mode))
+    with pytest.raises(SchemaError, match="column 'z' is in this batch of the stream and not"):
+        list(fitted.transform_stream([frame.iloc[:4], frame.iloc[4:].assign(z=1)], mode))
+
+
 def test_transform_stream_learns_as_the_file_transform_does(tmp_path, mixed_frame):
     import pyarrow.parquet as pq
 

@@ -198,3 +198,50 @@ def test_transform_takes_scikit_learns_copy_argument():
         out = fitted.transform(frame, copy=copy)
         assert out is not frame
         assert frame["a"].tolist() == [1.0, 2.0, 4.0]
+
+
+def test_multiindex_columns_with_levels_other_than_text_are_transformed_as_fitted():
+    # fit named the columns as pyarrow does, ('a', '1'), transform looked them up as ('a', 1):
+    # the frame just fitted was refused ('the DataFrame has no column').
+    frame = pd.DataFrame(
+        np.arange(12.0).reshape(4, 3) ** 2,
+        columns=pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)]),
+    )
+    fitted = Standardizer().fit(frame)
+    out = fitted.transform(frame)
+    assert list(out.columns) == list(frame.columns)
+    np.testing.assert_allclose(out, StandardScaler().fit_transform(frame), rtol=1e-12)
+    np.testing.assert_allclose(fitted.inverse_transform(out), frame, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow", "polars", "stream"])
+def test_a_value_that_is_no_number_in_a_fitted_column_is_refused_by_column_and_row(kind):
+    # A raw ValueError ('could not convert string to float') or ArrowInvalid, naming neither.
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2, 3], "b": [1.0, 5, 6]}))
+    values = {"a": ["1", None, "2.5", "x"], "b": [1.0, 2, 3, 4]}
+    given = {
+        "pandas": lambda: pd.DataFrame(values),
+        "arrow": lambda: pa.table(values),
+        "polars": lambda: pl.DataFrame(values),
+        "stream": lambda: iter(pa.table(values).to_batches(max_chunksize=2)),
+    }[kind]
+
+    def transformed():
+        out = fitted.transform(given())
+        return list(out) if kind == "stream" else out
+
+    with pytest.raises(normkit.DataError, match=r"column 'a' at row 4: 'x' is not a number"):
+        transformed()
+    with pytest.raises(normkit.DataError, match=r"column 'a' at row 4: 'x' is not a number"):
+        list(fitted.transform_stream(given(), "adaptive"))
+    # Numbers as text are converted, as scikit-learn converts them.
+    values["a"][3] = "4"
+    out = pa.table(fitted.transform(pa.table(values)))
+    expected = (np.array([1.0, np.nan, 2.5, 4.0]) - 2.0) / np.sqrt(2 / 3)
+    np.testing.assert_allclose(out.column("a").to_numpy(zero_copy_only=False), expected)
+
+
+def test_merge_takes_only_another_standardizer():
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2, 3]}))
+    with pytest.raises(TypeError, match="merge takes another Standardizer, not int"):
+        fitted.merge(3)
