@@ -69,11 +69,22 @@ def drift_scores(
     return float(np.sum((p - q) * np.log(p / q))), ks
 
 
-def weighting_notes(column: str | None, weighted: bool) -> tuple[str, ...]:
+def weighting_notes(
+    column: str | None, weighted: bool, reference_weighted: bool
+) -> tuple[str, ...]:
     """What the report says of the new data's weights, against statistics weighted by
-    ``column``: its rows weigh as the reference's did when the new data has that column."""
+    ``column``: its rows weigh as the reference's did when the new data has that column; and
+    against statistics weighted by weights given in memory (``reference_weighted`` without a
+    column): the new data's rows weigh alike, so a mean or spread the weights moved differs."""
     if column is None:
-        return ()
+        if not reference_weighted:
+            return ()
+        return (
+            "the statistics were weighted by sample weights given in memory, not a column: the "
+            "new data's rows are read unweighted against them, so where the weights moved the "
+            "mean or spread, that is a difference too (fit with weights in a column, "
+            "--weight-column, to weigh new data alike)",
+        )
     if weighted:
         return (f"the new data is weighted by its column {column!r}, as the statistics were",)
     return (

@@ -318,4 +318,5 @@ def report_notes(
 ) -> tuple[str, ...]:
     """A drift report's notes on the data as read: its weights (:func:`~normkit.core.drift.
     weighting_notes`) and its columns the fit did not have (:func:`unknown_columns_note`)."""
-    return weighting_notes(weight, weighted) + unknown_columns_note(reference, columns)
+    notes = weighting_notes(weight, weighted, reference.weighted)
+    return notes + unknown_columns_note(reference, columns)

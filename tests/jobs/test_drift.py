@@ -489,6 +489,32 @@ def test_new_data_with_the_weight_column_is_weighted_as_the_reference_was(tmp_pa
     assert "no weight column 'w'" in unweighted.notes[0]
 
 
+def test_statistics_weighted_in_memory_say_the_new_data_is_read_unweighted(tmp_path):
+    # Fitted with sample_weight=, the statistics have no weight column to weigh new data by: a
+    # fresh sample of the same population drifted every time, the report saying nothing of
+    # weights (only that the data has a column 'w' the fit did not have).
+    def sample(seed: int, n: int) -> pd.DataFrame:
+        x = np.random.default_rng(seed).normal(size=n)
+        return pd.DataFrame({"x": x, "w": np.where(x > 0, 3.0, 1.0)})
+
+    train = sample(0, 20_000)
+    fitted = normkit.Standardizer().fit(train[["x"]], sample_weight=train["w"])
+    fitted.save(tmp_path / "s.json")
+    new = sample(1, 3_000)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    said = "the statistics were weighted by sample weights given in memory, not a column"
+    for report in (
+        normkit.drift_batches([new], fitted),
+        normkit.drift_files(tmp_path / "new.csv", tmp_path / "s.json"),
+    ):
+        assert report.drifted == ["x"]
+        assert any(note.startswith(said) for note in report.notes), report.notes
+    unweighted = normkit.Standardizer().fit(train[["x"]])
+    assert not any(
+        "weight" in note for note in normkit.drift_batches([new[["x"]]], unweighted).notes
+    )
+
+
 def test_one_row_has_no_spread_to_compare(fitted):
     """A single row has a mean but no standard deviation: its std and std ratio are unknown
     (null, and "-" in the table), not 0 (which would read as a collapse of the spread)."""
