@@ -385,9 +385,17 @@ def _judge(
         )
     if reference.sketch is None:
         missing = "" if not _unknown(reference, "missing") else ", nor missing values"
+        tails = (
+            ""
+            if np.isfinite(reference.m4).all()
+            else "; without their kurtosis, the spread's test takes the tails the new data shows, "
+            "which a heavy-tailed column's sample underrates: such a column drifts by chance "
+            "more often than alpha"
+        )
         notes += (
             "the stat file keeps no sample or range of its data (its statistics were imported): "
-            f"the distribution is not tested{missing}, and a wider spread by the variance alone",
+            f"the distribution is not tested{missing}, and a wider spread by the variance "
+            f"alone{tails}",
         )
         # A mean and a variance bound no value's share but one away from the mean (Cantelli),
         # and a column constant in training is exported with running_var 1 (scale 1, as

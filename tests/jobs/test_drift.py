@@ -459,6 +459,11 @@ def test_a_stuck_column_against_statistics_without_their_data_is_bounded_by_cant
     assert report.drifted == ["a"]  # share <= 1 / (1 + 0.64), ** 200
     at_mean = pd.DataFrame({"a": np.full(200, float(stats.mean_[0])), "b": rng.normal(size=200)})
     assert normkit.drift_batches([at_mean], stats).drifted == []
+    # Without the kurtosis, the spread's test takes the new data's tails: the notes say that a
+    # heavy-tailed column then drifts by chance more often than alpha (they did not).
+    (note,) = [n for n in report.notes if "no sample or range" in n]
+    assert "without their kurtosis" in note
+    assert "more often than alpha" in note
 
 
 def test_new_data_with_the_weight_column_is_weighted_as_the_reference_was(tmp_path):
