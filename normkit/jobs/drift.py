@@ -287,6 +287,7 @@ def drift_batches(
     column = weight_column_of(reference)
     accumulator = Accumulator(names, weight_name=column)
     counter = exact_counter(reference)
+    booleans = {p.name for p in reference.passthrough or () if p.why == "boolean"}
     weighted = None
     seen: dict[str, None] = {}
     for batch in batches:
@@ -303,7 +304,10 @@ def drift_batches(
         kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
         for name, keep in zip(text, counter.keep, strict=True):
             values = table.column(name) if kept is None else table.column(name).filter(kept)
-            counter.update(name, *value_counts(values, counter.cap, keep=sorted(keep)))
+            # A boolean column given as text ("True", pandas' spelling) is counted as a CSV's.
+            spelled = name in booleans and not pa.types.is_boolean(values.type)
+            counts = value_counts(values, counter.cap, keep=sorted(keep), spelled_booleans=spelled)
+            counter.update(name, *counts)
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
     counts = counter.result(counter.cap)

@@ -520,6 +520,21 @@ def test_statistics_weighted_in_memory_say_the_new_data_is_read_unweighted(tmp_p
     )
 
 
+def test_a_boolean_column_given_as_text_is_counted_as_booleans():
+    # pandas spells booleans "True" and "False" (read with dtype=str): a sample of the
+    # reference's own rows drifted, 'True' and 'False' new, 'true' and 'false' vanished.
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({"x": rng.normal(size=5000), "flag": rng.random(5000) < 0.3})
+    stats = normkit.Standardizer().fit(reference)
+    rows = reference.sample(1000, random_state=1)
+    for spelled in (rows.flag.astype(str), rows.flag.astype(int).astype(str)):
+        assert normkit.drift_batches([rows.assign(flag=spelled)], stats).drifted == []
+    other = rows.assign(flag=rows.flag.map({True: "yes", False: "no"}))  # another vocabulary
+    report = normkit.drift_batches([other], stats)
+    assert report.drifted == ["flag"]
+    assert next(c for c in report.columns if c.name == "flag").new_categories == ("no", "yes")
+
+
 def test_one_row_has_no_spread_to_compare(fitted):
     """A single row has a mean but no standard deviation: its std and std ratio are unknown
     (null, and "-" in the table), not 0 (which would read as a collapse of the spread)."""
