@@ -16,11 +16,16 @@ if TYPE_CHECKING:
 
 
 def _share_ratio(change: float) -> str:
-    """A category share's change, ``ln`` of its ratio, as the factor it was multiplied by: a
-    fall to a 2,600th is ``x0.00038``, not ``x2600``."""
+    """A category share's change, ``ln`` of its ratio, as the factor it was multiplied by (a
+    fall to a fifth is ``x0.20``, not ``x5.00``); beyond a thousandfold, the ratio of a share
+    from or to none (half a value counted) tells nothing more: ``x>1000``, ``x<0.001``."""
     if change != change:
         return "-"
     ratio = math.exp(change)
+    if ratio > 1000:
+        return "share x>1000"
+    if ratio < 0.001:
+        return "share x<0.001"
     return f"share x{ratio:.2f}" if ratio >= 0.01 else f"share x{ratio:.2g}"
 
 

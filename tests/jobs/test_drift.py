@@ -535,6 +535,20 @@ def test_a_boolean_column_given_as_text_is_counted_as_booleans():
     assert next(c for c in report.columns if c.name == "flag").new_categories == ("no", "yes")
 
 
+def test_a_share_from_none_is_shown_beyond_a_thousandfold(tmp_path):
+    # A category the reference never had taking every row: its share ratio, from half a value
+    # counted, was shown as 'share x1000022122209.50'.
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({"x": rng.normal(size=5000), "flag": rng.random(5000) < 0.3})
+    reference.to_parquet(tmp_path / "ref.parquet")
+    assert run("fit", tmp_path / "ref.parquet", "-o", tmp_path / "s.json").exit_code == 0
+    other = reference.assign(flag=reference.flag.map({True: "yes", False: "no"}))
+    other.to_parquet(tmp_path / "new.parquet")
+    shown = run("drift", tmp_path / "new.parquet", "-s", tmp_path / "s.json").stdout
+    line = next(row for row in shown.splitlines() if row.startswith("flag"))
+    assert "share x>1000" in line, line
+
+
 def test_one_row_has_no_spread_to_compare(fitted):
     """A single row has a mean but no standard deviation: its std and std ratio are unknown
     (null, and "-" in the table), not 0 (which would read as a collapse of the spread)."""
