@@ -41,4 +41,7 @@ class Spelling:
         plain = plain_value(value)
         as_text = getattr(option.type, "as_text", None) or str
         text = ",".join(map(as_text, plain)) if isinstance(plain, list) else as_text(plain)
-        return f"{option.flag} {shlex.quote(text)}"
+        shell = shlex.quote(text)
+        if "'" in text and not any(c in text for c in '"$`\\!'):
+            shell = f'"{text}"'  # --quote "'", not --quote ''"'"''
+        return f"{option.flag} {shell}"

@@ -2503,6 +2503,28 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
         assert "--header or --no-header" in message
         assert "on 6 rows" in normkit_summary("fit", data, "--header", "-o", tmp_path / "w.json")
         assert "on 7 rows" in normkit_summary("fit", data, "--no-header", "-o", tmp_path / "w.json")
+    # Integers that count up above columns of integers: pandas' to_csv of a frame of integers
+    # (scikit-learn's digits), or years above counts. They were read as a row (exit 0, a scale
+    # 28% off StandardScaler's on the digits).
+    from sklearn.datasets import load_digits
+
+    digits = load_digits().data.astype(int)
+    pd.DataFrame(digits).to_csv(data, index=False)
+    proc = run_normkit("fit", data, "-o", tmp_path / "d.json")
+    message = proc.stderr.decode()
+    assert proc.returncode == 1, message
+    assert "its integers (0, 1, 2, 3, 4, ...) count up" in message
+    assert "--header or --no-header" in message
+    assert "on 1,797 rows" in normkit_summary("fit", data, "--header", "-o", tmp_path / "d.json")
+    scale = [c["scale"] for c in json.loads((tmp_path / "d.json").read_text())["columns"]]
+    np.testing.assert_allclose(scale, StandardScaler().fit(digits).scale_, rtol=1e-12)
+    data.write_text("country,2019,2020\nNorway,5328000,5367000\nSweden,10280000,10350000\n")
+    assert run_normkit("fit", data, "-o", tmp_path / "d.json").returncode == 1
+    # A row below counting up too, or two columns counting up from 1: rows, as before.
+    data.write_text("0,1,2\n5,9,4\n3,4,5\n")
+    assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
+    data.write_text("1;2\n5;3\n")
+    assert "on 2 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
     # An empty first field below as well: a row of data, as before.
     data.write_text(",0,1\n,5,6\n3,4,5\n")
     assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "w.json")
@@ -2552,6 +2574,18 @@ def test_a_piped_first_record_longer_than_two_blocks_is_read_as_from_the_file(tm
     proc = run_normkit("fit", "-", "--csv-block-size", "32K", stdin=data.read_bytes())
     assert proc.returncode == 1
     assert "a CSV row is longer than the block size allows" in proc.stderr.decode()
+
+
+def test_a_record_that_splits_with_single_quotes_names_the_quote_option(tmp_path):
+    # Written with quotechar="'" and a '"' in a field: 'expected 2 fields, got 3' named no way out.
+    data = tmp_path / "single.csv"
+    frame = pd.DataFrame({"x": [1.5, 2.5, 3.5, 4.5], "note": ["a, b", 'say "hi"', "c", "d"]})
+    frame.to_csv(data, index=False, quotechar="'")
+    proc = run_normkit("fit", data, "-o", tmp_path / "s.json")
+    message = proc.stderr.decode()
+    assert proc.returncode == 1, message
+    assert "it splits into 2 with ' as the quote character: give it (--quote \"'\")" in message
+    assert "on 4 rows" in normkit_summary("fit", data, "--quote", "'", "-o", tmp_path / "s.json")
 
 
 def test_a_utf8_byte_order_mark_is_kept_in_csv_output(tmp_path):

@@ -3,6 +3,7 @@ of ``normkit.io.csv.sniff`` (the native engine's ``is_text`` follows its kinds o
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection
 
@@ -105,6 +106,25 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
             param="csv.header",
             hints=_header_hints(),
         )
+    # 0,1,2 (pandas' names of a frame's numbered columns) or 2019,2020 (years) above columns of
+    # integers: names, or a row that happens to count up? No row below counting up as well. Two
+    # columns count up by chance more often (1;2 above 5;3): only from 0, or as years.
+    if (
+        len(named) > 1
+        and _counting_up(rows[0], named)
+        and (
+            len(named) > 2 or int(rows[0][named[0]]) == 0 or 1000 <= int(rows[0][named[0]]) < 10_000
+        )
+        and not any(_counting_up(row, named) for row in rows[1:501])
+    ):
+        integers = ", ".join(rows[0][j] for j in named[:5]) + (", ..." if len(named) > 5 else "")
+        raise InputError(
+            f"whether the first row is a header cannot be told: its integers ({integers}) count "
+            f"up, as column names do (pandas numbers a frame's columns so), above columns of "
+            f"integers",
+            param="csv.header",
+            hints=_header_hints(),
+        )
     if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
         return False, "the first row has numbers above columns of numbers"
     if "text" in first or "number" not in first:
@@ -115,6 +135,14 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         param="csv.header",
         hints=_header_hints(),
     )
+
+
+def _counting_up(row: list[str], at: list[int]) -> bool:
+    """Whether the fields of ``row`` at ``at`` are integers each one more than the last."""
+    if at[-1] >= len(row) or not all(_DIGITS.fullmatch(row[j]) for j in at):
+        return False
+    values = [int(row[j]) for j in at]
+    return all(b == a + 1 for a, b in itertools.pairwise(values))
 
 
 def _shortened(value: str, limit: int = 24) -> str:

@@ -4,9 +4,12 @@ quoting instead (:mod:`.sniff`)."""
 
 from __future__ import annotations
 
+import csv
 import re
 
-__all__ = ["open_but_not_quoted", "quoting_breaks"]
+from ...errors import param
+
+__all__ = ["open_but_not_quoted", "other_quote_hints", "quoting_breaks"]
 
 
 def quoting_breaks(text: str, delimiter: str, quote: str, escape: str | None) -> bool:
@@ -74,3 +77,20 @@ def outside_quotes(text: str, quote: str | None) -> str:
         inside = rf"{q}(?:[^{q}]|{q}{q})*{q}"  # spaces around it are no part of the text
         text = re.sub(rf"(?m)(?:^|(?<=[,;\t|])) *{inside} *(?=[,;\t|\r\n]|$)", "", text)
     return text
+
+
+def other_quote_hints(record: str, delimiter: str, quote: str | None, expected: int) -> tuple:
+    """Where a ``record`` of too many or too few fields splits into the ``expected`` number
+    with ``'`` as the quote character (``'a, b'``, as written with ``quotechar="'"``): the
+    option naming it."""
+    if quote == "'" or "'" not in record:
+        return ()
+    try:
+        fields = next(csv.reader([record], delimiter=delimiter, quotechar="'"), [])
+    except csv.Error:
+        return ()
+    if len(fields) != expected:
+        return ()
+    return (
+        f"it splits into {expected} with ' as the quote character: give it ({param('csv.quote', chr(39))})",
+    )

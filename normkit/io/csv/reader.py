@@ -61,6 +61,7 @@ from .native import (
     whole_records,
     without_comment_lines,
 )
+from .quotes import other_quote_hints
 from .sniff import sniff
 
 __all__ = ["HEAD_BYTES", "CsvReader"]
@@ -512,6 +513,7 @@ class CsvReader(ReaderBase):
                 f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
                 f"field{'' if exc.expected == 1 else 's'}, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self.head, malformed=True)
+                or other_quote_hints(exc.value, delimiter, self._quote(), exc.expected)
                 or escaped
                 or record_hints(exc.value, csv.comment, self._quote(), delimiter)
                 or skip_hints(self.head, delimiter, self._quote(), exc.line),
