@@ -1,5 +1,6 @@
-"""Drift of text and boolean columns (their category counts), and the scores every column of a
-drift report starts as; see :mod:`normkit.jobs.drift`."""
+"""Drift of text and boolean columns (their category counts), the scores every column of a
+drift report starts as, and the report's notes on the data and the reference; see
+:mod:`normkit.jobs.drift`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.drift import weighting_notes
+from ..errors import listed
 from ..stats import significance
 from ..stats.fitted import FittedStats
 
@@ -24,6 +26,7 @@ __all__ = [
     "exact_counter",
     "missing_rate",
     "report_notes",
+    "sample_notes",
     "unknown_columns_note",
 ]
 
@@ -320,3 +323,44 @@ def report_notes(
     weighting_notes`) and its columns the fit did not have (:func:`unknown_columns_note`)."""
     notes = weighting_notes(weight, weighted, reference.weighted)
     return notes + unknown_columns_note(reference, columns)
+
+
+def sample_notes(reference: FittedStats, columns: list, missing_unknown: bool) -> tuple[str, ...]:
+    """What a drift report says of the reference's sample (its quantiles): merged from shards,
+    or none (statistics imported without their data: what is then not tested, and the columns
+    constant in the new data it cannot judge); ``columns``: the report's
+    :class:`~normkit.jobs.drift.ColumnDrift`; ``missing_unknown``: whether the statistics do
+    not know the missing values."""
+    notes: list[str] = []
+    if reference.sketch is not None and reference.sketch.merged:
+        notes.append(
+            "the stat file's quantiles were merged from shards (merge-stats): interpolated, not "
+            "a sample's, so the distribution is not tested (its PSI is shown); fit the reference "
+            "on all the data in one run to test it",
+        )
+    if reference.sketch is None:
+        missing = ", nor missing values" if missing_unknown else ""
+        tails = (
+            ""
+            if np.isfinite(reference.m4).all()
+            else "; without their kurtosis, the spread's test takes the tails the new data shows, "
+            "which a heavy-tailed column's sample underrates: such a column drifts by chance "
+            "more often than alpha"
+        )
+        notes.append(
+            "the stat file keeps no sample or range of its data (its statistics were imported): "
+            f"the distribution is not tested{missing}, and a wider spread by the variance "
+            f"alone{tails}",
+        )
+        # A mean and a variance bound no value's share but one away from the mean (Cantelli),
+        # and a column constant in training is exported with running_var 1 (scale 1, as
+        # scikit-learn's): a column stuck at its mean looks like that one, unchanged.
+        stuck = [c.name for c in columns if c.std == 0 and c.reference_std > 0 and not c.drifted]
+        if stuck:
+            notes.append(
+                f"{listed(stuck)} {'is' if len(stuck) == 1 else 'are'} constant in the new data: "
+                "not flagged, as statistics without their data cannot tell a "
+                "column stuck at its mean from one constant in training (exported with "
+                "running_var 1); check it against the data",
+            )
+    return tuple(notes)

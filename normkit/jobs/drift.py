@@ -55,7 +55,7 @@ from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
 from ..core.drift import bin_counts, drift_scores, share_at
-from ..errors import SchemaError, StatsFileError, listed, param
+from ..errors import SchemaError, StatsFileError, param
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
@@ -73,6 +73,7 @@ from .category_drift import (
     exact_counter,
     missing_rate,
     report_notes,
+    sample_notes,
 )
 from .recipes import refuse_other_scale
 from .sources import Progress, check_stat_columns, feed, require_rows
@@ -381,37 +382,7 @@ def _judge(
             ColumnDrift(**column.scores, threshold=threshold, p_values=p_values[i], reasons=reasons)
         )
     tests = int(np.isfinite(adjusted).sum())
-    if reference.sketch is not None and reference.sketch.merged:
-        notes += (
-            "the stat file's quantiles were merged from shards (merge-stats): interpolated, not "
-            "a sample's, so the distribution is not tested (its PSI is shown); fit the reference "
-            "on all the data in one run to test it",
-        )
-    if reference.sketch is None:
-        missing = "" if not _unknown(reference, "missing") else ", nor missing values"
-        tails = (
-            ""
-            if np.isfinite(reference.m4).all()
-            else "; without their kurtosis, the spread's test takes the tails the new data shows, "
-            "which a heavy-tailed column's sample underrates: such a column drifts by chance "
-            "more often than alpha"
-        )
-        notes += (
-            "the stat file keeps no sample or range of its data (its statistics were imported): "
-            f"the distribution is not tested{missing}, and a wider spread by the variance "
-            f"alone{tails}",
-        )
-        # A mean and a variance bound no value's share but one away from the mean (Cantelli),
-        # and a column constant in training is exported with running_var 1 (scale 1, as
-        # scikit-learn's): a column stuck at its mean looks like that one, unchanged.
-        stuck = [c.name for c in columns if c.std == 0 and c.reference_std > 0 and not c.drifted]
-        if stuck:
-            notes += (
-                f"{listed(stuck)} {'is' if len(stuck) == 1 else 'are'} constant in the new data: "
-                "not flagged, as statistics without their data cannot tell a "
-                "column stuck at its mean from one constant in training (exported with "
-                "running_var 1); check it against the data",
-            )
+    notes += sample_notes(reference, columns, _unknown(reference, "missing"))
     return DriftReport(
         columns, int(new.n_rows), options.threshold, options.alpha, tests, sources, notes
     )
