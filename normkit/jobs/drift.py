@@ -65,7 +65,6 @@ from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
-from ..stats.scales import data_scale
 from .category_drift import (
     Scores,
     categorical_scores,
@@ -258,7 +257,7 @@ def drift_files(
     names = list(reference.names)
     text = list(reference.categories or {})
     check_stat_columns(sources, names + text)
-    refuse_other_scale(sources, data_scale(reference.provenance))
+    refuse_other_scale(sources, reference)
     column = weight_column_of(reference)
     weighted = column is not None and all(column in s.schema.names for s in sources)
     accumulator = Accumulator(names, weighted=weighted, weight_name=column if weighted else None)

@@ -28,7 +28,8 @@ from ..io.formats import Format
 from ..io.lazy import ipc
 from ..io.reader import Reader
 from ..io.sidecar import delete_hint, record_path
-from ..stats.scales import frozen, scale_words
+from ..stats.fitted import FittedStats
+from ..stats.scales import data_scale, frozen, scale_words
 
 __all__ = [
     "METADATA_KEY",
@@ -312,12 +313,13 @@ def restored_pandas(
     return with_pandas_columns(schema, {k: v for k, v in shared.pandas.items() if k in restored})
 
 
-def refuse_other_scale(sources: Sequence[Reader], stats_scale: frozenset | None) -> None:
-    """Refuse inputs whose records say that normkit normalized them, where the statistics were
-    fitted on data of another scale (``stats_scale``: :func:`~normkit.stats.scales.data_scale`;
-    None: raw): drift of normalized data against raw data's statistics finds every column
-    moved. An input without a record (a CSV) is not judged."""
-    fitted = stats_scale or frozenset({None})
+def refuse_other_scale(sources: Sequence[Reader], stats: FittedStats) -> None:
+    """Refuse inputs whose records say that normkit normalized them, where ``stats`` were
+    fitted on data of another scale (:func:`~normkit.stats.scales.data_scale` of their
+    provenance; none said: raw): drift of normalized data against raw data's statistics finds
+    every column moved, and a report draws normalized values as raw. An input without a record
+    (a CSV) is not judged."""
+    fitted = data_scale(stats.provenance) or frozenset({None})
     for source in sources:
         scale = frozen(recorded_scale(source))
         if scale is not None and scale not in fitted:

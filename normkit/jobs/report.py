@@ -56,6 +56,7 @@ from .plots import (
     pyplot,
     readable_ticks,
 )
+from .recipes import refuse_other_scale
 from .sources import Progress, check_stat_columns, feed, require_rows
 
 __all__ = [
@@ -259,6 +260,7 @@ def collect(
     sources = open_dataset(inputs, read, told=told)
     names = list(stats.names)
     check_stat_columns(sources, names)
+    refuse_other_scale(sources, stats)  # as drift: raw against raw
     running = stats.running.options if stats.running is not None else EmaOptions()
     size = options.sample_rows if options.sample_rows is not None else sample_size(len(names))
     trajectory = Trajectory(len(names))

@@ -223,3 +223,24 @@ def test_a_large_batch_is_formatted_in_pieces_of_about_the_piece_size(monkeypatc
     assert len(pieces) > 10
     assert max(pieces) <= 3 * (1 << 14)  # slices of about a piece, up to two in one
     assert sink.getvalue().to_pybytes() == written(table)
+
+
+@pytest.mark.parametrize("dictionary", [False, True])
+def test_text_holding_a_nul_character_is_refused_with_its_column_and_row(dictionary):
+    # Written with exit 0, the CSV was then refused by normkit's own reader as binary data.
+    text = pa.array(["a", "b", "c\x00d"])
+    text = text.dictionary_encode() if dictionary else text
+    batch = pa.record_batch({"x": [1.0, 2.0, 3.0], "s": text})
+    writer = CsvWriter(pa.BufferOutputStream(), batch.schema, ",", name="out.csv")
+    writer.write_batch(batch.slice(0, 2))
+    with pytest.raises(OutputError, match=r"out.csv: column 's' at row 3 holds a NUL character"):
+        writer.write_batch(batch.slice(2))
+    writer.abandon()
+
+
+def test_a_first_name_beginning_with_a_byte_order_mark_is_refused():
+    # It was written as the file's first bytes: read back, a byte-order mark, the name renamed.
+    schema = pa.schema([("\ufeffname", pa.string()), ("x", pa.float64())])
+    with pytest.raises(OutputError, match="begins with a byte-order mark"):
+        CsvWriter(pa.BufferOutputStream(), schema, ",", name="out.csv")
+    CsvWriter(pa.BufferOutputStream(), schema, ",", header=False).abandon()  # no header: no name

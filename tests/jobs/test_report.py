@@ -115,6 +115,19 @@ def test_usage_and_data_errors(tmp_path, sample_stats):
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_data_normkit_normalized_is_refused_as_drift_refuses_it(tmp_path, sample_stats, suffix):
+    # The report drew the z-values as the raw histogram and normalized them again (a mean of
+    # -5.6e-17 beside the stat file's), without a word; drift refused the same input.
+    z = tmp_path / f"z.{suffix}"
+    assert run("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z, "-q").exit_code == 0
+    result = run("report", z, "-s", sample_stats, "-o", tmp_path / "r.html")
+    assert result.exit_code == 1, result.stderr
+    assert "is data normkit normalized" in result.stderr
+    assert "the statistics were fitted on raw data" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_the_trajectory_is_thinned_evenly_and_ends_at_the_running_statistics():
     options = EmaOptions(batch_size=4)
     x = np.random.default_rng(0).normal(size=(4 * 5000 + 2, 2))

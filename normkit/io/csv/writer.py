@@ -108,8 +108,17 @@ class CsvWriter:
         self._missing = missing or self._empty
         self._header: Sequence = ()
         if header:  # without one when the input had none: the output reads back the same way
+            if schema.names and schema.names[0].startswith("\ufeff"):
+                raise OutputError(
+                    f"{name}: the first column's name {schema.names[0]!r} begins with a "
+                    "byte-order mark (U+FEFF), which a CSV reader takes for the file's own and "
+                    "drops: it would read back as another name",
+                    hints=("rename the column", "write Parquet or Arrow"),
+                )
             self._header = self._records([(1, _header_columns(schema.names))], missing="")
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
+        self._text = [i for i, field in enumerate(schema) if _is_text(field.type)]
+        self._rows = 0
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="normkit-csv-format")
         self._jobs: deque[Future] = deque()
         self._batches: list[pa.RecordBatch] = []
@@ -118,6 +127,8 @@ class CsvWriter:
     def write_batch(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
             return
+        self._refuse_nul(batch)
+        self._rows += batch.num_rows
         # A large batch goes in slices of about a piece: what is in flight is then a few
         # pieces' text, whatever the batches' size (batches of 65,536 rows of Parquet, each
         # formatted whole, held 425 MiB at the peak).
@@ -128,6 +139,20 @@ class CsvWriter:
             self._bytes += part.nbytes
             if self._bytes >= CSV_WRITE_BYTES:
                 self._submit()
+
+    def _refuse_nul(self, batch: pa.RecordBatch) -> None:
+        """Refuse text holding a NUL character: CSV readers (normkit's among them) take a
+        file holding one for binary data, so the output would not read back."""
+        for i in self._text:
+            found = _holding_nul(batch.column(i))
+            if found is not None and pc.any(found).as_py():
+                row = self._rows + pc.index(found, True).as_py() + 1
+                raise OutputError(
+                    f"{self._name}: column {self._names[i]!r} at row {row:,} holds a NUL "
+                    "character (\\x00), which CSV readers take for binary data: the output would "
+                    "not read back",
+                    hints=("write Parquet or Arrow", "remove the character from the text"),
+                )
 
     def _submit(self) -> None:
         if self._batches:
@@ -259,6 +284,29 @@ _NATIVE_KINDS = {
     pa.string(): 12,
     pa.large_string(): 13,
 }
+
+
+def _holding_nul(column: pa.Array) -> pa.Array | None:
+    """Which values of a text ``column`` hold a NUL character (None: none can)."""
+    if pa.types.is_dictionary(column.type):
+        values = _holding_nul(column.dictionary)
+        if values is None or not pc.any(values).as_py():
+            return None
+        chosen = pa.array(np.flatnonzero(values.to_numpy(zero_copy_only=False)))
+        return pc.is_in(column.indices.cast(pa.int64()), value_set=chosen)
+    if pa.types.is_string_view(column.type):
+        column = column.cast(pa.large_string())
+    return pc.match_substring(column, "\x00")
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return (
+        pa.types.is_string(dtype)
+        or pa.types.is_large_string(dtype)
+        or pa.types.is_string_view(dtype)
+    )
 
 
 def _csv_kind(dtype: pa.DataType) -> str:
