@@ -288,6 +288,12 @@ _NATIVE_KINDS = {
 
 def _holding_nul(column: pa.Array) -> pa.Array | None:
     """Which values of a text ``column`` hold a NUL character (None: none can)."""
+    if not pa.types.is_string_view(column.type) and not pa.types.is_dictionary(column.type):
+        _, offsets, data = column.buffers()  # the values' bytes: a NUL in none, the common case
+        width = np.int64 if pa.types.is_large_string(column.type) else np.int32
+        ends = np.frombuffer(offsets, dtype=width)[[column.offset, column.offset + len(column)]]
+        if data is None or np.frombuffer(data, dtype=np.uint8)[ends[0] : ends[1]].all():
+            return None
     if pa.types.is_dictionary(column.type):
         values = _holding_nul(column.dictionary)
         if values is None or not pc.any(values).as_py():
