@@ -2526,6 +2526,17 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
     data.write_text("1;2\n5;3\n")
     assert "on 2 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
+    # Few columns count up by chance: an index and a count, two years, names and two flags,
+    # answers on a scale of 5, a missing value and a 0; rows, as before.
+    for rows in [
+        "0,1\n1,0\n2,5\n3,7",
+        "2019,2020\n2015,2018\n2012,2016\n2010,2014",
+        "alice,0,1\nbob,1,1\ncarol,0,0\ndave,1,0",
+        "2,3,4\n5,1,2\n3,3,1\n4,2,5",
+        ",0\n1.5,0\n2.3,1\n4.1,0",
+    ]:
+        data.write_text(rows + "\n")
+        assert "on 4 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json"), rows
     # An empty first field below as well: a row of data, as before.
     data.write_text(",0,1\n,5,6\n3,4,5\n")
     assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "w.json")

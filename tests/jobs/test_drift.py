@@ -693,6 +693,26 @@ def test_codes_replaced_by_others_drift_however_many_the_stat_file_keeps(
     assert alarms <= 1, alarms
 
 
+def test_the_share_good_and_turing_expect_is_tested_with_its_own_error():
+    # 3,000 codes over a reference of 100 rows, five seen twice: the reference's codes are
+    # expected to hold 10% of new values and hold 3%. Tested as if 10% were a share measured
+    # on 100 values, an unchanged sample of 20,000 rows drifted (p 0.006, 'share x0.31').
+    rng = np.random.default_rng(77)
+
+    def sample(n: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"x": rng.normal(size=n), "c": [f"c{v}" for v in rng.integers(0, 3000, n)]}
+        )
+
+    reference = sample(100)
+    assert (reference.c.value_counts() == 2).sum() == 5
+    stats = normkit.Standardizer(ema=False).fit(reference)
+    report = normkit.drift_batches([sample(20_000)], stats)
+    assert report.drifted == [], report.columns[1]
+    alarms = sum(bool(normkit.drift_batches([sample(20_000)], stats).drifted) for _ in range(10))
+    assert alarms <= 1, alarms
+
+
 def test_a_column_the_fit_did_not_have_is_noted(tmp_path, fitted):
     _, stats, data = fitted
     widened = data.assign(added=np.arange(len(data)) % 7)

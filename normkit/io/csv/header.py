@@ -93,10 +93,14 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # ,0,1,2 above rows whose first field is never empty: the header pandas writes of a frame
     # whose columns are numbered (its index unnamed), or a row of a missing value and 0, 1, 2?
     numbered = rows[0][1:]
+    below = [row[0].strip() if row else "" for row in rows[1:501]]
     if (
         not rows[0][0].strip()
         and numbered == [str(i) for i in range(len(numbered))]
-        and all(row and row[0].strip() for row in rows[1:501])
+        and all(below)
+        # One column numbered 0 (a Series' header, or a missing value and a 0?): under an
+        # index that counts from 0 only.
+        and (len(numbered) > 1 or below == [str(i) for i in range(len(below))])
     ):
         raise InputError(
             f"whether the first row is a header cannot be told: it is an empty name and the "
@@ -107,13 +111,18 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
             hints=_header_hints(),
         )
     # 0,1,2 (pandas' names of a frame's numbered columns) or 2019,2020 (years) above columns of
-    # integers: names, or a row that happens to count up? No row below counting up as well. Two
-    # columns count up by chance more often (1;2 above 5;3): only from 0, or as years.
+    # integers: names, or a row that happens to count up? No row below counting up as well; and
+    # few columns count up by chance (0,1 an index and a count, 2,3,4 answers on a scale of 5,
+    # 2019,2020 two years): from 0 in three columns or more, in four or more, or years beside
+    # text (country,2019,2020).
+    start = int(rows[0][named[0]]) if named and _DIGITS.fullmatch(rows[0][named[0]]) else -1
     if (
         len(named) > 1
         and _counting_up(rows[0], named)
         and (
-            len(named) > 2 or int(rows[0][named[0]]) == 0 or 1000 <= int(rows[0][named[0]]) < 10_000
+            (start == 0 and len(named) > 2)
+            or len(named) > 3
+            or (1000 <= start < 10_000 and "text" in first)
         )
         and not any(_counting_up(row, named) for row in rows[1:501])
     ):
