@@ -82,8 +82,8 @@ def weighting_notes(
         return (
             "the statistics were weighted by sample weights given in memory, not a column: the "
             "new data's rows are read unweighted against them, so where the weights moved the "
-            "mean or spread, that is a difference too (fit with weights in a column, "
-            "--weight-column, to weigh new data alike)",
+            "mean or spread, that is a difference too (fit with the weights in a column, "
+            "--weight-column or fit_files(..., weight_column=NAME), to weigh new data alike)",
         )
     if weighted:
         return (f"the new data is weighted by its column {column!r}, as the statistics were",)

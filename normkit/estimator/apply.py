@@ -269,15 +269,16 @@ def map_batch(
     return pa.RecordBatch.from_arrays(arrays, schema=schema), None
 
 
-def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
+def map_columns(X: Any, names: Sequence[str], fn: ColumnMap, offset: int = 0) -> Any:
     """Replace each fitted column ``j`` of ``X`` by ``fn(j, values)``; keep the rest.
 
     ``X`` is a record batch, a table, a 2-d array (its columns are the fitted ones), a pandas
-    DataFrame, or an iterable of record batches (returned as a generator).
+    DataFrame, or an iterable of record batches (returned as a generator); ``offset``: the rows
+    before it in a stream (the row a refused value is at counts them).
     """
     names = list(names)
     if isinstance(X, pa.RecordBatch | pa.Table):
-        refuse_text_values(X, names)
+        refuse_text_values(X, names, offset)
     if isinstance(X, pa.RecordBatch):
         return map_batch(X, names, fn)[0]
     if isinstance(X, pa.Table):
@@ -308,10 +309,10 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
         out = X.copy()
         for j, name in enumerate(names):
             label = labels[name]
-            out[label] = fn(j, pandas_float64(X[label], name))
+            out[label] = fn(j, pandas_float64(X[label], name, offset))
         return out
     if is_eager_frame(X):  # polars and others: through Arrow, back to their own kind
-        return from_arrow_like(map_columns(table_to_arrow(X), names, fn), X)
+        return from_arrow_like(map_columns(table_to_arrow(X), names, fn, offset), X)
     if isinstance(X, Iterable) and not isinstance(X, str | bytes):
         return _map_stream(X, names, fn)
     raise TypeError(f"cannot transform an object of type {type(X).__name__}")
@@ -320,10 +321,8 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap) -> Any:
 def _map_stream(batches: Iterable, names: list[str], fn: ColumnMap) -> Iterator:
     done = 0
     for batch in batches:
-        if isinstance(batch, pa.RecordBatch | pa.Table):
-            refuse_text_values(batch, names, done)
-            done += batch.num_rows
-        yield map_columns(batch, names, fn)
+        yield map_columns(batch, names, fn, done)
+        done += len(batch)
 
 
 def refuse_infinite(

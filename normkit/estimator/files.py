@@ -15,9 +15,11 @@ __all__ = ["as_stats", "dumps", "load", "loads", "merge_stat_files", "save", "st
 
 def as_stats(stats: Standardizer | FittedStats | str | os.PathLike[str]) -> FittedStats:
     """The fitted statistics of an estimator, the statistics themselves, or those of the stat
-    file at a path (read and validated)."""
+    file at a path (read and validated); an estimator's checked as :meth:`Standardizer.fit`
+    checks them (after :meth:`~Standardizer.partial_fit` of no rows, or of a column without
+    values, they are refused: exported or saved, their values would be NaN)."""
     if isinstance(stats, Standardizer):
-        return stats.stats_
+        return stats._applied_stats()
     if isinstance(stats, FittedStats):
         return stats
     return statfile.read(stats)

@@ -49,8 +49,9 @@ def refuse_text_values(
                 raise _not_a_number(name, offset + row + 1, value) from None
 
 
-def pandas_float64(values: Any, name: str) -> np.ndarray:
-    """A pandas column as float64 (missing as NaN), a value that is no number refused."""
+def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
+    """A pandas column as float64 (missing as NaN), a value that is no number refused
+    (``offset``: the rows before it in a stream)."""
     try:
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
@@ -58,5 +59,5 @@ def pandas_float64(values: Any, name: str) -> np.ndarray:
             try:
                 float(value)
             except (TypeError, ValueError):
-                raise _not_a_number(name, row + 1, value) from None
+                raise _not_a_number(name, offset + row + 1, value) from None
         raise

@@ -1246,14 +1246,21 @@ def _record_batches(stream: Any, names: Sequence[str]) -> Iterator[pa.RecordBatc
             )
         table = as_arrow(item)
         for batch in [table] if isinstance(table, pa.RecordBatch) else table.to_batches():
+            if batch.schema == first:  # the common case: as it is (its fitted columns float64)
+                done += batch.num_rows
+                yield batch
+                continue
             refuse_text_values(batch, names, done)
             done += batch.num_rows
-            first = first or _fitted_float64(batch, names).schema
-            yield _conformed(batch, first, names)
+            batch = _fitted_float64(batch, names)
+            first = first or batch.schema
+            yield _conformed(batch, first)
 
 
 def _fitted_float64(batch: pa.RecordBatch, names: Sequence[str]) -> pa.RecordBatch:
     fitted = set(names)
+    if all(batch.schema.field(n).type == pa.float64() for n in fitted):
+        return batch
     arrays = [
         cast_float64(c) if n in fitted else c
         for n, c in zip(batch.schema.names, batch.columns, strict=True)
@@ -1262,9 +1269,9 @@ def _fitted_float64(batch: pa.RecordBatch, names: Sequence[str]) -> pa.RecordBat
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _conformed(batch: pa.RecordBatch, first: pa.Schema, names: Sequence[str]) -> pa.RecordBatch:
-    """``batch`` with the columns of the stream's ``first`` batch, in its order and types."""
-    batch = _fitted_float64(batch, names)
+def _conformed(batch: pa.RecordBatch, first: pa.Schema) -> pa.RecordBatch:
+    """``batch`` (its fitted columns float64) with the columns of the stream's ``first``
+    batch, in its order and types."""
     if batch.schema == first:
         return batch
     given = set(batch.schema.names)

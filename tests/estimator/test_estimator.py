@@ -327,6 +327,9 @@ def test_statistics_of_no_rows_or_a_column_without_values_are_not_applied(tmp_pa
         "save": lambda: fitted.save(tmp_path / "s.json"),
         "to_sklearn": fitted.to_sklearn,
         "transform_stream": lambda: list(fitted.transform_stream([frame], "batch")),
+        "dumps": lambda: normkit.dumps(fitted),
+        "normkit.save": lambda: normkit.save(fitted, tmp_path / "s.json"),
+        "to_numpy": lambda: normkit.to_numpy(fitted),
         "fit": lambda: Standardizer().fit(given),
     }
     for use in uses.values():
