@@ -73,8 +73,10 @@ class Tape:
         return io.BufferedReader(_TapeReader(self))
 
     def replay(self) -> PrefixedStream:
-        """The pipe's bytes from the first, those kept then the rest (read once)."""
-        return PrefixedStream(bytes(self.kept), self._stream)
+        """The pipe's bytes from the first, those kept then the rest (read once: the bytes
+        kept are let go, not held beside the stream's copy for the whole run)."""
+        kept, self.kept = bytes(self.kept), bytearray()
+        return PrefixedStream(kept, self._stream)
 
     def _more(self, size: int) -> int:
         data = self._stream.read(size)
