@@ -520,11 +520,12 @@ class Standardizer:
                     "with every column from the first batch"
                 )
         index = {name: i for i, name in enumerate(table.schema.names)}
-        columns = []
         for name in self.columns_:
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
-            columns.append(to_float64(table.column(index[name])))
+        # A text value in a later batch (a pandas chunk of object dtype): its column and row.
+        refuse_text_values(table, list(self.columns_), self._accumulator.n_rows)
+        columns = [to_float64(table.column(index[name])) for name in self.columns_]
         weights = None if sample_weight is None else _weights(sample_weight, table.num_rows)
         if weights is None:
             self._accumulator.update(columns)
@@ -1250,6 +1251,12 @@ def _record_batches(stream: Any, names: Sequence[str]) -> Iterator[pa.RecordBatc
                 done += batch.num_rows
                 yield batch
                 continue
+            gone = [n for n in names if n not in set(batch.schema.names)]
+            if gone:
+                raise SchemaError(
+                    f"no column {gone[0]!r} in a batch of the stream, which the statistics "
+                    "normalize: transform_stream takes batches with the fitted columns"
+                )
             refuse_text_values(batch, names, done)
             done += batch.num_rows
             batch = _fitted_float64(batch, names)

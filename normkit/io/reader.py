@@ -220,6 +220,12 @@ class ReaderBase:
             for name in schema.names:
                 if name in seen:
                     raise SchemaError(f"{self.name}: duplicate column name {name!r}")
+                if "\x00" in name:  # the engine's Arrow interface takes names as C strings
+                    raise SchemaError(
+                        f"{self.name}: column name {name!r} holds a NUL character, which normkit "
+                        "cannot read",
+                        hints=("rename the column",),
+                    )
                 seen.add(name)
             recorded = self._record()
             if recorded is not None and recorded.metadata:

@@ -2521,9 +2521,18 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     np.testing.assert_allclose(scale, StandardScaler().fit(digits).scale_, rtol=1e-12)
     data.write_text("country,2019,2020\nNorway,5328000,5367000\nSweden,10280000,10350000\n")
     header_refused("its integers (2019, 2020) count up")
-    # A row below counting up too, or two columns counting up from 1: rows, as before.
-    data.write_text("0,1,2\n5,9,4\n3,4,5\n")
+    # A name is written once: under a frame of answers whose rows count up by chance now and
+    # then (it was read as a row once one did), refused still.
+    answers = np.random.default_rng(3).integers(0, 5, (200, 3))
+    pd.DataFrame(answers).to_csv(data, index=False)
+    assert sum(list(row) == [0, 1, 2] for row in answers) > 0
+    header_refused("its integers (0, 1, 2) count up")
+    # Rows alike below it, an index counting on from it (to_csv(header=False) of a frame with
+    # its index), or two columns counting up from 1: rows, as before.
+    data.write_text("0,1,2\n5,9,4\n0,1,2\n")
     assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
+    data.write_text("0,1,2\n1,5,3\n2,0,4\n3,2,2\n")
+    assert "on 4 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
     data.write_text("1;2\n5;3\n")
     assert "on 2 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
     # Few columns count up by chance: an index and a count, two years, names and two flags,

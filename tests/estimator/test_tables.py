@@ -247,3 +247,19 @@ def test_merge_takes_only_another_standardizer():
     fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2, 3]}))
     with pytest.raises(TypeError, match="merge takes another Standardizer, not int"):
         fitted.merge(3)
+
+
+def test_a_later_batch_of_text_or_without_a_fitted_column_is_refused_by_name():
+    # A raw ArrowInvalid ('Failed to parse string'), or KeyError ('Field "y" does not exist').
+    first = pd.DataFrame({"x": [1.0, 2, 3], "y": [1.0, 2, 3]})
+    later = first.assign(y=["1", "zz", "3"])
+    fitted = Standardizer().fit(first)
+    message = r"column 'y' at row 5: 'zz' is not a number"
+    with pytest.raises(normkit.DataError, match=message):
+        Standardizer().fit([first, later])
+    with pytest.raises(normkit.DataError, match=message):
+        Standardizer().partial_fit(first).partial_fit(later)
+    with pytest.raises(normkit.DataError, match=message):
+        normkit.drift_batches([first, later], fitted)
+    with pytest.raises(normkit.SchemaError, match="no column 'y' in a batch of the stream"):
+        list(fitted.transform_stream([first, first[["x"]]], "batch"))

@@ -322,3 +322,15 @@ def test_text_that_is_not_utf8_is_refused_by_the_native_reader_and_named_by_esca
     assert done.returncode == 0, done.stderr
     counts = json.loads(stats.read_text())["categories"][0]["counts"]
     assert counts == {"ok": 1, "fine": 1, "\\xff\\xfe": 1}
+
+
+def test_a_column_name_holding_a_nul_character_is_refused(tmp_path):
+    # It reached the engine's Arrow interface, which takes names as C strings: a Rust panic.
+    from conftest import NORMKIT
+
+    path = tmp_path / "nul.parquet"
+    pq.write_table(pa.table({"x": [1.0, 2.0], "t\x00u": ["a", "b"]}), path)
+    proc = subprocess.run([NORMKIT, "fit", str(path)], capture_output=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert b"column name 't\\x00u' holds a NUL character" in proc.stderr
+    assert b"panicked" not in proc.stderr

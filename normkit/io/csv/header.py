@@ -25,6 +25,7 @@ _MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECA
 # A number no column is named: with a fraction or an exponent, or a sign.
 _NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
 _DIGITS = re.compile(r"\s*\d+\s*")  # an integer as a header may name a column (a year)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 
 
 def value_kind(value: str, nulls: Collection[str] = ()) -> str:
@@ -111,20 +112,30 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
             hints=_header_hints(),
         )
     # 0,1,2 (pandas' names of a frame's numbered columns) or 2019,2020 (years) above columns of
-    # integers: names, or a row that happens to count up? No row below counting up as well; and
-    # few columns count up by chance (0,1 an index and a count, 2,3,4 answers on a scale of 5,
-    # 2019,2020 two years): from 0 in three columns or more, in four or more, or years beside
-    # text (country,2019,2020).
+    # integers: names, or a row that happens to count up? A name is written once, a row of data
+    # as often as its like: under 5% of the rows below alike, and no index below counting on
+    # from it (0,1,2 above 1,5,3 and 2,0,4: to_csv(header=False) with its index). Few columns
+    # count up by chance (0,1 an index and a count, 2,3,4 answers on a scale of 5, 2019,2020
+    # two years): from 0 in three columns or more, in four or more, or years beside text or an
+    # empty name (country,2019,2020; a pivot's ,2019,2020).
     start = int(rows[0][named[0]]) if named and _DIGITS.fullmatch(rows[0][named[0]]) else -1
+    body = rows[1:501]
     if (
         len(named) > 1
         and _counting_up(rows[0], named)
         and (
             (start == 0 and len(named) > 2)
             or len(named) > 3
-            or (1000 <= start < 10_000 and "text" in first)
+            or (1000 <= start < 10_000 and ("text" in first or first[0] == "missing"))
         )
-        and not any(_counting_up(row, named) for row in rows[1:501])
+        and all(
+            _INTEGER.fullmatch(row[j]) or value_kind(row[j], nulls) == "missing"
+            for row in body
+            for j in named
+            if j < len(row)
+        )
+        and sum(_alike(row, rows[0], named) for row in body) < 0.05 * len(body)
+        and not _index_from(body, named[0], start)
     ):
         integers = ", ".join(rows[0][j] for j in named[:5]) + (", ..." if len(named) > 5 else "")
         raise InputError(
@@ -143,6 +154,18 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         f"({', '.join(rows[0][:5])}) above columns of text",
         param="csv.header",
         hints=_header_hints(),
+    )
+
+
+def _alike(row: list[str], first: list[str], at: list[int]) -> bool:
+    """Whether ``row`` holds the values of the ``first`` row at ``at``."""
+    return all(j < len(row) and row[j].strip() == first[j].strip() for j in at)
+
+
+def _index_from(rows: list[list[str]], j: int, start: int) -> bool:
+    """Whether column ``j`` of ``rows`` counts on from ``start``: ``start + 1``, ``+ 2``..."""
+    return bool(rows) and all(
+        j < len(row) and row[j].strip() == str(start + k) for k, row in enumerate(rows, 1)
     )
 
 
