@@ -10,16 +10,11 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError
+from ..io.arrow import holds_text
 
 __all__ = ["pandas_float64", "refuse_text_values"]
 
 _HINTS = ("make the column numbers, a missing value None or NaN",)
-
-
-def _is_text(dtype: pa.DataType) -> bool:
-    if pa.types.is_dictionary(dtype):
-        dtype = dtype.value_type
-    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or dtype == pa.string_view()
 
 
 def _not_a_number(name: str, row: int, value: Any) -> DataError:
@@ -33,7 +28,7 @@ def refuse_text_values(
     number (``offset``: the rows before ``table`` in a stream)."""
     for name in names:
         column = table.column(name)
-        if not _is_text(column.type):
+        if not holds_text(column.type):
             continue
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)

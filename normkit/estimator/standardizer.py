@@ -1251,7 +1251,8 @@ def _record_batches(stream: Any, names: Sequence[str]) -> Iterator[pa.RecordBatc
                 done += batch.num_rows
                 yield batch
                 continue
-            gone = [n for n in names if n not in set(batch.schema.names)]
+            given = set(batch.schema.names)
+            gone = [n for n in names if n not in given]
             if gone:
                 raise SchemaError(
                     f"no column {gone[0]!r} in a batch of the stream, which the statistics "

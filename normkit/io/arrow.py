@@ -20,6 +20,7 @@ __all__ = [
     "dictionary_type_named",
     "first_infinite",
     "float64_to_arrow",
+    "holds_text",
     "infinite_to_null",
     "interchangeable",
     "is_numeric_type",
@@ -46,6 +47,14 @@ _INTERCHANGEABLE = (
     {pa.string(), pa.large_string(), pa.string_view()},
     {pa.binary(), pa.large_binary(), pa.binary_view()},
 )
+
+
+def holds_text(dtype: pa.DataType) -> bool:
+    """True for text of any offsets (string, large_string, string_view) and dictionaries of
+    it."""
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return dtype in _INTERCHANGEABLE[0]
 
 
 def interchangeable(a: pa.DataType, b: pa.DataType) -> bool:

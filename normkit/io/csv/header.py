@@ -101,7 +101,7 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         and all(below)
         # One column numbered 0 (a Series' header, or a missing value and a 0?): under an
         # index that counts from 0 only.
-        and (len(numbered) > 1 or below == [str(i) for i in range(len(below))])
+        and (len(numbered) > 1 or _index_from(rows[1:501], 0, -1))
     ):
         raise InputError(
             f"whether the first row is a header cannot be told: it is an empty name and the "

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...errors import OutputError, SchemaError, param
-from ..arrow import text_array
+from ..arrow import holds_text, text_array
 from ..files import write_in_pieces
 from ..lazy import pc
 from ..threads import csv_workers
@@ -117,7 +117,7 @@ class CsvWriter:
                 )
             self._header = self._records([(1, _header_columns(schema.names))], missing="")
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
-        self._text = [i for i, field in enumerate(schema) if _is_text(field.type)]
+        self._text = [i for i, field in enumerate(schema) if holds_text(field.type)]
         self._rows = 0
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="normkit-csv-format")
         self._jobs: deque[Future] = deque()
@@ -303,16 +303,6 @@ def _holding_nul(column: pa.Array) -> pa.Array | None:
     if pa.types.is_string_view(column.type):
         column = column.cast(pa.large_string())
     return pc.match_substring(column, "\x00")
-
-
-def _is_text(dtype: pa.DataType) -> bool:
-    if pa.types.is_dictionary(dtype):
-        dtype = dtype.value_type
-    return (
-        pa.types.is_string(dtype)
-        or pa.types.is_large_string(dtype)
-        or pa.types.is_string_view(dtype)
-    )
 
 
 def _csv_kind(dtype: pa.DataType) -> str:
