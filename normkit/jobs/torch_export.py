@@ -148,9 +148,11 @@ def to_torch_state(
     # data's spread, not against the divisor 1.
     spread = affine.scale if stats.options.with_std else stats.scale
     reach = _reach(stats, affine.center)
-    # A constant column comes out 0 whatever the type: its values and its center round alike.
+    # A constant column comes out 0 whatever the type where the layer's center is its value:
+    # the two round alike. Not by the running statistics (their mean only nears the value) nor
+    # without centering: there its output is not 0, and float32 rounds it as any column's.
     with np.errstate(invalid="ignore"):
-        constant = stats.min == stats.max
+        constant = (stats.min == stats.max) & (affine.center == stats.min)
     try:
         _check_dtype(names, affine, var, eps, reach, spread, dtype, constant)
     except OptionError as exc:
@@ -202,7 +204,8 @@ def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant) -
     would move by more than :data:`ROUNDING_LIMIT` of ``spread``: the rounding of inputs as
     far from zero as ``reach`` plus that of the mean (float32 keeps a value of 1e9 to 64 only,
     so data of std 1 there become one value, whatever its mean's own rounding); not where
-    ``constant`` (the column's values and its center round alike: 0 out). float64 rounds the
+    ``constant`` (a constant column centered on its value: it and its center round alike, 0
+    out). float64 rounds the
     inputs no more than normkit's own transform does: only the statistics are checked."""
     kind = _DTYPES[dtype]
     center, scale, gamma, beta = affine.center, affine.scale, affine.gamma, affine.beta

@@ -229,6 +229,32 @@ def test_float32_keeps_a_constant_column_whatever_its_value_but_not_an_uncentere
         normkit.to_torch(uncentered, use="exact")
 
 
+def test_float32_refuses_a_constant_column_its_running_statistics_do_not_map_to_0():
+    # A user's trial: k constant at 1234567.891, batches of 16. The running mean only nears k
+    # (k * (1 - 0.9**n)) and the running variance falls to 0.9**n, so the float32 layer's k
+    # was 44512.996 where normkit's --use ema gives 44514.626, and the export said nothing.
+    rng = np.random.default_rng(12)
+    n = 1000
+    data = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.normal(5.0, 2.0, n),
+            "c": rng.normal(size=n),
+            "k": np.full(n, 1234567.891),
+        }
+    )
+    stats = Standardizer(ema=EmaOptions(batch_size=16)).fit(data)
+    with pytest.raises(normkit.OptionError, match=r"column 'k': float32 rounds its values") as info:
+        normkit.to_torch(stats)
+    assert str(info.value).endswith("export dtype='float64'")
+    layer = normkit.to_torch(stats, dtype="float64")
+    z = stats.transform(data, use="ema").to_numpy()
+    np.testing.assert_allclose(layer_output(layer, data, "float64"), z, rtol=1e-12)
+    # With the exact statistics the constant column is centered on its value: 0 out, kept.
+    out = layer_output(normkit.to_torch(stats, use="exact"), data, "float32")
+    assert (out[:, 3] == 0.0).all()
+
+
 def test_an_accepted_float32_layer_keeps_normalized_values_to_the_documented_precision():
     rng = np.random.default_rng(9)
     n = 3000
