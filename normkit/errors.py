@@ -1,10 +1,11 @@
 """The exceptions normkit raises for problems in a user's data, files or options.
 
-Every class derives from :class:`NormkitError`; those about a value given (:class:`SchemaError`,
+Every exception derives from :class:`NormkitError`; those about a value given (:class:`SchemaError`,
 :class:`DataError`, :class:`OptionError`) are also ``ValueError``, which scikit-learn's tools and
 Python code expect for bad input; the command line turns any of them into one line on
 stderr (``normkit: error: ...``) and an exit code (:data:`EXIT_CODES`). Anything else that escapes
-is a bug in normkit.
+is a bug in normkit. :class:`NormkitNote` is the warning of a result that is right but may
+surprise (running statistics far from the exact ones), which the command line prints as a note.
 
 Messages may name parameters (``momentum``, ``csv.null_values``) with :func:`param`: the library
 spells them as in Python, the command line as the flag of the command that was run. A message may
@@ -21,6 +22,7 @@ __all__ = [
     "DataError",
     "InputError",
     "NormkitError",
+    "NormkitNote",
     "OptionError",
     "OutputError",
     "SchemaError",
@@ -188,6 +190,28 @@ class OutputError(NormkitError):
 
 class OptionError(NormkitError, ValueError):
     """An option given to the library has a value it cannot use."""
+
+
+class NormkitNote(UserWarning):
+    """A result that is what was asked but not what its user may expect (a warning, no error).
+
+    Its message names parameters with :func:`param` and may end with hints, as an error's:
+    :meth:`render` spells them, the command line as the flags of the command that was run
+    (printed as ``normkit: note: ...``), ``str`` as in Python (what :func:`warnings.warn`
+    shows).
+    """
+
+    def __init__(self, message: str, *, hints: Sequence[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.hints = tuple(hints)
+
+    def render(self, spell: Speller = python_spelling) -> str:
+        """The message and the hints ``spell`` can name, parameters spelled by it."""
+        return NormkitError(self.message, hints=self.hints).render(spell)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 #: The exit code of the command line for each kind of problem: the same in every command.

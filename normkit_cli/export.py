@@ -7,6 +7,7 @@ import click
 
 from .app import NormkitCommand
 from .options import affine_options, flatten, option, quiet_option, stats_option
+from .render import caught_notes, note_line
 from .types import Checked, Choice, NameList, parse_momentum, quote_name
 
 
@@ -72,9 +73,14 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta, quiet):
     """
     from normkit.jobs.export import export_stats
 
-    written = export_stats(
-        stats_path, to, output, use=use, gamma=gamma, beta=beta, inputs=inputs, dtype=dtype
-    )
+    notes = []
+    with caught_notes(notes):
+        written = export_stats(
+            stats_path, to, output, use=use, gamma=gamma, beta=beta, inputs=inputs, dtype=dtype
+        )
+    if not quiet:
+        for note in notes:
+            click.echo(note_line(note), err=True)
     if written != "-" and not quiet:
         click.echo(f"normkit: wrote {quote_name(written)} ({to})", err=True)
 

@@ -33,7 +33,7 @@ from .options import (
 from .progress import PartsBar, ProgressBar
 from .render import (
     count,
-    ema_far_note,
+    far_note_line,
     fit_summary,
     render_drift,
     unkept_categories_note,
@@ -309,7 +309,7 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
         )
     notes = [unrecorded_note(options, result, output), unkept_categories_note(result)]
     if options.use == "ema" and options.mode == "frozen" and not options.inverse:
-        notes.append(ema_far_note(result.statistics))
+        notes.append(far_note_line(result.statistics))
     for note in notes:
         if note and not quiet:
             click.echo(note, err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from normkit.errors import quoted
@@ -11,6 +12,7 @@ from .render_categories import category_lines
 from .types import quote_name
 
 if TYPE_CHECKING:
+    from normkit.errors import NormkitNote
     from normkit.jobs.drift import DriftReport
     from normkit.stats.fitted import FittedStats
 
@@ -261,7 +263,9 @@ def render_stats(path: str, stats: FittedStats) -> str:
         ]
         std = np.sqrt(stats.var)
         ema_std = np.sqrt(ema.running_var)
-        shift, ratio = _ema_gap(stats)
+        from normkit.stats.running_notes import ema_gap
+
+        shift, ratio = ema_gap(stats)
 
         rows = [
             [
@@ -405,47 +409,44 @@ def read_as(read) -> str:
     return ", ".join(parts)
 
 
-def ema_far_note(stats: FittedStats) -> str | None:
-    """What a transform with the running statistics (BatchNorm's eval) says where they are far
-    from the exact ones: a column whose running mean is more than one scale from its mean, or
-    whose running standard deviation is more than three times its scale or less than a third
-    (after few batches, or BatchNorm's start values): its output is not standardized data.
-    Nothing for statistics imported from a layer, whose running statistics are all there is."""
-    import numpy as np
-
-    ema = stats.running
-    if ema is None or stats.default_use == "ema":
+def note_line(note: NormkitNote | None) -> str | None:
+    """A library note as the command line prints it (``normkit: note: ...``), its parameters
+    spelled as the flags of the command running; None for no note."""
+    if note is None:
         return None
-    shift, ratio = _ema_gap(stats)
-    shift = np.abs(shift)
-    # A constant column's spread is no scale to compare with (its scale is 1 by rule).
-    spread = (stats.var > 0) & ((ratio > 3) | (ratio < 1 / 3))
-    far = np.isfinite(shift) & np.isfinite(ratio) & ((shift > 1) | spread)
-    if not far.any():
-        return None
-    with np.errstate(divide="ignore"):
-        j = int(np.argmax(np.where(far, shift + np.abs(np.log(ratio)), -np.inf)))
-    batches = f"{ema.n_batches:,} batch{'' if ema.n_batches == 1 else 'es'}"
-    return (
-        f"normkit: note: the running statistics are far from the exact ones in "
-        f"{count(int(far.sum()), 'column')} of {len(far):,} after {batches} (column "
-        f"{quote_name(stats.names[j])}: running mean {shift[j]:.3g} scales from the mean, "
-        f"running standard deviation {ratio[j]:.3g} times the scale), so this output is not "
-        "standardized data; fit with more batches (a smaller --batch-size) or use the exact "
-        "statistics (--use exact)"
-    )
+    import click
+
+    from .spelling import Spelling
+
+    return f"normkit: note: {note.render(Spelling(click.get_current_context().command))}"
 
 
-def _ema_gap(stats: FittedStats):
-    """How far the running statistics are from the exact ones, per column, in units of the
-    exact scale (1 for a constant column, as the transform uses): ``(running mean - mean) /
-    scale`` and ``running std / scale``."""
-    import numpy as np
+def far_note_line(stats: FittedStats) -> str | None:
+    """What a transform with the running statistics says where they are far from the exact
+    ones (:func:`normkit.stats.running_notes.far_note`), as an export of them says it."""
+    from normkit.stats.running_notes import far_note
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        shift = (stats.running.running_mean - stats.mean) / stats.scale
-        ratio = np.sqrt(stats.running.running_var) / stats.scale
-    return shift, ratio
+    return note_line(far_note(stats))
+
+
+@contextmanager
+def caught_notes(notes: list):
+    """Collect the library's notes (:class:`NormkitNote` warnings) issued inside into
+    ``notes``, to print as :func:`note_line`s; other warnings go on as they were."""
+    import warnings
+
+    from normkit.errors import NormkitNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NormkitNote)
+        yield
+    for warning in caught:
+        if isinstance(warning.message, NormkitNote):
+            notes.append(warning.message)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def running_not_updated(stats: FittedStats) -> str:
@@ -463,12 +464,16 @@ def running_not_updated(stats: FittedStats) -> str:
 
 def fit_summary(fitted, seconds: float, output: str) -> str:
     """The line ``fit`` ends with: what was fitted, on what, passed through, read as, and where
-    the stat file went."""
+    the stat file went; after a note of columns whose running statistics no batch updated."""
+    from normkit.stats.running_notes import not_updated_note
+
     stats = fitted.stats_
     others = passed_through(stats)
     dialect = read_as(stats.read)
+    note = note_line(not_updated_note(stats))
     return (
-        f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
+        (f"{note}\n" if note else "")
+        + f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
         f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
         + (f"passed through: {others}; " if others else "")
         + (f"read as {dialect}; " if dialect else "")

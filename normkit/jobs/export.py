@@ -26,6 +26,7 @@ from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.files import AtomicFile, refuse_overwrite
 from ..io.formats import STDIO, format_named
+from ..stats import running_notes
 from ..stats.fitted import FittedStats
 from .sources import about_stat_file
 
@@ -64,6 +65,12 @@ def to_onnx(
     inputs : {"matrix", "columns"}
         One float64 input ``X`` of shape (rows, columns), or one input per column, of shape
         (rows, 1), named after it. The output ``Y`` is (rows, columns) either way.
+
+    Warns
+    -----
+    NormkitNote
+        With the running statistics, where they are far from the exact ones or were never
+        updated in a column, as ``normkit transform --use ema`` notes.
     """
     try:
         import onnx
@@ -77,6 +84,9 @@ def to_onnx(
     stats = as_stats(reference)
     use = use or stats.default_use  # as a transform uses them
     affine = stats.frozen(use, gamma, beta)
+    if use == "ema":
+        # BatchNorm's eval mode is a transform with the running statistics: it says what one says.
+        running_notes.warn(running_notes.far_note(stats))
     names = list(stats.names)
     n = len(names)
     row = lambda values: np.asarray(values, dtype=np.float64).reshape(1, n)  # noqa: E731

@@ -39,7 +39,7 @@ from ..errors import OptionError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.tensors import PICKLE_SUFFIXES, tensors_to_bytes
-from ..stats import statfile
+from ..stats import running_notes, statfile
 from ..stats.fitted import FittedStats
 
 __all__ = [
@@ -113,6 +113,12 @@ def to_torch_state(
     gamma, beta : float, mapping of column to float, or None
         The layer's weight and bias; None keeps those fitted.
 
+    Warns
+    -----
+    NormkitNote
+        With the running statistics, where they are far from the exact ones or were never
+        updated in a column, as ``normkit transform --use ema`` notes.
+
     Raises
     ------
     OptionError
@@ -135,6 +141,9 @@ def to_torch_state(
     running = stats.running
     use = use or ("ema" if running is not None else "exact")
     affine = stats.frozen(use, gamma, beta)
+    if use == "ema":
+        # The layer's eval mode is a transform with the running statistics: it says what one says.
+        running_notes.warn(running_notes.far_note(stats))
     if use == "ema" and stats.options.with_std:
         eps = running.options.eps_value
         var = np.asarray(running.running_var, dtype=np.float64)

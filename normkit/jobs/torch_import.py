@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -29,7 +30,16 @@ import numpy as np
 
 from .. import params
 from ..core.moments import Moments
-from ..errors import DataError, InputError, NormkitError, OptionError, SchemaError, listed, param
+from ..errors import (
+    DataError,
+    InputError,
+    NormkitError,
+    NormkitNote,
+    OptionError,
+    SchemaError,
+    listed,
+    param,
+)
 from ..estimator.standardizer import Standardizer
 from ..io.files import refuse_overwrite
 from ..io.tensors import open_tensors
@@ -204,7 +214,10 @@ def _as_exported(where, metadata, buffers, names, affine: bool, layer: str) -> F
         # The export narrows float64 statistics to its dtype: so does this, without the
         # export's check of whether the dtype suits the data, which is the export's business
         # (a file an older normkit wrote under a looser check still gives its statistics back).
-        wide = to_torch_state(stats, metadata.get("use"), "float64").state_dict
+        with warnings.catch_warnings():
+            # Its notes were the export's to give, not an import's.
+            warnings.simplefilter("ignore", NormkitNote)
+            wide = to_torch_state(stats, metadata.get("use"), "float64").state_dict
     except NormkitError as exc:
         raise InputError(exc.render()) from None
     state = {key: a if a.dtype.kind == "i" else a.astype(dtype) for key, a in wide.items()}

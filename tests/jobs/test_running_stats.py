@@ -402,7 +402,7 @@ def test_transform_with_running_statistics_far_from_the_data_says_so(tmp_path):
     ok("fit", path, "--batch-size", "4000", "-o", few)
     summary = ok("transform", path, "-s", few, "--use", "ema", "-o", tmp_path / "z.csv")
     note = next(line for line in summary.splitlines() if line.startswith("normkit: note:"))
-    assert "far from the exact ones in 1 column of 2 after 1 batch (column a:" in note
+    assert "far from the exact ones in 1 column of 2 after 1 batch (column 'a':" in note
     assert "(--use exact)" in note
     ok("fit", path, "--batch-size", "50", "-o", many)
     summary = ok("transform", path, "-s", many, "--use", "ema", "-o", tmp_path / "y.csv")
@@ -427,3 +427,52 @@ def test_transform_with_running_statistics_far_from_the_data_says_so(tmp_path):
     summary = ok("transform", path, "-s", pipe, "--use", "ema", "-o", tmp_path / "w.csv")
     feed.join(timeout=10)
     assert "far from the exact ones in 1 column of 2" in summary
+
+
+def test_export_of_running_statistics_notes_what_transform_with_them_notes(tmp_path):
+    """A user's trial: breast-cancer's data at batches of 32 (a running std 27.6 times its
+    scale), and a column with one value per batch (its running statistics never updated, left
+    at 0 and 1): transform --use ema said so, export of the same statistics nothing, and fit
+    nothing of the column never updated. Now each says it, in the same words."""
+    from conftest import normkit_summary as ok
+    from sklearn.datasets import load_breast_cancer
+
+    def notes(summary: str) -> list[str]:
+        return [line for line in summary.splitlines() if line.startswith("normkit: note:")]
+
+    cancer, stats = tmp_path / "cancer.csv", tmp_path / "cancer.json"
+    load_breast_cancer(as_frame=True).data.to_csv(cancer, index=False)
+    ok("fit", cancer, "--batch-size", "32", "-o", stats)
+    said = notes(ok("transform", cancer, "-s", stats, "--use", "ema", "-o", tmp_path / "z.csv"))
+    assert len(said) == 1
+    assert "far from the exact ones in 16 columns of 30" in said[0]
+    for to in ("torch", "onnx"):
+        out = tmp_path / f"bn.{'safetensors' if to == 'torch' else 'onnx'}"
+        assert notes(ok("export", "-s", stats, "--to", to, "--use", "ema", "-o", out)) == said
+        assert notes(ok("export", "-s", stats, "--to", to, "--use", "exact", "-o", out)) == []
+    out = tmp_path / "quiet.safetensors"
+    assert "note" not in ok("export", "-s", stats, "--to", "torch", "-q", "-o", out)
+    # A column of one value per batch of 16, with --ema-init first: updates 0, mean 0, var 1.
+    rng = np.random.default_rng(8)
+    sparse = np.full(320, np.nan)
+    sparse[::16] = rng.normal(5.0, 2.0, 20)
+    data, stats = tmp_path / "sparse.csv", tmp_path / "sparse.json"
+    pd.DataFrame({"a": rng.normal(size=320), "z": sparse}).to_csv(data, index=False)
+    fitted = notes(ok("fit", data, "--batch-size", "16", "--ema-init", "first", "-o", stats))
+    assert fitted == [
+        "normkit: note: no batch of 16 rows held 2 values of column 'z': its running "
+        "statistics were never updated (mean 0 and variance 1, BatchNorm's start); give a "
+        "larger --batch-size"
+    ]
+    said = notes(ok("transform", data, "-s", stats, "--use", "ema", "-o", tmp_path / "y.csv"))
+    assert len(said) == 1
+    assert "column 'z' never updated: no batch held 2 of its values" in said[0]
+    assert (
+        notes(ok("export", "-s", stats, "--to", "torch", "-o", tmp_path / "s.safetensors")) == said
+    )
+    # The library's exports give the same note as a warning, in Python's spelling.
+    with pytest.warns(normkit.NormkitNote, match="column 'z' never updated") as caught:
+        normkit.to_onnx(stats, use="ema")
+    assert str(caught[0].message).endswith("use the exact statistics (use='exact')")
+    with pytest.warns(normkit.NormkitNote, match="column 'z' never updated"):
+        normkit.to_torch_state(stats, dtype="float64")

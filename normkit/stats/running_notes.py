@@ -1,0 +1,111 @@
+"""What running statistics are not, said where they are used: the notes (:class:`~normkit.errors.
+NormkitNote`) of a fit, of a transform with them (BatchNorm's eval mode) and of an export of them.
+
+One rule each, so that every command says the same: :func:`far_note` where the running
+statistics are far from the exact ones or were never updated in a column (their output is
+BatchNorm's, not standardized data), and :func:`not_updated_note` where a fit left some columns'
+running statistics at BatchNorm's start.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import NormkitNote, listed, param
+from .fitted import FittedStats
+
+__all__ = ["ema_gap", "far_note", "not_updated_note", "warn"]
+
+
+def ema_gap(stats: FittedStats) -> tuple[np.ndarray, np.ndarray]:
+    """How far the running statistics are from the exact ones, per column, in units of the
+    exact scale (1 for a constant column, as the transform uses): ``(running mean - mean) /
+    scale`` and ``running std / scale``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        shift = (stats.running.running_mean - stats.mean) / stats.scale
+        ratio = np.sqrt(stats.running.running_var) / stats.scale
+    return shift, ratio
+
+
+def _never_updated(stats: FittedStats) -> np.ndarray:
+    """The columns no batch updated (none held 2 of their values): BatchNorm's start values."""
+    return np.asarray(stats.running.n_updates) == 0
+
+
+def _batches(n: int) -> str:
+    return f"{n:,} batch{'' if n == 1 else 'es'}"
+
+
+def far_note(stats: FittedStats) -> NormkitNote | None:
+    """The note of normalizing with the running statistics (BatchNorm's eval) where they are far
+    from the exact ones: a column whose running mean is more than one scale from its mean,
+    whose running standard deviation is more than three times its scale or less than a third
+    (after few batches, or data sorted so that the last batches differ), or that no batch
+    updated (mean 0 and variance 1, BatchNorm's start): their output is not standardized data.
+    None for statistics imported from a layer, whose running statistics are all there is."""
+    ema = stats.running
+    if ema is None or stats.default_use == "ema":
+        return None
+    shift, ratio = ema_gap(stats)
+    shift = np.abs(shift)
+    # A constant column's spread is no scale to compare with (its scale is 1 by rule).
+    spread = (stats.var > 0) & ((ratio > 3) | (ratio < 1 / 3))
+    gap = np.isfinite(shift) & np.isfinite(ratio) & ((shift > 1) | spread)
+    never = _never_updated(stats)
+    far = gap | never
+    if not far.any():
+        return None
+    n_far = int(far.sum())
+    said = []
+    if (gap & ~never).any():
+        with np.errstate(divide="ignore"):
+            worst = np.where(gap & ~never, shift + np.abs(np.log(ratio)), -np.inf)
+        j = int(np.argmax(worst))
+        said.append(
+            f"column {stats.names[j]!r}: running mean {shift[j]:.3g} scales from the mean, "
+            f"running standard deviation {ratio[j]:.3g} times the scale"
+        )
+    if never.any():
+        names = [stats.names[j] for j in np.flatnonzero(never)]
+        its = "its" if len(names) == 1 else "their"
+        said.append(
+            f"{listed(names)} never updated: no batch held 2 of {its} values, so mean 0 and "
+            "variance 1"
+        )
+    return NormkitNote(
+        f"the running statistics are far from the exact ones in {n_far:,} "
+        f"column{'' if n_far == 1 else 's'} of {len(far):,} after {_batches(ema.n_batches)} "
+        f"({'; '.join(said)}), so their output is not standardized data",
+        hints=(
+            "fit with more batches (a smaller batch size)",
+            f"use the exact statistics ({param('use', 'exact')})",
+        ),
+    )
+
+
+def not_updated_note(stats: FittedStats) -> NormkitNote | None:
+    """The note of a fit whose running statistics no batch updated in some columns (but not
+    all: a fit of fewer rows than a batch says so in its summary), each of its batches holding
+    fewer than 2 of their values: they stay at BatchNorm's start, mean 0 and variance 1."""
+    ema = stats.running
+    if ema is None:
+        return None
+    never = _never_updated(stats)
+    if not never.any() or never.all():
+        return None
+    names = [stats.names[j] for j in np.flatnonzero(never)]
+    return NormkitNote(
+        f"no batch of {ema.options.batch_size:,} rows held 2 values of {listed(names)}: "
+        f"{'its' if len(names) == 1 else 'their'} running statistics were never updated "
+        "(mean 0 and variance 1, BatchNorm's start)",
+        hints=(f"give a larger {param('ema.batch_size')}",),
+    )
+
+
+def warn(note: NormkitNote | None, stacklevel: int = 3) -> None:
+    """Issue ``note`` (if any) as a warning; ``stacklevel`` as :func:`warnings.warn`'s, from
+    the caller of this function."""
+    if note is not None:
+        warnings.warn(note, stacklevel=stacklevel)
