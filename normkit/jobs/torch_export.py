@@ -117,7 +117,9 @@ def to_torch_state(
     -----
     NormkitNote
         With the running statistics, where they are far from the exact ones or were never
-        updated in a column, as ``normkit transform --use ema`` notes.
+        updated in a column, as ``normkit transform --use ema`` notes; and where training the
+        layer further would not continue them as normkit does (a cumulative average of a
+        column some batches skipped, ``of="std"``, Keras' biased batch variances).
 
     Raises
     ------
@@ -144,6 +146,7 @@ def to_torch_state(
     if use == "ema":
         # The layer's eval mode is a transform with the running statistics: it says what one says.
         running_notes.warn(running_notes.far_note(stats))
+        running_notes.warn(running_notes.training_note(stats))
     if use == "ema" and stats.options.with_std:
         eps = running.options.eps_value
         var = np.asarray(running.running_var, dtype=np.float64)

@@ -4,7 +4,8 @@ NormkitNote`) of a fit, of a transform with them (BatchNorm's eval mode) and of 
 One rule each, so that every command says the same: :func:`far_note` where the running
 statistics are far from the exact ones or were never updated in a column (their output is
 BatchNorm's, not standardized data), and :func:`not_updated_note` where a fit left some columns'
-running statistics at BatchNorm's start.
+running statistics at BatchNorm's start; :func:`training_note` where a BatchNorm layer holding
+them would, trained further, not go on as normkit's running statistics do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from ..errors import NormkitNote, listed, param
 from .fitted import FittedStats
 
-__all__ = ["ema_gap", "far_note", "not_updated_note", "warn"]
+__all__ = ["ema_gap", "far_note", "not_updated_note", "training_note", "warn"]
 
 
 def ema_gap(stats: FittedStats) -> tuple[np.ndarray, np.ndarray]:
@@ -101,6 +102,42 @@ def not_updated_note(stats: FittedStats) -> NormkitNote | None:
         f"{'its' if len(names) == 1 else 'their'} running statistics were never updated "
         "(mean 0 and variance 1, BatchNorm's start)",
         hints=(f"give a larger {param('ema.batch_size')}",),
+    )
+
+
+def training_note(stats: FittedStats) -> NormkitNote | None:
+    """The note of a BatchNorm layer holding the running statistics whose training in torch
+    would not continue them as normkit does (its eval mode is right): a cumulative average of a
+    column some batches skipped (the layer has one ``num_batches_tracked``, all the batches, so
+    it would weigh the column's next batch otherwise), an average of batch standard deviations
+    (``of="std"``) or of biased batch variances (Keras' convention), where torch averages
+    unbiased variances."""
+    ema = stats.running
+    if ema is None:
+        return None
+    options = ema.options
+    why = []
+    skipped = np.flatnonzero(np.asarray(ema.n_updates) != ema.n_batches)
+    if options.cumulative and skipped.size:
+        j = int(skipped[0])
+        why.append(
+            f"the cumulative average of {listed([stats.names[j] for j in skipped])} counts "
+            f"only the batches that updated it ({stats.names[j]!r}: "
+            f"{int(ema.n_updates[j]):,} of {ema.n_batches:,}), the layer's one "
+            "num_batches_tracked all, so torch would weigh a next batch otherwise"
+        )
+    if options.of == "std":
+        why.append("they average batch standard deviations (of 'std'), torch batch variances")
+    if not options.unbiased:
+        why.append(
+            f"they average biased batch variances (the {options.convention} convention), "
+            "torch unbiased ones"
+        )
+    if not why:
+        return None
+    return NormkitNote(
+        "the layer's eval mode is normkit's, but training it further in torch would not "
+        f"continue these running statistics as normkit does: {'; '.join(why)}"
     )
 
 

@@ -292,3 +292,51 @@ def test_writing_needs_safetensors_only_and_names_the_extra(fitted, tmp_path, mo
     with pytest.raises(normkit.OptionError, match=r"pip install 'normkit\[torch\]'"):
         normkit.export_stats(fitted, "torch", tmp_path / "bn.safetensors")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_notes_running_statistics_torch_training_would_not_continue(tmp_path):
+    """A cumulative average of a column some batches skipped: normkit counts the column's own
+    updates, the layer's one num_batches_tracked all batches, so a next training batch in torch
+    is weighed otherwise (eval outputs are right). Likewise an average of batch standard
+    deviations, or of Keras' biased variances. Export now says so; it said nothing."""
+    from conftest import normkit_summary as ok
+
+    rng = np.random.default_rng(21)
+    n = 256
+    sparse = rng.normal(3.0, 1.0, n)
+    sparse[: 3 * 32] = np.nan  # the first 3 of 8 batches skip it
+    data = pd.DataFrame({"a": rng.normal(size=n), "s": sparse})
+    stats = Standardizer(ema=EmaOptions(batch_size=32, momentum="cumulative")).fit(data)
+    assert stats.ema_.n_updates.tolist() == [8, 5]
+    # The real layer, trained on one more batch, weighs it 1/9 where normkit weighs it 1/6.
+    layer = normkit.to_torch(stats, dtype="float64").train()
+    batch = rng.normal(10.0, 1.0, (32, 2))
+    layer(torch.from_numpy(batch))
+    before = stats.ema_.running_mean[1]
+    weight = (layer.running_mean[1].item() - before) / (batch[:, 1].mean() - before)
+    assert weight == pytest.approx(1 / 9)
+    path = tmp_path / "d.csv"
+    data.to_csv(path, index=False)
+    cases = {
+        ("--momentum", "cumulative"): "cumulative average of column 's' counts only the batches "
+        "that updated it ('s': 5 of 8)",
+        ("--ema-of", "std"): "they average batch standard deviations",
+        ("--convention", "keras"): "they average biased batch variances (the keras convention)",
+    }
+    for option, told in cases.items():
+        fitted = tmp_path / f"{option[1]}.json"
+        ok("fit", path, "--batch-size", "32", *option, "-o", fitted)
+        out = tmp_path / f"{option[1]}.safetensors"
+        summary = ok("export", "-s", fitted, "--to", "torch", "--dtype", "float64", "-o", out)
+        note = [line for line in summary.splitlines() if "training it further" in line]
+        assert len(note) == 1, summary
+        assert note[0].startswith("normkit: note: the layer's eval mode is normkit's, but ")
+        assert told in note[0]
+        # Not for the exact statistics: no running statistics to continue.
+        out = tmp_path / f"{option[1]}_exact.safetensors"
+        summary = ok("export", "-s", fitted, "--to", "torch", "--use", "exact", "-o", out)
+        assert "training" not in summary
+    ok("fit", path, "--batch-size", "32", "-o", tmp_path / "plain.json")
+    out = tmp_path / "plain.safetensors"
+    summary = ok("export", "-s", tmp_path / "plain.json", "--to", "torch", "-o", out)
+    assert "training" not in summary
