@@ -31,6 +31,7 @@ __all__ = [
     "OneOf",
     "Rule",
     "check",
+    "check_momentum",
     "describe",
 ]
 
@@ -290,6 +291,14 @@ MAX_SAMPLE_ROWS = 10_000_000
 _FINITE_NONNEGATIVE = Interval(float, 0.0)
 _NAMES = Strings()
 
+#: The running statistics' momentum in each convention's sense, a range that keeps them moving:
+#: PyTorch's weighs the new batch, Keras' the old state (its 1 would keep the start for ever,
+#: its 0 only the latest batch, as Keras allows).
+MOMENTUM_RANGES = {
+    "torch": Interval(float, 0.0, 1.0, low_open=True),
+    "keras": Interval(float, 0.0, 1.0, high_open=True),
+}
+
 _RULES = [
     # The estimator (scikit-learn's StandardScaler parameters, and BatchNorm's affine ones).
     Rule("columns", (_NAMES, NoneValue()), "the columns to normalize; None: every numeric one"),
@@ -315,8 +324,10 @@ _RULES = [
     Rule("ema.convention", (OneOf("torch", "keras"),), "whose BatchNorm defaults"),
     Rule(
         "ema.momentum",
-        (Interval(float, 0.0, 1.0, low_open=True), OneOf("cumulative", "default")),
+        (Interval(float, 0.0, 1.0), OneOf("cumulative", "default")),
         "weight of a new batch (torch) or of the old state (keras)",
+        "a finite number in (0, 1] with the torch convention or [0, 1) with the keras one, "
+        "'cumulative' or 'default'",
     ),
     Rule("ema.init", (OneOf("standard", "first"),), "the state before the first batch"),
     Rule("ema.batch_size", (Interval(int, 2, MAX_BATCH_ROWS),), "rows per logical batch"),
@@ -413,6 +424,37 @@ def check(name: str, value: Any) -> Any:
             f"{param(name)} must be {rule.must_be()}, not {_shown(value)}", param=name
         )
     return value
+
+
+def check_momentum(value: Any, convention: str) -> Any:
+    """Return ``value`` if it is a momentum in ``convention``'s sense (:data:`MOMENTUM_RANGES`),
+    ``"cumulative"`` or ``"default"``.
+
+    Raises
+    ------
+    OptionError
+        As :func:`check`, naming ``ema.momentum``.
+
+    Examples
+    --------
+    >>> check_momentum(0.0, "keras")
+    0.0
+    >>> check_momentum(1.0, "keras")
+    Traceback (most recent call last):
+    ...
+    normkit.errors.OptionError: ema.momentum must be a finite number in [0, 1) with the keras \
+convention (the weight of the old state), 'cumulative' or 'default', not 1.0
+    """
+    check("ema.momentum", value)
+    allowed = MOMENTUM_RANGES[convention]
+    if isinstance(value, str) or allowed.accepts(value):
+        return value
+    sense = "a new batch" if convention == "torch" else "the old state"
+    raise OptionError(
+        f"{param('ema.momentum')} must be {allowed.describe()} with the {convention} convention "
+        f"(the weight of {sense}), 'cumulative' or 'default', not {_shown(value)}",
+        param="ema.momentum",
+    )
 
 
 def _shown(value: Any) -> str:

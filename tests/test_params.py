@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 import click
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import SAMPLE_CSV, assert_error, assert_usage_error, run
 
@@ -25,7 +27,7 @@ from normkit_cli.spelling import Spelling
     [
         ("ddof", [0, 1], [2, -1, True, 0.5, "0"]),
         ("eps", [0, 0.0, 1e-5], [-1e-9, math.inf, math.nan, "1"]),
-        ("ema.momentum", [0.1, 1, "cumulative", "default"], [0, 1.5, -0.1, "fast", True, None]),
+        ("ema.momentum", [0.1, 1, 0, "cumulative", "default"], [1.5, -0.1, "fast", True, None]),
         ("ema.batch_size", [2, 10**6], [1, 0, 2.0, True]),
         ("csv.block_size", [4096, 1 << 30], [4095, (1 << 30) + 1, 3 << 30]),
         ("csv.delimiter", [",", "\t", ";", None], ["ab", '"', "\n", "é", ""]),
@@ -149,3 +151,28 @@ def test_a_flag_is_spelled_without_its_value(tmp_path):
     (tmp_path / "inf.csv").write_text("a,b\n1,2\n3,inf\n")
     result = run("fit", tmp_path / "inf.csv", "-q")
     assert_error(result, 1, "read infinities as missing (--inf-as-missing)")
+
+
+def test_the_momentums_range_follows_the_convention():
+    """Keras' momentum weighs the old state: its 1 kept BatchNorm's start for ever ("updates 4"
+    reported) and was accepted, its 0 (only the latest batch, valid in Keras) refused as
+    outside (0, 1]. One rule (params.check_momentum) for the estimator and the command line."""
+    for convention, good, bad in (("torch", [1.0, 0.5], [0.0]), ("keras", [0.0, 0.5], [1.0])):
+        for value in good:
+            assert EmaOptions(convention=convention, momentum=value).momentum == value
+        for value in bad:
+            with pytest.raises(OptionError, match=f"in .* with the {convention} convention"):
+                EmaOptions(convention=convention, momentum=value)
+    result = run("fit", SAMPLE_CSV, "--convention", "keras", "--momentum", "1", "-o", "-")
+    assert_usage_error(
+        result, "--momentum must be a finite number in [0, 1) with the keras convention"
+    )
+    result = run("fit", SAMPLE_CSV, "--momentum", "0", "-o", "-")
+    assert_usage_error(result, "--momentum must be a finite number in (0, 1] with the torch")
+    # Keras' momentum 0: the statistics of the latest batch alone (biased variance, Keras').
+    data = pd.DataFrame({"x": np.arange(40.0) ** 1.5})
+    stats = Standardizer(ema=EmaOptions(convention="keras", momentum=0.0, batch_size=16))
+    stats.fit(data)
+    last = data["x"].to_numpy()[32:]
+    np.testing.assert_allclose(stats.ema_.running_mean, [last.mean()], rtol=1e-15)
+    np.testing.assert_allclose(stats.ema_.running_var, [last.var()], rtol=1e-15)

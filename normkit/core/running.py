@@ -127,6 +127,7 @@ class EmaOptions:
             )
         for name in ("convention", "momentum", "init", "batch_size", "drop_last", "eps", "of"):
             params.check(f"ema.{name}", getattr(self, name))
+        params.check_momentum(self.momentum, self.convention)
         object.__setattr__(self, "batch_size", int(self.batch_size))
 
     @property

@@ -120,7 +120,7 @@ def import_torch(
     params.check("rows", rows)
     params.check("batch_size", batch_size)
     if momentum is not None:
-        params.check("ema.momentum", momentum)
+        params.check_momentum(momentum, "torch")  # the layer's: PyTorch's sense
     if eps is not None:
         params.check("eps", eps)
     if rows is not None and batch_size is not None:
