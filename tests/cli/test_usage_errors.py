@@ -168,3 +168,41 @@ def test_a_backslash_is_shown_as_typed():
     assert usage_error("fit", SAMPLE_CSV, "--decimal", "\\") == (
         "--decimal must be '.' or ',', not '\\'"
     )
+
+
+def test_gamma_or_beta_for_a_column_not_fitted_is_a_usage_error_in_every_command(tmp_path):
+    # It was a data error (exit 1), where every other bad value of an option is exit 2.
+    sample_stats = tmp_path / "st.json"
+    assert (
+        run_normkit("fit", SAMPLE_CSV, "--exclude", "id", "-q", "-o", sample_stats).returncode == 0
+    )
+    for args in (
+        ["fit", SAMPLE_CSV, "--gamma", "zz=2", "-o", tmp_path / "s.json"],
+        ["transform", SAMPLE_CSV, "-s", sample_stats, "--beta", "zz=1", "-o", tmp_path / "z.csv"],
+        [
+            "export",
+            "-s",
+            sample_stats,
+            "--to",
+            "onnx",
+            "--gamma",
+            "zz=2",
+            "-o",
+            tmp_path / "m.onnx",
+        ],
+        [
+            "export",
+            "-s",
+            sample_stats,
+            "--to",
+            "torch",
+            "--gamma",
+            "age=2,zz=2",
+            "-o",
+            "m.safetensors",
+        ],
+    ):
+        line = usage_error(*args)
+        flag = "--beta" if "--beta" in args else "--gamma"
+        assert line.startswith(f"{flag}: no fitted column 'zz' (fitted: columns "), line
+        assert "'age', 'income'" in line
