@@ -55,6 +55,7 @@ from .apply import (
     refuse_infinite,
 )
 from .numbers import refuse_text_values
+from .routing import MetadataConsumer
 from .tables import (
     OUTPUTS,
     as_output,
@@ -98,7 +99,7 @@ _PARAMS = (
 )
 
 
-class Standardizer:
+class Standardizer(MetadataConsumer):
     """Centering and standardization statistics, fitted exactly in streaming batches.
 
     ``z = (x - mean_) / scale_`` per column, with ``var_ = M2 / (n - ddof)`` and ``scale_ =

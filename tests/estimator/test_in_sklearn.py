@@ -139,3 +139,44 @@ def test_an_in_memory_fit_saved_and_loaded_keeps_its_bits_and_its_exact_moments(
     np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
     np.testing.assert_array_equal(loaded.stats_.moments.mean, fitted.stats_.moments.mean)
     np.testing.assert_array_equal(loaded.merge(loaded).mean_, fitted.merge(fitted).mean_)
+
+
+@pytest.fixture
+def metadata_routing():
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+def test_metadata_routing_asks_for_sample_weight_as_standard_scaler_does(metadata_routing):
+    # Without set_fit_request and get_metadata_routing, a pipeline routing metadata took
+    # Standardizer for a step that asks for none and fitted it without its weights.
+    from sklearn.exceptions import UnsetMetadataPassedError
+    from sklearn.linear_model import LinearRegression
+
+    X, y = load_diabetes(return_X_y=True)
+    w = np.random.default_rng(0).uniform(0.0, 3.0, size=len(X))
+    model = LinearRegression().set_fit_request(sample_weight=False)
+    for unset in (StandardScaler(), Standardizer()):
+        with pytest.raises(UnsetMetadataPassedError, match="sample_weight"):
+            make_pipeline(unset, model).fit(X, y, sample_weight=w)
+    ref = make_pipeline(StandardScaler().set_fit_request(sample_weight=True), model)
+    ours = make_pipeline(Standardizer().set_fit_request(sample_weight=True), clone(model))
+    ref.fit(X, y, sample_weight=w)
+    ours.fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(ours[0].mean_, ref[0].mean_)
+    np.testing.assert_array_equal(ours[0].transform(X), ref[0].transform(X))
+    # The request survives clone (a grid search's), and can be declined.
+    assert clone(ours[0]).get_metadata_routing().fit.requests == {"sample_weight": True}
+    unchanged = ours[0].set_fit_request().set_partial_fit_request(sample_weight="w")
+    assert unchanged.get_metadata_routing().fit.requests == {"sample_weight": True}
+    assert unchanged.get_metadata_routing().partial_fit.requests == {"sample_weight": "w"}
+    weighted_model = LinearRegression().set_fit_request(sample_weight=True)
+    declined = make_pipeline(Standardizer().set_fit_request(sample_weight=False), weighted_model)
+    np.testing.assert_array_equal(declined.fit(X, y, sample_weight=w)[0].mean_, X.mean(axis=0))
+
+
+def test_requests_need_routing_on_as_scikit_learns_do():
+    with pytest.raises(RuntimeError, match="only available when metadata routing is enabled"):
+        Standardizer().set_fit_request(sample_weight=True)
