@@ -56,6 +56,7 @@ from .apply import (
 )
 from .numbers import refuse_text_values
 from .routing import MetadataConsumer
+from .scaler import population_var, scale_options
 from .tables import (
     OUTPUTS,
     as_output,
@@ -1032,10 +1033,15 @@ class Standardizer(MetadataConsumer):
     def to_sklearn(self) -> StandardScaler:
         """A fitted ``sklearn.preprocessing.StandardScaler`` with these statistics.
 
-        ``mean_``, ``var_``, ``scale_``, ``n_samples_seen_`` and ``feature_names_in_`` are
-        copied (``var_`` is this object's, so with ``ddof=1`` it is the N-1 estimate), and
-        attributes that scikit-learn leaves as None for ``with_mean=False`` or
-        ``with_std=False`` are None too.
+        ``mean_``, ``scale_``, ``n_samples_seen_`` and ``feature_names_in_`` are copied, so
+        that its transform is this one's bit for bit; ``var_`` has scikit-learn's meaning, the
+        population variance ``M2 / n`` whatever ``ddof`` (with ``ddof=1`` it is not
+        :attr:`var_`), since its ``partial_fit`` merges new rows on it. Attributes that
+        scikit-learn leaves as None for ``with_mean=False`` or ``with_std=False`` are None too.
+        :meth:`from_sklearn` reads ``ddof`` and ``eps`` back from ``scale_``.
+
+        After the scaler's own ``partial_fit``, its ``scale_`` is ``sqrt(var_)`` again (1 for
+        a constant column): this ``ddof`` and ``eps`` no longer apply to it.
         """
         from sklearn.preprocessing import StandardScaler
 
@@ -1060,7 +1066,11 @@ class Standardizer(MetadataConsumer):
         scaler.n_samples_seen_ = counts[0] if (counts == counts[0]).all() else counts.copy()
         both_off = not self.with_mean and not self.with_std
         scaler.mean_ = None if both_off else stats.mean.copy()
-        scaler.var_ = stats.var.copy() if self.with_std else None
+        # scikit-learn's var_ is the population variance, on which its partial_fit merges more
+        # rows; the scale stays this one's, so that its transform is this one's bit for bit.
+        count = stats.weight if stats.weighted else stats.count
+        var = population_var(stats.var, stats.options.ddof, count)
+        scaler.var_ = var if self.with_std else None
         scaler.scale_ = stats.scale.copy() if self.with_std else None
         scaler.n_features_in_ = len(self.columns_)
         scaler.feature_names_in_ = np.asarray(self.columns_, dtype=object)
@@ -1070,8 +1080,9 @@ class Standardizer(MetadataConsumer):
     def from_sklearn(
         cls, scaler: StandardScaler, feature_names: Sequence[str] | None = None
     ) -> Standardizer:
-        """Statistics equal to a fitted ``StandardScaler``'s (with the eps of statistics that
-        :meth:`to_sklearn` wrote into its ``scale_``, ``sqrt(var_ + eps)``, where it shows).
+        """Statistics equal to a fitted ``StandardScaler``'s (with the ddof and eps of
+        statistics that :meth:`to_sklearn` wrote into its ``scale_``, ``sqrt(var_ * n / (n -
+        ddof) + eps)``, where its columns that vary show them).
 
         Parameters
         ----------
@@ -1114,8 +1125,12 @@ class Standardizer(MetadataConsumer):
         # Rows scikit-learn saw as NaN in a column are that column's missing values.
         moments = Moments.from_mean(count, rows - count, mean, var * count, nan, nan)
         keep = scaler.var_ is not None  # scikit-learn's own var_ and scale_, bit for bit
-        eps = _eps_of(var, np.asarray(scaler.scale_, dtype=np.float64)) if keep else 0.0
-        options = StatsOptions(eps=eps, with_mean=scaler.with_mean, with_std=scaler.with_std)
+        scale = np.asarray(scaler.scale_, dtype=np.float64) if keep else None
+        # The ddof and eps of statistics that to_sklearn wrote into scale_ (var_ is ddof 0's).
+        ddof, eps = scale_options(var, scale, seen) if keep else (0, 0.0)
+        options = StatsOptions(ddof, eps, scaler.with_mean, scaler.with_std)
+        if ddof:
+            var = moments.var(ddof)
         stats = FittedStats.build(
             list(names),
             ["double"] * n_features,
@@ -1124,7 +1139,7 @@ class Standardizer(MetadataConsumer):
             options,
             provenance={"source": "sklearn.preprocessing.StandardScaler"},
             var=var.copy() if keep else None,
-            scale=np.asarray(scaler.scale_, dtype=np.float64).copy() if keep else None,
+            scale=scale.copy() if keep else None,
         )
         return cls.from_stats(stats, with_mean=scaler.with_mean, with_std=scaler.with_std, ema=None)
 
@@ -1214,23 +1229,6 @@ def names_param(names: str | Sequence[str] | None) -> list[str] | None:
 
 def _is_table(X: Any) -> bool:
     return isinstance(X, pa.RecordBatch | pa.Table) or is_eager_frame(X)
-
-
-def _eps_of(var: np.ndarray, scale: np.ndarray) -> float:
-    """The eps of a ``StandardScaler`` made by :meth:`Standardizer.to_sklearn` from statistics
-    with one (``scale_`` is ``sqrt(var_ + eps)``): ``scale**2 - var`` where it is the same for
-    every column that varies, beyond rounding; else 0 (scikit-learn's ``scale_`` is
-    ``sqrt(var_)``, or 1 for a constant column). Without it, such statistics could not be saved
-    (their scale is not ``sqrt(var)``)."""
-    varied = (var > 0) & (scale != 1.0)
-    var, scale = var[varied], scale[varied]
-    excess = scale * scale - var
-    told = excess > 1e-12 * var  # beyond rounding (an eps far below a variance is not seen)
-    if not told.any():
-        return 0.0
-    eps = float(np.median(excess[told]))
-    same = (np.abs(excess[told] - eps) <= 1e-6 * eps + 1e-15 * var[told]).all()  # rounding
-    return eps if same and np.allclose(scale, np.sqrt(var + eps), rtol=1e-10, atol=0.0) else 0.0
 
 
 def _record_batches(stream: Any, names: Sequence[str]) -> Iterator[pa.RecordBatch]:

@@ -598,3 +598,26 @@ def test_columns_chosen_survive_save_and_load_as_parameters(tmp_path, options):
     refitted = clone(loaded).fit(frame)
     assert list(refitted.columns_) == list(fitted.columns_)
     pd.testing.assert_frame_equal(refitted.transform(frame), fitted.transform(frame))
+
+
+@pytest.mark.parametrize(("ddof", "eps"), [(1, 0.0), (1, 1e-3), (0, 1e-3)])
+def test_to_sklearn_exports_the_population_variance_its_partial_fit_merges_on(ddof, eps):
+    # var_ was normkit's (N - 1 with ddof=1), which StandardScaler.partial_fit merged as a
+    # population variance: the variance of the data twice came out wrong.
+    from sklearn.datasets import load_wine
+
+    X = load_wine(as_frame=True).frame.iloc[:, :6]
+    fitted = Standardizer(ddof=ddof, eps=eps).fit(X)
+    scaler = fitted.to_sklearn()
+    np.testing.assert_allclose(scaler.var_, X.var(ddof=0).to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(scaler.transform(X), fitted.transform(X).to_numpy())
+    back = Standardizer.from_sklearn(scaler)  # the ddof and eps come back from scale_
+    assert back.stats_.options.ddof == ddof
+    assert back.stats_.options.eps == pytest.approx(eps, rel=1e-9, abs=1e-300)
+    np.testing.assert_allclose(back.var_, fitted.var_, rtol=1e-14)
+    np.testing.assert_allclose(back.m2_, fitted.m2_, rtol=1e-14)
+    np.testing.assert_array_equal(back.transform(X).to_numpy(), fitted.transform(X).to_numpy())
+    normkit.loads(normkit.dumps(back))  # consistent statistics: a stat file takes them
+    scaler.partial_fit(X)
+    twice = pd.concat([X, X])
+    np.testing.assert_allclose(scaler.var_, StandardScaler().fit(twice).var_, rtol=1e-12)

@@ -1,0 +1,54 @@
+"""Between normkit's statistics and scikit-learn's ``StandardScaler``: its ``var_`` is always
+the population (ddof 0) variance, which its ``partial_fit`` merges on, and its ``scale_`` is
+``sqrt(var_)`` (1 for a constant column); normkit's scale may also hold a ddof of 1 and an eps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["population_var", "scale_options"]
+
+
+def population_var(var: np.ndarray, ddof: int, count: np.ndarray) -> np.ndarray:
+    """``var`` (``M2 / (count - ddof)``) as the ddof-0 variance ``M2 / count`` that a
+    StandardScaler's ``var_`` is (``count``: non-missing values, or their weights)."""
+    if ddof == 0:
+        return var.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, var * (count - ddof) / np.where(count > 0, count, 1), np.nan)
+
+
+def scale_options(var: np.ndarray, scale: np.ndarray, count: np.ndarray) -> tuple[int, float]:
+    """The ddof and eps of the scale of a StandardScaler made by
+    :meth:`~normkit.Standardizer.to_sklearn` (``scale_ = sqrt(var_ * n / (n - ddof) + eps)``
+    beside the population ``var_``), where its columns that vary tell them beyond rounding;
+    else ``(0, 0.0)`` (scikit-learn's own: ``sqrt(var_)``, or 1 for a constant column).
+
+    The simplest reading wins: no eps before an eps, ddof 0 before 1 (with one column that
+    varies, ddof 1 and an eps read as ddof 0 and a larger eps: the same scale).
+    """
+    varied = (var > 0) & (scale != 1.0) & (count > 1)
+    var, scale, count = var[varied], scale[varied], count[varied]
+    if not varied.any():
+        return 0, 0.0
+    for ddof in (0, 1):
+        if np.allclose(scale, np.sqrt(var * count / (count - ddof)), rtol=1e-12, atol=0.0):
+            return ddof, 0.0
+    for ddof in (0, 1):
+        eps = _eps_of(var * count / (count - ddof), scale)
+        if eps > 0:
+            return ddof, eps
+    return 0, 0.0
+
+
+def _eps_of(var: np.ndarray, scale: np.ndarray) -> float:
+    """``scale**2 - var`` where it is the same for every column, beyond rounding; else 0.
+    Without it, such statistics could not be saved (their scale is not ``sqrt(var)``)."""
+    excess = scale * scale - var
+    told = excess > 1e-12 * var  # beyond rounding (an eps far below a variance is not seen)
+    if not told.any():
+        return 0.0
+    eps = float(np.median(excess[told]))
+    same = (np.abs(excess[told] - eps) <= 1e-6 * eps + 1e-15 * var[told]).all()  # rounding
+    return eps if same and np.allclose(scale, np.sqrt(var + eps), rtol=1e-10, atol=0.0) else 0.0
