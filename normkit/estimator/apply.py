@@ -21,7 +21,7 @@ from ..core.running import BatchSteps, RunningState
 from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
 from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
-from .numbers import pandas_float64, refuse_text_values
+from .numbers import pandas_float64, refuse_non_numbers
 from .tables import (
     column_name,
     from_arrow_like,
@@ -278,7 +278,7 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap, offset: int = 0) ->
     """
     names = list(names)
     if isinstance(X, pa.RecordBatch | pa.Table):
-        refuse_text_values(X, names, offset)
+        refuse_non_numbers(X, names, offset)
     if isinstance(X, pa.RecordBatch):
         return map_batch(X, names, fn)[0]
     if isinstance(X, pa.Table):

@@ -1,5 +1,7 @@
-"""Values of a fitted column given as text to a transform in memory: converted where they read as
-numbers (as scikit-learn converts them), else refused naming the column, row and value."""
+"""Values of a fitted column given to a transform or a later batch in memory: text converted
+where it reads as numbers (as scikit-learn converts it), else refused naming the column, row and
+value; dates, times and durations refused naming the column and its type (scikit-learn refuses
+them too: their numbers depend on a unit and an epoch that a fit on numbers never saw)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..errors import DataError
+from ..errors import DataError, SchemaError
 from ..io.arrow import holds_text
 
-__all__ = ["pandas_float64", "refuse_text_values"]
+__all__ = ["pandas_float64", "refuse_non_numbers"]
 
 _HINTS = ("make the column numbers, a missing value None or NaN",)
 
@@ -21,13 +23,33 @@ def _not_a_number(name: str, row: int, value: Any) -> DataError:
     return DataError(f"column {name!r} at row {row:,}: {value!r} is not a number", hints=_HINTS)
 
 
-def refuse_text_values(
+def _not_numbers(name: str, dtype: Any) -> SchemaError:
+    return SchemaError(
+        f"column {name!r} holds {dtype} values (dates, times or durations), not the numbers "
+        "it was fitted on",
+        hints=(
+            "give it as numbers, as when fitted (a duration in seconds: s.dt.total_seconds(); "
+            "a date as days since some day)",
+        ),
+    )
+
+
+def _temporal(dtype: pa.DataType) -> bool:
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return pa.types.is_temporal(dtype)
+
+
+def refuse_non_numbers(
     table: pa.RecordBatch | pa.Table, names: Sequence[str], offset: int = 0
 ) -> None:
-    """Refuse the first value of a text column among ``names`` that Arrow does not read as a
-    number (``offset``: the rows before ``table`` in a stream)."""
+    """Refuse a column among ``names`` of dates, times or durations, and the first value of a
+    text column among them that Arrow does not read as a number (``offset``: the rows before
+    ``table`` in a stream)."""
     for name in names:
         column = table.column(name)
+        if _temporal(column.type):
+            raise _not_numbers(name, column.type)
         if not holds_text(column.type):
             continue
         if pa.types.is_dictionary(column.type):
@@ -46,7 +68,11 @@ def refuse_text_values(
 
 def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
     """A pandas column as float64 (missing as NaN), a value that is no number refused
-    (``offset``: the rows before it in a stream)."""
+    (``offset``: the rows before it in a stream); dates, times and durations refused."""
+    dtype = values.dtype
+    arrow = getattr(dtype, "pyarrow_dtype", None)  # pandas' ArrowDtype
+    if dtype.kind in "mM" or (arrow is not None and _temporal(arrow)):
+        raise _not_numbers(name, dtype)
     try:
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):

@@ -54,7 +54,7 @@ from .apply import (
     pandas_index_columns,
     refuse_infinite,
 )
-from .numbers import refuse_text_values
+from .numbers import refuse_non_numbers
 from .routing import MetadataConsumer
 from .scaler import population_var, scale_options
 from .tables import (
@@ -526,7 +526,7 @@ class Standardizer(MetadataConsumer):
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
         # A text value in a later batch (a pandas chunk of object dtype): its column and row.
-        refuse_text_values(table, list(self.columns_), self._accumulator.n_rows)
+        refuse_non_numbers(table, list(self.columns_), self._accumulator.n_rows)
         columns = [to_float64(table.column(index[name])) for name in self.columns_]
         weights = None if sample_weight is None else _weights(sample_weight, table.num_rows)
         if weights is None:
@@ -1257,7 +1257,7 @@ def _record_batches(stream: Any, names: Sequence[str]) -> Iterator[pa.RecordBatc
                     f"no column {gone[0]!r} in a batch of the stream, which the statistics "
                     "normalize: transform_stream takes batches with the fitted columns"
                 )
-            refuse_text_values(batch, names, done)
+            refuse_non_numbers(batch, names, done)
             done += batch.num_rows
             batch = _fitted_float64(batch, names)
             first = first or batch.schema

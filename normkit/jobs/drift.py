@@ -58,7 +58,7 @@ from ..core.drift import bin_counts, drift_scores, share_at
 from ..errors import SchemaError, StatsFileError, param
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
-from ..estimator.numbers import refuse_text_values
+from ..estimator.numbers import refuse_non_numbers
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import to_float64
 from ..io.categories import value_counts
@@ -299,7 +299,7 @@ def drift_batches(
         if weighted is not None and has != weighted:
             raise SchemaError(f"the weight column {column!r} is in some batches and not others")
         weighted = has
-        refuse_text_values(table, names, accumulator.n_rows)
+        refuse_non_numbers(table, names, accumulator.n_rows)
         columns = [to_float64(table.column(name)) for name in names]
         weights = to_float64(table.column(column)) if has else None
         accumulator.update(columns, weights=weights)

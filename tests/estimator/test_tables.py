@@ -263,3 +263,59 @@ def test_a_later_batch_of_text_or_without_a_fitted_column_is_refused_by_name():
         normkit.drift_batches([first, later], fitted)
     with pytest.raises(normkit.SchemaError, match="no column 'y' in a batch of the stream"):
         list(fitted.transform_stream([first, first[["x"]]], "batch"))
+
+
+def _dates_in_a(kind: str):
+    import datetime as dt
+
+    days = [dt.date(2020, 1, d) for d in (1, 2, 3)]
+    b = [1.0, 2.0, 3.0]
+    return {
+        "pandas datetime": lambda: pd.DataFrame({"a": pd.to_datetime(days), "b": b}),
+        "pandas datetime tz": lambda: pd.DataFrame(
+            {"a": pd.to_datetime(days).tz_localize("UTC"), "b": b}
+        ),
+        "pandas timedelta": lambda: pd.DataFrame({"a": pd.to_timedelta(b, unit="s"), "b": b}),
+        "pandas arrow date": lambda: pd.DataFrame(
+            {"a": pd.array(days, dtype=pd.ArrowDtype(pa.date32())), "b": b}
+        ),
+        "polars date": lambda: pl.DataFrame({"a": days, "b": b}),
+        "polars duration": lambda: pl.DataFrame(
+            {"a": [dt.timedelta(seconds=s) for s in b], "b": b}
+        ),
+        "pyarrow date": lambda: pa.table({"a": pa.array(days), "b": b}),
+        "pyarrow timestamp": lambda: pa.table(
+            {"a": pa.array(days).cast(pa.timestamp("s")), "b": b}
+        ),
+    }[kind]()
+
+
+@pytest.mark.parametrize("method", ["transform", "inverse_transform", "partial_fit"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "pandas datetime",
+        "pandas datetime tz",
+        "pandas timedelta",
+        "pandas arrow date",
+        "polars date",
+        "polars duration",
+        "pyarrow date",
+        "pyarrow timestamp",
+    ],
+)
+def test_dates_times_and_durations_in_a_fitted_column_are_refused_by_name(kind, method):
+    # pandas' datetimes came out scaled as epoch microseconds (1.9e15) without a word; Arrow's
+    # dates raised pyarrow's "Unsupported cast from date32[day] to double", naming no column.
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [1.0, 5.0, 2.0]}))
+    with pytest.raises(normkit.SchemaError, match=r"column 'a' holds \S+.* values \(dates"):
+        getattr(fitted, method)(_dates_in_a(kind))
+
+
+def test_booleans_in_a_fitted_column_are_scaled_as_0_and_1_as_scikit_learn_does():
+    X = pd.DataFrame({"a": [1.0, 0.0, 2.0], "b": [1.0, 5.0, 2.0]})
+    ref, ours = StandardScaler().fit(X), Standardizer().fit(X)
+    flags = pd.DataFrame({"a": [True, False, True], "b": [1.0, 2.0, 3.0]})
+    np.testing.assert_array_equal(ours.transform(flags).to_numpy(), ref.transform(flags))
+    out = ours.transform(pl.from_pandas(flags))
+    np.testing.assert_array_equal(out.to_numpy(), ref.transform(flags))
