@@ -1090,9 +1090,23 @@ class Standardizer(MetadataConsumer):
             Fitted, on dense data.
         feature_names : sequence of str, optional
             Column names, if the scaler was fitted without them (then ``x0, x1, ...``).
+
+        Raises
+        ------
+        TypeError
+            If ``scaler`` is not a StandardScaler.
+        sklearn.exceptions.NotFittedError
+            If it is not fitted (normkit's error, also an :class:`~normkit.OptionError`).
         """
+        from sklearn.preprocessing import StandardScaler
+
+        if not isinstance(scaler, StandardScaler):
+            raise TypeError(
+                f"from_sklearn takes a fitted sklearn.preprocessing.StandardScaler, not "
+                f"{type(scaler).__name__}"
+            )
         if not hasattr(scaler, "n_samples_seen_"):
-            raise OptionError("the StandardScaler is not fitted")
+            raise _not_fitted("the StandardScaler is not fitted yet; fit it first")
         n_features = int(scaler.n_features_in_)
         names = feature_names
         if names is None:
@@ -1206,7 +1220,9 @@ def _check_applicable(stats: FittedStats) -> None:
     stats.check_values()
 
 
-def _not_fitted() -> OptionError:
+def _not_fitted(
+    message: str = "this Standardizer is not fitted yet; call fit() first",
+) -> OptionError:
     """normkit's error, which is also scikit-learn's ``NotFittedError`` (what its tools catch),
     built on first use so that importing normkit does not import scikit-learn."""
     from sklearn.exceptions import NotFittedError
@@ -1214,7 +1230,7 @@ def _not_fitted() -> OptionError:
     global _NotFitted
     if _NotFitted is None:
         _NotFitted = type("NotFitted", (OptionError, NotFittedError), {"__module__": __name__})
-    return _NotFitted("this Standardizer is not fitted yet; call fit() first")
+    return _NotFitted(message)
 
 
 _NotFitted: type | None = None

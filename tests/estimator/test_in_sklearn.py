@@ -95,6 +95,16 @@ def test_unfitted_use_raises_scikit_learns_not_fitted_error():
         Standardizer().transform(X)
 
 
+def test_from_sklearn_of_an_unfitted_scaler_or_another_object_raises_what_scikit_learn_would():
+    # An unfitted scaler raised OptionError; object() said "the StandardScaler is not fitted".
+    with pytest.raises(NotFittedError, match="StandardScaler is not fitted"):
+        Standardizer.from_sklearn(StandardScaler())
+    with pytest.raises(
+        TypeError, match=r"takes a fitted sklearn\.preprocessing\.StandardScaler, not object"
+    ):
+        Standardizer.from_sklearn(object())
+
+
 def test_sample_weights_through_a_pipeline_give_standard_scalers_model():
     X, y = load_breast_cancer(return_X_y=True)
     w = np.random.default_rng(7).integers(0, 4, size=len(y)).astype(float)
