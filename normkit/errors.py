@@ -29,6 +29,7 @@ __all__ = [
     "StatsFileError",
     "infinite_error",
     "infinite_output_error",
+    "infinity_hints",
     "listed",
     "param",
     "plain_value",
@@ -233,6 +234,19 @@ def infinite_error(where: str, value: float, hints: Sequence[str] = ()) -> DataE
         "scikit-learn refuses infinite values too)",
         hints=hints or ("make it a missing value (NaN), which passes through as missing",),
     )
+
+
+def infinity_hints(in_memory: bool) -> tuple[str, ...]:
+    """The ways out of an infinite value in data fitted or transformed: for files, a read
+    option that takes infinities as missing; in memory (arrays and DataFrames), the same made
+    by hand, since the estimator reads nothing."""
+    if in_memory:
+        return (
+            "fix the data",
+            "make infinities missing values, which are ignored (a DataFrame: "
+            "X.replace([np.inf, -np.inf], np.nan); an array: np.where(np.isinf(X), np.nan, X))",
+        )
+    return ("fix the data", f"read infinities as missing ({param('inf_as_missing', True)})")
 
 
 def infinite_output_error(

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import DataError, OptionError, infinite_error, param
+from ..errors import DataError, OptionError, infinite_error, infinity_hints
 from .batches import LogicalBatches
 from .moments import (
     Moments,
@@ -113,6 +113,10 @@ class Accumulator:
         :meth:`update` make a pass weighted from then on anyway.
     weight_name : str or None
         The weights' column, named in messages (default: ``sample_weight``).
+    in_memory : bool, default False
+        The rows are arrays or tables in memory, not read from files: messages count them as
+        ``row`` (not a file's ``data row``) and hint at making infinities NaN rather than at a
+        read option.
 
     Examples
     --------
@@ -135,8 +139,11 @@ class Accumulator:
         start: Accumulated | None = None,
         weighted: bool = False,
         weight_name: str | None = None,
+        in_memory: bool = False,
     ):
         n = len(names)
+        self.in_memory = in_memory
+        self._row_word = "row" if in_memory else "data row"
         self.names = [str(name) for name in names]
         self.weighted = weighted or (start is not None and start.moments.weight is not None)
         self.weight_name = weight_name
@@ -249,7 +256,7 @@ class Accumulator:
         if self.weighted and not np.isfinite(self.moments.weight).all():
             label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
             raise DataError(
-                f"{label}: the sum of the weights overflows float64 by data row "
+                f"{label}: the sum of the weights overflows float64 by {self._row_word} "
                 f"{self.rows_in_part + n_rows:,}",
                 hints=(
                     "divide every weight by one constant (with ddof 0 the statistics stay the same)",
@@ -285,7 +292,7 @@ class Accumulator:
             else:
                 problem = f"is {value!r} ({'infinite' if np.isinf(value) else 'negative'})"
             raise DataError(
-                f"{label} at data row {self.rows_in_part + k + 1:,}: the weight {problem}; "
+                f"{label} at {self._row_word} {self.rows_in_part + k + 1:,}: the weight {problem}; "
                 f"{WEIGHTS_RULE}",
                 hints=("fix the data",),
             )
@@ -323,12 +330,9 @@ class Accumulator:
             i = int(bad[0])
             k = int(np.flatnonzero(np.isinf(columns[i]))[0])
             raise infinite_error(
-                f"column {self.names[i]!r} at data row {self.rows_in_part + k + 1:,}",
+                f"column {self.names[i]!r} at {self._row_word} {self.rows_in_part + k + 1:,}",
                 float(columns[i][k]),
-                hints=(
-                    "fix the data",
-                    f"read infinities as missing ({param('inf_as_missing', True)})",
-                ),
+                hints=infinity_hints(self.in_memory),
             )
 
     def _final_step(self):

@@ -606,7 +606,7 @@ class Standardizer(MetadataConsumer):
                     if p.why != "excluded" and is_categorical_type(schema.field(p.name).type)
                 ]
             )
-            self._accumulator = Accumulator(names, running=self.ema_options())
+            self._accumulator = Accumulator(names, running=self.ema_options(), in_memory=True)
             return
         # Continuing (loaded, merged or finished statistics): their moments and running state
         # go on; their sketch does not (it would no longer describe all the rows).
@@ -618,7 +618,9 @@ class Standardizer(MetadataConsumer):
         self._categories = None  # they would no longer describe all the rows
         running = previous.running.options if previous.running is not None else None
         start = Accumulated(previous.moments, previous.n_rows, previous.running, None, None)
-        self._accumulator = Accumulator(previous.names, running=running, start=start)
+        self._accumulator = Accumulator(
+            previous.names, running=running, start=start, in_memory=True
+        )
         self._fitted = None
 
     def _stats_of(self, result: Accumulated) -> FittedStats:

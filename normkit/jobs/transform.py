@@ -11,7 +11,14 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import DataError, NormkitError, OptionError, infinite_output_error, param
+from ..errors import (
+    DataError,
+    NormkitError,
+    OptionError,
+    infinite_output_error,
+    infinity_hints,
+    param,
+)
 from ..estimator.apply import (
     StreamNormalizer,
     affine_map,
@@ -340,10 +347,7 @@ def transform_file(
         vacant = vacant_columns(stats)
         checked = refuse_values(batches, vacant, locate, stats_file)
 
-        infinity_hints = (
-            "fix the data",
-            f"read infinities as missing ({param('inf_as_missing', True)})",
-        )
+        file_hints = infinity_hints(in_memory=False)
         looks: dict[str, Resemblance] = {}  # per input without a record of how it was made
         allowed = options.assume_normalized if options.inverse else options.renormalize
         if normalizer is None:
@@ -375,7 +379,7 @@ def transform_file(
             mapped = ((given, *map_batch(given, names, fn)) for given in inputs)
         else:  # a batch holding an infinite value would come out as NaN: refused first
             normalizer.locate = locate
-            finite = refuse_infinite(checked, names, locate, infinity_hints)
+            finite = refuse_infinite(checked, names, locate, file_hints)
             mapped = ((None, batch, None) for batch in normalizer(finite))
         # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
         # a spreadsheet stays UTF-16), or, from Parquet or Arrow, in the one the fit's data was
@@ -404,12 +408,12 @@ def transform_file(
         nulls = tuple(dict.fromkeys(nulls))
         with open_sink(output, schema, out_format, written, reference.line_end, nulls) as sink:
             if spliced:
-                args = (sources, names, affine, options.inverse, sink, looks, infinity_hints)
+                args = (sources, names, affine, options.inverse, sink, looks, file_hints)
                 rewrite_csv(*args, progress, vacant=(vacant, stats_file))
                 mapped = iter(())
             for given, batch, infinite in mapped:
                 _refuse_infinite_output(
-                    batch, given, names, locate, sink.rows_written, infinity_hints, infinite
+                    batch, given, names, locate, sink.rows_written, file_hints, infinite
                 )
                 if typed_as:
                     batch = cast_as_recorded(

@@ -210,10 +210,22 @@ def test_unfitted_and_bad_params_are_reported():
         Standardizer(columns=["a"]).fit(pd.DataFrame({"a": [np.nan, np.nan]}))
 
 
-def test_infinite_value_is_refused_with_its_row():
+def test_infinite_value_is_refused_with_its_row_and_a_way_out_for_data_in_memory():
+    # The hint named inf_as_missing=True, a read option of files the estimator does not have;
+    # the row was a file's "data row".
     df = pd.DataFrame({"a": [1.0, 2.0, np.inf, 4.0]})
-    with pytest.raises(normkit.DataError, match="column 'a' at data row 3: inf is not finite"):
-        Standardizer().fit(df)
+    for X in (df, df.to_numpy()):
+        with pytest.raises(normkit.DataError) as error:
+            Standardizer().fit(X)
+        message = str(error.value)
+        assert message.startswith("column ")
+        assert " at row 3: inf is not finite" in message
+        assert "inf_as_missing" not in message
+        assert "X.replace([np.inf, -np.inf], np.nan)" in message
+        with pytest.raises(normkit.DataError, match=r"X\.replace"):
+            Standardizer().partial_fit(X)
+    fixed = df.replace([np.inf, -np.inf], np.nan)  # the hint's way out works
+    np.testing.assert_array_equal(Standardizer().fit(fixed).mean_, [7.0 / 3])
 
 
 def test_integer_column_labels_fit_and_transform():
@@ -231,7 +243,7 @@ def test_partial_fit_after_load_reports_infinite_rows(tmp_path, mixed_frame):
     bad = mixed_frame.head(3).copy()
     bad.loc[1, "x"] = np.inf
     # Rows count from the first row this estimator saw (500 were fitted before).
-    with pytest.raises(normkit.DataError, match="column 'x' at data row 502: inf is not finite"):
+    with pytest.raises(normkit.DataError, match="column 'x' at row 502: inf is not finite"):
         loaded.partial_fit(bad)
 
 
