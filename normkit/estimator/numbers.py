@@ -19,8 +19,11 @@ __all__ = ["pandas_float64", "refuse_non_numbers"]
 _HINTS = ("make the column numbers, a missing value None or NaN",)
 
 
-def _not_a_number(name: str, row: int, value: Any) -> DataError:
-    return DataError(f"column {name!r} at row {row:,}: {value!r} is not a number", hints=_HINTS)
+def _not_a_number(name: str, row: int, value: Any, label: Any = None) -> DataError:
+    """The refusal of ``value`` at ``row`` (counted from 1), with its pandas index ``label``
+    where that is not the row's place (a frame with an index of its own)."""
+    where = f"row {row:,}" if label is None else f"row {row:,} (index {label!r})"
+    return DataError(f"column {name!r} at {where}: {value!r} is not a number", hints=_HINTS)
 
 
 def _not_numbers(name: str, dtype: Any) -> SchemaError:
@@ -80,5 +83,11 @@ def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
             try:
                 float(value)
             except (TypeError, ValueError):
-                raise _not_a_number(name, offset + row + 1, value) from None
+                label = values.index[row]
+                # pandas' default index (0, 1, 2... in this frame, or over a stream read in
+                # chunks) says no more than the row; an index of the frame's own is named.
+                default = isinstance(label, int | np.integer) and label in (row, offset + row)
+                raise _not_a_number(
+                    name, offset + row + 1, value, None if default else label
+                ) from None
         raise

@@ -480,7 +480,10 @@ class Standardizer(MetadataConsumer):
                 self.partial_fit(batch)
             return self
         named = not _is_array(X)
-        table = as_arrow(X if named else _checked_array(X, self))
+        # The rows of earlier batches (of this pass, or of the statistics it continues).
+        earlier = self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")
+        done = earlier.n_rows if earlier is not None else 0
+        table = as_arrow(X if named else _checked_array(X, self), done)
         fitted = getattr(self, "feature_names_in_", None)
         if self.__dict__.get("_accumulator") is None:
             fresh = self.__dict__.get("_fitted") is None  # not continuing loaded statistics

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import SchemaError
+from .numbers import pandas_float64
 
 __all__ = [
     "OUTPUTS",
@@ -96,8 +97,9 @@ def is_lazy_frame(X: Any) -> bool:
     return _frame_kind(X) == "lazy"
 
 
-def table_to_arrow(X: Any) -> pa.Table | pa.RecordBatch:
-    """An eager table as Arrow (columns only: a pandas index is left out)."""
+def table_to_arrow(X: Any, offset: int = 0) -> pa.Table | pa.RecordBatch:
+    """An eager table as Arrow (columns only: a pandas index is left out); ``offset``: the
+    rows before it in a stream (the row a refused value is at counts them)."""
     if isinstance(X, pa.Table | pa.RecordBatch):
         return X
     if is_pandas(X):
@@ -105,17 +107,22 @@ def table_to_arrow(X: Any) -> pa.Table | pa.RecordBatch:
         try:
             return pa.Table.from_pandas(X, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise _unreadable(error) from None
+            raise _unreadable(X, error, offset) from None
         except (pa.ArrowNotImplementedError, TypeError) as error:
             raise _unsupported(X, error) from None
     frame = _narwhals(X)
     return frame.to_arrow()
 
 
-def _unreadable(error: Exception) -> SchemaError:
-    """pyarrow's refusal of a pandas column of mixed objects, as one line naming the column."""
+def _unreadable(X: Any, error: Exception, offset: int) -> SchemaError:
+    """pyarrow's refusal of a pandas column of mixed objects, as one line naming the column; a
+    column that pyarrow took for numbers is refused at its first value that is not one, naming
+    its row, as a transform refuses it."""
     detail = error.args[0] if error.args else str(error)
     found = re.search(r"column (.+) with type (\w+)", str(error))
+    labels = {column_name(label): label for label in X.columns}
+    if found and found.group(1) in labels and "tried to convert to double" in detail:
+        pandas_float64(X[labels[found.group(1)]], found.group(1), offset)  # raises with the row
     column = f"column {found.group(1)!r} (dtype {found.group(2)})" if found else "a column"
     return SchemaError(
         f"the DataFrame's {column} holds values of several types: {detail}",

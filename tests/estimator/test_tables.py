@@ -319,3 +319,23 @@ def test_booleans_in_a_fitted_column_are_scaled_as_0_and_1_as_scikit_learn_does(
     np.testing.assert_array_equal(ours.transform(flags).to_numpy(), ref.transform(flags))
     out = ours.transform(pl.from_pandas(flags))
     np.testing.assert_array_equal(out.to_numpy(), ref.transform(flags))
+
+
+def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_transform_does():
+    # fit said "holds values of several types: Could not convert 'oops'", naming no row.
+    frame = pd.DataFrame({"a": [1.0, 2.0, "oops", 4.0], "b": [1.0, 2.0, 3.0, 4.0]})
+    message = r"column 'a' at row 3: 'oops' is not a number"
+    with pytest.raises(normkit.DataError, match=message):
+        Standardizer().fit(frame)
+    fitted = Standardizer().fit(frame.assign(a=[1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(normkit.DataError, match=message):
+        fitted.transform(frame)
+    # A later batch counts the rows before it; an index of the frame's own is named too.
+    with pytest.raises(normkit.DataError, match=r"column 'a' at row 7: 'oops' is not a number"):
+        fitted.partial_fit(frame)
+    indexed = frame.set_index(pd.Index([10, 20, 30, 40]))
+    at_30 = r"column 'a' at row 3 \(index 30\): 'oops' is not a number"
+    with pytest.raises(normkit.DataError, match=at_30):
+        Standardizer().fit(indexed)
+    with pytest.raises(normkit.DataError, match=at_30):
+        fitted.transform(indexed)
