@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["population_var", "scale_options"]
+__all__ = ["population_var", "samples_seen", "scale_options"]
 
 
 def population_var(var: np.ndarray, ddof: int, count: np.ndarray) -> np.ndarray:
@@ -17,6 +17,13 @@ def population_var(var: np.ndarray, ddof: int, count: np.ndarray) -> np.ndarray:
         return var.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, var * (count - ddof) / np.where(count > 0, count, 1), np.nan)
+
+
+def samples_seen(counts: np.ndarray) -> np.ndarray | np.number:
+    """``n_samples_seen_`` as scikit-learn's: one number where every column has the same count
+    of values (or sum of weights; no value missing), else one per column (a copy)."""
+    same = len(counts) > 0 and bool((counts == counts[0]).all())
+    return counts[0] if same else counts.copy()
 
 
 def scale_options(var: np.ndarray, scale: np.ndarray, count: np.ndarray) -> tuple[int, float]:

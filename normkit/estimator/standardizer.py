@@ -56,7 +56,7 @@ from .apply import (
 )
 from .numbers import refuse_non_numbers
 from .routing import MetadataConsumer
-from .scaler import population_var, scale_options
+from .scaler import population_var, samples_seen, scale_options
 from .tables import (
     OUTPUTS,
     as_output,
@@ -145,9 +145,10 @@ class Standardizer(MetadataConsumer):
         them; not set when the input had no column names (an array).
     n_features_in_ : int
         Columns of the input fitted (normalized or passed through).
-    n_samples_seen_ : ndarray of int64 (float64 with sample weights), shape (n_columns,)
-        Non-missing values per column; with sample weights, the sum of their weights, as
-        scikit-learn's.
+    n_samples_seen_ : int64 or ndarray of int64 (float64 with sample weights), shape (n_columns,)
+        Non-missing values per column; with sample weights, the sum of their weights; one
+        number where every column has the same (no value missing), as scikit-learn's
+        (``stats_.count`` always has one per column).
     n_missing_ : ndarray of int64, shape (n_features,)
     mean_, var_, scale_, min_, max_ : ndarray of float64, shape (n_features,)
         As scikit-learn's: ``var_`` and ``scale_`` are None with ``with_std=False``, and
@@ -727,9 +728,9 @@ class Standardizer(MetadataConsumer):
     # -- what was learned ------------------------------------------------------------------
 
     @property
-    def n_samples_seen_(self) -> np.ndarray:
+    def n_samples_seen_(self) -> np.ndarray | np.number:
         stats = self.stats_
-        return stats.weight if stats.weighted else stats.count
+        return samples_seen(stats.weight if stats.weighted else stats.count)
 
     @property
     def n_missing_(self) -> np.ndarray:
@@ -1065,10 +1066,7 @@ class Standardizer(MetadataConsumer):
                 ),
             )
         scaler = StandardScaler(with_mean=self.with_mean, with_std=self.with_std)
-        counts = stats.weight if stats.weighted else stats.count.astype(np.int64)
-        # scikit-learn stores a scalar count when no value was missing, an array otherwise
-        # (with sample weights, the sum of the weights).
-        scaler.n_samples_seen_ = counts[0] if (counts == counts[0]).all() else counts.copy()
+        scaler.n_samples_seen_ = self.n_samples_seen_
         both_off = not self.with_mean and not self.with_std
         scaler.mean_ = None if both_off else stats.mean.copy()
         # scikit-learn's var_ is the population variance, on which its partial_fit merges more

@@ -82,6 +82,23 @@ def test_to_sklearn_uses_a_scalar_count_without_missing_values():
     assert scaler.n_samples_seen_ == 2
 
 
+@pytest.mark.parametrize("missing", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_n_samples_seen_is_one_number_or_one_per_column_as_scikit_learns(missing, weighted):
+    # Standardizer's was always an array, where scikit-learn gives one number when no value
+    # is missing (code written for StandardScaler compares it with a number).
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    if missing:
+        X[1, 1] = np.nan
+    w = np.array([1.0, 2.0, 3.0]) if weighted else None
+    ref = StandardScaler().fit(X, sample_weight=w)
+    ours = Standardizer().fit(X, sample_weight=w)
+    for seen in (ours.n_samples_seen_, ours.to_sklearn().n_samples_seen_):
+        assert np.ndim(seen) == np.ndim(ref.n_samples_seen_) == (1 if missing else 0)
+        np.testing.assert_array_equal(seen, ref.n_samples_seen_)
+    assert ours.stats_.count.shape == (2,)  # one per column, always
+
+
 @pytest.mark.parametrize("subset", [False, True])
 def test_a_frame_of_several_blocks_with_gaps_is_fitted_to_standard_scalers_bits(subset):
     # A nullable integer column made float: a frame of three blocks, which pandas hands to

@@ -64,7 +64,7 @@ def test_merging_shards_is_associative_and_commutative(a, b, c):
     mean, var = exact(np.concatenate([a, b, c]))
     spread = float(var) ** 0.5
     for merged in (left, right, swapped):
-        assert merged.n_samples_seen_[0] == np.count_nonzero(~np.isnan(np.concatenate([a, b, c])))
+        assert merged.n_samples_seen_ == np.count_nonzero(~np.isnan(np.concatenate([a, b, c])))
         assert abs(merged.mean_[0] - float(mean)) <= 1e-14 * (abs(float(mean)) + spread)
         assert abs(merged.var_[0] - float(var)) <= 1e-12 * float(var) + 1e-300
 

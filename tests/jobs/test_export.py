@@ -122,7 +122,7 @@ def test_numpy_export_holds_the_statistics(cancer):
             ("mean", fitted.mean_),
             ("scale", fitted.scale_),
             ("var", fitted.var_),
-            ("count", fitted.n_samples_seen_),
+            ("count", fitted.stats_.count),
             ("running_mean", fitted.ema_.running_mean),
             ("running_var", fitted.ema_.running_var),
         ]:

@@ -189,7 +189,7 @@ def test_a_column_empty_in_the_first_block_is_still_normalized(tmp_path):
     path.write_text("\n".join(rows) + "\n")
     fitted = normkit.fit_files(path, normkit.Standardizer(exclude=["id"]))
     assert list(fitted.columns_) == ["late"]
-    assert fitted.n_samples_seen_.tolist() == [10]
+    assert fitted.n_samples_seen_ == 10
 
 
 @pytest.mark.parametrize(
