@@ -1039,8 +1039,9 @@ class Standardizer(MetadataConsumer):
     def to_sklearn(self) -> StandardScaler:
         """A fitted ``sklearn.preprocessing.StandardScaler`` with these statistics.
 
-        ``mean_``, ``scale_``, ``n_samples_seen_`` and ``feature_names_in_`` are copied, so
-        that its transform is this one's bit for bit; ``var_`` has scikit-learn's meaning, the
+        ``mean_``, ``scale_``, ``n_samples_seen_`` and ``feature_names_in_`` (the fitted
+        columns, where the data had names: not for an array) are copied, so that its transform
+        is this one's bit for bit; ``var_`` has scikit-learn's meaning, the
         population variance ``M2 / n`` whatever ``ddof`` (with ``ddof=1`` it is not
         :attr:`var_`), since its ``partial_fit`` merges new rows on it. Attributes that
         scikit-learn leaves as None for ``with_mean=False`` or ``with_std=False`` are None too.
@@ -1076,7 +1077,10 @@ class Standardizer(MetadataConsumer):
         scaler.var_ = var if self.with_std else None
         scaler.scale_ = stats.scale.copy() if self.with_std else None
         scaler.n_features_in_ = len(self.columns_)
-        scaler.feature_names_in_ = np.asarray(self.columns_, dtype=object)
+        if self.__dict__.get("feature_names_in_") is not None:
+            # Only names the data had: an array's made-up x0, x1... would make scikit-learn
+            # warn at every transform of an array.
+            scaler.feature_names_in_ = np.asarray(self.columns_, dtype=object)
         return scaler
 
     @classmethod
@@ -1114,6 +1118,7 @@ class Standardizer(MetadataConsumer):
         names = feature_names
         if names is None:
             names = getattr(scaler, "feature_names_in_", None)
+        named = names is not None
         if names is None:
             names = [f"x{i}" for i in range(n_features)]
         if len(names) != n_features:
@@ -1158,7 +1163,10 @@ class Standardizer(MetadataConsumer):
             var=var.copy() if keep else None,
             scale=scale.copy() if keep else None,
         )
-        return cls.from_stats(stats, with_mean=scaler.with_mean, with_std=scaler.with_std, ema=None)
+        self = cls.from_stats(stats, with_mean=scaler.with_mean, with_std=scaler.with_std, ema=None)
+        if not named:  # as fitted on an array: no feature names, columns taken by position
+            del self.feature_names_in_
+        return self
 
     # -- stat files ------------------------------------------------------------------------
 

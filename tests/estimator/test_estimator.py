@@ -650,3 +650,23 @@ def test_to_sklearn_exports_the_population_variance_its_partial_fit_merges_on(dd
     scaler.partial_fit(X)
     twice = pd.concat([X, X])
     np.testing.assert_allclose(scaler.var_, StandardScaler().fit(twice).var_, rtol=1e-12)
+
+
+def test_to_sklearn_of_a_fit_on_an_array_has_no_made_up_feature_names():
+    # It set feature_names_in_ = ['x0', 'x1'], so the scaler warned "X does not have valid
+    # feature names" at every transform of an array.
+    import warnings
+
+    X = np.array([[1.0, 10.0], [3.0, 30.0], [4.0, 20.0]])
+    scaler = Standardizer().fit(X).to_sklearn()
+    assert not hasattr(scaler, "feature_names_in_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(scaler.transform(X), StandardScaler().fit_transform(X))
+        # and back: fitted without names, as scikit-learn's was
+        back = Standardizer.from_sklearn(scaler)
+        assert not hasattr(back, "feature_names_in_")
+        assert not hasattr(back.to_sklearn(), "feature_names_in_")
+        np.testing.assert_array_equal(back.transform(X), scaler.transform(X))
+    named = Standardizer().fit(pd.DataFrame(X, columns=["a", "b"])).to_sklearn()
+    assert list(named.feature_names_in_) == ["a", "b"]
