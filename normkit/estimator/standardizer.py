@@ -814,7 +814,9 @@ class Standardizer(MetadataConsumer):
 
         ``y = gamma * (x - mean) / scale + beta`` with ``use="exact"``: ``mean_`` and ``scale_``
         (scikit-learn's transform when gamma is 1 and beta 0), or ``use="ema"``: the running
-        statistics, ``scale = sqrt(running_var_ + eps)``.
+        statistics in :attr:`ema_`, ``mean = ema_.running_mean`` and ``scale =
+        sqrt(ema_.running_var + eps)``, with the running statistics' eps (``ema_eps``, by
+        default the convention's: 1e-5 for PyTorch's, 1e-3 for Keras').
 
         Parameters
         ----------

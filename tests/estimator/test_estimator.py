@@ -670,3 +670,15 @@ def test_to_sklearn_of_a_fit_on_an_array_has_no_made_up_feature_names():
         np.testing.assert_array_equal(back.transform(X), scaler.transform(X))
     named = Standardizer().fit(pd.DataFrame(X, columns=["a", "b"])).to_sklearn()
     assert list(named.feature_names_in_) == ["a", "b"]
+
+
+def test_the_learned_attributes_the_docstrings_name_exist():
+    # transform's docstring named running_var_, which does not exist (ema_ holds them).
+    import inspect
+    import re
+
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [1.0, 0.0, 2.0]}))
+    for name, member in inspect.getmembers(Standardizer):
+        doc = inspect.getdoc(member) if callable(member) else None
+        for attribute in re.findall(r"\b([a-z][a-z0-9_]*[a-z0-9]_)(?![\w(])", doc or ""):
+            assert hasattr(fitted, attribute), f"{name} names {attribute}"
