@@ -2491,6 +2491,11 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     for first, rows in [
         ("country,2019,2020", ["Aruba,1.5,1.75", "Spain,1.25,2.5", "Chad,6.5,6.25"]),
         (",0,1,2", [f"{i},{i / 7:.4f},{i / 9:.4f},{i / 11:.4f}" for i in range(1, 7)]),
+        # One column of fractions is enough, beside columns of integers (exit 0 before, a mean
+        # of 406.2 for values from 1.5 to 4.5).
+        ("country,2019,2020", ["PT,1.5,2", "ES,2.5,3", "FR,3.5,4", "DE,4.5,5"]),
+        ("2019,2020,2021", ["1.5,2,3.5", "2.5,3,4.5", "3.25,4,5.5"]),
+        ("station,0,1", ["A,10.5,20", "B,11.5,21", "C,9.75,19"]),
     ]:
         data.write_text("\n".join([first, *rows]) + "\n")
         proc = run_normkit("fit", data, "-o", tmp_path / "u.json")

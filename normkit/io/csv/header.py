@@ -78,16 +78,24 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # 2019,2020 above 101.5,99.25 (beside text or not: country,2019 above Chad,6.5; a pandas
     # index's ,0,1 above 0.53): years naming columns, or a row written otherwise? Columns of
     # numbers under an empty first field are no evidence either way.
+    # One such column is enough (country,2019,2020 above PT,1.5,2): a row is a header or not
+    # whole, and the other columns' integers are no evidence against names.
     named = [j for j, n in enumerate(numeric) if n and first[j] != "missing"]
-    if (
-        named
-        and all(_DIGITS.fullmatch(rows[0][j]) for j in named)
-        and not any(_DIGITS.fullmatch(row[j]) for row in rows[1:501] for j in named if j < len(row))
-    ):
+    fractions = [
+        j
+        for j in named
+        if not any(_DIGITS.fullmatch(row[j]) for row in rows[1:501] if j < len(row))
+    ]
+    if fractions and all(_DIGITS.fullmatch(rows[0][j]) for j in named):
         integers = ", ".join(rows[0][j] for j in named[:5])
+        below = (
+            "columns of numbers none of which is written so"
+            if fractions == named
+            else f"a column of numbers none of which is written so (below {rows[0][fractions[0]]})"
+        )
         raise InputError(
             f"whether the first row is a header cannot be told: its numbers are integers "
-            f"({integers}) above columns of numbers none of which is written so",
+            f"({integers}) above {below}",
             param="csv.header",
             hints=_header_hints(),
         )
