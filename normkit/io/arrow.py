@@ -20,6 +20,7 @@ __all__ = [
     "dictionary_type_named",
     "first_infinite",
     "float64_to_arrow",
+    "holds_integers",
     "holds_text",
     "infinite_to_null",
     "interchangeable",
@@ -62,6 +63,15 @@ def interchangeable(a: pa.DataType, b: pa.DataType) -> bool:
     cast turns into each other without loss (pandas writes ``large_string``, others
     ``string``)."""
     return a == b or any(a in kind and b in kind for kind in _INTERCHANGEABLE)
+
+
+def holds_integers(dtype: pa.DataType, x: np.ndarray | float) -> np.ndarray:
+    """Whether a column of the integer ``dtype`` holds each value of ``x``, as read into float64
+    (NaN: False): an integer in the type's range, which float64 holds (int64's largest,
+    2**63 - 1, is read as 2**63)."""
+    info = np.iinfo(dtype.to_pandas_dtype())
+    with np.errstate(invalid="ignore"):
+        return (np.floor(x) == x) & (float(info.min) <= x) & (x <= float(info.max))
 
 
 def numeric_type_named(text: str) -> pa.DataType | None:

@@ -15,7 +15,13 @@ from ..core.categories import CategoryCounter
 from ..errors import DataError, SchemaError, StatsFileError, param
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer, names_param
-from ..io.arrow import interchangeable, is_numeric_type, to_float64
+from ..io.arrow import (
+    holds_integers,
+    interchangeable,
+    is_numeric_type,
+    numeric_type_named,
+    to_float64,
+)
 from ..io.dataset import describe_sources, reference_reader
 from ..io.formats import Format
 from ..io.reader import Reader
@@ -203,17 +209,18 @@ class IntegerCheck:
     def __call__(self, columns: list[np.ndarray]) -> None:
         for j in list(self.integral):
             x = columns[j]
-            with np.errstate(invalid="ignore"):
-                if not np.all((np.floor(x) == x) | np.isnan(x)):
-                    self.integral.discard(j)
-                    self._dtypes[j] = "double"
+            # An integer the type cannot hold (1e20 in an int64 column) makes it float64 too.
+            dtype = numeric_type_named(self._dtypes[j])
+            if not np.all(holds_integers(dtype, x) | np.isnan(x)):
+                self.integral.discard(j)
+                self._dtypes[j] = "double"
         for j in list(self._unknown):
             x = columns[j]
             x = x[~np.isnan(x)]
             if not x.size:
                 continue
             self._met.add(j)
-            if not np.all((np.floor(x) == x) & (np.abs(x) < 2.0**63)):
+            if not np.all(holds_integers(pa.int64(), x)):
                 self._unknown.discard(j)
                 self._dtypes[j] = "double"
 

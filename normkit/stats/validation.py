@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from .. import params
 from ..core.kernels import is_constant
-from ..io.arrow import numeric_type_named
+from ..io.arrow import holds_integers, numeric_type_named
 from .fields import GROUPS, STAT_FILE, Section
 from .fitted import StatsOptions
 from .kinds import Invalid, kind_of
@@ -254,16 +254,7 @@ def _screened_type(dtype_name: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     dtype = numeric_type_named(dtype_name)
     if dtype is None or not pa.types.is_integer(dtype):
         return np.zeros(len(lo), dtype=bool)
-    info = np.iinfo(dtype.to_pandas_dtype())
-    with np.errstate(invalid="ignore"):
-        return (
-            (np.floor(lo) == lo)
-            & (np.floor(hi) == hi)
-            & (float(info.min) <= lo)
-            & (lo <= float(info.max))
-            & (float(info.min) <= hi)
-            & (hi <= float(info.max))
-        )
+    return holds_integers(dtype, lo) & holds_integers(dtype, hi)
 
 
 def column_problem(
@@ -334,9 +325,7 @@ def _holds(dtype: pa.DataType, value: float) -> bool:
     """Whether a column of ``dtype`` can hold ``value`` (as read into float64): an integer in
     the type's range, a float32 or float16 value, a decimal of the type's scale and precision."""
     if pa.types.is_integer(dtype):
-        info = np.iinfo(dtype.to_pandas_dtype())
-        # The range as float64 holds it: int64's largest, 2**63 - 1, is read as 2**63.
-        return value == round(value) and float(info.min) <= value <= float(info.max)
+        return bool(holds_integers(dtype, value))
     if pa.types.is_float32(dtype) or pa.types.is_float16(dtype):
         narrow = np.float32 if pa.types.is_float32(dtype) else np.float16
         with np.errstate(over="ignore"):
