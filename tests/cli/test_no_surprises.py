@@ -1250,6 +1250,18 @@ def test_late_text_that_is_not_utf8_names_its_row_and_line(tmp_path):
     line = refused(1, "fit", path, "-o", tmp_path / "s.json")
     assert line.startswith(f"{ERROR}{path}: column 'x' at data row 100,002 (line 100,004): ")
     assert "if the file is not UTF-8, name its encoding (--encoding latin-1)" in line
+    # Past the head, in the first block: the fit passed the column through as bytes (exit 0),
+    # and the transform refused the file.
+    names = [f"n{i},{i}\n".encode() for i in range(12_000)]
+    names[11_000] = b"M\xfcller,1\n"
+    path.write_bytes(b"name,v\n" + b"".join(names))
+    line = refused(1, "fit", path, "-o", tmp_path / "s.json")
+    assert line == (
+        f"{ERROR}{path}: column 'name' at data row 11,001: invalid UTF-8 text; "
+        "name its encoding (--encoding latin-1 or another)"
+    )
+    assert not (tmp_path / "s.json").exists()
+    ok("fit", path, "--encoding", "latin-1", "-o", tmp_path / "s.json")
 
 
 def test_one_column_of_decimal_commas_is_read_with_decimal_comma_given(tmp_path):

@@ -232,6 +232,13 @@ class CsvReader(ReaderBase):
                 first = first_batch(
                     sample, names, self._dialect(), self.read.csv.block_size, first_line
                 )
+            # Text that is not UTF-8 (binary) further than the head: refused, naming its row,
+            # as further than the first block (a fit took it for a column of bytes, which the
+            # transform then refused).
+            binary = {f.name for f in first.schema if pa.types.is_binary(f.type)}
+            if binary:
+                kinds = [ColumnKind.TEXT if n in binary else ColumnKind.SKIP for n in names]
+                self._read_first_block(records, names, first_line, kinds)
             self.has_rows = first.num_rows > 0
             self._inferred = first.schema
             self.hints = self._split_hints(head) if len(self._inferred) == 1 else self.hints
@@ -331,17 +338,22 @@ class CsvReader(ReaderBase):
         try:
             yield
         except RecordError as exc:
-            kinds = [ColumnKind.SKIP] * len(names)
-            dialect = self._dialect()
             try:
-                with self._record_errors((), {}, names):
-                    for _ in NativeRecords(
-                        io.BytesIO(records), names, kinds, dialect, first_line=first_line
-                    ):
-                        pass
+                self._read_first_block(records, names, first_line, [ColumnKind.SKIP] * len(names))
             except InputError as found:
                 raise found from None
             raise self._record_error(exc, set(), {}, names) from None
+
+    def _read_first_block(
+        self, records: bytes, names: list[str], first_line: int, kinds: list[int]
+    ) -> None:
+        """Read the first block (``records``, comment lines kept) as the pass reads it, its
+        columns as ``kinds``: what it refuses, refused in the same words."""
+        with self._record_errors((), {}, names):
+            for _ in NativeRecords(
+                io.BytesIO(records), names, kinds, self._dialect(), first_line=first_line
+            ):
+                pass
 
     def _split_hints(self, head: bytes, malformed: bool = False) -> tuple[str, ...]:
         delimiter = self.read.csv.delimiter_for(self.path)
