@@ -339,13 +339,17 @@ def test_values_near_the_edges_are_typed_as_pyarrow_types_them(value, decimal_po
 # -- through the reader -------------------------------------------------------------------------
 
 
-def test_a_column_that_is_not_utf8_passes_through_a_fit(tmp_path):
+def test_a_column_that_is_not_utf8_in_the_first_block_is_refused(tmp_path):
     path = tmp_path / "latin.csv"
-    # Past the first 64 KiB, which are checked to be text.
+    # Past the first 64 KiB, which are checked to be text: pyarrow types the column binary,
+    # which a fit passed through and the transform refused.
     rows = b"".join(b"r%d,%d\n" % (i, i) for i in range(10_000))
     path.write_bytes(b"name,x\n" + rows + b"caf\xe9,1\n")
     source = open_input(str(path), ReadOptions(csv=CsvOptions()))
-    assert source.schema.field("name").type == pa.binary()
+    with pytest.raises(InputError, match=r"column 'name' at data row 10,001: invalid UTF-8 text"):
+        _ = source.schema
+    source = open_input(str(path), ReadOptions(csv=CsvOptions(encoding="latin-1")))
+    assert source.schema.field("name").type == pa.string()
     assert source.schema.field("x").type == pa.int64()
 
 
