@@ -487,6 +487,30 @@ def test_missing_values_do_not_outvote_the_numbers_of_a_column(tmp_path):
     assert y["mean"] == pytest.approx(np.mean([i * 1.5 for i in range(0, 20, 2)]), rel=1e-15)
 
 
+@pytest.mark.parametrize("word", ["n/a", "#N/A", "<NA>"])
+def test_numbers_outnumbered_by_pandas_missing_strings_are_refused_not_text(tmp_path, word):
+    # n/a in two rows of three: numbers to pandas (one of its missing-value strings), text to
+    # DuckDB; the column passed through as text without a word. Now its first n/a is refused,
+    # as one n/a among many numbers is.
+    path = tmp_path / "na.csv"
+    values = [word if i % 3 else f"{i * 1.5}" for i in range(1, 31)]
+    path.write_text("id,x\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: column 'x' at data row 1: '{word}' is not a number; exclude the column "
+        "(--exclude x) or add the string to --null-values"
+    )
+    doc = json.loads(ok("fit", path, "--null-values", word, "-o", "-"))
+    x = next(c for c in doc["columns"] if c["name"] == "x")
+    expected = pd.read_csv(path)["x"]
+    assert (x["count"], x["missing"]) == (expected.count(), expected.isna().sum())
+    assert x["mean"] == pytest.approx(expected.mean(), rel=1e-15)
+    # A word both pandas and DuckDB read as text: text, as they read it.
+    path.write_text(
+        "id,x\n" + "".join(f"{i},{v.replace(word, 'none')}\n" for i, v in enumerate(values))
+    )
+    assert json.loads(ok("fit", path, "-o", "-"))["passthrough"][0]["name"] == "x"
+
+
 @pytest.mark.parametrize("mark", ["-", "?", "--"])
 def test_a_column_of_placeholders_alone_is_refused_not_passed_through(tmp_path, mark):
     # A short file whose column holds nothing but '-' is refused at the first, as a longer one

@@ -16,6 +16,7 @@ __all__ = [
     "NUMBER",
     "OTHER_DELIMITERS",
     "PADDED",
+    "PANDAS_MISSING",
     "PLACEHOLDER",
     "ROW_BLOCKS",
     "SPACE",
@@ -74,6 +75,34 @@ WRITTEN_NUMBER = rf"{SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){SPAC
 #: that were not text in their encoding, not for a missing value.
 PLACEHOLDER = rf"{SPACE}*[^\w\t\n\f\r \ufffd]+{SPACE}*"
 
+#: The strings pandas' ``read_csv`` reads as missing by default: a column of numbers and
+#: these only, however many (``n/a`` in two rows of three), is numbers to pandas and text to
+#: DuckDB. So, like a placeholder, it is a column of numbers whose first such string stops a fit
+#: with a hint (add it to the missing-value strings), not a column of text passed through
+#: without a word. (``none``, ``missing``: text to both.)
+PANDAS_MISSING = frozenset(
+    [
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    ]
+)
+
 #: Other field separators a file that reads as one column is checked for (``\x01``: Hive's).
 OTHER_DELIMITERS = (",", "\t", ";", "|", "\x01")
 
@@ -99,7 +128,7 @@ def typed_by_majority(
     nulls: Sequence[str] = (),
 ) -> pa.Schema:
     """The first block's types, but a text column whose values there are mostly numbers, or
-    only numbers and placeholders (:data:`PLACEHOLDER`), is a column of numbers (float64): a
+    only numbers and placeholders (:data:`PLACEHOLDER`, :data:`PANDAS_MISSING`), is a column of numbers (float64): a
     few tokens that are not numbers (``?``, ``#N/A``, ``1,000``) then stop a fit with their row
     and value wherever they stand, rather than turning the column into text when they happen to
     be in the first block. Mostly numbers beside :data:`TEXT_VALUES` different words or more,
@@ -124,12 +153,13 @@ def typed_by_majority(
         present = [v for v in values.to_pylist() if v is not None and v not in missing]
         if not present:
             continue
-        numbers, placeholders, words, marks = 0, 0, set(), set()
+        numbers, placeholders, spelled, words, marks = 0, 0, 0, set(), set()
         for v in present:
             if number.fullmatch(v) or written.fullmatch(v):
                 numbers += 1
-            elif placeholder.fullmatch(v):
+            elif placeholder.fullmatch(v) or v.strip() in PANDAS_MISSING:
                 placeholders += 1
+                spelled += not placeholder.fullmatch(v)
                 if len(marks) < TEXT_VALUES:
                     marks.add(v.strip())
             elif len(words) < TEXT_VALUES:
@@ -138,6 +168,7 @@ def typed_by_majority(
         wordy = wordy and len(present) - numbers - placeholders >= TEXT_SHARE * len(present)
         mostly = numbers and 2 * numbers > len(present) and not wordy
         marked = numbers + placeholders == len(present) and len(marks) < TEXT_VALUES
+        marked = marked and (numbers > 0 or not spelled)  # "none" in every row: text
         if mostly or marked:
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
