@@ -3,6 +3,7 @@ on stderr and an exit code, and the process ended cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -147,8 +148,43 @@ def _terminate(signum, frame) -> None:
     raise Terminated
 
 
+class _Lossy:
+    """stderr that drops what it cannot write (a full device): the messages are lost, not
+    the job (an output written whole, then exit 1 because its summary line was not)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _messages_stream() -> None:
+    """stderr for the messages: a closed one (``2>&-``, a daemon's) is /dev/null, its descriptor
+    taken so that no output file opened later gets it (a panic's text would go into that file);
+    every command failed with nothing written before."""
+    if sys.stderr is None:
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != 2:
+            os.dup2(null, 2)
+            os.close(null)
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 (the process's own, for its life)
+    sys.stderr = _Lossy(sys.stderr)
+
+
 def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
     """Run the command and end the process with its exit code (see :func:`normkit_cli.main.main`)."""
+    _messages_stream()
     signal.signal(signal.SIGTERM, _terminate)
     # numpy's warnings (a division by zero, an overflow) would break the one-line rule; the
     # results they are about are checked and refused with their row where they matter.

@@ -392,3 +392,25 @@ def test_a_transform_refused_at_its_first_value_writes_nothing(tmp_path, output,
     assert (proc.returncode, proc.stdout) == (0, bom + b"id,x\n")
     proc = run_normkit("transform", fitted, "-s", stats, "-o", "-")
     assert proc.stdout == bom + b"id,x\na,-1.0\nb,1.0\n"
+
+
+@pytest.mark.parametrize("stderr", ["2>&-", "2>/dev/full"])
+def test_a_closed_or_full_stderr_loses_the_messages_not_the_job(tmp_path, stderr):
+    # A daemon's closed stderr failed every command, nothing written (exit 1); a full one
+    # failed it after the output was written (its summary line could not be).
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n3,5\n4,7.5\n")
+    stats, z = tmp_path / "s.json", tmp_path / "z.csv"
+    normkit = COMMANDS["script"]
+    script = f"{normkit} fit {data} -o {stats} {stderr} && {normkit} transform {data} -s {stats} {stderr}"
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, timeout=60)
+    assert proc.returncode == 0
+    z.write_bytes(proc.stdout)
+    x = np.array([[1, 2], [3, 5], [4, 7.5]])
+    out = pacsv.read_csv(z).to_pandas().to_numpy()
+    np.testing.assert_allclose(out, StandardScaler().fit_transform(x), rtol=1e-12, atol=1e-15)
+    # An error still ends with its exit code, its message lost.
+    proc = subprocess.run(
+        ["bash", "-c", f"{normkit} fit {tmp_path / 'none.csv'} -o {stats} {stderr}"], timeout=60
+    )
+    assert proc.returncode == 1
