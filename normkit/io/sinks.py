@@ -64,6 +64,7 @@ class Sink:
         self._file: AtomicFile | None = None
         self._dialect: dict | None = None  # a CSV's, once its writer is open
         self._recorded_metadata = schema.metadata  # what a CSV's record keeps
+        self._dictionaries: dict[int, pa.Array] = {}  # of the first batch written
         if format is Format.CSV:
             check_csv_types(schema, self.name)
         if path == STDIO:
@@ -138,9 +139,32 @@ class Sink:
             )
         try:
             self._writer.write_batch(batch)
+        except pa.ArrowInvalid as exc:
+            if "Dictionary replacement" in str(exc):
+                self._refuse_other_dictionary(batch)
+            self._raise_write_error(exc)
         except (pa.ArrowException, OSError) as exc:
             self._raise_write_error(exc)
+        if not self.rows_written:  # the dictionaries an IPC file is held to
+            self._dictionaries = {
+                j: batch.column(j).dictionary
+                for j, field in enumerate(self.schema)
+                if pa.types.is_dictionary(field.type)
+            }
         self.rows_written += batch.num_rows
+
+    def _refuse_other_dictionary(self, batch: pa.RecordBatch) -> None:
+        """An Arrow IPC file holds one dictionary a column (Polars reads no deltas of one):
+        ``batch`` has another than the first's (Parquet row groups each their own)."""
+        for j, field in enumerate(self.schema):
+            if j in self._dictionaries and not batch.column(j).dictionary.equals(
+                self._dictionaries[j]
+            ):
+                raise OutputError(
+                    f"{self.name}: column {field.name!r} has other categories (its dictionary) "
+                    "in a later batch, and an Arrow IPC file holds one dictionary a column",
+                    hints=("write an Arrow stream (.arrows) or Parquet, which hold one a batch",),
+                )
 
     @property
     def _csv(self) -> CsvWriter:

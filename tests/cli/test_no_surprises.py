@@ -2944,3 +2944,36 @@ def test_the_summary_says_when_no_batch_updated_the_running_statistics(tmp_path)
         "fit", path, "--batch-size", "1000", "-o", tmp_path / "t.json"
     )
     assert said not in normkit_summary("fit", path, "--no-ema", "-o", tmp_path / "u.json")
+
+
+def test_an_arrow_file_of_row_groups_with_other_dictionaries_is_refused_with_a_way_out(tmp_path):
+    # Parquet row groups of other categories: pyarrow's "Dictionary replacement detected when
+    # writing IPC file format" (exit 1, no way out named). An Arrow stream holds them.
+    d = pa.chunked_array(
+        [pa.array(["a", "b"]).dictionary_encode(), pa.array(["c", "b"]).dictionary_encode()]
+    )
+    data, stats = tmp_path / "rg.parquet", tmp_path / "s.json"
+    pq.write_table(pa.table({"x": [1.0, 2.0, 3.0, 4.5], "d": d}), data, row_group_size=2)
+    ok("fit", data, "-o", stats)
+    for suffix in (".arrow", ".feather"):
+        out = tmp_path / f"z{suffix}"
+        assert refused(1, "transform", data, "-s", stats, "-o", out) == (
+            f"{ERROR}{out}: column 'd' has other categories (its dictionary) in a later batch, "
+            "and an Arrow IPC file holds one dictionary a column; write an Arrow stream "
+            "(.arrows) or Parquet, which hold one a batch"
+        )
+        assert not out.exists()
+    ok("transform", data, "-s", stats, "-o", tmp_path / "z.arrows")
+    table = ipc.open_stream(tmp_path / "z.arrows").read_all()
+    assert table.column("d").to_pylist() == ["a", "b", "c", "b"]
+    # One dictionary in every batch: written.
+    pq.write_table(
+        pa.table({"x": [1.0, 2.0, 3.0, 4.5], "d": d.unify_dictionaries()}), data, row_group_size=2
+    )
+    ok("transform", data, "-s", stats, "-o", tmp_path / "z.arrow")
+    assert ipc.open_file(tmp_path / "z.arrow").read_all().column("d").to_pylist() == [
+        "a",
+        "b",
+        "c",
+        "b",
+    ]
