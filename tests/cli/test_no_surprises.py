@@ -2977,3 +2977,22 @@ def test_an_arrow_file_of_row_groups_with_other_dictionaries_is_refused_with_a_w
         "c",
         "b",
     ]
+
+
+def test_a_header_read_as_a_row_is_told_the_option_or_the_fit_that_decided(tmp_path):
+    # fit --no-header of a file with a header was told to "fit on data with that header (the
+    # fit's had none)": the transform's words.
+    data, stats = tmp_path / "a.csv", tmp_path / "s.json"
+    data.write_text("id,x,y\n1,1.5,10\n2,2.5,20\n3,4,30\n")
+    line = refused(1, "fit", data, "--no-header", "-o", stats)
+    assert (
+        "'id' is not a number; if the first row names the columns, read it as a header (--header)"
+        in line
+    )
+    (tmp_path / "rows.csv").write_text("1,1.5,10\n2,2.5,20\n")
+    ok("fit", tmp_path / "rows.csv", "-o", stats)
+    line = refused(1, "transform", data, "-s", stats, "-o", tmp_path / "z.csv")
+    assert (
+        "if the first row names the columns, fit on data with that header (the fit's had none)"
+        in line
+    )

@@ -202,11 +202,16 @@ def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:
     return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
 
 
-def header_row_hints(row: int, header: bool | None) -> tuple[str, ...]:
-    """For text where a number is due in the first data row of a CSV read without a header (as
-    a stat file fitted on one without says): it may be a header the fit's data had not."""
+def header_row_hints(row: int, header: bool | None, recorded: bool) -> tuple[str, ...]:
+    """For text where a number is due in the first data row of a CSV read without a header:
+    it may be a header, which the fit's data had not (``recorded``: as its stat file says), or
+    which ``--no-header`` given denies."""
     if row != 1 or header is not False:
         return ()
+    if not recorded:
+        return (
+            f"if the first row names the columns, read it as a header ({param('csv.header', True)})",
+        )
     return (
         "if the first row names the columns, fit on data with that header (the fit's had none)",
     )
@@ -401,6 +406,11 @@ def skip_hints(
             continue
         if numbers is not None and _holds_numbers(lines[1 : line - 1], delimiter, options, number):
             return ()  # rows of data read above it: the table starts at the top
+        # Names in every field of the line above (no title's ``Sales,,``): a header, and this
+        # a row of units under it, which skipping the header would make the names? Both said.
+        units = (
+            numbers is not None and line == 2 and _full_names(lines[0], delimiter, options, number)
+        )
         if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
             above, them = (
                 (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
@@ -409,8 +419,17 @@ def skip_hints(
             return (
                 f"if {above} the table {are} not part of it, skip {them} "
                 f"({param('csv.skip_rows', skip)})",
+                *(["if data row 1 is no data (units, notes under the header), remove it"] * units),
             )
     return ()
+
+
+def _full_names(line: str, delimiter: str, options: dict, number: re.Pattern) -> bool:
+    """Whether ``line`` splits into fields none empty nor a number (names, not a title)."""
+    import csv
+
+    fields = next(csv.reader([line], delimiter=delimiter, **options), [])
+    return len(fields) > 1 and all(f.strip() and not number.fullmatch(f) for f in fields)
 
 
 def header_hints(

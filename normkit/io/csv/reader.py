@@ -491,7 +491,7 @@ class CsvReader(ReaderBase):
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
                 hints=(
-                    *header_row_hints(exc.row, csv.header),
+                    *header_row_hints(exc.row, csv.header, "header" in csv.from_stats),
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, exc.value),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
                     *(comment_hints(exc.value, csv.comment) if exc.column == 0 else ()),
