@@ -2996,3 +2996,21 @@ def test_a_header_read_as_a_row_is_told_the_option_or_the_fit_that_decided(tmp_p
         "if the first row names the columns, fit on data with that header (the fit's had none)"
         in line
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "what", "shown"),
+    [
+        (" ", "only white space", " "),
+        ("\t", "only white space", "\\t"),
+        ("\x1a", "a DOS end-of-file mark (Ctrl-Z)", "\\x1a"),
+    ],
+)
+def test_a_line_of_white_space_is_told_to_be_removed(tmp_path, line, what, shown):
+    # "expected 2 fields, got 1" with nothing to try.
+    data = tmp_path / "w.csv"
+    data.write_text(f"a,b\n1,2\n3,4\n{line}\n5,7\n")
+    assert refused(1, "fit", data, "-o", tmp_path / "s.json") == (
+        f"{ERROR}{data} at line 4: malformed CSV: expected 2 fields, got 1: {shown}; the line "
+        f"holds {what}, no record: remove it"
+    )

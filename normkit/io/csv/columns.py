@@ -234,9 +234,13 @@ def record_hints(
 ) -> tuple[str, ...]:
     """For a record that does not split as the table: where it starts with ``#`` in a file
     read without comment lines, they may be comments (:func:`comment_hints`); where a field of
-    it starts with ``"`` and another quote (or none) is read with, ``"`` may quote fields."""
+    it starts with ``"`` and another quote (or none) is read with, ``"`` may quote fields; one of
+    white space only (or a DOS end-of-file mark) is to be removed."""
     if found := comment_hints(record, comment):
         return found
+    if record and not record.strip(" \t\x1a"):  # empty lines are skipped, these are not
+        what = "a DOS end-of-file mark (Ctrl-Z)" if "\x1a" in record else "only white space"
+        return (f"the line holds {what}, no record: remove it",)
     if quote != '"' and (record.startswith('"') or f'{delimiter}"' in record):
         return (f"if '\"' quotes fields, read with it ({param('csv.quote', chr(34))})",)
     return ()
