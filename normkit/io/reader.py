@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from ..errors import InputError, SchemaError
 from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
-from .csv.columns import header_hints
+from .csv.table_start import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
 from .sidecar import Record, read_record

@@ -3014,3 +3014,18 @@ def test_a_line_of_white_space_is_told_to_be_removed(tmp_path, line, what, shown
         f"{ERROR}{data} at line 4: malformed CSV: expected 2 fields, got 1: {shown}; the line "
         f"holds {what}, no record: remove it"
     )
+
+
+def test_a_header_one_name_short_of_the_rows_is_told_what_to_add(tmp_path):
+    # R's write.table (sep=","): a header without a name for the rows' names. --skip-rows 0,
+    # which was offered, then failed too ("expected 2 fields, got 3").
+    data = tmp_path / "r.csv"
+    data.write_text('"x","y"\n"1",1.5,2\n"2",2.5,3\n"3",4,5\n')
+    line = refused(1, "fit", data, "-o", tmp_path / "s.json")
+    assert "if the rows start with names the header leaves out (as R's write.table" in line
+    assert "--skip-rows 0" not in line
+    data.write_text('"","x","y"\n"1",1.5,2\n"2",2.5,3\n"3",4,5\n')
+    ok("fit", data, "-o", tmp_path / "s.json")
+    # A title of one field above rows of three: read from the first line on, as before.
+    data.write_text("Report on things\n1,1.5,2\n2,2.5,3\n3,4,5\n")
+    assert "(--skip-rows 0)" in refused(1, "fit", data, "-o", tmp_path / "s.json")

@@ -20,6 +20,7 @@ __all__ = [
     "PLACEHOLDER",
     "ROW_BLOCKS",
     "SPACE",
+    "THOUSANDS",
     "WRITTEN_NUMBER",
     "comment_hints",
     "comment_or_row",
@@ -27,7 +28,6 @@ __all__ = [
     "decimal_comma_signs",
     "escape_hints",
     "exclude_hint",
-    "header_hints",
     "header_names",
     "larger_blocks",
     "leave_out_hint",
@@ -39,7 +39,6 @@ __all__ = [
     "record_hints",
     "row_too_long",
     "shown_names",
-    "skip_hints",
     "space_hints",
     "split_hints",
     "splitting_separator",
@@ -106,7 +105,7 @@ PANDAS_MISSING = frozenset(
 #: Other field separators a file that reads as one column is checked for (``\x01``: Hive's).
 OTHER_DELIMITERS = (",", "\t", ";", "|", "\x01")
 
-_THOUSANDS = rf"\s*[+-]?{_GROUPED}\s*"
+THOUSANDS = rf"\s*[+-]?{_GROUPED}\s*"
 
 
 #: Different values, neither numbers nor placeholders, that make a column of mostly numbers
@@ -361,122 +360,6 @@ def space_hints(lines: Sequence[str]) -> tuple[str, ...]:
     )
 
 
-def _holds_numbers(lines: list[str], delimiter: str, options: dict, number: re.Pattern) -> bool:
-    """Whether any field of these lines is a number."""
-    import csv
-    import io
-
-    try:
-        rows = csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, **options)
-        return any(number.fullmatch(field) for row in rows for field in row)
-    except csv.Error:
-        return True  # nothing a hint could rest on
-
-
-def skip_hints(
-    head: bytes, delimiter: str, quote: str | None, line: int, numbers: str | None = None
-) -> tuple[str, ...]:
-    """For a record of the wrong field count at ``line`` (1-based), near the top of a file
-    whose first bytes are ``head``: the lines to skip after which every line of the head splits
-    into as many fields (two or more), if there are such lines before it (a title block whose
-    first line split like the table was taken for the header). With ``numbers``, the value at
-    ``line`` that is not a number (the real header, or a title line, read as data; not a number
-    as people write them, ``2,5``, which is no name), the first record below that header must
-    hold a number too, and no line read as data above ``line`` any (a title block holds none;
-    rows of data do)."""
-    import csv
-    import io
-
-    lines = head.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines(True)
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines.pop()  # the head may cut the last line
-    options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
-    number = re.compile(NUMBER.format(point=r"[.,]"), re.ASCII | re.IGNORECASE)
-    if numbers is not None and (number.fullmatch(numbers) or re.fullmatch(_THOUSANDS, numbers)):
-        return ()
-    for skip in range(1, 12 if line <= 12 else 1):
-        text = io.StringIO("".join(lines[skip:]), newline="")
-        try:
-            rows = [r for r in csv.reader(text, delimiter=delimiter, **options) if r]
-        except csv.Error:  # nothing a hint could rest on
-            return ()
-        counts = {len(r) for r in rows}
-        # The bad line among those skipped, and a header (no number in it) below them.
-        header = rows[0] if rows else []
-        if skip < line - 1 or any(number.fullmatch(field) for field in header):
-            continue
-        below = rows[1] if len(rows) > 1 else []
-        if numbers is not None and not any(number.fullmatch(f) for f in below):
-            continue
-        if numbers is not None and _holds_numbers(lines[1 : line - 1], delimiter, options, number):
-            return ()  # rows of data read above it: the table starts at the top
-        # Names in every field of the line above (no title's ``Sales,,``): a header, and this
-        # a row of units under it, which skipping the header would make the names? Both said.
-        units = (
-            numbers is not None and line == 2 and _full_names(lines[0], delimiter, options, number)
-        )
-        if len(rows) > 1 and len(counts) == 1 and counts.pop() > 1:
-            above, them = (
-                (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
-            )
-            are = "are" if skip > 1 else "is"
-            return (
-                f"if {above} the table {are} not part of it, skip {them} "
-                f"({param('csv.skip_rows', skip)})",
-                *(["if data row 1 is no data (units, notes under the header), remove it"] * units),
-            )
-    return ()
-
-
-def _full_names(line: str, delimiter: str, options: dict, number: re.Pattern) -> bool:
-    """Whether ``line`` splits into fields none empty nor a number (names, not a title)."""
-    import csv
-
-    fields = next(csv.reader([line], delimiter=delimiter, **options), [])
-    return len(fields) > 1 and all(f.strip() and not number.fullmatch(f) for f in fields)
-
-
-def header_hints(
-    head: bytes, delimiter: str, quote: str | None, names: Sequence[str], skipped: int = 0
-) -> tuple[str, ...]:
-    """For a CSV whose header lacks the columns ``names``, read from its first bytes ``head``
-    after ``skipped`` lines: the lines to skip above another line of the head (among the first
-    12) that names them all, if one does (a title block above the table, which was taken for the
-    header; or lines skipped, as a stat file recorded, from a file without them)."""
-    import csv
-    import io
-
-    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
-    wanted = set(names)
-    try:
-        for skip, fields in enumerate(
-            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, **options)
-        ):
-            if skip >= 12:
-                break
-            if skip == skipped or not wanted <= set(fields):
-                continue
-            if skip < skipped:
-                lines = f"{skipped} lines" if skipped > 1 else "1 line"
-                return (
-                    f"line {skip + 1} names them, above the {lines} skipped "
-                    f"({param('csv.skip_rows', skipped)}, given or recorded in the stat file): "
-                    f"read the table from there ({param('csv.skip_rows', skip)})",
-                )
-            above, them = (
-                (f"the {skip} lines above", "them") if skip > 1 else ("the line above", "it")
-            )
-            return (
-                f"line {skip + 1} names them: if {above} it {'are' if skip > 1 else 'is'} "
-                f"not part of the table, skip {them} ({param('csv.skip_rows', skip)})",
-            )
-    except csv.Error:  # nothing a hint could rest on
-        return ()
-    return ()
-
-
-#: A number with a fraction after ``{point}`` and no thousands separator (``0,5``, ``-1.25e3``).
 _DECIMAL = r"\s*[+-]?\d*{point}\d+(?:[eE][+-]?\d+)?\s*"
 
 
@@ -490,7 +373,7 @@ def quoted_decimal_commas(head: bytes | str, quote: str | None) -> bool:
     number = _DECIMAL.format(point=",")
     found = rf"(?m)(?:^|,) *{q}({number}){q} *(?=,|\r|\n|$)"
     text = head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head
-    return any(not re.fullmatch(_THOUSANDS, m.group(1)) for m in re.finditer(found, text))
+    return any(not re.fullmatch(THOUSANDS, m.group(1)) for m in re.finditer(found, text))
 
 
 def decimal_comma_signs(head: bytes, quote: str | None, given: bool) -> tuple[bool, bool]:
@@ -509,7 +392,7 @@ def number_hints(text: str, decimal_point: str, delimiter: str) -> tuple[str, ..
     other = "," if decimal_point == "." else "."
     hints = []
     decimal = re.fullmatch(_DECIMAL.format(point=re.escape(other)), text)
-    thousands = re.fullmatch(_THOUSANDS, text)
+    thousands = re.fullmatch(THOUSANDS, text)
     # Quoted in a comma-separated file, "1,250" is thousands far more often than decimals.
     if decimal and (other != delimiter or (other == "," and not thousands)):
         given = f" {param('csv.delimiter', ',')}" if other == delimiter else ""

@@ -40,7 +40,6 @@ from .columns import (
     record_hints,
     row_too_long,
     shown_names,
-    skip_hints,
     split_hints,
     splitting_separator,
     typed_by_majority,
@@ -63,6 +62,7 @@ from .native import (
 )
 from .quotes import other_quote_hints
 from .sniff import sniff
+from .table_start import skip_hints
 
 __all__ = ["HEAD_BYTES", "CsvReader"]
 

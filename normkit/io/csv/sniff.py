@@ -70,6 +70,7 @@ from .comments import cut_lines
 from .escapes import escape_decided, records, refuse_unescaped
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
 from .quotes import open_but_not_quoted, outside_quotes, quoting_breaks
+from .table_start import row_names_hints
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
 
@@ -340,7 +341,10 @@ def _sniff_lines(
             "fit it",
             param="csv.skip_rows",
             hints=(
-                f"read from the first line on ({param('csv.skip_rows', 0)})",
+                *(
+                    row_names_hints(before, chosen.delimiter, chosen.quote, len(rows[0]))
+                    or (f"read from the first line on ({param('csv.skip_rows', 0)})",)
+                ),
                 f"skip {'it' if skip == 1 else 'them'} ({param('csv.skip_rows', skip)})",
                 *decimal_column_hints(chosen.delimiter, rows),
             ),
