@@ -2486,6 +2486,24 @@ def test_one_zero_padded_value_does_not_turn_numbers_into_text(tmp_path):
     assert column["mean"] == pytest.approx((7 + 10 + 123) / 3, rel=1e-15)
 
 
+def test_identifiers_beyond_int64_are_text_unless_chosen_by_name(tmp_path):
+    # 20-digit identifiers were normalized by default, rounded to float64 (three ids alike,
+    # the inverse gave 0.0 for 1 and 2), with exit 0. As text they pass through as written.
+    data = tmp_path / "ids.csv"
+    ids = ["12345678901234567890", "12345678901234567891", "12345678901234567892", "1", "2"]
+    data.write_text("big,x\n" + "".join(f"{b},{i * 1.5}\n" for i, b in enumerate(ids)))
+    stats, z = tmp_path / "s.json", tmp_path / "z.parquet"
+    assert "passed through: big (text)" in normkit_summary("fit", data, "-o", stats)
+    ok("transform", data, "-s", stats, "-o", z)
+    assert pq.read_table(z).column("big").to_pylist() == ids
+    # Chosen by name: numbers, as a padded code chosen so.
+    doc = json.loads(ok("fit", data, "--columns", "big", "-o", "-"))
+    assert doc["columns"][0]["mean"] == pytest.approx(np.mean([float(b) for b in ids]), rel=1e-15)
+    # Integers within int64 (nanoseconds since 1970) are numbers, as before.
+    data.write_text("t,x\n" + "".join(f"{1_700_000_000_000_000_000 + i},{i}\n" for i in range(5)))
+    assert [c["name"] for c in json.loads(ok("fit", data, "-o", "-"))["columns"]] == ["t", "x"]
+
+
 def test_integers_after_empty_first_rows_come_back_as_integers(tmp_path):
     # A column with nothing in its first rows has no type there; its values decide it: all
     # integers are int64 (an inverse writes them back as written), else float64.

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .columns import PADDED, SPACE
 from .native import Dialect, text_columns
@@ -33,6 +34,22 @@ class FirstRows:
         """:func:`padded_as_text` of the integer columns of ``schema``."""
         texts = self._texts([f.name for f in schema if pa.types.is_integer(f.type)])
         return (schema, set()) if texts is None else padded_as_text(schema, texts, self._nulls)
+
+    def identifiers_as_text(self, schema: pa.Schema, first: pa.RecordBatch) -> pa.Schema:
+        """``schema`` (the first block's types, ``first`` its batch) with its float64 columns of
+        integers beyond int64 (:func:`integers_beyond_int64`) text: identifiers, which a fit
+        passes through rather than normalize rounded to float64 (``...890`` and ``...891``
+        alike), unless chosen by name."""
+        big = [
+            f.name
+            for f in schema
+            if f.type == pa.float64()
+            and first.schema.field(f.name).type == pa.float64()
+            and (pc.max(pc.abs(first.column(f.name))).as_py() or 0.0) >= 2.0**63
+        ]
+        for name in self.beyond_int64(big) if big else ():
+            schema = schema.set(schema.get_field_index(name), pa.field(name, pa.string()))
+        return schema
 
     def beyond_int64(self, names: Sequence[str]) -> list[str]:
         """Those of ``names`` (float64 columns) that :func:`integers_beyond_int64` finds."""

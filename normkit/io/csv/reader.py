@@ -244,6 +244,7 @@ class CsvReader(ReaderBase):
             self.hints = self._split_hints(head) if len(self._inferred) == 1 else self.hints
             self._first = FirstRows(sample, names, self._dialect(), self.read.csv.nulls)
             self._inferred, self._plain = self._first.padded_as_text(self._inferred)
+            self._inferred = self._first.identifiers_as_text(self._inferred, first)
             csv = self.read.csv
             return typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls)
         finally:
