@@ -87,6 +87,15 @@ def compression_of(head: bytes) -> str | None:
     return next((s for s, magic in COMPRESSION_MAGIC.items() if magic.match(head)), None)
 
 
+#: The first bytes of the compressions of :data:`OTHER_COMPRESSIONS` that have a signature.
+_OTHER_MAGIC = {
+    ".xz": b"\xfd7zXZ\x00",
+    ".zip": b"PK\x03\x04",
+    ".7z": b"7z\xbc\xaf\x27\x1c",
+    ".lz4": b"\x04\x22\x4d\x18",
+}
+
+
 def binary_hints(head: bytes) -> tuple[str, ...]:
     """What to do with an input read as CSV whose first bytes ``head`` are not text: the
     compression they show, else the other formats and encodings it may be."""
@@ -94,6 +103,12 @@ def binary_hints(head: bytes) -> tuple[str, ...]:
     if suffix is not None:
         return (
             f"it is {COMPRESSION_SUFFIXES[suffix]}-compressed: name the file with {suffix}, or "
+            "decompress it into the command's input",
+        )
+    other = next((s for s, magic in _OTHER_MAGIC.items() if head.startswith(magic)), None)
+    if other is not None:
+        return (
+            f"it is {OTHER_COMPRESSIONS[other]}-compressed, which normkit does not read: "
             "decompress it into the command's input",
         )
     # Their magic numbers: Parquet's, an Arrow IPC file's, an Arrow IPC stream's first message.

@@ -1176,3 +1176,24 @@ def test_an_arrow_stream_cut_between_batches_is_refused_from_standard_input(tmp_
         proc = run_normkit("transform", *args, "-s", stats, stdin=stdin)
         assert proc.returncode == 0, proc.stderr
         assert len(proc.stdout.decode().splitlines()) == 5
+
+
+@pytest.mark.parametrize("kind", ["xz", "zip"])
+def test_a_compression_normkit_does_not_read_is_named(tmp_path, kind):
+    # "not a CSV file (it holds binary data); name the format of a Parquet or Arrow file...":
+    # no word of the compression, as gzip's has.
+    import lzma
+    import zipfile
+
+    path = tmp_path / f"data.csv.{kind}"
+    if kind == "xz":
+        path.write_bytes(lzma.compress(b"x,y\n1,2\n3,4\n"))
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("data.csv", "x,y\n1,2\n3,4\n")
+    for given, stdin in ((path, None), ("-", path.read_bytes())):
+        line = assert_error(run("fit", given, "-o", tmp_path / "s.json", input=stdin), 1)
+        assert line.endswith(
+            f"not a CSV file (it holds binary data); it is {kind}-compressed, which normkit does "
+            "not read: decompress it into the command's input"
+        )
