@@ -50,6 +50,8 @@ def check_output_path(path: str) -> None:
     refuse_non_utf8_name(path, OutputError)
     parent = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(parent):
+        if os.path.exists(parent):
+            raise OutputError(f"{path}: {parent} is a file, not a directory")
         raise OutputError(f"{path}: the directory {parent} does not exist")
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a directory; give a file path")

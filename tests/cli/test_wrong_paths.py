@@ -85,3 +85,17 @@ def test_a_stat_file_from_standard_input_is_refused_in_one_line(tmp_path, comman
         "file and give its path\n"
     )
     assert list(out.iterdir()) == []
+
+
+def test_an_output_under_a_file_or_named_as_a_directory_says_so(tmp_path):
+    # "the directory x.csv does not exist" (it does: a file), and "cannot tell the format from
+    # the extension '(none)'" for a path ending in a slash.
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    under = tmp_path / "s.json" / "z.csv"
+    line = normkit_error(1, "transform", SAMPLE_CSV, "-s", stats, "-o", under)
+    assert line == f"{under}: {stats} is a file, not a directory"
+    for named in (f"{tmp_path}/new/", str(tmp_path)):
+        line = normkit_error(1, "transform", SAMPLE_CSV, "-s", stats, "-o", named)
+        assert line == f"{named}: is a directory; give a file path"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
