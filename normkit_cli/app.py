@@ -136,7 +136,8 @@ class NormkitGroup(click.Group):
             if _show_traceback(ctx):
                 raise
             reason = exc.strerror or str(exc)
-            raise NormkitCliError(f"cannot write: {reason}") from None
+            where = exc.filename or "<stdout>"  # stderr's own failures are dropped (_Lossy)
+            raise NormkitCliError(f"{where}: cannot write: {reason}") from None
 
 
 class Terminated(BaseException):

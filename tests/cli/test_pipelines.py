@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
-from conftest import ROW_TAG, TMP_MARK, leftovers, run_normkit, write_big_csv
+from conftest import ROW_TAG, SAMPLE_CSV, TMP_MARK, leftovers, run_normkit, write_big_csv
 from sklearn.preprocessing import StandardScaler
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "normkit")
@@ -414,3 +414,20 @@ def test_a_closed_or_full_stderr_loses_the_messages_not_the_job(tmp_path, stderr
         ["bash", "-c", f"{normkit} fit {tmp_path / 'none.csv'} -o {stats} {stderr}"], timeout=60
     )
     assert proc.returncode == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["inspect", "{stats}"], ["export", "-s", "{stats}", "--to", "numpy", "-o", "-"]]
+)
+def test_a_full_stdout_is_named_in_the_error(tmp_path, command):
+    # "cannot write: No space left on device" named no output, where transform names <stdout>.
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    args = " ".join(shlex.quote(a.format(stats=stats)) for a in command)
+    proc = subprocess.run(
+        ["bash", "-c", f"{COMMANDS['script']} {args} > /dev/full"], capture_output=True, timeout=60
+    )
+    assert proc.returncode == 1
+    assert (
+        proc.stderr.decode() == "normkit: error: <stdout>: cannot write: No space left on device\n"
+    )
