@@ -64,19 +64,16 @@ def per_column(
     Raises
     ------
     OptionError
-        If the value breaks the parameter's rule (gamma 0, a number not finite), or the
-        mapping names a column that is not fitted (a bad value given, as any other: a usage
-        error on the command line).
+        If the value breaks the parameter's rule (gamma 0, a number not finite).
+    SchemaError
+        If the mapping names a column that is not fitted.
     """
     params.check(name, value)
     names = list(names)
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in names]
         if unknown:
-            raise OptionError(
-                f"{param(name)}: no fitted {listed(unknown)} (fitted: {listed(names, 'column')})",
-                param=name,
-            )
+            raise SchemaError(f"{param(name)}: no fitted {listed(unknown)}", param=name)
         return np.array([float(value.get(n, default)) for n in names])
     return np.full(len(names), float(value))
 

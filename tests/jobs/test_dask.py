@@ -442,7 +442,7 @@ def test_bad_options_and_addresses_fail_before_any_work(tmp_path, cluster, data)
     normkit.save(normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"], ema=None)), stats)
     for args, code, fragment in (
         (["--use", "ema"], 1, "s.json: these statistics have no running (EMA) statistics"),
-        (["--gamma", "nosuch=2"], 2, "no fitted column 'nosuch'"),
+        (["--gamma", "nosuch=2"], 1, "no fitted column 'nosuch'"),
     ):
         result = CliRunner().invoke(
             cli,
