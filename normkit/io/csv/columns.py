@@ -156,18 +156,19 @@ def typed_by_majority(
         for v in present:
             if number.fullmatch(v) or written.fullmatch(v):
                 numbers += 1
-            elif placeholder.fullmatch(v) or v.strip() in PANDAS_MISSING:
+            elif placeholder.fullmatch(v):
                 placeholders += 1
-                spelled += not placeholder.fullmatch(v)
                 if len(marks) < TEXT_VALUES:
                     marks.add(v.strip())
-            elif len(words) < TEXT_VALUES:
-                words.add(v)
+            else:
+                spelled += v.strip() in PANDAS_MISSING  # a word, but of a missing value
+                if len(words) < TEXT_VALUES:
+                    words.add(v)
         wordy = len(words) >= TEXT_VALUES
         wordy = wordy and len(present) - numbers - placeholders >= TEXT_SHARE * len(present)
         mostly = numbers and 2 * numbers > len(present) and not wordy
-        marked = numbers + placeholders == len(present) and len(marks) < TEXT_VALUES
-        marked = marked and (numbers > 0 or not spelled)  # "none" in every row: text
+        marked = numbers + placeholders + spelled == len(present) and len(marks) < TEXT_VALUES
+        marked = marked and (numbers > 0 or not spelled)  # "NULL" in every row: text
         if mostly or marked:
             schema = schema.set(i, field.with_type(pa.float64()))
     return schema
