@@ -3,6 +3,7 @@ stat-file validator and the command line; errors that name parameters, spelled p
 
 from __future__ import annotations
 
+import json
 import math
 
 import click
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_CSV, assert_error, assert_usage_error, run
 
+import normkit
 from normkit import CsvOptions, EmaOptions, ReadOptions, Standardizer, TransformOptions
 from normkit.errors import DataError, OptionError, param
 from normkit.jobs.dask import ClusterOptions
@@ -157,12 +159,21 @@ def test_the_momentums_range_follows_the_convention():
     """Keras' momentum weighs the old state: its 1 kept BatchNorm's start for ever ("updates 4"
     reported) and was accepted, its 0 (only the latest batch, valid in Keras) refused as
     outside (0, 1]. One rule (params.check_momentum) for the estimator and the command line."""
+    data = pd.DataFrame({"x": np.arange(40.0) ** 1.5})
     for convention, good, bad in (("torch", [1.0, 0.5], [0.0]), ("keras", [0.0, 0.5], [1.0])):
         for value in good:
-            assert EmaOptions(convention=convention, momentum=value).momentum == value
+            options = EmaOptions(convention=convention, momentum=value, batch_size=16)
+            assert Standardizer(ema=options).fit(data).ema_.options.momentum == value
         for value in bad:
             with pytest.raises(OptionError, match=f"in .* with the {convention} convention"):
-                EmaOptions(convention=convention, momentum=value)
+                Standardizer(ema=EmaOptions(convention=convention, momentum=value)).fit(data)
+    # A stat file from before the keras range (momentum 1) still loads: its exact statistics
+    # are good; a fit continued from it is refused as above.
+    old = Standardizer(ema=EmaOptions(convention="keras", momentum=0.5, batch_size=16)).fit(data)
+    doc = json.loads(normkit.dumps(old))
+    doc["ema"]["momentum"] = 1.0
+    loaded = normkit.loads(json.dumps(doc))
+    np.testing.assert_array_equal(loaded.mean_, old.mean_)
     result = run("fit", SAMPLE_CSV, "--convention", "keras", "--momentum", "1", "-o", "-")
     assert_usage_error(
         result, "--momentum must be a finite number in [0, 1) with the keras convention"
@@ -170,7 +181,6 @@ def test_the_momentums_range_follows_the_convention():
     result = run("fit", SAMPLE_CSV, "--momentum", "0", "-o", "-")
     assert_usage_error(result, "--momentum must be a finite number in (0, 1] with the torch")
     # Keras' momentum 0: the statistics of the latest batch alone (biased variance, Keras').
-    data = pd.DataFrame({"x": np.arange(40.0) ** 1.5})
     stats = Standardizer(ema=EmaOptions(convention="keras", momentum=0.0, batch_size=16))
     stats.fit(data)
     last = data["x"].to_numpy()[32:]

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import params
 from ..errors import DataError, OptionError, infinite_error, infinity_hints
 from .batches import LogicalBatches
 from .moments import (
@@ -165,6 +166,7 @@ class Accumulator:
         self._segment: SegmentRecorder | None = None
         self._batches: LogicalBatches | None = None
         if running is not None:
+            params.check_momentum(running.momentum, running.convention)
             self._batches = LogicalBatches(n, running.batch_size, first_row or 0)
             if first_row is None:
                 if start is not None and start.running is not None:
