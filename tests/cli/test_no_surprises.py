@@ -2555,7 +2555,6 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
         # One column of fractions is enough, beside columns of integers (exit 0 before, a mean
         # of 406.2 for values from 1.5 to 4.5).
         ("country,2019,2020", ["PT,1.5,2", "ES,2.5,3", "FR,3.5,4", "DE,4.5,5"]),
-        ("2019,2020,2021", ["1.5,2,3.5", "2.5,3,4.5", "3.25,4,5.5"]),
         ("station,0,1", ["A,10.5,20", "B,11.5,21", "C,9.75,19"]),
     ]:
         data.write_text("\n".join([first, *rows]) + "\n")
@@ -2612,6 +2611,11 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     ]:
         data.write_text(rows + "\n")
         assert "on 4 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json"), rows
+    # Integers above a column of fractions beside integers, with no text: a series that starts
+    # at a whole value, a row (as DuckDB reads it).
+    for rows in ["2000,1,100\n2000,2,99.94\n2000,3,100.66", "1,20\n2,20.5\n3,21.25"]:
+        data.write_text(rows + "\n")
+        assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json"), rows
     # An empty first field below as well: a row of data, as before.
     data.write_text(",0,1\n,5,6\n3,4,5\n")
     assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "w.json")

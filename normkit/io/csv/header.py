@@ -78,15 +78,21 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # 2019,2020 above 101.5,99.25 (beside text or not: country,2019 above Chad,6.5; a pandas
     # index's ,0,1 above 0.53): years naming columns, or a row written otherwise? Columns of
     # numbers under an empty first field are no evidence either way.
-    # One such column is enough (country,2019,2020 above PT,1.5,2): a row is a header or not
-    # whole, and the other columns' integers are no evidence against names.
+    # One such column is enough beside text or an empty first name (country,2019,2020 above
+    # PT,1.5,2): a row is a header or not whole. Not in a row of numbers alone: a series that
+    # starts at a whole value (2000,1,100 above 2000,2,99.94) is a row.
     named = [j for j, n in enumerate(numeric) if n and first[j] != "missing"]
     fractions = [
         j
         for j in named
         if not any(_DIGITS.fullmatch(row[j]) for row in rows[1:501] if j < len(row))
     ]
-    if fractions and all(_DIGITS.fullmatch(rows[0][j]) for j in named):
+    beside = "text" in first or first[0] == "missing"
+    if (
+        fractions
+        and (fractions == named or beside)
+        and all(_DIGITS.fullmatch(rows[0][j]) for j in named)
+    ):
         integers = ", ".join(rows[0][j] for j in named[:5])
         below = (
             "columns of numbers none of which is written so"
