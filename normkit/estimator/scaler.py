@@ -32,11 +32,22 @@ def scale_options(var: np.ndarray, scale: np.ndarray, count: np.ndarray) -> tupl
     beside the population ``var_``), where its columns that vary tell them beyond rounding;
     else ``(0, 0.0)`` (scikit-learn's own: ``sqrt(var_)``, or 1 for a constant column).
 
-    The simplest reading wins: no eps before an eps, ddof 0 before 1 (with one column that
-    varies, ddof 1 and an eps read as ddof 0 and a larger eps: the same scale).
+    A constant column tells the eps (its scale is ``sqrt(eps)``); else the simplest reading
+    wins: no eps before an eps, ddof 0 before 1 (with one column that varies and none constant,
+    ddof 1 and an eps read as ddof 0 and a larger eps: the same scale, and the same M2).
     """
+    # A constant column's scale is sqrt(eps) (1 without one, as scikit-learn's): it tells the
+    # eps, and the columns that vary the ddof beside it.
+    constant = (var == 0) & (count > 1) & (scale != 1.0)
+    told = float(np.median(scale[constant] ** 2)) if constant.any() else None
+    if told is not None and np.sqrt(float(f"{told:.15g}")) == np.sqrt(told):
+        told = float(f"{told:.15g}")  # 0.5, not 0.5000000000000001 (scale squared)
     varied = (var > 0) & (scale != 1.0) & (count > 1)
     var, scale, count = var[varied], scale[varied], count[varied]
+    if told is not None:
+        for ddof in (0, 1):
+            if np.allclose(scale, np.sqrt(var * count / (count - ddof) + told), rtol=1e-12, atol=0):
+                return ddof, told
     if not varied.any():
         return 0, 0.0
     for ddof in (0, 1):

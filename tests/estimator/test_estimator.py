@@ -652,6 +652,19 @@ def test_to_sklearn_exports_the_population_variance_its_partial_fit_merges_on(dd
     np.testing.assert_allclose(scaler.var_, StandardScaler().fit(twice).var_, rtol=1e-12)
 
 
+@pytest.mark.parametrize(("ddof", "eps"), [(1, 0.5), (1, 1e-3), (0, 0.25)])
+def test_a_constant_column_tells_from_sklearn_the_eps_and_so_the_ddof(ddof, eps):
+    # One column that varies beside a constant one: ddof 1 and an eps were read as ddof 0 and
+    # a larger eps, whose scale of the constant column (sqrt(eps)) was not the stat file's.
+    X = np.column_stack([np.random.default_rng(0).normal(size=20), np.full(20, 3.0)])
+    fitted = Standardizer(ddof=ddof, eps=eps).fit(X)
+    back = Standardizer.from_sklearn(fitted.to_sklearn())
+    assert (back.stats_.options.ddof, back.stats_.options.eps) == (ddof, eps)
+    np.testing.assert_array_equal(back.scale_, fitted.scale_)
+    np.testing.assert_allclose(back.var_, fitted.var_, rtol=1e-14)
+    normkit.loads(normkit.dumps(back))
+
+
 def test_to_sklearn_of_a_fit_on_an_array_has_no_made_up_feature_names():
     # It set feature_names_in_ = ['x0', 'x1'], so the scaler warned "X does not have valid
     # feature names" at every transform of an array.
