@@ -22,6 +22,8 @@ _HINTS = ("make the column numbers, a missing value None or NaN",)
 def _not_a_number(name: str, row: int, value: Any, label: Any = None) -> DataError:
     """The refusal of ``value`` at ``row`` (counted from 1), with its pandas index ``label``
     where that is not the row's place (a frame with an index of its own)."""
+    if isinstance(label, np.generic):  # np.int64(30): 30, as pandas shows it
+        label = label.item()
     where = f"row {row:,}" if label is None else f"row {row:,} (index {label!r})"
     return DataError(f"column {name!r} at {where}: {value!r} is not a number", hints=_HINTS)
 

@@ -339,3 +339,6 @@ def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_tran
         Standardizer().fit(indexed)
     with pytest.raises(normkit.DataError, match=at_30):
         fitted.transform(indexed)
+    # An index given as a list holds numpy integers: 30, not np.int64(30).
+    with pytest.raises(normkit.DataError, match=at_30):
+        Standardizer().fit(pd.DataFrame(frame.to_dict("list"), index=[10, 20, 30, 40]))
