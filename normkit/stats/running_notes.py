@@ -80,7 +80,7 @@ def far_note(stats: FittedStats) -> NormkitNote | None:
         f"column{'' if n_far == 1 else 's'} of {len(far):,} after {_batches(ema.n_batches)} "
         f"({'; '.join(said)}), so their output is not standardized data",
         hints=(
-            "fit with more batches (a smaller batch size)",
+            f"fit with more batches (a smaller {param('ema.batch_size')})",
             f"use the exact statistics ({param('use', 'exact')})",
         ),
     )
@@ -97,11 +97,13 @@ def not_updated_note(stats: FittedStats) -> NormkitNote | None:
     if not never.any() or never.all():
         return None
     names = [stats.names[j] for j in np.flatnonzero(never)]
+    # Larger batches help a column of 2 values or more; one of fewer, none.
+    helps = (np.asarray(stats.count)[never] >= 2).any()
     return NormkitNote(
         f"no batch of {ema.options.batch_size:,} rows held 2 values of {listed(names)}: "
         f"{'its' if len(names) == 1 else 'their'} running statistics were never updated "
         "(mean 0 and variance 1, BatchNorm's start)",
-        hints=(f"give a larger {param('ema.batch_size')}",),
+        hints=(f"give a larger {param('ema.batch_size')}",) if helps else (),
     )
 
 

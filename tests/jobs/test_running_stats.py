@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import run_normkit
 
 import normkit
 from normkit import EmaOptions, ReadOptions, Standardizer
@@ -476,3 +477,16 @@ def test_export_of_running_statistics_notes_what_transform_with_them_notes(tmp_p
     assert str(caught[0].message).endswith("use the exact statistics (use='exact')")
     with pytest.warns(normkit.NormkitNote, match="column 'z' never updated"):
         normkit.to_torch_state(stats, dtype="float64")
+
+
+def test_a_column_of_one_value_is_not_told_to_take_larger_batches(tmp_path):
+    # "give a larger --batch-size" where the whole column held one value: no batch size helps.
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,\n2,\n3,\n4,7\n5,\n6,\n")
+    result = run_normkit("fit", data, "--batch-size", "2", "-o", tmp_path / "s.json")
+    assert result.returncode == 0, result.stderr
+    assert b"no batch of 2 rows held 2 values of column 'b'" in result.stderr
+    assert b"--batch-size" not in result.stderr
+    data.write_text("a,b\n" + "".join(f"{i},{i if i % 10 == 0 else ''}\n" for i in range(100)))
+    result = run_normkit("fit", data, "--batch-size", "4", "-o", tmp_path / "s.json")
+    assert b"give a larger --batch-size" in result.stderr
