@@ -194,6 +194,7 @@ class IntegerCheck:
     def __init__(self, dtypes: Sequence[str]):
         self._dtypes = list(dtypes)
         self.integral = {j for j, d in enumerate(dtypes) if d.startswith(("int", "uint"))}
+        self._types = {j: numeric_type_named(dtypes[j]) for j in self.integral}  # once
         # Columns with nothing in their first rows (null): integers (int64) if every value met
         # is one, else float64; null if none is met.
         self._unknown = {j for j, d in enumerate(dtypes) if d == "null"}
@@ -210,8 +211,7 @@ class IntegerCheck:
         for j in list(self.integral):
             x = columns[j]
             # An integer the type cannot hold (1e20 in an int64 column) makes it float64 too.
-            dtype = numeric_type_named(self._dtypes[j])
-            if not np.all(holds_integers(dtype, x) | np.isnan(x)):
+            if not np.all(holds_integers(self._types[j], x) | np.isnan(x)):
                 self.integral.discard(j)
                 self._dtypes[j] = "double"
         for j in list(self._unknown):
