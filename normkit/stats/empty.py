@@ -14,7 +14,7 @@ from ..core.moments import Moments
 from ..core.sketch import Sketch
 from .passthrough import PassedThrough
 
-__all__ = ["reordered", "with_empty_columns"]
+__all__ = ["reordered", "vacant_counted", "with_empty_columns"]
 
 
 class Fitted(Protocol):
@@ -47,6 +47,18 @@ def with_empty_columns(stats: Fitted, other: Fitted) -> dict[str, Any] | None:
     if set(names) == set(other.names):
         names = list(other.names)
     return _taken(stats, names, other)
+
+
+def vacant_counted(stats: Fitted) -> dict[str, Any]:
+    """``stats``' category counts, with those of the columns it passed through for having no
+    value (every row missing): merged with another shard's counts of the column, they are the
+    counts of a fit of both."""
+    from ..core.categories import CategoryCounts
+
+    vacant = [p.name for p in stats.passthrough or () if p.why == "no values"]
+    counts = dict(stats.categories or {})
+    counts.update({n: CategoryCounts(missing=stats.n_rows) for n in vacant if n not in counts})
+    return counts
 
 
 def reordered(stats: Fitted, names: Sequence[str]) -> dict[str, Any]:

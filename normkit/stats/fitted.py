@@ -25,7 +25,7 @@ from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
 from ..io.arrow import common_type
 from ..io.options import ReadSettings
-from .empty import reordered, with_empty_columns
+from .empty import reordered, vacant_counted, with_empty_columns
 from .options import StatsOptions
 from .passthrough import PassedThrough
 from .shift import MAX_BETA_OVER_GAMMA, check_shift
@@ -420,7 +420,7 @@ class FittedStats:
         if self.categories is not None and other.categories is not None:
             # Of the columns both count, those still passed through as both fits passed them.
             kept = {p.name for p in passthrough or () if p.why != "excluded"}
-            both = merge_columns(self.categories, other.categories)
+            both = merge_columns(vacant_counted(self), vacant_counted(other))
             categories = {n: c for n, c in both.items() if passthrough is None or n in kept}
         return FittedStats.build(
             self.names,

@@ -54,6 +54,12 @@ PassedThrough(name='w', dtype='double', why='weight'))
 def _merged(a: PassedThrough, b: PassedThrough) -> PassedThrough | None:
     """One column as two fits passed it through, as the data set passes it (see
     :meth:`PassedThrough.merged`), or None where they do not agree."""
+    # A column one shard has no value in takes the other's type and reason, as a fit of both
+    # finds it (text with values in one file, empty in the other, is text).
+    if (a.dtype, a.why) == ("null", "no values"):
+        return PassedThrough(a.name, b.dtype, b.why)
+    if (b.dtype, b.why) == ("null", "no values"):
+        return a
     dtypes = {a.dtype, b.dtype}
     whys = {a.why, b.why}
     if "bool" in dtypes and len(dtypes) == 2:

@@ -219,6 +219,28 @@ def test_merge_stats_of_a_boolean_shard_and_a_text_one_equals_a_fit_of_the_whole
     assert normkit.load(merged).categories_ == normkit.load(whole).categories_
 
 
+@pytest.mark.parametrize("empty_first", [False, True])
+def test_merge_stats_of_a_text_column_one_shard_has_no_value_in_equals_a_fit(tmp_path, empty_first):
+    # The column was dropped from the merge (passed through for other reasons in each shard),
+    # so drift said it was a column "the fit did not have": exit 0, not checked.
+    texts, empty = tmp_path / "a.csv", tmp_path / "b.csv"
+    texts.write_text("x,code\n1,p\n2,q\n3,p\n")
+    empty.write_text("x,code\n4,\n5,\n6,\n7,\n")
+    shards = [empty, texts] if empty_first else [texts, empty]
+    paths = [tmp_path / "1.json", tmp_path / "2.json"]
+    for csv, path in zip(shards, paths, strict=True):
+        assert_ok(run("fit", csv, "-o", path))
+    merged, whole = tmp_path / "merged.json", tmp_path / "whole.json"
+    result = run("merge-stats", *paths, "-o", merged)
+    assert_ok(result)
+    assert "not merged (" not in result.stderr
+    assert_ok(run("fit", texts, empty, "-o", whole))
+    merged_doc, whole_doc = json.loads(merged.read_text()), json.loads(whole.read_text())
+    assert merged_doc["passthrough"] == whole_doc["passthrough"]
+    assert merged_doc["passthrough"] == [{"name": "code", "dtype": "string", "why": "text"}]
+    assert merged_doc["categories"] == whole_doc["categories"]
+
+
 def test_a_stat_file_without_categories_reads_as_none(fitted, tmp_path):
     _, _, stats = fitted
     doc = statfile.to_document(stats)
