@@ -792,3 +792,16 @@ def test_half_the_categories_vanishing_in_as_many_rows_drifts():
     )
     halved = pd.DataFrame({"x": rng.normal(size=20_000), "code": rng.choice(codes[:250], 20_000)})
     assert normkit.drift_batches([halved], stats).drifted == ["code"]
+
+
+def test_a_category_taking_over_is_found_beside_a_small_reference():
+    # 26, 17 and 7 of 50 values: the count that gives a category a cell of its own climbed past
+    # all three (each lay near it), so every category shared one cell and c going from 14% to
+    # 80% passed as ok (share x1.47). One category near that count is no crowd of codes.
+    reference = pd.DataFrame({"x": np.arange(50.0), "cat": ["a"] * 26 + ["b"] * 17 + ["c"] * 7})
+    stats = normkit.Standardizer().fit(reference)
+    new = pd.DataFrame({"x": np.arange(50.0), "cat": ["c"] * 40 + ["a"] * 5 + ["b"] * 5})
+    assert normkit.drift_batches([new], stats).drifted == ["cat"]
+    # Its own rows, shuffled: no drift.
+    same = reference.sample(frac=1.0, random_state=0)
+    assert normkit.drift_batches([same], stats).drifted == []
