@@ -333,7 +333,8 @@ def drift_options(func: Callable) -> Callable:
         multiple=True,
         help="The practical size of drift [default: 0.2]: a column drifts on a test that is "
         "significant and whose size is above K (mean shift in saved sds, |ln std ratio|, "
-        "Cohen's h of a rate or share, PSI). Repeat with COL=K,... for particular columns.",
+        "Cohen's h of a missing rate, |ln share ratio| of a category, PSI). Repeat with COL=K,..."
+        " for particular columns.",
     )
     @functools.wraps(func)
     def wrapper(*args, thresholds, alpha, **kwargs):

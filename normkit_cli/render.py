@@ -188,7 +188,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
         lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")
     for source in prov.get("sources", []):
         size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
-        rows = f"{source['rows']:,} rows" if source.get("rows") is not None else "? rows"
+        rows = count(source["rows"], "row") if source.get("rows") is not None else "? rows"
         lines.append(f"source     {source.get('path')} ({source.get('format')}, {rows}{size})")
     imported = prov.get("imported")
     if isinstance(imported, dict):
