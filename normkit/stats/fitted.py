@@ -390,6 +390,12 @@ class FittedStats:
             name = (only_mine or only_theirs)[0]
             has, lacks = names if only_mine else names[::-1]
             detail = f"column {name!r} is in {has} but not in {lacks}"
+            lacking = self if only_theirs and name in only_theirs else other
+            why = {p.name: p.why for p in lacking.passthrough or ()}.get(name)
+            if why is not None:  # passed through there: another type, or left out
+                detail = (
+                    f"column {name!r} is normalized in {has} but passed through in {lacks} ({why})"
+                )
             raise SchemaError(f"cannot merge statistics of different columns: {detail}")
         for name in ("ddof", "eps", "with_mean", "with_std"):
             mine, theirs = getattr(self.options, name), getattr(other.options, name)

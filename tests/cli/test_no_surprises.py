@@ -1819,7 +1819,17 @@ def test_merge_refusals_share_one_exit_code(tmp_path):
     ok("fit", SAMPLE_CSV, "--exclude", "id", "--ddof", "1", "-o", b)
     ok("fit", SAMPLE_CSV, "--columns", "age", "-o", c)
     assert "different ddof" in refused(1, "merge-stats", a, b)
-    assert f"is in {a} but not in {c}" in refused(1, "merge-stats", a, c)
+    assert f"is normalized in {a} but passed through in {c} (not chosen)" in refused(
+        1, "merge-stats", a, c
+    )
+    # A column of text in one shard, numbers in the other: it said the column was not in one.
+    (tmp_path / "t.csv").write_text("x,y\n1,a\n2,b\n")
+    (tmp_path / "n.csv").write_text("x,y\n3,1.5\n4,2\n")
+    ok("fit", tmp_path / "t.csv", "-o", tmp_path / "t.json")
+    ok("fit", tmp_path / "n.csv", "-o", tmp_path / "n.json")
+    line = refused(1, "merge-stats", tmp_path / "t.json", tmp_path / "n.json")
+    assert f"column 'y' is normalized in {tmp_path / 'n.json'} but passed through in " in line
+    assert line.endswith("t.json (text)")
 
 
 def test_merge_stats_refuses_statistics_of_normalized_and_raw_data(tmp_path):
