@@ -459,6 +459,11 @@ class Standardizer(MetadataConsumer):
                 return np.asarray(_checked_array(picked, self), dtype=np.float64)
             except (TypeError, ValueError):  # a type scikit-learn does not convert
                 pass
+        if type(X).__module__.split(".")[0] == "polars":  # converted column by column, too
+            try:
+                return np.asarray(_checked_array(X.select(self.columns_), self), np.float64)
+            except (TypeError, ValueError):
+                pass
         table = as_arrow(X)
         return np.column_stack([to_float64(table.column(name)) for name in self.columns_])
 
