@@ -9,7 +9,7 @@ import enum
 import os
 import re
 
-from ..errors import OptionError, OutputError, param
+from ..errors import OptionError, param
 
 __all__ = [
     "COMPRESSION_SUFFIXES",
@@ -179,8 +179,6 @@ def resolve_format(
     try:
         return _SUFFIX_FORMATS[suffix]
     except KeyError:
-        if not suffix and (path.endswith(("/", os.sep)) or os.path.isdir(path)):
-            raise OutputError(f"{path}: is a directory; give a file path") from None
         raise OptionError(
             f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}",
             hints=(f"name it with {param(param_name)} (csv, parquet, arrow)",),

@@ -2957,8 +2957,11 @@ def test_integers_beyond_int64_passed_through_stay_text_not_rounded_floats(tmp_p
     assert table.schema.field("id").type == pa.string()
     assert table.column("id").to_pylist() == [v or None for v in ids]
     assert table.schema.field("f").type == pa.float64()  # floats, and integers of int64: floats
-    # Fitted, the column is numbers as before.
-    normkit_summary("fit", path, "-o", stats)
+    # By default it is text too (it was normalized, its identifiers rounded alike); chosen by
+    # name, numbers.
+    assert "passed through: id (text)" in normkit_summary("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["x", "f"]
+    normkit_summary("fit", path, "--columns", "id,x,f", "-o", stats)
     assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["id", "x", "f"]
 
 

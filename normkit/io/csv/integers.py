@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ..arrow import to_float64
 from .columns import PADDED, SPACE
 from .native import Dialect, text_columns
 
@@ -45,7 +46,7 @@ class FirstRows:
             for f in schema
             if f.type == pa.float64()
             and first.schema.field(f.name).type == pa.float64()
-            and (pc.max(pc.abs(first.column(f.name))).as_py() or 0.0) >= 2.0**63
+            and np.nanmax(np.abs(to_float64(first.column(f.name))), initial=0.0) >= 2.0**63
         ]
         for name in self.beyond_int64(big) if big else ():
             schema = schema.set(schema.get_field_index(name), pa.field(name, pa.string()))
