@@ -303,7 +303,10 @@ def test_merging_stays_exact_far_from_zero(tmp_path):
     ("options", "fragment"),
     [
         (("--ddof", "1"), "different ddof (0 and 1)"),
-        (("--columns", "x"), "column 'offset' is in {a} but not in {b}"),
+        (
+            ("--columns", "x"),
+            "column 'offset' is normalized in {a} but passed through in {b} (not chosen)",
+        ),
         (("--gamma", "2"), "different gamma"),
     ],
 )
