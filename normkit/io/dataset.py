@@ -270,6 +270,29 @@ def dataset_dtypes(sources: Sequence[Reader], names: Sequence[str]) -> list[str]
     return [common_type([str(s.schema.field(n).type) for s in typed]) for n in names]
 
 
+def reference_schema(sources: Sequence[Reader]) -> pa.Schema:
+    """The schema whose types choose a data set's columns: :func:`reference_reader`'s, a column
+    with no value there (null) typed as the first other file with rows that has a type for it
+    (empty in one file, text in the next: text, as a fit of the other file alone finds it)."""
+    reference = reference_reader(sources)
+    schema = reference.schema
+    for i, field in enumerate(schema):
+        if not pa.types.is_null(field.type):
+            continue
+        for other in sources:
+            if (
+                other is reference
+                or other.has_rows is False
+                or field.name not in other.schema.names
+            ):
+                continue
+            dtype = other.schema.field(field.name).type
+            if not pa.types.is_null(dtype):
+                schema = schema.set(i, field.with_type(dtype))
+                break
+    return schema
+
+
 def reference_reader(sources: Sequence[Reader]) -> Reader:
     """The source whose types choose the columns: the first with data rows (a CSV with only a
     header has no types to tell)."""

@@ -13,7 +13,13 @@ from ..errors import DataError, NormkitError
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import numeric_type_named
 from ..io.csv.columns import exclude_hint, leave_out_hint
-from ..io.dataset import dataset_dtypes, describe_sources, open_dataset, reference_reader
+from ..io.dataset import (
+    dataset_dtypes,
+    describe_sources,
+    open_dataset,
+    reference_reader,
+    reference_schema,
+)
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats, PassedThrough, per_column
@@ -110,8 +116,9 @@ def fit_files(
         dtypes = [d if d == "null" or numeric_type_named(d) else "double" for d in dtypes]
     # A CSV's types are its first rows' guess: integers are checked over the whole data.
     integers = None if reference.typed else IntegerCheck(dtypes)
-    passthrough = mark_weight(estimator.passed_through(reference.schema, names), weight_column)
-    categories = CategoryCounter(categorical_columns(reference.schema, passthrough))
+    schema = reference_schema(sources)  # a column empty in the first file: the next one's type
+    passthrough = mark_weight(estimator.passed_through(schema, names), weight_column)
+    categories = CategoryCounter(categorical_columns(schema, passthrough))
     chosen = names if estimator.columns is not None else ()  # chosen by name, not by type
     with reading_weights(weight_column), _chosen_by_name(chosen):
         rows = feed(accumulator, sources, names, progress, integers, categories, weight_column)

@@ -22,7 +22,7 @@ from ..io.arrow import (
     numeric_type_named,
     to_float64,
 )
-from ..io.dataset import describe_sources, reference_reader
+from ..io.dataset import describe_sources, reference_reader, reference_schema
 from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.threads import Prefetch
@@ -63,7 +63,7 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     reference = reference_reader(sources)
     try:
         names = estimator.select_columns(
-            reference.schema, typed=reference.typed, source=reference.name
+            reference_schema(sources), typed=reference.typed, source=reference.name
         )
     except SchemaError as exc:
         raise exc.with_hints(reference.hints) from None

@@ -3064,3 +3064,22 @@ def test_a_header_one_name_short_of_the_rows_is_told_what_to_add(tmp_path):
     # A title of one field above rows of three: read from the first line on, as before.
     data.write_text("Report on things\n1,1.5,2\n2,2.5,3\n3,4,5\n")
     assert "(--skip-rows 0)" in refused(1, "fit", data, "-o", tmp_path / "s.json")
+
+
+def test_a_column_empty_in_the_first_file_and_text_in_the_next_is_text(tmp_path):
+    # It was chosen for numbers by the first file's type (none) and the next file's first word
+    # refused, told to "leave it out of the columns chosen (--columns)", which were not given.
+    empty, texts = tmp_path / "a.csv", tmp_path / "b.csv"
+    empty.write_text("x,code\n4,\n5,\n6,\n")
+    texts.write_text("x,code\n1,p\n2,q\n3,p\n")
+    docs = [json.loads(ok("fit", *order, "-o", "-")) for order in ((empty, texts), (texts, empty))]
+    for doc in docs:
+        assert [c["name"] for c in doc["columns"]] == ["x"]
+        assert doc["passthrough"] == [{"name": "code", "dtype": "string", "why": "text"}]
+    assert docs[0]["categories"] == docs[1]["categories"]
+    assert docs[0]["categories"][0]["counts"] == {"p": 2, "q": 1}
+    # Empty in the first, numbers in the next: fitted on the next one's numbers, as before.
+    texts.write_text("x,code\n1,1.5\n2,2.5\n3,4\n")
+    doc = json.loads(ok("fit", empty, texts, "-o", "-"))
+    code = next(c for c in doc["columns"] if c["name"] == "code")
+    assert (code["count"], code["missing"], code["mean"]) == (3, 3, pytest.approx(8 / 3, rel=1e-15))
