@@ -45,7 +45,7 @@ from .. import params
 from ..errors import OptionError, OutputError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.dataset import dataset_dtypes, expand_inputs, open_dataset, reference_reader
+from ..io.dataset import dataset_dtypes, expand_inputs, open_dataset, reference_schema
 from ..io.files import check_output_path, umask
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.options import ReadOptions
@@ -251,7 +251,7 @@ def fit_dask(
     dtypes = dataset_dtypes(sources, names)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
-    schema = reference_reader(sources).schema
+    schema = reference_schema(sources)  # as fit_files: a column empty in the first file typed
     passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
     categories = categorical_columns(schema, passthrough)
     # The CSV dialect the files share, as detected here: the workers read them the same way.
