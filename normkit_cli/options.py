@@ -176,8 +176,9 @@ def read_options(func: Callable) -> Callable:
         "--null-values",
         param="csv.null_values",
         type=StringList(),
+        multiple=True,
         metavar="STRINGS",
-        help="Comma-separated strings also read as missing (in normalized and in counted text "
+        help="Comma-separated strings also read as missing (repeatable; in normalized and in counted text "
         "columns; a string holding a comma in double quotes: '\"-999,0\"'), besides "
         f"the defaults ({', '.join(v for v in DEFAULT_NULL_VALUES if v)}) or those the stat "
         "file recorded. An empty field is always missing; a number among them is missing in a "
@@ -253,7 +254,7 @@ def read_options(func: Callable) -> Callable:
         csv = CsvOptions(
             delimiter=delimiter,
             null_values=() if no_default_null_values else None,
-            add_null_values=null_values or (),
+            add_null_values=flatten(null_values),  # repeated: all of them
             block_size=csv_block_size or CSV_BLOCK_SIZE,
             encoding=encoding,
             decimal=decimal,

@@ -3083,3 +3083,15 @@ def test_a_column_empty_in_the_first_file_and_text_in_the_next_is_text(tmp_path)
     doc = json.loads(ok("fit", empty, texts, "-o", "-"))
     code = next(c for c in doc["columns"] if c["name"] == "code")
     assert (code["count"], code["missing"], code["mean"]) == (3, 3, pytest.approx(8 / 3, rel=1e-15))
+
+
+def test_a_repeated_null_values_option_adds_every_string(tmp_path):
+    # --null-values -999 --null-values '?' kept only '?': -999 was fitted as a value (a mean of
+    # -396 for values from 5 to 7), exit 0. Repeated, as --exclude, every string counts.
+    data = tmp_path / "s.csv"
+    data.write_text("x,y\n1,-999\n2,5\n3,?\n4,7\n5,-999\n6,6\n")
+    repeated = json.loads(ok("fit", data, "--null-values", "-999", "--null-values", "?", "-o", "-"))
+    listed = json.loads(ok("fit", data, "--null-values", "-999,?", "-o", "-"))
+    y = [next(c for c in doc["columns"] if c["name"] == "y") for doc in (repeated, listed)]
+    assert y[0] == y[1]
+    assert (y[0]["count"], y[0]["missing"], y[0]["mean"]) == (3, 3, 6.0)

@@ -78,20 +78,20 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # 2019,2020 above 101.5,99.25 (beside text or not: country,2019 above Chad,6.5; a pandas
     # index's ,0,1 above 0.53): years naming columns, or a row written otherwise? Columns of
     # numbers under an empty first field are no evidence either way.
-    # One such column is enough beside text or an empty first name (country,2019,2020 above
-    # PT,1.5,2): a row is a header or not whole. Not in a row of numbers alone: a series that
-    # starts at a whole value (2000,1,100 above 2000,2,99.94) is a row.
+    # One such column is enough (country,2019,2020 above PT,1.5,2; pandas' 0,1 above a column
+    # of floats and one of counts): a row is a header or not whole. Unless, in a row of numbers
+    # alone, a column of integers reads it as data: its value again below, or an index counting
+    # on from it (a series from a whole value, 2000,1,100 above 2000,2,99.94).
     named = [j for j, n in enumerate(numeric) if n and first[j] != "missing"]
+    body = rows[1:501]
     fractions = [
-        j
-        for j in named
-        if not any(_DIGITS.fullmatch(row[j]) for row in rows[1:501] if j < len(row))
+        j for j in named if not any(_DIGITS.fullmatch(row[j]) for row in body if j < len(row))
     ]
     beside = "text" in first or first[0] == "missing"
     if (
         fractions
-        and (fractions == named or beside)
         and all(_DIGITS.fullmatch(rows[0][j]) for j in named)
+        and (beside or not any(_as_data(body, j, rows[0][j]) for j in named if j not in fractions))
     ):
         integers = ", ".join(rows[0][j] for j in named[:5])
         below = (
@@ -168,6 +168,15 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         f"({', '.join(rows[0][:5])}) above columns of text",
         param="csv.header",
         hints=_header_hints(),
+    )
+
+
+def _as_data(rows: list[list[str]], j: int, value: str) -> bool:
+    """Whether column ``j`` of ``rows`` holds ``value`` (an integer) again, or counts on from
+    it as an index does: the value reads as data there."""
+    value = value.strip()
+    return _index_from(rows, j, int(value)) or any(
+        j < len(row) and row[j].strip() == value for row in rows
     )
 
 
