@@ -2566,6 +2566,10 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
         # of 406.2 for values from 1.5 to 4.5).
         ("country,2019,2020", ["PT,1.5,2", "ES,2.5,3", "FR,3.5,4", "DE,4.5,5"]),
         ("station,0,1", ["A,10.5,20", "B,11.5,21", "C,9.75,19"]),
+        # No text: pandas' 0,1 above a column of floats and one of counts (read as a row, exit
+        # 0), years above a fraction and counts.
+        ("0,1", [f"{10 + i / 7:.6f},{50 + i % 9}" for i in range(20)]),
+        ("2019,2020", ["1.5,2", "2.5,3", "3.5,4"]),
     ]:
         data.write_text("\n".join([first, *rows]) + "\n")
         proc = run_normkit("fit", data, "-o", tmp_path / "u.json")
