@@ -6,8 +6,10 @@ import contextlib
 import os
 import re
 import stat
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
 
 import pyarrow as pa
 
@@ -24,9 +26,17 @@ __all__ = [
     "refuse_stdin",
     "same_file",
     "same_path",
+    "standard_output",
     "umask",
     "write_in_pieces",
 ]
+
+
+def standard_output() -> TextIO:
+    """``sys.stdout``, refused where it is closed (``>&-``: Python holds None there)."""
+    if sys.stdout is None:
+        raise OutputError("<stdout>: standard output is closed")
+    return sys.stdout
 
 
 def refuse_non_utf8_name(path: str, error: type[Exception]) -> None:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ..errors import OutputError, SchemaError
 from .csv.writer import CsvWriter, check_csv_types
-from .files import AtomicFile, os_reason
+from .files import AtomicFile, os_reason, standard_output
 from .formats import STDIO, Format, resolve_format, split_compression
 from .options import CsvOptions
 from .sidecar import write_record
@@ -68,9 +68,7 @@ class Sink:
         if format is Format.CSV:
             check_csv_types(schema, self.name)
         if path == STDIO:
-            if sys.stdout is None:
-                raise OutputError("<stdout>: standard output is closed")
-            self._stream = pa.PythonFile(sys.stdout.buffer, mode="w")
+            self._stream = pa.PythonFile(standard_output().buffer, mode="w")
 
         else:
             self._file = AtomicFile(path, streaming=True)

@@ -24,7 +24,7 @@ from .. import __version__
 from ..errors import OptionError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.files import AtomicFile, refuse_overwrite
+from ..io.files import AtomicFile, refuse_overwrite, standard_output
 from ..io.formats import STDIO, format_named
 from ..stats import running_notes
 from ..stats.fitted import FittedStats
@@ -268,7 +268,7 @@ def export_stats(
     with about_stat_file(source):
         payload = _payload(reference, to, output, use, gamma, beta, inputs, dtype)
     if output == STDIO:
-        sys.stdout.buffer.write(payload)
+        standard_output().buffer.write(payload)
         sys.stdout.buffer.flush()
         return output
     with AtomicFile(output) as out:

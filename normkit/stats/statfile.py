@@ -27,7 +27,7 @@ from ..core.moments import Moments
 from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, StatsFileError
-from ..io.files import AtomicFile, os_reason, refuse_stdin
+from ..io.files import AtomicFile, os_reason, refuse_stdin, standard_output
 from ..io.formats import STDIO, resolve_format
 from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
@@ -162,8 +162,7 @@ def write(stats: FittedStats, path: str | os.PathLike[str]) -> None:
     _Reader(os.fspath(path)).stats(doc)
     path = os.fspath(path)
     if path == STDIO:
-        if sys.stdout is None:
-            raise OutputError("<stdout>: standard output is closed")
+        standard_output()
         try:
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -431,3 +431,23 @@ def test_a_full_stdout_is_named_in_the_error(tmp_path, command):
     assert (
         proc.stderr.decode() == "normkit: error: <stdout>: cannot write: No space left on device\n"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "-s", "{stats}", "--to", "numpy", "-o", "-"],
+        ["fit", "{data}", "-o", "-"],
+        ["transform", "{data}", "-s", "{stats}"],
+    ],
+)
+def test_a_closed_stdout_is_named_in_one_line(tmp_path, command):
+    # export -o - raised AttributeError ('NoneType' object has no attribute 'buffer').
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    args = " ".join(shlex.quote(a.format(stats=stats, data=SAMPLE_CSV)) for a in command)
+    proc = subprocess.run(
+        ["bash", "-c", f"{COMMANDS['script']} {args} >&-"], capture_output=True, timeout=60
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "normkit: error: <stdout>: standard output is closed\n"
