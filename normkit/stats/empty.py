@@ -49,15 +49,18 @@ def with_empty_columns(stats: Fitted, other: Fitted) -> dict[str, Any] | None:
     return _taken(stats, names, other)
 
 
-def vacant_counted(stats: Fitted) -> dict[str, Any]:
+def vacant_counted(stats: Fitted, other: Fitted) -> dict[str, Any]:
     """``stats``' category counts, with those of the columns it passed through for having no
-    value (every row missing): merged with another shard's counts of the column, they are the
-    counts of a fit of both."""
+    value (every row missing) that ``other`` counts: merged with those, they are the counts of
+    a fit of both (a column empty in both is counted by neither)."""
     from ..core.categories import CategoryCounts
 
     vacant = [p.name for p in stats.passthrough or () if p.why == "no values"]
     counts = dict(stats.categories or {})
-    counts.update({n: CategoryCounts(missing=stats.n_rows) for n in vacant if n not in counts})
+    theirs = other.categories or {}
+    counts.update(
+        {n: CategoryCounts(missing=stats.n_rows) for n in vacant if n not in counts and n in theirs}
+    )
     return counts
 
 

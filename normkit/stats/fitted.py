@@ -426,7 +426,7 @@ class FittedStats:
         if self.categories is not None and other.categories is not None:
             # Of the columns both count, those still passed through as both fits passed them.
             kept = {p.name for p in passthrough or () if p.why != "excluded"}
-            both = merge_columns(vacant_counted(self), vacant_counted(other))
+            both = merge_columns(vacant_counted(self, other), vacant_counted(other, self))
             categories = {n: c for n, c in both.items() if passthrough is None or n in kept}
         return FittedStats.build(
             self.names,

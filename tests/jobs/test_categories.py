@@ -239,6 +239,14 @@ def test_merge_stats_of_a_text_column_one_shard_has_no_value_in_equals_a_fit(tmp
     assert merged_doc["passthrough"] == whole_doc["passthrough"]
     assert merged_doc["passthrough"] == [{"name": "code", "dtype": "string", "why": "text"}]
     assert merged_doc["categories"] == whole_doc["categories"]
+    # Empty in both: no counts, as a fit of both has none.
+    texts.write_text("x,code\n1,\n2,\n")
+    assert_ok(run("fit", texts, "-o", paths[shards.index(texts)]))
+    assert_ok(run("merge-stats", *paths, "-o", merged))
+    assert_ok(run("fit", texts, empty, "-o", whole))
+    merged_doc, whole_doc = json.loads(merged.read_text()), json.loads(whole.read_text())
+    assert merged_doc["categories"] == whole_doc["categories"] == []
+    assert merged_doc["passthrough"] == whole_doc["passthrough"]
 
 
 def test_a_stat_file_without_categories_reads_as_none(fitted, tmp_path):
