@@ -115,7 +115,7 @@ def fit_files(
     if not reference.typed:  # a CSV column typed as text but chosen by name is read as numbers
         dtypes = [d if d == "null" or numeric_type_named(d) else "double" for d in dtypes]
     # A CSV's types are its first rows' guess: integers are checked over the whole data.
-    integers = None if reference.typed else IntegerCheck(dtypes)
+    integers = None if reference.typed else IntegerCheck(dtypes, names, estimator.columns is None)
     schema = reference_schema(sources)  # a column empty in the first file: the next one's type
     passthrough = mark_weight(estimator.passed_through(schema, names), weight_column)
     categories = CategoryCounter(categorical_columns(schema, passthrough))

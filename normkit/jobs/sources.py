@@ -118,7 +118,7 @@ def feed(
     sources: Sequence[Reader],
     names: Sequence[str],
     progress: Progress | None = None,
-    observe: Callable[[list[np.ndarray]], None] | None = None,
+    observe: Callable[[list[np.ndarray], int], None] | None = None,
     categories: CategoryCounter | None = None,
     weight_column: str | None = None,
 ) -> list[int]:
@@ -176,8 +176,8 @@ def feed(
                     if weight_column is not None:
                         weights = to_float64(batch.column(weight_column))
                     accumulator.update(columns, weights)
-                    if observe is not None:
-                        observe(columns)
+                    if observe is not None:  # with the batch's first row in its source
+                        observe(columns, accumulator.rows_in_part - batch.num_rows)
                     if progress is not None:
                         progress(source, accumulator.rows_in_part)
         except DataError as exc:
@@ -191,8 +191,11 @@ class IntegerCheck:
     integers: the others are recorded as float64, so that an inverse does not try to restore
     integers that never were."""
 
-    def __init__(self, dtypes: Sequence[str]):
+    def __init__(self, dtypes: Sequence[str], names: Sequence[str] = (), by_type: bool = False):
         self._dtypes = list(dtypes)
+        # Chosen by their type, integer columns refuse an integer beyond it: identifiers, which
+        # the first block would have made text (it was normalized, rounded, as a later 2.5 is).
+        self._names, self._by_type = list(names), by_type
         self.integral = {j for j, d in enumerate(dtypes) if d.startswith(("int", "uint"))}
         self._types = {j: numeric_type_named(dtypes[j]) for j in self.integral}  # once
         # Columns with nothing in their first rows (null): integers (int64) if every value met
@@ -207,13 +210,27 @@ class IntegerCheck:
             for j, d in enumerate(self._dtypes)
         ]
 
-    def __call__(self, columns: list[np.ndarray]) -> None:
+    def __call__(self, columns: list[np.ndarray], first_row: int = 0) -> None:
         for j in list(self.integral):
             x = columns[j]
-            # An integer the type cannot hold (1e20 in an int64 column) makes it float64 too.
-            if not np.all(holds_integers(self._types[j], x) | np.isnan(x)):
-                self.integral.discard(j)
-                self._dtypes[j] = "double"
+            held = holds_integers(self._types[j], x) | np.isnan(x)
+            if np.all(held):
+                continue
+            beyond = np.flatnonzero(~held & (np.floor(x) == x))
+            if self._by_type and beyond.size:
+                k = int(beyond[0])
+                name = self._names[j]
+                raise DataError(
+                    f"column {name!r} at data row {first_row + k + 1:,}: {x[k]:.17g} is an "
+                    f"integer beyond {self._dtypes[j]}, which float64 rounds (an identifier, as "
+                    "its first rows would have made it text?)",
+                    hints=(
+                        f"exclude the column ({param('exclude', name)})",
+                        f"choose it by name to normalize it ({param('columns', name)})",
+                    ),
+                )
+            self.integral.discard(j)  # a fraction: float64
+            self._dtypes[j] = "double"
         for j in list(self._unknown):
             x = columns[j]
             x = x[~np.isnan(x)]
