@@ -805,3 +805,17 @@ def test_a_category_taking_over_is_found_beside_a_small_reference():
     # Its own rows, shuffled: no drift.
     same = reference.sample(frac=1.0, random_state=0)
     assert normkit.drift_batches([same], stats).drifted == []
+
+
+def test_a_small_reference_of_one_category_does_not_make_a_second_a_certain_drift():
+    # 20 rows all 'a' from a world of 80% 'a' (a chance of 1.2%), then 21% 'b' in 1,000 new
+    # rows: the share test took the reference's share (all) as known exactly, p 1e-56; Fisher's
+    # test of the two samples gives 0.012, no drift at alpha 0.01.
+    reference = pd.DataFrame({"x": np.arange(20.0), "cat": ["a"] * 20})
+    stats = normkit.Standardizer().fit(reference)
+    new = pd.DataFrame({"x": np.arange(1000.0) % 20, "cat": ["a"] * 787 + ["b"] * 213})
+    report = normkit.drift_batches([new], stats)
+    assert "cat" not in report.drifted
+    # Half the new rows 'b': drift, as before.
+    half = new.assign(cat=["a"] * 500 + ["b"] * 500)
+    assert "cat" in normkit.drift_batches([half], stats).drifted
