@@ -40,7 +40,7 @@ from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
 from ..io.csv.integers import codes_or_identifiers
 from ..io.lazy import pc
-from ..stats import statfile
+from ..stats import running_notes, statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
 from .apply import (
     ColumnMap,
@@ -850,6 +850,8 @@ class Standardizer(MetadataConsumer):
             (counted over a whole stream).
         """
         affine = self._applied_stats().frozen(use, gamma, beta)
+        if use == "ema":  # as the CLI's transform --use ema and the exports note it
+            running_notes.warn(running_notes.far_note(self.stats_))
         names = list(self.columns_)
         index = X.index if is_pandas(X) else None  # kept by a pandas output
         X = self._transform_input(X)

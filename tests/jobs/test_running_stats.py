@@ -490,3 +490,18 @@ def test_a_column_of_one_value_is_not_told_to_take_larger_batches(tmp_path):
     data.write_text("a,b\n" + "".join(f"{i},{i if i % 10 == 0 else ''}\n" for i in range(100)))
     result = run_normkit("fit", data, "--batch-size", "4", "-o", tmp_path / "s.json")
     assert b"give a larger --batch-size" in result.stderr
+
+
+def test_transform_with_running_statistics_far_from_the_exact_ones_notes_it_in_the_library():
+    # to_torch and to_onnx noted them, and the CLI's transform --use ema; the estimator's own
+    # transform(use="ema"), the same eval mode, said nothing.
+    import warnings
+
+    X = pd.DataFrame({"a": np.arange(200.0)})  # sorted: the last batches are far from the mean
+    fitted = Standardizer(batch_size=16).fit(X)
+    with pytest.warns(normkit.NormkitNote, match="far from the exact ones") as caught:
+        fitted.transform(X, use="ema")
+    assert caught[0].filename == __file__  # the caller's line, not normkit's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.transform(X)  # exact: nothing to note
