@@ -146,16 +146,14 @@ def _known_share_fell(reference: CategoryCounts, new: CategoryCounts) -> tuple[f
         return None
     boundary = sum(k * k for k in saved.values() if m <= k <= m + 2)
     variance = boundary / n_ref**2 + seen * (1 - seen) / n_new + 1 / n_new**2
-    from scipy import stats as sps
+    from scipy import special
 
-    p = float(sps.norm.sf((expected - seen) / math.sqrt(variance)))
+    p = float(special.ndtr((seen - expected) / math.sqrt(variance)))
     # Where the estimate is near all of the reference (20 rows of one category of two), the
     # normal test knows no error of it: Fisher's test of the reference's rows against the new
-    # data's counts what chance gives there (p 1e-56 for 0.012 before). The larger p is kept.
-    known = round(expected * n_ref)
-    table = [[known, n_ref - known], [round(seen * n_new), n_new - round(seen * n_new)]]
-    p = max(p, float(sps.fisher_exact(table, alternative="greater").pvalue))
-    return p, math.log((seen + 0.5 / n_new) / expected)
+    # data's counts what chance gives there (p 1e-56 before, for 0.009). The larger p is kept.
+    fell = significance.fell_test(round(expected * n_ref), n_ref, round(seen * n_new), n_new)
+    return max(p, fell), math.log((seen + 0.5 / n_new) / expected)
 
 
 def _rare_changes(

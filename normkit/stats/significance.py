@@ -35,6 +35,7 @@ import numpy as np
 __all__ = [
     "MIN_EXPECTED",
     "exceedance_test",
+    "fell_test",
     "holm",
     "homogeneity_test",
     "mean_test",
@@ -162,11 +163,21 @@ def exceedance_test(n_ref: int, n_new: int, k: int) -> float:
     return p
 
 
-def _fisher(successes: int, total: int, drawn: int, observed: int) -> float:
+def fell_test(k_ref: int, n_ref: int, k_new: int, n_new: int) -> float:
+    """One-sided p-value of Fisher's exact test that ``k_new / n_new`` is below ``k_ref /
+    n_ref`` (scipy's ``fisher_exact(..., alternative="greater")`` of the table ``[[k_ref, n_ref
+    - k_ref], [k_new, n_new - k_new]]``)."""
+    if n_ref < 1 or n_new < 1:
+        return math.nan
+    return _fisher(k_ref + k_new, n_ref + n_new, n_new, k_new, fell=True)
+
+
+def _fisher(successes: int, total: int, drawn: int, observed: int, fell: bool = False) -> float:
     """Two-sided p-value of Fisher's exact test, as scipy's ``fisher_exact`` gives it: the
     chance, under the hypergeometric distribution of ``drawn`` of ``total`` with ``successes``,
-    of a table no more likely than the one observed (scipy.special only: scipy.stats takes
-    0.4 s to import, more than a small drift check's work)."""
+    of a table no more likely than the one observed; with ``fell``, one-sided: of ``observed``
+    successes or fewer (scipy.special only: scipy.stats takes 0.4 s to import, more than a
+    small drift check's work)."""
     from scipy import special
 
     low, high = max(0, drawn - (total - successes)), min(successes, drawn)
@@ -174,8 +185,10 @@ def _fisher(successes: int, total: int, drawn: int, observed: int) -> float:
         # Millions of tables: the two-proportion z test is as good and takes no memory.
         mean = drawn * successes / total
         sd = math.sqrt(mean * (1 - successes / total) * (total - drawn) / max(total - 1, 1))
-        z = abs(observed - mean) / sd if sd > 0 else 0.0
-        return float(min(1.0, 2.0 * special.ndtr(-z)))
+        z = (observed - mean) / sd if sd > 0 else 0.0
+        if fell:
+            return float(special.ndtr(z))
+        return float(min(1.0, 2.0 * special.ndtr(-abs(z))))
     x = np.arange(low, high + 1, dtype=np.float64)
 
     def log_choose(n, k):
@@ -186,6 +199,8 @@ def _fisher(successes: int, total: int, drawn: int, observed: int) -> float:
         + log_choose(total - successes, drawn - x)
         - log_choose(total, drawn)
     )
+    if fell:
+        return float(min(1.0, np.exp(log_pmf[: observed - low + 1]).sum()))
     at = log_pmf[observed - low]
     return float(min(1.0, np.exp(log_pmf[log_pmf <= at + math.log1p(1e-7)]).sum()))
 

@@ -153,3 +153,13 @@ def test_proportion_test_of_billions_of_rows_uses_the_normal_approximation():
     pooled = 101_000 / (2 * 10**6)
     z = 1_000 / 10**6 / np.sqrt(pooled * (1 - pooled) * 2 / 10**6)
     assert exact == pytest.approx(2 * sps.norm.sf(z), rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("k_ref", "n_ref", "k_new", "n_new"),
+    [(20, 20, 787, 1000), (600, 1000, 590, 1000), (5, 30, 2, 40), (10, 10, 0, 5), (3, 7, 6, 9)],
+)
+def test_the_one_sided_fisher_test_is_scipys(k_ref, n_ref, k_new, n_new):
+    table = [[k_ref, n_ref - k_ref], [k_new, n_new - k_new]]
+    expected = sps.fisher_exact(table, alternative="greater").pvalue
+    assert significance.fell_test(k_ref, n_ref, k_new, n_new) == pytest.approx(expected, rel=1e-9)
