@@ -61,9 +61,10 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
             param="csv.header",
             hints=_header_hints(),
         )
+    body = rows[1:501]  # the rows the head shows below the first
     numeric, empty = [], []
     for j in range(len(rows[0])):
-        kinds = {value_kind(row[j], nulls) for row in rows[1:501] if j < len(row)} - {"missing"}
+        kinds = {value_kind(row[j], nulls) for row in body if j < len(row)} - {"missing"}
         numeric.append(kinds == {"number"})
         empty.append(not kinds)
     if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
@@ -83,7 +84,6 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # alone, a column of integers reads it as data: its value again below, or an index counting
     # on from it (a series from a whole value, 2000,1,100 above 2000,2,99.94).
     named = [j for j, n in enumerate(numeric) if n and first[j] != "missing"]
-    body = rows[1:501]
     fractions = [
         j for j in named if not any(_DIGITS.fullmatch(row[j]) for row in body if j < len(row))
     ]
@@ -108,14 +108,14 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # ,0,1,2 above rows whose first field is never empty: the header pandas writes of a frame
     # whose columns are numbered (its index unnamed), or a row of a missing value and 0, 1, 2?
     numbered = rows[0][1:]
-    below = [row[0].strip() if row else "" for row in rows[1:501]]
+    below = [row[0].strip() if row else "" for row in body]
     if (
         not rows[0][0].strip()
         and numbered == [str(i) for i in range(len(numbered))]
         and all(below)
         # One column numbered 0 (a Series' header, or a missing value and a 0?): under an
         # index that counts from 0 only.
-        and (len(numbered) > 1 or _index_from(rows[1:501], 0, -1))
+        and (len(numbered) > 1 or _index_from(body, 0, -1))
     ):
         raise InputError(
             f"whether the first row is a header cannot be told: it is an empty name and the "
@@ -133,14 +133,11 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # two years): from 0 in three columns or more, in four or more, or years beside text or an
     # empty name (country,2019,2020; a pivot's ,2019,2020).
     start = int(rows[0][named[0]]) if named and _DIGITS.fullmatch(rows[0][named[0]]) else -1
-    body = rows[1:501]
     if (
         len(named) > 1
         and _counting_up(rows[0], named)
         and (
-            (start == 0 and len(named) > 2)
-            or len(named) > 3
-            or (1000 <= start < 10_000 and ("text" in first or first[0] == "missing"))
+            (start == 0 and len(named) > 2) or len(named) > 3 or (1000 <= start < 10_000 and beside)
         )
         and all(
             _INTEGER.fullmatch(row[j]) or value_kind(row[j], nulls) == "missing"
