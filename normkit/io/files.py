@@ -51,13 +51,19 @@ def refuse_non_utf8_name(path: str, error: type[Exception]) -> None:
         ) from None
 
 
-def check_output_path(path: str) -> None:
-    """Raise :class:`OutputError` now if ``path`` cannot be written (before hours of work)."""
+def check_output_path(path: str, directory: bool = False) -> None:
+    """Raise :class:`OutputError` now if ``path`` cannot be written (before hours of work).
+
+    ``directory``: the output is a directory to create (the Dask engine's part files), so a
+    name ending in a separator is one; any other output is a file, whose name cannot.
+    """
     if path == STDIO:
         return
     if not path:
         raise OptionError("the output path is empty; give a file, or '-' for standard output")
     refuse_non_utf8_name(path, OutputError)
+    if not directory and path.endswith(("/", os.sep)) and not os.path.isdir(path):
+        raise OutputError(f"{path}: ends in '{path[-1]}', as a directory does; give a file path")
     parent = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(parent):
         if os.path.exists(parent):

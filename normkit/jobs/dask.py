@@ -492,7 +492,7 @@ def _check_output_dir(output: str, inputs: Sequence[str], protected: Sequence[st
             "directory of part files)"
         )
     else:
-        check_output_path(output)
+        check_output_path(output, directory=True)
     inside = output.rstrip(os.sep) + os.sep
     for path in (*inputs, *protected):
         if os.path.abspath(path).startswith(inside):

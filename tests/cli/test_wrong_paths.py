@@ -98,3 +98,24 @@ def test_an_output_under_a_file_or_named_as_a_directory_says_so(tmp_path):
     line = normkit_error(1, "transform", SAMPLE_CSV, "-s", stats, "-o", tmp_path)
     assert line == f"{tmp_path}: is a directory; give a file path"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["transform", SAMPLE_CSV, "-s", "{stats}", "-o", "{new}/"],
+        ["transform", SAMPLE_CSV, "-s", "{stats}", "--output-format", "csv", "-o", "{new}/"],
+        ["fit", SAMPLE_CSV, "-o", "{new}/"],
+        ["export", "-s", "{stats}", "--to", "onnx", "-o", "{new}/"],
+    ],
+    ids=["transform", "transform-format", "fit", "export"],
+)
+def test_an_output_ending_in_a_slash_is_named_as_a_directory(tmp_path, args):
+    # "cannot tell the format from the extension '(none)'" (transform), and with the format
+    # named, a write that failed on a path nobody can create as a file.
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    new = tmp_path / "new"
+    line = normkit_error(1, *(str(a).format(stats=stats, new=new) for a in args))
+    assert line == f"{new}/: ends in '/', as a directory does; give a file path"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
