@@ -14,16 +14,18 @@ import pyarrow as pa
 from ..errors import DataError, SchemaError
 from ..io.arrow import holds_text
 
-__all__ = ["pandas_float64", "refuse_non_numbers"]
+__all__ = ["not_a_number", "pandas_float64", "refuse_non_numbers"]
 
 _HINTS = ("make the column numbers, a missing value None or NaN",)
 
 
-def _not_a_number(name: str, row: int, value: Any, label: Any = None) -> DataError:
+def not_a_number(name: str, row: int, value: Any, label: Any = None) -> DataError:
     """The refusal of ``value`` at ``row`` (counted from 1), with its pandas index ``label``
     where that is not the row's place (a frame with an index of its own)."""
     if isinstance(label, np.generic):  # np.int64(30): 30, as pandas shows it
         label = label.item()
+    if isinstance(value, np.generic):  # np.str_('a'): 'a'
+        value = value.item()
     where = f"row {row:,}" if label is None else f"row {row:,} (index {label!r})"
     return DataError(f"column {name!r} at {where}: {value!r} is not a number", hints=_HINTS)
 
@@ -68,7 +70,7 @@ def refuse_non_numbers(
             try:
                 pa.scalar(value, pa.string()).cast(pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise _not_a_number(name, offset + row + 1, value) from None
+                raise not_a_number(name, offset + row + 1, value) from None
 
 
 def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
@@ -89,7 +91,7 @@ def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
                 # pandas' default index (0, 1, 2... in this frame, or over a stream read in
                 # chunks) says no more than the row; an index of the frame's own is named.
                 default = isinstance(label, int | np.integer) and label in (row, offset + row)
-                raise _not_a_number(
+                raise not_a_number(
                     name, offset + row + 1, value, None if default else label
                 ) from None
         raise

@@ -54,7 +54,7 @@ from .apply import (
     pandas_index_columns,
     refuse_infinite,
 )
-from .numbers import refuse_non_numbers
+from .numbers import not_a_number, refuse_non_numbers
 from .routing import MetadataConsumer
 from .scaler import population_var, samples_seen, scale_options
 from .tables import (
@@ -1447,13 +1447,32 @@ def _checked_array(X: Any, estimator: Standardizer) -> np.ndarray:
     are left to normkit's refusal, which names the row."""
     from sklearn.utils import check_array
 
-    return check_array(
-        X,
-        dtype=[np.float64, np.float32, np.float16],
-        ensure_all_finite=False,
-        estimator=estimator,
-        input_name="X",
-    )
+    try:
+        return check_array(
+            X,
+            dtype=[np.float64, np.float32, np.float16],
+            ensure_all_finite=False,
+            estimator=estimator,
+            input_name="X",
+        )
+    except ValueError:
+        _refuse_text_cell(X)
+        raise
+
+
+def _refuse_text_cell(X: Any) -> None:
+    """Refuse the first cell of a 2-d array of text or objects that is no number, naming its
+    column as normkit names an array's (``x0``, ``x1``) and its row; numpy's own error names
+    neither ("could not convert string to float: 'a'")."""
+    values = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
+    if values.ndim != 2 or values.dtype.kind not in "OUS":
+        return
+    for row, cells in enumerate(values):
+        for column, value in enumerate(cells):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise not_a_number(f"x{column}", row + 1, value) from None
 
 
 def _standard_scalers_bits(stats: FittedStats, X: np.ndarray, weights: Any) -> FittedStats:

@@ -265,6 +265,28 @@ def test_a_later_batch_of_text_or_without_a_fitted_column_is_refused_by_name():
         list(fitted.transform_stream([first, first[["x"]]], "batch"))
 
 
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([[1.0, 2.0], [3.0, "zz"]], dtype=object),
+        np.array([["1", "2"], ["3", "zz"]]),
+        [[1, 2], [3, "zz"]],
+    ],
+    ids=["object", "str", "list"],
+)
+def test_a_word_in_an_array_is_refused_naming_its_column_and_row(X):
+    # numpy's "could not convert string to float: 'zz'" named neither.
+    message = r"^column 'x1' at row 2: 'zz' is not a number; make the column numbers"
+    with pytest.raises(normkit.DataError, match=message):
+        Standardizer().fit(X)
+    fitted = Standardizer().fit([[1.0, 2.0], [3.0, 4.0]])
+    for method in (fitted.transform, fitted.inverse_transform, fitted.partial_fit):
+        with pytest.raises(normkit.DataError, match=message):
+            method(X)
+    # Numbers as text are numbers, as scikit-learn converts them.
+    assert Standardizer().fit(np.array([["1", "2"], ["3", "6"]])).mean_.tolist() == [2.0, 4.0]
+
+
 def _dates_in_a(kind: str):
     import datetime as dt
 
