@@ -5,6 +5,7 @@ rows spread over the input."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -142,12 +143,19 @@ class Resemblance:
         quantiled = bool(np.isfinite(quartiles).any())
         self._room = max(LOOK_MIN_VALUES, LOOK_SAMPLE_VALUES // max(n, 1)) if quantiled else 0
         self._kept: list[np.ndarray] = []
+        # For an inverse: the batches a transform in batch mode would have left in the first
+        # rows, if they show them (:func:`batch_runs`).
+        self.batches: BatchRuns | None = None
+        self._first = inverse
 
     def update(self, rows: np.ndarray) -> None:
         """Look at the first :data:`LOOK_ROWS` rows of a batch (a row of ``rows`` per record, a
         column per name; NaN: missing). ``rows``, a float64 array of the caller's, is
         overwritten: a batch of many columns is looked at without a copy of it."""
         d = rows[:LOOK_ROWS]
+        if self._first:
+            self._first = False
+            self.batches = batch_runs(d)
         if self._room > 0:
             kept = d[: self._room].copy()
             self._kept.append(kept)
@@ -243,6 +251,8 @@ class Resemblance:
         inverse), unless ``allowed``."""
         if allowed:
             return
+        if self.batches is not None:
+            self._refuse_batches(name)
         views = self._views()
         verdict = self._verdict(views)
         wrong = "raw" if self.inverse else "normalized"
@@ -277,6 +287,25 @@ class Resemblance:
             f"{expected}); normalizing it again would not give what you expect",
             param="renormalize",
             hints=(f"normalize it all the same ({param('renormalize', True)})",),
+        )
+
+    def _refuse_batches(self, name: str) -> None:
+        """Refuse an input to invert whose first rows are runs of one length with one mean and
+        one standard deviation (:attr:`batches`): what a transform in batch mode writes."""
+        runs = self.batches
+        assert runs is not None
+        column = self.names[runs.column]
+        raise InputError(
+            f"{name} looks like the output of a transform in batch mode: in each column its "
+            f"first rows come in runs of {runs.length} with one mean (column {column!r}: "
+            f"{runs.mean:.3g} in each, standard deviation about {runs.std:.4g}), as when each "
+            "batch is normalized with statistics of its own, which cannot be inverted; a CSV "
+            "does not record how it was made",
+            param="assume_normalized",
+            hints=(
+                "invert the output of a frozen transform (normkit transform --mode frozen)",
+                f"invert it all the same ({param('assume_normalized', True)})",
+            ),
         )
 
     def _refuse_other(self, name: str) -> None:
@@ -404,6 +433,71 @@ ALIKE = 0.2
 OTHER_GAMMA = 1.4
 SAME_GAMMA = 1.25
 OTHER_BETA = 0.4
+
+
+#: Columns of the first rows that :func:`batch_runs` looks at.
+RUN_COLUMNS = 64
+
+#: How equal the runs' means and standard deviations must be, relative to the standard
+#: deviation: as computed from the same values rounded to 17 digits, far from anything data
+#: that was not normalized run by run comes near.
+RUN_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class BatchRuns:
+    """Runs of ``length`` rows with one mean in every column (``column``'s: ``mean``, and the
+    first run's standard deviation ``std``)."""
+
+    length: int
+    column: int
+    mean: float
+    std: float
+
+
+def batch_runs(rows: np.ndarray) -> BatchRuns | None:
+    """The runs a transform in batch mode leaves in its output's first ``rows`` (a row per
+    record, NaN missing), if they show: a length of at least two rows, twice or more within
+    them, such that in each column (of the first :data:`RUN_COLUMNS`) with two values or more in
+    every run, the runs have one mean (beta; :data:`RUN_TOLERANCE`), in one such column at
+    least, and two runs in all to compare with the first. Their standard deviations are alike,
+    not equal: BatchNorm's eps shrinks each run's by a factor of its own. Runs that hold the
+    same values (data repeated, or balanced as a designed experiment is, whose frozen transform
+    has runs alike too) tell nothing; the batch mode's differ, each normalized with statistics
+    of its own."""
+    x = rows[:, :RUN_COLUMNS]
+    n = len(x)
+    valid = ~np.isnan(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        center = np.nan_to_num(np.nanmean(np.where(valid, x, np.nan), axis=0))
+    x = np.where(valid, x - center, 0.0)
+    zero = np.zeros((1, x.shape[1]))
+    counts = np.concatenate([zero, np.cumsum(valid, axis=0)])
+    sums = np.concatenate([zero, np.cumsum(x, axis=0)])
+    squares = np.concatenate([zero, np.cumsum(x * x, axis=0)])
+    for length in range(2, n // 2 + 1):
+        at = np.arange(n // length + 1) * length
+        count = np.diff(counts[at], axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.diff(sums[at], axis=0) / count
+            std = np.sqrt(np.maximum(np.diff(squares[at], axis=0) / count - mean * mean, 0.0))
+        usable = (count >= 2).all(axis=0) & (std[0] > 0)
+        if not usable.any():
+            continue
+        tolerance = RUN_TOLERANCE * std[0, usable]
+        if (np.abs(mean[:, usable] - mean[0, usable]) > tolerance).any():
+            continue
+        if usable.sum() * (len(at) - 2) < 2:  # one comparison: a chance in a billion
+            continue
+        first, second = (np.sort(x[k * length : (k + 1) * length], axis=0) for k in (0, 1))
+        alike = np.abs(first - second) <= RUN_TOLERANCE * np.where(std[0] > 0, std[0], 1.0)
+        if alike[:, usable].all():
+            continue
+        j = int(np.argmax(usable))
+        beta = mean[0, j] + center[j]
+        beta = 0.0 if abs(beta) <= RUN_TOLERANCE * std[0, j] else float(beta)  # 0, not 7e-16
+        return BatchRuns(length, j, beta, float(std[0, j]))
+    return None
 
 
 def nan_quantiles(sample: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> np.ndarray:

@@ -289,6 +289,37 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
         np.testing.assert_allclose(pd.read_csv(back), raw.iloc[:500], rtol=1e-12)
 
 
+@pytest.mark.parametrize("batch_size", [4, 37, 256])
+def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_size):
+    # Piped, the output of --mode batch keeps no record: it was inverted with the exact
+    # statistics (exit 0, every value wrong). Each batch has mean beta (0 here, 2 there).
+    rng = np.random.default_rng(5)
+    raw = pd.DataFrame({"a": rng.normal(50, 10, 3000), "b": rng.exponential(3, 3000)})
+    raw.loc[3::10, "b"] = np.nan
+    train, stats, z, back = (tmp_path / n for n in ("t.csv", "s.json", "z.csv", "b.csv"))
+    raw.to_csv(train, index=False)
+    ok("fit", train, "-o", stats)
+    for affine in ([], ["--beta", "2", "--gamma", "3"]):
+        piped(z, train, "-s", stats, "--mode", "batch", "--batch-size", batch_size, *affine)
+        line = refused(1, "inverse", z, "-s", stats, *affine, "-o", back)
+        beta = 2 if affine else 0
+        assert line.startswith(
+            f"{ERROR}{z} looks like the output of a transform in batch mode: in each column its "
+            f"first rows come in runs of {batch_size} with one mean (column 'a': {beta} in each"
+        ), line
+        assert line.endswith("invert it all the same (--assume-normalized)")
+        assert not back.exists()
+    # A frozen transform of data that repeats, or whose runs hold the same values in another
+    # order (a designed experiment), has runs of one mean too: inverted.
+    design = pd.DataFrame({"a": np.tile([1.0, 2, 3, 4], 300), "b": np.tile([5.0, 1, 7, 3], 300)})
+    design["b"] = [v for k in range(300) for v in rng.permutation([5.0, 1, 7, 3])]
+    design.to_csv(train, index=False)
+    ok("fit", train, "-o", stats)
+    piped(z, train, "-s", stats)
+    ok("inverse", z, "-s", stats, "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back), design, rtol=1e-12)
+
+
 def test_a_weighted_fit_s_spread_is_over_the_weights_when_an_input_has_no_record(tmp_path):
     """An input without a record is judged against the fitted data's mean and spread: with
     sample weights, the spread over the sum of the weights (M2 / W), not over the rows (which
