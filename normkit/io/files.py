@@ -14,7 +14,7 @@ from typing import TextIO
 import pyarrow as pa
 
 from ..errors import OptionError, OutputError
-from .formats import STDIO
+from .formats import STDIO, descriptor_of
 
 __all__ = [
     "AtomicFile",
@@ -57,7 +57,7 @@ def check_output_path(path: str, directory: bool = False) -> None:
     ``directory``: the output is a directory to create (the Dask engine's part files), so a
     name ending in a separator is one; any other output is a file, whose name cannot.
     """
-    if path == STDIO:
+    if path == STDIO or descriptor_of(path) is not None:
         return
     if not path:
         raise OptionError("the output path is empty; give a file, or '-' for standard output")
@@ -81,8 +81,10 @@ class AtomicFile:
     Until the commit the target is untouched; :meth:`discard` (or an exception inside a ``with``
     block) removes the temporary file. The result gets the target's permissions if it existed,
     else the umask's, as a plain ``open`` would. A target that exists but is not a regular file
-    (a named pipe, a device such as ``/dev/stdout``) is written in place: it cannot be replaced
-    and there is nothing on it to protect.
+    (a named pipe, a device such as ``/dev/null``) is written in place: it cannot be replaced
+    and there is nothing on it to protect. A path naming a descriptor of the process
+    (``/dev/stdout``, :func:`~normkit.io.formats.descriptor_of`) is written through it, whatever
+    the shell redirected it to: ``>>`` appends.
 
     A path that is a symbolic link is written through: the file it points to is replaced
     (:attr:`target`), as ``>`` in a shell writes through a link, not the link.
@@ -104,6 +106,13 @@ class AtomicFile:
         self._mode: int | None = mode
         self._durable = durable
         self._writeback: _Writeback | None = None
+        descriptor = descriptor_of(path)
+        if descriptor is not None:  # /dev/stdout: written through, as '-' is
+            try:
+                self.stream = pa.PythonFile(os.fdopen(os.dup(descriptor), "wb"), mode="w")
+            except OSError as exc:  # a closed descriptor
+                raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
+            return
         try:
             existing = os.stat(path)
         except FileNotFoundError:

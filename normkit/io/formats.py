@@ -18,6 +18,7 @@ __all__ = [
     "STDIO",
     "Format",
     "check_output_extension",
+    "descriptor_of",
     "format_named",
     "refuse_other_compression",
     "resolve_format",
@@ -26,6 +27,33 @@ __all__ = [
 
 #: The path that means standard input or standard output.
 STDIO = "-"
+
+#: Paths that name a descriptor the process already holds: ``/dev/stdout``, ``/dev/fd/3``,
+#: ``/proc/self/fd/1``.
+_DESCRIPTOR = re.compile(
+    r"/dev/(?:(?P<std>stdin|stdout|stderr)|fd/(?P<fd>\d+))"
+    r"|/proc/(?:self|thread-self|\d+)/fd/(?P<proc>\d+)"
+)
+_STANDARD = {"stdin": 0, "stdout": 1, "stderr": 2}
+
+
+def descriptor_of(path: str) -> int | None:
+    """The descriptor of this process that ``path`` names (``/dev/stdout``: 1), else None.
+
+    Such a path is written through the descriptor, as ``-`` is: opened anew, it would be the
+    file the shell redirected to, truncated (``>>`` appends no more) or replaced."""
+    if path == STDIO:
+        return None
+    match = _DESCRIPTOR.fullmatch(os.path.abspath(path))
+    if match is None:
+        return None
+    if match["std"]:
+        return _STANDARD[match["std"]]
+    proc = os.path.abspath(path).split("/")[2]
+    if proc.isdigit() and int(proc) != os.getpid():
+        return None  # another process's
+    return int(match["fd"] or match["proc"])
+
 
 #: Strings read as a missing value in a column that is normalized.
 DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
@@ -168,7 +196,7 @@ def resolve_format(
             raise OptionError(
                 f"unknown format {explicit!r}; use one of {known}", param=param_name
             ) from None
-    if path == STDIO:
+    if path == STDIO or descriptor_of(path) is not None:
         return Format.CSV
     stem, codec = split_compression(path)
     suffix = os.path.splitext(stem)[1].lower()

@@ -28,7 +28,7 @@ from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, StatsFileError
 from ..io.files import AtomicFile, os_reason, refuse_stdin, standard_output
-from ..io.formats import STDIO, resolve_format
+from ..io.formats import STDIO, format_named
 from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions, is_order_of
@@ -133,9 +133,8 @@ def check_stat_path(path: str | os.PathLike[str], param_name: str = "output") ->
     path = os.fspath(path)
     if path == STDIO or path.lower().endswith(".txt"):  # text: JSON is text
         return
-    try:
-        kind = resolve_format(path)
-    except OptionError:
+    kind = format_named(path)
+    if kind is None:
         return  # .json, or any name that is not a data format's
     raise OptionError(
         f"{path}: a stat file is JSON, not {kind}; name it with .json",

@@ -451,3 +451,24 @@ def test_a_closed_stdout_is_named_in_one_line(tmp_path, command):
     )
     assert proc.returncode == 1
     assert proc.stderr.decode() == "normkit: error: <stdout>: standard output is closed\n"
+
+
+@pytest.mark.parametrize(("path", "descriptor"), [("/dev/stdout", 1), ("/dev/fd/5", 5)])
+def test_a_path_naming_a_descriptor_writes_through_it(tmp_path, path, descriptor):
+    # -o /dev/stdout >> log.csv replaced log.csv (its path, resolved, was renamed over): the
+    # lines above were lost, exit 0, and a record of the file was left beside it. Now as '-'.
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    log = tmp_path / "log.csv"
+    log.write_text("kept\n")
+    command = [SCRIPT, "transform", SAMPLE_CSV, "-s", stats, "-o", path, "-q"]
+    shell = f"{shlex.join(map(str, command))} {descriptor}>> {shlex.quote(str(log))}"
+    proc = subprocess.run(["bash", "-c", shell], capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    expected = run_normkit("transform", SAMPLE_CSV, "-s", stats, "-o", "-", "-q").stdout
+    assert log.read_bytes() == b"kept\n" + expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "s.json"]
+    # A stat file too, and standard output's format is CSV's whatever the name.
+    shell = f"{SCRIPT} fit {SAMPLE_CSV} -q -o {path} {descriptor}>> {shlex.quote(str(log))}"
+    assert subprocess.run(["bash", "-c", shell], check=False).returncode == 0
+    assert log.read_text().count('"format": "normkit.stats"') == 1
