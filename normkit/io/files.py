@@ -138,6 +138,12 @@ class AtomicFile:
             self.discard()
             raise
 
+    @property
+    def retractable(self) -> bool:
+        """Whether the output can still be discarded: a temporary file, not yet in place (not a
+        pipe, a device or a descriptor, written in place)."""
+        return self._tmp is not None
+
     def commit(self, before: Callable[[str, int], None] | None = None) -> None:
         """Close, flush to disk and move into place; ``before(file, mode)``, if given, is
         called on the complete file (its temporary path, and its permissions) just before."""

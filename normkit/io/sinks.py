@@ -165,6 +165,12 @@ class Sink:
                 )
 
     @property
+    def retractable(self) -> bool:
+        """Whether what is written can still be taken back (a temporary file, renamed into place
+        by :meth:`commit`), rather than gone to a reader (standard output, a pipe, a device)."""
+        return self._file is not None and self._file.retractable
+
+    @property
     def _csv(self) -> CsvWriter:
         if not isinstance(self._writer, CsvWriter):
             raise TypeError(f"{self.name} is not a CSV output")

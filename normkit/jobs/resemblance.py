@@ -4,7 +4,7 @@ rows spread over the input."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -545,11 +545,13 @@ def looked_at(
     batches: Concatenated,
     names: list[str],
     looks: dict[str, Resemblance],
+    first_look: Callable[[str], None] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The batches ``given`` (those of ``batches``, checked on their way), the first rows of some
     shown to the :class:`Resemblance` of their input (if it has one): of each input's first
     :data:`LOOK_EVERY` batches, then of every :data:`LOOK_EVERY`-th, so that the sample spans
-    the whole input at a small cost."""
+    the whole input at a small cost. ``first_look(name)`` is called once an input's first
+    batch has been looked at, before that batch is given on."""
     rows, seen = 0, {}
     for batch in given:
         name = batches.source_of(rows)[0].name if batch.num_rows else ""
@@ -559,4 +561,6 @@ def looked_at(
             i = seen[name] = seen.get(name, -1) + 1
             if looks_at(i):
                 look.update(rows_float64(batch.select(names).slice(0, LOOK_ROWS)))
+            if i == 0 and first_look is not None:
+                first_look(name)
         yield batch

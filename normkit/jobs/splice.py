@@ -51,13 +51,15 @@ def rewrite_csv(
     progress: Callable[[Reader, int], None] | None = None,
     *,
     vacant: tuple[Sequence[str], str | None] = ((), None),
+    first_look: Callable[[str], None] | None = None,
 ) -> None:
     """Write the records of ``sources`` (see :func:`rewritable`) into ``sink`` transformed by
     ``affine`` (its inverse with ``inverse``); the first :data:`LOOK_ROWS` records of the
     chunks :func:`looks_at` picks are shown to the :class:`Resemblance` of their input in
     ``looks``. An infinite output is refused (``hints``: the ways out of an infinite input), and
     a value in a column of ``vacant`` (the columns the fit found no value in, and the stat file
-    it is read from: see :mod:`normkit.jobs.vacant`)."""
+    it is read from: see :mod:`normkit.jobs.vacant`). ``first_look(name)`` is called once an
+    input's first chunk has been looked at, before it is written."""
     from .. import _native
 
     maps = [[float(v) for v in a] for a in (affine.center, affine.scale, affine.gamma, affine.beta)]
@@ -82,6 +84,8 @@ def rewrite_csv(
             for part in source.rewritten(names, plan, wanted):
                 if look is not None and looks_at(part.batch) and len(part.look):
                     look.update(part.look)
+                if look is not None and part.batch == 0 and first_look is not None:
+                    first_look(source.name)
                 if part.valued is not None:
                     row, column, text = part.valued
                     raise value_error(cell(source, columns[column], row), text, stats_name)

@@ -350,6 +350,14 @@ def transform_file(
         file_hints = infinity_hints(in_memory=False)
         looks: dict[str, Resemblance] = {}  # per input without a record of how it was made
         allowed = options.assume_normalized if options.inverse else options.renormalize
+
+        def first_look(name: str) -> None:
+            # Written to a reader that has it at once (standard output, a pipe), an output
+            # cannot be taken back: an input is judged by its first rows, before they go.
+            # (``sink``: the output the batches are written to, open by then.)
+            if not sink.retractable:
+                looks[name].refuse(name, allowed)
+
         if normalizer is None:
             # One output batch per input batch: an infinite output is told from an overflow by its
             # input, which is checked only then (the check costs as much as the transform).
@@ -374,7 +382,7 @@ def transform_file(
                     )
                     for name in unrecorded
                 }
-                inputs = looked_at(checked, batches, names, looks)
+                inputs = looked_at(checked, batches, names, looks, first_look)
             # Each output with its input, and which columns the mapping found infinite values in.
             mapped = ((given, *map_batch(given, names, fn)) for given in inputs)
         else:  # a batch holding an infinite value would come out as NaN: refused first
@@ -409,7 +417,7 @@ def transform_file(
         with open_sink(output, schema, out_format, written, reference.line_end, nulls) as sink:
             if spliced:
                 args = (sources, names, affine, options.inverse, sink, looks, file_hints)
-                rewrite_csv(*args, progress, vacant=(vacant, stats_file))
+                rewrite_csv(*args, progress, vacant=(vacant, stats_file), first_look=first_look)
                 mapped = iter(())
             for given, batch, infinite in mapped:
                 _refuse_infinite_output(

@@ -893,7 +893,26 @@ def test_a_csv_that_looks_normalized_already_is_not_normalized_again(tmp_path, s
     ok("inverse", SAMPLE_CSV, "-s", sample_stats, *args)
 
 
-@pytest.mark.parametrize("shift", [-3.0, 0.5, 4.0])
+@pytest.mark.parametrize("command", ["transform", "inverse"])
+@pytest.mark.parametrize("output", [["-"], ["/dev/stdout"], ["-", "--output-format", "arrow"]])
+def test_a_refusal_into_a_pipe_comes_before_any_row(tmp_path, command, output):
+    # Into a pipe the output cannot be taken back: every row normalized twice was written,
+    # then the refusal came (behind `| head`, the broken pipe hid it: exit 0). The first rows
+    # decide before they go; a file output is still judged on rows from all over the input.
+    rng = np.random.default_rng(4)
+    raw = pd.DataFrame({"a": rng.normal(50, 10, 20_000), "b": rng.exponential(3, 20_000)})
+    train, stats, z = tmp_path / "t.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    raw.to_csv(train, index=False)
+    ok("fit", train, "-o", stats)
+    piped(z, train, "-s", stats)
+    given = z if command == "transform" else train
+    proc = run_normkit(command, "-", "-s", stats, "-o", *output, stdin=given.read_bytes())
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert proc.stdout == b""
+    what = "looks normalized already" if command == "transform" else "does not look normalized"
+    assert proc.stderr.decode().startswith(f"{ERROR}<stdin> {what}")
+
+
 def test_drifted_data_is_neither_raw_nor_normalized_and_goes_through(tmp_path, shift):
     # Data far from what the statistics saw is what drift is for; it must never be taken for
     # data already normalized (or raw data, when inverted).
