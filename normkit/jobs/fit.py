@@ -28,6 +28,7 @@ from ..stats.statfile import check_stat_path, now
 from .categories import booleans_as_found, categorical_columns
 from .recipes import refuse_mixed_scales
 from .sources import (
+    IdentifierCheck,
     IntegerCheck,
     Progress,
     describe_source,
@@ -115,13 +116,16 @@ def fit_files(
     if not reference.typed:  # a CSV column typed as text but chosen by name is read as numbers
         dtypes = [d if d == "null" or numeric_type_named(d) else "double" for d in dtypes]
     # A CSV's types are its first rows' guess: integers are checked over the whole data.
-    integers = None if reference.typed else IntegerCheck(dtypes, names, estimator.columns is None)
+    by_type = estimator.columns is None
+    integers = None if reference.typed else IntegerCheck(dtypes, names, by_type)
+    identifiers = IdentifierCheck(dtypes, names) if reference.typed and by_type else None
     schema = reference_schema(sources)  # a column empty in the first file: the next one's type
     passthrough = mark_weight(estimator.passed_through(schema, names), weight_column)
     categories = CategoryCounter(categorical_columns(schema, passthrough))
     chosen = names if estimator.columns is not None else ()  # chosen by name, not by type
     with reading_weights(weight_column), _chosen_by_name(chosen):
-        rows = feed(accumulator, sources, names, progress, integers, categories, weight_column)
+        observe = integers if integers is not None else identifiers
+        rows = feed(accumulator, sources, names, progress, observe, categories, weight_column)
     require_rows(accumulator.n_rows, sources)
     counted = categories.result()
     stats = FittedStats.from_pass(

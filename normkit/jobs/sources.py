@@ -30,6 +30,7 @@ from .categories import add_counts, count_batches
 from .recipes import recorded_scale
 
 __all__ = [
+    "IdentifierCheck",
     "IntegerCheck",
     "Progress",
     "about_stat_file",
@@ -219,16 +220,7 @@ class IntegerCheck:
             beyond = np.flatnonzero(~held & (np.floor(x) == x))
             if self._by_type and beyond.size:
                 k = int(beyond[0])
-                name = self._names[j]
-                raise DataError(
-                    f"column {name!r} at data row {first_row + k + 1:,}: {x[k]:.17g} is an "
-                    f"integer beyond {self._dtypes[j]}, which float64 rounds (an identifier, as "
-                    "its first rows would have made it text?)",
-                    hints=(
-                        f"exclude the column ({param('exclude', name)})",
-                        f"choose it by name to normalize it ({param('columns', name)})",
-                    ),
-                )
+                raise _identifier(self._names[j], first_row + k, x[k], self._dtypes[j])
             self.integral.discard(j)  # a fraction: float64
             self._dtypes[j] = "double"
         for j in list(self._unknown):
@@ -240,6 +232,48 @@ class IntegerCheck:
             if not np.all(holds_integers(pa.int64(), x)):
                 self._unknown.discard(j)
                 self._dtypes[j] = "double"
+
+
+def _identifier(name: str, row: int, value: float, beyond: str) -> DataError:
+    """The refusal of an integer beyond ``beyond`` (``row`` 0-based) in a column chosen by its
+    type: an identifier, which a CSV's first rows make text."""
+    return DataError(
+        f"column {name!r} at data row {row + 1:,}: {value:.17g} is an integer beyond {beyond}, "
+        "which float64 rounds (an identifier, as a CSV's first rows would make it text?)",
+        hints=(
+            f"exclude the column ({param('exclude', name)})",
+            f"choose it by name to normalize it ({param('columns', name)})",
+        ),
+    )
+
+
+class IdentifierCheck:
+    """Columns of a typed input (Parquet, Arrow, a table in memory) chosen by their type, whose
+    type holds integers beyond int64 (uint64, a decimal of scale 0 and 19 digits or more): a
+    value beyond int64 is refused as an identifier, as one in a CSV is (its first rows make
+    such a column text). Normalized, identifiers are rounded to float64: distinct ones alike."""
+
+    def __init__(self, dtypes: Sequence[str], names: Sequence[str]):
+        self._names = list(names)
+        self._columns = [j for j, d in enumerate(dtypes) if _holds_beyond_int64(d)]
+
+    def __call__(self, columns: list[np.ndarray], first_row: int = 0) -> None:
+        for j in self._columns:
+            x = columns[j]
+            with np.errstate(invalid="ignore"):
+                beyond = np.flatnonzero(np.abs(x) > 2.0**63)  # int64's are 2**63 at most
+            if beyond.size:
+                k = int(beyond[0])
+                raise _identifier(self._names[j], first_row + k, x[k], "int64")
+
+
+def _holds_beyond_int64(dtype: str) -> bool:
+    t = numeric_type_named(dtype)
+    if t is None:
+        return False
+    if pa.types.is_decimal(t):
+        return t.scale <= 0 and t.precision - t.scale >= 19
+    return t == pa.uint64()
 
 
 def require_rows(rows: int, sources: Sequence[Reader]) -> None:

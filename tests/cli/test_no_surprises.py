@@ -2575,6 +2575,47 @@ def test_identifiers_beyond_int64_are_text_unless_chosen_by_name(tmp_path):
     assert [c["name"] for c in json.loads(ok("fit", data, "-o", "-"))["columns"]] == ["t", "x"]
 
 
+@pytest.mark.parametrize("kind", ["uint64 parquet", "uint64 arrow", "decimal parquet"])
+def test_identifiers_beyond_int64_in_a_typed_file_are_refused_unless_chosen(tmp_path, kind):
+    # A CSV's 20-digit identifiers are text; the same ones as uint64 or decimal(20, 0) in
+    # Parquet were normalized, rounded to float64: ...614 and ...615 alike, and 100 ids from
+    # ...001 to ...100 all 0.0 (variance 0), exit 0.
+    from decimal import Decimal
+
+    ids = [18446744073709551001 + k for k in range(100)]
+    column = (
+        pa.array([Decimal(i) for i in ids], pa.decimal128(20, 0))
+        if kind.startswith("decimal")
+        else pa.array(ids, pa.uint64())
+    )
+    table = pa.table({"x": np.arange(100.0), "id": column})
+    data = tmp_path / ("ids.arrow" if "arrow" in kind else "ids.parquet")
+
+    def write(table: pa.Table) -> None:
+        if "arrow" in kind:
+            with ipc.new_file(data, table.schema) as writer:
+                writer.write_table(table, max_chunksize=30)
+        else:
+            pq.write_table(table, data, row_group_size=30)
+
+    write(table)
+    stats = tmp_path / "s.json"
+    line = refused(1, "fit", data, "-o", stats)
+    assert line == (
+        f"{ERROR}{data}: column 'id' at data row 1: 1.8446744073709552e+19 is an integer beyond "
+        "int64, which float64 rounds (an identifier, as a CSV's first rows would make it "
+        "text?); exclude the column (--exclude id) or choose it by name to normalize it "
+        "(--columns id)"
+    )
+    assert not stats.exists()
+    ok("fit", data, "--exclude", "id", "-o", stats)
+    ok("fit", data, "--columns", "x,id", "-o", stats)
+    # Within int64, or where such a type holds small integers, the column is numbers.
+    small = table.set_column(1, "id", pa.array(range(100), column.type))
+    write(small)
+    assert [c["name"] for c in json.loads(ok("fit", data, "-o", "-"))["columns"]] == ["x", "id"]
+
+
 def test_integers_after_empty_first_rows_come_back_as_integers(tmp_path):
     # A column with nothing in its first rows has no type there; its values decide it: all
     # integers are int64 (an inverse writes them back as written), else float64.
