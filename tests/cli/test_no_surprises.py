@@ -913,6 +913,7 @@ def test_a_refusal_into_a_pipe_comes_before_any_row(tmp_path, command, output):
     assert proc.stderr.decode().startswith(f"{ERROR}<stdin> {what}")
 
 
+@pytest.mark.parametrize("shift", [-3.0, 0.5, 4.0])
 def test_drifted_data_is_neither_raw_nor_normalized_and_goes_through(tmp_path, shift):
     # Data far from what the statistics saw is what drift is for; it must never be taken for
     # data already normalized (or raw data, when inverted).
