@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import stat
 import sys
 import threading
@@ -26,6 +27,7 @@ __all__ = [
     "refuse_stdin",
     "same_file",
     "same_path",
+    "signals_deferred",
     "standard_output",
     "umask",
     "write_in_pieces",
@@ -37,6 +39,33 @@ def standard_output() -> TextIO:
     if sys.stdout is None:
         raise OutputError("<stdout>: standard output is closed")
     return sys.stdout
+
+
+#: The signals that end a job (Ctrl-C, ``kill``, a closed terminal), deferred while outputs
+#: are moved into place.
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block is done, then act on the first that came,
+    as if it came just after: outputs moved into place together (a file and its record, a
+    transform's output and its updated statistics) land all or none. In the main thread only,
+    where Python runs its signal handlers; elsewhere the block runs as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    saved = {
+        s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in ENDING_SIGNALS
+    }
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+        if pending:
+            signal.raise_signal(pending[0])
 
 
 def refuse_non_utf8_name(path: str, error: type[Exception]) -> None:
@@ -144,22 +173,33 @@ class AtomicFile:
         pipe, a device or a descriptor, written in place)."""
         return self._tmp is not None
 
-    def commit(self, before: Callable[[str, int], None] | None = None) -> None:
+    def commit(
+        self,
+        before: Callable[[str, int], None] | None = None,
+        after: Callable[[], None] | None = None,
+    ) -> None:
         """Close, flush to disk and move into place; ``before(file, mode)``, if given, is
-        called on the complete file (its temporary path, and its permissions) just before."""
+        called on the complete file (its temporary path, and its permissions) just before, and
+        ``after()`` just after (another output moved into place with it), the three with
+        Ctrl-C and termination held until they are done (:func:`signals_deferred`)."""
         self.stream.close()
         self._stop_writeback()
         if self._tmp is None:
+            if after is not None:
+                after()
             return
         if self._durable:
             _fsync(self._tmp)
         if self._mode is None:
             self._mode = 0o666 & ~umask()
         os.chmod(self._tmp, self._mode)
-        if before is not None:
-            before(self._tmp, self._mode)
-        os.replace(self._tmp, self.target)
-        self._tmp = None
+        with signals_deferred():
+            if before is not None:
+                before(self._tmp, self._mode)
+            os.replace(self._tmp, self.target)
+            self._tmp = None
+            if after is not None:
+                after()
 
     def discard(self) -> None:
         """Forget the output: the target keeps what it had."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
@@ -57,6 +57,7 @@ class Sink:
         self.schema = schema
         self.name = "<stdout>" if path == STDIO else path
         self.rows_written = 0
+        self._committed = False
         #: Whether a CSV file got a record of its metadata beside it (:meth:`commit`).
         self.recorded = False
         self.delimiter: str | None = None
@@ -201,15 +202,19 @@ class Sink:
             raise BrokenPipeError(str(exc)) from None
         raise OutputError(f"{self.name}: cannot write: {os_reason(exc)}") from None
 
-    def commit(self) -> None:
-        """Finish the output and move it into place."""
+    def commit(self, after: Callable[[], None] | None = None) -> None:
+        """Finish the output and move it into place; ``after()``, if given, moves another
+        output into place with it (see :meth:`AtomicFile.commit`)."""
+        self._committed = True
         try:
             self._writer.close()
             if self._file is None:
                 sys.stdout.buffer.flush()
+                if after is not None:
+                    after()
             else:
                 self._stream.close()  # a compressing stream closes the file under it too
-                self._file.commit(self._record if self.format is Format.CSV else None)
+                self._file.commit(self._record if self.format is Format.CSV else None, after)
         except (pa.ArrowException, OSError) as exc:
             self._discard()
             self._raise_write_error(exc)
@@ -249,7 +254,8 @@ class Sink:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.commit()
+            if not self._committed:
+                self.commit()
         else:
             self._discard()
 

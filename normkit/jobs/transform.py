@@ -466,10 +466,12 @@ def transform_file(
                     beta=np.array(beta, dtype=np.float64),
                 )
                 learned = learned.with_provenance({**learned.provenance, "updated": statfile.now()})
-                # The updated statistics must be savable before the output lands.
-                statfile.parse(statfile.to_text(learned))
-        if save_stats is not None:
-            statfile.write(learned, save_stats)
+                # Written whole before the output lands, and moved into place with it.
+                staged = statfile.stage(learned, save_stats)
+                try:
+                    sink.commit(after=staged.commit)
+                finally:
+                    staged.discard()  # nothing left once committed
         return TransformResult(
             sink.rows_written,
             output,

@@ -44,6 +44,7 @@ __all__ = [
     "now",
     "parse",
     "read",
+    "stage",
     "to_document",
     "to_text",
     "write",
@@ -153,6 +154,44 @@ def write(stats: FittedStats, path: str | os.PathLike[str]) -> None:
     OutputError
         If the file cannot be written.
     """
+    stage(stats, path).commit()
+
+
+class Staged:
+    """A stat file written whole, not yet in place: :meth:`commit` moves it there (``"-"``:
+    writes it to stdout), :meth:`discard` forgets it. See :func:`stage`."""
+
+    def __init__(self, path: str, text: str, file: AtomicFile | None):
+        self.path, self._text, self._file = path, text, file
+
+    def commit(self) -> None:
+        if self._file is None:
+            standard_output()
+            try:
+                sys.stdout.write(self._text)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise OutputError(f"<stdout>: cannot write: {os_reason(exc)}") from None
+            return
+        try:
+            self._file.commit()
+        except OSError as exc:
+            self.discard()
+            raise OutputError(
+                f"{self.path}: cannot write the stat file: {os_reason(exc)}"
+            ) from None
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.discard()
+
+
+def stage(stats: FittedStats, path: str | os.PathLike[str]) -> Staged:
+    """The stat file of ``stats`` written whole beside ``path``, to be moved into place by the
+    result's :meth:`~Staged.commit` (with another output: a transform's and its updated
+    statistics land together). Refused as :func:`write` refuses it."""
     check_stat_path(path)
     doc = to_document(stats)
     text = document_text(doc)
@@ -161,20 +200,20 @@ def write(stats: FittedStats, path: str | os.PathLike[str]) -> None:
     _Reader(os.fspath(path)).stats(doc)
     path = os.fspath(path)
     if path == STDIO:
-        standard_output()
-        try:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(f"<stdout>: cannot write: {os_reason(exc)}") from None
-        return
+        return Staged(path, text, None)
     try:
-        with AtomicFile(path) as out:
-            out.stream.write(text.encode("utf-8"))
+        out = AtomicFile(path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the stat file: {os_reason(exc)}") from None
+    try:
+        out.stream.write(text.encode("utf-8"))
+    except OSError as exc:
+        out.discard()
+        raise OutputError(f"{path}: cannot write the stat file: {os_reason(exc)}") from None
+    except BaseException:
+        out.discard()
+        raise
+    return Staged(path, text, out)
 
 
 # -- reading -------------------------------------------------------------------------------------

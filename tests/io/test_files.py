@@ -1,6 +1,7 @@
 """Outputs written whole or not at all (normkit.io.files.AtomicFile)."""
 
 import os
+import signal
 import threading
 
 import pytest
@@ -69,3 +70,29 @@ def test_writes_in_pieces_keep_every_byte_in_order(tmp_path, extra):
         files.write_in_pieces(out.stream, b"")
         files.write_in_pieces(out.stream, b"end")
     assert path.read_bytes() == data.tobytes() + b"end"
+
+
+def test_outputs_moved_into_place_together_land_all_or_none_on_ctrl_c(tmp_path):
+    # Ctrl-C between two renames (a CSV's record and the file; a transform's output and its
+    # updated statistics) left one new and the other old. The signal now waits for both.
+    data, stats = tmp_path / "out.csv", tmp_path / "next.json"
+    data.write_text("old\n")
+    stats.write_text("old\n")
+    out = AtomicFile(str(data))
+    out.stream.write(b"new\n")
+    staged = AtomicFile(str(stats))
+    staged.stream.write(b"new\n")
+
+    def between(written: str, mode: int) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # before the output is renamed
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a worker may ignore it
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            out.commit(before=between, after=staged.commit)
+        # The handlers are the ones before.
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert (data.read_text(), stats.read_text()) == ("new\n", "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["next.json", "out.csv"]
