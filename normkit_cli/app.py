@@ -122,9 +122,11 @@ class NormkitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("normkit: interrupted", err=True)
             raise click.exceptions.Exit(130) from None
-        except Terminated:
-            click.echo("normkit: terminated", err=True)
-            raise click.exceptions.Exit(143) from None
+        except Terminated as exc:
+            signum = exc.args[0] if exc.args else signal.SIGTERM
+            said = "hung up" if signum == signal.SIGHUP else "terminated"
+            click.echo(f"normkit: {said}", err=True)
+            raise click.exceptions.Exit(128 + signum) from None
         except BrokenPipeError:
             # The reader went away (`| head`): that is not an error. Point stdout at /dev/null so
             # the interpreter's final flush does not complain either.
@@ -141,12 +143,13 @@ class NormkitGroup(click.Group):
 
 
 class Terminated(BaseException):
-    """SIGTERM (from timeout, a scheduler, a container runtime), raised where the program is so
-    that outputs are discarded and temporary files removed as on Ctrl-C."""
+    """SIGTERM (from timeout, a scheduler, a container runtime) or SIGHUP (the terminal or the
+    ssh session closed), raised where the program is so that outputs are discarded and
+    temporary files removed as on Ctrl-C; its argument is the signal's number."""
 
 
 def _terminate(signum, frame) -> None:
-    raise Terminated
+    raise Terminated(signum)
 
 
 class _Lossy:
@@ -187,6 +190,10 @@ def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
     """Run the command and end the process with its exit code (see :func:`normkit_cli.main.main`)."""
     _messages_stream()
     signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # nohup's choice is kept
+        signal.signal(signal.SIGHUP, _terminate)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # after the start's (__init__)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     # numpy's warnings (a division by zero, an overflow) would break the one-line rule; the
     # results they are about are checked and refused with their row where they matter.
     warnings.filterwarnings("ignore", category=RuntimeWarning)

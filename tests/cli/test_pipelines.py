@@ -295,7 +295,16 @@ def wait_for_temp_file(directory, proc, min_bytes: int, timeout: float = 8.0) ->
     raise AssertionError("no temporary output appeared")
 
 
-def test_ctrl_c_interrupts_a_transform_cleanly(tmp_path, huge):
+@pytest.mark.parametrize(
+    ("ending", "code", "said"),
+    [
+        (signal.SIGINT, 130, "interrupted"),
+        (signal.SIGTERM, 143, "terminated"),
+        # A closed terminal or ssh session: it left the whole temporary output behind.
+        (signal.SIGHUP, 129, "hung up"),
+    ],
+)
+def test_ctrl_c_interrupts_a_transform_cleanly(tmp_path, huge, ending, code, said):
     path, stats = huge
     out = tmp_path / "out.csv"
     started = time.monotonic()
@@ -309,7 +318,7 @@ def test_ctrl_c_interrupts_a_transform_cleanly(tmp_path, huge):
         # wait until the first batches are written (about 0.5-1 s in), then press Ctrl-C
         wait_for_temp_file(tmp_path, proc, min_bytes=2 << 20)
         assert proc.poll() is None, "normkit finished before the signal: use a bigger file"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(ending)
         stdout, stderr = proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
@@ -317,8 +326,8 @@ def test_ctrl_c_interrupts_a_transform_cleanly(tmp_path, huge):
             proc.wait()
     assert time.monotonic() - started < 10
     err = stderr.decode()
-    assert proc.returncode == 130, err
-    assert err == "normkit: interrupted\n"
+    assert proc.returncode == code, err
+    assert err == f"normkit: {said}\n"
     assert stdout == b""
     assert not out.exists()
     assert leftovers(tmp_path) == []
@@ -346,6 +355,31 @@ def test_ctrl_c_early_in_a_transform_is_not_lost(tmp_path, huge):
         assert (proc.returncode, stderr.decode()) == (130, "normkit: interrupted\n")
         assert not out.exists()
         assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("started_as", ["normkit", "normkit/__main__.py"])
+def test_ctrl_c_while_the_command_loads_is_not_a_traceback(started_as):
+    # Ctrl-C in the first tenth of a second, while modules were imported, printed a
+    # KeyboardInterrupt traceback. Here the command's package has loaded and the rest has not.
+    code = (
+        f"import os, signal, sys, time; sys.argv[0] = {started_as!r}; import normkit_cli; "
+        "os.kill(os.getpid(), signal.SIGINT); time.sleep(5)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        timeout=30,
+        preexec_fn=default_sigint,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr.decode()) == (130, "normkit: interrupted\n")
+    # Imported by a program (or the tests), the package leaves Ctrl-C alone.
+    code = code.replace(repr(started_as), "'program.py'")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, preexec_fn=default_sigint, check=False
+    )
+    assert proc.returncode == -signal.SIGINT  # Python's own end on Ctrl-C
+    assert proc.stderr.decode().splitlines()[-1] == "KeyboardInterrupt"
 
 
 def test_sigkill_mid_transform_leaves_the_existing_output_intact(tmp_path, huge):
