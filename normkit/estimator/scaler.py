@@ -5,9 +5,41 @@ the population (ddof 0) variance, which its ``partial_fit`` merges on, and its `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-__all__ = ["population_var", "samples_seen", "scale_options"]
+from ..errors import OptionError
+from ..stats.validation import field_problem
+
+__all__ = ["check_scaler_values", "population_var", "samples_seen", "scale_options"]
+
+#: A StandardScaler's attributes, and the stat file's fields that hold them.
+_FIELDS = {"n_samples_seen_": "count", "mean_": "mean", "var_": "var", "scale_": "scale"}
+
+
+def check_scaler_values(values: dict[str, np.ndarray | None], names: Sequence[str] | None) -> None:
+    """Refuse a StandardScaler's statistics that a stat file may not hold (a mean that is not
+    finite, a scale not above 0...), by the rule a stat file is read by: damaged by hand, they
+    would transform to wrong numbers without a word. ``values``: the scaler's attributes by
+    name, one value per column (None: not kept); ``names``: its feature names, if it has them.
+
+    Raises
+    ------
+    OptionError
+        Naming the attribute, the column and the value.
+    """
+    for attribute, key in _FIELDS.items():
+        found = None if values.get(attribute) is None else field_problem(key, values[attribute])
+        if found is None:
+            continue
+        j, problem = found
+        column = f" (column {names[j]!r})" if names is not None else ""
+        raise OptionError(
+            f"the StandardScaler's {attribute}[{j}]{column} {problem}, as a stat file's "
+            f"{key!r} must be: normkit cannot hold these statistics",
+            hints=("fit the StandardScaler again on the data",),
+        )
 
 
 def population_var(var: np.ndarray, ddof: int, count: np.ndarray) -> np.ndarray:

@@ -56,7 +56,7 @@ from .apply import (
 )
 from .numbers import not_a_number, refuse_non_numbers
 from .routing import MetadataConsumer
-from .scaler import population_var, samples_seen, scale_options
+from .scaler import check_scaler_values, population_var, samples_seen, scale_options
 from .tables import (
     OUTPUTS,
     as_output,
@@ -1144,6 +1144,15 @@ class Standardizer(MetadataConsumer):
                 hints=("fit normkit's Standardizer with the same sample_weight",),
             )
         count = seen.astype(np.int64)
+        check_scaler_values(
+            {
+                "n_samples_seen_": count,
+                "mean_": scaler.mean_,
+                "var_": scaler.var_,
+                "scale_": scaler.scale_,
+            },
+            list(names) if named else None,
+        )
         mean = np.asarray(scaler.mean_, dtype=np.float64).copy()
         # Without with_std scikit-learn keeps no variance: record 0 (scale 1 is never used).
         var = (

@@ -151,7 +151,7 @@ class Number(Kind):
         if self.positive and not value > 0:
             raise Invalid(f"must be > 0, not {value}")
         if self.minimum is not None and value < self.minimum:
-            raise Invalid(f"must be >= {self.minimum:g}")
+            raise Invalid(f"must be >= {self.minimum:g}, not {value}")
         return value
 
     def encode_all(self, values: Any) -> list:

@@ -24,11 +24,17 @@ import pyarrow as pa
 from .. import params
 from ..core.kernels import is_constant
 from ..io.arrow import holds_integers, numeric_type_named
-from .fields import GROUPS, STAT_FILE, Section
+from .fields import COLUMN, GROUPS, STAT_FILE, Section
 from .fitted import StatsOptions
 from .kinds import Invalid, kind_of
 
-__all__ = ["check_document", "column_problem", "constant_columns", "first_column_problem"]
+__all__ = [
+    "check_document",
+    "column_problem",
+    "constant_columns",
+    "field_problem",
+    "first_column_problem",
+]
 
 
 def check_document(doc: dict, fail: Callable[[str], Exception]) -> dict:
@@ -100,6 +106,30 @@ def _check_section(
     if unknown:  # a misspelt or invented key would otherwise be ignored without a word
         raise fail(f"invalid stat file: unknown key {where}{unknown[0]!r}")
     return out
+
+
+def field_problem(key: str, values: Any) -> tuple[int, str] | None:
+    """The first of a column field's values (one per column) that a stat file may not hold,
+    with what is wrong with it in the words of a load's refusal (``"must be > 0, not -0.5"``),
+    or None. The field table's own check of the key, so that statistics taken from elsewhere (a
+    ``StandardScaler``'s ``mean_``, ``var_``, ``scale_``) are held to the rule a stat file is
+    read by."""
+    (item,) = (f for f in COLUMN.fields if f.key == key)
+    values = np.asarray(values).tolist()
+    try:
+        item.kind.decode_all(values)  # at C speed, where every value passes
+        if item.rule is None:
+            return None
+    except Invalid:
+        pass
+    for i, value in enumerate(values):  # one by one, to name the first at fault
+        try:
+            value = item.kind.decode(value)
+        except Invalid as exc:
+            return i, exc.problem
+        if item.rule is not None and not params.RULES[item.rule].accepts(value):
+            return i, f"must be {params.describe(item.rule)}, not {value!r}"
+    return None
 
 
 _ABSENT = object()
