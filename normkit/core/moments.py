@@ -136,7 +136,8 @@ class Moments:
         mean = np.asarray(mean, dtype=np.float64)
         error = 0.0 if mean_error is None else np.asarray(mean_error, dtype=np.float64)
         shift = np.where(np.isfinite(mean), mean, 0.0)
-        offset = np.where(np.isfinite(mean), error, np.nan)
+        # An infinite mean stays infinite (shift 0, offset inf), so that a check names it.
+        offset = np.where(np.isfinite(mean), error, mean)
         return cls(
             np.asarray(count, dtype=np.int64),
             np.asarray(n_missing, dtype=np.int64),

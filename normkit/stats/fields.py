@@ -160,8 +160,10 @@ class Columnar:
 
 def _mean_errors(stats: Any) -> Any:
     """The exact mean of the moments minus the mean written (their difference is exact: the
-    two are within a few units of rounding of each other), per column."""
-    return (stats.moments.mean - stats.mean) + stats.moments.mean_error
+    two are within a few units of rounding of each other), per column; NaN where the mean is
+    not finite (which the file's check then names)."""
+    with np.errstate(invalid="ignore"):  # inf - inf
+        return (stats.moments.mean - stats.mean) + stats.moments.mean_error
 
 
 def _mean_error(stats: Any, i: int) -> float:

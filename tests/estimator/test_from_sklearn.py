@@ -6,7 +6,9 @@ from sklearn.datasets import load_wine
 from sklearn.preprocessing import StandardScaler
 
 import normkit
-from normkit import OptionError, Standardizer
+from normkit import OptionError, Standardizer, StatsFileError
+from normkit.core.moments import Moments
+from normkit.stats.fitted import FittedStats
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +71,13 @@ def test_scalers_that_are_whole_are_taken(wine):
     ):
         back = Standardizer.from_sklearn(scaler)
         normkit.loads(normkit.dumps(back))
+
+
+def test_save_names_an_infinite_mean_as_infinite(tmp_path):
+    # The file's check said "'mean' must be a finite number, not nan" of a mean of inf.
+    nan = np.full(1, np.nan)
+    for mean in (np.inf, -np.inf):
+        moments = Moments.from_mean([3], [0], [mean], [2.0], nan, nan)
+        stats = FittedStats.build(["a"], ["double"], moments, 3)
+        with pytest.raises(StatsFileError, match=f"'mean' must be a finite number, not {mean}$"):
+            normkit.save(stats, tmp_path / "s.json")
