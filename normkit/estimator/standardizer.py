@@ -491,22 +491,25 @@ class Standardizer(MetadataConsumer):
         done = earlier.n_rows if earlier is not None else 0
         table = as_arrow(X if named else _checked_array(X, self), done)
         fitted = getattr(self, "feature_names_in_", None)
-        if self.__dict__.get("_accumulator") is None:
-            fresh = self.__dict__.get("_fitted") is None  # not continuing loaded statistics
+        started = self.__dict__.get("_accumulator") is not None  # a pass under way
+        # Not continuing statistics fitted so far (loaded, merged, or a fit finished).
+        fresh = not started and self.__dict__.get("_fitted") is None
+        if not started:
             self._begin(table.schema, named)
             # The batches' columns, to check later ones by (not those a loaded fit had).
             self._batch_columns = frozenset(table.schema.names) if fresh and named else None
-            if fresh:
-                _refuse_numbers_as_text(table, self._passthrough)
+        if fresh:
+            _refuse_numbers_as_text(table, self._passthrough)
         elif (not named or fitted is None) and table.num_columns != self.n_features_in_:
             raise SchemaError(feature_count_message(table.num_columns, self.n_features_in_))
         elif named != (fitted is not None):
             # Batches of arrays and of tables mixed: taken by position, as transform takes
-            # them, with scikit-learn's warnings.
-            _warn_feature_names(named, stacklevel=3)
-            names = array_names(self.n_features_in_) if fitted is None else list(fitted)
-            table = table.rename_columns(names)
-        elif named:
+            # them, with scikit-learn's warnings (an array after a table fitted in memory, not
+            # after a stat file, as transform warns).
+            if named or self.__dict__.get("_named_fit"):
+                _warn_feature_names(named, stacklevel=3)
+            table = table.rename_columns(self._names_by_position())
+        elif named and started:
             # A column the first batch did not have would be left out of the statistics, and
             # passed through raw by transform: refused, as scikit-learn refuses it.
             known = set(fitted)
@@ -555,6 +558,16 @@ class Standardizer(MetadataConsumer):
             )
         self._snapshot = None
         return self
+
+    def _names_by_position(self) -> list[str]:
+        """The names of the input columns fitted, in their order, for a batch of them taken by
+        position (an array after tables, a table after arrays)."""
+        fitted = self.__dict__.get("feature_names_in_")
+        if fitted is None:
+            return array_names(self.n_features_in_)
+        if self.__dict__.get("_unordered"):
+            raise _order_unknown(self.n_features_in_)
+        return list(fitted)
 
     def refuse_running_with_weights(self, started: bool = False) -> None:
         """Refuse sample weights where running (EMA) statistics were asked for: BatchNorm has no
@@ -899,16 +912,10 @@ class Standardizer(MetadataConsumer):
         fit chose some), or the normalized columns alone (None)."""
         if X.ndim == 2 and X.shape[1] == self.n_features_in_ != len(self.columns_):
             if self.__dict__.get("_unordered"):
-                raise SchemaError(
-                    f"X has {X.shape[1]} features, the columns fitted and passed through, but "
-                    "the statistics do not record their order (a stat file written before "
-                    "normkit kept it, or merged from fits of another order): which is which "
-                    "cannot be told",
-                    hints=(
-                        "give a table with the column names (a DataFrame)",
-                        f"give an array of the {len(self.columns_)} fitted columns alone, in "
-                        "the order of columns_",
-                    ),
+                raise _order_unknown(
+                    X.shape[1],
+                    f"give an array of the {len(self.columns_)} fitted columns alone, in the "
+                    "order of columns_",
                 )
             # Named by the table fitted, else (an array fitted) by position: x0, x1, ...
             names = self.__dict__.get("feature_names_in_")
@@ -1204,6 +1211,16 @@ class Standardizer(MetadataConsumer):
         )
         fitted = f", fitted on {len(self.columns_)} columns" if "columns_" in vars(self) else ""
         return f"Standardizer({params_shown}){fitted}"
+
+
+def _order_unknown(n_features: int, *hints: str) -> SchemaError:
+    """An array of every input column, given to statistics that do not know their order."""
+    return SchemaError(
+        f"X has {n_features} features, the columns fitted and passed through, but the "
+        "statistics do not record their order (a stat file written before normkit kept it, or "
+        "merged from fits of another order): which is which cannot be told",
+        hints=("give a table with the column names (a DataFrame)", *hints),
+    )
 
 
 def _chosen_params(stats: FittedStats) -> dict[str, Any]:

@@ -218,6 +218,64 @@ def test_partial_fit_mixes_arrays_and_tables_by_position_and_takes_a_lazy_frame(
         Standardizer().partial_fit(pl.from_pandas(df).lazy(), sample_weight=np.ones(100))
 
 
+def test_partial_fit_after_a_fit_or_a_load_takes_an_array_by_position(tmp_path):
+    """After a finished fit (or a stat file's load) an array was looked up by the table's
+    names ("no column 'mean radius' in this batch"); StandardScaler takes it by position, with
+    its warning, and so does a pass under way."""
+    from sklearn.datasets import load_breast_cancer
+
+    X = load_breast_cancer(as_frame=True).data
+    ref = StandardScaler().fit(X.iloc[:100])
+    ours = Standardizer().fit(X.iloc[:100])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        ref.partial_fit(X.iloc[100:400].to_numpy())
+    message = "X does not have valid feature names, but Standardizer was fitted with feature names"
+    with pytest.warns(UserWarning, match=message) as warned:
+        ours.partial_fit(X.iloc[100:400].to_numpy())
+    assert [str(w.message) for w in warned] == [message]
+    assert warned[0].filename == __file__
+    ref.partial_fit(X.iloc[400:])
+    ours.partial_fit(X.iloc[400:])
+
+    def assert_same(stats):
+        for name in ("mean_", "var_", "scale_"):
+            np.testing.assert_allclose(getattr(stats, name), getattr(ref, name), rtol=1e-12)
+        assert np.all(stats.n_samples_seen_ == ref.n_samples_seen_)
+
+    assert_same(ours)
+    # A stat file fitted on a table: taken by position too (without a warning, as its
+    # transform of an array has none).
+    ours.save(tmp_path / "s.json")
+    loaded = normkit.load(tmp_path / "s.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.partial_fit(X.to_numpy())
+    ref.partial_fit(X)
+    assert_same(loaded)
+    with pytest.raises(SchemaError, match="X has 5 features, but Standardizer is expecting 30"):
+        normkit.load(tmp_path / "s.json").partial_fit(X.to_numpy()[:, :5])
+    # Fitted on an array, a table of its width is taken by position, with the other warning.
+    arrays = Standardizer().fit(X.iloc[:100].to_numpy())
+    with pytest.warns(UserWarning, match="X has feature names, but Standardizer was fitted"):
+        arrays.partial_fit(X.iloc[100:])
+    np.testing.assert_allclose(arrays.var_, Standardizer().fit(X).var_, rtol=1e-12)
+    # and an array of another width is refused (one more column was left out without a word)
+    with pytest.raises(SchemaError, match="X has 31 features, but Standardizer is expecting 30"):
+        arrays.partial_fit(np.ones((3, 31)))
+
+
+def test_an_array_of_columns_in_an_order_not_recorded_is_refused_by_partial_fit():
+    # Statistics merged from fits of other column orders do not know which column of an array
+    # of all of them is which: transform refused it, partial_fit took it in a guessed order.
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"id": np.arange(50), "a": rng.normal(size=50), "b": rng.normal(size=50)})
+    other_order = Standardizer(exclude=["id"]).fit(df[["a", "id", "b"]])
+    merged = Standardizer(exclude=["id"]).fit(df).merge(other_order)
+    for method in (merged.transform, merged.partial_fit):
+        with pytest.raises(SchemaError, match=r"X has 3 features, .* do not record their order"):
+            method(df.to_numpy())
+
+
 def test_unfitted_and_bad_params_are_reported():
     with pytest.raises(normkit.OptionError, match="not fitted"):
         Standardizer().transform(pd.DataFrame({"a": [1.0]}))
