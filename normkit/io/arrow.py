@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +21,7 @@ __all__ = [
     "dictionary_type_named",
     "first_infinite",
     "float64_to_arrow",
+    "holds_decimals",
     "holds_integers",
     "holds_text",
     "infinite_to_null",
@@ -72,6 +74,18 @@ def holds_integers(dtype: pa.DataType, x: np.ndarray | float) -> np.ndarray:
     info = np.iinfo(dtype.to_pandas_dtype())
     with np.errstate(invalid="ignore"):
         return (np.floor(x) == x) & (float(info.min) <= x) & (x <= float(info.max))
+
+
+def holds_decimals(dtype: pa.DataType, x: np.ndarray | float) -> np.ndarray:
+    """Whether a column of the decimal ``dtype`` holds each value of ``x``, as read into float64
+    (NaN: False): a number of the type's scale (to float64's rounding), no larger than the
+    type's largest value as read into float64, as :func:`holds_integers` takes int64's (the
+    largest decimal128(18, 0), 10**18 - 1, is read as 1e18)."""
+    largest = float(Fraction(10**dtype.precision - 1) / Fraction(10) ** dtype.scale)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.multiply(x, 10.0**dtype.scale)
+        on_scale = np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))
+        return on_scale & (np.abs(x) <= largest)
 
 
 def numeric_type_named(text: str) -> pa.DataType | None:

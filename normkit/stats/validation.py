@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from .. import params
 from ..core.kernels import is_constant
-from ..io.arrow import holds_integers, numeric_type_named
+from ..io.arrow import holds_decimals, holds_integers, numeric_type_named
 from .fields import COLUMN, GROUPS, STAT_FILE, Section
 from .fitted import StatsOptions
 from .kinds import Invalid, kind_of
@@ -361,11 +361,7 @@ def _holds(dtype: pa.DataType, value: float) -> bool:
         with np.errstate(over="ignore"):
             return float(narrow(value)) == value
     if pa.types.is_decimal(dtype):
-        scaled = value * 10.0**dtype.scale
-        return (
-            abs(scaled - round(scaled)) <= 1e-9 * max(1.0, abs(scaled))
-            and abs(scaled) < 10.0**dtype.precision
-        )
+        return bool(holds_decimals(dtype, value))
     return True
 
 

@@ -11,8 +11,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import normkit_summary
+from conftest import normkit_error, normkit_summary
 from sklearn.preprocessing import StandardScaler
+
+import normkit
 
 
 @pytest.mark.parametrize(
@@ -34,3 +36,57 @@ def test_decimals_are_the_floats_nearest_them(tmp_path, dtype):
     normkit_summary("transform", data, "-s", stats, "-o", out)
     z = pq.read_table(out).column("x").to_numpy()
     np.testing.assert_array_equal(z, (floats - column["mean"]) / column["scale"])
+
+
+def _largest(dtype: pa.Decimal128Type | pa.Decimal256Type) -> decimal.Decimal:
+    """The largest value of a decimal type (10**precision - 1 units of its scale)."""
+    return decimal.Decimal(10**dtype.precision - 1).scaleb(-dtype.scale, decimal.Context(prec=80))
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        pa.decimal128(16, 0),
+        pa.decimal128(18, 0),
+        pa.decimal128(19, 0),
+        pa.decimal128(20, 2),
+        pa.decimal128(38, 0),
+        pa.decimal128(38, 30),
+        pa.decimal256(76, 0),
+    ],
+)
+@pytest.mark.parametrize("sign", [1, -1])
+def test_a_decimal_at_the_ends_of_its_type_is_fitted(tmp_path, dtype, sign):
+    # 10**18 - 1 is read as 1e18 in float64, as int64's 2**63 - 1 is read as 2**63: within the
+    # type's range as float64 holds it (the stat file being written was refused as
+    # inconsistent).
+    end = _largest(dtype) if sign > 0 else _largest(dtype).copy_negate()  # not rounded to 28
+    data, stats = tmp_path / "d.parquet", tmp_path / "s.json"
+    values = pa.array([end, decimal.Decimal(1), decimal.Decimal(2)], dtype)
+    pq.write_table(pa.table({"v": values}), data)
+    normkit_summary("fit", data, "-o", stats)
+    column = json.loads(stats.read_text())["columns"][0]
+    assert column["dtype"] == str(dtype)
+    assert column["max" if sign > 0 else "min"] == float(end)
+    normkit.save(normkit.Standardizer().fit(pa.table({"v": values})), tmp_path / "lib.json")
+    saved = json.loads((tmp_path / "lib.json").read_text())["columns"][0]
+    assert (saved["dtype"], saved["min"], saved["max"]) == (
+        str(dtype),
+        column["min"],
+        column["max"],
+    )
+
+
+def test_a_decimal_beyond_its_type_as_float64_reads_it_is_refused(tmp_path):
+    data, stats = tmp_path / "d.parquet", tmp_path / "s.json"
+    dtype = pa.decimal128(18, 0)
+    pq.write_table(pa.table({"v": pa.array([_largest(dtype), 1], dtype)}), data)
+    normkit_summary("fit", data, "-o", stats)
+    doc = json.loads(stats.read_text())
+    beyond = float(np.nextafter(1e18, np.inf))
+    doc["columns"][0]["max"] = beyond
+    stats.write_text(json.dumps(doc))
+    assert normkit_error(1, "transform", data, "-s", stats, "-o", tmp_path / "z.parquet") == (
+        f"{stats}: inconsistent stat file: column 'v': max ({beyond}) is not a value of the "
+        "column's type decimal128(18, 0)"
+    )
