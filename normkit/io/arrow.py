@@ -148,6 +148,11 @@ def common_type(names: Sequence[str]) -> str:
     types = [numeric_type_named(n) for n in distinct]
     if any(t is None for t in types):
         return "double"
+    if any(map(pa.types.is_decimal, types)):
+        # Arrow promotes an integer beside a decimal as a decimal of a digit too few for its
+        # largest values from int16 up (int64: 18, but 2**63 - 1 has 19): as the decimal that
+        # holds every value of the integer type, the promotion holds them all.
+        types = [_integer_digits(t) if pa.types.is_integer(t) else t for t in types]
     try:
         schema = pa.unify_schemas(
             [pa.schema([("x", t)]) for t in types], promote_options="permissive"
@@ -155,6 +160,13 @@ def common_type(names: Sequence[str]) -> str:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return "double"
     return str(schema.field("x").type)
+
+
+def _integer_digits(dtype: pa.DataType) -> pa.DataType:
+    """The decimal type of scale 0 that holds every value of the integer ``dtype`` (int8:
+    decimal128(3, 0), int64: decimal128(19, 0), uint64: decimal128(20, 0))."""
+    info = np.iinfo(dtype.to_pandas_dtype())
+    return pa.decimal128(len(str(max(-int(info.min), int(info.max)))), 0)
 
 
 def is_text_type(name: str) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import assert_error, assert_ok, run, write_dataset
+from conftest import assert_error, assert_ok, normkit_summary, run, write_dataset
 
 import normkit
 from normkit.io.dataset import expand_inputs, natural_key
@@ -280,6 +281,39 @@ def test_merged_stat_files_equal_the_stat_file_of_all_files(tmp_path, data):
     whole.pop("ema")
     assert_same_stats(whole, merged)
     assert [s["path"] for s in merged["provenance"]["sources"]] == [str(p) for p in paths]
+
+
+@pytest.mark.parametrize(
+    ("integers", "decimals", "combined"),
+    [
+        # int64 has 19 digits, uint64 20, int16 5 (Arrow's promotion gave one fewer).
+        (pa.array([5 * 10**18, 4], pa.int64()), pa.decimal128(5, 2), "decimal128(21, 2)"),
+        (pa.array([-(2**63), 4], pa.int64()), pa.decimal128(5, 2), "decimal128(21, 2)"),
+        (pa.array([2**64 - 1, 4], pa.uint64()), pa.decimal128(5, 2), "decimal128(22, 2)"),
+        (pa.array([-32768, 4], pa.int16()), pa.decimal128(5, 2), "decimal128(7, 2)"),
+        (pa.array([5 * 10**18, 4], pa.int64()), pa.decimal128(38, 30), "decimal256(49, 30)"),
+    ],
+)
+def test_integers_and_decimals_in_a_data_set_combine_into_a_type_of_every_value(
+    tmp_path, integers, decimals, combined
+):
+    (tmp_path / "ds").mkdir()
+    pq.write_table(pa.table({"k": integers}), tmp_path / "ds" / "p1.parquet")
+    fractions = pa.array([decimal.Decimal("5.25"), decimal.Decimal("6.50")], decimals)
+    pq.write_table(pa.table({"k": fractions}), tmp_path / "ds" / "p2.parquet")
+    normkit_summary("fit", tmp_path / "ds", "-o", tmp_path / "all.json")
+    whole = json.loads((tmp_path / "all.json").read_text())["columns"][0]
+    assert whole["dtype"] == combined
+    assert (whole["min"], whole["max"]) == (
+        float(min([*integers.to_pylist(), 5.25])),
+        float(max([*integers.to_pylist(), 6.5])),
+    )
+    shards = [tmp_path / "p1.json", tmp_path / "p2.json"]
+    for path, shard in zip(sorted((tmp_path / "ds").iterdir()), shards, strict=True):
+        normkit_summary("fit", path, "-o", shard)
+    normkit_summary("merge-stats", *shards, "-o", tmp_path / "merged.json")
+    merged = json.loads((tmp_path / "merged.json").read_text())["columns"][0]
+    assert (merged["dtype"], merged["min"], merged["max"]) == (combined, whole["min"], whole["max"])
 
 
 def test_merging_stays_exact_far_from_zero(tmp_path):
