@@ -316,6 +316,22 @@ def test_integers_and_decimals_in_a_data_set_combine_into_a_type_of_every_value(
     assert (merged["dtype"], merged["min"], merged["max"]) == (combined, whole["min"], whole["max"])
 
 
+def test_uint64_beside_a_signed_integer_combines_into_a_type_of_every_value(tmp_path):
+    # Arrow's promotion, int64, holds half of uint64's values.
+    (tmp_path / "ds").mkdir()
+    pq.write_table(
+        pa.table({"k": pa.array([2**64 - 1, 4], pa.uint64())}), tmp_path / "ds" / "1.parquet"
+    )
+    pq.write_table(pa.table({"k": pa.array([-1, 6], pa.int8())}), tmp_path / "ds" / "2.parquet")
+    normkit_summary("fit", tmp_path / "ds", "-o", tmp_path / "all.json")
+    column = json.loads((tmp_path / "all.json").read_text())["columns"][0]
+    assert (column["dtype"], column["min"], column["max"]) == ("decimal128(20, 0)", -1.0, 2.0**64)
+    normkit_summary(
+        "transform", tmp_path / "ds", "-s", tmp_path / "all.json", "-o", tmp_path / "z.parquet"
+    )
+    assert pq.read_table(tmp_path / "z.parquet").num_rows == 4
+
+
 def test_merging_stays_exact_far_from_zero(tmp_path):
     # Mean 1e9, std 1, in ten shards: rounding each shard's mean to float64 alone would cost the
     # merged variance about 1e-9 of its value; the stat files keep what that rounding lost.
