@@ -36,7 +36,7 @@ from ..errors import (
     listed,
     param,
 )
-from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64
+from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64, without_views
 from ..io.categories import is_categorical_type, value_counts
 from ..io.csv.integers import codes_or_identifiers
 from ..io.lazy import pc
@@ -1416,7 +1416,7 @@ def _refuse_numbers_as_text(
     for column in passthrough or ():
         if column.why != "text":
             continue
-        values = table.column(column.name)
+        values = without_views(table.column(column.name))  # polars' text: no cast kernel
         if pa.types.is_dictionary(values.type):  # pandas' category
             values = values.cast(values.type.value_type)
         values = values.drop_null()

@@ -34,6 +34,7 @@ __all__ = [
     "text_array",
     "to_float64",
     "unified_type",
+    "without_views",
 ]
 
 
@@ -58,6 +59,22 @@ def holds_text(dtype: pa.DataType) -> bool:
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
     return dtype in _INTERCHANGEABLE[0]
+
+
+def without_views(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``array`` with text or bytes held as views (``string_view``, polars' text, also as a
+    dictionary's values: its ``Categorical``) held with 64-bit offsets instead, which more of
+    Arrow's kernels take (``take``, ``filter``, ``is_in`` have none for views); other arrays
+    as they are."""
+    dtype = array.type
+    dictionary = pa.types.is_dictionary(dtype)
+    wide = _WIDE.get(dtype.value_type if dictionary else dtype)
+    if wide is None:
+        return array
+    return array.cast(pa.dictionary(dtype.index_type, wide, dtype.ordered) if dictionary else wide)
+
+
+_WIDE = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
 
 
 def interchangeable(a: pa.DataType, b: pa.DataType) -> bool:
@@ -175,11 +192,17 @@ def _integer_digits(dtype: pa.DataType) -> pa.DataType:
     return pa.decimal128(len(str(max(-int(info.min), int(info.max)))), 0)
 
 
+#: The names of the text types (``string``, ``large_string``, ``string_view``).
+_TEXT_NAMES = tuple(sorted(map(str, _INTERCHANGEABLE[0])))
+
+
 def is_text_type(name: str) -> bool:
-    """Whether the type ``name`` (as ``str(type)`` writes it) holds text: a string, or a
-    dictionary of strings (pandas' ``category``)."""
-    text = ("string", "large_string")
-    return name in text or any(name.startswith(f"dictionary<values={t},") for t in text)
+    """Whether the type ``name`` (as ``str(type)`` writes it) holds text, as :func:`holds_text`
+    finds it: a string of any offsets (polars writes ``string_view``), or a dictionary of
+    strings (pandas' ``category``, polars' ``Categorical``)."""
+    return name in _TEXT_NAMES or any(
+        name.startswith(f"dictionary<values={t},") for t in _TEXT_NAMES
+    )
 
 
 def unified_type(names: Sequence[str]) -> str | None:

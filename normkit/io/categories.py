@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from .arrow import is_text_type, text_array
+from .arrow import is_text_type, text_array, without_views
 from .lazy import pc
 
 __all__ = ["TextCounts", "is_categorical_type", "value_counts"]
@@ -21,8 +21,8 @@ _BOOLEAN_TEXT = dict.fromkeys(("1", "True", "TRUE", "true"), "true") | dict.from
 
 
 def is_categorical_type(dtype: pa.DataType) -> bool:
-    """Text (:func:`.arrow.is_text_type`: string, large_string, or a dictionary of them) and
-    booleans (or a dictionary of them)."""
+    """Text (:func:`.arrow.is_text_type`: string, large_string, string_view, or a dictionary of
+    them) and booleans (or a dictionary of them)."""
     value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype
     return is_text_type(str(dtype)) or pa.types.is_boolean(value_type)
 
@@ -80,7 +80,9 @@ def value_counts(
     if all(pa.types.is_string(c.type) and not c.null_count for c in chunks):
         # Text as a CSV gives it: counted by the native engine, in the same order.
         return _text_counts(chunks, cap, missing_text, spelled_booleans, keep)
-    result = pc.value_counts(array)
+    # Counted as large_string: Arrow's value_counts of views counts a null as "" (and take,
+    # filter and is_in have no kernel for them).
+    result = pc.value_counts(without_views(array))
     values, counts = result.field(0), result.field(1)
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()

@@ -9,10 +9,11 @@ import json
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import assert_error, assert_ok, run
+from conftest import assert_error, assert_ok, normkit_summary, run, run_normkit
 
 import normkit
 from normkit import CsvOptions, ReadOptions, Standardizer
@@ -348,3 +349,50 @@ def test_merge_stats_says_which_categories_it_could_not_merge(tmp_path, frame):
     names = [c["name"] for c in json.loads(merged.read_text())["categories"]]
     assert "city" not in names
     assert "flag" in names
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_polars_text_in_arrow_files_is_text(tmp_path, frame, categorical):
+    # Polars writes text to Arrow IPC as string_view, its Categorical as a dictionary of
+    # string_view: passed through as 'type string_view', uncounted, unchecked by drift, and
+    # unmerged with a Parquet fit of the same data.
+    data = pl.from_pandas(frame.drop(columns="flag"))
+    if categorical:
+        data = data.with_columns(pl.col("city").cast(pl.Categorical))
+    arrow, parquet = tmp_path / "d.arrow", tmp_path / "d.parquet"
+    data.write_ipc(arrow, compression="uncompressed")
+    frame.drop(columns="flag").to_parquet(parquet)
+    view = pa.ipc.open_file(arrow).schema.field("city").type
+    assert (view.value_type if categorical else view) == pa.string_view()
+    stats = {path: tmp_path / f"{path.suffix[1:]}.json" for path in (arrow, parquet)}
+    for path, out in stats.items():
+        normkit_summary("fit", path, "--exclude", "id", "-o", out)
+    doc = json.loads(stats[arrow].read_text())
+    assert doc["passthrough"][1] == {"name": "city", "dtype": str(view), "why": "text"}
+    assert normkit.load(stats[arrow]).categories_ == normkit.load(stats[parquet]).categories_
+    assert normkit.load(stats[arrow]).categories_["city"] == reference(frame["city"])
+    merged = tmp_path / "merged.json"
+    assert "not merged (" not in normkit_summary("merge-stats", *stats.values(), "-o", merged)
+    assert json.loads(merged.read_text())["categories"][0]["counts"] == {
+        k: 2 * n for k, n in reference(frame["city"]).counts.items()
+    }
+    # Half the rows one city: its share drifts, in the same kind of file.
+    shifted = data.with_columns(
+        pl.when(pl.col("id") % 2 == 0).then(pl.lit("Nice")).otherwise(pl.col("city")).alias("city")
+    )
+    if categorical:
+        shifted = shifted.with_columns(pl.col("city").cast(pl.Categorical))
+    shifted.write_ipc(tmp_path / "new.arrow", compression="uncompressed")
+    result = run_normkit("drift", tmp_path / "new.arrow", "-s", stats[arrow], "--json")
+    assert result.returncode == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert report["drifted"] == ["city"]
+    city = next(c for c in report["columns"] if c["name"] == "city")
+    assert city["kind"] == "categories"
+    assert "frequencies" in city["reasons"]
+    # In memory too: a table of views, and the polars frame.
+    for table in (pa.ipc.open_file(arrow).read_all(), pl.read_ipc(arrow)):
+        assert (
+            Standardizer(exclude=["id"]).fit(table).categories_
+            == normkit.load(stats[parquet]).categories_
+        )
