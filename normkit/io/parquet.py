@@ -152,10 +152,12 @@ class ParquetWriter:
         self._stream = stream
         self._schema = schema
         self._native = native_writes(schema)
-        # Parquet has no seconds: those times are stored in milliseconds, as pyarrow does.
+        # Parquet has no seconds: those times are stored in milliseconds, as pyarrow does (its
+        # writer does it for itself). Neither writer takes a dictionary of views (polars'
+        # Categorical): its values are stored as text or bytes.
         self._stored = schema
         # Each type once: 20,000 columns of two types are two calls, not 20,000.
-        stored = {t: _stored_type(t) for t in set(schema.types)} if self._native else {}
+        stored = {t: _stored_type(t, seconds=self._native) for t in set(schema.types)}
         if any(s != t for t, s in stored.items()):
             self._stored = pa.schema(
                 [f.with_type(stored[f.type]) for f in schema], metadata=schema.metadata
@@ -359,24 +361,29 @@ def _text_metadata(metadata: dict[bytes, bytes] | None) -> bool:
     return True
 
 
-def _stored_type(dtype: pa.DataType) -> pa.DataType:
-    """``dtype`` as Parquet stores it: times and timestamps in seconds in milliseconds (Parquet
-    has no seconds), also inside lists, structs and maps."""
-    if pa.types.is_time32(dtype) and dtype.unit == "s":
+def _stored_type(dtype: pa.DataType, seconds: bool = True) -> pa.DataType:
+    """``dtype`` as Parquet stores it, also inside lists, structs and maps: a dictionary of
+    views (``string_view``, ``binary_view``: polars' Categorical and Enum) as a dictionary of
+    ``string`` (``binary``), which keeps its values and categories (Parquet's writers cast no
+    dictionary of views); with ``seconds``, times and timestamps in seconds in milliseconds
+    (Parquet has no seconds; pyarrow's writer converts them itself, the native one not)."""
+    if pa.types.is_dictionary(dtype) and dtype.value_type in _UNVIEWED:
+        return pa.dictionary(dtype.index_type, _UNVIEWED[dtype.value_type], dtype.ordered)
+    if seconds and pa.types.is_time32(dtype) and dtype.unit == "s":
         return pa.time32("ms")
-    if pa.types.is_timestamp(dtype) and dtype.unit == "s":
+    if seconds and pa.types.is_timestamp(dtype) and dtype.unit == "s":
         return pa.timestamp("ms", dtype.tz)
     if pa.types.is_struct(dtype):
         return pa.struct(
             [
-                dtype.field(i).with_type(_stored_type(dtype.field(i).type))
+                dtype.field(i).with_type(_stored_type(dtype.field(i).type, seconds))
                 for i in range(dtype.num_fields)
             ]
         )
     if pa.types.is_map(dtype):
         return pa.map_(
-            dtype.key_field.with_type(_stored_type(dtype.key_type)),
-            dtype.item_field.with_type(_stored_type(dtype.item_type)),
+            dtype.key_field.with_type(_stored_type(dtype.key_type, seconds)),
+            dtype.item_field.with_type(_stored_type(dtype.item_type, seconds)),
             dtype.keys_sorted,
         )
     if (
@@ -384,11 +391,15 @@ def _stored_type(dtype: pa.DataType) -> pa.DataType:
         or pa.types.is_large_list(dtype)
         or pa.types.is_fixed_size_list(dtype)
     ):
-        field = dtype.value_field.with_type(_stored_type(dtype.value_type))
+        field = dtype.value_field.with_type(_stored_type(dtype.value_type, seconds))
         if pa.types.is_fixed_size_list(dtype):
             return pa.list_(field, dtype.list_size)
         return pa.large_list(field) if pa.types.is_large_list(dtype) else pa.list_(field)
     return dtype
+
+
+#: The types a dictionary of views is stored with.
+_UNVIEWED = {pa.string_view(): pa.string(), pa.binary_view(): pa.binary()}
 
 
 @contextlib.contextmanager

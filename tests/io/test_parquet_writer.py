@@ -2,9 +2,12 @@
 encoding only where it pays, the data and the schema's metadata as given."""
 
 import numpy as np
+import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import normkit_summary
 
 from normkit.io.parquet import (
     DISTINCT_MIN_ROWS,
@@ -348,3 +351,37 @@ def test_metadata_that_is_not_text_is_kept():
     table = pa.Table.from_arrays([pa.array([1.0, 2.0])], schema=pa.schema([field]))
     assert not native_writes(table.schema)
     assert write(table).read().schema.field("x").metadata == {b"blob": b"\xff\x00"}
+
+
+@pytest.mark.parametrize(
+    "dtype", [pl.Categorical, pl.Enum(["b", "a", "unused"])], ids=["categorical", "enum"]
+)
+def test_polars_categories_from_arrow_are_written_as_a_dictionary_of_text(tmp_path, dtype):
+    # Polars writes them to Arrow IPC as dictionaries of string_view, which Parquet's writer
+    # does not cast: pyarrow's raw 'Unsupported cast ... to utf8_view' at the end of the write.
+    data = pl.DataFrame(
+        {"x": [1.0, 2.0, 3.0, 4.0], "c": pl.Series(["a", "b", None, "a"], dtype=dtype)}
+    )
+    arrow, stats = tmp_path / "d.arrow", tmp_path / "s.json"
+    out, back = tmp_path / "z.parquet", tmp_path / "back.arrow"
+    data.write_ipc(arrow, compression="uncompressed")
+    normkit_summary("fit", arrow, "-o", stats)
+    normkit_summary("transform", arrow, "-s", stats, "-o", out)
+    written = pq.read_schema(out).field("c").type
+    assert written == pa.dictionary(
+        pa.uint32() if dtype == pl.Categorical else pa.uint8(), pa.string(), dtype != pl.Categorical
+    )
+    assert pl.read_parquet(out)["c"].dtype == dtype
+    assert pl.read_parquet(out)["c"].to_list() == ["a", "b", None, "a"]
+    frame = pd.read_parquet(out)
+    assert frame["c"].dtype == "category"
+    assert frame["c"].astype(object).where(frame["c"].notna(), None).tolist() == [
+        "a",
+        "b",
+        None,
+        "a",
+    ]
+    if dtype != pl.Categorical:  # an Enum's categories, unused and in their order, are kept
+        assert frame["c"].cat.categories.tolist() == ["b", "a", "unused"]
+    normkit_summary("inverse", out, "-s", stats, "-o", back)
+    assert pl.read_ipc(back).equals(data)
