@@ -1,8 +1,8 @@
 """The ``normkit`` command: parse options, call one library function, report.
 
 Exit codes: 0 success; 1 a data, schema or stat-file problem (one line on stderr); 2 a usage
-error; 3 drift found; 130 interrupted (143 terminated). A closed downstream pipe (``| head``) ends the program
-quietly. Library errors name parameters; each command spells them as its own flags.
+error; 3 drift found; 130 interrupted (143 terminated, 129 hung up). A closed downstream pipe
+(``| head``) ends the program quietly. Library errors name parameters; each command spells them as its own flags.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ import numpy as np
 
 __all__ = [
     "MAX_CATEGORIES",
+    "MAX_CATEGORY_LENGTH",
     "MAX_WORKING_CATEGORIES",
     "CategoryCounter",
     "CategoryCounts",
@@ -39,6 +40,11 @@ __all__ = [
 
 #: Categories a stat file keeps per column, at most (the most frequent ones).
 MAX_CATEGORIES = 1_000
+
+#: The longest category kept by name, in characters: a longer value is free text (a comment, a
+#: document), counted in ``other``, so that a stat file kept beside a model holds no text of
+#: that size (one 200 MB field made a 218 MB stat file).
+MAX_CATEGORY_LENGTH = 256
 
 #: Categories kept per column while counting, at most (see :func:`working_categories`).
 MAX_WORKING_CATEGORIES = 10_000
@@ -128,17 +134,21 @@ class CategoryCounts:
 
     @classmethod
     def of(cls, values: Iterable[str | bool | None], cap: int = MAX_CATEGORIES) -> CategoryCounts:
-        """The counts of some values (None: missing; booleans as ``"true"`` and ``"false"``)."""
+        """The counts of some values (None: missing; booleans as ``"true"`` and ``"false"``;
+        one longer than :data:`MAX_CATEGORY_LENGTH` in ``other``)."""
         counts: dict[str, int] = {}
-        missing = 0
+        missing = long = 0
         for value in values:
             if value is None:
                 missing += 1
                 continue
             key = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if len(key) > MAX_CATEGORY_LENGTH:
+                long += 1
+                continue
             counts[key] = counts.get(key, 0) + 1
         kept, other = _top(counts, cap)
-        return cls(kept, other, missing)
+        return cls(kept, other + long, missing)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -274,7 +284,8 @@ class CategoryCounter:
         column : str or int
             Its name, or its index in ``names``.
         values : sequence of str
-            Distinct categories of the batch (a category may appear again: counts add up).
+            Distinct categories of the batch (a category may appear again: counts add up);
+            one longer than :data:`MAX_CATEGORY_LENGTH` counts in ``other``.
         counts : sequence of int, same length
             Rows of each.
         missing : int, default 0
@@ -286,10 +297,14 @@ class CategoryCounter:
         j = column if isinstance(column, int) else self._index[column]
         table = self._counts[j]
         get = table.get
+        long = 0
         for value, n in zip(values, np.asarray(counts).tolist(), strict=True):
+            if len(value) > MAX_CATEGORY_LENGTH:
+                long += n
+                continue
             table[value] = get(value, 0) + n
         self._missing[j] += int(missing)
-        self._other[j] += int(other)
+        self._other[j] += int(other) + long
         if len(table) > self.cap:
             self._counts[j], folded = _top_keeping(table, self.cap, self.keep[j])
             self._other[j] += folded

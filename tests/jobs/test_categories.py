@@ -396,3 +396,20 @@ def test_polars_text_in_arrow_files_is_text(tmp_path, frame, categorical):
             Standardizer(exclude=["id"]).fit(table).categories_
             == normkit.load(stats[parquet]).categories_
         )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_long_text_value_is_counted_in_other_not_kept_in_the_stat_file(tmp_path, suffix):
+    # One 2 MB field was kept whole among the categories: the stat file kept beside a model
+    # grew to the size of the text (218 MB for a 200 MB field).
+    note = "x" * 2_000_000
+    frame = pd.DataFrame({"v": np.arange(6.0), "t": ["a", "b", "a", note, "a" * 257, "a" * 256]})
+    data, stats = tmp_path / f"d{suffix}", tmp_path / "s.json"
+    frame.to_csv(data, index=False) if suffix == ".csv" else frame.to_parquet(data)
+    assert run_normkit("fit", data, "-q", "-o", stats).returncode == 0
+    assert stats.stat().st_size < 10_000
+    counts = statfile.read(stats).categories["t"]
+    assert counts.counts == {"a": 2, "a" * 256: 1, "b": 1}
+    assert (counts.other, counts.missing) == (2, 0)
+    # The same data drifts no more than before: its long values count alike.
+    assert run_normkit("drift", data, "-s", stats, "-q").returncode == 0
