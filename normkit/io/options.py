@@ -377,6 +377,9 @@ class ReadSettings:
         with them, and detect the others in each file.
     escape : str or None
         The character escaping quotes inside quoted fields (``""``: none; None: not recorded).
+    block_size : int or None
+        The bytes of CSV per block the fit was given, larger than the default (rows longer
+        than the default's): later jobs read with it unless given another. None: the default.
     """
 
     delimiter: str | None = None
@@ -392,6 +395,7 @@ class ReadSettings:
     inline_comments: bool = False
     given: tuple[str, ...] = ()
     escape: str | None = None
+    block_size: int | None = None
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
@@ -435,6 +439,9 @@ class ReadSettings:
             "given",
             "escape",
         )
+        # Blocks large enough for the rows of either shard.
+        larger = max(a.block_size or 0, b.block_size or 0) or None
+        a = replace(a, block_size=larger)
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
         }
@@ -501,6 +508,7 @@ class ReadOptions:
             dialect.inline_comments,
             tuple(n for n in TRAVELLING if getattr(csv, n) is not None),
             dialect.escape,
+            csv.block_size if csv.block_size > CSV_BLOCK_SIZE else None,
         )
 
     def completed_by(
@@ -533,6 +541,8 @@ class ReadOptions:
         )
         if csv.null_values is None:  # the fit's, unless a CSV's record says how it was written
             taken["null_values"] = recorded.null_values
+        if recorded.block_size is not None and csv.block_size == CSV_BLOCK_SIZE:
+            taken["block_size"] = recorded.block_size  # its rows need it
         csv = replace(
             csv,
             fitted_delimiter=recorded.delimiter,

@@ -513,6 +513,14 @@ READ = Section(
             rule="csv.escape",
             default=None,
         ),
+        Field(
+            "block_size",
+            Nullable(Integer()),
+            "The bytes of CSV per block given to the fit, larger than the default (for longer rows): later jobs read with it (null: the default).",
+            lambda s, _: s.read.block_size,
+            rule="csv.block_size",
+            default=None,
+        ),
     ),
     group="read",
 )

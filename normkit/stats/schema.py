@@ -14,6 +14,7 @@ import json
 
 from .. import params
 from .fields import FORMAT, GROUPS, STAT_FILE, VERSION, Field, Section
+from .kinds import Nullable
 
 __all__ = ["json_schema", "to_text"]
 
@@ -78,9 +79,15 @@ def _field(item: Field) -> dict:
         schema["const"] = VERSION
     if item.rule is not None:
         rule = _rule(item.rule)
+        if rule is not None and isinstance(item.kind, Nullable) and not _allows_null(rule):
+            rule = {"anyOf": [rule, {"type": "null"}]}  # null is the field's own, not the rule's
         if rule is not None:
             schema = {"allOf": [schema, rule]}
     return schema
+
+
+def _allows_null(schema: dict) -> bool:
+    return schema.get("type") == "null" or any(map(_allows_null, schema.get("anyOf", ())))
 
 
 def _rule(name: str) -> dict | None:

@@ -408,6 +408,7 @@ class _Reader:
             section.get("inline_comments", False),
             tuple(section.get("given", ())),
             section.get("escape"),
+            section.get("block_size"),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

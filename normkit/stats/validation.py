@@ -26,7 +26,7 @@ from ..core.kernels import is_constant
 from ..io.arrow import holds_decimals, holds_integers, numeric_type_named
 from .fields import COLUMN, GROUPS, STAT_FILE, Section
 from .fitted import StatsOptions
-from .kinds import Invalid, kind_of
+from .kinds import Invalid, Nullable, kind_of
 
 __all__ = [
     "check_document",
@@ -95,7 +95,8 @@ def _check_section(
         except Invalid as exc:
             at = f"{item.key}.{exc.at}" if exc.at else repr(item.key)
             raise fail(f"invalid stat file: {where}{at} {exc.problem}") from None
-        if item.rule is not None and not params.RULES[item.rule].accepts(value):
+        nulled = value is None and isinstance(item.kind, Nullable)  # null is its own
+        if item.rule is not None and not nulled and not params.RULES[item.rule].accepts(value):
             raise fail(
                 f"invalid stat file: {where}{item.key!r} must be "
                 f"{params.describe(item.rule)}, not {value!r}"

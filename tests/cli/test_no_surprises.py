@@ -2784,6 +2784,24 @@ def test_a_piped_first_record_longer_than_two_blocks_is_read_as_from_the_file(tm
     assert "a CSV row is longer than the block size allows" in proc.stderr.decode()
 
 
+def test_a_block_size_given_to_the_fit_for_long_rows_travels_with_the_stat_file(tmp_path):
+    # fit --csv-block-size 2M read a 5 MB field; transform and inverse of the same file then
+    # refused it ('a CSV row is longer than the block size allows') until told again.
+    data, stats = tmp_path / "long.csv", tmp_path / "s.json"
+    pd.DataFrame({"x": [1.0, 2.0, 4.0], "t": ["a", "b" * 5_000_000, "c"]}).to_csv(data, index=False)
+    assert run_normkit("fit", data, "-q", "-o", stats).returncode == 1
+    ok("fit", data, "--csv-block-size", "2M", "-o", stats)
+    assert json.loads(stats.read_text())["read"]["block_size"] == 2 << 20
+    z, back = tmp_path / "z.csv", tmp_path / "back.csv"
+    ok("transform", data, "-s", stats, "-o", z)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_bytes() == data.read_bytes()
+    ok("drift", data, "-s", stats)
+    # A smaller block than the default needs no recording.
+    ok("fit", SAMPLE_CSV, "--csv-block-size", "64K", "-o", stats)
+    assert json.loads(stats.read_text())["read"]["block_size"] is None
+
+
 def test_a_record_that_splits_with_single_quotes_names_the_quote_option(tmp_path):
     # Written with quotechar="'" and a '"' in a field: 'expected 2 fields, got 3' named no way out.
     data = tmp_path / "single.csv"
