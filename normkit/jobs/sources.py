@@ -220,7 +220,7 @@ class IntegerCheck:
             beyond = np.flatnonzero(~held & (np.floor(x) == x))
             if self._by_type and beyond.size:
                 k = int(beyond[0])
-                raise _identifier(self._names[j], first_row + k, x[k], self._dtypes[j])
+                raise _identifier(self._names[j], first_row + k, x[k], self._dtypes[j], False)
             self.integral.discard(j)  # a fraction: float64
             self._dtypes[j] = "double"
         for j in list(self._unknown):
@@ -234,12 +234,14 @@ class IntegerCheck:
                 self._dtypes[j] = "double"
 
 
-def _identifier(name: str, row: int, value: float, beyond: str) -> DataError:
+def _identifier(name: str, row: int, value: float, beyond: str, typed: bool) -> DataError:
     """The refusal of an integer beyond ``beyond`` (``row`` 0-based) in a column chosen by its
-    type: an identifier, which a CSV's first rows make text."""
+    type (``typed``: a Parquet or Arrow type, not a CSV's guess): an identifier, which a CSV's
+    first rows make text."""
+    whose = "a CSV's first rows would make it" if typed else "its first rows would have made it"
     return DataError(
         f"column {name!r} at data row {row + 1:,}: {value:.17g} is an integer beyond {beyond}, "
-        "which float64 rounds (an identifier, as a CSV's first rows would make it text?)",
+        f"which float64 rounds (an identifier, as {whose} text?)",
         hints=(
             f"exclude the column ({param('exclude', name)})",
             f"choose it by name to normalize it ({param('columns', name)})",
@@ -264,7 +266,7 @@ class IdentifierCheck:
                 beyond = np.flatnonzero(np.abs(x) > 2.0**63)  # int64's are 2**63 at most
             if beyond.size:
                 k = int(beyond[0])
-                raise _identifier(self._names[j], first_row + k, x[k], "int64")
+                raise _identifier(self._names[j], first_row + k, x[k], "int64", True)
 
 
 def _holds_beyond_int64(dtype: str) -> bool:

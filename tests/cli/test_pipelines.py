@@ -42,9 +42,10 @@ def normkit_argv(kind: str) -> list[str]:
 
 
 def default_sigint():
-    # The test runner may itself ignore SIGINT (a background job); give the child Python's
-    # ordinary Ctrl-C handling, as an interactive shell would.
+    # The test runner may itself ignore SIGINT (a background job) or SIGHUP (run under nohup);
+    # give the child Python's ordinary handling of both, as an interactive shell would.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def clean_stderr(text: str) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import assert_error, assert_ok, normkit_summary, run, write_dataset
+from conftest import assert_error, assert_ok, normkit_error, normkit_summary, run, write_dataset
 
 import normkit
 from normkit.io.dataset import expand_inputs, natural_key
@@ -301,7 +301,8 @@ def test_integers_and_decimals_in_a_data_set_combine_into_a_type_of_every_value(
     pq.write_table(pa.table({"k": integers}), tmp_path / "ds" / "p1.parquet")
     fractions = pa.array([decimal.Decimal("5.25"), decimal.Decimal("6.50")], decimals)
     pq.write_table(pa.table({"k": fractions}), tmp_path / "ds" / "p2.parquet")
-    normkit_summary("fit", tmp_path / "ds", "-o", tmp_path / "all.json")
+    # Chosen by name: chosen by their type, integers beyond int64 are refused as identifiers.
+    normkit_summary("fit", tmp_path / "ds", "--columns", "k", "-o", tmp_path / "all.json")
     whole = json.loads((tmp_path / "all.json").read_text())["columns"][0]
     assert whole["dtype"] == combined
     assert (whole["min"], whole["max"]) == (
@@ -310,7 +311,7 @@ def test_integers_and_decimals_in_a_data_set_combine_into_a_type_of_every_value(
     )
     shards = [tmp_path / "p1.json", tmp_path / "p2.json"]
     for path, shard in zip(sorted((tmp_path / "ds").iterdir()), shards, strict=True):
-        normkit_summary("fit", path, "-o", shard)
+        normkit_summary("fit", path, "--columns", "k", "-o", shard)
     normkit_summary("merge-stats", *shards, "-o", tmp_path / "merged.json")
     merged = json.loads((tmp_path / "merged.json").read_text())["columns"][0]
     assert (merged["dtype"], merged["min"], merged["max"]) == (combined, whole["min"], whole["max"])
@@ -323,7 +324,10 @@ def test_uint64_beside_a_signed_integer_combines_into_a_type_of_every_value(tmp_
         pa.table({"k": pa.array([2**64 - 1, 4], pa.uint64())}), tmp_path / "ds" / "1.parquet"
     )
     pq.write_table(pa.table({"k": pa.array([-1, 6], pa.int8())}), tmp_path / "ds" / "2.parquet")
-    normkit_summary("fit", tmp_path / "ds", "-o", tmp_path / "all.json")
+    assert "'k' at data row 1: 1.8446744073709552e+19 is an integer beyond int64" in normkit_error(
+        1, "fit", tmp_path / "ds", "-o", tmp_path / "all.json"
+    )
+    normkit_summary("fit", tmp_path / "ds", "--columns", "k", "-o", tmp_path / "all.json")
     column = json.loads((tmp_path / "all.json").read_text())["columns"][0]
     assert (column["dtype"], column["min"], column["max"]) == ("decimal128(20, 0)", -1.0, 2.0**64)
     normkit_summary(
