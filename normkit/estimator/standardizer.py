@@ -509,9 +509,10 @@ class Standardizer(MetadataConsumer):
             if named or self.__dict__.get("_named_fit"):
                 _warn_feature_names(named, stacklevel=3)
             table = table.rename_columns(self._names_by_position())
-        elif named and started:
-            # A column the first batch did not have would be left out of the statistics, and
-            # passed through raw by transform: refused, as scikit-learn refuses it.
+        elif named:
+            # A column the first batch did not have (or the statistics continued: fitted,
+            # loaded) would be left out of the statistics, and passed through raw by
+            # transform: refused, as scikit-learn refuses it.
             known = set(fitted)
             new = [name for name in table.schema.names if name not in known]
             given = set(table.schema.names)

@@ -186,6 +186,11 @@ def test_partial_fit_refuses_a_column_the_first_batches_did_not_have(mixed_frame
         loaded.partial_fit(later.drop(columns=["id", "label"]))
     loaded.partial_fit(later.assign(code=["2"] * len(later)))
     stats.partial_fit(later[list(reversed(later.columns))])
+    # After a fit, or statistics loaded: a column they did not have is refused too (it was
+    # left out of the statistics without a word).
+    for done in (Standardizer(exclude=["id"]).fit(first), loaded):
+        with pytest.raises(SchemaError, match=r"column 'extra' was not in the batches fitted"):
+            done.partial_fit(later.assign(extra=1.0))
     # Fitted on arrays (no names), a table of another width is refused by its width.
     arrays = Standardizer().partial_fit(np.arange(100.0).reshape(50, 2))
     with pytest.raises(SchemaError, match="X has 3 features, but Standardizer is expecting 2"):
