@@ -45,7 +45,13 @@ from .. import params
 from ..errors import OptionError, OutputError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
-from ..io.dataset import dataset_dtypes, expand_inputs, open_dataset, reference_schema
+from ..io.dataset import (
+    dataset_dtypes,
+    expand_inputs,
+    open_dataset,
+    reference_reader,
+    reference_schema,
+)
 from ..io.files import check_output_path, umask
 from ..io.formats import STDIO, Format, resolve_format
 from ..io.options import ReadOptions
@@ -59,6 +65,7 @@ from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .recipes import refuse_mixed_scales
 from .sources import (
+    IdentifierCheck,
     about_stat_file,
     check_stat_columns,
     detected_dialect,
@@ -249,6 +256,9 @@ def fit_dask(
         estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)
     dtypes = dataset_dtypes(sources, names)
+    # As fit_files: chosen by its type, a typed column's integer beyond int64 is refused.
+    typed, by_type = reference_reader(sources).typed, estimator.columns is None
+    identifiers = IdentifierCheck(dtypes, names) if typed and by_type else None
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
     schema = reference_schema(sources)  # as fit_files: a column empty in the first file typed
@@ -276,6 +286,7 @@ def fit_dask(
             ema=ema,
             categories=categories,
             weight_column=weight_column,
+            identifiers=identifiers,
             pure=False,
         )
         actual = _starts(_gather(client, client.map(_rows, parts, pure=False), progress))
@@ -295,6 +306,7 @@ def fit_dask(
                     ema,
                     categories,
                     weight_column,
+                    identifiers,
                     pure=False,
                 )
         level = parts

@@ -33,7 +33,7 @@ from ..io.options import ReadOptions
 from ..stats.fitted import FittedStats, StatsOptions
 from ..stats.shift import check_shift
 from .categories import add_counts, count_batches
-from .sources import describe_source
+from .sources import IdentifierCheck, describe_source
 
 __all__ = ["PartFit", "combine_parts", "count_rows", "fit_part", "stats_from_parts"]
 
@@ -76,6 +76,7 @@ def fit_part(
     ema: EmaOptions | None,
     categories: Sequence[str] = (),
     weight_column: str | None = None,
+    identifiers: IdentifierCheck | None = None,
 ) -> PartFit:
     """Fit one file of a data set.
 
@@ -95,6 +96,8 @@ def fit_part(
     weight_column : str or None
         The rows' sample weights (then ``ema`` must be None: weighted fits have no running
         statistics).
+    identifiers : IdentifierCheck or None
+        Refuses an integer beyond int64 in a typed column chosen by its type, as a local fit.
 
     Returns
     -------
@@ -120,7 +123,10 @@ def fit_part(
                 weights = None
                 if weight_column is not None:
                     weights = to_float64(batch.column(weight_column))
-                accumulator.update([to_float64(batch.column(name)) for name in names], weights)
+                columns = [to_float64(batch.column(name)) for name in names]
+                accumulator.update(columns, weights)
+                if identifiers is not None:
+                    identifiers(columns, accumulator.rows_in_part - batch.num_rows)
     except DataError as exc:
         raise exc.within(source.name) from None
     result = accumulator.finish()

@@ -621,3 +621,18 @@ def test_files_on_different_scales_by_their_records_are_refused(tmp_path, on_clu
     with pytest.raises(normkit.InputError, match="rows would mix two scales"):
         fit_dask(tmp_path / "set", cluster=on_cluster, output=tmp_path / "s.json")
     assert not (tmp_path / "s.json").exists()
+
+
+def test_identifiers_beyond_int64_are_refused_on_a_worker_as_in_a_local_fit(tmp_path, on_cluster):
+    # The local engine refuses a uint64 id beyond int64 chosen by its type; the Dask engine
+    # normalized it, rounded to float64.
+    (tmp_path / "ds").mkdir()
+    ids = pa.array([5, 2**64 - 2, 2**64 - 1], pa.uint64())
+    pq.write_table(pa.table({"x": [1.0, 2.0, 3.0], "id": ids}), tmp_path / "ds" / "a.parquet")
+    message = r"column 'id' at data row 2: 1.8446744073709552e\+19 is an integer beyond int64"
+    with pytest.raises(normkit.DataError, match=message):
+        fit_dask(tmp_path / "ds", Standardizer(), cluster=on_cluster)
+    with pytest.raises(normkit.DataError, match=message):
+        normkit.fit_files([tmp_path / "ds"], Standardizer())
+    chosen = fit_dask(tmp_path / "ds", Standardizer(columns=["x", "id"]), cluster=on_cluster)
+    assert list(chosen.columns_) == ["x", "id"]
