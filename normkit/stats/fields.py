@@ -519,6 +519,8 @@ READ = Section(
             "The bytes of CSV per block given to the fit, larger than the default (for longer rows): later jobs read with it (null: the default).",
             lambda s, _: s.read.block_size,
             rule="csv.block_size",
+            # Absent where not given: a file, and its fingerprint, as before the key existed.
+            written=lambda s, _: s.read.block_size is not None,
             default=None,
         ),
     ),
