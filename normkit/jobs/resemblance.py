@@ -23,6 +23,7 @@ __all__ = [
     "LOOK_ROWS",
     "Resemblance",
     "affine_image",
+    "first_rows",
     "looked_at",
     "looks_at",
     "nan_quantiles",
@@ -150,12 +151,13 @@ class Resemblance:
 
     def update(self, rows: np.ndarray) -> None:
         """Look at the first :data:`LOOK_ROWS` rows of a batch (a row of ``rows`` per record, a
-        column per name; NaN: missing). ``rows``, a float64 array of the caller's, is
-        overwritten: a batch of many columns is looked at without a copy of it."""
-        d = rows[:LOOK_ROWS]
+        column per name; NaN: missing), and for an inverse at the first :func:`first_rows` of
+        the input's first batch for the runs of a batch mode. ``rows``, a float64 array of the
+        caller's, is overwritten: a batch of many columns is looked at without a copy of it."""
         if self._first:
             self._first = False
-            self.batches = batch_runs(d)
+            self.batches = batch_runs(rows[:RUN_ROWS], self.affine.gamma, self.affine.beta)
+        d = rows[:LOOK_ROWS]
         if self._room > 0:
             kept = d[: self._room].copy()
             self._kept.append(kept)
@@ -290,20 +292,22 @@ class Resemblance:
         )
 
     def _refuse_batches(self, name: str) -> None:
-        """Refuse an input to invert whose first rows are runs of one length with one mean and
-        one standard deviation (:attr:`batches`): what a transform in batch mode writes."""
+        """Refuse an input to invert whose first rows are runs of one length, each with mean
+        beta and a spread of at most |gamma| (:attr:`batches`): what a transform in batch mode
+        writes."""
         runs = self.batches
         assert runs is not None
         column = self.names[runs.column]
         raise InputError(
-            f"{name} looks like the output of a transform in batch mode: in each column its "
-            f"first rows come in runs of {runs.length} with one mean (column {column!r}: "
-            f"{runs.mean:.3g} in each, standard deviation about {runs.std:.4g}), as when each "
-            "batch is normalized with statistics of its own, which cannot be inverted; a CSV "
-            "does not record how it was made",
+            f"{name} looks like the output of a transform in batch mode: its first rows come "
+            f"in runs of {runs.length}, each with mean beta and a standard deviation of at most "
+            f"|gamma| in every column (column {column!r}: mean {runs.mean:.3g}, standard "
+            f"deviation {runs.std:.4g} in the first run), as when each batch is normalized with "
+            "statistics of its own, which cannot be inverted; a CSV does not record how it was "
+            "made",
             param="assume_normalized",
             hints=(
-                "invert the output of a frozen transform (normkit transform --mode frozen)",
+                "invert what a frozen transform writes (transform's default mode)",
                 f"invert it all the same ({param('assume_normalized', True)})",
             ),
         )
@@ -438,16 +442,30 @@ OTHER_BETA = 0.4
 #: Columns of the first rows that :func:`batch_runs` looks at.
 RUN_COLUMNS = 64
 
-#: How equal the runs' means and standard deviations must be, relative to the standard
-#: deviation: as computed from the same values rounded to 17 digits, far from anything data
-#: that was not normalized run by run comes near.
+#: Rows of an input's first batch that :func:`batch_runs` looks at: runs of up to a quarter
+#: of them show (at least four runs are asked for); fewer for wide data (:func:`first_rows`).
+RUN_ROWS = 4 * LOOK_ROWS
+
+
+def first_rows(n_columns: int) -> int:
+    """Rows of an input's first batch to look at (those of the others: :data:`LOOK_ROWS`):
+    :data:`RUN_ROWS` where they hold at most a quarter of a million values, else fewer, down to
+    :data:`LOOK_ROWS`."""
+    return max(LOOK_ROWS, min(RUN_ROWS, (RUN_ROWS * RUN_COLUMNS) // max(n_columns, 1)))
+
+
+#: How equal a run's mean must be to beta, relative to gamma: as computed from the same values
+#: rounded to 17 digits, far from anything data that was not normalized run by run comes near.
 RUN_TOLERANCE = 1e-9
+
+#: Runs a length must make within the rows looked at to be told.
+MIN_RUNS = 4
 
 
 @dataclass(frozen=True)
 class BatchRuns:
-    """Runs of ``length`` rows with one mean in every column (``column``'s: ``mean``, and the
-    first run's standard deviation ``std``)."""
+    """Runs of ``length`` rows, each with mean beta (``column``'s: ``mean``) in every column, and
+    a standard deviation of at most |gamma| (``column``'s first run: ``std``)."""
 
     length: int
     column: int
@@ -455,48 +473,50 @@ class BatchRuns:
     std: float
 
 
-def batch_runs(rows: np.ndarray) -> BatchRuns | None:
+def batch_runs(rows: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> BatchRuns | None:
     """The runs a transform in batch mode leaves in its output's first ``rows`` (a row per
-    record, NaN missing), if they show: a length of at least two rows, twice or more within
-    them, such that in each column (of the first :data:`RUN_COLUMNS`) with two values or more in
-    every run, the runs have one mean (beta; :data:`RUN_TOLERANCE`), in one such column at
-    least, and two runs in all to compare with the first. Their standard deviations are alike,
-    not equal: BatchNorm's eps shrinks each run's by a factor of its own. Runs that hold the
-    same values (data repeated, or balanced as a designed experiment is, whose frozen transform
-    has runs alike too) tell nothing; the batch mode's differ, each normalized with statistics
-    of its own."""
+    record, NaN missing; ``gamma`` and ``beta`` of each column), if they show.
+
+    Each batch normalized with its own statistics, ``gamma * (x - mean) / sqrt(var + eps) +
+    beta``, has mean beta exactly and a standard deviation of |gamma| at most (eps shrinks it).
+    So: a length of at least two rows, making :data:`MIN_RUNS` runs or more, such that in each
+    column (of the first :data:`RUN_COLUMNS`) with two values or more in every run, every run
+    has mean beta (:data:`RUN_TOLERANCE`) and a standard deviation of at most |gamma|; one such
+    column at least. A frozen transform's runs with mean beta everywhere (shares that add up
+    to a whole in each group) scatter their spreads about |gamma|, some above it. Runs that
+    hold the same values (data repeated, or balanced as a designed experiment is) tell
+    nothing: one column at least must differ between the first two runs, as each batch
+    normalized on its own does."""
     x = rows[:, :RUN_COLUMNS]
+    width = np.abs(np.asarray(gamma, np.float64)[: x.shape[1]])
+    beta = np.asarray(beta, np.float64)[: x.shape[1]]
     n = len(x)
     valid = ~np.isnan(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        center = np.nan_to_num(np.nanmean(np.where(valid, x, np.nan), axis=0))
-    x = np.where(valid, x - center, 0.0)
+    x = np.where(valid, x - beta, 0.0)  # a run's mean is then 0
     zero = np.zeros((1, x.shape[1]))
     counts = np.concatenate([zero, np.cumsum(valid, axis=0)])
     sums = np.concatenate([zero, np.cumsum(x, axis=0)])
     squares = np.concatenate([zero, np.cumsum(x * x, axis=0)])
-    for length in range(2, n // 2 + 1):
+    tolerance = RUN_TOLERANCE * width
+    for length in range(2, n // MIN_RUNS + 1):
         at = np.arange(n // length + 1) * length
         count = np.diff(counts[at], axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.diff(sums[at], axis=0) / count
-            std = np.sqrt(np.maximum(np.diff(squares[at], axis=0) / count - mean * mean, 0.0))
-        usable = (count >= 2).all(axis=0) & (std[0] > 0)
+        usable = (count >= 2).all(axis=0) & (width > 0)
         if not usable.any():
             continue
-        tolerance = RUN_TOLERANCE * std[0, usable]
-        if (np.abs(mean[:, usable] - mean[0, usable]) > tolerance).any():
-            continue
-        if usable.sum() * (len(at) - 2) < 2:  # one comparison: a chance in a billion
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.diff(sums[at], axis=0)[:, usable] / count[:, usable]
+            if (np.abs(mean) > tolerance[usable]).any():
+                continue
+            var = np.diff(squares[at], axis=0)[:, usable] / count[:, usable]
+        if (np.sqrt(np.maximum(var, 0.0)) > width[usable] * (1 + RUN_TOLERANCE)).any():
             continue
         first, second = (np.sort(x[k * length : (k + 1) * length], axis=0) for k in (0, 1))
-        alike = np.abs(first - second) <= RUN_TOLERANCE * np.where(std[0] > 0, std[0], 1.0)
-        if alike[:, usable].all():
+        differ = (np.abs(first - second) > tolerance).any(axis=0) & usable
+        if not differ.any():
             continue
-        j = int(np.argmax(usable))
-        beta = mean[0, j] + center[j]
-        beta = 0.0 if abs(beta) <= RUN_TOLERANCE * std[0, j] else float(beta)  # 0, not 7e-16
-        return BatchRuns(length, j, beta, float(std[0, j]))
+        j = int(np.argmax(differ))
+        return BatchRuns(length, j, float(beta[j]), float(np.sqrt(var[0, usable[:j].sum()])))
     return None
 
 
@@ -560,7 +580,8 @@ def looked_at(
         if look is not None:
             i = seen[name] = seen.get(name, -1) + 1
             if looks_at(i):
-                look.update(rows_float64(batch.select(names).slice(0, LOOK_ROWS)))
+                rows = first_rows(len(names)) if i == 0 else LOOK_ROWS
+                look.update(rows_float64(batch.select(names).slice(0, rows)))
             if i == 0 and first_look is not None:
                 first_look(name)
         yield batch

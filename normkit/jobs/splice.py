@@ -19,7 +19,7 @@ from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.sinks import Sink
 from ..stats.fitted import Affine
-from .resemblance import LOOK_ROWS, Resemblance, looks_at
+from .resemblance import LOOK_ROWS, Resemblance, first_rows, looks_at
 
 __all__ = ["cell", "rewritable", "rewrite_csv"]
 
@@ -78,7 +78,9 @@ def rewrite_csv(
         look = looks.get(source.name)
 
         def wanted(batches: range, look: Resemblance | None = look) -> int:
-            return LOOK_ROWS if look is not None and any(map(looks_at, batches)) else 0
+            if look is None or not any(map(looks_at, batches)):
+                return 0
+            return first_rows(len(names)) if 0 in batches else LOOK_ROWS
 
         try:
             for part in source.rewritten(names, plan, wanted):

@@ -304,8 +304,9 @@ def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_s
         line = refused(1, "inverse", z, "-s", stats, *affine, "-o", back)
         beta = 2 if affine else 0
         assert line.startswith(
-            f"{ERROR}{z} looks like the output of a transform in batch mode: in each column its "
-            f"first rows come in runs of {batch_size} with one mean (column 'a': {beta} in each"
+            f"{ERROR}{z} looks like the output of a transform in batch mode: its first rows come "
+            f"in runs of {batch_size}, each with mean beta and a standard deviation of at most "
+            f"|gamma| in every column (column 'a': mean {beta}, standard deviation "
         ), line
         assert line.endswith("invert it all the same (--assume-normalized)")
         assert not back.exists()
@@ -318,6 +319,22 @@ def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_s
     piped(z, train, "-s", stats)
     ok("inverse", z, "-s", stats, "-o", back)
     np.testing.assert_allclose(pd.read_csv(back), design, rtol=1e-12)
+    # Runs of one mean in every column, as a frozen transform makes them too: shares adding
+    # up to 100 in each group of 4 parties; pairs mirrored about the mean; counts of 0 to 2.
+    # Each run's spread is not bounded by gamma as a batch's is: inverted (the first version
+    # refused them).
+    shares = rng.dirichlet(np.ones(4), 1500) * 100
+    mirrored = np.repeat(rng.normal(0, 1, 3000), 2) * np.tile([1.0, -1.0], 3000) + 7
+    for frame in (
+        pd.DataFrame({"party": np.tile([1.0, 2, 3, 4], 1500), "share": shares.ravel()}),
+        pd.DataFrame({"x": mirrored, "y": 3 - mirrored}),
+        pd.DataFrame(rng.integers(0, 3, (6000, 2)).astype(float), columns=["a", "b"]),
+    ):
+        frame.to_csv(train, index=False)
+        ok("fit", train, "-o", stats)
+        piped(z, train, "-s", stats)
+        ok("inverse", z, "-s", stats, "-o", back)
+        np.testing.assert_allclose(pd.read_csv(back), frame, rtol=1e-12, atol=1e-12)
 
 
 def test_a_weighted_fit_s_spread_is_over_the_weights_when_an_input_has_no_record(tmp_path):
