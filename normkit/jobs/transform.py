@@ -13,6 +13,7 @@ import pyarrow as pa
 from .. import params
 from ..errors import (
     DataError,
+    InputError,
     NormkitError,
     OptionError,
     infinite_output_error,
@@ -355,8 +356,20 @@ def transform_file(
             # Written to a reader that has it at once (standard output, a pipe), an output
             # cannot be taken back: an input is judged by its first rows, before they go.
             # (``sink``: the output the batches are written to, open by then.)
-            if not sink.retractable:
+            if sink.retractable:
+                return
+            try:
                 looks[name].refuse(name, allowed)
+            except InputError as exc:
+                raise type(exc)(
+                    f"{exc.message} (judged by its first rows: an output to a pipe cannot wait "
+                    "for the rest)",
+                    param=exc.param,
+                    hints=(
+                        *exc.hints,
+                        "write the output to a file, judged on rows from all over the input",
+                    ),
+                ) from None
 
         if normalizer is None:
             # One output batch per input batch: an infinite output is told from an overflow by its

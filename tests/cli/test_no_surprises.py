@@ -928,6 +928,9 @@ def test_a_refusal_into_a_pipe_comes_before_any_row(tmp_path, command, output):
     assert proc.stdout == b""
     what = "looks normalized already" if command == "transform" else "does not look normalized"
     assert proc.stderr.decode().startswith(f"{ERROR}<stdin> {what}")
+    assert proc.stderr.decode().endswith(
+        "or write the output to a file, judged on rows from all over the input\n"
+    )
 
 
 @pytest.mark.parametrize("shift", [-3.0, 0.5, 4.0])
