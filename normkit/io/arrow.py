@@ -158,23 +158,20 @@ def common_type(names: Sequence[str]) -> str:
     """The type (as ``str(type)`` writes it) that holds the values of columns of the types
     ``names`` (the files of a data set, the shards of merged statistics): the one type if they
     agree, else Arrow's promotion of their numeric types (uint8 and int16: int16; an integer and
-    a float: double), where integers beside decimals, or uint64 beside a signed integer, count as
-    the decimals that hold every value of their type (int64 and decimal128(5, 2):
-    decimal128(21, 2); uint64 and int8: decimal128(20, 0)); ``null`` types (columns without
-    values) count for nothing."""
+    a float: double; uint64 and int64: int64, whose values beyond it a fit refuses as
+    identifiers), where integers beside decimals count as the decimals that hold every value of
+    their type (int64 and decimal128(5, 2): decimal128(21, 2)); ``null`` types (columns
+    without values) count for nothing."""
     distinct = list(dict.fromkeys(n for n in names if n != "null"))
     if len(distinct) <= 1:
         return distinct[0] if distinct else "null"
     types = [numeric_type_named(n) for n in distinct]
     if any(t is None for t in types):
         return "double"
-    if any(map(pa.types.is_decimal, types)) or (
-        pa.uint64() in types and any(map(pa.types.is_signed_integer, types))
-    ):
+    if any(map(pa.types.is_decimal, types)):
         # Arrow promotes an integer beside a decimal as a decimal of a digit too few for its
-        # largest values from int16 up (int64: 18, but 2**63 - 1 has 19), and uint64 beside a
-        # signed integer as int64, which holds half its values: as the decimal that holds
-        # every value of the integer type, the promotion holds them all.
+        # largest values from int16 up (int64: 18, but 2**63 - 1 has 19): as the decimal that
+        # holds every value of the integer type, the promotion holds them all.
         types = [_integer_digits(t) if pa.types.is_integer(t) else t for t in types]
     try:
         schema = pa.unify_schemas(

@@ -270,12 +270,14 @@ class IdentifierCheck:
 
 
 def _holds_beyond_int64(dtype: str) -> bool:
+    """uint64, a decimal of scale 0 and 19 digits or more, and int64: the type of a column
+    whose files are int64 and uint64 (Arrow's promotion of the two)."""
     t = numeric_type_named(dtype)
     if t is None:
         return False
     if pa.types.is_decimal(t):
         return t.scale <= 0 and t.precision - t.scale >= 19
-    return t == pa.uint64()
+    return t in (pa.uint64(), pa.int64())
 
 
 def require_rows(rows: int, sources: Sequence[Reader]) -> None:
