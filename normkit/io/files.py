@@ -355,8 +355,15 @@ def same_file(a: str, b: str) -> bool:
 
 
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """The same file, through links, or the same path (a file that does not exist yet)."""
-    return same_file(os.fspath(a), os.fspath(b)) or os.path.abspath(a) == os.path.abspath(b)
+    """The same file, through links, or the same path (a file that does not exist yet); or
+    the same descriptor (``-`` and ``/dev/stdout`` are standard output)."""
+    a, b = os.fspath(a), os.fspath(b)
+    streams = [1 if p == STDIO else descriptor_of(p) for p in (a, b)]
+    if None not in streams:
+        return streams[0] == streams[1]
+    if STDIO in (a, b):
+        return False
+    return same_file(a, b) or os.path.abspath(a) == os.path.abspath(b)
 
 
 def umask() -> int:

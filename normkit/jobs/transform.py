@@ -238,9 +238,9 @@ def transform_file(
     output = os.fspath(output)
     save_stats = options.save_stats
     sources = open_dataset(input, read)
-    if save_stats is not None and output != STDIO and same_path(output, save_stats):
+    if save_stats is not None and same_path(output, save_stats):
         raise OptionError(
-            f"{save_stats}: {param('save_stats')} and the output are the same file",
+            f"{save_stats}: {param('save_stats')} and the output are the same file or stream",
             param="save_stats",
         )
     if save_stats is not None:

@@ -28,7 +28,7 @@ from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, StatsFileError
 from ..io.files import AtomicFile, os_reason, refuse_stdin, standard_output
-from ..io.formats import STDIO, format_named
+from ..io.formats import STDIO, descriptor_of, format_named
 from ..io.options import ReadSettings
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions, is_order_of
@@ -165,6 +165,15 @@ class Staged:
         self.path, self._text, self._file = path, text, file
 
     def commit(self) -> None:
+        if self._file is None and self.path != STDIO:  # a descriptor: written through now
+            try:
+                with AtomicFile(self.path) as out:
+                    out.stream.write(self._text.encode("utf-8"))
+            except OSError as exc:
+                raise OutputError(
+                    f"{self.path}: cannot write the stat file: {os_reason(exc)}"
+                ) from None
+            return
         if self._file is None:
             standard_output()
             try:
@@ -199,7 +208,7 @@ def stage(stats: FittedStats, path: str | os.PathLike[str]) -> Staged:
     # (its JSON text reads back as the same document).
     _Reader(os.fspath(path)).stats(doc)
     path = os.fspath(path)
-    if path == STDIO:
+    if path == STDIO or descriptor_of(path) is not None:  # written at the commit, not before
         return Staged(path, text, None)
     try:
         out = AtomicFile(path)

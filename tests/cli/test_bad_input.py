@@ -701,7 +701,7 @@ LATE_CASES: dict[str, Case] = {
             str(d / "out.csv"),
         ],
         2,
-        "normkit: error: {dir}/out.csv: --save-stats and the output are the same file",
+        "normkit: error: {dir}/out.csv: --save-stats and the output are the same file or stream",
     ),
     "save-stats is the stat file": Case(
         lambda d: [

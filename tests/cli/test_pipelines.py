@@ -507,3 +507,25 @@ def test_a_path_naming_a_descriptor_writes_through_it(tmp_path, path, descriptor
     shell = f"{SCRIPT} fit {SAMPLE_CSV} -q -o {path} {descriptor}>> {shlex.quote(str(log))}"
     assert subprocess.run(["bash", "-c", shell], check=False).returncode == 0
     assert log.read_text().count('"format": "normkit.stats"') == 1
+
+
+@pytest.mark.parametrize(("output", "save"), [("-", "/dev/stdout"), ("/dev/stdout", "-")])
+def test_statistics_saved_to_the_output_s_stream_are_refused(tmp_path, output, save):
+    # Both to standard output: the stat file's JSON went out before or among the rows, exit 0.
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    args = ("--mode", "batch", "--save-stats", save, "-o", output)
+    proc = run_normkit("transform", SAMPLE_CSV, "-s", stats, *args)
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert proc.stderr.decode() == (
+        f"normkit: error: {save}: --save-stats and the output are the same file or stream\n"
+    )
+    # To another descriptor, the statistics land whole once the output has.
+    shell = (
+        f"{SCRIPT} transform {SAMPLE_CSV} -s {stats} --mode batch -q -o - --save-stats /dev/fd/5"
+    )
+    proc = subprocess.run(
+        ["bash", "-c", f"{shell} 5>{tmp_path / 'next.json'}"], capture_output=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "next.json").read_text())["format"] == "normkit.stats"
