@@ -56,9 +56,10 @@ def signals_deferred():
         yield
         return
     pending: list[int] = []
-    saved = {
-        s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in ENDING_SIGNALS
-    }
+    # Only handlers Python can put back: one a host program installed in C (None here) is
+    # left alone, and so is an ignored signal.
+    held = [s for s in ENDING_SIGNALS if signal.getsignal(s) not in (None, signal.SIG_IGN)]
+    saved = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in held}
     try:
         yield
     finally:
