@@ -6,13 +6,23 @@ the population (ddof 0) variance, which its ``partial_fit`` merges on, and its `
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import OptionError, StatsFileError
 from ..stats.validation import field_problem
 
-__all__ = ["check_scaler_values", "population_var", "samples_seen", "scale_options"]
+if TYPE_CHECKING:
+    from ..stats.fitted import FittedStats
+
+__all__ = [
+    "check_scaler_stats",
+    "check_scaler_values",
+    "population_var",
+    "samples_seen",
+    "scale_options",
+]
 
 #: A StandardScaler's attributes, and the stat file's fields that hold them.
 _FIELDS = {"n_samples_seen_": "count", "mean_": "mean", "var_": "var", "scale_": "scale"}
@@ -40,6 +50,23 @@ def check_scaler_values(values: dict[str, np.ndarray | None], names: Sequence[st
             f"{key!r} must be: normkit cannot hold these statistics",
             hints=("fit the StandardScaler again on the data",),
         )
+
+
+def check_scaler_stats(stats: FittedStats) -> None:
+    """Refuse statistics taken from a StandardScaler that a stat file may not hold together (a
+    ``scale_`` that is not ``sqrt(var_ + eps)`` for one eps in every column: one of them
+    changed by hand), by the check a stat file is read by, so that they fail here rather than
+    transform wrongly and fail when saved."""
+    from ..stats import statfile
+
+    try:
+        statfile.parse(statfile.to_text(stats))
+    except StatsFileError as exc:
+        problem = exc.message.split("stat file: ", 1)[-1]  # without "inconsistent stat file"
+        raise OptionError(
+            f"the StandardScaler's statistics do not hold together: {problem}",
+            hints=("fit the StandardScaler again on the data",),
+        ) from None
 
 
 def population_var(var: np.ndarray, ddof: int, count: np.ndarray) -> np.ndarray:

@@ -56,7 +56,13 @@ from .apply import (
 )
 from .numbers import not_a_number, refuse_non_numbers
 from .routing import MetadataConsumer
-from .scaler import check_scaler_values, population_var, samples_seen, scale_options
+from .scaler import (
+    check_scaler_stats,
+    check_scaler_values,
+    population_var,
+    samples_seen,
+    scale_options,
+)
 from .tables import (
     OUTPUTS,
     as_output,
@@ -1189,6 +1195,7 @@ class Standardizer(MetadataConsumer):
             var=var.copy() if keep else None,
             scale=scale.copy() if keep else None,
         )
+        check_scaler_stats(stats)
         self = cls.from_stats(stats, with_mean=scaler.with_mean, with_std=scaler.with_std, ema=None)
         if not named:  # as fitted on an array: no feature names, columns taken by position
             del self.feature_names_in_

@@ -81,3 +81,17 @@ def test_save_names_an_infinite_mean_as_infinite(tmp_path):
         stats = FittedStats.build(["a"], ["double"], moments, 3)
         with pytest.raises(StatsFileError, match=f"'mean' must be a finite number, not {mean}$"):
             normkit.save(stats, tmp_path / "s.json")
+
+
+@pytest.mark.parametrize("factor", [2.0, 1.5])
+def test_a_scale_that_is_not_the_square_root_of_the_variance_is_refused(wine, factor):
+    # Each value allowed alone, together they contradict one another: taken, transform scaled
+    # by the wrong amount, and only save refused them ("scale is not sqrt(var)").
+    scaler = StandardScaler().fit(wine)
+    scaler.scale_[3] *= factor
+    with pytest.raises(OptionError) as info:
+        Standardizer.from_sklearn(scaler)
+    assert str(info.value).startswith(
+        "the StandardScaler's statistics do not hold together: column 'alcalinity_of_ash': scale "
+    )
+    assert str(info.value).endswith("fit the StandardScaler again on the data")
