@@ -82,6 +82,13 @@ def natural_key(path: str) -> tuple:
 _NAMED_ONLY = (".txt", ".txt.gz", ".txt.bz2", ".txt.zst")
 
 
+def _named_by(pattern: str, path: str) -> bool:
+    """Whether ``pattern`` names the extension of ``path``, one read only where named
+    (``data/*.txt``)."""
+    suffix = next((s for s in _NAMED_ONLY if path.lower().endswith(s)), None)
+    return suffix is not None and os.path.basename(pattern).lower().endswith(suffix)
+
+
 def _is_data_file(name: str, format: str | Format | None) -> bool:
     if name.startswith(IGNORED_PREFIXES):
         return False
@@ -190,9 +197,17 @@ def expand_inputs(
                         relative = os.path.relpath(d.path, root)
                         partition = _partition(os.path.dirname(relative))
                         found.append((relative, DataFile(d.path, partition)))
-                else:
+                elif _is_data_file(os.path.basename(match), format) or _named_by(path, match):
+                    # The files a directory's walk reads, and those the pattern names by their
+                    # extension (*.txt): not a README.md or notes.txt that 'data/*' matches.
                     relative = os.path.relpath(match, root)
                     found.append((relative, DataFile(match, _partition(os.path.dirname(relative)))))
+            if not found:
+                raise InputError(
+                    f"{path}: the pattern matches no data file (CSV, Parquet or Arrow files by "
+                    "their extension)",
+                    hints=(f"name the format with {param('format')} to read others",),
+                )
             files.extend(data for _, data in sorted(found, key=lambda item: natural_key(item[0])))
         else:
             files.append(DataFile(path))

@@ -108,6 +108,21 @@ def test_a_glob_pattern_and_a_list_of_files(tmp_path, data):
     assert [s["path"] for s in whole["provenance"]["sources"]] == [str(p) for p in paths]
 
 
+def test_a_glob_reads_the_files_a_directory_reads_and_those_it_names(tmp_path):
+    # 'ds/*' read notes.txt as CSV (its rows fitted, exit 0) and README.md (refused, blaming
+    # a.csv), files the walk of ds skips.
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "a.csv").write_text("a,b\n1,2\n2,4\n3,5\n")
+    (tmp_path / "ds" / "notes.txt").write_text("a,b\n1000,1000\n")
+    (tmp_path / "ds" / "README.md").write_text("hello\n")
+    files = [f.path for f in expand_inputs([f"{tmp_path}/ds/*"])]
+    assert files == [f.path for f in expand_inputs([tmp_path / "ds"])] == [f"{tmp_path}/ds/a.csv"]
+    assert [f.path for f in expand_inputs([f"{tmp_path}/ds/*.txt"])] == [f"{tmp_path}/ds/notes.txt"]
+    with pytest.raises(normkit.InputError, match=r"\*\.md: the pattern matches no data file"):
+        expand_inputs([f"{tmp_path}/ds/*.md"])
+    assert len(expand_inputs([f"{tmp_path}/ds/*"], format="csv")) == 3
+
+
 def test_directory_fit_equals_the_fit_of_the_concatenated_file(tmp_path, data):
     write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     data.to_csv(tmp_path / "all.csv", index=False)
