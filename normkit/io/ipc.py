@@ -33,6 +33,8 @@ class IpcReader(ReaderBase):
         with self._translate_errors():
             reader = self._open_ipc()
             schema = reader.schema
+            if isinstance(reader, ipc.RecordBatchFileReader) and reader.num_record_batches == 0:
+                self.has_rows = False  # an empty part of a data set: its types tell nothing
             if self.is_stream:
                 self._ipc_reader = reader  # a pipe cannot be opened twice: keep it for batches()
             elif self._raw is not None:

@@ -53,7 +53,11 @@ class ParquetReader(ReaderBase):
 
     def _read_schema(self) -> pa.Schema:
         with self._translate_errors():
-            return self._parquet_file().schema_arrow
+            parquet = self._parquet_file()
+            # A file with no rows is an empty part of a data set, whose types tell nothing (a
+            # writer gives a column of no value the type null, or double).
+            self.has_rows = parquet.metadata.num_rows > 0
+            return parquet.schema_arrow
 
     def count_rows(self) -> int:
         """The number of rows, from the file's metadata."""

@@ -444,3 +444,26 @@ def test_merge_refuses_a_file_given_twice_and_names_a_missing_one(tmp_path, data
     assert_ok(one)
     assert "not merged" not in one.stderr
     assert "ema" in json.loads((tmp_path / "one.json").read_text())
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+def test_an_empty_parquet_or_arrow_part_is_no_part_in_a_transform(tmp_path, suffix):
+    # A file of no rows whose writer typed a column null (or double for an int64 column): fit
+    # took it as an empty part, transform refused it ("has type null, but int64 in ...").
+    (tmp_path / "ds").mkdir()
+    full = pd.DataFrame({"id": [1, 2, 3], "x": [1.0, 2.0, 4.0]})
+    empty = (pd.DataFrame(columns=["id", "x"]), full.iloc[:0].astype("float64"))
+    for i, frame in enumerate((full, *empty)):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        path = tmp_path / "ds" / f"p-{i}{suffix}"
+        if suffix == ".parquet":
+            pq.write_table(table, path)
+        else:
+            with pa.ipc.new_file(path, table.schema) as writer:
+                writer.write_table(table)
+    stats, out = tmp_path / "s.json", tmp_path / "z.parquet"
+    normkit_summary("fit", tmp_path / "ds", "--exclude", "id", "-o", stats)
+    normkit_summary("transform", tmp_path / "ds", "-s", stats, "-o", out)
+    written = pq.read_table(out)
+    assert written.column("id").to_pylist() == [1, 2, 3]
+    assert written.schema.field("id").type == pa.int64()
