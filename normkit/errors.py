@@ -27,6 +27,7 @@ __all__ = [
     "OutputError",
     "SchemaError",
     "StatsFileError",
+    "alike_names",
     "infinite_error",
     "infinite_output_error",
     "infinity_hints",
@@ -88,6 +89,46 @@ def listed(names: Sequence[str], noun: str = "column", limit: int = 10) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     more = f" and {len(names) - limit:,} more" if len(names) > limit else ""
     return f"{noun}{'s' if len(names) > 1 else ''} {shown}{more}"
+
+
+def alike_names(absent: Sequence[str], present: Sequence[str], limit: int = 3) -> tuple[str, ...]:
+    """Hints for names that are not there (``absent``) where the names that are (``present``)
+    hold one they may have meant: the same in another case or with spaces around it ('Price'
+    for 'price '), or the same text in another Unicode form (a 'café' with its accent as a
+    character of its own, NFD, beside one of a single character, NFC: they look alike, and are
+    shown escaped); and a name given whole where it holds a comma (a list of names splits it)."""
+    import unicodedata
+
+    def key(name: str) -> str:
+        return unicodedata.normalize("NFC", name).strip().casefold()
+
+    by_key: dict[str, str] = {}
+    for name in present:
+        by_key.setdefault(key(name), name)
+    hints = []
+    for name in absent:
+        have = by_key.get(key(name))
+        if have is None or have == name:
+            continue
+        if unicodedata.normalize("NFC", have) == unicodedata.normalize("NFC", name):
+            hints.append(
+                f"the input has {have!a}, which is {name!a} in another Unicode form (they look "
+                "alike): write the names alike"
+            )
+        elif have.strip() == name:  # a list of names strips its names
+            hints.append(
+                f"the input has {have!r}: a name with spaces at its ends is written in double "
+                f"quotes in a list of names ('\"{have}\"')"
+            )
+        else:
+            hints.append(f"the input has {have!r}, which differs from {name!r} in case or spaces")
+    split = [p for p in present if "," in p and set(map(str.strip, p.split(","))) & set(absent)]
+    if split:
+        hints.append(
+            f"a name holding a comma is written in double quotes in a list of names "
+            f"('\"{split[0]}\"')"
+        )
+    return tuple(hints[:limit])
 
 
 def python_spelling(name: str, value: str | None) -> str:

@@ -18,7 +18,15 @@ import pyarrow as pa
 from .. import params
 from ..core import kernels
 from ..core.running import BatchSteps, RunningState
-from ..errors import DataError, OptionError, SchemaError, infinite_error, listed, param
+from ..errors import (
+    DataError,
+    OptionError,
+    SchemaError,
+    alike_names,
+    infinite_error,
+    listed,
+    param,
+)
 from ..io.arrow import first_infinite, float64_to_arrow, rechunk, to_float64
 from ..stats.fitted import Affine
 from .numbers import pandas_float64, refuse_non_numbers
@@ -95,14 +103,9 @@ def check_columns(present: Sequence[str], names: Sequence[str], where: str = "")
     if absent:
         prefix = f"{where}: " if where else ""
         which = "no such column" if len(absent) == 1 else "none of them"
-        # A name that differs only in case or spaces around it ('Price' for 'price ').
-        alike = {n.strip().casefold(): n for n in present}
-        near = [(n, alike[n.strip().casefold()]) for n in absent if n.strip().casefold() in alike]
-        hints = tuple(
-            f"the input has {h!r}, which differs from {n!r} in case or spaces" for n, h in near
-        )
         raise SchemaError(
-            f"{prefix}the stat file has {listed(absent)} but the input has {which}", hints=hints[:3]
+            f"{prefix}the stat file has {listed(absent)} but the input has {which}",
+            hints=alike_names(absent, present),
         )
 
 

@@ -31,6 +31,7 @@ from ..errors import (
     DataError,
     OptionError,
     SchemaError,
+    alike_names,
     infinite_error,
     infinite_output_error,
     listed,
@@ -316,7 +317,7 @@ class Standardizer(MetadataConsumer):
                 raise SchemaError(
                     f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})",
                     param=name_of_param,
-                    hints=(f"the input has {listed(names)}",),
+                    hints=(*alike_names(unknown, names), f"the input has {listed(names)}"),
                 )
         excluded = set(exclude)
         if columns is not None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ..errors import InputError, OptionError, SchemaError, param
+from ..errors import InputError, OptionError, SchemaError, alike_names, param
 from .arrow import common_type
 from .files import check_output_path, refuse_duplicates, refuse_overwrite
 from .formats import STDIO, Format, resolve_format
@@ -333,7 +333,10 @@ def _check_same_columns(first: Reader, other: Reader) -> None:
         detail = f"it has an extra column {only_b[0]!r}"
     else:
         detail = "its columns are in another order"
-    raise SchemaError(f"{other.name}: columns differ from {first.name}: {detail}")
+    raise SchemaError(
+        f"{other.name}: columns differ from {first.name}: {detail}",
+        hints=alike_names(only_a, only_b),
+    )
 
 
 class Concatenated:

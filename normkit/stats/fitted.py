@@ -73,7 +73,10 @@ def per_column(
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in names]
         if unknown:
-            raise SchemaError(f"{param(name)}: no fitted {listed(unknown)}", param=name)
+            from ..errors import alike_names  # a refusal's hints only
+
+            message = f"{param(name)}: no fitted {listed(unknown)}"
+            raise SchemaError(message, param=name, hints=alike_names(unknown, names))
         return np.array([float(value.get(n, default)) for n in names])
     return np.full(len(names), float(value))
 

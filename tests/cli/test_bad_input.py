@@ -1150,6 +1150,38 @@ def test_a_column_renamed_only_in_case_or_spaces_is_named(tmp_path):
     )
 
 
+def test_names_that_look_alike_or_need_quotes_are_named(tmp_path):
+    # 'the input has no such column' beside a header showing 'café' (written NFD, fitted NFC);
+    # 'no columns 'b', 'c'' for the column 'b,c'; 'no column 'lead'' for ' lead'.
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    fitted, other = tmp_path / "nfc.csv", tmp_path / "nfd.csv"
+    fitted.write_text(f"{nfc},x\n1,2\n2,3\n4,5\n")
+    other.write_text(f"{nfd},x\n1,2\n")
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", fitted, "-o", stats).returncode == 0
+    proc = run_normkit("transform", other, "-s", stats)
+    assert (
+        proc.stderr.decode()
+        .strip()
+        .endswith(
+            "the input has 'cafe\\u0301', which is 'caf\\xe9' in another Unicode form (they look "
+            "alike): write the names alike"
+        )
+    )
+    data = tmp_path / "names.csv"
+    data.write_text(' lead,a,"b,c"\n1,2,3\n2,3,4\n4,5,7\n')
+    for option, given, hint in (
+        ("--columns", " lead", "a name with spaces at its ends is written in double quotes"),
+        ("--exclude", "b,c", "a name holding a comma is written in double quotes"),
+        ("--gamma", " lead=5", "a name with spaces at its ends is written in double quotes"),
+    ):
+        proc = run_normkit("fit", data, option, given, "-o", tmp_path / "t.json")
+        assert proc.returncode in (1, 2), proc.stderr
+        assert hint in proc.stderr.decode(), proc.stderr
+    quoted = run_normkit("fit", data, "--columns", '" lead","b,c"', "-o", tmp_path / "t.json")
+    assert quoted.returncode == 0, quoted.stderr
+
+
 def test_an_arrow_stream_cut_between_batches_is_refused_from_standard_input(tmp_path):
     stats = tmp_path / "s.json"
     table = pa.table({"x": [1.0, 2.0, 4.0, 8.0]})
