@@ -77,31 +77,33 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
 
 
 def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]) -> None:
-    """Refuse a data set where one of ``columns`` is text in one file (by a CSV's first rows,
-    or a Parquet or Arrow file's type) and numbers in another: chosen by its type, it was passed
+    """Refuse a data set where one of ``columns`` is text or booleans in one file (by a CSV's
+    first rows, or a Parquet or Arrow file's type) and numbers in another: chosen by its type, it was passed
     through as text, the other files' numbers with it, or refused at the first word, by the
     order of the files."""
     typed = [s for s in sources if s.has_rows is not False]
     if len(typed) < 2:
         return
     for name in columns:
-        text = number = None
+        text = number = None  # the first file of text (or booleans), and of numbers
         for source in typed:
             dtype = source.schema.field(name).type
-            if interchangeable(dtype, pa.string()):
+            if interchangeable(dtype, pa.string()) or pa.types.is_boolean(dtype):
                 text = text or source
             elif is_numeric_type(dtype):
                 number = number or source
         if text is not None and number is not None:
+            boolean = pa.types.is_boolean(text.schema.field(name).type)
+            kind = "boolean" if boolean else "text"
             told = " by their first rows" if not (text.typed and number.typed) else ""
+            hints = [f"exclude the column ({param('exclude', name)})"]
+            if not text.typed and kind == "text":  # a CSV's words may be its missing values
+                hints.append(f"add the strings that are not numbers to {param('csv.null_values')}")
             raise SchemaError(
-                f"column {name!r} is text in {text.name} but numbers in {number.name}{told}: "
+                f"column {name!r} is {kind} in {text.name} but numbers in {number.name}{told}: "
                 "read by its type, the numbers of one file would be normalized and the other's "
                 "passed through",
-                hints=(
-                    f"exclude the column ({param('exclude', name)})",
-                    f"add the strings that are not numbers to {param('csv.null_values')}",
-                ),
+                hints=hints,
             )
 
 
