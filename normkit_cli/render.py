@@ -49,7 +49,7 @@ def render_drift(report: DriftReport) -> str:
             shift, spread = "-", "-"
         rows.append(
             [
-                c.name,
+                quote_name(c.name),
                 shift,
                 spread,
                 f"{_rate(c.reference_missing_rate)} -> {_rate(c.missing_rate)}",
@@ -227,7 +227,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
         weight = [_g(stats.weight[i])] if stats.weighted else []
         rows.append(
             [
-                str(name),
+                quote_name(str(name)),
                 stats.dtypes[i],
                 f"{stats.count[i]:,}",
                 *weight,
@@ -283,7 +283,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
         for i, name in enumerate(stats.names):
             rows.append(
                 [
-                    str(name),
+                    quote_name(str(name)),
                     _g(stats.mean[i]),
                     _g(ema.running_mean[i]),
                     f"{shift[i]:+.3g}",

@@ -194,7 +194,14 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
 
 
 def quote_name(name: str) -> str:
-    """A name as :func:`split_names` reads it back (quoted where it must be)."""
+    """A name as :func:`split_names` reads it back (quoted where it must be); a character that
+    does not print (a line break in a quoted CSV header) shown escaped, ``"a\\nb"``, so that a
+    message stays on one line and a table row on its own."""
+    if not name.isprintable():
+        escaped = "".join(
+            c if c.isprintable() else c.encode("unicode_escape").decode() for c in name
+        )
+        return '"' + escaped.replace('"', '""') + '"'
     if name != name.strip() or "," in name or name.startswith('"') or not name:
         return '"' + name.replace('"', '""') + '"'
     return name

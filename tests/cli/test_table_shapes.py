@@ -254,3 +254,18 @@ def test_row_like_comment_lines_do_not_depend_on_the_columns_chosen(tmp_path):
         for chosen in ((), ("--columns", "x"), ("--exclude", "y")):
             proc = run_normkit("fit", path, *chosen, "-o", tmp_path / "s.json")
             assert proc.returncode == want, (kept, chosen, proc.stderr)
+
+
+def test_a_name_with_a_line_break_keeps_messages_and_rows_on_their_lines(tmp_path):
+    # A quoted CSV header with a line break in it split the summary line and a drift row.
+    data, stats = tmp_path / "nl.csv", tmp_path / "s.json"
+    data.write_text('"a\nb",x\n1,2\n2,3\n4,5\n')
+    proc = run_normkit("fit", data, "--exclude", "a\nb", "-o", stats)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode().count("\n") == 1
+    assert 'passed through: "a\\nb" (excluded)' in proc.stderr.decode()
+    assert run_normkit("fit", data, "-q", "-o", stats).returncode == 0
+    drift = run_normkit("drift", data, "-s", stats).stdout.decode().splitlines()
+    assert drift[1].startswith('"a\\nb"  +0.000 sd')
+    inspected = run_normkit("inspect", stats).stdout.decode()
+    assert '\n"a\\nb"  int64' in inspected
