@@ -160,6 +160,10 @@ def _quoted_at(text: str, i: int) -> tuple[str, int]:
         i = end + 2
 
 
+class NoName(ValueError):
+    """A ``col=value`` member without its name (``=2``; the empty name is written ``""=2``)."""
+
+
 def split_pairs(text: str) -> list[tuple[str, str]]:
     """The ``col=value`` members of a comma-separated list, a name double-quoted where it holds
     a comma or spaces at its ends, as in :func:`split_names`: ``"a,b"=2, " b "=3``. An unquoted
@@ -188,6 +192,8 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
                 raise ValueError(f"{quoted(text)}: a member without =")
             name, value = member.rsplit("=", 1)
             name = name.strip()
+            if not name:  # the empty name is written "" (a CSV column without a header)
+                raise NoName(f"{quoted(text)} gives a value without a column name (col=number)")
         pairs.append((name, value.strip()))
         i = end + 1
     return pairs
@@ -287,10 +293,10 @@ def parse_affine(text: str) -> float | dict[str, float]:
             return float(text)
         pairs = split_pairs(text)
         out = {name: float(number) for name, number in pairs}
+    except NoName:
+        raise
     except ValueError:
         raise ValueError(f"must be a number or a list of col=number, not {quoted(text)}") from None
-    if "" in out:
-        raise ValueError(f"{quoted(text)} gives a value without a column name (col=number)")
     if len(out) < len(pairs):
         names = [n for n, _ in pairs]
         twice = sorted({n for n in names if names.count(n) > 1})

@@ -269,3 +269,17 @@ def test_a_name_with_a_line_break_keeps_messages_and_rows_on_their_lines(tmp_pat
     assert drift[1].startswith('"a\\nb"  +0.000 sd')
     inspected = run_normkit("inspect", stats).stdout.decode()
     assert '\n"a\\nb"  int64' in inspected
+
+
+def test_the_column_without_a_name_takes_a_gamma_and_a_threshold(tmp_path):
+    # It could be chosen ('--columns ""') but not given a value: '""=2' was 'a value without
+    # a column name', exit 2.
+    data, stats = tmp_path / "mid.csv", tmp_path / "s.json"
+    data.write_text("a,,b\n1,2,3\n2,3,4\n4,5,7\n")
+    ok("fit", data, "--gamma", '""=2', "-o", stats)
+    gammas = {c["name"]: c.get("gamma", 1.0) for c in json.loads(stats.read_text())["columns"]}
+    assert gammas == {"a": 1.0, "": 2.0, "b": 1.0}
+    assert run_normkit("drift", data, "-s", stats, "--threshold", '""=0.5').returncode == 0
+    proc = run_normkit("fit", data, "--gamma", "=2", "-o", stats)
+    assert proc.returncode == 2
+    assert "'=2' gives a value without a column name (col=number)" in proc.stderr.decode()
