@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -333,8 +334,11 @@ def unrecorded_note(options, result, output: str) -> str | None:
     if result.recorded or not any(given):
         return None
     where = "standard output" if output == "-" else output
+    # A file without its record where the record's name (.NAME.normkit.json) is too long.
+    long = len(os.fsencode(os.path.basename(output))) + len(".normkit.json") + 1 > 255
+    why = " (its name leaves no room for the record's beside it)" if long else ""
     return (
-        f"normkit: {where} keeps no record of how it was normalized: give inverse "
+        f"normkit: {where} keeps no record of how it was normalized{why}: give inverse "
         f"{' '.join(g for g in given if g)}"
     )
 

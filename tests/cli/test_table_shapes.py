@@ -283,3 +283,18 @@ def test_the_column_without_a_name_takes_a_gamma_and_a_threshold(tmp_path):
     proc = run_normkit("fit", data, "--gamma", "=2", "-o", stats)
     assert proc.returncode == 2
     assert "'=2' gives a value without a column name (col=number)" in proc.stderr.decode()
+
+
+def test_an_output_whose_name_leaves_no_room_for_its_record_says_so(tmp_path):
+    # The notice named the options an inverse needs, not why this file kept no record.
+    stats = tmp_path / "s.json"
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\n2,3\n4,5\n")
+    ok("fit", data, "-o", stats)
+    out = tmp_path / ("x" * 245 + ".csv")
+    proc = run_normkit("transform", data, "-s", stats, "--gamma", "2", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode().splitlines()[0] == (
+        f"normkit: {out} keeps no record of how it was normalized (its name leaves no room for "
+        "the record's beside it): give inverse --gamma 2.0"
+    )
