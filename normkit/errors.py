@@ -91,12 +91,16 @@ def listed(names: Sequence[str], noun: str = "column", limit: int = 10) -> str:
     return f"{noun}{'s' if len(names) > 1 else ''} {shown}{more}"
 
 
-def alike_names(absent: Sequence[str], present: Sequence[str], limit: int = 3) -> tuple[str, ...]:
+def alike_names(
+    absent: Sequence[str], present: Sequence[str], limit: int = 3, *, given: bool = False
+) -> tuple[str, ...]:
     """Hints for names that are not there (``absent``) where the names that are (``present``)
     hold one they may have meant: the same in another case or with spaces around it ('Price'
     for 'price '), or the same text in another Unicode form (a 'café' with its accent as a
     character of its own, NFD, beside one of a single character, NFC: they look alike, and are
-    shown escaped); and a name given whole where it holds a comma (a list of names splits it)."""
+    shown escaped). Names ``given`` in a list (an option's ``a,b``, which strips each name and
+    splits at commas): one with spaces at its ends, or holding a comma, is written in double
+    quotes."""
     import unicodedata
 
     def key(name: str) -> str:
@@ -115,7 +119,7 @@ def alike_names(absent: Sequence[str], present: Sequence[str], limit: int = 3) -
                 f"the input has {have!a}, which is {name!a} in another Unicode form (they look "
                 "alike): write the names alike"
             )
-        elif have.strip() == name:  # a list of names strips its names
+        elif given and have.strip() == name:  # a list of names strips its names
             hints.append(
                 f"the input has {have!r}: a name with spaces at its ends is written in double "
                 f"quotes in a list of names ('\"{have}\"')"
@@ -123,7 +127,7 @@ def alike_names(absent: Sequence[str], present: Sequence[str], limit: int = 3) -
         else:
             hints.append(f"the input has {have!r}, which differs from {name!r} in case or spaces")
     split = [p for p in present if "," in p and set(map(str.strip, p.split(","))) & set(absent)]
-    if split:
+    if given and split:
         hints.append(
             f"a name holding a comma is written in double quotes in a list of names "
             f"('\"{split[0]}\"')"

@@ -317,7 +317,10 @@ class Standardizer(MetadataConsumer):
                 raise SchemaError(
                     f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})",
                     param=name_of_param,
-                    hints=(*alike_names(unknown, names), f"the input has {listed(names)}"),
+                    hints=(
+                        *alike_names(unknown, names, given=True),
+                        f"the input has {listed(names)}",
+                    ),
                 )
         excluded = set(exclude)
         if columns is not None:

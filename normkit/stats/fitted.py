@@ -76,7 +76,7 @@ def per_column(
             from ..errors import alike_names  # a refusal's hints only
 
             message = f"{param(name)}: no fitted {listed(unknown)}"
-            raise SchemaError(message, param=name, hints=alike_names(unknown, names))
+            raise SchemaError(message, param=name, hints=alike_names(unknown, names, given=True))
         return np.array([float(value.get(n, default)) for n in names])
     return np.full(len(names), float(value))
 
