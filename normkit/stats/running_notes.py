@@ -41,17 +41,23 @@ def _batches(n: int) -> str:
 
 def far_note(stats: FittedStats) -> NormkitNote | None:
     """The note of normalizing with the running statistics (BatchNorm's eval) where they are far
-    from the exact ones: a column whose running mean is more than one scale from its mean,
-    whose running standard deviation is more than three times its scale or less than a third
+    from the exact ones: a column whose running mean is more than one standard deviation from
+    its mean, whose running standard deviation is more than three times the exact one or less
+    than a third
     (after few batches, or data sorted so that the last batches differ), or that no batch
     updated (mean 0 and variance 1, BatchNorm's start): their output is not standardized data.
     None for statistics imported from a layer, whose running statistics are all there is."""
     ema = stats.running
     if ema is None or stats.default_use == "ema":
         return None
-    shift, ratio = ema_gap(stats)
-    shift = np.abs(shift)
-    # A constant column's spread is no scale to compare with (its scale is 1 by rule).
+    # In units of the exact standard deviation, not of the scale: where scikit-learn's rule
+    # made a column's scale 1 (a spread float64 cannot tell from its mean's rounding, such as
+    # 0.01 about 1e9), running statistics equal to the exact ones were called far, with
+    # --use exact as the way out. A constant column (variance 0) has no spread to compare.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        std = np.sqrt(stats.var)
+        shift = np.abs(stats.running.running_mean - stats.mean) / std
+        ratio = np.sqrt(stats.running.running_var) / std
     spread = (stats.var > 0) & ((ratio > 3) | (ratio < 1 / 3))
     gap = np.isfinite(shift) & np.isfinite(ratio) & ((shift > 1) | spread)
     never = _never_updated(stats)
@@ -65,8 +71,8 @@ def far_note(stats: FittedStats) -> NormkitNote | None:
             worst = np.where(gap & ~never, shift + np.abs(np.log(ratio)), -np.inf)
         j = int(np.argmax(worst))
         said.append(
-            f"column {stats.names[j]!r}: running mean {shift[j]:.3g} scales from the mean, "
-            f"running standard deviation {ratio[j]:.3g} times the scale"
+            f"column {stats.names[j]!r}: running mean {shift[j]:.3g} standard deviations from "
+            f"the mean, running standard deviation {ratio[j]:.3g} times the exact one"
         )
     if never.any():
         names = [stats.names[j] for j in np.flatnonzero(never)]

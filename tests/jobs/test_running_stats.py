@@ -416,6 +416,16 @@ def test_transform_with_running_statistics_far_from_the_data_says_so(tmp_path):
     out = tmp_path / "still_z.csv"
     summary = ok("transform", still, "-s", tmp_path / "still.json", "--use", "ema", "-o", out)
     assert "note" not in summary
+    # A spread of 0.01 about 1e9: scikit-learn's rule makes its scale 1, and running
+    # statistics equal to the exact ones were called far ('0.00996 times the scale', --use
+    # exact, whose output has a spread of 0.01). They are near the exact standard deviation.
+    offset = tmp_path / "offset.csv"
+    pd.DataFrame({"x": 1e9 + 0.01 * rng.standard_normal(100_000)}).to_csv(offset, index=False)
+    ok("fit", offset, "-o", tmp_path / "offset.json")
+    assert json.loads((tmp_path / "offset.json").read_text())["columns"][0]["scale"] == 1.0
+    out = tmp_path / "offset_z.csv"
+    summary = ok("transform", offset, "-s", tmp_path / "offset.json", "--use", "ema", "-o", out)
+    assert "note" not in summary
     # A stat file that can be read once (a pipe): the note was made by reading it again, which
     # waited for ever (or exited 1 after the output was written).
     import os
