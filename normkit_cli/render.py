@@ -189,8 +189,9 @@ def render_stats(path: str, stats: FittedStats) -> str:
         lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")
     for source in prov.get("sources", []):
         size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
-        rows = count(source["rows"], "row") if source.get("rows") is not None else "? rows"
-        lines.append(f"source     {source.get('path')} ({source.get('format')}, {rows}{size})")
+        # A layer's state dict has no rows of its own (its count is given: the rows line).
+        rows = f", {count(source['rows'], 'row')}" if source.get("rows") is not None else ""
+        lines.append(f"source     {source.get('path')} ({source.get('format')}{rows}{size})")
     imported = prov.get("imported")
     if isinstance(imported, dict):
         layer = imported.get("layer") or "(top level)"

@@ -481,3 +481,14 @@ def test_drift_names_the_columns_imported_statistics_cannot_check(tmp_path, trai
     result = run("drift", new, "-s", imported, "--json")
     notes = json.loads(result.stdout)["notes"]
     assert "the data has columns not fitted, not checked: 'label'" in notes, notes
+
+
+def test_inspect_of_an_imported_layer_names_its_file_without_rows_of_its_own(trained, tmp_path):
+    # 'source model.safetensors (safetensors, ? rows)' two lines above 'rows 20,000'.
+    _, state, _ = trained
+    stats = tmp_path / "s.json"
+    args = ("--layer", "0", "--columns", "a,b,c", "--rows", "20000", "-o", stats)
+    assert run_normkit("import-torch", state, *args).returncode == 0
+    shown = run_normkit("inspect", stats).stdout.decode().splitlines()
+    assert f"source     {state} (safetensors)" in shown
+    assert "rows       20,000" in shown
