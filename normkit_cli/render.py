@@ -103,8 +103,12 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
         if counted
         else ""
     )
+    from normkit.stats.constant_note import ruled_constant_note
+
+    note = note_line(ruled_constant_note(merged))
     return (
-        f"normkit: merged {count(len(shards), 'stat file')} ({count(merged.n_rows, 'row')}); "
+        (f"{note}\n" if note else "")
+        + f"normkit: merged {count(len(shards), 'stat file')} ({count(merged.n_rows, 'row')}); "
         + ("running (EMA) statistics not merged; " if dropped else "")
         + uncounted
         + f"stat file: {'standard output' if output == '-' else output}"
@@ -470,14 +474,15 @@ def running_not_updated(stats: FittedStats) -> str:
 def fit_summary(fitted, seconds: float, output: str) -> str:
     """The line ``fit`` ends with: what was fitted, on what, passed through, read as, and where
     the stat file went; after a note of columns whose running statistics no batch updated."""
+    from normkit.stats.constant_note import ruled_constant_note
     from normkit.stats.running_notes import not_updated_note
 
     stats = fitted.stats_
     others = passed_through(stats)
     dialect = read_as(stats.read)
-    note = note_line(not_updated_note(stats))
+    notes = [note_line(n) for n in (ruled_constant_note(stats), not_updated_note(stats))]
     return (
-        (f"{note}\n" if note else "")
+        "".join(f"{note}\n" for note in notes if note)
         + f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
         f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
         + (f"passed through: {others}; " if others else "")

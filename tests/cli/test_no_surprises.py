@@ -3251,3 +3251,33 @@ def test_a_repeated_null_values_option_adds_every_string(tmp_path):
     y = [next(c for c in doc["columns"] if c["name"] == "y") for doc in (repeated, listed)]
     assert y[0] == y[1]
     assert (y[0]["count"], y[0]["missing"], y[0]["mean"]) == (3, 3, 6.0)
+
+
+def test_a_varying_column_scaled_by_1_by_scikit_learn_s_rule_is_noted(tmp_path):
+    # A spread of 0.29 about 1e12: over 1,000 rows it is its scale, over 5,000 scikit-learn's
+    # constant-column rule makes the scale 1 (normkit's too, as StandardScaler's), so shards fitted
+    # apart and their merge disagreed, without a word.
+    rng = np.random.default_rng(3)
+    shards = []
+    for k in range(5):
+        path = tmp_path / f"part{k}.csv"
+        pd.DataFrame({"x": 1e12 + rng.random(1000), "y": rng.random(1000)}).to_csv(
+            path, index=False
+        )
+        shards.append(tmp_path / f"part{k}.json")
+        summary = run_normkit("fit", path, "-o", shards[-1]).stderr.decode()
+        assert "note" not in summary
+        assert normkit.load(shards[-1]).scale_[0] != 1.0
+    merged = run_normkit("merge-stats", *shards, "-o", tmp_path / "m.json").stderr.decode()
+    whole = run_normkit("fit", tmp_path, "-o", tmp_path / "all.json").stderr.decode()
+    note = (
+        "normkit: note: column 'x' has scale 1, scikit-learn's for a column it cannot tell from a "
+        "constant: its standard deviation 0.29"
+    )
+    assert merged.startswith(note)
+    assert whole.startswith(note)
+    assert whole.splitlines()[0].endswith("own spread (--eps 1e-12, for instance)")
+    assert normkit.load(tmp_path / "all.json").scale_[0] == 1.0
+    # With an eps, the column is divided by its spread: no note.
+    quiet = run_normkit("fit", tmp_path, "--eps", "1e-12", "-o", tmp_path / "e.json")
+    assert "note" not in quiet.stderr.decode()

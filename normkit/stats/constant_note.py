@@ -1,0 +1,40 @@
+"""The note of a column whose scale is 1 by scikit-learn's constant-column rule though it varies:
+its spread is within float64's rounding of its mean over its rows (0.29 about 1e9 over 4 million
+rows), so ``StandardScaler`` divides by 1, and so does normkit. Which columns the rule takes
+depends on the number of rows: shards fitted apart keep their spread, and their merge may not.
+Said by ``fit`` and ``merge-stats``, whose output would otherwise change a column's spread
+without a word."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.kernels import is_constant
+from ..errors import NormkitNote, listed, param
+from .fitted import FittedStats
+
+__all__ = ["ruled_constant_note"]
+
+
+def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
+    """The note of the columns that vary but have scale 1 by the constant-column rule (eps 0,
+    dividing by the spread); None where there are none."""
+    options = stats.options
+    if not options.with_std or options.eps > 0:
+        return None
+    m = stats.moments
+    biased = m.var(0)
+    with np.errstate(invalid="ignore"):
+        ruled = (biased > 0) & is_constant(biased, m.mean, m.total_weight) & (stats.scale == 1.0)
+    if not ruled.any():
+        return None
+    j = int(np.argmax(ruled))
+    names = [stats.names[k] for k in np.flatnonzero(ruled)]
+    which = "its" if len(names) == 1 else f"{stats.names[j]!r}'s"
+    return NormkitNote(
+        f"{listed(names)} {'has' if len(names) == 1 else 'have'} scale 1, scikit-learn's for a "
+        f"column it cannot tell from a constant: {which} standard deviation "
+        f"{np.sqrt(biased[j]):.4g} is within float64's rounding of its mean {m.mean[j]:.4g} over "
+        f"{stats.n_rows:,} rows, so the output keeps that spread",
+        hints=(f"divide by the column's own spread ({param('eps', '1e-12')}, for instance)",),
+    )
