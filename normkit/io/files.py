@@ -357,13 +357,24 @@ def same_file(a: str, b: str) -> bool:
 
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """The same file, through links, or the same path (a file that does not exist yet); or
-    the same descriptor (``-`` and ``/dev/stdout`` are standard output)."""
+    the same descriptor (``-`` and ``/dev/stdout`` are standard output), or a descriptor and
+    the file it writes (``-o - > stats.json``, ``-o - >> input.csv``)."""
     a, b = os.fspath(a), os.fspath(b)
     streams = [1 if p == STDIO else descriptor_of(p) for p in (a, b)]
     if None not in streams:
         return streams[0] == streams[1]
-    if STDIO in (a, b):
-        return False
+    if streams != [None, None]:
+        fd, path = (streams[0], b) if streams[0] is not None else (streams[1], a)
+        if path == STDIO:
+            return False
+        try:
+            held, named = os.fstat(fd), os.stat(path)
+        except OSError:  # a closed descriptor, a file that does not exist yet
+            return False
+        return stat.S_ISREG(held.st_mode) and (held.st_dev, held.st_ino) == (
+            named.st_dev,
+            named.st_ino,
+        )
     return same_file(a, b) or os.path.abspath(a) == os.path.abspath(b)
 
 
@@ -388,11 +399,10 @@ def refuse_overwrite(
         ``OUTPUT: the output would overwrite the input PATH``.
     """
     output = os.fspath(output)
-    if output == STDIO:
-        return
     for path, role in kept.items():
         if path != STDIO and same_path(path, output):
-            raise OutputError(f"{output}: {what} would overwrite {role} {path}")
+            shown = "<stdout>" if output == STDIO else output
+            raise OutputError(f"{shown}: {what} would overwrite {role} {path}")
 
 
 def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:

@@ -252,9 +252,9 @@ def transform_file(
     if stats_file is not None:
         kept[stats_file] = "the stat file"
     for written, what in ((output, "the output"), (save_stats, param("save_stats"))):
-        if written is None or written == STDIO:
+        if written is None:
             continue
-        check_output_path(os.fspath(written))
+        check_output_path(os.fspath(written))  # '-': nothing to check
         refuse_overwrite(written, kept, what)
     refuse_other_compression(output)
     out_format = resolve_format(output, options.output_format, param_name="output_format")

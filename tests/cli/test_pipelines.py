@@ -529,3 +529,27 @@ def test_statistics_saved_to_the_output_s_stream_are_refused(tmp_path, output, s
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "next.json").read_text())["format"] == "normkit.stats"
+
+
+def test_standard_output_redirected_onto_an_input_or_the_saved_statistics_is_refused(tmp_path):
+    # '-o - >> input.csv' appended normalized rows to the input (exit 0), and
+    # '-o - --save-stats new.json > new.json' left the statistics alone in new.json, every row
+    # lost: '-o /dev/stdout' was refused in both, '-' not.
+    stats, data = tmp_path / "s.json", tmp_path / "in.csv"
+    data.write_bytes(Path(SAMPLE_CSV).read_bytes())
+    assert run_normkit("fit", data, "-q", "-o", stats).returncode == 0
+    before = data.read_bytes()
+    command = f"{SCRIPT} transform {shlex.quote(str(data))} -s {stats} -o - >> {data}"
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: <stdout>: the output would overwrite the input {data}\n"
+    )
+    assert data.read_bytes() == before
+    saved = tmp_path / "new.json"
+    command = (
+        f"{SCRIPT} transform {data} -s {stats} --mode adaptive -o - --save-stats {saved} > {saved}"
+    )
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, check=False)
+    assert proc.returncode == 2
+    assert "--save-stats and the output are the same file or stream" in proc.stderr.decode()
