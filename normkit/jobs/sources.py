@@ -260,12 +260,17 @@ class IdentifierCheck:
     def __init__(self, dtypes: Sequence[str], names: Sequence[str]):
         self._names = list(names)
         self._columns = [j for j, d in enumerate(dtypes) if _holds_beyond_int64(d)]
+        # Read into float64, int64's largest, 2**63 - 1, is 2**63; so is uint64's 2**63 + 1000:
+        # of a column typed int64 (a mix of int64 and uint64 files) only a value beyond 2**63
+        # is refused, else 2**63 is too.
+        self._int64 = {j for j in self._columns if dtypes[j] == "int64"}
 
     def __call__(self, columns: list[np.ndarray], first_row: int = 0) -> None:
         for j in self._columns:
             x = columns[j]
             with np.errstate(invalid="ignore"):
-                beyond = np.flatnonzero(np.abs(x) > 2.0**63)  # int64's are 2**63 at most
+                above = x > 2.0**63 if j in self._int64 else x >= 2.0**63
+                beyond = np.flatnonzero(above | (x < -(2.0**63)))
             if beyond.size:
                 k = int(beyond[0])
                 raise _identifier(self._names[j], first_row + k, x[k], "int64", True)

@@ -2647,6 +2647,20 @@ def test_identifiers_beyond_int64_in_a_typed_file_are_refused_unless_chosen(tmp_
     assert [c["name"] for c in json.loads(ok("fit", data, "-o", "-"))["columns"]] == ["x", "id"]
 
 
+def test_identifiers_just_beyond_int64_are_refused_and_int64_s_largest_is_not(tmp_path):
+    # 2**63 to 2**63 + 99 read into float64 as 2**63, which the check took for int64's largest
+    # (2**63 - 1 reads so too): fitted, every id one value, exit 0.
+    data = tmp_path / "ids.parquet"
+    ids = pa.array([2**63 + k for k in range(100)], pa.uint64())
+    pq.write_table(pa.table({"id": ids, "x": np.arange(100.0)}), data)
+    assert "column 'id' at data row 1: 9.2233720368547758e+18 is an integer beyond int64" in (
+        refused(1, "fit", data, "-o", tmp_path / "s.json")
+    )
+    largest = pa.array([2**63 - 1, 5, 7], pa.int64())  # a sentinel some systems write
+    pq.write_table(pa.table({"id": largest, "x": [1.0, 2.0, 3.0]}), data)
+    ok("fit", data, "-o", tmp_path / "s.json")
+
+
 def test_integers_after_empty_first_rows_come_back_as_integers(tmp_path):
     # A column with nothing in its first rows has no type there; its values decide it: all
     # integers are int64 (an inverse writes them back as written), else float64.
