@@ -5,15 +5,15 @@ rows spread over the input."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InputError, param
+from ..errors import InputError, NormkitError, param
 from ..io.arrow import rows_float64
-from ..stats.fitted import Affine
+from ..stats.fitted import Affine, FittedStats
+from .batchruns import RUN_COLUMNS, RUN_ROWS, BatchRuns, batch_runs
 
 if TYPE_CHECKING:
     from ..io.dataset import Concatenated
@@ -103,6 +103,10 @@ class Resemblance:
         For an ``inverse``: whether ``affine``'s gamma and beta were assumed (the stat file's),
         nobody having said both. An input whose columns, all alike, look like what another
         gamma and beta make of the fitted data (:meth:`refuse`) is then refused.
+    batch_eps : float or None, default None
+        For an ``inverse`` with statistics that have running ones (a batch mode could have
+        used them): the batch mode's eps. An input whose first rows come in the runs a batch
+        mode leaves (:func:`~normkit.jobs.batchruns.batch_runs`) is then refused.
     """
 
     def __init__(
@@ -115,6 +119,7 @@ class Resemblance:
         quartiles: np.ndarray | None = None,
         other: tuple[str, Affine] | None = None,
         assumed: bool = False,
+        batch_eps: float | None = None,
     ):
         self.names = list(names)
         self.inverse = inverse
@@ -147,16 +152,41 @@ class Resemblance:
         # For an inverse: the batches a transform in batch mode would have left in the first
         # rows, if they show them (:func:`batch_runs`).
         self.batches: BatchRuns | None = None
-        self._first = inverse
+        self._batch_eps = batch_eps if inverse else None
+
+    @classmethod
+    def of(
+        cls,
+        stats: FittedStats,
+        names: Sequence[str],
+        affine: Affine,
+        inverse: bool,
+        shift: tuple,
+        unasked: bool,
+        assumed: bool,
+    ) -> Resemblance:
+        """How an input to normalize (or, ``inverse``, to invert) with ``affine`` is judged
+        against the fitted data of ``stats``: their mean, their standard deviation over their
+        rows (or over the sum of their weights, as the variance with ddof 0 takes it), their
+        quartiles where known; for an inverse with the exact statistics nobody asked for
+        (``unasked``), the running statistics' transform with ``shift`` (gamma and beta) too;
+        and the batch mode's eps, where the statistics have running ones."""
+        weight = stats.weight
+        spread = np.sqrt(stats.m2 / np.where(weight > 0, weight, 1.0))
+        quartiles = None if stats.sketch is None else stats.sketch.quartiles()
+        other = _running_transform(stats, *shift) if unasked else None
+        eps = stats.running.options.eps if stats.running is not None else None
+        return cls(names, stats.mean, spread, affine, inverse, quartiles, other, assumed, eps)
 
     def update(self, rows: np.ndarray) -> None:
         """Look at the first :data:`LOOK_ROWS` rows of a batch (a row of ``rows`` per record, a
         column per name; NaN: missing), and for an inverse at the first :func:`first_rows` of
         the input's first batch for the runs of a batch mode. ``rows``, a float64 array of the
         caller's, is overwritten: a batch of many columns is looked at without a copy of it."""
-        if self._first:
-            self._first = False
-            self.batches = batch_runs(rows[:RUN_ROWS], self.affine.gamma, self.affine.beta)
+        if self._batch_eps is not None:  # the input's first rows
+            a, eps = self.affine, self._batch_eps
+            self.batches = batch_runs(rows[:RUN_ROWS], a.gamma, a.beta, eps, self.raw[1])
+            self._batch_eps = None
         d = rows[:LOOK_ROWS]
         if self._room > 0:
             kept = d[: self._room].copy()
@@ -439,14 +469,6 @@ SAME_GAMMA = 1.25
 OTHER_BETA = 0.4
 
 
-#: Columns of the first rows that :func:`batch_runs` looks at.
-RUN_COLUMNS = 64
-
-#: Rows of an input's first batch that :func:`batch_runs` looks at: runs of up to a quarter
-#: of them show (at least four runs are asked for); fewer for wide data (:func:`first_rows`).
-RUN_ROWS = 4 * LOOK_ROWS
-
-
 def first_rows(n_columns: int) -> int:
     """Rows of an input's first batch to look at (those of the others: :data:`LOOK_ROWS`):
     :data:`RUN_ROWS` where they hold at most a quarter of a million values, else fewer, down to
@@ -454,70 +476,15 @@ def first_rows(n_columns: int) -> int:
     return max(LOOK_ROWS, min(RUN_ROWS, (RUN_ROWS * RUN_COLUMNS) // max(n_columns, 1)))
 
 
-#: How equal a run's mean must be to beta, relative to gamma: as computed from the same values
-#: rounded to 17 digits, far from anything data that was not normalized run by run comes near.
-RUN_TOLERANCE = 1e-9
-
-#: Runs a length must make within the rows looked at to be told.
-MIN_RUNS = 4
-
-
-@dataclass(frozen=True)
-class BatchRuns:
-    """Runs of ``length`` rows, each with mean beta (``column``'s: ``mean``) in every column, and
-    a standard deviation of at most |gamma| (``column``'s first run: ``std``)."""
-
-    length: int
-    column: int
-    mean: float
-    std: float
-
-
-def batch_runs(rows: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> BatchRuns | None:
-    """The runs a transform in batch mode leaves in its output's first ``rows`` (a row per
-    record, NaN missing; ``gamma`` and ``beta`` of each column), if they show.
-
-    Each batch normalized with its own statistics, ``gamma * (x - mean) / sqrt(var + eps) +
-    beta``, has mean beta exactly and a standard deviation of |gamma| at most (eps shrinks it).
-    So: a length of at least two rows, making :data:`MIN_RUNS` runs or more, such that in each
-    column (of the first :data:`RUN_COLUMNS`) with two values or more in every run, every run
-    has mean beta (:data:`RUN_TOLERANCE`) and a standard deviation of at most |gamma|; one such
-    column at least. A frozen transform's runs with mean beta everywhere (shares that add up
-    to a whole in each group) scatter their spreads about |gamma|, some above it. Runs that
-    hold the same values (data repeated, or balanced as a designed experiment is) tell
-    nothing: one column at least must differ between the first two runs, as each batch
-    normalized on its own does."""
-    x = rows[:, :RUN_COLUMNS]
-    width = np.abs(np.asarray(gamma, np.float64)[: x.shape[1]])
-    beta = np.asarray(beta, np.float64)[: x.shape[1]]
-    n = len(x)
-    valid = ~np.isnan(x)
-    x = np.where(valid, x - beta, 0.0)  # a run's mean is then 0
-    zero = np.zeros((1, x.shape[1]))
-    counts = np.concatenate([zero, np.cumsum(valid, axis=0)])
-    sums = np.concatenate([zero, np.cumsum(x, axis=0)])
-    squares = np.concatenate([zero, np.cumsum(x * x, axis=0)])
-    tolerance = RUN_TOLERANCE * width
-    for length in range(2, n // MIN_RUNS + 1):
-        at = np.arange(n // length + 1) * length
-        count = np.diff(counts[at], axis=0)
-        usable = (count >= 2).all(axis=0) & (width > 0)
-        if not usable.any():
-            continue
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.diff(sums[at], axis=0)[:, usable] / count[:, usable]
-            if (np.abs(mean) > tolerance[usable]).any():
-                continue
-            var = np.diff(squares[at], axis=0)[:, usable] / count[:, usable]
-        if (np.sqrt(np.maximum(var, 0.0)) > width[usable] * (1 + RUN_TOLERANCE)).any():
-            continue
-        first, second = (np.sort(x[k * length : (k + 1) * length], axis=0) for k in (0, 1))
-        differ = (np.abs(first - second) > tolerance).any(axis=0) & usable
-        if not differ.any():
-            continue
-        j = int(np.argmax(differ))
-        return BatchRuns(length, j, float(beta[j]), float(np.sqrt(var[0, usable[:j].sum()])))
-    return None
+def _running_transform(stats: FittedStats, gamma, beta) -> tuple[str, Affine] | None:
+    """The running statistics' frozen transform, to tell their output from the exact ones'; None
+    without them, or where they cannot make one (a running variance of 0 without eps)."""
+    if stats.running is None:
+        return None
+    try:
+        return "ema", stats.frozen("ema", gamma, beta)
+    except NormkitError:
+        return None
 
 
 def nan_quantiles(sample: np.ndarray, count: np.ndarray, qs: Sequence[float]) -> np.ndarray:

@@ -14,7 +14,6 @@ from .. import params
 from ..errors import (
     DataError,
     InputError,
-    NormkitError,
     OptionError,
     infinite_output_error,
     infinity_hints,
@@ -49,7 +48,7 @@ from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
-from ..stats.fitted import Affine, FittedStats
+from ..stats.fitted import FittedStats
 from .columntypes import check_dataset_types, settle_as_recorded, text_where_types_differ
 from .recipes import (
     Recipe,
@@ -361,6 +360,8 @@ def transform_file(
             try:
                 looks[name].refuse(name, allowed)
             except InputError as exc:
+                if looks[name].batches is not None:  # judged by its first rows in a file too
+                    raise
                 raise type(exc)(
                     f"{exc.message} (judged by its first rows: an output to a pipe cannot wait "
                     "for the rest)",
@@ -378,23 +379,13 @@ def transform_file(
             unrecorded = {s.name for s in sources if Recipe.of(s) is None}
             if unrecorded:
                 # Nothing records how these were made: what their columns look like must do.
-                # The fitted data's standard deviation over its rows, or over the sum of their
-                # weights (count / W, as the variance with ddof 0 takes it).
-                weight = stats.weight
-                spread = np.sqrt(stats.m2 / np.where(weight > 0, weight, 1.0))
-                quartiles = None if stats.sketch is None else stats.sketch.quartiles()
                 # An inverse with the exact statistics nobody asked for: of data the running
                 # ones normalized?
                 unasked = options.inverse and options.use is None
                 unasked = unasked and (use or stats.default_use) == "exact"
-                ema = _running_transform(stats, gamma, beta) if unasked else None
                 assumed = None in (options.gamma, options.beta)
-                looks = {
-                    name: Resemblance(
-                        names, stats.mean, spread, affine, options.inverse, quartiles, ema, assumed
-                    )
-                    for name in unrecorded
-                }
+                judged = (affine, options.inverse, (gamma, beta), unasked, assumed)
+                looks = {n: Resemblance.of(stats, names, *judged) for n in unrecorded}
                 inputs = looked_at(checked, batches, names, looks, first_look)
             # Each output with its input, and which columns the mapping found infinite values in.
             mapped = ((given, *map_batch(given, names, fn)) for given in inputs)
@@ -538,18 +529,6 @@ def _settings(
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous
     return use, gamma, beta, recorded, recipe
-
-
-def _running_transform(stats: FittedStats, gamma, beta) -> tuple[str, Affine] | None:
-    """The running statistics' frozen transform, to tell their output from the exact ones'
-    (:class:`Resemblance`); None without them, or where they cannot make one (a running
-    variance of 0 without eps): nobody asked for them."""
-    if stats.running is None:
-        return None
-    try:
-        return "ema", stats.frozen("ema", gamma, beta)
-    except NormkitError:
-        return None
 
 
 #: Batches of fewer rows have their output checked for infinities in one call.

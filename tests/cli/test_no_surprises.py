@@ -329,6 +329,16 @@ def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_s
         pd.DataFrame({"party": np.tile([1.0, 2, 3, 4], 1500), "share": shares.ravel()}),
         pd.DataFrame({"x": mirrored, "y": 3 - mirrored}),
         pd.DataFrame(rng.integers(0, 3, (6000, 2)).astype(float), columns=["a", "b"]),
+        # Categories assigned in turn, one-hot, beside shares adding up to 1 in each turn:
+        # runs of a multiple of 4 rows have mean beta in every column, and spreads near gamma
+        # (refused 2 times in 10 while any spread under gamma was taken for a batch's).
+        pd.concat(
+            [
+                pd.get_dummies(np.arange(8000) % 4, prefix="c").astype(float),
+                pd.DataFrame({"share": rng.dirichlet([3.0] * 4, 2000).ravel()}),
+            ],
+            axis=1,
+        ),
     ):
         frame.to_csv(train, index=False)
         ok("fit", train, "-o", stats)
