@@ -467,14 +467,19 @@ def _type_empty_parts(paths: Sequence[str], rows: Sequence[int], fmt: Format) ->
     data set, as the local engine's one output has one schema."""
     if fmt is Format.CSV or all(rows) or not any(rows):
         return
+    import pyarrow as pa
+
     from ..io.lazy import ipc, pq
 
     typed = paths[next(i for i, n in enumerate(rows) if n)]
     if fmt is Format.PARQUET:
         schema = pq.read_schema(typed)
-    else:
-        with ipc.open_stream(typed) as reader:
-            schema = reader.schema
+    else:  # written as its name says (open_ipc_writer): the file format, or the stream's
+        try:
+            schema = ipc.open_file(typed).schema
+        except pa.ArrowInvalid:
+            with ipc.open_stream(typed) as reader:
+                schema = reader.schema
     for path, count in zip(paths, rows, strict=True):
         if not count:
             with open_sink(path, schema, fmt):

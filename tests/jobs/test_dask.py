@@ -636,3 +636,20 @@ def test_identifiers_beyond_int64_are_refused_on_a_worker_as_in_a_local_fit(tmp_
         normkit.fit_files([tmp_path / "ds"], Standardizer())
     chosen = fit_dask(tmp_path / "ds", Standardizer(columns=["x", "id"]), cluster=on_cluster)
     assert list(chosen.columns_) == ["x", "id"]
+
+
+def test_an_empty_arrow_file_part_gets_the_others_types(tmp_path, on_cluster):
+    # The parts' schema was read as an Arrow stream from an Arrow file: a raw ArrowInvalid
+    # traceback ('Expected to read ... metadata bytes'), no output.
+    (tmp_path / "ds").mkdir()
+    full = pa.table({"x": [1.0, 2.0, 4.0], "s": ["a", "b", "c"]})
+    with pa.ipc.new_file(tmp_path / "ds" / "a.arrow", full.schema) as writer:
+        writer.write_table(full)
+    empty = pa.schema([("x", pa.float64()), ("s", pa.null())])
+    with pa.ipc.new_file(tmp_path / "ds" / "b.arrow", empty):
+        pass
+    scaler = fit_dask(tmp_path / "ds", Standardizer(), cluster=on_cluster)
+    result = transform_dask(tmp_path / "ds", scaler, tmp_path / "out", cluster=on_cluster)
+    parts = sorted((tmp_path / "out").glob("part-*.arrow"))
+    assert (result.rows, len(parts)) == (3, 2)
+    assert pa.ipc.open_file(parts[1]).schema.field("s").type == pa.string()
