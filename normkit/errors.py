@@ -121,16 +121,16 @@ def alike_names(
             )
         elif given and have.strip() == name:  # a list of names strips its names
             hints.append(
-                f"the input has {have!r}: a name with spaces at its ends is written in double "
-                f"quotes in a list of names ('\"{have}\"')"
+                f"the input has {have!r}, with spaces at its ends (in a list of names on the "
+                f"command line, written in double quotes: '\"{have}\"')"
             )
         else:
             hints.append(f"the input has {have!r}, which differs from {name!r} in case or spaces")
     split = [p for p in present if "," in p and set(map(str.strip, p.split(","))) & set(absent)]
     if given and split:
         hints.append(
-            f"a name holding a comma is written in double quotes in a list of names "
-            f"('\"{split[0]}\"')"
+            f"the input has {split[0]!r}, holding a comma (in a list of names on the command "
+            f"line, written in double quotes: '\"{split[0]}\"')"
         )
     return tuple(hints[:limit])
 

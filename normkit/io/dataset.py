@@ -208,7 +208,9 @@ def expand_inputs(
                     "their extension)",
                     hints=(f"name the format with {param('format')} to read others",),
                 )
-            files.extend(data for _, data in sorted(found, key=lambda item: natural_key(item[0])))
+            # 'data/**' matches a directory and the files in it: each read once.
+            unique = {data.path: (relative, data) for relative, data in found}.values()
+            files.extend(data for _, data in sorted(unique, key=lambda item: natural_key(item[0])))
         else:
             files.append(DataFile(path))
     return files

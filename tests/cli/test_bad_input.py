@@ -1171,9 +1171,9 @@ def test_names_that_look_alike_or_need_quotes_are_named(tmp_path):
     data = tmp_path / "names.csv"
     data.write_text(' lead,a,"b,c"\n1,2,3\n2,3,4\n4,5,7\n')
     for option, given, hint in (
-        ("--columns", " lead", "a name with spaces at its ends is written in double quotes"),
-        ("--exclude", "b,c", "a name holding a comma is written in double quotes"),
-        ("--gamma", " lead=5", "a name with spaces at its ends is written in double quotes"),
+        ("--columns", " lead", "with spaces at its ends (in a list of names on the command line"),
+        ("--exclude", "b,c", "holding a comma (in a list of names on the command line, written"),
+        ("--gamma", " lead=5", "with spaces at its ends (in a list of names on the command line"),
     ):
         proc = run_normkit("fit", data, option, given, "-o", tmp_path / "t.json")
         assert proc.returncode in (1, 2), proc.stderr

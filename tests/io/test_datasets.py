@@ -121,6 +121,8 @@ def test_a_glob_reads_the_files_a_directory_reads_and_those_it_names(tmp_path):
     with pytest.raises(normkit.InputError, match=r"\*\.md: the pattern matches no data file"):
         expand_inputs([f"{tmp_path}/ds/*.md"])
     assert len(expand_inputs([f"{tmp_path}/ds/*"], format="csv")) == 3
+    # 'ds/**' matches the directory and its files: each once ('given twice' before).
+    assert [f.path for f in expand_inputs([f"{tmp_path}/ds/**"])] == [f"{tmp_path}/ds/a.csv"]
 
 
 def test_directory_fit_equals_the_fit_of_the_concatenated_file(tmp_path, data):
