@@ -33,8 +33,13 @@ class IpcReader(ReaderBase):
         with self._translate_errors():
             reader = self._open_ipc()
             schema = reader.schema
-            if isinstance(reader, ipc.RecordBatchFileReader) and reader.num_record_batches == 0:
-                self.has_rows = False  # an empty part of a data set: its types tell nothing
+            # An empty part of a data set, whose types tell nothing: a file of no batch, or a
+            # stream on disk (opened again to be read) whose batches hold no row.
+            if isinstance(reader, ipc.RecordBatchFileReader):
+                if reader.num_record_batches == 0:
+                    self.has_rows = False
+            elif not self.is_stream:  # read up to its first batch with a row
+                self.has_rows = any(batch.num_rows for batch in reader)
             if self.is_stream:
                 self._ipc_reader = reader  # a pipe cannot be opened twice: keep it for batches()
             elif self._raw is not None:

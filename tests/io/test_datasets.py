@@ -448,7 +448,7 @@ def test_merge_refuses_a_file_given_twice_and_names_a_missing_one(tmp_path, data
     assert "ema" in json.loads((tmp_path / "one.json").read_text())
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".arrows"])
 def test_an_empty_parquet_or_arrow_part_is_no_part_in_a_transform(tmp_path, suffix):
     # A file of no rows whose writer typed a column null (or double for an int64 column): fit
     # took it as an empty part, transform refused it ("has type null, but int64 in ...").
@@ -460,8 +460,9 @@ def test_an_empty_parquet_or_arrow_part_is_no_part_in_a_transform(tmp_path, suff
         path = tmp_path / "ds" / f"p-{i}{suffix}"
         if suffix == ".parquet":
             pq.write_table(table, path)
-        else:
-            with pa.ipc.new_file(path, table.schema) as writer:
+        else:  # an Arrow file, or a stream (.arrows) of one batch of no row
+            new = pa.ipc.new_file if suffix == ".arrow" else pa.ipc.new_stream
+            with new(path, table.schema) as writer:
                 writer.write_table(table)
     stats, out = tmp_path / "s.json", tmp_path / "z.parquet"
     normkit_summary("fit", tmp_path / "ds", "--exclude", "id", "-o", stats)
