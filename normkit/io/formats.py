@@ -32,7 +32,7 @@ STDIO = "-"
 #: ``/proc/self/fd/1``.
 _DESCRIPTOR = re.compile(
     r"/dev/(?:(?P<std>stdin|stdout|stderr)|fd/(?P<fd>\d+))"
-    r"|/proc/(?:self|thread-self|\d+)/fd/(?P<proc>\d+)"
+    r"|/proc/(?P<pid>self|thread-self|\d+)/fd/(?P<proc>\d+)"
 )
 _STANDARD = {"stdin": 0, "stdout": 1, "stderr": 2}
 
@@ -49,8 +49,7 @@ def descriptor_of(path: str) -> int | None:
         return None
     if match["std"]:
         return _STANDARD[match["std"]]
-    proc = os.path.abspath(path).split("/")[2]
-    if proc.isdigit() and int(proc) != os.getpid():
+    if (match["pid"] or "self").isdigit() and int(match["pid"]) != os.getpid():
         return None  # another process's
     return int(match["fd"] or match["proc"])
 

@@ -49,7 +49,6 @@ from ..io.dataset import (
     dataset_dtypes,
     expand_inputs,
     open_dataset,
-    reference_reader,
     reference_schema,
 )
 from ..io.files import check_output_path, umask
@@ -65,10 +64,10 @@ from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .recipes import refuse_mixed_scales
 from .sources import (
-    IdentifierCheck,
     about_stat_file,
     check_stat_columns,
     detected_dialect,
+    identifier_check,
     read_encoding,
     renamed_columns,
     require_rows,
@@ -257,8 +256,7 @@ def fit_dask(
         names = without_weight(estimator, sources, names, weight_column)
     dtypes = dataset_dtypes(sources, names)
     # As fit_files: chosen by its type, a typed column's integer beyond int64 is refused.
-    typed, by_type = reference_reader(sources).typed, estimator.columns is None
-    identifiers = IdentifierCheck(dtypes, names) if typed and by_type else None
+    identifiers = identifier_check(sources, dtypes, names, estimator.columns is None)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
     schema = reference_schema(sources)  # as fit_files: a column empty in the first file typed

@@ -28,12 +28,12 @@ from ..stats.statfile import check_stat_path, now
 from .categories import booleans_as_found, categorical_columns
 from .recipes import refuse_mixed_scales
 from .sources import (
-    IdentifierCheck,
     IntegerCheck,
     Progress,
     describe_source,
     detected_dialect,
     feed,
+    identifier_check,
     read_encoding,
     renamed_columns,
     require_rows,
@@ -118,7 +118,7 @@ def fit_files(
     # A CSV's types are its first rows' guess: integers are checked over the whole data.
     by_type = estimator.columns is None
     integers = None if reference.typed else IntegerCheck(dtypes, names, by_type)
-    identifiers = IdentifierCheck(dtypes, names) if reference.typed and by_type else None
+    identifiers = identifier_check(sources, dtypes, names, by_type)
     schema = reference_schema(sources)  # a column empty in the first file: the next one's type
     passthrough = mark_weight(estimator.passed_through(schema, names), weight_column)
     categories = CategoryCounter(categorical_columns(schema, passthrough))

@@ -178,6 +178,11 @@ class Resemblance:
         eps = stats.running.options.eps if stats.running is not None else None
         return cls(names, stats.mean, spread, affine, inverse, quartiles, other, assumed, eps)
 
+    def rows_wanted(self, i: int) -> int:
+        """Rows of its input's ``i``-th batch (0-based) to show :meth:`update`: of the first,
+        for an inverse that looks for a batch mode's runs, :func:`first_rows`."""
+        return first_rows(len(self.names)) if i == 0 and self._batch_eps is not None else LOOK_ROWS
+
     def update(self, rows: np.ndarray) -> None:
         """Look at the first :data:`LOOK_ROWS` rows of a batch (a row of ``rows`` per record, a
         column per name; NaN: missing), and for an inverse at the first :func:`first_rows` of
@@ -547,8 +552,7 @@ def looked_at(
         if look is not None:
             i = seen[name] = seen.get(name, -1) + 1
             if looks_at(i):
-                rows = first_rows(len(names)) if i == 0 else LOOK_ROWS
-                look.update(rows_float64(batch.select(names).slice(0, rows)))
+                look.update(rows_float64(batch.select(names).slice(0, look.rows_wanted(i))))
             if i == 0 and first_look is not None:
                 first_look(name)
         yield batch

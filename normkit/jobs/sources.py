@@ -38,6 +38,7 @@ __all__ = [
     "describe_source",
     "detected_dialect",
     "feed",
+    "identifier_check",
     "read_encoding",
     "renamed_columns",
     "require_rows",
@@ -78,9 +79,9 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
 
 def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]) -> None:
     """Refuse a data set where one of ``columns`` is text or booleans in one file (by a CSV's
-    first rows, or a Parquet or Arrow file's type) and numbers in another: chosen by its type, it was passed
-    through as text, the other files' numbers with it, or refused at the first word, by the
-    order of the files."""
+    first rows, or a Parquet or Arrow file's type) and numbers in another: chosen by its type,
+    it was passed through as text, the other files' numbers with it, or refused at the first
+    word, by the order of the files."""
     typed = [s for s in sources if s.has_rows is not False]
     if len(typed) < 2:
         return
@@ -274,6 +275,15 @@ class IdentifierCheck:
             if beyond.size:
                 k = int(beyond[0])
                 raise _identifier(self._names[j], first_row + k, x[k], "int64", True)
+
+
+def identifier_check(
+    sources: Sequence[Reader], dtypes: Sequence[str], names: Sequence[str], by_type: bool
+) -> IdentifierCheck | None:
+    """The :class:`IdentifierCheck` of a fit of ``sources`` (local or Dask): where the types
+    are the files' own (Parquet, Arrow) and the columns were chosen ``by_type``; else None."""
+    typed = reference_reader(sources).typed
+    return IdentifierCheck(dtypes, names) if typed and by_type else None
 
 
 def _holds_beyond_int64(dtype: str) -> bool:

@@ -19,7 +19,7 @@ from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.sinks import Sink
 from ..stats.fitted import Affine
-from .resemblance import LOOK_ROWS, Resemblance, first_rows, looks_at
+from .resemblance import Resemblance, looks_at
 
 __all__ = ["cell", "rewritable", "rewrite_csv"]
 
@@ -80,7 +80,7 @@ def rewrite_csv(
         def wanted(batches: range, look: Resemblance | None = look) -> int:
             if look is None or not any(map(looks_at, batches)):
                 return 0
-            return first_rows(len(names)) if 0 in batches else LOOK_ROWS
+            return look.rows_wanted(batches[0])
 
         try:
             for part in source.rewritten(names, plan, wanted):

@@ -157,6 +157,10 @@ def write(stats: FittedStats, path: str | os.PathLike[str]) -> None:
     stage(stats, path).commit()
 
 
+def _cannot_write(path: str, exc: OSError) -> OutputError:
+    return OutputError(f"{path}: cannot write the stat file: {os_reason(exc)}")
+
+
 class Staged:
     """A stat file written whole, not yet in place: :meth:`commit` moves it there (``"-"``:
     writes it to stdout), :meth:`discard` forgets it. See :func:`stage`."""
@@ -170,9 +174,7 @@ class Staged:
                 with AtomicFile(self.path) as out:
                     out.stream.write(self._text.encode("utf-8"))
             except OSError as exc:
-                raise OutputError(
-                    f"{self.path}: cannot write the stat file: {os_reason(exc)}"
-                ) from None
+                raise _cannot_write(self.path, exc) from None
             return
         if self._file is None:
             standard_output()
@@ -188,9 +190,7 @@ class Staged:
             self._file.commit()
         except OSError as exc:
             self.discard()
-            raise OutputError(
-                f"{self.path}: cannot write the stat file: {os_reason(exc)}"
-            ) from None
+            raise _cannot_write(self.path, exc) from None
 
     def discard(self) -> None:
         if self._file is not None:
@@ -213,12 +213,12 @@ def stage(stats: FittedStats, path: str | os.PathLike[str]) -> Staged:
     try:
         out = AtomicFile(path)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write the stat file: {os_reason(exc)}") from None
+        raise _cannot_write(path, exc) from None
     try:
         out.stream.write(text.encode("utf-8"))
     except OSError as exc:
         out.discard()
-        raise OutputError(f"{path}: cannot write the stat file: {os_reason(exc)}") from None
+        raise _cannot_write(path, exc) from None
     except BaseException:
         out.discard()
         raise
