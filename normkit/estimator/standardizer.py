@@ -72,6 +72,7 @@ from .tables import (
     is_lazy_frame,
     is_pandas,
     lazy_batches,
+    unnamed_frame,
 )
 from .vacant import refuse_in_memory, vacant_columns
 
@@ -455,6 +456,7 @@ class Standardizer(MetadataConsumer):
     def _values(self, X: Any) -> np.ndarray:
         """The fitted columns of an in-memory table or array, as a 2-d float64 array (an
         array of float64 as it is, not copied)."""
+        X, _ = _by_position(X)
         if _is_array(X):
             values = np.asarray(_checked_array(X, self), dtype=np.float64)
             place = self._places(values)
@@ -495,11 +497,11 @@ class Standardizer(MetadataConsumer):
             for batch in _as_batches(X):
                 self.partial_fit(batch)
             return self
-        named = not _is_array(X)
+        X, named = _by_position(X)
         # The rows of earlier batches (of this pass, or of the statistics it continues).
         earlier = self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")
         done = earlier.n_rows if earlier is not None else 0
-        table = as_arrow(X if named else _checked_array(X, self), done)
+        table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done)
         fitted = getattr(self, "feature_names_in_", None)
         started = self.__dict__.get("_accumulator") is not None  # a pass under way
         # Not continuing statistics fitted so far (loaded, merged, or a fit finished).
@@ -878,6 +880,7 @@ class Standardizer(MetadataConsumer):
             running_notes.warn(running_notes.far_note(self.stats_))
         names = list(self.columns_)
         index = X.index if is_pandas(X) else None  # kept by a pandas output
+        labels = X.columns if unnamed_frame(X) else None  # given back to a frame returned
         X = self._transform_input(X)
         # A value where the fit found none would pass through raw: refused.
         X = refuse_in_memory(X, vacant_columns(self.stats_))
@@ -892,7 +895,10 @@ class Standardizer(MetadataConsumer):
             out = whole
         if _is_stream(X):
             return out
-        return as_output(out, self._output_config(), list(self.get_feature_names_out()), index)
+        how = self._output_config()
+        if labels is not None and how == "default" and is_pandas(out):
+            out = out.set_axis(labels, axis=1)
+        return as_output(out, how, list(self.get_feature_names_out()), index)
 
     def _transform_input(self, X: Any) -> Any:
         """``X`` as :func:`map_columns` takes it: tables and streams as they are, array-likes
@@ -909,6 +915,12 @@ class Standardizer(MetadataConsumer):
         if not (_is_table(X) or _is_array(X)):
             raise TypeError(f"cannot transform an object of type {type(X).__name__}")
         named_fit = self.__dict__.get("feature_names_in_") is not None
+        X, named = _by_position(X)
+        if not (named or _is_array(X)):
+            if named_fit:  # scikit-learn's warning, and the columns taken by position
+                _warn_feature_names(named=False, stacklevel=4)
+                return _checked_array(X, self)
+            return X
         if not _is_array(X):
             if named_fit:
                 return X
@@ -1395,6 +1407,15 @@ def _is_array(X: Any) -> bool:
     if isinstance(X, np.ndarray) or hasattr(X, "__array__") or _is_sparse(X):
         return True
     return isinstance(X, list | tuple) and not all(_is_table(item) for item in X)
+
+
+def _by_position(X: Any) -> tuple[Any, bool]:
+    """``X`` and whether its columns have names: a pandas DataFrame named by no string
+    (:func:`unnamed_frame`) with its columns renamed ``x0, x1, ...``, an array's names, and
+    False; a table (True) or an array-like (False) as it is."""
+    if unnamed_frame(X):
+        return X.set_axis(array_names(len(X.columns)), axis=1), False
+    return X, not _is_array(X)
 
 
 def _is_sparse(X: Any) -> bool:

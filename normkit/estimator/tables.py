@@ -39,6 +39,7 @@ __all__ = [
     "refuse_duplicate_columns",
     "row_major",
     "table_to_arrow",
+    "unnamed_frame",
 ]
 
 #: What ``set_output(transform=...)`` accepts: "default" is the input's own kind.
@@ -55,6 +56,32 @@ def _module(X: Any) -> str:
 def is_pandas(X: Any) -> bool:
     """Whether ``X`` is a pandas DataFrame (without importing pandas)."""
     return _module(X) == "pandas" and type(X).__name__ == "DataFrame"
+
+
+def unnamed_frame(X: Any) -> bool:
+    """Whether ``X`` is a pandas DataFrame whose columns are named by no string
+    (``pd.DataFrame(array)``: 0, 1, ...). scikit-learn gives such a frame no feature names, and
+    normkit names its columns by position (``x0, x1, ...``), as an array's (a tuple of a
+    MultiIndex is a name).
+
+    Raises
+    ------
+    TypeError
+        As scikit-learn's, if some column names are strings and others are not.
+    """
+    if not is_pandas(X) or len(X.columns) == 0:
+        return False
+    named = {isinstance(label, str | tuple) for label in X.columns}
+    if len(named) > 1:
+        kinds = sorted({type(label).__qualname__ for label in X.columns})
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, but "
+            f"your input has {kinds} as feature name / column name types. If you want feature "
+            "names to be stored and validated, you must convert them all to strings, by using "
+            "X.columns = X.columns.astype(str) for example. Otherwise you can remove feature / "
+            "column names from your input data, or convert them all to a non-string data type."
+        )
+    return named == {False}
 
 
 def _narwhals(X: Any) -> Any:

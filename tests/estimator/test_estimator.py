@@ -308,12 +308,36 @@ def test_infinite_value_is_refused_with_its_row_and_a_way_out_for_data_in_memory
     np.testing.assert_array_equal(Standardizer().fit(fixed).mean_, [7.0 / 3])
 
 
-def test_integer_column_labels_fit_and_transform():
-    df = pd.DataFrame(np.arange(12.0).reshape(6, 2))
+def test_integer_column_labels_are_no_feature_names():
+    # pd.DataFrame(array): scikit-learn gives it no feature names (x0, x1, ... out), so
+    # ColumnTransformer names its outputs by position; a frame keeps its labels.
+    from sklearn.compose import ColumnTransformer
+
+    df = pd.DataFrame(np.random.default_rng(3).normal(size=(30, 3)))
+    df[3] = ["a", "b", "c"] * 10  # passed through, as by a table with names
     stats = Standardizer().fit(df)
-    assert list(stats.columns_) == ["0", "1"]
-    out = stats.transform(df)
-    np.testing.assert_allclose(out.to_numpy(), StandardScaler().fit_transform(df.to_numpy()))
+    assert "feature_names_in_" not in vars(stats)
+    assert list(stats.columns_) == ["x0", "x1", "x2"]
+    assert list(stats.get_feature_names_out()) == ["x0", "x1", "x2", "x3"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name warning, as scikit-learn gives none
+        out = stats.transform(df)
+        array_fitted = Standardizer().fit(df[[0, 1, 2]].to_numpy()).transform(df[[0, 1, 2]])
+    assert list(out.columns) == [0, 1, 2, 3]
+    expected = StandardScaler().fit_transform(df[[0, 1, 2]])
+    np.testing.assert_allclose(out[[0, 1, 2]].to_numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(array_fitted), expected, rtol=1e-12)
+    assert list(stats.inverse_transform(out)[3]) == list(df[3])
+    for estimator in (StandardScaler(), Standardizer()):
+        ct = ColumnTransformer([("n", estimator, [0, 1])], remainder="drop")
+        assert list(ct.fit(df).get_feature_names_out()) == ["n__x0", "n__x1"]
+        both = ct.set_output(transform="pandas").fit_transform(df)
+        assert list(both.columns) == ["n__x0", "n__x1"]
+    # Labels of strings and of other types mixed: refused, as scikit-learn refuses them.
+    mixed = pd.DataFrame({"a": [1.0, 2.0], 0: [3.0, 4.0]})
+    for estimator in (StandardScaler(), Standardizer()):
+        with pytest.raises(TypeError, match="only supported if all input features have string"):
+            estimator.fit(mixed)
 
 
 def test_partial_fit_after_load_reports_infinite_rows(tmp_path, mixed_frame):
