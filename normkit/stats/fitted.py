@@ -56,10 +56,10 @@ class Affine:
 
 
 def per_column(
-    value: float | Mapping[str, float], names: Sequence[str], name: str, default: float
+    value: float | Mapping[str, float], names: Sequence[str], name: str, default: float | np.ndarray
 ) -> np.ndarray:
     """A per-column array of BatchNorm's ``gamma`` or ``beta`` (``name``): one number for every
-    column, or a mapping of column name to number (others get ``default``).
+    column, or a mapping of column name to number (the others: ``default``, one or per column).
 
     Raises
     ------
@@ -77,7 +77,8 @@ def per_column(
 
             message = f"{param(name)}: no fitted {listed(unknown)}"
             raise SchemaError(message, param=name, hints=alike_names(unknown, names, given=True))
-        return np.array([float(value.get(n, default)) for n in names])
+        defaults = np.broadcast_to(np.asarray(default, dtype=np.float64), (len(names),))
+        return np.array([float(value.get(n, d)) for n, d in zip(names, defaults, strict=True)])
     return np.full(len(names), float(value))
 
 
@@ -529,7 +530,7 @@ class FittedStats:
             if value.shape != (self.n_columns,):
                 raise ValueError(f"{name}: {value.shape} values for {self.n_columns} columns")
             return value
-        return per_column(value, self.names, name, 1.0 if name == "gamma" else 0.0)
+        return per_column(value, self.names, name, fitted)  # columns not named keep theirs
 
     def require_running(self, asked_by: str = "use") -> RunningState:
         """The running statistics, or an error saying that these statistics have none (naming

@@ -3305,3 +3305,37 @@ def test_a_varying_column_scaled_by_1_by_scikit_learn_s_rule_is_noted(tmp_path):
     # With an eps, the column is divided by its spread: no note.
     quiet = run_normkit("fit", tmp_path, "--eps", "1e-12", "-o", tmp_path / "e.json")
     assert "note" not in quiet.stderr.decode()
+
+
+def test_gamma_or_beta_given_for_some_columns_keeps_the_others_stored(tmp_path):
+    # A stat file holds gamma -2 for 'age' and beta 0.5 for 'temp'; a transform given gamma for
+    # 'income' alone keeps them (the help says "default: as stored"), in its output, in the
+    # statistics an adaptive one saves and in the library.
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(40, 12, 300),
+            "income": rng.lognormal(10, 1, 300),
+            "temp": rng.normal(-3, 0.5, 300),
+        }
+    )
+    data, stats = tmp_path / "d.csv", tmp_path / "s.json"
+    frame.to_csv(data, index=False)
+    ok("fit", data, "--gamma", "age=-2", "--beta", "temp=0.5", "-o", stats)
+    out, saved = tmp_path / "out.csv", tmp_path / "next.json"
+    ok("transform", data, "-s", stats, "--gamma", "income=3", "-o", out)
+    adaptive = ["--mode", "adaptive", "-o", tmp_path / "a.csv", "--save-stats", saved]
+    ok("transform", data, "-s", stats, "--gamma", "income=3", *adaptive)
+    scaler = StandardScaler().fit(frame)
+    z = pd.DataFrame(scaler.transform(frame), columns=frame.columns)
+    expected = pd.DataFrame(
+        {"age": -2 * z["age"], "income": 3 * z["income"], "temp": z["temp"] + 0.5}
+    )
+    np.testing.assert_allclose(
+        pd.read_csv(out).to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-12
+    )
+    again = normkit.load(saved)
+    assert list(again.gamma_) == [-2.0, 3.0, 1.0]
+    assert list(again.beta_) == [0.0, 0.0, 0.5]
+    library = normkit.load(stats).transform(frame, gamma={"income": 3.0})
+    np.testing.assert_allclose(library.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-12)

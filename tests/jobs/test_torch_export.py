@@ -116,8 +116,8 @@ def test_the_running_statistics_are_the_default_and_gamma_and_beta_are_the_affin
     # Given ones replace them, as for ONNX.
     other = normkit.to_torch_state(stats, use="exact", dtype="float64", gamma=3.0, beta={"x": -1.0})
     np.testing.assert_array_equal(other.state_dict["weight"], np.full(5, 3.0))
-    # (a mapping gives the columns it does not name the default, as for transforms)
-    np.testing.assert_array_equal(other.state_dict["bias"], [-1.0, 0.0, 0.0, 0.0, 0.0])
+    # (the columns a mapping does not name keep those stored, as for transforms)
+    np.testing.assert_array_equal(other.state_dict["bias"], [-1.0, 0.5, 0.5, 0.5, 0.5])
     layer = normkit.to_torch(stats, use="exact", dtype="float64", gamma=3.0, beta={"x": -1.0})
     y = layer_output(layer, frame, "float64")
     z = stats.transform(frame.fillna(0.0), gamma=3.0, beta={"x": -1.0}).to_numpy()
