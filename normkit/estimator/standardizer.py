@@ -694,6 +694,7 @@ class Standardizer(MetadataConsumer):
         stats = self.stats_
         if self.__dict__.get("_accumulator") is not None:  # else checked by finish
             _check_applicable(stats)
+        _refuse_params_set_since(self, stats)
         return stats
 
     @property
@@ -1268,6 +1269,35 @@ def _affine_param(names: Sequence[str], values: np.ndarray, default: float) -> A
     if len(values) == 0 or (values == values[0]).all():
         return float(values[0]) if len(values) else default
     return {n: float(v) for n, v in zip(names, values, strict=True) if v != default}
+
+
+def _refuse_params_set_since(estimator: Standardizer, stats: FittedStats) -> None:
+    """Refuse a parameter that shapes a transform (ddof, eps, with_mean, with_std, gamma,
+    beta) whose value is not the one the statistics were fitted with (set by ``set_params``
+    after the fit): the transform would apply the fit's without a word."""
+    fitted = stats.options
+    changed = [
+        (name, getattr(estimator, name), getattr(fitted, name))
+        for name in ("ddof", "eps", "with_mean", "with_std")
+        if getattr(estimator.stats_options(), name) != getattr(fitted, name)
+    ]
+    for name, values, default in (("gamma", stats.gamma, 1.0), ("beta", stats.beta, 0.0)):
+        given = per_column(getattr(estimator, name), stats.names, name, default)
+        if not np.array_equal(given, values):
+            changed.append(
+                (name, getattr(estimator, name), _affine_param(stats.names, values, default))
+            )
+    if changed:
+        name, now, then = changed[0]
+        again = "fit it again with the new parameters"
+        raise OptionError(
+            f"{name}={now!r}, but the statistics were fitted with {name}={then!r}: a fitted "
+            "Standardizer applies the parameters of its fit",
+            param=name,
+            hints=(again, f"give it to this call: transform(X, {name}=...)")
+            if name in ("gamma", "beta")
+            else (again,),
+        )
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -782,3 +782,26 @@ def test_the_learned_attributes_the_docstrings_name_exist():
         doc = inspect.getdoc(member) if callable(member) else None
         for attribute in re.findall(r"\b([a-z][a-z0-9_]*[a-z0-9]_)(?![\w(])", doc or ""):
             assert hasattr(fitted, attribute), f"{name} names {attribute}"
+
+
+def test_a_parameter_set_after_the_fit_is_refused_not_ignored():
+    # set_params after the fit would have the transform apply the fit's values without a word
+    # (StandardScaler reads with_mean and with_std again at transform; normkit's statistics are
+    # those of its fit): refused, naming the parameter, until set back or fitted again.
+    X = np.random.default_rng(5).normal(3, 2, size=(60, 3))
+    stats = Standardizer().fit(X)
+    expected = StandardScaler().fit_transform(X)
+    for name, value in (("gamma", 3.0), ("beta", {"x1": 1.0}), ("with_mean", False), ("ddof", 1)):
+        stats.set_params(**{name: value})
+        with pytest.raises(
+            normkit.OptionError, match=f"^{name}=.*, but the statistics were fitted"
+        ):
+            stats.transform(X)
+        with pytest.raises(normkit.OptionError, match=f"^{name}="):
+            stats.inverse_transform(expected)
+        stats.set_params(**{name: Standardizer().get_params()[name]})
+        np.testing.assert_allclose(stats.transform(X), expected, rtol=1e-12)
+    # Given to the call, gamma applies; fitted again, the new parameters do.
+    np.testing.assert_allclose(stats.transform(X, gamma=3.0), 3 * expected, rtol=1e-12)
+    refit = stats.set_params(with_mean=False).fit(X).transform(X)
+    np.testing.assert_allclose(refit, StandardScaler(with_mean=False).fit_transform(X), rtol=1e-12)
