@@ -886,9 +886,12 @@ class Standardizer(MetadataConsumer):
         # A value where the fit found none would pass through raw: refused.
         X = refuse_in_memory(X, vacant_columns(self.stats_))
         whole, place = None, None
+        out_names = list(self.get_feature_names_out())
         if isinstance(X, np.ndarray):
             whole, place = X, self._places(X)
             X = X if place is None else X[:, place]
+            if place is None and X.ndim == 2 and X.shape[1] != len(out_names):
+                out_names = names  # the fitted columns alone
         out = map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
         if place is not None:  # the columns passed through stay, in their places
             whole = np.array(whole, dtype=np.float64)
@@ -899,7 +902,7 @@ class Standardizer(MetadataConsumer):
         how = self._output_config()
         if labels is not None and how == "default" and is_pandas(out):
             out = out.set_axis(labels, axis=1)
-        return as_output(out, how, list(self.get_feature_names_out()), index)
+        return as_output(out, how, out_names, index)
 
     def _transform_input(self, X: Any) -> Any:
         """``X`` as :func:`map_columns` takes it: tables and streams as they are, array-likes

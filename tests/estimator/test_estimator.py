@@ -675,9 +675,12 @@ def test_columns_chosen_of_an_array_are_its_x_names(options, fitted, how):
     expected[:, fitted] = StandardScaler().fit(X[:, fitted]).transform(X[:, fitted])
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(np.asarray(estimator.inverse_transform(out)), X, rtol=1e-12)
-    # The fitted columns alone are taken too.
+    # The fitted columns alone are taken too, also into a DataFrame (named as they are).
     alone = np.asarray(estimator.transform(X[:, fitted]))
     np.testing.assert_array_equal(alone, out[:, fitted])
+    frame = estimator.set_output(transform="pandas").transform(X[:, fitted])
+    assert list(frame.columns) == list(estimator.columns_)
+    np.testing.assert_array_equal(frame.to_numpy(), alone)
 
 
 def test_gamma_and_beta_survive_save_and_load_as_parameters(tmp_path):
