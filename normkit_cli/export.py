@@ -69,7 +69,8 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta, quiet):
     into torch.nn.BatchNorm1d(len(columns), eps=EPS, momentum=MOMENTUM) with
     load_state_dict(strict=True); EPS, MOMENTUM and the columns are in the file's metadata.
     Exact statistics are written with eps 0 and running_var = scale**2, so that eval mode
-    divides by normkit's scale.
+    divides by normkit's scale; PyTorch trains a layer only with eps > 0: set the layer's eps
+    (1e-5, say) before training it.
     """
     from normkit.jobs.export import export_stats
 

@@ -277,7 +277,8 @@ def to_torch(
 ):
     """A ``torch.nn.BatchNorm1d`` in eval mode holding the statistics (see
     :func:`to_torch_state`): ``layer(x)`` of a (rows, columns) tensor of ``dtype`` is the frozen
-    transform. Needs torch (``pip install 'normkit[torch]'``).
+    transform. Needs torch (``pip install 'normkit[torch]'``). The exact statistics come with
+    eps 0, which PyTorch refuses in train mode: set ``layer.eps`` (1e-5, say) before training.
 
     Raises
     ------
