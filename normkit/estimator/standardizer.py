@@ -42,7 +42,8 @@ from ..io.categories import is_categorical_type, value_counts
 from ..io.csv.integers import codes_or_identifiers
 from ..io.lazy import pc
 from ..stats import running_notes, statfile
-from ..stats.fitted import FittedStats, PassedThrough, StatsOptions, per_column
+from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
+from ..stats.shift import per_column
 from .apply import (
     ColumnMap,
     StreamNormalizer,

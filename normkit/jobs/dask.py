@@ -57,7 +57,8 @@ from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
-from ..stats.fitted import FittedStats, per_column
+from ..stats.fitted import FittedStats
+from ..stats.shift import per_column
 from .categories import booleans_as_found, categorical_columns
 from .columntypes import check_dataset_types
 from .fit import conclude_fit

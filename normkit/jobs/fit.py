@@ -22,8 +22,8 @@ from ..io.dataset import (
 )
 from ..io.options import ReadOptions
 from ..io.reader import Reader
-from ..stats.fitted import FittedStats, PassedThrough, per_column
-from ..stats.shift import check_shift
+from ..stats.fitted import FittedStats, PassedThrough
+from ..stats.shift import check_shift, per_column
 from ..stats.statfile import check_stat_path, now
 from .categories import booleans_as_found, categorical_columns
 from .recipes import refuse_mixed_scales

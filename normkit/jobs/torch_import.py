@@ -145,7 +145,9 @@ def import_torch(
     n = len(buffers["running_mean"])
     names = _columns(path, where, columns, metadata, n)
     layer_name = prefix[:-1]
-    if "stats" in metadata and rows is None and batch_size is None and eps is None:
+    recorded_eps = _recorded(path, metadata, "eps") if "eps" in metadata else None
+    other_eps = eps is not None and eps != recorded_eps  # the layer's, said to differ
+    if "stats" in metadata and rows is None and batch_size is None and not other_eps:
         exported = _as_exported(where, metadata, buffers, names, affine, layer_name)
         if exported is not None:
             return Standardizer.from_stats(exported)
@@ -154,10 +156,19 @@ def import_torch(
     if momentum is None or momentum == "default":
         momentum = _recorded(path, metadata, "momentum") if "momentum" in metadata else 0.1
     window = _window(momentum)
-    count, n_rows, told = _count(where, rows, batch_size, tracked, "stats" in metadata, n, window)
+    # Why the statistics an export embedded are not taken: its buffers changed, or the eps
+    # given is not the one it recorded (None: nothing embedded).
+    why_not = None
+    if "stats" in metadata:
+        why_not = (
+            f"the eps given ({eps:g}) is not the one normkit's export recorded ({recorded_eps:g})"
+            if other_eps and recorded_eps is not None
+            else "its running statistics are no longer those normkit exported (trained since?)"
+        )
+    count, n_rows, told = _count(where, rows, batch_size, tracked, why_not, n, window)
     given_eps = eps
     if eps is None:
-        eps = _recorded(path, metadata, "eps") if "eps" in metadata else TORCH_EPS
+        eps = recorded_eps if recorded_eps is not None else TORCH_EPS
     gamma = buffers.get("weight") if affine else None
     beta = buffers.get("bias") if affine else None
     _check_buffers(where, names, mean, var, gamma, beta, count)
@@ -388,8 +399,9 @@ def _window(momentum: float | str | None) -> int | None:
     return max(1, round((2.0 - m) / m))
 
 
-def _count(where, rows, batch_size, tracked, exported: bool, n: int, window: int | None = None):
-    """Values per column, the rows, and how they were told."""
+def _count(where, rows, batch_size, tracked, why_not, n: int, window: int | None = None):
+    """Values per column, the rows, and how they were told; ``why_not``: why the counts an
+    export recorded do not apply (None: it recorded none)."""
     if rows is not None:
         return np.full(n, rows, dtype=np.int64), rows, "rows given"
     if batch_size is not None:
@@ -406,11 +418,8 @@ def _count(where, rows, batch_size, tracked, exported: bool, n: int, window: int
         if batches < tracked:
             told += f" (the running statistics' window; {tracked:,} seen)"
         return np.full(n, total, dtype=np.int64), total, told
-    if exported:
-        why = (
-            "its running statistics are no longer those normkit exported (trained since?), so "
-            "the counts normkit recorded do not apply"
-        )
+    if why_not is not None:
+        why = f"{why_not}, so the counts normkit recorded do not apply"
     else:
         seen = "" if not tracked else f" (the layer saw {tracked:,} batches)"
         why = f"a state dict holds no count of the rows behind its statistics{seen}"

@@ -28,7 +28,7 @@ from ..io.options import ReadSettings
 from .empty import reordered, vacant_counted, with_empty_columns
 from .options import StatsOptions
 from .passthrough import PassedThrough
-from .shift import MAX_BETA_OVER_GAMMA, check_shift
+from .shift import MAX_BETA_OVER_GAMMA, check_shift, per_column
 
 __all__ = [
     "MAX_BETA_OVER_GAMMA",
@@ -55,31 +55,19 @@ class Affine:
         self.center, self.scale, self.gamma, self.beta = center, scale, gamma, beta
 
 
-def per_column(
-    value: float | Mapping[str, float], names: Sequence[str], name: str, default: float | np.ndarray
-) -> np.ndarray:
-    """A per-column array of BatchNorm's ``gamma`` or ``beta`` (``name``): one number for every
-    column, or a mapping of column name to number (the others: ``default``, one or per column).
-
-    Raises
-    ------
-    OptionError
-        If the value breaks the parameter's rule (gamma 0, a number not finite).
-    SchemaError
-        If the mapping names a column that is not fitted.
-    """
-    params.check(name, value)
-    names = list(names)
-    if isinstance(value, Mapping):
-        unknown = [k for k in value if k not in names]
-        if unknown:
-            from ..errors import alike_names  # a refusal's hints only
-
-            message = f"{param(name)}: no fitted {listed(unknown)}"
-            raise SchemaError(message, param=name, hints=alike_names(unknown, names, given=True))
-        defaults = np.broadcast_to(np.asarray(default, dtype=np.float64), (len(names),))
-        return np.array([float(value.get(n, d)) for n, d in zip(names, defaults, strict=True)])
-    return np.full(len(names), float(value))
+#: Why statistics have no running ones, and what to do, by what their provenance holds.
+_NO_RUNNING = {
+    "merged_from": (  # a merge keeps none (see merge)
+        "they were merged from shards (running statistics depend on the order of all the rows)",
+        "fit the whole data set in one pass, its files in order",
+    ),
+    "imported": (  # a BatchNorm layer's running statistics are their mean and variance
+        "they were imported from a BatchNorm layer, whose running statistics are their mean and "
+        "variance: a frozen transform (without {}) normalizes as its eval mode",
+        "to adapt statistics to new data, fit them on data (normkit fit)",
+    ),
+    "": ("they were fitted without", "fit them again with running statistics"),
+}
 
 
 def is_order_of(inputs: Sequence[str], columns: Sequence[str]) -> bool:
@@ -550,14 +538,13 @@ class FittedStats:
                 hints=(f"use the exact statistics ({exact})",),
             )
         if self.running is None:
-            merged = "merged_from" in self.provenance  # a merge keeps none (see merge)
-            why = "merged from shards (running statistics depend on the order of all the rows)"
-            again = "fit the whole data set in one pass, its files in order" if merged else ""
+            how = next((k for k in _NO_RUNNING if k in self.provenance), "")
+            why, again = _NO_RUNNING[how]
             raise StatsFileError(
-                "these statistics have no running (EMA) statistics: they were "
-                + (why if merged else "fitted without"),
+                "these statistics have no running (EMA) statistics: "
+                + why.format(param("use", "ema")),
                 param=asked_by,
-                hints=(again or "fit them again with running statistics",),
+                hints=(again,),
             )
         return self.running
 

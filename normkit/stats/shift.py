@@ -1,16 +1,17 @@
-"""The rule that keeps a transform invertible: beta at most :data:`MAX_BETA_OVER_GAMMA` times
-gamma, checked where gamma and beta are given (a fit, a transform) and where a stat file holds
-them."""
+"""BatchNorm's gamma and beta per column (:func:`per_column`), and the rule that keeps a
+transform invertible: beta at most :data:`MAX_BETA_OVER_GAMMA` times gamma, checked where gamma
+and beta are given (a fit, a transform) and where a stat file holds them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import OptionError, StatsFileError, param
+from .. import params
+from ..errors import OptionError, SchemaError, StatsFileError, listed, param
 
-__all__ = ["MAX_BETA_OVER_GAMMA", "check_shift"]
+__all__ = ["MAX_BETA_OVER_GAMMA", "check_shift", "per_column"]
 
 #: The largest |beta| / |gamma| a transform accepts: beyond it, ``gamma * z + beta`` keeps fewer
 #: than 26 bits (8 significant digits) of ``z``.
@@ -45,3 +46,30 @@ def check_shift(names: Sequence[str], gamma: np.ndarray, beta: np.ndarray, *, gi
     if given:
         raise OptionError(message, param="beta", hints=(f"give {less}",))
     raise StatsFileError(message, hints=(f"give {less}",))
+
+
+def per_column(
+    value: float | Mapping[str, float], names: Sequence[str], name: str, default: float | np.ndarray
+) -> np.ndarray:
+    """A per-column array of BatchNorm's ``gamma`` or ``beta`` (``name``): one number for every
+    column, or a mapping of column name to number (the others: ``default``, one or per column).
+
+    Raises
+    ------
+    OptionError
+        If the value breaks the parameter's rule (gamma 0, a number not finite).
+    SchemaError
+        If the mapping names a column that is not fitted.
+    """
+    params.check(name, value)
+    names = list(names)
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            from ..errors import alike_names  # a refusal's hints only
+
+            message = f"{param(name)}: no fitted {listed(unknown)}"
+            raise SchemaError(message, param=name, hints=alike_names(unknown, names, given=True))
+        defaults = np.broadcast_to(np.asarray(default, dtype=np.float64), (len(names),))
+        return np.array([float(value.get(n, d)) for n, d in zip(names, defaults, strict=True)])
+    return np.full(len(names), float(value))

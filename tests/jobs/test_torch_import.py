@@ -201,6 +201,16 @@ def test_an_untouched_export_imports_back_as_the_statistics_it_was_made_from(
     # The eps the layer normalizes with: the running statistics' (1e-5) where it holds them.
     eps = "1e-05" if use == "ema" else "0"
     assert f"eps {eps}: recorded by normkit".encode() in done.stderr
+    # The same eps given (the layer's, as the user knows it) gives the same statistics back;
+    # another is refused for what it is, not blamed on training.
+    again = tmp / f"{use}_eps.json"
+    done = run_normkit("import-torch", state, "--eps", eps, "-o", again)
+    assert done.returncode == 0, done.stderr
+    docs = [statfile.to_document(statfile.read(p)) for p in (again, back)]
+    assert [d["columns"] for d in docs[:1]] == [d["columns"] for d in docs[1:]]
+    other = assert_error(run("import-torch", state, "--eps", "0.5", "-o", tmp / "x.json"), 2)
+    assert f"the eps given (0.5) is not the one normkit's export recorded ({float(eps):g})" in other
+    assert "trained since" not in other
     original = statfile.read(stats)
     restored = statfile.read(back)
     a, b = statfile.to_document(original), statfile.to_document(restored)
@@ -313,3 +323,33 @@ def test_a_float32_export_that_the_export_now_refuses_still_imports_back(tmp_pat
     back = normkit.load(tmp_path / "back.json")
     np.testing.assert_array_equal(back.mean_, fitted.mean_)
     np.testing.assert_array_equal(back.var_, fitted.var_)
+
+
+def test_statistics_of_a_layer_say_why_they_have_no_running_ones(trained, tmp_path):
+    # A layer's running statistics became the imported mean and variance: asking for running
+    # statistics is told so, and that the plain transform is the layer's eval mode (not "fit
+    # them again": there is no data to fit).
+    tmp, state, _ = trained
+    stats = tmp_path / "s.json"
+    assert (
+        run_normkit(
+            "import-torch",
+            state,
+            "--layer",
+            "0",
+            "--rows",
+            "20000",
+            "--columns",
+            "a,b,c",
+            "-o",
+            stats,
+        ).returncode
+        == 0
+    )
+    for how in (["--use", "ema"], ["--mode", "adaptive"]):
+        message = assert_error(
+            run("transform", tmp / "same.csv", "-s", stats, *how, "-o", tmp_path / "z.csv"), 1
+        )
+        assert "imported from a BatchNorm layer" in message
+        assert "a frozen transform (without --use ema) normalizes as its eval mode" in message
+        assert "fit them again" not in message
