@@ -2795,6 +2795,45 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     assert "on 3 rows" in normkit_summary("fit", data, "-o", tmp_path / "v.json")
 
 
+def test_years_above_decimals_written_whole_at_times_are_not_taken_for_data(tmp_path):
+    # Eurostat's geo,2019,2020,2021 above growth rates as Excel, R and %g write them (5, not
+    # 5.0): the whole values below made the years a row of data (exit 0, "no header", a mean
+    # near 340 for rates from -5.5 to 6.9), where a column without one was refused.
+    rates = ["AT,2,-0.2,5.7", "BE,5.1,4,6.9", "BG,4.2,-2.8,5", "CY,4.2,4.5,5.5", "CZ,3.1,-5.5,3.6"]
+    data, stats = tmp_path / "y.csv", tmp_path / "s.json"
+    why = "whether the first row is a header cannot be told: its numbers are integers"
+    european = [";".join(v.replace(".", ",") for v in row.split(",")) for row in rates]
+    for text, options in [
+        ("\n".join(["geo,2019,2020,2021", *rates, "DE,1.1,-3.7,3.2"]), ()),
+        # Decimal commas, ';'-separated; one year alone, above values of another size.
+        ("\n".join(["geo;2019;2020;2021", *european]), ("--decimal", ",")),
+        ("country,2019\nAT,2\nBE,5.1\nBG,4.2\nCY,5", ()),
+    ]:
+        data.write_text(text + "\n")
+        line = refused(1, "fit", data, *options, "-o", stats)
+        assert why in line, line
+        assert "--header or --no-header" in line, line
+        assert not stats.exists()
+        ok("fit", data, *options, "--header", "-o", stats)
+        frame = pd.read_csv(
+            data, sep=None, engine="python", decimal=options[-1] if options else "."
+        )
+        means = [c["mean"] for c in json.loads(stats.read_text())["columns"] if "mean" in c]
+        np.testing.assert_allclose(means, frame.iloc[:, 1:].mean(), rtol=1e-12, atol=1e-12)
+        stats.unlink()
+    # Rows alike below (integers of its size where the others hold decimals), its value again
+    # in a column, or an index counting on from it: data, as before; integers above integers of
+    # other size beside text tell nothing either.
+    for rows in [
+        "AT,1,2\nBE,2.5,4.5\nBG,3,3",
+        "7,2\n6.5,2.5\n5.25,2",
+        "1,20\n2,20.5\n3,21.25",
+        "North,2019,7\nSouth,3,8\nEast,4,9",
+    ]:
+        data.write_text(rows + "\n")
+        assert "on 3 rows" in normkit_summary("fit", data, "-o", stats), rows
+
+
 def test_a_first_record_longer_than_the_head_is_read_as_the_rest(tmp_path):
     # np.savetxt of 5,000 columns: the head (64 KiB) held no whole record, the first one was
     # taken for a header of names such as '1.2573e-01' (one row lost, exit 0).

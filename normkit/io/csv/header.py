@@ -78,30 +78,33 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         return True, "the first row has text above a column without values"
     # 2019,2020 above 101.5,99.25 (beside text or not: country,2019 above Chad,6.5; a pandas
     # index's ,0,1 above 0.53): years naming columns, or a row written otherwise? Columns of
-    # numbers under an empty first field are no evidence either way.
-    # One such column is enough (country,2019,2020 above PT,1.5,2; pandas' 0,1 above a column
-    # of floats and one of counts): a row is a header or not whole. Unless, in a row of numbers
-    # alone, a column of integers reads it as data: its value again below, or an index counting
-    # on from it (a series from a whole value, 2000,1,100 above 2000,2,99.94).
+    # numbers under an empty first field are no evidence either way. Decimals may be written
+    # whole at times (%g, Excel and R write 5.0 as 5): the first row is of their kind where a
+    # row below holds integers of its size (as many digits, give or take one) in its place, at
+    # a column of decimals one at least (1,2 above 1.25,2.5 and 3,4); where none does
+    # (geo,2019,2020 above AT,2,-0.2 and BE,5.1,4), it is a header or not whole. One column of
+    # decimals is enough (country,2019,2020 above PT,1.5,2; pandas' 0,1 above a column of
+    # floats and one of counts). Unless, in a row of numbers alone, a column reads it as data:
+    # its value again below, or an index counting on from it (a series from a whole value,
+    # 2000,1,100 above 2000,2,99.94).
     named = [j for j, n in enumerate(numeric) if n and first[j] != "missing"]
-    fractions = [
-        j for j in named if not any(_DIGITS.fullmatch(row[j]) for row in body if j < len(row))
-    ]
+    decimals = [j for j in named if any(_decimal(row, j, nulls) for row in body)]
     beside = "text" in first or first[0] == "missing"
     if (
-        fractions
+        decimals
         and all(_DIGITS.fullmatch(rows[0][j]) for j in named)
-        and (beside or not any(_as_data(body, j, rows[0][j]) for j in named if j not in fractions))
+        and not any(_like(row, rows[0], named, decimals, nulls) for row in body)
+        and (beside or not any(_as_data(body, j, rows[0][j]) for j in named))
     ):
         integers = ", ".join(rows[0][j] for j in named[:5])
-        below = (
-            "columns of numbers none of which is written so"
-            if fractions == named
-            else f"a column of numbers none of which is written so (below {rows[0][fractions[0]]})"
+        above = (
+            f"{'columns' if len(named) > 1 else 'a column'} of decimals"
+            if decimals == named
+            else f"decimals (below {', '.join(rows[0][j] for j in decimals[:3])})"
         )
         raise InputError(
             f"whether the first row is a header cannot be told: its numbers are integers "
-            f"({integers}) above {below}",
+            f"({integers}) above {above}, and no row below holds integers of their size there",
             param="csv.header",
             hints=_header_hints(),
         )
@@ -166,6 +169,29 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         param="csv.header",
         hints=_header_hints(),
     )
+
+
+def _decimal(row: list[str], j: int, nulls: Collection[str]) -> bool:
+    """Whether field ``j`` of ``row`` is a number not written as an integer (``1.5``, ``2,5``,
+    ``1e3``)."""
+    return j < len(row) and value_kind(row[j], nulls) == "number" and not _INTEGER.fullmatch(row[j])
+
+
+def _like(
+    row: list[str], first: list[str], at: list[int], decimals: list[int], nulls: Collection[str]
+) -> bool:
+    """Whether ``row`` holds, at ``at``, integers of the ``first`` row's size (as many digits,
+    give or take one) or missing values, and an integer at one of ``decimals`` at least."""
+    values = {j: row[j] if j < len(row) else "" for j in at}
+    present = [j for j in at if value_kind(values[j], nulls) != "missing"]
+    return any(j in decimals for j in present) and all(
+        _INTEGER.fullmatch(values[j]) and abs(_digits(values[j]) - _digits(first[j])) <= 1
+        for j in present
+    )
+
+
+def _digits(integer: str) -> int:
+    return len(integer.strip().lstrip("+-"))
 
 
 def _as_data(rows: list[list[str]], j: int, value: str) -> bool:

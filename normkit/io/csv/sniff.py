@@ -41,16 +41,17 @@ The rules, in the order they are applied:
   value (text), as ``C#`` in a file without comment lines always does. A comment line may
   then be indented (`` # note``).
 * **Header.** A first row with text above a column of numbers is a header; else a first row of
-  numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns'
-  types) when one of them is a number no header names (``1.5``, ``-2``: a fraction or a sign);
-  else text above a column with no value below it is a header (``8,test`` above ``0,``: the
-  value does not fit a column of nulls, as DuckDB rules), and integers above columns of numbers
-  are data, unless none below is an integer (``2019`` above ``99.25``: refused, ``csv.header``); else, every column being text, the first row is a header (normkit needs names, and
-  text columns are passed through), unless it holds nothing but numbers (``1,2`` above ``a,b``):
-  refused, naming ``csv.header``. A table of one record is a header when it holds no number,
-  and data when it holds nothing else or a number no header names (``1.5``, ``-2``: a fraction
-  or a sign); integers beside text (``1,StreetA``: a row, or the header of an empty table with a
-  column named ``1``?) are refused, naming ``csv.header``.
+  numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns' types)
+  when one of them is a number no header names (``1.5``, ``-2``: a fraction or a sign); else text
+  above a column with no value below it is a header (``8,test`` above ``0,``: the value does not fit
+  a column of nulls, as DuckDB rules), and integers above columns of numbers are data, unless above
+  decimals no row holds integers of their size (``2019`` above ``99.25`` and ``5``: refused,
+  ``csv.header``; :mod:`.header`); else, every column being text, the first row is a header (normkit
+  needs names; text columns pass through), unless it holds nothing but numbers (``1,2`` above
+  ``a,b``): refused, naming ``csv.header``. A table of one record is a header when it holds no
+  number, and data when it holds nothing else or a number no header names (``1.5``, ``-2``: a
+  fraction or a sign); integers beside text (``1,StreetA``: a row, or the header of an empty table
+  with a column named ``1``?) are refused, naming ``csv.header``.
 """
 
 from __future__ import annotations
