@@ -57,32 +57,37 @@ The rules, in the order they are applied:
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import re
-from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import EllipsisType
 
 from ...errors import InputError, param
-from .columns import comment_or_row, decimal_column_hints, quoted_decimal_commas
+from .columns import comment_or_row, decimal_column_hints
 from .comments import cut_lines
-from .escapes import escape_decided, records, refuse_unescaped
+from .escapes import refuse_unescaped
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
-from .quotes import open_but_not_quoted, outside_quotes, quoting_breaks
+from .quotes import open_but_not_quoted, quoting_breaks
+from .splits import (
+    DELIMITERS,
+    SEPARATOR_NAMES,
+    Split,
+    choose,
+    fit_table,
+    present,
+    split_records,
+    without,
+)
 from .table_start import row_names_hints
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
 
-#: The field separators sniffed, in the order a harmless tie is settled by.
-DELIMITERS = (",", ";", "\t", "|")
 #: The quote characters sniffed.
 QUOTES = ('"', "'")
 
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?")
 _QUOTED = re.compile(r"(?m)(?:^|[,;\t|]) *'(?:[^'\r\n]|'')*' *(?=[,;\t|\r\n]|$)")  # '' doubled
-_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
 @dataclass(frozen=True)
@@ -121,34 +126,6 @@ class Sniffed:
     inline_comments: bool = False
     unnamed_last: bool = False
     escape: str | None = None
-
-
-@dataclass
-class _Split:
-    """How one (delimiter, quote, comment) candidate splits the head."""
-
-    delimiter: str
-    quote: str | None
-    comment: str | None
-    starts: list[int]  # the physical line each record starts on
-    rows: list[list[str]]  # the records' fields
-    fields: int = 1  # the table's field count
-    start: int = 0  # index in rows of the table's first record
-    spans: list[int] = field(default_factory=list)  # the physical lines each record spans
-    ragged: bool = False  # a header of one field fewer above rows ending with a separator
-    matched: int = 0  # records of the table with that field count
-    covered: int = 0  # physical lines those records span: the score, fair to candidates that
-    # read line breaks inside quotes differently and so count other records
-    escape: str | None = None  # the character escaping quotes inside quoted fields
-    runs_on: list[list[str]] = field(default_factory=list)  # fields going on after the quote
-
-    @property
-    def consistent(self) -> bool:
-        return self.matched == len(self.rows) - self.start
-
-    @property
-    def skip_rows(self) -> int:
-        return self.starts[self.start] if self.rows else 0
 
 
 def sniff(
@@ -294,16 +271,16 @@ def _sniff_lines(
 
     numbers = list(range(first, len(lines)))
     parsed = [
-        _records(numbers, lines[first:], d, q, cut(q), e, exact=exact[q])
+        split_records(numbers, lines[first:], d, q, cut(q), e, exact=exact[q])
         for q in quotes
         for e in escapes(q)
-        for d in ([delimiter] if delimiter else _present(joined, q, comma_line))
+        for d in ([delimiter] if delimiter else present(joined, q, comma_line))
     ]
 
-    def best(prefix: str | None) -> _Split:
+    def best(prefix: str | None) -> Split:
         """The best split with the records starting on a line with ``prefix`` left out."""
-        splits = [_fit(_without(split, prefix, lines)) for split in parsed]
-        return _choose(splits, delimiter, skip_rows is None, escape is ...)
+        splits = [fit_table(without(split, prefix, lines)) for split in parsed]
+        return choose(splits, delimiter, skip_rows is None, escape is ...)
 
     hashed = [i for i in range(first, len(lines)) if lines[i].startswith("#")]
     chosen = best("#" if hashed and comment is None else comment or None)
@@ -364,12 +341,12 @@ def _sniff_lines(
 
 
 def _unquoted(
-    chosen: _Split,
+    chosen: Split,
     lines: list[str],
     first: int,
     given: str | None,
     sniffing_skip: bool,
-) -> _Split | None:
+) -> Split | None:
     """The head read without quoting, where read with ``chosen``'s quote the reading refuses it
     (:func:`.quotes.quoting_breaks`), and without quoting each of its records has the table's
     field count, two or more, and several fields open with a quote they do not close as a
@@ -383,161 +360,18 @@ def _unquoted(
         return None
     numbers = list(range(first, len(lines)))
     splits = [
-        _fit(_without(_records(numbers, lines[first:], d, None, False), chosen.comment, lines))
-        for d in ([given] if given else _present("".join(body), None))
+        fit_table(
+            without(split_records(numbers, lines[first:], d, None, False), chosen.comment, lines)
+        )
+        for d in ([given] if given else present("".join(body), None))
     ]
-    unquoted = _choose(splits, given, sniffing_skip)
+    unquoted = choose(splits, given, sniffing_skip)
     if not unquoted.consistent or unquoted.fields < 2:
         return None
     return unquoted if open_but_not_quoted(unquoted.rows, chosen.quote) > 1 else None
 
 
-def _present(text: str, quote: str | None, decimal_comma: str | None = None) -> list[str]:
-    """The separators that occur outside quoted fields: one found only inside them (``"a;b"``
-    in a comma file) would split quoted text. With ``decimal_comma`` (the first line), a comma
-    given as the decimal separator is one only where it splits that line too, or where quoted
-    fields hold decimal commas (``"1,5"``: the commas outside them separate, a title above)."""
-    found = list(filter(outside_quotes(text, quote).__contains__, DELIMITERS))  # once
-    if (
-        decimal_comma is not None
-        and "," not in outside_quotes(decimal_comma, quote)
-        and not quoted_decimal_commas(text, quote)
-    ):
-        found = [d for d in found if d != ","] or [";"]
-    return found or [DELIMITERS[0]]
-
-
-def _without(split: _Split, prefix: str | None, lines: list[str]) -> _Split:
-    """A copy of ``split`` without the records starting on a line that starts with ``prefix``:
-    comments are dropped line by line, as readers drop them."""
-    if not prefix:
-        return replace(split)
-    keep = [k for k, i in enumerate(split.starts) if not lines[i].startswith(prefix)]
-    return replace(
-        split,
-        comment=prefix,
-        starts=[split.starts[k] for k in keep],
-        rows=[split.rows[k] for k in keep],
-        spans=[split.spans[k] for k in keep],
-        runs_on=[split.runs_on[k] for k in keep],
-    )
-
-
-def _records(
-    numbers: list[int],
-    lines: list[str],
-    delimiter: str,
-    quote: str | None,
-    cut: bool,
-    escape: str | None = None,
-    exact: bool = False,
-) -> _Split:
-    """The records of ``lines`` (physical lines ``numbers``) split by one candidate: by
-    :mod:`csv`, or ``exact`` (with an escape given or tried) as the engine splits them
-    (:func:`.records`: :mod:`csv` takes an escape outside quotes too, and counts no field going
-    on after its closing quote)."""
-    rows, starts, runs_on = [], [], []
-    if quote and exact:
-        for record in records(lines, delimiter, quote, escape):
-            rows.append(record.fields)
-            starts.append(numbers[record.line])
-            runs_on.append(record.runs_on)
-        cut = cut and bool(rows) and record.open
-    else:
-        options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
-        # Spaces before a quote are no text (`1, "Hi, Mom!"`), as the engine reads them.
-        options["skipinitialspace"] = bool(quote) and delimiter != " "
-        reader = csv.reader(lines, delimiter=delimiter, strict=False, **options)
-        before = 0
-        for row in reader:  # a record may span lines: note the one it starts on
-            rows.append(row)
-            starts.append(numbers[before])
-            runs_on.append([])
-            before = reader.line_num
-    # Blank lines are skipped, by readers as by DuckDB; where the head ends inside a quoted
-    # field, its last record is cut.
-    last = len(rows) - 1 if cut else len(rows)
-    kept = [i for i, row in enumerate(rows) if (len(row) > 1 or (row and row[0])) and i != last]
-    ends = [*starts[1:], numbers[-1] + 1] if numbers else []
-    split = _Split(delimiter, quote, None, [starts[i] for i in kept], [rows[i] for i in kept])
-    split.escape = escape
-    split.spans = [ends[i] - starts[i] for i in kept]
-    split.runs_on = [runs_on[i] for i in kept]
-    return split
-
-
-def _fit(split: _Split) -> _Split:
-    """``split`` with its table found: its field count, and where it starts."""
-    if not split.rows:
-        return split
-    counts = [len(row) for row in split.rows]
-    # The table's field count is the commonest one (the larger on a tie); it starts at its first
-    # record with that count: what comes before, of other field counts, is a title or a
-    # preamble. A record of another count after that is no preamble but a malformed record,
-    # which the reading names (skipping to a later run of records would drop the header).
-    # A table needs two records of its count to tell it from a malformed one.
-    tally = Counter(counts)
-    for k in list(tally):
-        # A header above rows that end with a separator counts with them, so that a title block
-        # of as many lines does not outnumber the table.
-        first = counts.index(k)
-        rows = [row for row in split.rows[first:] if len(row) == k]
-        if first and counts[first - 1] == k - 1 and tally[k] > 1 and not any(r[-1] for r in rows):
-            tally[k] += 1
-            tally[k - 1] -= 1
-    n = split.fields = max(tally, key=lambda k: (tally[k], k))
-    split.start = counts.index(n) if tally[n] > 1 else 0
-    # A header above rows that end with a separator ("a,b" over "1,2,"): not a preamble.
-    table = [row for row in split.rows[split.start :] if len(row) == n]
-    if split.start and counts[split.start - 1] == n - 1 and not any(row[-1] for row in table):
-        split.start -= 1  # a ragged header: no tie with a clean split
-        split.ragged = True
-    return _measure(split)
-
-
-def _measure(split: _Split) -> _Split:
-    """Count the records of the table with its field count, and the lines they span."""
-    table = range(split.start, len(split.rows))
-    matched = [k for k in table if len(split.rows[k]) == split.fields]
-    split.matched, split.covered = len(matched), sum(split.spans[k] for k in matched)
-    return split
-
-
-def _choose(
-    splits: list[_Split], given: str | None, sniffing_skip: bool, sniffing_escape: bool = False
-) -> _Split:
-    """The candidate whose records of more than one field span the most lines."""
-    if not sniffing_skip:
-        for split in splits:  # the user's skip_rows: no preamble to look for
-            split.start = 0
-            _measure(split)
-    if sniffing_escape:  # with an escape or without, for each separator and quote
-        splits = escape_decided(splits)
-    many = [s for s in splits if s.fields > 1] or splits[:1]
-    many.sort(key=lambda s: (s.covered, s.consistent, -s.start), reverse=True)
-    top = many[0]
-    rivals = [
-        s
-        for s in many[1:]
-        if s.delimiter != top.delimiter and s.fields > 1 and top.consistent and s.consistent
-        if s.covered == top.covered and given is None
-    ]
-    if rivals:
-        rival = rivals[0]
-        raise InputError(
-            f"the field separator cannot be told: both {_NAMES[top.delimiter]} "
-            f"({top.fields} fields) and {_NAMES[rival.delimiter]} ({rival.fields} fields) split "
-            "every record of the head evenly",
-            param="csv.delimiter",
-            hints=(
-                f"give the field separator ({param('csv.delimiter', top.delimiter)} or "
-                f"{param('csv.delimiter', rival.delimiter)})",
-            ),
-        )
-    return top
-
-
-def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
+def _are_comments(hashed: list[int], whole: Split, fields: int) -> bool:
     """Whether the lines ``hashed`` (starting with ``#``) are comments, given how the head
     splits with them and the field count of the table without them: records of that count
     inside the table are rows (a header ``#id,name``, a value ``#tag``); a line inside a quoted
@@ -549,7 +383,7 @@ def _are_comments(hashed: list[int], whole: _Split, fields: int) -> bool:
     return any(counts[i] != fields or i < whole.skip_rows for i in hashed)
 
 
-def _above_a_header(hashed: list[int], chosen: _Split, nulls: frozenset[str]) -> bool:
+def _above_a_header(hashed: list[int], chosen: Split, nulls: frozenset[str]) -> bool:
     """Whether one of the ``#`` lines ``hashed`` stands above a header, which the table without
     them has (text above a column of numbers): a line there is no header, and no row of the
     table, but a comment (``# units: m, s`` above ``a,b``), whatever its field count; so are
@@ -562,7 +396,7 @@ def _above_a_header(hashed: list[int], chosen: _Split, nulls: frozenset[str]) ->
 
 
 def _refuse_rows_like_comments(
-    hashed: list[int], whole: _Split, chosen: _Split, nulls: frozenset[str]
+    hashed: list[int], whole: Split, chosen: Split, nulls: frozenset[str]
 ) -> None:
     """Refuse a head whose ``#`` lines are comments but one inside the table splits as a row
     of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows.
@@ -585,9 +419,9 @@ def _refuse_rows_like_comments(
         raise comment_or_row("#", rows[0] + 1)
 
 
-def _evidence(split: _Split, named: str | None, why_header: str, skip: int) -> str:
+def _evidence(split: Split, named: str | None, why_header: str, skip: int) -> str:
     """One sentence of what decided."""
-    name = _NAMES.get(split.delimiter, repr(split.delimiter))
+    name = SEPARATOR_NAMES.get(split.delimiter, repr(split.delimiter))
     if named:
         sep = f"{name} {named}"
     elif split.fields == 1:
