@@ -380,6 +380,28 @@ def test_spaces_before_quotes_are_no_part_of_names_or_text(tmp_path):
     np.testing.assert_allclose(got, scaler.transform(X), rtol=1e-12)
 
 
+def test_decimal_commas_between_semicolons_are_read_with_the_decimal_comma_given(tmp_path):
+    # Every record split evenly by ',' (5 fields: 53 | 46;58 | ...) and by ';' (4): refused as
+    # a tie, though with ',' the decimal separator the ',' split holds no number but the ends.
+    values = np.random.default_rng(2).uniform(10, 99, (500, 4)).round(2)
+    body = "".join(";".join(f"{v:.2f}".replace(".", ",") for v in row) + "\n" for row in values)
+    stats = tmp_path / "s.json"
+    for name, text, rows in [("plain.csv", body, 500), ("named.csv", "a;b;c;d\n" + body, 500)]:
+        path = tmp_path / name
+        path.write_text(text)
+        summary = ok("fit", path, "--decimal", ",", "-o", stats)
+        assert f"on {rows} rows" in summary
+        assert "read as ';'-separated" in summary
+        means = [c["mean"] for c in json.loads(stats.read_text())["columns"]]
+        np.testing.assert_allclose(means, values.mean(axis=0), rtol=1e-12)
+    # Quoted decimal commas in a comma-separated file: read with ',' still.
+    path = tmp_path / "quoted.csv"
+    path.write_text('a,b\n"53,46","58,22"\n"59,05",54\n')
+    ok("fit", path, "--decimal", ",", "-o", stats)
+    means = [c["mean"] for c in json.loads(stats.read_text())["columns"]]
+    np.testing.assert_allclose(means, [56.255, 56.11], rtol=1e-12)
+
+
 SPACED = [  # a file with a space before (or after) each quoted field, and the same without
     ('a,b\n1, "x\n#y"\n2, "z"\n3, "w"\n', "--comment", "#"),  # a quoted line break
     ('a, b\n1, "2,5"\n3, "4,5"\n6, "1,5"\n', "--decimal", ","),  # quoted decimal commas

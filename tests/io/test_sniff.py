@@ -470,6 +470,8 @@ def test_quotes_are_text_where_quoting_breaks_and_the_head_splits_evenly_without
         # A comma that splits the first line separates fields, decimal commas quoted.
         ('a,b\n"1,5","2,5"\n"3,5",4\n', ",", 2),
         ('"1,5","2,5"\n"3,5",4\n', ",", 2),
+        # ';' splits every record evenly: a ',' split cuts the numbers (46;58 is none).
+        ("53,46;58,22;53,3;36,97\n59,05;54,46;44,63;55,81\n60,5;41,25;47,75;52,01\n", ";", 4),
     ],
 )
 def test_a_comma_given_as_the_decimal_separator_separates_fields_only_across_the_first_line(

@@ -9,7 +9,8 @@ The rules, in the order they are applied:
   than one) span the most lines wins: lines, not records, as a candidate that misreads quotes
   counts other records. Two separators that span every line evenly are a tie no rule can break
   (``1;2,5;3`` is three numbers or two texts): refused, naming ``csv.delimiter`` (DuckDB
-  takes the one with more columns). When no separator gives a second field the file is one
+  takes the one with more columns); with a decimal comma given, ``,`` loses such a tie unless
+  quoted fields hold decimal commas (:func:`.splits.choose`). When no separator gives a second field the file is one
   column, read with ``,``: the only tie settled by order, harmless as nothing is split. ``:`` and space are never sniffed (times and prose are full
   of them), only taken when given. An Excel ``sep=;`` first line names the separator.
 * **Quote.** ``"``; ``'`` when the head has no ``"`` and ``'`` quoting splits as many records
@@ -280,7 +281,8 @@ def _sniff_lines(
     def best(prefix: str | None) -> Split:
         """The best split with the records starting on a line with ``prefix`` left out."""
         splits = [fit_table(without(split, prefix, lines)) for split in parsed]
-        return choose(splits, delimiter, skip_rows is None, escape is ...)
+        comma = joined if decimal == "," else None
+        return choose(splits, delimiter, skip_rows is None, escape is ..., comma)
 
     hashed = [i for i in range(first, len(lines)) if lines[i].startswith("#")]
     chosen = best("#" if hashed and comment is None else comment or None)

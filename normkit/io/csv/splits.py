@@ -62,7 +62,8 @@ def present(text: str, quote: str | None, decimal_comma: str | None = None) -> l
     """The separators that occur outside quoted fields: one found only inside them (``"a;b"``
     in a comma file) would split quoted text. With ``decimal_comma`` (the first line), a comma
     given as the decimal separator is one only where it splits that line too, or where quoted
-    fields hold decimal commas (``"1,5"``: the commas outside them separate, a title above)."""
+    fields hold decimal commas (``"1,5"``: the commas outside them separate, a title above);
+    where it splits that line, another separator may still win (:func:`_cutting_numbers`)."""
     found = list(filter(outside_quotes(text, quote).__contains__, DELIMITERS))  # once
     if (
         decimal_comma is not None
@@ -71,6 +72,18 @@ def present(text: str, quote: str | None, decimal_comma: str | None = None) -> l
     ):
         found = [d for d in found if d != ","] or [";"]
     return found or [DELIMITERS[0]]
+
+
+def _cutting_numbers(split: Split, splits: list[Split], head: str) -> bool:
+    """Whether ``split``, by ',' in a ``head`` whose decimal separator is a comma, cuts its
+    numbers: another of ``splits`` splits every record evenly into two fields or more, over as
+    many lines (``53,46;58,22`` is two numbers, not ``53``, ``46;58`` and ``22``). Not where
+    quoted fields hold decimal commas (``"1,5"``), as comma-separated files write them (the
+    first line's rule: :func:`present`)."""
+    if split.delimiter != "," or quoted_decimal_commas(head, split.quote):
+        return False
+    even = [s.covered for s in splits if s.delimiter != "," and s.fields > 1 and s.consistent]
+    return max(even, default=0) >= split.covered
 
 
 def without(split: Split, prefix: str | None, lines: list[str]) -> Split:
@@ -170,15 +183,23 @@ def _measure(split: Split) -> Split:
 
 
 def choose(
-    splits: list[Split], given: str | None, sniffing_skip: bool, sniffing_escape: bool = False
+    splits: list[Split],
+    given: str | None,
+    sniffing_skip: bool,
+    sniffing_escape: bool = False,
+    decimal_comma: str | None = None,
 ) -> Split:
-    """The candidate whose records of more than one field span the most lines."""
+    """The candidate whose records of more than one field span the most lines; with
+    ``decimal_comma`` (the head, where a comma is the decimal separator given), one by ','
+    only where no other splits every record evenly (:func:`_cutting_numbers`)."""
     if not sniffing_skip:
         for split in splits:  # the user's skip_rows: no preamble to look for
             split.start = 0
             _measure(split)
     if sniffing_escape:  # with an escape or without, for each separator and quote
         splits = escape_decided(splits)
+    if decimal_comma is not None:
+        splits = [s for s in splits if not _cutting_numbers(s, splits, decimal_comma)]
     many = [s for s in splits if s.fields > 1] or splits[:1]
     many.sort(key=lambda s: (s.covered, s.consistent, -s.start), reverse=True)
     top = many[0]
@@ -192,8 +213,8 @@ def choose(
         rival = rivals[0]
         raise InputError(
             f"the field separator cannot be told: both {SEPARATOR_NAMES[top.delimiter]} "
-            f"({top.fields} fields) and {SEPARATOR_NAMES[rival.delimiter]} ({rival.fields} fields) split "
-            "every record of the head evenly",
+            f"({top.fields} fields) and {SEPARATOR_NAMES[rival.delimiter]} "
+            f"({rival.fields} fields) split every record of the head evenly",
             param="csv.delimiter",
             hints=(
                 f"give the field separator ({param('csv.delimiter', top.delimiter)} or "
