@@ -196,9 +196,9 @@ def read_options(func: Callable) -> Callable:
         "--encoding",
         param="csv.encoding",
         type=Checked("csv.encoding", str, "NAME"),
-        help="The CSV's text encoding, such as latin-1 or cp1252 (default: as a byte-order "
-        "mark says, UTF-16 or UTF-32, else as the stat file recorded, else UTF-8); CSV outputs "
-        "are written in it.",
+        help="The CSV's text encoding, such as latin-1 or cp1252, where it has no byte-order "
+        "mark (a file's own mark, UTF-16, UTF-32 or UTF-8, decides; default: as the stat file "
+        "recorded, else UTF-8); CSV outputs are written in it.",
     )
     @option(
         "--decimal",

@@ -43,10 +43,10 @@ class CsvOptions:
         Bytes per block: types are inferred from the first, the input is read four at a time,
         and a row must fit in four. Memory is a small multiple of it.
     encoding : str or None, default None
-        The text's encoding (a Python codec name: ``latin-1``, ``cp1252``...); None: UTF-8, or
-        UTF-16 or UTF-32 where a byte-order mark says so. One a stat file recorded (taken by
-        :meth:`ReadOptions.completed_by`) yields to a file's own byte-order mark. A CSV output
-        is written in it (:meth:`output_encoding`).
+        The encoding of text without a byte-order mark (a Python codec name: ``latin-1``,
+        ``cp1252``...); None: UTF-8. A file's own mark (UTF-16, UTF-32, UTF-8) decides over it,
+        given or recorded by a stat file (taken by :meth:`ReadOptions.completed_by`). A CSV
+        output is written in it (:meth:`output_encoding`).
     decimal : {".", ","} or None, default None
         The decimal separator of numbers (``1,5`` with ``","``); None: the one a stat file
         recorded, else ``"."``. Numbers normalized into CSV are written with it too.
@@ -352,8 +352,8 @@ class ReadSettings:
     null_values : tuple of str
         Every string read as missing.
     encoding : str or None
-        The encoding the data was read in: given, or a byte-order mark's (``utf-16``,
-        ``utf-32``, ``utf-8-sig``); None: UTF-8. Later jobs read with it where no option names
+        The encoding the data was read in: a byte-order mark's (``utf-16``, ``utf-32``,
+        ``utf-8-sig``), else given; None: UTF-8. Later jobs read with it where no option names
         one and a file has no mark of its own (one that needs a mark reads a file without one
         as UTF-8), and write CSV outputs of inputs that are not CSV in it.
     inf_as_missing : bool

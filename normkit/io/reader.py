@@ -53,8 +53,8 @@ class Reader(Protocol):
         The names given to the columns of a CSV header that repeat an earlier name (``a`` again
         is ``a_1``), once the schema is read.
     encoding : str or None
-        The text encoding a CSV is read in, given or told by its byte-order mark (UTF-16,
-        UTF-32), once the schema is read; None: UTF-8, or not text.
+        The text encoding a CSV is read in, told by its byte-order mark (UTF-16, UTF-32) or
+        given, once the schema is read; None: UTF-8, or not text.
     head : bytes
         A CSV's first bytes (64 KiB, decoded to UTF-8) once the schema is read, for hints;
         empty for other formats.
@@ -101,7 +101,7 @@ class Reader(Protocol):
 
     @property
     def text_encoding(self) -> str | None:
-        """The encoding a CSV was read in: given, a stat file's, or its byte-order mark's
+        """The encoding a CSV was read in: its byte-order mark's, else given or a stat file's
         (``"utf-8-sig"``: UTF-8 with a mark); None for UTF-8 without one, and other formats.
         A stat file records it, and a CSV output is written in it."""
 

@@ -168,17 +168,18 @@ class TranscodedStream(io.RawIOBase):
 
 #: Byte-order marks and the encodings they begin (longest first: UTF-32's begins as UTF-16's).
 BYTE_ORDER_MARKS = (
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
 
 def sniff_encoding(head: bytes) -> str | None:
-    """The encoding a byte-order mark at the start of ``head`` says (UTF-16 or UTF-32, as
-    spreadsheet programs write "Unicode text"); None without one (UTF-8's mark is read as
-    UTF-8 anyway)."""
+    """The encoding a byte-order mark at the start of ``head`` says: UTF-16 or UTF-32, as
+    spreadsheet programs write "Unicode text", or ``utf-8-sig`` (UTF-8 with a mark, as Excel
+    saves "CSV UTF-8"); None without one."""
     for mark, encoding in BYTE_ORDER_MARKS:
         if head.startswith(mark):
             return encoding
@@ -186,12 +187,14 @@ def sniff_encoding(head: bytes) -> str | None:
 
 
 def input_encoding(head: bytes, given: str | None, recorded: bool = False) -> str | None:
-    """The encoding of text that begins with ``head``: ``given``, else the one its byte-order
-    mark says, else UTF-8 (None, also for UTF-8 with a mark, which the reading skips).
+    """The encoding of text that begins with ``head``: the one its byte-order mark says, whatever
+    encoding is given (a mark is unambiguous: text in another encoding does not begin with those
+    bytes, and read as text they would begin the first column's name); else ``given``; else
+    UTF-8 (None, also for UTF-8 with a mark, which the reading skips).
 
-    ``recorded``: ``given`` is a stat file's (the encoding its fit's data was read in), which
-    yields to a mark of the file's own; and one that needs a mark (UTF-16 or UTF-32 without a
-    byte order, which the fit's data had from its mark) reads a file without one as UTF-8.
+    ``recorded``: ``given`` is a stat file's (the encoding its fit's data was read in): one that
+    needs a mark (UTF-16 or UTF-32 without a byte order, which the fit's data had from its mark)
+    reads a file without one as UTF-8.
 
     Raises
     ------
@@ -199,18 +202,18 @@ def input_encoding(head: bytes, given: str | None, recorded: bool = False) -> st
         If ``given`` (not recorded) is UTF-16 or UTF-32 and the text has no mark to tell the
         order of its bytes.
     """
-    mark = sniff_encoding(head)
-    needs_mark = given is not None and codecs.lookup(given).name in ("utf-16", "utf-32")
-    if recorded and (needs_mark or mark or head.startswith(codecs.BOM_UTF8)):
-        given, needs_mark = None, False
-    if needs_mark and mark is None:
-        raise InputError(
-            f"the file has no byte-order mark, which the encoding {given} needs to tell the "
-            "order of its bytes",
-            param="csv.encoding",
-            hints=(f"name the order ({param('csv.encoding', f'{given}-le')} or {given}-be)",),
-        )
-    encoding = given or mark
+    encoding = sniff_encoding(head)
+    if encoding is None and given is not None:
+        if codecs.lookup(given).name in ("utf-16", "utf-32"):
+            if recorded:
+                return None
+            raise InputError(
+                f"the file has no byte-order mark, which the encoding {given} needs to tell the "
+                "order of its bytes",
+                param="csv.encoding",
+                hints=(f"name the order ({param('csv.encoding', f'{given}-le')} or {given}-be)",),
+            )
+        encoding = given
     if encoding is not None and codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
         return None
     return encoding

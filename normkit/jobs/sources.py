@@ -315,7 +315,7 @@ def detected_dialect(sources: Sequence[Reader]):
 
 
 def read_encoding(sources: Sequence[Reader]) -> str | None:
-    """The encoding the CSV sources were read in (given, or as their byte-order marks said), if
+    """The encoding the CSV sources were read in (as their byte-order marks said, or given), if
     they share it: what a stat file records, so that a CSV written later from Parquet or Arrow
     is written in it, as their separator is recorded. None otherwise."""
     found = {s.text_encoding for s in sources if s.format is Format.CSV}

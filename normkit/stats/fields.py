@@ -432,8 +432,8 @@ READ = Section(
         Field(
             "encoding",
             Nullable(String()),
-            "The encoding the data was read in: given, or a byte-order mark's (utf-16, utf-32, "
-            "utf-8-sig); null: UTF-8. Later jobs read a file without a mark of its own with it "
+            "The encoding the data was read in: a byte-order mark's (utf-16, utf-32, "
+            "utf-8-sig), else given; null: UTF-8. Later jobs read a file without a mark of its own with it "
             "(UTF-8 where it needs a mark), and write CSV made from Parquet or Arrow in it.",
             lambda s, _: s.read.encoding,
             rule="csv.encoding",

@@ -614,6 +614,57 @@ def test_a_later_file_is_read_as_its_own_byte_order_mark_says(tmp_path):
     assert "has no byte-order mark, which the encoding utf-16 needs" in message
 
 
+CITIES = pd.DataFrame(
+    {"id": [1, 2, 3], "city": ["Łódź", "München", "Kraków"], "x": [1.5, 2.5, 4.0]}
+)
+
+
+@pytest.mark.parametrize("given", ["cp1252", "latin-1"])
+def test_a_utf8_byte_order_mark_decides_over_the_encoding_given_in_every_command(tmp_path, given):
+    """Given cp1252, a fit read Excel's "CSV UTF-8" mark as text (a column 'ï»¿id', categories
+    'KrakÃ³w'), or stopped at a byte cp1252 has no character for; the transform and the drift
+    check, reading by the mark, then found no column 'ï»¿id'. Every command reads by the mark."""
+    path, stats = tmp_path / "bom.csv", tmp_path / "s.json"
+    CITIES.to_csv(path, index=False, encoding="utf-8-sig")
+    ok("fit", path, "--encoding", given, "-o", stats)
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["id", "x"]
+    assert doc["categories"][0]["counts"] == {"Kraków": 1, "München": 1, "Łódź": 1}
+    assert doc["read"]["encoding"] == "utf-8-sig"  # as read, so later commands read alike
+    for options in ((), ("--encoding", given)):
+        drift = run_normkit("drift", path, "-s", stats, *options)
+        assert drift.returncode == 0, drift.stderr
+        assert b"no drift in 3 columns" in drift.stdout
+    z = tmp_path / "z.csv"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert z.read_bytes().startswith(b"\xef\xbb\xbfid,city,x\n")  # as the input was
+    assert pd.read_csv(z, encoding="utf-8-sig")["city"].tolist() == CITIES["city"].tolist()
+    # Given to a writing command, the encoding is the output's, which cannot hold every city.
+    assert normkit_error(1, "transform", path, "-s", stats, "--encoding", given, "-o", z) == (
+        f"{z}: the text 'Ł' cannot be written in {given}, the output's encoding; write UTF-8 "
+        "(--encoding utf-8) or write Parquet or Arrow"
+    )
+
+
+def test_a_utf16_file_is_read_by_its_mark_and_written_in_the_encoding_given(tmp_path):
+    """--encoding utf-8 on a UTF-16 file with a mark was refused as binary data, naming
+    --encoding utf-16-le: its mark reads it, and a writing command writes UTF-8."""
+    path, stats, given = tmp_path / "u16.csv", tmp_path / "s.json", tmp_path / "given.json"
+    CITIES.to_csv(path, index=False, encoding="utf-16")
+    ok("fit", path, "-o", stats)
+    ok("fit", path, "--encoding", "utf-8", "-o", given)
+    fitted, fitted_given = json.loads(stats.read_text()), json.loads(given.read_text())
+    assert fitted_given["columns"] == fitted["columns"]
+    assert fitted_given["read"]["encoding"] == "utf-16"
+    z16, z8 = tmp_path / "z16.csv", tmp_path / "z8.csv"
+    ok("transform", path, "-s", stats, "-o", z16)
+    assert "(csv)" in ok("transform", path, "-s", given, "--encoding", "utf-8", "-o", z8)
+    assert z8.read_bytes() == z16.read_bytes().decode("utf-16").encode("utf-8")
+    back = tmp_path / "back.csv"
+    ok("inverse", z8, "-s", stats, "-o", back)  # UTF-8 now, as its record says
+    pd.testing.assert_frame_equal(pd.read_csv(back), CITIES, rtol=1e-14)
+
+
 def test_comments_after_values_are_cut_where_asked_and_the_choice_travels(tmp_path):
     """'2 # first' after a value: refused, naming --inline-comments, where the head does not
     show it (the table splits evenly either way); asked, they are cut in every line, quoted

@@ -658,9 +658,14 @@ def test_malformed_row_deep_in_stdin_gives_no_wrong_row_number(tmp_path):
         (b"\xff\xfei\x00", None, False, "utf-16"),  # the file's mark
         (b"\xef\xbb\xbfid", None, False, None),  # UTF-8, its mark skipped
         (b"id,x", "latin-1", False, "latin-1"),
-        (b"\xff\xfei\x00", "latin-1", False, "latin-1"),  # given to this command: as told
-        # A stat file's: the file's own mark decides; one that needs a mark reads UTF-8.
+        # The file's own mark decides over an encoding given to the command or a stat file's.
+        (b"\xff\xfei\x00", "latin-1", False, "utf-16"),
+        (b"\xef\xbb\xbfid", "cp1252", False, None),  # not 'ï»¿id'
+        (b"\xfe\xff\x00i", "utf-8", False, "utf-16"),
+        (b"\xff\xfei\x00", "utf-16-be", False, "utf-16"),
+        (b"\xff\xfe\x00\x00", "utf-16", False, "utf-32"),
         (b"\xff\xfei\x00", "latin-1", True, "utf-16"),
+        # A stat file's that needs a mark reads a file without one as UTF-8.
         (b"\xef\xbb\xbfid", "utf-16", True, None),
         (b"id,x", "utf-16", True, None),
         (b"id,x", "utf-32", True, None),

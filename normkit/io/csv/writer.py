@@ -178,8 +178,12 @@ class CsvWriter:
                 write_in_pieces(self._stream, self._encoder.encode(text))
             except UnicodeEncodeError as exc:
                 raise OutputError(
-                    f"the text {exc.object[exc.start : exc.end]!r} cannot be written in "
-                    f"{self.encoding}, the encoding the input was read in"
+                    f"{self._name}: the text {exc.object[exc.start : exc.end]!r} cannot be "
+                    f"written in {self.encoding}, the output's encoding",
+                    hints=(
+                        f"write UTF-8 ({param('csv.encoding', 'utf-8')})",
+                        "write Parquet or Arrow",
+                    ),
                 ) from None
 
     def _format(self, batches: list[pa.RecordBatch]) -> list[memoryview]:
