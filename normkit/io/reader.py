@@ -24,7 +24,7 @@ from .csv.table_start import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
 from .sidecar import Record, read_record
-from .streams import PrefixedStream
+from .streams import PrefixedStream, not_text
 
 __all__ = ["Reader", "ReaderBase"]
 
@@ -378,7 +378,7 @@ class ReaderBase:
         except (SchemaError, InputError):
             raise
         except UnicodeDecodeError as exc:  # from a transcoded text input
-            raise self._not_text(exc.start) from None
+            raise not_text(self.name, self.encoding, exc.start) from None
         except pa.ArrowInvalid as exc:
             raise self._describe_arrow_error(str(exc), rows_done) from None
         except (pa.ArrowException, OSError) as exc:
@@ -386,9 +386,6 @@ class ReaderBase:
                 raise
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(f"{self.name}: cannot read as {self.format}: {message}") from None
-
-    def _not_text(self, offset: int, where: str = "") -> InputError:
-        return InputError(f"{self.name}: invalid byte at offset {offset:,}{where}")
 
     def _describe_arrow_error(
         self, message: str, rows_done: Callable[[], int] | None

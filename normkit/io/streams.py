@@ -16,6 +16,8 @@ __all__ = [
     "Tape",
     "TranscodedStream",
     "input_encoding",
+    "invalid_utf8",
+    "not_text",
     "read_up_to",
     "sniff_encoding",
 ]
@@ -217,3 +219,25 @@ def input_encoding(head: bytes, given: str | None, recorded: bool = False) -> st
     if encoding is not None and codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
         return None
     return encoding
+
+
+def _encoding_hint(read_in: str | None = None) -> str:
+    """What to do with bytes that are not text in ``read_in`` (None: UTF-8): name the file's
+    encoding (UTF-8 where another was named)."""
+    other = "latin-1" if read_in is None else "utf-8"
+    return f"name its encoding ({param('csv.encoding', other)} or another)"
+
+
+def invalid_utf8(where: str) -> InputError:
+    """The refusal of text read as UTF-8 that is not, at ``where`` (a file, or its line or
+    field)."""
+    return InputError(f"{where}: invalid UTF-8 text", hints=(_encoding_hint(),))
+
+
+def not_text(name: str, read_in: str | None, offset: int) -> InputError:
+    """The refusal of the input ``name`` whose byte at ``offset`` is not text in ``read_in``
+    (None: UTF-8)."""
+    return InputError(
+        f"{name}: not {read_in or 'UTF-8'} text (invalid byte at offset {offset:,})",
+        hints=(_encoding_hint(read_in),),
+    )

@@ -665,6 +665,30 @@ def test_a_utf16_file_is_read_by_its_mark_and_written_in_the_encoding_given(tmp_
     pd.testing.assert_frame_equal(pd.read_csv(back), CITIES, rtol=1e-14)
 
 
+def test_bytes_not_in_the_encoding_given_are_refused_naming_it_and_what_to_do(tmp_path):
+    """A UTF-8 file read as cp1252 stopped at 'invalid byte at offset 584' (byte 0x81 of 'Ł'),
+    naming no encoding; read from standard input, with a traceback."""
+    path = tmp_path / "pl.csv"
+    path.write_text("id,city,x\n" + "".join(f"{i},c{i},{i}.5\n" for i in range(60)) + "9,Łódź,3\n")
+    offset = path.read_bytes().index("Ł".encode()) + 1  # its second byte, 0x81
+    want = "not cp1252 text (invalid byte at offset {:,}); name its encoding (--encoding utf-8 or "
+    want += "another)"
+    stats = tmp_path / "s.json"
+    line = normkit_error(1, "fit", path, "--encoding", "cp1252", "-o", stats)
+    assert line == f"{path}: " + want.format(offset)
+    proc = run_normkit("fit", "-", "--encoding", "cp1252", "-o", stats, stdin=path.read_bytes())
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == f"{ERROR}<stdin>: " + want.format(offset) + "\n"
+    # Further than the first block, in a transform, too.
+    ok("fit", path, "-o", stats)
+    big = tmp_path / "big.csv"
+    big.write_text("id,city,x\n" + "".join(f"{i},c{i},{i}.5\n" for i in range(300_000)) + "9,Ł,3\n")
+    offset = big.read_bytes().index("Ł".encode()) + 1
+    z = tmp_path / "z.csv"
+    line = normkit_error(1, "transform", big, "-s", stats, "--encoding", "cp1252", "-o", z)
+    assert line == f"{big}: " + want.format(offset)
+
+
 def test_comments_after_values_are_cut_where_asked_and_the_choice_travels(tmp_path):
     """'2 # first' after a value: refused, naming --inline-comments, where the head does not
     show it (the table splits evenly either way); asked, they are cut in every line, quoted

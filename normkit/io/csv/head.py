@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...errors import InputError, param
 from ..formats import binary_hints, compression_of
 from ..options import CsvOptions
+from ..streams import not_text
 
 __all__ = ["check_head"]
 
@@ -40,7 +41,4 @@ def check_head(
         # A head cut from a longer input may end in the middle of a multi-byte character:
         # only earlier bytes count then. A head that is the whole input is checked whole.
         if exc.start < len(head) - 4 or complete:
-            raise InputError(
-                f"{name}: not {encoding or 'UTF-8'} text (invalid byte at offset {exc.start:,})",
-                hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
-            ) from None
+            raise not_text(name, encoding, exc.start) from None

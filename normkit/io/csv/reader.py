@@ -21,7 +21,14 @@ import pyarrow as pa
 from ...errors import InputError, OptionError, param, quoted
 from ..formats import Format, split_compression
 from ..reader import ReaderBase
-from ..streams import PrefixedStream, Tape, TranscodedStream, input_encoding, read_up_to
+from ..streams import (
+    PrefixedStream,
+    Tape,
+    TranscodedStream,
+    input_encoding,
+    invalid_utf8,
+    read_up_to,
+)
 from .columns import (
     ROW_BLOCKS,
     after_value_comment_hints,
@@ -172,10 +179,11 @@ class CsvReader(ReaderBase):
             # The pipe's start is kept as it is read (as far as the head and the first block
             # of records go, a first record of megabytes too), to be read again by the pass.
             tape = self._tape = Tape(self._pipe)
-            self._resolve_encoding(read_up_to(tape.reader(), 4))
-            stream = self._decoded(tape.reader())
-            text = io.BufferedReader(stream) if self.encoding else stream
-            head = self._read_head(lambda n: read_up_to(text, n))
+            with self._translate_errors():
+                self._resolve_encoding(read_up_to(tape.reader(), 4))
+                stream = self._decoded(tape.reader())
+                text = io.BufferedReader(stream) if self.encoding else stream
+                head = self._read_head(lambda n: read_up_to(text, n))
             text = self._decoded(tape.reader())
             return head, io.BufferedReader(text) if self.encoding else text
         _, codec = split_compression(self.path)
@@ -504,10 +512,7 @@ class CsvReader(ReaderBase):
         if exc.kind == "invalid_utf8":
             # Where a field is: its data row (and line), as a value that is no number.
             where = f"column {column!r} at {exc.at}" if column and exc.row else f"line {exc.line:,}"
-            return InputError(
-                f"{self.name}: {where}: invalid UTF-8 text",
-                hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
-            )
+            return invalid_utf8(f"{self.name}: {where}")
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
         if exc.kind in ("unterminated_quote", "stray_quote", "escaped_quote"):
             within = longest_row(csv.block_size) if exc.within else None  # in the most read
@@ -562,10 +567,7 @@ class CsvReader(ReaderBase):
         if found is not None:
             return found
         if "UTF8" in first or "UTF-8" in first:
-            return InputError(
-                f"{self.name}: invalid UTF-8 text",
-                hints=(f"name its encoding ({param('csv.encoding', 'latin-1')} or another)",),
-            )
+            return invalid_utf8(self.name)
         return InputError(f"{self.name}: cannot read as CSV: {first}")
 
     def _first_record_error(self) -> InputError | None:
