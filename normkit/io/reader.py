@@ -55,6 +55,9 @@ class Reader(Protocol):
     encoding : str or None
         The text encoding a CSV is read in, told by its byte-order mark (UTF-16, UTF-32) or
         given, once the schema is read; None: UTF-8, or not text.
+    big_endian : bool
+        Whether a CSV's byte-order mark says big-endian UTF-16 or UTF-32 (a CSV output of it
+        in that encoding is written in the same order), once the schema is read.
     head : bytes
         A CSV's first bytes (64 KiB, decoded to UTF-8) once the schema is read, for hints;
         empty for other formats.
@@ -74,6 +77,7 @@ class Reader(Protocol):
     hints: tuple[str, ...]
     renamed: tuple[str, ...]
     encoding: str | None
+    big_endian: bool
     head: bytes
     line_end: str
 
@@ -161,6 +165,7 @@ class ReaderBase:
         self.detected: CsvOptions | None = None
         self.encoding: str | None = None
         self.utf8_mark = False  # a UTF-8 input that begins with a byte-order mark
+        self.big_endian = False  # a UTF-16 or UTF-32 input whose byte-order mark says so
         self.line_end = "\n"  # how a CSV's header (or first record) ends, once read
         self.head = b""
         self._schema: pa.Schema | None = None

@@ -49,8 +49,10 @@ class Sink:
         csv: CsvOptions,
         line_end: str = "\n",
         nulls: Sequence[str] | None = None,
+        big_endian: bool = False,
     ):
         self.path = path
+        self._big_endian = big_endian
         self._nulls = nulls
         self._line_end = line_end
         self.format = format
@@ -101,6 +103,7 @@ class Sink:
                 line_end=self._line_end,
                 missing=csv.missing_written,
                 comment=csv.comment,
+                big_endian=self._big_endian,
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
             # How it is written, for its record: a later job reads it so (no lines above the
@@ -267,6 +270,7 @@ def open_sink(
     csv: CsvOptions | None = None,
     line_end: str = "\n",
     nulls: Sequence[str] | None = None,
+    big_endian: bool = False,
 ) -> Sink:
     """Open an output for record batches of ``schema``; use as a context manager.
 
@@ -283,6 +287,9 @@ def open_sink(
     nulls : sequence of str or None
         The strings that stand for a missing value in a CSV output, for its record (None:
         those ``csv`` reads as missing, as in the fields of a CSV input copied as written).
+    big_endian : bool, default False
+        Whether a CSV output in UTF-16 or UTF-32 is written big-endian (its input's order:
+        :attr:`Reader.big_endian`) rather than little-endian; either way with a byte-order mark.
 
     Examples
     --------
@@ -296,4 +303,4 @@ def open_sink(
     """
     path = os.fspath(path)
     kind = resolve_format(path, format, param_name="output_format")
-    return Sink(path, kind, schema, csv or CsvOptions(), line_end, nulls)
+    return Sink(path, kind, schema, csv or CsvOptions(), line_end, nulls, big_endian)

@@ -15,6 +15,7 @@ __all__ = [
     "PrefixedStream",
     "Tape",
     "TranscodedStream",
+    "big_endian",
     "input_encoding",
     "invalid_utf8",
     "not_text",
@@ -186,6 +187,12 @@ def sniff_encoding(head: bytes) -> str | None:
         if head.startswith(mark):
             return encoding
     return None
+
+
+def big_endian(head: bytes) -> bool:
+    """Whether ``head`` begins with the byte-order mark of big-endian UTF-16 or UTF-32 (a CSV
+    output in its encoding is written in that order, with that mark)."""
+    return head.startswith((codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))
 
 
 def input_encoding(head: bytes, given: str | None, recorded: bool = False) -> str | None:

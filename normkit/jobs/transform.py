@@ -418,7 +418,9 @@ def transform_file(
             else (n for s in sources for n in s.read.csv.nulls)  # as each was read
         )
         nulls = tuple(dict.fromkeys(nulls))
-        with open_sink(output, schema, out_format, written, reference.line_end, nulls) as sink:
+        with open_sink(
+            output, schema, out_format, written, reference.line_end, nulls, reference.big_endian
+        ) as sink:
             if spliced:
                 args = (sources, names, affine, options.inverse, sink, looks, file_hints)
                 rewrite_csv(*args, progress, vacant=(vacant, stats_file), first_look=first_look)

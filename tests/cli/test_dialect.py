@@ -665,6 +665,26 @@ def test_a_utf16_file_is_read_by_its_mark_and_written_in_the_encoding_given(tmp_
     pd.testing.assert_frame_equal(pd.read_csv(back), CITIES, rtol=1e-14)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_big_endian_text_comes_back_big_endian_with_its_mark(tmp_path, encoding):
+    """UTF-16 with a big-endian mark (FE FF, as Java writes it) came back little-endian."""
+    path, stats = tmp_path / "be.csv", tmp_path / "s.json"
+    mark = "\ufeff".encode(f"{encoding}-be")
+    path.write_bytes(mark + CITIES.to_csv(index=False).encode(f"{encoding}-be"))
+    ok("fit", path, "-o", stats)
+    z, back = tmp_path / "z.csv", tmp_path / "back.csv"
+    ok("transform", path, "-s", stats, "-o", z)
+    assert z.read_bytes().startswith(mark + "id,".encode(f"{encoding}-be"))
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_bytes() == path.read_bytes()
+    # A little-endian input comes back little-endian, whatever the machine's order.
+    little = tmp_path / "le.csv"
+    little.write_bytes(path.read_bytes().decode(encoding).encode(f"{encoding}-le"))
+    little.write_bytes("\ufeff".encode(f"{encoding}-le") + little.read_bytes())
+    ok("transform", little, "-s", stats, "-o", z)
+    assert z.read_bytes().startswith("\ufeffid,".encode(f"{encoding}-le"))
+
+
 def test_bytes_not_in_the_encoding_given_are_refused_naming_it_and_what_to_do(tmp_path):
     """A UTF-8 file read as cp1252 stopped at 'invalid byte at offset 584' (byte 0x81 of 'Ł'),
     naming no encoding; read from standard input, with a traceback."""

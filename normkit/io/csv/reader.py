@@ -25,6 +25,7 @@ from ..streams import (
     PrefixedStream,
     Tape,
     TranscodedStream,
+    big_endian,
     input_encoding,
     invalid_utf8,
     read_up_to,
@@ -150,6 +151,7 @@ class CsvReader(ReaderBase):
         except InputError as exc:
             raise exc.within(self.name) from None
         self.utf8_mark = self.encoding is None and raw_head.startswith(codecs.BOM_UTF8)
+        self.big_endian = big_endian(raw_head)
 
     def _csv_stream(self) -> BinaryIO | pa.NativeFile:
         """The decompressed byte stream of a CSV input."""

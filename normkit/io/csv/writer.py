@@ -59,7 +59,8 @@ class CsvWriter:
     their text as written. The text is UTF-8, or in ``encoding`` when given, and numbers
     have the ``decimal`` separator (the input's encoding and separator, so that the output reads
     back with the options recorded for it), and its lines end with ``line_end`` (``"\r\n"`` where
-    the input's did). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is
+    the input's did). UTF-16 and UTF-32 (whose readers need a mark) begin with a byte-order mark,
+    little-endian unless ``big_endian`` (the input's order). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is
     written.
     """
 
@@ -76,6 +77,7 @@ class CsvWriter:
         line_end: str = "\n",
         missing: str = "",
         comment: str | None = None,
+        big_endian: bool = False,
     ):
         self._stream = stream
         self._name = name
@@ -96,12 +98,16 @@ class CsvWriter:
         # The byte-order mark and the header are written with the first records (or at the
         # close): a job refused at its first value leaves nothing on a standard output.
         self._opening: list[bytes] | None = []
-        if encoding is not None and codecs.lookup(encoding).name == "utf-8-sig":
+        codec = codecs.lookup(encoding or "utf-8").name
+        if codec == "utf-8-sig":
             self.encoding = "UTF-8 with a byte-order mark"  # as the input began
             self._opening.append(codecs.BOM_UTF8)
-        elif encoding is not None and codecs.lookup(encoding).name != "utf-8":
+        elif codec != "utf-8":
             self.encoding, self._transcode = encoding, True
-            self._encoder = codecs.getincrementalencoder(encoding)()
+            if codec in ("utf-16", "utf-32"):  # with a mark, in the order asked (not the machine's)
+                codec += "-be" if big_endian else "-le"
+                self._opening.append("\ufeff".encode(codec))
+            self._encoder = codecs.getincrementalencoder(codec)()
         # With one column a missing value would be an empty line, which readers skip: write
         # it as "" (an empty quoted field), which reads back as missing.
         self._empty = 2 * self._quote if len(schema) == 1 else ""
