@@ -160,6 +160,18 @@ class NoneValue(Constraint):
         return "None"
 
 
+class Name(Constraint):
+    """One column name."""
+
+    __slots__ = ()
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def describe(self) -> str:
+        return "a column name"
+
+
 class Character(Constraint):
     """One ASCII character that can separate CSV fields (not a quote or a line break)."""
 
@@ -307,6 +319,7 @@ _RULES = [
     Rule("eps", (_FINITE_NONNEGATIVE,), "added to the variance before the square root"),
     Rule("with_mean", (Boolean(),), "whether to center"),
     Rule("with_std", (Boolean(),), "whether to scale to unit variance"),
+    Rule("weight_column", (Name(), NoneValue()), "the column of the rows' sample weights"),
     Rule(
         "gamma",
         (NonZero(), PerColumn(NonZero())),

@@ -181,6 +181,7 @@ def cli(traceback: bool) -> None:
 @option(
     "--weight-column",
     param="weight_column",
+    type=str,
     metavar="NAME",
     help="Column of each row's sample weight (frequency weights: weight w counts as w rows, 0 "
     "leaves the row out; negative, infinite and missing weights are refused): the statistics "

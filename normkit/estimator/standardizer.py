@@ -43,6 +43,7 @@ from ..io.csv.integers import codes_or_identifiers
 from ..io.lazy import pc
 from ..stats import running_notes, statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
+from ..stats.passthrough import mark_weight, weight_column_of
 from ..stats.shift import per_column
 from .apply import (
     ColumnMap,
@@ -106,6 +107,12 @@ _PARAMS = (
     *_EMA_PARAMS,
     "gamma",
     "beta",
+    "weight_column",
+)
+#: The parameters checked by their rules (:mod:`normkit.params`) before a fit.
+_CHECKED = (
+    *("columns", "exclude", "ddof", "eps", "with_mean", "with_std"),
+    *("gamma", "beta", "weight_column"),
 )
 
 
@@ -141,6 +148,11 @@ class Standardizer(MetadataConsumer):
     gamma, beta : float or mapping of column name to float, default 1.0 and 0.0
         BatchNorm's affine parameters, stored with the statistics and applied by transforms:
         ``y = gamma * (x - mean) / scale + beta``.
+    weight_column : str or None, default None
+        A column of the rows' sample weights (``sample_weight`` read from the table; ``x2``
+        of an array): not normalized, passed through by transforms, and recorded, so that a
+        loaded estimator refits weighted as ``normkit fit --weight-column`` fitted it.
+        Weighted statistics have no running (EMA) statistics.
 
     Attributes
     ----------
@@ -216,6 +228,7 @@ class Standardizer(MetadataConsumer):
         ema_of: str = _EMA_DEFAULTS["ema_of"],
         gamma: float | Mapping[str, float] = 1.0,
         beta: float | Mapping[str, float] = 0.0,
+        weight_column: str | None = None,
     ):
         self.columns = columns
         self.exclude = exclude
@@ -233,6 +246,7 @@ class Standardizer(MetadataConsumer):
         self.ema_of = ema_of
         self.gamma = gamma
         self.beta = beta
+        self.weight_column = weight_column
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -256,7 +270,7 @@ class Standardizer(MetadataConsumer):
         OptionError
             Naming the parameter.
         """
-        for name in ("columns", "exclude", "ddof", "eps", "with_mean", "with_std", "gamma", "beta"):
+        for name in _CHECKED:
             params.check(name, getattr(self, name))
         self.ema_options()
 
@@ -449,8 +463,19 @@ class Standardizer(MetadataConsumer):
             self.partial_fit(batch, sample_weight=sample_weight)
         if self.__dict__.get("_accumulator") is None:
             raise DataError("no data to fit")
+        in_memory = _is_table(X) or _is_array(X)
+        if in_memory and self.weight_column is not None:  # as scikit-learn would be given them
+            X, _ = _by_position(X)
+            table = as_arrow(_checked_array(X, self) if _is_array(X) else X)
+            sample_weight = to_float64(table.column(self.weight_column))
+            if not np.any(sample_weight != 0):
+                raise DataError(
+                    f"every row has weight 0 in the weight column {self.weight_column!r}; sample "
+                    "weights must contain at least one non-zero number",
+                    param="weight_column",
+                )
         self.finish()
-        if _is_table(X) or _is_array(X):
+        if in_memory:
             self._fitted = _standard_scalers_bits(self._fitted, self._values(X), sample_weight)
         return self
 
@@ -554,7 +579,7 @@ class Standardizer(MetadataConsumer):
         # A text value in a later batch (a pandas chunk of object dtype): its column and row.
         refuse_non_numbers(table, list(self.columns_), self._accumulator.n_rows)
         columns = [to_float64(table.column(index[name])) for name in self.columns_]
-        weights = None if sample_weight is None else _weights(sample_weight, table.num_rows)
+        weights = self._row_weights(table, sample_weight)
         if weights is None:
             self._accumulator.update(columns)
         else:
@@ -572,6 +597,47 @@ class Standardizer(MetadataConsumer):
             )
         self._snapshot = None
         return self
+
+    def _without_weights(self, schema: pa.Schema, names: list[str]) -> list[str]:
+        """The columns to normalize, ``names``, without :attr:`weight_column`, which the
+        batches must have, as numbers, and ``columns`` must not name."""
+        weights = self.weight_column
+        if weights is None:
+            return names
+        if weights not in schema.names:
+            raise SchemaError(
+                f"no column {weights!r} (weight_column) in the data",
+                param="weight_column",
+                hints=alike_names([weights], schema.names, given=True),
+            )
+        if self.columns is not None and weights in names:
+            raise OptionError(
+                f"column {weights!r} both chosen (columns) and the weight column (weight_column):"
+                " the weights are not normalized",
+                param="weight_column",
+                hints=("give it to one of them",),
+            )
+        return [name for name in names if name != weights]
+
+    def _row_weights(self, table: pa.Table | pa.RecordBatch, sample_weight: Any) -> Any:
+        """The rows' weights: ``sample_weight``, or the values of :attr:`weight_column` (float64;
+        the accumulator checks them, naming the row); None: unweighted."""
+        if self.weight_column is None:
+            return None if sample_weight is None else _weights(sample_weight, table.num_rows)
+        if sample_weight is not None:
+            raise OptionError(
+                f"sample_weight given, and a weight column ({self.weight_column!r}): the weights "
+                "would be given twice",
+                param="sample_weight",
+                hints=("give one of them",),
+            )
+        if self.weight_column not in table.schema.names:
+            raise SchemaError(
+                f"no column {self.weight_column!r} (weight_column) in this batch",
+                param="weight_column",
+            )
+        refuse_non_numbers(table, [self.weight_column], self._accumulator.n_rows)
+        return to_float64(table.column(self.weight_column))
 
     def _names_by_position(self) -> list[str]:
         """The names of the input columns fitted, in their order, for a batch of them taken by
@@ -621,7 +687,7 @@ class Standardizer(MetadataConsumer):
         previous = self.__dict__.get("_fitted")
         if previous is None:
             self._reset()
-            names = self.select_columns(schema)
+            names = self._without_weights(schema, self.select_columns(schema))
             self.columns_ = np.array(names, dtype=object)
             if named:
                 self.feature_names_in_ = np.array(schema.names, dtype=object)
@@ -632,7 +698,7 @@ class Standardizer(MetadataConsumer):
             self._beta = per_column(self.beta, names, "beta", 0.0)
             self._provenance: dict = {}
             self._inputs = list(schema.names)
-            self._passthrough = self.passed_through(schema, names)
+            self._passthrough = mark_weight(self.passed_through(schema, names), self.weight_column)
             # The text and boolean columns passed through keep their category counts (drift's
             # reference for them), as a fit of files does.
             self._categories = CategoryCounter(
@@ -642,7 +708,9 @@ class Standardizer(MetadataConsumer):
                     if p.why != "excluded" and is_categorical_type(schema.field(p.name).type)
                 ]
             )
-            self._accumulator = Accumulator(names, running=self.ema_options(), in_memory=True)
+            self._accumulator = Accumulator(
+                names, running=self.ema_options(), in_memory=True, weight_name=self.weight_column
+            )
             return
         # Continuing (loaded, merged or finished statistics): their moments and running state
         # go on; their sketch does not (it would no longer describe all the rows).
@@ -655,7 +723,11 @@ class Standardizer(MetadataConsumer):
         running = previous.running.options if previous.running is not None else None
         start = Accumulated(previous.moments, previous.n_rows, previous.running, None, None)
         self._accumulator = Accumulator(
-            previous.names, running=running, start=start, in_memory=True
+            previous.names,
+            running=running,
+            start=start,
+            in_memory=True,
+            weight_name=self.weight_column,
         )
         self._fitted = None
 
@@ -724,6 +796,7 @@ class Standardizer(MetadataConsumer):
             "ema": stats.running.options if stats.running is not None else None,
             "gamma": _affine_param(stats.names, stats.gamma, 1.0),
             "beta": _affine_param(stats.names, stats.beta, 0.0),
+            "weight_column": weight_column_of(stats.passthrough),
             **_chosen_params(stats),
         }
         self = cls(**{**defaults, **kwargs})

@@ -75,7 +75,7 @@ from .sources import (
     select_dataset_columns,
 )
 from .transform import TransformOptions, transform_file
-from .weights import mark_weight, without_weight
+from .weights import chosen_weight_column, mark_weight, without_weight
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -245,6 +245,7 @@ def fit_dask(
     Standardizer
     """
     estimator = estimator if estimator is not None else Standardizer()
+    weight_column = chosen_weight_column(estimator, weight_column)
     options = estimator.stats_options()
     read = read or ReadOptions()
     sources = _files(open_dataset(inputs, read, output, "the stat file", told=read))
@@ -322,7 +323,9 @@ def fit_dask(
     passthrough = tuple(booleans_as_found(passthrough, stats.categories or {}))
     stats = replace(stats, read=settings, passthrough=passthrough, inputs=tuple(schema.names))
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
-    return Standardizer.from_stats(stats, **estimator.get_params())
+    return Standardizer.from_stats(
+        stats, **{**estimator.get_params(), "weight_column": weight_column}
+    )
 
 
 def transform_part(

@@ -259,7 +259,7 @@ def drift_files(
     text = list(reference.categories or {})
     check_stat_columns(sources, names + text)
     refuse_other_scale(sources, reference)
-    column = weight_column_of(reference)
+    column = weight_column_of(reference.passthrough)
     weighted = column is not None and all(column in s.schema.names for s in sources)
     accumulator = Accumulator(names, weighted=weighted, weight_name=column if weighted else None)
     counter = exact_counter(reference) if text else None
@@ -285,7 +285,7 @@ def drift_batches(
     reference = _reference(reference, stats_path(reference), options)
     names = list(reference.names)
     text = list(reference.categories or {})
-    column = weight_column_of(reference)
+    column = weight_column_of(reference.passthrough)
     accumulator = Accumulator(names, weight_name=column)
     counter = exact_counter(reference)
     booleans = {p.name for p in reference.passthrough or () if p.why == "boolean"}

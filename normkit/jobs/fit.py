@@ -39,7 +39,13 @@ from .sources import (
     require_rows,
     select_dataset_columns,
 )
-from .weights import mark_weight, reading_weights, require_some_weight, without_weight
+from .weights import (
+    chosen_weight_column,
+    mark_weight,
+    reading_weights,
+    require_some_weight,
+    without_weight,
+)
 
 __all__ = ["conclude_fit", "fit_files"]
 
@@ -90,6 +96,7 @@ def fit_files(
     [3.0]
     """
     estimator = estimator if estimator is not None else Standardizer()
+    weight_column = chosen_weight_column(estimator, weight_column)
     options = estimator.stats_options()
     read = read or ReadOptions()
     sources = open_dataset(inputs, read, output, "the stat file", told=read)
@@ -146,7 +153,7 @@ def fit_files(
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
     return Standardizer.from_stats(
         conclude_fit(stats, sources, described, by_type=estimator.columns is None),
-        **estimator.get_params(),
+        **{**estimator.get_params(), "weight_column": weight_column},
     )
 
 

@@ -24,9 +24,11 @@ from ..estimator.standardizer import Standardizer
 from ..io.arrow import is_numeric_type
 from ..io.dataset import reference_reader
 from ..io.reader import Reader
-from ..stats.fitted import FittedStats, PassedThrough
+from ..stats.fitted import FittedStats
+from ..stats.passthrough import mark_weight, weight_column_of
 
 __all__ = [
+    "chosen_weight_column",
     "mark_weight",
     "reading_weights",
     "require_some_weight",
@@ -114,17 +116,20 @@ def without_weight(
     return names
 
 
-def weight_column_of(stats: FittedStats) -> str | None:
-    """The weight column that weighted statistics were fitted with (None: unweighted, or
-    weights given in memory)."""
-    return next((p.name for p in stats.passthrough or () if p.why == "weight"), None)
+def chosen_weight_column(estimator: Standardizer, weight_column: str | None) -> str | None:
+    """The weight column of a fit of files: the one given, else the estimator's own
+    (``Standardizer(weight_column=...)``, a loaded stat file's).
 
-
-def mark_weight(
-    passthrough: Sequence[PassedThrough], weight_column: str | None
-) -> list[PassedThrough]:
-    """The columns passed through, the weight column's ``why`` being ``"weight"``."""
-    return [
-        PassedThrough(p.name, p.dtype, "weight") if p.name == weight_column else p
-        for p in passthrough
-    ]
+    Raises
+    ------
+    OptionError
+        If both are given and differ.
+    """
+    own = estimator.weight_column
+    if weight_column is not None and own is not None and weight_column != own:
+        raise OptionError(
+            f"two weight columns: {weight_column!r} given, and the estimator's {own!r}",
+            param="weight_column",
+            hints=("give one of them",),
+        )
+    return weight_column if weight_column is not None else own

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..io.arrow import is_text_type, unified_type
 
-__all__ = ["PassedThrough"]
+__all__ = ["PassedThrough", "mark_weight", "weight_column_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +72,19 @@ def _merged(a: PassedThrough, b: PassedThrough) -> PassedThrough | None:
         return PassedThrough(a.name, text, *whys) if len(whys) == 1 else None
     dtype = unified_type((a.dtype, b.dtype))
     return PassedThrough(a.name, dtype, a.why) if dtype is not None and len(whys) == 1 else None
+
+
+def weight_column_of(passthrough: Sequence[PassedThrough] | None) -> str | None:
+    """The weight column among the columns statistics passed through (None: unweighted, or
+    weights given in memory)."""
+    return next((p.name for p in passthrough or () if p.why == "weight"), None)
+
+
+def mark_weight(
+    passthrough: Sequence[PassedThrough], weight_column: str | None
+) -> list[PassedThrough]:
+    """The columns passed through, the weight column's ``why`` being ``"weight"``."""
+    return [
+        PassedThrough(p.name, p.dtype, "weight") if p.name == weight_column else p
+        for p in passthrough
+    ]

@@ -240,3 +240,48 @@ def test_text_in_the_weight_column_and_weights_all_zero_are_told_as_such(tmp_pat
     )
     assert "--exclude" not in line
     assert not out.exists()
+
+
+def test_the_weight_column_travels_into_the_library_and_refits_weighted(tmp_path, data):
+    # A stat file fitted with --weight-column, loaded: its estimator names the column, so a
+    # clone refit (cross_val_score, GridSearchCV and Pipeline.fit all refit) is weighted by it
+    # and leaves it out of the columns normalized, as the fit did.
+    from sklearn.base import clone
+
+    import normkit
+
+    frame = data[[*NUMERIC, "w"]]
+    path, stats = written(tmp_path, frame, "parquet"), tmp_path / "s.json"
+    assert_ok(run("fit", path, "--weight-column", "w", "-o", stats))
+    loaded = normkit.load(stats)
+    assert loaded.get_params()["weight_column"] == "w"
+    refit = clone(loaded).fit(frame)
+    ref = StandardScaler().fit(frame[NUMERIC].to_numpy(dtype=float), sample_weight=frame["w"])
+    assert list(refit.columns_) == NUMERIC
+    assert_allclose(refit.mean_, ref.mean_, rtol=1e-12)
+    assert_allclose(refit.scale_, ref.scale_, rtol=1e-12)
+    assert_allclose(refit.mean_, loaded.mean_, rtol=1e-12)
+    assert (refit.transform(frame)["w"] == frame["w"]).all()  # passed through
+    # Saved again, it keeps the column; an array names it by position.
+    refit.save(tmp_path / "again.json")
+    assert json.loads((tmp_path / "again.json").read_text())["weights"] == {"column": "w"}
+    by_position = normkit.Standardizer(weight_column="x3").fit(frame.to_numpy(dtype=float))
+    assert_allclose(by_position.mean_, ref.mean_, rtol=1e-12)
+    # The library's fit of files takes it from the estimator too.
+    files = normkit.fit_files(path, normkit.Standardizer(weight_column="w"))
+    assert_allclose(files.mean_, loaded.mean_, rtol=1e-15)
+    assert files.get_params()["weight_column"] == "w"
+    # Refusals, each naming what to do.
+    weighted = normkit.Standardizer(weight_column="w")
+    with pytest.raises(normkit.OptionError, match="the weights would be given twice"):
+        weighted.fit(frame, sample_weight=frame["w"])
+    with pytest.raises(normkit.SchemaError, match="no column 'v' \\(weight_column\\)"):
+        normkit.Standardizer(weight_column="v").fit(frame)
+    with pytest.raises(normkit.OptionError, match="both chosen"):
+        normkit.Standardizer(weight_column="w", columns=["x", "w"]).fit(frame)
+    with pytest.raises(normkit.DataError, match="weight column 'w' at row 3: the weight is -1"):
+        weighted.fit(frame.assign(w=frame["w"].where(frame.index != 2, -1.0)))
+    with pytest.raises(normkit.DataError, match="every row has weight 0 in the weight column"):
+        weighted.fit(frame.assign(w=0.0))
+    with pytest.raises(normkit.OptionError, match="two weight columns"):
+        normkit.fit_files(path, normkit.Standardizer(weight_column="x"), weight_column="w")
