@@ -66,6 +66,7 @@ from .scaler import (
     samples_seen,
     scale_options,
 )
+from .sparse import dense_blocks, is_sparse, refuse_centering, scaled
 from .tables import (
     OUTPUTS,
     as_output,
@@ -463,7 +464,7 @@ class Standardizer(MetadataConsumer):
             self.partial_fit(batch, sample_weight=sample_weight)
         if self.__dict__.get("_accumulator") is None:
             raise DataError("no data to fit")
-        in_memory = _is_table(X) or _is_array(X)
+        in_memory = (_is_table(X) or _is_array(X)) and not is_sparse(X)
         if in_memory and self.weight_column is not None:  # as scikit-learn would be given them
             X, _ = _by_position(X)
             table = as_arrow(_checked_array(X, self) if _is_array(X) else X)
@@ -522,6 +523,13 @@ class Standardizer(MetadataConsumer):
                 )
             for batch in _as_batches(X):
                 self.partial_fit(batch)
+            return self
+        if is_sparse(X):  # in blocks of rows made dense, as StandardScaler(with_mean=False)
+            if self.with_mean:
+                refuse_centering()
+            weights = None if sample_weight is None else _weights(sample_weight, X.shape[0])
+            for block, block_weights in dense_blocks(X, weights):
+                self.partial_fit(block, sample_weight=block_weights)
             return self
         X, named = _by_position(X)
         # The rows of earlier batches (of this pass, or of the statistics it continues).
@@ -950,6 +958,8 @@ class Standardizer(MetadataConsumer):
             value that gamma, beta or a tiny scale take beyond float64's range, naming its row
             (counted over a whole stream).
         """
+        if is_sparse(X):
+            return self._transform_sparse(X, use, gamma, beta, inverse)
         affine = self._applied_stats().frozen(use, gamma, beta)
         if use == "ema":  # as the CLI's transform --use ema and the exports note it
             running_notes.warn(running_notes.far_note(self.stats_))
@@ -977,6 +987,28 @@ class Standardizer(MetadataConsumer):
         if labels is not None and how == "default" and is_pandas(out):
             out = out.set_axis(labels, axis=1)
         return as_output(out, how, out_names, index)
+
+    def _transform_sparse(
+        self, X: Any, use: str | None, gamma: Any, beta: Any, inverse: bool
+    ) -> Any:
+        """:meth:`transform` of a scipy sparse matrix: scaled, not centered, a CSR matrix out
+        (see :mod:`.sparse`)."""
+        self._check_is_fitted()
+        if self._output_config() != "default":
+            raise OptionError(
+                f"{self._output_config()} output does not support sparse data",
+                param="transform",
+                hints=('set_output(transform="default")',),
+            )
+        if self.__dict__.get("_named_fit"):
+            _warn_feature_names(named=False, stacklevel=4)
+        affine = self._applied_stats().frozen(use, gamma, beta)
+        width = X.shape[1]
+        if width not in (self.n_features_in_, len(self.columns_)):
+            raise SchemaError(feature_count_message(width, self.n_features_in_))
+        place = self._places(X)
+        names = list(self.get_feature_names_out()) if width == self.n_features_in_ else None
+        return scaled(X, affine, place, names or list(self.columns_), inverse)
 
     def _transform_input(self, X: Any) -> Any:
         """``X`` as :func:`map_columns` takes it: tables and streams as they are, array-likes
@@ -1090,7 +1122,7 @@ class Standardizer(MetadataConsumer):
             estimator_type="transformer",
             target_tags=TargetTags(required=False),
             transformer_tags=TransformerTags(preserves_dtype=["float64"]),
-            input_tags=InputTags(allow_nan=True),
+            input_tags=InputTags(allow_nan=True, sparse=not self.with_mean),
         )
 
     def inverse_transform(self, X: Any, **kwargs: Any) -> Any:
@@ -1511,7 +1543,7 @@ def _is_array(X: Any) -> bool:
     sparse matrix or anything with ``__array__``), validated as scikit-learn validates."""
     if _is_table(X) or is_lazy_frame(X):
         return False
-    if isinstance(X, np.ndarray) or hasattr(X, "__array__") or _is_sparse(X):
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__") or is_sparse(X):
         return True
     return isinstance(X, list | tuple) and not all(_is_table(item) for item in X)
 
@@ -1523,10 +1555,6 @@ def _by_position(X: Any) -> tuple[Any, bool]:
     if unnamed_frame(X):
         return X.set_axis(array_names(len(X.columns)), axis=1), False
     return X, not _is_array(X)
-
-
-def _is_sparse(X: Any) -> bool:
-    return type(X).__module__.startswith("scipy.sparse")
 
 
 def _as_batches(X: Any) -> Iterator[Any]:

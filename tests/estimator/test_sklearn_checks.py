@@ -44,6 +44,7 @@ WEIGHTS_REFUSED = (
 )
 WEIGHT_CHECKS = (
     "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
     "check_sample_weights_list",
     "check_sample_weights_not_an_array",
     "check_sample_weights_not_overwritten",
