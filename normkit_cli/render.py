@@ -186,6 +186,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
     prov = stats.provenance
     options = stats.options
     from normkit.stats.fields import FORMAT, VERSION
+    from normkit.stats.passthrough import weight_column_of
 
     lines = [f"stat file  {path}  ({FORMAT}, version {VERSION})"]
     written = prov.get("normkit_version")
@@ -196,6 +197,12 @@ def render_stats(path: str, stats: FittedStats) -> str:
         # A layer's state dict has no rows of its own (its count is given: the rows line).
         rows = f", {count(source['rows'], 'row')}" if source.get("rows") is not None else ""
         lines.append(f"source     {source.get('path')} ({source.get('format')}{rows}{size})")
+    continued = prov.get("continued")
+    if isinstance(continued, dict) and isinstance(continued.get("rows"), int):
+        lines.append(
+            f"continued  {count(continued['rows'], 'row')} added in memory (partial_fit), "
+            f"last at {continued.get('updated', '?')}"
+        )
     imported = prov.get("imported")
     if isinstance(imported, dict):
         layer = imported.get("layer") or "(top level)"
@@ -214,10 +221,10 @@ def render_stats(path: str, stats: FittedStats) -> str:
     )
     lines.append(f"rows       {stats.n_rows:,}")
     if stats.weighted:
-        column = [p.name for p in stats.passthrough or () if p.why == "weight"]
+        column = weight_column_of(stats.passthrough)
         lines.append(
             "weights    sample weights (frequency weights)"
-            + (f" from column {quote_name(column[0])}" if column else "")
+            + (f" from column {quote_name(column)}" if column is not None else "")
             + "; no running (EMA) statistics: BatchNorm's have no weights"
         )
     if stats.read is not None:

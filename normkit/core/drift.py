@@ -74,14 +74,14 @@ def weighting_notes(
 ) -> tuple[str, ...]:
     """What the report says of the new data's weights, against statistics weighted by
     ``column``: its rows weigh as the reference's did when the new data has that column; and
-    against statistics weighted by weights given in memory (``reference_weighted`` without a
-    column): the new data's rows weigh alike, so a mean or spread the weights moved differs."""
+    against statistics weighted by weights of no recorded column (``reference_weighted``
+    without a column: given in memory): the new data's rows weigh alike, so a mean or spread the weights moved differs."""
     if column is None:
         if not reference_weighted:
             return ()
         return (
-            "the statistics were weighted by sample weights given in memory, not a column: the "
-            "new data's rows are read unweighted against them, so where the weights moved the "
+            "the statistics were weighted by sample weights of no recorded column (given in "
+            "memory, or merged from statistics weighted otherwise): the new data's rows are read unweighted against them, so where the weights moved the "
             "mean or spread, that is a difference too (fit with the weights in a column, "
             "--weight-column or fit_files(..., weight_column=NAME), to weigh new data alike)",
         )

@@ -45,6 +45,7 @@ from ..stats import running_notes, statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
 from ..stats.passthrough import mark_weight, weight_column_of
 from ..stats.shift import per_column
+from ..stats.union import continued_stats
 from .apply import (
     ColumnMap,
     StreamNormalizer,
@@ -426,6 +427,9 @@ class Standardizer(MetadataConsumer):
         self._fitted: FittedStats | None = None
         self._snapshot: FittedStats | None = None
         self._categories: CategoryCounter | None = None
+        self._continued: FittedStats | None = None  # the statistics a pass continues
+        self._added: Accumulator | None = None  # the rows added to them, apart
+        self._uncounted: set[str] = set()  # columns counted, absent from a batch continuing
         self._named_fit = False  # fitted in memory on a table with column names
         self._unordered = False  # loaded without the order of the fit's input columns
         self._batch_columns: frozenset[str] | None = None  # those of the first table fitted
@@ -588,15 +592,22 @@ class Standardizer(MetadataConsumer):
         refuse_non_numbers(table, list(self.columns_), self._accumulator.n_rows)
         columns = [to_float64(table.column(index[name])) for name in self.columns_]
         weights = self._row_weights(table, sample_weight)
-        if weights is None:
-            self._accumulator.update(columns)
-        else:
+        if weights is not None:
             self._refuse_running_with_weights()
-            self._accumulator.update(columns, weights=weights)
+        self._accumulator.update(columns, weights=weights)
+        if self._added is not None:
+            self._added.update(columns, weights=weights)
         counter = self.__dict__.get("_categories")
         # Categories are counted per row, over the rows of weight above 0 (as a fit of files).
         kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
         for name in counter.names if counter is not None else ():
+            if name in self._uncounted:
+                continue
+            if name not in index and self._continued is not None:
+                # Statistics continued take batches of their fitted columns alone: the counts
+                # of a column passed through would no longer describe all the rows.
+                self._uncounted.add(name)
+                continue
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
             column = table.column(index[name])
@@ -705,6 +716,7 @@ class Standardizer(MetadataConsumer):
             self._gamma = per_column(self.gamma, names, "gamma", 1.0)
             self._beta = per_column(self.beta, names, "beta", 0.0)
             self._provenance: dict = {}
+            self._read = None
             self._inputs = list(schema.names)
             self._passthrough = mark_weight(self.passed_through(schema, names), self.weight_column)
             # The text and boolean columns passed through keep their category counts (drift's
@@ -721,13 +733,17 @@ class Standardizer(MetadataConsumer):
             )
             return
         # Continuing (loaded, merged or finished statistics): their moments and running state
-        # go on; their sketch does not (it would no longer describe all the rows).
+        # go on, and how their files were read still holds. The rows added are also
+        # accumulated apart: their sketch and category counts join the statistics' as those of
+        # a shard would (see continued_stats).
         self._dtypes = list(previous.dtypes)
         self._gamma, self._beta = previous.gamma, previous.beta
         self._provenance = dict(previous.provenance)
+        self._read = previous.read
         self._inputs = previous.inputs
         self._passthrough = previous.passthrough
-        self._categories = None  # they would no longer describe all the rows
+        counted = previous.categories
+        self._categories = None if counted is None else CategoryCounter(list(counted))
         running = previous.running.options if previous.running is not None else None
         start = Accumulated(previous.moments, previous.n_rows, previous.running, None, None)
         self._accumulator = Accumulator(
@@ -737,21 +753,36 @@ class Standardizer(MetadataConsumer):
             in_memory=True,
             weight_name=self.weight_column,
         )
+        self._continued = previous
+        self._added = Accumulator(previous.names, weighted=previous.weighted, in_memory=True)
         self._fitted = None
 
     def _stats_of(self, result: Accumulated) -> FittedStats:
-        return FittedStats.from_pass(
-            list(self.columns_),
-            self._dtypes,
-            result,
-            self.stats_options(),
-            self._gamma,
-            self._beta,
-            self._provenance,
-            passthrough=self._passthrough,
-            categories=None if self._categories is None else self._categories.result(),
-            inputs=self._inputs,
-        )
+        def of(result: Accumulated) -> FittedStats:
+            return FittedStats.from_pass(
+                list(self.columns_),
+                self._dtypes,
+                result,
+                self.stats_options(),
+                self._gamma,
+                self._beta,
+                self._provenance,
+                read=self._read,
+                passthrough=self._passthrough,
+                categories=self._counted(),
+                inputs=self._inputs,
+            )
+
+        if self._continued is None:
+            return of(result)
+        added = of(self._added.result())
+        return continued_stats(self._continued, of(result), added, statfile.now())
+
+    def _counted(self) -> dict[str, CategoryCounts] | None:
+        if self._categories is None:
+            return None
+        counted = self._categories.result()
+        return {n: c for n, c in counted.items() if n not in self._uncounted}
 
     def finish(self) -> Standardizer:
         """End of the data: a final partial logical batch updates the running statistics (if it
@@ -765,6 +796,7 @@ class Standardizer(MetadataConsumer):
         _check_applicable(stats)
         self._fitted = stats
         self._accumulator = None
+        self._continued = self._added = None
         self._snapshot = None
         return self
 

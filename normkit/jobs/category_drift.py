@@ -350,10 +350,18 @@ def sample_notes(reference: FittedStats, columns: list, missing_unknown: bool) -
     not know the missing values."""
     notes: list[str] = []
     if reference.sketch is not None and reference.sketch.merged:
+        continued = (
+            "continued" in reference.provenance and "merged_from" not in reference.provenance
+        )
+        how = (
+            "merged with those of rows added in memory (partial_fit)"
+            if continued
+            else "merged from shards (merge-stats)"
+        )
         notes.append(
-            "the stat file's quantiles were merged from shards (merge-stats): interpolated, not "
-            "a sample's, so the distribution is not tested (its PSI is shown); fit the reference "
-            "on all the data in one run to test it",
+            f"the stat file's quantiles were {how}: interpolated, not a sample's, so the "
+            "distribution is not tested (its PSI is shown); fit the reference on all the data in "
+            "one run to test it",
         )
     if reference.sketch is None:
         missing = ", nor missing values" if missing_unknown else ""

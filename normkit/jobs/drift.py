@@ -66,6 +66,7 @@ from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
+from ..stats.passthrough import weight_column_of
 from .category_drift import (
     Scores,
     categorical_scores,
@@ -78,7 +79,6 @@ from .category_drift import (
 from .recipes import refuse_other_scale
 from .sources import Progress, check_stat_columns, feed, require_rows
 from .vacant import with_vacant_counted
-from .weights import weight_column_of
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -321,12 +321,23 @@ def _reference(reference, path: str | None, options: DriftOptions) -> FittedStat
     stats = as_stats(reference)
     if stats.sketch is None and not _without_data(stats):
         error = StatsFileError(
-            "the stat file has no distribution sketch (it was written by an older normkit or "
-            "by merging files that lacked one); fit it again to check drift"
+            f"the stat file has no distribution sketch ({_no_sketch_reason(stats.provenance)}); "
+            "fit it again to check drift"
         )
         raise error.within(path) if path is not None else error
     options.check_columns([*stats.names, *(stats.categories or {})])
     return stats
+
+
+def _no_sketch_reason(provenance: Mapping) -> str:
+    """Why statistics have no sketch, as their provenance tells."""
+    if "merged_from" in provenance:
+        return "it was merged from files of which some had none"
+    if not provenance:  # a merge in memory records no provenance
+        return "it was merged in memory from statistics of which some had none"
+    if "continued" in provenance:
+        return "it holds statistics continued in memory (partial_fit) from some that had none"
+    return "it was written by an older normkit"
 
 
 def _unknown(stats: FittedStats, what: str) -> bool:

@@ -25,14 +25,13 @@ from ..io.arrow import is_numeric_type
 from ..io.dataset import reference_reader
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats
-from ..stats.passthrough import mark_weight, weight_column_of
+from ..stats.passthrough import mark_weight
 
 __all__ = [
     "chosen_weight_column",
     "mark_weight",
     "reading_weights",
     "require_some_weight",
-    "weight_column_of",
     "without_weight",
 ]
 

@@ -32,6 +32,7 @@ class Fitted(Protocol):
     read: Any
     passthrough: tuple[PassedThrough, ...] | None
     categories: Any
+    inputs: tuple[str, ...] | None
 
 
 def with_empty_columns(stats: Fitted, other: Fitted) -> dict[str, Any] | None:

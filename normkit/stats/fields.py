@@ -34,6 +34,7 @@ from .kinds import (
     String,
     Strings,
 )
+from .passthrough import weight_column_of
 
 __all__ = [
     "CATEGORIES",
@@ -220,7 +221,7 @@ WEIGHTS = Section(
             "column",
             Nullable(String()),
             "The column of the weights, which transforms pass through (null: not a column).",
-            lambda s, _: next((p.name for p in s.passthrough or () if p.why == "weight"), None),
+            lambda s, _: weight_column_of(s.passthrough),
         ),
     ),
     group="weights",

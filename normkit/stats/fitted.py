@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import params
 from ..core.accumulator import Accumulated
-from ..core.categories import CategoryCounts, merge_columns
+from ..core.categories import CategoryCounts
 from ..core.kernels import scale_from_var
 from ..core.moments import Moments, merge_moments
 from ..core.running import RunningState
@@ -25,10 +25,11 @@ from ..core.sketch import Sketch
 from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
 from ..io.arrow import common_type
 from ..io.options import ReadSettings
-from .empty import reordered, vacant_counted, with_empty_columns
+from .empty import reordered, with_empty_columns
 from .options import StatsOptions
 from .passthrough import PassedThrough
 from .shift import MAX_BETA_OVER_GAMMA, check_shift, per_column
+from .union import union_categories, union_passthrough, union_sketch
 
 __all__ = [
     "MAX_BETA_OVER_GAMMA",
@@ -353,18 +354,20 @@ class FittedStats:
         """Statistics of the union of the rows both were fitted on (exact; commutative to a bit).
         ``names``: what to call this and ``other`` in a message (their files).
 
-        Weighted statistics merge with unweighted ones exactly (whose rows weigh 1). The
-        running statistics depend on the order of the rows, so a merge keeps none; the
-        sketches (when both have one) are merged approximately (their samples are gone); the
-        category counts (when both have them) of the columns both counted are merged, exactly
-        while their categories together are at most :data:`~.categories.MAX_CATEGORIES`.
+        Weighted statistics merge with unweighted ones exactly (whose rows weigh 1): those
+        weighted by a column with those of data without it, which then weigh 1 as its rows
+        without a weight do (:func:`~.union.union_passthrough`). The running statistics depend on the order of
+        the rows, so a merge keeps none; the sketches (when both have one) are merged
+        approximately (their samples are gone); the category counts (when both have them) of
+        the columns both counted are merged, exactly while their categories together are at
+        most :data:`~.categories.MAX_CATEGORIES`.
 
         Raises
         ------
         SchemaError
             If the columns differ (in another order, they are matched by name).
         OptionError
-            If the options, gamma or beta differ."""
+            If the options, gamma, beta or the weight column differ."""
         # A column one fit found no value in and the other fitted: fitted on the other's.
         completed = with_empty_columns(self, other), with_empty_columns(other, self)
         if completed != (None, None):
@@ -405,21 +408,7 @@ class FittedStats:
                     param=name,
                 )
         read = ReadSettings.merged(self.read, other.read)
-        sketch = None
-        if self.sketch is not None and other.sketch is not None:
-            sketch = self.sketch.merge(
-                other.sketch,
-                (self.weight, other.weight),
-                (self.moments.min, other.moments.min),
-                (self.moments.max, other.moments.max),
-            )
-        passthrough = PassedThrough.merged(self.passthrough, other.passthrough)
-        categories = None
-        if self.categories is not None and other.categories is not None:
-            # Of the columns both count, those still passed through as both fits passed them.
-            kept = {p.name for p in passthrough or () if p.why != "excluded"}
-            both = merge_columns(vacant_counted(self, other), vacant_counted(other, self))
-            categories = {n: c for n, c in both.items() if passthrough is None or n in kept}
+        passthrough = union_passthrough(self, other, names)
         return FittedStats.build(
             self.names,
             [common_type(pair) for pair in zip(self.dtypes, other.dtypes, strict=True)],
@@ -428,10 +417,10 @@ class FittedStats:
             self.options,
             gamma=self.gamma,
             beta=self.beta,
-            sketch=sketch,
+            sketch=union_sketch(self, other),
             read=read,
             passthrough=passthrough,
-            categories=categories,
+            categories=union_categories(self, other, passthrough),
             inputs=self.inputs if self.inputs == other.inputs else None,
         )
 

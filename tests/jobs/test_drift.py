@@ -284,13 +284,24 @@ def test_a_merged_sketch_of_discrete_columns_keeps_its_steps(tmp_path):
         assert code == 0, report["drifted"]
 
 
-def test_continuing_a_loaded_fit_drops_its_sketch(fitted):
+def test_continuing_a_loaded_fit_merges_its_sketch_with_the_rows_added(fitted):
+    # As a merge of two shards merges theirs: the sketch describes all the rows, interpolated
+    # (drift does not test it as a sample's and says why).
     _, stats, data = fitted
     scaler = normkit.load(stats)
-    assert scaler.sketch_ is not None
-    scaler.partial_fit(data[["age", "income", "score", "constant"]] + 1e6)
+    before = scaler.sketch_
+    assert before is not None
+    assert not before.merged
+    added = data[["age", "income", "score", "constant"]] + 1e6
+    scaler.partial_fit(added)
     scaler.finish()
-    assert scaler.sketch_ is None  # it would describe only the first rows
+    sketch = scaler.sketch_
+    assert sketch.merged
+    np.testing.assert_array_equal(sketch.counts, before.counts + added.notna().sum().to_numpy())
+    age = list(scaler.columns_).index("age")
+    assert sketch.edges[age, 0] < 1e5 < sketch.edges[age, -1]  # of both sets of rows
+    report = normkit.drift_batches([data], scaler)
+    assert any("merged with those of rows added in memory (partial_fit)" in n for n in report.notes)
 
 
 # -- categorical columns and data in memory ----------------------------------------------------
@@ -507,7 +518,7 @@ def test_statistics_weighted_in_memory_say_the_new_data_is_read_unweighted(tmp_p
     fitted.save(tmp_path / "s.json")
     new = sample(1, 3_000)
     new.to_csv(tmp_path / "new.csv", index=False)
-    said = "the statistics were weighted by sample weights given in memory, not a column"
+    said = "the statistics were weighted by sample weights of no recorded column (given in memory"
     for report in (
         normkit.drift_batches([new], fitted),
         normkit.drift_files(tmp_path / "new.csv", tmp_path / "s.json"),

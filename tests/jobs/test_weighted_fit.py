@@ -7,6 +7,7 @@ against the weighted distribution."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import RTOL, assert_means_close, write_dataset
+from conftest import RTOL, assert_means_close, normkit_error, write_dataset
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.preprocessing import StandardScaler
 
@@ -112,14 +113,55 @@ def test_weighted_stat_files_merge_exactly(tmp_path, data):
 
 
 def test_weighted_and_unweighted_statistics_merge_as_weights_of_one(tmp_path, data):
+    # Statistics of data without the weight column: its rows weigh 1, as drift reads them, and
+    # the union records the column, to weigh new data by.
     first, second = data.iloc[:1000], data.iloc[1000:]
     weighted = normkit.fit_files(
         _csv(tmp_path / "a.csv", first), Standardizer(exclude=["id"]), weight_column="w"
     )
-    plain = normkit.fit_files(_csv(tmp_path / "b.csv", second), Standardizer(exclude=["id", "w"]))
-    merged = weighted.stats_.merge(plain.stats_)
+    plain = normkit.fit_files(
+        _csv(tmp_path / "b.csv", second.drop(columns="w")), Standardizer(exclude=["id"])
+    )
     w = np.concatenate([first["w"].to_numpy(), np.ones(len(second))])
-    assert_weighted_like_sklearn(merged, data[NUMERIC].to_numpy(dtype=float), w)
+    for merged in (weighted.stats_.merge(plain.stats_), plain.stats_.merge(weighted.stats_)):
+        assert_weighted_like_sklearn(merged, data[NUMERIC].to_numpy(dtype=float), w)
+        assert [p.name for p in merged.passthrough if p.why == "weight"] == ["w"]
+
+
+def test_statistics_weighted_by_a_column_do_not_merge_with_others_of_data_holding_it(
+    tmp_path, data
+):
+    # Fitted without weights on data with the column 'w' (left out), its rows counted once
+    # whatever 'w' held: the union would be weighted by 'w' in some rows only. Before, the
+    # merge wrote "weights": {"column": null}, and drift said the weights were given in memory.
+    first, second = data.iloc[:1000], data.iloc[1000:]
+    weighted = normkit.fit_files(
+        _csv(tmp_path / "a.csv", first), Standardizer(exclude=["id"]), weight_column="w"
+    )
+    weighted.save(tmp_path / "a.json")
+    plain = normkit.fit_files(_csv(tmp_path / "b.csv", second), Standardizer(exclude=["id", "w"]))
+    plain.save(tmp_path / "b.json")
+    memory = Standardizer().fit(second[NUMERIC], sample_weight=second["w"])
+    said = {
+        plain: "fitted without sample weights, on data with a column 'w' (the other)",
+        memory: "weighted by sample weights given in memory (the other)",
+    }
+    for other, how in said.items():
+        with pytest.raises(
+            OptionError, match=re.escape(f"weighted by column 'w' (these) with statistics {how}")
+        ):
+            weighted.stats_.merge(other.stats_)
+    with pytest.raises(StatsFileError, match="their rows would not be weighted alike"):
+        normkit.merge_stat_files([tmp_path / "b.json", tmp_path / "a.json"])
+    said = normkit_error(
+        1, "merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", tmp_path / "m.json"
+    )
+    assert said.startswith(
+        f"{tmp_path / 'b.json'}: cannot merge statistics weighted by column 'w' "
+        f"({tmp_path / 'a.json'}) with statistics fitted without sample weights, on data with a "
+        f"column 'w' ({tmp_path / 'b.json'})"
+    ), said
+    assert not (tmp_path / "m.json").exists()
 
 
 def test_transforms_pass_the_weight_column_through_and_refuse_running_statistics(tmp_path, data):

@@ -1,0 +1,61 @@
+"""Statistics loaded from a stat file and continued with ``partial_fit``: how the files were
+read still holds, the sketch and category counts describe all the rows, and the provenance says
+that rows were added in memory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import normkit_summary, run_normkit
+
+import normkit
+from normkit.errors import StatsFileError
+
+
+def test_continuing_a_stat_file_keeps_its_read_settings_sketch_and_categories(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(20, 5, 10_000)
+    x[rng.random(10_000) < 0.05] = -999
+    city = rng.choice(["Paris", "Lyon"], 10_000)
+    train = pd.DataFrame({"temp": x, "age": rng.integers(18, 90, 10_000), "city": city})
+    train.to_csv(tmp_path / "train.csv", index=False)
+    more = train.iloc[:100].assign(city="Nice")
+    more.to_csv(tmp_path / "more.csv", index=False)
+    normkit_summary("fit", tmp_path / "train.csv", "--null-values=-999", "-o", tmp_path / "s.json")
+    stats = normkit.load(tmp_path / "s.json")
+    stats.partial_fit(pd.read_csv(tmp_path / "more.csv", na_values=[-999]))
+    normkit.save(stats, tmp_path / "s2.json")
+    written = json.loads((tmp_path / "s2.json").read_text())
+    assert "-999" in written["read"]["null_values"]
+    assert written["sketch"]["merged"] is True
+    counts = {c["name"]: c["counts"] for c in written["categories"]}["city"]
+    assert counts == {**dict(train["city"].value_counts()), "Nice": 100}
+    assert written["provenance"]["continued"]["rows"] == 100
+    # The placeholders are missing values, as the stat file fitted on the file says.
+    normkit_summary(
+        "transform", tmp_path / "train.csv", "-s", tmp_path / "s2.json", "-o", tmp_path / "z.csv"
+    )
+    z = pd.read_csv(tmp_path / "z.csv")
+    assert z["temp"].isna().sum() == (x == -999).sum()
+    assert z["temp"].min() > -10
+    drift = run_normkit("drift", tmp_path / "train.csv", "-s", tmp_path / "s2.json")
+    assert drift.returncode == 0, drift.stderr
+    assert b"merged with those of rows added in memory (partial_fit)" in drift.stdout
+    shown = run_normkit("inspect", tmp_path / "s2.json").stdout.decode()
+    assert "continued  100 rows added in memory (partial_fit)" in shown
+
+
+def test_drift_says_why_statistics_continued_from_some_without_a_sketch_have_none():
+    frame = pd.DataFrame({"x": np.arange(50.0)})
+    fitted = normkit.Standardizer().fit(frame).stats_
+    without = normkit.Standardizer.from_stats(replace(fitted, sketch=None, provenance={"a": 1}))
+    without.partial_fit(frame)
+    with pytest.raises(StatsFileError) as raised:
+        normkit.drift_batches([frame], without)
+    assert "it holds statistics continued in memory (partial_fit) from some that had none" in (
+        raised.value.message
+    )
