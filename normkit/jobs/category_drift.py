@@ -222,8 +222,9 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
     new data's share of categories the reference saw fewer than K times or never is about the
     reference's share of those seen fewer than K times. So a column of identifiers or of many
     codes does not drift, while a new category taking a real share does. The change is the
-    ``ln`` of the share ratio largest in absolute value, its size, over the cells holding at
-    least 1% of either side (half a value added to every count: a doubled share is 0.69, a
+    ``ln`` of the share ratio largest in absolute value, its size, over the cells the test
+    compares (:func:`~normkit.stats.significance.compared_bins`) holding at least 1% of either
+    side (half a value added to every count: a doubled share is 0.69, a
     halved one -0.69); ``largest_share_change`` keeps its sign.
     """
     saved, seen = reference.counts, new.counts
@@ -251,10 +252,11 @@ def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts
     frequencies, _ = significance.homogeneity_test(r[order], k[order])
     largest = math.nan
     if n_ref and n_new:
-        # Over the cells the test compares (categories too few to test alone merged), those
-        # holding at least 1% of either side: a share of a few values is all noise in a ratio
-        # (and the test, not the size, says whether a change is real).
-        r, k = significance.merged_bins(r[order], k[order])
+        # Over the cells the test compares (categories too few to test alone merged; the two of
+        # Fisher's test where too few values make two cells), those holding at least 1% of
+        # either side: a share of a few values is all noise in a ratio (and the test, not the
+        # size, says whether a change is real).
+        r, k = significance.compared_bins(r[order], k[order])
         cells = len(r)
         ratio = ((k + 0.5) / (n_new + 0.5 * cells)) / ((r + 0.5) / (n_ref + 0.5 * cells))
         matters = (r >= MIN_SHARE * n_ref) | (k >= MIN_SHARE * n_new)

@@ -30,8 +30,8 @@ the raw data had), the missing rate is not tested either.
 Per text or boolean column (its categories are kept in the stat file): ``frequencies``, the
 chi-square test of the categories' counts (those the reference saw fewer than 10 times, or
 never, as one cell), with the tests of changes that cell hides (see :func:`~normkit.jobs.
-category_drift.categorical_scores`), whose size is the largest ``|ln|`` of a category's share
-ratio (0.69 for a doubled share); ``missing`` as above; and the categories new in the data or
+category_drift.categorical_scores`), whose size is the largest ``|ln|`` of a share ratio
+over the cells the test compares (0.69 for a doubled share); ``missing`` as above; and the categories new in the data or
 absent from it, listed.
 
 One false-alarm level for the whole run: every p-value of every column is adjusted by Holm's

@@ -16,7 +16,8 @@ Each test returns a two-sided p-value under "both sides are samples of one distr
   side that is constant is tested by how often the other side's values leave that constant.
 - :func:`proportion_test`: Fisher's exact test of two rates (missing values).
 - :func:`homogeneity_test`: chi-square test of homogeneity of two samples' counts in the same
-  bins, adjacent bins merged until each holds 10 expected values.
+  bins, adjacent bins merged until each holds 10 expected values (Fisher's exact test of two
+  bins where too few values make more); :func:`compared_bins` gives the bins it compares.
 
 :func:`holm` adjusts a family of p-values so that rejecting those below ``alpha`` has a chance
 of at most ``alpha`` of any false rejection, whatever their dependence (Holm, 1979).
@@ -34,12 +35,12 @@ import numpy as np
 
 __all__ = [
     "MIN_EXPECTED",
+    "compared_bins",
     "exceedance_test",
     "fell_test",
     "holm",
     "homogeneity_test",
     "mean_test",
-    "merged_bins",
     "proportion_test",
     "variance_test",
 ]
@@ -206,31 +207,20 @@ def _fisher(successes: int, total: int, drawn: int, observed: int, fell: bool = 
 
 
 def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -> tuple[float, int]:
-    """p-value and degrees of freedom of the chi-square test that two samples' counts in the same
-    ordered bins come from one distribution.
-
-    Adjacent bins are merged, from the left, until each holds :data:`MIN_EXPECTED` expected
-    values of the smaller sample (a final short bin joins the one before), so that the chi-square
-    approximation holds at small samples; where that leaves one bin, the bins up to half the
-    pooled share are tested against the rest by Fisher's exact test (1 degree of freedom).
+    """p-value and degrees of freedom of the test that two samples' counts in the same ordered
+    bins come from one distribution, over the bins :func:`compared_bins` gives: the chi-square
+    test where each holds :data:`MIN_EXPECTED` expected values, else (two bins of fewer) Fisher's
+    exact test, which holds at any size (1 degree of freedom).
     """
     ref = np.asarray(counts_ref, dtype=np.float64)
     new = np.asarray(counts_new, dtype=np.float64)
     n_ref, n_new = float(ref.sum()), float(new.sum())
-    if n_ref <= 0 or n_new <= 0:
+    if n_ref <= 0 or n_new <= 0 or len(ref) < 2:
         return math.nan, 0
-    r, c = merged_bins(ref, new)
-    if len(r) < 2:
-        # Too few values for the chi-square approximation: the first bin (or bins, up to half
-        # the pooled share) against the rest, by Fisher's exact test, which holds at any size.
-        pooled = (ref + new) / (n_ref + n_new)
-        cut = int(np.searchsorted(np.cumsum(pooled), 0.5, side="right"))
-        cut = min(max(cut, 1), len(ref) - 1)
-        if len(ref) < 2:
-            return math.nan, 0
-        k_ref, k_new = round(float(ref[:cut].sum())), int(new[:cut].sum())
-        p = proportion_test(k_ref, round(n_ref), k_new, int(n_new))
-        return p, 1
+    groups, exact = _compared_groups(ref, new)
+    r, c = _summed(ref, new, groups)
+    if exact:
+        return proportion_test(round(float(r[0])), round(n_ref), int(c[0]), int(n_new)), 1
     p = (r + c) / (n_ref + n_new)
     statistic = float(
         np.sum((r - n_ref * p) ** 2 / (n_ref * p)) + np.sum((c - n_new * p) ** 2 / (n_new * p))
@@ -241,15 +231,34 @@ def homogeneity_test(counts_ref: Sequence[float], counts_new: Sequence[float]) -
     return float(special.chdtrc(df, statistic)), df
 
 
-def merged_bins(
+def compared_bins(
     counts_ref: Sequence[float], counts_new: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The two samples' counts in the bins :func:`homogeneity_test` merges them into (one bin
-    where too few values make more)."""
+    """The two samples' counts in the bins :func:`homogeneity_test` compares: adjacent bins
+    merged, from the left, until each holds :data:`MIN_EXPECTED` expected values of the smaller
+    sample (a final short bin joins the one before), so that the chi-square approximation holds
+    at small samples; where that leaves one bin, two: the bins up to half the pooled share and
+    the rest (one bin where there is only one). A change's size measured on these bins is that
+    of the change the test saw."""
     ref = np.asarray(counts_ref, dtype=np.float64)
     new = np.asarray(counts_new, dtype=np.float64)
-    groups = _groups(ref, new)
+    return _summed(ref, new, _compared_groups(ref, new)[0])
+
+
+def _summed(ref: np.ndarray, new: np.ndarray, groups: list[list[int]]) -> tuple:
     return np.array([ref[g].sum() for g in groups]), np.array([new[g].sum() for g in groups])
+
+
+def _compared_groups(ref: np.ndarray, new: np.ndarray) -> tuple[list[list[int]], bool]:
+    """The groups of bins :func:`compared_bins` describes, and whether they are the two of
+    Fisher's exact test."""
+    groups = _groups(ref, new)
+    if len(groups) >= 2 or len(ref) < 2:
+        return groups, False
+    pooled = (ref + new) / max(float(ref.sum() + new.sum()), 1e-300)
+    cut = int(np.searchsorted(np.cumsum(pooled), 0.5, side="right"))
+    cut = min(max(cut, 1), len(ref) - 1)
+    return [list(range(cut)), list(range(cut, len(ref)))], True
 
 
 def _groups(ref: np.ndarray, new: np.ndarray) -> list[list[int]]:
