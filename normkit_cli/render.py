@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from normkit.errors import quoted
 
-from .render_categories import category_lines
+from .render_categories import category_lines, changed_categories
 from .types import quote_name
 
 if TYPE_CHECKING:
@@ -35,14 +35,15 @@ def _share_ratio(change: float) -> str:
 def render_drift(report: DriftReport) -> str:
     """The drift table, one row per column, and a summary."""
     headers = ["column", "mean shift", "std ratio", "missing", "PSI", "KS", "p", ""]
+    # Categories new or vanished, where any column has some: a last column of their own.
+    changed = [changed_categories(c.new_categories, c.vanished_categories) for c in report.columns]
+    if any(changed):
+        headers.append("categories")
     rows = []
-    for c in report.columns:
+    for c, names in zip(report.columns, changed, strict=True):
         verdict = f"DRIFT ({', '.join(c.reasons)})" if c.drifted else "ok"
         if c.kind == "categories":
-            changed = [f"+{v}" for v in c.new_categories[:3]]
-            changed += [f"-{v}" for v in c.vanished_categories[:3]]
-            shift = _share_ratio(c.largest_share_change)
-            spread = " ".join(changed) or "-"
+            shift, spread = _share_ratio(c.largest_share_change), "-"
         elif c.count:
             shift = f"{c.mean_shift:+.3f} sd"
             spread = "-" if c.std_ratio != c.std_ratio else f"{c.std_ratio:.3f}"  # one value
@@ -58,6 +59,7 @@ def render_drift(report: DriftReport) -> str:
                 "-" if c.kind == "categories" or c.ks != c.ks else f"{c.ks:.3f}",
                 _p(c.p_value),
                 verdict,
+                *([names] if any(changed) else []),
             ]
         )
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]

@@ -1,7 +1,9 @@
-"""The lines of ``inspect`` about the category frequencies of text and boolean columns."""
+"""The lines of ``inspect`` about the category frequencies of text and boolean columns, and the
+categories a drift table names."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .types import quote_name
@@ -40,7 +42,7 @@ def describe_counts(counts: CategoryCounts) -> str:
         size = f"more than {n:,} categories (the {n:,} most frequent kept; others {share:.1%})"
     parts = [size]
     if counts.n_values:
-        top = [f"{_short(k)} {c / counts.n_values:.0%}" for k, c in counts.most_common(SHOWN)]
+        top = [f"{short_name(k)} {c / counts.n_values:.0%}" for k, c in counts.most_common(SHOWN)]
         parts.append("top: " + ", ".join(top) + (", ..." if n > SHOWN else ""))
     text = ", ".join(parts)
     if counts.missing:
@@ -48,6 +50,20 @@ def describe_counts(counts: CategoryCounts) -> str:
     return text
 
 
-def _short(category: str) -> str:
+def changed_categories(new: Sequence[str], vanished: Sequence[str]) -> str:
+    """The categories new in a drift report's column and those vanished from it, the first
+    :data:`SHOWN` of each: ``new: warn, fatal; vanished: true``; empty if none."""
+    parts = [
+        f"{what}: "
+        + ", ".join(map(short_name, names[:SHOWN]))
+        + (", ..." if len(names) > SHOWN else "")
+        for what, names in (("new", new), ("vanished", vanished))
+        if names
+    ]
+    return "; ".join(parts)
+
+
+def short_name(category: str) -> str:
+    """A category as a table shows it: quoted where it must be, cut to :data:`WIDTH`."""
     shown = quote_name(category)
     return shown if len(shown) <= WIDTH else shown[: WIDTH - 3] + "..."

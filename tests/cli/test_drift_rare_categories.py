@@ -96,3 +96,53 @@ def test_unchanged_small_batches_of_rare_categories_do_not_drift():
         for _ in range(10)
     )
     assert alarms <= 1, alarms  # 70 checks at alpha 0.01
+
+
+def test_new_and_vanished_categories_have_a_column_of_their_own(tmp_path):
+    # They were printed in the 'std ratio' column: '-true', '-S202', and a column that had no
+    # value listed its new numbers there too, '+0.9499053428010029 +1.0387...'.
+    rng = np.random.default_rng(2)
+    codes = [f"S{i}" for i in range(200, 215)]
+    stats = fitted(
+        tmp_path,
+        pd.DataFrame(
+            {
+                "x": rng.normal(size=3000),
+                "flag": rng.random(3000) < 0.3,
+                "sku": rng.choice(codes, 3000),
+                "empty": [None] * 3000,
+            }
+        ),
+    )
+    new = pd.DataFrame(
+        {
+            "x": rng.normal(size=500),
+            "flag": np.zeros(500, dtype=bool),
+            "sku": rng.choice([*codes[4:], "S300"], 500),
+            "empty": np.round(rng.normal(1, 0.1, 500), 3),
+        }
+    )
+    new.to_csv(tmp_path / "new.csv", index=False)
+    proc = run_normkit("drift", tmp_path / "new.csv", "-s", stats)
+    assert proc.returncode == 3
+    header, *rows = proc.stdout.decode().split("\n\n")[0].splitlines()
+    assert header.split() == [
+        *["column", "mean", "shift", "std", "ratio", "missing", "PSI", "KS", "p", "categories"]
+    ]
+    at = header.index("std ratio")
+    cells = {row.split()[0]: row for row in rows}
+    for name in ("flag", "sku", "empty"):
+        assert cells[name][at : at + len("std ratio")].strip() == "-", cells[name]
+    assert cells["flag"].endswith("vanished: true")
+    listed = cells["sku"].split("DRIFT (frequencies)")[1].strip()
+    new_part, vanished_part = listed.split("; ")
+    assert new_part == "new: S300"
+    assert vanished_part.startswith("vanished: ")
+    assert vanished_part.endswith(", ...")
+    assert sorted(vanished_part[len("vanished: ") : -5].split(", ")) == ["S200", "S201", "S202"]
+    assert cells["x"].endswith("ok")  # nothing in the last column of a numeric one
+    assert "new: " in cells["empty"]
+    # Without any new or vanished category, the table has no such column.
+    proc = run_normkit("drift", tmp_path / "train.csv", "-s", stats)
+    assert proc.returncode == 0
+    assert "categories" not in proc.stdout.decode().splitlines()[0]
