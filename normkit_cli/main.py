@@ -567,7 +567,7 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
     if as_json:
         import json
 
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
         click.echo(render_drift(result))
     if result.drifted:

@@ -66,6 +66,7 @@ from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
+from ..stats.kinds import float_out
 from ..stats.passthrough import weight_column_of
 from .category_drift import (
     Scores,
@@ -136,7 +137,8 @@ class DriftOptions:
 
 @dataclass(frozen=True)
 class ColumnDrift:
-    """The drift of one column (see the module's notes); NaN where undefined.
+    """The drift of one column (see the module's notes); NaN where undefined; ``std_ratio`` is
+    inf where the reference's values are constant and the new data's vary.
 
     ``p_values`` are Holm-adjusted over the whole run (None: the test could not be made, such as
     a spread from fewer than 4 values); ``reasons`` are the tests on which the column drifted.
@@ -197,11 +199,13 @@ class DriftReport:
         return [c.name for c in self.columns if c.drifted]
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict (non-finite numbers as None)."""
+        """A JSON-ready dict: an undefined number (NaN) as None, an infinite one as the string
+        ``"Infinity"`` or ``"-Infinity"``, as stat files write it (a ``std_ratio`` of a column
+        constant in the reference that varies in the new data)."""
 
         def clean(value):
             if isinstance(value, float) and not math.isfinite(value):
-                return None
+                return None if math.isnan(value) else float_out(value)
             if isinstance(value, dict):
                 return {k: clean(v) for k, v in value.items()}
             if isinstance(value, tuple):

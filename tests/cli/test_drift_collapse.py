@@ -96,6 +96,29 @@ def test_a_column_stuck_at_its_mean_is_noted_where_only_a_mean_and_variance_are_
     assert any(note.startswith("column 'c' is constant") for note in report["notes"])
 
 
+def test_a_constant_column_that_varies_has_an_infinite_std_ratio_in_json(references):
+    # JSON has no infinity: the ratio was written null, as an undefined one (one row's) is.
+    # It is the string "Infinity", as stat files write it, never a bare token.
+    tmp, stats = references
+    rng = np.random.default_rng(4)
+    path = tmp / "varies.csv"
+    frame = pd.DataFrame({"x": rng.normal(MEAN, SD, 500), "c": rng.normal(3.0, 1.0, 500)})
+    frame.to_csv(path, index=False)
+    proc = run_normkit("drift", path, "-s", stats["fitted"], "--json")
+    assert proc.returncode == 3, proc.stderr
+
+    def bare(token):
+        raise AssertionError(f"{token} is no JSON")
+
+    report = json.loads(proc.stdout, parse_constant=bare)
+    c = next(column for column in report["columns"] if column["name"] == "c")
+    assert c["std_ratio"] == "Infinity"
+    assert c["reference_std"] == 0.0
+    assert "std" in c["reasons"]
+    table = run_normkit("drift", path, "-s", stats["fitted"]).stdout.decode()
+    assert next(row for row in table.splitlines() if row.startswith("c ")).split()[3] == "inf"
+
+
 def test_data_normkit_normalized_is_refused_against_raw_statistics(tmp_path):
     # Its record says it was normalized with these statistics; drift compared it with the raw
     # data's and alarmed on every column (exit 3) of unchanged data.
