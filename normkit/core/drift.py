@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MIN_PSI_VALUES", "bin_counts", "drift_scores", "share_at", "weighting_notes"]
+__all__ = [
+    "MIN_PSI_VALUES",
+    "bin_counts",
+    "clipped_moments",
+    "drift_scores",
+    "share_at",
+    "weighting_notes",
+]
 
 #: Values a column needs in both the new data and the reference sample before its PSI decides
 #: drift (PSI's sampling noise is about 19 / n: 0.04 at 500 values, far below the default
@@ -36,6 +43,21 @@ def bin_counts(
     effective = 1.0 / float(np.dot(w, w))
     shares = np.bincount(index, weights=w, minlength=len(edges) + 1)
     return np.round(shares * effective).astype(np.int64)
+
+
+def clipped_moments(
+    values: np.ndarray, low: float, high: float, weights: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """Mean, variance (over the weight) and kurtosis (NaN without spread) of ``values`` clipped
+    to ``[low, high]``, weighted by ``weights``: new values as far as a reference of that range
+    has seen, every value beyond it counted at the reference's extreme on its side."""
+    clipped = np.clip(values, low, high)
+    w = np.ones(len(clipped)) if weights is None else weights
+    mean = float(np.average(clipped, weights=w))
+    deviations = clipped - mean
+    var0 = float(np.average(deviations**2, weights=w))
+    kurt = float(np.average(deviations**4, weights=w)) / var0**2 if var0 > 0 else float("nan")
+    return mean, var0, kurt
 
 
 def drift_scores(

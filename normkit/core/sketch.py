@@ -120,6 +120,10 @@ class ColumnSamples:
         self._compact(j)
         return self._values[j][0]
 
+    def holds_all(self, j: int) -> bool:
+        """Whether column ``j``'s sample holds every value offered (none was left out)."""
+        return not self._full[j]
+
     def weights(self, j: int) -> np.ndarray:
         """The weights of column ``j``'s sampled values (ones for an unweighted sample)."""
         self._compact(j)

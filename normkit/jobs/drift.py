@@ -7,7 +7,8 @@ test counts the sampling error of both (see :mod:`normkit.stats.significance`). 
 column:
 
 - ``mean``: ``mean_shift = (new mean - saved mean) / saved std``, tested by the difference of
-  means over its pooled standard error, skewness-corrected;
+  means over its pooled standard error, skewness-corrected, new values beyond the reference's
+  range counted at its extremes (from 4 values, where the spread's test weighs them);
 - ``std``: ``std_ratio = new std / saved std``, tested by ``ln`` of the variance ratio with the
   standard error the kurtosis gives (a constant side by how often the other leaves the constant);
 - ``missing``: the missing rate, tested by Fisher's exact test; its size is Cohen's h,
@@ -54,7 +55,7 @@ import pyarrow as pa
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
-from ..core.drift import bin_counts, drift_scores, share_at
+from ..core.drift import bin_counts, clipped_moments, drift_scores, share_at
 from ..errors import SchemaError, StatsFileError, param
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
@@ -442,6 +443,15 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
     else:
         counts, psi, ks = None, math.nan, math.nan
 
+    # Where the spread's test weighs how far new values go beyond the reference's range (4 values
+    # or more, every one in the sample), the mean's counts them at the reference's extremes: the
+    # reference's variance knows nothing of them, and a far value of a heavy tail (infinite
+    # variance) would move a small sample's mean by many of its standard errors.
+    tested_mean, tested_var0 = mean, new_var0
+    low, high = float(reference.min[j]), float(reference.max[j])
+    whole = result.sample is not None and result.sample.holds_all(j)
+    if n_new >= 4 and ref_var0 > 0 and low < high and whole:
+        tested_mean, tested_var0, _ = clipped_moments(sample, low, high, weights)
     raw = {
         "mean": significance.mean_test(
             n_ref,
@@ -449,8 +459,8 @@ def _numeric(reference: FittedStats, new: FittedStats, result: Accumulated, j: i
             ref_var0,
             _standardized(reference.m3[j], ref_weight, ref_var0, 1.5),
             n_new,
-            mean,
-            new_var0,
+            tested_mean,
+            tested_var0,
         ),
         "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample, weights),
         "missing": (
@@ -567,15 +577,11 @@ def _wider_test(
     low, high = float(reference.min[j]), float(reference.max[j])
     beyond = [int(np.count_nonzero(sample > high)), int(np.count_nonzero(sample < low))]
     exceed = [significance.exceedance_test(n_ref, n_new, k) for k in beyond]
-    clipped = np.clip(sample, low, high)
     # Weighted new data (a weighted sample): its values count by what they stand for.
-    w = np.ones(len(clipped)) if weights is None else weights
-    deviations = clipped - np.average(clipped, weights=w)
-    var0 = float(np.average(deviations**2, weights=w))
+    _, var0, kurt = clipped_moments(sample, low, high, weights)
     ref_var0 = float(reference.m2[j]) / float(reference.weight[j])
     p_spread = 1.0
     if var0 > ref_var0:
-        kurt = float(np.average(deviations**4, weights=w)) / var0**2
         p_spread = significance.variance_test(n_ref, ref_var0, ref_kurt, n_new, var0, kurt)
     return min(1.0, 3.0 * min(*exceed, p_spread))  # three p-values: Bonferroni
 

@@ -454,6 +454,22 @@ def test_merged_quantiles_are_not_tested_as_a_sample(tmp_path):
     assert "distribution" not in column.reasons
 
 
+def test_far_values_of_a_heavy_tail_move_no_mean_but_a_shift_does():
+    """Cauchy rows (no variance): two of 30 new values lie 10 times beyond the reference's
+    largest; counted at the reference's extremes they move the mean by chance (the pooled
+    standard error, from the reference's variance, put it 3.4 sds off and p at 1e-5). The
+    same rows shifted by a third of the reference's sd still drift on the mean."""
+    x = np.random.default_rng(70).standard_cauchy(530)
+    stats = normkit.Standardizer().fit(pd.DataFrame({"x": x[:500]}))
+    new = x[500:]
+    assert (new > 10 * x[:500].max()).sum() == 2
+    report = normkit.drift_batches([pd.DataFrame({"x": new})], stats)
+    assert report.columns[0].mean_shift > 3
+    assert report.drifted == [], report.columns[0].p_values
+    shifted = normkit.drift_batches([pd.DataFrame({"x": new + 8.0})], stats)
+    assert "mean" in shifted.columns[0].reasons, shifted.columns[0].p_values
+
+
 def test_a_stuck_column_against_statistics_without_their_data_is_bounded_by_cantelli():
     """Statistics without min, max or sample (from scikit-learn, or a model's BatchNorm layer):
     a new column stuck at one value is flagged when no distribution with that mean and
