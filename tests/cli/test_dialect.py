@@ -805,3 +805,21 @@ def test_a_header_where_the_fit_had_none_is_named_as_the_likely_cause(tmp_path):
     (tmp_path / "word.csv").write_text("1.5,2\nx,3\n")
     message = normkit_error(1, "transform", tmp_path / "word.csv", "-s", stats, "-o", "-")
     assert "names the columns" not in message, message
+
+
+def test_a_tie_of_comma_and_semicolon_over_decimal_commas_names_the_decimal_option(tmp_path):
+    # '53,46;58,22' splits evenly by ',' and by ';': the separator is refused as a tie, and
+    # where the ';' fields are numbers written with a decimal comma, the message names
+    # --decimal too, which reads it; a tie of other fields does not.
+    rng = np.random.default_rng(0)
+    rows = [";".join(f"{v:.2f}".replace(".", ",") for v in rng.normal(50, 5, 4)) for _ in range(50)]
+    path = tmp_path / "n.csv"
+    path.write_text("\n".join(rows) + "\n")
+    message = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
+    assert "read ',' as the decimal separator (--decimal ,)" in message
+    ok("fit", path, "--decimal", ",", "-o", tmp_path / "s.json")
+    plain = tmp_path / "p.csv"
+    plain.write_text("".join(f"a{i},b;c{i},d\n" for i in range(20)))
+    message = normkit_error(1, "fit", plain, "-o", tmp_path / "p.json")
+    assert "cannot be told" in message
+    assert "--decimal" not in message

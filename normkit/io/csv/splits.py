@@ -5,6 +5,7 @@ records, where its table starts, and which candidate wins: the separator rules o
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -211,6 +212,11 @@ def choose(
     ]
     if rivals:
         rival = rivals[0]
+        other = next((s for s in (top, rival) if s.delimiter != ","), None)
+        decimal = ()
+        commas = decimal_comma is None and {top.delimiter, rival.delimiter} >= {","}
+        if commas and other is not None and _decimal_commas(other):  # 53,46;58,22: 2 numbers
+            decimal = (f"read ',' as the decimal separator ({param('csv.decimal', ',')})",)
         raise InputError(
             f"the field separator cannot be told: both {SEPARATOR_NAMES[top.delimiter]} "
             f"({top.fields} fields) and {SEPARATOR_NAMES[rival.delimiter]} "
@@ -219,6 +225,18 @@ def choose(
             hints=(
                 f"give the field separator ({param('csv.delimiter', top.delimiter)} or "
                 f"{param('csv.delimiter', rival.delimiter)})",
+                *decimal,
             ),
         )
     return top
+
+
+def _decimal_commas(split: Split) -> bool:
+    """Whether the fields of ``split`` that hold a comma are all numbers written with a decimal
+    comma (``53,46``, ``-0,5``), and some do."""
+    found = [f.strip() for row in split.rows for f in row if "," in f]
+    return bool(found) and all(_DECIMAL_COMMA.fullmatch(f) for f in found)
+
+
+#: A number written with a decimal comma.
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+")
