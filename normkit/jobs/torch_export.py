@@ -179,7 +179,12 @@ def to_torch_state(
         "running_var": var.astype(kind),
         "num_batches_tracked": np.array(batches, dtype=np.int64),
     }
-    momentum = running.options.weight if running is not None else TORCH_MOMENTUM
+    # The running statistics' momentum, else the one a layer imported was told to have.
+    imported = stats.provenance.get("imported") or {}
+    if running is not None:
+        momentum = running.options.weight
+    else:
+        momentum = imported.get("momentum", TORCH_MOMENTUM)
     metadata = {
         "format": FORMAT,
         "columns": json.dumps(list(names)),

@@ -153,6 +153,7 @@ def import_torch(
             return Standardizer.from_stats(exported)
     mean, var = buffers["running_mean"], buffers["running_var"]
     tracked = buffers.get("num_batches_tracked")
+    told_momentum = momentum not in (None, "default") or "momentum" in metadata
     if momentum is None or momentum == "default":
         momentum = _recorded(path, metadata, "momentum") if "momentum" in metadata else 0.1
     window = _window(momentum)
@@ -187,6 +188,8 @@ def import_torch(
         if given_eps is not None
         else ("recorded by normkit" if "eps" in metadata else "PyTorch's default"),
     }
+    if told_momentum:  # the layer's, given or recorded: an export of these gives it again
+        imported["momentum"] = None if momentum in (None, "cumulative") else float(momentum)
     if metadata:
         imported["exported"] = {
             k: metadata[k] for k in ("use", "source", "normkit_version") if k in metadata

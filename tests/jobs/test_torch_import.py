@@ -353,3 +353,22 @@ def test_statistics_of_a_layer_say_why_they_have_no_running_ones(trained, tmp_pa
         assert "imported from a BatchNorm layer" in message
         assert "a frozen transform (without --use ema) normalizes as its eval mode" in message
         assert "fit them again" not in message
+
+
+@pytest.mark.parametrize(("given", "recorded"), [("0.03", 0.03), ("cumulative", None)])
+def test_the_momentum_told_to_import_travels_to_an_export(trained, tmp_path, given, recorded):
+    # The layer's momentum, given to count its rows, is recorded with the statistics: an
+    # export of them (and the layer to_torch makes) has it, not PyTorch's default 0.1.
+    _, state, _ = trained
+    stats = tmp_path / "s.json"
+    told = ["--batch-size", str(BATCH), "--momentum", given, "--columns", "a,b,c"]
+    assert run_normkit("import-torch", state, "--layer", "0", *told, "-o", stats).returncode == 0
+    out = tmp_path / "again.safetensors"
+    assert run_normkit("export", "-s", stats, "--to", "torch", "-o", out).returncode == 0
+    assert json.loads(safe_metadata(out)["momentum"]) == recorded
+    assert normkit.to_torch(stats).momentum == recorded
+    # Not told (rows given): PyTorch's default, as before.
+    plain = tmp_path / "plain.json"
+    told = ["--rows", "20000", "--columns", "a,b,c"]
+    assert run_normkit("import-torch", state, "--layer", "0", *told, "-o", plain).returncode == 0
+    assert normkit.to_torch(plain).momentum == 0.1
