@@ -5,6 +5,7 @@ them too: their numbers depend on a unit and an epoch that a fit on numbers neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,8 +14,15 @@ import pyarrow as pa
 
 from ..errors import DataError, SchemaError
 from ..io.arrow import holds_text
+from ..io.options import ReadSettings
 
-__all__ = ["not_a_number", "pandas_float64", "refuse_non_numbers"]
+__all__ = [
+    "missing_markers",
+    "not_a_number",
+    "pandas_float64",
+    "refuse_missing_marker",
+    "refuse_non_numbers",
+]
 
 _HINTS = ("make the column numbers, a missing value None or NaN",)
 
@@ -28,6 +36,39 @@ def not_a_number(name: str, row: int, value: Any, label: Any = None) -> DataErro
         value = value.item()
     where = f"row {row:,}" if label is None else f"row {row:,} (index {label!r})"
     return DataError(f"column {name!r} at {where}: {value!r} is not a number", hints=_HINTS)
+
+
+def missing_markers(read: ReadSettings | None) -> np.ndarray:
+    """The numbers that the fit of statistics read as missing (``--null-values -999``): the
+    finite values among their files' missing-value strings (none for statistics fitted in
+    memory)."""
+    found = set()
+    for text in read.null_values if read is not None else ():
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            found.add(value)
+    return np.array(sorted(found), dtype=np.float64)
+
+
+def refuse_missing_marker(values: np.ndarray, name: str, markers: np.ndarray, done: int) -> None:
+    """Refuse a value of a fitted column given in memory that the statistics' fit read as
+    missing (``-999`` where its files were read with ``--null-values -999``): counted as a
+    number, it would move them, or come out of a transform far out, without a word. ``done``:
+    the rows before ``values``."""
+    if not markers.size:
+        return
+    hit = np.isin(values, markers)
+    if hit.any():
+        k = int(np.argmax(hit))
+        value = float(values[k])
+        raise DataError(
+            f"column {name!r} at row {done + k + 1:,}: {value:g} is a missing value to these "
+            f"statistics (their fit read {value:g} as missing), given here as a number",
+            hints=(f"make it NaN (a DataFrame: df.replace({value:g}, np.nan))",),
+        )
 
 
 def _not_numbers(name: str, dtype: Any) -> SchemaError:

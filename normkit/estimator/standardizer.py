@@ -58,7 +58,7 @@ from .apply import (
     pandas_index_columns,
     refuse_infinite,
 )
-from .numbers import not_a_number, refuse_non_numbers
+from .numbers import missing_markers, not_a_number, refuse_missing_marker, refuse_non_numbers
 from .routing import MetadataConsumer
 from .scaler import (
     check_scaler_stats,
@@ -591,6 +591,9 @@ class Standardizer(MetadataConsumer):
         # A text value in a later batch (a pandas chunk of object dtype): its column and row.
         refuse_non_numbers(table, list(self.columns_), self._accumulator.n_rows)
         columns = [to_float64(table.column(index[name])) for name in self.columns_]
+        markers = missing_markers(self._read)
+        for name, values in zip(self.columns_, columns, strict=True):
+            refuse_missing_marker(values, name, markers, self._accumulator.n_rows)
         weights = self._row_weights(table, sample_weight)
         if weights is not None:
             self._refuse_running_with_weights()
@@ -706,6 +709,7 @@ class Standardizer(MetadataConsumer):
         previous = self.__dict__.get("_fitted")
         if previous is None:
             self._reset()
+            self._fit_params = self.get_params()
             names = self._without_weights(schema, self.select_columns(schema))
             self.columns_ = np.array(names, dtype=object)
             if named:
@@ -852,6 +856,7 @@ class Standardizer(MetadataConsumer):
         self.feature_names_in_ = np.array(inputs, dtype=object)
         self.n_features_in_ = len(inputs)
         self._fitted = stats
+        self._fit_params = self.get_params()
         return self
 
     def _check_is_fitted(self) -> None:
@@ -1008,7 +1013,8 @@ class Standardizer(MetadataConsumer):
             X = X if place is None else X[:, place]
             if place is None and X.ndim == 2 and X.shape[1] != len(out_names):
                 out_names = names  # the fitted columns alone
-        out = map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names))
+        markers = missing_markers(None if inverse else self.stats_.read)
+        out = map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names, markers))
         if place is not None:  # the columns passed through stay, in their places
             whole = np.array(whole, dtype=np.float64)
             whole[:, place] = out
@@ -1204,6 +1210,7 @@ class Standardizer(MetadataConsumer):
         """
         self.finish()
         stats = self.stats_
+        _refuse_params_set_since(self, stats)
         g, b = stats.affine(gamma, beta)
         normalizer = StreamNormalizer(stats.names, stats.require_running("mode"), mode, g, b)
         stream = _record_batches(batches, stats.names)
@@ -1413,13 +1420,15 @@ def _affine_param(names: Sequence[str], values: np.ndarray, default: float) -> A
 
 
 def _refuse_params_set_since(estimator: Standardizer, stats: FittedStats) -> None:
-    """Refuse a parameter that shapes a transform (ddof, eps, with_mean, with_std, gamma,
-    beta) whose value is not the one the statistics were fitted with (set by ``set_params``
-    after the fit): the transform would apply the fit's without a word."""
+    """Refuse a parameter set by ``set_params`` after the fit to a value the statistics were
+    not fitted with: those that shape a transform (ddof, eps, with_mean, with_std, gamma, beta)
+    are compared with the statistics, the others (the columns chosen, the running statistics'
+    options, the weight column) with their values at the fit. The transform would apply the
+    fit's without a word."""
     fitted = stats.options
     changed = [
         (name, getattr(estimator, name), getattr(fitted, name))
-        for name in ("ddof", "eps", "with_mean", "with_std")
+        for name in _SHAPING[:4]
         if getattr(estimator.stats_options(), name) != getattr(fitted, name)
     ]
     for name, values, default in (("gamma", stats.gamma, 1.0), ("beta", stats.beta, 0.0)):
@@ -1428,6 +1437,12 @@ def _refuse_params_set_since(estimator: Standardizer, stats: FittedStats) -> Non
             changed.append(
                 (name, getattr(estimator, name), _affine_param(stats.names, values, default))
             )
+    # The others (the columns chosen, the running statistics' options...): as at the fit.
+    at_fit = estimator.__dict__.get("_fit_params") or {}
+    for name, then in at_fit.items():
+        now = getattr(estimator, name)
+        if name not in _SHAPING and not _equal(now, then):
+            changed.append((name, now, then))
     if changed:
         name, now, then = changed[0]
         again = "fit it again with the new parameters"
@@ -1439,6 +1454,21 @@ def _refuse_params_set_since(estimator: Standardizer, stats: FittedStats) -> Non
             if name in ("gamma", "beta")
             else (again,),
         )
+
+
+#: The parameters checked against the statistics themselves (the others against the fit's).
+_SHAPING = ("ddof", "eps", "with_mean", "with_std", "gamma", "beta")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Whether two values of a parameter are the same (a list and a tuple of the same names
+    are)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        a, b = list(a), list(b)
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -1759,17 +1789,19 @@ def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
     return weights
 
 
-def _finite_inputs(fn: ColumnMap, names: Sequence[str]) -> ColumnMap:
+def _finite_inputs(fn: ColumnMap, names: Sequence[str], markers: np.ndarray) -> ColumnMap:
     """``fn``, refusing infinite values, and finite ones that it takes beyond float64's range
-    (a gamma, a beta or a tiny scale), as a transform of files refuses both. Rows are counted
-    across calls: :func:`map_columns` maps the columns of each batch in order, so a call for
-    column 0 starts the next batch."""
+    (a gamma, a beta or a tiny scale), as a transform of files refuses both; and the numbers
+    the statistics' fit read as missing (``markers``, :func:`refuse_missing_marker`). Rows are
+    counted across calls: :func:`map_columns` maps the columns of each batch in order, so a call
+    for column 0 starts the next batch."""
     done = [0, 0]  # rows before the current batch, rows in it
 
     def checked(j: int, values: np.ndarray) -> np.ndarray:
         if j == 0:
             done[0] += done[1]
             done[1] = len(values)
+        refuse_missing_marker(values, names[j], markers, done[0])
         infinite = np.isinf(values)
         if infinite.any():
             k = int(np.argmax(infinite))

@@ -59,3 +59,26 @@ def test_drift_says_why_statistics_continued_from_some_without_a_sketch_have_non
     assert "it holds statistics continued in memory (partial_fit) from some that had none" in (
         raised.value.message
     )
+
+
+def test_a_number_the_fit_read_as_missing_is_refused_in_memory(tmp_path):
+    # Fitted on a file read with --null-values -999: a DataFrame of the same data read without
+    # them holds -999 as a number, which would move the statistics continued with partial_fit,
+    # or come out of a transform far out, without a word. Refused, naming the column, the row
+    # and the way out; NaN in its place goes through, as the CLI reads the file.
+    path = tmp_path / "a.csv"
+    path.write_text("t,z\n20.5,a\n-999,b\n19.0,unknown\n21.2,a\n")
+    stats = tmp_path / "a.json"
+    assert run_normkit("fit", path, "--null-values", "-999,unknown", "-o", stats).returncode == 0
+    frame = pd.read_csv(path)
+    loaded = normkit.load(stats)
+    with pytest.raises(normkit.DataError, match=r"column 't' at row 2: -999 is a missing value"):
+        loaded.transform(frame)
+    with pytest.raises(normkit.DataError, match=r"df.replace\(-999, np.nan\)"):
+        normkit.load(stats).partial_fit(frame)
+    cleaned = frame.replace(-999, np.nan)
+    out = loaded.transform(cleaned)
+    assert np.isnan(out["t"][1])
+    np.testing.assert_allclose(loaded.inverse_transform(out)["t"], cleaned["t"], rtol=1e-12)
+    continued = normkit.load(stats).partial_fit(cleaned)
+    np.testing.assert_allclose(continued.mean_, loaded.mean_, rtol=1e-15)

@@ -804,6 +804,18 @@ def test_a_parameter_set_after_the_fit_is_refused_not_ignored():
             stats.inverse_transform(expected)
         stats.set_params(**{name: Standardizer().get_params()[name]})
         np.testing.assert_allclose(stats.transform(X), expected, rtol=1e-12)
+    # The others (columns chosen, the running statistics' options) as at the fit.
+    for name, value in (("columns", ["x0"]), ("exclude", ["x2"]), ("batch_size", 16)):
+        stats.set_params(**{name: value})
+        with pytest.raises(
+            normkit.OptionError, match=f"^{name}=.*, but the statistics were fitted"
+        ):
+            stats.transform(X)
+        with pytest.raises(normkit.OptionError, match=f"^{name}="):
+            list(stats.transform_stream([pa.table({f"x{j}": X[:, j] for j in range(3)})], "batch"))
+        stats.set_params(**{name: Standardizer().get_params()[name]})
+    stats.set_params(exclude=[])  # the same as the fit's (), as a list
+    np.testing.assert_allclose(stats.transform(X), expected, rtol=1e-12)
     # Given to the call, gamma applies; fitted again, the new parameters do.
     np.testing.assert_allclose(stats.transform(X, gamma=3.0), 3 * expected, rtol=1e-12)
     refit = stats.set_params(with_mean=False).fit(X).transform(X)
