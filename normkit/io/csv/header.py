@@ -134,13 +134,22 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # from it (0,1,2 above 1,5,3 and 2,0,4: to_csv(header=False) with its index). Few columns
     # count up by chance (0,1 an index and a count, 2,3,4 answers on a scale of 5, 2019,2020
     # two years): from 0 in three columns or more, in four or more, or years beside text or an
-    # empty name (country,2019,2020; a pivot's ,2019,2020).
+    # empty name (country,2019,2020; a pivot's ,2019,2020), or in three columns above integers
+    # none of whose rows is of their size (2010,2011,2012 above 64,16,90: a row of years
+    # 2010,2011,2015 above more such rows is data).
     start = int(rows[0][named[0]]) if named and _DIGITS.fullmatch(rows[0][named[0]]) else -1
     if (
         len(named) > 1
         and _counting_up(rows[0], named)
         and (
-            (start == 0 and len(named) > 2) or len(named) > 3 or (1000 <= start < 10_000 and beside)
+            (start == 0 and len(named) > 2)
+            or len(named) > 3
+            or (1000 <= start < 10_000 and beside)
+            or (
+                1000 <= start < 10_000
+                and len(named) > 2
+                and not any(_sized(row, rows[0], named, nulls) for row in body)
+            )
         )
         and all(
             _INTEGER.fullmatch(row[j]) or value_kind(row[j], nulls) == "missing"
@@ -187,6 +196,18 @@ def _like(
     return any(j in decimals for j in present) and all(
         _INTEGER.fullmatch(values[j]) and abs(_digits(values[j]) - _digits(first[j])) <= 1
         for j in present
+    )
+
+
+def _sized(row: list[str], first: list[str], at: list[int], nulls: Collection[str]) -> bool:
+    """Whether ``row`` holds, at ``at``, integers of the ``first`` row's size (as many digits,
+    give or take one) or missing values, one at least."""
+    values = [row[j] if j < len(row) else "" for j in at]
+    present = [
+        (v, first[j]) for v, j in zip(values, at, strict=True) if value_kind(v, nulls) != "missing"
+    ]
+    return bool(present) and all(
+        _INTEGER.fullmatch(v) and abs(_digits(v) - _digits(f)) <= 1 for v, f in present
     )
 
 
