@@ -244,8 +244,8 @@ def export_stats(
         if given:
             # The arrays hold every statistic as fitted: a transform's settings do not apply.
             raise OptionError(
-                f"{param(given[0])} sets the ONNX model's transform; NumPy export writes the "
-                "statistics as fitted",
+                f"{param(given[0])} sets the transform of an ONNX model or a torch layer; NumPy "
+                "export writes the statistics as fitted",
                 param=given[0],
             )
     if to == "torch" and inputs != "matrix":
