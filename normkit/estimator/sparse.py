@@ -50,10 +50,10 @@ def dense_blocks(X: Any, weights: np.ndarray | None) -> Iterator[tuple[np.ndarra
 def scaled(
     X: Any, affine: Affine, place: Sequence[int] | None, names: Sequence[str], inverse: bool
 ) -> Any:
-    """``X`` (CSR, float64) with each fitted column divided by its scale and multiplied by its
-    gamma (the inverse: divided by gamma, multiplied by the scale), as a dense transform maps
-    its values, bit for bit; ``place``: the input columns of the fitted ones (None: all, in
-    order). Its zeros stay zeros.
+    """``X`` (CSR, float64) with each fitted column multiplied by the reciprocal of its scale
+    and by its gamma (the inverse: divided by gamma, multiplied by the scale), bit for bit as
+    ``StandardScaler`` scales a sparse matrix (a dense one it divides); ``place``: the input
+    columns of the fitted ones (None: all, in order). Its zeros stay zeros.
 
     Raises
     ------
@@ -81,8 +81,8 @@ def scaled(
         if inverse:
             out.data /= gamma[columns]
             out.data *= scale[columns]
-        else:
-            out.data /= scale[columns]
+        else:  # by the reciprocal, as StandardScaler scales a sparse matrix
+            out.data *= (1.0 / scale)[columns]
             out.data *= gamma[columns]
     infinite = np.flatnonzero(np.isinf(out.data))
     if infinite.size:

@@ -482,6 +482,10 @@ class Standardizer(MetadataConsumer):
         self.finish()
         if in_memory:
             self._fitted = _standard_scalers_bits(self._fitted, self._values(X), sample_weight)
+        elif is_sparse(X) and self.weight_column is None:  # as StandardScaler sums them
+            place = self._places(X)
+            values = X if place is None else X.tocsc()[:, place]
+            self._fitted = _standard_scalers_bits(self._fitted, values, sample_weight)
         return self
 
     def _values(self, X: Any) -> np.ndarray:
@@ -1731,7 +1735,7 @@ def _refuse_text_cell(X: Any) -> None:
                 raise not_a_number(f"x{column}", row + 1, value) from None
 
 
-def _standard_scalers_bits(stats: FittedStats, X: np.ndarray, weights: Any) -> FittedStats:
+def _standard_scalers_bits(stats: FittedStats, X: Any, weights: Any) -> FittedStats:
     """Fitted in memory, the mean, variance and scale are ``StandardScaler``'s own bits wherever
     they are within 1e-12 of the column's spread (the variance: 1e-12 of itself) of normkit's
     exact ones, so that a pipeline scores exactly as with StandardScaler. Where scikit-learn's
@@ -1750,7 +1754,7 @@ def _standard_scalers_bits(stats: FittedStats, X: np.ndarray, weights: Any) -> F
     # Its overflow warnings (huge weights) are its own: where its numbers are off, ours stay.
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        ref.fit(X, sample_weight=None if weights is None else _weights(weights, len(X)))
+        ref.fit(X, sample_weight=None if weights is None else _weights(weights, X.shape[0]))
     spread = np.sqrt(stats.moments.var(0) if not stats.weighted else stats.var)
     theirs = np.asarray(ref.mean_, dtype=np.float64)
     with np.errstate(invalid="ignore"):
