@@ -210,8 +210,9 @@ def read_options(func: Callable) -> Callable:
         "--chunk-rows",
         param="chunk_rows",
         metavar="N",
-        help="Rows per I/O batch (default: the reader's natural blocks). Results depend on it "
-        "only in their last bits (exact merges done in another grouping).",
+        help="Rows per I/O batch (default: the reader's natural blocks). A fit's statistics "
+        "depend on it only in their last bits (exact merges done in another grouping); "
+        "outputs do not.",
     )
     @option(
         "--csv-block-size",
