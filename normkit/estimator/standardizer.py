@@ -549,7 +549,12 @@ class Standardizer(MetadataConsumer):
         # Not continuing statistics fitted so far (loaded, merged, or a fit finished).
         fresh = not started and self.__dict__.get("_fitted") is None
         if not started:
-            self._begin(table.schema, named)
+            try:
+                self._begin(table.schema, named)
+            except SchemaError:
+                if fresh:  # no numeric column: because one holds its numbers as text?
+                    _refuse_numbers_as_text(table, self.passed_through(table.schema, []))
+                raise
             # The batches' columns, to check later ones by (not those a loaded fit had).
             self._batch_columns = frozenset(table.schema.names) if fresh and named else None
         if fresh:

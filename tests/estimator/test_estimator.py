@@ -563,6 +563,9 @@ def test_a_text_column_of_numbers_is_refused_not_left_raw(make):
         Standardizer().fit(X)
     with pytest.raises(SchemaError, match="exclude=\\['b'\\]"):
         Standardizer().partial_fit(X)
+    # Alone, it is told so too, not "no numeric column".
+    with pytest.raises(SchemaError, match=r"column 'b' holds numbers as text"):
+        Standardizer().fit(pd.DataFrame({"b": ["1.5", "2", "3"]}))
     # Excluded, or the fitted columns chosen by name: passed through as the user said.
     for stats in (Standardizer(exclude=["b"]).fit(X), Standardizer(columns=["a"]).fit(X)):
         assert list(stats.columns_) == ["a"]
