@@ -42,7 +42,9 @@ def describe_counts(counts: CategoryCounts) -> str:
         size = f"more than {n:,} categories (the {n:,} most frequent kept; others {share:.1%})"
     parts = [size]
     if counts.n_values:
-        top = [f"{short_name(k)} {c / counts.n_values:.0%}" for k, c in counts.most_common(SHOWN)]
+        top = [
+            f"{short_name(k)} {_share(c / counts.n_values)}" for k, c in counts.most_common(SHOWN)
+        ]
         parts.append("top: " + ", ".join(top) + (", ..." if n > SHOWN else ""))
     text = ", ".join(parts)
     if counts.missing:
@@ -67,3 +69,9 @@ def short_name(category: str) -> str:
     """A category as a table shows it: quoted where it must be, cut to :data:`WIDTH`."""
     shown = quote_name(category)
     return shown if len(shown) <= WIDTH else shown[: WIDTH - 3] + "..."
+
+
+def _share(share: float) -> str:
+    """A category's share in whole percents, or with two significant digits below 1% (a share
+    of 0.3% is not 0%)."""
+    return f"{share:.0%}" if share >= 0.01 or share == 0 else f"{share * 100:.2g}%"

@@ -413,3 +413,16 @@ def test_a_long_text_value_is_counted_in_other_not_kept_in_the_stat_file(tmp_pat
     assert (counts.other, counts.missing) == (2, 0)
     # The same data drifts no more than before: its long values count alike.
     assert run_normkit("drift", data, "-s", stats, "-q").returncode == 0
+
+
+def test_inspect_shows_a_share_under_one_percent_as_such(tmp_path):
+    # 300 codes of about 0.3% each: their shares read 0.33%, not 0%.
+    path = tmp_path / "codes.csv"
+    pd.DataFrame({"code": [f"SKU-{i % 300:05d}" for i in range(3000)], "x": range(3000)}).to_csv(
+        path, index=False
+    )
+    out = tmp_path / "s.json"
+    assert_ok(run("fit", path, "-o", out))
+    shown = run("inspect", out).stdout
+    assert "top: SKU-00000 0.33%, " in shown
+    assert " 0%" not in shown
