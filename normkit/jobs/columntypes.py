@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from ..errors import SchemaError, param
 from ..io.arrow import interchangeable, is_text_type
+from ..io.formats import Format
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats
 
@@ -53,8 +54,8 @@ def check_dataset_types(
             types = other.batch_schema(names, keep_text)
             _check_same_types(typed[0], schema, other, types, cast)
     except SchemaError as exc:
-        if keep_text:
-            raise
+        if keep_text or all(s.format is not Format.CSV for s in sources):
+            raise  # --keep-text keeps a CSV's columns as text: of Parquet and Arrow, their types
         hint = f"keep the columns passed through as text ({param('keep_text', True)})"
         raise exc.with_hints((hint,)) from None
 

@@ -261,6 +261,20 @@ def test_a_column_with_no_value_in_one_csv_takes_the_type_of_the_others(tmp_path
     assert pq.read_table(out).column("code").to_pylist()[:2] == ["7", "8"]
 
 
+def test_keep_text_is_offered_only_where_a_csv_is_read(tmp_path):
+    # --keep-text keeps a CSV's columns as text; Parquet files of int32 and int64 ids stay
+    # typed with it, so it is no way out there.
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    for name, kind in (("a", pa.int32()), ("b", pa.int64())):
+        table = pa.table({"store_id": pa.array([1, 2, 3], kind), "x": [1.0, 2.0, 3.5]})
+        pq.write_table(table, folder / f"{name}.parquet")
+    stats, out = tmp_path / "s.json", tmp_path / "z.parquet"
+    assert_ok(run("fit", folder, "--exclude", "store_id", "-o", stats))
+    line = assert_error(run("transform", folder, "-s", stats, "-o", out), 1, "has type int64")
+    assert "--keep-text" not in line, line
+
+
 def test_an_infinite_value_in_a_later_file_names_that_file(tmp_path, data):
     paths = write_dataset(tmp_path / "ds", "csv", data, PART_ROWS)
     fit(tmp_path, tmp_path / "ds")
