@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import warnings
+from collections.abc import Callable
 
 import click
 
@@ -186,6 +187,25 @@ def _messages_stream() -> None:
     sys.stderr = _Lossy(sys.stderr)
 
 
+def _shown_as_notes(show: Callable) -> Callable:
+    """``warnings.showwarning`` that prints the library's notes (:class:`NormkitNote`) not
+    caught by the command as one line, ``normkit: note: ...`` (none with ``--quiet``), and
+    other warnings with ``show``."""
+    from normkit.errors import NormkitNote
+
+    def shown(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, NormkitNote):
+            return show(message, category, filename, lineno, file, line)
+        from .render import note_line
+
+        context = click.get_current_context(silent=True)
+        if context is None or not context.params.get("quiet"):
+            click.echo(note_line(message) if context else f"normkit: note: {message}", err=True)
+        return None
+
+    return shown
+
+
 def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
     """Run the command and end the process with its exit code (see :func:`normkit_cli.main.main`)."""
     _messages_stream()
@@ -197,6 +217,7 @@ def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
     # numpy's warnings (a division by zero, an overflow) would break the one-line rule; the
     # results they are about are checked and refused with their row where they matter.
     warnings.filterwarnings("ignore", category=RuntimeWarning)
+    warnings.showwarning = _shown_as_notes(warnings.showwarning)
     try:
         group.main(args=argv, prog_name="normkit")
         code = 0

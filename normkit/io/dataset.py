@@ -21,12 +21,13 @@ import bisect
 import glob
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ..errors import InputError, OptionError, SchemaError, alike_names, param
+from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_names, param
 from .arrow import common_type
 from .files import check_output_path, refuse_duplicates, refuse_overwrite
 from .formats import STDIO, Format, resolve_format
@@ -113,7 +114,10 @@ def _partition(relative_dir: str) -> tuple[tuple[str, str], ...]:
 
 
 def _walk(root: str, format: str | Format | None) -> list[DataFile]:
+    """The data files under ``root``, in the order rows are read; files without an extension
+    (Hive's ``000000_0``), which the walk leaves, are noted (:func:`_note_unread`)."""
     found = []
+    unread = []
     seen: set[tuple[int, int]] = set()  # directories already walked (links may loop)
     for directory, subdirs, files in os.walk(root, followlinks=True):
         info = os.stat(directory)
@@ -132,7 +136,25 @@ def _walk(root: str, format: str | Format | None) -> list[DataFile]:
                         DataFile(os.path.join(directory, name), partition),
                     )
                 )
+            elif "." not in name and not name.startswith(IGNORED_PREFIXES):
+                unread.append(os.path.join(relative_dir, name))
+    if found and unread:
+        _note_unread(root, sorted(unread, key=natural_key))
     return [data for _, data in sorted(found, key=lambda item: natural_key(item[0]))]
+
+
+def _note_unread(root: str, names: list[str]) -> None:
+    """Note the files without an extension a directory's walk left: data written so (Hive's
+    ``000000_0``) would be left out of the rows without a word."""
+    shown = ", ".join(os.path.normpath(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    warnings.warn(
+        NormkitNote(
+            f"{root}: {len(names):,} file{'s' if len(names) > 1 else ''} without an extension "
+            f"not read ({shown}); the data files are told by their extension",
+            hints=(f"to read them too, name their format ({param('format', 'csv')})",),
+        ),
+        stacklevel=4,
+    )
 
 
 def _glob_root(pattern: str) -> str:

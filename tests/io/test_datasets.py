@@ -13,7 +13,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import assert_error, assert_ok, normkit_error, normkit_summary, run, write_dataset
+from conftest import (
+    assert_error,
+    assert_ok,
+    normkit_error,
+    normkit_summary,
+    run,
+    run_normkit,
+    write_dataset,
+)
 
 import normkit
 from normkit.io.dataset import expand_inputs, natural_key
@@ -484,3 +492,28 @@ def test_an_empty_parquet_or_arrow_part_is_no_part_in_a_transform(tmp_path, suff
     written = pq.read_table(out)
     assert written.column("id").to_pylist() == [1, 2, 3]
     assert written.schema.field("id").type == pa.int64()
+
+
+def test_files_without_an_extension_left_by_a_directory_are_noted(tmp_path):
+    # Hive writes its text tables' files as 000000_0: a directory's walk reads data files by
+    # their extension and left them out without a word (exit 0, a third of the rows).
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id,x\n1,2.5\n2,3.5\n3,1\n")
+    for name in ("000000_0", "000001_0"):
+        (folder / name).write_text("id,x\n4,2.5\n5,9\n")
+    (folder / "_SUCCESS").write_text("")
+    stats = tmp_path / "s.json"
+    result = run_normkit("fit", folder, "--exclude", "id", "-o", stats)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.decode().splitlines()
+    assert lines[0] == (
+        f"normkit: note: {folder}: 2 files without an extension not read (000000_0, 000001_0); "
+        "the data files are told by their extension; to read them too, name their format "
+        "(--input-format csv)"
+    )
+    quiet = run_normkit("fit", folder, "--exclude", "id", "-o", stats, "-q")
+    assert quiet.stderr == b""
+    read = run_normkit("fit", folder, "--exclude", "id", "--input-format", "csv", "-o", stats)
+    assert b"note" not in read.stderr
+    assert json.loads(stats.read_text())["columns"][0]["count"] == 7
