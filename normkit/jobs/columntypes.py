@@ -14,16 +14,29 @@ from ..io.formats import Format
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats
 
-__all__ = ["check_dataset_types", "settle_as_recorded", "text_where_types_differ"]
+__all__ = [
+    "check_dataset_types",
+    "settle_as_recorded",
+    "text_where_types_differ",
+    "typed_where_null",
+]
 
 
 def _check_same_types(
-    first: Reader, schema: pa.Schema, other: Reader, types: pa.Schema, cast: bool = False
+    first: Reader,
+    schema: pa.Schema,
+    other: Reader,
+    types: pa.Schema,
+    cast: bool = False,
+    nulls: bool = False,
 ) -> None:
     """One output needs one type per column (with ``cast``, text of either offset width is
-    one type: the batches are cast to the first file's)."""
+    one type: the batches are cast to the first file's; with ``nulls``, a column of no value,
+    typed null, fits any)."""
     for column in schema:
         other_type = types.field(column.name).type
+        if nulls and pa.types.is_null(other_type):
+            continue  # no value: cast to the others' type
         if other_type != column.type and not (cast and interchangeable(other_type, column.type)):
             raise SchemaError(
                 f"{other.name}: column {column.name!r} has type {other_type}, but {column.type} in "
@@ -37,27 +50,50 @@ def check_dataset_types(
     keep_text: bool = True,
     settle: bool = False,
     cast: bool = False,
+    nulls: bool = False,
 ) -> None:
     """Refuse a data set whose files give a column different types (one output, or one set of
     part files, holds one type per column). With ``settle``, a column that a CSV leaves
     undecided (no value in its first block) first takes the type the other files agree on, if
     they do: the readers are those the output is read with. With ``cast``, text columns of
     either offset width (``string``, ``large_string``) agree: the batches of one output are
-    cast to the first file's types (:class:`~normkit.io.dataset.Concatenated`)."""
+    cast to the first file's types (:class:`~normkit.io.dataset.Concatenated`). With ``nulls``,
+    a column a file holds no value of (a Parquet file's type null: pandas writes a column of
+    None so) fits the type the others give it (:func:`typed_where_null`)."""
     # A file with no rows has no types to tell (a CSV of only a header): it fits any.
     typed = [s for s in sources if s.has_rows is not False] or list(sources[:1])
     try:
         if settle and not keep_text:
             _settle_undecided(typed, names)
         schema = typed[0].batch_schema(names, keep_text)
+        if nulls:
+            schema = typed_where_null(typed, names, schema, keep_text)
         for other in typed[1:]:
             types = other.batch_schema(names, keep_text)
-            _check_same_types(typed[0], schema, other, types, cast)
+            _check_same_types(typed[0], schema, other, types, cast, nulls)
     except SchemaError as exc:
         if keep_text or all(s.format is not Format.CSV for s in sources):
             raise  # --keep-text keeps a CSV's columns as text: of Parquet and Arrow, their types
         hint = f"keep the columns passed through as text ({param('keep_text', True)})"
         raise exc.with_hints((hint,)) from None
+
+
+def typed_where_null(
+    sources: Sequence[Reader], names: Sequence[str], schema: pa.Schema, keep_text: bool
+) -> pa.Schema:
+    """``schema`` (the first input's batches') with each column typed null (no value in that
+    file) given the type of the first other input with rows that holds values of it."""
+    for i, field in enumerate(schema):
+        if not pa.types.is_null(field.type):
+            continue
+        for other in sources[1:]:
+            if other.has_rows is False:
+                continue
+            dtype = other.batch_schema(names, keep_text).field(field.name).type
+            if not pa.types.is_null(dtype):
+                schema = schema.set(i, field.with_type(dtype))
+                break
+    return schema
 
 
 def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:
@@ -112,6 +148,8 @@ def text_where_types_differ(
             if field.name in fitted or i < 0:
                 continue
             mine = schema.field(i).type
+            if pa.types.is_null(field.type):
+                continue  # no value in that file: nothing to write differently
             if mine != field.type and not interchangeable(mine, field.type):
                 if not (_written_as_cast(mine) and _written_as_cast(field.type)):
                     raise SchemaError(

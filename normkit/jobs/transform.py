@@ -49,7 +49,12 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
-from .columntypes import check_dataset_types, settle_as_recorded, text_where_types_differ
+from .columntypes import (
+    check_dataset_types,
+    settle_as_recorded,
+    text_where_types_differ,
+    typed_where_null,
+)
 from .recipes import (
     Recipe,
     inverse_settings,
@@ -273,7 +278,7 @@ def transform_file(
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV or bool(typed_as)
     if out_format is not Format.CSV:  # a CSV holds text, whatever types the inputs give
-        check_dataset_types(sources, names, keep_text, settle=True, cast=True)
+        check_dataset_types(sources, names, keep_text, settle=True, cast=True, nulls=True)
     if not keep_text:
         settle_as_recorded(sources, stats)
     # An inverse of data normalized twice gives data normalized once: floats, whatever the
@@ -285,7 +290,9 @@ def transform_file(
     # Of the input's schema metadata, pandas' record of its columns is kept (the fitted ones
     # made float64), so that pandas reads the columns passed through and the index as they
     # were; other keys (another writer's record of the types) would no longer be true.
-    read_schema = reference.batch_schema(names, keep_text)
+    read_schema = typed_where_null(
+        sources, names, reference.batch_schema(names, keep_text), keep_text
+    )
     if out_format is Format.CSV:
         read_schema = text_where_types_differ(sources, names, read_schema)
     if (typed_as or out_format is Format.CSV) and (doc := recorded_pandas(sources, records, names)):

@@ -517,3 +517,32 @@ def test_files_without_an_extension_left_by_a_directory_are_noted(tmp_path):
     read = run_normkit("fit", folder, "--exclude", "id", "--input-format", "csv", "-o", stats)
     assert b"note" not in read.stderr
     assert json.loads(stats.read_text())["columns"][0]["count"] == 7
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet", "arrow"])
+def test_a_parquet_file_with_a_column_of_no_value_joins_a_data_set(tmp_path, suffix):
+    # pandas writes a column of None as type null: that shard made every transform of the data
+    # set refuse ("type null, but large_string"), whichever shard came first. Its column holds
+    # no value: it takes the others' type, and keeps its rows' nulls.
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    coupons = {"d1": ["a", "b", None], "d2": [None, None, None], "d3": ["c", None, "d"]}
+    for i, (name, values) in enumerate(coupons.items()):
+        frame = pd.DataFrame({"x": [3.0 * i + 1, 3.0 * i + 2, 3.0 * i + 3.5], "coupon": values})
+        frame.to_parquet(folder / f"{name}.parquet")
+    assert pq.read_schema(folder / "d2.parquet").field("coupon").type == pa.null()
+    stats = tmp_path / "s.json"
+    assert_ok(run("fit", folder, "-o", stats))
+    for order in (["d1", "d2", "d3"], ["d2", "d3", "d1"]):
+        out = tmp_path / f"z.{suffix}"
+        out.unlink(missing_ok=True)
+        inputs = [folder / f"{name}.parquet" for name in order]
+        assert_ok(run("transform", *inputs, "-s", stats, "-o", out))
+        if suffix == "csv":
+            written = pd.read_csv(out)["coupon"].tolist()
+            expected = [v if v is not None else np.nan for n in order for v in coupons[n]]
+            assert [str(v) for v in written] == [str(v) for v in expected]
+        else:
+            table = pq.read_table(out) if suffix == "parquet" else pa.ipc.open_file(out).read_all()
+            assert pa.types.is_large_string(table.schema.field("coupon").type)
+            assert table.column("coupon").to_pylist() == [v for n in order for v in coupons[n]]
