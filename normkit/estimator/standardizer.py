@@ -1222,7 +1222,9 @@ class Standardizer(MetadataConsumer):
         _refuse_params_set_since(self, stats)
         g, b = stats.affine(gamma, beta)
         normalizer = StreamNormalizer(stats.names, stats.require_running("mode"), mode, g, b)
-        stream = _record_batches(batches, stats.names)
+        stream = _without_missing_markers(
+            _record_batches(batches, stats.names), stats.names, missing_markers(stats.read)
+        )
         for batch in normalizer(refuse_infinite(stream, stats.names)):
             self._fitted = stats.with_running(normalizer.state)
             yield batch
@@ -1796,6 +1798,19 @@ def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
             param="sample_weight",
         )
     return weights
+
+
+def _without_missing_markers(
+    batches: Iterator[pa.RecordBatch], names: Sequence[str], markers: np.ndarray
+) -> Iterator[pa.RecordBatch]:
+    """The batches, refusing a number of the columns ``names`` that the statistics' fit read
+    as missing (:func:`refuse_missing_marker`), rows counted over the stream."""
+    done = 0
+    for batch in batches:
+        for name in names if markers.size else ():
+            refuse_missing_marker(to_float64(batch.column(name)), name, markers, done)
+        done += batch.num_rows
+        yield batch
 
 
 def _finite_inputs(fn: ColumnMap, names: Sequence[str], markers: np.ndarray) -> ColumnMap:

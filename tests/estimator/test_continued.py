@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import normkit_summary, run_normkit
 
@@ -76,6 +77,8 @@ def test_a_number_the_fit_read_as_missing_is_refused_in_memory(tmp_path):
         loaded.transform(frame)
     with pytest.raises(normkit.DataError, match=r"df.replace\(-999, np.nan\)"):
         normkit.load(stats).partial_fit(frame)
+    with pytest.raises(normkit.DataError, match=r"column 't' at row 2: -999 is a missing value"):
+        list(normkit.load(stats).transform_stream([pa.Table.from_pandas(frame)], "adaptive"))
     cleaned = frame.replace(-999, np.nan)
     out = loaded.transform(cleaned)
     assert np.isnan(out["t"][1])
