@@ -623,9 +623,10 @@ class Standardizer(MetadataConsumer):
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
             column = table.column(index[name])
-            counter.update(
-                name, *value_counts(column if kept is None else column.filter(kept), counter.cap)
-            )
+            values = column if kept is None else column.filter(kept)
+            # The words the fit's files were read with as missing count as missing, as there.
+            missing = self._read.null_values if self._read is not None else ()
+            counter.update(name, *value_counts(values, counter.cap, missing_text=missing))
         self._snapshot = None
         return self
 

@@ -85,3 +85,6 @@ def test_a_number_the_fit_read_as_missing_is_refused_in_memory(tmp_path):
     np.testing.assert_allclose(loaded.inverse_transform(out)["t"], cleaned["t"], rtol=1e-12)
     continued = normkit.load(stats).partial_fit(cleaned)
     np.testing.assert_allclose(continued.mean_, loaded.mean_, rtol=1e-15)
+    # Its text column's word for missing ('unknown') counts as missing there, as in the file.
+    counts = continued.categories_["z"]
+    assert (dict(counts.counts), counts.missing) == ({"a": 4, "b": 2}, 2)
