@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import SchemaError, param
@@ -32,11 +33,12 @@ def _check_same_types(
 ) -> None:
     """One output needs one type per column (with ``cast``, text of either offset width is
     one type: the batches are cast to the first file's; with ``nulls``, a column of no value,
-    typed null, fits any)."""
+    typed null, fits any, and integers fit a type of a wider range: ``schema`` is then
+    :func:`typed_where_null`'s)."""
     for column in schema:
         other_type = types.field(column.name).type
-        if nulls and pa.types.is_null(other_type):
-            continue  # no value: cast to the others' type
+        if nulls and (pa.types.is_null(other_type) or _holds(column.type, other_type)):
+            continue  # no value, or narrower integers: cast to the type that holds them
         if other_type != column.type and not (cast and interchangeable(other_type, column.type)):
             raise SchemaError(
                 f"{other.name}: column {column.name!r} has type {other_type}, but {column.type} in "
@@ -82,18 +84,30 @@ def typed_where_null(
     sources: Sequence[Reader], names: Sequence[str], schema: pa.Schema, keep_text: bool
 ) -> pa.Schema:
     """``schema`` (the first input's batches') with each column typed null (no value in that
-    file) given the type of the first other input with rows that holds values of it."""
+    file) given the type of the first other input with rows that holds values of it, and each
+    column of integers that the inputs give integer types of different widths (int32 in one
+    file, int64 in another) the one that holds them all (:func:`_holds`)."""
+    others = [s.batch_schema(names, keep_text) for s in sources[1:] if s.has_rows is not False]
     for i, field in enumerate(schema):
-        if not pa.types.is_null(field.type):
+        types = [field.type, *(other.field(field.name).type for other in others)]
+        given = [t for t in types if not pa.types.is_null(t)]
+        if not given:
             continue
-        for other in sources[1:]:
-            if other.has_rows is False:
-                continue
-            dtype = other.batch_schema(names, keep_text).field(field.name).type
-            if not pa.types.is_null(dtype):
-                schema = schema.set(i, field.with_type(dtype))
-                break
+        wide = next((t for t in given if all(_holds(t, u) for u in given)), None)
+        if pa.types.is_null(field.type) or (wide is not None and wide != field.type):
+            schema = schema.set(i, field.with_type(given[0] if wide is None else wide))
     return schema
+
+
+def _holds(wide: pa.DataType, narrow: pa.DataType) -> bool:
+    """Whether every value of the type ``narrow`` is one of ``wide`` (a type itself; integers
+    of a wider range)."""
+    if wide == narrow:
+        return True
+    if not (pa.types.is_integer(wide) and pa.types.is_integer(narrow)):
+        return False
+    w, n = np.iinfo(wide.to_pandas_dtype()), np.iinfo(narrow.to_pandas_dtype())
+    return w.min <= n.min and w.max >= n.max
 
 
 def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:

@@ -221,14 +221,14 @@ def test_transform_refuses_files_whose_pass_through_types_differ(tmp_path, data)
     (tmp_path / "ds").mkdir()
     first = pa.Table.from_pandas(data.iloc[:10], preserve_index=False)
     second = pa.Table.from_pandas(data.iloc[10:], preserve_index=False)
-    second = second.set_column(0, "id", second.column("id").cast(pa.int32()))
+    second = second.set_column(0, "id", second.column("id").cast(pa.string()))
     pq.write_table(first, tmp_path / "ds" / "a.parquet")
     pq.write_table(second, tmp_path / "ds" / "b.parquet")
     fit(tmp_path, tmp_path / "ds")
     result = run(
         "transform", tmp_path / "ds", "-s", tmp_path / "stats.json", "-o", tmp_path / "o.parquet"
     )
-    assert_error(result, 1, "b.parquet: column 'id' has type int32, but int64 in", "a.parquet")
+    assert_error(result, 1, "b.parquet: column 'id' has type string, but int64 in", "a.parquet")
     assert not (tmp_path / "o.parquet").exists()
 
 
@@ -269,9 +269,10 @@ def test_a_column_with_no_value_in_one_csv_takes_the_type_of_the_others(tmp_path
     assert pq.read_table(out).column("code").to_pylist()[:2] == ["7", "8"]
 
 
-def test_keep_text_is_offered_only_where_a_csv_is_read(tmp_path):
-    # --keep-text keeps a CSV's columns as text; Parquet files of int32 and int64 ids stay
-    # typed with it, so it is no way out there.
+def test_integers_of_different_widths_across_files_widen(tmp_path):
+    # int32 ids in one Parquet file, int64 in another: one output was refused, and told to use
+    # --keep-text, which keeps only a CSV's columns as text. The ids now widen to the type that
+    # holds them all; int64 beside uint64 has none, and is refused without that hint.
     folder = tmp_path / "ds"
     folder.mkdir()
     for name, kind in (("a", pa.int32()), ("b", pa.int64())):
@@ -279,7 +280,18 @@ def test_keep_text_is_offered_only_where_a_csv_is_read(tmp_path):
         pq.write_table(table, folder / f"{name}.parquet")
     stats, out = tmp_path / "s.json", tmp_path / "z.parquet"
     assert_ok(run("fit", folder, "--exclude", "store_id", "-o", stats))
-    line = assert_error(run("transform", folder, "-s", stats, "-o", out), 1, "has type int64")
+    for order in (["a", "b"], ["b", "a"]):
+        out.unlink(missing_ok=True)
+        inputs = [folder / f"{name}.parquet" for name in order]
+        assert_ok(run("transform", *inputs, "-s", stats, "-o", out))
+        table = pq.read_table(out)
+        assert table.schema.field("store_id").type == pa.int64()
+        assert table.column("store_id").to_pylist() == [1, 2, 3, 1, 2, 3]
+    table = pa.table({"store_id": pa.array([2**64 - 1, 3, 4], pa.uint64()), "x": [1.0, 2.0, 3.0]})
+    pq.write_table(table, folder / "c.parquet")
+    inputs = [folder / "b.parquet", folder / "c.parquet"]
+    result = run("transform", *inputs, "-s", stats, "-o", tmp_path / "y.parquet")
+    line = assert_error(result, 1, "has type uint64")
     assert "--keep-text" not in line, line
 
 
