@@ -540,6 +540,8 @@ class Standardizer(MetadataConsumer):
                 self.partial_fit(block, sample_weight=block_weights)
             return self
         X, named = _by_position(X)
+        if self.__dict__.get("_accumulator") or self.__dict__.get("_fitted"):
+            _refuse_changed_params(self)  # continuing: by the parameters of the statistics
         # The rows of earlier batches (of this pass, or of the statistics it continues).
         earlier = self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")
         done = earlier.n_rows if earlier is not None else 0
@@ -1429,6 +1431,20 @@ def _affine_param(names: Sequence[str], values: np.ndarray, default: float) -> A
     if len(values) == 0 or (values == values[0]).all():
         return float(values[0]) if len(values) else default
     return {n: float(v) for n, v in zip(names, values, strict=True) if v != default}
+
+
+def _refuse_changed_params(estimator: Standardizer) -> None:
+    """Refuse a parameter set by ``set_params`` since the statistics a ``partial_fit``
+    continues were begun (or loaded): the batch would be fitted by the others."""
+    for name, then in (estimator.__dict__.get("_fit_params") or {}).items():
+        now = getattr(estimator, name)
+        if not _equal(now, then):
+            raise OptionError(
+                f"{name}={now!r}, but the statistics partial_fit continues were fitted with "
+                f"{name}={then!r}",
+                param=name,
+                hints=("fit a new estimator with the new parameters (fit resets)",),
+            )
 
 
 def _refuse_params_set_since(estimator: Standardizer, stats: FittedStats) -> None:

@@ -116,6 +116,15 @@ def _partition(relative_dir: str) -> tuple[tuple[str, str], ...]:
 def _walk(root: str, format: str | Format | None) -> list[DataFile]:
     """The data files under ``root``, in the order rows are read; files without an extension
     (Hive's ``000000_0``), which the walk leaves, are noted (:func:`_note_unread`)."""
+    found, unread = _walked(root, format)
+    if found and unread:
+        _note_unread(root, unread)
+    return found
+
+
+def _walked(root: str, format: str | Format | None) -> tuple[list[DataFile], list[str]]:
+    """The data files under ``root``, in the order rows are read, and the files without an
+    extension left (their paths from ``root``, sorted)."""
     found = []
     unread = []
     seen: set[tuple[int, int]] = set()  # directories already walked (links may loop)
@@ -138,9 +147,8 @@ def _walk(root: str, format: str | Format | None) -> list[DataFile]:
                 )
             elif "." not in name and not name.startswith(IGNORED_PREFIXES):
                 unread.append(os.path.join(relative_dir, name))
-    if found and unread:
-        _note_unread(root, sorted(unread, key=natural_key))
-    return [data for _, data in sorted(found, key=lambda item: natural_key(item[0]))]
+    ordered = [data for _, data in sorted(found, key=lambda item: natural_key(item[0]))]
+    return ordered, sorted(unread, key=natural_key)
 
 
 def _note_unread(root: str, names: list[str]) -> None:
@@ -212,18 +220,24 @@ def expand_inputs(
             ]
             if not matches:
                 raise InputError(f"{path}: the pattern matches no file")
-            found = []
+            found, unread = [], []
             for match in matches:
                 if os.path.isdir(match):
-                    for d in _walk(match, format):
+                    walked, missed = _walked(match, format)
+                    for d in walked:
                         relative = os.path.relpath(d.path, root)
                         partition = _partition(os.path.dirname(relative))
                         found.append((relative, DataFile(d.path, partition)))
+                    unread += [os.path.relpath(os.path.join(match, m), root) for m in missed]
                 elif _is_data_file(os.path.basename(match), format) or _named_by(path, match):
                     # The files a directory's walk reads, and those the pattern names by their
                     # extension (*.txt): not a README.md or notes.txt that 'data/*' matches.
                     relative = os.path.relpath(match, root)
                     found.append((relative, DataFile(match, _partition(os.path.dirname(relative)))))
+                elif "." not in os.path.basename(match):  # Hive's 000000_0, as a walk notes it
+                    unread.append(os.path.relpath(match, root))
+            if found and unread:
+                _note_unread(path, sorted(set(unread), key=natural_key))
             if not found:
                 raise InputError(
                     f"{path}: the pattern matches no data file (CSV, Parquet or Arrow files by "

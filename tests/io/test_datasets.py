@@ -526,6 +526,11 @@ def test_files_without_an_extension_left_by_a_directory_are_noted(tmp_path):
     )
     quiet = run_normkit("fit", folder, "--exclude", "id", "-o", stats, "-q")
     assert quiet.stderr == b""
+    # A pattern reads what the directory reads, and notes what it leaves, once.
+    for pattern in (f"{folder}/*", f"{folder}/**"):
+        noted = run_normkit("fit", pattern, "--exclude", "id", "-o", stats).stderr.decode()
+        assert noted.count("normkit: note:") == 1, noted
+        assert "2 files without an extension not read (000000_0, 000001_0)" in noted
     read = run_normkit("fit", folder, "--exclude", "id", "--input-format", "csv", "-o", stats)
     assert b"note" not in read.stderr
     assert json.loads(stats.read_text())["columns"][0]["count"] == 7
