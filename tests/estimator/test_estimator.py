@@ -819,7 +819,9 @@ def test_a_parameter_set_after_the_fit_is_refused_not_ignored():
         stats.set_params(**{name: Standardizer().get_params()[name]})
     # partial_fit would continue them by the fit's: refused too; fit starts anew.
     stats.set_params(batch_size=16)
-    with pytest.raises(normkit.OptionError, match=r"^batch_size=16, but the statistics partial_fit"):
+    with pytest.raises(
+        normkit.OptionError, match=r"^batch_size=16, but the statistics partial_fit"
+    ):
         stats.partial_fit(X)
     assert Standardizer(**stats.get_params()).fit(X).ema_.options.batch_size == 16
     stats.set_params(batch_size=Standardizer().get_params()["batch_size"])
