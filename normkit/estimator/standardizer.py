@@ -540,10 +540,10 @@ class Standardizer(MetadataConsumer):
                 self.partial_fit(block, sample_weight=block_weights)
             return self
         X, named = _by_position(X)
-        if self.__dict__.get("_accumulator") or self.__dict__.get("_fitted"):
-            _refuse_changed_params(self)  # continuing: by the parameters of the statistics
         # The rows of earlier batches (of this pass, or of the statistics it continues).
         earlier = self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")
+        if earlier is not None:
+            _refuse_changed_params(self)  # continuing: by the parameters of the statistics
         done = earlier.n_rows if earlier is not None else 0
         table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done)
         fitted = getattr(self, "feature_names_in_", None)
@@ -614,6 +614,8 @@ class Standardizer(MetadataConsumer):
         counter = self.__dict__.get("_categories")
         # Categories are counted per row, over the rows of weight above 0 (as a fit of files).
         kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
+        # The words the fit's files were read with as missing count as missing, as there.
+        missing = self._read.null_values if self._read is not None else ()
         for name in counter.names if counter is not None else ():
             if name in self._uncounted:
                 continue
@@ -626,8 +628,6 @@ class Standardizer(MetadataConsumer):
                 raise SchemaError(f"no column {name!r} in this batch")
             column = table.column(index[name])
             values = column if kept is None else column.filter(kept)
-            # The words the fit's files were read with as missing count as missing, as there.
-            missing = self._read.null_values if self._read is not None else ()
             counter.update(name, *value_counts(values, counter.cap, missing_text=missing))
         self._snapshot = None
         return self
@@ -1056,9 +1056,9 @@ class Standardizer(MetadataConsumer):
         width = X.shape[1]
         if width not in (self.n_features_in_, len(self.columns_)):
             raise SchemaError(feature_count_message(width, self.n_features_in_))
-        place = self._places(X)
-        names = list(self.get_feature_names_out()) if width == self.n_features_in_ else None
-        return scaled(X, affine, place, names or list(self.columns_), inverse)
+        every = width == self.n_features_in_
+        names = self.get_feature_names_out() if every else self.columns_
+        return scaled(X, affine, self._places(X), list(names), inverse)
 
     def _transform_input(self, X: Any) -> Any:
         """``X`` as :func:`map_columns` takes it: tables and streams as they are, array-likes
@@ -1433,18 +1433,29 @@ def _affine_param(names: Sequence[str], values: np.ndarray, default: float) -> A
     return {n: float(v) for n, v in zip(names, values, strict=True) if v != default}
 
 
+def _changed_since_fit(
+    estimator: Standardizer, skip: Sequence[str] = ()
+) -> list[tuple[str, Any, Any]]:
+    """The parameters (but ``skip``) set by ``set_params`` since the statistics were begun or
+    loaded: name, value now, value then."""
+    at_fit = estimator.__dict__.get("_fit_params") or {}
+    return [
+        (name, getattr(estimator, name), then)
+        for name, then in at_fit.items()
+        if name not in skip and not _equal(getattr(estimator, name), then)
+    ]
+
+
 def _refuse_changed_params(estimator: Standardizer) -> None:
     """Refuse a parameter set by ``set_params`` since the statistics a ``partial_fit``
     continues were begun (or loaded): the batch would be fitted by the others."""
-    for name, then in (estimator.__dict__.get("_fit_params") or {}).items():
-        now = getattr(estimator, name)
-        if not _equal(now, then):
-            raise OptionError(
-                f"{name}={now!r}, but the statistics partial_fit continues were fitted with "
-                f"{name}={then!r}",
-                param=name,
-                hints=("fit a new estimator with the new parameters (fit resets)",),
-            )
+    for name, now, then in _changed_since_fit(estimator)[:1]:
+        raise OptionError(
+            f"{name}={now!r}, but the statistics partial_fit continues were fitted with "
+            f"{name}={then!r}",
+            param=name,
+            hints=("fit a new estimator with the new parameters (fit resets)",),
+        )
 
 
 def _refuse_params_set_since(estimator: Standardizer, stats: FittedStats) -> None:
@@ -1466,11 +1477,7 @@ def _refuse_params_set_since(estimator: Standardizer, stats: FittedStats) -> Non
                 (name, getattr(estimator, name), _affine_param(stats.names, values, default))
             )
     # The others (the columns chosen, the running statistics' options...): as at the fit.
-    at_fit = estimator.__dict__.get("_fit_params") or {}
-    for name, then in at_fit.items():
-        now = getattr(estimator, name)
-        if name not in _SHAPING and not _equal(now, then):
-            changed.append((name, now, then))
+    changed += _changed_since_fit(estimator, skip=_SHAPING)
     if changed:
         name, now, then = changed[0]
         again = "fit it again with the new parameters"
