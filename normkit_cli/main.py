@@ -221,7 +221,8 @@ def fit(
     Each INPUT is a CSV (optionally .gz/.bz2/.zst), Parquet or Arrow IPC file, '-' for
     standard input, a directory (walked, hive-partitioned ones included) or a quoted glob
     pattern. All files are fitted as one data set, in a stable order (a directory's files
-    sorted by name, numbers compared as numbers), and must have the same columns.
+    sorted by name, numbers compared as numbers), and must have the same columns (in any
+    order: matched by name).
     """
     from normkit import EmaOptions, Standardizer
 

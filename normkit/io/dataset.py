@@ -352,6 +352,16 @@ def reference_reader(sources: Sequence[Reader]) -> Reader:
     return next((s for s in sources if s.has_rows is not False), sources[0])
 
 
+def in_order(schema: pa.Schema, names: Sequence[str]) -> pa.Schema:
+    """``schema`` with its fields in the order of ``names`` (the same names, perhaps in another
+    order: a data set's files are matched by name), its metadata kept."""
+    if schema.names == list(names):
+        return schema
+    if sorted(schema.names) != sorted(names):
+        raise ValueError(f"not the same columns: {schema.names} and {list(names)}")
+    return pa.schema([schema.field(n) for n in names], metadata=schema.metadata)
+
+
 def describe_sources(sources: Sequence[Reader], limit: int = 3) -> str:
     """The names of a data set's first files, for messages."""
     names = [s.name for s in sources[:limit]]
@@ -370,7 +380,7 @@ def _check_same_columns(first: Reader, other: Reader) -> None:
     elif only_b:
         detail = f"it has an extra column {only_b[0]!r}"
     else:
-        detail = "its columns are in another order"
+        return  # the same columns in another order: matched by name
     raise SchemaError(
         f"{other.name}: columns differ from {first.name}: {detail}",
         hints=alike_names(only_a, only_b),
@@ -379,7 +389,9 @@ def _check_same_columns(first: Reader, other: Reader) -> None:
 
 class Concatenated:
     """The batches of several sources, one source after the other, read ahead on a thread (see
-    :class:`~normkit.io.threads.Prefetch`); remembers at which row each source began, for messages."""
+    :class:`~normkit.io.threads.Prefetch`), their columns in one order (``schema``'s, else the
+    first source's: a file with the same columns in another order is matched by name); remembers
+    at which row each source began, for messages."""
 
     def __init__(
         self,
@@ -394,6 +406,7 @@ class Concatenated:
         # Batches whose types differ from ``schema``'s (text of another offset width: see
         # :func:`~normkit.jobs.columntypes.check_dataset_types`) are cast to them.
         self._schema = None if schema is None else schema.remove_metadata()
+        self._order = sources[0].schema.names if schema is None else schema.names
         self._fetched = Prefetch(self._tagged())
         self._starts: list[int] = []
         self._started: list[Reader] = []
@@ -401,6 +414,8 @@ class Concatenated:
     def _tagged(self) -> Iterator[tuple[Reader, pa.RecordBatch]]:
         for source in self._sources:
             for batch in source.batches(self._names, all_columns=True, keep_text=self._keep_text):
+                if batch.schema.names != self._order:
+                    batch = batch.select(self._order)
                 if self._schema is not None and batch.schema.types != self._schema.types:
                     batch = batch.cast(self._schema)
                 yield source, batch

@@ -329,10 +329,17 @@ def fit_dask(
 
 
 def transform_part(
-    path: str, part_path: str, stats: str, options: TransformOptions, read: ReadOptions
+    path: str,
+    part_path: str,
+    stats: str,
+    options: TransformOptions,
+    read: ReadOptions,
+    order: Sequence[str],
 ) -> int:
-    """Transform one file into one part file (atomically); the number of rows written."""
-    return transform_file(path, statfile.parse(stats), part_path, options, read).rows
+    """Transform one file into one part file (atomically), its columns in ``order`` (every
+    part's, the data set's first file's); the number of rows written."""
+    parsed = statfile.parse(stats)
+    return transform_file(path, parsed, part_path, options, read, column_order=order).rows
 
 
 @dataclass(frozen=True)
@@ -432,6 +439,7 @@ def transform_dask(
                 stats=text,
                 options=part_options,
                 read=read,
+                order=sources[0].schema.names,
                 pure=False,
             )
             rows = _gather(client, futures, progress)

@@ -29,13 +29,12 @@ def cell(source: Reader, name: str, row: int) -> str:
     return f"{source.name}: column {name!r} at data row {row + 1:,}"
 
 
-def rewritable(sources: Sequence[Reader], out_format: Format) -> bool:
+def rewritable(sources: Sequence[Reader], out_format: Format, order: Sequence[str]) -> bool:
     """Whether a frozen transform of ``sources`` into ``out_format`` (restoring no types) can
-    write the records again: CSV to CSV, every input with the columns of the first in the same
-    order (the output's header), none regrouped into batches of a given size."""
-    first = sources[0].schema.names
+    write the records again: CSV to CSV, every input with its columns in the output's ``order``
+    (the first input's header), none regrouped into batches of a given size."""
     return out_format is Format.CSV and all(
-        s.format is Format.CSV and s.read.chunk_rows is None and s.schema.names == first
+        s.format is Format.CSV and s.read.chunk_rows is None and s.schema.names == list(order)
         for s in sources
     )
 

@@ -34,7 +34,7 @@ from ..io.arrow import (
     first_infinite,
     to_float64,
 )
-from ..io.dataset import Concatenated, open_dataset, reference_reader
+from ..io.dataset import Concatenated, in_order, open_dataset, reference_reader
 from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import (
     STDIO,
@@ -203,6 +203,7 @@ def transform_file(
     *,
     protected: Sequence[str | os.PathLike[str]] = (),
     progress: Progress | None = None,
+    column_order: Sequence[str] | None = None,
 ) -> TransformResult:
     """Stream ``input`` through the statistics into ``output``.
 
@@ -228,6 +229,9 @@ def transform_file(
     protected : sequence of paths
         Other files the outputs must not overwrite (such as the stat file that was read).
     progress : callable(reader, rows) or None
+    column_order : sequence of str or None
+        The order of the output's columns, the inputs' columns (a data set's files may hold
+        them in other orders: they are matched by name). None: the first input's order.
 
     Returns
     -------
@@ -293,6 +297,13 @@ def transform_file(
     read_schema = typed_where_null(
         sources, names, reference.batch_schema(names, keep_text), keep_text
     )
+    order = list(column_order or sources[0].schema.names)
+    try:
+        read_schema = in_order(read_schema, order)
+    except ValueError:
+        raise OptionError(
+            f"column_order={order!r} are not the columns of {sources[0].name}"
+        ) from None
     if out_format is Format.CSV:
         read_schema = text_where_types_differ(sources, names, read_schema)
     if (typed_as or out_format is Format.CSV) and (doc := recorded_pandas(sources, records, names)):
@@ -308,7 +319,7 @@ def transform_file(
     frozen = options.mode == "frozen"
     # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
     # without the record batches.
-    spliced = frozen and not restored and rewritable(sources, out_format)
+    spliced = frozen and not restored and rewritable(sources, out_format, order)
     # Closed on any exit, so that its reading thread has stopped before we return, even on an
     # error: a thread left inside pyarrow at interpreter exit can hang or abort it.
     batches = Concatenated(sources, names, keep_text, read_schema)

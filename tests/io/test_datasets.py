@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from conftest import (
@@ -215,6 +216,40 @@ def test_transform_of_a_data_set_is_the_transform_of_the_concatenation(tmp_path,
     whole = pq.read_table(tmp_path / "all.out.parquet")
     assert parts.equals(whole)
     assert parts.column("id").to_pylist() == list(range(len(data)))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_files_with_their_columns_in_another_order_are_matched_by_name(tmp_path, data, fmt):
+    # Exports of one table in other column orders: they were refused ("columns differ").
+    order = ["count", "x", "label", "id", "offset"]
+    (tmp_path / "ds").mkdir()
+    parts = [data.iloc[:100], data.iloc[100:300][order], data.iloc[300:]]
+    for i, part in enumerate(parts):
+        table = pa.Table.from_pandas(part, preserve_index=False)
+        path = tmp_path / "ds" / f"p{i}.{fmt}"
+        pacsv.write_csv(table, path) if fmt == "csv" else pq.write_table(table, path)
+    pq.write_table(pa.Table.from_pandas(data, preserve_index=False), tmp_path / "all.parquet")
+    whole = fit(tmp_path, tmp_path / "all.parquet", name="all.json")
+    assert_same_stats(fit(tmp_path, tmp_path / "ds"), whole)
+    stats = tmp_path / "all.json"
+    expected = tmp_path / "expected.parquet"
+    assert_ok(run("transform", tmp_path / "all.parquet", "-s", stats, "-o", expected, "-q"))
+    want = pd.read_parquet(expected)
+    for out in ("o.csv", "o.parquet"):
+        assert_ok(run("transform", tmp_path / "ds", "-s", stats, "-o", tmp_path / out, "-q"))
+        got = (pd.read_csv if out.endswith(".csv") else pd.read_parquet)(tmp_path / out)
+        # The first file's order, every row where the whole file has it.
+        pd.testing.assert_frame_equal(got, want, check_exact=True, check_dtype=False)
+    # The second file first: its order, the same numbers.
+    files = [tmp_path / "ds" / f"p{i}.{fmt}" for i in (1, 0, 2)]
+    assert_ok(run("transform", *files, "-s", stats, "-o", tmp_path / "o2.parquet", "-q"))
+    again = pd.read_parquet(tmp_path / "o2.parquet")
+    assert list(again.columns) == order
+    rows = np.r_[100:300, 0:100, 300 : len(data)]
+    pd.testing.assert_frame_equal(
+        again, want.iloc[rows][order].reset_index(drop=True), check_exact=True
+    )
+    assert_ok(run("drift", tmp_path / "ds", "-s", stats, "-q"))  # exit 0: no drift
 
 
 def test_transform_refuses_files_whose_pass_through_types_differ(tmp_path, data):
