@@ -134,9 +134,9 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     # from it (0,1,2 above 1,5,3 and 2,0,4: to_csv(header=False) with its index). Few columns
     # count up by chance (0,1 an index and a count, 2,3,4 answers on a scale of 5, 2019,2020
     # two years): from 0 in three columns or more, in four or more, or years beside text or an
-    # empty name (country,2019,2020; a pivot's ,2019,2020), or in three columns above integers
-    # none of whose rows is of their size (2010,2011,2012 above 64,16,90: a row of years
-    # 2010,2011,2015 above more such rows is data).
+    # empty name (country,2019,2020; a pivot's ,2019,2020), or above integers none of whose
+    # rows is of their size (2010,2011 above 64,16: a row of years 2010,2011 above more such
+    # rows is data).
     start = int(rows[0][named[0]]) if named and _DIGITS.fullmatch(rows[0][named[0]]) else -1
     if (
         len(named) > 1
@@ -147,7 +147,6 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
             or (1000 <= start < 10_000 and beside)
             or (
                 1000 <= start < 10_000
-                and len(named) > 2
                 and not any(_sized(row, rows[0], named, nulls) for row in body)
             )
         )
