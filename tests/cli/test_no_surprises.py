@@ -448,7 +448,7 @@ def test_inverse_is_scikit_learn_s_bit_for_bit_in_the_shortest_text(tmp_path):
 
 # -- 2. a token that is not a number is an error wherever it stands ------------------------------
 
-TOKENS = ["abc", "?", "#N/A", '"1,000"', "0x1p3", "1_000", '"1,5"']
+TOKENS = ["abc", "?", "#N/A", '"1,000"', "0x1p3", "1_000", '"1,5"', "0x1f"]
 
 
 @pytest.mark.parametrize("token", TOKENS)
@@ -471,6 +471,28 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
         "exclude the column (--exclude b) or add the string to --null-values"
     )
     assert not (tmp_path / "s.json").exists()
+
+
+def test_hexadecimal_codes_are_text_and_one_among_integers_is_a_stray_token(tmp_path):
+    # One 0x1f among ages made the column text: passed through, not normalized (exit 0). A
+    # column of such codes (colours, hashes) is text; one among integers is refused, and passed
+    # through (excluded) it is kept as written.
+    path, stats, out = tmp_path / "t.csv", tmp_path / "s.json", tmp_path / "o.parquet"
+    ages = [str(18 + i * 7 % 60) for i in range(40)]
+    ages[5] = "0x1f"
+    path.write_text("age,x\n" + "".join(f"{a},{i / 4}\n" for i, a in enumerate(ages)))
+    assert refused(1, "fit", path, "-o", stats) == (
+        f"{ERROR}{path}: column 'age' at data row 6: '0x1f' is not a number; "
+        "exclude the column (--exclude age) or add the string to --null-values"
+    )
+    ok("fit", path, "--exclude", "age", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", out)
+    assert pq.read_table(out).column("age").to_pylist() == ages
+    colours = [f"0x{i * 37 % 256:02x}" for i in range(40)]
+    colours[5] = "17"
+    path.write_text("c,x\n" + "".join(f"{c},{i / 4}\n" for i, c in enumerate(colours)))
+    doc = json.loads(ok("fit", path, "-o", "-"))
+    assert doc["passthrough"] == [{"name": "c", "dtype": "string", "why": "text"}]
 
 
 @pytest.mark.parametrize("words", [9, 10])

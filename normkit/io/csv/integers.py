@@ -13,7 +13,13 @@ from ..arrow import to_float64
 from .columns import PADDED, SPACE
 from .native import Dialect, text_columns
 
-__all__ = ["FirstRows", "codes_or_identifiers", "integers_beyond_int64", "padded_as_text"]
+__all__ = [
+    "FirstRows",
+    "codes_or_identifiers",
+    "integers_beyond_int64",
+    "padded_as_text",
+    "stray_hexadecimal",
+]
 
 
 class FirstRows:
@@ -23,6 +29,7 @@ class FirstRows:
     def __init__(self, sample: bytes, names: list[str], dialect: Dialect, nulls: Sequence[str]):
         self._sample, self._names, self._dialect, self._nulls = sample, names, dialect, nulls
         self._beyond: dict[str, bool] = {}
+        self.stray_hexadecimal: set[str] = set()
 
     def _texts(self, wanted: Sequence[str]) -> dict[str, pa.Array] | None:
         """The fields of ``wanted`` as written; None where names repeat (refused when the
@@ -32,9 +39,21 @@ class FirstRows:
         return text_columns(self._sample, self._names, wanted, self._dialect)
 
     def padded_as_text(self, schema: pa.Schema) -> tuple[pa.Schema, set[str]]:
-        """:func:`padded_as_text` of the integer columns of ``schema``."""
+        """:func:`padded_as_text` of the integer columns of ``schema``; remembers the
+        :func:`stray_hexadecimal` ones."""
         texts = self._texts([f.name for f in schema if pa.types.is_integer(f.type)])
-        return (schema, set()) if texts is None else padded_as_text(schema, texts, self._nulls)
+        if texts is None:
+            return schema, set()
+        self.stray_hexadecimal = stray_hexadecimal(texts, self._nulls)
+        return padded_as_text(schema, texts, self._nulls)
+
+    def integers_again(self, schema: pa.Schema, inferred: pa.Schema) -> pa.Schema:
+        """``schema`` with the :func:`stray_hexadecimal` columns of integers typed as
+        ``inferred`` (the first block's types) again: a fit reads them as numbers."""
+        for name in self.stray_hexadecimal:
+            i = schema.get_field_index(name)
+            schema = schema.set(i, schema.field(i).with_type(inferred.field(name).type))
+        return schema
 
     def identifiers_as_text(self, schema: pa.Schema, first: pa.RecordBatch) -> pa.Schema:
         """``schema`` (the first block's types, ``first`` its batch) with its float64 columns of
@@ -90,6 +109,21 @@ def padded_as_text(
         elif len({len(v) for v in values}) == 1:
             schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema, unpadded
+
+
+def stray_hexadecimal(texts: Mapping[str, pa.Array], nulls: Sequence[str]) -> set[str]:
+    """The columns of ``texts`` (fields as written of integer columns) whose hexadecimal
+    integers (``0x1f``) are fewer than half their values: decimal integers with a stray token,
+    which a fit reads as numbers, refusing the token with its row, rather than pass the column
+    through as text (:func:`padded_as_text` keeps it as written where it is passed through)."""
+    missing = set(nulls)
+    found = set()
+    for name, text in texts.items():
+        values = [v.strip(" \t") for v in text.to_pylist() if v is not None and v not in missing]
+        hexadecimal = sum(v[:2] in ("0x", "0X") for v in values)
+        if 0 < 2 * hexadecimal < len(values):
+            found.add(name)
+    return found
 
 
 #: An integer as written: digits, with a sign and spaces around.

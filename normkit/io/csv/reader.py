@@ -114,7 +114,8 @@ class CsvReader(ReaderBase):
         return pa.schema([pa.field(n, types[n]) for n in self.schema.names])
 
     def undecided(self) -> frozenset[str]:
-        inferred = self._inferred if self._inferred is not None else self.schema
+        schema = self.schema  # read first: it sets the first block's types
+        inferred = self._inferred if self._inferred is not None else schema
         return frozenset(f.name for f in inferred if pa.types.is_null(f.type))
 
     def settle(self, types: Mapping[str, pa.DataType]) -> None:
@@ -127,7 +128,8 @@ class CsvReader(ReaderBase):
         self._plain.update(n for n, t in self._settled.items() if pa.types.is_integer(t))
 
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
-        inferred = self._inferred if self._inferred is not None else self.schema
+        schema = self.schema  # read first: it sets the first block's types
+        inferred = self._inferred if self._inferred is not None else schema
         types = {f.name: pa.string() if keep_text else f.type for f in inferred}
         for name, dtype in types.items():  # no value yet (null): text, or as other inputs have it
             if pa.types.is_null(dtype):
@@ -256,7 +258,8 @@ class CsvReader(ReaderBase):
             self._inferred, self._plain = self._first.padded_as_text(self._inferred)
             self._inferred = self._first.identifiers_as_text(self._inferred, first)
             csv = self.read.csv
-            return typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls)
+            typed = typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls)
+            return self._first.integers_again(typed, first.schema)
         finally:
             stream.close()
 
