@@ -6,36 +6,157 @@ them too: their numbers depend on a unit and an epoch that a fit on numbers neve
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError, SchemaError
-from ..io.arrow import holds_text
+from ..io.arrow import holds_text, without_views
 from ..io.options import ReadSettings
 
 __all__ = [
+    "first_non_number",
+    "index_label",
     "missing_markers",
     "not_a_number",
+    "object_float64",
     "pandas_float64",
     "refuse_missing_marker",
     "refuse_non_numbers",
+    "text_among_numbers",
 ]
 
 _HINTS = ("make the column numbers, a missing value None or NaN",)
 
 
-def not_a_number(name: str, row: int, value: Any, label: Any = None) -> DataError:
-    """The refusal of ``value`` at ``row`` (counted from 1), with its pandas index ``label``
-    where that is not the row's place (a frame with an index of its own)."""
+def _where(row: int, label: Any) -> str:
     if isinstance(label, np.generic):  # np.int64(30): 30, as pandas shows it
         label = label.item()
-    if isinstance(value, np.generic):  # np.str_('a'): 'a'
-        value = value.item()
-    where = f"row {row:,}" if label is None else f"row {row:,} (index {label!r})"
-    return DataError(f"column {name!r} at {where}: {value!r} is not a number", hints=_HINTS)
+    return f"row {row:,}" if label is None else f"row {row:,} (index {label!r})"
+
+
+def _shown(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value  # np.str_('a'): 'a'
+
+
+def not_a_number(
+    name: str,
+    row: int,
+    value: Any,
+    label: Any = None,
+    hints: Sequence[str] = _HINTS,
+    what: str = "is not a number",
+) -> DataError:
+    """The refusal of ``value`` at ``row`` (counted from 1), with its pandas index ``label``
+    where that is not the row's place (a frame with an index of its own)."""
+    where = _where(row, label)
+    return DataError(f"column {name!r} at {where}: {_shown(value)!r} {what}", hints=hints)
+
+
+def _reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def text_among_numbers(
+    name: str, row: int, value: Any, label: Any = None, leave: str = ""
+) -> DataError:
+    """The refusal of a fit of the text ``value`` at ``row`` (as :func:`not_a_number`'s) in
+    a column of numbers: a placeholder word (``"call"``, ``"N/A"``), or a number written as text
+    among Python numbers; its hints say how to make the column numbers or, ``leave``, leave it
+    out (by default, with ``exclude``)."""
+    written = isinstance(value, str) and _reads_as_number(value)  # "1.5" beside 2.0
+    return not_a_number(
+        name,
+        row,
+        value,
+        label,
+        what="is a number written as text, among numbers" if written else "is not a number",
+        hints=(
+            f"make the column numbers, each word missing (pandas: pd.to_numeric(df[{name!r}], "
+            f"errors='coerce'); polars: pl.col({name!r}).cast(pl.Float64, strict=False))",
+            leave or f"pass it through as it is with exclude=[{name!r}]",
+        ),
+    )
+
+
+def index_label(index: Any, row: int, offset: int = 0) -> Any:
+    """The pandas ``index`` label of the value at place ``row`` (from 0) of a frame that
+    follows ``offset`` rows in a stream, or None where it says no more than the row (pandas'
+    default index, 0, 1, 2... in this frame or over the stream) or there is no index."""
+    if index is None:
+        return None
+    label = index[row]
+    default = isinstance(label, int | np.integer) and label in (row, offset + row)
+    return None if default else label
+
+
+def first_non_number(column: pa.Array | pa.ChunkedArray) -> tuple[int, Any] | None:
+    """The place (from 0) and value of the first value of a text column that Arrow does not
+    read as a number (a null is none), or None where every value is one."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    column = without_views(column)  # polars' text: no cast kernel
+    try:
+        column.cast(pa.float64())
+        return None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    for row, value in enumerate(column.to_pylist()):
+        try:
+            pa.scalar(value, pa.string()).cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return row, value
+    return None
+
+
+def object_float64(values: Any, name: str, offset: int = 0) -> np.ndarray | None:
+    """A pandas ``object`` column of numbers of several Python types (``Decimal`` beside
+    ``float``, an ``int`` beyond int64) as float64, missing values as NaN, as scikit-learn
+    converts it; None where it holds other objects. Text beside the numbers is refused at its
+    first value: a text value among numbers (``"call"``, and ``"1.5"`` too), or, in a column of
+    mostly text, a number among text (``offset``: the rows before it in a stream)."""
+    import pandas as pd
+
+    cells = values.tolist()
+    kinds = []  # per cell: "number", "text" (a str that reads as a number: "numeric") or None
+    for cell in cells:
+        if isinstance(cell, str):
+            kinds.append("numeric" if _reads_as_number(cell) else "text")
+        elif isinstance(cell, numbers.Real | Decimal):
+            kinds.append("number")
+        elif cell is None or (not isinstance(cell, list | tuple | dict | set) and pd.isna(cell)):
+            kinds.append(None)
+        else:
+            return None  # dates, lists...: not numbers
+    if "text" not in kinds and "numeric" not in kinds:
+        return np.array(
+            [np.nan if kind is None else float(c) for c, kind in zip(cells, kinds, strict=True)]
+        )
+    numeric = sum(kind in ("number", "numeric") for kind in kinds)
+    words = sum(kind == "text" for kind in kinds)
+    among = ("text", "numeric") if numeric >= words else ("number",)
+    row = next(i for i, kind in enumerate(kinds) if kind in among)
+    label = index_label(values.index, row, offset)
+    # Of two kinds, the column has no Arrow type: even excluded, it cannot be passed through.
+    drop = f"drop the column (df.drop(columns=[{name!r}]))"
+    if among != ("number",):
+        raise text_among_numbers(name, offset + row + 1, cells[row], label, leave=drop)
+    raise not_a_number(
+        name,
+        offset + row + 1,
+        cells[row],
+        label,
+        what="is a number among text",
+        hints=(f"make it text (pandas: df[{name!r}].astype(str))", drop),
+    )
 
 
 def missing_markers(read: ReadSettings | None) -> np.ndarray:
@@ -100,18 +221,9 @@ def refuse_non_numbers(
             raise _not_numbers(name, column.type)
         if not holds_text(column.type):
             continue
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        try:
-            column.cast(pa.float64())
-            continue
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        for row, value in enumerate(column.to_pylist()):
-            try:
-                pa.scalar(value, pa.string()).cast(pa.float64())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise not_a_number(name, offset + row + 1, value) from None
+        found = first_non_number(column)
+        if found is not None:
+            raise not_a_number(name, offset + found[0] + 1, found[1])
 
 
 def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
@@ -128,11 +240,6 @@ def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
             try:
                 float(value)
             except (TypeError, ValueError):
-                label = values.index[row]
-                # pandas' default index (0, 1, 2... in this frame, or over a stream read in
-                # chunks) says no more than the row; an index of the frame's own is named.
-                default = isinstance(label, int | np.integer) and label in (row, offset + row)
-                raise not_a_number(
-                    name, offset + row + 1, value, None if default else label
-                ) from None
+                label = index_label(values.index, row, offset)
+                raise not_a_number(name, offset + row + 1, value, label) from None
         raise

@@ -37,10 +37,8 @@ from ..errors import (
     listed,
     param,
 )
-from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64, without_views
+from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
-from ..io.csv.integers import codes_or_identifiers
-from ..io.lazy import pc
 from ..stats import running_notes, statfile
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
 from ..stats.passthrough import mark_weight, weight_column_of
@@ -78,6 +76,7 @@ from .tables import (
     lazy_batches,
     unnamed_frame,
 )
+from .text import refuse_numbers_as_text
 from .vacant import refuse_in_memory, vacant_columns
 
 if TYPE_CHECKING:
@@ -546,6 +545,7 @@ class Standardizer(MetadataConsumer):
             _refuse_changed_params(self)  # continuing: by the parameters of the statistics
         done = earlier.n_rows if earlier is not None else 0
         table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done)
+        rows = X.index if is_pandas(X) else None  # a value refused is named by its label too
         fitted = getattr(self, "feature_names_in_", None)
         started = self.__dict__.get("_accumulator") is not None  # a pass under way
         # Not continuing statistics fitted so far (loaded, merged, or a fit finished).
@@ -554,13 +554,16 @@ class Standardizer(MetadataConsumer):
             try:
                 self._begin(table.schema, named)
             except SchemaError:
-                if fresh:  # no numeric column: because one holds its numbers as text?
-                    _refuse_numbers_as_text(table, self.passed_through(table.schema, []))
+                if fresh:  # no numeric column, or one chosen is text: because of a word?
+                    present = set(table.schema.names)
+                    chosen = [n for n in names_param(self.columns) or () if n in present]
+                    text = _text_columns(self.passed_through(table.schema, []))
+                    refuse_numbers_as_text(table, text, chosen, rows, done)
                 raise
             # The batches' columns, to check later ones by (not those a loaded fit had).
             self._batch_columns = frozenset(table.schema.names) if fresh and named else None
         if fresh:
-            _refuse_numbers_as_text(table, self._passthrough)
+            refuse_numbers_as_text(table, _text_columns(self._passthrough), (), rows, done)
         elif (not named or fitted is None) and table.num_columns != self.n_features_in_:
             raise SchemaError(feature_count_message(table.num_columns, self.n_features_in_))
         elif named != (fitted is not None):
@@ -1669,44 +1672,8 @@ def _as_batches(X: Any) -> Iterator[Any]:
         )
 
 
-def _refuse_numbers_as_text(
-    table: pa.Table | pa.RecordBatch, passthrough: Sequence[PassedThrough] | None
-) -> None:
-    """Refuse a text column of a first batch whose every value reads as a number (pandas'
-    ``object`` dtype of ``"1.5"``, ``"2"``): scikit-learn's StandardScaler converts such a
-    column and scales it, while normkit passes text through unchanged, so it would come out raw
-    without a word. A column chosen or excluded by name is the user's word and is not looked
-    at; nor are those a CSV keeps as text (codes zero-padded to one width, integers beyond
-    int64), nor a column of NaN and infinities only."""
-    for column in passthrough or ():
-        if column.why != "text":
-            continue
-        values = without_views(table.column(column.name))  # polars' text: no cast kernel
-        if pa.types.is_dictionary(values.type):  # pandas' category
-            values = values.cast(values.type.value_type)
-        values = values.drop_null()
-        if len(values) == 0:
-            continue
-        try:
-            numbers = values.cast(pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue  # text: some value is no number
-        if not pc.any(pc.is_finite(numbers)).as_py():
-            continue  # "nan", "inf": no number to scale
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
-        if codes_or_identifiers({column.name: values}):
-            continue  # "02139", 20-digit identifiers: text, as a CSV keeps them
-        raise SchemaError(
-            f"column {column.name!r} holds numbers as text (its first is {values[0].as_py()!r}):"
-            " scikit-learn's StandardScaler would scale it, and normkit passes text through "
-            "unchanged",
-            hints=(
-                f"make it numbers (pandas: pd.to_numeric(df[{column.name!r}]); polars: "
-                f"pl.col({column.name!r}).cast(pl.Float64))",
-                f"pass it through as it is with exclude=[{column.name!r}]",
-            ),
-        )
+def _text_columns(passthrough: Sequence[PassedThrough] | None) -> list[str]:
+    return [column.name for column in passthrough or () if column.why == "text"]
 
 
 def _index_columns(schema: pa.Schema) -> frozenset[str]:

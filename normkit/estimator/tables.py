@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import SchemaError
-from .numbers import pandas_float64
+from .numbers import object_float64
 
 __all__ = [
     "OUTPUTS",
@@ -131,27 +131,33 @@ def table_to_arrow(X: Any, offset: int = 0) -> pa.Table | pa.RecordBatch:
         return X
     if is_pandas(X):
         refuse_duplicate_columns(X)
-        try:
-            return pa.Table.from_pandas(X, preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise _unreadable(X, error, offset) from None
-        except (pa.ArrowNotImplementedError, TypeError) as error:
-            raise _unsupported(X, error) from None
+        while True:  # each time, a column of mixed numbers made float64, or a refusal
+            try:
+                return pa.Table.from_pandas(X, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+                X = _mixed_numbers_float64(X, error, offset)
+            except (pa.ArrowNotImplementedError, TypeError) as error:
+                raise _unsupported(X, error) from None
     frame = _narwhals(X)
     return frame.to_arrow()
 
 
-def _unreadable(X: Any, error: Exception, offset: int) -> SchemaError:
-    """pyarrow's refusal of a pandas column of mixed objects, as one line naming the column; a
-    column that pyarrow took for numbers is refused at its first value that is not one, naming
-    its row, as a transform refuses it."""
+def _mixed_numbers_float64(X: Any, error: Exception, offset: int) -> Any:
+    """``X`` with the column pyarrow refused (``error``) as float64, where it holds numbers of
+    several Python types (:func:`object_float64`, which refuses text among them, naming its
+    row); else pyarrow's refusal of a column of mixed objects, as one line naming the column."""
     detail = error.args[0] if error.args else str(error)
     found = re.search(r"column (.+) with type (\w+)", str(error))
     labels = {column_name(label): label for label in X.columns}
-    if found and found.group(1) in labels and "tried to convert to double" in detail:
-        pandas_float64(X[labels[found.group(1)]], found.group(1), offset)  # raises with the row
+    if found and found.group(1) in labels and X[labels[found.group(1)]].dtype == object:
+        label = labels[found.group(1)]
+        values = object_float64(X[label], found.group(1), offset)
+        if values is not None:
+            X = X.copy(deep=False)  # the caller's frame as it is
+            X[label] = values
+            return X
     column = f"column {found.group(1)!r} (dtype {found.group(2)})" if found else "a column"
-    return SchemaError(
+    raise SchemaError(
         f"the DataFrame's {column} holds values of several types: {detail}",
         hints=("give it one type (pd.to_numeric(...) for numbers, .astype(str) for text)",),
     )

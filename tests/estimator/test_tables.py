@@ -140,6 +140,9 @@ def test_flat_running_options_equal_ema_options():
 
 def test_a_pandas_column_of_mixed_objects_is_refused_by_name():
     frame = pd.DataFrame({"a": [1, "a", 2], "b": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"column 'a' at row 2: 'a' is not a number"):
+        Standardizer().fit(frame)
+    frame = pd.DataFrame({"a": [1, [2], 3], "b": [1.0, 2.0, 3.0]})  # no number, no text
     with pytest.raises(ValueError, match=r"column 'a' \(dtype object\) holds values of several"):
         Standardizer().fit(frame)
 
