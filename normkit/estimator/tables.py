@@ -138,8 +138,7 @@ def table_to_arrow(X: Any, offset: int = 0) -> pa.Table | pa.RecordBatch:
                 X = _mixed_numbers_float64(X, error, offset)
             except (pa.ArrowNotImplementedError, TypeError) as error:
                 raise _unsupported(X, error) from None
-    frame = _narwhals(X)
-    return frame.to_arrow()
+    return _arrow_of(_narwhals(X))
 
 
 def _mixed_numbers_float64(X: Any, error: Exception, offset: int) -> Any:
@@ -161,6 +160,28 @@ def _mixed_numbers_float64(X: Any, error: Exception, offset: int) -> Any:
         f"the DataFrame's {column} holds values of several types: {detail}",
         hints=("give it one type (pd.to_numeric(...) for numbers, .astype(str) for text)",),
     )
+
+
+def _arrow_of(frame: Any) -> pa.Table:
+    """A narwhals (or polars) eager frame as Arrow; a column of a type Arrow has none for
+    (polars' ``Int128``) refused, naming it and its type."""
+    try:
+        return frame.to_arrow()
+    except pa.ArrowInvalid:
+        for name in frame.columns:
+            try:
+                frame.select(name).to_arrow()
+            except pa.ArrowInvalid:
+                dtype = frame.schema[name]
+                raise SchemaError(
+                    f"column {name!r} has the type {dtype}, which Arrow has none for, so it "
+                    "can be neither normalized nor passed through (even excluded)",
+                    hints=(
+                        f"cast it (polars: pl.col({name!r}).cast(pl.Int64), or pl.Float64 for "
+                        "values beyond int64), or drop it",
+                    ),
+                ) from None
+        raise
 
 
 def column_name(label: Any) -> str:
@@ -262,10 +283,10 @@ def lazy_batches(X: Any, rows: int = LAZY_BATCH_ROWS) -> Iterator[pa.RecordBatch
     collect_batches = getattr(native, "collect_batches", None)
     if _module(native) == "polars" and collect_batches is not None:
         for frame in collect_batches(chunk_size=rows):
-            yield from frame.to_arrow().to_batches()
+            yield from _arrow_of(frame).to_batches()
         return
     frame = _narwhals(native).collect()
-    yield from frame.to_arrow().to_batches(max_chunksize=rows)
+    yield from _arrow_of(frame).to_batches(max_chunksize=rows)
 
 
 def as_output(result: Any, how: str, names: list[str], index: Any = None) -> Any:

@@ -1,7 +1,7 @@
 """Text and object columns in a fit in memory: a column of numbers with a few words is refused at
 the first word (as the command line refuses the CSV it was read from), a text column that holds
 a few numbers passes through, numbers of several Python types are numbers (StandardScaler's
-bits)."""
+bits), and a polars column of a type Arrow has none for is refused in one line."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from conftest import normkit_error
 from sklearn.preprocessing import StandardScaler
 
 from normkit import Standardizer
-from normkit.errors import DataError
+from normkit.errors import DataError, SchemaError
 
 
 @pytest.fixture
@@ -154,3 +154,24 @@ def test_text_beside_python_numbers_is_refused_with_its_row_and_value(values, to
     with pytest.raises(DataError, match=rf"column 'a' {told}") as refused:
         Standardizer().fit(X)
     assert "Could not convert" not in str(refused.value)  # not pyarrow's words
+
+
+@pytest.mark.parametrize(
+    "dtype", [pl.Int128, pl.UInt128] if hasattr(pl, "UInt128") else [pl.Int128]
+)
+def test_a_polars_column_arrow_has_no_type_for_is_refused_in_one_line(dtype):
+    X = pl.DataFrame({"x": np.arange(20.0), "i": pl.Series(range(20), dtype=dtype)})
+    told = rf"column 'i' has the type {dtype}, which Arrow has none for.*pl.col\('i'\)\.cast"
+    for fit in (
+        lambda: Standardizer(exclude=["i"]).fit(X),
+        lambda: Standardizer().fit(X),
+        lambda: Standardizer(exclude=["i"]).fit(X.lazy()),
+        lambda: Standardizer().fit(X.select("x")).transform(X),
+    ):
+        with pytest.raises(SchemaError, match=told):
+            fit()
+    # The way out given fits, as scikit-learn does the cast column.
+    cast = X.with_columns(pl.col("i").cast(pl.Int64))
+    np.testing.assert_array_equal(
+        Standardizer().fit(cast).mean_, StandardScaler().fit(cast.to_numpy()).mean_
+    )
