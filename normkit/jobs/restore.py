@@ -65,22 +65,31 @@ def restored_batch(
         digits = 0 if pa.types.is_integer(dtype) else getattr(dtype, "scale", None)
         if digits is not None:  # integers and decimals hold no NaN: it is a missing value
             valid &= ~np.isnan(values)
+        j = names.index(name)
+        mapping = [float(a[j]) for a in (affine.center, affine.scale, affine.gamma, affine.beta)]
+        z = to_float64(given.column(name))
+        c, sc, g, b = map(abs, mapping)
         with np.errstate(invalid="ignore", over="ignore"):
-            if digits is None:  # a narrower float: anything in its range
+            # The roundings of a value's way there and back, in its units.
+            slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + c + b * sc / g)
+            if digits is None:  # a narrower float: in its range, and the one transformed
                 wanted = values
                 bad = valid & np.isinf(values.astype(dtype.to_pandas_dtype()))
                 why = f"is beyond the range of {dtype}"
+                inexact = (
+                    valid & ~np.isnan(values) & ~_narrow_alone(values, dtype, slack, z, mapping)
+                )
+                if inexact.any() and not bad.any():
+                    bad = inexact
+                    why = (
+                        f"may be another {np.dtype(dtype.to_pandas_dtype())} than the one "
+                        "transformed (float64 does not tell them apart there and back)"
+                    )
             else:
                 shifted = values * 10.0**digits
                 wanted = np.round(shifted)
                 off = np.abs(shifted - wanted)
-                j = names.index(name)
-                mapping = [
-                    float(a[j]) for a in (affine.center, affine.scale, affine.gamma, affine.beta)
-                ]
-                z = to_float64(given.column(name))
-                c, sc, g, b = map(abs, mapping)
-                slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + c + b * sc / g) * 10.0**digits
+                slack = slack * 10.0**digits
                 # Within the rounding of its way there and back (-6.999996 for -7 beside a mean
                 # of 2.5e10), an integer still; beyond it, not one, however large (1705376857.58
                 # is no time in seconds).
@@ -124,6 +133,26 @@ def restored_batch(
         if written is not dtype:
             arrays[i] = arrays[i].dictionary_encode().cast(written)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _narrow_alone(
+    values: np.ndarray, dtype: pa.DataType, slack: np.ndarray, z: np.ndarray, mapping: list[float]
+) -> np.ndarray:
+    """Whether each of ``values`` (float64, within ``slack`` of a value of the narrower float
+    ``dtype`` transformed into ``z``) gives that value back, rounded to ``dtype``: no other
+    value of the type is within ``slack`` of it, or, transformed again (``mapping``: center,
+    scale, gamma and beta), the rounded value gives ``z`` and its neighbours in the type do not
+    (the transform keeps order, so no value further away gives ``z`` either)."""
+    narrow = values.astype(dtype.to_pandas_dtype())
+    up = np.nextafter(narrow, narrow.dtype.type(np.inf)).astype(np.float64)
+    down = np.nextafter(narrow, narrow.dtype.type(-np.inf)).astype(np.float64)
+    near = (np.abs(up - values) > slack) & (np.abs(down - values) > slack)
+
+    def again(x: np.ndarray) -> np.ndarray:
+        return kernels.standardize(x, *mapping)
+
+    alone = (again(narrow.astype(np.float64)) == z) & (again(up) != z) & (again(down) != z)
+    return near | alone
 
 
 def _made_alone(wanted: np.ndarray, digits: int, z: np.ndarray, mapping: list[float]) -> np.ndarray:
