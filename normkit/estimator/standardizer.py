@@ -25,7 +25,7 @@ from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.moments import Moments
-from ..core.running import EmaOptions, RunningState
+from ..core.running import CONVENTIONS, DEFAULT_MOMENTUM, EmaOptions, RunningState
 from ..core.sketch import Sketch
 from ..errors import (
     DataError,
@@ -852,12 +852,13 @@ class Standardizer(MetadataConsumer):
             "eps": options.eps,
             "with_mean": options.with_mean,
             "with_std": options.with_std,
-            "ema": stats.running.options if stats.running is not None else None,
             "gamma": _affine_param(stats.names, stats.gamma, 1.0),
             "beta": _affine_param(stats.names, stats.beta, 0.0),
             "weight_column": weight_column_of(stats.passthrough),
             **_chosen_params(stats),
         }
+        if "ema" not in kwargs:  # else the caller's options, given one way
+            defaults.update(_running_params(stats.running))
         self = cls(**{**defaults, **kwargs})
         self._reset()
         self.columns_ = np.array(stats.names, dtype=object)
@@ -1425,6 +1426,23 @@ def _chosen_params(stats: FittedStats) -> dict[str, Any]:
     if excluded:
         chosen["exclude"] = excluded
     return chosen
+
+
+def _running_params(running: RunningState | None) -> dict[str, Any]:
+    """The ``ema`` parameter and the flat running options of statistics fitted with ``running``
+    (None: without running statistics), as :meth:`Standardizer.get_params` of the fitted
+    estimator reports them, so that a loaded estimator clones and tunes as the fitted one."""
+    if running is None:
+        return {"ema": None}
+    options = running.options
+    flat = {name: getattr(options, field) for name, field in _EMA_PARAMS.items()}
+    # A stat file holds the momentum and eps in figures: the convention's own are its defaults.
+    convention = CONVENTIONS[options.convention]
+    if flat["momentum"] == convention.momentum:
+        flat["momentum"] = DEFAULT_MOMENTUM
+    if flat["ema_eps"] == convention.eps:
+        flat["ema_eps"] = None
+    return {"ema": True, **flat}
 
 
 def _affine_param(names: Sequence[str], values: np.ndarray, default: float) -> Any:

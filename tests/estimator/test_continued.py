@@ -88,3 +88,21 @@ def test_a_number_the_fit_read_as_missing_is_refused_in_memory(tmp_path):
     # Its text column's word for missing ('unknown') counts as missing there, as in the file.
     counts = continued.categories_["z"]
     assert (dict(counts.counts), counts.missing) == ({"a": 4, "b": 2}, 2)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [{"momentum": 0.05}, {"convention": "keras", "batch_size": 64}, {"momentum": "cumulative"}],
+)
+def test_a_loaded_estimator_has_the_parameters_of_the_fitted_one(tmp_path, given):
+    from sklearn.base import clone
+
+    df = pd.DataFrame({"x": np.random.default_rng(0).normal(10, 2, 2_000)})
+    fitted = normkit.Standardizer(**given).fit(df)
+    fitted.save(tmp_path / "m.json")
+    loaded = normkit.load(tmp_path / "m.json")
+    assert loaded.get_params() == fitted.get_params()
+    # So a clone of it is tuned as one of the fitted estimator is (GridSearchCV).
+    tuned = clone(loaded).set_params(batch_size=100).fit(df)
+    expected = clone(fitted).set_params(batch_size=100).fit(df)
+    assert tuned.ema_.running_mean.tolist() == expected.ema_.running_mean.tolist()
