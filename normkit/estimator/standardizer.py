@@ -40,6 +40,7 @@ from ..errors import (
 from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
 from ..stats import running_notes, statfile
+from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
 from ..stats.passthrough import mark_weight, weight_column_of
 from ..stats.shift import per_column
@@ -311,7 +312,7 @@ class Standardizer(MetadataConsumer):
         return StatsOptions(self.ddof, self.eps, self.with_mean, self.with_std)
 
     def select_columns(
-        self, schema: pa.Schema, *, typed: bool = True, source: str = ""
+        self, schema: pa.Schema, *, typed: bool = True, source: str = "", open_empty: bool = False
     ) -> list[str]:
         """The columns of ``schema`` this estimator normalizes, in schema order.
 
@@ -323,6 +324,10 @@ class Standardizer(MetadataConsumer):
             first rows of a CSV; explicitly chosen columns of a typed input must be numeric.
         source : str
             Name of the input, for messages.
+        open_empty : bool, default False
+            Choose by type the columns of type null too (no value yet, as a CSV's column empty
+            in its first block): the first of a stream of batches, whose later ones may hold
+            their numbers.
         """
         where = f"{source}: " if source else ""
         names = schema.names
@@ -375,7 +380,7 @@ class Standardizer(MetadataConsumer):
                 and n not in index
                 and (
                     is_numeric_type(schema.field(n).type)
-                    or (not typed and pa.types.is_null(schema.field(n).type))
+                    or ((open_empty or not typed) and pa.types.is_null(schema.field(n).type))
                 )
             ]
         if not selected:
@@ -432,6 +437,8 @@ class Standardizer(MetadataConsumer):
         self._named_fit = False  # fitted in memory on a table with column names
         self._unordered = False  # loaded without the order of the fit's input columns
         self._batch_columns: frozenset[str] | None = None  # those of the first table fitted
+        self._names: list[str] = []  # the columns accumulated (columns_ and the open ones)
+        self._open: set[str] = set()  # chosen by type as null, no value fitted yet
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
         """Reset, then fit on ``X``.
@@ -517,7 +524,8 @@ class Standardizer(MetadataConsumer):
         """Update the statistics with one more batch of rows (Chan et al.'s exact merge; the
         running statistics over logical batches, a partial one carried to the next call).
         ``y`` is ignored; ``sample_weight`` as in :meth:`fit`. The batches have the columns of
-        the first (in any order; a new or a missing one is refused); an array after tables, or
+        the first (in any order; a new or a missing one is refused; one of no value in the first,
+        of type null, is fitted on the values of the later ones); an array after tables, or
         a table after arrays, is taken by position, as :meth:`transform` takes it; a lazy frame
         is collected in streaming batches."""
         self.validate_params()
@@ -599,14 +607,14 @@ class Standardizer(MetadataConsumer):
                     "with every column from the first batch"
                 )
         index = {name: i for i, name in enumerate(table.schema.names)}
-        for name in self.columns_:
+        for name in self._names:
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
         # A text value in a later batch (a pandas chunk of object dtype): its column and row.
-        refuse_non_numbers(table, list(self.columns_), self._accumulator.n_rows)
-        columns = [to_float64(table.column(index[name])) for name in self.columns_]
+        refuse_non_numbers(table, self._names, self._accumulator.n_rows)
+        columns = [to_float64(table.column(index[name])) for name in self._names]
         markers = missing_markers(self._read)
-        for name, values in zip(self.columns_, columns, strict=True):
+        for name, values in zip(self._names, columns, strict=True):
             refuse_missing_marker(values, name, markers, self._accumulator.n_rows)
         weights = self._row_weights(table, sample_weight)
         if weights is not None:
@@ -614,6 +622,8 @@ class Standardizer(MetadataConsumer):
         self._accumulator.update(columns, weights=weights)
         if self._added is not None:
             self._added.update(columns, weights=weights)
+        if self._open:
+            self._settle_open(table.schema)
         counter = self.__dict__.get("_categories")
         # Categories are counted per row, over the rows of weight above 0 (as a fit of files).
         kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
@@ -725,8 +735,16 @@ class Standardizer(MetadataConsumer):
         if previous is None:
             self._reset()
             self._fit_params = self.get_params()
-            names = self._without_weights(schema, self.select_columns(schema))
-            self.columns_ = np.array(names, dtype=object)
+            names = self._without_weights(schema, self.select_columns(schema, open_empty=True))
+            self._names = names
+            # A column of no value in the first batch (pandas' None, polars' Null) may have its
+            # numbers in later ones: fitted on those, or passed through if none comes.
+            self._open = (
+                {n for n in names if pa.types.is_null(schema.field(n).type)}
+                if self.columns is None
+                else set()
+            )
+            self.columns_ = np.array([n for n in names if n not in self._open], dtype=object)
             if named:
                 self.feature_names_in_ = np.array(schema.names, dtype=object)
                 self._named_fit = True
@@ -756,6 +774,7 @@ class Standardizer(MetadataConsumer):
         # accumulated apart: their sketch and category counts join the statistics' as those of
         # a shard would (see continued_stats).
         self._dtypes = list(previous.dtypes)
+        self._names = list(previous.names)
         self._gamma, self._beta = previous.gamma, previous.beta
         self._provenance = dict(previous.provenance)
         self._read = previous.read
@@ -778,8 +797,8 @@ class Standardizer(MetadataConsumer):
 
     def _stats_of(self, result: Accumulated) -> FittedStats:
         def of(result: Accumulated) -> FittedStats:
-            return FittedStats.from_pass(
-                list(self.columns_),
+            stats = FittedStats.from_pass(
+                self._names,
                 self._dtypes,
                 result,
                 self.stats_options(),
@@ -791,11 +810,25 @@ class Standardizer(MetadataConsumer):
                 categories=self._counted(),
                 inputs=self._inputs,
             )
+            return with_empty_passed_through(stats, self._inputs, self._open)
 
         if self._continued is None:
             return of(result)
         added = of(self._added.result())
         return continued_stats(self._continued, of(result), added, statfile.now())
+
+    def _settle_open(self, schema: pa.Schema) -> None:
+        """The columns open for values (of type null in the first batch) that this batch gave
+        values to: fitted from now on, with this batch's type."""
+        count = dict(zip(self._names, self._accumulator.moments.count, strict=True))
+        settled = {name for name in self._open if count[name] > 0}
+        if not settled:
+            return
+        for i, name in enumerate(self._names):
+            if name in settled:
+                self._dtypes[i] = str(schema.field(name).type)
+        self._open -= settled
+        self.columns_ = np.array([n for n in self._names if n not in self._open], dtype=object)
 
     def _counted(self) -> dict[str, CategoryCounts] | None:
         if self._categories is None:

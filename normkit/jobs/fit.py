@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
@@ -22,7 +21,8 @@ from ..io.dataset import (
 )
 from ..io.options import ReadOptions
 from ..io.reader import Reader
-from ..stats.fitted import FittedStats, PassedThrough
+from ..stats.empty import with_empty_passed_through
+from ..stats.fitted import FittedStats
 from ..stats.shift import check_shift, per_column
 from ..stats.statfile import check_stat_path, now
 from .categories import booleans_as_found, categorical_columns
@@ -171,28 +171,6 @@ def conclude_fit(
     except DataError as exc:
         raise exc.within(describe_sources(sources)) from None
     return stats.with_provenance({"sources": described, "created": now()})
-
-
-def with_empty_passed_through(stats: FittedStats, input_names: Sequence[str]) -> FittedStats:
-    """``stats`` without the columns that had no value at all (every row missing), which join
-    the columns passed through (``why`` ``"no values"``), in the order of ``input_names``. For
-    columns chosen by their type: a column of a CSV with nothing in it has no type to tell, and
-    is no column of numbers the user asked for. Unchanged when no column is empty, or every one
-    is (nothing is left to normalize: :meth:`FittedStats.check_values` refuses it)."""
-    empty = {
-        name
-        for name, n, missing in zip(stats.names, stats.count, stats.n_missing, strict=True)
-        if n == 0 and missing == stats.n_rows
-    }
-    if not empty or len(empty) == stats.n_columns:
-        return stats
-    dtypes = dict(zip(stats.names, stats.dtypes, strict=True))
-    entries = {p.name: p for p in stats.passthrough or ()}
-    entries.update({name: PassedThrough(name, dtypes[name], "no values") for name in empty})
-    order = {name: i for i, name in enumerate(input_names)}
-    passthrough = sorted(entries.values(), key=lambda p: order.get(p.name, len(order)))
-    kept = stats.select([name for name in stats.names if name not in empty])
-    return replace(kept, passthrough=tuple(passthrough))
 
 
 @contextlib.contextmanager

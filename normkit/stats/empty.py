@@ -5,7 +5,8 @@ fit (:meth:`~normkit.stats.fitted.FittedStats.merge`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -14,7 +15,7 @@ from ..core.moments import Moments
 from ..core.sketch import Sketch
 from .passthrough import PassedThrough
 
-__all__ = ["reordered", "vacant_counted", "with_empty_columns"]
+__all__ = ["reordered", "vacant_counted", "with_empty_columns", "with_empty_passed_through"]
 
 
 class Fitted(Protocol):
@@ -48,6 +49,32 @@ def with_empty_columns(stats: Fitted, other: Fitted) -> dict[str, Any] | None:
     if set(names) == set(other.names):
         names = list(other.names)
     return _taken(stats, names, other)
+
+
+def with_empty_passed_through(
+    stats: Any, input_names: Sequence[str], among: Collection[str] | None = None
+) -> Any:
+    """``stats`` (a :class:`~normkit.stats.fitted.FittedStats`) without the columns that had no
+    value at all (every row missing), which join the columns passed through (``why`` ``"no
+    values"``), in the order of ``input_names``; ``among``: only those of these columns. For
+    columns chosen by their type: a column with nothing in it (a CSV's, or a table's of type
+    null) has no type to tell, and is no column of numbers the user asked for. Unchanged when no
+    column is empty, or every one is (nothing is left to normalize:
+    :meth:`~normkit.stats.fitted.FittedStats.check_values` refuses it)."""
+    empty = {
+        name
+        for name, n, missing in zip(stats.names, stats.count, stats.n_missing, strict=True)
+        if n == 0 and missing == stats.n_rows and (among is None or name in among)
+    }
+    if not empty or len(empty) == stats.n_columns:
+        return stats
+    dtypes = dict(zip(stats.names, stats.dtypes, strict=True))
+    entries = {p.name: p for p in stats.passthrough or ()}
+    entries.update({name: PassedThrough(name, dtypes[name], "no values") for name in empty})
+    order = {name: i for i, name in enumerate(input_names)}
+    passthrough = sorted(entries.values(), key=lambda p: order.get(p.name, len(order)))
+    kept = stats.select([name for name in stats.names if name not in empty])
+    return replace(kept, passthrough=tuple(passthrough))
 
 
 def vacant_counted(stats: Fitted, other: Fitted) -> dict[str, Any]:

@@ -367,3 +367,36 @@ def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_tran
     # An index given as a list holds numpy integers: 30, not np.int64(30).
     with pytest.raises(normkit.DataError, match=at_30):
         Standardizer().fit(pd.DataFrame(frame.to_dict("list"), index=[10, 20, 30, 40]))
+
+
+@pytest.mark.parametrize("frames", ["pandas", "polars"])
+def test_a_column_of_no_value_in_the_first_batch_is_fitted_on_the_later_ones(frames):
+    # A SQL chunk whose column is all NULL: pandas makes it None (object), polars Null.
+    rng = np.random.default_rng(0)
+    x1, x2, y = rng.normal(size=500), rng.normal(size=500), rng.normal(50, 5, 500)
+    if frames == "pandas":
+        first = pd.DataFrame({"x": x1, "y": [None] * 500})
+        later = pd.DataFrame({"x": x2, "y": y})
+    else:
+        first = pl.DataFrame({"x": x1}).with_columns(y=pl.lit(None))
+        later = pl.DataFrame({"x": x2, "y": y})
+    stream = normkit.Standardizer().fit(iter([first, later]))
+    batches = normkit.Standardizer().partial_fit(first).partial_fit(later)
+    # The same as a first batch whose column is float64 NaN: BatchNorm's running statistics
+    # skip a batch without the column's values.
+    numeric = pd.DataFrame({"x": x1, "y": np.full(500, np.nan)})
+    expected = normkit.Standardizer().fit(iter([numeric, pd.DataFrame({"x": x2, "y": y})]))
+    reference = StandardScaler().fit(
+        np.column_stack([np.r_[x1, x2], np.r_[np.full(500, np.nan), y]])
+    )
+    for fitted in (stream, batches):
+        assert fitted.columns_.tolist() == ["x", "y"]
+        np.testing.assert_allclose(fitted.mean_, reference.mean_, rtol=1e-12)
+        np.testing.assert_allclose(fitted.var_, reference.var_, rtol=1e-12)
+        assert fitted.ema_.running_mean.tolist() == expected.ema_.running_mean.tolist()
+        assert fitted.ema_.n_skipped.tolist() == expected.ema_.n_skipped.tolist()
+        fitted.transform(later)  # its values are the fitted column's
+    # No value in any batch: passed through, as a fit of files passes it.
+    empty = normkit.Standardizer().fit(iter([first, first]))
+    assert empty.columns_.tolist() == ["x"]
+    assert [(p.name, p.why) for p in empty.stats_.passthrough] == [("y", "no values")]
