@@ -43,7 +43,7 @@ from .moments import (
     moments_of,
     weighted_batch_moments,
 )
-from .running import EmaOptions, RunningState, StepObserver, StepRecord
+from .running import EmaOptions, PendingBatch, RunningState, StepObserver, StepRecord
 from .sketch import ColumnSamples, row_keys
 
 if TYPE_CHECKING:
@@ -106,8 +106,9 @@ class Accumulator:
         Also given every record of logical batches (with the running state's path).
     start : Accumulated or None
         Continue from earlier results (statistics loaded or merged): their moments and running
-        state; their sample is not continued (it would no longer be uniform over all rows).
-        Weighted moments continue weighted.
+        state, the rows of its unfinished batch completed by the first rows fed; their sample
+        is not continued (it would no longer be uniform over all rows). Weighted moments
+        continue weighted.
     weighted : bool, default False
         Rows have sample weights (given to :meth:`update`; rows given without weigh 1): the
         moments and sample are weighted, and there are no running statistics. Weights given to
@@ -167,10 +168,16 @@ class Accumulator:
         self._batches: LogicalBatches | None = None
         if running is not None:
             params.check_momentum(running.momentum, running.convention)
-            self._batches = LogicalBatches(n, running.batch_size, first_row or 0)
+            pending = None if start is None or start.running is None else start.running.pending
+            self._batches = LogicalBatches(
+                n,
+                running.batch_size,
+                first_row or 0,
+                *(() if pending is None else (_pending_moments(pending), pending.rows)),
+            )
             if first_row is None:
                 if start is not None and start.running is not None:
-                    self.state = start.running.with_options(running)
+                    self.state = start.running.before_pending().with_options(running)
                 else:
                     self.state = RunningState.initial(running, n)
                 self._n_batches = self.state.n_batches
@@ -341,20 +348,34 @@ class Accumulator:
         """The rows waiting, as a final partial batch of a whole stream, if it is used."""
         batches = self._batches
         if (
-            self.state is None or batches.pending_rows < 2 or self.options.drop_last  # type: ignore[union-attr]
+            self.state is None or batches.waiting_rows < 2 or self.options.drop_last  # type: ignore[union-attr]
         ):
             return None
-        return batches.pending_steps(self.shift)
+        return batches.waiting_steps(self.shift)
 
     def result(self) -> Accumulated:
-        """The statistics as if the stream ended here, leaving the pass open for more rows."""
-        if self._closed or self._batches is None or self._segment is not None:
+        """The statistics as if the stream ended here, leaving the pass open for more rows: the
+        running state includes the rows waiting as a final partial batch (where it is used) and
+        keeps them as its :attr:`~normkit.core.running.RunningState.pending` batch, for a pass
+        continuing these statistics to complete."""
+        batches = self._batches
+        if self._closed or batches is None or self._segment is not None or self.state is None:
             return self._collect(self.moments, self.state, None)
         state = self.state
-        step = self._final_step()
-        if step is not None:
-            state, _ = state.advance(step)  # type: ignore[union-attr]
-        return self._collect(self.moments, state, None)
+        if not batches.waiting_rows:
+            return self._collect(self.moments, state, None)
+        steps = batches.waiting_steps(self.shift)
+        pending = PendingBatch(
+            batches.waiting_rows,
+            steps.count[0],
+            steps.mean[0],
+            steps.m2[0],
+            state.running_mean,
+            state.running_var,
+        )
+        if state.used(pending):
+            state, _ = state.advance(steps)
+        return self._collect(self.moments, replace(state, pending=pending), None)
 
     def finish(self) -> Accumulated:
         """End of the rows: the final partial batch is used (if it has at least 2 rows and
@@ -389,3 +410,19 @@ class Accumulator:
         self, moments: Moments, state: RunningState | None, segment: EmaSegment | None
     ) -> Accumulated:
         return Accumulated(moments, self.n_rows, state, segment, self.sample)
+
+
+def _pending_moments(pending: PendingBatch) -> Moments:
+    """The moments of a pending batch's rows, for the rows after them to complete the batch
+    (shifted by their mean, so that it is exact)."""
+    known = pending.count > 0
+    nan = np.full(len(pending.count), np.nan)
+    return Moments(
+        pending.count,
+        np.zeros(len(pending.count), dtype=np.int64),
+        np.where(known, pending.mean, 0.0),
+        np.where(known, 0.0, np.nan),
+        pending.m2,
+        nan,
+        nan.copy(),
+    )

@@ -26,21 +26,42 @@ class LogicalBatches:
     that batch. Rows after the last complete batch wait in :attr:`pending_rows` for the next
     chunk.
 
+    A stream that goes on from a :class:`~normkit.core.running.PendingBatch` (statistics
+    continued) completes that batch with its first rows: they are its head, whose moments merged
+    with the pending rows' are the batch's (:meth:`feed` returns it with the batches after it).
+
     Parameters
     ----------
     n_columns : int
     batch_size : int
     first_row : int, default 0
         Index, in the whole stream, of the first row that will be fed.
+    carried : Moments or None, default None
+        The moments of the rows of an unfinished batch before the first row fed (of any shift:
+        merging rebases them), and ``carried_rows`` their number.
     """
 
-    def __init__(self, n_columns: int, batch_size: int, first_row: int = 0):
+    def __init__(
+        self,
+        n_columns: int,
+        batch_size: int,
+        first_row: int = 0,
+        carried: Moments | None = None,
+        carried_rows: int = 0,
+    ):
         self.n_columns = n_columns
         self.batch_size = batch_size
         self._pending = np.empty((n_columns, 0))
         self.head_wanted = -first_row % batch_size
         self.head_rows = 0
         self.head = Moments.empty(n_columns)
+        self.carried_rows = 0
+        if carried is not None and carried_rows:
+            self.head_wanted, self.head, self.carried_rows = (
+                batch_size - carried_rows,
+                carried,
+                carried_rows,
+            )
 
     @property
     def pending_rows(self) -> int:
@@ -86,9 +107,36 @@ class LogicalBatches:
             return self._feed_batches(columns, has_missing, shift, found)
         self.head = merge_moments(self.head, batch_moments([c[:take] for c in columns], shift))
         self.head_rows += take
+        completed = None
+        if self.carried_rows and self.head_rows == self.head_wanted:
+            completed = self._head_steps()
+            self.carried_rows = 0
+        later = None
         if n_rows > take:
-            return self._feed_batches([c[take:] for c in columns], has_missing, shift, found)
-        return None
+            later = self._feed_batches([c[take:] for c in columns], has_missing, shift, found)
+        if completed is None or later is None:
+            return later if completed is None else completed
+        return BatchSteps(
+            *(
+                np.concatenate([getattr(completed, k), getattr(later, k)])
+                for k in ("count", "mean", "m2")
+            )
+        )
+
+    def _head_steps(self) -> BatchSteps:
+        """The rows carried and the head rows after them, as one batch."""
+        head = self.head
+        return BatchSteps(head.count[None, :], head.mean[None, :], head.m2[None, :])
+
+    @property
+    def waiting_rows(self) -> int:
+        """Rows of the batch the stream has not completed: those waiting, or those carried and
+        the head rows after them."""
+        return self.carried_rows + self.head_rows if self.carried_rows else self.pending_rows
+
+    def waiting_steps(self, shift: np.ndarray) -> BatchSteps:
+        """The rows of the batch the stream has not completed, as one (partial) batch."""
+        return self._head_steps() if self.carried_rows else self.pending_steps(shift)
 
     def _feed_batches(
         self,
@@ -156,3 +204,4 @@ class LogicalBatches:
     def clear(self) -> None:
         """Forget the rows waiting (the stream has ended)."""
         self._pending = np.empty((self.n_columns, 0))
+        self.carried_rows = 0

@@ -37,7 +37,7 @@ a batch of one) and is counted as skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_MOMENTUM",
     "BatchSteps",
     "EmaOptions",
+    "PendingBatch",
     "RunningState",
     "StatePath",
     "StepObserver",
@@ -335,7 +336,49 @@ class StepObserver(Protocol):
     def observe(self, record: StepRecord) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class PendingBatch:
+    """The rows of a logical batch the stream had not completed when its running statistics
+    were taken, summarized so that the rows after them complete it (the batch's statistics are
+    their moments merged, Chan et al.'s update: the same as of all its rows, to rounding).
+
+    Attributes
+    ----------
+    rows : int
+        Rows of the batch so far (1 to ``batch_size - 1``).
+    count : ndarray of int64, shape (n_columns,)
+        Their non-missing values per column.
+    mean, m2 : ndarray of float64, shape (n_columns,)
+        Their mean (NaN where count is 0) and sum of squared deviations from it.
+    running_mean, running_var : ndarray of float64, shape (n_columns,)
+        The running statistics before the batch (those "as if the data ended there" have it
+        applied as a final partial batch, where it is used).
+    """
+
+    rows: int
+    count: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+    running_mean: np.ndarray
+    running_var: np.ndarray
+
+    @property
+    def steps(self) -> BatchSteps:
+        """The rows so far, as one batch."""
+        return BatchSteps(self.count[None, :], self.mean[None, :], self.m2[None, :])
+
+    def select(self, index: list[int]) -> PendingBatch:
+        return PendingBatch(
+            self.rows,
+            self.count[index],
+            self.mean[index],
+            self.m2[index],
+            self.running_mean[index],
+            self.running_var[index],
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class RunningState:
     """The running (EMA) statistics after some batches: one value, advanced by records.
 
@@ -349,6 +392,10 @@ class RunningState:
         Batches that updated each column.
     n_skipped : ndarray of int64, shape (n_columns,)
         Batches with fewer than 2 values in a column, which left it unchanged.
+    pending : PendingBatch or None
+        The rows of an unfinished batch, for the stream to go on from (its statistics are
+        included here as a final partial batch, where it is used); None where the stream ended
+        at a batch boundary or was finished.
     """
 
     options: EmaOptions
@@ -357,6 +404,7 @@ class RunningState:
     n_batches: int
     n_updates: np.ndarray
     n_skipped: np.ndarray
+    pending: PendingBatch | None = None
 
     @classmethod
     def initial(cls, options: EmaOptions, n_columns: int) -> RunningState:
@@ -374,13 +422,30 @@ class RunningState:
         return np.sqrt(self.running_var + self.options.eps_value)
 
     def with_options(self, options: EmaOptions) -> RunningState:
+        return replace(self, options=options)
+
+    def used(self, pending: PendingBatch) -> bool:
+        """Whether a final partial batch of these rows updates the running statistics: it has
+        at least 2 rows and ``drop_last`` is off."""
+        return pending.rows >= 2 and not self.options.drop_last
+
+    def before_pending(self) -> RunningState:
+        """The state the rows of :attr:`pending` continue from: without them as a final partial
+        batch (itself, where there are none)."""
+        pending = self.pending
+        if pending is None:
+            return self
+        if not self.used(pending):
+            return replace(self, pending=None)
+        # A column of fewer than 2 values in the batch was skipped by it, others updated.
+        updated = (pending.count >= 2).astype(np.int64)
         return RunningState(
-            options,
-            self.running_mean,
-            self.running_var,
-            self.n_batches,
-            self.n_updates,
-            self.n_skipped,
+            self.options,
+            pending.running_mean,
+            pending.running_var,
+            self.n_batches - 1,
+            self.n_updates - updated,
+            self.n_skipped - (1 - updated),
         )
 
     def select(self, index: Sequence[int]) -> RunningState:
@@ -393,6 +458,7 @@ class RunningState:
             self.n_batches,
             self.n_updates[index],
             self.n_skipped[index],
+            None if self.pending is None else self.pending.select(index),
         )
 
     def advance(self, steps: BatchSteps) -> tuple[RunningState, StatePath]:

@@ -199,7 +199,8 @@ class Standardizer(MetadataConsumer):
     -----
     After :meth:`partial_fit`, the attributes are the statistics as if the data ended there
     (a final partial batch of the running statistics included); more :meth:`partial_fit` calls
-    continue the same stream.
+    continue the same stream, also after :meth:`save` and :meth:`load` (the stat file keeps the
+    rows of an unfinished batch as its moments, :class:`~normkit.core.running.PendingBatch`).
 
     Examples
     --------

@@ -138,6 +138,7 @@ EACH: dict[str, Callable[[FittedStats], int]] = {
 GROUPS: dict[str, Callable[[FittedStats], bool]] = {
     "sketch": lambda s: s.sketch is not None,
     "ema": lambda s: s.running is not None,
+    "ema_pending": lambda s: s.running is not None and s.running.pending is not None,
     "read": lambda s: s.read is not None,
     "passthrough": lambda s: s.passthrough is not None,
     "categories": lambda s: s.categories is not None,
@@ -177,6 +178,18 @@ def _column(attribute: str) -> Columnar:
 
 def _running(attribute: str) -> Columnar:
     return Columnar(lambda s: getattr(s.running, attribute))
+
+
+def _pending(attribute: str, absent: float = np.nan) -> Columnar:
+    """A field of the running statistics' pending batch (``absent`` for every column without
+    one: not written)."""
+    return Columnar(
+        lambda s: (
+            np.full(s.n_columns, absent, dtype=type(absent))
+            if s.running.pending is None
+            else getattr(s.running.pending, attribute)
+        )
+    )
 
 
 _affine = Columnar(
@@ -239,6 +252,42 @@ EMA_COLUMN = Section(
             Integer(),
             "Batches with fewer than 2 of its values, which left it unchanged.",
             _running("n_skipped"),
+        ),
+        Field(
+            "pending_count",
+            Integer(),
+            "Its values in the rows of the unfinished batch.",
+            _pending("count", 0),
+            group="ema_pending",
+        ),
+        Field(
+            "pending_mean",
+            Number(),
+            "Their mean (NaN where there is none).",
+            _pending("mean"),
+            group="ema_pending",
+        ),
+        Field(
+            "pending_m2",
+            Number(minimum=0.0),
+            "Their sum of squared deviations from it.",
+            _pending("m2"),
+            group="ema_pending",
+        ),
+        Field(
+            "before_pending_mean",
+            Number(),
+            "The running mean before the unfinished batch (the same where that batch did not "
+            "update it: fewer than 2 rows, or drop_last).",
+            _pending("running_mean"),
+            group="ema_pending",
+        ),
+        Field(
+            "before_pending_var",
+            Number(minimum=0.0),
+            "The running variance before the unfinished batch.",
+            _pending("running_var"),
+            group="ema_pending",
         ),
     ),
     group="ema",
@@ -611,6 +660,23 @@ EMA = Section(
     group="ema",
 )
 
+EMA_PENDING = Section(
+    "ema_pending",
+    "There when the statistics were saved during a stream (partial_fit) whose rows end inside a "
+    "logical batch: the running statistics include its rows as a final partial batch where it "
+    "is used, and the file keeps them (each column's ema.pending_* and the running statistics "
+    "before them) for a fit that continues the statistics to complete the batch.",
+    (
+        Field(
+            "rows",
+            Integer(minimum=1),
+            "Rows of the unfinished batch (below ema.batch_size).",
+            lambda s, _: s.running.pending.rows,
+        ),
+    ),
+    group="ema_pending",
+)
+
 #: The whole stat file.
 STAT_FILE = Section(
     "",
@@ -624,6 +690,7 @@ STAT_FILE = Section(
         Field("rows", Integer(), "Rows seen, missing values included.", lambda s, _: s.n_rows),
         SKETCH,
         EMA,
+        EMA_PENDING,
         READ,
         PASSTHROUGH,
         Field(

@@ -24,12 +24,12 @@ import numpy as np
 from .._version import __version__
 from ..core.categories import MAX_CATEGORIES, CategoryCounts
 from ..core.moments import Moments
-from ..core.running import EmaOptions, RunningState
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
 from ..errors import OptionError, OutputError, StatsFileError
 from ..io.files import AtomicFile, os_reason, refuse_stdin, standard_output
 from ..io.formats import STDIO, descriptor_of, format_named
 from ..io.options import ReadSettings
+from .ema_file import read_running
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions, is_order_of
 from .kinds import kind_of
@@ -360,7 +360,7 @@ class _Reader:
             options,
             gamma=field("gamma"),
             beta=field("beta"),
-            running=self.running(values.get("ema"), columns),
+            running=read_running(values.get("ema"), values.get("ema_pending"), columns, self.fail),
             sketch=self.sketch(values.get("sketch"), columns),
             provenance=values["provenance"],
             # The file's mean, var and scale are what transforms use, exactly as written.
@@ -552,36 +552,4 @@ class _Reader:
             cdf,
             np.array([c["quantile_sample"] for c in columns], dtype=np.int64),
             merged=sketch["merged"],
-        )
-
-    def running(self, section: dict | None, columns: list[dict]) -> RunningState | None:
-        if section is None:
-            return None
-        try:
-            options = EmaOptions(
-                convention=section["convention"],
-                momentum=section["momentum"],
-                init=section["init"],
-                batch_size=section["batch_size"],
-                drop_last=section["drop_last"],
-                eps=section["eps"],
-                of=section["of"],
-            )
-        except OptionError as exc:
-            raise self.fail(f"invalid stat file: ema: {exc}") from None
-        states = [c["ema"] for c in columns]
-        for column, state in zip(columns, states, strict=True):
-            if state["updates"] + state["skipped"] != section["batches"]:
-                raise self.fail(
-                    f"inconsistent stat file: column {column['name']!r}: ema updates + skipped "
-                    f"({state['updates']} + {state['skipped']}) is not ema.batches "
-                    f"({section['batches']})"
-                )
-        return RunningState(
-            options,
-            np.array([s["running_mean"] for s in states], dtype=np.float64),
-            np.array([s["running_var"] for s in states], dtype=np.float64),
-            section["batches"],
-            np.array([s["updates"] for s in states], dtype=np.int64),
-            np.array([s["skipped"] for s in states], dtype=np.int64),
         )

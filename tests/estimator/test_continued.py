@@ -106,3 +106,46 @@ def test_a_loaded_estimator_has_the_parameters_of_the_fitted_one(tmp_path, given
     tuned = clone(loaded).set_params(batch_size=100).fit(df)
     expected = clone(fitted).set_params(batch_size=100).fit(df)
     assert tuned.ema_.running_mean.tolist() == expected.ema_.running_mean.tolist()
+
+
+@pytest.mark.parametrize("cut", [1000, 1199, 901, 900])
+def test_statistics_saved_during_a_stream_go_on_as_the_estimator_would(tmp_path, cut):
+    import pickle
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(10, 2, 5_000), "y": rng.normal(size=5_000)})
+    df.loc[rng.random(5_000) < 0.3, "y"] = np.nan
+    full = normkit.Standardizer(batch_size=300).fit(df)
+    begun = normkit.Standardizer(batch_size=300).partial_fit(df.iloc[:cut])
+    begun.save(tmp_path / "ckpt.json")
+    loaded = normkit.load(tmp_path / "ckpt.json")
+    # As if the data ended there: the unfinished batch is a final partial batch.
+    assert loaded.ema_.running_mean.tolist() == begun.ema_.running_mean.tolist()
+    assert loaded.ema_.n_batches == begun.ema_.n_batches
+    resumed = pickle.loads(pickle.dumps(begun))
+    for start in range(cut, 5_000, 377):
+        loaded.partial_fit(df.iloc[start : start + 377])
+        resumed.partial_fit(df.iloc[start : start + 377])
+    for running in (resumed.ema_, loaded.ema_):
+        np.testing.assert_allclose(running.running_mean, full.ema_.running_mean, rtol=1e-12)
+        np.testing.assert_allclose(running.running_var, full.ema_.running_var, rtol=1e-12)
+        assert running.n_batches == full.ema_.n_batches
+        assert running.n_updates.tolist() == full.ema_.n_updates.tolist()
+    loaded.save(tmp_path / "again.json")  # and saved again, the same
+    again = normkit.load(tmp_path / "again.json")
+    assert again.ema_.running_mean.tolist() == loaded.ema_.running_mean.tolist()
+
+
+def test_a_pending_batch_that_contradicts_its_stat_file_is_refused(tmp_path):
+    df = pd.DataFrame({"x": np.random.default_rng(0).normal(10, 2, 1_000)})
+    normkit.Standardizer(batch_size=300).partial_fit(df).save(tmp_path / "ckpt.json")
+    doc = json.loads((tmp_path / "ckpt.json").read_text())
+    assert doc["ema_pending"] == {"rows": 100}
+    doc["ema_pending"]["rows"] = 300
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(StatsFileError, match=r"ema_pending.rows \(300\) is not below"):
+        normkit.load(tmp_path / "bad.json")
+    doc["ema_pending"]["rows"] = 50
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(StatsFileError, match=r"column 'x': ema.pending_count \(100\) is above"):
+        normkit.load(tmp_path / "bad.json")

@@ -42,12 +42,25 @@ def weighted_document(tmp_path_factory) -> dict:
     return json.loads(statfile.to_text(fitted.stats_))
 
 
+@pytest.fixture(scope="module")
+def pending_document() -> dict:
+    """A stat file saved during a stream, inside a logical batch: its unfinished batch."""
+    frame = pd.DataFrame({"x": [1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.6], "y": [0.1, 0.3, 0.2]})
+    estimator = Standardizer(batch_size=4).partial_fit(frame)  # 3 rows of 4: used
+    return json.loads(statfile.to_text(estimator.stats_))
+
+
 @pytest.fixture
-def documents(document, weighted_document):
-    """The document that has a field: the weighted one for the fields of weighted fits."""
-    return lambda path, field: (
-        weighted_document if path[0] == "weights" or field.group == "weights" else document
-    )
+def documents(document, weighted_document, pending_document):
+    """The document that has a field: the weighted one for the fields of weighted fits, the
+    one saved inside a batch for those of its unfinished batch."""
+
+    def having(path: tuple, field: Field) -> dict:
+        if path[0] == "weights" or field.group == "weights":
+            return weighted_document
+        return pending_document if "ema_pending" in (path[0], field.group) else document
+
+    return having
 
 
 def paths(section: Section = STAT_FILE, where: tuple = ()) -> list[tuple[tuple, Field]]:
