@@ -78,7 +78,7 @@ from .tables import (
     unnamed_frame,
 )
 from .text import refuse_numbers_as_text
-from .vacant import refuse_in_memory, vacant_columns
+from .vacant import first_value, refuse_in_memory, vacant_columns, value_error
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -613,6 +613,14 @@ class Standardizer(MetadataConsumer):
                 raise SchemaError(f"no column {name!r} in this batch")
         # A text value in a later batch (a pandas chunk of object dtype): its column and row.
         refuse_non_numbers(table, self._names, self._accumulator.n_rows)
+        if self._continued is not None:
+            # Statistics continued have no place for the values of a column they passed through
+            # for having none (loaded, or a fit finished): left out, they would be lost.
+            found = first_value(table, vacant_columns(self._continued))
+            if found is not None:
+                row, name, text = found
+                where = f"column {name!r} at row {self._accumulator.n_rows + row + 1:,}"
+                raise value_error(where, text, None)
         columns = [to_float64(table.column(index[name])) for name in self._names]
         markers = missing_markers(self._read)
         for name, values in zip(self._names, columns, strict=True):
@@ -776,6 +784,7 @@ class Standardizer(MetadataConsumer):
         # a shard would (see continued_stats).
         self._dtypes = list(previous.dtypes)
         self._names = list(previous.names)
+        self._open = set()  # a column they passed through for having no value stays so
         self._gamma, self._beta = previous.gamma, previous.beta
         self._provenance = dict(previous.provenance)
         self._read = previous.read

@@ -149,3 +149,17 @@ def test_a_pending_batch_that_contradicts_its_stat_file_is_refused(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(doc))
     with pytest.raises(StatsFileError, match=r"column 'x': ema.pending_count \(100\) is above"):
         normkit.load(tmp_path / "bad.json")
+
+
+def test_continued_statistics_refuse_values_of_a_column_they_had_none_of(tmp_path):
+    rng = np.random.default_rng(0)
+    empty = pd.DataFrame({"x": rng.normal(size=500), "y": [None] * 500})
+    full = pd.DataFrame({"x": rng.normal(size=500), "y": rng.normal(50, 5, 500)})
+    finished = normkit.Standardizer().fit(empty)
+    finished.partial_fit(empty)  # still none: goes on
+    assert finished.n_rows_seen_ == 1_000
+    finished.save(tmp_path / "s.json")
+    for continued in (finished, normkit.load(tmp_path / "s.json")):
+        # Its values would be left out of statistics that pass the column through.
+        with pytest.raises(normkit.DataError, match=r"column 'y' at row 1,001: holds '55\.9"):
+            continued.partial_fit(full)
