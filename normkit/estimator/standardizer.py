@@ -901,7 +901,7 @@ class Standardizer(MetadataConsumer):
             **_chosen_params(stats),
         }
         if "ema" not in kwargs:  # else the caller's options, given one way
-            defaults.update(_running_params(stats.running))
+            defaults.update(_running_params(stats.running, stats.weighted))
         self = cls(**{**defaults, **kwargs})
         self._reset()
         self.columns_ = np.array(stats.names, dtype=object)
@@ -1471,12 +1471,13 @@ def _chosen_params(stats: FittedStats) -> dict[str, Any]:
     return chosen
 
 
-def _running_params(running: RunningState | None) -> dict[str, Any]:
+def _running_params(running: RunningState | None, weighted: bool) -> dict[str, Any]:
     """The ``ema`` parameter and the flat running options of statistics fitted with ``running``
     (None: without running statistics), as :meth:`Standardizer.get_params` of the fitted
-    estimator reports them, so that a loaded estimator clones and tunes as the fitted one."""
+    estimator reports them, so that a loaded estimator clones and tunes as the fitted one. A
+    weighted fit has none whatever it was asked: the default's ``ema=True`` stands for it."""
     if running is None:
-        return {"ema": None}
+        return {"ema": True if weighted else None}
     options = running.options
     flat = {name: getattr(options, field) for name, field in _EMA_PARAMS.items()}
     # A stat file holds the momentum and eps in figures: the convention's own are its defaults.
