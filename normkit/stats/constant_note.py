@@ -3,7 +3,11 @@ its spread is within float64's rounding of its mean over its rows (0.29 about 1e
 rows), so ``StandardScaler`` divides by 1, and so does normkit. Which columns the rule takes
 depends on the number of rows: shards fitted apart keep their spread, and their merge may not.
 Said by ``fit`` and ``merge-stats``, whose output would otherwise change a column's spread
-without a word."""
+without a word.
+
+So is a column of values that vary far beyond rounding but so small (near 1e-160 or below)
+that their variance underflows float64's normal numbers: 0, and scale 1 (scikit-learn's too),
+or a scale that kept a few bits."""
 
 from __future__ import annotations
 
@@ -20,8 +24,11 @@ def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
     """The note of the columns that vary but have scale 1 by the constant-column rule (eps 0,
     dividing by the spread); None where there are none."""
     options = stats.options
-    if not options.with_std or options.eps > 0:
+    if not options.with_std:
         return None
+    underflow = _underflow_note(stats)
+    if underflow is not None or options.eps > 0:
+        return underflow
     m = stats.moments
     biased = m.var(0)
     with np.errstate(invalid="ignore"):
@@ -37,4 +44,27 @@ def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
         f"{np.sqrt(biased[j]):.4g} is within float64's rounding of its mean {m.mean[j]:.4g} over "
         f"{stats.n_rows:,} rows, so the output keeps that spread",
         hints=(f"divide by the column's own spread ({param('eps', '1e-12')}, for instance)",),
+    )
+
+
+def _underflow_note(stats: FittedStats) -> NormkitNote | None:
+    """The note of the columns whose values vary far beyond rounding and whose variance is below
+    float64's normal numbers; None where there are none."""
+    spread = stats.max - stats.min
+    with np.errstate(invalid="ignore"):
+        lost = (stats.var < np.finfo(np.float64).tiny) & (
+            spread > 2.0**-26 * np.maximum(np.abs(stats.min), np.abs(stats.max))
+        )
+    if not lost.any():
+        return None
+    j = int(np.argmax(lost))
+    names = [stats.names[k] for k in np.flatnonzero(lost)]
+    which = "its" if len(names) == 1 else f"{stats.names[j]!r}'s"
+    scaled = "scale 1" if stats.scale[j] == 1.0 else "a scale that kept a few bits"
+    has = "it has" if len(names) == 1 else f"{stats.names[j]!r} has"
+    return NormkitNote(
+        f"{listed(names)}: {which} values (from {stats.min[j]:.3g} to {stats.max[j]:.3g}) vary, "
+        f"but their variance ({stats.var[j]:.3g}) underflows float64: {has} {scaled}, as "
+        "scikit-learn's StandardScaler gives it",
+        hints=("rescale the column (multiply it by a power of ten) and fit again",),
     )

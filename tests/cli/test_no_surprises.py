@@ -3418,6 +3418,30 @@ def test_a_varying_column_scaled_by_1_by_scikit_learn_s_rule_is_noted(tmp_path):
     assert "note" not in quiet.stderr.decode()
 
 
+def test_a_varying_column_whose_variance_underflows_is_noted(tmp_path):
+    # Values near 1e-200 that vary by a third: their variance underflows to 0, and the scale is 1
+    # (StandardScaler's too), so the output kept them as 1e-200, all but zeros, without a word,
+    # where the mirror case (1e300) is refused.
+    rng = np.random.default_rng(3)
+    data, stats = tmp_path / "t.csv", tmp_path / "s.json"
+    tiny = rng.normal(1, 0.3, 500) * 1e-200
+    pd.DataFrame({"v": tiny, "w": rng.normal(size=500)}).to_csv(data, index=False)
+    summary = run_normkit("fit", data, "-o", stats).stderr.decode()
+    assert summary.startswith(
+        f"normkit: note: column 'v': its values (from {tiny.min():.3g} to {tiny.max():.3g}) vary, "
+        "but their variance (0) underflows float64: it has scale 1, as scikit-learn's "
+        "StandardScaler gives it; rescale the column"
+    ), summary
+    fitted = normkit.load(stats)
+    sk = StandardScaler().fit(tiny.reshape(-1, 1))
+    assert fitted.scale_[0] == sk.scale_[0] == 1.0
+    # A constant column, or one that varies by rounding alone, is no such column.
+    pd.DataFrame({"v": [1e-200] * 5 + [np.nextafter(1e-200, 1)], "w": range(6)}).to_csv(
+        data, index=False
+    )
+    assert "note" not in run_normkit("fit", data, "-o", stats).stderr.decode()
+
+
 def test_gamma_or_beta_given_for_some_columns_keeps_the_others_stored(tmp_path):
     # A stat file holds gamma -2 for 'age' and beta 0.5 for 'temp'; a transform given gamma for
     # 'income' alone keeps them (the help says "default: as stored"), in its output, in the
