@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64
 from ..io.categories import is_categorical_type, value_counts
+from ..io.csv.columns import leave_out_hint
 from ..stats import running_notes, statfile
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
@@ -359,15 +360,17 @@ class Standardizer(MetadataConsumer):
             selected = [n for n in names if n in wanted]
             for name in selected:
                 dtype = schema.field(name).type
-                # A CSV's text may hold numbers later on; its booleans (True/False) never do.
-                refused = (
-                    not (is_numeric_type(dtype) or pa.types.is_null(dtype))
-                    if typed
-                    else pa.types.is_boolean(dtype)
+                # A CSV's text may hold numbers later on; its booleans (True/False), dates and
+                # times never do.
+                refused = not (
+                    is_numeric_type(dtype)
+                    or pa.types.is_null(dtype)
+                    or (not typed and is_text_type(str(dtype)))
                 )
                 if refused:
                     raise SchemaError(
-                        f"{where}column {name!r} has type {dtype}, which is not numeric"
+                        f"{where}column {name!r} has type {dtype}, which is not numeric",
+                        hints=(leave_out_hint(),),
                     )
         else:
             # In a CSV, a column with no value in its first block has the type null: it may hold

@@ -1000,9 +1000,16 @@ def test_a_text_column_chosen_by_name_is_told_to_be_left_out_of_the_choice(tmp_p
     path.write_text("name,v\nann,1\nbob,2\n")
     line = assert_error(run("fit", path, "--columns", "name", "-o", tmp_path / "s.json"), 1)
     assert line.endswith(
-        "column 'name' at data row 1: 'ann' is not a number; leave it out of the columns chosen "
-        "(--columns): its first rows are text or add the string to --null-values"
+        "column 'name' at data row 1: 'ann' is not a number; its first rows are text: leave it "
+        "out of the columns chosen (--columns) or add the string to --null-values"
     )
+    # Dates and times are never numbers: refused by their type.
+    path.write_text("day,v\n2024-01-01,1\n2024-01-05,2\n")
+    line = assert_error(run("fit", path, "--columns", "day", "-o", tmp_path / "s.json"), 1)
+    assert line.endswith(
+        "column 'day' has type date32[day], which is not numeric; leave it out of the columns "
+        "chosen (--columns)"
+    ), line
     # A column of numbers with one bad value, chosen by its type, is told to be excluded;
     # chosen by name, to be left out of the choice.
     path.write_text("name,v\nann,1\nbob,2\ncid,x\ndan,4\nemma,5\n")

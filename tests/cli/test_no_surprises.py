@@ -2114,7 +2114,8 @@ def test_options_that_contradict_each_other_are_refused(tmp_path):
     )
     # Booleans are not numbers, in a CSV as in Parquet.
     assert refused(1, "fit", path, "--columns", "flag") == (
-        f"{ERROR}{path}: column 'flag' has type bool, which is not numeric"
+        f"{ERROR}{path}: column 'flag' has type bool, which is not numeric; leave it out of the "
+        "columns chosen (--columns)"
     )
     assert refused(2, "fit", path, "--no-ema", "--momentum", "0.2", "--drop-last") == (
         f"{ERROR}--momentum, --drop-last set the running statistics, which --no-ema skips"

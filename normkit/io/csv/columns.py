@@ -515,7 +515,7 @@ def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
         # Columns empty in the first rows (null) are fitted by default, as numbers are.
         numeric = pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
         if not (numeric or pa.types.is_null(dtype)):
-            return leave_out_hint(": its first rows are text")
+            return f"its first rows are text: {leave_out_hint()}"
     return f"exclude the column ({param('exclude', column)})"
 
 
