@@ -483,6 +483,25 @@ def test_compressed_csv_equals_plain(tmp_path, suffix, magic):
     assert pq.read_table(out).equals(pq.read_table(out_plain))
 
 
+def test_a_gzip_output_is_compressed_at_gzip_s_default_level(tmp_path):
+    # pyarrow's stream compresses at level 9: about twice the time of gzip's default 6 for an
+    # output 0.2% smaller (26 s to invert 2M rows into a .csv.gz, 2 s into a .csv).
+    frame = make_frame(2_000, seed=4)
+    plain = write_csv(frame, tmp_path / "data.csv")
+    scaler = fit(plain)
+    out, out_plain = tmp_path / "out.csv.gz", tmp_path / "out.csv"
+    normkit.transform_file(plain, scaler, out)
+    normkit.transform_file(plain, scaler, out_plain)
+    written = out.read_bytes()
+    assert written[:3] == b"\x1f\x8b\x08"
+    assert written[8] == 0  # XFL: 2 at level 9, 4 at level 1, 0 between
+    assert gzip.decompress(written) == out_plain.read_bytes()
+    # An inverse reads it back (its record is the .gz file's).
+    back = tmp_path / "back.csv"
+    normkit.transform_file(out, scaler, back, normkit.TransformOptions(inverse=True))
+    assert back.exists()
+
+
 # -- Parquet and Arrow -------------------------------------------------------------------------
 
 
