@@ -35,7 +35,6 @@ from ..io.arrow import (
     to_float64,
 )
 from ..io.dataset import Concatenated, in_order, open_dataset, reference_reader
-from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import (
     STDIO,
     Format,
@@ -55,6 +54,7 @@ from .columntypes import (
     text_where_types_differ,
     typed_where_null,
 )
+from .outputs import check_outputs, saved_only_whole
 from .recipes import (
     Recipe,
     inverse_settings,
@@ -246,24 +246,7 @@ def transform_file(
     output = os.fspath(output)
     save_stats = options.save_stats
     sources = open_dataset(input, read)
-    if save_stats is not None and same_path(output, save_stats):
-        raise OptionError(
-            f"{save_stats}: {param('save_stats')} and the output are the same file or stream",
-            param="save_stats",
-        )
-    if save_stats is not None:
-        statfile.check_stat_path(save_stats, "save_stats")
-    kept = {
-        **dict.fromkeys(map(os.fspath, protected), "the file"),
-        **dict.fromkeys((s.path for s in sources), "the input"),
-    }
-    if stats_file is not None:
-        kept[stats_file] = "the stat file"
-    for written, what in ((output, "the output"), (save_stats, param("save_stats"))):
-        if written is None:
-            continue
-        check_output_path(os.fspath(written))  # '-': nothing to check
-        refuse_overwrite(written, kept, what)
+    check_outputs(output, save_stats, sources, stats_file, protected)
     refuse_other_compression(output)
     out_format = resolve_format(output, options.output_format, param_name="output_format")
     check_output_extension(output, out_format)
@@ -436,9 +419,12 @@ def transform_file(
             else (n for s in sources for n in s.read.csv.nulls)  # as each was read
         )
         nulls = tuple(dict.fromkeys(nulls))
-        with open_sink(
-            output, schema, out_format, written, reference.line_end, nulls, reference.big_endian
-        ) as sink:
+        with (
+            saved_only_whole(save_stats),
+            open_sink(
+                output, schema, out_format, written, reference.line_end, nulls, reference.big_endian
+            ) as sink,
+        ):
             if spliced:
                 args = (sources, names, affine, options.inverse, sink, looks, file_hints)
                 rewrite_csv(*args, progress, vacant=(vacant, stats_file), first_look=first_look)

@@ -161,6 +161,50 @@ def test_reader_closing_early_ends_normkit_with_status_0(data, kind):
     assert err == ""
 
 
+@pytest.mark.parametrize("existing", [False, True])
+def test_save_stats_of_a_stream_its_reader_closed_early_is_not_written_and_fails(
+    tmp_path, data, existing
+):
+    # Statistics that have not seen the whole stream are not saved, and the run says so with
+    # exit 1: a nightly continuation would otherwise go on from the old state without a word.
+    path, stats = data
+    state = tmp_path / "state.json"
+    if existing:
+        state.write_text(stats.read_text())
+    before = state.read_bytes() if existing else None
+    script = (
+        f"{COMMANDS['script']} transform {shlex.quote(str(path))} -s {shlex.quote(str(stats))} "
+        f"--mode adaptive --save-stats state.json 2>err.txt | head -2; "
+        f'echo "status: ${{PIPESTATUS[*]}}"'
+    )
+    proc = bash(script, tmp_path)
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("id,x,y,tag")
+    assert lines[2].split()[1:] == ["1", "0"], lines[2]
+    err = (tmp_path / "err.txt").read_text()
+    clean_stderr(err)
+    assert err == (
+        "normkit: error: state.json: --save-stats was not written: the output closed before the "
+        "end of the input (its reader stopped reading), so the running statistics were not "
+        "updated with all of it; let the reader take the whole output or write it to a file "
+        "(--output) and read that\n"
+    )
+    assert (state.read_bytes() if existing else state.exists()) == (before if existing else False)
+    assert leftovers(tmp_path) == []
+
+
+def test_save_stats_is_written_when_the_reader_takes_the_whole_output(tmp_path, data):
+    path, stats = data
+    script = (
+        f"set -o pipefail; {COMMANDS['script']} transform {shlex.quote(str(path))} "
+        f"-s {shlex.quote(str(stats))} --mode adaptive --save-stats state.json -q | wc -l"
+    )
+    proc = bash(script, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(ROWS + 1)]
+    assert json.loads((tmp_path / "state.json").read_text())["format"] == "normkit.stats"
+
+
 @pytest.mark.parametrize(("first", "second"), [("script", "module"), ("module", "script")])
 def test_arrow_between_two_normkits_into_head(tmp_path, data, first, second):
     path, stats = data
