@@ -21,6 +21,7 @@ __all__ = [
     "NormkitCommand",
     "NormkitGroup",
     "Terminated",
+    "echo_verdict",
     "run_to_exit",
     "usage_line",
 ]
@@ -129,10 +130,8 @@ class NormkitGroup(click.Group):
             click.echo(f"normkit: {said}", err=True)
             raise click.exceptions.Exit(128 + signum) from None
         except BrokenPipeError:
-            # The reader went away (`| head`): that is not an error. Point stdout at /dev/null so
-            # the interpreter's final flush does not complain either.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            # The reader went away (`| head`): that is not an error.
+            _stdout_to_null()
             raise click.exceptions.Exit(0) from None
         except OSError as exc:
             # Writing the report itself failed (a full disk behind stdout): say so in one line.
@@ -141,6 +140,25 @@ class NormkitGroup(click.Group):
             reason = exc.strerror or str(exc)
             where = exc.filename or "<stdout>"  # stderr's own failures are dropped (_Lossy)
             raise NormkitCliError(f"{where}: cannot write: {reason}") from None
+
+
+def _stdout_to_null() -> None:
+    """Point standard output, whose reader went away, at /dev/null, so that the interpreter's
+    final flush does not complain."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def echo_verdict(text: str, code: int) -> None:
+    """Print a check's report on standard output and end with ``code``, its verdict (0: nothing
+    found). A reader that closes standard output before reading it (``| true``, ``| head -0``)
+    loses the report, not the verdict: the exit code is the check's result."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        _stdout_to_null()
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 class Terminated(BaseException):

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 a data, schema or stat-file problem (one line on stderr); 2 a usage
 error; 3 drift found; 130 interrupted (143 terminated, 129 hung up). A closed downstream pipe
-(``| head``) ends the program quietly. Library errors name parameters; each command spells them as its own flags.
+(``| head``) ends the program quietly, keeping a check's verdict (drift's 3). Library errors name parameters; each command spells them as its own flags.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 
 import normkit
 
-from .app import NormkitGroup, run_to_exit
+from .app import NormkitGroup, echo_verdict, run_to_exit
 from .export import export, import_torch
 from .options import (
     affine_options,
@@ -568,11 +568,10 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
     if as_json:
         import json
 
-        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        text = json.dumps(result.to_dict(), indent=2, allow_nan=False)
     else:
-        click.echo(render_drift(result))
-    if result.drifted:
-        raise click.exceptions.Exit(3)
+        text = render_drift(result)
+    echo_verdict(text, 3 if result.drifted else 0)
 
 
 cli.add_command(export)

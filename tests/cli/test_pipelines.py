@@ -205,6 +205,27 @@ def test_save_stats_is_written_when_the_reader_takes_the_whole_output(tmp_path, 
     assert json.loads((tmp_path / "state.json").read_text())["format"] == "normkit.stats"
 
 
+@pytest.mark.parametrize("as_json", [[], ["--json"]])
+@pytest.mark.parametrize(("shift", "verdict"), [(0.0, 0), (1.0, 3)])
+def test_drift_verdict_survives_a_reader_that_closes_early(tmp_path, as_json, shift, verdict):
+    # A check's exit code is its result: `| true` (gone before the report is written) loses
+    # the report, not the verdict.
+    rng = np.random.default_rng(1)
+    for name, offset in (("ref.csv", 0.0), ("new.csv", shift)):
+        values = rng.normal(offset, 1.0, 5000)
+        (tmp_path / name).write_text("x\n" + "".join(f"{v:.17g}\n" for v in values))
+    proc = bash(f"{COMMANDS['script']} fit ref.csv -o st.json -q", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    args = " ".join(as_json)
+    proc = bash(
+        f"set -o pipefail; {COMMANDS['script']} drift new.csv -s st.json {args} -q | true",
+        tmp_path,
+    )
+    assert proc.returncode == verdict, proc.stderr
+    clean_stderr(proc.stderr)
+    assert proc.stderr == ""
+
+
 @pytest.mark.parametrize(("first", "second"), [("script", "module"), ("module", "script")])
 def test_arrow_between_two_normkits_into_head(tmp_path, data, first, second):
     path, stats = data
