@@ -15,12 +15,16 @@ from typing import TextIO
 import pyarrow as pa
 
 from ..errors import OptionError, OutputError
-from .formats import STDIO, descriptor_of
+from .formats import STDIO, Format, descriptor_of, format_named
+
+#: The end of the name of a CSV's record (:func:`record_path`).
+_RECORD_SUFFIX = ".normkit.json"
 
 __all__ = [
     "AtomicFile",
     "check_output_path",
     "os_reason",
+    "record_path",
     "refuse_duplicates",
     "refuse_non_utf8_name",
     "refuse_overwrite",
@@ -390,19 +394,45 @@ def refuse_overwrite(
     kept: Mapping[str, str],
     what: str = "the output",
 ) -> None:
-    """Refuse an output that is one of the files to keep: ``kept`` maps each path to what it is
-    (``"the input"``, ``"the stat file"``).
+    """Refuse an output that is one of the files to keep, or the record beside one: ``kept``
+    maps each path to what it is (``"the input"``, ``"the stat file"``).
 
     Raises
     ------
     OutputError
-        ``OUTPUT: the output would overwrite the input PATH``.
+        ``OUTPUT: the output would overwrite the input PATH``; or the same for the record
+        normkit keeps beside a CSV file of ``kept`` (:func:`record_path`): written over, it
+        would be refused as damaged, and the file with it.
     """
     output = os.fspath(output)
+    shown = "<stdout>" if output == STDIO else output
+    # Only an output named as a record is looked at (not a link to one): this runs for every
+    # kept file, and a report checks each of its PNG files against every input.
+    record_named = os.path.basename(output).startswith(".") and output.endswith(_RECORD_SUFFIX)
     for path, role in kept.items():
-        if path != STDIO and same_path(path, output):
-            shown = "<stdout>" if output == STDIO else output
+        if path == STDIO:
+            continue
+        if same_path(path, output):
             raise OutputError(f"{shown}: {what} would overwrite {role} {path}")
+        if record_named and _may_have_record(path) and same_path(record_path(path), output):
+            raise OutputError(
+                f"{shown}: {what} would overwrite the record normkit keeps beside {role} "
+                f"{path} (how it was made, which later commands read back with it)",
+                hints=("name another file",),
+            )
+
+
+def record_path(path: str) -> str:
+    """Where the record of the CSV file ``path`` is kept: ``DIR/.NAME.normkit.json``
+    (:mod:`normkit.io.sidecar`)."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}{_RECORD_SUFFIX}")
+
+
+def _may_have_record(path: str) -> bool:
+    """Whether a record beside ``path`` is, or may become, that file's: it is named as a CSV
+    (normkit writes CSV records only), or a record is there."""
+    return format_named(path) is Format.CSV or os.path.lexists(record_path(path))
 
 
 def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:

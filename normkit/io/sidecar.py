@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError, OptionError, OutputError
-from .files import AtomicFile, os_reason
+from .files import AtomicFile, os_reason, record_path
 from .options import CsvOptions
 
 __all__ = [
@@ -51,7 +51,6 @@ RECORD_KEY_PREFIX = b"normkit."
 
 _FORMAT = "normkit.csv-record"
 _VERSION = 1
-_SUFFIX = ".normkit.json"
 #: Bytes of each end of the file in its digest (whole files would cost a second reading).
 _ENDS = 64 << 10
 
@@ -64,12 +63,6 @@ class Record:
 
     metadata: dict[bytes, bytes]
     csv: dict[str, Any]
-
-
-def record_path(path: str) -> str:
-    """Where the record of the file ``path`` is kept: ``DIR/.NAME.normkit.json``."""
-    directory, name = os.path.split(path)
-    return os.path.join(directory, f".{name}{_SUFFIX}")
 
 
 def delete_hint(where: str, name: str) -> str:

@@ -24,7 +24,8 @@ def check_outputs(
     protected: Sequence[str | os.PathLike[str]] = (),
 ) -> None:
     """Refuse, before any work, an output or a ``save_stats`` path that cannot be written, or
-    that would overwrite the inputs, the stat file read or a file of ``protected``.
+    that would overwrite the inputs, the stat file read, a file of ``protected``, or a CSV's
+    record (the inputs', and the output's for ``save_stats``).
 
     Raises
     ------
@@ -51,6 +52,7 @@ def check_outputs(
             continue
         check_output_path(os.fspath(written))  # '-': nothing to check
         refuse_overwrite(written, kept, what)
+        kept[os.fspath(written)] = what  # and its record, which the output writes beside it
 
 
 @contextlib.contextmanager

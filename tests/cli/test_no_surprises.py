@@ -3475,3 +3475,39 @@ def test_gamma_or_beta_given_for_some_columns_keeps_the_others_stored(tmp_path):
     assert list(again.beta_) == [0.0, 0.0, 0.5]
     library = normkit.load(stats).transform(frame, gamma={"income": 3.0})
     np.testing.assert_allclose(library.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_save_stats_over_the_record_of_its_own_output_is_refused(tmp_path, sample_stats):
+    # The stat file would replace the CSV's record, and its inverse would then fail.
+    out, record = tmp_path / "o2.csv", tmp_path / ".o2.csv.normkit.json"
+    line = refused(
+        1, "transform", SAMPLE_CSV, "-s", sample_stats, "--mode", "adaptive",
+        "-o", out, "--save-stats", record,
+    )  # fmt: skip
+    assert line == (
+        f"{ERROR}{record}: --save-stats would overwrite the record normkit keeps beside the "
+        f"output {out} (how it was made, which later commands read back with it); name another "
+        "file"
+    )
+    assert not out.exists()
+    assert not record.exists()
+
+
+def test_an_output_over_the_record_of_an_input_is_refused(tmp_path, sample_stats):
+    # The record says how the CSV was made: a stat file, or a report, written over it would
+    # leave the CSV refused as having a damaged record.
+    data = tmp_path / "z.csv"
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", data)
+    record = tmp_path / ".z.csv.normkit.json"
+    kept = record.read_bytes()
+    line = refused(1, "fit", data, "-o", record)
+    assert line == (
+        f"{ERROR}{record}: the stat file would overwrite the record normkit keeps beside the "
+        f"input {data} (how it was made, which later commands read back with it); name another "
+        "file"
+    )
+    line = refused(1, "transform", data, "-s", sample_stats, "--renormalize",
+                   "--output-format", "csv", "-o", record)  # fmt: skip
+    assert "the output would overwrite the record normkit keeps beside the input" in line
+    assert record.read_bytes() == kept
+    ok("inverse", data, "-s", sample_stats, "-o", tmp_path / "back.csv")
