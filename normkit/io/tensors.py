@@ -18,7 +18,14 @@ import numpy as np
 from ..errors import InputError, OptionError
 from .files import refuse_stdin
 
-__all__ = ["PICKLE_SUFFIXES", "TensorFile", "convert_hint", "open_tensors", "tensors_to_bytes"]
+__all__ = [
+    "PICKLE_SUFFIXES",
+    "TensorFile",
+    "convert_hint",
+    "is_state_dict",
+    "open_tensors",
+    "tensors_to_bytes",
+]
 
 #: Extensions of files that ``torch.save`` and its relatives write (pickles).
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle", ".tar")
@@ -53,6 +60,15 @@ def _is_pickle(head: bytes) -> bool:
     return head.startswith(b"PK\x03\x04") or (
         len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
     )
+
+
+def is_state_dict(path: str, head: bytes) -> bool:
+    """Whether a file is a torch state dict, by its name (``.safetensors``, or a pickle's such
+    as ``.pt``) or its first bytes ``head`` (a bare pickle's, or a safetensors header: its
+    length in 8 bytes, then a JSON object)."""
+    named = path.lower().endswith((".safetensors", *PICKLE_SUFFIXES))
+    bare_pickle = _is_pickle(head) and not head.startswith(b"PK")  # a zip may hold anything
+    return named or bare_pickle or head[8:10] == b'{"'
 
 
 class TensorFile:

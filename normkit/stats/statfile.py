@@ -34,6 +34,7 @@ from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions, is_order_of
 from .kinds import kind_of
 from .layout import document_text, many_objects, sorted_text
+from .other_files import other_file_hints
 from .validation import check_document, first_column_problem
 
 __all__ = [
@@ -249,9 +250,13 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     except IsADirectoryError:
         raise StatsFileError(f"{path}: is a directory, not a stat file") from None
     except UnicodeDecodeError:
-        raise StatsFileError(f"{path}: not a normkit stat file (not UTF-8 text)") from None
+        raise StatsFileError(
+            f"{path}: not a normkit stat file (not UTF-8 text)", hints=other_file_hints(path)
+        ) from None
     except OSError as exc:
         raise StatsFileError(f"{path}: cannot read the stat file: {exc.strerror or exc}") from None
+    if not text.lstrip().startswith("{") and (hints := other_file_hints(path)):
+        raise StatsFileError(f"{path}: not a normkit stat file (not JSON)", hints=hints)
     return parse(text, source=path)
 
 

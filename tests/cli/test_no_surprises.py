@@ -3511,3 +3511,28 @@ def test_an_output_over_the_record_of_an_input_is_refused(tmp_path, sample_stats
     assert "the output would overwrite the record normkit keeps beside the input" in line
     assert record.read_bytes() == kept
     ok("inverse", data, "-s", sample_stats, "-o", tmp_path / "back.csv")
+
+
+def test_a_stat_file_that_is_compressed_or_a_torch_file_is_told_what_to_do(tmp_path, sample_stats):
+    import gzip
+
+    packed = tmp_path / "st.json.gz"
+    packed.write_bytes(gzip.compress(sample_stats.read_bytes()))
+    line = refused(1, "transform", SAMPLE_CSV, "-s", packed)
+    assert line == (
+        f"{ERROR}{packed}: not a normkit stat file (not UTF-8 text); it is gzip-compressed: "
+        "decompress it (a stat file is read as plain JSON text)"
+    )
+    torch_hint = (
+        "it is a torch state dict (safetensors, or torch.save's .pt): 'normkit import-torch' "
+        "(normkit.import_torch in Python) makes a stat file of a BatchNorm layer in it"
+    )
+    from safetensors.numpy import save_file
+
+    layer = tmp_path / "bn.safetensors"
+    save_file({"running_mean": np.zeros(3), "running_var": np.ones(3)}, str(layer))
+    small = tmp_path / "zeros.safetensors"  # its bytes all UTF-8
+    save_file({"a": np.zeros(4, dtype=np.uint8)}, str(small))
+    for path, what in ((layer, "not UTF-8 text"), (small, "not JSON")):
+        line = refused(1, "drift", SAMPLE_CSV, "-s", path)
+        assert line == f"{ERROR}{path}: not a normkit stat file ({what}); {torch_hint}"
