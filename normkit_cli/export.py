@@ -57,7 +57,8 @@ from .types import Checked, Choice, NameList, parse_momentum, quote_name
     help="The statistics: exact or the running (EMA) ones, as BatchNorm's eval mode normalizes "
     "with them: (x - running_mean) / sqrt(running_var + eps). Default: for onnx, those "
     "'normkit transform' uses (exact, but running for the statistics of a layer 'import-torch' "
-    "gave back with them); for torch the running ones when the stat file has them.",
+    "gave back with them); for torch the running ones when the stat file has them. Not for "
+    "numpy, whose .npz holds every statistic as fitted.",
 )
 @affine_options
 @quiet_option

@@ -3536,3 +3536,9 @@ def test_a_stat_file_that_is_compressed_or_a_torch_file_is_told_what_to_do(tmp_p
     for path, what in ((layer, "not UTF-8 text"), (small, "not JSON")):
         line = refused(1, "drift", SAMPLE_CSV, "-s", path)
         assert line == f"{ERROR}{path}: not a normkit stat file ({what}); {torch_hint}"
+
+
+def test_export_help_says_numpy_takes_no_use(sample_stats):
+    text = " ".join(ok("export", "--help").split())
+    assert "Not for numpy, whose .npz holds every statistic as fitted." in text
+    assert refused(2, "export", "-s", sample_stats, "--to", "numpy", "--use", "exact", "-o", "-")
