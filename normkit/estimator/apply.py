@@ -71,9 +71,13 @@ AT_ONCE_ROWS = 8192
 ColumnMap = Callable[[int, np.ndarray], np.ndarray]
 
 
-def feature_count_message(got: int, expected: int) -> str:
-    """scikit-learn's words for an array of the wrong width."""
-    return f"X has {got} features, but Standardizer is expecting {expected} features as input"
+def feature_count_message(got: int, expected: int, fitted: int | None = None) -> str:
+    """scikit-learn's words for an array of the wrong width; ``fitted``: the width of the
+    fitted columns alone, which an array may hold too, where it is another."""
+    alone = f" (or the {fitted} fitted columns alone)" if fitted not in (None, expected) else ""
+    return (
+        f"X has {got} features, but Standardizer is expecting {expected} features as input{alone}"
+    )
 
 
 def array_names(n_columns: int) -> list[str]:

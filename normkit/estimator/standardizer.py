@@ -1104,8 +1104,7 @@ class Standardizer(MetadataConsumer):
             _warn_feature_names(named=False, stacklevel=4)
         affine = self._applied_stats().frozen(use, gamma, beta)
         width = X.shape[1]
-        if width not in (self.n_features_in_, len(self.columns_)):
-            raise SchemaError(feature_count_message(width, self.n_features_in_))
+        self._check_width(width)
         every = width == self.n_features_in_
         names = self.get_feature_names_out() if every else self.columns_
         return scaled(X, affine, self._places(X), list(names), inverse)
@@ -1138,7 +1137,15 @@ class Standardizer(MetadataConsumer):
             X = as_arrow(X).to_pandas().to_numpy()
         elif named_fit and self.__dict__.get("_named_fit"):
             _warn_feature_names(named=False, stacklevel=4)
-        return _checked_array(X, self)
+        X = _checked_array(X, self)
+        self._check_width(X.shape[1])
+        return X
+
+    def _check_width(self, width: int) -> None:
+        """Refuse an array that holds neither every input column nor the fitted ones alone."""
+        if width not in (self.n_features_in_, len(self.columns_)):
+            message = feature_count_message(width, self.n_features_in_, len(self.columns_))
+            raise SchemaError(message)
 
     def _places(self, X: np.ndarray) -> list[int] | None:
         """An array holds every input column (then the places of the normalized ones, where the

@@ -269,6 +269,28 @@ def test_partial_fit_after_a_fit_or_a_load_takes_an_array_by_position(tmp_path):
         arrays.partial_fit(np.ones((3, 31)))
 
 
+def test_an_array_of_another_width_is_told_both_widths_it_may_have():
+    # Fitted on 3 columns, 2 of them numeric: a 4-column array was told "expecting 2", where
+    # n_features_in_ is 3 (an array of every input column is taken too).
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [1.0, 5.0, 3.0], "c": ["x", "y", "z"]})
+    fitted = Standardizer().fit(df)
+    assert fitted.n_features_in_ == 3
+    for width in (1, 4):
+        with (
+            pytest.warns(UserWarning, match="X does not have valid feature names"),
+            pytest.raises(
+                SchemaError,
+                match=rf"^X has {width} features, but Standardizer is expecting 3 features as "
+                r"input \(or the 2 fitted columns alone\)$",
+            ),
+        ):
+            fitted.transform(np.ones((2, width)))
+    # Where they are the same width, scikit-learn's words alone.
+    numbers = Standardizer().fit(df[["a", "b"]].to_numpy())
+    with pytest.raises(SchemaError, match=r"expecting 2 features as input$"):
+        numbers.transform(np.ones((2, 3)))
+
+
 def test_an_array_of_columns_in_an_order_not_recorded_is_refused_by_partial_fit():
     # Statistics merged from fits of other column orders do not know which column of an array
     # of all of them is which: transform refused it, partial_fit took it in a guessed order.
