@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import os
 import re
+import stat
 
 from ..errors import OptionError, param
 
@@ -195,10 +196,16 @@ def resolve_format(
             raise OptionError(
                 f"unknown format {explicit!r}; use one of {known}", param=param_name
             ) from None
-    if path == STDIO or descriptor_of(path) is not None:
+    if path == STDIO or descriptor_of(path) is not None or _stream_device(path):
         return Format.CSV
     stem, codec = split_compression(path)
     suffix = os.path.splitext(stem)[1].lower()
+    if codec and not suffix:  # out.gz: of what?
+        raise OptionError(
+            f"{path}: cannot tell the format from the extension "
+            f"{os.path.splitext(path)[1]!r}, a compression",
+            hints=(f"name the file for its format, such as {stem}.csv{path[len(stem) :]}",),
+        )
     if codec and _SUFFIX_FORMATS.get(suffix, Format.CSV) is not Format.CSV:
         raise OptionError(
             f"{path}: compression by extension is for CSV; Parquet and Arrow compress inside"
@@ -210,6 +217,15 @@ def resolve_format(
             f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}",
             hints=(f"name it with {param(param_name)} (csv, parquet, arrow)",),
         ) from None
+
+
+def _stream_device(path: str) -> bool:
+    """Whether ``path`` is a character device (``/dev/null``): a stream, as standard output
+    is, in CSV."""
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def format_named(path: str) -> Format | None:

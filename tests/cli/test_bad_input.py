@@ -534,6 +534,12 @@ CASES: dict[str, Case] = {
         2,
         "normkit: error: {dir}/out.xyz: cannot tell the format from the extension '.xyz'",
     ),
+    "compression without a format": Case(
+        lambda d: ["transform", str(good_csv(d)), "-s", str(stats(d)), "-o", str(d / "out.gz")],
+        2,
+        "normkit: error: {dir}/out.gz: cannot tell the format from the extension '.gz', a "
+        "compression; name the file for its format, such as {dir}/out.csv.gz",
+    ),
     "compressed Parquet name": Case(
         lambda d: [
             "transform",

@@ -4,6 +4,8 @@ in every command, nothing written; the real command."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import ERROR, SAMPLE_CSV, normkit_error, run_normkit
 
@@ -119,3 +121,14 @@ def test_an_output_ending_in_a_slash_is_named_as_a_directory(tmp_path, args):
     line = normkit_error(1, *(str(a).format(stats=stats, new=new) for a in args))
     assert line == f"{new}/: ends in '/', as a directory does; give a file path"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+
+
+def test_a_device_as_the_output_is_written_as_csv(tmp_path):
+    # '-o /dev/null' (a run for its checks alone) was told the extension '(none)' names no
+    # format; a device is written as standard output is, in CSV, with no record beside it.
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
+    done = run_normkit("transform", SAMPLE_CSV, "-s", stats, "-o", "/dev/null")
+    assert done.returncode == 0, done.stderr
+    assert b"to /dev/null (csv)" in done.stderr
+    assert not os.path.exists("/dev/.null.normkit.json")
