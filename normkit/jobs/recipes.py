@@ -28,6 +28,7 @@ from ..io.formats import Format
 from ..io.lazy import ipc
 from ..io.reader import Reader
 from ..io.sidecar import delete_hint, record_path
+from ..stats.fingerprints import fingerprint_as, matches, same_rule
 from ..stats.fitted import FittedStats
 from ..stats.scales import data_scale, frozen, scale_words
 
@@ -236,7 +237,7 @@ def _per_column(values: object) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in values.items()}
 
 
-def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str | None, allowed: bool) -> None:
+def refuse_renormalizing(sources: Sequence[Reader], stats: FittedStats, allowed: bool) -> None:
     """Refuse data that normkit already normalized, with these statistics or others (its
     record says so), unless ``allowed``: other statistics of the same data (another fit's
     options) would normalize it twice, with nothing in its columns' look to stop it."""
@@ -246,7 +247,7 @@ def refuse_renormalizing(sources: Sequence[Reader], fingerprint: str | None, all
         recipe = Recipe.of(source)
         if recipe is None or recipe.inverse:
             continue
-        same = recipe.stats == fingerprint
+        same = matches(recipe.stats, stats, recipe.use, recipe.mode)
         with_what = "these statistics" if same else "other statistics than these"
         raise InputError(
             f"{source.name} is already normalized with {with_what} ({_says(source)}); "
@@ -276,25 +277,26 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
         if scale == first[1]:
             continue
         (a, a_scale), b = first, source
+        hints: tuple[str, ...] = ("fit them apart, or leave one out of the inputs",)
+        consequence = "fitted together, their rows would mix two scales"
         if a_scale is not None and scale is not None:
-            how = (
-                "a different number of times"
-                if len(a_scale) != len(scale)
-                else "with different statistics"
-            )
             says = (
                 "their metadata says so"
                 if Format.CSV not in (a.format, b.format)
                 else f"{_says(a)}; {_says(b)}"
             )
+            how = "with different statistics"
+            if len(a_scale) != len(scale):
+                how = "a different number of times"
+            elif not all(same_rule(x[0], y[0]) for x, y in zip(a_scale, scale, strict=True)):
+                how = "with statistics fingerprinted by two rules (one by an older normkit)"
+                consequence = "whether they are on one scale cannot be told"
+                hints = ("normalize both with this normkit", *hints)
             what = f"{a.name} and {b.name} are normalized {how} ({says})"
         else:
             normalized, raw = (b, a) if a_scale is None else (a, b)
             what = f"{normalized.name} is normalized ({_says(normalized)}) and {raw.name} is not"
-        raise InputError(
-            f"{what}: fitted together, their rows would mix two scales",
-            hints=("fit them apart, or leave one out of the inputs",),
-        )
+        raise InputError(f"{what}: {consequence}", hints=hints)
 
 
 def shared_record(records: Sequence[Recipe | None]) -> Recipe | None:
@@ -356,8 +358,7 @@ def _scale(recipe: Recipe | None) -> tuple | None:
 
 def inverse_settings(
     sources: Sequence[Reader],
-    names: Sequence[str],
-    fingerprint: str | None,
+    stats: FittedStats,
     use: str | None,
     gamma: np.ndarray,
     beta: np.ndarray,
@@ -389,10 +390,11 @@ def inverse_settings(
                 f"{source.name} was written by a transform in {recipe.mode} mode, which cannot "
                 "be inverted: each batch was normalized with statistics of its own"
             )
-        if recipe.stats is not None and recipe.stats != fingerprint:
+        theirs = fingerprint_as(recipe.stats, stats, recipe.use, recipe.mode)
+        if recipe.stats is not None and recipe.stats != theirs:
             raise InputError(
                 f"{source.name} was normalized with other statistics than these (their "
-                f"fingerprints differ: {recipe.stats} and {fingerprint})",
+                f"fingerprints differ: {recipe.stats} and {theirs})",
                 hints=("give the stat file it was normalized with",),
             )
         found.append((source, recipe))
@@ -422,7 +424,7 @@ def inverse_settings(
         if kept is None:  # an older output: no record of it
             out.append(given)
             continue
-        values = np.array([kept.get(n, np.nan) for n in names])
+        values = np.array([kept.get(n, np.nan) for n in stats.names])
         if np.isnan(values).any():
             raise InputError(f"{first.name} records no {name} for some of the statistics' columns")
         if was_asked and not np.array_equal(values, given):

@@ -46,7 +46,7 @@ from ..io.lazy import pc
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
-from ..stats import statfile
+from ..stats import fingerprints, statfile
 from ..stats.fitted import FittedStats
 from .columntypes import (
     check_dataset_types,
@@ -309,7 +309,7 @@ def transform_file(
     with contextlib.closing(batches):
         if not spliced:
             # The reading begins, on the other cores, while the fingerprint and the settings
-            # below are made (for 20,000 columns, the fingerprint alone takes a quarter second).
+            # below are made.
             batches.start()
         # Every output but a CSV on standard output keeps a record (a CSV file beside it).
         keeps_record = out_format is not Format.CSV or output != STDIO
@@ -508,19 +508,22 @@ def _settings(
     the record of this transform (with pandas' record of the normalized columns in
     ``read_schema``); an inverse takes the first four from the inputs' records."""
     names = list(stats.names)
-    # The statistics' fingerprint is compared with the inputs' records and recorded in outputs
-    # that keep one (not a CSV on standard output): computed only then.
-    recorded_somewhere = keeps_record or any(r is not None for r in records)
-    fingerprint = statfile.fingerprint(stats) if recorded_somewhere else None
     gamma, beta = stats.affine(options.gamma, options.beta)
     use = options.use
     recorded = False
     if options.inverse:
         asked = (options.use is not None, options.gamma is not None, options.beta is not None)
-        use, gamma, beta = inverse_settings(sources, names, fingerprint, use, gamma, beta, asked)
+        use, gamma, beta = inverse_settings(sources, stats, use, gamma, beta, asked)
         recorded = any(r is not None for r in records)
     else:
-        refuse_renormalizing(sources, fingerprint, options.renormalize)
+        refuse_renormalizing(sources, stats, options.renormalize)
+    # The statistics' fingerprint is recorded in outputs that keep a record (not a CSV on
+    # standard output): computed only then.
+    fingerprint = None
+    if keeps_record:
+        fingerprint = fingerprints.fingerprint(
+            stats, use or stats.default_use, options.mode, options.batch_size
+        )
     shared = shared_record(records)
     recipe = Recipe(
         options.mode,

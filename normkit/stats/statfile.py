@@ -33,7 +33,7 @@ from .ema_file import read_running
 from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions, is_order_of
 from .kinds import kind_of
-from .layout import document_text, many_objects, sorted_text
+from .layout import document_text, many_objects
 from .other_files import other_file_hints
 from .validation import check_document, first_column_problem
 
@@ -41,7 +41,6 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "check_stat_path",
-    "fingerprint",
     "now",
     "parse",
     "read",
@@ -108,18 +107,6 @@ def _write_each(section: Section, stats: FittedStats, n: int) -> list[dict[str, 
                 entry[key] = values[i]
         entries.append(entry)
     return entries
-
-
-def fingerprint(stats: FittedStats) -> str:
-    """A short hash of everything in the statistics but their provenance: outputs record it, so
-    that a file normalized with these statistics is known as such wherever it goes."""
-    import hashlib
-
-    doc = to_document(stats)
-    doc.pop("provenance", None)
-    doc.pop("inputs", None)  # the same statistics, whatever the order of the input's columns
-    # json.dumps(doc, sort_keys=True, allow_nan=False), with the floats written natively.
-    return hashlib.sha256(sorted_text(doc).encode("utf-8")).hexdigest()[:16]
 
 
 def to_text(stats: FittedStats) -> str:

@@ -85,8 +85,9 @@ def test_inverse_refuses_options_or_statistics_that_contradict_the_record(tmp_pa
     )
     line = refused(2, "inverse", z, "-s", sample_stats, "--gamma", "1", "-o", tmp_path / "b.csv")
     assert "was normalized with --gamma 2" in line
+    # Other running statistics (the exact ones alone differing would not count: --use ema).
     other = tmp_path / "other.json"
-    ok("fit", SAMPLE_CSV, "--exclude", "id", "--ddof", "1", "-o", other)
+    ok("fit", SAMPLE_CSV, "--exclude", "id", "--momentum", "0.2", "-o", other)
     line = refused(1, "inverse", z, "-s", other, "-o", tmp_path / "b.csv")
     assert f"{z} was normalized with other statistics than these" in line
     assert not (tmp_path / "b.csv").exists()
@@ -882,10 +883,10 @@ def test_normalizing_twice_with_the_same_statistics_is_refused(tmp_path, sample_
 
 
 def test_normalizing_twice_with_another_fit_of_the_same_data_is_refused(tmp_path, sample_stats):
-    # Another fit's statistics (no running statistics, here) have another fingerprint: the
+    # Another fit's statistics (with ddof 1: other scales) have another fingerprint: the
     # record still says the data is normalized, and nothing else would stop a second pass.
     other = tmp_path / "other.json"
-    ok("fit", SAMPLE_CSV, "--exclude", "id", "--no-ema", "-o", other)
+    ok("fit", SAMPLE_CSV, "--exclude", "id", "--ddof", "1", "-o", other)
     z = tmp_path / "z.parquet"
     ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
     zz = tmp_path / "zz.parquet"
@@ -1020,7 +1021,7 @@ def test_fitting_files_on_different_scales_by_their_records_is_refused(tmp_path)
     data.to_parquet(raw, index=False)
     stats, other = tmp_path / "s.json", tmp_path / "o.json"
     ok("fit", raw, "-o", stats)
-    ok("fit", raw, "--no-ema", "-o", other)
+    ok("fit", raw, "--ddof", "1", "-o", other)  # other scales
     folder = tmp_path / "set"
     folder.mkdir()
     data[:500].to_parquet(folder / "a.parquet", index=False)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from normkit import Standardizer, _native
 from normkit.stats import statfile
+from normkit.stats.fingerprints import whole_file_fingerprint
 from normkit.stats.layout import document_text, json_text, sorted_text
 
 
@@ -114,8 +115,9 @@ def test_keys_other_than_text_are_written_as_json_writes_them(doc):
 
 
 def test_fingerprints_hash_json_dumps_sorted_text_of_real_stat_files(tmp_path):
-    """The fingerprint outputs record is the hash of ``json.dumps(sort_keys=True)``'s text:
-    outputs made before the text was written natively must keep matching their stat files."""
+    """The whole-file fingerprint (that of records without a rule) is the hash of
+    ``json.dumps(sort_keys=True)``'s text: outputs that record one must keep matching their
+    stat files, whoever writes the text."""
     import hashlib
 
     rng = np.random.default_rng(3)
@@ -133,7 +135,7 @@ def test_fingerprints_hash_json_dumps_sorted_text_of_real_stat_files(tmp_path):
         assert doc.pop("inputs") == ["x", "y", "city"]  # not of the statistics: not hashed
         text = json.dumps(doc, sort_keys=True, allow_nan=False)
         assert sorted_text(doc) == text
-        assert statfile.fingerprint(stats) == hashlib.sha256(text.encode()).hexdigest()[:16]
+        assert whole_file_fingerprint(stats) == hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # Reading: the native parser gives what json.loads gives, or None where json must decide.
@@ -274,7 +276,7 @@ def test_the_garbage_collector_is_left_as_it_was(enabled):
         assert statfile.parse(text).names == stats.names
         with pytest.raises(Exception, match="not a normkit stat file"):
             statfile.parse("{")
-        assert statfile.fingerprint(stats) == statfile.fingerprint(statfile.parse(text))
+        assert whole_file_fingerprint(stats) == whole_file_fingerprint(statfile.parse(text))
         assert gc.isenabled() is enabled
         assert seen == [False, False, False]  # paused while each file was parsed
     finally:
