@@ -342,19 +342,31 @@ class Sketch:
         Each column's CDF is known at its edges, and is 0 below its minimum and 1 at its
         maximum. Between those points it is taken as linear, or, where values repeat (tied
         edges), as a step; the mixture of the two (weights: the non-missing counts) is inverted
-        at the same probabilities.
+        at the same probabilities. A column only one of them has values of keeps that one's
+        quantiles as they are: the other adds nothing to mix. The result is :attr:`merged`
+        where a column was mixed, or a part kept was itself merged.
         """
         edges = np.full_like(self.edges, np.nan)
         cdf = np.full_like(self.cdf, np.nan)
+        merged = False
+        sketches = (self, other)
         for j in range(len(edges)):
             parts, step = [], False
-            for sketch, weight, low, high in zip((self, other), weights, lows, highs, strict=True):
-                e, c = sketch.edges[j], sketch.cdf[j]
-                if weight[j] > 0 and np.isfinite(e).all():
-                    parts.append((*_cdf_points(e, c, low[j], high[j]), float(weight[j])))
+            sides = [k for k in (0, 1) if weights[k][j] > 0]
+            if len(sides) == 1 and np.isfinite(sketches[sides[0]].edges[j]).all():
+                kept = sketches[sides[0]]
+                edges[j], cdf[j] = kept.edges[j], kept.cdf[j]
+                merged = merged or kept.merged
+                continue
+            for k in sides:
+                e, c = sketches[k].edges[j], sketches[k].cdf[j]
+                if np.isfinite(e).all():
+                    low, high = lows[k][j], highs[k][j]
+                    parts.append((*_cdf_points(e, c, low, high), float(weights[k][j])))
                     step = step or bool(np.any(np.diff(e) == 0))
             if not parts:
                 continue
+            merged = True
             grid = np.unique(np.concatenate([x for x, _, _ in parts]))
             total = sum(w for _, _, w in parts)
             mixed = sum(w * _evaluate(x, c, grid, step) for x, c, w in parts) / total
@@ -367,7 +379,7 @@ class Sketch:
             else:
                 edges[j] = np.interp(QUANTILE_PROBABILITIES, mixed, grid)
             cdf[j] = _evaluate(grid, mixed, edges[j], step)
-        return Sketch(edges, cdf, self.counts + other.counts, merged=True)
+        return Sketch(edges, cdf, self.counts + other.counts, merged=merged)
 
 
 def _weighted_quantiles(

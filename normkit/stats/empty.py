@@ -150,4 +150,5 @@ def _taken(stats: Fitted, names: Sequence[str], other: Fitted) -> dict[str, Any]
         "read": stats.read,
         "passthrough": tuple(p for p in stats.passthrough or () if p.name not in kept),
         "categories": stats.categories,
+        "inputs": stats.inputs,
     }

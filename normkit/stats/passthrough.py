@@ -28,8 +28,9 @@ class PassedThrough:
         kind, in ``ours``' order, each of the type that holds both (``string`` and
         ``large_string``: a CSV's and a Parquet file's text); a column only one passed through is
         not passed through the data set as a whole. Booleans beside text are text, as a fit of
-        both files finds them (``true`` and ``false`` among other words). None where a fit tells
-        none.
+        both files finds them (``true`` and ``false`` among other words). A column one fit
+        excluded and the other passed through for another reason is excluded (its values, such
+        as its categories, are kept out of the merged statistics). None where a fit tells none.
 
         >>> PassedThrough.merged(
         ...     [PassedThrough("n", "string", "text"), PassedThrough("w", "int64", "weight")],
@@ -40,6 +41,9 @@ PassedThrough(name='w', dtype='double', why='weight'))
         >>> PassedThrough.merged([PassedThrough("n", "string", "text")],
         ...                      [PassedThrough("n", "bool", "boolean")])
         (PassedThrough(name='n', dtype='string', why='text'),)
+        >>> PassedThrough.merged([PassedThrough("n", "string", "text")],
+        ...                      [PassedThrough("n", "string", "excluded")])
+        (PassedThrough(name='n', dtype='string', why='excluded'),)
         >>> PassedThrough.merged([PassedThrough("n", "int64", "not chosen")],
         ...                      [PassedThrough("n", "string", "not chosen")])
         ()
@@ -62,6 +66,8 @@ def _merged(a: PassedThrough, b: PassedThrough) -> PassedThrough | None:
         return a
     dtypes = {a.dtype, b.dtype}
     whys = {a.why, b.why}
+    if "excluded" in whys:  # kept out of the statistics by one fit: out of both
+        whys = {"excluded"}
     if "bool" in dtypes and len(dtypes) == 2:
         (text,) = dtypes - {"bool"}
         if not is_text_type(text):
@@ -71,7 +77,7 @@ def _merged(a: PassedThrough, b: PassedThrough) -> PassedThrough | None:
         whys = {"text" if why == "boolean" else why for why in whys}
         return PassedThrough(a.name, text, *whys) if len(whys) == 1 else None
     dtype = unified_type((a.dtype, b.dtype))
-    return PassedThrough(a.name, dtype, a.why) if dtype is not None and len(whys) == 1 else None
+    return PassedThrough(a.name, dtype, *whys) if dtype is not None and len(whys) == 1 else None
 
 
 def weight_column_of(passthrough: Sequence[PassedThrough] | None) -> str | None:

@@ -1,0 +1,66 @@
+"""Merging the stat files of a data set's shards keeps what the shards agree on: a shard without
+a value of a column adds nothing to its sketch, and the input columns' order the shards share
+is kept; the same rows merged twice are refused with one exit code, however it is seen."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLE_CSV, run_normkit
+
+SKETCH_KEYS = ("quantiles", "quantile_cdf", "quantile_sample")
+
+
+def ok(*args) -> dict:
+    proc = run_normkit(*args, "-q")
+    assert proc.returncode == 0, proc.stderr.decode()
+    return json.loads(proc.stdout) if proc.stdout else {}
+
+
+def column(doc: dict, name: str) -> dict:
+    return next(c for c in doc["columns"] if c["name"] == name)
+
+
+@pytest.fixture
+def shards(tmp_path):
+    """The sample's first 2,500 rows, and the rest with ``temperature_c`` all missing."""
+    data = pd.read_csv(SAMPLE_CSV)
+    first, rest = tmp_path / "t1.csv", tmp_path / "tnan.csv"
+    data[:2500].to_csv(first, index=False)
+    empty = data[2500:].copy()
+    empty["temperature_c"] = np.nan
+    empty.to_csv(rest, index=False)
+    return first, rest
+
+
+def test_a_shard_without_values_adds_nothing_to_a_columns_sketch(tmp_path, shards):
+    first, rest = shards
+    a, b = tmp_path / "t1.json", tmp_path / "tnan.json"
+    ok("fit", first, "--exclude", "id", "-o", a)
+    ok("fit", rest, "--exclude", "id", "-o", b)
+    merged = ok("merge-stats", a, b, "-o", "-")
+    alone = json.loads(a.read_text())
+    for key in SKETCH_KEYS:
+        assert column(merged, "temperature_c")[key] == column(alone, "temperature_c")[key]
+    reverse = ok("merge-stats", b, a, "-o", "-")
+    for key in SKETCH_KEYS:
+        assert column(reverse, "temperature_c")[key] == column(alone, "temperature_c")[key]
+    assert merged["sketch"]["merged"] is True  # the other columns are mixed from both shards
+    assert merged["inputs"] == alone["inputs"]
+
+
+def test_the_input_order_is_kept_where_the_shards_agree_on_it(tmp_path, shards):
+    first, rest = shards
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    ok("fit", first, "--exclude", "id", "-o", a)
+    ok("fit", rest, "--exclude", "id", "--exclude", "city", "-o", b)
+    merged = ok("merge-stats", a, b, "-o", "-")
+    assert merged["inputs"] == json.loads(a.read_text())["inputs"]
+    # Passed through as excluded where one shard excluded it: its values (counted by the
+    # other shard) do not travel with the merged statistics.
+    city = next(p for p in merged["passthrough"] if p["name"] == "city")
+    assert city["why"] == "excluded"
+    assert "city" not in [c["name"] for c in merged.get("categories", [])]
