@@ -43,7 +43,7 @@ def merge(
         If a file cannot be read or is invalid, or its columns or options differ from the
         first file's (naming the file).
     OptionError
-        If a file is given twice.
+        If a file is given twice, or two were fitted on one file (its rows would count twice).
     """
     if not paths:
         raise OptionError("no stat file to merge")
@@ -61,13 +61,14 @@ def merge(
         try:
             check_same_scale(merged.provenance, other.provenance)
             together = merged.merge(other, (first, path))
-            check_apart(merged.provenance, other.provenance)
-            merged = together
         except (SchemaError, OptionError) as exc:
             # Statistics that do not fit together are a problem of the files, whichever part
             # differs: one kind of error, one exit code.
             into = "" if first in exc.message else f" (merging into those of {first})"
             raise StatsFileError(f"{path}: {exc.message}{into}", hints=exc.hints) from None
+        # Statistics that would fit together, but of the same rows: a choice of files.
+        check_apart(merged.provenance, other.provenance, (first, path))
+        merged = together
         sources += other.provenance.get("sources", [])
         # The sources so far, for the next file's scale to be checked against theirs.
         merged = merged.with_provenance({"sources": sources})

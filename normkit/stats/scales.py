@@ -8,20 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import SchemaError
+from ..errors import OptionError, SchemaError
 
 __all__ = ["check_apart", "check_same_scale", "data_scale", "frozen", "scale_words"]
 
 
-def check_apart(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
-    """Refuse to merge statistics whose provenances (``mine``, ``theirs``) name the same file
-    (the same path, rows and size; not standard input): its rows would count twice."""
+def check_apart(mine: Mapping[str, Any], theirs: Mapping[str, Any], names: tuple[str, str]) -> None:
+    """Refuse to merge statistics whose provenances (``mine``, ``theirs``; their files
+    ``names``) name the same file (the same path, rows and size; not standard input): its rows
+    would count twice. The same kind of problem as a file given twice
+    (:func:`~normkit.io.files.refuse_duplicates`): a choice of inputs, not a fault of either."""
     seen = {_identity(s) for s in mine.get("sources", []) if _identity(s) is not None}
     for source in theirs.get("sources", []):
         if _identity(source) in seen:
-            raise SchemaError(
-                f"both were fitted on {source['path']} ({source['rows']:,} rows): merged, its rows "
-                "would count twice",
+            raise OptionError(
+                f"{names[1]}: both were fitted on {source['path']} ({source['rows']:,} rows): "
+                f"merged, its rows would count twice (merging into those of {names[0]})",
                 hints=("leave out one of the stat files",),
             )
 

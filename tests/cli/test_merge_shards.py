@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLE_CSV, run_normkit
+from conftest import ERROR, SAMPLE_CSV, run_normkit
 
 SKETCH_KEYS = ("quantiles", "quantile_cdf", "quantile_sample")
 
@@ -64,3 +64,20 @@ def test_the_input_order_is_kept_where_the_shards_agree_on_it(tmp_path, shards):
     city = next(p for p in merged["passthrough"] if p["name"] == "city")
     assert city["why"] == "excluded"
     assert "city" not in [c["name"] for c in merged.get("categories", [])]
+
+
+def test_the_same_rows_merged_twice_are_refused_alike_however_seen(tmp_path, shards):
+    first, rest = shards
+    a, b, merged = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
+    ok("fit", first, "--exclude", "id", "-o", a)
+    ok("fit", rest, "--exclude", "id", "-o", b)
+    ok("merge-stats", a, b, "-o", merged)
+    # The same file twice, and a file whose rows the other already holds: one exit code.
+    twice = run_normkit("merge-stats", a, a, "-o", tmp_path / "x.json")
+    again = run_normkit("merge-stats", merged, a, "-o", tmp_path / "x.json")
+    assert (twice.returncode, again.returncode) == (2, 2), again.stderr.decode()
+    assert again.stderr.decode() == (
+        f"{ERROR}{a}: both were fitted on {first} (2,500 rows): merged, its rows would count "
+        f"twice (merging into those of {merged}); leave out one of the stat files\n"
+    )
+    assert not (tmp_path / "x.json").exists()

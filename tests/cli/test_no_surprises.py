@@ -2013,12 +2013,12 @@ def test_merge_stats_refuses_statistics_of_normalized_and_raw_data(tmp_path):
 
 def test_merge_stats_refuses_two_fits_of_the_same_file(tmp_path):
     # A copied stat file (or the same shard fitted twice) merged with exit 0, its rows counted
-    # twice.
+    # twice. Refused as a file given twice is, with the same exit code.
     a, copy = tmp_path / "a.json", tmp_path / "copy.json"
     ok("fit", SAMPLE_CSV, "--exclude", "id", "-o", a)
     copy.write_bytes(a.read_bytes())
     rows = json.loads(a.read_text())["rows"]
-    assert refused(1, "merge-stats", a, copy) == (
+    assert refused(2, "merge-stats", a, copy) == (
         f"{ERROR}{copy}: both were fitted on {SAMPLE_CSV.resolve()} ({rows:,} rows): merged, its "
         f"rows would count twice (merging into those of {a}); leave out one of the stat files"
     )
