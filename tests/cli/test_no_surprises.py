@@ -2908,6 +2908,29 @@ def test_years_counting_up_above_smaller_integers_are_not_taken_for_data(tmp_pat
     assert "on 3 rows" in normkit_summary("fit", data, "-o", stats)
 
 
+@pytest.mark.parametrize(
+    "years", ["2010,2015,2020", "2015,2020", "2020,2019", "1990,2000,2010,2020"]
+)
+def test_years_in_steps_or_any_order_above_smaller_integers_are_not_taken_for_data(tmp_path, years):
+    # 2010,2015,2020 above counts near 20: read as a row of data (exit 0, a scale of 140 for
+    # counts of spread 4.5), where years counting up by one were refused.
+    rng = np.random.default_rng(4)
+    width = len(years.split(","))
+    data, stats = tmp_path / "y.csv", tmp_path / "s.json"
+    body = "".join(",".join(map(str, rng.poisson(20, width))) + "\n" for _ in range(50))
+    data.write_text(years + "\n" + body)
+    line = refused(1, "fit", data, "-o", stats)
+    assert f"its integers ({years.replace(',', ', ')}) read as years" in line, line
+    assert "--header or --no-header" in line, line
+    ok("fit", data, "--header", "-o", stats)
+    means = [c["mean"] for c in json.loads(stats.read_text())["columns"]]
+    np.testing.assert_allclose(means, pd.read_csv(data).mean(), rtol=1e-12)
+    # A table of years (rows of their size below) is data.
+    rows = [years, *(",".join(str(int(y) + k) for y in years.split(",")) for k in (1, 2))]
+    data.write_text("\n".join(rows) + "\n")
+    assert "on 3 rows" in normkit_summary("fit", data, "-o", stats)
+
+
 def test_a_first_record_longer_than_the_head_is_read_as_the_rest(tmp_path):
     # np.savetxt of 5,000 columns: the head (64 KiB) held no whole record, the first one was
     # taken for a header of names such as '1.2573e-01' (one row lost, exit 0).

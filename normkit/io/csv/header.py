@@ -167,6 +167,28 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
             param="csv.header",
             hints=_header_hints(),
         )
+    # 2010,2015,2020 (years, in steps or in any order) above columns of counts, none of whose
+    # rows holds integers of their size, no text beside: names, or a row of three large values?
+    if (
+        len(named) > 1
+        and all(_YEAR.fullmatch(rows[0][j].strip()) for j in named)
+        and len({int(rows[0][j]) for j in named}) == len(named)
+        and all(
+            _INTEGER.fullmatch(row[j]) or value_kind(row[j], nulls) == "missing"
+            for row in body
+            for j in named
+            if j < len(row)
+        )
+        and not any(_sized(row, rows[0], named, nulls) for row in body)
+        and not any(_as_data(body, j, rows[0][j]) for j in named)
+    ):
+        years = ", ".join(rows[0][j].strip() for j in named[:5])
+        raise InputError(
+            f"whether the first row is a header cannot be told: its integers ({years}) read as "
+            f"years, as column names often are, above columns of smaller integers",
+            param="csv.header",
+            hints=_header_hints(),
+        )
     if any(n and k == "number" for n, k in zip(numeric, first, strict=True)):
         return False, "the first row has numbers above columns of numbers"
     if "text" in first or "number" not in first:
@@ -177,6 +199,10 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         param="csv.header",
         hints=_header_hints(),
     )
+
+
+#: A year as a column name: 1800 to 2099.
+_YEAR = re.compile(r"(?:18|19|20)[0-9]{2}")
 
 
 def _decimal(row: list[str], j: int, nulls: Collection[str]) -> bool:
