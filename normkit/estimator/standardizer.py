@@ -79,7 +79,13 @@ from .tables import (
     unnamed_frame,
 )
 from .text import refuse_numbers_as_text
-from .vacant import first_value, refuse_in_memory, vacant_columns, value_error
+from .vacant import (
+    first_value,
+    refuse_in_memory,
+    text_of_no_value_as_null,
+    vacant_columns,
+    value_error,
+)
 
 if TYPE_CHECKING:
     from sklearn.preprocessing import StandardScaler
@@ -562,6 +568,8 @@ class Standardizer(MetadataConsumer):
         started = self.__dict__.get("_accumulator") is not None  # a pass under way
         # Not continuing statistics fitted so far (loaded, merged, or a fit finished).
         fresh = not started and self.__dict__.get("_fitted") is None
+        if fresh and self.columns is None:
+            table = text_of_no_value_as_null(table)
         if not started:
             try:
                 self._begin(table.schema, named)

@@ -22,11 +22,35 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError
+from ..io.arrow import holds_text
 from ..io.lazy import pc
 from ..stats.fitted import FittedStats
 from .tables import is_eager_frame, is_pandas, table_to_arrow
 
-__all__ = ["first_value", "refuse_in_memory", "vacant_columns", "value_error"]
+__all__ = [
+    "first_value",
+    "refuse_in_memory",
+    "text_of_no_value_as_null",
+    "vacant_columns",
+    "value_error",
+]
+
+
+def text_of_no_value_as_null(table: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """The first batch of a fit in memory with its text columns of no value at all (polars'
+    ``String`` of nulls, pandas' ``string`` of NA) of type null, as pandas' column of None is:
+    open for the numbers of later batches, not passed through as text (whose later numbers would
+    go out raw)."""
+    if not table.num_rows:
+        return table
+    for i, field in enumerate(table.schema):
+        column = table.column(i)
+        if holds_text(field.type) and column.null_count == len(column):
+            nulls = pa.nulls(len(column))
+            if isinstance(table, pa.Table):
+                nulls = pa.chunked_array([nulls])
+            table = table.set_column(i, pa.field(field.name, pa.null()), nulls)
+    return table
 
 
 def vacant_columns(stats: FittedStats) -> list[str]:

@@ -369,16 +369,22 @@ def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_tran
         Standardizer().fit(pd.DataFrame(frame.to_dict("list"), index=[10, 20, 30, 40]))
 
 
-@pytest.mark.parametrize("frames", ["pandas", "polars"])
+@pytest.mark.parametrize("frames", ["pandas", "polars", "pandas-string", "polars-string"])
 def test_a_column_of_no_value_in_the_first_batch_is_fitted_on_the_later_ones(frames):
-    # A SQL chunk whose column is all NULL: pandas makes it None (object), polars Null.
+    # A SQL chunk whose column is all NULL: pandas makes it None (object), polars Null; typed as
+    # text (polars' String, pandas' string), it was passed through as text, and the later
+    # batches' numbers went out raw.
     rng = np.random.default_rng(0)
     x1, x2, y = rng.normal(size=500), rng.normal(size=500), rng.normal(50, 5, 500)
-    if frames == "pandas":
+    if frames.startswith("pandas"):
         first = pd.DataFrame({"x": x1, "y": [None] * 500})
+        if frames.endswith("string"):
+            first["y"] = first["y"].astype("string")
         later = pd.DataFrame({"x": x2, "y": y})
     else:
         first = pl.DataFrame({"x": x1}).with_columns(y=pl.lit(None))
+        if frames.endswith("string"):
+            first = first.with_columns(pl.col("y").cast(pl.String))
         later = pl.DataFrame({"x": x2, "y": y})
     stream = normkit.Standardizer().fit(iter([first, later]))
     batches = normkit.Standardizer().partial_fit(first).partial_fit(later)
