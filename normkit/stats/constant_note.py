@@ -59,12 +59,18 @@ def _underflow_note(stats: FittedStats) -> NormkitNote | None:
         return None
     j = int(np.argmax(lost))
     names = [stats.names[k] for k in np.flatnonzero(lost)]
-    which = "its" if len(names) == 1 else f"{stats.names[j]!r}'s"
     scaled = "scale 1" if stats.scale[j] == 1.0 else "a scale that kept a few bits"
-    has = "it has" if len(names) == 1 else f"{stats.names[j]!r} has"
+    span = f"from {stats.min[j]:.3g} to {stats.max[j]:.3g}"
+    if len(names) == 1:
+        what = f"its values ({span}) vary, but their variance ({stats.var[j]:.3g}) underflows "
+        what += f"float64: it has {scaled}"
+    else:
+        what = f"their values vary, but their variances underflow float64 ({stats.names[j]!r}: "
+        what += f"values {span}, variance {stats.var[j]:.3g}, {scaled})"
     return NormkitNote(
-        f"{listed(names)}: {which} values (from {stats.min[j]:.3g} to {stats.max[j]:.3g}) vary, "
-        f"but their variance ({stats.var[j]:.3g}) underflows float64: {has} {scaled}, as "
-        "scikit-learn's StandardScaler gives it",
-        hints=("rescale the column (multiply it by a power of ten) and fit again",),
+        f"{listed(names)}: {what}, as scikit-learn's StandardScaler gives it",
+        hints=(
+            f"rescale {'the column' if len(names) == 1 else 'each'} (multiply it by a power of "
+            "ten) and fit again",
+        ),
     )
