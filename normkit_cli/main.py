@@ -391,7 +391,8 @@ def transform(
     mode): Parquet and Arrow in their metadata, a CSV file in a hidden file beside it
     (.NAME.normkit.json). inverse reads it back, and normalizing such a file again is refused.
     A CSV without a record (standard output) whose columns look normalized already (about the
-    mean and spread normalized data has) is refused too.
+    mean and spread normalized data has) is refused too; its inverse needs --use, --gamma or
+    --beta.
 
     With --engine dask, -o names a directory: each input file becomes one part file in it
     (written atomically), with an index of the parts, _parts.json.
@@ -460,10 +461,11 @@ def inverse(
 
     An input records how it was normalized (Parquet and Arrow in their metadata, a CSV file in
     .NAME.normkit.json beside it): the inverse undoes exactly that (--use, --gamma and --beta
-    may be left out, and are refused if they contradict it). For a CSV without a record
-    (standard input, or copied without it) the inverse assumes the exact statistics and the
-    stat file's gamma and beta, unless --use, --gamma and --beta say otherwise; one whose
-    columns look like raw data rather than normalized data is refused, and so is one that
+    may be left out, and are refused if they contradict it). An input without a record
+    (standard input, a CSV renamed, decompressed or copied without it) is refused unless
+    --use, --gamma or --beta says how it was normalized (those not given: the exact
+    statistics, the stat file's gamma and beta); one whose columns look like raw data
+    rather than normalized data is refused, and so is one that
     looks normalized with the running statistics where --use is not given, or with another
     gamma and beta, alike in its columns, where --gamma and --beta are not. Columns the stat
     file records as integers are written as integers again.

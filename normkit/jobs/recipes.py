@@ -5,8 +5,9 @@ record beside it (:mod:`normkit.io.sidecar`), which its reader puts in its schem
 of its columns passed through (:mod:`normkit.jobs.texttypes`). Later jobs read
 it back: an inverse undoes exactly what was done, and a second transform is refused, with the
 same statistics or others. An input without a record (a CSV on standard output, or copied
-without its record) is inverted as its options say (by default the exact statistics, with the
-stat file's gamma and beta), and is checked by what its columns look like instead
+without its record) is inverted only as its options say (at least one of use, gamma and beta
+given; the others by default the exact statistics and the stat file's gamma and beta), and is
+checked by what its columns look like instead
 (:class:`~normkit.jobs.resemblance.Resemblance`): data that looks already normalized is not
 normalized again, data that looks raw is not inverted, unless the user says so.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -371,7 +373,8 @@ def inverse_settings(
     Raises
     ------
     InputError
-        If an input was not made by a frozen transform with these statistics.
+        If an input was not made by a frozen transform with these statistics, or keeps no record
+        of how it was made and none of use, gamma and beta was given.
     OptionError
         If the options contradict how it was made.
     """
@@ -399,6 +402,8 @@ def inverse_settings(
             )
         found.append((source, recipe))
     if not found:
+        if not any(asked):
+            raise _unrecorded_error(sources[0])
         return use, gamma, beta
     first, recipe = found[0]
     unrecorded = [s for s in sources if all(s is not f for f, _ in found)]
@@ -431,6 +436,28 @@ def inverse_settings(
             raise _contradiction(first, name, _shown(kept))
         out.append(values)
     return recipe.use, out[0], out[1]
+
+
+def _unrecorded_error(source: Reader) -> InputError:
+    """The refusal to invert an input that keeps no record of how it was normalized where no
+    option says how: the statistics, gamma and beta would be guessed."""
+    lost = "a CSV's record is lost when it is renamed, decompressed, copied alone or piped"
+    if source.format is not Format.CSV:
+        why = f"no {METADATA_KEY.decode()} in its schema metadata"
+    elif source.is_stream:
+        why = f"a pipe carries none: {lost}"
+    else:
+        why = f"no {os.path.basename(record_path(source.path))} beside it: {lost}"
+    return InputError(
+        f"{source.name} keeps no record of how it was normalized ({why}); inverting it would "
+        "guess the statistics, gamma and beta",
+        param="use",
+        hints=(
+            f"give the statistics it was normalized with ({param('use', 'exact')} or "
+            f"{param('use', 'ema')}), and {param('gamma')} and {param('beta')} if the transform "
+            "was given them",
+        ),
+    )
 
 
 def _shown(values: Mapping[str, float]) -> str:

@@ -104,10 +104,11 @@ class TransformOptions:
         Apply the inverse of a frozen transform. Inputs record how they were normalized
         (Parquet and Arrow in their metadata, a CSV file beside it:
         :mod:`normkit.io.sidecar`); the inverse undoes that (``use``, ``gamma``, ``beta`` may
-        be left out, and are refused if they contradict the record). For an input without a
-        record (a CSV from standard input) the inverse undoes the transform these options (and
-        the statistics' gamma and beta) describe; with ``use`` None, one that looks normalized
-        with the running statistics is refused.
+        be left out, and are refused if they contradict the record). An input without a
+        record (a CSV from standard input) is refused unless one of ``use``, ``gamma`` and
+        ``beta`` at least is given: the inverse undoes the transform these options describe
+        (the others by default the exact statistics, the statistics' gamma and beta); with
+        ``use`` None, one that looks normalized with the running statistics is refused.
     save_stats : path or None
         After a ``batch`` or ``adaptive`` transform, write the statistics with the updated
         running statistics here (atomically), and the batch size, gamma and beta used.
@@ -173,6 +174,12 @@ class TransformOptions:
                 f"{param('batch_size')} applies to {param('mode', 'batch')} or adaptive",
                 param="batch_size",
             )
+
+    @property
+    def asked(self) -> tuple[bool, bool, bool]:
+        """Whether ``use``, ``gamma`` and ``beta`` were given: an inverse takes the others
+        from its inputs' record, and of an input without one, needs one of them at least."""
+        return (self.use is not None, self.gamma is not None, self.beta is not None)
 
 
 @dataclass(frozen=True)
@@ -446,7 +453,7 @@ def transform_file(
                     try:
                         at = (batches, sink.rows_written)
                         # How the inputs were normalized is known: recorded, or all said.
-                        said = None not in (options.use, options.gamma, options.beta)
+                        said = all(options.asked)
                         batch = restored_batch(
                             batch, given, restored, schema, at, recorded or said, affine, names
                         )
@@ -512,8 +519,7 @@ def _settings(
     use = options.use
     recorded = False
     if options.inverse:
-        asked = (options.use is not None, options.gamma is not None, options.beta is not None)
-        use, gamma, beta = inverse_settings(sources, stats, use, gamma, beta, asked)
+        use, gamma, beta = inverse_settings(sources, stats, use, gamma, beta, options.asked)
         recorded = any(r is not None for r in records)
     else:
         refuse_renormalizing(sources, stats, options.renormalize)

@@ -168,12 +168,74 @@ def test_inverse_of_csv_without_a_record_follows_the_options_as_help_says(tmp_pa
         "the stat file's gamma, the stat file's beta"
     )
     help_text = " ".join(ok("inverse", "--help").split())
-    assert "For a CSV without a record (standard input, or copied without it)" in help_text
+    assert (
+        "An input without a record (standard input, a CSV renamed, decompressed or copied "
+        "without it) is refused unless --use, --gamma or --beta says how it was normalized"
+    ) in help_text
     back = tmp_path / "back.csv"
     ok("inverse", z, "-s", sample_stats, "--use", "ema", "-o", back)
     np.testing.assert_allclose(
         pd.read_csv(back)["income"], pd.read_csv(SAMPLE_CSV)["income"], rtol=1e-12
     )
+
+
+def test_inverse_of_an_input_without_a_record_is_told_how_it_was_normalized(tmp_path):
+    # A new user's trial: transformed with --gamma 1.3 into a .csv.gz, decompressed (its record
+    # stays with the .gz), inverted: exit 0, with the stat file's gamma assumed, a score off
+    # by up to 1660 on a column of std 1000, and no check caught a gamma of 0.8 to 1.3.
+    import gzip
+
+    rng = np.random.default_rng(11)
+    raw = pd.DataFrame(
+        {
+            "order_id": np.arange(800),
+            "qty": rng.integers(1, 9, 800),
+            "score": rng.normal(5000, 1000, 800).round(3),
+            "price": rng.normal(20, 4, 800).round(2),
+        }
+    )
+    small, stats = tmp_path / "small.csv", tmp_path / "s_f.json"
+    raw.to_csv(small, index=False)
+    ok("fit", small, "--exclude", "order_id,qty", "-o", stats)
+    gz, z = tmp_path / "gq.csv.gz", tmp_path / "gq.csv"
+    ok("transform", small, "-s", stats, "--gamma", "1.3", "-o", gz)
+    recorded = ok("inverse", gz, "-s", stats)
+    z.write_bytes(gzip.decompress(gz.read_bytes()))
+    back = tmp_path / "back.csv"
+    line = refused(1, "inverse", z, "-s", stats, "-o", back)
+    assert line == (
+        f"{ERROR}{z} keeps no record of how it was normalized (no .gq.csv.normkit.json beside "
+        "it: a CSV's record is lost when it is renamed, decompressed, copied alone or piped); "
+        "inverting it would guess the statistics, gamma and beta; give the statistics it was "
+        "normalized with (--use exact or --use ema), and --gamma and --beta if the transform "
+        "was given them"
+    )
+    assert not back.exists()
+    piped_in = run_normkit("inverse", "-", "-s", stats, "-q", stdin=z.read_bytes())
+    assert piped_in.returncode == 1
+    assert piped_in.stdout == b""
+    assert piped_in.stderr.decode().startswith(
+        f"{ERROR}<stdin> keeps no record of how it was normalized (a pipe carries none"
+    )
+    # Told how, it gives back what the recorded inverse gives back.
+    assert ok("inverse", z, "-s", stats, "--gamma", "1.3") == recorded
+    assert ok("inverse", "-", "-s", stats, "--gamma", "1.3", stdin=z.read_bytes()) == recorded
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(recorded)), raw)
+    # A Parquet file that lost normkit's metadata (written again by another tool) alike.
+    p = tmp_path / "z.parquet"
+    ok("transform", small, "-s", stats, "-o", p)
+    pq.write_table(pq.read_table(p).replace_schema_metadata(None), tmp_path / "bare.parquet")
+    line = refused(1, "inverse", tmp_path / "bare.parquet", "-s", stats, "-o", back)
+    assert "bare.parquet keeps no record of how it was normalized (no normkit.transform in" in line
+    ok("inverse", tmp_path / "bare.parquet", "-s", stats, "--use", "exact", "-o", back)
+    pd.testing.assert_frame_equal(pd.read_csv(back), raw)
+    # As a library call: refused alike, unless one of use, gamma and beta is given.
+    options = normkit.TransformOptions(inverse=True)
+    with pytest.raises(normkit.errors.InputError, match="keeps no record of how it was norm"):
+        normkit.transform_file(z, stats, tmp_path / "lib.csv", options)
+    options = normkit.TransformOptions(inverse=True, gamma=1.3)
+    normkit.transform_file(z, stats, tmp_path / "lib.csv", options)
+    assert (tmp_path / "lib.csv").read_text() == recorded
 
 
 @pytest.mark.parametrize(
@@ -196,7 +258,7 @@ def test_inverse_of_a_csv_without_a_record_refuses_another_gamma_and_beta(tmp_pa
     raw.to_csv(train, index=False)
     ok("fit", train, "-o", stats)
     piped(z, train, "-s", stats, "--gamma", gamma, "--beta", beta)
-    line = refused(1, "inverse", z, "-s", stats, "-o", back)
+    line = refused(1, "inverse", z, "-s", stats, "--use", "exact", "-o", back)
     assert line.startswith(f"{ERROR}{z} looks normalized with gamma about ")
     assert "(--gamma and --beta, which transform named as it wrote it)" in line
     assert line.endswith("invert it with these all the same (--gamma 1.0 --beta 0.0)")
@@ -229,10 +291,10 @@ def test_predictions_and_rows_chosen_by_a_value_are_inverted_not_taken_for_anoth
     ok("fit", train, "-o", stats)
     normalized = (targets - targets.mean()) / targets.std(ddof=0)
     (0.63 * normalized + rng.normal(0, 0.05, normalized.shape)).to_csv(z, index=False)
-    ok("inverse", z, "-s", stats, "-o", tmp_path / "back.csv")
+    ok("inverse", z, "-s", stats, "--use", "exact", "-o", tmp_path / "back.csv")
     chosen = normalized[normalized["price"] > 0.5]  # price and tax correlated: both move
     chosen.to_csv(z, index=False)
-    ok("inverse", z, "-s", stats, "-o", tmp_path / "back.csv")
+    ok("inverse", z, "-s", stats, "--use", "exact", "-o", tmp_path / "back.csv")
     np.testing.assert_allclose(
         pd.read_csv(tmp_path / "back.csv"), targets[normalized["price"] > 0.5], rtol=1e-9
     )
@@ -247,10 +309,20 @@ def test_inverse_of_drifted_data_without_a_record_is_not_taken_for_another_gamma
     ok("fit", train, "-o", stats)
     drifted = raw * [1.0, 2.0, 0.5, 1.3] + [0.0, 1.0, -0.5, 2.0]
     drifted.to_csv(z, index=False)  # the normalized data (mean 0, std 1), drifted
-    ok("inverse", z, "-s", stats, "--assume-normalized", "-o", tmp_path / "back.csv")
+    ok(
+        "inverse",
+        z,
+        "-s",
+        stats,
+        "--use",
+        "exact",
+        "--assume-normalized",
+        "-o",
+        tmp_path / "back.csv",
+    )
     # Two columns alike of four do not make two thirds: not refused either.
     (raw * [2.0, 2.0, 0.5, 1.0]).to_csv(z, index=False)
-    ok("inverse", z, "-s", stats, "-o", tmp_path / "back.csv")
+    ok("inverse", z, "-s", stats, "--use", "exact", "-o", tmp_path / "back.csv")
 
 
 def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_path):
@@ -265,11 +337,12 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
     # Through standard output: CSVs without a record of which statistics made them.
     piped(z_ema, test, "-s", stats, "--use", "ema")
     piped(z_exact, test, "-s", stats)
-    line = refused(1, "inverse", z_ema, "-s", stats, "-o", back)
+    # (Given the stat file's gamma, the statistics are still to be told apart.)
+    line = refused(1, "inverse", z_ema, "-s", stats, "--gamma", "1", "-o", back)
     assert "z_ema.csv looks more like what the running statistics make of the fitted" in line
     assert line.endswith("say which (--use exact or --use ema)")
     assert not back.exists()
-    for z, use in ((z_ema, ["--use", "ema"]), (z_exact, [])):
+    for z, use in ((z_ema, ["--use", "ema"]), (z_exact, ["--gamma", "1"])):
         ok("inverse", z, "-s", stats, *use, "-o", back)
         np.testing.assert_allclose(pd.read_csv(back), raw.iloc[:500], rtol=1e-12)
     # Asked for, the exact statistics are used: the user decided.
@@ -280,7 +353,7 @@ def test_inverse_of_a_csv_normalized_with_the_running_statistics_needs_them(tmp_
     # beta, alike in every column, are.
     z_affine = tmp_path / "z_affine.csv"
     piped(z_affine, test, "-s", stats, "--gamma", "2", "--beta", "3")
-    line = refused(1, "inverse", z_affine, "-s", stats, "-o", tmp_path / "b2.csv")
+    line = refused(1, "inverse", z_affine, "-s", stats, "--beta", "0", "-o", tmp_path / "b2.csv")
     assert "z_affine.csv looks normalized with gamma about 1.88 and beta about 2.94" in line
     assert "--use" not in line
     # A CSV file keeps its record: its inverse undoes what was done, whichever statistics.
@@ -302,7 +375,7 @@ def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_s
     ok("fit", train, "-o", stats)
     for affine in ([], ["--beta", "2", "--gamma", "3"]):
         piped(z, train, "-s", stats, "--mode", "batch", "--batch-size", batch_size, *affine)
-        line = refused(1, "inverse", z, "-s", stats, *affine, "-o", back)
+        line = refused(1, "inverse", z, "-s", stats, *(affine or ["--use", "exact"]), "-o", back)
         beta = 2 if affine else 0
         assert line.startswith(
             f"{ERROR}{z} looks like the output of a transform in batch mode: its first rows come "
@@ -318,7 +391,7 @@ def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_s
     design.to_csv(train, index=False)
     ok("fit", train, "-o", stats)
     piped(z, train, "-s", stats)
-    ok("inverse", z, "-s", stats, "-o", back)
+    ok("inverse", z, "-s", stats, "--use", "exact", "-o", back)
     np.testing.assert_allclose(pd.read_csv(back), design, rtol=1e-12)
     # Runs of one mean in every column, as a frozen transform makes them too: shares adding
     # up to 100 in each group of 4 parties; pairs mirrored about the mean; counts of 0 to 2.
@@ -344,7 +417,7 @@ def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_s
         frame.to_csv(train, index=False)
         ok("fit", train, "-o", stats)
         piped(z, train, "-s", stats)
-        ok("inverse", z, "-s", stats, "-o", back)
+        ok("inverse", z, "-s", stats, "--use", "exact", "-o", back)
         np.testing.assert_allclose(pd.read_csv(back), frame, rtol=1e-12, atol=1e-12)
 
 
@@ -361,7 +434,7 @@ def test_a_weighted_fit_s_spread_is_over_the_weights_when_an_input_has_no_record
     ok("fit", data, "--weight-column", "w", "-o", stats)
     z, back = tmp_path / "z.csv", tmp_path / "b.csv"
     piped(z, data, "-s", stats)
-    ok("inverse", z, "-s", stats, "-o", back)
+    ok("inverse", z, "-s", stats, "--use", "exact", "-o", back)
     np.testing.assert_allclose(pd.read_csv(back)["spend"], spend, rtol=1e-12, atol=1e-12)
     mean = np.average(spend, weights=weights)
     std = np.sqrt(np.average((spend - mean) ** 2, weights=weights))
@@ -378,7 +451,8 @@ def test_inverse_refuses_a_large_integer_s_fraction(tmp_path):
     ts = 1_700_000_000 + rng.integers(0, 10**7, 1000)
     pd.DataFrame({"ts": ts}).to_csv(data, index=False)
     ok("fit", data, "-o", stats)
-    proc = run_normkit("inverse", "-", "-s", stats, "-q", stdin=b"ts\n0.1234\n")
+    exact = ("--use", "exact")  # gamma and beta not said: the hint names them
+    proc = run_normkit("inverse", "-", "-s", stats, *exact, "-q", stdin=b"ts\n0.1234\n")
     assert proc.returncode == 1
     assert "column 'ts' at data row 1: the restored value 1705376857.57" in proc.stderr.decode()
     assert "is not an integer" in proc.stderr.decode()
@@ -396,7 +470,7 @@ def test_inverse_refuses_a_large_integer_s_fraction(tmp_path):
     )
     z = tmp_path / "z.csv"
     piped(z, data, "-s", stats)
-    ok("inverse", z, "-s", stats, "-o", back)
+    ok("inverse", z, "-s", stats, *exact, "-o", back)
     assert pd.read_csv(back)["ts"].tolist() == ts.tolist()
 
 
@@ -408,7 +482,7 @@ def test_running_statistics_that_cannot_transform_do_not_stop_an_inverse(tmp_pat
     ok("fit", path, "--ema-init", "first", "--ema-eps", "0", "-o", stats)
     z, back = tmp_path / "z.csv", tmp_path / "back.csv"
     piped(z, path, "-s", stats)  # no record: its look is judged
-    ok("inverse", z, "-s", stats, "-o", back)
+    ok("inverse", z, "-s", stats, "--gamma", "1", "-o", back)  # --use not given
     np.testing.assert_allclose(pd.read_csv(back), pd.read_csv(path), rtol=1e-13)
 
 
@@ -918,7 +992,7 @@ def test_an_outlier_or_a_heavy_tail_of_the_fitted_data_leaves_both_guards_on(tmp
     stats = tmp_path / "raw.json"
     ok("fit", raw, "-o", stats)
     back = tmp_path / "back.csv"
-    line = refused(1, "inverse", raw, "-s", stats, "-o", back)
+    line = refused(1, "inverse", raw, "-s", stats, "--use", "exact", "-o", back)
     assert line.startswith(f"{ERROR}{raw} does not look normalized with these statistics (column ")
     assert not back.exists()
     z = tmp_path / "z.csv"
@@ -927,7 +1001,7 @@ def test_an_outlier_or_a_heavy_tail_of_the_fitted_data_leaves_both_guards_on(tmp
     assert line.startswith(f"{ERROR}{z} looks normalized already (column ")
     assert not (tmp_path / "zz.csv").exists()
     # The normalized data is inverted, back to the raw values.
-    ok("inverse", z, "-s", stats, "-o", back)
+    ok("inverse", z, "-s", stats, "--use", "exact", "-o", back)
     np.testing.assert_allclose(pd.read_csv(back)["y"], y, rtol=1e-9, atol=1e-12 * np.abs(y).max())
 
 
@@ -945,12 +1019,13 @@ def test_a_csv_that_looks_normalized_already_is_not_normalized_again(tmp_path, s
     assert not (tmp_path / "zz.csv").exists()
     ok("transform", z, "-s", sample_stats, "-o", tmp_path / "zz.csv", "--renormalize")
     # And raw data is not inverted.
-    line = refused(1, "inverse", SAMPLE_CSV, "-s", sample_stats, "-o", tmp_path / "b.csv")
+    exact = ("--use", "exact")
+    line = refused(1, "inverse", SAMPLE_CSV, "-s", sample_stats, *exact, "-o", tmp_path / "b.csv")
     assert line.startswith(f"{ERROR}{SAMPLE_CSV} does not look normalized with these statistics")
     assert line.endswith("invert it all the same (--assume-normalized)")
     assert not (tmp_path / "b.csv").exists()
     args = ("-o", tmp_path / "b.csv", "--assume-normalized", "--keep-float")
-    ok("inverse", SAMPLE_CSV, "-s", sample_stats, *args)
+    ok("inverse", SAMPLE_CSV, "-s", sample_stats, *exact, *args)
 
 
 @pytest.mark.parametrize("command", ["transform", "inverse"])
@@ -965,8 +1040,8 @@ def test_a_refusal_into_a_pipe_comes_before_any_row(tmp_path, command, output):
     raw.to_csv(train, index=False)
     ok("fit", train, "-o", stats)
     piped(z, train, "-s", stats)
-    given = z if command == "transform" else train
-    proc = run_normkit(command, "-", "-s", stats, "-o", *output, stdin=given.read_bytes())
+    given, said = (z, ()) if command == "transform" else (train, ("--use", "exact"))
+    proc = run_normkit(command, "-", "-s", stats, *said, "-o", *output, stdin=given.read_bytes())
     assert proc.returncode == 1, proc.stderr.decode()
     assert proc.stdout == b""
     what = "looks normalized already" if command == "transform" else "does not look normalized"
@@ -1425,7 +1500,8 @@ def test_inverse_restores_integers_and_refuses_values_that_are_not(tmp_path):
     assert ok("inverse", z, "-s", stats).splitlines() == ["n", "5", "7", "12"]
     edited = tmp_path / "e.csv"
     edited.write_text("n\n0.25\n")
-    line = refused(1, "inverse", edited, "-s", stats, "-o", tmp_path / "b.csv")
+    exact = ("--use", "exact")
+    line = refused(1, "inverse", edited, "-s", stats, *exact, "-o", tmp_path / "b.csv")
     assert "column 'n' at data row 1: the restored value" in line
     # A CSV without a record: the first way out is the options it was normalized with.
     assert line.endswith(
@@ -1433,7 +1509,7 @@ def test_inverse_restores_integers_and_refuses_values_that_are_not(tmp_path):
         "(--use), --gamma and --beta the data was normalized with (this input does not record "
         "them) or keep float64 (--keep-float)"
     )
-    assert ok("inverse", edited, "-s", stats, "--keep-float").splitlines()[1] != ""
+    assert ok("inverse", edited, "-s", stats, *exact, "--keep-float").splitlines()[1] != ""
 
 
 def test_inverse_restores_narrow_floats_and_decimals_and_refuses_inexact_integers(tmp_path):
