@@ -63,7 +63,7 @@ from .categories import booleans_as_found, categorical_columns
 from .columntypes import check_dataset_types
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
-from .recipes import refuse_mixed_scales
+from .recipes import inverse_settings, refuse_mixed_scales
 from .sources import (
     about_stat_file,
     check_stat_columns,
@@ -420,6 +420,10 @@ def transform_dask(
         check_dataset_types(sources, names, options.keep_text, cast=True)
     with about_stat_file(stats_file):  # bad options fail here, not on workers
         stats.frozen(options.use, options.gamma, options.beta)
+        if options.inverse:  # and inputs that cannot be inverted as asked, as a data set
+            gamma, beta = stats.affine(options.gamma, options.beta)
+            fingerprint = statfile.fingerprint(stats)
+            inverse_settings(sources, names, fingerprint, options.use, gamma, beta, options.asked)
     part_options = replace(options, output_format=fmt)
     _check_output_dir(output, [s.path for s in sources], protected)
     parent, name = os.path.split(output)

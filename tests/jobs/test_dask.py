@@ -353,6 +353,37 @@ def test_the_part_of_a_csv_without_rows_has_the_types_of_the_others(tmp_path, on
     assert pq.read_table(back).num_rows == len(data)
 
 
+def test_an_inverse_of_files_without_a_record_needs_to_be_told_how(tmp_path, on_cluster, data):
+    # As with the local engine: files that keep no record of how they were normalized (CSVs
+    # copied without it) are not inverted with settings assumed, nor mixed with files that keep
+    # one; told how, they are inverted as the local engine inverts them.
+    (tmp_path / "raw").mkdir()
+    data.iloc[:1000].to_csv(tmp_path / "raw" / "a.csv", index=False)
+    data.iloc[1000:].to_csv(tmp_path / "raw" / "b.csv", index=False)
+    scaler = normkit.fit_files(tmp_path / "raw", Standardizer(exclude=["id"]))
+    for folder in ("z", "bare", "mixed"):
+        (tmp_path / folder).mkdir()
+    for name in ("a.csv", "b.csv"):
+        normkit.transform_file(tmp_path / "raw" / name, scaler, tmp_path / "z" / name)
+        (tmp_path / "bare" / name).write_bytes((tmp_path / "z" / name).read_bytes())
+    normkit.transform_file(tmp_path / "raw" / "a.csv", scaler, tmp_path / "mixed" / "a.csv")
+    (tmp_path / "mixed" / "b.csv").write_bytes((tmp_path / "z" / "b.csv").read_bytes())
+    out = tmp_path / "out"
+    inverse = normkit.TransformOptions(inverse=True)
+    with pytest.raises(normkit.errors.InputError, match=r"a\.csv keeps no record of how it was"):
+        transform_dask(tmp_path / "bare", scaler, out, inverse, cluster=on_cluster)
+    with pytest.raises(normkit.errors.InputError, match=r"b\.csv records no normalization, but"):
+        transform_dask(tmp_path / "mixed", scaler, out, inverse, cluster=on_cluster)
+    assert not out.exists()
+    told = normkit.TransformOptions(inverse=True, use="exact")
+    transform_dask(tmp_path / "bare", scaler, out, told, cluster=on_cluster)
+    local_out = tmp_path / "local.csv"
+    normkit.transform_file(tmp_path / "bare", scaler, local_out, told)
+    index = json.loads((out / INDEX_NAME).read_text())
+    parts = [pyarrow.csv.read_csv(out / p["path"]) for p in index["parts"]]
+    assert pa.concat_tables(parts).equals(pyarrow.csv.read_csv(local_out))
+
+
 def test_a_failed_transform_leaves_no_output(tmp_path, cluster, data):
     paths = write_dataset(tmp_path / "ds", "csv", data.assign(label="a"), PART_ROWS)
     scaler = normkit.fit_files(tmp_path / "ds", Standardizer(exclude=["id"]))
