@@ -422,8 +422,7 @@ def transform_dask(
         stats.frozen(options.use, options.gamma, options.beta)
         if options.inverse:  # and inputs that cannot be inverted as asked, as a data set
             gamma, beta = stats.affine(options.gamma, options.beta)
-            fingerprint = statfile.fingerprint(stats)
-            inverse_settings(sources, names, fingerprint, options.use, gamma, beta, options.asked)
+            inverse_settings(sources, stats, options.use, gamma, beta, options.asked)
     part_options = replace(options, output_format=fmt)
     _check_output_dir(output, [s.path for s in sources], protected)
     parent, name = os.path.split(output)

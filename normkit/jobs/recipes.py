@@ -61,7 +61,7 @@ class Recipe:
     use : {"exact", "ema"}
     inverse : bool
     stats : str or None
-        The fingerprint of the statistics (:func:`normkit.stats.statfile.fingerprint`); None in
+        The fingerprint of the statistics (:func:`normkit.stats.fingerprints.fingerprint`); None in
         outputs of older versions.
     gamma, beta : dict of column to float, or None
         The affine parameters per column (None in outputs of older versions).
