@@ -390,7 +390,9 @@ class ReaderBase:
             if isinstance(exc, BrokenPipeError):
                 raise
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"{self.name}: cannot read as {self.format}: {message}") from None
+            raise self._cut_short(message) or InputError(
+                f"{self.name}: cannot read as {self.format}: {message}"
+            ) from None
 
     def _describe_arrow_error(
         self, message: str, rows_done: Callable[[], int] | None
@@ -398,7 +400,19 @@ class ReaderBase:
         """One line for pyarrow's ``ArrowInvalid`` message (naming the column, row and value
         where the format lets the reader find them)."""
         first = message.strip().splitlines()[0] if message.strip() else "invalid data"
-        return InputError(f"{self.name}: cannot read as {self.format}: {first}")
+        return self._cut_short(first) or InputError(
+            f"{self.name}: cannot read as {self.format}: {first}"
+        )
+
+    def _cut_short(self, message: str) -> InputError | None:
+        """The refusal of Arrow data that ends inside a message (pyarrow's ``message``: "Expected
+        to be able to read N bytes for message body, got M"), or None for another error."""
+        if self.format is not Format.ARROW or not message.startswith("Expected to be able to"):
+            return None
+        return InputError(
+            f"{self.name}: the Arrow data ends inside a record batch ({message[0].lower()}"
+            f"{message[1:]}): it was cut short; write it again"
+        )
 
 
 def _names(names: Sequence[str], limit: int = 8) -> str:

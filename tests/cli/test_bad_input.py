@@ -1195,6 +1195,30 @@ def test_names_that_look_alike_or_need_quotes_are_named(tmp_path):
     assert quoted.returncode == 0, quoted.stderr
 
 
+def test_an_arrow_stream_cut_inside_a_batch_is_called_cut_short(tmp_path):
+    # pyarrow's words alone ("Expected to be able to read 400000 bytes for message body, got
+    # 399944") did not say the stream was truncated.
+    stats, data = tmp_path / "s.json", tmp_path / "t.arrows"
+    table = pa.table({"x": np.random.default_rng(0).normal(size=200_000)})
+    with pa.ipc.new_stream(data, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=50_000):
+            writer.write_batch(batch)
+    assert run_normkit("fit", data, "-o", stats).returncode == 0
+    whole = data.read_bytes()
+    data.write_bytes(whole[: len(whole) // 2])
+    for args, stdin, name in (
+        ((data,), None, str(data)),
+        (("-",), whole[: len(whole) // 2], "<stdin>"),
+    ):
+        proc = run_normkit("transform", *args, "-s", stats, "--input-format", "arrow", stdin=stdin)
+        assert (proc.returncode, proc.stdout) == (1, b""), proc.stderr
+        line = proc.stderr.decode().strip()
+        assert line.startswith(
+            f"normkit: error: {name}: the Arrow data ends inside a record batch "
+        )
+        assert line.endswith("): it was cut short; write it again"), line
+
+
 def test_an_arrow_stream_cut_between_batches_is_refused_from_standard_input(tmp_path):
     stats = tmp_path / "s.json"
     table = pa.table({"x": [1.0, 2.0, 4.0, 8.0]})
