@@ -321,7 +321,9 @@ CASES: dict[str, Case] = {
         "normkit: error: {dir}/data.parquet: column 'l' has type list<element: double>, which is not numeric",
     ),
     "truncated Arrow stream": Case(
-        fit_of(truncated_arrow), 1, "normkit: error: {dir}/data.arrow: cannot read as arrow"
+        fit_of(truncated_arrow),
+        1,
+        "normkit: error: {dir}/data.arrow: the Arrow data ends inside a record batch",
     ),
     "stat file as data": Case(
         fit_of(stats),
