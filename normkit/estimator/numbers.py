@@ -210,11 +210,12 @@ def _temporal(dtype: pa.DataType) -> bool:
 
 
 def refuse_non_numbers(
-    table: pa.RecordBatch | pa.Table, names: Sequence[str], offset: int = 0
+    table: pa.RecordBatch | pa.Table, names: Sequence[str], offset: int = 0, index: Any = None
 ) -> None:
     """Refuse a column among ``names`` of dates, times or durations, and the first value of a
     text column among them that Arrow does not read as a number (``offset``: the rows before
-    ``table`` in a stream)."""
+    ``table`` in a stream; ``index``: a pandas frame's, whose label of the row is named too
+    where it is not the row's place)."""
     for name in names:
         column = table.column(name)
         if _temporal(column.type):
@@ -223,7 +224,8 @@ def refuse_non_numbers(
             continue
         found = first_non_number(column)
         if found is not None:
-            raise not_a_number(name, offset + found[0] + 1, found[1])
+            label = index_label(index, found[0], offset)
+            raise not_a_number(name, offset + found[0] + 1, found[1], label)
 
 
 def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:

@@ -364,6 +364,12 @@ def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_tran
         Standardizer().fit(indexed)
     with pytest.raises(normkit.DataError, match=at_30):
         fitted.transform(indexed)
+    # A word in a later batch's text column is named by its index label too, as in the first.
+    fresh = Standardizer().partial_fit(indexed.assign(a=[1.0, 2.0, 3.0, 4.0]))
+    later = pd.DataFrame({"a": ["1.5", "2", "oops", "4"]}, index=[10, 20, 30, 40])
+    at_7 = r"column 'a' at row 7 \(index 30\): 'oops' is not a number"
+    with pytest.raises(normkit.DataError, match=at_7):
+        fresh.partial_fit(later.assign(**{c: indexed[c] for c in indexed if c != "a"}))
     # An index given as a list holds numpy integers: 30, not np.int64(30).
     with pytest.raises(normkit.DataError, match=at_30):
         Standardizer().fit(pd.DataFrame(frame.to_dict("list"), index=[10, 20, 30, 40]))
