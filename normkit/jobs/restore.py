@@ -74,11 +74,11 @@ def restored_batch(
             slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + c + b * sc / g)
             if digits is None:  # a narrower float: in its range, and the one transformed
                 wanted = values
-                bad = valid & np.isinf(values.astype(dtype.to_pandas_dtype()))
+                narrow = values.astype(dtype.to_pandas_dtype())
+                bad = valid & np.isinf(narrow)
                 why = f"is beyond the range of {dtype}"
-                inexact = (
-                    valid & ~np.isnan(values) & ~_narrow_alone(values, dtype, slack, z, mapping)
-                )
+                alone = _narrow_alone(values, narrow, slack, z, mapping)
+                inexact = valid & ~np.isnan(values) & ~alone
                 if inexact.any() and not bad.any():
                     bad = inexact
                     why = (
@@ -136,14 +136,14 @@ def restored_batch(
 
 
 def _narrow_alone(
-    values: np.ndarray, dtype: pa.DataType, slack: np.ndarray, z: np.ndarray, mapping: list[float]
+    values: np.ndarray, narrow: np.ndarray, slack: np.ndarray, z: np.ndarray, mapping: list[float]
 ) -> np.ndarray:
-    """Whether each of ``values`` (float64, within ``slack`` of a value of the narrower float
-    ``dtype`` transformed into ``z``) gives that value back, rounded to ``dtype``: no other
-    value of the type is within ``slack`` of it, or, transformed again (``mapping``: center,
-    scale, gamma and beta), the rounded value gives ``z`` and its neighbours in the type do not
-    (the transform keeps order, so no value further away gives ``z`` either)."""
-    narrow = values.astype(dtype.to_pandas_dtype())
+    """Whether each of ``values`` (float64, within ``slack`` of a value of a narrower float
+    transformed into ``z``) gives that value back as ``narrow`` (``values`` rounded to that
+    type): no other value of the type is within ``slack`` of it, or, transformed again
+    (``mapping``: center, scale, gamma and beta), the rounded value gives ``z`` and its
+    neighbours in the type do not (the transform keeps order, so no value further away gives
+    ``z`` either)."""
     up = np.nextafter(narrow, narrow.dtype.type(np.inf)).astype(np.float64)
     down = np.nextafter(narrow, narrow.dtype.type(-np.inf)).astype(np.float64)
     near = (np.abs(up - values) > slack) & (np.abs(down - values) > slack)

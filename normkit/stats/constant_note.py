@@ -24,10 +24,10 @@ def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
     """The note of the columns that vary but have scale 1 by the constant-column rule (eps 0,
     dividing by the spread); None where there are none."""
     options = stats.options
-    if not options.with_std:
-        return None
+    if not options.with_std or options.eps > 0:
+        return None  # with an eps, a column is divided by its spread plus eps, whatever it is
     underflow = _underflow_note(stats)
-    if underflow is not None or options.eps > 0:
+    if underflow is not None:
         return underflow
     m = stats.moments
     biased = m.var(0)
