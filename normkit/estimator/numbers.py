@@ -210,12 +210,17 @@ def _temporal(dtype: pa.DataType) -> bool:
 
 
 def refuse_non_numbers(
-    table: pa.RecordBatch | pa.Table, names: Sequence[str], offset: int = 0, index: Any = None
+    table: pa.RecordBatch | pa.Table,
+    names: Sequence[str],
+    offset: int = 0,
+    index: Any = None,
+    fitting: bool = False,
 ) -> None:
     """Refuse a column among ``names`` of dates, times or durations, and the first value of a
     text column among them that Arrow does not read as a number (``offset``: the rows before
     ``table`` in a stream; ``index``: a pandas frame's, whose label of the row is named too
-    where it is not the row's place)."""
+    where it is not the row's place). ``fitting``: a later batch of a fit, whose hints say how
+    to pass the column through from the first batch."""
     for name in names:
         column = table.column(name)
         if _temporal(column.type):
@@ -225,7 +230,15 @@ def refuse_non_numbers(
         found = first_non_number(column)
         if found is not None:
             label = index_label(index, found[0], offset)
-            raise not_a_number(name, offset + found[0] + 1, found[1], label)
+            hints = _HINTS + (
+                (
+                    "to pass it through as it is, fit again from the first batch with "
+                    f"exclude=[{name!r}]",
+                )
+                if fitting
+                else ()
+            )
+            raise not_a_number(name, offset + found[0] + 1, found[1], label, hints)
 
 
 def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:

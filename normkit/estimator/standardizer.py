@@ -623,7 +623,7 @@ class Standardizer(MetadataConsumer):
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
         # A text value in a later batch (a pandas chunk of object dtype): its column and row.
-        refuse_non_numbers(table, self._names, self._accumulator.n_rows, rows)
+        refuse_non_numbers(table, self._names, self._accumulator.n_rows, rows, fitting=True)
         if self._continued is not None:
             # Statistics continued have no place for the values of a column they passed through
             # for having none (loaded, or a fit finished): left out, they would be lost.

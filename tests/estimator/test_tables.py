@@ -412,3 +412,16 @@ def test_a_column_of_no_value_in_the_first_batch_is_fitted_on_the_later_ones(fra
     empty = normkit.Standardizer().fit(iter([first, first]))
     assert empty.columns_.tolist() == ["x"]
     assert [(p.name, p.why) for p in empty.stats_.passthrough] == [("y", "no values")]
+
+
+def test_text_after_a_first_batch_of_no_value_names_the_way_to_pass_it_through():
+    # The first batch says nothing of the column's type; text in a later one is refused, and
+    # the refusal says how to keep the column as text: excluded from the first batch on.
+    first = pd.DataFrame({"x": [1.0, 2.0], "name": [None, None]})
+    later = pd.DataFrame({"x": [3.0, 4.0], "name": ["ana", "bo"]})
+    fitted = normkit.Standardizer().partial_fit(first)
+    with pytest.raises(normkit.DataError, match=r"exclude=\['name'\]") as refused:
+        fitted.partial_fit(later)
+    assert "column 'name' at row 3: 'ana' is not a number" in str(refused.value)
+    kept = normkit.Standardizer(exclude=["name"]).partial_fit(first).partial_fit(later)
+    assert kept.transform(later)["name"].tolist() == ["ana", "bo"]
