@@ -8,7 +8,9 @@ column:
 
 - ``mean``: ``mean_shift = (new mean - saved mean) / saved std``, tested by the difference of
   means over its pooled standard error, skewness-corrected, new values beyond the reference's
-  range counted at its extremes (from 4 values, where the spread's test weighs them);
+  range counted at its extremes (from 4 values, where the spread's test weighs them), and
+  their number beyond the range on the side the mean moved to tested as the spread's test
+  tests it;
 - ``std``: ``std_ratio = new std / saved std``, tested by ``ln`` of the variance ratio with the
   standard error the kurtosis gives (a constant side by how often the other leaves the constant);
 - ``missing``: the missing rate, tested by Fisher's exact test; its size is Cohen's h,

@@ -68,18 +68,28 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
     tested_mean, tested_var0 = mean, new_var0
     low, high = float(reference.min[j]), float(reference.max[j])
     whole = result.sample is not None and result.sample.holds_all(j)
-    if n_new >= 4 and ref_var0 > 0 and low < high and whole:
+    clipped = n_new >= 4 and ref_var0 > 0 and low < high and whole
+    if clipped:
         tested_mean, tested_var0, _ = clipped_moments(sample, low, high, weights)
+    p_mean = significance.mean_test(
+        n_ref,
+        ref_mean,
+        ref_var0,
+        _standardized(reference.m3[j], ref_weight, ref_var0, 1.5),
+        n_new,
+        tested_mean,
+        tested_var0,
+    )
+    if clipped:
+        # Clipped, a batch wholly beyond the reference's range (ages + 1,000) reads as one at
+        # its extreme, a few standard errors away. How many new values lie beyond it on the side
+        # the mean moved to is evidence of its own (k of them beyond every reference value: a
+        # chance of C(n, k) / C(N + n, k)): the smaller of the two p-values, times two.
+        side = sample > high if mean > ref_mean else sample < low
+        beyond = significance.exceedance_test(n_ref, int(sample.size), int(side.sum()))
+        p_mean = min(1.0, 2.0 * min(p_mean, beyond))
     raw = {
-        "mean": significance.mean_test(
-            n_ref,
-            ref_mean,
-            ref_var0,
-            _standardized(reference.m3[j], ref_weight, ref_var0, 1.5),
-            n_new,
-            tested_mean,
-            tested_var0,
-        ),
+        "mean": p_mean,
         "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample, weights),
         "missing": (
             math.nan

@@ -237,6 +237,30 @@ def test_no_false_alarm_on_other_samples_of_the_same_distribution(tmp_path):
         assert code == 0, (rows, report["drifted"], psi)
 
 
+def test_a_small_batch_wholly_beyond_the_reference_range_drifts(tmp_path):
+    # Ages of 18 to 89, then 8 ages of over 1,000: clipped at the reference's maximum, they read
+    # as a batch at its edge (p 0.016 after Holm), and the gate passed them.
+    rng = np.random.default_rng(1)
+    pd.DataFrame({"age": rng.integers(18, 90, 20_000), "x": rng.normal(size=20_000)}).to_csv(
+        tmp_path / "ref.csv", index=False
+    )
+    assert run("fit", tmp_path / "ref.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    for seed, rows in ((5, 8), (6, 5)):
+        rng = np.random.default_rng(seed)
+        new = pd.DataFrame({"age": rng.integers(18, 90, rows), "x": rng.normal(size=rows)})
+        new.to_csv(tmp_path / "same.csv", index=False)
+        new.assign(age=new["age"] + 1000).to_csv(tmp_path / "far.csv", index=False)
+        code, report = drift_json(tmp_path / "far.csv", tmp_path / "s.json")
+        assert code == 3, report
+        assert [(c["name"], c["reasons"]) for c in report["columns"] if c["drifted"]] == [
+            ("age", ["mean"])
+        ]
+        # Below the range by as much: the same.
+        new.assign(age=new["age"] - 1000).to_csv(tmp_path / "low.csv", index=False)
+        assert drift_json(tmp_path / "low.csv", tmp_path / "s.json")[0] == 3
+        assert drift_json(tmp_path / "same.csv", tmp_path / "s.json")[0] == 0
+
+
 def test_merged_stat_files_keep_an_approximate_sketch(tmp_path):
     data = training(20_000, seed=4)
     halves = [data.iloc[:10_000], data.iloc[10_000:]]
