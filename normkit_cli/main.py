@@ -427,7 +427,8 @@ def transform(
     param="restore_types",
     sets=False,
     is_flag=True,
-    help="Write restored columns as float64, not as the integer types the stat file records.",
+    help="Write restored columns as float64, not as the types the stat file records "
+    "(integers, decimals, float32, float16).",
 )
 @option(
     "--assume-normalized",
