@@ -347,9 +347,10 @@ class Standardizer(MetadataConsumer):
                 raise SchemaError(
                     f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})",
                     param=name_of_param,
+                    # The name meant, where one differs only in case or spaces; else them all.
                     hints=(
-                        *alike_names(unknown, names, given=True),
-                        f"the input has {listed(names)}",
+                        alike_names(unknown, names, given=True)
+                        or (f"the input has {listed(names)}",)
                     ),
                 )
         excluded = set(exclude)

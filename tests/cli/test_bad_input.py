@@ -1151,6 +1151,23 @@ def test_a_comment_line_in_a_file_of_one_column_gets_the_hint(tmp_path):
     assert json.loads((tmp_path / "s.json").read_text())["columns"][0]["mean"] == 2.0
 
 
+def test_a_chosen_column_named_in_another_case_is_told_the_name_meant(tmp_path):
+    # The name meant and the list of every column ran together as two hints joined by "or".
+    data = tmp_path / "w.csv"
+    data.write_text("id,alcohol,Proline\n1,2,3\n2,3,4\n3,5,1\n")
+    for option, given, meant in (("--exclude", "ID", "id"), ("--columns", "proline", "Proline")):
+        proc = run_normkit("fit", data, option, given, "-o", tmp_path / "s.json")
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.decode().strip() == (
+            f"normkit: error: {data}: no column {given!r} in the input (given in {option}); "
+            f"the input has {meant!r}, which differs from {given!r} in case or spaces"
+        )
+    proc = run_normkit("fit", data, "--exclude", "idx", "-o", tmp_path / "s.json")
+    assert (
+        proc.stderr.decode().strip().endswith("; the input has columns 'id', 'alcohol', 'Proline'")
+    )
+
+
 def test_a_column_renamed_only_in_case_or_spaces_is_named(tmp_path):
     fitted, renamed = tmp_path / "f.csv", tmp_path / "r.csv"
     fitted.write_text("price,qty\n1,2\n3,4\n5,7\n")
