@@ -32,9 +32,10 @@ from .options import (
 )
 from .progress import PartsBar, ProgressBar
 from .render import (
+    caught_notes,
     count,
-    far_note_line,
     fit_summary,
+    note_line,
     render_drift,
     unkept_categories_note,
     unrecorded_note,
@@ -293,11 +294,14 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
     if cluster is not None:
         from normkit.jobs.dask import transform_dask
 
-        with PartsBar(not quiet, "transforming") as progress:
+        caught: list = []
+        with PartsBar(not quiet, "transforming") as progress, caught_notes(caught):
             parts = transform_dask(
                 inputs, stats_path, output, options, read, cluster, progress=progress
             )
         if not quiet:
+            for note in caught:
+                click.echo(note_line(note), err=True)
             click.echo(
                 f"normkit: wrote {count(parts.rows, 'row')} in {count(parts.parts, 'part')} "
                 f"({parts.format}) to {parts.output} in {time.perf_counter() - started:.2f} s",
@@ -305,13 +309,13 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
             )
         return
     action = "inverting" if options.inverse else "transforming"
-    with ProgressBar(not quiet, action) as progress:
+    caught: list = []
+    with ProgressBar(not quiet, action) as progress, caught_notes(caught):
         result = normkit.transform_file(
             inputs, stats_path, output, options, read, progress=progress
         )
     notes = [unrecorded_note(options, result, output), unkept_categories_note(result)]
-    if options.use == "ema" and options.mode == "frozen" and not options.inverse:
-        notes.append(far_note_line(result.statistics))
+    notes += map(note_line, caught)
     for note in notes:
         if note and not quiet:
             click.echo(note, err=True)

@@ -439,14 +439,6 @@ def note_line(note: NormkitNote | None) -> str | None:
     return f"normkit: note: {note.render(Spelling(click.get_current_context().command))}"
 
 
-def far_note_line(stats: FittedStats) -> str | None:
-    """What a transform with the running statistics says where they are far from the exact
-    ones (:func:`normkit.stats.running_notes.far_note`), as an export of them says it."""
-    from normkit.stats.running_notes import far_note
-
-    return note_line(far_note(stats))
-
-
 @contextmanager
 def caught_notes(notes: list):
     """Collect the library's notes (:class:`NormkitNote` warnings) issued inside into

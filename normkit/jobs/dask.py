@@ -37,12 +37,13 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .. import params
-from ..errors import OptionError, OutputError, param
+from ..errors import NormkitNote, OptionError, OutputError, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import (
@@ -74,7 +75,7 @@ from .sources import (
     require_rows,
     select_dataset_columns,
 )
-from .transform import TransformOptions, transform_file
+from .transform import TransformOptions, transform_file, warn_far
 from .weights import chosen_weight_column, mark_weight, without_weight
 
 if TYPE_CHECKING:
@@ -339,7 +340,10 @@ def transform_part(
     """Transform one file into one part file (atomically), its columns in ``order`` (every
     part's, the data set's first file's); the number of rows written."""
     parsed = statfile.parse(stats)
-    return transform_file(path, parsed, part_path, options, read, column_order=order).rows
+    with warnings.catch_warnings():
+        # The job's notes are the whole data set's, given once by transform_dask.
+        warnings.simplefilter("ignore", NormkitNote)
+        return transform_file(path, parsed, part_path, options, read, column_order=order).rows
 
 
 @dataclass(frozen=True)
@@ -471,6 +475,7 @@ def transform_dask(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    warn_far(stats, options)
     return PartsResult(sum(rows), output, fmt, len(part_paths))
 
 

@@ -46,7 +46,7 @@ from ..io.lazy import pc
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
-from ..stats import fingerprints, statfile
+from ..stats import fingerprints, running_notes, statfile
 from ..stats.fitted import FittedStats
 from .columntypes import (
     check_dataset_types,
@@ -199,6 +199,13 @@ class TransformResult:
     categories_unkept: tuple[str, ...] = ()
     #: The statistics applied (read from the stat file once: what a report of the run needs).
     statistics: FittedStats | None = None
+
+
+def warn_far(stats: FittedStats, options: TransformOptions) -> None:
+    """Issue the note of a frozen transform with running statistics far from the exact ones
+    (:func:`~normkit.stats.running_notes.far_note`), as :meth:`Standardizer.transform` does."""
+    if options.use == "ema" and options.mode == "frozen" and not options.inverse:
+        running_notes.warn(running_notes.far_note(stats), stacklevel=4)
 
 
 def transform_file(
@@ -489,6 +496,7 @@ def transform_file(
                     sink.commit(after=staged.commit)
                 finally:
                     staged.discard()  # nothing left once committed
+        warn_far(stats, options)
         return TransformResult(
             sink.rows_written,
             output,

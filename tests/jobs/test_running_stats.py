@@ -8,6 +8,7 @@ without torch. Where torch is importable, ``test_live_torch_*`` also compares on
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -515,3 +516,32 @@ def test_transform_with_running_statistics_far_from_the_exact_ones_notes_it_in_t
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fitted.transform(X)  # exact: nothing to note
+
+
+def test_a_file_transform_with_running_statistics_far_from_the_exact_ones_says_so(tmp_path):
+    # Sorted data, small batches: the running mean ends 1.9 sds from the mean. The estimator's
+    # transform and the command line said so; transform_file said nothing, and the Dask
+    # engine's command line nothing either.
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"x": np.sort(rng.normal(size=3000)), "y": rng.normal(size=3000)})
+    data.to_csv(tmp_path / "sorted.csv", index=False)
+    stats = tmp_path / "s.json"
+    fitted = normkit.fit_files(tmp_path / "sorted.csv", Standardizer(ema=EmaOptions(batch_size=16)))
+    fitted.save(stats)
+    ema = normkit.TransformOptions(use="ema")
+    with pytest.warns(normkit.NormkitNote, match=r"far from the exact ones in 1 column of 2"):
+        normkit.transform_file(tmp_path / "sorted.csv", stats, tmp_path / "o.parquet", ema)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", normkit.NormkitNote)  # exact statistics: no note
+        normkit.transform_file(tmp_path / "sorted.csv", stats, tmp_path / "e.parquet")
+    for engine in ([], ["--engine", "dask", "--workers", "1"]):
+        out = tmp_path / (f"parts{len(engine)}" if engine else "out.csv")
+        proc = run_normkit(
+            "transform", tmp_path / "sorted.csv", "-s", stats, "--use", "ema", "-o", out, *engine
+        )
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stderr.decode().splitlines()
+        assert [line for line in lines if "far from the exact ones" in line] == [
+            line for line in lines if line.startswith("normkit: note: the running statistics")
+        ]
+        assert sum("far from the exact ones" in line for line in lines) == 1, lines
