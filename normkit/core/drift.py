@@ -71,8 +71,9 @@ def drift_scores(
     over the bins, ``q`` the reference's share of a bin and ``p`` the new data's, with half a
     value added to every bin of both (so that an empty bin is a finite difference, of the size
     sampling alone would explain, and data like the reference's scores 0 however few its
-    values); the reference's values are its sample's, ``reference_size`` of them (0: not known,
-    its shares then floored at 1e-4 instead); KS is the largest ``|F_new - F_ref|`` at the edges.
+    values; a bin that neither side has a value in is left out); the reference's values are its
+    sample's, ``reference_size`` of them (0: not known, its shares then floored at 1e-4
+    instead); KS is the largest ``|F_new - F_ref|`` at the edges.
     """
     n = counts.sum()
     if n == 0 or not np.isfinite(edges).all():
@@ -82,8 +83,12 @@ def drift_scores(
     ref_cdf = cdf[keep]
     ks = float(np.max(np.abs(new_cdf - ref_cdf)))
     merged = np.diff(np.concatenate([[0], np.cumsum(counts)[:-1][keep], [n]]))
-    p = (merged + 0.5) / (n + 0.5 * len(merged))
     shares = np.diff(np.concatenate([[0.0], ref_cdf, [1.0]]))
+    # A bin neither side has a value in (above a binary or constant column's largest value) tells
+    # nothing: smoothed, it weighed as a bin the smaller side had missed.
+    told = (merged > 0) | (shares > 0)
+    merged, shares = merged[told], shares[told]
+    p = (merged + 0.5) / (n + 0.5 * len(merged))
     if reference_size > 0:
         q = (shares * reference_size + 0.5) / (reference_size + 0.5 * len(merged))
     else:

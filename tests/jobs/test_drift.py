@@ -77,6 +77,27 @@ def test_a_few_rows_of_the_training_data_score_no_psi(tmp_path, rows):
         assert column["psi"] > 0.2, column
 
 
+def test_a_few_rows_like_a_binary_or_constant_reference_score_no_psi(tmp_path):
+    # 3 ones and 7 zeros against 30% ones, 10 sevens against a constant 7: the bin above the
+    # largest value, empty on both sides, was smoothed as one the smaller side had missed
+    # (PSI 0.30 and 0.31, above the 0.2 of a drift).
+    reference = pd.DataFrame({"b": [1] * 6000 + [0] * 14000, "c": [7.0] * 20000})
+    reference.to_csv(tmp_path / "ref.csv", index=False)
+    assert run("fit", tmp_path / "ref.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    pd.DataFrame({"b": [1] * 3 + [0] * 7, "c": [7.0] * 10}).to_csv(
+        tmp_path / "new.csv", index=False
+    )
+    code, report = drift_json(tmp_path / "new.csv", tmp_path / "s.json")
+    assert code == 0
+    psi = {column["name"]: column["psi"] for column in report["columns"]}
+    assert psi["c"] == pytest.approx(0.0, abs=1e-12), psi
+    assert psi["b"] < 0.01, psi
+    # A share that moved still scores.
+    pd.DataFrame({"b": [1] * 9 + [0], "c": [7.0] * 10}).to_csv(tmp_path / "new.csv", index=False)
+    _, report = drift_json(tmp_path / "new.csv", tmp_path / "s.json")
+    assert report["columns"][0]["psi"] > 0.2, report["columns"][0]
+
+
 @pytest.mark.parametrize("column", ["age", "income", "score"])
 def test_a_column_shifted_by_half_a_std_is_flagged_alone(tmp_path, fitted, column):
     _, stats, data = fitted
