@@ -306,9 +306,10 @@ def unknown_columns_note(reference: FittedStats, columns: Iterable[str]) -> tupl
     """What a drift report says of the data's ``columns`` that the statistics know nothing of
     (neither fitted nor passed through by the fit; every column but the fitted ones where the
     statistics do not say which were passed through, imported from a layer): they are not
-    checked, and a column added since the fit is a change the user should hear of; and of the
-    text and boolean columns the fit passed through whose category counts the statistics lack
-    (exported and imported again): not checked either."""
+    checked, and a column added since the fit is a change the user should hear of; of the
+    columns the fit passed through excluded, not chosen or of a type it does not fit (dates):
+    not checked; and of the text and boolean columns the fit passed through whose category
+    counts the statistics lack (exported and imported again): not checked either."""
     passed = reference.passthrough or ()
     known = set(reference.names) | {p.name for p in passed}
     columns = list(dict.fromkeys(columns))
@@ -319,10 +320,22 @@ def unknown_columns_note(reference: FittedStats, columns: Iterable[str]) -> tupl
         for p in passed
         if p.why in ("text", "boolean") and p.name not in counted and p.name in columns
     ]
+    # Excluded, not chosen, or of a type normkit does not fit (dates, times): nothing of them
+    # is kept to check against.
+    left = [
+        f"{p.name!r} ({p.why})"
+        for p in passed
+        if p.why not in ("text", "boolean", "weight", "no values")
+        and p.name in columns
+        and p.name not in counted
+    ]
     notes = []
     if unknown:
         what = "the fit did not have" if reference.passthrough is not None else "not fitted"
         notes.append(f"the data has columns {what}, not checked: {_names(unknown)}")
+    if left:
+        shown = ", ".join(left[:10]) + (" ..." if len(left) > 10 else "")
+        notes.append(f"the fit passed columns through, not checked: {shown}")
     if uncounted:
         notes.append(
             "the statistics keep no category counts of columns passed through, not checked: "

@@ -98,6 +98,38 @@ def test_a_few_rows_like_a_binary_or_constant_reference_score_no_psi(tmp_path):
     assert report["columns"][0]["psi"] > 0.2, report["columns"][0]
 
 
+def test_columns_the_fit_passed_through_are_named_as_not_checked(tmp_path):
+    # Dates moved 200 days and an excluded age 30 years: left out of the report without a word.
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {
+            "ts": pd.date_range("2024-01-01", periods=500, freq="h"),
+            "age": rng.integers(18, 90, 500),
+            "x": rng.normal(size=500),
+            "name": rng.choice(["a", "b"], 500),
+        }
+    )
+    data.to_parquet(tmp_path / "ref.parquet")
+    data.assign(ts=data.ts + pd.Timedelta(days=200), age=data.age + 30).to_parquet(
+        tmp_path / "new.parquet"
+    )
+    stats = tmp_path / "s.json"
+    fit = ("fit", tmp_path / "ref.parquet", "-o", stats, "-q")
+    assert run(*fit, "--exclude", "age").exit_code == 0
+    code, report = drift_json(tmp_path / "new.parquet", stats)
+    assert code == 0
+    assert report["notes"] == [
+        "the fit passed columns through, not checked: 'ts' (type timestamp[us]), 'age' (excluded)"
+    ]
+    # Not chosen, the text column's categories are still checked: not named.
+    assert run(*fit, "--columns", "x").exit_code == 0
+    _, report = drift_json(tmp_path / "new.parquet", stats)
+    assert [c["name"] for c in report["columns"]] == ["x", "name"]
+    assert report["notes"] == [
+        "the fit passed columns through, not checked: 'ts' (not chosen), 'age' (not chosen)"
+    ]
+
+
 @pytest.mark.parametrize("column", ["age", "income", "score"])
 def test_a_column_shifted_by_half_a_std_is_flagged_alone(tmp_path, fitted, column):
     _, stats, data = fitted
