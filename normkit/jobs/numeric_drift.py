@@ -88,12 +88,15 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
         side = sample > high if mean > ref_mean else sample < low
         beyond = significance.exceedance_test(n_ref, int(sample.size), int(side.sum()))
         p_mean = min(1.0, 2.0 * min(p_mean, beyond))
+    # Whatever the raw data's missing rate, a layer's input had a value in every row: a column
+    # with none at all is tested against that (nothing else of it can be).
+    tested_rate = 0.0 if math.isnan(ref_rate) and n_new == 0 and n_ref > 0 else ref_rate
     raw = {
         "mean": p_mean,
         "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample, weights),
         "missing": (
             math.nan
-            if math.isnan(ref_rate)
+            if math.isnan(tested_rate)
             else significance.proportion_test(
                 ref_missing, ref_missing + n_ref, missing, missing + n_new
             )
@@ -109,7 +112,7 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
     sizes = {
         "mean": abs(shift),
         "std": log_ratio if math.isfinite(ratio) or ratio == math.inf else math.nan,
-        "missing": cohen_h(rate, ref_rate),
+        "missing": cohen_h(rate, tested_rate),
         "distribution": psi,
     }
     scores = {

@@ -112,6 +112,15 @@ def test_a_trained_layer_becomes_a_stat_file_that_drift_and_report_use(trained):
     assert column["p_values"]["distribution"] is None
     assert column["p_values"]["missing"] is None
     assert column["reference_missing_rate"] is None
+    # A column with no value at all is tested against the layer's input, which had one in
+    # every row: nothing of it could be tested, and it passed as "ok".
+    pd.read_csv(tmp / "same.csv").assign(c=np.nan).to_csv(tmp / "gone.csv", index=False)
+    gone = run_normkit("drift", tmp / "gone.csv", "-s", stats, "--json")
+    assert gone.returncode == 3, gone.stderr
+    report = json.loads(gone.stdout)
+    assert report["drifted"] == ["c"]
+    assert report["columns"][2]["reasons"] == ["missing"]
+    assert report["columns"][2]["reference_missing_rate"] is None
     # The report draws it: the stat file's statistics beside this data's.
     page = tmp / "report.html"
     done = run_normkit("report", tmp / "shifted.csv", "-s", stats, "-o", page, "--columns", "a")
