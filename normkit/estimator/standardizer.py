@@ -48,7 +48,6 @@ from ..stats.shift import per_column
 from ..stats.union import continued_stats
 from .apply import (
     ColumnMap,
-    StreamNormalizer,
     affine_map,
     array_names,
     as_arrow,
@@ -58,6 +57,7 @@ from .apply import (
     pandas_index_columns,
     refuse_infinite,
 )
+from .learning import StreamNormalizer
 from .numbers import missing_markers, not_a_number, refuse_missing_marker, refuse_non_numbers
 from .routing import MetadataConsumer
 from .scaler import (

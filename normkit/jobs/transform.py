@@ -20,7 +20,6 @@ from ..errors import (
     param,
 )
 from ..estimator.apply import (
-    StreamNormalizer,
     affine_map,
     map_batch,
     output_schema,
@@ -28,6 +27,7 @@ from ..estimator.apply import (
     refuse_infinite,
 )
 from ..estimator.files import as_stats, stats_path
+from ..estimator.learning import StreamNormalizer
 from ..estimator.standardizer import Standardizer
 from ..estimator.vacant import vacant_columns
 from ..io.arrow import (
