@@ -15,6 +15,7 @@ from ..core import kernels
 from ..core.running import BatchSteps, RunningState
 from ..errors import DataError, OptionError, param
 from ..io.arrow import rechunk, to_float64
+from ..stats.fitted import RUNNING_EPS_HINT
 from .apply import map_columns
 
 __all__ = ["STREAM_CHUNK_ROWS", "StreamNormalizer"]
@@ -189,9 +190,9 @@ class StreamNormalizer:
                     else "the running variance is 0"
                 )
                 raise DataError(
-                    f"{self.locate(done + k, self.names[j])}: {what} and eps is 0, so the value "
-                    "would be divided by 0 (BatchNorm writes NaN)",
-                    hints=("fit the statistics with an eps of the running statistics above 0",),
+                    f"{self.locate(done + k, self.names[j])}: {what} and the eps of the running "
+                    "statistics is 0, so the value would be divided by 0 (BatchNorm writes NaN)",
+                    hints=(RUNNING_EPS_HINT,),
                 )
 
     def _normalizers(

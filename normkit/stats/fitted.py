@@ -33,6 +33,7 @@ from .union import union_categories, union_passthrough, union_sketch
 
 __all__ = [
     "MAX_BETA_OVER_GAMMA",
+    "RUNNING_EPS_HINT",
     "Affine",
     "FittedStats",
     "PassedThrough",
@@ -55,6 +56,14 @@ class Affine:
     def __init__(self, center: np.ndarray, scale: np.ndarray, gamma: np.ndarray, beta: np.ndarray):
         self.center, self.scale, self.gamma, self.beta = center, scale, gamma, beta
 
+
+#: The way out of a division by a variance of 0 in BatchNorm's modes: the running statistics'
+#: eps, which BatchNorm adds (not the exact statistics' ``eps``); the command line's option and
+#: the library's parameter are named both, as a transform has neither.
+RUNNING_EPS_HINT = (
+    "fit the statistics with an eps of the running statistics above 0 (normkit fit --ema-eps, "
+    "not --eps; Standardizer(ema_eps=...) in Python)"
+)
 
 #: Why statistics have no running ones, and what to do, by what their provenance holds.
 _NO_RUNNING = {
@@ -567,10 +576,7 @@ class FittedStats:
             raise StatsFileError(
                 f"column {self.names[zero[0]]!r}: its running variance is 0 and the eps of the "
                 "running statistics is 0, so values would be divided by 0",
-                hints=(
-                    "fit the statistics with an eps above 0",
-                    f"use the exact statistics ({param('use', 'exact')})",
-                ),
+                hints=(RUNNING_EPS_HINT, f"use the exact statistics ({param('use', 'exact')})"),
             )
         g, b = self.affine(gamma, beta)
         return Affine(center, scale, g, b)

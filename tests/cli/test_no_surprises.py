@@ -7,6 +7,7 @@ import csv
 import io
 import itertools
 import json
+import re
 from datetime import time
 
 import numpy as np
@@ -1790,20 +1791,26 @@ def test_a_scale_of_zero_is_refused_rather_than_written_as_nan(tmp_path):
     stats = tmp_path / "s.json"
     ok("fit", path, "--ema-eps", "0", "--ema-init", "first", "-o", stats)
     out = tmp_path / "o.csv"
+    # The way out names the eps BatchNorm adds (--ema-eps), not the exact statistics' --eps.
+    ema_eps = (
+        "fit the statistics with an eps of the running statistics above 0 (normkit fit "
+        "--ema-eps, not --eps; Standardizer(ema_eps=...) in Python)"
+    )
     assert refused(1, "transform", path, "-s", stats, "--use", "ema", "-o", out) == (
         f"{ERROR}{stats}: column 'a': its running variance is 0 and the eps of the running "
-        "statistics is 0, so values would be divided by 0; fit the statistics with an eps "
-        "above 0 or use the exact statistics (--use exact)"
+        f"statistics is 0, so values would be divided by 0; {ema_eps} or use the exact "
+        "statistics (--use exact)"
     )
     for mode, why in (
         ("batch", "its batch has no spread"),
         ("adaptive", "the running variance is 0"),
     ):
         assert refused(1, "transform", path, "-s", stats, "--mode", mode, "-o", out) == (
-            f"{ERROR}{path}: column 'a' at data row 1: {why} and eps is 0, so the value would "
-            "be divided by 0 (BatchNorm writes NaN); fit the statistics with an eps of the "
-            "running statistics above 0"
+            f"{ERROR}{path}: column 'a' at data row 1: {why} and the eps of the running "
+            f"statistics is 0, so the value would be divided by 0 (BatchNorm writes NaN); {ema_eps}"
         )
+        with pytest.raises(normkit.DataError, match=re.escape(ema_eps)):
+            list(normkit.load(stats).transform_stream([pd.read_csv(path)], mode))
     assert not out.exists()
     ok("transform", path, "-s", stats, "-o", out)  # the exact scale of a constant column is 1
 
