@@ -15,7 +15,7 @@ from ..core import kernels
 from ..core.running import BatchSteps, RunningState
 from ..errors import DataError, OptionError, param
 from ..io.arrow import rechunk, to_float64
-from ..stats.fitted import RUNNING_EPS_HINT
+from ..stats.fitted import RUNNING_EPS_HINT, StatsOptions
 from .apply import map_columns
 
 __all__ = ["STREAM_CHUNK_ROWS", "StreamNormalizer"]
@@ -31,7 +31,9 @@ class StreamNormalizer:
     ``mode="batch"`` (BatchNorm's train mode): each batch is normalized with its own mean and
     biased variance plus eps, and the running statistics are updated. ``mode="adaptive"``
     (online normalization): each batch is normalized with the running statistics as they stood
-    before it, then they are updated with it. :attr:`state` follows the stream.
+    before it, then they are updated with it. :attr:`state` follows the stream. Without
+    ``with_mean`` no mode centers, and without ``with_std`` none divides, as the frozen
+    transform of the same statistics (the running statistics are updated all the same).
 
     Parameters
     ----------
@@ -44,6 +46,10 @@ class StreamNormalizer:
     locate : callable (row, name) -> str, or None
         Where a row of the stream (counted from 0) is, for messages; by default ``column 'a'
         at row 5``.
+    options : StatsOptions
+        The statistics' options: whether to subtract the batch's (or the running) mean
+        (``with_mean``), and to divide by the square root of its variance plus eps
+        (``with_std``).
 
     Raises
     ------
@@ -60,6 +66,8 @@ class StreamNormalizer:
         gamma: np.ndarray,
         beta: np.ndarray,
         locate: Callable[[int, str], str] | None = None,
+        *,
+        options: StatsOptions,
     ):
         params.check("mode", mode)
         if mode == "frozen":
@@ -72,6 +80,7 @@ class StreamNormalizer:
         self.mode = mode
         self.gamma = gamma
         self.beta = beta
+        self.with_mean, self.with_std = options.with_mean, options.with_std
         self.locate = locate or (lambda row, name: f"column {name!r} at row {row + 1:,}")
         #: Why the running statistics learned are infinite, if they are (adaptive mode: an
         #: overflowing last batch, whose rows came out right, :meth:`_refuse_overflow`).
@@ -87,7 +96,9 @@ class StreamNormalizer:
         for batch, last in _flag_last(aligned):
             columns = [to_float64(batch.column(n)) for n in self.names]
             center, var = self._normalizers(columns, last, done)
-            scale = np.sqrt(var + eps)
+            # Off, subtracting 0.0 and dividing by 1.0 are exact no-ops, as in the frozen mode.
+            center = center if self.with_mean else np.zeros_like(center)
+            scale = np.sqrt(var + eps) if self.with_std else np.ones_like(var)
             self._refuse_zero_scale(columns, scale, done)
             done += batch.num_rows
             yield map_columns(
@@ -98,12 +109,28 @@ class StreamNormalizer:
                 ),
             )
 
+    def _made_of_one_value(self, centered: str) -> str | None:
+        """What a batch's own statistics make of a value alone in its column in batch mode, its
+        variance being 0: ``centered`` where the mode centers, else a division by the square root
+        of eps alone; None where the mode reads no statistic of the batch (adaptive mode, or
+        neither centering nor dividing)."""
+        if self.mode != "batch" or not (self.with_mean or self.with_std):
+            return None
+        if self.with_mean:
+            return centered
+        eps = self.state.options.eps_value
+        return f"divided by the square root of eps ({eps:g}) alone, its variance being 0"
+
     def _refuse_one_row_batch(self, row: int, size: int) -> None:
-        """A last batch of one row: its own statistics would make it 0 in every column, and
-        BatchNorm in training refuses it (more than one value per channel expected)."""
+        """A last batch of one row in batch mode: its own statistics would make it 0 in every
+        column (or divide it by the square root of eps alone, uncentered), and BatchNorm in
+        training refuses it (more than one value per channel expected)."""
+        what = self._made_of_one_value("0 in every column")
+        if what is None:
+            return
         raise DataError(
             f"{self.locate(row, self.names[0])}: the last batch holds this row alone (batches of "
-            f"{size:,} rows); normalized by its own statistics it would be 0 in every column, "
+            f"{size:,} rows); normalized by its own statistics it would be {what}, "
             "and BatchNorm refuses a batch of one row in training",
             hints=(
                 f"choose a batch size that leaves more than one row in the last batch "
@@ -116,10 +143,12 @@ class StreamNormalizer:
         self, steps: BatchSteps, columns: list[np.ndarray], start: int, rows: int, done: int
     ) -> None:
         """In batch mode, a value alone in its column in its batch (the others missing): its
-        batch's own statistics would normalize it to beta, whatever it is, and BatchNorm in
-        training refuses a channel of one value. ``steps``: the batches of ``rows`` rows from
-        row ``start`` of ``columns`` (the stream's rows from ``done``)."""
-        if self.mode != "batch" or not (steps.count == 1).any():
+        batch's own statistics would normalize it to beta, whatever it is (or divide it by the
+        square root of eps alone, uncentered), and BatchNorm in training refuses a channel of one
+        value. ``steps``: the batches of ``rows`` rows from row ``start`` of ``columns`` (the
+        stream's rows from ``done``)."""
+        what = self._made_of_one_value("beta whatever its value")
+        if what is None or not (steps.count == 1).any():
             return
         i, j = (int(k) for k in np.argwhere(steps.count == 1)[0])
         first = start + i * rows
@@ -127,8 +156,7 @@ class StreamNormalizer:
         raise DataError(
             f"{self.locate(done + k, self.names[j])}: the only value of the column in its batch "
             f"(the other {rows - 1:,} rows are missing); normalized by its batch's own statistics "
-            "it would be beta whatever its value, and BatchNorm refuses a channel of one value "
-            "in training",
+            f"it would be {what}, and BatchNorm refuses a channel of one value in training",
             hints=(
                 f"choose a larger batch size ({param('batch_size')})",
                 f"normalize with the running statistics ({param('mode', 'adaptive')})",
@@ -219,7 +247,7 @@ class StreamNormalizer:
         if tail:
             if not last:
                 raise AssertionError("only the last chunk of an aligned stream has a partial batch")
-            if tail == 1 and self.mode == "batch":
+            if tail == 1:
                 self._refuse_one_row_batch(done + n_rows - 1, size)
             steps = BatchSteps.of([c[n_rows - tail :][None, :] for c in columns])
             self._refuse_lone_value(steps, columns, n_rows - tail, tail, done)

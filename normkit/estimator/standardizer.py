@@ -1257,8 +1257,9 @@ class Standardizer(MetadataConsumer):
 
         ``mode="batch"`` (BatchNorm's train mode): each logical batch is normalized with its own
         mean and biased variance plus eps. ``mode="adaptive"`` (online normalization): each
-        batch with the running statistics as they stood before it. Either way the running
-        statistics (``ema_``) follow the stream, so :meth:`save` afterwards keeps the state for
+        batch with the running statistics as they stood before it. As in :meth:`transform`, no
+        mode centers with ``with_mean=False`` nor divides with ``with_std=False``. Either way
+        the running statistics (``ema_``) follow the stream, so :meth:`save` afterwards keeps the state for
         the next run.
 
         The stream is cut into chunks of whole logical batches of about 65,536 rows, whatever
@@ -1290,7 +1291,8 @@ class Standardizer(MetadataConsumer):
         stats = self.stats_
         _refuse_params_set_since(self, stats)
         g, b = stats.affine(gamma, beta)
-        normalizer = StreamNormalizer(stats.names, stats.require_running("mode"), mode, g, b)
+        running = stats.require_running("mode")
+        normalizer = StreamNormalizer(stats.names, running, mode, g, b, options=stats.options)
         stream = _without_missing_markers(
             _record_batches(batches, stats.names), stats.names, missing_markers(stats.read)
         )

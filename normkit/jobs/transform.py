@@ -93,7 +93,8 @@ class TransformOptions:
         ``frozen`` (BatchNorm's eval mode): ``gamma * (x - mean) / scale + beta`` with the saved
         statistics. ``batch`` (train mode): each logical batch with its own mean and biased
         variance plus eps. ``adaptive``: each batch with the running statistics as they stood
-        before it. The last two update the running statistics.
+        before it. The last two update the running statistics. Statistics fitted without
+        ``with_mean`` are not centered, and without ``with_std`` not divided, in every mode.
     use : {"exact", "ema"} or None
         The statistics of a frozen transform; default exact.
     gamma, beta : float, mapping of column to float, or None
@@ -352,7 +353,9 @@ def transform_file(
                     replace(running.options, batch_size=options.batch_size)
                 )
             # Located below, once ``locate`` is defined.
-            normalizer = StreamNormalizer(names, running, options.mode, gamma, beta)
+            normalizer = StreamNormalizer(
+                names, running, options.mode, gamma, beta, options=stats.options
+            )
 
         def locate(row: int, name: str) -> str:
             source, within = batches.source_of(row)

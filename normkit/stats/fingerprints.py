@@ -7,8 +7,8 @@ A fingerprint covers exactly what determines a transform's output for the settin
 per column name, whatever the order of the columns: for a frozen transform, the centre and the
 divisor it applies to each column (the mean and scale, or with ``use="ema"`` the running mean
 and ``sqrt(running_var + eps)``; 0 and 1 where ``with_mean`` or ``with_std`` is off); in batch
-mode, the batch size and eps; in adaptive mode, the running statistics, their options and the
-batch size. Nothing else counts: not the moments a transform does not read, the categories,
+mode, the batch size, eps, ``with_mean`` and ``with_std``; in adaptive mode, the running
+statistics, their options, the batch size, ``with_mean`` and ``with_std``. Nothing else counts: not the moments a transform does not read, the categories,
 the sketch or the provenance. Equal numbers give equal fingerprints (``-0.0`` is ``0.0``),
 different numbers different ones. Gamma and beta, which a transform may override, are recorded
 beside the fingerprint, not in it.
@@ -77,11 +77,11 @@ def fingerprint(
     elif running is not None:
         ema = asdict(running.options)
         ema["batch_size"] = batch_size or running.options.batch_size
+        head["with"] = [stats.options.with_mean, stats.options.with_std]
         if mode == "batch":
             head["ema"] = {"batch_size": ema["batch_size"], "eps": running.options.eps_value}
         else:
             head["ema"] = ema
-            head["with"] = [stats.options.with_mean, stats.options.with_std]
             head["n_batches"] = running.n_batches
             arrays = [running.running_mean, running.running_var]
             arrays += [running.n_updates.astype(np.float64), running.n_skipped.astype(np.float64)]
