@@ -291,17 +291,16 @@ def fit(
 def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> None:
     """Run a transform (or inverse) and say what it wrote."""
     started = time.perf_counter()
+    caught: list = []  # the library's notes
     if cluster is not None:
         from normkit.jobs.dask import transform_dask
 
-        caught: list = []
         with PartsBar(not quiet, "transforming") as progress, caught_notes(caught):
             parts = transform_dask(
                 inputs, stats_path, output, options, read, cluster, progress=progress
             )
         if not quiet:
-            for note in caught:
-                click.echo(note_line(note), err=True)
+            click.echo("".join(f"{note_line(note)}\n" for note in caught), err=True, nl=False)
             click.echo(
                 f"normkit: wrote {count(parts.rows, 'row')} in {count(parts.parts, 'part')} "
                 f"({parts.format}) to {parts.output} in {time.perf_counter() - started:.2f} s",
@@ -309,7 +308,6 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
             )
         return
     action = "inverting" if options.inverse else "transforming"
-    caught: list = []
     with ProgressBar(not quiet, action) as progress, caught_notes(caught):
         result = normkit.transform_file(
             inputs, stats_path, output, options, read, progress=progress

@@ -84,7 +84,8 @@ def test_missing_values_and_constant_columns(tmp_path):
 def test_a_column_without_values_here_shows_no_running_statistics_of_this_data(tmp_path):
     """No batch of this data updated the running statistics of a column it has no value in:
     BatchNorm's start (0 and 1) is no statistic of it, and is not shown as one."""
-    from normkit.jobs.report import ReportOptions, collect, summary_rows
+    from normkit.jobs.report import ReportOptions, collect
+    from normkit.jobs.report_page import summary_rows
 
     rng = np.random.default_rng(4)
     fitted = pd.DataFrame({"a": rng.normal(5, 1, 3000), "b": rng.normal(2, 1, 3000)})
@@ -223,6 +224,11 @@ def test_awkward_names_and_values(tmp_path):
     names = sorted(p.name for p in (tmp_path / "png").iterdir())
     assert len(names) == 7
     assert all(len(n) <= 90 for n in names)
+    # A name safe as it is keeps it, whatever column before it would have taken it: the plots of
+    # "a b" were a_b.png, and those of "a_b" a_b_2.png.
+    assert '<section id="col-a_b" class="column"><h2>a_b</h2>' in page
+    assert "a_b.png" in names
+    assert '<section id="col-a_b_2" class="column"><h2>a b</h2>' in page
 
 
 def test_the_trajectory_stays_bounded_with_huge_chunks():
