@@ -315,12 +315,16 @@ def infinite_to_null(batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.
 
 def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
     """Regroup a stream of record batches into batches of exactly ``rows`` rows (the last may be
-    shorter). Slices are zero-copy; rows that straddle two input batches are copied once."""
+    shorter, as is the last before a batch of another schema: a CSV column that a word made text
+    from then on). Slices are zero-copy; rows that straddle two input batches are copied once."""
     if rows < 1:
         raise OptionError(f"the chunk size must be at least 1 row, not {rows}")
     pending: list[pa.RecordBatch] = []
     n_pending = 0
     for batch in batches:
+        if pending and not batch.schema.equals(pending[0].schema):
+            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+            pending, n_pending = [], 0
         pending.append(batch)
         n_pending += batch.num_rows
         if n_pending < rows:

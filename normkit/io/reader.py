@@ -103,6 +103,14 @@ class Reader(Protocol):
         type the other inputs of a data set give them, else the one the stat file records): a
         later value of another type is then an error. A column settled once keeps its type."""
 
+    def allow_text(self, names: Sequence[str]) -> None:
+        """Let a word make text of those :meth:`undecided` columns of ``names`` read as float64
+        that have no value yet, instead of being refused: their first value types them (the
+        batches from then on hold them as text; :attr:`turned_text` names them)."""
+
+    #: The columns a word made text (:meth:`allow_text`) so far.
+    turned_text: frozenset[str]
+
     @property
     def text_encoding(self) -> str | None:
         """The encoding a CSV was read in: its byte-order mark's, else given or a stat file's
@@ -280,6 +288,11 @@ class ReaderBase:
 
     def settle(self, types: Mapping[str, pa.DataType]) -> None:
         pass
+
+    def allow_text(self, names: Sequence[str]) -> None:
+        pass  # typed formats: a column of numbers holds no word
+
+    turned_text: frozenset[str] = frozenset()
 
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""

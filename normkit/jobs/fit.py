@@ -26,6 +26,7 @@ from ..stats.fitted import FittedStats
 from ..stats.shift import check_shift, per_column
 from ..stats.statfile import check_stat_path, now
 from .categories import booleans_as_found, categorical_columns
+from .late_text import TextLater
 from .recipes import refuse_mixed_scales
 from .sources import (
     IntegerCheck,
@@ -130,11 +131,16 @@ def fit_files(
     passthrough = mark_weight(estimator.passed_through(schema, names), weight_column)
     categories = CategoryCounter(categorical_columns(schema, passthrough))
     chosen = names if estimator.columns is not None else ()  # chosen by name, not by type
+    late = TextLater(names, dtypes, by_type, categories.cap)
     with reading_weights(weight_column), _chosen_by_name(chosen):
         observe = integers if integers is not None else identifiers
-        rows = feed(accumulator, sources, names, progress, observe, categories, weight_column)
+        rows = feed(accumulator, sources, names, progress, observe, categories, weight_column, late)
     require_rows(accumulator.n_rows, sources)
-    counted = categories.result()
+    if late.turned:  # as if their words had stood in the first rows
+        schema = late.as_text(schema)
+        kept = [n for n in names if n not in late.turned]
+        passthrough = mark_weight(estimator.passed_through(schema, kept), weight_column)
+    counted = late.counted(categories.result(), categorical_columns(schema, passthrough))
     stats = FittedStats.from_pass(
         names,
         dtypes if integers is None else integers.dtypes,
@@ -149,6 +155,8 @@ def fit_files(
         categories=counted,
         inputs=reference.schema.names,
     )
+    if late.turned:
+        stats = stats.select([n for n in names if n not in late.turned])
     require_some_weight(stats, weight_column, describe_sources(sources))
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
     return Standardizer.from_stats(

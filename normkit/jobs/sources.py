@@ -27,6 +27,7 @@ from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.threads import Prefetch
 from .categories import add_counts, count_batches
+from .late_text import TextLater
 from .recipes import recorded_scale
 
 __all__ = [
@@ -125,6 +126,7 @@ def feed(
     observe: Callable[[list[np.ndarray], int], None] | None = None,
     categories: CategoryCounter | None = None,
     weight_column: str | None = None,
+    late: TextLater | None = None,
 ) -> list[int]:
     """Feed the columns ``names`` of every batch of every source, in order, to ``accumulator``
     (read ahead on a thread), and to ``observe`` if given; the rows of each source. Row numbers
@@ -151,6 +153,9 @@ def feed(
         The column of the rows' sample weights, read as float64 and fed with the rows (see
         :meth:`Accumulator.update`); categories are then counted over the rows of weight above
         0 (see :mod:`normkit.jobs.weights`).
+    late : TextLater or None
+        Follows the columns of ``names`` that no first block typed, which a word makes text:
+        from then on fed as no value, their categories counted by ``late``.
 
     Returns
     -------
@@ -165,7 +170,13 @@ def feed(
     for index, source in enumerate(sources):
         accumulator.start_part(index)
         try:
-            read = source.batches(floats, all_columns=False, also=also)
+            if late is not None:
+                late.begin(source)
+            read = source.batches(
+                floats if late is None else late.floats(floats),
+                all_columns=False,
+                also=also if late is None else [*also, *late.turned],
+            )
             counted = count_batches(read, source, categories, weight_column) if also else None
             # Closed on any exit, so that the reading thread has stopped (see transform_file).
             with contextlib.closing(Prefetch(read if counted is None else counted)) as batches:
@@ -175,10 +186,15 @@ def feed(
                         add_counts(categories, item[1])
                         if batch is None:  # the counts of the last batches
                             continue
-                    columns = [to_float64(batch.column(name)) for name in names]
+                    if late is None:
+                        columns = [to_float64(batch.column(name)) for name in names]
+                    else:
+                        columns = late.columns(batch, names, to_float64)
                     weights = None
                     if weight_column is not None:
                         weights = to_float64(batch.column(weight_column))
+                    if late is not None:
+                        late.observe(batch, source, weights, weight_column)
                     accumulator.update(columns, weights)
                     if observe is not None:  # with the batch's first row in its source
                         observe(columns, accumulator.rows_in_part - batch.num_rows)

@@ -389,6 +389,11 @@ class NativeRecords:
         records of about this many bytes.
     max_record : int
         A record longer than this is refused (``OverflowError``): memory stays bounded.
+    retype : callable(RecordError) -> kinds or None, optional
+        Asked about each record the engine cannot read: new kinds make the engine read that
+        chunk again, and the rest, as they say (the chunks in flight are still held, so
+        nothing is read twice from the stream); None lets the error stand. The batches after
+        it have the new kinds' types (:attr:`schema`).
     """
 
     def __init__(
@@ -402,6 +407,7 @@ class NativeRecords:
         first_line: int = 2,
         chunk_bytes: int = 1 << 20,
         max_record: int = 1 << 30,
+        retype: Callable[[RecordError], Sequence[int] | None] | None = None,
     ):
         self._stream = stream
         # A file read as it is (no codec, no transcoding) is read again from the end of each
@@ -411,6 +417,7 @@ class NativeRecords:
         kept = [(n, k) for n, k in zip(names, kinds, strict=True) if k != ColumnKind.SKIP]
         self.schema = pa.schema([pa.field(n, kind_type(k)) for n, k in kept])
         self._engine = _engine(dialect, kinds, names)
+        self._names, self._dialect, self._retype = list(names), dialect, retype
         self._pending = prefix
         self._first_line = first_line  # of the first record
         self._line = first_line  # of the first record not read yet
@@ -419,7 +426,17 @@ class NativeRecords:
         self.rows = 0  # data rows read so far
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        return self._chunks(self._engine.submit, self._collect)
+        return self._chunks(lambda chunk, end: self._engine.submit(chunk, end), self._collect)
+
+    def _retyped(self, error: RecordError) -> bool:
+        """Whether the engine now reads the columns as :attr:`_retype` says after ``error``."""
+        kinds = self._retype(error) if self._retype is not None else None
+        if kinds is None:
+            return False
+        kept = [(n, k) for n, k in zip(self._names, kinds, strict=True) if k != ColumnKind.SKIP]
+        self.schema = pa.schema([pa.field(n, kind_type(k)) for n, k in kept])
+        self._engine = _engine(self._dialect, kinds, self._names)
+        return True
 
     def rewritten(self, plan, look: Callable[[range], int]) -> Iterator[Rewritten]:
         """The records written again by ``plan`` (a ``normkit._native.CsvRewrite``), a chunk at a
@@ -459,8 +476,7 @@ class NativeRecords:
                 except Exception:
                     # The records read before (a truncated or corrupt compressed stream, an
                     # undecodable byte): an error among them comes first in the file.
-                    while jobs:
-                        yield from collect(jobs.popleft())
+                    yield from self._collect_all(jobs, submit, collect)
                     raise
                 if not data:
                     eof = True
@@ -472,8 +488,8 @@ class NativeRecords:
             consumed, lines = self._engine.cut(chunk, last, first)
             if not consumed:
                 if len(chunk) >= self._max_record:
-                    while jobs:  # the records before it first: an error there comes first
-                        yield from collect(jobs.popleft())
+                    # The records before it first: an error there comes first.
+                    yield from self._collect_all(jobs, submit, collect)
                     raise self._too_long(chunk, self._line)
                 wanted = 2 * len(chunk)  # a record longer than the chunk
                 self._read_again(eof)
@@ -491,7 +507,7 @@ class NativeRecords:
                     continue
             first = False
             wanted = self._chunk_bytes
-            jobs.append(submit(chunk, consumed))
+            jobs.append((submit(chunk, consumed), chunk, consumed))
             rest = len(self._pending) - consumed
             if self._rewind and rest and not eof:
                 self._stream.seek(-rest, 1)
@@ -499,11 +515,31 @@ class NativeRecords:
             else:
                 self._pending = self._pending[consumed:]
             while len(jobs) > (DEPTH if self._chunk_bytes <= 4 * CHUNK_BYTES else 1):
-                yield from collect(jobs.popleft())
+                yield from self._collect_first(jobs, submit, collect)
             if last and not self._pending:
                 break
+        yield from self._collect_all(jobs, submit, collect)
+
+    def _collect_all(self, jobs: deque, submit: Callable, collect: Callable) -> Iterator:
         while jobs:
-            yield from collect(jobs.popleft())
+            yield from self._collect_first(jobs, submit, collect)
+
+    def _collect_first(self, jobs: deque, submit: Callable, collect: Callable) -> Iterator:
+        """What ``collect`` makes of the first job; where its chunk holds a record the engine
+        cannot read and :attr:`_retype` gives new kinds, of that chunk and those after it read
+        again with them."""
+        while True:
+            try:
+                items = list(collect(jobs[0][0]))
+            except RecordError as error:
+                if not self._retyped(error):
+                    raise
+                for i, (_, chunk, consumed) in enumerate(jobs):
+                    jobs[i] = (submit(chunk, consumed), chunk, consumed)
+                continue
+            jobs.popleft()
+            yield from items
+            return
 
     def _read_again(self, eof: bool) -> None:
         """Before a larger chunk: a file read as it is is read again from the chunk's start, in

@@ -57,6 +57,8 @@ from .comments import without_inline_comments
 from .head import check_head
 from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
+from .late_text import LateText
+from .lines import predicted_rows
 from .native import (
     Dialect,
     NativeRecords,
@@ -69,7 +71,7 @@ from .native import (
     without_comment_lines,
 )
 from .quotes import other_quote_hints
-from .sniff import sniff
+from .sniff import sniffed_options
 from .table_start import skip_hints
 
 __all__ = ["HEAD_BYTES", "CsvReader"]
@@ -96,6 +98,8 @@ class CsvReader(ReaderBase):
         self._plain: set[str] = set()  # ints: no leading zero in the first rows, or settled
         self._first: FirstRows | None = None  # the first block, for what its text tells
         self._unnamed_last = False  # the header names every column but the last (sniffed)
+        self._open: frozenset[str] = frozenset()  # columns of numbers a word may make text
+        self.turned_text: frozenset[str] = frozenset()
         # Found in the head, not given: the comment character; no escape (unlike one given).
         self._comment_detected = self._escape_detected = False
 
@@ -126,6 +130,9 @@ class CsvReader(ReaderBase):
             if name in undecided and name not in self._settled and dtype in readable_types()
         )
         self._plain.update(n for n, t in self._settled.items() if pa.types.is_integer(t))
+
+    def allow_text(self, names: Sequence[str]) -> None:
+        self._open = frozenset(names)
 
     def _column_types(self, float_columns: Sequence[str], keep_text: bool) -> dict:
         schema = self.schema  # read first: it sets the first block's types
@@ -291,31 +298,9 @@ class CsvReader(ReaderBase):
         head shows them, read with the missing-value strings (refused where it does not tell)."""
         csv = self.read.csv
         try:
-            found = sniff(
-                head,
-                delimiter=csv.delimiter_for(self.path),
-                quote=... if csv.quote is None else csv.quote or None,
-                header=csv.header,
-                skip_rows=csv.skip_rows,
-                comment=csv.comment,
-                inline=csv.inline_comments,
-                complete=len(head) < self._head_size,
-                escape=... if csv.escape is None else csv.escape or None,
-                decimal=csv.decimal,
-                nulls=csv.nulls,
-            )
+            resolved, found = sniffed_options(csv, self.path, head, len(head) < self._head_size)
         except InputError as exc:
             raise exc.within(self.name) from None
-        resolved = replace(
-            csv,
-            delimiter=found.delimiter,
-            header=found.header,
-            skip_rows=found.skip_rows,
-            comment=found.comment or "",
-            quote=found.quote or "",
-            inline_comments=found.inline_comments,
-            escape=found.escape or "",
-        )
         self.read = replace(self.read, csv=resolved)
         self.detected = resolved
         self._comment_detected = csv.comment is None and bool(found.comment)
@@ -390,8 +375,22 @@ class CsvReader(ReaderBase):
                 kinds.append(ColumnKind.TEXT)
             else:  # passed through typed: missing-value strings null (text ones too)
                 kinds.append(typed_kind(column_types[name], name in self._plain))
-        with self._records(float_columns, column_types, kinds) as records:
+        csv = self.read.csv
+        late = LateText(
+            names,
+            kinds,
+            self._open & self.undecided() & floats,
+            csv.nulls,
+            csv.decimal_point,
+            self.read.infinities_missing,
+        )
+        retype = late.retype if late.open else None
+        with self._records(float_columns, column_types, kinds, retype) as records:
+            rows = 0
             for batch in records:
+                late.check(batch, rows + 1)
+                self.turned_text = frozenset(late.turned)
+                rows += batch.num_rows
                 if columns is not None:
                     batch = batch.select(list(columns))
                 yield batch
@@ -414,9 +413,11 @@ class CsvReader(ReaderBase):
         float_columns: Sequence[str],
         column_types: dict,
         kinds: Sequence[int],
+        retype: Callable | None = None,
     ) -> Iterator[NativeRecords]:
-        """The records after the header, read as ``kinds`` says, in chunks of four blocks (the
-        longest record), with errors as one-line messages."""
+        """The records after the header, read as ``kinds`` says (and ``retype``, see
+        :class:`NativeRecords`), in chunks of four blocks (the longest record), with errors as
+        one-line messages."""
         names = self.schema.names
         stream = self._without_inline_comments(self._csv_stream())
         try:
@@ -438,6 +439,7 @@ class CsvReader(ReaderBase):
                     first_line=1 + lines,
                     chunk_bytes=self._max_record(),
                     max_record=self._max_record(),
+                    retype=retype,
                 )
         finally:
             with contextlib.suppress(Exception):
@@ -544,22 +546,10 @@ class CsvReader(ReaderBase):
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")
 
     def count_rows(self) -> int:
-        """A prediction of the data rows, files only: the lines after the header, less blank lines
-        at the end (a line break in a quoted field or a blank line within makes it too large)."""
         if self.is_stream:
             raise InputError(f"{self.name}: cannot count the rows of a stream")
         with self._translate_errors():
-            _, codec = split_compression(self.path)
-            lines, end = 0, b""
-            with pa.input_stream(self.path, compression=codec) as stream:
-                while chunk := stream.read(1 << 22):
-                    lines += chunk.count(b"\n")  # one byte: counted at memory speed
-                    end = (end + chunk)[-64:]
-            # Blank lines at the end are common, not rows; others rare: a prediction too large.
-            text = end.rstrip(b"\r\n")
-            lines -= end[len(text) :].count(b"\n")
-            lines += bool(text)  # the last line, whose line break was just taken away
-            return max(lines - 1, 0)
+            return predicted_rows(self.path)
 
     def _describe_arrow_error(
         self, message: str, rows_done: Callable[[], int] | None

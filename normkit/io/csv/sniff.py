@@ -65,6 +65,7 @@ from dataclasses import dataclass, replace
 from types import EllipsisType
 
 from ...errors import InputError, param
+from ..options import CsvOptions
 from .columns import comment_or_row, decimal_column_hints
 from .comments import cut_lines
 from .escapes import refuse_unescaped
@@ -82,7 +83,7 @@ from .splits import (
 )
 from .table_start import row_names_hints
 
-__all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff"]
+__all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff", "sniffed_options"]
 
 #: The quote characters sniffed.
 QUOTES = ('"', "'")
@@ -434,3 +435,40 @@ def _evidence(split: Split, named: str | None, why_header: str, skip: int) -> st
     extra += f"; lines starting with {split.comment!r} are comments" if split.comment else ""
     extra += f"; '{split.escape}' escapes quotes in quoted fields" if split.escape else ""
     return f"{sep}; header: {why_header}{extra}"
+
+
+def sniffed_options(
+    csv: CsvOptions, path: str, head: bytes, complete: bool
+) -> tuple[CsvOptions, Sniffed]:
+    """``csv`` (the read options of the CSV at ``path``) with the dialect it leaves unset as
+    :func:`sniff` finds it in ``head`` (``complete``: the whole input), and what it found.
+
+    Raises
+    ------
+    InputError
+        Where the head does not tell.
+    """
+    found = sniff(
+        head,
+        delimiter=csv.delimiter_for(path),
+        quote=... if csv.quote is None else csv.quote or None,
+        header=csv.header,
+        skip_rows=csv.skip_rows,
+        comment=csv.comment,
+        inline=csv.inline_comments,
+        complete=complete,
+        escape=... if csv.escape is None else csv.escape or None,
+        decimal=csv.decimal,
+        nulls=csv.nulls,
+    )
+    resolved = replace(
+        csv,
+        delimiter=found.delimiter,
+        header=found.header,
+        skip_rows=found.skip_rows,
+        comment=found.comment or "",
+        quote=found.quote or "",
+        inline_comments=found.inline_comments,
+        escape=found.escape or "",
+    )
+    return resolved, found
