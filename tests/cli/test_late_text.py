@@ -92,3 +92,18 @@ def test_a_word_after_a_number_is_refused_as_before(tmp_path, noted, number_at):
         f"{path}: column 'note' at data row {WORDS_FROM + 1:,}: "
         f"{frame.loc[WORDS_FROM, 'note']!r} is not a number; exclude the column"
     )
+
+
+def test_the_dask_engine_refuses_it_naming_the_local_engine(tmp_path, noted):
+    # Its parts are fitted file by file, the columns chosen before: the word is refused, told
+    # to the engine that types it (not to --null-values, which no free text is).
+    message = normkit_error(
+        1, "fit", noted, "--exclude", "id", *BLOCK, "--engine", "dask", "--workers", "1",
+        "-o", tmp_path / "s.json",
+    )  # fmt: skip
+    assert message == (
+        f"{noted}: column 'note' at data row {WORDS_FROM + 1:,}: "
+        f"{pd.read_csv(noted)['note'][WORDS_FROM]!r} is not a number; "
+        "exclude the column (--exclude note) or fit it with the local engine, which types a "
+        "column empty in its first rows by its first value (--engine local)"
+    )

@@ -513,7 +513,14 @@ class CsvReader(ReaderBase):
                     *(comment_hints(exc.value, csv.comment) if exc.column == 0 else ()),
                     *after_value_comment_hints(exc.value, csv.comment, csv.inline_comments),
                     exclude_hint(column, self._schema),
-                    f"add the string to {param('csv.null_values')}",
+                    # Empty in the first block, where nothing lets its first word type it (the
+                    # Dask engine's parts): a missing-value word it is not, likely.
+                    (
+                        "fit it with the local engine, which types a column empty in its first "
+                        "rows by its first value (--engine local)"
+                        if column in self.undecided() and column not in self._open
+                        else f"add the string to {param('csv.null_values')}"
+                    ),
                 ),
             )
         if exc.kind == "invalid_utf8":
