@@ -336,6 +336,30 @@ def test_a_file_whose_quotes_are_text_is_read_without_quoting_and_written_back_a
     assert pq.read_table(parquet).column("title").to_pylist() == titles
 
 
+@pytest.mark.parametrize("comment", [None, "#"])
+def test_a_comment_character_inside_a_quoted_field_starts_no_comment_line(tmp_path, comment):
+    # '#' lines above the header are comments; those inside quoted values are text, so quoting
+    # holds: every row is read, its value whole, as pandas' comment= and DuckDB read them.
+    path, stats, z = tmp_path / "hm.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(
+        '# generated\nid,v,t\n1,1.5,"line1\n# not comment"\n2,2.5,x\n3,3.5,"y\n#z, w"\n4,4.5,q\n'
+    )
+    given = ["--comment", comment] if comment else []
+    summary = ok("fit", path, "-o", stats, *given)
+    assert "1 line skipped, '#' comments;" in summary, summary
+    assert "no quote" not in summary, summary
+    assert json.loads(stats.read_text())["read"]["quote"] == '"'
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z)
+    assert out["t"].tolist() == ["line1\n# not comment", "x", "y\n#z, w", "q"]
+    np.testing.assert_allclose(
+        out["v"], StandardScaler().fit_transform([[1.5], [2.5], [3.5], [4.5]])[:, 0]
+    )
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == path.read_text().split("\n", 1)[1]
+
+
 def test_a_quote_error_names_the_option_that_reads_quotes_as_text(tmp_path):
     # A quote never closed: a field cut short, or a quote that is text? The one line says how
     # to read it as text.

@@ -355,6 +355,19 @@ def test_a_hash_line_with_text_in_a_column_of_numbers_is_a_comment():
     assert (found.delimiter, found.header, found.skip_rows, found.comment) == (";", True, 1, "#")
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'# generated\nid,v,t\n1,1.5,"line1\n# not comment"\n2,2.5,x\n3,3.5,"y\n#z, w"\n4,4.5,q\n',
+        # Text columns only (no header told by numbers), a comment line inside the table.
+        b'# generated\nname,t\na,"x\n# y"\nb,c\n# note\nd,e\n',
+    ],
+)
+def test_hash_lines_inside_quoted_fields_are_values_beside_comment_lines(head):
+    found = sniff(head, complete=True)
+    assert dialect(found) == (",", '"', True, 1, "#")
+
+
 def test_excels_separator_line_is_a_line_before_the_table():
     found = sniff(b"sep=;\nx;y\n1,5;2\n2,5;3\n", complete=True)
     assert (found.delimiter, found.skip_rows, found.header) == (";", 1, True)

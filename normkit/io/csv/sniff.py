@@ -355,9 +355,14 @@ def _unquoted(
     field count, two or more, and several fields open with a quote they do not close as a
     quoted field does: quotes are text there (page titles ``"``, ``""x``, ``"a"_b``), as
     DuckDB reads them. None where quoting holds, or one field opens so (cut short, or text?),
-    or the head does not split evenly without it."""
+    or the head does not split evenly without it. A line starting with the comment character
+    inside a quoted field is part of its value, no comment line: it stays in the text whose
+    quoting is checked."""
+    inside = {i for s, n in zip(chosen.starts, chosen.spans, strict=True) for i in range(s, s + n)}
     body = [
-        line for line in lines[first:] if not (chosen.comment and line.startswith(chosen.comment))
+        line
+        for i, line in enumerate(lines[first:], first)
+        if i in inside or not (chosen.comment and line.startswith(chosen.comment))
     ]
     if not quoting_breaks("".join(body), chosen.delimiter, chosen.quote, chosen.escape):
         return None
@@ -378,12 +383,10 @@ def _are_comments(hashed: list[int], whole: Split, fields: int) -> bool:
     """Whether the lines ``hashed`` (starting with ``#``) are comments, given how the head
     splits with them and the field count of the table without them: records of that count
     inside the table are rows (a header ``#id,name``, a value ``#tag``); a line inside a quoted
-    field is a value's. (The table's count is taken without them: where comment lines are
-    most of the head, they would make the table one column.)"""
+    field is a value's, neither. (The table's count is taken without them: where comment lines
+    are most of the head, they would make the table one column.)"""
     counts = dict(zip(whole.starts, map(len, whole.rows), strict=True))
-    if any(i not in counts for i in hashed):
-        return False
-    return any(counts[i] != fields or i < whole.skip_rows for i in hashed)
+    return any(counts[i] != fields or i < whole.skip_rows for i in hashed if i in counts)
 
 
 def _above_a_header(hashed: list[int], chosen: Split, nulls: frozenset[str]) -> bool:
