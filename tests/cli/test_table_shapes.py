@@ -206,6 +206,28 @@ def test_a_row_like_comment_past_the_first_lines_is_refused_where_comments_were_
         assert len(pd.read_csv(z)) == kept.sum()
 
 
+def test_rows_commented_out_or_labels_in_a_column_of_numbers_are_refused(tmp_path):
+    # Under a '#' line above the header, "#1".."#3" are rows commented out, or ranks written
+    # as labels (a column of text, as without the line above they are read): refused, as
+    # "#a" rows beside a column of text are; each option reads one way.
+    path, stats = tmp_path / "r.csv", tmp_path / "s.json"
+    path.write_text("# exported 2024\nrank,score\n#1,9.5\n#2,8.25\n#3,7.0\n4,6.5\n5,6.0\n")
+    proc = run_normkit("fit", path, "-o", stats)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {path}: lines starting with '#' are comments, but line 3 splits as a "
+        "row of the table: comment or data?; skip them (--comment '#') or read them as rows "
+        "(--comment '')\n"
+    )
+    assert not stats.exists()
+    assert "fitted 2 columns on 2 rows" in ok("fit", path, "-o", stats, "--comment", "#")
+    summary = ok("fit", path, "-o", stats, "--comment", "")
+    assert "fitted 1 column on 5 rows" in summary, summary
+    assert "passed through: rank (text)" in summary, summary
+    doc = json.loads(stats.read_text())
+    np.testing.assert_allclose(doc["columns"][0]["mean"], np.mean([9.5, 8.25, 7.0, 6.5, 6.0]))
+
+
 def test_a_comment_line_in_a_file_of_one_column_leaves_no_empty_row(tmp_path):
     path, stats, z = tmp_path / "c.csv", tmp_path / "s.json", tmp_path / "z.csv"
     path.write_bytes(b"x\r\n1\r\n# note\r\n2\r\n# last\r\n3\r\n")

@@ -347,6 +347,17 @@ def test_a_hash_line_that_splits_as_a_row_among_comments_is_refused():
     assert sniff(head, comment="#", complete=True).comment == "#"
 
 
+def test_hash_lines_that_make_a_column_of_numbers_text_as_rows_are_refused():
+    # "#1", "#2", "#3" above 4 and 5: read as rows, the ranks are a column of text (labels)
+    # and the fit takes them; skipped, three of five rows go. Comment or data?
+    head = b"# exported 2024\nrank,score\n#1,9.5\n#2,8.25\n#3,7.0\n4,6.5\n5,6.0\n"
+    with pytest.raises(InputError, match="line 3 splits as a row") as caught:
+        sniff(head, complete=True)
+    assert caught.value.param == "csv.comment"
+    assert dialect(sniff(head, comment="#", complete=True)) == (",", '"', True, 1, "#")
+    assert dialect(sniff(head, comment="", complete=True))[2:4] == (True, 1)
+
+
 def test_a_hash_line_with_text_in_a_column_of_numbers_is_a_comment():
     # As a row, "# 20" would stand in a column of numbers and stop the fit: a comment, as the
     # lines around it are (a row commented out).

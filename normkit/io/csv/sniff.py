@@ -35,8 +35,11 @@ The rules, in the order they are applied:
 * **Comments.** Lines starting with ``#`` are comments when, read as rows, one of them has
   another field count than the table or stands before it, or stands above the table's header
   (``# units: m, s`` above ``a,b``, text above numbers); ``#`` rows of the table's field count
-  inside it are a header (``#id,name``) or data (``#tag,12``), and a ``#`` line inside a quoted
-  field is part of a value. DuckDB only finds comments inside the table. Where comment lines
+  inside it are a header (``#id,name``) or data (``#tag,12``); where other ``#`` lines are
+  comments, such a line inside the table is refused (``csv.comment``) unless it puts text in a
+  column of numbers, counted with the ``#`` lines' values (``# 20;7`` among ``1;3`` rows is
+  a comment; ``#1``, ``#2``, ``#3`` above ``4`` and ``5`` a column of text, or rows commented
+  out); a ``#`` line inside a quoted field is part of a value. DuckDB only finds comments inside the table. Where comment lines
   show the character, it starts a comment after values too (``1;3#note``, outside quotes) when
   the table splits evenly only with those cut: ``3#x`` in a table that splits evenly stays a
   value (text), as ``C#`` in a file without comment lines always does. A comment line may
@@ -407,13 +410,19 @@ def _refuse_rows_like_comments(
     """Refuse a head whose ``#`` lines are comments but one inside the table splits as a row
     of it (``#a,1``): skipping it would drop a row, reading it would read the comments as rows.
     A line with text in a column of numbers (``# 20;7`` above and below ``1;3``) is no row: as
-    one, it would stop the fit."""
+    one, it would stop the fit. A column is one of numbers when most of its values are, the
+    ``#`` lines' values counted as they would be read as rows (the fit's rule,
+    :func:`.columns.typed_by_majority`): ``#1``, ``#2``, ``#3`` above ``4`` and ``5`` make a
+    column of text, ranks or rows commented out, which the reading cannot tell."""
     records = dict(zip(whole.starts, whole.rows, strict=True))
     table = [r for r in chosen.rows[chosen.start + 1 :] if len(r) == chosen.fields]  # no header
-    numeric = [
-        {value_kind(row[j], nulls) for row in table} - {"missing"} == {"number"}
-        for j in range(chosen.fields)
+    table += [
+        records[i]
+        for i in hashed
+        if i >= chosen.skip_rows and len(records.get(i, ())) == chosen.fields
     ]
+    kinds = [[value_kind(row[j], nulls) for row in table] for j in range(chosen.fields)]
+    numeric = [2 * k.count("number") > len(k) - k.count("missing") for k in kinds]
 
     def could_be_a_row(record: list[str]) -> bool:
         return len(record) == chosen.fields and not any(
