@@ -375,6 +375,28 @@ def test_a_quote_error_names_the_option_that_reads_quotes_as_text(tmp_path):
     assert "fitted 1 column" in ok("fit", path, "--quote", "", "--columns", "a", "-o", "-")
 
 
+def test_a_header_written_as_a_comment_is_refused_naming_both_readings(tmp_path):
+    # '#id,x,y' under a comment line, above rows without a header: the header (DuckDB), or a
+    # comment above a table without one (the columns would lose their names unseen)?
+    path, stats, z = tmp_path / "hh2.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text("# exported by tool v2\n#id,x,y\n1,0.5,2\n2,0.7,3\n3,0.25,1\n4,0.9,5\n")
+    message = normkit_error(1, "fit", path, "-o", stats)
+    assert message == (
+        f"{path}: line 2 (#id,x,y) starts with the comment character '#' but names the "
+        "columns of the rows below it, which have no header: comment or header?; read it as "
+        "the header (--skip-rows 1 --comment '') or keep it a comment, the columns named "
+        "column_1, column_2... (--no-header)"
+    )
+    assert not stats.exists()
+    ok("fit", path, "-o", stats, "--skip-rows", "1", "--comment", "")
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["#id", "x", "y"]
+    ok("transform", path, "-s", stats, "-o", z)
+    assert pd.read_csv(z).columns.tolist() == ["#id", "x", "y"]
+    assert "no header" in ok("fit", path, "-o", stats, "--no-header")
+    ok("transform", path, "-s", stats, "-o", z)
+    assert len(pd.read_csv(z, header=None)) == 4
+
+
 def test_spaces_before_quotes_are_no_part_of_names_or_text(tmp_path):
     # A hand-written table: a space after each comma, text quoted, one comma inside quotes.
     path = tmp_path / "films.csv"

@@ -358,6 +358,42 @@ def test_hash_lines_that_make_a_column_of_numbers_text_as_rows_are_refused():
     assert dialect(sniff(head, comment="", complete=True))[2:4] == (True, 1)
 
 
+@pytest.mark.parametrize(
+    ("head", "line", "skip"),
+    [
+        pytest.param(b"# exported by tool v2\n#id,x,y\n1,0.5,2\n2,0.7,3\n3,0.25,1\n", 2, 1),
+        pytest.param(
+            b"##fileformat=VCFv4.2\n##source=x\n#CHROM\tPOS\tQUAL\nchr1\t100\t30.5\n"
+            b"chr1\t200\t40.25\nchr2\t300\t50\n",
+            3,
+            2,
+            id="vcf",
+        ),
+    ],
+)
+def test_a_comment_line_naming_the_columns_of_rows_without_a_header_is_refused(head, line, skip):
+    # A header written as a comment (DuckDB reads it as the header), or a comment above a table
+    # without one? Each option reads one way.
+    with pytest.raises(InputError, match=rf"^line {line} \(#.*comment or header\?;") as caught:
+        sniff(head, complete=True)
+    assert caught.value.param == "csv.header"
+    assert sniff(head, header=False, complete=True).header is False
+    found = sniff(head, skip_rows=skip, comment="", complete=True)
+    assert (found.header, found.skip_rows, found.comment) == (True, skip, None)
+
+
+@pytest.mark.parametrize(
+    ("head", "comment"),
+    [
+        (b"# exported\n#1,0.5,2\n2,0.7,3\n3,0.25,1\n", None),  # a row commented out
+        (b"# exported\n#id,x,y\nid,x,y\n1,0.5,2\n2,0.7,3\n", None),  # a header below it
+        (b"# exported\n#x\n1\n2\n3\n", "#"),  # one column: any line splits as its header
+    ],
+)
+def test_a_comment_line_that_names_no_columns_or_no_headerless_rows_stays_one(head, comment):
+    assert sniff(head, comment=comment, complete=True).comment == "#"
+
+
 def test_a_hash_line_with_text_in_a_column_of_numbers_is_a_comment():
     # As a row, "# 20" would stand in a column of numbers and stop the fit: a comment, as the
     # lines around it are (a row commented out).

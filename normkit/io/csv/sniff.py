@@ -39,7 +39,10 @@ The rules, in the order they are applied:
   comments, such a line inside the table is refused (``csv.comment``) unless it puts text in a
   column of numbers, counted with the ``#`` lines' values (``# 20;7`` among ``1;3`` rows is
   a comment; ``#1``, ``#2``, ``#3`` above ``4`` and ``5`` a column of text, or rows commented
-  out); a ``#`` line inside a quoted field is part of a value. DuckDB only finds comments inside the table. Where comment lines
+  out); a ``#`` line inside a quoted field is part of a value. A comment line right above a
+  table without a header that names its columns (``#id,x,y`` above ``1,0.5,2``, a VCF's
+  ``#CHROM`` line: text above a column of numbers, as many fields as the rows) is refused: the
+  header written as a comment (DuckDB's reading) or a comment? (``csv.header``) DuckDB only finds comments inside the table. Where comment lines
   show the character, it starts a comment after values too (``1;3#note``, outside quotes) when
   the table splits evenly only with those cut: ``3#x`` in a table that splits evenly stays a
   value (text), as ``C#`` in a file without comment lines always does. A comment line may
@@ -61,6 +64,7 @@ The rules, in the order they are applied:
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import re
 from collections.abc import Collection
@@ -69,7 +73,7 @@ from types import EllipsisType
 
 from ...errors import InputError, param
 from ..options import CsvOptions
-from .columns import comment_or_row, decimal_column_hints
+from .columns import comment_or_row, decimal_column_hints, printable
 from .comments import cut_lines
 from .escapes import refuse_unescaped
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
@@ -309,6 +313,8 @@ def _sniff_lines(
     has_header, why_header = (
         (header, "as given") if header is not None else first_row_names(rows, nulls)
     )
+    if header is None and not has_header:
+        _refuse_a_header_in_a_comment(lines, first, chosen, nulls)
     skip = first if skip_rows is not None or not rows else chosen.skip_rows
     # Blank and comment lines before the table are neither a title nor a header.
     before = [
@@ -432,6 +438,40 @@ def _refuse_rows_like_comments(
     rows = [i for i in hashed if i >= chosen.skip_rows and could_be_a_row(records.get(i, []))]
     if rows:
         raise comment_or_row("#", rows[0] + 1)
+
+
+def _refuse_a_header_in_a_comment(
+    lines: list[str], first: int, chosen: Split, nulls: frozenset[str]
+) -> None:
+    """Refuse a head whose table has no header but whose comment line right above it names its
+    columns: without the comment character, as many fields as the rows, text above a column of
+    numbers (``#id,x,y`` above ``1,0.5,2``; a VCF's ``#CHROM`` line): the header written as a
+    comment, as DuckDB reads it, or a comment? A row commented out (``#1,0.5,2``) names none."""
+    mark, above = chosen.comment, chosen.skip_rows - 1
+    rows = chosen.rows[chosen.start :]
+    if not rows or not mark or above < first or not lines[above].startswith(mark):
+        return
+    options = {"quotechar": chosen.quote} if chosen.quote else {"quoting": csv.QUOTE_NONE}
+    names = next(csv.reader([lines[above][len(mark) :]], delimiter=chosen.delimiter, **options))
+    if len(names) != chosen.fields or chosen.fields < 2:  # one field: any line would split so
+        return
+    try:
+        named = first_row_names([names, *rows], nulls)[1] == TEXT_ABOVE_NUMBERS
+    except InputError:  # years naming columns, or a row? A header as likely.
+        named = True
+    if named:
+        raise InputError(
+            f"line {above + 1:,} ({printable(lines[above].rstrip(chr(10) + chr(13)))}) starts with "
+            f"the comment character {mark!r} but names the columns of the rows below it, which "
+            "have no header: comment or header?",
+            param="csv.header",
+            hints=(
+                f"read it as the header ({param('csv.skip_rows', above)} "
+                f"{param('csv.comment', '')})",
+                f"keep it a comment, the columns named column_1, column_2... "
+                f"({param('csv.header', False)})",
+            ),
+        )
 
 
 def _evidence(split: Split, named: str | None, why_header: str, skip: int) -> str:
