@@ -452,7 +452,9 @@ class Standardizer(MetadataConsumer):
         self._open: set[str] = set()  # chosen by type as null, no value fitted yet
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
-        """Reset, then fit on ``X``.
+        """Reset, then fit on ``X``, which ends the data: a final partial batch of the running
+        statistics is closed as a batch of its own, so that a :meth:`partial_fit` after it
+        starts a new one (after :meth:`partial_fit`, the next goes on with the unfinished one).
 
         Parameters
         ----------
