@@ -241,6 +241,9 @@ class CategoryCounter:
         Categories kept per column while counting; default :func:`working_categories`.
     keep : mapping of column name to categories, optional
         Categories counted exactly whatever their rank (never folded into ``other``).
+    booleans : iterable of str, optional
+        Columns of booleans, whatever type the data gives them: their text (``True``, pandas'
+        spelling) is counted as the booleans a CSV reads (``true``).
 
     Examples
     --------
@@ -256,8 +259,10 @@ class CategoryCounter:
         names: Sequence[str],
         cap: int | None = None,
         keep: Mapping[str, Iterable[str]] | None = None,
+        booleans: Iterable[str] = (),
     ):
         self.names = tuple(str(n) for n in names)
+        self.booleans = frozenset(booleans)
         # Per column, categories never folded into "other" (their counts stay exact): drift
         # counts the reference's own this way.
         self.keep = tuple(frozenset((keep or {}).get(name, ())) for name in self.names)

@@ -90,6 +90,7 @@ def count_batches(
     the counts to the counter. With a ``weight_column`` (float64 in the batches), only the rows
     of weight above 0 are counted (see :mod:`normkit.jobs.weights`)."""
     booleans = {n for n in counter.names if pa.types.is_boolean(source.schema.field(n).type)}
+    booleans |= counter.booleans  # booleans to the statistics checked against (drift)
     missing_text = text_array(source.missing_text)
     tables: list[TextCounts | None] = [None] * len(counter.names)
 

@@ -63,12 +63,17 @@ def cohen_h(p: float, q: float) -> float:
 
 
 def exact_counter(reference: FittedStats) -> CategoryCounter:
-    """A counter of the reference's text columns that counts exactly every category the stat
+    """A counter of the reference's text and boolean columns that counts exactly every category the stat
     file kept (at most :data:`~normkit.core.categories.MAX_CATEGORIES` a column: those the
     frequency test may give cells of their own, whose absence it tests, and whose share the new
     data should keep), however many others the new data has."""
     saved = reference.categories or {}
-    return CategoryCounter(list(saved), keep={name: c.counts for name, c in saved.items()})
+    # A boolean column given as text ("True", pandas' spelling in a Parquet file) is counted as
+    # the booleans it is to the reference.
+    booleans = [p.name for p in reference.passthrough or () if p.why == "boolean"]
+    return CategoryCounter(
+        list(saved), keep={name: c.counts for name, c in saved.items()}, booleans=booleans
+    )
 
 
 #: Share of the reference's values that may sit near the count that gives categories cells

@@ -287,7 +287,6 @@ def drift_batches(
     column = weight_column_of(reference.passthrough)
     accumulator = Accumulator(names, weight_name=column)
     counter = exact_counter(reference)
-    booleans = {p.name for p in reference.passthrough or () if p.why == "boolean"}
     weighted = None
     seen: dict[str, None] = {}
     for batch in batches:
@@ -305,8 +304,7 @@ def drift_batches(
         kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
         for name, keep in zip(text, counter.keep, strict=True):
             values = table.column(name) if kept is None else table.column(name).filter(kept)
-            # A boolean column given as text ("True", pandas' spelling) is counted as a CSV's.
-            spelled = name in booleans and not pa.types.is_boolean(values.type)
+            spelled = name in counter.booleans and not pa.types.is_boolean(values.type)
             counts = value_counts(values, counter.cap, keep=sorted(keep), spelled_booleans=spelled)
             counter.update(name, *counts)
     if not accumulator.n_rows:

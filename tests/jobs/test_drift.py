@@ -130,6 +130,26 @@ def test_columns_the_fit_passed_through_are_named_as_not_checked(tmp_path):
     ]
 
 
+def test_booleans_written_as_text_by_pandas_are_the_booleans_of_the_reference(tmp_path):
+    # A CSV's True/False are booleans; the same data written to Parquet by pandas as the text
+    # "True"/"False" drifted: "new: True, False; vanished: true, false".
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"x": rng.normal(size=2000), "flag": rng.choice(["True", "False"], 2000)})
+    data.to_csv(tmp_path / "ref.csv", index=False)
+    data.to_parquet(tmp_path / "text.parquet")
+    assert run("fit", tmp_path / "ref.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    code, report = drift_json(tmp_path / "text.parquet", tmp_path / "s.json")
+    assert code == 0, report["drifted"]
+    (flag,) = [c for c in report["columns"] if c["name"] == "flag"]
+    assert flag["new_categories"] == [] and flag["vanished_categories"] == []
+    # The shares still count: mostly "True" drifts.
+    data.assign(flag=np.where(rng.random(2000) < 0.9, "True", "False")).to_parquet(
+        tmp_path / "text.parquet"
+    )
+    code, report = drift_json(tmp_path / "text.parquet", tmp_path / "s.json")
+    assert code == 3 and report["drifted"] == ["flag"]
+
+
 @pytest.mark.parametrize("column", ["age", "income", "score"])
 def test_a_column_shifted_by_half_a_std_is_flagged_alone(tmp_path, fitted, column):
     _, stats, data = fitted
