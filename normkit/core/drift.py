@@ -12,6 +12,7 @@ __all__ = [
     "bin_counts",
     "clipped_moments",
     "drift_scores",
+    "ranged",
     "share_at",
     "weighting_notes",
 ]
@@ -43,6 +44,24 @@ def bin_counts(
     effective = 1.0 / float(np.dot(w, w))
     shares = np.bincount(index, weights=w, minlength=len(edges) + 1)
     return np.round(shares * effective).astype(np.int64)
+
+
+def ranged(
+    edges: np.ndarray, cdf: np.ndarray, low: float, high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """A column's quantile ``edges`` and their ``cdf`` with its range's ends as bins' edges too
+    (where the range is known): below ``low``, the reference's least value, and above ``high``,
+    its largest, lie none of its values. So new values beyond the range are a bin of their own:
+    a zero-inflated column's zeros moved to -0.5 stayed in the bin of the zeros (its quantiles
+    all 0), unseen by PSI, KS and the distribution's test."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return edges, cdf
+    below = np.nextafter(low, -np.inf)  # bin 0 is x <= its edge: x < low
+    if below < edges[0]:
+        edges, cdf = np.concatenate([[below], edges]), np.concatenate([[0.0], cdf])
+    if high > edges[-1]:
+        edges, cdf = np.concatenate([edges, [high]]), np.concatenate([cdf, [1.0]])
+    return edges, cdf
 
 
 def clipped_moments(

@@ -17,7 +17,7 @@ column:
   ``|2 asin sqrt(p_new) - 2 asin sqrt(p_ref)|`` (0.2 is the "small" effect, as 0.2 sd is for a
   mean: from 0% to 1% missing, or from 10% to 20%);
 - ``distribution``: the new values' counts in the 20 bins cut at the stat file's quantiles (its
-  sketch) against the reference's, by a chi-square test of homogeneity (bins merged until each
+  sketch; and at its range's ends, beyond which lie none of its values) against the reference's, by a chi-square test of homogeneity (bins merged until each
   holds 10 expected values, so small samples and repeated values are handled); its size is the
   population stability index ``psi``. ``ks`` (the largest CDF difference at the bin edges) is
   shown, not tested.

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..core.accumulator import Accumulated
-from ..core.drift import bin_counts, clipped_moments, drift_scores, share_at
+from ..core.drift import bin_counts, clipped_moments, drift_scores, ranged, share_at
 from ..stats import significance
 from ..stats.fitted import FittedStats
 from .category_drift import Scores, cohen_h, missing_rate
@@ -54,8 +54,9 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
     # A weighted sample's values count by what they stand for (new data weighted as the
     # reference was): their bins' shares, in counts of the sample's effective size.
     weights = result.sample.value_weights(j)[present] if weighted else None
+    edges = cdf = None
     if sketch is not None and np.isfinite(sketch.edges[j]).all() and sample.size:
-        edges, cdf = sketch.edges[j], sketch.cdf[j]
+        edges, cdf = ranged(sketch.edges[j], sketch.cdf[j], reference.min[j], reference.max[j])
         counts = bin_counts(sample, edges, weights)
         psi, ks = drift_scores(counts, edges, cdf, float(sketch.counts[j]))
     else:
@@ -104,8 +105,8 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
         # Merged quantiles are interpolated, not a sample's: no test of them (PSI is shown).
         "distribution": (
             math.nan
-            if sketch is None or sketch.merged
-            else _distribution_test(sketch.edges[j], sketch.cdf[j], int(sketch.counts[j]), counts)
+            if sketch is None or sketch.merged or edges is None
+            else _distribution_test(edges, cdf, int(sketch.counts[j]), counts)
         ),
     }
     log_ratio = abs(math.log(ratio)) if ratio > 0 else math.inf

@@ -150,6 +150,29 @@ def test_booleans_written_as_text_by_pandas_are_the_booleans_of_the_reference(tm
     assert code == 3 and report["drifted"] == ["flag"]
 
 
+def test_values_moved_below_the_reference_minimum_change_the_distribution(tmp_path):
+    # 80% zeros moved to -0.5: they stayed in the bin of the zeros (the quantiles all 0), PSI
+    # 0.003 and "ok", where the mirror column's values moved above its maximum drifted.
+    def rain(seed, rows):
+        rng = np.random.default_rng(seed)
+        return np.where(rng.random(rows) < 0.8, 0.0, np.round(rng.gamma(2, 15, rows), 1))
+
+    pd.DataFrame({"rain": rain(3, 20_000)}).to_csv(tmp_path / "ref.csv", index=False)
+    assert run("fit", tmp_path / "ref.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    new = rain(9, 2000)
+    pd.DataFrame({"rain": new}).to_csv(tmp_path / "same.csv", index=False)
+    moved = pd.DataFrame({"rain": np.where(new == 0, -0.5, new)})
+    moved.to_csv(tmp_path / "moved.csv", index=False)
+    code, report = drift_json(tmp_path / "same.csv", tmp_path / "s.json")
+    assert code == 0 and report["columns"][0]["psi"] < 0.01, report["columns"]
+    code, report = drift_json(tmp_path / "moved.csv", tmp_path / "s.json")
+    assert code == 3, report["columns"]
+    (column,) = report["columns"]
+    assert column["reasons"] == ["distribution"]
+    assert column["ks"] == pytest.approx(np.mean(new == 0), abs=0.03)  # scipy's ks_2samp
+    assert column["psi"] > 1
+
+
 @pytest.mark.parametrize("column", ["age", "income", "score"])
 def test_a_column_shifted_by_half_a_std_is_flagged_alone(tmp_path, fitted, column):
     _, stats, data = fitted
