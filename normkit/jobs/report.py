@@ -24,6 +24,7 @@ import math
 import os
 import re
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -407,7 +408,8 @@ def _slugs(names: Sequence[str]) -> list[str]:
     """File and anchor names for columns: safe characters, at most 80 of them, unique even on a
     file system that ignores case. A name that is safe as it is keeps it (``a_b`` is
     ``a_b.png``, whatever column ``a b`` before it becomes), the others are numbered."""
-    bare = [(re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "column")[:80] for name in names]
+    # Letters and digits of any script are kept (温度.png, Größe.png): a file system takes them.
+    bare = [(re.sub(r"[^\w.-]+", "_", name).strip("._") or "column")[:80] for name in names]
     slugs: list[str | None] = [None] * len(names)
     used: set[str] = set()
     for i, (name, slug) in enumerate(zip(names, bare, strict=True)):
@@ -439,7 +441,13 @@ def write_report(
     check_outputs(options, kept or {}, slugs)
     html_path = None if options.html is None else os.fspath(options.html)
     png_dir = None if options.png_dir is None else os.fspath(options.png_dir)
-    images = [_png(column_figure(report, j)) for j in range(len(report.names))]
+    with warnings.catch_warnings():
+        # A name in a script the plots' font lacks (温度) is drawn as boxes; the page's headings
+        # and the files' names name the column, and matplotlib's warning per glyph says no more.
+        warnings.filterwarnings(
+            "ignore", message=r"Glyph \d+ .* missing from ", category=UserWarning
+        )
+        images = [_png(column_figure(report, j)) for j in range(len(report.names))]
     written = []
     if png_dir is not None:
         try:

@@ -270,3 +270,18 @@ def test_columns_chosen_for_the_report(tmp_path, sample_stats):
         "the stat file normalizes no column 'city' (given in --columns): the fit passed it "
         "through (text), and the report shows normalized columns"
     ) in result.stderr
+
+
+def test_names_in_any_script_name_their_files(tmp_path):
+    # 温度 and 湿度 were column.png and column_2.png, ünits nits.png: no file told its column,
+    # and matplotlib warned of every glyph its font lacks.
+    names = ["温度", "湿度", "ünits", "Gr e"]
+    rng = np.random.default_rng(0)
+    pd.DataFrame({n: rng.normal(size=60) for n in names}).to_csv(tmp_path / "d.csv", index=False)
+    assert run("fit", tmp_path / "d.csv", "-o", tmp_path / "s.json", "-q").exit_code == 0
+    result = run("report", tmp_path / "d.csv", "-s", tmp_path / "s.json", "--png", tmp_path / "p")
+    assert result.exit_code == 0, result.output
+    assert "Glyph" not in result.stderr
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(
+        ["温度.png", "湿度.png", "ünits.png", "Gr_e.png"]
+    )
