@@ -384,7 +384,11 @@ def sample_notes(reference: FittedStats, columns: list, missing_unknown: bool) -
             "one run to test it",
         )
     if reference.sketch is None:
-        missing = ", nor missing values" if missing_unknown else ""
+        missing = (
+            ", nor missing values (but a column of none at all, which no layer's input is)"
+            if missing_unknown
+            else ""
+        )
         tails = (
             ""
             if np.isfinite(reference.m4).all()
