@@ -92,7 +92,12 @@ def listed(names: Sequence[str], noun: str = "column", limit: int = 10) -> str:
 
 
 def alike_names(
-    absent: Sequence[str], present: Sequence[str], limit: int = 3, *, given: bool = False
+    absent: Sequence[str],
+    present: Sequence[str],
+    limit: int = 3,
+    *,
+    given: bool = False,
+    whose: str = "the input has",
 ) -> tuple[str, ...]:
     """Hints for names that are not there (``absent``) where the names that are (``present``)
     hold one they may have meant: the same in another case or with spaces around it ('Price'
@@ -116,23 +121,31 @@ def alike_names(
             continue
         if unicodedata.normalize("NFC", have) == unicodedata.normalize("NFC", name):
             hints.append(
-                f"the input has {have!a}, which is {name!a} in another Unicode form (they look "
+                f"{whose} {have!a}, which is {name!a} in another Unicode form (they look "
                 "alike): write the names alike"
             )
         elif given and have.strip() == name:  # a list of names strips its names
             hints.append(
-                f"the input has {have!r}, with spaces at its ends (in a list of names on the "
+                f"{whose} {have!r}, with spaces at its ends (in a list of names on the "
                 f"command line, written in double quotes: '\"{have}\"')"
             )
         else:
-            hints.append(f"the input has {have!r}, which differs from {name!r} in case or spaces")
+            hints.append(f"{whose} {have!r}, which differs from {name!r} in case or spaces")
     split = [p for p in present if "," in p and set(map(str.strip, p.split(","))) & set(absent)]
     if given and split:
         hints.append(
-            f"the input has {split[0]!r}, holding a comma (in a list of names on the command "
+            f"{whose} {split[0]!r}, holding a comma (in a list of names on the command "
             f"line, written in double quotes: '\"{split[0]}\"')"
         )
     return tuple(hints[:limit])
+
+
+def absent_name_hints(
+    absent: Sequence[str], present: Sequence[str], whose: str = "the input has", given: bool = False
+) -> tuple[str, ...]:
+    """The hint of names not there: the one meant where a name differs only in case or spaces
+    (:func:`alike_names`), else every name there is (``whose``: ``"the input has"``)."""
+    return alike_names(absent, present, given=given, whose=whose) or (f"{whose} {listed(present)}",)
 
 
 def python_spelling(name: str, value: str | None) -> str:

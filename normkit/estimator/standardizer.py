@@ -31,6 +31,7 @@ from ..errors import (
     DataError,
     OptionError,
     SchemaError,
+    absent_name_hints,
     alike_names,
     infinite_error,
     infinite_output_error,
@@ -347,11 +348,7 @@ class Standardizer(MetadataConsumer):
                 raise SchemaError(
                     f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})",
                     param=name_of_param,
-                    # The name meant, where one differs only in case or spaces; else them all.
-                    hints=(
-                        alike_names(unknown, names, given=True)
-                        or (f"the input has {listed(names)}",)
-                    ),
+                    hints=absent_name_hints(unknown, names, given=True),
                 )
         excluded = set(exclude)
         if columns is not None:

@@ -57,7 +57,7 @@ import pyarrow as pa
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
-from ..errors import SchemaError, StatsFileError, param
+from ..errors import SchemaError, StatsFileError, absent_name_hints, param
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.numbers import refuse_non_numbers
@@ -123,10 +123,9 @@ class DriftOptions:
         if unknown:
             # A column the statistics do not have, as for --gamma or --columns: exit code 1.
             raise SchemaError(
-                f"{param('threshold')} names {unknown[0]!r}, which the statistics do not have "
-                f"(their columns: {', '.join(map(repr, names[:8]))}"
-                f"{', ...' if len(names) > 8 else ''})",
+                f"{param('threshold')} names {unknown[0]!r}, which the statistics do not have",
                 param="threshold",
+                hints=absent_name_hints(unknown, names, "the statistics have"),
             )
 
 

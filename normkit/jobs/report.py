@@ -34,7 +34,7 @@ from .. import params
 from ..core.accumulator import Accumulator
 from ..core.running import EmaOptions, StepRecord
 from ..core.sketch import sample_size
-from ..errors import OptionError, OutputError, SchemaError, param
+from ..errors import OptionError, OutputError, SchemaError, absent_name_hints, param
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import expand_inputs, open_dataset
@@ -232,7 +232,12 @@ def collect(
                 if why is not None
                 else f"the stat file has no column {unknown[0]!r} {given}"
             )
-            raise SchemaError(message, param="columns")
+            hints = (
+                ()
+                if why is not None
+                else absent_name_hints(unknown, stats.names, "the stat file has")
+            )
+            raise SchemaError(message, param="columns", hints=hints)
         stats = stats.select(columns)
     sources = open_dataset(inputs, read, told=told)
     names = list(stats.names)

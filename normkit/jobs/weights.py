@@ -19,7 +19,14 @@ import numpy as np
 import pyarrow as pa
 
 from ..core.accumulator import WEIGHTS_RULE
-from ..errors import DataError, InputError, OptionError, SchemaError, listed, param
+from ..errors import (
+    DataError,
+    InputError,
+    OptionError,
+    SchemaError,
+    absent_name_hints,
+    param,
+)
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import is_numeric_type
 from ..io.dataset import reference_reader
@@ -86,7 +93,7 @@ def without_weight(
             f"{reference.name}: no column {weight_column!r} in the input (given in "
             f"{param('weight_column')})",
             param="weight_column",
-            hints=(f"the input has {listed(schema.names)}",),
+            hints=absent_name_hints([weight_column], schema.names, given=True),
         )
     chosen = estimator.columns
     if chosen is not None and weight_column in ([chosen] if isinstance(chosen, str) else chosen):

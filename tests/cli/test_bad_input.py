@@ -1167,6 +1167,21 @@ def test_a_chosen_column_named_in_another_case_is_told_the_name_meant(tmp_path):
     assert (
         proc.stderr.decode().strip().endswith("; the input has columns 'id', 'alcohol', 'Proline'")
     )
+    # So do the weight column, drift's thresholds and the report's columns (they listed every
+    # column, or named none).
+    told = "'alcohol', which differs from 'Alcohol' in case or spaces"
+    proc = run_normkit("fit", data, "--weight-column", "Alcohol", "-o", tmp_path / "s.json")
+    assert proc.stderr.decode().strip().endswith(f"; the input has {told}"), proc.stderr
+    assert run_normkit("fit", data, "-o", tmp_path / "s.json").returncode == 0
+    checks = (
+        ("drift", "--threshold", "Alcohol=0.3", "the statistics have"),
+        ("report", "--columns", "Alcohol", "the stat file has"),
+    )
+    for command, option, value, whose in checks:
+        out = ("-o", tmp_path / "r.html") if command == "report" else ()
+        proc = run_normkit(command, data, "-s", tmp_path / "s.json", option, value, *out)
+        assert proc.returncode == 1
+        assert proc.stderr.decode().strip().endswith(f"; {whose} {told}"), proc.stderr
 
 
 def test_a_column_renamed_only_in_case_or_spaces_is_named(tmp_path):
