@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ..lazy import pc
 from .kinds import ColumnKind
 from .native import RecordError
 
