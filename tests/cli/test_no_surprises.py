@@ -3484,9 +3484,10 @@ def test_a_header_one_name_short_of_the_rows_is_told_what_to_add(tmp_path):
     assert "--skip-rows 0" not in line
     data.write_text('"","x","y"\n"1",1.5,2\n"2",2.5,3\n"3",4,5\n')
     ok("fit", data, "-o", tmp_path / "s.json")
-    # A title of one field above rows of three: read from the first line on, as before.
+    # A title of one field above rows of three: the header to fit the rows, or the title skipped.
     data.write_text("Report on things\n1,1.5,2\n2,2.5,3\n3,4,5\n")
-    assert "(--skip-rows 0)" in refused(1, "fit", data, "-o", tmp_path / "s.json")
+    line = refused(1, "fit", data, "-o", tmp_path / "s.json")
+    assert "if it is the header, make it name each of the rows' 3 fields" in line
 
 
 def test_a_column_empty_in_the_first_file_and_text_in_the_next_is_text(tmp_path):

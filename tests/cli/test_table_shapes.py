@@ -5,13 +5,15 @@ read the same way again by transform."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
 import numpy as np
 import pandas as pd
+import pytest
+from conftest import normkit_error, run_normkit
 from conftest import normkit_summary as ok
-from conftest import run_normkit
 from sklearn.preprocessing import StandardScaler
 
 
@@ -320,3 +322,62 @@ def test_an_output_whose_name_leaves_no_room_for_its_record_says_so(tmp_path):
         f"normkit: {out} keeps no record of how it was normalized (its name leaves no room for "
         "the record's beside it): give inverse --gamma 2.0"
     )
+
+
+@pytest.mark.parametrize("header", [(), ("--header",)])
+def test_a_header_ending_with_a_separator_names_the_rows_below_it(tmp_path, header):
+    # 'id,temp,rain,' above rows of three: it was refused without --header, and with it skipped
+    # as a title (exit 0: columns named 1, 12.5, 0 and the first row lost).
+    text = "id,temp,rain,\n1,12.5,0\n2,13.0,1.2\n3,11.25,0.4\n4,10.0,0.8\n"
+    path, stats, z = tmp_path / "h.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text(text)
+    ok("fit", path, *header, "-o", stats)
+    frame = pd.read_csv(io.StringIO(text), index_col=False).iloc[:, :3]  # pandas' reading
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["id", "temp", "rain"]
+    assert [c["count"] for c in doc["columns"]] == [4, 4, 4]
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], frame.mean(), rtol=1e-15)
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z)
+    assert list(out.columns) == ["id", "temp", "rain"]
+    want = StandardScaler().fit_transform(frame.to_numpy(float))
+    np.testing.assert_allclose(out.to_numpy(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("header", [(), ("--header",)])
+@pytest.mark.parametrize(
+    ("text", "edited"),
+    [
+        # R's write.table: a header without a name for the rows' names.
+        ('"x","y","z"\n"1",1.5,2,3\n"2",2.5,3,4\n"3",3.5,1,2\n', '"","x","y","z"'),
+        ("id,v\n1,1,5\n2,2,5\n3,4,0\n", "row,id,v"),
+        # A line of one field above rows of three: a title, or a header that does not fit?
+        ("Report on things\n1,1.5,2\n2,2.5,3\n3,4,5\n", "a,b,c"),
+    ],
+)
+def test_a_first_line_that_does_not_fit_the_rows_is_refused_with_hints_that_read_it(
+    tmp_path, header, text, edited
+):
+    # With --header it was skipped as a title (exit 0, the first row taken for the names);
+    # without, the hint '--skip-rows 0' failed ("expected 4 fields, got 3").
+    path, stats = tmp_path / "r.csv", tmp_path / "s.json"
+    path.write_text(text)
+    message = normkit_error(1, "fit", path, *header, "-o", stats)
+    assert "the first line does not split as the rest" in message, message
+    assert "--skip-rows 0" not in message
+    assert message.endswith("skip it (--skip-rows 1 --no-header)"), message
+    assert not stats.exists()
+    # Each hint followed: the lines skipped and no header, or the header edited to fit.
+    ok("fit", path, "--skip-rows", "1", "--no-header", "-o", stats)
+    assert len(json.loads(stats.read_text())["columns"]) == len(text.splitlines()[1].split(","))
+    path.write_text(edited + text[text.index("\n") :])
+    ok("fit", path, *header, "-o", stats)
+    names = [c["name"] for c in json.loads(stats.read_text())["columns"]]
+    assert names == next(csv.reader([edited]))[-len(names) :]
+
+
+def test_a_header_given_still_skips_a_title_above_a_table_that_starts_with_its_header(tmp_path):
+    path, stats = tmp_path / "t.csv", tmp_path / "s.json"
+    path.write_text("Sales report\n\na,b\n1,2\n3,4\n5,7\n")
+    assert "read as 2 lines skipped" in ok("fit", path, "--header", "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["a", "b"]

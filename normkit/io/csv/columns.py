@@ -420,10 +420,15 @@ def decimal_column_hints(delimiter: str, rows: list[list[str]]) -> tuple[str, ..
     return (f"read it as one column of numbers with decimal commas ({both})",)
 
 
-def header_names(header: list[str], unnamed_last: bool) -> tuple[list[str], tuple[str, ...]]:
+def header_names(
+    header: list[str], unnamed_last: bool, empty_last: bool = False
+) -> tuple[list[str], tuple[str, ...]]:
     """The column names of ``header`` (see :func:`unique_names`); with ``unnamed_last`` (rows
     end with a separator the header lacks), a last column named after its place, as a table
-    without a header names its columns."""
+    without a header names its columns; with ``empty_last`` (the header ends with a separator
+    the rows lack), without its last, empty, name."""
+    if empty_last:
+        header = header[:-1]
     if unnamed_last:
         header = [*header, f"column_{len(header) + 1}"]
     return unique_names(header)

@@ -97,7 +97,7 @@ class CsvReader(ReaderBase):
         self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
         self._plain: set[str] = set()  # ints: no leading zero in the first rows, or settled
         self._first: FirstRows | None = None  # the first block, for what its text tells
-        self._unnamed_last = False  # the header names every column but the last (sniffed)
+        self._shape = (False, False)  # the header lacks the last column; has one too many
         self._open: frozenset[str] = frozenset()  # columns of numbers a word may make text
         self.turned_text: frozenset[str] = frozenset()
         # Found in the head, not given: the comment character; no escape (unlike one given).
@@ -271,7 +271,7 @@ class CsvReader(ReaderBase):
             stream.close()
 
     def _names(self, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
-        return header_names(header, self._unnamed_last and self.read.csv.header is not False)
+        return header_names(header, *(s and self.read.csv.header is not False for s in self._shape))
 
     def _without_inline_comments(self, stream):
         csv = self.read.csv
@@ -305,7 +305,7 @@ class CsvReader(ReaderBase):
         self.detected = resolved
         self._comment_detected = csv.comment is None and bool(found.comment)
         self._escape_detected = csv.escape is None and found.escape is None
-        self._unnamed_last = found.unnamed_last
+        self._shape = (found.unnamed_last, found.empty_last)
 
     def _first_block(self, stream) -> tuple[bytes, list[str], int]:
         """The first block of records (after the header and the lines skipped; comments after

@@ -73,7 +73,7 @@ from types import EllipsisType
 
 from ...errors import InputError, param
 from ..options import CsvOptions
-from .columns import comment_or_row, decimal_column_hints, printable
+from .columns import comment_or_row, printable
 from .comments import cut_lines
 from .escapes import refuse_unescaped
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
@@ -88,7 +88,7 @@ from .splits import (
     split_records,
     without,
 )
-from .table_start import row_names_hints
+from .table_start import EMPTY_LAST, header_shape, title_or_header
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff", "sniffed_options"]
 
@@ -124,6 +124,9 @@ class Sniffed:
     unnamed_last : bool
         Whether the header names every column but the last, whose fields are empty in the
         head (rows that end with a separator).
+    empty_last : bool
+        Whether the header ends with an empty name one field past the rows (a separator after
+        its last name): a name of no column.
     """
 
     delimiter: str
@@ -135,6 +138,16 @@ class Sniffed:
     inline_comments: bool = False
     unnamed_last: bool = False
     escape: str | None = None
+    empty_last: bool = False
+
+
+def _names_the_table(rows: list[list[str]], nulls: Collection[str]) -> bool | None:
+    """Whether the first of the table's ``rows`` is a header (:func:`.header.first_row_names`);
+    None where that cannot be told."""
+    try:
+        return first_row_names(rows, nulls)[0]
+    except InputError:
+        return None
 
 
 def sniff(
@@ -322,23 +335,26 @@ def _sniff_lines(
         for line in lines[first:skip]
         if line.strip() and not (chosen.comment and line.startswith(chosen.comment))
     ]
-    if before and header is None and not has_header:
-        # Lines taken for a title above a table without a header: as likely, the title is the
-        # header of rows that do not split as it does. Two guesses at once: refused.
-        raise InputError(
-            f"the first {'line does' if skip == 1 else f'{skip} lines do'} not split as the "
-            "rest: a title above a table without a header, or a header above rows that do not "
-            "fit it",
-            param="csv.skip_rows",
-            hints=(
-                *(
-                    row_names_hints(before, chosen.delimiter, chosen.quote, len(rows[0]))
-                    or (f"read from the first line on ({param('csv.skip_rows', 0)})",)
-                ),
-                f"skip {'it' if skip == 1 else 'them'} ({param('csv.skip_rows', skip)})",
-                *decimal_column_hints(chosen.delimiter, rows),
-            ),
-        )
+    empty_last = False
+    if before and header is not False and rows:
+        # Lines taken for a title above a table that does not start with a header (the header
+        # given or not): as likely, the title is the header of rows that do not split as it
+        # does. Read so where it ends with an empty name one field past the rows (a separator
+        # after its last name) and names the rows, as a header (or as given); else refused
+        # (two guesses at once). A header given names the table's first row, under a title,
+        # only where the head cannot tell whether that row is one.
+        named = has_header if header is None else _names_the_table(rows, nulls)
+        shape, names = header_shape(before, chosen.delimiter, chosen.quote, len(rows[0]))
+        if (
+            named is False
+            and shape == EMPTY_LAST
+            and (header or _names_the_table([names, *rows], nulls))
+        ):
+            skip, empty_last, has_header = first, True, True
+            if header is None:
+                why_header = "the first line names the rows, with one empty name more"
+        elif not named and (named is False or shape is not None):
+            raise title_or_header(before, chosen.delimiter, chosen.quote, rows, skip)
     found = Sniffed(
         delimiter=chosen.delimiter,
         quote=chosen.quote,
@@ -347,6 +363,7 @@ def _sniff_lines(
         comment=chosen.comment,
         evidence=_evidence(chosen, named if delimiter else None, why_header, skip),
         unnamed_last=chosen.ragged and has_header and skip == chosen.skip_rows,
+        empty_last=empty_last,
         escape=chosen.escape,
     )
     return found, chosen.consistent

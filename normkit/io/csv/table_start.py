@@ -1,5 +1,7 @@
-"""Hints of where a CSV's table starts: the lines to skip above it (a title block taken for
-its header), a header that names the columns further down, one short of the rows' names."""
+"""Where a CSV's table starts: a line above it that is the rows' header (one empty name too
+many) or is refused (a title, or a header that does not fit the rows?), and the hints of the
+lines to skip above it (a title block taken for its header, a header that names the columns
+further down)."""
 
 from __future__ import annotations
 
@@ -8,28 +10,74 @@ import io
 import re
 from collections.abc import Sequence
 
-from ...errors import param
-from .columns import NUMBER, THOUSANDS
+from ...errors import InputError, param
+from .columns import NUMBER, THOUSANDS, decimal_column_hints
 
-__all__ = ["header_hints", "row_names_hints", "skip_hints"]
+__all__ = [
+    "EMPTY_LAST",
+    "ROW_NAMES",
+    "header_hints",
+    "header_shape",
+    "skip_hints",
+    "title_or_header",
+]
 
 
-def row_names_hints(
-    before: Sequence[str], delimiter: str, quote: str | None, width: int
-) -> tuple[str, ...]:
-    """For a first line (``before``, the lines taken for a title) one field short of the rows'
-    ``width``: a header that leaves out the rows' names (R's ``write.table``), which reading
-    from the first line on refuses too."""
+#: A line above the table one field longer than its rows, the last empty (``id,temp,rain,``:
+#: a separator after the last name): the rows' header, read without that empty name.
+EMPTY_LAST = "empty last name"
+#: A line above the table one field short of its rows of three or more (R's ``write.table``:
+#: a header that leaves out the rows' names).
+ROW_NAMES = "row names"
+
+
+def _fields(line: str, delimiter: str, quote: str | None) -> list[str]:
     options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
-    if (
-        len(before) != 1
-        or width < 3  # one name above two fields: as likely a line of another separator
-        or len(next(csv.reader([before[0]], delimiter=delimiter, **options))) != width - 1
-    ):
-        return ()
-    return (
+    return next(csv.reader([line], delimiter=delimiter, **options), [])
+
+
+def header_shape(
+    before: Sequence[str], delimiter: str, quote: str | None, width: int
+) -> tuple[str | None, list[str]]:
+    """How the lines ``before`` the table (taken for a title) fit as the header of its rows of
+    ``width`` fields: :data:`EMPTY_LAST`, :data:`ROW_NAMES` or None (not one line, or another
+    field count); and that line's names (the empty last one left out)."""
+    if len(before) != 1:
+        return None, []
+    names = _fields(before[0].rstrip("\r\n"), delimiter, quote)
+    if len(names) == width + 1 and not names[-1].strip():
+        return EMPTY_LAST, names[:-1]
+    # One name above two fields: as likely a line of another separator.
+    return (ROW_NAMES if width >= 3 and len(names) == width - 1 else None), names
+
+
+def title_or_header(
+    before: Sequence[str], delimiter: str, quote: str | None, rows: list[list[str]], skip: int
+) -> InputError:
+    """The refusal of the ``skip`` lines (``before``: those holding something) above a table
+    (``rows``) that does not start with a header: a title above it, or a header that does not
+    fit its rows? Each hint leads to a reading: the header edited to fit, or the lines skipped
+    and the table read without a header."""
+    width = len(rows[0])
+    shape, _ = header_shape(before, delimiter, quote, width)
+    it, them, are = ("it", "it", "is") if skip == 1 else ("they", "them", "are")
+    fit = (
         "if the rows start with names the header leaves out (as R's write.table writes row "
-        "names), add a name for them at the start of the header",
+        "names), add a name for them at the start of the header"
+        if shape == ROW_NAMES
+        else f"if it is the header, make it name each of the rows' {width} fields"
+    )
+    return InputError(
+        f"the first {'line does' if skip == 1 else f'{skip} lines do'} not split as the "
+        "rest: a title above a table without a header, or a header above rows that do not "
+        "fit it",
+        param="csv.skip_rows",
+        hints=(
+            *([fit] if len(before) == 1 else []),
+            f"if {it} {are} a title above a table without a header, skip {them} "
+            f"({param('csv.skip_rows', skip)} {param('csv.header', False)})",
+            *decimal_column_hints(delimiter, rows),
+        ),
     )
 
 
