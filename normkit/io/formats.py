@@ -124,6 +124,22 @@ _OTHER_MAGIC = {
 }
 
 
+#: The first bytes of Parquet, of an Arrow IPC file and of an Arrow IPC stream's first message.
+_FORMAT_MAGIC = {
+    b"PAR1": ("Parquet", Format.PARQUET),
+    b"ARROW1": ("an Arrow IPC file", Format.ARROW),
+    b"\xff\xff\xff\xff": ("an Arrow IPC stream", Format.ARROW),
+}
+
+
+def signed(head: bytes) -> bool:
+    """Whether ``head`` starts with the signature of a compression or of another format that
+    :func:`binary_hints` names (in a head holding NUL bytes: a CSV may begin ``PAR1,``)."""
+    return compression_of(head) is not None or head.startswith(
+        (*_OTHER_MAGIC.values(), *_FORMAT_MAGIC)
+    )
+
+
 def binary_hints(head: bytes) -> tuple[str, ...]:
     """What to do with an input read as CSV whose first bytes ``head`` are not text: the
     compression they show, else the other formats and encodings it may be."""
@@ -139,12 +155,7 @@ def binary_hints(head: bytes) -> tuple[str, ...]:
             f"it is {OTHER_COMPRESSIONS[other]}-compressed, which normkit does not read: "
             "decompress it into the command's input",
         )
-    # Their magic numbers: Parquet's, an Arrow IPC file's, an Arrow IPC stream's first message.
-    for magic, name, fmt in (
-        (b"PAR1", "Parquet", Format.PARQUET),
-        (b"ARROW1", "an Arrow IPC file", Format.ARROW),
-        (b"\xff\xff\xff\xff", "an Arrow IPC stream", Format.ARROW),
-    ):
+    for magic, (name, fmt) in _FORMAT_MAGIC.items():
         if head.startswith(magic):
             return (f"it is {name}: name its format ({param('format', fmt.value)})",)
     return (

@@ -4,7 +4,7 @@ not binary, starting with a line that holds something."""
 from __future__ import annotations
 
 from ...errors import InputError, param
-from ..formats import binary_hints, compression_of
+from ..formats import binary_hints, compression_of, signed
 from ..options import CsvOptions
 from ..streams import not_text
 
@@ -26,7 +26,7 @@ def check_head(
     """
     if not head.strip(_BOM + b" \t\r\n"):
         raise InputError(f"{name}: the file is empty (a CSV needs a header row)")
-    if b"\x00" in head or compression_of(head):
+    if _binary(head, complete):
         raise InputError(f"{name}: not a CSV file (it holds binary data)", hints=binary_hints(head))
     lines = head.removeprefix(_BOM).splitlines()
     empty = next((i for i, line in enumerate(lines) if line.strip(b" \t")), len(lines))
@@ -42,3 +42,23 @@ def check_head(
         # only earlier bytes count then. A head that is the whole input is checked whole.
         if exc.start < len(head) - 4 or complete:
             raise not_text(name, encoding, exc.start) from None
+
+
+def _binary(head: bytes, complete: bool) -> bool:
+    """Whether ``head`` is the start of binary data: compressed, or holding NUL bytes where
+    text holds none or a stray one in a field (which is read as part of it): more than one
+    byte in ten (UTF-16 or UTF-32 text without a byte-order mark; a file format's padding),
+    after the signature of a format (Parquet, Arrow, zip) or beside bytes that are not UTF-8
+    (images, databases)."""
+    if compression_of(head):
+        return True
+    nuls = head.count(b"\x00")
+    if not nuls:
+        return False
+    if nuls * 10 > len(head) or signed(head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4 or complete  # (a cut character: see check_head)
+    return False
