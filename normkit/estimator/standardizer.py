@@ -1760,12 +1760,15 @@ def _text_columns(passthrough: Sequence[PassedThrough] | None) -> list[str]:
 
 def _index_columns(schema: pa.Schema) -> frozenset[str]:
     """The columns of ``schema`` that hold a row index, no feature: those pandas' metadata
-    names so, and a first column that alone has no name (where pandas' ``to_csv`` and R's
-    ``write.csv`` write the row names or index; ``,,`` names none, renamed ``''``, ``_1``,
-    ``_2``); ``columns`` can still choose them."""
+    names so, and the first columns without a name before named ones (where pandas' ``to_csv``
+    writes the index, each level of an unnamed MultiIndex, ``,,a``, and R's ``write.csv`` the
+    row names; an empty name again is renamed ``_1``, ``_2``). A header of no name (``,,``)
+    names no index, nor one with such a name among the named (renamed, or written so?);
+    ``columns`` can still choose them."""
     names = schema.names
-    alone = bool(names) and names[0] == "" and not any(re.fullmatch(r"_\d+", n) for n in names)
-    return pandas_index_columns(schema) | frozenset(names[:1] if alone else ())
+    unnamed = next((k for k, n in enumerate(names) if n != (f"_{k}" if k else "")), len(names))
+    told = unnamed < len(names) and not any(re.fullmatch(r"_\d+", n) for n in names[unnamed:])
+    return pandas_index_columns(schema) | frozenset(names[:unnamed] if told else ())
 
 
 def _warn_feature_names(named: bool, stacklevel: int) -> None:

@@ -381,3 +381,27 @@ def test_a_header_given_still_skips_a_title_above_a_table_that_starts_with_its_h
     path.write_text("Sales report\n\na,b\n1,2\n3,4\n5,7\n")
     assert "read as 2 lines skipped" in ok("fit", path, "--header", "-o", stats)
     assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["a", "b"]
+
+
+def test_the_first_columns_without_a_name_are_a_row_index_as_pandas_writes_a_multiindex(tmp_path):
+    # ',,a' (pandas' to_csv of a frame with an unnamed two-level index): the levels were
+    # fitted as features, where ',a' passed its one unnamed column through as the README says.
+    frame = pd.DataFrame(
+        {"a": [3.0, 4.0, 7.0, 1.5]},
+        index=pd.MultiIndex.from_tuples([(0, 2), (1, 5), (2, 9), (3, 1)]),
+    )
+    path, stats, z = tmp_path / "m.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    frame.to_csv(path)
+    assert path.read_text().startswith(",,a\n")
+    assert 'passed through: "" (row index), _1 (row index)' in ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["a"]
+    ok("transform", path, "-s", stats, "-o", z)
+    out = pd.read_csv(z, index_col=[0, 1])
+    assert out.index.tolist() == frame.index.tolist()
+    want = StandardScaler().fit_transform(frame.to_numpy())
+    np.testing.assert_allclose(out.to_numpy(), want, rtol=1e-12)
+    # A header of no name names no index: every column is fitted.
+    path.write_text(",,\n0,2,3\n1,5,4\n2,9,7\n")
+    ok("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["", "_1", "_2"]
