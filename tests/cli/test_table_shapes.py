@@ -405,3 +405,48 @@ def test_the_first_columns_without_a_name_are_a_row_index_as_pandas_writes_a_mul
     path.write_text(",,\n0,2,3\n1,5,4\n2,9,7\n")
     ok("fit", path, "-o", stats)
     assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["", "_1", "_2"]
+
+
+@pytest.mark.parametrize("load", ["load_digits", "load_iris", "load_linnerud"])
+def test_pandas_labels_of_numbered_columns_are_the_header_of_an_array_written_by_pandas(
+    tmp_path, load
+):
+    # DataFrame(X).to_csv(index=False) heads X with 0, 1, ..., n-1: refused as "integers (0, 1,
+    # 2, 3, 4) count up" or "integers above columns of decimals", where pandas, Polars and DuckDB
+    # read them as the header.
+    from sklearn import datasets
+
+    x = getattr(datasets, load)().data
+    path, stats = tmp_path / "x.csv", tmp_path / "s.json"
+    pd.DataFrame(x).to_csv(path, index=False)
+    ok("fit", path, "-o", stats)
+    doc = json.loads(stats.read_text())
+    assert [c["name"] for c in doc["columns"]] == [str(j) for j in range(x.shape[1])]
+    assert {c["count"] for c in doc["columns"]} == {len(x)}
+    np.testing.assert_allclose([c["mean"] for c in doc["columns"]], x.mean(axis=0), rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Rows that count up as the first does (np.arange(30).reshape(10, 3)): data.
+        "".join(f"{3 * i},{3 * i + 1},{3 * i + 2}\n" for i in range(10)),
+        # Few rows below: beyond their values by chance.
+        "1,2,3,4,5\n2,3,1,5,4\n5,5,5,1,1\n3,3,3,3,3\n",
+    ],
+)
+def test_a_first_row_counting_up_that_may_be_data_is_still_refused(tmp_path, text):
+    path = tmp_path / "x.csv"
+    path.write_text(text)
+    message = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
+    assert "whether the first row is a header cannot be told" in message, message
+
+
+def test_a_first_row_counting_up_above_an_index_counting_on_from_it_is_data(tmp_path):
+    # to_csv(header=False) with its index: 0,1,2 above 1,.. and 2,..: the first row of data.
+    path, stats = tmp_path / "x.csv", tmp_path / "s.json"
+    path.write_text(
+        "0,1,2\n" + "".join(f"{i},{i * 7 % 5 + 10},{i % 3 + 20}\n" for i in range(1, 12))
+    )
+    assert "no header" in ok("fit", path, "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["count"] == 12

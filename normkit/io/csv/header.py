@@ -71,6 +71,8 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         return True, TEXT_ABOVE_NUMBERS
     if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
         return False, "the first row has a number no header names above a column of numbers"
+    if all(numeric) and _numbered_beyond(rows[0], body, nulls):
+        return True, "the first row numbers the columns (0, 1, 2...) beyond the values below"
     # Text above a column with no value below it names that column (DuckDB's rule: the first
     # row's value does not fit the column's type, here null); an integer above numbers may be
     # a name too (``8``, ``2024``), so it does not outweigh that.
@@ -199,6 +201,39 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         param="csv.header",
         hints=_header_hints(),
     )
+
+
+def _numbered_beyond(first: list[str], body: list[list[str]], nulls: Collection[str]) -> bool:
+    """Whether ``first`` is 0, 1, ..., n-1 (pandas' labels of a frame's numbered columns, as
+    ``DataFrame(array).to_csv()`` writes them) or 1, ..., n, three or more, above ten rows of
+    numbers or more that it cannot be one of: its values beyond those below (under the least
+    or over the greatest) in half its columns or more (63 above pixels of 0 to 16, 0 above
+    lengths of 4.3 to 7.9), no row below counting up as it does (``np.arange(30).reshape(10,
+    3)``: a first row of the columns' least values), and no index counting on from it (0,1,2
+    above 1,5,3 and 2,0,4: ``to_csv(header=False)`` with its index)."""
+    n = len(first)
+    start = int(first[0]) if _DIGITS.fullmatch(first[0]) else -1
+    # Beyond the values of a few rows by chance (2, 3, 1 and 5, 5, 5 below 1, 2, 3): ten or more.
+    if n < 3 or start not in (0, 1) or not _counting_up(first, list(range(n))) or len(body) < 10:
+        return False
+    if any(_counting_up(row, list(range(n))) for row in body) or _index_from(body, 0, start):
+        return False
+    beyond = 0
+    for j in range(n):
+        values = [_number(row[j], nulls) for row in body if j < len(row)]
+        values = [v for v in values if v is not None]
+        beyond += bool(values) and not min(values) <= start + j <= max(values)
+    return 2 * beyond >= n
+
+
+def _number(value: str, nulls: Collection[str]) -> float | None:
+    """``value`` as a float where it is a number written with a decimal point; else None."""
+    if value_kind(value, nulls) != "number":
+        return None
+    try:
+        return float(value)
+    except ValueError:  # a decimal comma, thousands separators: not compared
+        return None
 
 
 #: A year as a column name: 1800 to 2099.

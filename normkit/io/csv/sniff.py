@@ -47,7 +47,9 @@ The rules, in the order they are applied:
   the table splits evenly only with those cut: ``3#x`` in a table that splits evenly stays a
   value (text), as ``C#`` in a file without comment lines always does. A comment line may
   then be indented (`` # note``).
-* **Header.** A first row with text above a column of numbers is a header; else a first row of
+* **Header.** A first row with text above a column of numbers is a header, and so are pandas'
+  labels of numbered columns (``0,1,2,...``) beyond the values of the rows below
+  (:func:`.header.first_row_names`); else a first row of
   numbers above a column of numbers is data (DuckDB's rule: the first row fits the columns' types)
   when one of them is a number no header names (``1.5``, ``-2``: a fraction or a sign); else text
   above a column with no value below it is a header (``8,test`` above ``0,``: the value does not fit
