@@ -70,7 +70,7 @@ def test_two_readings_at_once_are_refused_with_the_option_that_decides(tmp_path)
     assert proc.returncode == 1
     line = proc.stderr.decode().strip()
     assert line.startswith(f"{ERROR}{path}: the first line does not split as the rest")
-    assert line.endswith("skip it (--skip-rows 1 --no-header)"), line
+    assert line.endswith("give the separator (--delimiter ';')"), line
     assert not (tmp_path / "s.json").exists()
 
 

@@ -356,7 +356,7 @@ def _sniff_lines(
             if header is None:
                 why_header = "the first line names the rows, with one empty name more"
         elif not named and (named is False or shape is not None):
-            raise title_or_header(before, chosen.delimiter, chosen.quote, rows, skip)
+            raise title_or_header(lines, before, chosen.delimiter, chosen.quote, rows, skip)
     found = Sniffed(
         delimiter=chosen.delimiter,
         quote=chosen.quote,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from ...errors import InputError, param
-from .columns import NUMBER, THOUSANDS, decimal_column_hints
+from .columns import NUMBER, THOUSANDS, decimal_column_hints, split_hints
 
 __all__ = [
     "EMPTY_LAST",
@@ -52,12 +52,18 @@ def header_shape(
 
 
 def title_or_header(
-    before: Sequence[str], delimiter: str, quote: str | None, rows: list[list[str]], skip: int
+    lines: Sequence[str],
+    before: Sequence[str],
+    delimiter: str,
+    quote: str | None,
+    rows: list[list[str]],
+    skip: int,
 ) -> InputError:
     """The refusal of the ``skip`` lines (``before``: those holding something) above a table
-    (``rows``) that does not start with a header: a title above it, or a header that does not
-    fit its rows? Each hint leads to a reading: the header edited to fit, or the lines skipped
-    and the table read without a header."""
+    (``rows``) that does not start with a header, in the head's ``lines``: a title above it, or
+    a header that does not fit its rows? Each hint leads to a reading: the separator that splits
+    every line evenly, the header edited to fit, or the lines skipped and the table read without
+    a header."""
     width = len(rows[0])
     shape, _ = header_shape(before, delimiter, quote, width)
     it, them, are = ("it", "it", "is") if skip == 1 else ("they", "them", "are")
@@ -67,12 +73,16 @@ def title_or_header(
         if shape == ROW_NAMES
         else f"if it is the header, make it name each of the rows' {width} fields"
     )
+    # Every line split evenly by another separator (one given otherwise): that one alone.
+    text = "".join(lines).encode()
+    separator = split_hints(text, delimiter, len(text) + 1, malformed=True)
     return InputError(
         f"the first {'line does' if skip == 1 else f'{skip} lines do'} not split as the "
         "rest: a title above a table without a header, or a header above rows that do not "
         "fit it",
         param="csv.skip_rows",
-        hints=(
+        hints=separator
+        or (
             *([fit] if len(before) == 1 else []),
             f"if {it} {are} a title above a table without a header, skip {them} "
             f"({param('csv.skip_rows', skip)} {param('csv.header', False)})",
