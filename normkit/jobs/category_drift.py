@@ -217,6 +217,29 @@ def _rare_changes(
     return min(p * m, 1.0), change
 
 
+#: The spellings of booleans, as a CSV reads them: each is its lower-case word.
+_BOOLEAN_WORDS = {w: w.lower() for w in ("True", "TRUE", "true", "False", "FALSE", "false")}
+
+
+def booleans_alike(
+    reference: CategoryCounts, new: CategoryCounts
+) -> tuple[CategoryCounts, CategoryCounts]:
+    """Both sides' counts, each boolean spelled as a CSV reads it (``true``), where each side
+    holds booleans alone: a reference fitted on Parquet text (``"True"``, pandas' spelling)
+    against a CSV of the same data, whose reader makes them booleans, is the same data."""
+    sides = (reference, new)
+    if not all(side.counts and set(side.counts) <= set(_BOOLEAN_WORDS) for side in sides):
+        return reference, new
+
+    def spelled(side: CategoryCounts) -> CategoryCounts:
+        counts: dict[str, int] = {}
+        for word, n in side.counts.items():
+            counts[_BOOLEAN_WORDS[word]] = counts.get(_BOOLEAN_WORDS[word], 0) + n
+        return CategoryCounts(counts, other=side.other, missing=side.missing)
+
+    return spelled(reference), spelled(new)
+
+
 def categorical_scores(name: str, reference: CategoryCounts, new: CategoryCounts) -> Scores:
     """A text or boolean column's scores: its categories' shares, and its missing rate.
 

@@ -70,7 +70,13 @@ from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
 from ..stats.kinds import float_out
 from ..stats.passthrough import weight_column_of
-from .category_drift import categorical_scores, exact_counter, report_notes, sample_notes
+from .category_drift import (
+    booleans_alike,
+    categorical_scores,
+    exact_counter,
+    report_notes,
+    sample_notes,
+)
 from .numeric_drift import numeric_scores, unknown_to_import
 from .recipes import refuse_other_scale
 from .sources import Progress, check_stat_columns, feed, require_rows
@@ -365,7 +371,9 @@ def _judge(
     )
     pending = [numeric_scores(reference, new, result, j) for j in range(n)]
     saved = reference.categories or {}
-    pending += [categorical_scores(name, saved[name], categories[name]) for name in saved]
+    pending += [
+        categorical_scores(name, *booleans_alike(saved[name], categories[name])) for name in saved
+    ]
     # Holm over every test of every column: one false-alarm level for the run.
     keys = [(i, test) for i, column in enumerate(pending) for test in column.raw]
     adjusted = significance.holm([pending[i].raw[test] for i, test in keys])

@@ -143,6 +143,10 @@ def test_booleans_written_as_text_by_pandas_are_the_booleans_of_the_reference(tm
     (flag,) = [c for c in report["columns"] if c["name"] == "flag"]
     assert flag["new_categories"] == []
     assert flag["vanished_categories"] == []
+    # And the other way: fitted on the text, checked against the CSV's booleans.
+    assert run("fit", tmp_path / "text.parquet", "-o", tmp_path / "t.json", "-q").exit_code == 0
+    code, report = drift_json(tmp_path / "ref.csv", tmp_path / "t.json")
+    assert code == 0, report["drifted"]
     # The shares still count: mostly "True" drifts.
     data.assign(flag=np.where(rng.random(2000) < 0.9, "True", "False")).to_parquet(
         tmp_path / "text.parquet"
