@@ -102,3 +102,5 @@ def test_a_nul_byte_in_a_column_of_numbers_is_refused_naming_row_column_and_valu
     path.write_bytes(b"id,v,t\n1,1.5,x\n2," + value + b",y\n3,4,z\n4,5,w\n")
     line = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
     assert line.startswith(f"{path}: column 'v' at data row 2: {shown} is not a number"), line
+    # Not told to add it to --null-values, which no command line can hold.
+    assert line.endswith("; exclude the column (--exclude v) or remove the NUL byte from the file")

@@ -520,7 +520,9 @@ class CsvReader(ReaderBase):
                         "rows by its first value (--engine local)"
                         if column in self.undecided() and column not in self._open
                         else f"add the string to {param('csv.null_values')}"
-                    ),
+                    )
+                    if "\x00" not in exc.value  # no command line holds a NUL
+                    else "remove the NUL byte from the file",
                 ),
             )
         if exc.kind == "invalid_utf8":
