@@ -195,9 +195,12 @@ class StreamNormalizer:
         what = {"batch": "the batch would", "adaptive": "the rows after it would"}[self.mode]
         if self.mode == "adaptive" and not rows_after:
             what = "the running variance learned would be infinite, and rows after it"
+        consequence = f"{what} come out 0"
+        if not self.with_std:  # nothing divides by it: what it spoils is the running variance
+            consequence = "the running variance learned would be infinite"
         error = DataError(
             f"{self.locate(done + k, self.names[j])}: {columns[j][k]:.6g} makes its batch's "
-            f"variance overflow float64, so {what} come out 0",
+            f"variance overflow float64, so {consequence}",
             hints=(
                 "rescale the column",
                 f"normalize with the fitted statistics ({param('mode', 'frozen')})",

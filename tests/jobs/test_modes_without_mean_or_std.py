@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ERROR, run_normkit
+from conftest import ERROR, normkit_error, run_normkit
 
 import normkit
 from normkit import Standardizer
@@ -162,3 +162,29 @@ def test_a_batch_mode_fingerprint_tells_the_flags_apart(frame):
         for _, m, s in [*FLAGS.values(), ([], True, True)]
     }
     assert len(prints) == 4
+
+
+def test_a_batch_variance_overflowing_without_std_names_what_it_spoils(tmp_path):
+    # Nothing divides by it under --no-std: the refusal said the batch "would come out 0".
+    pd.DataFrame({"a": np.arange(1.0, 7.0)}).to_csv(tmp_path / "ok.csv", index=False)
+    data = pd.DataFrame({"a": [1.0, 2.0, 1e300, -1e300, 5.0, 6.0]})
+    data.to_csv(tmp_path / "big.csv", index=False)
+    for flags, told in (
+        ([], "the batch would come out 0"),
+        (["--no-std"], "the running variance learned would be infinite"),
+    ):
+        stats = tmp_path / "s.json"
+        fit = run_normkit("fit", tmp_path / "ok.csv", "--batch-size", "2", *flags, "-o", stats)
+        assert fit.returncode == 0, fit.stderr
+        line = normkit_error(
+            1,
+            "transform",
+            tmp_path / "big.csv",
+            "-s",
+            stats,
+            "--mode",
+            "batch",
+            "-o",
+            tmp_path / "o.csv",
+        )
+        assert f"makes its batch's variance overflow float64, so {told};" in line, line
