@@ -104,3 +104,18 @@ def test_a_nul_byte_in_a_column_of_numbers_is_refused_naming_row_column_and_valu
     assert line.startswith(f"{path}: column 'v' at data row 2: {shown} is not a number"), line
     # Not told to add it to --null-values, which no command line can hold.
     assert line.endswith("; exclude the column (--exclude v) or remove the NUL byte from the file")
+
+
+def test_a_nul_byte_in_a_header_name_is_refused_not_a_crash(tmp_path):
+    # Arrow's column names are C strings: the engine aborted the process (exit -6, "panic").
+    path = tmp_path / "h.csv"
+    path.write_bytes(b"col1|col\x002\nval1|val2\n1|2\n")
+    line = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
+    assert line == (
+        f"{path}: the header names a column 'col\\x002', holding a NUL byte, which a column name "
+        "cannot hold; remove the NUL byte from the file or read the first line as a row "
+        "(--no-header)"
+    )
+    # Read as a row, the NUL is part of a field's text (refused here for having no numbers).
+    line = normkit_error(1, "fit", path, "--no-header", "-o", tmp_path / "s.json")
+    assert line.endswith("no numeric column to normalize; choose some with --columns"), line

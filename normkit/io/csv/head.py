@@ -3,12 +3,14 @@ not binary, starting with a line that holds something."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ...errors import InputError, param
 from ..formats import binary_hints, compression_of, signed
 from ..options import CsvOptions
 from ..streams import not_text
 
-__all__ = ["check_head"]
+__all__ = ["check_head", "check_names"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -62,3 +64,18 @@ def _binary(head: bytes, complete: bool) -> bool:
     except UnicodeDecodeError as exc:
         return exc.start < len(head) - 4 or complete  # (a cut character: see check_head)
     return False
+
+
+def check_names(name: str, names: Sequence[str]) -> None:
+    """Refuses the CSV input ``name`` whose header names a column with a NUL byte, which no
+    column name holds (Arrow's are C strings); a NUL in a field is read as part of it."""
+    for column in names:
+        if "\x00" in column:
+            raise InputError(
+                f"{name}: the header names a column {column!r}, holding a NUL byte, which a "
+                "column name cannot hold",
+                hints=(
+                    "remove the NUL byte from the file",
+                    f"read the first line as a row ({param('csv.header', False)})",
+                ),
+            )

@@ -54,7 +54,7 @@ from .columns import (
     typed_value_error,
 )
 from .comments import without_inline_comments
-from .head import check_head
+from .head import check_head, check_names
 from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
 from .late_text import LateText
@@ -240,6 +240,7 @@ class CsvReader(ReaderBase):
             self._check_roles(self.read.csv.delimiter_for(self.path))
             with self._translate_errors(), self._record_errors((), {}):
                 records, names, first_line = self._first_block(stream)
+            check_names(self.name, names)
             sample = without_comment_lines(records, self._dialect())
             # A header and no record (an empty line is one only in a file of one column)
             if not (sample if len(names) == 1 else sample.strip(b"\r\n")):
