@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
-from ..errors import DataError, NormkitError
+from ..errors import DataError, NormkitError, SchemaError, listed, param
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import numeric_type_named
 from ..io.csv.columns import exclude_hint, leave_out_hint
@@ -174,6 +174,12 @@ def conclude_fit(
     ``why`` ``"no values"`` (see :func:`with_empty_passed_through`)."""
     if by_type:
         stats = with_empty_passed_through(stats, reference_reader(sources).schema.names)
+        if stats.n_columns and not stats.count.any():  # each empty: excluding them leaves none
+            raise SchemaError(
+                f"{describe_sources(sources)}: no numeric column to normalize ("
+                f"{listed(stats.names)} of no value in any row)",
+                hints=(f"choose some with {param('columns')}",),
+            )
     try:
         stats.check_values()
     except DataError as exc:

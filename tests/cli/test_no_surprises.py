@@ -2477,9 +2477,16 @@ def test_an_empty_line_of_a_one_column_file_is_a_missing_value(tmp_path, end):
     # Nothing but a header and an empty line: a row without a value, as "NA" would be.
     only = tmp_path / "only.csv"
     only.write_text("x\n\n")
+    # Excluding it, the way out once given, leaves nothing to normalize.
     assert refused(1, "fit", only) == (
-        f"{ERROR}{only}: column 'x' has no values (all 1 rows are missing); exclude it with "
-        "--exclude x"
+        f"{ERROR}{only}: no numeric column to normalize (column 'x' of no value in any row); "
+        "choose some with --columns"
+    )
+    # So does a column of no value beside text: the file holds no numbers.
+    only.write_text("a,b\nx,\ny,\n")
+    assert refused(1, "fit", only) == (
+        f"{ERROR}{only}: no numeric column to normalize (column 'b' of no value in any row); "
+        "choose some with --columns"
     )
 
 

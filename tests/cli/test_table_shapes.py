@@ -55,7 +55,9 @@ def test_a_table_of_nothing_but_empty_columns_is_refused(tmp_path):
     path.write_text("a,b\n,\n,\n")
     proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
     assert proc.returncode == 1
-    assert "columns 'a', 'b' have no values" in proc.stderr.decode()
+    assert "no numeric column to normalize (columns 'a', 'b' of no value in any row)" in (
+        proc.stderr.decode()
+    )
 
 
 def test_repeated_header_names_are_renamed_said_and_read_alike_by_transform(tmp_path):
