@@ -111,12 +111,13 @@ def alike_names(
     def key(name: str) -> str:
         return unicodedata.normalize("NFC", name).strip().casefold()
 
-    by_key: dict[str, str] = {}
+    by_key: dict[str, list[str]] = {}
     for name in present:
-        by_key.setdefault(key(name), name)
+        by_key.setdefault(key(name), []).append(name)
     hints = []
     for name in absent:
-        have = by_key.get(key(name))
+        alike = by_key.get(key(name), [])
+        have = alike[0] if alike else None
         if have is None or have == name:
             continue
         if unicodedata.normalize("NFC", have) == unicodedata.normalize("NFC", name):
@@ -129,6 +130,9 @@ def alike_names(
                 f"{whose} {have!r}, with spaces at its ends (in a list of names on the "
                 f"command line, written in double quotes: '\"{have}\"')"
             )
+        elif len(alike) > 1:  # 'Age' and 'age' beside each other: either may be meant
+            shown = ", ".join(map(repr, alike[:-1])) + f" and {alike[-1]!r}"
+            hints.append(f"{whose} {shown}, which differ from {name!r} in case or spaces")
         else:
             hints.append(f"{whose} {have!r}, which differs from {name!r} in case or spaces")
     split = [p for p in present if "," in p and set(map(str.strip, p.split(","))) & set(absent)]

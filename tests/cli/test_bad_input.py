@@ -1177,6 +1177,15 @@ def test_a_chosen_column_named_in_another_case_is_told_the_name_meant(tmp_path):
         ("drift", "--threshold", "Alcohol=0.3", "the statistics have"),
         ("report", "--columns", "Alcohol", "the stat file has"),
     )
+    # Two names alike: both told, either may be meant.
+    both = tmp_path / "both.csv"
+    both.write_text("spend,Age,age\n1,3,4\n2,4,5\n3,1,2\n")
+    proc = run_normkit("fit", both, "--exclude", "AGE", "-o", tmp_path / "s2.json")
+    assert (
+        proc.stderr.decode()
+        .strip()
+        .endswith("; the input has 'Age' and 'age', which differ from 'AGE' in case or spaces")
+    ), proc.stderr
     for command, option, value, whose in checks:
         out = ("-o", tmp_path / "r.html") if command == "report" else ()
         proc = run_normkit(command, data, "-s", tmp_path / "s.json", option, value, *out)
