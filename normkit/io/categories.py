@@ -12,12 +12,14 @@ import pyarrow as pa
 from .arrow import is_text_type, text_array, without_views
 from .lazy import pc
 
-__all__ = ["TextCounts", "is_categorical_type", "value_counts"]
+__all__ = ["BOOLEAN_WORDS", "TextCounts", "is_categorical_type", "value_counts"]
 
-# The spellings of booleans in a CSV (pyarrow's, which typed the column boolean).
-_BOOLEAN_TEXT = dict.fromkeys(("1", "True", "TRUE", "true"), "true") | dict.fromkeys(
-    ("0", "False", "FALSE", "false"), "false"
+#: The words of booleans in a CSV, each with the category it counts as.
+BOOLEAN_WORDS = dict.fromkeys(("True", "TRUE", "true"), "true") | dict.fromkeys(
+    ("False", "FALSE", "false"), "false"
 )
+# The spellings of booleans in a CSV (pyarrow's, which typed the column boolean).
+_BOOLEAN_TEXT = {"1": "true", "0": "false"} | BOOLEAN_WORDS
 
 
 def is_categorical_type(dtype: pa.DataType) -> bool:

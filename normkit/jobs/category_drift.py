@@ -13,6 +13,7 @@ import numpy as np
 from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.drift import weighting_notes
 from ..errors import listed
+from ..io.categories import BOOLEAN_WORDS
 from ..stats import significance
 from ..stats.fitted import FittedStats
 
@@ -217,10 +218,6 @@ def _rare_changes(
     return min(p * m, 1.0), change
 
 
-#: The spellings of booleans, as a CSV reads them: each is its lower-case word.
-_BOOLEAN_WORDS = {w: w.lower() for w in ("True", "TRUE", "true", "False", "FALSE", "false")}
-
-
 def booleans_alike(
     reference: CategoryCounts, new: CategoryCounts
 ) -> tuple[CategoryCounts, CategoryCounts]:
@@ -228,13 +225,13 @@ def booleans_alike(
     holds booleans alone: a reference fitted on Parquet text (``"True"``, pandas' spelling)
     against a CSV of the same data, whose reader makes them booleans, is the same data."""
     sides = (reference, new)
-    if not all(side.counts and set(side.counts) <= set(_BOOLEAN_WORDS) for side in sides):
+    if not all(side.counts and set(side.counts) <= set(BOOLEAN_WORDS) for side in sides):
         return reference, new
 
     def spelled(side: CategoryCounts) -> CategoryCounts:
         counts: dict[str, int] = {}
         for word, n in side.counts.items():
-            counts[_BOOLEAN_WORDS[word]] = counts.get(_BOOLEAN_WORDS[word], 0) + n
+            counts[BOOLEAN_WORDS[word]] = counts.get(BOOLEAN_WORDS[word], 0) + n
         return CategoryCounts(counts, other=side.other, missing=side.missing)
 
     return spelled(reference), spelled(new)

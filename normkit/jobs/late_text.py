@@ -43,7 +43,7 @@ class TextLater:
     @property
     def turned(self) -> list[str]:
         """The columns a word made text, in the order of the columns fitted."""
-        return [n for n in self._counters]
+        return list(self._counters)
 
     def floats(self, floats: Sequence[str]) -> list[str]:
         """Of the columns read as float64, those still read so."""

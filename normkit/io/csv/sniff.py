@@ -42,7 +42,8 @@ The rules, in the order they are applied:
   out); a ``#`` line inside a quoted field is part of a value. A comment line right above a
   table without a header that names its columns (``#id,x,y`` above ``1,0.5,2``, a VCF's
   ``#CHROM`` line: text above a column of numbers, as many fields as the rows) is refused: the
-  header written as a comment (DuckDB's reading) or a comment? (``csv.header``) DuckDB only finds comments inside the table. Where comment lines
+  header written as a comment (DuckDB's reading) or a comment? (``csv.header``). DuckDB only
+  finds comments inside the table. Where comment lines
   show the character, it starts a comment after values too (``1;3#note``, outside quotes) when
   the table splits evenly only with those cut: ``3#x`` in a table that splits evenly stays a
   value (text), as ``C#`` in a file without comment lines always does. A comment line may
@@ -66,7 +67,6 @@ The rules, in the order they are applied:
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import re
 from collections.abc import Collection
@@ -90,7 +90,7 @@ from .splits import (
     split_records,
     without,
 )
-from .table_start import EMPTY_LAST, header_shape, title_or_header
+from .table_start import EMPTY_LAST, header_shape, line_fields, title_or_header
 
 __all__ = ["DELIMITERS", "QUOTES", "Sniffed", "sniff", "sniffed_options"]
 
@@ -470,8 +470,7 @@ def _refuse_a_header_in_a_comment(
     rows = chosen.rows[chosen.start :]
     if not rows or not mark or above < first or not lines[above].startswith(mark):
         return
-    options = {"quotechar": chosen.quote} if chosen.quote else {"quoting": csv.QUOTE_NONE}
-    names = next(csv.reader([lines[above][len(mark) :]], delimiter=chosen.delimiter, **options))
+    names = line_fields(lines[above][len(mark) :], chosen.delimiter, chosen.quote)
     if len(names) != chosen.fields or chosen.fields < 2:  # one field: any line would split so
         return
     try:

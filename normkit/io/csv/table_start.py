@@ -18,6 +18,7 @@ __all__ = [
     "ROW_NAMES",
     "header_hints",
     "header_shape",
+    "line_fields",
     "skip_hints",
     "title_or_header",
 ]
@@ -31,7 +32,8 @@ EMPTY_LAST = "empty last name"
 ROW_NAMES = "row names"
 
 
-def _fields(line: str, delimiter: str, quote: str | None) -> list[str]:
+def line_fields(line: str, delimiter: str, quote: str | None) -> list[str]:
+    """The fields of one ``line`` split by ``delimiter`` and ``quote`` (None: no quoting)."""
     options = {"quotechar": quote} if quote else {"quoting": csv.QUOTE_NONE}
     return next(csv.reader([line], delimiter=delimiter, **options), [])
 
@@ -44,7 +46,7 @@ def header_shape(
     field count); and that line's names (the empty last one left out)."""
     if len(before) != 1:
         return None, []
-    names = _fields(before[0].rstrip("\r\n"), delimiter, quote)
+    names = line_fields(before[0].rstrip("\r\n"), delimiter, quote)
     if len(names) == width + 1 and not names[-1].strip():
         return EMPTY_LAST, names[:-1]
     # One name above two fields: as likely a line of another separator.
