@@ -158,11 +158,12 @@ def _narrow_alone(
 
 def _zero(values: np.ndarray, slack: np.ndarray, z: np.ndarray, mapping: list[float]) -> np.ndarray:
     """Whether each of ``values`` is 0 within ``slack`` and 0 transformed gives ``z``: a 0 given
-    back as 0 in a narrower float. Beside a mean of 50, every float32 within about 3.5e-15 of 0 gives
-    the z of 0 (a zero is at the column's resolution, a float64 rounding of its mean): the
+    back as 0 in a narrower float. Beside a mean of 50, every float32 within about 3.5e-15 of 0
+    gives the z of 0 (a zero is at the column's resolution, a float64 rounding of its mean): the
     other values there are below anything the column's transform tells apart, where zeros are
     common (counts, sparse features), and float64 values come back as 0 alike."""
-    return (np.abs(values) <= slack) & (kernels.standardize(np.zeros_like(values), *mapping) == z)
+    made = kernels.standardize(np.zeros(1), *mapping)[0]  # the z of 0, once per column
+    return (np.abs(values) <= slack) & (z == made)
 
 
 def _made_alone(wanted: np.ndarray, digits: int, z: np.ndarray, mapping: list[float]) -> np.ndarray:
