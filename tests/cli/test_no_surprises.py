@@ -2924,6 +2924,19 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
     assert "on 1,797 rows" in normkit_summary("fit", data, "-o", tmp_path / "d.json")
     scale = [c["scale"] for c in json.loads((tmp_path / "d.json").read_text())["columns"]]
     np.testing.assert_allclose(scale, StandardScaler().fit(digits).scale_, rtol=1e-12)
+    # So is it under the empty name of pandas' row index, the header of the default to_csv()
+    # (,0,1,2,3 above iris: refused as ambiguous), a text index or a shuffled one alike.
+    from sklearn.datasets import load_iris
+
+    iris = load_iris().data
+    for index in (None, [f"r{i}" for i in range(150)], np.random.default_rng(1).permutation(150)):
+        pd.DataFrame(iris, index=index).to_csv(data)
+        summary = normkit_summary("fit", data, "-o", tmp_path / "i.json")
+        assert "fitted 4 columns on 150 rows" in summary
+        assert '"" (row index)' in summary
+        fitted = json.loads((tmp_path / "i.json").read_text())["columns"]
+        assert [c["name"] for c in fitted] == ["0", "1", "2", "3"]
+        np.testing.assert_allclose([c["mean"] for c in fitted], iris.mean(axis=0), rtol=1e-12)
     data.write_text("country,2019,2020\nNorway,5328000,5367000\nSweden,10280000,10350000\n")
     header_refused("its integers (2019, 2020) count up")
     # A name is written once: under a frame of answers whose rows count up by chance now and

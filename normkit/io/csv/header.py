@@ -71,7 +71,9 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         return True, TEXT_ABOVE_NUMBERS
     if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
         return False, "the first row has a number no header names above a column of numbers"
-    if all(numeric) and _numbered_beyond(rows[0], body, nulls):
+    # The same under the empty names of a row index (``DataFrame(array).to_csv()``: ,0,1,2).
+    lead = next((j for j, v in enumerate(rows[0]) if v.strip()), len(rows[0]))
+    if all(numeric[lead:]) and _numbered_beyond(rows[0][lead:], [r[lead:] for r in body], nulls):
         return True, "the first row numbers the columns (0, 1, 2...) beyond the values below"
     # Text above a column with no value below it names that column (DuckDB's rule: the first
     # row's value does not fit the column's type, here null); an integer above numbers may be
@@ -212,7 +214,7 @@ def _numbered_beyond(first: list[str], body: list[list[str]], nulls: Collection[
     3)``: a first row of the columns' least values), and no index counting on from it (0,1,2
     above 1,5,3 and 2,0,4: ``to_csv(header=False)`` with its index)."""
     n = len(first)
-    start = int(first[0]) if _DIGITS.fullmatch(first[0]) else -1
+    start = int(first[0]) if n and _DIGITS.fullmatch(first[0]) else -1
     # Beyond the values of a few rows by chance (2, 3, 1 and 5, 5, 5 below 1, 2, 3): ten or more.
     if n < 3 or start not in (0, 1) or not _counting_up(first, list(range(n))) or len(body) < 10:
         return False
