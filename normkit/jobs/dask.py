@@ -59,12 +59,13 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
+from ..stats.recipe import inverse_settings
 from ..stats.shift import per_column
 from .categories import booleans_as_found, categorical_columns
 from .columntypes import check_dataset_types
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
-from .recipes import inverse_settings, refuse_mixed_scales
+from .recipes import refuse_mixed_scales
 from .sources import (
     about_stat_file,
     check_stat_columns,

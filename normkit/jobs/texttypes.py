@@ -31,7 +31,7 @@ from ..io.arrow import is_text_type
 from ..io.formats import Format
 from ..io.lazy import pc
 from ..io.reader import Reader
-from .recipes import Recipe
+from ..stats.recipe import Recipe
 
 __all__ = [
     "MAX_CATEGORIES",
@@ -157,7 +157,7 @@ class WrittenCategories:
     Examples
     --------
     >>> import pyarrow as pa
-    >>> from normkit.jobs.recipes import Recipe
+    >>> from normkit.stats.recipe import Recipe
     >>> sizes = pa.DictionaryArray.from_arrays(pa.array([1, 0], pa.int8()), ["S", "M", "XL"])
     >>> written = WrittenCategories({"size": sizes.type}, {})
     >>> written.add(pa.record_batch({"size": sizes}))

@@ -48,6 +48,7 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import fingerprints, running_notes, statfile
 from ..stats.fitted import FittedStats
+from ..stats.recipe import Recipe, inverse_settings, refuse_renormalizing
 from .columntypes import (
     check_dataset_types,
     settle_as_recorded,
@@ -55,13 +56,7 @@ from .columntypes import (
     typed_where_null,
 )
 from .outputs import check_outputs, saved_only_whole
-from .recipes import (
-    Recipe,
-    inverse_settings,
-    refuse_renormalizing,
-    restored_pandas,
-    shared_record,
-)
+from .recipes import restored_pandas, shared_record
 from .resemblance import Resemblance, looked_at
 from .restore import restored_batch, restored_types
 from .sources import Progress, about_stat_file, check_stat_columns

@@ -1,5 +1,5 @@
 """Fingerprints of statistics: a short hash of what a transform with them computes. Outputs
-record it (:mod:`normkit.jobs.recipes`), so that data normalized with these statistics is known
+record it (:mod:`normkit.stats.recipe`), so that data normalized with these statistics is known
 as such wherever it goes: an inverse checks that it is given the statistics that normalized its
 input, a transform refuses to normalize it again, a fit refuses to mix it with raw data.
 
