@@ -60,6 +60,7 @@ from .apply import (
 )
 from .learning import StreamNormalizer
 from .numbers import missing_markers, not_a_number, refuse_missing_marker, refuse_non_numbers
+from .recorded import recorded_settings, without_record
 from .routing import MetadataConsumer
 from .scaler import (
     check_scaler_stats,
@@ -1029,6 +1030,7 @@ class Standardizer(MetadataConsumer):
         beta: float | Mapping[str, float] | None = None,
         inverse: bool = False,
         copy: bool | None = None,
+        renormalize: bool = False,
     ) -> Any:
         """Normalize the fitted columns of ``X`` with the saved statistics (BatchNorm's eval mode);
         other columns pass through unchanged.
@@ -1053,6 +1055,14 @@ class Standardizer(MetadataConsumer):
         copy : bool or None
             Taken as scikit-learn's ``transform(X, copy=...)`` takes it; ``X`` is never changed
             in place (a new object is always returned), whatever it says.
+        renormalize : bool, default False
+            Normalize an Arrow table (or record batch) whose record says that normkit already
+            normalized it (``normkit.transform`` in its schema metadata: a Parquet or Arrow
+            output of ``normkit transform`` read back), which is otherwise refused, as
+            :func:`normkit.transform_file` refuses its file. Such a table's inverse undoes what
+            its record says (the statistics used, gamma and beta, as ``normkit inverse`` does),
+            and refuses statistics, ``use``, ``gamma`` or ``beta`` that contradict it; the
+            output keeps no record of it.
 
         Returns
         -------
@@ -1064,10 +1074,16 @@ class Standardizer(MetadataConsumer):
             If a fitted column holds an infinite value (as scikit-learn refuses them), or a
             value that gamma, beta or a tiny scale take beyond float64's range, naming its row
             (counted over a whole stream).
+        InputError, OptionError
+            If an Arrow table's record of how it was made says that it is already normalized
+            (and ``renormalize`` is not given), or contradicts an inverse (see ``renormalize``).
         """
         if is_sparse(X):
             return self._transform_sparse(X, use, gamma, beta, inverse)
-        affine = self._applied_stats().frozen(use, gamma, beta)
+        stats = self._applied_stats()
+        given = X
+        use, gamma, beta = recorded_settings(X, stats, use, gamma, beta, inverse, renormalize)
+        affine = stats.frozen(use, gamma, beta)
         if use == "ema":  # as the CLI's transform --use ema and the exports note it
             running_notes.warn(running_notes.far_note(self.stats_))
         names = list(self.columns_)
@@ -1091,6 +1107,7 @@ class Standardizer(MetadataConsumer):
             out = whole
         if _is_stream(X):
             return out
+        out = without_record(out, given, inverse)
         how = self._output_config()
         if labels is not None and how == "default" and is_pandas(out):
             out = out.set_axis(labels, axis=1)

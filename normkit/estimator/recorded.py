@@ -1,0 +1,72 @@
+"""Arrow tables in memory that keep normkit's record of how they were made
+(:mod:`normkit.stats.recipe`: a Parquet or Arrow output of ``normkit transform`` read back) are
+transformed by the record's rules, as their files are: an inverse undoes what the record says
+(and refuses statistics or options that contradict it), a transform refuses data the record says
+is already normalized."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..stats.fitted import FittedStats
+from ..stats.recipe import METADATA_KEY, InMemory, Recipe, inverse_settings, refuse_renormalizing
+
+__all__ = ["recorded_settings", "without_record"]
+
+Affine = float | Mapping[str, float] | np.ndarray | None
+
+
+def _recorded(X: Any) -> InMemory | None:
+    """``X`` as the record's rules read it, if it is an Arrow table or batch that keeps one."""
+    if isinstance(X, pa.Table | pa.RecordBatch) and METADATA_KEY in (X.schema.metadata or {}):
+        return InMemory(X.schema)
+    return None
+
+
+def recorded_settings(
+    X: Any,
+    stats: FittedStats,
+    use: str | None,
+    gamma: Affine,
+    beta: Affine,
+    inverse: bool,
+    renormalize: bool,
+) -> tuple[str | None, Affine, Affine]:
+    """The statistics used, gamma and beta for a transform (or ``inverse``) of ``X`` with
+    ``stats``: as given, but for a table whose record says how it was normalized, which an
+    inverse undoes as recorded.
+
+    Raises
+    ------
+    InputError
+        If the record says ``X`` is already normalized and ``renormalize`` is not given, or
+        (an inverse) that it was normalized with other statistics or in a mode that cannot be
+        inverted.
+    OptionError
+        If an inverse is given a use, gamma or beta that contradicts the record.
+    """
+    source = _recorded(X)
+    if source is None:
+        return use, gamma, beta
+    if not inverse:
+        refuse_renormalizing([source], stats, renormalize)
+        return use, gamma, beta
+    asked = (use is not None, gamma is not None, beta is not None)
+    return inverse_settings([source], stats, use, *stats.affine(gamma, beta), asked)
+
+
+def without_record(out: Any, X: Any, inverse: bool) -> Any:
+    """``out``, the transform (or ``inverse``) of ``X``, without the record ``X`` kept, which
+    no longer describes it; an inverse of data normalized twice keeps the record of the first
+    normalization, which it still bears."""
+    if _recorded(X) is None or not isinstance(out, pa.Table | pa.RecordBatch):
+        return out
+    metadata = {k: v for k, v in (out.schema.metadata or {}).items() if k != METADATA_KEY}
+    recipe = Recipe.of(InMemory(X.schema))
+    if inverse and recipe is not None and recipe.previous is not None:
+        metadata.update(recipe.previous.to_metadata())
+    return out.replace_schema_metadata(metadata or None)

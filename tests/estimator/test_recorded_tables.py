@@ -1,0 +1,94 @@
+"""Arrow tables that keep normkit's record of how they were made (a Parquet output of ``normkit
+transform`` read back) are inverted by ``Standardizer.inverse_transform`` as the record says, and
+refused by ``transform``, as ``normkit inverse`` and ``normkit transform`` treat their files."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import normkit_summary
+
+import normkit
+from normkit.errors import InputError, OptionError
+
+
+@pytest.fixture
+def raw(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"age": rng.integers(18, 90, 1000), "income": rng.lognormal(10, 0.5, 1000)}
+    )
+    path = tmp_path / "d.parquet"
+    frame.to_parquet(path)
+    normkit_summary("fit", str(path), "-o", str(tmp_path / "s.json"))
+    return path, frame
+
+
+def _normalized(tmp_path, raw_path, *options) -> pa.Table:
+    out = tmp_path / "z.parquet"
+    normkit_summary(
+        "transform", str(raw_path), "-s", str(tmp_path / "s.json"), *options, "-o", str(out)
+    )
+    return pq.read_table(out)
+
+
+@pytest.mark.parametrize("options", [("--gamma", "2", "--beta", "1"), ("--use", "ema")])
+def test_inverse_transform_undoes_what_the_tables_record_says(tmp_path, raw, options):
+    path, frame = raw
+    table = _normalized(tmp_path, path, *options)
+    stats = normkit.load(tmp_path / "s.json")
+    # Statistics of 4 running batches are far from the exact ones: said, as the CLI says it.
+    noted = pytest.warns(normkit.NormkitNote) if "ema" in options else nullcontext()
+    with noted:
+        restored = stats.inverse_transform(table)
+    np.testing.assert_allclose(restored.column("age").to_numpy(), frame["age"], rtol=1e-12)
+    np.testing.assert_allclose(restored.column("income").to_numpy(), frame["income"], rtol=1e-12)
+    # The output is raw data again: no record says otherwise.
+    assert b"normkit.transform" not in restored.schema.metadata
+    batch = table.to_batches()[0]  # a record batch keeps the record too
+    noted = pytest.warns(normkit.NormkitNote) if "ema" in options else nullcontext()
+    with noted:
+        again = stats.inverse_transform(batch)
+    np.testing.assert_allclose(again.column("age").to_numpy(), frame["age"][: batch.num_rows])
+
+
+def test_inverse_transform_of_transform_file_output_with_gamma_and_beta(tmp_path, raw):
+    path, frame = raw
+    stats = normkit.load(tmp_path / "s.json")
+    out = tmp_path / "z.parquet"
+    normkit.transform_file(
+        str(path), stats, str(out), normkit.TransformOptions(gamma=2.0, beta=1.0)
+    )
+    restored = stats.inverse_transform(pq.read_table(out))
+    np.testing.assert_allclose(restored.column("age").to_numpy(), frame["age"], rtol=1e-12)
+
+
+def test_transform_refuses_a_table_recorded_as_normalized(tmp_path, raw):
+    path, _ = raw
+    table = _normalized(tmp_path, path)
+    stats = normkit.load(tmp_path / "s.json")
+    with pytest.raises(InputError) as refused:
+        stats.transform(table)
+    assert str(refused.value) == (
+        "the table is already normalized with these statistics (its metadata says so); "
+        "normalizing it again would not give what you expect; invert it (if that was meant) "
+        "or normalize it again all the same (renormalize=True)"
+    )
+    twice = stats.transform(table, renormalize=True)
+    assert b"normkit.transform" not in twice.schema.metadata
+
+
+def test_inverse_transform_refuses_what_contradicts_the_record(tmp_path, raw):
+    path, frame = raw
+    table = _normalized(tmp_path, path, "--gamma", "2")
+    stats = normkit.load(tmp_path / "s.json")
+    with pytest.raises(OptionError, match="the table was normalized with gamma="):
+        stats.inverse_transform(table, gamma=1.0)
+    other = normkit.Standardizer().fit(frame.assign(age=frame["age"] * 2))
+    with pytest.raises(InputError, match="the table was normalized with other statistics"):
+        other.inverse_transform(table)
