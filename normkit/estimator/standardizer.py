@@ -58,6 +58,7 @@ from .apply import (
     pandas_index_columns,
     refuse_infinite,
 )
+from .batch_types import refuse_numbers_passed_through
 from .learning import StreamNormalizer
 from .numbers import missing_markers, not_a_number, refuse_missing_marker, refuse_non_numbers
 from .recorded import recorded_settings, without_record
@@ -619,6 +620,7 @@ class Standardizer(MetadataConsumer):
                     "partial_fit takes batches of the same columns; fit a new estimator on data "
                     "with every column from the first batch"
                 )
+            refuse_numbers_passed_through(table.schema, self._passthrough, done)
         index = {name: i for i, name in enumerate(table.schema.names)}
         for name in self._names:
             if name not in index:

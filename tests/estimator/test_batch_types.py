@@ -1,0 +1,54 @@
+"""A column that the first batch of ``partial_fit`` passed through for its type (boolean, text,
+dates) and that a later batch gives as numbers is refused: it would be left out of the
+statistics and passed through raw, as a column the first batch did not have would be."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import normkit
+from normkit.errors import SchemaError
+
+
+@pytest.fixture
+def first() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame({"x": rng.normal(0, 1, 100), "flag": rng.random(100) < 0.3})
+
+
+def test_numbers_after_booleans_are_refused_naming_column_and_batch(first):
+    scaler = normkit.Standardizer().partial_fit(first)
+    with pytest.raises(SchemaError) as refused:
+        scaler.partial_fit(first.assign(flag=first.flag.astype(int)))
+    assert str(refused.value) == (
+        "column 'flag' is int64 in the batch from row 101, but bool in the batches fitted so "
+        "far, which pass it through: its numbers would be left out of the statistics; give it "
+        "as numbers from the first batch on (fit a new estimator) or pass it through as it is "
+        "(exclude=['flag'])"
+    )
+
+
+@pytest.mark.parametrize(
+    "before", [pd.Series(["a", "b"] * 50), pd.Series(pd.Timestamp("2020-01-01"), index=range(100))]
+)
+def test_numbers_after_text_or_dates_are_refused(first, before):
+    scaler = normkit.Standardizer().partial_fit(first.assign(flag=before))
+    with pytest.raises(SchemaError, match="column 'flag' is int64 in the batch from row 101"):
+        scaler.partial_fit(first.assign(flag=first.flag.astype(int)))
+
+
+def test_statistics_continued_refuse_them_too(first, tmp_path):
+    normkit.Standardizer().fit(first).save(tmp_path / "s.json")
+    scaler = normkit.load(tmp_path / "s.json")
+    with pytest.raises(SchemaError, match="column 'flag' is int64 in the batch from row 101"):
+        scaler.partial_fit(first.assign(flag=first.flag.astype(int)))
+
+
+def test_a_column_excluded_or_numeric_first_is_not(first):
+    ints = first.assign(flag=first.flag.astype(int))
+    excluded = normkit.Standardizer(exclude=["flag"]).partial_fit(first).partial_fit(ints)
+    assert list(excluded.columns_) == ["x"]
+    numbers_first = normkit.Standardizer().partial_fit(ints).partial_fit(first)
+    assert list(numbers_first.columns_) == ["x", "flag"]
