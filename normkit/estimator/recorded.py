@@ -6,7 +6,8 @@ is already normalized."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -15,16 +16,36 @@ import pyarrow as pa
 from ..stats.fitted import FittedStats
 from ..stats.recipe import METADATA_KEY, InMemory, Recipe, inverse_settings, refuse_renormalizing
 
-__all__ = ["recorded_settings", "without_record"]
+__all__ = ["recorded_settings", "stream_head", "without_record", "without_records"]
 
 Affine = float | Mapping[str, float] | np.ndarray | None
 
 
 def _recorded(X: Any) -> InMemory | None:
-    """``X`` as the record's rules read it, if it is an Arrow table or batch that keeps one."""
-    if isinstance(X, pa.Table | pa.RecordBatch) and METADATA_KEY in (X.schema.metadata or {}):
+    """``X`` as the record's rules read it, if it is an Arrow table, batch or stream of batches
+    (a reader) that keeps one."""
+    arrow = pa.Table | pa.RecordBatch | pa.RecordBatchReader
+    if isinstance(X, arrow) and METADATA_KEY in (X.schema.metadata or {}):
         return InMemory(X.schema)
     return None
+
+
+def stream_head(stream: Iterable[Any]) -> tuple[Any, Iterator[Any] | pa.RecordBatchReader]:
+    """The table of ``stream`` that tells whether it keeps a record (a reader tells by its
+    schema; other streams by their first table, None if they are empty) and the stream whole
+    again: a stream of a file's batches (``ParquetFile.iter_batches``) keeps the record in
+    each."""
+    if isinstance(stream, pa.RecordBatchReader):
+        return stream, stream
+    items = iter(stream)
+    first = next(items, None)
+    return first, items if first is None else itertools.chain([first], items)
+
+
+def without_records(batches: Iterable[Any], head: Any, inverse: bool) -> Iterator[Any]:
+    """:func:`without_record` of each batch of a stream whose first table is ``head``."""
+    for batch in batches:
+        yield without_record(batch, head, inverse)
 
 
 def recorded_settings(

@@ -61,7 +61,7 @@ from .apply import (
 from .batch_types import refuse_numbers_passed_through
 from .learning import StreamNormalizer
 from .numbers import missing_markers, not_a_number, refuse_missing_marker, refuse_non_numbers
-from .recorded import recorded_settings, without_record
+from .recorded import recorded_settings, stream_head, without_record, without_records
 from .routing import MetadataConsumer
 from .scaler import (
     check_scaler_stats,
@@ -1084,7 +1084,9 @@ class Standardizer(MetadataConsumer):
             return self._transform_sparse(X, use, gamma, beta, inverse)
         stats = self._applied_stats()
         given = X
-        use, gamma, beta = recorded_settings(X, stats, use, gamma, beta, inverse, renormalize)
+        if _is_stream(X):  # its first table tells whether the stream keeps a record
+            given, X = stream_head(X)
+        use, gamma, beta = recorded_settings(given, stats, use, gamma, beta, inverse, renormalize)
         affine = stats.frozen(use, gamma, beta)
         if use == "ema":  # as the CLI's transform --use ema and the exports note it
             running_notes.warn(running_notes.far_note(self.stats_))
@@ -1108,7 +1110,7 @@ class Standardizer(MetadataConsumer):
             whole[:, place] = out
             out = whole
         if _is_stream(X):
-            return out
+            return without_records(out, given, inverse)
         out = without_record(out, given, inverse)
         how = self._output_config()
         if labels is not None and how == "default" and is_pandas(out):

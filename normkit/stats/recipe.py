@@ -389,14 +389,15 @@ def _unrecorded_error(source: Source) -> InputError:
     )
 
 
-def _shown(values: Mapping[str, float]) -> str:
+def _shown(values: Mapping[str, float]) -> float | str:
+    """Recorded values as given to an option: one number for all, else ``name=value,...``."""
     distinct = set(values.values())
     if len(distinct) == 1:
-        return f"{distinct.pop():g}"
+        return float(distinct.pop())
     return ",".join(f"{k}={v:g}" for k, v in values.items())
 
 
-def _contradiction(source: Source, name: str, recorded: str) -> OptionError:
+def _contradiction(source: Source, name: str, recorded: float | str) -> OptionError:
     return OptionError(
         f"{source.name} was normalized with {param(name, recorded)}; an inverse with other "
         f"values would not restore it",

@@ -106,7 +106,7 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
     np.testing.assert_allclose(pd.read_csv(back)["income"], original["income"], rtol=1e-12)
     line = refused(2, "inverse", z, "-s", sample_stats, "--gamma", "1", "-o", tmp_path / "b.csv")
     assert line == (
-        f"{ERROR}{z} was normalized with --gamma 2; an inverse with other values would not "
+        f"{ERROR}{z} was normalized with --gamma 2.0; an inverse with other values would not "
         "restore it; leave --gamma out"
     )
     line = refused(1, "transform", z, "-s", sample_stats, "-o", tmp_path / "zz.csv")

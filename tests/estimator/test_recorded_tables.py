@@ -92,3 +92,24 @@ def test_inverse_transform_refuses_what_contradicts_the_record(tmp_path, raw):
     other = normkit.Standardizer().fit(frame.assign(age=frame["age"] * 2))
     with pytest.raises(InputError, match="the table was normalized with other statistics"):
         other.inverse_transform(table)
+
+
+def test_a_stream_of_a_normalized_files_batches_is_read_by_its_record(tmp_path, raw):
+    # The batches of ParquetFile.iter_batches keep the record each, as a reader's schema does:
+    # they were inverted as raw (ages of 124 for 79 under gamma 2 and beta 1) and normalized
+    # again, silently.
+    path, frame = raw
+    _normalized(tmp_path, path, "--gamma", "2", "--beta", "1")
+    stats = normkit.load(tmp_path / "s.json")
+    parquet = pq.ParquetFile(tmp_path / "z.parquet")
+    reader = pa.RecordBatchReader.from_batches(parquet.schema_arrow, parquet.iter_batches(300))
+    for stream in (parquet.iter_batches(300), reader, list(parquet.iter_batches(300))):
+        batches = list(stats.inverse_transform(stream))
+        restored = pa.Table.from_batches(batches)
+        np.testing.assert_allclose(restored.column("age").to_numpy(), frame["age"], rtol=1e-12)
+        assert all(b"normkit.transform" not in (b.schema.metadata or {}) for b in batches)
+    with pytest.raises(InputError, match="the table is already normalized"):
+        stats.transform(parquet.iter_batches(300))
+    with pytest.raises(OptionError, match=r"the table was normalized with gamma=2\.0;"):
+        stats.inverse_transform(parquet.iter_batches(300), gamma=1.0)
+    assert list(stats.inverse_transform(iter([]))) == []
