@@ -132,6 +132,11 @@ def _g(value: float) -> str:
     return f"{value:.10g}"
 
 
+def _known(value: float) -> str:
+    """A number as :func:`_g` shows it, ``?`` where unknown (NaN)."""
+    return "?" if value != value else _g(value)
+
+
 def _shown(char: str | None, none: str = "none", unknown: str = "not recorded") -> str:
     """A recorded character for the reader: ``';'``, ``tab``, ``none`` (empty), or unknown."""
     if char is None:
@@ -236,10 +241,13 @@ def render_stats(path: str, stats: FittedStats) -> str:
     lines.append("")
     header = ["column", "dtype", "count", "missing", "mean", "std", "scale", "min", "max"]
     if stats.weighted:
-        header.insert(3, "weight")
+        header[3:4] = ["weight", "missing", "missing weight"]
     rows = [header]
     for i, name in enumerate(stats.names):
         weight = [_g(stats.weight[i])] if stats.weighted else []
+        missing_weight = []
+        if stats.weighted:  # unknown (NaN) in a stat file written before normkit kept it
+            missing_weight = [_known(stats.missing_weight[i])]
         rows.append(
             [
                 quote_name(str(name)),
@@ -247,6 +255,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
                 f"{stats.count[i]:,}",
                 *weight,
                 f"{stats.n_missing[i]:,}",
+                *missing_weight,
                 _g(stats.mean[i]),
                 _g(stats.var[i] ** 0.5),
                 _g(stats.scale[i]),

@@ -49,10 +49,20 @@ from .sketch import ColumnSamples, row_keys
 if TYPE_CHECKING:
     from .segments import EmaSegment, SegmentRecorder
 
-__all__ = ["WEIGHTS_RULE", "Accumulated", "Accumulator"]
+__all__ = ["WEIGHTS_RULE", "Accumulated", "Accumulator", "zero_weights_error"]
 
 #: What every refusal of a sample weight says weights must be.
 WEIGHTS_RULE = "weights must be finite numbers >= 0 (a row of weight w counts as w rows)"
+
+
+def zero_weights_error(column: str, where: str | None = None) -> DataError:
+    """The refusal of weights from the column ``column`` that are 0 in every row (of ``where``:
+    the data's files, if any), where nothing would be counted."""
+    return DataError(
+        f"{where + ': ' if where else ''}every row has weight 0 in the weight column {column!r}; "
+        "sample weights must contain at least one non-zero number",
+        param="weight_column",
+    )
 
 
 class Accumulated:
@@ -309,9 +319,13 @@ class Accumulator:
 
     def _become_weighted(self) -> None:
         """Rows with weights from now on: the rows before weigh 1 (their moments get ``weight
-        = count``), and running statistics stop (BatchNorm's have no sample weights)."""
+        = count`` and ``missing_weight = n_missing``), and running statistics stop (BatchNorm's
+        have no sample weights)."""
         self._batches = self._segment = self.state = None
-        self.moments = replace(self.moments, weight=self.moments.total_weight)
+        moments = self.moments
+        self.moments = replace(
+            moments, weight=moments.total_weight, missing_weight=moments.total_missing_weight
+        )
         self.weighted, self.options = True, None
 
     def _observe(self, steps) -> None:

@@ -29,8 +29,11 @@ ddof)``; a batch uses the same corrected two-pass algorithm with weights (scikit
 weighted ``_incremental_mean_and_var``), and merges use Chan's and Pebay's formulas with ``W`` in
 place of the count, so weighted moments merge as exactly as counted ones. A row of weight 0 is as
 if absent: its values are neither counted (``count`` is the number of values of positive
-weight) nor missing, and do not move min or max. Moments without weights (``weight`` None: every
-row weighs 1, ``W = count``) are computed and merged exactly as before, bit for bit.
+weight) nor missing, and do not move min or max. ``missing_weight`` is the sum of the weights of
+a column's missing values (a missing value of weight 3 is 3 missing rows), so that the missing
+rate ``missing_weight / (missing_weight + W)`` is that of the rows the weights stand for. Moments
+without weights (``weight`` and ``missing_weight`` None: every row weighs 1, ``W = count``) are
+computed and merged exactly as before, bit for bit.
 """
 
 from __future__ import annotations
@@ -79,6 +82,9 @@ class Moments:
     weight : ndarray of float64 or None
         With sample weights: the sum of the weights of the values counted (0 where ``count ==
         0``). None, the default: no weights (each value weighs 1).
+    missing_weight : ndarray of float64 or None
+        With sample weights: the sum of the weights of the missing values (NaN where unknown:
+        statistics of a stat file written without it; the default). None without weights.
     """
 
     count: np.ndarray
@@ -91,11 +97,16 @@ class Moments:
     m3: np.ndarray = None  # type: ignore[assignment]
     m4: np.ndarray = None  # type: ignore[assignment]
     weight: np.ndarray | None = None
+    missing_weight: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for name in ("m3", "m4"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, np.full(len(self.count), np.nan))
+        if self.weight is None:
+            object.__setattr__(self, "missing_weight", None)
+        elif self.missing_weight is None:
+            object.__setattr__(self, "missing_weight", np.full(len(self.count), np.nan))
 
     @classmethod
     def empty(cls, n_columns: int, weighted: bool = False) -> Moments:
@@ -114,6 +125,7 @@ class Moments:
             np.zeros(n_columns),
             np.zeros(n_columns),
             np.zeros(n_columns) if weighted else None,
+            np.zeros(n_columns) if weighted else None,
         )
 
     @classmethod
@@ -129,10 +141,12 @@ class Moments:
         m3: np.ndarray | None = None,
         m4: np.ndarray | None = None,
         weight: np.ndarray | None = None,
+        missing_weight: np.ndarray | None = None,
     ) -> Moments:
         """Moments from a mean (as a stat file holds them), shifted to that mean; ``mean_error``
         (see :attr:`mean_error`) restores the digits its rounding lost; ``m3`` and ``m4`` NaN
-        (unknown) if not given; ``weight`` None: no sample weights."""
+        (unknown) if not given; ``weight`` None: no sample weights; ``missing_weight`` NaN
+        (unknown) if not given with weights."""
         mean = np.asarray(mean, dtype=np.float64)
         error = 0.0 if mean_error is None else np.asarray(mean_error, dtype=np.float64)
         shift = np.where(np.isfinite(mean), mean, 0.0)
@@ -149,6 +163,7 @@ class Moments:
             None if m3 is None else np.asarray(m3, dtype=np.float64),
             None if m4 is None else np.asarray(m4, dtype=np.float64),
             None if weight is None else np.asarray(weight, dtype=np.float64),
+            None if missing_weight is None else np.asarray(missing_weight, dtype=np.float64),
         )
 
     @property
@@ -159,6 +174,15 @@ class Moments:
     def total_weight(self) -> np.ndarray:
         """``W`` per column, as float64: the sum of the weights, or the count without weights."""
         return self.count.astype(np.float64) if self.weight is None else self.weight
+
+    @property
+    def total_missing_weight(self) -> np.ndarray:
+        """The weight of each column's missing values, as float64: the sum of their weights (0
+        where none is missing, known or not), or their number without weights; NaN where
+        unknown."""
+        if self.missing_weight is None:
+            return self.n_missing.astype(np.float64)
+        return np.where(self.n_missing == 0, 0.0, self.missing_weight)
 
     @cached_property
     def mean(self) -> np.ndarray:
@@ -276,7 +300,8 @@ def weighted_batch_moments(
     are divided by a power of two near the largest (exactly) so that neither tiny nor huge
     weights underflow or overflow in the products; ``mean = sum(w x) / W``, ``M2 = sum(w
     dev**2) - sum(w dev)**2 / W``; rows of weight 0 are left out. Computed natively, as
-    :func:`batch_moments`.
+    :func:`batch_moments`; the weight of each column's missing values (``missing_weight``) is
+    summed here.
 
     Parameters
     ----------
@@ -290,14 +315,16 @@ def weighted_batch_moments(
     Returns
     -------
     Moments
-        With ``weight``.
+        With ``weight`` and ``missing_weight``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> m = weighted_batch_moments([np.array([1.0, 2.0, np.nan, 5.0])], np.array([2.0, 1, 1, 0]))
+    >>> m = weighted_batch_moments([np.array([1.0, 2.0, np.nan, 5.0])], np.array([2.0, 1, 4, 0]))
     >>> int(m.count[0]), int(m.n_missing[0]), float(m.weight[0]), float(m.mean[0])
     (2, 1, 3.0, 1.3333333333333333)
+    >>> float(m.missing_weight[0])
+    4.0
     """
     columns = _float_columns(columns)
     weights = np.asarray(weights, dtype=np.float64)
@@ -306,7 +333,11 @@ def weighted_batch_moments(
         positive = weights > 0
         shift = np.nan_to_num(first_values([x[positive] for x in columns]), nan=0.0)
     shift = np.asarray(shift, dtype=np.float64)
-    return Moments(*_native.batch_moments(columns, shift, weights, threads=0))
+    moments = Moments(*_native.batch_moments(columns, shift, weights, threads=0))
+    missing_weight = np.zeros(len(columns))
+    for j in np.flatnonzero(moments.n_missing):
+        missing_weight[j] = weights[np.isnan(columns[j])].sum()
+    return replace(moments, missing_weight=missing_weight)
 
 
 def moments_and_batches(
@@ -335,7 +366,8 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
     ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``, with both means taken relative to ``a``'s
     shift (``b`` is rebased first if its shift differs); M3 and M4 by Pebay's formulas (see
     :func:`_merge_higher`). With weights, ``W_a`` and ``W_b`` stand for ``n_a`` and ``n_b`` (a
-    side without weights has ``W = count``). Commutative and, up to rounding, associative.
+    side without weights has ``W = count``), and the weights of the missing values add (a side
+    without weights has as many as its missing values). Commutative and, up to rounding, associative.
 
     Parameters
     ----------
@@ -389,6 +421,7 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
         m3,
         m4,
         n if weighted else None,
+        a.total_missing_weight + b.total_missing_weight if weighted else None,
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..core.accumulator import Accumulated, Accumulator
+from ..core.accumulator import Accumulated, Accumulator, zero_weights_error
 from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.moments import Moments
 from ..core.running import CONVENTIONS, DEFAULT_MOMENTUM, EmaOptions, RunningState
@@ -492,11 +492,7 @@ class Standardizer(MetadataConsumer):
             table = as_arrow(_checked_array(X, self) if _is_array(X) else X)
             sample_weight = to_float64(table.column(self.weight_column))
             if not np.any(sample_weight != 0):
-                raise DataError(
-                    f"every row has weight 0 in the weight column {self.weight_column!r}; sample "
-                    "weights must contain at least one non-zero number",
-                    param="weight_column",
-                )
+                raise zero_weights_error(self.weight_column)
         self.finish()
         if in_memory:
             self._fitted = _standard_scalers_bits(self._fitted, self._values(X), sample_weight)

@@ -57,7 +57,7 @@ import pyarrow as pa
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
-from ..errors import SchemaError, StatsFileError, absent_name_hints, param
+from ..errors import DataError, SchemaError, StatsFileError, absent_name_hints, listed, param
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.numbers import refuse_non_numbers
@@ -77,10 +77,11 @@ from .category_drift import (
     report_notes,
     sample_notes,
 )
-from .numeric_drift import numeric_scores, unknown_to_import
+from .numeric_drift import numeric_scores, unknown_missing_weight_note, unknown_to_import
 from .recipes import refuse_other_scale
-from .sources import Progress, check_stat_columns, feed, require_rows
+from .sources import Progress, check_stat_columns, describe_sources, feed, require_rows
 from .vacant import with_vacant_counted
+from .weights import require_some_weight
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -270,12 +271,13 @@ def drift_files(
     weights = column if weighted else None
     feed(accumulator, sources, names, progress, categories=counter, weight_column=weights)
     require_rows(accumulator.n_rows, sources)
+    result = accumulator.finish()
+    where = describe_sources(sources)
+    require_some_weight(result.moments, weights, where)
     counts = counter.result(counter.cap) if counter is not None else {}
     seen = (name for source in sources for name in source.schema.names)
     notes = report_notes(reference, column, weighted, seen)
-    return _judge(
-        reference, accumulator.finish(), counts, options, [s.name for s in sources], notes
-    )
+    return _judge(reference, result, counts, options, [s.name for s in sources], notes, where)
 
 
 def drift_batches(
@@ -314,9 +316,11 @@ def drift_batches(
             counter.update(name, *counts)
     if not accumulator.n_rows:
         raise ValueError("no rows to check")
+    result = accumulator.finish()
+    require_some_weight(result.moments, column if weighted else None, None)
     counts = counter.result(counter.cap)
     notes = report_notes(reference, column, bool(weighted), seen)
-    return _judge(reference, accumulator.finish(), counts, options, ["<memory>"], notes)
+    return _judge(reference, result, counts, options, ["<memory>"], notes)
 
 
 def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:
@@ -358,6 +362,7 @@ def _judge(
     options: DriftOptions,
     sources: list[str],
     notes: tuple[str, ...] = (),
+    where: str | None = None,
 ) -> DriftReport:
     names = list(reference.names)
     n = len(names)
@@ -392,7 +397,30 @@ def _judge(
             ColumnDrift(**column.scores, threshold=threshold, p_values=p_values[i], reasons=reasons)
         )
     tests = int(np.isfinite(adjusted).sum())
+    if not tests:
+        raise _nothing_tested(reference, columns, where)
     notes += sample_notes(reference, columns, unknown_to_import(reference, "missing"))
+    notes += unknown_missing_weight_note(reference)
     return DriftReport(
         columns, int(new.n_rows), options.threshold, options.alpha, tests, sources, notes
+    )
+
+
+def _nothing_tested(
+    reference: FittedStats, columns: list[ColumnDrift], where: str | None
+) -> DataError:
+    """The refusal of a check that could make no test of any column: "no drift" would say what
+    nothing showed."""
+    empty = [c.name for c in columns if c.count == 0]
+    why = ""
+    if len(empty) == len(columns):
+        why = f" ({listed(empty)} {'has' if len(empty) == 1 else 'have'} no value in it)"
+    if unknown_missing_weight_note(reference):
+        hint = "fit the statistics again: their file lacks the weight of the missing values"
+    else:
+        hint = "check data with more values"
+    return DataError(
+        f"{where + ': ' if where else ''}no test of drift could be made of any column{why}, so "
+        "nothing tells whether the data drifted",
+        hints=(hint,),
     )

@@ -157,7 +157,7 @@ def fit_files(
     )
     if late.turned:
         stats = stats.select([n for n in names if n not in late.turned])
-    require_some_weight(stats, weight_column, describe_sources(sources))
+    require_some_weight(stats.moments, weight_column, describe_sources(sources))
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
     return Standardizer.from_stats(
         conclude_fit(stats, sources, described, by_type=estimator.columns is None),

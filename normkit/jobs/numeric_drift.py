@@ -10,17 +10,32 @@ import numpy as np
 
 from ..core.accumulator import Accumulated
 from ..core.drift import bin_counts, clipped_moments, drift_scores, ranged, share_at
+from ..errors import listed
 from ..stats import significance
 from ..stats.fitted import FittedStats
 from .category_drift import Scores, cohen_h, missing_rate
 
-__all__ = ["numeric_scores", "unknown_to_import"]
+__all__ = ["numeric_scores", "unknown_missing_weight_note", "unknown_to_import"]
 
 
 def unknown_to_import(stats: FittedStats, what: str) -> bool:
     """Whether statistics imported from elsewhere say that they do not know ``what``."""
     imported = stats.provenance.get("imported")
     return isinstance(imported, Mapping) and what in imported.get("unknown", ())
+
+
+def unknown_missing_weight_note(reference: FittedStats) -> tuple[str, ...]:
+    """What a drift report says of weighted statistics whose stat file did not keep the weight
+    of the missing values: their missing count is of rows, the new data's rate of weights, so
+    the missing rate is not tested."""
+    unknown = [n for n, w in zip(reference.names, reference.missing_weight, strict=True) if w != w]
+    if not unknown:
+        return ()
+    return (
+        f"the missing rate of {listed(unknown)} is not tested: the stat file, fitted with sample "
+        "weights, does not keep the weight of its missing values (written by an older normkit), "
+        "only their number of rows; fit it again to test it",
+    )
 
 
 def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated, j: int) -> Scores:
@@ -42,8 +57,12 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
         ratio = std / ref_std
     ref_missing = int(reference.n_missing[j])
     missing = int(new.n_missing[j])
-    ref_rate, rate = missing_rate(ref_missing, n_ref), missing_rate(missing, n_new)
-    if unknown_to_import(reference, "missing"):
+    # The rates of the rows the weights stand for (a missing value of weight w is w missing
+    # rows; NaN where a stat file did not keep that weight), each tested over its own rows.
+    ref_rate = missing_rate(float(reference.missing_weight[j]), ref_weight)
+    rate = missing_rate(float(new.missing_weight[j]), float(new.weight[j]))
+    imported_unknown = unknown_to_import(reference, "missing")
+    if imported_unknown:
         ref_rate = math.nan  # a layer's input had none; the raw data's rate is not known
 
     sketch = reference.sketch
@@ -91,15 +110,16 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
         p_mean = min(1.0, 2.0 * min(p_mean, beyond))
     # Whatever the raw data's missing rate, a layer's input had a value in every row: a column
     # with none at all is tested against that (nothing else of it can be).
-    tested_rate = 0.0 if math.isnan(ref_rate) and n_new == 0 and n_ref > 0 else ref_rate
+    tested_rate = 0.0 if imported_unknown and n_new == 0 and n_ref > 0 else ref_rate
+    ref_rows, rows = ref_missing + n_ref, missing + n_new
     raw = {
         "mean": p_mean,
         "std": _spread_test(reference, j, n_ref, ref_var0, n_new, new_var0, new, sample, weights),
         "missing": (
             math.nan
-            if math.isnan(tested_rate)
+            if math.isnan(tested_rate) or math.isnan(rate)
             else significance.proportion_test(
-                ref_missing, ref_missing + n_ref, missing, missing + n_new
+                round(tested_rate * ref_rows), ref_rows, round(rate * rows), rows
             )
         ),
         # Merged quantiles are interpolated, not a sample's: no test of them (PSI is shown).

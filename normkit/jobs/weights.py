@@ -18,9 +18,9 @@ from contextlib import contextmanager
 import numpy as np
 import pyarrow as pa
 
-from ..core.accumulator import WEIGHTS_RULE
+from ..core.accumulator import WEIGHTS_RULE, zero_weights_error
+from ..core.moments import Moments
 from ..errors import (
-    DataError,
     InputError,
     OptionError,
     SchemaError,
@@ -31,7 +31,6 @@ from ..estimator.standardizer import Standardizer
 from ..io.arrow import is_numeric_type
 from ..io.dataset import reference_reader
 from ..io.reader import Reader
-from ..stats.fitted import FittedStats
 from ..stats.passthrough import mark_weight
 
 __all__ = [
@@ -61,17 +60,15 @@ def reading_weights(weight_column: str | None) -> Iterator[None]:
         raise InputError(message, hints=(f"{WEIGHTS_RULE}; fix the data",)) from None
 
 
-def require_some_weight(stats: FittedStats, weight_column: str | None, where: str) -> None:
-    """Refuse weights that are 0 in every row (each column would otherwise be said to have no
-    values, and its exclusion suggested)."""
-    if weight_column is None or not stats.weighted or stats.n_columns == 0:
+def require_some_weight(moments: Moments, weight_column: str | None, where: str | None) -> None:
+    """Refuse weights that are 0 in every row of the data whose ``moments`` were weighted by
+    ``weight_column`` (a fit would otherwise say each column has no values, and suggest its
+    exclusion; drift, that nothing drifted, having tested nothing)."""
+    if weight_column is None or moments.weight is None or moments.n_columns == 0:
         return
-    if np.all(stats.weight == 0) and np.all(stats.n_missing == 0):
-        raise DataError(
-            f"{where}: every row has weight 0 in the weight column {weight_column!r}; sample "
-            "weights must contain at least one non-zero number",
-            param="weight_column",
-        )
+    # A row of weight 0 is counted neither as a value nor as missing: no row counted, no weight.
+    if not np.any(moments.count + moments.n_missing):
+        raise zero_weights_error(weight_column, where)
 
 
 def without_weight(

@@ -114,6 +114,9 @@ def _taken(stats: Fitted, names: Sequence[str], other: Fitted) -> dict[str, Any]
         return out
 
     m = stats.moments
+    # A column of no value misses every row: with weights, all the rows' weight (of any
+    # column, its values' and its missing values' weights together).
+    row_weight = float(m.total_weight[0] + m.total_missing_weight[0]) if len(m.count) else 0.0
     moments = Moments(
         take(m.count, 0),
         take(m.n_missing, stats.n_rows),
@@ -125,6 +128,7 @@ def _taken(stats: Fitted, names: Sequence[str], other: Fitted) -> dict[str, Any]
         take(m.m3, 0.0),
         take(m.m4, 0.0),
         None if m.weight is None else take(m.weight, 0.0),
+        None if m.weight is None else take(m.total_missing_weight, row_weight),
     )
     sketch = None
     if stats.sketch is not None:

@@ -316,6 +316,17 @@ COLUMN = Section(
             Columnar(lambda s: s.moments.weight),
             group="weights",
         ),
+        Field(
+            "missing_weight",
+            Number(minimum=0.0),
+            "The sum of the weights of its missing values: drift's missing rate is "
+            "missing_weight / (missing_weight + weight) (absent: unknown, a file written before "
+            "normkit kept it, whose missing rate drift does not test).",
+            Columnar(lambda s: s.moments.missing_weight),
+            written=Columnar(lambda s: np.isfinite(s.moments.missing_weight)),
+            default=float("nan"),
+            group="weights",
+        ),
         Field("mean", Number(), "The mean, rounded to float64.", _column("mean")),
         Field(
             "mean_error",

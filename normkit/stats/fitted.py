@@ -104,7 +104,8 @@ class FittedStats:
         The Arrow type of each column in the input that was fitted.
     moments : Moments
         Exact moments (count, missing count, mean, M2, min, max; with sample weights, weighted,
-        and each column's sum of weights, ``moments.weight``).
+        and each column's sums of the weights of its values and of its missing values,
+        ``moments.weight`` and ``moments.missing_weight``).
     n_rows : int
         Rows seen, missing values included.
     options : StatsOptions
@@ -271,6 +272,13 @@ class FittedStats:
         return self.moments.total_weight
 
     @property
+    def missing_weight(self) -> np.ndarray:
+        """Each column's weight of missing values (the sum of their weights, or their number
+        without weights), as float64; NaN where unknown (a weighted stat file written without
+        it)."""
+        return self.moments.total_missing_weight
+
+    @property
     def m2(self) -> np.ndarray:
         return self.moments.m2
 
@@ -334,6 +342,7 @@ class FittedStats:
             m.m3[index],
             m.m4[index],
             None if m.weight is None else m.weight[index],
+            None if m.missing_weight is None else m.missing_weight[index],
         )
         sketch = None
         if self.sketch is not None:

@@ -115,9 +115,13 @@ def _rule(name: str) -> dict | None:
 
 def _group_requirements(section: Section, group: str) -> dict | None:
     """A schema requiring the fields of ``group`` inside ``section`` (nested objects and lists
-    included), or None if it has none."""
+    included; an optional field is not required), or None if it has none."""
     properties: dict = {}
-    required = [item.key for item in section.fields if item.group == group]
+    required = [
+        item.key
+        for item in section.fields
+        if item.group == group and not (isinstance(item, Field) and item.optional)
+    ]
     for item in section.fields:
         if isinstance(item, Section) and item.group is None:
             inner = _group_requirements(item, group)

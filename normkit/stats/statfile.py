@@ -343,6 +343,7 @@ class _Reader:
             field("m3"),
             field("m4"),
             field("weight") if weighted else None,
+            field("missing_weight") if weighted else None,
         )
         return FittedStats.build(
             names,

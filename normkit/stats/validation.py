@@ -8,7 +8,8 @@ With sample weights (the column has a ``weight``, the sum ``W`` of the weights o
 ``W`` stands for the count where the moments are concerned: ``var = m2 / (W - ddof)``, the
 constant-column rule counts ``W`` (as scikit-learn does with ``sample_weight``), and the
 kurtosis is ``W * m4 / m2**2``. Rows of weight 0 are counted neither as values nor as missing,
-so ``count + missing`` is at most the rows.
+so ``count + missing`` is at most the rows, and the weight of the missing values
+(``missing_weight``, where known) is above 0 exactly when some are missing.
 """
 
 from __future__ import annotations
@@ -227,8 +228,10 @@ def _suspects(
         [np.nan if c.get("weight") is None else c["weight"] for c in columns], dtype=np.float64
     )
     weighted = ~np.isnan(weight)
+    missing_weight = field("missing_weight")
     suspect = ~np.isfinite(np.stack([mean, m2, var, scale, lo, hi, m3, m4])).all(axis=0)
     suspect |= np.where(weighted, count + missing > rows, count + missing != rows)
+    suspect |= ~np.isnan(missing_weight) & ((missing_weight > 0) != (missing > 0))
     suspect |= weighted & (weight <= options.ddof)
     for dtype_name in {c["dtype"] for c in columns}:
         of_type = np.array([c["dtype"] == dtype_name for c in columns])
@@ -304,6 +307,11 @@ def column_problem(
         return f"count + missing ({count} + {missing}) is not rows ({rows})"
     if weight is not None and count + missing > rows:
         return f"count + missing ({count} + {missing}) is more than rows ({rows})"
+    missing_weight = column.get("missing_weight", math.nan)
+    if not math.isnan(missing_weight) and (missing_weight > 0) != (missing > 0):
+        if missing:
+            return f"missing_weight is 0, though {missing:,} values are missing"
+        return f"missing_weight ({missing_weight}) is not 0, though no value is missing"
     if count and (math.isinf(lo) or math.isinf(hi)):
         return f"min and max ({lo}, {hi}) must be finite (or NaN: unknown)"
     if count and dtype is not None:

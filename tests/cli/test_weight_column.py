@@ -285,3 +285,134 @@ def test_the_weight_column_travels_into_the_library_and_refits_weighted(tmp_path
         weighted.fit(frame.assign(w=0.0))
     with pytest.raises(normkit.OptionError, match="two weight columns"):
         normkit.fit_files(path, normkit.Standardizer(weight_column="x"), weight_column="w")
+
+
+def missing_sample(seed: int, rows: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+    """Values of which about half are missing, each missing one of weight 1 and each value of
+    weight 10: 8.5% of the rows the weights stand for are missing, 50% of those written."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(50.0, 10.0, rows)
+    missing = rng.random(rows) < 0.5
+    x[missing] = np.nan
+    return x, np.where(missing, 1, 10)
+
+
+def drift_json(new, stats) -> dict:
+    proc = run_normkit("drift", new, "-s", stats, "--json")
+    assert proc.returncode in (0, 3), proc.stderr
+    report = json.loads(proc.stdout)
+    assert (proc.returncode == 3) == bool(report["drifted"])
+    return report
+
+
+def test_drift_compares_the_weighted_missing_rate_scale_free(tmp_path):
+    # Weighted statistics and those of the same rows repeated as often as their weights say are
+    # one population's: a new sample of it (its rows repeated, read unweighted) has the same
+    # verdict against both, and the missing rate compared is of weights, not of rows written.
+    x, w = missing_sample(1)
+    sample = tmp_path / "m.csv"
+    pd.DataFrame({"x": x, "w": w}).to_csv(sample, index=False)
+    scaled = tmp_path / "m1000.csv"
+    pd.DataFrame({"x": x, "w": w * 1000}).to_csv(scaled, index=False)
+    repeated = tmp_path / "mrep.csv"
+    pd.DataFrame({"x": np.repeat(x, w)}).to_csv(repeated, index=False)
+    x2, w2 = missing_sample(2)
+    new = tmp_path / "new.csv"
+    pd.DataFrame({"x": np.repeat(x2, w2)}).to_csv(new, index=False)
+    fitted = {}
+    for source, extra in ((sample, ["--weight-column", "w"]), (scaled, ["--weight-column", "w"])):
+        fitted[source.stem] = tmp_path / f"{source.stem}.json"
+        assert_ok(run("fit", source, *extra, "-o", fitted[source.stem]))
+    fitted["mrep"] = tmp_path / "mrep.json"
+    assert_ok(run("fit", repeated, "--no-ema", "-o", fitted["mrep"]))
+    doc = json.loads(fitted["m"].read_text())["columns"][0]
+    assert doc["missing_weight"] == int(np.isnan(x).sum())  # each of weight 1
+    reports = {name: drift_json(new, path) for name, path in fitted.items()}
+    for report in reports.values():
+        assert report["drifted"] == []
+        assert_allclose(report["columns"][0]["missing_rate"], np.isnan(np.repeat(x2, w2)).mean())
+    rate = doc["missing_weight"] / (doc["missing_weight"] + doc["weight"])
+    assert_allclose(reports["m"]["columns"][0]["reference_missing_rate"], rate, rtol=RTOL)
+    assert_allclose(
+        reports["m"]["columns"][0]["reference_missing_rate"],
+        reports["mrep"]["columns"][0]["reference_missing_rate"],
+        rtol=RTOL,
+    )
+    # The test's size is the rows, not the weights: weights 1,000 times larger test alike.
+    p_values = [reports[name]["columns"][0]["p_values"] for name in ("m", "m1000")]
+    assert p_values[0].keys() == p_values[1].keys()
+    for test, p in p_values[0].items():
+        assert_allclose(p_values[1][test], p, rtol=1e-9, err_msg=test)
+
+
+def test_merge_stats_adds_the_weight_of_missing_values_to_unweighted_missing_rows(tmp_path):
+    x, w = missing_sample(3, 500)
+    weighted, plain = tmp_path / "w.csv", tmp_path / "p.csv"
+    pd.DataFrame({"x": x, "w": w}).to_csv(weighted, index=False)
+    pd.DataFrame({"x": x[:100]}).to_csv(plain, index=False)  # no weight column: rows weigh 1
+    assert_ok(run("fit", weighted, "--weight-column", "w", "-o", tmp_path / "w.json"))
+    assert_ok(run("fit", plain, "-o", tmp_path / "p.json"))
+    merged = tmp_path / "all.json"
+    assert_ok(run("merge-stats", tmp_path / "w.json", tmp_path / "p.json", "-o", merged))
+    (column,) = json.loads(merged.read_text())["columns"]
+    missing = np.isnan(x)
+    assert column["missing_weight"] == w[missing].sum() + missing[:100].sum()
+    assert column["missing"] == missing.sum() + missing[:100].sum()
+    shown = run("inspect", merged)
+    assert_ok(shown)
+    assert "missing weight" in shown.stdout.splitlines()[-2]
+    assert f"{column['missing_weight']:.10g}" in shown.stdout.splitlines()[-1].split()
+
+
+def test_drift_of_a_weighted_stat_file_without_the_weight_of_missing_values(tmp_path):
+    # Written before normkit kept it: the missing count is of rows, which no rate of weights
+    # can be compared with. The missing rate is not tested, and the notes say why; data in
+    # which nothing at all can be tested is refused rather than said not to have drifted.
+    x, w = missing_sample(4, 1000)
+    sample = tmp_path / "m.csv"
+    pd.DataFrame({"x": x, "w": w}).to_csv(sample, index=False)
+    stats = tmp_path / "m.json"
+    assert_ok(run("fit", sample, "--weight-column", "w", "-o", stats))
+    doc = json.loads(stats.read_text())
+    del doc["columns"][0]["missing_weight"]
+    stats.write_text(json.dumps(doc))
+    shown = run("inspect", stats)
+    assert_ok(shown)
+    assert shown.stdout.splitlines()[-1].split()[5] == "?"
+    new = tmp_path / "new.csv"
+    pd.DataFrame({"x": np.repeat(x, w)}).to_csv(new, index=False)
+    report = drift_json(new, stats)
+    (column,) = report["columns"]
+    assert column["reference_missing_rate"] is None
+    assert column["p_values"]["missing"] is None
+    assert report["drifted"] == []
+    assert any(
+        "missing rate of column 'x' is not tested" in note and "fit it again" in note
+        for note in report["notes"]
+    ), report["notes"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("x,w\n,1\n,2\n")
+    assert_error(
+        run("drift", empty, "-s", stats),
+        1,
+        f"{empty}: no test of drift could be made of any column (column 'x' has no value in it)",
+        "fit the statistics again",
+    )
+
+
+def test_drift_of_new_rows_all_of_weight_0_is_refused_as_fit_refuses_them(tmp_path):
+    rng = np.random.default_rng(0)
+    train, new = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"x": rng.normal(size=500), "w": rng.integers(1, 4, 500)}).to_csv(
+        train, index=False
+    )
+    pd.DataFrame({"x": rng.normal(9, 5, 500), "w": 0}).to_csv(new, index=False)
+    stats = tmp_path / "a.json"
+    assert_ok(run("fit", train, "--weight-column", "w", "-o", stats))
+    told = "every row has weight 0 in the weight column 'w'; sample weights must contain"
+    proc = run_normkit("drift", new, "-s", stats, "--json")
+    assert proc.returncode == 1, proc.stdout
+    assert proc.stdout == b""
+    assert_one_line_error(1, proc.stderr.decode(), f"{ERROR}{new}: {told}")
+    fit_told = assert_error(run("fit", new, "--weight-column", "w", "-o", tmp_path / "b.json"), 1)
+    assert fit_told == f"{ERROR}{new}: {told} at least one non-zero number"

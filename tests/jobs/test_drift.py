@@ -973,3 +973,16 @@ def test_a_small_reference_of_one_category_does_not_make_a_second_a_certain_drif
     # Half the new rows 'b': drift, as before.
     half = new.assign(cat=["a"] * 500 + ["b"] * 500)
     assert "cat" in normkit.drift_batches([half], stats).drifted
+
+
+def test_new_rows_all_of_weight_0_are_refused_in_memory_too(tmp_path):
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"x": rng.normal(size=500), "w": rng.integers(1, 4, 500)})
+    stats = normkit.Standardizer(weight_column="w").fit(train)
+    new = pd.DataFrame({"x": rng.normal(9, 5, 500), "w": 0})
+    with pytest.raises(normkit.DataError) as info:
+        normkit.drift_batches([new], stats)
+    assert str(info.value) == (
+        "every row has weight 0 in the weight column 'w'; sample weights must contain at least "
+        "one non-zero number"
+    )

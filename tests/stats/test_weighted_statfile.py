@@ -88,6 +88,18 @@ INCONSISTENT = {
         "weights.'column' ('t') is not the column passed through as the weight",
     ),
     "running statistics": (lambda doc: with_running(doc), "'ema' and 'weights'"),
+    "missing weight below 0": (
+        set_column("missing_weight", -1.0),
+        "columns[0].'missing_weight' must be >= 0",
+    ),
+    "missing weight without missing values": (
+        set_column("missing_weight", 2.0),
+        "missing_weight (2.0) is not 0, though no value is missing",
+    ),
+    "missing values without their weight": (
+        lambda doc: doc["columns"][0].update(count=170, missing=10),
+        "missing_weight is 0, though 10 values are missing",
+    ),
 }
 
 
@@ -108,3 +120,42 @@ def test_a_weight_column_in_a_file_without_weights_is_refused(tmp_path):
     doc["passthrough"][0]["why"] = "weight"
     with pytest.raises(StatsFileError, match="a weight column passed through, no weights"):
         statfile.parse(json.dumps(doc))
+
+
+def test_the_weight_of_missing_values_is_kept_and_merged_with_unweighted_rows(tmp_path):
+    # A missing value of weight w is w missing rows: the stat file keeps the weights' sum, and
+    # statistics of data without the weight column add their missing rows, which weigh 1.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=300)
+    x[rng.random(300) < 0.3] = np.nan
+    w = rng.choice([0.0, 0.5, 4.0], 300)
+    pd.DataFrame({"x": x, "w": w}).to_csv(tmp_path / "w.csv", index=False)
+    pd.DataFrame({"x": x[:50]}).to_csv(tmp_path / "p.csv", index=False)
+    weighted = normkit.fit_files(tmp_path / "w.csv", weight_column="w").stats_
+    missing = np.isnan(x)
+    assert weighted.missing_weight.tolist() == [w[missing].sum()]
+    assert weighted.n_missing.tolist() == [(missing & (w > 0)).sum()]  # rows of weight 0: none
+    again = statfile.parse(statfile.to_text(weighted))
+    assert again.missing_weight.tolist() == weighted.missing_weight.tolist()
+    merged = weighted.merge(normkit.fit_files(tmp_path / "p.csv").stats_)
+    assert merged.missing_weight.tolist() == [w[missing].sum() + missing[:50].sum()]
+    in_memory = Standardizer().fit(pd.DataFrame({"x": x}), sample_weight=w).stats_
+    assert in_memory.missing_weight.tolist() == weighted.missing_weight.tolist()
+
+
+def test_a_weighted_stat_file_without_the_weight_of_missing_values_reads_as_before(document):
+    # Written before normkit kept it: unknown where values are missing (0 where none is), and
+    # written back as it was, so that its text, and its fingerprint, stay the same.
+    doc = copy.deepcopy(document)
+    doc["columns"][0].update(count=170, missing=10)
+    doc["columns"][0].pop("missing_weight")
+    doc["columns"][0].pop("quantile_sample")
+    doc["columns"][0].pop("quantiles")
+    doc["columns"][0].pop("quantile_cdf")
+    doc.pop("sketch")
+    stats = statfile.parse(json.dumps(doc))
+    assert np.isnan(stats.missing_weight).all()
+    assert "missing_weight" not in json.loads(statfile.to_text(stats))["columns"][0]
+    none_missing = copy.deepcopy(document)
+    none_missing["columns"][0].pop("missing_weight")
+    assert statfile.parse(json.dumps(none_missing)).missing_weight.tolist() == [0.0]
