@@ -359,14 +359,23 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
+def _same_regular_file(fd: int, other: int) -> bool:
+    """Whether two descriptors are open on one regular file."""
+    try:
+        held, also = os.fstat(fd), os.fstat(other)
+    except OSError:  # a closed descriptor
+        return False
+    return stat.S_ISREG(held.st_mode) and (held.st_dev, held.st_ino) == (also.st_dev, also.st_ino)
+
+
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """The same file, through links, or the same path (a file that does not exist yet); or
     the same descriptor (``-`` and ``/dev/stdout`` are standard output), or a descriptor and
     the file it writes (``-o - > stats.json``, ``-o - >> input.csv``)."""
     a, b = os.fspath(a), os.fspath(b)
     streams = [1 if p == STDIO else descriptor_of(p) for p in (a, b)]
-    if None not in streams:
-        return streams[0] == streams[1]
+    if None not in streams:  # one descriptor, or two of one file (``< data.csv >> data.csv``)
+        return streams[0] == streams[1] or _same_regular_file(*streams)
     if streams != [None, None]:
         fd, path = (streams[0], b) if streams[0] is not None else (streams[1], a)
         if path == STDIO:
@@ -411,6 +420,11 @@ def refuse_overwrite(
     record_named = os.path.basename(output).startswith(".") and output.endswith(_RECORD_SUFFIX)
     for path, role in kept.items():
         if path == STDIO:
+            # Read from standard input: a file redirected to it (``< data.csv``) is kept too.
+            if same_path("/dev/stdin", output):
+                raise OutputError(
+                    f"{shown}: {what} would overwrite {role}, read from standard input"
+                )
             continue
         if same_path(path, output):
             raise OutputError(f"{shown}: {what} would overwrite {role} {path}")

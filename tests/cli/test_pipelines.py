@@ -596,6 +596,39 @@ def test_statistics_saved_to_the_output_s_stream_are_refused(tmp_path, output, s
     assert json.loads((tmp_path / "next.json").read_text())["format"] == "normkit.stats"
 
 
+def test_standard_input_redirected_from_the_output_is_refused(tmp_path):
+    # '- -o in.csv < in.csv' replaced the input with its normalized rows (exit 0), and
+    # '- -o - < in.csv >> in.csv' appended them to it; '/dev/stdin' was refused, '-' not.
+    stats, data = tmp_path / "s.json", tmp_path / "in.csv"
+    data.write_bytes(Path(SAMPLE_CSV).read_bytes())
+    assert run_normkit("fit", data, "-q", "-o", stats).returncode == 0
+    before = data.read_bytes()
+    for output, redirect, shown in [
+        (data, "", data),
+        ("-", f">> {data}", "<stdout>"),
+        ("/dev/stdout", f">> {data}", "/dev/stdout"),
+    ]:
+        command = f"{SCRIPT} transform - -s {stats} -o {output} < {data} {redirect}"
+        proc = subprocess.run(["bash", "-c", command], capture_output=True, check=False)
+        assert proc.returncode == 1
+        assert proc.stderr.decode() == (
+            f"normkit: error: {shown}: the output would overwrite the input, read from standard "
+            "input\n"
+        )
+        assert data.read_bytes() == before
+    command = f"{SCRIPT} fit - -o {data} < {data}"
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, check=False)
+    assert proc.returncode == 1
+    assert (
+        "the stat file would overwrite the input, read from standard input" in proc.stderr.decode()
+    )
+    assert data.read_bytes() == before
+    # Another file, or a pipe, is written as before.
+    command = f"{SCRIPT} transform - -s {stats} -q -o - < {data} > {tmp_path / 'z.csv'}"
+    assert subprocess.run(["bash", "-c", command], check=False).returncode == 0
+    assert len((tmp_path / "z.csv").read_bytes()) > 0
+
+
 def test_standard_output_redirected_onto_an_input_or_the_saved_statistics_is_refused(tmp_path):
     # '-o - >> input.csv' appended normalized rows to the input (exit 0), and
     # '-o - --save-stats new.json > new.json' left the statistics alone in new.json, every row
