@@ -228,10 +228,20 @@ class AtomicFile:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
+        """Commit, or discard on an exception; a failed write (a full disk), here or in the
+        block, is an :class:`OutputError` naming the path (a closed pipe goes on as it is)."""
+        try:
+            if exc_type is None:
+                self.commit()
+                return
             self.discard()
+        except OSError as error:
+            if isinstance(error, BrokenPipeError):
+                raise
+            self.discard()
+            raise OutputError(f"{self.path}: cannot write: {os_reason(error)}") from None
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise OutputError(f"{self.path}: cannot write: {os_reason(exc)}") from None
 
 
 class _Writeback:

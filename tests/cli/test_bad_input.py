@@ -154,6 +154,16 @@ def full_disk(d: Path) -> Path:
     return mount / "out.csv"
 
 
+def full_disk_as(name: str) -> Callable[[Path], Path]:
+    """``name``, a link to /dev/full: no space left, whatever the size written."""
+
+    def make(d: Path) -> Path:
+        (d / name).symlink_to("/dev/full")
+        return d / name
+
+    return make
+
+
 def read_only_dir(d: Path) -> Path:
     ro = d / "ro"
     ro.mkdir()
@@ -475,6 +485,32 @@ CASES: dict[str, Case] = {
             str(stats_for_big(d)),
             "-o",
             str(full_disk(d)),
+        ],
+        1,
+        "normkit: error: {out}: cannot write: No space left on device",
+    ),
+    # A report or an export that could not be written blamed it on <stdout>.
+    "export onto a full disk": Case(
+        lambda d: [
+            "export",
+            "-s",
+            str(stats(d)),
+            "--to",
+            "numpy",
+            "-o",
+            str(full_disk_as("x.npz")(d)),
+        ],
+        1,
+        "normkit: error: {out}: cannot write: No space left on device",
+    ),
+    "report onto a full disk": Case(
+        lambda d: [
+            "report",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "-o",
+            str(full_disk_as("r.html")(d)),
         ],
         1,
         "normkit: error: {out}: cannot write: No space left on device",
