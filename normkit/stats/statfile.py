@@ -25,7 +25,7 @@ from .._version import __version__
 from ..core.categories import MAX_CATEGORIES, CategoryCounts
 from ..core.moments import Moments
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
-from ..errors import OptionError, OutputError, StatsFileError
+from ..errors import OptionError, OutputError, StatsFileError, quoted
 from ..io.files import AtomicFile, os_reason, refuse_stdin, standard_output
 from ..io.formats import STDIO, descriptor_of, format_named
 from ..io.options import ReadSettings
@@ -231,6 +231,7 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     refuse_stdin(path, "a stat file")
     try:
         with open(path, encoding="utf-8-sig") as f:  # a BOM from a Windows editor is harmless
+            _refuse_other_than_json(path, f.buffer.peek(_HEAD))
             text = f.read()
     except FileNotFoundError:
         raise StatsFileError(f"{path}: no such stat file") from None
@@ -245,6 +246,30 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     if not text.lstrip().startswith("{") and (hints := other_file_hints(path)):
         raise StatsFileError(f"{path}: not a normkit stat file (not JSON)", hints=hints)
     return parse(text, source=path)
+
+
+#: Bytes of a file given as a stat file looked at before it is read whole.
+_HEAD = 1 << 16
+
+
+def _refuse_other_than_json(path: str, head: bytes) -> None:
+    """Refuse, before reading it whole (a data file given as the stat file may be larger than
+    memory), a file whose ``head`` starts with something other than a JSON object."""
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text or text.startswith(b"{"):
+        return
+    sample = text[:4096]
+    try:
+        shown: str | None = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:  # but a character cut at the sample's end
+        shown = sample[: exc.start].decode("utf-8") if exc.start >= len(sample) - 3 else None
+    if shown is None:
+        why = "not UTF-8 text"
+    elif "\x00" in shown:
+        why = "not JSON"
+    else:
+        why = f"not a JSON object: it starts with {quoted(shown.splitlines()[0][:24])}"
+    raise StatsFileError(f"{path}: not a normkit stat file ({why})", hints=other_file_hints(path))
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -384,7 +384,8 @@ CASES: dict[str, Case] = {
     "stat file not JSON": Case(
         transform_with(lambda d: write(d / "t.json", "a,b\n1,2\n")),
         1,
-        "normkit: error: {dir}/t.json: not a normkit stat file (invalid JSON",
+        "normkit: error: {dir}/t.json: not a normkit stat file (not a JSON object: it starts "
+        "with 'a,b')",
     ),
     "stat file of another kind": Case(
         transform_with(lambda d: write(d / "t.json", '{"hello": 1}')),

@@ -3691,6 +3691,15 @@ def test_a_stat_file_that_is_compressed_or_a_torch_file_is_told_what_to_do(tmp_p
         assert line == f"{ERROR}{path}: not a normkit stat file ({what}); {torch_hint}"
 
 
+def test_a_data_file_given_as_the_stat_file_is_refused_before_it_is_read_whole(tmp_path):
+    # The stat file was read whole before it was looked at: a 159 MB CSV given as the stat file
+    # took 534 MB, and /dev/zero grew without end.
+    line = refused(1, "drift", SAMPLE_CSV, "-s", "/dev/zero")  # within run_normkit's timeout
+    assert line == f"{ERROR}/dev/zero: not a normkit stat file (not JSON)"
+    line = refused(1, "transform", tmp_path / "s.json", "-s", SAMPLE_CSV, "-o", tmp_path / "o.csv")
+    assert line.startswith(f"{ERROR}{SAMPLE_CSV}: not a normkit stat file (not a JSON object: it ")
+
+
 def test_export_help_says_numpy_takes_no_use(sample_stats):
     text = " ".join(ok("export", "--help").split())
     assert "Not for numpy, whose .npz holds every statistic as fitted." in text
