@@ -33,6 +33,7 @@ __all__ = [
     "rows_float64",
     "text_array",
     "to_float64",
+    "type_key",
     "unified_type",
     "without_views",
 ]
@@ -46,10 +47,20 @@ def is_numeric_type(dtype: pa.DataType) -> bool:
     return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
 
 
+def type_key(dtype: pa.DataType) -> object:
+    """``dtype`` as a key of a dict or set of types: the type itself, or, for an extension type
+    defined in Python (``pa.ExtensionType``, which has no hash unless its class defines one),
+    its class, parameters and storage, which tell it from every other type."""
+    if isinstance(dtype, pa.ExtensionType):
+        return (type(dtype), dtype.__arrow_ext_serialize__(), type_key(dtype.storage_type))
+    return dtype
+
+
 #: Types that hold the same values, with offsets of 32 or 64 bits: one is cast to the other.
+#: Tuples: looking a type up in them compares it, without hashing it (see :func:`type_key`).
 _INTERCHANGEABLE = (
-    {pa.string(), pa.large_string(), pa.string_view()},
-    {pa.binary(), pa.large_binary(), pa.binary_view()},
+    (pa.string(), pa.large_string(), pa.string_view()),
+    (pa.binary(), pa.large_binary(), pa.binary_view()),
 )
 
 
@@ -68,7 +79,7 @@ def without_views(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArr
     as they are."""
     dtype = array.type
     dictionary = pa.types.is_dictionary(dtype)
-    wide = _WIDE.get(dtype.value_type if dictionary else dtype)
+    wide = _WIDE.get(type_key(dtype.value_type if dictionary else dtype))
     if wide is None:
         return array
     return array.cast(pa.dictionary(dtype.index_type, wide, dtype.ordered) if dictionary else wide)
@@ -250,7 +261,7 @@ def rows_float64(batch: pa.RecordBatch) -> np.ndarray:
     every column is float64 or int64 (pyarrow's ``to_tensor``), else column by column. For a
     batch of few rows and many columns, where the cost of a call per column is the whole
     cost."""
-    if all(t in _TENSOR_TYPES for t in batch.schema.types):
+    if all(type_key(t) in _TENSOR_TYPES for t in batch.schema.types):
         # From the system allocator, which gives it back once freed: the default pool would
         # keep it, for the rest of the run, beside numpy's arrays of the same size.
         rows = batch.to_tensor(null_to_nan=True, memory_pool=pa.system_memory_pool()).to_numpy()

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 
 from ..errors import InputError
+from .arrow import type_key
 from .files import write_in_pieces
 from .formats import Format
 from .lazy import pq
@@ -161,10 +162,11 @@ class ParquetWriter:
         # Categorical): its values are stored as text or bytes.
         self._stored = schema
         # Each type once: 20,000 columns of two types are two calls, not 20,000.
-        stored = {t: _stored_type(t, seconds=self._native) for t in set(schema.types)}
-        if any(s != t for t, s in stored.items()):
+        types = {type_key(t): t for t in schema.types}
+        stored = {k: _stored_type(t, seconds=self._native) for k, t in types.items()}
+        if any(stored[k] != t for k, t in types.items()):
             self._stored = pa.schema(
-                [f.with_type(stored[f.type]) for f in schema], metadata=schema.metadata
+                [f.with_type(stored[type_key(f.type)]) for f in schema], metadata=schema.metadata
             )
         self._cast = self._stored is not schema
         # What a row of the fixed-width columns holds at least (in bits): a batch that many rows
@@ -324,7 +326,7 @@ def native_writes(schema: pa.Schema) -> bool:
     return (
         _text_metadata(schema.metadata)
         and all(_text_metadata(f.metadata) for f in schema if f.metadata)
-        and all(map(_native_type, set(schema.types)))  # each type once
+        and all(map(_native_type, {type_key(t): t for t in schema.types}.values()))  # each once
     )
 
 
@@ -371,7 +373,7 @@ def _stored_type(dtype: pa.DataType, seconds: bool = True) -> pa.DataType:
     ``string`` (``binary``), which keeps its values and categories (Parquet's writers cast no
     dictionary of views); with ``seconds``, times and timestamps in seconds in milliseconds
     (Parquet has no seconds; pyarrow's writer converts them itself, the native one not)."""
-    if pa.types.is_dictionary(dtype) and dtype.value_type in _UNVIEWED:
+    if pa.types.is_dictionary(dtype) and type_key(dtype.value_type) in _UNVIEWED:
         return pa.dictionary(dtype.index_type, _UNVIEWED[dtype.value_type], dtype.ordered)
     if seconds and pa.types.is_time32(dtype) and dtype.unit == "s":
         return pa.time32("ms")

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...errors import OutputError, SchemaError, param
-from ..arrow import holds_text, text_array
+from ..arrow import holds_text, text_array, type_key
 from ..files import write_in_pieces
 from ..lazy import pc
 from ..threads import csv_workers
@@ -26,7 +26,7 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
     """Refuse, before writing anything, columns that have no CSV text form."""
     for field in schema:
         dtype = field.type
-        if dtype in _NATIVE_KINDS:  # numbers, booleans and text: written as they are
+        if type_key(dtype) in _NATIVE_KINDS:  # numbers, booleans and text: written as they are
             continue
         if pa.types.is_dictionary(dtype):
             dtype = dtype.value_type
@@ -321,7 +321,7 @@ def _csv_kind(dtype: pa.DataType) -> str:
     dates, times, decimals and the like keep Arrow's text form, 2024-01-02)."""
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
-    if dtype in _NATIVE_KINDS:
+    if type_key(dtype) in _NATIVE_KINDS:
         return "native"
     if pa.types.is_string_view(dtype):
         return "view"
