@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError, SchemaError
-from ..io.arrow import holds_text, without_views
+from ..io.arrow import extension_name, holds_text, not_numeric, without_views
 from ..io.options import ReadSettings
 
 __all__ = [
@@ -216,13 +216,20 @@ def refuse_non_numbers(
     index: Any = None,
     fitting: bool = False,
 ) -> None:
-    """Refuse a column among ``names`` of dates, times or durations, and the first value of a
-    text column among them that Arrow does not read as a number (``offset``: the rows before
-    ``table`` in a stream; ``index``: a pandas frame's, whose label of the row is named too
-    where it is not the row's place). ``fitting``: a later batch of a fit, whose hints say how
+    """Refuse a column among ``names`` of an extension type (which is not numeric, whatever it
+    is stored as: :func:`~normkit.io.arrow.is_numeric_field`), of dates, times or durations,
+    and the first value of a text column among them that Arrow does not read as a number
+    (``offset``: the rows before ``table`` in a stream; ``index``: a pandas frame's, whose label
+    of the row is named too where it is not the row's place). ``fitting``: a later batch of a fit, whose hints say how
     to pass the column through from the first batch."""
     for name in names:
         column = table.column(name)
+        field = table.schema.field(name)
+        if extension_name(field) is not None:
+            raise SchemaError(
+                f"column {name!r} {not_numeric(field)}",
+                hints=("give it as the numbers it was fitted on",),
+            )
         if _temporal(column.type):
             raise _not_numbers(name, column.type)
         if not holds_text(column.type):

@@ -38,7 +38,14 @@ from ..errors import (
     listed,
     param,
 )
-from ..io.arrow import cast_float64, is_numeric_type, is_text_type, to_float64
+from ..io.arrow import (
+    cast_float64,
+    extension_name,
+    is_numeric_field,
+    is_text_type,
+    not_numeric,
+    to_float64,
+)
 from ..io.categories import is_categorical_type, value_counts
 from ..io.csv.columns import leave_out_hint
 from ..stats import running_notes, statfile
@@ -365,17 +372,17 @@ class Standardizer(MetadataConsumer):
             wanted = set(columns)
             selected = [n for n in names if n in wanted]
             for name in selected:
-                dtype = schema.field(name).type
+                field = schema.field(name)
                 # A CSV's text may hold numbers later on; its booleans (True/False), dates and
                 # times never do.
                 refused = not (
-                    is_numeric_type(dtype)
-                    or pa.types.is_null(dtype)
-                    or (not typed and is_text_type(str(dtype)))
+                    is_numeric_field(field)
+                    or pa.types.is_null(field.type)
+                    or (not typed and is_text_type(str(field.type)))
                 )
                 if refused:
                     raise SchemaError(
-                        f"{where}column {name!r} has type {dtype}, which is not numeric",
+                        f"{where}column {name!r} {not_numeric(field)}",
                         hints=(leave_out_hint(),),
                     )
         else:
@@ -389,7 +396,7 @@ class Standardizer(MetadataConsumer):
                 if n not in excluded
                 and n not in index
                 and (
-                    is_numeric_type(schema.field(n).type)
+                    is_numeric_field(schema.field(n))
                     or ((open_empty or not typed) and pa.types.is_null(schema.field(n).type))
                 )
             ]
@@ -420,6 +427,8 @@ class Standardizer(MetadataConsumer):
                 why = "pandas index"
             elif field.name in rows:
                 why = "row index"
+            elif extension_name(field) is not None:
+                why = f"extension {extension_name(field)}"
             elif pa.types.is_boolean(dtype):
                 why = "boolean"
             elif is_text_type(str(dtype)):  # also a dictionary of strings (pandas' category)

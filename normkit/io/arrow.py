@@ -19,6 +19,7 @@ __all__ = [
     "cast_float64",
     "common_type",
     "dictionary_type_named",
+    "extension_name",
     "first_infinite",
     "float64_to_arrow",
     "holds_decimals",
@@ -26,8 +27,10 @@ __all__ = [
     "holds_text",
     "infinite_to_null",
     "interchangeable",
+    "is_numeric_field",
     "is_numeric_type",
     "is_text_type",
+    "not_numeric",
     "numeric_type_named",
     "rechunk",
     "rows_float64",
@@ -45,6 +48,42 @@ def is_numeric_type(dtype: pa.DataType) -> bool:
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
     return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+
+
+def is_numeric_field(field: pa.Field) -> bool:
+    """The rule of which columns hold numbers to normalize: those of a numeric type
+    (:func:`is_numeric_type`) that is no extension type's storage (:func:`extension_name`). An
+    extension type's storage holds values of another kind (a ``pandas.period`` month as its
+    int64 ordinal, an ``arrow.bool8`` boolean as int8), or numbers whose meaning only the type
+    knows (a user's ``shop.cents``): none is normalized as the numbers it is stored as."""
+    return is_numeric_type(field.type) and extension_name(field) is None
+
+
+#: The key of a field's metadata that names its extension type (Arrow's IPC format; Parquet
+#: holds it in the Arrow schema it stores, ``ARROW:schema``).
+_EXTENSION_NAME = b"ARROW:extension:name"
+
+
+def extension_name(field: pa.Field) -> str | None:
+    """The name of the extension type of the column ``field`` (``pandas.period``,
+    ``arrow.uuid``), or None for a column of one of Arrow's own types. A type registered with
+    pyarrow is the field's type; one that is not (``pandas.period`` without pandas imported) is
+    read as its storage type, the field's metadata naming it."""
+    if isinstance(field.type, pa.BaseExtensionType):
+        return field.type.extension_name
+    name = (field.metadata or {}).get(_EXTENSION_NAME)
+    return None if name is None else name.decode("utf-8", "replace")
+
+
+def not_numeric(field: pa.Field) -> str:
+    """Why the column ``field`` is not normalized, as a refusal to normalize it says it: ``has
+    type string, which is not numeric``; an extension type told by its name and storage
+    (``has the extension type pandas.period (stored as int64), which is not numeric``)."""
+    name = extension_name(field)
+    if name is None:
+        return f"has type {field.type}, which is not numeric"
+    storage = getattr(field.type, "storage_type", field.type)
+    return f"has the extension type {name} (stored as {storage}), which is not numeric"
 
 
 def type_key(dtype: pa.DataType) -> object:

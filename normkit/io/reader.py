@@ -19,7 +19,7 @@ from typing import BinaryIO, Protocol
 import pyarrow as pa
 
 from ..errors import InputError, SchemaError
-from .arrow import cast_float64, infinite_to_null, is_numeric_type, rechunk
+from .arrow import cast_float64, infinite_to_null, is_numeric_field, not_numeric, rechunk
 from .csv.table_start import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
@@ -363,13 +363,11 @@ class ReaderBase:
         schema = batch.schema
         for name in float_columns:
             i = schema.get_field_index(name)
-            dtype = schema.field(i).type
-            if pa.types.is_float64(dtype):
+            field = schema.field(i)
+            if not is_numeric_field(field) and not pa.types.is_null(field.type):
+                raise SchemaError(f"{self.name}: column {name!r} {not_numeric(field)}")
+            if pa.types.is_float64(field.type):
                 continue
-            if not is_numeric_type(dtype) and not pa.types.is_null(dtype):
-                raise SchemaError(
-                    f"{self.name}: column {name!r} has type {dtype}, which is not numeric"
-                )
             arrays[i] = cast_float64(arrays[i])
             schema = schema.set(i, pa.field(name, pa.float64()))
         return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -18,7 +18,7 @@ from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import (
     holds_integers,
     interchangeable,
-    is_numeric_type,
+    is_numeric_field,
     numeric_type_named,
     to_float64,
 )
@@ -89,10 +89,10 @@ def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]
     for name in columns:
         text = number = None  # the first file of text (or booleans), and of numbers
         for source in typed:
-            dtype = source.schema.field(name).type
-            if interchangeable(dtype, pa.string()) or pa.types.is_boolean(dtype):
+            field = source.schema.field(name)
+            if interchangeable(field.type, pa.string()) or pa.types.is_boolean(field.type):
                 text = text or source
-            elif is_numeric_type(dtype):
+            elif is_numeric_field(field):
                 number = number or source
         if text is not None and number is not None:
             boolean = pa.types.is_boolean(text.schema.field(name).type)

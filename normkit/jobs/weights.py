@@ -28,7 +28,7 @@ from ..errors import (
     param,
 )
 from ..estimator.standardizer import Standardizer
-from ..io.arrow import is_numeric_type
+from ..io.arrow import is_numeric_field, not_numeric
 from ..io.dataset import reference_reader
 from ..io.reader import Reader
 from ..stats.passthrough import mark_weight
@@ -100,13 +100,12 @@ def without_weight(
             param="weight_column",
             hints=("give it to one of them",),
         )
-    dtype = schema.field(weight_column).type
+    field = schema.field(weight_column)
     # A CSV's types are its first rows' guess: a column with no value there (null) may hold
     # numbers; its text is not numbers (the first block is mostly words).
-    if not (is_numeric_type(dtype) or (pa.types.is_null(dtype) and not reference.typed)):
+    if not (is_numeric_field(field) or (pa.types.is_null(field.type) and not reference.typed)):
         raise SchemaError(
-            f"{reference.name}: the weight column {weight_column!r} has type {dtype}, which is "
-            "not numeric",
+            f"{reference.name}: the weight column {weight_column!r} {not_numeric(field)}",
             param="weight_column",
         )
     names = [name for name in names if name != weight_column]
