@@ -133,8 +133,17 @@ def fit_files(
     chosen = names if estimator.columns is not None else ()  # chosen by name, not by type
     late = TextLater(names, dtypes, by_type, categories.cap)
     with reading_weights(weight_column), _chosen_by_name(chosen):
-        observe = integers if integers is not None else identifiers
-        rows = feed(accumulator, sources, names, progress, observe, categories, weight_column, late)
+        rows = feed(
+            accumulator,
+            sources,
+            names,
+            progress,
+            integers,
+            categories,
+            weight_column,
+            late,
+            identifiers,
+        )
     require_rows(accumulator.n_rows, sources)
     if late.turned:  # as if their words had stood in the first rows
         schema = late.as_text(schema)

@@ -116,7 +116,10 @@ def fit_part(
     counter = CategoryCounter(categories)
     floats = [*names, weight_column] if weight_column is not None else list(names)
     try:
-        batches = source.batches(floats, all_columns=False, also=counter.names)
+        if identifiers is None:
+            batches = source.batches(floats, all_columns=False, also=counter.names)
+        else:
+            batches = identifiers.batches(source, floats, counter.names)
         for batch, counted in count_batches(batches, source, counter, weight_column):
             add_counts(counter, counted)
             if batch is not None:
@@ -125,8 +128,6 @@ def fit_part(
                     weights = to_float64(batch.column(weight_column))
                 columns = [to_float64(batch.column(name)) for name in names]
                 accumulator.update(columns, weights)
-                if identifiers is not None:
-                    identifiers(columns, accumulator.rows_in_part - batch.num_rows)
     except DataError as exc:
         raise exc.within(source.name) from None
     result = accumulator.finish()

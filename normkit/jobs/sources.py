@@ -16,9 +16,11 @@ from ..errors import DataError, SchemaError, StatsFileError, param
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import (
+    float64_to_arrow,
     holds_integers,
     interchangeable,
     is_numeric_field,
+    not_numeric,
     numeric_type_named,
     to_float64,
 )
@@ -127,6 +129,7 @@ def feed(
     categories: CategoryCounter | None = None,
     weight_column: str | None = None,
     late: TextLater | None = None,
+    identifiers: IdentifierCheck | None = None,
 ) -> list[int]:
     """Feed the columns ``names`` of every batch of every source, in order, to ``accumulator``
     (read ahead on a thread), and to ``observe`` if given; the rows of each source. Row numbers
@@ -156,6 +159,8 @@ def feed(
     late : TextLater or None
         Follows the columns of ``names`` that no first block typed, which a word makes text:
         from then on fed as no value, their categories counted by ``late``.
+    identifiers : IdentifierCheck or None
+        Refuses an integer beyond int64 in a typed column chosen by its type.
 
     Returns
     -------
@@ -172,11 +177,12 @@ def feed(
         try:
             if late is not None:
                 late.begin(source)
-            read = source.batches(
-                floats if late is None else late.floats(floats),
-                all_columns=False,
-                also=also if late is None else [*also, *late.turned],
-            )
+            floats_now = floats if late is None else late.floats(floats)
+            also_now = also if late is None else [*also, *late.turned]
+            if identifiers is None:
+                read = source.batches(floats_now, all_columns=False, also=also_now)
+            else:
+                read = identifiers.batches(source, floats_now, also_now)
             counted = count_batches(read, source, categories, weight_column) if also else None
             # Closed on any exit, so that the reading thread has stopped (see transform_file).
             with contextlib.closing(Prefetch(read if counted is None else counted)) as batches:
@@ -253,13 +259,15 @@ class IntegerCheck:
                 self._dtypes[j] = "double"
 
 
-def _identifier(name: str, row: int, value: float, beyond: str, typed: bool) -> DataError:
+def _identifier(name: str, row: int, value: object, beyond: str, typed: bool) -> DataError:
     """The refusal of an integer beyond ``beyond`` (``row`` 0-based) in a column chosen by its
     type (``typed``: a Parquet or Arrow type, not a CSV's guess): an identifier, which a CSV's
-    first rows make text."""
+    first rows make text. ``value`` as read into float64, or exactly (an int, or a Decimal of an
+    integer)."""
     whose = "a CSV's first rows would make it" if typed else "its first rows would have made it"
+    told = f"{value:.17g}" if isinstance(value, float) else str(int(value))
     return DataError(
-        f"column {name!r} at data row {row + 1:,}: {value:.17g} is an integer beyond {beyond}, "
+        f"column {name!r} at data row {row + 1:,}: {told} is an integer beyond {beyond}, "
         f"which float64 rounds (an identifier, as {whose} text?)",
         hints=(
             f"exclude the column ({param('exclude', name)})",
@@ -282,15 +290,42 @@ class IdentifierCheck:
         # is refused, else 2**63 is too.
         self._int64 = {j for j in self._columns if dtypes[j] == "int64"}
 
-    def __call__(self, columns: list[np.ndarray], first_row: int = 0) -> None:
-        for j in self._columns:
-            x = columns[j]
-            with np.errstate(invalid="ignore"):
-                above = x > 2.0**63 if j in self._int64 else x >= 2.0**63
-                beyond = np.flatnonzero(above | (x < -(2.0**63)))
-            if beyond.size:
-                k = int(beyond[0])
-                raise _identifier(self._names[j], first_row + k, x[k], "int64", True)
+    def batches(
+        self, source: Reader, floats: Sequence[str], also: Sequence[str] = ()
+    ) -> Iterator[pa.RecordBatch]:
+        """``source.batches(floats, all_columns=False, also=also)``, checked: the columns it
+        checks are read as the input holds them and refused there, so that the value refused is
+        told exactly (uint64's 18446744073709551615, which float64 reads as
+        1.8446744073709552e+19), then given as float64 as the others."""
+        checked = {self._names[j]: j for j in self._columns if self._names[j] in floats}
+        read = source.batches(
+            [n for n in floats if n not in checked], all_columns=False, also=[*checked, *also]
+        )
+        first_row = 0
+        for batch in read:
+            arrays, fields = [], []
+            for name in [*floats, *also]:  # in the order the reader gives them
+                column, field = batch.column(name), batch.schema.field(name)
+                if name in checked:
+                    if not is_numeric_field(field):  # as the reader refuses the others
+                        raise SchemaError(f"{source.name}: column {name!r} {not_numeric(field)}")
+                    x = to_float64(column)
+                    self._refuse_beyond(checked[name], x, column, first_row)
+                    column, field = float64_to_arrow(x, column), pa.field(name, pa.float64())
+                arrays.append(column)
+                fields.append(field)
+            first_row += batch.num_rows
+            yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+    def _refuse_beyond(self, j: int, x: np.ndarray, column: pa.Array, first_row: int) -> None:
+        """Refuse the first value of column ``j`` beyond int64 (``x``: ``column`` as float64)."""
+        with np.errstate(invalid="ignore"):
+            above = x > 2.0**63 if j in self._int64 else x >= 2.0**63
+            beyond = np.flatnonzero(above | (x < -(2.0**63)))
+        if beyond.size:
+            k = int(beyond[0])
+            value = column[k].as_py()
+            raise _identifier(self._names[j], first_row + k, value, "int64", True)
 
 
 def identifier_check(
