@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from ..errors import OptionError, OutputError
 from .formats import STDIO, Format, descriptor_of, format_named
+from .pipes import PipeStream, in_place
 
 #: The end of the name of a CSV's record (:func:`record_path`).
 _RECORD_SUFFIX = ".normkit.json"
@@ -33,6 +34,7 @@ __all__ = [
     "same_path",
     "signals_deferred",
     "standard_output",
+    "standard_output_stream",
     "umask",
     "write_in_pieces",
 ]
@@ -43,6 +45,20 @@ def standard_output() -> TextIO:
     if sys.stdout is None:
         raise OutputError("<stdout>: standard output is closed")
     return sys.stdout
+
+
+def standard_output_stream() -> tuple[pa.NativeFile, PipeStream | None]:
+    """A pyarrow stream writing to standard output, through its descriptor
+    (:func:`~normkit.io.pipes.in_place`: what was printed before is flushed first), and that
+    :class:`PipeStream`; or, where standard output has no descriptor (a test's captured output),
+    through ``sys.stdout.buffer``, and None."""
+    out = standard_output()
+    out.flush()
+    try:
+        fd = out.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation: no descriptor
+        return pa.PythonFile(out.buffer, mode="w"), None
+    return in_place(fd, owned=False)
 
 
 #: The signals that end a job (Ctrl-C, ``kill``, a closed terminal), deferred while outputs
@@ -118,7 +134,8 @@ class AtomicFile:
     (a named pipe, a device such as ``/dev/null``) is written in place: it cannot be replaced
     and there is nothing on it to protect. A path naming a descriptor of the process
     (``/dev/stdout``, :func:`~normkit.io.formats.descriptor_of`) is written through it, whatever
-    the shell redirected it to: ``>>`` appends.
+    the shell redirected it to: ``>>`` appends. Both are written through :attr:`pipe`, a
+    :class:`~normkit.io.pipes.PipeStream`, which Ctrl-C and termination interrupt.
 
     A path that is a symbolic link is written through: the file it points to is replaced
     (:attr:`target`), as ``>`` in a shell writes through a link, not the link.
@@ -140,10 +157,12 @@ class AtomicFile:
         self._mode: int | None = mode
         self._durable = durable
         self._writeback: _Writeback | None = None
+        #: What an output written in place goes through (None for a temporary file).
+        self.pipe: PipeStream | None = None
         descriptor = descriptor_of(path)
         if descriptor is not None:  # /dev/stdout: written through, as '-' is
             try:
-                self.stream = pa.PythonFile(os.fdopen(os.dup(descriptor), "wb"), mode="w")
+                self.stream, self.pipe = in_place(os.dup(descriptor), owned=True)
             except OSError as exc:  # a closed descriptor
                 raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
             return
@@ -155,7 +174,8 @@ class AtomicFile:
             raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
         try:
             if existing is not None and not stat.S_ISREG(existing.st_mode):
-                self.stream = pa.OSFile(path, "wb")
+                flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+                self.stream, self.pipe = in_place(os.open(path, flags), owned=True)
                 return
             if self._mode is None and existing is not None:
                 self._mode = stat.S_IMODE(existing.st_mode)

@@ -17,9 +17,10 @@ import pyarrow as pa
 
 from ..errors import OutputError, SchemaError
 from .csv.writer import CsvWriter, check_csv_types
-from .files import AtomicFile, os_reason, standard_output
+from .files import AtomicFile, os_reason, standard_output_stream
 from .formats import STDIO, Format, resolve_format, split_compression
 from .options import CsvOptions
+from .pipes import PipeStream
 from .sidecar import write_record
 
 __all__ = ["Sink", "open_sink"]
@@ -71,12 +72,12 @@ class Sink:
         self._dictionaries: dict[int, pa.Array] = {}  # of the first batch written
         if format is Format.CSV:
             check_csv_types(schema, self.name)
+        self._pipe: PipeStream | None = None  # an output written in place goes through it
         if path == STDIO:
-            self._stream = pa.PythonFile(standard_output().buffer, mode="w")
-
+            self._stream, self._pipe = standard_output_stream()
         else:
             self._file = AtomicFile(path, streaming=True)
-            self._stream = self._file.stream
+            self._stream, self._pipe = self._file.stream, self._file.pipe
         try:
             _, codec = split_compression(path)
             if codec and self._file is not None:
@@ -240,6 +241,8 @@ class Sink:
         )
 
     def _discard(self) -> None:
+        if self._pipe is not None:  # a thread waiting for the reader stops waiting
+            self._pipe.abandon()
         writer = getattr(self, "_writer", None)
         threaded = hasattr(writer, "abandon")  # the CSV and Parquet writers run threads
         if threaded:

@@ -651,3 +651,35 @@ def test_standard_output_redirected_onto_an_input_or_the_saved_statistics_is_ref
     proc = subprocess.run(["bash", "-c", command], capture_output=True, check=False)
     assert proc.returncode == 2
     assert "--save-stats and the output are the same file or stream" in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("output_format", ["arrow", "parquet", "csv"])
+@pytest.mark.parametrize(
+    ("ending", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_a_signal_ends_a_transform_blocked_on_a_reader_that_stopped_reading(
+    huge, output_format, ending, code, said
+):
+    # pyarrow's writers wrote into the full pipe from C++, where Python runs no signal handler:
+    # Arrow and Parquet outputs ran on until the reader closed the pipe.
+    path, stats = huge
+    proc = subprocess.Popen(
+        [SCRIPT, "transform", str(path), "-s", str(stats), "--output-format", output_format, "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
+    )
+    try:
+        assert len(proc.stdout.read(100)) == 100
+        time.sleep(1.0)  # the pipe fills, and the writer waits on the reader
+        assert proc.poll() is None
+        proc.send_signal(ending)
+        assert proc.wait(timeout=8) == code
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+    assert proc.stderr.read().decode() == f"normkit: {said}\n"
+    proc.stderr.close()
