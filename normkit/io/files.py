@@ -23,6 +23,7 @@ _RECORD_SUFFIX = ".normkit.json"
 
 __all__ = [
     "AtomicFile",
+    "StagedDirectory",
     "check_output_path",
     "os_reason",
     "record_path",
@@ -262,6 +263,92 @@ class AtomicFile:
             raise OutputError(f"{self.path}: cannot write: {os_reason(error)}") from None
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             raise OutputError(f"{self.path}: cannot write: {os_reason(exc)}") from None
+
+
+class StagedDirectory:
+    """Files written into a hidden directory and moved into the directory ``path`` together by
+    :meth:`commit`: all of them or none, as :class:`AtomicFile` does for one file.
+
+    The hidden directory (``.NAME.RANDOM.normkit-tmp``) is made inside ``path`` where it exists,
+    and beside it where it does not (its parent must exist, as any output's must:
+    :func:`check_output_path`), so that the files move on one file system. :meth:`discard` (or
+    an exception inside a ``with`` block) removes it with what it holds: a directory that did
+    not exist is not made, and the files of one that did are left as they were.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._new = not os.path.isdir(path)
+        if self._new:
+            check_output_path(path, directory=True)
+        self._names: list[str] = []
+        self._staging: str | None = None
+        parent = os.path.dirname(os.path.abspath(path)) if self._new else path
+        name = os.path.basename(os.path.abspath(path))
+        try:
+            for _ in range(100):
+                # Noted before it is made: Ctrl-C between the two leaves nothing unnoted.
+                self._staging = os.path.join(parent, f".{name}.{os.urandom(6).hex()}.normkit-tmp")
+                try:
+                    os.mkdir(self._staging)  # the umask's permissions, as the directory's will
+                except FileExistsError:  # another's: not to be removed
+                    self._staging = None
+                    continue
+                return
+            raise FileExistsError(f"no free temporary name in {parent}")
+        except OSError as exc:
+            self._staging = None
+            raise OutputError(f"{path}: cannot create the directory: {os_reason(exc)}") from None
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write the file ``name`` (to appear in ``path`` at the commit), flushed to disk."""
+        assert self._staging is not None, "written after commit or discard"
+        file = os.path.join(self.path, name)
+        try:
+            self._names.append(name)  # before the file exists: discard removes it either way
+            with open(os.path.join(self._staging, name), "xb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise OutputError(f"{file}: cannot write: {os_reason(exc)}") from None
+
+    def commit(self) -> None:
+        """Move every file written into ``path`` (the hidden directory itself, if ``path`` did
+        not exist), with Ctrl-C and termination held until it is done."""
+        assert self._staging is not None, "committed twice, or after discard"
+        try:
+            with signals_deferred():
+                if self._new:
+                    os.rename(self._staging, self.path)
+                else:
+                    for name in self._names:
+                        os.replace(os.path.join(self._staging, name), os.path.join(self.path, name))
+                    os.rmdir(self._staging)
+                self._staging = None
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{self.path}: cannot write: {os_reason(exc)}") from None
+
+    def discard(self) -> None:
+        """Remove the hidden directory and the files written: ``path`` keeps what it had."""
+        staging, self._staging = self._staging, None
+        if staging is None:
+            return
+        for name in self._names:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(staging, name))
+        with contextlib.suppress(OSError):
+            os.rmdir(staging)
+
+    def __enter__(self) -> StagedDirectory:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
 
 
 class _Writeback:

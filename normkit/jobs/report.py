@@ -38,7 +38,7 @@ from ..errors import OptionError, OutputError, SchemaError, absent_name_hints, p
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import expand_inputs, open_dataset
-from ..io.files import AtomicFile, check_output_path, refuse_overwrite
+from ..io.files import AtomicFile, StagedDirectory, check_output_path, refuse_overwrite
 from ..io.formats import STDIO
 from ..io.options import ReadOptions
 from ..stats.fitted import FittedStats, StatsOptions
@@ -454,25 +454,35 @@ def write_report(
         )
         images = [_png(column_figure(report, j)) for j in range(len(report.names))]
     written = []
-    if png_dir is not None:
-        try:
-            os.makedirs(png_dir, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"{png_dir}: cannot create the directory: {exc.strerror}") from None
-        for slug, image in zip(slugs, images, strict=True):
-            path = os.path.join(png_dir, f"{slug}.png")
-            with AtomicFile(path) as f:
-                f.stream.write(image)
-            written.append(path)
-    if html_path is not None:
-        page = html_page(report, images, slugs, stats_file).encode("utf-8")
+    # The PNG files appear all or none, and with the page: staged, then moved into place when
+    # the page is (a file of the page fails, or Ctrl-C: the directory keeps what it had).
+    pngs = None if png_dir is None else StagedDirectory(png_dir)
+    try:
+        if pngs is not None:
+            for slug, image in zip(slugs, images, strict=True):
+                pngs.write(f"{slug}.png", image)
+                written.append(os.path.join(png_dir, f"{slug}.png"))
+        commit_pngs = pngs.commit if pngs is not None else None
+        if html_path is not None and html_path != STDIO:
+            page = html_page(report, images, slugs, stats_file).encode("utf-8")
+            html = AtomicFile(html_path)
+            try:
+                html.stream.write(page)
+                html.commit(after=commit_pngs)
+            except BaseException:
+                html.discard()
+                raise
+        elif commit_pngs is not None:
+            commit_pngs()
         if html_path == STDIO:
-            sys.stdout.buffer.write(page)
+            sys.stdout.buffer.write(html_page(report, images, slugs, stats_file).encode("utf-8"))
             sys.stdout.buffer.flush()
-        else:
-            with AtomicFile(html_path) as f:
-                f.stream.write(page)
-        written.append(html_path)
+        if html_path is not None:
+            written.append(html_path)
+    except BaseException:
+        if pngs is not None:
+            pngs.discard()
+        raise
     return written
 
 
@@ -488,5 +498,10 @@ def check_outputs(
         png_dir = os.fspath(options.png_dir)
         if os.path.exists(png_dir) and not os.path.isdir(png_dir):
             raise OutputError(f"{png_dir}: exists and is not a directory")
+        if not os.path.isdir(png_dir):
+            check_output_path(png_dir, directory=True)
         for slug in slugs:
-            refuse_overwrite(os.path.join(png_dir, f"{slug}.png"), kept, "a PNG")
+            path = os.path.join(png_dir, f"{slug}.png")
+            if os.path.lexists(path):  # a directory where a PNG goes, a directory not writable
+                check_output_path(path)
+            refuse_overwrite(path, kept, "a PNG")

@@ -285,3 +285,85 @@ def test_names_in_any_script_name_their_files(tmp_path):
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(
         ["温度.png", "湿度.png", "ünits.png", "Gr_e.png"]
     )
+
+
+def _report_pngs(png_dir, stats, file_size_limit=None, columns=()):
+    """``normkit report SAMPLE --png DIR`` as a process, its files at most ``file_size_limit``
+    bytes (``ulimit -f``: a write beyond fails, as on a full disk)."""
+    import resource
+    import subprocess
+
+    from conftest import NORMKIT
+
+    def limit():
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    return subprocess.run(
+        [NORMKIT, "report", str(SAMPLE_CSV), "-s", str(stats), "--png", str(png_dir), "-q"]
+        + [f"--columns={c}" for c in columns],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit,
+    )
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_pngs_appear_all_or_none_when_a_write_fails(tmp_path, sample_stats, existing):
+    # A write failing midway left the PNGs written before it (into an existing directory, a
+    # mix of new and old ones), and the directory, made before anything was drawn.
+    whole = tmp_path / "whole"
+    assert _report_pngs(whole, sample_stats).returncode == 0
+    names = list(normkit.load(sample_stats).columns_)
+    sizes = {n: (whole / f"{n}.png").stat().st_size for n in names}
+    # Two columns, the first drawn fitting under the limit, the second not.
+    first, second = next(
+        (a, b) for i, a in enumerate(names) for b in names[i + 1 :] if sizes[a] < sizes[b]
+    )
+    pngs = tmp_path / "pngs"
+    old = {}
+    if existing:
+        pngs.mkdir()
+        old = {f"{n}.png": f"old {n}".encode() for n in names} | {"other.txt": b"kept"}
+        for name, content in old.items():
+            (pngs / name).write_bytes(content)
+    proc = _report_pngs(pngs, sample_stats, sizes[second] - 1, [first, second])
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("normkit: error: ")
+    assert "File too large" in proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    if existing:
+        assert {p.name: p.read_bytes() for p in pngs.iterdir()} == old
+    else:
+        assert not pngs.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["whole", "pngs"][: 1 + existing])
+
+
+def test_pngs_into_an_existing_directory_replace_theirs_and_keep_the_rest(tmp_path, sample_stats):
+    pngs = tmp_path / "pngs"
+    pngs.mkdir()
+    names = list(normkit.load(sample_stats).columns_)
+    (pngs / f"{names[0]}.png").write_bytes(b"old")
+    (pngs / "other.txt").write_bytes(b"kept")
+    assert _report_pngs(pngs, sample_stats).returncode == 0
+    assert sorted(p.name for p in pngs.iterdir()) == sorted(
+        [f"{n}.png" for n in names] + ["other.txt"]
+    )
+    assert (pngs / f"{names[0]}.png").read_bytes().startswith(PNG_MAGIC)
+    assert (pngs / "other.txt").read_bytes() == b"kept"
+
+
+def test_a_png_directory_in_a_missing_directory_is_refused_as_any_output(tmp_path, sample_stats):
+    # --png nodir/sub/plots made nodir and nodir/sub; other outputs refuse a missing directory.
+    plots = tmp_path / "nodir" / "sub" / "plots"
+    result = run("report", SAMPLE_CSV, "-s", sample_stats, "--png", plots)
+    assert result.exit_code == 1
+    refused = run(
+        "transform", SAMPLE_CSV, "-s", sample_stats, "-o", tmp_path / "nodir" / "sub" / "o.csv"
+    )
+    assert result.stderr == refused.stderr.replace("o.csv", "plots")
+    assert (
+        result.stderr == f"normkit: error: {plots}: the directory {plots.parent} does not exist\n"
+    )
+    assert not (tmp_path / "nodir").exists()
