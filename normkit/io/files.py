@@ -260,9 +260,14 @@ class AtomicFile:
             if isinstance(error, BrokenPipeError):
                 raise
             self.discard()
-            raise OutputError(f"{self.path}: cannot write: {os_reason(error)}") from None
+            raise self.write_error(error) from None
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-            raise OutputError(f"{self.path}: cannot write: {os_reason(exc)}") from None
+            raise self.write_error(exc) from None
+
+    def write_error(self, exc: OSError) -> OutputError:
+        """The refusal of a failed write (a full disk), naming the path and the system's
+        reason."""
+        return OutputError(f"{self.path}: cannot write: {os_reason(exc)}")
 
 
 class StagedDirectory:

@@ -469,6 +469,11 @@ def write_report(
             try:
                 html.stream.write(page)
                 html.commit(after=commit_pngs)
+            except OSError as exc:
+                html.discard()
+                if isinstance(exc, BrokenPipeError):
+                    raise
+                raise html.write_error(exc) from None
             except BaseException:
                 html.discard()
                 raise
