@@ -345,10 +345,13 @@ def float64_to_arrow(values: np.ndarray, like: pa.Array) -> pa.Array:
 
 
 def infinite_to_null(batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
-    """The batch with infinite values of ``float_columns`` made missing (null)."""
-    arrays = list(batch.columns)
+    """The batch with infinite values of ``float_columns`` made missing (null); those columns
+    are nullable, whether or not this batch held an infinite value."""
+    arrays, schema = list(batch.columns), batch.schema
     for name in float_columns:
-        i = batch.schema.get_field_index(name)
+        i = schema.get_field_index(name)
+        if not schema.field(i).nullable:
+            schema = schema.set(i, schema.field(i).with_nullable(True))
         values = to_float64(arrays[i])
         infinite = np.isinf(values)
         if infinite.any():
@@ -360,7 +363,7 @@ def infinite_to_null(batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.
             data = pa.py_buffer(np.where(valid, values, 0.0))
             nulls = len(values) - int(valid.sum())
             arrays[i] = pa.Array.from_buffers(pa.float64(), len(values), [bitmap, data], nulls)
-    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:

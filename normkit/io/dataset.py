@@ -404,7 +404,8 @@ class Concatenated:
         self._names = names
         self._keep_text = keep_text
         # Batches whose types differ from ``schema``'s (text of another offset width: see
-        # :func:`~normkit.jobs.columntypes.check_dataset_types`) are cast to them.
+        # :func:`~normkit.jobs.columntypes.check_dataset_types`), or whose columns another file
+        # leaves nullable, are cast to them.
         self._schema = None if schema is None else schema.remove_metadata()
         self._order = sources[0].schema.names if schema is None else schema.names
         self._fetched = Prefetch(self._tagged())
@@ -416,7 +417,7 @@ class Concatenated:
             for batch in source.batches(self._names, all_columns=True, keep_text=self._keep_text):
                 if batch.schema.names != self._order:
                     batch = batch.select(self._order)
-                if self._schema is not None and batch.schema.types != self._schema.types:
+                if self._schema is not None and not batch.schema.equals(self._schema):
                     batch = batch.cast(self._schema)
                 yield source, batch
 

@@ -298,9 +298,15 @@ class ReaderBase:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""
         wanted = set(float_columns)
         return pa.schema(
-            [f.with_type(pa.float64()) if f.name in wanted else f for f in self.schema],
+            [self._float64_field(f) if f.name in wanted else f for f in self.schema],
             metadata=self.schema.metadata,
         )
+
+    def _float64_field(self, field: pa.Field) -> pa.Field:
+        """``field`` read as float64: not null where the input declares it so (a value mapped
+        stays a value: its output is not null either), unless infinities are read as missing."""
+        nullable = field.nullable or self.read.infinities_missing
+        return field.with_type(pa.float64()).with_nullable(nullable)
 
     def batches(
         self,
@@ -369,7 +375,7 @@ class ReaderBase:
             if pa.types.is_float64(field.type):
                 continue
             arrays[i] = cast_float64(arrays[i])
-            schema = schema.set(i, pa.field(name, pa.float64()))
+            schema = schema.set(i, self._float64_field(schema.field(i)))
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def close(self) -> None:

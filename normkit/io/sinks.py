@@ -137,10 +137,7 @@ class Sink:
     def write(self, batch: pa.RecordBatch) -> None:
         """Append one batch (its schema must equal the sink's)."""
         if not batch.schema.equals(self.schema):
-            raise SchemaError(
-                f"{self.name}: a batch with columns {batch.schema.names} does not fit an output "
-                f"of {self.schema.names} (or their types differ)"
-            )
+            raise self._misfit(batch.schema)
         try:
             self._writer.write_batch(batch)
         except pa.ArrowInvalid as exc:
@@ -156,6 +153,22 @@ class Sink:
                 if pa.types.is_dictionary(field.type)
             }
         self.rows_written += batch.num_rows
+
+    def _misfit(self, schema: pa.Schema) -> SchemaError:
+        """The error of a batch whose ``schema`` is not the output's: its columns, or the first
+        column typed otherwise (a column declared not null is told so)."""
+        if schema.names != self.schema.names:
+            return SchemaError(
+                f"{self.name}: a batch with columns {schema.names} does not fit an output of "
+                f"{self.schema.names}"
+            )
+        given, wanted = next(
+            (a, b) for a, b in zip(schema, self.schema, strict=True) if not a.equals(b)
+        )
+        return SchemaError(
+            f"{self.name}: column {given.name!r} is {_typed(given)} in a batch, but "
+            f"{_typed(wanted)} in the output"
+        )
 
     def _refuse_other_dictionary(self, batch: pa.RecordBatch) -> None:
         """An Arrow IPC file holds one dictionary a column (Polars reads no deltas of one):
@@ -265,6 +278,11 @@ class Sink:
                 self.commit()
         else:
             self._discard()
+
+
+def _typed(field: pa.Field) -> str:
+    """A column's type as a message names it: ``int32``, ``int32 not null``."""
+    return f"{field.type}{'' if field.nullable else ' not null'}"
 
 
 def open_sink(

@@ -86,9 +86,13 @@ def typed_where_null(
     """``schema`` (the first input's batches') with each column typed null (no value in that
     file) given the type of the first other input with rows that holds values of it, and each
     column of integers that the inputs give integer types of different widths (int32 in one
-    file, int64 in another) the one that holds them all (:func:`_holds`)."""
+    file, int64 in another) the one that holds them all (:func:`_holds`); a column is not null
+    only where every input declares it so."""
     others = [s.batch_schema(names, keep_text) for s in sources[1:] if s.has_rows is not False]
     for i, field in enumerate(schema):
+        if not field.nullable and any(other.field(field.name).nullable for other in others):
+            field = field.with_nullable(True)
+            schema = schema.set(i, field)
         types = [field.type, *(other.field(field.name).type for other in others)]
         given = [t for t in types if not pa.types.is_null(t)]
         if not given:

@@ -1,0 +1,119 @@
+"""The types of a transform's and an inverse's Parquet and Arrow outputs: a column declared not
+null stays so, pandas' record of the normalized columns comes back with the inverse, a
+dictionary of numbers comes back with its categories, and an Arrow IPC file holds one
+dictionary a column, the batches' dictionaries united."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import normkit_summary, read_arrow
+
+import normkit
+from normkit.io.sinks import open_sink
+
+
+def _not_null_table(n: int = 1000) -> pa.Table:
+    """A table as a database writes one with every column declared not null (DuckDB's
+    ``create table t(id int not null, qty int not null, price double not null, w decimal(8,2)
+    not null)``)."""
+    rng = np.random.default_rng(3)
+    schema = pa.schema(
+        [
+            pa.field("id", pa.int32(), nullable=False),
+            pa.field("qty", pa.int32(), nullable=False),
+            pa.field("price", pa.float64(), nullable=False),
+            pa.field("w", pa.decimal128(8, 2), nullable=False),
+            pa.field("f", pa.float32(), nullable=False),
+        ]
+    )
+    cents = rng.integers(-99999, 99999, n)
+    columns = {
+        "id": np.arange(n, dtype=np.int32),
+        "qty": rng.integers(0, 500, n).astype(np.int32),
+        "price": rng.normal(20, 5, n),
+        "w": pa.array([f"{c / 100:.2f}" for c in cents]).cast(pa.decimal128(8, 2)),
+        "f": rng.normal(0, 3, n).astype(np.float32),
+    }
+    return pa.table(columns, schema=schema)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "arrow", "arrows", "csv"])
+def test_columns_declared_not_null_are_transformed_and_restored_not_null(tmp_path, suffix):
+    # A fitted column declared not null that is not float64 was refused by every output: "a
+    # batch with columns [...] does not fit an output of [...] (or their types differ)".
+    table = _not_null_table()
+    data, stats = tmp_path / "t.parquet", tmp_path / "s.json"
+    z, back = tmp_path / f"z.{suffix}", tmp_path / "back.parquet"
+    pq.write_table(table, data)
+    normkit_summary("fit", data, "--exclude", "id", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    if suffix != "csv":
+        written = read_arrow(z) if suffix.startswith("arrow") else pq.read_table(z)
+        # A value normalized is a value: the columns stay declared not null.
+        assert written.schema == pa.schema(
+            [
+                pa.field(n, pa.int32() if n == "id" else pa.float64(), False)
+                for n in table.column_names
+            ]
+        )
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    restored = pq.read_table(back)
+    # A CSV's record keeps the types of its columns, not whether they were declared not null.
+    expected = (
+        table.schema
+        if suffix != "csv"
+        else pa.schema([f.with_nullable(True) for f in table.schema])
+    )
+    assert restored.schema.remove_metadata() == expected
+    for name in ("id", "qty", "w", "f"):
+        assert restored.column(name).equals(table.column(name)), name
+    np.testing.assert_allclose(restored.column("price"), table.column("price"), rtol=1e-14)
+
+
+def test_infinities_read_as_missing_make_a_not_null_column_nullable(tmp_path):
+    # Read as missing, an infinity is a null in a column declared not null: the writer refused
+    # it ("declared as non-nullable but contains null values").
+    schema = pa.schema([pa.field("x", pa.float64(), False), pa.field("n", pa.int32(), False)])
+    table = pa.table({"x": [1.0, 2.0, np.inf, 4.0], "n": pa.array([1, 2, 3, 5], pa.int32())})
+    data, stats, z = tmp_path / "t.parquet", tmp_path / "s.json", tmp_path / "z.parquet"
+    pq.write_table(table.cast(schema), data)
+    normkit_summary("fit", data, "--inf-as-missing", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    written = pq.read_table(z)
+    assert [f.nullable for f in written.schema] == [True, True]
+    assert written.column("x").null_count == 1
+
+
+def test_a_data_set_of_not_null_and_nullable_files_is_written_nullable(tmp_path):
+    (tmp_path / "d").mkdir()
+    strict = pa.schema([pa.field("x", pa.float64(), False), pa.field("s", pa.string(), False)])
+    pq.write_table(
+        pa.table({"x": [1.0, 2.0, 3.0], "s": list("abc")}, strict), tmp_path / "d/a.parquet"
+    )
+    pq.write_table(
+        pa.table({"x": [4.0, None, 5.0], "s": ["a", None, "c"]}), tmp_path / "d/b.parquet"
+    )
+    stats, z = tmp_path / "s.json", tmp_path / "z.parquet"
+    normkit_summary("fit", tmp_path / "d", "-o", stats)
+    normkit_summary("transform", tmp_path / "d", "-s", stats, "-o", z)
+    written = pq.read_table(z)
+    assert [f.nullable for f in written.schema] == [True, True]
+    assert written.column("s").to_pylist() == ["a", "b", "c", "a", None, "c"]
+
+
+def test_a_batch_of_other_types_than_the_output_s_names_the_column_and_both_types(tmp_path):
+    schema = pa.schema([pa.field("a", pa.int32()), pa.field("b", pa.float64(), False)])
+    batch = pa.record_batch({"a": pa.array([1], pa.int32()), "b": [1.0]})
+    with (
+        pytest.raises(normkit.SchemaError) as caught,
+        open_sink(tmp_path / "o.parquet", schema) as sink,
+    ):
+        sink.write(batch)
+    assert str(caught.value) == (
+        f"{tmp_path / 'o.parquet'}: column 'b' is double in a batch, but double not null in "
+        "the output"
+    )
+    assert not (tmp_path / "o.parquet").exists()
