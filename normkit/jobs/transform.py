@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -15,7 +15,6 @@ from ..errors import (
     DataError,
     InputError,
     OptionError,
-    infinite_output_error,
     infinity_hints,
     param,
 )
@@ -30,10 +29,6 @@ from ..estimator.files import as_stats, stats_path
 from ..estimator.learning import StreamNormalizer
 from ..estimator.standardizer import Standardizer
 from ..estimator.vacant import vacant_columns
-from ..io.arrow import (
-    first_infinite,
-    to_float64,
-)
 from ..io.dataset import Concatenated, in_order, open_dataset, reference_reader
 from ..io.formats import (
     STDIO,
@@ -42,7 +37,6 @@ from ..io.formats import (
     refuse_other_compression,
     resolve_format,
 )
-from ..io.lazy import pc
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
@@ -56,6 +50,7 @@ from .columntypes import (
     typed_where_null,
 )
 from .outputs import check_outputs, saved_only_whole
+from .overflow import refuse_infinite_output
 from .recipes import restored_pandas, shared_record
 from .resemblance import Resemblance, looked_at
 from .restore import restored_batch, restored_types
@@ -442,7 +437,7 @@ def transform_file(
                 rewrite_csv(*args, progress, vacant=(vacant, stats_file), first_look=first_look)
                 mapped = iter(())
             for given, batch, infinite in mapped:
-                _refuse_infinite_output(
+                refuse_infinite_output(
                     batch, given, names, locate, sink.rows_written, file_hints, infinite
                 )
                 if typed_as:
@@ -550,46 +545,3 @@ def _settings(
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous
     return use, gamma, beta, recorded, recipe
-
-
-#: Batches of fewer rows have their output checked for infinities in one call.
-_ONE_CHECK_ROWS = 8192
-
-
-def _refuse_infinite_output(
-    batch: pa.RecordBatch,
-    given: pa.RecordBatch | None,
-    names: list[str],
-    locate: Callable[[int, str], str],
-    rows: int,
-    hints: Sequence[str],
-    infinite: np.ndarray | None = None,
-) -> None:
-    """Refuse an infinite output, as scikit-learn's transform does: from an infinite input
-    (``given``, the input batch of the same rows, if known) or from a finite one that gamma,
-    beta or a tiny scale took beyond float64's range. ``infinite``, if known, says which of
-    ``names`` may hold one: the others are not looked at again."""
-    if infinite is not None:
-        if not infinite.any():
-            return
-        names = [name for name, hit in zip(names, infinite, strict=True) if hit]
-    columns = [batch.column(name) for name in names]
-    # Short columns are checked all at once, then each only if one is infinite: the work per
-    # column would dominate (300 rows of 20,000 columns: a fifth of the time). Long ones are
-    # faster each by numpy.
-    short = batch.num_rows < _ONE_CHECK_ROWS
-    if short and not pc.any(pc.is_inf(pa.chunked_array(columns, pa.float64()))).as_py():
-        return
-    for name, column in zip(names, columns, strict=True):
-        values = np.frombuffer(column.buffers()[1], np.float64, len(column), column.offset * 8)
-        # Nulls hold arbitrary values: a hit is confirmed on the Arrow array itself.
-        if not np.isinf(values).any():
-            continue
-        index = first_infinite(column)
-        if index is None:
-            continue
-        where = locate(rows + index, name)
-        value = float("nan")  # the input, where known
-        if given is not None:
-            value = float(to_float64(given.column(name).slice(index, 1))[0])
-        raise infinite_output_error(where, value, float(values[index]), hints)
