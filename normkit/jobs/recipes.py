@@ -7,7 +7,7 @@ the types its inputs shared.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -73,10 +73,12 @@ def shared_record(records: Sequence[Recipe | None]) -> Recipe | None:
 
 
 def restored_pandas(
-    schema: pa.Schema, records: Sequence[Recipe | None], restored: Mapping[str, pa.DataType]
+    schema: pa.Schema, records: Sequence[Recipe | None], restored: Collection[str]
 ) -> pa.Schema:
-    """``schema`` with pandas' record of the ``restored`` columns as the inputs' shared record
-    kept it from before their transform (a nullable Int64 column is read as Int64 again)."""
+    """``schema`` with pandas' record of the ``restored`` columns (an inverse's, whose types
+    come back) as the inputs' shared record kept it from before their transform: a nullable
+    ``Int64`` column is read as ``Int64`` again, and a ``Float64`` one, float64 in Arrow
+    either way, as ``Float64``."""
     shared = shared_record(records)
     if not restored or shared is None or not shared.pandas:
         return schema

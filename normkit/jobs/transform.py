@@ -294,8 +294,8 @@ def transform_file(
         ) from None
     if out_format is Format.CSV:
         read_schema = text_where_types_differ(sources, names, read_schema)
-    if (typed_as or out_format is Format.CSV) and (doc := recorded_pandas(sources, records, names)):
-        # As the types come back (a CSV output passes it on).
+    retyped = out_format is Format.CSV or not options.keep_text  # a CSV output passes it on
+    if retyped and (doc := recorded_pandas(sources, records, names)):  # as the types come back
         read_schema = read_schema.with_metadata({**(read_schema.metadata or {}), b"pandas": doc})
     pandas_only = {k: v for k, v in (read_schema.metadata or {}).items() if k == b"pandas"}
     schema = output_schema(read_schema.with_metadata(pandas_only), names)
@@ -303,7 +303,7 @@ def transform_file(
     schema = pa.schema(
         [f.with_type(changed.get(f.name, f.type)) for f in schema], metadata=schema.metadata
     )
-    schema = restored_pandas(schema, records, restored)
+    schema = restored_pandas(schema, records, names if restore else ())
     frozen = options.mode == "frozen"
     # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
     # without the record batches.
