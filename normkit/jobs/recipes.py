@@ -7,7 +7,7 @@ the types its inputs shared.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 
 import pyarrow as pa
 

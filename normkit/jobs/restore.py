@@ -3,6 +3,8 @@ decimals, narrower floats), or refused where the values cannot be those of that 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pyarrow as pa
 
@@ -42,10 +44,14 @@ def restored_batch(
     recorded: bool,
     affine: Affine,
     names: list[str],
+    dictionaries: Mapping[str, pa.Array],
 ) -> pa.RecordBatch:
     """The restored columns of ``batch`` (``given``, mapped back by ``affine``) in the types
     they were: integers and decimals within rounding of their values (and in the type's range;
-    NaN, which they cannot hold, as missing), narrower floats within the type's range;
+    NaN, which they cannot hold, as missing), narrower floats within the type's range, a
+    dictionary whose categories the input's record keeps (``dictionaries``) as the nearest of
+    them (:func:`_nearest_categories`), one whose categories it does not keep as its values
+    (floats as a float64 column's, unchecked);
     otherwise the row is named (``at``: the batches, and the rows before this one). An integer
     or decimal is given back only where it is certainly the one transformed: the roundings of
     its way there and back (:data:`_ROUNDINGS`) cannot reach a neighbour, or, transformed
@@ -53,7 +59,6 @@ def restored_batch(
     large center, float64 does not tell them apart). ``recorded``: whether how the inputs were
     normalized is known (recorded by them, or every setting given): if not, a refusal says to
     give the settings."""
-    read, rows = at
     arrays = list(batch.columns)
     for name, written in types.items():
         # A dictionary of numbers is restored as its values, then encoded again.
@@ -72,6 +77,20 @@ def restored_batch(
         with np.errstate(invalid="ignore", over="ignore"):
             # The roundings of a value's way there and back, in its units.
             slack = _ROUNDINGS * 2.0**-53 * (np.abs(values) + c + b * sc / g)
+        categories = dictionaries.get(name) if pa.types.is_dictionary(written) else None
+        if categories is not None and categories.type == dtype:
+            valid &= ~np.isnan(values)
+            codes, bad, why = _nearest_categories(values, valid, slack, z, mapping, categories)
+            if bad.any():
+                k = int(np.flatnonzero(bad)[0])
+                raise _refusal(at, name, k, float(values[k]), why, recorded)
+            indices = pa.array(codes, written.index_type, mask=None if valid.all() else ~valid)
+            arrays[i] = pa.DictionaryArray.from_arrays(indices, categories, ordered=written.ordered)
+            continue
+        if pa.types.is_dictionary(written) and pa.types.is_float64(dtype):  # no categories kept
+            arrays[i] = column.dictionary_encode().cast(written)
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
             if digits is None:  # a narrower float: in its range, and the one transformed
                 zero = _zero(values, slack, z, mapping)
                 wanted = np.where(zero, 0.0, values)
@@ -116,24 +135,80 @@ def restored_batch(
         hit = np.flatnonzero(bad)
         if hit.size:
             k = int(hit[0])
-            source, row = read.source_of(rows + k)
-            hints = [f"keep float64 ({param('restore_types', False)})"]
-            if not recorded:
-                hints.insert(
-                    0,
-                    f"give the statistics ({param('use')}), {param('gamma')} and {param('beta')} "
-                    "the data was normalized with (this input does not record them)",
-                )
-            raise DataError(
-                f"{source.name}: column {name!r} at data row {row + 1:,}: the restored value "
-                f"{float(values[k])!r} {why}, but the stat file records the column as {dtype}",
-                hints=hints,
-            )
+            why = f"{why}, but the stat file records the column as {dtype}"
+            raise _refusal(at, name, k, float(values[k]), why, recorded)
         restored = pa.array(wanted, pa.float64(), mask=None if valid.all() else ~valid)
         arrays[i] = pc.cast(restored, dtype, safe=False)
         if written is not dtype:
             arrays[i] = arrays[i].dictionary_encode().cast(written)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _refusal(
+    at: tuple[Concatenated, int], name: str, k: int, value: float, why: str, recorded: bool
+) -> DataError:
+    """The refusal of the restored ``value`` of row ``k`` of a batch (``at``: the batches, and
+    the rows before this one) that ``why`` says is not what was transformed."""
+    read, rows = at
+    source, row = read.source_of(rows + k)
+    hints = [f"keep float64 ({param('restore_types', False)})"]
+    if not recorded:
+        hints.insert(
+            0,
+            f"give the statistics ({param('use')}), {param('gamma')} and {param('beta')} "
+            "the data was normalized with (this input does not record them)",
+        )
+    return DataError(
+        f"{source.name}: column {name!r} at data row {row + 1:,}: the restored value "
+        f"{value!r} {why}",
+        hints=hints,
+    )
+
+
+def _nearest_categories(
+    values: np.ndarray,
+    valid: np.ndarray,
+    slack: np.ndarray,
+    z: np.ndarray,
+    mapping: list[float],
+    categories: pa.Array,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The place among ``categories`` (a dictionary's values, as the input held them) of each
+    of ``values`` (``z`` mapped back): the nearest category, where it is the one transformed:
+    within ``slack`` (the roundings of the way there and back) of the value, or, transformed
+    again (``mapping``: center, scale, gamma and beta), giving ``z``; and no other category
+    is so (float64 would not tell them apart). Also the values (among ``valid``) refused, and
+    why: none of the categories, else more than one."""
+    given = to_float64(categories)
+    order = np.argsort(given, kind="stable")
+    ordered = given[order]
+    last = len(ordered) - 1
+    x = np.where(valid, values, 0.0)
+    above = np.clip(np.searchsorted(ordered, x), 0, last)
+    below = np.clip(above - 1, 0, last)
+    near = np.where(np.abs(x - ordered[below]) <= np.abs(ordered[above] - x), below, above)
+
+    def made(k: np.ndarray) -> np.ndarray:
+        return (kernels.standardize(ordered[k], *mapping) == z) | (np.abs(ordered[k] - x) <= slack)
+
+    fits = made(near)
+    # A neighbour that fits too (a neighbour clipped to the nearest itself is none).
+    lower, upper = np.maximum(near - 1, 0), np.minimum(near + 1, last)
+    twice = ((lower != near) & made(lower)) | ((upper != near) & made(upper))
+    none = valid & ~fits
+    if none.any():
+        k = int(np.flatnonzero(none)[0])
+        nearest = float(ordered[near[k]])
+        why = (
+            f"is none of the {len(ordered):,} categories of its dictionary, which the input's "
+            f"record keeps (the nearest: {nearest!r})"
+        )
+        return order[near], none, why
+    why = (
+        "may be another category of its dictionary than the one transformed (float64 does "
+        "not tell them apart there and back)"
+    )
+    return order[near], valid & twice, why
 
 
 def _narrow_alone(

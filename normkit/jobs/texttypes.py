@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from ..errors import DataError, param
 from ..io.arrow import is_text_type
+from ..io.dictionaries import index_capacity, united_categories
 from ..io.formats import Format
 from ..io.lazy import pc
 from ..io.reader import Reader
@@ -54,8 +55,7 @@ MAX_CATEGORIES = 10_000
 def category_limit(dtype: pa.DictionaryType) -> int:
     """The most categories a record keeps of a column of ``dtype``: :data:`MAX_CATEGORIES`,
     and no more than its indices can number (dictionaries of several batches, united, can)."""
-    index = dtype.index_type
-    return min(MAX_CATEGORIES, 2 ** (index.bit_width - pa.types.is_signed_integer(index)))
+    return min(MAX_CATEGORIES, index_capacity(dtype))
 
 
 def as_recorded(dtype: pa.DataType, categories: pa.Array | None) -> pa.DataType:
@@ -128,11 +128,13 @@ def recorded_types(
 
 
 def recorded_categories(
-    records: Sequence[Recipe | None], names: Iterable[str]
+    records: Sequence[Recipe | None], names: Iterable[str], of: str = "categories"
 ) -> dict[str, pa.Array]:
     """The categories that every input's record keeps alike of the columns ``names`` (none of
-    a column whose inputs' records keep different ones: no one order is theirs)."""
-    kept = [r.categories or {} if r is not None else {} for r in records]
+    a column whose inputs' records keep different ones: no one order is theirs); ``of``: the
+    record's field that keeps them (``categories`` of the columns passed through,
+    ``dictionaries`` of the normalized ones)."""
+    kept = [getattr(r, of) or {} if r is not None else {} for r in records]
     if not kept:
         return {}
     out = {}
@@ -182,12 +184,8 @@ class WrittenCategories:
             column = batch.column(name)
             if not pa.types.is_dictionary(column.type) or (name in self._seen and known is None):
                 continue
-            dictionary = column.dictionary
-            if name in self._seen and dictionary.equals(known):  # the usual case: one dictionary
-                continue
-            values = [known, dictionary] if name in self._seen else [dictionary]
+            united = united_categories(known if name in self._seen else None, column.dictionary)
             self._seen.add(name)
-            united = pc.unique(pc.drop_null(pa.concat_arrays(values)))
             self._categories[name] = (
                 united if len(united) <= category_limit(self.types[name]) else None
             )

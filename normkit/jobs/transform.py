@@ -30,6 +30,7 @@ from ..estimator.learning import StreamNormalizer
 from ..estimator.standardizer import Standardizer
 from ..estimator.vacant import vacant_columns
 from ..io.dataset import Concatenated, in_order, open_dataset, reference_reader
+from ..io.dictionaries import united_dictionaries
 from ..io.formats import (
     STDIO,
     Format,
@@ -59,6 +60,7 @@ from .splice import cell, rewritable, rewrite_csv
 from .texttypes import (
     WrittenCategories,
     cast_as_recorded,
+    category_limit,
     recorded_categories,
     recorded_pandas,
     recorded_types,
@@ -278,6 +280,7 @@ def transform_file(
     once_more = any(r is not None and r.previous is not None for r in records)
     restore = options.inverse and options.restore_types and not once_more
     restored = restored_types(stats) if restore else {}
+    kept = recorded_categories(records, restored, of="dictionaries")  # their categories
     reference = reference_reader(sources)
     # Of the input's schema metadata, pandas' record of its columns is kept (the fitted ones
     # made float64), so that pandas reads the columns passed through and the index as they
@@ -304,6 +307,12 @@ def transform_file(
         [f.with_type(changed.get(f.name, f.type)) for f in schema], metadata=schema.metadata
     )
     schema = restored_pandas(schema, records, names if restore else ())
+    # Read before the transform's pass begins: the categories of the dictionaries normalized,
+    # which the record keeps.
+    keeps_record = out_format is not Format.CSV or output != STDIO  # not a CSV on stdout
+    normalized = {}
+    if keeps_record and not options.inverse:
+        normalized = united_dictionaries(sources, names, category_limit)
     frozen = options.mode == "frozen"
     # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
     # without the record batches.
@@ -316,11 +325,9 @@ def transform_file(
             # The reading begins, on the other cores, while the fingerprint and the settings
             # below are made.
             batches.start()
-        # Every output but a CSV on standard output keeps a record (a CSV file beside it).
-        keeps_record = out_format is not Format.CSV or output != STDIO
         with about_stat_file(stats_file):
             use, gamma, beta, recorded, recipe = _settings(
-                stats, sources, records, options, keeps_record, read_schema
+                stats, sources, records, options, keeps_record, read_schema, normalized
             )
         written_categories = None
         if out_format is Format.CSV:  # its text has no types: the record keeps them
@@ -455,7 +462,15 @@ def transform_file(
                         # How the inputs were normalized is known: recorded, or all said.
                         said = all(options.asked)
                         batch = restored_batch(
-                            batch, given, restored, schema, at, recorded or said, affine, names
+                            batch,
+                            given,
+                            restored,
+                            schema,
+                            at,
+                            recorded or said,
+                            affine,
+                            names,
+                            kept,
                         )
                     except DataError:
                         for name, look in looks.items():  # raw data, rather than a bad value?
@@ -511,10 +526,12 @@ def _settings(
     options: TransformOptions,
     keeps_record: bool,
     read_schema: pa.Schema,
+    dictionaries: Mapping[str, pa.Array],
 ) -> tuple[str | None, np.ndarray, np.ndarray, bool, Recipe]:
     """The statistic used, gamma and beta, whether the inputs record how they were made, and
     the record of this transform (with pandas' record of the normalized columns in
-    ``read_schema``); an inverse takes the first four from the inputs' records."""
+    ``read_schema``, and the categories of those that were ``dictionaries``); an inverse takes
+    the first four from the inputs' records."""
     names = list(stats.names)
     gamma, beta = stats.affine(options.gamma, options.beta)
     use = options.use
@@ -541,6 +558,7 @@ def _settings(
         dict(zip(names, map(float, beta), strict=True)),
         previous=None if options.inverse or shared is None or shared.inverse else shared,
         pandas=None if options.inverse else pandas_columns(read_schema, names),
+        dictionaries=dict(dictionaries) or None,
     )
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous

@@ -106,6 +106,10 @@ class Recipe:
         With ``types``, the categories of its dictionary columns (a pandas ``category``), in
         their order, unused ones too: the values of the dictionary they come back with
         (:func:`normkit.jobs.texttypes.as_recorded`). Kept as serialized Arrow data.
+    dictionaries : dict of column to pyarrow.Array, or None
+        The categories of the normalized columns that were dictionaries of numbers (a pandas
+        ``category`` of floats), in their order: an inverse gives each value back as the one of
+        them it was (:mod:`normkit.jobs.restore`). Kept as serialized Arrow data.
     """
 
     mode: str
@@ -121,6 +125,7 @@ class Recipe:
     types: Mapping[str, pa.DataType] | None = field(default=None, compare=False)
     types_pandas: str | None = field(default=None, compare=False)
     categories: Mapping[str, pa.Array] | None = field(default=None, compare=False)
+    dictionaries: Mapping[str, pa.Array] | None = field(default=None, compare=False)
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
@@ -138,6 +143,7 @@ class Recipe:
             **({"types": _types_text(self.types)} if self.types is not None else {}),
             **({"types_pandas": self.types_pandas} if self.types_pandas is not None else {}),
             **({"categories": _arrays_text(self.categories)} if self.categories else {}),
+            **({"dictionaries": _arrays_text(self.dictionaries)} if self.dictionaries else {}),
         }
 
     @classmethod
@@ -155,6 +161,7 @@ class Recipe:
             types=_types_of(doc.get("types")),
             types_pandas=_text(doc.get("types_pandas")),
             categories=_arrays_of(doc.get("categories")),
+            dictionaries=_arrays_of(doc.get("dictionaries")),
         )
 
     @classmethod

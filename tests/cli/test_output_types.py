@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import normkit_summary, read_arrow
+from conftest import normkit_error, normkit_summary, read_arrow
 
 import normkit
 from normkit.io.sinks import open_sink
@@ -144,3 +144,45 @@ def test_an_inverse_gives_pandas_nullable_floats_back(tmp_path, given, through):
     restored = getattr(pd, f"read_{given}")(back)
     assert restored.dtypes.to_dict() == {"score": pd.Float64Dtype(), "age": pd.Int64Dtype()}
     pd.testing.assert_frame_equal(restored, frame, check_exact=False, rtol=1e-14)
+
+
+def _doses(rng: np.random.Generator, n: int = 500) -> pd.DataFrame:
+    """A pandas ``category`` of floats, with an unused category, beside a column of floats."""
+    dose = pd.Categorical(rng.choice([0.5, 1.5, 2.25], n), categories=[2.25, 0.5, 1.5, 9.75])
+    return pd.DataFrame({"dose": dose, "x": rng.normal(size=n)})
+
+
+@pytest.mark.parametrize("through", ["feather", "parquet", "csv"])
+def test_a_dictionary_of_floats_comes_back_with_its_categories(tmp_path, through):
+    # The inverse unwrapped the dictionary to float64 and refused it as a narrow float: "the
+    # restored value 0.5 may be another float64 than the one transformed".
+    frame = _doses(np.random.default_rng(0))
+    data, stats = tmp_path / "dose.feather", tmp_path / "s.json"
+    z, back = tmp_path / f"z.{through}", tmp_path / "back.feather"
+    frame.to_feather(data)
+    normkit_summary("fit", data, "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    # Many batches, each of its own values: one dictionary, the input's, in every batch.
+    normkit_summary("inverse", z, "-s", stats, "-o", back, "--chunk-rows", "64")
+    restored = pd.read_feather(back)
+    assert list(restored.dose.cat.categories) == [2.25, 0.5, 1.5, 9.75]
+    pd.testing.assert_series_equal(restored.dose, frame.dose)
+
+
+def test_a_restored_value_that_is_none_of_the_categories_is_refused(tmp_path):
+    frame = _doses(np.random.default_rng(1))
+    data, stats = tmp_path / "dose.feather", tmp_path / "s.json"
+    z, edited = tmp_path / "z.parquet", tmp_path / "edited.parquet"
+    frame.to_feather(data)
+    normkit_summary("fit", data, "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    table = pq.read_table(z)
+    zs = table.column("dose").to_numpy().copy()
+    zs[6] = (zs[zs == zs.min()][0] + zs[zs == zs.max()][0]) / 2  # between two categories
+    pq.write_table(table.set_column(0, "dose", pa.array(zs)), edited)
+    line = normkit_error(1, "inverse", edited, "-s", stats, "-o", tmp_path / "back.feather")
+    assert line.startswith(f"{edited}: column 'dose' at data row 7: the restored value ")
+    assert line.endswith(
+        "is none of the 4 categories of its dictionary, which the input's record keeps (the "
+        "nearest: 1.5); keep float64 (--keep-float)"
+    )
