@@ -1,16 +1,18 @@
 """Dictionary columns (a pandas ``category``, an Arrow dictionary) over several batches and
-files: their categories united in order, read before the data is written."""
+files: their categories united in order, read before the data is written, and batches encoded
+by them, so that an output holds one dictionary a column (an Arrow IPC file can hold no other).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pyarrow as pa
 
 from .lazy import pc
 from .reader import Reader
 
-__all__ = ["index_capacity", "united_categories", "united_dictionaries"]
+__all__ = ["encoded_as", "index_capacity", "united_categories", "united_dictionaries"]
 
 
 def index_capacity(dtype: pa.DictionaryType) -> int:
@@ -57,3 +59,19 @@ def united_dictionaries(
                 values = united_categories(united.get(name), column.dictionary)
                 united[name] = values if len(values) <= limits[name] else None
     return {name: values for name, values in united.items() if values is not None}
+
+
+def encoded_as(batch: pa.RecordBatch, categories: Mapping[str, pa.Array]) -> pa.RecordBatch:
+    """``batch`` with its dictionary columns of ``categories`` encoded by them (the united
+    categories of every batch: :func:`united_dictionaries`): the same values, each code its
+    value's place among them."""
+    arrays = list(batch.columns)
+    for name, values in categories.items():
+        i = batch.schema.get_field_index(name)
+        column = arrays[i]
+        if column.dictionary.equals(values):
+            continue
+        places = pc.index_in(column.dictionary, value_set=values)
+        indices = pc.take(places, column.indices).cast(column.type.index_type)
+        arrays[i] = pa.DictionaryArray.from_arrays(indices, values, ordered=column.type.ordered)
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)

@@ -14,7 +14,7 @@ from .lazy import ipc
 from .reader import ReaderBase
 from .streams import PrefixedStream, read_up_to
 
-__all__ = ["IpcReader", "open_ipc_writer"]
+__all__ = ["IpcReader", "is_ipc_file", "open_ipc_writer"]
 
 
 class IpcReader(ReaderBase):
@@ -142,9 +142,15 @@ END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 IPC_FILE_SUFFIXES = (".arrow", ".feather", ".ipc")
 
 
+def is_ipc_file(path: str) -> bool:
+    """Whether an Arrow output at ``path`` is written in the IPC file format (one dictionary a
+    column), rather than the stream format."""
+    return path.lower().endswith(IPC_FILE_SUFFIXES)
+
+
 def open_ipc_writer(stream: pa.NativeFile, schema: pa.Schema, path: str):
     """A writer of the IPC file format for paths of :data:`IPC_FILE_SUFFIXES`, else of the
     stream format."""
-    if path.lower().endswith(IPC_FILE_SUFFIXES):
+    if is_ipc_file(path):
         return ipc.new_file(stream, schema)
     return ipc.new_stream(stream, schema)

@@ -30,7 +30,7 @@ from ..estimator.learning import StreamNormalizer
 from ..estimator.standardizer import Standardizer
 from ..estimator.vacant import vacant_columns
 from ..io.dataset import Concatenated, in_order, open_dataset, reference_reader
-from ..io.dictionaries import united_dictionaries
+from ..io.dictionaries import encoded_as, index_capacity, united_dictionaries
 from ..io.formats import (
     STDIO,
     Format,
@@ -38,6 +38,7 @@ from ..io.formats import (
     refuse_other_compression,
     resolve_format,
 )
+from ..io.ipc import is_ipc_file
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
@@ -308,11 +309,16 @@ def transform_file(
     )
     schema = restored_pandas(schema, records, names if restore else ())
     # Read before the transform's pass begins: the categories of the dictionaries normalized,
-    # which the record keeps.
+    # which the record keeps, and those of the columns passed through, one a column in an
+    # Arrow IPC file (each batch's, united).
     keeps_record = out_format is not Format.CSV or output != STDIO  # not a CSV on stdout
     normalized = {}
     if keeps_record and not options.inverse:
         normalized = united_dictionaries(sources, names, category_limit)
+    united = {}
+    if out_format is Format.ARROW and is_ipc_file(output):
+        passed = [name for name in order if name not in set(names)]
+        united = united_dictionaries(sources, passed, index_capacity)
     frozen = options.mode == "frozen"
     # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
     # without the record batches.
@@ -476,7 +482,7 @@ def transform_file(
                         for name, look in looks.items():  # raw data, rather than a bad value?
                             look.refuse(name, allowed)
                         raise
-                sink.write(batch)
+                sink.write(encoded_as(batch, united) if united else batch)
                 if written_categories is not None:
                     written_categories.add(batch)
                 if progress is not None:

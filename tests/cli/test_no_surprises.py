@@ -3425,9 +3425,11 @@ def test_the_summary_says_when_no_batch_updated_the_running_statistics(tmp_path)
     assert said not in normkit_summary("fit", path, "--no-ema", "-o", tmp_path / "u.json")
 
 
-def test_an_arrow_file_of_row_groups_with_other_dictionaries_is_refused_with_a_way_out(tmp_path):
+def test_an_arrow_file_of_row_groups_with_other_dictionaries_unites_them(tmp_path):
     # Parquet row groups of other categories: pyarrow's "Dictionary replacement detected when
-    # writing IPC file format" (exit 1, no way out named). An Arrow stream holds them.
+    # writing IPC file format" (exit 1, no way out named). Their categories are read first and
+    # united; from a pipe, which cannot be read twice, refused with a way out. An Arrow stream
+    # holds them.
     d = pa.chunked_array(
         [pa.array(["a", "b"]).dictionary_encode(), pa.array(["c", "b"]).dictionary_encode()]
     )
@@ -3436,10 +3438,19 @@ def test_an_arrow_file_of_row_groups_with_other_dictionaries_is_refused_with_a_w
     ok("fit", data, "-o", stats)
     for suffix in (".arrow", ".feather"):
         out = tmp_path / f"z{suffix}"
-        assert refused(1, "transform", data, "-s", stats, "-o", out) == (
+        ok("transform", data, "-s", stats, "-o", out)
+        written = ipc.open_file(out)
+        assert [written.get_batch(i).column("d").dictionary.to_pylist() for i in (0, 1)] == [
+            ["a", "b", "c"]
+        ] * 2
+        assert written.read_all().column("d").to_pylist() == ["a", "b", "c", "b"]
+        out.unlink()
+        proc = run_normkit("transform", "-", "-s", stats, "-o", out, stdin=data.read_bytes())
+        assert proc.returncode == 1
+        assert proc.stderr.decode() == (
             f"{ERROR}{out}: column 'd' has other categories (its dictionary) in a later batch, "
             "and an Arrow IPC file holds one dictionary a column; write an Arrow stream "
-            "(.arrows) or Parquet, which hold one a batch"
+            "(.arrows) or Parquet, which hold one a batch\n"
         )
         assert not out.exists()
     ok("transform", data, "-s", stats, "-o", tmp_path / "z.arrows")

@@ -186,3 +186,41 @@ def test_a_restored_value_that_is_none_of_the_categories_is_refused(tmp_path):
         "is none of the 4 categories of its dictionary, which the input's record keeps (the "
         "nearest: 1.5); keep float64 (--keep-float)"
     )
+
+
+@pytest.mark.parametrize("given", ["arrows", "parquet"])
+def test_an_arrow_file_holds_the_categories_of_every_batch_united(tmp_path, given):
+    # An Arrow IPC file output was refused where the input's batches have different
+    # dictionaries ("column 'c' has other categories (its dictionary) in a later batch"),
+    # though the same data through a CSV and back writes them united in order.
+    rng = np.random.default_rng(4)
+    batches = [
+        pa.record_batch(
+            {
+                "c": pa.array(rng.choice(labels, 50)).dictionary_encode(),
+                "x": rng.normal(size=50),
+            }
+        )
+        for labels in (["b", "a"], ["a", "c"], ["d", "b"])
+    ]
+    table = pa.Table.from_batches(batches)
+    united = list(dict.fromkeys(v for b in batches for v in b.column("c").dictionary.to_pylist()))
+    assert len(united) == 4
+    data, stats = tmp_path / f"d.{given}", tmp_path / "s.json"
+    if given == "parquet":
+        pq.write_table(table, data, row_group_size=50)
+    else:
+        with pa.ipc.new_stream(data, table.schema) as writer:
+            writer.write_table(table)
+    normkit_summary("fit", data, "-o", stats)
+    for out in ("z.arrow", "z.feather"):
+        normkit_summary("transform", data, "-s", stats, "-o", tmp_path / out)
+        written = pa.ipc.open_file(tmp_path / out)
+        assert written.num_record_batches == 3
+        for i in range(3):  # one dictionary, the batches' united in order
+            column = written.get_batch(i).column("c")
+            assert column.dictionary.to_pylist() == united
+        assert written.read_all().column("c").to_pylist() == table.column("c").to_pylist()
+    normkit_summary("inverse", tmp_path / "z.arrow", "-s", stats, "-o", tmp_path / "back.arrow")
+    back = read_arrow(tmp_path / "back.arrow")
+    assert back.column("c").to_pylist() == table.column("c").to_pylist()
