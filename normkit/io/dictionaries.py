@@ -42,11 +42,8 @@ def united_dictionaries(
     ``limit(its type)``. Read in a pass over those columns alone (the memory of their
     categories, not of the data); none where an input comes from a pipe, which cannot be read
     twice."""
-    wanted = [
-        name
-        for name in names
-        if all(pa.types.is_dictionary(s.schema.field(name).type) for s in sources)
-    ]
+    held = [{f.name for f in s.schema if pa.types.is_dictionary(f.type)} for s in sources]
+    wanted = [name for name in names if all(name in h for h in held)]
     if not wanted or any(s.is_stream for s in sources):
         return {}
     limits = {name: limit(sources[0].schema.field(name).type) for name in wanted}
