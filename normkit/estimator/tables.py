@@ -315,5 +315,6 @@ def as_output(result: Any, how: str, names: list[str], index: Any = None) -> Any
     if _module(result) == "polars":
         return result
     if is_pandas(result):
-        return pl.from_pandas(result)
+        # NaN stays NaN, as in scikit-learn's polars output (polars would make it null).
+        return pl.from_pandas(result, nan_to_null=False)
     return pl.from_arrow(table_to_arrow(result))

@@ -121,6 +121,19 @@ def test_set_output_gives_the_library_asked_for(wine, output, source):
         assert list(out.index) == list(frame.index)
 
 
+def test_a_polars_output_of_pandas_keeps_nan_as_scikit_learn_does():
+    # pandas' NaN became polars' null, where StandardScaler's polars output (and normkit's of an
+    # array) has NaN: is_nan() and is_null() told them apart.
+    frame = pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0], "b": [1, 2, 3, 5]})
+    ref = StandardScaler().set_output(transform="polars").fit_transform(frame)
+    for X in (frame, frame.to_numpy()):
+        out = Standardizer().set_output(transform="polars").fit(X).transform(X)
+        a = out.to_series(0)
+        assert a.null_count() == ref["a"].null_count() == 0
+        assert a.is_nan().to_list() == ref["a"].is_nan().to_list() == [False, True, False, False]
+        close(out.to_numpy(), ref.to_numpy())
+
+
 def test_set_output_refuses_an_unknown_kind():
     with pytest.raises(ValueError, match="must be one of"):
         Standardizer().set_output(transform="arrow")
