@@ -200,7 +200,7 @@ class Standardizer(MetadataConsumer):
     dtypes_ : list of str
         Arrow type of each normalized column in the input that was fitted.
     provenance_ : dict
-        Where the statistics came from (sources, rows, bytes, normkit version, time).
+        Where the statistics came from (sources, rows, bytes; ``created``: when fitted).
     ema_ : RunningState or None
         The running statistics (``ema_.running_mean``, ``ema_.running_var``, counts), or None.
     sketch_ : Sketch or None
@@ -841,8 +841,9 @@ class Standardizer(MetadataConsumer):
             )
             return with_empty_passed_through(stats, self._inputs, self._open)
 
-        if self._continued is None:
-            return of(result)
+        if self._continued is None:  # when, as a fit of files records it
+            stats = of(result)
+            return stats.with_provenance({**stats.provenance, "created": statfile.now()})
         added = of(self._added.result())
         return continued_stats(self._continued, of(result), added, statfile.now())
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_normkit
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.preprocessing import StandardScaler
@@ -174,3 +176,13 @@ def test_save_is_atomic_and_refuses_missing_directory(tmp_path, fitted):
     normkit.save(fitted, path)
     normkit.save(fitted, path)  # overwriting needs no --force
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stats.json"]
+
+
+def test_a_stat_file_saved_by_the_estimator_records_when_it_was_fitted(tmp_path):
+    # It had no time: inspect showed "written ? by normkit ...", where a CLI fit's has one.
+    path = tmp_path / "s.json"
+    normkit.Standardizer().fit(np.arange(12.0).reshape(6, 2)).save(path)
+    created = json.loads(path.read_text())["provenance"]["created"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", created)
+    shown = run_normkit("inspect", path).stdout.decode()
+    assert f"written    {created} by normkit {normkit.__version__}" in shown
