@@ -354,10 +354,13 @@ class Standardizer(MetadataConsumer):
         for name_of_param, chosen in (("exclude", exclude), ("columns", columns or ())):
             unknown = [name for name in chosen if name not in present]
             if unknown:
+                hints = absent_name_hints(unknown, names, given=True)
+                if name_of_param == "exclude" and not source:  # in memory (files have a name)
+                    hints = (*_absent_excluded_hints(unknown, exclude, names), *hints)
                 raise SchemaError(
                     f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})",
                     param=name_of_param,
-                    hints=absent_name_hints(unknown, names, given=True),
+                    hints=hints,
                 )
         excluded = set(exclude)
         if columns is not None:
@@ -1501,6 +1504,24 @@ def _order_unknown(n_features: int, *hints: str) -> SchemaError:
         "statistics do not record their order (a stat file written before normkit kept it, or "
         "merged from fits of another order): which is which cannot be told",
         hints=("give a table with the column names (a DataFrame)", *hints),
+    )
+
+
+def _absent_excluded_hints(
+    absent: Sequence[str], exclude: Sequence[str], present: Sequence[str]
+) -> tuple[str, ...]:
+    """The ways out of excluded columns ``absent`` from a table given in memory, unless one is
+    a name present in another case or with spaces (a slip, told by :func:`alike_names`): a
+    column left out of X on purpose (the target ``y``, which the fit of a stat file excluded:
+    an estimator loaded from it, and its clones, exclude it too) is left out of ``exclude``.
+    Not ignored without a word: a misspelled name would normalize the column meant."""
+    if alike_names(absent, present, given=True):
+        return ()
+    rest = [name for name in exclude if name not in set(absent)]
+    return (
+        f"exclude only columns X has (set_params({param('exclude', rest)}); an estimator "
+        "loaded from a stat file, and its clones, exclude the columns its fit excluded)",
+        f"give X with {listed(absent)}",
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import run_normkit
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
@@ -225,3 +226,32 @@ def test_metadata_routing_asks_for_sample_weight_as_standard_scaler_does(metadat
 def test_requests_need_routing_on_as_scikit_learns_do():
     with pytest.raises(RuntimeError, match="only available when metadata routing is enabled"):
         Standardizer().set_fit_request(sample_weight=True)
+
+
+def test_a_cli_fit_excluding_the_target_in_a_cross_validation_tells_the_way_out(tmp_path):
+    # Each fold refused "no column 'y' in the input (given in exclude)", with no way out: a
+    # loaded estimator, and its clones, exclude what `normkit fit --exclude y` excluded.
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :5]
+    X.assign(y=y).to_csv(tmp_path / "health.csv", index=False)
+    fit = run_normkit("fit", tmp_path / "health.csv", "--exclude", "y", "-o", tmp_path / "s.json")
+    assert fit.returncode == 0, fit.stderr
+    model = LogisticRegression(max_iter=5000)
+    loaded = normkit.load(tmp_path / "s.json")
+    with pytest.raises(normkit.SchemaError) as error:
+        cross_val_score(make_pipeline(loaded, model), X, y, cv=3, error_score="raise")
+    assert str(error.value).startswith(
+        "no column 'y' in the input (given in exclude); exclude only columns X has "
+        "(set_params(exclude=[]); an estimator loaded from a stat file, and its clones, exclude "
+        "the columns its fit excluded) or give X with column 'y' or the input has columns "
+    )
+    ours = cross_val_score(make_pipeline(loaded.set_params(exclude=[]), model), X, y, cv=3)
+    theirs = cross_val_score(make_pipeline(StandardScaler(), model), X, y, cv=3)
+    np.testing.assert_array_equal(ours, theirs)
+    # A name in another case is a slip: told the name meant alone, not to drop it.
+    with pytest.raises(normkit.SchemaError) as error:
+        Standardizer(exclude=["MEAN RADIUS"]).fit(X)
+    assert str(error.value) == (
+        "no column 'MEAN RADIUS' in the input (given in exclude); the input has 'mean radius', "
+        "which differs from 'MEAN RADIUS' in case or spaces"
+    )
