@@ -170,6 +170,7 @@ class Accumulator:
         # from its start (statistics continued count from the first row they saw).
         self._part_start = 0
         self._part_index = 0
+        self._counted_from = 0  # the row messages count from (a part's, or a batch's, first)
         self._closed = False
         self._finished_segment: EmaSegment | None = None
         self._n_batches = 0
@@ -208,12 +209,22 @@ class Accumulator:
     def start_part(self, index: int) -> None:
         """The rows fed from now on are part ``index`` of a data set (a file): row numbers in
         messages, and the sample's row keys, count from its start."""
-        self._part_start = self.n_rows
+        self._part_start = self._counted_from = self.n_rows
         self._part_index = index
+
+    def count_rows_from(self, row: int) -> None:
+        """Messages count the rows from ``row`` (a batch given in memory, whose rows its user
+        knows), the sample's row keys as before."""
+        self._counted_from = row
 
     @property
     def rows_in_part(self) -> int:
         return self.n_rows - self._part_start
+
+    @property
+    def _rows_counted(self) -> int:
+        """The rows fed before the next one, as messages count them."""
+        return self.n_rows - self._counted_from
 
     def update(self, columns: Sequence[np.ndarray], weights: np.ndarray | None = None) -> None:
         """Feed rows: one float64 array per column, all of the same length, NaN for missing.
@@ -276,7 +287,7 @@ class Accumulator:
             label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
             raise DataError(
                 f"{label}: the sum of the weights overflows float64 by {self._row_word} "
-                f"{self.rows_in_part + n_rows:,}",
+                f"{self._rows_counted + n_rows:,}",
                 hints=(
                     "divide every weight by one constant (with ddof 0 the statistics stay the same)",
                 ),
@@ -311,7 +322,7 @@ class Accumulator:
             else:
                 problem = f"is {value!r} ({'infinite' if np.isinf(value) else 'negative'})"
             raise DataError(
-                f"{label} at {self._row_word} {self.rows_in_part + k + 1:,}: the weight {problem}; "
+                f"{label} at {self._row_word} {self._rows_counted + k + 1:,}: the weight {problem}; "
                 f"{WEIGHTS_RULE}",
                 hints=("fix the data",),
             )
@@ -353,7 +364,7 @@ class Accumulator:
             i = int(bad[0])
             k = int(np.flatnonzero(np.isinf(columns[i]))[0])
             raise infinite_error(
-                f"column {self.names[i]!r} at {self._row_word} {self.rows_in_part + k + 1:,}",
+                f"column {self.names[i]!r} at {self._row_word} {self._rows_counted + k + 1:,}",
                 float(columns[i][k]),
                 hints=infinity_hints(self.in_memory),
             )

@@ -547,8 +547,26 @@ class Standardizer(MetadataConsumer):
         the first (in any order; a new or a missing one is refused; one of no value in the first,
         of type null, is fitted on the values of the later ones); an array after tables, or
         a table after arrays, is taken by position, as :meth:`transform` takes it; a lazy frame
-        is collected in streaming batches."""
+        is collected in streaming batches.
+
+        A value refused is named by its row in ``X``; after rows fitted before it (earlier
+        batches, or the statistics loaded), the message starts with their number: ``this
+        batch, after 100 rows fitted: column 'a' at row 6: ...``."""
         self.validate_params()
+        earlier = self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")
+        before = earlier.n_rows if earlier is not None else 0
+        try:
+            self._partial_fit(X, sample_weight, before)
+        except DataError as exc:
+            if not before:
+                raise
+            raise exc.within(f"this batch, after {before:,} rows fitted") from None
+        return self
+
+    def _partial_fit(self, X: Any, sample_weight: Any, before: int) -> None:
+        """Fit ``X``, one batch or a part of one (a block of a sparse matrix, a batch of a lazy
+        frame) that follows the batch's rows fitted since ``before`` rows: messages count the
+        rows of the batch."""
         if is_lazy_frame(X):  # collected in streaming batches, as fit collects it
             if sample_weight is not None:
                 raise OptionError(
@@ -557,21 +575,21 @@ class Standardizer(MetadataConsumer):
                     hints=("give each batch's weights to partial_fit(batch, sample_weight=w)",),
                 )
             for batch in _as_batches(X):
-                self.partial_fit(batch)
-            return self
+                self._partial_fit(batch, None, before)
+            return
         if is_sparse(X):  # in blocks of rows made dense, as StandardScaler(with_mean=False)
             if self.with_mean:
                 refuse_centering()
             weights = None if sample_weight is None else _weights(sample_weight, X.shape[0])
             for block, block_weights in dense_blocks(X, weights):
-                self.partial_fit(block, sample_weight=block_weights)
-            return self
+                self._partial_fit(block, block_weights, before)
+            return
         X, named = _by_position(X)
         # The rows of earlier batches (of this pass, or of the statistics it continues).
         earlier = self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")
         if earlier is not None:
             _refuse_changed_params(self)  # continuing: by the parameters of the statistics
-        done = earlier.n_rows if earlier is not None else 0
+        done = (earlier.n_rows if earlier is not None else 0) - before  # of this batch
         table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done)
         rows = X.index if is_pandas(X) else None  # a value refused is named by its label too
         fitted = getattr(self, "feature_names_in_", None)
@@ -601,7 +619,7 @@ class Standardizer(MetadataConsumer):
             # them, with scikit-learn's warnings (an array after a table fitted in memory, not
             # after a stat file, as transform warns).
             if named or self.__dict__.get("_named_fit"):
-                _warn_feature_names(named, stacklevel=3)
+                _warn_feature_names(named, stacklevel=4)
             table = table.rename_columns(self._names_by_position())
         elif named:
             # A column the first batch did not have (or the statistics continued: fitted,
@@ -634,22 +652,23 @@ class Standardizer(MetadataConsumer):
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
         # A text value in a later batch (a pandas chunk of object dtype): its column and row.
-        refuse_non_numbers(table, self._names, self._accumulator.n_rows, rows, fitting=True)
+        refuse_non_numbers(table, self._names, done, rows, fitting=True)
         if self._continued is not None:
             # Statistics continued have no place for the values of a column they passed through
             # for having none (loaded, or a fit finished): left out, they would be lost.
             found = first_value(table, vacant_columns(self._continued))
             if found is not None:
                 row, name, text = found
-                where = f"column {name!r} at row {self._accumulator.n_rows + row + 1:,}"
+                where = f"column {name!r} at row {done + row + 1:,}"
                 raise value_error(where, text, None)
         columns = [to_float64(table.column(index[name])) for name in self._names]
         markers = missing_markers(self._read)
         for name, values in zip(self._names, columns, strict=True):
-            refuse_missing_marker(values, name, markers, self._accumulator.n_rows)
-        weights = self._row_weights(table, sample_weight)
+            refuse_missing_marker(values, name, markers, done)
+        weights = self._row_weights(table, sample_weight, done)
         if weights is not None:
             self._refuse_running_with_weights()
+        self._accumulator.count_rows_from(before)
         self._accumulator.update(columns, weights=weights)
         if self._added is not None:
             self._added.update(columns, weights=weights)
@@ -674,7 +693,6 @@ class Standardizer(MetadataConsumer):
             values = column if kept is None else column.filter(kept)
             counter.update(name, *value_counts(values, counter.cap, missing_text=missing))
         self._snapshot = None
-        return self
 
     def _without_weights(self, schema: pa.Schema, names: list[str]) -> list[str]:
         """The columns to normalize, ``names``, without :attr:`weight_column`, which the
@@ -697,9 +715,10 @@ class Standardizer(MetadataConsumer):
             )
         return [name for name in names if name != weights]
 
-    def _row_weights(self, table: pa.Table | pa.RecordBatch, sample_weight: Any) -> Any:
+    def _row_weights(self, table: pa.Table | pa.RecordBatch, sample_weight: Any, done: int) -> Any:
         """The rows' weights: ``sample_weight``, or the values of :attr:`weight_column` (float64;
-        the accumulator checks them, naming the row); None: unweighted."""
+        the accumulator checks them, naming the row); None: unweighted. ``done``: the rows of
+        the batch before ``table``."""
         if self.weight_column is None:
             return None if sample_weight is None else _weights(sample_weight, table.num_rows)
         if sample_weight is not None:
@@ -714,7 +733,7 @@ class Standardizer(MetadataConsumer):
                 f"no column {self.weight_column!r} (weight_column) in this batch",
                 param="weight_column",
             )
-        refuse_non_numbers(table, [self.weight_column], self._accumulator.n_rows)
+        refuse_non_numbers(table, [self.weight_column], done)
         return to_float64(table.column(self.weight_column))
 
     def _names_by_position(self) -> list[str]:

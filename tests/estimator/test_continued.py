@@ -5,6 +5,7 @@ that rows were added in memory."""
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -173,5 +174,40 @@ def test_continued_statistics_refuse_values_of_a_column_they_had_none_of(tmp_pat
     finished.save(tmp_path / "s.json")
     for continued in (finished, normkit.load(tmp_path / "s.json")):
         # Its values would be left out of statistics that pass the column through.
-        with pytest.raises(normkit.DataError, match=r"column 'y' at row 1,001: holds '55\.9"):
+        with pytest.raises(
+            normkit.DataError,
+            match=r"^this batch, after 1,000 rows fitted: column 'y' at row 1: holds '55\.9",
+        ):
             continued.partial_fit(full)
+
+
+def test_a_value_refused_in_a_later_batch_is_named_by_its_row_in_that_batch(tmp_path):
+    # The rows fitted before were counted in ("row 2,024" after a stat file of 2,000 rows, "row
+    # 106" after a fit of 100): no such row in the frame passed.
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.normal(size=2_000), "b": rng.normal(size=2_000)})
+    frame.to_csv(tmp_path / "eu.csv", index=False)
+    assert run_normkit("fit", tmp_path / "eu.csv", "-o", tmp_path / "eu.json").returncode == 0
+    batch = frame.head(1_000).copy()
+    batch.loc[23, "b"] = np.inf
+    told = "^this batch, after 2,000 rows fitted: column 'b' at row 24: inf is not finite"
+    with pytest.raises(normkit.DataError, match=told):
+        normkit.load(tmp_path / "eu.json").partial_fit(batch)
+    fitted = normkit.Standardizer().fit(frame.head(100))
+    small = frame.tail(10).reset_index(drop=True)
+    small.loc[5, "a"] = np.inf
+    told = "^this batch, after 100 rows fitted: column 'a' at row 6: inf is not finite"
+    for X in (small, small.set_axis(range(200, 210)), small.to_numpy()):  # the array by position
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # X has no feature names
+            with pytest.raises(normkit.DataError, match=told):
+                fitted.partial_fit(X)
+    # A sparse matrix is fitted in blocks of rows: its rows count from its first, not a block's.
+    values = sparse.lil_matrix((10_000, 1_000))  # blocks of 4,194 rows
+    values[::7, 0] = 1.0
+    values[9_000, 7] = np.inf
+    scaler = normkit.Standardizer(with_mean=False).fit(values[:100].tocsr())
+    with pytest.raises(normkit.DataError, match="100 rows fitted: column 'x7' at row 9,001: "):
+        scaler.partial_fit(values.tocsr())

@@ -395,8 +395,9 @@ def test_partial_fit_after_load_reports_infinite_rows(tmp_path, mixed_frame):
     loaded = normkit.load(path)
     bad = mixed_frame.head(3).copy()
     bad.loc[1, "x"] = np.inf
-    # Rows count from the first row this estimator saw (500 were fitted before).
-    with pytest.raises(normkit.DataError, match="column 'x' at row 502: inf is not finite"):
+    # The row is the batch's, after the 500 rows fitted before it (it said "row 502").
+    told = "^this batch, after 500 rows fitted: column 'x' at row 2: inf is not finite"
+    with pytest.raises(normkit.DataError, match=told):
         loaded.partial_fit(bad)
 
 
