@@ -798,6 +798,7 @@ class Standardizer(MetadataConsumer):
             if named:
                 self.feature_names_in_ = np.array(schema.names, dtype=object)
                 self._named_fit = True
+            self._unnamed = not named  # x0, x1, ...: recorded, to match by position
             self.n_features_in_ = len(schema.names)
             self._dtypes = [str(schema.field(n).type) for n in names]
             self._gamma = per_column(self.gamma, names, "gamma", 1.0)
@@ -830,6 +831,7 @@ class Standardizer(MetadataConsumer):
         self._provenance = dict(previous.provenance)
         self._read = previous.read
         self._inputs = previous.inputs
+        self._unnamed = previous.unnamed
         self._passthrough = previous.passthrough
         counted = previous.categories
         self._categories = None if counted is None else CategoryCounter(list(counted))
@@ -860,6 +862,7 @@ class Standardizer(MetadataConsumer):
                 passthrough=self._passthrough,
                 categories=self._counted(),
                 inputs=self._inputs,
+                unnamed=self._unnamed,
             )
             return with_empty_passed_through(stats, self._inputs, self._open)
 
@@ -956,6 +959,8 @@ class Standardizer(MetadataConsumer):
             inputs = (*stats.names, *(p.name for p in stats.passthrough or ()))
         self.feature_names_in_ = np.array(inputs, dtype=object)
         self.n_features_in_ = len(inputs)
+        if stats.unnamed:  # as fitted: on an array, its columns taken by position
+            del self.feature_names_in_
         self._fitted = stats
         self._fit_params = self.get_params()
         return self
@@ -1489,12 +1494,10 @@ class Standardizer(MetadataConsumer):
             provenance={"source": "sklearn.preprocessing.StandardScaler"},
             var=var.copy() if keep else None,
             scale=scale.copy() if keep else None,
+            unnamed=not named,  # as fitted on an array: columns taken by position
         )
         check_scaler_stats(stats)
-        self = cls.from_stats(stats, with_mean=scaler.with_mean, with_std=scaler.with_std, ema=None)
-        if not named:  # as fitted on an array: no feature names, columns taken by position
-            del self.feature_names_in_
-        return self
+        return cls.from_stats(stats, with_mean=scaler.with_mean, with_std=scaler.with_std, ema=None)
 
     # -- stat files ------------------------------------------------------------------------
 

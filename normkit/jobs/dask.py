@@ -68,13 +68,13 @@ from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_part
 from .recipes import refuse_mixed_scales
 from .sources import (
     about_stat_file,
-    check_stat_columns,
     detected_dialect,
     identifier_check,
     read_encoding,
     renamed_columns,
     require_rows,
     select_dataset_columns,
+    stats_for_dataset,
 )
 from .transform import TransformOptions, transform_file, warn_far
 from .weights import chosen_weight_column, mark_weight, without_weight
@@ -418,8 +418,8 @@ def transform_dask(
     sources = _files(open_dataset([f.path for f in files], read))
     read_paths = {s.path for s in sources}  # an empty CSV file of a data set is no part
     files = [f for f in files if f.path in read_paths]
+    stats = stats_for_dataset(stats, sources)
     names = list(stats.names)
-    check_stat_columns(sources, names)
     fmt = _parts_format(output, options.output_format, sources[0].format)
     if fmt is not Format.CSV:  # one set of types for the parts (text of either width is one)
         check_dataset_types(sources, names, options.keep_text, cast=True)

@@ -79,7 +79,14 @@ from .category_drift import (
 )
 from .numeric_drift import numeric_scores, unknown_missing_weight_note, unknown_to_import
 from .recipes import refuse_other_scale
-from .sources import Progress, check_stat_columns, describe_sources, feed, require_rows
+from .sources import (
+    Progress,
+    check_stat_columns,
+    describe_sources,
+    feed,
+    matched_by_position,
+    require_rows,
+)
 from .vacant import with_vacant_counted
 from .weights import require_some_weight
 
@@ -259,6 +266,7 @@ def drift_files(
     reference = _reference(reference, path, options)
     told = read or ReadOptions()
     sources = open_dataset(inputs, told.completed_by(reference.read), told=told)
+    reference = matched_by_position(reference, sources)
     reference = with_vacant_counted(reference, sources[0].schema.names)
     names = list(reference.names)
     text = list(reference.categories or {})

@@ -57,7 +57,7 @@ from .plots import (
 )
 from .recipes import refuse_other_scale
 from .report_page import TRAJECTORY_POINTS, ReportData, html_page
-from .sources import Progress, check_stat_columns, feed, require_rows
+from .sources import Progress, feed, require_rows, stats_for_dataset
 
 __all__ = [
     "TRAJECTORY_POINTS",
@@ -240,8 +240,8 @@ def collect(
             raise SchemaError(message, param="columns", hints=hints)
         stats = stats.select(columns)
     sources = open_dataset(inputs, read, told=told)
+    stats = stats_for_dataset(stats, sources)
     names = list(stats.names)
-    check_stat_columns(sources, names)
     refuse_other_scale(sources, stats)  # as drift: raw against raw
     running = stats.running.options if stats.running is not None else EmaOptions()
     size = options.sample_rows if options.sample_rows is not None else sample_size(len(names))

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
-from ..errors import DataError, SchemaError, StatsFileError, param
+from ..errors import DataError, SchemaError, StatsFileError, listed, param
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import (
@@ -28,6 +28,8 @@ from ..io.dataset import describe_sources, reference_reader, reference_schema
 from ..io.formats import Format
 from ..io.reader import Reader
 from ..io.threads import Prefetch
+from ..stats.fitted import FittedStats
+from ..stats.positional import named_by_position, renamed
 from .categories import add_counts, count_batches
 from .late_text import TextLater
 from .recipes import recorded_scale
@@ -42,10 +44,12 @@ __all__ = [
     "detected_dialect",
     "feed",
     "identifier_check",
+    "matched_by_position",
     "read_encoding",
     "renamed_columns",
     "require_rows",
     "select_dataset_columns",
+    "stats_for_dataset",
 ]
 
 #: Called after each batch with the reader being read and the rows it gave so far.
@@ -109,6 +113,41 @@ def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]
                 "passed through",
                 hints=hints,
             )
+
+
+def matched_by_position(stats: FittedStats, sources: Sequence[Reader]) -> FittedStats:
+    """``stats`` for a data set whose columns are named by position, as a CSV read without a
+    header names them (``column_1, column_2, ...``; kept by a Parquet or Arrow file written
+    from one), where their fit's input columns had no names either (an array's ``x0, x1,
+    ...``): renamed place by place to the data set's columns, so that both are matched by
+    position, as the estimator takes an array; else as they are.
+
+    Raises
+    ------
+    SchemaError
+        If the data set has another number of columns than the fit's input.
+    """
+    reader = sources[0]
+    inputs, present = list(stats.input_order() or stats.names), list(reader.schema.names)
+    by_position = present == [f"column_{i + 1}" for i in range(len(present))]
+    if not by_position or not named_by_position(stats) or inputs == present:
+        return stats
+    if len(inputs) != len(present):
+        raise SchemaError(
+            f"{reader.name}: the stat file's fit had {len(inputs):,} columns without names "
+            f"({listed(inputs)}), matched by position, but the input has {len(present):,} "
+            f"({listed(present)})",
+            hints=("give data of the fit's columns, in the fit's order",),
+        )
+    return renamed(stats, dict(zip(inputs, present, strict=True)))
+
+
+def stats_for_dataset(stats: FittedStats, sources: Sequence[Reader]) -> FittedStats:
+    """``stats`` to apply to a data set: matched by position where both name their columns so
+    (:func:`matched_by_position`), refusing a data set that lacks one of their columns."""
+    stats = matched_by_position(stats, sources)
+    check_stat_columns(sources, stats.names)
+    return stats
 
 
 def check_stat_columns(sources: Sequence[Reader], names: Sequence[str]) -> None:

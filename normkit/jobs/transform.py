@@ -56,7 +56,7 @@ from .overflow import refuse_infinite_output
 from .recipes import restored_pandas, shared_record
 from .resemblance import Resemblance, looked_at
 from .restore import restored_batch, restored_types
-from .sources import Progress, about_stat_file, check_stat_columns
+from .sources import Progress, about_stat_file, stats_for_dataset
 from .splice import cell, rewritable, rewrite_csv
 from .texttypes import (
     WrittenCategories,
@@ -258,8 +258,8 @@ def transform_file(
     refuse_other_compression(output)
     out_format = resolve_format(output, options.output_format, param_name="output_format")
     check_output_extension(output, out_format)
+    stats = stats_for_dataset(stats, sources)
     names = list(stats.names)
-    check_stat_columns(sources, names)
     # The inputs' own record, where they share one: kept under a second transform, and given
     # back by an inverse (the data is then as it was before the step undone).
     records = [Recipe.of(source) for source in sources]

@@ -34,6 +34,7 @@ class Fitted(Protocol):
     passthrough: tuple[PassedThrough, ...] | None
     categories: Any
     inputs: tuple[str, ...] | None
+    unnamed: bool
 
 
 def with_empty_columns(stats: Fitted, other: Fitted) -> dict[str, Any] | None:
@@ -155,4 +156,5 @@ def _taken(stats: Fitted, names: Sequence[str], other: Fitted) -> dict[str, Any]
         "passthrough": tuple(p for p in stats.passthrough or () if p.name not in kept),
         "categories": stats.categories,
         "inputs": stats.inputs,
+        "unnamed": stats.unnamed,
     }

@@ -713,6 +713,16 @@ STAT_FILE = Section(
             default=None,
             group="inputs",
         ),
+        Field(
+            "unnamed",
+            Boolean(),
+            "true: the fit's input columns had no names (an array, or a frame of unnamed "
+            "columns), only the estimator's x0, x1, ...: a CSV without a header (column_1, "
+            "column_2, ...) is matched to them by position.",
+            lambda s, _: s.unnamed,
+            written=lambda s, _: s.unnamed,
+            default=False,
+        ),
         CATEGORIES,
         Field(
             "provenance",

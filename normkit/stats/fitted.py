@@ -129,6 +129,10 @@ class FittedStats:
     inputs : tuple of str, or None
         The fit's input columns in their order, fitted and passed through (None: not known;
         see :meth:`input_order`), so that an array of them is read by position.
+    unnamed : bool
+        The fit's input columns had no names of their own (an array, or a frame of unnamed
+        columns), only the estimator's ``x0, x1, ...``: see
+        :func:`~normkit.stats.positional.named_by_position`.
     """
 
     names: tuple[str, ...]
@@ -148,6 +152,7 @@ class FittedStats:
     passthrough: tuple[PassedThrough, ...] | None = None
     categories: Mapping[str, CategoryCounts] | None = None
     inputs: tuple[str, ...] | None = None
+    unnamed: bool = False
 
     @classmethod
     def build(
@@ -170,6 +175,7 @@ class FittedStats:
         passthrough: Sequence[PassedThrough] | None = None,
         categories: Mapping[str, CategoryCounts] | None = None,
         inputs: Sequence[str] | None = None,
+        unnamed: bool = False,
     ) -> FittedStats:
         """Statistics from moments: the mean, the variance ``M2 / (count - ddof)`` and the scale
         ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed here,
@@ -200,6 +206,7 @@ class FittedStats:
             None if passthrough is None else tuple(passthrough),
             None if categories is None else dict(categories),
             None if inputs is None else tuple(map(str, inputs)),
+            bool(unnamed),
         )
 
     @classmethod
@@ -216,6 +223,7 @@ class FittedStats:
         passthrough: Sequence[PassedThrough] | None = None,
         categories: Mapping[str, CategoryCounts] | None = None,
         inputs: Sequence[str] | None = None,
+        unnamed: bool = False,
     ) -> FittedStats:
         """Statistics from what one pass collected (:class:`~normkit.core.accumulator.
         Accumulated`): its sample becomes the sketch."""
@@ -235,6 +243,7 @@ class FittedStats:
             passthrough=passthrough,
             categories=categories,
             inputs=inputs,
+            unnamed=unnamed,
         )
         fitted.affine(gamma, beta)  # refused here, where they are given, not by each transform
         return fitted
@@ -366,6 +375,7 @@ class FittedStats:
             self.passthrough,
             self.categories,  # of other columns than the numeric ones: kept whole
             self.inputs,  # of other columns then: no order (see input_order)
+            self.unnamed,
         )
 
     def merge(self, other: FittedStats, names: tuple = ("these", "the other")) -> FittedStats:
@@ -440,6 +450,7 @@ class FittedStats:
             passthrough=passthrough,
             categories=union_categories(self, other, passthrough),
             inputs=self.inputs if self.inputs == other.inputs else None,
+            unnamed=self.unnamed and other.unnamed,
         )
 
     def input_order(self) -> tuple[str, ...] | None:

@@ -391,6 +391,7 @@ class _Reader:
                 values.get("categories"), names, values["rows"], values.get("passthrough"), weighted
             ),
             inputs=self.inputs(values.get("inputs"), names, values.get("passthrough")),
+            unnamed=values.get("unnamed", False),
         )
 
     def weighted(self, values: dict) -> bool:

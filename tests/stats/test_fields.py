@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,12 +51,22 @@ def pending_document() -> dict:
     return json.loads(statfile.to_text(estimator.stats_))
 
 
+@pytest.fixture(scope="module")
+def unnamed_document() -> dict:
+    """A stat file of a fit on an array: its columns had no names."""
+    estimator = Standardizer().fit(np.array([[1.0, 2.0], [3.0, 5.0]]))
+    return json.loads(statfile.to_text(estimator.stats_))
+
+
 @pytest.fixture
-def documents(document, weighted_document, pending_document):
+def documents(document, weighted_document, pending_document, unnamed_document):
     """The document that has a field: the weighted one for the fields of weighted fits, the
-    one saved inside a batch for those of its unfinished batch."""
+    one saved inside a batch for those of its unfinished batch, the one of an array for
+    ``unnamed``."""
 
     def having(path: tuple, field: Field) -> dict:
+        if path[0] == "unnamed":
+            return unnamed_document
         if path[0] == "weights" or field.group == "weights":
             return weighted_document
         return pending_document if "ema_pending" in (path[0], field.group) else document

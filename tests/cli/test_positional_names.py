@@ -1,0 +1,78 @@
+"""Columns named by position on both sides: statistics fitted on an array (``x0, x1, ...``)
+applied by the command line to a CSV without a header (``column_1, column_2, ...``), as the
+estimator applies those of ``normkit fit --no-header`` to an array."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from conftest import run_normkit
+from numpy.testing import assert_array_equal
+
+import normkit
+
+
+def _headerless(tmp_path, columns: int = 2):
+    X = np.random.default_rng(0).normal(
+        np.arange(columns) * 10, 1 + np.arange(columns), (200, columns)
+    )
+    path = tmp_path / "nh.csv"
+    np.savetxt(path, X, delimiter=",")
+    return X, path
+
+
+def test_statistics_of_an_array_apply_to_a_csv_without_a_header_by_position(tmp_path):
+    # Refused: "the stat file has columns 'x0', 'x1' but the input has none of them".
+    X, data = _headerless(tmp_path)
+    fitted = normkit.Standardizer().fit(X)
+    fitted.save(tmp_path / "s.json")
+    assert json.loads((tmp_path / "s.json").read_text())["unnamed"] is True
+    expected = fitted.transform(X)
+    for header in ((), ("--no-header",)):  # told, or detected: a first row of numbers
+        out = tmp_path / "z.csv"
+        proc = run_normkit("transform", data, "-s", tmp_path / "s.json", *header, "-o", out)
+        assert proc.returncode == 0, proc.stderr
+        named = out.read_text().startswith("column_1,")  # a header detected absent is written
+        assert_array_equal(np.loadtxt(out, delimiter=",", skiprows=int(named)), expected)
+    # A Parquet output keeps the CSV's names, column_1...: its inverse matches them too.
+    z = tmp_path / "z.parquet"
+    assert run_normkit("transform", data, "-s", tmp_path / "s.json", "-o", z).returncode == 0
+    assert pq.read_schema(z).names == ["column_1", "column_2"]
+    back = tmp_path / "back.csv"
+    proc = run_normkit("inverse", z, "-s", tmp_path / "s.json", "-o", back)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_allclose(pd.read_csv(back).to_numpy(), X, rtol=1e-12)
+    proc = run_normkit("drift", data, "-s", tmp_path / "s.json")
+    assert proc.returncode == 0, proc.stderr
+    # Loaded, the estimator is as fitted: on an array, its columns taken by position.
+    loaded = normkit.load(tmp_path / "s.json")
+    assert not hasattr(loaded, "feature_names_in_")
+    assert_array_equal(loaded.transform(X), expected)
+
+
+def test_another_number_of_columns_is_refused_naming_both(tmp_path):
+    X, _ = _headerless(tmp_path)
+    normkit.Standardizer().fit(X).save(tmp_path / "s.json")
+    _, data = _headerless(tmp_path, columns=3)
+    proc = run_normkit("transform", data, "-s", tmp_path / "s.json", "-o", tmp_path / "z.csv")
+    assert proc.returncode == 1
+    assert proc.stderr.decode().strip() == (
+        f"normkit: error: {data}: the stat file's fit had 2 columns without names (columns "
+        "'x0', 'x1'), matched by position, but the input has 3 (columns 'column_1', 'column_2', "
+        "'column_3'); give data of the fit's columns, in the fit's order"
+    )
+
+
+def test_named_columns_are_still_matched_by_name(tmp_path):
+    # A frame's names are its own: a CSV without a header is not matched to them.
+    X, data = _headerless(tmp_path)
+    normkit.Standardizer().fit(pd.DataFrame(X, columns=["a", "b"])).save(tmp_path / "s.json")
+    assert "unnamed" not in json.loads((tmp_path / "s.json").read_text())
+    proc = run_normkit("transform", data, "-s", tmp_path / "s.json", "-o", tmp_path / "z.csv")
+    assert proc.returncode == 1
+    assert "the stat file has columns 'a', 'b' but the input has none of them" in (
+        proc.stderr.decode()
+    )
