@@ -130,9 +130,8 @@ class FittedStats:
         The fit's input columns in their order, fitted and passed through (None: not known;
         see :meth:`input_order`), so that an array of them is read by position.
     unnamed : bool
-        The fit's input columns had no names of their own (an array, or a frame of unnamed
-        columns), only the estimator's ``x0, x1, ...``: see
-        :func:`~normkit.stats.positional.named_by_position`.
+        The fit's input columns had no names of their own (an array, an unnamed frame's), only
+        ``x0, x1, ...``: see :func:`~normkit.stats.positional.named_by_position`.
     """
 
     names: tuple[str, ...]
@@ -282,9 +281,8 @@ class FittedStats:
 
     @property
     def missing_weight(self) -> np.ndarray:
-        """Each column's weight of missing values (the sum of their weights, or their number
-        without weights), as float64; NaN where unknown (a weighted stat file written without
-        it)."""
+        """Each column's weight of missing values (their number without weights), as float64;
+        NaN where unknown (a weighted stat file written without it)."""
         return self.moments.total_missing_weight
 
     @property
