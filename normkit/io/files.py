@@ -123,7 +123,18 @@ def check_output_path(path: str, directory: bool = False) -> None:
     if os.path.isdir(path):
         raise OutputError(f"{path}: is a directory; give a file path")
     if not os.access(parent, os.W_OK):
+        if _read_only_mount(parent):
+            raise OutputError(f"{path}: {parent} is on a read-only file system")
         raise OutputError(f"{path}: permission denied (cannot create files in {parent})")
+
+
+def _read_only_mount(directory: str) -> bool:
+    """Whether ``directory`` is on a file system mounted read-only (no permission grants a
+    write there)."""
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows): the permission message stands
+        return False
 
 
 class AtomicFile:

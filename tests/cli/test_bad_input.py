@@ -164,6 +164,29 @@ def full_disk_as(name: str) -> Callable[[Path], Path]:
     return make
 
 
+def test_an_output_on_a_read_only_file_system_is_told_so(tmp_path):
+    # It was called "permission denied", which no permission would cure.
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip("mounting a file system is not allowed here")
+    try:
+        data = good_csv(tmp_path)
+        for args in (["fit", str(data)], ["transform", str(data), "-s", str(stats(tmp_path))]):
+            proc = subprocess.run(
+                [NORMKIT, *args, "-o", str(mount / "out")], capture_output=True, text=True
+            )
+            assert proc.returncode == 1
+            assert proc.stderr == (
+                f"normkit: error: {mount}/out: {mount} is on a read-only file system\n"
+            )
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
 def read_only_dir(d: Path) -> Path:
     ro = d / "ro"
     ro.mkdir()
