@@ -13,10 +13,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..errors import InputError
 from ..stats.fitted import FittedStats
 from ..stats.recipe import METADATA_KEY, InMemory, Recipe, inverse_settings, refuse_renormalizing
 
-__all__ = ["recorded_settings", "stream_head", "without_record", "without_records"]
+__all__ = [
+    "alike_records",
+    "recorded_settings",
+    "stream_head",
+    "without_record",
+    "without_records",
+]
 
 Affine = float | Mapping[str, float] | np.ndarray | None
 
@@ -40,6 +47,40 @@ def stream_head(stream: Iterable[Any]) -> tuple[Any, Iterator[Any] | pa.RecordBa
     items = iter(stream)
     first = next(items, None)
     return first, items if first is None else itertools.chain([first], items)
+
+
+def alike_records(batches: Iterable[Any], head: Any) -> Iterator[Any]:
+    """The Arrow tables of a stream whose first table is ``head``, refusing one whose record of
+    how it was made differs from the first's (a normalized file's batches after a raw one's, or
+    after another normalization's): the first's record decides the stream's transform.
+
+    Raises
+    ------
+    InputError
+        Naming the first row of the batch that was made otherwise.
+    """
+    arrow = pa.Table | pa.RecordBatch
+    if not isinstance(head, arrow) or isinstance(batches, pa.RecordBatchReader):
+        yield from batches  # a reader's batches share its schema; frames keep no record
+        return
+    first = (head.schema.metadata or {}).get(METADATA_KEY)
+    recipe = Recipe.of(InMemory(head.schema)) if first is not None else None
+    done = 0
+    for batch in batches:
+        kept = (batch.schema.metadata or {}).get(METADATA_KEY) if isinstance(batch, arrow) else None
+        if kept != first and (kept is None or Recipe.of(InMemory(batch.schema)) != recipe):
+            if first is None:
+                made = "is normalized (its metadata says so), and the first is not"
+            elif kept is None:
+                made = "records no normalization, and the first does"
+            else:
+                made = "was normalized otherwise than the first (their metadata says so)"
+            raise InputError(
+                f"the batch of the stream from row {done + 1:,} {made}: they were not made "
+                "alike; give them separately"
+            )
+        done += batch.num_rows if isinstance(batch, arrow) else len(batch)
+        yield batch
 
 
 def without_records(batches: Iterable[Any], head: Any, inverse: bool) -> Iterator[Any]:

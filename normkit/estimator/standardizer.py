@@ -68,7 +68,13 @@ from .apply import (
 from .batch_types import refuse_numbers_passed_through
 from .learning import StreamNormalizer
 from .numbers import missing_markers, not_a_number, refuse_missing_marker, refuse_non_numbers
-from .recorded import recorded_settings, stream_head, without_record, without_records
+from .recorded import (
+    alike_records,
+    recorded_settings,
+    stream_head,
+    without_record,
+    without_records,
+)
 from .routing import MetadataConsumer
 from .scaler import (
     check_scaler_stats,
@@ -1119,6 +1125,7 @@ class Standardizer(MetadataConsumer):
         given = X
         if _is_stream(X):  # its first table tells whether the stream keeps a record
             given, X = stream_head(X)
+            X = alike_records(X, given)
         use, gamma, beta = recorded_settings(given, stats, use, gamma, beta, inverse, renormalize)
         affine = stats.frozen(use, gamma, beta)
         if use == "ema":  # as the CLI's transform --use ema and the exports note it

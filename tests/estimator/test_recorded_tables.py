@@ -4,6 +4,7 @@ refused by ``transform``, as ``normkit inverse`` and ``normkit transform`` treat
 
 from __future__ import annotations
 
+import itertools
 from contextlib import nullcontext
 
 import numpy as np
@@ -113,3 +114,40 @@ def test_a_stream_of_a_normalized_files_batches_is_read_by_its_record(tmp_path, 
     with pytest.raises(OptionError, match=r"the table was normalized with gamma=2\.0;"):
         stats.inverse_transform(parquet.iter_batches(300), gamma=1.0)
     assert list(stats.inverse_transform(iter([]))) == []
+
+
+def test_a_stream_of_batches_made_otherwise_than_its_first_is_refused(tmp_path, raw):
+    # The first batch's record decided the whole stream: a normalized file's batches after
+    # another's (gamma 2 then none) were inverted with the first's gamma (off by thousands),
+    # raw batches after normalized ones inverted again, exit 0.
+    path, frame = raw
+    stats = normkit.load(tmp_path / "s.json")
+    for name, options in (("g.parquet", ["--gamma", "2"]), ("p.parquet", [])):
+        normkit_summary(
+            "transform", str(path), "-s", str(tmp_path / "s.json"), *options, "-o", tmp_path / name
+        )
+
+    def chained(*names):
+        return itertools.chain(*(pq.ParquetFile(tmp_path / n).iter_batches(400) for n in names))
+
+    for names, why in [
+        (("g.parquet", "p.parquet"), "was normalized otherwise than the first"),
+        (("g.parquet", path), "records no normalization, and the first does"),
+    ]:
+        with pytest.raises(InputError, match=f"the batch of the stream from row 1,001 {why}"):
+            list(stats.inverse_transform(chained(*names)))
+    with pytest.raises(InputError, match=r"from row 1,001 is normalized .* and the first is not"):
+        list(stats.transform(chained(path, "g.parquet")))
+    # Batches made alike (two files normalized with one gamma) are one stream.
+    normkit_summary(
+        "transform",
+        str(path),
+        "-s",
+        str(tmp_path / "s.json"),
+        "--gamma",
+        "2",
+        "-o",
+        tmp_path / "g2.parquet",
+    )
+    both = pa.Table.from_batches(list(stats.inverse_transform(chained("g.parquet", "g2.parquet"))))
+    np.testing.assert_allclose(both.column("age").to_numpy()[1000:], frame["age"], rtol=1e-12)
