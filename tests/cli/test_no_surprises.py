@@ -2937,6 +2937,17 @@ def test_a_first_row_of_integers_above_fractions_is_not_taken_for_data(tmp_path)
         fitted = json.loads((tmp_path / "i.json").read_text())["columns"]
         assert [c["name"] for c in fitted] == ["0", "1", "2", "3"]
         np.testing.assert_allclose([c["mean"] for c in fitted], iris.mean(axis=0), rtol=1e-12)
+    # Columns of decimals whose values hold the labels (0, 1, 2 within randn's): the index
+    # counting from 0 below the empty name tells, as no row of data would be the one whose index
+    # is missing and whose values are the columns' numbers (refused as ambiguous before).
+    for width in (2, 4):
+        values = np.random.default_rng(width).standard_normal((300, width))
+        pd.DataFrame(values).to_csv(data)
+        assert f"fitted {width} columns on 300 rows" in normkit_summary(
+            "fit", data, "-o", tmp_path / "r.json"
+        )
+        fitted = json.loads((tmp_path / "r.json").read_text())["columns"]
+        np.testing.assert_allclose([c["scale"] for c in fitted], values.std(axis=0), rtol=1e-12)
     data.write_text("country,2019,2020\nNorway,5328000,5367000\nSweden,10280000,10350000\n")
     header_refused("its integers (2019, 2020) count up")
     # A name is written once: under a frame of answers whose rows count up by chance now and

@@ -75,6 +75,8 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
     lead = next((j for j, v in enumerate(rows[0]) if v.strip()), len(rows[0]))
     if all(numeric[lead:]) and _numbered_beyond(rows[0][lead:], [r[lead:] for r in body], nulls):
         return True, "the first row numbers the columns (0, 1, 2...) beyond the values below"
+    if _pandas_default(rows[0], body, nulls):
+        return True, "the first row is pandas' header of an index counting from 0 and decimals"
     # Text above a column with no value below it names that column (DuckDB's rule: the first
     # row's value does not fit the column's type, here null); an integer above numbers may be
     # a name too (``8``, ``2024``), so it does not outweigh that.
@@ -226,6 +228,22 @@ def _numbered_beyond(first: list[str], body: list[list[str]], nulls: Collection[
         values = [v for v in values if v is not None]
         beyond += bool(values) and not min(values) <= start + j <= max(values)
     return 2 * beyond >= n
+
+
+def _pandas_default(first: list[str], body: list[list[str]], nulls: Collection[str]) -> bool:
+    """Whether ``first`` is the header of pandas' default ``to_csv()`` of a frame of decimals:
+    an empty name above an index counting from 0, then ``0, 1, ..., n-1`` above columns one of
+    which holds decimals. Read as a row, it would be the one row whose index is missing, its
+    values, in order, the integers the columns are numbered by."""
+    labels = first[1:]
+    return (
+        len(labels) > 1
+        and not first[0].strip()
+        and labels == [str(i) for i in range(len(labels))]
+        and len(body) > 1
+        and _index_from(body, 0, -1)
+        and any(_decimal(row, j, nulls) for row in body for j in range(1, len(first)))
+    )
 
 
 def _number(value: str, nulls: Collection[str]) -> float | None:
