@@ -230,9 +230,10 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     path = os.fspath(path)
     refuse_stdin(path, "a stat file")
     try:
-        with open(path, encoding="utf-8-sig") as f:  # a BOM from a Windows editor is harmless
-            _refuse_other_than_json(path, f.buffer.peek(_HEAD))
-            text = f.read()
+        with open(path, "rb") as f:
+            head = f.read(_HEAD)
+            _refuse_other_than_json(path, head)
+            text = (head + f.read()).decode("utf-8-sig")  # a Windows editor's BOM is harmless
     except FileNotFoundError:
         raise StatsFileError(f"{path}: no such stat file") from None
     except IsADirectoryError:
@@ -256,6 +257,12 @@ def _refuse_other_than_json(path: str, head: bytes) -> None:
     """Refuse, before reading it whole (a data file given as the stat file may be larger than
     memory), a file whose ``head`` starts with something other than a JSON object."""
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"{") and len(head) == _HEAD and b'"normkit.stats"' not in head:
+        # JSON of another kind, larger than this (a data set as records): a stat file names its
+        # format first.
+        raise StatsFileError(
+            f'{path}: not a normkit stat file (no "format": "normkit.stats" at its start)'
+        )
     if not text or text.startswith(b"{"):
         return
     sample = text[:4096]

@@ -516,7 +516,7 @@ def _bad_stat_files(doc: dict, text: str) -> dict[str, tuple[str, list[str]]]:
     nan_token = text.replace(f'"mean": {json.dumps(doc["columns"][0]["mean"])}', '"mean": NaN', 1)
     assert nan_token != text
     return {
-        "not-json": ("id,age\n1,2\n", ["invalid JSON"]),
+        "not-json": ("id,age\n1,2\n", ["not a JSON object: it starts with 'id,age'"]),
         "truncated": (text[: len(text) // 2], ["invalid JSON"]),
         "future-version": (json.dumps(future), ["version 99", "upgrade"]),
         "missing-key": (json.dumps(missing), ["missing key", "columns[1]", "'scale'"]),

@@ -3720,6 +3720,15 @@ def test_a_data_file_given_as_the_stat_file_is_refused_before_it_is_read_whole(t
     assert line == f"{ERROR}/dev/zero: not a normkit stat file (not JSON)"
     line = refused(1, "transform", tmp_path / "s.json", "-s", SAMPLE_CSV, "-o", tmp_path / "o.csv")
     assert line.startswith(f"{ERROR}{SAMPLE_CSV}: not a normkit stat file (not a JSON object: it ")
+    # JSON of another kind, a data set as records (pandas' to_json): told from its start too.
+    records = tmp_path / "records.json"
+    pd.DataFrame({"x": np.arange(20_000) / 7}).to_json(records, orient="records", lines=True)
+    assert records.stat().st_size > 1 << 16
+    line = refused(1, "drift", SAMPLE_CSV, "-s", records)
+    assert (
+        line
+        == f'{ERROR}{records}: not a normkit stat file (no "format": "normkit.stats" at its start)'
+    )
 
 
 def test_export_help_says_numpy_takes_no_use(sample_stats):
