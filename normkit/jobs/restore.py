@@ -1,32 +1,62 @@
-"""An inverse's columns given back in the types the statistics record for them (integers,
-decimals, narrower floats), or refused where the values cannot be those of that type."""
+"""An inverse's columns given back in the types the data transformed had (integers, decimals,
+narrower floats), as the inputs' records keep them, else as the statistics record them; or
+refused where the values cannot be those of that type."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from ..core import kernels
 from ..errors import DataError, param
-from ..io.arrow import dictionary_type_named, numeric_type_named, to_float64
-from ..io.dataset import Concatenated
+from ..io.arrow import common_type, dictionary_type_named, numeric_type_named, to_float64
+from ..io.dataset import Concatenated, dataset_dtypes
 from ..io.lazy import pc
+from ..io.reader import Reader
 from ..stats.fitted import Affine, FittedStats
+from ..stats.recipe import Recipe, says
 
-__all__ = ["restored_batch", "restored_types"]
+__all__ = ["restored_batch", "restored_types", "transformed_dtypes"]
 
 
-def restored_types(stats: FittedStats) -> dict[str, pa.DataType]:
-    """The types other than float64 the statistics record for their columns (integers,
-    narrower floats, decimals; dictionaries of them as their values): what an inverse restores."""
+def transformed_dtypes(sources: Sequence[Reader], names: Sequence[str]) -> dict[str, str]:
+    """The types of the normalized columns ``names`` in the data a transform reads, as a stat
+    file records a fit's (``str(type)``), for the output's record (:attr:`Recipe.dtypes`): the
+    type every input with rows gives a column, or, where they differ, the common type that holds
+    them all (:func:`~normkit.io.arrow.common_type`: int8 and int64, int64; an integer and a
+    float, double). A CSV's types are its first rows' guess: a column they type as integers (a
+    fraction may come later) or leave without a value is left out, and an inverse restores it
+    as the statistics record it."""
+    typed = all(s.typed for s in sources if s.has_rows is not False)
     out = {}
+    for name, text in zip(names, dataset_dtypes(sources, names), strict=True):
+        guessed = text == "null" or text.startswith(("int", "uint"))
+        if typed or not guessed:
+            out[name] = text
+    return out
+
+
+def restored_types(
+    stats: FittedStats, records: Sequence[Recipe | None]
+) -> tuple[dict[str, pa.DataType], frozenset[str]]:
+    """The types other than float64 an inverse restores its columns to (integers, narrower
+    floats, decimals; dictionaries of them as their values), and of those, the columns whose
+    type the inputs' records keep. A column's type is the one the data transformed had, as
+    each input's record keeps it (:attr:`Recipe.dtypes`; where inputs had different ones, the
+    common type that holds them all), else (an input without a record, or one that keeps no
+    type of the column) the one the statistics record."""
+    out, kept = {}, set()
     for name, text in zip(stats.names, stats.dtypes, strict=True):
+        told = [r.dtypes.get(name) if r is not None and r.dtypes else None for r in records]
+        if any(t is not None for t in told):
+            text = common_type([t if t is not None else text for t in told])
+            kept.add(name)
         dtype = dictionary_type_named(text) or numeric_type_named(text)
         if dtype is not None and dtype != pa.float64():
             out[name] = dtype
-    return out
+    return out, frozenset(kept & set(out))
 
 
 #: Roundings in a value's way through two transforms and back (an inverse of data normalized
@@ -45,6 +75,7 @@ def restored_batch(
     affine: Affine,
     names: list[str],
     dictionaries: Mapping[str, pa.Array],
+    as_transformed: Collection[str] = (),
 ) -> pa.RecordBatch:
     """The restored columns of ``batch`` (``given``, mapped back by ``affine``) in the types
     they were: integers and decimals within rounding of their values (and in the type's range;
@@ -58,7 +89,8 @@ def restored_batch(
     again, it gives the value read and its neighbours do not (beyond 2**53, or near it with a
     large center, float64 does not tell them apart). ``recorded``: whether how the inputs were
     normalized is known (recorded by them, or every setting given): if not, a refusal says to
-    give the settings."""
+    give the settings. ``as_transformed``: the columns whose types the inputs' records keep
+    (:func:`restored_types`), which a refusal names as the source of the type."""
     arrays = list(batch.columns)
     for name, written in types.items():
         # A dictionary of numbers is restored as its values, then encoded again.
@@ -135,8 +167,8 @@ def restored_batch(
         hit = np.flatnonzero(bad)
         if hit.size:
             k = int(hit[0])
-            why = f"{why}, but the stat file records the column as {dtype}"
-            raise _refusal(at, name, k, float(values[k]), why, recorded)
+            typed = (dtype, name in as_transformed)
+            raise _refusal(at, name, k, float(values[k]), why, recorded, typed)
         restored = pa.array(wanted, pa.float64(), mask=None if valid.all() else ~valid)
         arrays[i] = pc.cast(restored, dtype, safe=False)
         if written is not dtype:
@@ -145,12 +177,25 @@ def restored_batch(
 
 
 def _refusal(
-    at: tuple[Concatenated, int], name: str, k: int, value: float, why: str, recorded: bool
+    at: tuple[Concatenated, int],
+    name: str,
+    k: int,
+    value: float,
+    why: str,
+    recorded: bool,
+    typed: tuple[pa.DataType, bool] | None = None,
 ) -> DataError:
     """The refusal of the restored ``value`` of row ``k`` of a batch (``at``: the batches, and
-    the rows before this one) that ``why`` says is not what was transformed."""
+    the rows before this one) that ``why`` says is not what was transformed; ``typed``: the
+    type restored, and whether the inputs' records keep it (else the stat file does)."""
     read, rows = at
     source, row = read.source_of(rows + k)
+    if typed is not None:
+        dtype, kept = typed
+        if not kept:
+            why = f"{why}, but the stat file records the column as {dtype}"
+        else:
+            why = f"{why}, but the column was {dtype} in the data normalized ({says(source)})"
     hints = [f"keep float64 ({param('restore_types', False)})"]
     if not recorded:
         hints.insert(

@@ -55,7 +55,7 @@ from .outputs import check_outputs, saved_only_whole
 from .overflow import refuse_infinite_output
 from .recipes import restored_pandas, shared_record
 from .resemblance import Resemblance, looked_at
-from .restore import restored_batch, restored_types
+from .restore import restored_batch, restored_types, transformed_dtypes
 from .sources import Progress, about_stat_file, stats_for_dataset
 from .splice import cell, rewritable, rewrite_csv
 from .texttypes import (
@@ -116,8 +116,9 @@ class TransformOptions:
         Invert an input without a record (a CSV from a pipe) even though its columns look
         like raw data rather than data these statistics normalized (refused by default).
     restore_types : bool, default True
-        An inverse writes the integer types the statistics record for their columns
-        (refusing values that are not integers within rounding); False keeps float64.
+        An inverse writes the types the data transformed had (as the inputs' records keep
+        them, else as the statistics record them: integers, narrower floats, decimals),
+        refusing values that are not of them within rounding; False keeps float64.
     keep_text : bool, default False
         From CSV to Parquet or Arrow, keep the columns passed through as text; by default they
         get the types their first block has (a later value of another type is refused).
@@ -280,7 +281,7 @@ def transform_file(
     # types the stat file records for the raw data.
     once_more = any(r is not None and r.previous is not None for r in records)
     restore = options.inverse and options.restore_types and not once_more
-    restored = restored_types(stats) if restore else {}
+    restored, as_transformed = restored_types(stats, records) if restore else ({}, frozenset())
     kept = recorded_categories(records, restored, of="dictionaries")  # their categories
     reference = reference_reader(sources)
     # Of the input's schema metadata, pandas' record of its columns is kept (the fitted ones
@@ -477,6 +478,7 @@ def transform_file(
                             affine,
                             names,
                             kept,
+                            as_transformed,
                         )
                     except DataError:
                         for name, look in looks.items():  # raw data, rather than a bad value?
@@ -536,8 +538,8 @@ def _settings(
 ) -> tuple[str | None, np.ndarray, np.ndarray, bool, Recipe]:
     """The statistic used, gamma and beta, whether the inputs record how they were made, and
     the record of this transform (with pandas' record of the normalized columns in
-    ``read_schema``, and the categories of those that were ``dictionaries``); an inverse takes
-    the first four from the inputs' records."""
+    ``read_schema``, the categories of those that were ``dictionaries``, and the types they had);
+    an inverse takes the first four from the inputs' records."""
     names = list(stats.names)
     gamma, beta = stats.affine(options.gamma, options.beta)
     use = options.use
@@ -565,6 +567,7 @@ def _settings(
         previous=None if options.inverse or shared is None or shared.inverse else shared,
         pandas=None if options.inverse else pandas_columns(read_schema, names),
         dictionaries=dict(dictionaries) or None,
+        dtypes=None if options.inverse else transformed_dtypes(sources, names),
     )
     if options.inverse and shared is not None and shared.previous is not None:
         recipe = shared.previous

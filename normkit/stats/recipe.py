@@ -110,6 +110,12 @@ class Recipe:
         The categories of the normalized columns that were dictionaries of numbers (a pandas
         ``category`` of floats), in their order: an inverse gives each value back as the one of
         them it was (:mod:`normkit.jobs.restore`). Kept as serialized Arrow data.
+    dtypes : dict of column to str, or None
+        The types of the normalized columns in the data transformed, as a stat file records
+        its fit's (``str(type)``): an inverse gives them back rather than the stat file's
+        (:func:`normkit.jobs.restore.restored_types`). A column whose type is not known for
+        certain is left out (see :func:`normkit.jobs.restore.transformed_dtypes`); None in
+        outputs of older versions and of an inverse.
     """
 
     mode: str
@@ -126,6 +132,7 @@ class Recipe:
     types_pandas: str | None = field(default=None, compare=False)
     categories: Mapping[str, pa.Array] | None = field(default=None, compare=False)
     dictionaries: Mapping[str, pa.Array] | None = field(default=None, compare=False)
+    dtypes: Mapping[str, str] | None = field(default=None, compare=False)
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
@@ -144,6 +151,7 @@ class Recipe:
             **({"types_pandas": self.types_pandas} if self.types_pandas is not None else {}),
             **({"categories": _arrays_text(self.categories)} if self.categories else {}),
             **({"dictionaries": _arrays_text(self.dictionaries)} if self.dictionaries else {}),
+            **({"dtypes": dict(self.dtypes)} if self.dtypes is not None else {}),
         }
 
     @classmethod
@@ -162,6 +170,7 @@ class Recipe:
             types_pandas=_text(doc.get("types_pandas")),
             categories=_arrays_of(doc.get("categories")),
             dictionaries=_arrays_of(doc.get("dictionaries")),
+            dtypes=_texts(doc.get("dtypes")),
         )
 
     @classmethod
@@ -252,6 +261,14 @@ def _text(value: object) -> str | None:
     if value is not None and not isinstance(value, str):
         raise TypeError("not a text")
     return value
+
+
+def _texts(values: object) -> dict[str, str] | None:
+    if values is None:
+        return None
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        raise TypeError("not a mapping of column to text")
+    return {str(k): v for k, v in values.items()}
 
 
 def _pandas_entries(values: object) -> dict[str, dict] | None:

@@ -1542,7 +1542,10 @@ def test_inverse_restores_narrow_floats_and_decimals_and_refuses_inexact_integer
     ok("transform", path, "-s", stats, "-o", z)
     line = refused(1, "inverse", z, "-s", stats, "-o", back)
     assert "column 'big' at data row 1: the restored value 1.152921504606847e+18 may be " in line
-    assert line.endswith("records the column as int64; keep float64 (--keep-float)")
+    assert line.endswith(
+        "the column was int64 in the data normalized (its metadata says so); keep float64 "
+        "(--keep-float)"
+    )
     ok("inverse", z, "-s", stats, "-o", back, "--keep-float")
     assert pq.read_schema(back).field("big").type == pa.float64()
 
@@ -1567,7 +1570,10 @@ def test_inverse_refuses_narrow_floats_it_cannot_give_back_exactly(tmp_path):
     line = refused(1, "inverse", z, "-s", stats, "-o", back)
     assert "column 'balance' at data row 1: the restored value " in line, line
     assert "may be another float32 than the one transformed" in line, line
-    assert line.endswith("records the column as float; keep float64 (--keep-float)"), line
+    assert line.endswith(
+        "the column was float in the data normalized (its metadata says so); keep float64 "
+        "(--keep-float)"
+    ), line
     assert not back.exists()
     # Every value whose way back is certain (the usual case) comes back exactly.
     pq.write_table(table.drop_columns(["balance"]), path)
@@ -1639,7 +1645,10 @@ def test_inverse_refuses_integers_and_decimals_it_cannot_give_back_exactly(
     line = refused(1, "inverse", z, "-s", stats, "-o", back)
     assert f"{z}: column 'v' at data row {row}: the restored value " in line
     assert " than the one transformed (float64 does not tell them apart there and back)" in line
-    assert line.endswith(f"records the column as {kind}; keep float64 (--keep-float)")
+    assert line.endswith(
+        f"the column was {kind} in the data normalized ({z.parent / ('.' + z.name)}.normkit.json "
+        "says so); keep float64 (--keep-float)"
+    )
     assert not back.exists()
 
 
