@@ -129,8 +129,7 @@ def check_output_path(path: str, directory: bool = False) -> None:
 
 
 def _read_only_mount(directory: str) -> bool:
-    """Whether ``directory`` is on a file system mounted read-only (no permission grants a
-    write there)."""
+    """Whether ``directory`` is on a file system mounted read-only (no permission helps)."""
     try:
         return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
     except (OSError, AttributeError):  # no statvfs (Windows): the permission message stands
