@@ -31,6 +31,11 @@ class FirstRows:
         self._beyond: dict[str, bool] = {}
         self.stray_hexadecimal: set[str] = set()
 
+    def keep_only(self, sample: bytes) -> None:
+        """Keep only ``sample`` (the first records of the sample given: the first block) for
+        what is asked later (:meth:`beyond_int64`): the rows read for the types may be many."""
+        self._sample = sample
+
     def _texts(self, wanted: Sequence[str]) -> dict[str, pa.Array] | None:
         """The fields of ``wanted`` as written; None where names repeat (refused when the
         schema is read) or a record is malformed (the reading that follows names it)."""

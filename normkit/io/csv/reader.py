@@ -2,8 +2,8 @@
 
 Normalized columns are parsed as float64 (missing-value strings as null); every other column is
 read as its text exactly as written, so that a transform writes it back unchanged. The columns'
-types are those pyarrow's CSV reader infers from the first block, inferred by the engine by its
-rules. Errors name the file, column, row and value.
+types are those pyarrow's CSV reader infers from the first block (of about 1,024 rows at least,
+:mod:`.first_block`), by the engine by its rules. Errors name the file, column, row and value.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from .columns import (
     typed_value_error,
 )
 from .comments import without_inline_comments
+from .first_block import FirstBlock, TypedRows, first_block
 from .head import check_head, check_names
 from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
@@ -67,7 +68,6 @@ from .native import (
     first_batch,
     numeric_columns,
     read_header,
-    whole_records,
     without_comment_lines,
 )
 from .quotes import other_quote_hints
@@ -97,6 +97,7 @@ class CsvReader(ReaderBase):
         self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
         self._plain: set[str] = set()  # ints: no leading zero in the first rows, or settled
         self._first: FirstRows | None = None  # the first block, for what its text tells
+        self._typed = TypedRows(0, 0, True)  # the rows the types were decided from
         self._shape = (False, False)  # the header lacks the last column; has one too many
         self._open: frozenset[str] = frozenset()  # columns of numbers a word may make text
         self.turned_text: frozenset[str] = frozenset()
@@ -226,7 +227,7 @@ class CsvReader(ReaderBase):
         return head
 
     def _read_schema(self) -> pa.Schema:
-        """The columns; their types inferred from the first block, as pyarrow does (they only
+        """The columns; their types inferred from the first rows, as pyarrow does (they only
         decide which columns are numeric by default: normalized columns are always read as
         float64). The dialect unset: as the CSV's record has it, else detected (:mod:`.sniff`)."""
         self._read_as_written()
@@ -239,7 +240,8 @@ class CsvReader(ReaderBase):
             self._resolve_dialect(head)
             self._check_roles(self.read.csv.delimiter_for(self.path))
             with self._translate_errors(), self._record_errors((), {}):
-                records, names, first_line = self._first_block(stream)
+                block = self._first_block(stream)
+            names, first_line, records = block.header, block.first_line, block.typing
             check_names(self.name, names)
             sample = without_comment_lines(records, self._dialect())
             # A header and no record (an empty line is one only in a file of one column)
@@ -248,10 +250,10 @@ class CsvReader(ReaderBase):
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
                 return self._inferred
             with self._translate_errors(), self._first_block_errors(records, names, first_line):
-                # The types pyarrow's CSV reader infers from the first block of records.
-                first = first_batch(
-                    sample, names, self._dialect(), self.read.csv.block_size, first_line
-                )
+                # The types pyarrow's CSV reader infers from the first rows, all in one block.
+                size = max(self.read.csv.block_size, len(sample) + 1)  # every row read for types
+                first = first_batch(sample, names, self._dialect(), size, first_line)
+            self._typed = TypedRows(first.num_rows, len(records), block.complete)
             # Text that is not UTF-8 (binary) further than the head: refused, naming its row,
             # as further than the first block (a fit took it for a column of bytes, which the
             # transform then refused).
@@ -267,6 +269,8 @@ class CsvReader(ReaderBase):
             self._inferred = self._first.identifiers_as_text(self._inferred, first)
             csv = self.read.csv
             typed = typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls)
+            if records is not block.records:  # more rows than a block's: not kept
+                self._first.keep_only(without_comment_lines(block.records, self._dialect()))
             return self._first.integers_again(typed, first.schema)
         finally:
             stream.close()
@@ -308,26 +312,15 @@ class CsvReader(ReaderBase):
         self._escape_detected = csv.escape is None and found.escape is None
         self._shape = (found.unnamed_last, found.empty_last)
 
-    def _first_block(self, stream) -> tuple[bytes, list[str], int]:
-        """The first block of records (after the header and the lines skipped; comments after
-        values taken out), the column names and the line the first record starts on."""
+    def _first_block(self, stream) -> FirstBlock:
+        """The first block of records and the rows the types are decided from (after the
+        header and the lines skipped; comments after values taken out), the header's fields
+        named as the columns (:mod:`.first_block`)."""
         stream = self._without_inline_comments(stream)
-        header, rest, lines, self.line_end = read_header(
-            stream, self._dialect(), self._max_record(), self.read.csv.block_size
-        )
-        header, self.renamed = self._names(header)
-        wanted = self.read.csv.block_size
-        while True:
-            more = read_up_to(stream, max(wanted - len(rest), 0) + 1)
-            rest += more
-            whole = len(rest) <= wanted
-            records = whole_records(rest, self._dialect(), len(header), whole)
-            if records or whole:
-                return records, header, 1 + lines
-            # The first record is longer than the block: read on, as the reading does.
-            if wanted >= self._max_record():
-                raise self._too_long(1 + lines)
-            wanted = min(2 * wanted, self._max_record())
+        block = first_block(stream, self._dialect(), self.read.csv.block_size, self._max_record())
+        header, self.renamed = self._names(block.header)
+        self.line_end = block.line_end
+        return replace(block, header=header)
 
     @contextlib.contextmanager
     def _first_block_errors(
@@ -500,14 +493,20 @@ class CsvReader(ReaderBase):
         if exc.column is not None:
             column = names[exc.column] if exc.column < len(names) else f"#{exc.column + 1}"
         if exc.kind == "not_a_number":
+            numeric = dict(zip(names, numeric_columns(self._schema) or (), strict=False))
+            # A type the first rows decided (numbers, or the column's passed through)
+            beyond = (
+                self._typed.hints(exc.row) if numeric.get(column) or column not in floats else ()
+            )
             if column not in floats:  # a column passed through, typed by its first block
                 told = "other inputs have it" if column in self._settled else "values before it are"
                 typed = column_types.get(column, "double"), told, column in self._plain
                 where = f"{self.name}: column {column!r} at {exc.at}"
-                return typed_value_error(where, exc.value, *typed)
+                return typed_value_error(where, exc.value, *typed).with_hints(beyond)
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
                 hints=(
+                    *beyond,
                     *header_row_hints(exc.row, csv.header, "header" in csv.from_stats),
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, exc.value),
                     *(self.hints or number_hints(exc.value, csv.decimal_point, delimiter)),
