@@ -29,10 +29,12 @@ import pyarrow as pa
 
 from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_names, param
 from .arrow import common_type
+from .csv.columns import header_row_hints, split_hints
+from .csv.reader import HEAD_BYTES
 from .files import check_output_path, refuse_duplicates, refuse_overwrite
 from .formats import STDIO, Format, resolve_format
 from .inputs import open_input
-from .options import ReadOptions
+from .options import CsvOptions, ReadOptions
 from .reader import Reader
 from .threads import Prefetch
 
@@ -297,7 +299,7 @@ def open_dataset(
         source.schema  # noqa: B018 (reading the schema learns whether a CSV has data rows)
     first = sources[0]
     for other in sources[1:]:
-        _check_same_columns(first, other)
+        _check_same_columns(first, other, read.csv)
     given = told.csv.dialect_given() if told is not None else []
     if given and all(s.format is not Format.CSV for s in sources):
         name, value = given[0]
@@ -369,7 +371,10 @@ def describe_sources(sources: Sequence[Reader], limit: int = 3) -> str:
     return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
 
 
-def _check_same_columns(first: Reader, other: Reader) -> None:
+def _check_same_columns(first: Reader, other: Reader, csv: CsvOptions) -> None:
+    """Refuses ``other`` if its columns are not ``first``'s (in any order), naming a column
+    one lacks and, where how a CSV of them was read may be why, that (:func:`_reading_hints`);
+    ``csv``: the options the set is read with."""
     a, b = first.schema.names, other.schema.names
     if a == b:
         return
@@ -383,8 +388,46 @@ def _check_same_columns(first: Reader, other: Reader) -> None:
         return  # the same columns in another order: matched by name
     raise SchemaError(
         f"{other.name}: columns differ from {first.name}: {detail}",
-        hints=alike_names(only_a, only_b),
+        hints=(
+            *_reading_hints(other, first, csv),
+            *_reading_hints(first, other, csv),
+            *alike_names(only_a, only_b),
+        ),
     )
+
+
+def _reading_hints(source: Reader, other: Reader, csv: CsvOptions) -> tuple[str, ...]:
+    """Where ``source``, a CSV of a set read with ``csv``, has other columns than ``other``
+    because of how it was read: it reads as one column while another separator splits it
+    (:func:`~normkit.io.csv.columns.split_hints`; every file is read with a separator given
+    or recorded, else each with its own), or it was read without a header, none detected in
+    it, beside a file with one (:func:`~normkit.io.csv.columns.header_row_hints`)."""
+    read = source.detected
+    if read is None or not source.head:
+        return ()
+    if len(source.schema) == 1 < len(other.schema):
+        used = read.delimiter_for(source.path) or ","
+        shared = csv.delimiter_for(source.path)  # None: each file's own, detected
+        if csv.delimiter is not None and "delimiter" not in csv.from_stats:
+            why = "given for every file"
+            why += "" if csv.fitted_delimiter else "; left out, each file's own is detected"
+        elif shared is None:
+            why = "detected in it"
+        elif shared == (csv.delimiter or csv.fitted_delimiter):
+            why = "the stat file's, for every file"
+        else:
+            why = "a .tsv file's"
+        # A head shorter than the least read is the whole input; a longer one may be cut.
+        size = HEAD_BYTES if len(source.head) < HEAD_BYTES else len(source.head)
+        return split_hints(source.head, used, size, among=(source.name, why))
+    other_named = other.detected is None or other.detected.header
+    if read.header is False and other_named and csv.header is None:
+        return (
+            f"{source.name} was read without a header (detected in each file: none in it; "
+            f"its columns are column_1, column_2...), {other.name} with one: "
+            + header_row_hints(1, False, False)[0],
+        )
+    return ()
 
 
 class Concatenated:

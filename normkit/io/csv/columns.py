@@ -289,20 +289,27 @@ def comment_or_row(mark: str, line: int, text: str | None = None) -> InputError:
 
 
 def split_hints(
-    head: bytes, used: str, head_bytes: int, malformed: bool = False
+    head: bytes,
+    used: str,
+    head_bytes: int,
+    malformed: bool = False,
+    among: tuple[str, str] | None = None,
 ) -> tuple[str, ...]:
     """For a file that reads as one column, or is ``malformed``, with the separator ``used``:
     the separator that would split its first records into as many fields each, if one does.
-    ``head`` is its first bytes (``head_bytes`` of them, unless the file is shorter)."""
+    ``head`` is its first bytes (``head_bytes`` of them, unless the file is shorter). ``among``:
+    the file is one of a set, read with ``used`` as the others are or as its own head told (its
+    name, and where ``used`` comes from); giving the separator would read them all with it."""
     candidate = splitting_separator(head, used, head_bytes)
     if candidate is not None:
         fields = len(_head_records(head, head_bytes, candidate)[0])
         shown = "'\\t'" if candidate == "\t" else repr(candidate)
         seen = f"{used!r} does not split it evenly" if malformed else "it reads as one column"
-        return (
-            f"{seen}, but {shown} would split it into {fields}: give the separator "
-            f"({param('csv.delimiter', candidate)})",
-        )
+        way = f"give the separator ({param('csv.delimiter', candidate)})"
+        if among is not None:
+            seen = f"{among[0]} reads as one column with {used!r} ({among[1]})"
+            way = f"read it on its own ({param('csv.delimiter', candidate)}) or write it with {used!r}"
+        return (f"{seen}, but {shown} would split it into {fields}: {way}",)
     return space_hints(_head_lines(head, head_bytes)) if used != " " else ()
 
 
