@@ -1,9 +1,9 @@
 """The first block of a CSV's records, and the rows its columns' types are decided from.
 
-The types are decided from at least :data:`TYPED_ROWS` rows where the input has them: the first
-block (``--csv-block-size``, 1 MiB) of a file of thousands of columns holds a dozen rows, and a
-column's type would otherwise depend on how many other columns the file has (a column of codes
-whose first word comes at row 14 read as text beside 3 columns, refused beside 5,000). Memory
+The types are decided from at least :data:`TYPED_ROWS` rows where the input has them, so that a
+column's type does not depend on how many other columns the file has: the first block
+(``--csv-block-size``, 1 MiB) of a file of thousands of columns holds a dozen rows, too few to
+show a column of codes whose first word comes at row 14 (text beside 3 columns). Memory
 stays bounded: the rows read for the types grow as the reading's chunks do for wide rows, to
 hold about that many rows, up to :data:`~.native.MAX_CHUNK` bytes (or the block size, if
 larger); past that, a word refused in a column typed as numbers names the block size that would
@@ -17,17 +17,15 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ...errors import param
+from ...params import MAX_BLOCK_SIZE
 from ..streams import read_up_to
-from .native import MAX_CHUNK, Dialect, read_header, whole_records
+from .native import GROWN_ROWS, MAX_CHUNK, Dialect, read_header, whole_records
 
 __all__ = ["TYPED_ROWS", "FirstBlock", "TypedRows", "first_block"]
 
-#: The rows a CSV's column types are decided from, at least, where the input has them (as many
-#: as the reading's chunks grow to hold for wide rows).
-TYPED_ROWS = 1024
-
-#: The largest ``--csv-block-size`` (its option's bound): a hint names no larger one.
-_LARGEST_BLOCK = 1 << 30
+#: The rows a CSV's column types are decided from, at least, where the input has them: as many
+#: as the reading's chunks grow to hold for wide rows.
+TYPED_ROWS = GROWN_ROWS
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class TypedRows:
             return ()
         # A tenth more than the bytes the rows so far take, in whole MiB.
         wanted = math.ceil(self.size / self.rows * row * 1.1 / 2**20)
-        if wanted << 20 > _LARGEST_BLOCK:
+        if wanted << 20 > MAX_BLOCK_SIZE:  # the option's bound
             return ()
         return (
             f"if the column holds text, decide its type from more rows than the first "
