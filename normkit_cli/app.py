@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -149,10 +149,15 @@ def _stdout_to_null() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-def echo_verdict(text: str, code: int) -> None:
+def echo_verdict(text: str, code: int, inputs: Sequence[str] = ()) -> None:
     """Print a check's report on standard output and end with ``code``, its verdict (0: nothing
-    found). A reader that closes standard output before reading it (``| true``, ``| head -0``)
-    loses the report, not the verdict: the exit code is the check's result."""
+    found), unless standard output is one of the ``inputs`` it checked (``>> data.csv``). A
+    reader that closes standard output before reading it (``| true``, ``| head -0``) loses the
+    report, not the verdict: the exit code is the check's result."""
+    from normkit.io.files import refuse_overwrite
+    from normkit.io.formats import STDIO
+
+    refuse_overwrite(STDIO, dict.fromkeys(map(os.fspath, inputs), "the input"), "the report")
     try:
         click.echo(text)
     except BrokenPipeError:

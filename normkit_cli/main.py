@@ -576,7 +576,7 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
         text = json.dumps(result.to_dict(), indent=2, allow_nan=False)
     else:
         text = render_drift(result)
-    echo_verdict(text, 3 if result.drifted else 0)
+    echo_verdict(text, 3 if result.drifted else 0, inputs)
 
 
 cli.add_command(export)

@@ -629,6 +629,29 @@ def test_standard_input_redirected_from_the_output_is_refused(tmp_path):
     assert len((tmp_path / "z.csv").read_bytes()) > 0
 
 
+def test_a_drift_report_redirected_onto_its_input_is_refused(tmp_path):
+    # 'drift data.csv -s s.json >> data.csv' appended the report to the data checked, exit 0.
+    stats, data = tmp_path / "s.json", tmp_path / "in.csv"
+    data.write_bytes(Path(SAMPLE_CSV).read_bytes())
+    assert run_normkit("fit", data, "-q", "-o", stats).returncode == 0
+    before = data.read_bytes()
+    for source, shown in (
+        (data, f"the input {data}"),
+        (f"- < {data}", "the input, read from standard input"),
+    ):
+        command = f"{SCRIPT} drift {source} -s {stats} --json >> {data}"
+        proc = subprocess.run(["bash", "-c", command], capture_output=True, check=False)
+        assert proc.returncode == 1
+        assert (
+            proc.stderr.decode()
+            == f"normkit: error: <stdout>: the report would overwrite {shown}\n"
+        )
+        assert data.read_bytes() == before
+    command = f"{SCRIPT} drift {data} -s {stats} --json > {tmp_path / 'r.json'}"
+    assert subprocess.run(["bash", "-c", command], check=False).returncode == 0
+    assert json.loads((tmp_path / "r.json").read_text())["drifted"] == []
+
+
 def test_standard_output_redirected_onto_an_input_or_the_saved_statistics_is_refused(tmp_path):
     # '-o - >> input.csv' appended normalized rows to the input (exit 0), and
     # '-o - --save-stats new.json > new.json' left the statistics alone in new.json, every row
