@@ -16,9 +16,10 @@ from ..errors import DataError, SchemaError, StatsFileError, listed, param
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import (
+    extension_name,
     float64_to_arrow,
     holds_integers,
-    interchangeable,
+    holds_text,
     is_numeric_field,
     not_numeric,
     numeric_type_named,
@@ -85,34 +86,45 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
 
 
 def refuse_text_beside_numbers(sources: Sequence[Reader], columns: Sequence[str]) -> None:
-    """Refuse a data set where one of ``columns`` is text or booleans in one file (by a CSV's
-    first rows, or a Parquet or Arrow file's type) and numbers in another: chosen by its type,
-    it was passed through as text, the other files' numbers with it, or refused at the first
-    word, by the order of the files."""
+    """Refuse a data set where one of ``columns`` is of a type that is not numbers (text,
+    booleans, dates, times, durations; by a CSV's first rows, or a Parquet or Arrow file's type)
+    in one file and numbers in another: chosen by its type, it was passed through, the other
+    files' numbers with it, or refused at the first value, by the order of the files. A column
+    of no value in a file (type null) is neither."""
     typed = [s for s in sources if s.has_rows is not False]
     if len(typed) < 2:
         return
     for name in columns:
-        text = number = None  # the first file of text (or booleans), and of numbers
+        other = number = None  # the first file of another kind of values, and of numbers
         for source in typed:
             field = source.schema.field(name)
-            if interchangeable(field.type, pa.string()) or pa.types.is_boolean(field.type):
-                text = text or source
-            elif is_numeric_field(field):
+            if is_numeric_field(field):
                 number = number or source
-        if text is not None and number is not None:
-            boolean = pa.types.is_boolean(text.schema.field(name).type)
-            kind = "boolean" if boolean else "text"
-            told = " by their first rows" if not (text.typed and number.typed) else ""
+            elif not pa.types.is_null(field.type):
+                other = other or source
+        if other is not None and number is not None:
+            kind = _kind_of_values(other.schema.field(name))
+            told = " by their first rows" if not (other.typed and number.typed) else ""
             hints = [f"exclude the column ({param('exclude', name)})"]
-            if not text.typed and kind == "text":  # a CSV's words may be its missing values
+            if not other.typed and kind == "text":  # a CSV's words may be its missing values
                 hints.append(f"add the strings that are not numbers to {param('csv.null_values')}")
             raise SchemaError(
-                f"column {name!r} is {kind} in {text.name} but numbers in {number.name}{told}: "
+                f"column {name!r} is {kind} in {other.name} but numbers in {number.name}{told}: "
                 "read by its type, the numbers of one file would be normalized and the other's "
                 "passed through",
                 hints=hints,
             )
+
+
+def _kind_of_values(field: pa.Field) -> str:
+    """What the column ``field`` holds, other than numbers: ``text``, ``boolean``, ``of type
+    timestamp[us]``, ``of the extension type pandas.period``."""
+    if holds_text(field.type):
+        return "text"
+    if pa.types.is_boolean(field.type):
+        return "boolean"
+    extension = extension_name(field)
+    return f"of type {field.type}" if extension is None else f"of the extension type {extension}"
 
 
 def matched_by_position(stats: FittedStats, sources: Sequence[Reader]) -> FittedStats:

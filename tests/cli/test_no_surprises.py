@@ -761,6 +761,41 @@ def test_a_column_text_in_one_file_and_numbers_in_another_is_refused(tmp_path, o
     )
 
 
+@pytest.mark.parametrize("engine", ["local", "dask"])
+@pytest.mark.parametrize("kind", ["timestamp", "duration", "csv dates"])
+def test_a_column_of_dates_in_one_file_and_numbers_in_another_is_refused(tmp_path, kind, engine):
+    # Dates, times or durations first: the column was passed through for its type, the later
+    # file's numbers with it, unnormalized (exit 0).
+    rng = np.random.default_rng(3)
+    folder = tmp_path / "set"
+    folder.mkdir()
+    values = {
+        "timestamp": pd.date_range("2020", periods=100),
+        "duration": pd.to_timedelta(np.arange(100), unit="s"),
+        "csv dates": pd.date_range("2020", periods=100).strftime("%Y-%m-%d"),
+    }[kind]
+    dates = pd.DataFrame({"x": rng.normal(size=100), "c": values})
+    numbers = pd.DataFrame({"x": rng.normal(size=100), "c": rng.integers(0, 9, 100)})
+    if kind == "csv dates":
+        first, second = folder / "a.csv", folder / "b.csv"
+        dates.to_csv(first, index=False)
+        numbers.to_csv(second, index=False)
+        dtype, told = "date32[day]", " by their first rows"
+    else:
+        first, second = folder / "a.parquet", folder / "b.parquet"
+        dates.to_parquet(first, index=False)
+        numbers.to_parquet(second, index=False)
+        dtype, told = {"timestamp": "timestamp[us]", "duration": "duration[us]"}[kind], ""
+    out = tmp_path / "s.json"
+    assert refused(1, "fit", folder, "-o", out, "--engine", engine) == (
+        f"{ERROR}column 'c' is of type {dtype} in {first} but numbers in {second}{told}: read "
+        "by its type, the numbers of one file would be normalized and the other's passed "
+        "through; exclude the column (--exclude c)"
+    )
+    assert not out.exists()
+    ok("fit", folder, "-o", out, "--exclude", "c", "--engine", engine)
+
+
 def test_a_latin1_byte_is_refused_and_read_with_its_encoding(tmp_path):
     path = tmp_path / "l.csv"
     path.write_bytes(b"a,b\n1,2\n3,\xe94\n")
