@@ -419,11 +419,13 @@ def transform_file(
         # a spreadsheet stays UTF-16), or, from Parquet or Arrow, in the one the fit's data was
         # read in, so that it reads back as the input did; and without quoting
         # where the input's quotes were found to be text, so that its fields come back as written;
-        # fields holding the comment character are quoted, so that none is read as a comment.
+        # fields holding the comment character are quoted, so that none is read as a comment;
+        # with a header where a CSV input was read with one (given, recorded or detected).
         detected = reference.detected
         text_quotes = read.csv.quote is None and detected is not None and detected.quote == ""
         written = replace(
             read.csv,
+            header=read.csv.header if detected is None else detected.header,
             encoding=read.csv.output_encoding(
                 reference.text_encoding, reference.format is Format.CSV
             ),
