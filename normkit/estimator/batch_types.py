@@ -23,10 +23,11 @@ def _for_its_type(why: str) -> bool:
 
 
 def refuse_numbers_passed_through(
-    schema: pa.Schema, passthrough: Sequence[PassedThrough] | None, offset: int
+    schema: pa.Schema, passthrough: Sequence[PassedThrough] | None
 ) -> None:
-    """Refuse a batch (``schema``; its first row after ``offset`` rows fitted) in which a column
-    that the batches fitted so far passed through for its type is numeric."""
+    """Refuse a batch (``schema``) in which a column that the batches fitted so far passed
+    through for its type is numeric (one ``X`` has one type per column: the rows fitted before
+    are :meth:`~normkit.estimator.standardizer.Standardizer.partial_fit`'s to tell)."""
     for passed in passthrough or ():
         if passed.name not in schema.names or not _for_its_type(passed.why):
             continue
@@ -34,9 +35,8 @@ def refuse_numbers_passed_through(
         if not is_numeric_type(dtype):
             continue
         raise SchemaError(
-            f"column {passed.name!r} is {dtype} in the batch from row {offset + 1:,}, but "
-            f"{passed.dtype} in the batches fitted so far, which pass it through: its numbers "
-            "would be left out of the statistics",
+            f"column {passed.name!r} is {dtype}, but {passed.dtype} in the batches fitted "
+            "so far, which pass it through: its numbers would be left out of the statistics",
             hints=(
                 "give it as numbers from the first batch on (fit a new estimator)",
                 f"pass it through as it is ({param('exclude', [passed.name])})",

@@ -29,6 +29,7 @@ from ..core.running import CONVENTIONS, DEFAULT_MOMENTUM, EmaOptions, RunningSta
 from ..core.sketch import Sketch
 from ..errors import (
     DataError,
+    NormkitError,
     OptionError,
     SchemaError,
     absent_name_hints,
@@ -564,9 +565,7 @@ class Standardizer(MetadataConsumer):
         try:
             self._partial_fit(X, sample_weight, before)
         except DataError as exc:
-            if not before:
-                raise
-            raise exc.within(f"this batch, after {before:,} rows fitted") from None
+            raise _after_rows_fitted(exc, before) from None
         return self
 
     def _partial_fit(self, X: Any, sample_weight: Any, before: int) -> None:
@@ -652,7 +651,10 @@ class Standardizer(MetadataConsumer):
                     "partial_fit takes batches of the same columns; fit a new estimator on data "
                     "with every column from the first batch"
                 )
-            refuse_numbers_passed_through(table.schema, self._passthrough, done)
+            try:
+                refuse_numbers_passed_through(table.schema, self._passthrough)
+            except SchemaError as exc:  # of this batch's rows, told as a value refused is
+                raise _after_rows_fitted(exc, before) from None
         index = {name: i for i, name in enumerate(table.schema.names)}
         for name in self._names:
             if name not in index:
@@ -1524,6 +1526,14 @@ class Standardizer(MetadataConsumer):
         )
         fitted = f", fitted on {len(self.columns_)} columns" if "columns_" in vars(self) else ""
         return f"Standardizer({params_shown}){fitted}"
+
+
+def _after_rows_fitted(exc: NormkitError, before: int) -> NormkitError:
+    """``exc``, a refusal of a batch's rows given to :meth:`Standardizer.partial_fit`, told
+    after the ``before`` rows fitted by earlier batches (or the statistics continued): ``this
+    batch, after 100 rows fitted: ...``, its rows counted from the batch's first; as it is after
+    none."""
+    return exc.within(f"this batch, after {before:,} rows fitted") if before else exc
 
 
 def _order_unknown(n_features: int, *hints: str) -> SchemaError:

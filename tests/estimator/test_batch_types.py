@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import normkit
@@ -23,8 +24,8 @@ def test_numbers_after_booleans_are_refused_naming_column_and_batch(first):
     with pytest.raises(SchemaError) as refused:
         scaler.partial_fit(first.assign(flag=first.flag.astype(int)))
     assert str(refused.value) == (
-        "column 'flag' is int64 in the batch from row 101, but bool in the batches fitted so "
-        "far, which pass it through: its numbers would be left out of the statistics; give it "
+        "this batch, after 100 rows fitted: column 'flag' is int64, but bool in the batches "
+        "fitted so far, which pass it through: its numbers would be left out of the statistics; give it "
         "as numbers from the first batch on (fit a new estimator) or pass it through as it is "
         "(exclude=['flag'])"
     )
@@ -35,15 +36,37 @@ def test_numbers_after_booleans_are_refused_naming_column_and_batch(first):
 )
 def test_numbers_after_text_or_dates_are_refused(first, before):
     scaler = normkit.Standardizer().partial_fit(first.assign(flag=before))
-    with pytest.raises(SchemaError, match="column 'flag' is int64 in the batch from row 101"):
+    with pytest.raises(
+        SchemaError, match=r"^this batch, after 100 rows fitted: column 'flag' is int64, but"
+    ):
         scaler.partial_fit(first.assign(flag=first.flag.astype(int)))
 
 
 def test_statistics_continued_refuse_them_too(first, tmp_path):
     normkit.Standardizer().fit(first).save(tmp_path / "s.json")
     scaler = normkit.load(tmp_path / "s.json")
-    with pytest.raises(SchemaError, match="column 'flag' is int64 in the batch from row 101"):
+    with pytest.raises(
+        SchemaError, match=r"^this batch, after 100 rows fitted: column 'flag' is int64, but"
+    ):
         scaler.partial_fit(first.assign(flag=first.flag.astype(int)))
+
+
+def test_a_third_batch_is_told_after_the_rows_of_the_first_two(first):
+    # Its row was counted from the batch's first ('in the batch from row 1'), in a fit of a
+    # stream and in a third partial_fit alike.
+    flags = pa.RecordBatch.from_pandas(first.iloc[:50], preserve_index=False)
+    numbers = pa.RecordBatch.from_pandas(
+        first.iloc[:50].assign(flag=np.arange(50.0)), preserve_index=False
+    )
+    told = (
+        "^this batch, after 100 rows fitted: column 'flag' is double, but bool in the batches "
+        "fitted so far"
+    )
+    with pytest.raises(SchemaError, match=told):
+        normkit.Standardizer().fit(iter([flags, flags, numbers]))
+    scaler = normkit.Standardizer().partial_fit(flags).partial_fit(flags)
+    with pytest.raises(SchemaError, match=told):
+        scaler.partial_fit(numbers)
 
 
 def test_a_column_excluded_or_numeric_first_is_not(first):
