@@ -361,14 +361,17 @@ class Standardizer(MetadataConsumer):
         for name_of_param, chosen in (("exclude", exclude), ("columns", columns or ())):
             unknown = [name for name in chosen if name not in present]
             if unknown:
-                hints = absent_name_hints(unknown, names, given=True)
-                if name_of_param == "exclude" and not source:  # in memory (files have a name)
-                    hints = (*_absent_excluded_hints(unknown, exclude, names), *hints)
-                raise SchemaError(
-                    f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})",
-                    param=name_of_param,
-                    hints=hints,
+                message = (
+                    f"{where}no {listed(unknown)} in the input (given in {param(name_of_param)})"
                 )
+                hints = absent_name_hints(unknown, names, given=True)
+                ways: tuple[str, ...] = ()
+                if name_of_param == "exclude" and not source:  # in memory (files have a name)
+                    ways = _absent_excluded_hints(unknown, exclude, names)
+                if ways:  # each hint a way out: the columns X has are told by the message
+                    message += f": X has {listed(names)}" if names else ": X has no column"
+                    hints = ways
+                raise SchemaError(message, param=name_of_param, hints=hints)
         excluded = set(exclude)
         if columns is not None:
             both = [name for name in columns if name in excluded]

@@ -240,10 +240,13 @@ def test_a_cli_fit_excluding_the_target_in_a_cross_validation_tells_the_way_out(
     loaded = normkit.load(tmp_path / "s.json")
     with pytest.raises(normkit.SchemaError) as error:
         cross_val_score(make_pipeline(loaded, model), X, y, cv=3, error_score="raise")
-    assert str(error.value).startswith(
-        "no column 'y' in the input (given in exclude); exclude only columns X has "
-        "(set_params(exclude=[]); an estimator loaded from a stat file, and its clones, exclude "
-        "the columns its fit excluded) or give X with column 'y' or the input has columns "
+    # Each hint a way out ('... or give X with column 'y' or the input has columns ...' read
+    # the columns X has as a third one).
+    assert str(error.value) == (
+        "no column 'y' in the input (given in exclude): X has columns 'mean radius', "
+        "'mean texture', 'mean perimeter', 'mean area', 'mean smoothness'; exclude only columns "
+        "X has (set_params(exclude=[]); an estimator loaded from a stat file, and its clones, "
+        "exclude the columns its fit excluded) or give X with column 'y'"
     )
     ours = cross_val_score(make_pipeline(loaded.set_params(exclude=[]), model), X, y, cv=3)
     theirs = cross_val_score(make_pipeline(StandardScaler(), model), X, y, cv=3)
