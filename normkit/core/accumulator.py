@@ -25,7 +25,7 @@ The estimator, the file fit, the Dask parts, drift and report all fit through it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -226,13 +226,22 @@ class Accumulator:
         """The rows fed before the next one, as messages count them."""
         return self.n_rows - self._counted_from
 
-    def update(self, columns: Sequence[np.ndarray], weights: np.ndarray | None = None) -> None:
+    def update(
+        self,
+        columns: Sequence[np.ndarray],
+        weights: np.ndarray | None = None,
+        locate: Callable[[int, str], str] | None = None,
+    ) -> None:
         """Feed rows: one float64 array per column, all of the same length, NaN for missing.
 
         Parameters
         ----------
         columns : sequence of 1-d arrays of float64
         weights : 1-d array of float64, shape (n_rows,), or None
+        locate : callable(k, name) or None
+            Where the value at place ``k`` (from 0) of the column ``name`` of these rows is,
+            as a refusal of an infinite one names it (``column 'a' at row 124 (index 251)``);
+            None: ``column 'a' at row 124``, counted as :meth:`count_rows_from` says.
             The rows' sample weights (frequency weights, finite and at least 0; a row of weight
             0 is as if absent). Given once, the pass is weighted from then on: later rows
             without weights weigh 1, and there are no running statistics.
@@ -281,7 +290,7 @@ class Accumulator:
             steps = self._batches.feed(columns, bool(batch.n_missing.any()), shift, found)
             if steps is not None:
                 self._observe(steps)
-        self._check_finite(batch, columns, weights)
+        self._check_finite(batch, columns, weights, locate)
         self.moments = merge_moments(self.moments, batch)
         if self.weighted and not np.isfinite(self.moments.weight).all():
             label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
@@ -351,7 +360,11 @@ class Accumulator:
         self._n_batches += steps.n_batches
 
     def _check_finite(
-        self, batch: Moments, columns: list[np.ndarray], weights: np.ndarray | None
+        self,
+        batch: Moments,
+        columns: list[np.ndarray],
+        weights: np.ndarray | None,
+        locate: Callable[[int, str], str] | None,
     ) -> None:
         # Infinite values show in min/max at no extra cost; only then look for the row. Rows of
         # weight 0 are left out of min/max, but their values are refused alike.
@@ -363,8 +376,14 @@ class Accumulator:
         if bad.size:
             i = int(bad[0])
             k = int(np.flatnonzero(np.isinf(columns[i]))[0])
+            name = self.names[i]
+            where = (
+                locate(k, name)
+                if locate is not None
+                else f"column {name!r} at {self._row_word} {self._rows_counted + k + 1:,}"
+            )
             raise infinite_error(
-                f"column {self.names[i]!r} at {self._row_word} {self._rows_counted + k + 1:,}",
+                where,
                 float(columns[i][k]),
                 hints=infinity_hints(self.in_memory),
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,12 +21,14 @@ from ..io.options import ReadSettings
 __all__ = [
     "first_non_number",
     "index_label",
+    "located",
     "missing_markers",
     "not_a_number",
     "object_float64",
     "pandas_float64",
     "refuse_missing_marker",
     "refuse_non_numbers",
+    "row_locator",
     "text_among_numbers",
 ]
 
@@ -43,6 +45,20 @@ def _shown(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value  # np.str_('a'): 'a'
 
 
+def located(name: str, row: int, label: Any = None) -> str:
+    """Where a refused value is: ``column 'a' at row 124`` (``row`` counted from 1), with its
+    pandas index ``label`` where that is not the row's place (a frame with an index of its
+    own): ``column 'a' at row 124 (index 251)``."""
+    return f"column {name!r} at {_where(row, label)}"
+
+
+def row_locator(index: Any, offset: int = 0) -> Callable[[int, str], str]:
+    """``locate(k, name)``: :func:`located` of the value at place ``k`` (from 0) of the rows
+    given after ``offset`` rows of the same frame, whose pandas ``index`` (None: none) names
+    it too."""
+    return lambda k, name: located(name, offset + k + 1, index_label(index, k, offset))
+
+
 def not_a_number(
     name: str,
     row: int,
@@ -52,9 +68,8 @@ def not_a_number(
     what: str = "is not a number",
 ) -> DataError:
     """The refusal of ``value`` at ``row`` (counted from 1), with its pandas index ``label``
-    where that is not the row's place (a frame with an index of its own)."""
-    where = _where(row, label)
-    return DataError(f"column {name!r} at {where}: {_shown(value)!r} {what}", hints=hints)
+    (see :func:`located`)."""
+    return DataError(f"{located(name, row, label)}: {_shown(value)!r} {what}", hints=hints)
 
 
 def _reads_as_number(text: str) -> bool:

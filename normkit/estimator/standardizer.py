@@ -68,7 +68,15 @@ from .apply import (
 )
 from .batch_types import refuse_numbers_passed_through
 from .learning import StreamNormalizer
-from .numbers import missing_markers, not_a_number, refuse_missing_marker, refuse_non_numbers
+from .numbers import (
+    index_label,
+    located,
+    missing_markers,
+    not_a_number,
+    refuse_missing_marker,
+    refuse_non_numbers,
+    row_locator,
+)
 from .recorded import (
     alike_records,
     recorded_settings,
@@ -680,7 +688,8 @@ class Standardizer(MetadataConsumer):
         if weights is not None:
             self._refuse_running_with_weights()
         self._accumulator.count_rows_from(before)
-        self._accumulator.update(columns, weights=weights)
+        locate = row_locator(rows, done) if rows is not None else None
+        self._accumulator.update(columns, weights=weights, locate=locate)
         if self._added is not None:
             self._added.update(columns, weights=weights)
         if self._open:
@@ -1149,7 +1158,8 @@ class Standardizer(MetadataConsumer):
             if place is None and X.ndim == 2 and X.shape[1] != len(out_names):
                 out_names = names  # the fitted columns alone
         markers = missing_markers(None if inverse else self.stats_.read)
-        out = map_columns(X, names, _finite_inputs(affine_map(affine, inverse), names, markers))
+        finite = _finite_inputs(affine_map(affine, inverse), names, markers, index)
+        out = map_columns(X, names, finite)
         if place is not None:  # the columns passed through stay, in their places
             whole = np.array(whole, dtype=np.float64)
             whole[:, place] = out
@@ -1979,13 +1989,20 @@ def _without_missing_markers(
         yield batch
 
 
-def _finite_inputs(fn: ColumnMap, names: Sequence[str], markers: np.ndarray) -> ColumnMap:
+def _finite_inputs(
+    fn: ColumnMap, names: Sequence[str], markers: np.ndarray, index: Any = None
+) -> ColumnMap:
     """``fn``, refusing infinite values, and finite ones that it takes beyond float64's range
     (a gamma, a beta or a tiny scale), as a transform of files refuses both; and the numbers
     the statistics' fit read as missing (``markers``, :func:`refuse_missing_marker`). Rows are
     counted across calls: :func:`map_columns` maps the columns of each batch in order, so a call
-    for column 0 starts the next batch."""
+    for column 0 starts the next batch; a pandas frame's ``index`` names them too."""
     done = [0, 0]  # rows before the current batch, rows in it
+
+    def where(j: int, k: int) -> str:
+        row = done[0] + k
+        label = None if index is None else index_label(index, row)
+        return located(names[j], row + 1, label)
 
     def checked(j: int, values: np.ndarray) -> np.ndarray:
         if j == 0:
@@ -1995,14 +2012,12 @@ def _finite_inputs(fn: ColumnMap, names: Sequence[str], markers: np.ndarray) -> 
         infinite = np.isinf(values)
         if infinite.any():
             k = int(np.argmax(infinite))
-            where = f"column {names[j]!r} at row {done[0] + k + 1:,}"
-            raise infinite_error(where, float(values[k]))
+            raise infinite_error(where(j, k), float(values[k]))
         out = fn(j, values)
         infinite = np.isinf(out)
         if infinite.any():
             k = int(np.argmax(infinite))
-            where = f"column {names[j]!r} at row {done[0] + k + 1:,}"
-            raise infinite_output_error(where, float(values[k]), float(out[k]), ())
+            raise infinite_output_error(where(j, k), float(values[k]), float(out[k]), ())
         return out
 
     return checked

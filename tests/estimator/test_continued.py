@@ -199,10 +199,15 @@ def test_a_value_refused_in_a_later_batch_is_named_by_its_row_in_that_batch(tmp_
     small = frame.tail(10).reset_index(drop=True)
     small.loc[5, "a"] = np.inf
     told = "^this batch, after 100 rows fitted: column 'a' at row 6: inf is not finite"
-    for X in (small, small.set_axis(range(200, 210)), small.to_numpy()):  # the array by position
+    indexed = r"^this batch, after 100 rows fitted: column 'a' at row 6 \(index 205\): inf "
+    for X, at in (
+        (small, told),
+        (small.set_axis(range(200, 210)), indexed),  # its index of its own named too
+        (small.to_numpy(), told),  # the array by position
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # X has no feature names
-            with pytest.raises(normkit.DataError, match=told):
+            with pytest.raises(normkit.DataError, match=at):
                 fitted.partial_fit(X)
     # A sparse matrix is fitted in blocks of rows: its rows count from its first, not a block's.
     values = sparse.lil_matrix((10_000, 1_000))  # blocks of 4,194 rows

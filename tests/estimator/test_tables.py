@@ -391,6 +391,25 @@ def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_tran
         Standardizer().fit(pd.DataFrame(frame.to_dict("list"), index=[10, 20, 30, 40]))
 
 
+def test_an_infinite_value_is_named_by_its_index_label_as_a_word_is():
+    # A word got "at row 3 (index 30)", an infinity in the same place "at row 3" alone.
+    frame = pd.DataFrame({"a": [1.0, 2.0, np.inf, 4.0], "b": [1.0, 2.0, 3.0, 4.0]})
+    indexed = frame.set_index(pd.Index([10, 20, 30, 40]))
+    at_30 = r"column 'a' at row 3 \(index 30\): inf is not finite"
+    with pytest.raises(normkit.DataError, match="^" + at_30):
+        Standardizer().fit(indexed)
+    fitted = Standardizer().fit(frame.assign(a=[1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(normkit.DataError, match="^" + at_30):
+        fitted.transform(indexed)
+    with pytest.raises(normkit.DataError, match="^" + at_30):
+        fitted.inverse_transform(indexed)
+    with pytest.raises(normkit.DataError, match="^this batch, after 4 rows fitted: " + at_30):
+        Standardizer().partial_fit(frame.assign(a=[1.0, 2.0, 3.0, 4.0])).partial_fit(indexed)
+    # The default index says no more than the row: not repeated.
+    with pytest.raises(normkit.DataError, match=r"^column 'a' at row 3: inf is not finite"):
+        Standardizer().fit(frame)
+
+
 @pytest.mark.parametrize("frames", ["pandas", "polars", "pandas-string", "polars-string"])
 def test_a_column_of_no_value_in_the_first_batch_is_fitted_on_the_later_ones(frames):
     # A SQL chunk whose column is all NULL: pandas makes it None (object), polars Null; typed as
