@@ -38,7 +38,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -66,6 +66,7 @@ from .columntypes import check_dataset_types
 from .fit import conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .recipes import refuse_mixed_scales
+from .restore import transformed_dtypes
 from .sources import (
     about_stat_file,
     detected_dialect,
@@ -337,14 +338,18 @@ def transform_part(
     options: TransformOptions,
     read: ReadOptions,
     order: Sequence[str],
+    dtypes: Mapping[str, str] | None = None,
 ) -> int:
     """Transform one file into one part file (atomically), its columns in ``order`` (every
-    part's, the data set's first file's); the number of rows written."""
+    part's, the data set's first file's), its record keeping the set's ``dtypes``; the number
+    of rows written."""
     parsed = statfile.parse(stats)
     with warnings.catch_warnings():
         # The job's notes are the whole data set's, given once by transform_dask.
         warnings.simplefilter("ignore", NormkitNote)
-        return transform_file(path, parsed, part_path, options, read, column_order=order).rows
+        return transform_file(
+            path, parsed, part_path, options, read, column_order=order, recorded_dtypes=dtypes
+        ).rows
 
 
 @dataclass(frozen=True)
@@ -448,6 +453,7 @@ def transform_dask(
                 options=part_options,
                 read=read,
                 order=sources[0].schema.names,
+                dtypes=None if options.inverse else transformed_dtypes(sources, names),
                 pure=False,
             )
             rows = _gather(client, futures, progress)

@@ -348,7 +348,9 @@ class IdentifierCheck:
         checks are read as the input holds them and refused there, so that the value refused is
         told exactly (uint64's 18446744073709551615, which float64 reads as
         1.8446744073709552e+19), then given as float64 as the others."""
-        checked = {self._names[j]: j for j in self._columns if self._names[j] in floats}
+        mine = {self._names[j]: j for j in self._columns if self._names[j] in floats}
+        # A CSV's columns beside others (``also``) are its text: read as float64 and checked so.
+        checked = mine if source.format is not Format.CSV else {}
         read = source.batches(
             [n for n in floats if n not in checked], all_columns=False, also=[*checked, *also]
         )
@@ -363,6 +365,8 @@ class IdentifierCheck:
                     x = to_float64(column)
                     self._refuse_beyond(checked[name], x, column, first_row)
                     column, field = float64_to_arrow(x, column), pa.field(name, pa.float64())
+                elif name in mine:
+                    self._refuse_beyond(mine[name], to_float64(column), column, first_row)
                 arrays.append(column)
                 fields.append(field)
             first_row += batch.num_rows

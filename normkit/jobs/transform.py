@@ -213,6 +213,7 @@ def transform_file(
     protected: Sequence[str | os.PathLike[str]] = (),
     progress: Progress | None = None,
     column_order: Sequence[str] | None = None,
+    recorded_dtypes: Mapping[str, str] | None = None,
 ) -> TransformResult:
     """Stream ``input`` through the statistics into ``output``.
 
@@ -241,6 +242,9 @@ def transform_file(
     column_order : sequence of str or None
         The order of the output's columns, the inputs' columns (a data set's files may hold
         them in other orders: they are matched by name). None: the first input's order.
+    recorded_dtypes : mapping of column to type name, or None
+        The types of the normalized columns the output's record keeps (a data set's part: the
+        whole set's, as one transform of it records). None: the inputs'.
 
     Returns
     -------
@@ -336,6 +340,8 @@ def transform_file(
             use, gamma, beta, recorded, recipe = _settings(
                 stats, sources, records, options, keeps_record, read_schema, normalized
             )
+        if recorded_dtypes is not None and not options.inverse:
+            recipe = replace(recipe, dtypes=dict(recorded_dtypes))
         written_categories = None
         if out_format is Format.CSV:  # its text has no types: the record keeps them
             types = types_to_record(sources, schema, names, records)
