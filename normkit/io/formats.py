@@ -207,8 +207,10 @@ def resolve_format(
             raise OptionError(
                 f"unknown format {explicit!r}; use one of {known}", param=param_name
             ) from None
-    if path == STDIO or descriptor_of(path) is not None or _stream_device(path):
+    if path == STDIO or descriptor_of(path) is not None:
         return Format.CSV
+    if _stream_device(path) and format_named(path) is None:  # /dev/null; a link named x.parquet
+        return Format.CSV  # to a device is written as its name says
     stem, codec = split_compression(path)
     suffix = os.path.splitext(stem)[1].lower()
     if codec and not suffix:  # out.gz: of what?

@@ -527,6 +527,19 @@ CASES: dict[str, Case] = {
         1,
         "normkit: error: {out}: cannot write: No space left on device",
     ),
+    # A link named .parquet to a device was written as CSV: refused for its name.
+    "transform onto a full disk as Parquet": Case(
+        lambda d: [
+            "transform",
+            str(good_csv(d)),
+            "-s",
+            str(stats(d)),
+            "-o",
+            str(full_disk_as("x.parquet")(d)),
+        ],
+        1,
+        "normkit: error: {out}: cannot write: No space left on device",
+    ),
     "report onto a full disk": Case(
         lambda d: [
             "report",
