@@ -544,11 +544,14 @@ class Standardizer(MetadataConsumer):
             # As scikit-learn converts the frame of these columns: its memory layout (which
             # pandas decides) sets the order of the sums, and so their last bits.
             names = [column_name(c) for c in X.columns]
+            first: dict[str, int] = {}  # each name's first place, as list.index finds it
+            for i, name in enumerate(names):
+                first.setdefault(name, i)
             try:
-                at = [names.index(name) for name in self.columns_]
+                at = [first[name] for name in self.columns_]
                 picked = X if at == list(range(len(names))) else X.iloc[:, at]
                 return np.asarray(_checked_array(picked, self), dtype=np.float64)
-            except (TypeError, ValueError):  # a type scikit-learn does not convert
+            except (KeyError, TypeError, ValueError):  # a type scikit-learn does not convert
                 pass
         if type(X).__module__.split(".")[0] == "polars":  # converted column by column, too
             try:
@@ -1367,6 +1370,8 @@ class Standardizer(MetadataConsumer):
         _refuse_params_set_since(self, stats)
         g, b = stats.affine(gamma, beta)
         running = stats.require_running("mode")
+        if mode == "adaptive":  # its first batches are normalized with them
+            running_notes.warn(running_notes.far_note(stats, adaptive=True))
         normalizer = StreamNormalizer(stats.names, running, mode, g, b, options=stats.options)
         stream = _without_missing_markers(
             _record_batches(batches, stats.names), stats.names, missing_markers(stats.read)

@@ -197,9 +197,14 @@ class TransformResult:
 
 
 def warn_far(stats: FittedStats, options: TransformOptions) -> None:
-    """Issue the note of a frozen transform with running statistics far from the exact ones
-    (:func:`~normkit.stats.running_notes.far_note`), as :meth:`Standardizer.transform` does."""
-    if options.use == "ema" and options.mode == "frozen" and not options.inverse:
+    """Issue the note of a transform with running statistics far from the exact ones
+    (:func:`~normkit.stats.running_notes.far_note`), as :meth:`Standardizer.transform` does:
+    frozen with them, or adaptive (its first batches are normalized with them)."""
+    if options.inverse:
+        return
+    if options.mode == "adaptive":
+        running_notes.warn(running_notes.far_note(stats, adaptive=True), stacklevel=4)
+    elif options.use == "ema" and options.mode == "frozen":
         running_notes.warn(running_notes.far_note(stats), stacklevel=4)
 
 

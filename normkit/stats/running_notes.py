@@ -39,14 +39,16 @@ def _batches(n: int) -> str:
     return f"{n:,} batch{'' if n == 1 else 'es'}"
 
 
-def far_note(stats: FittedStats) -> NormkitNote | None:
+def far_note(stats: FittedStats, adaptive: bool = False) -> NormkitNote | None:
     """The note of normalizing with the running statistics (BatchNorm's eval) where they are far
     from the exact ones: a column whose running mean is more than one standard deviation from
     its mean, whose running standard deviation is more than three times the exact one or less
     than a third
     (after few batches, or data sorted so that the last batches differ), or that no batch
     updated (mean 0 and variance 1, BatchNorm's start): their output is not standardized data.
-    None for statistics imported from a layer, whose running statistics are all there is."""
+    None for statistics imported from a layer, whose running statistics are all there is.
+    ``adaptive``: of a transform in adaptive mode, whose first batches are normalized with
+    them (the later ones with the statistics the data moves them to)."""
     ema = stats.running
     if ema is None or stats.default_use == "ema":
         return None
@@ -81,14 +83,17 @@ def far_note(stats: FittedStats) -> NormkitNote | None:
             f"{listed(names)} never updated: no batch held 2 of {its} values, so mean 0 and "
             "variance 1"
         )
+    output = "the output of the first batches" if adaptive else "their output"
+    instead = (
+        f"normalize each batch with its own statistics ({param('mode', 'batch')})"
+        if adaptive
+        else f"use the exact statistics ({param('use', 'exact')})"
+    )
     return NormkitNote(
         f"the running statistics are far from the exact ones in {n_far:,} "
         f"column{'' if n_far == 1 else 's'} of {len(far):,} after {_batches(ema.n_batches)} "
-        f"({'; '.join(said)}), so their output is not standardized data",
-        hints=(
-            f"fit with more batches (a smaller {param('ema.batch_size')})",
-            f"use the exact statistics ({param('use', 'exact')})",
-        ),
+        f"({'; '.join(said)}), so {output} is not standardized data",
+        hints=(f"fit with more batches (a smaller {param('ema.batch_size')})", instead),
     )
 
 

@@ -385,6 +385,12 @@ def test_inverse_of_a_csv_normalized_batch_by_batch_is_refused(tmp_path, batch_s
         ), line
         assert line.endswith("invert it all the same (--assume-normalized)")
         assert not back.exists()
+
+
+def test_inverse_of_a_csv_normalized_frozen_in_runs_of_one_mean_is_not_refused(tmp_path):
+    """What the check of batch-mode output (the test above) must not take for it."""
+    rng = np.random.default_rng(5)
+    train, stats, z, back = (tmp_path / n for n in ("t.csv", "s.json", "z.csv", "b.csv"))
     # A frozen transform of data that repeats, or whose runs hold the same values in another
     # order (a designed experiment), has runs of one mean too: inverted.
     design = pd.DataFrame({"a": np.tile([1.0, 2, 3, 4], 300), "b": np.tile([5.0, 1, 7, 3], 300)})

@@ -545,3 +545,38 @@ def test_a_file_transform_with_running_statistics_far_from_the_exact_ones_says_s
             line for line in lines if line.startswith("normkit: note: the running statistics")
         ]
         assert sum("far from the exact ones" in line for line in lines) == 1, lines
+
+
+def test_adaptive_mode_notes_running_statistics_far_from_the_exact_ones(tmp_path):
+    """A user's trial: a stat file whose running statistics were never updated (one batch
+    larger than the data, --drop-last), or far from the data after few batches, gave
+    `transform --mode adaptive` first batches divided by mean 0 and variance 1 (essentially the
+    raw values), exit 0 and no word, where `--use ema` on the same stat file notes it. Adaptive
+    mode normalizes its first batches with them: it notes it too, and so does the library."""
+    from conftest import normkit_summary as ok
+
+    data = tmp_path / "t.csv"
+    values = np.random.default_rng(0).normal(1000.0, 5.0, 600)
+    pd.DataFrame({"x": values}).to_csv(data, index=False)
+    never, few = tmp_path / "never.json", tmp_path / "few.json"
+    ok("fit", data, "--batch-size", "1000", "--drop-last", "--ema-init", "first", "-o", never)
+    ok("fit", data, "--batch-size", "50", "-o", few)
+    for stats, said in ((never, "'x' never updated"), (few, "running mean 56.7 standard")):
+        out = tmp_path / "a.csv"
+        summary = ok("transform", data, "-s", stats, "--mode", "adaptive", "-o", out)
+        assert "far from the exact ones in 1 column of 1" in summary
+        assert said in summary
+        assert "the output of the first batches is not standardized data" in summary
+        assert "--mode batch" in summary
+        first = pd.read_csv(out)["x"].iloc[0]
+        assert abs(first) > 10  # what the note is about: not standardized
+    # Statistics close to the exact ones: no note.
+    close = tmp_path / "close.json"
+    ok("fit", data, "--batch-size", "5", "-o", close)
+    summary = ok("transform", data, "-s", close, "--mode", "adaptive", "-o", tmp_path / "c.csv")
+    assert "normkit: note:" not in summary
+    with pytest.warns(normkit.NormkitNote, match=r"output of the first batches"):
+        list(normkit.load(few).transform_stream([pd.DataFrame({"x": values})], "adaptive"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", normkit.NormkitNote)
+        list(normkit.load(close).transform_stream([pd.DataFrame({"x": values})], "adaptive"))
