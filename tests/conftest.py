@@ -8,11 +8,14 @@ Test modules import the helpers below with ``from conftest import ...``.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import forked_cli
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -60,12 +63,38 @@ def run(*args, input=None, env=None) -> Result:
     )
 
 
+#: The server that forks ``normkit`` processes for this test process (:mod:`forked_cli`): the
+#: process and its socket.
+_SERVER: tuple[subprocess.Popen, str] | None = None
+
+
+def _server_socket() -> str:
+    global _SERVER
+    if _SERVER is None or _SERVER[0].poll() is not None:
+        socket_path = os.path.join(tempfile.mkdtemp(prefix="normkit-cli-"), "socket")
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "forked_cli.py"), socket_path],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+        )
+        assert server.stdout.readline() == b"ready\n"
+        atexit.register(server.kill)
+        _SERVER = (server, socket_path)
+    return _SERVER[1]
+
+
 def run_normkit(
     *args, stdin: bytes | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
-    """Run ``normkit ARGS`` as a real process (bytes in, bytes out)."""
+    """Run ``normkit ARGS`` as a real process (bytes in, bytes out): forked from a server that
+    has imported what the command imports (:mod:`forked_cli`), or, with
+    ``NORMKIT_TEST_EXEC=1``, the installed command started afresh."""
+    if os.environ.get("NORMKIT_TEST_EXEC") == "1":
+        command = [NORMKIT]
+    else:
+        command = [sys.executable, "-S", "-c", forked_cli.CLIENT, _server_socket()]
     return subprocess.run(
-        [NORMKIT, *map(str, args)], input=stdin, capture_output=True, timeout=timeout, check=False
+        [*command, *map(str, args)], input=stdin, capture_output=True, timeout=timeout, check=False
     )
 
 
