@@ -428,8 +428,10 @@ def read_as(read) -> str:
     if read.decimal != ".":
         parts.append(f"{quoted(read.decimal)} decimals")
     if read.renamed:
+        from normkit.io.csv.columns import name_as_written  # pyarrow: not for --help
+
         shown = ", ".join(
-            f"{quoted(name.rsplit('_', 1)[0])} again as {quoted(name)}" for name in read.renamed[:8]
+            f"{quoted(name_as_written(name))} again as {quoted(name)}" for name in read.renamed[:8]
         )
         more = f" and {len(read.renamed) - 8:,} more" if len(read.renamed) > 8 else ""
         parts.append(f"repeated header names renamed ({shown}{more})")

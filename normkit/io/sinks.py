@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import pyarrow as pa
 
 from ..errors import OutputError, SchemaError
+from .csv.columns import names_as_written
 from .csv.writer import CsvWriter, check_csv_types
 from .files import AtomicFile, os_reason, standard_output_stream
 from .formats import STDIO, Format, resolve_format, split_compression
@@ -52,9 +53,11 @@ class Sink:
         line_end: str = "\n",
         nulls: Sequence[str] | None = None,
         big_endian: bool = False,
+        renamed: Sequence[str] = (),
     ):
         self.path = path
         self._big_endian = big_endian
+        self._renamed = renamed
         self._nulls = nulls
         self._line_end = line_end
         self.format = format
@@ -106,6 +109,7 @@ class Sink:
                 missing=csv.missing_written,
                 comment=csv.comment,
                 big_endian=self._big_endian,
+                header_names=names_as_written(self.schema.names, self._renamed),
             )
             self.delimiter, self.encoding = writer.delimiter, writer.encoding
             # How it is written, for its record: a later job reads it so (no lines above the
@@ -293,6 +297,7 @@ def open_sink(
     line_end: str = "\n",
     nulls: Sequence[str] | None = None,
     big_endian: bool = False,
+    renamed: Sequence[str] = (),
 ) -> Sink:
     """Open an output for record batches of ``schema``; use as a context manager.
 
@@ -312,6 +317,10 @@ def open_sink(
     big_endian : bool, default False
         Whether a CSV output in UTF-16 or UTF-32 is written big-endian (its input's order:
         :attr:`Reader.big_endian`) rather than little-endian; either way with a byte-order mark.
+    renamed : sequence of str
+        The names a CSV input's reader gave to repeated header names (:attr:`Reader.renamed`):
+        a CSV output's header has them as the input's had them (``,,x`` stays ``,,x``, not
+        ``,_1,x``), and reads back as the same names.
 
     Examples
     --------
@@ -325,7 +334,7 @@ def open_sink(
     """
     path = os.fspath(path)
     kind = resolve_format(path, format, param_name="output_format")
-    return Sink(path, kind, schema, csv or CsvOptions(), line_end, nulls, big_endian)
+    return Sink(path, kind, schema, csv or CsvOptions(), line_end, nulls, big_endian, renamed)
 
 
 #: The gzip level of a ``.gz`` output: zlib's and the gzip command's default. pyarrow's stream

@@ -456,7 +456,14 @@ def transform_file(
         with (
             saved_only_whole(save_stats),
             open_sink(
-                output, schema, out_format, written, reference.line_end, nulls, reference.big_endian
+                output,
+                schema,
+                out_format,
+                written,
+                reference.line_end,
+                nulls,
+                reference.big_endian,
+                reference.renamed,
             ) as sink,
         ):
             if spliced:

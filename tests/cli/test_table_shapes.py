@@ -75,9 +75,36 @@ def test_repeated_header_names_are_renamed_said_and_read_alike_by_transform(tmp_
     np.testing.assert_allclose([c["mean"] for c in doc["columns"]], X.mean(axis=0), rtol=1e-15)
     ok("transform", path, "-s", stats, "-o", z)
     out = pd.read_csv(z, header=None, skiprows=1, keep_default_na=False)
-    assert z.read_text().splitlines()[0] == "a,a_2,b,,_1,a_1"
+    assert z.read_text().splitlines()[0] == "a,a,b,,,a_1"  # as the input's header has them
     got = out.drop(columns=2).to_numpy(float)
     np.testing.assert_allclose(got, StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_a_csv_output_has_the_header_names_of_its_csv_input(tmp_path):
+    # A pandas MultiIndex written by to_csv: ',,x,y'. Its output said ',_1,x,y', which pandas
+    # reads back with index names [None, '_1']; 'x,x,y' came out 'x,x_1,y'. (The transform
+    # copies records as written, the inverse restores integers from batches: both paths.)
+    n = 40
+    index = pd.MultiIndex.from_arrays([np.arange(n) % 3, np.arange(n)])
+    frame = pd.DataFrame({"x": np.linspace(0, 1, n) ** 2, "y": np.arange(n) % 7}, index=index)
+    path, stats = tmp_path / "midx.csv", tmp_path / "s.json"
+    z, back, again = tmp_path / "z.csv", tmp_path / "back.csv", tmp_path / "again.csv"
+    frame.to_csv(path)
+    ok("fit", path, "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    ok("inverse", z, "-s", stats, "-o", back)
+    ok("transform", back, "-s", stats, "-o", again)  # read as the fit read its input
+    for written in (z, back, again):
+        assert written.read_text().splitlines()[0] == ",,x,y"
+    restored = pd.read_csv(back, index_col=[0, 1])
+    assert restored.index.names == [None, None]
+    np.testing.assert_allclose(restored.to_numpy(float), frame.to_numpy(float), rtol=1e-12)
+    assert again.read_bytes() == z.read_bytes()
+    twice = tmp_path / "twice.csv"
+    twice.write_text("x,x,y\n1,2,a\n3,5,b\n4,4,c\n")
+    ok("fit", twice, "-o", stats)
+    ok("transform", twice, "-s", stats, "-o", tmp_path / "tz.csv")
+    assert (tmp_path / "tz.csv").read_text().splitlines()[0] == "x,x,y"
 
 
 def test_single_quoted_fields_are_read_with_the_quote_detected_and_recorded(tmp_path):

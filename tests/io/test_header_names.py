@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from normkit.io.csv.columns import unique_names
+from normkit.io.csv.columns import names_as_written, unique_names
 
 
 def renamed_one_by_one(names: list[str]) -> list[str]:
@@ -30,6 +30,14 @@ def test_names_are_renamed_as_the_rule_reads(names):
     assert out == renamed_one_by_one(names)
     assert len(set(out)) == len(out)
     assert list(given_names) == [n for n, o in zip(out, names, strict=True) if n != o]
+    # A CSV output's header: the names as written, which read again as the same names.
+    assert names_as_written(out, given_names) == names
+
+
+def test_names_not_read_back_alike_are_written_as_renamed():
+    # Without 'a' before it, a header 'a' would read back as 'a', not 'a_1'.
+    assert names_as_written(["a_1", "b"], ["a_1"]) == ["a_1", "b"]
+    assert names_as_written(["b", "a", "a_1"], ["a_1"]) == ["b", "a", "a"]
 
 
 def test_a_header_of_one_name_repeated_is_renamed_in_order():

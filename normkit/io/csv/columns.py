@@ -32,6 +32,8 @@ __all__ = [
     "larger_blocks",
     "leave_out_hint",
     "longest_row",
+    "name_as_written",
+    "names_as_written",
     "number_hints",
     "printable",
     "quote_error",
@@ -463,6 +465,23 @@ def unique_names(names: list[str]) -> tuple[list[str], tuple[str, ...]]:
         seen.add(name)
         out.append(name)
     return out, tuple(given)
+
+
+def name_as_written(renamed: str) -> str:
+    """The header's name that :func:`unique_names` renamed ``renamed`` (``a_1``: ``a``, ``_1``:
+    the empty name)."""
+    return renamed.rsplit("_", 1)[0]
+
+
+def names_as_written(names: Sequence[str], renamed: Sequence[str]) -> list[str]:
+    """``names`` with each of ``renamed`` (those :func:`unique_names` gave to repeated header
+    names) as the header had it, where reading them again gives ``names`` back (all the
+    columns there, in their order); else ``names`` as they are."""
+    if not renamed:
+        return list(names)
+    given = set(renamed)
+    written = [name_as_written(name) if name in given else name for name in names]
+    return written if unique_names(written)[0] == list(names) else list(names)
 
 
 def printable(text: str) -> str:

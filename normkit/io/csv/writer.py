@@ -60,8 +60,9 @@ class CsvWriter:
     have the ``decimal`` separator (the input's encoding and separator, so that the output reads
     back with the options recorded for it), and its lines end with ``line_end`` (``"\r\n"`` where
     the input's did). UTF-16 and UTF-32 (whose readers need a mark) begin with a byte-order mark,
-    little-endian unless ``big_endian`` (the input's order). :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is
-    written.
+    little-endian unless ``big_endian`` (the input's order). The header holds ``header_names``
+    where given (a CSV input's names as its header had them), else the schema's names.
+    :attr:`delimiter` and :attr:`encoding` (None for UTF-8) say how it is written.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class CsvWriter:
         missing: str = "",
         comment: str | None = None,
         big_endian: bool = False,
+        header_names: Sequence[str] | None = None,
     ):
         self._stream = stream
         self._name = name
@@ -114,14 +116,15 @@ class CsvWriter:
         self._missing = missing or self._empty
         self._header: Sequence = ()
         if header:  # without one when the input had none: the output reads back the same way
-            if schema.names and schema.names[0].startswith("\ufeff"):
+            names = list(schema.names if header_names is None else header_names)
+            if names and names[0].startswith("\ufeff"):
                 raise OutputError(
-                    f"{name}: the first column's name {schema.names[0]!r} begins with a "
+                    f"{name}: the first column's name {names[0]!r} begins with a "
                     "byte-order mark (U+FEFF), which a CSV reader takes for the file's own and "
                     "drops: it would read back as another name",
                     hints=("rename the column", "write Parquet or Arrow"),
                 )
-            self._header = self._records([(1, _header_columns(schema.names))], missing="")
+            self._header = self._records([(1, _header_columns(names))], missing="")
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         self._text = [i for i, field in enumerate(schema) if holds_text(field.type)]
         self._rows = 0
