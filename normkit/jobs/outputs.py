@@ -7,13 +7,16 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from ..errors import OptionError, OutputError, param
 from ..io.files import check_output_path, refuse_overwrite, same_path
+from ..io.formats import Format
+from ..io.options import CsvOptions
 from ..io.reader import Reader
 from ..stats import statfile
 
-__all__ = ["check_outputs", "saved_only_whole"]
+__all__ = ["check_outputs", "csv_written", "saved_only_whole"]
 
 
 def check_outputs(
@@ -81,3 +84,36 @@ def saved_only_whole(save_stats: str | os.PathLike[str] | None) -> Iterator[None
                 f"write it to a file ({param('output')}) and read that",
             ),
         ) from None
+
+
+def csv_written(
+    csv: CsvOptions, reference: Reader, sources: Sequence[Reader]
+) -> tuple[CsvOptions, tuple[str, ...]]:
+    """How a CSV output of ``sources`` (read with ``csv``; ``reference``: the one whose
+    dialect it takes) is written, and the strings that stand for a missing value in it."""
+    # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
+    # a spreadsheet stays UTF-16), or, from Parquet or Arrow, in the one the fit's data was
+    # read in, so that it reads back as the input did; and without quoting
+    # where the input's quotes were found to be text, so that its fields come back as written;
+    # fields holding the comment character are quoted, so that none is read as a comment;
+    # with a header where a CSV input was read with one (given, recorded or detected).
+    detected = reference.detected
+    text_quotes = csv.quote is None and detected is not None and detected.quote == ""
+    written = replace(
+        csv,
+        header=csv.header if detected is None else detected.header,
+        encoding=csv.output_encoding(reference.text_encoding, reference.format is Format.CSV),
+        quote="" if text_quotes else csv.quote,
+        comment=csv.comment or (detected.comment if detected is not None else None),
+    )
+    # A CSV input's fields may be copied as written (its missing-value strings with them);
+    # from Parquet or Arrow, a missing value is written one way only, and text equal to
+    # another missing-value string ("NA") is text.
+    typed = any(s.format is not Format.CSV for s in sources)
+    nulls = (
+        ("", written.missing_written)
+        if typed
+        else (n for s in sources for n in s.read.csv.nulls)  # as each was read
+    )
+    nulls = tuple(dict.fromkeys(nulls))
+    return written, nulls

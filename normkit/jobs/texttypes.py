@@ -17,6 +17,14 @@ encoded by its place among them; a value that is not one of them is an error nam
 Where they are not kept (more than :func:`category_limit`, inputs whose records keep others,
 a record of an older normkit), the column comes back as its values, never with categories
 of the text's making (in the order the rows happen to give, unused ones lost).
+
+A column is also its field's nullability and metadata: a Polars ``Enum``'s categories are in
+its field metadata (``_PL_ENUM_VALUES2``; without it Polars reads a ``Categorical``), and a
+DuckDB ``NOT NULL`` column is a field that is not nullable. The record keeps the fields that are
+not the default (:attr:`Recipe.fields`: :func:`fields_to_record`; nothing for a plain column),
+and a column whose type comes back from the record (or from the statistics) gets them back
+(:func:`with_recorded_fields`, :func:`in_recorded_fields`); the text of a column that holds no
+missing value is read as written (an empty text is an empty text, not a missing value).
 """
 
 from __future__ import annotations
@@ -40,10 +48,13 @@ __all__ = [
     "as_recorded",
     "cast_as_recorded",
     "category_limit",
+    "fields_to_record",
+    "in_recorded_fields",
     "recorded_categories",
     "recorded_pandas",
     "recorded_types",
     "types_to_record",
+    "with_recorded_fields",
 ]
 
 #: The most categories a CSV's record keeps of a column: every job that reads the CSV reads
@@ -103,6 +114,78 @@ def types_to_record(
     if any(f.name not in fitted and f.name not in passthrough for f in schema):
         return None
     return passthrough | {f.name: f.type for f in schema if f.name in fitted}
+
+
+def fields_to_record(
+    sources: Sequence[Reader],
+    records: Sequence[Recipe | None],
+    fitted: Sequence[str],
+    names: Iterable[str],
+) -> dict[str, pa.Field]:
+    """The fields of the columns ``names`` whose nullability or metadata are not the default
+    (not nullable; a Polars ``Enum``'s categories), as every input has them alike: the inputs'
+    own where every input has types (Parquet, Arrow; ``fitted`` read as float64, which
+    infinities read as missing make nullable), else as every input's record keeps them (CSVs
+    normkit wrote from such data). A column the inputs give other fields is left out, and so
+    is every plain column: what a CSV output's record keeps, and a CSV read into Parquet or
+    Arrow gets back."""
+    if all(source.typed for source in sources):
+        given = [{f.name: f for f in s.batch_schema(fitted, keep_text=True)} for s in sources]
+    elif all(s.format is Format.CSV for s in sources):
+        given = [dict((r.fields if r is not None else None) or {}) for r in records]
+    else:
+        return {}
+    out = {}
+    for name in names:
+        first = given[0].get(name) if given else None
+        if first is None or (first.nullable and not first.metadata):
+            continue
+        if all(
+            (other := fields.get(name)) is not None
+            and other.nullable == first.nullable
+            and other.metadata == first.metadata
+            for fields in given[1:]
+        ):
+            out[name] = first
+    return out
+
+
+def with_recorded_fields(schema: pa.Schema, fields: Mapping[str, pa.Field]) -> pa.Schema:
+    """``schema`` with the nullability and metadata of ``fields`` (a record's:
+    :func:`fields_to_record`), the types as they are."""
+    if not fields:
+        return schema
+    kept = [
+        f.with_nullable(fields[f.name].nullable).with_metadata(fields[f.name].metadata)
+        if f.name in fields
+        else f
+        for f in schema
+    ]
+    return pa.schema(kept, metadata=schema.metadata)
+
+
+def in_recorded_fields(
+    batch: pa.RecordBatch,
+    schema: pa.Schema,
+    fields: Mapping[str, pa.Field],
+    locate: Callable[[int, str], str],
+    offset: int = 0,
+) -> pa.RecordBatch:
+    """``batch`` with ``schema``'s fields (:func:`with_recorded_fields`), a missing value in a
+    column that the record says held none an error naming its cell (``locate(offset + row in
+    batch, column)``: a CSV edited since)."""
+    if not fields:
+        return batch
+    for name, recorded in fields.items():
+        column = batch.column(name)
+        if not recorded.nullable and column.null_count:
+            row = offset + pc.index(pc.is_null(column), True).as_py()
+            raise DataError(
+                f"{locate(row, name)}: a missing value, in a column that held none when "
+                "normkit wrote it (NOT NULL: its record says so)",
+                hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+            )
+    return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
 
 
 def recorded_types(
@@ -224,9 +307,11 @@ def cast_as_recorded(
     decimal_point: str,
     locate: Callable[[int, str], str],
     categories: Mapping[str, pa.Array] | None = None,
+    recorded_fields: Mapping[str, pa.Field] | None = None,
 ) -> pa.RecordBatch:
     """``batch`` (its columns passed through read as text) with the columns of ``types`` in
-    those types: missing-value strings are missing values, and numbers are read with the
+    those types: missing-value strings are missing values, but in a column whose recorded
+    field (``recorded_fields``) holds none, and numbers are read with the
     decimal point they were written with. A dictionary type's values are encoded by their
     place among its ``categories`` (:func:`as_recorded` gives it only with them).
 
@@ -242,7 +327,8 @@ def cast_as_recorded(
         if dtype is None or not is_text_type(arrays[i].type):
             continue
         text = arrays[i]
-        if missing:
+        recorded = (recorded_fields or {}).get(field.name)
+        if missing and (recorded is None or recorded.nullable):
             absent = pc.is_in(text, value_set=pa.array(missing, text.type))
             text = pc.if_else(absent, pa.scalar(None, text.type), text)
         value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype

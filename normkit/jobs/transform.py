@@ -51,7 +51,7 @@ from .columntypes import (
     text_where_types_differ,
     typed_where_null,
 )
-from .outputs import check_outputs, saved_only_whole
+from .outputs import check_outputs, csv_written, saved_only_whole
 from .overflow import refuse_infinite_output
 from .recipes import restored_pandas, shared_record
 from .resemblance import Resemblance, looked_at
@@ -62,10 +62,13 @@ from .texttypes import (
     WrittenCategories,
     cast_as_recorded,
     category_limit,
+    fields_to_record,
+    in_recorded_fields,
     recorded_categories,
     recorded_pandas,
     recorded_types,
     types_to_record,
+    with_recorded_fields,
 )
 from .vacant import refuse_values
 
@@ -276,10 +279,13 @@ def transform_file(
     # CSVs that record the types of their columns passed through get them back in Parquet or
     # Arrow (read as text, then cast), unless text is asked for: a dictionary with its recorded
     # categories (the same in every batch, as an Arrow file needs), or as its values.
-    typed_as, categories = {}, {}
+    # With the nullability and field metadata their records keep (a Polars Enum, NOT NULL).
+    typed_as, categories, fields = {}, {}, {}
     if out_format is not Format.CSV and not options.keep_text:
         typed_as = recorded_types(sources, records, names) or {}
         categories = recorded_categories(records, typed_as)
+        if not sources[0].typed:  # CSVs (typed inputs have their fields)
+            fields = fields_to_record(sources, records, names, [*names, *typed_as])
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV or bool(typed_as)
     if out_format is not Format.CSV:  # a CSV holds text, whatever types the inputs give
@@ -317,6 +323,7 @@ def transform_file(
     schema = pa.schema(
         [f.with_type(changed.get(f.name, f.type)) for f in schema], metadata=schema.metadata
     )
+    schema = with_recorded_fields(schema, fields)
     schema = restored_pandas(schema, records, names if restore else ())
     # Read before the transform's pass begins: the categories of the dictionaries normalized,
     # which the record keeps, and those of the columns passed through, one a column in an
@@ -351,7 +358,9 @@ def transform_file(
         if out_format is Format.CSV:  # its text has no types: the record keeps them
             types = types_to_record(sources, schema, names, records)
             doc = (schema.metadata or {}).get(b"pandas") if types is not None else None
+            kept = fields_to_record(sources, records, names, schema.names) or None  # NOT NULL, Enum
             recipe = replace(recipe, types=types, types_pandas=doc and doc.decode("utf-8"))
+            recipe = replace(recipe, fields=kept)
             if types is not None and keeps_record:  # and its dictionaries' categories
                 given_categories = recorded_categories(records, types)
                 written_categories = WrittenCategories(types, given_categories)
@@ -426,33 +435,7 @@ def transform_file(
             normalizer.locate = locate
             finite = refuse_infinite(checked, names, locate, file_hints)
             mapped = ((None, batch, None) for batch in normalizer(finite))
-        # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
-        # a spreadsheet stays UTF-16), or, from Parquet or Arrow, in the one the fit's data was
-        # read in, so that it reads back as the input did; and without quoting
-        # where the input's quotes were found to be text, so that its fields come back as written;
-        # fields holding the comment character are quoted, so that none is read as a comment;
-        # with a header where a CSV input was read with one (given, recorded or detected).
-        detected = reference.detected
-        text_quotes = read.csv.quote is None and detected is not None and detected.quote == ""
-        written = replace(
-            read.csv,
-            header=read.csv.header if detected is None else detected.header,
-            encoding=read.csv.output_encoding(
-                reference.text_encoding, reference.format is Format.CSV
-            ),
-            quote="" if text_quotes else read.csv.quote,
-            comment=read.csv.comment or (detected.comment if detected is not None else None),
-        )
-        # A CSV input's fields may be copied as written (its missing-value strings with them);
-        # from Parquet or Arrow, a missing value is written one way only, and text equal to
-        # another missing-value string ("NA") is text.
-        typed = any(s.format is not Format.CSV for s in sources)
-        nulls = (
-            ("", written.missing_written)
-            if typed
-            else (n for s in sources for n in s.read.csv.nulls)  # as each was read
-        )
-        nulls = tuple(dict.fromkeys(nulls))
+        written, nulls = csv_written(read.csv, reference, sources)
         with (
             saved_only_whole(save_stats),
             open_sink(
@@ -482,6 +465,7 @@ def transform_file(
                         read.csv.decimal_point,
                         lambda row, name: locate(sink.rows_written + row, name),
                         categories,
+                        fields,
                     )
                 if restored:
                     try:
@@ -504,6 +488,7 @@ def transform_file(
                         for name, look in looks.items():  # raw data, rather than a bad value?
                             look.refuse(name, allowed)
                         raise
+                batch = in_recorded_fields(batch, schema, fields, locate, sink.rows_written)
                 sink.write(encoded_as(batch, united) if united else batch)
                 if written_categories is not None:
                     written_categories.add(batch)

@@ -19,7 +19,7 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -116,6 +116,11 @@ class Recipe:
         (:func:`normkit.jobs.restore.restored_types`). A column whose type is not known for
         certain is left out (see :func:`normkit.jobs.restore.transformed_dtypes`); None in
         outputs of older versions and of an inverse.
+    fields : dict of column to pyarrow.Field, or None
+        In a CSV's record, the fields of the data written that are not nullable or have
+        metadata (a DuckDB ``NOT NULL`` column, a Polars ``Enum``'s categories), plain ones
+        left out: a CSV read into Parquet or Arrow gets them back
+        (:func:`normkit.jobs.texttypes.fields_to_record`). Kept as a serialized Arrow schema.
     """
 
     mode: str
@@ -133,6 +138,7 @@ class Recipe:
     categories: Mapping[str, pa.Array] | None = field(default=None, compare=False)
     dictionaries: Mapping[str, pa.Array] | None = field(default=None, compare=False)
     dtypes: Mapping[str, str] | None = field(default=None, compare=False)
+    fields: Mapping[str, pa.Field] | None = field(default=None, compare=False)
 
     def to_metadata(self) -> dict[bytes, bytes]:
         return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
@@ -152,6 +158,7 @@ class Recipe:
             **({"categories": _arrays_text(self.categories)} if self.categories else {}),
             **({"dictionaries": _arrays_text(self.dictionaries)} if self.dictionaries else {}),
             **({"dtypes": dict(self.dtypes)} if self.dtypes is not None else {}),
+            **({"fields": _fields_text(self.fields.values())} if self.fields else {}),
         }
 
     @classmethod
@@ -167,6 +174,7 @@ class Recipe:
             previous=cls._from_document(previous) if previous is not None else None,
             pandas=_pandas_entries(doc.get("pandas")),
             types=_types_of(doc.get("types")),
+            fields=_fields_of(doc.get("fields")),
             types_pandas=_text(doc.get("types_pandas")),
             categories=_arrays_of(doc.get("categories")),
             dictionaries=_arrays_of(doc.get("dictionaries")),
@@ -211,11 +219,15 @@ def says(source: Source) -> str:
 
 def _types_text(types: Mapping[str, pa.DataType]) -> str:
     """Column types as the base64 text of an Arrow schema (every type, exactly)."""
-    schema = pa.schema([pa.field(name, dtype) for name, dtype in types.items()])
-    return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
+    return _fields_text(pa.field(name, dtype) for name, dtype in types.items())
 
 
-def _types_of(text: object) -> dict[str, pa.DataType] | None:
+def _fields_text(fields: Iterable[pa.Field]) -> str:
+    """Fields as the base64 text of an Arrow schema (types, nullability and metadata)."""
+    return base64.b64encode(pa.schema(fields).serialize().to_pybytes()).decode("ascii")
+
+
+def _fields_of(text: object) -> dict[str, pa.Field] | None:
     if text is None:
         return None
     if not isinstance(text, str):
@@ -224,7 +236,12 @@ def _types_of(text: object) -> dict[str, pa.DataType] | None:
         schema = ipc.read_schema(pa.py_buffer(base64.b64decode(text, validate=True)))
     except (pa.ArrowException, binascii.Error) as exc:
         raise ValueError("not a serialized schema") from exc
-    return {field.name: field.type for field in schema}
+    return {field.name: field for field in schema}
+
+
+def _types_of(text: object) -> dict[str, pa.DataType] | None:
+    fields = _fields_of(text)
+    return None if fields is None else {name: f.type for name, f in fields.items()}
 
 
 def _arrays_text(arrays: Mapping[str, pa.Array]) -> dict[str, str]:

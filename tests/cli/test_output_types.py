@@ -62,13 +62,8 @@ def test_columns_declared_not_null_are_transformed_and_restored_not_null(tmp_pat
         )
     normkit_summary("inverse", z, "-s", stats, "-o", back)
     restored = pq.read_table(back)
-    # A CSV's record keeps the types of its columns, not whether they were declared not null.
-    expected = (
-        table.schema
-        if suffix != "csv"
-        else pa.schema([f.with_nullable(True) for f in table.schema])
-    )
-    assert restored.schema.remove_metadata() == expected
+    # A CSV's record keeps the types of its columns and which were declared not null.
+    assert restored.schema.remove_metadata() == table.schema
     for name in ("id", "qty", "w", "f"):
         assert restored.column(name).equals(table.column(name)), name
     np.testing.assert_allclose(restored.column("price"), table.column("price"), rtol=1e-14)
@@ -86,6 +81,13 @@ def test_infinities_read_as_missing_make_a_not_null_column_nullable(tmp_path):
     written = pq.read_table(z)
     assert [f.nullable for f in written.schema] == [True, True]
     assert written.column("x").null_count == 1
+    # Through a CSV, whose record says so, and back.
+    z, back = tmp_path / "z.csv", tmp_path / "back.parquet"
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    restored = pq.read_table(back)
+    assert [f.nullable for f in restored.schema] == [True, True]  # as in Parquet
+    assert restored.column("x").to_pylist() == [1.0, 2.0, None, 4.0]
 
 
 def test_a_data_set_of_not_null_and_nullable_files_is_written_nullable(tmp_path):
