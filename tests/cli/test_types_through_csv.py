@@ -196,6 +196,35 @@ def test_types_without_a_csv_text_are_refused_before_writing(tmp_path, column):
     assert not z.exists()
 
 
+def test_every_column_without_a_csv_text_is_named_in_one_refusal(tmp_path):
+    # They were refused one per run: with four such columns, four runs to learn of them all.
+    import pyarrow.ipc as ipc
+
+    data, stats, z = tmp_path / "in.arrow", tmp_path / "s.json", tmp_path / "z.csv"
+    table = pa.table(
+        {
+            "x": [1.0, 2.0, 4.0],
+            "bv": pa.array([b"a", b"b", b"c"], pa.binary_view()),
+            "fb": pa.array([b"ab", b"cd", b"ef"], pa.binary(2)),
+            "iv": pa.array([(1, 2, 3)] * 3, pa.month_day_nano_interval()),
+            "s": ["a", "b", "c"],
+            "m": pa.array([[("k", 1)]] * 3, pa.map_(pa.string(), pa.int64())),
+            "l": pa.array([[1, 2]] * 3, pa.list_(pa.int64())),
+        }
+    )
+    with ipc.new_file(data, table.schema) as writer:
+        writer.write_table(table)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    proc = run_normkit("transform", data, "-s", stats, "-o", z)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"{ERROR}{z}: 5 columns cannot be written as CSV: 'bv' (binary_view), 'fb' "
+        "(fixed_size_binary[2]), 'iv' (month_day_nano_interval), 'm' (map<string, int64>), "
+        "'l' (list<item: int64>); write Parquet or Arrow instead (--output-format parquet)\n"
+    )
+    assert not z.exists()
+
+
 def test_a_decimal_comma_and_dictionaries_of_times_come_back(tmp_path):
     table = pa.table(
         {

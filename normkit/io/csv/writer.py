@@ -23,27 +23,45 @@ CSV_WRITE_BYTES = 2 << 20
 
 
 def check_csv_types(schema: pa.Schema, name: str) -> None:
-    """Refuse, before writing anything, columns that have no CSV text form."""
-    for field in schema:
-        dtype = field.type
-        if type_key(dtype) in _NATIVE_KINDS:  # numbers, booleans and text: written as they are
-            continue
-        if pa.types.is_dictionary(dtype):
-            dtype = dtype.value_type
-        if isinstance(dtype, pa.BaseExtensionType):  # written as its storage (a UUID: bytes)
-            dtype = dtype.storage_type
-        if (
-            pa.types.is_nested(dtype)
-            or pa.types.is_binary(dtype)
-            or pa.types.is_large_binary(dtype)
-            or pa.types.is_binary_view(dtype)
-            or pa.types.is_fixed_size_binary(dtype)
-            or pa.types.is_interval(dtype)
-        ):
-            raise SchemaError(
-                f"{name}: column {field.name!r} of type {field.type} cannot be written as CSV",
-                hints=(f"write Parquet or Arrow instead ({param('output_format', 'parquet')})",),
-            )
+    """Refuse, before writing anything, columns that have no CSV text form: all of them in one
+    message (the first :data:`_NAMED` by name and type)."""
+    unwritable = [field for field in schema if not _has_csv_text(field.type)]
+    if not unwritable:
+        return
+    if len(unwritable) == 1:
+        field = unwritable[0]
+        what = f"column {field.name!r} of type {field.type} cannot be written as CSV"
+    else:
+        listed = ", ".join(f"{f.name!r} ({f.type})" for f in unwritable[:_NAMED])
+        more = len(unwritable) - _NAMED
+        listed += f" and {more:,} more" if more > 0 else ""
+        what = f"{len(unwritable):,} columns cannot be written as CSV: {listed}"
+    raise SchemaError(
+        f"{name}: {what}",
+        hints=(f"write Parquet or Arrow instead ({param('output_format', 'parquet')})",),
+    )
+
+
+#: The most columns that :func:`check_csv_types` names.
+_NAMED = 8
+
+
+def _has_csv_text(dtype: pa.DataType) -> bool:
+    """Whether a column of ``dtype`` has a CSV text form."""
+    if type_key(dtype) in _NATIVE_KINDS:  # numbers, booleans and text: written as they are
+        return True
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    if isinstance(dtype, pa.BaseExtensionType):  # written as its storage (a UUID: bytes)
+        dtype = dtype.storage_type
+    return not (
+        pa.types.is_nested(dtype)
+        or pa.types.is_binary(dtype)
+        or pa.types.is_large_binary(dtype)
+        or pa.types.is_binary_view(dtype)
+        or pa.types.is_fixed_size_binary(dtype)
+        or pa.types.is_interval(dtype)
+    )
 
 
 class CsvWriter:
