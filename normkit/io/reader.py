@@ -28,6 +28,9 @@ from .streams import PrefixedStream, not_text
 
 __all__ = ["Reader", "ReaderBase"]
 
+#: How pyarrow refuses a file with an integer column wider than 64 bits (Polars' Int128).
+_WIDE_INTEGERS = "Integers with more than 64 bits"
+
 
 class Reader(Protocol):
     """What every input offers, whatever its format.
@@ -407,6 +410,16 @@ class ReaderBase:
             if isinstance(exc, BrokenPipeError):
                 raise
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if message.startswith(_WIDE_INTEGERS):  # Polars' Int128: no column can be read
+                raise InputError(
+                    f"{self.name}: a column holds integers of more than 64 bits (such as "
+                    f"Polars' Int128), which pyarrow cannot read: no column of the "
+                    f"{self.format} file can be read, whichever are chosen",
+                    hints=(
+                        "write it as Int64 or Decimal, e.g. in Polars "
+                        "df.with_columns(pl.col(pl.Int128).cast(pl.Int64))",
+                    ),
+                ) from None
             raise self._cut_short(message) or InputError(
                 f"{self.name}: cannot read as {self.format}: {message}"
             ) from None
