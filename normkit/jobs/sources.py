@@ -44,6 +44,7 @@ __all__ = [
     "describe_source",
     "detected_dialect",
     "feed",
+    "fitted_raw",
     "identifier_check",
     "matched_by_position",
     "read_encoding",
@@ -447,3 +448,22 @@ def describe_source(source: Reader, rows: int) -> dict:
     if normalized is not None:
         described["normalized"] = normalized
     return described
+
+
+def fitted_raw(source: Reader, provenance: dict) -> bool:
+    """Whether ``source`` is a file the statistics were fitted on as raw data, as their
+    ``provenance`` records it (:func:`describe_source`): the same absolute path, the same size
+    in bytes, and not data that normkit normalized. A stream is none. Its modification time is
+    not asked: provenance does not record it, and a copy or a checkout changes it, not the data.
+    """
+    size = source.size_bytes
+    if source.is_stdin or size is None:
+        return False
+    path = os.path.abspath(source.path)
+    return any(
+        isinstance(fitted, dict)
+        and fitted.get("path") == path
+        and fitted.get("bytes") == size
+        and "normalized" not in fitted
+        for fitted in provenance.get("sources", ())
+    )

@@ -56,7 +56,7 @@ from .overflow import refuse_infinite_output
 from .recipes import restored_pandas, shared_record
 from .resemblance import Resemblance, looked_at
 from .restore import restored_batch, restored_types, transformed_dtypes
-from .sources import Progress, about_stat_file, stats_for_dataset
+from .sources import Progress, about_stat_file, fitted_raw, stats_for_dataset
 from .splice import cell, rewritable, rewrite_csv
 from .texttypes import (
     WrittenCategories,
@@ -419,6 +419,8 @@ def transform_file(
             # input, which is checked only then (the check costs as much as the transform).
             inputs: Iterator[pa.RecordBatch] = checked
             unrecorded = {s.name for s in sources if Recipe.of(s) is None}
+            if not options.inverse:  # the very data they were fitted on is raw, whatever its look
+                unrecorded -= {s.name for s in sources if fitted_raw(s, stats.provenance)}
             if unrecorded:
                 # Nothing records how these were made: what their columns look like must do.
                 # An inverse with the exact statistics nobody asked for: of data the running

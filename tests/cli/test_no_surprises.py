@@ -1070,6 +1070,44 @@ def test_a_csv_that_looks_normalized_already_is_not_normalized_again(tmp_path, s
     ok("inverse", SAMPLE_CSV, "-s", sample_stats, *exact, *args)
 
 
+def test_the_data_the_statistics_were_fitted_on_is_normalized_whatever_its_first_rows(tmp_path):
+    # Time-sorted data with a trend: its first rows sit near mean 0 and standard deviation 1,
+    # and `fit f; transform f` was refused as "looks normalized already". The files the stat
+    # file's provenance records as fitted on (same absolute path, same size) are raw data.
+    rng = np.random.default_rng(1)
+    n = 3000
+
+    def trend(lo: float) -> pd.DataFrame:
+        return pd.DataFrame({"a": rng.normal(lo, 1, n), "b": rng.normal(lo, 1, n)})
+
+    data = pd.concat([trend(0), trend(3)], ignore_index=True)
+    raw, stats = tmp_path / "trend.csv", tmp_path / "t.json"
+    data.to_csv(raw, index=False)
+    ok("fit", raw, "-o", stats)
+    for out in ("z.csv", "z.parquet"):  # CSV to CSV is spliced; the other goes by batches
+        ok("transform", raw, "-s", stats, "-o", tmp_path / out)
+    z = pd.read_csv(tmp_path / "z.csv")
+    mean, std = data.mean(axis=0).to_numpy(), data.std(axis=0, ddof=0).to_numpy()
+    np.testing.assert_allclose(z.to_numpy(), (data.to_numpy() - mean) / std, rtol=1e-12)
+    # A directory whose first part is N(0, 1): each part is a file it was fitted on.
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    data[:n].to_csv(parts / "part-0.csv", index=False)
+    data[n:].to_csv(parts / "part-1.csv", index=False)
+    ok("fit", parts, "-o", tmp_path / "p.json")
+    ok("transform", parts, "-s", tmp_path / "p.json", "-o", tmp_path / "zp.csv")
+    # Other files are judged by their look still: a copy, and the file changed since the fit.
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(raw.read_bytes())
+    line = refused(1, "transform", copy, "-s", stats, "-o", tmp_path / "zc.csv")
+    assert line.startswith(f"{ERROR}{copy} looks normalized already (column 'a' has mean ")
+    data[:n].to_csv(raw, index=False)
+    line = refused(1, "transform", raw, "-s", stats, "-o", tmp_path / "zr.csv")
+    assert line.startswith(f"{ERROR}{raw} looks normalized already (column 'a' has mean ")
+    assert not (tmp_path / "zc.csv").exists()
+    assert not (tmp_path / "zr.csv").exists()
+
+
 @pytest.mark.parametrize("command", ["transform", "inverse"])
 @pytest.mark.parametrize("output", [["-"], ["/dev/stdout"], ["-", "--output-format", "arrow"]])
 def test_a_refusal_into_a_pipe_comes_before_any_row(tmp_path, command, output):
