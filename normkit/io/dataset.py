@@ -32,7 +32,7 @@ from .arrow import common_type
 from .csv.columns import header_row_hints, split_hints
 from .csv.reader import HEAD_BYTES
 from .files import check_output_path, refuse_duplicates, refuse_overwrite
-from .formats import STDIO, Format, resolve_format
+from .formats import STDIO, Format, resolve_format, split_compression
 from .inputs import open_input
 from .options import CsvOptions, ReadOptions
 from .reader import Reader
@@ -287,7 +287,8 @@ def open_dataset(
         check_output_path(os.fspath(output))  # now, not after the pass
     paths = [f.path for f in expand_inputs(inputs, read.format)]
     if len(paths) > 1:
-        # In a data set, an empty CSV file (not even a header) is an empty part.
+        # In a data set, an empty CSV file (not even a header) is an empty part, compressed
+        # or not.
         paths = [p for p in paths if not _empty_csv(p, read)] or paths[:1]
     sources = [open_input(path, read) for path in paths]
     if sum(s.is_stdin for s in sources) > 1:
@@ -312,9 +313,20 @@ def open_dataset(
 
 
 def _empty_csv(path: str, read: ReadOptions) -> bool:
+    """Whether ``path`` is a CSV file with nothing in it: of 0 bytes, or compressed (a codec of
+    :data:`~normkit.io.formats.COMPRESSION_SUFFIXES`) into bytes that decompress to nothing.
+    A file that cannot be read is not: its reader tells why."""
     try:
-        return os.path.getsize(path) == 0 and resolve_format(path, read.format) is Format.CSV
-    except (OSError, OptionError):
+        if resolve_format(path, read.format) is not Format.CSV:
+            return False
+        if os.path.getsize(path) == 0:
+            return True
+        _, codec = split_compression(path)
+        if codec is None or not os.path.isfile(path):  # a pipe is read once, by its reader
+            return False
+        with pa.input_stream(path, compression=codec) as stream:
+            return not stream.read(1)
+    except (OSError, OptionError, pa.ArrowException):
         return False
 
 
@@ -486,3 +498,4 @@ class Concatenated:
 
     def close(self) -> None:
         self._fetched.close()
+

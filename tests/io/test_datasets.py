@@ -501,6 +501,32 @@ def test_an_empty_csv_is_an_empty_part_and_a_link_loop_is_walked_once(tmp_path, 
     assert [s["path"] for s in doc["provenance"]["sources"]] == [str(p) for p in paths]
 
 
+@pytest.mark.parametrize("codec", ["gzip", "bz2", "zstd"])
+def test_a_compressed_csv_of_nothing_is_an_empty_part_as_a_file_of_0_bytes_is(tmp_path, codec):
+    # `gzip -c </dev/null > part-1.csv.gz` beside a part with rows was refused as "the file is
+    # empty (a CSV needs a header row)", where a part of 0 bytes is an empty part.
+    suffix = {"gzip": ".gz", "bz2": ".bz2", "zstd": ".zst"}[codec]
+    parts = tmp_path / "sc3"
+    parts.mkdir()
+    data = frame(40)
+    data.to_csv(parts / "part-0.csv", index=False)
+    nothing = parts / f"part-1.csv{suffix}"
+    with pa.output_stream(nothing, compression=codec):
+        pass
+    assert nothing.stat().st_size > 0  # the codec's frame of nothing
+    stats, out = tmp_path / "s.json", tmp_path / "z.csv"
+    normkit_summary("fit", parts, "-o", stats)
+    assert json.loads(stats.read_text())["rows"] == 40
+    normkit_summary("transform", parts, "-s", stats, "-o", out)
+    assert len(pd.read_csv(out)) == 40
+    # Alone, it is refused as a file of 0 bytes alone is.
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    for alone in (empty, nothing):
+        line = normkit_error(1, "fit", alone, "-o", tmp_path / "e.json")
+        assert line == f"{alone}: the file is empty (a CSV needs a header row)"
+
+
 def test_merge_refuses_a_file_given_twice_and_names_a_missing_one(tmp_path, data):
     data.to_csv(tmp_path / "d.csv", index=False)
     fit(tmp_path, tmp_path / "d.csv", name="a.json")
