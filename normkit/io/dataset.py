@@ -31,7 +31,7 @@ from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_na
 from .arrow import common_type
 from .csv.columns import header_row_hints, split_hints
 from .csv.reader import HEAD_BYTES
-from .files import check_output_path, refuse_duplicates, refuse_overwrite
+from .files import check_output_path, refuse_overwrite
 from .formats import STDIO, Format, resolve_format, split_compression
 from .inputs import open_input
 from .options import CsvOptions, ReadOptions
@@ -45,6 +45,7 @@ __all__ = [
     "expand_inputs",
     "natural_key",
     "open_dataset",
+    "refuse_duplicates",
 ]
 
 IGNORED_PREFIXES = (".", "_")
@@ -499,3 +500,21 @@ class Concatenated:
     def close(self) -> None:
         self._fetched.close()
 
+
+def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:
+    """Refuse a file given twice (also under another name, or through a link): its rows would
+    count twice. Paths that do not exist are left to whoever opens them.
+
+    Raises
+    ------
+    OptionError
+    """
+    seen: dict[tuple[int, int], str] = {}
+    for path in map(os.fspath, paths):
+        if path == STDIO or not os.path.exists(path):
+            continue
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
+        seen[key] = path

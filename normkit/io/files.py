@@ -9,7 +9,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from typing import TextIO
 
 import pyarrow as pa
@@ -27,7 +27,6 @@ __all__ = [
     "check_output_path",
     "os_reason",
     "record_path",
-    "refuse_duplicates",
     "refuse_non_utf8_name",
     "refuse_overwrite",
     "refuse_stdin",
@@ -534,9 +533,11 @@ def refuse_overwrite(
     output: str | os.PathLike[str],
     kept: Mapping[str, str],
     what: str = "the output",
+    replaces: Collection[str] = (),
 ) -> None:
     """Refuse an output that is one of the files to keep, or the record beside one: ``kept``
-    maps each path to what it is (``"the input"``, ``"the stat file"``).
+    maps each path to what it is (``"the input"``, ``"the stat file"``); the refusal of one
+    whose role is in ``replaces`` (the output a newer version of it) says how to replace it.
 
     Raises
     ------
@@ -558,8 +559,10 @@ def refuse_overwrite(
                     f"{shown}: {what} would overwrite {role}, read from standard input"
                 )
             continue
-        if same_path(path, output):
-            raise OutputError(f"{shown}: {what} would overwrite {role} {path}")
+        if same_path(path, output):  # read as the output is written: replaced by a move after
+            moved = f"write it to another path, then move that over {path} if that is what you want"
+            hints = (moved,) if role in replaces else ()
+            raise OutputError(f"{shown}: {what} would overwrite {role} {path}", hints=hints)
         if record_named and _may_have_record(path) and same_path(record_path(path), output):
             raise OutputError(
                 f"{shown}: {what} would overwrite the record normkit keeps beside {role} "
@@ -579,22 +582,3 @@ def _may_have_record(path: str) -> bool:
     """Whether a record beside ``path`` is, or may become, that file's: it is named as a CSV
     (normkit writes CSV records only), or a record is there."""
     return format_named(path) is Format.CSV or os.path.lexists(record_path(path))
-
-
-def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:
-    """Refuse a file given twice (also under another name, or through a link): its rows would
-    count twice. Paths that do not exist are left to whoever opens them.
-
-    Raises
-    ------
-    OptionError
-    """
-    seen: dict[tuple[int, int], str] = {}
-    for path in map(os.fspath, paths):
-        if path == STDIO or not os.path.exists(path):
-            continue
-        info = os.stat(path)
-        key = (info.st_dev, info.st_ino)
-        if key in seen:
-            raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
-        seen[key] = path

@@ -50,11 +50,14 @@ def check_outputs(
     }
     if stats_file is not None:
         kept[stats_file] = "the stat file"
-    for written, what in ((output, "the output"), (save_stats, param("save_stats"))):
+    for written, what, replaces in (
+        (output, "the output", ()),
+        (save_stats, param("save_stats"), ("the stat file",)),  # the statistics updated
+    ):
         if written is None:
             continue
         check_output_path(os.fspath(written))  # '-': nothing to check
-        refuse_overwrite(written, kept, what)
+        refuse_overwrite(written, kept, what, replaces)
         kept[os.fspath(written)] = what  # and its record, which the output writes beside it
 
 

@@ -6,7 +6,8 @@ import os
 from collections.abc import Sequence
 
 from ..errors import OptionError, SchemaError, StatsFileError
-from ..io.files import refuse_duplicates, refuse_overwrite
+from ..io.dataset import refuse_duplicates
+from ..io.files import refuse_overwrite
 from .fitted import FittedStats
 from .scales import check_apart, check_same_scale
 from .statfile import check_stat_path, now, read

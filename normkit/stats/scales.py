@@ -17,7 +17,7 @@ def check_apart(mine: Mapping[str, Any], theirs: Mapping[str, Any], names: tuple
     """Refuse to merge statistics whose provenances (``mine``, ``theirs``; their files
     ``names``) name the same file (the same path, rows and size; not standard input): its rows
     would count twice. The same kind of problem as a file given twice
-    (:func:`~normkit.io.files.refuse_duplicates`): a choice of inputs, not a fault of either."""
+    (:func:`~normkit.io.dataset.refuse_duplicates`): a choice of inputs, not a fault of either."""
     seen = {_identity(s) for s in mine.get("sources", []) if _identity(s) is not None}
     for source in theirs.get("sources", []):
         if _identity(source) in seen:

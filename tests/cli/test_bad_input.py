@@ -798,7 +798,8 @@ LATE_CASES: dict[str, Case] = {
             str(d / "out.csv"),
         ],
         1,
-        "normkit: error: {dir}/s.json: --save-stats would overwrite the stat file {dir}/s.json",
+        "normkit: error: {dir}/s.json: --save-stats would overwrite the stat file {dir}/s.json; "
+        "write it to another path, then move that over {dir}/s.json if that is what you want\n",
     ),
     "empty output path": Case(
         lambda d: ["fit", str(good_csv(d)), "-o", ""], 2, "normkit: error: the output path is empty"
