@@ -175,6 +175,7 @@ def test_the_library_never_imports_click(name):
 _STDLIB = {
     "collections",
     "dataclasses",
+    "decimal",
     "math",
     "numbers",
     "typing",

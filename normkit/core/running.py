@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Protocol
 
 import numpy as np
@@ -156,6 +157,17 @@ class EmaOptions:
         if m is None:
             return None
         return m if CONVENTIONS[self.convention].weight_is_momentum else 1.0 - m
+
+    @property
+    def torch_momentum(self) -> float | None:
+        """The momentum in PyTorch's sense, as the number it means, for a layer or a record (None
+        when cumulative): Keras' 0.99 is 0.01, its complement in decimal (the shortest repr's
+        digits), where :attr:`weight`, which the running statistics use, is the float
+        ``1 - 0.99`` (0.010000000000000009)."""
+        m = self.momentum_value
+        if m is None or CONVENTIONS[self.convention].weight_is_momentum:
+            return m
+        return float(1 - Decimal(repr(m)))
 
     @property
     def unbiased(self) -> bool:

@@ -16,7 +16,8 @@ statistics' columns: ``weight`` (gamma), ``bias`` (beta), ``running_mean``, ``ru
   ``1 / sqrt(var + eps)`` where normkit divides, so the two agree to rounding, not bit for bit.
 
 The layer's ``momentum`` is in PyTorch's sense, the weight of a new batch: the running
-statistics' (Keras' 0.99 is 1 - 0.99; the cumulative average is ``None``), else PyTorch's 0.1.
+statistics' (Keras' 0.99 is 0.01: ``EmaOptions.torch_momentum``; the cumulative average is
+``None``), else PyTorch's 0.1.
 The file's metadata (strings) says how to build the layer and what it holds: ``format``,
 ``columns`` (a JSON list), ``eps`` and ``momentum`` (JSON numbers; ``null``: cumulative),
 ``use``, ``dtype``, ``convention`` and ``batch_size`` (with running statistics), ``source``,
@@ -182,7 +183,7 @@ def to_torch_state(
     # The running statistics' momentum, else the one a layer imported was told to have.
     imported = stats.provenance.get("imported") or {}
     if running is not None:
-        momentum = running.options.weight
+        momentum = running.options.torch_momentum
     else:
         momentum = imported.get("momentum", TORCH_MOMENTUM)
     metadata = {

@@ -162,6 +162,22 @@ def test_float32_export_of_values_it_cannot_tell_apart_is_refused_naming_the_sta
     assert leftovers(tmp_path) == []
 
 
+def test_a_keras_momentum_is_exported_as_the_number_it_means(tmp_path):
+    # `fit --convention keras; export --to torch` recorded momentum "0.010000000000000009"
+    # (1 - 0.99 in float); the running statistics still weigh a batch by that float, as Keras.
+    data, stats, out = tmp_path / "t.csv", tmp_path / "k.json", tmp_path / "k.safetensors"
+    rng = np.random.default_rng(5)
+    pd.DataFrame({"a": rng.normal(3, 2, 2000), "b": rng.normal(size=2000)}).to_csv(data)
+    assert run_normkit("fit", data, "--convention", "keras", "-o", stats, "-q").returncode == 0
+    proc = run_normkit("export", "-s", stats, "--to", "torch", "--dtype", "float64", "-o", out)
+    assert proc.returncode == 0, proc.stderr.decode()
+    with open(out, "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    assert header["__metadata__"]["momentum"] == "0.01"
+    assert json.loads(stats.read_text())["ema"]["momentum"] == 0.99
+    assert EmaOptions(convention="keras").weight == 1.0 - 0.99
+
+
 def test_export_to_standard_output_in_a_pipeline(fitted, tmp_path):
     frame, stats = fitted
     stats.save(tmp_path / "stats.json")

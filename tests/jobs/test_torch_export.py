@@ -132,7 +132,10 @@ def test_the_running_statistics_are_the_default_and_gamma_and_beta_are_the_affin
 @pytest.mark.parametrize(
     ("ema", "momentum"),
     [
-        (EmaOptions(convention="keras"), 1.0 - 0.99),  # Keras' momentum weighs the old state
+        # Keras' momentum weighs the old state: 0.99 is 0.01 (not 1 - 0.99 in float,
+        # 0.010000000000000009, which the running statistics use as Keras does).
+        (EmaOptions(convention="keras"), 0.01),
+        (EmaOptions(convention="keras", momentum=0.9), 0.1),
         (EmaOptions(momentum=0.01), 0.01),
         (EmaOptions(momentum="cumulative"), None),  # PyTorch's momentum=None
     ],
