@@ -52,7 +52,8 @@ def merge(
         check_stat_path(output)
     refuse_duplicates(paths)
     if output is not None:
-        refuse_overwrite(output, dict.fromkeys(map(os.fspath, paths), "the input"))
+        inputs = dict.fromkeys(map(os.fspath, paths), "the input")
+        refuse_overwrite(output, inputs, replaces=("the input",))  # a shard brought up to date
     first = os.fspath(paths[0])
     merged = read(first)
     sources = list(merged.provenance.get("sources", []))

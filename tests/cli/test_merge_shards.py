@@ -81,3 +81,19 @@ def test_the_same_rows_merged_twice_are_refused_alike_however_seen(tmp_path, sha
         f"twice (merging into those of {merged}); leave out one of the stat files\n"
     )
     assert not (tmp_path / "x.json").exists()
+
+
+def test_merging_onto_an_input_says_how_to_replace_it(tmp_path, shards):
+    # Refused with no way out: a shard brought up to date is a merge onto itself.
+    first, rest = shards
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    ok("fit", first, "-o", a)
+    ok("fit", rest, "-o", b)
+    before = a.read_bytes()
+    proc = run_normkit("merge-stats", a, b, "-o", a)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"{ERROR}{a}: the output would overwrite the input {a}; write it to another path, then "
+        f"move that over {a} if that is what you want\n"
+    )
+    assert a.read_bytes() == before
