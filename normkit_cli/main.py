@@ -36,10 +36,11 @@ from .render import (
     count,
     fit_summary,
     note_line,
+    parts_summary,
     render_drift,
+    transform_summary,
     unkept_categories_note,
     unrecorded_note,
-    written_as,
 )
 from .statfiles import inspect, merge_stats
 from .types import Checked, NameList, parse_momentum
@@ -220,8 +221,8 @@ def fit(
     """Fit statistics on one or more files (one pass, bounded memory).
 
     Each INPUT is a CSV (optionally .gz/.bz2/.zst), Parquet or Arrow IPC file, '-' for
-    standard input, a directory (walked, hive-partitioned ones included) or a quoted glob
-    pattern. All files are fitted as one data set, in a stable order (a directory's files
+    standard input, a directory (walked; a hive directory's key=value is a column of its
+    files' rows, passed through) or a quoted glob pattern. All files are fitted as one data set, in a stable order (a directory's files
     sorted by name, numbers compared as numbers), and must have the same columns (in any
     order: matched by name).
     """
@@ -301,11 +302,7 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
             )
         if not quiet:
             click.echo("".join(f"{note_line(note)}\n" for note in caught), err=True, nl=False)
-            click.echo(
-                f"normkit: wrote {count(parts.rows, 'row')} in {count(parts.parts, 'part')} "
-                f"({parts.format}) to {parts.output} in {time.perf_counter() - started:.2f} s",
-                err=True,
-            )
+            click.echo(parts_summary(parts, time.perf_counter() - started), err=True)
         return
     action = "inverting" if options.inverse else "transforming"
     with ProgressBar(not quiet, action) as progress, caught_notes(caught):
@@ -319,14 +316,7 @@ def _transform(inputs, stats_path, output, read, quiet, cluster, options) -> Non
             click.echo(note, err=True)
     if not quiet and output != "-":
         seconds = time.perf_counter() - started
-        click.echo(
-            f"normkit: wrote {count(result.rows, 'row')} "
-            f"({count(result.columns, 'column')} "
-            f"{'restored' if options.inverse else 'normalized'}) to {output} "
-            f"({written_as(result)}) "
-            f"in {seconds:.2f} s",
-            err=True,
-        )
+        click.echo(transform_summary(result, options.inverse, output, seconds), err=True)
 
 
 @cli.command(epilog=EXAMPLES_TRANSFORM)

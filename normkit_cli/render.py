@@ -128,6 +128,32 @@ def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def _keyed(keys) -> str:
+    """Hive partition keys as a summary names them: ``partition keys year, country``."""
+    return f"partition key{'s' if len(keys) > 1 else ''} {', '.join(keys)}"
+
+
+def transform_summary(result, inverse: bool, output: str, seconds: float) -> str:
+    """The line a local ``transform`` or ``inverse`` ends with: rows, columns normalized (or
+    restored), the inputs' hive partition keys kept as columns, where and how it wrote."""
+    keys = f"; {_keyed(result.keys)} from the directories" if result.keys else ""
+    return (
+        f"normkit: wrote {count(result.rows, 'row')} ({count(result.columns, 'column')} "
+        f"{'restored' if inverse else 'normalized'}{keys}) to {output} "
+        f"({written_as(result)}) in {seconds:.2f} s"
+    )
+
+
+def parts_summary(parts, seconds: float) -> str:
+    """The line a Dask transform ends with: rows, parts, their format and directory (and the
+    hive partition keys its directories keep)."""
+    keys = f", in the directories of {_keyed(parts.keys)}" if parts.keys else ""
+    return (
+        f"normkit: wrote {count(parts.rows, 'row')} in {count(parts.parts, 'part')} "
+        f"({parts.format}) to {parts.output}{keys} in {seconds:.2f} s"
+    )
+
+
 def _g(value: float) -> str:
     return f"{value:.10g}"
 

@@ -49,6 +49,7 @@ from ..io.arrow import (
 )
 from ..io.categories import is_categorical_type, value_counts
 from ..io.csv.columns import leave_out_hint
+from ..io.partitions import partition_columns
 from ..stats import running_notes, statfile
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
@@ -411,6 +412,7 @@ class Standardizer(MetadataConsumer):
             # numbers later, so it is normalized rather than silently left out (a column of
             # text then stops the fit with the row and a hint to exclude it).
             index = _index_columns(schema) if not typed else pandas_index_columns(schema)
+            index |= partition_columns(schema)  # a file's hive keys: no feature either
             selected = [
                 n
                 for n in names
@@ -435,6 +437,7 @@ class Standardizer(MetadataConsumer):
         columns = names_param(self.columns)
         index = pandas_index_columns(schema)
         rows = _index_columns(schema) - index  # once: it reads every name
+        keys = partition_columns(schema)
         out = []
         for field in schema:
             if field.name in chosen:
@@ -444,6 +447,8 @@ class Standardizer(MetadataConsumer):
                 why = "excluded"
             elif columns is not None:
                 why = "not chosen"
+            elif field.name in keys:
+                why = "partition key"
             elif field.name in index:
                 why = "pandas index"
             elif field.name in rows:

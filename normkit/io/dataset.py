@@ -12,7 +12,8 @@ the files whose extension names a format are read (``.csv``, ``.csv.gz``, ``.par
 ``.txt``, read only when named, as notes sit beside data); with an explicit input format, every
 other file is too. Hive-style directories (``year=2024/``) are
 walked like any other; their ``key=value`` pairs are kept with each file (:attr:`DataFile.
-partition`), so that outputs can be laid out the same way, but they are not columns.
+partition`), so that outputs can be laid out the same way, and are columns of its rows
+(:mod:`normkit.io.partitions`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .files import check_output_path, refuse_overwrite
 from .formats import STDIO, Format, resolve_format, split_compression
 from .inputs import open_input
 from .options import CsvOptions, ReadOptions
+from .partitions import Partitioned, typed_keys
 from .reader import Reader
 from .threads import Prefetch
 
@@ -182,6 +184,7 @@ def expand_inputs(
     Parameters
     ----------
     inputs : sequence of paths
+        A :class:`DataFile` is taken as it is (a file of a data set expanded before).
     format : str, Format or None
         The input format if given explicitly; then a directory's files are taken whatever their
         extension.
@@ -198,6 +201,9 @@ def expand_inputs(
     """
     files: list[DataFile] = []
     for item in inputs:
+        if isinstance(item, DataFile):
+            files.append(item)
+            continue
         path = os.fspath(item)
         if path == STDIO:
             files.append(DataFile(path))
@@ -268,7 +274,9 @@ def open_dataset(
     Parameters
     ----------
     inputs : path or sequence of paths
-        Files, ``"-"``, directories or glob patterns (:func:`expand_inputs`).
+        Files, ``"-"``, directories or glob patterns (:func:`expand_inputs`); the files found
+        below ``key=value`` directories have their keys as columns too
+        (:mod:`normkit.io.partitions`).
     read : ReadOptions
     output : path or None
         A file the job will write, refused if it is one of the inputs.
@@ -286,12 +294,16 @@ def open_dataset(
         raise OptionError("no input to read")
     if output is not None:
         check_output_path(os.fspath(output))  # now, not after the pass
-    paths = [f.path for f in expand_inputs(inputs, read.format)]
-    if len(paths) > 1:
+    files = expand_inputs(inputs, read.format)
+    if len(files) > 1:
         # In a data set, an empty CSV file (not even a header) is an empty part, compressed
         # or not.
-        paths = [p for p in paths if not _empty_csv(p, read)] or paths[:1]
+        files = [f for f in files if not _empty_csv(f.path, read)] or files[:1]
+    paths = [f.path for f in files]
     sources = [open_input(path, read) for path in paths]
+    keys = typed_keys(paths, [f.partition for f in files])
+    if any(k.fields for k in keys):  # the hive directories' keys are columns
+        sources = [Partitioned(s, k) for s, k in zip(sources, keys, strict=True)]
     if sum(s.is_stdin for s in sources) > 1:
         raise OptionError("standard input ('-') can be read only once")
     if output is not None:

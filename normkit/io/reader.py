@@ -114,6 +114,9 @@ class Reader(Protocol):
     #: The columns a word made text (:meth:`allow_text`) so far.
     turned_text: frozenset[str]
 
+    #: The columns its file's hive ``key=value`` directories add (none for a file of its own).
+    keys: tuple[str, ...]
+
     @property
     def text_encoding(self) -> str | None:
         """The encoding a CSV was read in: its byte-order mark's, else given or a stat file's
@@ -296,6 +299,9 @@ class ReaderBase:
         pass  # typed formats: a column of numbers holds no word
 
     turned_text: frozenset[str] = frozenset()
+
+    #: The columns of a file's hive partition keys (:class:`~normkit.io.partitions.Partitioned`).
+    keys: tuple[str, ...] = ()
 
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""

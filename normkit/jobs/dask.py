@@ -26,7 +26,9 @@ Transform
     Each file is transformed (frozen statistics) by a worker into a part file, written atomically
     into a hidden directory beside the output; an index of the parts (``_parts.json``) is written
     last and the directory is renamed into place, so the output appears whole or not at all.
-    Hive ``key=value`` directories of the input are kept in the output.
+    Hive ``key=value`` directories of the input are kept in the output: the keys, columns of
+    the rows read (:mod:`normkit.io.partitions`), are the parts' directories, not columns in
+    them, so that the output read as a data set has them again, as the local engine writes.
 """
 
 from __future__ import annotations
@@ -272,6 +274,7 @@ def fit_dask(
     if detected is not None:
         read = replace(read, csv=detected)
     paths = [os.path.abspath(s.path) for s in sources]
+    keys = [s.partition if s.keys else None for s in sources]  # their hive directories'
     # BatchNorm's running statistics have no sample weights: a weighted fit has none.
     ema = estimator.ema_options() if weight_column is None else None
     with connect(cluster or ClusterOptions()) as client:
@@ -284,6 +287,7 @@ def fit_dask(
             paths,
             range(len(paths)),
             predicted,
+            keys,
             read=read,
             names=names,
             ema=ema,
@@ -304,6 +308,7 @@ def fit_dask(
                     paths[i],
                     i,
                     start,
+                    keys[i],
                     read,
                     names,
                     ema,
@@ -360,6 +365,7 @@ class PartsResult:
     output: str
     format: Format
     parts: int
+    keys: tuple[str, ...] = ()  # the hive partition keys, kept as the parts' directories
 
 
 def transform_dask(
@@ -420,11 +426,20 @@ def transform_dask(
     files = expand_inputs(
         [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format
     )
-    sources = _files(open_dataset([f.path for f in files], read))
+    sources = _files(open_dataset(files, read))
     read_paths = {s.path for s in sources}  # an empty CSV file of a data set is no part
     files = [f for f in files if f.path in read_paths]
+    # The hive keys stay the directories of the parts, not columns in them (as pyarrow.dataset
+    # writes a partitioned data set): read as a data set, the output has them again.
+    keys = sources[0].keys
     stats = stats_for_dataset(stats, sources)
     names = list(stats.names)
+    normalized = [n for n in keys if n in names]
+    if normalized:
+        raise OptionError(
+            f"the partition key {normalized[0]!r} is normalized by the stat file, and the Dask "
+            "engine keeps the keys as the parts' directories; transform with the local engine"
+        )
     fmt = _parts_format(output, options.output_format, sources[0].format)
     if fmt is not Format.CSV:  # one set of types for the parts (text of either width is one)
         check_dataset_types(sources, names, options.keep_text, cast=True)
@@ -452,7 +467,7 @@ def transform_dask(
                 stats=text,
                 options=part_options,
                 read=read,
-                order=sources[0].schema.names,
+                order=[n for n in sources[0].schema.names if n not in keys],
                 dtypes=None if options.inverse else transformed_dtypes(sources, names),
                 pure=False,
             )
@@ -483,7 +498,7 @@ def transform_dask(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     warn_far(stats, options)
-    return PartsResult(sum(rows), output, fmt, len(part_paths))
+    return PartsResult(sum(rows), output, fmt, len(part_paths), keys)
 
 
 def _type_empty_parts(paths: Sequence[str], rows: Sequence[int], fmt: Format) -> None:

@@ -30,6 +30,7 @@ from ..errors import DataError
 from ..io.arrow import to_float64
 from ..io.inputs import open_input
 from ..io.options import ReadOptions
+from ..io.partitions import Keys, Partitioned
 from ..stats.fitted import FittedStats, StatsOptions
 from ..stats.shift import check_shift
 from .categories import add_counts, count_batches
@@ -71,6 +72,7 @@ def fit_part(
     path: str,
     file_index: int,
     first_row: int,
+    keys: Keys | None,
     read: ReadOptions,
     names: Sequence[str],
     ema: EmaOptions | None,
@@ -87,6 +89,9 @@ def fit_part(
         Its place in the data set (the keys of the rows it contributes to the sample).
     first_row : int
         Index of the file's first row in the data set (batch boundaries of the EMA).
+    keys : Keys or None
+        Its hive directories' partition keys, columns of its rows as in the local engine's
+        reading of the data set (:mod:`normkit.io.partitions`); None: none.
     read : ReadOptions
     names : sequence of str
         The columns to fit (chosen once for the whole data set).
@@ -104,6 +109,8 @@ def fit_part(
     PartFit
     """
     source = open_input(path, read)
+    if keys is not None:
+        source = Partitioned(source, keys)
     # The part's running statistics as a segment; the exact moments come from the same pass.
     accumulator = Accumulator(
         names,

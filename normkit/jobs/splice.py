@@ -32,9 +32,13 @@ def cell(source: Reader, name: str, row: int) -> str:
 def rewritable(sources: Sequence[Reader], out_format: Format, order: Sequence[str]) -> bool:
     """Whether a frozen transform of ``sources`` into ``out_format`` (restoring no types) can
     write the records again: CSV to CSV, every input with its columns in the output's ``order``
-    (the first input's header), none regrouped into batches of a given size."""
+    (the first input's header), none regrouped into batches of a given size, none with
+    columns of its directories' partition keys (not in its records)."""
     return out_format is Format.CSV and all(
-        s.format is Format.CSV and s.read.chunk_rows is None and s.schema.names == list(order)
+        s.format is Format.CSV
+        and s.read.chunk_rows is None
+        and not s.keys
+        and s.schema.names == list(order)
         for s in sources
     )
 

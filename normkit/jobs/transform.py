@@ -197,6 +197,8 @@ class TransformResult:
     categories_unkept: tuple[str, ...] = ()
     #: The statistics applied (read from the stat file once: what a report of the run needs).
     statistics: FittedStats | None = None
+    #: The columns of the inputs' hive partition keys (their ``key=value`` directories).
+    keys: tuple[str, ...] = ()
 
 
 def warn_far(stats: FittedStats, options: TransformOptions) -> None:
@@ -531,6 +533,7 @@ def transform_file(
             inputs_recorded=recorded or not options.inverse,
             categories_unkept=tuple(unkept),
             statistics=stats,
+            keys=sources[0].keys,
         )
 
 
