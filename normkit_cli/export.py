@@ -179,7 +179,6 @@ def import_torch(
         affine=not no_affine,
         output=output,
     )
-    fitted.save(output)
     if not quiet:
         stats = fitted.stats_
         told = stats.provenance["imported"]

@@ -283,7 +283,6 @@ def fit(
             fitted = normkit.fit_files(
                 inputs, estimator, read, progress, output, weight_column=weight_column
             )
-    fitted.save(output)
     if not quiet:
         seconds = time.perf_counter() - started
         click.echo(fit_summary(fitted, seconds, output), err=True)

@@ -10,7 +10,7 @@ from ..stats.fitted import FittedStats
 from ..stats.merging import merge
 from .standardizer import Standardizer
 
-__all__ = ["as_stats", "dumps", "load", "loads", "merge_stat_files", "save", "stats_path"]
+__all__ = ["as_stats", "dumps", "load", "loads", "merge_stat_files", "save", "saved", "stats_path"]
 
 
 def as_stats(stats: Standardizer | FittedStats | str | os.PathLike[str]) -> FittedStats:
@@ -48,6 +48,14 @@ def dumps(stats: Standardizer | FittedStats) -> str:
 def save(stats: Standardizer | FittedStats, path: str | os.PathLike[str]) -> None:
     """Write the stat file of fitted statistics, atomically (``"-"``: standard output)."""
     statfile.write(as_stats(stats), path)
+
+
+def saved(fitted: Standardizer, output: str | os.PathLike[str] | None) -> Standardizer:
+    """``fitted``, its stat file written to ``output`` first where one is named (the ``output``
+    of a fit or an import, which writes what it returns)."""
+    if output is not None:
+        fitted.save(output)
+    return fitted
 
 
 def merge_stat_files(paths: Sequence[str | os.PathLike[str]]) -> Standardizer:

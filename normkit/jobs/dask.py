@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 
 from .. import params
 from ..errors import NormkitNote, OptionError, OutputError, param
-from ..estimator.files import as_stats, stats_path
+from ..estimator.files import as_stats, saved, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import (
     dataset_dtypes,
@@ -238,7 +238,7 @@ def fit_dask(
     cluster : ClusterOptions or None
         Default: a local cluster with one worker process per core.
     output : path or None
-        Where the caller will save the statistics; refused if it is one of the inputs.
+        The stat file to write, as :func:`normkit.fit_files` writes it.
     progress : callable(done, total) or None
         Called as files are fitted.
     weight_column : str or None
@@ -331,9 +331,10 @@ def fit_dask(
     passthrough = tuple(booleans_as_found(passthrough, stats.categories or {}))
     stats = replace(stats, read=settings, passthrough=passthrough, inputs=tuple(schema.names))
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
-    return Standardizer.from_stats(
+    fitted = Standardizer.from_stats(
         stats, **{**estimator.get_params(), "weight_column": weight_column}
     )
+    return saved(fitted, output)
 
 
 def transform_part(

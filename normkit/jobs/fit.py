@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
 from ..errors import DataError, NormkitError, SchemaError, listed, param
+from ..estimator.files import saved
 from ..estimator.standardizer import Standardizer
 from ..io.arrow import numeric_type_named
 from ..io.csv.columns import exclude_hint, leave_out_hint
@@ -74,7 +75,9 @@ def fit_files(
     read : ReadOptions or None
     progress : callable(reader, rows) or None
     output : path or None
-        Where the caller will save the statistics; refused if it is one of the inputs.
+        The stat file to write (``"-"``: standard output), atomically, once the fit is done;
+        refused before any data is read if it is one of the inputs. None: none is written
+        (save the result with :meth:`Standardizer.save`).
     weight_column : str or None
         A numeric column holding each row's sample weight (frequency weights: a row of weight
         ``w`` counts as ``w`` rows; negative, infinite and missing weights are refused with
@@ -86,7 +89,8 @@ def fit_files(
     Returns
     -------
     Standardizer
-        Fitted, with the estimator's parameters and ``provenance_`` describing the inputs.
+        Fitted, with the estimator's parameters and ``provenance_`` describing the inputs
+        (the statistics of the stat file written to ``output``).
 
     Examples
     --------
@@ -168,10 +172,11 @@ def fit_files(
         stats = stats.select([n for n in names if n not in late.turned])
     require_some_weight(stats.moments, weight_column, describe_sources(sources))
     described = [describe_source(s, n) for s, n in zip(sources, rows, strict=True)]
-    return Standardizer.from_stats(
+    fitted = Standardizer.from_stats(
         conclude_fit(stats, sources, described, by_type=estimator.columns is None),
         **{**estimator.get_params(), "weight_column": weight_column},
     )
+    return saved(fitted, output)
 
 
 def conclude_fit(

@@ -40,6 +40,7 @@ from ..errors import (
     listed,
     param,
 )
+from ..estimator.files import saved
 from ..estimator.standardizer import Standardizer
 from ..io.files import refuse_overwrite
 from ..io.tensors import open_tensors
@@ -97,7 +98,8 @@ def import_torch(
         Keep the layer's weight and bias as gamma and beta (they are not statistics: drift and
         report do not use them; transform does).
     output : path or None
-        Where the caller will save the stat file; refused if it is the state dict.
+        The stat file to write (``"-"``: standard output), atomically; refused before anything
+        is read if it is the state dict. None: none is written.
 
     Returns
     -------
@@ -150,7 +152,7 @@ def import_torch(
     if "stats" in metadata and rows is None and batch_size is None and not other_eps:
         exported = _as_exported(where, metadata, buffers, names, affine, layer_name)
         if exported is not None:
-            return Standardizer.from_stats(exported)
+            return saved(Standardizer.from_stats(exported), output)
     mean, var = buffers["running_mean"], buffers["running_var"]
     tracked = buffers.get("num_batches_tracked")
     told_momentum = momentum not in (None, "default") or "momentum" in metadata
@@ -213,7 +215,7 @@ def import_torch(
         stats.check_values()
     except DataError as exc:
         raise exc.within(where) from None
-    return Standardizer.from_stats(stats)
+    return saved(Standardizer.from_stats(stats), output)
 
 
 def _as_exported(where, metadata, buffers, names, affine: bool, layer: str) -> FittedStats | None:

@@ -711,3 +711,10 @@ def test_an_empty_arrow_file_part_gets_the_others_types(tmp_path, on_cluster):
     parts = sorted((tmp_path / "out").glob("part-*.arrow"))
     assert (result.rows, len(parts)) == (3, 2)
     assert pa.ipc.open_file(parts[1]).schema.field("s").type == pa.string()
+
+
+def test_fit_dask_writes_the_stat_file_named_by_output(tmp_path, on_cluster):
+    (tmp_path / "set").mkdir()
+    frame(50).to_parquet(tmp_path / "set" / "a.parquet", index=False)
+    fitted = fit_dask(tmp_path / "set", cluster=on_cluster, output=tmp_path / "s.json")
+    assert (tmp_path / "s.json").read_text() == normkit.dumps(fitted)
