@@ -18,21 +18,31 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import OptionError, param, quoted
 
 __all__ = [
     "MODES",
+    "NAMES",
+    "PATH",
+    "PATHS",
     "RULES",
     "Interval",
     "OneOf",
     "Rule",
     "check",
     "check_momentum",
+    "check_type",
     "describe",
+    "names",
+    "one_or_many",
+    "or_default",
+    "path",
+    "wrong_type",
 ]
 
 
@@ -473,3 +483,97 @@ convention (the weight of the old state), 'cumulative' or 'default', not 1.0
 def _shown(value: Any) -> str:
     text = quoted(value) if isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- the types of a public function's arguments --------------------------------------------------
+
+#: What a parameter taking a path accepts, one taking paths, and one taking column names.
+PATH = "a path (str or os.PathLike)"
+PATHS = "a path or a sequence of paths"
+NAMES = "a column name or a sequence of them"
+
+
+def check_type(name: str, value: Any, types: type | tuple[type, ...], accepted: str) -> Any:
+    """Return ``value`` if it is an instance of ``types``; else raise a ``TypeError`` naming the
+    parameter, what it accepts and what was given: the one wording of a public function's
+    argument of the wrong type (an estimator given where read options go, a dict as a path).
+
+    >>> check_type("read", {"format": "csv"}, type(None), "a normkit.ReadOptions or None")
+    Traceback (most recent call last):
+    ...
+    TypeError: read must be a normkit.ReadOptions or None, not a dict
+    """
+    if isinstance(value, types):
+        return value
+    raise wrong_type(name, value, accepted)
+
+
+def wrong_type(name: str, value: Any, accepted: str, *, held: bool = False) -> TypeError:
+    """The ``TypeError`` of parameter ``name`` given ``value`` (``held``: an item of the
+    sequence given), where it accepts what ``accepted`` says."""
+    given = f"a sequence holding {_given(value)}" if held else _given(value)
+    return TypeError(f"{name} must be {accepted}, not {given}")
+
+
+def or_default(name: str, value: Any, kind: type) -> Any:
+    """``value``, or ``kind()`` where it is None: an options object (``read``, ``options``, an
+    estimator) of its type or None, else :func:`check_type`'s ``TypeError``."""
+    if value is None:
+        return kind()
+    return check_type(name, value, kind, f"a normkit.{kind.__name__} or None")
+
+
+def path(name: str, value: Any, optional: bool = False) -> Any:
+    """A path parameter given as a path (``str`` or ``os.PathLike``; with ``optional``, or
+    None), else :func:`check_type`'s ``TypeError``."""
+    if optional and value is None:
+        return None
+    return check_type(name, value, (str, os.PathLike), PATH + (" or None" if optional else ""))
+
+
+def one_or_many(
+    name: str,
+    value: Any,
+    item: type | tuple[type, ...] = (str, os.PathLike),
+    accepted: str = PATHS,
+) -> list:
+    """The items of a parameter that takes several paths or names, where one may be given
+    alone: a string (or a path) is one item, not the sequence of its characters.
+
+    >>> one_or_many("paths", "a.json")
+    ['a.json']
+    >>> one_or_many("columns", ("a", "b"), str, "a column name or a list of them")
+    ['a', 'b']
+    >>> one_or_many("inputs", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: inputs must be a path or a sequence of paths, not 3 (an int)
+    """
+    if isinstance(value, item):
+        return [value]
+    if not isinstance(value, Iterable) or isinstance(value, bytes | Mapping):
+        check_type(name, value, (), accepted)
+    items = list(value)
+    for v in items:
+        if not isinstance(v, item):
+            raise wrong_type(name, v, accepted, held=True)
+    return items
+
+
+def names(name: str, value: Any) -> list[str]:
+    """The column names a parameter gives, one alone as a string (:func:`one_or_many`)."""
+    return one_or_many(name, value, str, NAMES)
+
+
+def _given(value: Any) -> str:
+    """A value given in the wrong place, as a message names it: a plain value shown (``3 (an
+    int)``), an object by its type (``a dict``)."""
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    if value is None:
+        return "None"
+    if isinstance(value, str | bytes | bool | numbers.Number):
+        shown = _shown(value) if isinstance(value, str) else repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return f"{shown} ({article} {kind})"
+    return f"{article} {kind}"

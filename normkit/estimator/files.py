@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from .. import params
 from ..stats import statfile
 from ..stats.fitted import FittedStats
 from ..stats.merging import merge
@@ -13,7 +14,13 @@ from .standardizer import Standardizer
 __all__ = ["as_stats", "dumps", "load", "loads", "merge_stat_files", "save", "saved", "stats_path"]
 
 
-def as_stats(stats: Standardizer | FittedStats | str | os.PathLike[str]) -> FittedStats:
+#: What a parameter taking statistics accepts.
+STATS = "a normkit.Standardizer, a normkit.FittedStats or the path of a stat file"
+
+
+def as_stats(
+    stats: Standardizer | FittedStats | str | os.PathLike[str], name: str = "stats"
+) -> FittedStats:
     """The fitted statistics of an estimator, the statistics themselves, or those of the stat
     file at a path (read and validated); an estimator's checked as :meth:`Standardizer.fit`
     checks them (after :meth:`~Standardizer.partial_fit` of no rows, or of a column without
@@ -22,7 +29,7 @@ def as_stats(stats: Standardizer | FittedStats | str | os.PathLike[str]) -> Fitt
         return stats._applied_stats()
     if isinstance(stats, FittedStats):
         return stats
-    return statfile.read(stats)
+    return statfile.read(params.check_type(name, stats, (str, os.PathLike), STATS))
 
 
 def stats_path(stats: object) -> str | None:
@@ -32,22 +39,29 @@ def stats_path(stats: object) -> str | None:
 
 def load(path: str | os.PathLike[str]) -> Standardizer:
     """Read and validate a stat file (see :mod:`normkit.stats.statfile`)."""
-    return Standardizer.load(path)
+    return Standardizer.load(params.path("path", path))
 
 
 def loads(text: str, source: str = "<string>") -> Standardizer:
     """Parse and validate the text of a stat file."""
+    params.check_type("text", text, str, "the text of a stat file (a str; bytes: decode them)")
     return Standardizer.from_stats(statfile.parse(text, source))
 
 
 def dumps(stats: Standardizer | FittedStats) -> str:
     """The stat file of fitted statistics, as text."""
-    return statfile.to_text(as_stats(stats))
+    return statfile.to_text(as_stats(_fitted(stats)))
 
 
 def save(stats: Standardizer | FittedStats, path: str | os.PathLike[str]) -> None:
     """Write the stat file of fitted statistics, atomically (``"-"``: standard output)."""
-    statfile.write(as_stats(stats), path)
+    statfile.write(as_stats(_fitted(stats)), params.path("path", path))
+
+
+def _fitted(stats: object) -> Standardizer | FittedStats:
+    """Statistics to write: values, not a path (taken for one, a dict would be a file name)."""
+    accepted = "a fitted normkit.Standardizer or a normkit.FittedStats"
+    return params.check_type("stats", stats, (Standardizer, FittedStats), accepted)
 
 
 def saved(fitted: Standardizer, output: str | os.PathLike[str] | None) -> Standardizer:

@@ -365,7 +365,7 @@ class Standardizer(MetadataConsumer):
         """
         where = f"{source}: " if source else ""
         names = schema.names
-        columns, exclude = names_param(self.columns), names_param(self.exclude) or []
+        columns, exclude = names_param(self.columns), names_param(self.exclude, "exclude") or []
         present = set(names)
         for name_of_param, chosen in (("exclude", exclude), ("columns", columns or ())):
             unknown = [name for name in chosen if name not in present]
@@ -433,7 +433,7 @@ class Standardizer(MetadataConsumer):
     def passed_through(self, schema: pa.Schema, selected: Sequence[str]) -> list[PassedThrough]:
         """The columns of ``schema`` not in ``selected``, each with why it is not normalized."""
         chosen = set(selected)
-        excluded = set(names_param(self.exclude) or [])
+        excluded = set(names_param(self.exclude, "exclude") or [])
         columns = names_param(self.columns)
         index = pandas_index_columns(schema)
         rows = _index_columns(schema) - index  # once: it reads every name
@@ -1737,11 +1737,9 @@ def _not_fitted(
 _NotFitted: type | None = None
 
 
-def names_param(names: str | Sequence[str] | None) -> list[str] | None:
-    """A column list parameter; a single name may be given as a string."""
-    if names is None:
-        return None
-    return [names] if isinstance(names, str) else list(names)
+def names_param(names: str | Sequence[str] | None, name: str = "columns") -> list[str] | None:
+    """A column list parameter (``name``); a single name may be given as a string."""
+    return None if names is None else params.names(name, names)
 
 
 def _is_table(X: Any) -> bool:

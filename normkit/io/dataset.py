@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from .. import params
 from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_names, param
 from .arrow import common_type
 from .csv.columns import header_row_hints, split_hints
@@ -288,8 +289,8 @@ def open_dataset(
         they would say nothing (and a fit would record them for later reads). None: not
         checked (a transform's may shape its CSV output).
     """
-    if isinstance(inputs, str | os.PathLike):
-        inputs = [inputs]
+    # (A DataFile: a file of a data set expanded before, with its partition keys.)
+    inputs = params.one_or_many("inputs", inputs, (str, os.PathLike, DataFile))
     if not inputs:
         raise OptionError("no input to read")
     if output is not None:

@@ -10,6 +10,7 @@ import sys
 
 import pyarrow as pa
 
+from .. import params
 from ..errors import InputError, OptionError
 from .files import refuse_non_utf8_name
 from .formats import COMPRESSION_SUFFIXES, STDIO, Format, compression_of, resolve_format
@@ -49,8 +50,8 @@ def open_input(path: str | os.PathLike[str], read: ReadOptions | None = None) ->
     InputError
         If the file does not exist, cannot be read, or is a stat file.
     """
-    read = read or ReadOptions()
-    path = os.fspath(path)
+    read = params.or_default("read", read, ReadOptions)
+    path = os.fspath(params.path("path", path))
     is_stdin = path == STDIO
     if is_stdin and sys.stdin is None:
         raise InputError("<stdin>: standard input is closed")

@@ -20,7 +20,7 @@ __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions",
 
 
 def _strings(values: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    return (values,) if isinstance(values, str) else tuple(values)
+    return tuple(params.one_or_many("null_values", values, str, "a string or a list of them"))
 
 
 @dataclass(frozen=True)

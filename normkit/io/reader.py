@@ -18,6 +18,7 @@ from typing import BinaryIO, Protocol
 
 import pyarrow as pa
 
+from .. import params
 from ..errors import InputError, SchemaError
 from .arrow import cast_float64, infinite_to_null, is_numeric_field, not_numeric, rechunk
 from .csv.table_start import header_hints
@@ -305,7 +306,7 @@ class ReaderBase:
 
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """The schema of ``batches(float_columns)``: the input's, ``float_columns`` as float64."""
-        wanted = set(float_columns)
+        wanted = set(params.names("float_columns", float_columns))
         return pa.schema(
             [self._float64_field(f) if f.name in wanted else f for f in self.schema],
             metadata=self.schema.metadata,
@@ -345,6 +346,8 @@ class ReaderBase:
         ------
         pyarrow.RecordBatch
         """
+        float_columns = params.names("float_columns", float_columns)
+        also = params.names("also", also)
         schema = self.schema
         present = set(schema.names)
         missing = [c for c in [*float_columns, *also] if c not in present]

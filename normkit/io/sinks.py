@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
+from .. import params
 from ..errors import OutputError, SchemaError
 from .csv.columns import names_as_written
 from .csv.writer import CsvWriter, check_csv_types
@@ -332,9 +333,16 @@ def open_sink(
     >>> open(path).read().splitlines()
     ['x', '1.0', '2.0']
     """
-    path = os.fspath(path)
+    path = os.fspath(params.path("path", path))
+    params.check_type("schema", schema, pa.Schema, "a pyarrow.Schema")
+    csv = params.or_default("csv", csv, CsvOptions)
+    nulls = (
+        None
+        if nulls is None
+        else params.one_or_many("nulls", nulls, str, "a string or a list of them")
+    )
     kind = resolve_format(path, format, param_name="output_format")
-    return Sink(path, kind, schema, csv or CsvOptions(), line_end, nulls, big_endian, renamed)
+    return Sink(path, kind, schema, csv, line_end, nulls, big_endian, renamed)
 
 
 #: The gzip level of a ``.gz`` output: zlib's and the gzip command's default. pyarrow's stream

@@ -249,10 +249,12 @@ def fit_dask(
     -------
     Standardizer
     """
-    estimator = estimator if estimator is not None else Standardizer()
+    estimator = params.or_default("estimator", estimator, Standardizer)
+    read = params.or_default("read", read, ReadOptions)
+    cluster = params.or_default("cluster", cluster, ClusterOptions)
+    output = params.path("output", output, optional=True)
     weight_column = chosen_weight_column(estimator, weight_column)
     options = estimator.stats_options()
-    read = read or ReadOptions()
     sources = _files(open_dataset(inputs, read, output, "the stat file", told=read))
     refuse_mixed_scales(sources)
     if output is not None:
@@ -277,7 +279,7 @@ def fit_dask(
     keys = [s.partition if s.keys else None for s in sources]  # their hive directories'
     # BatchNorm's running statistics have no sample weights: a weighted fit has none.
     ema = estimator.ema_options() if weight_column is None else None
-    with connect(cluster or ClusterOptions()) as client:
+    with connect(cluster) as client:
         if ema is not None:
             predicted = _starts(client.gather(client.map(count_rows, paths, read=read, pure=False)))
         else:
@@ -405,7 +407,11 @@ def transform_dask(
     -------
     PartsResult
     """
-    options = options or TransformOptions()
+    options = params.or_default("options", options, TransformOptions)
+    read = params.or_default("read", read, ReadOptions)
+    cluster = params.or_default("cluster", cluster, ClusterOptions)
+    output = params.path("output", output)
+    protected = params.one_or_many("protected", protected)
     if options.mode != "frozen":
         raise OptionError(
             f"the Dask engine runs frozen transforms only, not {param('mode', options.mode)}: "
@@ -417,16 +423,13 @@ def transform_dask(
             f"the Dask engine writes a directory of part files: name it with {param('output')}",
             param="output",
         )
-    read = read or ReadOptions()
     stats_file = stats_path(stats)
     if stats_file is not None:
         protected = (*protected, stats_file)
     stats = as_stats(stats)
     read = read.completed_by(stats.read, own_output=options.inverse)
     output = os.path.abspath(os.fspath(output))
-    files = expand_inputs(
-        [inputs] if isinstance(inputs, str | os.PathLike) else inputs, read.format
-    )
+    files = expand_inputs(params.one_or_many("inputs", inputs), read.format)
     sources = _files(open_dataset(files, read))
     read_paths = {s.path for s in sources}  # an empty CSV file of a data set is no part
     files = [f for f in files if f.path in read_paths]

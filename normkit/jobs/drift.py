@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -62,6 +62,7 @@ from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.numbers import refuse_non_numbers
 from ..estimator.standardizer import Standardizer
+from ..estimator.tables import is_eager_frame
 from ..io.arrow import to_float64
 from ..io.categories import value_counts
 from ..io.dataset import open_dataset
@@ -261,10 +262,10 @@ def drift_files(
     -------
     DriftReport
     """
-    options = options or DriftOptions()
+    options = params.or_default("options", options, DriftOptions)
+    told = params.or_default("read", read, ReadOptions)
     path = stats_path(reference)
     reference = _reference(reference, path, options)
-    told = read or ReadOptions()
     sources = open_dataset(inputs, told.completed_by(reference.read), told=told)
     reference = matched_by_position(reference, sources)
     reference = with_vacant_counted(reference, sources[0].schema.names)
@@ -294,8 +295,9 @@ def drift_batches(
     options: DriftOptions | None = None,
 ) -> DriftReport:
     """:func:`drift_files` on data in memory: an iterable of pandas DataFrames, pyarrow Tables
-    or RecordBatches, or mappings of column name to array (one batch: pass ``[frame]``)."""
-    options = options or DriftOptions()
+    or RecordBatches, or mappings of column name to array; one of them alone is one batch."""
+    options = params.or_default("options", options, DriftOptions)
+    batches = _batches(batches)
     reference = _reference(reference, stats_path(reference), options)
     names = list(reference.names)
     text = list(reference.categories or {})
@@ -323,7 +325,7 @@ def drift_batches(
             counts = value_counts(values, counter.cap, keep=sorted(keep), spelled_booleans=spelled)
             counter.update(name, *counts)
     if not accumulator.n_rows:
-        raise ValueError("no rows to check")
+        raise DataError("no data to check: the batches hold no rows")
     result = accumulator.finish()
     require_some_weight(result.moments, column if weighted else None, None)
     counts = counter.result(counter.cap)
@@ -331,8 +333,29 @@ def drift_batches(
     return _judge(reference, result, counts, options, ["<memory>"], notes)
 
 
+#: What :func:`drift_batches` takes as its batches.
+_BATCHES = "a table (a DataFrame, a pyarrow Table or RecordBatch, a mapping) or an iterable of them"
+
+
+def _is_batch(batch: object) -> bool:
+    return isinstance(batch, pa.Table | pa.RecordBatch | Mapping) or is_eager_frame(batch)
+
+
+def _batches(batches: object) -> Iterator:
+    """The batches given to :func:`drift_batches`: one table alone is one batch."""
+    if _is_batch(batches):
+        yield batches
+        return
+    if not isinstance(batches, Iterable) or isinstance(batches, str | bytes):
+        params.check_type("batches", batches, (), _BATCHES)
+    for batch in batches:
+        if not _is_batch(batch):
+            raise params.wrong_type("batches", batch, _BATCHES, held=True)
+        yield batch
+
+
 def _reference(reference, path: str | None, options: DriftOptions) -> FittedStats:
-    stats = as_stats(reference)
+    stats = as_stats(reference, "reference")
     if stats.sketch is None and not _without_data(stats):
         error = StatsFileError(
             f"the stat file has no distribution sketch ({_no_sketch_reason(stats.provenance)}); "

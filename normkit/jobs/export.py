@@ -81,7 +81,7 @@ def to_onnx(
         ) from None
     if inputs not in ("matrix", "columns"):
         raise OptionError(f"inputs must be 'matrix' or 'columns', not {inputs!r}", param="inputs")
-    stats = as_stats(reference)
+    stats = as_stats(reference, "reference")
     use = use or stats.default_use  # as a transform uses them
     affine = stats.frozen(use, gamma, beta)
     if use == "ema":
@@ -165,7 +165,7 @@ def to_numpy(
     whose ``mean`` and ``scale`` are still the data's), with the flags ``with_mean``,
     ``with_std``, ``ddof`` and ``eps``; ``weight`` (the sums of the sample weights) for weighted
     statistics; and, if fitted, ``running_mean``, ``running_var`` and ``running_scale``."""
-    stats = as_stats(reference)
+    stats = as_stats(reference, "reference")
     frozen = stats.frozen(None, None, None)
     options = stats.options
     out = {

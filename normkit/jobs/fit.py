@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 
+from .. import params
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
 from ..errors import DataError, NormkitError, SchemaError, listed, param
@@ -100,10 +101,11 @@ def fit_files(
     >>> fit_files(path, Standardizer(exclude=["id"])).mean_.tolist()
     [3.0]
     """
-    estimator = estimator if estimator is not None else Standardizer()
+    estimator = params.or_default("estimator", estimator, Standardizer)
+    read = params.or_default("read", read, ReadOptions)
+    output = params.path("output", output, optional=True)
     weight_column = chosen_weight_column(estimator, weight_column)
     options = estimator.stats_options()
-    read = read or ReadOptions()
     sources = open_dataset(inputs, read, output, "the stat file", told=read)
     refuse_mixed_scales(sources)
     if output is not None:

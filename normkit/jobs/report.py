@@ -205,7 +205,7 @@ def report_files(
 
 
 def _as_list(inputs) -> list:
-    return [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    return params.one_or_many("inputs", inputs)
 
 
 def collect(

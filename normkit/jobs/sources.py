@@ -79,7 +79,7 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     except SchemaError as exc:
         raise exc.with_hints(reference.hints) from None
     if estimator.columns is None:
-        excluded = set(names_param(estimator.exclude) or ())
+        excluded = set(names_param(estimator.exclude, "exclude") or ())
         refuse_text_beside_numbers(
             sources, [n for n in reference.schema.names if n not in excluded]
         )

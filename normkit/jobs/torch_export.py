@@ -140,7 +140,7 @@ def to_torch_state(
     params.check("use", use)
     params.check("dtype", dtype)
     dtype = dtype or "float32"
-    stats = as_stats(reference)
+    stats = as_stats(reference, "reference")
     running = stats.running
     use = use or ("ema" if running is not None else "exact")
     affine = stats.frozen(use, gamma, beta)

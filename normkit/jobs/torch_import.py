@@ -117,7 +117,8 @@ def import_torch(
     DataError
         A buffer holds a value no trained layer has (NaN, a negative variance).
     """
-    path = os.fspath(state)
+    path = os.fspath(params.path("state", state))
+    output = params.path("output", output, optional=True)
     params.check("columns", columns)
     params.check("rows", rows)
     params.check("batch_size", batch_size)
@@ -354,7 +355,7 @@ def _columns(path, where, columns, metadata, n: int) -> list[str]:
                 param="columns",
             )
         columns = _recorded(path, metadata, "columns")
-    columns = [columns] if isinstance(columns, str) else list(columns)
+    columns = params.names("columns", columns)
     if len(columns) != n:
         raise SchemaError(
             f"{where}: the layer has {n:,} features but {len(columns):,} columns are named",

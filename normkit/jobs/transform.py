@@ -260,8 +260,12 @@ def transform_file(
     -------
     TransformResult
     """
-    options = options or TransformOptions()
-    read = read or ReadOptions()
+    options = params.or_default("options", options, TransformOptions)
+    read = params.or_default("read", read, ReadOptions)
+    output = params.path("output", output)
+    protected = params.one_or_many("protected", protected)
+    if column_order is not None:
+        column_order = params.names("column_order", column_order)
     stats_file = stats_path(stats)
     stats = as_stats(stats)
     # Read as the fit read, unless told otherwise (an inverse reads normkit's own output).

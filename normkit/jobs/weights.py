@@ -27,7 +27,7 @@ from ..errors import (
     absent_name_hints,
     param,
 )
-from ..estimator.standardizer import Standardizer
+from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import is_numeric_field, not_numeric
 from ..io.dataset import reference_reader
 from ..io.reader import Reader
@@ -93,7 +93,7 @@ def without_weight(
             hints=absent_name_hints([weight_column], schema.names, given=True),
         )
     chosen = estimator.columns
-    if chosen is not None and weight_column in ([chosen] if isinstance(chosen, str) else chosen):
+    if chosen is not None and weight_column in names_param(chosen):
         raise OptionError(
             f"column {weight_column!r} both chosen ({param('columns')}) and the weight column "
             f"({param('weight_column')}): the weights are not normalized",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from .. import params
 from ..errors import OptionError, SchemaError, StatsFileError
 from ..io.dataset import refuse_duplicates
 from ..io.files import refuse_overwrite
@@ -27,7 +28,7 @@ def merge(
 
     Parameters
     ----------
-    paths : sequence of paths
+    paths : path or sequence of paths
         Stat files fitted with the same columns and options (ddof, eps, centering, scaling,
         gamma and beta), each given once.
     output : path or None
@@ -46,6 +47,7 @@ def merge(
     OptionError
         If a file is given twice, or two were fitted on one file (its rows would count twice).
     """
+    paths = params.one_or_many("paths", paths)
     if not paths:
         raise OptionError("no stat file to merge")
     if output is not None:

@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
+from ... import params
 from ...errors import InputError, OptionError, param, quoted
 from ..formats import Format, split_compression
 from ..reader import ReaderBase
@@ -115,7 +116,7 @@ class CsvReader(ReaderBase):
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
         """Normalized columns as float64; every other column as its text, or with ``keep_text``
         False as the type its first block has."""
-        types = self._column_types(float_columns, keep_text)
+        types = self._column_types(params.names("float_columns", float_columns), keep_text)
         return pa.schema([pa.field(n, types[n]) for n in self.schema.names])
 
     def undecided(self) -> frozenset[str]:
