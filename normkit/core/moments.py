@@ -45,6 +45,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import _native
+from .values import by_value
 
 __all__ = [
     "SLICE_ROWS",
@@ -58,7 +59,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@by_value
+@dataclass(frozen=True, eq=False)
 class Moments:
     """Per-column moments of a set of rows; every array has shape ``(n_columns,)``.
 

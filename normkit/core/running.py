@@ -45,6 +45,7 @@ import numpy as np
 
 from .. import _native, params
 from ..errors import OptionError
+from .values import by_value
 
 __all__ = [
     "CONVENTIONS",
@@ -348,6 +349,7 @@ class StepObserver(Protocol):
     def observe(self, record: StepRecord) -> None: ...
 
 
+@by_value
 @dataclass(frozen=True, eq=False)
 class PendingBatch:
     """The rows of a logical batch the stream had not completed when its running statistics
@@ -390,6 +392,7 @@ class PendingBatch:
         )
 
 
+@by_value
 @dataclass(frozen=True, eq=False)
 class RunningState:
     """The running (EMA) statistics after some batches: one value, advanced by records.

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .values import by_value
+
 __all__ = [
     "QUANTILE_PROBABILITIES",
     "ColumnSamples",
@@ -304,7 +306,8 @@ def linear_quantiles(ordered: np.ndarray, probabilities: Sequence[float]) -> np.
     return out
 
 
-@dataclass(frozen=True)
+@by_value
+@dataclass(frozen=True, eq=False)
 class Sketch:
     """Each column's distribution, as a stat file keeps it: the 5%, 10%, ..., 95% quantiles of a
     sample of its values (``edges``) and the sample's fraction at or below each (``cdf``: the

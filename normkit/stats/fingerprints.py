@@ -42,8 +42,8 @@ __all__ = [
 _RULE = "v2:"
 
 
-# Statistics are immutable and hashed by identity: a data set's files, each with a record, are
-# compared with the same statistics' fingerprint, made once.
+# Statistics are immutable values (hashed by their names and rows, equal by value): a data set's
+# files, each with a record, are compared with the same statistics' fingerprint, made once.
 @functools.lru_cache(maxsize=8)
 def fingerprint(
     stats: FittedStats, use: str, mode: str = "frozen", batch_size: int | None = None

@@ -22,6 +22,7 @@ from ..core.kernels import scale_from_var
 from ..core.moments import Moments, merge_moments
 from ..core.running import RunningState
 from ..core.sketch import Sketch
+from ..core.values import by_value
 from ..errors import DataError, OptionError, SchemaError, StatsFileError, listed, param
 from ..io.arrow import common_type
 from ..io.options import ReadSettings
@@ -92,6 +93,7 @@ def _frozen_array(values: Any, dtype: Any) -> np.ndarray:
     return array
 
 
+@by_value(key=lambda stats: (stats.names, stats.n_rows))  # equal values: equal hashes
 @dataclass(frozen=True, eq=False)
 class FittedStats:
     """Fitted statistics of some columns; build with :meth:`build`.
@@ -325,13 +327,8 @@ class FittedStats:
         return replace(self, provenance=dict(provenance))
 
     def select(self, names: Sequence[str]) -> FittedStats:
-        """The statistics of some columns only, in this value's order.
-
-        Raises
-        ------
-        SchemaError
-            If a name is not a fitted column.
-        """
+        """The statistics of some columns only, in this value's order (a ``SchemaError`` if a
+        name is not a fitted column)."""
         wanted = set(names)
         unknown = [n for n in names if n not in self.names]
         if unknown:
