@@ -17,6 +17,7 @@ import pyarrow as pa
 from ..errors import OptionError, OutputError
 from .formats import STDIO, Format, descriptor_of, format_named
 from .pipes import PipeStream, in_place
+from .staging import new_file_in
 
 #: The end of the name of a CSV's record (:func:`record_path`).
 _RECORD_SUFFIX = ".normkit.json"
@@ -139,7 +140,8 @@ class AtomicFile:
     """A file written beside its target and renamed over it by :meth:`commit`.
 
     Until the commit the target is untouched; :meth:`discard` (or an exception inside a ``with``
-    block) removes the temporary file. The result gets the target's permissions if it existed,
+    block) removes the temporary file, as does the file's garbage collection or the
+    interpreter's exit without a commit (:func:`~normkit.io.staging.new_file_in`). The result gets the target's permissions if it existed,
     else the umask's, as a plain ``open`` would. A target that exists but is not a regular file
     (a named pipe, a device such as ``/dev/null``) is written in place: it cannot be replaced
     and there is nothing on it to protect. A path naming a descriptor of the process
@@ -190,7 +192,7 @@ class AtomicFile:
             if self._mode is None and existing is not None:
                 self._mode = stat.S_IMODE(existing.st_mode)
             parent = os.path.dirname(os.path.abspath(self.target))
-            _new_file_in(parent, os.path.basename(self.target), self)
+            self._tmp, self._remove = new_file_in(parent, os.path.basename(self.target), self)
             self.stream = pa.OSFile(self._tmp, "wb")
             if streaming and _Writeback.supported:
                 with contextlib.suppress(OSError, RuntimeError):  # advice only: go without
@@ -232,6 +234,7 @@ class AtomicFile:
             if before is not None:
                 before(self._tmp, self._mode)
             os.replace(self._tmp, self.target)
+            self._remove.detach()  # in place: no longer to be removed
             self._tmp = None
             if after is not None:
                 after()
@@ -245,8 +248,7 @@ class AtomicFile:
         finally:
             self._stop_writeback()
         if self._tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._tmp)
+            self._remove()  # and not again when this is collected
             self._tmp = None
 
     def _stop_writeback(self) -> None:
@@ -456,28 +458,6 @@ def _fsync(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _new_file_in(parent: str, name: str, owner: AtomicFile) -> None:
-    """A new empty file ``.NAME.RANDOM.normkit-tmp`` in ``parent``, made as
-    ``tempfile.mkstemp`` makes one: created only if no file has that name (mode 0600), another
-    name tried if one has. Its name is ``owner._tmp``, noted before the file is made, so that
-    Ctrl-C or SIGTERM (an exception between any two steps) never leaves it behind unnoted.
-    (Importing ``tempfile`` imports ``shutil``, ``random``, ``bz2`` and ``lzma``: 7 ms of a
-    small fit's start-up.)"""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    # A long name is cut so that the temporary one fits in 255 bytes, the usual limit.
-    room = 255 - len(".") - len(".0123456789ab.normkit-tmp")
-    name = os.fsencode(name)[:room].decode("utf-8", "ignore")
-    for _ in range(100):
-        owner._tmp = os.path.join(parent, f".{name}.{os.urandom(6).hex()}.normkit-tmp")
-        try:
-            os.close(os.open(owner._tmp, flags, 0o600))
-        except FileExistsError:  # another's: not to be removed
-            owner._tmp = None
-            continue
-        return
-    raise FileExistsError(f"no free temporary name in {parent}")
 
 
 def same_file(a: str, b: str) -> bool:

@@ -1,7 +1,10 @@
 """Outputs written whole or not at all (normkit.io.files.AtomicFile)."""
 
+import gc
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -96,3 +99,31 @@ def test_outputs_moved_into_place_together_land_all_or_none_on_ctrl_c(tmp_path):
         signal.signal(signal.SIGINT, previous)
     assert (data.read_text(), stats.read_text()) == ("new\n", "new\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["next.json", "out.csv"]
+
+
+def test_a_sink_never_closed_leaves_no_temporary_file_at_exit(tmp_path):
+    script = (
+        "import pyarrow as pa, normkit\n"
+        "s = normkit.open_sink('leak.parquet', pa.schema([('x', 'double')]))\n"
+        "s.write(pa.record_batch({'x': [1.0]}))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True)
+    assert os.listdir(tmp_path) == []  # neither the output (never committed) nor its staging
+
+
+def test_a_sink_forgotten_leaves_no_temporary_file_once_collected(tmp_path):
+    import pyarrow as pa
+
+    import normkit
+
+    sink = normkit.open_sink(tmp_path / "leak.csv", pa.schema([("x", "double")]))
+    sink.write(pa.record_batch({"x": [1.0]}))
+    assert [p for p in os.listdir(tmp_path) if p.endswith(".normkit-tmp")]
+    del sink
+    gc.collect()
+    assert os.listdir(tmp_path) == []
+    with AtomicFile(str(tmp_path / "kept.bin")) as out:  # committed: not removed afterwards
+        out.stream.write(b"whole")
+    del out
+    gc.collect()
+    assert os.listdir(tmp_path) == ["kept.bin"]
