@@ -1136,7 +1136,9 @@ class Standardizer(MetadataConsumer):
         DataError
             If a fitted column holds an infinite value (as scikit-learn refuses them), or a
             value that gamma, beta or a tiny scale take beyond float64's range, naming its row
-            (counted over a whole stream).
+            (and pandas index label); in a later batch of a stream, its row in that batch after
+            the rows before it, as :meth:`fit` names it (``this batch, after 100 rows
+            transformed: column 'a' at row 6 (index 105)``).
         InputError, OptionError
             If an Arrow table's record of how it was made says that it is already normalized
             (and ``renormalize`` is not given), or contradicts an inverse (see ``renormalize``).
@@ -1166,8 +1168,11 @@ class Standardizer(MetadataConsumer):
             if place is None and X.ndim == 2 and X.shape[1] != len(out_names):
                 out_names = names  # the fitted columns alone
         markers = missing_markers(None if inverse else self.stats_.read)
-        finite = _finite_inputs(affine_map(affine, inverse), names, markers, index)
-        out = map_columns(X, names, finite)
+        mapped = affine_map(affine, inverse)
+        if _is_stream(X):
+            out = _mapped_stream(X, names, mapped, markers)
+        else:
+            out = map_columns(X, names, _finite_inputs(mapped, names, markers, index))
         if place is not None:  # the columns passed through stay, in their places
             whole = np.array(whole, dtype=np.float64)
             whole[:, place] = out
@@ -1551,12 +1556,30 @@ class Standardizer(MetadataConsumer):
         return f"Standardizer({params_shown}){fitted}"
 
 
-def _after_rows_fitted(exc: NormkitError, before: int) -> NormkitError:
+def _mapped_stream(
+    batches: Iterable, names: list[str], fn: ColumnMap, markers: np.ndarray
+) -> Iterator:
+    """The batches of a stream, each mapped by ``fn`` (:func:`_finite_inputs`); a value refused
+    in one is named at its row in that batch (with its pandas index label), after the rows
+    transformed before it, as :meth:`Standardizer.fit` names one in a stream: ``this batch,
+    after 100 rows transformed: column 'a' at row 6 (index 105)``."""
+    done = 0
+    for batch in batches:
+        index = batch.index if is_pandas(batch) else None
+        try:
+            mapped = map_columns(batch, names, _finite_inputs(fn, names, markers, index))
+        except NormkitError as exc:
+            raise _after_rows_fitted(exc, done, "transformed") from None
+        yield mapped
+        done += len(batch)
+
+
+def _after_rows_fitted(exc: NormkitError, before: int, done: str = "fitted") -> NormkitError:
     """``exc``, a refusal of a batch's rows given to :meth:`Standardizer.partial_fit`, told
     after the ``before`` rows fitted by earlier batches (or the statistics continued): ``this
     batch, after 100 rows fitted: ...``, its rows counted from the batch's first; as it is after
-    none."""
-    return exc.within(f"this batch, after {before:,} rows fitted") if before else exc
+    none (``done``: what was done with them, ``"transformed"`` in a stream's transform)."""
+    return exc.within(f"this batch, after {before:,} rows {done}") if before else exc
 
 
 def _order_unknown(n_features: int, *hints: str) -> SchemaError:

@@ -240,7 +240,7 @@ def test_a_value_that_is_no_number_in_a_fitted_column_is_refused_by_column_and_r
         "arrow": lambda: pa.table(values),
         "polars": lambda: pl.DataFrame(values),
         "stream": lambda: iter(pa.table(values).to_batches(max_chunksize=2)),
-        # Rows counted over the stream, not from each frame's first (it said row 2).
+        # Its row in the batch after the rows before it, as fit names it (it said row 2).
         "pandas stream": lambda: iter([pd.DataFrame(values)[:2], pd.DataFrame(values)[2:]]),
     }[kind]
 
@@ -248,7 +248,11 @@ def test_a_value_that_is_no_number_in_a_fitted_column_is_refused_by_column_and_r
         out = fitted.transform(given())
         return list(out) if "stream" in kind else out
 
-    with pytest.raises(normkit.DataError, match=r"column 'a' at row 4: 'x' is not a number"):
+    where = {
+        "stream": "this batch, after 2 rows transformed: column 'a' at row 2",
+        "pandas stream": "this batch, after 2 rows transformed: column 'a' at row 2 (index 3)",
+    }.get(kind, "column 'a' at row 4")
+    with pytest.raises(normkit.DataError, match=re.escape(f"{where}: 'x' is not a number")):
         transformed()
     with pytest.raises(normkit.DataError, match=r"column 'a' at row 4: 'x' is not a number"):
         list(fitted.transform_stream(given(), "adaptive"))
@@ -462,3 +466,16 @@ def test_text_after_a_first_batch_of_no_value_names_the_way_to_pass_it_through()
     )
     kept = normkit.Standardizer(exclude=["name"]).partial_fit(first).partial_fit(later)
     assert kept.transform(later)["name"].tolist() == ["ana", "bo"]
+
+
+def test_a_value_refused_in_a_later_batch_of_a_stream_is_named_as_fit_names_it():
+    # transform said 'column 'b' at row 106', where fit says the batch, its row and index label.
+    frame = pd.DataFrame({"a": np.arange(150.0), "b": np.linspace(0, 1, 150)})
+    frame.loc[105, "b"] = np.inf
+    fitted = Standardizer().fit(frame.iloc[:100])
+    where = "this batch, after 100 rows {}: column 'b' at row 6 (index 105): inf is not finite"
+    with pytest.raises(normkit.DataError, match=re.escape(where.format("fitted"))):
+        Standardizer().fit([frame.iloc[:100], frame.iloc[100:]])
+    for method in (fitted.transform, fitted.inverse_transform):
+        with pytest.raises(normkit.DataError, match=re.escape(where.format("transformed"))):
+            list(method([frame.iloc[:100], frame.iloc[100:]]))
