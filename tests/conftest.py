@@ -8,7 +8,6 @@ Test modules import the helpers below with ``from conftest import ...``.
 
 from __future__ import annotations
 
-import atexit
 import os
 import subprocess
 import sys
@@ -74,11 +73,10 @@ def _server_socket() -> str:
         socket_path = os.path.join(tempfile.mkdtemp(prefix="normkit-cli-"), "socket")
         server = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "forked_cli.py"), socket_path],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # its end ends the server, however this process ends
             stdout=subprocess.PIPE,
         )
         assert server.stdout.readline() == b"ready\n"
-        atexit.register(server.kill)
         _SERVER = (server, socket_path)
     return _SERVER[1]
 

@@ -149,6 +149,13 @@ def serve(path: str) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # watchers are not waited for
     print("ready", flush=True)
     while True:
+        # Standard input is a pipe from the test process: at its end (the test process ended,
+        # however), the server ends too, and removes its socket's directory.
+        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        if sys.stdin in ready:
+            os.unlink(path)
+            os.rmdir(os.path.dirname(path))
+            return
         conn, _ = listener.accept()
         try:
             head, fds, _, _ = socket.recv_fds(conn, 8, 3)
