@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import forked_cli
@@ -63,34 +64,47 @@ def run(*args, input=None, env=None) -> Result:
 
 
 #: The server that forks ``normkit`` processes for this test process (:mod:`forked_cli`): the
-#: process and its socket.
-_SERVER: tuple[subprocess.Popen, str] | None = None
+#: process, the name of its socket, and the environment it started with.
+_SERVER: tuple[subprocess.Popen, str, dict[str, str | None]] | None = None
+_SERVER_LOCK = threading.Lock()
 
 
-def _server_socket() -> str:
+def _start_variables() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in forked_cli.START_VARIABLES}
+
+
+def _server() -> tuple[subprocess.Popen, str, dict[str, str | None]]:
     global _SERVER
-    if _SERVER is None or _SERVER[0].poll() is not None:
-        socket_path = os.path.join(tempfile.mkdtemp(prefix="normkit-cli-"), "socket")
-        server = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "forked_cli.py"), socket_path],
-            stdin=subprocess.PIPE,  # its end ends the server, however this process ends
-            stdout=subprocess.PIPE,
-        )
-        assert server.stdout.readline() == b"ready\n"
-        _SERVER = (server, socket_path)
-    return _SERVER[1]
+    with _SERVER_LOCK:
+        if _SERVER is None or _SERVER[0].poll() is not None:
+            name = f"normkit-tests-{os.getpid()}-{os.urandom(6).hex()}"
+            errors = tempfile.TemporaryFile()  # noqa: SIM115 (the server's, as long as it runs)
+            server = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "forked_cli.py"), name],
+                stdin=subprocess.PIPE,  # its end ends the server, however this process ends
+                stdout=subprocess.PIPE,
+                stderr=errors,
+            )
+            if server.stdout.readline() != b"ready\n":
+                server.wait()
+                errors.seek(0)
+                raise RuntimeError(f"normkit's test server did not start: {errors.read()!r}")
+            _SERVER = (server, name, _start_variables())
+        return _SERVER
 
 
 def run_normkit(
     *args, stdin: bytes | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
     """Run ``normkit ARGS`` as a real process (bytes in, bytes out): forked from a server that
-    has imported what the command imports (:mod:`forked_cli`), or, with
-    ``NORMKIT_TEST_EXEC=1``, the installed command started afresh."""
-    if os.environ.get("NORMKIT_TEST_EXEC") == "1":
-        command = [NORMKIT]
-    else:
-        command = [sys.executable, "-S", "-c", forked_cli.CLIENT, _server_socket()]
+    has imported what the command imports (:mod:`forked_cli`); the installed command started
+    afresh with ``NORMKIT_TEST_EXEC=1``, where the interpreter's start would differ from the
+    server's (:data:`forked_cli.START_VARIABLES`), or without ``os.pidfd_open``."""
+    command = [NORMKIT]
+    if os.environ.get("NORMKIT_TEST_EXEC") != "1" and hasattr(os, "pidfd_open"):
+        _, name, started = _server()
+        if started == _start_variables():
+            command = [sys.executable, "-I", "-S", "-c", forked_cli.CLIENT, name]
     return subprocess.run(
         [*command, *map(str, args)], input=stdin, capture_output=True, timeout=timeout, check=False
     )
