@@ -452,17 +452,19 @@ def describe_source(source: Reader, rows: int) -> dict:
 
 def fitted_raw(source: Reader, provenance: dict) -> bool:
     """Whether ``source`` is a file the statistics were fitted on as raw data, as their
-    ``provenance`` records it (:func:`describe_source`): the same absolute path, the same size
-    in bytes, and not data that normkit normalized. A stream is none. Its modification time is
-    not asked: provenance does not record it, and a copy or a checkout changes it, not the data.
+    ``provenance`` records it (:func:`describe_source`): the same file (its path, or a link to
+    it, or one it links to), the same size in bytes, and not data that normkit normalized. A
+    stream is none. Its modification time is not asked: provenance does not record it, and a
+    copy or a checkout changes it, not the data.
     """
     size = source.size_bytes
     if source.is_stdin or size is None:
         return False
-    path = os.path.abspath(source.path)
+    path = os.path.realpath(source.path)
     return any(
         isinstance(fitted, dict)
-        and fitted.get("path") == path
+        and isinstance(fitted.get("path"), str)
+        and os.path.realpath(fitted["path"]) == path
         and fitted.get("bytes") == size
         and "normalized" not in fitted
         for fitted in provenance.get("sources", ())

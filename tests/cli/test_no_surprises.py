@@ -1096,6 +1096,12 @@ def test_the_data_the_statistics_were_fitted_on_is_normalized_whatever_its_first
     data[n:].to_csv(parts / "part-1.csv", index=False)
     ok("fit", parts, "-o", tmp_path / "p.json")
     ok("transform", parts, "-s", tmp_path / "p.json", "-o", tmp_path / "zp.csv")
+    # Through a link (to the file, or to the directory): the same file (they were refused).
+    (tmp_path / "link.csv").symlink_to(raw)
+    ok("transform", tmp_path / "link.csv", "-s", stats, "-o", tmp_path / "zl.csv")
+    (tmp_path / "linked").symlink_to(parts)
+    ok("transform", tmp_path / "linked", "-s", tmp_path / "p.json", "-o", tmp_path / "zd.csv")
+    assert (tmp_path / "zl.csv").read_bytes() == (tmp_path / "z.csv").read_bytes()
     # Other files are judged by their look still: a copy, and the file changed since the fit.
     copy = tmp_path / "copy.csv"
     copy.write_bytes(raw.read_bytes())
