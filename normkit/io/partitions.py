@@ -59,9 +59,11 @@ def typed_keys(paths: Sequence[str], partitions: Sequence[Sequence[tuple[str, st
     Raises
     ------
     InputError
-        If a file's directories name a key twice (``a=1/a=2``).
+        If a file's directories name a key twice (``a=1/a=2``), or a value whose escapes are
+        not UTF-8 (``k=%FF``).
     """
-    names: dict[str, list[str]] = {}
+    names: dict[str, list[str | None]] = {}
+    decoded: list[dict[str, str | None]] = []
     for path, pairs in zip(paths, partitions, strict=True):
         keys = [key for key, _ in pairs]
         twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
@@ -70,19 +72,31 @@ def typed_keys(paths: Sequence[str], partitions: Sequence[Sequence[tuple[str, st
                 f"{path}: its directories name the partition key {twice!r} twice "
                 f"({', '.join(f'{k}={v}' for k, v in pairs if k == twice)}); rename one"
             )
-        for key, value in pairs:
-            names.setdefault(key, []).append(_decoded(value))
+        given = {key: _decoded(key, value, path) for key, value in pairs}
+        decoded.append(given)
+        for key, value in given.items():
+            names.setdefault(key, []).append(value)
     fields = tuple(pa.field(key, _type_of(values)) for key, values in names.items())
     keys = []
-    for pairs in partitions:
-        given = {key: _decoded(value) for key, value in pairs}
+    for pairs, given in zip(partitions, decoded, strict=True):
         values = tuple(_typed(given.get(f.name), f.type) for f in fields)
         keys.append(Keys(fields, values, tuple(f"{k}={v}" for k, v in pairs)))
     return keys
 
 
-def _decoded(value: str) -> str | None:
-    return None if value == HIVE_NULL else urllib.parse.unquote(value)
+def _decoded(key: str, value: str, path: str) -> str | None:
+    """A directory's value: missing, or decoded as a URI component, whose bytes must be UTF-8
+    (``%FE`` and ``%FF`` decoded leniently would both be U+FFFD: two partitions made one)."""
+    if value == HIVE_NULL:
+        return None
+    try:
+        return urllib.parse.unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path}: the partition directory {key}={value} decodes to bytes that are not "
+            "UTF-8 text (as %XX escapes are read)",
+            hints=("rename the directory",),
+        ) from None
 
 
 def _type_of(values: Sequence[str | None]) -> pa.DataType:

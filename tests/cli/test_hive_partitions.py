@@ -132,3 +132,20 @@ def test_a_file_holding_a_column_of_a_key_is_refused(tmp_path):
     assert "p.parquet: the file has a column 'year' and its directory 'year=2023'" in message
     assert "rename the column or the directory" in message
     assert not (tmp_path / "s.json").exists()
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_a_key_whose_escapes_are_not_utf8_is_refused(tmp_path, engine):
+    # k=%FE and k=%FF were both read as U+FFFD: two partitions made one, exit 0 (and the Dask
+    # engine kept them apart). DuckDB refuses them too.
+    root = tmp_path / "d"
+    for value in ("%FE", "%FF"):
+        (root / f"k={value}").mkdir(parents=True)
+        (root / f"k={value}" / "p.csv").write_text("x\n1\n2\n")
+    stats = tmp_path / "s.json"
+    message = normkit_error(1, "fit", root, "--engine", engine, "-o", stats)
+    assert message == (
+        f"{root / 'k=%FE' / 'p.csv'}: the partition directory k=%FE decodes to bytes that are "
+        "not UTF-8 text (as %XX escapes are read); rename the directory"
+    )
+    assert not stats.exists()
