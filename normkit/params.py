@@ -515,6 +515,13 @@ def wrong_type(name: str, value: Any, accepted: str, *, held: bool = False) -> T
     return TypeError(f"{name} must be {accepted}, not {given}")
 
 
+def callback(name: str, value: Any) -> Any:
+    """A callable parameter (``progress``) or None, else :func:`wrong_type`'s ``TypeError``."""
+    if value is None or callable(value):
+        return value
+    raise wrong_type(name, value, "a callable or None")
+
+
 def or_default(name: str, value: Any, kind: type) -> Any:
     """``value``, or ``kind()`` where it is None: an options object (``read``, ``options``, an
     estimator) of its type or None, else :func:`check_type`'s ``TypeError``."""

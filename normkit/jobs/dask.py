@@ -251,6 +251,7 @@ def fit_dask(
     """
     estimator = params.or_default("estimator", estimator, Standardizer)
     read = params.or_default("read", read, ReadOptions)
+    params.callback("progress", progress)
     cluster = params.or_default("cluster", cluster, ClusterOptions)
     output = params.path("output", output, optional=True)
     weight_column = chosen_weight_column(estimator, weight_column)
@@ -409,6 +410,7 @@ def transform_dask(
     """
     options = params.or_default("options", options, TransformOptions)
     read = params.or_default("read", read, ReadOptions)
+    params.callback("progress", progress)
     cluster = params.or_default("cluster", cluster, ClusterOptions)
     output = params.path("output", output)
     protected = params.one_or_many("protected", protected)

@@ -264,6 +264,7 @@ def drift_files(
     """
     options = params.or_default("options", options, DriftOptions)
     told = params.or_default("read", read, ReadOptions)
+    params.callback("progress", progress)
     path = stats_path(reference)
     reference = _reference(reference, path, options)
     sources = open_dataset(inputs, told.completed_by(reference.read), told=told)

@@ -103,6 +103,7 @@ def fit_files(
     """
     estimator = params.or_default("estimator", estimator, Standardizer)
     read = params.or_default("read", read, ReadOptions)
+    params.callback("progress", progress)
     output = params.path("output", output, optional=True)
     weight_column = chosen_weight_column(estimator, weight_column)
     options = estimator.stats_options()

@@ -262,6 +262,7 @@ def transform_file(
     """
     options = params.or_default("options", options, TransformOptions)
     read = params.or_default("read", read, ReadOptions)
+    params.callback("progress", progress)
     output = params.path("output", output)
     protected = params.one_or_many("protected", protected)
     if column_order is not None:

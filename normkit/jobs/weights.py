@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 import pyarrow as pa
 
+from .. import params
 from ..core.accumulator import WEIGHTS_RULE, zero_weights_error
 from ..core.moments import Moments
 from ..errors import (
@@ -126,7 +127,10 @@ def chosen_weight_column(estimator: Standardizer, weight_column: str | None) -> 
     ------
     OptionError
         If both are given and differ.
+    TypeError
+        If ``weight_column`` is no name.
     """
+    params.check_type("weight_column", weight_column, (str, type(None)), "a column name or None")
     own = estimator.weight_column
     if weight_column is not None and own is not None and weight_column != own:
         raise OptionError(

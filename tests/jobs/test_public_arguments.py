@@ -78,6 +78,20 @@ def test_one_column_given_alone_is_read_as_one(files):
             "an iterable of them, not a sequence holding 'a' (a str)",
         ),
         (lambda d: normkit.to_numpy(1.5), "reference must be a normkit.Standardizer"),
+        (
+            lambda d: normkit.fit_files(d / "train.csv", weight_column=3),
+            "weight_column must be a column name or None, not 3 (an int)",
+        ),
+        (
+            lambda d: normkit.fit_files(d / "train.csv", progress="x"),
+            "progress must be a callable or None, not 'x' (a str)",
+        ),
+        (
+            lambda d: normkit.transform_file(
+                d / "train.csv", d / "s.json", d / "o.csv", None, None, progress=1
+            ),
+            "progress must be a callable or None, not 1 (an int)",
+        ),
     ],
 )
 def test_an_argument_of_the_wrong_type_is_named_with_what_it_accepts(files, call, message):
