@@ -1170,7 +1170,9 @@ class Standardizer(MetadataConsumer):
         markers = missing_markers(None if inverse else self.stats_.read)
         mapped = affine_map(affine, inverse)
         if _is_stream(X):
-            out = _mapped_stream(X, names, mapped, markers)
+            out = _mapped_stream(
+                X, names, mapped, markers, "inverted" if inverse else "transformed"
+            )
         else:
             out = map_columns(X, names, _finite_inputs(mapped, names, markers, index))
         if place is not None:  # the columns passed through stay, in their places
@@ -1557,19 +1559,20 @@ class Standardizer(MetadataConsumer):
 
 
 def _mapped_stream(
-    batches: Iterable, names: list[str], fn: ColumnMap, markers: np.ndarray
+    batches: Iterable, names: list[str], fn: ColumnMap, markers: np.ndarray, done_as: str
 ) -> Iterator:
     """The batches of a stream, each mapped by ``fn`` (:func:`_finite_inputs`); a value refused
     in one is named at its row in that batch (with its pandas index label), after the rows
-    transformed before it, as :meth:`Standardizer.fit` names one in a stream: ``this batch,
-    after 100 rows transformed: column 'a' at row 6 (index 105)``."""
+    mapped before it (``done_as``: ``"transformed"``, ``"inverted"``), as
+    :meth:`Standardizer.fit` names one in a stream: ``this batch, after 100 rows transformed:
+    column 'a' at row 6 (index 105)``."""
     done = 0
     for batch in batches:
         index = batch.index if is_pandas(batch) else None
         try:
             mapped = map_columns(batch, names, _finite_inputs(fn, names, markers, index))
         except NormkitError as exc:
-            raise _after_rows_fitted(exc, done, "transformed") from None
+            raise _after_rows_fitted(exc, done, done_as) from None
         yield mapped
         done += len(batch)
 

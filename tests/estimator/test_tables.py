@@ -476,6 +476,6 @@ def test_a_value_refused_in_a_later_batch_of_a_stream_is_named_as_fit_names_it()
     where = "this batch, after 100 rows {}: column 'b' at row 6 (index 105): inf is not finite"
     with pytest.raises(normkit.DataError, match=re.escape(where.format("fitted"))):
         Standardizer().fit([frame.iloc[:100], frame.iloc[100:]])
-    for method in (fitted.transform, fitted.inverse_transform):
-        with pytest.raises(normkit.DataError, match=re.escape(where.format("transformed"))):
+    for method, done in ((fitted.transform, "transformed"), (fitted.inverse_transform, "inverted")):
+        with pytest.raises(normkit.DataError, match=re.escape(where.format(done))):
             list(method([frame.iloc[:100], frame.iloc[100:]]))
