@@ -38,6 +38,8 @@ _HINTS = ("make the column numbers, a missing value None or NaN",)
 def _where(row: int, label: Any) -> str:
     if isinstance(label, np.generic):  # np.int64(30): 30, as pandas shows it
         label = label.item()
+    elif isinstance(label, tuple):  # a MultiIndex's: (25, 0), not (np.int64(25), np.int64(0))
+        label = tuple(v.item() if isinstance(v, np.generic) else v for v in label)
     return f"row {row:,}" if label is None else f"row {row:,} (index {label!r})"
 
 

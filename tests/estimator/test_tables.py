@@ -479,3 +479,11 @@ def test_a_value_refused_in_a_later_batch_of_a_stream_is_named_as_fit_names_it()
     for method, done in ((fitted.transform, "transformed"), (fitted.inverse_transform, "inverted")):
         with pytest.raises(normkit.DataError, match=re.escape(where.format(done))):
             list(method([frame.iloc[:100], frame.iloc[100:]]))
+
+
+def test_a_refused_value_of_a_multiindexed_frame_names_its_label_as_pandas_shows_it():
+    # It said '(index (np.int64(25), np.int64(0)))'.
+    index = pd.MultiIndex.from_arrays([[1, 2, 25], [0, 0, 0]])
+    frame = pd.DataFrame({"a": [1.0, 2.0, np.inf]}, index=index)
+    with pytest.raises(normkit.DataError, match=re.escape("column 'a' at row 3 (index (25, 0)):")):
+        Standardizer().fit(frame)
