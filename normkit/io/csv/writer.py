@@ -36,10 +36,22 @@ def check_csv_types(schema: pa.Schema, name: str) -> None:
         more = len(unwritable) - _NAMED
         listed += f" and {more:,} more" if more > 0 else ""
         what = f"{len(unwritable):,} columns cannot be written as CSV: {listed}"
-    raise SchemaError(
-        f"{name}: {what}",
-        hints=(f"write Parquet or Arrow instead ({param('output_format', 'parquet')})",),
-    )
+    if all(_parquet_holds(field) for field in unwritable):
+        instead = f"write Parquet or Arrow instead ({param('output_format', 'parquet')})"
+    else:  # a union, an interval of months, days and nanoseconds...: Arrow only
+        instead = f"write Arrow instead ({param('output_format', 'arrow')})"
+    raise SchemaError(f"{name}: {what}", hints=(instead,))
+
+
+def _parquet_holds(field: pa.Field) -> bool:
+    """Whether pyarrow's Parquet writer takes a column of ``field``'s type."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.ParquetWriter(pa.BufferOutputStream(), pa.schema([field])).close()
+    except (pa.ArrowException, TypeError):
+        return False
+    return True
 
 
 #: The most columns that :func:`check_csv_types` names.
