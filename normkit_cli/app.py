@@ -21,6 +21,7 @@ __all__ = [
     "NormkitCommand",
     "NormkitGroup",
     "Terminated",
+    "echo_result",
     "echo_verdict",
     "run_to_exit",
     "usage_line",
@@ -149,6 +150,15 @@ def _stdout_to_null() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def echo_result(text: str, nl: bool = True) -> None:
+    """Print a command's result on standard output, refused where it is closed (``>&-``): the
+    result would be lost with exit 0."""
+    from normkit.io.files import standard_output
+
+    standard_output()
+    click.echo(text, nl=nl)
+
+
 def echo_verdict(text: str, code: int, inputs: Sequence[str] = ()) -> None:
     """Print a check's report on standard output and end with ``code``, its verdict (0: nothing
     found), unless standard output is one of the ``inputs`` it checked (``>> data.csv``). A
@@ -159,7 +169,7 @@ def echo_verdict(text: str, code: int, inputs: Sequence[str] = ()) -> None:
 
     refuse_overwrite(STDIO, dict.fromkeys(map(os.fspath, inputs), "the input"), "the report")
     try:
-        click.echo(text)
+        echo_result(text)
     except BrokenPipeError:
         _stdout_to_null()
     if code:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import NormkitCommand
+from .app import NormkitCommand, echo_result
 from .options import quiet_option
 from .render import merge_summary, render_stats
 
@@ -23,9 +23,9 @@ def inspect(stats_path, as_json):
     if as_json:
         # The file as written (validated above), not as this normkit would write it now.
         with open(stats_path, encoding="utf-8") as f:
-            click.echo(f.read(), nl=False)
+            echo_result(f.read(), nl=False)
         return
-    click.echo(render_stats(stats_path, stats))
+    echo_result(render_stats(stats_path, stats))
 
 
 @click.command(

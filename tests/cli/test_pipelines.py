@@ -539,10 +539,15 @@ def test_a_full_stdout_is_named_in_the_error(tmp_path, command):
         ["export", "-s", "{stats}", "--to", "numpy", "-o", "-"],
         ["fit", "{data}", "-o", "-"],
         ["transform", "{data}", "-s", "{stats}"],
+        ["inspect", "{stats}"],
+        ["inspect", "{stats}", "--json"],
+        ["drift", "{data}", "-s", "{stats}"],
+        ["drift", "{data}", "-s", "{stats}", "--json"],
     ],
 )
 def test_a_closed_stdout_is_named_in_one_line(tmp_path, command):
-    # export -o - raised AttributeError ('NoneType' object has no attribute 'buffer').
+    # export -o - raised AttributeError ('NoneType' object has no attribute 'buffer'); inspect
+    # and drift (no drift found) exited 0, their result lost.
     stats = tmp_path / "s.json"
     assert run_normkit("fit", SAMPLE_CSV, "-q", "-o", stats).returncode == 0
     args = " ".join(shlex.quote(a.format(stats=stats, data=SAMPLE_CSV)) for a in command)
