@@ -167,6 +167,7 @@ class AtomicFile:
         self.target = os.path.realpath(path) if os.path.islink(path) else path
         self._tmp: str | None = None
         self._mode: int | None = mode
+        self._group: int | None = None  # the group of the file replaced, kept as its mode is
         self._durable = durable
         self._writeback: _Writeback | None = None
         #: What an output written in place goes through (None for a temporary file).
@@ -189,8 +190,10 @@ class AtomicFile:
                 flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
                 self.stream, self.pipe = in_place(os.open(path, flags), owned=True)
                 return
-            if self._mode is None and existing is not None:
-                self._mode = stat.S_IMODE(existing.st_mode)
+            if existing is not None:
+                self._group = existing.st_gid
+                if self._mode is None:
+                    self._mode = stat.S_IMODE(existing.st_mode)
             parent = os.path.dirname(os.path.abspath(self.target))
             self._tmp, self._remove = new_file_in(parent, os.path.basename(self.target), self)
             self.stream = pa.OSFile(self._tmp, "wb")
@@ -229,7 +232,10 @@ class AtomicFile:
             _fsync(self._tmp)
         if self._mode is None:
             self._mode = 0o666 & ~umask()
-        os.chmod(self._tmp, self._mode)
+        if self._group is not None:  # where the owner may give it (a group of theirs)
+            with contextlib.suppress(OSError):
+                os.chown(self._tmp, -1, self._group)
+        os.chmod(self._tmp, self._mode)  # after: a change of group may clear set-group-ID
         with signals_deferred():
             if before is not None:
                 before(self._tmp, self._mode)
