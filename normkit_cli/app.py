@@ -36,9 +36,13 @@ class NormkitCliError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        # One line, whatever the names and values in it hold (a column named "a\nb").
-        message = self.format_message().replace("\r", "\\r").replace("\n", "\\n")
-        click.echo(f"normkit: error: {message}", err=True)
+        click.echo(f"normkit: error: {one_line(self.format_message())}", err=True)
+
+
+def one_line(text: str) -> str:
+    """A message on one line, whatever the names and values in it hold (a column or a file
+    whose name has a line break): its line breaks written as a backslash and ``n``."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _flag(param: click.Parameter) -> str:

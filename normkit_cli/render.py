@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from normkit.errors import quoted
 
+from .app import one_line
 from .render_categories import category_lines, changed_categories
 from .types import quote_name
 
@@ -113,7 +114,7 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
         + f"normkit: merged {count(len(shards), 'stat file')} ({count(merged.n_rows, 'row')}); "
         + ("running (EMA) statistics not merged; " if dropped else "")
         + uncounted
-        + f"stat file: {'standard output' if output == '-' else output}"
+        + f"stat file: {'standard output' if output == '-' else one_line(output)}"
     )
 
 
@@ -139,7 +140,7 @@ def transform_summary(result, inverse: bool, output: str, seconds: float) -> str
     keys = f"; {_keyed(result.keys)} from the directories" if result.keys else ""
     return (
         f"normkit: wrote {count(result.rows, 'row')} ({count(result.columns, 'column')} "
-        f"{'restored' if inverse else 'normalized'}{keys}) to {output} "
+        f"{'restored' if inverse else 'normalized'}{keys}) to {one_line(output)} "
         f"({written_as(result)}) in {seconds:.2f} s"
     )
 
@@ -150,7 +151,7 @@ def parts_summary(parts, seconds: float) -> str:
     keys = f", in the directories of {_keyed(parts.keys)}" if parts.keys else ""
     return (
         f"normkit: wrote {count(parts.rows, 'row')} in {count(parts.parts, 'part')} "
-        f"({parts.format}) to {parts.output}{keys} in {seconds:.2f} s"
+        f"({parts.format}) to {one_line(parts.output)}{keys} in {seconds:.2f} s"
     )
 
 
@@ -532,5 +533,5 @@ def fit_summary(fitted, seconds: float, output: str) -> str:
             else ""
         )
         + running_not_updated(stats)
-        + f"stat file: {'standard output' if output == '-' else output}"
+        + f"stat file: {'standard output' if output == '-' else one_line(output)}"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import ERROR, SAMPLE_CSV, normkit_error, run_normkit
+from conftest import ERROR, SAMPLE_CSV, normkit_error, normkit_summary, run_normkit
 
 #: Every command that reads a stat file (or a model's state), with it at {stats}.
 READS_STATS = {
@@ -132,3 +132,16 @@ def test_a_device_as_the_output_is_written_as_csv(tmp_path):
     assert done.returncode == 0, done.stderr
     assert b"to /dev/null (csv)" in done.stderr
     assert not os.path.exists("/dev/.null.normkit.json")
+
+
+def test_a_summary_names_a_path_with_a_line_break_on_its_one_line(tmp_path):
+    # 'stat file: s' then 't.json' on a line of its own; errors were already one line.
+    data, stats, out = tmp_path / "d.csv", tmp_path / "s\nt.json", tmp_path / "o\nu.csv"
+    data.write_text("a\n1\n2\n4\n")
+    for args, said in (
+        (("fit", data, "-o", stats), f"stat file: {tmp_path}/s\\nt.json"),
+        (("transform", data, "-s", stats, "-o", out), f"to {tmp_path}/o\\nu.csv (csv)"),
+    ):
+        summary = normkit_summary(*args)
+        assert summary.count("\n") == 1, summary
+        assert said in summary, summary
