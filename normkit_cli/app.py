@@ -15,6 +15,7 @@ import click
 from normkit.errors import EXIT_CODES, NormkitError, quoted
 
 from .spelling import Spelling
+from .types import one_line
 
 __all__ = [
     "NormkitCliError",
@@ -37,12 +38,6 @@ class NormkitCliError(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"normkit: error: {one_line(self.format_message())}", err=True)
-
-
-def one_line(text: str) -> str:
-    """A message on one line, whatever the names and values in it hold (a column or a file
-    whose name has a line break): its line breaks written as a backslash and ``n``."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _flag(param: click.Parameter) -> str:

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 from normkit.errors import quoted
 
-from .app import one_line
 from .render_categories import category_lines, changed_categories
-from .types import quote_name
+from .types import one_line, quote_name
 
 if TYPE_CHECKING:
     from normkit.errors import NormkitNote

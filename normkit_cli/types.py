@@ -199,6 +199,12 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def one_line(text: str) -> str:
+    """A message on one line, whatever the names and values in it hold (a column or a file
+    whose name has a line break): its line breaks written as a backslash and ``n``."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def quote_name(name: str) -> str:
     """A name as :func:`split_names` reads it back (quoted where it must be); a character that
     does not print (a line break in a quoted CSV header) shown escaped, ``"a\\nb"``, so that a

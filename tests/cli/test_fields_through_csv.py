@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 
-import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -56,10 +55,18 @@ def test_not_null_columns_come_back_not_null_and_their_empty_text_as_text(tmp_pa
     # DuckDB's NOT NULL columns came back nullable through CSV; an empty text in one is not a
     # missing value (the column holds none), so it comes back as the empty text.
     path, stats, z = tmp_path / "d.parquet", tmp_path / "s.json", tmp_path / "z.csv"
-    con = duckdb.connect()
-    con.sql("create table t (x double not null, s varchar not null, n varchar, i int not null)")
-    con.sql("insert into t values (1.5, '', NULL, 1), (2.5, 'NA', 'b', 2), (4, 'c', 'd', 3)")
-    con.sql(f"copy t to '{path}'")
+    # As DuckDB writes `create table t (x double not null, s varchar not null, n varchar, i int
+    # not null)` with `copy t to 'd.parquet'`: required Parquet fields (duckdb is no test extra).
+    schema = pa.schema(
+        [
+            pa.field("x", pa.float64(), nullable=False),
+            pa.field("s", pa.string(), nullable=False),
+            pa.field("n", pa.string()),
+            pa.field("i", pa.int32(), nullable=False),
+        ]
+    )
+    rows = {"x": [1.5, 2.5, 4.0], "s": ["", "NA", "c"], "n": [None, "b", "d"], "i": [1, 2, 3]}
+    pq.write_table(pa.table(rows, schema=schema), path)
     ok("fit", path, "--exclude", "i", "-o", stats)
     ok("transform", path, "-s", stats, "-o", z)
     assert _recorded_fields(z).names == ["x", "s", "i"]  # nothing for a plain column
