@@ -10,7 +10,7 @@ from ..errors import OptionError, SchemaError, StatsFileError
 from ..io.dataset import refuse_duplicates
 from ..io.files import refuse_overwrite
 from .fitted import FittedStats
-from .scales import check_apart, check_same_scale
+from .scales import check_apart, check_same_scale, rewritten_sources
 from .statfile import check_stat_path, now, read
 
 __all__ = ["merge"]
@@ -59,6 +59,7 @@ def merge(
     first = os.fspath(paths[0])
     merged = read(first)
     sources = list(merged.provenance.get("sources", []))
+    earlier = [merged]  # each file's statistics, as read
     for path in paths[1:]:
         path = os.fspath(path)
         other = read(path)
@@ -71,7 +72,9 @@ def merge(
             into = "" if first in exc.message else f" (merging into those of {first})"
             raise StatsFileError(f"{path}: {exc.message}{into}", hints=exc.hints) from None
         # Statistics that would fit together, but of the same rows: a choice of files.
-        check_apart(merged.provenance, other.provenance, (first, path))
+        rewritten = rewritten_sources(earlier, other)
+        check_apart(merged.provenance, other.provenance, (first, path), rewritten)
+        earlier.append(other)
         merged = together
         sources += other.provenance.get("sources", [])
         # The sources so far, for the next file's scale to be checked against theirs.

@@ -5,27 +5,63 @@ of data on different scales are not merged)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError, SchemaError
 
-__all__ = ["check_apart", "check_same_scale", "data_scale", "frozen", "scale_words"]
+if TYPE_CHECKING:
+    from .fitted import FittedStats
+
+__all__ = [
+    "check_apart",
+    "check_same_scale",
+    "data_scale",
+    "frozen",
+    "rewritten_sources",
+    "scale_words",
+]
 
 
-def check_apart(mine: Mapping[str, Any], theirs: Mapping[str, Any], names: tuple[str, str]) -> None:
+def check_apart(
+    mine: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    names: tuple[str, str],
+    rewritten: frozenset[tuple] = frozenset(),
+) -> None:
     """Refuse to merge statistics whose provenances (``mine``, ``theirs``; their files
     ``names``) name the same file (the same path, rows and size; not standard input): its rows
     would count twice. The same kind of problem as a file given twice
-    (:func:`~normkit.io.dataset.refuse_duplicates`): a choice of inputs, not a fault of either."""
+    (:func:`~normkit.io.dataset.refuse_duplicates`): a choice of inputs, not a fault of either.
+    ``rewritten``: the files (:func:`source_identity`) known to have held other data at each
+    fit (:func:`rewritten_sources`), merged."""
     seen = {_identity(s) for s in mine.get("sources", []) if _identity(s) is not None}
     for source in theirs.get("sources", []):
-        if _identity(source) in seen:
+        if _identity(source) in seen and _identity(source) not in rewritten:
             raise OptionError(
                 f"{names[1]}: both were fitted on {source['path']} ({source['rows']:,} rows): "
                 f"merged, its rows would count twice (merging into those of {names[0]})",
                 hints=("leave out one of the stat files",),
             )
+
+
+def rewritten_sources(earlier: Sequence[FittedStats], other: FittedStats) -> frozenset[tuple]:
+    """The file ``other`` was fitted on, where the statistics show that it held other data at
+    each earlier fit that names it (a daily export written again at one path, of the same size):
+    each of them fitted on that one file alone, as ``other`` is, with other moments (the same
+    rows give the same moments, to the bit). Else none: statistics of several files cannot
+    tell which file's rows differed."""
+    sources = other.provenance.get("sources", [])
+    if len(sources) != 1 or _identity(sources[0]) is None:
+        return frozenset()
+    key = _identity(sources[0])
+    for stats in earlier:
+        theirs = [_identity(s) for s in stats.provenance.get("sources", [])]
+        if key not in theirs:
+            continue
+        if len(theirs) != 1 or (stats.names, stats.moments) == (other.names, other.moments):
+            return frozenset()
+    return frozenset({key})
 
 
 def _identity(source: Any) -> tuple | None:

@@ -97,3 +97,26 @@ def test_merging_onto_an_input_says_how_to_replace_it(tmp_path, shards):
         f"move that over {a} if that is what you want\n"
     )
     assert a.read_bytes() == before
+
+
+def test_a_file_written_again_with_other_data_is_merged_and_the_same_data_refused(tmp_path):
+    # A daily export written at one path, of the same size each day (Parquet's floats): the
+    # second day's statistics were refused as the first day's rows counted twice, no way round.
+    rng = np.random.default_rng(1)
+    path = tmp_path / "today.parquet"
+    days = [pd.DataFrame(rng.normal(10 * d, 1, (1000, 2)), columns=["a", "b"]) for d in (1, 2)]
+    for day, frame in enumerate(days):
+        frame.to_parquet(path)
+        ok("fit", path, "-o", tmp_path / f"day{day}.json")
+    assert (
+        json.loads((tmp_path / "day0.json").read_text())["provenance"]["sources"][0]["bytes"]
+        == json.loads((tmp_path / "day1.json").read_text())["provenance"]["sources"][0]["bytes"]
+    )
+    merged = ok("merge-stats", tmp_path / "day0.json", tmp_path / "day1.json", "-o", "-")
+    both = pd.concat(days).to_numpy()
+    np.testing.assert_allclose([column(merged, n)["mean"] for n in "ab"], both.mean(axis=0))
+    # Fitted twice on the same data: its rows would count twice, refused as before.
+    ok("fit", path, "-o", tmp_path / "again.json")
+    proc = run_normkit("merge-stats", tmp_path / "day1.json", tmp_path / "again.json", "-o", "-")
+    assert proc.returncode == 2
+    assert "its rows would count twice" in proc.stderr.decode()
