@@ -193,11 +193,13 @@ class Partitioned:
             read = self._reader.batches(
                 own_floats, all_columns=False, keep_text=keep_text, also=own_also
             )
+        # Each key's value, made once: each batch repeats it (no list of a value per row).
+        scalars = {
+            name: pa.scalar(values[name], fields[name].type)
+            for name in (self.keys if order is None else [n for n in order if n in keys])
+        }
         for batch in read:
-            added = {
-                name: pa.array([values[name]] * batch.num_rows, fields[name].type)
-                for name in (self.keys if order is None else [n for n in order if n in keys])
-            }
+            added = {name: pa.repeat(value, batch.num_rows) for name, value in scalars.items()}
             columns: Mapping[str, pa.Array] = {
                 **dict(zip(batch.schema.names, batch.columns, strict=True)),
                 **added,
