@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..errors import OptionError, SchemaError
 
 if TYPE_CHECKING:
@@ -48,9 +50,9 @@ def check_apart(
 def rewritten_sources(earlier: Sequence[FittedStats], other: FittedStats) -> frozenset[tuple]:
     """The file ``other`` was fitted on, where the statistics show that it held other data at
     each earlier fit that names it (a daily export written again at one path, of the same size):
-    each of them fitted on that one file alone, as ``other`` is, with other moments (the same
-    rows give the same moments, to the bit). Else none: statistics of several files cannot
-    tell which file's rows differed."""
+    each of them fitted on that one file alone, as ``other`` is, with other data
+    (:func:`_other_data`). Else none: statistics of several files cannot tell which file's rows
+    differed."""
     sources = other.provenance.get("sources", [])
     if len(sources) != 1 or _identity(sources[0]) is None:
         return frozenset()
@@ -59,9 +61,40 @@ def rewritten_sources(earlier: Sequence[FittedStats], other: FittedStats) -> fro
         theirs = [_identity(s) for s in stats.provenance.get("sources", [])]
         if key not in theirs:
             continue
-        if len(theirs) != 1 or (stats.names, stats.moments) == (other.names, other.moments):
+        if len(theirs) != 1 or not _other_data(stats, other):
             return frozenset()
     return frozenset({key})
+
+
+#: How far apart (relative) the means (to their columns' spread) and the variances of two fits
+#: of the same rows may lie: rounding, from rows cut into other chunks (``--chunk-rows``, a CSV's
+#: blocks), is a few units in the last place (about 1e-16 to 1e-13).
+_ROUNDING = 1e-9
+
+
+def _other_data(a: FittedStats, b: FittedStats) -> bool:
+    """Whether the statistics ``a`` and ``b`` are of other data: other columns, counts, missing
+    values, extremes, sums of weights, or means or variances further apart than rounding
+    (:data:`_ROUNDING`). The same rows fitted twice give the same numbers to rounding, however
+    they were cut into chunks; the same bits only if cut alike."""
+    if a.names != b.names:
+        return True
+    x, y = a.moments, b.moments
+    exact = [(x.count, y.count), (x.n_missing, y.n_missing), (x.min, y.min), (x.max, y.max)]
+    if any(not np.array_equal(p, q, equal_nan=True) for p, q in exact):
+        return True
+    if (x.weight is None) != (y.weight is None):
+        return True
+    pairs = [(x.mean, y.mean), (x.var(), y.var())]
+    if x.weight is not None:
+        pairs.append((x.weight, y.weight))
+    spread = np.sqrt(np.fmax(x.var(), y.var()))
+    for i, (p, q) in enumerate(pairs):
+        size = np.fmax(np.abs(p), np.abs(q)) + (spread if i == 0 else 0.0)
+        apart = np.abs(p - q) > _ROUNDING * size
+        if np.any(apart & ~(np.isnan(p) & np.isnan(q))):
+            return True
+    return False
 
 
 def _identity(source: Any) -> tuple | None:

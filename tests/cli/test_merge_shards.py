@@ -120,3 +120,18 @@ def test_a_file_written_again_with_other_data_is_merged_and_the_same_data_refuse
     proc = run_normkit("merge-stats", tmp_path / "day1.json", tmp_path / "again.json", "-o", "-")
     assert proc.returncode == 2
     assert "its rows would count twice" in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("cut", [("--chunk-rows", "1000"), ("--csv-block-size", "64K")])
+def test_the_same_file_fitted_in_other_chunks_is_still_refused_as_counted_twice(tmp_path, cut):
+    # Rows cut into other chunks give moments a few units in the last place apart: the same
+    # data, which was merged (counted twice, exit 0) as if the file had been written again.
+    path = tmp_path / "day.csv"
+    pd.DataFrame({"x": np.random.default_rng(1).normal(5, 2, 20_000)}).to_csv(path, index=False)
+    ok("fit", path, "-o", tmp_path / "a.json")
+    ok("fit", path, *cut, "-o", tmp_path / "b.json")
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text())["columns"][0] for n in "ab")
+    assert (a["m3"], a["m4"]) != (b["m3"], b["m4"])  # the bits differ: other chunks
+    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert "its rows would count twice" in proc.stderr.decode()
