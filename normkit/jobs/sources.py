@@ -25,6 +25,7 @@ from ..io.arrow import (
     numeric_type_named,
     to_float64,
 )
+from ..io.csv.columns import name_as_written
 from ..io.dataset import describe_sources, reference_reader, reference_schema
 from ..io.formats import Format
 from ..io.reader import Reader
@@ -159,17 +160,46 @@ def stats_for_dataset(stats: FittedStats, sources: Sequence[Reader]) -> FittedSt
     """``stats`` to apply to a data set: matched by position where both name their columns so
     (:func:`matched_by_position`), refusing a data set that lacks one of their columns."""
     stats = matched_by_position(stats, sources)
-    check_stat_columns(sources, stats.names)
+    check_stat_columns(sources, stats.names, stats.read.renamed if stats.read else ())
     return stats
 
 
-def check_stat_columns(sources: Sequence[Reader], names: Sequence[str]) -> None:
+def check_stat_columns(
+    sources: Sequence[Reader], names: Sequence[str], fitted_renamed: Sequence[str] = ()
+) -> None:
     """Refuse a data set that lacks a column of the statistics (its files all have the same
-    columns: :func:`~normkit.io.dataset.open_dataset` checks it)."""
+    columns: :func:`~normkit.io.dataset.open_dataset` checks it), or whose header repeats the
+    name of one (:func:`_refuse_repeated`; ``fitted_renamed``: the names the fit's own header
+    repeated, as its stat file records them)."""
     try:
         check_columns(sources[0].schema.names, names, sources[0].name)
     except SchemaError as exc:
         raise exc.with_hints(sources[0].column_hints(names)) from None
+    for source in sources:
+        _refuse_repeated(source, set(names), set(fitted_renamed))
+
+
+def _refuse_repeated(source: Reader, names: set[str], fitted_renamed: set[str]) -> None:
+    """Refuse a CSV whose header names a column of the statistics (``names``) more than once,
+    where the fit's header did not (a repeat is renamed ``b_1``, so the first ``b`` would get
+    the statistics of ``b`` wherever it stands, and the fitted one pass through as ``b_1``):
+    which of them is the fitted column cannot be told."""
+    for given in source.renamed:
+        written = name_as_written(given)
+        if given in fitted_renamed or (written not in names and given not in names):
+            continue
+        places = [
+            i + 1
+            for i, name in enumerate(source.schema.names)
+            if name == written or (name in source.renamed and name_as_written(name) == written)
+        ]
+        times = "twice" if len(places) == 2 else f"{len(places)} times"
+        columns = ", ".join(map(str, places[:-1])) + f" and {places[-1]}"
+        raise SchemaError(
+            f"{source.name}: the header names the column {written!r} {times} (columns "
+            f"{columns}), and the statistics have one: which of them it is cannot be told",
+            hints=("rename the other columns of that name in the header",),
+        )
 
 
 def feed(

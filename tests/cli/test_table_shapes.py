@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import normkit_error, run_normkit
+from conftest import ERROR, normkit_error, run_normkit
 from conftest import normkit_summary as ok
 from sklearn.preprocessing import StandardScaler
 
@@ -78,6 +78,27 @@ def test_repeated_header_names_are_renamed_said_and_read_alike_by_transform(tmp_
     assert z.read_text().splitlines()[0] == "a,a,b,,,a_1"  # as the input's header has them
     got = out.drop(columns=2).to_numpy(float)
     np.testing.assert_allclose(got, StandardScaler().fit_transform(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("command", ["transform", "inverse", "drift"])
+def test_a_later_header_that_repeats_a_fitted_name_is_refused(tmp_path, command):
+    # 'b,a,b' against statistics of 'a,b': the first b (all 5s) got b's statistics and the
+    # fitted b passed through raw as b_1, exit 0.
+    (tmp_path / "train.csv").write_text("a,b\n1,10\n2,20\n3,30\n4,40\n")
+    serve = tmp_path / "serve.csv"
+    serve.write_text("b,a,b\n5,1,10\n5,2,20\n5,3,30\n5,4,40\n")
+    ok("fit", tmp_path / "train.csv", "-o", tmp_path / "s.json")
+    out = tmp_path / "z.csv"
+    proc = run_normkit(
+        command, serve, "-s", tmp_path / "s.json", *(("-o", out) * (command != "drift"))
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"{ERROR}{serve}: the header names the column 'b' twice (columns 1 and 3), and the "
+        "statistics have one: which of them it is cannot be told; rename the other columns of "
+        "that name in the header\n"
+    )
+    assert not out.exists()
 
 
 def test_a_csv_output_has_the_header_names_of_its_csv_input(tmp_path):
