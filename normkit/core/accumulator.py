@@ -298,7 +298,8 @@ class Accumulator:
                 f"{label}: the sum of the weights overflows float64 by {self._row_word} "
                 f"{self._rows_counted + n_rows:,}",
                 hints=(
-                    "divide every weight by one constant (with ddof 0 the statistics stay the same)",
+                    "divide every weight by one constant (with ddof 0 the mean and variance stay "
+                    "the same)",
                 ),
             )
         if self.sample is not None and columns:

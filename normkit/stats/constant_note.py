@@ -34,7 +34,7 @@ def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
     with np.errstate(invalid="ignore"):
         ruled = (biased > 0) & is_constant(biased, m.mean, m.total_weight) & (stats.scale == 1.0)
     if not ruled.any():
-        return None
+        return _weights_note(stats, biased)
     j = int(np.argmax(ruled))
     names = [stats.names[k] for k in np.flatnonzero(ruled)]
     which = "its" if len(names) == 1 else f"{stats.names[j]!r}'s"
@@ -42,8 +42,49 @@ def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
         f"{listed(names)} {'has' if len(names) == 1 else 'have'} scale 1, scikit-learn's for a "
         f"column it cannot tell from a constant: {which} standard deviation "
         f"{np.sqrt(biased[j]):.4g} is within float64's rounding of its mean {m.mean[j]:.4g} over "
-        f"{stats.n_rows:,} rows, so the output keeps that spread",
+        f"{_over(stats, j)}, so the output keeps that spread",
         hints=(f"divide by the column's own spread ({param('eps', '1e-12')}, for instance)",),
+    )
+
+
+def _over(stats: FittedStats, j: int) -> str:
+    """What the rule counted of column ``j``: its rows, or, with weights, their sum (which
+    scikit-learn counts as rows)."""
+    m = stats.moments
+    if m.weight is None:
+        return f"{stats.n_rows:,} rows"
+    return f"a sum of weights of {m.weight[j]:.4g} (scikit-learn counts weights as rows)"
+
+
+def _weights_note(stats: FittedStats, biased: np.ndarray) -> NormkitNote | None:
+    """With weights, the note of the columns the rule would take for constants over their rows
+    but not over the sum of their weights (weights of 1e-10): divided by a spread that is
+    rounding, their output is that rounding scaled up. None where there are none."""
+    m = stats.moments
+    if m.weight is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        kept = (
+            (biased > 0)
+            & is_constant(biased, m.mean, m.count.astype(np.float64))
+            & ~is_constant(biased, m.mean, m.total_weight)
+            & (stats.scale != 1.0)
+        )
+    if not kept.any():
+        return None
+    j = int(np.argmax(kept))
+    names = [stats.names[k] for k in np.flatnonzero(kept)]
+    which = "its" if len(names) == 1 else f"{stats.names[j]!r}'s"
+    return NormkitNote(
+        f"{listed(names)} {'keeps its' if len(names) == 1 else 'keep their'} scale although "
+        f"{which} standard deviation {np.sqrt(biased[j]):.4g} is within float64's rounding of "
+        f"its mean {m.mean[j]:.4g} over its {int(m.count[j]):,} rows: scikit-learn's "
+        f"constant-column rule counts weights as rows, and they sum to {m.weight[j]:.4g}, so "
+        "the output is that rounding scaled up",
+        hints=(
+            "divide the weights by their mean, so that they sum to the number of rows (with "
+            "ddof 0 the mean and variance stay the same)",
+        ),
     )
 
 

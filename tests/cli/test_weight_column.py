@@ -416,3 +416,32 @@ def test_drift_of_new_rows_all_of_weight_0_is_refused_as_fit_refuses_them(tmp_pa
     assert_one_line_error(1, proc.stderr.decode(), f"{ERROR}{new}: {told}")
     fit_told = assert_error(run("fit", new, "--weight-column", "w", "-o", tmp_path / "b.json"), 1)
     assert fit_told == f"{ERROR}{new}: {told} at least one non-zero number"
+
+
+def test_the_constant_column_rule_counts_weights_as_scikit_learn_does_and_says_so(tmp_path):
+    # The note said "over 20 rows" where the rule had counted weights summing to 2e11, and
+    # weights of 1e-10 kept the scale of rounding noise (outputs of -2 and 0) without a word.
+    rng = np.random.default_rng(2)
+    a = 1000 + rng.normal(0, 0.01, 20)
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"a": a, "b": rng.normal(0, 1, 20), "w": 1e10}).to_csv(path, index=False)
+    proc = run_normkit("fit", path, "--weight-column", "w", "-o", tmp_path / "s.json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    scale = json.loads((tmp_path / "s.json").read_text())["columns"][0]["scale"]
+    reference = StandardScaler().fit(a[:, None], sample_weight=np.full(20, 1e10))
+    assert scale == reference.scale_[0] == 1.0
+    assert "over a sum of weights of 2e+11 (scikit-learn counts weights as rows)" in (
+        proc.stderr.decode()
+    )
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text(
+        "a,w\n0.3,1e-10\n0.30000000000000004,1e-10\n0.3,1e-10\n0.30000000000000004,1e-10\n"
+    )
+    proc = run_normkit("fit", tiny, "--weight-column", "w", "-o", tmp_path / "t.json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads((tmp_path / "t.json").read_text())["columns"][0]["scale"] != 1.0
+    assert (
+        "column 'a' keeps its scale although its standard deviation 2.776e-17 is within "
+        "float64's rounding of its mean 0.3 over its 4 rows: scikit-learn's constant-column "
+        "rule counts weights as rows, and they sum to 4e-10"
+    ) in proc.stderr.decode()
