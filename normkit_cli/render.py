@@ -223,8 +223,16 @@ def render_stats(path: str, stats: FittedStats) -> str:
 
     lines = [f"stat file  {path}  ({FORMAT}, version {VERSION})"]
     written = prov.get("normkit_version")
+    merged = prov.get("merged_from")
+    merged = [str(p) for p in merged] if isinstance(merged, list) else []
     if prov.get("created") or written:
-        lines.append(f"written    {prov.get('created', '?')} by normkit {written or '?'}")
+        made = "merged    " if merged else "fitted    "
+        lines.append(f"{made} {prov.get('created', '?')} by normkit {written or '?'}")
+    if merged:
+        more = f" and {len(merged) - 5:,} more" if len(merged) > 5 else ""
+        lines.append(f"           from {', '.join(merged[:5])}{more}")
+    if isinstance(prov.get("updated"), str):
+        lines.append(f"updated    {prov['updated']} (running statistics, by a transform)")
     for source in prov.get("sources", []):
         size = f", {source['bytes']:,} bytes" if source.get("bytes") is not None else ""
         # A layer's state dict has no rows of its own (its count is given: the rows line).

@@ -362,7 +362,8 @@ COLUMN = Section(
         Field(
             "scale",
             Number(positive=True),
-            "The divisor of transforms: sqrt(var + eps), or 1 for a constant column when eps is 0.",
+            "sqrt(var + eps), or 1 for a constant column when eps is 0: the divisor of "
+            "transforms, unless with_std is false (they divide by 1; scale is still the data's).",
             _column("scale"),
         ),
         Field("min", Number(finite=False), "The smallest value.", _column("min")),

@@ -393,10 +393,41 @@ class Provenance(Kind):
                             "format": {"type": "string"},
                             "rows": count,
                             "bytes": count,
+                            "normalized": {
+                                "description": "For a source that normkit normalized: its "
+                                "record of how (the statistics and settings it was made with)."
+                            },
                         },
                     },
                 },
-                "created": {"type": "string"},
+                "created": {"type": "string", "description": "When the statistics were fitted."},
                 "normkit_version": {"type": "string"},
+                "source": {
+                    "type": "string",
+                    "description": "Statistics read from another library's estimator "
+                    "(Standardizer.from_sklearn): which one.",
+                },
+                "merged_from": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "merge-stats: the stat files merged, by absolute path.",
+                },
+                "updated": {
+                    "type": "string",
+                    "description": "transform --save-stats: when running statistics were "
+                    "updated with the data transformed.",
+                },
+                "continued": {
+                    "type": "object",
+                    "properties": {"rows": count, "updated": {"type": "string"}},
+                    "description": "partial_fit after a load: the rows added since the sources "
+                    "were fitted, and when.",
+                },
+                "imported": {
+                    "type": "object",
+                    "description": "import-torch: what came from a BatchNorm layer's state dict "
+                    "(from, layer, num_batches_tracked, statistics, unknown, count, eps, "
+                    "momentum, exported: how normkit exported it, where it did).",
+                },
             },
         }

@@ -135,3 +135,26 @@ def test_the_same_file_fitted_in_other_chunks_is_still_refused_as_counted_twice(
     proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
     assert proc.returncode == 2, proc.stderr.decode()
     assert "its rows would count twice" in proc.stderr.decode()
+
+
+def test_inspect_says_what_was_merged_and_when_a_transform_updated_the_statistics(tmp_path):
+    # A merged file never showed merged_from; a --save-stats file showed the fit's time as
+    # "written", not the update's.
+    halves = []
+    data = pd.read_csv(SAMPLE_CSV)
+    for i, part in enumerate((data[:2000], data[2000:])):
+        path = tmp_path / f"p{i}.csv"
+        part.to_csv(path, index=False)
+        halves.append(tmp_path / f"p{i}.json")
+        ok("fit", path, "-o", halves[-1])
+    ok("merge-stats", *halves, "-o", tmp_path / "m.json")
+    shown = run_normkit("inspect", tmp_path / "m.json").stdout.decode().splitlines()
+    assert shown[1].startswith("merged     ")
+    assert shown[2] == f"           from {halves[0]}, {halves[1]}"
+    saved = tmp_path / "saved.json"
+    mode = ("--mode", "adaptive", "--save-stats", saved)
+    ok("transform", tmp_path / "p0.csv", "-s", halves[0], *mode, "-o", tmp_path / "z.csv")
+    updated = json.loads(saved.read_text())["provenance"]["updated"]
+    shown = run_normkit("inspect", saved).stdout.decode().splitlines()
+    assert shown[1].startswith("fitted     ")
+    assert shown[2] == f"updated    {updated} (running statistics, by a transform)"

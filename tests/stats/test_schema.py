@@ -71,12 +71,42 @@ def written(tmp_path_factory) -> dict[str, Path]:
 
     scaler = StandardScaler().fit(data[["x", "constant"]].to_numpy())
     normkit.Standardizer.from_sklearn(scaler).save(out["sklearn"])
+    out["saved"] = tmp / "saved.json"
+    mode = ("--mode", "adaptive", "--save-stats", out["saved"])
+    assert_ok(run("transform", csv, "-s", out["default"], *mode, "-o", tmp / "z.csv", "-q"))
+    out["continued"] = tmp / "continued.json"
+    fitted = normkit.load(out["no-ema"])
+    fitted.partial_fit(data[list(fitted.feature_names_in_)].iloc[:10]).save(out["continued"])
+    out["imported"] = tmp / "imported.json"
+    assert_ok(run("export", "-s", out["default"], "--to", "torch", "-o", tmp / "bn.safetensors"))
+    assert_ok(run("import-torch", tmp / "bn.safetensors", "-o", out["imported"], "-q"))
     return out
 
 
-@pytest.mark.parametrize(
-    "kind", ["default", "no-ema", "ddof-affine", "keras-cumulative", "merged", "sklearn"]
-)
+KINDS = [
+    "default",
+    "no-ema",
+    "ddof-affine",
+    "keras-cumulative",
+    "merged",
+    "sklearn",
+    "saved",
+    "continued",
+    "imported",
+]
+
+
+def test_every_provenance_key_normkit_writes_is_described(written):
+    # merged_from, updated, continued and imported were written but not in the schema.
+    described = json_schema()["properties"]["provenance"]["properties"]
+    for kind in KINDS:
+        provenance = json.loads(written[kind].read_text())["provenance"]
+        assert set(provenance) <= set(described), kind
+        for source in provenance.get("sources", []):
+            assert set(source) <= set(described["sources"]["items"]["properties"]), kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_file_normkit_writes_is_valid(validator, written, kind):
     doc = json.loads(written[kind].read_text())
     errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]

@@ -185,4 +185,4 @@ def test_a_stat_file_saved_by_the_estimator_records_when_it_was_fitted(tmp_path)
     created = json.loads(path.read_text())["provenance"]["created"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", created)
     shown = run_normkit("inspect", path).stdout.decode()
-    assert f"written    {created} by normkit {normkit.__version__}" in shown
+    assert f"fitted     {created} by normkit {normkit.__version__}" in shown
