@@ -47,6 +47,11 @@ def _flag(param: click.Parameter) -> str:
     return param.human_readable_name
 
 
+def _has_option(ctx: click.Context, flag: str) -> bool:
+    """Whether the command of ``ctx`` has the option ``flag``."""
+    return any(isinstance(p, click.Option) and flag in p.opts for p in ctx.command.params)
+
+
 def usage_line(exc: click.UsageError) -> str:
     """A usage error of click's in one line, in normkit's words: what was given, which option
     or argument, and what to do (click's own is a usage block of four lines)."""
@@ -66,6 +71,14 @@ def usage_line(exc: click.UsageError) -> str:
     if isinstance(exc, click.NoSuchOption | click.exceptions.NoSuchCommand):
         if isinstance(exc, click.NoSuchOption):
             what = f"{command} has no option {exc.option_name}"
+            root = exc.ctx.find_root() if exc.ctx is not None else None
+            if root is not None and root is not exc.ctx and _has_option(root, exc.option_name):
+                name = root.command_path
+                sub = command.removeprefix(name).strip()
+                return (
+                    f"{exc.option_name} is an option of {name} itself: give it before the "
+                    f"command ({name} {exc.option_name} {sub} ...)"
+                )
         else:
             what = f"{command} has no command {quoted(exc.command_name)}"
         if exc.possibilities:

@@ -218,7 +218,7 @@ def read_options(func: Callable) -> Callable:
         "--csv-block-size",
         param="csv.block_size",
         type=Checked("csv.block_size", parse_size, "SIZE"),
-        help="Bytes of CSV per block, such as 4M (default 1M, at most 1G): types are inferred "
+        help="Bytes of CSV per block, such as 4M (default 1M, from 4K to 1G): types are inferred "
         "from the first block, the input is read four blocks at a time, and a row must fit in "
         "four; memory grows with it.",
     )
@@ -346,10 +346,13 @@ def drift_options(func: Callable) -> Callable:
         for value in thresholds:
             twice = sorted(set(value) & set(columns)) if isinstance(value, dict) else []
             if twice or (not isinstance(value, dict) and every is not None):
-                what = f"column {quoted(twice[0])}" if twice else "every column"
-                raise click.BadParameter(
-                    f"must be given once for {what}, not twice", param_hint="--threshold"
+                problem = (
+                    f"must be given once for column {quoted(twice[0])}, not twice"
+                    if twice
+                    else "must be given once without COL= (it sets every column's threshold), "
+                    f"not twice ({every:g} and {value:g}); COL=K sets one column's"
                 )
+                raise click.BadParameter(problem, param_hint="--threshold")
             if isinstance(value, dict):
                 columns.update(value)
             else:

@@ -58,6 +58,21 @@ def test_a_misspelt_option_or_command_is_told_what_was_meant():
     assert usage_error("--loud", "fit", SAMPLE_CSV) == (
         "normkit has no option --loud; see 'normkit --help'"
     )
+    # It said "normkit fit has no option --traceback", though normkit has it.
+    assert usage_error("fit", SAMPLE_CSV, "--traceback") == (
+        "--traceback is an option of normkit itself: give it before the command (normkit "
+        "--traceback fit ...)"
+    )
+
+
+def test_a_threshold_for_every_column_given_twice_says_which_values():
+    stats = SAMPLE_CSV  # refused before the stat file is read
+    assert usage_error(
+        "drift", SAMPLE_CSV, "-s", stats, "--threshold", "0.1", "--threshold", "5"
+    ) == (
+        "--threshold must be given once without COL= (it sets every column's threshold), not "
+        "twice (0.1 and 5); COL=K sets one column's"
+    )
 
 
 @pytest.mark.parametrize(
