@@ -869,3 +869,29 @@ def test_a_tie_of_comma_and_semicolon_over_decimal_commas_names_the_decimal_opti
     message = normkit_error(1, "fit", plain, "-o", tmp_path / "p.json")
     assert "cannot be told" in message
     assert "--decimal" not in message
+
+
+def test_a_later_file_of_another_separator_is_told_to_give_it(tmp_path):
+    # A ';' file with decimal commas, checked against statistics of a ',' file, said only that
+    # the input had none of the columns: read with the fit's ',', its first line was a title.
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "id": range(30),
+            "a": rng.normal(10, 3, 30),
+            "b": rng.normal(1300, 100, 30),
+            "c": rng.integers(40, 70, 30),
+            "city": rng.choice(["x", "y", "z"], 30),
+        }
+    )
+    frame.to_csv(tmp_path / "v1.csv", index=False)
+    later = tmp_path / "later.csv"
+    frame.to_csv(later, index=False, sep=";", decimal=",")
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", tmp_path / "v1.csv", "-o", stats).returncode == 0
+    proc = run_normkit("transform", later, "-s", stats, "-o", tmp_path / "z.csv")
+    assert proc.returncode == 1
+    assert proc.stderr.decode().endswith(
+        "line 1 names them if split by ';', not ',' (the separator given or recorded in the "
+        "stat file): give the separator (--delimiter ';')\n"
+    )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from ...errors import InputError, param
-from .columns import NUMBER, THOUSANDS, decimal_column_hints, split_hints
+from .columns import NUMBER, OTHER_DELIMITERS, THOUSANDS, decimal_column_hints, split_hints
 
 __all__ = [
     "EMPTY_LAST",
@@ -194,6 +194,33 @@ def header_hints(
             )
     except csv.Error:  # nothing a hint could rest on
         return ()
+    return _other_separator_hints(text, delimiter, options, wanted)
+
+
+def _other_separator_hints(
+    text: str, delimiter: str, options: dict, wanted: set[str]
+) -> tuple[str, ...]:
+    """The separator other than ``delimiter`` with which a line of ``text`` (among the first
+    12) names all the columns ``wanted`` (a later file written with ';', read with the ','
+    its stat file's fit read with), as a hint; none if no separator does."""
+    for candidate in OTHER_DELIMITERS:
+        if candidate == delimiter:
+            continue
+        try:
+            lines = csv.reader(io.StringIO(text, newline=""), delimiter=candidate, **options)
+            found = next(
+                (i for i, fields in enumerate(lines) if i < 12 and wanted <= set(fields)), None
+            )
+        except csv.Error:
+            continue
+        if found is not None:
+            shown = "'\\t'" if candidate == "\t" else repr(candidate)
+            skip = f" after {param('csv.skip_rows', found)}" if found else ""
+            return (
+                f"line {found + 1} names them if split by {shown}, not {delimiter!r} (the "
+                f"separator given or recorded in the stat file): give the separator "
+                f"({param('csv.delimiter', candidate)}){skip}",
+            )
     return ()
 
 
