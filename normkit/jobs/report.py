@@ -358,15 +358,6 @@ def column_figure(report: ReportData, j: int):
             label="running std",
             **dots,
         )
-    if not report.ema_from_stats:
-        run_mean.text(
-            0.02,
-            0.95,
-            "EMA options: defaults (none in the stat file)",
-            fontsize=8,
-            transform=run_mean.transAxes,
-            va="top",
-        )
     run_mean.axhline(mean, color="k", lw=1, label="exact mean (stat file)")
     std = math.sqrt(float(stats.var[j]))
     run_std.axhline(std, color="k", lw=1, label="exact std (stat file)")
@@ -390,7 +381,11 @@ def column_figure(report: ReportData, j: int):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
         if len(report.batches) and report.batches[-1] < 10:  # whole batches, not 0.96..1.04
             ax.set_xlim(0.5, report.batches[-1] + 0.5)
-        ax.legend(loc="best", fontsize=8)
+        # The note heads the mean's legend, which "best" keeps clear of the lines (drawn at
+        # the top left, it lay over an exact mean near the top).
+        note = "EMA options: defaults\n(none in the stat file)"
+        title = note if ax is run_mean and not report.ema_from_stats else None
+        ax.legend(loc="best", fontsize=8, title=title, title_fontsize=8)
     fig.suptitle(name, fontsize=12, fontweight="bold")
     fig.tight_layout()
     return fig

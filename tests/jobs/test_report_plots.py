@@ -236,3 +236,22 @@ def test_integers_over_a_wide_range_get_bins_of_whole_integers():
     assert frame.edges[0] == 17.5
     assert frame.edges[-1] >= 189.5
     np.testing.assert_array_equal((frame.edges - 0.5) % 1, 0)
+
+
+def test_the_note_of_default_ema_options_stays_clear_of_the_exact_mean(tmp_path, figure):
+    # Statistics fitted without running ones: the note was drawn at the top left of the running
+    # mean's panel, over the exact mean's line when the running means lay below it.
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"bmi": rng.normal(26, 4, 442)})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    assert run("fit", tmp_path / "data.csv", "--no-ema", "-o", tmp_path / "s.json").exit_code == 0
+    options = ReportOptions(html=tmp_path / "r.html")
+    report = collect(tmp_path / "data.csv", tmp_path / "s.json", options)
+    ax = figure(report, 0).axes[RUNNING_MEAN]
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "EMA options: defaults\n(none in the stat file)"
+    box = legend.get_window_extent()
+    for line in ax.lines:
+        xy = line.get_transform().transform(line.get_xydata())
+        if line.get_label().startswith("exact"):  # a horizontal line: its height
+            assert not box.y0 <= xy[0, 1] <= box.y1
