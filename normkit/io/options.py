@@ -77,6 +77,12 @@ class CsvOptions:
         where neither ``delimiter`` nor the file's extension (``.tsv``) names one, and written
         with where neither names one for the output (:meth:`delimiter_for`,
         :meth:`output_delimiter`).
+    fitted_comment : str or None, default None
+        The comment character a stat file recorded (set by :meth:`ReadOptions.completed_by`;
+        ``""``: its fit read no comment lines). Where ``comment`` is unset and the fit read
+        none, a later file's comment lines are skipped only above its table (as lines before
+        it): inside it they are read as rows, so that a row such as ``#N/A`` is refused as the
+        fit's reading would refuse it, not dropped.
     escape : {"\\", ""} or None, default None
         The character that, inside a quoted field, stands before a quote or itself for that
         character (``"say \\"hi\\""``; ``""``: none); None: detected in each file (``\\``
@@ -103,6 +109,7 @@ class CsvOptions:
     inline_comments: bool | None = None
     fitted_delimiter: str | None = None
     escape: str | None = None
+    fitted_comment: str | None = None
     from_stats: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -546,6 +553,7 @@ class ReadOptions:
         csv = replace(
             csv,
             fitted_delimiter=recorded.delimiter,
+            fitted_comment=recorded.comment,
             # Taken by an earlier completion too (a part of a Dask transform is completed twice).
             from_stats=tuple(dict.fromkeys((*csv.from_stats, *taken))),
             **taken,

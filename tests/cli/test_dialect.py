@@ -895,3 +895,40 @@ def test_a_later_file_of_another_separator_is_told_to_give_it(tmp_path):
         "line 1 names them if split by ';', not ',' (the separator given or recorded in the "
         "stat file): give the separator (--delimiter ';')\n"
     )
+
+
+def test_a_later_file_is_read_without_comment_lines_inside_its_table_where_the_fit_read_none(
+    tmp_path,
+):
+    """Fitted on a CSV without comment lines, a later file's short '#N/A' line inside its table
+    is a malformed row, refused with its line by every job (it was skipped as a comment: a row
+    lost, exit 0); '#' lines above its header are still skipped, and where the fit read '#'
+    comments, later files' are skipped as its were."""
+    clean, later = tmp_path / "clean.csv", tmp_path / "later.csv"
+    clean.write_text("a,b\n1,2\n3,4\n4,5\n6,7\n")
+    later.write_text("a,b\n1,2\n#N/A\n4,5\n6,7\n")
+    stats, out = tmp_path / "s.json", tmp_path / "out.csv"
+    ok("fit", clean, "-o", stats)
+    assert json.loads(stats.read_text())["read"]["comment"] == ""
+    refusal = (
+        f"{later} at line 3: malformed CSV: expected 2 fields, got 1: #N/A; "
+        "if lines starting with '#' are comments, skip them (--comment '#')"
+    )
+    for job in (
+        ("transform", later, "-s", stats, "-o", out),
+        ("inverse", later, "-s", stats, "--use", "exact", "-o", out),
+        ("drift", later, "-s", stats),
+        ("report", later, "-s", stats, "-o", tmp_path / "r.html"),
+    ):
+        assert normkit_error(1, *job, no_output=True) == refusal, job
+        assert not out.exists()
+        assert not (tmp_path / "r.html").exists()
+    assert "wrote 3 rows" in ok("transform", later, "-s", stats, "--comment", "#", "-o", out)
+    noted = tmp_path / "noted.csv"  # a comment above the header drops no row
+    noted.write_text("# units: m, s\na,b\n1,2\n3,4\n")
+    assert "wrote 2 rows" in ok("transform", noted, "-s", stats, "-o", tmp_path / "n.csv")
+    commented = tmp_path / "commented.csv"
+    commented.write_text("a,b\n1,2\n# sensor restarted\n3,4\n4,5\n")
+    ok("fit", commented, "-o", stats)
+    assert json.loads(stats.read_text())["read"]["comment"] == "#"
+    assert "wrote 3 rows" in ok("transform", later, "-s", stats, "-o", tmp_path / "c.csv")

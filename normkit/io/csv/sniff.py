@@ -531,6 +531,11 @@ def sniffed_options(
         decimal=csv.decimal,
         nulls=csv.nulls,
     )
+    if csv.comment is None and csv.fitted_comment == "" and found.comment:
+        # The fit read no comment lines: those above the table are lines before it (counted
+        # in skip_rows), and one inside it is read as a row, refused where it is none (#N/A),
+        # not dropped with a data row.
+        found = replace(found, comment=None, inline_comments=False)
     resolved = replace(
         csv,
         delimiter=found.delimiter,
