@@ -8,6 +8,7 @@ import io
 import itertools
 import json
 import re
+import shlex
 from datetime import time
 
 import numpy as np
@@ -548,9 +549,15 @@ def test_a_token_in_a_numeric_column_is_refused_wherever_it_stands(tmp_path, tok
         "1,000": "write the numbers without thousands separators (none are read) or ",
         "1,5": "read ',' as the decimal separator (--decimal , --delimiter ,) or ",
     }.get(shown, "")
+    # Excel's and pandas' missing-value marker: read as missing, no comment (a row dropped).
+    ways = (
+        f"read it as missing, as pandas does (--null-values {shown!r}) or exclude the column "
+        "(--exclude b)"
+        if token == "#N/A"
+        else f"{extra}exclude the column (--exclude b) or add the string to --null-values"
+    )
     assert refused(1, "fit", path, "-o", tmp_path / "s.json") == (
-        f"{ERROR}{path}: column 'b' at data row {row:,}: {shown!r} is not a number; {extra}"
-        "exclude the column (--exclude b) or add the string to --null-values"
+        f"{ERROR}{path}: column 'b' at data row {row:,}: {shown!r} is not a number; {ways}"
     )
     assert not (tmp_path / "s.json").exists()
 
@@ -658,8 +665,9 @@ def test_numbers_outnumbered_by_pandas_missing_strings_are_refused_not_text(tmp_
     values = [word if i % 3 else f"{i * 1.5}" for i in range(1, 31)]
     path.write_text("id,x\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
     assert refused(1, "fit", path) == (
-        f"{ERROR}{path}: column 'x' at data row 1: '{word}' is not a number; exclude the column "
-        "(--exclude x) or add the string to --null-values"
+        f"{ERROR}{path}: column 'x' at data row 1: '{word}' is not a number; read it as "
+        f"missing, as pandas does (--null-values {shlex.quote(word)}) or exclude the column "
+        "(--exclude x)"
     )
     doc = json.loads(ok("fit", path, "--null-values", word, "-o", "-"))
     x = next(c for c in doc["columns"] if c["name"] == "x")
@@ -671,6 +679,34 @@ def test_numbers_outnumbered_by_pandas_missing_strings_are_refused_not_text(tmp_
         "id,x\n" + "".join(f"{i},{v.replace(word, 'none')}\n" for i, v in enumerate(values))
     )
     assert json.loads(ok("fit", path, "-o", "-"))["passthrough"][0]["name"] == "x"
+
+
+@pytest.mark.parametrize("word", ["#N/A", "1.#QNAN", "-1.#IND"])
+def test_a_missing_value_marker_is_offered_as_missing_never_as_a_comment(tmp_path, word):
+    # '#N/A' at a row's start got the hint to skip '#' lines as comments (following it dropped
+    # the row, its b=3 with it, exit 0), '1.#QNAN' one to cut comments after values (read as 1).
+    # pandas reads them as missing: the hint says so, naming the string.
+    path, stats = tmp_path / "m.csv", tmp_path / "s.json"
+    path.write_text(f"a,b\n1,2\n{word},3\n4,5\n6,7\n")
+    assert refused(1, "fit", path, "-o", stats) == (
+        f"{ERROR}{path}: column 'a' at data row 2: {word!r} is not a number; read it as "
+        f"missing, as pandas does (--null-values {word!r}) or exclude the column (--exclude a)"
+    )
+    ok("fit", path, "--null-values", word, "-o", stats)
+    fitted = {c["name"]: c for c in json.loads(stats.read_text())["columns"]}
+    expected = pd.read_csv(path)
+    assert (fitted["a"]["count"], fitted["a"]["missing"]) == (3, 1)
+    assert fitted["b"]["count"] == 4
+    assert fitted["b"]["mean"] == pytest.approx(expected["b"].mean(), rel=1e-15)
+    assert fitted["a"]["mean"] == pytest.approx(expected["a"].mean(), rel=1e-15)
+    # A transform, which has no --exclude, names the missing-value string alone.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1,2\n3,4\n4,5\n")
+    ok("fit", plain, "-o", stats)
+    assert refused(1, "transform", path, "-s", stats, "-o", tmp_path / "o.csv") == (
+        f"{ERROR}{path}: column 'a' at data row 2: {word!r} is not a number; read it as "
+        f"missing, as pandas does (--null-values {word!r})"
+    )
 
 
 @pytest.mark.parametrize("mark", ["-", "?", "--"])

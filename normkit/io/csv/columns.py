@@ -32,8 +32,10 @@ __all__ = [
     "larger_blocks",
     "leave_out_hint",
     "longest_row",
+    "missing_marker_hints",
     "name_as_written",
     "names_as_written",
+    "null_values_hint",
     "number_hints",
     "printable",
     "quote_error",
@@ -202,6 +204,30 @@ def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:
     if comment or not line.startswith("#"):
         return ()
     return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
+
+
+def missing_marker_hints(value: str, exclude: str) -> tuple[str, ...]:
+    """For a value that is not a number but a string pandas reads as missing
+    (:data:`PANDAS_MISSING`: ``#N/A``, Excel's), read it so, or ``exclude`` (the way to leave
+    its column out); never as a comment: ``#N/A`` skipped as a comment line drops its row, and
+    ``1.#QNAN`` cut after its ``#`` is ``1``. Empty for any other value."""
+    if value not in PANDAS_MISSING:
+        return ()
+    return (f"read it as missing, as pandas does ({param('csv.null_values', value)})", exclude)
+
+
+def null_values_hint(value: str, undecided: bool) -> str:
+    """The last way out for ``value``, no number, in a column of numbers: read it as missing.
+    But where the column was empty in the first block (``undecided``), where nothing let its
+    first word type it (the Dask engine's parts), a missing-value word it is not, likely."""
+    if "\x00" in value:  # no command line holds a NUL
+        return "remove the NUL byte from the file"
+    if undecided:
+        return (
+            "fit it with the local engine, which types a column empty in its first rows by its "
+            "first value (--engine local)"
+        )
+    return f"add the string to {param('csv.null_values')}"
 
 
 def header_row_hints(row: int, header: bool | None, recorded: bool) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from ... import params
-from ...errors import InputError, OptionError, param, quoted
+from ...errors import InputError, OptionError, quoted
 from ..formats import Format, split_compression
 from ..reader import ReaderBase
 from ..streams import (
@@ -43,6 +43,8 @@ from .columns import (
     header_row_hints,
     larger_blocks,
     longest_row,
+    missing_marker_hints,
+    null_values_hint,
     number_hints,
     printable,
     quote_error,
@@ -506,7 +508,8 @@ class CsvReader(ReaderBase):
                 return typed_value_error(where, exc.value, *typed).with_hints(beyond)
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
-                hints=(
+                hints=missing_marker_hints(exc.value, exclude_hint(column, self._schema))
+                or (
                     *beyond,
                     *header_row_hints(exc.row, csv.header, "header" in csv.from_stats),
                     *skip_hints(self.head, delimiter, self._quote(), exc.line, exc.value),
@@ -514,16 +517,7 @@ class CsvReader(ReaderBase):
                     *(comment_hints(exc.value, csv.comment) if exc.column == 0 else ()),
                     *after_value_comment_hints(exc.value, csv.comment, csv.inline_comments),
                     exclude_hint(column, self._schema),
-                    # Empty in the first block, where nothing lets its first word type it (the
-                    # Dask engine's parts): a missing-value word it is not, likely.
-                    (
-                        "fit it with the local engine, which types a column empty in its first "
-                        "rows by its first value (--engine local)"
-                        if column in self.undecided() and column not in self._open
-                        else f"add the string to {param('csv.null_values')}"
-                    )
-                    if "\x00" not in exc.value  # no command line holds a NUL
-                    else "remove the NUL byte from the file",
+                    null_values_hint(exc.value, column in self.undecided() - self._open),
                 ),
             )
         if exc.kind == "invalid_utf8":
