@@ -1,7 +1,9 @@
 """Values of a fitted column given to a transform or a later batch in memory: text converted
 where it reads as numbers (as scikit-learn converts it), else refused naming the column, row and
 value; dates, times and durations refused naming the column and its type (scikit-learn refuses
-them too: their numbers depend on a unit and an epoch that a fit on numbers never saw)."""
+them too: their numbers depend on a unit and an epoch that a fit on numbers never saw); a
+column of booleans refused as a fit refuses one chosen (a whole numpy array of booleans is
+converted, as scikit-learn converts it: it has no column of a type of its own)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import DataError, SchemaError
-from ..io.arrow import extension_name, holds_text, not_numeric, without_views
+from ..io.arrow import extension_name, holds_text, not_numeric, not_numeric_type, without_views
 from ..io.options import ReadSettings
 
 __all__ = [
@@ -220,6 +222,19 @@ def _not_numbers(name: str, dtype: Any) -> SchemaError:
     )
 
 
+def _booleans(name: str, dtype: Any, more: tuple[str, ...] = ()) -> SchemaError:
+    """The refusal of a fitted column of booleans (of the type ``dtype``): its True and False,
+    normalized as 1 and 0, would come out as numbers without a word."""
+    return SchemaError(
+        f"column {name!r} {not_numeric_type(dtype)}",
+        hints=(
+            f"cast it to numbers if its True and False are the 1 and 0 it was fitted on "
+            f"(pandas: df[{name!r}].astype(float); polars: pl.col({name!r}).cast(pl.Float64))",
+            *more,
+        ),
+    )
+
+
 def _temporal(dtype: pa.DataType) -> bool:
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
@@ -249,29 +264,39 @@ def refuse_non_numbers(
             )
         if _temporal(column.type):
             raise _not_numbers(name, column.type)
+        if pa.types.is_boolean(column.type):
+            raise _booleans(name, column.type, _fit_again(name) if fitting else ())
         if not holds_text(column.type):
             continue
         found = first_non_number(column)
         if found is not None:
             label = index_label(index, found[0], offset)
-            hints = _HINTS + (
-                (
-                    "to pass it through as it is, fit again from the first batch with "
-                    f"exclude=[{name!r}]",
-                )
-                if fitting
-                else ()
-            )
+            hints = _HINTS + (_fit_again(name) if fitting else ())
             raise not_a_number(name, offset + found[0] + 1, found[1], label, hints)
+
+
+def _fit_again(name: str) -> tuple[str]:
+    """The way out for a column of a later batch of a fit that is not numbers."""
+    return (f"to pass it through as it is, fit again from the first batch with exclude=[{name!r}]",)
 
 
 def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
     """A pandas column as float64 (missing as NaN), a value that is no number refused
-    (``offset``: the rows before it in a stream); dates, times and durations refused."""
+    (``offset``: the rows before it in a stream); dates, times and durations, booleans (numpy's
+    ``bool``, pandas' ``boolean``, ``bool[pyarrow]``, and Python's True and False among objects)
+    refused."""
     dtype = values.dtype
     arrow = getattr(dtype, "pyarrow_dtype", None)  # pandas' ArrowDtype
     if dtype.kind in "mM" or (arrow is not None and _temporal(arrow)):
         raise _not_numbers(name, dtype)
+    if dtype.kind == "b":
+        raise _booleans(name, dtype)
+    if dtype.kind == "O":
+        for row, value in enumerate(values.tolist()):
+            if isinstance(value, bool | np.bool_):
+                label = index_label(values.index, row, offset)
+                what = "is a boolean, not a number"
+                raise not_a_number(name, offset + row + 1, value, label, what=what)
     try:
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):

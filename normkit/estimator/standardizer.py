@@ -1233,7 +1233,10 @@ class Standardizer(MetadataConsumer):
             if named_fit:
                 return X
             _warn_feature_names(named=True, stacklevel=4)
-            X = as_arrow(X).to_pandas().to_numpy()
+            table = as_arrow(X)
+            # Its named columns are refused as fitted ones are (booleans: not as 1 and 0).
+            refuse_non_numbers(table, table.schema.names)
+            X = table.to_pandas().to_numpy()
         elif named_fit and self.__dict__.get("_named_fit"):
             _warn_feature_names(named=False, stacklevel=4)
         X = _checked_array(X, self)

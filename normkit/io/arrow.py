@@ -31,6 +31,7 @@ __all__ = [
     "is_numeric_type",
     "is_text_type",
     "not_numeric",
+    "not_numeric_type",
     "numeric_type_named",
     "rechunk",
     "rows_float64",
@@ -81,9 +82,15 @@ def not_numeric(field: pa.Field) -> str:
     (``has the extension type pandas.period (stored as int64), which is not numeric``)."""
     name = extension_name(field)
     if name is None:
-        return f"has type {field.type}, which is not numeric"
+        return not_numeric_type(field.type)
     storage = getattr(field.type, "storage_type", field.type)
     return f"has the extension type {name} (stored as {storage}), which is not numeric"
+
+
+def not_numeric_type(dtype: object) -> str:
+    """:func:`not_numeric` of a column of the type ``dtype`` (Arrow's, or a pandas dtype named
+    as pandas names it: ``boolean``)."""
+    return f"has type {dtype}, which is not numeric"
 
 
 def type_key(dtype: pa.DataType) -> object:

@@ -69,9 +69,19 @@ def test_a_third_batch_is_told_after_the_rows_of_the_first_two(first):
         scaler.partial_fit(numbers)
 
 
-def test_a_column_excluded_or_numeric_first_is_not(first):
+def test_a_column_excluded_is_not(first):
     ints = first.assign(flag=first.flag.astype(int))
     excluded = normkit.Standardizer(exclude=["flag"]).partial_fit(first).partial_fit(ints)
     assert list(excluded.columns_) == ["x"]
-    numbers_first = normkit.Standardizer().partial_fit(ints).partial_fit(first)
-    assert list(numbers_first.columns_) == ["x", "flag"]
+
+
+def test_booleans_after_numbers_are_refused_as_transform_refuses_them(first):
+    # They were fitted as 1 and 0, where booleans first pass through and transform refuses them.
+    ints = first.assign(flag=first.flag.astype(int))
+    numbers_first = normkit.Standardizer().partial_fit(ints)
+    with pytest.raises(
+        SchemaError,
+        match=r"^column 'flag' has type bool, which is not numeric; cast it to numbers .* or to "
+        r"pass it through as it is, fit again from the first batch with exclude=\['flag'\]$",
+    ):
+        numbers_first.partial_fit(first)

@@ -356,13 +356,64 @@ def test_dates_times_and_durations_in_a_fitted_column_are_refused_by_name(kind, 
         getattr(fitted, method)(_dates_in_a(kind))
 
 
-def test_booleans_in_a_fitted_column_are_scaled_as_0_and_1_as_scikit_learn_does():
-    X = pd.DataFrame({"a": [1.0, 0.0, 2.0], "b": [1.0, 5.0, 2.0]})
+def _booleans_in_b(kind: str):
+    flags = [True, False, True]
+    a = [1.0, 2.0, 3.0]
+    return {
+        "pandas bool": lambda: pd.DataFrame({"a": a, "b": flags}),
+        "pandas boolean": lambda: pd.DataFrame({"a": a, "b": pd.array(flags, dtype="boolean")}),
+        "pandas arrow bool": lambda: pd.DataFrame(
+            {"a": a, "b": pd.array(flags, dtype=pd.ArrowDtype(pa.bool_()))}
+        ),
+        "polars Boolean": lambda: pl.DataFrame({"a": a, "b": flags}),
+        "pyarrow bool": lambda: pa.table({"a": a, "b": flags}),
+    }[kind]()
+
+
+@pytest.mark.parametrize("method", ["transform", "inverse_transform", "partial_fit"])
+@pytest.mark.parametrize(
+    "kind", ["pandas bool", "pandas boolean", "pandas arrow bool", "polars Boolean", "pyarrow bool"]
+)
+def test_booleans_in_a_fitted_column_of_a_frame_are_refused_by_name_and_type(kind, method):
+    # They came out as 1 and 0 normalized (-2.1466...), exit 0, where the command line and a
+    # fit choosing the column refuse them.
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [10.0, 20.0, 30.0]}))
+    # A later batch of a fit is read as Arrow, whose type it names; transform names pandas'.
+    pandas_types = {"pandas boolean": "boolean", "pandas arrow bool": r"bool\[pyarrow\]"}
+    dtype = "bool" if method == "partial_fit" else pandas_types.get(kind, "bool")
+    with pytest.raises(
+        normkit.SchemaError,
+        match=rf"column 'b' has type {dtype}, which is not numeric; cast it to numbers if its "
+        r"True and False are the 1 and 0 it was fitted on \(pandas: df\['b'\]\.astype\(float\)",
+    ):
+        getattr(fitted, method)(_booleans_in_b(kind))
+
+
+def test_booleans_are_refused_in_drift_batches_and_in_a_frame_given_by_position():
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [10.0, 20.0, 30.0]}))
+    flags = _booleans_in_b("pandas bool")
+    with pytest.raises(normkit.SchemaError, match=r"^column 'b' has type bool, which is not"):
+        normkit.drift_batches([flags], fitted)
+    on_array = Standardizer().fit(np.array([[1.0, 10.0], [2.0, 20.0], [4.0, 30.0]]))
+    with (
+        pytest.warns(UserWarning, match="feature names"),
+        pytest.raises(normkit.SchemaError, match=r"^column 'b' has type bool, which is not"),
+    ):
+        on_array.transform(flags)
+
+
+def test_a_whole_numpy_array_of_booleans_is_scaled_as_0_and_1_as_scikit_learn_does():
+    X = np.array([[1.0, 0.0], [0.0, 5.0], [1.0, 2.0]])
     ref, ours = StandardScaler().fit(X), Standardizer().fit(X)
-    flags = pd.DataFrame({"a": [True, False, True], "b": [1.0, 2.0, 3.0]})
-    np.testing.assert_array_equal(ours.transform(flags).to_numpy(), ref.transform(flags))
-    out = ours.transform(pl.from_pandas(flags))
-    np.testing.assert_array_equal(out.to_numpy(), ref.transform(flags))
+    flags = np.array([[True, False], [False, True], [True, True]])
+    np.testing.assert_array_equal(ours.transform(flags), ref.transform(flags))
+
+
+def test_python_booleans_among_objects_in_a_fitted_column_are_refused_at_their_row():
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [10.0, 20.0, 30.0]}))
+    objects = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": pd.Series([1.0, True, 3.0], dtype=object)})
+    with pytest.raises(normkit.DataError, match=r"^column 'b' at row 2: True is a boolean, not a"):
+        fitted.transform(objects)
 
 
 def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_transform_does():
