@@ -3,7 +3,8 @@ where it reads as numbers (as scikit-learn converts it), else refused naming the
 value; dates, times and durations refused naming the column and its type (scikit-learn refuses
 them too: their numbers depend on a unit and an epoch that a fit on numbers never saw); a
 column of booleans refused as a fit refuses one chosen (a whole numpy array of booleans is
-converted, as scikit-learn converts it: it has no column of a type of its own)."""
+converted, as scikit-learn converts it: it has no column of a type of its own), and complex
+numbers as scikit-learn refuses them."""
 
 from __future__ import annotations
 
@@ -235,6 +236,18 @@ def _booleans(name: str, dtype: Any, more: tuple[str, ...] = ()) -> SchemaError:
     )
 
 
+def _complex(name: str, dtype: Any) -> SchemaError:
+    """The refusal of a fitted column of complex numbers, as scikit-learn refuses them:
+    converted, their imaginary parts would be lost."""
+    return SchemaError(
+        f"column {name!r} holds complex numbers (dtype {dtype}): complex data not supported",
+        hints=(
+            f"give its real part (np.real(df[{name!r}])), or its real and imaginary parts as "
+            "two columns",
+        ),
+    )
+
+
 def _temporal(dtype: pa.DataType) -> bool:
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
@@ -284,13 +297,15 @@ def pandas_float64(values: Any, name: str, offset: int = 0) -> np.ndarray:
     """A pandas column as float64 (missing as NaN), a value that is no number refused
     (``offset``: the rows before it in a stream); dates, times and durations, booleans (numpy's
     ``bool``, pandas' ``boolean``, ``bool[pyarrow]``, and Python's True and False among objects)
-    refused."""
+    and complex numbers refused."""
     dtype = values.dtype
     arrow = getattr(dtype, "pyarrow_dtype", None)  # pandas' ArrowDtype
     if dtype.kind in "mM" or (arrow is not None and _temporal(arrow)):
         raise _not_numbers(name, dtype)
     if dtype.kind == "b":
         raise _booleans(name, dtype)
+    if dtype.kind == "c":
+        raise _complex(name, dtype)
     if dtype.kind == "O":
         for row, value in enumerate(values.tolist()):
             if isinstance(value, bool | np.bool_):

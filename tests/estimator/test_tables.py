@@ -416,6 +416,21 @@ def test_python_booleans_among_objects_in_a_fitted_column_are_refused_at_their_r
         fitted.transform(objects)
 
 
+def test_complex_numbers_in_a_fitted_pandas_column_are_refused_by_name():
+    # pandas' ComplexWarning alone, and the imaginary parts dropped: a -> -1.34, -0.45.
+    fitted = Standardizer().fit(pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [10.0, 20.0, 30.0]}))
+    given = pd.DataFrame({"a": [1 + 5j, 2 + 0j, 3 + 0j], "b": [10.0, 20.0, 30.0]})
+    for method in (fitted.transform, fitted.inverse_transform):
+        with pytest.raises(
+            normkit.SchemaError,
+            match=r"^column 'a' holds complex numbers \(dtype complex128\): complex data not "
+            r"supported; give its real part",
+        ):
+            method(given)
+    with pytest.raises(ValueError, match="Complex data not supported"):  # as scikit-learn's
+        fitted.transform(given.to_numpy())
+
+
 def test_a_text_value_in_a_pandas_column_of_numbers_at_fit_names_its_row_as_transform_does():
     # fit said "holds values of several types: Could not convert 'oops'", naming no row.
     frame = pd.DataFrame({"a": [1.0, 2.0, "oops", 4.0], "b": [1.0, 2.0, 3.0, 4.0]})
