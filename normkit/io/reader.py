@@ -20,14 +20,54 @@ import pyarrow as pa
 
 from .. import params
 from ..errors import InputError, SchemaError
-from .arrow import cast_float64, infinite_to_null, is_numeric_field, not_numeric, rechunk
+from .arrow import (
+    cast_float64,
+    holds_text,
+    infinite_to_null,
+    is_numeric_field,
+    not_numeric,
+    rechunk,
+)
+from .csv.columns import exclude_hint
 from .csv.table_start import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
 from .sidecar import Record, read_record
 from .streams import PrefixedStream, not_text
 
-__all__ = ["Reader", "ReaderBase"]
+__all__ = ["Reader", "ReaderBase", "not_numeric_error"]
+
+
+def not_numeric_error(where: str, name: str, field: pa.Field) -> SchemaError:
+    """The refusal of the column ``field`` of a typed input (Parquet, Arrow) that is not
+    numbers, read where numbers are (fitted so, or chosen): ``where``, the input's name. Its
+    type is the file's own, not a guess as a CSV's is, so the way out is to write it as numbers
+    where the file is made, or (a fit) to exclude it."""
+    dtype = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+    cast = f"pl.col({name!r}).cast(pl.Float64)"
+    if holds_text(dtype):
+        how = f"cast it to a number type (float64) where the file is written (polars: {cast})"
+    elif pa.types.is_boolean(dtype):
+        how = (
+            "if its True and False are the 1 and 0 it was fitted on, cast it to a number type "
+            f"where the file is written (polars: {cast})"
+        )
+    elif pa.types.is_duration(dtype):
+        how = (
+            "write it as numbers where the file is written, as it was fitted on (its seconds: "
+            f"polars pl.col({name!r}).dt.total_seconds())"
+        )
+    elif pa.types.is_temporal(dtype):
+        how = (
+            "write it as numbers where the file is written, as it was fitted on (seconds or "
+            f"days since some day: polars pl.col({name!r}).dt.epoch('s'))"
+        )
+    else:
+        how = "write it as numbers where the file is written, as it was fitted on"
+    return SchemaError(
+        f"{where}: column {name!r} {not_numeric(field)}", hints=(how, exclude_hint(name, None))
+    )
+
 
 #: How pyarrow refuses a file with an integer column wider than 64 bits (Polars' Int128).
 _WIDE_INTEGERS = "Integers with more than 64 bits"
@@ -383,7 +423,7 @@ class ReaderBase:
             i = schema.get_field_index(name)
             field = schema.field(i)
             if not is_numeric_field(field) and not pa.types.is_null(field.type):
-                raise SchemaError(f"{self.name}: column {name!r} {not_numeric(field)}")
+                raise not_numeric_error(self.name, name, field)
             if pa.types.is_float64(field.type):
                 continue
             arrays[i] = cast_float64(arrays[i])

@@ -65,7 +65,7 @@ from ..stats.recipe import inverse_settings
 from ..stats.shift import per_column
 from .categories import booleans_as_found, categorical_columns
 from .columntypes import check_dataset_types
-from .fit import conclude_fit
+from .fit import chosen_by_name, conclude_fit
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .recipes import refuse_mixed_scales
 from .restore import transformed_dtypes
@@ -280,7 +280,8 @@ def fit_dask(
     keys = [s.partition if s.keys else None for s in sources]  # their hive directories'
     # BatchNorm's running statistics have no sample weights: a weighted fit has none.
     ema = estimator.ema_options() if weight_column is None else None
-    with connect(cluster) as client:
+    chosen = names if estimator.columns is not None else ()  # by name: left out, not excluded
+    with chosen_by_name(chosen), connect(cluster) as client:
         if ema is not None:
             predicted = _starts(client.gather(client.map(count_rows, paths, read=read, pure=False)))
         else:

@@ -50,7 +50,7 @@ from .weights import (
     without_weight,
 )
 
-__all__ = ["conclude_fit", "fit_files"]
+__all__ = ["chosen_by_name", "conclude_fit", "fit_files"]
 
 
 def fit_files(
@@ -139,7 +139,7 @@ def fit_files(
     categories = CategoryCounter(categorical_columns(schema, passthrough))
     chosen = names if estimator.columns is not None else ()  # chosen by name, not by type
     late = TextLater(names, dtypes, by_type, categories.cap)
-    with reading_weights(weight_column), _chosen_by_name(chosen):
+    with reading_weights(weight_column), chosen_by_name(chosen):
         rows = feed(
             accumulator,
             sources,
@@ -205,7 +205,7 @@ def conclude_fit(
 
 
 @contextlib.contextmanager
-def _chosen_by_name(columns: Sequence[str]) -> Iterator[None]:
+def chosen_by_name(columns: Sequence[str]) -> Iterator[None]:
     """A value refused in a column chosen by name is told to leave the column out of the
     choice: excluding it, the way out for a column chosen by its type, contradicts the choice."""
     try:

@@ -21,14 +21,13 @@ from ..io.arrow import (
     holds_integers,
     holds_text,
     is_numeric_field,
-    not_numeric,
     numeric_type_named,
     to_float64,
 )
 from ..io.csv.columns import name_as_written
 from ..io.dataset import describe_sources, reference_reader, reference_schema
 from ..io.formats import Format
-from ..io.reader import Reader
+from ..io.reader import Reader, not_numeric_error
 from ..io.threads import Prefetch
 from ..stats.fitted import FittedStats
 from ..stats.positional import named_by_position, renamed
@@ -392,7 +391,7 @@ class IdentifierCheck:
                 column, field = batch.column(name), batch.schema.field(name)
                 if name in checked:
                     if not is_numeric_field(field):  # as the reader refuses the others
-                        raise SchemaError(f"{source.name}: column {name!r} {not_numeric(field)}")
+                        raise not_numeric_error(source.name, name, field)
                     x = to_float64(column)
                     self._refuse_beyond(checked[name], x, column, first_row)
                     column, field = float64_to_arrow(x, column), pa.field(name, pa.float64())

@@ -94,7 +94,7 @@ def test_statistics_of_numbers_refuse_them_as_a_period(tmp_path):
     normkit_summary("fit", plain, "-o", stats)
     expected = (
         f"{data}: column 'month' has the extension type pandas.period (stored as int64), "
-        "which is not numeric"
+        "which is not numeric; write it as numbers where the file is written, as it was fitted on"
     )
     assert normkit_error(1, "transform", data, "-s", stats, "-o", tmp_path / "z.arrow") == (
         expected
