@@ -272,7 +272,7 @@ def drift_files(
     reference = with_vacant_counted(reference, sources[0].schema.names)
     names = list(reference.names)
     text = list(reference.categories or {})
-    check_stat_columns(sources, names + text, reference.read.renamed if reference.read else ())
+    check_stat_columns(sources, names + text, reference)
     refuse_other_scale(sources, reference)
     column = weight_column_of(reference.passthrough)
     weighted = column is not None and all(column in s.schema.names for s in sources)

@@ -159,23 +159,28 @@ def stats_for_dataset(stats: FittedStats, sources: Sequence[Reader]) -> FittedSt
     """``stats`` to apply to a data set: matched by position where both name their columns so
     (:func:`matched_by_position`), refusing a data set that lacks one of their columns."""
     stats = matched_by_position(stats, sources)
-    check_stat_columns(sources, stats.names, stats.read.renamed if stats.read else ())
+    check_stat_columns(sources, stats.names, stats)
     return stats
 
 
 def check_stat_columns(
-    sources: Sequence[Reader], names: Sequence[str], fitted_renamed: Sequence[str] = ()
+    sources: Sequence[Reader], names: Sequence[str], stats: FittedStats | None = None
 ) -> None:
     """Refuse a data set that lacks a column of the statistics (its files all have the same
-    columns: :func:`~normkit.io.dataset.open_dataset` checks it), or whose header repeats the
-    name of one (:func:`_refuse_repeated`; ``fitted_renamed``: the names the fit's own header
-    repeated, as its stat file records them)."""
+    columns: :func:`~normkit.io.dataset.open_dataset` checks it); where it has none of them
+    and ``stats`` match columns by position (:func:`named_by_position`), told so. Refuse one
+    whose header repeats the name of one where the fit's header (as ``stats`` record it) did
+    not (:func:`_refuse_repeated`)."""
+    present = sources[0].schema.names
     try:
-        check_columns(sources[0].schema.names, names, sources[0].name)
+        check_columns(present, names, sources[0].name)
     except SchemaError as exc:
+        if stats is not None and named_by_position(stats) and not set(names) & set(present):
+            raise _named_input(stats, sources[0]) from None
         raise exc.with_hints(sources[0].column_hints(names)) from None
+    fitted_renamed = set(stats.read.renamed) if stats is not None and stats.read else set()
     for source in sources:
-        _refuse_repeated(source, set(names), set(fitted_renamed))
+        _refuse_repeated(source, set(names), fitted_renamed)
 
 
 def _refuse_repeated(source: Reader, names: set[str], fitted_renamed: set[str]) -> None:
@@ -199,6 +204,32 @@ def _refuse_repeated(source: Reader, names: set[str], fitted_renamed: set[str]) 
             f"{columns}), and the statistics have one: which of them it is cannot be told",
             hints=("rename the other columns of that name in the header",),
         )
+
+
+def _named_input(stats: FittedStats, reader: Reader) -> SchemaError:
+    """The refusal of an input whose columns have names (a CSV's header) for statistics that
+    match columns by position, fitted on data without names (an array's ``x0, x1``): told
+    as such, not as columns missing."""
+    inputs = list(stats.input_order() or stats.names)
+    header = reader.format is Format.CSV
+    hints = (
+        *(
+            (
+                "read it without a header only if its first line is data, not names "
+                f"({param('csv.header', False)})",
+            )
+            if header
+            else ()
+        ),
+        "fit the statistics again on data with named columns",
+    )
+    named = listed(list(reader.schema.names))
+    whose = "its header names" if header else "it names"
+    return SchemaError(
+        f"{reader.name}: these statistics match columns by position (fitted on data without "
+        f"column names, as {listed(inputs)}), but {whose} {named}",
+        hints=hints,
+    )
 
 
 def feed(

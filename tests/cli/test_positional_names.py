@@ -103,3 +103,35 @@ def test_named_columns_are_still_matched_by_name(tmp_path):
     assert "the stat file has columns 'a', 'b' but the input has none of them" in (
         proc.stderr.decode()
     )
+
+
+@pytest.mark.parametrize("command", ["transform", "drift", "report"])
+def test_a_header_given_to_statistics_matched_by_position_is_told_as_such(tmp_path, command):
+    # "the stat file has columns 'x0', 'x1' but the input has none of them", no way out.
+    X, _ = _headerless(tmp_path)
+    normkit.Standardizer().fit(X).save(tmp_path / "s.json")
+    data = tmp_path / "h.csv"
+    out = tmp_path / ("z.html" if command == "report" else "z.csv")
+    data.write_text("a,b\n1,2\n3,4\n")
+    args = (command, data, "-s", tmp_path / "s.json")
+    proc = run_normkit(*args, *(("-o", out) if command != "drift" else ()))
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {data}: these statistics match columns by position (fitted on data "
+        "without column names, as columns 'x0', 'x1'), but its header names columns 'a', 'b'; "
+        "read it without a header only if its first line is data, not names (--no-header) or "
+        "fit the statistics again on data with named columns\n"
+    )
+    assert not out.exists()
+
+
+def test_a_parquet_file_of_named_columns_is_told_to_refit_alone(tmp_path):
+    X, _ = _headerless(tmp_path)
+    normkit.Standardizer().fit(X).save(tmp_path / "s.json")
+    data = tmp_path / "named.parquet"
+    pd.DataFrame(X, columns=["a", "b"]).to_parquet(data, index=False)
+    proc = run_normkit("transform", data, "-s", tmp_path / "s.json", "-o", tmp_path / "z.csv")
+    assert proc.returncode == 1
+    assert proc.stderr.decode().endswith(
+        "but it names columns 'a', 'b'; fit the statistics again on data with named columns\n"
+    )
