@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from normkit.errors import quoted
-from normkit.io.formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format
+from normkit.io.formats import DEFAULT_NULL_VALUES, Format
 from normkit.params import RULES
 
 from .types import (
@@ -24,6 +24,7 @@ from .types import (
     delimiter_text,
     parse_delimiter,
     parse_size,
+    size_text,
 )
 
 FORMAT_NAMES = [f.value for f in Format]
@@ -217,7 +218,7 @@ def read_options(func: Callable) -> Callable:
     @option(
         "--csv-block-size",
         param="csv.block_size",
-        type=Checked("csv.block_size", parse_size, "SIZE"),
+        type=Checked("csv.block_size", parse_size, "SIZE", size_text),
         help="Bytes of CSV per block, such as 4M (default 1M, from 4K to 1G): types are inferred "
         "from the first block, the input is read four blocks at a time, and a row must fit in "
         "four; memory grows with it.",
@@ -256,7 +257,7 @@ def read_options(func: Callable) -> Callable:
             delimiter=delimiter,
             null_values=() if no_default_null_values else None,
             add_null_values=flatten(null_values),  # repeated: all of them
-            block_size=csv_block_size or CSV_BLOCK_SIZE,
+            block_size=csv_block_size,
             encoding=encoding,
             decimal=decimal,
             header=header,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from normkit.errors import quoted
 
 from .render_categories import category_lines, changed_categories
-from .types import one_line, quote_name
+from .types import one_line, quote_name, size_text
 
 if TYPE_CHECKING:
     from normkit.errors import NormkitNote
@@ -183,21 +183,23 @@ def _read_lines(read) -> list[str]:
     labels = {"skip_rows": "lines skipped", "inline_comments": "comments after values"}
     names = {n: labels.get(n, n) for n in TRAVELLING}
     given = [names[n] for n in names if n in read.given]
+    if read.block_size is not None:  # given to the fit, larger than the default
+        given.append(f"block size {size_text(str(read.block_size))}")
     detected = [names[n] for n in names if n not in read.given]
     told = [f"given: {', '.join(given)} (later jobs read with them)"] if given else []
-    if detected:
-        told.append(f"detected: {', '.join(detected)} (detected again in each file)")
-    told = ["; ".join(told)]
     dialect = (
         f"delimiter {_shown(read.delimiter, unknown='by extension')}, quote {_shown(read.quote)}, "
         f"decimal {quoted(read.decimal)}, header {header}, lines skipped {skipped}, comment {comment}, "
         f"escape {_shown(read.escape)}"
     )
     if read.delimiter is None and read.header is None:  # the fit read no CSV
-        dialect, told = (
-            f"no CSV dialect (a later CSV's is detected), decimal {quoted(read.decimal)}",
-            [],
-        )
+        # But what it was given (a stat file of an older normkit, which took CSV options for
+        # Parquet or Arrow inputs): later CSVs are read with that.
+        but = ", but what was given" if given else ""
+        dialect = f"no CSV dialect (a later CSV's is detected{but}), decimal {quoted(read.decimal)}"
+    elif detected:
+        told.append(f"detected: {', '.join(detected)} (detected again in each file)")
+    told = ["; ".join(told)] if told else []
     lines = [
         f"read       {dialect}",
         f"           encoding {read.encoding or 'UTF-8'} (or as a byte-order mark says), "

@@ -266,6 +266,18 @@ def parse_size(text: str) -> int:
     return int(size)
 
 
+def size_text(size: str) -> str:
+    """A size in bytes as :func:`parse_size` reads it back, in the largest unit that holds it
+    whole (4194304: 4M); a size written with its unit already (``4M``) as it is."""
+    if not size.isdigit():
+        return size
+    number = int(size)
+    for unit, factor in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if number and number % factor == 0:
+            return f"{number // factor}{unit}"
+    return str(number)
+
+
 def parse_momentum(text: str) -> float | str:
     if text in ("cumulative", "default"):
         return text

@@ -39,9 +39,10 @@ class CsvOptions:
         pandas reads its ``na_values``).
     add_null_values : tuple of str, default ()
         Strings added to that list (the command line's ``--null-values``).
-    block_size : int, default 1 MiB
+    block_size : int or None, default None
         Bytes per block: types are inferred from the first, the input is read four at a time,
-        and a row must fit in four. Memory is a small multiple of it.
+        and a row must fit in four. Memory is a small multiple of it. None: as a stat file
+        recorded, else :data:`CSV_BLOCK_SIZE` (1 MiB; :attr:`block_bytes`).
     encoding : str or None, default None
         The encoding of text without a byte-order mark (a Python codec name: ``latin-1``,
         ``cp1252``...); None: UTF-8. A file's own mark (UTF-16, UTF-32, UTF-8) decides over it,
@@ -99,7 +100,7 @@ class CsvOptions:
     delimiter: str | None = None
     null_values: tuple[str, ...] | None = None
     add_null_values: tuple[str, ...] = ()
-    block_size: int = CSV_BLOCK_SIZE
+    block_size: int | None = None
     encoding: str | None = None
     decimal: str | None = None
     header: bool | None = None
@@ -120,7 +121,6 @@ class CsvOptions:
         object.__setattr__(self, "add_null_values", _strings(self.add_null_values))
         for name in (
             "delimiter",
-            "block_size",
             "encoding",
             "decimal",
             "header",
@@ -132,7 +132,9 @@ class CsvOptions:
         ):
             params.check(f"csv.{name}", getattr(self, name))
         params.check("csv.delimiter", self.fitted_delimiter)
-        object.__setattr__(self, "block_size", int(self.block_size))
+        if self.block_size is not None:
+            params.check("csv.block_size", self.block_size)
+            object.__setattr__(self, "block_size", int(self.block_size))
         if self.delimiter is not None and self.delimiter == self.quote:
             raise OptionError(
                 f"{self.delimiter!r} cannot both separate and quote fields",
@@ -280,6 +282,11 @@ class CsvOptions:
         return '"' if self.quote is None else self.quote or None
 
     @property
+    def block_bytes(self) -> int:
+        """The bytes per block read: the size given, else :data:`CSV_BLOCK_SIZE`."""
+        return CSV_BLOCK_SIZE if self.block_size is None else self.block_size
+
+    @property
     def decimal_point(self) -> str:
         """The decimal separator: the one given, else ``"."``."""
         return self.decimal or "."
@@ -338,10 +345,12 @@ CSV_DIALECT = (
     "header",
     "skip_rows",
     "comment",
+    "inline_comments",
     "quote",
     "escape",
     "encoding",
     "decimal",
+    "block_size",
 )
 
 
@@ -515,7 +524,7 @@ class ReadOptions:
             dialect.inline_comments,
             tuple(n for n in TRAVELLING if getattr(csv, n) is not None),
             dialect.escape,
-            csv.block_size if csv.block_size > CSV_BLOCK_SIZE else None,
+            csv.block_size if csv.block_bytes > CSV_BLOCK_SIZE else None,
         )
 
     def completed_by(
@@ -548,7 +557,7 @@ class ReadOptions:
         )
         if csv.null_values is None:  # the fit's, unless a CSV's record says how it was written
             taken["null_values"] = recorded.null_values
-        if recorded.block_size is not None and csv.block_size == CSV_BLOCK_SIZE:
+        if recorded.block_size is not None and csv.block_size is None:
             taken["block_size"] = recorded.block_size  # its rows need it
         csv = replace(
             csv,

@@ -48,6 +48,12 @@ def test_a_stat_file_that_is_missing_or_a_directory_is_the_same_error_everywhere
         (["--delimiter", ";"], "--delimiter ';'"),
         (["--decimal", ","], "--decimal ,"),
         (["--encoding", "latin-1"], "--encoding latin-1"),
+        # Accepted, and recorded by fit: a later CSV's text fields were cut at '#' ("Apt #5"
+        # read as "Apt"), exit 0.
+        (["--inline-comments"], "--inline-comments"),
+        (["--no-inline-comments"], "--no-inline-comments"),
+        (["--csv-block-size", "4M"], "--csv-block-size 4M"),
+        (["--csv-block-size", "1048576"], "--csv-block-size 1M"),
     ],
 )
 @pytest.mark.parametrize("command", ["fit", "drift", "report"])

@@ -254,7 +254,7 @@ class CsvReader(ReaderBase):
                 return self._inferred
             with self._translate_errors(), self._first_block_errors(records, names, first_line):
                 # The types pyarrow's CSV reader infers from the first rows, all in one block.
-                size = max(self.read.csv.block_size, len(sample) + 1)  # every row read for types
+                size = max(self.read.csv.block_bytes, len(sample) + 1)  # every row read for types
                 first = first_batch(sample, names, self._dialect(), size, first_line)
             self._typed = TypedRows(first.num_rows, len(records), block.complete)
             # Text that is not UTF-8 (binary) further than the head: refused, naming its row,
@@ -320,7 +320,7 @@ class CsvReader(ReaderBase):
         header and the lines skipped; comments after values taken out), the header's fields
         named as the columns (:mod:`.first_block`)."""
         stream = self._without_inline_comments(stream)
-        block = first_block(stream, self._dialect(), self.read.csv.block_size, self._max_record())
+        block = first_block(stream, self._dialect(), self.read.csv.block_bytes, self._max_record())
         header, self.renamed = self._names(block.header)
         self.line_end = block.line_end
         return replace(block, header=header)
@@ -420,7 +420,7 @@ class CsvReader(ReaderBase):
         try:
             with self._translate_errors(), self._record_errors(float_columns, column_types):
                 header, rest, lines, _ = read_header(
-                    stream, self._dialect(), self._max_record(), self.read.csv.block_size
+                    stream, self._dialect(), self._max_record(), self.read.csv.block_bytes
                 )
                 if self._names(header)[0] != list(names):
                     raise InputError(
@@ -461,7 +461,7 @@ class CsvReader(ReaderBase):
 
     def _max_record(self) -> int:
         """The longest record read, and the bytes read at a time: a few blocks."""
-        return ROW_BLOCKS * self.read.csv.block_size
+        return ROW_BLOCKS * self.read.csv.block_bytes
 
     @contextlib.contextmanager
     def _record_errors(
@@ -480,7 +480,7 @@ class CsvReader(ReaderBase):
             raise self._record_error(exc, set(float_columns), column_types, names) from None
 
     def _too_long(self, line: int | None = None) -> InputError:  # the line it starts on
-        return row_too_long(self.name, line, self.read.csv.block_size)
+        return row_too_long(self.name, line, self.read.csv.block_bytes)
 
     def _record_error(
         self,
@@ -526,11 +526,11 @@ class CsvReader(ReaderBase):
             return invalid_utf8(f"{self.name}: {where}")
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
         if exc.kind in ("unterminated_quote", "stray_quote", "escaped_quote"):
-            within = longest_row(csv.block_size) if exc.within else None  # in the most read
+            within = longest_row(csv.block_bytes) if exc.within else None  # in the most read
             if within:
                 escaped = (
                     *escaped,
-                    f"if it is that long, read with {larger_blocks(csv.block_size)}",
+                    f"if it is that long, read with {larger_blocks(csv.block_bytes)}",
                 )
             return quote_error(
                 f"{self.name} at line {exc.line:,}", exc.kind, column, escaped, within
@@ -578,7 +578,7 @@ class CsvReader(ReaderBase):
         try:
             with self._record_errors((), {}):
                 header, rest, lines, _ = read_header(
-                    stream, self._dialect(), self._max_record(), self.read.csv.block_size
+                    stream, self._dialect(), self._max_record(), self.read.csv.block_bytes
                 )
                 header = self._names(header)[0]
                 kinds = [ColumnKind.SKIP] * len(header)
