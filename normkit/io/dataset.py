@@ -48,6 +48,7 @@ __all__ = [
     "expand_inputs",
     "natural_key",
     "open_dataset",
+    "refuse_csv_options",
     "refuse_duplicates",
 ]
 
@@ -284,10 +285,9 @@ def open_dataset(
     output_name : str
         What ``output`` is, for that message.
     told : ReadOptions or None
-        The read options the caller was given (before a stat file completed them), for a job
-        that writes no CSV: its CSV dialect options are refused when no input is CSV, where
-        they would say nothing (and a fit would record them for later reads). None: not
-        checked (a transform's may shape its CSV output).
+        The read options the caller was given, for a job that writes no CSV: its CSV dialect
+        options are refused when no input is CSV (:func:`refuse_csv_options`). None: not
+        checked here (a transform checks them once it knows whether it writes CSV).
     """
     # (A DataFile: a file of a data set expanded before, with its partition keys.)
     inputs = params.one_or_many("inputs", inputs, (str, os.PathLike, DataFile))
@@ -315,15 +315,35 @@ def open_dataset(
     first = sources[0]
     for other in sources[1:]:
         _check_same_columns(first, other, read.csv)
-    given = told.csv.dialect_given() if told is not None else []
-    if given and all(s.format is not Format.CSV for s in sources):
+    if told is not None:
+        refuse_csv_options(sources, told)
+    return sources
+
+
+def refuse_csv_options(
+    sources: Sequence[Reader], told: ReadOptions, writes_csv: bool = False
+) -> None:
+    """Refuse the CSV options given in ``told`` (:meth:`CsvOptions.dialect_given`) where no
+    input of ``sources`` is CSV: they would say nothing (and a fit would record them for later
+    CSV reads). ``writes_csv``: the job writes a CSV, which the options that shape it
+    (:data:`~normkit.io.options.CSV_WRITING`) are for.
+
+    Raises
+    ------
+    OptionError
+        Naming the first such option.
+    """
+    if any(s.format is Format.CSV for s in sources):
+        return
+    given = told.csv.dialect_given(writes_csv)
+    if given:
         name, value = given[0]
+        first = sources[0]
         raise OptionError(
             f"{param(name, value)} says how CSV is read, and no input is CSV ({first.name} is "
             f"{first.format}); leave it out",
             param=name,
         )
-    return sources
 
 
 def _empty_csv(path: str, read: ReadOptions) -> bool:

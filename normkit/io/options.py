@@ -183,14 +183,18 @@ class CsvOptions:
         }
         return replace(self, **taken) if taken else self
 
-    def dialect_given(self) -> list[tuple[str, object]]:
-        """The options given (not None) that say how CSV text is read, which no other input
-        format has: ``(name, value)`` pairs, names as in :mod:`normkit.params` (``csv.header``)."""
-        return [
+    def dialect_given(self, writes_csv: bool = False) -> list[tuple[str, object]]:
+        """The options given (set, not taken from a stat file) that say how CSV text is read,
+        which no other input format has: ``(name, value)`` pairs, names as in
+        :mod:`normkit.params` (``csv.header``). ``writes_csv``: for a job writing a CSV, which
+        is written with those of :data:`CSV_WRITING` (they are not read-only there)."""
+        given = [
             (f"csv.{name}", getattr(self, name))
             for name in CSV_DIALECT
-            if getattr(self, name) is not None
+            if getattr(self, name) is not None and name not in self.from_stats
         ]
+        writing = CSV_WRITING if writes_csv else ()
+        return [(name, value) for name, value in given if name[len("csv.") :] not in writing]
 
     def role_conflict(
         self,
@@ -352,6 +356,9 @@ CSV_DIALECT = (
     "decimal",
     "block_size",
 )
+#: Those that also say how a CSV output is written (from Parquet or Arrow inputs too): its
+#: separators, header, quoting, the comment character its fields are quoted for, its encoding.
+CSV_WRITING = ("delimiter", "header", "comment", "quote", "encoding", "decimal")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from ..io.dataset import (
     expand_inputs,
     open_dataset,
     reference_schema,
+    refuse_csv_options,
 )
 from ..io.files import check_output_path, umask
 from ..io.formats import STDIO, Format, resolve_format
@@ -448,6 +449,7 @@ def transform_dask(
             "engine keeps the keys as the parts' directories; transform with the local engine"
         )
     fmt = _parts_format(output, options.output_format, sources[0].format)
+    refuse_csv_options(sources, read, writes_csv=fmt is Format.CSV)
     if fmt is not Format.CSV:  # one set of types for the parts (text of either width is one)
         check_dataset_types(sources, names, options.keep_text, cast=True)
     with about_stat_file(stats_file):  # bad options fail here, not on workers

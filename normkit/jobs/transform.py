@@ -29,7 +29,13 @@ from ..estimator.files import as_stats, stats_path
 from ..estimator.learning import StreamNormalizer
 from ..estimator.standardizer import Standardizer
 from ..estimator.vacant import vacant_columns
-from ..io.dataset import Concatenated, in_order, open_dataset, reference_reader
+from ..io.dataset import (
+    Concatenated,
+    in_order,
+    open_dataset,
+    reference_reader,
+    refuse_csv_options,
+)
 from ..io.dictionaries import encoded_as, index_capacity, united_dictionaries
 from ..io.formats import (
     STDIO,
@@ -278,6 +284,7 @@ def transform_file(
     refuse_other_compression(output)
     out_format = resolve_format(output, options.output_format, param_name="output_format")
     check_output_extension(output, out_format)
+    refuse_csv_options(sources, read, writes_csv=out_format is Format.CSV)
     stats = stats_for_dataset(stats, sources)
     names = list(stats.names)
     # The inputs' own record, where they share one: kept under a second transform, and given

@@ -1,13 +1,44 @@
-"""Options that would do nothing to the inputs at hand are refused (exit 2, one line naming the
-option and why), never silently ignored: CSV reading options where no input is CSV. The real
-command, on real files."""
+"""Options that would do nothing to the inputs and output at hand are refused (exit 2, one line
+naming the option and why), never silently ignored: CSV reading options where no input is CSV
+(in every command; those that also shape a CSV output are kept for one). The real command, on
+real files."""
 
 from __future__ import annotations
 
 import json
 
 import pandas as pd
-from conftest import SAMPLE_PARQUET, normkit_error, normkit_summary, run_normkit
+import pytest
+from conftest import SAMPLE_CSV, SAMPLE_PARQUET, normkit_error, normkit_summary, run_normkit
+
+#: Options only for reading CSV: nothing to a Parquet input, whatever the output.
+READ_ONLY = [
+    (["--skip-rows", "2"], "--skip-rows 2"),
+    (["--escape", "\\"], "--escape '\\'"),
+    (["--inline-comments"], "--inline-comments"),
+    (["--no-inline-comments"], "--no-inline-comments"),
+    (["--csv-block-size", "4M"], "--csv-block-size 4M"),
+]
+#: Options that also say how a CSV output is written (from a Parquet input too).
+WRITING = [
+    (["--delimiter", ";"], "--delimiter ';'"),
+    (["--no-header"], "--no-header"),
+    (["--comment", "%"], "--comment %"),
+    (["--quote", "'"], '--quote "\'"'),
+    (["--encoding", "latin-1"], "--encoding latin-1"),
+    (["--decimal", ","], "--decimal ,"),
+]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A stat file of the sample data, and the sample's Parquet file transformed with it (which
+    records how it was made)."""
+    where = tmp_path_factory.mktemp("made")
+    stats, z = where / "s.json", where / "z.parquet"
+    normkit_summary("fit", SAMPLE_CSV, "--exclude", "id", "-o", stats)
+    normkit_summary("transform", SAMPLE_PARQUET, "-s", stats, "-o", z)
+    return stats, z
 
 
 def _not_csv(flag: str, path) -> str:
@@ -49,3 +80,54 @@ def test_inspect_shows_csv_options_a_parquet_fit_recorded(tmp_path):
     assert lines[read + 2] == (
         "           given: comments after values, block size 4M (later jobs read with them)"
     )
+
+
+@pytest.mark.parametrize(("args", "flag"), READ_ONLY + WRITING)
+@pytest.mark.parametrize("command", ["transform", "inverse"])
+def test_csv_options_for_a_parquet_input_and_output_are_refused(
+    tmp_path, made, command, args, flag
+):
+    # transform and inverse exited 0 with every one of them, as fit refuses them.
+    stats, z = made
+    given = SAMPLE_PARQUET if command == "transform" else z
+    out = tmp_path / "out.parquet"
+    line = normkit_error(2, command, given, "-s", stats, "-o", out, *args)
+    assert line == _not_csv(flag, given)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "flag"), READ_ONLY)
+@pytest.mark.parametrize("command", ["transform", "inverse"])
+def test_read_only_csv_options_are_refused_for_a_csv_output_too(
+    tmp_path, made, command, args, flag
+):
+    stats, z = made
+    given = SAMPLE_PARQUET if command == "transform" else z
+    out = tmp_path / "out.csv"
+    assert normkit_error(2, command, given, "-s", stats, "-o", out, *args) == _not_csv(flag, given)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_options_of_the_brief_inverse_together(tmp_path, made):
+    # 'inverse y1.parquet -s s.json --skip-rows 3 --quote "'" -o inv.parquet' exited 0.
+    stats, z = made
+    out = tmp_path / "inv.parquet"
+    line = normkit_error(
+        2, "inverse", z, "-s", stats, "--skip-rows", "3", "--quote", "'", "-o", out
+    )
+    assert line == _not_csv("--skip-rows 3", z)
+
+
+def test_options_that_shape_a_csv_output_are_taken_from_a_parquet_input(tmp_path, made):
+    stats, z = made
+    out = tmp_path / "z.csv"
+    normkit_summary(
+        "transform", SAMPLE_PARQUET, "-s", stats, "-o", out, "--delimiter", ";", "--decimal", ","
+    )
+    header, first = out.read_text().splitlines()[:2]
+    assert header.startswith("id;city;age;")
+    assert first.startswith("1;Oslo;")
+    assert "," in first  # decimal commas
+    back = tmp_path / "x.csv"
+    normkit_summary("inverse", z, "-s", stats, "-o", back, "--no-header")
+    assert back.read_text().startswith("1,Oslo,75,59950.72,")
