@@ -1,6 +1,7 @@
 """What a transform writes beside its data: the paths of its output and of its updated
 statistics, checked before any work, and the updated statistics withheld from a stream its
-output's reader did not take whole."""
+output's reader did not take whole; and the options that would do nothing to the output asked
+for, refused."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..io.options import CsvOptions
 from ..io.reader import Reader
 from ..stats import statfile
 
-__all__ = ["check_outputs", "csv_written", "saved_only_whole"]
+__all__ = ["check_outputs", "csv_written", "refuse_unused_options", "saved_only_whole"]
 
 
 def check_outputs(
@@ -120,3 +121,38 @@ def csv_written(
     )
     nulls = tuple(dict.fromkeys(nulls))
     return written, nulls
+
+
+def refuse_unused_options(
+    sources: Sequence[Reader],
+    out_format: Format,
+    keep_text: bool,
+    assume_normalized: bool,
+    recorded: Sequence[bool],
+) -> None:
+    """Refuse, before any work, a transform's options that would do nothing here: ``keep_text``
+    for a CSV output (text already) or inputs none of which is CSV (their columns have their
+    types), and an inverse's ``assume_normalized`` for inputs that all record how they were
+    made (``recorded``: whether each does), which are inverted as recorded, never judged by
+    their look."""
+    first = sources[0]
+    if keep_text and out_format is Format.CSV:
+        raise OptionError(
+            f"{param('keep_text')} keeps the columns a CSV passes through as text in a Parquet "
+            "or Arrow output, and the output is CSV, which holds them as text; leave it out",
+            param="keep_text",
+        )
+    if keep_text and all(s.format is not Format.CSV for s in sources):
+        raise OptionError(
+            f"{param('keep_text')} keeps the columns a CSV passes through as text, and no input "
+            f"is CSV ({first.name} is {first.format}, whose columns have their types); leave "
+            "it out",
+            param="keep_text",
+        )
+    if assume_normalized and recorded and all(recorded):
+        raise OptionError(
+            f"{param('assume_normalized')} inverts an input that keeps no record of how it was "
+            f"made, whatever it looks like, and {first.name} keeps one (it is inverted as it "
+            "records); leave it out",
+            param="assume_normalized",
+        )

@@ -1,13 +1,15 @@
 """Options that would do nothing to the inputs and output at hand are refused (exit 2, one line
 naming the option and why), never silently ignored: CSV reading options where no input is CSV
-(in every command; those that also shape a CSV output are kept for one). The real command, on
-real files."""
+(in every command; those that also shape a CSV output are kept for one), --keep-text where no
+Parquet or Arrow output gets a CSV's columns, and --assume-normalized for inputs that record
+how they were made. The real command, on real files."""
 
 from __future__ import annotations
 
 import json
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE_CSV, SAMPLE_PARQUET, normkit_error, normkit_summary, run_normkit
 
@@ -131,3 +133,57 @@ def test_options_that_shape_a_csv_output_are_taken_from_a_parquet_input(tmp_path
     back = tmp_path / "x.csv"
     normkit_summary("inverse", z, "-s", stats, "-o", back, "--no-header")
     assert back.read_text().startswith("1,Oslo,75,59950.72,")
+
+
+@pytest.mark.parametrize("command", ["transform", "inverse"])
+def test_keep_text_with_a_csv_output_is_refused(tmp_path, made, command):
+    # Exit 0, nothing kept: a CSV output holds text whatever the flag.
+    stats, _ = made
+    given = SAMPLE_CSV
+    if command == "inverse":
+        given = tmp_path / "z.csv"
+        normkit_summary("transform", SAMPLE_CSV, "-s", stats, "-o", given)
+    out = tmp_path / "out.csv"
+    line = normkit_error(2, command, given, "-s", stats, "-o", out, "--keep-text")
+    assert line == (
+        "--keep-text keeps the columns a CSV passes through as text in a Parquet or Arrow "
+        "output, and the output is CSV, which holds them as text; leave it out"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["transform", "inverse"])
+def test_keep_text_with_a_parquet_input_is_refused(tmp_path, made, command):
+    stats, z = made
+    given = SAMPLE_PARQUET if command == "transform" else z
+    out = tmp_path / "out.parquet"
+    line = normkit_error(2, command, given, "-s", stats, "-o", out, "--keep-text")
+    assert line == (
+        "--keep-text keeps the columns a CSV passes through as text, and no input is CSV "
+        f"({given} is parquet, whose columns have their types); leave it out"
+    )
+    assert not out.exists()
+
+
+def test_keep_text_from_csv_to_parquet_still_keeps_text(tmp_path, made):
+    stats, _ = made
+    out = tmp_path / "z.parquet"
+    normkit_summary("transform", SAMPLE_CSV, "-s", stats, "-o", out, "--keep-text")
+    assert str(pq.read_schema(out).field("active").type) == "string"
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_assume_normalized_for_an_input_with_a_record_is_refused(tmp_path, made, suffix):
+    # Exit 0: an input that records how it was made is inverted as recorded, never judged by
+    # its look, which is all --assume-normalized overrules.
+    stats, z = made
+    if suffix == "csv":
+        z = tmp_path / "z.csv"
+        normkit_summary("transform", SAMPLE_CSV, "-s", stats, "-o", z)
+    out = tmp_path / "x.parquet"
+    line = normkit_error(2, "inverse", z, "-s", stats, "-o", out, "--assume-normalized")
+    assert line == (
+        "--assume-normalized inverts an input that keeps no record of how it was made, "
+        f"whatever it looks like, and {z} keeps one (it is inverted as it records); leave it out"
+    )
+    assert not out.exists()
