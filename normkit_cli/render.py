@@ -439,41 +439,6 @@ def written_as(result) -> str:
     return ", ".join(parts)
 
 
-def read_as(read) -> str:
-    """How a CSV fit's data was read, where that is not the plain default: ``';'-separated,
-    2 lines skipped, '#' comments, no header``."""
-    if read is None:
-        return ""
-    parts = []
-    if read.delimiter not in (None, ","):
-        shown = "tab" if read.delimiter == "\t" else quoted(read.delimiter)
-        parts.append(f"{shown}-separated")
-    if read.skip_rows:
-        parts.append(f"{read.skip_rows} line{'s' if read.skip_rows > 1 else ''} skipped")
-    if read.comment:
-        after = " (after values too)" if read.inline_comments else ""
-        parts.append(f"{quoted(read.comment)} comments{after}")
-    if read.quote == "":
-        parts.append("no quote character")
-    elif read.quote not in (None, '"'):
-        parts.append(f"{quoted(read.quote)} quotes")
-    if read.escape:
-        parts.append(f"'{read.escape}' escapes quotes")
-    if read.header is False:
-        parts.append("no header (columns column_1...)")
-    if read.decimal != ".":
-        parts.append(f"{quoted(read.decimal)} decimals")
-    if read.renamed:
-        from normkit.io.csv.columns import name_as_written  # pyarrow: not for --help
-
-        shown = ", ".join(
-            f"{quoted(name_as_written(name))} again as {quoted(name)}" for name in read.renamed[:8]
-        )
-        more = f" and {len(read.renamed) - 8:,} more" if len(read.renamed) > 8 else ""
-        parts.append(f"repeated header names renamed ({shown}{more})")
-    return ", ".join(parts)
-
-
 def note_line(note: NormkitNote | None) -> str | None:
     """A library note as the command line prints it (``normkit: note: ...``), its parameters
     spelled as the flags of the command running; None for no note."""
@@ -522,12 +487,13 @@ def running_not_updated(stats: FittedStats) -> str:
 def fit_summary(fitted, seconds: float, output: str) -> str:
     """The line ``fit`` ends with: what was fitted, on what, passed through, read as, and where
     the stat file went; after a note of columns whose running statistics no batch updated."""
+    from normkit.io.dialect_words import dialect_words
     from normkit.stats.constant_note import ruled_constant_note
     from normkit.stats.running_notes import not_updated_note
 
     stats = fitted.stats_
     others = passed_through(stats)
-    dialect = read_as(stats.read)
+    dialect = dialect_words(stats.read)
     notes = [note_line(n) for n in (ruled_constant_note(stats), not_updated_note(stats))]
     return (
         "".join(f"{note}\n" for note in notes if note)

@@ -24,7 +24,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
@@ -301,7 +301,10 @@ def open_dataset(
         # or not.
         files = [f for f in files if not _empty_csv(f.path, read)] or files[:1]
     paths = [f.path for f in files]
-    sources = [open_input(path, read) for path in paths]
+    sources = [open_input(paths[0], read)]
+    if len(paths) > 1:
+        later = _read_as_first(sources[0], read)
+        sources += [open_input(path, later) for path in paths[1:]]
     keys = typed_keys(paths, [f.partition for f in files])
     if any(k.fields for k in keys):  # the hive directories' keys are columns
         sources = [Partitioned(s, k) for s, k in zip(sources, keys, strict=True)]
@@ -318,6 +321,20 @@ def open_dataset(
     if told is not None:
         refuse_csv_options(sources, told)
     return sources
+
+
+def _read_as_first(first: Reader, read: ReadOptions) -> ReadOptions:
+    """How the other files of a data set are read, given its ``first``: where that is a CSV
+    read without comment lines (none given or recorded), theirs are as a later job reads after
+    such a fit: ``#`` lines above the table are lines before it, and one inside it is a row
+    (``#N/A`` alone on its line is refused, not skipped with a row lost)."""
+    csv = read.csv
+    if first.format is not Format.CSV or csv.comment is not None or csv.fitted_comment is not None:
+        return read
+    first.schema  # noqa: B018 (reading the schema detects its dialect)
+    if first.detected is None or first.detected.comment:
+        return read
+    return replace(read, csv=replace(csv, fitted_comment=""))
 
 
 def refuse_csv_options(

@@ -37,6 +37,7 @@ from .sources import (
     detected_dialect,
     feed,
     identifier_check,
+    note_other_dialects,
     read_encoding,
     renamed_columns,
     require_rows,
@@ -108,6 +109,7 @@ def fit_files(
     weight_column = chosen_weight_column(estimator, weight_column)
     options = estimator.stats_options()
     sources = open_dataset(inputs, read, output, "the stat file", told=read)
+    note_other_dialects(sources, read)
     refuse_mixed_scales(sources)
     if output is not None:
         check_stat_path(output)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ import pyarrow as pa
 
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
-from ..errors import DataError, SchemaError, StatsFileError, listed, param
+from ..errors import DataError, NormkitNote, SchemaError, StatsFileError, listed, param
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import (
@@ -26,7 +27,9 @@ from ..io.arrow import (
 )
 from ..io.csv.columns import name_as_written
 from ..io.dataset import describe_sources, reference_reader, reference_schema
+from ..io.dialect_words import dialect_words
 from ..io.formats import Format
+from ..io.options import ReadOptions
 from ..io.reader import Reader, not_numeric_error
 from ..io.threads import Prefetch
 from ..stats.fitted import FittedStats
@@ -47,6 +50,7 @@ __all__ = [
     "fitted_raw",
     "identifier_check",
     "matched_by_position",
+    "note_other_dialects",
     "read_encoding",
     "renamed_columns",
     "require_rows",
@@ -472,6 +476,32 @@ def require_rows(rows: int, sources: Sequence[Reader]) -> None:
         held = "only a header" if sources[0].format is Format.CSV else "its columns but no rows"
         raise DataError(f"{sources[0].name}: no data rows (the file has {held})")
     raise DataError(f"{describe_sources(sources)}: no data rows in any file")
+
+
+def note_other_dialects(sources: Sequence[Reader], read: ReadOptions) -> None:
+    """Note the CSV files of a data set read in different ways (each file's dialect is
+    detected in its first lines: one with ``#`` comment lines, read with them, beside others
+    without), which its stat file cannot record and its summary would not say."""
+    ways: dict[str, list[str]] = {}
+    for source in sources:
+        if source.format is Format.CSV and source.detected is not None:
+            words = dialect_words(read.settings(source.detected)) or "plain CSV"
+            ways.setdefault(words, []).append(source.name)
+    if len(ways) < 2:
+        return
+    told = "; ".join(
+        f"{', '.join(names[:3])}{f' and {len(names) - 3:,} more' if len(names) > 3 else ''}: "
+        f"{words}"
+        for words, names in ways.items()
+    )
+    warnings.warn(
+        NormkitNote(
+            f"the files were read in {len(ways)} ways, each as its own first lines show "
+            f"({told}); later jobs detect each file's own",
+            hints=("give the options that read them alike",),
+        ),
+        stacklevel=3,
+    )
 
 
 def detected_dialect(sources: Sequence[Reader]):

@@ -932,3 +932,26 @@ def test_a_later_file_is_read_without_comment_lines_inside_its_table_where_the_f
     ok("fit", commented, "-o", stats)
     assert json.loads(stats.read_text())["read"]["comment"] == "#"
     assert "wrote 3 rows" in ok("transform", later, "-s", stats, "-o", tmp_path / "c.csv")
+
+
+def test_the_files_of_one_fit_are_read_alike_or_the_difference_is_noted(tmp_path):
+    # fit clean.csv new.csv skipped new.csv's '#N/A' line as a comment (a row lost, exit 0,
+    # no word): the first file read without comment lines, so are the others.
+    clean, later = tmp_path / "clean.csv", tmp_path / "new.csv"
+    clean.write_text("a,b\n1,2\n3,4\n4,5\n6,7\n")
+    later.write_text("a,b\n1,2\n#N/A\n4,5\n6,7\n")
+    proc = run_normkit("fit", clean, later, "-o", tmp_path / "s.json")
+    assert proc.returncode == 1
+    assert f"{later} at line 3: malformed CSV: expected 2 fields, got 1: #N/A" in (
+        proc.stderr.decode()
+    )
+    assert not (tmp_path / "s.json").exists()
+    # The other way round, the first file's comments are read as such, and said.
+    commented = tmp_path / "commented.csv"
+    commented.write_text("a,b\n# a note\n1,2\n4,5\n")
+    proc = run_normkit("fit", commented, clean, "-o", tmp_path / "s.json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr.decode().startswith(
+        f"normkit: note: the files were read in 2 ways, each as its own first lines show "
+        f"({commented}: '#' comments; {clean}: plain CSV); later jobs detect each file's own"
+    )
