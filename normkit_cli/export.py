@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from .app import NormkitCommand
-from .options import affine_options, flatten, option, quiet_option, stats_option
+from .options import LibraryOption, affine_options, flatten, option, quiet_option, stats_option
 from .render import caught_notes, note_line
 from .types import Checked, Choice, NameList, parse_momentum, quote_name
 
@@ -24,6 +24,7 @@ from .types import Checked, Choice, NameList, parse_momentum, quote_name
 @click.option(
     "--to",
     "to",
+    cls=LibraryOption,
     required=True,
     type=Choice(["onnx", "numpy", "torch"]),
     help="onnx: a model of the frozen transform (Sub, then Div, as scikit-learn); numpy: an .npz "
@@ -33,6 +34,7 @@ from .types import Checked, Choice, NameList, parse_momentum, quote_name
 @click.option(
     "-o",
     "--output",
+    cls=LibraryOption,
     required=True,
     metavar="PATH",
     help="The file to write ('-': standard output), atomically.",
@@ -100,6 +102,7 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta, quiet):
 @click.option(
     "-o",
     "--output",
+    cls=LibraryOption,
     default="-",
     show_default=True,
     metavar="STATS",

@@ -16,6 +16,7 @@ import normkit
 from .app import NormkitGroup, echo_verdict, run_to_exit
 from .export import export, import_torch
 from .options import (
+    LibraryOption,
     affine_options,
     drift_options,
     engine_options,
@@ -84,6 +85,7 @@ def cli(traceback: bool) -> None:
 @click.option(
     "-o",
     "--output",
+    cls=LibraryOption,
     default="-",
     show_default=True,
     metavar="STATS",

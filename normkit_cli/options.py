@@ -55,7 +55,16 @@ class LibraryOption(click.Option):
     def _is_pair(self) -> bool:
         return self.is_bool_flag and bool(self.secondary_opts) and not self.multiple
 
+    @property
+    def _takes_one_value(self) -> bool:
+        return not self.is_flag and not self.multiple and not self.count and self.nargs == 1
+
     def add_to_parser(self, parser, ctx: click.Context) -> None:
+        if self._takes_one_value:
+            # Every value collected, so that two different ones are refused rather than the last
+            # silently winning (--gamma 2 --gamma a=3 dropped the 2).
+            parser.add_option(obj=self, opts=self.opts, dest=self.name, action="append")
+            return None
         if not self._is_pair:
             return super().add_to_parser(parser, ctx)
         # Both spellings of a pair (--header/--no-header) collected, so that giving both is
@@ -73,6 +82,13 @@ class LibraryOption(click.Option):
                 raise click.UsageError(
                     f"{self.flag} and {self.secondary_opts[0]} contradict each other: give one",
                     ctx,
+                )
+            value = value[0]
+        elif self._takes_one_value and isinstance(value, list):
+            if len(set(value)) > 1:
+                shown = " and ".join(quoted(v) for v in dict.fromkeys(value))
+                raise click.UsageError(
+                    f"{self.flag} was given {_times(len(value))} ({shown}): give it once", ctx
                 )
             value = value[0]
         return value, source
@@ -309,6 +325,7 @@ def stats_option(func: Callable) -> Callable:
         "-s",
         "--stats",
         "stats_path",
+        cls=LibraryOption,
         required=True,
         metavar="STATS",
         help="Stat file written by 'normkit fit'.",
@@ -409,6 +426,7 @@ def engine_options(func: Callable) -> Callable:
 
     @click.option(
         "--engine",
+        cls=LibraryOption,
         type=Choice(["local", "dask"]),
         default="local",
         show_default=True,
@@ -441,3 +459,7 @@ def engine_options(func: Callable) -> Callable:
         return func(*args, cluster=ClusterOptions(scheduler, workers), **kwargs)
 
     return wrapper
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"

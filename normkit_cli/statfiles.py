@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import NormkitCommand, echo_result
-from .options import quiet_option
+from .options import LibraryOption, quiet_option
 from .render import merge_summary, render_stats
 
 
@@ -37,6 +37,7 @@ def inspect(stats_path, as_json):
 @click.option(
     "-o",
     "--output",
+    cls=LibraryOption,
     default="-",
     show_default=True,
     metavar="PATH",

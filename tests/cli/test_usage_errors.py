@@ -183,3 +183,20 @@ def test_a_backslash_is_shown_as_typed():
     assert usage_error("fit", SAMPLE_CSV, "--decimal", "\\") == (
         "--decimal must be '.' or ',', not '\\'"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "flag", "shown"),
+    [
+        (
+            ("fit", SAMPLE_CSV, "--gamma", "2", "--gamma", "temperature_c=3"),
+            "--gamma",
+            "'2' and 'temperature_c=3'",
+        ),
+        (("fit", SAMPLE_CSV, "--ddof", "0", "--ddof", "1"), "--ddof", "'0' and '1'"),
+        (("fit", SAMPLE_CSV, "-o", "a.json", "-o", "b.json"), "--output", "'a.json' and 'b.json'"),
+    ],
+)
+def test_an_option_given_twice_with_other_values_is_refused(tmp_path, args, flag, shown):
+    # --gamma 2 --gamma col=3 dropped the 2 (the last value won), exit 0.
+    assert usage_error(*args) == f"{flag} was given twice ({shown}): give it once"
