@@ -911,8 +911,9 @@ def test_a_later_file_is_read_without_comment_lines_inside_its_table_where_the_f
     ok("fit", clean, "-o", stats)
     assert json.loads(stats.read_text())["read"]["comment"] == ""
     refusal = (
-        f"{later} at line 3: malformed CSV: expected 2 fields, got 1: #N/A; "
-        "if lines starting with '#' are comments, skip them (--comment '#')"
+        f"{later} at line 3: malformed CSV: expected 2 fields, got 1: #N/A; '#N/A' alone on "
+        "its line is a row of missing values to pandas, not a comment: write a field for every "
+        "column, or remove the line"
     )
     for job in (
         ("transform", later, "-s", stats, "-o", out),
@@ -931,7 +932,11 @@ def test_a_later_file_is_read_without_comment_lines_inside_its_table_where_the_f
     commented.write_text("a,b\n1,2\n# sensor restarted\n3,4\n4,5\n")
     ok("fit", commented, "-o", stats)
     assert json.loads(stats.read_text())["read"]["comment"] == "#"
-    assert "wrote 3 rows" in ok("transform", later, "-s", stats, "-o", tmp_path / "c.csv")
+    restarted = tmp_path / "restarted.csv"
+    restarted.write_text("a,b\n1,2\n# restarted\n4,5\n6,7\n")
+    assert "wrote 3 rows" in ok("transform", restarted, "-s", stats, "-o", tmp_path / "c.csv")
+    # '#N/A' alone is no comment even so: a row of missing values, its row not dropped.
+    assert normkit_error(1, "transform", later, "-s", stats, "-o", out, no_output=True) == refusal
 
 
 def test_the_files_of_one_fit_are_read_alike_or_the_difference_is_noted(tmp_path):

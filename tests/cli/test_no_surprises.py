@@ -3866,3 +3866,20 @@ def test_export_help_says_numpy_takes_no_use(sample_stats):
     text = " ".join(ok("export", "--help").split())
     assert "Not for numpy, whose .npz holds every statistic as fitted." in text
     assert refused(2, "export", "-s", sample_stats, "--to", "numpy", "--use", "exact", "-o", "-")
+
+
+@pytest.mark.parametrize("at", [3, 15_000])
+def test_a_missing_value_marker_alone_on_its_line_is_never_a_comment(tmp_path, at):
+    # '#N/A' alone on a line in a file's first lines was taken for a comment (its row lost,
+    # exit 0: pandas reads a row of missing values); further down it was refused with the hint
+    # to read '#' lines as comments, which drops it too.
+    rng = np.random.default_rng(0)
+    rows = [f"{x:.3f},{y:.3f}\n" for x, y in rng.normal(size=(20_000, 2))]
+    rows.insert(at, "#N/A\n")
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(rows))
+    assert refused(1, "fit", path, "-o", tmp_path / "s.json") == (
+        f"{ERROR}{path} at line {at + 2:,}: malformed CSV: expected 2 fields, got 1: #N/A; "
+        "'#N/A' alone on its line is a row of missing values to pandas, not a comment: write a "
+        "field for every column, or remove the line"
+    )

@@ -203,6 +203,11 @@ def comment_hints(line: str, comment: str | None) -> tuple[str, ...]:
     or holds text where a number is due), in a file read without comment lines."""
     if comment or not line.startswith("#"):
         return ()
+    if line.strip() in PANDAS_MISSING:  # #N/A alone: a row of missing values, not a comment
+        return (
+            f"{quoted(line.strip())} alone on its line is a row of missing values to pandas, "
+            "not a comment: write a field for every column, or remove the line",
+        )
     return (f"if lines starting with '#' are comments, skip them ({param('csv.comment', '#')})",)
 
 

@@ -75,7 +75,7 @@ from types import EllipsisType
 
 from ...errors import InputError, param
 from ..options import CsvOptions
-from .columns import comment_or_row, printable
+from .columns import PANDAS_MISSING, comment_or_row, printable
 from .comments import cut_lines
 from .escapes import refuse_unescaped
 from .header import TEXT_ABOVE_NUMBERS, first_row_names, value_kind
@@ -307,7 +307,13 @@ def _sniff_lines(
         comma = joined if decimal == "," else None
         return choose(splits, delimiter, skip_rows is None, escape is ..., comma)
 
-    hashed = [i for i in range(first, len(lines)) if lines[i].startswith("#")]
+    # A line of a missing-value marker alone (#N/A, a row of pandas' missing values) is no
+    # sign of comments: read as one, its row would be lost.
+    hashed = [
+        i
+        for i in range(first, len(lines))
+        if lines[i].startswith("#") and lines[i].strip() not in PANDAS_MISSING
+    ]
     chosen = best("#" if hashed and comment is None else comment or None)
     if hashed and comment is None:
         whole = best(None)  # "#" lines are comments only where they do not fit the table
