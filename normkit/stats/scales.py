@@ -5,6 +5,7 @@ of data on different scales are not merged)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +38,18 @@ def check_apart(
     (:func:`~normkit.io.dataset.refuse_duplicates`): a choice of inputs, not a fault of either.
     ``rewritten``: the files (:func:`source_identity`) known to have held other data at each
     fit (:func:`rewritten_sources`), merged."""
-    seen = {_identity(s) for s in mine.get("sources", []) if _identity(s) is not None}
+    seen = {_identity(s): s["path"] for s in mine.get("sources", []) if _identity(s) is not None}
     for source in theirs.get("sources", []):
         if _identity(source) in seen and _identity(source) not in rewritten:
+            other = seen[_identity(source)]
+            rows = f"{source['rows']:,} rows"
+            where = (
+                f"{source['path']} ({rows})"
+                if other == source["path"]
+                else f"one file ({other} and {source['path']} reach it; {rows})"
+            )
             raise OptionError(
-                f"{names[1]}: both were fitted on {source['path']} ({source['rows']:,} rows): "
+                f"{names[1]}: both were fitted on {where}: "
                 f"merged, its rows would count twice (merging into those of {names[0]})",
                 hints=("leave out one of the stat files",),
             )
@@ -98,12 +106,23 @@ def _other_data(a: FittedStats, b: FittedStats) -> bool:
 
 
 def _identity(source: Any) -> tuple | None:
-    """A source's file as provenance names it (None for standard input, or unknown)."""
+    """A source's file as provenance names it (None for standard input, or unknown): the file
+    its path reaches (:func:`_file`), its rows and size."""
     if not isinstance(source, dict) or not isinstance(source.get("path"), str):
         return None
     if source["path"] == "-" or not isinstance(source.get("rows"), int):
         return None
-    return (source["path"], source["rows"], source.get("bytes"))
+    return (_file(source["path"]), source["rows"], source.get("bytes"))
+
+
+def _file(path: str) -> object:
+    """The file at ``path``: its device and inode where it exists now, so that a link to it
+    (symbolic or hard) is the same file, as a fit of both refuses them; else the path."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return path
+    return (found.st_dev, found.st_ino)
 
 
 def check_same_scale(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:

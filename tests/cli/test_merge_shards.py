@@ -158,3 +158,25 @@ def test_inspect_says_what_was_merged_and_when_a_transform_updated_the_statistic
     shown = run_normkit("inspect", saved).stdout.decode().splitlines()
     assert shown[1].startswith("fitted     ")
     assert shown[2] == f"updated    {updated} (running statistics, by a transform)"
+
+
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_fits_of_one_file_through_a_link_are_refused_as_counted_twice(tmp_path, link):
+    # Provenance names the path given: a fit through a link and one of the file merged, their
+    # rows counted twice (exit 0), where a fit of both refuses them.
+    path = tmp_path / "daily.csv"
+    pd.read_csv(SAMPLE_CSV)[:500].to_csv(path, index=False)
+    linked = tmp_path / "link.csv"
+    if link == "symbolic":
+        linked.symlink_to(path)
+    else:
+        linked.hardlink_to(path)
+    ok("fit", path, "-o", tmp_path / "a.json")
+    ok("fit", linked, "-o", tmp_path / "b.json")
+    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (
+        f"{ERROR}{tmp_path / 'b.json'}: both were fitted on one file ({path} and {linked} reach "
+        f"it; 500 rows): merged, its rows would count twice (merging into those of "
+        f"{tmp_path / 'a.json'}); leave out one of the stat files\n"
+    )
