@@ -359,9 +359,21 @@ class Provenance(Kind):
     def decode(self, value: Any) -> dict:
         if not isinstance(value, dict):
             raise Invalid(f"must be an object, not {kind_of(value)}")
-        for key in ("created", "normkit_version"):
+        for key in ("created", "normkit_version", "updated", "source"):
             if key in value and not isinstance(value[key], str):
                 raise Invalid("must be a string", at=repr(key))
+        merged = value.get("merged_from", [])
+        if not isinstance(merged, list) or not all(isinstance(p, str) for p in merged):
+            raise Invalid("must be a list of paths (strings)", at="'merged_from'")
+        for key in ("continued", "imported"):
+            if key in value and not isinstance(value[key], dict):
+                raise Invalid("must be an object", at=repr(key))
+        continued = value.get("continued", {})
+        if "rows" in continued:
+            try:
+                Integer().decode(continued["rows"])
+            except Invalid as exc:
+                raise Invalid(exc.problem, at="continued.'rows'") from None
         sources = value.get("sources", [])
         if not isinstance(sources, list):
             raise Invalid("must be a list", at="'sources'")

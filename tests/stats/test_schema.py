@@ -132,6 +132,10 @@ def _broken(doc: dict, how: str) -> dict:
         doc["format"] = "something.else"
     elif how == "negative m4":
         column["m4"] = -1.0
+    elif how == "updated a number":  # provenance keys were described, not checked
+        doc["provenance"]["updated"] = 5
+    elif how == "merged_from not paths":
+        doc["provenance"]["merged_from"] = ["a.json", 5]
     return doc
 
 
@@ -146,6 +150,8 @@ def _broken(doc: dict, how: str) -> dict:
         "no columns",
         "other format",
         "negative m4",
+        "updated a number",
+        "merged_from not paths",
     ],
 )
 def test_what_the_layout_forbids_is_refused_by_the_schema_and_by_normkit(
