@@ -540,22 +540,25 @@ def describe_source(source: Reader, rows: int) -> dict:
     return described
 
 
-def fitted_raw(source: Reader, provenance: dict) -> bool:
-    """Whether ``source`` is a file the statistics were fitted on as raw data, as their
-    ``provenance`` records it (:func:`describe_source`): the same file (its path, or a link to
-    it, or one it links to), the same size in bytes, and not data that normkit normalized. A
-    stream is none. Its modification time is not asked: provenance does not record it, and a
-    copy or a checkout changes it, not the data.
+def fitted_raw(sources: Sequence[Reader], provenance: dict) -> set[str]:
+    """The names of the ``sources`` that are files the statistics were fitted on as raw data,
+    as their ``provenance`` records it (:func:`describe_source`): the same file (its path, or a
+    link to it, or one it links to), the same size in bytes, and not data that normkit
+    normalized. A stream is none. Its modification time is not asked: provenance does not
+    record it, and a copy or a checkout changes it, not the data. (Each path is resolved once:
+    a directory of 20,000 parts against as many recorded took 400 million resolutions.)
     """
-    size = source.size_bytes
-    if source.is_stdin or size is None:
-        return False
-    path = os.path.realpath(source.path)
-    return any(
-        isinstance(fitted, dict)
-        and isinstance(fitted.get("path"), str)
-        and os.path.realpath(fitted["path"]) == path
-        and fitted.get("bytes") == size
-        and "normalized" not in fitted
+    raw = {
+        (os.path.realpath(fitted["path"]), fitted.get("bytes"))
         for fitted in provenance.get("sources", ())
-    )
+        if isinstance(fitted, dict)
+        and isinstance(fitted.get("path"), str)
+        and "normalized" not in fitted
+    }
+    return {
+        source.name
+        for source in sources
+        if not source.is_stdin
+        and source.size_bytes is not None
+        and (os.path.realpath(source.path), source.size_bytes) in raw
+    }

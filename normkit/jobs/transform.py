@@ -437,7 +437,7 @@ def transform_file(
             inputs: Iterator[pa.RecordBatch] = checked
             unrecorded = {s.name for s in sources if Recipe.of(s) is None}
             if not options.inverse:  # the very data they were fitted on is raw, whatever its look
-                unrecorded -= {s.name for s in sources if fitted_raw(s, stats.provenance)}
+                unrecorded -= fitted_raw(sources, stats.provenance)
             if unrecorded:
                 # Nothing records how these were made: what their columns look like must do.
                 # An inverse with the exact statistics nobody asked for: of data the running
