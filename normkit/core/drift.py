@@ -74,8 +74,12 @@ def clipped_moments(
     w = np.ones(len(clipped)) if weights is None else weights
     mean = float(np.average(clipped, weights=w))
     deviations = clipped - mean
-    var0 = float(np.average(deviations**2, weights=w))
-    kurt = float(np.average(deviations**4, weights=w)) / var0**2 if var0 > 0 else float("nan")
+    with np.errstate(over="ignore"):  # values of 1e155 and more: a variance beyond float64
+        var0 = float(np.average(deviations**2, weights=w))
+    if not 0 < var0 < np.inf:
+        return mean, var0, float("nan")
+    # In units of the spread: the fourth powers of values near 1e100 overflow float64.
+    kurt = float(np.average((deviations / np.sqrt(var0)) ** 4, weights=w))
     return mean, var0, kurt
 
 

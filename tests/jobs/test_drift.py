@@ -986,3 +986,17 @@ def test_new_rows_all_of_weight_0_are_refused_in_memory_too(tmp_path):
         "every row has weight 0 in the weight column 'w'; sample weights must contain at least "
         "one non-zero number"
     )
+
+
+def test_values_near_1e100_are_judged_not_a_traceback(tmp_path):
+    # The kurtosis of values near 1e100 raised OverflowError (their fourth powers), a traceback
+    # after the whole pass, where fit had taken them.
+    rng = np.random.default_rng(1)
+    path, stats = tmp_path / "big.csv", tmp_path / "s.json"
+    pd.DataFrame({"x": rng.random(1000) * 1e100}).to_csv(path, index=False)
+    assert run("fit", path, "-o", stats, "-q").exit_code == 0
+    result = run("drift", path, "-s", stats, "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["drifted"] == []
+    assert report["columns"][0]["std_ratio"] == pytest.approx(1.0)
