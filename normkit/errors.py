@@ -288,6 +288,15 @@ EXIT_CODES: dict[type[NormkitError], int] = {
 }
 
 
+#: What a job that ran out of memory says of it (after the file where one is known).
+OUT_OF_MEMORY = (
+    "out of memory (nothing was written): normkit reads in batches, but a Parquet row group or "
+    "an Arrow record batch is read whole, and every thread needs memory of its own"
+)
+#: The ways out of :data:`OUT_OF_MEMORY`.
+OUT_OF_MEMORY_HINTS = ("give it more memory", "write the data in smaller row groups or batches")
+
+
 def infinite_error(where: str, value: float, hints: Sequence[str] = ()) -> DataError:
     """The refusal of an infinite value found ``where`` (``"column 'a' at data row 5"``), in
     data fitted or transformed alike."""

@@ -146,6 +146,14 @@ class NormkitGroup(click.Group):
             # The reader went away (`| head`): that is not an error.
             _stdout_to_null()
             raise click.exceptions.Exit(0) from None
+        except (MemoryError, RuntimeError) as exc:
+            # Under a memory limit (ulimit -v, a container's): numpy's allocations and the
+            # threads that could not start raised, shown as a traceback.
+            if _show_traceback(ctx) or not _out_of_memory(exc):
+                raise
+            from normkit.errors import OUT_OF_MEMORY, OUT_OF_MEMORY_HINTS
+
+            raise NormkitCliError(f"{OUT_OF_MEMORY}; {' or '.join(OUT_OF_MEMORY_HINTS)}") from None
         except OSError as exc:
             # Writing the report itself failed (a full disk behind stdout): say so in one line.
             if _show_traceback(ctx):
@@ -153,6 +161,11 @@ class NormkitGroup(click.Group):
             reason = exc.strerror or str(exc)
             where = exc.filename or "<stdout>"  # stderr's own failures are dropped (_Lossy)
             raise NormkitCliError(f"{where}: cannot write: {reason}") from None
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says that memory, or a thread for want of it, could not be had."""
+    return isinstance(exc, MemoryError) or "can't start new thread" in str(exc)
 
 
 def _stdout_to_null() -> None:

@@ -19,7 +19,7 @@ from typing import BinaryIO, Protocol
 import pyarrow as pa
 
 from .. import params
-from ..errors import InputError, SchemaError
+from ..errors import OUT_OF_MEMORY, OUT_OF_MEMORY_HINTS, InputError, SchemaError
 from .arrow import (
     cast_float64,
     holds_text,
@@ -459,6 +459,10 @@ class ReaderBase:
             if isinstance(exc, BrokenPipeError):
                 raise
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, pa.ArrowMemoryError) or "Cannot allocate memory" in message:
+                raise InputError(
+                    f"{self.name}: {OUT_OF_MEMORY} ({message})", hints=OUT_OF_MEMORY_HINTS
+                ) from None
             if message.startswith(_WIDE_INTEGERS):  # Polars' Int128: no column can be read
                 raise InputError(
                     f"{self.name}: a column holds integers of more than 64 bits (such as "
