@@ -301,18 +301,20 @@ def open_dataset(
         # or not.
         files = [f for f in files if not _empty_csv(f.path, read)] or files[:1]
     paths = [f.path for f in files]
-    sources = [open_input(paths[0], read)]
-    if len(paths) > 1:
-        later = _read_as_first(sources[0], read)
-        sources += [open_input(path, later) for path in paths[1:]]
-    keys = typed_keys(paths, [f.partition for f in files])
-    if any(k.fields for k in keys):  # the hive directories' keys are columns
-        sources = [Partitioned(s, k) for s, k in zip(sources, keys, strict=True)]
-    if sum(s.is_stdin for s in sources) > 1:
+    opened = [open_input(path, read) for path in paths]
+    if sum(s.is_stdin for s in opened) > 1:
         raise OptionError("standard input ('-') can be read only once")
     if output is not None:
         refuse_overwrite(output, dict.fromkeys(paths, "the input"), output_name)
     refuse_duplicates(paths)
+    sources = opened
+    if len(paths) > 1:  # the others read as the first says (their options are read lazily)
+        later = _read_as_first(sources[0], read)
+        for reader in sources[1:]:
+            reader.read = later
+    keys = typed_keys(paths, [f.partition for f in files])
+    if any(k.fields for k in keys):  # the hive directories' keys are columns
+        sources = [Partitioned(s, k) for s, k in zip(sources, keys, strict=True)]
     for source in sources:
         source.schema  # noqa: B018 (reading the schema learns whether a CSV has data rows)
     first = sources[0]
