@@ -372,10 +372,12 @@ def _empty_csv(path: str, read: ReadOptions) -> bool:
     try:
         if resolve_format(path, read.format) is not Format.CSV:
             return False
+        if not os.path.isfile(path):  # a pipe (of size 0) is read once, by its reader
+            return False
         if os.path.getsize(path) == 0:
             return True
         _, codec = split_compression(path)
-        if codec is None or not os.path.isfile(path):  # a pipe is read once, by its reader
+        if codec is None:
             return False
         with pa.input_stream(path, compression=codec) as stream:
             return not stream.read(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -628,3 +629,21 @@ def test_a_parquet_file_with_a_column_of_no_value_joins_a_data_set(tmp_path, suf
             table = pq.read_table(out) if suffix == "parquet" else pa.ipc.open_file(out).read_all()
             assert pa.types.is_large_string(table.schema.field("coupon").type)
             assert table.column("coupon").to_pylist() == [v for n in order for v in coupons[n]]
+
+
+def test_a_pipe_among_several_inputs_is_read_not_taken_for_an_empty_part(tmp_path):
+    # A pipe's size is 0: beside another file (fit a.csv <(command)) it was dropped as an
+    # empty CSV part, its rows lost with exit 0.
+    import threading
+
+    from conftest import normkit_summary as ok
+
+    first = tmp_path / "a.csv"
+    first.write_text("a,b\n1,2\n3,4\n4,5\n6,7\n")
+    pipe = tmp_path / "part.csv"  # a named pipe, as bash gives <(command)
+    os.mkfifo(pipe)
+    feed = threading.Thread(target=lambda: pipe.write_bytes(b"a,b\n1,2\n9,3\n3,5\n"), daemon=True)
+    feed.start()
+    summary = ok("fit", first, pipe, "-o", tmp_path / "s.json")
+    feed.join(timeout=10)
+    assert "fitted 2 columns on 7 rows" in summary
