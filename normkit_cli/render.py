@@ -247,7 +247,9 @@ def render_stats(path: str, stats: FittedStats) -> str:
             f"last at {continued.get('updated', '?')}"
         )
     imported = prov.get("imported")
-    if isinstance(imported, dict):
+    if isinstance(imported, dict) and "merged" in imported:  # a merge of some imported
+        lines.append(f"imported   {imported.get('from')}")
+    elif isinstance(imported, dict):
         layer = imported.get("layer") or "(top level)"
         lines.append(
             f"imported   {imported.get('from')}, layer {layer}: {imported.get('statistics')}; "

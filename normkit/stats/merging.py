@@ -84,5 +84,30 @@ def merge(
             "sources": sources,
             "merged_from": [os.path.abspath(os.fspath(p)) for p in paths],
             "created": now(),
+            **_kept_provenance([s.provenance for s in earlier]),
         }
     )
+
+
+def _kept_provenance(provenances: Sequence[dict]) -> dict:
+    """What the merged files' provenances say of rows no source names, kept in the merge's:
+    the rows a ``partial_fit`` added in memory (``continued``, summed; when last), and
+    statistics imported from a BatchNorm layer (``imported``: what none of them knows, and each
+    one's record), so that the sources' rows and the statistics' still tell them apart."""
+    kept: dict = {}
+    continued = [p["continued"] for p in provenances if isinstance(p.get("continued"), dict)]
+    if continued:
+        kept["continued"] = {
+            "rows": sum(int(c.get("rows", 0)) for c in continued),
+            "updated": max(str(c.get("updated", "")) for c in continued),
+        }
+    imported = [p["imported"] for p in provenances if isinstance(p.get("imported"), dict)]
+    if imported:
+        unknown = sorted({u for i in imported for u in i.get("unknown", ()) if isinstance(u, str)})
+        kept["imported"] = {
+            "from": f"{len(imported)} of the {len(provenances)} stat files merged, imported "
+            "from BatchNorm layers' state dicts",
+            "unknown": unknown,
+            "merged": imported,
+        }
+    return kept

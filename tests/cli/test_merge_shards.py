@@ -180,3 +180,32 @@ def test_fits_of_one_file_through_a_link_are_refused_as_counted_twice(tmp_path, 
         f"it; 500 rows): merged, its rows would count twice (merging into those of "
         f"{tmp_path / 'a.json'}); leave out one of the stat files\n"
     )
+
+
+def test_a_merge_keeps_the_rows_added_in_memory_and_what_was_imported(tmp_path):
+    # merge-stats dropped partial_fit's continued (100 of 300 rows then had no source) and
+    # import-torch's imported record (what the statistics do not know).
+    import normkit
+
+    data = pd.read_csv(SAMPLE_CSV)
+    parts = [data[:1000], data[1000:2000], data[2000:3000]]
+    for i, part in enumerate(parts):
+        part.to_csv(tmp_path / f"d{i}.csv", index=False)
+    ok("fit", tmp_path / "d0.csv", "-o", tmp_path / "s0.json")
+    continued = normkit.load(tmp_path / "s0.json")
+    continued.partial_fit(parts[1][list(continued.feature_names_in_)])
+    continued.save(tmp_path / "s01.json")
+    ok("fit", tmp_path / "d2.csv", "-o", tmp_path / "s2.json")
+    ok("merge-stats", tmp_path / "s01.json", tmp_path / "s2.json", "-o", tmp_path / "m.json")
+    merged = json.loads((tmp_path / "m.json").read_text())
+    assert merged["provenance"]["continued"]["rows"] == 1000
+    assert sum(s["rows"] for s in merged["provenance"]["sources"]) == 2000
+    bn = tmp_path / "bn.safetensors"
+    export = ("--to", "torch", "--use", "exact", "--dtype", "float64", "-o", bn)
+    ok("export", "-s", tmp_path / "s2.json", *export)
+    ok("import-torch", bn, "-o", tmp_path / "imported.json")
+    ok("merge-stats", tmp_path / "s0.json", tmp_path / "imported.json", "-o", tmp_path / "m2.json")
+    imported = json.loads((tmp_path / "m2.json").read_text())["provenance"]["imported"]
+    original = json.loads((tmp_path / "imported.json").read_text())["provenance"]["imported"]
+    assert imported["merged"] == [original]
+    assert imported["unknown"] == sorted(original.get("unknown", []))
