@@ -22,6 +22,8 @@ import bisect
 import glob
 import os
 import re
+import stat
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -34,7 +36,7 @@ from .arrow import common_type
 from .csv.columns import header_row_hints, split_hints
 from .csv.reader import HEAD_BYTES
 from .files import check_output_path, refuse_overwrite
-from .formats import STDIO, Format, resolve_format, split_compression
+from .formats import STDIO, Format, descriptor_of, resolve_format, split_compression
 from .inputs import open_input
 from .options import CsvOptions, ReadOptions
 from .partitions import Partitioned, typed_keys
@@ -301,9 +303,9 @@ def open_dataset(
         # or not.
         files = [f for f in files if not _empty_csv(f.path, read)] or files[:1]
     paths = [f.path for f in files]
-    opened = [open_input(path, read) for path in paths]
-    if sum(s.is_stdin for s in opened) > 1:
+    if sum(path == STDIO or descriptor_of(path) == 0 for path in paths) > 1:
         raise OptionError("standard input ('-') can be read only once")
+    opened = [open_input(path, read) for path in paths]
     if output is not None:
         refuse_overwrite(output, dict.fromkeys(paths, "the input"), output_name)
     refuse_duplicates(paths)
@@ -565,9 +567,17 @@ def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:
     """
     seen: dict[tuple[int, int], str] = {}
     for path in map(os.fspath, paths):
-        if path == STDIO or not os.path.exists(path):
+        if path == STDIO:  # a file redirected to standard input (< a.csv) is that file
+            try:
+                info = os.fstat(sys.stdin.fileno()) if sys.stdin is not None else None
+            except (OSError, ValueError):
+                info = None
+            if info is None or not stat.S_ISREG(info.st_mode):
+                continue
+        elif not os.path.exists(path):
             continue
-        info = os.stat(path)
+        else:
+            info = os.stat(path)
         key = (info.st_dev, info.st_ino)
         if key in seen:
             raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")

@@ -13,7 +13,14 @@ import pyarrow as pa
 from .. import params
 from ..errors import InputError, OptionError
 from .files import refuse_non_utf8_name
-from .formats import COMPRESSION_SUFFIXES, STDIO, Format, compression_of, resolve_format
+from .formats import (
+    COMPRESSION_SUFFIXES,
+    STDIO,
+    Format,
+    compression_of,
+    descriptor_of,
+    resolve_format,
+)
 from .options import ReadOptions
 from .reader import Reader
 from .streams import PrefixedStream, read_up_to
@@ -107,8 +114,8 @@ class _Decompressed(io.RawIOBase):
 def _named_format(path: str, explicit: str | Format | None, is_stdin: bool) -> Format | None:
     """The format named, or the one the extension tells; None where the first bytes must tell
     (standard input, or a name without a known extension)."""
-    if explicit is None and is_stdin:
-        return None
+    if explicit is None and (is_stdin or descriptor_of(path) is not None):
+        return None  # /dev/fd/63 of <(command), /dev/stdin: of no name to tell
     try:
         return resolve_format(path, explicit)
     except OptionError:

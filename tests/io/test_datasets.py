@@ -647,3 +647,68 @@ def test_a_pipe_among_several_inputs_is_read_not_taken_for_an_empty_part(tmp_pat
     summary = ok("fit", first, pipe, "-o", tmp_path / "s.json")
     feed.join(timeout=10)
     assert "fitted 2 columns on 7 rows" in summary
+
+
+def test_standard_input_redirected_from_a_named_input_is_that_file_given_twice(tmp_path):
+    # fit a.csv - < a.csv counted a.csv's rows twice, exit 0; /dev/stdin beside '-' was told
+    # as an empty file.
+    import subprocess
+
+    from conftest import NORMKIT
+
+    path = tmp_path / "a.csv"
+    path.write_text("a,b\n1,2\n3,4\n4,5\n")
+    with open(path, "rb") as stdin:
+        proc = subprocess.run(
+            [NORMKIT, "fit", path, "-", "-o", tmp_path / "s.json"],
+            stdin=stdin,
+            capture_output=True,
+            check=False,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (
+        f"normkit: error: -: given twice (as {path}); its rows would count twice\n"
+    )
+    assert not (tmp_path / "s.json").exists()
+    for args in (("-", "/dev/stdin"), ("/dev/stdin", "-")):
+        proc = subprocess.run(
+            [NORMKIT, "fit", *args, "-o", tmp_path / "s.json"],
+            input=path.read_bytes(),
+            capture_output=True,
+            check=False,
+        )
+        assert proc.returncode == 2
+        assert b"standard input ('-') can be read only once" in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_parquet_or_arrow_from_a_pipe_by_descriptor_is_told_by_its_first_bytes(tmp_path, kind):
+    # fit a.csv <(cat c.parquet) was refused as "not a CSV file (binary data)", and the hint
+    # (--input-format parquet) then applied to a.csv too: no way to fit them together.
+    import subprocess
+    import threading
+
+    from conftest import NORMKIT
+
+    data = pd.DataFrame({"a": np.arange(150.0), "b": np.arange(150.0) % 7})
+    typed = tmp_path / f"c.{kind}"
+    data.to_parquet(typed) if kind == "parquet" else data.to_feather(typed)
+    first = tmp_path / "a.csv"
+    data[:50].to_csv(first, index=False)
+    read, write = os.pipe()
+    feed = threading.Thread(
+        target=lambda: (os.write(write, typed.read_bytes()), os.close(write)), daemon=True
+    )
+    feed.start()
+    proc = subprocess.run(
+        [NORMKIT, "fit", first, f"/dev/fd/{read}", "-o", "-"],
+        pass_fds=(read,),
+        capture_output=True,
+        check=False,
+    )
+    os.close(read)
+    feed.join(timeout=10)
+    assert proc.returncode == 0, proc.stderr.decode()
+    column = json.loads(proc.stdout)["columns"][0]
+    assert column["count"] == 200
+    assert column["mean"] == pytest.approx(pd.concat([data[:50], data])["a"].mean(), rel=1e-15)
