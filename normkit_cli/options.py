@@ -297,7 +297,7 @@ def read_options(func: Callable) -> Callable:
 
 def quiet_option(func: Callable) -> Callable:
     return click.option(
-        "-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr."
+        "-q", "--quiet", is_flag=True, help="No progress bar, summary or notes on stderr."
     )(func)
 
 
