@@ -74,8 +74,10 @@ def check_dataset_types(
             types = other.batch_schema(names, keep_text)
             _check_same_types(typed[0], schema, other, types, cast, nulls)
     except SchemaError as exc:
-        if keep_text or all(s.format is not Format.CSV for s in sources):
-            raise  # --keep-text keeps a CSV's columns as text: of Parquet and Arrow, their types
+        if keep_text or any(s.format is not Format.CSV for s in sources):
+            # --keep-text keeps a CSV's columns as text: of Parquet and Arrow, their types
+            # (beside one, a CSV's text would differ from its type as its number did).
+            raise
         hint = f"keep the columns passed through as text ({param('keep_text', True)})"
         raise exc.with_hints((hint,)) from None
 

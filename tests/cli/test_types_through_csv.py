@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -453,3 +454,19 @@ def test_pandas_frames_come_back_through_csv_as_they_were(tmp_path):
     text = tmp_path / "text.parquet"
     normkit_summary("inverse", z, "-s", stats, "--keep-text", "-o", text)
     assert pd.read_parquet(text)["key"].tolist() == ["10", "20", "30", "40"]
+
+
+def test_a_type_clash_beside_a_parquet_file_is_not_told_to_keep_text(tmp_path):
+    # A column passed through as int64 in a CSV and double in a Parquet file was told to keep
+    # text (--keep-text), which then refused the same clash: a Parquet file's types are its own.
+    first, typed = tmp_path / "t1.csv", tmp_path / "t5.parquet"
+    pd.DataFrame({"id": [1, 2], "x": [1.0, 2.0]}).to_csv(first, index=False)
+    pd.DataFrame({"id": [8.5, 9.5], "x": [3.0, 4.0]}).to_parquet(typed, index=False)
+    stats, out = tmp_path / "s.json", tmp_path / "o.parquet"
+    assert run_normkit("fit", first, "--columns", "x", "-o", stats).returncode == 0
+    proc = run_normkit("transform", first, typed, "-s", stats, "-o", out)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {typed}: column 'id' has type double, but int64 in {first}; one output "
+        "cannot hold both (transform them separately)\n"
+    )
