@@ -98,6 +98,9 @@ def _p(value: float) -> str:
 def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -> str:
     """What ``merge-stats`` says it did, and what it could not merge."""
     dropped = merged.running is None and any(s.running is not None for s in shards)
+    passed = {p.name for p in merged.passthrough or ()}
+    unpassed = sorted({p.name for s in shards for p in s.passthrough or ()} - passed)
+    unordered = merged.inputs is None and any(s.inputs is not None for s in shards)
     counted = {n for s in shards for n in s.categories or ()} - set(merged.categories or ())
     uncounted = (
         f"categories of {', '.join(map(repr, sorted(counted)))} not merged (not counted alike in "
@@ -113,6 +116,13 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
         + f"normkit: merged {count(len(shards), 'stat file')} ({count(merged.n_rows, 'row')}); "
         + ("running (EMA) statistics not merged; " if dropped else "")
         + uncounted
+        + (
+            f"{', '.join(map(repr, unpassed))} not recorded as passed through (not passed "
+            "through alike by every file); "
+            if unpassed
+            else ""
+        )
+        + ("the input columns' order not kept (the files' differ); " if unordered else "")
         + f"stat file: {'standard output' if output == '-' else one_line(output)}"
     )
 

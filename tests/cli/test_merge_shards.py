@@ -209,3 +209,21 @@ def test_a_merge_keeps_the_rows_added_in_memory_and_what_was_imported(tmp_path):
     original = json.loads((tmp_path / "imported.json").read_text())["provenance"]["imported"]
     assert imported["merged"] == [original]
     assert imported["unknown"] == sorted(original.get("unknown", []))
+
+
+def test_a_merge_says_what_the_shards_did_not_record_alike(tmp_path):
+    # A column only one shard passed through, and the input columns' order, were dropped from
+    # the merged statistics without a word (a later transform of an array then refused).
+    rng = np.random.default_rng(0)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"id": range(50), "x": rng.normal(size=50), "y": rng.normal(size=50)}).to_csv(
+        first, index=False
+    )
+    pd.DataFrame({"y": rng.normal(size=50), "x": rng.normal(size=50)}).to_csv(second, index=False)
+    ok("fit", first, "--exclude", "id", "-o", tmp_path / "a.json")
+    ok("fit", second, "-o", tmp_path / "b.json")
+    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
+    assert proc.returncode == 0, proc.stderr.decode()
+    said = proc.stderr.decode()
+    assert "'id' not recorded as passed through (not passed through alike by every file)" in said
+    assert "the input columns' order not kept (the files' differ)" in said
