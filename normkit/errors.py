@@ -84,6 +84,11 @@ def quoted(text: str) -> str:
     return f"{quote}{inner}{quote}"
 
 
+def times(n: int) -> str:
+    """``twice``, or ``N times``: how often something was given."""
+    return "twice" if n == 2 else f"{n:,} times"
+
+
 def listed(names: Sequence[str], noun: str = "column", limit: int = 10) -> str:
     """Names as a message lists them: ``column 'a'``, ``columns 'a', 'b' and 3 more``."""
     shown = ", ".join(repr(n) for n in names[:limit])

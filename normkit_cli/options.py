@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from normkit.errors import quoted
+from normkit.errors import quoted, times
 from normkit.io.formats import DEFAULT_NULL_VALUES, Format
 from normkit.params import RULES
 
@@ -88,7 +88,7 @@ class LibraryOption(click.Option):
             if len(set(value)) > 1:
                 shown = " and ".join(quoted(v) for v in dict.fromkeys(value))
                 raise click.UsageError(
-                    f"{self.flag} was given {_times(len(value))} ({shown}): give it once", ctx
+                    f"{self.flag} was given {times(len(value))} ({shown}): give it once", ctx
                 )
             value = value[0]
         return value, source
@@ -459,7 +459,3 @@ def engine_options(func: Callable) -> Callable:
         return func(*args, cluster=ClusterOptions(scheduler, workers), **kwargs)
 
     return wrapper
-
-
-def _times(n: int) -> str:
-    return "twice" if n == 2 else f"{n} times"

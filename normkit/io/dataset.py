@@ -22,8 +22,6 @@ import bisect
 import glob
 import os
 import re
-import stat
-import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +33,7 @@ from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_na
 from .arrow import common_type
 from .csv.columns import header_row_hints, split_hints
 from .csv.reader import HEAD_BYTES
-from .files import check_output_path, refuse_overwrite
+from .files import check_output_path, file_key, refuse_overwrite
 from .formats import STDIO, Format, descriptor_of, resolve_format, split_compression
 from .inputs import open_input
 from .options import CsvOptions, ReadOptions
@@ -567,18 +565,9 @@ def refuse_duplicates(paths: Sequence[str | os.PathLike[str]]) -> None:
     """
     seen: dict[tuple[int, int], str] = {}
     for path in map(os.fspath, paths):
-        if path == STDIO:  # a file redirected to standard input (< a.csv) is that file
-            try:
-                info = os.fstat(sys.stdin.fileno()) if sys.stdin is not None else None
-            except (OSError, ValueError):
-                info = None
-            if info is None or not stat.S_ISREG(info.st_mode):
-                continue
-        elif not os.path.exists(path):
+        key = file_key(path)  # for '-', the file redirected to standard input (< a.csv)
+        if key is None:
             continue
-        else:
-            info = os.stat(path)
-        key = (info.st_dev, info.st_ino)
         if key in seen:
             raise OptionError(f"{path}: given twice (as {seen[key]}); its rows would count twice")
         seen[key] = path

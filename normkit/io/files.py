@@ -466,6 +466,22 @@ def _fsync(path: str) -> None:
         os.close(fd)
 
 
+def file_key(path: str) -> tuple[int, int] | None:
+    """The file ``path`` reaches now, through links (symbolic or hard): its device and inode;
+    for ``-``, the regular file standard input was redirected from (``< a.csv``). None where
+    there is none (a path that does not exist, standard input from a pipe or a terminal)."""
+    try:
+        if path == STDIO:
+            info = os.fstat(sys.stdin.fileno()) if sys.stdin is not None else None
+            if info is None or not stat.S_ISREG(info.st_mode):
+                return None
+        else:
+            info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino)
+
+
 def same_file(a: str, b: str) -> bool:
     """True if two paths name the same existing file (also through links)."""
     if STDIO in (a, b):

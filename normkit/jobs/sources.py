@@ -13,7 +13,15 @@ import pyarrow as pa
 
 from ..core.accumulator import Accumulator
 from ..core.categories import CategoryCounter
-from ..errors import DataError, NormkitNote, SchemaError, StatsFileError, listed, param
+from ..errors import (
+    DataError,
+    NormkitNote,
+    SchemaError,
+    StatsFileError,
+    listed,
+    param,
+    times,
+)
 from ..estimator.apply import check_columns
 from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import (
@@ -183,8 +191,9 @@ def check_stat_columns(
             raise _named_input(stats, sources[0]) from None
         raise exc.with_hints(sources[0].column_hints(names)) from None
     fitted_renamed = set(stats.read.renamed) if stats is not None and stats.read else set()
+    wanted = set(names)
     for source in sources:
-        _refuse_repeated(source, set(names), fitted_renamed)
+        _refuse_repeated(source, wanted, fitted_renamed)
 
 
 def _refuse_repeated(source: Reader, names: set[str], fitted_renamed: set[str]) -> None:
@@ -201,10 +210,9 @@ def _refuse_repeated(source: Reader, names: set[str], fitted_renamed: set[str]) 
             for i, name in enumerate(source.schema.names)
             if name == written or (name in source.renamed and name_as_written(name) == written)
         ]
-        times = "twice" if len(places) == 2 else f"{len(places)} times"
         columns = ", ".join(map(str, places[:-1])) + f" and {places[-1]}"
         raise SchemaError(
-            f"{source.name}: the header names the column {written!r} {times} (columns "
+            f"{source.name}: the header names the column {written!r} {times(len(places))} (columns "
             f"{columns}), and the statistics have one: which of them it is cannot be told",
             hints=("rename the other columns of that name in the header",),
         )

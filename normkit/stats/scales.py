@@ -5,13 +5,13 @@ of data on different scales are not merged)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import OptionError, SchemaError
+from ..io.files import file_key
 
 if TYPE_CHECKING:
     from .fitted import FittedStats
@@ -36,7 +36,7 @@ def check_apart(
     ``names``) name the same file (the same path, rows and size; not standard input): its rows
     would count twice. The same kind of problem as a file given twice
     (:func:`~normkit.io.dataset.refuse_duplicates`): a choice of inputs, not a fault of either.
-    ``rewritten``: the files (:func:`source_identity`) known to have held other data at each
+    ``rewritten``: the files (:func:`_identity`) known to have held other data at each
     fit (:func:`rewritten_sources`), merged."""
     seen = {_identity(s): s["path"] for s in mine.get("sources", []) if _identity(s) is not None}
     for source in theirs.get("sources", []):
@@ -93,13 +93,13 @@ def _other_data(a: FittedStats, b: FittedStats) -> bool:
         return True
     if (x.weight is None) != (y.weight is None):
         return True
-    pairs = [(x.mean, y.mean), (x.var(), y.var())]
+    var_x, var_y = x.var(), y.var()
+    # Each pair, and what beside their size it is measured against: a mean, its spread.
+    pairs = [(x.mean, y.mean, np.sqrt(np.fmax(var_x, var_y))), (var_x, var_y, 0.0)]
     if x.weight is not None:
-        pairs.append((x.weight, y.weight))
-    spread = np.sqrt(np.fmax(x.var(), y.var()))
-    for i, (p, q) in enumerate(pairs):
-        size = np.fmax(np.abs(p), np.abs(q)) + (spread if i == 0 else 0.0)
-        apart = np.abs(p - q) > _ROUNDING * size
+        pairs.append((x.weight, y.weight, 0.0))
+    for p, q, beside in pairs:
+        apart = np.abs(p - q) > _ROUNDING * (np.fmax(np.abs(p), np.abs(q)) + beside)
         if np.any(apart & ~(np.isnan(p) & np.isnan(q))):
             return True
     return False
@@ -116,13 +116,10 @@ def _identity(source: Any) -> tuple | None:
 
 
 def _file(path: str) -> object:
-    """The file at ``path``: its device and inode where it exists now, so that a link to it
-    (symbolic or hard) is the same file, as a fit of both refuses them; else the path."""
-    try:
-        found = os.stat(path)
-    except (OSError, ValueError):
-        return path
-    return (found.st_dev, found.st_ino)
+    """The file at ``path`` (:func:`~normkit.io.files.file_key`) where it exists now, so that a
+    link to it (symbolic or hard) is the same file, as a fit of both refuses them; else the
+    path."""
+    return file_key(path) or path
 
 
 def check_same_scale(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
