@@ -1,5 +1,6 @@
 """Arrow tables in memory that keep normkit's record of how they were made
-(:mod:`normkit.stats.recipe`: a Parquet or Arrow output of ``normkit transform`` read back) are
+(:mod:`normkit.stats.recipe`: a Parquet or Arrow output of ``normkit transform`` read back), and
+pandas frames that keep it in their ``attrs`` (such a Parquet file read by ``read_parquet``), are
 transformed by the record's rules, as their files are: an inverse undoes what the record says
 (and refuses statistics or options that contradict it), a transform refuses data the record says
 is already normalized."""
@@ -7,6 +8,7 @@ is already normalized."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -15,7 +17,16 @@ import pyarrow as pa
 
 from ..errors import InputError
 from ..stats.fitted import FittedStats
-from ..stats.recipe import METADATA_KEY, InMemory, Recipe, inverse_settings, refuse_renormalizing
+from ..stats.recipe import (
+    ATTRS_KEY,
+    METADATA_KEY,
+    InMemory,
+    Recipe,
+    inverse_settings,
+    recorded_in,
+    refuse_renormalizing,
+)
+from .tables import is_pandas
 
 __all__ = [
     "alike_records",
@@ -29,12 +40,25 @@ Affine = float | Mapping[str, float] | np.ndarray | None
 
 
 def _recorded(X: Any) -> InMemory | None:
-    """``X`` as the record's rules read it, if it is an Arrow table, batch or stream of batches
-    (a reader) that keeps one."""
+    """``X`` as the record's rules read it, if it keeps a record: an Arrow table, batch or
+    stream of batches (a reader) in its schema metadata, a pandas frame in its ``attrs``."""
     arrow = pa.Table | pa.RecordBatch | pa.RecordBatchReader
-    if isinstance(X, arrow) and METADATA_KEY in (X.schema.metadata or {}):
+    if isinstance(X, arrow) and Recipe.of(InMemory(X.schema)) is not None:
         return InMemory(X.schema)
+    if is_pandas(X) and ATTRS_KEY in X.attrs:
+        try:
+            text = json.dumps(X.attrs[ATTRS_KEY])
+        except (TypeError, ValueError):
+            text = "{"  # not a record normkit wrote: damaged, as Recipe.of says
+        metadata = {METADATA_KEY: text.encode("utf-8")}
+        schema = pa.schema([], metadata=metadata)
+        return InMemory(schema, "the DataFrame", kept_in="its attrs", says_so="its attrs say so")
     return None
+
+
+def _record(X: Any) -> Recipe | None:
+    source = _recorded(X)
+    return Recipe.of(source) if source is not None else None
 
 
 def stream_head(stream: Iterable[Any]) -> tuple[Any, Iterator[Any] | pa.RecordBatchReader]:
@@ -59,27 +83,25 @@ def alike_records(batches: Iterable[Any], head: Any) -> Iterator[Any]:
     InputError
         Naming the first row of the batch that was made otherwise.
     """
-    arrow = pa.Table | pa.RecordBatch
-    if not isinstance(head, arrow) or isinstance(batches, pa.RecordBatchReader):
-        yield from batches  # a reader's batches share its schema; frames keep no record
+    if isinstance(batches, pa.RecordBatchReader):
+        yield from batches  # a reader's batches share its schema
         return
-    first = (head.schema.metadata or {}).get(METADATA_KEY)
-    recipe = Recipe.of(InMemory(head.schema)) if first is not None else None
+    recipe = _record(head)
     done = 0
     for batch in batches:
-        kept = (batch.schema.metadata or {}).get(METADATA_KEY) if isinstance(batch, arrow) else None
-        if kept != first and (kept is None or Recipe.of(InMemory(batch.schema)) != recipe):
-            if first is None:
-                made = "is normalized (its metadata says so), and the first is not"
+        kept = _record(batch)
+        if kept != recipe:
+            if recipe is None:
+                made = "is normalized (its record says so), and the first is not"
             elif kept is None:
                 made = "records no normalization, and the first does"
             else:
-                made = "was normalized otherwise than the first (their metadata says so)"
+                made = "was normalized otherwise than the first (their records say so)"
             raise InputError(
                 f"the batch of the stream from row {done + 1:,} {made}: they were not made "
                 "alike; give them separately"
             )
-        done += batch.num_rows if isinstance(batch, arrow) else len(batch)
+        done += batch.num_rows if isinstance(batch, pa.Table | pa.RecordBatch) else len(batch)
         yield batch
 
 
@@ -125,10 +147,14 @@ def without_record(out: Any, X: Any, inverse: bool) -> Any:
     """``out``, the transform (or ``inverse``) of ``X``, without the record ``X`` kept, which
     no longer describes it; an inverse of data normalized twice keeps the record of the first
     normalization, which it still bears."""
-    if _recorded(X) is None or not isinstance(out, pa.Table | pa.RecordBatch):
+    recipe = _record(X)
+    if recipe is None:
         return out
-    metadata = {k: v for k, v in (out.schema.metadata or {}).items() if k != METADATA_KEY}
-    recipe = Recipe.of(InMemory(X.schema))
-    if inverse and recipe is not None and recipe.previous is not None:
-        metadata.update(recipe.previous.to_metadata())
-    return out.replace_schema_metadata(metadata or None)
+    kept = recipe.previous if inverse else None
+    if isinstance(out, pa.Table | pa.RecordBatch):
+        return out.replace_schema_metadata(recorded_in(out.schema.metadata, kept) or None)
+    if is_pandas(out):  # its attrs are the input's (pandas' rule)
+        out.attrs.pop(ATTRS_KEY, None)
+        if kept is not None:
+            out.attrs[ATTRS_KEY] = kept.document()
+    return out

@@ -50,7 +50,7 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import fingerprints, running_notes, statfile
 from ..stats.fitted import FittedStats
-from ..stats.recipe import Recipe, inverse_settings, refuse_renormalizing
+from ..stats.recipe import Recipe, inverse_settings, recorded_in, refuse_renormalizing
 from .columntypes import (
     check_dataset_types,
     settle_as_recorded,
@@ -381,7 +381,7 @@ def transform_file(
             if types is not None and keeps_record:  # and its dictionaries' categories
                 given_categories = recorded_categories(records, types)
                 written_categories = WrittenCategories(types, given_categories)
-        schema = schema.with_metadata({**(schema.metadata or {}), **recipe.to_metadata()})
+        schema = schema.with_metadata(recorded_in(schema.metadata, recipe))
         normalizer = None
         with about_stat_file(stats_file):
             running = None if frozen else stats.require_running("mode")

@@ -34,11 +34,13 @@ from .fingerprints import fingerprint_as, matches
 from .fitted import FittedStats
 
 __all__ = [
+    "ATTRS_KEY",
     "METADATA_KEY",
     "InMemory",
     "Recipe",
     "Source",
     "inverse_settings",
+    "recorded_in",
     "refuse_renormalizing",
     "says",
     "where_recorded",
@@ -60,19 +62,73 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class InMemory:
-    """A table in memory (an Arrow table or record batch) as the rules here read it: its schema,
-    whose metadata keeps the record as an Arrow file's does, and its name in messages."""
+    """A table in memory (an Arrow table or record batch, or a pandas frame) as the rules here
+    read it: its schema, whose metadata keeps the record as an Arrow file's does (a frame's
+    attrs put there), its name in messages, and where it keeps the record, as they say it."""
 
     schema: pa.Schema
     name: str = "the table"
     format: Format = Format.ARROW
     path: str = ""
     is_stream: bool = False
+    kept_in: str = "the schema metadata"
+    says_so: str = "its metadata says so"
 
 
 #: Schema metadata key under which outputs record how they were made (a CSV file in its record
 #: beside it, :mod:`normkit.io.sidecar`).
 METADATA_KEY = b"normkit.transform"
+
+#: pandas keeps a DataFrame's ``attrs`` in this schema metadata key of a Parquet file
+#: (``to_parquet``) and gives them back to the frame ``read_parquet`` reads; an output keeps its
+#: record there too, under :data:`ATTRS_KEY`, so that the record travels with the data through
+#: pandas (``inverse_transform`` of the frame, ``to_parquet`` of it and ``normkit inverse``).
+PANDAS_ATTRS = b"PANDAS_ATTRS"
+ATTRS_KEY = METADATA_KEY.decode()
+
+
+def _pandas_attrs(metadata: Mapping[bytes, bytes]) -> dict | None:
+    """The attrs pandas keeps in ``metadata`` ({} where there are none), None if unreadable."""
+    raw = metadata.get(PANDAS_ATTRS)
+    if raw is None:
+        return {}
+    try:
+        attrs = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return attrs if isinstance(attrs, dict) else None
+
+
+def recorded_in(
+    metadata: Mapping[bytes, bytes] | None, recipe: Recipe | None
+) -> dict[bytes, bytes]:
+    """``metadata`` (a schema's) with ``recipe`` as its record (None: with none), in normkit's
+    key and in the attrs pandas keeps (:data:`PANDAS_ATTRS`), their other entries kept."""
+    out = {k: v for k, v in (metadata or {}).items() if k != METADATA_KEY}
+    attrs = _pandas_attrs(out)
+    if recipe is not None:
+        out.update(recipe.to_metadata())
+    if attrs is None:  # another writer's, unreadable: left as it is
+        return out
+    attrs.pop(ATTRS_KEY, None)
+    if recipe is not None:
+        attrs[ATTRS_KEY] = recipe.document()
+    if attrs:
+        out[PANDAS_ATTRS] = json.dumps(attrs).encode("utf-8")
+    else:
+        out.pop(PANDAS_ATTRS, None)
+    return out
+
+
+def _record_text(metadata: Mapping[bytes, bytes]) -> bytes | None:
+    """The record in ``metadata``: normkit's key, else the attrs pandas keeps (a frame read
+    from an output by ``read_parquet`` and written again by ``to_parquet``)."""
+    if METADATA_KEY in metadata:
+        return metadata[METADATA_KEY]
+    attrs = _pandas_attrs(metadata)
+    if not attrs or ATTRS_KEY not in attrs:
+        return None
+    return json.dumps(attrs[ATTRS_KEY]).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -141,9 +197,10 @@ class Recipe:
     fields: Mapping[str, pa.Field] | None = field(default=None, compare=False)
 
     def to_metadata(self) -> dict[bytes, bytes]:
-        return {METADATA_KEY: json.dumps(self._document()).encode("utf-8")}
+        return {METADATA_KEY: json.dumps(self.document()).encode("utf-8")}
 
-    def _document(self) -> dict:
+    def document(self) -> dict:
+        """The record as JSON values."""
         return {
             "mode": self.mode,
             "use": self.use,
@@ -151,7 +208,7 @@ class Recipe:
             "stats": self.stats,
             "gamma": dict(self.gamma) if self.gamma is not None else None,
             "beta": dict(self.beta) if self.beta is not None else None,
-            "previous": self.previous._document() if self.previous is not None else None,
+            "previous": self.previous.document() if self.previous is not None else None,
             "pandas": dict(self.pandas) if self.pandas else None,
             **({"types": _types_text(self.types)} if self.types is not None else {}),
             **({"types_pandas": self.types_pandas} if self.types_pandas is not None else {}),
@@ -190,11 +247,11 @@ class Recipe:
         InputError
             If the metadata is there but damaged (it cannot be trusted, nor ignored).
         """
-        metadata = source.schema.metadata or {}
-        if METADATA_KEY not in metadata:
+        text = _record_text(source.schema.metadata or {})
+        if text is None:
             return None
         try:
-            recipe = cls._from_document(json.loads(metadata[METADATA_KEY]))
+            recipe = cls._from_document(json.loads(text))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             where = where_recorded(source)
             raise InputError(
@@ -207,14 +264,16 @@ class Recipe:
 
 def where_recorded(source: Source) -> str:
     """Where an input keeps its record: a CSV beside it (:mod:`normkit.io.sidecar`)."""
-    return record_path(source.path) if source.format is Format.CSV else "the schema metadata"
+    if source.format is Format.CSV:
+        return record_path(source.path)
+    return getattr(source, "kept_in", "the schema metadata")
 
 
 def says(source: Source) -> str:
     """What tells how an input was made, as a message says it."""
     if source.format is Format.CSV:
         return f"{where_recorded(source)} says so"
-    return "its metadata says so"
+    return getattr(source, "says_so", "its metadata says so")
 
 
 def _types_text(types: Mapping[str, pa.DataType]) -> str:

@@ -1430,7 +1430,7 @@ def test_pandas_reads_the_columns_passed_through_and_the_index_as_they_were(tmp_
     assert back.dtypes.to_dict() == {"x": np.float64, "n": pd.Int64Dtype(), "c": frame.c.dtype}
     assert back.index.equals(frame.index)
     pd.testing.assert_series_equal(back.n, frame.n)
-    assert set(pq.read_schema(out).metadata) == {b"pandas", b"normkit.transform"}
+    assert set(pq.read_schema(out).metadata) == {b"pandas", b"normkit.transform", b"PANDAS_ATTRS"}
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "arrow"])

@@ -151,3 +151,33 @@ def test_a_stream_of_batches_made_otherwise_than_its_first_is_refused(tmp_path, 
     )
     both = pa.Table.from_batches(list(stats.inverse_transform(chained("g.parquet", "g2.parquet"))))
     np.testing.assert_allclose(both.column("age").to_numpy()[1000:], frame["age"], rtol=1e-12)
+
+
+def test_a_frame_pandas_reads_from_an_output_keeps_the_record(tmp_path, raw):
+    # pandas' read_parquet keeps no schema metadata but its own: the frame was inverted with
+    # gamma 1 and beta 0 (ages off by half their spread under gamma 2 and beta 1) and
+    # normalized again, without a word. The record now travels in the attrs pandas keeps.
+    path, frame = raw
+    _normalized(tmp_path, path, "--gamma", "2", "--beta", "1")
+    stats = normkit.load(tmp_path / "s.json")
+    read = pd.read_parquet(tmp_path / "z.parquet")
+    restored = stats.inverse_transform(read)
+    np.testing.assert_allclose(restored["age"], frame["age"], rtol=1e-12)
+    assert "normkit.transform" not in restored.attrs  # raw data again
+    with pytest.raises(InputError) as refused:
+        stats.transform(read)
+    assert "the DataFrame is already normalized with these statistics (its attrs say so)" in str(
+        refused.value
+    )
+    with pytest.raises(OptionError, match="the DataFrame was normalized with gamma="):
+        stats.inverse_transform(read, gamma=1.0)
+    assert "normkit.transform" not in stats.transform(read, renormalize=True).attrs
+    # Written again by pandas, the file keeps it for the CLI too.
+    read.to_parquet(tmp_path / "again.parquet")
+    normkit_summary(
+        "inverse", str(tmp_path / "again.parquet"), "-s", str(tmp_path / "s.json"),
+        "-o", str(tmp_path / "back.parquet"),
+    )  # fmt: skip
+    back = pd.read_parquet(tmp_path / "back.parquet")
+    np.testing.assert_allclose(back["income"], frame["income"], rtol=1e-12)
+    assert back.attrs["normkit.transform"]["inverse"] is True  # as its schema metadata says
