@@ -4,19 +4,23 @@ as the stat file records them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
 
 from ..errors import SchemaError, param
-from ..io.arrow import interchangeable, is_text_type
+from ..io.arrow import interchangeable, is_text_type, numeric_type_named
+from ..io.dataset import reference_reader
 from ..io.formats import Format
 from ..io.reader import Reader
 from ..stats.fitted import FittedStats
+from ..stats.passthrough import PassedThrough
 
 __all__ = [
     "check_dataset_types",
+    "passed_through_as_written",
     "settle_as_recorded",
     "text_where_types_differ",
     "typed_where_null",
@@ -135,6 +139,29 @@ def _settle_undecided(sources: Sequence[Reader], names: Sequence[str]) -> None:
             _check_same_types(first, pa.schema([schema.field(name)]), other, other_schema)
     for source, open_ in zip(sources, undecided, strict=True):
         source.settle({n: next(iter(decided[n])) for n in open_ if len(decided.get(n, {})) == 1})
+
+
+def passed_through_as_written(
+    passthrough: Iterable[PassedThrough], sources: Sequence[Reader], names: Sequence[str]
+) -> list[PassedThrough]:
+    """``passthrough`` (the columns a fit of ``sources`` passes through, typed as it reads
+    them) with the columns of numbers that a CSV passes through to Parquet or Arrow as their
+    text (a stray leading zero: :meth:`Reader.batch_schema`)
+    typed ``string``: the stat file records the type the column is passed through as, which an
+    input of only a header is then read as (:func:`settle_as_recorded`)."""
+    passthrough = list(passthrough)
+    reference = reference_reader(sources)
+    if reference.typed or not passthrough:
+        return passthrough
+    out = reference.batch_schema(names, keep_text=False)
+    return [
+        replace(p, dtype="string")
+        if p.dtype != "string"
+        and numeric_type_named(p.dtype) is not None
+        and pa.types.is_string(out.field(p.name).type)
+        else p
+        for p in passthrough
+    ]
 
 
 def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:

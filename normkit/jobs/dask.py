@@ -65,7 +65,7 @@ from ..stats.fitted import FittedStats
 from ..stats.recipe import Recipe, inverse_settings
 from ..stats.shift import per_column
 from .categories import booleans_as_found, categorical_columns
-from .columntypes import check_dataset_types
+from .columntypes import check_dataset_types, passed_through_as_written
 from .fit import chosen_by_name, conclude_fit
 from .outputs import refuse_unused_options
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
@@ -334,7 +334,8 @@ def fit_dask(
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
     # The options given, and the dialect and encoding the files were read in.
     settings = given.settings(detected, renamed_columns(sources), read_encoding(sources))
-    passthrough = tuple(booleans_as_found(passthrough, stats.categories or {}))
+    passthrough = booleans_as_found(passthrough, stats.categories or {})
+    passthrough = tuple(passed_through_as_written(passthrough, sources, names))
     stats = replace(stats, read=settings, passthrough=passthrough, inputs=tuple(schema.names))
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
     fitted = Standardizer.from_stats(

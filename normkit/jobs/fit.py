@@ -28,6 +28,7 @@ from ..stats.fitted import FittedStats
 from ..stats.shift import check_shift, per_column
 from ..stats.statfile import check_stat_path, now
 from .categories import booleans_as_found, categorical_columns
+from .columntypes import passed_through_as_written
 from .late_text import TextLater
 from .recipes import refuse_mixed_scales
 from .sources import (
@@ -169,7 +170,9 @@ def fit_files(
         read=read.settings(
             detected_dialect(sources), renamed_columns(sources), read_encoding(sources)
         ),
-        passthrough=booleans_as_found(passthrough, counted),
+        passthrough=passed_through_as_written(
+            booleans_as_found(passthrough, counted), sources, names
+        ),
         categories=counted,
         inputs=reference.schema.names,
     )

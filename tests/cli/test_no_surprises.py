@@ -3438,12 +3438,15 @@ def test_a_leading_zero_after_first_rows_of_none_is_refused_not_dropped(tmp_path
     path.write_text("zip,x\n" + "\n".join(cut) + "\n")
     line = refused(1, "transform", path, other, "-s", stats, "-o", out, *small)
     assert line.startswith(f"{ERROR}{other}: column 'zip' at data row 30,002: '01234' is written")
-    # Numbers of several widths with a stray leading zero among the first rows stay numbers.
+    # Numbers of several widths with a stray leading zero among the first rows stay numbers
+    # to a fit; passed through, they keep their text (05 and 07, not 5 and 7).
     rows = [f"{'05' if i == 3 else i % 1000},{i % 7}" for i in range(20_000)] + ["07,1"]
     path.write_text("n,x\n" + "\n".join(rows) + "\n")
+    ok("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["n", "x"]
     ok("fit", path, "--exclude", "n", "-o", stats)
     ok("transform", path, "-s", stats, "-o", out, *small)
-    assert pq.read_table(out).column("n").to_pylist()[-1] == 7
+    assert pq.read_table(out).column("n").to_pylist()[-1] == "07"
 
 
 def test_hexadecimal_integers_pass_through_as_written(tmp_path):

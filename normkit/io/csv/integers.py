@@ -4,7 +4,7 @@ identifiers beyond int64 their digits, as text."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +30,7 @@ class FirstRows:
         self._sample, self._names, self._dialect, self._nulls = sample, names, dialect, nulls
         self._beyond: dict[str, bool] = {}
         self.stray_hexadecimal: set[str] = set()
+        self.stray_zeros: set[str] = set()  # integers of mixed widths, a leading zero in some
 
     def keep_only(self, sample: bytes) -> None:
         """Keep only ``sample`` (the first records of the sample given: the first block) for
@@ -50,7 +51,13 @@ class FirstRows:
         if texts is None:
             return schema, set()
         self.stray_hexadecimal = stray_hexadecimal(texts, self._nulls)
-        return padded_as_text(schema, texts, self._nulls)
+        schema, unpadded = padded_as_text(schema, texts, self._nulls)
+        self.stray_zeros = {
+            f.name
+            for f in schema
+            if pa.types.is_integer(f.type) and f.name in texts and f.name not in unpadded
+        }
+        return schema, unpadded
 
     def integers_again(self, schema: pa.Schema, inferred: pa.Schema) -> pa.Schema:
         """``schema`` with the :func:`stray_hexadecimal` columns of integers typed as
@@ -83,6 +90,16 @@ class FirstRows:
             found = integers_beyond_int64(self._texts(unknown) or {}, self._nulls)
             self._beyond.update((n, n in found) for n in unknown)
         return [n for n in names if self._beyond[n]]
+
+    def as_written(self, schema: pa.Schema, fitted: Collection[str]) -> list[str]:
+        """The columns of ``schema`` (the first block's types) that a Parquet or Arrow output
+        keeps as text where they are passed through (not in ``fitted``): integers with a stray
+        leading zero (``02134`` among ``10001``, which a fit reads as numbers: as int64 it would
+        be ``2134``), and float64 columns of identifiers beyond int64
+        (:func:`integers_beyond_int64`). A fit normalizes them as numbers."""
+        floats = [f.name for f in schema if f.type == pa.float64() and f.name not in fitted]
+        kept = self.stray_zeros | set(self.beyond_int64(floats))
+        return [f.name for f in schema if f.name not in fitted and f.name in kept]
 
 
 def padded_as_text(

@@ -145,10 +145,9 @@ class CsvReader(ReaderBase):
         for name, dtype in types.items():  # no value yet (null): text, or as other inputs have it
             if pa.types.is_null(dtype):
                 types[name] = self._settled.get(name, pa.string())
-        if not keep_text and self._first is not None:  # identifiers of 20 digits: text
-            fitted = set(float_columns)
-            floats = [f.name for f in inferred if f.type == pa.float64() and f.name not in fitted]
-            types.update((name, pa.string()) for name in self._first.beyond_int64(floats))
+        if not keep_text and self._first is not None:  # passed through as written: text
+            as_written = self._first.as_written(inferred, set(float_columns))
+            types.update((name, pa.string()) for name in as_written)
         return types | {name: pa.float64() for name in float_columns if name in types}
 
     def _decoded(self, stream, *, complete: bool = True):
