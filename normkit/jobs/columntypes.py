@@ -146,7 +146,7 @@ def passed_through_as_written(
 ) -> list[PassedThrough]:
     """``passthrough`` (the columns a fit of ``sources`` passes through, typed as it reads
     them) with the columns of numbers that a CSV passes through to Parquet or Arrow as their
-    text (a stray leading zero: :meth:`Reader.batch_schema`)
+    text (a stray leading zero, an integer float64 would round: :meth:`Reader.batch_schema`)
     typed ``string``: the stat file records the type the column is passed through as, which an
     input of only a header is then read as (:func:`settle_as_recorded`)."""
     passthrough = list(passthrough)

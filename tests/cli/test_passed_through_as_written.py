@@ -1,6 +1,7 @@
 """Columns of a CSV that a fit reads as numbers but passes through (excluded, not chosen) keep
 their text in Parquet and Arrow outputs where a number would change it: integers of mixed widths
-with a stray leading zero (``02134``). Fitted, the same columns are normalized as numbers."""
+with a stray leading zero (``02134``), and integers float64 would round (``9007199254740993``
+among decimals). Fitted, the same columns are normalized as numbers."""
 
 from __future__ import annotations
 
@@ -75,3 +76,31 @@ def test_a_stray_hexadecimal_passed_through_is_kept(tmp_path):
     out = tmp_path / "h.parquet"
     normkit_summary("transform", path, "-s", stats, "-o", out)
     assert pq.read_table(out).column("h").to_pylist() == ["0x1f", "10001", "2134", "501"]
+
+
+@pytest.mark.parametrize("out", ["m.parquet", "m.arrow"])
+def test_an_integer_float64_would_round_passed_through_is_kept(tmp_path, out):
+    # 2**53 + 1 among decimals: float64 to a fit, and so written as 9007199254740992.0.
+    ids = ["9007199254740993", "1.5", "7", "", "-12345678901234567"]
+    path, stats = tmp_path / "m.csv", tmp_path / "s.json"
+    path.write_text("x,id,f\n" + "".join(f"{i}.5,{v},{i}.25\n" for i, v in enumerate(ids)))
+    normkit_summary("fit", path, "--columns", "x", "-o", stats)
+    passed = {p["name"]: p["dtype"] for p in json.loads(stats.read_text())["passthrough"]}
+    assert passed == {"id": "string", "f": "double"}
+    normkit_summary("transform", path, "-s", stats, "-o", tmp_path / out)
+    table = _read(tmp_path / out)
+    assert table.schema.field("id").type == pa.string()
+    assert table.column("id").to_pylist() == [v or None for v in ids]
+    assert table.schema.field("f").type == pa.float64()
+    back = tmp_path / "back.csv"
+    normkit_summary("inverse", tmp_path / out, "-s", stats, "-o", back)
+    assert back.read_text() == path.read_text()
+    # Integers float64 holds exactly stay float64 (2**53, and 2**60).
+    path.write_text("x,id\n1.5,9007199254740992\n2.5,1.5\n3.5,1152921504606846976\n")
+    normkit_summary("fit", path, "--columns", "x", "-o", stats)
+    normkit_summary("transform", path, "-s", stats, "-o", tmp_path / out)
+    assert _read(tmp_path / out).schema.field("id").type == pa.float64()
+    # Fitted (by default), normalized as float64, as scikit-learn reads it.
+    path.write_text("x,id\n1.5,9007199254740993\n2.5,1.5\n3.0,7\n")
+    normkit_summary("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["x", "id"]

@@ -1,5 +1,5 @@
 """Integer columns of a CSV passed through to Parquet or Arrow: codes keep their zeros, and
-identifiers beyond int64 their digits, as text."""
+identifiers beyond int64 or float64's integers their digits, as text."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..arrow import to_float64
+from ..lazy import pc
 from .columns import PADDED, SPACE
 from .native import Dialect, text_columns
 
@@ -17,6 +18,7 @@ __all__ = [
     "FirstRows",
     "codes_or_identifiers",
     "integers_beyond_int64",
+    "integers_float64_rounds",
     "padded_as_text",
     "stray_hexadecimal",
 ]
@@ -29,6 +31,7 @@ class FirstRows:
     def __init__(self, sample: bytes, names: list[str], dialect: Dialect, nulls: Sequence[str]):
         self._sample, self._names, self._dialect, self._nulls = sample, names, dialect, nulls
         self._beyond: dict[str, bool] = {}
+        self._rounded: dict[str, bool] = {}
         self.stray_hexadecimal: set[str] = set()
         self.stray_zeros: set[str] = set()  # integers of mixed widths, a leading zero in some
 
@@ -95,11 +98,19 @@ class FirstRows:
         """The columns of ``schema`` (the first block's types) that a Parquet or Arrow output
         keeps as text where they are passed through (not in ``fitted``): integers with a stray
         leading zero (``02134`` among ``10001``, which a fit reads as numbers: as int64 it would
-        be ``2134``), and float64 columns of identifiers beyond int64
-        (:func:`integers_beyond_int64`). A fit normalizes them as numbers."""
+        be ``2134``), float64 columns of identifiers beyond int64 (:func:`integers_beyond_int64`)
+        and those with an integer float64 would round (:func:`integers_float64_rounds`:
+        ``9007199254740993`` among decimals). A fit normalizes them as numbers, as
+        scikit-learn would."""
         floats = [f.name for f in schema if f.type == pa.float64() and f.name not in fitted]
-        kept = self.stray_zeros | set(self.beyond_int64(floats))
-        return [f.name for f in schema if f.name not in fitted and f.name in kept]
+        unknown = [n for n in floats if n not in self._rounded]
+        if unknown:
+            found = integers_float64_rounds(self._texts(unknown) or {}, self._nulls)
+            self._rounded.update((n, n in found) for n in unknown)
+        rounded = {n for n in floats if self._rounded[n]} | set(self.beyond_int64(floats))
+        return [
+            f.name for f in schema if f.name not in fitted and f.name in self.stray_zeros | rounded
+        ]
 
 
 def padded_as_text(
@@ -164,6 +175,26 @@ def integers_beyond_int64(texts: Mapping[str, pa.Array], nulls: Sequence[str]) -
         integers = bool(values) and all(_INTEGER.fullmatch(v) for v in values)
         if integers and any(not -(2**63) <= int(v) < 2**63 for v in values):
             found.add(name)
+    return found
+
+
+#: An integer as written with more digits than float64 holds every integer of (2**53 has 16).
+_LONG_INTEGER = rf"^{SPACE}*[+-]?[0-9]{{16,}}{SPACE}*$"
+
+
+def integers_float64_rounds(texts: Mapping[str, pa.Array], nulls: Sequence[str]) -> set[str]:
+    """The columns of ``texts`` (the fields as written of columns whose first rows read as
+    float64) holding an integer (digits, no point nor exponent) that float64 does not hold:
+    ``9007199254740993`` beside ``1.5`` would be ``9007199254740992.0``. Passed through to
+    Parquet or Arrow, they stay text. A missing-value string is no value."""
+    missing = set(nulls)
+    found = set()
+    for name, text in texts.items():
+        long = text.filter(pc.fill_null(pc.match_substring_regex(text, _LONG_INTEGER), False))
+        for v in long.to_pylist():
+            if v.strip(" \t") not in missing and float(v) != int(v):  # compared exactly
+                found.add(name)
+                break
     return found
 
 
