@@ -30,6 +30,7 @@ __all__ = [
     "is_numeric_field",
     "is_numeric_type",
     "is_text_type",
+    "kept_metadata",
     "not_numeric",
     "not_numeric_type",
     "numeric_type_named",
@@ -58,6 +59,30 @@ def is_numeric_field(field: pa.Field) -> bool:
     int64 ordinal, an ``arrow.bool8`` boolean as int8), or numbers whose meaning only the type
     knows (a user's ``shop.cents``): none is normalized as the numbers it is stored as."""
     return is_numeric_type(field.type) and extension_name(field) is None
+
+
+#: Keys of a schema's metadata that are another writer's record of the columns' types (pyarrow's
+#: stored Arrow schema, Spark's, Avro's, Hugging Face datasets' features), which an output whose
+#: columns normkit made float64 would contradict; and normkit's own records (``normkit.``),
+#: written anew. pandas' record (``pandas``) is one too, but is made true again: it is kept.
+_TYPE_RECORDS = (
+    b"ARROW:schema",
+    b"org.apache.spark.sql.parquet.row.metadata",
+    b"parquet.avro.schema",
+    b"avro.schema",
+    b"huggingface",
+)
+
+
+def kept_metadata(metadata: dict[bytes, bytes] | None) -> dict[bytes, bytes]:
+    """The entries of a schema's ``metadata`` that an output of its data keeps: all but the
+    records of the columns' types (:data:`_TYPE_RECORDS`) and normkit's own (an owner, a
+    description, pandas' record stay)."""
+    return {
+        k: v
+        for k, v in (metadata or {}).items()
+        if k not in _TYPE_RECORDS and not k.startswith(b"normkit.")
+    }
 
 
 #: The key of a field's metadata that names its extension type (Arrow's IPC format; Parquet

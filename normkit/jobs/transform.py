@@ -29,6 +29,7 @@ from ..estimator.files import as_stats, stats_path
 from ..estimator.learning import StreamNormalizer
 from ..estimator.standardizer import Standardizer
 from ..estimator.vacant import vacant_columns
+from ..io.arrow import kept_metadata
 from ..io.dataset import (
     Concatenated,
     in_order,
@@ -316,9 +317,9 @@ def transform_file(
     restored, as_transformed = restored_types(stats, records) if restore else ({}, frozenset())
     kept = recorded_categories(records, restored, of="dictionaries")  # their categories
     reference = reference_reader(sources)
-    # Of the input's schema metadata, pandas' record of its columns is kept (the fitted ones
-    # made float64), so that pandas reads the columns passed through and the index as they
-    # were; other keys (another writer's record of the types) would no longer be true.
+    # The input's schema metadata is kept, but for other writers' records of the types, which
+    # would no longer be true; pandas' is kept with the fitted columns made float64, so that
+    # pandas reads the columns passed through and the index as they were.
     read_schema = typed_where_null(
         sources, names, reference.batch_schema(names, keep_text), keep_text
     )
@@ -334,8 +335,7 @@ def transform_file(
     retyped = out_format is Format.CSV or not options.keep_text  # a CSV output passes it on
     if retyped and (doc := recorded_pandas(sources, records, names)):  # as the types come back
         read_schema = read_schema.with_metadata({**(read_schema.metadata or {}), b"pandas": doc})
-    pandas_only = {k: v for k, v in (read_schema.metadata or {}).items() if k == b"pandas"}
-    schema = output_schema(read_schema.with_metadata(pandas_only), names)
+    schema = output_schema(read_schema.with_metadata(kept_metadata(read_schema.metadata)), names)
     changed = restored | typed_as  # in one pass: a schema's set is linear (20,000 columns)
     schema = pa.schema(
         [f.with_type(changed.get(f.name, f.type)) for f in schema], metadata=schema.metadata

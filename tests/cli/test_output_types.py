@@ -226,3 +226,25 @@ def test_an_arrow_file_holds_the_categories_of_every_batch_united(tmp_path, give
     normkit_summary("inverse", tmp_path / "z.arrow", "-s", stats, "-o", tmp_path / "back.arrow")
     back = read_arrow(tmp_path / "back.arrow")
     assert back.column("c").to_pylist() == table.column("c").to_pylist()
+
+
+@pytest.mark.parametrize("out", ["z.parquet", "z.arrow"])
+def test_the_inputs_own_schema_metadata_is_kept_and_given_back(tmp_path, out):
+    # {'owner': 'team-a'} was dropped from the output without a word, and the inverse did not
+    # give it back; another writer's record of the types (Spark's) is still left out.
+    spark = b"org.apache.spark.sql.parquet.row.metadata"
+    metadata = {b"owner": b"team-a", spark: b'{"type": "struct", "fields": []}'}
+    table = pa.table({"x": [1.0, 2.0, 3.0], "n": [1, 2, 3]}).replace_schema_metadata(metadata)
+    data, stats, z = tmp_path / "d.parquet", tmp_path / "s.json", tmp_path / out
+    pq.write_table(table, data)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+
+    def kept(path):
+        schema = pq.read_schema(path) if path.suffix == ".parquet" else read_arrow(path).schema
+        return {k: v for k, v in schema.metadata.items() if not k.startswith(b"normkit.")}
+
+    assert kept(z) == {b"owner": b"team-a"}
+    back = tmp_path / f"back{z.suffix}"
+    normkit_summary("inverse", z, "-s", stats, "-o", back)
+    assert kept(back) == {b"owner": b"team-a"}
