@@ -1268,8 +1268,23 @@ class Standardizer(MetadataConsumer):
         return None
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None, **kwargs: Any) -> Any:
-        """:meth:`fit`, then :meth:`transform` of the same data (a table or array, not a stream:
-        a stream is read once). Other keyword arguments go to :meth:`transform`."""
+        """:meth:`fit`, then :meth:`transform` of the same data (a table, an array, or a list of
+        tables). Other keyword arguments go to :meth:`transform`.
+
+        Raises
+        ------
+        TypeError
+            For a stream that can be read only once (an iterator, a generator, a
+            ``pyarrow.RecordBatchReader``), before reading it: the fit would use up its rows
+            and the transform get none.
+        """
+        if _is_stream(X) and isinstance(X, Iterator):
+            raise TypeError(
+                f"fit_transform reads X twice (fit, then transform), but a {type(X).__name__} "
+                "can be read only once: the transform would get no rows; fit(stream), then "
+                "transform (or transform_stream) a second pass over the data, or give a list of "
+                "its tables"
+            )
         return self.fit(X, y, sample_weight=sample_weight).transform(X, **kwargs)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

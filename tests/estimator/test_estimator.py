@@ -91,6 +91,26 @@ def test_arrow_table_batch_and_stream_give_the_same_result(mixed_frame):
     assert isinstance(first, pa.RecordBatch)
 
 
+@pytest.mark.parametrize("kind", ["iterator", "generator", "reader"])
+def test_fit_transform_refuses_a_stream_read_once_before_reading_it(kind):
+    # Fitted, the stream was used up, and the transform returned no rows without a word.
+    frame = pd.DataFrame({"a": [1.0, 2.0, 4.0, 8.0], "b": [3.0, 1.0, 0.0, 5.0]})
+    batches = pa.Table.from_pandas(frame).to_batches(max_chunksize=2)
+    stream = {
+        "iterator": lambda: iter([frame]),
+        "generator": lambda: (batch for batch in batches),
+        "reader": lambda: pa.RecordBatchReader.from_batches(batches[0].schema, batches),
+    }[kind]()
+    scaler = Standardizer()
+    with pytest.raises(TypeError, match=r"can be read only once.*give a list of its tables"):
+        scaler.fit_transform(stream)
+    assert sum(len(batch) for batch in stream) == 4  # not read
+    assert not hasattr(scaler, "columns_")
+    # A list of tables is read twice: the rows come back transformed.
+    out = pa.Table.from_batches(list(Standardizer().fit_transform(batches)))
+    np.testing.assert_allclose(out.to_pandas(), StandardScaler().fit_transform(frame))
+
+
 def test_to_sklearn_transforms_like_normkit(mixed_frame):
     stats = Standardizer(exclude=["id"]).fit(mixed_frame)
     scaler = stats.to_sklearn()
