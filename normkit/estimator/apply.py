@@ -76,14 +76,17 @@ def array_names(n_columns: int) -> list[str]:
     return [f"x{i}" for i in range(n_columns)]
 
 
-def as_arrow(X: Any, offset: int = 0) -> pa.Table | pa.RecordBatch:
+def as_arrow(
+    X: Any, offset: int = 0, fitted: Callable[[str], bool] | None = None
+) -> pa.Table | pa.RecordBatch:
     """An estimator's input as Arrow: tables and batches as they are, any DataFrame's columns
     (:mod:`.tables`), a 2-d array's columns named ``x0, x1, ...``; ``offset``: the rows before
-    it in a stream, for messages."""
+    it in a stream, for messages; ``fitted``: whether a column may be fitted (see
+    :func:`~.tables.table_to_arrow`)."""
     if isinstance(X, pa.RecordBatch | pa.Table):
         return X
     if is_eager_frame(X):
-        return table_to_arrow(X, offset)
+        return table_to_arrow(X, offset, fitted)
     if isinstance(X, np.ndarray):
         if X.ndim != 2:
             raise SchemaError(f"expected a 2-d array, got shape {X.shape}")

@@ -165,17 +165,18 @@ def object_float64(values: Any, name: str, offset: int = 0) -> np.ndarray | None
     among = ("text", "numeric") if numeric >= words else ("number",)
     row = next(i for i, kind in enumerate(kinds) if kind in among)
     label = index_label(values.index, row, offset)
-    # Of two kinds, the column has no Arrow type: even excluded, it cannot be passed through.
-    drop = f"drop the column (df.drop(columns=[{name!r}]))"
     if among != ("number",):
-        raise text_among_numbers(name, offset + row + 1, cells[row], label, leave=drop)
+        raise text_among_numbers(name, offset + row + 1, cells[row], label)
     raise not_a_number(
         name,
         offset + row + 1,
         cells[row],
         label,
         what="is a number among text",
-        hints=(f"make it text (pandas: df[{name!r}].astype(str))", drop),
+        hints=(
+            f"make it text (pandas: df[{name!r}].astype(str))",
+            f"pass it through as it is with exclude=[{name!r}]",
+        ),
     )
 
 

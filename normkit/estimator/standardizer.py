@@ -466,6 +466,21 @@ class Standardizer(MetadataConsumer):
             out.append(PassedThrough(field.name, str(dtype), why))
         return out
 
+    def _may_fit(self, name: str) -> bool:
+        """Whether the column ``name`` of a batch may be fitted, and so is read as numbers:
+        one of the columns accumulated (or of the statistics continued), else one that the
+        parameters do not leave out (``exclude``, ``columns``); the weight column too. A column
+        left out is never read as numbers (:func:`~.tables.table_to_arrow`)."""
+        if name == self.weight_column:
+            return True
+        started = self.__dict__.get("_accumulator") is not None
+        fitted = self.__dict__.get("_fitted")
+        if started or fitted is not None:
+            return name in (self._names if started else fitted.names)
+        columns = names_param(self.columns)
+        excluded = names_param(self.exclude, "exclude") or ()
+        return name not in excluded and (columns is None or name in columns)
+
     # -- fitting ---------------------------------------------------------------------------
 
     def _reset(self) -> None:
@@ -524,7 +539,7 @@ class Standardizer(MetadataConsumer):
         in_memory = (_is_table(X) or _is_array(X)) and not is_sparse(X)
         if in_memory and self.weight_column is not None:  # as scikit-learn would be given them
             X, _ = _by_position(X)
-            table = as_arrow(_checked_array(X, self) if _is_array(X) else X)
+            table = as_arrow(_checked_array(X, self) if _is_array(X) else X, 0, self._may_fit)
             sample_weight = to_float64(table.column(self.weight_column))
             if not np.any(sample_weight != 0):
                 raise zero_weights_error(self.weight_column)
@@ -563,7 +578,7 @@ class Standardizer(MetadataConsumer):
                 return np.asarray(_checked_array(X.select(self.columns_), self), np.float64)
             except (TypeError, ValueError):
                 pass
-        table = as_arrow(X)
+        table = as_arrow(X, 0, self._may_fit)
         return np.column_stack([to_float64(table.column(name)) for name in self.columns_])
 
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
@@ -614,7 +629,7 @@ class Standardizer(MetadataConsumer):
         if earlier is not None:
             _refuse_changed_params(self)  # continuing: by the parameters of the statistics
         done = (earlier.n_rows if earlier is not None else 0) - before  # of this batch
-        table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done)
+        table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done, self._may_fit)
         rows = X.index if is_pandas(X) else None  # a value refused is named by its label too
         fitted = getattr(self, "feature_names_in_", None)
         started = self.__dict__.get("_accumulator") is not None  # a pass under way
@@ -1803,7 +1818,7 @@ def _record_batches(stream: Any, names: Sequence[str]) -> Iterator[pa.RecordBatc
                 f"pandas or polars DataFrames), not of {type(item).__name__}"
                 + ("; name the columns as the fit's (a DataFrame)" if _is_array(item) else "")
             )
-        table = as_arrow(item)
+        table = as_arrow(item, 0, set(names).__contains__)  # the others are not read as numbers
         for batch in [table] if isinstance(table, pa.RecordBatch) else table.to_batches():
             if batch.schema == first:  # the common case: as it is (its fitted columns float64)
                 done += batch.num_rows

@@ -124,42 +124,86 @@ def is_lazy_frame(X: Any) -> bool:
     return _frame_kind(X) == "lazy"
 
 
-def table_to_arrow(X: Any, offset: int = 0) -> pa.Table | pa.RecordBatch:
+def table_to_arrow(
+    X: Any, offset: int = 0, fitted: Callable[[str], bool] | None = None
+) -> pa.Table | pa.RecordBatch:
     """An eager table as Arrow (columns only: a pandas index is left out); ``offset``: the
-    rows before it in a stream (the row a refused value is at counts them)."""
+    rows before it in a stream (the row a refused value is at counts them).
+
+    A pandas ``object`` column that Arrow has no one type for (``101`` beside ``"A7"``, an
+    ``int`` beyond int64) is, where ``fitted(name)`` (by default, every column), made float64
+    or refused (:func:`_mixed_objects_converted`); a column not fitted (excluded, not chosen)
+    is never read as numbers: it is held as the text of its values, missing ones null (the
+    frame given is not changed)."""
     if isinstance(X, pa.Table | pa.RecordBatch):
         return X
     if is_pandas(X):
         refuse_duplicate_columns(X)
-        while True:  # each time, a column of mixed numbers made float64, or a refusal
+        while True:  # each time, a column of mixed objects made float64 or text, or a refusal
             try:
                 return pa.Table.from_pandas(X, preserve_index=False)
-            except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-                X = _mixed_numbers_float64(X, error, offset)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as error:
+                X = _mixed_objects_converted(X, error, offset, fitted)
             except (pa.ArrowNotImplementedError, TypeError) as error:
                 raise _unsupported(X, error) from None
     return _arrow_of(_narwhals(X))
 
 
-def _mixed_numbers_float64(X: Any, error: Exception, offset: int) -> Any:
-    """``X`` with the column pyarrow refused (``error``) as float64, where it holds numbers of
-    several Python types (:func:`object_float64`, which refuses text among them, naming its
-    row); else pyarrow's refusal of a column of mixed objects, as one line naming the column."""
+def _mixed_objects_converted(
+    X: Any, error: Exception, offset: int, fitted: Callable[[str], bool] | None
+) -> Any:
+    """``X`` with the column pyarrow refused (``error``) converted: as text where it is not
+    ``fitted``, else as float64 where it holds numbers of several Python types
+    (:func:`object_float64`, which refuses text among them, naming its row); else pyarrow's
+    refusal of a column of mixed objects, as one line naming the column."""
     detail = error.args[0] if error.args else str(error)
-    found = re.search(r"column (.+) with type (\w+)", str(error))
-    labels = {column_name(label): label for label in X.columns}
-    if found and found.group(1) in labels and X[labels[found.group(1)]].dtype == object:
-        label = labels[found.group(1)]
-        values = object_float64(X[label], found.group(1), offset)
+    label = _refused_label(X, error)
+    if label is not None and X[label].dtype == object:
+        name = column_name(label)
+        if fitted is not None and not fitted(name):
+            values = _object_text(X[label])
+        else:
+            values = object_float64(X[label], name, offset)
         if values is not None:
             X = X.copy(deep=False)  # the caller's frame as it is
             X[label] = values
             return X
-    column = f"column {found.group(1)!r} (dtype {found.group(2)})" if found else "a column"
+    column = (
+        f"column {column_name(label)!r} (dtype {X[label].dtype})"
+        if label is not None
+        else "a column"
+    )
     raise SchemaError(
         f"the DataFrame's {column} holds values of several types: {detail}",
         hints=("give it one type (pd.to_numeric(...) for numbers, .astype(str) for text)",),
     )
+
+
+def _refused_label(X: Any, error: Exception) -> Any:
+    """The label of the pandas column that pyarrow's ``error`` refused: the one it names, else
+    (an ``OverflowError`` names none) the first column of objects that Arrow refuses alone;
+    None if none is."""
+    found = re.search(r"column (.+) with type \w+", str(error))
+    labels = {column_name(label): label for label in X.columns}
+    if found and found.group(1) in labels:
+        return labels[found.group(1)]
+    for label in X.columns:
+        if X[label].dtype == object:
+            try:
+                pa.array(X[label], from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                return label
+    return None
+
+
+def _object_text(values: Any) -> np.ndarray:
+    """A pandas ``object`` column as the text of its values (``str``), missing ones None."""
+    import pandas as pd
+
+    def missing(cell: Any) -> bool:
+        return cell is None or (np.ndim(cell) == 0 and bool(pd.isna(cell)))
+
+    return np.array([None if missing(c) else str(c) for c in values.tolist()], dtype=object)
 
 
 def _arrow_of(frame: Any) -> pa.Table:

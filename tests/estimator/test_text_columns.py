@@ -1,7 +1,8 @@
 """Text and object columns in a fit in memory: a column of numbers with a few words is refused at
 the first word (as the command line refuses the CSV it was read from), a text column that holds
 a few numbers passes through, numbers of several Python types are numbers (StandardScaler's
-bits), and a polars column of a type Arrow has none for is refused in one line."""
+bits), a column left out of the fit is never read as numbers, and a polars column of a type
+Arrow has none for is refused in one line."""
 
 from __future__ import annotations
 
@@ -128,8 +129,12 @@ def _amounts():
         lambda: pd.DataFrame(
             {"x": pd.Series([1.5, 2.0, 2**70, 3.0, None], dtype=object), "y": np.arange(5.0)}
         ),
+        # Python ints alone, one beyond int64: pyarrow's OverflowError was a traceback.
+        lambda: pd.DataFrame(
+            {"uid": pd.Series([10**20, 1, 2, 3], dtype=object), "y": np.arange(4.0)}
+        ),
     ],
-    ids=["decimal-and-float", "int-beyond-int64"],
+    ids=["decimal-and-float", "int-beyond-int64", "ints-beyond-int64"],
 )
 def test_numbers_of_several_python_types_are_fitted_as_standard_scaler_fits_them(make):
     X = make()
@@ -154,6 +159,36 @@ def test_text_beside_python_numbers_is_refused_with_its_row_and_value(values, to
     with pytest.raises(DataError, match=rf"column 'a' {told}") as refused:
         Standardizer().fit(X)
     assert "Could not convert" not in str(refused.value)  # not pyarrow's words
+
+
+@pytest.mark.parametrize("leave_out", [{"exclude": ["code", "uid"]}, {"columns": ["a", "b"]}])
+def test_a_column_left_out_of_the_fit_is_not_read_as_numbers(leave_out):
+    # Excluded or not chosen, a column of ints and words was refused by fit ("'A7' is not a
+    # number"), and one of ints beyond int64 raised pyarrow's OverflowError; transform passed
+    # both through.
+    X = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 4.0, 8.0],
+            "code": np.array([101, "A7", 102, None], dtype=object),
+            "b": [3.0, 1.0, 0.0, 5.0],
+            "uid": np.array([10**20, 1, 2, 3], dtype=object),
+        }
+    )
+    fitted = Standardizer(**leave_out).fit(X)
+    assert list(fitted.columns_) == ["a", "b"]
+    np.testing.assert_array_equal(fitted.mean_, StandardScaler().fit(X[["a", "b"]]).mean_)
+    out = fitted.transform(X)
+    assert out["code"].tolist() == [101, "A7", 102, None]  # as given, not made text
+    assert out["uid"].tolist() == [10**20, 1, 2, 3]
+    assert X["code"].tolist() == [101, "A7", 102, None]  # the frame given is not changed
+    fitted.partial_fit(X)  # a later batch alike
+    assert fitted.n_samples_seen_ == 8
+    # A stream of record batches holds such a column as the text of its values.
+    (batch,) = fitted.transform_stream([X], "batch")
+    assert batch.column("code").to_pylist() == ["101", "A7", "102", None]
+    # Fitted (not left out), the words are still refused, and the way out given works.
+    with pytest.raises(DataError, match=r"column 'code' at row 2: 'A7' is not a number.*exclude="):
+        Standardizer(exclude=["uid"]).fit(X)
 
 
 @pytest.mark.parametrize(
