@@ -83,9 +83,7 @@ def as_arrow(
     (:mod:`.tables`), a 2-d array's columns named ``x0, x1, ...``; ``offset``: the rows before
     it in a stream, for messages; ``fitted``: whether a column may be fitted (see
     :func:`~.tables.table_to_arrow`)."""
-    if isinstance(X, pa.RecordBatch | pa.Table):
-        return X
-    if is_eager_frame(X):
+    if isinstance(X, pa.RecordBatch | pa.Table) or is_eager_frame(X):
         return table_to_arrow(X, offset, fitted)
     if isinstance(X, np.ndarray):
         if X.ndim != 2:
@@ -280,6 +278,7 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap, offset: int = 0) ->
     """
     names = list(names)
     if isinstance(X, pa.RecordBatch | pa.Table):
+        refuse_duplicate_columns(X)
         refuse_non_numbers(X, names, offset)
     if isinstance(X, pa.RecordBatch):
         return map_batch(X, names, fn)[0]

@@ -135,10 +135,11 @@ def table_to_arrow(
     or refused (:func:`_mixed_objects_converted`); a column not fitted (excluded, not chosen)
     is never read as numbers: it is held as the text of its values, missing ones null (the
     frame given is not changed)."""
+    if isinstance(X, pa.Table | pa.RecordBatch) or is_pandas(X):
+        refuse_duplicate_columns(X)
     if isinstance(X, pa.Table | pa.RecordBatch):
         return X
     if is_pandas(X):
-        refuse_duplicate_columns(X)
         while True:  # each time, a column of mixed objects made float64 or text, or a refusal
             try:
                 return pa.Table.from_pandas(X, preserve_index=False)
@@ -146,7 +147,9 @@ def table_to_arrow(
                 X = _mixed_objects_converted(X, error, offset, fitted)
             except (pa.ArrowNotImplementedError, TypeError) as error:
                 raise _unsupported(X, error) from None
-    return _arrow_of(_narwhals(X))
+    table = _arrow_of(_narwhals(X))
+    refuse_duplicate_columns(table)
+    return table
 
 
 def _mixed_objects_converted(
@@ -237,14 +240,21 @@ def column_name(label: Any) -> str:
 
 
 def refuse_duplicate_columns(X: Any) -> None:
-    """Refuse a pandas DataFrame with two columns of one name: which is which cannot be told
+    """Refuse a table (a pandas DataFrame, an Arrow table or record batch, or any other
+    DataFrame of named columns) with two columns of one name: which is which cannot be told
     (scikit-learn refuses it too)."""
-    labels = [column_name(label) for label in X.columns]
+    if is_pandas(X):
+        labels, kind = [column_name(label) for label in X.columns], "DataFrame"
+    elif isinstance(X, pa.Table | pa.RecordBatch):
+        labels = X.schema.names
+        kind = "Arrow table" if isinstance(X, pa.Table) else "record batch"
+    else:
+        labels, kind = list(getattr(X, "columns", ())), "DataFrame"
     if len(set(labels)) != len(labels):
         seen: set[str] = set()
         twice = next(label for label in labels if label in seen or seen.add(label))
         raise SchemaError(
-            f"the DataFrame has two columns named {twice!r}: which is which cannot be told",
+            f"the {kind} has two columns named {twice!r}: which is which cannot be told",
             hints=("give each column its own name",),
         )
 

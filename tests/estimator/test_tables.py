@@ -197,13 +197,24 @@ def test_a_frame_column_arrow_cannot_hold_is_refused_by_name(column, fragment):
     pd.testing.assert_series_equal(out["c"], frame["c"])
 
 
-def test_a_frame_with_two_columns_of_one_name_is_refused():
+@pytest.mark.parametrize("kind", ["pandas", "arrow table", "record batch"])
+def test_a_table_with_two_columns_of_one_name_is_refused(kind):
+    # An Arrow table or batch raised pyarrow's KeyError ("Column a does not exist in schema",
+    # 'Field "a" exists 2 times in schema') where a DataFrame was told.
     frame = pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=["a", "a", "b"])
+    table = pa.table(list(frame.to_numpy().T), names=list(frame.columns))
+    given = {"pandas": frame, "arrow table": table, "record batch": table.to_batches()[0]}[kind]
+    fitted = Standardizer().fit(frame.iloc[:, 1:])
+    told = r"^the (DataFrame|Arrow table|record batch) has two columns named 'a': which is which"
     for call in (
-        lambda: Standardizer().fit(frame),
-        lambda: Standardizer().fit(frame.iloc[:, 1:]).transform(frame),
+        lambda: Standardizer().fit(given),
+        lambda: Standardizer().partial_fit(given),
+        lambda: fitted.transform(given),
+        lambda: fitted.inverse_transform(given),
+        lambda: list(fitted.transform([given])),
+        lambda: list(fitted.transform_stream([given], "batch")),
     ):
-        with pytest.raises(normkit.SchemaError, match="has two columns named 'a'"):
+        with pytest.raises(normkit.SchemaError, match=told):
             call()
 
 
