@@ -39,6 +39,7 @@ __all__ = [
     "check_type",
     "describe",
     "names",
+    "not_data",
     "one_or_many",
     "or_default",
     "path",
@@ -536,6 +537,14 @@ def path(name: str, value: Any, optional: bool = False) -> Any:
     if optional and value is None:
         return None
     return check_type(name, value, (str, os.PathLike), PATH + (" or None" if optional else ""))
+
+
+def not_data(name: str, value: Any, instead: str = "") -> None:
+    """Refuse a table or array (with a ``shape``: a DataFrame, an Arrow table, an ndarray) given
+    for paths: iterated, a DataFrame gives its column names, taken for paths ("a: no such
+    file"). ``instead``: the way for data in memory."""
+    if hasattr(value, "shape") and not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{wrong_type(name, value, PATHS)}{'; ' + instead if instead else ''}")
 
 
 def one_or_many(

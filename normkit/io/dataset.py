@@ -289,6 +289,7 @@ def open_dataset(
         options are refused when no input is CSV (:func:`refuse_csv_options`). None: not
         checked here (a transform checks them once it knows whether it writes CSV).
     """
+    params.not_data("inputs", inputs)
     # (A DataFile: a file of a data set expanded before, with its partition keys.)
     inputs = params.one_or_many("inputs", inputs, (str, os.PathLike, DataFile))
     if not inputs:

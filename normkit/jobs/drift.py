@@ -262,6 +262,7 @@ def drift_files(
     -------
     DriftReport
     """
+    params.not_data("inputs", inputs, "for data in memory: normkit.drift_batches(X, reference)")
     options = params.or_default("options", options, DriftOptions)
     told = params.or_default("read", read, ReadOptions)
     params.callback("progress", progress)

@@ -103,6 +103,7 @@ def fit_files(
     >>> fit_files(path, Standardizer(exclude=["id"])).mean_.tolist()
     [3.0]
     """
+    params.not_data("inputs", inputs, "for data in memory: normkit.Standardizer().fit(X)")
     estimator = params.or_default("estimator", estimator, Standardizer)
     read = params.or_default("read", read, ReadOptions)
     params.callback("progress", progress)

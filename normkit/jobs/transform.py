@@ -267,6 +267,7 @@ def transform_file(
     -------
     TransformResult
     """
+    params.not_data("input", input, "for data in memory: a fitted Standardizer's transform(X)")
     options = params.or_default("options", options, TransformOptions)
     read = params.or_default("read", read, ReadOptions)
     params.callback("progress", progress)

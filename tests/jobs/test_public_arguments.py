@@ -107,3 +107,31 @@ def test_drift_of_one_frame_alone_is_its_batch_and_of_none_a_data_error(files):
     assert alone.to_dict() == normkit.drift_batches([frame], files / "s.json").to_dict()
     with pytest.raises(normkit.DataError, match="no data to check"):
         normkit.drift_batches([], files / "s.json")
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars"])
+def test_a_dataframe_given_for_paths_is_refused_pointing_to_the_in_memory_way(files, kind):
+    # A DataFrame iterates its column names: fit_files took 'a' for a file ("a: no such file").
+    frame = pd.read_csv(files / "train.csv")
+    if kind == "polars":
+        import polars as pl
+
+        frame = pl.from_pandas(frame)
+    given = "must be a path or a sequence of paths, not a DataFrame; for data in memory: "
+    for call, told in (
+        (lambda: normkit.fit_files(frame), "inputs " + given + "normkit.Standardizer().fit(X)"),
+        (
+            lambda: normkit.transform_file(frame, files / "s.json", files / "o.csv"),
+            "input " + given + "a fitted Standardizer's transform(X)",
+        ),
+        (
+            lambda: normkit.drift_files(frame, files / "s.json"),
+            "inputs " + given + "normkit.drift_batches(X, reference)",
+        ),
+    ):
+        with pytest.raises(TypeError, match="^" + re.escape(told) + "$"):
+            call()
+    assert not (files / "o.csv").exists()
+    # Its in-memory way works.
+    fitted = normkit.Standardizer().fit(frame)
+    assert fitted.mean_.tolist() == normkit.load(files / "s.json").mean_.tolist()
