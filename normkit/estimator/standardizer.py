@@ -976,7 +976,20 @@ class Standardizer(MetadataConsumer):
     @classmethod
     def from_stats(cls, stats: FittedStats, **kwargs: Any) -> Standardizer:
         """An estimator holding ``stats``, with the given parameters (by default those the
-        statistics were fitted with)."""
+        statistics were fitted with).
+
+        Raises
+        ------
+        TypeError
+            If ``stats`` is not a :class:`~normkit.stats.fitted.FittedStats`.
+        """
+        params.check_type(
+            "stats",
+            stats,
+            FittedStats,
+            "a normkit.FittedStats (a fitted Standardizer's stats_; a stat file is loaded by "
+            "normkit.load(path))",
+        )
         options = stats.options
         defaults = {
             "ddof": options.ddof,

@@ -78,6 +78,11 @@ def test_one_column_given_alone_is_read_as_one(files):
             "an iterable of them, not a sequence holding 'a' (a str)",
         ),
         (lambda d: normkit.to_numpy(1.5), "reference must be a normkit.Standardizer"),
+        (  # was AttributeError: 'int' object has no attribute 'options'
+            lambda d: normkit.Standardizer.from_stats(42),
+            "stats must be a normkit.FittedStats (a fitted Standardizer's stats_; a stat file is "
+            "loaded by normkit.load(path)), not 42 (an int)",
+        ),
         (
             lambda d: normkit.fit_files(d / "train.csv", weight_column=3),
             "weight_column must be a column name or None, not 3 (an int)",
