@@ -54,6 +54,7 @@ from ..stats import running_notes, statfile
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
 from ..stats.passthrough import mark_weight, weight_column_of
+from ..stats.scales import check_new_data
 from ..stats.shift import per_column
 from ..stats.union import continued_stats
 from .apply import (
@@ -1030,13 +1031,24 @@ class Standardizer(MetadataConsumer):
 
     def merge(self, other: Standardizer) -> Standardizer:
         """Statistics of the union of the rows both were fitted on (exact in exact arithmetic;
-        commutative to the last bit)."""
+        commutative to the last bit).
+
+        Raises
+        ------
+        OptionError
+            If both are of the same data, as ``normkit merge-stats`` tells it (fitted on one
+            file; or, where one names no file, as a fit in memory, of the same statistics to
+            rounding, such as the same estimator given twice): its rows would count twice.
+        """
         if not isinstance(other, Standardizer):
             raise TypeError(
                 f"merge takes another Standardizer, not {type(other).__name__} (statistics of a "
                 "stat file: normkit.load(path))"
             )
-        return Standardizer.from_stats(self.stats_.merge(other.stats_), **self.get_params())
+        mine, theirs = self.stats_, other.stats_
+        merged = mine.merge(theirs)
+        check_new_data({"this Standardizer": mine}, "the one given", theirs, mine)
+        return Standardizer.from_stats(merged, **self.get_params())
 
     # -- what was learned ------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from ..errors import OptionError, SchemaError, StatsFileError
 from ..io.dataset import refuse_duplicates
 from ..io.files import refuse_overwrite
 from .fitted import FittedStats
-from .scales import check_apart, check_same_scale, rewritten_sources
+from .scales import check_new_data, check_same_scale
 from .statfile import check_stat_path, now, read
 
 __all__ = ["merge"]
@@ -45,7 +45,8 @@ def merge(
         If a file cannot be read or is invalid, or its columns or options differ from the
         first file's (naming the file).
     OptionError
-        If a file is given twice, or two were fitted on one file (its rows would count twice).
+        If a file is given twice, or two are of the same data (fitted on one file, or, naming
+        none, of the same statistics): its rows would count twice.
     """
     paths = params.one_or_many("paths", paths)
     if not paths:
@@ -59,7 +60,7 @@ def merge(
     first = os.fspath(paths[0])
     merged = read(first)
     sources = list(merged.provenance.get("sources", []))
-    earlier = [merged]  # each file's statistics, as read
+    earlier = {first: merged}  # each file's statistics, as read
     for path in paths[1:]:
         path = os.fspath(path)
         other = read(path)
@@ -72,9 +73,8 @@ def merge(
             into = "" if first in exc.message else f" (merging into those of {first})"
             raise StatsFileError(f"{path}: {exc.message}{into}", hints=exc.hints) from None
         # Statistics that would fit together, but of the same rows: a choice of files.
-        rewritten = rewritten_sources(earlier, other)
-        check_apart(merged.provenance, other.provenance, (first, path), rewritten)
-        earlier.append(other)
+        check_new_data(earlier, path, other, merged)
+        earlier[path] = other
         merged = together
         sources += other.provenance.get("sources", [])
         # The sources so far, for the next file's scale to be checked against theirs.
@@ -84,7 +84,7 @@ def merge(
             "sources": sources,
             "merged_from": [os.path.abspath(os.fspath(p)) for p in paths],
             "created": now(),
-            **_kept_provenance([s.provenance for s in earlier]),
+            **_kept_provenance([s.provenance for s in earlier.values()]),
         }
     )
 

@@ -1,5 +1,6 @@
 """What the provenance of statistics says of the data they were fitted on, for merging: the
-files (the same rows are not merged twice) and their scale (a fit records, for each source
+files (the same rows are not merged twice; statistics that name none, fitted in memory, by
+their numbers) and their scale (a fit records, for each source
 that normkit normalized, its record of how: ``normalized`` in the source's entry; statistics
 of data on different scales are not merged)."""
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_apart",
+    "check_new_data",
     "check_same_scale",
     "data_scale",
     "frozen",
@@ -53,6 +55,41 @@ def check_apart(
                 f"merged, its rows would count twice (merging into those of {names[0]})",
                 hints=("leave out one of the stat files",),
             )
+
+
+def check_new_data(
+    earlier: Mapping[str, FittedStats], name: str, other: FittedStats, merged: FittedStats
+) -> None:
+    """Refuse to merge ``other`` (called ``name``) into ``merged``, the union of ``earlier``
+    (each by its name, the first the one merged into), where it is of the same data as one of
+    them, whose rows would count twice: fitted on one file (:func:`check_apart`; not a file that
+    held other data at each fit, :func:`rewritten_sources`), or, where either names no file to
+    tell them apart (fitted in memory, or from standard input), of the same numbers to rounding
+    (:func:`_other_data`): the same rows fitted twice, or one fit given twice.
+
+    Raises
+    ------
+    OptionError
+        A choice of statistics, as a file given twice is (not a fault of either).
+    """
+    first = next(iter(earlier))
+    rewritten = rewritten_sources(list(earlier.values()), other)
+    check_apart(merged.provenance, other.provenance, (first, name), rewritten)
+    for seen, stats in earlier.items():
+        if (_names_files(stats) and _names_files(other)) or _other_data(stats, other):
+            continue
+        into = f" (merging into those of {first})" if seen != first else ""
+        raise OptionError(
+            f"{name}: the same statistics as {seen} (counts, missing values, extremes, means "
+            "and variances, to rounding), and no file to tell their data apart: the same rows "
+            f"fitted twice, merged, would count twice{into}",
+            hints=("leave out one of them (distinct rows of the same values: fit them together)",),
+        )
+
+
+def _names_files(stats: FittedStats) -> bool:
+    """Whether the provenance of ``stats`` names a file they were fitted on (:func:`_identity`)."""
+    return any(_identity(source) is not None for source in stats.provenance.get("sources", []))
 
 
 def rewritten_sources(earlier: Sequence[FittedStats], other: FittedStats) -> frozenset[tuple]:

@@ -227,3 +227,21 @@ def test_a_merge_says_what_the_shards_did_not_record_alike(tmp_path):
     said = proc.stderr.decode()
     assert "'id' not recorded as passed through (not passed through alike by every file)" in said
     assert "the input columns' order not kept (the files' differ)" in said
+
+
+def test_stat_files_of_the_same_rows_fitted_in_memory_are_refused_as_counted_twice(tmp_path):
+    # Fitted in memory (or from standard input), stat files name no file: two of the same
+    # rows were merged, their counts doubled, exit 0. They are told by their numbers.
+    import normkit
+
+    data = pd.read_csv(SAMPLE_CSV)[:500]
+    for name, rows in (("a", data), ("b", data), ("c", data[:250])):
+        normkit.Standardizer().fit(rows).save(tmp_path / f"{name}.json")
+    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
+    assert proc.returncode == 2
+    assert proc.stderr.decode().startswith(
+        f"{ERROR}{tmp_path / 'b.json'}: the same statistics as {tmp_path / 'a.json'} (counts, "
+    )
+    assert "would count twice; leave out one of them" in proc.stderr.decode()
+    merged = ok("merge-stats", tmp_path / "a.json", tmp_path / "c.json", "-o", "-")
+    assert merged["rows"] == 750

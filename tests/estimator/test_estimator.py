@@ -200,6 +200,31 @@ def test_merge_of_shards_equals_fit_on_all(mixed_frame):
         np.testing.assert_array_equal(merged.n_samples_seen_, whole.n_samples_seen_)
 
 
+def test_merge_refuses_the_same_data_twice_as_merge_stats_does(tmp_path, mixed_frame):
+    # s.merge(s) doubled the row counts without a word, where merge-stats refuses the same rows.
+    fitted = Standardizer(exclude=["id"]).fit(mixed_frame)
+    same = r"^the one given: the same statistics as this Standardizer .*would count twice"
+    for again in (
+        fitted,  # the same object
+        Standardizer(exclude=["id"]).fit(mixed_frame),  # a fit of the same data
+        Standardizer(exclude=["id"], batch_size=7).fit(  # in other batches: rounding apart
+            pa.Table.from_pandas(mixed_frame).to_batches(max_chunksize=33)
+        ),
+    ):
+        with pytest.raises(normkit.OptionError, match=same):
+            fitted.merge(again)
+    # Fitted on one file: told as merge-stats tells it.
+    mixed_frame.to_csv(tmp_path / "m.csv", index=False)
+    of_file = normkit.fit_files(tmp_path / "m.csv", Standardizer(exclude=["id"]))
+    with pytest.raises(normkit.OptionError, match=r"both were fitted on .*m\.csv \(500 rows\)"):
+        of_file.merge(of_file)
+    with pytest.raises(normkit.OptionError, match=same):
+        of_file.merge(fitted)  # one names no file: told by its numbers
+    # Other rows merge.
+    other = Standardizer(exclude=["id"]).fit(mixed_frame.iloc[:100])
+    assert fitted.merge(other).n_rows_seen_ == 600
+
+
 def test_fit_is_a_reset_and_partial_fit_accumulates(mixed_frame):
     stats = Standardizer(exclude=["id"])
     stats.partial_fit(mixed_frame.iloc[:100]).partial_fit(mixed_frame.iloc[100:])
@@ -343,8 +368,8 @@ def test_an_array_of_columns_in_an_order_not_recorded_is_refused_by_partial_fit(
     # of all of them is which: transform refused it, partial_fit took it in a guessed order.
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"id": np.arange(50), "a": rng.normal(size=50), "b": rng.normal(size=50)})
-    other_order = Standardizer(exclude=["id"]).fit(df[["a", "id", "b"]])
-    merged = Standardizer(exclude=["id"]).fit(df).merge(other_order)
+    other_order = Standardizer(exclude=["id"]).fit(df[25:][["a", "id", "b"]])
+    merged = Standardizer(exclude=["id"]).fit(df[:25]).merge(other_order)
     for method in (merged.transform, merged.partial_fit):
         with pytest.raises(SchemaError, match=r"X has 3 features, .* do not record their order"):
             method(df.to_numpy())

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import given, reject
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.preprocessing import StandardScaler
@@ -58,9 +58,15 @@ def test_moments_equal_exact_arithmetic(x, chunk):
 @given(hard_columns(), hard_columns(), hard_columns())
 def test_merging_shards_is_associative_and_commutative(a, b, c):
     fit = [Standardizer().fit(pa.table({"x": v})) for v in (a, b, c)]
-    left = fit[0].merge(fit[1]).merge(fit[2])
-    right = fit[0].merge(fit[1].merge(fit[2]))
-    swapped = fit[2].merge(fit[0]).merge(fit[1])
+    try:
+        left = fit[0].merge(fit[1]).merge(fit[2])
+        right = fit[0].merge(fit[1].merge(fit[2]))
+        swapped = fit[2].merge(fit[0]).merge(fit[1])
+    except normkit.OptionError as refused:
+        # Shards of the same statistics are, to a merge, the same rows given twice.
+        if "the same statistics as" not in str(refused):
+            raise
+        reject()
     mean, var = exact(np.concatenate([a, b, c]))
     spread = float(var) ** 0.5
     for merged in (left, right, swapped):
