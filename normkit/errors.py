@@ -15,6 +15,8 @@ leaves out a hint whose parameter it has no way to set.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Sequence
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "SchemaError",
     "StatsFileError",
     "alike_names",
+    "caller_level",
     "infinite_error",
     "infinite_output_error",
     "infinity_hints",
@@ -258,6 +261,17 @@ class OutputError(NormkitError):
 
 class OptionError(NormkitError, ValueError):
     """An option given to the library has a value it cannot use."""
+
+
+def caller_level() -> int:
+    """The ``stacklevel`` of :func:`warnings.warn`, called by the function that calls this, that
+    tells the warning at the line that called normkit (its user's, or a library's such as
+    scikit-learn's pipelines), however deep in normkit the warning is raised."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class NormkitNote(UserWarning):

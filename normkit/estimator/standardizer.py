@@ -34,6 +34,7 @@ from ..errors import (
     SchemaError,
     absent_name_hints,
     alike_names,
+    caller_level,
     infinite_error,
     infinite_output_error,
     listed,
@@ -658,8 +659,11 @@ class Standardizer(MetadataConsumer):
             # Batches of arrays and of tables mixed: taken by position, as transform takes
             # them, with scikit-learn's warnings (an array after a table fitted in memory, not
             # after a stat file, as transform warns).
-            if named or self.__dict__.get("_named_fit"):
-                _warn_feature_names(named, stacklevel=4)
+            own = self._own_order(table.schema.names) if named else None
+            if own is not None:  # the names of this estimator's outputs: taken by name
+                table = table.select(own)
+            elif named or self.__dict__.get("_named_fit"):
+                _warn_feature_names(named)
             table = table.rename_columns(self._names_by_position())
         elif named:
             # A column the first batch did not have (or the statistics continued: fitted,
@@ -1240,7 +1244,7 @@ class Standardizer(MetadataConsumer):
                 hints=('set_output(transform="default")',),
             )
         if self.__dict__.get("_named_fit"):
-            _warn_feature_names(named=False, stacklevel=4)
+            _warn_feature_names(named=False)
         affine = self._applied_stats().frozen(use, gamma, beta)
         width = X.shape[1]
         self._check_width(width)
@@ -1266,22 +1270,36 @@ class Standardizer(MetadataConsumer):
         X, named = _by_position(X)
         if not (named or _is_array(X)):
             if named_fit:  # scikit-learn's warning, and the columns taken by position
-                _warn_feature_names(named=False, stacklevel=4)
+                _warn_feature_names(named=False)
                 return _checked_array(X, self)
             return X
         if not _is_array(X):
             if named_fit:
                 return X
-            _warn_feature_names(named=True, stacklevel=4)
             table = as_arrow(X)
+            own = self._own_order(table.schema.names)
+            if own is None:
+                _warn_feature_names(named=True)
+            else:  # the names of this estimator's outputs (x0, x1, ...): taken by name
+                table = table.select(own)
             # Its named columns are refused as fitted ones are (booleans: not as 1 and 0).
             refuse_non_numbers(table, table.schema.names)
             X = table.to_pandas().to_numpy()
         elif named_fit and self.__dict__.get("_named_fit"):
-            _warn_feature_names(named=False, stacklevel=4)
+            _warn_feature_names(named=False)
         X = _checked_array(X, self)
         self._check_width(X.shape[1])
         return X
+
+    def _own_order(self, names: Sequence[str]) -> list[str] | None:
+        """For statistics fitted on an array: the names its outputs give their columns (``x0,
+        x1, ...`` of every input column, or of the fitted ones alone), in their order, where a
+        table's ``names`` are those, in any order; else None (other names: scikit-learn's
+        warning)."""
+        for own in (list(self.get_feature_names_out()), list(self.columns_)):
+            if len(names) == len(own) and set(names) == set(own):
+                return own
+        return None
 
     def _check_width(self, width: int) -> None:
         """Refuse an array that holds neither every input column nor the fitted ones alone."""
@@ -1963,17 +1981,16 @@ def _index_columns(schema: pa.Schema) -> frozenset[str]:
     return pandas_index_columns(schema) | frozenset(names[:unnamed] if told else ())
 
 
-def _warn_feature_names(named: bool, stacklevel: int) -> None:
+def _warn_feature_names(named: bool) -> None:
     """scikit-learn's warning for a table given to an estimator fitted on arrays (``named``) or
-    an array given to one fitted on a table; ``stacklevel`` as :func:`warnings.warn`'s, from
-    the caller of this function."""
+    an array given to one fitted on a table, told at the caller's line (:func:`caller_level`)."""
     if named:
         message = "X has feature names, but Standardizer was fitted without feature names"
     else:
         message = (
             "X does not have valid feature names, but Standardizer was fitted with feature names"
         )
-    warnings.warn(message, UserWarning, stacklevel=stacklevel)
+    warnings.warn(message, UserWarning, stacklevel=caller_level())
 
 
 def _checked_array(X: Any, estimator: Standardizer) -> np.ndarray:

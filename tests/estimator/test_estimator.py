@@ -295,6 +295,35 @@ def test_partial_fit_mixes_arrays_and_tables_by_position_and_takes_a_lazy_frame(
         Standardizer().partial_fit(pl.from_pandas(df).lazy(), sample_weight=np.ones(100))
 
 
+def test_a_table_of_the_estimators_own_column_names_is_no_stranger_to_an_array_fit():
+    # Fitted on an array with a pandas output, inverse_transform of its own output warned
+    # "X has feature names, but Standardizer was fitted without feature names" (x0, x1 are its
+    # own names), and every such warning from inverse_transform pointed inside normkit.
+    X = np.array([[1.0, 10.0], [2.0, 30.0], [4.0, 20.0]])
+    fitted = Standardizer().set_output(transform="pandas").fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = fitted.transform(X)
+        assert list(z.columns) == ["x0", "x1"]
+        np.testing.assert_allclose(fitted.inverse_transform(z).to_numpy(), X, rtol=1e-15)
+        # Taken by name: in another order too.
+        np.testing.assert_allclose(fitted.inverse_transform(z[["x1", "x0"]]).to_numpy(), X)
+        fitted.partial_fit(z)  # a later batch of its names
+    assert fitted.n_samples_seen_ == 6
+    # Other names are warned of, at the caller's line, whichever method was called.
+    strangers = pd.DataFrame(X, columns=["p", "q"])
+    named = Standardizer().fit(strangers)
+    for call in (
+        lambda: fitted.transform(strangers),
+        lambda: fitted.inverse_transform(strangers),
+        lambda: named.inverse_transform(X),
+        lambda: Standardizer().fit(X).partial_fit(strangers),
+    ):
+        with pytest.warns(UserWarning, match="feature names") as warned:
+            call()
+        assert [w.filename for w in warned] == [__file__]
+
+
 def test_partial_fit_after_a_fit_or_a_load_takes_an_array_by_position(tmp_path):
     """After a finished fit (or a stat file's load) an array was looked up by the table's
     names ("no column 'mean radius' in this batch"); StandardScaler takes it by position, with
