@@ -65,7 +65,8 @@ def check_new_data(
     them, whose rows would count twice: fitted on one file (:func:`check_apart`; not a file that
     held other data at each fit, :func:`rewritten_sources`), or, where either names no file to
     tell them apart (fitted in memory, or from standard input), of the same numbers to rounding
-    (:func:`_other_data`): the same rows fitted twice, or one fit given twice.
+    (:func:`_other_data`) where a column varies (:func:`_varies`): the same rows fitted twice;
+    or one fit given twice.
 
     Raises
     ------
@@ -76,8 +77,11 @@ def check_new_data(
     rewritten = rewritten_sources(list(earlier.values()), other)
     check_apart(merged.provenance, other.provenance, (first, name), rewritten)
     for seen, stats in earlier.items():
-        if (_names_files(stats) and _names_files(other)) or _other_data(stats, other):
-            continue
+        if stats is not other:  # one fit given twice is refused whatever it holds
+            if (_names_files(stats) and _names_files(other)) or not _varies(other):
+                continue
+            if _other_data(stats, other):
+                continue
         into = f" (merging into those of {first})" if seen != first else ""
         raise OptionError(
             f"{name}: the same statistics as {seen} (counts, missing values, extremes, means "
@@ -85,6 +89,14 @@ def check_new_data(
             f"fitted twice, merged, would count twice{into}",
             hints=("leave out one of them (distinct rows of the same values: fit them together)",),
         )
+
+
+def _varies(stats: FittedStats) -> bool:
+    """Whether a column of ``stats`` holds two values: where none does (constant columns, such
+    as a bias feature's, or none with a value), shards of other rows have the same statistics
+    as often as not, which then tell nothing of whether the rows are the same."""
+    moments = stats.moments
+    return bool(np.any(moments.max > moments.min))
 
 
 def _names_files(stats: FittedStats) -> bool:

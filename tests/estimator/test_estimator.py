@@ -223,6 +223,12 @@ def test_merge_refuses_the_same_data_twice_as_merge_stats_does(tmp_path, mixed_f
     # Other rows merge.
     other = Standardizer(exclude=["id"]).fit(mixed_frame.iloc[:100])
     assert fitted.merge(other).n_rows_seen_ == 600
+    # Shards where no column varies (a bias feature's) have the same numbers as often as not:
+    # they tell nothing, and merge; one such fit given twice is still refused.
+    ones = Standardizer().fit(pd.DataFrame({"bias": np.ones(50)}))
+    assert ones.merge(Standardizer().fit(pd.DataFrame({"bias": np.ones(50)}))).n_rows_seen_ == 100
+    with pytest.raises(normkit.OptionError, match=same):
+        ones.merge(ones)
 
 
 def test_fit_is_a_reset_and_partial_fit_accumulates(mixed_frame):
