@@ -32,6 +32,7 @@ from .. import params
 from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_names, param
 from .arrow import common_type
 from .csv.columns import header_row_hints, split_hints
+from .csv.names import refuse_renamed_apart
 from .csv.reader import HEAD_BYTES
 from .files import check_output_path, file_key, refuse_overwrite
 from .formats import STDIO, Format, descriptor_of, resolve_format, split_compression
@@ -271,7 +272,8 @@ def open_dataset(
     told: ReadOptions | None = None,
 ) -> list[Reader]:
     """The sources of a data set, checked before any row is read: the files exist, none is
-    given twice or is the output, and all have the same columns.
+    given twice or is the output, and all have the same columns, none of them a repeated
+    header name renamed in one CSV and written so in another.
 
     Parameters
     ----------
@@ -321,6 +323,9 @@ def open_dataset(
     first = sources[0]
     for other in sources[1:]:
         _check_same_columns(first, other, read.csv)
+    refuse_renamed_apart(
+        (s.name, s.schema.names, s.renamed) for s in sources if s.format is Format.CSV
+    )
     if told is not None:
         refuse_csv_options(sources, told)
     return sources

@@ -4,7 +4,7 @@ says of its data, and its note of files read in different ways."""
 from __future__ import annotations
 
 from ..errors import quoted
-from .csv.columns import name_as_written
+from .csv.names import name_as_written
 from .options import ReadSettings
 
 __all__ = ["dialect_words"]

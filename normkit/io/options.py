@@ -425,7 +425,8 @@ class ReadSettings:
         """How merged statistics' data was read. Shards whose values were told apart otherwise
         (missing-value strings, infinities) do not merge: their statistics count different
         things. A dialect they do not share (delimiter, decimal separator, encoding) is left to
-        the defaults: it describes no one file.
+        the defaults: it describes no one file. The names given to repeated header names are
+        those of either.
 
         Raises
         ------
@@ -456,7 +457,6 @@ class ReadSettings:
             "header",
             "skip_rows",
             "comment",
-            "renamed",
             "quote",
             "inline_comments",
             "given",
@@ -464,7 +464,10 @@ class ReadSettings:
         )
         # Blocks large enough for the rows of either shard.
         larger = max(a.block_size or 0, b.block_size or 0) or None
-        a = replace(a, block_size=larger)
+        # A name given to a repeated header name by either is one (a later read of such a
+        # header is of the same columns); one written so in the other is refused before.
+        renamed = tuple(dict.fromkeys((*a.renamed, *b.renamed)))
+        a = replace(a, block_size=larger, renamed=renamed)
         unshared = {
             n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
         }

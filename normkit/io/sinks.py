@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from .. import params
 from ..errors import OutputError, SchemaError
-from .csv.columns import names_as_written
+from .csv.names import names_as_written
 from .csv.writer import CsvWriter, check_csv_types
 from .files import AtomicFile, os_reason, standard_output_stream
 from .formats import STDIO, Format, resolve_format, split_compression

@@ -33,7 +33,7 @@ from ..io.arrow import (
     numeric_type_named,
     to_float64,
 )
-from ..io.csv.columns import name_as_written
+from ..io.csv.names import name_as_written, refuse_renamed_apart
 from ..io.dataset import describe_sources, reference_reader, reference_schema
 from ..io.dialect_words import dialect_words
 from ..io.formats import Format
@@ -182,7 +182,8 @@ def check_stat_columns(
     columns: :func:`~normkit.io.dataset.open_dataset` checks it); where it has none of them
     and ``stats`` match columns by position (:func:`named_by_position`), told so. Refuse one
     whose header repeats the name of one where the fit's header (as ``stats`` record it) did
-    not (:func:`_refuse_repeated`)."""
+    not (:func:`_refuse_repeated`), or writes a name that the fit's gave a repeated one
+    (:func:`~normkit.io.csv.names.refuse_renamed_apart`)."""
     present = sources[0].schema.names
     try:
         check_columns(present, names, sources[0].name)
@@ -194,6 +195,9 @@ def check_stat_columns(
     wanted = set(names)
     for source in sources:
         _refuse_repeated(source, wanted, fitted_renamed)
+        if source.format is Format.CSV:  # a Parquet file's names may be a CSV's renamed ones
+            fitted = ("the stat file's data", (), fitted_renamed & wanted)
+            refuse_renamed_apart([fitted, (source.name, source.schema.names, source.renamed)])
 
 
 def _refuse_repeated(source: Reader, names: set[str], fitted_renamed: set[str]) -> None:

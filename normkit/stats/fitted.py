@@ -30,7 +30,7 @@ from .empty import reordered, with_empty_columns
 from .options import StatsOptions
 from .passthrough import PassedThrough
 from .shift import MAX_BETA_OVER_GAMMA, check_shift, per_column
-from .union import union_categories, union_passthrough, union_sketch
+from .union import union_categories, union_passthrough, union_read, union_sketch
 
 __all__ = [
     "MAX_BETA_OVER_GAMMA",
@@ -430,7 +430,7 @@ class FittedStats:
                     "parameters)",
                     param=name,
                 )
-        read = ReadSettings.merged(self.read, other.read)
+        read = union_read(self, other, names)
         passthrough = union_passthrough(self, other, names)
         return FittedStats.build(
             self.names,

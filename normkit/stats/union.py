@@ -11,6 +11,8 @@ from typing import TypeVar
 from ..core.categories import CategoryCounts, merge_columns
 from ..core.sketch import Sketch
 from ..errors import OptionError
+from ..io.csv.names import refuse_renamed_apart
+from ..io.options import ReadSettings
 from .empty import Fitted, vacant_counted
 from .passthrough import PassedThrough, weight_column_of
 
@@ -20,6 +22,7 @@ __all__ = [
     "continued_stats",
     "union_categories",
     "union_passthrough",
+    "union_read",
     "union_sketch",
 ]
 
@@ -47,6 +50,32 @@ def union_categories(
     kept = {p.name for p in passthrough or () if p.why != "excluded"}
     both = merge_columns(vacant_counted(a, b), vacant_counted(b, a))
     return {n: c for n, c in both.items() if passthrough is None or n in kept}
+
+
+def union_read(a: Fitted, b: Fitted, names: tuple = ("these", "the other")) -> ReadSettings | None:
+    """How the union's data was read (:meth:`ReadSettings.merged`), refused where one side's
+    header had a column written with a name the other's gave a repeated one (``a_1``: a
+    second ``a``), which would be merged as one column. ``names``: what to call ``a`` and
+    ``b`` in a message.
+
+    Raises
+    ------
+    SchemaError
+        Naming both (:func:`~normkit.io.csv.names.refuse_renamed_apart`).
+    """
+    refuse_renamed_apart(_header(s, f"the data of {n}") for s, n in zip((a, b), names, strict=True))
+    return ReadSettings.merged(a.read, b.read)
+
+
+def _header(stats: Fitted, where: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The header ``stats`` were fitted on, as :func:`refuse_renamed_apart` takes it: its
+    columns where a CSV header named them (the other columns' names may be a CSV's renamed
+    ones, as a Parquet output keeps them)."""
+    if stats.read is None:
+        return where, (), ()
+    passed = tuple(p.name for p in stats.passthrough or ())
+    written = (*stats.names, *passed, *(stats.inputs or ())) if stats.read.header else ()
+    return where, written, tuple(stats.read.renamed)
 
 
 def union_passthrough(

@@ -101,6 +101,38 @@ def test_a_later_header_that_repeats_a_fitted_name_is_refused(tmp_path, command)
     assert not out.exists()
 
 
+def test_a_renamed_repeat_and_a_column_written_with_its_name_are_kept_apart(tmp_path):
+    # 'a,a_1,b' beside 'a,a,b': a_1 pooled +100s with the -100s of the second 'a', exit 0; a
+    # merge of their stat files dropped the record of the renaming; a transform of one with
+    # the other's statistics normalized the real a_1 by the repeated a's.
+    p1, p2, p3 = tmp_path / "p1.csv", tmp_path / "p2.csv", tmp_path / "p3.csv"
+    p1.write_text("a,a_1,b\n1,100,5\n2,110,6\n3,90,7\n4,105,5\n")
+    p2.write_text("a,a,b\n1,-100,5\n2,-110,6\n3,-90,7\n4,-105,5\n")
+    p3.write_text("a,a,b\n5,-101,5\n6,-111,6\n7,-91,7\n8,-106,5\n")
+    s1, s2, s3, out = (tmp_path / n for n in ("s1.json", "s2.json", "s3.json", "m.json"))
+    told = (
+        "the header of {} has a column 'a_1', and the header of {} names 'a' again, read as "
+        "'a_1': different columns, which would be matched as one; rename 'a_1', or the "
+        "repeated 'a', in one of the headers"
+    )
+    for inputs in ((p1, p2), (p2, p1)):
+        assert normkit_error(1, "fit", *inputs, "-o", out) == told.format(p1, p2)
+    for stats in (s1, s2, s3):
+        ok("fit", tmp_path / f"p{stats.name[1]}.csv", "-o", stats)
+    assert normkit_error(1, "merge-stats", s1, s2, "-o", out) == f"{s2}: " + told.format(
+        f"the data of {s1}", f"the data of {s2}"
+    )
+    error = normkit_error(1, "transform", p1, "-s", s2, "-o", tmp_path / "z.csv")
+    assert error == told.format(p1, "the stat file's data")
+    assert not out.exists()
+    assert not (tmp_path / "z.csv").exists()
+    # Both renamed alike: merged, the record kept, and read alike again.
+    ok("merge-stats", s2, s3, "-o", out)
+    assert json.loads(out.read_text())["read"]["renamed"] == ["a_1"]
+    ok("transform", p2, "-s", out, "-o", tmp_path / "z.csv")
+    ok("fit", p2, p3, "-o", tmp_path / "s23.json")
+
+
 def test_a_csv_output_has_the_header_names_of_its_csv_input(tmp_path):
     # A pandas MultiIndex written by to_csv: ',,x,y'. Its output said ',_1,x,y', which pandas
     # reads back with index names [None, '_1']; 'x,x,y' came out 'x,x_1,y'. (The transform

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from normkit.io.csv.columns import names_as_written, unique_names
+from normkit.io.csv.names import names_as_written, unique_names
 
 
 def renamed_one_by_one(names: list[str]) -> list[str]:

@@ -28,13 +28,10 @@ __all__ = [
     "decimal_comma_signs",
     "escape_hints",
     "exclude_hint",
-    "header_names",
     "larger_blocks",
     "leave_out_hint",
     "longest_row",
     "missing_marker_hints",
-    "name_as_written",
-    "names_as_written",
     "null_values_hint",
     "number_hints",
     "printable",
@@ -48,7 +45,6 @@ __all__ = [
     "splitting_separator",
     "typed_by_majority",
     "typed_value_error",
-    "unique_names",
 ]
 
 #: The spaces around a value that its typing ignores (pyarrow trims spaces and tabs; these
@@ -458,61 +454,6 @@ def decimal_column_hints(delimiter: str, rows: list[list[str]]) -> tuple[str, ..
         return ()
     both = f"{param('csv.delimiter', ';')} {param('csv.decimal', ',')}"
     return (f"read it as one column of numbers with decimal commas ({both})",)
-
-
-def header_names(
-    header: list[str], unnamed_last: bool, empty_last: bool = False
-) -> tuple[list[str], tuple[str, ...]]:
-    """The column names of ``header`` (see :func:`unique_names`); with ``unnamed_last`` (rows
-    end with a separator the header lacks), a last column named after its place, as a table
-    without a header names its columns; with ``empty_last`` (the header ends with a separator
-    the rows lack), without its last, empty, name."""
-    if empty_last:
-        header = header[:-1]
-    if unnamed_last:
-        header = [*header, f"column_{len(header) + 1}"]
-    return unique_names(header)
-
-
-def unique_names(names: list[str]) -> tuple[list[str], tuple[str, ...]]:
-    """A header's names, each one that repeats an earlier name renamed ``NAME_k`` with the
-    smallest ``k`` from 1 that names no other column (``a, a, b`` is ``a, a_1, b``; an empty name
-    again is ``_1``), as DuckDB renames them; and the names given, in order."""
-    taken = set(names)
-    seen: set[str] = set()
-    out, given = [], []
-    # The k to try first for each name repeated: those below it are taken, and stay taken
-    # (10,000 'c' took 11 s when each repeat counted from 1).
-    first_free: dict[str, int] = {}
-    for name in names:
-        if name in seen:
-            k = first_free.get(name, 1)
-            while f"{name}_{k}" in taken:
-                k += 1
-            first_free[name] = k + 1
-            name = f"{name}_{k}"
-            taken.add(name)
-            given.append(name)
-        seen.add(name)
-        out.append(name)
-    return out, tuple(given)
-
-
-def name_as_written(renamed: str) -> str:
-    """The header's name that :func:`unique_names` renamed ``renamed`` (``a_1``: ``a``, ``_1``:
-    the empty name)."""
-    return renamed.rsplit("_", 1)[0]
-
-
-def names_as_written(names: Sequence[str], renamed: Sequence[str]) -> list[str]:
-    """``names`` with each of ``renamed`` (those :func:`unique_names` gave to repeated header
-    names) as the header had it, where reading them again gives ``names`` back (all the
-    columns there, in their order); else ``names`` as they are."""
-    if not renamed:
-        return list(names)
-    given = set(renamed)
-    written = [name_as_written(name) if name in given else name for name in names]
-    return written if unique_names(written)[0] == list(names) else list(names)
 
 
 def printable(text: str) -> str:

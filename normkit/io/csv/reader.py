@@ -39,7 +39,6 @@ from .columns import (
     decimal_comma_signs,
     escape_hints,
     exclude_hint,
-    header_names,
     header_row_hints,
     larger_blocks,
     longest_row,
@@ -63,6 +62,7 @@ from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
 from .late_text import LateText
 from .lines import predicted_rows
+from .names import header_names
 from .native import (
     Dialect,
     NativeRecords,
