@@ -33,7 +33,7 @@ from .csv.table_start import header_hints
 from .formats import STDIO, Format
 from .options import CsvOptions, ReadOptions
 from .sidecar import Record, read_record
-from .streams import PrefixedStream, not_text
+from .streams import PrefixedStream, misread_names_hints, not_text
 
 __all__ = ["Reader", "ReaderBase", "not_numeric_error"]
 
@@ -322,13 +322,15 @@ class ReaderBase:
 
     def column_hints(self, names: Sequence[str]) -> tuple[str, ...]:
         """Ways out for an input whose columns lack some of ``names``: :attr:`hints`, else for
-        a CSV the lines to skip above a line of its head that names them."""
+        a CSV the lines to skip above a line of its head that names them, or that it looks like
+        UTF-8 read in a single-byte encoding."""
+        misread = misread_names_hints(self.schema.names, names, self.encoding)
         if self.hints or self.detected is None or not self.head:
-            return self.hints
+            return (*misread, *self.hints)
         dialect = self.detected
         delimiter = dialect.delimiter_for(self.path) or ","
         quote, skipped = dialect.quote_character, dialect.skip_rows or 0
-        return header_hints(self.head, delimiter, quote, names, skipped)
+        return (*misread, *header_hints(self.head, delimiter, quote, names, skipped))
 
     def undecided(self) -> frozenset[str]:
         return frozenset()  # typed formats have the types of their data

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
+from collections.abc import Sequence
 from typing import BinaryIO
 
 import pyarrow as pa
 
-from ..errors import InputError, param
+from ..errors import InputError, param, quoted
 
 __all__ = [
     "TAIL_BYTES",
@@ -18,9 +20,13 @@ __all__ = [
     "big_endian",
     "input_encoding",
     "invalid_utf8",
+    "misread_names_hints",
+    "misread_utf8",
+    "misread_word",
     "not_text",
     "read_up_to",
     "sniff_encoding",
+    "utf8_hints",
 ]
 
 #: Bytes kept from the end of a stream, to check how it ends (a CSV's last quoted field).
@@ -248,3 +254,67 @@ def not_text(name: str, read_in: str | None, offset: int) -> InputError:
         f"{name}: not {read_in or 'UTF-8'} text (invalid byte at offset {offset:,})",
         hints=(_encoding_hint(read_in),),
     )
+
+
+def _single_byte(encoding: str) -> bool:
+    """Whether ``encoding`` reads every byte as one character (Latin-1, cp1252): one that reads
+    UTF-8's multi-byte characters as two or three characters each, without an error."""
+    return len(bytes(range(256)).decode(encoding, errors="replace")) == 256
+
+
+#: A word of text (no separator, quote or space in it) holding a character beyond ASCII.
+_WORD_BEYOND_ASCII = re.compile(r"[^\s,;|\"']*[^\x00-\x7f][^\s,;|\"']*")
+
+
+def misread_utf8(text: str, encoding: str | None, complete: bool = True) -> str | None:
+    """``text``, read in ``encoding``, as UTF-8, where that is a single-byte encoding and the
+    bytes read are UTF-8 holding multi-byte characters ('café' written in UTF-8 reads
+    'cafÃ©' in Latin-1); else None. ``complete``: ``text`` is the whole input, not a head
+    that may end inside a character."""
+    if encoding is None or not _single_byte(encoding):
+        return None
+    try:
+        raw = text.encode(encoding)
+    except UnicodeEncodeError:  # not read in that encoding
+        return None
+    if raw.isascii():
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if complete or exc.start < len(raw) - 3 or exc.start == 0:
+            return None
+        return raw[: exc.start].decode("utf-8")
+
+
+def misread_word(utf8: str, encoding: str) -> tuple[str, str]:
+    """The first word of ``utf8`` beyond ASCII (text :func:`misread_utf8` found), as UTF-8
+    reads it and as ``encoding`` does."""
+    found = _WORD_BEYOND_ASCII.search(utf8)
+    word = found.group()[:40] if found else utf8[:40]
+    return word, word.encode("utf-8").decode(encoding, errors="replace")
+
+
+def utf8_hints(encoding: str) -> tuple[str, ...]:
+    """The ways out for UTF-8 text read in the single-byte ``encoding``."""
+    return (
+        f"read it as UTF-8 ({param('csv.encoding', 'utf-8')})",
+        f"read it in {encoding} all the same ({param('csv.encoding', encoding)})",
+    )
+
+
+def misread_names_hints(
+    present: Sequence[str], absent: Sequence[str], encoding: str | None
+) -> tuple[str, ...]:
+    """For an input read in ``encoding`` whose columns (``present``) lack some of ``absent``:
+    where one of them is a present name read as UTF-8 (:func:`misread_utf8`), that the file
+    looks like UTF-8, and how to read it so."""
+    wanted = set(absent)
+    for name in present:
+        utf8 = misread_utf8(name, encoding)
+        if utf8 is not None and utf8 in wanted:
+            return (
+                f"the file looks like UTF-8: read in {encoding}, its header has {quoted(name)} "
+                f"for {quoted(utf8)}; read it as UTF-8 ({param('csv.encoding', 'utf-8')})",
+            )
+    return ()

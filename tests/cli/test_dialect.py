@@ -660,6 +660,39 @@ def test_a_later_file_is_read_as_its_own_byte_order_mark_says(tmp_path):
     assert "has no byte-order mark, which the encoding utf-16 needs" in message
 
 
+def test_utf8_text_read_in_a_recorded_single_byte_encoding_is_refused(tmp_path):
+    """Statistics fitted with --encoding latin-1 read a later UTF-8 file as Latin-1, exit 0:
+    its Parquet output held 'cittÃ\xa0' and 'ZÃ¼rich'. Refused now, naming the file and the
+    encoding; an encoding given to the command reads it as told."""
+    fitted, new = tmp_path / "fit_latin1.csv", tmp_path / "new_utf8.csv"
+    fitted.write_bytes("x,city\n1.5,São\n2.5,Rio\n3.5,São\n".encode("latin-1"))
+    new.write_text("x,città\n1.0,Zürich\n2.0,São Paulo\n4.0,東京\n", encoding="utf-8")
+    stats, z = tmp_path / "s.json", tmp_path / "z.parquet"
+    ok("fit", fitted, "--encoding", "latin-1", "--columns", "x", "-o", stats)
+    assert normkit_error(1, "transform", new, "-s", stats, "-o", z) == (
+        f"{new}: its text looks like UTF-8, and the stat file's encoding, latin-1, would read "
+        "'città' as 'cittÃ\\xa0'; read it as UTF-8 (--encoding utf-8) or read it in latin-1 all "
+        "the same (--encoding latin-1)"
+    )
+    assert not z.exists()
+    ok("transform", new, "-s", stats, "--encoding", "utf-8", "-o", z)
+    table = pd.read_parquet(z)
+    assert table["città"].tolist() == ["Zürich", "São Paulo", "東京"]
+    ok("transform", new, "-s", stats, "--encoding", "latin-1", "-o", z)  # as told
+    assert pd.read_parquet(z).columns.tolist() == ["x", "cittÃ\xa0"]
+    ok("transform", fitted, "-s", stats, "-o", z)  # its own Latin-1: read as recorded
+    # Read in Latin-1 as told, a UTF-8 header lacks the fitted name: told it looks UTF-8.
+    cafe, cafe_stats = tmp_path / "cafe.csv", tmp_path / "cafe.json"
+    cafe.write_text("café,y\n1,2\n2,3\n3,4\n", encoding="utf-8")
+    ok("fit", cafe, "-o", cafe_stats)
+    error = normkit_error(1, "transform", cafe, "-s", cafe_stats, "--encoding", "latin-1", "-o", z)
+    assert error == (
+        f"{cafe}: the stat file has column 'café' but the input has no such column; the file "
+        "looks like UTF-8: read in latin-1, its header has 'cafÃ©' for 'café'; read it as UTF-8 "
+        "(--encoding utf-8)"
+    )
+
+
 CITIES = pd.DataFrame(
     {"id": [1, 2, 3], "city": ["Łódź", "München", "Kraków"], "x": [1.5, 2.5, 4.0]}
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...errors import InputError, param
+from ...errors import InputError, param, quoted
 from ..formats import binary_hints, compression_of, signed
 from ..options import CsvOptions
-from ..streams import not_text
+from ..streams import misread_utf8, misread_word, not_text, utf8_hints
 
 __all__ = ["check_head", "check_names"]
 
@@ -20,7 +20,8 @@ def check_head(
 ) -> None:
     """Refuses the CSV input ``name`` whose ``head`` (its first bytes, UTF-8; ``complete``:
     all of it; ``encoding``: the one it was decoded from) is empty, binary or not UTF-8, or
-    starts with empty lines (where no lines to skip are given: the way out it names).
+    starts with empty lines (where no lines to skip are given: the way out it names), or was
+    UTF-8 read in a single-byte encoding the stat file recorded.
 
     Raises
     ------
@@ -44,6 +45,24 @@ def check_head(
         # only earlier bytes count then. A head that is the whole input is checked whole.
         if exc.start < len(head) - 4 or complete:
             raise not_text(name, encoding, exc.start) from None
+    if encoding is not None and "encoding" in csv.from_stats:
+        _check_recorded_encoding(name, head, complete, encoding)
+
+
+def _check_recorded_encoding(name: str, head: bytes, complete: bool, encoding: str) -> None:
+    """Refuses the input ``name`` read in the stat file's ``encoding``, a single-byte one, whose
+    ``head`` (decoded from it) was UTF-8 with characters beyond ASCII: read in the fit's
+    encoding, a later file's UTF-8 would be read as other characters, without an error."""
+    text = head.decode("utf-8", errors="ignore")
+    utf8 = misread_utf8(text, encoding, complete)
+    if utf8 is None:
+        return
+    word, misread = misread_word(utf8, encoding)
+    raise InputError(
+        f"{name}: its text looks like UTF-8, and the stat file's encoding, {encoding}, would read "
+        f"{quoted(word)} as {quoted(misread)}",
+        hints=utf8_hints(encoding),
+    )
 
 
 def _binary(head: bytes, complete: bool) -> bool:
