@@ -993,3 +993,30 @@ def test_the_files_of_one_fit_are_read_alike_or_the_difference_is_noted(tmp_path
         f"normkit: note: the files were read in 2 ways, each as its own first lines show "
         f"({commented}: '#' comments; {clean}: plain CSV); later jobs detect each file's own"
     )
+
+
+def test_a_header_of_decimal_numbers_is_refused_as_ambiguous(tmp_path):
+    """Wavelengths naming spectra's columns (400.5,401.0,401.5 above 0.3s) were read as a data
+    row, exit 0: column_1's mean 4.257. Told as integers above decimals are; either way out
+    reads it as said."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(0.3, 0.05, (100, 3)).round(4)
+    path, stats = tmp_path / "spectra.csv", tmp_path / "s.json"
+    body = "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in values)
+    path.write_text("400.5,401.0,401.5\n" + body)
+    assert normkit_error(1, "fit", path, "-o", stats) == (
+        f"{path}: whether the first row is a header cannot be told: its numbers (400.5, 401.0, "
+        "401.5) lie far beyond the 100 rows below them in every column, as names (wavelengths, "
+        "sizes) may; say whether it is (--header or --no-header)"
+    )
+    assert not stats.exists()
+    ok("fit", path, "--header", "-o", stats)
+    fitted = json.loads(stats.read_text())["columns"]
+    assert [c["name"] for c in fitted] == ["400.5", "401.0", "401.5"]
+    np.testing.assert_allclose([c["mean"] for c in fitted], values.mean(axis=0), rtol=1e-12)
+    ok("fit", path, "--no-header", "-o", stats)
+    # The same rows without the names: read as rows, without a word.
+    plain = tmp_path / "plain.csv"
+    plain.write_text(body)
+    ok("fit", plain, "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["count"] == 100

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -545,3 +546,40 @@ def test_a_comma_given_as_the_decimal_separator_separates_fields_only_across_the
     if fields == 1 and "#" not in text:  # without the decimal point given, commas split rows
         with pytest.raises(InputError, match="the first line does not split as the rest"):
             sniff(text.encode(), complete=True)
+
+
+def _spectra(rows: int, seed: int = 0) -> str:
+    rng = np.random.default_rng(seed)
+    return "".join(
+        ",".join(f"{v:.4f}" for v in row) + "\n" for row in rng.normal(0.3, 0.05, (rows, 3))
+    )
+
+
+def test_a_first_row_of_numbers_far_beyond_every_column_is_refused():
+    # Wavelengths naming columns of absorbances were read as a row (a mean of 4.257 for 0.3),
+    # exit 0; as ambiguous as integers above decimals.
+    text = "400.5,401.0,401.5\n" + _spectra(100)
+    with pytest.raises(InputError) as caught:
+        sniff(text.encode(), complete=True)
+    assert caught.value.param == "csv.header"
+    assert str(caught.value) == (
+        "whether the first row is a header cannot be told: its numbers (400.5, 401.0, 401.5) "
+        "lie far beyond the 100 rows below them in every column, as names (wavelengths, sizes) "
+        "may; say whether it is (csv.header=True or csv.header=False)"
+    )
+    assert sniff(text.encode(), complete=True, header=True).header is True
+    # Beyond in one column only, or above too few rows: a row, as before.
+    assert sniff(b"400.5,0.31,0.29\n" + _spectra(100).encode(), complete=True).header is False
+    assert sniff(b"400.5,401.0,401.5\n" + _spectra(4).encode(), complete=True).header is False
+
+
+@pytest.mark.parametrize(
+    ("shape", "draw"),
+    [((100, 3), "normal"), ((20, 2), "normal"), ((6, 4), "lognormal"), ((11, 2), "exponential")],
+)
+def test_tables_of_numbers_without_a_header_are_read_so_without_a_word(shape, draw):
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        values = getattr(rng, draw)(size=shape)
+        text = "".join(",".join(f"{v:.6g}" for v in row) + "\n" for row in values)
+        assert sniff(text.encode(), complete=True).header is False, text

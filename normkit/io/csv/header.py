@@ -69,6 +69,18 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         empty.append(not kinds)
     if any(n and k == "text" for n, k in zip(numeric, first, strict=True)):
         return True, TEXT_ABOVE_NUMBERS
+    # A row of numbers no header names (a fraction: 400.5) is data, unless it lies far beyond
+    # the rows below (integers are told by the rules below).
+    decimal_row = set(first) == {"number"} and any(_NO_NAME.fullmatch(v) for v in rows[0])
+    far = _far_beyond(rows[0], body, nulls) if all(numeric) and decimal_row else 0
+    if far:
+        raise InputError(
+            f"whether the first row is a header cannot be told: its numbers "
+            f"({', '.join(rows[0][:5])}{', ...' if len(rows[0]) > 5 else ''}) lie far beyond "
+            f"the {far:,} rows below them in every column, as names (wavelengths, sizes) may",
+            param="csv.header",
+            hints=_header_hints(),
+        )
     if any(n and _NO_NAME.fullmatch(v) for n, v in zip(numeric, rows[0], strict=True)):
         return False, "the first row has a number no header names above a column of numbers"
     # The same under the empty names of a row index (``DataFrame(array).to_csv()``: ,0,1,2).
@@ -228,6 +240,30 @@ def _numbered_beyond(first: list[str], body: list[list[str]], nulls: Collection[
         values = [v for v in values if v is not None]
         beyond += bool(values) and not min(values) <= start + j <= max(values)
     return 2 * beyond >= n
+
+
+def _far_beyond(first: list[str], body: list[list[str]], nulls: Collection[str]) -> int:
+    """The rows of ``body`` (five or more; ten under two columns) where, in each of two
+    columns or more, the number of ``first`` lies beyond the values below it by more than their
+    range (400.5 above spectra of 0.2 to 0.4): names written as numbers (wavelengths, masses,
+    sizes) or a row of data far from the others? Else 0. A row of data drawn as the others are
+    is beyond the range of five in one column once in a few; beyond it by the range again in
+    every column, about once in a thousand files of two columns of ten lognormal rows, and
+    less for more rows or columns. A column of one value below, or of numbers not written
+    with a decimal point, tells nothing."""
+    if len(first) < 2 or len(body) < (10 if len(first) == 2 else 5):
+        return 0
+    for j, text in enumerate(first):
+        value = _number(text, nulls)
+        below = [_number(row[j], nulls) for row in body if j < len(row)]
+        below = [v for v in below if v is not None]
+        if value is None or len(below) < 5:
+            return 0
+        low, high = min(below), max(below)
+        spread = high - low
+        if not spread or low - spread <= value <= high + spread:
+            return 0
+    return len(body)
 
 
 def _pandas_default(first: list[str], body: list[list[str]], nulls: Collection[str]) -> bool:
