@@ -101,12 +101,13 @@ def to_onnx(
         graph_inputs = [helper.make_tensor_value_info("X", TensorProto.DOUBLE, ["rows", n])]
         source = "X"
     else:
-        clash = [name for name in names if name == OUTPUT or name.startswith("normkit/")]
+        # ONNX reads an empty name as an optional input left out.
+        clash = [n for n in names if n in (OUTPUT, "") or n.startswith("normkit/")]
         if clash:
             raise OptionError(
                 f"column {clash[0]!r} cannot name an input of the model (the output is "
-                f"{OUTPUT!r}, and 'normkit/' names its own tensors); export one matrix input "
-                "instead",
+                f"{OUTPUT!r}, 'normkit/' names its own tensors, and an empty name is no "
+                "input); export one matrix input instead",
                 param="inputs",
             )
         graph_inputs = [

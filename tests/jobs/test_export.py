@@ -189,3 +189,26 @@ def test_columns_named_like_the_models_own_tensors(tmp_path):
         normkit.to_onnx(
             normkit.Standardizer().fit(frame.rename(columns={"X": "Y"})), inputs="columns"
         )
+
+
+def test_an_empty_column_name_cannot_name_an_input_of_the_model(tmp_path):
+    # An empty name (a pandas frame's '' column) stopped in onnx's ValidationError traceback.
+    path, stats = tmp_path / "e.parquet", tmp_path / "e.json"
+    pd.DataFrame({"": [1.0, 2, 3, 4], "b": [5.0, 6, 8, 9]}).to_parquet(path, index=False)
+    assert_ok(run("fit", path, "-o", stats, "-q"))
+    message = assert_error(
+        run("export", "-s", stats, "--to", "onnx", "--inputs", "columns", "-o", tmp_path / "m"), 2
+    )
+    assert message == (
+        "normkit: error: column '' cannot name an input of the model (the output is 'Y', "
+        "'normkit/' names its own tensors, and an empty name is no input); export one matrix "
+        "input instead"
+    )
+    assert not (tmp_path / "m").exists()
+    with pytest.raises(normkit.OptionError, match=r"column '' cannot name an input"):
+        normkit.to_onnx(str(stats), inputs="columns")
+    model = normkit.to_onnx(str(stats))  # one matrix input: the columns need no names
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    X = np.array([[1.0, 5.0], [4.0, 9.0]])
+    want = normkit.load(stats).transform(X)
+    assert same_bits(session.run(["Y"], {"X": X})[0], want)
