@@ -10,6 +10,7 @@
 - Normalized histograms map the raw bin edges through ``(x - mean) / scale`` (unit bins become
   ``1 / scale`` wide, centred on the normalized integers) and are densities over all the
   sampled values, so they compare with the standard normal density drawn over the same frame.
+- Text is drawn as written: a column named ``price $US$`` is not math text.
 - Numbers in legends and titles print as many significant digits as needed to resolve a
   thousandth of the column's scale and to tell apart the distinct values shown together:
   ``1000000.008``, not ``1e+06``.
@@ -17,8 +18,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +38,7 @@ __all__ = [
     "draw_stat_lines",
     "format_values",
     "integer_valued",
+    "literal_text",
     "normalized_frame",
     "pyplot",
     "readable_ticks",
@@ -64,6 +67,16 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+@contextlib.contextmanager
+def literal_text() -> Iterator[None]:
+    """Inside (or as a decorator of a function that draws a figure), every text made is drawn
+    as written: matplotlib reads text between two ``$`` as math (``price $US$`` drawn in math
+    italic without its dollars, ``cost $\\frac$`` a parse error), and column names are no math."""
+    plt = pyplot()
+    with plt.rc_context({"text.parse_math": False}):
+        yield
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from .plots import (
     draw_normal_density,
     draw_stat_lines,
     format_values,
+    literal_text,
     normalized_frame,
     pyplot,
     readable_ticks,
@@ -269,9 +270,10 @@ def collect(
     )
 
 
+@literal_text()
 def column_figure(report: ReportData, j: int):
     """The four plots of column ``j``, as a matplotlib figure (see :mod:`normkit.jobs.plots`
-    for their frames, bins and labels)."""
+    for their frames, bins and labels); its texts drawn as written (:func:`literal_text`)."""
     plt = pyplot()
     from matplotlib.ticker import MaxNLocator  # after pyplot(): matplotlib is optional
 

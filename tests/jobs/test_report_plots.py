@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run
+from conftest import run, run_normkit
 
 from normkit.jobs.plots import data_frame, format_values
 from normkit.jobs.report import ReportOptions, collect, column_figure
@@ -255,3 +255,29 @@ def test_the_note_of_default_ema_options_stays_clear_of_the_exact_mean(tmp_path,
         xy = line.get_transform().transform(line.get_xydata())
         if line.get_label().startswith("exact"):  # a horizontal line: its height
             assert not box.y0 <= xy[0, 1] <= box.y1
+
+
+def test_column_names_with_dollars_are_drawn_as_written(tmp_path, figure):
+    # 'cost $\frac$' stopped the report in matplotlib's ParseSyntaxException; 'price $US$' was
+    # drawn in math italic, its dollars gone. Every text of the figure is drawn as written.
+    names = ["cost $\\frac$", "price $US$"]
+    report = report_of(tmp_path, pd.DataFrame({names[0]: [1.0, 2, 3, 4], names[1]: [2.0, 3, 5, 4]}))
+    for j, name in enumerate(names):
+        fig = figure(report, j)
+        assert fig.get_suptitle() == name
+        texts = fig.findobj(lambda artist: hasattr(artist, "get_parse_math"))
+        assert texts
+        assert not any(text.get_parse_math() for text in texts)
+    assert plt.rcParams["text.parse_math"]  # the caller's matplotlib is left as it was
+    proc = run_normkit(
+        "report",
+        tmp_path / "data.csv",
+        "-s",
+        tmp_path / "stats.json",
+        "-o",
+        tmp_path / "r.html",
+        "--png",
+        tmp_path / "png",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["cost_frac.png", "price_US.png"]
