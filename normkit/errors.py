@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 __all__ = [
     "EXIT_CODES",
@@ -29,6 +29,7 @@ __all__ = [
     "OutputError",
     "SchemaError",
     "StatsFileError",
+    "Written",
     "alike_names",
     "caller_level",
     "infinite_error",
@@ -38,6 +39,7 @@ __all__ = [
     "param",
     "plain_value",
     "quoted",
+    "refuse_two_readings",
 ]
 
 # Marks a parameter reference inside a message: "\x1f" name ["\x1e" value] "\x1f". No column
@@ -158,6 +160,44 @@ def absent_name_hints(
     """The hint of names not there: the one meant where a name differs only in case or spaces
     (:func:`alike_names`), else every name there is (``whose``: ``"the input has"``)."""
     return alike_names(absent, present, given=given, whose=whose) or (f"{whose} {listed(present)}",)
+
+
+class Written(str):
+    """A column name read from text that reads otherwise too: ``written``, the text as written
+    (the command line's ``"q"``, whose quotes read as quoting: the name ``q``)."""
+
+    __slots__ = ("written",)
+
+    def __new__(cls, name: str, written: str) -> Written:
+        self = super().__new__(cls, name)
+        self.written = written
+        return self
+
+
+def refuse_two_readings(name: str, given: Sequence[str] | None, present: Collection[str]) -> None:
+    """Refuse a name of the parameter ``name`` (``given``) whose two readings (a
+    :class:`Written`'s) both name a column of ``present``: which is meant cannot be told.
+
+    Raises
+    ------
+    OptionError
+        Naming both columns and how to give each.
+    """
+    for column in given or ():
+        written = getattr(column, "written", None)
+        if written is None or written == column or column not in present or written not in present:
+            continue
+        plain = str(column)
+        raise OptionError(
+            f"{param(name)} names {quoted(written)}, which reads as the column {quoted(plain)} "
+            f"(its quotes as quoting) and as the column {quoted(written)} (as written): which "
+            "is meant cannot be told",
+            param=name,
+            hints=(
+                f"for {quoted(plain)} give {param(name, plain)}",
+                f"for {quoted(written)} give {param(name, written)}",
+            ),
+        )
 
 
 def python_spelling(name: str, value: str | None) -> str:

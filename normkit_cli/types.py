@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from normkit import params
-from normkit.errors import OptionError, quoted
+from normkit.errors import OptionError, Written, quoted
 from normkit.params import RULES, Interval, OneOf
 
 
@@ -237,7 +237,13 @@ class NameList(click.ParamType):
             self.fail(str(exc), param, ctx)
         if self.keep_empty:
             return tuple(member for member, _ in members)
-        names = tuple(member for member, quoted in members if member or quoted)
+        # A quoted name reads as written too (a column '"q"' beside 'q'): the library refuses
+        # it where both readings name a column.
+        names = tuple(
+            Written(member, '"' + member.replace('"', '""') + '"') if quoted else member
+            for member, quoted in members
+            if member or quoted
+        )
         if not names:
             self.fail(f"{quoted(value)} names no column", param, ctx)
         return names

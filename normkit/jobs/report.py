@@ -34,7 +34,14 @@ from .. import params
 from ..core.accumulator import Accumulator
 from ..core.running import EmaOptions, StepRecord
 from ..core.sketch import sample_size
-from ..errors import OptionError, OutputError, SchemaError, absent_name_hints, param
+from ..errors import (
+    OptionError,
+    OutputError,
+    SchemaError,
+    absent_name_hints,
+    param,
+    refuse_two_readings,
+)
 from ..estimator.files import as_stats, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import expand_inputs, open_dataset
@@ -221,6 +228,8 @@ def collect(
     told = read or ReadOptions()
     read = told.completed_by(stats.read)
     if options.columns is not None:
+        passed = [p.name for p in stats.passthrough or ()]
+        refuse_two_readings("columns", options.columns, [*stats.names, *passed])
         columns = [str(c) for c in options.columns]
         unknown = [c for c in columns if c not in stats.names]
         if unknown:

@@ -20,6 +20,7 @@ from ..errors import (
     StatsFileError,
     listed,
     param,
+    refuse_two_readings,
     times,
 )
 from ..estimator.apply import check_columns
@@ -84,6 +85,9 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     """The columns ``estimator`` normalizes in a data set (see
     :meth:`Standardizer.select_columns`): typed by its first file with data rows."""
     reference = reference_reader(sources)
+    present = reference.schema.names
+    refuse_two_readings("columns", names_param(estimator.columns), present)
+    refuse_two_readings("exclude", names_param(estimator.exclude, "exclude"), present)
     try:
         names = estimator.select_columns(
             reference_schema(sources), typed=reference.typed, source=reference.name

@@ -1313,6 +1313,34 @@ def test_names_that_look_alike_or_need_quotes_are_named(tmp_path):
     assert quoted.returncode == 0, quoted.stderr
 
 
+def test_a_quoted_name_that_reads_as_two_columns_is_refused(tmp_path):
+    # A column written '"q"' beside 'q': --columns '"q"' selected 'q' (its quotes read as
+    # quoting) without a word. Where both readings name a column, each is named and how to
+    # write it; where one does, it is taken.
+    data, stats = tmp_path / "qq.csv", tmp_path / "s.json"
+    data.write_text('q,"""q""",z\n1,10,5\n2,20,6\n3,35,8\n')
+    told = (
+        "{option} names '\"q\"', which reads as the column 'q' (its quotes as quoting) and as "
+        "the column '\"q\"' (as written): which is meant cannot be told; for 'q' give "
+        '{option} q or for \'"q"\' give {option} \'"""q"""\''
+    )
+    for option in ("--columns", "--exclude"):
+        proc = run_normkit("fit", data, option, '"q"', "-o", stats)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.decode() == f"normkit: error: {told.format(option=option)}\n"
+        assert not stats.exists()
+    for given, fitted in (("q", "q"), ('"""q"""', '"q"')):
+        assert run_normkit("fit", data, "--columns", given, "-o", stats).returncode == 0
+        assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == [fitted]
+    # A report's columns are the stat file's, normalized or passed through.
+    proc = run_normkit("report", data, "-s", stats, "--columns", '"q"', "-o", tmp_path / "r.html")
+    assert proc.stderr.decode() == f"normkit: error: {told.format(option='--columns')}\n"
+    assert not (tmp_path / "r.html").exists()
+    single = tmp_path / "q.csv"
+    single.write_text("q,z\n1,5\n2,6\n3,8\n")
+    assert run_normkit("fit", single, "--columns", '"q"', "-o", stats).returncode == 0
+
+
 def test_an_arrow_stream_cut_inside_a_batch_is_called_cut_short(tmp_path):
     # pyarrow's words alone ("Expected to be able to read 400000 bytes for message body, got
     # 399944") did not say the stream was truncated.
