@@ -956,3 +956,12 @@ def test_any_csv_text_reads_as_pyarrow_reads_it_whole(scratch, case, all_columns
     got, _ = read_blocks(path, ["x"], all_columns=all_columns, sep=sep)
     ref = arrow_reference(data, ["x"], ["a", "b"], sep=sep)
     assert_same_table(got, ref if all_columns else ref.select(["x"]))
+
+
+def test_sizes_in_messages_below_a_mebibyte_are_not_zero():
+    # The hint of a type decided from few rows said "the first 1,006 rows (0 MiB)".
+    from normkit.io.csv.columns import size_text
+
+    assert size_text(51_500) == "50.3 KiB"
+    assert size_text(128 << 20) == "128 MiB"
+    assert size_text(3 << 19) == "1.5 MiB"

@@ -40,6 +40,7 @@ __all__ = [
     "record_hints",
     "row_too_long",
     "shown_names",
+    "size_text",
     "space_hints",
     "split_hints",
     "splitting_separator",
@@ -291,8 +292,14 @@ def row_too_long(name: str, line: int | None, block_size: int) -> InputError:
 
 def longest_row(block_size: int) -> str:
     """The longest row read (:data:`ROW_BLOCKS` blocks), as text (``4 MiB``)."""
-    limit = ROW_BLOCKS * block_size
-    return f"{limit / 2**20:g} MiB" if limit >= 1 << 20 else f"{limit / 2**10:g} KiB"
+    return size_text(ROW_BLOCKS * block_size)
+
+
+def size_text(size: int) -> str:
+    """A size in bytes as a message says it: ``4 MiB``, ``1.5 MiB``, ``64 KiB``."""
+    if size >= 1 << 20:
+        return f"{size / 2**20:.3g} MiB"
+    return f"{size / 2**10:.3g} KiB"
 
 
 def larger_blocks(block_size: int) -> str:

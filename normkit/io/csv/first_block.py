@@ -19,6 +19,7 @@ from typing import BinaryIO
 from ...errors import param
 from ...params import MAX_BLOCK_SIZE
 from ..streams import read_up_to
+from .columns import size_text
 from .native import GROWN_ROWS, MAX_CHUNK, Dialect, read_header, whole_records
 
 __all__ = ["TYPED_ROWS", "FirstBlock", "TypedRows", "first_block"]
@@ -49,7 +50,7 @@ class TypedRows:
             return ()
         return (
             f"if the column holds text, decide its type from more rows than the first "
-            f"{self.rows:,} ({self.size / 2**20:.0f} MiB), up to row {row:,} "
+            f"{self.rows:,} ({size_text(self.size)}), up to row {row:,} "
             f"({param('csv.block_size', f'{wanted}M')})",
         )
 
