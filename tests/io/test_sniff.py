@@ -571,6 +571,12 @@ def test_a_first_row_of_numbers_far_beyond_every_column_is_refused():
     # Beyond in one column only, or above too few rows: a row, as before.
     assert sniff(b"400.5,0.31,0.29\n" + _spectra(100).encode(), complete=True).header is False
     assert sniff(b"400.5,401.0,401.5\n" + _spectra(4).encode(), complete=True).header is False
+    # Written with a decimal comma (';'-separated), the same names: they were read as a row.
+    semicolons = text.replace(",", ";").replace(".", ",")
+    with pytest.raises(InputError, match=r"its numbers \(400,5; 401,0; 401,5\) lie far beyond"):
+        sniff(semicolons.encode(), complete=True, delimiter=";", decimal=",")
+    # A row that repeats a value (a sensor's warm-up 0.00, 0.00, 0.00) names no columns: data.
+    assert sniff(b"0.00,0.00,0.00\n" + _spectra(30).encode(), complete=True).header is False
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,8 @@ _NUMBER = re.compile(
 # Missing values: spelled as such, or no letter nor digit (``?``, ``-``, empty).
 _MISSING = re.compile(r"\s*(?:na|n/a|#n/a|null|none|nil|[^\w]*)\s*", re.IGNORECASE)
 # A number no column is named: with a fraction or an exponent, or a sign.
-_NO_NAME = re.compile(r"\s*(?:[+-]?\d*\.\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
+# A decimal point or comma (400.5, 400,5 under --decimal ','), an exponent or a sign.
+_NO_NAME = re.compile(r"\s*(?:[+-]?\d*[.,]\d+(?:[eE][+-]?\d+)?|[+-]?\d+[eE][+-]?\d+|[+-]\d+)\s*")
 _DIGITS = re.compile(r"\s*\d+\s*")  # an integer as a header may name a column (a year)
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 
@@ -71,12 +72,15 @@ def first_row_names(rows: list[list[str]], nulls: Collection[str] = ()) -> tuple
         return True, TEXT_ABOVE_NUMBERS
     # A row of numbers no header names (a fraction: 400.5) is data, unless it lies far beyond
     # the rows below (integers are told by the rules below).
+    # Names are distinct: a row repeating a value (a sensor's 0.00, 0.00, 0.00) is data.
+    distinct = len({v.strip() for v in rows[0]}) == len(rows[0])
     decimal_row = set(first) == {"number"} and any(_NO_NAME.fullmatch(v) for v in rows[0])
-    far = _far_beyond(rows[0], body, nulls) if all(numeric) and decimal_row else 0
+    far = _far_beyond(rows[0], body, nulls) if all(numeric) and decimal_row and distinct else 0
     if far:
+        shown = ("; " if any("," in v for v in rows[0]) else ", ").join(rows[0][:5])
         raise InputError(
             f"whether the first row is a header cannot be told: its numbers "
-            f"({', '.join(rows[0][:5])}{', ...' if len(rows[0]) > 5 else ''}) lie far beyond "
+            f"({shown}{', ...' if len(rows[0]) > 5 else ''}) lie far beyond "
             f"the {far:,} rows below them in every column, as names (wavelengths, sizes) may",
             param="csv.header",
             hints=_header_hints(),
@@ -286,9 +290,10 @@ def _number(value: str, nulls: Collection[str]) -> float | None:
     """``value`` as a float where it is a number written with a decimal point; else None."""
     if value_kind(value, nulls) != "number":
         return None
+    text = value.replace(",", ".") if "." not in value and value.count(",") == 1 else value
     try:
-        return float(value)
-    except ValueError:  # a decimal comma, thousands separators: not compared
+        return float(text)  # a decimal comma as a point
+    except ValueError:  # thousands separators: not compared
         return None
 
 
