@@ -1051,7 +1051,7 @@ class Standardizer(MetadataConsumer):
             )
         mine, theirs = self.stats_, other.stats_
         merged = mine.merge(theirs)
-        check_new_data({"this Standardizer": mine}, "the one given", theirs, mine)
+        check_new_data({"this Standardizer": mine}, "the Standardizer given to merge", theirs, mine)
         return Standardizer.from_stats(merged, **self.get_params())
 
     # -- what was learned ------------------------------------------------------------------

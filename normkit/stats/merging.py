@@ -48,6 +48,9 @@ def merge(
         If a file is given twice, or two are of the same data (fitted on one file, or, naming
         none, of the same statistics): its rows would count twice.
     """
+    params.not_data(
+        "paths", paths, "for statistics in memory: a fitted Standardizer's merge(other)"
+    )
     paths = params.one_or_many("paths", paths)
     if not paths:
         raise OptionError("no stat file to merge")

@@ -92,11 +92,16 @@ def check_new_data(
 
 
 def _varies(stats: FittedStats) -> bool:
-    """Whether a column of ``stats`` holds two values: where none does (constant columns, such
-    as a bias feature's, or none with a value), shards of other rows have the same statistics
-    as often as not, which then tell nothing of whether the rows are the same."""
-    moments = stats.moments
-    return bool(np.any(moments.max > moments.min))
+    """Whether a column of ``stats`` holds a value strictly inside its range: its variance (over
+    N) lies below ``(max - mean) * (mean - min)``, which it equals where every value is one of
+    the two extremes (Bhatia and Davis). Where no column does (constant, binary or one-hot
+    columns), shards of other rows have the same statistics as often as not (balanced folds),
+    which then tell nothing of whether the rows are the same."""
+    m = stats.moments
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = (m.max - m.mean) * (m.mean - m.min)
+        inside = (m.max > m.min) & (m.var() < bound * (1 - _ROUNDING))
+    return bool(np.any(inside))
 
 
 def _names_files(stats: FittedStats) -> bool:

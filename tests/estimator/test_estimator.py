@@ -203,7 +203,7 @@ def test_merge_of_shards_equals_fit_on_all(mixed_frame):
 def test_merge_refuses_the_same_data_twice_as_merge_stats_does(tmp_path, mixed_frame):
     # s.merge(s) doubled the row counts without a word, where merge-stats refuses the same rows.
     fitted = Standardizer(exclude=["id"]).fit(mixed_frame)
-    same = r"^the one given: the same statistics as this Standardizer .*would count twice"
+    same = r"^the Standardizer given to merge: the same statistics as this Standardizer .*would count twice"
     for again in (
         fitted,  # the same object
         Standardizer(exclude=["id"]).fit(mixed_frame),  # a fit of the same data
@@ -229,6 +229,10 @@ def test_merge_refuses_the_same_data_twice_as_merge_stats_does(tmp_path, mixed_f
     assert ones.merge(Standardizer().fit(pd.DataFrame({"bias": np.ones(50)}))).n_rows_seen_ == 100
     with pytest.raises(normkit.OptionError, match=same):
         ones.merge(ones)
+    # Nor do binary ones: balanced folds of other rows (a permutation) have their numbers.
+    fold = pd.DataFrame({"x": [1.0, 0, 1, 0], "y": [1.0, 0, 0, 1]})
+    other_fold = pd.DataFrame({"x": [1.0, 0, 0, 1], "y": [0.0, 1, 1, 0]})
+    assert Standardizer().fit(fold).merge(Standardizer().fit(other_fold)).n_rows_seen_ == 8
 
 
 def test_fit_is_a_reset_and_partial_fit_accumulates(mixed_frame):

@@ -133,6 +133,10 @@ def test_a_dataframe_given_for_paths_is_refused_pointing_to_the_in_memory_way(fi
             lambda: normkit.drift_files(frame, files / "s.json"),
             "inputs " + given + "normkit.drift_batches(X, reference)",
         ),
+        (
+            lambda: normkit.merge_stat_files(frame),
+            "paths " + given.replace("data", "statistics") + "a fitted Standardizer's merge(other)",
+        ),
     ):
         with pytest.raises(TypeError, match="^" + re.escape(told) + "$"):
             call()
