@@ -7,6 +7,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -522,9 +523,14 @@ def note_other_dialects(sources: Sequence[Reader], read: ReadOptions) -> None:
 
 def detected_dialect(sources: Sequence[Reader]):
     """The CSV options the sources were read with (given or detected), if they share them: what
-    a stat file records so that later jobs read the same way. None otherwise."""
-    found = {s.detected for s in sources}
-    return found.pop() if len(found) == 1 else None
+    a stat file records so that later jobs read the same way. None otherwise. The files after
+    the first are told how the first read comment lines (``fitted_comment``:
+    :func:`~normkit.io.dataset.open_dataset`), which is how they are read, not a way of their
+    own: files read alike share their dialect whatever it says."""
+    found = {
+        None if s.detected is None else replace(s.detected, fitted_comment=None) for s in sources
+    }
+    return sources[0].detected if len(found) == 1 else None
 
 
 def read_encoding(sources: Sequence[Reader]) -> str | None:

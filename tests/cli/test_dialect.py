@@ -1020,3 +1020,28 @@ def test_a_header_of_decimal_numbers_is_refused_as_ambiguous(tmp_path):
     plain.write_text(body)
     ok("fit", plain, "-o", stats)
     assert json.loads(stats.read_text())["columns"][0]["count"] == 100
+
+
+def test_a_dialect_every_file_of_a_fit_shares_is_recorded_as_for_one_file(tmp_path):
+    # fit p1.csv p2.csv recorded no separator nor header where both files were '|'-separated
+    # (a transform then wrote commas), and none where both had no header (an inverse through
+    # Parquet added one): the later files were told how the first read comment lines.
+    first, second = tmp_path / "p1.csv", tmp_path / "p2.csv"
+    first.write_text("a|b\n1.5|2\n2.5|3\n4|7\n")
+    second.write_text("a|b\n3.5|2\n1|9\n")
+    ok("fit", first, "-o", tmp_path / "one.json")
+    summary = ok("fit", first, second, "-o", tmp_path / "s.json")
+    assert "read as '|'-separated" in summary
+    assert "note" not in summary
+    recorded = json.loads((tmp_path / "s.json").read_text())["read"]
+    assert recorded == json.loads((tmp_path / "one.json").read_text())["read"]
+    assert (recorded["delimiter"], recorded["header"]) == ("|", True)
+    ok("transform", first, "-s", tmp_path / "s.json", "-o", tmp_path / "z.csv")
+    assert (tmp_path / "z.csv").read_text().startswith("a|b\n")
+    first.write_text("1.5,2\n2.5,3\n4,7\n")
+    second.write_text("3.5,2\n1,9\n")
+    ok("fit", first, second, "-o", tmp_path / "n.json")
+    assert json.loads((tmp_path / "n.json").read_text())["read"]["header"] is False
+    ok("transform", first, "-s", tmp_path / "n.json", "-o", tmp_path / "n.parquet")
+    ok("inverse", tmp_path / "n.parquet", "-s", tmp_path / "n.json", "-o", tmp_path / "i.csv")
+    assert (tmp_path / "i.csv").read_text().splitlines()[0] == "1.5,2"

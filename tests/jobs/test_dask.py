@@ -718,3 +718,19 @@ def test_fit_dask_writes_the_stat_file_named_by_output(tmp_path, on_cluster):
     frame(50).to_parquet(tmp_path / "set" / "a.parquet", index=False)
     fitted = fit_dask(tmp_path / "set", cluster=on_cluster, output=tmp_path / "s.json")
     assert (tmp_path / "s.json").read_text() == normkit.dumps(fitted)
+
+
+def test_a_dialect_every_file_shares_is_recorded_where_no_file_has_comment_lines(
+    tmp_path, on_cluster
+):
+    # The first file read without comment lines, the others were told so: their dialects
+    # differed by that alone, and neither engine recorded the separator nor the header.
+    folder = tmp_path / "pipes"
+    folder.mkdir()
+    (folder / "p1.csv").write_text("1.5|2|a\n2.5|3|b\n4|7|a\n")
+    (folder / "p2.csv").write_text("3.5|2|b\n1|9|a\n")
+    local = normkit.fit_files(folder)
+    dask = fit_dask(folder, cluster=on_cluster)
+    assert_same_fit(local, dask)
+    assert dask.stats_.read == local.stats_.read
+    assert (local.stats_.read.delimiter, local.stats_.read.header) == ("|", False)
