@@ -345,7 +345,10 @@ class Accumulator:
         self._batches = self._segment = self.state = None
         moments = self.moments
         self.moments = replace(
-            moments, weight=moments.total_weight, missing_weight=moments.total_missing_weight
+            moments,
+            weight=moments.total_weight,
+            missing_weight=moments.total_missing_weight,
+            zero_weight_count=moments.weightless_values,
         )
         self.weighted, self.options = True, None
 

@@ -33,13 +33,15 @@ weight) nor missing, and do not move min or max. ``missing_weight`` is the sum o
 a column's missing values (a missing value of weight 3 is 3 missing rows), so that the missing
 rate ``missing_weight / (missing_weight + W)`` is that of the rows the weights stand for. Moments
 without weights (``weight`` and ``missing_weight`` None: every row weighs 1, ``W = count``) are
-computed and merged exactly as before, bit for bit.
+computed and merged exactly as before, bit for bit. The values of rows of weight 0 are counted
+apart (``zero_weight_count``), so that a column of no value at all is told from one whose values
+all weigh 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -87,6 +89,11 @@ class Moments:
     missing_weight : ndarray of float64 or None
         With sample weights: the sum of the weights of the missing values (NaN where unknown:
         statistics of a stat file written without it; the default). None without weights.
+    zero_weight_count : ndarray of int64 or None
+        With sample weights: the number of values (not missing) in rows of weight 0, which the
+        fields above leave out. None without weights, or where unknown (the default: a stat
+        file does not record it). A fact of the pass, not of the statistics: left out of
+        equality.
     """
 
     count: np.ndarray
@@ -100,6 +107,7 @@ class Moments:
     m4: np.ndarray = None  # type: ignore[assignment]
     weight: np.ndarray | None = None
     missing_weight: np.ndarray | None = None
+    zero_weight_count: np.ndarray | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("m3", "m4"):
@@ -107,6 +115,7 @@ class Moments:
                 object.__setattr__(self, name, np.full(len(self.count), np.nan))
         if self.weight is None:
             object.__setattr__(self, "missing_weight", None)
+            object.__setattr__(self, "zero_weight_count", None)
         elif self.missing_weight is None:
             object.__setattr__(self, "missing_weight", np.full(len(self.count), np.nan))
 
@@ -128,6 +137,7 @@ class Moments:
             np.zeros(n_columns),
             np.zeros(n_columns) if weighted else None,
             np.zeros(n_columns) if weighted else None,
+            zero.copy() if weighted else None,
         )
 
     @classmethod
@@ -185,6 +195,14 @@ class Moments:
         if self.missing_weight is None:
             return self.n_missing.astype(np.float64)
         return np.where(self.n_missing == 0, 0.0, self.missing_weight)
+
+    @property
+    def weightless_values(self) -> np.ndarray | None:
+        """The number of each column's values in rows of weight 0 (int64): 0 without weights,
+        where every row weighs 1; None where unknown (see :attr:`zero_weight_count`)."""
+        if self.weight is None:
+            return np.zeros(len(self.count), dtype=np.int64)
+        return self.zero_weight_count
 
     @cached_property
     def mean(self) -> np.ndarray:
@@ -339,7 +357,12 @@ def weighted_batch_moments(
     missing_weight = np.zeros(len(columns))
     for j in np.flatnonzero(moments.n_missing):
         missing_weight[j] = weights[np.isnan(columns[j])].sum()
-    return replace(moments, missing_weight=missing_weight)
+    zero_weight_count = np.zeros(len(columns), dtype=np.int64)
+    zero = weights == 0
+    if zero.any():
+        for j, x in enumerate(columns):
+            zero_weight_count[j] = np.count_nonzero(~np.isnan(x[zero]))
+    return replace(moments, missing_weight=missing_weight, zero_weight_count=zero_weight_count)
 
 
 def moments_and_batches(
@@ -412,6 +435,7 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
     m2 = np.where(n_b == 0, a.m2, np.where(n_a == 0, b.m2, m2))
     m3 = np.where(n_b == 0, a.m3, np.where(n_a == 0, b.m3, m3))
     m4 = np.where(n_b == 0, a.m4, np.where(n_a == 0, b.m4, m4))
+    zero_a, zero_b = a.weightless_values, b.weightless_values
     return Moments(
         a.count + b.count,
         a.n_missing + b.n_missing,
@@ -424,6 +448,7 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
         m4,
         n if weighted else None,
         a.total_missing_weight + b.total_missing_weight if weighted else None,
+        None if zero_a is None or zero_b is None else zero_a + zero_b,
     )
 
 

@@ -61,11 +61,21 @@ def with_empty_passed_through(
     columns chosen by their type: a column with nothing in it (a CSV's, or a table's of type
     null) has no type to tell, and is no column of numbers the user asked for. Unchanged when no
     column is empty, or every one is (nothing is left to normalize:
-    :meth:`~normkit.stats.fitted.FittedStats.check_values` refuses it)."""
+    :meth:`~normkit.stats.fitted.FittedStats.check_values` refuses it).
+
+    With sample weights, a row of weight 0 is neither counted nor missing: a column is empty
+    where its rows of weight 0 hold no value either (``Moments.zero_weight_count``), whatever
+    the weights; one whose values all weigh 0 is not, and is refused as a column of no value of
+    weight above 0. Where that count is unknown (statistics continued from a stat file), only a
+    column missing in every row is."""
+    m = stats.moments
+    weightless = m.weightless_values
+    if weightless is None:
+        weightless = np.where(m.n_missing == stats.n_rows, 0, -1)
     empty = {
         name
-        for name, n, missing in zip(stats.names, stats.count, stats.n_missing, strict=True)
-        if n == 0 and missing == stats.n_rows and (among is None or name in among)
+        for name, n, zero in zip(stats.names, m.count, weightless, strict=True)
+        if n == 0 and zero == 0 and (among is None or name in among)
     }
     if not empty or len(empty) == stats.n_columns:
         return stats
@@ -130,6 +140,7 @@ def _taken(stats: Fitted, names: Sequence[str], other: Fitted) -> dict[str, Any]
         take(m.m4, 0.0),
         None if m.weight is None else take(m.weight, 0.0),
         None if m.weight is None else take(m.total_missing_weight, row_weight),
+        None if m.zero_weight_count is None else take(m.zero_weight_count, 0),
     )
     sketch = None
     if stats.sketch is not None:

@@ -347,6 +347,7 @@ class FittedStats:
             m.m4[index],
             None if m.weight is None else m.weight[index],
             None if m.missing_weight is None else m.missing_weight[index],
+            None if m.zero_weight_count is None else m.zero_weight_count[index],
         )
         sketch = None
         if self.sketch is not None:

@@ -26,6 +26,9 @@ from conftest import (
 from numpy.testing import assert_allclose
 from sklearn.preprocessing import StandardScaler
 
+from normkit import Standardizer
+from normkit.errors import DataError
+
 NUMERIC = ["x", "offset", "count"]
 
 
@@ -240,6 +243,43 @@ def test_text_in_the_weight_column_and_weights_all_zero_are_told_as_such(tmp_pat
     )
     assert "--exclude" not in line
     assert not out.exists()
+
+
+def test_a_column_of_no_value_passes_through_whatever_the_weights(tmp_path):
+    # A column with no value at all was refused ("no values of weight above 0") as soon as one
+    # weight was 0, and passed through with every weight above 0. A column whose values all
+    # weigh 0 has values, none counted: refused as before, in the library too.
+    fitted = {}
+    for name, weights in (("zero", (1, 0, 1)), ("positive", (1, 2, 1))):
+        path = tmp_path / f"{name}.csv"
+        path.write_text(
+            "a,b,w\n" + "".join(f"{a},,{w}\n" for a, w in zip((1, 2, 4), weights, strict=True))
+        )
+        out = tmp_path / f"{name}.json"
+        proc = run_normkit("fit", path, "--weight-column", "w", "-o", out)
+        assert proc.returncode == 0, proc.stderr.decode()
+        fitted[name] = json.loads(out.read_text())
+        assert [c["name"] for c in fitted[name]["columns"]] == ["a"]
+    assert fitted["zero"]["passthrough"] == fitted["positive"]["passthrough"]
+    assert {p["name"]: p["why"] for p in fitted["zero"]["passthrough"]} == {
+        "b": "no values",
+        "w": "weight",
+    }
+    valued = tmp_path / "valued.csv"
+    valued.write_text("a,b,w\n1,,1\n2,5,0\n4,,1\n")
+    proc = run_normkit("fit", valued, "--weight-column", "w", "-o", tmp_path / "v.json")
+    assert_one_line_error(
+        proc.returncode,
+        proc.stderr.decode(),
+        f"{ERROR}{valued}: column 'b' has no values of weight above 0; exclude it with --exclude b",
+    )
+    assert not (tmp_path / "v.json").exists()
+    weights = np.array([1.0, 0.0, 1.0])
+    scaler = Standardizer().fit(pd.DataFrame({"a": [1.0, 2, 4], "b": [None] * 3}), None, weights)
+    assert list(scaler.columns_) == ["a"]
+    assert [(p.name, p.why) for p in scaler.stats_.passthrough] == [("b", "no values")]
+    with pytest.raises(DataError, match=r"column 'b' has no values of weight above 0"):
+        Standardizer().fit(pd.DataFrame({"a": [1.0, 2, 4], "b": [None, 5.0, None]}), None, weights)
 
 
 def test_the_weight_column_travels_into_the_library_and_refits_weighted(tmp_path, data):

@@ -5,6 +5,8 @@ no running statistics; the weighted sample's quantiles are those of the weighted
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -232,3 +234,25 @@ def test_rows_of_weight_zero_are_never_sampled():
     sample = fed(x, w, [1000], sample_size=200).finish().sample
     assert (sample.values(1) <= 3.0).all()
     assert np.isfinite(sample.sketch().edges).all()
+
+
+def test_values_of_weight_0_are_counted_apart_whatever_the_chunking():
+    # Neither counted nor missing, a value of weight 0 left a column of no value at all and one
+    # whose values all weigh 0 alike; their number is kept, merged, and no part of equality.
+    x, w = data(500, seed=5)
+    expected = [int(np.count_nonzero(~np.isnan(x[w == 0, j]))) for j in range(x.shape[1])]
+    whole = fed(x, w).finish().moments
+    assert whole.zero_weight_count.tolist() == expected
+    assert fed(x, w, cuts=(7, 200, 201)).finish().moments.zero_weight_count.tolist() == expected
+    # Rows without weights weigh 1: none of weight 0 among them.
+    later = fed(x, None, weighted=True).finish().moments
+    assert later.zero_weight_count.tolist() == [0, 0, 0]
+    assert merge_moments(batch_moments(x.T), whole).zero_weight_count.tolist() == expected
+    unknown = Moments.from_mean(
+        whole.count, whole.n_missing, whole.mean, whole.m2, whole.min, whole.max,
+        weight=whole.weight, missing_weight=whole.missing_weight,
+    )  # fmt: skip
+    assert unknown.zero_weight_count is None
+    assert merge_moments(unknown, whole).zero_weight_count is None
+    assert batch_moments(x.T).zero_weight_count is None
+    assert replace(whole, zero_weight_count=None) == whole

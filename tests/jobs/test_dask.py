@@ -734,3 +734,20 @@ def test_a_dialect_every_file_shares_is_recorded_where_no_file_has_comment_lines
     assert_same_fit(local, dask)
     assert dask.stats_.read == local.stats_.read
     assert (local.stats_.read.delimiter, local.stats_.read.header) == ("|", False)
+
+
+def test_a_column_of_no_value_passes_through_whatever_the_weights(tmp_path, on_cluster):
+    # A row of weight 0 made a column of no value at all look like one whose values all weigh
+    # 0: refused. Its parts count the values of weight 0 apart, as one pass does.
+    folder = tmp_path / "weighted"
+    folder.mkdir()
+    (folder / "p1.csv").write_text("a,b,kind,w\n1,,x,1\n2,,y,0\n")
+    (folder / "p2.csv").write_text("a,b,kind,w\n4,,x,1\n5,,y,2\n")
+    local = normkit.fit_files(folder, weight_column="w")
+    dask = fit_dask(folder, cluster=on_cluster, weight_column="w")
+    assert_same_fit(local, dask)
+    assert dask.stats_.passthrough == local.stats_.passthrough
+    assert ("b", "no values") in [(p.name, p.why) for p in dask.stats_.passthrough]
+    (folder / "p1.csv").write_text("a,b,kind,w\n1,,x,1\n2,7,y,0\n")
+    with pytest.raises(normkit.DataError, match=r"column 'b' has no values of weight above 0"):
+        fit_dask(folder, cluster=on_cluster, weight_column="w")
