@@ -123,7 +123,7 @@ def fit_files(
         names = without_weight(estimator, sources, names, weight_column)
     gamma = per_column(estimator.gamma, names, "gamma", 1.0)
     beta = per_column(estimator.beta, names, "beta", 0.0)
-    check_shift(names, gamma, beta, given=True)  # before the data is read
+    check_shift(names, gamma, beta, given=True, options=options)  # before the data is read
     accumulator = Accumulator(
         names,
         running=estimator.ema_options(),  # none with weights: the accumulator drops it

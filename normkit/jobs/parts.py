@@ -32,7 +32,6 @@ from ..io.inputs import open_input
 from ..io.options import ReadOptions
 from ..io.partitions import Keys, Partitioned
 from ..stats.fitted import FittedStats, StatsOptions
-from ..stats.shift import check_shift
 from .categories import add_counts, count_batches
 from .sources import IdentifierCheck, describe_source
 
@@ -198,11 +197,10 @@ def stats_from_parts(
     one pass over it)."""
     if total.first_row != 0:
         raise ValueError("the parts do not start at the first row of the data set")
-    check_shift(names, gamma, beta, given=True)
     running = None
     if ema is not None:
         running = total.segment.finish(RunningState.initial(ema, len(names)))
-    return FittedStats.build(
+    stats = FittedStats.build(
         names,
         dtypes,
         total.moments,
@@ -214,6 +212,8 @@ def stats_from_parts(
         sketch=total.sample.sketch(),
         categories={name: c.truncated() for name, c in total.categories.items()},
     )
+    stats.affine(gamma, beta)  # as FittedStats.from_pass: the spread known, beta is checked
+    return stats
 
 
 def count_rows(path: str, read: ReadOptions) -> int:

@@ -518,11 +518,11 @@ class FittedStats:
         Raises
         ------
         OptionError, StatsFileError
-            Where beta is more than :data:`MAX_BETA_OVER_GAMMA` times gamma (see
+            Where beta is more than :data:`MAX_BETA_OVER_GAMMA` times gamma times the spread (see
             :func:`~normkit.stats.shift.check_shift`): given, or this stat file's."""
         g = self._per_column(gamma, "gamma", self.gamma)
         b = self._per_column(beta, "beta", self.beta)
-        check_shift(self.names, g, b, given=gamma is not None or beta is not None)
+        check_shift(self.names, g, b, given=gamma is not None or beta is not None, stats=self)
         return g, b
 
     def _per_column(self, value, name: str, fitted: np.ndarray) -> np.ndarray:

@@ -1316,6 +1316,54 @@ def test_a_beta_that_swamps_gamma_is_refused_by_the_fit_given_it(tmp_path):
         assert not out.exists()
 
 
+def test_a_beta_that_swamps_the_spread_of_the_output_is_refused(tmp_path):
+    """The limit assumed normalized values of about 1: data in its own units (--no-std) of
+    1e-10, or a variance that underflows (values of 1e-200, scale 1), took --beta 1 with exit
+    0, the output 0.99999999987... and the inverse off after 7 digits (x 0.5 in every row)."""
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("x\n1.234567e-10\n2.5e-10\n3.75e-10\n")
+    stats, out = tmp_path / "tiny.json", tmp_path / "z.csv"
+    ok("fit", tiny, "--no-std", "-o", stats)
+    line = refused(2, "transform", tiny, "-s", stats, "--beta", "1", "-o", out)
+    assert line == (
+        f"{ERROR}column 'x': beta (1) is 9.74e+09 times the spread of the output's values "
+        "(1.03e-10, gamma 1 times the normalized values' spread 1.03e-10), so the output would "
+        "keep fewer than 8 significant digits of them (an inverse could not give the data "
+        "back); give a smaller --beta or a larger --gamma or fit the statistics again dividing "
+        "by the standard deviation (normkit fit without --no-std; Standardizer(with_std=True) "
+        "in Python)"
+    )
+    assert not out.exists()
+    # Given to the fit: refused once the spread is known, no stat file written.
+    for engine in (["--engine", "local"], ["--engine", "dask", "--workers", "1"]):
+        args = ("fit", tiny, "--no-std", "--beta", "1", *engine, "-o", tmp_path / "b")
+        assert "9.74e+09 times the spread" in refused(2, *args)
+        assert not (tmp_path / "b").exists()
+    with pytest.raises(normkit.OptionError, match=r"9\.74e\+09 times the spread"):
+        normkit.Standardizer(with_std=False, beta=1.0).fit(pd.read_csv(tiny))
+    ok("transform", tiny, "-s", stats, "--beta", "1e-12", "-o", out)  # within the limit
+    ok("inverse", out, "-s", stats, "-o", tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_text() == tiny.read_text()
+    underflow = tmp_path / "underflow.csv"
+    underflow.write_text("x,y\n1e-200,1\n3e-200,2\n-2e-200,5\n5e-200,3\n")
+    ok("fit", underflow, "-o", stats)
+    line = refused(2, "transform", underflow, "-s", stats, "--beta", "0.5", "-o", out)
+    assert line.startswith(f"{ERROR}column 'x': beta (0.5) is 1.43e+199 times the spread of ")
+    assert line.endswith("; give a smaller --beta or a larger --gamma or rescale the column "
+        "(multiply it by a power of ten; its variance underflows float64) and fit again")  # fmt: skip
+    # Values far from 0 (--no-mean) keep their digits beside a beta below them; a constant
+    # column centered is beta exactly, whatever beta is.
+    large = tmp_path / "large.csv"
+    large.write_text("x,c\n1000000000,7\n1000000001,7\n1000000003,7\n")
+    ok("fit", large, "--no-mean", "--beta", "1e8", "-o", stats)
+    ok("transform", large, "-s", stats, "-o", out)
+    ok("inverse", out, "-s", stats, "-o", tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_text() == large.read_text()
+    ok("fit", large, "-o", stats)
+    ok("transform", large, "-s", stats, "--beta", "c=1e9", "-o", out)
+    assert pd.read_csv(out)["c"].tolist() == [1e9] * 3
+
+
 # -- 5. types kept -------------------------------------------------------------------------------
 
 
