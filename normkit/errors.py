@@ -36,6 +36,7 @@ __all__ = [
     "infinite_output_error",
     "infinity_hints",
     "listed",
+    "mentions",
     "param",
     "plain_value",
     "quoted",
@@ -73,6 +74,16 @@ def param(name: str, value: object = None) -> str:
         text = str(value)
     clean = text.replace(_MARK, "").replace(_VALUE, "")
     return f"{_MARK}{name}{_VALUE}{clean}{_MARK}"
+
+
+def mentions(text: str, names: Collection[str]) -> bool:
+    """Whether ``text`` (a message or a hint) refers to one of the parameters ``names`` (as
+    :func:`param` refers to them).
+
+    >>> mentions(f"exclude the column ({param('exclude', 'b')})", ("exclude", "columns"))
+    True
+    """
+    return any(part.partition(_VALUE)[0] in names for part in text.split(_MARK)[1::2])
 
 
 def quoted(text: str) -> str:

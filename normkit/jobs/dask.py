@@ -82,7 +82,7 @@ from .sources import (
     stats_for_dataset,
 )
 from .transform import TransformOptions, transform_file, warn_far
-from .weights import chosen_weight_column, mark_weight, without_weight
+from .weights import chosen_weight_column, mark_weight, reading_weights, without_weight
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -283,7 +283,7 @@ def fit_dask(
     # BatchNorm's running statistics have no sample weights: a weighted fit has none.
     ema = estimator.ema_options() if weight_column is None else None
     chosen = names if estimator.columns is not None else ()  # by name: left out, not excluded
-    with chosen_by_name(chosen), connect(cluster) as client:
+    with reading_weights(weight_column), chosen_by_name(chosen), connect(cluster) as client:
         if ema is not None:
             predicted = _starts(client.gather(client.map(count_rows, paths, read=read, pure=False)))
         else:

@@ -26,6 +26,7 @@ from ..errors import (
     OptionError,
     SchemaError,
     absent_name_hints,
+    mentions,
     param,
 )
 from ..estimator.standardizer import Standardizer, names_param
@@ -46,7 +47,11 @@ __all__ = [
 @contextmanager
 def reading_weights(weight_column: str | None) -> Iterator[None]:
     """A reader's refusal of a value of the weight column (text where a number must be) says
-    it is the weight column, with what weights must be, not how to leave a data column out."""
+    it is the weight column, with what weights must be, not how to leave a data column out:
+    the reader's ways out that read the value as a number (another decimal separator, no
+    thousands separators, the file's encoding) are kept, those that leave the column out or
+    read the value as missing (:data:`_NOT_FOR_WEIGHTS`; a missing weight is refused too) are
+    not."""
     try:
         yield
     except InputError as error:
@@ -58,7 +63,13 @@ def reading_weights(weight_column: str | None) -> Iterator[None]:
         ):
             raise
         message = error.message.replace(named, f"weight {named}", 1)
-        raise InputError(message, hints=(f"{WEIGHTS_RULE}; fix the data",)) from None
+        kept = [h for h in error.hints if not mentions(h, _NOT_FOR_WEIGHTS)]
+        raise InputError(f"{message}; {WEIGHTS_RULE}", hints=(*kept, "fix the data")) from None
+
+
+#: The parameters of the ways out of a value that is no number which a weight column has not:
+#: it is neither excluded nor chosen, and a missing weight is refused.
+_NOT_FOR_WEIGHTS = ("exclude", "columns", "csv.null_values")
 
 
 def require_some_weight(moments: Moments, weight_column: str | None, where: str | None) -> None:

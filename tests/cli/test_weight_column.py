@@ -282,6 +282,25 @@ def test_a_column_of_no_value_passes_through_whatever_the_weights(tmp_path):
         Standardizer().fit(pd.DataFrame({"a": [1.0, 2, 4], "b": [None, 5.0, None]}), None, weights)
 
 
+def test_a_weight_written_otherwise_gets_the_hint_a_number_would(tmp_path):
+    # With --decimal ',', a weight written 1.0 was told it is not a number, without the hint
+    # the numeric columns get; the Dask engine told to exclude the weight column.
+    path = tmp_path / "eu.csv"
+    path.write_text("a;w\n1,5;1.0\n2,5;1\n3,0;2\n")
+    out = tmp_path / "s.json"
+    for engine in (["--engine", "local"], ["--engine", "dask", "--workers", "1"]):
+        proc = run_normkit(
+            "fit", path, "--decimal", ",", "--weight-column", "w", *engine, "-o", out
+        )
+        line = assert_one_line_error(proc.returncode, proc.stderr.decode(), ERROR)
+        assert line.endswith(
+            "weight column 'w' at data row 1: '1.0' is not a number; weights must be finite "
+            "numbers >= 0 (a row of weight w counts as w rows); read '.' as the decimal "
+            "separator (--decimal .) or fix the data"
+        )
+        assert not out.exists()
+
+
 def test_the_weight_column_travels_into_the_library_and_refits_weighted(tmp_path, data):
     # A stat file fitted with --weight-column, loaded: its estimator names the column, so a
     # clone refit (cross_val_score, GridSearchCV and Pipeline.fit all refit) is weighted by it
