@@ -124,13 +124,18 @@ def alike_names(
     hold one they may have meant: the same in another case or with spaces around it ('Price'
     for 'price '), or the same text in another Unicode form (a 'café' with its accent as a
     character of its own, NFD, beside one of a single character, NFC: they look alike, and are
-    shown escaped). Names ``given`` in a list (an option's ``a,b``, which strips each name and
-    splits at commas): one with spaces at its ends, or holding a comma, is written in double
-    quotes."""
+    shown escaped), or with invisible characters (a byte-order mark left in a Parquet field's
+    name, a zero-width space) or in full-width letters (``temp`` written in U+FF54...). Names
+    ``given`` in a list (an option's ``a,b``, which strips each name and splits at commas):
+    one with spaces at its ends, or holding a comma, is written in double quotes."""
     import unicodedata
 
-    def key(name: str) -> str:
+    def plain(name: str) -> str:
         return unicodedata.normalize("NFC", name).strip().casefold()
+
+    def key(name: str) -> str:  # invisible characters (a BOM, a zero-width space) left out
+        text = unicodedata.normalize("NFKC", name)  # full-width letters as letters
+        return "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
 
     by_key: dict[str, list[str]] = {}
     for name in present:
@@ -146,6 +151,12 @@ def alike_names(
                 f"{whose} {have!a}, which is {name!a} in another Unicode form (they look "
                 "alike): write the names alike"
             )
+        elif plain(have) != plain(name):
+            if any(unicodedata.category(c) == "Cf" for c in have + name):
+                how = f"{have!a}, which is {name!a} with invisible characters (shown escaped)"
+            else:
+                how = f"{have!r}, which is {name!r} in letters of another width"
+            hints.append(f"{whose} {how}: write the names alike")
         elif given and have.strip() == name:  # a list of names strips its names
             hints.append(
                 f"{whose} {have!r}, with spaces at its ends (in a list of names on the "

@@ -1412,3 +1412,20 @@ def test_a_compression_normkit_does_not_read_is_named(tmp_path, kind):
             f"not a CSV file (it holds binary data); it is {kind}-compressed, which normkit does "
             "not read: decompress it into the command's input"
         )
+
+
+def test_names_alike_but_for_invisible_characters_or_width_are_named(tmp_path):
+    # A byte-order mark left in a Parquet field's name ('\ufefftemp'), or full-width letters,
+    # got only "the input has no such column": they look like the name fitted.
+    plain, bom, wide = (tmp_path / f"{n}.parquet" for n in ("plain", "bom", "wide"))
+    for path, name in ((plain, "temp"), (bom, "\ufefftemp"), (wide, "\uff54\uff45\uff4d\uff50")):
+        pq.write_table(pa.table({name: [1.0, 2.0, 4.0], "b": [1.0, 5.0, 6.0]}), path)
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", plain, "-o", stats).returncode == 0
+    for path, told in (
+        (bom, "the input has '\\ufefftemp', which is 'temp' with invisible characters (shown "),
+        (wide, "the input has '\uff54\uff45\uff4d\uff50', which is 'temp' in letters of another"),
+    ):
+        proc = run_normkit("transform", path, "-s", stats, "-o", tmp_path / "o.parquet")
+        assert proc.returncode == 1
+        assert told in proc.stderr.decode(), proc.stderr
