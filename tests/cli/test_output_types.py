@@ -5,12 +5,14 @@ dictionary a column, the batches' dictionaries united."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import normkit_error, normkit_summary, read_arrow
+from conftest import normkit_error, normkit_summary, read_arrow, run_normkit
 
 import normkit
 from normkit.io.sinks import open_sink
@@ -249,3 +251,26 @@ def test_the_inputs_own_schema_metadata_is_kept_and_given_back(tmp_path, out):
     back = tmp_path / f"back{z.suffix}"
     normkit_summary("inverse", z, "-s", stats, "-o", back)
     assert kept(back) == {b"owner": b"team-a"}
+
+
+def test_a_date_beyond_the_years_a_csv_reads_back_is_refused(tmp_path):
+    # Parquet to CSV wrote '-0221-09-04', exit 0, which the output's own inverse then refused
+    # ("does not read back as date32[day]").
+    data, stats, out = tmp_path / "d.parquet", tmp_path / "s.json", tmp_path / "z.csv"
+    dated = pa.array([0, -800_000, 1], pa.date32())
+    pq.write_table(pa.table({"x": [1.0, 2.0, 4.0], "d": dated}), data)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    proc = run_normkit("transform", data, "-s", stats, "-o", out)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {out}: column 'd' at row 2 holds -0221-09-04, a date outside the years "
+        "1 to 9999, whose text would not read back as a date; write Parquet or Arrow\n"
+    )
+    assert not out.exists()
+    # The years 1 and 9999 are written, and read back.
+    edges = pa.array([dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23)], pa.timestamp("ms"))
+    pq.write_table(pa.table({"x": [1.0, 2.0], "t": edges}), data)
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", out)
+    normkit_summary("inverse", out, "-s", stats, "-o", tmp_path / "back.parquet")
+    assert pq.read_table(tmp_path / "back.parquet").column("t").equals(pa.chunked_array([edges]))

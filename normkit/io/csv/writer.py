@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -157,6 +158,7 @@ class CsvWriter:
             self._header = self._records([(1, _header_columns(names))], missing="")
         self._kinds = [(i, _csv_kind(field.type)) for i, field in enumerate(schema)]
         self._text = [i for i, field in enumerate(schema) if holds_text(field.type)]
+        self._dates = [(i, _year_bounds(f.type)) for i, f in enumerate(schema) if _dated(f.type)]
         self._rows = 0
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="normkit-csv-format")
         self._jobs: deque[Future] = deque()
@@ -167,6 +169,7 @@ class CsvWriter:
         if batch.num_rows == 0:
             return
         self._refuse_nul(batch)
+        self._refuse_years(batch)
         self._rows += batch.num_rows
         # A large batch goes in slices of about a piece: what is in flight is then a few
         # pieces' text, whatever the batches' size (batches of 65,536 rows of Parquet, each
@@ -191,6 +194,23 @@ class CsvWriter:
                     "character (\\x00), which CSV readers take for binary data: the output would "
                     "not read back",
                     hints=("write Parquet or Arrow", "remove the character from the text"),
+                )
+
+    def _refuse_years(self, batch: pa.RecordBatch) -> None:
+        """Refuse a date or time before year 1 or after 9999: its text (``-0221-09-04``) reads
+        back as no date (pyarrow's, pandas' and normkit's readers), so the output, its inverse
+        among them, would not read back."""
+        for i, (low, high) in self._dates:
+            column = batch.column(i)
+            outside = pc.or_(pc.less(column, low), pc.greater(column, high))
+            if pc.any(outside).as_py():
+                at = pc.index(outside, True).as_py()
+                text = pc.cast(column.slice(at, 1), pa.string())[0]  # beyond Python's dates
+                raise OutputError(
+                    f"{self._name}: column {self._names[i]!r} at row {self._rows + at + 1:,} "
+                    f"holds {text}, a date outside the years 1 to 9999, whose text would "
+                    "not read back as a date",
+                    hints=("write Parquet or Arrow",),
                 )
 
     def _submit(self) -> None:
@@ -402,6 +422,27 @@ def _offsets_with_seconds(column: pa.Array) -> bool:
     offset = pc.subtract(local, column.cast(pa.timestamp(dtype.unit)).cast(pa.int64()))
     minutes = pc.multiply(pc.divide(offset, _PER_MINUTE[dtype.unit]), _PER_MINUTE[dtype.unit])
     return bool(pc.any(pc.not_equal(offset, minutes)).as_py())
+
+
+def _dated(dtype: pa.DataType) -> bool:
+    """Whether a column of ``dtype`` can hold a date outside the years 1 to 9999 (nanoseconds
+    reach from 1677 to 2262 only)."""
+    if pa.types.is_dictionary(dtype):
+        return False
+    if pa.types.is_timestamp(dtype):
+        return dtype.unit != "ns"
+    return pa.types.is_date(dtype)
+
+
+def _year_bounds(dtype: pa.DataType) -> tuple[pa.Scalar, pa.Scalar]:
+    """The first and last instants of the years 1 to 9999 as scalars of ``dtype``."""
+    if pa.types.is_date(dtype):
+        return pa.scalar(dt.date(1, 1, 1), dtype), pa.scalar(dt.date(9999, 12, 31), dtype)
+    first = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+    last = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc)
+    if dtype.tz is None:
+        first, last = first.replace(tzinfo=None), last.replace(tzinfo=None)
+    return pa.scalar(first, dtype), pa.scalar(last, dtype)
 
 
 def _header_columns(names: Sequence[str]) -> list[tuple]:
