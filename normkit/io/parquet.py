@@ -58,6 +58,7 @@ class ParquetReader(ReaderBase):
             # A file with no rows is an empty part of a data set, whose types tell nothing (a
             # writer gives a column of no value the type null, or double).
             self.has_rows = parquet.metadata.num_rows > 0
+            self.unkept_types = _unkept_types(parquet.schema)
             return parquet.schema_arrow
 
     def count_rows(self) -> int:
@@ -109,6 +110,22 @@ class ParquetReader(ReaderBase):
         except OSError:  # pyarrow's reader says what is wrong, in its words
             return None
         return native if native is not None and native_reads(self.schema, native.schema) else None
+
+
+def _unkept_types(schema: pq.ParquetSchema) -> tuple[tuple[str, str], ...]:
+    """The top-level columns of ``schema`` whose Parquet type pyarrow reads as another and
+    cannot write (DuckDB's INTERVAL, its TIME WITH TIME ZONE), each with what it is."""
+    found = []
+    for i in range(len(schema)):
+        column = schema.column(i)
+        if column.path != column.name:  # a field of a nested column
+            continue
+        logical = column.logical_type
+        if column.converted_type == "INTERVAL":
+            found.append((column.name, "a Parquet INTERVAL, read as 12 bytes"))
+        elif logical.type == "TIME" and '"isAdjustedToUTC":true' in logical.to_json():
+            found.append((column.name, "a TIME adjusted to UTC, read as a time of day"))
+    return tuple(found)
 
 
 def _natively_read(t: pa.DataType) -> bool:

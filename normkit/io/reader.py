@@ -343,6 +343,10 @@ class ReaderBase:
 
     turned_text: frozenset[str] = frozenset()
 
+    #: Columns whose type in the file pyarrow reads as another (Parquet's INTERVAL as 12
+    #: bytes), each as (name, what it is): outputs keep their bytes, not that type.
+    unkept_types: tuple[tuple[str, str], ...] = ()
+
     #: The columns of a file's hive partition keys (:class:`~normkit.io.partitions.Partitioned`).
     keys: tuple[str, ...] = ()
 

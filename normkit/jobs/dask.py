@@ -67,7 +67,7 @@ from ..stats.shift import per_column
 from .categories import booleans_as_found, categorical_columns
 from .columntypes import check_dataset_types, passed_through_as_written
 from .fit import chosen_by_name, conclude_fit
-from .outputs import refuse_unused_options
+from .outputs import before_writing
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
 from .recipes import refuse_mixed_scales
 from .restore import transformed_dtypes
@@ -452,9 +452,8 @@ def transform_dask(
         )
     fmt = _parts_format(output, options.output_format, sources[0].format)
     refuse_csv_options(sources, read, writes_csv=fmt is Format.CSV)
-    assumed = options.inverse and options.assume_normalized
     recorded = [Recipe.of(s) is not None for s in sources]
-    refuse_unused_options(sources, fmt, options.keep_text, assumed, recorded)
+    before_writing(sources, fmt, options, recorded, names)
     if fmt is not Format.CSV:  # one set of types for the parts (text of either width is one)
         check_dataset_types(sources, names, options.keep_text, cast=True)
     with about_stat_file(stats_file):  # bad options fail here, not on workers

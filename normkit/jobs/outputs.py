@@ -7,17 +7,26 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from typing import Protocol
 
-from ..errors import OptionError, OutputError, param
+from ..errors import NormkitNote, OptionError, OutputError, param
 from ..io.files import check_output_path, refuse_overwrite, same_path
 from ..io.formats import Format
 from ..io.options import CsvOptions
 from ..io.reader import Reader
 from ..stats import statfile
 
-__all__ = ["check_outputs", "csv_written", "refuse_unused_options", "saved_only_whole"]
+__all__ = [
+    "before_writing",
+    "check_outputs",
+    "csv_written",
+    "note_unkept_types",
+    "refuse_unused_options",
+    "saved_only_whole",
+]
 
 
 def check_outputs(
@@ -123,6 +132,33 @@ def csv_written(
     return written, nulls
 
 
+class _Settings(Protocol):
+    """What :func:`before_writing` reads of a transform's options (``TransformOptions``)."""
+
+    @property
+    def keep_text(self) -> bool: ...
+    @property
+    def inverse(self) -> bool: ...
+    @property
+    def assume_normalized(self) -> bool: ...
+
+
+def before_writing(
+    sources: Sequence[Reader],
+    out_format: Format,
+    options: _Settings,
+    recorded: Sequence[bool],
+    names: Sequence[str],
+) -> None:
+    """Before any work: :func:`refuse_unused_options` of a transform's ``options`` (``recorded``:
+    whether each input records how it was made), and, for a Parquet or Arrow output,
+    :func:`note_unkept_types` of the columns passed through (not of ``names``)."""
+    assumed = options.inverse and options.assume_normalized
+    refuse_unused_options(sources, out_format, options.keep_text, assumed, recorded)
+    if out_format is not Format.CSV:
+        note_unkept_types(sources, names)
+
+
 def refuse_unused_options(
     sources: Sequence[Reader],
     out_format: Format,
@@ -156,3 +192,21 @@ def refuse_unused_options(
             "records); leave it out",
             param="assume_normalized",
         )
+
+
+def note_unkept_types(sources: Sequence[Reader], names: Sequence[str]) -> None:
+    """Note the columns passed through (of ``names``, those not normalized) whose type in their
+    file pyarrow reads as another (:attr:`Reader.unkept_types`): a Parquet or Arrow output keeps
+    their bytes or values, not their type, which a reader of it would otherwise not know."""
+    for source in sources:
+        unkept = [f"{n!r} ({what})" for n, what in source.unkept_types if n not in names]
+        if unkept:  # the first file's (the parts of a data set share their types)
+            warnings.warn(
+                NormkitNote(
+                    f"{source.name}: {', '.join(unkept)} pass through with their values, not "
+                    "their types, which pyarrow reads as others and does not write; cast them "
+                    "in the output if they matter"
+                ),
+                stacklevel=4,
+            )
+            return

@@ -58,7 +58,7 @@ from .columntypes import (
     text_where_types_differ,
     typed_where_null,
 )
-from .outputs import check_outputs, csv_written, refuse_unused_options, saved_only_whole
+from .outputs import before_writing, check_outputs, csv_written, saved_only_whole
 from .overflow import refuse_infinite_output
 from .recipes import restored_pandas, shared_record
 from .resemblance import Resemblance, looked_at
@@ -292,9 +292,8 @@ def transform_file(
     # The inputs' own record, where they share one: kept under a second transform, and given
     # back by an inverse (the data is then as it was before the step undone).
     records = [Recipe.of(source) for source in sources]
-    assumed = options.inverse and options.assume_normalized
     recorded = [r is not None for r in records]
-    refuse_unused_options(sources, out_format, options.keep_text, assumed, recorded)
+    before_writing(sources, out_format, options, recorded, names)
     # CSVs that record the types of their columns passed through get them back in Parquet or
     # Arrow (read as text, then cast), unless text is asked for: a dictionary with its recorded
     # categories (the same in every batch, as an Arrow file needs), or as its values.

@@ -6,6 +6,7 @@ dictionary a column, the batches' dictionaries united."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -274,3 +275,26 @@ def test_a_date_beyond_the_years_a_csv_reads_back_is_refused(tmp_path):
     normkit_summary("transform", data, "-s", stats, "-o", out)
     normkit_summary("inverse", out, "-s", stats, "-o", tmp_path / "back.parquet")
     assert pq.read_table(tmp_path / "back.parquet").column("t").equals(pa.chunked_array([edges]))
+
+
+def test_columns_whose_parquet_type_pyarrow_cannot_write_are_named(tmp_path):
+    # DuckDB's INTERVAL and TIME WITH TIME ZONE came back as BLOB and TIME, exit 0, without a
+    # word. The file: duckdb.sql("copy (select i * 1.5 + 1 x, interval (i) minute iv,
+    # '12:00:00+05'::timetz ttz from range(4) t(i)) to 'duckdb_interval_timetz.parquet'").
+    data = Path(__file__).parents[1] / "data" / "duckdb_interval_timetz.parquet"
+    stats = tmp_path / "s.json"
+    normkit_summary("fit", data, "--columns", "x", "-o", stats)
+    proc = run_normkit("transform", data, "-s", stats, "-o", tmp_path / "z.parquet")
+    assert proc.returncode == 0
+    assert (
+        f"normkit: note: {data}: 'iv' (a Parquet INTERVAL, read as 12 bytes), 'ttz' (a TIME "
+        "adjusted to UTC, read as a time of day) pass through with their values, not their types"
+    ) in proc.stderr.decode()
+    back = pq.read_table(tmp_path / "z.parquet")
+    assert back.column("iv").equals(pq.read_table(data).column("iv"))  # the bytes kept
+    # pyarrow's own time columns are no such columns: no note.
+    times = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": [1.0, 2.0], "t": pa.array([1, 2], pa.time64("us"))}), times)
+    normkit_summary("fit", times, "--columns", "x", "-o", stats)
+    proc = run_normkit("transform", times, "-s", stats, "-o", tmp_path / "t_z.parquet")
+    assert "note" not in proc.stderr.decode(), proc.stderr
