@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 __all__ = [
     "EXIT_CODES",
@@ -70,6 +70,8 @@ def param(name: str, value: object = None) -> str:
         text = repr(value)
     elif isinstance(value, list | tuple):
         text = repr([str(v) for v in value])
+    elif isinstance(value, Mapping):  # per column: {'q': 2.0}
+        text = repr({str(k): v for k, v in value.items()})
     else:
         text = str(value)
     clean = text.replace(_MARK, "").replace(_VALUE, "")
@@ -196,9 +198,12 @@ class Written(str):
         return self
 
 
-def refuse_two_readings(name: str, given: Sequence[str] | None, present: Collection[str]) -> None:
-    """Refuse a name of the parameter ``name`` (``given``) whose two readings (a
-    :class:`Written`'s) both name a column of ``present``: which is meant cannot be told.
+def refuse_two_readings(
+    name: str, given: Sequence[str] | Mapping[str, object] | None, present: Collection[str]
+) -> None:
+    """Refuse a name of the parameter ``name`` (``given``: names, or a mapping of column to
+    value such as gamma's) whose two readings (a :class:`Written`'s) both name a column of
+    ``present``: which is meant cannot be told.
 
     Raises
     ------
@@ -210,14 +215,16 @@ def refuse_two_readings(name: str, given: Sequence[str] | None, present: Collect
         if written is None or written == column or column not in present or written not in present:
             continue
         plain = str(column)
+        value = given[column] if isinstance(given, Mapping) else None
+        ways = [{n: value} if isinstance(given, Mapping) else n for n in (plain, written)]
         raise OptionError(
             f"{param(name)} names {quoted(written)}, which reads as the column {quoted(plain)} "
             f"(its quotes as quoting) and as the column {quoted(written)} (as written): which "
             "is meant cannot be told",
             param=name,
             hints=(
-                f"for {quoted(plain)} give {param(name, plain)}",
-                f"for {quoted(written)} give {param(name, written)}",
+                f"for {quoted(plain)} give {param(name, ways[0])}",
+                f"for {quoted(written)} give {param(name, ways[1])}",
             ),
         )
 
@@ -227,13 +234,15 @@ def python_spelling(name: str, value: str | None) -> str:
     return name if value is None else f"{name}={value}"
 
 
-def plain_value(value: str) -> str | list[str]:
+def plain_value(value: str) -> str | list[str] | dict[str, float]:
     """A value of a parameter reference without Python's quotes (for a command line): a string,
-    or a list of them."""
-    if len(value) >= 2 and ((value[0] == value[-1] and value[0] in "'\"") or value[0] == "["):
+    a list of them, or a mapping of column to number."""
+    if len(value) >= 2 and ((value[0] == value[-1] and value[0] in "'\"") or value[0] in "[{"):
         import ast
 
         literal = ast.literal_eval(value)
+        if isinstance(literal, dict):
+            return {str(k): float(v) for k, v in literal.items()}
         return [str(v) for v in literal] if isinstance(literal, list) else str(literal)
     return value
 

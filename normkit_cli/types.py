@@ -173,7 +173,10 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
         while i < n and text[i] == " ":
             i += 1
         if text[i : i + 1] == '"':
+            start = i
             name, i = _quoted_at(text, i)
+            # Read as written too (a column '"q"' beside 'q'), as NameList's names are.
+            name = Written(name, text[start:i])
             while i < n and text[i] == " ":
                 i += 1
             if text[i : i + 1] != "=":
@@ -330,17 +333,25 @@ def parse_affine(text: str) -> float | dict[str, float]:
     return out
 
 
+def affine_text(value: str | dict[str, float]) -> str:
+    """A value as :func:`parse_affine` reads it back: ``2.0`` or ``q=2.0,"a,b"=0.5``."""
+    if isinstance(value, dict):
+        return ",".join(f"{quote_name(k)}={float(v)!r}" for k, v in value.items())
+    return str(value)
+
+
 class Affine(Checked):
     """One number for every column, or ``col=value,...`` per column."""
 
     def __init__(self, param: str):
-        super().__init__(param, parse_affine, "VALUE")
+        super().__init__(param, parse_affine, "VALUE", affine_text)
 
 
 class Threshold(click.ParamType):
     """``--threshold``: a number (every column) or ``col=K,...``, each checked by its rule."""
 
     name = "K|COL=K"
+    as_text = staticmethod(affine_text)
 
     def convert(self, value, param, ctx):
         if not isinstance(value, str):

@@ -57,7 +57,15 @@ import pyarrow as pa
 from .. import params
 from ..core.accumulator import Accumulated, Accumulator
 from ..core.categories import CategoryCounts
-from ..errors import DataError, SchemaError, StatsFileError, absent_name_hints, listed, param
+from ..errors import (
+    DataError,
+    SchemaError,
+    StatsFileError,
+    absent_name_hints,
+    listed,
+    param,
+    refuse_two_readings,
+)
 from ..estimator.apply import as_arrow, check_columns
 from ..estimator.files import as_stats, stats_path
 from ..estimator.numbers import refuse_non_numbers
@@ -133,7 +141,11 @@ class DriftOptions:
     def threshold_of(self, name: str) -> float:
         return float(self.column_thresholds.get(name, self.threshold))
 
-    def check_columns(self, names: Sequence[str]) -> None:
+    def check_columns(self, names: Sequence[str], others: Sequence[str] = ()) -> None:
+        """Refuse a threshold of a column not in ``names``, or of a name that reads two ways
+        (:func:`~normkit.errors.refuse_two_readings`), each a column of ``names`` or ``others``
+        (the columns passed through)."""
+        refuse_two_readings("threshold", self.column_thresholds, {*names, *others})
         unknown = [name for name in self.column_thresholds if name not in set(names)]
         if unknown:
             # A column the statistics do not have, as for --gamma or --columns: exit code 1.
@@ -364,7 +376,8 @@ def _reference(reference, path: str | None, options: DriftOptions) -> FittedStat
             "fit it again to check drift"
         )
         raise error.within(path) if path is not None else error
-    options.check_columns([*stats.names, *(stats.categories or {})])
+    passed = [p.name for p in stats.passthrough or ()]
+    options.check_columns([*stats.names, *(stats.categories or {})], passed)
     return stats
 
 

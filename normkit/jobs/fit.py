@@ -121,8 +121,9 @@ def fit_files(
     if weight_column is not None:
         estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)
-    gamma = per_column(estimator.gamma, names, "gamma", 1.0)
-    beta = per_column(estimator.beta, names, "beta", 0.0)
+    present = reference_reader(sources).schema.names
+    gamma = per_column(estimator.gamma, names, "gamma", 1.0, present)
+    beta = per_column(estimator.beta, names, "beta", 0.0, present)
     check_shift(names, gamma, beta, given=True, options=options)  # before the data is read
     accumulator = Accumulator(
         names,

@@ -532,7 +532,8 @@ class FittedStats:
             if value.shape != (self.n_columns,):
                 raise ValueError(f"{name}: {value.shape} values for {self.n_columns} columns")
             return value
-        return per_column(value, self.names, name, fitted)  # columns not named keep theirs
+        passed = [p.name for p in self.passthrough or ()]
+        return per_column(value, self.names, name, fitted, passed)  # others keep theirs
 
     def require_running(self, asked_by: str = "use") -> RunningState:
         """The running statistics, or an error saying that these statistics have none (naming

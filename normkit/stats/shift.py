@@ -5,13 +5,13 @@ gamma and beta are given (a fit, a transform) and where a stat file holds them."
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from .. import params
-from ..errors import OptionError, SchemaError, StatsFileError, listed, param
+from ..errors import OptionError, SchemaError, StatsFileError, listed, param, refuse_two_readings
 
 if TYPE_CHECKING:
     from .options import StatsOptions
@@ -129,21 +129,29 @@ def check_shift(
 
 
 def per_column(
-    value: float | Mapping[str, float], names: Sequence[str], name: str, default: float | np.ndarray
+    value: float | Mapping[str, float],
+    names: Sequence[str],
+    name: str,
+    default: float | np.ndarray,
+    others: Collection[str] = (),
 ) -> np.ndarray:
     """A per-column array of BatchNorm's ``gamma`` or ``beta`` (``name``): one number for every
     column, or a mapping of column name to number (the others: ``default``, one or per column).
+    ``others``: the data's columns not in ``names`` (passed through), which a name that reads
+    two ways (:func:`~normkit.errors.refuse_two_readings`) may mean too.
 
     Raises
     ------
     OptionError
-        If the value breaks the parameter's rule (gamma 0, a number not finite).
+        If the value breaks the parameter's rule (gamma 0, a number not finite), or names a
+        column that reads two ways, each a column.
     SchemaError
         If the mapping names a column that is not fitted.
     """
     params.check(name, value)
     names = list(names)
     if isinstance(value, Mapping):
+        refuse_two_readings(name, value, {*names, *others})
         unknown = [k for k in value if k not in names]
         if unknown:
             from ..errors import alike_names  # a refusal's hints only

@@ -1341,6 +1341,44 @@ def test_a_quoted_name_that_reads_as_two_columns_is_refused(tmp_path):
     assert run_normkit("fit", single, "--columns", '"q"', "-o", stats).returncode == 0
 
 
+def test_a_quoted_name_of_col_value_that_reads_as_two_columns_is_refused(tmp_path):
+    # --gamma '"q"=2' beside columns '"q"' and q set q's gamma (its quotes read as quoting),
+    # exit 0; every COL=value option now applies --columns' rule, with the value in its ways.
+    data, stats = tmp_path / "q.csv", tmp_path / "s.json"
+    data.write_text('"""q""",q,r\n1,10,5\n2,20,6\n3,30,8\n4,45,9\n')
+    told = (
+        "normkit: error: {option} names '\"q\"', which reads as the column 'q' (its quotes as "
+        "quoting) and as the column '\"q\"' (as written): which is meant cannot be told; for "
+        '\'q\' give {option} q=2.0 or for \'"q"\' give {option} \'"""q"""=2.0\'\n'
+    )
+    out = tmp_path / "q.json"
+    for option in ("--gamma", "--beta"):
+        proc = run_normkit("fit", data, option, '"q"=2', "-o", out)
+        assert (proc.returncode, proc.stderr.decode()) == (2, told.format(option=option))
+        assert not out.exists()
+    assert run_normkit("fit", data, "-o", stats, "-q").returncode == 0
+    for command, option, value in (
+        ("transform", "--gamma", '"q"=2'),
+        ("inverse", "--beta", 'r=1, "q"=2'),
+        ("drift", "--threshold", '"q"=2'),
+    ):
+        args = ("-o", tmp_path / "out.csv") if command != "drift" else ()
+        proc = run_normkit(command, data, "-s", stats, option, value, *args)
+        assert (proc.returncode, proc.stderr.decode()) == (2, told.format(option=option))
+        assert not (tmp_path / "out.csv").exists()
+        assert not proc.stdout
+    model = tmp_path / "m.onnx"
+    proc = run_normkit("export", "-s", stats, "--to", "onnx", "--gamma", '"q"=2', "-o", model)
+    assert (proc.returncode, proc.stderr.decode()) == (2, told.format(option="--gamma"))
+    assert not model.exists()
+    # Each written as the hint says is taken.
+    for given, column in (("q=2", "q"), ('"""q"""=2', '"q"')):
+        assert run_normkit("fit", data, "--gamma", given, "-o", out, "-q").returncode == 0
+        gammas = {c["name"]: c.get("gamma", 1.0) for c in json.loads(out.read_text())["columns"]}
+        assert gammas == {'"q"': 1.0, "q": 1.0, "r": 1.0, column: 2.0}
+        out.unlink()
+
+
 def test_an_arrow_stream_cut_inside_a_batch_is_called_cut_short(tmp_path):
     # pyarrow's words alone ("Expected to be able to read 400000 bytes for message body, got
     # 399944") did not say the stream was truncated.
