@@ -14,12 +14,14 @@ from ..errors import InputError, param, quoted
 
 __all__ = [
     "TAIL_BYTES",
+    "MisreadWatch",
     "PrefixedStream",
     "Tape",
     "TranscodedStream",
     "big_endian",
     "input_encoding",
     "invalid_utf8",
+    "misread_error",
     "misread_names_hints",
     "misread_utf8",
     "misread_word",
@@ -129,7 +131,8 @@ class TranscodedStream(io.RawIOBase):
     reader's byte scanning and pyarrow's parser need, whatever the input's encoding.
 
     A byte that is not valid in ``encoding`` raises :class:`UnicodeDecodeError` with its offset
-    in the input (``error.start``).
+    in the input (``error.start``). ``recorded``: the name of the input, whose ``encoding`` is
+    a stat file's: every chunk is looked at for UTF-8 (see :class:`MisreadWatch`).
     """
 
     def __init__(
@@ -139,11 +142,11 @@ class TranscodedStream(io.RawIOBase):
         chunk: int = 1 << 20,
         *,
         complete: bool = True,
+        recorded: str | None = None,
     ):
-        import codecs
-
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self._watch = MisreadWatch(recorded, encoding) if recorded is not None else None
         self._chunk = chunk
         # False for the first bytes of a pipe, which may end in the middle of a character.
         self._complete = complete
@@ -159,6 +162,8 @@ class TranscodedStream(io.RawIOBase):
             data = self._stream.read(self._chunk)
             if not data:
                 self._eof = True
+            elif self._watch is not None:
+                self._watch.check(data)
             # Bytes of an unfinished character wait in the decoder: offsets count from them.
             base = self._consumed - len(self._decoder.getstate()[0])
             try:
@@ -262,6 +267,8 @@ def _single_byte(encoding: str) -> bool:
     return len(bytes(range(256)).decode(encoding, errors="replace")) == 256
 
 
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
+
 #: A word of text (no separator, quote or space in it) holding a character beyond ASCII.
 _WORD_BEYOND_ASCII = re.compile(r"[^\s,;|\"']*[^\x00-\x7f][^\s,;|\"']*")
 
@@ -285,6 +292,54 @@ def misread_utf8(text: str, encoding: str | None, complete: bool = True) -> str 
         if complete or exc.start < len(raw) - 3 or exc.start == 0:
             return None
         return raw[: exc.start].decode("utf-8")
+
+
+def misread_error(name: str, utf8: str, encoding: str) -> InputError:
+    """The refusal of the input ``name``, read in the stat file's single-byte ``encoding``,
+    whose text ``utf8`` (:func:`misread_utf8`) is UTF-8 beyond ASCII."""
+    word, misread = misread_word(utf8, encoding)
+    return InputError(
+        f"{name}: its text looks like UTF-8, and the stat file's encoding, {encoding}, would read "
+        f"{quoted(word)} as {quoted(misread)}",
+        hints=utf8_hints(encoding),
+    )
+
+
+class MisreadWatch:
+    """Looks at every chunk of an input read in a stat file's ``encoding`` for UTF-8 text,
+    which a single-byte encoding would read as other characters without an error (as
+    :func:`misread_utf8` looks at a head): a chunk whose bytes beyond ASCII are all UTF-8's
+    multi-byte characters is refused. A chunk of ASCII costs a test of its bytes; a character
+    cut at a chunk's end is finished by the next chunk's first bytes."""
+
+    def __init__(self, name: str, encoding: str):
+        self._name, self._encoding = name, encoding
+        self._utf8 = codecs.getincrementaldecoder("utf-8")() if _single_byte(encoding) else None
+        self._before = b""  # the previous chunk's last bytes: the start of a word cut
+
+    def check(self, data: bytes) -> None:
+        """Refuse ``data``, the input's next bytes, if they are UTF-8 beyond ASCII.
+
+        Raises
+        ------
+        InputError
+        """
+        utf8 = self._utf8
+        if utf8 is None:
+            return
+        before, self._before = self._before, data[-40:]
+        if data.isascii() and not utf8.getstate()[0]:
+            return
+        try:
+            text = utf8.decode(data)
+        except UnicodeDecodeError:  # a byte that is not UTF-8's: text of the encoding
+            utf8.reset()
+            return
+        self._before = data[: len(data) - len(utf8.getstate()[0])][-40:]
+        if not text.isascii():  # (only a character cut at the end is still waiting)
+            text = before.decode("utf-8", errors="ignore") + text
+            start = _BEYOND_ASCII.search(text).start()  # type: ignore[union-attr]
+            raise misread_error(self._name, text[max(0, start - 40) : start + 40], self._encoding)
 
 
 def misread_word(utf8: str, encoding: str) -> tuple[str, str]:

@@ -693,6 +693,35 @@ def test_utf8_text_read_in_a_recorded_single_byte_encoding_is_refused(tmp_path):
     )
 
 
+def test_utf8_text_after_the_head_read_in_a_recorded_single_byte_encoding_is_refused(tmp_path):
+    """The head's rule (above) held for the head alone: UTF-8 after it, read in the stat file's
+    Latin-1, came out as 'ZÃ¼rich', exit 0. Every chunk the transcoding reads is looked at now,
+    a character cut at a chunk's end (1 MiB) finished by the next one's first bytes."""
+    fitted, stats = tmp_path / "l1.csv", tmp_path / "l1.json"
+    fitted.write_bytes("city,temp\nZürich,3.5\nOslo,1\nBern,2\nRoma,9\n".encode("latin-1"))
+    ok("fit", fitted, "--encoding", "latin-1", "-o", stats)
+    rows = b"city,temp\n" + "".join(f"Oslo{i},{i % 17}.25\n" for i in range(70000)).encode()
+    rows = rows[: rows.rindex(b"\n", 0, 1 << 19) + 1]
+    # A last line of padding puts the 'ü' of 'Zürich' (c3 bc) across the first chunk's end.
+    lines = rows + b"x" * ((1 << 20) - 2 - len(rows) - 3) + b",1\n"
+    late = tmp_path / "late.csv"
+    late.write_bytes(lines + "Zürich,3.5\nRoma,9\n".encode())
+    assert late.read_bytes().index("ü".encode()) == (1 << 20) - 1
+    for output in ("z.parquet", "z.csv"):
+        assert normkit_error(1, "transform", late, "-s", stats, "-o", tmp_path / output) == (
+            f"{late}: its text looks like UTF-8, and the stat file's encoding, latin-1, would "
+            "read 'Zürich' as 'ZÃ¼rich'; read it as UTF-8 (--encoding utf-8) or read it in "
+            "latin-1 all the same (--encoding latin-1)"
+        )
+        assert not (tmp_path / output).exists()
+    ok("transform", late, "-s", stats, "--encoding", "utf-8", "-o", tmp_path / "z.parquet")
+    assert pd.read_parquet(tmp_path / "z.parquet")["city"].iloc[-2] == "Zürich"
+    # Latin-1 after the head, as recorded, is read so.
+    late.write_bytes(lines + "Zürich,3.5\nRoma,9\n".encode("latin-1"))
+    ok("transform", late, "-s", stats, "-o", tmp_path / "l.parquet")
+    assert pd.read_parquet(tmp_path / "l.parquet")["city"].iloc[-2] == "Zürich"
+
+
 CITIES = pd.DataFrame(
     {"id": [1, 2, 3], "city": ["Łódź", "München", "Kraków"], "x": [1.5, 2.5, 4.0]}
 )

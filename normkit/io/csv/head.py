@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...errors import InputError, param, quoted
+from ...errors import InputError, param
 from ..formats import binary_hints, compression_of, signed
 from ..options import CsvOptions
-from ..streams import misread_utf8, misread_word, not_text, utf8_hints
+from ..streams import misread_error, misread_utf8, not_text
 
 __all__ = ["check_head", "check_names"]
 
@@ -55,14 +55,8 @@ def _check_recorded_encoding(name: str, head: bytes, complete: bool, encoding: s
     encoding, a later file's UTF-8 would be read as other characters, without an error."""
     text = head.decode("utf-8", errors="ignore")
     utf8 = misread_utf8(text, encoding, complete)
-    if utf8 is None:
-        return
-    word, misread = misread_word(utf8, encoding)
-    raise InputError(
-        f"{name}: its text looks like UTF-8, and the stat file's encoding, {encoding}, would read "
-        f"{quoted(word)} as {quoted(misread)}",
-        hints=utf8_hints(encoding),
-    )
+    if utf8 is not None:
+        raise misread_error(name, utf8, encoding)
 
 
 def _binary(head: bytes, complete: bool) -> bool:

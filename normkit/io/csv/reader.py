@@ -154,7 +154,9 @@ class CsvReader(ReaderBase):
         """``stream`` as UTF-8 bytes: transcoded when the input is in another encoding."""
         if self.encoding is None:
             return stream
-        return TranscodedStream(stream, self.encoding, complete=complete)
+        # In a stat file's encoding, every chunk is looked at for UTF-8 (the head's rule).
+        recorded = self.name if "encoding" in self.read.csv.from_stats else None
+        return TranscodedStream(stream, self.encoding, complete=complete, recorded=recorded)
 
     def _resolve_encoding(self, raw_head: bytes) -> None:
         csv = self.read.csv
