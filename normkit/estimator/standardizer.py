@@ -80,6 +80,7 @@ from .numbers import (
     refuse_non_numbers,
     row_locator,
 )
+from .read_once import ReadByFit, read_once_error
 from .recorded import (
     alike_records,
     recorded_settings,
@@ -501,6 +502,7 @@ class Standardizer(MetadataConsumer):
         self._batch_columns: frozenset[str] | None = None  # those of the first table fitted
         self._names: list[str] = []  # the columns accumulated (columns_ and the open ones)
         self._open: set[str] = set()  # chosen by type as null, no value fitted yet
+        self._read_by_fit = ReadByFit()  # the one-shot stream fit read, refused to transform
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Standardizer:
         """Reset, then fit on ``X``, which ends the data: a final partial batch of the running
@@ -536,6 +538,8 @@ class Standardizer(MetadataConsumer):
             )
         for batch in _as_batches(X):
             self.partial_fit(batch, sample_weight=sample_weight)
+        if _is_stream(X) and isinstance(X, Iterator):  # used up: a transform would get no rows
+            self._read_by_fit = ReadByFit(X)
         if self.__dict__.get("_accumulator") is None:
             raise DataError("no data to fit")
         in_memory = (_is_table(X) or _is_array(X)) and not is_sparse(X)
@@ -1186,7 +1190,12 @@ class Standardizer(MetadataConsumer):
         InputError, OptionError
             If an Arrow table's record of how it was made says that it is already normalized
             (and ``renormalize`` is not given), or contradicts an inverse (see ``renormalize``).
+        TypeError
+            If ``X`` is the stream that can be read only once (an iterator, a generator, a
+            ``pyarrow.RecordBatchReader``) which :meth:`fit` read: it has no rows left.
         """
+        if "_read_by_fit" in self.__dict__:
+            self._read_by_fit.refuse(X, "inverse_transform" if inverse else "transform")
         if is_sparse(X):
             return self._transform_sparse(X, use, gamma, beta, inverse)
         stats = self._applied_stats()
@@ -1337,12 +1346,7 @@ class Standardizer(MetadataConsumer):
             and the transform get none.
         """
         if _is_stream(X) and isinstance(X, Iterator):
-            raise TypeError(
-                f"fit_transform reads X twice (fit, then transform), but a {type(X).__name__} "
-                "can be read only once: the transform would get no rows; fit(stream), then "
-                "transform (or transform_stream) a second pass over the data, or give a list of "
-                "its tables"
-            )
+            raise read_once_error("fit_transform reads X twice (fit, then transform), but", X)
         return self.fit(X, y, sample_weight=sample_weight).transform(X, **kwargs)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -1451,8 +1455,10 @@ class Standardizer(MetadataConsumer):
         ------
         TypeError
             If the stream holds something other than a table (an array has no column names:
-            make it a DataFrame with the fit's).
+            make it a DataFrame with the fit's), or is the one-shot stream :meth:`fit` read.
         """
+        if "_read_by_fit" in self.__dict__:
+            self._read_by_fit.refuse(batches, "transform_stream")
         self.finish()
         stats = self.stats_
         _refuse_params_set_since(self, stats)

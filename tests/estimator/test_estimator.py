@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import warnings
 
 import numpy as np
@@ -109,6 +110,36 @@ def test_fit_transform_refuses_a_stream_read_once_before_reading_it(kind):
     # A list of tables is read twice: the rows come back transformed.
     out = pa.Table.from_batches(list(Standardizer().fit_transform(batches)))
     np.testing.assert_allclose(out.to_pandas(), StandardScaler().fit_transform(frame))
+
+
+@pytest.mark.parametrize("kind", ["iterator", "generator", "reader"])
+def test_the_stream_fit_read_is_refused_to_a_transform(kind):
+    # fit(g) used g up: transform(g) then returned no rows without a word.
+    table = pa.table({"a": [1.0, 2.0, 4.0, 8.0], "b": [3.0, 1.0, 0.0, 5.0]})
+    batches = table.to_batches(max_chunksize=2)
+    stream = {
+        "iterator": lambda: iter(batches),
+        "generator": lambda: (batch for batch in batches),
+        "reader": lambda: pa.RecordBatchReader.from_batches(table.schema, batches),
+    }[kind]()
+    scaler = Standardizer().fit(stream)
+    kind_name = type(stream).__name__
+    for method, call in (
+        ("transform", lambda: list(scaler.transform(stream))),
+        ("inverse_transform", lambda: list(scaler.inverse_transform(stream))),
+        ("transform_stream", lambda: list(scaler.transform_stream(stream, "batch"))),
+    ):
+        with pytest.raises(TypeError) as refused:
+            call()
+        assert str(refused.value) == (
+            f"{method} was given the {kind_name} that fit read, and a {kind_name} can be read "
+            "only once: the transform would get no rows; fit(stream), then transform (or "
+            "transform_stream) a second pass over the data, or give a list of its tables"
+        )
+    # A second pass over the data is transformed; a pickled estimator keeps no stream.
+    again = pa.Table.from_batches(list(scaler.transform(iter(batches))))
+    np.testing.assert_allclose(again.to_pandas(), StandardScaler().fit_transform(table))
+    assert pickle.loads(pickle.dumps(scaler)).transform(table).num_rows == 4
 
 
 def test_to_sklearn_transforms_like_normkit(mixed_frame):
