@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -433,8 +434,9 @@ def _option_text(name: str, value) -> str | None:
     """``--name value`` as the command line takes it (None where not given)."""
     if value is None:
         return None
-    if isinstance(value, dict):
-        return f"--{name} " + ",".join(f"{k}={float(v)!r}" for k, v in value.items())
+    if isinstance(value, dict):  # names as the option reads them back, for a shell
+        pairs = ",".join(f"{quote_name(str(k))}={float(v)!r}" for k, v in value.items())
+        return f"--{name} {shlex.quote(pairs)}"
     return f"--{name} {float(value)!r}" if name != "use" else f"--{name} {value}"
 
 

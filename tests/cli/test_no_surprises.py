@@ -3934,3 +3934,25 @@ def test_a_missing_value_marker_alone_on_its_line_is_never_a_comment(tmp_path, a
         "'#N/A' alone on its line is a row of missing values to pandas, not a comment: write a "
         "field for every column, or remove the line"
     )
+
+
+def test_the_options_inverse_needs_name_a_quoted_column_as_it_reads_back(tmp_path):
+    # Said as --gamma "q"=2.0, which names the column q: the inverse then undid the wrong one.
+    data = tmp_path / "q.csv"
+    data.write_text('"""q""",q,r\n1,10,5\n2,20,6\n3,30,8\n4,45,9\n')
+    stats = tmp_path / "s.json"
+    ok("fit", data, "-o", stats)
+    proc = run_normkit("transform", data, "-s", stats, "--gamma", '"""q"""=2,r=3')
+    assert proc.returncode == 0
+    told = proc.stderr.decode().splitlines()[0]
+    assert told == (
+        "normkit: standard output keeps no record of how it was normalized: give inverse "
+        '--gamma \'"""q"""=2.0,r=3.0\''
+    )
+    # Given as told (through a shell), the inverse gives the data back.
+    z = tmp_path / "z.csv"
+    z.write_bytes(proc.stdout)
+    words = shlex.split(told.split("give inverse ")[1])
+    ok("inverse", z, "-s", stats, *words, "-o", tmp_path / "back.csv")
+    back = pd.read_csv(tmp_path / "back.csv")
+    np.testing.assert_allclose(back.to_numpy(), pd.read_csv(data).to_numpy(), rtol=1e-12)
