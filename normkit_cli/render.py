@@ -317,7 +317,7 @@ def render_stats(path: str, stats: FittedStats) -> str:
         lines += ["", "affine     y = gamma * z + beta"]
         rows = [["column", "gamma", "beta"]]
         rows += [
-            [str(n), _g(g), _g(b)]
+            [quote_name(str(n)), _g(g), _g(b)]
             for n, g, b in zip(stats.names, stats.gamma, stats.beta, strict=True)
         ]
         lines += _table(rows, left=1)

@@ -3956,3 +3956,13 @@ def test_the_options_inverse_needs_name_a_quoted_column_as_it_reads_back(tmp_pat
     ok("inverse", z, "-s", stats, *words, "-o", tmp_path / "back.csv")
     back = pd.read_csv(tmp_path / "back.csv")
     np.testing.assert_allclose(back.to_numpy(), pd.read_csv(data).to_numpy(), rtol=1e-12)
+
+
+def test_inspect_names_a_quoted_column_alike_in_every_table(tmp_path):
+    # The statistics' table showed '"""q"""' and the affine one '"q"' (which reads as q).
+    data = tmp_path / "q.csv"
+    data.write_text('"""q""",q,r\n1,10,5\n2,20,6\n3,30,8\n4,45,9\n')
+    ok("fit", data, "--gamma", '"""q"""=2', "-o", tmp_path / "s.json")
+    shown = run_normkit("inspect", tmp_path / "s.json").stdout.decode()
+    affine = shown.split("y = gamma * z + beta")[1].splitlines()
+    assert [line.split()[:2] for line in affine[2:5]] == [['"""q"""', "2"], ["q", "1"], ["r", "1"]]
