@@ -269,9 +269,9 @@ def fit_dask(
     dtypes = dataset_dtypes(sources, names)
     # As fit_files: chosen by its type, a typed column's integer beyond int64 is refused.
     identifiers = identifier_check(sources, dtypes, names, estimator.columns is None)
-    gamma = per_column(estimator.gamma, names, "gamma", 1.0)
-    beta = per_column(estimator.beta, names, "beta", 0.0)
     schema = reference_schema(sources)  # as fit_files: a column empty in the first file typed
+    gamma = per_column(estimator.gamma, names, "gamma", 1.0, schema.names)
+    beta = per_column(estimator.beta, names, "beta", 0.0, schema.names)
     passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
     categories = categorical_columns(schema, passthrough)
     # The CSV dialect the files share, as detected here: the workers read them the same way.

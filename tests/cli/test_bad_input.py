@@ -1356,6 +1356,12 @@ def test_a_quoted_name_of_col_value_that_reads_as_two_columns_is_refused(tmp_pat
         proc = run_normkit("fit", data, option, '"q"=2', "-o", out)
         assert (proc.returncode, proc.stderr.decode()) == (2, told.format(option=option))
         assert not out.exists()
+    # The written reading passed through, not fitted, is as much a column of the data (either
+    # engine: the Dask one checked the fitted columns only).
+    for engine in (("--engine", "local"), ("--engine", "dask", "--workers", "1")):
+        chosen = ("--columns", "q,r", *engine)
+        proc = run_normkit("fit", data, *chosen, "--gamma", '"q"=2', "-o", out)
+        assert (proc.returncode, proc.stderr.decode()) == (2, told.format(option="--gamma"))
     assert run_normkit("fit", data, "-o", stats, "-q").returncode == 0
     for command, option, value in (
         ("transform", "--gamma", '"q"=2'),
