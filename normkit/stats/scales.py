@@ -63,10 +63,10 @@ def check_new_data(
     """Refuse to merge ``other`` (called ``name``) into ``merged``, the union of ``earlier``
     (each by its name, the first the one merged into), where it is of the same data as one of
     them, whose rows would count twice: fitted on one file (:func:`check_apart`; not a file that
-    held other data at each fit, :func:`rewritten_sources`), or, where either names no file to
-    tell them apart (fitted in memory, or from standard input), of the same numbers to rounding
-    (:func:`_other_data`) where a column varies (:func:`_varies`): the same rows fitted twice;
-    or one fit given twice.
+    held other data at each fit, :func:`rewritten_sources`), or of the same numbers to rounding
+    (:func:`_other_data`) where a column varies (:func:`_varies`): the same rows fitted twice
+    (in memory, from standard input, or from a copy of a file under another name); or one fit
+    given twice.
 
     Raises
     ------
@@ -77,16 +77,18 @@ def check_new_data(
     rewritten = rewritten_sources(list(earlier.values()), other)
     check_apart(merged.provenance, other.provenance, (first, name), rewritten)
     for seen, stats in earlier.items():
-        if stats is not other:  # one fit given twice is refused whatever it holds
-            if (_names_files(stats) and _names_files(other)) or not _varies(other):
-                continue
-            if _other_data(stats, other):
-                continue
+        # One fit given twice is refused whatever it holds.
+        if stats is not other and (not _varies(other) or _other_data(stats, other)):
+            continue
         into = f" (merging into those of {first})" if seen != first else ""
+        if _names_files(stats) and _names_files(other):
+            apart = "fitted on other files (a copy of the same rows)"
+        else:
+            apart = "and no file to tell their data apart"
         raise OptionError(
             f"{name}: the same statistics as {seen} (counts, missing values, extremes, means "
-            "and variances, to rounding), and no file to tell their data apart: the same rows "
-            f"fitted twice, merged, would count twice{into}",
+            f"and variances, to rounding), {apart}: the same rows fitted twice, merged, would "
+            f"count twice{into}",
             hints=("leave out one of them (distinct rows of the same values: fit them together)",),
         )
 

@@ -5,11 +5,14 @@ is kept; the same rows merged twice are refused with one exit code, however it i
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ERROR, SAMPLE_CSV, run_normkit
+from conftest import ERROR, SAMPLE_CSV, normkit_summary, run_normkit
+
+import normkit
 
 SKETCH_KEYS = ("quantiles", "quantile_cdf", "quantile_sample")
 
@@ -245,3 +248,23 @@ def test_stat_files_of_the_same_rows_fitted_in_memory_are_refused_as_counted_twi
     assert "would count twice; leave out one of them" in proc.stderr.decode()
     merged = ok("merge-stats", tmp_path / "a.json", tmp_path / "c.json", "-o", "-")
     assert merged["rows"] == 750
+
+
+def test_a_copy_of_a_shard_under_another_name_is_refused_as_the_same_rows(tmp_path):
+    # Fits of a.csv and of its copy merged to twice the rows, exit 0: the same-numbers rule held
+    # only where a fit names no file.
+    rng = np.random.default_rng(5)
+    for name, rows in (("a.csv", 30), ("b.csv", 40)):
+        pd.DataFrame(rng.normal(size=(rows, 3)), columns=list("xyz")).to_csv(
+            tmp_path / name, index=False
+        )
+    shutil.copy(tmp_path / "a.csv", tmp_path / "copy.csv")
+    for name in ("a", "b", "copy"):
+        normkit_summary("fit", tmp_path / f"{name}.csv", "-o", tmp_path / f"{name}.json")
+    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "copy.json")
+    assert proc.returncode == 2
+    assert "the same statistics as" in proc.stderr.decode()
+    assert "fitted on other files (a copy of the same rows)" in proc.stderr.decode()
+    merged = tmp_path / "m.json"
+    normkit_summary("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", merged)
+    assert normkit.load(merged).n_rows_seen_ == 70

@@ -373,11 +373,14 @@ def test_polars_text_in_arrow_files_is_text(tmp_path, frame, categorical):
     assert doc["passthrough"][1] == {"name": "city", "dtype": str(view), "why": "text"}
     assert normkit.load(stats[arrow]).categories_ == normkit.load(stats[parquet]).categories_
     assert normkit.load(stats[arrow]).categories_["city"] == reference(frame["city"])
-    merged = tmp_path / "merged.json"
-    assert "not merged (" not in normkit_summary("merge-stats", *stats.values(), "-o", merged)
-    assert json.loads(merged.read_text())["categories"][0]["counts"] == {
-        k: 2 * n for k, n in reference(frame["city"]).counts.items()
-    }
+    # Merged with a Parquet fit of other rows (the same rows twice are not merged).
+    fewer, merged = tmp_path / "fewer.parquet", tmp_path / "merged.json"
+    frame.drop(columns="flag").iloc[:-1].to_parquet(fewer)
+    normkit_summary("fit", fewer, "--exclude", "id", "-o", tmp_path / "fewer.json")
+    shards = (stats[arrow], tmp_path / "fewer.json")
+    assert "not merged (" not in normkit_summary("merge-stats", *shards, "-o", merged)
+    both = reference(pd.concat([frame["city"], frame["city"].iloc[:-1]]))
+    assert json.loads(merged.read_text())["categories"][0]["counts"] == both.counts
     # Half the rows one city: its share drifts, in the same kind of file.
     shifted = data.with_columns(
         pl.when(pl.col("id") % 2 == 0).then(pl.lit("Nice")).otherwise(pl.col("city")).alias("city")
