@@ -23,6 +23,7 @@ from ..stats.recipe import (
     InMemory,
     Recipe,
     inverse_settings,
+    record_text,
     recorded_in,
     refuse_renormalizing,
 )
@@ -43,7 +44,7 @@ def _recorded(X: Any) -> InMemory | None:
     """``X`` as the record's rules read it, if it keeps a record: an Arrow table, batch or
     stream of batches (a reader) in its schema metadata, a pandas frame in its ``attrs``."""
     arrow = pa.Table | pa.RecordBatch | pa.RecordBatchReader
-    if isinstance(X, arrow) and Recipe.of(InMemory(X.schema)) is not None:
+    if isinstance(X, arrow) and record_text(X.schema.metadata or {}) is not None:
         return InMemory(X.schema)
     if is_pandas(X) and ATTRS_KEY in X.attrs:
         try:
@@ -59,6 +60,12 @@ def _recorded(X: Any) -> InMemory | None:
 def _record(X: Any) -> Recipe | None:
     source = _recorded(X)
     return Recipe.of(source) if source is not None else None
+
+
+def _record_text(X: Any) -> bytes | None:
+    """The text of the record ``X`` keeps, if any: equal texts are equal records, cheaply."""
+    source = _recorded(X)
+    return record_text(source.schema.metadata or {}) if source is not None else None
 
 
 def stream_head(stream: Iterable[Any]) -> tuple[Any, Iterator[Any] | pa.RecordBatchReader]:
@@ -86,10 +93,11 @@ def alike_records(batches: Iterable[Any], head: Any) -> Iterator[Any]:
     if isinstance(batches, pa.RecordBatchReader):
         yield from batches  # a reader's batches share its schema
         return
-    recipe = _record(head)
+    first, recipe = _record_text(head), _record(head)
     done = 0
     for batch in batches:
-        kept = _record(batch)
+        text = _record_text(batch)  # parsed only where it differs from the first's
+        kept = recipe if text == first else _record(batch)
         if kept != recipe:
             if recipe is None:
                 made = "is normalized (its record says so), and the first is not"
@@ -107,8 +115,9 @@ def alike_records(batches: Iterable[Any], head: Any) -> Iterator[Any]:
 
 def without_records(batches: Iterable[Any], head: Any, inverse: bool) -> Iterator[Any]:
     """:func:`without_record` of each batch of a stream whose first table is ``head``."""
+    recipe = _record(head)
     for batch in batches:
-        yield without_record(batch, head, inverse)
+        yield _without(batch, recipe, inverse)
 
 
 def recorded_settings(
@@ -147,7 +156,11 @@ def without_record(out: Any, X: Any, inverse: bool) -> Any:
     """``out``, the transform (or ``inverse``) of ``X``, without the record ``X`` kept, which
     no longer describes it; an inverse of data normalized twice keeps the record of the first
     normalization, which it still bears."""
-    recipe = _record(X)
+    return _without(out, _record(X), inverse)
+
+
+def _without(out: Any, recipe: Recipe | None, inverse: bool) -> Any:
+    """``out`` without the record ``recipe`` (its input's, if any; see :func:`without_record`)."""
     if recipe is None:
         return out
     kept = recipe.previous if inverse else None

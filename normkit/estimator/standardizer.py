@@ -538,7 +538,7 @@ class Standardizer(MetadataConsumer):
             )
         for batch in _as_batches(X):
             self.partial_fit(batch, sample_weight=sample_weight)
-        if _is_stream(X) and isinstance(X, Iterator):  # used up: a transform would get no rows
+        if _read_once(X):  # used up: a transform would get no rows
             self._read_by_fit = ReadByFit(X)
         if self.__dict__.get("_accumulator") is None:
             raise DataError("no data to fit")
@@ -1045,8 +1045,8 @@ class Standardizer(MetadataConsumer):
         ------
         OptionError
             If both are of the same data, as ``normkit merge-stats`` tells it (fitted on one
-            file; or, where one names no file, as a fit in memory, of the same statistics to
-            rounding, such as the same estimator given twice): its rows would count twice.
+            file, or of the same statistics to rounding), or the same estimator is given
+            twice: its rows would count twice.
         """
         if not isinstance(other, Standardizer):
             raise TypeError(
@@ -1054,9 +1054,8 @@ class Standardizer(MetadataConsumer):
                 "stat file: normkit.load(path))"
             )
         mine, theirs = self.stats_, other.stats_
-        merged = mine.merge(theirs)
         check_new_data({"this Standardizer": mine}, "the Standardizer given to merge", theirs, mine)
-        return Standardizer.from_stats(merged, **self.get_params())
+        return Standardizer.from_stats(mine.merge(theirs), **self.get_params())
 
     # -- what was learned ------------------------------------------------------------------
 
@@ -1345,7 +1344,7 @@ class Standardizer(MetadataConsumer):
             ``pyarrow.RecordBatchReader``), before reading it: the fit would use up its rows
             and the transform get none.
         """
-        if _is_stream(X) and isinstance(X, Iterator):
+        if _read_once(X):
             raise read_once_error("fit_transform reads X twice (fit, then transform), but", X)
         return self.fit(X, y, sample_weight=sample_weight).transform(X, **kwargs)
 
@@ -1924,6 +1923,12 @@ def _conformed(batch: pa.RecordBatch, first: pa.Schema) -> pa.RecordBatch:
                 ) from None
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, schema=first)
+
+
+def _read_once(X: Any) -> bool:
+    """Whether ``X`` is a stream that can be read only once (an iterator, a generator, a
+    ``pyarrow.RecordBatchReader``), not a list of tables."""
+    return _is_stream(X) and isinstance(X, Iterator)
 
 
 def _is_stream(X: Any) -> bool:

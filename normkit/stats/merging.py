@@ -45,8 +45,8 @@ def merge(
         If a file cannot be read or is invalid, or its columns or options differ from the
         first file's (naming the file).
     OptionError
-        If a file is given twice, or two are of the same data (fitted on one file, or, naming
-        none, of the same statistics): its rows would count twice.
+        If a file is given twice, or two are of the same data (fitted on one file, or of the
+        same statistics to rounding): its rows would count twice.
     """
     params.not_data(
         "paths", paths, "for statistics in memory: a fitted Standardizer's merge(other)"

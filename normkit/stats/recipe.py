@@ -40,6 +40,7 @@ __all__ = [
     "Recipe",
     "Source",
     "inverse_settings",
+    "record_text",
     "recorded_in",
     "refuse_renormalizing",
     "says",
@@ -120,7 +121,7 @@ def recorded_in(
     return out
 
 
-def _record_text(metadata: Mapping[bytes, bytes]) -> bytes | None:
+def record_text(metadata: Mapping[bytes, bytes]) -> bytes | None:
     """The record in ``metadata``: normkit's key, else the attrs pandas keeps (a frame read
     from an output by ``read_parquet`` and written again by ``to_parquet``)."""
     if METADATA_KEY in metadata:
@@ -247,7 +248,7 @@ class Recipe:
         InputError
             If the metadata is there but damaged (it cannot be trusted, nor ignored).
         """
-        text = _record_text(source.schema.metadata or {})
+        text = record_text(source.schema.metadata or {})
         if text is None:
             return None
         try:

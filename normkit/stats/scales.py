@@ -1,6 +1,6 @@
 """What the provenance of statistics says of the data they were fitted on, for merging: the
-files (the same rows are not merged twice; statistics that name none, fitted in memory, by
-their numbers) and their scale (a fit records, for each source
+files (the same rows are not merged twice; told by their numbers too, where no file tells
+them) and their scale (a fit records, for each source
 that normkit normalized, its record of how: ``normalized`` in the source's entry; statistics
 of data on different scales are not merged)."""
 
