@@ -4,6 +4,7 @@
 //! - [`csvout`]: CSV records of Arrow columns (what a transform writes);
 //! - [`dialect`]: how a CSV is written (separator, quote, comment);
 //! - [`scan`]: where records end, quote-aware, in blocks;
+//! - `structural`: the delimiters and line feeds of 64 bytes at a time, as bitmasks;
 //! - [`parse`]: selected columns of a block of records, as float64, text or a type;
 //! - [`pool`]: the engine's threads, one pool for the process;
 //! - [`arrays`]: the columns of a chunk of records as an Arrow record batch;
@@ -38,6 +39,7 @@ pub mod rewrite;
 pub mod running;
 pub mod sample;
 pub mod scan;
+mod structural;
 pub mod text;
 
 #[cfg(feature = "python")]
