@@ -9,6 +9,7 @@ import signal
 import stat
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Collection, Mapping
 from typing import TextIO
 
@@ -169,7 +170,9 @@ class AtomicFile:
         self._mode: int | None = mode
         self._group: int | None = None  # the group of the file replaced, kept as its mode is
         self._durable = durable
-        self._writeback: _Writeback | None = None
+        #: Stops the writeback thread: when committed, discarded, or collected unclosed (a
+        #: forgotten output must not leave a thread and a descriptor behind).
+        self._writeback: weakref.finalize | None = None
         #: What an output written in place goes through (None for a temporary file).
         self.pipe: PipeStream | None = None
         descriptor = descriptor_of(path)
@@ -199,7 +202,7 @@ class AtomicFile:
             self.stream = pa.OSFile(self._tmp, "wb")
             if streaming and _Writeback.supported:
                 with contextlib.suppress(OSError, RuntimeError):  # advice only: go without
-                    self._writeback = _Writeback(self._tmp)
+                    self._writeback = weakref.finalize(self, _Writeback(self._tmp).stop)
         except OSError as exc:
             self.discard()
             raise OutputError(f"{path}: cannot write: {os_reason(exc)}") from None
@@ -260,7 +263,7 @@ class AtomicFile:
     def _stop_writeback(self) -> None:
         writeback, self._writeback = getattr(self, "_writeback", None), None
         if writeback is not None:
-            writeback.stop()
+            writeback()
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -407,9 +410,11 @@ class _Writeback:
                     advised = size
 
     def stop(self) -> None:
-        """Stop the thread and close its descriptor (once, however often it is called)."""
+        """Stop the thread and close its descriptor (once, however often it is called; from
+        the thread itself too, where a collection of the output's owner may run it)."""
         self._stopped.set()
-        self._thread.join()
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
         fd, self._fd = self._fd, -1
         if fd >= 0:
             os.close(fd)

@@ -119,9 +119,11 @@ def test_a_sink_forgotten_leaves_no_temporary_file_once_collected(tmp_path):
     sink = normkit.open_sink(tmp_path / "leak.csv", pa.schema([("x", "double")]))
     sink.write(pa.record_batch({"x": [1.0]}))
     assert [p for p in os.listdir(tmp_path) if p.endswith(".normkit-tmp")]
+    assert len(_writeback_threads()) == 1
     del sink
     gc.collect()
     assert os.listdir(tmp_path) == []
+    assert _writeback_threads() == []  # its thread stopped, its descriptor closed
     with AtomicFile(str(tmp_path / "kept.bin")) as out:  # committed: not removed afterwards
         out.stream.write(b"whole")
     del out
