@@ -8,7 +8,6 @@ numbers as scikit-learn refuses them."""
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -182,16 +181,9 @@ def object_float64(values: Any, name: str, offset: int = 0) -> np.ndarray | None
 
 def missing_markers(read: ReadSettings | None) -> np.ndarray:
     """The numbers that the fit of statistics read as missing (``--null-values -999``): the
-    finite values among their files' missing-value strings (none for statistics fitted in
-    memory)."""
-    found = set()
-    for text in read.null_values if read is not None else ():
-        try:
-            value = float(text)
-        except ValueError:
-            continue
-        if math.isfinite(value):
-            found.add(value)
+    finite values among their files' missing-value strings (:attr:`ReadSettings.missing_numbers`;
+    none for statistics fitted in memory)."""
+    found = read.missing_numbers if read is not None else ()
     return np.array(sorted(found), dtype=np.float64)
 
 

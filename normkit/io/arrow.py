@@ -25,12 +25,12 @@ __all__ = [
     "holds_decimals",
     "holds_integers",
     "holds_text",
-    "infinite_to_null",
     "interchangeable",
     "is_numeric_field",
     "is_numeric_type",
     "is_text_type",
     "kept_metadata",
+    "missing_to_null",
     "not_numeric",
     "not_numeric_type",
     "numeric_type_named",
@@ -376,19 +376,29 @@ def float64_to_arrow(values: np.ndarray, like: pa.Array) -> pa.Array:
     )
 
 
-def infinite_to_null(batch: pa.RecordBatch, float_columns: Sequence[str]) -> pa.RecordBatch:
-    """The batch with infinite values of ``float_columns`` made missing (null); those columns
-    are nullable, whether or not this batch held an infinite value."""
+def missing_to_null(
+    batch: pa.RecordBatch,
+    float_columns: Sequence[str],
+    infinite: bool = True,
+    numbers: Sequence[float] = (),
+) -> pa.RecordBatch:
+    """The batch with the values of ``float_columns`` that are missing values made missing
+    (null): infinite ones (``infinite``) and those equal to one of ``numbers`` (the missing
+    values that are numbers, ``-999``). Those columns are nullable, whether or not this batch
+    held such a value."""
     arrays, schema = list(batch.columns), batch.schema
+    markers = np.asarray(numbers, dtype=np.float64)
     for name in float_columns:
         i = schema.get_field_index(name)
         if not schema.field(i).nullable:
             schema = schema.set(i, schema.field(i).with_nullable(True))
         values = to_float64(arrays[i])
-        infinite = np.isinf(values)
-        if infinite.any():
+        missing = np.isinf(values) if infinite else np.zeros(len(values), dtype=bool)
+        if markers.size:
+            missing |= np.isin(values, markers)
+        if missing.any():
             # NaN read as such stays NaN (to_float64 gives NaN for the missing values too).
-            valid = ~infinite
+            valid = ~missing
             if arrays[i].null_count:
                 valid &= np.asarray(arrays[i].is_valid())
             bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))

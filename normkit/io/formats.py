@@ -6,9 +6,11 @@ Nothing here imports pyarrow, so that ``normkit --help`` and option parsing star
 from __future__ import annotations
 
 import enum
+import math
 import os
 import re
 import stat
+from collections.abc import Sequence
 
 from ..errors import OptionError, param
 
@@ -21,6 +23,7 @@ __all__ = [
     "check_output_extension",
     "descriptor_of",
     "format_named",
+    "missing_numbers",
     "refuse_other_compression",
     "resolve_format",
     "split_compression",
@@ -57,6 +60,32 @@ def descriptor_of(path: str) -> int | None:
 
 #: Strings read as a missing value in a column that is normalized.
 DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
+
+#: A number as the engine parses a float field (``normkit_native::parse::parse_float``): spaces
+#: and tabs around, a sign, digits with a decimal point ``.``, an exponent (no ``_``, no hex).
+_FLOAT_TEXT = re.compile(r"[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*", re.ASCII)
+
+
+def missing_numbers(nulls: Sequence[str], decimal_point: str = ".") -> tuple[float, ...]:
+    """The finite numbers among the missing-value strings ``nulls``, read with
+    ``decimal_point``, else with ``.`` (as a program writes them), as the engine's
+    ``MissingValues.numbers`` reads them: a value of a normalized column equal to one is missing
+    however it is written (``-999.0`` where ``-999`` is), and in every input format (Parquet's
+    and Arrow's numbers too). NaN and infinities are not among them (NaN is always left out;
+    infinities are missing only with ``inf_as_missing``)."""
+    found: dict[float, None] = {}
+    for text in nulls:
+        spellings = [text]
+        if decimal_point != ".":  # a '.' is no number's with another decimal point
+            spellings = [text.replace(decimal_point, ".")] * ("." not in text) + spellings
+        for spelled in spellings:
+            if _FLOAT_TEXT.fullmatch(spelled):
+                value = float(spelled)
+                if math.isfinite(value):  # beyond float64 is refused, not missing
+                    found[value + 0.0] = None  # -0.0 as 0.0: equal values match alike
+                break
+    return tuple(found)
+
 
 #: Bytes of decompressed CSV parsed per block. Large blocks amortize per-block overhead; memory
 #: stays a small multiple of this whatever the file size.

@@ -14,7 +14,14 @@ from typing import Any
 
 from .. import params
 from ..errors import OptionError, param, quoted
-from .formats import CSV_BLOCK_SIZE, DEFAULT_NULL_VALUES, Format, resolve_format, split_compression
+from .formats import (
+    CSV_BLOCK_SIZE,
+    DEFAULT_NULL_VALUES,
+    Format,
+    missing_numbers,
+    resolve_format,
+    split_compression,
+)
 
 __all__ = ["CSV_BLOCK_SIZE", "DEFAULT_NULL_VALUES", "CsvOptions", "ReadOptions", "ReadSettings"]
 
@@ -257,6 +264,11 @@ class CsvOptions:
         return tuple(dict.fromkeys(("", *base, *self.add_null_values)))
 
     @property
+    def missing_numbers(self) -> tuple[float, ...]:
+        """The numbers among :attr:`nulls`, missing in any format (:func:`missing_numbers`)."""
+        return missing_numbers(self.nulls, self.decimal_point)
+
+    @property
     def missing_written(self) -> str:
         """What a CSV output writes for a missing value: the first missing-value string of the
         base list (the stat file's, which an inverse reads with) that is no default, no number,
@@ -419,6 +431,11 @@ class ReadSettings:
     given: tuple[str, ...] = ()
     escape: str | None = None
     block_size: int | None = None
+
+    @property
+    def missing_numbers(self) -> tuple[float, ...]:
+        """The numbers among :attr:`null_values`, missing in any format (:func:`missing_numbers`)."""
+        return missing_numbers(self.null_values, self.decimal)
 
     @staticmethod
     def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:

@@ -23,8 +23,8 @@ from ..errors import OUT_OF_MEMORY, OUT_OF_MEMORY_HINTS, InputError, SchemaError
 from .arrow import (
     cast_float64,
     holds_text,
-    infinite_to_null,
     is_numeric_field,
+    missing_to_null,
     not_numeric,
     rechunk,
 )
@@ -176,6 +176,13 @@ class Reader(Protocol):
         """Strings that mean a missing value in the columns it gives as text as written (CSV:
         the missing-value strings; formats with types: none, only nulls are missing)."""
 
+    @property
+    def missing_numbers(self) -> tuple[float, ...]:
+        """The missing values that are numbers (``--null-values -999``), which :meth:`batches`
+        makes missing (null) in the float columns of a typed input (Parquet, Arrow), as a CSV's
+        reading does (there as it parses them; none here): a CSV and its Parquet copy read
+        alike."""
+
     def batches(
         self,
         float_columns: Sequence[str],
@@ -320,6 +327,11 @@ class ReaderBase:
     def missing_text(self) -> tuple[str, ...]:
         return ()
 
+    @property
+    def missing_numbers(self) -> tuple[float, ...]:
+        # A CSV's are read as missing by the engine as it parses them.
+        return self.read.csv.missing_numbers if self.typed else ()
+
     def column_hints(self, names: Sequence[str]) -> tuple[str, ...]:
         """Ways out for an input whose columns lack some of ``names``: :attr:`hints`, else for
         a CSV the lines to skip above a line of its head that names them, or that it looks like
@@ -361,7 +373,7 @@ class ReaderBase:
     def _float64_field(self, field: pa.Field) -> pa.Field:
         """``field`` read as float64: not null where the input declares it so (a value mapped
         stays a value: its output is not null either), unless infinities are read as missing."""
-        nullable = field.nullable or self.read.infinities_missing
+        nullable = field.nullable or self.read.infinities_missing or bool(self.missing_numbers)
         return field.with_type(pa.float64()).with_nullable(nullable)
 
     def batches(
@@ -404,8 +416,10 @@ class ReaderBase:
         floats = set(float_columns)
         columns = None if all_columns else [*float_columns, *(c for c in also if c not in floats)]
         batches = self._batches(float_columns, columns, keep_text)
-        if self.read.infinities_missing:
-            batches = (infinite_to_null(b, float_columns) for b in batches)
+        numbers = self.missing_numbers
+        if self.read.infinities_missing or numbers:
+            infinite = self.read.infinities_missing
+            batches = (missing_to_null(b, float_columns, infinite, numbers) for b in batches)
         if self.read.chunk_rows is not None:
             batches = rechunk(batches, self.read.chunk_rows)
         return batches

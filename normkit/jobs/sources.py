@@ -32,6 +32,7 @@ from ..io.arrow import (
     holds_integers,
     holds_text,
     is_numeric_field,
+    missing_to_null,
     numeric_type_named,
     to_float64,
 )
@@ -436,6 +437,7 @@ class IdentifierCheck:
         read = source.batches(
             [n for n in floats if n not in checked], all_columns=False, also=[*checked, *also]
         )
+        numbers = source.missing_numbers if checked else ()
         first_row = 0
         for batch in read:
             arrays, fields = [], []
@@ -452,7 +454,9 @@ class IdentifierCheck:
                 arrays.append(column)
                 fields.append(field)
             first_row += batch.num_rows
-            yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+            out = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+            # Its missing numbers (-999) missing, as the reader makes them in its float columns.
+            yield missing_to_null(out, list(checked), False, numbers) if numbers else out
 
     def _refuse_beyond(self, j: int, x: np.ndarray, column: pa.Array, first_row: int) -> None:
         """Refuse the first value of column ``j`` beyond int64 (``x``: ``column`` as float64)."""
