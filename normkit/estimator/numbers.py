@@ -24,6 +24,7 @@ __all__ = [
     "first_non_number",
     "index_label",
     "located",
+    "missing_inputs",
     "missing_markers",
     "not_a_number",
     "object_float64",
@@ -183,8 +184,15 @@ def missing_markers(read: ReadSettings | None) -> np.ndarray:
     """The numbers that the fit of statistics read as missing (``--null-values -999``): the
     finite values among their files' missing-value strings (:attr:`ReadSettings.missing_numbers`;
     none for statistics fitted in memory)."""
-    found = read.missing_numbers if read is not None else ()
-    return np.array(sorted(found), dtype=np.float64)
+    return np.array(sorted(missing_inputs(read)[0]), dtype=np.float64)
+
+
+def missing_inputs(read: ReadSettings | None) -> tuple[tuple[float, ...], bool]:
+    """What a transform by statistics whose fit read data as ``read`` says reads as missing in
+    their columns, besides NaN and nulls: the numbers among the missing-value strings
+    (``-999``), and whether infinities are (``inf_as_missing``). None for statistics fitted in
+    memory."""
+    return (read.missing_numbers, read.inf_as_missing) if read is not None else ((), False)
 
 
 def refuse_missing_marker(values: np.ndarray, name: str, markers: np.ndarray, done: int) -> None:

@@ -5,7 +5,11 @@ The ONNX model computes what normkit's frozen transform computes, in the same op
 order (:func:`normkit.core.kernels.standardize`): ``Sub`` the center, ``Div`` by the scale (true
 division, not a multiply by the reciprocal, so that the output equals normkit's and
 scikit-learn's bit for bit), then ``Mul`` by gamma and ``Add`` beta only where they are not 1 and
-0. Its input is float64, one column per statistic's column: one matrix ``X`` of shape (rows,
+0. Where the statistics' fit read values as missing (``--null-values -999``, ``--inf-as-missing``),
+which normkit's transform leaves missing, the model first makes such inputs NaN (``Equal``,
+``IsInf``, ``Where``), so that its output is NaN there; other inputs pass unchanged, and
+statistics without such settings make the same graph as before. Its input is float64, one
+column per statistic's column: one matrix ``X`` of shape (rows,
 columns) by default, or one input per column named after it (``inputs="columns"``). The column
 names and what the model was made from are in its metadata. It needs the ``onnx`` package
 (``pip install 'normkit[onnx]'``).
@@ -21,8 +25,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import __version__
-from ..errors import OptionError, param
+from ..errors import NormkitNote, OptionError, listed, param
 from ..estimator.files import as_stats, stats_path
+from ..estimator.numbers import missing_inputs
 from ..estimator.standardizer import Standardizer
 from ..io.files import AtomicFile, refuse_overwrite, standard_output
 from ..io.formats import STDIO, format_named
@@ -115,6 +120,9 @@ def to_onnx(
         ]
         source = own("X")
         nodes.append(helper.make_node("Concat", names, [source], axis=1))
+    numbers, infinite = missing_inputs(stats.read)
+    if numbers or infinite:
+        source = _missing_as_nan(source, numbers, infinite, nodes, initializers)
     nodes.append(helper.make_node("Sub", [source, own("center")], [own("centered")]))
     last = own("scaled")
     nodes.append(helper.make_node("Div", [own("centered"), own("scale")], [last]))
@@ -144,16 +152,56 @@ def to_onnx(
         doc_string=f"(x - center) / scale per column ({'running' if use == 'ema' else 'exact'} "
         "statistics), then gamma and beta",
     )
-    helper.set_model_props(
-        model,
-        {
-            "columns": json.dumps(names),
-            "statistics": "ema" if use == "ema" else "exact",
-            "source": stats_path(reference) or "",
-        },
-    )
+    props = {
+        "columns": json.dumps(names),
+        "statistics": "ema" if use == "ema" else "exact",
+        "source": stats_path(reference) or "",
+    }
+    if numbers or infinite:
+        props["missing"] = json.dumps({"values": list(numbers), "infinities": infinite})
+    helper.set_model_props(model, props)
     onnx.checker.check_model(model)
     return model
+
+
+def _missing_as_nan(source: str, numbers, infinite: bool, nodes: list, initializers: list) -> str:
+    """Nodes making NaN the inputs in ``source`` equal to one of ``numbers``, or infinite
+    (``infinite``), as normkit's transform reads them as missing; the others pass bit for bit.
+    The name of their output."""
+    from onnx import helper, numpy_helper
+
+    masks = []
+    for i, value in enumerate(numbers):
+        initializers.append(numpy_helper.from_array(np.array(value), f"normkit/missing_{i}"))
+        nodes.append(
+            helper.make_node("Equal", [source, f"normkit/missing_{i}"], [f"normkit/is_{i}"])
+        )
+        masks.append(f"normkit/is_{i}")
+    if infinite:
+        nodes.append(helper.make_node("IsInf", [source], ["normkit/is_infinite"]))
+        masks.append("normkit/is_infinite")
+    mask = masks[0]
+    for i, other in enumerate(masks[1:]):
+        nodes.append(helper.make_node("Or", [mask, other], [f"normkit/or_{i}"]))
+        mask = f"normkit/or_{i}"
+    initializers.append(numpy_helper.from_array(np.array(np.nan), "normkit/nan"))
+    nodes.append(helper.make_node("Where", [mask, "normkit/nan", source], ["normkit/read"]))
+    return "normkit/read"
+
+
+def missing_note(stats: FittedStats, what: str) -> NormkitNote | None:
+    """The note of an export (``what``: "the NumPy arrays") that cannot read as missing what
+    normkit's transform by ``stats`` reads so; None where nothing is."""
+    numbers, infinite = missing_inputs(stats.read)
+    if not numbers and not infinite:
+        return None
+    values = [f"{int(v)}" if v.is_integer() and abs(v) < 1e15 else repr(v) for v in numbers]
+    values += ["infinities"] if infinite else []
+    told = " and ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
+    return NormkitNote(
+        f"normkit's transform reads {told} as missing in {listed(list(stats.names))} (as the "
+        f"fit read them), which {what} cannot: make such inputs NaN before applying them"
+    )
 
 
 def to_numpy(
@@ -268,6 +316,9 @@ def export_stats(
     _refuse_misnamed(output, to)
     with about_stat_file(source):
         payload = _payload(reference, to, output, use, gamma, beta, inputs, dtype)
+        if to != "onnx":  # the model reads them as missing; arrays and a layer's buffers cannot
+            what = "the NumPy arrays" if to == "numpy" else "a BatchNorm layer's state dict"
+            running_notes.warn(missing_note(as_stats(reference, "reference"), what))
     if output == STDIO:
         standard_output().buffer.write(payload)
         sys.stdout.buffer.flush()

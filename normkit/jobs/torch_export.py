@@ -28,6 +28,7 @@ layer's running statistics are still those exported.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ import numpy as np
 from .. import __version__, params
 from ..errors import OptionError, param
 from ..estimator.files import as_stats, stats_path
+from ..estimator.numbers import missing_inputs
 from ..estimator.standardizer import Standardizer
 from ..io.tensors import PICKLE_SUFFIXES, tensors_to_bytes
 from ..stats import running_notes, statfile
@@ -285,6 +287,10 @@ def to_torch(
     :func:`to_torch_state`): ``layer(x)`` of a (rows, columns) tensor of ``dtype`` is the frozen
     transform. Needs torch (``pip install 'normkit[torch]'``). The exact statistics come with
     eps 0, which PyTorch refuses in train mode: set ``layer.eps`` (1e-5, say) before training.
+    Where the statistics' fit read values as missing (``--null-values -999``,
+    ``--inf-as-missing``), a forward pre-hook makes such inputs NaN first, so that the layer's
+    output is NaN where normkit's transform leaves a value missing (a state dict cannot say so:
+    :func:`~normkit.jobs.export.export_stats` notes it).
 
     Raises
     ------
@@ -304,7 +310,26 @@ def to_torch(
         {name: torch.from_numpy(array.copy()) for name, array in state.state_dict.items()},
         strict=True,
     )
+    numbers, infinite = missing_inputs(as_stats(reference, "reference").read)
+    if numbers or infinite:  # a module-level function's partial: the layer still pickles
+        layer.register_forward_pre_hook(functools.partial(_missing_as_nan, numbers, infinite))
     return layer.eval()
+
+
+def _missing_as_nan(numbers: tuple[float, ...], infinite: bool, layer, args: tuple) -> tuple:
+    """A layer's input with the values normkit's transform reads as missing made NaN (those
+    equal to one of ``numbers``, and infinite ones with ``infinite``), so that its output is NaN
+    there, as normkit's is missing (a forward pre-hook of :func:`to_torch`'s layer)."""
+    import torch
+
+    (x, *rest) = args
+    missing = torch.isinf(x) if infinite else torch.zeros_like(x, dtype=torch.bool)
+    if numbers:
+        missing |= torch.isin(x, torch.tensor(numbers, dtype=x.dtype, device=x.device))
+    return (
+        torch.where(missing, torch.tensor(float("nan"), dtype=x.dtype, device=x.device), x),
+        *rest,
+    )
 
 
 def refuse_pickle_output(output: str) -> None:
