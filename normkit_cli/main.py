@@ -554,8 +554,9 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
     reference a sample too): the mean, the spread, the missing rate and the distribution over
     the stat file's quantiles; for text and boolean columns, the categories' frequencies. A
     column drifts when a change is both significant (Holm-adjusted p <= --alpha over the whole
-    run) and larger than --threshold. Exit code 0: no drift; 3: some column drifted (so it can
-    gate a pipeline); 1: an error; 2: a usage error.
+    run) and larger than --threshold. Exit code 0: no drift; 3: some column drifted, or a test
+    the stat file cannot make (the distribution against merged quantiles) was not made where it
+    would have flagged a column (so it can gate a pipeline); 1: an error; 2: a usage error.
     """
     from normkit.jobs.drift import drift_files
 
@@ -567,7 +568,7 @@ def drift(inputs, stats_path, judging, as_json, read, quiet):
         text = json.dumps(result.to_dict(), indent=2, allow_nan=False)
     else:
         text = render_drift(result)
-    echo_verdict(text, 3 if result.drifted else 0, inputs)
+    echo_verdict(text, 3 if result.drifted or result.untested else 0, inputs)
 
 
 cli.add_command(export)

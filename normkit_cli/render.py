@@ -43,6 +43,8 @@ def render_drift(report: DriftReport) -> str:
     rows = []
     for c, names in zip(report.columns, changed, strict=True):
         verdict = f"DRIFT ({', '.join(c.reasons)})" if c.drifted else "ok"
+        if c.untested and not c.drifted:
+            verdict = f"NOT TESTED ({', '.join(c.untested)}: above the threshold)"
         if c.kind == "categories":
             shift, spread = _share_ratio(c.largest_share_change), "-"
         elif c.count:
@@ -77,6 +79,17 @@ def render_drift(report: DriftReport) -> str:
         if drifted
         else f"no drift in {count(len(report.columns), 'column')} ({judged})"
     )
+    untested = [c for c in report.columns if c.untested and not c.drifted]
+    if untested:
+        if not drifted:
+            summary = summary.replace("no drift in", "no drift found by the tests made of", 1)
+        what = ", ".join(
+            f"the {' and '.join(c.untested)} of {quote_name(c.name)}" for c in untested
+        )
+        summary += (
+            f"; not tested: {what} (its size above the threshold, and significant if tested: "
+            "see the notes), so not passed"
+        )
     notes = [
         f"{count(report.rows, 'row')} checked; {summary}",
         "p: the smallest Holm-adjusted p-value of a column's tests (mean, std, missing, "

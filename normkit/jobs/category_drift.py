@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +50,9 @@ class Scores:
     scores: dict
     raw: dict[str, float]
     sizes: dict[str, float]
+    #: p-values of tests the reference can make only approximately, kept out of the run's
+    #: family (the distribution over merged quantiles: interpolated, not a sample's).
+    approximate: dict[str, float] = field(default_factory=dict)
 
 
 def missing_rate(missing: int, count: int) -> float:
@@ -400,8 +403,9 @@ def sample_notes(reference: FittedStats, columns: list, missing_unknown: bool) -
         )
         notes.append(
             f"the stat file's quantiles were {how}: interpolated, not a sample's, so the "
-            "distribution is not tested (its PSI is shown); fit the reference on all the data in "
-            "one run to test it",
+            "distribution is not tested (its PSI is shown; a column whose PSI is above the "
+            "threshold, and whose test as if they were a sample's would be significant, is not "
+            "passed: exit 3); fit the reference on all the data in one run to test it",
         )
     if reference.sketch is None:
         missing = (

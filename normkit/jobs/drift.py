@@ -167,6 +167,9 @@ class ColumnDrift:
     ``new_categories`` and ``vanished_categories`` list what changed, and
     ``largest_share_change`` is the ``ln`` of the share ratio of the change that decided (above
     0 a share rose, below it fell; its absolute value is the size compared with the threshold).
+    ``untested`` are the tests the reference could not make (the distribution against merged
+    quantiles, interpolated, not a sample's) whose size is above the threshold and which, made
+    as if it could, would be significant: nothing says the column did not drift on them.
     """
 
     name: str
@@ -190,6 +193,7 @@ class ColumnDrift:
     vanished_categories: tuple[str, ...]
     p_values: dict[str, float | None]
     reasons: tuple[str, ...]
+    untested: tuple[str, ...] = ()
 
     @property
     def drifted(self) -> bool:
@@ -219,6 +223,12 @@ class DriftReport:
         """Names of the columns that drifted."""
         return [c.name for c in self.columns if c.drifted]
 
+    @property
+    def untested(self) -> list[str]:
+        """Names of the columns that did not drift on the tests made but might have on a test
+        the reference could not make (:attr:`ColumnDrift.untested`): no "no drift" of them."""
+        return [c.name for c in self.columns if c.untested and not c.drifted]
+
     def to_dict(self) -> dict:
         """A JSON-ready dict: an undefined number (NaN) as None, an infinite one as the string
         ``"Infinity"`` or ``"-Infinity"``, as stat files write it (a ``std_ratio`` of a column
@@ -245,6 +255,7 @@ class DriftReport:
             "rows": self.rows,
             "sources": self.sources,
             "drifted": self.drifted,
+            "untested": self.untested,
             "columns": columns,
             "notes": list(self.notes),
         }
@@ -431,6 +442,9 @@ def _judge(
     p_values: list[dict[str, float | None]] = [{} for _ in pending]
     for (i, test), p in zip(keys, adjusted, strict=True):
         p_values[i][test] = float(p) if math.isfinite(p) else None
+    # The tests the reference can make only approximately are not made; each counts as one
+    # more of the family (Bonferroni) in saying whether it might have found drift.
+    family = int(np.isfinite(adjusted).sum()) + sum(len(c.approximate) for c in pending)
     columns = []
     for i, column in enumerate(pending):
         threshold = options.threshold_of(column.scores["name"])
@@ -439,8 +453,19 @@ def _judge(
             for test, p in p_values[i].items()
             if p is not None and p <= options.alpha and column.sizes[test] > threshold
         )
+        untested = tuple(
+            test
+            for test, p in column.approximate.items()
+            if p * family <= options.alpha and column.sizes[test] > threshold
+        )
         columns.append(
-            ColumnDrift(**column.scores, threshold=threshold, p_values=p_values[i], reasons=reasons)
+            ColumnDrift(
+                **column.scores,
+                threshold=threshold,
+                p_values=p_values[i],
+                reasons=reasons,
+                untested=untested,
+            )
         )
     tests = int(np.isfinite(adjusted).sum())
     if not tests:

@@ -122,13 +122,18 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
                 round(tested_rate * ref_rows), ref_rows, round(rate * rows), rows
             )
         ),
-        # Merged quantiles are interpolated, not a sample's: no test of them (PSI is shown).
         "distribution": (
             math.nan
-            if sketch is None or sketch.merged or edges is None
+            if sketch is None or edges is None
             else _distribution_test(edges, cdf, int(sketch.counts[j]), counts)
         ),
     }
+    approximate = {}
+    if sketch is not None and sketch.merged:
+        # Merged quantiles are interpolated, not a sample's: no test of them (PSI is shown),
+        # but its p-value as if they were one decides whether "no drift" may be said.
+        approximate["distribution"] = raw["distribution"]
+        raw["distribution"] = math.nan
     log_ratio = abs(math.log(ratio)) if ratio > 0 else math.inf
     sizes = {
         "mean": abs(shift),
@@ -156,7 +161,7 @@ def numeric_scores(reference: FittedStats, new: FittedStats, result: Accumulated
         "new_categories": (),
         "vanished_categories": (),
     }
-    return Scores(scores, raw, sizes)
+    return Scores(scores, raw, sizes, approximate)
 
 
 def _standardized(moment: float, n: float, var0: float, power: float) -> float:
