@@ -90,6 +90,8 @@ def render_drift(report: DriftReport) -> str:
             f"; not tested: {what} (its size above the threshold, and significant if tested: "
             "see the notes), so not passed"
         )
+    if report.normalized is not None:
+        summary += f"; but {report.normalized}"
     notes = [
         f"{count(report.rows, 'row')} checked; {summary}",
         "p: the smallest Holm-adjusted p-value of a column's tests (mean, std, missing, "

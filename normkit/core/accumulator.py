@@ -212,6 +212,11 @@ class Accumulator:
         self._part_start = self._counted_from = self.n_rows
         self._part_index = index
 
+    @property
+    def part(self) -> int:
+        """The index of the part (file) being fed (:meth:`start_part`)."""
+        return self._part_index
+
     def count_rows_from(self, row: int) -> None:
         """Messages count the rows from ``row`` (a batch given in memory, whose rows its user
         knows), the sample's row keys as before."""

@@ -48,8 +48,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -75,10 +75,12 @@ from ..io.arrow import to_float64
 from ..io.categories import value_counts
 from ..io.dataset import open_dataset
 from ..io.options import ReadOptions
+from ..io.reader import Reader
 from ..stats import significance
 from ..stats.fitted import FittedStats, StatsOptions
 from ..stats.kinds import float_out
 from ..stats.passthrough import weight_column_of
+from ..stats.scales import data_scale
 from .category_drift import (
     booleans_alike,
     categorical_scores,
@@ -87,12 +89,14 @@ from .category_drift import (
     sample_notes,
 )
 from .numeric_drift import numeric_scores, unknown_missing_weight_note, unknown_to_import
-from .recipes import refuse_other_scale
+from .recipes import COMPARE_SAME_SCALE, recorded_scale, refuse_other_scale
+from .resemblance import Resemblance, looks_at
 from .sources import (
     Progress,
     check_stat_columns,
     describe_sources,
     feed,
+    fitted_raw,
     matched_by_position,
     require_rows,
 )
@@ -217,6 +221,9 @@ class DriftReport:
     tests: int
     sources: list[str]
     notes: tuple[str, ...] = ()
+    #: What says that an input without a record looks normalized by these statistics already
+    #: (as ``transform`` judges it), or None.
+    normalized: str | None = None
 
     @property
     def drifted(self) -> list[str]:
@@ -256,6 +263,7 @@ class DriftReport:
             "sources": self.sources,
             "drifted": self.drifted,
             "untested": self.untested,
+            "normalized": self.normalized,
             "columns": columns,
             "notes": list(self.notes),
         }
@@ -303,7 +311,9 @@ def drift_files(
     accumulator = Accumulator(names, weighted=weighted, weight_name=column if weighted else None)
     counter = exact_counter(reference) if text else None
     weights = column if weighted else None
-    feed(accumulator, sources, names, progress, categories=counter, weight_column=weights)
+    looks = _looks(reference, sources, names)
+    observe = _looking(looks, sources, accumulator) if looks else None
+    feed(accumulator, sources, names, progress, observe, counter, weight_column=weights)
     require_rows(accumulator.n_rows, sources)
     result = accumulator.finish()
     where = describe_sources(sources)
@@ -311,7 +321,48 @@ def drift_files(
     counts = counter.result(counter.cap) if counter is not None else {}
     seen = (name for source in sources for name in source.schema.names)
     notes = report_notes(reference, column, weighted, seen)
-    return _judge(reference, result, counts, options, [s.name for s in sources], notes, where)
+    report = _judge(reference, result, counts, options, [s.name for s in sources], notes, where)
+    said = (look.normalized_already(name) for name, look in looks.items())
+    normalized = next((text for text in said if text is not None), None)
+    if normalized is None:
+        return report
+    # The verdict stands (the data did move from the statistics'), said with why.
+    return replace(report, normalized=f"{normalized}: {COMPARE_SAME_SCALE}")
+
+
+def _looks(
+    reference: FittedStats, sources: Sequence[Reader], names: list[str]
+) -> dict[str, Resemblance]:
+    """Transform's look (:class:`~normkit.jobs.resemblance.Resemblance`) at each input without
+    a record of how it was made, against statistics of raw data: one a pipe's transform
+    normalized with them seems to drift in every column."""
+    if not names or (data_scale(reference.provenance) or frozenset({None})) != {None}:
+        return {}
+    unrecorded = {s.name for s in sources if recorded_scale(s) is None}
+    unrecorded -= fitted_raw(sources, reference.provenance)
+    affine = reference.frozen()
+    judged = (affine, False, (None, None), False, False)
+    return {name: Resemblance.of(reference, names, *judged) for name in unrecorded}
+
+
+def _looking(
+    looks: dict[str, Resemblance], sources: Sequence[Reader], accumulator: Accumulator
+) -> Callable[[list[np.ndarray], int], None]:
+    """A :func:`~normkit.jobs.sources.feed` observer showing the batches
+    :func:`~normkit.jobs.resemblance.looks_at` picks to the look of their input."""
+    batches: dict[str, int] = {}
+
+    def observe(columns: list[np.ndarray], row: int) -> None:
+        name = sources[accumulator.part].name
+        look = looks.get(name)
+        if look is None:
+            return
+        i = batches[name] = batches.get(name, -1) + 1
+        if looks_at(i):
+            wanted = look.rows_wanted(i)
+            look.update(np.column_stack([column[:wanted] for column in columns]))
+
+    return observe
 
 
 def drift_batches(

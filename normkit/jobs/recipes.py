@@ -21,6 +21,7 @@ from ..stats.recipe import Recipe, says
 from ..stats.scales import data_scale, frozen, scale_words
 
 __all__ = [
+    "COMPARE_SAME_SCALE",
     "recorded_scale",
     "refuse_mixed_scales",
     "refuse_other_scale",
@@ -85,6 +86,10 @@ def restored_pandas(
     return with_pandas_columns(schema, {k: v for k, v in shared.pandas.items() if k in restored})
 
 
+#: The way out for data compared with statistics of another scale.
+COMPARE_SAME_SCALE = "compare data of their scale (normkit inverse undoes a transform)"
+
+
 def refuse_other_scale(sources: Sequence[Reader], stats: FittedStats) -> None:
     """Refuse inputs whose records say that normkit normalized them, where ``stats`` were
     fitted on data of another scale (:func:`~normkit.stats.scales.data_scale` of their
@@ -98,7 +103,7 @@ def refuse_other_scale(sources: Sequence[Reader], stats: FittedStats) -> None:
             raise InputError(
                 f"{source.name} is {scale_words(frozenset({scale}))} ({says(source)}), but "
                 f"the statistics were fitted on {scale_words(fitted)}",
-                hints=("compare data of their scale (normkit inverse undoes a transform)",),
+                hints=(COMPARE_SAME_SCALE,),
             )
 
 

@@ -299,19 +299,7 @@ class Resemblance:
             if self.assumed:
                 self._refuse_other_affine(name)
             return
-        j = verdict[1]
-        column = self.names[j]
-        by_moments = views[0][3 if self.inverse else 2][j]
-        if by_moments:
-            mean, std = self.mean_and_std()
-            seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
-            expected = f"{self.raw[0][j]:.4g} and {self.raw[1][j]:.4g}"
-        else:
-            median, spread, _ = self.median_and_spread()
-            iqr = spread[j] * IQR_OF_NORMAL
-            seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
-            raw_iqr = self.raw_quartiles[1][j] * IQR_OF_NORMAL
-            expected = f"{self.raw_quartiles[0][j]:.4g} and {raw_iqr:.4g}"
+        seen, expected = self._evidence(views, verdict[1])
         if self.inverse:
             raise InputError(
                 f"{name} does not look normalized with these statistics ({seen}, as the data "
@@ -320,11 +308,38 @@ class Resemblance:
                 hints=(f"invert it all the same ({param('assume_normalized', True)})",),
             )
         raise InputError(
-            f"{name} looks normalized already ({seen}, where these statistics expect about "
-            f"{expected}); normalizing it again would not give what you expect",
+            f"{self._normalized_already(name, seen, expected)}; normalizing it again would not "
+            "give what you expect",
             param="renormalize",
             hints=(f"normalize it all the same ({param('renormalize', True)})",),
         )
+
+    def normalized_already(self, name: str) -> str | None:
+        """What says that an input to normalize (not ``inverse``) looks normalized already,
+        judged as :meth:`refuse` judges it; None where it does not."""
+        views = self._views()
+        verdict = self._verdict(views)
+        if self.inverse or verdict is None or verdict[0] != "normalized":
+            return None
+        return self._normalized_already(name, *self._evidence(views, verdict[1]))
+
+    @staticmethod
+    def _normalized_already(name: str, seen: str, expected: str) -> str:
+        return f"{name} looks normalized already ({seen}, where these statistics expect about {expected})"
+
+    def _evidence(self, views: list, j: int) -> tuple[str, str]:
+        """What column ``j``, which decided the verdict, has, and what the fitted data had: by
+        its moments where they decided, else by its quartiles."""
+        column = self.names[j]
+        if views[0][3 if self.inverse else 2][j]:
+            mean, std = self.mean_and_std()
+            seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
+            return seen, f"{self.raw[0][j]:.4g} and {self.raw[1][j]:.4g}"
+        median, spread, _ = self.median_and_spread()
+        iqr = spread[j] * IQR_OF_NORMAL
+        seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
+        raw_iqr = self.raw_quartiles[1][j] * IQR_OF_NORMAL
+        return seen, f"{self.raw_quartiles[0][j]:.4g} and {raw_iqr:.4g}"
 
     def _refuse_batches(self, name: str) -> None:
         """Refuse an input to invert whose first rows are runs of one length, each with mean

@@ -50,3 +50,30 @@ def test_a_merged_stat_file_does_not_pass_a_shape_it_could_not_test(tmp_path):
         proc = run_normkit("drift", tmp_path / name, "-s", merged)
         assert proc.returncode == 0, proc.stdout.decode()
         assert "no drift in 1 column" in proc.stdout.decode()
+
+
+def test_data_normalized_by_a_pipe_drifts_saying_it_looks_normalized(tmp_path):
+    # A pipe's output has no record of how it was made: transform refuses it by its look, and
+    # drift, whose verdict stands (every column moved), says what it looks like in its line.
+    rng = np.random.default_rng(0)
+    for day in ("day1", "day2"):
+        pd.DataFrame({"x": rng.normal(100, 10, 1000)}).to_csv(tmp_path / f"{day}.csv", index=False)
+    stats = tmp_path / "s.json"
+    assert run_normkit("fit", tmp_path / "day1.csv", "-o", stats, "-q").returncode == 0
+    raw = (tmp_path / "day2.csv").read_bytes()
+    normalized = run_normkit("transform", "-", "-s", stats, stdin=raw)
+    assert normalized.returncode == 0, normalized.stderr
+    (tmp_path / "day2_z.csv").write_bytes(normalized.stdout)
+
+    proc = run_normkit("drift", tmp_path / "day2_z.csv", "-s", stats)
+    assert proc.returncode == 3
+    summary = next(line for line in proc.stdout.decode().splitlines() if "rows checked" in line)
+    assert "drifted" in summary
+    assert f"but {tmp_path / 'day2_z.csv'} looks normalized already (column 'x' has mean" in summary
+    assert "normkit inverse undoes a transform" in summary
+    proc = run_normkit("drift", "-", "-s", stats, "--json", stdin=normalized.stdout)
+    assert json.loads(proc.stdout)["normalized"].startswith("<stdin> looks normalized already")
+    # The raw data does not look normalized: nothing said.
+    proc = run_normkit("drift", tmp_path / "day2.csv", "-s", stats, "--json")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["normalized"] is None
