@@ -168,7 +168,7 @@ def matched_by_position(stats: FittedStats, sources: Sequence[Reader]) -> Fitted
             f"{reader.name}: the stat file's fit had {len(inputs):,} columns without names "
             f"({listed(inputs)}), matched by position, but the input has {len(present):,} "
             f"({listed(present)})",
-            hints=("give data of the fit's columns, in the fit's order",),
+            hints=(*reader.hints, "give data of the fit's columns, in the fit's order"),
         )
     return renamed(stats, dict(zip(inputs, present, strict=True)))
 

@@ -24,6 +24,7 @@ __all__ = [
     "WRITTEN_NUMBER",
     "comment_hints",
     "comment_or_row",
+    "currency_hints",
     "decimal_column_hints",
     "decimal_comma_signs",
     "escape_hints",
@@ -39,6 +40,7 @@ __all__ = [
     "quoted_decimal_commas",
     "record_hints",
     "row_too_long",
+    "second_header_hints",
     "shown_names",
     "size_text",
     "space_hints",
@@ -216,6 +218,40 @@ def missing_marker_hints(value: str, exclude: str) -> tuple[str, ...]:
     if value not in PANDAS_MISSING:
         return ()
     return (f"read it as missing, as pandas does ({param('csv.null_values', value)})", exclude)
+
+
+def second_header_hints(value: str, column: str) -> tuple[str, ...]:
+    """For a value that is not a number and is its own column's name: a second header line,
+    as files joined with ``cat`` have, not a missing-value string. Empty for any other value."""
+    if value.strip() != column.strip():
+        return ()
+    return (
+        "it looks like a second header line (files joined with cat? drop the later files' "
+        "header lines: tail -n +2 FILE)",
+    )
+
+
+#: A number written with a currency sign before or after it (``$1.50``, ``-$3``, ``1,50 €``,
+#: ``USD 12``): the sign, and the number as people write it.
+_CURRENCY = re.compile(
+    rf"\s*[+-]?\s*(?P<before>[$€£¥₹]|[A-Z]{{3}}\s)?\s*[+-]?(?P<number>{_GROUPED}|\d*[.,]?\d+)"
+    r"\s*(?P<after>[$€£¥₹]|\s[A-Z]{3})?\s*"
+)
+
+
+def currency_hints(value: str) -> tuple[str, ...]:
+    """For a value that is not a number but one with a currency sign (``$1.50``): normkit reads
+    plain numbers (and no thousands separators), not a missing-value string. Empty for any other
+    value."""
+    match = _CURRENCY.fullmatch(value)
+    if match is None or bool(match["before"]) == bool(match["after"]):
+        return ()
+    grouped = re.fullmatch(_GROUPED, match["number"]) is not None
+    return (
+        "it is a number with a currency sign, and normkit reads plain numbers: write the "
+        f"numbers without it{' and without thousands separators' if grouped else ''} "
+        "(a column of prices as 1.50)",
+    )
 
 
 def null_values_hint(value: str, undecided: bool) -> str:

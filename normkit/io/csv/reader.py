@@ -36,6 +36,7 @@ from .columns import (
     after_value_comment_hints,
     comment_hints,
     comment_or_row,
+    currency_hints,
     decimal_comma_signs,
     escape_hints,
     exclude_hint,
@@ -49,6 +50,7 @@ from .columns import (
     quote_error,
     record_hints,
     row_too_long,
+    second_header_hints,
     shown_names,
     split_hints,
     splitting_separator,
@@ -506,10 +508,12 @@ class CsvReader(ReaderBase):
                 told = "other inputs have it" if column in self._settled else "values before it are"
                 typed = column_types.get(column, "double"), told, column in self._plain
                 where = f"{self.name}: column {column!r} at {exc.at}"
-                return typed_value_error(where, exc.value, *typed).with_hints(beyond)
+                return typed_value_error(where, exc.value, *typed, column).with_hints(beyond)
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
                 hints=missing_marker_hints(exc.value, exclude_hint(column, self._schema))
+                or second_header_hints(exc.value, column)
+                or currency_hints(exc.value)
                 or (
                     *beyond,
                     *header_row_hints(exc.row, csv.header, "header" in csv.from_stats),

@@ -11,7 +11,14 @@ import re
 from collections.abc import Sequence
 
 from ...errors import InputError, param
-from .columns import NUMBER, OTHER_DELIMITERS, THOUSANDS, decimal_column_hints, split_hints
+from .columns import (
+    NUMBER,
+    OTHER_DELIMITERS,
+    THOUSANDS,
+    decimal_column_hints,
+    printable,
+    split_hints,
+)
 
 __all__ = [
     "EMPTY_LAST",
@@ -194,7 +201,27 @@ def header_hints(
             )
     except csv.Error:  # nothing a hint could rest on
         return ()
-    return _other_separator_hints(text, delimiter, options, wanted)
+    others = _other_separator_hints(text, delimiter, options, wanted)
+    return others or _data_header_hints(text, delimiter, options, skipped)
+
+
+def _data_header_hints(text: str, delimiter: str, options: dict, skipped: int) -> tuple[str, ...]:
+    """For a CSV whose header (line ``skipped`` of ``text``) names no column the statistics
+    have and is all numbers: data, its header line cut off (``tail -n +2`` of a file, a file
+    of a later part)."""
+    number = re.compile(NUMBER.format(point=r"[.,]"), re.ASCII | re.IGNORECASE)
+    try:
+        lines = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, **options)
+        first = next((f for i, f in enumerate(lines) if i == skipped), None)
+    except csv.Error:
+        return ()
+    if not first or not all(number.fullmatch(field) for field in first):
+        return ()
+    shown = delimiter.join(first) if len(first) <= 6 else delimiter.join(first[:6]) + "..."
+    return (
+        f"its first line ({printable(shown)}) reads as data, not names: was its header cut off "
+        "(tail -n +2)? give the input the header line the fit's data had",
+    )
 
 
 def _other_separator_hints(
