@@ -711,3 +711,29 @@ def test_a_signal_ends_a_transform_blocked_on_a_reader_that_stopped_reading(
         proc.stdout.close()
     assert proc.stderr.read().decode() == f"normkit: {said}\n"
     proc.stderr.close()
+
+
+def test_a_late_error_into_a_pipe_needs_pipefail_as_the_readme_says(tmp_path):
+    # Standard output cannot be taken back: rows before a late bad record are out, and a
+    # pipeline without pipefail ends with its last command's status. The README says so.
+    rows = np.random.default_rng(3).normal(100, 10, size=(200_000, 2)).tolist()
+    with open(tmp_path / "big.csv", "w") as f:
+        f.write("a,b\n")
+        f.writelines(f"{a!r},{b!r}\n" for a, b in rows)
+        f.write("oops,1\n")
+    with open(tmp_path / "fit.csv", "w") as f:
+        f.write("a,b\n")
+        f.writelines(f"{a!r},{b!r}\n" for a, b in rows[:1000])
+    assert run_normkit("fit", tmp_path / "fit.csv", "-o", tmp_path / "s.json").returncode == 0
+    normkit = f"{COMMANDS['script']} transform big.csv -s s.json"
+    proc = bash(f"{normkit} | gzip > part.csv.gz", tmp_path)
+    assert proc.returncode == 0  # the pipeline's status is gzip's
+    assert "'oops' is not a number" in proc.stderr
+    assert (tmp_path / "part.csv.gz").stat().st_size > 1000  # rows written before the error
+    assert bash(f"set -o pipefail; {normkit} | gzip > part.csv.gz", tmp_path).returncode == 1
+    assert bash(f"{normkit} -o whole.csv", tmp_path).returncode == 1
+    assert not (tmp_path / "whole.csv").exists()  # -o: all or nothing
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Exit codes and errors")[1].split("\n## ")[0]
+    assert "set -o pipefail" in section
+    assert "all or nothing" in section
