@@ -24,6 +24,13 @@ def test_files_joined_with_cat_say_the_second_header_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stdout == b""
     assert b"second header line" in proc.stderr
+    # In a column passed through, typed by its first rows, the same.
+    rows = "1,2,7\n" * 200_000  # past the first block, which types the column
+    (tmp_path / "d.csv").write_text(f"x,y,id\n{rows}5,6,id\n")
+    out = tmp_path / "d.parquet"
+    line = normkit_error(1, "transform", tmp_path / "d.csv", "-s", stats, "-o", out)
+    assert "column 'id' at data row 200,001: 'id' is not int64" in line
+    assert "it looks like a second header line" in line
     # A word that is not its column's name: no header line.
     (tmp_path / "c.csv").write_text("x,y,id\n1,2,7\n3,4,8\nxx,5,9\n")
     line = normkit_error(1, "transform", tmp_path / "c.csv", "-s", stats, no_output=True)

@@ -181,10 +181,12 @@ def typed_by_majority(
 PADDED = re.compile(rf"{SPACE}*[+-]?0[0-9]")
 
 
-def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> InputError:
-    """The error of ``value`` at ``where`` in a CSV column passed through as ``dtype``, as
-    ``told`` (the values before it are, other inputs have it); ``plain``: an integer column
-    that refuses a leading zero (:func:`padded_as_text`)."""
+def typed_value_error(
+    where: str, value: str, dtype, told: str, plain: bool, column: str = ""
+) -> InputError:
+    """The error of ``value`` at ``where`` in a CSV column (``column``) passed through as
+    ``dtype``, as ``told`` (the values before it are, other inputs have it); ``plain``: an
+    integer column that refuses a leading zero (:func:`padded_as_text`)."""
     what = f"not {dtype}, as the {told}"
     if plain and PADDED.match(value) and value.strip(" \t").lstrip("+-").isdigit():
         what = (
@@ -193,7 +195,8 @@ def typed_value_error(where: str, value: str, dtype, told: str, plain: bool) -> 
         )
     return InputError(
         f"{where}: {quoted(value)} is {what}",
-        hints=(f"keep the columns passed through as text ({param('keep_text', True)})",),
+        hints=second_header_hints(value, column)
+        or (f"keep the columns passed through as text ({param('keep_text', True)})",),
     )
 
 
