@@ -31,6 +31,7 @@ import pyarrow as pa
 from .. import params
 from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_names, param
 from .arrow import common_type
+from .copies import refuse_copies
 from .csv.columns import header_row_hints, split_hints
 from .csv.names import refuse_renamed_apart
 from .csv.reader import HEAD_BYTES
@@ -125,6 +126,7 @@ def _walk(root: str, format: str | Format | None) -> list[DataFile]:
     """The data files under ``root``, in the order rows are read; files without an extension
     (Hive's ``000000_0``), which the walk leaves, are noted (:func:`_note_unread`)."""
     found, unread = _walked(root, format)
+    refuse_copies(root, [data.path for data in found])
     if found and unread:
         _note_unread(root, unread)
     return found

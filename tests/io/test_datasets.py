@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 from conftest import (
@@ -133,6 +134,28 @@ def test_a_glob_reads_the_files_a_directory_reads_and_those_it_names(tmp_path):
     assert len(expand_inputs([f"{tmp_path}/ds/*"], format="csv")) == 3
     # 'ds/**' matches the directory and its files: each once ('given twice' before).
     assert [f.path for f in expand_inputs([f"{tmp_path}/ds/**"])] == [f"{tmp_path}/ds/a.csv"]
+
+
+def test_a_directory_of_one_data_in_several_formats_is_refused_naming_them(tmp_path):
+    # A walk read part0.csv, part0.parquet and part0.arrow alike: 3 times the rows, exit 0.
+    (tmp_path / "ds" / "sub").mkdir(parents=True)
+    frame = pd.DataFrame({"x": np.arange(10.0)})
+    frame.to_csv(tmp_path / "ds" / "part0.csv", index=False)
+    frame.to_parquet(tmp_path / "ds" / "part0.parquet")
+    feather.write_feather(pa.table(frame), tmp_path / "ds" / "part0.arrow")
+    frame.to_csv(tmp_path / "ds" / "sub" / "part0.csv", index=False)  # another directory's
+    line = normkit_error(2, "fit", tmp_path / "ds", no_output=True)
+    assert "part0.arrow, part0.csv, part0.parquet are one name with 3 extensions" in line
+    assert f"give one format, as a glob such as '{tmp_path / 'ds' / '*.'}" in line
+    assert "10 rows" in normkit_summary("fit", f"{tmp_path}/ds/*.parquet", "-o", tmp_path / "s")
+    # Files given one by one are read as given.
+    given = (tmp_path / "ds" / "part0.csv", tmp_path / "ds" / "part0.parquet")
+    assert "20 rows" in normkit_summary("fit", *given, "-o", tmp_path / "s.json")
+    # Partitions of one name in different directories are no copies.
+    (tmp_path / "ds" / "part0.parquet").unlink()
+    (tmp_path / "ds" / "part0.arrow").unlink()
+    frame.to_csv(tmp_path / "ds" / "part1.csv.gz", index=False)
+    assert len(expand_inputs([tmp_path / "ds"])) == 3
 
 
 def test_directory_fit_equals_the_fit_of_the_concatenated_file(tmp_path, data):
