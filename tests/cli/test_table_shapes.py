@@ -223,6 +223,26 @@ def test_comments_after_values_are_cut_where_comment_lines_show_the_character(tm
     np.testing.assert_allclose(out[["a", "b"]], StandardScaler().fit_transform(X), rtol=1e-12)
 
 
+def test_a_hash_in_text_is_no_comment_because_a_bad_row_splits_evenly_when_cut(tmp_path):
+    """A comment line above the header, and one row with a separator after a '#' in text:
+    read as comments after values, every note lost its text from the '#' on, exit 0. Cutting
+    would change rows that split well without it ('ticket #120 done'): the bad row is refused,
+    as without the comment line, naming the option that cuts; asked, they are cut."""
+    text = "id,x,notes\n1,1.5,ticket #120 done\n2,2.5,ticket #121, follow-up\n3,3.5,call back\n"
+    path, stats = tmp_path / "ic.csv", tmp_path / "s.json"
+    path.write_text("# exported by tool\n" + text)
+    message = normkit_error(1, "fit", path, "-o", stats)
+    assert message == (
+        f"{path} at line 4: malformed CSV: expected 3 fields, got 4: 2,2.5,ticket #121, "
+        "follow-up; if '#' starts a comment after values, cut them (--inline-comments)"
+    )
+    assert not stats.exists()
+    assert "'#' comments (after values too)" in ok("fit", path, "--inline-comments", "-o", stats)
+    # A quoted field closed right before a '#' shows comments: they are cut still.
+    path.write_text('# exported\nid,x,notes\n1,2.5,"ticket #120" # done\n2,3.5,b # x, y\n3,4,c\n')
+    assert "'#' comments (after values too)" in ok("fit", path, "-o", stats)
+
+
 def test_a_hash_inside_values_is_text_without_comment_lines(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("lang,n\nC#,1\nF#,2\n")

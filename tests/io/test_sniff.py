@@ -217,6 +217,8 @@ def test_a_table_of_one_record(text, header):
         pytest.param(" # a\n1;3\n # b\n1;4\n1;5\n", True, id="indented-comment-lines"),
         pytest.param("a;b\nC#;1\nF#;2\n", False, id="no-comment-lines"),
         pytest.param("# log\na;b\nC#;1\nF#;2\n", False, id="the-table-splits-evenly"),
+        # Cutting would cut text out of a row that splits well uncut: no evidence.
+        pytest.param("# log\nx;t\n1;a #1 b\n2;c #2; d\n3;e\n", False, id="text-cut"),
     ],
 )
 def test_comments_after_values(text, inline):

@@ -550,6 +550,7 @@ class CsvReader(ReaderBase):
                 or other_quote_hints(exc.value, delimiter, self._quote(), exc.expected)
                 or escaped
                 or record_hints(exc.value, csv.comment, self._quote(), delimiter)
+                or after_value_comment_hints(exc.value, csv.comment, csv.inline_comments)
                 or skip_hints(self.head, delimiter, self._quote(), exc.line),
             )
         return InputError(f"{self.name} at line {exc.line:,}: malformed CSV: {exc}")

@@ -232,12 +232,36 @@ def sniff(
             found_cut, consistent_cut = _sniff_lines(cut, comment=mark, complete=complete, **given)
         except InputError:
             consistent_cut = False
-        if consistent_cut:
+        if consistent_cut and not _cuts_text_only(lines, cut, found_cut, mark, nulls):
             evidence = found_cut.evidence + f"; {mark!r} comments after values too"
             return replace(found_cut, inline_comments=True, evidence=evidence)
     if found is None:
         raise refused
     return found
+
+
+def _cuts_text_only(
+    lines: list[str], cut: list[str], found: Sniffed, mark: str, nulls: Collection[str]
+) -> bool:
+    """Whether cutting comments after values (``lines`` to ``cut``, split as ``found``) would
+    cut text out of a record that splits as the table without it (``ticket #120 done``), and
+    no cut shows a comment: a value that is a number only once cut (``2.5 # warm``), or a
+    quoted field closed right before the ``mark`` (``"y#z" # note``). An even split with
+    the cuts is no evidence then: an unquoted separator after a ``#`` in text splits so too,
+    and the malformed record is refused (naming ``--inline-comments``), not text cut."""
+    text_cut = False
+    for before, after in zip(lines, cut, strict=True):
+        if before == after or before.startswith(mark):
+            continue
+        body = after.rstrip("\r\n")
+        value = line_fields(body, found.delimiter, found.quote)[-1:] or [""]
+        if value_kind(value[0].strip(), nulls) == "number":
+            return False
+        if found.quote and body.endswith(found.quote):
+            return False
+        whole = line_fields(before.rstrip("\r\n"), found.delimiter, found.quote)
+        text_cut = text_cut or len(whole) == len(line_fields(body, found.delimiter, found.quote))
+    return text_cut
 
 
 def _sniff_lines(
