@@ -245,12 +245,12 @@ CASES: dict[str, Case] = {
     "too few fields": Case(
         fit_of(lambda d: write(d / "r.csv", "a,b\n1,2\n3\n4,5\n")),
         1,
-        "normkit: error: {dir}/r.csv at line 3: malformed CSV",
+        "normkit: error: {dir}/r.csv at data row 2 (line 3): malformed CSV",
     ),
     "too many fields": Case(
         fit_of(lambda d: write(d / "r.csv", "a,b\n1,2\n3,4,5\n")),
         1,
-        "normkit: error: {dir}/r.csv at line 3: malformed CSV",
+        "normkit: error: {dir}/r.csv at data row 2 (line 3): malformed CSV",
     ),
     "unterminated quote mid-file": Case(
         fit_of(lambda d: write(d / "q.csv", 'a,b\n1,2\n"3,4\n5,6\n')),
@@ -996,13 +996,13 @@ def test_compressed_data_without_its_suffix_is_named(tmp_path, compress, suffix)
 def test_a_title_block_taken_for_the_header_is_told_the_lines_to_skip(tmp_path):
     path = tmp_path / "pre.csv"
     path.write_text("Exported by tool, version 2\nDate: 2026-01-01\na,b\n1,2\n3,4\n5,6\n")
-    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1, "at line 2")
+    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1, "(line 2)")
     assert "skip them (--skip-rows 2)" in line
     result = run("fit", path, "--skip-rows", "2", "-q", "-o", tmp_path / "s.json")
     assert result.exit_code == 0, result.stderr
     # A row of the wrong length inside a table is no title: no such hint.
     path.write_text("a,b\n1,2\n3,4,5\n6,7\n8,9\n")
-    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1, "at line 3")
+    line = assert_error(run("fit", path, "-o", tmp_path / "s.json"), 1, "(line 3)")
     assert "--skip-rows" not in line
 
 
@@ -1181,7 +1181,7 @@ def test_a_comment_line_past_the_first_lines_of_a_file_without_comments_is_named
     proc = run_normkit("fit", path, "-o", stats)
     assert proc.returncode == 1
     assert proc.stderr.decode() == (
-        f"normkit: error: {path} at line 15,002: malformed CSV: expected 2 fields, got 1: "
+        f"normkit: error: {path} at data row 15,001 (line 15,002): malformed CSV: expected 2 fields, got 1: "
         "# sensor restarted; if lines starting with '#' are comments, skip them (--comment '#')\n"
     )
     assert not stats.exists()

@@ -973,7 +973,7 @@ def test_a_later_file_is_read_without_comment_lines_inside_its_table_where_the_f
     ok("fit", clean, "-o", stats)
     assert json.loads(stats.read_text())["read"]["comment"] == ""
     refusal = (
-        f"{later} at line 3: malformed CSV: expected 2 fields, got 1: #N/A; '#N/A' alone on "
+        f"{later} at data row 2 (line 3): malformed CSV: expected 2 fields, got 1: #N/A; '#N/A' alone on "
         "its line is a row of missing values to pandas, not a comment: write a field for every "
         "column, or remove the line"
     )
@@ -1009,7 +1009,7 @@ def test_the_files_of_one_fit_are_read_alike_or_the_difference_is_noted(tmp_path
     later.write_text("a,b\n1,2\n#N/A\n4,5\n6,7\n")
     proc = run_normkit("fit", clean, later, "-o", tmp_path / "s.json")
     assert proc.returncode == 1
-    assert f"{later} at line 3: malformed CSV: expected 2 fields, got 1: #N/A" in (
+    assert f"{later} at data row 2 (line 3): malformed CSV: expected 2 fields, got 1: #N/A" in (
         proc.stderr.decode()
     )
     assert not (tmp_path / "s.json").exists()

@@ -3695,7 +3695,7 @@ def test_a_line_of_white_space_is_told_to_be_removed(tmp_path, line, what, shown
     data = tmp_path / "w.csv"
     data.write_text(f"a,b\n1,2\n3,4\n{line}\n5,7\n")
     assert refused(1, "fit", data, "-o", tmp_path / "s.json") == (
-        f"{ERROR}{data} at line 4: malformed CSV: expected 2 fields, got 1: {shown}; the line "
+        f"{ERROR}{data} at data row 3 (line 4): malformed CSV: expected 2 fields, got 1: {shown}; the line "
         f"holds {what}, no record: remove it"
     )
 
@@ -3931,7 +3931,7 @@ def test_a_missing_value_marker_alone_on_its_line_is_never_a_comment(tmp_path, a
     path = tmp_path / "d.csv"
     path.write_text("x,y\n" + "".join(rows))
     assert refused(1, "fit", path, "-o", tmp_path / "s.json") == (
-        f"{ERROR}{path} at line {at + 2:,}: malformed CSV: expected 2 fields, got 1: #N/A; "
+        f"{ERROR}{path} at data row {at + 1:,} (line {at + 2:,}): malformed CSV: expected 2 fields, got 1: #N/A; "
         "'#N/A' alone on its line is a row of missing values to pandas, not a comment: write a "
         "field for every column, or remove the line"
     )

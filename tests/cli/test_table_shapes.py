@@ -233,7 +233,7 @@ def test_a_hash_in_text_is_no_comment_because_a_bad_row_splits_evenly_when_cut(t
     path.write_text("# exported by tool\n" + text)
     message = normkit_error(1, "fit", path, "-o", stats)
     assert message == (
-        f"{path} at line 4: malformed CSV: expected 3 fields, got 4: 2,2.5,ticket #121, "
+        f"{path} at data row 2 (line 4): malformed CSV: expected 3 fields, got 4: 2,2.5,ticket #121, "
         "follow-up; if '#' starts a comment after values, cut them (--inline-comments)"
     )
     assert not stats.exists()

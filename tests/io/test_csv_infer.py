@@ -356,7 +356,9 @@ def test_a_column_that_is_not_utf8_in_the_first_block_is_refused(tmp_path):
 def test_a_malformed_record_of_the_first_block_names_its_line(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("a,b\n1,2\n# a note\n3,4,5\n")
-    with pytest.raises(InputError, match=r"at line 4: malformed CSV: expected 2 fields, got 3"):
+    with pytest.raises(
+        InputError, match=r"at data row 2 \(line 4\): malformed CSV: expected 2 fields, got 3"
+    ):
         _ = open_input(str(path), ReadOptions(csv=CsvOptions())).schema
 
 
@@ -390,5 +392,5 @@ def test_a_malformed_record_of_a_piped_first_block_names_its_line(tmp_path):
     )
     assert done.returncode == 1
     assert done.stderr.decode() == (
-        "normkit: error: <stdin> at line 6: malformed CSV: expected 2 fields, got 3: 3,4,5\n"
+        "normkit: error: <stdin> at data row 2 (line 6): malformed CSV: expected 2 fields, got 3: 3,4,5\n"
     )

@@ -229,7 +229,9 @@ def test_a_bad_row_is_named_by_its_line(scratch, n_rows, at, bad, line_end, mult
     path = scratch / "bad.csv"
     path.write_bytes(line_end.join(["x,t", *rows, ""]).encode())
     line = 2 + sum(1 + multiline for r in rows[:at])  # the header is line 1
-    with pytest.raises(InputError, match=rf"at line {line:,}: malformed CSV: expected 2 fields"):
+    with pytest.raises(
+        InputError, match=rf"at data row {at + 1:,} \(line {line:,}\): malformed CSV: expected 2"
+    ):
         read(path, ["x"])
 
 

@@ -543,8 +543,9 @@ class CsvReader(ReaderBase):
         if exc.kind == "comment_or_row":
             return comment_or_row(csv.comment, exc.line, exc.value).within(self.name)
         if exc.kind == "field_count":
+            row = f"data row {exc.row:,} (line {exc.line:,})" if exc.row else f"line {exc.line:,}"
             return InputError(
-                f"{self.name} at line {exc.line:,}: malformed CSV: expected {exc.expected} "
+                f"{self.name} at {row}: malformed CSV: expected {exc.expected} "
                 f"field{'' if exc.expected == 1 else 's'}, got {exc.got}: {printable(exc.value)}",
                 hints=self._split_hints(self.head, malformed=True)
                 or other_quote_hints(exc.value, delimiter, self._quote(), exc.expected)
