@@ -316,7 +316,7 @@ CASES: dict[str, Case] = {
     "invalid UTF-8": Case(
         fit_of(lambda d: write(d / "u.csv", b"name,x\n\xff\xfe\xfa,1\n" * 3)),
         1,
-        "normkit: error: {dir}/u.csv: not UTF-8 text",
+        "normkit: error: {dir}/u.csv: column 'name' at data row 1 (line 2): invalid UTF-8 text",
     ),
     "binary file as CSV": Case(
         fit_of(

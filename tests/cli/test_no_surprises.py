@@ -842,7 +842,7 @@ def test_a_latin1_byte_is_refused_and_read_with_its_encoding(tmp_path):
     path = tmp_path / "l.csv"
     path.write_bytes(b"a,b\n1,2\n3,\xe94\n")
     assert refused(1, "fit", path) == (
-        f"{ERROR}{path}: not UTF-8 text (invalid byte at offset 10); name its encoding "
+        f"{ERROR}{path}: column 'b' at data row 2 (line 3): invalid UTF-8 text; name its encoding "
         "(--encoding latin-1 or another)"
     )
     doc = json.loads(ok("fit", path, "--encoding", "latin-1", "--columns", "a", "-o", "-"))
@@ -2437,11 +2437,24 @@ def test_options_that_contradict_each_other_are_refused(tmp_path):
 # -- 10. real-world CSV --------------------------------------------------------------------------
 
 
+def test_an_invalid_byte_in_the_first_lines_names_its_column_row_and_line(tmp_path):
+    """Named by its byte offset alone in the first 64 KiB ('invalid byte at offset 21'), by
+    column and row further down: named as further down, and by its line in a comment line."""
+    path = tmp_path / "inv.csv"
+    path.write_bytes(b"# export\nid,t,x\n1,ok,1.5\n\n2,bad\xff\xfebyte,2.5\n")
+    assert refused(1, "fit", path) == (
+        f"{ERROR}{path}: column 't' at data row 2 (line 5): invalid UTF-8 text; name its "
+        "encoding (--encoding latin-1 or another)"
+    )
+    path.write_bytes(b"id,t,x\n1,ok,1.5\n# caf\xe9\n2,b,2.5\n3,c,3.5\n")
+    assert refused(1, "fit", path).startswith(f"{ERROR}{path}: line 3: invalid UTF-8 text;")
+
+
 def test_an_invalid_byte_in_the_header_is_one_line(tmp_path):
     path = tmp_path / "h.csv"
     path.write_bytes(b"a,b\xe9\n")
     assert refused(1, "fit", path) == (
-        f"{ERROR}{path}: not UTF-8 text (invalid byte at offset 3); name its encoding "
+        f"{ERROR}{path}: the header (line 1): invalid UTF-8 text; name its encoding "
         "(--encoding latin-1 or another)"
     )
 

@@ -3,12 +3,15 @@ not binary, starting with a line that holds something."""
 
 from __future__ import annotations
 
+import csv as stdlib_csv
+import io
 from collections.abc import Sequence
 
 from ...errors import InputError, param
 from ..formats import binary_hints, compression_of, signed
 from ..options import CsvOptions
-from ..streams import misread_error, misread_utf8, not_text
+from ..streams import invalid_utf8, misread_error, misread_utf8, not_text
+from .sniff import Sniffed, sniffed_options
 
 __all__ = ["check_head", "check_names"]
 
@@ -44,9 +47,53 @@ def check_head(
         # A head cut from a longer input may end in the middle of a multi-byte character:
         # only earlier bytes count then. A head that is the whole input is checked whole.
         if exc.start < len(head) - 4 or complete:
-            raise not_text(name, encoding, exc.start) from None
+            if encoding is not None:
+                raise not_text(name, encoding, exc.start) from None
+            raise _invalid_byte(name, head, exc.start, complete, csv) from None
     if encoding is not None and "encoding" in csv.from_stats:
         _check_recorded_encoding(name, head, complete, encoding)
+
+
+def _invalid_byte(
+    name: str, head: bytes, offset: int, complete: bool, csv: CsvOptions
+) -> InputError:
+    """The refusal of the UTF-8 ``head`` whose byte at ``offset`` is not UTF-8, naming where it
+    is as a byte further down is named: the column and data row (and line), where the head read
+    with the byte replaced shows its dialect; else its line."""
+    lines = io.StringIO(head[:offset].decode().removeprefix("\ufeff"), newline="").readlines()
+    complete_lines = lines if not lines or lines[-1].endswith(("\n", "\r")) else lines[:-1]
+    line = len(complete_lines) + 1
+    try:
+        found = sniffed_options(csv, name, head, complete)[1]
+    except InputError:
+        found = None
+    where = _field_at(lines, line, found) if found is not None else None
+    return invalid_utf8(f"{name}: {where or f'line {line:,}'}")
+
+
+def _field_at(lines: list[str], line: int, found: Sniffed) -> str | None:
+    """Where the end of ``lines`` (the text before a byte, on physical ``line``) is in a table
+    of the dialect ``found``: ``column 'b' at data row 2 (line 3)``, or the header; None in the
+    lines before the table or a comment line."""
+    inside = line == len(lines)  # the byte goes on the last line (else it starts one)
+    if line <= found.skip_rows or (
+        inside and found.comment and lines[-1].startswith(found.comment)
+    ):
+        return None
+    body = [
+        text
+        for text in lines[found.skip_rows :]
+        if not (found.comment and text.startswith(found.comment))
+    ]
+    options = {"quotechar": found.quote} if found.quote else {"quoting": stdlib_csv.QUOTE_NONE}
+    records = [r for r in stdlib_csv.reader(body, delimiter=found.delimiter, **options) if r]
+    row = len(records) - found.header + (not inside)  # the record the byte is in
+    if row < 1:
+        return f"the header (line {line:,})" if found.header else None
+    column = len(records[-1]) - 1 if inside else 0
+    names = records[0] if found.header else []
+    named = names[column] if column < len(names) else f"column_{column + 1}"
+    return f"column {named!r} at data row {row:,} (line {line:,})"
 
 
 def _check_recorded_encoding(name: str, head: bytes, complete: bool, encoding: str) -> None:
