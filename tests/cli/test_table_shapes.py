@@ -552,3 +552,24 @@ def test_a_first_row_counting_up_above_an_index_counting_on_from_it_is_data(tmp_
     )
     assert "no header" in ok("fit", path, "-o", stats)
     assert json.loads(stats.read_text())["columns"][0]["count"] == 12
+
+
+def test_a_carriage_return_alone_inside_a_field_is_named(tmp_path):
+    """A CR alone inside an unquoted field of a CRLF file ends the record there: 'expected 3
+    fields, got 2: 2,a' showed nothing of why (a CR is invisible); the message says so, near
+    the start of the file and far down it."""
+    rows = [f"{i},t{i},{i}.5" for i in range(9000)]
+    for at in (1, 8000):
+        bad = rows.copy()
+        bad[at] = f"{at},a\rb,{at}.5"
+        path = tmp_path / "cr.csv"
+        path.write_bytes("\r\n".join(["id,t,x", *bad, ""]).encode())
+        message = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
+        assert message == (
+            f"{path} at data row {at + 1:,} (line {at + 2:,}): malformed CSV: expected 3 fields, "
+            f"got 2: {at},a; a carriage return (CR) alone, invisible, ended the record after "
+            f"'{at},a': remove it from the field, or quote the field"
+        )
+    # A record short of a field without a CR: no such words.
+    path.write_bytes(b"id,t,x\r\n1,a,1\r\n2,a\r\n3,c,3\r\n")
+    assert "(CR)" not in normkit_error(1, "fit", path, "-o", tmp_path / "s.json")

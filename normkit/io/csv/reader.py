@@ -42,6 +42,7 @@ from .columns import (
     exclude_hint,
     header_row_hints,
     larger_blocks,
+    lone_cr_hints,
     longest_row,
     missing_marker_hints,
     null_values_hint,
@@ -544,10 +545,12 @@ class CsvReader(ReaderBase):
             return comment_or_row(csv.comment, exc.line, exc.value).within(self.name)
         if exc.kind == "field_count":
             row = f"data row {exc.row:,} (line {exc.line:,})" if exc.row else f"line {exc.line:,}"
+            text = self.head if self.is_stream else self._csv_stream()  # read again for a CR
             return InputError(
                 f"{self.name} at {row}: malformed CSV: expected {exc.expected} "
                 f"field{'' if exc.expected == 1 else 's'}, got {exc.got}: {printable(exc.value)}",
-                hints=self._split_hints(self.head, malformed=True)
+                hints=lone_cr_hints(text, exc.value, self.line_end)
+                or self._split_hints(self.head, malformed=True)
                 or other_quote_hints(exc.value, delimiter, self._quote(), exc.expected)
                 or escaped
                 or record_hints(exc.value, csv.comment, self._quote(), delimiter)
