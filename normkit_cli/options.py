@@ -169,7 +169,8 @@ def read_options(func: Callable) -> Callable:
         "after values too, outside quoted fields: '1,2 # note' read as '1,2', and 'Apt #5' in "
         "a text field as 'Apt', as pandas' comment= reads them (default: as the stat file "
         "recorded, else detected where comment lines show the character and the rows split "
-        "evenly only with those comments cut).",
+        "evenly only with those comments cut, and no row that splits evenly without them "
+        "would lose text to them).",
     )
     @option(
         "--quote",

@@ -78,8 +78,8 @@ class CsvOptions:
         outside quoted fields (``1;3 # note``; text fields too, ``Apt #5`` read as ``Apt``):
         True cuts them in every line, as pandas' ``comment`` does; None: as a stat file
         recorded where it was given to its fit, else detected in each file, where comment
-        lines are and the table splits evenly only with those comments cut
-        (:mod:`normkit.io.csv.sniff`).
+        lines are and the table splits evenly only with those comments cut, and no row that
+        splits evenly without them would lose text to them (:mod:`normkit.io.csv.sniff`).
     fitted_delimiter : str or None, default None
         The separator a stat file recorded (set by :meth:`ReadOptions.completed_by`): read with
         where neither ``delimiter`` nor the file's extension (``.tsv``) names one, and written
