@@ -196,9 +196,10 @@ def read_options(func: Callable) -> Callable:
         type=StringList(),
         multiple=True,
         metavar="STRINGS",
-        help="Comma-separated strings also read as missing (repeatable; in normalized and in counted text "
+        help="Comma-separated strings also read as missing (repeatable; in normalized and in text "
         "columns; a string holding a comma in double quotes: '\"-999,0\"'), besides "
-        f"the defaults ({', '.join(v for v in DEFAULT_NULL_VALUES if v)}) or those the stat "
+        f"the defaults ({', '.join(v for v in DEFAULT_NULL_VALUES if v)}; text keeps them: a "
+        "region NA) or those the stat "
         "file recorded. An empty field is always missing; a number among them is missing in a "
         "normalized column however it is written (-999 matches -999.0, as pandas reads it).",
     )

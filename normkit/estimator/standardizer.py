@@ -729,8 +729,8 @@ class Standardizer(MetadataConsumer):
         counter = self.__dict__.get("_categories")
         # Categories are counted per row, over the rows of weight above 0 (as a fit of files).
         kept = None if weights is None or (weights > 0).all() else pa.array(weights > 0)
-        # The words the fit's files were read with as missing count as missing, as there.
-        missing = self._read.null_values if self._read is not None else ()
+        # The words the fit's files' text was read with as missing count as missing, as there.
+        missing = ("", *self._read.text_null_values) if self._read is not None else ()
         for name in counter.names if counter is not None else ():
             if name in self._uncounted:
                 continue

@@ -6,7 +6,7 @@ The bridge between Arrow data and the numpy numerics of :mod:`normkit.core`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -16,6 +16,7 @@ from ..errors import OptionError
 from .lazy import pc
 
 __all__ = [
+    "as_null",
     "cast_float64",
     "common_type",
     "dictionary_type_named",
@@ -295,6 +296,20 @@ def unified_type(names: Sequence[str]) -> str | None:
     if len(distinct) > 1 and any(numeric_type_named(n) is None for n in distinct):
         return None
     return common_type(names)
+
+
+def as_null(batch: pa.RecordBatch, names: Iterable[str], nulls: Sequence[str]) -> pa.RecordBatch:
+    """``batch`` with the values of its text columns ``names`` that are among ``nulls`` null."""
+    arrays = list(batch.columns)
+    for name in names:
+        i = batch.schema.get_field_index(name)
+        if i < 0:
+            continue
+        text = arrays[i]
+        absent = pc.is_in(text, value_set=pa.array(list(nulls), text.type))
+        if pc.any(absent).as_py():
+            arrays[i] = pc.if_else(absent, pa.scalar(None, text.type), text)
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 
 
 def text_array(values: Sequence[str]) -> pa.Array:

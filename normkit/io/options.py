@@ -41,7 +41,8 @@ class CsvOptions:
     null_values : tuple of str or None, default None
         Strings that mean a missing value in a normalized column (an empty field always does),
         replacing the base list; None: the list a stat file recorded, else
-        :data:`DEFAULT_NULL_VALUES`. Other columns keep their text. A number among them is
+        :data:`DEFAULT_NULL_VALUES`. Text passed through keeps the defaults (``NA`` there
+        is text: :attr:`text_nulls`), other columns their text. A number among them is
         missing in a normalized column however it is written (``-999`` matches ``-999.0``, as
         pandas reads its ``na_values``).
     add_null_values : tuple of str, default ()
@@ -102,6 +103,8 @@ class CsvOptions:
     from_stats : tuple of str, default ()
         The options :meth:`ReadOptions.completed_by` took from a stat file: a CSV's record of
         how it was written overrides them (:meth:`as_written`), not options given.
+    fitted_text_nulls : tuple of str, default ()
+        Those a stat file recorded as :attr:`text_nulls` (set by :meth:`ReadOptions.completed_by`).
     """
 
     delimiter: str | None = None
@@ -119,6 +122,7 @@ class CsvOptions:
     escape: str | None = None
     fitted_comment: str | None = None
     from_stats: tuple[str, ...] = ()
+    fitted_text_nulls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.null_values is not None:
@@ -188,7 +192,8 @@ class CsvOptions:
             for n, v in dialect.items()
             if n != "decimal" and (getattr(self, n) is None or n in self.from_stats)
         }
-        return replace(self, **taken) if taken else self
+        recorded = ("null_values",) if "null_values" in taken else ()  # none named: text_nulls
+        return replace(self, **taken, from_stats=(*self.from_stats, *recorded))
 
     def dialect_given(self, writes_csv: bool = False) -> list[tuple[str, object]]:
         """The options given (set, not taken from a stat file) that say how CSV text is read,
@@ -267,6 +272,14 @@ class CsvOptions:
     def missing_numbers(self) -> tuple[float, ...]:
         """The numbers among :attr:`nulls`, missing in any format (:func:`missing_numbers`)."""
         return missing_numbers(self.nulls, self.decimal_point)
+
+    @property
+    def text_nulls(self) -> tuple[str, ...]:
+        """The strings read as missing in text passed through: the empty field and those named
+        (added, given, :attr:`fitted_text_nulls`), not the defaults: a region ``NA`` is text."""
+        given = self.null_values if "null_values" not in self.from_stats else None
+        named = (*self.fitted_text_nulls, *(given or ()), *self.add_null_values)
+        return tuple(dict.fromkeys(("", *named)))
 
     @property
     def missing_written(self) -> str:
@@ -415,6 +428,8 @@ class ReadSettings:
     block_size : int or None
         The bytes of CSV per block the fit was given, larger than the default (rows longer
         than the default's): later jobs read with it unless given another. None: the default.
+    text_null_values : tuple of str
+        The strings named missing to the fit, in text too (:attr:`CsvOptions.text_nulls`).
     """
 
     delimiter: str | None = None
@@ -431,6 +446,7 @@ class ReadSettings:
     given: tuple[str, ...] = ()
     escape: str | None = None
     block_size: int | None = None
+    text_null_values: tuple[str, ...] = ()
 
     @property
     def missing_numbers(self) -> tuple[float, ...]:
@@ -452,7 +468,8 @@ class ReadSettings:
         """
         if a is None or b is None:
             return a or b
-        apart = set(a.null_values) ^ set(b.null_values)  # in any order, the same strings
+        # In any order, the same strings (and the same of them missing in text too).
+        apart = {*a.null_values} ^ {*b.null_values} | {*a.text_null_values} ^ {*b.text_null_values}
         if apart:
             shown = ", ".join(quoted(v) for v in (*a.null_values, *b.null_values) if v in apart)
             raise OptionError(
@@ -552,6 +569,7 @@ class ReadOptions:
             tuple(n for n in TRAVELLING if getattr(csv, n) is not None),
             dialect.escape,
             csv.block_size if csv.block_bytes > CSV_BLOCK_SIZE else None,
+            tuple(v for v in csv.text_nulls if v),
         )
 
     def completed_by(
@@ -588,6 +606,7 @@ class ReadOptions:
             taken["block_size"] = recorded.block_size  # its rows need it
         csv = replace(
             csv,
+            fitted_text_nulls=recorded.text_null_values,
             fitted_delimiter=recorded.delimiter,
             fitted_comment=recorded.comment,
             # Taken by an earlier completion too (a part of a Dask transform is completed twice).

@@ -183,6 +183,12 @@ class Reader(Protocol):
         reading does (there as it parses them; none here): a CSV and its Parquet copy read
         alike."""
 
+    @property
+    def text_nulls(self) -> tuple[str, ...]:
+        """Strings that mean a missing value in its text passed through (CSV: the empty field
+        and the strings named, :attr:`~normkit.io.options.CsvOptions.text_nulls`; formats with
+        types: none)."""
+
     def batches(
         self,
         float_columns: Sequence[str],
@@ -331,6 +337,10 @@ class ReaderBase:
     def missing_numbers(self) -> tuple[float, ...]:
         # A CSV's are read as missing by the engine as it parses them.
         return self.read.csv.missing_numbers if self.typed else ()
+
+    @property
+    def text_nulls(self) -> tuple[str, ...]:
+        return () if self.typed else self.read.csv.text_nulls
 
     def column_hints(self, names: Sequence[str]) -> tuple[str, ...]:
         """Ways out for an input whose columns lack some of ``names``: :attr:`hints`, else for

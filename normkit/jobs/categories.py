@@ -7,8 +7,9 @@ a CSV gives it by the native engine, other columns by Arrow), and its distinct v
 :class:`~normkit.core.categories.CategoryCounter`. Categories are strings: booleans are
 ``"true"`` and ``"false"``, whether the input has them typed (Parquet, Arrow) or as a CSV's text
 (``True``, ``TRUE``, ``1``...: the spellings that made the column boolean). Missing values are
-nulls and, in a CSV's text, the missing-value strings (``""``, ``NA``...: as a normalized column
-reads them, so that a CSV and a Parquet file of the same data count alike).
+nulls and, in a CSV's text, the empty field and the missing-value strings named (``--null-values``:
+as the text passed through reads them, so that a CSV and a Parquet file made of it count alike);
+its booleans, the missing-value strings (``NA`` too), as a typed column reads them.
 """
 
 from __future__ import annotations
@@ -91,7 +92,10 @@ def count_batches(
     of weight above 0 are counted (see :mod:`normkit.jobs.weights`)."""
     booleans = {n for n in counter.names if pa.types.is_boolean(source.schema.field(n).type)}
     booleans |= counter.booleans  # booleans to the statistics checked against (drift)
-    missing_text = text_array(source.missing_text)
+    # Booleans spelled in a CSV's text are missing where a typed column is null (``NA`` too);
+    # other text only at its empty field and the strings named (a region ``NA`` is text).
+    missing = {True: source.missing_text, False: source.text_nulls}
+    missing_arrays = {k: text_array(v) for k, v in missing.items()}
     tables: list[TextCounts | None] = [None] * len(counter.names)
 
     def spelled(j: int, dtype: pa.DataType) -> bool:
@@ -106,7 +110,7 @@ def count_batches(
             found = value_counts(
                 column,
                 counter.cap,
-                missing_text=missing_text,
+                missing_text=missing_arrays[spelled(j, column.type)],
                 spelled_booleans=spelled(j, column.type),
                 keep=sorted(keep),
             )
@@ -128,7 +132,7 @@ def count_batches(
                 if tables[j] is None:
                     tables[j] = TextCounts(
                         counter.cap,
-                        source.missing_text,
+                        missing[spelled(j, array.type)],
                         counter.keep[j],
                         spelled_booleans=spelled(j, array.type),
                     )

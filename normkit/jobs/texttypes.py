@@ -35,7 +35,7 @@ from dataclasses import replace
 import pyarrow as pa
 
 from ..errors import DataError, param
-from ..io.arrow import is_text_type
+from ..io.arrow import holds_text, is_text_type
 from ..io.dictionaries import index_capacity, united_categories
 from ..io.formats import Format
 from ..io.lazy import pc
@@ -308,9 +308,11 @@ def cast_as_recorded(
     locate: Callable[[int, str], str],
     categories: Mapping[str, pa.Array] | None = None,
     recorded_fields: Mapping[str, pa.Field] | None = None,
+    text_missing: Sequence[str] = ("",),
 ) -> pa.RecordBatch:
     """``batch`` (its columns passed through read as text) with the columns of ``types`` in
-    those types: missing-value strings are missing values, but in a column whose recorded
+    those types: missing-value strings are missing values (in text, only ``text_missing``: the
+    empty field and the strings named), but in a column whose recorded
     field (``recorded_fields``) holds none, and numbers are read with the
     decimal point they were written with. A dictionary type's values are encoded by their
     place among its ``categories`` (:func:`as_recorded` gives it only with them).
@@ -328,10 +330,11 @@ def cast_as_recorded(
             continue
         text = arrays[i]
         recorded = (recorded_fields or {}).get(field.name)
-        if missing and (recorded is None or recorded.nullable):
-            absent = pc.is_in(text, value_set=pa.array(missing, text.type))
-            text = pc.if_else(absent, pa.scalar(None, text.type), text)
         value_type = dtype.value_type if pa.types.is_dictionary(dtype) else dtype
+        nulls = text_missing if holds_text(dtype) else missing
+        if nulls and (recorded is None or recorded.nullable):
+            absent = pc.is_in(text, value_set=pa.array(list(nulls), text.type))
+            text = pc.if_else(absent, pa.scalar(None, text.type), text)
         if decimal_point != "." and (
             pa.types.is_floating(value_type) or pa.types.is_decimal(value_type)
         ):

@@ -485,6 +485,7 @@ def transform_file(
                         lambda row, name: locate(sink.rows_written + row, name),
                         categories,
                         fields,
+                        reference.text_nulls,
                     )
                 if restored:
                     try:

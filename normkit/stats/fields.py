@@ -585,6 +585,15 @@ READ = Section(
             written=lambda s, _: s.read.block_size is not None,
             default=None,
         ),
+        Field(
+            "text_null_values",
+            Strings(),
+            "The missing-value strings named to the fit (--null-values), not the defaults: missing in text passed through too, where only they and the empty field are (a region NA is text).",
+            lambda s, _: list(s.read.text_null_values),
+            # Absent where none was named: a file, and its fingerprint, as before the key existed.
+            written=lambda s, _: bool(s.read.text_null_values),
+            default=[],
+        ),
     ),
     group="read",
 )

@@ -444,6 +444,7 @@ class _Reader:
             tuple(section.get("given", ())),
             section.get("escape"),
             section.get("block_size"),
+            tuple(section.get("text_null_values", ())),
         )
 
     def passthrough(self, entries: list | None, names: list[str], weighted: bool) -> list | None:

@@ -2158,19 +2158,24 @@ def test_merging_keeps_what_the_shards_share_and_refuses_what_they_count_differe
     message = refused(1, "merge-stats", sa, sb)
     assert "read with different missing-value strings ('-999' in one and not the other)" in message
     assert message.endswith("fit them again, reading the same strings as missing")
-    # The same strings in another order are the same.
-    nulls = ",".join(reversed(json.loads(sb.read_text())["read"]["null_values"][1:]))
+    # The same strings in another order are the same (named, missing in text too, in both).
+    named = json.loads(sb.read_text())["read"]["null_values"][1:]
     (tmp_path / "b2.csv").write_text("x\n3.5\n")
+    sn, sr = tmp_path / "n.json", tmp_path / "r.json"
+    ok("fit", b, "--null-values", ",".join(named), "-o", sn)
     ok(
         "fit",
         tmp_path / "b2.csv",
         "--no-default-null-values",
         "--null-values",
-        nulls,
+        ",".join(reversed(named)),
         "-o",
-        tmp_path / "r.json",
+        sr,
     )
-    ok("merge-stats", sb, tmp_path / "r.json", "-o", tmp_path / "m.json")
+    ok("merge-stats", sn, sr, "-o", tmp_path / "m.json")
+    # Named, the defaults are missing in text too: not as where they are not named.
+    message = refused(1, "merge-stats", sb, sr)
+    assert "read with different missing-value strings ('NA', 'N/A'," in message
     # The dtype that holds both shards, whichever comes first.
     ok("fit", a, "-o", sa)
     for order in ((sa, sb), (sb, sa)):
@@ -2692,9 +2697,12 @@ def test_an_empty_line_among_several_columns_is_no_row_in_fit_and_transform_alik
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "arrow"])
-def test_missing_value_strings_of_a_text_column_are_nulls_in_typed_output(tmp_path, fmt):
-    # They stayed strings ("NA", "") while the numeric, date and boolean columns beside them
-    # got nulls, and the fit had counted them as missing.
+def test_default_missing_value_strings_of_a_text_column_stay_text_in_typed_output(tmp_path, fmt):
+    # A region NA (North America) went to Parquet or Arrow as null, exit 0, and an inverse back
+    # to CSV wrote an empty field: the text was lost, though a CSV output kept it. In text the
+    # defaults are text (as DuckDB, Polars and pyarrow read it); only the empty field and the
+    # strings named with --null-values are missing there. Numbers, dates and booleans beside
+    # it read the defaults as missing, as before.
     path = tmp_path / "t.csv"
     path.write_text(
         "id,city,x,day,flag\n1,Oslo,1.5,2024-01-01,true\n2,NA,2.5,NA,NA\n3,,4,,\n"
@@ -2702,15 +2710,36 @@ def test_missing_value_strings_of_a_text_column_are_nulls_in_typed_output(tmp_pa
     )
     stats = tmp_path / "s.json"
     ok("fit", path, "--exclude", "id", "-o", stats)
-    counted = {c["name"]: c["missing"] for c in json.loads(stats.read_text())["categories"]}
-    assert counted["city"] == 3
+    counted = {c["name"]: c for c in json.loads(stats.read_text())["categories"]}
+    assert counted["city"]["missing"] == 1
+    assert counted["city"]["counts"]["NA"] == counted["city"]["counts"]["N/A"] == 1
     z = tmp_path / f"z.{fmt}"
     ok("transform", path, "-s", stats, "-o", z)
     table = pq.read_table(z) if fmt == "parquet" else read_arrow(z)
-    theirs = pd.read_csv(path)  # pandas' missing values: the same strings
-    for name in ("city", "x", "day", "flag"):
+    theirs = pd.read_csv(path)  # pandas' missing values: the same strings, but in the text
+    for name in ("x", "day", "flag"):
         assert table.column(name).is_null().to_pylist() == theirs[name].isna().tolist(), name
-    assert table.column("city").to_pylist() == ["Oslo", None, None, None, "Rome"]
+    assert table.column("city").to_pylist() == ["Oslo", "NA", None, "N/A", "Rome"]
+    # The same categories counted in the typed output as in the CSV it was made from.
+    typed = tmp_path / "typed.json"
+    ok("fit", z, "--exclude", "id", "-o", typed)
+    again = {c["name"]: c for c in json.loads(typed.read_text())["categories"]}
+    assert again["city"]["counts"] == counted["city"]["counts"]
+    assert again["city"]["missing"] == counted["city"]["missing"]
+    # Back to CSV: the text as it was.
+    back = tmp_path / "back.csv"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert [line.split(",")[1] for line in back.read_text().splitlines()] == [
+        "city", "Oslo", "NA", "", "N/A", "Rome",
+    ]  # fmt: skip
+    # A string named is missing in text too, at the fit and in the jobs after it.
+    named = tmp_path / "n.json"
+    ok("fit", path, "--exclude", "id", "--null-values", "NA", "-o", named)
+    city = next(c for c in json.loads(named.read_text())["categories"] if c["name"] == "city")
+    assert (city["missing"], "NA" in city["counts"]) == (2, False)
+    ok("transform", path, "-s", named, "-o", z)
+    table = pq.read_table(z) if fmt == "parquet" else read_arrow(z)
+    assert table.column("city").to_pylist() == ["Oslo", None, None, "N/A", "Rome"]
     # --keep-text: every column passed through as its text, as written.
     kept = tmp_path / f"k.{fmt}"
     ok("transform", path, "-s", stats, "-o", kept, "--keep-text")

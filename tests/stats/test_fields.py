@@ -26,8 +26,10 @@ def document(tmp_path_factory) -> dict:
         {"x": [1e9 + 0.1, 1e9 + 0.2, 1e9 + 0.6], "y": [0.1, 0.3, 0.2], "t": ["a", "b", "c"]}
     ).to_csv(path, index=False)
     estimator = Standardizer(ema=EmaOptions(batch_size=2), gamma={"x": 2.0})
-    # A block size above the default: recorded (read.block_size).
-    read = normkit.ReadOptions(csv=normkit.CsvOptions(block_size=2 << 20))
+    # A block size above the default: recorded (read.block_size); a missing-value string named
+    # (read.text_null_values).
+    csv = normkit.CsvOptions(block_size=2 << 20, add_null_values=("?",))
+    read = normkit.ReadOptions(csv=csv)
     fitted = normkit.fit_files(path, estimator, read=read)
     return json.loads(statfile.to_text(fitted.stats_))
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ... import params
 from ...errors import InputError, OptionError, quoted
+from ..arrow import as_null
 from ..formats import Format, split_compression
 from ..reader import ReaderBase
 from ..streams import (
@@ -367,14 +368,17 @@ class CsvReader(ReaderBase):
         wanted = set(names if columns is None else columns)
         floats = set(float_columns)
         kinds: list[int] = []
+        # Text typed: only "" and the strings named are missing (a region NA), as in DuckDB.
+        inferred = self._inferred if self._inferred is not None else self.schema
+        texts = {f.name for f in inferred if pa.types.is_string(f.type) and not keep_text} - floats
         for name in names:
             if name not in wanted:
                 kinds.append(ColumnKind.SKIP)  # scanned, not converted
             elif name in floats or pa.types.is_floating(column_types[name]):
                 kinds.append(ColumnKind.FLOAT)
-            elif keep_text:
+            elif keep_text or name in texts:
                 kinds.append(ColumnKind.TEXT)
-            else:  # passed through typed: missing-value strings null (text ones too)
+            else:  # passed through typed: missing-value strings null
                 kinds.append(typed_kind(column_types[name], name in self._plain))
         csv = self.read.csv
         late = LateText(
@@ -392,6 +396,7 @@ class CsvReader(ReaderBase):
                 late.check(batch, rows + 1)
                 self.turned_text = frozenset(late.turned)
                 rows += batch.num_rows
+                batch = as_null(batch, texts, csv.text_nulls)
                 if columns is not None:
                     batch = batch.select(list(columns))
                 yield batch
