@@ -35,6 +35,7 @@ from .copies import refuse_copies
 from .csv.columns import header_row_hints, split_hints
 from .csv.names import refuse_renamed_apart
 from .csv.reader import HEAD_BYTES
+from .csv.writer import text_as_written
 from .files import check_output_path, file_key, refuse_overwrite
 from .formats import STDIO, Format, descriptor_of, resolve_format, split_compression
 from .inputs import open_input
@@ -536,7 +537,9 @@ class Concatenated:
                 if batch.schema.names != self._order:
                     batch = batch.select(self._order)
                 if self._schema is not None and not batch.schema.equals(self._schema):
-                    batch = batch.cast(self._schema)
+                    # Numbers beside a CSV's text (one CSV output): as a CSV output writes them.
+                    decimal = source.read.csv.decimal_point
+                    batch = text_as_written(batch, self._schema, decimal).cast(self._schema)
                 yield source, batch
 
     def start(self) -> None:

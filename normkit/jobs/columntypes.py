@@ -198,24 +198,28 @@ def text_where_types_differ(
             if pa.types.is_null(field.type):
                 continue  # no value in that file: nothing to write differently
             if mine != field.type and not interchangeable(mine, field.type):
-                if not (_written_as_cast(mine) and _written_as_cast(field.type)):
+                if not (_written_as_text(mine) and _written_as_text(field.type)):
                     raise SchemaError(
                         f"{other.name}: column {field.name!r} has type {field.type}, but {mine} "
                         f"in {sources[0].name}; one CSV output writes them alike only as text, "
-                        "integers, booleans, dates or times (transform them separately)"
+                        "numbers, booleans, dates or times (transform them separately)"
                     )
                 schema = schema.set(i, schema.field(i).with_type(pa.string()))
     return schema
 
 
-def _written_as_cast(dtype: pa.DataType) -> bool:
-    """Whether a CSV output writes values of ``dtype`` as Arrow casts them to text (floats and
-    decimals are written otherwise: the shortest text, the decimal separator)."""
+def _written_as_text(dtype: pa.DataType) -> bool:
+    """Whether a CSV output writes values of ``dtype`` as the text it writes them in alone
+    (:func:`~normkit.io.csv.writer.text_as_written`: floats in their shortest text), beside a
+    CSV's text: text, numbers, booleans, dates and times, a column of no value (type null)."""
     if pa.types.is_dictionary(dtype):
         dtype = dtype.value_type
     return (
         is_text_type(str(dtype))
         or pa.types.is_integer(dtype)
+        or pa.types.is_floating(dtype)
+        or pa.types.is_decimal(dtype)
         or pa.types.is_boolean(dtype)
         or pa.types.is_temporal(dtype)
+        or pa.types.is_null(dtype)
     )

@@ -1447,12 +1447,25 @@ def test_a_data_set_of_csv_and_parquet_files_is_written_to_one_csv(tmp_path):
     frame = pd.read_csv(z)
     assert frame["id"].tolist() == [1, 2, 3, 4, 5, 6]
     np.testing.assert_allclose(frame["x"], StandardScaler().fit_transform(x[:, None])[:, 0])
-    # Floats are written as CSV writes them (the shortest text, the decimal separator), not as
-    # text from each file: refused beside text.
-    (tmp_path / "d" / "a.csv").write_text("id,x\nq,1.5\nr,2.5\n")
-    pq.write_table(pa.table({"id": [0.25, 0.5], "x": [4.5, 5.5]}), tmp_path / "d" / "b.parquet")
-    line = refused(1, "transform", tmp_path / "d", "-s", stats, "-o", tmp_path / "f.csv")
-    assert "column 'id' has type double, but string" in line
+    # Floats beside text (refused: "has type double, but string"): the CSV's text as written,
+    # the Parquet file's floats as a CSV output writes them (the shortest round-trip text,
+    # 1e-7, not Arrow's 1e-07), whichever file comes first; a column of no value (empty in the
+    # CSV, null floats in the Parquet file) as missing.
+    (tmp_path / "d" / "a.csv").write_text("id,e,x\nq,,1.5\n1.50,,2.5\n")
+    floats = {
+        "id": [0.25, 1e-7, None],
+        "e": pa.array([None] * 3, pa.float64()),
+        "x": [4.5, 5.5, 6.5],
+    }
+    pq.write_table(pa.table(floats), tmp_path / "d" / "b.parquet")
+    ok("fit", tmp_path / "d", "--exclude", "id,e", "-o", tmp_path / "f.json")
+    for order in ((), ("b.parquet", "a.csv")):
+        inputs = [tmp_path / "d" / n for n in order] or [tmp_path / "d"]
+        out = tmp_path / "f.csv"
+        ok("transform", *inputs, "-s", tmp_path / "f.json", "-o", out)
+        rows = [line.split(",")[:2] for line in out.read_text().splitlines()[1:]]
+        csv_rows, parquet_rows = [["q", ""], ["1.50", ""]], [["0.25", ""], ["1e-7", ""], ["", ""]]
+        assert rows == (csv_rows + parquet_rows if not order else parquet_rows + csv_rows)
     ok("inverse", z, "-s", stats, "-o", back)
     assert back.read_text() == "id,x\n" + "".join(
         f"{i},{v}\n" for i, v in zip(range(1, 7), x, strict=True)

@@ -17,7 +17,7 @@ from ..files import write_in_pieces
 from ..lazy import pc
 from ..threads import csv_workers
 
-__all__ = ["CSV_WRITE_BYTES", "CsvWriter", "check_csv_types"]
+__all__ = ["CSV_WRITE_BYTES", "CsvWriter", "check_csv_types", "text_as_written"]
 
 #: Bytes of record batches formatted as one piece of CSV output by one thread.
 CSV_WRITE_BYTES = 2 << 20
@@ -379,6 +379,29 @@ def _csv_kind(dtype: pa.DataType) -> str:
     if pa.types.is_string_view(dtype):
         return "view"
     return "arrow"
+
+
+def text_as_written(batch: pa.RecordBatch, schema: pa.Schema, decimal: str) -> pa.RecordBatch:
+    """``batch`` with its columns of values that ``schema`` types as text in the text a CSV
+    output writes for them (floats in their shortest round-trip form with the ``decimal``
+    separator, ``0.1``, ``1e-7``; not Arrow's cast, ``1e-07``): one output of a CSV's text and a
+    Parquet file's numbers writes each value as normkit writes it. Nulls stay null."""
+    from ... import _native
+
+    arrays = list(batch.columns)
+    for i, column in enumerate(arrays):
+        target = schema.field(batch.schema.names[i]).type
+        if not holds_text(target) or holds_text(column.type) or not len(column):
+            continue
+        piece = [(len(column), [_native_column(column, _csv_kind(column.type))])]
+        style = {"delimiter": "\t", "quote": None, "missing": "", "line_end": "\n"}
+        texts = _native.csv_records(piece, decimal_point=decimal, **style)
+        lines = b"".join(bytes(t) for t in texts).decode().split("\n")[: len(column)]
+        text = text_array(lines)
+        if column.null_count:
+            text = pc.if_else(pc.is_valid(column), text, pa.scalar(None, pa.string()))
+        arrays[i] = text
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
 def _native_column(column: pa.Array, kind: str) -> tuple:
