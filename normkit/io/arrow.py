@@ -306,7 +306,7 @@ def as_null(batch: pa.RecordBatch, names: Iterable[str], nulls: Sequence[str]) -
         if i < 0:
             continue
         text = arrays[i]
-        absent = pc.is_in(text, value_set=pa.array(list(nulls), text.type))
+        absent = pc.is_in(text, value_set=text_array(nulls).cast(text.type))
         if pc.any(absent).as_py():
             arrays[i] = pc.if_else(absent, pa.scalar(None, text.type), text)
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
