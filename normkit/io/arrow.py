@@ -12,11 +12,12 @@ from fractions import Fraction
 import numpy as np
 import pyarrow as pa
 
-from ..errors import OptionError
+from ..errors import DataError, OptionError
 from .lazy import pc
 
 __all__ = [
     "as_null",
+    "cast_batch",
     "cast_float64",
     "common_type",
     "dictionary_type_named",
@@ -310,6 +311,35 @@ def as_null(batch: pa.RecordBatch, names: Iterable[str], nulls: Sequence[str]) -
         if pc.any(absent).as_py():
             arrays[i] = pc.if_else(absent, pa.scalar(None, text.type), text)
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+def cast_batch(batch: pa.RecordBatch, schema: pa.Schema, where: str, row: int) -> pa.RecordBatch:
+    """``batch`` cast to ``schema``, which holds its values (one output's types: timestamps of
+    a finer unit, wider integers); a timestamp beyond the finer unit's range (292,000 years
+    from 1970 in microseconds) refused, naming ``where`` (a file), the column and its data row
+    (``row``: the batch's first, 0-based)."""
+    try:
+        return batch.cast(schema)
+    except pa.ArrowInvalid:
+        for column, field in zip(batch.columns, schema, strict=True):
+            if not (pa.types.is_timestamp(column.type) and pa.types.is_timestamp(field.type)):
+                continue
+            factor = _UNIT_NANOS[column.type.unit] // _UNIT_NANOS[field.type.unit]
+            ticks = pc.abs(column.cast(pa.int64()))
+            beyond = pc.fill_null(pc.greater(ticks, np.iinfo(np.int64).max // factor), False)
+            if pc.any(beyond).as_py():
+                k = pc.index(beyond, True).as_py()
+                raise DataError(
+                    f"{where}: column {field.name!r} at data row {row + k + 1:,}: "
+                    f"{column.cast(pa.int64())[k].as_py()} {column.type.unit} from 1970 is "
+                    f"beyond {field.type}, the finer unit the other inputs give it, which one "
+                    "output holds",
+                    hints=("transform the inputs separately",),
+                ) from None
+        raise
+
+
+_UNIT_NANOS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
 def text_array(values: Sequence[str]) -> pa.Array:

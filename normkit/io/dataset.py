@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from .. import params
 from ..errors import InputError, NormkitNote, OptionError, SchemaError, alike_names, param
-from .arrow import common_type
+from .arrow import cast_batch, common_type
 from .copies import refuse_copies
 from .csv.columns import header_row_hints, split_hints
 from .csv.names import refuse_renamed_apart
@@ -533,13 +533,15 @@ class Concatenated:
 
     def _tagged(self) -> Iterator[tuple[Reader, pa.RecordBatch]]:
         for source in self._sources:
+            rows = 0
             for batch in source.batches(self._names, all_columns=True, keep_text=self._keep_text):
                 if batch.schema.names != self._order:
                     batch = batch.select(self._order)
                 if self._schema is not None and not batch.schema.equals(self._schema):
                     # Numbers beside a CSV's text (one CSV output): as a CSV output writes them.
-                    decimal = source.read.csv.decimal_point
-                    batch = text_as_written(batch, self._schema, decimal).cast(self._schema)
+                    batch = text_as_written(batch, self._schema, source.read.csv.decimal_point)
+                    batch = cast_batch(batch, self._schema, source.name, rows)
+                rows += batch.num_rows
                 yield source, batch
 
     def start(self) -> None:

@@ -456,6 +456,48 @@ def test_pandas_frames_come_back_through_csv_as_they_were(tmp_path):
     assert pd.read_parquet(text)["key"].tolist() == ["10", "20", "30", "40"]
 
 
+def test_timestamps_of_different_units_take_the_finer_one(tmp_path):
+    # ms in one Parquet file and us in another (or a CSV's seconds beside pandas' us) were
+    # refused, "one output cannot hold both", --keep-text no help: the finer unit holds them,
+    # exactly, as DuckDB reads them; a value beyond its range and another time zone are refused.
+    ms, us, big, utc = (tmp_path / f"{n}.parquet" for n in ("ms", "us", "big", "utc"))
+    pq.write_table(pa.table({"ts": pa.array([0, 1500], pa.timestamp("ms")), "x": [1.0, 2.0]}), ms)
+    pq.write_table(pa.table({"ts": pa.array([2_000_001], pa.timestamp("us")), "x": [3.0]}), us)
+    stats, out = tmp_path / "s.json", tmp_path / "o.parquet"
+    normkit_summary("fit", ms, us, "-o", stats)
+    for inputs in ((ms, us), (us, ms)):
+        normkit_summary("transform", *inputs, "-s", stats, "-o", out)
+        ts = pq.read_table(out).column("ts")
+        assert ts.type == pa.timestamp("us")
+        assert sorted(ts.cast(pa.int64()).to_pylist()) == [0, 1_500_000, 2_000_001]
+    csv, made = tmp_path / "t.csv", tmp_path / "pd.parquet"
+    csv.write_text("ts,x\n2024-01-01 10:00:00,1\n2024-01-02 11:00:00,2\n")
+    moment = pd.to_datetime(["2024-01-03 10:00:00.5"]).as_unit("us")
+    pd.DataFrame({"ts": moment, "x": [3.0]}).to_parquet(made)
+    normkit_summary("fit", csv, made, "-o", stats)
+    normkit_summary("transform", csv, made, "-s", stats, "-o", out)
+    assert pq.read_table(out).column("ts").to_pylist() == [
+        dt.datetime(2024, 1, 1, 10),
+        dt.datetime(2024, 1, 2, 11),
+        dt.datetime(2024, 1, 3, 10, 0, 0, 500_000),
+    ]
+    far = pa.array([0, 2**62], pa.timestamp("ms"))
+    pq.write_table(pa.table({"ts": far, "x": [5.0, 6.0]}), big)
+    pq.write_table(pa.table({"ts": pa.array([0], pa.timestamp("ms", "UTC")), "x": [7.0]}), utc)
+    stats, out = tmp_path / "u.json", tmp_path / "refused.parquet"
+    normkit_summary("fit", ms, us, "-o", stats)
+    proc = run_normkit("transform", us, big, "-s", stats, "-o", out)
+    assert (proc.returncode, out.exists()) == (1, False)
+    assert proc.stderr.decode() == (
+        f"normkit: error: {big}: column 'ts' at data row 2: {2**62} ms from 1970 is beyond "
+        "timestamp[us], the finer unit the other inputs give it, which one output holds; "
+        "transform the inputs separately\n"
+    )
+    proc = run_normkit("transform", us, utc, "-s", stats, "-o", out)
+    assert proc.returncode == 1
+    assert "one output cannot hold both" in proc.stderr.decode()
+
+
 def test_a_type_clash_beside_a_parquet_file_is_not_told_to_keep_text(tmp_path):
     # A column passed through as int64 in a CSV and double in a Parquet file was told to keep
     # text (--keep-text), which then refused the same clash: a Parquet file's types are its own.
