@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import pyarrow as pa
 
@@ -165,6 +165,11 @@ class Reader(Protocol):
         A stat file records it, and a CSV output is written in it."""
 
     @property
+    def written_dialect(self) -> Mapping[str, Any]:
+        """How normkit wrote a CSV, as its record says (fields of
+        :data:`~normkit.io.options.WRITTEN`); empty without a record, and for other formats."""
+
+    @property
     def size_bytes(self) -> int | None:
         """Size of the file on disk, or None for a stream."""
 
@@ -270,6 +275,11 @@ class ReaderBase:
     @property
     def text_encoding(self) -> str | None:
         return self.encoding or ("utf-8-sig" if self.utf8_mark else None)
+
+    @property
+    def written_dialect(self) -> Mapping[str, Any]:
+        record = self._record()
+        return record.csv if record is not None else {}
 
     @property
     def size_bytes(self) -> int | None:

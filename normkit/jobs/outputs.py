@@ -110,10 +110,13 @@ def csv_written(
     # where the input's quotes were found to be text, so that its fields come back as written;
     # fields holding the comment character are quoted, so that none is read as a comment;
     # with a header where a CSV input was read with one (given, recorded or detected).
+    # An input normkit wrote (an inverse's) is written back with the separator its record
+    # says it has (not the fit's), as its header is; one given decides.
     detected = reference.detected
     text_quotes = csv.quote is None and detected is not None and detected.quote == ""
     written = replace(
         csv,
+        delimiter=csv.delimiter or reference.written_dialect.get("delimiter"),
         header=csv.header if detected is None else detected.header,
         encoding=csv.output_encoding(reference.text_encoding, reference.format is Format.CSV),
         quote="" if text_quotes else csv.quote,

@@ -63,6 +63,29 @@ def test_a_file_without_a_header_is_written_without_one(tmp_path):
     assert back.read_text() == "7,8\n9,10\n"
 
 
+def test_an_inverse_writes_its_csv_as_its_input_was_written(tmp_path):
+    # transform kept a given separator (its record says ';'), but the inverse of its output
+    # wrote the stat file's: a comma. It writes the input's, as transform does; without a
+    # header alike; a .tsv name still says tab.
+    fit, new, stats = tmp_path / "fit.csv", tmp_path / "new.csv", tmp_path / "s.json"
+    fit.write_text("id,x\na,1.5\nb,2.5\nc,4\n")
+    new.write_text("id;x\nd;2\ne;3\n")
+    ok("fit", fit, "--exclude", "id", "-o", stats)
+    z, back = tmp_path / "z.csv", tmp_path / "back.csv"
+    ok("transform", new, "-s", stats, "--delimiter", ";", "-o", z)
+    assert z.read_text().splitlines()[0] == "id;x"
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "id;x\nd;2.0\ne;3.0\n"
+    fit.write_text("a,1.5\nb,2.5\nc,4\n")
+    new.write_text("d|2\ne|3\n")
+    ok("fit", fit, "--no-header", "--exclude", "column_1", "-o", stats)
+    ok("transform", new, "-s", stats, "--delimiter", "|", "-o", z)
+    ok("inverse", z, "-s", stats, "-o", back)
+    assert back.read_text() == "d|2.0\ne|3.0\n"
+    ok("inverse", z, "-s", stats, "-o", tmp_path / "back.tsv")
+    assert (tmp_path / "back.tsv").read_text() == "d\t2.0\ne\t3.0\n"
+
+
 def test_two_readings_at_once_are_refused_with_the_option_that_decides(tmp_path):
     path = tmp_path / "m.csv"
     path.write_text("a;b;c\n1,5;2;x\n2,5;3;y\n")
@@ -506,12 +529,11 @@ def test_a_csv_normkit_wrote_is_read_as_it_was_written_not_as_the_stat_file_says
     assert raw.read_text().splitlines()[1].startswith("'e''f',")
 
 
-def test_an_output_written_with_another_separator_than_the_fit_read_inverts_to_its_input(
+def test_an_output_written_with_another_separator_than_the_fit_read_inverts_with_it(
     tmp_path,
 ):
-    inverted = "a;b\n2.5;1.0\n-1.0;7.75\n"
     fitted = tmp_path / "a.csv"
-    fitted.write_text(inverted)
+    fitted.write_text("a;b\n2.5;1.0\n-1.0;7.75\n")
     stats = tmp_path / "s.json"
     ok("fit", fitted, "--delimiter", ";", "-o", stats)
     given = tmp_path / "b.csv"
@@ -520,8 +542,9 @@ def test_an_output_written_with_another_separator_than_the_fit_read_inverts_to_i
     ok("transform", given, "-s", stats, "--delimiter", ",", "-o", out)
     back = tmp_path / "back.csv"
     ok("inverse", out, "-s", stats, "-o", back)
-    # Read as it was written; written as the fit's data was: the given values again.
-    assert back.read_text() == inverted
+    # Read and written as it was written (as the transform wrote the separator given, not the
+    # fit's): the given values again.
+    assert back.read_text() == "a,b\n2.5,1.0\n-1.0,7.75\n"
 
 
 def test_an_output_with_other_decimals_than_the_fit_read_is_read_with_the_fits(tmp_path):
@@ -542,8 +565,8 @@ def test_an_output_with_other_decimals_than_the_fit_read_is_read_with_the_fits(t
     assert not (tmp_path / "b.csv").exists()
     back = tmp_path / "b2.csv"
     ok("inverse", out, "-s", stats, "--decimal", ".", "-o", back)
-    # The fit's separator, the decimal point given: one of each in the whole file.
-    assert back.read_text() == "id;w;x\n1;0.5;1.5\n2;1.25;2.5\n3;2.0;3.5\n"
+    # The input's separator, the decimal point given: one of each in the whole file.
+    assert back.read_text() == "id,w,x\n1,0.5,1.5\n2,1.25,2.5\n3,2.0,3.5\n"
 
 
 # -- the encoding, as a byte-order mark told it ----------------------------------------------
