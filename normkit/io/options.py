@@ -453,60 +453,6 @@ class ReadSettings:
         """The numbers among :attr:`null_values`, missing in any format (:func:`missing_numbers`)."""
         return missing_numbers(self.null_values, self.decimal)
 
-    @staticmethod
-    def merged(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
-        """How merged statistics' data was read. Shards whose values were told apart otherwise
-        (missing-value strings, infinities) do not merge: their statistics count different
-        things. A dialect they do not share (delimiter, decimal separator, encoding) is left to
-        the defaults: it describes no one file. The names given to repeated header names are
-        those of either.
-
-        Raises
-        ------
-        OptionError
-            If the missing-value strings or the handling of infinities differ.
-        """
-        if a is None or b is None:
-            return a or b
-        # In any order, the same strings (and the same of them missing in text too).
-        apart = {*a.null_values} ^ {*b.null_values} | {*a.text_null_values} ^ {*b.text_null_values}
-        if apart:
-            shown = ", ".join(quoted(v) for v in (*a.null_values, *b.null_values) if v in apart)
-            raise OptionError(
-                "cannot merge statistics whose data was read with different missing-value "
-                f"strings ({shown} in one and not the other): they count different values",
-                param="csv.null_values",
-                hints=("fit them again, reading the same strings as missing",),
-            )
-        if a.inf_as_missing != b.inf_as_missing:
-            raise OptionError(
-                "cannot merge statistics whose data was read with infinities as missing and "
-                "as numbers: they count different values",
-                param="inf_as_missing",
-            )
-        dialect = (
-            "delimiter",
-            "encoding",
-            "decimal",
-            "header",
-            "skip_rows",
-            "comment",
-            "quote",
-            "inline_comments",
-            "given",
-            "escape",
-        )
-        # Blocks large enough for the rows of either shard.
-        larger = max(a.block_size or 0, b.block_size or 0) or None
-        # A name given to a repeated header name by either is one (a later read of such a
-        # header is of the same columns); one written so in the other is refused before.
-        renamed = tuple(dict.fromkeys((*a.renamed, *b.renamed)))
-        a = replace(a, block_size=larger, renamed=renamed)
-        unshared = {
-            n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)
-        }
-        return replace(a, **unshared)
-
 
 @dataclass(frozen=True)
 class ReadOptions:

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from ..core.categories import CategoryCounts, merge_columns
 from ..core.sketch import Sketch
-from ..errors import OptionError
+from ..errors import OptionError, quoted
 from ..io.csv.names import refuse_renamed_apart
 from ..io.options import ReadSettings
 from .empty import Fitted, vacant_counted
@@ -20,6 +20,7 @@ Stats = TypeVar("Stats", bound=Fitted)
 
 __all__ = [
     "continued_stats",
+    "merged_read",
     "union_categories",
     "union_passthrough",
     "union_read",
@@ -53,7 +54,7 @@ def union_categories(
 
 
 def union_read(a: Fitted, b: Fitted, names: tuple = ("these", "the other")) -> ReadSettings | None:
-    """How the union's data was read (:meth:`ReadSettings.merged`), refused where one side's
+    """How the union's data was read (:func:`merged_read`), refused where one side's
     header had a column written with a name the other's gave a repeated one (``a_1``: a
     second ``a``), which would be merged as one column. ``names``: what to call ``a`` and
     ``b`` in a message.
@@ -64,7 +65,59 @@ def union_read(a: Fitted, b: Fitted, names: tuple = ("these", "the other")) -> R
         Naming both (:func:`~normkit.io.csv.names.refuse_renamed_apart`).
     """
     refuse_renamed_apart(_header(s, f"the data of {n}") for s, n in zip((a, b), names, strict=True))
-    return ReadSettings.merged(a.read, b.read)
+    return merged_read(a.read, b.read)
+
+
+def merged_read(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings | None:
+    """How merged statistics' data was read. Shards whose values were told apart otherwise
+    (missing-value strings, infinities) do not merge: their statistics count different
+    things. A dialect they do not share (delimiter, decimal separator, encoding) is left to
+    the defaults: it describes no one file. The names given to repeated header names are
+    those of either.
+
+    Raises
+    ------
+    OptionError
+        If the missing-value strings or the handling of infinities differ.
+    """
+    if a is None or b is None:
+        return a or b
+    # In any order, the same strings (and the same of them missing in text too).
+    apart = {*a.null_values} ^ {*b.null_values} | {*a.text_null_values} ^ {*b.text_null_values}
+    if apart:
+        shown = ", ".join(quoted(v) for v in (*a.null_values, *b.null_values) if v in apart)
+        raise OptionError(
+            "cannot merge statistics whose data was read with different missing-value "
+            f"strings ({shown} in one and not the other): they count different values",
+            param="csv.null_values",
+            hints=("fit them again, reading the same strings as missing",),
+        )
+    if a.inf_as_missing != b.inf_as_missing:
+        raise OptionError(
+            "cannot merge statistics whose data was read with infinities as missing and "
+            "as numbers: they count different values",
+            param="inf_as_missing",
+        )
+    dialect = (
+        "delimiter",
+        "encoding",
+        "decimal",
+        "header",
+        "skip_rows",
+        "comment",
+        "quote",
+        "inline_comments",
+        "given",
+        "escape",
+    )
+    # Blocks large enough for the rows of either shard.
+    larger = max(a.block_size or 0, b.block_size or 0) or None
+    # A name given to a repeated header name by either is one (a later read of such a
+    # header is of the same columns); one written so in the other is refused before.
+    renamed = tuple(dict.fromkeys((*a.renamed, *b.renamed)))
+    a = replace(a, block_size=larger, renamed=renamed)
+    unshared = {n: getattr(ReadSettings(), n) for n in dialect if getattr(a, n) != getattr(b, n)}
+    return replace(a, **unshared)
 
 
 def _header(stats: Fitted, where: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:

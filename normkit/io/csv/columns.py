@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Sequence
-from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -32,8 +31,8 @@ __all__ = [
     "exclude_hint",
     "larger_blocks",
     "leave_out_hint",
-    "lone_cr_hints",
     "longest_row",
+    "malformed_record",
     "missing_marker_hints",
     "null_values_hint",
     "number_hints",
@@ -50,6 +49,7 @@ __all__ = [
     "splitting_separator",
     "typed_by_majority",
     "typed_value_error",
+    "value_hints",
 ]
 
 #: The spaces around a value that its typing ignores (pyarrow trims spaces and tabs; these
@@ -259,6 +259,16 @@ def currency_hints(value: str) -> tuple[str, ...]:
     )
 
 
+def value_hints(value: str, column: str, exclude: str) -> tuple[str, ...]:
+    """Ways out for ``value``, no number, in column ``column``, that say what it is: a missing
+    value's marker, a second header line, a number with a currency sign. Empty for others."""
+    return (
+        missing_marker_hints(value, exclude)
+        or second_header_hints(value, column)
+        or currency_hints(value)
+    )
+
+
 def null_values_hint(value: str, undecided: bool) -> str:
     """The last way out for ``value``, no number, in a column of numbers: read it as missing.
     But where the column was empty in the first block (``undecided``), where nothing let its
@@ -300,33 +310,12 @@ def after_value_comment_hints(value: str, comment: str | None, cut: bool) -> tup
     )
 
 
-def lone_cr_hints(text: bytes | BinaryIO, record: str, line_end: str) -> tuple[str, ...]:
-    """For a record of too few fields (``record``, as the engine shows it) that a carriage
-    return alone ended, invisible in the middle of a field (``a\\rb`` in a file whose lines end
-    with ``line_end``, LF or CR LF): that. ``text``: the file's text (a stream is read to the
-    record, then closed), or the first of it where it cannot be read again."""
-    needle, before, found = record.encode() + b"\r", b"", False
-    chunks = [text] if isinstance(text, bytes) else iter(lambda: text.read(1 << 22), b"")
-    try:
-        for chunk in chunks if line_end != "\r" and record else ():
-            data = before + chunk
-            at = data.find(needle)
-            while at != -1 and not found:
-                after = data[at + len(needle) : at + len(needle) + 1]
-                found = after not in (b"\n", b"")
-                at = data.find(needle, at + 1)
-            if found:
-                break
-            before = data[-len(needle) :]
-    finally:
-        if not isinstance(text, bytes):
-            text.close()
-    if not found:
-        return ()
-    return (
-        f"a carriage return (CR) alone, invisible, ended the record after {printable(record)!r}: "
-        "remove it from the field, or quote the field",
-    )
+def malformed_record(name: str, row: int, line: int, expected: int, got: int, value: str) -> str:
+    """The message of a record of ``got`` fields where the header has ``expected``: at its data
+    row and line (``row`` 0: the header, its line only)."""
+    at = f"data row {row:,} (line {line:,})" if row else f"line {line:,}"
+    fields = f"field{'' if expected == 1 else 's'}"
+    return f"{name} at {at}: malformed CSV: expected {expected} {fields}, got {got}: {printable(value)}"
 
 
 def record_hints(

@@ -1,9 +1,8 @@
 """CSV input, read by the native engine (:mod:`.native`) in parallel blocks.
 
 Normalized columns are parsed as float64 (missing-value strings as null); every other column is
-read as its text exactly as written, so that a transform writes it back unchanged. The columns'
-types are those pyarrow's CSV reader infers from the first block (of about 1,024 rows at least,
-:mod:`.first_block`), by the engine by its rules. Errors name the file, column, row and value.
+read as its text as written, for a transform to write back unchanged, typed as pyarrow infers
+from the first block (:mod:`.first_block`). Errors name the file, column, row and value.
 """
 
 from __future__ import annotations
@@ -37,27 +36,24 @@ from .columns import (
     after_value_comment_hints,
     comment_hints,
     comment_or_row,
-    currency_hints,
     decimal_comma_signs,
     escape_hints,
     exclude_hint,
     header_row_hints,
     larger_blocks,
-    lone_cr_hints,
     longest_row,
-    missing_marker_hints,
+    malformed_record,
     null_values_hint,
     number_hints,
-    printable,
     quote_error,
     record_hints,
     row_too_long,
-    second_header_hints,
     shown_names,
     split_hints,
     splitting_separator,
     typed_by_majority,
     typed_value_error,
+    value_hints,
 )
 from .comments import without_inline_comments
 from .first_block import FirstBlock, TypedRows, first_block
@@ -65,6 +61,7 @@ from .head import check_head, check_names
 from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
 from .late_text import LateText
+from .line_ends import lone_cr_hints
 from .lines import predicted_rows
 from .names import header_names
 from .native import (
@@ -484,12 +481,10 @@ class CsvReader(ReaderBase):
         try:
             yield
         except OverflowError as exc:
-            raise self._too_long(*exc.args[1:2]) from None
+            line = (exc.args[1:2] or (None,))[0]  # the line the row starts on
+            raise row_too_long(self.name, line, self.read.csv.block_bytes) from None
         except RecordError as exc:
             raise self._record_error(exc, set(float_columns), column_types, names) from None
-
-    def _too_long(self, line: int | None = None) -> InputError:  # the line it starts on
-        return row_too_long(self.name, line, self.read.csv.block_bytes)
 
     def _record_error(
         self,
@@ -517,9 +512,7 @@ class CsvReader(ReaderBase):
                 return typed_value_error(where, exc.value, *typed, column).with_hints(beyond)
             return InputError(
                 f"{self.name}: column {column!r} at {exc.at}: {quoted(exc.value)} is not a number",
-                hints=missing_marker_hints(exc.value, exclude_hint(column, self._schema))
-                or second_header_hints(exc.value, column)
-                or currency_hints(exc.value)
+                hints=value_hints(exc.value, column, exclude_hint(column, self._schema))
                 or (
                     *beyond,
                     *header_row_hints(exc.row, csv.header, "header" in csv.from_stats),
@@ -549,11 +542,9 @@ class CsvReader(ReaderBase):
         if exc.kind == "comment_or_row":
             return comment_or_row(csv.comment, exc.line, exc.value).within(self.name)
         if exc.kind == "field_count":
-            row = f"data row {exc.row:,} (line {exc.line:,})" if exc.row else f"line {exc.line:,}"
             text = self.head if self.is_stream else self._csv_stream()  # read again for a CR
             return InputError(
-                f"{self.name} at {row}: malformed CSV: expected {exc.expected} "
-                f"field{'' if exc.expected == 1 else 's'}, got {exc.got}: {printable(exc.value)}",
+                malformed_record(self.name, exc.row, exc.line, exc.expected, exc.got, exc.value),
                 hints=lone_cr_hints(text, exc.value, self.line_end)
                 or self._split_hints(self.head, malformed=True)
                 or other_quote_hints(exc.value, delimiter, self._quote(), exc.expected)
