@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ..errors import NormkitNote, OptionError, OutputError, param
 from ..io.files import check_output_path, refuse_overwrite, same_path
-from ..io.formats import Format
+from ..io.formats import Format, split_compression
 from ..io.options import CsvOptions
 from ..io.reader import Reader
 from ..stats import statfile
@@ -111,12 +111,16 @@ def csv_written(
     # fields holding the comment character are quoted, so that none is read as a comment;
     # with a header where a CSV input was read with one (given, recorded or detected).
     # An input normkit wrote (an inverse's) is written back with the separator its record
-    # says it has (not the fit's), as its header is; one given decides.
+    # says it has (not the fit's), as its header is; one given decides, and a .tsv input's tab
+    # is its name's, not its data's (a .csv output of it takes the fit's).
+    recorded = reference.written_dialect.get("delimiter")
+    if split_compression(reference.path)[0].lower().endswith(".tsv"):
+        recorded = None
     detected = reference.detected
     text_quotes = csv.quote is None and detected is not None and detected.quote == ""
     written = replace(
         csv,
-        delimiter=csv.delimiter or reference.written_dialect.get("delimiter"),
+        delimiter=csv.delimiter or recorded,
         header=csv.header if detected is None else detected.header,
         encoding=csv.output_encoding(reference.text_encoding, reference.format is Format.CSV),
         quote="" if text_quotes else csv.quote,
