@@ -12,7 +12,7 @@ from ..core.categories import CategoryCounts, merge_columns
 from ..core.sketch import Sketch
 from ..errors import OptionError, quoted
 from ..io.csv.names import refuse_renamed_apart
-from ..io.options import ReadSettings
+from ..io.options import CSV_DIALECT, ReadSettings
 from .empty import Fitted, vacant_counted
 from .passthrough import PassedThrough, weight_column_of
 
@@ -98,18 +98,8 @@ def merged_read(a: ReadSettings | None, b: ReadSettings | None) -> ReadSettings 
             "as numbers: they count different values",
             param="inf_as_missing",
         )
-    dialect = (
-        "delimiter",
-        "encoding",
-        "decimal",
-        "header",
-        "skip_rows",
-        "comment",
-        "quote",
-        "inline_comments",
-        "given",
-        "escape",
-    )
+    # The dialect (but the block size, the larger kept) and which of it was given.
+    dialect = (*(n for n in CSV_DIALECT if n != "block_size"), "given")
     # Blocks large enough for the rows of either shard.
     larger = max(a.block_size or 0, b.block_size or 0) or None
     # A name given to a repeated header name by either is one (a later read of such a
