@@ -44,6 +44,13 @@ pub struct Dialect {
     /// (`O\Brien"`): where no escape was found in the file's first lines rather than none
     /// given, such a field further down is most likely an escaped quote.
     pub refuse_escaped_quotes: bool,
+    /// Whether a quoted field holding a line break is refused
+    /// ([`crate::parse::ErrorKind::QuotedBreak`]) where its lines read as the rest of its
+    /// record, whole records and the start of another (`"5 inch,3\ntall",4`), rather than read
+    /// as one value: where the quote was detected rather than given, such a field is as likely
+    /// a stray quote closed by another one records later, the records between read into one
+    /// field, as a value with line breaks.
+    pub refuse_quoted_breaks: bool,
     /// Inside a quoted field, this byte before the quote or before itself stands for that byte
     /// (`\"` and `\\` with `\`), as PostgreSQL's and DuckDB's `ESCAPE` read; before any other
     /// byte, and outside quotes, it is an ordinary byte (`C:\temp` keeps its backslash). A
@@ -150,6 +157,7 @@ impl Dialect {
             comment: None,
             refuse_comment_rows: false,
             refuse_escaped_quotes: false,
+            refuse_quoted_breaks: false,
             escape: None,
         })
     }
@@ -189,6 +197,15 @@ impl Dialect {
         }
     }
 
+    /// This dialect refusing quoted fields that hold a line break, or not (see
+    /// [`Dialect::refuse_quoted_breaks`]).
+    pub fn refusing_quoted_breaks(self, refuse: bool) -> Self {
+        Dialect {
+            refuse_quoted_breaks: refuse,
+            ..self
+        }
+    }
+
     /// This dialect with `escape` escaping quotes inside quoted fields, checked: an ASCII
     /// byte that is not a line end, the delimiter or the quote (a doubled quote escapes a
     /// quote anyway).
@@ -215,6 +232,7 @@ impl Dialect {
         comment: None,
         refuse_comment_rows: false,
         refuse_escaped_quotes: false,
+        refuse_quoted_breaks: false,
         escape: None,
     };
 
@@ -226,6 +244,7 @@ impl Dialect {
         comment: None,
         refuse_comment_rows: false,
         refuse_escaped_quotes: false,
+        refuse_quoted_breaks: false,
         escape: None,
     };
 }

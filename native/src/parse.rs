@@ -644,6 +644,11 @@ pub enum ErrorKind {
     /// (`"O\"Brien"`), where [`Dialect::refuse_escaped_quotes`] says so: a quote escaped by a
     /// backslash, in a file read without an escape.
     EscapedQuote,
+    /// A quoted field holds line breaks and reads as the rest of its record, records and the
+    /// start of another, where [`Dialect::refuse_quoted_breaks`] says so (`value`: the field
+    /// from its quote on): most likely a quote opened by mistake and closed by another one
+    /// records later, the records between read into one field.
+    QuotedBreak,
     /// A comment line that splits as a record of the table (as many fields, and a number or
     /// a missing value in every float column), where [`Dialect::refuse_comment_rows`] says so
     /// (`value`: the line).
@@ -709,6 +714,11 @@ impl fmt::Display for ParseError {
             ErrorKind::EscapedQuote => write!(
                 f,
                 ": a quoted field goes on after a quote with a backslash before it: {:?}",
+                self.value
+            ),
+            ErrorKind::QuotedBreak => write!(
+                f,
+                ": a quoted field holds line breaks and reads as records: {:?}",
                 self.value
             ),
             ErrorKind::CommentOrRow => write!(
@@ -1134,7 +1144,17 @@ pub(crate) fn parse_into<R: Records>(
                     }
                     if f.content != (f.start, f.raw_end) {
                         // Quoted: line breaks inside are line ends too.
-                        lines += count_lines(buf.get(f.start..f.raw_end).unwrap_or_default());
+                        let raw = buf.get(f.start..f.raw_end).unwrap_or_default();
+                        let breaks = count_lines(raw);
+                        let text = buf.get(f.content.0..f.content.1).unwrap_or_default();
+                        if breaks > 0
+                            && d.refuse_quoted_breaks
+                            && reads_as_records(text, col, d, missing, &numbers)
+                        {
+                            let kind = ErrorKind::QuotedBreak;
+                            return Err(error(start, rows, Some(col), kind, shown(raw)));
+                        }
+                        lines += breaks;
                     }
                     (f.term, f.next)
                 }
@@ -1189,6 +1209,57 @@ fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, numbers: &[b
         pos = f.next;
     }
     true
+}
+
+/// Whether `text`, the text of a quoted field of column `col` holding a line break, reads as
+/// the rest of its record, whole records and the start of another one up to that column, were
+/// its opening quote a stray one closed by another ([`Dialect::refuse_quoted_breaks`]): as
+/// many delimiters on each of its lines as that takes, and in the columns of numbers
+/// (`numbers`, one per column), numbers or missing values ([`splits_as_row`]'s rule); no quote
+/// inside (a doubled quote is quoting meant). Text with line breaks rarely does (`two\nlines`
+/// has too few delimiters, `a, b\nc` text where a number would be).
+fn reads_as_records(
+    text: &[u8],
+    col: usize,
+    d: &Dialect,
+    missing: &MissingValues,
+    numbers: &[bool],
+) -> bool {
+    if d.quote.is_some_and(|q| text.contains(&q)) || col >= numbers.len() {
+        return false;
+    }
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        if b == b'\n' || b == b'\r' {
+            lines.push(text.get(start..i).unwrap_or_default());
+            i += if b == b'\r' && text.get(i + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    lines.push(text.get(start..).unwrap_or_default());
+    let last = lines.len() - 1;
+    lines.iter().enumerate().all(|(i, line)| {
+        // The line's pieces are the fields of columns `first..=end`; the piece at `col` on the
+        // first and the last line is the field's own text.
+        let first = if i == 0 { col } else { 0 };
+        let end = if i == last { col } else { numbers.len() - 1 };
+        let pieces = line.split(|&b| b == d.delimiter);
+        pieces.clone().count() == end + 1 - first
+            && (first..=end).zip(pieces).all(|(j, piece)| {
+                let own = j == col && (i == 0 || i == last);
+                own || !numbers.get(j).copied().unwrap_or(false)
+                    || missing.contains(piece)
+                    || !is_text(piece)
+            })
+    })
 }
 
 /// Whether a value is text to the head's rule (`normkit.io.csv.header`'s `_NUMBER` and
@@ -1877,6 +1948,42 @@ mod tests {
             assert_eq!(
                 (e.kind, e.row, e.line, e.column, e.value.as_str()),
                 (ErrorKind::EscapedQuote, 2, 3, Some(1), "\"O\\\"Brien\"")
+            );
+        }
+        // A quoted line break: a value; where the dialect says so, refused if the field's lines
+        // read as the rest of its record and the start of the next (the comma on the first
+        // line, a number and a comma on the last: a stray quote closed by another), in any
+        // kind of column, in the record it starts.
+        let refusing_breaks = D.refusing_quoted_breaks(true);
+        for kind in [Float, Text, Skip] {
+            let text = b"1,5\n2,\"6\r\n3,7\"\n4,8\n";
+            if kind != Float {
+                assert_eq!(parse(text, &[Float, kind]).unwrap().rows, 3);
+            }
+            let e = parse_block(text, &refusing_breaks, &nulls(), &[Float, kind], 1, 2);
+            let e = e.unwrap_err();
+            assert_eq!(
+                (e.kind, e.row, e.line, e.column, e.value.as_str()),
+                (ErrorKind::QuotedBreak, 2, 3, Some(1), "\"6\r\n3,7\"")
+            );
+        }
+        let swallowed = b"\"stray,1\nend\",2\n";
+        let e = parse_block(swallowed, &refusing_breaks, &nulls(), &[Text, Float], 1, 2);
+        assert_eq!(e.unwrap_err().kind, ErrorKind::QuotedBreak);
+        // Text with line breaks, read either way: too few delimiters on a line, text where a
+        // number would be, a doubled quote, no line break.
+        for (text, kinds) in [
+            (&b"1,\"two\nlines\"\n"[..], [Float, Text]),
+            (b"\"Hello, world\nbye\",5\n", [Text, Float]),
+            (b"\"a,1\n\"\"b\"\"\",2\n", [Text, Float]),
+            (b"1,\"a,b\"\n", [Float, Text]),
+        ] {
+            let block = parse_block(text, &refusing_breaks, &nulls(), &kinds, 1, 2);
+            assert_eq!(
+                block.map(|b| b.rows).ok(),
+                Some(1),
+                "{:?}",
+                String::from_utf8_lossy(text)
             );
         }
         let escaping = refusing.with_escape(Some(b'\\')).unwrap();

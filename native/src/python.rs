@@ -85,6 +85,7 @@ fn kind_name(kind: &ErrorKind) -> &'static str {
         ErrorKind::InvalidUtf8 => "invalid_utf8",
         ErrorKind::StrayQuote => "stray_quote",
         ErrorKind::EscapedQuote => "escaped_quote",
+        ErrorKind::QuotedBreak => "quoted_break",
         ErrorKind::CommentOrRow => "comment_or_row",
         ErrorKind::Incomplete => "incomplete",
         ErrorKind::NoHeader => "no_header",
@@ -127,7 +128,7 @@ type Parsed = (usize, usize, u64, PyArrowType<RecordBatch>);
 #[pymethods]
 impl CsvEngine {
     #[new]
-    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false, refuse_escaped_quotes=false, numeric=None, names=None))]
+    #[pyo3(signature = (*, delimiter, quote, decimal_point, nulls, kinds, threads, comment=None, escape=None, refuse_comment_rows=false, refuse_escaped_quotes=false, refuse_quoted_breaks=false, numeric=None, names=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         delimiter: &str,
@@ -140,6 +141,7 @@ impl CsvEngine {
         escape: Option<&str>,
         refuse_comment_rows: bool,
         refuse_escaped_quotes: bool,
+        refuse_quoted_breaks: bool,
         numeric: Option<Vec<bool>>,
         names: Option<Vec<String>>,
     ) -> PyResult<Self> {
@@ -155,6 +157,7 @@ impl CsvEngine {
         .and_then(|d| d.with_escape(escape))
         .map(|d| d.refusing_comment_rows(refuse_comment_rows))
         .map(|d| d.refusing_escaped_quotes(refuse_escaped_quotes))
+        .map(|d| d.refusing_quoted_breaks(refuse_quoted_breaks))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let kinds = kinds
             .into_iter()

@@ -27,7 +27,6 @@ __all__ = [
     "currency_hints",
     "decimal_column_hints",
     "decimal_comma_signs",
-    "escape_hints",
     "exclude_hint",
     "larger_blocks",
     "leave_out_hint",
@@ -37,7 +36,6 @@ __all__ = [
     "null_values_hint",
     "number_hints",
     "printable",
-    "quote_error",
     "quoted_decimal_commas",
     "record_hints",
     "row_too_long",
@@ -531,47 +529,6 @@ def printable(text: str) -> str:
 def shown_names(names: Sequence[str], limit: int = 6) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def escape_hints(value: str, quote: str | None, escape: str | None) -> tuple[str, ...]:
-    """For a malformed record or field ``value`` read without an escape character: the escape
-    that would read its quotes, where a backslash stands before one (``\\"``), as some exports
-    write them; read with one (given or found in the head), the way to read backslashes as
-    text (``"C:\\dir\\"``)."""
-    if escape and quote and "\\" in value:
-        return (f"if backslashes are text in this file, read with {param('csv.escape', '')}",)
-    if escape or not quote or "\\" + quote not in value:
-        return ()
-    return (
-        f"if backslashes escape the quotes inside quoted fields, read with "
-        f"{param('csv.escape', chr(92))}",
-    )
-
-
-def quote_error(
-    where: str, kind: str, column: str | None, hints: tuple[str, ...], within: str | None = None
-) -> InputError:
-    """The error of a quoted field never closed (``kind`` ``unterminated_quote``; ``within``:
-    not closed within that much, the most read at a time), holding a line break and going on
-    after its closing quote (``stray_quote``), or going on after a closing quote that a
-    backslash stands before (``escaped_quote``); ``where``: the file and line."""
-    field = f"column {column!r}: " if column else ""
-    if kind == "unterminated_quote" and within:
-        what = f"a quoted field opened here is not closed within {within} (a quote never "
-        what += "closed?); the rows after it would be lost"
-    elif kind == "unterminated_quote":
-        what = "a quoted field opened here is never closed (unterminated quote); the rows after "
-        what += "it would be lost"
-    elif kind == "escaped_quote":
-        what = "a quoted field goes on after a closing quote that a backslash stands before (an "
-        what += "escaped quote, in a file whose first lines escape none)"
-        as_written = f"read such fields as written ({param('csv.escape', '')})"
-        return InputError(f"{where}: malformed CSV: {field}{what}", hints=(*hints, as_written))
-    else:
-        what = "a quoted field with a line break goes on after its closing quote (a quote left "
-        what += "open, closed by a stray one?); the rows in between would be read into one field"
-    unquoted = f"if quotes are text in this file, read without quoting ({param('csv.quote', '')})"
-    return InputError(f"{where}: malformed CSV: {field}{what}", hints=(*hints, unquoted))
 
 
 def exclude_hint(column: str, inferred: pa.Schema | None) -> str:

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import numpy as np
 import pyarrow as pa
 
-from ..threads import csv_workers
+from .engine import Dialect, RecordError, new_engine
 from .kinds import ColumnKind, kind_type
 
 __all__ = [
@@ -61,27 +61,6 @@ DEPTH = 3
 
 
 @dataclass(frozen=True)
-class Dialect:
-    """How the CSV is written, as the engine needs it."""
-
-    delimiter: str
-    decimal_point: str
-    nulls: tuple[str, ...]
-    quote: str | None = '"'
-    header: bool = True  # False: the columns are named column_1, column_2...
-    skip_rows: int = 0  # lines before the header (or the first record)
-    comment: str | None = None  # lines starting with it are skipped
-    # ... but refused where they read as rows of the table (the comment character detected)
-    refuse_comment_rows: bool = False
-    # A quoted field going on after a quote a backslash stands before ("O\"Brien" read without
-    # an escape) refused (no escape detected, none given), not read as text (O\Brien")
-    refuse_escaped_quotes: bool = False
-    # ... by the columns of numbers (one per column; None: those read as float64)
-    numeric: tuple[bool, ...] | None = None
-    escape: str | None = None  # inside quotes, before a quote or itself: that character
-
-
-@dataclass(frozen=True)
 class InfiniteOutput:
     """An infinite ``output``: at data ``row`` (0-based) of normalized ``column`` (its index in
     the plan's maps), from ``value``."""
@@ -106,54 +85,6 @@ class Rewritten:
     valued: tuple[int, int, str] | None = None
 
 
-class RecordError(Exception):
-    """A record the engine cannot read; the attributes say where (see ``normkit._native``)."""
-
-    def __init__(self, native: BaseException):
-        super().__init__(str(native))
-        self.kind: str = native.kind
-        self.row: int = native.row
-        self.line: int = native.line
-        self.column: int | None = native.column
-        self.value: str = native.value
-        self.expected: int | None = native.expected
-        self.got: int | None = native.got
-        #: Bytes read without finding the record's end, where that is how the error was found.
-        self.within: int | None = None
-        #: The line the first data record starts on, where known.
-        self.first_line: int | None = None
-
-    @property
-    def at(self) -> str:
-        """Where the record is: ``data row N``, and ``(line L)`` where that is not the line its
-        row tells (``first_line + row - 1``: blank lines or quoted line breaks came before)."""
-        where = f"data row {self.row:,}"
-        if self.first_line is None or self.line == self.first_line + self.row - 1:
-            return where
-        return f"{where} (line {self.line:,})"
-
-
-def _engine(dialect: Dialect, kinds: Sequence[int], names: Sequence[str] | None = None):
-    """The engine reading columns as ``kinds`` say, its batches' columns named ``names`` (by
-    their numbers if None)."""
-    from ... import _native
-
-    return _native.CsvEngine(
-        delimiter=dialect.delimiter,
-        quote=dialect.quote,
-        decimal_point=dialect.decimal_point,
-        nulls=list(dialect.nulls),
-        kinds=[int(k) for k in kinds],
-        threads=csv_workers(),
-        comment=dialect.comment,
-        escape=dialect.escape,
-        refuse_comment_rows=dialect.refuse_comment_rows,
-        refuse_escaped_quotes=dialect.refuse_escaped_quotes,
-        numeric=None if dialect.numeric is None else list(dialect.numeric),
-        names=None if names is None else list(names),
-    )
-
-
 def read_header(
     stream: BinaryIO, dialect: Dialect, max_bytes: int, chunk_bytes: int = CHUNK_BYTES
 ) -> tuple[list[str], bytes, int, str]:
@@ -169,7 +100,7 @@ def read_header(
     it is longer than ``max_bytes``."""
     from ... import _native
 
-    engine = _engine(dialect, ())
+    engine = new_engine(dialect, ())
     pending = b""
     eof = False
     lines = 0
@@ -288,7 +219,7 @@ def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -
     at the end of the input, or where a record is malformed (the reading that follows tells)."""
     from ... import _native
 
-    engine = _engine(dialect, [ColumnKind.SKIP] * n_columns)
+    engine = new_engine(dialect, [ColumnKind.SKIP] * n_columns)
     try:
         consumed = engine.parse(data, at_eof, 1, 1)[0]
     except _native.CsvError:
@@ -314,7 +245,7 @@ def first_batch(
     """
     from ... import _native
 
-    engine = _engine(dialect, [ColumnKind.BYTES] * len(names), names)
+    engine = new_engine(dialect, [ColumnKind.BYTES] * len(names), names)
     try:
         return engine.infer(records, block_size, first_line)
     except _native.CsvError as exc:
@@ -332,7 +263,7 @@ def text_columns(
     wanted = set(wanted)
     kinds = [ColumnKind.TEXT if n in wanted else ColumnKind.SKIP for n in names]
     try:
-        batch = _engine(dialect, kinds, names).parse(records, True, 1, 1)[3]
+        batch = new_engine(dialect, kinds, names).parse(records, True, 1, 1)[3]
     except _native.CsvError:
         return None
     return dict(zip(batch.schema.names, batch.columns, strict=True))
@@ -416,7 +347,7 @@ class NativeRecords:
         self._rewind = isinstance(stream, pa.OSFile)
         kept = [(n, k) for n, k in zip(names, kinds, strict=True) if k != ColumnKind.SKIP]
         self.schema = pa.schema([pa.field(n, kind_type(k)) for n, k in kept])
-        self._engine = _engine(dialect, kinds, names)
+        self._engine = new_engine(dialect, kinds, names)
         self._names, self._dialect, self._retype = list(names), dialect, retype
         self._pending = prefix
         self._first_line = first_line  # of the first record
@@ -435,7 +366,7 @@ class NativeRecords:
             return False
         kept = [(n, k) for n, k in zip(self._names, kinds, strict=True) if k != ColumnKind.SKIP]
         self.schema = pa.schema([pa.field(n, kind_type(k)) for n, k in kept])
-        self._engine = _engine(self._dialect, kinds, self._names)
+        self._engine = new_engine(self._dialect, kinds, self._names)
         return True
 
     def rewritten(self, plan, look: Callable[[range], int]) -> Iterator[Rewritten]:

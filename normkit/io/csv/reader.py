@@ -37,15 +37,11 @@ from .columns import (
     comment_hints,
     comment_or_row,
     decimal_comma_signs,
-    escape_hints,
     exclude_hint,
     header_row_hints,
-    larger_blocks,
-    longest_row,
     malformed_record,
     null_values_hint,
     number_hints,
-    quote_error,
     record_hints,
     row_too_long,
     shown_names,
@@ -74,6 +70,7 @@ from .native import (
     read_header,
     without_comment_lines,
 )
+from .quote_errors import QUOTE_ERRORS, escape_hints, quote_error
 from .quotes import other_quote_hints
 from .sniff import sniffed_options
 from .table_start import skip_hints
@@ -105,8 +102,8 @@ class CsvReader(ReaderBase):
         self._shape = (False, False)  # the header lacks the last column; has one too many
         self._open: frozenset[str] = frozenset()  # columns of numbers a word may make text
         self.turned_text: frozenset[str] = frozenset()
-        # Found in the head, not given: the comment character; no escape (unlike one given).
-        self._comment_detected = self._escape_detected = False
+        # Found in the head, not given: the comment character; no escape; the quote.
+        self._comment_detected = self._escape_detected = self._quote_detected = False
 
     @property
     def typed(self) -> bool:
@@ -315,6 +312,7 @@ class CsvReader(ReaderBase):
         self.detected = resolved
         self._comment_detected = csv.comment is None and bool(found.comment)
         self._escape_detected = csv.escape is None and found.escape is None
+        self._quote_detected = csv.quote is None
         self._shape = (found.unnamed_last, found.empty_last)
 
     def _first_block(self, stream) -> FirstBlock:
@@ -461,6 +459,7 @@ class CsvReader(ReaderBase):
             # (once the columns of numbers are known: the first rows' typing reads them again)
             refuse_comment_rows=self._comment_detected and self._schema is not None,
             refuse_escaped_quotes=self._escape_detected,
+            refuse_quoted_breaks=self._quote_detected and self._schema is not None,
             numeric=numeric_columns(self._schema),
             escape=(csv.escape or None) if self._quote() else None,
         )
@@ -529,16 +528,8 @@ class CsvReader(ReaderBase):
             where = f"column {column!r} at {exc.at}" if column and exc.row else f"line {exc.line:,}"
             return invalid_utf8(f"{self.name}: {where}")
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
-        if exc.kind in ("unterminated_quote", "stray_quote", "escaped_quote"):
-            within = longest_row(csv.block_bytes) if exc.within else None  # in the most read
-            if within:
-                escaped = (
-                    *escaped,
-                    f"if it is that long, read with {larger_blocks(csv.block_bytes)}",
-                )
-            return quote_error(
-                f"{self.name} at line {exc.line:,}", exc.kind, column, escaped, within
-            )
+        if exc.kind in QUOTE_ERRORS:
+            return quote_error(self.name, exc, column, escaped, csv.block_bytes)
         if exc.kind == "comment_or_row":
             return comment_or_row(csv.comment, exc.line, exc.value).within(self.name)
         if exc.kind == "field_count":

@@ -1,0 +1,107 @@
+"""A quote opened by mistake far down a CSV and closed by another one rows later: read as one
+quoted field, it joins the rows between into one value and a row is lost with exit 0 (pandas
+and Polars read it so). Where the quote was detected rather than given, such a field, whose
+lines read as the rest of its row, rows and the start of another, is refused naming the file,
+column, data row and value; text with line breaks (an export quoting only the fields that need
+it) is read as before. The real command, checked against pandas and DuckDB-like reading."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import normkit_error
+from conftest import normkit_summary as ok
+
+ROWS, STRAY = 3000, 2400
+
+
+def _stray_csv(path, closing='end"'):
+    """``ROWS`` rows whose ``name`` at row ``STRAY`` (1-based) opens a quote that the next
+    row's name closes: pandas reads one row fewer."""
+    rng = np.random.default_rng(7)
+    lines = ["name,x,y"]
+    for i in range(1, ROWS + 1):
+        name = {STRAY: '"stray', STRAY + 1: closing}.get(i, f"n{i}")
+        lines.append(f"{name},{rng.normal():.6f},{rng.normal() * 2 + 1:.6f}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _rows(stats) -> int:
+    return json.loads(stats.read_text())["columns"][0]["count"]
+
+
+def test_a_stray_quote_closed_rows_later_is_refused_not_a_row_lost(tmp_path):
+    path = _stray_csv(tmp_path / "stray.csv")
+    assert len(pd.read_csv(path)) == ROWS - 1  # the reading refused: a row lost unseen
+    stats = tmp_path / "s.json"
+    message = normkit_error(1, "fit", path, "-o", stats)
+    assert message.startswith(
+        f"{path}: column 'name' at data row {STRAY:,}: malformed CSV: a quoted field '\"stray,"
+    ), message
+    assert "\\nend\"' holds line breaks" in message, message
+    assert message.endswith(
+        "if quotes are text in this file, read without quoting (--quote '') or if its fields "
+        "are quoted, line breaks and all, say so (--quote '\"')"
+    ), message
+    assert not stats.exists()
+    # Either reading, when told: quotes as text keeps every row; the quote given reads as
+    # pandas does.
+    ok("fit", path, "--quote", "", "-o", stats)
+    assert _rows(stats) == ROWS
+    ok("fit", path, "--quote", '"', "-o", stats)
+    assert _rows(stats) == ROWS - 1
+    expected = pd.read_csv(path)
+    fitted = json.loads(stats.read_text())["columns"]
+    np.testing.assert_allclose(fitted[0]["mean"], expected["x"].mean(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("output", ["z.csv", "z.parquet"])
+def test_a_transform_refuses_it_and_reads_it_with_the_quote_the_fit_was_given(tmp_path, output):
+    clean, path = tmp_path / "clean.csv", _stray_csv(tmp_path / "stray.csv")
+    clean.write_text("".join(path.read_text().splitlines(True)[:100]))
+    stats, out = tmp_path / "s.json", tmp_path / output
+    ok("fit", clean, "-o", stats)
+    message = normkit_error(1, "transform", path, "-s", stats, "-o", out)
+    assert f"column 'name' at data row {STRAY:,}" in message, message
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # A quote given to the fit travels with its statistics: the rows are read as quoted.
+    ok("fit", clean, "--quote", '"', "-o", stats)
+    ok("transform", path, "-s", stats, "-o", out)
+    read = pd.read_csv(out) if output.endswith(".csv") else pq.read_table(out).to_pandas()
+    assert len(read) == ROWS - 1
+    assert read["name"][STRAY - 1].startswith("stray,")
+
+
+def test_a_closing_quote_whose_row_does_not_read_on_is_refused_as_before(tmp_path):
+    # Closed in the middle of a row: the field goes on after its closing quote (as before).
+    path = _stray_csv(tmp_path / "stray.csv", closing='e"nd')
+    message = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
+    assert "goes on after its closing quote" in message, message
+
+
+def test_text_with_line_breaks_quoted_only_where_needed_is_read(tmp_path):
+    # pandas' to_csv quotes only the fields that need it: the first rows quote nothing, and
+    # notes further down hold line breaks, commas and quotes.
+    rng = np.random.default_rng(3)
+    notes = [f"n{i}" for i in range(ROWS)]
+    notes[2000] = "line one, more\nline two"
+    notes[2100] = "two\nlines"
+    notes[2200] = 'said "hi",\n3'
+    notes[2300] = "a\r\nb, c\nd"
+    frame = pd.DataFrame({"note": notes, "x": rng.normal(size=ROWS), "k": rng.integers(0, 9, ROWS)})
+    path, stats, out = tmp_path / "notes.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    frame.to_csv(path, index=False)
+    assert '"' not in path.read_text()[:20_000]
+    ok("fit", path, "-o", stats)
+    assert _rows(stats) == ROWS
+    ok("transform", path, "-s", stats, "-o", out)
+    back = pd.read_csv(out, keep_default_na=False)
+    assert back["note"].tolist() == notes
+    x = frame["x"].to_numpy()
+    np.testing.assert_allclose(back["x"], (x - x.mean()) / x.std(), rtol=1e-12, atol=1e-15)
