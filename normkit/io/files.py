@@ -557,7 +557,8 @@ def refuse_overwrite(
     shown = "<stdout>" if output == STDIO else output
     # Only an output named as a record is looked at (not a link to one): this runs for every
     # kept file, and a report checks each of its PNG files against every input.
-    record_named = os.path.basename(output).startswith(".") and output.endswith(_RECORD_SUFFIX)
+    directory, name = os.path.split(output)
+    record_named = name.startswith(".") and name.endswith(_RECORD_SUFFIX)
     for path, role in kept.items():
         if path == STDIO:
             # Read from standard input: a file redirected to it (``< data.csv``) is kept too.
@@ -571,11 +572,18 @@ def refuse_overwrite(
             hints = (moved,) if role in replaces else ()
             raise OutputError(f"{shown}: {what} would overwrite {role} {path}", hints=hints)
         if record_named and _may_have_record(path) and same_path(record_path(path), output):
-            raise OutputError(
-                f"{shown}: {what} would overwrite the record normkit keeps beside {role} "
-                f"{path} (how it was made, which later commands read back with it)",
-                hints=("name another file",),
-            )
+            raise _record_overwrite(shown, what, f"{role} {path}")
+    owner = os.path.join(directory, name[1 : -len(_RECORD_SUFFIX)])  # another CSV file's record
+    if record_named and (os.path.lexists(output) or os.path.lexists(owner)):
+        raise _record_overwrite(shown, what, owner)
+
+
+def _record_overwrite(shown: str, what: str, owner: str) -> OutputError:
+    return OutputError(
+        f"{shown}: {what} would overwrite the record normkit keeps beside {owner} (how it was "
+        "made, which later commands read back with it)",
+        hints=("name another file",),
+    )
 
 
 def record_path(path: str) -> str:

@@ -3923,6 +3923,17 @@ def test_an_output_over_the_record_of_an_input_is_refused(tmp_path, sample_stats
                    "--output-format", "csv", "-o", record)  # fmt: skip
     assert "the output would overwrite the record normkit keeps beside the input" in line
     assert record.read_bytes() == kept
+    # Nor the record of a CSV file the command does not read: written by another command, it
+    # would leave that file refused as having a damaged record.
+    other = tmp_path / "other.parquet"
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", other)
+    line = refused(1, "inverse", other, "-s", sample_stats, "--output-format", "csv",
+                   "-o", record)  # fmt: skip
+    assert line == (
+        f"{ERROR}{record}: the output would overwrite the record normkit keeps beside {data} "
+        "(how it was made, which later commands read back with it); name another file"
+    )
+    assert record.read_bytes() == kept
     ok("inverse", data, "-s", sample_stats, "-o", tmp_path / "back.csv")
 
 
