@@ -417,10 +417,15 @@ def unrecorded_note(options, result, output: str) -> str | None:
             "normkit: the input keeps no record of how it was normalized: inverted with "
             f"{', '.join(settings)}"
         )
+    where = "standard output" if output == "-" else output
+    if options.mode != "frozen" and not result.recorded:
+        return (
+            f"normkit: {where} keeps no record of how it was normalized, and its rows cannot be "
+            f"inverted: in {options.mode} mode each batch was normalized with statistics of its own"
+        )
     given = [_option_text(name, getattr(options, name)) for name in ("use", "gamma", "beta")]
     if result.recorded or not any(given):
         return None
-    where = "standard output" if output == "-" else output
     # A file without its record where the record's name (.NAME.normkit.json) is too long.
     long = len(os.fsencode(os.path.basename(output))) + len(".normkit.json") + 1 > 255
     why = " (its name leaves no room for the record's beside it)" if long else ""

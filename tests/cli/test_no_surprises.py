@@ -162,6 +162,15 @@ def test_inverse_of_csv_without_a_record_follows_the_options_as_help_says(tmp_pa
     assert [n[:60] for n in notes] == [
         "normkit: note: the running statistics are far from the exact"
     ]
+    # Rows normalized batch by batch cannot be inverted at all: that is said instead.
+    for mode in ("batch", "adaptive"):
+        proc = run_normkit("transform", SAMPLE_CSV, "-s", sample_stats, "--mode", mode)
+        assert proc.returncode == 0
+        assert proc.stderr.decode().splitlines()[0] == (
+            "normkit: standard output keeps no record of how it was normalized, and its rows "
+            f"cannot be inverted: in {mode} mode each batch was normalized with statistics of "
+            "its own"
+        )
     # The inverse of a CSV without a record says what it assumed.
     proc = run_normkit("inverse", z, "-s", sample_stats, "--use", "ema", "-o", tmp_path / "b0.csv")
     assert proc.returncode == 0
