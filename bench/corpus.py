@@ -41,7 +41,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from normkit.io.csv.columns import unique_names
+from normkit.io.csv.names import unique_names
 from normkit.io.csv.comments import cut_comment
 from normkit.io.csv.escapes import records
 
