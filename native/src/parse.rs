@@ -1215,8 +1215,8 @@ fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, numbers: &[b
 /// the rest of its record, whole records and the start of another one up to that column, were
 /// its opening quote a stray one closed by another ([`Dialect::refuse_quoted_breaks`]): as
 /// many delimiters on each of its lines as that takes, and in the columns of numbers
-/// (`numbers`, one per column), numbers or missing values ([`splits_as_row`]'s rule); no quote
-/// inside (a doubled quote is quoting meant). Text with line breaks rarely does (`two\nlines`
+/// (`numbers`, one per column), numbers or missing values ([`splits_as_row`]'s rule), and a
+/// number among them; no quote inside (a doubled quote is quoting meant). Text with line breaks rarely does (`two\nlines`
 /// has too few delimiters, `a, b\nc` text where a number would be).
 fn reads_as_records(
     text: &[u8],
@@ -1246,7 +1246,8 @@ fn reads_as_records(
     }
     lines.push(text.get(start..).unwrap_or_default());
     let last = lines.len() - 1;
-    lines.iter().enumerate().all(|(i, line)| {
+    let mut numbers_found = false;
+    let splits = lines.iter().enumerate().all(|(i, line)| {
         // The line's pieces are the fields of columns `first..=end`; the piece at `col` on the
         // first and the last line is the field's own text.
         let first = if i == 0 { col } else { 0 };
@@ -1255,11 +1256,15 @@ fn reads_as_records(
         pieces.clone().count() == end + 1 - first
             && (first..=end).zip(pieces).all(|(j, piece)| {
                 let own = j == col && (i == 0 || i == last);
-                own || !numbers.get(j).copied().unwrap_or(false)
-                    || missing.contains(piece)
-                    || !is_text(piece)
+                if own || !numbers.get(j).copied().unwrap_or(false) || missing.contains(piece) {
+                    return true;
+                }
+                let number = !is_text(piece);
+                numbers_found |= number && piece.iter().any(u8::is_ascii_digit);
+                number
             })
-    })
+    });
+    splits && numbers_found
 }
 
 /// Whether a value is text to the head's rule (`normkit.io.csv.header`'s `_NUMBER` and
@@ -1977,6 +1982,7 @@ mod tests {
             (b"\"Hello, world\nbye\",5\n", [Text, Float]),
             (b"\"a,1\n\"\"b\"\"\",2\n", [Text, Float]),
             (b"1,\"a,b\"\n", [Float, Text]),
+            (b"1,\"\t\n,\"\n", [Float, Text]),
         ] {
             let block = parse_block(text, &refusing_breaks, &nulls(), &kinds, 1, 2);
             assert_eq!(
