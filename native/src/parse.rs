@@ -1212,12 +1212,14 @@ fn splits_as_row(line: &[u8], d: &Dialect, missing: &MissingValues, numbers: &[b
 }
 
 /// Whether `text`, the text of a quoted field of column `col` holding a line break, reads as
-/// the rest of its record, whole records and the start of another one up to that column, were
-/// its opening quote a stray one closed by another ([`Dialect::refuse_quoted_breaks`]): as
-/// many delimiters on each of its lines as that takes, and in the columns of numbers
-/// (`numbers`, one per column), numbers or missing values ([`splits_as_row`]'s rule), and a
-/// number among them; no quote inside (a doubled quote is quoting meant). Text with line breaks rarely does (`two\nlines`
-/// has too few delimiters, `a, b\nc` text where a number would be).
+/// the rest of its record, records and the start of another one up to that column, were its
+/// opening quote a stray one closed by another ([`Dialect::refuse_quoted_breaks`]): its first
+/// line holds the fields after `col`, its last line the fields before it, in the columns of
+/// numbers (`numbers`, one per column) numbers or missing values ([`splits_as_row`]'s rule);
+/// of the lines between, blank lines aside, at least half are records so, or all but one
+/// (rows swallowed may be malformed or blank). The evidence must weigh: at least two delimiters where a record
+/// has them, and a number among the fields. So a field of two lines in a table of two columns
+/// (`"Flat 3\n12, rue de la Paix"`) is text; lines that are rows of the table are not.
 fn reads_as_records(
     text: &[u8],
     col: usize,
@@ -1225,12 +1227,12 @@ fn reads_as_records(
     missing: &MissingValues,
     numbers: &[bool],
 ) -> bool {
-    if d.quote.is_some_and(|q| text.contains(&q)) || col >= numbers.len() {
+    let ncols = numbers.len();
+    if col >= ncols {
         return false;
     }
     let mut lines = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
+    let (mut start, mut i) = (0, 0);
     while let Some(&b) = text.get(i) {
         if b == b'\n' || b == b'\r' {
             lines.push(text.get(start..i).unwrap_or_default());
@@ -1245,26 +1247,45 @@ fn reads_as_records(
         }
     }
     lines.push(text.get(start..).unwrap_or_default());
-    let last = lines.len() - 1;
+    let (first, last) = (lines.first().copied(), lines.last().copied());
+    let (Some(first), Some(last)) = (first, last) else {
+        return false;
+    };
     let mut numbers_found = false;
-    let splits = lines.iter().enumerate().all(|(i, line)| {
-        // The line's pieces are the fields of columns `first..=end`; the piece at `col` on the
-        // first and the last line is the field's own text.
-        let first = if i == 0 { col } else { 0 };
-        let end = if i == last { col } else { numbers.len() - 1 };
+    // Whether `line` holds the fields of columns `from..=to` (the one at `col` being the quoted
+    // field's own text where `own`), its numbers read as numbers.
+    let mut fields = |line: &[u8], from: usize, to: usize, own: bool| {
         let pieces = line.split(|&b| b == d.delimiter);
-        pieces.clone().count() == end + 1 - first
-            && (first..=end).zip(pieces).all(|(j, piece)| {
-                let own = j == col && (i == 0 || i == last);
-                if own || !numbers.get(j).copied().unwrap_or(false) || missing.contains(piece) {
+        let mut found = false;
+        let splits = pieces.clone().count() == to + 1 - from
+            && (from..=to).zip(pieces).all(|(j, piece)| {
+                if (own && j == col) || !numbers.get(j).copied().unwrap_or(false) {
+                    return true;
+                }
+                if missing.contains(piece) {
                     return true;
                 }
                 let number = !is_text(piece);
-                numbers_found |= number && piece.iter().any(u8::is_ascii_digit);
+                found |= number && piece.iter().any(u8::is_ascii_digit);
                 number
-            })
-    });
-    splits && numbers_found
+            });
+        numbers_found |= splits && found;
+        splits
+    };
+    if !fields(first, col, ncols - 1, true) || !fields(last, 0, col, true) {
+        return false;
+    }
+    let between = lines.get(1..lines.len() - 1).unwrap_or_default();
+    let filled: Vec<&&[u8]> = between
+        .iter()
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let records = filled
+        .iter()
+        .filter(|l| fields(l, 0, ncols - 1, false))
+        .count();
+    let delimiters = (ncols - 1 - col) + col + records * (ncols - 1);
+    filled.len() - records <= records.max(1) && delimiters >= 2 && numbers_found
 }
 
 /// Whether a value is text to the head's rule (`normkit.io.csv.header`'s `_NUMBER` and
@@ -1961,7 +1982,7 @@ mod tests {
         // kind of column, in the record it starts.
         let refusing_breaks = D.refusing_quoted_breaks(true);
         for kind in [Float, Text, Skip] {
-            let text = b"1,5\n2,\"6\r\n3,7\"\n4,8\n";
+            let text = b"1,5\n2,\"6\r\n3,7\n4,8\"\n5,9\n";
             if kind != Float {
                 assert_eq!(parse(text, &[Float, kind]).unwrap().rows, 3);
             }
@@ -1969,20 +1990,44 @@ mod tests {
             let e = e.unwrap_err();
             assert_eq!(
                 (e.kind, e.row, e.line, e.column, e.value.as_str()),
-                (ErrorKind::QuotedBreak, 2, 3, Some(1), "\"6\r\n3,7\"")
+                (ErrorKind::QuotedBreak, 2, 3, Some(1), "\"6\r\n3,7\n4,8\"")
             );
         }
-        let swallowed = b"\"stray,1\nend\",2\n";
-        let e = parse_block(swallowed, &refusing_breaks, &nulls(), &[Text, Float], 1, 2);
-        assert_eq!(e.unwrap_err().kind, ErrorKind::QuotedBreak);
-        // Text with line breaks, read either way: too few delimiters on a line, text where a
-        // number would be, a doubled quote, no line break.
+        // Rows swallowed, blank or malformed ones among them; quotes inside.
         for (text, kinds) in [
-            (&b"1,\"two\nlines\"\n"[..], [Float, Text]),
-            (b"\"Hello, world\nbye\",5\n", [Text, Float]),
-            (b"\"a,1\n\"\"b\"\"\",2\n", [Text, Float]),
-            (b"1,\"a,b\"\n", [Float, Text]),
-            (b"1,\"\t\n,\"\n", [Float, Text]),
+            (&b"\"stray,1,2\nend\",2,3\n"[..], vec![Text, Float, Float]),
+            (
+                b"\"stray,1,2\n\n  \nx,3 kg,4\ny,5,6\nz,\"\",7\nend\",2,3\n",
+                vec![Text, Float, Float],
+            ),
+            (b"1,\"a\n2,b\n3,c\"\n", vec![Float, Text]),
+            (
+                b"\"5 inch,2,1\ndesk,3 kg,2\ntall\",5,4\n",
+                vec![Text, Float, Float],
+            ),
+        ] {
+            let e = parse_block(text, &refusing_breaks, &nulls(), &kinds, 1, 2);
+            let what = String::from_utf8_lossy(text);
+            assert_eq!(
+                e.map(|b| b.rows).unwrap_err().kind,
+                ErrorKind::QuotedBreak,
+                "{what:?}"
+            );
+        }
+        // Text with line breaks, read either way: too few delimiters on a line, text where a
+        // number would be, one delimiter in a table of two columns, most lines between no
+        // records, no number, no line break.
+        for (text, kinds) in [
+            (&b"1,\"two\nlines\"\n"[..], vec![Float, Text]),
+            (b"\"Hello, world\nbye\",5\n", vec![Text, Float]),
+            (b"101,\"Flat 3\n12, rue de la Paix\"\n", vec![Float, Text]),
+            (b"\"Gewicht: 2,5\nFarbe: rot\",9\n", vec![Text, Float]),
+            (
+                b"\"a,1,2\nsome text\nmore text\nx\",2,3\n",
+                vec![Text, Float, Float],
+            ),
+            (b"1,\"\t\n,\"\n", vec![Float, Text]),
+            (b"1,\"a,b\"\n", vec![Float, Text]),
         ] {
             let block = parse_block(text, &refusing_breaks, &nulls(), &kinds, 1, 2);
             assert_eq!(

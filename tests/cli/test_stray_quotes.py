@@ -43,10 +43,10 @@ def test_a_stray_quote_closed_rows_later_is_refused_not_a_row_lost(tmp_path):
     assert message.startswith(
         f"{path}: column 'name' at data row {STRAY:,}: malformed CSV: a quoted field '\"stray,"
     ), message
-    assert "\\nend\"' holds line breaks" in message, message
+    assert "\\nend\"' spans lines that read as rows of the table" in message, message
     assert message.endswith(
-        "if quotes are text in this file, read without quoting (--quote '') or if its fields "
-        "are quoted, line breaks and all, say so (--quote '\"')"
+        "read as one field, those rows would be lost; if they are rows, read quotes as text "
+        "(--quote '') or if the field is meant to hold them, say so (--quote '\"')"
     ), message
     assert not stats.exists()
     # Either reading, when told: quotes as text keeps every row; the quote given reads as

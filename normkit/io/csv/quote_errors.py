@@ -29,13 +29,19 @@ def escape_hints(value: str, quote: str | None, escape: str | None) -> tuple[str
 
 
 def quote_error(
-    name: str, error: RecordError, column: str | None, hints: tuple[str, ...], block_size: int
+    name: str,
+    error: RecordError,
+    column: str | None,
+    hints: tuple[str, ...],
+    block_size: int,
+    quote: str = '"',
 ) -> InputError:
     """The error of a quoted field in ``name`` never closed (``kind`` ``unterminated_quote``;
     not closed within the most read at a time, where ``error.within`` says so), holding a line
     break and going on after its closing quote (``stray_quote``), going on after a closing
     quote that a backslash stands before (``escaped_quote``), or holding a line break in a file
-    whose lines read as records, the quote not given (``quoted_break``)."""
+    whose lines read as records, the quote ``quote`` detected rather than given
+    (``quoted_break``: the value is the field, cut to its first 100 characters)."""
     kind, where = error.kind, f"{name} at line {error.line:,}"
     within = longest_row(block_size) if error.within else None
     if within:
@@ -54,16 +60,14 @@ def quote_error(
         as_written = f"read such fields as written ({param('csv.escape', '')})"
         return InputError(f"{where}: malformed CSV: {field}{what}", hints=(*hints, as_written))
     elif kind == "quoted_break":
-        if error.row and column:  # the data row and the field (cut to its first 100 characters)
+        if error.row and column:
             where = f"{name}: column {column!r} at {error.at}"
-            field = f"{quoted(printable(error.value))} "
-        what = f"a quoted field {field}holds line breaks and reads as the end of its row, rows "
-        what += "and the start of another (a stray quote, closed by another one rows later?); "
-        what += "the rows in between would be read into one field"
-        meant = (
-            f"if its fields are quoted, line breaks and all, say so ({param('csv.quote', chr(34))})"
-        )
-        return InputError(f"{where}: malformed CSV: {what}", hints=(*hints, unquoted, meant))
+        what = f"a quoted field {quoted(printable(error.value))} spans lines that read as rows of "
+        what += "the table (a stray quote, closed by another one rows later?); read as one "
+        what += "field, those rows would be lost"
+        rows = f"if they are rows, read quotes as text ({param('csv.quote', '')})"
+        meant = f"if the field is meant to hold them, say so ({param('csv.quote', quote)})"
+        return InputError(f"{where}: malformed CSV: {what}", hints=(*hints, rows, meant))
     else:
         what = "a quoted field with a line break goes on after its closing quote (a quote left "
         what += "open, closed by a stray one?); the rows in between would be read into one field"

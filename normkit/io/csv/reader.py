@@ -529,7 +529,7 @@ class CsvReader(ReaderBase):
             return invalid_utf8(f"{self.name}: {where}")
         escaped = escape_hints(exc.value, self._quote(), csv.escape)
         if exc.kind in QUOTE_ERRORS:
-            return quote_error(self.name, exc, column, escaped, csv.block_bytes)
+            return quote_error(self.name, exc, column, escaped, csv.block_bytes, self._quote())
         if exc.kind == "comment_or_row":
             return comment_or_row(csv.comment, exc.line, exc.value).within(self.name)
         if exc.kind == "field_count":
