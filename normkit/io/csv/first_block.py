@@ -13,6 +13,7 @@ hold its row (:meth:`TypedRows.hints`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -84,27 +85,36 @@ class FirstBlock:
     line_end: str
 
 
-def first_block(stream: BinaryIO, dialect: Dialect, block_size: int, max_record: int) -> FirstBlock:
+def first_block(
+    stream: BinaryIO,
+    dialect: Dialect,
+    block_size: int,
+    max_record: int,
+    width: Callable[[list[str]], int] = len,
+) -> FirstBlock:
     """The header and the first records of ``stream`` (at the input's start), read
     ``block_size`` bytes at a time; a first record longer than the block is read whole, up to
-    ``max_record`` bytes.
+    ``max_record`` bytes. ``width``: the fields of a record below ``header`` (one more where
+    the rows end with a separator the header lacks), by which the block is cut at a record's
+    end: cut with too few, a block would end inside a record, refused as cut short.
 
     Raises :class:`~.native.RecordError` for a header that cannot be read, and
     ``OverflowError`` (its length, the line it starts on) for a record longer than
     ``max_record``."""
     header, rest, lines, line_end = read_header(stream, dialect, max_record, block_size)
+    n_columns = width(header)
     wanted = block_size
     while True:
         rest += read_up_to(stream, max(wanted - len(rest), 0) + 1)
         whole = len(rest) <= wanted
-        records = whole_records(rest, dialect, len(header), whole)
+        records = whole_records(rest, dialect, n_columns, whole)
         if records or whole:
             break
         # The first record is longer than the block: read on, as the reading does.
         if wanted >= max_record:
             raise OverflowError(len(rest), 1 + lines)
         wanted = min(2 * wanted, max_record)
-    typing, complete = _typing_records(stream, rest, records, whole, dialect, len(header))
+    typing, complete = _typing_records(stream, rest, records, whole, dialect, n_columns)
     return FirstBlock(header, records, typing, complete, 1 + lines, line_end)
 
 

@@ -320,7 +320,13 @@ class CsvReader(ReaderBase):
         header and the lines skipped; comments after values taken out), the header's fields
         named as the columns (:mod:`.first_block`)."""
         stream = self._without_inline_comments(stream)
-        block = first_block(stream, self._dialect(), self.read.csv.block_bytes, self._max_record())
+        block = first_block(
+            stream,
+            self._dialect(),
+            self.read.csv.block_bytes,
+            self._max_record(),
+            lambda header: len(self._names(header)[0]),
+        )
         header, self.renamed = self._names(block.header)
         self.line_end = block.line_end
         return replace(block, header=header)
