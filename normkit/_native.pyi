@@ -50,8 +50,9 @@ class CsvRewrite:
 
 class RewriteJob:
     #: Bytes consumed, rows, lines, UTF-8 texts, the first records' values (rows x normalized
-    #: columns), an infinite output's (row, column, value, output) or None, and a value in a
-    #: vacant column (row, column of the header, text) or None.
+    #: columns), an infinite output's (row, column, value, output) or None, a value in a
+    #: vacant column (row, column of the header, text) or None, and a NUL character in a
+    #: field passed through (row, column of the header) or None.
     def result(
         self, first_row: int, first_line: int
     ) -> tuple[
@@ -62,6 +63,7 @@ class RewriteJob:
         npt.NDArray[np.float64],
         tuple[int, int, float, float] | None,
         tuple[int, int, str] | None,
+        tuple[int, int] | None,
     ]: ...
 
 class CsvEngine:

@@ -626,7 +626,7 @@ impl CsvRewrite {
     }
 }
 
-/// The records of `(consumed, rows, lines, texts, look, infinite, valued)`; see
+/// The records of `(consumed, rows, lines, texts, look, infinite, valued, nul)`; see
 /// [`RewriteJob::result`].
 type RewriteOut<'py> = (
     usize,
@@ -636,6 +636,7 @@ type RewriteOut<'py> = (
     Bound<'py, PyArray2<f64>>,
     Option<(usize, usize, f64, f64)>,
     Option<(usize, usize, String)>,
+    Option<(usize, usize)>,
 );
 
 /// Records being written again on the engine's threads (see [`CsvEngine::rewrite`]).
@@ -647,12 +648,12 @@ struct RewriteJob {
 #[pymethods]
 impl RewriteJob {
     /// Waits for the records, with the GIL released: `(consumed, rows, lines, texts, look,
-    /// infinite, valued)`: the UTF-8 texts to write in order (moved, not copied), the first
-    /// records' values of the normalized columns (a row per record, NaN where missing), and,
-    /// where an output is infinite, `(row, column, value, output)` (the record, 0-based in
+    /// infinite, valued, nul)`: the UTF-8 texts to write in order (moved, not copied), the
+    /// first records' values of the normalized columns (a row per record, NaN where missing),
+    /// and, where an output is infinite, `(row, column, value, output)` (the record, 0-based in
     /// these, the normalized column, the value read and its output), or where a vacant column
-    /// holds a value, `(row, column, text)` (the column of the header): the texts are then not
-    /// to be written. As [`rewrite::first_stop`] tells it. Errors as [`ParseJob::result`]'s, before
+    /// holds a value, `(row, column, text)` (the column of the header), or where a field passed
+    /// through holds a NUL character, `(row, column)`: the texts are then not to be written. As [`rewrite::first_stop`] tells it. Errors as [`ParseJob::result`]'s, before
     /// any infinite output; a value that cannot be written without quotes is
     /// `UnquotableError`. Once only.
     fn result<'py>(
@@ -662,15 +663,18 @@ impl RewriteJob {
         first_line: u64,
     ) -> PyResult<RewriteOut<'py>> {
         let done = parsed(py, &self.handle, first_row, first_line)?;
-        let (infinite, valued) = match done.stop {
-            None => (None, None),
+        let (infinite, valued, nul) = match done.stop {
+            None => (None, None, None),
             Some(rewrite::Stop::Infinite {
                 row,
                 column,
                 value,
                 output,
-            }) => (Some((row, column, value, output)), None),
-            Some(rewrite::Stop::Valued { row, column, text }) => (None, Some((row, column, text))),
+            }) => (Some((row, column, value, output)), None, None),
+            Some(rewrite::Stop::Valued { row, column, text }) => {
+                (None, Some((row, column, text)), None)
+            }
+            Some(rewrite::Stop::Nul { row, column }) => (None, None, Some((row, column))),
             Some(rewrite::Stop::Unquotable(e)) => return Err(unquotable_error(e)),
         };
         let (rows, values) = done.look;
@@ -685,6 +689,7 @@ impl RewriteJob {
             look,
             infinite,
             valued,
+            nul,
         ))
     }
 }

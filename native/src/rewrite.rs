@@ -19,7 +19,8 @@
 //! quotes where nothing is quoted, the block's text is not to be used: [`first_stop`] says which
 //! of them comes first, as the batch path finds it ([`Stop`]). So too where a column the fit
 //! found no value in (passed through: it has no statistics) holds one ([`Plan::with_vacant`]):
-//! its values would go out unnormalized.
+//! its values would go out unnormalized. And where a field passed through holds a NUL
+//! character, which CSV readers take for binary data: the output would not read back.
 
 use crate::csvout::{push_float, push_text, Style, WriteError};
 use crate::dialect::Dialect;
@@ -234,6 +235,13 @@ pub enum Stop {
         /// The field's text (quotes undone; bytes that are not UTF-8 replaced).
         text: String,
     },
+    /// A field passed through that holds a NUL character (`\0`).
+    Nul {
+        /// The record (0-based, in the block; in the chunk from [`first_stop`]).
+        row: usize,
+        /// The column of the header.
+        column: usize,
+    },
 }
 
 /// A block of records written again.
@@ -255,6 +263,8 @@ pub struct Rewritten {
     pub unquotable: Option<WriteError>,
     /// The first value in a column that must hold none: `(row, column, text)`.
     pub valued: Option<(usize, usize, String)>,
+    /// The first field passed through that holds a NUL character: `(row, column)`.
+    pub nul: Option<(usize, usize)>,
 }
 
 /// The records of a block written as [`parse_into`] reads them, field after field.
@@ -322,6 +332,14 @@ impl Writer<'_> {
         }
     }
 
+    /// A NUL character in column `column` of the header: the first is kept.
+    #[cold]
+    fn nul(&mut self, column: usize) {
+        if self.out.nul.is_none() {
+            self.out.nul = Some((self.row, column));
+        }
+    }
+
     /// An infinite output of normalized column `j`: the first of the column is kept.
     #[cold]
     fn infinite(&mut self, j: usize, value: f64, output: f64) {
@@ -382,6 +400,9 @@ impl Records for Writer<'_> {
         let column = self.plan.texts.get(i).copied().unwrap_or_default();
         if self.plan.vacant.get(column) == Some(&true) && self.valued_text(text) {
             self.valued(column, text);
+        }
+        if memchr::memchr(0, text).is_some() {
+            self.nul(column);
         }
         if !push_text(&mut self.out.text, &self.plan.style, text) {
             self.unquotable(column, at);
@@ -468,8 +489,8 @@ pub fn rewrite_blocks(
 /// Why the records of `blocks` (a chunk's, in order) cannot be written, as the batch path
 /// finds it: a value where a column must hold none (the first in order; rows counted from the
 /// first block's start), before an infinite output, of the first normalized column that has
-/// one anywhere (at its first row), before a value that cannot be written without quotes (the
-/// first in order).
+/// one anywhere (at its first row), before a NUL character (the first in order), before a
+/// value that cannot be written without quotes (the first in order).
 pub fn first_stop(blocks: &[Rewritten]) -> Option<Stop> {
     let mut rows_before = 0;
     for block in blocks {
@@ -503,6 +524,16 @@ pub fn first_stop(blocks: &[Rewritten]) -> Option<Stop> {
             }
             rows_before += block.rows;
         }
+    }
+    let mut rows_before = 0;
+    for block in blocks {
+        if let Some((row, column)) = block.nul {
+            return Some(Stop::Nul {
+                row: rows_before + row,
+                column,
+            });
+        }
+        rows_before += block.rows;
     }
     let unquotable = blocks.iter().find_map(|b| b.unquotable.clone());
     unquotable.map(Stop::Unquotable)
@@ -809,6 +840,27 @@ mod tests {
                 text: " x".into()
             })
         );
+    }
+
+    #[test]
+    fn a_nul_character_passed_through_stops_after_infinite_outputs_in_file_order() {
+        let plan = Plan::new(
+            vec![Some(0), None, None],
+            vec![map(0.0, 1e-300)],
+            false,
+            Style::CSV,
+        );
+        let plan = plan.unwrap();
+        let read = |b: &[u8]| rewrite_block(b, &Dialect::CSV, &nulls(), None, &plan, 0).unwrap();
+        let blocks = [read(b"1,a,b\n"), read(b"2,c,\"x\0y\"\n3,\0,d\n")];
+        assert_eq!(blocks[1].nul, Some((0, 2)));
+        assert_eq!(first_stop(&blocks), Some(Stop::Nul { row: 1, column: 2 }));
+        let blocks = [read(b"1,\0,b\n"), read(b"1e10,c,d\n")];
+        assert!(matches!(
+            first_stop(&blocks),
+            Some(Stop::Infinite { row: 1, .. })
+        ));
+        assert_eq!(read(b"1,a,b\n").nul, None);
     }
 
     #[test]

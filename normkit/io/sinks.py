@@ -220,6 +220,11 @@ class Sink:
         (``normkit._native.UnquotableError``'s arguments)."""
         return self._csv.unquotable(column, value)
 
+    def holding_nul(self, column: int, row: int) -> OutputError:
+        """A CSV output's error for text holding a NUL character (``column``: its index;
+        ``row``: the output's, from 1)."""
+        return self._csv.holding_nul(column, row)
+
     def _raise_write_error(self, exc: BaseException) -> None:
         if isinstance(exc, BrokenPipeError) or "Broken pipe" in str(exc):
             raise BrokenPipeError(str(exc)) from None

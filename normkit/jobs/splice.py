@@ -59,9 +59,10 @@ def rewrite_csv(
     """Write the records of ``sources`` (see :func:`rewritable`) into ``sink`` transformed by
     ``affine`` (its inverse with ``inverse``); the first :data:`LOOK_ROWS` records of the
     chunks :func:`looks_at` picks are shown to the :class:`Resemblance` of their input in
-    ``looks``. An infinite output is refused (``hints``: the ways out of an infinite input), and
-    a value in a column of ``vacant`` (the columns the fit found no value in, and the stat file
-    it is read from: see :mod:`normkit.jobs.vacant`). ``first_look(name)`` is called once an
+    ``looks``. An infinite output is refused (``hints``: the ways out of an infinite input), a
+    value in a column of ``vacant`` (the columns the fit found no value in, and the stat file
+    it is read from: see :mod:`normkit.jobs.vacant`), and text holding a NUL character, as the
+    CSV writer refuses it. ``first_look(name)`` is called once an
     input's first chunk has been looked at, before it is written."""
     from .. import _native
 
@@ -79,6 +80,7 @@ def rewrite_csv(
             **sink.csv_style,
         )
         look = looks.get(source.name)
+        rows_before = sink.rows_written  # the output's rows before this input's
 
         def wanted(batches: range, look: Resemblance | None = look) -> int:
             if look is None or not any(map(looks_at, batches)):
@@ -98,6 +100,9 @@ def rewrite_csv(
                     bad = part.infinite
                     where = cell(source, names[bad.column], bad.row)
                     raise infinite_output_error(where, bad.value, bad.output, hints)
+                if part.nul is not None:
+                    row, column = part.nul
+                    raise sink.holding_nul(column, rows_before + row + 1)
                 sink.write_records(part.texts, part.rows)
                 if progress is not None:
                     progress(source, sink.rows_written)

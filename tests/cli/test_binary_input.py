@@ -84,14 +84,55 @@ def test_a_stray_nul_byte_in_a_text_field_is_part_of_its_value(tmp_path):
     frame = pd.read_csv(io.BytesIO(text))
     doc = json.loads(stats.read_text())
     assert [c["name"] for c in doc["columns"]] == ["id", "v"]
-    normkit_summary("transform", path, "-s", stats, "-o", z)
-    out = pd.read_csv(z)
+    # Written to CSV it is refused (see below); Parquet keeps it.
+    line = normkit_error(1, "transform", path, "-s", stats, "-o", z, no_output=True)
+    assert line.startswith(f"{z}: column 't' at row 2 holds a NUL character"), line
+    assert not z.exists()
+    normkit_summary("transform", path, "-s", stats, "-o", z.with_suffix(".parquet"))
+    out = pd.read_parquet(z.with_suffix(".parquet"))
     assert out["t"].tolist() == ["x", "a\x00b", "z", "w"]
     want = StandardScaler().fit_transform(frame[["id", "v"]].to_numpy(float))
     np.testing.assert_allclose(out[["id", "v"]].to_numpy(), want, rtol=1e-12)
     # Unquoted too.
     path.write_bytes(text.replace(b'"', b""))
     normkit_summary("fit", path, "-o", stats)
+
+
+def test_a_nul_character_passed_through_is_refused_in_a_csv_output_on_every_path(tmp_path):
+    # Records written again (CSV to CSV, the default) wrote it with exit 0, while batches,
+    # inverses and CSV outputs of Parquet refused it: the same refusal now, far down too.
+    fitted = tmp_path / "f.csv"
+    fitted.write_text("x,t\n" + "".join(f"{i},w{i % 7}\n" for i in range(100)))
+    stats = tmp_path / "s.json"
+    normkit_summary("fit", fitted, "--momentum", "cumulative", "-o", stats)
+    rows = 200_000  # past the first chunks: a few MB
+    values = [f"w{i % 7}" for i in range(rows)]
+    values[180_000] = "a\0b"
+    text = "x,t\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values))
+    data = tmp_path / "d.csv"
+    data.write_text(text)
+    out = tmp_path / "z.csv"
+    want = (
+        f"{out}: column 't' at row 180,001 holds a NUL character (\\x00), which CSV readers take "
+        "for binary data: the output would not read back; write Parquet or Arrow or remove the "
+        "character from the text"
+    )
+    for more in [(), ("--chunk-rows", "100"), ("--mode", "batch"), ("--renormalize",)]:
+        assert normkit_error(1, "transform", data, "-s", stats, *more, "-o", out) == want, more
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "f.csv", "s.json"]
+    # After another input, the output's row is named, as the writer counts it.
+    first = tmp_path / "a.csv"
+    first.write_text("x,t\n1,w\n2,w\n")
+    line = normkit_error(1, "transform", first, data, "-s", stats, "-o", out)
+    assert line == want.replace("180,001", "180,003")
+    # An inverse and a CSV output of Parquet too.
+    parquet = tmp_path / "z.parquet"
+    normkit_summary("transform", data, "-s", stats, "-o", parquet)
+    line = normkit_error(1, "inverse", parquet, "-s", stats, "-o", out)
+    assert line == want
+    line = normkit_error(1, "transform", parquet, "-s", stats, "--renormalize", "-o", out)
+    assert line == want
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(("value", "shown"), [(b"2\x005", "'2\\x005'"), (b"\x00", "'\\x00'")])

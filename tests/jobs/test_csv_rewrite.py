@@ -141,6 +141,7 @@ def test_large_file_many_chunks_and_the_inverse(monkeypatch, tmp_path):
         ("a,1\nb,inf\n", "inf"),
         ("a,1\nb,1e308\n", "beyond float64's range"),
         ('a,1\n"b,2\n', "quote"),
+        ("a,1\nb\0c,2\n", "holds a NUL character"),
     ],
 )
 def test_same_errors_as_the_batch_path(monkeypatch, tmp_path, body, words):
@@ -154,10 +155,10 @@ def test_same_errors_as_the_batch_path(monkeypatch, tmp_path, body, words):
     options = TransformOptions(gamma=1e10) if "1e308" in body else None
     read = ReadOptions(csv=CsvOptions(block_size=4096))
     new, old = both(monkeypatch, data, stats, tmp_path, options, read)
-    assert new == old
     assert isinstance(new, str)
+    assert new == old.replace("batches-out.csv", "rewrite-out.csv")  # output errors name it
     assert words in new, new
-    assert "data.csv" in new
+    assert "data.csv" in new or "rewrite-out.csv" in new
 
 
 def test_infinities_read_as_missing_keep_nan(monkeypatch, tmp_path):

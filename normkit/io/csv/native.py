@@ -83,6 +83,9 @@ class Rewritten:
     #: A value in a column that must hold none: (data row, 0-based; column of the header;
     #: text); the texts are then not to be written.
     valued: tuple[int, int, str] | None = None
+    #: A NUL character in a field passed through: (data row, 0-based; column of the header);
+    #: the texts are then not to be written.
+    nul: tuple[int, int] | None = None
 
 
 def read_header(
@@ -501,17 +504,20 @@ class NativeRecords:
 
     def _collect_rewritten(self, job) -> Iterator[Rewritten]:
         """The records of a chunk written again (none for a chunk of blank lines)."""
-        _, rows, lines, texts, look, infinite, valued = self._result(job)
+        _, rows, lines, texts, look, infinite, valued, nul = self._result(job)
         if infinite is not None:
             row, column, value, output = infinite
             infinite = InfiniteOutput(self.rows + row, column, value, output)
         if valued is not None:
             valued = (self.rows + valued[0], *valued[1:])
+        if nul is not None:
+            nul = (self.rows + nul[0], nul[1])
         self.rows += rows
         self._line += lines
         self._collected += 1
         if rows:
-            yield Rewritten(rows, texts, look, infinite, self._collected - 1 - self._empty, valued)
+            batch = self._collected - 1 - self._empty
+            yield Rewritten(rows, texts, look, infinite, batch, valued, nul)
         else:
             self._empty += 1
 

@@ -183,18 +183,22 @@ class CsvWriter:
                 self._submit()
 
     def _refuse_nul(self, batch: pa.RecordBatch) -> None:
-        """Refuse text holding a NUL character: CSV readers (normkit's among them) take a
-        file holding one for binary data, so the output would not read back."""
+        """Refuse text holding a NUL character (:meth:`holding_nul`)."""
         for i in self._text:
             found = _holding_nul(batch.column(i))
             if found is not None and pc.any(found).as_py():
-                row = self._rows + pc.index(found, True).as_py() + 1
-                raise OutputError(
-                    f"{self._name}: column {self._names[i]!r} at row {row:,} holds a NUL "
-                    "character (\\x00), which CSV readers take for binary data: the output would "
-                    "not read back",
-                    hints=("write Parquet or Arrow", "remove the character from the text"),
-                )
+                raise self.holding_nul(i, self._rows + pc.index(found, True).as_py() + 1)
+
+    def holding_nul(self, column: int, row: int) -> OutputError:
+        """The error of text holding a NUL character (``column``: its index; ``row``: the
+        output's, from 1): CSV readers (normkit's among them) take a file holding one for
+        binary data, so the output would not read back."""
+        return OutputError(
+            f"{self._name}: column {self._names[column]!r} at row {row:,} holds a NUL "
+            "character (\\x00), which CSV readers take for binary data: the output would not "
+            "read back",
+            hints=("write Parquet or Arrow", "remove the character from the text"),
+        )
 
     def _refuse_years(self, batch: pa.RecordBatch) -> None:
         """Refuse a date or time before year 1 or after 9999: its text (``-0221-09-04``) reads
