@@ -1190,6 +1190,35 @@ def test_a_comment_line_past_the_first_lines_of_a_file_without_comments_is_named
     assert json.loads(stats.read_text())["columns"][0]["mean"] == np.arange(20_000).mean()
 
 
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_a_row_ending_with_a_separator_the_header_lacks_is_told_so(tmp_path, sep):
+    # "expected 6 fields, got 7" and no hint: the separator at the row's end was not named.
+    rows = [sep.join(["1", "2", "3", "4", "5", str(i)]) for i in range(5_000)]
+    rows[3_000] += sep
+    path = tmp_path / "t.csv"
+    path.write_text(sep.join("abcdef") + "\n" + "\n".join(rows) + "\n")
+    proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {path} at data row 3,001 (line 3,002): malformed CSV: expected 6 "
+        f"fields, got 7: {rows[3_000]}; the record ends with the separator {sep!r}, the header "
+        "does not: a trailing separator on some rows only; remove it from those rows\n"
+    )
+    assert not (tmp_path / "s.json").exists()
+    # The other way round: rows that end with it (an empty last column) but one.
+    rows = [f"{i}{sep}2{sep}" for i in range(5_000)]
+    rows[3_000] = rows[3_000].removesuffix(sep)
+    path.write_text(f"a{sep}b\n" + "\n".join(rows) + "\n")
+    proc = run_normkit("fit", path, "-o", tmp_path / "s.json")
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"normkit: error: {path} at data row 3,001 (line 3,002): malformed CSV: expected 3 "
+        f"fields, got 2: {rows[3_000]}; the first rows end with the separator {sep!r} (an empty "
+        "last column), this one does not: a trailing separator on some rows only; end every "
+        "row with it, or none\n"
+    )
+
+
 def test_a_double_quoted_field_past_the_first_lines_of_a_single_quoted_file_gets_the_hint(
     tmp_path,
 ):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from ...errors import InputError, param, quoted
+from .engine import RecordError
 
 __all__ = [
     "NUMBER",
@@ -45,6 +46,7 @@ __all__ = [
     "space_hints",
     "split_hints",
     "splitting_separator",
+    "trailing_separator_hints",
     "typed_by_majority",
     "typed_value_error",
     "value_hints",
@@ -314,6 +316,28 @@ def malformed_record(name: str, row: int, line: int, expected: int, got: int, va
     at = f"data row {row:,} (line {line:,})" if row else f"line {line:,}"
     fields = f"field{'' if expected == 1 else 's'}"
     return f"{name} at {at}: malformed CSV: expected {expected} {fields}, got {got}: {printable(value)}"
+
+
+def trailing_separator_hints(
+    error: RecordError, delimiter: str, rows_end_with_it: bool
+) -> tuple[str, ...]:
+    """For a record of more or fewer fields than the header's (``error``): one more, the last
+    empty, where it ends with the separator the header does not end with; one fewer, where it
+    does not end with it and the first rows did (``rows_end_with_it``: read as an extra, empty
+    column). A trailing separator on some rows only, in either case."""
+    expected, got = error.expected, error.got
+    ends = error.value.rstrip("\r\n").endswith(delimiter)
+    if got == expected + 1 and ends and not rows_end_with_it:
+        return (
+            f"the record ends with the separator {delimiter!r}, the header does not: a "
+            "trailing separator on some rows only; remove it from those rows",
+        )
+    if got == expected - 1 and not ends and rows_end_with_it:
+        return (
+            f"the first rows end with the separator {delimiter!r} (an empty last column), this "
+            "one does not: a trailing separator on some rows only; end every row with it, or none",
+        )
+    return ()
 
 
 def record_hints(

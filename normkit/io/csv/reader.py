@@ -47,6 +47,7 @@ from .columns import (
     shown_names,
     split_hints,
     splitting_separator,
+    trailing_separator_hints,
     typed_by_majority,
     typed_value_error,
     value_hints,
@@ -543,6 +544,7 @@ class CsvReader(ReaderBase):
             return InputError(
                 malformed_record(self.name, exc.row, exc.line, exc.expected, exc.got, exc.value),
                 hints=lone_cr_hints(text, exc.value, self.line_end)
+                or trailing_separator_hints(exc, delimiter, self._shape[0])
                 or self._split_hints(self.head, malformed=True)
                 or other_quote_hints(exc.value, delimiter, self._quote(), exc.expected)
                 or escaped
