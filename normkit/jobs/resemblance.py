@@ -51,9 +51,10 @@ LOOK_MIN_VALUES = 30
 #: the fitted data's: a quarter of a million (2 MiB).
 LOOK_SAMPLE_VALUES = 1 << 18
 
-#: How near (:func:`_distance`) an input's columns must be to what the running statistics make
-#: of the fitted data for an inverse with the exact ones to be refused: half a standard
-#: deviation between the means, or a factor 1.65 between the spreads.
+#: How near (:func:`_distance`) a column of an input to invert with the exact statistics must be
+#: to what the running statistics make of the fitted data to point to them (by its moments or
+#: its quartiles): half a standard deviation between the means, or a factor 1.65 between the
+#: spreads.
 NEAR = 0.5
 
 #: The interquartile range of the standard normal distribution: an interquartile range over it
@@ -96,7 +97,7 @@ class Resemblance:
     other : tuple of (str, Affine), or None
         For an ``inverse`` with the exact statistics that nobody asked for: the running
         statistics' transform (``("ema", affine)``). An input that looks like what it makes of
-        the fitted data rather than like what ``affine`` makes of it, judged as above, is
+        the fitted data rather than like what ``affine`` makes of it (:meth:`_refuse_other`) is
         refused: it was normalized with the running statistics, and inverting it with the exact
         ones would not give the data back.
     assumed : bool, default False
@@ -364,32 +365,42 @@ class Resemblance:
 
     def _refuse_other(self, name: str) -> None:
         """Refuse an input to invert that looks like what the other statistics (:attr:`other`)
-        make of the fitted data rather than like what the ones used make of it."""
+        make of the fitted data rather than like what the ones used make of it.
+
+        Column by column, by each view that decides (:meth:`_views`, the two images far
+        apart): a column points to the running statistics where it is three times nearer their
+        image than the exact ones' and near it (within :data:`NEAR`), to the exact ones where
+        it is three times nearer theirs; pointed both ways by its two views, or neither way
+        (a heavy tail, drift, another gamma or beta), it tells nothing. The input is refused
+        where no column points to the exact statistics and at least two thirds of the deciding
+        ones (and one) point to the running ones: one heavy-tailed or drifted column in
+        thirty does not let it through, data that drifted from both images (every column its
+        own way) is not refused."""
         use, other, other_quartiles = self.other  # type: ignore[misc]
         references = ((self.normalized, other), (self.normalized_quartiles, other_quartiles))
         views = self._views(references)
-        verdict = self._verdict(views)
-        if verdict is None or verdict[0] != "normalized":
-            return
-        # Nearer the running statistics' output, and near it: not merely far from both (other
-        # gamma or beta, or drift), where the running statistics would be no better a guess.
         mean, std = self.mean_and_std()
-        deciding = views[0][1] | views[1][1]
+        median, spread, _ = self.median_and_spread()
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            near = _distance(mean, std, *other) < NEAR
-        if not near[deciding].all():
+            near = (
+                _distance(mean, std, *other) < NEAR,
+                _distance(median, spread, *other_quartiles) < NEAR,
+            )
+        deciding = views[0][1] | views[1][1]
+        to_other = (views[0][2] & near[0]) | (views[1][2] & near[1])
+        to_used = views[0][3] | views[1][3]
+        running = to_other & ~to_used
+        if to_used.any() or not running.any() or running.sum() * 3 < deciding.sum() * 2:
             return
-        j = verdict[1]
+        j = int(np.argmax(running))
         column = self.names[j]
-        if views[0][2][j]:  # by its moments
-            mean, std = self.mean_and_std()
+        if views[0][2][j] and near[0][j]:  # by its moments
             seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
             theirs, ours = (
                 (other[0][j], other[1][j]),
                 (self.normalized[0][j], self.normalized[1][j]),
             )
         else:
-            median, spread, _ = self.median_and_spread()
             iqr = spread[j] * IQR_OF_NORMAL
             seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
             theirs = (other_quartiles[0][j], other_quartiles[1][j] * IQR_OF_NORMAL)
