@@ -118,3 +118,78 @@ def test_running_or_exact_statistics_output_of_held_out_and_fitted_rows(tmp_path
         piped(z, rows, "-s", stats)
         ok("inverse", z, "-s", stats, "--gamma", "1", "-o", back)
         np.testing.assert_allclose(pd.read_csv(back), pd.read_csv(rows), rtol=1e-9, atol=1e-12)
+
+
+# -- some columns normalized, others not ---------------------------------------------------------
+
+
+@pytest.fixture
+def partly(tmp_path):
+    """A CSV with only column 'a' normalized (statistics fitted with --columns a, sent to
+    standard output), the statistics of both columns, and the raw data."""
+    rng = np.random.default_rng(0)
+    raw = pd.DataFrame({"a": rng.normal(10, 2, 1000), "b": rng.normal(50, 5, 1000)})
+    data, both, only_a = tmp_path / "d.csv", tmp_path / "all.json", tmp_path / "a.json"
+    raw.to_csv(data, index=False)
+    ok("fit", data, "-o", both)
+    ok("fit", data, "--columns", "a", "-o", only_a)
+    z = tmp_path / "z.csv"
+    piped(z, data, "-s", only_a)
+    return z, both, only_a, raw
+
+
+def test_inverse_of_an_input_normalized_in_some_columns_only_is_refused(tmp_path, partly):
+    # Inverted as if every column were normalized: exit 0, b's first row 335.9 for 55.9.
+    z, both, only_a, raw = partly
+    back = tmp_path / "back.csv"
+    line = refused("inverse", z, "-s", both, "--use", "exact", "-o", back)
+    assert line.startswith(
+        f"{ERROR}{z} looks normalized in some columns only: column 'a' looks normalized, but "
+        "column 'b' looks like the data these statistics were fitted on (column 'b' has mean "
+    ), line
+    assert line.endswith(
+        "invert it with the statistics that normalized it, of column 'a' only (normkit fit "
+        "--columns) or invert it all the same (--assume-normalized)"
+    ), line
+    assert not back.exists()
+    # The same rows in a Parquet file another library wrote again, without normkit's record.
+    written, rewritten = tmp_path / "z.parquet", tmp_path / "zp.parquet"
+    ok("transform", tmp_path / "d.csv", "-s", only_a, "-o", written)
+    pl = pytest.importorskip("polars")
+    pl.read_parquet(written).write_parquet(rewritten)
+    line = refused("inverse", rewritten, "-s", both, "--use", "exact", "-o", back)
+    assert line.startswith(f"{ERROR}{rewritten} looks normalized in some columns only"), line
+    assert not back.exists()
+    # The statistics that normalized it give the data back; so do both where both were.
+    ok("inverse", z, "-s", only_a, "--use", "exact", "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back), raw, rtol=1e-12)
+    full = tmp_path / "full.csv"
+    piped(full, tmp_path / "d.csv", "-s", both)
+    ok("inverse", full, "-s", both, "--use", "exact", "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back), raw, rtol=1e-12)
+
+
+def test_transform_of_an_input_normalized_in_some_columns_is_refused(tmp_path, partly):
+    # Normalized with the statistics of both columns: exit 0, 'a' normalized twice.
+    z, both, _, raw = partly
+    again = tmp_path / "zz.csv"
+    line = refused("transform", z, "-s", both, "-o", again)
+    assert line.startswith(
+        f"{ERROR}{z} looks normalized already in some columns: column 'a' looks normalized "
+        "(column 'a' has mean "
+    ), line
+    assert "but column 'b' looks raw" in line
+    assert line.endswith(
+        "normalize it with statistics of column 'b' only (normkit fit --columns) or normalize "
+        "it all the same (--renormalize)"
+    ), line
+    assert not again.exists()
+    # Into a pipe, judged by its first rows, before any is written.
+    proc = run_normkit("transform", z, "-s", both, "-o", "-")
+    assert proc.returncode == 1
+    assert not proc.stdout
+    assert "looks normalized already in some columns" in proc.stderr.decode()
+    # Asked for, it is done.
+    ok("transform", z, "-s", both, "--renormalize", "-o", again)
+    b = raw["b"]
+    np.testing.assert_allclose(pd.read_csv(again)["b"], (b - b.mean()) / b.std(ddof=0), atol=1e-12)
