@@ -411,13 +411,20 @@ def infinity_hints(in_memory: bool) -> tuple[str, ...]:
 
 
 def infinite_output_error(
-    where: str, value: float, output: float, hints: Sequence[str]
+    where: str, value: float, output: float, hints: Sequence[str], inverse: bool = False
 ) -> DataError:
     """The error of an infinite output, as scikit-learn's transform refuses it: from an
     infinite input ``value``, or from a finite one that gamma, beta or a tiny scale took beyond
-    float64's range."""
+    float64's range (``inverse``: that an inverse took there, undoing what did not make it)."""
     if value in (float("inf"), float("-inf")):
         return infinite_error(where, value, hints)
+    if inverse:
+        return DataError(
+            f"{where}: the restored value is {output!r}, beyond float64's range, with these "
+            "statistics, gamma and beta: the input was likely not normalized with them (but "
+            "with other statistics, gamma or beta, or not normalized at all)",
+            hints=("invert it with the statistics, gamma and beta that normalized it",),
+        )
     return DataError(
         f"{where}: the output is {output!r}, beyond float64's range, with these statistics, "
         "gamma and beta",

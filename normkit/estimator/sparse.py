@@ -93,5 +93,6 @@ def scaled(
         column = int(columns[first])
         where = f"column {names[column]!r} at row {row + 1:,}"
         hints = ("make it a missing value (NaN), which stays missing",)
-        raise infinite_output_error(where, float(given[row, column]), out.data[first], hints)
+        value = float(given[row, column])
+        raise infinite_output_error(where, value, out.data[first], hints, inverse)
     return out

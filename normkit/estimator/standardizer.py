@@ -1226,7 +1226,8 @@ class Standardizer(MetadataConsumer):
                 X, names, mapped, markers, "inverted" if inverse else "transformed"
             )
         else:
-            out = map_columns(X, names, _finite_inputs(mapped, names, markers, index))
+            checked = _finite_inputs(mapped, names, markers, index, inverse)
+            out = map_columns(X, names, checked)
         if place is not None:  # the columns passed through stay, in their places
             whole = np.array(whole, dtype=np.float64)
             whole[:, place] = out
@@ -1651,7 +1652,8 @@ def _mapped_stream(
     for batch in batches:
         index = batch.index if is_pandas(batch) else None
         try:
-            mapped = map_columns(batch, names, _finite_inputs(fn, names, markers, index))
+            checked = _finite_inputs(fn, names, markers, index, done_as == "inverted")
+            mapped = map_columns(batch, names, checked)
         except NormkitError as exc:
             raise _after_rows_fitted(exc, done, done_as) from None
         yield mapped
@@ -2110,10 +2112,15 @@ def _without_missing_markers(
 
 
 def _finite_inputs(
-    fn: ColumnMap, names: Sequence[str], markers: np.ndarray, index: Any = None
+    fn: ColumnMap,
+    names: Sequence[str],
+    markers: np.ndarray,
+    index: Any = None,
+    inverse: bool = False,
 ) -> ColumnMap:
     """``fn``, refusing infinite values, and finite ones that it takes beyond float64's range
-    (a gamma, a beta or a tiny scale), as a transform of files refuses both; and the numbers
+    (a gamma, a beta or a tiny scale; ``inverse``: undoing what did not make them), as a
+    transform of files refuses both; and the numbers
     the statistics' fit read as missing (``markers``, :func:`refuse_missing_marker`). Rows are
     counted across calls: :func:`map_columns` maps the columns of each batch in order, so a call
     for column 0 starts the next batch; a pandas frame's ``index`` names them too."""
@@ -2137,7 +2144,7 @@ def _finite_inputs(
         infinite = np.isinf(out)
         if infinite.any():
             k = int(np.argmax(infinite))
-            raise infinite_output_error(where(j, k), float(values[k]), float(out[k]), ())
+            raise infinite_output_error(where(j, k), float(values[k]), float(out[k]), (), inverse)
         return out
 
     return checked

@@ -27,11 +27,12 @@ def refuse_infinite_output(
     rows: int,
     hints: Sequence[str],
     infinite: np.ndarray | None = None,
+    inverse: bool = False,
 ) -> None:
     """Refuse an infinite output, as scikit-learn's transform does: from an infinite input
     (``given``, the input batch of the same rows, if known) or from a finite one that gamma,
-    beta or a tiny scale took beyond float64's range. ``infinite``, if known, says which of
-    ``names`` may hold one: the others are not looked at again."""
+    beta or a tiny scale took beyond float64's range (``inverse``: an inverse did). ``infinite``,
+    if known, says which of ``names`` may hold one: the others are not looked at again."""
     if infinite is not None:
         if not infinite.any():
             return
@@ -55,4 +56,4 @@ def refuse_infinite_output(
         value = float("nan")  # the input, where known
         if given is not None:
             value = float(to_float64(given.column(name).slice(index, 1))[0])
-        raise infinite_output_error(where, value, float(values[index]), hints)
+        raise infinite_output_error(where, value, float(values[index]), hints, inverse)

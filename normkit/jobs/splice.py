@@ -99,7 +99,7 @@ def rewrite_csv(
                 if part.infinite is not None:
                     bad = part.infinite
                     where = cell(source, names[bad.column], bad.row)
-                    raise infinite_output_error(where, bad.value, bad.output, hints)
+                    raise infinite_output_error(where, bad.value, bad.output, hints, inverse)
                 if part.nul is not None:
                     row, column = part.nul
                     raise sink.holding_nul(column, rows_before + row + 1)

@@ -473,9 +473,8 @@ def transform_file(
                 rewrite_csv(*args, progress, vacant=(vacant, stats_file), first_look=first_look)
                 mapped = iter(())
             for given, batch, infinite in mapped:
-                refuse_infinite_output(
-                    batch, given, names, locate, sink.rows_written, file_hints, infinite
-                )
+                at = (sink.rows_written, file_hints, infinite, options.inverse)
+                refuse_infinite_output(batch, given, names, locate, *at)
                 if typed_as:
                     batch = cast_as_recorded(
                         batch,

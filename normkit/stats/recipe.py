@@ -424,7 +424,15 @@ def inverse_settings(
                 "be inverted: each batch was normalized with statistics of its own"
             )
         theirs = fingerprint_as(recipe.stats, stats, recipe.use, recipe.mode)
-        if recipe.stats is not None and recipe.stats != theirs:
+        differ = recipe.stats is not None and recipe.stats != theirs
+        if differ and recipe.use == "ema" and stats.running is None:  # what their prints say
+            raise InputError(
+                f"{source.name} was normalized with the running (EMA) statistics "
+                f"({param('use', 'ema')}), and these statistics have none: they are not the "
+                "ones that normalized it",
+                hints=("give the stat file it was normalized with",),
+            )
+        if differ:
             raise InputError(
                 f"{source.name} was normalized with other statistics than these (their "
                 f"fingerprints differ: {recipe.stats} and {theirs})",
