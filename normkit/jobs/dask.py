@@ -274,10 +274,12 @@ def fit_dask(
     beta = per_column(estimator.beta, names, "beta", 0.0, schema.names)
     passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
     categories = categorical_columns(schema, passthrough)
-    # The CSV dialect the files share, as detected here: the workers read them the same way.
+    # The CSV dialect the files share, as detected here: the workers read them the same way;
+    # but the quote and escape characters not given, which they detect again as found here, so
+    # that what is refused where they were detected (a stray quote's rows) is refused there too.
     detected, given = detected_dialect(sources), read
     if detected is not None:
-        read = replace(read, csv=detected)
+        read = replace(read, csv=replace(detected, quote=read.csv.quote, escape=read.csv.escape))
     paths = [os.path.abspath(s.path) for s in sources]
     keys = [s.partition if s.keys else None for s in sources]  # their hive directories'
     # BatchNorm's running statistics have no sample weights: a weighted fit has none.

@@ -105,3 +105,17 @@ def test_text_with_line_breaks_quoted_only_where_needed_is_read(tmp_path):
     assert back["note"].tolist() == notes
     x = frame["x"].to_numpy()
     np.testing.assert_allclose(back["x"], (x - x.mean()) / x.std(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("command", ["fit", "transform"])
+def test_the_dask_engine_refuses_it_as_the_local_one(tmp_path, command):
+    # Its workers read the files with the dialect detected here, and detect the quote again:
+    # given to them as found, it read as given, the rows swallowed.
+    path, stats = _stray_csv(tmp_path / "stray.csv"), tmp_path / "s.json"
+    clean = tmp_path / "clean.csv"
+    clean.write_text("".join(path.read_text().splitlines(True)[:100]))
+    ok("fit", clean, "-o", stats)
+    given = ("-s", stats, "-o", tmp_path / "out") if command == "transform" else ("-o", stats)
+    message = normkit_error(1, command, path, *given, "--engine", "dask", "--workers", "1")
+    assert "spans lines that read as rows of the table" in message, message
+    ok(command, path, *given, "--engine", "dask", "--workers", "1", "--quote", "")
