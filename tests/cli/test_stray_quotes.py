@@ -119,3 +119,23 @@ def test_the_dask_engine_refuses_it_as_the_local_one(tmp_path, command):
     message = normkit_error(1, command, path, *given, "--engine", "dask", "--workers", "1")
     assert "spans lines that read as rows of the table" in message, message
     ok(command, path, *given, "--engine", "dask", "--workers", "1", "--quote", "")
+
+
+def test_a_stray_quote_in_the_header_is_refused(tmp_path):
+    # Read as quoted, the header's last name would hold the two rows after it.
+    path, stats = tmp_path / "h.csv", tmp_path / "s.json"
+    path.write_text('name,size,"price\nchair,1,10.5\ndesk,3,12.5"\nlamp,4,13.0\nbox,6,15.5\n')
+    message = normkit_error(1, "fit", path, "-o", stats)
+    assert message == (
+        f"{path}: the header's field 'price\\nchair,1,10.5\\ndesk,3,12.5' spans lines that read "
+        "as rows of the table (a stray quote, closed by another one rows later?); read as one "
+        "name, those rows would be lost; if they are rows, read quotes as text (--quote '') or "
+        "if the name is meant to hold them, say so (--quote '\"')"
+    )
+    assert not stats.exists()
+    ok("fit", path, "--quote", "", "--columns", "size", "-o", stats)
+    assert _rows(stats) == 4
+    # A name broken over two lines without the separator is a name.
+    path.write_text('"price\n(EUR)",size\n1,2\n3,4\n')
+    ok("fit", path, "-o", stats)
+    assert [c["name"] for c in json.loads(stats.read_text())["columns"]] == ["price\n(EUR)", "size"]

@@ -3,11 +3,14 @@ closing quote, holding line breaks where their lines read as records), and their
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ...errors import InputError, param, quoted
+from ..options import CsvOptions
 from .columns import larger_blocks, longest_row, printable
 from .engine import RecordError
 
-__all__ = ["QUOTE_ERRORS", "escape_hints", "quote_error"]
+__all__ = ["QUOTE_ERRORS", "escape_hints", "header_quotes", "quote_error"]
 
 #: The kinds of :class:`~.engine.RecordError` that :func:`quote_error` tells.
 QUOTE_ERRORS = ("unterminated_quote", "stray_quote", "escaped_quote", "quoted_break")
@@ -72,3 +75,26 @@ def quote_error(
         what = "a quoted field with a line break goes on after its closing quote (a quote left "
         what += "open, closed by a stray one?); the rows in between would be read into one field"
     return InputError(f"{where}: malformed CSV: {field}{what}", hints=(*hints, unquoted))
+
+
+def header_quotes(
+    name: str, header: Sequence[str], csv: CsvOptions, detected: bool, path: str
+) -> None:
+    """Refuse a header name holding a line break followed by the separator where the quote was
+    detected (``name,size,"price`` above ``chair,1,10.5`` / ``desk,3,12.5"``): a stray quote in
+    the header, which would make the rows up to the next quote part of a column's name.
+    A name broken over lines without the separator (``Price\n(EUR)``) is read."""
+    delimiter = csv.delimiter_for(path)
+    for column in header:
+        rest = column.replace("\r", "\n").partition("\n")[2]
+        if detected and rest and delimiter in rest:
+            quote = csv.quote_character or '"'
+            raise InputError(
+                f"{name}: the header's field {quoted(printable(column))} spans lines that read "
+                "as rows of the table (a stray quote, closed by another one rows later?); read "
+                "as one name, those rows would be lost",
+                hints=(
+                    f"if they are rows, read quotes as text ({param('csv.quote', '')})",
+                    f"if the name is meant to hold them, say so ({param('csv.quote', quote)})",
+                ),
+            )

@@ -71,7 +71,7 @@ from .native import (
     read_header,
     without_comment_lines,
 )
-from .quote_errors import QUOTE_ERRORS, escape_hints, quote_error
+from .quote_errors import QUOTE_ERRORS, escape_hints, header_quotes, quote_error
 from .quotes import other_quote_hints
 from .sniff import sniffed_options
 from .table_start import skip_hints
@@ -328,6 +328,7 @@ class CsvReader(ReaderBase):
             self._max_record(),
             lambda header: len(self._names(header)[0]),
         )
+        header_quotes(self.name, block.header, self.read.csv, self._quote_detected, self.path)
         header, self.renamed = self._names(block.header)
         self.line_end = block.line_end
         return replace(block, header=header)
