@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import ERROR, run_normkit
+from conftest import ERROR, normkit_error, run_normkit
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
 SAY_WHICH = "say which (--use exact or --use ema)"
@@ -28,14 +28,8 @@ def piped(path, *args) -> None:
 
 
 def refused(*args) -> str:
-    """The one line a refusal prints (exit 1, no traceback)."""
-    proc = run_normkit(*args, "-q")
-    stderr = proc.stderr.decode()
-    assert proc.returncode == 1, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith(ERROR), stderr
-    return lines[0]
+    """The one line a refusal prints (exit 1, no traceback), its prefix kept."""
+    return ERROR + normkit_error(1, *args, "-q")
 
 
 def _split(frame: pd.DataFrame, train_rows: int, tmp_path) -> tuple:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import ERROR, run_normkit
+from conftest import ERROR, normkit_error, run_normkit
 
 import normkit
 
@@ -18,14 +18,8 @@ def ok(*args) -> None:
 
 
 def refused(*args) -> str:
-    """The one line a refusal prints (exit 1, no traceback)."""
-    proc = run_normkit(*args, "-q")
-    stderr = proc.stderr.decode()
-    assert proc.returncode == 1, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith(ERROR), stderr
-    return lines[0]
+    """The one line a refusal prints (exit 1, no traceback), its prefix kept."""
+    return ERROR + normkit_error(1, *args, "-q")
 
 
 def test_output_of_the_running_statistics_inverted_with_a_stat_file_without_them(tmp_path):
