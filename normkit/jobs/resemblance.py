@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InputError, NormkitError, listed, param
+from ..errors import InputError, NormkitError, param
 from ..io.arrow import rows_float64
 from ..stats.fitted import Affine, FittedStats
 from .batchruns import RUN_COLUMNS, RUN_ROWS, BatchRuns, batch_runs
-from .other_affine import refuse_other_affine
 
 if TYPE_CHECKING:
     from ..io.dataset import Concatenated
@@ -52,9 +51,10 @@ LOOK_MIN_VALUES = 30
 #: the fitted data's: a quarter of a million (2 MiB).
 LOOK_SAMPLE_VALUES = 1 << 18
 
-#: How near (:func:`_distance`) what the running statistics make of the fitted data a column of
-#: an input to invert must be to point to them: half a standard deviation between the means, or
-#: a factor 1.65 between the spreads.
+#: How near (:func:`_distance`) a column of an input to invert with the exact statistics must be
+#: to what the running statistics make of the fitted data to point to them (by its moments or
+#: its quartiles): half a standard deviation between the means, or a factor 1.65 between the
+#: spreads.
 NEAR = 0.5
 
 #: The interquartile range of the standard normal distribution: an interquartile range over it
@@ -72,9 +72,9 @@ class Resemblance:
     parameters; elsewhere with the running ones). The mean and standard deviation of a sample of
     the input (the first :data:`LOOK_ROWS` rows of some batches) are compared with both. A
     column decides only where the two are far apart (their means a standard deviation apart, or
-    their spreads a factor 2.7 apart) and the input is three times closer to one of them. The
-    input is judged one or the other where every column that decides agrees (drifted data,
-    like neither, is never refused); some columns like each is a mix (:meth:`_refuse_mixed`).
+    their spreads a factor 2.7 apart) and the input is three times closer to one of them; the
+    input is judged one or the other only if every column that decides agrees, so drifted
+    data, which looks like neither, is never refused.
 
     Moments are not robust: one outlier of the fitted data, or a heavy tail, sets a mean and a
     standard deviation that no sample without it comes near. Where the fitted data's quartiles
@@ -103,8 +103,7 @@ class Resemblance:
     assumed : bool, default False
         For an ``inverse``: whether ``affine``'s gamma and beta were assumed (the stat file's),
         nobody having said both. An input whose columns, all alike, look like what another
-        gamma and beta make of the fitted data is then refused
-        (:func:`~normkit.jobs.other_affine.refuse_other_affine`).
+        gamma and beta make of the fitted data (:meth:`refuse`) is then refused.
     batch_eps : float or None, default None
         For an ``inverse`` with statistics that have running ones (a batch mode could have
         used them): the batch mode's eps. An input whose first rows come in the runs a batch
@@ -148,8 +147,8 @@ class Resemblance:
         self.sum = np.zeros(n)
         self.squares = np.zeros(n)
         # The first values looked at, for their quartiles (where the fitted data's are known).
-        self.quantiled = bool(np.isfinite(quartiles).any())
-        self._room = max(LOOK_MIN_VALUES, LOOK_SAMPLE_VALUES // max(n, 1)) if self.quantiled else 0
+        quantiled = bool(np.isfinite(quartiles).any())
+        self._room = max(LOOK_MIN_VALUES, LOOK_SAMPLE_VALUES // max(n, 1)) if quantiled else 0
         self._kept: list[np.ndarray] = []
         # For an inverse: the batches a transform in batch mode would have left in the first
         # rows, if they show them (:func:`batch_runs`).
@@ -270,18 +269,14 @@ class Resemblance:
         the first of them), else None."""
         return self._verdict(self._views())
 
-    @staticmethod
-    def _looks(views: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Which columns decide, which look normalized, which raw, by any view (like one by a
-        view and like the other by another: like neither)."""
+    def _verdict(self, views: list) -> tuple[str, int] | None:
         deciding = np.logical_or.reduce([v[1] for v in views])
         is_normalized = np.logical_or.reduce([v[2] for v in views])
         is_raw = np.logical_or.reduce([v[3] for v in views])
+        # Like one by a view and like the other by another: like neither.
         either = is_normalized ^ is_raw
-        return deciding, is_normalized & either, is_raw & either
-
-    def _verdict(self, views: list) -> tuple[str, int] | None:
-        deciding, is_normalized, is_raw = self._looks(views)
+        is_normalized &= either
+        is_raw &= either
         if (deciding & ~is_normalized & ~is_raw).any():
             return None  # a column like neither: drifted data, or other statistics
         if is_normalized.any() == is_raw.any():  # none decides, or they disagree
@@ -302,10 +297,8 @@ class Resemblance:
         if verdict is None or verdict[0] != wrong:
             if self.other is not None:
                 self._refuse_other(name)
-            self._refuse_mixed(name, views)
             if self.assumed:
-                moments, enough = self.mean_and_std(), self.count >= LOOK_MIN_VALUES
-                refuse_other_affine(name, self.names, self.affine, self.raw, *moments, enough)
+                self._refuse_other_affine(name)
             return
         seen, expected = self._evidence(views, verdict[1])
         if self.inverse:
@@ -338,66 +331,16 @@ class Resemblance:
     def _evidence(self, views: list, j: int) -> tuple[str, str]:
         """What column ``j``, which decided the verdict, has, and what the fitted data had: by
         its moments where they decided, else by its quartiles."""
-        by_moments = bool(views[0][3 if self.inverse else 2][j])
-        raw = self.raw if by_moments else self.raw_quartiles
-        return self._seen(j, by_moments), _about(raw, j, by_moments)
-
-    def _seen(self, j: int, by_moments: bool) -> str:
-        """What column ``j`` of the values looked at has: its mean and standard deviation, or
-        its median and interquartile range."""
         column = self.names[j]
-        if by_moments:
+        if views[0][3 if self.inverse else 2][j]:
             mean, std = self.mean_and_std()
-            return f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
+            seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
+            return seen, f"{self.raw[0][j]:.4g} and {self.raw[1][j]:.4g}"
         median, spread, _ = self.median_and_spread()
         iqr = spread[j] * IQR_OF_NORMAL
-        return f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
-
-    def _refuse_mixed(self, name: str, views: list) -> None:
-        """Refuse an input some of whose columns look normalized and others raw (like the
-        fitted data), as statistics of some columns only make it; drifted columns, like
-        neither, do not stand in the way. Where the fitted data's quartiles are known, a column
-        counts only by its quartiles' look: the moments of a column of mostly one value are
-        those of its few others, which a sample can miss (a digit image's corner pixel)."""
-        _, is_normalized, is_raw = self._looks(views)
-        if self.quantiled:
-            is_normalized, is_raw = is_normalized & views[1][2], is_raw & views[1][3]
-        wrong, right = (is_raw, is_normalized) if self.inverse else (is_normalized, is_raw)
-        if not (wrong.any() and right.any()):
-            return
-        seen, expected = self._evidence(views, int(np.argmax(wrong)))
-
-        wrong_names, right_names = (
-            [self.names[j] for j in np.flatnonzero(k)] for k in (wrong, right)
-        )
-        those, others = (
-            f"{listed(columns)} look{'s' if len(columns) == 1 else ''}"
-            for columns in (wrong_names, right_names)
-        )
-        fit = f"of {listed(right_names)} only (normkit fit --columns)"
-        if self.inverse:
-            raise InputError(
-                f"{name} looks normalized in some columns only: {others} normalized, but "
-                f"{those} like the data these statistics were fitted on ({seen}; that data had "
-                f"about {expected}), and it keeps no record of which were normalized; inverting "
-                "it would not give the data back",
-                param="assume_normalized",
-                hints=(
-                    f"invert it with the statistics that normalized it, {fit}",
-                    f"invert it all the same ({param('assume_normalized', True)})",
-                ),
-            )
-        raise InputError(
-            f"{name} looks normalized already in some columns: {those} normalized ({seen}, "
-            f"where these statistics expect about {expected}), but {others} raw, and it keeps "
-            "no record of which were normalized; normalizing it again would normalize those "
-            "twice",
-            param="renormalize",
-            hints=(
-                f"normalize it with statistics {fit}",
-                f"normalize it all the same ({param('renormalize', True)})",
-            ),
-        )
+        seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
+        raw_iqr = self.raw_quartiles[1][j] * IQR_OF_NORMAL
+        return seen, f"{self.raw_quartiles[0][j]:.4g} and {raw_iqr:.4g}"
 
     def _refuse_batches(self, name: str) -> None:
         """Refuse an input to invert whose first rows are runs of one length, each with mean
@@ -424,13 +367,15 @@ class Resemblance:
         """Refuse an input to invert that looks like what the other statistics (:attr:`other`)
         make of the fitted data rather than like what the ones used make of it.
 
-        By a view that decides (:meth:`_views`), a column points to the running statistics
-        where it is three times nearer their image than the exact ones' and within :data:`NEAR`
-        of it, to the exact ones where it is three times nearer theirs (both ways by its two
-        views, or neither way: a heavy tail, drift, another gamma or beta, it tells nothing).
-        Refused where none points to the exact ones and two thirds of the deciding ones (one at
-        least) point to the running ones: a heavy-tailed column does not let an input through,
-        data drifted from both images is not refused."""
+        Column by column, by each view that decides (:meth:`_views`, the two images far
+        apart): a column points to the running statistics where it is three times nearer their
+        image than the exact ones' and near it (within :data:`NEAR`), to the exact ones where
+        it is three times nearer theirs; pointed both ways by its two views, or neither way
+        (a heavy tail, drift, another gamma or beta), it tells nothing. The input is refused
+        where no column points to the exact statistics and at least two thirds of the deciding
+        ones (and one) point to the running ones: one heavy-tailed or drifted column in
+        thirty does not let it through, data that drifted from both images (every column its
+        own way) is not refused."""
         use, other, other_quartiles = self.other  # type: ignore[misc]
         references = ((self.normalized, other), (self.normalized_quartiles, other_quartiles))
         views = self._views(references)
@@ -448,18 +393,111 @@ class Resemblance:
         if to_used.any() or not running.any() or running.sum() * 3 < deciding.sum() * 2:
             return
         j = int(np.argmax(running))
-        by_moments = bool(views[0][2][j] and near[0][j])
-        theirs = _about(other if by_moments else other_quartiles, j, by_moments)
-        ours = _about(self.normalized if by_moments else self.normalized_quartiles, j, by_moments)
+        column = self.names[j]
+        if views[0][2][j] and near[0][j]:  # by its moments
+            seen = f"column {column!r} has mean {mean[j]:.4g} and standard deviation {std[j]:.4g}"
+            theirs, ours = (
+                (other[0][j], other[1][j]),
+                (self.normalized[0][j], self.normalized[1][j]),
+            )
+        else:
+            iqr = spread[j] * IQR_OF_NORMAL
+            seen = f"column {column!r} has median {median[j]:.4g} and interquartile range {iqr:.4g}"
+            theirs = (other_quartiles[0][j], other_quartiles[1][j] * IQR_OF_NORMAL)
+            ours = (
+                self.normalized_quartiles[0][j],
+                self.normalized_quartiles[1][j] * IQR_OF_NORMAL,
+            )
         raise InputError(
             f"{name} looks more like what the running statistics make of the fitted data than "
-            f"what the exact ones make ({self._seen(j, by_moments)}; the running statistics "
-            f"make about {theirs}, the exact ones {ours}), and it keeps no record of which "
-            "normalized it (drifted data can look so too); inverting it with the wrong ones "
-            "would not give the data back",
+            f"what the exact ones make ({seen}; the running statistics make about "
+            f"{theirs[0]:.4g} and {theirs[1]:.4g}, the exact ones {ours[0]:.4g} and "
+            f"{ours[1]:.4g}), and a CSV does not record which normalized it (drifted data can "
+            "look so too); inverting it with the wrong ones would not give the data back",
             param="use",
             hints=(f"say which ({param('use', 'exact')} or {param('use', use)})",),
         )
+
+    def _refuse_other_affine(self, name: str) -> None:
+        """Refuse an input to invert whose columns all look like what one other gamma and beta
+        make of the fitted data (normalized with ``--gamma`` or ``--beta`` into a file that does
+        not record them), where the assumed ones were not said.
+
+        Each column's mean and standard deviation tell the gamma and beta that take the fitted
+        data's to them (the sign of gamma is not told: it is taken as the assumed one's). Drifted
+        data tells each column's own; the transform's parameters, one number for every column,
+        tell the same in every column, but for a few (one sorted, whose first rows are not like
+        the rest). So the input is refused only where at least two columns, and two thirds of
+        those that tell them, tell them alike (within :data:`ALIKE` of their median), far from
+        the assumed ones: a gamma :data:`OTHER_GAMMA` times larger, or the same gamma (within a
+        factor :data:`SAME_GAMMA`) and a beta :data:`OTHER_BETA` standard deviations apart. A
+        narrower spread alike in every column is what a model's predictions (shrunk towards the
+        mean) or rows chosen by a value of correlated columns give: it goes through."""
+        a = self.affine
+        mean, std = self.mean_and_std()
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            center = (self.raw[0] - a.center) / a.scale  # of the fitted data, normalized
+            spread = self.raw[1] / a.scale
+            gamma = np.copysign(std / spread, a.gamma)
+            beta = mean - gamma * center
+            deciding = (
+                (self.count >= LOOK_MIN_VALUES)
+                & (std > 0)
+                & (spread > 0)
+                & np.isfinite(gamma)
+                & np.isfinite(beta)
+            )
+        if deciding.sum() < 2:
+            return
+        g, b = gamma[deciding], beta[deciding]
+        common_gamma, common_beta = float(np.median(g)), float(np.median(b))
+        width = abs(common_gamma)
+        alike = (np.abs(g / common_gamma - 1) < ALIKE) & (np.abs(b - common_beta) < ALIKE * width)
+        if alike.sum() < 2 or alike.sum() * 3 < len(alike) * 2:
+            return
+        assumed_gamma, assumed_beta = a.gamma[deciding][alike], a.beta[deciding][alike]
+        ratio = np.abs(common_gamma / assumed_gamma)
+        shifted = np.abs(common_beta - assumed_beta) >= OTHER_BETA * np.abs(assumed_gamma)
+        far = (ratio >= OTHER_GAMMA) | ((np.abs(np.log(ratio)) <= np.log(SAME_GAMMA)) & shifted)
+        if not far.all():
+            return
+        j = int(np.flatnonzero(deciding)[alike][0])
+        column = self.names[j]
+        others = (
+            "another column looks alike" if alike.sum() == 2 else f"{alike.sum() - 1} others do"
+        )
+        uniform = bool((a.gamma == a.gamma[j]).all() and (a.beta == a.beta[j]).all())
+        given = (
+            f"{param('gamma', float(a.gamma[j]))} {param('beta', float(a.beta[j]))}"
+            if uniform
+            else f"{param('gamma')} and {param('beta')} of each column"
+        )
+        raise InputError(
+            f"{name} looks normalized with gamma about {common_gamma:.3g} and beta about "
+            f"{common_beta:.3g} (column {column!r} has mean {mean[j]:.4g} and standard "
+            f"deviation {std[j]:.4g}, and {others}), not with "
+            f"gamma {float(a.gamma[j]):g} and beta {float(a.beta[j]):g} that it would be inverted "
+            "with (the stat file's where not given: it keeps no record of how it was "
+            "normalized); inverting it with those would not give the data back",
+            param="gamma",
+            hints=(
+                f"give the ones it was normalized with ({param('gamma')} and {param('beta')}, "
+                "which transform named as it wrote it)",
+                f"invert it with these all the same ({given})",
+            ),
+        )
+
+
+#: How alike every column's gamma and beta must be (:meth:`Resemblance._refuse_other_affine`):
+#: within a fifth of their median gamma.
+ALIKE = 0.2
+
+#: How far from the assumed gamma and beta the columns' must be for an inverse to be refused:
+#: gamma 1.4 times larger, or gamma within a factor 1.25 and beta 0.4 standard deviations
+#: apart (a margin for the sample's estimate of a gamma of 1.5 or a beta of 0.5).
+OTHER_GAMMA = 1.4
+SAME_GAMMA = 1.25
+OTHER_BETA = 0.4
 
 
 def first_rows(n_columns: int) -> int:
@@ -512,14 +550,6 @@ def affine_image(center: np.ndarray, spread: np.ndarray, affine: Affine):
             a.gamma * (center - a.center) / a.scale + a.beta,
             np.abs(a.gamma) * spread / a.scale,
         )
-
-
-def _about(image: tuple, j: int, by_moments: bool) -> str:
-    """The center and spread of column ``j`` of a distribution's ``image`` (moments, or
-    quartiles: median and interquartile range over 1.349), as :meth:`Resemblance._seen` shows
-    the input's."""
-    width = 1.0 if by_moments else IQR_OF_NORMAL
-    return f"{image[0][j]:.4g} and {image[1][j] * width:.4g}"
 
 
 def _distance(mean_a: np.ndarray, std_a: np.ndarray, mean_b: np.ndarray, std_b: np.ndarray):
