@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .. import params
-from ..errors import NormkitNote, OptionError, OutputError, param
+from ..errors import NormkitError, NormkitNote, OptionError, OutputError, param
 from ..estimator.files import as_stats, saved, stats_path
 from ..estimator.standardizer import Standardizer
 from ..io.dataset import (
@@ -486,7 +486,11 @@ def transform_dask(
                 dtypes=None if options.inverse else transformed_dtypes(sources, names),
                 pure=False,
             )
-            rows = _gather(client, futures, progress)
+            try:
+                rows = _gather(client, futures, progress)
+            except NormkitError as exc:  # a part named where it goes, not where it is staged
+                message = exc.message.replace(staging, output)
+                raise type(exc)(message, param=exc.param, hints=exc.hints) from None
         _type_empty_parts(part_paths, rows, fmt)
         index = {
             "format": "normkit.parts",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
 import zipfile
 import zlib
@@ -160,3 +161,20 @@ def test_a_nul_byte_in_a_header_name_is_refused_not_a_crash(tmp_path):
     # Read as a row, the NUL is part of a field's text (refused here for having no numbers).
     line = normkit_error(1, "fit", path, "--no-header", "-o", tmp_path / "s.json")
     assert line.endswith("no numeric column to normalize; choose some with --columns"), line
+
+
+def test_a_dask_part_is_named_where_it_goes_not_where_it_is_staged(tmp_path):
+    # The workers write into a hidden staging directory, which the user never sees.
+    data, stats, out = tmp_path / "in" / "nul.csv", tmp_path / "s.json", tmp_path / "out"
+    data.parent.mkdir()
+    data.write_bytes(b"a,b\n1,x\x00y\n2,z\n3,w\n")
+    normkit_summary("fit", data, "-o", stats)
+    message = normkit_error(
+        1, "transform", data, "-s", stats, "--engine", "dask", "--workers", "1",
+        "-o", out, "--output-format", "csv",
+    )  # fmt: skip
+    assert message.startswith(f"{out}{os.sep}part-00000.csv: column 'b' at row 1 holds a NUL"), (
+        message
+    )
+    assert not out.exists()
+    assert {p.name for p in tmp_path.iterdir()} == {"in", "s.json"}  # no staging left
