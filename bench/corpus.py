@@ -41,9 +41,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from normkit.io.csv.names import unique_names
 from normkit.io.csv.comments import cut_comment
 from normkit.io.csv.escapes import records
+from normkit.io.csv.names import unique_names
 
 NORMKIT = str(Path(sys.executable).with_name("normkit"))
 SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz")
