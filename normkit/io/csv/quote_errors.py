@@ -65,12 +65,9 @@ def quote_error(
     elif kind == "quoted_break":
         if error.row and column:
             where = f"{name}: column {column!r} at {error.at}"
-        what = f"a quoted field {quoted(printable(error.value))} spans lines that read as rows of "
-        what += "the table (a stray quote, closed by another one rows later?); read as one "
-        what += "field, those rows would be lost"
-        rows = f"if they are rows, read quotes as text ({param('csv.quote', '')})"
-        meant = f"if the field is meant to hold them, say so ({param('csv.quote', quote)})"
-        return InputError(f"{where}: malformed CSV: {what}", hints=(*hints, rows, meant))
+        return _spanning_rows(
+            f"{where}: malformed CSV: a quoted field", error.value, "field", quote, hints
+        )
     else:
         what = "a quoted field with a line break goes on after its closing quote (a quote left "
         what += "open, closed by a stray one?); the rows in between would be read into one field"
@@ -84,17 +81,26 @@ def header_quotes(
     detected (``name,size,"price`` above ``chair,1,10.5`` / ``desk,3,12.5"``): a stray quote in
     the header, which would make the rows up to the next quote part of a column's name.
     A name broken over lines without the separator (``Price\n(EUR)``) is read."""
+    if not detected:
+        return
     delimiter = csv.delimiter_for(path)
     for column in header:
-        rest = column.replace("\r", "\n").partition("\n")[2]
-        if detected and rest and delimiter in rest:
+        if delimiter in column.replace("\r", "\n").partition("\n")[2]:
             quote = csv.quote_character or '"'
-            raise InputError(
-                f"{name}: the header's field {quoted(printable(column))} spans lines that read "
-                "as rows of the table (a stray quote, closed by another one rows later?); read "
-                "as one name, those rows would be lost",
-                hints=(
-                    f"if they are rows, read quotes as text ({param('csv.quote', '')})",
-                    f"if the name is meant to hold them, say so ({param('csv.quote', quote)})",
-                ),
-            )
+            raise _spanning_rows(f"{name}: the header's field", column, "name", quote)
+
+
+def _spanning_rows(
+    what: str, value: str, kind: str, quote: str, hints: tuple[str, ...] = ()
+) -> InputError:
+    """The refusal of ``what`` (a field, a header's field) holding ``value``, which spans lines
+    that read as rows of the table: ``hints``, then the two readings to choose from."""
+    return InputError(
+        f"{what} {quoted(printable(value))} spans lines that read as rows of the table (a stray "
+        f"quote, closed by another one rows later?); read as one {kind}, those rows would be lost",
+        hints=(
+            *hints,
+            f"if they are rows, read quotes as text ({param('csv.quote', '')})",
+            f"if the {kind} is meant to hold them, say so ({param('csv.quote', quote)})",
+        ),
+    )
