@@ -106,8 +106,11 @@ def csv_written(
     dialect it takes) is written, and the strings that stand for a missing value in it."""
     # A CSV output is written in the input's encoding, its byte-order mark's too (UTF-16 from
     # a spreadsheet stays UTF-16), or, from Parquet or Arrow, in the one the fit's data was
-    # read in, so that it reads back as the input did; and without quoting
-    # where the input's quotes were found to be text, so that its fields come back as written;
+    # read in, so that it reads back as the input did; quoted with '"' where the input was
+    # read without quoting (its quotes text), as RFC 4180 has it: a field holding a quote is
+    # quoted, its quotes doubled, so that every reader (pandas, Polars, DuckDB, normkit by the
+    # output's record) reads each field back as written, where a bare quote opening a field
+    # would run on over the rows after it;
     # fields holding the comment character are quoted, so that none is read as a comment;
     # with a header where a CSV input was read with one (given, recorded or detected).
     # An input normkit wrote (an inverse's) is written back with the separator its record
@@ -117,13 +120,15 @@ def csv_written(
     if split_compression(reference.path)[0].lower().endswith(".tsv"):
         recorded = None
     detected = reference.detected
-    text_quotes = csv.quote is None and detected is not None and detected.quote == ""
+    text_quotes = csv.quote == "" or (
+        csv.quote is None and detected is not None and detected.quote == ""
+    )
     written = replace(
         csv,
         delimiter=csv.delimiter or recorded,
         header=csv.header if detected is None else detected.header,
         encoding=csv.output_encoding(reference.text_encoding, reference.format is Format.CSV),
-        quote="" if text_quotes else csv.quote,
+        quote='"' if text_quotes else csv.quote,
         comment=csv.comment or (detected.comment if detected is not None else None),
     )
     # A CSV input's fields may be copied as written (its missing-value strings with them);
