@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import normkit_error, run_normkit
 from conftest import normkit_summary as ok
+from sklearn.preprocessing import StandardScaler
 
 ROWS, STRAY = 3000, 2400
 
@@ -176,3 +177,17 @@ def test_quotes_read_as_text_are_quoted_in_a_csv_output_so_no_reader_loses_a_row
         restored, raw = pd.read_csv(back), pd.read_csv(path, quoting=csv.QUOTE_NONE)
         assert restored["name"].tolist() == names
         np.testing.assert_allclose(restored[["x", "y"]], raw[["x", "y"]], rtol=1e-12)
+
+
+def test_a_missing_value_of_one_column_read_without_quoting_is_no_empty_line(tmp_path):
+    """A file of one column read with `--quote ''`: its missing values were written as empty
+    lines, which readers skip (pandas read 3 rows of 5, exit 0). Quoted, they are `""`."""
+    path, stats, z = tmp_path / "one.csv", tmp_path / "s.json", tmp_path / "z.csv"
+    path.write_text("x\n1.5\n\n2.5\nNA\n4\n")
+    ok("fit", path, "--quote", "", "-o", stats)
+    ok("transform", path, "-s", stats, "-o", z)
+    assert z.read_text().splitlines()[2] == '""'
+    written = pd.read_csv(z)["x"]
+    assert written.isna().tolist() == [False, True, False, True, False]
+    expected = StandardScaler().fit_transform([[1.5], [2.5], [4.0]])[:, 0]
+    np.testing.assert_allclose(written.dropna(), expected, rtol=1e-12)
