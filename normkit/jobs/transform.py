@@ -344,13 +344,14 @@ def transform_file(
     schema = restored_pandas(schema, records, names if restore else ())
     # Read before the transform's pass begins: the categories of the dictionaries normalized,
     # which the record keeps, and those of the columns passed through, one a column in an
-    # Arrow IPC file (each batch's, united).
+    # Arrow IPC or Parquet file (each batch's, united; Parquet's of several dictionaries
+    # would read back in the order their values first come, the unused lost).
     keeps_record = out_format is not Format.CSV or output != STDIO  # not a CSV on stdout
     normalized = {}
     if keeps_record and not options.inverse:
         normalized = united_dictionaries(sources, names, category_limit)
     united = {}
-    if out_format is Format.ARROW and is_ipc_file(output):
+    if out_format is Format.PARQUET or (out_format is Format.ARROW and is_ipc_file(output)):
         passed = [name for name in order if name not in set(names)]
         united = united_dictionaries(sources, passed, index_capacity)
     frozen = options.mode == "frozen"

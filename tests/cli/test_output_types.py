@@ -231,6 +231,32 @@ def test_an_arrow_file_holds_the_categories_of_every_batch_united(tmp_path, give
     assert back.column("c").to_pylist() == table.column("c").to_pylist()
 
 
+@pytest.mark.parametrize("ordered", [False, True])
+def test_a_parquet_output_holds_the_categories_of_every_file_united_in_order(tmp_path, ordered):
+    """Two pandas files whose categories differ: the Parquet output's read back in the order
+    their values first came, the unused ones lost (for an ordered one, `top < hi` where the
+    input had `hi < top`), exit 0, where the Arrow output and pandas' union keep them in order."""
+    first, second = tmp_path / "p1.parquet", tmp_path / "p2.parquet"
+    pd.DataFrame(
+        {"x": [1.0, 2.0, 3.0], "c": pd.Categorical(["lo", "mid", "lo"], ["lo", "mid"], ordered)}
+    ).to_parquet(first)
+    later = pd.Categorical(["top", "hi", "lo"], ["lo", "hi", "top", "spare"], ordered)
+    pd.DataFrame({"x": [4.0, 5.0, 6.0], "c": later}).to_parquet(second)
+    united = ["lo", "mid", "hi", "top", "spare"]
+    if not ordered:  # pandas' own union, where it unites them (not ordered ones that differ)
+        frames = [pd.read_parquet(first).c, pd.read_parquet(second).c]
+        assert list(pd.api.types.union_categoricals(frames).categories) == united
+    stats, z = tmp_path / "s.json", tmp_path / "z.parquet"
+    normkit_summary("fit", first, second, "-o", stats)
+    normkit_summary("transform", first, second, "-s", stats, "-o", z)
+    written = pd.read_parquet(z).c
+    assert list(written.cat.categories) == united
+    assert written.cat.ordered is ordered
+    assert written.tolist() == ["lo", "mid", "lo", "top", "hi", "lo"]
+    normkit_summary("inverse", z, "-s", stats, "-o", tmp_path / "back.parquet")
+    assert list(pd.read_parquet(tmp_path / "back.parquet").c.cat.categories) == united
+
+
 @pytest.mark.parametrize("out", ["z.parquet", "z.arrow"])
 def test_the_inputs_own_schema_metadata_is_kept_and_given_back(tmp_path, out):
     # {'owner': 'team-a'} was dropped from the output without a word, and the inverse did not
