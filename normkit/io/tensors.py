@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -60,6 +61,18 @@ def _is_pickle(head: bytes) -> bool:
     return head.startswith(b"PK\x03\x04") or (
         len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
     )
+
+
+def _is_npz(path: str, head: bytes) -> bool:
+    """A zip archive of ``.npy`` arrays only (``numpy.savez``), not ``torch.save``'s."""
+    if not head.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return bool(names) and all(n.endswith(".npy") for n in names)
 
 
 def is_state_dict(path: str, head: bytes) -> bool:
@@ -150,6 +163,12 @@ def open_tensors(path: str | os.PathLike[str]) -> TensorFile:
     except (safetensors.SafetensorError, OSError, ValueError) as exc:
         # Told apart only once safetensors has refused it: a safetensors file's first bytes
         # (its header's length) can look like a pickle's.
+        if _is_npz(path, head):
+            raise InputError(
+                f"{path}: a NumPy .npz archive (as normkit's export to numpy writes), not a "
+                "safetensors state dict",
+                hints=("give the safetensors file of an export to torch, or of save_file",),
+            ) from None
         if _is_pickle(head):
             raise InputError(
                 f"{path}: a PyTorch pickle file (torch.save), which can run code when loaded; "

@@ -153,7 +153,9 @@ def import_torch(
     if "stats" in metadata and rows is None and batch_size is None and not other_eps:
         exported = _as_exported(where, metadata, buffers, names, affine, layer_name)
         if exported is not None:
-            return saved(Standardizer.from_stats(exported), output)
+            imported = saved(Standardizer.from_stats(exported), output)
+            _told_renamed(path, where, metadata, names)
+            return imported
     mean, var = buffers["running_mean"], buffers["running_var"]
     tracked = buffers.get("num_batches_tracked")
     told_momentum = momentum not in (None, "default") or "momentum" in metadata
@@ -216,7 +218,9 @@ def import_torch(
         stats.check_values()
     except DataError as exc:
         raise exc.within(where) from None
-    return saved(Standardizer.from_stats(stats), output)
+    fitted = saved(Standardizer.from_stats(stats), output)
+    _told_renamed(path, where, metadata, names)
+    return fitted
 
 
 def _as_exported(where, metadata, buffers, names, affine: bool, layer: str) -> FittedStats | None:
@@ -249,6 +253,14 @@ def _as_exported(where, metadata, buffers, names, affine: bool, layer: str) -> F
         if "bias" in buffers and not np.array_equal(buffers["bias"], state["bias"]):
             beta = buffers["bias"]
         _check_buffers(where, names, stats.mean, stats.var, gamma, beta, stats.count)
+    passed = {p.name for p in stats.passthrough or ()}.intersection(names)
+    if passed:
+        raise SchemaError(
+            f"{where}: {param('columns')} names {listed(sorted(passed))}, which the statistics "
+            "that normkit's export embedded pass through (not normalized by the layer)",
+            param="columns",
+            hints=(f"name the layer's features, or leave {param('columns')} out",),
+        )
     n = stats.n_columns
     imported = {
         "from": "a PyTorch BatchNorm layer's state dict",
@@ -364,7 +376,31 @@ def _columns(path, where, columns, metadata, n: int) -> list[str]:
     twice = sorted({c for c in columns if columns.count(c) > 1})
     if twice:
         raise OptionError(f"{param('columns')} names {listed(twice)} twice", param="columns")
+    if "columns" in metadata:
+        # A name the export recorded at another place would take another feature's statistics.
+        recorded = _recorded(path, metadata, "columns")
+        moved = [c for i, c in enumerate(columns) if c in recorded and recorded.index(c) != i]
+        if moved:
+            raise SchemaError(
+                f"{where}: {param('columns')} names the layer's features in another order than "
+                f"normkit's export recorded them ({', '.join(recorded)}): {moved[0]!r} is its "
+                f"feature {recorded.index(moved[0]) + 1}, not {columns.index(moved[0]) + 1}; "
+                "each would take another column's statistics",
+                param="columns",
+                hints=(f"give them in the recorded order, or leave {param('columns')} out",),
+            )
     return columns
+
+
+def _told_renamed(path: str, where: str, metadata: dict[str, str], names: Sequence[str]) -> None:
+    """A note of the features given names other than those normkit's export recorded."""
+    if "columns" in metadata:
+        recorded = _recorded(path, metadata, "columns")
+        renamed = [f"{r} as {c}" for r, c in zip(recorded, names, strict=False) if r != c]
+        if renamed:
+            warnings.warn(
+                NormkitNote(f"{where}: features renamed: {', '.join(renamed)}"), stacklevel=3
+            )
 
 
 def _recorded(path: str, metadata: dict[str, str], key: str) -> Any:

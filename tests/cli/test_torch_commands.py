@@ -508,3 +508,41 @@ def test_inspect_of_an_imported_layer_names_its_file_without_rows_of_its_own(tra
     shown = run_normkit("inspect", stats).stdout.decode().splitlines()
     assert f"source     {state} (safetensors)" in shown
     assert "rows       20,000" in shown
+
+
+def test_columns_naming_an_exports_features_in_another_order_are_refused(tmp_path):
+    """`import-torch --columns b,a` of a layer whose export recorded `a, b` took the statistics
+    it embedded whole and gave `a`'s to `b` (counts, range, mean), exit 0: every later transform
+    normalized each column with the other's statistics."""
+    data, stats, layer = tmp_path / "t.csv", tmp_path / "s.json", tmp_path / "bn.safetensors"
+    data.write_text("id,a,b\n1,1,100\n2,2,300\n3,3,200\n4,4,400\n")
+    run_normkit("fit", data, "--exclude", "id", "-o", stats).check_returncode()
+    export = ("export", "-s", stats, "--to", "torch", "--use", "exact", "--dtype", "float64")
+    run_normkit(*export, "-o", layer).check_returncode()
+    back = tmp_path / "back.json"
+    message = normkit_error(1, "import-torch", layer, "--columns", "b,a", "-o", back)
+    assert message.startswith(
+        f"{layer}: --columns names the layer's features in another order than normkit's "
+        "export recorded them (a, b): 'b' is its feature 2, not 1;"
+    ), message
+    message = normkit_error(1, "import-torch", layer, "--columns", "id,b", "-o", back)
+    assert message.startswith(f"{layer}: --columns names column 'id', which the statistics"), (
+        message
+    )
+    assert not back.exists()
+    # New names are the user's to give: taken, and said.
+    renamed = run_normkit("import-torch", layer, "--columns", "x,b", "-o", back)
+    assert renamed.returncode == 0, renamed.stderr
+    assert f"{layer}: features renamed: a as x" in renamed.stderr.decode()
+    doc = json.loads(back.read_text())
+    assert [c["name"] for c in doc["columns"]] == ["x", "b"]
+    assert [c["mean"] for c in doc["columns"]] == [2.5, 250.0]
+
+
+def test_a_numpy_archive_is_not_called_a_pickle(fitted, tmp_path):
+    _, model = fitted
+    stats, arrays = tmp_path / "s.json", tmp_path / "s.npz"
+    model.save(stats)
+    run_normkit("export", "-s", stats, "--to", "numpy", "-o", arrays).check_returncode()
+    message = normkit_error(1, "import-torch", arrays)
+    assert message.startswith(f"{arrays}: a NumPy .npz archive"), message
