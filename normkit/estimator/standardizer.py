@@ -54,6 +54,7 @@ from ..io.partitions import partition_columns
 from ..stats import running_notes, statfile
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
+from ..stats.merging import refuse_running_import
 from ..stats.passthrough import mark_weight, weight_column_of
 from ..stats.scales import check_new_data
 from ..stats.shift import per_column
@@ -1054,6 +1055,8 @@ class Standardizer(MetadataConsumer):
                 "stat file: normkit.load(path))"
             )
         mine, theirs = self.stats_, other.stats_
+        refuse_running_import("this Standardizer", mine)
+        refuse_running_import("the Standardizer given to merge", theirs)
         check_new_data({"this Standardizer": mine}, "the Standardizer given to merge", theirs, mine)
         return Standardizer.from_stats(mine.merge(theirs), **self.get_params())
 

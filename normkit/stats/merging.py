@@ -13,7 +13,7 @@ from .fitted import FittedStats
 from .scales import check_new_data, check_same_scale
 from .statfile import check_stat_path, now, read
 
-__all__ = ["merge"]
+__all__ = ["merge", "refuse_running_import"]
 
 
 def merge(
@@ -62,11 +62,13 @@ def merge(
         refuse_overwrite(output, inputs, replaces=("the input",))  # a shard brought up to date
     first = os.fspath(paths[0])
     merged = read(first)
+    refuse_running_import(first, merged)
     sources = list(merged.provenance.get("sources", []))
     earlier = {first: merged}  # each file's statistics, as read
     for path in paths[1:]:
         path = os.fspath(path)
         other = read(path)
+        refuse_running_import(path, other)
         try:
             check_same_scale(merged.provenance, other.provenance)
             together = merged.merge(other, (first, path))
@@ -90,6 +92,22 @@ def merge(
             **_kept_provenance([s.provenance for s in earlier.values()]),
         }
     )
+
+
+def refuse_running_import(where: str, stats: FittedStats) -> None:
+    """Refuse statistics imported from a BatchNorm layer's running buffers (not those a normkit
+    export embedded), ``where`` naming them: their count is the moving averages' window (its
+    batches times the batch size), not the rows behind them, so a merge would weigh each by
+    its momentum, not its data (layers that saw as many rows at momentums 0.1 and 0.01,
+    weighed 1 to 10)."""
+    imported = stats.provenance.get("imported")
+    if isinstance(imported, dict) and imported.get("unknown"):
+        raise StatsFileError(
+            f"{where}: the statistics are a BatchNorm layer's running averages (imported), "
+            "whose count is the averages' window, not the rows behind them: merged, they would "
+            "be weighed by their momentum, not their data",
+            hints=("merge statistics fitted on the layers' data (normkit fit) instead",),
+        )
 
 
 def _kept_provenance(provenances: Sequence[dict]) -> dict:

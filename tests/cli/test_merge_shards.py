@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ERROR, SAMPLE_CSV, normkit_summary, run_normkit
+from conftest import ERROR, SAMPLE_CSV, normkit_error, normkit_summary, run_normkit
 
 import normkit
 
@@ -268,3 +268,31 @@ def test_a_copy_of_a_shard_under_another_name_is_refused_as_the_same_rows(tmp_pa
     merged = tmp_path / "m.json"
     normkit_summary("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", merged)
     assert normkit.load(merged).n_rows_seen_ == 70
+
+
+def test_layers_imported_from_their_running_averages_are_not_merged(tmp_path):
+    """Two layers that saw 500 batches of 64 rows each, at momentums 0.1 and 0.01, imported
+    from their buffers (counts 1,216 and 12,736: windows, not rows) merged into a mean of 9.08
+    where their data's is near 5, exit 0. Refused, by file and in memory."""
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    files = []
+    for name, center, momentum in (("a", 0.0, 0.1), ("b", 10.0, 0.01)):
+        layer = torch.nn.BatchNorm1d(1, momentum=momentum, dtype=torch.float64)
+        with torch.no_grad():
+            for _ in range(500):
+                layer(torch.randn(64, 1, dtype=torch.float64) + center)
+        save_file(layer.state_dict(), str(tmp_path / f"{name}.safetensors"))
+        files.append(tmp_path / f"{name}.json")
+        given = ("--columns", "x", "--batch-size", "64", "--momentum", str(momentum))
+        ok("import-torch", tmp_path / f"{name}.safetensors", *given, "-o", files[-1])
+    merged = tmp_path / "m.json"
+    message = normkit_error(1, "merge-stats", *files, "-o", merged)
+    assert message.startswith(
+        f"{files[0]}: the statistics are a BatchNorm layer's running averages (imported)"
+    ), message
+    assert not merged.exists()
+    with pytest.raises(normkit.StatsFileError, match="running averages"):
+        normkit.load(files[0]).merge(normkit.load(files[1]))
