@@ -139,3 +139,33 @@ def test_a_non_nullable_typed_column_becomes_nullable(tmp_path):
     table = pq.read_table(out)
     assert table.schema.field("x").nullable
     assert table.column("x").to_pylist() == [-1.0, None, 1.0]
+
+
+def test_a_number_missing_in_a_float32_column_is_missing_as_float32_holds_it(tmp_path):
+    """`--null-values -999.9` over a float32 Parquet column: its -999.9 (as float32,
+    -999.9000244140625) counted as data (mean -325.6, exit 0), as numpy, pandas and Polars
+    compare it equal; and a float32 layer exported from the statistics made NaN of what the
+    transform kept. Now missing in the fit, the transform, a CSV written from float32 at full
+    precision, and the exported layer alike."""
+    x = np.array([10, 11, 12, -999.9, 13, -999.9], dtype=np.float32)
+    assert (pd.Series(x) == -999.9).sum() == 2
+    parquet, csv, stats = tmp_path / "f.parquet", tmp_path / "f.csv", tmp_path / "s.json"
+    pd.DataFrame({"x": x}).to_parquet(parquet, index=False)
+    csv.write_text("x\n" + "".join(f"{float(v)!r}\n" for v in x))  # -999.9000244140625
+    expected = [10.0, 11.0, 12.0, 13.0]
+    for data in (parquet, csv):
+        ok("fit", data, "--null-values", "-999.9", "-o", stats)
+        column = json.loads(stats.read_text())["columns"][0]
+        assert (column["count"], column["missing"]) == (4, 2), column
+        assert column["mean"] == pytest.approx(np.mean(expected), rel=1e-12)
+        z = tmp_path / "z.parquet"
+        ok("transform", data, "-s", stats, "-o", z)
+        written = pq.read_table(z).column("x").to_pylist()
+        assert [i for i, v in enumerate(written) if v is None] == [3, 5]
+    import torch
+
+    import normkit
+
+    layer = normkit.to_torch(stats, use="exact", dtype="float32")
+    out = layer(torch.from_numpy(x[:, None])).detach().numpy().ravel()
+    assert np.isnan(out).tolist() == [False, False, False, True, False, True]
