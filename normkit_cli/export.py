@@ -86,7 +86,13 @@ def export(stats_path, to, output, inputs, dtype, use, gamma, beta, quiet):
         for note in notes:
             click.echo(note_line(note), err=True)
     if written != "-" and not quiet:
-        click.echo(f"normkit: wrote {quote_name(written)} ({to})", err=True)
+        # The order the model takes its columns in: the data's, not the one --columns named.
+        from normkit import load
+        from normkit.errors import listed
+
+        names = list(load(stats_path).stats_.names)
+        order = f"; {listed(names)} in this order" if to != "onnx" or inputs == "matrix" else ""
+        click.echo(f"normkit: wrote {quote_name(written)} ({to}{order})", err=True)
 
 
 @click.command(

@@ -96,7 +96,8 @@ def cli(traceback: bool) -> None:
     param="columns",
     type=NameList(),
     multiple=True,
-    help="Columns to normalize, comma-separated (default: every numeric column).",
+    help="Columns to normalize, comma-separated (default: every numeric column); the "
+    "statistics keep them in the data's order, as exported models take them.",
 )
 @option(
     "--exclude",

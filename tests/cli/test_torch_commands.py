@@ -66,7 +66,7 @@ def test_export_writes_the_state_dict_and_refuses_what_makes_no_sense(fitted, tm
     out = tmp_path / "bn.safetensors"
     result = run("export", "-s", stats, "--to", "torch", "--dtype", "float64", "-o", out)
     assert_ok(result)
-    assert result.stderr == f"normkit: wrote {out} (torch)\n"
+    assert result.stderr == f"normkit: wrote {out} (torch; columns 'x', 'y' in this order)\n"
     layer = normkit.to_torch(stats, dtype="float64")
     state = load(out.read_bytes())
     for key, value in layer.state_dict().items():

@@ -111,7 +111,9 @@ def test_numpy_export_holds_the_statistics(cancer):
     path = tmp / "stats.npz"
     result = run("export", "-s", stats, "--to", "numpy", "-o", path)
     assert_ok(result)
-    assert result.stderr == f"normkit: wrote {path} (numpy)\n"
+    names = ", ".join(repr(n) for n in normkit.load(stats).stats_.names[:10])
+    assert result.stderr.startswith(f"normkit: wrote {path} (numpy; columns {names} and ")
+    assert result.stderr.endswith(" more in this order)\n")
     quiet = run("export", "-s", stats, "--to", "numpy", "-o", tmp / "quiet.npz", "-q")
     assert_ok(quiet)
     assert quiet.stderr == ""  # --quiet, as for every command that prints a summary
