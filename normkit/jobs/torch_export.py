@@ -169,7 +169,7 @@ def to_torch_state(
     with np.errstate(invalid="ignore"):
         constant = (stats.min == stats.max) & (affine.center == stats.min)
     try:
-        _check_dtype(names, affine, var, eps, reach, spread, dtype, constant)
+        _check_dtype(names, affine, var, eps, reach, spread, dtype, constant, use == "ema")
     except OptionError as exc:
         source = stats_path(reference)
         raise (exc.within(source) if source is not None else exc) from None
@@ -217,7 +217,9 @@ def _reach(stats: FittedStats, center: np.ndarray) -> np.ndarray:
         return np.fmax(np.where(np.isnan(extremes), guess, extremes), np.abs(center))
 
 
-def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant) -> None:
+def _check_dtype(
+    names, affine, var, eps, reach, spread, dtype: str, constant, running: bool
+) -> None:
     """Refuse statistics that the tensors' type would change: a variance beyond its range (the
     square of a scale above 1.8e19 in float32), a scale it rounds by more than a few units in
     the last place, a gamma or beta it cannot hold, or a column whose normalized values it
@@ -226,9 +228,11 @@ def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant) -
     so data of std 1 there become one value, whatever its mean's own rounding); not where
     ``constant`` (a constant column centered on its value: it and its center round alike, 0
     out). float64 rounds the
-    inputs no more than normkit's own transform does: only the statistics are checked."""
+    inputs no more than normkit's own transform does: only the statistics are checked. The
+    statistics are named running ones where ``running``."""
     kind = _DTYPES[dtype]
     center, scale, gamma, beta = affine.center, affine.scale, affine.gamma, affine.beta
+    its = "its running" if running else "its"
     hints = (f"export {param('dtype', 'float64')}",) if kind is np.float32 else ()
     tolerance = 1e-6 if kind is np.float32 else 1e-12
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -244,8 +248,8 @@ def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant) -
             inputs = np.zeros_like(reach)
         shift = np.where(constant, 0.0, inputs.astype(np.float64) + moved)
         problems = [
-            ("its variance", var, ~np.isfinite(var_t)),
-            ("its scale", scale, ~(np.abs(scale_t - scale) <= tolerance * scale)),
+            (f"{its} variance", var, ~np.isfinite(var_t)),
+            (f"{its} scale", scale, ~(np.abs(scale_t - scale) <= tolerance * scale)),
             ("gamma", gamma, ~np.isfinite(gamma.astype(kind)) | (gamma.astype(kind) == 0)),
             ("beta", beta, ~np.isfinite(beta.astype(kind))),
         ]
@@ -263,8 +267,8 @@ def _check_dtype(names, affine, var, eps, reach, spread, dtype: str, constant) -
         j = int(np.flatnonzero(rounded)[0])
         raise OptionError(
             f"column {names[j]!r}: {dtype} rounds its values (up to {reach[j]:.3g}) by up to "
-            f"{inputs[j]:.3g} and its mean ({center[j]:.12g}) by {moved[j]:.3g}: normalized "
-            f"values would move by up to {shift[j] / spread[j]:.3g} times its scale "
+            f"{inputs[j]:.3g} and {its} mean ({center[j]:.12g}) by {moved[j]:.3g}: normalized "
+            f"values would move by up to {shift[j] / spread[j]:.3g} times {its} scale "
             f"({spread[j]:.3g}), beyond the {ROUNDING_LIMIT:g} allowed",
             param="dtype",
             hints=hints,

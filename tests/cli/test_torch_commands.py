@@ -140,10 +140,12 @@ def test_float32_export_of_values_it_cannot_tell_apart_is_refused_naming_the_sta
         out = tmp_path / f"{use}.safetensors"
         args = ("export", "-s", stats, "--to", "torch", "--use", use, "-o", out)
         line = normkit_error(2, *args, no_output=True)
+        its = "its running" if use == "ema" else "its"  # the statistics the layer takes
         assert line.startswith(
-            f"{stats}: column 'big': float32 rounds its values (up to 1e+09) by up to 32 and its "
-            "mean ("
+            f"{stats}: column 'big': float32 rounds its values (up to 1e+09) by up to 32 and "
+            f"{its} mean ("
         ), line
+        assert f"times {its} scale (" in line, line
         assert line.endswith("beyond the 0.01 allowed; export --dtype float64"), line
         assert not out.exists()
     # As told: in float64, the layer is normkit's transform.
