@@ -67,6 +67,7 @@ class IpcReader(ReaderBase):
                 reader, self._ipc_reader = self._ipc_reader, None
                 return reader
             head = read_up_to(self._pipe, 6)
+            self._refuse_feather_v1(head)
             if head == b"ARROW1":
                 # The IPC file format needs random access: read standard input into memory.
                 self._stdin_buffer = head + self._pipe.read()
@@ -77,9 +78,23 @@ class IpcReader(ReaderBase):
         self._raw = raw
         magic = raw.read(6)
         raw.seek(0)
+        self._refuse_feather_v1(magic)
         if magic == b"ARROW1":
             return ipc.open_file(raw)
         return ipc.open_stream(raw)
+
+    def _refuse_feather_v1(self, head: bytes) -> None:
+        """Refuse a Feather V1 file (``FEA1``, written by feather before Arrow IPC became its
+        format), which is no IPC file or stream: pyarrow read it as a stream of nonsense."""
+        if head.startswith(b"FEA1"):
+            raise InputError(
+                f"{self.name}: a Feather V1 file, the format before Arrow IPC, which normkit "
+                "does not read",
+                hints=(
+                    "write it again as Feather V2 (Arrow IPC): pyarrow.feather.write_feather("
+                    "pyarrow.feather.read_table(path), new_path)",
+                ),
+            )
 
     def _batches(
         self, float_columns: Sequence[str], columns: Sequence[str] | None, keep_text: bool = True

@@ -178,3 +178,17 @@ def test_a_dask_part_is_named_where_it_goes_not_where_it_is_staged(tmp_path):
     )
     assert not out.exists()
     assert {p.name for p in tmp_path.iterdir()} == {"in", "s.json"}  # no staging left
+
+
+def test_a_feather_v1_file_is_named_as_one(tmp_path):
+    """pyarrow's old Feather format (`FEA1`) is no Arrow IPC: it was refused as 'cannot read
+    as arrow: Expected to read 826361158 metadata bytes, but only read 260'."""
+    import warnings
+
+    path = tmp_path / "v1.feather"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # pyarrow's, of the old format
+        feather.write_feather(pa.table({"x": [1.0, 2.0, 3.0]}), path, version=1)
+    message = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
+    assert message.startswith(f"{path}: a Feather V1 file, the format before Arrow IPC,"), message
+    assert "write it again as Feather V2" in message
