@@ -207,6 +207,8 @@ def conclude_fit(
     try:
         stats.check_values()
     except DataError as exc:
+        if not by_type:  # chosen by name: excluding the column would contradict the choice
+            exc = DataError(exc.message, param=exc.param, hints=(leave_out_hint(),))
         raise exc.within(describe_sources(sources)) from None
     return stats.with_provenance({"sources": described, "created": now()})
 

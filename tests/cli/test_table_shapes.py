@@ -48,6 +48,10 @@ def test_a_column_with_no_value_chosen_by_name_is_still_refused(tmp_path):
     proc = run_normkit("fit", path, "--columns", "a,b", "-o", tmp_path / "s.json")
     assert proc.returncode == 1
     assert "column 'b' has no values" in proc.stderr.decode()
+    # Chosen by name, it is to be left out of the choice, not excluded (which contradicts it).
+    assert (
+        proc.stderr.decode().rstrip().endswith("leave it out of the columns chosen (--columns)")
+    ), proc.stderr
     assert not (tmp_path / "s.json").exists()
 
 
