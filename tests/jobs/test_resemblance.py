@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normkit.jobs.resemblance import LOOK_MIN_VALUES, Resemblance, nan_quantiles
+from normkit.core.quantiles import nan_quantiles
+from normkit.jobs.resemblance import LOOK_MIN_VALUES, Resemblance
 from normkit.stats.fitted import Affine
 
 
