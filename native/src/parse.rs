@@ -140,26 +140,14 @@ impl MissingValues {
     /// The numbers among the strings (read with `decimal_point`, else with `.`, as a
     /// program writes them): in a float column, a field of the same value is missing however
     /// it is spelled (`-999.0` or `-999,0` where `-999` is a missing value; `-nan` or `NaN `
-    /// where `nan` is), as pandas reads its numeric `na_values`; and a number as float32 holds
-    /// it, where that differs (`-999.9` of a float32 column, as numpy and pandas compare it).
+    /// where `nan` is), as pandas reads its numeric `na_values`.
     pub fn numbers(&self, decimal_point: u8) -> NullNumbers {
         let mut numbers = NullNumbers::default();
         for v in &self.values {
             match parse_float(v, decimal_point).or_else(|| parse_float(v, b'.')) {
                 Some(x) if x.is_nan() => numbers.nan = true,
                 // inf: a value too large for float64 is refused, not missing.
-                Some(x) if x.is_finite() => {
-                    numbers.values.push(x);
-                    // And as float32 holds it: `-999.9` of a float32 column (written from one)
-                    // is -999.9000244140625 as float64.
-                    // Not where float32 holds no such number (beyond its range, or below its
-                    // normal numbers: 1e-50 would be 0).
-                    let single = f64::from(x as f32);
-                    let normal = f64::from(f32::MIN_POSITIVE)..f64::INFINITY;
-                    if normal.contains(&single.abs()) && single != x {
-                        numbers.values.push(single);
-                    }
-                }
+                Some(x) if x.is_finite() => numbers.values.push(x),
                 _ => {}
             }
         }
@@ -1733,13 +1721,6 @@ mod tests {
             nan: true,
         };
         assert_eq!(nulls().numbers(b'.'), nan);
-        // A number also as float32 holds it, where that differs and is a normal float32.
-        let m32 = MissingValues::new(["-999.9", "0.5", "1e-50", "1e300"]);
-        let single = f64::from(-999.9f32);
-        assert_eq!(
-            m32.numbers(b'.').values,
-            [-999.9, single, 0.5, 1e-50, 1e300]
-        );
         // inf as a missing value is the string only: 1e400, too large, is refused still.
         assert_eq!(
             MissingValues::new(["inf", "-Infinity"]).numbers(b'.'),

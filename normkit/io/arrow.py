@@ -6,7 +6,7 @@ The bridge between Arrow data and the numpy numerics of :mod:`normkit.core`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -426,11 +426,14 @@ def missing_to_null(
     float_columns: Sequence[str],
     infinite: bool = True,
     numbers: Sequence[float] = (),
+    narrow: Mapping[str, pa.DataType] | None = None,
 ) -> pa.RecordBatch:
     """The batch with the values of ``float_columns`` that are missing values made missing
     (null): infinite ones (``infinite``) and those equal to one of ``numbers`` (the missing
-    values that are numbers, ``-999``). Those columns are nullable, whether or not this batch
-    held such a value."""
+    values that are numbers, ``-999``); in a column that ``narrow`` names (read as float16 or
+    float32, its type there) equal as that type holds them, as numpy compares them (``-999.9``
+    of a float32 column is -999.9000244140625 as float64). Those columns are nullable, whether
+    or not this batch held such a value."""
     arrays, schema = list(batch.columns), batch.schema
     markers = np.asarray(numbers, dtype=np.float64)
     for name in float_columns:
@@ -440,7 +443,7 @@ def missing_to_null(
         values = to_float64(arrays[i])
         missing = np.isinf(values) if infinite else np.zeros(len(values), dtype=bool)
         if markers.size:
-            missing |= np.isin(values, markers)
+            missing |= np.isin(values, narrowed(markers, (narrow or {}).get(name)))
         if missing.any():
             # NaN read as such stays NaN (to_float64 gives NaN for the missing values too).
             valid = ~missing
@@ -451,6 +454,17 @@ def missing_to_null(
             nulls = len(values) - int(valid.sum())
             arrays[i] = pa.Array.from_buffers(pa.float64(), len(values), [bitmap, data], nulls)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def narrowed(numbers: np.ndarray, dtype: pa.DataType | None) -> np.ndarray:
+    """``numbers`` as a float column of ``dtype`` holds them (float16, float32; None: as they
+    are), back in float64: those it cannot hold (beyond its range, or 0 for a number that is
+    not) left out."""
+    if dtype is None or not (pa.types.is_float16(dtype) or pa.types.is_float32(dtype)):
+        return numbers
+    with np.errstate(over="ignore"):
+        held = numbers.astype(dtype.to_pandas_dtype()).astype(np.float64)
+    return held[np.isfinite(held) & ((held != 0) | (numbers == 0))]
 
 
 def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:

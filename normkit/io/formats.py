@@ -10,7 +10,6 @@ import math
 import os
 import re
 import stat
-import struct
 from collections.abc import Sequence
 
 from ..errors import OptionError, param
@@ -67,19 +66,13 @@ DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NaN", "nan", "null", "
 _FLOAT_TEXT = re.compile(r"[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*", re.ASCII)
 
 
-#: The least positive normal float32.
-_FLOAT32_NORMAL = 2.0**-126
-
-
 def missing_numbers(nulls: Sequence[str], decimal_point: str = ".") -> tuple[float, ...]:
     """The finite numbers among the missing-value strings ``nulls``, read with
     ``decimal_point``, else with ``.`` (as a program writes them), as the engine's
     ``MissingValues.numbers`` reads them: a value of a normalized column equal to one is missing
     however it is written (``-999.0`` where ``-999`` is), and in every input format (Parquet's
-    and Arrow's numbers too); each also as float32 holds it, where that differs (``-999.9`` of
-    a float32 column is -999.9000244140625 as float64: as numpy and pandas compare it, it is
-    missing). NaN and infinities are not among them (NaN is always left out; infinities are
-    missing only with ``inf_as_missing``)."""
+    and Arrow's numbers too). NaN and infinities are not among them (NaN is always left out;
+    infinities are missing only with ``inf_as_missing``)."""
     found: dict[float, None] = {}
     for text in nulls:
         spellings = [text]
@@ -90,11 +83,6 @@ def missing_numbers(nulls: Sequence[str], decimal_point: str = ".") -> tuple[flo
                 value = float(spelled)
                 if math.isfinite(value):  # beyond float64 is refused, not missing
                     found[value + 0.0] = None  # -0.0 as 0.0: equal values match alike
-                    single = struct.unpack("f", struct.pack("f", value))[0]
-                    # Not where float32 holds no such number (beyond its range, or below its
-                    # normal numbers: 1e-50 would be 0).
-                    if _FLOAT32_NORMAL <= abs(single) < math.inf and single != value:
-                        found[single] = None
                 break
     return tuple(found)
 

@@ -439,7 +439,11 @@ class ReaderBase:
         numbers = self.missing_numbers
         if self.read.infinities_missing or numbers:
             infinite = self.read.infinities_missing
-            batches = (missing_to_null(b, float_columns, infinite, numbers) for b in batches)
+            # A float16 or float32 column's missing numbers are as its type holds them.
+            narrow = {n: schema.field(n).type for n in float_columns}
+            batches = (
+                missing_to_null(b, float_columns, infinite, numbers, narrow) for b in batches
+            )
         if self.read.chunk_rows is not None:
             batches = rechunk(batches, self.read.chunk_rows)
         return batches

@@ -143,25 +143,23 @@ def test_a_non_nullable_typed_column_becomes_nullable(tmp_path):
 
 def test_a_number_missing_in_a_float32_column_is_missing_as_float32_holds_it(tmp_path):
     """`--null-values -999.9` over a float32 Parquet column: its -999.9 (as float32,
-    -999.9000244140625) counted as data (mean -325.6, exit 0), as numpy, pandas and Polars
+    -999.9000244140625) counted as data (mean -325.6, exit 0), where numpy, pandas and Polars
     compare it equal; and a float32 layer exported from the statistics made NaN of what the
-    transform kept. Now missing in the fit, the transform, a CSV written from float32 at full
-    precision, and the exported layer alike."""
+    transform kept. Only a float32 (or float16) column's values are so compared: in a float64
+    or int64 column, or a CSV, 100000000 is no 99999999, though float32 holds both alike."""
     x = np.array([10, 11, 12, -999.9, 13, -999.9], dtype=np.float32)
     assert (pd.Series(x) == -999.9).sum() == 2
-    parquet, csv, stats = tmp_path / "f.parquet", tmp_path / "f.csv", tmp_path / "s.json"
+    half = np.array([1, 2, -999.9, 4], dtype=np.float16)  # -999.9 is -1000 there
+    parquet, stats = tmp_path / "f.parquet", tmp_path / "s.json"
     pd.DataFrame({"x": x}).to_parquet(parquet, index=False)
-    csv.write_text("x\n" + "".join(f"{float(v)!r}\n" for v in x))  # -999.9000244140625
-    expected = [10.0, 11.0, 12.0, 13.0]
-    for data in (parquet, csv):
-        ok("fit", data, "--null-values", "-999.9", "-o", stats)
-        column = json.loads(stats.read_text())["columns"][0]
-        assert (column["count"], column["missing"]) == (4, 2), column
-        assert column["mean"] == pytest.approx(np.mean(expected), rel=1e-12)
-        z = tmp_path / "z.parquet"
-        ok("transform", data, "-s", stats, "-o", z)
-        written = pq.read_table(z).column("x").to_pylist()
-        assert [i for i, v in enumerate(written) if v is None] == [3, 5]
+    ok("fit", parquet, "--null-values", "-999.9", "-o", stats)
+    column = json.loads(stats.read_text())["columns"][0]
+    assert (column["count"], column["missing"]) == (4, 2), column
+    assert column["mean"] == pytest.approx(11.5, rel=1e-12)
+    z = tmp_path / "z.parquet"
+    ok("transform", parquet, "-s", stats, "-o", z)
+    written = pq.read_table(z).column("x").to_pylist()
+    assert [i for i, v in enumerate(written) if v is None] == [3, 5]
     import torch
 
     import normkit
@@ -169,3 +167,14 @@ def test_a_number_missing_in_a_float32_column_is_missing_as_float32_holds_it(tmp
     layer = normkit.to_torch(stats, use="exact", dtype="float32")
     out = layer(torch.from_numpy(x[:, None])).detach().numpy().ravel()
     assert np.isnan(out).tolist() == [False, False, False, True, False, True]
+    pq.write_table(pa.table({"h": half}), tmp_path / "h.parquet")
+    ok("fit", tmp_path / "h.parquet", "--null-values", "-999.9", "-o", stats)
+    assert json.loads(stats.read_text())["columns"][0]["missing"] == 1
+    # Wider columns compare as float64: no false match of a float32 rounding.
+    wide = pd.DataFrame({"i": [100_000_000, 5, 99_999_999, 7], "f": [1e8, 5.0, 99_999_999.0, 7.0]})
+    wide.to_parquet(tmp_path / "w.parquet", index=False)
+    wide.to_csv(tmp_path / "w.csv", index=False)
+    for data in (tmp_path / "w.parquet", tmp_path / "w.csv"):
+        ok("fit", data, "--null-values", "99999999", "-o", stats)
+        columns = json.loads(stats.read_text())["columns"]
+        assert [(c["count"], c["missing"]) for c in columns] == [(3, 1), (3, 1)], data
