@@ -57,6 +57,12 @@ LOOK_SAMPLE_VALUES = 1 << 18
 #: spreads.
 NEAR = 0.5
 
+#: How far apart (:func:`_distance`) the fitted data and its normalized image must be for one
+#: column to decide an input alone (:meth:`Resemblance.clearly`): means four standard
+#: deviations apart, or spreads a factor 55 apart (ages of mean 40 and deviation 12 are 5.8
+#: from their image, 0 and 1; a column standardized already, 0).
+APART = 4.0
+
 #: The interquartile range of the standard normal distribution: an interquartile range over it
 #: is a spread comparable with a standard deviation.
 IQR_OF_NORMAL = 1.3489795003921634
@@ -73,8 +79,8 @@ class Resemblance:
     the input (the first :data:`LOOK_ROWS` rows of some batches) are compared with both. A
     column decides only where the two are far apart (their means a standard deviation apart, or
     their spreads a factor 2.7 apart) and the input is three times closer to one of them; the
-    input is judged one or the other only if every column that decides agrees, so drifted
-    data, which looks like neither, is never refused.
+    input is judged one or the other if every column that decides agrees, so drifted data,
+    which looks like neither, is not refused; or by one column beyond doubt (:meth:`clearly`).
 
     Moments are not robust: one outlier of the fitted data, or a heavy tail, sets a mean and a
     standard deviation that no sample without it comes near. Where the fitted data's quartiles
@@ -299,7 +305,12 @@ class Resemblance:
                 self._refuse_other(name)
             if self.assumed:
                 self._refuse_other_affine(name)
-            return
+            # One column beyond doubt, whatever the others look like (a file normalized in
+            # part): after the refusals above, whose output can look so too (running
+            # statistics barely moved from 0 and 1 leave data as it was).
+            verdict = (wrong, self.clearly(wrong))
+            if verdict[1] is None:
+                return
         seen, expected = self._evidence(views, verdict[1])
         if self.inverse:
             raise InputError(
@@ -320,9 +331,37 @@ class Resemblance:
         judged as :meth:`refuse` judges it; None where it does not."""
         views = self._views()
         verdict = self._verdict(views)
-        if self.inverse or verdict is None or verdict[0] != "normalized":
+        if self.inverse:
             return None
-        return self._normalized_already(name, *self._evidence(views, verdict[1]))
+        j = verdict[1] if verdict is not None and verdict[0] == "normalized" else None
+        j = self.clearly("normalized") if j is None else j
+        return None if j is None else self._normalized_already(name, *self._evidence(views, j))
+
+    def clearly(self, kind: str) -> int | None:
+        """The first column that looks ``kind`` (``"raw"`` or ``"normalized"``) beyond doubt,
+        whatever the others look like, or None: by every view that decides (one at least), four
+        times nearer that image than the other, the two images :data:`APART` apart. Data of the
+        other kind would have had to drift that far, and towards that very image, to look so;
+        a column standardized already (near its image) never decides."""
+        mean, std = self.mean_and_std()
+        median, spread, count = self.median_and_spread()
+        n = len(self.names)
+        near, far = np.zeros(n, bool), np.zeros(n, bool)
+        for center, width, seen, raw, normalized in (
+            (mean, std, self.count, self.raw, self.normalized),
+            (median, spread, count, self.raw_quartiles, self.normalized_quartiles),
+        ):
+            target, other = (raw, normalized) if kind == "raw" else (normalized, raw)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                deciding = (seen >= LOOK_MIN_VALUES) & np.isfinite(center) & (width > 0)
+                deciding &= (raw[1] > 0) & (normalized[1] > 0)
+                deciding &= _distance(*raw, *normalized) >= APART
+                to_target = _distance(center, width, *target)
+                close = deciding & (to_target * 4 < _distance(center, width, *other))
+            near |= close
+            far |= deciding & ~close
+        found = np.flatnonzero(near & ~far)
+        return int(found[0]) if len(found) else None
 
     @staticmethod
     def _normalized_already(name: str, seen: str, expected: str) -> str:

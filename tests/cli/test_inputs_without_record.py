@@ -131,3 +131,37 @@ def test_held_out_classes_of_digits_are_neither_taken_for_normalized_nor_for_raw
         pd.DataFrame(scaler.transform(test), columns=frame.columns).to_csv(z, index=False)
         ok("inverse", z, "-s", stats, "--use", "exact", "-o", back)
         np.testing.assert_allclose(pd.read_csv(back).to_numpy(), test.to_numpy(), atol=1e-12)
+
+
+def test_a_file_normalized_in_part_is_refused_by_a_column_beyond_doubt(tmp_path):
+    """Wine's last 58 rows (other classes than the first 120), normalized but for `proline`
+    (or raw but for `alcohol`), through pandas: inverting them with the statistics of all the
+    columns turned proline's 596 on average into 208,000 (exit 0), since the other columns
+    looked normalized; normalizing them standardized alcohol twice. One column far from what
+    it should look like and four times nearer the other (the two at least 4 apart: mean 820
+    and spread 348 against 0 and 1) refuses the file, whatever the others look like."""
+    frame = load_wine(as_frame=True).frame.drop(columns="target")
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    frame.iloc[:120].to_csv(train, index=False)
+    frame.iloc[120:].to_csv(test, index=False)
+    stats, back = tmp_path / "s.json", tmp_path / "back.csv"
+    ok("fit", train, "-o", stats)
+    held = frame.iloc[120:].reset_index(drop=True)
+    z = pd.DataFrame(StandardScaler().fit(frame.iloc[:120]).transform(held), columns=held.columns)
+    mixed, raw_mixed = tmp_path / "mixed.csv", tmp_path / "raw_mixed.csv"
+    z.assign(proline=held.proline).to_csv(mixed, index=False)
+    line = refused("inverse", mixed, "-s", stats, "--use", "exact", "-o", back)
+    assert line.startswith(
+        f"{ERROR}{mixed} does not look normalized with these statistics (column 'proline' has "
+        "mean 596 and standard deviation 133.3"
+    ), line
+    assert line.endswith("invert it all the same (--assume-normalized)"), line
+    assert not back.exists()
+    held.assign(alcohol=z.alcohol).to_csv(raw_mixed, index=False)
+    line = refused("transform", raw_mixed, "-s", stats, "-o", back)
+    assert "looks normalized already (column 'alcohol' has mean" in line, line
+    # Whole, either goes through: the same rows normalized, and raw.
+    z.to_csv(mixed, index=False)
+    ok("inverse", mixed, "-s", stats, "--use", "exact", "-o", back)
+    np.testing.assert_allclose(pd.read_csv(back), held, rtol=1e-9)
+    ok("transform", test, "-s", stats, "-o", back)
