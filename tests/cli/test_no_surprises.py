@@ -2155,7 +2155,7 @@ def test_all_columns_without_values_are_reported_at_once(tmp_path):
     path.write_text("a,b,c\n1,,\n2,,\n3,,\n")
     assert refused(1, "fit", path, "--columns", "a,b,c") == (
         f"{ERROR}{path}: columns 'b', 'c' have no values (all their rows are missing); "
-        "exclude them with --exclude b,c"
+        "leave them out of the columns chosen (--columns)"
     )
 
 

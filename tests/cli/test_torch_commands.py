@@ -105,7 +105,8 @@ def test_export_writes_the_state_dict_and_refuses_what_makes_no_sense(fitted, tm
     assert_error(
         run("export", "-s", far, "--to", "torch", "-o", tmp_path / "far.safetensors"),
         2,
-        f"{far}: column 'far': float32 rounds its values (up to 1e+09) by up to 32 and its mean",
+        f"{far}: column 'far': float32 rounds its values (up to 1e+09) by up to 32 and its "
+        "running mean",
         "export --dtype float64",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [

@@ -569,6 +569,7 @@ def exclude_hint(column: str, inferred: pa.Schema | None) -> str:
     return f"exclude the column ({param('exclude', column)})"
 
 
-def leave_out_hint(why: str = "") -> str:
-    """The way out for a column chosen by name that cannot be read: leave it out of the choice."""
-    return f"leave it out of the columns chosen ({param('columns')}){why}"
+def leave_out_hint(why: str = "", them: bool = False) -> str:
+    """The way out for a column chosen by name that cannot be read (``them``: columns): leave
+    it out of the choice."""
+    return f"leave {'them' if them else 'it'} out of the columns chosen ({param('columns')}){why}"
