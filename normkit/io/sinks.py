@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 import pyarrow as pa
 
 from .. import params
-from ..errors import OutputError, SchemaError
+from ..errors import DataError, OutputError, SchemaError
 from .csv.names import names_as_written
 from .csv.writer import CsvWriter, check_csv_types
+from .dictionaries import index_capacity, united_categories
 from .files import AtomicFile, os_reason, standard_output_stream
 from .formats import STDIO, Format, resolve_format, split_compression
 from .options import CsvOptions
@@ -74,6 +75,7 @@ class Sink:
         self._dialect: dict | None = None  # a CSV's, once its writer is open
         self._recorded_metadata = schema.metadata  # what a CSV's record keeps
         self._dictionaries: dict[int, pa.Array] = {}  # of the first batch written
+        self._united: dict[int, pa.Array] = {}  # a Parquet output's categories so far
         if format is Format.CSV:
             check_csv_types(schema, self.name)
         self._pipe: PipeStream | None = None  # an output written in place goes through it
@@ -143,6 +145,8 @@ class Sink:
         """Append one batch (its schema must equal the sink's)."""
         if not batch.schema.equals(self.schema):
             raise self._misfit(batch.schema)
+        if self.format is Format.PARQUET:
+            self._tally_categories(batch)
         try:
             self._writer.write_batch(batch)
         except pa.ArrowInvalid as exc:
@@ -174,6 +178,34 @@ class Sink:
             f"{self.name}: column {given.name!r} is {_typed(given)} in a batch, but "
             f"{_typed(wanted)} in the output"
         )
+
+    def _tally_categories(self, batch: pa.RecordBatch) -> None:
+        """Refuse a Parquet output's dictionary column whose batches' categories together are
+        more than its codes' type holds: a reader unites the row groups' dictionaries, and then
+        reads no row (140 categories in int8 codes: 'Integer value 128 not in range'). The
+        categories of a data set's files are united, and their codes widened, before it is
+        written (:func:`~normkit.io.dictionaries.widened`); those of a pipe cannot be."""
+        for j, field in enumerate(self.schema):
+            if not pa.types.is_dictionary(field.type):
+                continue
+            known, dictionary = self._united.get(j), batch.column(j).dictionary
+            if known is not None and dictionary.equals(known):
+                continue
+            try:
+                united = united_categories(known, dictionary, field.type.ordered, field.name)
+            except DataError as exc:
+                raise exc.within(self.name) from None
+            self._united[j] = united
+            if len(united) > index_capacity(field.type):
+                raise OutputError(
+                    f"{self.name}: column {field.name!r}: its batches' categories (its "
+                    f"dictionaries) number {len(united):,} together, more than its codes' type "
+                    f"({field.type.index_type}) holds in a Parquet file, whose readers unite them",
+                    hints=(
+                        "read the input from files, whose categories are united before writing",
+                        "write an Arrow stream (.arrows), which holds one dictionary a batch",
+                    ),
+                )
 
     def _refuse_other_dictionary(self, batch: pa.RecordBatch) -> None:
         """An Arrow IPC file holds one dictionary a column (Polars reads no deltas of one):

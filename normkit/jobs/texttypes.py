@@ -267,7 +267,8 @@ class WrittenCategories:
             column = batch.column(name)
             if not pa.types.is_dictionary(column.type) or (name in self._seen and known is None):
                 continue
-            united = united_categories(known if name in self._seen else None, column.dictionary)
+            earlier = known if name in self._seen else None
+            united = united_categories(earlier, column.dictionary, column.type.ordered, name)
             self._seen.add(name)
             self._categories[name] = (
                 united if len(united) <= category_limit(self.types[name]) else None

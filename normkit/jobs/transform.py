@@ -37,7 +37,7 @@ from ..io.dataset import (
     reference_reader,
     refuse_csv_options,
 )
-from ..io.dictionaries import encoded_as, index_capacity, united_dictionaries
+from ..io.dictionaries import capacity_in, encoded_as, united_dictionaries, widened
 from ..io.formats import (
     STDIO,
     Format,
@@ -45,7 +45,6 @@ from ..io.formats import (
     refuse_other_compression,
     resolve_format,
 )
-from ..io.ipc import is_ipc_file
 from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..io.sinks import open_sink
@@ -350,10 +349,9 @@ def transform_file(
     normalized = {}
     if keeps_record and not options.inverse:
         normalized = united_dictionaries(sources, names, category_limit)
-    united = {}
-    if out_format is Format.PARQUET or (out_format is Format.ARROW and is_ipc_file(output)):
-        passed = [name for name in order if name not in set(names)]
-        united = united_dictionaries(sources, passed, index_capacity)
+    passed = [name for name in order if name not in set(names)]
+    united = united_dictionaries(sources, passed, capacity_in(out_format, output))
+    schema = widened(schema, united)
     frozen = options.mode == "frozen"
     # CSV to CSV, frozen: the records are written again by the native engine, the same bytes
     # without the record batches.

@@ -231,11 +231,11 @@ def test_an_arrow_file_holds_the_categories_of_every_batch_united(tmp_path, give
     assert back.column("c").to_pylist() == table.column("c").to_pylist()
 
 
-@pytest.mark.parametrize("ordered", [False, True])
-def test_a_parquet_output_holds_the_categories_of_every_file_united_in_order(tmp_path, ordered):
+def test_a_parquet_output_holds_the_categories_of_every_file_united_in_order(tmp_path):
     """Two pandas files whose categories differ: the Parquet output's read back in the order
-    their values first came, the unused ones lost (for an ordered one, `top < hi` where the
-    input had `hi < top`), exit 0, where the Arrow output and pandas' union keep them in order."""
+    their values first came, the unused ones lost, exit 0, where the Arrow output and pandas'
+    union keep them in order. (Ordered ones: the next test.)"""
+    ordered = False
     first, second = tmp_path / "p1.parquet", tmp_path / "p2.parquet"
     pd.DataFrame(
         {"x": [1.0, 2.0, 3.0], "c": pd.Categorical(["lo", "mid", "lo"], ["lo", "mid"], ordered)}
@@ -255,6 +255,76 @@ def test_a_parquet_output_holds_the_categories_of_every_file_united_in_order(tmp
     assert written.tolist() == ["lo", "mid", "lo", "top", "hi", "lo"]
     normkit_summary("inverse", z, "-s", stats, "-o", tmp_path / "back.parquet")
     assert list(pd.read_parquet(tmp_path / "back.parquet").c.cat.categories) == united
+
+
+def test_categories_united_beyond_their_codes_type_are_written_with_wider_codes(tmp_path):
+    """Two pandas files of 70 stores each (int8 codes): united, 140 categories were written
+    with int8 codes, a Parquet file that pandas, Polars and normkit's inverse could not read
+    ('Integer value 128 not in range: -128 to 127'), exit 0; an Arrow file was refused. Both
+    now hold int32 codes there; from a pipe, whose categories cannot be united first, a
+    Parquet output is refused instead."""
+    paths = [tmp_path / f"day{k}.parquet" for k in (0, 1)]
+    for k, path in enumerate(paths):
+        stores = pd.Categorical([f"s{k}_{i}" for i in range(70)])
+        pd.DataFrame({"store": stores, "x": np.arange(70.0)}).to_parquet(path, index=False)
+    stats = tmp_path / "s.json"
+    normkit_summary("fit", *paths, "-o", stats)
+    values = [f"s{k}_{i}" for k in (0, 1) for i in range(70)]
+    expected = sorted(values[:70]) + sorted(values[70:])  # pandas sorts each file's
+    for out in ("z.parquet", "z.arrow"):
+        normkit_summary("transform", *paths, "-s", stats, "-o", tmp_path / out)
+        back = tmp_path / f"back.{out.split('.')[1]}"
+        normkit_summary("inverse", tmp_path / out, "-s", stats, "-o", back)
+        for written in (tmp_path / out, back):
+            read = pd.read_parquet if out.endswith("parquet") else pd.read_feather
+            column = read(written).store
+            assert list(column.cat.categories) == expected
+            assert column.tolist() == values
+    stream = tmp_path / "both.arrows"
+    table = pa.concat_tables([pq.read_table(p) for p in paths], promote_options="permissive")
+    with pa.ipc.new_stream(stream, table.schema) as writer:
+        writer.write_table(table)
+    out = tmp_path / "piped.parquet"
+    proc = run_normkit(
+        "transform", "-", "--input-format", "arrow", "-s", stats, "-o", out,
+        stdin=stream.read_bytes(),
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "its batches' categories (its dictionaries) number 140 together" in (
+        proc.stderr.decode()
+    )
+    assert not out.exists()
+
+
+def test_ordered_categories_are_united_in_the_order_both_keep_or_refused(tmp_path):
+    """`low, high` and `low, mid, high` (ordered) were united as `low, high, mid`: `g > 'mid'`
+    lost every `high`, exit 0. They are merged as `low, mid, high`; orders that conflict
+    (`z, a` and `a, m, z`) are refused, as pandas' union_categoricals refuses them."""
+    frames = {
+        "a": (["low", "high"], ["low", "high"]),
+        "b": (["mid", "high", "low"], ["low", "mid", "high"]),
+        "c": (["z", "a"], ["z", "a"]),
+        "d": (["a", "m", "z"], ["a", "m", "z"]),
+    }
+    for name, (values, order) in frames.items():
+        g = pd.Categorical(values, categories=order, ordered=True)
+        pd.DataFrame({"g": g, "x": np.arange(len(values), dtype=float)}).to_parquet(
+            tmp_path / f"{name}.parquet", index=False
+        )
+    inputs = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    stats = tmp_path / "s.json"
+    normkit_summary("fit", *inputs, "-o", stats)
+    for out in ("z.parquet", "z.arrow"):
+        normkit_summary("transform", *inputs, "-s", stats, "-o", tmp_path / out)
+        read = pd.read_parquet if out.endswith("parquet") else pd.read_feather
+        g = read(tmp_path / out).g
+        assert (list(g.cat.categories), g.cat.ordered) == (["low", "mid", "high"], True)
+        assert g[g > "mid"].tolist() == ["high", "high"]
+    inputs = [tmp_path / "c.parquet", tmp_path / "d.parquet"]
+    normkit_summary("fit", *inputs, "-o", stats)
+    proc = run_normkit("transform", *inputs, "-s", stats, "-o", tmp_path / "y.parquet")
+    assert proc.returncode == 1
+    assert "column 'g': its ordered categories come in two orders" in proc.stderr.decode()
 
 
 @pytest.mark.parametrize("out", ["z.parquet", "z.arrow"])
