@@ -546,6 +546,9 @@ class ReadOptions:
             for n in ("encoding", "decimal", "header")
             if getattr(csv, n) is None and getattr(recorded, n) is not None
         )
+        if own_output and taken.get("quote") == "":
+            # Quotes that were text in the fit's data are quoted in normkit's CSV outputs.
+            taken["quote"] = '"'
         if csv.null_values is None:  # the fit's, unless a CSV's record says how it was written
             taken["null_values"] = recorded.null_values
         if recorded.block_size is not None and csv.block_size is None:

@@ -8,6 +8,7 @@ it) is read as before. The real command, checked against pandas and DuckDB-like 
 from __future__ import annotations
 
 import csv
+import io
 import json
 
 import numpy as np
@@ -191,3 +192,19 @@ def test_a_missing_value_of_one_column_read_without_quoting_is_no_empty_line(tmp
     assert written.isna().tolist() == [False, True, False, True, False]
     expected = StandardScaler().fit_transform([[1.5], [2.5], [4.0]])[:, 0]
     np.testing.assert_allclose(written.dropna(), expected, rtol=1e-12)
+
+
+def test_an_inverse_reads_normkits_quoted_output_through_a_pipe(tmp_path):
+    '''Quotes read as text by the fit (`--quote ''`) are quoted in normkit's CSV outputs; an
+    inverse reading one from a pipe, which keeps no record, read it with the fit's quote, as
+    text: `"` came back as `""""` and `he said "hi"` as `"he said ""hi"""`, exit 0.'''
+    path, stats = tmp_path / "q.csv", tmp_path / "s.json"
+    path.write_text('id,title,x\n0,",5.5\n1,he said "hi",3.1\n2,plain,4.0\n')
+    ok("fit", path, "--quote", "", "--exclude", "id", "-o", stats)
+    z = run_normkit("transform", path, "-s", stats, "-o", "-")
+    assert z.returncode == 0, z.stderr
+    back = run_normkit("inverse", "-", "-s", stats, "--use", "exact", "-o", "-", stdin=z.stdout)
+    assert back.returncode == 0, back.stderr
+    restored = pd.read_csv(io.BytesIO(back.stdout))
+    assert restored["title"].tolist() == ['"', 'he said "hi"', "plain"]
+    np.testing.assert_allclose(restored["x"], [5.5, 3.1, 4.0], rtol=1e-12)
