@@ -3,6 +3,7 @@ shortest text, and the same text as Polars' writer but for the `+` of positive e
 
 import datetime
 import decimal
+import decimal as decimal_module
 import io
 
 import numpy as np
@@ -98,6 +99,30 @@ def test_decimal_commas_read_back(values):
         convert_options=pacsv.ConvertOptions(column_types={"x": pa.float64()}, decimal_point=","),
     )
     assert back.column("x").to_pylist() == values
+
+
+@pytest.mark.parametrize(("delimiter", "decimal"), [(";", ","), (",", ","), (",", ".")])
+def test_decimals_and_float16_are_written_as_numbers_read_back(delimiter, decimal):
+    """A decimal128 column was written `103.78` in an output of `,` decimals, which pandas and
+    DuckDB, told the output's separators, read as text (and normkit refused); float16 came out
+    in float64's digits (`0.0999755859375` for 0.1)."""
+    prices = [decimal_module.Decimal("103.78"), None, decimal_module.Decimal("-0.05")]
+    half = np.array([0.1, 2.5, -1e-3], dtype=np.float16)
+    table = pa.table({"p": pa.array(prices, pa.decimal128(10, 2)), "h": pa.array(half)})
+    text = written(table, delimiter=delimiter, decimal=decimal)
+    lines = text.decode().splitlines()
+    cell = (lambda v: f'"{v}"') if delimiter == decimal else (lambda v: v)
+    point = decimal
+    assert lines[1] == delimiter.join([cell(f"103{point}78"), cell(f"0{point}1")])
+    back = pacsv.read_csv(
+        io.BytesIO(text),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"p": pa.float64(), "h": pa.float64()}, decimal_point=decimal
+        ),
+    )
+    assert back.column("p").to_pylist() == [103.78, None, -0.05]
+    assert np.array_equal(back.column("h").to_numpy().astype(np.float16), half)
 
 
 def test_other_types_keep_arrows_text_and_slices_their_rows():

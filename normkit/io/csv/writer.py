@@ -251,7 +251,10 @@ class CsvWriter:
 
     def _format(self, batches: list[pa.RecordBatch]) -> list[memoryview]:
         pieces = [
-            (batch.num_rows, [_native_column(batch.column(i), kind) for i, kind in self._kinds])
+            (
+                batch.num_rows,
+                [_native_column(batch.column(i), kind, self._decimal) for i, kind in self._kinds],
+            )
             for batch in batches
         ]
         return self._records(pieces, self._missing)
@@ -397,7 +400,7 @@ def text_as_written(batch: pa.RecordBatch, schema: pa.Schema, decimal: str) -> p
         target = schema.field(batch.schema.names[i]).type
         if not holds_text(target) or holds_text(column.type) or not len(column):
             continue
-        piece = [(len(column), [_native_column(column, _csv_kind(column.type))])]
+        piece = [(len(column), [_native_column(column, _csv_kind(column.type), decimal)])]
         style = {"delimiter": "\t", "quote": None, "missing": "", "line_end": "\n"}
         texts = _native.csv_records(piece, decimal_point=decimal, **style)
         lines = b"".join(bytes(t) for t in texts).decode().split("\n")[: len(column)]
@@ -408,8 +411,11 @@ def text_as_written(batch: pa.RecordBatch, schema: pa.Schema, decimal: str) -> p
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
-def _native_column(column: pa.Array, kind: str) -> tuple:
-    """``column`` as ``csv_records`` takes it: ``(kind, validity, buffers, offset)``."""
+def _native_column(column: pa.Array, kind: str, decimal: str = ".") -> tuple:
+    """``column`` as ``csv_records`` takes it: ``(kind, validity, buffers, offset)``; a
+    column of decimals with the ``decimal`` separator, as the floats are written, so that the
+    output reads back as numbers; float16 in its shortest text (``0.1``, not Arrow's
+    ``0.0999755859375``), laid out as floats are (``6.55e4``, ``1e-7``, ``NaN``)."""
     if pa.types.is_dictionary(column.type):
         if pa.types.is_string_view(column.dictionary.type):  # no take kernel for views
             column = pa.DictionaryArray.from_arrays(
@@ -421,7 +427,11 @@ def _native_column(column: pa.Array, kind: str) -> tuple:
             # Arrow writes an offset to the minute (-0044 for -00:44:30): such a column is
             # written in UTC, the instant exact.
             column = column.cast(pa.timestamp(column.type.unit, "UTC"))
+        numbers = pa.types.is_decimal(column.type) or pa.types.is_float16(column.type)
+        column = _half_text(column) if pa.types.is_float16(column.type) else column
         column = pc.cast(column, pa.string())
+        if numbers and decimal != ".":
+            column = pc.replace_substring(column, ".", decimal)
     elif kind == "view":
         column = column.cast(pa.large_string())
     validity, *buffers = (
@@ -430,6 +440,15 @@ def _native_column(column: pa.Array, kind: str) -> tuple:
     if column.null_count == 0 or pa.types.is_null(column.type):
         validity = None  # (a null column has no bitmap: all its values are missing)
     return _NATIVE_KINDS[column.type], validity, buffers, column.offset
+
+
+def _half_text(column: pa.Array) -> pa.Array:
+    """A float16 column's values in their shortest text (numpy's), laid out as the engine
+    writes floats: no ``+`` nor leading zeros in an exponent, ``NaN``."""
+    text = pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.float16).astype(str)
+    for old, new in (("e+", "e"), ("e-0", "e-"), ("e0", "e"), ("nan", "NaN")):
+        text = np.char.replace(text, old, new)
+    return pa.array(text, pa.string(), mask=np.asarray(column.is_null()))
 
 
 _EMPTY = np.empty(0, dtype=np.uint8)
