@@ -221,20 +221,26 @@ class Strings(Constraint):
 
 
 class Codec(Constraint):
-    """The name of a text encoding Python knows (``latin-1``, ``cp1252``, ``utf-16``)."""
+    """A text encoding Python knows (``latin-1``, ``utf-16``) whose text, written piece by piece,
+    reads back: not ``rot13``, nor one that respells text (``punycode``: :data:`SPELLINGS`)."""
 
     __slots__ = ()
+    SPELLINGS = frozenset({"unicode-escape", "raw-unicode-escape", "punycode", "idna"})
 
     def accepts(self, value: Any) -> bool:
         import codecs
 
-        if not isinstance(value, str):
-            return False
         try:
             info = codecs.lookup(value)
-        except LookupError:
+            if not getattr(info, "_is_text_encoding", True) or info.name in self.SPELLINGS:
+                return False
+            pieces = ('id,x;\t"y"\r\n', "1.5,z\n")  # written as a CSV is, piece by piece
+            encoder = codecs.getincrementalencoder(value)()
+            data = b"".join(encoder.encode(p) for p in pieces) + encoder.encode("", final=True)
+            decoder = codecs.getincrementaldecoder(value)(errors="replace")
+            return decoder.decode(data, final=True) == "".join(pieces)
+        except (UnicodeError, TypeError, ValueError, LookupError):  # not a str, not a codec
             return False
-        return getattr(info, "_is_text_encoding", True)
 
     def describe(self) -> str:
         return "the name of a text encoding (latin-1, cp1252, utf-16...)"
@@ -305,8 +311,7 @@ MODES = ("frozen", "batch", "adaptive")
 
 #: Largest CSV block: a block is parsed as one piece, whose offsets must fit in 32 bits.
 MAX_BLOCK_SIZE = 1 << 30
-#: Most rows held at once by one logical batch (rows wait in memory until their batch is whole),
-#: one I/O batch, or one column's sample.
+#: Most rows held at once by one logical batch (waiting to be whole), I/O batch or sample.
 MAX_BATCH_ROWS = 1 << 20
 MAX_CHUNK_ROWS = 1 << 22
 MAX_SAMPLE_ROWS = 10_000_000

@@ -36,6 +36,13 @@ from normkit_cli.spelling import Spelling
         ("gamma", [2.0, -1, {"x": 0.5}], [0, 0.0, math.inf, {"x": 0}]),
         ("threshold", [0.1, 5], [0, -1, math.inf]),
         ("mode", ["frozen", "batch", "adaptive"], ["train", None]),
+        # Character sets, not codecs that respell text (an output in punycode moved every
+        # accented letter to the end of the file; idna and unicode_escape gave tracebacks).
+        (
+            "csv.encoding",
+            ["latin-1", "cp1252", "utf-16", "utf-16-be", "utf-8-sig", "gb18030", "cp500", None],
+            ["punycode", "idna", "unicode_escape", "raw_unicode_escape", "rot13", "hex", "x", 5],
+        ),
     ],
 )
 def test_a_rule_accepts_its_values_and_refuses_others_naming_the_parameter(name, good, bad):
