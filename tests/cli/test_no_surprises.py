@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
-from conftest import ERROR, SAMPLE_CSV, normkit_summary, read_arrow, run_normkit
+from conftest import ERROR, SAMPLE_CSV, normkit_error, normkit_summary, read_arrow, run_normkit
 from sklearn.preprocessing import StandardScaler
 
 import normkit
@@ -4042,3 +4042,29 @@ def test_inspect_names_a_quoted_column_alike_in_every_table(tmp_path):
     shown = run_normkit("inspect", tmp_path / "s.json").stdout.decode()
     affine = shown.split("y = gamma * z + beta")[1].splitlines()
     assert [line.split()[:2] for line in affine[2:5]] == [['"""q"""', "2"], ["q", "1"], ["r", "1"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("1\u00a0234,5", True),  # a no-break space: French spreadsheets
+        ("1\u202f234,5", True),  # a narrow one: Swiss
+        ("1 234,5", True),  # a space before a fraction
+        ("555 123 456", False),  # a space alone: a phone number's, text
+    ],
+)
+def test_thousands_grouped_by_spaces_stop_a_fit_not_turn_the_column_to_text(
+    tmp_path, text, refused
+):
+    """`1 234,5` (no-break spaces, in most of the values) made the column text, passed through
+    un-normalized with exit 0, where `1.234,5` and `1'234,5` stopped the fit with the hint."""
+    path = tmp_path / "fr.csv"
+    values = ["12,5", text, text.replace("1", "2", 1), text.replace("1", "3", 1)]
+    path.write_text("id;montant;x\n" + "".join(f"{i};{v};{i}\n" for i, v in enumerate(values)))
+    if refused:
+        line = normkit_error(1, "fit", path, "--decimal", ",", "--exclude", "id")
+        assert "column 'montant' at data row 2:" in line, line
+        assert "write the numbers without thousands separators" in line, line
+    else:
+        summary = normkit_summary("fit", path, "--decimal", ",", "--exclude", "id")
+        assert "montant (text)" in summary, summary

@@ -65,8 +65,13 @@ NUMBER = rf"{SPACE}*[+-]?(?:(?:\d+{{point}}?\d*|{{point}}\d+)(?:[eE][+-]?\d+)?|i
 #: the decimal separator is a comma): not numbers to the parser, but they count as numbers when
 #: a column is typed, so that the column stops a fit at the first of them with a hint, instead
 #: of passing through as text. Thousands are grouped by one separator and a fraction follows
-#: another (``14.102.188.68``, an IP address, is no number).
-_GROUPED = r"\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?)"
+#: another (``14.102.188.68``, an IP address, is no number); a no-break space (U+00A0, U+202F)
+#: groups them as French and Swiss spreadsheets write them (``1 234,5``), and so does a space
+#: before a fraction (a space alone, ``555 123 456``, is a phone number's).
+_GROUPED = (
+    r"\d{1,3}(?:(?:,\d{3})+(?:\.\d+)?|(?:\.\d{3})+(?:,\d+)?|(?:'\d{3})+(?:[.,]\d+)?"
+    r"|(?:[\u00a0\u202f]\d{3})+(?:[.,]\d+)?|(?: \d{3})+[.,]\d+)"
+)
 WRITTEN_NUMBER = rf"{SPACE}*[+-]?(?:{_GROUPED}|\d*[.,]\d+(?:[eE][+-]?\d+)?){SPACE}*"
 
 #: A placeholder of a missing value that is not in the missing-value list (``?``, ``-``, ``*``):
