@@ -140,6 +140,8 @@ def _format_of(head: bytes, path: str) -> Format:
         return Format.PARQUET  # a page header's first field (0x15, or 0x1c, 0x2c...)
     if head.startswith((b"ARROW1\x00\x00", b"\xff\xff\xff\xff")):
         return Format.ARROW
+    if head.startswith(b"FEA1") and len(head) > 4 and head[4] < 0x20:  # Feather V1: refused so
+        return Format.ARROW
     if head.lstrip().startswith(b"{") and b'"normkit.stats"' in head:
         raise InputError(f"{path}: this is a normkit stat file, not a data file")
     return Format.CSV

@@ -192,3 +192,8 @@ def test_a_feather_v1_file_is_named_as_one(tmp_path):
     message = normkit_error(1, "fit", path, "-o", tmp_path / "s.json")
     assert message.startswith(f"{path}: a Feather V1 file, the format before Arrow IPC,"), message
     assert "write it again as Feather V2" in message
+    # Told by its first bytes under any name (it was "not a CSV file ... name the format").
+    other = tmp_path / "v1.bin"
+    other.write_bytes(path.read_bytes())
+    message = normkit_error(1, "fit", other, "-o", tmp_path / "s.json")
+    assert message.startswith(f"{other}: a Feather V1 file"), message
