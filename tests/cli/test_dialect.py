@@ -777,7 +777,8 @@ def test_a_utf8_byte_order_mark_decides_over_the_encoding_given_in_every_command
     assert pd.read_csv(z, encoding="utf-8-sig")["city"].tolist() == CITIES["city"].tolist()
     # Given to a writing command, the encoding is the output's, which cannot hold every city.
     assert normkit_error(1, "transform", path, "-s", stats, "--encoding", given, "-o", z) == (
-        f"{z}: the text 'Ł' cannot be written in {given}, the output's encoding; write UTF-8 "
+        f"{z}: column 'city', value 'Łódź': the text 'Ł' cannot be written in {given}, the "
+        "output's encoding; write UTF-8 "
         "(--encoding utf-8) or write Parquet or Arrow"
     )
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
+import csv as stdlib_csv
 import datetime as dt
+import io
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -241,13 +244,28 @@ class CsvWriter:
                 write_in_pieces(self._stream, self._encoder.encode(text))
             except UnicodeEncodeError as exc:
                 raise OutputError(
-                    f"{self._name}: the text {exc.object[exc.start : exc.end]!r} cannot be "
-                    f"written in {self.encoding}, the output's encoding",
+                    f"{self._name}: {self._unwritable(text, exc)}the text "
+                    f"{exc.object[exc.start : exc.end]!r} cannot be written in {self.encoding}, "
+                    "the output's encoding",
                     hints=(
                         f"write UTF-8 ({param('csv.encoding', 'utf-8')})",
                         "write Parquet or Arrow",
                     ),
                 ) from None
+
+    def _unwritable(self, text: str, exc: UnicodeEncodeError) -> str:
+        """Where in ``text`` (whole records, the header's among them) the character ``exc``
+        could not encode stands: ``column 'c', value 'Łódź': ``; empty where not found."""
+        quoting = {"quotechar": self._quote} if self._quote else {"quoting": stdlib_csv.QUOTE_NONE}
+        rows = stdlib_csv.reader(
+            io.StringIO(text, newline=""), delimiter=self._delimiter, **quoting
+        )
+        with contextlib.suppress(stdlib_csv.Error):
+            for record in rows:
+                for j, value in enumerate(record):
+                    if exc.object[exc.start : exc.end] in value and j < len(self._names):
+                        return f"column {self._names[j]!r}, value {value!r}: "
+        return ""
 
     def _format(self, batches: list[pa.RecordBatch]) -> list[memoryview]:
         pieces = [
