@@ -51,16 +51,12 @@ LOOK_MIN_VALUES = 30
 #: the fitted data's: a quarter of a million (2 MiB).
 LOOK_SAMPLE_VALUES = 1 << 18
 
-#: How near (:func:`_distance`) a column of an input to invert with the exact statistics must be
-#: to what the running statistics make of the fitted data to point to them (by its moments or
-#: its quartiles): half a standard deviation between the means, or a factor 1.65 between the
-#: spreads.
+#: How near (:func:`_distance`) a column to invert with the exact statistics must be to the
+#: running statistics' image of the fitted data to point to them: means half a deviation apart.
 NEAR = 0.5
 
-#: How far apart (:func:`_distance`) the fitted data and its normalized image must be for one
-#: column to decide an input alone (:meth:`Resemblance.clearly`): means four standard
-#: deviations apart, or spreads a factor 55 apart (ages of mean 40 and deviation 12 are 5.8
-#: from their image, 0 and 1; a column standardized already, 0).
+#: How far apart (:func:`_distance`) the fitted data and its image must be for one column to
+#: decide alone (:meth:`Resemblance.clearly`): ages of mean 40 and deviation 12 are 5.8 apart.
 APART = 4.0
 
 #: The interquartile range of the standard normal distribution: an interquartile range over it
@@ -82,8 +78,7 @@ class Resemblance:
     input is judged one or the other if every column that decides agrees, so drifted data,
     which looks like neither, is not refused; or by one column beyond doubt (:meth:`clearly`).
 
-    Moments are not robust: one outlier of the fitted data, or a heavy tail, sets a mean and a
-    standard deviation that no sample without it comes near. Where the fitted data's quartiles
+    Moments are not robust (an outlier, a heavy tail). Where the fitted data's quartiles
     are known (``quartiles``, from the stat file's sketch), each column is also judged the same
     way by its median and interquartile range (over 1.349, a standard deviation for normal
     data), those of the first :data:`LOOK_SAMPLE_VALUES` values looked at: a column is then like
@@ -338,11 +333,9 @@ class Resemblance:
         return None if j is None else self._normalized_already(name, *self._evidence(views, j))
 
     def clearly(self, kind: str) -> int | None:
-        """The first column that looks ``kind`` (``"raw"`` or ``"normalized"``) beyond doubt,
-        whatever the others look like, or None: by every view that decides (one at least), four
-        times nearer that image than the other, the two images :data:`APART` apart. Data of the
-        other kind would have had to drift that far, and towards that very image, to look so;
-        a column standardized already (near its image) never decides."""
+        """The first column that looks ``kind`` (``"raw"``, ``"normalized"``) beyond doubt, or
+        None: by every view that decides, four times nearer that image (:data:`APART` apart),
+        and no farther by its center, nor by a spread twofold apart (drift moves one only)."""
         mean, std = self.mean_and_std()
         median, spread, count = self.median_and_spread()
         n = len(self.names)
@@ -356,8 +349,10 @@ class Resemblance:
                 deciding = (seen >= LOOK_MIN_VALUES) & np.isfinite(center) & (width > 0)
                 deciding &= (raw[1] > 0) & (normalized[1] > 0)
                 deciding &= _distance(*raw, *normalized) >= APART
-                to_target = _distance(center, width, *target)
-                close = deciding & (to_target * 4 < _distance(center, width, *other))
+                mine, theirs = _parts(center, width, *target), _parts(center, width, *other)
+                apart = _parts(*target, *other)  # a part tells where the images differ by it
+                close = deciding & (sum(mine) * 4 < sum(theirs)) & (mine[0] <= theirs[0])
+                close &= (mine[1] <= theirs[1]) | (apart[1] < np.log(2))
             near |= close
             far |= deciding & ~close
         found = np.flatnonzero(near & ~far)
@@ -568,10 +563,15 @@ def affine_image(center: np.ndarray, spread: np.ndarray, affine: Affine):
         )
 
 
-def _distance(mean_a: np.ndarray, std_a: np.ndarray, mean_b: np.ndarray, std_b: np.ndarray):
+def _parts(mean_a: np.ndarray, std_a: np.ndarray, mean_b: np.ndarray, std_b: np.ndarray):
     """How far apart two distributions are, column by column, by their means (in units of the
-    larger standard deviation) and their spreads (log ratio)."""
-    return np.abs(mean_a - mean_b) / np.maximum(std_a, std_b) + np.abs(np.log(std_a / std_b))
+    larger standard deviation) and by their spreads (log ratio)."""
+    return np.abs(mean_a - mean_b) / np.maximum(std_a, std_b), np.abs(np.log(std_a / std_b))
+
+
+def _distance(*distributions: np.ndarray):
+    """:func:`_parts` together."""
+    return sum(_parts(*distributions))
 
 
 def looked_at(

@@ -165,3 +165,28 @@ def test_a_file_normalized_in_part_is_refused_by_a_column_beyond_doubt(tmp_path)
     ok("inverse", mixed, "-s", stats, "--use", "exact", "-o", back)
     np.testing.assert_allclose(pd.read_csv(back), held, rtol=1e-9)
     ok("transform", test, "-s", stats, "-o", back)
+
+
+def test_a_raw_column_that_only_drifted_is_not_taken_for_a_normalized_one(tmp_path):
+    """Pressure 1,000 lower in new sensor data (mean 13, its spread the fitted 8), and a
+    temperature in Celsius against statistics fitted in Kelvin: by their spreads they are raw
+    data, drifted; the rule of one column beyond doubt refused them as normalized already."""
+    rng = np.random.default_rng(1)
+
+    def readings(n, pressure, kelvin=0.0):
+        return pd.DataFrame(
+            {
+                "temp": rng.normal(22, 3, n) + kelvin,
+                "hum": rng.normal(50, 10, n),
+                "pres": rng.normal(pressure, 8, n),
+            }
+        )
+
+    new = tmp_path / "new.csv"
+    readings(2000, 13).to_csv(new, index=False)
+    for kelvin, pressure in ((0.0, 1013), (273.15, 13)):
+        train, stats = tmp_path / "train.csv", tmp_path / "s.json"
+        readings(3000, pressure, kelvin).to_csv(train, index=False)
+        ok("fit", train, "-o", stats)
+        ok("transform", new, "-s", stats, "-o", tmp_path / "z.csv")
+        piped(tmp_path / "piped.csv", new, "-s", stats)
