@@ -374,9 +374,9 @@ def transform_file(
         if out_format is Format.CSV:  # its text has no types: the record keeps them
             types = types_to_record(sources, schema, names, records)
             doc = (schema.metadata or {}).get(b"pandas") if types is not None else None
-            kept = fields_to_record(sources, records, names, schema.names) or None  # NOT NULL, Enum
+            fields_kept = fields_to_record(sources, records, names, schema.names) or None
             recipe = replace(recipe, types=types, types_pandas=doc and doc.decode("utf-8"))
-            recipe = replace(recipe, fields=kept)
+            recipe = replace(recipe, fields=fields_kept)  # NOT NULL, Enum
             if types is not None and keeps_record:  # and its dictionaries' categories
                 given_categories = recorded_categories(records, types)
                 written_categories = WrittenCategories(types, given_categories)

@@ -172,6 +172,10 @@ def test_a_dictionary_of_floats_comes_back_with_its_categories(tmp_path, through
     restored = pd.read_feather(back)
     assert list(restored.dose.cat.categories) == [2.25, 0.5, 1.5, 9.75]
     pd.testing.assert_series_equal(restored.dose, frame.dose)
+    # Back into a CSV: it raised AttributeError (a name for the record's fields had taken the
+    # name of the dictionaries' categories).
+    normkit_summary("inverse", z, "-s", stats, "-o", tmp_path / "back.csv")
+    assert pd.read_csv(tmp_path / "back.csv").dose.tolist() == frame.dose.astype(float).tolist()
 
 
 def test_a_restored_value_that_is_none_of_the_categories_is_refused(tmp_path):
