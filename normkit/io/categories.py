@@ -82,6 +82,11 @@ def value_counts(
     if all(pa.types.is_string(c.type) and not c.null_count for c in chunks):
         # Text as a CSV gives it: counted by the native engine, in the same order.
         return _text_counts(chunks, cap, missing_text, spelled_booleans, keep)
+    if len(chunks) > 1 and pa.types.is_dictionary(array.type):
+        # Arrow unites the chunks' dictionaries in their codes' type, which may not hold them
+        # all (two of 100 categories in int8 codes: index -100 out of bounds): in int32.
+        wide = pa.dictionary(pa.int32(), array.type.value_type, array.type.ordered)
+        array = pa.chunked_array([c.cast(wide) for c in chunks], wide)
     # Counted as large_string: Arrow's value_counts of views counts a null as "" (and take,
     # filter and is_in have no kernel for them).
     result = pc.value_counts(without_views(array))

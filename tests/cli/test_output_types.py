@@ -6,6 +6,7 @@ dictionary a column, the batches' dictionaries united."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -298,6 +299,31 @@ def test_categories_united_beyond_their_codes_type_are_written_with_wider_codes(
         proc.stderr.decode()
     )
     assert not out.exists()
+
+
+def test_row_groups_of_other_dictionaries_beyond_their_codes_are_counted(tmp_path):
+    """One Parquet file written in two parts, 100 categories each in int8 codes, 160 in all:
+    counting its categories raised ArrowIndexError (Arrow united the row groups' dictionaries in
+    int8 codes: index -100 out of bounds) instead of a fit."""
+    path, stats = tmp_path / "rg.parquet", tmp_path / "s.json"
+    rng = np.random.default_rng(1)
+    parts = []
+    for first in (0, 60):
+        stores = [f"s{i}" for i in range(first, first + 100)]
+        frame = pd.DataFrame(
+            {"x": rng.normal(size=300), "store": pd.Categorical(rng.choice(stores, 300), stores)}
+        )
+        parts.append(pa.Table.from_pandas(frame, preserve_index=False))
+    with pq.ParquetWriter(path, parts[0].schema) as writer:
+        for part in parts:
+            writer.write_table(part)
+    normkit_summary("fit", path, "-o", stats)
+    counts = json.loads(stats.read_text())["categories"][0]["counts"]
+    expected = pd.read_parquet(path).store.astype(str).value_counts().to_dict()
+    assert counts == expected
+    normkit_summary("transform", path, "-s", stats, "-o", tmp_path / "z.parquet")
+    written = pd.read_parquet(tmp_path / "z.parquet").store.astype(str)
+    assert written.tolist() == pd.read_parquet(path).store.astype(str).tolist()
 
 
 def test_ordered_categories_are_united_in_the_order_both_keep_or_refused(tmp_path):
