@@ -111,7 +111,8 @@ def typed_where_null(
 
 def _holds(wide: pa.DataType, narrow: pa.DataType) -> bool:
     """Whether every value of the type ``narrow`` is one of ``wide`` (a type itself; integers
-    of a wider range; timestamps of a finer unit in the same time zone, as DuckDB widens them:
+    of a wider range, and dictionaries of codes of one; timestamps of a finer unit in the same
+    time zone, as DuckDB widens them:
     exact, a value beyond the finer unit's range, 292,000 years from 1970 in ms for us, is
     refused where it is cast, :class:`~normkit.io.dataset.Concatenated`)."""
     if wide == narrow:
@@ -119,6 +120,10 @@ def _holds(wide: pa.DataType, narrow: pa.DataType) -> bool:
     if pa.types.is_timestamp(wide) and pa.types.is_timestamp(narrow):
         units = ("s", "ms", "us", "ns")
         return wide.tz == narrow.tz and units.index(wide.unit) >= units.index(narrow.unit)
+    if pa.types.is_dictionary(wide) and pa.types.is_dictionary(narrow):
+        # Categories in codes of a wider range (pandas' int8 for 100 of them, int16 for 200).
+        same = (wide.value_type, wide.ordered) == (narrow.value_type, narrow.ordered)
+        return same and _holds(wide.index_type, narrow.index_type)
     if not (pa.types.is_integer(wide) and pa.types.is_integer(narrow)):
         return False
     w, n = np.iinfo(wide.to_pandas_dtype()), np.iinfo(narrow.to_pandas_dtype())

@@ -326,6 +326,28 @@ def test_row_groups_of_other_dictionaries_beyond_their_codes_are_counted(tmp_pat
     assert written.tolist() == pd.read_parquet(path).store.astype(str).tolist()
 
 
+def test_categories_in_codes_of_other_widths_make_one_output(tmp_path):
+    """pandas gives 100 categories int8 codes and 200 int16 ones: two such files were refused
+    ('one output cannot hold both'); the output takes the wider codes."""
+    data = tmp_path / "two"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for name, count in (("a", 100), ("b", 200)):
+        stores = pd.Categorical(
+            [f"s{i % count}" for i in range(50)], [f"s{i}" for i in range(count)]
+        )
+        pd.DataFrame({"x": rng.normal(size=50), "store": stores}).to_parquet(
+            data / f"{name}.parquet"
+        )
+    stats = tmp_path / "s.json"
+    normkit_summary("fit", data, "-o", stats)
+    for out in ("z.parquet", "z.arrow", "z.csv"):
+        normkit_summary("transform", data, "-s", stats, "-o", tmp_path / out)
+    written = pd.read_parquet(tmp_path / "z.parquet").store
+    assert len(written.cat.categories) == 200
+    assert written.astype(str).tolist() == [f"s{i}" for i in range(50)] * 2
+
+
 def test_ordered_categories_are_united_in_the_order_both_keep_or_refused(tmp_path):
     """`low, high` and `low, mid, high` (ordered) were united as `low, high, mid`: `g > 'mid'`
     lost every `high`, exit 0. They are merged as `low, mid, high`; orders that conflict
