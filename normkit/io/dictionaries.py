@@ -69,8 +69,8 @@ def united_categories(
         merged = _merged_order(known.to_pylist(), dictionary.drop_null().to_pylist())
         if merged is None:
             raise DataError(
-                f"column {name!r}: its ordered categories come in two orders that no order of "
-                f"them all keeps ({_shown(known)}, then {_shown(dictionary)})",
+                f"column {name!r}: its ordered categories come in orders that do not tell one "
+                f"order of them all ({_shown(known)}, then {_shown(dictionary)})",
                 hints=("give its batches one order of categories",),
             )
         return pa.array(merged, known.type)

@@ -224,14 +224,15 @@ def input_encoding(head: bytes, given: str | None, recorded: bool = False) -> st
     """
     encoding = sniff_encoding(head)
     if encoding is None and given is not None:
-        if codecs.lookup(given).name in ("utf-16", "utf-32"):
+        if (name := codecs.lookup(given).name) in ("utf-16", "utf-32"):
             if recorded:
                 return None
             raise InputError(
                 f"the file has no byte-order mark, which the encoding {given} needs to tell the "
                 "order of its bytes",
                 param="csv.encoding",
-                hints=(f"name the order ({param('csv.encoding', f'{given}-le')} or {given}-be)",),
+                # Python's spelling: it knows utf-16-le, not utf16-le.
+                hints=(f"name the order ({param('csv.encoding', f'{name}-le')} or {name}-be)",),
             )
         encoding = given
     if encoding is not None and codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
