@@ -300,10 +300,12 @@ class Resemblance:
                 self._refuse_other(name)
             if self.assumed:
                 self._refuse_other_affine(name)
-            # One column beyond doubt, whatever the others look like (a file normalized in
-            # part): after the refusals above, whose output can look so too (running
-            # statistics barely moved from 0 and 1 leave data as it was).
-            verdict = (wrong, self.clearly(wrong))
+            # For an inverse, one column raw beyond doubt, whatever the others look like (a
+            # file normalized in part): after the refusals above, whose output can look so too
+            # (running statistics barely moved from 0 and 1 leave data as it was). Not for a
+            # transform: raw rows chosen by a column's own values (the first of time-sorted
+            # data, a class of low pixels) can look standardized in that column.
+            verdict = (wrong, self.clearly(wrong) if self.inverse else None)
             if verdict[1] is None:
                 return
         seen, expected = self._evidence(views, verdict[1])
@@ -326,11 +328,9 @@ class Resemblance:
         judged as :meth:`refuse` judges it; None where it does not."""
         views = self._views()
         verdict = self._verdict(views)
-        if self.inverse:
+        if self.inverse or verdict is None or verdict[0] != "normalized":
             return None
-        j = verdict[1] if verdict is not None and verdict[0] == "normalized" else None
-        j = self.clearly("normalized") if j is None else j
-        return None if j is None else self._normalized_already(name, *self._evidence(views, j))
+        return self._normalized_already(name, *self._evidence(views, verdict[1]))
 
     def clearly(self, kind: str) -> int | None:
         """The first column that looks ``kind`` (``"raw"``, ``"normalized"``) beyond doubt, or
