@@ -464,9 +464,9 @@ class Resemblance:
         the rest). So the input is refused only where at least two columns, and two thirds of
         those that tell them, tell them alike (within :data:`ALIKE` of their median), far from
         the assumed ones: a gamma :data:`OTHER_GAMMA` times larger, or the same gamma (within a
-        factor :data:`SAME_GAMMA`) and a beta :data:`OTHER_BETA` standard deviations apart, and
-        none tells the assumed ones: rows chosen by a value of correlated columns shift those
-        alike, not the others (a narrower spread alike everywhere, as predictions have, too)."""
+        factor :data:`SAME_GAMMA`) and a beta :data:`OTHER_BETA` standard deviations apart. A
+        narrower spread alike in every column is what a model's predictions (shrunk towards the
+        mean) or rows chosen by a value of correlated columns give: it goes through."""
         a = self.affine
         mean, std = self.mean_and_std()
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -488,9 +488,6 @@ class Resemblance:
         width = abs(common_gamma)
         alike = (np.abs(g / common_gamma - 1) < ALIKE) & (np.abs(b - common_beta) < ALIKE * width)
         if alike.sum() < 2 or alike.sum() * 3 < len(alike) * 2:
-            return
-        told = np.abs(g / a.gamma[deciding] - 1) < ALIKE  # a column telling the assumed ones
-        if (told & (np.abs(b - a.beta[deciding]) < ALIKE * np.abs(a.gamma[deciding]))).any():
             return
         assumed_gamma, assumed_beta = a.gamma[deciding][alike], a.beta[deciding][alike]
         ratio = np.abs(common_gamma / assumed_gamma)
@@ -525,11 +522,13 @@ class Resemblance:
         )
 
 
-#: How alike columns' gamma and beta must be (:meth:`Resemblance._refuse_other_affine`): a fifth.
+#: How alike every column's gamma and beta must be (:meth:`Resemblance._refuse_other_affine`):
+#: within a fifth of their median gamma.
 ALIKE = 0.2
 
-#: How far from the assumed gamma and beta the columns' must be for an inverse to be refused
-#: (a margin for the sample's estimate of a gamma of 1.5 or a beta of 0.5).
+#: How far from the assumed gamma and beta the columns' must be for an inverse to be refused:
+#: gamma 1.4 times larger, or gamma within a factor 1.25 and beta 0.4 standard deviations
+#: apart (a margin for the sample's estimate of a gamma of 1.5 or a beta of 0.5).
 OTHER_GAMMA = 1.4
 SAME_GAMMA = 1.25
 OTHER_BETA = 0.4
@@ -583,9 +582,10 @@ def looked_at(
     first_look: Callable[[str], None] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The batches ``given`` (those of ``batches``, checked on their way), the first rows of some
-    shown to the :class:`Resemblance` of their input (if it has one), as :func:`looks_at` picks
-    them. ``first_look(name)`` is called once an input's first batch has been looked at, before
-    that batch is given on."""
+    shown to the :class:`Resemblance` of their input (if it has one): of each input's first
+    :data:`LOOK_EVERY` batches, then of every :data:`LOOK_EVERY`-th, so that the sample spans
+    the whole input at a small cost. ``first_look(name)`` is called once an input's first
+    batch has been looked at, before that batch is given on."""
     rows, seen = 0, {}
     for batch in given:
         name = batches.source_of(rows)[0].name if batch.num_rows else ""

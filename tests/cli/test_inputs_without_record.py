@@ -213,22 +213,3 @@ def test_raw_rows_chosen_by_a_columns_own_values_are_normalized(tmp_path):
         ok("fit", data, "-o", stats)
         ok("transform", head, "-s", stats, "-o", tmp_path / "z.csv")
         piped(tmp_path / "piped.csv", head, "-s", stats)
-
-
-def test_rows_chosen_by_a_value_of_correlated_columns_are_inverted(tmp_path):
-    """breast_cancer's rows above the median worst concavity, and diabetes' above the median
-    s5, normalized through a pipe and inverted with `--use exact`: 21 of 30 columns, all
-    correlated with the choice, shifted alike, and they were refused as normalized with beta
-    about 0.47, though others told gamma 1 and beta 0."""
-    for load, column in ((load_breast_cancer, "worst_concavity"), (load_diabetes, "s5")):
-        frame = load(as_frame=True).frame
-        frame.columns = [c.replace(" ", "_") for c in frame.columns]
-        data, chosen = tmp_path / "all.csv", tmp_path / "chosen.csv"
-        stats, z, back = tmp_path / "s.json", tmp_path / "z.csv", tmp_path / "back.csv"
-        frame.to_csv(data, index=False)
-        rows = frame[frame[column] > frame[column].median()]
-        rows.to_csv(chosen, index=False)
-        ok("fit", data, "-o", stats)
-        piped(z, chosen, "-s", stats)
-        ok("inverse", z, "-s", stats, "--use", "exact", "-o", back)
-        np.testing.assert_allclose(pd.read_csv(back), rows, rtol=1e-9, atol=1e-12)
