@@ -20,6 +20,7 @@ from ..stats.passthrough import PassedThrough
 
 __all__ = [
     "check_dataset_types",
+    "holds",
     "passed_through_as_written",
     "settle_as_recorded",
     "text_where_types_differ",
@@ -41,7 +42,7 @@ def _check_same_types(
     :func:`typed_where_null`'s)."""
     for column in schema:
         other_type = types.field(column.name).type
-        if nulls and (pa.types.is_null(other_type) or _holds(column.type, other_type)):
+        if nulls and (pa.types.is_null(other_type) or holds(column.type, other_type)):
             continue  # no value, or narrower integers: cast to the type that holds them
         if other_type != column.type and not (cast and interchangeable(other_type, column.type)):
             raise SchemaError(
@@ -92,7 +93,7 @@ def typed_where_null(
     """``schema`` (the first input's batches') with each column typed null (no value in that
     file) given the type of the first other input with rows that holds values of it, and each
     column of integers that the inputs give integer types of different widths (int32 in one
-    file, int64 in another) the one that holds them all (:func:`_holds`); a column is not null
+    file, int64 in another) the one that holds them all (:func:`holds`); a column is not null
     only where every input declares it so."""
     others = [s.batch_schema(names, keep_text) for s in sources[1:] if s.has_rows is not False]
     for i, field in enumerate(schema):
@@ -103,13 +104,13 @@ def typed_where_null(
         given = [t for t in types if not pa.types.is_null(t)]
         if not given:
             continue
-        wide = next((t for t in given if all(_holds(t, u) for u in given)), None)
+        wide = next((t for t in given if all(holds(t, u) for u in given)), None)
         if pa.types.is_null(field.type) or (wide is not None and wide != field.type):
             schema = schema.set(i, field.with_type(given[0] if wide is None else wide))
     return schema
 
 
-def _holds(wide: pa.DataType, narrow: pa.DataType) -> bool:
+def holds(wide: pa.DataType, narrow: pa.DataType) -> bool:
     """Whether every value of the type ``narrow`` is one of ``wide`` (a type itself; integers
     of a wider range, and dictionaries of codes of one; timestamps of a finer unit in the same
     time zone, as DuckDB widens them:
@@ -123,7 +124,7 @@ def _holds(wide: pa.DataType, narrow: pa.DataType) -> bool:
     if pa.types.is_dictionary(wide) and pa.types.is_dictionary(narrow):
         # Categories in codes of a wider range (pandas' int8 for 100 of them, int16 for 200).
         same = (wide.value_type, wide.ordered) == (narrow.value_type, narrow.ordered)
-        return same and _holds(wide.index_type, narrow.index_type)
+        return same and holds(wide.index_type, narrow.index_type)
     if not (pa.types.is_integer(wide) and pa.types.is_integer(narrow)):
         return False
     w, n = np.iinfo(wide.to_pandas_dtype()), np.iinfo(narrow.to_pandas_dtype())

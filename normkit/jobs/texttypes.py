@@ -41,6 +41,7 @@ from ..io.formats import Format
 from ..io.lazy import pc
 from ..io.reader import Reader
 from ..stats.recipe import Recipe
+from .columntypes import holds
 
 __all__ = [
     "MAX_CATEGORIES",
@@ -104,8 +105,14 @@ def types_to_record(
             for field in source.batch_schema(names, keep_text=True):
                 if field.name in fitted:
                     continue
-                if passthrough.setdefault(field.name, field.type) != field.type:
-                    return None
+                known = passthrough.setdefault(field.name, field.type)
+                if known != field.type:
+                    # Categories in codes of other widths: the output's, which holds both.
+                    wide = schema.field(field.name).type if field.name in schema.names else None
+                    dictionaries = pa.types.is_dictionary(known) and pa.types.is_dictionary(wide)
+                    if not dictionaries or not (holds(wide, known) and holds(wide, field.type)):
+                        return None
+                    passthrough[field.name] = wide
     else:
         recorded = recorded_types(sources, records, names)
         if recorded is None:

@@ -346,6 +346,12 @@ def test_categories_in_codes_of_other_widths_make_one_output(tmp_path):
     written = pd.read_parquet(tmp_path / "z.parquet").store
     assert len(written.cat.categories) == 200
     assert written.astype(str).tolist() == [f"s{i}" for i in range(50)] * 2
+    # The CSV's record keeps the wider type: back into Arrow, a category again (it came back
+    # as text, and so did every other column passed through).
+    normkit_summary("inverse", tmp_path / "z.csv", "-s", stats, "-o", tmp_path / "back.arrow")
+    back = pd.read_feather(tmp_path / "back.arrow").store
+    assert len(back.cat.categories) == 200
+    assert back.astype(str).tolist() == written.astype(str).tolist()
 
 
 def test_ordered_categories_are_united_in_the_order_both_keep_or_refused(tmp_path):
