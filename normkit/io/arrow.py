@@ -27,12 +27,14 @@ __all__ = [
     "holds_decimals",
     "holds_integers",
     "holds_text",
+    "int32_codes",
     "interchangeable",
     "is_numeric_field",
     "is_numeric_type",
     "is_text_type",
     "kept_metadata",
     "missing_to_null",
+    "narrowed",
     "not_numeric",
     "not_numeric_type",
     "numeric_type_named",
@@ -135,6 +137,12 @@ _INTERCHANGEABLE = (
     (pa.string(), pa.large_string(), pa.string_view()),
     (pa.binary(), pa.large_binary(), pa.binary_view()),
 )
+
+
+def int32_codes(dtype: pa.DictionaryType) -> pa.DictionaryType:
+    """A dictionary type of ``dtype``'s values and order in int32 codes: what several
+    dictionaries united may need where their own codes are narrower (pandas' int8)."""
+    return pa.dictionary(pa.int32(), dtype.value_type, dtype.ordered)
 
 
 def holds_text(dtype: pa.DataType) -> bool:
@@ -426,12 +434,12 @@ def missing_to_null(
     float_columns: Sequence[str],
     infinite: bool = True,
     numbers: Sequence[float] = (),
-    narrow: Mapping[str, pa.DataType] | None = None,
+    narrow: Mapping[str, np.ndarray] | None = None,
 ) -> pa.RecordBatch:
     """The batch with the values of ``float_columns`` that are missing values made missing
     (null): infinite ones (``infinite``) and those equal to one of ``numbers`` (the missing
-    values that are numbers, ``-999``); in a column that ``narrow`` names (read as float16 or
-    float32, its type there) equal as that type holds them, as numpy compares them (``-999.9``
+    values that are numbers, ``-999``); in a column that ``narrow`` names, equal to one of its
+    numbers instead: ``numbers`` as the column's type holds them (:func:`narrowed`: ``-999.9``
     of a float32 column is -999.9000244140625 as float64). Those columns are nullable, whether
     or not this batch held such a value."""
     arrays, schema = list(batch.columns), batch.schema
@@ -442,8 +450,9 @@ def missing_to_null(
             schema = schema.set(i, schema.field(i).with_nullable(True))
         values = to_float64(arrays[i])
         missing = np.isinf(values) if infinite else np.zeros(len(values), dtype=bool)
-        if markers.size:
-            missing |= np.isin(values, narrowed(markers, (narrow or {}).get(name)))
+        marks = narrow.get(name, markers) if narrow else markers
+        if marks.size:
+            missing |= np.isin(values, marks)
         if missing.any():
             # NaN read as such stays NaN (to_float64 gives NaN for the missing values too).
             valid = ~missing

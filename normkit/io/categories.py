@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from .arrow import is_text_type, text_array, without_views
+from .arrow import int32_codes, is_text_type, text_array, without_views
 from .lazy import pc
 
 __all__ = ["BOOLEAN_WORDS", "TextCounts", "is_categorical_type", "value_counts"]
@@ -85,7 +85,7 @@ def value_counts(
     if len(chunks) > 1 and pa.types.is_dictionary(array.type):
         # Arrow unites the chunks' dictionaries in their codes' type, which may not hold them
         # all (two of 100 categories in int8 codes: index -100 out of bounds): in int32.
-        wide = pa.dictionary(pa.int32(), array.type.value_type, array.type.ordered)
+        wide = int32_codes(array.type)
         array = pa.chunked_array([c.cast(wide) for c in chunks], wide)
     # Counted as large_string: Arrow's value_counts of views counts a null as "" (and take,
     # filter and is_in have no kernel for them).

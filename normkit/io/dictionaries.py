@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pyarrow as pa
 
 from ..errors import DataError
+from .arrow import int32_codes
 from .formats import Format
 from .ipc import is_ipc_file
 from .lazy import pc
@@ -49,8 +50,7 @@ def widened(schema: pa.Schema, categories: Mapping[str, pa.Array]) -> pa.Schema:
         i = schema.get_field_index(name)
         dtype = schema.field(i).type
         if len(values) > index_capacity(dtype):
-            wide = pa.dictionary(pa.int32(), dtype.value_type, dtype.ordered)
-            schema = schema.set(i, schema.field(i).with_type(wide))
+            schema = schema.set(i, schema.field(i).with_type(int32_codes(dtype)))
     return schema
 
 
@@ -153,9 +153,8 @@ def encoded_as(batch: pa.RecordBatch, categories: Mapping[str, pa.Array]) -> pa.
         column = arrays[i]
         if column.dictionary.equals(values):
             continue
-        index = column.type.index_type
-        if len(values) > index_capacity(column.type):
-            index = pa.int32()
+        wide = len(values) > index_capacity(column.type)
+        index = int32_codes(column.type).index_type if wide else column.type.index_type
         places = pc.index_in(column.dictionary, value_set=values)
         indices = pc.take(places, column.indices).cast(index)
         arrays[i] = pa.DictionaryArray.from_arrays(indices, values, ordered=column.type.ordered)

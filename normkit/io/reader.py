@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from .. import params
@@ -25,6 +26,7 @@ from .arrow import (
     holds_text,
     is_numeric_field,
     missing_to_null,
+    narrowed,
     not_numeric,
     rechunk,
 )
@@ -440,7 +442,8 @@ class ReaderBase:
         if self.read.infinities_missing or numbers:
             infinite = self.read.infinities_missing
             # A float16 or float32 column's missing numbers are as its type holds them.
-            narrow = {n: schema.field(n).type for n in float_columns}
+            marks = np.asarray(numbers, dtype=np.float64)
+            narrow = {n: narrowed(marks, schema.field(n).type) for n in float_columns}
             batches = (
                 missing_to_null(b, float_columns, infinite, numbers, narrow) for b in batches
             )

@@ -208,7 +208,7 @@ def conclude_fit(
         stats.check_values()
     except DataError as exc:
         if not by_type:  # chosen by name: excluding the column would contradict the choice
-            them = exc.hints[0].startswith("exclude them") if exc.hints else False
+            them = int((stats.count == 0).sum()) > 1  # columns without values, refused together
             exc = DataError(exc.message, param=exc.param, hints=(leave_out_hint(them=them),))
         raise exc.within(describe_sources(sources)) from None
     return stats.with_provenance({"sources": described, "created": now()})
