@@ -445,8 +445,8 @@ def unkept_categories_note(result) -> str | None:
     names = ", ".join(repr(n) for n in result.categories_unkept)
     return (
         f"normkit: {result.output}'s record keeps no categories of {names} (more than "
-        f"{MAX_CATEGORIES:,}, or than its codes' type holds): read back into Parquet or Arrow, "
-        "such a column is its values, not a category"
+        f"{MAX_CATEGORIES:,}): read back into Parquet or Arrow, such a column is its values, not "
+        "a category"
     )
 
 

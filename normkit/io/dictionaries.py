@@ -18,6 +18,7 @@ from .reader import Reader
 
 __all__ = [
     "capacity_in",
+    "codes_for",
     "encoded_as",
     "index_capacity",
     "united_categories",
@@ -30,6 +31,12 @@ def index_capacity(dtype: pa.DictionaryType) -> int:
     """The most categories the codes of a dictionary of ``dtype`` can number."""
     index = dtype.index_type
     return 2 ** (index.bit_width - pa.types.is_signed_integer(index))
+
+
+def codes_for(dtype: pa.DictionaryType, count: int) -> pa.DictionaryType:
+    """``dtype``, in int32 codes where its own cannot number ``count`` categories (those of
+    several dictionaries united: pandas' int8 codes of 100 categories in each of two files)."""
+    return int32_codes(dtype) if count > index_capacity(dtype) else dtype
 
 
 def capacity_in(out_format: Format, output: str) -> Callable[[pa.DictionaryType], int] | None:
@@ -49,8 +56,8 @@ def widened(schema: pa.Schema, categories: Mapping[str, pa.Array]) -> pa.Schema:
     for name, values in categories.items():
         i = schema.get_field_index(name)
         dtype = schema.field(i).type
-        if len(values) > index_capacity(dtype):
-            schema = schema.set(i, schema.field(i).with_type(int32_codes(dtype)))
+        if (wide := codes_for(dtype, len(values))) != dtype:
+            schema = schema.set(i, schema.field(i).with_type(wide))
     return schema
 
 
@@ -153,8 +160,7 @@ def encoded_as(batch: pa.RecordBatch, categories: Mapping[str, pa.Array]) -> pa.
         column = arrays[i]
         if column.dictionary.equals(values):
             continue
-        wide = len(values) > index_capacity(column.type)
-        index = int32_codes(column.type).index_type if wide else column.type.index_type
+        index = codes_for(column.type, len(values)).index_type
         places = pc.index_in(column.dictionary, value_set=values)
         indices = pc.take(places, column.indices).cast(index)
         arrays[i] = pa.DictionaryArray.from_arrays(indices, values, ordered=column.type.ordered)

@@ -14,7 +14,7 @@ order, unused ones too, are what pandas makes its categories and codes of. The r
 them (:attr:`Recipe.categories`, as the data written had them: :class:`WrittenCategories`),
 and the column comes back as a dictionary only with them (:func:`as_recorded`), each value
 encoded by its place among them; a value that is not one of them is an error naming the cell.
-Where they are not kept (more than :func:`category_limit`, inputs whose records keep others,
+Where they are not kept (more than :data:`MAX_CATEGORIES`, inputs whose records keep others,
 a record of an older normkit), the column comes back as its values, never with categories
 of the text's making (in the order the rows happen to give, unused ones lost).
 
@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from ..errors import DataError, param
 from ..io.arrow import holds_text, is_text_type
-from ..io.dictionaries import index_capacity, united_categories
+from ..io.dictionaries import codes_for, united_categories
 from ..io.formats import Format
 from ..io.lazy import pc
 from ..io.reader import Reader
@@ -48,7 +48,6 @@ __all__ = [
     "WrittenCategories",
     "as_recorded",
     "cast_as_recorded",
-    "category_limit",
     "fields_to_record",
     "in_recorded_fields",
     "recorded_categories",
@@ -58,30 +57,26 @@ __all__ = [
     "with_recorded_fields",
 ]
 
-#: The most categories a CSV's record keeps of a column: every job that reads the CSV reads
-#: its record whole. A column of more (identifiers kept as a ``category``) comes back as its
+#: The most categories a record keeps of a column: every job that reads the CSV reads its
+#: record whole. A column of more (identifiers kept as a ``category``) comes back as its
 #: values.
 MAX_CATEGORIES = 10_000
 
 
-def category_limit(dtype: pa.DictionaryType) -> int:
-    """The most categories a record keeps of a column of ``dtype``: :data:`MAX_CATEGORIES`,
-    and no more than its indices can number (dictionaries of several batches, united, can)."""
-    return min(MAX_CATEGORIES, index_capacity(dtype))
-
-
 def as_recorded(dtype: pa.DataType, categories: pa.Array | None) -> pa.DataType:
     """The type a column that a CSV's record types ``dtype`` comes back in: a dictionary only
-    with its ``categories`` (recorded, of its values' type, at most :func:`category_limit`),
-    else the type of its values; other types as they are."""
+    with its ``categories`` (recorded, of its values' type, at most :data:`MAX_CATEGORIES`), in
+    codes that number them (:func:`~normkit.io.dictionaries.codes_for`: several files'
+    dictionaries united can outgrow their own), else the type of its values; other types as
+    they are."""
     if not pa.types.is_dictionary(dtype):
         return dtype
     if (
         categories is not None
         and categories.type == dtype.value_type
-        and len(categories) <= category_limit(dtype)
+        and len(categories) <= MAX_CATEGORIES
     ):
-        return dtype
+        return codes_for(dtype, len(categories))
     return dtype.value_type
 
 
@@ -277,19 +272,17 @@ class WrittenCategories:
             earlier = known if name in self._seen else None
             united = united_categories(earlier, column.dictionary, column.type.ordered, name)
             self._seen.add(name)
-            self._categories[name] = (
-                united if len(united) <= category_limit(self.types[name]) else None
-            )
+            self._categories[name] = united if len(united) <= MAX_CATEGORIES else None
 
     def recorded(self, recipe: Recipe) -> tuple[Recipe, list[str]]:
         """``recipe`` with the types and categories its CSV's record keeps, and the dictionary
-        columns it keeps none of (past :func:`category_limit`: they come back as their
+        columns it keeps none of (past :data:`MAX_CATEGORIES`: they come back as their
         values)."""
         types, categories, unkept = {}, {}, []
         for name, dtype in self.types.items():
             values = self._categories.get(name)
             types[name] = as_recorded(dtype, values)
-            if types[name] != dtype:
+            if pa.types.is_dictionary(dtype) and not pa.types.is_dictionary(types[name]):
                 unkept.append(name)
             elif values is not None:
                 categories[name] = values

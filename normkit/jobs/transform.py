@@ -37,7 +37,7 @@ from ..io.dataset import (
     reference_reader,
     refuse_csv_options,
 )
-from ..io.dictionaries import capacity_in, encoded_as, united_dictionaries, widened
+from ..io.dictionaries import capacity_in, codes_for, encoded_as, united_dictionaries, widened
 from ..io.formats import (
     STDIO,
     Format,
@@ -65,9 +65,9 @@ from .restore import restored_batch, restored_types, transformed_dtypes
 from .sources import Progress, about_stat_file, fitted_raw, stats_for_dataset
 from .splice import cell, rewritable, rewrite_csv
 from .texttypes import (
+    MAX_CATEGORIES,
     WrittenCategories,
     cast_as_recorded,
-    category_limit,
     fields_to_record,
     in_recorded_fields,
     recorded_categories,
@@ -199,7 +199,7 @@ class TransformResult:
     recorded: bool = True  # the output records how it was made (not a CSV on a pipe)
     inputs_recorded: bool = True  # the inputs recorded how they were made (or were raw)
     #: A CSV output's dictionary columns whose categories its record cannot keep (more than
-    #: :func:`~normkit.jobs.texttypes.category_limit`): read back, they are their values.
+    #: :data:`~normkit.jobs.texttypes.MAX_CATEGORIES`): read back, they are their values.
     categories_unkept: tuple[str, ...] = ()
     #: The statistics applied (read from the stat file once: what a report of the run needs).
     statistics: FittedStats | None = None
@@ -315,6 +315,7 @@ def transform_file(
     restore = options.inverse and options.restore_types and not once_more
     restored, as_transformed = restored_types(stats, records) if restore else ({}, frozenset())
     kept = recorded_categories(records, restored, of="dictionaries")  # their categories
+    restored |= {name: codes_for(restored[name], len(values)) for name, values in kept.items()}
     reference = reference_reader(sources)
     # The input's schema metadata is kept, but for other writers' records of the types, which
     # would no longer be true; pandas' is kept with the fitted columns made float64, so that
@@ -348,7 +349,7 @@ def transform_file(
     keeps_record = out_format is not Format.CSV or output != STDIO  # not a CSV on stdout
     normalized = {}
     if keeps_record and not options.inverse:
-        normalized = united_dictionaries(sources, names, category_limit)
+        normalized = united_dictionaries(sources, names, lambda _: MAX_CATEGORIES)
     passed = [name for name in order if name not in set(names)]
     united = united_dictionaries(sources, passed, capacity_in(out_format, output))
     schema = widened(schema, united)

@@ -179,6 +179,37 @@ def test_a_dictionary_of_floats_comes_back_with_its_categories(tmp_path, through
     assert pd.read_csv(tmp_path / "back.csv").dose.tolist() == frame.dose.astype(float).tolist()
 
 
+@pytest.mark.parametrize("through", ["arrows", "csv"])
+def test_floats_categories_united_beyond_their_codes_come_back_exact(tmp_path, through):
+    # 100 float categories in pandas' int8 codes in each of two files: united, 200 are more
+    # than int8 holds, and the record kept none of them. The inverse gave the fitted column's
+    # values back off by its roundings (1.7699999999999996 for 1.77, exit 0), and a column of
+    # them passed through came back as floats, not categories.
+    rng = np.random.default_rng(5)
+    doses = np.round(np.arange(200) * 0.07 + 0.02, 2)
+    parts = []
+    for i, own in enumerate((doses[:100], doses[100:])):
+        frame = pd.DataFrame(
+            {"x": rng.normal(size=300), "dose": pd.Categorical(rng.choice(own, 300), own)}
+        )
+        assert frame.dose.cat.codes.dtype == np.int8
+        frame.to_feather(tmp_path / f"p{i}.feather")
+        parts.append(frame)
+    inputs = [tmp_path / "p0.feather", tmp_path / "p1.feather"]
+    whole = pd.concat(parts, ignore_index=True)
+    for fitted in (["--columns", "x", "--columns", "dose"], ["--columns", "x"]):
+        stats, z = tmp_path / "s.json", tmp_path / f"z.{through}"
+        normkit_summary("fit", *inputs, *fitted, "-o", stats)
+        normkit_summary("transform", *inputs, "-s", stats, "-o", z)
+        back = tmp_path / "back.arrows"
+        normkit_summary("inverse", z, "-s", stats, "-o", back)
+        dose = read_arrow(back).column("dose")
+        assert dose.to_pylist() == whole.dose.astype(float).tolist(), fitted
+        if through == "csv" or "dose" in fitted:  # else each batch's own, as the input's
+            assert dose.type == pa.dictionary(pa.int32(), pa.float64()), fitted
+            assert dose.chunk(0).dictionary.to_pylist() == doses.tolist()
+
+
 def test_a_restored_value_that_is_none_of_the_categories_is_refused(tmp_path):
     frame = _doses(np.random.default_rng(1))
     data, stats = tmp_path / "dose.feather", tmp_path / "s.json"
