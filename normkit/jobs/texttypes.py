@@ -247,7 +247,7 @@ class WrittenCategories:
     >>> from normkit.stats.recipe import Recipe
     >>> sizes = pa.DictionaryArray.from_arrays(pa.array([1, 0], pa.int8()), ["S", "M", "XL"])
     >>> written = WrittenCategories({"size": sizes.type}, {})
-    >>> written.add(pa.record_batch({"size": sizes}))
+    >>> written.add(pa.record_batch({"size": sizes}), "sizes.parquet")
     >>> recipe, unkept = written.recorded(Recipe("frozen", "exact", False))
     >>> recipe.categories["size"].to_pylist(), unkept
     (['S', 'M', 'XL'], [])
@@ -263,14 +263,18 @@ class WrittenCategories:
         }
         self._seen: set[str] = set()  # the columns a batch gave a dictionary
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        """Take in the dictionaries of a batch written."""
+    def add(self, batch: pa.RecordBatch, where: str) -> None:
+        """Take in the dictionaries of a batch written, read from ``where`` (an input's name,
+        which a refusal of its categories names)."""
         for name, known in self._categories.items():
             column = batch.column(name)
             if not pa.types.is_dictionary(column.type) or (name in self._seen and known is None):
                 continue
             earlier = known if name in self._seen else None
-            united = united_categories(earlier, column.dictionary, column.type.ordered, name)
+            try:
+                united = united_categories(earlier, column.dictionary, column.type.ordered, name)
+            except DataError as exc:
+                raise exc.within(where) from None
             self._seen.add(name)
             self._categories[name] = united if len(united) <= MAX_CATEGORIES else None
 

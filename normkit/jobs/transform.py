@@ -510,7 +510,7 @@ def transform_file(
                 batch = in_recorded_fields(batch, schema, fields, locate, sink.rows_written)
                 sink.write(encoded_as(batch, united) if united else batch)
                 if written_categories is not None:
-                    written_categories.add(batch)
+                    written_categories.add(batch, batches.source_of(sink.rows_written - 1)[0].name)
                 if progress is not None:
                     progress(batches.source_of(sink.rows_written - 1)[0], sink.rows_written)
             for name, look in looks.items():  # before the output lands

@@ -411,11 +411,13 @@ def test_ordered_categories_are_united_in_the_order_both_keep_or_refused(tmp_pat
         assert g[g > "mid"].tolist() == ["high", "high"]
     inputs = [tmp_path / "c.parquet", tmp_path / "d.parquet"]
     normkit_summary("fit", *inputs, "-o", stats)
-    proc = run_normkit("transform", *inputs, "-s", stats, "-o", tmp_path / "y.parquet")
-    assert proc.returncode == 1
-    assert "column 'g': its ordered categories come in orders that do not tell one" in (
-        proc.stderr.decode()
-    )
+    for out in ("y.parquet", "y.csv"):  # into a CSV the message named no file
+        proc = run_normkit("transform", *inputs, "-s", stats, "-o", tmp_path / out)
+        assert proc.returncode == 1
+        assert f"{inputs[1]}: column 'g': its ordered categories come in orders that do not " in (
+            proc.stderr.decode()
+        )
+        assert not (tmp_path / out).exists()
 
 
 @pytest.mark.parametrize("out", ["z.parquet", "z.arrow"])
