@@ -82,10 +82,18 @@ def _pending(
             f"inconsistent stat file: column {columns[i]['name']!r}: ema.pending_count "
             f"({count[i]}) is above ema_pending.rows ({rows})"
         )
+    mean = field("pending_mean")
+    if (wrong := (count > 0) != np.isfinite(mean)).any():
+        i = int(np.argmax(wrong))
+        raise fail(
+            f"inconsistent stat file: column {columns[i]['name']!r}: ema.pending_mean "
+            f"({mean[i]}) is {'not ' if count[i] else ''}the mean of its ema.pending_count "
+            f"({count[i]}) values"
+        )
     return PendingBatch(
         rows,
         count,
-        field("pending_mean"),
+        mean,
         field("pending_m2"),
         field("before_pending_mean"),
         field("before_pending_var"),

@@ -262,8 +262,8 @@ EMA_COLUMN = Section(
         ),
         Field(
             "pending_mean",
-            Number(),
-            "Their mean (NaN where there is none).",
+            Number(finite=False),
+            "Their mean (NaN where there is none: a pending_count of 0).",
             _pending("mean"),
             group="ema_pending",
         ),

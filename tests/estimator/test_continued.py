@@ -164,6 +164,31 @@ def test_a_pending_batch_that_contradicts_its_stat_file_is_refused(tmp_path):
         normkit.load(tmp_path / "bad.json")
 
 
+def test_a_pending_batch_without_a_value_of_a_column_is_saved_and_continued(tmp_path):
+    # Its pending mean is NaN (no value yet): the file's own check refused what save wrote
+    # ("columns[1].ema.'pending_mean' must be a finite number, not nan").
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"a": rng.normal(size=9), "b": rng.normal(size=9)})
+    df.loc[6:, "b"] = np.nan  # the rows after the last whole batch: no value of b
+    more = pd.DataFrame({"a": rng.normal(size=7), "b": rng.normal(size=7)})
+    whole = normkit.Standardizer(batch_size=3).partial_fit(pd.concat([df, more]))
+    for first in (df, df.iloc[:7]):  # no pending batch, then one of a row without b
+        resumed = normkit.Standardizer(batch_size=3).partial_fit(first)
+        resumed.save(tmp_path / "ckpt.json")
+        loaded = normkit.load(tmp_path / "ckpt.json")
+        loaded.partial_fit(df.iloc[len(first) :]).partial_fit(more)
+        np.testing.assert_allclose(loaded.ema_.running_mean, whole.ema_.running_mean, rtol=1e-12)
+        np.testing.assert_allclose(loaded.ema_.running_var, whole.ema_.running_var, rtol=1e-12)
+        assert loaded.ema_.n_updates.tolist() == whole.ema_.n_updates.tolist()
+    doc = json.loads((tmp_path / "ckpt.json").read_text())
+    assert doc["columns"][1]["ema"]["pending_mean"] == "NaN"
+    for count, mean in ((1, "NaN"), (0, 1.5)):  # a mean without values, or none of a value
+        doc["columns"][1]["ema"].update(pending_count=count, pending_mean=mean)
+        (tmp_path / "bad.json").write_text(json.dumps(doc))
+        with pytest.raises(StatsFileError, match=r"column 'b': ema.pending_mean \("):
+            normkit.load(tmp_path / "bad.json")
+
+
 def test_continued_statistics_refuse_values_of_a_column_they_had_none_of(tmp_path):
     rng = np.random.default_rng(0)
     empty = pd.DataFrame({"x": rng.normal(size=500), "y": [None] * 500})
