@@ -177,7 +177,7 @@ def import_torch(
         eps = recorded_eps if recorded_eps is not None else TORCH_EPS
     gamma = buffers.get("weight") if affine else None
     beta = buffers.get("bias") if affine else None
-    _check_buffers(where, names, mean, var, gamma, beta, count)
+    _check_buffers(where, names, mean, var, gamma, beta, count, eps)
     nan = np.full(n, np.nan)
     moments = Moments.from_mean(count, n_rows - count, mean, var * count, nan, nan)
     imported = {
@@ -475,10 +475,18 @@ def _count(where, rows, batch_size, tracked, why_not, n: int, window: int | None
     )
 
 
-def _check_buffers(where, names, mean, var, gamma, beta, count) -> None:
+def _check_buffers(where, names, mean, var, gamma, beta, count, eps) -> None:
     """Refuse what no trained layer holds: a running statistic that is NaN or infinite (training
-    diverged, or saw a NaN), a negative variance; and a weight or bias that cannot be a gamma
-    or beta."""
+    diverged, or saw a NaN), a negative variance; a variance of 0 with an ``eps`` of 0, which the
+    layer's eval mode divides by (its output infinite or NaN, where a constant column's scale
+    would be 1); and a weight or bias that cannot be a gamma or beta."""
+    if eps == 0 and (var == 0).any():
+        j = int(np.flatnonzero(var == 0)[0])
+        raise DataError(
+            f"{where}: column {names[j]!r}: running_var is 0 and eps 0: the layer's eval mode "
+            "divides by 0 there",
+            hints=(f"give the eps the layer was built with ({param('eps')})",),
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         m2 = var * count
     checks = [

@@ -323,6 +323,24 @@ def test_every_mistake_is_one_line_naming_the_file_and_leaves_no_output(trained,
         "5",
         fragments=(f"{bad}: column 'b': running_var is nan",),
     )
+    # A column without spread and an eps of 0: the layer's eval mode divides by 0, where a
+    # constant column's scale of 1 wrote the column raw, exit 0.
+    flat = torch.nn.BatchNorm1d(2)
+    with torch.no_grad():
+        flat.running_var[1] = 0.0
+    constant = tmp_path / "flat.safetensors"
+    save_file(flat.state_dict(), str(constant))
+    refused(
+        1,
+        constant,
+        "--columns",
+        "a,b",
+        "--rows",
+        "5",
+        "--eps",
+        "0",
+        fragments=(f"{constant}: column 'b': running_var is 0 and eps 0", "(--eps)"),
+    )
     zero = torch.nn.BatchNorm1d(2)
     with torch.no_grad():
         zero.weight[0] = 0.0  # a zero-initialized weight: not a gamma
