@@ -475,11 +475,12 @@ def _count(where, rows, batch_size, tracked, why_not, n: int, window: int | None
     )
 
 
-def _check_buffers(where, names, mean, var, gamma, beta, count, eps) -> None:
+def _check_buffers(where, names, mean, var, gamma, beta, count, eps=None) -> None:
     """Refuse what no trained layer holds: a running statistic that is NaN or infinite (training
     diverged, or saw a NaN), a negative variance; a variance of 0 with an ``eps`` of 0, which the
     layer's eval mode divides by (its output infinite or NaN, where a constant column's scale
-    would be 1); and a weight or bias that cannot be a gamma or beta."""
+    would be 1; None: the statistics normkit's export embedded, whose layer holds their scale);
+    and a weight or bias that cannot be a gamma or beta."""
     if eps == 0 and (var == 0).any():
         j = int(np.flatnonzero(var == 0)[0])
         raise DataError(
