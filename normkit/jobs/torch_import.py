@@ -283,6 +283,8 @@ def _as_exported(where, metadata, buffers, names, affine: bool, layer: str) -> F
         gamma=frozen[0],
         beta=frozen[1],
         provenance={**stats.provenance, "imported": imported},
+        # Its eval mode normalizes with the running statistics it was exported with.
+        default_use="ema" if metadata.get("use") == "ema" and stats.running else "exact",
     )
 
 

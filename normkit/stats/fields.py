@@ -677,6 +677,17 @@ EMA = Section(
             default="var",
         ),
         Field("batches", Integer(), "Logical batches seen.", lambda s, _: s.running.n_batches),
+        Field(
+            "applied",
+            Boolean(),
+            "Whether a frozen transform uses these running statistics unless told otherwise "
+            "(written where true: statistics back from a PyTorch layer that normkit exported "
+            "with its running statistics and that still holds them, whose eval mode normalizes "
+            "with those).",
+            lambda s, _: s.default_use == "ema",
+            written=lambda s, _: s.default_use == "ema",
+            default=False,
+        ),
     ),
     group="ema",
 )

@@ -134,6 +134,10 @@ class FittedStats:
     unnamed : bool
         The fit's input columns had no names of their own (an array, an unnamed frame's), only
         ``x0, x1, ...``: see :func:`~normkit.stats.positional.named_by_position`.
+    default_use : str
+        The statistics a frozen transform uses unless told: ``"exact"``, or ``"ema"`` for those
+        back from a PyTorch layer that normkit exported with its running statistics and that
+        still holds them (``import-torch``): its eval mode normalizes with those.
     """
 
     names: tuple[str, ...]
@@ -154,6 +158,7 @@ class FittedStats:
     categories: Mapping[str, CategoryCounts] | None = None
     inputs: tuple[str, ...] | None = None
     unnamed: bool = False
+    default_use: str = "exact"
 
     @classmethod
     def build(
@@ -177,6 +182,7 @@ class FittedStats:
         categories: Mapping[str, CategoryCounts] | None = None,
         inputs: Sequence[str] | None = None,
         unnamed: bool = False,
+        default_use: str = "exact",
     ) -> FittedStats:
         """Statistics from moments: the mean, the variance ``M2 / (count - ddof)`` and the scale
         ``sqrt(var + eps)`` (scikit-learn's constant-column rule when eps is 0) are computed here,
@@ -208,6 +214,7 @@ class FittedStats:
             None if categories is None else dict(categories),
             None if inputs is None else tuple(map(str, inputs)),
             bool(unnamed),
+            "ema" if default_use == "ema" and running is not None else "exact",
         )
 
     @classmethod
@@ -254,14 +261,6 @@ class FittedStats:
     @property
     def n_columns(self) -> int:
         return len(self.names)
-
-    @property
-    def default_use(self) -> str:
-        """The statistics a frozen transform uses unless told: the exact ones, but the running
-        ones where these came back from a PyTorch layer that normkit exported with them and that
-        still holds them (``import-torch``): its eval mode normalizes with those."""
-        exported = (self.provenance.get("imported") or {}).get("exported") or {}
-        return "ema" if exported.get("use") == "ema" and self.running is not None else "exact"
 
     @property
     def count(self) -> np.ndarray:

@@ -399,6 +399,7 @@ class _Reader:
             ),
             inputs=self.inputs(values.get("inputs"), names, values.get("passthrough")),
             unnamed=values.get("unnamed", False),
+            default_use="ema" if (values.get("ema") or {}).get("applied") else "exact",
         )
 
     def weighted(self, values: dict) -> bool:

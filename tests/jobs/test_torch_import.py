@@ -228,7 +228,14 @@ def test_an_untouched_export_imports_back_as_the_statistics_it_was_made_from(
     for doc in (a, b):
         doc.pop("provenance")
     a.pop("categories")
+    # And the transform's default: the layer's eval mode, which the file says, not its
+    # provenance (without which the running statistics were taken for exact ones, exit 0).
+    assert b["ema"].pop("applied", False) == (use == "ema")
     assert a == b
+    assert restored.default_use == use
+    bare = json.loads(back.read_text())
+    del bare["provenance"]  # anonymized, say: the same transform
+    assert statfile.parse(json.dumps(bare)).default_use == use
     assert restored.provenance["imported"]["exported"]["use"] == use
     assert restored.provenance["sources"] == original.provenance["sources"]
     # So drift tests every fitted column, the distribution included, and finds nothing in the

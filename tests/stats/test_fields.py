@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -60,15 +61,25 @@ def unnamed_document() -> dict:
     return json.loads(statfile.to_text(estimator.stats_))
 
 
+@pytest.fixture(scope="module")
+def applied_document() -> dict:
+    """A stat file whose running statistics a transform uses unless told (as ``import-torch``
+    writes one of a layer normkit exported with them)."""
+    estimator = Standardizer(batch_size=2).fit(pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0]}))
+    return json.loads(statfile.to_text(replace(estimator.stats_, default_use="ema")))
+
+
 @pytest.fixture
-def documents(document, weighted_document, pending_document, unnamed_document):
+def documents(document, weighted_document, pending_document, unnamed_document, applied_document):
     """The document that has a field: the weighted one for the fields of weighted fits, the
     one saved inside a batch for those of its unfinished batch, the one of an array for
-    ``unnamed``."""
+    ``unnamed``, the one applying its running statistics for ``ema.applied``."""
 
     def having(path: tuple, field: Field) -> dict:
         if path[0] == "unnamed":
             return unnamed_document
+        if path == ("ema", "applied"):
+            return applied_document
         if path[0] == "weights" or field.group == "weights":
             return weighted_document
         return pending_document if "ema_pending" in (path[0], field.group) else document
