@@ -221,16 +221,19 @@ class Recipe:
 
     @classmethod
     def _from_document(cls, doc: dict) -> Recipe:
-        previous = doc.get("previous")
+        # The keys every record holds (null where not known) are required: a record missing
+        # one (edited by hand) would be taken to say a gamma of 1, or nothing of the previous
+        # step; the others are there only where they say something.
+        previous = doc["previous"]
         return cls(
             mode=str(doc["mode"]),
-            use=str(doc.get("use") or "exact"),
-            inverse=bool(doc.get("inverse", False)),
-            stats=doc.get("stats"),
-            gamma=_per_column(doc.get("gamma")),
-            beta=_per_column(doc.get("beta")),
+            use=str(doc["use"]),
+            inverse=bool(doc["inverse"]),
+            stats=doc["stats"],
+            gamma=_per_column(doc["gamma"]),
+            beta=_per_column(doc["beta"]),
             previous=cls._from_document(previous) if previous is not None else None,
-            pandas=_pandas_entries(doc.get("pandas")),
+            pandas=_pandas_entries(doc["pandas"]),
             types=_types_of(doc.get("types")),
             fields=_fields_of(doc.get("fields")),
             types_pandas=_text(doc.get("types_pandas")),
@@ -253,11 +256,12 @@ class Recipe:
             return None
         try:
             recipe = cls._from_document(json.loads(text))
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             where = where_recorded(source)
+            lacks = f" (it lacks {exc.args[0]!r})" if isinstance(exc, KeyError) else ""
             raise InputError(
                 f"{source.name}: its record of how it was made ({METADATA_KEY.decode()} in "
-                f"{where}) is damaged",
+                f"{where}) is damaged{lacks}",
                 hints=(delete_hint(where, source.name),) if source.format is Format.CSV else (),
             ) from None
         return recipe

@@ -3,6 +3,7 @@ surprising data. The command runs as a real process; each test asserts the exact
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import itertools
@@ -144,6 +145,18 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
     ok("transform", SAMPLE_CSV, "-s", sample_stats, "-o", z)
     ok("inverse", z, "-s", sample_stats, "-o", back)
     np.testing.assert_allclose(pd.read_csv(back)["income"], original["income"], rtol=1e-12)
+    # A key of the record deleted by hand: it was taken to say gamma 1 (an output of --gamma 2
+    # inverted to twice its spread, exit 0), or nothing of the statistics that made it.
+    ok("transform", SAMPLE_CSV, "-s", sample_stats, "--gamma", "2", "-o", z)
+    kept = json.loads(record.read_text())
+    for key in ("gamma", "beta", "use", "stats", "previous"):
+        document = copy.deepcopy(kept)
+        del document["metadata"]["normkit.transform"][key]
+        record.write_text(json.dumps(document))
+        line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
+        assert line.startswith(f"{ERROR}{z}: its record of how it was made "), line
+        assert f"is damaged (it lacks {key!r}); delete {record} if" in line
+    assert not (tmp_path / "b.csv").exists()
 
 
 def test_inverse_of_csv_without_a_record_follows_the_options_as_help_says(tmp_path, sample_stats):
