@@ -319,6 +319,10 @@ def _parse(text: str, source: str) -> FittedStats:
         detail = (
             f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
         )
+        if not text.strip():
+            raise StatsFileError(f"{source}: not a normkit stat file (it is empty)") from None
+        if "int_max_str_digits" in detail:  # Python's limit on the digits of an integer
+            detail = "a number of more than 4,300 digits"
         raise StatsFileError(
             f"{source}: not a normkit stat file (invalid JSON, {detail})"
         ) from None

@@ -139,7 +139,12 @@ def test_invalid_files_are_refused_with_the_key_named(fitted, path, value, messa
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "not a normkit stat file (invalid JSON"),
+        ("", "not a normkit stat file (it is empty"),
+        (" \r\n", "not a normkit stat file (it is empty"),
+        (
+            '{"rows": ' + "9" * 5000 + "}",
+            "not a normkit stat file (invalid JSON, a number of more ",
+        ),
         ('{"format": "normkit.stats", "vers', "not a normkit stat file (invalid JSON"),
         ("[1, 2, 3]", "not a normkit stat file"),
         ("a,b\n1,2\n", "not a normkit stat file (invalid JSON"),
