@@ -488,8 +488,10 @@ def _unrecorded_error(source: Source) -> InputError:
         why = f"no {METADATA_KEY.decode()} in its schema metadata"
     elif source.is_stream:
         why = f"a pipe carries none: {lost}"
+    elif os.path.lexists(kept := record_path(source.path)):
+        why = f"{os.path.basename(kept)} beside it records none"
     else:
-        why = f"no {os.path.basename(record_path(source.path))} beside it: {lost}"
+        why = f"no {os.path.basename(kept)} beside it: {lost}"
     return InputError(
         f"{source.name} keeps no record of how it was normalized ({why}); inverting it would "
         "guess the statistics, gamma and beta",

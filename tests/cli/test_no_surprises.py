@@ -156,6 +156,10 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
         line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
         assert line.startswith(f"{ERROR}{z}: its record of how it was made "), line
         assert f"is damaged (it lacks {key!r}); delete {record} if" in line
+    kept["metadata"] = {}  # said to be missing beside it, where it was there
+    record.write_text(json.dumps(kept))
+    line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
+    assert f"no record of how it was normalized ({record.name} beside it records none);" in line
     assert not (tmp_path / "b.csv").exists()
 
 
