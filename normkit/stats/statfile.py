@@ -232,8 +232,11 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD)
-            _refuse_other_than_json(path, head)
-            text = (head + f.read()).decode("utf-8-sig")  # a Windows editor's BOM is harmless
+            if _utf16_json(head):
+                text = (head + f.read()).decode("utf-16")
+            else:
+                _refuse_other_than_json(path, head)
+                text = (head + f.read()).decode("utf-8-sig")  # a Windows editor's BOM too
     except FileNotFoundError:
         raise StatsFileError(f"{path}: no such stat file") from None
     except IsADirectoryError:
@@ -251,6 +254,14 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
 
 #: Bytes of a file given as a stat file looked at before it is read whole.
 _HEAD = 1 << 16
+
+
+def _utf16_json(head: bytes) -> bool:
+    """Whether ``head`` starts a JSON object in UTF-16 with a byte-order mark (a stat file
+    that Windows' Notepad saved as "Unicode")."""
+    if head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    return head[:12].decode("utf-16", "replace").lstrip(" \r\n\t").startswith("{")
 
 
 def _refuse_other_than_json(path: str, head: bytes) -> None:

@@ -174,6 +174,20 @@ def test_load_reports_missing_file_and_directory(tmp_path):
         normkit.load(tmp_path)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be"])
+def test_a_stat_file_saved_by_an_editor_in_another_unicode_form_loads(tmp_path, fitted, encoding):
+    # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark (and CRLF): refused as
+    # "not UTF-8 text", with no way out.
+    text = dumps(fitted).replace("\n", "\r\n")
+    bom = b"\xfe\xff" if encoding == "utf-16-be" else b""
+    path = tmp_path / "s.json"
+    path.write_bytes(bom + text.encode(encoding))
+    assert dumps(normkit.load(path)) == dumps(fitted)
+    path.write_bytes(b"\xff\xfe" + "a,b\n1,2\n".encode("utf-16-le"))  # not JSON: refused
+    with pytest.raises(StatsFileError, match="not a normkit stat file"):
+        normkit.load(path)
+
+
 def test_save_is_atomic_and_refuses_missing_directory(tmp_path, fitted):
     with pytest.raises(normkit.OutputError, match="does not exist"):
         normkit.save(fitted, tmp_path / "nope" / "stats.json")
