@@ -296,12 +296,18 @@ class Accumulator:
             if steps is not None:
                 self._observe(steps)
         self._check_finite(batch, columns, weights, locate)
+        before = self.moments.weight
         self.moments = merge_moments(self.moments, batch)
         if self.weighted and not np.isfinite(self.moments.weight).all():
             label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
+            # The row where a column's sum of weights, added up row after row, overflows.
+            j = int(np.argmin(np.isfinite(self.moments.weight)))
+            held = np.where(np.isnan(columns[j]), 0.0, weights)
+            with np.errstate(over="ignore"):
+                k = int(np.argmax(~np.isfinite(np.cumsum(np.append(before[j], held))[1:])))
             raise DataError(
-                f"{label}: the sum of the weights overflows float64 by {self._row_word} "
-                f"{self._rows_counted + n_rows:,}",
+                f"{label} at {self._row_word} {self._rows_counted + k + 1:,}: the sum of the "
+                f"weights overflows float64 there (the weight is {float(weights[k])!r})",
                 hints=(
                     "divide every weight by one constant (with ddof 0 the mean and variance stay "
                     "the same)",

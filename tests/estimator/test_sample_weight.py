@@ -83,8 +83,13 @@ def test_weights_float64_cannot_hold_are_refused_not_rounded():
     X = np.random.default_rng(2).normal(size=(100, 2))
     with pytest.raises(ValueError, match=r"row 1: the weight is 1e-320, too small"):
         Standardizer().fit(X, sample_weight=np.full(100, 1e-320))
-    with pytest.raises(ValueError, match="the sum of the weights overflows float64"):
+    # The row where the sum overflows (it named the batch's last row, 100, and no value).
+    with pytest.raises(ValueError, match=r"row 18: the sum of the weights overflows float64 "):
         Standardizer().fit(X, sample_weight=np.full(100, 1e307))
+    Y = X.copy()
+    Y[:30] = np.nan  # the weights of the values: their sums overflow 30 rows later
+    with pytest.raises(ValueError, match=r"row 48: the sum of the weights overflows .* 1e\+307"):
+        Standardizer().fit(Y, sample_weight=np.full(100, 1e307))
     tiny = Standardizer().fit(X, sample_weight=np.full(100, 1e-300))
     np.testing.assert_allclose(tiny.mean_, X.mean(axis=0), rtol=1e-13)
 
