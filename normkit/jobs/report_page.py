@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.running import EmaOptions
 from ..stats.fitted import FittedStats
+from ..stats.passthrough import weight_column_of
 from .plots import format_values
 
 __all__ = ["SUMMARY_HEADERS", "TRAJECTORY_POINTS", "ReportData", "html_page", "summary_rows"]
@@ -120,6 +121,14 @@ def html_page(
         if report.ema_from_stats
         else ("default options (the stat file has none)")
     )
+    weight = weight_column_of(report.stats.passthrough)
+    by = f"column {weight!r}" if weight else "sample weights"
+    weighted = (
+        f" The stat file's statistics are weighted (by {by}); this data's, and its running "
+        "statistics, are not: its rows weigh 1 each."
+        if report.stats.weighted
+        else ""
+    )
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -134,7 +143,7 @@ def html_page(
         "(x - mean) / scale with the stat file's exact statistics. The running (EMA) statistics "
         f"are recomputed over this data in logical batches of {options.batch_size} rows with "
         f"{whose}, and shown after every batch (thinned evenly to at most "
-        f"{2 * TRAJECTORY_POINTS:,} points, the last batch included).</p>",
+        f"{2 * TRAJECTORY_POINTS:,} points, the last batch included).{e(weighted)}</p>",
         "<h2>Summary</h2>",
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
     ]

@@ -81,6 +81,17 @@ def test_missing_values_and_constant_columns(tmp_path):
     assert "<strong>up to 500 values</strong> per column" in page
 
 
+def test_a_page_of_weighted_statistics_says_that_this_data_is_read_unweighted(tmp_path):
+    # Its "mean (this data)" is unweighted beside the stat file's weighted one: it did not say.
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": [1.0, 2.0, 5.0, 7.0], "w": [1, 3, 1, 2]}).to_csv(data, index=False)
+    for weighted, stats in ((["--weight-column", "w"], "w.json"), ([], "u.json")):
+        assert run("fit", data, *weighted, "-o", tmp_path / stats, "-q").exit_code == 0
+        assert run("report", data, "-s", tmp_path / stats, "-o", tmp_path / "r.html").exit_code == 0
+        said = "The stat file&#x27;s statistics are weighted (by column &#x27;w&#x27;); this data"
+        assert (said in (tmp_path / "r.html").read_text()) == bool(weighted)
+
+
 def test_a_column_without_values_here_shows_no_running_statistics_of_this_data(tmp_path):
     """No batch of this data updated the running statistics of a column it has no value in:
     BatchNorm's start (0 and 1) is no statistic of it, and is not shown as one."""
