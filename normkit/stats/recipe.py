@@ -18,10 +18,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -220,20 +221,36 @@ class Recipe:
         }
 
     @classmethod
-    def _from_document(cls, doc: dict) -> Recipe:
-        # The keys every record holds (null where not known) are required: a record missing
-        # one (edited by hand) would be taken to say a gamma of 1, or nothing of the previous
-        # step; the others are there only where they say something.
-        previous = doc["previous"]
+    def _from_document(cls, doc: dict, within: str = "") -> Recipe:
+        # The keys every record holds are required, as normkit writes them (null only where
+        # it writes null): a record missing one, or holding null (edited by hand), would be
+        # taken to say a gamma of 1, any statistics, or nothing of the previous step; the
+        # others are there only where they say something.
+        def held(key: str, valid: Callable[[object], bool]) -> Any:
+            if key not in doc:
+                raise _Damaged(f"it lacks {within + key!r}")
+            if not valid(doc[key]):
+                raise _Damaged(f"its {within + key!r} is {json.dumps(doc[key])[:40]}")
+            return doc[key]
+
+        def per_column(value: object) -> bool:
+            return isinstance(value, dict) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in value.values()
+            )
+
+        previous = held("previous", lambda v: v is None or isinstance(v, dict))
         return cls(
-            mode=str(doc["mode"]),
-            use=str(doc["use"]),
-            inverse=bool(doc["inverse"]),
-            stats=doc["stats"],
-            gamma=_per_column(doc["gamma"]),
-            beta=_per_column(doc["beta"]),
-            previous=cls._from_document(previous) if previous is not None else None,
-            pandas=_pandas_entries(doc["pandas"]),
+            mode=held("mode", lambda v: v in ("frozen", "batch", "adaptive")),
+            use=held("use", lambda v: v in ("exact", "ema")),
+            inverse=held("inverse", lambda v: isinstance(v, bool)),
+            stats=held("stats", lambda v: isinstance(v, str)),
+            gamma=_per_column(held("gamma", per_column)),
+            beta=_per_column(held("beta", per_column)),
+            previous=(
+                None if previous is None else cls._from_document(previous, f"{within}previous.")
+            ),
+            pandas=_pandas_entries(held("pandas", lambda v: True)),
             types=_types_of(doc.get("types")),
             fields=_fields_of(doc.get("fields")),
             types_pandas=_text(doc.get("types_pandas")),
@@ -258,7 +275,7 @@ class Recipe:
             recipe = cls._from_document(json.loads(text))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             where = where_recorded(source)
-            lacks = f" (it lacks {exc.args[0]!r})" if isinstance(exc, KeyError) else ""
+            lacks = f" ({exc})" if isinstance(exc, _Damaged) else ""
             raise InputError(
                 f"{source.name}: its record of how it was made ({METADATA_KEY.decode()} in "
                 f"{where}) is damaged{lacks}",
@@ -358,6 +375,10 @@ def _pandas_entries(values: object) -> dict[str, dict] | None:
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
         raise TypeError("not a mapping of column entries")
     return {str(k): v for k, v in values.items()}
+
+
+class _Damaged(ValueError):
+    """A key of a record missing, or holding what normkit does not write there."""
 
 
 def _per_column(values: object) -> dict[str, float] | None:
