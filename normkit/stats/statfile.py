@@ -229,21 +229,22 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     """
     path = os.fspath(path)
     refuse_stdin(path, "a stat file")
+    encoding = "UTF-8"
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD)
-            if _utf16_json(head):
-                text = (head + f.read()).decode("utf-16")
-            else:
-                _refuse_other_than_json(path, head)
-                text = (head + f.read()).decode("utf-8-sig")  # a Windows editor's BOM too
+            # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark.
+            encoding = next((e for mark, e in _MARKS if head.startswith(mark)), "UTF-8")
+            _refuse_other_than_json(path, head, encoding)
+            text = (head + f.read()).decode("utf-8-sig" if encoding == "UTF-8" else encoding)
     except FileNotFoundError:
         raise StatsFileError(f"{path}: no such stat file") from None
     except IsADirectoryError:
         raise StatsFileError(f"{path}: is a directory, not a stat file") from None
     except UnicodeDecodeError:
         raise StatsFileError(
-            f"{path}: not a normkit stat file (not UTF-8 text)", hints=other_file_hints(path)
+            f"{path}: not a normkit stat file (not {encoding} text)",
+            hints=other_file_hints(path) or ("save it as UTF-8",),
         ) from None
     except OSError as exc:
         raise StatsFileError(f"{path}: cannot read the stat file: {exc.strerror or exc}") from None
@@ -256,17 +257,22 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
 _HEAD = 1 << 16
 
 
-def _utf16_json(head: bytes) -> bool:
-    """Whether ``head`` starts a JSON object in UTF-16 with a byte-order mark (a stat file
-    that Windows' Notepad saved as "Unicode")."""
-    if head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-        return False
-    return head[:12].decode("utf-16", "replace").lstrip(" \r\n\t").startswith("{")
+#: The byte-order marks of the encodings a stat file is read in besides UTF-8 (UTF-32's first:
+#: its little-endian mark begins with UTF-16's).
+_MARKS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 
 
-def _refuse_other_than_json(path: str, head: bytes) -> None:
+def _refuse_other_than_json(path: str, head: bytes, encoding: str = "UTF-8") -> None:
     """Refuse, before reading it whole (a data file given as the stat file may be larger than
-    memory), a file whose ``head`` starts with something other than a JSON object."""
+    memory), a file whose ``head`` (in ``encoding``) starts with something other than a JSON
+    object."""
+    if encoding != "UTF-8":  # its characters as UTF-8, as far as they go
+        head = head.decode(encoding, "ignore").encode("utf-8", "surrogatepass")
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"{") and len(head) == _HEAD and b'"normkit.stats"' not in head:
         # JSON of another kind, larger than this (a data set as records): a stat file names its
@@ -281,7 +287,7 @@ def _refuse_other_than_json(path: str, head: bytes) -> None:
         shown: str | None = sample.decode("utf-8")
     except UnicodeDecodeError as exc:  # but a character cut at the sample's end
         shown = sample[: exc.start].decode("utf-8") if exc.start >= len(sample) - 3 else None
-    if shown is None:
+    if not shown:
         why = "not UTF-8 text"
     elif "\x00" in shown:
         why = "not JSON"

@@ -174,7 +174,7 @@ def test_load_reports_missing_file_and_directory(tmp_path):
         normkit.load(tmp_path)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
 def test_a_stat_file_saved_by_an_editor_in_another_unicode_form_loads(tmp_path, fitted, encoding):
     # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark (and CRLF): refused as
     # "not UTF-8 text", with no way out.
@@ -185,6 +185,14 @@ def test_a_stat_file_saved_by_an_editor_in_another_unicode_form_loads(tmp_path, 
     assert dumps(normkit.load(path)) == dumps(fitted)
     path.write_bytes(b"\xff\xfe" + "a,b\n1,2\n".encode("utf-16-le"))  # not JSON: refused
     with pytest.raises(StatsFileError, match="not a normkit stat file"):
+        normkit.load(path)
+    # A mark alone (an empty file saved as "Unicode") raised IndexError; a byte of text cut.
+    for data, why in ((b"\xff\xfe", "it is empty"), (b"\xc3", "not UTF-8 text")):
+        path.write_bytes(data)
+        with pytest.raises(StatsFileError, match=f"not a normkit stat file \\({why}\\)"):
+            normkit.load(path)
+    path.write_bytes(b'{"format": "normkit.stats", "columns": [{"name": "caf\xe9"}]}')  # Latin-1
+    with pytest.raises(StatsFileError, match=r"\(not UTF-8 text\); save it as UTF-8"):
         normkit.load(path)
 
 
