@@ -79,11 +79,23 @@ def restored_pandas(
     """``schema`` with pandas' record of the ``restored`` columns (an inverse's, whose types
     come back) as the inputs' shared record kept it from before their transform: a nullable
     ``Int64`` column is read as ``Int64`` again, and a ``Float64`` one, float64 in Arrow
-    either way, as ``Float64``."""
+    either way, as ``Float64``. A ``category`` that comes back as its values (its categories
+    not kept) has none."""
     shared = shared_record(records)
     if not restored or shared is None or not shared.pandas:
         return schema
-    return with_pandas_columns(schema, {k: v for k, v in shared.pandas.items() if k in restored})
+    return with_pandas_columns(
+        schema,
+        {
+            k: v
+            for k, v in shared.pandas.items()
+            if k in restored
+            and (
+                v.get("pandas_type") != "categorical"
+                or pa.types.is_dictionary(schema.field(k).type)
+            )
+        },
+    )
 
 
 #: The way out for data compared with statistics of another scale.

@@ -13,10 +13,12 @@ from ..core import kernels
 from ..errors import DataError, param
 from ..io.arrow import common_type, dictionary_type_named, numeric_type_named, to_float64
 from ..io.dataset import Concatenated, dataset_dtypes
+from ..io.dictionaries import codes_for
 from ..io.lazy import pc
 from ..io.reader import Reader
 from ..stats.fitted import Affine, FittedStats
 from ..stats.recipe import Recipe, says
+from .texttypes import recorded_categories
 
 __all__ = ["restored_batch", "restored_types", "transformed_dtypes"]
 
@@ -40,13 +42,17 @@ def transformed_dtypes(sources: Sequence[Reader], names: Sequence[str]) -> dict[
 
 def restored_types(
     stats: FittedStats, records: Sequence[Recipe | None]
-) -> tuple[dict[str, pa.DataType], frozenset[str]]:
+) -> tuple[dict[str, pa.DataType], frozenset[str], dict[str, pa.Array]]:
     """The types other than float64 an inverse restores its columns to (integers, narrower
-    floats, decimals; dictionaries of them as their values), and of those, the columns whose
-    type the inputs' records keep. A column's type is the one the data transformed had, as
-    each input's record keeps it (:attr:`Recipe.dtypes`; where inputs had different ones, the
-    common type that holds them all), else (an input without a record, or one that keeps no
-    type of the column) the one the statistics record."""
+    floats, decimals; dictionaries of them), of those the columns whose type the inputs'
+    records keep, and the categories of the dictionaries (which the inputs' records keep alike:
+    :attr:`Recipe.dictionaries`). A column's type is the one the data transformed had, as each
+    input's record keeps it (:attr:`Recipe.dtypes`; where inputs had different ones, the common
+    type that holds them all), else (an input without a record, or one that keeps no type of
+    the column) the one the statistics record. A dictionary comes back in codes that number its
+    categories (several files' united can outnumber their own), and as its values where its
+    categories are not kept (more than the records keep: categories in the order its rows
+    come would be no column's)."""
     out, kept = {}, set()
     for name, text in zip(stats.names, stats.dtypes, strict=True):
         told = [r.dtypes.get(name) if r is not None and r.dtypes else None for r in records]
@@ -56,7 +62,18 @@ def restored_types(
         dtype = dictionary_type_named(text) or numeric_type_named(text)
         if dtype is not None and dtype != pa.float64():
             out[name] = dtype
-    return out, frozenset(kept & set(out))
+    categories = recorded_categories(records, out, of="dictionaries")
+    for name, dtype in list(out.items()):
+        if not pa.types.is_dictionary(dtype):
+            continue
+        values = categories.get(name)
+        if values is not None and values.type == dtype.value_type:
+            out[name] = codes_for(dtype, len(values))
+        elif pa.types.is_float64(dtype.value_type):
+            del out[name]
+        else:
+            out[name] = dtype.value_type
+    return out, frozenset(kept & set(out)), categories
 
 
 #: Roundings in a value's way through two transforms and back (an inverse of data normalized
@@ -80,9 +97,8 @@ def restored_batch(
     """The restored columns of ``batch`` (``given``, mapped back by ``affine``) in the types
     they were: integers and decimals within rounding of their values (and in the type's range;
     NaN, which they cannot hold, as missing), narrower floats within the type's range, a
-    dictionary whose categories the input's record keeps (``dictionaries``) as the nearest of
-    them (:func:`_nearest_categories`), one whose categories it does not keep as its values
-    (floats as a float64 column's, unchecked);
+    dictionary (of the categories the inputs' records keep: ``dictionaries``) as the nearest of
+    them (:func:`_nearest_categories`);
     otherwise the row is named (``at``: the batches, and the rows before this one). An integer
     or decimal is given back only where it is certainly the one transformed: the roundings of
     its way there and back (:data:`_ROUNDINGS`) cannot reach a neighbour, or, transformed
@@ -93,7 +109,7 @@ def restored_batch(
     (:func:`restored_types`), which a refusal names as the source of the type."""
     arrays = list(batch.columns)
     for name, written in types.items():
-        # A dictionary of numbers is restored as its values, then encoded again.
+        # A dictionary of numbers is restored as its values, then encoded by its categories.
         dtype = written.value_type if pa.types.is_dictionary(written) else written
         i = batch.schema.get_field_index(name)
         column = arrays[i]
@@ -118,9 +134,6 @@ def restored_batch(
                 raise _refusal(at, name, k, float(values[k]), why, recorded)
             indices = pa.array(codes, written.index_type, mask=None if valid.all() else ~valid)
             arrays[i] = pa.DictionaryArray.from_arrays(indices, categories, ordered=written.ordered)
-            continue
-        if pa.types.is_dictionary(written) and pa.types.is_float64(dtype):  # no categories kept
-            arrays[i] = column.dictionary_encode().cast(written)
             continue
         with np.errstate(invalid="ignore", over="ignore"):
             if digits is None:  # a narrower float: in its range, and the one transformed
@@ -171,8 +184,6 @@ def restored_batch(
             raise _refusal(at, name, k, float(values[k]), why, recorded, typed)
         restored = pa.array(wanted, pa.float64(), mask=None if valid.all() else ~valid)
         arrays[i] = pc.cast(restored, dtype, safe=False)
-        if written is not dtype:
-            arrays[i] = arrays[i].dictionary_encode().cast(written)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 

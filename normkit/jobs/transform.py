@@ -37,7 +37,7 @@ from ..io.dataset import (
     reference_reader,
     refuse_csv_options,
 )
-from ..io.dictionaries import capacity_in, codes_for, encoded_as, united_dictionaries, widened
+from ..io.dictionaries import capacity_in, encoded_as, united_dictionaries, widened
 from ..io.formats import (
     STDIO,
     Format,
@@ -313,9 +313,7 @@ def transform_file(
     # types the stat file records for the raw data.
     once_more = any(r is not None and r.previous is not None for r in records)
     restore = options.inverse and options.restore_types and not once_more
-    restored, as_transformed = restored_types(stats, records) if restore else ({}, frozenset())
-    kept = recorded_categories(records, restored, of="dictionaries")  # their categories
-    restored |= {name: codes_for(restored[name], len(values)) for name, values in kept.items()}
+    restored, as_transformed, kept = restored_types(stats, records) if restore else ({}, (), {})
     reference = reference_reader(sources)
     # The input's schema metadata is kept, but for other writers' records of the types, which
     # would no longer be true; pandas' is kept with the fitted columns made float64, so that

@@ -210,6 +210,32 @@ def test_floats_categories_united_beyond_their_codes_come_back_exact(tmp_path, t
             assert dose.chunk(0).dictionary.to_pylist() == doses.tolist()
 
 
+def test_numbers_of_more_categories_than_a_record_keeps_come_back_as_their_values(tmp_path):
+    # They came back as a dictionary of categories in the order the rows gave, 1,620 of them
+    # not the column's (0.5090000000000003), exit 0, or were refused into an Arrow file.
+    rng = np.random.default_rng(6)
+    doses = np.round(np.arange(10_001) * 0.001 + 0.1, 3)
+    frame = pd.DataFrame(
+        {
+            "dose": pd.Categorical(rng.choice(doses, 30_000), doses),
+            "level": pd.Categorical(rng.choice(10_001, 30_000), np.arange(10_001)),
+        }
+    )
+    data, stats, z = tmp_path / "d.feather", tmp_path / "s.json", tmp_path / "z.arrow"
+    frame.to_feather(data)
+    normkit_summary("fit", data, "-o", stats)
+    normkit_summary("transform", data, "-s", stats, "-o", z)
+    for out in ("back.arrows", "back.arrow"):
+        normkit_summary("inverse", z, "-s", stats, "-o", tmp_path / out)
+        back = read_arrow(tmp_path / out)
+        assert back.schema.field("dose").type == pa.float64()
+        assert back.schema.field("level").type == pa.int64()
+        np.testing.assert_allclose(back.column("dose"), frame.dose.astype(float), rtol=1e-14)
+        assert back.column("level").to_pylist() == frame.level.astype(int).tolist()
+        restored = back.to_pandas()  # pandas' record says no category of them either
+        assert restored.dtypes.to_dict() == {"dose": np.float64, "level": np.int64}
+
+
 def test_a_restored_value_that_is_none_of_the_categories_is_refused(tmp_path):
     frame = _doses(np.random.default_rng(1))
     data, stats = tmp_path / "dose.feather", tmp_path / "s.json"
