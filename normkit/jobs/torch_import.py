@@ -144,6 +144,10 @@ def import_torch(
         prefix = _choose_layer(path, tensors.names, layer)
         where = f"{path}: layer {prefix[:-1]!r}" if prefix else path
         buffers = _read_buffers(where, tensors, prefix)
+        # The type the layer adds eps to its running_var in (bfloat16 has float32's range).
+        layer_type = {"F16": np.float16, "F32": np.float32, "BF16": np.float32}.get(
+            tensors.dtype(prefix + "running_var"), np.float64
+        )
         metadata = tensors.metadata if tensors.metadata.get("format") == FORMAT else {}
     n = len(buffers["running_mean"])
     names = _columns(path, where, columns, metadata, n)
@@ -177,7 +181,7 @@ def import_torch(
         eps = recorded_eps if recorded_eps is not None else TORCH_EPS
     gamma = buffers.get("weight") if affine else None
     beta = buffers.get("bias") if affine else None
-    _check_buffers(where, names, mean, var, gamma, beta, count, eps)
+    _check_buffers(where, names, mean, var, gamma, beta, count, (eps, layer_type))
     nan = np.full(n, np.nan)
     moments = Moments.from_mean(count, n_rows - count, mean, var * count, nan, nan)
     imported = {
@@ -479,15 +483,16 @@ def _count(where, rows, batch_size, tracked, why_not, n: int, window: int | None
 
 def _check_buffers(where, names, mean, var, gamma, beta, count, eps=None) -> None:
     """Refuse what no trained layer holds: a running statistic that is NaN or infinite (training
-    diverged, or saw a NaN), a negative variance; a variance of 0 with an ``eps`` of 0, which the
-    layer's eval mode divides by (its output infinite or NaN, where a constant column's scale
-    would be 1; None: the statistics normkit's export embedded, whose layer holds their scale);
-    and a weight or bias that cannot be a gamma or beta."""
-    if eps == 0 and (var == 0).any():
-        j = int(np.flatnonzero(var == 0)[0])
+    diverged, or saw a NaN), a negative variance; a variance that with eps makes 0 in the
+    layer's type (``eps``: eps and that numpy type; an eps of 0, or below the type's smallest
+    number), which the layer's eval mode divides by (its output infinite or NaN, where a
+    constant column's scale would be 1; None: the statistics normkit's export embedded, whose
+    layer holds their scale); and a weight or bias that cannot be a gamma or beta."""
+    if eps is not None and (zero := var.astype(eps[1]) + eps[1](eps[0]) == 0).any():
+        j = int(np.flatnonzero(zero)[0])
         raise DataError(
-            f"{where}: column {names[j]!r}: running_var is 0 and eps 0: the layer's eval mode "
-            "divides by 0 there",
+            f"{where}: column {names[j]!r}: running_var is 0 and eps {eps[0]:g}, whose sum is 0 "
+            f"in the layer's {np.dtype(eps[1]).name}: its eval mode divides by 0 there",
             hints=(f"give the eps the layer was built with ({param('eps')})",),
         )
     with np.errstate(over="ignore", invalid="ignore"):

@@ -341,6 +341,18 @@ def test_every_mistake_is_one_line_naming_the_file_and_leaves_no_output(trained,
         "0",
         fragments=(f"{constant}: column 'b': running_var is 0 and eps 0", "(--eps)"),
     )
+    # An eps below float32's smallest number is 0 in the float32 layer's sum too.
+    refused(
+        1,
+        constant,
+        "--columns",
+        "a,b",
+        "--rows",
+        "5",
+        "--eps",
+        "1e-50",
+        fragments=("running_var is 0 and eps 1e-50, whose sum is 0 in the layer's float32",),
+    )
     zero = torch.nn.BatchNorm1d(2)
     with torch.no_grad():
         zero.weight[0] = 0.0  # a zero-initialized weight: not a gamma
