@@ -82,19 +82,23 @@ def _pending(
             f"inconsistent stat file: column {columns[i]['name']!r}: ema.pending_count "
             f"({count[i]}) is above ema_pending.rows ({rows})"
         )
-    mean = field("pending_mean")
-    if (wrong := (count > 0) != np.isfinite(mean)).any():
-        i = int(np.argmax(wrong))
-        raise fail(
-            f"inconsistent stat file: column {columns[i]['name']!r}: ema.pending_mean "
-            f"({mean[i]}) is {'not ' if count[i] else ''}the mean of its ema.pending_count "
-            f"({count[i]}) values"
-        )
+    mean, m2 = field("pending_mean"), field("pending_m2")
+    # A mean (finite) of values there are, NaN of none; no spread of fewer than 2.
+    for key, values, wrong in (
+        ("pending_mean", mean, np.where(count > 0, ~np.isfinite(mean), ~np.isnan(mean))),
+        ("pending_m2", m2, (count < 2) & (m2 != 0)),
+    ):
+        if wrong.any():
+            i = int(np.argmax(wrong))
+            raise fail(
+                f"inconsistent stat file: column {columns[i]['name']!r}: ema.{key} "
+                f"({values[i]}) cannot be that of its ema.pending_count ({count[i]}) values"
+            )
     return PendingBatch(
         rows,
         count,
         mean,
-        field("pending_m2"),
+        m2,
         field("before_pending_mean"),
         field("before_pending_var"),
     )

@@ -4,6 +4,7 @@ that rows were added in memory."""
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from dataclasses import replace
@@ -182,10 +183,17 @@ def test_a_pending_batch_without_a_value_of_a_column_is_saved_and_continued(tmp_
         assert loaded.ema_.n_updates.tolist() == whole.ema_.n_updates.tolist()
     doc = json.loads((tmp_path / "ckpt.json").read_text())
     assert doc["columns"][1]["ema"]["pending_mean"] == "NaN"
-    for count, mean in ((1, "NaN"), (0, 1.5)):  # a mean without values, or none of a value
-        doc["columns"][1]["ema"].update(pending_count=count, pending_mean=mean)
-        (tmp_path / "bad.json").write_text(json.dumps(doc))
-        with pytest.raises(StatsFileError, match=r"column 'b': ema.pending_mean \("):
+    edits = [  # a mean without values, or none of a value; a spread of fewer than 2
+        ("pending_mean", {"pending_count": 1, "pending_mean": "NaN"}),
+        ("pending_mean", {"pending_count": 0, "pending_mean": 1.5}),
+        ("pending_mean", {"pending_count": 0, "pending_mean": "Infinity"}),
+        ("pending_m2", {"pending_count": 1, "pending_mean": 1.5, "pending_m2": 3.0}),
+    ]
+    for key, edit in edits:
+        bad = copy.deepcopy(doc)
+        bad["columns"][1]["ema"].update(edit)
+        (tmp_path / "bad.json").write_text(json.dumps(bad))
+        with pytest.raises(StatsFileError, match=rf"column 'b': ema.{key} \(.* cannot be that"):
             normkit.load(tmp_path / "bad.json")
 
 
