@@ -1018,7 +1018,8 @@ fn weighted_column_moments(
             m
         }
     });
-    let e = frexp_exponent(largest);
+    // Not beyond 2^1023, the largest power of two (a weight of 1e308 is 0.56 * 2^1024).
+    let e = frexp_exponent(largest).min(1023);
     let scale = power_of_two(e);
     let inverse = power_of_two(-e);
     let shift = if shift != 0.0 { shift } else { 0.0 };

@@ -304,7 +304,8 @@ class Accumulator:
             j = int(np.argmin(np.isfinite(self.moments.weight)))
             held = np.where(np.isnan(columns[j]), 0.0, weights)
             with np.errstate(over="ignore"):
-                k = int(np.argmax(~np.isfinite(np.cumsum(np.append(before[j], held))[1:])))
+                over = ~np.isfinite(np.cumsum(np.append(before[j], held))[1:])
+            k = int(np.argmax(over)) if over.any() else n_rows - 1  # else the batch's last
             raise DataError(
                 f"{label} at {self._row_word} {self._rows_counted + k + 1:,}: the sum of the "
                 f"weights overflows float64 there (the weight is {float(weights[k])!r})",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -235,7 +234,7 @@ class Recipe:
 
         def per_column(value: object) -> bool:
             return isinstance(value, dict) and all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= _LARGEST
                 for v in value.values()
             )
 
@@ -375,6 +374,10 @@ def _pandas_entries(values: object) -> dict[str, dict] | None:
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
         raise TypeError("not a mapping of column entries")
     return {str(k): v for k, v in values.items()}
+
+
+#: The largest float64: a number of a record beyond it (an integer of 400 digits) is damage.
+_LARGEST = float(np.finfo(np.float64).max)
 
 
 class _Damaged(ValueError):

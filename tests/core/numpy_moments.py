@@ -126,7 +126,7 @@ def _weighted_column_moments(
         return 0, np.nan, 0.0, 0.0, 0.0, 0.0
     # Weights are divided by a power of two near the largest (exactly), and the sums multiplied
     # back, so that neither tiny nor huge weights underflow or overflow in the products.
-    scale = float(np.ldexp(1.0, int(np.frexp(w.max())[1])))
+    scale = float(np.ldexp(1.0, min(int(np.frexp(w.max())[1]), 1023)))
     w = w / scale
     if shift != 0.0:
         with np.errstate(over="ignore"):

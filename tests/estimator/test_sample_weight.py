@@ -90,6 +90,14 @@ def test_weights_float64_cannot_hold_are_refused_not_rounded():
     Y[:30] = np.nan  # the weights of the values: their sums overflow 30 rows later
     with pytest.raises(ValueError, match=r"row 48: the sum of the weights overflows .* 1e\+307"):
         Standardizer().fit(Y, sample_weight=np.full(100, 1e307))
+    # A weight beyond 2**1023 (1e308) whose sum float64 holds: it was scaled by 2**1024, which
+    # is infinite, and refused as an overflowing sum at a row of weight 1.
+    w = np.ones(100)
+    w[10] = 1e308
+    huge = Standardizer().fit(X, sample_weight=w)
+    reference = StandardScaler().fit(X, sample_weight=w)
+    np.testing.assert_allclose(huge.mean_, reference.mean_, rtol=1e-12)
+    assert huge.stats_.weight.tolist() == [1e308 + 99] * 2
     tiny = Standardizer().fit(X, sample_weight=np.full(100, 1e-300))
     np.testing.assert_allclose(tiny.mean_, X.mean(axis=0), rtol=1e-13)
 
