@@ -259,12 +259,8 @@ _HEAD = 1 << 16
 
 #: The byte-order marks of the encodings a stat file is read in besides UTF-8 (UTF-32's first:
 #: its little-endian mark begins with UTF-16's).
-_MARKS = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
+_MARKS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"))
+_MARKS += ((b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
 def _refuse_other_than_json(path: str, head: bytes, encoding: str = "UTF-8") -> None:
