@@ -123,11 +123,9 @@ def recorded_scale(source: Reader) -> list[dict] | None:
     """What a source's record says of its scale, as a stat file's provenance keeps it (so that
     ``merge-stats`` can refuse statistics of data on different scales): each step that
     normalized it, the last first (the statistics' fingerprint, the mode, which statistics);
-    None for raw data, or a record that cannot be read (a fit does not need it)."""
-    try:
-        scale = _scale(Recipe.of(source))
-    except InputError:
-        return None
+    None for raw data. A damaged record is refused (:meth:`Recipe.of`), not taken for raw data:
+    a fit, drift or report of normalized data as raw would say nothing of it."""
+    scale = _scale(Recipe.of(source))
     if scale is None:
         return None
     return [{"stats": stats, "mode": mode, "use": use} for stats, mode, use in scale]

@@ -163,6 +163,9 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
         record.write_text(json.dumps(document))
         line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
         assert f"is damaged (its {key!r} is {json.dumps(value)[:40]}); delete {record} if" in line
+        # Nor read as raw data by the commands that judge its scale (exit 0 before).
+        assert refused(1, "drift", z, "-s", sample_stats) == line
+        assert refused(1, "fit", z, "-o", tmp_path / "f.json") == line
     kept["metadata"] = {}  # said to be missing beside it, where it was there
     record.write_text(json.dumps(kept))
     line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
