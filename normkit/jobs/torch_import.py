@@ -144,8 +144,9 @@ def import_torch(
         prefix = _choose_layer(path, tensors.names, layer)
         where = f"{path}: layer {prefix[:-1]!r}" if prefix else path
         buffers = _read_buffers(where, tensors, prefix)
-        # The type the layer adds eps to its running_var in (bfloat16 has float32's range).
-        layer_type = {"F16": np.float16, "F32": np.float32, "BF16": np.float32}.get(
+        # The type the layer adds eps to its running_var in: float32 for float16 and bfloat16
+        # layers too (torch computes their batch norm in float32).
+        layer_type = {"F16": np.float32, "F32": np.float32, "BF16": np.float32}.get(
             tensors.dtype(prefix + "running_var"), np.float64
         )
         metadata = tensors.metadata if tensors.metadata.get("format") == FORMAT else {}
@@ -222,6 +223,17 @@ def import_torch(
         stats.check_values()
     except DataError as exc:
         raise exc.within(where) from None
+    # With eps 0, scikit-learn's rule gives a scale of 1 to a variance it cannot tell from a
+    # constant's; the layer's eval mode divides by its square root all the same.
+    ruled = (var > 0) & (stats.scale != np.sqrt(var + eps))
+    if ruled.any():
+        j = int(np.flatnonzero(ruled)[0])
+        raise DataError(
+            f"{where}: column {names[j]!r}: running_var is {var[j]:.6g} and eps {eps:g}: the "
+            "layer's eval mode divides by its square root, where statistics take so small a "
+            f"variance about a mean of {mean[j]:.6g} for a constant's (scale 1)",
+            hints=(f"give the eps the layer was built with ({param('eps')})",),
+        )
     fitted = saved(Standardizer.from_stats(stats), output)
     _told_renamed(path, where, metadata, names)
     return fitted

@@ -341,7 +341,23 @@ def test_every_mistake_is_one_line_naming_the_file_and_leaves_no_output(trained,
         "0",
         fragments=(f"{constant}: column 'b': running_var is 0 and eps 0", "(--eps)"),
     )
-    # An eps below float32's smallest number is 0 in the float32 layer's sum too.
+    # An eps below float32's smallest number is 0 in the float32 layer's sum too; a variance
+    # above 0 that scikit-learn's rule would take for a constant's, with eps 0, is refused.
+    with torch.no_grad():
+        flat.running_var[1], flat.running_mean[1] = 1e-30, 2.0
+    tiny = tmp_path / "tiny.safetensors"
+    save_file(flat.state_dict(), str(tiny))
+    refused(
+        1,
+        tiny,
+        "--columns",
+        "a,b",
+        "--rows",
+        "5",
+        "--eps",
+        "0",
+        fragments=("column 'b': running_var is 1e-30 and eps 0: the layer's eval mode divides",),
+    )
     refused(
         1,
         constant,
