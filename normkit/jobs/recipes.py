@@ -7,7 +7,7 @@ the types its inputs shared.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -55,6 +55,8 @@ def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
                 else f"{says(a)}; {says(b)}"
             )
             how = "with different statistics"
+            if all(x[:3] == y[:3] for x, y in zip(a_scale, scale, strict=False)):
+                how = "with different gamma or beta"
             if len(a_scale) != len(scale):
                 how = "a different number of times"
             elif not all(same_rule(x[0], y[0]) for x, y in zip(a_scale, scale, strict=True)):
@@ -128,14 +130,33 @@ def recorded_scale(source: Reader) -> list[dict] | None:
     scale = _scale(Recipe.of(source))
     if scale is None:
         return None
-    return [{"stats": stats, "mode": mode, "use": use} for stats, mode, use in scale]
+    steps = []
+    for stats, mode, use, gamma, beta in scale:
+        step = {"stats": stats, "mode": mode, "use": use}
+        for key, value in (("gamma", gamma), ("beta", beta)):
+            if value is not None:  # not the default: one number, or per column
+                step[key] = dict(value) if isinstance(value, tuple) else value
+        steps.append(step)
+    return steps
 
 
 def _scale(recipe: Recipe | None) -> tuple | None:
     """What a record says of its data's scale: None for raw data (no record, or an inverse),
-    else each step that normalized it (statistics, mode, which statistics), the last first."""
+    else each step that normalized it (statistics, mode, which statistics, gamma and beta:
+    :func:`_affine`), the last first."""
     steps = []
     while recipe is not None and not recipe.inverse:
-        steps.append((recipe.stats, recipe.mode, recipe.use))
+        affine = (frozen(_affine(recipe.gamma, 1.0)), frozen(_affine(recipe.beta, 0.0)))
+        steps.append((recipe.stats, recipe.mode, recipe.use, *affine))
         recipe = recipe.previous
     return tuple(steps) or None
+
+
+def _affine(values: Mapping[str, float] | None, default: float) -> float | dict | None:
+    """A step's gamma or beta as a scale tells it: None where every column's is ``default``
+    (or a record of an older normkit keeps none), one number where all are alike, else per
+    column."""
+    alike = set((values or {}).values())
+    if alike <= {default}:
+        return None
+    return alike.pop() if len(alike) == 1 else dict(values or {})

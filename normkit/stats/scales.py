@@ -220,7 +220,13 @@ def scale_words(scale: frozenset) -> str:
     if steps is None:
         return "raw data"
     try:
-        fingerprint = f" (statistics {dict(steps[0])['stats']})"
+        first = dict(steps[0])
+        affine = "".join(  # one number, or per column (sorted pairs, as frozen)
+            f", {key} {'per column' if isinstance(first[key], tuple) else format(first[key], 'g')}"
+            for key in ("gamma", "beta")
+            if key in first
+        )
+        fingerprint = f" (statistics {first['stats']}{affine})"
         times = "" if len(steps) == 1 else f" {len(steps)} times"
     except (TypeError, ValueError, KeyError, IndexError):  # a record edited by hand
         fingerprint = times = ""

@@ -1268,6 +1268,19 @@ def test_fitting_files_on_different_scales_by_their_records_is_refused(tmp_path)
     ok("transform", raw, "-s", other, "-o", tmp_path / "c.parquet")
     line = refused(1, "fit", folder / "b.parquet", tmp_path / "c.parquet", "-o", out)
     assert "are normalized with different statistics (their metadata says so)" in line
+    # The same statistics with another gamma and beta: another scale too (exit 0 before), to
+    # fit together, to merge, or to drift against.
+    twice = tmp_path / "g.parquet"
+    ok("transform", raw, "-s", stats, "--gamma", "2", "--beta", "0.5", "-o", twice)
+    line = refused(1, "fit", folder / "b.parquet", twice, "-o", out)
+    assert "are normalized with different gamma or beta (their metadata says so)" in line
+    ok("fit", folder / "b.parquet", "-o", tmp_path / "fb.json")
+    ok("fit", twice, "-o", tmp_path / "fg.json")
+    line = refused(1, "merge-stats", tmp_path / "fb.json", tmp_path / "fg.json", "-o", out)
+    assert "the other on data normkit normalized (statistics v2:" in line
+    assert ", gamma 2, beta 0.5) (merging into" in line
+    line = refused(1, "drift", twice, "-s", tmp_path / "fb.json")
+    assert ", gamma 2, beta 0.5) (its metadata says so), but the statistics were fitted" in line
     # Normalized twice is another scale than normalized once, with the same statistics.
     ok(
         "transform",
