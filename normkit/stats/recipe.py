@@ -232,9 +232,11 @@ class Recipe:
                 raise _Damaged(f"its {within + key!r} is {json.dumps(doc[key])[:40]}")
             return doc[key]
 
-        def per_column(value: object) -> bool:
+        def per_column(value: object, least: float = 0.0) -> bool:
             return isinstance(value, dict) and all(
-                isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= _LARGEST
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and least <= abs(v) <= _LARGEST
                 for v in value.values()
             )
 
@@ -244,7 +246,7 @@ class Recipe:
             use=held("use", lambda v: v in ("exact", "ema")),
             inverse=held("inverse", lambda v: isinstance(v, bool)),
             stats=held("stats", lambda v: isinstance(v, str)),
-            gamma=_per_column(held("gamma", per_column)),
+            gamma=_per_column(held("gamma", lambda v: per_column(v, _SMALLEST))),  # not 0
             beta=_per_column(held("beta", per_column)),
             previous=(
                 None if previous is None else cls._from_document(previous, f"{within}previous.")
@@ -378,6 +380,8 @@ def _pandas_entries(values: object) -> dict[str, dict] | None:
 
 #: The largest float64: a number of a record beyond it (an integer of 400 digits) is damage.
 _LARGEST = float(np.finfo(np.float64).max)
+#: The smallest gamma a record holds: no gamma is 0, nor subnormal (as the option's rule says).
+_SMALLEST = float(np.finfo(np.float64).tiny)
 
 
 class _Damaged(ValueError):
@@ -497,7 +501,11 @@ def inverse_settings(
             continue
         values = np.array([kept.get(n, np.nan) for n in stats.names])
         if np.isnan(values).any():
-            raise InputError(f"{first.name} records no {name} for some of the statistics' columns")
+            missing = stats.names[int(np.argmax(np.isnan(values)))]
+            raise InputError(
+                f"{first.name} records no {name} of column {missing!r}, which the statistics "
+                f"normalize ({says(first)}): its record is damaged"
+            )
         if was_asked and not np.array_equal(values, given):
             raise _contradiction(first, name, _shown(kept))
         out.append(values)

@@ -157,7 +157,8 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
         assert line.startswith(f"{ERROR}{z}: its record of how it was made "), line
         assert f"is damaged (it lacks {key!r}); delete {record} if" in line
     huge = {"x": 10**400}  # an integer beyond float64: it raised OverflowError
-    for key, value in (("gamma", None), ("stats", None), ("use", "EMA"), ("beta", huge)):
+    edits = [("gamma", None), ("stats", None), ("use", "EMA"), ("beta", huge), ("gamma", {"x": 0})]
+    for key, value in edits:
         document = copy.deepcopy(kept)  # null, or what normkit does not write: taken as 1, any
         document["metadata"]["normkit.transform"][key] = value
         record.write_text(json.dumps(document))
@@ -166,6 +167,12 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
         # Nor read as raw data by the commands that judge its scale (exit 0 before).
         assert refused(1, "drift", z, "-s", sample_stats) == line
         assert refused(1, "fit", z, "-o", tmp_path / "f.json") == line
+    document = copy.deepcopy(kept)  # a column's gamma left out: named, with the record
+    document["metadata"]["normkit.transform"]["gamma"] = {}
+    record.write_text(json.dumps(document))
+    line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
+    assert line.startswith(f"{ERROR}{z} records no gamma of column ")
+    assert line.endswith(f"({record} says so): its record is damaged")
     kept["metadata"] = {}  # said to be missing beside it, where it was there
     record.write_text(json.dumps(kept))
     line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
