@@ -18,7 +18,7 @@ from ..io.reader import Reader
 from ..stats.fingerprints import same_rule
 from ..stats.fitted import FittedStats
 from ..stats.recipe import Recipe, says
-from ..stats.scales import data_scale, frozen, scale_words
+from ..stats.scales import data_scale, frozen, same_scale, scale_words
 
 __all__ = [
     "COMPARE_SAME_SCALE",
@@ -113,7 +113,7 @@ def refuse_other_scale(sources: Sequence[Reader], stats: FittedStats) -> None:
     fitted = data_scale(stats.provenance) or frozenset({None})
     for source in sources:
         scale = frozen(recorded_scale(source))
-        if scale is not None and scale not in fitted:
+        if scale is not None and not any(same_scale(scale, f) for f in fitted):
             raise InputError(
                 f"{source.name} is {scale_words(frozenset({scale}))} ({says(source)}), but "
                 f"the statistics were fitted on {scale_words(fitted)}",
@@ -131,11 +131,10 @@ def recorded_scale(source: Reader) -> list[dict] | None:
     if scale is None:
         return None
     steps = []
-    for stats, mode, use, gamma, beta in scale:
+    for stats, mode, use, gamma, beta in scale:  # gamma and beta: one number, or per column
         step = {"stats": stats, "mode": mode, "use": use}
         for key, value in (("gamma", gamma), ("beta", beta)):
-            if value is not None:  # not the default: one number, or per column
-                step[key] = dict(value) if isinstance(value, tuple) else value
+            step[key] = dict(value) if isinstance(value, tuple) else value
         steps.append(step)
     return steps
 
@@ -152,11 +151,8 @@ def _scale(recipe: Recipe | None) -> tuple | None:
     return tuple(steps) or None
 
 
-def _affine(values: Mapping[str, float] | None, default: float) -> float | dict | None:
-    """A step's gamma or beta as a scale tells it: None where every column's is ``default``
-    (or a record of an older normkit keeps none), one number where all are alike, else per
-    column."""
-    alike = set((values or {}).values())
-    if alike <= {default}:
-        return None
+def _affine(values: Mapping[str, float] | None, default: float) -> float | dict:
+    """A step's gamma or beta as a scale tells it: one number where every column's is alike
+    (``default`` where a record of an older normkit keeps none), else per column."""
+    alike = set((values or {}).values()) or {default}
     return alike.pop() if len(alike) == 1 else dict(values or {})

@@ -233,11 +233,15 @@ class Recipe:
             return doc[key]
 
         def per_column(value: object, least: float = 0.0) -> bool:
-            return isinstance(value, dict) and all(
-                isinstance(v, int | float)
-                and not isinstance(v, bool)
-                and least <= abs(v) <= _LARGEST
-                for v in value.values()
+            return (
+                isinstance(value, dict)
+                and bool(value)
+                and all(
+                    isinstance(v, int | float)
+                    and not isinstance(v, bool)
+                    and least <= abs(v) <= _LARGEST
+                    for v in value.values()
+                )
             )
 
         previous = held("previous", lambda v: v is None or isinstance(v, dict))

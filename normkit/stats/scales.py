@@ -24,6 +24,8 @@ __all__ = [
     "data_scale",
     "frozen",
     "rewritten_sources",
+    "same_scale",
+    "same_scales",
     "scale_words",
 ]
 
@@ -183,7 +185,7 @@ def check_same_scale(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> None
     are on different scales: normalized and raw, or normalized otherwise. Statistics without
     sources to tell (fitted in memory) are not judged."""
     a, b = data_scale(mine), data_scale(theirs)
-    if a is not None and b is not None and a != b:
+    if a is not None and b is not None and not same_scales(a, b):
         raise SchemaError(
             "cannot merge statistics of data on different scales, as their sources' records "
             f"say: these were fitted on {scale_words(a)}, the other on {scale_words(b)}",
@@ -201,6 +203,43 @@ def data_scale(provenance: Mapping[str, Any]) -> frozenset | None:
     return frozenset(
         frozen(source.get("normalized") if isinstance(source, dict) else None) for source in sources
     )
+
+
+def same_scales(a: frozenset, b: frozenset) -> bool:
+    """Whether the scales ``a`` and ``b`` (:func:`data_scale`) are one: each of either is one
+    of the other's (:func:`same_scale`)."""
+    return all(any(same_scale(x, y) for y in b) for x in a) and all(
+        any(same_scale(x, y) for y in a) for x in b
+    )
+
+
+def same_scale(x: Any, y: Any) -> bool:
+    """Whether two sources' scales (their frozen ``normalized`` records; None: raw) are one: as
+    recorded, or, where either was recorded before provenance kept each step's gamma and beta
+    (a stat file of an older normkit), by their statistics, mode and use alone."""
+    if x == y:
+        return True
+    return not (_told(x) and _told(y)) and _plain(x) == _plain(y)
+
+
+#: The keys of a step of a scale that provenance written before them lacks.
+_AFFINE = frozenset({"gamma", "beta"})
+
+
+def _told(steps: Any) -> bool:
+    """Whether a scale's steps record their gamma and beta (raw data, or an edited record that
+    is not steps, have nothing to tell)."""
+    try:
+        return steps is None or all({k for k, _ in step} >= _AFFINE for step in steps)
+    except (TypeError, ValueError):
+        return True
+
+
+def _plain(steps: Any) -> Any:
+    """A scale's steps without their gamma and beta."""
+    if steps is None:
+        return None
+    return tuple(tuple(pair for pair in step if pair[0] not in _AFFINE) for step in steps)
 
 
 def frozen(value: Any) -> Any:
@@ -223,8 +262,8 @@ def scale_words(scale: frozenset) -> str:
         first = dict(steps[0])
         affine = "".join(  # one number, or per column (sorted pairs, as frozen)
             f", {key} {'per column' if isinstance(first[key], tuple) else format(first[key], 'g')}"
-            for key in ("gamma", "beta")
-            if key in first
+            for key, default in (("gamma", 1.0), ("beta", 0.0))
+            if first.get(key, default) != default
         )
         fingerprint = f" (statistics {first['stats']}{affine})"
         times = "" if len(steps) == 1 else f" {len(steps)} times"

@@ -158,6 +158,7 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
         assert f"is damaged (it lacks {key!r}); delete {record} if" in line
     huge = {"x": 10**400}  # an integer beyond float64: it raised OverflowError
     edits = [("gamma", None), ("stats", None), ("use", "EMA"), ("beta", huge), ("gamma", {"x": 0})]
+    edits.append(("beta", {}))  # no column's: taken for the default by fit, drift and report
     for key, value in edits:
         document = copy.deepcopy(kept)  # null, or what normkit does not write: taken as 1, any
         document["metadata"]["normkit.transform"][key] = value
@@ -168,7 +169,7 @@ def test_a_csv_file_keeps_its_record_beside_it_and_the_inverse_follows_it(tmp_pa
         assert refused(1, "drift", z, "-s", sample_stats) == line
         assert refused(1, "fit", z, "-o", tmp_path / "f.json") == line
     document = copy.deepcopy(kept)  # a column's gamma left out: named, with the record
-    document["metadata"]["normkit.transform"]["gamma"] = {}
+    document["metadata"]["normkit.transform"]["gamma"] = {"another": 1.0}
     record.write_text(json.dumps(document))
     line = refused(1, "inverse", z, "-s", sample_stats, "-o", tmp_path / "b.csv")
     assert line.startswith(f"{ERROR}{z} records no gamma of column ")
@@ -1288,6 +1289,17 @@ def test_fitting_files_on_different_scales_by_their_records_is_refused(tmp_path)
     assert ", gamma 2, beta 0.5) (merging into" in line
     line = refused(1, "drift", twice, "-s", tmp_path / "fb.json")
     assert ", gamma 2, beta 0.5) (its metadata says so), but the statistics were fitted" in line
+    # A stat file whose provenance was written before it kept gamma and beta cannot tell them:
+    # judged by its statistics alone, as it was (refused against its own data's outputs).
+    ok("fit", twice, "-o", tmp_path / "older.json")
+    older = json.loads((tmp_path / "older.json").read_text())
+    for source in older["provenance"]["sources"]:
+        for step in source["normalized"]:
+            del step["gamma"], step["beta"]
+    (tmp_path / "older.json").write_text(json.dumps(older))
+    ok("drift", twice, "-s", tmp_path / "older.json")
+    # Data of gamma 1 it cannot tell apart: drift runs, and finds the spread halved.
+    assert run_normkit("drift", folder / "b.parquet", "-s", tmp_path / "older.json").returncode == 3
     # Normalized twice is another scale than normalized once, with the same statistics.
     ok(
         "transform",
