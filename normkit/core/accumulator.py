@@ -54,6 +54,21 @@ __all__ = ["WEIGHTS_RULE", "Accumulated", "Accumulator", "zero_weights_error"]
 #: What every refusal of a sample weight says weights must be.
 WEIGHTS_RULE = "weights must be finite numbers >= 0 (a row of weight w counts as w rows)"
 
+#: The refusal of weights whose sum is beyond float64 (a fit's, a merge's), and its way out.
+SUMS_OVERFLOW = "the sum of the weights overflows float64"
+DIVIDE_WEIGHTS = (
+    "divide every weight by one constant (with ddof 0 the mean and variance stay the same)"
+)
+
+
+def overflowing_weight(moments: Moments) -> int | None:
+    """The first column whose sum of weights is beyond float64, if any (statistics of parts
+    summed: each part's sum was checked as it was fitted)."""
+    weight = moments.weight
+    if weight is None or np.isfinite(weight).all():
+        return None
+    return int(np.argmin(np.isfinite(weight)))
+
 
 def zero_weights_error(column: str, where: str | None = None) -> DataError:
     """The refusal of weights from the column ``column`` that are 0 in every row (of ``where``:
@@ -301,18 +316,15 @@ class Accumulator:
         if self.weighted and not np.isfinite(self.moments.weight).all():
             label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
             # The row where a column's sum of weights, added up row after row, overflows.
-            j = int(np.argmin(np.isfinite(self.moments.weight)))
+            j = overflowing_weight(self.moments) or 0
             held = np.where(np.isnan(columns[j]), 0.0, weights)
             with np.errstate(over="ignore"):
                 over = ~np.isfinite(np.cumsum(np.append(before[j], held))[1:])
             k = int(np.argmax(over)) if over.any() else n_rows - 1  # else the batch's last
             raise DataError(
-                f"{label} at {self._row_word} {self._rows_counted + k + 1:,}: the sum of the "
-                f"weights overflows float64 there (the weight is {float(weights[k])!r})",
-                hints=(
-                    "divide every weight by one constant (with ddof 0 the mean and variance stay "
-                    "the same)",
-                ),
+                f"{label} at {self._row_word} {self._rows_counted + k + 1:,}: {SUMS_OVERFLOW} "
+                f"there (the weight is {float(weights[k])!r})",
+                hints=(DIVIDE_WEIGHTS,),
             )
         if self.sample is not None and columns:
             keys = row_keys(self._part_index, self.rows_in_part, n_rows)

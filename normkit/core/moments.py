@@ -418,9 +418,10 @@ def merge_moments(a: Moments, b: Moments) -> Moments:
     a, b = a.rebased(shift), b.rebased(shift)
     weighted = a.weight is not None or b.weight is not None
     n_a, n_b = a.total_weight, b.total_weight
-    n = n_a + n_b
-    # Overflow (a variance beyond float64) shows as an infinite M2, which fitting reports.
+    # Overflow (a variance beyond float64, weights summed beyond it) shows as an infinite M2
+    # or weight, which fitting and merging report.
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        n = n_a + n_b
         delta = b.mean_offset - a.mean_offset
         mean_offset = a.mean_offset + delta * (n_b / n)
         if weighted:  # the same formulas in shares of W, which cannot overflow as W_a * W_b can

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.accumulator import Accumulator
+from ..core.accumulator import DIVIDE_WEIGHTS, SUMS_OVERFLOW, Accumulator, overflowing_weight
 from ..core.categories import CategoryCounter, CategoryCounts, merge_columns, working_categories
 from ..core.moments import Moments, merge_moments
 from ..core.running import EmaOptions, RunningState
@@ -197,6 +197,11 @@ def stats_from_parts(
     one pass over it)."""
     if total.first_row != 0:
         raise ValueError("the parts do not start at the first row of the data set")
+    if (j := overflowing_weight(total.moments)) is not None:
+        raise DataError(
+            f"column {names[j]!r}: {SUMS_OVERFLOW} once the files' sums are added",
+            hints=(DIVIDE_WEIGHTS,),
+        )
     running = None
     if ema is not None:
         running = total.segment.finish(RunningState.initial(ema, len(names)))

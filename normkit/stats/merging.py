@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 
 from .. import params
+from ..core.accumulator import DIVIDE_WEIGHTS, SUMS_OVERFLOW, overflowing_weight
 from ..errors import OptionError, SchemaError, StatsFileError
 from ..io.dataset import refuse_duplicates
 from ..io.files import refuse_overwrite
@@ -72,6 +73,11 @@ def merge(
         try:
             check_same_scale(merged.provenance, other.provenance)
             together = merged.merge(other, (first, path))
+            if (j := overflowing_weight(together.moments)) is not None:
+                raise SchemaError(
+                    f"column {together.names[j]!r}: {SUMS_OVERFLOW} once the files' sums are added",
+                    hints=(DIVIDE_WEIGHTS,),
+                )
         except (SchemaError, OptionError) as exc:
             # Statistics that do not fit together are a problem of the files, whichever part
             # differs: one kind of error, one exit code.

@@ -620,6 +620,23 @@ def test_dask_weighted_fit_equals_local_fit(tmp_path, on_cluster, data, fmt):
     np.testing.assert_allclose(dask.var_, reference.var_, rtol=1e-12)
 
 
+def test_weights_whose_sum_overflows_across_files_are_refused_by_column(tmp_path, on_cluster):
+    # Each file's sum is finite, theirs is not: refused as an invalid output stat file, with
+    # numpy's overflow warning, where the local engine names the row.
+    (tmp_path / "ds").mkdir()
+    pd.DataFrame({"x": [0.0, 1.0], "w": [1e308, 1.0]}).to_csv(tmp_path / "ds" / "a.csv")
+    pd.DataFrame({"x": [5.0, 7.0], "w": [1.0, 1e308]}).to_csv(tmp_path / "ds" / "b.csv")
+    with pytest.raises(normkit.DataError, match="the sum of the weights overflows float64 once"):
+        fit_dask(tmp_path / "ds", Standardizer(), cluster=on_cluster, weight_column="w")
+    with pytest.raises(normkit.DataError, match=r"b\.csv: weight column 'w' at data row 2: "):
+        normkit.fit_files(tmp_path / "ds", Standardizer(), weight_column="w")
+    for name in ("a", "b"):  # and stat files of each merged
+        part = normkit.fit_files(tmp_path / "ds" / f"{name}.csv", Standardizer(), weight_column="w")
+        part.save(tmp_path / f"{name}.json")
+    with pytest.raises(normkit.StatsFileError, match=r"b\.json: column 'x': the sum of the "):
+        normkit.merge_stat_files([tmp_path / "a.json", tmp_path / "b.json"])
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
 def test_a_detected_dialect_is_read_and_recorded_as_the_local_engine_does(
     tmp_path, on_cluster, encoding
