@@ -259,13 +259,13 @@ def fit_dask(
     weight_column = chosen_weight_column(estimator, weight_column)
     options = estimator.stats_options()
     sources = _files(open_dataset(inputs, read, output, "the stat file", told=read))
-    refuse_mixed_scales(sources)
     if output is not None:
         statfile.check_stat_path(output)
     names = select_dataset_columns(estimator, sources)
     if weight_column is not None:
         estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)
+    refuse_mixed_scales(sources, names)
     dtypes = dataset_dtypes(sources, names)
     # As fit_files: chosen by its type, a typed column's integer beyond int64 is refused.
     identifiers = identifier_check(sources, dtypes, names, estimator.columns is None)

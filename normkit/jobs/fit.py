@@ -112,7 +112,6 @@ def fit_files(
     options = estimator.stats_options()
     sources = open_dataset(inputs, read, output, "the stat file", told=read)
     note_other_dialects(sources, read)
-    refuse_mixed_scales(sources)
     if output is not None:
         check_stat_path(output)
     if len(sources) == 1 and sources[0].has_rows is False:
@@ -121,6 +120,7 @@ def fit_files(
     if weight_column is not None:
         estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)
+    refuse_mixed_scales(sources, names)
     present = reference_reader(sources).schema.names
     gamma = per_column(estimator.gamma, names, "gamma", 1.0, present)
     beta = per_column(estimator.beta, names, "beta", 0.0, present)

@@ -30,16 +30,17 @@ __all__ = [
 ]
 
 
-def refuse_mixed_scales(sources: Sequence[Reader]) -> None:
-    """Refuse to fit a data set whose files are on different scales by their records: one that
-    normkit normalized (its record says so) beside one that it did not, or two normalized with
-    different statistics. Fitted together, their rows would mix scales, and the statistics would
-    describe neither. A file inverted back by normkit is raw again."""
+def refuse_mixed_scales(sources: Sequence[Reader], names: Sequence[str]) -> None:
+    """Refuse to fit the columns ``names`` of a data set whose files are on different scales by
+    their records: one that normkit normalized (its record says so) beside one that it did not,
+    or two normalized with different statistics, or gamma and beta of those columns. Fitted
+    together, their rows would mix scales, and the statistics would describe neither. A file
+    inverted back by normkit is raw again."""
     if len(sources) < 2:
         return
     first: tuple[Reader, tuple | None] | None = None
     for source in sources:
-        scale = _scale(Recipe.of(source))
+        scale = _scale(Recipe.of(source), names)
         if first is None:
             first = (source, scale)
             continue
@@ -139,13 +140,16 @@ def recorded_scale(source: Reader) -> list[dict] | None:
     return steps
 
 
-def _scale(recipe: Recipe | None) -> tuple | None:
+def _scale(recipe: Recipe | None, names: Sequence[str] | None = None) -> tuple | None:
     """What a record says of its data's scale: None for raw data (no record, or an inverse),
     else each step that normalized it (statistics, mode, which statistics, gamma and beta:
-    :func:`_affine`), the last first."""
+    :func:`_affine`, of the columns ``names`` where given), the last first."""
     steps = []
     while recipe is not None and not recipe.inverse:
-        affine = (frozen(_affine(recipe.gamma, 1.0)), frozen(_affine(recipe.beta, 0.0)))
+        gamma, beta = recipe.gamma, recipe.beta
+        if names is not None and gamma is not None and beta is not None:
+            gamma, beta = ({n: v for n, v in d.items() if n in names} for d in (gamma, beta))
+        affine = (frozen(_affine(gamma, 1.0)), frozen(_affine(beta, 0.0)))
         steps.append((recipe.stats, recipe.mode, recipe.use, *affine))
         recipe = recipe.previous
     return tuple(steps) or None

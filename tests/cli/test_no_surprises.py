@@ -1282,6 +1282,22 @@ def test_fitting_files_on_different_scales_by_their_records_is_refused(tmp_path)
     ok("transform", raw, "-s", stats, "--gamma", "2", "--beta", "0.5", "-o", twice)
     line = refused(1, "fit", folder / "b.parquet", twice, "-o", out)
     assert "are normalized with different gamma or beta (their metadata says so)" in line
+    # Those of the columns fitted: g's gamma alike in both, f's not (refused before).
+    ok(
+        "transform",
+        raw,
+        "-s",
+        stats,
+        "--gamma",
+        "g=2",
+        "--beta",
+        "0.5",
+        "-o",
+        tmp_path / "h.parquet",
+    )
+    ok("fit", tmp_path / "h.parquet", twice, "--columns", "g", "-o", tmp_path / "fh.json")
+    line = refused(1, "fit", tmp_path / "h.parquet", twice, "--columns", "f", "-o", out)
+    assert "are normalized with different gamma or beta" in line
     ok("fit", folder / "b.parquet", "-o", tmp_path / "fb.json")
     ok("fit", twice, "-o", tmp_path / "fg.json")
     line = refused(1, "merge-stats", tmp_path / "fb.json", tmp_path / "fg.json", "-o", out)
