@@ -313,10 +313,9 @@ class Accumulator:
         self._check_finite(batch, columns, weights, locate)
         before = self.moments.weight
         self.moments = merge_moments(self.moments, batch)
-        if self.weighted and not np.isfinite(self.moments.weight).all():
+        if self.weighted and (j := overflowing_weight(self.moments)) is not None:
             label = f"weight column {self.weight_name!r}" if self.weight_name else "sample_weight"
-            # The row where a column's sum of weights, added up row after row, overflows.
-            j = overflowing_weight(self.moments) or 0
+            # The row where the column's sum of weights, added up row after row, overflows.
             held = np.where(np.isnan(columns[j]), 0.0, weights)
             with np.errstate(over="ignore"):
                 over = ~np.isfinite(np.cumsum(np.append(before[j], held))[1:])

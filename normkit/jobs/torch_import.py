@@ -146,9 +146,7 @@ def import_torch(
         buffers = _read_buffers(where, tensors, prefix)
         # The type the layer adds eps to its running_var in: float32 for float16 and bfloat16
         # layers too (torch computes their batch norm in float32).
-        layer_type = {"F16": np.float32, "F32": np.float32, "BF16": np.float32}.get(
-            tensors.dtype(prefix + "running_var"), np.float64
-        )
+        layer_type = np.float64 if tensors.dtype(prefix + "running_var") == "F64" else np.float32
         metadata = tensors.metadata if tensors.metadata.get("format") == FORMAT else {}
     n = len(buffers["running_mean"])
     names = _columns(path, where, columns, metadata, n)

@@ -250,8 +250,8 @@ class Recipe:
             use=held("use", lambda v: v in ("exact", "ema")),
             inverse=held("inverse", lambda v: isinstance(v, bool)),
             stats=held("stats", lambda v: isinstance(v, str)),
-            gamma=_per_column(held("gamma", lambda v: per_column(v, _SMALLEST))),  # not 0
-            beta=_per_column(held("beta", per_column)),
+            gamma=_floats(held("gamma", lambda v: per_column(v, _SMALLEST))),  # not 0
+            beta=_floats(held("beta", per_column)),
             previous=(
                 None if previous is None else cls._from_document(previous, f"{within}previous.")
             ),
@@ -392,11 +392,8 @@ class _Damaged(ValueError):
     """A key of a record missing, or holding what normkit does not write there."""
 
 
-def _per_column(values: object) -> dict[str, float] | None:
-    if values is None:
-        return None
-    if not isinstance(values, dict):
-        raise TypeError("not a mapping")
+def _floats(values: dict) -> dict[str, float]:
+    """A record's numbers per column (checked), as floats."""
     return {str(k): float(v) for k, v in values.items()}
 
 

@@ -330,45 +330,22 @@ def test_every_mistake_is_one_line_naming_the_file_and_leaves_no_output(trained,
         flat.running_var[1] = 0.0
     constant = tmp_path / "flat.safetensors"
     save_file(flat.state_dict(), str(constant))
-    refused(
-        1,
-        constant,
-        "--columns",
-        "a,b",
-        "--rows",
-        "5",
-        "--eps",
-        "0",
-        fragments=(f"{constant}: column 'b': running_var is 0 and eps 0", "(--eps)"),
-    )
     # An eps below float32's smallest number is 0 in the float32 layer's sum too; a variance
     # above 0 that scikit-learn's rule would take for a constant's, with eps 0, is refused.
     with torch.no_grad():
         flat.running_var[1], flat.running_mean[1] = 1e-30, 2.0
     tiny = tmp_path / "tiny.safetensors"
     save_file(flat.state_dict(), str(tiny))
-    refused(
-        1,
-        tiny,
-        "--columns",
-        "a,b",
-        "--rows",
-        "5",
-        "--eps",
-        "0",
-        fragments=("column 'b': running_var is 1e-30 and eps 0: the layer's eval mode divides",),
-    )
-    refused(
-        1,
-        constant,
-        "--columns",
-        "a,b",
-        "--rows",
-        "5",
-        "--eps",
-        "1e-50",
-        fragments=("running_var is 0 and eps 1e-50, whose sum is 0 in the layer's float32",),
-    )
+    for state, eps, fragments in (
+        (constant, "0", (f"{constant}: column 'b': running_var is 0 and eps 0", "(--eps)")),
+        (tiny, "0", ("column 'b': running_var is 1e-30 and eps 0: the layer's eval mode divides",)),
+        (
+            constant,
+            "1e-50",
+            ("running_var is 0 and eps 1e-50, whose sum is 0 in the layer's float32",),
+        ),
+    ):
+        refused(1, state, "--columns", "a,b", "--rows", "5", "--eps", eps, fragments=fragments)
     zero = torch.nn.BatchNorm1d(2)
     with torch.no_grad():
         zero.weight[0] = 0.0  # a zero-initialized weight: not a gamma
