@@ -147,7 +147,9 @@ class Reader(Protocol):
     def settle(self, types: Mapping[str, pa.DataType]) -> None:
         """Read :meth:`undecided` columns, with ``keep_text`` False, as ``types`` has them (the
         type the other inputs of a data set give them, else the one the stat file records): a
-        later value of another type is then an error. A column settled once keeps its type."""
+        later value of another type is then an error. A column settled once keeps its type. A
+        CSV column its first rows typed as integers is read as float64 if ``types`` says so (a
+        weight column the stat file records as ``double``), as nothing else."""
 
     def allow_text(self, names: Sequence[str]) -> None:
         """Let a word make text of those :meth:`undecided` columns of ``names`` read as float64

@@ -179,16 +179,21 @@ def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:
     """Columns passed through that an input without rows (a CSV of only a header) leaves
     undecided and no other input decides read as the type the stat file records for them: an
     output with rows and one without have the same schema. (In an input with rows, a later
-    value may be of another type: such a column is read as text, as without a stat file.)"""
+    value may be of another type: such a column is read as text, as without a stat file.) A
+    weight column recorded as ``double`` is read as float64 where a CSV's first rows hold only
+    integers: the fit met fractions further on (:class:`~normkit.jobs.weights.WeightType`)."""
     recorded = {}
     for p in stats.passthrough or ():
         try:
             recorded[p.name] = pa.type_for_alias(p.dtype)
         except (ValueError, KeyError, TypeError):  # a type no CSV reads (a list, a dictionary)
             continue
+    weights = {p.name: pa.float64() for p in stats.passthrough or () if p.why == "weight"}
     for source in sources:
         if source.has_rows is False:  # with rows, a later value decides (text by default)
             source.settle(recorded)
+        else:
+            source.settle({n: t for n, t in weights.items() if recorded.get(n) == t})
 
 
 def text_where_types_differ(

@@ -52,6 +52,7 @@ from ..io.dataset import (
     dataset_dtypes,
     expand_inputs,
     open_dataset,
+    reference_reader,
     reference_schema,
     refuse_csv_options,
 )
@@ -82,7 +83,13 @@ from .sources import (
     stats_for_dataset,
 )
 from .transform import TransformOptions, transform_file, warn_far
-from .weights import chosen_weight_column, mark_weight, reading_weights, without_weight
+from .weights import (
+    WeightType,
+    chosen_weight_column,
+    mark_weight,
+    reading_weights,
+    without_weight,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -273,6 +280,8 @@ def fit_dask(
     gamma = per_column(estimator.gamma, names, "gamma", 1.0, schema.names)
     beta = per_column(estimator.beta, names, "beta", 0.0, schema.names)
     passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
+    typed = reference_reader(sources).typed
+    weight_type = None if typed else WeightType(passthrough, weight_column)
     categories = categorical_columns(schema, passthrough)
     # The CSV dialect the files share, as detected here: the workers read them the same way;
     # but the quote and escape characters not given, which they detect again as found here, so
@@ -302,6 +311,7 @@ def fit_dask(
             categories=categories,
             weight_column=weight_column,
             identifiers=identifiers,
+            weight_type=weight_type,
             pure=False,
         )
         actual = _starts(_gather(client, client.map(_rows, parts, pure=False), progress))
@@ -323,6 +333,7 @@ def fit_dask(
                     categories,
                     weight_column,
                     identifiers,
+                    weight_type,
                     pure=False,
                 )
         level = parts
@@ -336,6 +347,8 @@ def fit_dask(
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
     # The options given, and the dialect and encoding the files were read in.
     settings = given.settings(detected, renamed_columns(sources), read_encoding(sources))
+    if total.weight_type is not None:
+        passthrough = total.weight_type.recorded(passthrough)
     passthrough = booleans_as_found(passthrough, stats.categories or {})
     passthrough = tuple(passed_through_as_written(passthrough, sources, names))
     stats = replace(stats, read=settings, passthrough=passthrough, inputs=tuple(schema.names))

@@ -34,6 +34,7 @@ from ..io.partitions import Keys, Partitioned
 from ..stats.fitted import FittedStats, StatsOptions
 from .categories import add_counts, count_batches
 from .sources import IdentifierCheck, describe_source
+from .weights import WeightType
 
 __all__ = ["PartFit", "combine_parts", "count_rows", "fit_part", "stats_from_parts"]
 
@@ -56,6 +57,8 @@ class PartFit:
         Provenance of each file: path, format, rows, bytes.
     categories : dict of str to CategoryCounts
         The counts of the text and boolean columns (up to the working cap).
+    weight_type : WeightType or None
+        The type of the weights read (a CSV's weight column holding fractions further on).
     """
 
     first_row: int
@@ -65,6 +68,7 @@ class PartFit:
     sample: ColumnSamples
     sources: list[dict]
     categories: dict[str, CategoryCounts]
+    weight_type: WeightType | None = None
 
 
 def fit_part(
@@ -78,6 +82,7 @@ def fit_part(
     categories: Sequence[str] = (),
     weight_column: str | None = None,
     identifiers: IdentifierCheck | None = None,
+    weight_type: WeightType | None = None,
 ) -> PartFit:
     """Fit one file of a data set.
 
@@ -102,6 +107,8 @@ def fit_part(
         statistics).
     identifiers : IdentifierCheck or None
         Refuses an integer beyond int64 in a typed column chosen by its type, as a local fit.
+    weight_type : WeightType or None
+        Told the weights read (a local fit's ``weights_read``).
 
     Returns
     -------
@@ -132,6 +139,8 @@ def fit_part(
                 weights = None
                 if weight_column is not None:
                     weights = to_float64(batch.column(weight_column))
+                    if weight_type is not None:
+                        weight_type(weights)
                 columns = [to_float64(batch.column(name)) for name in names]
                 accumulator.update(columns, weights)
     except DataError as exc:
@@ -146,6 +155,7 @@ def fit_part(
         result.sample,
         [described],
         counter.result(cap=counter.cap),
+        weight_type,
     )
 
 
@@ -180,6 +190,7 @@ def combine_parts(parts: Sequence[PartFit], ema: EmaOptions | None) -> PartFit:
                 later.categories,
                 cap=working_categories(len(combined.categories)),
             ),
+            combined.weight_type and combined.weight_type.merged(later.weight_type),
         )
     return combined
 

@@ -768,3 +768,24 @@ def test_a_column_of_no_value_passes_through_whatever_the_weights(tmp_path, on_c
     (folder / "p1.csv").write_text("a,b,kind,w\n1,,x,1\n2,7,y,0\n")
     with pytest.raises(normkit.DataError, match=r"column 'b' has no values of weight above 0"):
         fit_dask(folder, cluster=on_cluster, weight_column="w")
+
+
+def test_integer_weights_then_fractions_are_recorded_as_a_local_fit_records_them(
+    tmp_path, on_cluster
+):
+    rng = np.random.default_rng(4)
+    rows = 60_000
+    w = rng.integers(1, 5, rows).astype(float)
+    w[-10:] = 0.25  # in the last file only, after its first rows' integers
+    frame = pd.DataFrame({"x": rng.normal(size=rows), "w": w})
+    for i, part in enumerate(np.array_split(np.arange(rows), 3)):
+        frame.iloc[part].to_csv(tmp_path / f"p{i}.csv", index=False, float_format="%.17g")
+    files = sorted(tmp_path.glob("p*.csv"))
+    local = normkit.fit_files(files, weight_column="w")
+    dask = fit_dask(files, weight_column="w", cluster=on_cluster)
+    assert local.stats_.passthrough == dask.stats_.passthrough
+    weight = [(p.name, p.dtype, p.why) for p in dask.stats_.passthrough]
+    assert weight == [("w", "double", "weight")]
+    np.testing.assert_allclose(dask.mean_, local.mean_, rtol=1e-12)
+    expected = StandardScaler().fit(frame[["x"]], sample_weight=w)
+    np.testing.assert_allclose(dask.mean_, expected.mean_, rtol=1e-12)

@@ -96,7 +96,7 @@ class CsvReader(ReaderBase):
         self._stdin_consumed = False
         self._tracked: PrefixedStream | None = None
         self._inferred: pa.Schema | None = None  # the first block's types, as pyarrow infers
-        self._settled: dict[str, pa.DataType] = {}  # types of columns without a first value
+        self._settled: dict[str, pa.DataType] = {}  # without a first value, or widened
         self._plain: set[str] = set()  # ints: no leading zero in the first rows, or settled
         self._first: FirstRows | None = None  # the first block, for what its text tells
         self._typed = TypedRows(0, 0, True)  # the rows the types were decided from
@@ -126,11 +126,12 @@ class CsvReader(ReaderBase):
         return frozenset(f.name for f in inferred if pa.types.is_null(f.type))
 
     def settle(self, types: Mapping[str, pa.DataType]) -> None:
-        undecided = self.undecided()
+        inferred = self._inferred or self.schema  # its integers may widen (to float64)
+        open_ = self.undecided() | {f.name for f in inferred if pa.types.is_integer(f.type)}
         self._settled.update(
             (name, dtype)
             for name, dtype in types.items()
-            if name in undecided and name not in self._settled and dtype in readable_types()
+            if name in open_ and name not in self._settled and dtype in readable_types()
         )
         self._plain.update(n for n, t in self._settled.items() if pa.types.is_integer(t))
 
@@ -142,7 +143,7 @@ class CsvReader(ReaderBase):
         inferred = self._inferred if self._inferred is not None else schema
         types = {f.name: pa.string() if keep_text else f.type for f in inferred}
         for name, dtype in types.items():  # no value yet (null): text, or as other inputs have it
-            if pa.types.is_null(dtype):
+            if pa.types.is_null(dtype) or (name in self._settled and not keep_text):
                 types[name] = self._settled.get(name, pa.string())
         if not keep_text and self._first is not None:  # passed through as written: text
             as_written = self._first.as_written(inferred, set(float_columns))
@@ -191,8 +192,7 @@ class CsvReader(ReaderBase):
     def _csv_head(self) -> tuple[bytes, BinaryIO | pa.NativeFile]:
         """The first bytes of a CSV input, and a stream of its start to infer the schema from."""
         if self.is_stream:
-            # The pipe's start is kept as it is read (as far as the head and the first block
-            # of records go, a first record of megabytes too), to be read again by the pass.
+            # The pipe's start (head, first block, however long) is kept, to be read again.
             tape = self._tape = Tape(self._pipe)
             with self._translate_errors():
                 self._resolve_encoding(read_up_to(tape.reader(), 4))
