@@ -500,11 +500,13 @@ class FittedStats:
         overflow = ~(np.isfinite(self.mean) & np.isfinite(self.var) & np.isfinite(self.scale))
         if overflow.any():
             i = int(np.flatnonzero(overflow)[0])
-            raise DataError(
-                f"column {self.names[i]!r}: its variance overflows float64 (values from "
-                f"{self.min[i]:.3g} to {self.max[i]:.3g})",
-                hints=("rescale the column", f"exclude it ({param('exclude', self.names[i])})"),
-            )
+            name, lo, hi = self.names[i], self.min[i], self.max[i]
+            told = f"{name!r}: its variance overflows float64 (values from {lo:.3g} to {hi:.3g}"
+            hints = ("rescale the column", f"exclude it ({param('exclude', name)})")
+            if self.weighted and np.isfinite(np.square(hi - lo)):  # the weights' doing
+                told = f"{told}, weighted by a sum of {self.weight[i]:.3g}"
+                hints = ("divide the weights by one number (only ddof's term depends on it)",)
+            raise DataError(f"column {told})", hints=hints)
 
     def affine(
         self,

@@ -161,6 +161,28 @@ def test_a_bad_weight_stops_the_fit_in_one_line(tmp_path, name):
     assert leftovers(tmp_path) == []
 
 
+def test_weights_whose_sum_overflows_the_variance_are_told_as_the_weights_doing(tmp_path):
+    # 3 values from 1 to 5 of weight 5e307: M2, 8 * 5e307, overflows; the values do not.
+    source, stats = tmp_path / "d.csv", tmp_path / "s.json"
+    source.write_text("x,w\n1,5e307\n3,5e307\n5,5e307\n")
+    proc = run_normkit("fit", source, "--weight-column", "w", "-o", stats)
+    line = assert_one_line_error(proc.returncode, proc.stderr.decode(), f"{ERROR}{source}: ")
+    assert "(values from 1 to 5, weighted by a sum of 1.5e+308)" in line
+    assert line.endswith("divide the weights by one number (only ddof's term depends on it)")
+    assert not stats.exists()
+    # The same weights divided by 1e300 fit as scikit-learn fits them.
+    source.write_text("x,w\n1,5e7\n3,5e7\n5,5e7\n")
+    assert_ok(run("fit", source, "--weight-column", "w", "-o", stats))
+    assert json.loads(stats.read_text())["columns"][0]["var"] == pytest.approx(8 / 3, rel=1e-12)
+    # Values whose own range overflows a square are told as before, weighted or not.
+    source.write_text("x,w\n1e200,1\n-1e200,1\n")
+    proc = run_normkit("fit", source, "--weight-column", "w", "-o", stats)
+    line = assert_one_line_error(proc.returncode, proc.stderr.decode(), f"{ERROR}{source}: ")
+    assert line.endswith(
+        "(values from -1e+200 to 1e+200); rescale the column or exclude it (--exclude x)"
+    )
+
+
 def test_the_weight_column_is_refused_when_absent_not_numeric_or_normalized(tmp_path, data):
     source = written(tmp_path, data, "parquet")
     out = tmp_path / "s.json"
