@@ -301,14 +301,16 @@ def column_figure(report: ReportData, j: int):
     frame = data_frame(values, reach if all(map(math.isfinite, reach)) else (-1.0, 1.0))
     z = (values - mean) / scale
     z_frame = normalized_frame(frame, z, mean, scale)
-    lines = [StatLine("mean (stat file)", mean, "k")]
+    # Weighted statistics beside this data's, read unweighted (as the page's note says).
+    weighted, unweighted = (", weighted", ", unweighted") if stats.weighted else ("", "")
+    lines = [StatLine(f"mean (stat file{weighted})", mean, "k")]
     if stats.running is not None:
         lines.append(
             StatLine("EMA mean (stat file)", float(stats.running.running_mean[j]), "#c44e52", "--")
         )
     data_mean = float(data.mean[j])
     if abs(data_mean - mean) > resolution:  # else the same line
-        lines.append(StatLine("mean (this data)", data_mean, "#8172b2", ":"))
+        lines.append(StatLine(f"mean (this data{unweighted})", data_mean, "#8172b2", ":"))
     for ax, shown, shown_frame, color, density in (
         (raw, values, frame, "#4c72b0", False),
         (normal, z, z_frame, "#55a868", True),
@@ -358,7 +360,7 @@ def column_figure(report: ReportData, j: int):
             report.running_mean[:, j],
             color="#c44e52",
             lw=1.2,
-            label="running mean",
+            label=f"running mean{' (unweighted)' if stats.weighted else ''}",
             **dots,
         )
         run_std.plot(
@@ -366,12 +368,12 @@ def column_figure(report: ReportData, j: int):
             np.sqrt(report.running_var[:, j]),
             color="#c44e52",
             lw=1.2,
-            label="running std",
+            label=f"running std{' (unweighted)' if stats.weighted else ''}",
             **dots,
         )
-    run_mean.axhline(mean, color="k", lw=1, label="exact mean (stat file)")
+    run_mean.axhline(mean, color="k", lw=1, label=f"exact mean (stat file{weighted})")
     std = math.sqrt(float(stats.var[j]))
-    run_std.axhline(std, color="k", lw=1, label="exact std (stat file)")
+    run_std.axhline(std, color="k", lw=1, label=f"exact std (stat file{weighted})")
     for ax, exact, path in (
         (run_mean, mean, report.running_mean[:, j]),
         (run_std, std, np.sqrt(report.running_var[:, j])),

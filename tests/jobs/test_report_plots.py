@@ -281,3 +281,32 @@ def test_column_names_with_dollars_are_drawn_as_written(tmp_path, figure):
     )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == ["cost_frac.png", "price_US.png"]
+
+
+def test_a_figure_of_weighted_statistics_tells_them_from_this_datas_unweighted_ones(
+    tmp_path, figure
+):
+    # The page's note says this data is read unweighted; the PNG files have no page: their
+    # legends say it.
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"x": rng.normal(5, 1, 2000), "w": rng.integers(1, 9, 2000)})
+    frame.loc[:999, "w"] = 40  # the weighted mean well off this data's
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    for weighted in (True, False):
+        told = ["--weight-column", "w"] if weighted else []
+        assert (
+            run("fit", tmp_path / "data.csv", *told, "-o", tmp_path / "s.json", "-q").exit_code == 0
+        )
+        report = collect(
+            tmp_path / "data.csv", tmp_path / "s.json", ReportOptions(html=tmp_path / "r.html")
+        )
+        fig = figure(report, 0)
+        raw, run_mean, run_std = fig.axes[0], fig.axes[2], fig.axes[3]
+        labels = [*legend_texts(raw), *legend_texts(run_mean), *legend_texts(run_std)]
+        if weighted:
+            assert any(t.startswith("mean (stat file, weighted) ") for t in legend_texts(raw))
+            assert any(t.startswith("mean (this data, unweighted) ") for t in legend_texts(raw))
+            assert "exact mean (stat file, weighted)" in labels
+            assert "running std (unweighted)" in labels
+        else:
+            assert not [t for t in labels if "weighted" in t]
