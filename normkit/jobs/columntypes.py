@@ -180,8 +180,8 @@ def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:
     undecided and no other input decides read as the type the stat file records for them: an
     output with rows and one without have the same schema. (In an input with rows, a later
     value may be of another type: such a column is read as text, as without a stat file.) A
-    weight column recorded as ``double`` is read as float64 where a CSV's first rows hold only
-    integers: the fit met fractions further on (:class:`~normkit.jobs.weights.WeightType`)."""
+    CSV's weight column is read as float64, the weights the fit read, where its first rows hold
+    only integers: fractions may follow (:func:`~normkit.jobs.weights.weights_as_read`)."""
     recorded = {}
     for p in stats.passthrough or ():
         try:
@@ -193,7 +193,7 @@ def settle_as_recorded(sources: Sequence[Reader], stats: FittedStats) -> None:
         if source.has_rows is False:  # with rows, a later value decides (text by default)
             source.settle(recorded)
         else:
-            source.settle({n: t for n, t in weights.items() if recorded.get(n) == t})
+            source.settle(weights)
 
 
 def text_where_types_differ(

@@ -52,7 +52,6 @@ from ..io.dataset import (
     dataset_dtypes,
     expand_inputs,
     open_dataset,
-    reference_reader,
     reference_schema,
     refuse_csv_options,
 )
@@ -66,7 +65,7 @@ from ..stats.fitted import FittedStats
 from ..stats.recipe import Recipe, inverse_settings
 from ..stats.shift import per_column
 from .categories import booleans_as_found, categorical_columns
-from .columntypes import check_dataset_types, passed_through_as_written
+from .columntypes import check_dataset_types, passed_through_as_written, settle_as_recorded
 from .fit import chosen_by_name, conclude_fit
 from .outputs import before_writing
 from .parts import PartFit, combine_parts, count_rows, fit_part, stats_from_parts
@@ -84,10 +83,10 @@ from .sources import (
 )
 from .transform import TransformOptions, transform_file, warn_far
 from .weights import (
-    WeightType,
     chosen_weight_column,
     mark_weight,
     reading_weights,
+    weights_as_read,
     without_weight,
 )
 
@@ -280,8 +279,6 @@ def fit_dask(
     gamma = per_column(estimator.gamma, names, "gamma", 1.0, schema.names)
     beta = per_column(estimator.beta, names, "beta", 0.0, schema.names)
     passthrough = tuple(mark_weight(estimator.passed_through(schema, names), weight_column))
-    typed = reference_reader(sources).typed
-    weight_type = None if typed else WeightType(passthrough, weight_column)
     categories = categorical_columns(schema, passthrough)
     # The CSV dialect the files share, as detected here: the workers read them the same way;
     # but the quote and escape characters not given, which they detect again as found here, so
@@ -311,7 +308,6 @@ def fit_dask(
             categories=categories,
             weight_column=weight_column,
             identifiers=identifiers,
-            weight_type=weight_type,
             pure=False,
         )
         actual = _starts(_gather(client, client.map(_rows, parts, pure=False), progress))
@@ -333,7 +329,6 @@ def fit_dask(
                     categories,
                     weight_column,
                     identifiers,
-                    weight_type,
                     pure=False,
                 )
         level = parts
@@ -347,10 +342,9 @@ def fit_dask(
     stats = stats_from_parts(names, dtypes, total, options, ema, gamma, beta)
     # The options given, and the dialect and encoding the files were read in.
     settings = given.settings(detected, renamed_columns(sources), read_encoding(sources))
-    if total.weight_type is not None:
-        passthrough = total.weight_type.recorded(passthrough)
     passthrough = booleans_as_found(passthrough, stats.categories or {})
-    passthrough = tuple(passed_through_as_written(passthrough, sources, names))
+    passthrough = passed_through_as_written(passthrough, sources, names)
+    passthrough = tuple(weights_as_read(passthrough, sources, weight_column))
     stats = replace(stats, read=settings, passthrough=passthrough, inputs=tuple(schema.names))
     stats = conclude_fit(stats, sources, total.sources, by_type=estimator.columns is None)
     fitted = Standardizer.from_stats(
@@ -470,6 +464,8 @@ def transform_dask(
     recorded = [Recipe.of(s) is not None for s in sources]
     before_writing(sources, fmt, options, recorded, names)
     if fmt is not Format.CSV:  # one set of types for the parts (text of either width is one)
+        if not options.keep_text:  # as each part reads them (a CSV's weights as float64)
+            settle_as_recorded(sources, stats)
         check_dataset_types(sources, names, options.keep_text, cast=True)
     with about_stat_file(stats_file):  # bad options fail here, not on workers
         stats.frozen(options.use, options.gamma, options.beta)

@@ -45,11 +45,11 @@ from .sources import (
     select_dataset_columns,
 )
 from .weights import (
-    WeightType,
     chosen_weight_column,
     mark_weight,
     reading_weights,
     require_some_weight,
+    weights_as_read,
     without_weight,
 )
 
@@ -145,7 +145,6 @@ def fit_files(
     categories = CategoryCounter(categorical_columns(schema, passthrough))
     chosen = names if estimator.columns is not None else ()  # chosen by name, not by type
     late = TextLater(names, dtypes, by_type, categories.cap)
-    weight_type = WeightType(passthrough, None if reference.typed else weight_column)
     with reading_weights(weight_column), chosen_by_name(chosen):
         rows = feed(
             accumulator,
@@ -157,7 +156,6 @@ def fit_files(
             weight_column,
             late,
             identifiers,
-            weight_type,
         )
     require_rows(accumulator.n_rows, sources)
     if late.turned:  # as if their words had stood in the first rows
@@ -175,8 +173,10 @@ def fit_files(
         read=read.settings(
             detected_dialect(sources), renamed_columns(sources), read_encoding(sources)
         ),
-        passthrough=passed_through_as_written(
-            booleans_as_found(weight_type.recorded(passthrough), counted), sources, names
+        passthrough=weights_as_read(
+            passed_through_as_written(booleans_as_found(passthrough, counted), sources, names),
+            sources,
+            weight_column,
         ),
         categories=counted,
         inputs=reference.schema.names,

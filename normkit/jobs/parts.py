@@ -34,7 +34,6 @@ from ..io.partitions import Keys, Partitioned
 from ..stats.fitted import FittedStats, StatsOptions
 from .categories import add_counts, count_batches
 from .sources import IdentifierCheck, describe_source
-from .weights import WeightType
 
 __all__ = ["PartFit", "combine_parts", "count_rows", "fit_part", "stats_from_parts"]
 
@@ -57,8 +56,6 @@ class PartFit:
         Provenance of each file: path, format, rows, bytes.
     categories : dict of str to CategoryCounts
         The counts of the text and boolean columns (up to the working cap).
-    weight_type : WeightType or None
-        The type of the weights read (a CSV's weight column holding fractions further on).
     """
 
     first_row: int
@@ -68,7 +65,6 @@ class PartFit:
     sample: ColumnSamples
     sources: list[dict]
     categories: dict[str, CategoryCounts]
-    weight_type: WeightType | None = None
 
 
 def fit_part(
@@ -82,7 +78,6 @@ def fit_part(
     categories: Sequence[str] = (),
     weight_column: str | None = None,
     identifiers: IdentifierCheck | None = None,
-    weight_type: WeightType | None = None,
 ) -> PartFit:
     """Fit one file of a data set.
 
@@ -107,8 +102,6 @@ def fit_part(
         statistics).
     identifiers : IdentifierCheck or None
         Refuses an integer beyond int64 in a typed column chosen by its type, as a local fit.
-    weight_type : WeightType or None
-        Told the weights read (a local fit's ``weights_read``).
 
     Returns
     -------
@@ -139,8 +132,6 @@ def fit_part(
                 weights = None
                 if weight_column is not None:
                     weights = to_float64(batch.column(weight_column))
-                    if weight_type is not None:
-                        weight_type(weights)
                 columns = [to_float64(batch.column(name)) for name in names]
                 accumulator.update(columns, weights)
     except DataError as exc:
@@ -155,7 +146,6 @@ def fit_part(
         result.sample,
         [described],
         counter.result(cap=counter.cap),
-        weight_type,
     )
 
 
@@ -190,7 +180,6 @@ def combine_parts(parts: Sequence[PartFit], ema: EmaOptions | None) -> PartFit:
                 later.categories,
                 cap=working_categories(len(combined.categories)),
             ),
-            combined.weight_type and combined.weight_type.merged(later.weight_type),
         )
     return combined
 

@@ -264,7 +264,6 @@ def feed(
     weight_column: str | None = None,
     late: TextLater | None = None,
     identifiers: IdentifierCheck | None = None,
-    weights_read: Callable[[np.ndarray], None] | None = None,
 ) -> list[int]:
     """Feed the columns ``names`` of every batch of every source, in order, to ``accumulator``
     (read ahead on a thread), and to ``observe`` if given; the rows of each source. Row numbers
@@ -296,8 +295,6 @@ def feed(
         from then on fed as no value, their categories counted by ``late``.
     identifiers : IdentifierCheck or None
         Refuses an integer beyond int64 in a typed column chosen by its type.
-    weights_read : callable(weights) or None
-        Called with each batch's float64 weights.
 
     Returns
     -------
@@ -336,8 +333,6 @@ def feed(
                     weights = None
                     if weight_column is not None:
                         weights = to_float64(batch.column(weight_column))
-                        if weights_read is not None:
-                            weights_read(weights)
                     if late is not None:
                         late.observe(batch, source, weights, weight_column)
                     accumulator.update(columns, weights)

@@ -305,10 +305,10 @@ def transform_file(
             fields = fields_to_record(sources, records, names, [*names, *typed_as])
     # CSV to CSV keeps every other field as written; to Parquet or Arrow, typed.
     keep_text = options.keep_text or out_format is Format.CSV or bool(typed_as)
+    if not keep_text:  # first: a CSV's weight column is read as float64 (so checked)
+        settle_as_recorded(sources, stats)
     if out_format is not Format.CSV:  # a CSV holds text, whatever types the inputs give
         check_dataset_types(sources, names, keep_text, settle=True, cast=True, nulls=True)
-    if not keep_text:
-        settle_as_recorded(sources, stats)
     # An inverse of data normalized twice gives data normalized once: floats, whatever the
     # types the stat file records for the raw data.
     once_more = any(r is not None and r.previous is not None for r in records)

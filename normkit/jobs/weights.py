@@ -30,17 +30,17 @@ from ..errors import (
     param,
 )
 from ..estimator.standardizer import Standardizer, names_param
-from ..io.arrow import holds_integers, is_numeric_field, not_numeric, numeric_type_named
+from ..io.arrow import is_numeric_field, not_numeric
 from ..io.dataset import reference_reader
 from ..io.reader import Reader
 from ..stats.passthrough import PassedThrough, mark_weight
 
 __all__ = [
-    "WeightType",
     "chosen_weight_column",
     "mark_weight",
     "reading_weights",
     "require_some_weight",
+    "weights_as_read",
     "without_weight",
 ]
 
@@ -153,38 +153,16 @@ def chosen_weight_column(estimator: Standardizer, weight_column: str | None) -> 
     return weight_column if weight_column is not None else own
 
 
-class WeightType:
-    """The type a weight column is recorded as, which a transform reads it as: a CSV's guess
-    from its first rows (``int64``) while every weight read is an integer of it, else
-    ``double``. A weight column typed by its first rows' integers and holding fractions further
-    on is so passed through to Parquet as the float64 it was fitted as, not refused at its first
-    fraction (whose way out, its text, is no weight column for a later fit).
-
-    Called with each batch's weights (``feed(..., weights_read=...)``); then
-    :meth:`recorded` types the column passed through.
-    """
-
-    def __init__(self, passthrough: Sequence[PassedThrough], weight_column: str | None):
-        field = next((p for p in passthrough if p.name == weight_column), None)
-        self._type = None if field is None else numeric_type_named(field.dtype)
-        self._integers = self._type is not None and pa.types.is_integer(self._type)
-
-    def __call__(self, weights: np.ndarray) -> None:
-        if self._integers and not np.all(holds_integers(self._type, weights)):
-            self._integers = False
-            self._type = pa.float64()
-
-    def merged(self, other: WeightType | None) -> WeightType:
-        """The type of the weights read here and by ``other`` (the Dask engine's parts)."""
-        if other is not None and not other._integers and self._integers:
-            self._integers, self._type = False, pa.float64()
-        return self
-
-    def recorded(self, passthrough: Sequence[PassedThrough]) -> list[PassedThrough]:
-        """``passthrough`` with the weight column of the type read (see the class)."""
-        return [
-            PassedThrough(p.name, "double", p.why)
-            if p.why == "weight" and self._type == pa.float64()
-            else p
-            for p in passthrough
-        ]
+def weights_as_read(
+    passthrough: Sequence[PassedThrough], sources: Sequence[Reader], weight_column: str | None
+) -> list[PassedThrough]:
+    """``passthrough`` with the weight column typed ``double`` where transforms pass it through
+    as the float64 weights fitted: read from a CSV, whose types are its first rows' guess (a
+    column of integers there may hold fractions further on; see
+    :func:`~normkit.jobs.columntypes.settle_as_recorded`), or given other types by the
+    inputs, not all integers (int64 in one file, double in another)."""
+    types = {s.schema.field(weight_column).type for s in sources if weight_column in s.schema.names}
+    mixed = len(types) > 1 and not all(pa.types.is_integer(t) for t in types)
+    if weight_column is None or not (mixed or not all(s.typed for s in sources)):
+        return list(passthrough)
+    return [PassedThrough(p.name, "double", p.why) if p.why == "weight" else p for p in passthrough]

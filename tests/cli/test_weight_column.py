@@ -528,42 +528,62 @@ def test_the_constant_column_rule_counts_weights_as_scikit_learn_does_and_says_s
     ) in proc.stderr.decode()
 
 
-def test_integer_weights_then_fractions_pass_through_as_the_floats_fitted(tmp_path):
-    # Integers in the rows a CSV's types are guessed from, fractions further on: the stat file
-    # records the weight column as double, and a transform to Parquet passes it through as
-    # the float64 weights the fit read (it refused the first fraction as no int64, and its way
-    # out, the column as text, is no weight column for a later fit).
+def test_a_csvs_weights_pass_through_as_the_floats_fitted_whatever_its_first_rows_hold(
+    tmp_path,
+):
+    # A CSV's types are its first rows' guess: a weight column of integers there may hold
+    # fractions further on, in the data fitted or in new data. The stat file records the
+    # weights as double, and transforms to Parquet or Arrow pass them through as the float64
+    # weights fitted (the first fraction was refused as no int64, and the way out, the
+    # column as text, is no weight column for a later fit).
     rng = np.random.default_rng(3)
     rows, integers = 120_000, 100_000
     w = rng.integers(1, 5, rows).astype(float)
     w[integers:] = np.round(rng.uniform(0.5, 3.5, rows - integers), 3)
     frame = pd.DataFrame({"x": rng.normal(3.0, 2.0, rows), "w": w})
-    source = tmp_path / "d.csv"
+    source, head = tmp_path / "d.csv", tmp_path / "head.csv"
     frame.to_csv(source, index=False, float_format="%.17g")
-    assert source.read_text().splitlines()[1].count(".") == 1  # "x,3" : the weight an integer
-    stats, head = tmp_path / "s.json", tmp_path / "head.json"
-    assert_ok(run("fit", source, "--weight-column", "w", "-o", stats))
-    saved = json.loads(stats.read_text())
-    assert {"name": "w", "dtype": "double", "why": "weight"} in saved["passthrough"]
+    frame.head(2000).to_csv(head, index=False, float_format="%.17g")
+    assert source.read_text().splitlines()[1].count(".") == 1  # "x,3": the weight an integer
     expected = StandardScaler().fit(frame[["x"]], sample_weight=w)
-    assert_allclose(saved["columns"][0]["mean"], expected.mean_[0], rtol=RTOL)
-    # The integers alone: int64, as before.
-    frame.head(2000).to_csv(tmp_path / "head.csv", index=False, float_format="%.17g")
-    assert_ok(run("fit", tmp_path / "head.csv", "--weight-column", "w", "-o", head))
-    assert {"name": "w", "dtype": "int64", "why": "weight"} in json.loads(head.read_text())[
-        "passthrough"
-    ]
-    for fmt in ("parquet", "arrow"):
-        out = tmp_path / f"z.{fmt}"
-        assert_ok(run("transform", source, "-s", stats, "-o", out))
-        table = pd.read_parquet(out) if fmt == "parquet" else pd.read_feather(out)
-        assert table["w"].dtype == np.float64
-        np.testing.assert_array_equal(table["w"].to_numpy(), w)
-        assert_allclose(table["x"], expected.transform(frame[["x"]])[:, 0], rtol=RTOL, atol=RTOL)
-    # ... and refits as the same weights; a CSV output keeps their text as written.
+    # Fitted on all of it, or on integers alone (new data then brings the fractions).
+    for fitted in (source, head):
+        stats = tmp_path / f"{fitted.stem}.json"
+        assert_ok(run("fit", fitted, "--weight-column", "w", "-o", stats))
+        saved = json.loads(stats.read_text())
+        assert {"name": "w", "dtype": "double", "why": "weight"} in saved["passthrough"]
+        for fmt in ("parquet", "arrow"):
+            out = tmp_path / f"z.{fmt}"
+            assert_ok(run("transform", source, "-s", stats, "-o", out))
+            table = pd.read_parquet(out) if fmt == "parquet" else pd.read_feather(out)
+            assert table["w"].dtype == np.float64
+            np.testing.assert_array_equal(table["w"].to_numpy(), w)
+            if fitted == source:
+                z = expected.transform(frame[["x"]])[:, 0]
+                assert_allclose(table["x"], z, rtol=RTOL, atol=RTOL)
+    fitted = json.loads((tmp_path / "d.json").read_text())["columns"][0]
+    assert_allclose(fitted["mean"], expected.mean_[0], rtol=RTOL)
+    # ... the output refits as the same weights; a CSV output keeps their text as written.
     again = tmp_path / "again.json"
+    assert_ok(run("transform", source, "-s", tmp_path / "d.json", "-o", tmp_path / "z.parquet"))
     assert_ok(run("fit", tmp_path / "z.parquet", "--weight-column", "w", "-o", again))
-    assert json.loads(again.read_text())["columns"][0]["weight"] == saved["columns"][0]["weight"]
-    assert_ok(run("transform", source, "-s", stats, "-o", tmp_path / "z.csv"))
+    assert json.loads(again.read_text())["columns"][0]["weight"] == fitted["weight"]
+    assert_ok(run("transform", source, "-s", tmp_path / "d.json", "-o", tmp_path / "z.csv"))
     written_w = [line.rsplit(",", 1)[1] for line in (tmp_path / "z.csv").read_text().split()]
     assert written_w == [line.rsplit(",", 1)[1] for line in source.read_text().split()]
+    # Files whose first rows type the weights differently (integers, fractions): one output.
+    fractions = tmp_path / "fractions.csv"
+    frame.tail(500).to_csv(fractions, index=False, float_format="%.17g")
+    both = tmp_path / "both.parquet"
+    assert_ok(run("transform", head, fractions, "-s", tmp_path / "d.json", "-o", both))
+    np.testing.assert_array_equal(pd.read_parquet(both)["w"], np.r_[w[:2000], w[-500:]])
+
+
+def test_typed_files_of_integer_and_float_weights_record_them_as_double(tmp_path):
+    pd.DataFrame({"x": [1.0, 2, 3], "w": [1, 2, 3]}).to_parquet(tmp_path / "p1.parquet")
+    pd.DataFrame({"x": [4.0, 5, 6], "w": [0.5, 1.5, 2.5]}).to_parquet(tmp_path / "p2.parquet")
+    for files, dtype in (("p1", "int64"), ("p1 p2", "double")):
+        paths = [tmp_path / f"{f}.parquet" for f in files.split()]
+        assert_ok(run("fit", *paths, "--weight-column", "w", "-o", tmp_path / "s.json"))
+        saved = json.loads((tmp_path / "s.json").read_text())
+        assert {"name": "w", "dtype": dtype, "why": "weight"} in saved["passthrough"]
