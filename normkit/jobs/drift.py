@@ -101,7 +101,7 @@ from .sources import (
     require_rows,
 )
 from .vacant import with_vacant_counted
-from .weights import require_some_weight
+from .weights import reading_weights, require_some_weight
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -313,7 +313,8 @@ def drift_files(
     weights = column if weighted else None
     looks = _looks(reference, sources, names)
     observe = _looking(looks, sources, accumulator) if looks else None
-    feed(accumulator, sources, names, progress, observe, counter, weight_column=weights)
+    with reading_weights(weights):  # a word among the weights told as fit tells it
+        feed(accumulator, sources, names, progress, observe, counter, weight_column=weights)
     require_rows(accumulator.n_rows, sources)
     result = accumulator.finish()
     where = describe_sources(sources)

@@ -114,9 +114,10 @@ def without_weight(
             hints=("give it to one of them",),
         )
     field = schema.field(weight_column)
-    # A CSV's types are its first rows' guess: a column with no value there (null) may hold
-    # numbers; its text is not numbers (the first block is mostly words).
-    if not (is_numeric_field(field) or (pa.types.is_null(field.type) and not reference.typed)):
+    # A CSV's types are its first rows' guess: its weight column is read as numbers whatever
+    # they say, and a word there is refused with its row and value (a column typed as text
+    # for one integer beyond int64 in its first rows holds weights all the same).
+    if reference.typed and not is_numeric_field(field):
         raise SchemaError(
             f"{reference.name}: the weight column {weight_column!r} {not_numeric(field)}",
             param="weight_column",

@@ -37,10 +37,10 @@ def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
         return _weights_note(stats, biased)
     j = int(np.argmax(ruled))
     names = [stats.names[k] for k in np.flatnonzero(ruled)]
-    which = "its" if len(names) == 1 else f"{stats.names[j]!r}'s"
+    which = _deviation_of(names, stats.names[j])
     return NormkitNote(
         f"{listed(names)} {'has' if len(names) == 1 else 'have'} scale 1, scikit-learn's for a "
-        f"column it cannot tell from a constant: {which} standard deviation "
+        f"column it cannot tell from a constant: {which} "
         f"{np.sqrt(biased[j]):.4g} is within float64's rounding of its mean {m.mean[j]:.4g} over "
         f"{_over(stats, j)}, so the output keeps that spread",
         hints=(f"divide by the column's own spread ({param('eps', '1e-12')}, for instance)",),
@@ -54,6 +54,11 @@ def _over(stats: FittedStats, j: int) -> str:
     if m.weight is None:
         return f"{stats.n_rows:,} rows"
     return f"a sum of weights of {m.weight[j]:.4g} (scikit-learn counts weights as rows)"
+
+
+def _deviation_of(names: list[str], name: str) -> str:
+    """The standard deviation told of ``name``, one of the columns ``names`` a note is of."""
+    return "its standard deviation" if len(names) == 1 else f"the standard deviation of {name!r}"
 
 
 def _weights_note(stats: FittedStats, biased: np.ndarray) -> NormkitNote | None:
@@ -74,10 +79,10 @@ def _weights_note(stats: FittedStats, biased: np.ndarray) -> NormkitNote | None:
         return None
     j = int(np.argmax(kept))
     names = [stats.names[k] for k in np.flatnonzero(kept)]
-    which = "its" if len(names) == 1 else f"{stats.names[j]!r}'s"
+    which = _deviation_of(names, stats.names[j])
     return NormkitNote(
         f"{listed(names)} {'keeps its' if len(names) == 1 else 'keep their'} scale although "
-        f"{which} standard deviation {np.sqrt(biased[j]):.4g} is within float64's rounding of "
+        f"{which} {np.sqrt(biased[j]):.4g} is within float64's rounding of "
         f"its mean {m.mean[j]:.4g} over its {int(m.count[j]):,} rows: scikit-learn's "
         f"constant-column rule counts weights as rows, and they sum to {m.weight[j]:.4g}, so "
         "the output is that rounding scaled up",

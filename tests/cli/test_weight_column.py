@@ -267,6 +267,40 @@ def test_text_in_the_weight_column_and_weights_all_zero_are_told_as_such(tmp_pat
     assert not out.exists()
 
 
+def test_a_csv_weight_column_typed_as_text_by_its_first_rows_is_read_as_weights(tmp_path):
+    # A 20-digit integer in the first rows made the column text: it was refused as "type
+    # string" (no row, no value) where the same weight further on was read; a word there
+    # named neither; drift suggested --null-values for a word among the weights.
+    big = tmp_path / "big.csv"
+    big.write_text("a,b,w\n1,10,1\n2,20,2\n3,35,100000000000000000000\n4,41,1\n")
+    stats = tmp_path / "s.json"
+    proc = run_normkit("fit", big, "--weight-column", "w", "-o", stats)
+    assert proc.returncode == 0, proc.stderr
+    # Both columns taken for constants over that weight: the note names the one it measures.
+    assert b"columns 'a', 'b' have scale 1," in proc.stderr
+    assert b"the standard deviation of 'a' 2.646e-10 is within float64's rounding" in proc.stderr
+    expected = StandardScaler().fit([[1.0], [2.0], [3.0], [4.0]], sample_weight=[1, 2, 1e20, 1])
+    assert_allclose(json.loads(stats.read_text())["columns"][0]["mean"], expected.mean_[0])
+    words = tmp_path / "words.csv"
+    words.write_text("a,w\n1,x\n2,y\n")
+    assert_error(
+        run("fit", words, "--weight-column", "w", "-o", tmp_path / "w.json"),
+        1,
+        f"{words}: weight column 'w' at data row 1: 'x' is not a number",
+        "weights must be finite numbers >= 0",
+    )
+    assert not (tmp_path / "w.json").exists()
+    text = tmp_path / "text.csv"
+    text.write_text("a,b,w\n1,5,1\n2,6,abc\n3,7,1\n4,8,1\n")
+    line = assert_error(
+        run("drift", text, "-s", stats),
+        1,
+        f"{text}: weight column 'w' at data row 2: 'abc' is not a number",
+        "fix the data",
+    )
+    assert "--null-values" not in line
+
+
 def test_a_column_of_no_value_passes_through_whatever_the_weights(tmp_path):
     # A column with no value at all was refused ("no values of weight above 0") as soon as one
     # weight was 0, and passed through with every weight above 0. A column whose values all
