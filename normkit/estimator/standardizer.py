@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..core.accumulator import Accumulated, Accumulator, zero_weights_error
+from ..core.accumulator import WEIGHTS_RULE, Accumulated, Accumulator, zero_weights_error
 from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.moments import Moments
 from ..core.running import CONVENTIONS, DEFAULT_MOMENTUM, EmaOptions, RunningState
@@ -532,6 +532,8 @@ class Standardizer(MetadataConsumer):
                 hints=("give each batch's weights to partial_fit(batch, sample_weight=w)",),
             )
         if sample_weight is not None and not np.any(np.asarray(sample_weight) != 0):
+            if _is_table(X) or _is_array(X):  # their shape first, as scikit-learn checks it
+                _weights(sample_weight, len(X))
             raise DataError(
                 "Sample weights must contain at least one non-zero number: every row of X has "
                 "weight 0",
@@ -2086,6 +2088,15 @@ def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
     try:
         weights = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
+        given = np.asarray(sample_weight, dtype=object).ravel()
+        for row, value in enumerate(given):  # the first one that is no number, named
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise OptionError(
+                    f"sample_weight at row {row + 1:,}: {value!r} is not a number; {WEIGHTS_RULE}",
+                    param="sample_weight",
+                ) from None
         raise OptionError(
             f"sample_weight must be numbers, not {np.asarray(sample_weight).dtype}",
             param="sample_weight",

@@ -75,6 +75,10 @@ def test_bad_weights_are_refused_with_their_row():
         Standardizer().fit(X, sample_weight=np.zeros(4))
     with pytest.raises(ValueError, match=r"shape \(3,\)"):
         Standardizer().fit(X, sample_weight=[1, 1, 1])
+    # Of another length and all 0: the length is told (it was "every row of X has weight 0").
+    for table in (X, pd.DataFrame(X), pl.DataFrame(X)):
+        with pytest.raises(ValueError, match=r"sample_weight has shape \(10,\), but X has 4 rows"):
+            Standardizer().fit(table, sample_weight=np.zeros(10))
     with pytest.raises(ValueError, match="stream of batches"):
         Standardizer().fit([pd.DataFrame(X)], sample_weight=[1, 1, 1, 1])
 
@@ -106,8 +110,13 @@ def test_weights_with_a_lazy_frame_or_of_text_are_refused():
     frame = pl.DataFrame({"x": np.arange(10.0)})
     with pytest.raises(ValueError, match="lazy frame"):
         Standardizer(ema=False).fit(frame.lazy(), sample_weight=np.ones(10))
-    with pytest.raises(ValueError, match="sample_weight must be numbers"):
+    with pytest.raises(ValueError, match="sample_weight at row 1: 'a' is not a number; weights"):
         Standardizer().fit(frame, sample_weight=["a"] * 10)
+    # The first word among numbers (in text, as read from a file) named with its row.
+    weights = [str(k) for k in range(1, 11)]
+    weights[6] = "heavy"
+    with pytest.raises(ValueError, match=r"sample_weight at row 7: 'heavy' is not a number"):
+        Standardizer().fit(frame, sample_weight=weights)
 
 
 def test_categories_are_counted_over_rows_of_weight_above_zero_as_in_a_file_fit(tmp_path):
