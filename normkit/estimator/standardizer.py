@@ -48,14 +48,14 @@ from ..io.arrow import (
     not_numeric,
     to_float64,
 )
-from ..io.categories import is_categorical_type, value_counts
+from ..io.categories import value_counts
 from ..io.csv.columns import leave_out_hint
 from ..io.partitions import partition_columns
 from ..stats import running_notes, statfile
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
 from ..stats.merging import refuse_running_import
-from ..stats.passthrough import mark_weight, weight_column_of
+from ..stats.passthrough import categorical_columns, mark_weight, weight_column_of
 from ..stats.scales import check_new_data
 from ..stats.shift import per_column
 from ..stats.union import continued_stats
@@ -788,7 +788,11 @@ class Standardizer(MetadataConsumer):
                 f"no column {self.weight_column!r} (weight_column) in this batch",
                 param="weight_column",
             )
-        refuse_non_numbers(table, [self.weight_column], done)
+        try:
+            refuse_non_numbers(table, [self.weight_column], done)
+        except DataError as exc:  # a word among the weights: no missing value, no exclusion
+            said = exc.message.split(" is not a number", 1)[0]
+            raise DataError(f"weight {said} is not a number; {WEIGHTS_RULE}") from None
         return to_float64(table.column(self.weight_column))
 
     def _names_by_position(self) -> list[str]:
@@ -864,13 +868,7 @@ class Standardizer(MetadataConsumer):
             self._passthrough = mark_weight(self.passed_through(schema, names), self.weight_column)
             # The text and boolean columns passed through keep their category counts (drift's
             # reference for them), as a fit of files does.
-            self._categories = CategoryCounter(
-                [
-                    p.name
-                    for p in self._passthrough or ()
-                    if p.why != "excluded" and is_categorical_type(schema.field(p.name).type)
-                ]
-            )
+            self._categories = CategoryCounter(categorical_columns(schema, self._passthrough))
             self._accumulator = Accumulator(
                 names, running=self.ema_options(), in_memory=True, weight_name=self.weight_column
             )

@@ -148,8 +148,8 @@ class Reader(Protocol):
         """Read :meth:`undecided` columns, with ``keep_text`` False, as ``types`` has them (the
         type the other inputs of a data set give them, else the one the stat file records): a
         later value of another type is then an error. A column settled once keeps its type. A
-        CSV column its first rows typed as integers is read as float64 if ``types`` says so (a
-        weight column the stat file records as ``double``), as nothing else."""
+        CSV column its first rows typed is read as float64 if ``types`` says so (a weight
+        column, numbers whatever its first rows hold), as nothing else."""
 
     def allow_text(self, names: Sequence[str]) -> None:
         """Let a word make text of those :meth:`undecided` columns of ``names`` read as float64

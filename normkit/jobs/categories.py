@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ..core.categories import CategoryCounter, CategoryCounts
 from ..io.arrow import text_array
-from ..io.categories import TextCounts, is_categorical_type, value_counts
+from ..io.categories import TextCounts, value_counts
 from ..io.lazy import pc
 from ..io.reader import Reader
 from ..stats.fitted import PassedThrough
@@ -32,20 +32,8 @@ __all__ = [
     "Counted",
     "add_counts",
     "booleans_as_found",
-    "categorical_columns",
     "count_batches",
 ]
-
-
-def categorical_columns(schema: pa.Schema, passthrough: Sequence[PassedThrough]) -> list[str]:
-    """The passed-through columns whose categories a fit counts: those of text or boolean type
-    (in a CSV, as its first rows type them), except the ones excluded by name (identifiers,
-    as a rule, whose counting would only cost time)."""
-    return [
-        p.name
-        for p in passthrough
-        if p.why != "excluded" and is_categorical_type(schema.field(p.name).type)
-    ]
 
 
 def booleans_as_found(

@@ -62,9 +62,10 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import statfile
 from ..stats.fitted import FittedStats
+from ..stats.passthrough import categorical_columns
 from ..stats.recipe import Recipe, inverse_settings
 from ..stats.shift import per_column
-from .categories import booleans_as_found, categorical_columns
+from .categories import booleans_as_found
 from .columntypes import check_dataset_types, passed_through_as_written, settle_as_recorded
 from .fit import chosen_by_name, conclude_fit
 from .outputs import before_writing
@@ -267,7 +268,7 @@ def fit_dask(
     sources = _files(open_dataset(inputs, read, output, "the stat file", told=read))
     if output is not None:
         statfile.check_stat_path(output)
-    names = select_dataset_columns(estimator, sources)
+    names = select_dataset_columns(estimator, sources, weight_column)
     if weight_column is not None:
         estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)

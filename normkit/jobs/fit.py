@@ -25,9 +25,10 @@ from ..io.options import ReadOptions
 from ..io.reader import Reader
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats
+from ..stats.passthrough import categorical_columns
 from ..stats.shift import check_shift, per_column
 from ..stats.statfile import check_stat_path, now
-from .categories import booleans_as_found, categorical_columns
+from .categories import booleans_as_found
 from .columntypes import passed_through_as_written
 from .late_text import TextLater
 from .recipes import refuse_mixed_scales
@@ -117,7 +118,7 @@ def fit_files(
         check_stat_path(output)
     if len(sources) == 1 and sources[0].has_rows is False:
         require_rows(0, sources)  # before choosing columns by types that have no rows to tell
-    names = select_dataset_columns(estimator, sources)
+    names = select_dataset_columns(estimator, sources, weight_column)
     if weight_column is not None:
         estimator.refuse_running_with_weights()
         names = without_weight(estimator, sources, names, weight_column)

@@ -83,9 +83,12 @@ def about_stat_file(path: str | None) -> Iterator[None]:
         raise (exc.within(path) if path is not None else exc) from None
 
 
-def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -> list[str]:
+def select_dataset_columns(
+    estimator: Standardizer, sources: Sequence[Reader], weight_column: str | None = None
+) -> list[str]:
     """The columns ``estimator`` normalizes in a data set (see
-    :meth:`Standardizer.select_columns`): typed by its first file with data rows."""
+    :meth:`Standardizer.select_columns`): typed by its first file with data rows. The
+    ``weight_column`` is read as numbers whatever a CSV's first rows type it."""
     reference = reference_reader(sources)
     present = reference.schema.names
     refuse_two_readings("columns", names_param(estimator.columns), present)
@@ -97,7 +100,7 @@ def select_dataset_columns(estimator: Standardizer, sources: Sequence[Reader]) -
     except SchemaError as exc:
         raise exc.with_hints(reference.hints) from None
     if estimator.columns is None:
-        excluded = set(names_param(estimator.exclude, "exclude") or ())
+        excluded = set(names_param(estimator.exclude, "exclude") or ()) | {weight_column}
         refuse_text_beside_numbers(
             sources, [n for n in reference.schema.names if n not in excluded]
         )

@@ -50,6 +50,7 @@ from ..io.reader import Reader
 from ..io.sinks import open_sink
 from ..stats import fingerprints, running_notes, statfile
 from ..stats.fitted import FittedStats
+from ..stats.passthrough import weight_column_of
 from ..stats.recipe import Recipe, inverse_settings, recorded_in, refuse_renormalizing
 from .columntypes import (
     check_dataset_types,
@@ -77,6 +78,7 @@ from .texttypes import (
     with_recorded_fields,
 )
 from .vacant import refuse_values
+from .weights import reading_weights
 
 __all__ = [
     "TransformOptions",
@@ -358,7 +360,7 @@ def transform_file(
     # Closed on any exit, so that its reading thread has stopped before we return, even on an
     # error: a thread left inside pyarrow at interpreter exit can hang or abort it.
     batches = Concatenated(sources, names, keep_text, read_schema)
-    with contextlib.closing(batches):
+    with contextlib.closing(batches), reading_weights(weight_column_of(stats.passthrough)):
         if not spliced:
             # The reading begins, on the other cores, while the fingerprint and the settings
             # below are made.

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..io.arrow import is_text_type, unified_type
+import pyarrow as pa
 
-__all__ = ["PassedThrough", "mark_weight", "weight_column_of"]
+from ..io.arrow import is_text_type, unified_type
+from ..io.categories import is_categorical_type
+
+__all__ = ["PassedThrough", "categorical_columns", "mark_weight", "weight_column_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,4 +96,16 @@ def mark_weight(
     return [
         PassedThrough(p.name, p.dtype, "weight") if p.name == weight_column else p
         for p in passthrough
+    ]
+
+
+def categorical_columns(schema: pa.Schema, passthrough: Sequence[PassedThrough]) -> list[str]:
+    """The passed-through columns whose categories a fit counts: those of text or boolean type
+    (in a CSV, as its first rows type them), except the ones excluded by name (identifiers,
+    as a rule, whose counting would only cost time) and the weight column (numbers, whatever a
+    CSV's first rows make of it: no feature)."""
+    return [
+        p.name
+        for p in passthrough
+        if p.why not in ("excluded", "weight") and is_categorical_type(schema.field(p.name).type)
     ]

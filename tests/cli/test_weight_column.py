@@ -621,3 +621,58 @@ def test_typed_files_of_integer_and_float_weights_record_them_as_double(tmp_path
         assert_ok(run("fit", *paths, "--weight-column", "w", "-o", tmp_path / "s.json"))
         saved = json.loads((tmp_path / "s.json").read_text())
         assert {"name": "w", "dtype": dtype, "why": "weight"} in saved["passthrough"]
+
+
+def test_a_weight_column_typed_as_text_is_no_feature_and_goes_out_as_numbers(tmp_path):
+    # Zero-padded weights (and one of 20 digits) make a CSV's weight column text by its first
+    # rows. Read as weights since e61b081, the column was also counted as categories (drift
+    # tested the weights as a feature: false drift, exit 3), went to Parquet as text (which no
+    # fit takes), and a data set of it beside a file of plain weights was refused.
+    rng = np.random.default_rng(1)
+    rows = 3000
+    for name, low in (("pad", 1), ("new", 4)):
+        x, w = rng.normal(size=rows), rng.integers(low, low + 3, rows)
+        body = "".join(f"{a!r},{b:03d}\n" for a, b in zip(x.tolist(), w.tolist(), strict=True))
+        (tmp_path / f"{name}.csv").write_text("x,w\n" + body)
+    stats = tmp_path / "s.json"
+    assert_ok(run("fit", tmp_path / "pad.csv", "--weight-column", "w", "-o", stats))
+    saved = json.loads(stats.read_text())
+    assert saved["categories"] == []
+    assert {"name": "w", "dtype": "double", "why": "weight"} in saved["passthrough"]
+    drift = run_normkit("drift", tmp_path / "new.csv", "-s", stats)
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert not [line for line in drift.stdout.splitlines() if line.startswith(b"w ")]
+    out = tmp_path / "z.parquet"
+    assert_ok(run("transform", tmp_path / "pad.csv", "-s", stats, "-o", out))
+    padded = pd.read_csv(tmp_path / "pad.csv")["w"].to_numpy(dtype=float)
+    np.testing.assert_array_equal(pd.read_parquet(out)["w"], padded)
+    assert_ok(run("fit", out, "--weight-column", "w", "-o", tmp_path / "again.json"))
+    # Beside a file of plain weights: one data set, fitted and transformed.
+    plain, big = tmp_path / "a.csv", tmp_path / "b.csv"
+    plain.write_text("x,w\n1,1\n2,2\n3,1\n")
+    big.write_text("x,w\n4,12345678901234567890\n5,1\n6,2\n")
+    assert_ok(run("fit", plain, big, "--weight-column", "w", "-o", stats))
+    assert_ok(run("transform", plain, big, "-s", stats, "-o", out))
+    assert pd.read_parquet(out)["w"].tolist() == [1, 2, 1, 12345678901234567890.0, 1, 2]
+    # A word among the weights further on, in a transform to Parquet: told as weights.
+    late = tmp_path / "late.csv"
+    late.write_text(
+        "x,w\n" + "".join(f"{i % 7},{1 + i % 3}\n" for i in range(150_000)) + "1,heavy\n"
+    )
+    assert_error(
+        run("transform", late, "-s", stats, "-o", tmp_path / "l.parquet"),
+        1,
+        f"{late}: weight column 'w' at data row 150,001: 'heavy' is not a number; weights must",
+        "fix the data",
+    )
+    assert not (tmp_path / "l.parquet").exists()
+    # The Python API: a word in a table's weight column told as a weight; text weights no feature.
+    frame = pd.DataFrame({"x": [1.0, 2, 3, 4], "w": ["1", "2", "heavy", "1"]})
+    with pytest.raises(
+        DataError, match=r"^weight column 'w' at row 3: 'heavy' is not a number; weights"
+    ):
+        Standardizer(weight_column="w").fit(frame)
+    frame["w"] = ["001", "2", "3", "1"]
+    fitted = Standardizer(weight_column="w").fit(frame)
+    assert not fitted.stats_.categories
+    np.testing.assert_allclose(fitted.mean_, [np.average([1.0, 2, 3, 4], weights=[1, 2, 3, 1])])

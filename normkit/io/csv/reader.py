@@ -103,8 +103,7 @@ class CsvReader(ReaderBase):
         self._shape = (False, False)  # the header lacks the last column; has one too many
         self._open: frozenset[str] = frozenset()  # columns of numbers a word may make text
         self.turned_text: frozenset[str] = frozenset()
-        # Found in the head, not given: the comment character; no escape; the quote.
-        self._comment_detected = self._escape_detected = self._quote_detected = False
+        self._comment_detected = self._escape_detected = self._quote_detected = False  # found
 
     @property
     def typed(self) -> bool:
@@ -115,8 +114,7 @@ class CsvReader(ReaderBase):
         return self.read.csv.nulls
 
     def batch_schema(self, float_columns: Sequence[str], keep_text: bool = True) -> pa.Schema:
-        """Normalized columns as float64; every other column as its text, or with ``keep_text``
-        False as the type its first block has."""
+        """Normalized columns as float64; others as their text, or as their first block's type."""
         types = self._column_types(params.names("float_columns", float_columns), keep_text)
         return pa.schema([pa.field(n, types[n]) for n in self.schema.names])
 
@@ -126,12 +124,13 @@ class CsvReader(ReaderBase):
         return frozenset(f.name for f in inferred if pa.types.is_null(f.type))
 
     def settle(self, types: Mapping[str, pa.DataType]) -> None:
-        inferred = self._inferred or self.schema  # its integers may widen (to float64)
-        open_ = self.undecided() | {f.name for f in inferred if pa.types.is_integer(f.type)}
+        undecided = self.undecided()  # and any column to read as float64 (a weight column)
         self._settled.update(
             (name, dtype)
             for name, dtype in types.items()
-            if name in open_ and name not in self._settled and dtype in readable_types()
+            if (name in undecided or dtype == pa.float64())
+            and name not in self._settled
+            and dtype in readable_types()
         )
         self._plain.update(n for n, t in self._settled.items() if pa.types.is_integer(t))
 
@@ -147,7 +146,7 @@ class CsvReader(ReaderBase):
                 types[name] = self._settled.get(name, pa.string())
         if not keep_text and self._first is not None:  # passed through as written: text
             as_written = self._first.as_written(inferred, set(float_columns))
-            types.update((name, pa.string()) for name in as_written)
+            types.update((name, pa.string()) for name in as_written if name not in self._settled)
         return types | {name: pa.float64() for name in float_columns if name in types}
 
     def _decoded(self, stream, *, complete: bool = True):
@@ -258,8 +257,7 @@ class CsvReader(ReaderBase):
                 first = first_batch(sample, names, self._dialect(), size, first_line)
             self._typed = TypedRows(first.num_rows, len(records), block.complete)
             # Text that is not UTF-8 (binary) further than the head: refused, naming its row,
-            # as further than the first block (a fit took it for a column of bytes, which the
-            # transform then refused).
+            # as further than the first block (a fit took it for bytes, a transform refused).
             binary = {f.name for f in first.schema if pa.types.is_binary(f.type)}
             if binary:
                 kinds = [ColumnKind.TEXT if n in binary else ColumnKind.SKIP for n in names]
@@ -373,7 +371,8 @@ class CsvReader(ReaderBase):
         kinds: list[int] = []
         # Text typed: only "" and the strings named are missing (a region NA), as in DuckDB.
         inferred = self._inferred if self._inferred is not None else self.schema
-        texts = {f.name for f in inferred if pa.types.is_string(f.type) and not keep_text} - floats
+        texts = {f.name for f in inferred if pa.types.is_string(f.type) and not keep_text}
+        texts -= floats | self._settled.keys()  # read as numbers (a weight column)
         for name in names:
             if name not in wanted:
                 kinds.append(ColumnKind.SKIP)  # scanned, not converted
@@ -512,7 +511,8 @@ class CsvReader(ReaderBase):
             beyond = (
                 self._typed.hints(exc.row) if numeric.get(column) or column not in floats else ()
             )
-            if column not in floats:  # a column passed through, typed by its first block
+            # A column passed through, typed by its first block (a weight column: as numbers).
+            if column not in floats and column not in self._settled.keys() - self.undecided():
                 told = "other inputs have it" if column in self._settled else "values before it are"
                 typed = column_types.get(column, "double"), told, column in self._plain
                 where = f"{self.name}: column {column!r} at {exc.at}"
