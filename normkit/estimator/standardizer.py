@@ -2086,13 +2086,14 @@ def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
     try:
         weights = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
-        given = np.asarray(sample_weight, dtype=object).ravel()
-        for row, value in enumerate(given):  # the first one that is no number, named
+        given = np.asarray(sample_weight, dtype=object)
+        for row, value in enumerate(given.ravel()):  # the first one that is no number, named
             try:
                 float(value)
             except (TypeError, ValueError):
+                at = "" if given.ndim == 0 else f" at row {row + 1:,}"  # one for every row
                 raise OptionError(
-                    f"sample_weight at row {row + 1:,}: {value!r} is not a number; {WEIGHTS_RULE}",
+                    f"sample_weight{at}: {value!r} is not a number; {WEIGHTS_RULE}",
                     param="sample_weight",
                 ) from None
         raise OptionError(

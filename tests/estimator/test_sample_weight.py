@@ -117,6 +117,8 @@ def test_weights_with_a_lazy_frame_or_of_text_are_refused():
     weights[6] = "heavy"
     with pytest.raises(ValueError, match=r"sample_weight at row 7: 'heavy' is not a number"):
         Standardizer().fit(frame, sample_weight=weights)
+    with pytest.raises(ValueError, match=r"^sample_weight: 'heavy' is not a number"):
+        Standardizer().fit(frame, sample_weight="heavy")  # one for every row: no row named
 
 
 def test_categories_are_counted_over_rows_of_weight_above_zero_as_in_a_file_fit(tmp_path):
