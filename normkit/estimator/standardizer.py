@@ -638,7 +638,12 @@ class Standardizer(MetadataConsumer):
         if earlier is not None:
             _refuse_changed_params(self)  # continuing: by the parameters of the statistics
         done = (earlier.n_rows if earlier is not None else 0) - before  # of this batch
-        table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done, self._may_fit)
+        try:
+            table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done, self._may_fit)
+        except DataError as exc:  # a word in the weight column: told as a weight
+            if self.weight_column is None:
+                raise
+            raise _weight_word(self.weight_column, exc) from None
         rows = X.index if is_pandas(X) else None  # a value refused is named by its label too
         fitted = getattr(self, "feature_names_in_", None)
         started = self.__dict__.get("_accumulator") is not None  # a pass under way
@@ -791,9 +796,18 @@ class Standardizer(MetadataConsumer):
         try:
             refuse_non_numbers(table, [self.weight_column], done)
         except DataError as exc:  # a word among the weights: no missing value, no exclusion
-            said = exc.message.split(" is not a number", 1)[0]
-            raise DataError(f"weight {said} is not a number; {WEIGHTS_RULE}") from None
-        return to_float64(table.column(self.weight_column))
+            raise _weight_word(self.weight_column, exc) from None
+        column = table.column(self.weight_column)
+        if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+            texts = [b"nan" if v is None else v for v in column.to_pylist()]  # missing: later
+            word = _first_word([v.decode("utf-8", "replace") for v in texts])
+            if word is not None:  # bytes: told as a word of text is
+                row = done + word[0] + 1
+                raise DataError(
+                    f"weight column {self.weight_column!r} at row {row:,}: {word[1]!r} is not "
+                    f"a number; {WEIGHTS_RULE}"
+                )
+        return to_float64(column)
 
     def _names_by_position(self) -> list[str]:
         """The names of the input columns fitted, in their order, for a batch of them taken by
@@ -2080,22 +2094,38 @@ def _standard_scalers_bits(stats: FittedStats, X: Any, weights: Any) -> FittedSt
     return replace(stats, mean=np.where(same, theirs, stats.mean), var=var, scale=scale)
 
 
+def _first_word(values: Any) -> tuple[int, object] | None:
+    """The first of ``values`` that is no number (0-based row, value); None where all are."""
+    for row, value in enumerate(np.asarray(values, dtype=object).ravel()):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return row, value
+    return None
+
+
+def _weight_word(column: str, error: DataError) -> DataError:
+    """``error``, a word in the weight ``column`` told as a data column's (its ways out, a
+    missing value or the column left out, are none for weights), told as a weight."""
+    said = error.message.split(" is not a number", 1)[0]
+    if not said.startswith(f"column {column!r} at ") or said == error.message:
+        return error
+    return DataError(f"weight {said} is not a number; {WEIGHTS_RULE}")
+
+
 def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:
     """``sample_weight`` as float64, one per row (their values are checked by the
     accumulator, which names the row)."""
     try:
         weights = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
-        given = np.asarray(sample_weight, dtype=object)
-        for row, value in enumerate(given.ravel()):  # the first one that is no number, named
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                at = "" if given.ndim == 0 else f" at row {row + 1:,}"  # one for every row
-                raise OptionError(
-                    f"sample_weight{at}: {value!r} is not a number; {WEIGHTS_RULE}",
-                    param="sample_weight",
-                ) from None
+        word = _first_word(sample_weight)  # the first one that is no number, named
+        if word is not None:
+            at = "" if np.ndim(sample_weight) == 0 else f" at row {word[0] + 1:,}"  # every row's
+            raise OptionError(
+                f"sample_weight{at}: {word[1]!r} is not a number; {WEIGHTS_RULE}",
+                param="sample_weight",
+            ) from None
         raise OptionError(
             f"sample_weight must be numbers, not {np.asarray(sample_weight).dtype}",
             param="sample_weight",

@@ -440,6 +440,10 @@ def _reference(reference, path: str | None, options: DriftOptions) -> FittedStat
         )
         raise error.within(path) if path is not None else error
     passed = [p.name for p in stats.passthrough or ()]
+    weight = weight_column_of(stats.passthrough)
+    if stats.categories and weight in stats.categories:  # counted by an older normkit: no feature
+        kept = {n: c for n, c in stats.categories.items() if n != weight}
+        stats = replace(stats, categories=kept)
     options.check_columns([*stats.names, *(stats.categories or {})], passed)
     return stats
 

@@ -360,7 +360,7 @@ def transform_file(
     # Closed on any exit, so that its reading thread has stopped before we return, even on an
     # error: a thread left inside pyarrow at interpreter exit can hang or abort it.
     batches = Concatenated(sources, names, keep_text, read_schema)
-    with contextlib.closing(batches), reading_weights(weight_column_of(stats.passthrough)):
+    with contextlib.closing(batches), reading_weights(weight_column_of(stats.passthrough), True):
         if not spliced:
             # The reading begins, on the other cores, while the fingerprint and the settings
             # below are made.

@@ -46,13 +46,14 @@ __all__ = [
 
 
 @contextmanager
-def reading_weights(weight_column: str | None) -> Iterator[None]:
+def reading_weights(weight_column: str | None, passed_through: bool = False) -> Iterator[None]:
     """A reader's refusal of a value of the weight column (text where a number must be) says
     it is the weight column, with what weights must be, not how to leave a data column out:
     the reader's ways out that read the value as a number (another decimal separator, no
     thousands separators, the file's encoding) are kept, those that leave the column out or
     read the value as missing (:data:`_NOT_FOR_WEIGHTS`; a missing weight is refused too) are
-    not."""
+    not. ``passed_through``: a transform's, which does not apply the weights (nor says what they
+    must be) and may keep them as text."""
     try:
         yield
     except InputError as error:
@@ -65,6 +66,9 @@ def reading_weights(weight_column: str | None) -> Iterator[None]:
             raise
         message = error.message.replace(named, f"weight {named}", 1)
         kept = [h for h in error.hints if not mentions(h, _NOT_FOR_WEIGHTS)]
+        if passed_through:  # a transform's: the weights are not applied, only kept as numbers
+            text = f"keep the columns passed through as text ({param('keep_text', True)})"
+            raise InputError(message, hints=(*kept, "fix the data", text)) from None
         raise InputError(f"{message}; {WEIGHTS_RULE}", hints=(*kept, "fix the data")) from None
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ..io.arrow import is_text_type, unified_type
+from ..io.arrow import is_text_type, numeric_type_named, unified_type
 from ..io.categories import is_categorical_type
 
 __all__ = ["PassedThrough", "categorical_columns", "mark_weight", "weight_column_of"]
@@ -80,6 +80,8 @@ def _merged(a: PassedThrough, b: PassedThrough) -> PassedThrough | None:
         whys = {"text" if why == "boolean" else why for why in whys}
         return PassedThrough(a.name, text, *whys) if len(whys) == 1 else None
     dtype = unified_type((a.dtype, b.dtype))
+    if whys == {"weight"}:  # numbers, whatever two fits typed them (read as float64)
+        return PassedThrough(a.name, dtype or "double", "weight")
     return PassedThrough(a.name, dtype, *whys) if dtype is not None and len(whys) == 1 else None
 
 
@@ -92,9 +94,12 @@ def weight_column_of(passthrough: Sequence[PassedThrough] | None) -> str | None:
 def mark_weight(
     passthrough: Sequence[PassedThrough], weight_column: str | None
 ) -> list[PassedThrough]:
-    """The columns passed through, the weight column's ``why`` being ``"weight"``."""
+    """The columns passed through, the weight column's ``why`` being ``"weight"``, and its type
+    ``double`` where it is no number type (text read as numbers: the weights fitted)."""
     return [
-        PassedThrough(p.name, p.dtype, "weight") if p.name == weight_column else p
+        PassedThrough(p.name, p.dtype if numeric_type_named(p.dtype) else "double", "weight")
+        if p.name == weight_column
+        else p
         for p in passthrough
     ]
 

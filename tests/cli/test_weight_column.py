@@ -662,8 +662,8 @@ def test_a_weight_column_typed_as_text_is_no_feature_and_goes_out_as_numbers(tmp
     assert_error(
         run("transform", late, "-s", stats, "-o", tmp_path / "l.parquet"),
         1,
-        f"{late}: weight column 'w' at data row 150,001: 'heavy' is not a number; weights must",
-        "fix the data",
+        f"{late}: weight column 'w' at data row 150,001: 'heavy' is not a number; fix the data",
+        "keep the columns passed through as text (--keep-text)",  # not applied: no weights' rule
     )
     assert not (tmp_path / "l.parquet").exists()
     # The Python API: a word in a table's weight column told as a weight; text weights no feature.
@@ -676,3 +676,53 @@ def test_a_weight_column_typed_as_text_is_no_feature_and_goes_out_as_numbers(tmp
     fitted = Standardizer(weight_column="w").fit(frame)
     assert not fitted.stats_.categories
     np.testing.assert_allclose(fitted.mean_, [np.average([1.0, 2, 3, 4], weights=[1, 2, 3, 1])])
+
+
+def test_weights_typed_as_text_merge_as_weights_and_old_counts_of_them_are_no_feature(tmp_path):
+    # The Python API recorded a text weight column as large_string, a CSV's as double: their
+    # merge dropped the weight column (exit 0), and drift then read the data unweighted
+    # (false drift). A stat file that counted the weights as categories (as an older normkit
+    # did) made drift test them.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=4000)
+    frame = pd.DataFrame({"x": x, "w": [f"{v:03d}" for v in np.where(x > 0, 9, 1)]})
+    frame.iloc[:2000].to_csv(tmp_path / "a.csv", index=False)
+    frame.iloc[2000:].to_csv(tmp_path / "b.csv", index=False)
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    api = Standardizer(weight_column="w").fit(pd.read_csv(tmp_path / "a.csv", dtype={"w": str}))
+    assert [(p.name, p.dtype, p.why) for p in api.stats_.passthrough] == [("w", "double", "weight")]
+    api.save(tmp_path / "a.json")
+    assert_ok(run("fit", tmp_path / "b.csv", "--weight-column", "w", "-o", tmp_path / "b.json"))
+    merged = tmp_path / "ab.json"
+    assert_ok(run("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", merged))
+    assert json.loads(merged.read_text())["weights"] == {"column": "w"}
+    drift = run_normkit("drift", tmp_path / "all.csv", "-s", merged)
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    # Categories of the weights in a stat file: not tested.
+    saved = json.loads((tmp_path / "b.json").read_text())
+    counts = {
+        "name": "w",
+        "counts": {"1": 1000, "9": 1000},
+        "other": 0,
+        "missing": 0,
+        "exact": True,
+    }
+    saved["categories"] = [counts]
+    (tmp_path / "old.json").write_text(json.dumps(saved))
+    drift = run_normkit("drift", tmp_path / "all.csv", "-s", tmp_path / "old.json")
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert not [line for line in drift.stdout.splitlines() if line.startswith(b"w ")]
+
+
+def test_the_python_api_tells_a_word_in_a_weight_column_of_any_type_as_a_weight():
+    x = [1.0, 2, 3, 4]
+    for w in (
+        pd.Series([1, 2, "heavy", 4], dtype=object),
+        pd.Series([None, b"2", b"heavy", b"4"], dtype=object),
+        ["1", "2", "heavy", "1"],
+    ):
+        with pytest.raises(DataError, match=r"^weight column 'w' at row 3: '?b?'heavy' is not a"):
+            Standardizer(weight_column="w").fit(pd.DataFrame({"x": x, "w": w}))
+    numbers = pd.Series([b"1", b"2", b"3", b"4"], dtype=object)
+    fitted = Standardizer(weight_column="w").fit(pd.DataFrame({"x": x, "w": numbers}))
+    np.testing.assert_allclose(fitted.mean_, [3.0])
