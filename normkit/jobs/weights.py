@@ -32,7 +32,7 @@ from ..errors import (
 from ..estimator.standardizer import Standardizer, names_param
 from ..io.arrow import is_numeric_field, not_numeric
 from ..io.dataset import reference_reader
-from ..io.reader import Reader
+from ..io.reader import Reader, not_numeric_error
 from ..stats.passthrough import PassedThrough, mark_weight
 
 __all__ = [
@@ -122,9 +122,13 @@ def without_weight(
     # they say, and a word there is refused with its row and value (a column typed as text
     # for one integer beyond int64 in its first rows holds weights all the same).
     if reference.typed and not is_numeric_field(field):
+        # Its type is the file's own: the way out is numbers where it is written, as for any
+        # column a typed file holds where numbers are read (not its exclusion: it is the weights).
+        how = not_numeric_error(reference.name, weight_column, field).hints[:1]
         raise SchemaError(
             f"{reference.name}: the weight column {weight_column!r} {not_numeric(field)}",
             param="weight_column",
+            hints=how,
         )
     names = [name for name in names if name != weight_column]
     if not names:

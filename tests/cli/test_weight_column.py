@@ -192,12 +192,13 @@ def test_the_weight_column_is_refused_when_absent_not_numeric_or_normalized(tmp_
         f"{source}: no column 'nope' in the input (given in --weight-column)",
         "the input has columns 'id', 'x', 'offset', 'count', 'city', 'w'",
     )
-    assert_error(
+    line = assert_error(
         run("fit", source, "--weight-column", "city", "-o", out),
         1,
         "the weight column 'city' has type",
-        "which is not numeric",
+        "which is not numeric; cast it to a number type (float64) where the file is written",
     )
+    assert "--exclude" not in line  # the weights: not to be left out
     assert_error(
         run("fit", source, "--columns", "x,w", "--weight-column", "w", "-o", out),
         2,
