@@ -30,7 +30,7 @@ from ..errors import (
     param,
 )
 from ..estimator.standardizer import Standardizer, names_param
-from ..io.arrow import is_numeric_field, not_numeric
+from ..io.arrow import is_numeric_field, is_text_type, not_numeric
 from ..io.dataset import reference_reader
 from ..io.reader import Reader, not_numeric_error
 from ..stats.passthrough import PassedThrough, mark_weight
@@ -125,6 +125,7 @@ def without_weight(
         # Its type is the file's own: the way out is numbers where it is written, as for any
         # column a typed file holds where numbers are read (not its exclusion: it is the weights).
         how = not_numeric_error(reference.name, weight_column, field).hints[:1]
+        how = how if is_text_type(str(field.type)) else ()  # the others' speak of a transform
         raise SchemaError(
             f"{reference.name}: the weight column {weight_column!r} {not_numeric(field)}",
             param="weight_column",
