@@ -302,7 +302,8 @@ def column_figure(report: ReportData, j: int):
     z = (values - mean) / scale
     z_frame = normalized_frame(frame, z, mean, scale)
     # Weighted statistics beside this data's, read unweighted (as the page's note says).
-    weighted, unweighted = (", weighted", ", unweighted") if stats.weighted else ("", "")
+    told = (", weighted", ", unweighted", " (unweighted)") if stats.weighted else ("", "", "")
+    weighted, unweighted, running = told
     lines = [StatLine(f"mean (stat file{weighted})", mean, "k")]
     if stats.running is not None:
         lines.append(
@@ -360,7 +361,7 @@ def column_figure(report: ReportData, j: int):
             report.running_mean[:, j],
             color="#c44e52",
             lw=1.2,
-            label=f"running mean{' (unweighted)' if stats.weighted else ''}",
+            label=f"running mean{running}",
             **dots,
         )
         run_std.plot(
@@ -368,7 +369,7 @@ def column_figure(report: ReportData, j: int):
             np.sqrt(report.running_var[:, j]),
             color="#c44e52",
             lw=1.2,
-            label=f"running std{' (unweighted)' if stats.weighted else ''}",
+            label=f"running std{running}",
             **dots,
         )
     run_mean.axhline(mean, color="k", lw=1, label=f"exact mean (stat file{weighted})")

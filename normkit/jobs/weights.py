@@ -171,8 +171,10 @@ def weights_as_read(
     column of integers there may hold fractions further on; see
     :func:`~normkit.jobs.columntypes.settle_as_recorded`), or given other types by the
     inputs, not all integers (int64 in one file, double in another)."""
+    if weight_column is None:
+        return list(passthrough)
     types = {s.schema.field(weight_column).type for s in sources if weight_column in s.schema.names}
     mixed = len(types) > 1 and not all(pa.types.is_integer(t) for t in types)
-    if weight_column is None or not (mixed or not all(s.typed for s in sources)):
+    if not mixed and all(s.typed for s in sources):
         return list(passthrough)
     return [PassedThrough(p.name, "double", p.why) if p.why == "weight" else p for p in passthrough]
