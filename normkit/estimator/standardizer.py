@@ -534,11 +534,7 @@ class Standardizer(MetadataConsumer):
         if sample_weight is not None and not np.any(np.asarray(sample_weight) != 0):
             if _is_table(X) or _is_array(X):  # their shape first, as scikit-learn checks it
                 _weights(sample_weight, len(X))
-            raise DataError(
-                "Sample weights must contain at least one non-zero number: every row of X has "
-                "weight 0",
-                param="sample_weight",
-            )
+            raise _zero_sample_weights()
         for batch in _as_batches(X):
             self.partial_fit(batch, sample_weight=sample_weight)
         if _read_once(X):  # used up: a transform would get no rows
@@ -609,7 +605,22 @@ class Standardizer(MetadataConsumer):
             self._partial_fit(X, sample_weight, before)
         except DataError as exc:
             raise _after_rows_fitted(exc, before) from None
+        if earlier is None and self._no_row_weighted():
+            # Nothing to describe (every mean NaN), as scikit-learn refuses; a later batch of
+            # weights 0 adds nothing, and a stream may hold one: it is taken.
+            self._reset()
+            if sample_weight is not None:
+                raise _zero_sample_weights()
+            raise zero_weights_error(str(self.weight_column))
         return self
+
+    def _no_row_weighted(self) -> bool:
+        """Whether the rows fitted, weighted, all have weight 0 (none counted)."""
+        accumulator = self.__dict__.get("_accumulator")
+        if accumulator is None or not accumulator.weighted:
+            return False
+        moments = accumulator.moments
+        return moments.n_columns > 0 and not np.any(moments.count + moments.n_missing)
 
     def _partial_fit(self, X: Any, sample_weight: Any, before: int) -> None:
         """Fit ``X``, one batch or a part of one (a block of a sparse matrix, a batch of a lazy
@@ -2111,6 +2122,14 @@ def _weight_word(column: str, error: DataError) -> DataError:
     if not said.startswith(f"column {column!r} at ") or said == error.message:
         return error
     return DataError(f"weight {said} is not a number; {WEIGHTS_RULE}")
+
+
+def _zero_sample_weights() -> DataError:
+    """scikit-learn's refusal of ``sample_weight`` that is 0 for every row."""
+    return DataError(
+        "Sample weights must contain at least one non-zero number: every row of X has weight 0",
+        param="sample_weight",
+    )
 
 
 def _weights(sample_weight: Any, n_rows: int) -> np.ndarray:

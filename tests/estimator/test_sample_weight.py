@@ -83,6 +83,25 @@ def test_bad_weights_are_refused_with_their_row():
         Standardizer().fit([pd.DataFrame(X)], sample_weight=[1, 1, 1, 1])
 
 
+def test_a_first_partial_fit_of_weights_0_is_refused_as_scikit_learn_refuses_it():
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        StandardScaler().partial_fit(X, sample_weight=np.zeros(3))
+    fresh = Standardizer()
+    # It left every mean NaN, and transform suggested excluding the columns.
+    with pytest.raises(ValueError, match="at least one non-zero number: every row of X"):
+        fresh.partial_fit(X, sample_weight=np.zeros(3))
+    assert not hasattr(fresh, "n_features_in_")  # nothing kept
+    frame = pd.DataFrame({"a": X[:, 0], "w": 0.0})
+    with pytest.raises(ValueError, match="every row has weight 0 in the weight column 'w'"):
+        Standardizer(weight_column="w").partial_fit(frame)
+    # After rows of weight above 0, a batch of weights 0 adds nothing (a stream may hold one).
+    fresh.partial_fit(X, sample_weight=[1, 2, 1]).partial_fit(X, sample_weight=np.zeros(3))
+    reference = StandardScaler().fit(X, sample_weight=[1, 2, 1])
+    np.testing.assert_allclose(fresh.mean_, reference.mean_, rtol=RTOL)
+    np.testing.assert_allclose(fresh.var_, reference.var_, rtol=RTOL)
+
+
 def test_weights_float64_cannot_hold_are_refused_not_rounded():
     X = np.random.default_rng(2).normal(size=(100, 2))
     with pytest.raises(ValueError, match=r"row 1: the weight is 1e-320, too small"):
