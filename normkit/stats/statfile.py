@@ -233,8 +233,10 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD)
-            # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark.
-            encoding = next((e for mark, e in _MARKS if head.startswith(mark)), "UTF-8")
+            # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark; without one,
+            # the zero bytes around the opening "{" tell UTF-16 and UTF-32 (as json.loads does).
+            found = json.detect_encoding(head).upper()
+            encoding = "UTF-8" if found.startswith("UTF-8") else found
             _refuse_other_than_json(path, head, encoding)
             text = (head + f.read()).decode("utf-8-sig" if encoding == "UTF-8" else encoding)
     except FileNotFoundError:
@@ -255,12 +257,6 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
 
 #: Bytes of a file given as a stat file looked at before it is read whole.
 _HEAD = 1 << 16
-
-
-#: The byte-order marks of the encodings a stat file is read in besides UTF-8 (UTF-32's first:
-#: its little-endian mark begins with UTF-16's).
-_MARKS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"))
-_MARKS += ((b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
 def _refuse_other_than_json(path: str, head: bytes, encoding: str = "UTF-8") -> None:

@@ -183,6 +183,11 @@ def test_a_stat_file_saved_by_an_editor_in_another_unicode_form_loads(tmp_path, 
     path = tmp_path / "s.json"
     path.write_bytes(bom + text.encode(encoding))
     assert dumps(normkit.load(path)) == dumps(fitted)
+    # Without a byte-order mark (PowerShell's and Python's "utf-16-le"): told as json tells it;
+    # it was refused as invalid JSON.
+    for form in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+        path.write_bytes(text.encode(form))
+        assert dumps(normkit.load(path)) == dumps(fitted), form
     path.write_bytes(b"\xff\xfe" + "a,b\n1,2\n".encode("utf-16-le"))  # not JSON: refused
     with pytest.raises(StatsFileError, match="not a normkit stat file"):
         normkit.load(path)
