@@ -234,9 +234,11 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
         with open(path, "rb") as f:
             head = f.read(_HEAD)
             # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark; without one,
-            # the zero bytes around the opening "{" tell UTF-16 and UTF-32 (as json.loads does).
+            # the zero bytes around an opening "{" tell UTF-16 and UTF-32 (as json.loads does).
             found = json.detect_encoding(head).upper()
-            encoding = "UTF-8" if found.startswith("UTF-8") else found
+            marked = head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"))
+            told = marked or head.decode(found, "ignore").lstrip().startswith("{")
+            encoding = "UTF-8" if found.startswith("UTF-8") or not told else found
             _refuse_other_than_json(path, head, encoding)
             text = (head + f.read()).decode("utf-8-sig" if encoding == "UTF-8" else encoding)
     except FileNotFoundError:
