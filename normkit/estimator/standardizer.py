@@ -54,9 +54,9 @@ from ..io.partitions import partition_columns
 from ..stats import running_notes, statfile
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
-from ..stats.merging import refuse_running_import
+from ..stats.merging import merged_provenance, refuse_running_import
 from ..stats.passthrough import categorical_columns, mark_weight, weight_column_of
-from ..stats.scales import check_new_data
+from ..stats.scales import check_new_data, check_same_scale
 from ..stats.shift import per_column
 from ..stats.union import continued_stats
 from .apply import (
@@ -1082,8 +1082,13 @@ class Standardizer(MetadataConsumer):
         mine, theirs = self.stats_, other.stats_
         refuse_running_import("this Standardizer", mine)
         refuse_running_import("the Standardizer given to merge", theirs)
+        check_same_scale(mine.provenance, theirs.provenance)
         check_new_data({"this Standardizer": mine}, "the Standardizer given to merge", theirs, mine)
-        return Standardizer.from_stats(mine.merge(theirs), **self.get_params())
+        # Their sources kept: a later merge with a fit of one of those files is refused too.
+        merged = mine.merge(theirs).with_provenance(
+            merged_provenance([mine.provenance, theirs.provenance])
+        )
+        return Standardizer.from_stats(merged, **self.get_params())
 
     # -- what was learned ------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from .fitted import FittedStats
 from .scales import check_new_data, check_same_scale
 from .statfile import check_stat_path, now, read
 
-__all__ = ["merge", "refuse_running_import"]
+__all__ = ["merge", "merged_provenance", "refuse_running_import"]
 
 
 def merge(
@@ -90,14 +90,18 @@ def merge(
         sources += other.provenance.get("sources", [])
         # The sources so far, for the next file's scale to be checked against theirs.
         merged = merged.with_provenance({"sources": sources})
+    provenance = merged_provenance([s.provenance for s in earlier.values()])
     return merged.with_provenance(
-        {
-            "sources": sources,
-            "merged_from": [os.path.abspath(os.fspath(p)) for p in paths],
-            "created": now(),
-            **_kept_provenance([s.provenance for s in earlier.values()]),
-        }
+        {**provenance, "merged_from": [os.path.abspath(os.fspath(p)) for p in paths]}
     )
+
+
+def merged_provenance(provenances: Sequence[dict]) -> dict:
+    """The provenance of merged statistics, from each one's: the sources of all, in order, and
+    what they say of rows no source names (:func:`_kept_provenance`), so that a later merge
+    still tells which files' rows they hold."""
+    sources = [s for p in provenances for s in p.get("sources", [])]
+    return {"sources": sources, "created": now(), **_kept_provenance(provenances)}
 
 
 def refuse_running_import(where: str, stats: FittedStats) -> None:

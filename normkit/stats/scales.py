@@ -105,7 +105,10 @@ def _varies(stats: FittedStats) -> bool:
     with np.errstate(invalid="ignore", over="ignore"):
         bound = (m.max - m.mean) * (m.mean - m.min)
         inside = (m.max > m.min) & (m.var() < bound * (1 - _ROUNDING))
-    return bool(np.any(inside))
+        # Extremes unknown (statistics imported from scikit-learn): a column that varies at all
+        # is taken to, as its values inside its range cannot be told.
+        unknown = (m.count > 0) & (np.isnan(m.min) | np.isnan(m.max)) & (m.var() > 0)
+    return bool(np.any(inside | unknown))
 
 
 def _names_files(stats: FittedStats) -> bool:
@@ -120,16 +123,24 @@ def rewritten_sources(earlier: Sequence[FittedStats], other: FittedStats) -> fro
     (:func:`_other_data`). Else none: statistics of several files cannot tell which file's rows
     differed."""
     sources = other.provenance.get("sources", [])
-    if len(sources) != 1 or _identity(sources[0]) is None:
+    if len(sources) != 1 or _identity(sources[0]) is None or not _file_alone(other):
         return frozenset()
     key = _identity(sources[0])
     for stats in earlier:
         theirs = [_identity(s) for s in stats.provenance.get("sources", [])]
         if key not in theirs:
             continue
-        if len(theirs) != 1 or not _other_data(stats, other):
+        if len(theirs) != 1 or not _file_alone(stats) or not _other_data(stats, other):
             return frozenset()
     return frozenset({key})
+
+
+def _file_alone(stats: FittedStats) -> bool:
+    """Whether ``stats`` hold no rows beyond those of the files their provenance names: none
+    added by ``partial_fit`` or merged from statistics fitted in memory (a file's rows
+    continued so hold that file's rows whatever else they hold)."""
+    named = sum(s.get("rows", 0) for s in stats.provenance.get("sources", []))
+    return "continued" not in stats.provenance and stats.n_rows <= named
 
 
 #: How far apart (relative) the means (to their columns' spread) and the variances of two fits
@@ -146,8 +157,12 @@ def _other_data(a: FittedStats, b: FittedStats) -> bool:
     if a.names != b.names:
         return True
     x, y = a.moments, b.moments
-    exact = [(x.count, y.count), (x.n_missing, y.n_missing), (x.min, y.min), (x.max, y.max)]
-    if any(not np.array_equal(p, q, equal_nan=True) for p, q in exact):
+    exact = [(x.count, y.count), (x.n_missing, y.n_missing)]
+    # Extremes unknown on either side (imported from scikit-learn) tell nothing.
+    for p, q in ((x.min, y.min), (x.max, y.max)):
+        known = ~(np.isnan(p) | np.isnan(q))
+        exact.append((p[known], q[known]))
+    if any(not np.array_equal(p, q) for p, q in exact):
         return True
     if (x.weight is None) != (y.weight is None):
         return True

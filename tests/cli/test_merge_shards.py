@@ -296,3 +296,50 @@ def test_layers_imported_from_their_running_averages_are_not_merged(tmp_path):
     assert not merged.exists()
     with pytest.raises(normkit.StatsFileError, match="running averages"):
         normkit.load(files[0]).merge(normkit.load(files[1]))
+
+
+def test_a_fit_continued_in_memory_is_refused_beside_a_fit_of_its_own_file(tmp_path):
+    # A stat file continued by partial_fit names its file and holds more rows, as a file
+    # written again with other data would: merged with a fit of that file (merge-stats, or
+    # Standardizer.merge), the file's rows counted twice, exit 0.
+    rng = np.random.default_rng(3)
+    pd.DataFrame({"x": rng.normal(10, 2, 1000)}).to_csv(tmp_path / "day1.csv", index=False)
+    ok("fit", tmp_path / "day1.csv", "-o", tmp_path / "day1.json")
+    continued = normkit.load(tmp_path / "day1.json")
+    continued.partial_fit(pd.DataFrame({"x": rng.normal(10, 2, 500)}))
+    continued.save(tmp_path / "both.json")
+    for pair in (("day1.json", "both.json"), ("both.json", "day1.json")):
+        proc = run_normkit("merge-stats", *(tmp_path / p for p in pair), "-o", "-")
+        assert proc.returncode == 2, proc.stderr.decode()
+        assert "both were fitted on" in proc.stderr.decode()
+    with pytest.raises(ValueError, match="both were fitted on"):
+        normkit.load(tmp_path / "day1.json").merge(continued)
+    # A merge in memory kept no sources: merged again with the file's fit, its rows counted
+    # twice.
+    in_memory = normkit.Standardizer().fit(pd.DataFrame({"x": rng.normal(size=50)}))
+    merged = normkit.load(tmp_path / "day1.json").merge(in_memory)
+    assert [s["path"] for s in merged.stats_.provenance["sources"]] == [str(tmp_path / "day1.csv")]
+    with pytest.raises(ValueError, match="both were fitted on"):
+        merged.merge(normkit.load(tmp_path / "day1.json"))
+
+
+def test_statistics_imported_from_scikit_learn_are_refused_merged_with_their_own(tmp_path):
+    # Their extremes are unknown (NaN): the same statistics were never compared, and a merge
+    # with a copy, or with a fit of the same rows, counted them twice (exit 0).
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(5, 2, (1000, 2))
+    imported = normkit.Standardizer.from_sklearn(StandardScaler().fit(X))
+    imported.save(tmp_path / "sk.json")
+    shutil.copy(tmp_path / "sk.json", tmp_path / "copy.json")
+    proc = run_normkit("merge-stats", tmp_path / "sk.json", tmp_path / "copy.json", "-o", "-")
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert "the same statistics as" in proc.stderr.decode()
+    for a, b in (
+        (imported, normkit.Standardizer().fit(X)),
+        (normkit.Standardizer().fit(X), imported),
+    ):
+        with pytest.raises(ValueError, match="the same statistics as"):
+            a.merge(b)
+    other = imported.merge(normkit.Standardizer().fit(X[:500]))  # other rows: merged
+    np.testing.assert_allclose(other.mean_, np.vstack([X, X[:500]]).mean(axis=0), rtol=1e-12)
