@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import click
 
 from normkit.errors import EXIT_CODES, NormkitError, quoted
+from normkit.io.stops import note_stop, stop_noted
 
 from .spelling import Spelling
 from .types import one_line
@@ -135,13 +136,9 @@ class NormkitGroup(click.Group):
             # Every command's usage errors, click's and normkit's own, in one line.
             raise NormkitCliError(usage_line(exc), exc.exit_code) from None
         except KeyboardInterrupt:
-            click.echo("normkit: interrupted", err=True)
-            raise click.exceptions.Exit(130) from None
+            raise _stopped(signal.SIGINT) from None
         except Terminated as exc:
-            signum = exc.args[0] if exc.args else signal.SIGTERM
-            said = "hung up" if signum == signal.SIGHUP else "terminated"
-            click.echo(f"normkit: {said}", err=True)
-            raise click.exceptions.Exit(128 + signum) from None
+            raise _stopped(exc.args[0] if exc.args else signal.SIGTERM) from None
         except BrokenPipeError:
             # The reader went away (`| head`): that is not an error.
             _stdout_to_null()
@@ -208,7 +205,35 @@ class Terminated(BaseException):
 
 
 def _terminate(signum, frame) -> None:
+    note_stop(signum)  # acted on again where this exception is lost (normkit.io.stops)
     raise Terminated(signum)
+
+
+def _interrupt(signum, frame) -> None:
+    note_stop(signum)
+    raise KeyboardInterrupt
+
+
+def _quiet_when_stopped(hook: Callable) -> Callable:
+    """``sys.unraisablehook`` that prints nothing for the exception of an ending signal raised
+    where Python drops it (a weak reference's callback): it is acted on again (see
+    :mod:`normkit.io.stops`), and the command ends with its one line."""
+
+    def quiet(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)):
+            hook(unraisable)
+
+    return quiet
+
+
+def _stopped(signum: int) -> click.exceptions.Exit:
+    """The end of a command an ending signal stopped: its word, and 128 plus its number."""
+    if signum == signal.SIGINT:
+        said = "interrupted"
+    else:
+        said = "hung up" if signum == signal.SIGHUP else "terminated"
+    click.echo(f"normkit: {said}", err=True)
+    return click.exceptions.Exit(128 + signum)
 
 
 class _Lossy:
@@ -271,7 +296,8 @@ def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # nohup's choice is kept
         signal.signal(signal.SIGHUP, _terminate)
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # after the start's (__init__)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _interrupt)
+    sys.unraisablehook = _quiet_when_stopped(sys.unraisablehook)
     # numpy's warnings (a division by zero, an overflow) would break the one-line rule; the
     # results they are about are checked and refused with their row where they matter.
     warnings.filterwarnings("ignore", category=RuntimeWarning)
@@ -281,6 +307,15 @@ def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        # A failure after an ending signal whose exception was lost on its way (an import
+        # interrupted, a panic of the native engine it caused): the signal's end, not a trace.
+        if stop_noted() is None:
+            raise
+        code = 1
+    if (signum := stop_noted()) is not None and code not in (128 + signum, 130):
+        # Its exception lost, the command may have ended otherwise: as stopped, whatever else.
+        code = _stopped(signum).exit_code
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:

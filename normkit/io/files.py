@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import stat
 import sys
 import threading
@@ -19,6 +18,7 @@ from ..errors import OptionError, OutputError
 from .formats import STDIO, Format, descriptor_of, format_named
 from .pipes import PipeStream, in_place
 from .staging import new_file_in
+from .stops import signals_deferred
 
 #: The end of the name of a CSV's record (:func:`record_path`).
 _RECORD_SUFFIX = ".normkit.json"
@@ -61,34 +61,6 @@ def standard_output_stream() -> tuple[pa.NativeFile, PipeStream | None]:
     except (OSError, ValueError):  # io.UnsupportedOperation: no descriptor
         return pa.PythonFile(out.buffer, mode="w"), None
     return in_place(fd, owned=False)
-
-
-#: The signals that end a job (Ctrl-C, ``kill``, a closed terminal), deferred while outputs
-#: are moved into place.
-ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-@contextlib.contextmanager
-def signals_deferred():
-    """Hold Ctrl-C, SIGTERM and SIGHUP until the block is done, then act on the first that came,
-    as if it came just after: outputs moved into place together (a file and its record, a
-    transform's output and its updated statistics) land all or none. In the main thread only,
-    where Python runs its signal handlers; elsewhere the block runs as is."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    # Only handlers Python can put back: one a host program installed in C (None here) is
-    # left alone, and so is an ignored signal.
-    held = [s for s in ENDING_SIGNALS if signal.getsignal(s) not in (None, signal.SIG_IGN)]
-    saved = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in held}
-    try:
-        yield
-    finally:
-        for number, handler in saved.items():
-            signal.signal(number, handler)
-        if pending:
-            signal.raise_signal(pending[0])
 
 
 def refuse_non_utf8_name(path: str, error: type[Exception]) -> None:

@@ -9,6 +9,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, Full, Queue
 from typing import TypeVar
 
+from .stops import check_stop
+
 __all__ = ["OneBehind", "Prefetch", "csv_workers"]
 
 T = TypeVar("T")
@@ -62,6 +64,7 @@ class Prefetch(Iterator[T]):
     def __next__(self) -> T:
         if self._stop.is_set():
             raise StopIteration
+        check_stop()  # an ending signal whose exception was lost: acted on between items
         self.start()
         item, error = self._queue.get()
         if error is not None or item is _DONE:

@@ -19,6 +19,7 @@ from typing import BinaryIO
 import numpy as np
 import pyarrow as pa
 
+from ..stops import check_stop
 from .engine import Dialect, RecordError, new_engine
 from .kinds import ColumnKind, kind_type
 
@@ -402,6 +403,7 @@ class NativeRecords:
         first = True
         jobs: deque = deque()  # in file order
         while True:
+            check_stop()  # an ending signal whose exception was lost: acted on between chunks
             while not eof and len(self._pending) < wanted:
                 # A file read again from each chunk's end is read a chunk at a time.
                 least = 1 if self._rewind else MIN_READ
