@@ -536,7 +536,8 @@ class Standardizer(MetadataConsumer):
                 _weights(sample_weight, len(X))
             raise _zero_sample_weights()
         for batch in _as_batches(X):
-            self.partial_fit(batch, sample_weight=sample_weight)
+            self._fit_batch(batch, sample_weight)
+        self._refuse_no_row_weighted(sample_weight)  # every batch's weights 0
         if _read_once(X):  # used up: a transform would get no rows
             self._read_by_fit = ReadByFit(X)
         if self.__dict__.get("_accumulator") is None:
@@ -598,6 +599,16 @@ class Standardizer(MetadataConsumer):
         A value refused is named by its row in ``X``; after rows fitted before it (earlier
         batches, or the statistics loaded), the message starts with their number: ``this
         batch, after 100 rows fitted: column 'a' at row 6: ...``."""
+        fresh = (self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")) is None
+        self._fit_batch(X, sample_weight)
+        if fresh:
+            # Nothing to describe (every mean NaN), as scikit-learn refuses; a later batch of
+            # weights 0 adds nothing, and a stream may hold one: it is taken.
+            self._refuse_no_row_weighted(sample_weight)
+        return self
+
+    def _fit_batch(self, X: Any, sample_weight: Any) -> None:
+        """:meth:`partial_fit`'s batch, fitted (:meth:`fit`'s, one after the other)."""
         self.validate_params()
         earlier = self.__dict__.get("_accumulator") or self.__dict__.get("_fitted")
         before = earlier.n_rows if earlier is not None else 0
@@ -605,22 +616,19 @@ class Standardizer(MetadataConsumer):
             self._partial_fit(X, sample_weight, before)
         except DataError as exc:
             raise _after_rows_fitted(exc, before) from None
-        if earlier is None and self._no_row_weighted():
-            # Nothing to describe (every mean NaN), as scikit-learn refuses; a later batch of
-            # weights 0 adds nothing, and a stream may hold one: it is taken.
-            self._reset()
-            if sample_weight is not None:
-                raise _zero_sample_weights()
-            raise zero_weights_error(str(self.weight_column))
-        return self
 
-    def _no_row_weighted(self) -> bool:
-        """Whether the rows fitted, weighted, all have weight 0 (none counted)."""
+    def _refuse_no_row_weighted(self, sample_weight: Any) -> None:
+        """Refuse (and forget) rows fitted, weighted, that all have weight 0 (none counted)."""
         accumulator = self.__dict__.get("_accumulator")
         if accumulator is None or not accumulator.weighted:
-            return False
+            return
         moments = accumulator.moments
-        return moments.n_columns > 0 and not np.any(moments.count + moments.n_missing)
+        if moments.n_columns == 0 or np.any(moments.count + moments.n_missing):
+            return
+        self._reset()
+        if sample_weight is not None:
+            raise _zero_sample_weights()
+        raise zero_weights_error(str(self.weight_column))
 
     def _partial_fit(self, X: Any, sample_weight: Any, before: int) -> None:
         """Fit ``X``, one batch or a part of one (a block of a sparse matrix, a batch of a lazy

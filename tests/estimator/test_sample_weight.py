@@ -95,6 +95,12 @@ def test_a_first_partial_fit_of_weights_0_is_refused_as_scikit_learn_refuses_it(
     frame = pd.DataFrame({"a": X[:, 0], "w": 0.0})
     with pytest.raises(ValueError, match="every row has weight 0 in the weight column 'w'"):
         Standardizer(weight_column="w").partial_fit(frame)
+    # A stream fitted whose first batch weighs 0 throughout: fitted on the others (refused).
+    batches = [frame, pd.DataFrame({"a": [5.0, 7.0], "w": [1.0, 2.0]})]
+    streamed = Standardizer(weight_column="w").fit(batches)
+    np.testing.assert_allclose(streamed.mean_, [(5 + 14) / 3], rtol=RTOL)
+    with pytest.raises(ValueError, match="every row has weight 0 in the weight column 'w'"):
+        Standardizer(weight_column="w").fit([frame, frame])
     # After rows of weight above 0, a batch of weights 0 adds nothing (a stream may hold one).
     fresh.partial_fit(X, sample_weight=[1, 2, 1]).partial_fit(X, sample_weight=np.zeros(3))
     reference = StandardScaler().fit(X, sample_weight=[1, 2, 1])
