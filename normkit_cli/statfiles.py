@@ -21,9 +21,9 @@ def inspect(stats_path, as_json):
 
     stats = statfile.read(stats_path)
     if as_json:
-        # The file as written (validated above), not as this normkit would write it now.
-        with open(stats_path, encoding="utf-8") as f:
-            echo_result(f.read(), nl=False)
+        # The file as written (validated above), not as this normkit would write it now: its
+        # text, whichever Unicode form it was saved in.
+        echo_result(statfile.read_text(stats_path), nl=False)
         return
     echo_result(render_stats(stats_path, stats))
 

@@ -25,8 +25,8 @@ from .._version import __version__
 from ..core.categories import MAX_CATEGORIES, CategoryCounts
 from ..core.moments import Moments
 from ..core.sketch import QUANTILE_PROBABILITIES, Sketch
-from ..errors import OptionError, OutputError, StatsFileError, quoted
-from ..io.files import AtomicFile, os_reason, refuse_stdin, standard_output
+from ..errors import OptionError, OutputError, StatsFileError
+from ..io.files import AtomicFile, os_reason, standard_output
 from ..io.formats import STDIO, descriptor_of, format_named
 from ..io.options import ReadSettings
 from .ema_file import read_running
@@ -34,7 +34,7 @@ from .fields import EACH, FORMAT, GROUPS, STAT_FILE, VERSION, Columnar, Section
 from .fitted import FittedStats, PassedThrough, StatsOptions, is_order_of
 from .kinds import kind_of
 from .layout import document_text, many_objects
-from .other_files import other_file_hints
+from .other_files import read_text
 from .validation import check_document, first_column_problem
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "now",
     "parse",
     "read",
+    "read_text",
     "stage",
     "to_document",
     "to_text",
@@ -217,7 +218,7 @@ def stage(stats: FittedStats, path: str | os.PathLike[str]) -> Staged:
 
 
 def read(path: str | os.PathLike[str]) -> FittedStats:
-    """Read and validate a stat file.
+    """Read and validate a stat file (its text: :func:`read_text`).
 
     Raises
     ------
@@ -227,67 +228,7 @@ def read(path: str | os.PathLike[str]) -> FittedStats:
     OptionError
         If ``path`` is ``"-"`` (standard input).
     """
-    path = os.fspath(path)
-    refuse_stdin(path, "a stat file")
-    encoding = "UTF-8"
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_HEAD)
-            # Windows' Notepad saves "Unicode" as UTF-16 with a byte-order mark; without one,
-            # the zero bytes around an opening "{" tell UTF-16 and UTF-32 (as json.loads does).
-            found = json.detect_encoding(head).upper()
-            marked = head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"))
-            told = marked or head.decode(found, "ignore").lstrip().startswith("{")
-            encoding = "UTF-8" if found.startswith("UTF-8") or not told else found
-            _refuse_other_than_json(path, head, encoding)
-            text = (head + f.read()).decode("utf-8-sig" if encoding == "UTF-8" else encoding)
-    except FileNotFoundError:
-        raise StatsFileError(f"{path}: no such stat file") from None
-    except IsADirectoryError:
-        raise StatsFileError(f"{path}: is a directory, not a stat file") from None
-    except UnicodeDecodeError:
-        raise StatsFileError(
-            f"{path}: not a normkit stat file (not {encoding} text)",
-            hints=other_file_hints(path) or ("save it as UTF-8",),
-        ) from None
-    except OSError as exc:
-        raise StatsFileError(f"{path}: cannot read the stat file: {exc.strerror or exc}") from None
-    if not text.lstrip().startswith("{") and (hints := other_file_hints(path)):
-        raise StatsFileError(f"{path}: not a normkit stat file (not JSON)", hints=hints)
-    return parse(text, source=path)
-
-
-#: Bytes of a file given as a stat file looked at before it is read whole.
-_HEAD = 1 << 16
-
-
-def _refuse_other_than_json(path: str, head: bytes, encoding: str = "UTF-8") -> None:
-    """Refuse, before reading it whole (a data file given as the stat file may be larger than
-    memory), a file whose ``head`` (in ``encoding``) starts with something other than a JSON
-    object."""
-    if encoding != "UTF-8":  # its characters as UTF-8, as far as they go
-        head = head.decode(encoding, "ignore").encode("utf-8", "surrogatepass")
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"{") and len(head) == _HEAD and b'"normkit.stats"' not in head:
-        # JSON of another kind, larger than this (a data set as records): a stat file names its
-        # format first.
-        raise StatsFileError(
-            f'{path}: not a normkit stat file (no "format": "normkit.stats" at its start)'
-        )
-    if not text or text.startswith(b"{"):
-        return
-    sample = text[:4096]
-    try:
-        shown: str | None = sample.decode("utf-8")
-    except UnicodeDecodeError as exc:  # but a character cut at the sample's end
-        shown = sample[: exc.start].decode("utf-8") if exc.start >= len(sample) - 3 else None
-    if not shown:
-        why = "not UTF-8 text"
-    elif "\x00" in shown:
-        why = "not JSON"
-    else:
-        why = f"not a JSON object: it starts with {quoted(shown.splitlines()[0][:24])}"
-    raise StatsFileError(f"{path}: not a normkit stat file ({why})", hints=other_file_hints(path))
+    return parse(read_text(path), source=os.fspath(path))
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -369,6 +369,15 @@ def test_inspect_table_and_json(stats_file):
     result = run("inspect", stats_file, "--json")
     assert_ok(result)
     assert json.loads(result.stdout) == doc
+    # Saved as UTF-16 or UTF-32 (an editor's "Unicode"), with or without a byte-order mark:
+    # printed as its text (it printed the bytes, or failed with a traceback).
+    text = stats_file.read_text(encoding="utf-8")
+    for form in ("utf-16", "utf-16-le", "utf-32", "utf-32-be"):
+        saved = stats_file.with_name(f"{form}.json")
+        saved.write_bytes(text.encode(form))
+        result = run("inspect", saved, "--json")
+        assert_ok(result)
+        assert result.stdout == text, form
 
 
 # -- errors: data, schema and stat files (exit 1) ----------------------------------------------
