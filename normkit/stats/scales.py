@@ -79,8 +79,10 @@ def check_new_data(
     rewritten = rewritten_sources(list(earlier.values()), other)
     check_apart(merged.provenance, other.provenance, (first, name), rewritten)
     for seen, stats in earlier.items():
-        # One fit given twice is refused whatever it holds.
-        if stats is not other and (not _varies(other) or _other_data(stats, other)):
+        # One fit given twice is refused whatever it holds; others where both vary (either
+        # way round: a fit of binary columns tells nothing beside an import that may vary).
+        varies = _varies(other) and _varies(stats)
+        if stats is not other and (not varies or _other_data(stats, other)):
             continue
         into = f" (merging into those of {first})" if seen != first else ""
         if _names_files(stats) and _names_files(other):
@@ -105,10 +107,18 @@ def _varies(stats: FittedStats) -> bool:
     with np.errstate(invalid="ignore", over="ignore"):
         bound = (m.max - m.mean) * (m.mean - m.min)
         inside = (m.max > m.min) & (m.var() < bound * (1 - _ROUNDING))
-        # Extremes unknown (statistics imported from scikit-learn): a column that varies at all
-        # is taken to, as its values inside its range cannot be told.
-        unknown = (m.count > 0) & (np.isnan(m.min) | np.isnan(m.max)) & (m.var() > 0)
+        # Extremes unknown (statistics imported from scikit-learn): a column that varies at all,
+        # or whose variance is unknown too, is taken to vary: its values cannot be told.
+        unknown = (m.count > 0) & (np.isnan(m.min) | np.isnan(m.max))
+        unknown &= (m.var() != 0) | _variance_unknown(stats)
     return bool(np.any(inside | unknown))
+
+
+def _variance_unknown(stats: FittedStats) -> np.ndarray:
+    """Per column, whether ``stats`` know no variance: imported from a scikit-learn scaler
+    without one (``with_std=False``), whose extremes are unknown too (a fit knows both)."""
+    m = stats.moments
+    return ~np.bool_(stats.options.with_std) & (np.isnan(m.min) | np.isnan(m.max))
 
 
 def _names_files(stats: FittedStats) -> bool:
@@ -166,9 +176,12 @@ def _other_data(a: FittedStats, b: FittedStats) -> bool:
         return True
     if (x.weight is None) != (y.weight is None):
         return True
-    var_x, var_y = x.var(), y.var()
+    # A variance unknown on either side (scikit-learn's without one) tells nothing.
+    unknown = _variance_unknown(a) | _variance_unknown(b)
+    var_x, var_y = (np.where(unknown, np.nan, v) for v in (x.var(), y.var()))
     # Each pair, and what beside their size it is measured against: a mean, its spread.
-    pairs = [(x.mean, y.mean, np.sqrt(np.fmax(var_x, var_y))), (var_x, var_y, 0.0)]
+    spread = np.nan_to_num(np.sqrt(np.fmax(var_x, var_y)), nan=0.0)
+    pairs = [(x.mean, y.mean, spread), (var_x, var_y, 0.0)]
     if x.weight is not None:
         pairs.append((x.weight, y.weight, 0.0))
     for p, q, beside in pairs:

@@ -343,3 +343,29 @@ def test_statistics_imported_from_scikit_learn_are_refused_merged_with_their_own
             a.merge(b)
     other = imported.merge(normkit.Standardizer().fit(X[:500]))  # other rows: merged
     np.testing.assert_allclose(other.mean_, np.vstack([X, X[:500]]).mean(axis=0), rtol=1e-12)
+    # Without a variance (with_std=False, stored as 0) the means and counts tell.
+    scaler = StandardScaler(with_std=False).fit(X)
+    centered = normkit.Standardizer.from_sklearn(scaler)
+    again = normkit.Standardizer.from_sklearn(scaler)
+    for a, b in ((centered, again), (centered, normkit.Standardizer(with_std=False).fit(X))):
+        with pytest.raises(ValueError, match="the same statistics as"):
+            a.merge(b)
+        with pytest.raises(ValueError, match="the same statistics as"):
+            b.merge(a)
+    merged = centered.merge(normkit.Standardizer(with_std=False).fit(X + 5))
+    np.testing.assert_allclose(merged.mean_, np.vstack([X, X + 5]).mean(axis=0), rtol=1e-12)
+
+
+def test_a_balanced_fold_of_binary_columns_merges_with_an_import_either_way_round(tmp_path):
+    # The import may vary (its extremes unknown), the fold's binary columns tell nothing by
+    # their numbers: merged one way, refused the other as the same rows.
+    from sklearn.preprocessing import StandardScaler
+
+    fold = pd.DataFrame({"p": [0, 1] * 50, "q": [1, 0] * 50})
+    fold.to_csv(tmp_path / "fold.csv", index=False)
+    ok("fit", tmp_path / "fold.csv", "-o", tmp_path / "fold.json")
+    other = StandardScaler().fit((1 - fold).astype(float))
+    normkit.save(normkit.Standardizer.from_sklearn(other), tmp_path / "imported.json")
+    for pair in (("fold.json", "imported.json"), ("imported.json", "fold.json")):
+        merged = ok("merge-stats", *(tmp_path / p for p in pair), "-o", "-")
+        assert [column(merged, n)["count"] for n in "pq"] == [200, 200]
