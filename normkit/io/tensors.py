@@ -78,8 +78,10 @@ def _is_npz(path: str, head: bytes) -> bool:
 def is_state_dict(path: str, head: bytes) -> bool:
     """Whether a file is a torch state dict, by its name (``.safetensors``, or a pickle's such
     as ``.pt``) or its first bytes ``head`` (a bare pickle's, or a safetensors header: its
-    length in 8 bytes, then a JSON object)."""
-    named = path.lower().endswith((".safetensors", *PICKLE_SUFFIXES))
+    length in 8 bytes, then a JSON object); a pickle's name (``.bin`` is any binary file's too)
+    where its first bytes are a zip archive's or a pickle's."""
+    name = path.lower()
+    named = name.endswith(".safetensors") or (name.endswith(PICKLE_SUFFIXES) and _is_pickle(head))
     bare_pickle = _is_pickle(head) and not head.startswith(b"PK")  # a zip may hold anything
     return named or bare_pickle or head[8:10] == b'{"'
 

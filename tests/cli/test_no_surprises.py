@@ -4044,6 +4044,17 @@ def test_a_stat_file_that_is_compressed_or_a_torch_file_is_told_what_to_do(tmp_p
     for path, what in ((layer, "not UTF-8 text"), (small, "not JSON")):
         line = refused(1, "drift", SAMPLE_CSV, "-s", path)
         assert line == f"{ERROR}{path}: not a normkit stat file ({what}); {torch_hint}"
+    # .bin names a torch pickle and any binary file: only a pickle's or zip's bytes tell (any
+    # was sent to import-torch, which then failed on it).
+    import torch
+
+    pickled, other = tmp_path / "pytorch_model.bin", tmp_path / "data.bin"
+    torch.save({"running_mean": torch.zeros(3)}, pickled)
+    other.write_bytes(bytes(range(256)) * 8)
+    line = refused(1, "drift", SAMPLE_CSV, "-s", pickled)
+    assert line == f"{ERROR}{pickled}: not a normkit stat file (not UTF-8 text); {torch_hint}"
+    line = refused(1, "drift", SAMPLE_CSV, "-s", other)
+    assert line == f"{ERROR}{other}: not a normkit stat file (not UTF-8 text)"
 
 
 def test_a_data_file_given_as_the_stat_file_is_refused_before_it_is_read_whole(tmp_path):
