@@ -117,6 +117,8 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
     passed = {p.name for p in merged.passthrough or ()}
     unpassed = sorted({p.name for s in shards for p in s.passthrough or ()} - passed)
     unordered = merged.inputs is None and any(s.inputs is not None for s in shards)
+    recorded = all(s.inputs is not None for s in shards)  # imported statistics record none
+    why_unordered = "the files' differ" if recorded else "not every file records it"
     counted = {n for s in shards for n in s.categories or ()} - set(merged.categories or ())
     uncounted = (
         f"categories of {', '.join(map(repr, sorted(counted)))} not merged (not counted alike in "
@@ -138,7 +140,7 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
             if unpassed
             else ""
         )
-        + ("the input columns' order not kept (the files' differ); " if unordered else "")
+        + (f"the input columns' order not kept ({why_unordered}); " if unordered else "")
         + f"stat file: {'standard output' if output == '-' else one_line(output)}"
     )
 

@@ -230,6 +230,16 @@ def test_a_merge_says_what_the_shards_did_not_record_alike(tmp_path):
     said = proc.stderr.decode()
     assert "'id' not recorded as passed through (not passed through alike by every file)" in said
     assert "the input columns' order not kept (the files' differ)" in said
+    # Beside statistics imported from scikit-learn, which record no order, that is the reason
+    # (it said the files' orders differ where they were the same).
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(rng.normal(size=(9, 2)))
+    imported = normkit.Standardizer.from_sklearn(scaler, feature_names=["y", "x"])
+    normkit.save(imported, tmp_path / "imported.json")
+    ok("fit", second, "-o", tmp_path / "c.json")
+    proc = run_normkit("merge-stats", tmp_path / "imported.json", tmp_path / "c.json", "-o", "-")
+    assert "the input columns' order not kept (not every file records it)" in proc.stderr.decode()
 
 
 def test_stat_files_of_the_same_rows_fitted_in_memory_are_refused_as_counted_twice(tmp_path):
