@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import click
 
 from normkit.errors import EXIT_CODES, NormkitError, quoted
-from normkit.io.stops import note_stop, stop_noted
+from normkit.io.stops import note_stop, outputs_moved, stop_noted
 
 from .spelling import Spelling
 from .types import one_line
@@ -206,12 +206,14 @@ class Terminated(BaseException):
 
 def _terminate(signum, frame) -> None:
     note_stop(signum)  # acted on again where this exception is lost (normkit.io.stops)
-    raise Terminated(signum)
+    if not outputs_moved():  # else at the next chunk read or output moved, if any
+        raise Terminated(signum)
 
 
 def _interrupt(signum, frame) -> None:
     note_stop(signum)
-    raise KeyboardInterrupt
+    if not outputs_moved():
+        raise KeyboardInterrupt
 
 
 def _quiet_when_stopped(hook: Callable) -> Callable:
@@ -313,8 +315,14 @@ def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
         if stop_noted() is None:
             raise
         code = 1
-    if (signum := stop_noted()) is not None and code not in (128 + signum, 130):
-        # Its exception lost, the command may have ended otherwise: as stopped, whatever else.
+    signum = stop_noted()
+    if (
+        signum is not None
+        and code not in (128 + signum, 130)
+        and not (code == 0 and outputs_moved())
+    ):
+        # Its exception lost, the command may have ended otherwise: as stopped, whatever else;
+        # but a job whose outputs were in place when it came ended whole.
         code = _stopped(signum).exit_code
     for stream in (sys.stdout, sys.stderr):
         try:

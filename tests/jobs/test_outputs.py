@@ -296,16 +296,23 @@ def lost(*args, **kwargs):
     ref = weakref.ref(box, callback)
     del box
 
+def after():  # a signal whose handler runs as usual, once the output is in place
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):
+        pass
+
 where = sys.argv.pop(1)
-method = getattr(files.AtomicFile, where)
+method = getattr(files.AtomicFile, "commit" if where == "after" else where)
 def patched(self, *args, **kwargs):
     if where == "commit":
         lost()
     result = method(self, *args, **kwargs)
     if where == "__init__":
         lost()
+    if where == "after":
+        after()
     return result
-setattr(files.AtomicFile, where, patched)
+setattr(files.AtomicFile, "commit" if where == "after" else where, patched)
 sys.argv[0] = "normkit"
 from normkit_cli.main import main
 main()
@@ -328,6 +335,22 @@ def test_a_sigterm_whose_exception_python_dropped_still_ends_the_job(tmp_path, d
     assert (proc.returncode, proc.stderr) == (143, b"normkit: terminated\n")
     assert not out.exists()
     assert not list(tmp_path.glob("*.normkit-tmp*"))
+
+
+def test_a_sigterm_once_the_output_is_in_place_lets_the_job_end_whole(tmp_path, data, stats):
+    # It ended with exit 143 ("terminated") beside the complete output it had moved into
+    # place: a script would take the old output to be there still, or nothing written.
+    out = tmp_path / "out.parquet"
+    command = ["transform", data, "-s", stats, "-o", out]
+    proc = subprocess.run(
+        [sys.executable, "-c", LOST_SIGTERM, "after", *map(str, command)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert b"terminated" not in proc.stderr
+    expected = (pd.read_csv(data)["x"] - 0.5) / pd.read_csv(data)["x"].std(ddof=0)
+    np.testing.assert_allclose(pd.read_parquet(out)["x"], expected, atol=1e-12)
 
 
 def test_the_native_engine_sets_up_numpy_when_imported():
