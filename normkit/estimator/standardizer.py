@@ -620,8 +620,8 @@ class Standardizer(MetadataConsumer):
     def _refuse_no_row_weighted(self, sample_weight: Any) -> None:
         """Refuse (and forget) rows fitted, weighted, that all have weight 0 (none counted)."""
         accumulator = self.__dict__.get("_accumulator")
-        if accumulator is None or not accumulator.weighted:
-            return
+        if accumulator is None or not accumulator.weighted or not accumulator.n_rows:
+            return  # (no rows: nothing weighed)
         moments = accumulator.moments
         if moments.n_columns == 0 or np.any(moments.count + moments.n_missing):
             return

@@ -76,14 +76,12 @@ def _is_npz(path: str, head: bytes) -> bool:
 
 
 def is_state_dict(path: str, head: bytes) -> bool:
-    """Whether a file is a torch state dict, by its name (``.safetensors``, or a pickle's such
-    as ``.pt``) or its first bytes ``head`` (a bare pickle's, or a safetensors header: its
-    length in 8 bytes, then a JSON object); a pickle's name (``.bin`` is any binary file's too)
-    where its first bytes are a zip archive's or a pickle's."""
-    name = path.lower()
-    named = name.endswith(".safetensors") or (name.endswith(PICKLE_SUFFIXES) and _is_pickle(head))
+    """Whether a file is a torch state dict, by its first bytes ``head``: a bare pickle's, a
+    safetensors header (its length in 8 bytes, then a JSON object), or, under a pickle's name
+    (``.pt``; ``.bin`` is any binary file's too), a zip archive's but NumPy's ``.npz``."""
+    named = path.lower().endswith(PICKLE_SUFFIXES) and _is_pickle(head)
     bare_pickle = _is_pickle(head) and not head.startswith(b"PK")  # a zip may hold anything
-    return named or bare_pickle or head[8:10] == b'{"'
+    return (named and not _is_npz(path, head)) or bare_pickle or head[8:10] == b'{"'
 
 
 class TensorFile:

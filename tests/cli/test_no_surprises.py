@@ -4053,8 +4053,13 @@ def test_a_stat_file_that_is_compressed_or_a_torch_file_is_told_what_to_do(tmp_p
     other.write_bytes(bytes(range(256)) * 8)
     line = refused(1, "drift", SAMPLE_CSV, "-s", pickled)
     assert line == f"{ERROR}{pickled}: not a normkit stat file (not UTF-8 text); {torch_hint}"
-    line = refused(1, "drift", SAMPLE_CSV, "-s", other)
-    assert line == f"{ERROR}{other}: not a normkit stat file (not UTF-8 text)"
+    arrays, noise = tmp_path / "arrays.bin", tmp_path / "noise.safetensors"
+    np.savez(tmp_path / "arrays.npz", x=np.zeros(3))  # a zip too, but NumPy's
+    (tmp_path / "arrays.npz").rename(arrays)
+    noise.write_bytes(bytes(range(256)) * 8)
+    for path in (other, arrays, noise):
+        line = refused(1, "drift", SAMPLE_CSV, "-s", path)
+        assert line == f"{ERROR}{path}: not a normkit stat file (not UTF-8 text)"
 
 
 def test_a_data_file_given_as_the_stat_file_is_refused_before_it_is_read_whole(tmp_path):

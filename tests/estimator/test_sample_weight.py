@@ -101,6 +101,9 @@ def test_a_first_partial_fit_of_weights_0_is_refused_as_scikit_learn_refuses_it(
     np.testing.assert_allclose(streamed.mean_, [(5 + 14) / 3], rtol=RTOL)
     with pytest.raises(ValueError, match="every row has weight 0 in the weight column 'w'"):
         Standardizer(weight_column="w").fit([frame, frame])
+    # A first batch of no rows weighs nothing: taken, as an unweighted one is.
+    empty = Standardizer(weight_column="w").partial_fit(frame[:0])
+    np.testing.assert_allclose(empty.partial_fit(batches[1]).mean_, [(5 + 14) / 3], rtol=RTOL)
     # After rows of weight above 0, a batch of weights 0 adds nothing (a stream may hold one).
     fresh.partial_fit(X, sample_weight=[1, 2, 1]).partial_fit(X, sample_weight=np.zeros(3))
     reference = StandardScaler().fit(X, sample_weight=[1, 2, 1])
