@@ -90,11 +90,24 @@ def check_new_data(
         else:
             apart = "and no file to tell their data apart"
         raise OptionError(
-            f"{name}: the same statistics as {seen} (counts, missing values, extremes, means "
-            f"and variances, to rounding), {apart}: the same rows fitted twice, merged, would "
-            f"count twice{into}",
+            f"{name}: the same statistics as {seen} ({_compared(stats, other)}), "
+            f"{apart}: the same rows fitted twice, merged, would count twice{into}",
             hints=("leave out one of them (distinct rows of the same values: fit them together)",),
         )
+
+
+def _compared(a: FittedStats, b: FittedStats) -> str:
+    """What :func:`_other_data` found the same in ``a`` and ``b``: not what either does not
+    know (statistics imported from scikit-learn know no extremes, and may know no variance)."""
+    known = [a.moments.min, a.moments.max, b.moments.min, b.moments.max]
+    if not any(np.isnan(m).any() for m in known):
+        return "counts, missing values, extremes, means and variances, to rounding"
+    imported = "of statistics imported from scikit-learn are unknown"
+    if np.any(_variance_unknown(a) | _variance_unknown(b)):
+        return (
+            f"counts, missing values and means, to rounding; the variance and extremes {imported}"
+        )
+    return f"counts, missing values, means and variances, to rounding; the extremes {imported}"
 
 
 def _varies(stats: FittedStats) -> bool:
