@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 import click
 
 from normkit.errors import EXIT_CODES, NormkitError, quoted
-from normkit.io.stops import note_stop, outputs_moved, stop_noted
+from normkit.io.stops import (
+    ENDING_SIGNALS,
+    note_stop,
+    outputs_moved,
+    stop_noted,
+    stop_requested,
+    stops_noted,
+)
 
 from .spelling import Spelling
 from .types import one_line
@@ -205,14 +212,14 @@ class Terminated(BaseException):
 
 
 def _terminate(signum, frame) -> None:
-    note_stop(signum)  # acted on again where this exception is lost (normkit.io.stops)
-    if not outputs_moved():  # else at the next chunk read or output moved, if any
+    # Noted, and acted on again where this exception is lost; while the outputs are in place,
+    # at the next chunk read or output moved, if any (normkit.io.stops).
+    if stop_requested(signum):
         raise Terminated(signum)
 
 
 def _interrupt(signum, frame) -> None:
-    note_stop(signum)
-    if not outputs_moved():
+    if stop_requested(signum):
         raise KeyboardInterrupt
 
 
@@ -228,8 +235,17 @@ def _quiet_when_stopped(hook: Callable) -> Callable:
     return quiet
 
 
+def _ending() -> None:
+    """From now on an ending signal is noted, not raised: the command is ending (a second
+    signal would break its end with a traceback, or a second line)."""
+    for signum in ENDING_SIGNALS:
+        if signal.getsignal(signum) not in (None, signal.SIG_IGN):
+            signal.signal(signum, lambda number, frame: note_stop(number))
+
+
 def _stopped(signum: int) -> click.exceptions.Exit:
     """The end of a command an ending signal stopped: its word, and 128 plus its number."""
+    _ending()
     if signum == signal.SIGINT:
         said = "interrupted"
     else:
@@ -308,19 +324,19 @@ def run_to_exit(group: click.Group, argv: list[str] | None) -> None:
         group.main(args=argv, prog_name="normkit")
         code = 0
     except SystemExit as exc:
+        _ending()
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
+        _ending()
         # A failure after an ending signal whose exception was lost on its way (an import
         # interrupted, a panic of the native engine it caused): the signal's end, not a trace.
         if stop_noted() is None:
             raise
         code = 1
+    _ending()
     signum = stop_noted()
-    if (
-        signum is not None
-        and code not in (128 + signum, 130)
-        and not (code == 0 and outputs_moved())
-    ):
+    stop_codes = {128 + s for s in stops_noted()}
+    if signum is not None and code not in stop_codes and not (code == 0 and outputs_moved()):
         # Its exception lost, the command may have ended otherwise: as stopped, whatever else;
         # but a job whose outputs were in place when it came ended whole.
         code = _stopped(signum).exit_code

@@ -25,6 +25,8 @@ __all__ = [
     "outputs_moved",
     "signals_deferred",
     "stop_noted",
+    "stop_requested",
+    "stops_noted",
 ]
 
 #: The signals that end a job, deferred while outputs are moved into place.
@@ -37,15 +39,34 @@ _NOTED: list[int] = []
 #: Whether an output was moved into place since input was last read (:func:`check_stop`).
 _MOVED = [False]
 
+#: Whether a handler is being run again by :func:`check_stop`.
+_AGAIN = [False]
+
 
 def note_stop(signum: int) -> None:
     """Note that ``signum`` came, before its handler raises."""
     _NOTED.append(signum)
 
 
+def stop_requested(signum: int) -> bool:
+    """A handler's first step: note ``signum``, and say whether to raise its exception now: for
+    the first ending signal, or one acted on again (:func:`check_stop`); not for a second one
+    (the job is stopping: a second exception would break its end), nor while the outputs are in
+    place (:func:`outputs_moved`)."""
+    again, _AGAIN[0] = _AGAIN[0], False
+    first = not _NOTED
+    _NOTED.append(signum)
+    return (first or again) and not _MOVED[0]
+
+
 def stop_noted() -> int | None:
     """The first ending signal that came (:func:`note_stop`), if any."""
     return _NOTED[0] if _NOTED else None
+
+
+def stops_noted() -> frozenset[int]:
+    """Every ending signal that came (:func:`note_stop`)."""
+    return frozenset(_NOTED)
 
 
 def outputs_moved() -> bool:
@@ -61,6 +82,7 @@ def check_stop() -> None:
     if threading.current_thread() is threading.main_thread():
         _MOVED[0] = False
         if _NOTED:
+            _AGAIN[0] = True
             signal.raise_signal(_NOTED[0])
 
 

@@ -301,8 +301,26 @@ def after():  # a signal whose handler runs as usual, once the output is in plac
     for _ in range(1000):
         pass
 
+def two():  # Ctrl-C, then SIGTERM as the job says it was interrupted
+    import click
+
+    echo = click.echo
+
+    def echoed(message=None, *args, **kwargs):
+        echo(message, *args, **kwargs)
+        if message == "normkit: interrupted":
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):
+                pass
+
+    click.echo = echoed
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(1000):
+        pass
+
 where = sys.argv.pop(1)
-method = getattr(files.AtomicFile, "commit" if where == "after" else where)
+patched_name = {"after": "commit", "two": "__init__"}.get(where, where)
+method = getattr(files.AtomicFile, patched_name)
 def patched(self, *args, **kwargs):
     if where == "commit":
         lost()
@@ -311,8 +329,10 @@ def patched(self, *args, **kwargs):
         lost()
     if where == "after":
         after()
+    if where == "two":
+        two()
     return result
-setattr(files.AtomicFile, "commit" if where == "after" else where, patched)
+setattr(files.AtomicFile, patched_name, patched)
 sys.argv[0] = "normkit"
 from normkit_cli.main import main
 main()
@@ -351,6 +371,21 @@ def test_a_sigterm_once_the_output_is_in_place_lets_the_job_end_whole(tmp_path, 
     assert b"terminated" not in proc.stderr
     expected = (pd.read_csv(data)["x"] - 0.5) / pd.read_csv(data)["x"].std(ddof=0)
     np.testing.assert_allclose(pd.read_parquet(out)["x"], expected, atol=1e-12)
+
+
+def test_a_second_signal_while_the_job_stops_changes_nothing(tmp_path, data, stats):
+    # It raised a second exception during the first one's end: two lines ("terminated", then
+    # "interrupted"), click's "Aborted!", or a traceback with exit 1.
+    out = tmp_path / "out.parquet"
+    command = ["transform", data, "-s", stats, "-o", out]
+    proc = subprocess.run(
+        [sys.executable, "-c", LOST_SIGTERM, "two", *map(str, command)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stderr) == (130, b"normkit: interrupted\n")
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.normkit-tmp*"))
 
 
 def test_the_native_engine_sets_up_numpy_when_imported():
