@@ -319,18 +319,18 @@ def two():  # Ctrl-C, then SIGTERM as the job says it was interrupted
         pass
 
 where = sys.argv.pop(1)
-patched_name = {"after": "commit", "two": "__init__"}.get(where, where)
+patched_name = {"after": "commit", "two": "commit"}.get(where, where)
 method = getattr(files.AtomicFile, patched_name)
 def patched(self, *args, **kwargs):
     if where == "commit":
         lost()
+    if where == "two":  # in the main thread, before the output is moved
+        two()
     result = method(self, *args, **kwargs)
     if where == "__init__":
         lost()
     if where == "after":
         after()
-    if where == "two":
-        two()
     return result
 setattr(files.AtomicFile, patched_name, patched)
 sys.argv[0] = "normkit"
