@@ -380,6 +380,8 @@ def stop():
     for _ in range(10**6):
         pass
 
+# Ctrl-C delivered, as in a terminal: a job started in the background by a shell ignores it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 run_to_exit(group, ["stop"])
 """
 
