@@ -4,13 +4,15 @@ import os
 import signal
 import sys
 
+#: What the command says when a signal stops it (SIGTERM, and any other: "terminated").
+STOP_WORDS = {signal.SIGINT: "interrupted", signal.SIGHUP: "hung up"}
+
 
 def _stopped_early(signum, frame) -> None:
     # Ctrl-C, SIGTERM or SIGHUP while the modules load: the message and exit code of any other
     # moment, not a traceback of whichever import was running, nor a silent end (the command
     # installs its own handling).
-    said = {signal.SIGINT: b"interrupted", signal.SIGHUP: b"hung up"}.get(signum, b"terminated")
-    os.write(2, b"normkit: " + said + b"\n")
+    os.write(2, f"normkit: {STOP_WORDS.get(signum, 'terminated')}\n".encode())
     os._exit(128 + signum)
 
 

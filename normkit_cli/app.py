@@ -22,6 +22,7 @@ from normkit.io.stops import (
     stops_noted,
 )
 
+from . import STOP_WORDS
 from .spelling import Spelling
 from .types import one_line
 
@@ -246,11 +247,7 @@ def _ending() -> None:
 def _stopped(signum: int) -> click.exceptions.Exit:
     """The end of a command an ending signal stopped: its word, and 128 plus its number."""
     _ending()
-    if signum == signal.SIGINT:
-        said = "interrupted"
-    else:
-        said = "hung up" if signum == signal.SIGHUP else "terminated"
-    click.echo(f"normkit: {said}", err=True)
+    click.echo(f"normkit: {STOP_WORDS.get(signum, 'terminated')}", err=True)
     return click.exceptions.Exit(128 + signum)
 
 

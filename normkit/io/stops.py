@@ -55,7 +55,7 @@ def stop_requested(signum: int) -> bool:
     place (:func:`outputs_moved`)."""
     again, _AGAIN[0] = _AGAIN[0], False
     first = not _NOTED
-    _NOTED.append(signum)
+    note_stop(signum)
     return (first or again) and not _MOVED[0]
 
 

@@ -117,13 +117,14 @@ def _varies(stats: FittedStats) -> bool:
     columns), shards of other rows have the same statistics as often as not (balanced folds),
     which then tell nothing of whether the rows are the same."""
     m = stats.moments
+    var = m.var()
     with np.errstate(invalid="ignore", over="ignore"):
         bound = (m.max - m.mean) * (m.mean - m.min)
-        inside = (m.max > m.min) & (m.var() < bound * (1 - _ROUNDING))
+        inside = (m.max > m.min) & (var < bound * (1 - _ROUNDING))
         # Extremes unknown (statistics imported from scikit-learn): a column that varies at all,
         # or whose variance is unknown too, is taken to vary: its values cannot be told.
         unknown = (m.count > 0) & (np.isnan(m.min) | np.isnan(m.max))
-        unknown &= (m.var() != 0) | _variance_unknown(stats)
+        unknown &= (var != 0) | _variance_unknown(stats)
     return bool(np.any(inside | unknown))
 
 
