@@ -12,7 +12,7 @@ use arrow_pyarrow::PyArrowType;
 use arrow_schema::{ArrowError, Schema};
 use numpy::{
     IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
-    PyUntypedArrayMethods,
+    PyReadwriteArray1, PyUntypedArrayMethods,
 };
 use parquet::errors::ParquetError;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
@@ -1455,8 +1455,9 @@ fn csv_records<'py>(
 }
 
 /// A Parquet file written row group after row group, each row group's columns encoded on
-/// several threads ([`parquetout::ParquetOut`]); the bytes are handed back (moved into a numpy
-/// array, not copied) to be written.
+/// several threads ([`parquetout::ParquetOut`]); a row group's bytes are copied into a buffer
+/// the caller keeps (`take`), the footer's handed back (moved into a numpy array), to be
+/// written.
 #[pyclass(module = "normkit._native")]
 struct ParquetWriter {
     out: Option<parquetout::ParquetOut>,
@@ -1492,21 +1493,38 @@ impl ParquetWriter {
         Ok(Self { out: Some(out) })
     }
 
-    /// Append `batches` as one row group; the bytes to write.
-    fn row_group<'py>(
+    /// Append `batches` as one row group; how many bytes it adds to the file, which `take`
+    /// copies out (before the next row group).
+    fn row_group(
         &mut self,
-        py: Python<'py>,
+        py: Python<'_>,
         batches: Vec<PyArrowType<RecordBatch>>,
-    ) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    ) -> PyResult<usize> {
         let out = self
             .out
             .as_mut()
             .ok_or_else(|| PyValueError::new_err("finished"))?;
         let batches: Vec<RecordBatch> = batches.into_iter().map(|b| b.0).collect();
-        let bytes = py
-            .detach(|| out.row_group(&batches))
-            .map_err(|e| parquet_error(&e))?;
-        Ok(bytes.into_pyarray(py))
+        py.detach(|| out.row_group(&batches).map(<[u8]>::len))
+            .map_err(|e| parquet_error(&e))
+    }
+
+    /// Copy the bytes of the last row group to the start of `buffer` (a writable uint8 array
+    /// at least that long, kept by the caller from row group to row group: fresh memory for
+    /// each one cost a page fault per 4 KiB).
+    fn take(&self, py: Python<'_>, mut buffer: PyReadwriteArray1<'_, u8>) -> PyResult<()> {
+        let out = self
+            .out
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("finished"))?;
+        let bytes = out.last_row_group();
+        let target = buffer
+            .as_slice_mut()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?
+            .get_mut(..bytes.len())
+            .ok_or_else(|| PyValueError::new_err("the buffer is shorter than the row group"))?;
+        py.detach(|| target.copy_from_slice(bytes));
+        Ok(())
     }
 
     /// Write the footer; the last bytes to write.

@@ -1,6 +1,9 @@
 """Parquet output (normkit.io.parquet.ParquetWriter): row groups of a useful size, dictionary
 encoding only where it pays, the data and the schema's metadata as given."""
 
+import io
+import time
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -239,10 +242,61 @@ def test_the_bytes_do_not_depend_on_the_number_of_threads():
         writer = _native.ParquetWriter(
             table.schema, uncompressed=["f64"], dictionary=["text"], threads=threads
         )
-        data = writer.row_group(table.to_batches(max_chunksize=1000)).tobytes()
-        files.append(data + writer.finish().tobytes())
+        size = writer.row_group(table.to_batches(max_chunksize=1000))
+        buffer = np.empty(size, np.uint8)
+        writer.take(buffer)
+        files.append(buffer.tobytes() + writer.finish().tobytes())
     assert files[0] == files[1] == files[2]
     assert pq.read_table(pa.BufferReader(files[0])).num_rows == 3000
+
+
+def test_row_groups_of_every_size_reuse_the_buffers_and_read_back_whole():
+    # A row group's bytes are copied into one of two buffers kept for the file, written while
+    # the next one is filled: row groups growing (the buffers grow), then shrinking (a longer
+    # buffer holds a shorter row group), each of its own values.
+    sizes = [10, 50_000, 200, 70_000, 1, 30_000, 5, 5]
+    rng = np.random.default_rng(7)
+    frames = [
+        pa.table({"x": rng.standard_normal(n), "id": pa.array([f"r{i}" for i in range(n)])})
+        for n in sizes
+    ]
+
+    class Slow(io.RawIOBase):
+        """A stream slow to take each piece, which it copies when it takes it: a buffer filled
+        again while it is written would show in the file."""
+
+        def __init__(self):
+            self.pieces = []
+
+        def writable(self):
+            return True
+
+        def write(self, data):
+            time.sleep(0.002)
+            self.pieces.append(bytes(data))
+            return len(data)
+
+    slow = Slow()
+    writer = ParquetWriter(pa.PythonFile(slow, mode="w"), frames[0].schema)
+    for frame in frames:
+        for batch in frame.to_batches():
+            writer.write_batch(batch)
+        writer._flush()  # one row group per frame
+    writer.close()
+    file = pq.ParquetFile(pa.BufferReader(b"".join(slow.pieces)))
+    assert [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)] == sizes
+    for i, frame in enumerate(frames):
+        assert file.read_row_group(i).equals(frame)
+
+
+def test_a_buffer_shorter_than_the_row_group_is_refused():
+    from normkit import _native
+
+    table = pa.table({"x": np.arange(1000.0)})
+    writer = _native.ParquetWriter(table.schema, uncompressed=["x"], dictionary=[])
+    size = writer.row_group(table.to_batches())
+    with pytest.raises(ValueError, match="shorter than the row group"):
+        writer.take(np.empty(size - 1, np.uint8))
 
 
 def test_the_bytes_do_not_change_from_run_to_run_with_the_schemas_metadata():
