@@ -186,9 +186,20 @@ def open_tensors(path: str | os.PathLike[str]) -> TensorFile:
 
 def tensors_to_bytes(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
     """A safetensors file's bytes (``safetensors.numpy.save``: what ``save_file`` writes, kept in
-    memory so that the caller writes it atomically)."""
+    memory so that the caller writes it atomically), the same for the same tensors and metadata.
+
+    safetensors writes the metadata in the order of a hash map, which changes from one process
+    to the next: the header is written again with the metadata's keys in order (the tensors
+    keep theirs, the data its bytes)."""
     safetensors = _safetensors()
     arrays = {
         name: np.asarray(value, order="C") for name, value in tensors.items()
     }  # 0-d stays 0-d
-    return safetensors.numpy.save(arrays, metadata=dict(metadata))
+    data = safetensors.numpy.save(arrays, metadata=dict(metadata))
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + size])
+    if "__metadata__" in header:
+        header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as safetensors pads it
+    return len(text).to_bytes(8, "little") + text + data[8 + size :]

@@ -343,3 +343,27 @@ def test_export_notes_running_statistics_torch_training_would_not_continue(tmp_p
     out = tmp_path / "plain.safetensors"
     summary = ok("export", "-s", tmp_path / "plain.json", "--to", "torch", "-o", out)
     assert "training" not in summary
+
+
+def test_the_same_statistics_give_the_same_bytes(fitted, tmp_path):
+    # safetensors writes its metadata in a hash map's order, which changed from one file to the
+    # next: the same statistics exported twice differed (a file kept beside a model, checked
+    # by its hash, changed at each export).
+    path = tmp_path / "stats.json"
+    fitted.save(path)
+    files = []
+    for i in range(6):
+        out = tmp_path / f"layer{i}.safetensors"
+        normkit.export_stats(str(path), "torch", str(out))
+        files.append(out.read_bytes())
+    assert all(f == files[0] for f in files)
+    # Still a safetensors file that safetensors reads, its metadata whole.
+    with safe_open(str(tmp_path / "layer0.safetensors"), "np") as f:
+        assert json.loads(f.metadata()["columns"]) == list(fitted.feature_names_in_)
+    assert set(load_file(str(tmp_path / "layer0.safetensors"))) == {
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    }
