@@ -70,8 +70,10 @@ def scaled(
             param="beta",
             hints=("transform with beta 0, or make it dense (X.toarray())",),
         )
+    # Each stored value scaled where it is, in the input's order (as StandardScaler keeps it: a
+    # model sums a row's values in that order, so sorting them moved its output in the last
+    # digit).
     out = X.tocsr().astype(np.float64, copy=True)
-    out.sum_duplicates()
     n = out.shape[1]
     at = np.arange(n) if place is None else np.asarray(place)
     scale, gamma = np.ones(n), np.ones(n)
@@ -86,13 +88,12 @@ def scaled(
             out.data *= gamma[columns]
     infinite = np.flatnonzero(np.isinf(out.data))
     if infinite.size:
-        given = X.tocsr().astype(np.float64)
-        given.sum_duplicates()
+        given = X.tocsr().astype(np.float64)  # stored as ``out`` is, value for value
         first = infinite[0]
         row = int(np.searchsorted(out.indptr, first, side="right")) - 1
         column = int(columns[first])
         where = f"column {names[column]!r} at row {row + 1:,}"
         hints = ("make it a missing value (NaN), which stays missing",)
-        value = float(given[row, column])
+        value = float(given.data[first])
         raise infinite_output_error(where, value, out.data[first], hints, inverse)
     return out

@@ -91,3 +91,34 @@ def test_what_would_move_the_zeros_is_refused():
     np.testing.assert_array_equal(out[:, [1]].toarray(), X[:, [1]].toarray())
     alone = excluded.transform(X[:, [j for j in range(X.shape[1]) if j != 1]])
     np.testing.assert_array_equal(alone.toarray(), np.delete(out.toarray(), 1, axis=1))
+
+
+def test_values_stay_in_the_inputs_order_as_standard_scaler_keeps_them():
+    # A TfidfVectorizer's rows are not sorted by column. The transform sorted them: equal
+    # matrices, but a model sums a row in storage order, and its output moved in the last digit.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    X = matrix(rows=600, columns=30, seed=4)
+    X.data = np.nan_to_num(X.data)
+    # Each row's values in reverse column order (still a valid CSR matrix).
+    indices, data = X.indices.copy(), X.data.copy()
+    for start, end in zip(X.indptr[:-1], X.indptr[1:], strict=True):
+        indices[start:end], data[start:end] = indices[start:end][::-1], data[start:end][::-1]
+    X = sp.csr_matrix((data, indices, X.indptr.copy()), shape=X.shape)
+    assert not X.has_sorted_indices
+    ref = StandardScaler(with_mean=False).fit(X).transform(X)
+    out = normkit.Standardizer(with_mean=False).fit(X).transform(X)
+    np.testing.assert_array_equal(out.indptr, ref.indptr)
+    np.testing.assert_array_equal(out.indices, ref.indices)
+    assert out.data.tobytes() == ref.data.tobytes()
+    y = (np.asarray(X.sum(axis=1)).ravel() > np.median(np.asarray(X.sum(axis=1)))).astype(int)
+    pipelines = [
+        make_pipeline(s, LogisticRegression(max_iter=500))
+        for s in (
+            StandardScaler(with_mean=False),
+            normkit.Standardizer(with_mean=False),
+        )
+    ]
+    probabilities = [p.fit(X, y).predict_proba(X) for p in pipelines]
+    assert probabilities[0].tobytes() == probabilities[1].tobytes()
