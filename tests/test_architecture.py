@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Each layer's rank: a module may import modules of its own layer or of lower ranks only.
 #: ``core`` and ``io`` share a rank but know nothing of each other.
 LAYERS = {
-    "foundation": 0,  # normkit._version, normkit.errors, normkit.params
+    "foundation": 0,  # normkit._version, normkit.errors, normkit.constraints, normkit.params
     "normkit.core": 1,
     "normkit.io": 1,
     "normkit.stats": 2,
@@ -24,7 +24,7 @@ LAYERS = {
     "normkit_cli": 6,
     "normkit.__main__": 7,  # `python -m normkit`: the command line's entry point
 }
-FOUNDATION = {"normkit._version", "normkit.errors", "normkit.params"}
+FOUNDATION = {"normkit._version", "normkit.errors", "normkit.constraints", "normkit.params"}
 #: Third-party packages the numerics may use.
 CORE_THIRD_PARTY = {"numpy"}
 

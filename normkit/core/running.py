@@ -129,7 +129,7 @@ class EmaOptions:
                 param="ema.momentum",
             )
         for name in ("convention", "momentum", "init", "batch_size", "drop_last", "eps", "of"):
-            params.check(f"ema.{name}", getattr(self, name))
+            object.__setattr__(self, name, params.check(f"ema.{name}", getattr(self, name)))
         # The convention's own range is checked where statistics are computed (Accumulator):
         # a stat file from before it (keras momentum 1, which never moved them) still loads.
         object.__setattr__(self, "batch_size", int(self.batch_size))

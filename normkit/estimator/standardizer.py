@@ -166,7 +166,8 @@ class Standardizer(MetadataConsumer):
     Parameters
     ----------
     columns : sequence of str or None, default None
-        The columns to normalize; None means every numeric column (booleans are not numeric).
+        The columns to normalize (a list, a pandas ``Index`` or a NumPy array of names); None
+        means every numeric column (booleans are not numeric).
     exclude : sequence of str, default ()
         Columns never normalized (they pass through unchanged), such as ids.
     ddof : {0, 1}, default 0
@@ -175,7 +176,7 @@ class Standardizer(MetadataConsumer):
         Added to the variance before the square root. With ``eps == 0`` a constant column gets
         scale 1 as in scikit-learn; with ``eps > 0`` the scale is always ``sqrt(var + eps)``.
     with_mean, with_std : bool, default True
-        Center, and scale to unit variance, as in ``StandardScaler``.
+        Center, and scale to unit variance, as in ``StandardScaler`` (NumPy's booleans too).
     ema : bool, EmaOptions or None, default True
         Also compute BatchNorm running (EMA) statistics in the same pass, with the options
         below (True) or those of an :class:`~normkit.core.running.EmaOptions`; False or None

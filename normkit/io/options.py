@@ -141,7 +141,7 @@ class CsvOptions:
             "inline_comments",
             "escape",
         ):
-            params.check(f"csv.{name}", getattr(self, name))
+            object.__setattr__(self, name, params.check(f"csv.{name}", getattr(self, name)))
         params.check("csv.delimiter", self.fitted_delimiter)
         if self.block_size is not None:
             params.check("csv.block_size", self.block_size)
@@ -481,7 +481,9 @@ class ReadOptions:
             object.__setattr__(self, "format", resolve_format("", self.format))
         params.check("chunk_rows", self.chunk_rows)
         if self.inf_as_missing is not None:
-            params.check("inf_as_missing", self.inf_as_missing)
+            object.__setattr__(
+                self, "inf_as_missing", params.check("inf_as_missing", self.inf_as_missing)
+            )
 
     @property
     def infinities_missing(self) -> bool:

@@ -30,6 +30,6 @@ class StatsOptions:
 
     def __post_init__(self) -> None:
         for name in ("ddof", "eps", "with_mean", "with_std"):
-            params.check(name, getattr(self, name))
+            object.__setattr__(self, name, params.check(name, getattr(self, name)))
         object.__setattr__(self, "ddof", int(self.ddof))
         object.__setattr__(self, "eps", float(self.eps))

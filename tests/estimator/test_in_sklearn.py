@@ -259,3 +259,39 @@ def test_a_cli_fit_excluding_the_target_in_a_cross_validation_tells_the_way_out(
         "no column 'MEAN RADIUS' in the input (given in exclude); the input has 'mean radius', "
         "which differs from 'MEAN RADIUS' in case or spaces"
     )
+
+
+def test_numpy_booleans_and_column_lists_are_taken_as_scikit_learn_takes_them(tmp_path):
+    # A grid over np.array([True, False]) hands NumPy booleans to with_mean: all its fits
+    # failed. df.columns[:3] (a pandas Index) and NumPy arrays of names were refused too.
+    import pandas as pd
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    grids = [
+        GridSearchCV(make_pipeline(scaler, Ridge()), {key: np.array([True, False])}, cv=3)
+        for scaler, key in (
+            (StandardScaler(), "standardscaler__with_mean"),
+            (Standardizer(), "standardizer__with_mean"),
+        )
+    ]
+    for grid in grids:
+        grid.fit(X.to_numpy(), y)
+    assert grids[1].best_score_ == grids[0].best_score_
+    np.testing.assert_array_equal(
+        grids[1].cv_results_["mean_test_score"], grids[0].cv_results_["mean_test_score"]
+    )
+    off = Standardizer(with_mean=np.False_, with_std=np.True_).fit(X)
+    off.save(tmp_path / "stats.json")  # written as JSON's false
+    assert normkit.load(tmp_path / "stats.json").stats_.options.with_mean is False
+    for chosen in (
+        X.columns[:3],
+        np.array(["age", "sex", "bmi"]),
+        pd.Series(["age", "sex", "bmi"]),
+    ):
+        assert list(Standardizer(columns=chosen).fit(X).columns_) == ["age", "sex", "bmi"]
+    kept = Standardizer(exclude=X.columns[:1]).fit(X)
+    assert list(kept.columns_) == list(X.columns[1:])
+    with pytest.raises(normkit.OptionError, match="columns must be"):
+        Standardizer(columns=pd.Index([1, 2])).fit(X)  # not names
+    with pytest.raises(normkit.OptionError, match="with_mean must be True or False"):
+        Standardizer(with_mean=np.array([True, False])).fit(X)
