@@ -6,7 +6,7 @@ The bridge between Arrow data and the numpy numerics of :mod:`normkit.core`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -502,3 +502,53 @@ def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
         n_pending = rest.num_rows
     if n_pending:
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+#: What a batch read from a Parquet or Arrow file holds at most, about (:func:`batch_rows`):
+#: narrow files are read 65,536 rows at a time all the same.
+TYPED_BATCH_BYTES = 32 << 20
+
+
+def batch_rows(
+    schema: pa.Schema,
+    columns: Sequence[str],
+    float_columns: Sequence[str],
+    per_row: Callable[[str], float],
+    most: int,
+) -> int:
+    """How many rows a batch of a typed (Parquet, Arrow) file holds: ``most``, or fewer for a
+    wide file, so that a batch of ``columns`` holds about :data:`TYPED_BATCH_BYTES` as it is
+    used (``float_columns`` as float64; a column of values of varying width, ``per_row(name)``
+    bytes a row). A CSV's blocks of text bound its batches alike: 65,536 rows of 2,000 int8
+    columns made one batch of 1 GB as float64."""
+    floats, chosen = set(float_columns), set(columns)
+    width = 0.0
+    for field in schema:
+        name, dtype = field.name, field.type
+        if name not in chosen:
+            continue
+        if name in floats:
+            width += 8
+        elif pa.types.is_boolean(dtype) or pa.types.is_null(dtype):
+            width += 1 / 8
+        else:
+            try:
+                width += dtype.bit_width / 8
+            except ValueError:  # not of fixed width
+                width += per_row(name)
+    return max(1, min(most, int(TYPED_BATCH_BYTES // max(width, 1.0))))
+
+
+def in_slices(batch: pa.RecordBatch, float_columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    """``batch`` whole, or in slices (zero-copy) of the rows :func:`batch_rows` allows as its
+    values take bytes: an Arrow file's batch as written, or a Parquet file's whose sizes said
+    less than its values take (a dictionary's)."""
+    rows = batch.num_rows
+    if rows > 1:
+        sizes = {f.name: c.nbytes / rows for f, c in zip(batch.schema, batch.columns, strict=True)}
+        rows = batch_rows(batch.schema, batch.schema.names, float_columns, sizes.__getitem__, rows)
+    if rows >= batch.num_rows:
+        yield batch
+        return
+    for start in range(0, batch.num_rows, rows):
+        yield batch.slice(start, rows)

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 
 from ..errors import InputError
+from .arrow import in_slices
 from .formats import Format
 from .lazy import ipc
 from .reader import ReaderBase
@@ -109,7 +110,9 @@ class IpcReader(ReaderBase):
                 for batch in batches:
                     if columns is not None:
                         batch = batch.select(list(columns))
-                    yield self._as_float(batch, float_columns)
+                    parts = [batch] if self.read.chunk_rows else in_slices(batch, float_columns)
+                    for part in parts:
+                        yield self._as_float(part, float_columns)
                 if not isinstance(reader, ipc.RecordBatchFileReader):
                     self._check_stream_ended()
             finally:

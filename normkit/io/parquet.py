@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
-from .arrow import type_key
+from .arrow import batch_rows, in_slices, type_key
 from .files import write_in_pieces
 from .formats import Format
 from .lazy import pq
@@ -52,6 +52,7 @@ class ParquetReader(ReaderBase):
     def __init__(self, path, read, is_stream):
         super().__init__(path, read, is_stream)
         self._stdin_buffer: bytes | None = None
+        self._sizes: dict[str, float] | None = None  # bytes a row of each column, about
 
     def _read_schema(self) -> pa.Schema:
         with self._translate_errors():
@@ -87,7 +88,9 @@ class ParquetReader(ReaderBase):
         with self._translate_errors():
             # Each column once, in the order asked for (as pyarrow's reader gives them).
             columns = list(dict.fromkeys(self.schema.names if columns is None else columns))
-            rows = self.read.chunk_rows or PARQUET_BATCH_ROWS
+            rows = self.read.chunk_rows or batch_rows(
+                self.schema, columns, float_columns, self._row_bytes, PARQUET_BATCH_ROWS
+            )
             native = self._native()
             if native is None:
                 batches = self._parquet_file().iter_batches(batch_size=rows, columns=columns)
@@ -96,7 +99,30 @@ class ParquetReader(ReaderBase):
                 read = native.batches(sorted(index[name] for name in columns), rows)
                 batches = (batch.select(columns) for batch in read)
             for batch in batches:
-                yield self._as_float(batch, float_columns)
+                # The file's sizes may say less than the values take (a dictionary's).
+                parts = [batch] if self.read.chunk_rows else in_slices(batch, float_columns)
+                for part in parts:
+                    yield self._as_float(part, float_columns)
+
+    def _row_bytes(self, name: str) -> float:
+        """The bytes a row of column ``name`` takes, as the first row group with rows holds its
+        values once decoded (with their offsets), for a column of values of varying width."""
+        if self._sizes is None:
+            self._sizes = {}
+            metadata = self._parquet_file().metadata
+            groups = (metadata.row_group(g) for g in range(metadata.num_row_groups))
+            group = next((g for g in groups if g.num_rows), None)
+            fields = () if group is None else self.schema
+            if sum(_leaves(f.type) for f in fields) != getattr(group, "num_columns", 0):
+                fields = ()  # not as this reckons: every width is taken as its type's
+            leaf = 0  # the file's columns are the leaves of its fields, in order
+            for field in fields:
+                n = _leaves(field.type)
+                sizes = (group.column(j).total_uncompressed_size for j in range(leaf, leaf + n))
+                size = sum(sizes) / group.num_rows
+                self._sizes[field.name] = self._sizes.get(field.name, 0.0) + size
+                leaf += n
+        return self._sizes.get(name, 0.0) + 4
 
     def _native(self):
         """The native engine's reader of the file (holding it open until dropped), or None
@@ -111,6 +137,17 @@ class ParquetReader(ReaderBase):
         except OSError:  # pyarrow's reader says what is wrong, in its words
             return None
         return native if native is not None and native_reads(self.schema, native.schema) else None
+
+
+def _leaves(dtype: pa.DataType) -> int:
+    """How many Parquet columns (leaves) a field of type ``dtype`` is stored as."""
+    if pa.types.is_struct(dtype):
+        return sum(_leaves(dtype.field(i).type) for i in range(dtype.num_fields))
+    if pa.types.is_map(dtype):
+        return _leaves(dtype.key_type) + _leaves(dtype.item_type)
+    if isinstance(dtype, pa.ListType | pa.LargeListType | pa.FixedSizeListType):
+        return _leaves(dtype.value_type)
+    return 1
 
 
 def _unkept_types(schema: pq.ParquetSchema) -> tuple[tuple[str, str], ...]:
