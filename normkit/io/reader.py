@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
-from ..errors import OUT_OF_MEMORY, OUT_OF_MEMORY_HINTS, InputError, SchemaError
+from ..errors import OUT_OF_MEMORY, OUT_OF_MEMORY_HINTS, InputError, SchemaError, param
 from .arrow import (
     cast_float64,
     holds_text,
@@ -545,7 +545,15 @@ class ReaderBase:
 
     def _cut_short(self, message: str) -> InputError | None:
         """The refusal of Arrow data that ends inside a message (pyarrow's ``message``: "Expected
-        to be able to read N bytes for message body, got M"), or None for another error."""
+        to be able to read N bytes for message body, got M"), or of a Parquet file without its
+        footer ("Parquet magic bytes not found in footer"); None for another error."""
+        if self.format is Format.PARQUET and "magic bytes not found in footer" in message:
+            return InputError(
+                f"{self.name}: not a whole Parquet file: it does not end with a Parquet footer "
+                "(it was cut short, as by a copy or a download that stopped, or it is not "
+                "Parquet)",
+                hints=("write or copy it again", f"name its format with {param('format')}"),
+            )
         if self.format is not Format.ARROW or not message.startswith("Expected to be able to"):
             return None
         return InputError(

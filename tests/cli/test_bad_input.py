@@ -336,7 +336,9 @@ CASES: dict[str, Case] = {
         "normkit: error: {dir}/g.csv.gz: cannot read as csv: Truncated compressed stream",
     ),
     "truncated Parquet": Case(
-        fit_of(truncated_parquet), 1, "normkit: error: {dir}/cut.parquet: cannot read as parquet"
+        fit_of(truncated_parquet),
+        1,
+        "normkit: error: {dir}/cut.parquet: not a whole Parquet file: it does not end with a Parquet footer",
     ),
     "corrupt Parquet": Case(
         fit_of(lambda d: write(d / "c.parquet", b"PAR1" + bytes(1000) + b"PAR1")),
@@ -1436,6 +1438,27 @@ def test_an_arrow_stream_cut_inside_a_batch_is_called_cut_short(tmp_path):
             f"normkit: error: {name}: the Arrow data ends inside a record batch "
         )
         assert line.endswith("): it was cut short; write it again"), line
+
+
+def test_a_parquet_file_cut_short_is_told_so(tmp_path):
+    # It was "cannot read as parquet: Parquet magic bytes not found in footer. Either the file
+    # is corrupted or this is not a parquet file.", which does not say that a copy may have
+    # stopped.
+    stats, data = tmp_path / "s.json", tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": np.random.default_rng(0).normal(size=50_000)}), data)
+    assert run_normkit("fit", data, "-o", stats).returncode == 0
+    whole = data.read_bytes()
+    data.write_bytes(whole[: len(whole) // 2])
+    for args, stdin, name in (((data,), None, str(data)), (("-",), whole[:1000], "<stdin>")):
+        proc = run_normkit(
+            "transform", *args, "-s", stats, "--input-format", "parquet", stdin=stdin
+        )
+        assert (proc.returncode, proc.stdout) == (1, b""), proc.stderr
+        line = proc.stderr.decode().strip()
+        assert line.startswith(f"normkit: error: {name}: not a whole Parquet file: "), line
+        assert "it was cut short" in line, line
+        assert "--input-format" in line, line
+        assert len(proc.stderr.decode().strip().splitlines()) == 1
 
 
 def test_an_arrow_stream_cut_between_batches_is_refused_from_standard_input(tmp_path):
