@@ -418,15 +418,16 @@ def infinite_output_error(
     float64's range (``inverse``: that an inverse took there, undoing what did not make it)."""
     if value in (float("inf"), float("-inf")):
         return infinite_error(where, value, hints)
+    value, output = float(value), float(output)  # as Python writes them, not np.float64(inf)
     if inverse:
         return DataError(
-            f"{where}: the restored value is {output!r}, beyond float64's range, with these "
+            f"{where}: the restored value of {value!r} is {output!r}, beyond float64's range, with these "
             "statistics, gamma and beta: the input was likely not normalized with them (but "
             "with other statistics, gamma or beta, or not normalized at all)",
             hints=("invert it with the statistics, gamma and beta that normalized it",),
         )
     return DataError(
-        f"{where}: the output is {output!r}, beyond float64's range, with these statistics, "
-        "gamma and beta",
+        f"{where}: the output of {value!r} is {output!r}, beyond float64's range, with these "
+        "statistics, gamma and beta",
         hints=("give a gamma (or beta) that keeps the values in range",),
     )

@@ -268,7 +268,14 @@ convention (the weight of the old state), 'cumulative' or 'default', not 1.0
 
 
 def _shown(value: Any) -> str:
+    """A value as a one-line message shows it: an object whose repr is no value (``<...>``) or
+    spans lines (a pyarrow array's, a polars Series') by its type, ``a pyarrow StringArray``."""
     text = quoted(value) if isinstance(value, str) else repr(value)
+    if not isinstance(value, str) and ("\n" in text or text.startswith("<")):
+        kind = type(value)
+        package = kind.__module__.split(".")[0]
+        named = kind.__name__ if package == "builtins" else f"{package} {kind.__name__}"
+        return f"{'an' if named[0].lower() in 'aeiou' else 'a'} {named}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import params
+from ..constraints import is_numpy_bool
 from ..core.accumulator import WEIGHTS_RULE, Accumulated, Accumulator, zero_weights_error
 from ..core.categories import CategoryCounter, CategoryCounts
 from ..core.moments import Moments
@@ -315,6 +316,10 @@ class Standardizer(MetadataConsumer):
             params.check(name, getattr(self, name))
         self.ema_options()
 
+    def _ema(self) -> Any:
+        """``ema`` as given, NumPy's booleans as ``bool`` (a grid's ``np.True_``)."""
+        return bool(self.ema) if is_numpy_bool(self.ema) else self.ema
+
     def ema_options(self) -> EmaOptions | None:
         """The running statistics' options (None without them), from ``ema`` and the flat
         parameters; each is checked by its rule (:mod:`normkit.params`).
@@ -325,7 +330,7 @@ class Standardizer(MetadataConsumer):
             If ``ema`` is an EmaOptions and flat options are set too (which would win is not
             clear), or ``ema`` is of another type.
         """
-        ema = self.ema
+        ema = self._ema()
         if ema is None or ema is False:
             return None
         if isinstance(ema, EmaOptions):
@@ -338,9 +343,14 @@ class Standardizer(MetadataConsumer):
                 )
             return ema
         if ema is not True:
+            kind = type(ema)
+            kind = (
+                kind.__name__
+                if kind.__module__ == "builtins"
+                else f"{kind.__module__}.{kind.__name__}"
+            )
             raise OptionError(
-                f"{param('ema')} must be True, False, None or an EmaOptions, "
-                f"not {type(ema).__name__}",
+                f"{param('ema')} must be True, False, None or an EmaOptions, not {kind}",
                 param="ema",
             )
         return EmaOptions(**{field: getattr(self, n) for n, field in _EMA_PARAMS.items()})
@@ -851,7 +861,8 @@ class Standardizer(MetadataConsumer):
         OptionError
             Naming the options given.
         """
-        if self.ema is None or self.ema is False:
+        ema = self._ema()
+        if ema is None or ema is False:
             return
         given = [n for n, d in _EMA_DEFAULTS.items() if getattr(self, n) != d]
         if isinstance(self.ema, EmaOptions) and self.ema != EmaOptions():

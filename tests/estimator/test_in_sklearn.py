@@ -280,6 +280,17 @@ def test_numpy_booleans_and_column_lists_are_taken_as_scikit_learn_takes_them(tm
     np.testing.assert_array_equal(
         grids[1].cv_results_["mean_test_score"], grids[0].cv_results_["mean_test_score"]
     )
+    # ema too, weighted or not (np.False_ lets sample weights in, as False does): the exact
+    # transform either way, StandardScaler's scores.
+    grid = GridSearchCV(
+        make_pipeline(Standardizer(), Ridge()), {"standardizer__ema": np.array([True, False])}, cv=3
+    )
+    scores = grid.fit(X.to_numpy(), y).cv_results_["mean_test_score"]
+    expected = cross_val_score(make_pipeline(StandardScaler(), Ridge()), X.to_numpy(), y, cv=3)
+    assert list(scores) == [expected.mean()] * 2
+    assert Standardizer(ema=np.True_).fit(X).ema_ is not None
+    weighted = Standardizer(ema=np.False_, momentum=0.3).fit(X, sample_weight=np.arange(1.0, 443.0))
+    assert weighted.ema_ is None
     off = Standardizer(with_mean=np.False_, with_std=np.True_).fit(X)
     off.save(tmp_path / "stats.json")  # written as JSON's false
     assert normkit.load(tmp_path / "stats.json").stats_.options.with_mean is False
@@ -295,3 +306,17 @@ def test_numpy_booleans_and_column_lists_are_taken_as_scikit_learn_takes_them(tm
         Standardizer(columns=pd.Index([1, 2])).fit(X)  # not names
     with pytest.raises(normkit.OptionError, match="with_mean must be True or False"):
         Standardizer(with_mean=np.array([True, False])).fit(X)
+
+
+def test_a_list_of_names_of_another_kind_is_refused_in_one_line_naming_its_type():
+    import polars as pl
+    import pyarrow as pa
+
+    X = load_diabetes(as_frame=True).data
+    for given, told in (
+        (pa.array(["age"]), "a pyarrow StringArray"),
+        (pl.Series(["age"]), "a polars Series"),
+    ):
+        with pytest.raises(normkit.OptionError) as caught:
+            Standardizer(columns=given).fit(X)
+        assert str(caught.value) == f"columns must be a list of column names or None, not {told}"

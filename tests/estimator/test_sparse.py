@@ -83,6 +83,14 @@ def test_what_would_move_the_zeros_is_refused():
     bad[7, 9] = np.inf
     with pytest.raises(normkit.DataError, match="column 'x9' at row 8: inf is not finite"):
         stats.transform(bad.tocsr())
+    # A finite value that the scale takes beyond float64's range: told as Python writes it (it
+    # was "np.float64(inf)"), with the value.
+    bad[7, 9] = 1e308
+    told = r"column 'x9' at row 8: the output of 1e\+308 is inf, beyond float64's range"
+    with pytest.raises(normkit.DataError, match=told):
+        stats.transform(bad.tocsr(), gamma=1e10)
+    with pytest.raises(normkit.DataError, match=r"the restored value of 1e\+308 is inf"):
+        stats.inverse_transform(bad.tocsr(), gamma=1e-10)
     with pytest.raises(normkit.OptionError, match="pandas output does not support sparse"):
         stats.set_output(transform="pandas").transform(X)
     # A column excluded passes through unchanged, in its place; the fitted ones alone are taken.

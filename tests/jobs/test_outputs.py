@@ -152,7 +152,7 @@ def test_an_output_beyond_float64s_range_is_refused_with_its_input_row(tmp_path,
     out = tmp_path / "out.csv"
     result = run("transform", path, "-s", stats, "--gamma", "1e300", "-o", out)
     assert result.exit_code == 1
-    assert "d.csv: column 'x' at data row 2: the output is inf, beyond float64's range" in (
+    assert "d.csv: column 'x' at data row 2: the output of 1e+300 is inf, beyond float64's" in (
         result.stderr
     )
     assert not out.exists()
@@ -189,9 +189,8 @@ def test_a_parquet_output_beyond_float64s_range_names_its_column_and_row(tmp_pat
     out = tmp_path / "out.parquet"
     result = run("transform", path, "-s", stats, "--gamma", "1e10", "-o", out)
     assert result.exit_code == 1, result.output
-    assert f"d.parquet: column 'b' at data row {at + 1:,}: the output is inf, beyond float64" in (
-        result.stderr
-    )
+    assert f"d.parquet: column 'b' at data row {at + 1:,}: the output of " in result.stderr
+    assert " is inf, beyond float64's range" in result.stderr
     assert not out.exists()
     # Without the overflow the same file is written, every column mapped.
     result = run("transform", path, "-s", stats, "-o", out)
