@@ -59,10 +59,10 @@ def test_an_inverse_beyond_float64s_range_names_its_likely_cause(tmp_path, outpu
         "inverse", huge, "-s", stats, "--use", "exact", "--assume-normalized", "-o", back
     )
     assert line == (
-        f"{ERROR}{huge}: column 'a' at data row 2: the restored value is inf, beyond float64's "
-        "range, with these statistics, gamma and beta: the input was likely not normalized with "
-        "them (but with other statistics, gamma or beta, or not normalized at all); invert it "
-        "with the statistics, gamma and beta that normalized it"
+        f"{ERROR}{huge}: column 'a' at data row 2: the restored value of 1e+308 is inf, beyond "
+        "float64's range, with these statistics, gamma and beta: the input was likely not "
+        "normalized with them (but with other statistics, gamma or beta, or not normalized at "
+        "all); invert it with the statistics, gamma and beta that normalized it"
     )
     assert not back.exists()
     # A transform's output beyond the range keeps a transform's advice.
@@ -74,7 +74,9 @@ def test_the_estimator_s_inverse_beyond_float64s_range_names_its_likely_cause():
     X = pd.DataFrame({"x": np.arange(100.0)})
     fitted = normkit.Standardizer().fit(X)
     Z = pd.DataFrame({"x": [0.0, 1e308]})
-    message = r"column 'x' at row 2: the restored value is inf, .* not normalized at all\)"
+    message = (
+        r"column 'x' at row 2: the restored value of 1e\+308 is inf, .* not normalized at all\)"
+    )
     table = pa.Table.from_pandas(Z, preserve_index=False)
     for kind in (Z, table):
         with pytest.raises(normkit.DataError, match=message):
