@@ -5,6 +5,7 @@ The bridge between Arrow data and the numpy numerics of :mod:`normkit.core`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
@@ -504,8 +505,9 @@ def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
 
 
-#: What a batch read from a Parquet or Arrow file holds at most, about (:func:`batch_rows`):
-#: narrow files are read 65,536 rows at a time all the same.
+#: Rows a batch read from a Parquet or Arrow file holds at most, and the bytes, about, as its
+#: values are used (:func:`batch_rows`): narrow files are read 65,536 rows at a time.
+TYPED_BATCH_ROWS = 65_536
 TYPED_BATCH_BYTES = 32 << 20
 
 
@@ -524,19 +526,78 @@ def batch_rows(
     floats, chosen = set(float_columns), set(columns)
     width = 0.0
     for field in schema:
-        name, dtype = field.name, field.type
-        if name not in chosen:
-            continue
-        if name in floats:
-            width += 8
-        elif pa.types.is_boolean(dtype) or pa.types.is_null(dtype):
-            width += 1 / 8
-        else:
-            try:
-                width += dtype.bit_width / 8
-            except ValueError:  # not of fixed width
-                width += per_row(name)
+        if field.name in chosen:
+            fixed = 8 if field.name in floats else value_width(field.type)
+            width += per_row(field.name) if fixed is None else fixed
     return max(1, min(most, int(TYPED_BATCH_BYTES // max(width, 1.0))))
+
+
+def value_width(dtype: pa.DataType) -> float | None:
+    """The bytes a value of ``dtype`` takes in memory (a boolean's bit, a dictionary's index);
+    None for values of varying width (text, lists, structs)."""
+    if pa.types.is_null(dtype):
+        return 1 / 8
+    try:
+        return dtype.bit_width / 8
+    except ValueError:
+        return None
+
+
+def gathered(
+    batches: Iterator[pa.RecordBatch], float_columns: Sequence[str]
+) -> Iterator[pa.RecordBatch]:
+    """``batches``, those far smaller than :func:`batch_rows` allows (as the first one's values
+    take bytes) gathered into batches of that many rows: an Arrow file written 7 rows at a
+    time, 1,500 columns wide, was read in 714 batches (38 s, against 0.5 s for one)."""
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return
+    rows = first.num_rows
+    # Categories (dictionaries) differ from batch to batch, and are kept so: not gathered.
+    plain = not any(
+        pa.types.is_nested(t) or pa.types.is_dictionary(t) or isinstance(t, pa.BaseExtensionType)
+        for t in first.schema.types
+    )
+    if rows and plain:
+        sizes = {n: c.nbytes / rows for n, c in zip(first.schema.names, first.columns, strict=True)}
+        most = batch_rows(
+            first.schema, first.schema.names, float_columns, sizes.__getitem__, TYPED_BATCH_ROWS
+        )
+        if rows < most // 2:  # small batches: gathered
+            yield from _gather(itertools.chain([first], batches), most)
+            return
+    yield first
+    yield from batches
+
+
+def _gather(batches: Iterator[pa.RecordBatch], most: int) -> Iterator[pa.RecordBatch]:
+    """Batches of at least ``most`` rows (but the last), each made of whole batches of
+    ``batches`` (copied), 32 at a time: each column of each batch is an object of its own
+    (400 batches of 1,500 columns held 300 MB)."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        if pending and not batch.schema.equals(pending[0].schema):
+            yield _concat(pending)
+            pending, rows = [], 0
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= most:
+            yield _concat(pending)
+            pending, rows = [], 0
+        elif len(pending) == 32:
+            pending = [_concat(pending)]
+    if pending:
+        yield _concat(pending)
+
+
+def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    if hasattr(pa, "concat_batches"):  # pyarrow 19
+        return pa.concat_batches(batches)
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def in_slices(batch: pa.RecordBatch, float_columns: Sequence[str]) -> Iterator[pa.RecordBatch]:

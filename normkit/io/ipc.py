@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 
 from ..errors import InputError
-from .arrow import in_slices
+from .arrow import gathered, in_slices
 from .formats import Format
 from .lazy import ipc
 from .reader import ReaderBase
@@ -106,10 +106,12 @@ class IpcReader(ReaderBase):
                 batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
             else:
                 batches = iter(reader)
+            if columns is not None:
+                batches = (batch.select(list(columns)) for batch in batches)
+            if not self.read.chunk_rows:
+                batches = gathered(batches, float_columns)
             try:
                 for batch in batches:
-                    if columns is not None:
-                        batch = batch.select(list(columns))
                     parts = [batch] if self.read.chunk_rows else in_slices(batch, float_columns)
                     for part in parts:
                         yield self._as_float(part, float_columns)
