@@ -38,7 +38,8 @@ def render_drift(report: DriftReport) -> str:
     headers = ["column", "mean shift", "std ratio", "missing", "PSI", "KS", "p", ""]
     # Categories new or vanished, where any column has some: a last column of their own.
     changed = [changed_categories(c.new_categories, c.vanished_categories) for c in report.columns]
-    if any(changed):
+    any_changed = any(changed)  # once: asked again for each row, it took 2.5 s of 20,000
+    if any_changed:
         headers.append("categories")
     rows = []
     for c, names in zip(report.columns, changed, strict=True):
@@ -62,7 +63,7 @@ def render_drift(report: DriftReport) -> str:
                 "-" if c.kind == "categories" or c.ks != c.ks else f"{c.ks:.3f}",
                 _p(c.p_value),
                 verdict,
-                *([names] if any(changed) else []),
+                *([names] if any_changed else []),
             ]
         )
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
@@ -74,7 +75,7 @@ def render_drift(report: DriftReport) -> str:
     judged = f"alpha {report.alpha:g} over {count(report.tests, 'test')}, threshold "
     judged += f"{report.threshold:g}"
     summary = (
-        f"{count(len(drifted), 'column')} of {len(report.columns)} drifted ({judged}): "
+        f"{count(len(drifted), 'column')} of {len(report.columns):,} drifted ({judged}): "
         f"{', '.join(drifted)}"
         if drifted
         else f"no drift in {count(len(report.columns), 'column')} ({judged})"

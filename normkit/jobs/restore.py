@@ -108,6 +108,7 @@ def restored_batch(
     give the settings. ``as_transformed``: the columns whose types the inputs' records keep
     (:func:`restored_types`), which a refusal names as the source of the type."""
     arrays = list(batch.columns)
+    position = {name: j for j, name in reversed(list(enumerate(names)))}  # as names.index
     for name, written in types.items():
         # A dictionary of numbers is restored as its values, then encoded by its categories.
         dtype = written.value_type if pa.types.is_dictionary(written) else written
@@ -118,7 +119,7 @@ def restored_batch(
         digits = 0 if pa.types.is_integer(dtype) else getattr(dtype, "scale", None)
         if digits is not None:  # integers and decimals hold no NaN: it is a missing value
             valid &= ~np.isnan(values)
-        j = names.index(name)
+        j = position[name]
         mapping = [float(a[j]) for a in (affine.center, affine.scale, affine.gamma, affine.beta)]
         z = to_float64(given.column(name))
         c, sc, g, b = map(abs, mapping)

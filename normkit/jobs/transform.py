@@ -350,7 +350,8 @@ def transform_file(
     normalized = {}
     if keeps_record and not options.inverse:
         normalized = united_dictionaries(sources, names, lambda _: MAX_CATEGORIES)
-    passed = [name for name in order if name not in set(names)]
+    normalized_names = set(names)
+    passed = [name for name in order if name not in normalized_names]
     united = united_dictionaries(sources, passed, capacity_in(out_format, output))
     schema = widened(schema, united)
     frozen = options.mode == "frozen"
