@@ -5,9 +5,8 @@ The bridge between Arrow data and the numpy numerics of :mod:`normkit.core`.
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -503,113 +502,3 @@ def rechunk(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
         n_pending = rest.num_rows
     if n_pending:
         yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
-
-
-#: Rows a batch read from a Parquet or Arrow file holds at most, and the bytes, about, as its
-#: values are used (:func:`batch_rows`): narrow files are read 65,536 rows at a time.
-TYPED_BATCH_ROWS = 65_536
-TYPED_BATCH_BYTES = 32 << 20
-
-
-def batch_rows(
-    schema: pa.Schema,
-    columns: Sequence[str],
-    float_columns: Sequence[str],
-    per_row: Callable[[str], float],
-    most: int,
-) -> int:
-    """How many rows a batch of a typed (Parquet, Arrow) file holds: ``most``, or fewer for a
-    wide file, so that a batch of ``columns`` holds about :data:`TYPED_BATCH_BYTES` as it is
-    used (``float_columns`` as float64; a column of values of varying width, ``per_row(name)``
-    bytes a row). A CSV's blocks of text bound its batches alike: 65,536 rows of 2,000 int8
-    columns made one batch of 1 GB as float64."""
-    floats, chosen = set(float_columns), set(columns)
-    width = 0.0
-    for field in schema:
-        if field.name in chosen:
-            fixed = 8 if field.name in floats else value_width(field.type)
-            width += per_row(field.name) if fixed is None else fixed
-    return max(1, min(most, int(TYPED_BATCH_BYTES // max(width, 1.0))))
-
-
-def value_width(dtype: pa.DataType) -> float | None:
-    """The bytes a value of ``dtype`` takes in memory (a boolean's bit, a dictionary's index);
-    None for values of varying width (text, lists, structs)."""
-    if pa.types.is_null(dtype):
-        return 1 / 8
-    try:
-        return dtype.bit_width / 8
-    except ValueError:
-        return None
-
-
-def gathered(
-    batches: Iterator[pa.RecordBatch], float_columns: Sequence[str]
-) -> Iterator[pa.RecordBatch]:
-    """``batches``, those far smaller than :func:`batch_rows` allows (as the first one's values
-    take bytes) gathered into batches of that many rows: an Arrow file written 7 rows at a
-    time, 1,500 columns wide, was read in 714 batches (38 s, against 0.5 s for one)."""
-    batches = iter(batches)
-    first = next(batches, None)
-    if first is None:
-        return
-    rows = first.num_rows
-    # Categories (dictionaries) differ from batch to batch, and are kept so: not gathered.
-    plain = not any(
-        pa.types.is_nested(t) or pa.types.is_dictionary(t) or isinstance(t, pa.BaseExtensionType)
-        for t in first.schema.types
-    )
-    if rows and plain:
-        sizes = {n: c.nbytes / rows for n, c in zip(first.schema.names, first.columns, strict=True)}
-        most = batch_rows(
-            first.schema, first.schema.names, float_columns, sizes.__getitem__, TYPED_BATCH_ROWS
-        )
-        if rows < most // 2:  # small batches: gathered
-            yield from _gather(itertools.chain([first], batches), most)
-            return
-    yield first
-    yield from batches
-
-
-def _gather(batches: Iterator[pa.RecordBatch], most: int) -> Iterator[pa.RecordBatch]:
-    """Batches of at least ``most`` rows (but the last), each made of whole batches of
-    ``batches`` (copied), 32 at a time: each column of each batch is an object of its own
-    (400 batches of 1,500 columns held 300 MB)."""
-    pending: list[pa.RecordBatch] = []
-    rows = 0
-    for batch in batches:
-        if pending and not batch.schema.equals(pending[0].schema):
-            yield _concat(pending)
-            pending, rows = [], 0
-        pending.append(batch)
-        rows += batch.num_rows
-        if rows >= most:
-            yield _concat(pending)
-            pending, rows = [], 0
-        elif len(pending) == 32:
-            pending = [_concat(pending)]
-    if pending:
-        yield _concat(pending)
-
-
-def _concat(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
-    if len(batches) == 1:
-        return batches[0]
-    if hasattr(pa, "concat_batches"):  # pyarrow 19
-        return pa.concat_batches(batches)
-    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
-
-
-def in_slices(batch: pa.RecordBatch, float_columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-    """``batch`` whole, or in slices (zero-copy) of the rows :func:`batch_rows` allows as its
-    values take bytes: an Arrow file's batch as written, or a Parquet file's whose sizes said
-    less than its values take (a dictionary's)."""
-    rows = batch.num_rows
-    if rows > 1:
-        sizes = {f.name: c.nbytes / rows for f, c in zip(batch.schema, batch.columns, strict=True)}
-        rows = batch_rows(batch.schema, batch.schema.names, float_columns, sizes.__getitem__, rows)
-    if rows >= batch.num_rows:
-        yield batch
-        return
-    for start in range(0, batch.num_rows, rows):
-        yield batch.slice(start, rows)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 
 from ..errors import InputError
-from .arrow import gathered, in_slices
+from .batching import gathered, in_slices
 from .formats import Format
 from .lazy import ipc
 from .reader import ReaderBase

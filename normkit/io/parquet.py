@@ -21,7 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
-from .arrow import TYPED_BATCH_ROWS, batch_rows, in_slices, type_key, value_width
+from .arrow import type_key
+from .batching import TYPED_BATCH_ROWS, batch_rows, in_slices, value_width
 from .files import write_in_pieces
 from .formats import Format
 from .lazy import pq

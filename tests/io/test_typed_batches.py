@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 import normkit
 from normkit import ReadOptions, Standardizer, open_input
-from normkit.io import arrow as arrow_module
+from normkit.io import batching
 
 #: The bound the tests set (the default holds 32 MiB: files of test size fit in one batch).
 BOUND = 64 << 10
@@ -42,7 +42,7 @@ def batch_rows(path: str, float_columns, read: ReadOptions | None = None) -> lis
 
 @pytest.mark.parametrize("fmt", ["parquet", "arrow"])
 def test_a_wide_file_is_read_in_batches_of_about_the_bound(fmt, tmp_path, monkeypatch):
-    monkeypatch.setattr(arrow_module, "TYPED_BATCH_BYTES", BOUND)
+    monkeypatch.setattr(batching, "TYPED_BATCH_BYTES", BOUND)
     table = wide_table()
     path = write(table, tmp_path / f"wide.{fmt}", fmt)
     numbers = [f"c{j}" for j in range(40)]
@@ -62,7 +62,7 @@ def test_a_wide_file_is_read_in_batches_of_about_the_bound(fmt, tmp_path, monkey
 
 
 def test_a_long_text_column_counts_as_its_bytes_in_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(arrow_module, "TYPED_BATCH_BYTES", BOUND)
+    monkeypatch.setattr(batching, "TYPED_BATCH_BYTES", BOUND)
     rng = np.random.default_rng(1)
     table = pa.table(
         {
@@ -86,7 +86,7 @@ def test_fit_and_transform_are_the_same_whatever_the_bound(fmt, tmp_path, monkey
     whole = normkit.fit_files(path, Standardizer(exclude=["id"]))
     out_whole = tmp_path / f"whole.{fmt}"
     normkit.transform_file(path, whole, str(out_whole))
-    monkeypatch.setattr(arrow_module, "TYPED_BATCH_BYTES", BOUND)
+    monkeypatch.setattr(batching, "TYPED_BATCH_BYTES", BOUND)
     bounded = normkit.fit_files(path, Standardizer(exclude=["id"]))
     out_bounded = tmp_path / f"bounded.{fmt}"
     normkit.transform_file(path, whole, str(out_bounded))
@@ -102,7 +102,7 @@ def test_fit_and_transform_are_the_same_whatever_the_bound(fmt, tmp_path, monkey
 def test_text_stored_as_a_dictionary_counts_as_the_bytes_it_decodes_to(tmp_path, monkeypatch):
     # 200,000 values of 10,000 bytes were 1.9 MB on disk as a dictionary: the file's sizes said
     # a few bytes a row, and a batch of 65,536 rows decoded to 650 MB (1.4 GB at peak).
-    monkeypatch.setattr(arrow_module, "TYPED_BATCH_BYTES", 1 << 20)
+    monkeypatch.setattr(batching, "TYPED_BATCH_BYTES", 1 << 20)
     words = ["A" * 1000, "B" * 1000, "C" * 1000]
     table = pa.table({"x": np.arange(20_000.0), "text": [words[i % 3] for i in range(20_000)]})
     path = tmp_path / "dictionary.parquet"
