@@ -15,6 +15,7 @@ __all__ = [
     "batch_rows",
     "gathered",
     "in_slices",
+    "row_width",
     "value_width",
 ]
 
@@ -37,13 +38,24 @@ def batch_rows(
     used (``float_columns`` as float64; a column of values of varying width, ``per_row(name)``
     bytes a row). A CSV's blocks of text bound its batches alike: 65,536 rows of 2,000 int8
     columns made one batch of 1 GB as float64."""
+    width = row_width(schema, columns, float_columns, per_row)
+    return max(1, min(most, int(TYPED_BATCH_BYTES // max(width, 1.0))))
+
+
+def row_width(
+    schema: pa.Schema,
+    columns: Sequence[str],
+    float_columns: Sequence[str],
+    per_row: Callable[[str], float],
+) -> float:
+    """The bytes a row of ``columns`` takes as used (:func:`batch_rows`)."""
     floats, chosen = set(float_columns), set(columns)
     width = 0.0
     for field in schema:
         if field.name in chosen:
             fixed = 8 if field.name in floats else value_width(field.type)
             width += per_row(field.name) if fixed is None else fixed
-    return max(1, min(most, int(TYPED_BATCH_BYTES // max(width, 1.0))))
+    return width
 
 
 def value_width(dtype: pa.DataType) -> float | None:
@@ -79,27 +91,35 @@ def gathered(
             first.schema, first.schema.names, float_columns, sizes.__getitem__, TYPED_BATCH_ROWS
         )
         if rows < most // 2:  # small batches: gathered
-            yield from _gather(itertools.chain([first], batches), most)
+            # The text (lists...) weighed batch by batch: a first batch of short text says
+            # nothing of the long text after it.
+            fixed = row_width(first.schema, first.schema.names, float_columns, lambda _: 0.0)
+            varying = [i for i, t in enumerate(first.schema.types) if value_width(t) is None]
+            yield from _gather(itertools.chain([first], batches), most, fixed, varying)
             return
     yield first
     yield from batches
 
 
-def _gather(batches: Iterator[pa.RecordBatch], most: int) -> Iterator[pa.RecordBatch]:
-    """Batches of at least ``most`` rows (but the last), each made of whole batches of
-    ``batches`` (copied), 32 at a time: each column of each batch is an object of its own
-    (400 batches of 1,500 columns held 300 MB)."""
+def _gather(
+    batches: Iterator[pa.RecordBatch], most: int, fixed: float, varying: Sequence[int]
+) -> Iterator[pa.RecordBatch]:
+    """Batches of ``most`` rows or about :data:`TYPED_BATCH_BYTES` (``fixed`` bytes a row, and
+    the bytes of the columns at ``varying``, batch by batch), each made of whole batches of
+    ``batches`` (copied), 32 at a time: each column of each batch is an object of its own (400
+    batches of 1,500 columns held 300 MB)."""
     pending: list[pa.RecordBatch] = []
-    rows = 0
+    rows, size = 0, 0
     for batch in batches:
         if pending and not batch.schema.equals(pending[0].schema):
             yield _concat(pending)
-            pending, rows = [], 0
+            pending, rows, size = [], 0, 0
         pending.append(batch)
         rows += batch.num_rows
-        if rows >= most:
+        size += sum(batch.column(i).nbytes for i in varying)
+        if rows >= most or size + rows * fixed >= TYPED_BATCH_BYTES:
             yield _concat(pending)
-            pending, rows = [], 0
+            pending, rows, size = [], 0, 0
         elif len(pending) == 32:
             pending = [_concat(pending)]
     if pending:

@@ -138,3 +138,35 @@ def test_an_arrow_file_of_tiny_batches_is_read_in_batches_of_useful_size(tmp_pat
     np.testing.assert_array_equal(
         normkit.fit_files(str(tiny), Standardizer()).n_samples_seen_, 3000
     )
+
+
+def test_tiny_batches_are_gathered_by_their_own_bytes_not_the_first_ones(tmp_path, monkeypatch):
+    # A first batch of short text, then batches of long text: gathered by the first batch's
+    # measure, 65,536 rows of 100 KB were to be joined (766 MB at peak for 250 MB of input).
+    monkeypatch.setattr(batching, "TYPED_BATCH_BYTES", 1 << 20)
+    schema = pa.schema([("x", pa.float64()), ("s", pa.string())])
+    path = tmp_path / "grow.arrows"
+    with pa.ipc.new_stream(path, schema) as writer:
+        writer.write_batch(pa.record_batch([pa.array([0.0]), pa.array(["a"])], schema=schema))
+        for i in range(300):
+            batch = [pa.array([float(i)]), pa.array(["b" * 20_000])]
+            writer.write_batch(pa.record_batch(batch, schema=schema))
+    with open_input(str(path)) as source:
+        assert sum(b.num_rows for b in source.batches(["x"])) == 301
+    # Gathered (copied) no further than the bound: cut once gathered was too late.
+    with pa.ipc.open_stream(path) as stream:
+        gathered = list(batching.gathered(iter(stream), ["x"]))
+    assert sum(b.num_rows for b in gathered) == 301
+    assert max(b.nbytes for b in gathered) <= (1 << 20) + 40_000
+    assert len(gathered) < 301  # gathered all the same
+
+
+def test_text_that_grows_after_the_first_rows_counts_as_the_file_stores_it(tmp_path):
+    # Judged by the first 1,024 rows alone, 6,000 rows of 100 KB after 1,024 of one byte were
+    # one batch of 600 MB.
+    text = ["a"] * 1024 + ["b" * 10_000] * 600
+    table = pa.table({"x": np.arange(len(text), dtype=float), "s": text})
+    path = tmp_path / "grow.parquet"
+    pq.write_table(table, path, use_dictionary=False)
+    with open_input(str(path)) as source:
+        assert source._row_bytes("s") >= 10_000 * 600 / len(text)
