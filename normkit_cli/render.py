@@ -8,7 +8,7 @@ import shlex
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from normkit.errors import quoted
+from normkit.errors import listed, quoted
 
 from .render_categories import category_lines, changed_categories
 from .types import one_line, quote_name, size_text
@@ -122,7 +122,7 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
     why_unordered = "the files' differ" if recorded else "not every file records it"
     counted = {n for s in shards for n in s.categories or ()} - set(merged.categories or ())
     uncounted = (
-        f"categories of {', '.join(map(repr, sorted(counted)))} not merged (not counted alike in "
+        f"categories of {listed(sorted(counted))} not merged (not counted alike in "
         "every file; drift will not check them); "
         if counted
         else ""
@@ -136,7 +136,7 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
         + ("running (EMA) statistics not merged; " if dropped else "")
         + uncounted
         + (
-            f"{', '.join(map(repr, unpassed))} not recorded as passed through (not passed "
+            f"{listed(unpassed)} not recorded as passed through (not passed "
             "through alike by every file); "
             if unpassed
             else ""

@@ -381,3 +381,21 @@ def test_a_balanced_fold_of_binary_columns_merges_with_an_import_either_way_roun
     for pair in (("fold.json", "imported.json"), ("imported.json", "fold.json")):
         merged = ok("merge-stats", *(tmp_path / p for p in pair), "-o", "-")
         assert [column(merged, n)["count"] for n in "pq"] == [200, 200]
+
+
+def test_a_merge_of_wide_shards_lists_a_few_names_and_counts_the_rest(tmp_path):
+    # 95 columns passed through by one shard alone were listed one by one, in one line.
+    rng = np.random.default_rng(1)
+    ids = {f"id{i:03d}_{'n' * 40}": range(20) for i in range(30)}
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({**ids, "x": rng.normal(size=20)}).to_csv(first, index=False)
+    pd.DataFrame({"x": rng.normal(size=20)}).to_csv(second, index=False)
+    excluded = [a for name in ids for a in ("--exclude", name)]
+    ok("fit", first, *excluded, "-o", tmp_path / "a.json")
+    ok("fit", second, "-o", tmp_path / "b.json")
+    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
+    assert proc.returncode == 0, proc.stderr.decode()
+    said = proc.stderr.decode()
+    assert "columns 'id000_" in said
+    assert " and 20 more not recorded as passed through" in said
+    assert "id029_" not in said

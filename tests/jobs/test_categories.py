@@ -348,7 +348,7 @@ def test_merge_stats_says_which_categories_it_could_not_merge(tmp_path, frame):
     merged = tmp_path / "merged.json"
     result = run("merge-stats", both, without, "-o", merged)
     assert_ok(result)
-    assert "categories of 'city' not merged" in result.stderr
+    assert "categories of column 'city' not merged" in result.stderr
     names = [c["name"] for c in json.loads(merged.read_text())["categories"]]
     assert "city" not in names
     assert "flag" in names
