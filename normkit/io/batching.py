@@ -86,10 +86,7 @@ def gathered(
         for t in first.schema.types
     )
     if rows and plain:
-        sizes = {n: c.nbytes / rows for n, c in zip(first.schema.names, first.columns, strict=True)}
-        most = batch_rows(
-            first.schema, first.schema.names, float_columns, sizes.__getitem__, TYPED_BATCH_ROWS
-        )
+        most = _rows_as_measured(first, float_columns, TYPED_BATCH_ROWS)
         if rows < most // 2:  # small batches: gathered
             # The text (lists...) weighed batch by batch: a first batch of short text says
             # nothing of the long text after it.
@@ -140,10 +137,21 @@ def in_slices(batch: pa.RecordBatch, float_columns: Sequence[str]) -> Iterator[p
     less than its values take (a dictionary's)."""
     rows = batch.num_rows
     if rows > 1:
-        sizes = {f.name: c.nbytes / rows for f, c in zip(batch.schema, batch.columns, strict=True)}
-        rows = batch_rows(batch.schema, batch.schema.names, float_columns, sizes.__getitem__, rows)
+        rows = _rows_as_measured(batch, float_columns, rows)
     if rows >= batch.num_rows:
         yield batch
         return
     for start in range(0, batch.num_rows, rows):
         yield batch.slice(start, rows)
+
+
+def _rows_as_measured(batch: pa.RecordBatch, float_columns: Sequence[str], most: int) -> int:
+    """:func:`batch_rows` of ``batch`` (rows > 0), its columns of varying width weighed by the
+    bytes they hold in it (only those: a batch of 2,000 numbers asks nothing of each)."""
+    rows = batch.num_rows
+    sizes = {
+        field.name: column.nbytes / rows
+        for field, column in zip(batch.schema, batch.columns, strict=True)
+        if value_width(field.type) is None
+    }
+    return batch_rows(batch.schema, batch.schema.names, float_columns, sizes.__getitem__, most)
