@@ -313,7 +313,10 @@ pub fn infer_column(
     missing: &MissingValues,
     decimal_point: u8,
 ) -> TypedColumn {
-    let column_type = column_type(column, missing, decimal_point);
+    let (column_type, floats) = typed_scan(column, missing, decimal_point);
+    if let Some(floats) = floats {
+        return floats; // read as float64 on the way
+    }
     let text = matches!(column_type, ColumnType::Text | ColumnType::Binary);
     let mut typed = TypedColumn::new(column_type, decimal_point);
     for field in column.iter() {
@@ -328,22 +331,49 @@ pub fn infer_column(
 
 /// The first type (of [`ORDER`]) that reads every field of `column`.
 pub fn column_type(column: &TextColumn, missing: &MissingValues, decimal_point: u8) -> ColumnType {
+    typed_scan(column, missing, decimal_point).0
+}
+
+/// [`column_type`], and the column's values where that is float64 (most columns are numbers:
+/// each field is then parsed once, as the types are tried).
+fn typed_scan(
+    column: &TextColumn,
+    missing: &MissingValues,
+    decimal_point: u8,
+) -> (ColumnType, Option<TypedColumn>) {
     // The types still possible, one bit each: each field takes away those that do not read it.
     let mut possible: u16 = ORDER.iter().map(|t| t.bit()).fold(0, |a, b| a | b);
+    let mut floats = Some(TypedColumn::new(ColumnType::Float64, decimal_point));
     for text in column.iter() {
         if missing.contains(text) {
-            continue; // every type reads a missing value (text and binary as its text)
+            // Every type reads a missing value (text and binary as its text).
+            if let Some(floats) = &mut floats {
+                floats.push_missing();
+            }
+            continue;
         }
         for t in ORDER {
-            if possible & t.bit() != 0 && read_as(text, t, decimal_point).is_none() {
+            if possible & t.bit() == 0 {
+                continue;
+            }
+            let read = if t == ColumnType::Float64 {
+                floats.as_mut().is_some_and(|f| f.push(text))
+            } else {
+                read_as(text, t, decimal_point).is_some()
+            };
+            if !read {
                 possible &= !t.bit();
+                if t == ColumnType::Float64 {
+                    floats = None;
+                }
             }
         }
     }
-    ORDER
+    let found = ORDER
         .into_iter()
         .find(|&t| possible & t.bit() != 0)
-        .unwrap_or(ColumnType::Binary)
+        .unwrap_or(ColumnType::Binary);
+    (found, floats.filter(|_| found == ColumnType::Float64))
 }
 
 /// `s` without the spaces and tabs around it (only those), as pyarrow trims numbers, dates and

@@ -885,8 +885,13 @@ impl Records for ParsedBlock {
             // Room for the rows that the first ones predict, rather than growing each column
             // by doubling (copies and page faults).
             let expected = (self.bytes / end.max(1) + 1) * rows + rows / 8;
+            let more = expected.saturating_sub(rows);
             for column in &mut self.floats {
-                column.values.reserve(expected.saturating_sub(rows));
+                column.values.reserve(more);
+            }
+            for column in &mut self.texts {
+                column.offsets.reserve(more);
+                column.data.reserve(column.data.len() / rows * more);
             }
         }
     }
@@ -913,13 +918,27 @@ fn parse_records(
     let first_line = memchr::memchr2(b'\n', b'\r', buf).map_or(buf.len(), |i| i + 1);
     let floats = kinds.iter().filter(|k| **k == ColumnKind::Float).count();
     let room = (buf.len() / first_line.max(1) + 1).min(2 * buf.len() / (8 * floats.max(1)));
+    // Text columns likewise: their offsets, and each a column's share of the block's bytes.
+    let texts = kinds
+        .iter()
+        .filter(|k| matches!(k, ColumnKind::Text | ColumnKind::Bytes))
+        .count();
+    let text_rows = (buf.len() / first_line.max(1) + 1).min(2 * buf.len() / (8 * texts.max(1)));
+    let text_bytes = buf.len() / kinds.len().max(1);
     for k in kinds {
         match k {
             ColumnKind::Float => block.floats.push(FloatColumn {
                 values: Vec::with_capacity(room),
                 ..FloatColumn::default()
             }),
-            ColumnKind::Text | ColumnKind::Bytes => block.texts.push(TextColumn::default()),
+            ColumnKind::Text | ColumnKind::Bytes => {
+                let mut offsets = Vec::with_capacity(text_rows + 1);
+                offsets.push(0);
+                block.texts.push(TextColumn {
+                    offsets,
+                    data: Vec::with_capacity(text_bytes),
+                });
+            }
             ColumnKind::Typed(t) => block.typed.push(TypedColumn::new(*t, d.decimal_point)),
             ColumnKind::Skip => {}
         }

@@ -315,24 +315,41 @@ impl CsvEngine {
                 "infer needs the names of all the columns",
             ));
         }
+        // Parsed in blocks and typed a column at a time, on the threads: a wide file's first
+        // block is all of a few hundred rows of tens of thousands of columns.
         let work = || -> Result<_, ParseError> {
             let end = first_block_end(buf, &self.setup.dialect, block_size);
+            let head = buf.get(..end).unwrap_or_default();
+            let setup = &self.setup;
             let kinds = vec![ColumnKind::Bytes; columns];
-            let block = parse_block(
-                buf.get(..end).unwrap_or_default(),
-                &self.setup.dialect,
-                &self.setup.missing,
-                &kinds,
-                1,
-                first_line,
-            )?;
-            let decimal_point = self.setup.dialect.decimal_point;
-            let typed: Result<Vec<_>, ArrowError> = block
-                .texts
-                .iter()
-                .map(|c| arrays::typed_array(infer_column(c, &self.setup.missing, decimal_point)))
-                .collect();
-            Ok(typed.and_then(|typed| arrays::record_batch(&self.setup.names, typed, block.rows)))
+            let ends = setup.block_ends(head, true);
+            let (rows, texts) = if ends.len() > 1 && ends.last() == Some(&head.len()) {
+                let blocks = parse_blocks_numbers(
+                    head,
+                    &setup.dialect,
+                    &setup.missing,
+                    &kinds,
+                    None,
+                    &ends,
+                    1,
+                    first_line,
+                    setup.threads,
+                )?;
+                let joined = concat(blocks);
+                (joined.rows, joined.texts)
+            } else {
+                let block =
+                    parse_block(head, &setup.dialect, &setup.missing, &kinds, 1, first_line)?;
+                (block.rows, block.texts)
+            };
+            let decimal_point = setup.dialect.decimal_point;
+            let typed: Result<Vec<_>, ArrowError> = pool::install(|| {
+                texts
+                    .par_iter()
+                    .map(|c| arrays::typed_array(infer_column(c, &setup.missing, decimal_point)))
+                    .collect()
+            });
+            Ok(typed.and_then(|typed| arrays::record_batch(&setup.names, typed, rows)))
         };
         let batch = py.detach(work).map_err(|e| to_py_error(py, &e))?;
         let batch = batch.map_err(|e| PyValueError::new_err(format!("the first block: {e}")))?;

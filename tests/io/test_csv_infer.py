@@ -210,6 +210,44 @@ def test_the_first_batch_is_pyarrow_s_first_block(end):
         assert_same_batch(ours, pyarrow_first(records, ["c"], block_size=block_size))
 
 
+def test_a_first_block_of_many_parts_is_typed_as_one():
+    """A first block of several megabytes is parsed in parts on the threads and typed a column
+    at a time: each column's type is decided by all of its rows, the deciding value in the last
+    part or the first, as pyarrow types the block whole."""
+    rows = 40_000
+    late = rows - 3  # in the last part
+
+    def column(i: int) -> list[str]:
+        return [
+            "7" if i != late else "7.5",  # int64, made double at the end
+            str(i) if i != late else "x",  # int64, made text at the end
+            "1" if i % 2 else ("0" if i != late else "2"),  # bool, made int64 at the end
+            "NA" if i < late else "3.25",  # null, but for one value at the end
+            "2020-01-31" if i != 5 else "2020-01-31 12:00",  # date, made timestamp at the start
+            f"{i}.5" if i % 1000 else "",  # double with missing values throughout
+            '"a\nb"' if i % 7 == 0 else "plain",  # text, line breaks in quotes in every part
+            "true" if i != late else "True",  # bool throughout
+        ]
+
+    lines = [",".join(column(i)) for i in range(rows)]
+    records = ("\n".join(lines) + "\n").encode()
+    names = [f"c{i}" for i in range(8)]
+    assert len(records) > 8 * (64 << 10)  # parts of at least 64 KiB: many of them
+    ours = first_batch(records, names, dialect(), len(records) + 1)
+    theirs = pyarrow_first(records, names, block_size=len(records) + 1)
+    assert [str(t) for t in ours.schema.types] == [
+        "double",
+        "string",
+        "int64",
+        "double",
+        "timestamp[s]",
+        "double",
+        "string",
+        "bool",
+    ]
+    assert_same_batch(ours, theirs)
+
+
 # -- generated columns against pyarrow ----------------------------------------------------------
 
 _ints = st.integers(-(2**70), 2**70).map(str)

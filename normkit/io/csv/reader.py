@@ -59,7 +59,7 @@ from .integers import FirstRows
 from .kinds import ColumnKind, readable_types, typed_kind
 from .late_text import LateText
 from .line_ends import lone_cr_hints
-from .lines import predicted_rows
+from .lines import only_line_ends, predicted_rows
 from .names import header_names
 from .native import (
     Dialect,
@@ -247,7 +247,7 @@ class CsvReader(ReaderBase):
             check_names(self.name, names)
             sample = without_comment_lines(records, self._dialect())
             # A header and no record (an empty line is one only in a file of one column)
-            if not (sample if len(names) == 1 else sample.strip(b"\r\n")):
+            if (not sample) if len(names) == 1 else only_line_ends(sample):
                 self.has_rows = False
                 self._inferred = pa.schema([pa.field(n, pa.null()) for n in names])
                 return self._inferred
