@@ -60,6 +60,17 @@ def test_the_sample_is_the_same_whatever_the_chunks():
             np.testing.assert_array_equal(np.sort(sample.values(j)), np.sort(reference.values(j)))
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_first_offer_beyond_the_sample_s_size_keeps_the_smallest_keys(weighted):
+    x = np.arange(2000.0)
+    keys = row_keys(0, 0, len(x))
+    samples = ColumnSamples(1, size=300, weighted=weighted)
+    samples.offer([x], keys, np.ones(len(x)) if weighted else None, np.zeros(1, np.int64))
+    kept = 301 if weighted else 300  # a weighted sample keeps its threshold's value too
+    assert not samples.holds_all(0)
+    np.testing.assert_array_equal(np.sort(samples.values(0)), np.sort(x[np.argsort(keys)[:kept]]))
+
+
 def test_result_is_what_finish_would_give_and_the_pass_goes_on():
     x = data(1000)
     options = EmaOptions(batch_size=64)
