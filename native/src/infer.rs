@@ -313,13 +313,23 @@ pub fn infer_column(
     missing: &MissingValues,
     decimal_point: u8,
 ) -> TypedColumn {
-    let (column_type, floats) = typed_scan(column, missing, decimal_point);
+    infer_parts(&[column], missing, decimal_point)
+}
+
+/// [`infer_column`] of a column given in parts (a block's records parsed in parts, each part's
+/// rows after the previous part's), not joined first.
+pub fn infer_parts(
+    parts: &[&TextColumn],
+    missing: &MissingValues,
+    decimal_point: u8,
+) -> TypedColumn {
+    let (column_type, floats) = typed_scan(parts, missing, decimal_point);
     if let Some(floats) = floats {
         return floats; // read as float64 on the way
     }
     let text = matches!(column_type, ColumnType::Text | ColumnType::Binary);
     let mut typed = TypedColumn::new(column_type, decimal_point);
-    for field in column.iter() {
+    for field in parts.iter().flat_map(|part| part.iter()) {
         if !text && missing.contains(field) {
             typed.push_missing();
         } else {
@@ -331,20 +341,20 @@ pub fn infer_column(
 
 /// The first type (of [`ORDER`]) that reads every field of `column`.
 pub fn column_type(column: &TextColumn, missing: &MissingValues, decimal_point: u8) -> ColumnType {
-    typed_scan(column, missing, decimal_point).0
+    typed_scan(&[column], missing, decimal_point).0
 }
 
 /// [`column_type`], and the column's values where that is float64 (most columns are numbers:
 /// each field is then parsed once, as the types are tried).
 fn typed_scan(
-    column: &TextColumn,
+    parts: &[&TextColumn],
     missing: &MissingValues,
     decimal_point: u8,
 ) -> (ColumnType, Option<TypedColumn>) {
     // The types still possible, one bit each: each field takes away those that do not read it.
     let mut possible: u16 = ORDER.iter().map(|t| t.bit()).fold(0, |a, b| a | b);
     let mut floats = Some(TypedColumn::new(ColumnType::Float64, decimal_point));
-    for text in column.iter() {
+    for text in parts.iter().flat_map(|part| part.iter()) {
         if missing.contains(text) {
             // Every type reads a missing value (text and binary as its text).
             if let Some(floats) = &mut floats {

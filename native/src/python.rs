@@ -25,7 +25,7 @@ use crate::arrays;
 use crate::categories;
 use crate::csvout;
 use crate::dialect::Dialect;
-use crate::infer::{first_block_end, infer_column, ColumnType, TypedColumn};
+use crate::infer::{first_block_end, infer_parts, ColumnType, TypedColumn};
 use crate::jsondump;
 use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
@@ -323,8 +323,8 @@ impl CsvEngine {
             let setup = &self.setup;
             let kinds = vec![ColumnKind::Bytes; columns];
             let ends = setup.block_ends(head, true);
-            let (rows, texts) = if ends.len() > 1 && ends.last() == Some(&head.len()) {
-                let blocks = parse_blocks_numbers(
+            let blocks = if ends.len() > 1 && ends.last() == Some(&head.len()) {
+                parse_blocks_numbers(
                     head,
                     &setup.dialect,
                     &setup.missing,
@@ -334,19 +334,23 @@ impl CsvEngine {
                     1,
                     first_line,
                     setup.threads,
-                )?;
-                let joined = concat(blocks);
-                (joined.rows, joined.texts)
+                )?
             } else {
-                let block =
-                    parse_block(head, &setup.dialect, &setup.missing, &kinds, 1, first_line)?;
-                (block.rows, block.texts)
+                let one = parse_block(head, &setup.dialect, &setup.missing, &kinds, 1, first_line)?;
+                vec![one]
             };
+            let rows = blocks.iter().map(|b| b.rows).sum();
             let decimal_point = setup.dialect.decimal_point;
+            // Each column typed from its parts in the blocks, not joined first (a copy of the
+            // whole block).
             let typed: Result<Vec<_>, ArrowError> = pool::install(|| {
-                texts
-                    .par_iter()
-                    .map(|c| arrays::typed_array(infer_column(c, &setup.missing, decimal_point)))
+                (0..columns)
+                    .into_par_iter()
+                    .map(|c| {
+                        let parts: Vec<&TextColumn> = blocks.iter().map(|b| &b.texts[c]).collect();
+                        let column = infer_parts(&parts, &setup.missing, decimal_point);
+                        arrays::typed_array(column)
+                    })
                     .collect()
             });
             Ok(typed.and_then(|typed| arrays::record_batch(&setup.names, typed, rows)))
