@@ -27,7 +27,7 @@
 //! is one of the missing-value strings (`"NA"` quoted too), compared before any trimming.
 
 use crate::dialect::Dialect;
-use crate::parse::{parse_float, MissingValues, TextColumn};
+use crate::parse::{parse_float, MissingValues, Records, TextColumn};
 use crate::scan::{block_ends, last_record_end};
 
 /// Where pyarrow's streaming reader ends the first block of `buf` (whole records after the
@@ -254,6 +254,18 @@ impl TypedColumn {
         true
     }
 
+    /// Appends a float64 value read already (a float64 column's).
+    fn push_float(&mut self, value: f64) {
+        let Values::Float64(values) = &mut self.values else {
+            return;
+        };
+        values.push(value);
+        if let Some(validity) = &mut self.validity {
+            set_bit(validity, self.rows, true);
+        }
+        self.rows += 1;
+    }
+
     /// Appends a missing value.
     pub fn push_missing(&mut self) {
         let row = self.rows;
@@ -352,7 +364,7 @@ fn typed_scan(
     decimal_point: u8,
 ) -> (ColumnType, Option<TypedColumn>) {
     // The types still possible, one bit each: each field takes away those that do not read it.
-    let mut possible: u16 = ORDER.iter().map(|t| t.bit()).fold(0, |a, b| a | b);
+    let mut possible = ALL_TYPES;
     let mut floats = Some(TypedColumn::new(ColumnType::Float64, decimal_point));
     for text in parts.iter().flat_map(|part| part.iter()) {
         if missing.contains(text) {
@@ -362,28 +374,123 @@ fn typed_scan(
             }
             continue;
         }
-        for t in ORDER {
-            if possible & t.bit() == 0 {
-                continue;
-            }
-            let read = if t == ColumnType::Float64 {
-                floats.as_mut().is_some_and(|f| f.push(text))
-            } else {
-                read_as(text, t, decimal_point).is_some()
-            };
-            if !read {
-                possible &= !t.bit();
-                if t == ColumnType::Float64 {
-                    floats = None;
-                }
+        let value;
+        (possible, value) = narrowed(possible, text, decimal_point);
+        match (value, &mut floats) {
+            (Some(v), Some(floats)) => floats.push_float(v),
+            _ => floats = None, // float64 reads it no more
+        }
+    }
+    let found = first_type(possible);
+    (found, floats.filter(|_| found == ColumnType::Float64))
+}
+
+/// Every type of [`ORDER`], one bit each: what a column may be before a field is read.
+const ALL_TYPES: u16 = (1 << ORDER.len()) - 1;
+
+/// The first type of `possible` (bits of [`ORDER`]'s types); binary where none is left.
+fn first_type(possible: u16) -> ColumnType {
+    ORDER
+        .into_iter()
+        .find(|&t| possible & t.bit() != 0)
+        .unwrap_or(ColumnType::Binary)
+}
+
+/// The types of `possible` that read `text` (a field, not a missing value), and its value as
+/// float64 where float64 is among them and reads it.
+fn narrowed(mut possible: u16, text: &[u8], decimal_point: u8) -> (u16, Option<f64>) {
+    let mut float = None;
+    for t in ORDER {
+        if possible & t.bit() == 0 {
+            continue;
+        }
+        let read = if t == ColumnType::Float64 {
+            float = parse_float(text, decimal_point);
+            float.is_some()
+        } else {
+            read_as(text, t, decimal_point).is_some()
+        };
+        if !read {
+            possible &= !t.bit();
+        }
+    }
+    (possible, float)
+}
+
+/// The types a block's columns may still be, field after field, and the largest magnitude of
+/// their values as float64, without keeping their text: the [`Records`] of a parse whose
+/// columns are all [`crate::parse::ColumnKind::Bytes`].
+pub struct TypeScan<'a> {
+    /// Per column, the types still possible (bits of [`ORDER`]'s).
+    possible: Vec<u16>,
+    /// Per column, the largest magnitude read as float64 while float64 was possible (NaN
+    /// aside; 0 for none).
+    reach: Vec<f64>,
+    /// The records read.
+    pub rows: usize,
+    missing: &'a MissingValues,
+    decimal_point: u8,
+}
+
+impl<'a> TypeScan<'a> {
+    /// A scan of `columns` columns, before any record.
+    pub fn new(columns: usize, missing: &'a MissingValues, decimal_point: u8) -> Self {
+        TypeScan {
+            possible: vec![ALL_TYPES; columns],
+            reach: vec![0.0; columns],
+            rows: 0,
+            missing,
+            decimal_point,
+        }
+    }
+
+    /// The scan of the records of `self` and then those of `later`.
+    pub fn merge(mut self, later: &TypeScan<'_>) -> Self {
+        for (p, q) in self.possible.iter_mut().zip(&later.possible) {
+            *p &= q;
+        }
+        for (r, s) in self.reach.iter_mut().zip(&later.reach) {
+            *r = r.max(*s);
+        }
+        self.rows += later.rows;
+        self
+    }
+
+    /// Each column's type, as [`column_type`] finds it from all of its fields.
+    pub fn types(&self) -> Vec<ColumnType> {
+        self.possible.iter().map(|&p| first_type(p)).collect()
+    }
+
+    /// Each column's largest magnitude as float64 (meaningful for a float64 column).
+    pub fn reach(&self) -> &[f64] {
+        &self.reach
+    }
+}
+
+impl Records for TypeScan<'_> {
+    fn number(&mut self, _: usize, _: f64) {}
+
+    fn missing(&mut self, _: usize) {}
+
+    #[inline]
+    fn text(&mut self, i: usize, text: &[u8]) {
+        if self.missing.contains(text) {
+            return; // every type reads a missing value
+        }
+        if let (Some(possible), Some(reach)) = (self.possible.get_mut(i), self.reach.get_mut(i)) {
+            let value;
+            (*possible, value) = narrowed(*possible, text, self.decimal_point);
+            if let Some(v) = value {
+                *reach = reach.max(v.abs());
             }
         }
     }
-    let found = ORDER
-        .into_iter()
-        .find(|&t| possible & t.bit() != 0)
-        .unwrap_or(ColumnType::Binary);
-    (found, floats.filter(|_| found == ColumnType::Float64))
+
+    fn typed(&mut self, _: usize, _: Option<&[u8]>) -> bool {
+        true
+    }
+
+    fn record(&mut self, _: usize, _: usize) {}
 }
 
 /// `s` without the spaces and tabs around it (only those), as pyarrow trims numbers, dates and
@@ -636,6 +743,44 @@ mod tests {
     fn typed(values: &[&str]) -> ColumnType {
         let bytes: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
         column_type(&column(&bytes), &nulls(), b'.')
+    }
+
+    /// A TypeScan fed `values` (fields of one column) in parts cut at `cut`, merged.
+    fn scanned(values: &[&str], cut: usize) -> (ColumnType, f64) {
+        let missing = nulls();
+        let mut parts = [
+            TypeScan::new(1, &missing, b'.'),
+            TypeScan::new(1, &missing, b'.'),
+        ];
+        for (i, v) in values.iter().enumerate() {
+            parts[usize::from(i >= cut)].text(0, v.as_bytes());
+        }
+        let [first, later] = parts;
+        let scan = first.merge(&later);
+        (scan.types()[0], scan.reach()[0])
+    }
+
+    #[test]
+    fn a_scan_in_parts_types_as_the_whole_column() {
+        let columns: [&[&str]; 6] = [
+            &["1", "2", "x"],
+            &["1", "NA", "2.5"],
+            &["true", "0", "2"],
+            &["2020-01-31", "2020-01-31 12:00"],
+            &["NA", "", "nan"],
+            &["-1e300", "5", "NA", "2e19"],
+        ];
+        for values in columns {
+            for cut in 0..=values.len() {
+                assert_eq!(
+                    scanned(values, cut).0,
+                    typed(values),
+                    "{values:?} cut at {cut}"
+                );
+            }
+        }
+        assert_eq!(scanned(&["-1e300", "5", "NA", "2e19"], 2).1, 1e300);
+        assert_eq!(scanned(&["NA", ""], 1).1, 0.0);
     }
 
     #[test]

@@ -25,16 +25,15 @@ use crate::arrays;
 use crate::categories;
 use crate::csvout;
 use crate::dialect::Dialect;
-use crate::infer::{first_block_end, infer_parts, ColumnType, TypedColumn};
+use crate::infer::{first_block_end, infer_parts, ColumnType, TypeScan, TypedColumn};
 use crate::jsondump;
 use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
 use crate::parquetin;
 use crate::parquetout;
-use crate::parse::parse_block;
 use crate::parse::{
-    parse_blocks_numbers, ColumnKind, ErrorKind, FloatColumn, MissingValues, ParseError,
-    ParsedBlock, TextColumn,
+    in_blocks, parse_blocks_numbers, parse_into, ColumnKind, ErrorKind, FloatColumn, MissingValues,
+    ParseError, ParsedBlock, TextColumn,
 };
 use crate::pool;
 use crate::rewrite;
@@ -299,35 +298,79 @@ impl CsvEngine {
 
     /// The records of `buf` (whole records, the end of the input after them) that pyarrow's
     /// CSV reader puts in its first batch when it reads `block_size` bytes at a time, typed
-    /// as it infers (`normkit_native::infer`): a record batch of every column (whatever the
-    /// engine's kinds), named as the engine's `names`, which must name them all; `first_line`
-    /// numbers the first record for errors.
+    /// as it infers (`normkit_native::infer`), the columns named as the engine's `names`,
+    /// which must name them all; `first_line` numbers the first record for errors. Returns
+    /// `(rows, batch, beyond)`: the batch holds every column, or with `float_values` false
+    /// every column but those of float64 (their values are not made), and `beyond` lists the
+    /// float64 columns (by index) with a value of magnitude 2**63 or more.
+    #[allow(clippy::type_complexity)]
     fn infer(
         &self,
         py: Python<'_>,
         buf: &[u8],
         block_size: usize,
         first_line: u64,
-    ) -> PyResult<PyArrowType<RecordBatch>> {
+        float_values: bool,
+    ) -> PyResult<(usize, PyArrowType<RecordBatch>, Vec<usize>)> {
         let columns = self.setup.kinds.len();
         if self.setup.names.len() != columns {
             return Err(PyValueError::new_err(
                 "infer needs the names of all the columns",
             ));
         }
-        // Parsed in blocks and typed a column at a time, on the threads: a wide file's first
-        // block is all of a few hundred rows of tens of thousands of columns.
+        let setup = &self.setup;
+        // First the types, from every field, without keeping the text (on the threads, in
+        // blocks: a wide file's first block is all of a few hundred rows of tens of thousands
+        // of columns); then the values of the columns asked for, typed a column at a time.
         let work = || -> Result<_, ParseError> {
-            let end = first_block_end(buf, &self.setup.dialect, block_size);
+            let end = first_block_end(buf, &setup.dialect, block_size);
             let head = buf.get(..end).unwrap_or_default();
-            let setup = &self.setup;
-            let kinds = vec![ColumnKind::Bytes; columns];
+            let (d, missing, point) = (&setup.dialect, &setup.missing, setup.dialect.decimal_point);
             let ends = setup.block_ends(head, true);
-            let blocks = if ends.len() > 1 && ends.last() == Some(&head.len()) {
+            let ends = if ends.last() == Some(&head.len()) {
+                ends
+            } else {
+                vec![head.len()]
+            };
+            let bytes = vec![ColumnKind::Bytes; columns];
+            let scans = in_blocks(
+                head,
+                &ends,
+                (1, first_line),
+                setup.threads,
+                |block| {
+                    let mut scan = TypeScan::new(columns, missing, point);
+                    scan.rows = parse_into(block, d, missing, &bytes, None, (1, 1), &mut scan)?.0;
+                    Ok(scan)
+                },
+                |scan| scan.rows,
+            )?;
+            let mut scans = scans.into_iter();
+            let first = scans
+                .next()
+                .unwrap_or_else(|| TypeScan::new(columns, missing, point));
+            let scan = scans.fold(first, |all, later| all.merge(&later));
+            let types = scan.types();
+            let kept: Vec<usize> = (0..columns)
+                .filter(|&c| float_values || types[c] != ColumnType::Float64)
+                .collect();
+            let beyond: Vec<usize> = (0..columns)
+                .filter(|&c| types[c] == ColumnType::Float64 && scan.reach()[c] >= 2f64.powi(63))
+                .collect();
+            let kinds: Vec<ColumnKind> = types
+                .iter()
+                .map(|&t| match float_values || t != ColumnType::Float64 {
+                    true => ColumnKind::Bytes,
+                    false => ColumnKind::Skip,
+                })
+                .collect();
+            let blocks = if kept.is_empty() {
+                Vec::new()
+            } else {
                 parse_blocks_numbers(
                     head,
-                    &setup.dialect,
-                    &setup.missing,
+                    d,
+                    missing,
                     &kinds,
                     None,
                     &ends,
@@ -335,29 +378,23 @@ impl CsvEngine {
                     first_line,
                     setup.threads,
                 )?
-            } else {
-                let one = parse_block(head, &setup.dialect, &setup.missing, &kinds, 1, first_line)?;
-                vec![one]
             };
-            let rows = blocks.iter().map(|b| b.rows).sum();
-            let decimal_point = setup.dialect.decimal_point;
-            // Each column typed from its parts in the blocks, not joined first (a copy of the
-            // whole block).
             let typed: Result<Vec<_>, ArrowError> = pool::install(|| {
-                (0..columns)
+                (0..kept.len())
                     .into_par_iter()
-                    .map(|c| {
-                        let parts: Vec<&TextColumn> = blocks.iter().map(|b| &b.texts[c]).collect();
-                        let column = infer_parts(&parts, &setup.missing, decimal_point);
-                        arrays::typed_array(column)
+                    .map(|k| {
+                        let parts: Vec<&TextColumn> = blocks.iter().map(|b| &b.texts[k]).collect();
+                        arrays::typed_array(infer_parts(&parts, missing, point))
                     })
                     .collect()
             });
-            Ok(typed.and_then(|typed| arrays::record_batch(&setup.names, typed, rows)))
+            let names: Vec<String> = kept.iter().map(|&c| setup.names[c].clone()).collect();
+            let batch = typed.and_then(|typed| arrays::record_batch(&names, typed, scan.rows));
+            Ok((scan.rows, batch, beyond))
         };
-        let batch = py.detach(work).map_err(|e| to_py_error(py, &e))?;
+        let (rows, batch, beyond) = py.detach(work).map_err(|e| to_py_error(py, &e))?;
         let batch = batch.map_err(|e| PyValueError::new_err(format!("the first block: {e}")))?;
-        Ok(PyArrowType(batch))
+        Ok((rows, PyArrowType(batch), beyond))
     }
 }
 

@@ -147,7 +147,8 @@ def typed_by_majority(
     marks of a missing value are few.
 
     Text columns hold missing values as written: the strings of ``nulls`` are no value there
-    (NA beside numbers and one ``-`` is no word that makes the column text).
+    (NA beside numbers and one ``-`` is no word that makes the column text). ``first``: the
+    first block's batch, or its columns other than float64 (:func:`.native.first_types`).
     """
     if first is None or not first.num_rows:
         return schema
@@ -155,8 +156,11 @@ def typed_by_majority(
     written = re.compile(WRITTEN_NUMBER, re.ASCII)
     placeholder = re.compile(PLACEHOLDER)
     missing = set(nulls)
+    at = {name: i for i, name in enumerate(first.schema.names)}
     for i, field in enumerate(schema):
-        values = first.column(i)
+        if field.name not in at:  # float64 there: its values are not made
+            continue
+        values = first.column(at[field.name])
         if not pa.types.is_string(values.type):  # typed as pyarrow types, or text kept as text
             continue
         present = [v for v in values.to_pylist() if v is not None and v not in missing]

@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 
-import numpy as np
 import pyarrow as pa
 
-from ..arrow import rows_float64
 from ..lazy import pc
 from .columns import PADDED, SPACE
 from .native import Dialect, text_columns
@@ -22,11 +20,6 @@ __all__ = [
     "padded_as_text",
     "stray_hexadecimal",
 ]
-
-
-#: Columns of the first block looked at in one array: a file of many columns at a few calls,
-#: in bounded memory.
-_AT_ONCE = 4096
 
 
 class FirstRows:
@@ -75,19 +68,13 @@ class FirstRows:
             schema = schema.set(i, schema.field(i).with_type(inferred.field(name).type))
         return schema
 
-    def identifiers_as_text(self, schema: pa.Schema, first: pa.RecordBatch) -> pa.Schema:
-        """``schema`` (the first block's types, ``first`` its batch) with its float64 columns of
-        integers beyond int64 (:func:`integers_beyond_int64`) text: identifiers, which a fit
-        passes through rather than normalize rounded to float64 (``...890`` and ``...891``
-        alike), unless chosen by name."""
-        read = dict(zip(first.schema.names, first.schema.types, strict=True))
-        floats = [f.name for f in schema if f.type == pa.float64() and read[f.name] == pa.float64()]
-        big = []
-        for start in range(0, len(floats), _AT_ONCE):  # a few thousand columns at a time
-            names = floats[start : start + _AT_ONCE]
-            values = np.abs(rows_float64(first.select(names)))
-            reach = np.nanmax(values, axis=0, initial=0.0)
-            big += [name for name, at in zip(names, reach, strict=True) if at >= 2.0**63]
+    def identifiers_as_text(self, schema: pa.Schema, beyond: Collection[str]) -> pa.Schema:
+        """``schema`` (the first block's types) with its float64 columns of integers beyond
+        int64 (:func:`integers_beyond_int64`) text: identifiers, which a fit passes through
+        rather than normalize rounded to float64 (``...890`` and ``...891`` alike), unless
+        chosen by name. ``beyond``: the first block's float64 columns with a value of magnitude
+        2**63 or more."""
+        big = [f.name for f in schema if f.type == pa.float64() and f.name in beyond]
         for name in self.beyond_int64(big) if big else ():
             schema = schema.set(schema.get_field_index(name), pa.field(name, pa.string()))
         return schema

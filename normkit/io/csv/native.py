@@ -27,11 +27,13 @@ __all__ = [
     "CHUNK_BYTES",
     "MAX_CHUNK",
     "Dialect",
+    "FirstTypes",
     "InfiniteOutput",
     "NativeRecords",
     "RecordError",
     "Rewritten",
     "first_batch",
+    "first_types",
     "numeric_columns",
     "read_header",
     "text_columns",
@@ -247,11 +249,46 @@ def first_batch(
     Raises :class:`RecordError` for a malformed record (``first_line``: the line the first
     record starts on).
     """
+    return _inferred(records, names, dialect, block_size, first_line, True)[1]
+
+
+@dataclass(frozen=True)
+class FirstTypes:
+    """The types of :func:`first_batch`, without making the values of its float64 columns (a
+    wide file's first block is millions of them): ``schema`` (every column), ``rows``,
+    ``values`` (a batch of the columns of other types, with their values) and ``beyond_int64``
+    (the float64 columns with a value of magnitude 2**63 or more)."""
+
+    schema: pa.Schema
+    rows: int
+    values: pa.RecordBatch
+    beyond_int64: frozenset[str]
+
+
+def first_types(
+    records: bytes, names: Sequence[str], dialect: Dialect, block_size: int, first_line: int = 2
+) -> FirstTypes:
+    """:func:`first_batch`'s types, and the values of its columns other than float64; raises
+    as it does."""
+    rows, values, beyond = _inferred(records, names, dialect, block_size, first_line, False)
+    types = dict(zip(values.schema.names, values.schema.types, strict=True))
+    schema = pa.schema([pa.field(n, types.get(n, pa.float64())) for n in names])
+    return FirstTypes(schema, rows, values, frozenset(names[i] for i in beyond))
+
+
+def _inferred(
+    records: bytes,
+    names: Sequence[str],
+    dialect: Dialect,
+    block_size: int,
+    first_line: int,
+    float_values: bool,
+) -> tuple[int, pa.RecordBatch, list[int]]:
     from ... import _native
 
     engine = new_engine(dialect, [ColumnKind.BYTES] * len(names), names)
     try:
-        return engine.infer(records, block_size, first_line)
+        return engine.infer(records, block_size, first_line, float_values)
     except _native.CsvError as exc:
         raise RecordError(exc) from None
 

@@ -66,7 +66,7 @@ from .native import (
     NativeRecords,
     RecordError,
     Rewritten,
-    first_batch,
+    first_types,
     numeric_columns,
     read_header,
     without_comment_lines,
@@ -254,22 +254,22 @@ class CsvReader(ReaderBase):
             with self._translate_errors(), self._first_block_errors(records, names, first_line):
                 # The types pyarrow's CSV reader infers from the first rows, all in one block.
                 size = max(self.read.csv.block_bytes, len(sample) + 1)  # every row read for types
-                first = first_batch(sample, names, self._dialect(), size, first_line)
-            self._typed = TypedRows(first.num_rows, len(records), block.complete)
+                first = first_types(sample, names, self._dialect(), size, first_line)
+            self._typed = TypedRows(first.rows, len(records), block.complete)
             # Text that is not UTF-8 (binary) further than the head: refused, naming its row,
             # as further than the first block (a fit took it for bytes, a transform refused).
             binary = {f.name for f in first.schema if pa.types.is_binary(f.type)}
             if binary:
                 kinds = [ColumnKind.TEXT if n in binary else ColumnKind.SKIP for n in names]
                 self._read_first_block(records, names, first_line, kinds)
-            self.has_rows = first.num_rows > 0
+            self.has_rows = first.rows > 0
             self._inferred = first.schema
             self.hints = self._split_hints(head) if len(self._inferred) == 1 else self.hints
             self._first = FirstRows(sample, names, self._dialect(), self.read.csv.nulls)
             self._inferred, self._plain = self._first.padded_as_text(self._inferred)
-            self._inferred = self._first.identifiers_as_text(self._inferred, first)
+            self._inferred = self._first.identifiers_as_text(self._inferred, first.beyond_int64)
             csv = self.read.csv
-            typed = typed_by_majority(self._inferred, first, csv.decimal_point, csv.nulls)
+            typed = typed_by_majority(self._inferred, first.values, csv.decimal_point, csv.nulls)
             if records is not block.records:  # more rows than a block's: not kept
                 self._first.keep_only(without_comment_lines(block.records, self._dialect()))
             return self._first.integers_again(typed, first.schema)
