@@ -350,6 +350,23 @@ def test_wide_rows_are_read_in_blocks_of_many_rows(tmp_path):
     assert_allclose(scaler.scale_, reference.scale_, rtol=1e-12)
 
 
+def test_quoted_line_breaks_do_not_make_the_rows_typed_fewer(tmp_path):
+    """The rows a wide file's types are decided from are counted as records, not lines: a
+    note of twenty lines in every row made a date column typed from 51 of its rows, and a
+    timestamp at row 151 refused by the transform of the file just fitted."""
+    rng = np.random.default_rng(6)
+    note = quote("\n".join(f"line {k}" for k in range(20)))
+    lines = ["d,note," + ",".join(f"c{j}" for j in range(3000))]
+    for i, row in enumerate(rng.normal(size=(300, 3000))):
+        day = "2024-01-05 10:00:00" if i == 150 else f"2024-01-{1 + i % 28:02d}"
+        lines.append(f"{day},{note}," + ",".join(f"{x:.6f}" for x in row))
+    path = tmp_path / "notes.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert len(path.read_bytes()) > 4 << 20  # a first block (1 MiB) of a few dozen rows
+    with normkit.open_input(path) as source:
+        assert source.schema.field("d").type == pa.timestamp("s")
+
+
 # -- the first quote late in the file ----------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from ...errors import param
 from ...params import MAX_BLOCK_SIZE
 from ..streams import read_up_to
 from .columns import size_text
-from .native import GROWN_ROWS, MAX_CHUNK, Dialect, read_header, whole_records
+from .native import GROWN_ROWS, MAX_CHUNK, Dialect, read_header, record_count, whole_records
 
 __all__ = ["TYPED_ROWS", "FirstBlock", "TypedRows", "first_block"]
 
@@ -124,9 +124,11 @@ def _typing_records(
     """The whole records the types are decided from (``records``: the first block's, ``rest``
     the bytes read after the header, ``whole`` all of the input), and whether they are all the
     input has: about :data:`TYPED_ROWS` rows, as many bytes as the first block's take for that
-    many (its rows counted by line ends), up to :data:`MAX_CHUNK` bytes or the first block's
+    many (its records counted, not its lines), up to :data:`MAX_CHUNK` bytes or the first block's
     size, if larger."""
-    rows = max(records.count(b"\n"), records.count(b"\r"), 1)
+    # Records, not lines: quoted line breaks in every row would make the rows typed fewer.
+    rows = record_count(records, dialect, n_columns)
+    rows = max(rows if rows is not None else max(records.count(b"\n"), records.count(b"\r")), 1)
     if whole or rows >= TYPED_ROWS:
         return records, whole
     wanted = max(min(math.ceil(len(records) / rows * TYPED_ROWS), MAX_CHUNK), len(records))

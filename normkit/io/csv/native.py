@@ -36,6 +36,7 @@ __all__ = [
     "first_types",
     "numeric_columns",
     "read_header",
+    "record_count",
     "text_columns",
     "whole_records",
     "without_comment_lines",
@@ -218,6 +219,19 @@ def numeric_columns(schema: pa.Schema | None) -> tuple[bool, ...] | None:
     if schema is None:
         return None
     return tuple(pa.types.is_integer(f.type) or pa.types.is_floating(f.type) for f in schema)
+
+
+def record_count(data: bytes, dialect: Dialect, n_columns: int) -> int | None:
+    """The records of ``data`` (whole records after the header, the end of the input after
+    them), a quoted line break no record's end; None where one is malformed (the reading that
+    follows tells)."""
+    from ... import _native
+
+    engine = new_engine(dialect, [ColumnKind.SKIP] * n_columns)
+    try:
+        return engine.parse(data, True, 1, 1)[1]
+    except _native.CsvError:
+        return None
 
 
 def whole_records(data: bytes, dialect: Dialect, n_columns: int, at_eof: bool) -> bytes:
