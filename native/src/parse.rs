@@ -1140,9 +1140,11 @@ pub(crate) fn parse_into<R: Records>(
                 None => {
                     let f = next_field(buf, pos, d);
                     if f.term == Term::Unterminated {
+                        // At the line the quoted field opens on: its record may start lines
+                        // before.
                         let raw = buf.get(f.start..).unwrap_or_default();
                         return Err(error(
-                            start,
+                            f.start,
                             rows,
                             Some(col),
                             ErrorKind::UnterminatedQuote,
@@ -1968,6 +1970,13 @@ mod tests {
         assert_eq!(
             (e.kind, e.row, e.line),
             (ErrorKind::UnterminatedQuote, 1, 2)
+        );
+        // At the line the quote opens on (line 4: the header is line 1), a line after its
+        // record starts.
+        let e = parse(b"1,2\n\"x\ny\",\"z\n", &[Text, Text]).unwrap_err();
+        assert_eq!(
+            (e.kind, e.row, e.line, e.column),
+            (ErrorKind::UnterminatedQuote, 2, 4, Some(1))
         );
         let e = parse(b"1,\xff\xfe\n", &[Float, Text]).unwrap_err();
         assert_eq!((e.kind, e.column), (ErrorKind::InvalidUtf8, Some(1)));
