@@ -1158,7 +1158,8 @@ pub(crate) fn parse_into<R: Records>(
                         } else {
                             ErrorKind::EscapedQuote
                         };
-                        return Err(error(start, rows, Some(col), kind, shown(raw)));
+                        // At the line its quote opens on, as an unclosed quote's.
+                        return Err(error(f.start, rows, Some(col), kind, shown(raw)));
                     }
                     if pending.is_none() {
                         pending = convert(&f, slot, out, &mut scratch, col);
@@ -1977,6 +1978,12 @@ mod tests {
         assert_eq!(
             (e.kind, e.row, e.line, e.column),
             (ErrorKind::UnterminatedQuote, 2, 4, Some(1))
+        );
+        // So is a quoted field going on after its closing quote.
+        let e = parse(b"1,2\n\"x\ny\",\"z\nw\"v\n", &[Text, Text]).unwrap_err();
+        assert_eq!(
+            (e.kind, e.row, e.line, e.column),
+            (ErrorKind::StrayQuote, 2, 4, Some(1))
         );
         let e = parse(b"1,\xff\xfe\n", &[Float, Text]).unwrap_err();
         assert_eq!((e.kind, e.column), (ErrorKind::InvalidUtf8, Some(1)));
