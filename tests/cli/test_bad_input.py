@@ -255,12 +255,13 @@ CASES: dict[str, Case] = {
     "unterminated quote mid-file": Case(
         fit_of(lambda d: write(d / "q.csv", 'a,b\n1,2\n"3,4\n5,6\n')),
         1,
-        "normkit: error: {dir}/q.csv at line 3: malformed CSV",
+        "normkit: error: {dir}/q.csv at data row 2 (line 3): malformed CSV",
     ),
     "unterminated quote at the end": Case(
         fit_of(lambda d: write(d / "q.csv", 'a,b\n1,"2\n3,4\n5,6\n')),
         1,
-        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'b': a quoted field opened "
+        "normkit: error: {dir}/q.csv at data row 1 (line 2): malformed CSV: column 'b': a quoted "
+        "field opened "
         "here is never closed",
     ),
     "text deep in a numeric column": Case(
@@ -755,19 +756,21 @@ LATE_CASES: dict[str, Case] = {
     "unterminated quote ending in a quote": Case(
         fit_of(lambda d: write(d / "q.csv", 'x,n\n1,"a\n2,b\n4,""\n')),
         1,
-        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'n': a quoted field "
-        "opened here is never closed",
+        "normkit: error: {dir}/q.csv at data row 1 (line 2): malformed CSV: column 'n': a "
+        "quoted field opened here is never closed",
     ),
     "stray quote inside an unclosed field": Case(
         fit_of(lambda d: write(d / "q.csv", 'x,n\n1,"a\n2,b\n4,"d"\n')),
         1,
-        "normkit: error: {dir}/q.csv at line 2: malformed CSV: column 'n': a quoted field with "
+        "normkit: error: {dir}/q.csv at data row 1 (line 2): malformed CSV: column 'n': a "
+        "quoted field with "
         "a line break goes on after its closing quote",
     ),
     "unterminated quote, compressed": Case(
         fit_of(lambda d: write(d / "q.csv.gz", gzip.compress(b'x,n\n1,"a\n2,b\n4,c'))),
         1,
-        "normkit: error: {dir}/q.csv.gz at line 2: malformed CSV: column 'n': a quoted field "
+        "normkit: error: {dir}/q.csv.gz at data row 1 (line 2): malformed CSV: column 'n': a "
+        "quoted field "
         "opened here is never closed",
     ),
     "save-stats is the output": Case(
@@ -1113,7 +1116,7 @@ def test_a_quote_never_closed_far_from_the_end_is_named_with_its_line(tmp_path):
     proc = run_normkit("fit", data, "-o", tmp_path / "s.json")
     message = proc.stderr.decode()
     assert proc.returncode == 1, message
-    assert "at line 30,002" in message
+    assert "at data row 30,001 (line 30,002)" in message
     assert "column 'a': a quoted field opened here is not closed within 4 MiB" in message
     assert "--csv-block-size" in message
     assert not (tmp_path / "s.json").exists()
@@ -1122,7 +1125,7 @@ def test_a_quote_never_closed_far_from_the_end_is_named_with_its_line(tmp_path):
     assert run_normkit("fit", good, "-o", tmp_path / "s.json").returncode == 0
     proc = run_normkit("transform", data, "-s", tmp_path / "s.json", "-o", tmp_path / "z.csv")
     assert proc.returncode == 1
-    assert "at line 30,002" in proc.stderr.decode()
+    assert "at data row 30,001 (line 30,002)" in proc.stderr.decode()
     assert not (tmp_path / "z.csv").exists()
 
 

@@ -396,7 +396,8 @@ def test_a_quote_error_names_the_option_that_reads_quotes_as_text(tmp_path):
     proc = run_normkit("fit", path, "-q")
     assert proc.returncode == 1
     assert proc.stderr.decode() == (
-        f"{ERROR}{path} at line 2: malformed CSV: column 'b': a quoted field opened here is "
+        f"{ERROR}{path} at data row 1 (line 2): malformed CSV: column 'b': a quoted field opened "
+        "here is "
         "never closed (unterminated quote); the rows after it would be lost; if quotes are "
         "text in this file, read without quoting (--quote '')\n"
     )

@@ -156,7 +156,8 @@ def test_escaped_quotes_beyond_the_head_are_refused_with_the_option(tmp_path):
     assert proc.returncode == 1
     message = proc.stderr.decode()
     assert message.startswith(
-        f"{ERROR}{path} at line 8,002: malformed CSV: column 't': a quoted field goes on after a "
+        f"{ERROR}{path} at data row 8,001 (line 8,002): malformed CSV: column 't': a quoted "
+        "field goes on after a "
         "closing quote that a backslash stands before"
     )
     assert "read with --escape '\\'" in message
@@ -176,7 +177,8 @@ def test_a_quote_escaped_beyond_the_head_in_a_field_that_splits_is_refused(tmp_p
     assert proc.returncode == 1
     message = proc.stderr.decode()
     assert message == (
-        f"{ERROR}{path} at line 6,002: malformed CSV: column 't': a quoted field goes on after a "
+        f"{ERROR}{path} at data row 6,001 (line 6,002): malformed CSV: column 't': a quoted "
+        "field goes on after a "
         "closing quote that a backslash stands before (an escaped quote, in a file whose first "
         "lines escape none); if backslashes escape the quotes inside quoted fields, read with "
         "--escape '\\' or read such fields as written (--escape '')\n"
@@ -197,11 +199,12 @@ def test_backslashes_read_as_an_escape_that_break_a_field_name_the_way_out(tmp_p
     late = tmp_path / "late.csv"
     rows = ['1,"O\\"Brien"'] * 3 + [f'{i},"plain"' for i in range(5000)] + ['9,"C:\\dir\\"']
     late.write_text("id,t\n" + "\n".join(rows) + "\n")
-    for path, escape, line in ((given, ["--escape", "\\"], 3), (late, [], 5005)):
+    for path, escape, row, line in ((given, ["--escape", "\\"], 2, 3), (late, [], 5004, 5005)):
         proc = run_normkit("fit", path, *escape, "-o", tmp_path / "s.json")
         assert proc.returncode == 1
         message = proc.stderr.decode()
-        assert message.startswith(f"{ERROR}{path} at line {line:,}: malformed CSV: column 't'")
+        where = f"data row {row:,} (line {line:,})"
+        assert message.startswith(f"{ERROR}{path} at {where}: malformed CSV: column 't'")
         assert "if backslashes are text in this file, read with --escape ''" in message
         assert len(message.splitlines()) == 1
         assert not (tmp_path / "s.json").exists()

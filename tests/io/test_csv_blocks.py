@@ -439,8 +439,8 @@ def test_unclosed_quote_in_the_last_row_is_still_refused(tmp_path):
     assert_one_line_error(
         code,
         err,
-        f"normkit: error: {path} at line {line:,}: malformed CSV: column 'note': a quoted field "
-        "opened here is never closed",
+        f"normkit: error: {path} at data row {len(rows):,} (line {line:,}): malformed CSV: column "
+        "'note': a quoted field opened here is never closed",
     )
     assert not (tmp_path / "s.json").exists()
 

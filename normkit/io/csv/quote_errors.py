@@ -45,7 +45,9 @@ def quote_error(
     quote that a backslash stands before (``escaped_quote``), or holding a line break in a file
     whose lines read as records, the quote ``quote`` detected rather than given
     (``quoted_break``: the value is the field, cut to its first 100 characters)."""
-    kind, where = error.kind, f"{name} at line {error.line:,}"
+    # The record's data row, and the line its quote opens on (lines after the record's start).
+    at = f"data row {error.row:,} (line {error.line:,})" if error.row else f"line {error.line:,}"
+    kind, where = error.kind, f"{name} at {at}"
     within = longest_row(block_size) if error.within else None
     if within:
         hints = (*hints, f"if it is that long, read with {larger_blocks(block_size)}")
