@@ -254,18 +254,6 @@ impl TypedColumn {
         true
     }
 
-    /// Appends a float64 value read already (a float64 column's).
-    fn push_float(&mut self, value: f64) {
-        let Values::Float64(values) = &mut self.values else {
-            return;
-        };
-        values.push(value);
-        if let Some(validity) = &mut self.validity {
-            set_bit(validity, self.rows, true);
-        }
-        self.rows += 1;
-    }
-
     /// Appends a missing value.
     pub fn push_missing(&mut self) {
         let row = self.rows;
@@ -318,27 +306,25 @@ fn all_set(n: usize) -> Vec<u8> {
 }
 
 /// The type pyarrow infers for `column` (one field per row, quotes taken away) and its values.
-/// A missing-value string is text in a text or binary column (pyarrow's `strings_can_be_null`
-/// is False), and missing in a column of any other type.
 pub fn infer_column(
     column: &TextColumn,
     missing: &MissingValues,
     decimal_point: u8,
 ) -> TypedColumn {
-    infer_parts(&[column], missing, decimal_point)
+    let column_type = column_type(column, missing, decimal_point);
+    typed_values(&[column], column_type, missing, decimal_point)
 }
 
-/// [`infer_column`] of a column given in parts (a block's records parsed in parts, each part's
-/// rows after the previous part's), not joined first.
-pub fn infer_parts(
+/// The values of a column given in parts (each part's rows after the previous part's) as
+/// `column_type`, which reads every field (the type [`column_type`] or a [`TypeScan`] found).
+/// A missing-value string is text in a text or binary column (pyarrow's `strings_can_be_null`
+/// is False), and missing in a column of any other type.
+pub fn typed_values(
     parts: &[&TextColumn],
+    column_type: ColumnType,
     missing: &MissingValues,
     decimal_point: u8,
 ) -> TypedColumn {
-    let (column_type, floats) = typed_scan(parts, missing, decimal_point);
-    if let Some(floats) = floats {
-        return floats; // read as float64 on the way
-    }
     let text = matches!(column_type, ColumnType::Text | ColumnType::Binary);
     let mut typed = TypedColumn::new(column_type, decimal_point);
     for field in parts.iter().flat_map(|part| part.iter()) {
@@ -353,36 +339,14 @@ pub fn infer_parts(
 
 /// The first type (of [`ORDER`]) that reads every field of `column`.
 pub fn column_type(column: &TextColumn, missing: &MissingValues, decimal_point: u8) -> ColumnType {
-    typed_scan(&[column], missing, decimal_point).0
-}
-
-/// [`column_type`], and the column's values where that is float64 (most columns are numbers:
-/// each field is then parsed once, as the types are tried).
-fn typed_scan(
-    parts: &[&TextColumn],
-    missing: &MissingValues,
-    decimal_point: u8,
-) -> (ColumnType, Option<TypedColumn>) {
     // The types still possible, one bit each: each field takes away those that do not read it.
-    let mut possible = ALL_TYPES;
-    let mut floats = Some(TypedColumn::new(ColumnType::Float64, decimal_point));
-    for text in parts.iter().flat_map(|part| part.iter()) {
-        if missing.contains(text) {
-            // Every type reads a missing value (text and binary as its text).
-            if let Some(floats) = &mut floats {
-                floats.push_missing();
-            }
-            continue;
-        }
-        let value;
-        (possible, value) = narrowed(possible, text, decimal_point);
-        match (value, &mut floats) {
-            (Some(v), Some(floats)) => floats.push_float(v),
-            _ => floats = None, // float64 reads it no more
-        }
-    }
-    let found = first_type(possible);
-    (found, floats.filter(|_| found == ColumnType::Float64))
+    let possible = column
+        .iter()
+        .filter(|text| !missing.contains(text)) // every type reads a missing value
+        .fold(ALL_TYPES, |possible, text| {
+            narrowed(possible, text, decimal_point).0
+        });
+    first_type(possible)
 }
 
 /// Every type of [`ORDER`], one bit each: what a column may be before a field is read.

@@ -916,14 +916,17 @@ fn parse_records(
     // row. (Records longer than the first grow the columns once or twice; after 64 records,
     // [`Records::record`] makes room for the rest.)
     let first_line = memchr::memchr2(b'\n', b'\r', buf).map_or(buf.len(), |i| i + 1);
-    let floats = kinds.iter().filter(|k| **k == ColumnKind::Float).count();
-    let room = (buf.len() / first_line.max(1) + 1).min(2 * buf.len() / (8 * floats.max(1)));
+    let room_among = |columns: usize| {
+        (buf.len() / first_line.max(1) + 1).min(2 * buf.len() / (8 * columns.max(1)))
+    };
+    let room = room_among(kinds.iter().filter(|k| **k == ColumnKind::Float).count());
     // Text columns likewise: their offsets, and each a column's share of the block's bytes.
-    let texts = kinds
-        .iter()
-        .filter(|k| matches!(k, ColumnKind::Text | ColumnKind::Bytes))
-        .count();
-    let text_rows = (buf.len() / first_line.max(1) + 1).min(2 * buf.len() / (8 * texts.max(1)));
+    let text_rows = room_among(
+        kinds
+            .iter()
+            .filter(|k| matches!(k, ColumnKind::Text | ColumnKind::Bytes))
+            .count(),
+    );
     let text_bytes = buf.len() / kinds.len().max(1);
     for k in kinds {
         match k {

@@ -25,7 +25,7 @@ use crate::arrays;
 use crate::categories;
 use crate::csvout;
 use crate::dialect::Dialect;
-use crate::infer::{first_block_end, infer_parts, ColumnType, TypeScan, TypedColumn};
+use crate::infer::{first_block_end, typed_values, ColumnType, TypeScan, TypedColumn};
 use crate::jsondump;
 use crate::jsonload;
 use crate::moments::{self, Moments, MomentsError};
@@ -351,15 +351,13 @@ impl CsvEngine {
                 .unwrap_or_else(|| TypeScan::new(columns, missing, point));
             let scan = scans.fold(first, |all, later| all.merge(&later));
             let types = scan.types();
-            let kept: Vec<usize> = (0..columns)
-                .filter(|&c| float_values || types[c] != ColumnType::Float64)
-                .collect();
+            let valued = |c: &usize| float_values || types[*c] != ColumnType::Float64;
+            let kept: Vec<usize> = (0..columns).filter(valued).collect();
             let beyond: Vec<usize> = (0..columns)
                 .filter(|&c| types[c] == ColumnType::Float64 && scan.reach()[c] >= 2f64.powi(63))
                 .collect();
-            let kinds: Vec<ColumnKind> = types
-                .iter()
-                .map(|&t| match float_values || t != ColumnType::Float64 {
+            let kinds: Vec<ColumnKind> = (0..columns)
+                .map(|c| match valued(&c) {
                     true => ColumnKind::Bytes,
                     false => ColumnKind::Skip,
                 })
@@ -383,8 +381,10 @@ impl CsvEngine {
                 (0..kept.len())
                     .into_par_iter()
                     .map(|k| {
+                        // Typed as the scan found: the fields are read once more, for their
+                        // values only.
                         let parts: Vec<&TextColumn> = blocks.iter().map(|b| &b.texts[k]).collect();
-                        arrays::typed_array(infer_parts(&parts, missing, point))
+                        arrays::typed_array(typed_values(&parts, types[kept[k]], missing, point))
                     })
                     .collect()
             });

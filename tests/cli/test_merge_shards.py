@@ -23,6 +23,16 @@ def ok(*args) -> dict:
     return json.loads(proc.stdout) if proc.stdout else {}
 
 
+def merge_notes(tmp_path, first, second, *first_options) -> str:
+    """What merge-stats says (its exit 0) of the fits of CSVs ``first`` (with
+    ``first_options``) and ``second``."""
+    ok("fit", first, *first_options, "-o", tmp_path / "a.json")
+    ok("fit", second, "-o", tmp_path / "b.json")
+    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stderr.decode()
+
+
 def column(doc: dict, name: str) -> dict:
     return next(c for c in doc["columns"] if c["name"] == name)
 
@@ -223,11 +233,7 @@ def test_a_merge_says_what_the_shards_did_not_record_alike(tmp_path):
         first, index=False
     )
     pd.DataFrame({"y": rng.normal(size=50), "x": rng.normal(size=50)}).to_csv(second, index=False)
-    ok("fit", first, "--exclude", "id", "-o", tmp_path / "a.json")
-    ok("fit", second, "-o", tmp_path / "b.json")
-    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
-    assert proc.returncode == 0, proc.stderr.decode()
-    said = proc.stderr.decode()
+    said = merge_notes(tmp_path, first, second, "--exclude", "id")
     assert "'id' not recorded as passed through (not passed through alike by every file)" in said
     assert "the input columns' order not kept (the files' differ)" in said
     # Beside statistics imported from scikit-learn, which record no order, that is the reason
@@ -391,11 +397,7 @@ def test_a_merge_of_wide_shards_lists_a_few_names_and_counts_the_rest(tmp_path):
     pd.DataFrame({**ids, "x": rng.normal(size=20)}).to_csv(first, index=False)
     pd.DataFrame({"x": rng.normal(size=20)}).to_csv(second, index=False)
     excluded = [a for name in ids for a in ("--exclude", name)]
-    ok("fit", first, *excluded, "-o", tmp_path / "a.json")
-    ok("fit", second, "-o", tmp_path / "b.json")
-    proc = run_normkit("merge-stats", tmp_path / "a.json", tmp_path / "b.json", "-o", "-")
-    assert proc.returncode == 0, proc.stderr.decode()
-    said = proc.stderr.decode()
+    said = merge_notes(tmp_path, first, second, *excluded)
     assert "columns 'id000_" in said
     assert " and 20 more not recorded as passed through" in said
     assert "id029_" not in said
