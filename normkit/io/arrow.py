@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from fractions import Fraction
 
 import numpy as np
 import pyarrow as pa
@@ -190,6 +189,8 @@ def holds_decimals(dtype: pa.DataType, x: np.ndarray | float) -> np.ndarray:
     (NaN: False): a number of the type's scale (to float64's rounding), no larger than the
     type's largest value as read into float64, as :func:`holds_integers` takes int64's (the
     largest decimal128(18, 0), 10**18 - 1, is read as 1e18)."""
+    from fractions import Fraction  # 1 ms of start-up, for decimal columns only
+
     largest = float(Fraction(10**dtype.precision - 1) / Fraction(10) ** dtype.scale)
     with np.errstate(invalid="ignore", over="ignore"):
         scaled = np.multiply(x, 10.0**dtype.scale)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -67,6 +66,8 @@ def _is_npz(path: str, head: bytes) -> bool:
     """A zip archive of ``.npy`` arrays only (``numpy.savez``), not ``torch.save``'s."""
     if not head.startswith(b"PK\x03\x04"):
         return False
+    import zipfile  # 6 ms of start-up, for the few files that are zip archives
+
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

@@ -21,7 +21,6 @@ input order (:func:`whole_file_fingerprint`): :func:`matches` compares each by i
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from dataclasses import asdict
 
@@ -85,12 +84,20 @@ def fingerprint(
             head["n_batches"] = running.n_batches
             arrays = [running.running_mean, running.running_var]
             arrays += [running.n_updates.astype(np.float64), running.n_skipped.astype(np.float64)]
-    digest = hashlib.sha256(json.dumps(head, sort_keys=True, default=str).encode("utf-8"))
+    digest = _sha256(json.dumps(head, sort_keys=True, default=str).encode("utf-8"))
     for values in arrays:
         values = np.asarray(values, dtype=np.float64)[order] + 0.0  # -0.0 + 0.0 is 0.0
         values[np.isnan(values)] = np.nan  # one NaN, whatever its payload
         digest.update(values.astype("<f8").tobytes())
     return _RULE + digest.hexdigest()[:16]
+
+
+def _sha256(data: bytes):
+    """A SHA-256 hash of ``data``, to be updated and read. hashlib is imported here: it loads
+    OpenSSL, 3 ms of every command's start-up, and a fit computes no fingerprint."""
+    import hashlib
+
+    return hashlib.sha256(data)
 
 
 @functools.lru_cache(maxsize=8)
@@ -102,7 +109,7 @@ def whole_file_fingerprint(stats: FittedStats) -> str:
     doc = to_document(stats)
     doc.pop("provenance", None)
     doc.pop("inputs", None)
-    return hashlib.sha256(sorted_text(doc).encode("utf-8")).hexdigest()[:16]
+    return _sha256(sorted_text(doc).encode("utf-8")).hexdigest()[:16]
 
 
 def same_rule(a: object, b: object) -> bool:

@@ -9,7 +9,6 @@ import os
 from ..errors import StatsFileError, quoted
 from ..io.files import refuse_stdin
 from ..io.formats import COMPRESSION_SUFFIXES, compression_of
-from ..io.tensors import is_state_dict
 
 __all__ = ["other_file_hints", "read_text"]
 
@@ -95,6 +94,8 @@ def other_file_hints(path: str) -> tuple[str, ...]:
             f"it is {COMPRESSION_SUFFIXES[suffix]}-compressed: decompress it (a stat file is "
             "read as plain JSON text)",
         )
+    from ..io.tensors import is_state_dict  # 1 ms of start-up, for a file that is no stat file
+
     if is_state_dict(path, head):
         return (
             "it is a torch state dict (safetensors, or torch.save's .pt): 'normkit import-torch' "

@@ -79,6 +79,15 @@ def test_a_csv_fit_imports_no_csv_module_of_pyarrow(tmp_path, small_csv):
     assert not fit & {"pyarrow.csv", "pyarrow._csv"}
 
 
+def test_a_csv_fit_imports_no_hashing_archive_or_url_modules(tmp_path, small_csv):
+    """hashlib (OpenSSL), zipfile, urllib.parse and fractions, 12 ms of start-up together,
+    serve fingerprints, ``.npz`` files, partition directories and decimal columns: a fit of a
+    CSV of numbers and text needs none of them."""
+    fit = imported_modules(["fit", str(small_csv), "-q", "-o", "s.json"], tmp_path, top_level=False)
+    assert (tmp_path / "s.json").exists()
+    assert not fit & {"hashlib", "zipfile", "urllib.parse", "fractions"}
+
+
 def test_a_fit_of_numbers_imports_no_compute_module_of_pyarrow(tmp_path):
     """Integer and float columns (leading zeros looked for in the integers' text) need no
     ``pyarrow.compute`` (a third of pyarrow's import time)."""
