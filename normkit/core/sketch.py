@@ -159,19 +159,37 @@ class ColumnSamples:
             else None
         )
         complete = n_missing is not None and weights is None
+        smallest = None  # the rows of the smallest keys, of the columns without a missing value
         for j, x in enumerate(columns):
             if self._threshold[j] == self._no_limit:
                 if complete and not n_missing[j]:  # type: ignore[index]
-                    # A copy: the caller's array may be reused for its next rows.
-                    self._add(j, keys, np.array(x, dtype=np.float64))
-                    continue
-                chosen = np.flatnonzero(~np.isnan(x))
+                    if len(keys) <= self.size:
+                        # A copy: the caller's array may be reused for its next rows.
+                        self._add(j, keys, np.array(x, dtype=np.float64))
+                        continue
+                    if smallest is None:
+                        smallest = self._smallest(keys, np.arange(len(keys)))
+                    chosen, present = smallest, len(keys)
+                else:
+                    chosen = np.flatnonzero(~np.isnan(x))
+                    present = chosen.size
+                    chosen = self._smallest(keys, chosen)
+                self._full[j] |= chosen.size < present  # values left out
             else:
                 chosen = rows if rows is not None else np.arange(len(keys))
                 chosen = chosen[keys[chosen] < self._threshold[j]]
                 chosen = chosen[~np.isnan(x[chosen])]
             if chosen.size:
                 self._add(j, keys[chosen], x[chosen], None if weights is None else weights[chosen])
+
+    def _smallest(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Of ``rows``, those of the sample's size of smallest ``keys``, where there are more
+        (unweighted keys, all different, make them the sample's whatever the batch): a batch of
+        millions of rows is cut once for all its columns without a missing value, and not
+        copied whole into each column's buffer first."""
+        if self.weighted or rows.size <= self.size:
+            return rows
+        return rows[np.argpartition(keys[rows], self.size - 1)[: self.size]]
 
     def _add(
         self, j: int, keys: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None

@@ -60,6 +60,28 @@ def test_the_sample_is_the_same_whatever_the_chunks():
             np.testing.assert_array_equal(np.sort(sample.values(j)), np.sort(reference.values(j)))
 
 
+def test_a_large_first_batch_is_sampled_as_small_batches_are():
+    """A batch of many times the sample's rows is cut once for its columns without a missing
+    value and per column for the others: the same sample as small batches give, and a column
+    whose values (its missing ones aside) all fit holds them all."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(20_000, 3))
+    x[rng.random(20_000) < 0.3, 1] = np.nan
+    x[200:, 2] = np.nan  # 200 values: fewer than the sample's size
+    keys = row_keys(0, 0, len(x))
+    n_missing = np.isnan(x).sum(axis=0)
+    large, small = ColumnSamples(3, 300), ColumnSamples(3, 300)
+    large.offer(list(x.T), keys, n_missing=n_missing)
+    for start in range(0, len(x), 250):
+        rows = slice(start, start + 250)
+        small.offer(list(x[rows].T), keys[rows], n_missing=np.isnan(x[rows]).sum(axis=0))
+    for j in range(3):
+        np.testing.assert_array_equal(np.sort(large.keys(j)), np.sort(small.keys(j)))
+        np.testing.assert_array_equal(np.sort(large.values(j)), np.sort(small.values(j)))
+    assert [large.holds_all(j) for j in range(3)] == [False, False, True]
+    assert [small.holds_all(j) for j in range(3)] == [False, False, True]
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_a_first_offer_beyond_the_sample_s_size_keeps_the_smallest_keys(weighted):
     x = np.arange(2000.0)
