@@ -366,8 +366,8 @@ def text_array(values: Sequence[str]) -> pa.Array:
 def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A float64 numpy view (or copy, where nulls or a cast need one) of an Arrow column, with
     nulls as NaN."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+    if isinstance(array, pa.ChunkedArray):  # one chunk as it is: combining copies it
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
     array = cast_float64(array)
     # Read the buffers directly: to_numpy and pa.scalar import pandas on first use, half a
     # second in which a Ctrl-C can be lost inside pyarrow.
