@@ -274,20 +274,24 @@ def fit(
         beta=0.0 if beta is None else beta,
     )
     started = time.perf_counter()
-    if cluster is not None:
-        from normkit.jobs.dask import fit_dask
+    notes: list = []  # the library's, told after the progress bar
+    with caught_notes(notes):
+        if cluster is not None:
+            from normkit.jobs.dask import fit_dask
 
-        with PartsBar(not quiet, "fitting") as progress:
-            fitted = fit_dask(
-                inputs, estimator, read, cluster, output, progress, weight_column=weight_column
-            )
-    else:
-        with ProgressBar(not quiet, "fitting") as progress:
-            fitted = normkit.fit_files(
-                inputs, estimator, read, progress, output, weight_column=weight_column
-            )
+            with PartsBar(not quiet, "fitting") as progress:
+                fitted = fit_dask(
+                    inputs, estimator, read, cluster, output, progress, weight_column=weight_column
+                )
+        else:
+            with ProgressBar(not quiet, "fitting") as progress:
+                fitted = normkit.fit_files(
+                    inputs, estimator, read, progress, output, weight_column=weight_column
+                )
     if not quiet:
         seconds = time.perf_counter() - started
+        for note in notes:
+            click.echo(note_line(note), err=True)
         click.echo(fit_summary(fitted, seconds, output), err=True)
 
 

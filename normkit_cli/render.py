@@ -127,12 +127,8 @@ def merge_summary(shards: list[FittedStats], merged: FittedStats, output: str) -
         if counted
         else ""
     )
-    from normkit.stats.constant_note import ruled_constant_note
-
-    note = note_line(ruled_constant_note(merged))
     return (
-        (f"{note}\n" if note else "")
-        + f"normkit: merged {count(len(shards), 'stat file')} ({count(merged.n_rows, 'row')}); "
+        f"normkit: merged {count(len(shards), 'stat file')} ({count(merged.n_rows, 'row')}); "
         + ("running (EMA) statistics not merged; " if dropped else "")
         + uncounted
         + (
@@ -523,18 +519,14 @@ def running_not_updated(stats: FittedStats) -> str:
 
 def fit_summary(fitted, seconds: float, output: str) -> str:
     """The line ``fit`` ends with: what was fitted, on what, passed through, read as, and where
-    the stat file went; after a note of columns whose running statistics no batch updated."""
+    the stat file went (the fit's notes are the library's warnings, told before it)."""
     from normkit.io.dialect_words import dialect_words
-    from normkit.stats.constant_note import ruled_constant_note
-    from normkit.stats.running_notes import not_updated_note
 
     stats = fitted.stats_
     others = passed_through(stats)
     dialect = dialect_words(stats.read)
-    notes = [note_line(n) for n in (ruled_constant_note(stats), not_updated_note(stats))]
     return (
-        "".join(f"{note}\n" for note in notes if note)
-        + f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
+        f"normkit: fitted {count(len(fitted.columns_), 'column')} on "
         f"{count(fitted.n_rows_seen_, 'row')} in {seconds:.2f} s; "
         + (f"passed through: {others}; " if others else "")
         + (f"read as {dialect}; " if dialect else "")

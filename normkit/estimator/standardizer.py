@@ -53,6 +53,7 @@ from ..io.categories import value_counts
 from ..io.csv.columns import leave_out_hint
 from ..io.partitions import partition_columns
 from ..stats import running_notes, statfile
+from ..stats.constant_note import warn_fit_notes
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats, PassedThrough, StatsOptions
 from ..stats.merging import merged_provenance, refuse_running_import
@@ -999,6 +1000,7 @@ class Standardizer(MetadataConsumer):
             return self
         stats = self._stats_of(accumulator.finish())
         _check_applicable(stats)
+        warn_fit_notes(stats)
         self._fitted = stats
         self._accumulator = None
         self._continued = self._added = None

@@ -23,6 +23,7 @@ from ..io.dataset import (
 )
 from ..io.options import ReadOptions
 from ..io.reader import Reader
+from ..stats.constant_note import warn_fit_notes
 from ..stats.empty import with_empty_passed_through
 from ..stats.fitted import FittedStats
 from ..stats.passthrough import categorical_columns
@@ -215,6 +216,7 @@ def conclude_fit(
             them = int((stats.count == 0).sum()) > 1  # columns without values, refused together
             exc = DataError(exc.message, param=exc.param, hints=(leave_out_hint(them=them),))
         raise exc.within(describe_sources(sources)) from None
+    warn_fit_notes(stats)
     return stats.with_provenance({"sources": described, "created": now()})
 
 

@@ -3,7 +3,7 @@ its spread is within float64's rounding of its mean over its rows (0.29 about 1e
 rows), so ``StandardScaler`` divides by 1, and so does normkit. Which columns the rule takes
 depends on the number of rows: shards fitted apart keep their spread, and their merge may not.
 Said by ``fit`` and ``merge-stats``, whose output would otherwise change a column's spread
-without a word.
+without a word, and by the library's fits and merges, as warnings (:func:`warn_fit_notes`).
 
 So is a column of values that vary far beyond rounding but so small (near 1e-160 or below)
 that their variance underflows float64's normal numbers: 0, and scale 1 (scikit-learn's too),
@@ -16,8 +16,18 @@ import numpy as np
 from ..core.kernels import is_constant
 from ..errors import NormkitNote, listed, param
 from .fitted import FittedStats
+from .running_notes import not_updated_note, warn
 
-__all__ = ["ruled_constant_note"]
+__all__ = ["ruled_constant_note", "warn_fit_notes"]
+
+
+def warn_fit_notes(stats: FittedStats) -> None:
+    """Issue the notes of statistics just fitted or merged as warnings (:class:`NormkitNote`):
+    columns of scale 1 by the constant-column rule though they vary (:func:`ruled_constant_note`)
+    and columns whose running statistics no batch updated (:func:`.not_updated_note`). A fit in
+    Python is told what ``normkit fit`` prints."""
+    for note in (ruled_constant_note(stats), not_updated_note(stats)):
+        warn(note, stacklevel=4)
 
 
 def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:

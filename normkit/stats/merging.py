@@ -10,6 +10,7 @@ from ..core.accumulator import DIVIDE_WEIGHTS, SUMS_OVERFLOW, overflowing_weight
 from ..errors import OptionError, SchemaError, StatsFileError
 from ..io.dataset import refuse_duplicates
 from ..io.files import refuse_overwrite
+from .constant_note import warn_fit_notes
 from .fitted import FittedStats
 from .scales import check_new_data, check_same_scale
 from .statfile import check_stat_path, now, read
@@ -91,6 +92,7 @@ def merge(
         # The sources so far, for the next file's scale to be checked against theirs.
         merged = merged.with_provenance({"sources": sources})
     provenance = merged_provenance([s.provenance for s in earlier.values()])
+    warn_fit_notes(merged)
     return merged.with_provenance(
         {**provenance, "merged_from": [os.path.abspath(os.fspath(p)) for p in paths]}
     )

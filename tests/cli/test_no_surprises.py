@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import shlex
+import warnings
 from datetime import time
 
 import numpy as np
@@ -3909,8 +3910,21 @@ def test_a_varying_column_scaled_by_1_by_scikit_learn_s_rule_is_noted(tmp_path):
     )
     assert merged.startswith(note)
     assert whole.startswith(note)
+    assert merged.count("normkit: note:") == whole.count("normkit: note:") == 1
     assert whole.splitlines()[0].endswith("own spread (--eps 1e-12, for instance)")
     assert normkit.load(tmp_path / "all.json").scale_[0] == 1.0
+    # The library says it too, as a warning (a trial: the CLI noted it, Python said nothing).
+    said = "column 'x' has scale 1, scikit-learn's for a column it cannot tell from a constant"
+    with pytest.warns(normkit.NormkitNote, match=said):
+        normkit.merge_stat_files(shards)
+    with pytest.warns(normkit.NormkitNote, match=said):
+        normkit.fit_files(tmp_path)
+    frame = pd.concat([pd.read_csv(tmp_path / f"part{k}.csv") for k in range(5)])
+    with pytest.warns(normkit.NormkitNote, match=said):
+        normkit.Standardizer().fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", normkit.NormkitNote)
+        normkit.Standardizer().fit(frame.iloc[:1000])  # its spread is its scale: no note
     # With an eps, the column is divided by its spread: no note.
     quiet = run_normkit("fit", tmp_path, "--eps", "1e-12", "-o", tmp_path / "e.json")
     assert "note" not in quiet.stderr.decode()
