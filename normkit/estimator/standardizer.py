@@ -669,8 +669,13 @@ class Standardizer(MetadataConsumer):
         if earlier is not None:
             _refuse_changed_params(self)  # continuing: by the parameters of the statistics
         done = (earlier.n_rows if earlier is not None else 0) - before  # of this batch
+        if _is_array(X):
+            X = _checked_array(X, self)
+        # An array of numbers holds no text, dates nor booleans: its columns, of one numeric
+        # type, need no look each (50,000 of them took 0.4 s).
+        numbers = isinstance(X, np.ndarray) and X.dtype.kind in "fiu"
         try:
-            table = as_arrow(_checked_array(X, self) if _is_array(X) else X, done, self._may_fit)
+            table = as_arrow(X, done, self._may_fit)
         except DataError as exc:  # a word in the weight column: told as a weight
             if self.weight_column is None:
                 raise
@@ -680,7 +685,7 @@ class Standardizer(MetadataConsumer):
         started = self.__dict__.get("_accumulator") is not None  # a pass under way
         # Not continuing statistics fitted so far (loaded, merged, or a fit finished).
         fresh = not started and self.__dict__.get("_fitted") is None
-        if fresh and self.columns is None:
+        if fresh and self.columns is None and not numbers:
             table = text_of_no_value_as_null(table)
         if not started:
             try:
@@ -741,8 +746,8 @@ class Standardizer(MetadataConsumer):
         for name in self._names:
             if name not in index:
                 raise SchemaError(f"no column {name!r} in this batch")
-        # A text value in a later batch (a pandas chunk of object dtype): its column and row.
-        refuse_non_numbers(table, self._names, done, rows, fitting=True)
+        if not numbers:  # a text value in a later batch (a pandas chunk of object dtype)
+            refuse_non_numbers(table, self._names, done, rows, fitting=True)
         if self._continued is not None:
             # Statistics continued have no place for the values of a column they passed through
             # for having none (loaded, or a fit finished): left out, they would be lost.
