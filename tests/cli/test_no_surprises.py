@@ -3100,6 +3100,13 @@ def test_identifiers_beyond_int64_are_text_unless_chosen_by_name(tmp_path):
     # Chosen by name: numbers, as a padded code chosen so.
     doc = json.loads(ok("fit", data, "--columns", "big", "-o", "-"))
     assert doc["columns"][0]["mean"] == pytest.approx(np.mean([float(b) for b in ids]), rel=1e-15)
+    # An infinity among them is no value, as a missing one (trial 123: with inf in place of
+    # nan, the ids were typed as numbers, and --inf-as-missing normalized them, rounded).
+    data.write_text("big,x\n" + "".join(f"{b},{i * 1.5}\n" for i, b in enumerate([*ids, "inf"])))
+    for told in ((), ("--inf-as-missing",)):
+        assert "passed through: big (text)" in normkit_summary("fit", data, *told, "-o", stats)
+        ok("transform", data, "-s", stats, "-o", z)
+        assert pq.read_table(z).column("big").to_pylist() == [*ids, "inf"]
     # Integers within int64 (nanoseconds since 1970) are numbers, as before.
     data.write_text("t,x\n" + "".join(f"{1_700_000_000_000_000_000 + i},{i}\n" for i in range(5)))
     assert [c["name"] for c in json.loads(ok("fit", data, "-o", "-"))["columns"]] == ["t", "x"]

@@ -3,6 +3,7 @@ identifiers beyond int64 or float64's integers their digits, as text."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 
@@ -179,15 +180,26 @@ def integers_beyond_int64(texts: Mapping[str, pa.Array], nulls: Sequence[str]) -
     """The columns of ``texts`` (the fields as written of columns whose first rows read as
     float64) that hold integers only, some beyond int64's range: identifiers and hashes of 20
     digits, which float64 would round (``12345678901234567890`` and ``...891`` alike). Passed
-    through to Parquet or Arrow, they stay text. A missing-value string is no value."""
+    through to Parquet or Arrow, they stay text. A missing-value string is no value, nor is an
+    infinity (``inf``), which ``--inf-as-missing`` reads as missing: as ``nan`` among them, it
+    left the identifiers normalized, rounded."""
     missing = set(nulls)
     found = set()
     for name, text in texts.items():
         values = [v for v in text.to_pylist() if v is not None and v.strip(" \t") not in missing]
+        values = [v for v in values if not _infinite(v)]
         integers = bool(values) and all(_INTEGER.fullmatch(v) for v in values)
         if integers and any(not -(2**63) <= int(v) < 2**63 for v in values):
             found.add(name)
     return found
+
+
+def _infinite(text: str) -> bool:
+    """Whether ``text`` reads as an infinite number (``inf``, ``-Infinity``)."""
+    try:
+        return math.isinf(float(text))
+    except ValueError:
+        return False
 
 
 #: An integer as written with more digits than float64 holds every integer of (2**53 has 16).
