@@ -6,7 +6,7 @@ import click
 
 from .app import NormkitCommand, echo_result
 from .options import LibraryOption, quiet_option
-from .render import merge_summary, render_stats
+from .render import caught_notes, merge_summary, note_line, render_stats
 
 
 @click.command(
@@ -53,8 +53,12 @@ def merge_stats(stats_paths, output, quiet):
     """
     from normkit.stats import merging, statfile
 
-    merged = merging.merge(stats_paths, output=output)
+    notes: list = []  # the library's, told once the merged file is written
+    with caught_notes(notes):
+        merged = merging.merge(stats_paths, output=output)
     statfile.write(merged, output)
     if not quiet:
         shards = [statfile.read(p) for p in stats_paths]
+        for note in notes:
+            click.echo(note_line(note), err=True)
         click.echo(merge_summary(shards, merged, output), err=True)

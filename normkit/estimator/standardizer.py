@@ -1115,6 +1115,7 @@ class Standardizer(MetadataConsumer):
         merged = mine.merge(theirs).with_provenance(
             merged_provenance([mine.provenance, theirs.provenance])
         )
+        warn_fit_notes(merged)
         return Standardizer.from_stats(merged, **self.get_params())
 
     # -- what was learned ------------------------------------------------------------------

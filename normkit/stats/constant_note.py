@@ -11,12 +11,14 @@ or a scale that kept a few bits."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..core.kernels import is_constant
-from ..errors import NormkitNote, listed, param
+from ..errors import NormkitNote, caller_level, listed, param
 from .fitted import FittedStats
-from .running_notes import not_updated_note, warn
+from .running_notes import not_updated_note
 
 __all__ = ["ruled_constant_note", "warn_fit_notes"]
 
@@ -27,7 +29,8 @@ def warn_fit_notes(stats: FittedStats) -> None:
     and columns whose running statistics no batch updated (:func:`.not_updated_note`). A fit in
     Python is told what ``normkit fit`` prints."""
     for note in (ruled_constant_note(stats), not_updated_note(stats)):
-        warn(note, stacklevel=4)
+        if note is not None:  # told at the line that called normkit
+            warnings.warn(note, stacklevel=caller_level())
 
 
 def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
@@ -53,7 +56,7 @@ def ruled_constant_note(stats: FittedStats) -> NormkitNote | None:
         f"column it cannot tell from a constant: {which} "
         f"{np.sqrt(biased[j]):.4g} is within float64's rounding of its mean {m.mean[j]:.4g} over "
         f"{_over(stats, j)}, so the output keeps that spread",
-        hints=(f"divide by the column's own spread ({param('eps', '1e-12')}, for instance)",),
+        hints=(f"divide by the column's own spread ({param('eps', 1e-12)}, for instance)",),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import io
 import itertools
 import json
@@ -3920,15 +3921,29 @@ def test_a_varying_column_scaled_by_1_by_scikit_learn_s_rule_is_noted(tmp_path):
     assert merged.count("normkit: note:") == whole.count("normkit: note:") == 1
     assert whole.splitlines()[0].endswith("own spread (--eps 1e-12, for instance)")
     assert normkit.load(tmp_path / "all.json").scale_[0] == 1.0
-    # The library says it too, as a warning (a trial: the CLI noted it, Python said nothing).
+    # A merge that cannot be written says nothing but why (the note came first).
+    failed = run_normkit("merge-stats", *shards, "-o", tmp_path / "no" / "m.json").stderr.decode()
+    assert failed.startswith("normkit: error:")
+    assert "note" not in failed
+    # The library says it too, as a warning at the caller's line, its way out in Python's
+    # spelling (trials 124, 125: the CLI noted it, Python said nothing).
     said = "column 'x' has scale 1, scikit-learn's for a column it cannot tell from a constant"
-    with pytest.warns(normkit.NormkitNote, match=said):
-        normkit.merge_stat_files(shards)
-    with pytest.warns(normkit.NormkitNote, match=said):
-        normkit.fit_files(tmp_path)
     frame = pd.concat([pd.read_csv(tmp_path / f"part{k}.csv") for k in range(5)])
-    with pytest.warns(normkit.NormkitNote, match=said):
-        normkit.Standardizer().fit(frame)
+    loaded = [normkit.load(p) for p in shards]
+    for told, times in (
+        (lambda: normkit.merge_stat_files(shards), 1),
+        (lambda: functools.reduce(lambda a, b: a.merge(b), loaded), 4),  # each merge of 2,000+
+        (lambda: normkit.fit_files(tmp_path), 1),
+        (lambda: normkit.Standardizer().fit(frame), 1),
+        (lambda: normkit.Standardizer().partial_fit(frame).finish(), 1),
+    ):
+        with pytest.warns(normkit.NormkitNote, match=said) as caught:
+            told()
+        notes = [w for w in caught if issubclass(w.category, normkit.NormkitNote)]
+        assert len(notes) == times
+        assert {w.filename for w in notes} == {__file__}
+        assert str(notes[0].message).endswith("own spread (eps=1e-12, for instance)")
+    assert normkit.Standardizer(eps=1e-12).fit(frame).scale_[0] != 1.0  # the way out works
     with warnings.catch_warnings():
         warnings.simplefilter("error", normkit.NormkitNote)
         normkit.Standardizer().fit(frame.iloc[:1000])  # its spread is its scale: no note
