@@ -35,6 +35,7 @@ from .progress import PartsBar, ProgressBar
 from .render import (
     caught_notes,
     count,
+    echo_notes,
     fit_summary,
     note_line,
     parts_summary,
@@ -290,8 +291,7 @@ def fit(
                 )
     if not quiet:
         seconds = time.perf_counter() - started
-        for note in notes:
-            click.echo(note_line(note), err=True)
+        echo_notes(notes)
         click.echo(fit_summary(fitted, seconds, output), err=True)
 
 

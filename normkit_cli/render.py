@@ -484,6 +484,14 @@ def note_line(note: NormkitNote | None) -> str | None:
     return f"normkit: note: {note.render(Spelling(click.get_current_context().command))}"
 
 
+def echo_notes(notes: list) -> None:
+    """Print the library's notes collected by :func:`caught_notes`, a line each."""
+    import click
+
+    for note in notes:
+        click.echo(note_line(note), err=True)
+
+
 @contextmanager
 def caught_notes(notes: list):
     """Collect the library's notes (:class:`NormkitNote` warnings) issued inside into

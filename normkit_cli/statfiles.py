@@ -6,7 +6,7 @@ import click
 
 from .app import NormkitCommand, echo_result
 from .options import LibraryOption, quiet_option
-from .render import caught_notes, merge_summary, note_line, render_stats
+from .render import caught_notes, echo_notes, merge_summary, render_stats
 
 
 @click.command(
@@ -59,6 +59,5 @@ def merge_stats(stats_paths, output, quiet):
     statfile.write(merged, output)
     if not quiet:
         shards = [statfile.read(p) for p in stats_paths]
-        for note in notes:
-            click.echo(note_line(note), err=True)
+        echo_notes(notes)
         click.echo(merge_summary(shards, merged, output), err=True)

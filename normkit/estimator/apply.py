@@ -325,7 +325,8 @@ def map_columns(X: Any, names: Sequence[str], fn: ColumnMap, offset: int = 0) ->
         for start in range(0, X.shape[0], _BLOCK_ROWS):  # fn takes each block's rows in turn
             rows = slice(start, start + _BLOCK_ROWS)
             columns = np.ascontiguousarray(X[rows].T, dtype=np.float64)
-            out[rows] = np.stack([fn(j, values) for j, values in enumerate(columns)], axis=1)
+            for j, values in enumerate(columns):
+                out[rows, j] = fn(j, values)
         return out
     if is_pandas(X):
         refuse_duplicate_columns(X)
